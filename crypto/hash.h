@@ -1,0 +1,38 @@
+/*
+ * SHA-256, SHA-512, HMAC-SHA256 and HKDF as I2P uses it (PROTOCOLS.md 0.2).
+ */
+#ifndef CRYPTO_HASH_H
+#define CRYPTO_HASH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SHA256_BYTES 32
+#define SHA512_BYTES 64
+
+void sha256(uint8_t out[SHA256_BYTES], const void *in, size_t len);
+/* SHA-256 of a ‖ b (common in Noise MixHash). */
+void sha256_2(uint8_t out[SHA256_BYTES], const void *a, size_t alen,
+	      const void *b, size_t blen);
+void sha512(uint8_t out[SHA512_BYTES], const void *in, size_t len);
+
+/* Incremental SHA-256; the state is wiped by _final. */
+struct sha256_ctx {
+	uint64_t opaque[16] __attribute__((aligned(16)));
+};
+void sha256_init(struct sha256_ctx *c);
+void sha256_update(struct sha256_ctx *c, const void *in, size_t len);
+void sha256_final(struct sha256_ctx *c, uint8_t out[SHA256_BYTES]);
+
+void hmac_sha256(uint8_t out[SHA256_BYTES], const void *key, size_t keylen,
+		 const void *msg, size_t msglen);
+
+/*
+ * HKDF-SHA256 (RFC 5869) with salt = the 32-byte chaining key as I2P writes
+ * it: prk = HMAC(salt, ikm); out = T(1) ‖ T(2) truncated to outlen.
+ * outlen ≤ 64; ikm may be empty (ZEROLEN); info is raw bytes, may be empty.
+ */
+void hkdf_sha256(uint8_t *out, size_t outlen, const void *salt, size_t saltlen,
+		 const void *ikm, size_t ikmlen, const void *info, size_t infolen);
+
+#endif /* CRYPTO_HASH_H */

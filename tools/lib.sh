@@ -1,0 +1,41 @@
+# Shared helpers for tools/check and tools/demo (sourced, not run).
+# deps_install: install what is missing on Debian 12 (apt-get update once).
+BITS_APT_PKGS="build-essential autoconf automake libtool pkg-config clang
+libclang-rt-14-dev llvm libsodium-dev libssl-dev libevent-dev libsqlite3-dev
+zlib1g-dev libnatpmp-dev libminiupnpc-dev libsecp256k1-dev libjansson-dev
+python3 i2pd unzip zip"
+
+as_root() {
+	if [ "$(id -u)" = 0 ]; then "$@"
+	elif command -v sudo >/dev/null 2>&1; then sudo "$@"
+	else echo "need root (or sudo) to run: $*" >&2; return 1; fi
+}
+
+deps_install() {
+	missing=""
+	for p in $BITS_APT_PKGS; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+			missing="$missing $p"
+	done
+	[ -z "$missing" ] && return 0
+	echo "installing:$missing"
+	# Keep Debian's i2pd package from starting a system router (it would try
+	# to reseed from the real network); our tests run their own.
+	policy=0
+	if [ ! -e /usr/sbin/policy-rc.d ]; then
+		as_root sh -c 'printf "#!/bin/sh\nexit 101\n" > /usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d'
+		policy=1
+	fi
+	rc=0
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 \
+		install -y --no-install-recommends $missing >/dev/null 2>&1 || {
+		as_root apt-get -o DPkg::Lock::Timeout=300 update >/dev/null 2>&1
+		as_root env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 \
+			install -y --no-install-recommends $missing >/dev/null || rc=$?
+	}
+	[ "$policy" = 1 ] && as_root rm -f /usr/sbin/policy-rc.d
+	if command -v systemctl >/dev/null 2>&1; then
+		as_root systemctl disable --now i2pd >/dev/null 2>&1 || true
+	fi
+	return $rc
+}
