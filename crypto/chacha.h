@@ -1,0 +1,45 @@
+/*
+ * ChaCha20-Poly1305 (RFC 8439, IETF) and raw ChaCha20 as I2P uses them
+ * (PROTOCOLS.md 0.2): the 12-byte nonce is 4 zero bytes then a 64-bit
+ * little-endian counter.
+ */
+#ifndef CRYPTO_CHACHA_H
+#define CRYPTO_CHACHA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CHACHAPOLY_KEY_BYTES 32
+#define CHACHAPOLY_NONCE_BYTES 12
+#define CHACHAPOLY_TAG_BYTES 16
+
+/* Build the I2P nonce for counter n. */
+void chachapoly_nonce(uint8_t nonce[CHACHAPOLY_NONCE_BYTES], uint64_t n);
+
+/*
+ * out = ciphertext ‖ tag (len + 16 bytes).  out may equal in.
+ * ad may be NULL when adlen is 0.
+ */
+void chachapoly_encrypt(uint8_t *out, const uint8_t key[32],
+			const uint8_t nonce[12], const void *ad, size_t adlen,
+			const void *in, size_t len);
+/* Encrypt with the I2P nonce for counter n. */
+void chachapoly_encrypt_n(uint8_t *out, const uint8_t key[32], uint64_t n,
+			  const void *ad, size_t adlen, const void *in, size_t len);
+/*
+ * in = ciphertext ‖ tag (inlen ≥ 16); out gets inlen - 16 bytes.  out may
+ * equal in.  ERR_AUTH if the tag does not verify (out is then zeroed).
+ */
+int chachapoly_decrypt(uint8_t *out, const uint8_t key[32],
+		       const uint8_t nonce[12], const void *ad, size_t adlen,
+		       const uint8_t *in, size_t inlen);
+int chachapoly_decrypt_n(uint8_t *out, const uint8_t key[32], uint64_t n,
+			 const void *ad, size_t adlen, const uint8_t *in,
+			 size_t inlen);
+
+/* Raw ChaCha20 XOR with a 12-byte nonce, starting at block counter ic
+ * (I2P always uses ic = 1). out may equal in. */
+void chacha20_xor(uint8_t *out, const uint8_t *in, size_t len,
+		  const uint8_t key[32], const uint8_t nonce[12], uint32_t ic);
+
+#endif /* CRYPTO_CHACHA_H */
