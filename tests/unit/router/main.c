@@ -1,0 +1,14 @@
+/* tests/unit/router: every router/ test table. */
+#include "config.h"
+#include "tests/unit/tharness.h"
+
+extern const struct test_case router_i2np_tests[];
+
+int main(int argc, char **argv)
+{
+	static const struct test_group groups[] = {
+		{ "i2np", router_i2np_tests },
+		{ NULL, NULL }
+	};
+	return tharness_main(argc, argv, groups);
+}
