@@ -34,7 +34,8 @@ void chachapoly_encrypt(uint8_t *out, const uint8_t key[32],
 }
 
 void chachapoly_encrypt_n(uint8_t *out, const uint8_t key[32], uint64_t n,
-			  const void *ad, size_t adlen, const void *in, size_t len)
+			  const void *ad, size_t adlen, const void *in,
+			  size_t len)
 {
 	uint8_t nonce[CHACHAPOLY_NONCE_BYTES];
 

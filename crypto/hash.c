@@ -90,13 +90,14 @@ static void hkdf_block(uint8_t out[SHA256_BYTES], const uint8_t *prk,
 	memwipe(&st, sizeof(st));
 }
 
-void hkdf_sha256(uint8_t *out, size_t outlen, const void *salt, size_t saltlen,
-		 const void *ikm, size_t ikmlen, const void *info, size_t infolen)
+void hkdf_sha256(uint8_t *out, size_t outlen, const void *salt,
+		 size_t saltlen, const void *ikm, size_t ikmlen,
+		 const void *info, size_t infolen)
 {
 	uint8_t prk[SHA256_BYTES], t[2 * SHA256_BYTES];
 
 	if (BUG(outlen > sizeof(t)))
-		outlen = sizeof(t);	/* never write past a 64-byte contract */
+		outlen = sizeof(t);	/* never past the 64-byte contract */
 	hmac_sha256(prk, salt, saltlen, ikm, ikmlen);
 	hkdf_block(t, prk, NULL, info, infolen, 1);
 	if (outlen > SHA256_BYTES)

@@ -24,7 +24,8 @@
 #define KEYSTORE_BODY_BYTES (32 + 32 * KEYSTORE_X_COUNT_)
 
 struct keystore_secret {
-	uint8_t ed_sk[crypto_sign_ed25519_SECRETKEYBYTES];	/* seed ‖ pk */
+	/* libsodium's secret key: seed ‖ pk */
+	uint8_t ed_sk[crypto_sign_ed25519_SECRETKEYBYTES];
 	struct x25519_sk x[KEYSTORE_X_COUNT_];
 };
 

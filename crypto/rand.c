@@ -46,7 +46,8 @@ void rand_set_deterministic(uint64_t seed)
 					  sizeof(label) - 1);
 		crypto_hash_sha256_update(&st, le, sizeof(le));
 		crypto_hash_sha256_final(&st, det.key);
-		det.used = RAND_DET_BLOCK_BYTES;	/* refill on first use */
+		/* used = full: the first read makes block 0 */
+		det.used = RAND_DET_BLOCK_BYTES;
 	}
 	atomic_store(&det_on, seed != 0);
 	pthread_mutex_unlock(&det_lock);

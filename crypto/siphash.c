@@ -1,0 +1,30 @@
+/*
+ * SipHash-2-4 (crypto/siphash.h) over libsodium's
+ * crypto_shorthash_siphash24, which writes the 64-bit result little-endian
+ * exactly as the reference siphash() does.
+ */
+#include "config.h"
+#include "crypto/siphash.h"
+#include "crypto/base/bytes.h"
+
+#include <sodium.h>
+
+_Static_assert(SIPHASH_KEY_BYTES == crypto_shorthash_siphash24_KEYBYTES,
+	       "siphash key size");
+_Static_assert(SIPHASH_BYTES == crypto_shorthash_siphash24_BYTES,
+	       "siphash output size");
+
+void siphash24(uint8_t out[SIPHASH_BYTES], const uint8_t key[SIPHASH_KEY_BYTES],
+	       const void *in, size_t len)
+{
+	crypto_shorthash_siphash24(out, in, len, key);
+}
+
+uint64_t siphash24_u64(const uint8_t key[SIPHASH_KEY_BYTES], const void *in,
+		       size_t len)
+{
+	uint8_t out[SIPHASH_BYTES];
+
+	siphash24(out, key, in, len);
+	return le64_get(out);
+}
