@@ -1,0 +1,126 @@
+# Helpers for integration tests that run Debian's i2pd (sourced).
+# Every i2pd here is jailed to loopback by tools/i2pd-lo-shim.c and stopped
+# by the PID we recorded.  Set W (work dir) before sourcing.
+I2PD_BIN=${I2PD_BIN:-/usr/sbin/i2pd}
+TESTNET="${top_srcdir:-.}/tools/i2pd-testnet"
+PASS=0
+FAIL=0
+I2PD_PIDS=""
+
+ok() { echo "ok   $*"; PASS=$((PASS + 1)); }
+bad() { echo "FAIL $*"; FAIL=$((FAIL + 1)); }
+result() { echo "RESULT $1: $PASS passed, $FAIL failed"; [ "$FAIL" = 0 ] && [ "$PASS" -gt 0 ]; }
+
+need_i2pd() {
+	[ -x "$I2PD_BIN" ] || { bad "i2pd not installed at $I2PD_BIN (tools/check installs it)"; result "$1"; exit 1; }
+}
+
+shim_so() {
+	if [ ! -f "$W/shim.so" ]; then
+		cc -shared -fPIC -O2 -o "$W/shim.so" "${top_srcdir:-.}/tools/i2pd-lo-shim.c" -ldl ||
+			{ echo "cannot build the loopback shim" >&2; return 1; }
+	fi
+	echo "$W/shim.so"
+}
+
+# i2pd_conf DIR IP PORT [extra lines for [reseed]]: a standalone loopback i2pd
+i2pd_conf() {
+	cat > "$1/i2pd.conf" <<CONF
+log = file
+logfile = $1/i2pd.log
+loglevel = info
+daemon = false
+ipv4 = true
+ipv6 = false
+nat = false
+host = $2
+address4 = $2
+port = $3
+netid = 77
+reservedrange = false
+[ntcp2]
+enabled = true
+published = true
+[ssu2]
+enabled = false
+[http]
+enabled = false
+[httpproxy]
+enabled = false
+[socksproxy]
+enabled = false
+[sam]
+enabled = false
+[bob]
+enabled = false
+[i2cp]
+enabled = false
+[i2pcontrol]
+enabled = false
+[upnp]
+enabled = false
+[nettime]
+enabled = false
+[persist]
+profiles = false
+addressbook = false
+[addressbook]
+enabled = true
+defaulturl = http://no-subscription.testnet.i2p/hosts.txt
+subscriptions = http://no-subscription.testnet.i2p/hosts.txt
+[reseed]
+verify = false
+urls =
+yggurls =
+$4
+CONF
+}
+
+# i2pd_start DIR: start i2pd on DIR/i2pd.conf in the background, record its PID
+i2pd_start() {
+	so=$(shim_so) || return 1
+	LD_PRELOAD="$so" I2PD_SHIM_LOG="$1/shim.log" "$I2PD_BIN" --conf="$1/i2pd.conf" \
+		--datadir="$1" >"$1/stdout.log" 2>&1 &
+	echo $! > "$1/pid"
+	I2PD_PIDS="$I2PD_PIDS $!"
+}
+
+# i2pd_stop DIR
+i2pd_stop() {
+	[ -f "$1/pid" ] || return 0
+	pid=$(cat "$1/pid")
+	kill -TERM "$pid" 2>/dev/null
+	i=0
+	while kill -0 "$pid" 2>/dev/null && [ $i -lt 60 ]; do
+		grep -q '^State:.*Z' "/proc/$pid/status" 2>/dev/null && break
+		sleep 0.25; i=$((i + 1))
+	done
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	rm -f "$1/pid"
+}
+
+# wait_log FILE PATTERN SECONDS: 0 when PATTERN appears in FILE in time
+wait_log() {
+	i=0
+	while [ $i -lt $(($3 * 4)) ]; do
+		grep -q -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.25; i=$((i + 1))
+	done
+	return 1
+}
+
+# ri_b64hash FILE: I2P-Base64 SHA-256 of the RouterIdentity in a RouterInfo
+ri_b64hash() {
+	python3 - "$1" <<'PY'
+import sys, hashlib, base64, struct
+d = open(sys.argv[1], 'rb').read()
+cl = struct.unpack('>H', d[385:387])[0]
+print(base64.b64encode(hashlib.sha256(d[:387 + cl]).digest(), altchars=b'-~').decode())
+PY
+}
+
+# make_zip ZIP FILE NAME: a reseed zip holding FILE as NAME
+make_zip() {
+	python3 -c "import zipfile,sys; z=zipfile.ZipFile(sys.argv[1],'w'); z.write(sys.argv[2], sys.argv[3]); z.close()" "$1" "$2" "$3"
+}
