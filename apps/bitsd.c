@@ -1,10 +1,55 @@
-/* bitsd: lists the subsystems and hands them to the daemon runtime. */
+/*
+ * bitsd: lists the subsystems, installs their hooks and hands them to the
+ * daemon runtime in router/ (STYLE.md §1).  Each hook is a thin adapter
+ * from the runtime's (daemon, ctx) calls to a module's own API.
+ */
 #include "config.h"
+#include "router/conf.h"
+#include "router/daemon.h"
+#include "router/router_keys.h"
+#include "router/router_self.h"
+#include "crypto/base/alloc.h"
+#include "crypto/base/log.h"
 
-#include <stdio.h>
+#include <stdbool.h>
 
-int main(void)
+/* What the subsystems share; owned by main(). */
+struct bitsd {
+	struct router_keys *keys;
+};
+
+static int keys_start(struct daemon *d, void *ctx)
 {
-	printf("%s\n", PACKAGE_STRING);
-	return 0;
+	struct bitsd *b = ctx;
+
+	return router_keys_load_or_create(daemon_conf(d)->datadir, &b->keys,
+					  NULL);
+}
+
+static void keys_stop(struct daemon *d, void *ctx)
+{
+	struct bitsd *b = ctx;
+
+	(void)d;
+	FREE_AND_NULL(router_keys_free, b->keys);
+}
+
+/* Write router.info on start, and again on SIGHUP (host, port, netId). */
+static int router_info_refresh(struct daemon *d, void *ctx)
+{
+	struct bitsd *b = ctx;
+
+	return router_self_publish(daemon_conf(d), b->keys);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct daemon_subsys subsystems[] = {
+		{ "keys", DAEMON_SUBSYS_ON_INIT, keys_start, keys_stop, NULL },
+		{ "router.info", DAEMON_SUBSYS_ON_INIT, router_info_refresh,
+		  NULL, router_info_refresh },
+	};
+	struct bitsd b = { 0 };
+
+	return daemon_main(argc, argv, subsystems, ARRAY_LEN(subsystems), &b);
 }

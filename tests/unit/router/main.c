@@ -4,12 +4,26 @@
 
 extern const struct test_case router_i2np_tests[];
 extern const struct test_case router_ntcp2_handshake_tests[];
+extern const struct test_case router_conf_tests[];
+extern const struct test_case router_evloop_tests[];
+extern const struct test_case router_fsutil_tests[];
+extern const struct test_case router_logsink_tests[];
+extern const struct test_case router_router_keys_tests[];
+extern const struct test_case router_router_self_tests[];
+extern const struct test_case router_worker_tests[];
 
 int main(int argc, char **argv)
 {
 	static const struct test_group groups[] = {
 		{ "i2np", router_i2np_tests },
 		{ "ntcp2_handshake", router_ntcp2_handshake_tests },
+		{ "conf", router_conf_tests },
+		{ "evloop", router_evloop_tests },
+		{ "fsutil", router_fsutil_tests },
+		{ "logsink", router_logsink_tests },
+		{ "router_keys", router_router_keys_tests },
+		{ "router_self", router_router_self_tests },
+		{ "worker", router_worker_tests },
 		{ NULL, NULL }
 	};
 	return tharness_main(argc, argv, groups);

@@ -1,0 +1,507 @@
+/*
+ * Configuration (router/conf.h): one table of options drives the INI
+ * file, the command line and --help, so the three cannot drift apart.
+ * The file is untrusted bytes and goes through the byte reader line by
+ * line; every value is checked by the same setter whichever way it came.
+ */
+#include "config.h"
+#include "router/conf.h"
+#include "router/fsutil.h"
+#include "crypto/base/alloc.h"
+#include "crypto/base/bytes.h"
+#include "crypto/base/err.h"
+#include "crypto/base/log.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+enum opt_type {
+	OPT_PATH,	/* non-empty path */
+	OPT_OPT_PATH,	/* path, empty for "none" */
+	OPT_LOGLEVEL,
+	OPT_HOST,	/* IPv4 or IPv6 literal */
+	OPT_PORT,	/* 1..65535 */
+	OPT_NETID,	/* 1..255 */
+	OPT_BOOL,
+};
+
+struct opt {
+	const char *key;	/* file key; the flag is --key */
+	enum opt_type type;
+	size_t off;		/* field in struct conf */
+	const char *metavar;	/* for --help; NULL for a bool flag */
+	const char *help;
+};
+
+#define OFF(f) offsetof(struct conf, f)
+static const struct opt opts[] = {
+	{ "datadir", OPT_PATH, OFF(datadir), "DIR",
+	  "data directory (default $" CONF_DATADIR_ENV ", else ~/"
+	  CONF_DEFAULT_DIR_NAME ")" },
+	{ "loglevel", OPT_LOGLEVEL, OFF(loglevel), "LEVEL",
+	  "debug, info, notice, warn, error or none (default notice)" },
+	{ "logfile", OPT_OPT_PATH, OFF(logfile), "FILE",
+	  "append the log to FILE (default: standard error)" },
+	{ "host", OPT_HOST, OFF(host), "ADDR",
+	  "IP address published for NTCP2 (default " CONF_DEFAULT_HOST ")" },
+	{ "port", OPT_PORT, OFF(port), "PORT",
+	  "NTCP2 port (default: picked from the router identity)" },
+	{ "netid", OPT_NETID, OFF(netid), "ID",
+	  "network id, 1-255 (default 2; test networks use e.g. 77)" },
+	{ "floodfill", OPT_BOOL, OFF(floodfill), NULL,
+	  "act as a floodfill (accepted; not implemented yet)" },
+};
+
+static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return code;
+}
+
+static const struct opt *opt_find(const char *key)
+{
+	for (size_t i = 0; i < ARRAY_LEN(opts); i++)
+		if (strcmp(opts[i].key, key) == 0)
+			return &opts[i];
+	return NULL;
+}
+
+struct conf *conf_new_default(const char *datadir)
+{
+	struct conf *cfg = xzalloc(sizeof(*cfg));
+
+	cfg->datadir = xstrdup(datadir);
+	cfg->loglevel = LOG_NOTICE;
+	cfg->host = xstrdup(CONF_DEFAULT_HOST);
+	cfg->netid = CONF_DEFAULT_NETID;
+	return cfg;
+}
+
+void conf_free(struct conf *cfg)
+{
+	if (!cfg)
+		return;
+	free(cfg->datadir);
+	free(cfg->conf_path);
+	free(cfg->logfile);
+	free(cfg->host);
+	free(cfg);
+}
+
+/* Strict decimal in [min, max]: no sign, no spaces, no leading zeros. */
+static bool parse_uint(const char *s, unsigned long min, unsigned long max,
+		       unsigned long *out)
+{
+	unsigned long v = 0;
+
+	if (!*s || (s[0] == '0' && s[1]))
+		return false;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9' || v > (max - (unsigned)(*s - '0')) / 10)
+			return false;
+		v = v * 10 + (unsigned)(*s - '0');
+	}
+	if (v < min)
+		return false;
+	*out = v;
+	return true;
+}
+
+static bool parse_bool(const char *s, bool *out)
+{
+	static const char *const yes[] = { "1", "true", "yes", "on" };
+	static const char *const no[] = { "0", "false", "no", "off" };
+
+	for (size_t i = 0; i < ARRAY_LEN(yes); i++) {
+		if (strcasecmp(s, yes[i]) == 0) {
+			*out = true;
+			return true;
+		}
+		if (strcasecmp(s, no[i]) == 0) {
+			*out = false;
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool is_ip_literal(const char *s)
+{
+	uint8_t addr[16];
+
+	return inet_pton(AF_INET, s, addr) == 1 ||
+	       inet_pton(AF_INET6, s, addr) == 1;
+}
+
+static void set_str(struct conf *cfg, size_t off, const char *value)
+{
+	char **field = (char **)((char *)cfg + off);
+
+	free(*field);
+	*field = *value ? xstrdup(value) : NULL;
+}
+
+int conf_set(struct conf *cfg, const char *key, const char *value,
+	       char *err, size_t errlen)
+{
+	const struct opt *o = opt_find(key);
+	unsigned long v;
+	enum log_level lv;
+	bool b;
+
+	if (!o)
+		return fail(err, errlen, ERR_NOT_FOUND, "unknown option \"%s\"",
+			    key);
+	switch (o->type) {
+	case OPT_PATH:
+		if (!*value)
+			return fail(err, errlen, ERR_FORMAT,
+				    "%s: expected a path, got nothing", key);
+		set_str(cfg, o->off, value);
+		return 0;
+	case OPT_OPT_PATH:
+		set_str(cfg, o->off, value);
+		return 0;
+	case OPT_LOGLEVEL:
+		if (log_level_parse(value, &lv) != 0)
+			return fail(err, errlen, ERR_FORMAT,
+				    "%s: expected debug, info, notice, warn, "
+				    "error or none, got \"%s\"", key, value);
+		cfg->loglevel = lv;
+		return 0;
+	case OPT_HOST:
+		if (!is_ip_literal(value))
+			return fail(err, errlen, ERR_FORMAT,
+				    "%s: expected an IPv4 or IPv6 address, "
+				    "got \"%s\"", key, value);
+		set_str(cfg, o->off, value);
+		return 0;
+	case OPT_PORT:
+		if (!parse_uint(value, 1, 65535, &v))
+			return fail(err, errlen, ERR_RANGE,
+				    "%s: expected a number from 1 to 65535, "
+				    "got \"%s\"", key, value);
+		cfg->port = (uint16_t)v;
+		return 0;
+	case OPT_NETID:
+		if (!parse_uint(value, 1, 255, &v))
+			return fail(err, errlen, ERR_RANGE,
+				    "%s: expected a number from 1 to 255, "
+				    "got \"%s\"", key, value);
+		cfg->netid = (uint8_t)v;
+		return 0;
+	case OPT_BOOL:
+		if (!parse_bool(value, &b))
+			return fail(err, errlen, ERR_FORMAT,
+				    "%s: expected true or false, got \"%s\"",
+				    key, value);
+		cfg->floodfill = b;
+		return 0;
+	}
+	return fail(err, errlen, ERR_INTERNAL, "%s: bad option type", key);
+}
+
+/* Trim spaces and tabs at both ends of s, in place. */
+static char *trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+		*--e = '\0';
+	return s;
+}
+
+/* Cut an inline comment: '#' or ';' that follows a space or a tab. */
+static void cut_comment(char *s)
+{
+	for (char *p = s; *p; p++) {
+		if ((*p == '#' || *p == ';') && p > s &&
+		    (p[-1] == ' ' || p[-1] == '\t')) {
+			*p = '\0';
+			return;
+		}
+	}
+}
+
+static bool is_name(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-' &&
+		    *s != '.')
+			return false;
+	return true;
+}
+
+/*
+ * Apply one line (NUL-terminated, no newline) to cfg; section is the
+ * current section name, updated by "[name]".  Messages carry no location.
+ */
+static int ini_line(struct conf *cfg, char *line, char *section,
+		    size_t seclen, const char *where, char *err, size_t errlen)
+{
+	char *s = trim(line), *eq, *key, *value, full[CONF_MAX_LINE_BYTES];
+	int r;
+
+	if (*s == '\0' || *s == '#' || *s == ';')
+		return 0;
+	if (*s == '[') {
+		char *end = strchr(s, ']');
+		if (!end || trim(end + 1)[0] != '\0')
+			return fail(err, errlen, ERR_FORMAT,
+				    "expected \"[section]\"");
+		*end = '\0';
+		s = trim(s + 1);
+		if (!is_name(s) || strlen(s) >= seclen)
+			return fail(err, errlen, ERR_FORMAT,
+				    "bad section name \"%s\"", s);
+		memcpy(section, s, strlen(s) + 1);
+		return 0;
+	}
+	if (!(eq = strchr(s, '=')))
+		return fail(err, errlen, ERR_FORMAT, "expected \"key = value\"");
+	*eq = '\0';
+	key = trim(s);
+	cut_comment(eq + 1);
+	value = trim(eq + 1);
+	if (!is_name(key))
+		return fail(err, errlen, ERR_FORMAT, "bad key \"%s\"", key);
+	snprintf(full, sizeof(full), "%s%s%s", section, *section ? "." : "",
+		 key);
+	r = conf_set(cfg, full, value, err, errlen);
+	if (r == ERR_NOT_FOUND) {
+		/* Operators keep options for newer versions: warn, go on. */
+		log_warn(LD_CONFIG, "%s: unknown option \"%s\" ignored", where,
+			 full);
+		return 0;
+	}
+	return r;
+}
+
+int conf_parse_ini(struct conf *cfg, const char *fname, const uint8_t *buf,
+		     size_t len, char *err, size_t errlen)
+{
+	static const uint8_t bom[3] = { 0xef, 0xbb, 0xbf };
+	char line[CONF_MAX_LINE_BYTES + 1], section[64] = "";
+	char where[CONF_ERR_BYTES / 2], msg[CONF_ERR_BYTES];
+	struct breader r;
+	unsigned lineno = 0;
+	int rc;
+
+	br_init(&r, buf, len);
+	if (len >= sizeof(bom) && memcmp(buf, bom, sizeof(bom)) == 0)
+		br_skip(&r, sizeof(bom));
+	while (br_left(&r) > 0) {
+		const uint8_t *nl = memchr(r.p, '\n', br_left(&r));
+		size_t n = nl ? (size_t)(nl - r.p) : br_left(&r);
+		const uint8_t *p = br_take(&r, n);
+
+		if (nl)
+			br_skip(&r, 1);
+		snprintf(where, sizeof(where), "%s:%u", fname, ++lineno);
+		if (n > CONF_MAX_LINE_BYTES)
+			return fail(err, errlen, ERR_TOO_BIG,
+				    "%s: line longer than %d bytes", where,
+				    CONF_MAX_LINE_BYTES);
+		if (memchr(p, '\0', n))
+			return fail(err, errlen, ERR_FORMAT,
+				    "%s: NUL byte in line", where);
+		memcpy(line, p, n);
+		line[n] = '\0';
+		rc = ini_line(cfg, line, section, sizeof(section), where, msg,
+			      sizeof(msg));
+		if (rc != 0)
+			return fail(err, errlen, rc, "%s: %s", where, msg);
+	}
+	if (r.failed)	/* cannot happen: every take was bounded above */
+		return fail(err, errlen, ERR_INTERNAL, "%s: read error", fname);
+	return 0;
+}
+
+int conf_args_parse(int argc, char *const *argv, struct conf_args *out,
+		      char *err, size_t errlen)
+{
+	struct conf_args a = { .action = CONF_ACTION_RUN };
+
+	for (int i = 1; i < argc; i++) {
+		const char *arg = argv[i], *name, *eq, *value = NULL;
+		char key[64];
+		const struct opt *o;
+		size_t klen;
+
+		if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+			a.action = CONF_ACTION_HELP;
+			continue;
+		}
+		if (strcmp(arg, "-V") == 0 || strcmp(arg, "--version") == 0) {
+			if (a.action != CONF_ACTION_HELP)
+				a.action = CONF_ACTION_VERSION;
+			continue;
+		}
+		if (strcmp(arg, "--init") == 0) {
+			if (a.action == CONF_ACTION_RUN)
+				a.action = CONF_ACTION_INIT;
+			continue;
+		}
+		if (strncmp(arg, "--", 2) != 0)
+			return fail(err, errlen, ERR_ARG,
+				    "unexpected argument \"%s\"", arg);
+		name = arg + 2;
+		eq = strchr(name, '=');
+		klen = eq ? (size_t)(eq - name) : strlen(name);
+		if (klen >= sizeof(key))
+			return fail(err, errlen, ERR_ARG, "unknown option %s",
+				    arg);
+		memcpy(key, name, klen);
+		key[klen] = '\0';
+		o = opt_find(key);
+		if (!o && strcmp(key, "conf") != 0)
+			return fail(err, errlen, ERR_ARG,
+				    "unknown option --%s (see --help)", key);
+		if (eq)
+			value = eq + 1;
+		else if (o && o->type == OPT_BOOL)
+			value = "true";
+		else if (i + 1 < argc)
+			value = argv[++i];
+		else
+			return fail(err, errlen, ERR_ARG,
+				    "option --%s needs a value", key);
+		if (!o) {
+			a.conf = value;
+			continue;
+		}
+		if (strcmp(key, "datadir") == 0)
+			a.datadir = value;
+		if (a.noverrides == CONF_MAX_OVERRIDES)
+			return fail(err, errlen, ERR_ARG, "too many options");
+		a.overrides[a.noverrides].key = o->key;
+		a.overrides[a.noverrides].value = value;
+		a.noverrides++;
+	}
+	*out = a;
+	return 0;
+}
+
+/* The data directory before the file is read: flag, environment, home. */
+static int initial_datadir(const struct conf_args *args, char **out)
+{
+	const char *env = getenv(CONF_DATADIR_ENV), *home = getenv("HOME");
+
+	if (args->datadir && *args->datadir)
+		*out = xstrdup(args->datadir);
+	else if (env && *env)
+		*out = xstrdup(env);
+	else if (home && *home)
+		*out = fsutil_path_join(home, CONF_DEFAULT_DIR_NAME);
+	else
+		return ERR_ARG;
+	return 0;
+}
+
+/* Read and apply the config file, if there is one. */
+static int load_file(struct conf *cfg, const struct conf_args *args,
+		     char *err, size_t errlen)
+{
+	char *path = args->conf ? xstrdup(args->conf) :
+		     fsutil_path_join(cfg->datadir, CONF_FILE_NAME);
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int r;
+
+	r = fsutil_read_file(path, CONF_MAX_FILE_BYTES, &buf, &len);
+	if (r == ERR_NOT_FOUND && !args->conf) {
+		r = 0;		/* no file: defaults and flags only */
+		goto out;
+	}
+	if (r == ERR_IO)
+		r = fail(err, errlen, r, "%s: %s", path, strerror(errno));
+	else if (r == ERR_TOO_BIG)
+		r = fail(err, errlen, r, "%s: larger than %d bytes", path,
+			 CONF_MAX_FILE_BYTES);
+	else if (r != 0)
+		r = fail(err, errlen, r, "%s: %s", path, err_str(r));
+	else
+		r = conf_parse_ini(cfg, path, buf, len, err, errlen);
+	if (r == 0) {
+		cfg->conf_path = path;
+		path = NULL;
+	}
+out:
+	if (buf)
+		xfree_wipe(buf, len);
+	free(path);
+	return r;
+}
+
+int conf_load(const struct conf_args *args, struct conf **out,
+		char *err, size_t errlen)
+{
+	struct conf *cfg;
+	char *datadir = NULL, msg[CONF_ERR_BYTES];
+	int r;
+
+	if (initial_datadir(args, &datadir) != 0)
+		return fail(err, errlen, ERR_ARG, "no data directory: use "
+			    "--datadir, $" CONF_DATADIR_ENV " or $HOME");
+	cfg = conf_new_default(datadir);
+	free(datadir);
+	if ((r = load_file(cfg, args, err, errlen)) != 0)
+		goto out;
+	for (size_t i = 0; i < args->noverrides; i++) {
+		r = conf_set(cfg, args->overrides[i].key,
+			       args->overrides[i].value, msg, sizeof(msg));
+		if (r != 0) {
+			r = fail(err, errlen, r, "command line: --%s", msg);
+			goto out;
+		}
+	}
+	*out = cfg;
+	cfg = NULL;
+out:
+	conf_free(cfg);
+	return r;
+}
+
+void conf_help_print(FILE *f, const char *prog)
+{
+	char flag[64];
+
+	fprintf(f, "Usage: %s [OPTION]...\n"
+		"Run the Bits router (I2P-compatible overlay router).\n\n"
+		"Options (each also a \"key = value\" line in the config "
+		"file):\n", prog);
+	for (size_t i = 0; i < ARRAY_LEN(opts); i++) {
+		snprintf(flag, sizeof(flag), "--%s%s%s", opts[i].key,
+			 opts[i].metavar ? " " : "",
+			 opts[i].metavar ? opts[i].metavar : "");
+		fprintf(f, "  %-22s %s\n", flag, opts[i].help);
+	}
+	fprintf(f, "\nCommand-line only:\n"
+		"  %-22s config file (default DATADIR/" CONF_FILE_NAME ")\n"
+		"  %-22s create the router keys and DATADIR/router.info, "
+		"then exit\n"
+		"  %-22s show this help and exit\n"
+		"  %-22s show the version and exit\n\n"
+		"Flags override the config file.  SIGHUP re-reads it and "
+		"reopens the log file;\nSIGINT and SIGTERM stop the router.\n",
+		"--conf FILE", "--init", "-h, --help", "-V, --version");
+}

@@ -1,0 +1,50 @@
+/*
+ * Our own RouterInfo: built from the configuration and the router keys,
+ * signed by the keystore and written to DATADIR/router.info in the format
+ * i2pd uses for router.info and routerInfo-*.dat (the raw signed bytes).
+ *
+ * Published: the RouterIdentity, one NTCP2 address on the configured host
+ * and port (options host, port, s, i, v=2), and the options caps, netId
+ * and router.version.
+ */
+#ifndef ROUTER_ROUTER_SELF_H
+#define ROUTER_ROUTER_SELF_H
+
+#include <stdint.h>
+
+#include "crypto/hash.h"
+
+struct conf;
+struct router_info;
+struct router_keys;
+
+#define ROUTER_SELF_FILE_NAME "router.info"
+/* i2pd's cost for a published NTCP2 address. */
+#define ROUTER_SELF_NTCP2_COST 3
+/* Without a configured port, one in i2pd's random range is derived from
+ * the router hash, so it is the same on every start. */
+#define ROUTER_SELF_PORT_MIN 9111
+#define ROUTER_SELF_PORT_MAX 30777
+/* FIXME: "LR" (bandwidth class L, reachable) until bandwidth limits,
+ * reachability testing and floodfill ("f") exist. */
+#define ROUTER_SELF_CAPS "LR"
+
+/* The NTCP2 port to publish: cfg->port, or one derived from hash. */
+uint16_t router_self_port(const struct conf *cfg,
+			  const uint8_t hash[SHA256_BYTES]);
+/*
+ * Build and sign our RouterInfo, published now.  On success *out is new
+ * and the caller owns it.  Errors: those of router_address_ntcp2_build()
+ * and router_info_sign().
+ */
+int router_self_build(const struct conf *cfg, const struct router_keys *keys,
+		      struct router_info **out);
+/*
+ * Build, sign and write cfg->datadir/router.info (replacing it
+ * atomically); logs what went wrong.  Errors: as router_self_build(),
+ * ERR_IO.
+ */
+int router_self_publish(const struct conf *cfg,
+			const struct router_keys *keys);
+
+#endif /* ROUTER_ROUTER_SELF_H */

@@ -1,0 +1,345 @@
+/* router/conf: the INI file, the command line and how they combine. */
+#include "config.h"
+#include "tests/unit/tharness.h"
+#include "router/conf.h"
+#include "crypto/base/alloc.h"
+#include "crypto/base/err.h"
+#include "crypto/base/log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Parse text as file "t.conf" into a default config. */
+static int parse(struct conf **cfg, const char *text, char *err,
+		 size_t errlen)
+{
+	*cfg = conf_new_default("/nonexistent");
+	err[0] = '\0';
+	return conf_parse_ini(*cfg, "t.conf", (const uint8_t *)text,
+			      strlen(text), err, errlen);
+}
+
+static bool contains(const char *hay, const char *needle)
+{
+	return hay && strstr(hay, needle) != NULL;
+}
+
+static void test_defaults(struct tctx *t)
+{
+	struct conf *c = conf_new_default("/d");
+
+	T_STREQ(t, c->datadir, "/d");
+	T_EQ(t, c->netid, 2);
+	T_EQ(t, c->loglevel, LOG_NOTICE);
+	T_STREQ(t, c->host, "127.0.0.1");
+	T_EQ(t, c->port, 0);
+	T_FALSE(t, c->floodfill);
+	T_TRUE(t, c->logfile == NULL);
+	conf_free(c);
+}
+
+static void test_ini_good(struct tctx *t)
+{
+	/* BOM, comments of both kinds, blank lines, CRLF, spaces, an
+	 * inline comment, a later duplicate winning. */
+	static const char text[] =
+		"\xef\xbb\xbf# bits.conf\r\n"
+		"; another comment\n"
+		"\n"
+		"   loglevel   =   debug   \r\n"
+		"port = 1234\n"
+		"port=4567 # the real port\n"
+		"netid = 77\n"
+		"host = ::1\n"
+		"floodfill = yes\n"
+		"logfile = /tmp/x.log";
+	char err[CONF_ERR_BYTES];
+	struct conf *c;
+
+	T_OK(t, parse(&c, text, err, sizeof(err)));
+	T_EQ(t, c->loglevel, LOG_DEBUG);
+	T_EQ(t, c->port, 4567);
+	T_EQ(t, c->netid, 77);
+	T_STREQ(t, c->host, "::1");
+	T_TRUE(t, c->floodfill);
+	T_STREQ(t, c->logfile, "/tmp/x.log");
+	conf_free(c);
+}
+
+static void test_ini_empty_value_clears_logfile(struct tctx *t)
+{
+	char err[CONF_ERR_BYTES];
+	struct conf *c;
+
+	T_OK(t, parse(&c, "logfile = /a\nlogfile =\n", err, sizeof(err)));
+	T_TRUE(t, c->logfile == NULL);
+	conf_free(c);
+}
+
+/* Each bad line gives the error code and "t.conf:LINE:" plus a hint. */
+static void test_ini_bad_lines(struct tctx *t)
+{
+	static const struct {
+		const char *text;
+		int err;
+		const char *where, *hint;
+	} cases[] = {
+		{ "port = 1\nport = 70000\n", ERR_RANGE, "t.conf:2: ", "65535" },
+		{ "port = 0\n", ERR_RANGE, "t.conf:1: ", "port" },
+		{ "port = 12ab\n", ERR_RANGE, "t.conf:1: ", "12ab" },
+		{ "port = -5\n", ERR_RANGE, "t.conf:1: ", "port" },
+		{ "port = 080\n", ERR_RANGE, "t.conf:1: ", "port" },
+		{ "\n\nnetid = 256\n", ERR_RANGE, "t.conf:3: ", "255" },
+		{ "loglevel = loud\n", ERR_FORMAT, "t.conf:1: ", "loud" },
+		{ "host = example.com\n", ERR_FORMAT, "t.conf:1: ", "IPv4" },
+		{ "floodfill = maybe\n", ERR_FORMAT, "t.conf:1: ", "true" },
+		{ "datadir =\n", ERR_FORMAT, "t.conf:1: ", "datadir" },
+		{ "# ok\njust words\n", ERR_FORMAT, "t.conf:2: ", "key = value" },
+		{ "[unclosed\n", ERR_FORMAT, "t.conf:1: ", "[section]" },
+		{ "[a b]\n", ERR_FORMAT, "t.conf:1: ", "section" },
+		{ "[x] trailing\n", ERR_FORMAT, "t.conf:1: ", "[section]" },
+		{ " = 5\n", ERR_FORMAT, "t.conf:1: ", "bad key" },
+	};
+	char err[CONF_ERR_BYTES];
+	struct conf *c;
+
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		T_EQ(t, parse(&c, cases[i].text, err, sizeof(err)),
+		     cases[i].err);
+		T_TRUE(t, strncmp(err, cases[i].where,
+				  strlen(cases[i].where)) == 0);
+		T_TRUE(t, contains(err, cases[i].hint));
+		if (t->failures)
+			fprintf(stderr, "    case %zu: \"%s\"\n", i, err);
+		conf_free(c);
+	}
+}
+
+static void test_ini_nul_and_long_line(struct tctx *t)
+{
+	static const uint8_t nul[] = "port = 1\nport\0 = 2\n";
+	char err[CONF_ERR_BYTES], *big;
+	struct conf *c = conf_new_default("/d");
+
+	T_ERR(t, conf_parse_ini(c, "n.conf", nul, sizeof(nul) - 1, err,
+				sizeof(err)), ERR_FORMAT);
+	T_TRUE(t, contains(err, "n.conf:2: NUL"));
+	big = xmalloc(CONF_MAX_LINE_BYTES + 20);
+	memset(big, '#', CONF_MAX_LINE_BYTES + 20);
+	T_ERR(t, conf_parse_ini(c, "n.conf", (uint8_t *)big,
+				CONF_MAX_LINE_BYTES + 20, err, sizeof(err)),
+	      ERR_TOO_BIG);
+	T_TRUE(t, contains(err, "n.conf:1: line longer"));
+	free(big);
+	conf_free(c);
+}
+
+static void test_ini_unknown_warns(struct tctx *t)
+{
+	char err[CONF_ERR_BYTES];
+	unsigned long before = log_warn_count();
+	struct conf *c;
+
+	/* An unknown top-level key, and a known name in an unknown section:
+	 * both warnings, neither changes a value, parsing goes on. */
+	T_OK(t, parse(&c, "colour = blue\n[ntcp2]\nport = 99\n[x]\n", err,
+		      sizeof(err)));
+	T_EQ(t, log_warn_count() - before, 2);
+	T_EQ(t, c->port, 0);
+	conf_free(c);
+}
+
+static void test_args_parse(struct tctx *t)
+{
+	char *argv[] = { "bitsd", "--datadir", "/tmp/d", "--port=99",
+			 "--floodfill", "--loglevel", "info", "--conf",
+			 "/c.conf", "--init", NULL };
+	struct conf_args a;
+	char err[CONF_ERR_BYTES];
+
+	T_OK(t, conf_args_parse(10, argv, &a, err, sizeof(err)));
+	T_EQ(t, a.action, CONF_ACTION_INIT);
+	T_STREQ(t, a.datadir, "/tmp/d");
+	T_STREQ(t, a.conf, "/c.conf");
+	T_EQ(t, a.noverrides, 4);
+	T_STREQ(t, a.overrides[0].key, "datadir");
+	T_STREQ(t, a.overrides[1].key, "port");
+	T_STREQ(t, a.overrides[1].value, "99");
+	T_STREQ(t, a.overrides[2].key, "floodfill");
+	T_STREQ(t, a.overrides[2].value, "true");
+	T_STREQ(t, a.overrides[3].value, "info");
+}
+
+static void test_args_actions(struct tctx *t)
+{
+	char *help[] = { "bitsd", "--init", "--version", "-h", NULL };
+	char *ver[] = { "bitsd", "-V", NULL };
+	char *run[] = { "bitsd", NULL };
+	struct conf_args a;
+	char err[CONF_ERR_BYTES];
+
+	T_OK(t, conf_args_parse(4, help, &a, err, sizeof(err)));
+	T_EQ(t, a.action, CONF_ACTION_HELP);
+	T_OK(t, conf_args_parse(2, ver, &a, err, sizeof(err)));
+	T_EQ(t, a.action, CONF_ACTION_VERSION);
+	T_OK(t, conf_args_parse(1, run, &a, err, sizeof(err)));
+	T_EQ(t, a.action, CONF_ACTION_RUN);
+	T_EQ(t, a.noverrides, 0);
+}
+
+static void test_args_errors(struct tctx *t)
+{
+	char *unknown[] = { "bitsd", "--colour", "blue", NULL };
+	char *missing[] = { "bitsd", "--port", NULL };
+	char *stray[] = { "bitsd", "init", NULL };
+	struct conf_args a = { .noverrides = 7 };
+	char err[CONF_ERR_BYTES];
+
+	T_ERR(t, conf_args_parse(3, unknown, &a, err, sizeof(err)), ERR_ARG);
+	T_TRUE(t, contains(err, "--colour"));
+	T_ERR(t, conf_args_parse(2, missing, &a, err, sizeof(err)), ERR_ARG);
+	T_TRUE(t, contains(err, "--port needs a value"));
+	T_ERR(t, conf_args_parse(2, stray, &a, err, sizeof(err)), ERR_ARG);
+	T_TRUE(t, contains(err, "\"init\""));
+	T_EQ(t, a.noverrides, 7);	/* untouched on failure */
+}
+
+static void write_text(struct tctx *t, const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	T_TRUE(t, f != NULL);
+	if (!f)
+		return;
+	fputs(text, f);
+	fclose(f);
+}
+
+/* Defaults < DATADIR/bits.conf < command line. */
+static void test_load_overrides(struct tctx *t)
+{
+	char *dir = t_tmpdir(t), path[4200], err[CONF_ERR_BYTES];
+	char *argv[] = { "bitsd", "--datadir", dir, "--port", "2000", NULL };
+	struct conf_args a;
+	struct conf *c = NULL;
+
+	if (!dir)
+		return;
+	snprintf(path, sizeof(path), "%s/bits.conf", dir);
+	write_text(t, path, "port = 1000\nloglevel = info\nnetid = 77\n");
+	T_OK(t, conf_args_parse(5, argv, &a, err, sizeof(err)));
+	T_OK(t, conf_load(&a, &c, err, sizeof(err)));
+	if (c) {
+		T_EQ(t, c->port, 2000);
+		T_EQ(t, c->loglevel, LOG_INFO);
+		T_EQ(t, c->netid, 77);
+		T_STREQ(t, c->datadir, dir);
+		T_STREQ(t, c->conf_path, path);
+	}
+	conf_free(c);
+	t_rmtree(dir);
+	free(dir);
+}
+
+static void test_load_errors(struct tctx *t)
+{
+	char *dir = t_tmpdir(t), path[4200], err[CONF_ERR_BYTES];
+	char *missing[] = { "bitsd", "--conf", "/nonexistent/bits.conf", NULL };
+	char *badflag[] = { "bitsd", "--datadir", dir, "--netid", "0", NULL };
+	char *nofile[] = { "bitsd", "--datadir", path, NULL };
+	struct conf_args a;
+	struct conf *c = NULL;
+
+	if (!dir)
+		return;
+	T_OK(t, conf_args_parse(3, missing, &a, err, sizeof(err)));
+	T_ERR(t, conf_load(&a, &c, err, sizeof(err)), ERR_NOT_FOUND);
+	T_TRUE(t, contains(err, "/nonexistent/bits.conf"));
+	T_TRUE(t, c == NULL);
+
+	T_OK(t, conf_args_parse(5, badflag, &a, err, sizeof(err)));
+	T_ERR(t, conf_load(&a, &c, err, sizeof(err)), ERR_RANGE);
+	T_TRUE(t, contains(err, "command line: --netid"));
+
+	/* A bad file line is reported with the file's path and line. */
+	snprintf(path, sizeof(path), "%s/bits.conf", dir);
+	write_text(t, path, "netid = 2\nport = big\n");
+	T_OK(t, conf_args_parse(3, badflag, &a, err, sizeof(err)));
+	T_ERR(t, conf_load(&a, &c, err, sizeof(err)), ERR_RANGE);
+	T_TRUE(t, contains(err, "bits.conf:2: port"));
+
+	/* No DATADIR/bits.conf at all: defaults, no error. */
+	snprintf(path, sizeof(path), "%s/empty", dir);
+	T_OK(t, conf_args_parse(3, nofile, &a, err, sizeof(err)));
+	T_OK(t, conf_load(&a, &c, err, sizeof(err)));
+	T_TRUE(t, c && c->conf_path == NULL);
+	conf_free(c);
+	t_rmtree(dir);
+	free(dir);
+}
+
+/* $BITS_DATADIR, then $HOME/.bits (forked: changes the environment). */
+static void test_load_default_datadir(struct tctx *t)
+{
+	char *argv[] = { "bitsd", NULL }, err[CONF_ERR_BYTES];
+	struct conf_args a;
+	struct conf *c = NULL;
+
+	T_OK(t, conf_args_parse(1, argv, &a, err, sizeof(err)));
+	setenv("BITS_DATADIR", "/nonexistent/env-dir", 1);
+	T_OK(t, conf_load(&a, &c, err, sizeof(err)));
+	T_TRUE(t, c && strcmp(c->datadir, "/nonexistent/env-dir") == 0);
+	conf_free(c);
+	c = NULL;
+	unsetenv("BITS_DATADIR");
+	setenv("HOME", "/nonexistent/home", 1);
+	T_OK(t, conf_load(&a, &c, err, sizeof(err)));
+	T_TRUE(t, c && strcmp(c->datadir, "/nonexistent/home/.bits") == 0);
+	conf_free(c);
+	c = NULL;
+	unsetenv("HOME");
+	T_ERR(t, conf_load(&a, &c, err, sizeof(err)), ERR_ARG);
+	T_TRUE(t, contains(err, "--datadir"));
+}
+
+static void test_help_lists_every_option(struct tctx *t)
+{
+	static const char *const flags[] = {
+		"--datadir DIR", "--conf FILE", "--loglevel LEVEL",
+		"--logfile FILE", "--host ADDR", "--port PORT", "--netid ID",
+		"--floodfill", "--init", "--help", "--version",
+	};
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	T_TRUE(t, f != NULL);
+	if (!f)
+		return;
+	conf_help_print(f, "bitsd");
+	fclose(f);
+	for (size_t i = 0; i < ARRAY_LEN(flags); i++) {
+		T_TRUE(t, contains(text, flags[i]));
+		if (t->failures)
+			fprintf(stderr, "    missing %s\n", flags[i]);
+	}
+	free(text);
+}
+
+const struct test_case router_conf_tests[] = {
+	{ "defaults", test_defaults, 0 },
+	{ "ini/good", test_ini_good, 0 },
+	{ "ini/empty_value_clears_logfile", test_ini_empty_value_clears_logfile, 0 },
+	{ "ini/bad_lines", test_ini_bad_lines, 0 },
+	{ "ini/nul_and_long_line", test_ini_nul_and_long_line, 0 },
+	{ "ini/unknown_warns", test_ini_unknown_warns, 0 },
+	{ "args/parse", test_args_parse, 0 },
+	{ "args/actions", test_args_actions, 0 },
+	{ "args/errors", test_args_errors, 0 },
+	{ "load/overrides", test_load_overrides, 0 },
+	{ "load/errors", test_load_errors, 0 },
+	{ "load/default_datadir", test_load_default_datadir, TT_FORK },
+	{ "help/lists_every_option", test_help_lists_every_option, 0 },
+	{ NULL, NULL, 0 }
+};
