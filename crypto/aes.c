@@ -12,12 +12,9 @@
 #include "crypto/base/alloc.h"
 #include "crypto/base/log.h"
 
-/* OpenSSL's <openssl/types.h> declares a typedef ERR_STATE, which collides
- * with our ERR_STATE error code: rename theirs while their headers load. */
-#define ERR_STATE ossl_ERR_STATE_
-#include <openssl/evp.h>
-#undef ERR_STATE
 #include "crypto/base/err.h"
+
+#include <openssl/evp.h>
 
 #include <limits.h>
 #include <pthread.h>

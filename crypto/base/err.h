@@ -21,7 +21,8 @@ enum {
 	ERR_EXPIRED = -12,	/* timestamp too old or too far ahead */
 	ERR_UNSUPPORTED = -13,	/* valid but not something we handle */
 	ERR_ARG = -14,		/* bad argument from a local caller/user */
-	ERR_STATE = -15,	/* call not valid in the current state */
+	ERR_BAD_STATE = -15,	/* call not valid in the current state (not
+				 * ERR_STATE: OpenSSL's types.h owns that name) */
 	ERR_LIMIT = -16,	/* a resource limit was reached */
 	ERR_TIMEOUT = -17,
 	ERR_DUPLICATE = -18,	/* replayed or already seen */

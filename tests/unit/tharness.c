@@ -2,6 +2,7 @@
 #include "config.h"
 #include "tests/unit/tharness.h"
 #include "crypto/base/alloc.h"
+#include "crypto/base/encode.h"
 #include "crypto/base/log.h"
 
 #include <errno.h>
@@ -82,37 +83,15 @@ struct json_t *tvec_load(struct tctx *t, const char *file)
 	return j;
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 uint8_t *tvec_hex(struct tctx *t, const char *s, size_t *len)
 {
 	size_t n = strlen(s);
-	uint8_t *out;
+	uint8_t *out = xzalloc(n / 2 + 1);
 
-	if (n % 2) {
-		t_fail(t, __FILE__, __LINE__, "odd-length hex");
+	if (hex_decode(out, n / 2 + 1, len, s, n) != 0) {
+		t_fail(t, __FILE__, __LINE__, "bad hex in vector: %.40s", s);
 		*len = 0;
-		return xzalloc(1);
 	}
-	out = xzalloc(n / 2 + 1);
-	for (size_t i = 0; i < n / 2; i++) {
-		int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
-		if (hi < 0 || lo < 0) {
-			t_fail(t, __FILE__, __LINE__, "bad hex digit");
-			break;
-		}
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	*len = n / 2;
 	return out;
 }
 
