@@ -301,7 +301,7 @@ static int hs_mix_dh(struct noise_hs *hs, enum noise_token tok)
 	}
 	if (BUG(local_s ? !hs->has_s : !hs->has_e) ||
 	    BUG(remote_s ? !hs->has_rs : !hs->has_re))
-		return ERR_STATE;
+		return ERR_BAD_STATE;
 	{
 		const struct x25519_pk *peer = remote_s ? &hs->rs : &hs->re;
 
@@ -413,7 +413,7 @@ int noise_hs_write(struct noise_hs *hs, uint8_t *out, size_t outmax,
 	int r;
 
 	if (!hs_my_turn(hs))
-		return ERR_STATE;
+		return ERR_BAD_STATE;
 	total = noise_hs_overhead(hs);
 	if (plen > NOISE_MAX_MSG_BYTES - total || total + plen > outmax)
 		return ERR_TOO_BIG;	/* nothing changed: hs still usable */
@@ -445,7 +445,7 @@ int noise_hs_read(struct noise_hs *hs, uint8_t *out, size_t outmax,
 	int r;
 
 	if (hs->failed || hs->msg >= hs_def(hs)->nmsgs || hs_my_turn(hs))
-		return ERR_STATE;
+		return ERR_BAD_STATE;
 	if (len > NOISE_MAX_MSG_BYTES) {
 		r = ERR_TOO_BIG;
 		goto out;
@@ -484,7 +484,7 @@ int noise_hs_split(struct noise_hs *hs, struct noise_cipher *send,
 	struct noise_cipher c1, c2;
 
 	if (!noise_hs_is_done(hs))
-		return ERR_STATE;
+		return ERR_BAD_STATE;
 	noise_sym_split(&hs->sym, &c1, &c2);
 	if (hs->role == NOISE_INITIATOR) {
 		*send = c1;

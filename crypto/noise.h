@@ -148,7 +148,7 @@ void noise_hs_set_ephemeral(struct noise_hs *hs, const struct x25519_sk *e);
  * EncryptAndHash(payload).  *outlen gets the length written:
  * noise_hs_overhead() + plen, which must fit outmax and the 65535-byte
  * Noise limit (else ERR_TOO_BIG and hs is unchanged).  payload must not
- * overlap out.  ERR_STATE when it is not our turn or the handshake is
+ * overlap out.  ERR_BAD_STATE when it is not our turn or the handshake is
  * over.  ERR_CRYPTO on a low-order DH result, after which hs is unusable.
  */
 int noise_hs_write(struct noise_hs *hs, uint8_t *out, size_t outmax,
@@ -156,7 +156,7 @@ int noise_hs_write(struct noise_hs *hs, uint8_t *out, size_t outmax,
 /*
  * ReadMessage: parse msg (untrusted) and decrypt its payload into out (up
  * to outmax bytes); *plen gets the payload length.  ERR_TRUNCATED,
- * ERR_AUTH, ERR_CRYPTO, ERR_TOO_BIG, ERR_STATE.  Any error leaves hs
+ * ERR_AUTH, ERR_CRYPTO, ERR_TOO_BIG, ERR_BAD_STATE.  Any error leaves hs
  * unusable (Noise §5.3: the handshake is aborted).
  */
 int noise_hs_read(struct noise_hs *hs, uint8_t *out, size_t outmax,
@@ -168,7 +168,7 @@ size_t noise_hs_overhead(const struct noise_hs *hs);
 /*
  * After the last message: the send and receive cipher states for this
  * role (Split(): the initiator sends with c1, the responder with c2), and
- * the handshake hash h if hash is not NULL.  Wipes hs.  ERR_STATE if the
+ * the handshake hash h if hash is not NULL.  Wipes hs.  ERR_BAD_STATE if the
  * handshake is not done.
  */
 int noise_hs_split(struct noise_hs *hs, struct noise_cipher *send,

@@ -187,7 +187,7 @@ out:
 static int make_private(const char *path, const struct stat *st, mode_t want)
 {
 	if (st->st_uid != geteuid())
-		return ERR_STATE;
+		return ERR_BAD_STATE;
 	if ((st->st_mode & 077) == 0)
 		return 0;
 	if (chmod(path, want) != 0)

@@ -45,14 +45,14 @@ int fsutil_write_atomic(const char *path, const void *data, size_t len,
 /*
  * Create dir (and missing parents) with mode 0700.  An existing dir with
  * group or other permission bits is chmod'ed to 0700 (logged at warn).
- * Errors: ERR_FORMAT (exists but is not a directory), ERR_STATE (owned by
+ * Errors: ERR_FORMAT (exists but is not a directory), ERR_BAD_STATE (owned by
  * another user), ERR_IO (errno says why).
  */
 int fsutil_dir_ensure_private(const char *dir);
 
 /*
  * Make sure the existing file at path is only readable by us: group or
- * other bits are cleared (chmod 0600, logged at warn).  Errors: ERR_STATE
+ * other bits are cleared (chmod 0600, logged at warn).  Errors: ERR_BAD_STATE
  * (owned by another user), ERR_IO (errno says why).
  */
 int fsutil_file_ensure_private(const char *path);

@@ -139,7 +139,7 @@ int ntcp2_hs_write_request(struct ntcp2_hs *hs, uint32_t now_s,
 	int r;
 
 	if (hs->step != HS_A_INIT)
-		return ERR_STATE;
+		return ERR_BAD_STATE;
 	if (pad_len > NTCP2_HS_SEND_PADDING_MAX_BYTES ||
 	    m3p2_len < NTCP2_M3P2_MIN_BYTES || m3p2_len > NTCP2_M3P2_MAX_BYTES)
 		return ERR_ARG;
@@ -209,7 +209,7 @@ int ntcp2_hs_read_request(struct ntcp2_hs *hs, const uint8_t msg[NTCP2_MSG1_BYTE
 	int r;
 
 	if (hs->step != HS_B_INIT)
-		return ERR_STATE;
+		return ERR_BAD_STATE;
 	if ((r = read_key_and_options(hs, msg, o)) != 0)
 		goto fail;
 	memset(&res, 0, sizeof(res));
@@ -262,7 +262,7 @@ fail:
 int ntcp2_hs_read_padding(struct ntcp2_hs *hs, const uint8_t *pad, size_t len)
 {
 	if (hs->step != HS_B_PAD1 && hs->step != HS_A_PAD2)
-		return ERR_STATE;
+		return ERR_BAD_STATE;
 	if (len != hs->pad_len)
 		return ERR_ARG;
 	if (len > 0)
@@ -280,7 +280,7 @@ int ntcp2_hs_write_created(struct ntcp2_hs *hs, uint32_t now_s,
 	int r;
 
 	if (hs->step != HS_B_SEND2)
-		return ERR_STATE;
+		return ERR_BAD_STATE;
 	if (pad_len > NTCP2_HS_SEND_PADDING_MAX_BYTES)
 		return ERR_ARG;
 	hs_ensure_ephemeral(hs);
@@ -320,7 +320,7 @@ int ntcp2_hs_read_created(struct ntcp2_hs *hs, const uint8_t msg[NTCP2_MSG2_BYTE
 	int r;
 
 	if (hs->step != HS_A_WAIT2)
-		return ERR_STATE;
+		return ERR_BAD_STATE;
 	if ((r = read_key_and_options(hs, msg, o)) != 0)
 		goto fail;
 	memset(&res, 0, sizeof(res));
@@ -362,7 +362,7 @@ int ntcp2_hs_write_confirmed(struct ntcp2_hs *hs, const uint8_t *payload,
 	int r;
 
 	if (hs->step != HS_A_SEND3)
-		return ERR_STATE;
+		return ERR_BAD_STATE;
 	if (plen + 16 != hs->m3p2_len)
 		return ERR_ARG;
 	/* Part 1, "s": EncryptAndHash(s.publickey) with the message 2 key at
@@ -397,7 +397,7 @@ int ntcp2_hs_read_confirmed(struct ntcp2_hs *hs, const uint8_t *msg,
 	int r;
 
 	if (hs->step != HS_B_WAIT3)
-		return ERR_STATE;
+		return ERR_BAD_STATE;
 	if (hs->skewed) {
 		r = ERR_EXPIRED;
 		goto fail;
@@ -433,7 +433,7 @@ int ntcp2_hs_split(struct ntcp2_hs *hs, struct ntcp2_keys *out)
 	struct ntcp2_dir_keys ab, ba;
 
 	if (hs->step != HS_DONE)
-		return ERR_STATE;
+		return ERR_BAD_STATE;
 	/* "k_ab, k_ba = HKDF(ck, zerolen)" */
 	hkdf_sha256(k, 64, hs->sym.ck, 32, NULL, 0, NULL, 0);
 	memcpy(ab.k, k, 32);

@@ -12,7 +12,7 @@
  * Bob (responder):
  *   ntcp2_hs_init_bob -> ntcp2_hs_read_request -> ntcp2_hs_read_padding
  *   -> ntcp2_hs_write_created -> ntcp2_hs_read_confirmed -> ntcp2_hs_split
- * A call out of order is ERR_STATE.  Any error other than the clock-skew
+ * A call out of order is ERR_BAD_STATE.  Any error other than the clock-skew
  * ERR_EXPIRED of read_request leaves the handshake failed: only
  * ntcp2_hs_wipe() is allowed afterwards.
  *
@@ -206,7 +206,7 @@ int ntcp2_hs_read_confirmed(struct ntcp2_hs *hs, const uint8_t *msg,
 /*
  * After the last message: the data-phase keys of this side (Alice sends
  * with k_ab, Bob with k_ba) per "KDF for data phase".  Wipes the
- * handshake state.  ERR_STATE when the handshake is not complete.
+ * handshake state.  ERR_BAD_STATE when the handshake is not complete.
  */
 int ntcp2_hs_split(struct ntcp2_hs *hs, struct ntcp2_keys *out);
 

@@ -202,7 +202,7 @@ static int load_keys(const char *path, struct router_keys **out)
 		return r;
 	}
 	if ((r = fsutil_file_ensure_private(path)) != 0) {
-		log_err(LD_ROUTER, "%s: %s", path, r == ERR_STATE ?
+		log_err(LD_ROUTER, "%s: %s", path, r == ERR_BAD_STATE ?
 			"owned by another user; refusing to use it" :
 			strerror(errno));
 		goto out;
@@ -226,7 +226,7 @@ int router_keys_load_or_create(const char *datadir, struct router_keys **out,
 	if ((r = fsutil_dir_ensure_private(datadir)) != 0) {
 		log_err(LD_ROUTER, "data directory %s: %s", datadir,
 			r == ERR_IO ? strerror(errno) :
-			r == ERR_STATE ? "owned by another user" :
+			r == ERR_BAD_STATE ? "owned by another user" :
 			"not a directory");
 		goto out;
 	}

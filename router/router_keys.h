@@ -54,7 +54,7 @@ void router_keys_free(struct router_keys *k);
  * then true).  Makes datadir 0700 and the file 0600, fixing wider modes
  * (logged at warn).  A file that cannot be read or decoded is reported at
  * error level, with what to do, and is never modified.  Errors: those of
- * router_keys_decode(), ERR_IO (errno says why), ERR_STATE (datadir or
+ * router_keys_decode(), ERR_IO (errno says why), ERR_BAD_STATE (datadir or
  * file owned by another user), ERR_FORMAT (not a directory or not a
  * regular file).  Out-params are written only on success.
  */

@@ -287,15 +287,15 @@ static void test_failures(struct tctx *t)
 
 	/* out of turn, and an output buffer too small (hs stays usable) */
 	xk_pair(t, i, r, &isk, ks);
-	T_ERR(t, noise_hs_read(i, pl, sizeof(pl), &m, buf, 48), ERR_STATE);
-	T_ERR(t, noise_hs_write(r, buf, sizeof(buf), &n, NULL, 0), ERR_STATE);
+	T_ERR(t, noise_hs_read(i, pl, sizeof(pl), &m, buf, 48), ERR_BAD_STATE);
+	T_ERR(t, noise_hs_write(r, buf, sizeof(buf), &n, NULL, 0), ERR_BAD_STATE);
 	T_ERR(t, noise_hs_write(i, buf, 40, &n, "abc", 3), ERR_TOO_BIG);
 	T_OK(t, noise_hs_write(i, buf, sizeof(buf), &n, "abc", 3));
 	T_EQ(t, n, 32 + 3 + 16);
 
 	/* truncated: shorter than e + tag */
 	T_ERR(t, noise_hs_read(r, pl, sizeof(pl), &m, buf, 47), ERR_TRUNCATED);
-	T_ERR(t, noise_hs_read(r, pl, sizeof(pl), &m, buf, n), ERR_STATE);
+	T_ERR(t, noise_hs_read(r, pl, sizeof(pl), &m, buf, n), ERR_BAD_STATE);
 
 	/* a flipped payload byte fails the tag, and the handshake is over */
 	xk_pair(t, i, r, &isk, ks);
@@ -303,7 +303,7 @@ static void test_failures(struct tctx *t)
 	buf[33] ^= 4;
 	T_ERR(t, noise_hs_read(r, pl, sizeof(pl), &m, buf, n), ERR_AUTH);
 	T_FALSE(t, noise_hs_is_done(r));
-	T_ERR(t, noise_hs_write(r, buf, sizeof(buf), &n, NULL, 0), ERR_STATE);
+	T_ERR(t, noise_hs_write(r, buf, sizeof(buf), &n, NULL, 0), ERR_BAD_STATE);
 
 	/* a low-order ephemeral key makes the DH fail */
 	xk_pair(t, i, r, &isk, ks);
@@ -317,7 +317,7 @@ static void test_failures(struct tctx *t)
 	T_ERR(t, noise_hs_read(r, pl, 2, &m, buf, n), ERR_TOO_BIG);
 	{
 		struct noise_cipher a, b;
-		T_ERR(t, noise_hs_split(r, &a, &b, NULL), ERR_STATE);
+		T_ERR(t, noise_hs_split(r, &a, &b, NULL), ERR_BAD_STATE);
 	}
 	noise_hs_wipe(i);
 	noise_hs_wipe(r);

@@ -156,7 +156,7 @@ static void test_roundtrip(struct tctx *t)
 	T_FALSE(t, memcmp(ka.send.k, ka.recv.k, 32) == 0);
 	T_FALSE(t, memcmp(ka.send.sipkey, ka.recv.sipkey, 16) == 0);
 	/* split wipes: a second split is refused */
-	T_ERR(t, ntcp2_hs_split(&a, &ka), ERR_STATE);
+	T_ERR(t, ntcp2_hs_split(&a, &ka), ERR_BAD_STATE);
 out:
 	finish(&a, &b, &tr);
 }
@@ -412,7 +412,7 @@ static void test_tamper_every_byte(struct tctx *t)
 		      ERR_AUTH);
 		/* a failed handshake stays failed */
 		T_ERR(t, ntcp2_hs_read_confirmed(&b, tr.m3.data, tr.m3.len, out,
-						 &plen), ERR_STATE);
+						 &plen), ERR_BAD_STATE);
 	}
 out:
 	finish(&a, &b, &tr);
@@ -470,14 +470,14 @@ static void test_out_of_order(struct tctx *t)
 
 	fixture_init(&f);
 	start(&f, &a, &b);
-	T_ERR(t, ntcp2_hs_read_request(&a, zero, TS, NULL, 0, &o), ERR_STATE);
-	T_ERR(t, ntcp2_hs_write_created(&a, TS, NULL, 0, &out), ERR_STATE);
-	T_ERR(t, ntcp2_hs_read_created(&a, zero, TS, NULL, 0, &o), ERR_STATE);
-	T_ERR(t, ntcp2_hs_read_padding(&a, NULL, 0), ERR_STATE);
-	T_ERR(t, ntcp2_hs_split(&a, &k), ERR_STATE);
-	T_ERR(t, ntcp2_hs_write_request(&b, TS, NULL, 0, 100, &out), ERR_STATE);
-	T_ERR(t, ntcp2_hs_write_confirmed(&b, p, 0, &out), ERR_STATE);
-	T_ERR(t, ntcp2_hs_read_confirmed(&b, zero, 64, p, &plen), ERR_STATE);
+	T_ERR(t, ntcp2_hs_read_request(&a, zero, TS, NULL, 0, &o), ERR_BAD_STATE);
+	T_ERR(t, ntcp2_hs_write_created(&a, TS, NULL, 0, &out), ERR_BAD_STATE);
+	T_ERR(t, ntcp2_hs_read_created(&a, zero, TS, NULL, 0, &o), ERR_BAD_STATE);
+	T_ERR(t, ntcp2_hs_read_padding(&a, NULL, 0), ERR_BAD_STATE);
+	T_ERR(t, ntcp2_hs_split(&a, &k), ERR_BAD_STATE);
+	T_ERR(t, ntcp2_hs_write_request(&b, TS, NULL, 0, 100, &out), ERR_BAD_STATE);
+	T_ERR(t, ntcp2_hs_write_confirmed(&b, p, 0, &out), ERR_BAD_STATE);
+	T_ERR(t, ntcp2_hs_read_confirmed(&b, zero, 64, p, &plen), ERR_BAD_STATE);
 	T_EQ(t, out.len, 0);
 	ntcp2_hs_wipe(&a);
 	ntcp2_hs_wipe(&b);
@@ -510,7 +510,7 @@ static void test_clock_skew(struct tctx *t)
 	T_ERR(t, ntcp2_hs_read_created(&a, tr.m2.data, TS, NULL, 0, &o),
 	      ERR_EXPIRED);
 	T_EQ(t, ntcp2_hs_skew_s(&a), 61);
-	T_ERR(t, ntcp2_hs_read_padding(&a, NULL, 0), ERR_STATE);
+	T_ERR(t, ntcp2_hs_read_padding(&a, NULL, 0), ERR_BAD_STATE);
 	/* and a Bob that saw the skew never accepts message 3 */
 	uint8_t junk[48 + 100] = { 0 };
 	T_ERR(t, ntcp2_hs_read_confirmed(&b, junk, 48 + 100, out, &plen),
