@@ -107,7 +107,11 @@ abstract contract Test is CheatBase {
     }
 
     function assertEq(address a, address b) internal pure {
-        if (a != b) revert(string.concat("assertEq(address): ", _u(uint160(a)), " != ", _u(uint160(b))));
+        assertEq(a, b, "");
+    }
+
+    function assertEq(address a, address b, string memory why) internal pure {
+        if (a != b) revert(string.concat("assertEq(address) ", why, ": ", _u(uint160(a)), " != ", _u(uint160(b))));
     }
 
     function assertEq(bytes32 a, bytes32 b) internal pure {

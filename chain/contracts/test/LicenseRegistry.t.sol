@@ -1,0 +1,416 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {Base} from "./Base.t.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IERC2981} from "@openzeppelin/contracts/interfaces/IERC2981.sol";
+import {IERC721} from "@openzeppelin/contracts/token/ERC721/IERC721.sol";
+import {IERC721Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
+import {LicenseRegistry} from "../src/LicenseRegistry.sol";
+import {FeeSource} from "../src/FeeSource.sol";
+
+abstract contract RegistryBase is Base {
+    address internal creator = address(0xC4EA);
+    address internal agent = address(0xA6E7);
+    address internal buyer = address(0xB0B);
+    bytes32 internal constant HASH = keccak256("manifest");
+    bytes32 internal constant KEY = keccak256("content key");
+    uint16 internal constant ROYALTY = 700;
+    uint16 internal constant AGENT_FEE = 300;
+
+    function setUp() public virtual override {
+        super.setUp();
+        _fundAccount(buyer, address(registry), 1e30);
+    }
+
+    function _publish(uint96 price) internal returns (uint256 index) {
+        vm.prank(creator);
+        index = registry.publish(HASH, price, ROYALTY, agent, AGENT_FEE, keccak256(abi.encodePacked(KEY, HASH)));
+    }
+
+    function _buy(uint256 index, address holder) internal returns (uint256 tokenId) {
+        vm.prank(buyer);
+        tokenId = registry.buy(index, holder, type(uint256).max);
+    }
+}
+
+contract LicenseRegistryTest is RegistryBase {
+    event ContentPublished(
+        uint256 indexed index,
+        bytes32 indexed contentHash,
+        address indexed creator,
+        uint256 price,
+        uint256 royaltyBps,
+        address keyAgent,
+        bytes32 keyCommitment
+    );
+    event PriceChanged(uint256 indexed index, uint256 price);
+    event LicensePurchased(uint256 indexed tokenId, uint256 price);
+    event Listed(uint256 indexed tokenId, address indexed seller, uint256 price);
+    event Unlisted(uint256 indexed tokenId);
+    event Resold(uint256 indexed tokenId, uint256 price);
+    event Withdrawn(address indexed account, address indexed to, uint256 amount);
+
+    function test_constructor() public {
+        assertEq(registry.name(), "Bits Licence");
+        assertEq(registry.maxRoyaltyBps(), MAX_ROYALTY_BPS);
+        assertEq(registry.maxAgentFeeBps(), MAX_AGENT_BPS);
+        IERC20 t = IERC20(address(token));
+        vm.expectRevert(FeeSource.ZeroAddress.selector);
+        new LicenseRegistry(IERC20(address(0)), address(1), 0, 0, 0);
+        vm.expectRevert(FeeSource.ZeroAddress.selector);
+        new LicenseRegistry(t, address(0), 0, 0, 0);
+        vm.expectRevert(FeeSource.BadParams.selector);
+        new LicenseRegistry(t, address(1), 501, 0, 0);
+        vm.expectRevert(FeeSource.BadParams.selector);
+        new LicenseRegistry(t, address(1), 500, 9000, 501);
+    }
+
+    function test_publish() public {
+        bytes32 commit = keccak256(abi.encodePacked(KEY, HASH));
+        vm.expectEmit(true, true, true, true, address(registry));
+        emit ContentPublished(1, HASH, creator, 5e18, ROYALTY, agent, commit);
+        uint256 index = _publish(5e18);
+        assertEq(index, 1);
+        assertEq(registry.contentCount(), 1);
+        assertEq(registry.indexOf(HASH), 1);
+        LicenseRegistry.Content memory c = registry.content(1);
+        assertEq(c.creator, creator);
+        assertEq(c.serial, 0);
+        assertEq(c.royaltyBps, ROYALTY);
+        assertEq(c.agentFeeBps, AGENT_FEE);
+        assertEq(c.keyAgent, agent);
+        assertEq(c.price, 5e18);
+        assertEq(c.keyCommitment, commit);
+        // three storage slots per content
+        assertEq(uint256(vm.load(address(registry), bytes32(uint256(_contentSlot(1)) + 3))), 0);
+    }
+
+    function _contentSlot(uint256 index) internal view returns (bytes32 slot) {
+        // find the slot holding the creator: scan the first 16 mapping positions
+        for (uint256 p; p < 16; ++p) {
+            slot = keccak256(abi.encode(index, p));
+            if (address(uint160(uint256(vm.load(address(registry), slot)))) == creator) return slot;
+        }
+        revert("content slot not found");
+    }
+
+    function test_publish_reverts() public {
+        vm.startPrank(creator);
+        vm.expectRevert(LicenseRegistry.ZeroContentHash.selector);
+        registry.publish(0, 1, 0, agent, 0, KEY);
+        vm.expectRevert(LicenseRegistry.ZeroCommitment.selector);
+        registry.publish(HASH, 1, 0, agent, 0, 0);
+        vm.expectRevert(FeeSource.ZeroAddress.selector);
+        registry.publish(HASH, 1, 0, address(0), 0, KEY);
+        vm.expectRevert(abi.encodeWithSelector(LicenseRegistry.RoyaltyTooHigh.selector, MAX_ROYALTY_BPS + 1));
+        registry.publish(HASH, 1, MAX_ROYALTY_BPS + 1, agent, 0, KEY);
+        vm.expectRevert(abi.encodeWithSelector(LicenseRegistry.AgentFeeTooHigh.selector, MAX_AGENT_BPS + 1));
+        registry.publish(HASH, 1, 0, agent, MAX_AGENT_BPS + 1, KEY);
+        registry.publish(HASH, 1, 0, agent, 0, KEY);
+        vm.expectRevert(abi.encodeWithSelector(LicenseRegistry.AlreadyPublished.selector, HASH));
+        registry.publish(HASH, 1, 0, agent, 0, KEY);
+        vm.stopPrank();
+    }
+
+    function test_setPrice() public {
+        uint256 index = _publish(5e18);
+        vm.expectEmit(true, false, false, true, address(registry));
+        emit PriceChanged(index, 7e18);
+        vm.prank(creator);
+        registry.setPrice(index, 7e18);
+        assertEq(registry.content(index).price, 7e18);
+        vm.expectRevert(abi.encodeWithSelector(LicenseRegistry.NotCreator.selector, index));
+        registry.setPrice(index, 1);
+        vm.expectRevert(abi.encodeWithSelector(LicenseRegistry.UnknownContent.selector, 9));
+        registry.setPrice(9, 1);
+    }
+
+    function test_buy_primarySplit() public {
+        uint256 index = _publish(10e18);
+        vm.expectEmit(true, false, false, true, address(registry));
+        emit LicensePurchased(index << 64, 10e18);
+        uint256 tokenId = _buy(index, address(0x401D));
+        assertEq(tokenId, index << 64);
+        assertEq(registry.ownerOf(tokenId), address(0x401D));
+        assertEq(registry.treasuryOwed(), uint256(10e18) * FEE_BPS / 10_000);
+        assertEq(registry.owed(agent), uint256(10e18) * AGENT_FEE / 10_000);
+        assertEq(registry.owed(creator), 10e18 - _fee(10e18) - uint256(10e18) * AGENT_FEE / 10_000);
+        assertEq(token.balanceOf(address(registry)), 10e18);
+        uint256 second = _buy(index, address(0x401E));
+        assertEq(second, index << 64 | 1);
+        assertEq(registry.content(index).serial, 2);
+    }
+
+    function test_buy_agentIsCreatorAndFree() public {
+        vm.prank(creator);
+        uint256 index = registry.publish(HASH, 10e18, 0, creator, AGENT_FEE, KEY);
+        _buy(index, buyer);
+        assertEq(registry.owed(creator), 10e18 - _fee(10e18));
+        vm.prank(creator);
+        registry.setPrice(index, 0);
+        uint256 before = token.balanceOf(buyer);
+        uint256 id = _buy(index, buyer);
+        assertEq(token.balanceOf(buyer), before, "a free licence costs nothing");
+        assertEq(registry.ownerOf(id), buyer);
+    }
+
+    function test_buy_reverts() public {
+        uint256 index = _publish(10e18);
+        vm.prank(buyer);
+        vm.expectRevert(abi.encodeWithSelector(LicenseRegistry.PriceAboveMax.selector, 10e18, 9e18));
+        registry.buy(index, buyer, 9e18);
+        vm.prank(buyer);
+        vm.expectRevert(abi.encodeWithSelector(LicenseRegistry.UnknownContent.selector, 2));
+        registry.buy(2, buyer, 1);
+        vm.prank(buyer);
+        vm.expectRevert(abi.encodeWithSelector(IERC721Errors.ERC721InvalidReceiver.selector, address(0)));
+        registry.buy(index, address(0), 10e18);
+        vm.prank(address(0x9009)); // no tokens, no allowance
+        vm.expectRevert();
+        registry.buy(index, buyer, 10e18);
+    }
+
+    // ------------------------------------------------------------- relayed
+
+    uint256 internal constant PAYER_PK = 0xFA1E5;
+
+    function _req(uint256 index, address holder) internal view returns (LicenseRegistry.PurchaseRequest memory r) {
+        r = LicenseRegistry.PurchaseRequest(index, holder, 10e18, 1e17, uint64(block.timestamp + 60));
+    }
+
+    function _permit(address owner, uint256 pk, uint256 value) internal view returns (LicenseRegistry.Permit memory p) {
+        bytes32 structHash = keccak256(
+            abi.encode(
+                keccak256("Permit(address owner,address spender,uint256 value,uint256 nonce,uint256 deadline)"),
+                owner,
+                address(registry),
+                value,
+                token.nonces(owner),
+                block.timestamp + 60
+            )
+        );
+        bytes32 digest = keccak256(abi.encodePacked("\x19\x01", token.DOMAIN_SEPARATOR(), structHash));
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(pk, digest);
+        p = LicenseRegistry.Permit(value, block.timestamp + 60, v, r, s);
+    }
+
+    function test_buyFor_withPermit() public {
+        address payer = vm.addr(PAYER_PK);
+        token.mint(payer, 20e18);
+        uint256 index = _publish(10e18);
+        LicenseRegistry.PurchaseRequest memory r = _req(index, address(0x401D));
+        bytes memory s = sig(PAYER_PK, registry.hashPurchase(r, 0));
+        LicenseRegistry.Permit memory p = _permit(payer, PAYER_PK, 10e18 + 1e17);
+        address relayer = address(0x4E1A7);
+        vm.prank(relayer);
+        uint256 tokenId = registry.buyFor(r, payer, p, s);
+        assertEq(registry.ownerOf(tokenId), address(0x401D));
+        assertEq(token.balanceOf(relayer), 1e17);
+        assertEq(token.balanceOf(payer), 20e18 - 10e18 - 1e17);
+        assertEq(registry.nonces(payer), 1);
+        vm.expectRevert(LicenseRegistry.BadSignature.selector); // replay
+        registry.buyFor(r, payer, p, s);
+    }
+
+    function test_buyFor_frontRunPermitAndNoPermit() public {
+        address payer = vm.addr(PAYER_PK);
+        token.mint(payer, 30e18);
+        uint256 index = _publish(10e18);
+        LicenseRegistry.Permit memory p = _permit(payer, PAYER_PK, 100e18);
+        // someone submits the permit first: buyFor still goes through
+        token.permit(payer, address(registry), p.value, p.deadline, p.v, p.r, p.s);
+        LicenseRegistry.PurchaseRequest memory r = _req(index, payer);
+        registry.buyFor(r, payer, p, sig(PAYER_PK, registry.hashPurchase(r, 0)));
+        // later purchases need no permit at all (deadline 0 skips it)
+        r.relayerFee = 0;
+        LicenseRegistry.Permit memory none;
+        registry.buyFor(r, payer, none, sig(PAYER_PK, registry.hashPurchase(r, 1)));
+        assertEq(registry.balanceOf(payer), 2);
+    }
+
+    function test_buyFor_reverts() public {
+        address payer = vm.addr(PAYER_PK);
+        uint256 index = _publish(10e18);
+        LicenseRegistry.PurchaseRequest memory r = _req(index, payer);
+        LicenseRegistry.Permit memory none;
+        bytes memory s = sig(PAYER_PK, registry.hashPurchase(r, 0));
+        vm.expectRevert(LicenseRegistry.BadSignature.selector);
+        registry.buyFor(r, address(0xBAD), none, s);
+        r.deadline = uint64(block.timestamp - 1);
+        vm.expectRevert(abi.encodeWithSelector(LicenseRegistry.Expired.selector, r.deadline));
+        registry.buyFor(r, payer, none, s);
+        r = _req(index, payer);
+        r.maxPrice = 1; // signed terms are bound: changing them breaks the signature
+        vm.expectRevert(LicenseRegistry.BadSignature.selector);
+        registry.buyFor(r, payer, none, s);
+        // valid signature but the payer has no allowance
+        r = _req(index, payer);
+        vm.expectRevert();
+        registry.buyFor(r, payer, none, s);
+    }
+
+    function test_hashPurchase_matchesEIP712ByHand() public view {
+        LicenseRegistry.PurchaseRequest memory r = _req(3, address(0x401D));
+        bytes32 domain = keccak256(
+            abi.encode(
+                keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
+                keccak256("LicenseRegistry"),
+                keccak256("1"),
+                block.chainid,
+                address(registry)
+            )
+        );
+        assertEq(registry.domainSeparator(), domain);
+        bytes32 sh = keccak256(
+            abi.encode(
+                keccak256(
+                    "Purchase(uint256 contentIndex,address holder,uint256 maxPrice,uint256 relayerFee,uint256 nonce,uint64 deadline)"
+                ),
+                r.contentIndex,
+                r.holder,
+                r.maxPrice,
+                r.relayerFee,
+                uint256(5),
+                r.deadline
+            )
+        );
+        assertEq(registry.hashPurchase(r, 5), keccak256(abi.encodePacked("\x19\x01", domain, sh)));
+    }
+
+    // --------------------------------------------------------------- resale
+
+    function test_listAndBuyListed_resaleSplit() public {
+        uint256 index = _publish(10e18);
+        address seller = address(0x5E11);
+        uint256 id = _buy(index, seller);
+        vm.expectEmit(true, true, false, true, address(registry));
+        emit Listed(id, seller, 20e18);
+        vm.prank(seller);
+        registry.list(id, 20e18);
+        assertEq(registry.askPrice(id), 20e18);
+        uint256 creatorBefore = registry.owed(creator);
+        uint256 agentBefore = registry.owed(agent);
+        uint256 feeBefore = registry.treasuryOwed();
+        vm.expectEmit(true, false, false, true, address(registry));
+        emit Resold(id, 20e18);
+        vm.prank(buyer);
+        registry.buyListed(id, address(0x401D), 20e18);
+        assertEq(registry.ownerOf(id), address(0x401D));
+        assertEq(registry.askPrice(id), 0);
+        uint256 fee = _fee(20e18);
+        uint256 agentFee = uint256(20e18) * AGENT_FEE / 10_000;
+        uint256 royalty = uint256(20e18) * ROYALTY / 10_000;
+        assertEq(registry.treasuryOwed() - feeBefore, fee);
+        assertEq(registry.owed(agent) - agentBefore, agentFee);
+        assertEq(registry.owed(creator) - creatorBefore, royalty);
+        assertEq(registry.owed(seller), 20e18 - fee - agentFee - royalty);
+    }
+
+    function test_unlist_and_transferClearsListing() public {
+        uint256 index = _publish(10e18);
+        address seller = address(0x5E11);
+        uint256 id = _buy(index, seller);
+        vm.startPrank(seller);
+        registry.list(id, 20e18);
+        vm.expectEmit(true, false, false, false, address(registry));
+        emit Unlisted(id);
+        registry.unlist(id);
+        assertEq(registry.askPrice(id), 0);
+        registry.list(id, 20e18);
+        registry.transferFrom(seller, address(0x7777), id); // plain transfer
+        vm.stopPrank();
+        assertEq(registry.askPrice(id), 0, "a transfer clears the listing");
+        vm.prank(buyer);
+        vm.expectRevert(abi.encodeWithSelector(LicenseRegistry.NotListed.selector, id));
+        registry.buyListed(id, buyer, 20e18);
+    }
+
+    function test_resale_reverts() public {
+        uint256 index = _publish(10e18);
+        address seller = address(0x5E11);
+        uint256 id = _buy(index, seller);
+        vm.expectRevert(abi.encodeWithSelector(LicenseRegistry.NotTokenOwner.selector, id));
+        registry.list(id, 1);
+        vm.expectRevert(abi.encodeWithSelector(LicenseRegistry.NotTokenOwner.selector, id + 5));
+        registry.list(id + 5, 1);
+        vm.startPrank(seller);
+        vm.expectRevert(LicenseRegistry.ZeroPrice.selector);
+        registry.list(id, 0);
+        vm.expectRevert(abi.encodeWithSelector(LicenseRegistry.NotListed.selector, id));
+        registry.unlist(id);
+        registry.list(id, 20e18);
+        vm.stopPrank();
+        vm.expectRevert(abi.encodeWithSelector(LicenseRegistry.NotTokenOwner.selector, id));
+        registry.unlist(id);
+        vm.startPrank(buyer);
+        vm.expectRevert(abi.encodeWithSelector(LicenseRegistry.PriceAboveMax.selector, 20e18, 19e18));
+        registry.buyListed(id, buyer, 19e18);
+        vm.expectRevert(FeeSource.ZeroAddress.selector);
+        registry.buyListed(id, address(0), 20e18);
+        vm.stopPrank();
+    }
+
+    // -------------------------------------------------------------- payouts
+
+    function test_withdraw_and_payTreasury() public {
+        uint256 index = _publish(10e18);
+        _buy(index, buyer);
+        uint256 owedC = registry.owed(creator);
+        vm.expectEmit(true, true, false, true, address(registry));
+        emit Withdrawn(creator, address(0xC0C0), owedC);
+        vm.prank(creator);
+        assertEq(registry.withdraw(address(0xC0C0)), owedC);
+        assertEq(token.balanceOf(address(0xC0C0)), owedC);
+        assertEq(registry.owed(creator), 0);
+        vm.prank(creator);
+        vm.expectRevert(LicenseRegistry.NothingOwed.selector);
+        registry.withdraw(address(0xC0C0));
+        vm.prank(agent);
+        vm.expectRevert(FeeSource.ZeroAddress.selector);
+        registry.withdraw(address(0));
+        assertEq(registry.payTreasury(), _fee(10e18));
+        assertEq(token.balanceOf(address(splitter)), _fee(10e18));
+        assertEq(registry.payTreasury(), 0);
+    }
+
+    function test_royaltyInfo_supportsInterface_keyAgentOf() public {
+        uint256 index = _publish(10e18);
+        uint256 id = _buy(index, buyer);
+        (address to, uint256 amount) = registry.royaltyInfo(id, 1e18);
+        assertEq(to, creator);
+        assertEq(amount, uint256(1e18) * ROYALTY / 10_000);
+        (to, amount) = registry.royaltyInfo(99 << 64, 1e18);
+        assertEq(to, address(0));
+        assertEq(amount, 0);
+        assertTrue(registry.supportsInterface(type(IERC2981).interfaceId));
+        assertTrue(registry.supportsInterface(type(IERC721).interfaceId));
+        assertFalse(registry.supportsInterface(0xdeadbeef));
+        assertEq(registry.keyAgentOf(id), agent);
+        assertEq(bytes(registry.tokenURI(id)).length, 0, "no URIs on chain");
+    }
+
+    // ----------------------------------------------------------------- fuzz
+
+    /// @dev Every split of a sale adds up to the price exactly.
+    function testFuzz_splitsAddUp(uint96 price, uint96 resale, uint16 royalty, uint16 agentFee) public {
+        royalty = uint16(bound(royalty, 0, MAX_ROYALTY_BPS));
+        agentFee = uint16(bound(agentFee, 0, MAX_AGENT_BPS));
+        resale = uint96(bound(resale, 1, type(uint96).max));
+        vm.prank(creator);
+        uint256 index = registry.publish(HASH, price, royalty, agent, agentFee, KEY);
+        token.mint(buyer, uint256(price) + resale);
+        address seller = address(0x5E11);
+        uint256 id = _buy(index, seller);
+        assertEq(registry.owed(creator) + registry.owed(agent) + registry.treasuryOwed(), price);
+        vm.prank(seller);
+        registry.list(id, resale);
+        vm.prank(buyer);
+        registry.buyListed(id, buyer, resale);
+        assertEq(
+            registry.owed(creator) + registry.owed(agent) + registry.owed(seller) + registry.treasuryOwed(),
+            uint256(price) + resale
+        );
+        assertEq(token.balanceOf(address(registry)), uint256(price) + resale);
+    }
+}
