@@ -4,6 +4,7 @@
 
 extern const struct test_case router_i2np_tests[];
 extern const struct test_case router_ntcp2_handshake_tests[];
+extern const struct test_case router_ntcp2_frame_tests[];
 extern const struct test_case router_conf_tests[];
 extern const struct test_case router_evloop_tests[];
 extern const struct test_case router_fsutil_tests[];
@@ -17,6 +18,7 @@ int main(int argc, char **argv)
 	static const struct test_group groups[] = {
 		{ "i2np", router_i2np_tests },
 		{ "ntcp2_handshake", router_ntcp2_handshake_tests },
+		{ "ntcp2_frame", router_ntcp2_frame_tests },
 		{ "conf", router_conf_tests },
 		{ "evloop", router_evloop_tests },
 		{ "fsutil", router_fsutil_tests },
