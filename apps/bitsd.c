@@ -16,6 +16,7 @@
 /* What the subsystems share; owned by main(). */
 struct bitsd {
 	struct router_keys *keys;
+	struct router_self *self;
 };
 
 static int keys_start(struct daemon *d, void *ctx)
@@ -34,20 +35,40 @@ static void keys_stop(struct daemon *d, void *ctx)
 	FREE_AND_NULL(router_keys_free, b->keys);
 }
 
-/* Write router.info on start, and again on SIGHUP (host, port, netId). */
-static int router_info_refresh(struct daemon *d, void *ctx)
+/* Write router.info before the loop runs (also for --init). */
+static int self_start(struct daemon *d, void *ctx)
+{
+	struct bitsd *b = ctx;
+	int r;
+
+	if ((r = router_self_publish(daemon_conf(d), b->keys)) != 0)
+		return r;
+	b->self = router_self_new(daemon_workers(d));
+	return 0;
+}
+
+static void self_stop(struct daemon *d, void *ctx)
 {
 	struct bitsd *b = ctx;
 
-	return router_self_publish(daemon_conf(d), b->keys);
+	(void)d;
+	FREE_AND_NULL(router_self_free, b->self);
+}
+
+/* SIGHUP: host, port or netId may have changed; write on a worker. */
+static int self_reload(struct daemon *d, void *ctx)
+{
+	struct bitsd *b = ctx;
+
+	return router_self_refresh(b->self, daemon_conf(d), b->keys);
 }
 
 int main(int argc, char **argv)
 {
 	static const struct daemon_subsys subsystems[] = {
 		{ "keys", DAEMON_SUBSYS_ON_INIT, keys_start, keys_stop, NULL },
-		{ "router.info", DAEMON_SUBSYS_ON_INIT, router_info_refresh,
-		  NULL, router_info_refresh },
+		{ "router.info", DAEMON_SUBSYS_ON_INIT, self_start, self_stop,
+		  self_reload },
 	};
 	struct bitsd b = { 0 };
 

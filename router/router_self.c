@@ -1,8 +1,10 @@
 /*
  * Our RouterInfo (router/router_self.h).  The building blocks are
  * router/router_info.h and router/router_address.h; this module only
- * decides what we publish.  Refreshed on every start and on SIGHUP, so a
- * changed host, port or netId takes effect without new keys.
+ * decides what we publish.  Written on every start and on SIGHUP, so a
+ * changed host, port or netId takes effect without new keys.  At most one
+ * write job runs at a time; a newer RouterInfo waits in `pending`, so an
+ * older one can never overwrite it.
  */
 #include "config.h"
 #include "router/router_self.h"
@@ -11,7 +13,9 @@
 #include "router/router_address.h"
 #include "router/router_info.h"
 #include "router/router_keys.h"
+#include "router/worker.h"
 #include "crypto/base/alloc.h"
+#include "crypto/base/bytes.h"
 #include "crypto/base/err.h"
 #include "crypto/base/log.h"
 #include "crypto/keystore.h"
@@ -60,29 +64,154 @@ out:
 	return r;
 }
 
+/* Log the outcome of writing ri to path (err_no: errno of a failure). */
+static void report_write(const struct router_info *ri, const char *path,
+			 int r, int err_no)
+{
+	char hash[80];
+
+	if (r != 0)
+		log_err(LD_ROUTER, "cannot write %s: %s", path,
+			r == ERR_IO ? strerror(err_no) : err_str(r));
+	else
+		log_notice(LD_ROUTER, "wrote %s: router %s, netId %s", path,
+			   log_safe_hash(hash, sizeof(hash),
+					 router_info_hash(ri)),
+			   router_info_option(ri, "netId"));
+}
+
+static int build_logged(const struct conf *cfg,
+			const struct router_keys *keys,
+			struct router_info **out)
+{
+	int r = router_self_build(cfg, keys, out);
+
+	if (r != 0)
+		log_err(LD_ROUTER, "cannot build our RouterInfo: %s",
+			err_str(r));
+	return r;
+}
+
 int router_self_publish(const struct conf *cfg,
 			const struct router_keys *keys)
 {
 	char *path = fsutil_path_join(cfg->datadir, ROUTER_SELF_FILE_NAME);
 	struct router_info *ri = NULL;
-	char hash[80];
 	int r;
 
-	if ((r = router_self_build(cfg, keys, &ri)) != 0) {
-		log_err(LD_ROUTER, "cannot build our RouterInfo: %s",
-			err_str(r));
-		goto out;
+	if ((r = build_logged(cfg, keys, &ri)) == 0) {
+		r = router_info_file_write(ri, path);
+		report_write(ri, path, r, errno);
 	}
-	if ((r = router_info_file_write(ri, path)) != 0) {
-		log_err(LD_ROUTER, "cannot write %s: %s", path,
-			r == ERR_IO ? strerror(errno) : err_str(r));
-		goto out;
-	}
-	log_notice(LD_ROUTER, "wrote %s: router %s, netId %u", path,
-		   log_safe_hash(hash, sizeof(hash), router_info_hash(ri)),
-		   (unsigned)cfg->netid);
-out:
 	router_info_free(ri);
 	free(path);
 	return r;
+}
+
+struct router_self {
+	struct worker_pool *wp;
+	bool writing;			/* a job is queued or running */
+	bool closing;			/* freed by the job's done callback */
+	struct router_info *pending;	/* newest RouterInfo, waiting */
+	char *pending_path;
+};
+
+/* One write: owned by the job from submit to done. */
+struct write_job {
+	struct router_self *rs;	/* alive until done: see router_self_free */
+	struct router_info *ri;
+	char *path;
+	int result, err_no;
+};
+
+static void write_run(void *arg)
+{
+	struct write_job *j = arg;
+
+	j->result = router_info_file_write(j->ri, j->path);
+	j->err_no = errno;
+}
+
+static void submit_write(struct router_self *rs, struct router_info *ri,
+			 char *path);
+
+static void write_done(void *arg)
+{
+	struct write_job *j = arg;
+	struct router_self *rs = j->rs;
+
+	report_write(j->ri, j->path, j->result, j->err_no);
+	router_info_free(j->ri);
+	free(j->path);
+	free(j);
+	rs->writing = false;
+	if (rs->closing) {
+		free(rs);
+	} else if (rs->pending) {
+		struct router_info *ri = rs->pending;
+		char *path = rs->pending_path;
+
+		rs->pending = NULL;
+		rs->pending_path = NULL;
+		submit_write(rs, ri, path);
+	}
+}
+
+/* Takes ri and path. */
+static void submit_write(struct router_self *rs, struct router_info *ri,
+			 char *path)
+{
+	struct write_job *j = xzalloc(sizeof(*j));
+
+	j->rs = rs;
+	j->ri = ri;
+	j->path = path;
+	rs->writing = true;
+	worker_submit(rs->wp, (struct work){ write_run, write_done, j });
+}
+
+struct router_self *router_self_new(struct worker_pool *wp)
+{
+	struct router_self *rs = xzalloc(sizeof(*rs));
+
+	rs->wp = wp;
+	return rs;
+}
+
+int router_self_refresh(struct router_self *rs, const struct conf *cfg,
+			const struct router_keys *keys)
+{
+	struct router_info *ri = NULL;
+	char *path;
+	int r;
+
+	if ((r = build_logged(cfg, keys, &ri)) != 0)
+		return r;
+	path = fsutil_path_join(cfg->datadir, ROUTER_SELF_FILE_NAME);
+	if (!rs->writing) {
+		submit_write(rs, ri, path);
+		return 0;
+	}
+	router_info_free(rs->pending);	/* superseded, never written */
+	free(rs->pending_path);
+	rs->pending = ri;
+	rs->pending_path = path;
+	return 0;
+}
+
+bool router_self_is_busy(const struct router_self *rs)
+{
+	return rs->writing;
+}
+
+void router_self_free(struct router_self *rs)
+{
+	if (!rs)
+		return;
+	FREE_AND_NULL(router_info_free, rs->pending);
+	FREE_AND_NULL(free, rs->pending_path);
+	if (rs->writing)
+		rs->closing = true;	/* write_done frees it */
+	else
+		free(rs);
 }

@@ -10,6 +10,7 @@
 #ifndef ROUTER_ROUTER_SELF_H
 #define ROUTER_ROUTER_SELF_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "crypto/hash.h"
@@ -17,6 +18,8 @@
 struct conf;
 struct router_info;
 struct router_keys;
+struct router_self;	/* opaque: rewrites router.info off the loop */
+struct worker_pool;
 
 #define ROUTER_SELF_FILE_NAME "router.info"
 /* i2pd's cost for a published NTCP2 address. */
@@ -41,10 +44,34 @@ int router_self_build(const struct conf *cfg, const struct router_keys *keys,
 		      struct router_info **out);
 /*
  * Build, sign and write cfg->datadir/router.info (replacing it
- * atomically); logs what went wrong.  Errors: as router_self_build(),
- * ERR_IO.
+ * atomically) on the calling thread; logs what went wrong.  For start-up,
+ * before the loop runs.  Errors: as router_self_build(), ERR_IO.
  */
 int router_self_publish(const struct conf *cfg,
 			const struct router_keys *keys);
+
+/*
+ * A publisher that writes router.info on the worker pool wp (the write
+ * fsyncs, so it stays off the loop).  Loop thread.  Never returns NULL;
+ * caller owns it and frees it before the pool.
+ */
+struct router_self *router_self_new(struct worker_pool *wp);
+/*
+ * Rebuild and sign our RouterInfo now and queue it to be written to
+ * cfg->datadir/router.info.  Writes never overlap; while one runs, only
+ * the newest queued RouterInfo is kept, so the file ends up with the
+ * latest.  Loop thread.  Errors: as router_self_build() (logged; nothing
+ * is queued).  A failed write is logged by the done callback.
+ */
+int router_self_refresh(struct router_self *rs, const struct conf *cfg,
+			const struct router_keys *keys);
+/* True while a write is queued or running. */
+bool router_self_is_busy(const struct router_self *rs);
+/*
+ * Release rs.  A RouterInfo waiting behind a running write is dropped; the
+ * running write finishes and its done callback frees rs (mark-for-close),
+ * which worker_pool_free() guarantees.  Accepts NULL.  Loop thread.
+ */
+void router_self_free(struct router_self *rs);
 
 #endif /* ROUTER_ROUTER_SELF_H */

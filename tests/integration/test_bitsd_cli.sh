@@ -155,6 +155,8 @@ if start hup --datadir "$D" --conf "$C"; then
 	else
 		bad "SIGHUP: no reload seen"; tail -5 "$W/hup.log"
 	fi
+	i=0	# written by a worker: give it a moment
+	while ! has "$D/router.info" "port=.24998;" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 	has "$D/router.info" "port=.24998;" && ok "SIGHUP: router.info refreshed with the new port" ||
 		bad "SIGHUP: router.info not refreshed"
 	kill -0 $PID 2>/dev/null && ok "SIGHUP: still running" || bad "SIGHUP: bitsd died"

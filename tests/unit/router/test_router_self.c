@@ -7,6 +7,9 @@
 #include "router/router_info.h"
 #include "router/router_keys.h"
 #include "router/router_self.h"
+#include "router/evloop.h"
+#include "router/worker.h"
+#include "tests/unit/router/tloop.h"
 #include "crypto/base/alloc.h"
 #include "crypto/base/err.h"
 #include "crypto/keystore.h"
@@ -121,9 +124,124 @@ static void test_publish_file(struct tctx *t)
 	free(dir);
 }
 
+/* The NTCP2 port in the router.info at path, or 0. */
+static unsigned file_port(const char *path)
+{
+	struct router_info *ri = NULL;
+	struct router_address_ntcp2 n;
+	const struct router_address *a;
+	unsigned port = 0;
+
+	if (router_info_file_read(path, &ri) == 0 &&
+	    router_info_verify(ri) == 0 &&
+	    (a = router_info_find_address(ri, ROUTER_ADDRESS_STYLE_NTCP2)) &&
+	    router_address_ntcp2_parse(a, &n) == 0)
+		port = n.port;
+	router_info_free(ri);
+	return port;
+}
+
+struct idle_wait {
+	struct evloop *el;
+	struct router_self *rs;
+	struct evloop_timer *timer;
+};
+
+static void idle_check(void *arg)
+{
+	struct idle_wait *w = arg;
+
+	if (router_self_is_busy(w->rs))
+		evloop_timer_arm(w->timer, 1);
+	else
+		evloop_break(w->el);
+}
+
+/* A loop, a pool of nthreads workers, a publisher and a config whose
+ * datadir is a fresh temp dir. */
+struct fix {
+	char *dir, *path;
+	struct router_keys *keys;
+	struct evloop *el;
+	struct worker_pool *wp;
+	struct router_self *rs;
+	struct conf *cfg;
+};
+
+static bool fix_init(struct tctx *t, struct fix *f, unsigned nthreads)
+{
+	memset(f, 0, sizeof(*f));
+	if (!(f->dir = t_tmpdir(t)))
+		return false;
+	f->path = fsutil_path_join(f->dir, ROUTER_SELF_FILE_NAME);
+	f->keys = router_keys_new_random();
+	f->el = evloop_new();
+	f->wp = worker_pool_new(f->el, nthreads);
+	f->rs = router_self_new(f->wp);
+	f->cfg = conf_new_default(f->dir);
+	return true;
+}
+
+static void fix_free(struct fix *f)
+{
+	router_self_free(f->rs);
+	worker_pool_free(f->wp);
+	evloop_free(f->el);
+	router_keys_free(f->keys);
+	conf_free(f->cfg);
+	t_rmtree(f->dir);
+	free(f->dir);
+	free(f->path);
+}
+
+/* Three refreshes in a row: the file ends with the last one, whatever
+ * order the workers pick the jobs in. */
+static void test_refresh_newest_wins(struct tctx *t)
+{
+	struct fix f;
+	struct idle_wait w;
+
+	if (!fix_init(t, &f, 3))
+		return;
+	for (unsigned port = 1001; port <= 1003; port++) {
+		f.cfg->port = (uint16_t)port;
+		T_OK(t, router_self_refresh(f.rs, f.cfg, f.keys));
+		T_TRUE(t, router_self_is_busy(f.rs));
+	}
+	w = (struct idle_wait){ .el = f.el, .rs = f.rs };
+	w.timer = evloop_timer_new(f.el, idle_check, &w);
+	evloop_timer_arm(w.timer, 1);
+	tloop_run(t, f.el);
+	T_FALSE(t, router_self_is_busy(f.rs));
+	T_EQ(t, file_port(f.path), 1003);
+	evloop_timer_free(w.timer);
+	fix_free(&f);
+}
+
+/* Freed with a write running and one waiting: the running one completes,
+ * the waiting one is dropped, nothing leaks (the sanitizer build checks). */
+static void test_free_while_writing(struct tctx *t)
+{
+	struct fix f;
+
+	if (!fix_init(t, &f, 1))
+		return;
+	f.cfg->port = 2001;
+	T_OK(t, router_self_refresh(f.rs, f.cfg, f.keys));
+	f.cfg->port = 2002;
+	T_OK(t, router_self_refresh(f.rs, f.cfg, f.keys));
+	FREE_AND_NULL(router_self_free, f.rs);
+	/* Runs the done callback, which frees the publisher. */
+	FREE_AND_NULL(worker_pool_free, f.wp);
+	T_EQ(t, file_port(f.path), 2001);
+	fix_free(&f);
+}
+
 const struct test_case router_router_self_tests[] = {
 	{ "build_verifies", test_build_verifies, 0 },
 	{ "port_derived", test_port_derived, 0 },
 	{ "publish_file", test_publish_file, 0 },
+	{ "refresh_newest_wins", test_refresh_newest_wins, 0 },
+	{ "free_while_writing", test_free_while_writing, 0 },
 	{ NULL, NULL, 0 }
 };
