@@ -3,6 +3,10 @@
 #include "tests/unit/tharness.h"
 
 extern const struct test_case router_i2np_tests[];
+extern const struct test_case router_mapping_tests[];
+extern const struct test_case router_kac_tests[];
+extern const struct test_case router_address_tests[];
+extern const struct test_case router_ri_tests[];
 extern const struct test_case router_ntcp2_handshake_tests[];
 extern const struct test_case router_ntcp2_frame_tests[];
 extern const struct test_case router_conf_tests[];
@@ -17,6 +21,10 @@ int main(int argc, char **argv)
 {
 	static const struct test_group groups[] = {
 		{ "i2np", router_i2np_tests },
+		{ "mapping", router_mapping_tests },
+		{ "kac", router_kac_tests },
+		{ "address", router_address_tests },
+		{ "ri", router_ri_tests },
 		{ "ntcp2_handshake", router_ntcp2_handshake_tests },
 		{ "ntcp2_frame", router_ntcp2_frame_tests },
 		{ "conf", router_conf_tests },

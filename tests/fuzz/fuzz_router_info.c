@@ -1,0 +1,71 @@
+/*
+ * libFuzzer target: RouterInfo and RouterAddress decoding
+ * (router/router_info.h, router/router_address.h), signature verification
+ * and every lookup a caller makes on a received RouterInfo.  Properties:
+ * the kept bytes are the input, decoding them again gives the same router,
+ * and no RouterInfo over the size limit is accepted.
+ */
+#include "config.h"
+#include "router/router_address.h"
+#include "router/router_info.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void lookups(const struct router_info *ri)
+{
+	struct router_address_ntcp2 n;
+	const char *v;
+	uint32_t ver;
+	char name[ROUTER_INFO_FILE_NAME_BYTES];
+
+	for (size_t i = 0; i < router_info_address_count(ri); i++) {
+		const struct router_address *a = router_info_address(ri, i);
+		if (router_address_ntcp2_parse(a, &n) == 0 &&
+		    (n.published && (n.port == 0 || n.family == 0)))
+			abort();
+	}
+	if (router_info_address_count(ri) > ROUTER_INFO_MAX_ADDRESSES)
+		abort();
+	(void)router_info_find_address(ri, ROUTER_ADDRESS_STYLE_NTCP2);
+	(void)router_info_check_netid(ri, 2);
+	(void)router_info_check_published(ri, 1700000000000ULL);
+	if ((v = router_info_option(ri, "router.version")) != NULL)
+		(void)router_info_version_parse(v, &ver);
+	if (router_info_file_name(router_info_hash(ri), name, sizeof(name)) != 0)
+		abort();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct router_info *ri = NULL, *again = NULL;
+	struct router_address a = ROUTER_ADDRESS_INIT;
+	const uint8_t *bytes;
+	struct breader r;
+	size_t len;
+
+	if (router_info_decode(data, size, &ri) == 0) {
+		if (size > ROUTER_INFO_MAX_BYTES)
+			abort();
+		bytes = router_info_bytes(ri, &len);
+		if (!bytes || len != size || memcmp(bytes, data, size) != 0)
+			abort();
+		(void)router_info_verify(ri);
+		lookups(ri);
+		if (router_info_decode(bytes, len, &again) != 0 ||
+		    memcmp(router_info_hash(again), router_info_hash(ri),
+			   SHA256_BYTES) != 0 ||
+		    router_info_published(again) != router_info_published(ri))
+			abort();
+		router_info_free(again);
+	}
+	router_info_free(ri);
+	br_init(&r, data, size);
+	if (router_address_decode(&r, MAPPING_MAX_BYTES, &a) == 0 &&
+	    strlen(a.style) > I2P_STRING_MAX_BYTES)
+		abort();
+	router_address_clear(&a);
+	return 0;
+}
