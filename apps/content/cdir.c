@@ -1,0 +1,398 @@
+/*
+ * Content directories (apps/content/cdir.h, docs/content-format.md §4):
+ * open, verify without the key, read checked chunks, stream plaintext.
+ */
+#include "config.h"
+#include "apps/content/cdir.h"
+#include "apps/content/chunk.h"
+#include "apps/content/fsio.h"
+#include "apps/content/par.h"
+#include "crypto/base/alloc.h"
+#include "crypto/base/encode.h"
+#include "crypto/base/err.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define VERIFY_BATCH_BYTES (4u << 20)
+
+struct content_dir {
+	char *path;
+	struct content_manifest m;
+	uint8_t *menc;		/* manifest bytes */
+	size_t mlen;
+	uint8_t hash[CONTENT_HASH_BYTES];
+	int tree_fd, data_fd;
+};
+
+const char *content_fault_str(const struct content_fault *f, int err,
+			      char *buf, size_t buflen)
+{
+	switch (f->part) {
+	case CONTENT_FAULT_NONE:
+		return err_str(err);
+	case CONTENT_FAULT_MANIFEST:
+		snprintf(buf, buflen, "manifest rejected: %s", err_str(err));
+		return buf;
+	case CONTENT_FAULT_TREE:
+		snprintf(buf, buflen, "merkle tree rejected (%s): it does not "
+			 "match the manifest root", err_str(err));
+		return buf;
+	case CONTENT_FAULT_DATA:
+		snprintf(buf, buflen, "data file rejected: %s", err_str(err));
+		return buf;
+	case CONTENT_FAULT_CHUNK:
+		snprintf(buf, buflen, "chunk %u rejected: its ciphertext does "
+			 "not match the merkle tree (tampered or corrupt)",
+			 f->chunk);
+		return buf;
+	case CONTENT_FAULT_KEY:
+		snprintf(buf, buflen, "chunk %u does not open with this key "
+			 "(wrong key)", f->chunk);
+		return buf;
+	case CONTENT_FAULT_CARD:
+		snprintf(buf, buflen, "card rejected: %s", err_str(err));
+		return buf;
+	case CONTENT_FAULT_OUTPUT:
+		snprintf(buf, buflen, "cannot write the output: %s",
+			 err_str(err));
+		return buf;
+	}
+	return err_str(err);
+}
+
+static void set_fault(struct content_fault *f, enum content_fault_part part,
+		      uint32_t chunk)
+{
+	if (f) {
+		f->part = part;
+		f->chunk = chunk;
+	}
+}
+
+static int open_part(const char *dir, const char *name, int *fd)
+{
+	char *p = content_fs_join(dir, name);
+
+	*fd = open(p, O_RDONLY | O_CLOEXEC);
+	free(p);
+	if (*fd < 0)
+		return errno == ENOENT ? ERR_NOT_FOUND : ERR_IO;
+	return 0;
+}
+
+static int file_size_is(int fd, uint64_t want)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) != 0)
+		return ERR_IO;
+	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size != want)
+		return ERR_FORMAT;
+	return 0;
+}
+
+/* A directory named by 64 hex digits must be named by its own hash. */
+static bool name_matches(const char *path, const uint8_t hash[32])
+{
+	const char *base = strrchr(path, '/');
+	char hex[HEX_ENC_LEN(32)];
+	size_t n;
+
+	base = base ? base + 1 : path;
+	n = strlen(base);
+	if (n != 64 || strspn(base, "0123456789abcdef") != 64)
+		return true;	/* not a hash name: nothing to compare */
+	hex_encode(hex, sizeof(hex), hash, 32);
+	return strcmp(hex, base) == 0;
+}
+
+static int load(struct content_dir *d, struct content_fault *f)
+{
+	char *mp = content_fs_join(d->path, "manifest");
+	int r;
+
+	r = content_fs_read_file(mp, CONTENT_MANIFEST_MAX_BYTES, &d->menc,
+				 &d->mlen);
+	free(mp);
+	if (r == 0)
+		r = content_manifest_decode(d->menc, d->mlen, &d->m);
+	if (r != 0) {
+		set_fault(f, CONTENT_FAULT_MANIFEST, 0);
+		return r;
+	}
+	content_hash_of(d->hash, d->menc, d->mlen);
+	if (!name_matches(d->path, d->hash)) {
+		set_fault(f, CONTENT_FAULT_MANIFEST, 0);
+		return ERR_AUTH;	/* the manifest is not this content's */
+	}
+	if ((r = open_part(d->path, "tree", &d->tree_fd)) != 0 ||
+	    (r = file_size_is(d->tree_fd,
+			      content_tree_nodes(d->m.chunk_count) * 32))) {
+		set_fault(f, CONTENT_FAULT_TREE, 0);
+		return r;
+	}
+	if ((r = open_part(d->path, "data", &d->data_fd)) != 0 ||
+	    (r = file_size_is(d->data_fd, content_data_bytes(&d->m)))) {
+		set_fault(f, CONTENT_FAULT_DATA, 0);
+		return r;
+	}
+	return 0;
+}
+
+int content_dir_open(const char *path, struct content_dir **out,
+		     struct content_fault *fault)
+{
+	struct content_dir *d = xzalloc(sizeof(*d));
+	int r;
+
+	d->path = xstrdup(path);
+	d->tree_fd = d->data_fd = -1;
+	set_fault(fault, CONTENT_FAULT_NONE, 0);
+	if ((r = load(d, fault)) != 0) {
+		content_dir_free(d);
+		return r;
+	}
+	*out = d;
+	return 0;
+}
+
+void content_dir_free(struct content_dir *d)
+{
+	if (!d)
+		return;
+	if (d->tree_fd >= 0)
+		close(d->tree_fd);
+	if (d->data_fd >= 0)
+		close(d->data_fd);
+	content_manifest_clear(&d->m);
+	free(d->menc);
+	free(d->path);
+	free(d);
+}
+
+const struct content_manifest *content_dir_manifest(const struct content_dir *d)
+{
+	return &d->m;
+}
+
+const uint8_t *content_dir_hash(const struct content_dir *d)
+{
+	return d->hash;
+}
+
+const uint8_t *content_dir_manifest_bytes(const struct content_dir *d,
+					  size_t *len)
+{
+	*len = d->mlen;
+	return d->menc;
+}
+
+const char *content_dir_path(const struct content_dir *d)
+{
+	return d->path;
+}
+
+int content_dir_proof(struct content_dir *d, uint32_t idx,
+		      struct content_proof *p)
+{
+	int r = content_proof_make(p, idx, d->m.chunk_count,
+				   content_tree_fd_read, &d->tree_fd);
+
+	return r == ERR_TRUNCATED ? ERR_FORMAT : r;
+}
+
+int content_dir_chunk(struct content_dir *d, uint32_t idx, uint8_t *buf,
+		      size_t cap, size_t *len)
+{
+	struct content_proof p;
+	uint8_t leaf[32];
+	size_t n;
+	int r;
+
+	if (idx >= d->m.chunk_count)
+		return ERR_RANGE;
+	n = content_chunk_plain_len(&d->m, idx) + CONTENT_TAG_BYTES;
+	if (n > cap)
+		return ERR_ARG;
+	if ((r = content_fs_pread_all(d->data_fd, buf, n,
+				      content_chunk_data_offset(&d->m, idx))) ||
+	    (r = content_dir_proof(d, idx, &p)))
+		return r == ERR_TRUNCATED ? ERR_FORMAT : r;
+	content_leaf_hash(leaf, buf, n);
+	if ((r = content_proof_verify(&p, leaf, d->m.root)) != 0)
+		return r;
+	*len = n;
+	return 0;
+}
+
+/* Parallel leaf hashing of one verify batch. */
+struct vbatch {
+	const struct content_manifest *m;
+	const uint8_t *have;
+	uint8_t *buf;		/* the batch's data bytes */
+	uint8_t *want;		/* stored leaves */
+	uint32_t first;
+	size_t stride;
+	atomic_uint_fast32_t bad;	/* lowest bad item, or UINT32_MAX */
+};
+
+static bool has_chunk(const uint8_t *have, uint32_t idx)
+{
+	return !have || (have[idx / 8] >> (idx % 8) & 1);
+}
+
+static void check_one(void *ctx, uint32_t i)
+{
+	struct vbatch *b = ctx;
+	uint32_t idx = b->first + i;
+	uint8_t leaf[32];
+
+	if (!has_chunk(b->have, idx))
+		return;
+	content_leaf_hash(leaf, b->buf + (size_t)i * b->stride,
+			  content_chunk_plain_len(b->m, idx) + CONTENT_TAG_BYTES);
+	if (memcmp(leaf, b->want + 32 * (size_t)i, 32) != 0) {
+		uint_fast32_t cur = atomic_load(&b->bad);
+		while (i < cur && !atomic_compare_exchange_weak(&b->bad, &cur, i))
+			;
+	}
+}
+
+static int verify_chunks(struct content_dir *d, struct content_pool *pool,
+			 const uint8_t *have, struct content_fault *f)
+{
+	struct vbatch b = { .m = &d->m, .have = have };
+	uint32_t per = VERIFY_BATCH_BYTES >> d->m.chunk_log2;
+	int r = 0;
+
+	b.stride = ((size_t)1 << d->m.chunk_log2) + CONTENT_TAG_BYTES;
+	b.buf = xmalloc(per * b.stride);
+	b.want = xmalloc(per * (size_t)32);
+	for (b.first = 0; b.first < d->m.chunk_count; b.first += per) {
+		uint32_t n = d->m.chunk_count - b.first < per ?
+			     d->m.chunk_count - b.first : per;
+		uint64_t off = content_chunk_data_offset(&d->m, b.first);
+		uint64_t end = content_chunk_data_offset(&d->m, b.first + n - 1) +
+			       content_chunk_plain_len(&d->m, b.first + n - 1) +
+			       CONTENT_TAG_BYTES;
+		if ((r = content_fs_pread_all(d->data_fd, b.buf, end - off, off)) ||
+		    (r = content_fs_pread_all(d->tree_fd, b.want, 32 * (size_t)n,
+					      32 * (uint64_t)b.first))) {
+			set_fault(f, CONTENT_FAULT_DATA, b.first);
+			break;
+		}
+		atomic_store(&b.bad, UINT32_MAX);
+		content_pool_run(pool, check_one, &b, n);
+		if (atomic_load(&b.bad) != UINT32_MAX) {
+			set_fault(f, CONTENT_FAULT_CHUNK,
+				  b.first + (uint32_t)atomic_load(&b.bad));
+			r = ERR_AUTH;
+			break;
+		}
+	}
+	free(b.buf);
+	free(b.want);
+	return r == ERR_TRUNCATED ? ERR_FORMAT : r;
+}
+
+int content_dir_verify(struct content_dir *d, unsigned threads,
+		       const uint8_t *have, struct content_fault *fault)
+{
+	struct content_pool *pool;
+	struct content_card *card;
+	int r;
+
+	set_fault(fault, CONTENT_FAULT_NONE, 0);
+	if ((r = content_tree_check_fd(d->tree_fd, d->m.chunk_count,
+				       d->m.root)) != 0) {
+		set_fault(fault, CONTENT_FAULT_TREE, 0);
+		return r;
+	}
+	pool = content_pool_new(threads ? threads : 1);
+	r = verify_chunks(d, pool, have, fault);
+	content_pool_free(pool);
+	if (r != 0)
+		return r;
+	card = xzalloc(sizeof(*card));
+	r = content_dir_card(d, card);
+	free(card);
+	if (r == ERR_NOT_FOUND)
+		return 0;
+	if (r != 0)
+		set_fault(fault, CONTENT_FAULT_CARD, 0);
+	return r;
+}
+
+int content_dir_cat(struct content_dir *d, const struct content_key *k,
+		    uint64_t from, uint64_t length, int out_fd,
+		    struct content_fault *fault)
+{
+	const struct content_manifest *m = &d->m;
+	size_t cap = ((size_t)1 << m->chunk_log2) + CONTENT_TAG_BYTES;
+	uint8_t *buf = xmalloc(cap);
+	struct content_chunk_key ck;
+	uint64_t end;
+	int r = 0;
+
+	set_fault(fault, CONTENT_FAULT_NONE, 0);
+	if (from > m->size) {
+		free(buf);
+		return ERR_RANGE;
+	}
+	end = length > m->size - from ? m->size : from + length;
+	content_chunk_key_derive(&ck, k, m->salt);
+	for (uint32_t idx = (uint32_t)(from >> m->chunk_log2);
+	     idx < m->chunk_count; idx++) {
+		uint64_t start = (uint64_t)idx << m->chunk_log2;
+		size_t len, skip, take;
+		if (start >= end && !(m->size == 0 && idx == 0))
+			break;
+		if ((r = content_dir_chunk(d, idx, buf, cap, &len)) != 0) {
+			set_fault(fault, CONTENT_FAULT_CHUNK, idx);
+			break;
+		}
+		if ((r = content_chunk_open(buf, &ck, m, idx, buf, len)) != 0) {
+			set_fault(fault, CONTENT_FAULT_KEY, idx);
+			break;
+		}
+		len -= CONTENT_TAG_BYTES;
+		skip = start < from ? (size_t)(from - start) : 0;
+		take = start + len > end ? (size_t)(end - start) - skip :
+		       len - skip;
+		if ((r = content_fs_write_all(out_fd, buf + skip, take)) != 0) {
+			set_fault(fault, CONTENT_FAULT_OUTPUT, idx);
+			break;
+		}
+	}
+	memwipe(&ck, sizeof(ck));
+	xfree_wipe(buf, cap);
+	return r;
+}
+
+int content_dir_card(struct content_dir *d, struct content_card *out)
+{
+	struct content_card *c = xzalloc(sizeof(*c));
+	char *p = content_fs_join(d->path, "card");
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int r;
+
+	r = content_fs_read_file(p, CONTENT_CARD_MAX_BYTES, &buf, &len);
+	free(p);
+	if (r == 0 && (r = content_card_decode(buf, len, c)) == 0 &&
+	    (r = content_card_verify(c)) == 0 &&
+	    !content_card_matches(c, &d->m, d->hash))
+		r = ERR_AUTH;	/* a valid card, but of another content */
+	if (r == 0)
+		*out = *c;
+	free(buf);
+	free(c);
+	return r;
+}

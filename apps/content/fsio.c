@@ -1,0 +1,224 @@
+/*
+ * File helpers for apps/content (apps/content/fsio.h).  POSIX only; every
+ * loop retries EINTR and short transfers.
+ */
+#include "config.h"
+#include "apps/content/fsio.h"
+#include "crypto/base/alloc.h"
+#include "crypto/base/err.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+char *content_fs_join(const char *dir, const char *name)
+{
+	size_t n = strlen(dir) + strlen(name) + 2;
+	char *p = xmalloc(n);
+
+	snprintf(p, n, "%s/%s", dir, name);
+	return p;
+}
+
+/* Write all n bytes, at off (pwrite) or at the file position (off < 0). */
+static int put_all(int fd, const uint8_t *p, size_t n, int64_t off)
+{
+	while (n) {
+		ssize_t w = off < 0 ? write(fd, p, n) : pwrite(fd, p, n, (off_t)off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return ERR_IO;
+		p += w;
+		n -= (size_t)w;
+		if (off >= 0)
+			off += w;
+	}
+	return 0;
+}
+
+int content_fs_write_all(int fd, const void *buf, size_t n)
+{
+	return put_all(fd, buf, n, -1);
+}
+
+int content_fs_pwrite_all(int fd, const void *buf, size_t n, uint64_t off)
+{
+	return put_all(fd, buf, n, (int64_t)off);
+}
+
+int content_fs_pread_all(int fd, void *buf, size_t n, uint64_t off)
+{
+	uint8_t *p = buf;
+
+	while (n) {
+		ssize_t r = pread(fd, p, n, (off_t)off);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return ERR_IO;
+		if (r == 0)
+			return ERR_TRUNCATED;
+		p += r;
+		n -= (size_t)r;
+		off += (uint64_t)r;
+	}
+	return 0;
+}
+
+int content_fs_read_full(int fd, void *buf, size_t n, size_t *got)
+{
+	uint8_t *p = buf;
+	size_t done = 0;
+
+	while (done < n) {
+		ssize_t r = read(fd, p + done, n - done);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return ERR_IO;
+		if (r == 0)
+			break;
+		done += (size_t)r;
+	}
+	*got = done;
+	return 0;
+}
+
+int content_fs_read_file(const char *path, size_t max, uint8_t **out,
+			 size_t *len)
+{
+	struct stat st;
+	uint8_t *buf = NULL;
+	size_t n = 0, got;
+	int fd, r;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return errno == ENOENT ? ERR_NOT_FOUND : ERR_IO;
+	if (fstat(fd, &st) != 0) {
+		r = ERR_IO;
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		r = ERR_FORMAT;
+		goto out;
+	}
+	if ((uint64_t)st.st_size > max) {
+		r = ERR_TOO_BIG;
+		goto out;
+	}
+	n = (size_t)st.st_size;
+	buf = xmalloc(n + 1);	/* +1: read one more to notice growth */
+	if ((r = content_fs_read_full(fd, buf, n + 1, &got)) != 0)
+		goto out;
+	if (got != n) {
+		r = got > n ? ERR_TOO_BIG : ERR_TRUNCATED;
+		goto out;
+	}
+	*out = buf;
+	*len = n;
+	buf = NULL;
+out:
+	xfree_wipe(buf, n + 1);
+	close(fd);
+	return r;
+}
+
+int content_fs_fsync_dir(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int r = 0;
+
+	if (fd < 0)
+		return ERR_IO;
+	if (fsync(fd) != 0)
+		r = ERR_IO;
+	close(fd);
+	return r;
+}
+
+int content_fs_write_atomic(const char *dir, const char *name,
+			    const void *buf, size_t len, mode_t mode)
+{
+	size_t tn = strlen(name) + 6;
+	char *tname = xmalloc(tn), *tmp, *dst;
+	int fd, r = 0, saved;
+
+	snprintf(tname, tn, ".%s.tmp", name);
+	tmp = content_fs_join(dir, tname);
+	dst = content_fs_join(dir, name);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0) {
+		r = ERR_IO;
+		goto out;
+	}
+	if ((r = content_fs_write_all(fd, buf, len)) != 0 || fsync(fd) != 0)
+		r = ERR_IO;
+	saved = errno;
+	close(fd);
+	errno = saved;
+	if (r == 0 && rename(tmp, dst) != 0)
+		r = ERR_IO;
+	if (r != 0) {
+		saved = errno;
+		unlink(tmp);
+		errno = saved;
+		goto out;
+	}
+	r = content_fs_fsync_dir(dir);
+out:
+	free(tname);
+	free(tmp);
+	free(dst);
+	return r;
+}
+
+int content_fs_mkdirs(const char *path, mode_t mode)
+{
+	char *p = xstrdup(path);
+	int r = 0;
+
+	for (char *s = p + 1; ; s++) {
+		if (*s != '/' && *s != '\0')
+			continue;
+		char c = *s;
+		*s = '\0';
+		if (mkdir(p, mode) != 0 && errno != EEXIST) {
+			r = ERR_IO;
+			break;
+		}
+		*s = c;
+		if (c == '\0')
+			break;
+	}
+	free(p);
+	if (r == 0) {
+		struct stat st;
+		if (stat(path, &st) != 0)
+			return ERR_IO;
+		if (!S_ISDIR(st.st_mode))
+			return ERR_FORMAT;
+	}
+	return r;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag,
+		    struct FTW *ftw)
+{
+	(void)st; (void)flag; (void)ftw;
+	return remove(path) != 0 && errno != ENOENT ? -1 : 0;
+}
+
+int content_fs_rmtree(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st) != 0)
+		return errno == ENOENT ? 0 : ERR_IO;
+	return nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS) == 0 ? 0 : ERR_IO;
+}

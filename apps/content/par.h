@@ -1,0 +1,29 @@
+/*
+ * A small fork-join pool for CPU-bound batches (sealing and hashing
+ * chunks).  It is owned by one caller at a time; the caller's own thread
+ * takes part in every run, so a pool of 1 starts no thread at all.
+ */
+#ifndef APPS_CONTENT_PAR_H
+#define APPS_CONTENT_PAR_H
+
+#include <stdint.h>
+
+#define CONTENT_THREADS_MAX 64
+
+typedef void (*content_par_fn)(void *ctx, uint32_t item);
+
+struct content_pool;
+
+/* A pool of threads workers in all (1..CONTENT_THREADS_MAX; other values
+ * are clamped).  Never returns NULL.  Caller owns it. */
+struct content_pool *content_pool_new(unsigned threads);
+/* Stop and join the workers.  Accepts NULL. */
+void content_pool_free(struct content_pool *p);
+unsigned content_pool_threads(const struct content_pool *p);
+/* Call fn(ctx, i) once for every i in [0, n), spread over the threads;
+ * return when all calls are done.  fn must be safe to run concurrently
+ * for different items. */
+void content_pool_run(struct content_pool *p, content_par_fn fn, void *ctx,
+		      uint32_t n);
+
+#endif /* APPS_CONTENT_PAR_H */

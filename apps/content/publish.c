@@ -1,0 +1,256 @@
+/*
+ * Publishing (apps/content/publish.h, docs/content-format.md §4).
+ *
+ * The file is processed in batches of about 4 MiB: read plaintext into
+ * slots laid out as in the data file, seal and leaf-hash the chunks in
+ * parallel (each chunk is independent: its nonce is its index), then write
+ * the batch and its leaf hashes.  The tree's upper levels are built from
+ * the leaf file at the end, so memory stays bounded.
+ */
+#include "config.h"
+#include "apps/content/publish.h"
+#include "apps/content/chunk.h"
+#include "apps/content/fsio.h"
+#include "apps/content/merkle.h"
+#include "apps/content/par.h"
+#include "crypto/base/alloc.h"
+#include "crypto/base/encode.h"
+#include "crypto/base/err.h"
+#include "crypto/rand.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define PUBLISH_BATCH_BYTES (4u << 20)
+
+/* One batch of chunks [first, first + n). */
+struct batch {
+	const struct content_manifest *m;
+	const struct content_chunk_key *ck;
+	uint8_t *slots;		/* n slots of stride bytes */
+	uint8_t *leaves;	/* n leaf hashes */
+	size_t stride;		/* chunk bytes + tag */
+	uint32_t first;
+};
+
+static void seal_one(void *ctx, uint32_t i)
+{
+	struct batch *b = ctx;
+	uint32_t idx = b->first + i;
+	size_t len = content_chunk_plain_len(b->m, idx);
+	uint8_t *slot = b->slots + (size_t)i * b->stride;
+
+	content_chunk_seal(slot, b->ck, b->m, idx, slot, len);
+	content_leaf_hash(b->leaves + 32 * (size_t)i, slot,
+			  len + CONTENT_TAG_BYTES);
+}
+
+/* Start writeback of what was just written, so the final fsync is short
+ * (Linux; elsewhere the fsync does it all). */
+static void start_writeback(int fd, uint64_t off, uint64_t len)
+{
+#ifdef SYNC_FILE_RANGE_WRITE
+	(void)sync_file_range(fd, (off_t)off, (off_t)len, SYNC_FILE_RANGE_WRITE);
+#else
+	(void)fd; (void)off; (void)len;
+#endif
+}
+
+/* Read, seal and write every chunk; leaf hashes go to tree_fd. */
+static int seal_all(int src, int data_fd, int tree_fd,
+		    const struct content_manifest *m,
+		    const struct content_chunk_key *ck, struct content_pool *pool)
+{
+	struct batch b = { .m = m, .ck = ck };
+	uint32_t per = PUBLISH_BATCH_BYTES >> m->chunk_log2;
+	uint8_t probe;
+	int r = 0;
+
+	if (per < 2 * content_pool_threads(pool))
+		per = 2 * content_pool_threads(pool);
+	b.stride = ((size_t)1 << m->chunk_log2) + CONTENT_TAG_BYTES;
+	b.slots = xmalloc(per * b.stride);
+	b.leaves = xmalloc(per * (size_t)32);
+	for (b.first = 0; b.first < m->chunk_count && r == 0; b.first += per) {
+		uint32_t n = m->chunk_count - b.first < per ?
+			     m->chunk_count - b.first : per;
+		uint64_t off = content_chunk_data_offset(m, b.first);
+		size_t bytes = 0;
+		for (uint32_t i = 0; i < n && r == 0; i++) {
+			size_t len = content_chunk_plain_len(m, b.first + i);
+			r = content_fs_pread_all(src, b.slots + i * b.stride, len,
+						 ((uint64_t)(b.first + i)) << m->chunk_log2);
+			bytes = i * b.stride + len + CONTENT_TAG_BYTES;
+		}
+		if (r == ERR_TRUNCATED)
+			r = ERR_BAD_STATE;	/* the file shrank under us */
+		if (r != 0)
+			break;
+		content_pool_run(pool, seal_one, &b, n);
+		if ((r = content_fs_pwrite_all(data_fd, b.slots, bytes, off)) ||
+		    (r = content_fs_pwrite_all(tree_fd, b.leaves, 32 * (size_t)n,
+					       32 * (uint64_t)b.first)))
+			break;
+		start_writeback(data_fd, off, bytes);
+	}
+	/* The file must end where fstat said it would. */
+	if (r == 0 && pread(src, &probe, 1, (off_t)m->size) != 0)
+		r = ERR_BAD_STATE;
+	xfree_wipe(b.slots, per * b.stride);
+	free(b.leaves);
+	return r;
+}
+
+static int write_file_fd(const char *dir, const char *name, const void *buf,
+			 size_t len)
+{
+	char *path = content_fs_join(dir, name);
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	int r;
+
+	free(path);
+	if (fd < 0)
+		return ERR_IO;
+	r = content_fs_write_all(fd, buf, len);
+	if (r == 0 && fsync(fd) != 0)
+		r = ERR_IO;
+	close(fd);
+	return r;
+}
+
+static int open_in(const char *dir, const char *name, int flags)
+{
+	char *path = content_fs_join(dir, name);
+	int fd = open(path, flags | O_CLOEXEC, 0644);
+
+	free(path);
+	return fd;
+}
+
+static int make_manifest(struct content_manifest *m, uint64_t size,
+			 const struct content_publish_opts *o)
+{
+	memset(m, 0, sizeof(*m));
+	m->chunk_log2 = (uint8_t)(o->chunk_log2 ? o->chunk_log2 :
+				  CONTENT_CHUNK_LOG2_DEFAULT);
+	if (!o->mime || strlen(o->mime) > CONTENT_MIME_MAX_BYTES ||
+	    m->chunk_log2 < CONTENT_CHUNK_LOG2_MIN ||
+	    m->chunk_log2 > CONTENT_CHUNK_LOG2_MAX)
+		return ERR_ARG;
+	m->size = size;
+	m->chunk_count = content_chunk_count(size, m->chunk_log2);
+	snprintf(m->mime, sizeof(m->mime), "%s", o->mime);
+	if (o->timescale) {
+		if (o->index_count > CONTENT_INDEX_MAX_ENTRIES)
+			return ERR_TOO_BIG;
+		m->timescale = o->timescale;
+		m->duration = o->duration;
+		m->index_count = o->index_count;
+		if (o->index_count)
+			m->index = xmemdup(o->index, o->index_count *
+					   sizeof(*o->index));
+	}
+	rand_bytes(m->salt, sizeof(m->salt));
+	/* Everything but the root is known now: check it before any work. */
+	return content_manifest_validate(m);
+}
+
+/* Seal into the temporary directory tmp; fills m->root and the encoding. */
+static int build(int src, const char *tmp, struct content_manifest *m,
+		 const struct content_key *k, unsigned threads,
+		 struct bbuf *enc)
+{
+	struct content_chunk_key ck;
+	struct content_pool *pool = NULL;
+	int data = -1, tree = -1, r;
+
+	data = open_in(tmp, "data", O_WRONLY | O_CREAT | O_EXCL);
+	tree = open_in(tmp, "tree", O_RDWR | O_CREAT | O_EXCL);
+	if (data < 0 || tree < 0) {
+		r = ERR_IO;
+		goto out;
+	}
+	content_chunk_key_derive(&ck, k, m->salt);
+	pool = content_pool_new(threads ? threads : 1);
+	if ((r = seal_all(src, data, tree, m, &ck, pool)) != 0 ||
+	    (r = content_tree_build_fd(tree, m->chunk_count, m->root)) != 0)
+		goto out;
+	if (fsync(data) != 0 || fsync(tree) != 0) {
+		r = ERR_IO;
+		goto out;
+	}
+	if ((r = content_manifest_encode(m, enc)) == 0)
+		r = write_file_fd(tmp, "manifest", enc->data, enc->len);
+out:
+	memwipe(&ck, sizeof(ck));
+	content_pool_free(pool);
+	if (data >= 0)
+		close(data);
+	if (tree >= 0)
+		close(tree);
+	return r;
+}
+
+int content_publish_fd(int src_fd, const char *parent,
+		       const struct content_publish_opts *o,
+		       struct content_published *out)
+{
+	struct content_published p = { 0 };
+	struct bbuf enc = BBUF_INIT;
+	char hex[HEX_ENC_LEN(32)];
+	char *tmp = NULL;
+	struct stat st;
+	int r;
+
+	if (fstat(src_fd, &st) != 0)
+		return ERR_IO;
+	if (!S_ISREG(st.st_mode))
+		return ERR_ARG;
+	if ((uint64_t)st.st_size > CONTENT_MAX_BYTES)
+		return ERR_TOO_BIG;
+	if ((r = make_manifest(&p.manifest, (uint64_t)st.st_size, o)) != 0)
+		goto out;
+	tmp = content_fs_join(parent, ".pub-XXXXXX");
+	if (!mkdtemp(tmp)) {
+		r = ERR_IO;
+		FREE_AND_NULL(free, tmp);
+		goto out;
+	}
+	rand_bytes(p.key.b, sizeof(p.key.b));
+	if ((r = build(src_fd, tmp, &p.manifest, &p.key, o->threads, &enc)))
+		goto out;
+	content_hash_of(p.content_hash, enc.data, enc.len);
+	content_key_commitment(p.key_commitment, &p.key, p.content_hash);
+	hex_encode(hex, sizeof(hex), p.content_hash, 32);
+	p.dir = content_fs_join(parent, hex);
+	if (rename(tmp, p.dir) != 0 || content_fs_fsync_dir(parent) != 0) {
+		r = errno == ENOTEMPTY || errno == EEXIST ? ERR_EXISTS : ERR_IO;
+		goto out;
+	}
+	FREE_AND_NULL(free, tmp);
+	*out = p;
+	memset(&p, 0, sizeof(p));
+out:
+	if (tmp) {
+		int saved = errno;
+		content_fs_rmtree(tmp);
+		free(tmp);
+		errno = saved;
+	}
+	bbuf_free(&enc);
+	content_published_clear(&p);
+	return r;
+}
+
+void content_published_clear(struct content_published *p)
+{
+	memwipe(&p->key, sizeof(p->key));
+	content_manifest_clear(&p->manifest);
+	free(p->dir);
+	p->dir = NULL;
+}

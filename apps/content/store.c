@@ -1,0 +1,951 @@
+/*
+ * The blob store (apps/content/store.h, docs/content-format.md §7): content
+ * directories on disk, a SQLite index, a budget with LRU eviction of
+ * unpinned content, crash-safe writes and checked reads.
+ */
+#include "config.h"
+#include "apps/content/store.h"
+#include "apps/content/cdir.h"
+#include "apps/content/fsio.h"
+#include "crypto/base/alloc.h"
+#include "crypto/base/encode.h"
+#include "crypto/base/err.h"
+#include "crypto/base/log.h"
+#include "crypto/base/time.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define STORE_SCHEMA_VERSION 1
+#define STORE_BUSY_MS 5000
+
+struct content_store {
+	char *root;		/* datadir/content */
+	char *objects;		/* root/objects: one directory per content */
+	char *tmp;		/* root/tmp: work in progress */
+	int lock_fd;
+	sqlite3 *db;
+	uint64_t budget;	/* 0: unlimited */
+};
+
+static const char schema[] =
+	"CREATE TABLE IF NOT EXISTS content("
+	" hash BLOB PRIMARY KEY CHECK(length(hash) = 32),"
+	" size INTEGER NOT NULL,"
+	" chunk_count INTEGER NOT NULL,"
+	" stored_bytes INTEGER NOT NULL,"
+	" have BLOB NOT NULL,"		/* bit i: chunk i is stored */
+	" have_count INTEGER NOT NULL,"
+	" pinned INTEGER NOT NULL DEFAULT 0,"
+	" last_access INTEGER NOT NULL,"	/* ms since the epoch */
+	" added INTEGER NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS content_lru"
+	" ON content(pinned, last_access, added);";
+
+static size_t have_bytes(uint32_t count)
+{
+	return ((size_t)count + 7) / 8;
+}
+
+static bool bit_get(const uint8_t *bits, uint32_t i)
+{
+	return bits[i / 8] >> (i % 8) & 1;
+}
+
+static void hexname(const uint8_t hash[32], char out[HEX_ENC_LEN(32)])
+{
+	hex_encode(out, HEX_ENC_LEN(32), hash, 32);
+}
+
+static char *obj_dir(const struct content_store *st, const uint8_t hash[32])
+{
+	char hex[HEX_ENC_LEN(32)];
+
+	hexname(hash, hex);
+	return content_fs_join(st->objects, hex);
+}
+
+static int db_err(struct content_store *st, const char *what)
+{
+	log_warn(LD_APP, "content store index: %s: %s", what,
+		 sqlite3_errmsg(st->db));
+	return ERR_IO;
+}
+
+static sqlite3_stmt *prep(struct content_store *st, const char *sql)
+{
+	sqlite3_stmt *s = NULL;
+
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
+		db_err(st, "prepare");
+		return NULL;
+	}
+	return s;
+}
+
+/* Run a statement with the hash bound to ?1 that returns no rows. */
+static int exec_hash(struct content_store *st, const char *sql,
+		     const uint8_t hash[32])
+{
+	sqlite3_stmt *s = prep(st, sql);
+	int r = 0;
+
+	if (!s)
+		return ERR_IO;
+	sqlite3_bind_blob(s, 1, hash, 32, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		r = db_err(st, "update");
+	sqlite3_finalize(s);
+	return r;
+}
+
+/* Fetch the row of hash; *have (optional) gets a copy of the bitmap. */
+static int row_get(struct content_store *st, const uint8_t hash[32],
+		   struct content_store_info *info, uint8_t **have)
+{
+	sqlite3_stmt *s = prep(st, "SELECT size, chunk_count, stored_bytes, "
+			       "have, have_count, pinned, last_access, added "
+			       "FROM content WHERE hash = ?1");
+	struct content_store_info i = { 0 };
+	int r = 0, rc;
+
+	if (!s)
+		return ERR_IO;
+	sqlite3_bind_blob(s, 1, hash, 32, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE) {
+		r = ERR_NOT_FOUND;
+		goto out;
+	}
+	if (rc != SQLITE_ROW) {
+		r = db_err(st, "select");
+		goto out;
+	}
+	memcpy(i.hash, hash, 32);
+	i.size = (uint64_t)sqlite3_column_int64(s, 0);
+	i.chunk_count = (uint32_t)sqlite3_column_int64(s, 1);
+	i.stored_bytes = (uint64_t)sqlite3_column_int64(s, 2);
+	i.have_count = (uint32_t)sqlite3_column_int64(s, 4);
+	i.pinned = sqlite3_column_int(s, 5) != 0;
+	i.last_access_ms = (uint64_t)sqlite3_column_int64(s, 6);
+	i.added_ms = (uint64_t)sqlite3_column_int64(s, 7);
+	if (i.chunk_count == 0 || i.chunk_count > CONTENT_MAX_CHUNKS ||
+	    (size_t)sqlite3_column_bytes(s, 3) != have_bytes(i.chunk_count)) {
+		r = ERR_FORMAT;	/* an index row we did not write */
+		goto out;
+	}
+	if (have)
+		*have = xmemdup(sqlite3_column_blob(s, 3),
+				have_bytes(i.chunk_count));
+	if (info)
+		*info = i;
+out:
+	sqlite3_finalize(s);
+	return r;
+}
+
+static int row_insert(struct content_store *st, const uint8_t hash[32],
+		      const struct content_manifest *m, uint64_t stored,
+		      bool complete, bool pinned)
+{
+	size_t hb = have_bytes(m->chunk_count);
+	uint8_t *have = xzalloc(hb);
+	uint64_t now = time_now_ms();
+	sqlite3_stmt *s;
+	int r = 0;
+
+	if (complete)
+		for (uint32_t i = 0; i < m->chunk_count; i++)
+			have[i / 8] |= (uint8_t)(1u << (i % 8));
+	s = prep(st, "INSERT INTO content(hash, size, chunk_count, "
+		 "stored_bytes, have, have_count, pinned, last_access, added) "
+		 "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)");
+	if (!s) {
+		free(have);
+		return ERR_IO;
+	}
+	sqlite3_bind_blob(s, 1, hash, 32, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)m->size);
+	sqlite3_bind_int64(s, 3, m->chunk_count);
+	sqlite3_bind_int64(s, 4, (sqlite3_int64)stored);
+	sqlite3_bind_blob(s, 5, have, (int)hb, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 6, complete ? m->chunk_count : 0);
+	sqlite3_bind_int(s, 7, pinned);
+	sqlite3_bind_int64(s, 8, (sqlite3_int64)now);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		r = sqlite3_extended_errcode(st->db) ==
+		    SQLITE_CONSTRAINT_PRIMARYKEY ? ERR_EXISTS :
+		    db_err(st, "insert");
+	sqlite3_finalize(s);
+	free(have);
+	return r;
+}
+
+/* Write bitmap and count back; also counts as an access. */
+static int row_set_have(struct content_store *st, const uint8_t hash[32],
+			const uint8_t *have, uint32_t count)
+{
+	sqlite3_stmt *s = prep(st, "UPDATE content SET have = ?2, "
+			       "have_count = ?3, last_access = ?4 "
+			       "WHERE hash = ?1");
+	uint32_t n = 0;
+	int r = 0;
+
+	if (!s)
+		return ERR_IO;
+	for (uint32_t i = 0; i < count; i++)
+		n += bit_get(have, i);
+	sqlite3_bind_blob(s, 1, hash, 32, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 2, have, (int)have_bytes(count), SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, n);
+	sqlite3_bind_int64(s, 4, (sqlite3_int64)time_now_ms());
+	if (sqlite3_step(s) != SQLITE_DONE)
+		r = db_err(st, "update have");
+	sqlite3_finalize(s);
+	return r;
+}
+
+static void touch(struct content_store *st, const struct content_store_info *i)
+{
+	uint64_t now = time_now_ms();
+	sqlite3_stmt *s;
+
+	if (now >= i->last_access_ms &&
+	    now - i->last_access_ms < CONTENT_STORE_TOUCH_MS)
+		return;
+	if (!(s = prep(st, "UPDATE content SET last_access = ?2 WHERE hash = ?1")))
+		return;
+	sqlite3_bind_blob(s, 1, i->hash, 32, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)now);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		db_err(st, "touch");
+	sqlite3_finalize(s);
+}
+
+uint64_t content_store_used(struct content_store *st)
+{
+	sqlite3_stmt *s = prep(st, "SELECT COALESCE(SUM(stored_bytes), 0) "
+			       "FROM content");
+	uint64_t used = 0;
+
+	if (s && sqlite3_step(s) == SQLITE_ROW)
+		used = (uint64_t)sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return used;
+}
+
+/* Drop a content: the row first (the commit point), then its files.  A
+ * crash in between leaves an orphan directory, removed on the next open. */
+static int drop(struct content_store *st, const uint8_t hash[32])
+{
+	char hex[HEX_ENC_LEN(32)], name[HEX_ENC_LEN(32) + 4];
+	char *from = obj_dir(st, hash), *to;
+	int r;
+
+	if ((r = exec_hash(st, "DELETE FROM content WHERE hash = ?1", hash))) {
+		free(from);
+		return r;
+	}
+	hexname(hash, hex);
+	snprintf(name, sizeof(name), "rm-%s", hex);
+	to = content_fs_join(st->tmp, name);
+	if (rename(from, to) == 0) {
+		content_fs_fsync_dir(st->objects);
+		content_fs_rmtree(to);
+	} else {
+		content_fs_rmtree(from);
+	}
+	free(from);
+	free(to);
+	return 0;
+}
+
+/* Bytes a content takes on disk (manifest, tree, data). */
+static uint64_t footprint(const struct content_manifest *m, size_t mlen)
+{
+	return mlen + content_tree_nodes(m->chunk_count) * 32 +
+	       content_data_bytes(m);
+}
+
+/*
+ * Make room for need more bytes: evict unpinned content, least recently
+ * used first.  When even all of it would not do, evict nothing (ERR_LIMIT).
+ */
+static int make_room(struct content_store *st, uint64_t need)
+{
+	uint64_t used, over, freed = 0;
+	uint8_t (*victims)[32] = NULL;
+	size_t nv = 0, cap = 0;
+	sqlite3_stmt *s;
+	int r = 0;
+
+	if (st->budget == 0)
+		return 0;
+	if (need > st->budget)
+		return ERR_LIMIT;
+	used = content_store_used(st);
+	if (used + need <= st->budget)
+		return 0;
+	over = used + need - st->budget;
+	if (!(s = prep(st, "SELECT hash, stored_bytes FROM content "
+		       "WHERE pinned = 0 ORDER BY last_access, added")))
+		return ERR_IO;
+	while (freed < over && sqlite3_step(s) == SQLITE_ROW) {
+		if (sqlite3_column_bytes(s, 0) != 32)
+			continue;
+		if (nv == cap) {
+			cap = cap ? 2 * cap : 16;
+			victims = xrealloc(victims, cap * sizeof(*victims));
+		}
+		memcpy(victims[nv++], sqlite3_column_blob(s, 0), 32);
+		freed += (uint64_t)sqlite3_column_int64(s, 1);
+	}
+	sqlite3_finalize(s);
+	if (freed < over)
+		r = ERR_LIMIT;
+	for (size_t i = 0; i < nv && r == 0; i++) {
+		char buf[80];
+		log_info(LD_APP, "content store over budget: evicting %s",
+			 log_safe_hash(buf, sizeof(buf), victims[i]));
+		r = drop(st, victims[i]);
+	}
+	free(victims);
+	return r;
+}
+
+static bool parse_hexname(const char *name, uint8_t hash[32])
+{
+	size_t n;
+
+	return strlen(name) == 64 && strspn(name, "0123456789abcdef") == 64 &&
+	       hex_decode(hash, 32, &n, name, 64) == 0 && n == 32;
+}
+
+/* Remove what a crash left behind: temporary work, directories the index
+ * does not know, rows whose directory is gone. */
+static int sweep(struct content_store *st)
+{
+	sqlite3_stmt *s;
+	DIR *d;
+	struct dirent *e;
+	int r;
+
+	if ((r = content_fs_rmtree(st->tmp)) != 0 ||
+	    (r = content_fs_mkdirs(st->tmp, 0700)) != 0)
+		return r;
+	if (!(d = opendir(st->objects)))
+		return ERR_IO;
+	while ((e = readdir(d)) != NULL) {
+		uint8_t hash[32];
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (parse_hexname(e->d_name, hash) &&
+		    row_get(st, hash, NULL, NULL) != ERR_NOT_FOUND)
+			continue;
+		char *p = content_fs_join(st->objects, e->d_name);
+		log_info(LD_APP, "content store: removing unfinished %s",
+			 e->d_name[0] == '.' ? "publish" : "content");
+		content_fs_rmtree(p);
+		free(p);
+	}
+	closedir(d);
+	if (!(s = prep(st, "SELECT hash FROM content")))
+		return ERR_IO;
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		uint8_t hash[32];
+		char *dir, *mf;
+		if (sqlite3_column_bytes(s, 0) != 32)
+			continue;
+		memcpy(hash, sqlite3_column_blob(s, 0), 32);
+		dir = obj_dir(st, hash);
+		mf = content_fs_join(dir, "manifest");
+		if (access(mf, F_OK) != 0) {
+			log_warn(LD_APP, "content store: a content directory "
+				 "vanished; dropping it from the index");
+			exec_hash(st, "DELETE FROM content WHERE hash = ?1", hash);
+		}
+		free(mf);
+		free(dir);
+	}
+	sqlite3_finalize(s);
+	return content_fs_fsync_dir(st->objects);
+}
+
+static int open_db(struct content_store *st)
+{
+	char *path = content_fs_join(st->root, "index.sqlite");
+	sqlite3_stmt *s;
+	int v = -1, rc;
+
+	rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE |
+			     SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL);
+	free(path);
+	if (rc != SQLITE_OK)
+		return db_err(st, "open");
+	sqlite3_busy_timeout(st->db, STORE_BUSY_MS);
+	if (sqlite3_exec(st->db, "PRAGMA journal_mode = WAL;"
+			 "PRAGMA synchronous = FULL;", NULL, NULL, NULL) != SQLITE_OK)
+		return db_err(st, "pragma");
+	if (!(s = prep(st, "PRAGMA user_version")))
+		return ERR_IO;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	if (v != 0 && v != STORE_SCHEMA_VERSION)
+		return ERR_FORMAT;
+	if (sqlite3_exec(st->db, schema, NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(st->db, "PRAGMA user_version = 1", NULL, NULL,
+			 NULL) != SQLITE_OK)
+		return db_err(st, "schema");
+	return 0;
+}
+
+int content_store_open(const char *datadir, struct content_store **out)
+{
+	struct content_store *st = xzalloc(sizeof(*st));
+	char *lock;
+	int r;
+
+	st->lock_fd = -1;
+	st->root = content_fs_join(datadir, "content");
+	st->objects = content_fs_join(st->root, "objects");
+	st->tmp = content_fs_join(st->root, "tmp");
+	if ((r = content_fs_mkdirs(st->objects, 0700)) != 0)
+		goto fail;
+	lock = content_fs_join(st->root, "lock");
+	st->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	free(lock);
+	if (st->lock_fd < 0) {
+		r = ERR_IO;
+		goto fail;
+	}
+	if (flock(st->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+		r = errno == EWOULDBLOCK ? ERR_BAD_STATE : ERR_IO;
+		goto fail;
+	}
+	if ((r = open_db(st)) != 0 || (r = sweep(st)) != 0)
+		goto fail;
+	*out = st;
+	return 0;
+fail:
+	content_store_free(st);
+	return r;
+}
+
+void content_store_free(struct content_store *st)
+{
+	if (!st)
+		return;
+	if (st->db)
+		sqlite3_close(st->db);
+	if (st->lock_fd >= 0)
+		close(st->lock_fd);	/* releases the flock */
+	free(st->root);
+	free(st->objects);
+	free(st->tmp);
+	free(st);
+}
+
+void content_store_set_budget(struct content_store *st, uint64_t bytes)
+{
+	st->budget = bytes;
+}
+
+static size_t manifest_len(const struct content_manifest *m)
+{
+	return CONTENT_MANIFEST_FIXED_BYTES + strlen(m->mime) +
+	       (m->timescale ? 16 + 16 * (size_t)m->index_count : 0);
+}
+
+int content_store_publish(struct content_store *st, int src_fd,
+			  const struct content_publish_opts *o, bool pinned,
+			  struct content_published *out)
+{
+	struct content_manifest est = { 0 };
+	struct content_published p = { 0 };
+	struct stat sb;
+	uint64_t need;
+	int r;
+
+	if (fstat(src_fd, &sb) != 0)
+		return ERR_IO;
+	est.chunk_log2 = (uint8_t)(o->chunk_log2 ? o->chunk_log2 :
+				   CONTENT_CHUNK_LOG2_DEFAULT);
+	if (est.chunk_log2 > CONTENT_CHUNK_LOG2_MAX || sb.st_size < 0 ||
+	    (uint64_t)sb.st_size > CONTENT_MAX_BYTES)
+		return ERR_TOO_BIG;
+	est.size = (uint64_t)sb.st_size;
+	est.chunk_count = content_chunk_count(est.size, est.chunk_log2);
+	if (est.chunk_count > CONTENT_MAX_CHUNKS)
+		return ERR_TOO_BIG;
+	need = footprint(&est, CONTENT_MANIFEST_MAX_BYTES);
+	if ((r = make_room(st, need)) != 0)
+		return r;
+	if ((r = content_publish_fd(src_fd, st->objects, o, &p)) != 0)
+		return r;
+	need = footprint(&p.manifest, manifest_len(&p.manifest));
+	if ((r = row_insert(st, p.content_hash, &p.manifest, need, true,
+			    pinned)) != 0) {
+		content_fs_rmtree(p.dir);
+		content_published_clear(&p);
+		return r;
+	}
+	*out = p;
+	return 0;
+}
+
+static int copy_file(const char *from_dir, const char *to_dir,
+		     const char *name, bool optional)
+{
+	char *src = content_fs_join(from_dir, name);
+	char *dst = content_fs_join(to_dir, name);
+	int in = open(src, O_RDONLY | O_CLOEXEC), outfd = -1, r = 0;
+	uint8_t *buf = NULL;
+	size_t got;
+
+	if (in < 0) {
+		r = errno == ENOENT && optional ? 0 :
+		    errno == ENOENT ? ERR_NOT_FOUND : ERR_IO;
+		goto out;
+	}
+	outfd = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (outfd < 0) {
+		r = ERR_IO;
+		goto out;
+	}
+	buf = xmalloc(1 << 20);
+	do {
+		if ((r = content_fs_read_full(in, buf, 1 << 20, &got)) == 0)
+			r = content_fs_write_all(outfd, buf, got);
+	} while (r == 0 && got == 1 << 20);
+	if (r == 0 && fsync(outfd) != 0)
+		r = ERR_IO;
+out:
+	if (in >= 0)
+		close(in);
+	if (outfd >= 0)
+		close(outfd);
+	free(buf);
+	free(src);
+	free(dst);
+	return r;
+}
+
+/* Move the checked directory tmpd into objects/ and index it. */
+static int commit_dir(struct content_store *st, const char *tmpd,
+		      const struct content_manifest *m, size_t mlen,
+		      const uint8_t hash[32], bool complete, bool pinned)
+{
+	char *dst = obj_dir(st, hash);
+	int r = 0;
+
+	if (rename(tmpd, dst) != 0 || content_fs_fsync_dir(st->objects) != 0)
+		r = ERR_IO;
+	if (r == 0 && (r = row_insert(st, hash, m, footprint(m, mlen),
+				      complete, pinned)) != 0)
+		content_fs_rmtree(dst);
+	free(dst);
+	return r;
+}
+
+int content_store_import(struct content_store *st, const char *dir,
+			 bool pinned, uint8_t hash[CONTENT_HASH_BYTES])
+{
+	static const char *const parts[] = { "manifest", "tree", "data" };
+	struct content_dir *src = NULL, *cp = NULL;
+	struct content_fault f;
+	char *tmpd = NULL;
+	size_t mlen;
+	int r;
+
+	if ((r = content_dir_open(dir, &src, &f)) != 0)
+		return r;
+	(void)content_dir_manifest_bytes(src, &mlen);
+	if (row_get(st, content_dir_hash(src), NULL, NULL) == 0) {
+		r = ERR_EXISTS;
+		goto out;
+	}
+	if ((r = make_room(st, footprint(content_dir_manifest(src), mlen))))
+		goto out;
+	tmpd = content_fs_join(st->tmp, "imp-XXXXXX");
+	if (!mkdtemp(tmpd)) {
+		r = ERR_IO;
+		goto out;
+	}
+	for (size_t i = 0; i < ARRAY_LEN(parts) && r == 0; i++)
+		r = copy_file(dir, tmpd, parts[i], false);
+	if (r == 0)
+		r = copy_file(dir, tmpd, "card", true);
+	/* Check the copy, not the source: that is what we will serve. */
+	if (r == 0 && (r = content_dir_open(tmpd, &cp, &f)) == 0 &&
+	    (r = content_dir_verify(cp, 1, NULL, &f)) == 0 &&
+	    memcmp(content_dir_hash(cp), content_dir_hash(src), 32) != 0)
+		r = ERR_BAD_STATE;	/* the source changed while we copied */
+	if (r == 0)
+		r = commit_dir(st, tmpd, content_dir_manifest(cp), mlen,
+			       content_dir_hash(cp), true, pinned);
+	if (r == 0)
+		memcpy(hash, content_dir_hash(cp), 32);
+out:
+	if (tmpd && r != 0)
+		content_fs_rmtree(tmpd);
+	free(tmpd);
+	content_dir_free(cp);
+	content_dir_free(src);
+	return r;
+}
+
+/* Write the parts of a content we will download into tmpd. */
+static int stage_partial(const char *tmpd, const struct content_manifest *m,
+			 const uint8_t *manifest, size_t mlen,
+			 const uint8_t *tree, size_t tlen)
+{
+	char *tp = content_fs_join(tmpd, "tree"), *dp = content_fs_join(tmpd, "data");
+	int tfd = -1, dfd = -1, r;
+
+	if ((r = content_fs_write_atomic(tmpd, "manifest", manifest, mlen,
+					 0644)) != 0)
+		goto out;
+	tfd = open(tp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	dfd = open(dp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (tfd < 0 || dfd < 0) {
+		r = ERR_IO;
+		goto out;
+	}
+	if ((r = content_fs_write_all(tfd, tree, tlen)) != 0 ||
+	    (r = content_tree_check_fd(tfd, m->chunk_count, m->root)) != 0)
+		goto out;
+	/* A sparse data file of full size: chunks land in their slots. */
+	if (ftruncate(dfd, (off_t)content_data_bytes(m)) != 0 ||
+	    fsync(tfd) != 0 || fsync(dfd) != 0)
+		r = ERR_IO;
+out:
+	if (tfd >= 0)
+		close(tfd);
+	if (dfd >= 0)
+		close(dfd);
+	free(tp);
+	free(dp);
+	return r;
+}
+
+int content_store_add(struct content_store *st, const uint8_t *manifest,
+		      size_t mlen, const uint8_t *tree, size_t tlen,
+		      bool pinned, uint8_t hash[CONTENT_HASH_BYTES])
+{
+	struct content_manifest m;
+	uint8_t h[32];
+	char *tmpd = NULL;
+	int r;
+
+	if (mlen > CONTENT_MANIFEST_MAX_BYTES)
+		return ERR_TOO_BIG;
+	if ((r = content_manifest_decode(manifest, mlen, &m)) != 0)
+		return r;
+	content_hash_of(h, manifest, mlen);
+	if (tlen != content_tree_nodes(m.chunk_count) * 32) {
+		r = ERR_FORMAT;
+		goto out;
+	}
+	if (row_get(st, h, NULL, NULL) == 0) {
+		r = ERR_EXISTS;
+		goto out;
+	}
+	if ((r = make_room(st, footprint(&m, mlen))) != 0)
+		goto out;
+	tmpd = content_fs_join(st->tmp, "add-XXXXXX");
+	if (!mkdtemp(tmpd)) {
+		r = ERR_IO;
+		goto out;
+	}
+	if ((r = stage_partial(tmpd, &m, manifest, mlen, tree, tlen)) == 0 &&
+	    (r = commit_dir(st, tmpd, &m, mlen, h, false, pinned)) == 0)
+		memcpy(hash, h, 32);
+out:
+	if (tmpd && r != 0)
+		content_fs_rmtree(tmpd);
+	free(tmpd);
+	content_manifest_clear(&m);
+	return r;
+}
+
+static int open_stored(struct content_store *st, const uint8_t hash[32],
+		       struct content_dir **d)
+{
+	char *dir = obj_dir(st, hash);
+	struct content_fault f;
+	int r = content_dir_open(dir, d, &f);
+
+	free(dir);
+	if (r != 0)
+		log_warn(LD_APP, "content store: a stored content is damaged "
+			 "(%s); run a store check", err_str(r));
+	return r;
+}
+
+/* Write ct into its slot and make it durable. */
+static int write_slot(struct content_store *st, const uint8_t hash[32],
+		      uint64_t off, const uint8_t *ct, size_t len)
+{
+	char *dir = obj_dir(st, hash), *dp = content_fs_join(dir, "data");
+	int fd = open(dp, O_WRONLY | O_CLOEXEC), r;
+
+	free(dir);
+	free(dp);
+	if (fd < 0)
+		return ERR_IO;
+	r = content_fs_pwrite_all(fd, ct, len, off);
+	if (r == 0 && fdatasync(fd) != 0)
+		r = ERR_IO;
+	close(fd);
+	return r;
+}
+
+int content_store_chunk_put(struct content_store *st, const uint8_t hash[32],
+			    uint32_t idx, const uint8_t *ct, size_t len)
+{
+	struct content_store_info info;
+	struct content_dir *d = NULL;
+	const struct content_manifest *m;
+	struct content_proof p;
+	uint8_t *have = NULL, leaf[32];
+	int r;
+
+	if ((r = row_get(st, hash, &info, &have)) != 0)
+		return r;
+	if (idx >= info.chunk_count) {
+		r = ERR_RANGE;
+		goto out;
+	}
+	if (bit_get(have, idx))
+		goto out;	/* never overwrite a stored chunk */
+	if ((r = open_stored(st, hash, &d)) != 0)
+		goto out;
+	m = content_dir_manifest(d);
+	if (len != content_chunk_plain_len(m, idx) + CONTENT_TAG_BYTES) {
+		r = ERR_FORMAT;
+		goto out;
+	}
+	content_leaf_hash(leaf, ct, len);
+	if ((r = content_dir_proof(d, idx, &p)) != 0 ||
+	    (r = content_proof_verify(&p, leaf, m->root)) != 0)
+		goto out;
+	if ((r = write_slot(st, hash, content_chunk_data_offset(m, idx), ct,
+			    len)) != 0)
+		goto out;
+	have[idx / 8] |= (uint8_t)(1u << (idx % 8));
+	r = row_set_have(st, hash, have, info.chunk_count);
+out:
+	content_dir_free(d);
+	free(have);
+	return r;
+}
+
+int content_store_chunk_get(struct content_store *st, const uint8_t hash[32],
+			    uint32_t idx, uint8_t *buf, size_t cap, size_t *len,
+			    struct content_proof *proof)
+{
+	struct content_store_info info;
+	struct content_dir *d = NULL;
+	uint8_t *have = NULL;
+	int r;
+
+	if ((r = row_get(st, hash, &info, &have)) != 0)
+		return r;
+	if (idx >= info.chunk_count || !bit_get(have, idx)) {
+		r = ERR_NOT_FOUND;
+		goto out;
+	}
+	if ((r = open_stored(st, hash, &d)) != 0)
+		goto out;
+	r = content_dir_chunk(d, idx, buf, cap, len);
+	if (r == ERR_AUTH || r == ERR_FORMAT) {
+		char hb[80];
+		log_info(LD_APP, "content store: chunk %u of %s failed its "
+			 "check; it will be fetched again", idx,
+			 log_safe_hash(hb, sizeof(hb), hash));
+		have[idx / 8] &= (uint8_t)~(1u << (idx % 8));
+		row_set_have(st, hash, have, info.chunk_count);
+		r = ERR_AUTH;
+		goto out;
+	}
+	if (r == 0 && proof)
+		r = content_dir_proof(d, idx, proof);
+	if (r == 0)
+		touch(st, &info);
+out:
+	content_dir_free(d);
+	free(have);
+	return r;
+}
+
+int content_store_card_put(struct content_store *st, const uint8_t hash[32],
+			   const struct content_card *card)
+{
+	struct content_dir *d = NULL;
+	struct bbuf b = BBUF_INIT;
+	int r;
+
+	if ((r = row_get(st, hash, NULL, NULL)) != 0)
+		return r;
+	if ((r = content_card_verify(card)) != 0)
+		return r;
+	if ((r = open_stored(st, hash, &d)) != 0)
+		return r;
+	if (!content_card_matches(card, content_dir_manifest(d), hash))
+		r = ERR_ARG;
+	else if ((r = content_card_encode(card, &b)) == 0)
+		r = content_fs_write_atomic(content_dir_path(d), "card", b.data,
+					    b.len, 0644);
+	bbuf_free(&b);
+	content_dir_free(d);
+	return r;
+}
+
+int content_store_pin(struct content_store *st, const uint8_t hash[32],
+		      bool pinned)
+{
+	int r = row_get(st, hash, NULL, NULL);
+
+	if (r == 0)
+		r = exec_hash(st, pinned ? "UPDATE content SET pinned = 1 "
+			      "WHERE hash = ?1" : "UPDATE content SET pinned = 0 "
+			      "WHERE hash = ?1", hash);
+	return r;
+}
+
+int content_store_remove(struct content_store *st, const uint8_t hash[32])
+{
+	int r = row_get(st, hash, NULL, NULL);
+
+	return r == 0 ? drop(st, hash) : r;
+}
+
+int content_store_info(struct content_store *st, const uint8_t hash[32],
+		       struct content_store_info *out)
+{
+	return row_get(st, hash, out, NULL);
+}
+
+int content_store_have(struct content_store *st, const uint8_t hash[32],
+		       uint8_t **bits, size_t *len)
+{
+	struct content_store_info info;
+	int r = row_get(st, hash, &info, bits);
+
+	if (r == 0)
+		*len = have_bytes(info.chunk_count);
+	return r;
+}
+
+char *content_store_dir(struct content_store *st, const uint8_t hash[32])
+{
+	return obj_dir(st, hash);
+}
+
+/* Re-check one content's stored chunks; unmark the bad ones. */
+static int check_one(struct content_store *st, const uint8_t hash[32],
+		     uint64_t *bad)
+{
+	struct content_store_info info;
+	struct content_dir *d = NULL;
+	uint8_t *have = NULL, *buf = NULL;
+	size_t cap, len;
+	uint64_t nbad = 0;
+	int r;
+
+	if ((r = row_get(st, hash, &info, &have)) != 0)
+		return r;
+	if (open_stored(st, hash, &d) != 0) {
+		(*bad) += info.have_count;
+		r = drop(st, hash);	/* unreadable: nothing to serve */
+		goto out;
+	}
+	cap = ((size_t)1 << content_dir_manifest(d)->chunk_log2) +
+	      CONTENT_TAG_BYTES;
+	buf = xmalloc(cap);
+	for (uint32_t i = 0; i < info.chunk_count; i++) {
+		if (!bit_get(have, i) ||
+		    content_dir_chunk(d, i, buf, cap, &len) == 0)
+			continue;
+		have[i / 8] &= (uint8_t)~(1u << (i % 8));
+		nbad++;
+	}
+	if (nbad) {
+		*bad += nbad;
+		r = row_set_have(st, hash, have, info.chunk_count);
+	}
+out:
+	free(buf);
+	free(have);
+	content_dir_free(d);
+	return r;
+}
+
+/* The hashes a query returns (column 0), in its order. */
+static int collect_hashes(struct content_store *st, const char *sql,
+			  uint8_t (**out)[32], size_t *count)
+{
+	uint8_t (*all)[32] = NULL;
+	size_t n = 0, cap = 0;
+	sqlite3_stmt *s = prep(st, sql);
+
+	if (!s)
+		return ERR_IO;
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		if (sqlite3_column_bytes(s, 0) != 32)
+			continue;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 16;
+			all = xrealloc(all, cap * sizeof(*all));
+		}
+		memcpy(all[n++], sqlite3_column_blob(s, 0), 32);
+	}
+	sqlite3_finalize(s);
+	*out = all;
+	*count = n;
+	return 0;
+}
+
+int content_store_check(struct content_store *st, uint64_t *bad)
+{
+	uint8_t (*all)[32];
+	size_t n;
+	int r;
+
+	*bad = 0;
+	if ((r = collect_hashes(st, "SELECT hash FROM content", &all, &n)))
+		return r;
+	for (size_t i = 0; i < n && r == 0; i++)
+		r = check_one(st, all[i], bad);
+	free(all);
+	return r;
+}
+
+int content_store_list(struct content_store *st,
+		       void (*fn)(void *ctx, const struct content_store_info *i),
+		       void *ctx)
+{
+	uint8_t (*all)[32];
+	size_t n;
+	int r;
+
+	if ((r = collect_hashes(st, "SELECT hash FROM content "
+				"ORDER BY last_access, added", &all, &n)))
+		return r;
+	for (size_t i = 0; i < n && r == 0; i++) {
+		struct content_store_info info;
+		if ((r = row_get(st, all[i], &info, NULL)) == 0)
+			fn(ctx, &info);
+	}
+	free(all);
+	return r;
+}

@@ -1,0 +1,120 @@
+/*
+ * The blob store: content directories under <datadir>/content/objects/,
+ * indexed in SQLite (<datadir>/content/index.sqlite): per content its
+ * sizes, have-bitmap of stored chunks, last access and pinned flag.  A
+ * storage budget is kept by evicting unpinned content, least recently used
+ * first; pinned content is never evicted (docs/content-format.md §7).
+ *
+ * Crash safety: whole directories are built under a temporary name,
+ * fsync'ed and renamed; a single chunk is written in place into its slot,
+ * fdatasync'ed, and only then marked in the have-bitmap (the bitmap is the
+ * commit record).  The SQLite row is the commit point of a content: on open
+ * the store removes temporary files and directories the index does not
+ * know, so a kill -9 at any point leaves a consistent store.  Every chunk
+ * read is checked against the merkle root; a bad chunk is unmarked (to be
+ * fetched again), never served.
+ *
+ * One process owns a store at a time (an flock on <datadir>/content/lock).
+ * Calls block on disk and SQLite: the daemon runs them on its worker pool,
+ * one thread at a time per store (STYLE.md §4).
+ */
+#ifndef APPS_CONTENT_STORE_H
+#define APPS_CONTENT_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "apps/content/card.h"
+#include "apps/content/merkle.h"
+#include "apps/content/publish.h"
+
+/* last_access is rewritten at most this often per content on reads. */
+#define CONTENT_STORE_TOUCH_MS 60000u
+
+struct content_store;
+
+struct content_store_info {
+	uint8_t hash[CONTENT_HASH_BYTES];
+	uint64_t size;			/* plaintext bytes */
+	uint32_t chunk_count;
+	uint32_t have_count;		/* chunks stored */
+	uint64_t stored_bytes;		/* counted against the budget */
+	bool pinned;
+	uint64_t last_access_ms;
+	uint64_t added_ms;
+};
+
+/*
+ * Open (creating if needed) the store under datadir/content and clean up
+ * after a crash.  ERR_BAD_STATE when another process holds it, ERR_IO,
+ * ERR_FORMAT (an index we cannot read).  Caller owns *out.
+ */
+int content_store_open(const char *datadir, struct content_store **out);
+/* Close and release.  Accepts NULL. */
+void content_store_free(struct content_store *st);
+/* The budget in bytes (0: unlimited, the default).  Applies from the next
+ * addition on; nothing is evicted by the call itself. */
+void content_store_set_budget(struct content_store *st, uint64_t bytes);
+/* Bytes in use (the sum of stored_bytes). */
+uint64_t content_store_used(struct content_store *st);
+
+/*
+ * Publish the file at src_fd into the store (see content_publish_fd),
+ * evicting for room first.  ERR_LIMIT when even evicting every unpinned
+ * content would not make room (nothing is evicted then).
+ */
+int content_store_publish(struct content_store *st, int src_fd,
+			  const struct content_publish_opts *o, bool pinned,
+			  struct content_published *out);
+/* Copy and fully verify the content directory at dir into the store. */
+int content_store_import(struct content_store *st, const char *dir,
+			 bool pinned, uint8_t hash[CONTENT_HASH_BYTES]);
+/*
+ * Start a content we will download: manifest and tree (both untrusted,
+ * checked: the tree must match the manifest root), no chunks yet.  The full
+ * size is reserved against the budget.  ERR_EXISTS if already stored.
+ */
+int content_store_add(struct content_store *st, const uint8_t *manifest,
+		      size_t mlen, const uint8_t *tree, size_t tlen,
+		      bool pinned, uint8_t hash[CONTENT_HASH_BYTES]);
+/*
+ * Store chunk idx (untrusted ciphertext): ERR_AUTH unless it matches the
+ * tree; durable before the have bit is set.  A chunk already stored is
+ * left as it is (0).
+ */
+int content_store_chunk_put(struct content_store *st, const uint8_t hash[32],
+			    uint32_t idx, const uint8_t *ct, size_t len);
+/*
+ * Read chunk idx, checked against the root, and its proof (if proof is not
+ * NULL).  ERR_NOT_FOUND when the content or chunk is not stored; ERR_AUTH
+ * when the stored chunk went bad (it is then unmarked).
+ */
+int content_store_chunk_get(struct content_store *st, const uint8_t hash[32],
+			    uint32_t idx, uint8_t *buf, size_t cap, size_t *len,
+			    struct content_proof *proof);
+/* Attach a card (checked: signed and about this content). */
+int content_store_card_put(struct content_store *st, const uint8_t hash[32],
+			   const struct content_card *card);
+int content_store_pin(struct content_store *st, const uint8_t hash[32],
+		      bool pinned);
+int content_store_remove(struct content_store *st, const uint8_t hash[32]);
+int content_store_info(struct content_store *st, const uint8_t hash[32],
+		       struct content_store_info *out);
+/* The have-bitmap (chunk i is bit i%8 of byte i/8); caller frees *bits. */
+int content_store_have(struct content_store *st, const uint8_t hash[32],
+		       uint8_t **bits, size_t *len);
+/* Directory of a stored content (new string; exists only if stored). */
+char *content_store_dir(struct content_store *st, const uint8_t hash[32]);
+/*
+ * Re-check every stored chunk of every content; bad chunks are unmarked
+ * (a content whose manifest or tree is unreadable is dropped).  *bad gets
+ * how many chunks were found bad.
+ */
+int content_store_check(struct content_store *st, uint64_t *bad);
+/* Call fn for each stored content, least recently used first. */
+int content_store_list(struct content_store *st,
+		       void (*fn)(void *ctx, const struct content_store_info *i),
+		       void *ctx);
+
+#endif /* APPS_CONTENT_STORE_H */

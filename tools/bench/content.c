@@ -1,0 +1,196 @@
+/*
+ * tools/bench/content: publish and verify throughput of a large file (1 GiB
+ * by default) beside the SHA-256 and ChaCha20-Poly1305 rates measured in
+ * the same run, single-threaded and with 2 threads.
+ *
+ *   content [--mib N] [--dir DIR]
+ *
+ * Prints human lines, then one JSON line per figure that has a target:
+ * publish and verify against the slower of the two primitive rates
+ * (target 0.6), and 2 threads against 1 (target: ratio above 1).
+ * MB is 10^6 bytes.  Everything goes to a temporary directory that is
+ * removed at the end.
+ */
+#include "config.h"
+#include "apps/content/cdir.h"
+#include "apps/content/fsio.h"
+#include "apps/content/publish.h"
+#include "crypto/base/alloc.h"
+#include "crypto/base/err.h"
+#include "crypto/chacha.h"
+#include "crypto/hash.h"
+#include "crypto/init.h"
+#include "crypto/rand.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define BENCH_BLOCK_BYTES (64u << 10)
+#define BENCH_PRIM_BYTES (256u << 20)	/* per primitive rate */
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static double mbps(uint64_t bytes, double secs)
+{
+	return secs > 0 ? (double)bytes / secs / 1e6 : 0;
+}
+
+/* SHA-256 and AEAD rates over 64 KiB blocks (the chunk size). */
+static void prim_rates(double *sha, double *aead)
+{
+	uint8_t *buf = xmalloc(BENCH_BLOCK_BYTES + CHACHAPOLY_TAG_BYTES);
+	uint8_t key[32], h[32];
+	double t;
+
+	rand_bytes(buf, BENCH_BLOCK_BYTES);
+	rand_bytes(key, sizeof(key));
+	t = now_s();
+	for (uint32_t o = 0; o < BENCH_PRIM_BYTES; o += BENCH_BLOCK_BYTES)
+		sha256(h, buf, BENCH_BLOCK_BYTES);
+	*sha = mbps(BENCH_PRIM_BYTES, now_s() - t);
+	t = now_s();
+	for (uint32_t o = 0; o < BENCH_PRIM_BYTES; o += BENCH_BLOCK_BYTES)
+		chachapoly_encrypt_n(buf, key, o, NULL, 0, buf, BENCH_BLOCK_BYTES);
+	*aead = mbps(BENCH_PRIM_BYTES, now_s() - t);
+	free(buf);
+}
+
+static int make_source(const char *path, uint64_t bytes)
+{
+	uint8_t *buf = xmalloc(1u << 20);
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600), r = 0;
+
+	if (fd < 0)
+		return ERR_IO;
+	for (uint64_t o = 0; o < bytes && r == 0; o += 1u << 20) {
+		size_t n = bytes - o < (1u << 20) ? (size_t)(bytes - o) : 1u << 20;
+		rand_bytes(buf, n);
+		r = content_fs_write_all(fd, buf, n);
+	}
+	close(fd);
+	free(buf);
+	return r;
+}
+
+/* Publish src into parent with threads; *secs gets the wall time. */
+static int run_publish(const char *src, const char *parent, unsigned threads,
+		       double *secs, char **dir)
+{
+	struct content_publish_opts o = { .mime = "application/octet-stream",
+					  .threads = threads };
+	struct content_published p;
+	int fd = open(src, O_RDONLY), r;
+	double t;
+
+	if (fd < 0)
+		return ERR_IO;
+	t = now_s();
+	r = content_publish_fd(fd, parent, &o, &p);
+	*secs = now_s() - t;
+	close(fd);
+	if (r == 0) {
+		*dir = xstrdup(p.dir);
+		content_published_clear(&p);
+	}
+	return r;
+}
+
+static int run_verify(const char *dir, unsigned threads, double *secs)
+{
+	struct content_dir *d;
+	struct content_fault f;
+	double t = now_s();
+	int r;
+
+	if ((r = content_dir_open(dir, &d, &f)) == 0) {
+		r = content_dir_verify(d, threads, NULL, &f);
+		content_dir_free(d);
+	}
+	*secs = now_s() - t;
+	return r;
+}
+
+static void json_line(const char *metric, double v, double ceiling,
+		      double target)
+{
+	printf("{\"bench\":\"content\",\"metric\":\"%s\",\"value\":%.1f,"
+	       "\"ceiling\":%.1f,\"ratio\":%.3f,\"target\":%.2f,"
+	       "\"higher_is_better\":true}\n", metric, v, ceiling,
+	       ceiling > 0 ? v / ceiling : 0, target);
+}
+
+int main(int argc, char **argv)
+{
+	uint64_t mib = 1024, bytes;
+	const char *base = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+	char tmpl[4096], *src, *d1 = NULL, *d2 = NULL;
+	double sha, aead, ceil_, t, pub[2], ver[2];
+	int r;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--mib") && i + 1 < argc)
+			mib = strtoull(argv[++i], NULL, 10);
+		else if (!strcmp(argv[i], "--dir") && i + 1 < argc)
+			base = argv[++i];
+		else {
+			fprintf(stderr, "usage: %s [--mib N] [--dir DIR]\n", argv[0]);
+			return 2;
+		}
+	}
+	if (mib == 0 || mib > (1u << 20))
+		return 2;
+	crypto_init();
+	bytes = mib << 20;
+	snprintf(tmpl, sizeof(tmpl), "%s/bits-bench-XXXXXX", base);
+	if (!mkdtemp(tmpl)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	src = content_fs_join(tmpl, "source");
+	prim_rates(&sha, &aead);
+	ceil_ = sha < aead ? sha : aead;
+	printf("content bench: %llu MiB file, 64 KiB chunks, in %s\n",
+	       (unsigned long long)mib, tmpl);
+	printf("  SHA-256            %8.1f MB/s\n", sha);
+	printf("  ChaCha20-Poly1305  %8.1f MB/s\n", aead);
+	if ((r = make_source(src, bytes)) != 0)
+		goto out;
+	for (unsigned th = 1; th <= 2 && r == 0; th++) {
+		char **dir = th == 1 ? &d1 : &d2;
+		if ((r = run_publish(src, tmpl, th, &pub[th - 1], dir)) != 0 ||
+		    (r = run_verify(*dir, th, &t)) != 0)
+			break;
+		ver[th - 1] = mbps(bytes, t);
+		pub[th - 1] = mbps(bytes, pub[th - 1]);
+		printf("  publish, %u thread%s %8.1f MB/s (%.0f%% of the slower "
+		       "primitive)\n", th, th > 1 ? "s" : " ", pub[th - 1],
+		       100 * pub[th - 1] / ceil_);
+		printf("  verify,  %u thread%s %8.1f MB/s (%.0f%%)\n", th,
+		       th > 1 ? "s" : " ", ver[th - 1], 100 * ver[th - 1] / ceil_);
+		content_fs_rmtree(*dir);	/* free the disk before the next */
+	}
+	if (r != 0)
+		goto out;
+	json_line("publish_MB/s", pub[0], ceil_, 0.6);
+	json_line("verify_MB/s", ver[0], ceil_, 0.6);
+	json_line("publish_2threads_vs_1", pub[1], pub[0], 1.0);
+	json_line("verify_2threads_vs_1", ver[1], ver[0], 1.0);
+out:
+	if (r != 0)
+		fprintf(stderr, "content bench: %s\n", err_str(r));
+	content_fs_rmtree(tmpl);
+	free(src);
+	free(d1);
+	free(d2);
+	return r ? 1 : 0;
+}
