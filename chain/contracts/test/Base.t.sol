@@ -89,6 +89,19 @@ abstract contract Base is Test {
         return abi.encodePacked(r, bytes32(SECP256K1_N - uint256(s)), v == 27 ? uint8(28) : uint8(27));
     }
 
+    /// @dev EIP-712 domain separator computed by hand (name, version "1").
+    function _domain(string memory name, address verifying) internal view returns (bytes32) {
+        return keccak256(
+            abi.encode(
+                keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
+                keccak256(bytes(name)),
+                keccak256("1"),
+                block.chainid,
+                verifying
+            )
+        );
+    }
+
     function _fee(uint256 amount) internal pure returns (uint256) {
         return amount * FEE_BPS / 10_000;
     }

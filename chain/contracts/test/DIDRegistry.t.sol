@@ -6,10 +6,6 @@ import {DIDRegistry} from "../src/DIDRegistry.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 
 contract DIDRegistryTest is Test {
-    event DIDOwnerChanged(address indexed identity, address owner, uint256 previousChange);
-    event DIDAttributeChanged(
-        address indexed identity, bytes32 name, bytes value, uint256 validTo, uint256 previousChange
-    );
 
     DIDRegistry internal did;
     uint256 internal constant ID_PK = 0x1D;
@@ -37,14 +33,14 @@ contract DIDRegistryTest is Test {
 
     function test_changeOwner() public {
         vm.expectEmit(true, false, false, true, address(did));
-        emit DIDOwnerChanged(identity, address(0xB), 0);
+        emit DIDRegistry.DIDOwnerChanged(identity, address(0xB), 0);
         vm.prank(identity);
         did.changeOwner(identity, address(0xB));
         assertEq(did.identityOwner(identity), address(0xB));
         assertEq(did.changed(identity), 100);
         vm.roll(101);
         vm.expectEmit(true, false, false, true, address(did));
-        emit DIDOwnerChanged(identity, address(0xC), 100);
+        emit DIDRegistry.DIDOwnerChanged(identity, address(0xC), 100);
         vm.prank(address(0xB));
         did.changeOwner(identity, address(0xC));
         vm.expectRevert(abi.encodeWithSelector(DIDRegistry.NotOwner.selector, identity, address(0xB)));
@@ -79,7 +75,7 @@ contract DIDRegistryTest is Test {
     function test_setAttribute() public {
         bytes memory value = hex"c0ffee";
         vm.expectEmit(true, false, false, true, address(did));
-        emit DIDAttributeChanged(identity, KEY_AGENT, value, block.timestamp + 86400, 0);
+        emit DIDRegistry.DIDAttributeChanged(identity, KEY_AGENT, value, block.timestamp + 86400, 0);
         vm.prank(identity);
         did.setAttribute(identity, KEY_AGENT, value, 86400);
         assertEq(did.changed(identity), 100);
@@ -93,7 +89,7 @@ contract DIDRegistryTest is Test {
         meta[33] = 0x03;
         (uint8 v, bytes32 r, bytes32 s) = _sign(ID_PK, abi.encodePacked("setAttribute", bytes32("stealth/meta"), meta, uint256(3600)));
         vm.expectEmit(true, false, false, true, address(did));
-        emit DIDAttributeChanged(identity, "stealth/meta", meta, block.timestamp + 3600, 0);
+        emit DIDRegistry.DIDAttributeChanged(identity, "stealth/meta", meta, block.timestamp + 3600, 0);
         did.setAttributeSigned(identity, v, r, s, "stealth/meta", meta, 3600);
         assertEq(did.nonce(identity), 1);
         vm.expectRevert(); // replay
@@ -105,7 +101,7 @@ contract DIDRegistryTest is Test {
         did.setAttribute(identity, KEY_AGENT, hex"01", 10);
         vm.roll(150);
         vm.expectEmit(true, false, false, true, address(did));
-        emit DIDAttributeChanged(identity, KEY_AGENT, hex"01", 0, 100);
+        emit DIDRegistry.DIDAttributeChanged(identity, KEY_AGENT, hex"01", 0, 100);
         did.revokeAttribute(identity, KEY_AGENT, hex"01");
         vm.stopPrank();
         assertEq(did.changed(identity), 150);
@@ -116,7 +112,7 @@ contract DIDRegistryTest is Test {
     function test_revokeAttributeSigned() public {
         (uint8 v, bytes32 r, bytes32 s) = _sign(ID_PK, abi.encodePacked("revokeAttribute", KEY_AGENT, hex"01"));
         vm.expectEmit(true, false, false, true, address(did));
-        emit DIDAttributeChanged(identity, KEY_AGENT, hex"01", 0, 0);
+        emit DIDRegistry.DIDAttributeChanged(identity, KEY_AGENT, hex"01", 0, 0);
         did.revokeAttributeSigned(identity, v, r, s, KEY_AGENT, hex"01");
         (v, r, s) = _sign(NEW_PK, abi.encodePacked("revokeAttribute", KEY_AGENT, hex"01"));
         vm.expectRevert(abi.encodeWithSelector(DIDRegistry.NotOwner.selector, identity, vm.addr(NEW_PK)));

@@ -11,8 +11,6 @@ import {PaymentHub} from "../src/PaymentHub.sol";
 import {KeyRelease} from "../src/KeyRelease.sol";
 
 contract FeeSplitterTest is Base {
-    event Collected(address indexed source, uint256 amount);
-    event Released(address indexed account, uint256 amount);
 
     function test_constructor() public view {
         address[] memory p = splitter.payees();
@@ -54,11 +52,11 @@ contract FeeSplitterTest is Base {
         vm.prank(buyer);
         registry.buy(index, buyer, 100e18);
         vm.expectEmit(true, false, false, true, address(splitter));
-        emit Collected(address(registry), 2e18);
+        emit FeeSplitter.Collected(address(registry), 2e18);
         assertEq(splitter.collect(registry), 2e18);
         assertEq(splitter.releasable(authors), 0.8e18);
         vm.expectEmit(true, false, false, true, address(splitter));
-        emit Released(authors, 0.8e18);
+        emit FeeSplitter.Released(authors, 0.8e18);
         splitter.release(authors);
         assertEq(token.balanceOf(authors), 0.8e18);
         assertEq(splitter.releasable(authors), 0);

@@ -7,8 +7,6 @@ import {LicenseRegistry} from "../src/LicenseRegistry.sol";
 import {IERC721Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
 
 contract KeyReleaseTest is RegistryBase {
-    event KeyRequested(uint256 indexed tokenId, address indexed holder, bytes ephemeralPubKey);
-    event KeyDelivered(uint256 indexed tokenId, address indexed holder, bytes32 wrappedKey);
 
     bytes internal constant EPH = hex"023c72addb4fdf09af94f0c94d7fe92a386a7e70cf8a1d85916386bb2535c7b1b1";
     address internal holder = address(0x401D);
@@ -27,7 +25,7 @@ contract KeyReleaseTest is RegistryBase {
 
     function test_requestKey() public {
         vm.expectEmit(true, true, false, true, address(keys));
-        emit KeyRequested(id, holder, EPH);
+        emit KeyRelease.KeyRequested(id, holder, EPH);
         vm.prank(holder);
         keys.requestKey(id, EPH);
     }
@@ -49,7 +47,7 @@ contract KeyReleaseTest is RegistryBase {
     function test_deliverKey() public {
         bytes32 w = keccak256("wrapped");
         vm.expectEmit(true, true, false, true, address(keys));
-        emit KeyDelivered(id, holder, w);
+        emit KeyRelease.KeyDelivered(id, holder, w);
         vm.prank(agent);
         keys.deliverKey(id, holder, w);
     }
@@ -67,15 +65,7 @@ contract KeyReleaseTest is RegistryBase {
     }
 
     function test_hashKeyRequest_matchesEIP712ByHand() public view {
-        bytes32 domain = keccak256(
-            abi.encode(
-                keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
-                keccak256("KeyRelease"),
-                keccak256("1"),
-                block.chainid,
-                address(keys)
-            )
-        );
+        bytes32 domain = _domain("KeyRelease", address(keys));
         assertEq(keys.domainSeparator(), domain);
         bytes32 sh = keccak256(
             abi.encode(keccak256("KeyRequest(uint256 tokenId,bytes ephemeralPubKey,uint64 deadline)"), id, keccak256(EPH), uint64(77))

@@ -35,21 +35,6 @@ abstract contract RegistryBase is Base {
 }
 
 contract LicenseRegistryTest is RegistryBase {
-    event ContentPublished(
-        uint256 indexed index,
-        bytes32 indexed contentHash,
-        address indexed creator,
-        uint256 price,
-        uint256 royaltyBps,
-        address keyAgent,
-        bytes32 keyCommitment
-    );
-    event PriceChanged(uint256 indexed index, uint256 price);
-    event LicensePurchased(uint256 indexed tokenId, uint256 price);
-    event Listed(uint256 indexed tokenId, address indexed seller, uint256 price);
-    event Unlisted(uint256 indexed tokenId);
-    event Resold(uint256 indexed tokenId, uint256 price);
-    event Withdrawn(address indexed account, address indexed to, uint256 amount);
 
     function test_constructor() public {
         assertEq(registry.name(), "Bits Licence");
@@ -69,7 +54,7 @@ contract LicenseRegistryTest is RegistryBase {
     function test_publish() public {
         bytes32 commit = keccak256(abi.encodePacked(KEY, HASH));
         vm.expectEmit(true, true, true, true, address(registry));
-        emit ContentPublished(1, HASH, creator, 5e18, ROYALTY, agent, commit);
+        emit LicenseRegistry.ContentPublished(1, HASH, creator, 5e18, ROYALTY, agent, commit);
         uint256 index = _publish(5e18);
         assertEq(index, 1);
         assertEq(registry.contentCount(), 1);
@@ -116,7 +101,7 @@ contract LicenseRegistryTest is RegistryBase {
     function test_setPrice() public {
         uint256 index = _publish(5e18);
         vm.expectEmit(true, false, false, true, address(registry));
-        emit PriceChanged(index, 7e18);
+        emit LicenseRegistry.PriceChanged(index, 7e18);
         vm.prank(creator);
         registry.setPrice(index, 7e18);
         assertEq(registry.content(index).price, 7e18);
@@ -129,7 +114,7 @@ contract LicenseRegistryTest is RegistryBase {
     function test_buy_primarySplit() public {
         uint256 index = _publish(10e18);
         vm.expectEmit(true, false, false, true, address(registry));
-        emit LicensePurchased(index << 64, 10e18);
+        emit LicenseRegistry.LicensePurchased(index << 64, 10e18);
         uint256 tokenId = _buy(index, address(0x401D));
         assertEq(tokenId, index << 64);
         assertEq(registry.ownerOf(tokenId), address(0x401D));
@@ -252,15 +237,7 @@ contract LicenseRegistryTest is RegistryBase {
 
     function test_hashPurchase_matchesEIP712ByHand() public view {
         LicenseRegistry.PurchaseRequest memory r = _req(3, address(0x401D));
-        bytes32 domain = keccak256(
-            abi.encode(
-                keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
-                keccak256("LicenseRegistry"),
-                keccak256("1"),
-                block.chainid,
-                address(registry)
-            )
-        );
+        bytes32 domain = _domain("LicenseRegistry", address(registry));
         assertEq(registry.domainSeparator(), domain);
         bytes32 sh = keccak256(
             abi.encode(
@@ -285,7 +262,7 @@ contract LicenseRegistryTest is RegistryBase {
         address seller = address(0x5E11);
         uint256 id = _buy(index, seller);
         vm.expectEmit(true, true, false, true, address(registry));
-        emit Listed(id, seller, 20e18);
+        emit LicenseRegistry.Listed(id, seller, 20e18);
         vm.prank(seller);
         registry.list(id, 20e18);
         assertEq(registry.askPrice(id), 20e18);
@@ -293,7 +270,7 @@ contract LicenseRegistryTest is RegistryBase {
         uint256 agentBefore = registry.owed(agent);
         uint256 feeBefore = registry.treasuryOwed();
         vm.expectEmit(true, false, false, true, address(registry));
-        emit Resold(id, 20e18);
+        emit LicenseRegistry.Resold(id, 20e18);
         vm.prank(buyer);
         registry.buyListed(id, address(0x401D), 20e18);
         assertEq(registry.ownerOf(id), address(0x401D));
@@ -314,7 +291,7 @@ contract LicenseRegistryTest is RegistryBase {
         vm.startPrank(seller);
         registry.list(id, 20e18);
         vm.expectEmit(true, false, false, false, address(registry));
-        emit Unlisted(id);
+        emit LicenseRegistry.Unlisted(id);
         registry.unlist(id);
         assertEq(registry.askPrice(id), 0);
         registry.list(id, 20e18);
@@ -358,7 +335,7 @@ contract LicenseRegistryTest is RegistryBase {
         _buy(index, buyer);
         uint256 owedC = registry.owed(creator);
         vm.expectEmit(true, true, false, true, address(registry));
-        emit Withdrawn(creator, address(0xC0C0), owedC);
+        emit LicenseRegistry.Withdrawn(creator, address(0xC0C0), owedC);
         vm.prank(creator);
         assertEq(registry.withdraw(address(0xC0C0)), owedC);
         assertEq(token.balanceOf(address(0xC0C0)), owedC);

@@ -61,13 +61,6 @@ abstract contract HubBase is Base {
 }
 
 contract PaymentHubTest is HubBase {
-    event PotFunded(address indexed signer, address indexed funder, uint256 deposit, uint256 escrow);
-    event UnlockRequested(address indexed signer, uint256 unlockAt);
-    event PotWithdrawn(address indexed signer, address indexed funder, uint256 amount);
-    event EscrowBurned(address indexed signer, uint256 amount);
-    event TicketRedeemed(address signer, address recipient, uint256 amount);
-    event VoucherRedeemed(address signer, address recipient, bytes32 lane, uint256 amount);
-    event Withdrawn(address indexed from, address indexed to, uint256 amount, uint256 fee);
 
     // ----------------------------------------------------------- constructor
 
@@ -97,7 +90,7 @@ contract PaymentHubTest is HubBase {
 
     function test_fund_newPotAndTopUp() public {
         vm.expectEmit(true, true, false, true, address(hub));
-        emit PotFunded(potSigner, payer, 100e18, 10e18);
+        emit PaymentHub.PotFunded(potSigner, payer, 100e18, 10e18);
         _fund(potSigner, 100e18, 10e18);
         (uint96 dep, uint96 fees, uint64 unlockAt, address funder, uint96 esc) = hub.pots(potSigner);
         assertEq(dep, 100e18);
@@ -137,7 +130,7 @@ contract PaymentHubTest is HubBase {
     function test_requestUnlock_byFunderOrSigner() public {
         _fund(potSigner, 1e18, 0);
         vm.expectEmit(true, false, false, true, address(hub));
-        emit UnlockRequested(potSigner, block.timestamp + UNLOCK_DELAY);
+        emit PaymentHub.UnlockRequested(potSigner, block.timestamp + UNLOCK_DELAY);
         vm.prank(potSigner);
         hub.requestUnlock(potSigner);
         (,, uint64 at,,) = hub.pots(potSigner);
@@ -170,7 +163,7 @@ contract PaymentHubTest is HubBase {
         vm.warp(block.timestamp + UNLOCK_DELAY);
         uint256 before = token.balanceOf(payer);
         vm.expectEmit(true, true, false, true, address(hub));
-        emit PotWithdrawn(potSigner, payer, 60e18);
+        emit PaymentHub.PotWithdrawn(potSigner, payer, 60e18);
         vm.prank(address(0x5E1A7)); // anyone may trigger it; the funder is paid
         hub.withdrawPot(potSigner);
         assertEq(token.balanceOf(payer) - before, 60e18);
@@ -203,7 +196,7 @@ contract PaymentHubTest is HubBase {
         uint64 dl = uint64(block.timestamp + 60);
         bytes memory s = sig(STEALTH_PK, hub.hashFundPot(stealth, potSigner, 4e18, 0, dl));
         vm.expectEmit(true, true, false, true, address(hub));
-        emit PotFunded(potSigner, stealth, 4e18, 0);
+        emit PaymentHub.PotFunded(potSigner, stealth, 4e18, 0);
         hub.fundFromBalance(stealth, potSigner, 4e18, dl, s);
         assertEq(hub.balances(stealth), bal - 4e18);
         (uint96 dep,,, address funder,) = hub.pots(potSigner);
@@ -246,7 +239,7 @@ contract PaymentHubTest is HubBase {
         PaymentHub.Ticket memory t = _ticket(stealth, 3e18, 7);
         bytes memory s = _signT(POT_PK, t);
         vm.expectEmit(false, false, false, true, address(hub));
-        emit TicketRedeemed(potSigner, stealth, 3e18);
+        emit PaymentHub.TicketRedeemed(potSigner, stealth, 3e18);
         vm.prank(address(0x4E1A7)); // any relayer
         hub.redeemTicket(t, s, RAND);
         assertEq(hub.balances(stealth), _net(3e18));
@@ -305,7 +298,7 @@ contract PaymentHubTest is HubBase {
         _fund(potSigner, 2e18, 5e18);
         PaymentHub.Ticket memory t = _ticket(stealth, 3e18, 1);
         vm.expectEmit(true, false, false, true, address(hub));
-        emit EscrowBurned(potSigner, 5e18);
+        emit PaymentHub.EscrowBurned(potSigner, 5e18);
         hub.redeemTicket(t, _signT(POT_PK, t), RAND);
         assertEq(hub.balances(stealth), _net(2e18));
         assertEq(hub.burned(), 5e18);
@@ -382,7 +375,7 @@ contract PaymentHubTest is HubBase {
         _fund(potSigner, 100e18, 10e18);
         PaymentHub.Voucher memory v = _voucher(stealth, 1e18);
         vm.expectEmit(false, false, false, true, address(hub));
-        emit VoucherRedeemed(potSigner, stealth, LANE, 1e18);
+        emit PaymentHub.VoucherRedeemed(potSigner, stealth, LANE, 1e18);
         hub.redeemVoucher(v, _signV(POT_PK, v));
         v.cumulative = 5e18;
         hub.redeemVoucher(v, _signV(POT_PK, v));
@@ -465,7 +458,7 @@ contract PaymentHubTest is HubBase {
         _earn(address(this), 10e18);
         uint256 bal = hub.balances(address(this));
         vm.expectEmit(true, true, false, true, address(hub));
-        emit Withdrawn(address(this), address(0xCAFE), 1e18, 0);
+        emit PaymentHub.Withdrawn(address(this), address(0xCAFE), 1e18, 0);
         hub.withdraw(address(0xCAFE), 1e18);
         assertEq(token.balanceOf(address(0xCAFE)), 1e18);
         assertEq(hub.balances(address(this)), bal - 1e18);
@@ -487,7 +480,7 @@ contract PaymentHubTest is HubBase {
         address relayer = address(0x4E1A7);
         bytes memory s = sig(STEALTH_PK, hub.hashWithdraw(stealth, address(0xCAFE), 5e18, 1e17, 0, dl));
         vm.expectEmit(true, true, false, true, address(hub));
-        emit Withdrawn(stealth, address(0xCAFE), 5e18, 1e17);
+        emit PaymentHub.Withdrawn(stealth, address(0xCAFE), 5e18, 1e17);
         vm.prank(relayer);
         hub.withdrawFor(stealth, address(0xCAFE), 5e18, 1e17, dl, s);
         assertEq(token.balanceOf(address(0xCAFE)), 5e18);
@@ -535,18 +528,6 @@ contract PaymentHubTest is HubBase {
     }
 
     // ---------------------------------------------------------------- views
-
-    function _domain(string memory name, address verifying) internal view returns (bytes32) {
-        return keccak256(
-            abi.encode(
-                keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
-                keccak256(bytes(name)),
-                keccak256("1"),
-                block.chainid,
-                verifying
-            )
-        );
-    }
 
     function _digest(bytes32 structHash) internal view returns (bytes32) {
         return keccak256(abi.encodePacked("\x19\x01", _domain("PaymentHub", address(hub)), structHash));
