@@ -146,7 +146,8 @@ int certificate_key_encode(struct bbuf *b, uint16_t sig_type,
 			   uint16_t enc_type, const uint8_t *excess,
 			   size_t excess_len)
 {
-	if (excess_len > CERT_KEY_MAX_PAYLOAD_BYTES - CERT_KEY_MIN_PAYLOAD_BYTES)
+	if (excess_len >
+	    CERT_KEY_MAX_PAYLOAD_BYTES - CERT_KEY_MIN_PAYLOAD_BYTES)
 		return ERR_TOO_BIG;
 	bbuf_u8(b, CERT_KEY);
 	bbuf_be16(b, (uint16_t)(CERT_KEY_MIN_PAYLOAD_BYTES + excess_len));

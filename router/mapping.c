@@ -69,7 +69,8 @@ static struct mapping_entry *mapping_find(const struct mapping *m,
 					  const char *key, size_t klen)
 {
 	for (size_t i = 0; i < m->n; i++)
-		if (m->e[i].key_len == klen && memcmp(m->e[i].key, key, klen) == 0)
+		if (m->e[i].key_len == klen &&
+		    memcmp(m->e[i].key, key, klen) == 0)
 			return &m->e[i];
 	return NULL;
 }

@@ -31,7 +31,7 @@
 #define MAPPING_STRING_MAX_BYTES 255
 
 struct mapping_entry {
-	char *key;		/* NUL-terminated, key_len bytes before the NUL */
+	char *key;		/* NUL-terminated after key_len bytes */
 	char *value;		/* NUL-terminated, value_len bytes */
 	size_t key_len;
 	size_t value_len;

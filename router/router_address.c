@@ -100,7 +100,8 @@ bool router_address_is_ntcp2(const struct router_address *a)
 	/* Before 0.9.50 Java published NTCP2 inside "NTCP" addresses, marked
 	 * with v=2. */
 	return strcmp(a->style, "NTCP") == 0 &&
-	       (v = mapping_get(&a->options, "v")) != NULL && versions_have_2(v);
+	       (v = mapping_get(&a->options, "v")) != NULL &&
+	       versions_have_2(v);
 }
 
 /* Decimal port 1-65535, digits only. */

@@ -217,8 +217,9 @@ int router_info_decode(const uint8_t *buf, size_t len,
 	ri = NULL;
 out:
 	if (ret != 0)
-		log_info_rl(60, LD_ROUTER, "RouterInfo rejected (%zu bytes): %s",
-			    len, err_str(ret));
+		log_info_rl(60, LD_ROUTER,
+			    "RouterInfo rejected (%zu bytes): %s", len,
+			    err_str(ret));
 	router_info_free(ri);
 	return ret;
 }
