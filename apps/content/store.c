@@ -486,7 +486,10 @@ int content_store_publish(struct content_store *st, int src_fd,
 	est.chunk_count = content_chunk_count(est.size, est.chunk_log2);
 	if (est.chunk_count > CONTENT_MAX_CHUNKS)
 		return ERR_TOO_BIG;
-	need = footprint(&est, CONTENT_MANIFEST_MAX_BYTES);
+	est.timescale = o->timescale;
+	est.index_count = o->index_count;
+	snprintf(est.mime, sizeof(est.mime), "%s", o->mime ? o->mime : "");
+	need = footprint(&est, manifest_len(&est));
 	if ((r = make_room(st, need)) != 0)
 		return r;
 	if ((r = content_publish_fd(src_fd, st->objects, o, &p)) != 0)

@@ -1,0 +1,523 @@
+/* apps/content/store: index, partial downloads, budget, crash safety. */
+#include "config.h"
+#include "tests/unit/tharness.h"
+#include "tests/unit/content/tcontent.h"
+#include "apps/content/cdir.h"
+#include "apps/content/fsio.h"
+#include "apps/content/store.h"
+#include "crypto/base/alloc.h"
+#include "crypto/base/encode.h"
+#include "crypto/base/err.h"
+#include "crypto/base/time.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* Publish n bytes of stream seed into st (log2 14) from a file in dir. */
+static int store_publish(struct tctx *t, struct content_store *st,
+			 const char *dir, uint64_t n, uint32_t seed, bool pinned,
+			 uint8_t hash[32])
+{
+	struct content_publish_opts o = { .mime = "audio/ogg", .chunk_log2 = 14 };
+	struct content_published p;
+	int fd = tc_source(t, dir, n, seed), r;
+
+	r = fd < 0 ? ERR_IO : content_store_publish(st, fd, &o, pinned, &p);
+	if (fd >= 0)
+		close(fd);
+	if (r == 0) {
+		memcpy(hash, p.content_hash, 32);
+		content_published_clear(&p);
+	}
+	return r;
+}
+
+static int count_entries(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *e;
+	int n = 0;
+
+	while (d && (e = readdir(d)))
+		n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+	if (d)
+		closedir(d);
+	return n;
+}
+
+static bool stored(struct content_store *st, const uint8_t hash[32])
+{
+	struct content_store_info i;
+
+	return content_store_info(st, hash, &i) == 0;
+}
+
+static void test_publish_and_serve(struct tctx *t)
+{
+	char *dir = t_tmpdir(t);
+	struct content_store *st = NULL;
+	struct content_store_info info;
+	struct content_proof p;
+	uint8_t h[32], buf[16400], leaf[32], *have = NULL;
+	size_t len, hl;
+
+	T_OK(t, content_store_open(dir, &st));
+	if (!st)
+		goto out;
+	T_OK(t, store_publish(t, st, dir, 300000, 1, false, h));
+	T_OK(t, content_store_info(st, h, &info));
+	T_EQ(t, info.size, 300000);
+	T_EQ(t, info.chunk_count, 19);
+	T_EQ(t, info.have_count, 19);
+	T_EQ(t, content_store_used(st), info.stored_bytes);
+	T_OK(t, content_store_have(st, h, &have, &hl));
+	T_EQ(t, hl, 3);
+	if (have)
+		T_EQ(t, have[2], 0x07);	/* bits 16..18, no stray bits */
+	free(have);
+	for (uint32_t i = 0; i < 19; i++) {
+		struct content_dir *d = NULL;
+		struct content_fault f;
+		char *cd = content_store_dir(st, h);
+		T_OK(t, content_store_chunk_get(st, h, i, buf, sizeof(buf), &len, &p));
+		content_leaf_hash(leaf, buf, len);
+		T_OK(t, content_dir_open(cd, &d, &f));
+		if (d)
+			T_OK(t, content_proof_verify(&p, leaf,
+						     content_dir_manifest(d)->root));
+		content_dir_free(d);
+		free(cd);
+	}
+	T_ERR(t, content_store_chunk_get(st, h, 19, buf, sizeof(buf), &len, NULL),
+	      ERR_NOT_FOUND);
+	h[0] ^= 1;
+	T_ERR(t, content_store_chunk_get(st, h, 0, buf, sizeof(buf), &len, NULL),
+	      ERR_NOT_FOUND);
+out:
+	content_store_free(st);
+	t_rmtree(dir);
+	free(dir);
+}
+
+/* A second store fetches chunk by chunk from the first. */
+static void test_partial_download(struct tctx *t)
+{
+	char *dir = t_tmpdir(t), *dir2 = content_fs_join(dir, "peer");
+	struct content_store *a = NULL, *b = NULL;
+	struct content_store_info info;
+	uint8_t h[32], h2[32], buf[16400], *mf = NULL, *tree = NULL;
+	char *ad, *p;
+	size_t ml = 0, tl = 0, len;
+
+	T_OK(t, content_fs_mkdirs(dir2, 0700));
+	T_OK(t, content_store_open(dir, &a));
+	T_OK(t, content_store_open(dir2, &b));
+	if (!a || !b)
+		goto out;
+	T_OK(t, store_publish(t, a, dir, 100000, 2, true, h));
+	ad = content_store_dir(a, h);
+	p = content_fs_join(ad, "manifest");
+	mf = tc_read(p, &ml);
+	free(p);
+	p = content_fs_join(ad, "tree");
+	tree = tc_read(p, &tl);
+	free(p);
+	free(ad);
+	/* A tree that does not match the manifest is refused. */
+	tree[40] ^= 1;
+	T_ERR(t, content_store_add(b, mf, ml, tree, tl, false, h2), ERR_AUTH);
+	tree[40] ^= 1;
+	T_ERR(t, content_store_add(b, mf, ml, tree, tl - 1, false, h2), ERR_FORMAT);
+	p = content_fs_join(dir2, "content/objects");
+	T_EQ(t, count_entries(p), 0);	/* nothing left of the refused adds */
+	free(p);
+	p = content_fs_join(dir2, "content/tmp");
+	T_EQ(t, count_entries(p), 0);
+	free(p);
+	T_OK(t, content_store_add(b, mf, ml, tree, tl, false, h2));
+	T_MEMEQ(t, h2, h, 32);
+	T_ERR(t, content_store_add(b, mf, ml, tree, tl, false, h2), ERR_EXISTS);
+	T_OK(t, content_store_info(b, h, &info));
+	T_EQ(t, info.have_count, 0);
+	T_ERR(t, content_store_chunk_get(b, h, 0, buf, sizeof(buf), &len, NULL),
+	      ERR_NOT_FOUND);
+	for (uint32_t i = 7; i-- > 0;) {	/* backwards, out of order */
+		T_OK(t, content_store_chunk_get(a, h, i, buf, sizeof(buf), &len, NULL));
+		buf[len - 1] ^= 1;
+		T_ERR(t, content_store_chunk_put(b, h, i, buf, len), ERR_AUTH);
+		buf[len - 1] ^= 1;
+		T_ERR(t, content_store_chunk_put(b, h, i, buf, len - 1), ERR_FORMAT);
+		if (i > 0)	/* the right bytes at the wrong index */
+			T_TRUE(t, content_store_chunk_put(b, h, i - 1, buf, len) != 0);
+		T_OK(t, content_store_chunk_put(b, h, i, buf, len));
+		T_OK(t, content_store_chunk_put(b, h, i, buf, len));	/* again */
+		T_OK(t, content_store_info(b, h, &info));
+		T_EQ(t, info.have_count, 7 - i);
+	}
+	T_ERR(t, content_store_chunk_put(b, h, 7, buf, len), ERR_RANGE);
+	{	/* The downloaded copy is whole: verify it. */
+		struct content_dir *d = NULL;
+		struct content_fault f;
+		char *bd = content_store_dir(b, h);
+		T_OK(t, content_dir_open(bd, &d, &f));
+		if (d)
+			T_OK(t, content_dir_verify(d, 1, NULL, &f));
+		content_dir_free(d);
+		free(bd);
+	}
+out:
+	free(mf);
+	free(tree);
+	content_store_free(a);
+	content_store_free(b);
+	free(dir2);
+	t_rmtree(dir);
+	free(dir);
+}
+
+/* LRU eviction of unpinned content; pinned content never goes. */
+static void test_budget_eviction(struct tctx *t)
+{
+	char *dir = t_tmpdir(t);
+	struct content_store *st = NULL;
+	struct content_store_info info;
+	uint8_t h[6][32], buf[16400];
+	uint64_t one, used;
+	size_t len;
+
+	T_OK(t, content_store_open(dir, &st));
+	if (!st)
+		goto out;
+	time_set_override(1000000);
+	T_OK(t, store_publish(t, st, dir, 100000, 10, false, h[0]));
+	one = content_store_used(st);
+	content_store_set_budget(st, one * 7 / 2);	/* room for 3 */
+	time_set_override(2000000);
+	T_OK(t, store_publish(t, st, dir, 100000, 11, false, h[1]));
+	time_set_override(3000000);
+	T_OK(t, store_publish(t, st, dir, 100000, 12, true, h[2]));
+	/* Reading h[0] later makes h[1] the least recently used. */
+	time_set_override(3000000 + CONTENT_STORE_TOUCH_MS + 1);
+	T_OK(t, content_store_chunk_get(st, h[0], 0, buf, sizeof(buf), &len, NULL));
+	T_OK(t, content_store_info(st, h[0], &info));
+	T_EQ(t, info.last_access_ms, 3000000 + CONTENT_STORE_TOUCH_MS + 1);
+	time_set_override(5000000);
+	T_OK(t, store_publish(t, st, dir, 100000, 13, false, h[3]));
+	T_TRUE(t, stored(st, h[0]));
+	T_FALSE(t, stored(st, h[1]));	/* evicted */
+	T_TRUE(t, stored(st, h[2]));
+	T_TRUE(t, stored(st, h[3]));
+	T_TRUE(t, content_store_used(st) <= one * 7 / 2);
+	/* With everything pinned nothing can make room, and nothing goes. */
+	T_OK(t, content_store_pin(st, h[0], true));
+	T_OK(t, content_store_pin(st, h[3], true));
+	used = content_store_used(st);
+	T_ERR(t, store_publish(t, st, dir, 100000, 14, false, h[4]), ERR_LIMIT);
+	T_EQ(t, content_store_used(st), used);
+	T_TRUE(t, stored(st, h[0]) && stored(st, h[2]) && stored(st, h[3]));
+	/* Over the whole budget on its own. */
+	T_ERR(t, store_publish(t, st, dir, one * 4, 15, true, h[5]), ERR_LIMIT);
+	/* Unpin one: it is the one that goes. */
+	T_OK(t, content_store_pin(st, h[2], false));
+	T_OK(t, store_publish(t, st, dir, 100000, 14, false, h[4]));
+	T_FALSE(t, stored(st, h[2]));
+	T_TRUE(t, stored(st, h[0]) && stored(st, h[3]) && stored(st, h[4]));
+	{
+		char *obj = content_fs_join(dir, "content/objects");
+		T_EQ(t, count_entries(obj), 3);
+		free(obj);
+	}
+	content_store_set_budget(st, 0);
+	T_OK(t, content_store_remove(st, h[0]));
+	T_FALSE(t, stored(st, h[0]));
+	T_ERR(t, content_store_remove(st, h[0]), ERR_NOT_FOUND);
+out:
+	time_set_override(0);
+	content_store_free(st);
+	t_rmtree(dir);
+	free(dir);
+}
+
+static void test_bad_chunk_on_read(struct tctx *t)
+{
+	char *dir = t_tmpdir(t), *cd = NULL, *data = NULL;
+	struct content_store *st = NULL;
+	struct content_store_info info;
+	uint8_t h[32], buf[16400];
+	uint64_t bad = 9;
+	size_t len;
+
+	T_OK(t, content_store_open(dir, &st));
+	if (!st)
+		goto out;
+	T_OK(t, store_publish(t, st, dir, 100000, 3, false, h));
+	cd = content_store_dir(st, h);
+	data = content_fs_join(cd, "data");
+	tc_flip(t, data, 3 * 16400 + 7, 0x20);
+	T_ERR(t, content_store_chunk_get(st, h, 3, buf, sizeof(buf), &len, NULL),
+	      ERR_AUTH);
+	T_OK(t, content_store_info(st, h, &info));
+	T_EQ(t, info.have_count, 6);	/* unmarked, to be fetched again */
+	T_ERR(t, content_store_chunk_get(st, h, 3, buf, sizeof(buf), &len, NULL),
+	      ERR_NOT_FOUND);
+	T_OK(t, content_store_check(st, &bad));
+	T_EQ(t, bad, 0);
+	tc_flip(t, data, 5 * 16400 + 100, 0x01);
+	T_OK(t, content_store_check(st, &bad));
+	T_EQ(t, bad, 1);
+	T_OK(t, content_store_info(st, h, &info));
+	T_EQ(t, info.have_count, 5);
+	/* The good chunks are still served. */
+	T_OK(t, content_store_chunk_get(st, h, 4, buf, sizeof(buf), &len, NULL));
+out:
+	free(cd);
+	free(data);
+	content_store_free(st);
+	t_rmtree(dir);
+	free(dir);
+}
+
+static void test_lock_and_sweep(struct tctx *t)
+{
+	char *dir = t_tmpdir(t), *cd = NULL, *junk, *obj, *tmp;
+	struct content_store *st = NULL, *st2 = NULL;
+	uint8_t h[32], h2[32];
+
+	T_OK(t, content_store_open(dir, &st));
+	if (!st)
+		goto out;
+	T_ERR(t, content_store_open(dir, &st2), ERR_BAD_STATE);
+	T_OK(t, store_publish(t, st, dir, 5000, 4, false, h));
+	T_OK(t, store_publish(t, st, dir, 5000, 5, false, h2));
+	content_store_free(st);
+	st = NULL;
+	/* What a crash can leave: half a publish, an unindexed content,
+	 * temporary files; and a content directory someone removed. */
+	obj = content_fs_join(dir, "content/objects");
+	tmp = content_fs_join(dir, "content/tmp");
+	junk = content_fs_join(obj, ".pub-abcdef");
+	T_OK(t, content_fs_mkdirs(junk, 0700));
+	free(junk);
+	junk = content_fs_join(obj, "00000000000000000000000000000000000000"
+			       "00000000000000000000000000");
+	T_OK(t, content_fs_mkdirs(junk, 0700));
+	free(junk);
+	junk = content_fs_join(tmp, "imp-123456");
+	T_OK(t, content_fs_mkdirs(junk, 0700));
+	free(junk);
+	{
+		char hex[65];
+		hex_encode(hex, sizeof(hex), h2, 32);
+		junk = content_fs_join(obj, hex);
+		T_OK(t, content_fs_rmtree(junk));
+		free(junk);
+	}
+	T_OK(t, content_store_open(dir, &st));
+	if (st) {
+		T_EQ(t, count_entries(obj), 1);
+		T_EQ(t, count_entries(tmp), 0);
+		T_TRUE(t, stored(st, h));
+		T_FALSE(t, stored(st, h2));
+	}
+	free(obj);
+	free(tmp);
+out:
+	free(cd);
+	content_store_free(st);
+	t_rmtree(dir);
+	free(dir);
+}
+
+static void test_import(struct tctx *t)
+{
+	char *dir = t_tmpdir(t), *out = content_fs_join(dir, "out"), *data;
+	struct content_store *st = NULL;
+	struct content_published p;
+	uint8_t h[32];
+
+	T_OK(t, content_fs_mkdirs(out, 0700));
+	T_OK(t, tc_publish(t, out, 70000, 6, 14, 1, &p));
+	T_OK(t, content_store_open(dir, &st));
+	if (!st)
+		goto out;
+	data = content_fs_join(p.dir, "data");
+	tc_flip(t, data, 20000, 1);
+	T_ERR(t, content_store_import(st, p.dir, false, h), ERR_AUTH);
+	T_FALSE(t, stored(st, p.content_hash));
+	tc_flip(t, data, 20000, 1);
+	free(data);
+	T_OK(t, content_store_import(st, p.dir, true, h));
+	T_MEMEQ(t, h, p.content_hash, 32);
+	T_ERR(t, content_store_import(st, p.dir, true, h), ERR_EXISTS);
+	{
+		struct content_store_info i;
+		T_OK(t, content_store_info(st, h, &i));
+		T_TRUE(t, i.pinned);
+		T_EQ(t, i.have_count, 5);
+	}
+out:
+	content_published_clear(&p);
+	content_store_free(st);
+	free(out);
+	t_rmtree(dir);
+	free(dir);
+}
+
+/* The child of the kill -9 test: write and write until killed.  Each
+ * phase starts with a marker byte on wfd, so the parent can kill it in a
+ * chosen phase: 'p' publish (with eviction), 'a' add, 'c' chunk put. */
+static void crash_child(const char *dir, const char *seed_dir, int wfd)
+{
+	struct content_publish_opts o = { .mime = "audio/ogg", .chunk_log2 = 14 };
+	struct content_published pub;
+	struct content_store *st;
+	struct content_dir *src;
+	struct content_fault f;
+	uint8_t buf[16400], h[32], *tree;
+	const uint8_t *mf;
+	char *tp = content_fs_join(seed_dir, "tree");
+	char *in = content_fs_join(dir, "in");
+	size_t ml, tl, len;
+	int fd;
+
+	if ((fd = open(in, O_RDONLY)) < 0 ||
+	    content_store_open(dir, &st) != 0 ||
+	    content_dir_open(seed_dir, &src, &f) != 0)
+		_exit(3);
+	content_store_set_budget(st, 6u << 20);	/* evictions every round */
+	mf = content_dir_manifest_bytes(src, &ml);
+	tree = tc_read(tp, &tl);
+	for (;;) {
+		if (write(wfd, "p", 1) != 1)
+			_exit(4);
+		if (content_store_publish(st, fd, &o, false, &pub) == 0)
+			content_published_clear(&pub);
+		if (write(wfd, "a", 1) != 1)
+			_exit(4);
+		content_store_remove(st, content_dir_hash(src));
+		if (content_store_add(st, mf, ml, tree, tl, false, h) != 0)
+			continue;
+		for (uint32_t c = 0; c < content_dir_manifest(src)->chunk_count; c++) {
+			if (write(wfd, "c", 1) != 1)
+				_exit(4);
+			if (content_dir_chunk(src, c, buf, sizeof(buf), &len) == 0)
+				content_store_chunk_put(st, h, c, buf, len);
+		}
+	}
+}
+
+struct crash_seen {
+	struct tctx *t;
+	struct content_store *st;
+	uint64_t total;
+	int contents;
+};
+
+/* After a crash every listed content is intact where it says it is: its
+ * bitmap agrees with its count, and every chunk it marks verifies. */
+static void crash_check_one(void *ctx, const struct content_store_info *i)
+{
+	struct crash_seen *cs = ctx;
+	struct content_dir *d = NULL;
+	struct content_fault f;
+	char *cd = content_store_dir(cs->st, i->hash);
+	uint8_t *have = NULL;
+	uint32_t n = 0;
+	size_t hl = 0;
+
+	T_OK(cs->t, content_store_have(cs->st, i->hash, &have, &hl));
+	for (uint32_t c = 0; have && c < i->chunk_count; c++)
+		n += have[c / 8] >> (c % 8) & 1;
+	T_EQ(cs->t, n, i->have_count);
+	T_OK(cs->t, content_dir_open(cd, &d, &f));
+	if (d && have)
+		T_OK(cs->t, content_dir_verify(d, 1, have, &f));
+	cs->total += i->stored_bytes;
+	cs->contents++;
+	free(have);
+	content_dir_free(d);
+	free(cd);
+}
+
+static void test_kill9_during_writes(struct tctx *t)
+{
+	char *dir = t_tmpdir(t), *seed = content_fs_join(dir, "seed"), *objs, *tmp;
+	char *in;
+	struct content_published sp;
+
+	T_OK(t, content_fs_mkdirs(seed, 0700));
+	T_OK(t, tc_publish(t, seed, 40 * 16384 - 5, 77, 14, 1, &sp));
+	in = content_fs_join(dir, "in");
+	tc_write_file(t, in, (1u << 20) + 4099, 100);
+	free(in);
+	objs = content_fs_join(dir, "content/objects");
+	tmp = content_fs_join(dir, "content/tmp");
+	for (int round = 0; round < 18; round++) {
+		struct content_store *st = NULL;
+		struct crash_seen cs = { .t = t };
+		static uint8_t spin[1 << 19];
+		uint64_t bad = 1;
+		int pfd[2], status;
+		char c;
+		pid_t pid;
+
+		T_OK(t, pipe(pfd));
+		pid = fork();
+		if (pid == 0) {
+			close(pfd[0]);
+			crash_child(dir, sp.dir, pfd[1]);
+			_exit(0);
+		}
+		close(pfd[1]);
+		/* Kill it just after it starts the n-th publish, add or chunk
+		 * write, a different phase and count each round. */
+		for (int seen = 0; seen < 1 + round / 3 % 3;)
+			if (read(pfd[0], &c, 1) != 1 || c == "pac"[round % 3])
+				seen++;
+		/* Spread the kill over the phase: some CPU work first (0 to
+		 * about 15 ms), so the test does not depend on a clock. */
+		for (int k = 0; k < round % 6; k++)
+			tc_fill(spin, sizeof(spin), (uint64_t)k << 19, (uint32_t)round);
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		close(pfd[0]);
+		T_TRUE(t, WIFSIGNALED(status));
+		/* The store opens, and whatever it lists is intact. */
+		T_OK(t, content_store_open(dir, &st));
+		if (!st)
+			break;
+		cs.st = st;
+		T_OK(t, content_store_list(st, crash_check_one, &cs));
+		T_OK(t, content_store_check(st, &bad));
+		T_EQ(t, bad, 0);
+		T_EQ(t, cs.total, content_store_used(st));
+		T_TRUE(t, content_store_used(st) <= 6u << 20);
+		T_EQ(t, count_entries(objs), cs.contents);
+		T_EQ(t, count_entries(tmp), 0);
+		content_store_free(st);
+	}
+	content_published_clear(&sp);
+	free(objs);
+	free(tmp);
+	free(seed);
+	t_rmtree(dir);
+	free(dir);
+}
+
+const struct test_case content_store_tests[] = {
+	{ "publish_and_serve", test_publish_and_serve, 0 },
+	{ "partial_download", test_partial_download, 0 },
+	{ "budget_eviction", test_budget_eviction, TT_FORK },
+	{ "bad_chunk_on_read", test_bad_chunk_on_read, 0 },
+	{ "lock_and_sweep", test_lock_and_sweep, 0 },
+	{ "import", test_import, 0 },
+	{ "kill9_during_writes", test_kill9_during_writes, TT_FORK },
+	{ NULL, NULL, 0 }
+};
