@@ -80,7 +80,9 @@ contract PaymentHub is EIP712, FeeSource {
     mapping(address signer => Pot) public pots;
     mapping(address account => uint256) public balances;
     mapping(address signer => mapping(uint256 word => uint256 bits)) public usedNonce;
-    mapping(address signer => mapping(bytes32 laneKey => uint256 cumulative)) public redeemed;
+    /// @notice Cumulative amount paid per voucher lane, keyed by
+    /// `laneKey(signer, lane, recipient)` = keccak256(abi.encode(signer, lane, recipient)).
+    mapping(bytes32 laneKey => uint256 cumulative) public redeemed;
     mapping(address account => uint256) public nonces;
     /// @notice Escrow burned by short pots (locked here forever).
     uint256 public burned;
@@ -110,6 +112,7 @@ contract PaymentHub is EIP712, FeeSource {
     error NothingNew(uint256 cumulative, uint256 redeemed);
     error BadSignature();
     error InsufficientBalance(uint256 balance, uint256 needed);
+    error FeesOverflow();
 
     constructor(IERC20 token_, address treasury_, uint16 protocolFeeBps_, uint64 unlockDelay_, uint64 maxPaperTTL_)
         EIP712("PaymentHub", "1")
@@ -249,8 +252,8 @@ contract PaymentHub is EIP712, FeeSource {
     {
         _checkExpiry(t.expiry);
         if (t.recipientRandHash != randHash) revert BadRand();
-        if (uint256(keccak256(abi.encodePacked(sig, rand))) >= t.winProb) revert NotWinning();
-        address signer = ECDSA.recoverCalldata(hashTicket(t), sig);
+        if (uint256(_hashSigRand(sig, rand)) >= t.winProb) revert NotWinning();
+        address signer = _recover(hashTicket(t), sig);
         _load(k, signer);
         uint256 n = t.senderNonce;
         if (k.wordIndex != n >> 8 || !k.dirtyWord) {
@@ -268,14 +271,71 @@ contract PaymentHub is EIP712, FeeSource {
 
     function _redeemVoucher(Cache memory k, Voucher calldata v, bytes calldata sig) private {
         _checkExpiry(v.expiry);
-        address signer = ECDSA.recoverCalldata(hashVoucher(v), sig);
+        address signer = _recover(hashVoucher(v), sig);
         _load(k, signer);
-        bytes32 key = keccak256(abi.encode(v.lane, v.recipient));
-        uint256 prev = redeemed[signer][key];
+        bytes32 key = _laneKey(signer, v.lane, v.recipient);
+        uint256 prev = redeemed[key];
         if (v.cumulative <= prev) revert NothingNew(v.cumulative, prev);
         uint256 paid = _pay(k, v.recipient, v.cumulative - prev);
-        redeemed[signer][key] = prev + paid;
+        redeemed[key] = prev + paid;
         emit VoucherRedeemed(signer, v.recipient, v.lane, paid);
+    }
+
+    /// @dev OpenZeppelin's ECDSA.recoverCalldata (same checks, same errors:
+    /// 65 bytes, low s, v 27/28), inlined for the redemption hot path.
+    function _recover(bytes32 digest, bytes calldata sig) private view returns (address signer) {
+        if (sig.length != 65) revert ECDSA.ECDSAInvalidSignatureLength(sig.length);
+        bytes32 s;
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            s := calldataload(add(sig.offset, 0x20))
+            mstore(m, digest)
+            mstore(add(m, 0x20), byte(0, calldataload(add(sig.offset, 0x40))))
+            mstore(add(m, 0x40), calldataload(sig.offset))
+            mstore(add(m, 0x60), s)
+            mstore(0x00, 0)
+            pop(staticcall(gas(), 1, m, 0x80, 0x00, 0x20))
+            signer := mload(0x00)
+        }
+        if (uint256(s) > 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0) {
+            revert ECDSA.ECDSAInvalidSignatureS(s);
+        }
+        if (signer == address(0)) revert ECDSA.ECDSAInvalidSignature();
+    }
+
+    /// @dev keccak256(sig ‖ rand), the ticket's draw.
+    function _hashSigRand(bytes calldata sig, bytes32 rand) private pure returns (bytes32 h) {
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            calldatacopy(m, sig.offset, sig.length)
+            mstore(add(m, sig.length), rand)
+            h := keccak256(m, add(sig.length, 0x20))
+        }
+    }
+
+    function _laneKey(address signer, bytes32 lane, address recipient) private pure returns (bytes32 key) {
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            mstore(m, signer)
+            mstore(add(m, 0x20), lane)
+            mstore(add(m, 0x40), recipient)
+            key := keccak256(m, 0x60)
+        }
+    }
+
+    /// @dev EIP-712 digest of a static struct of `words` words at `ptr` in calldata.
+    function _digest(bytes32 typehash, uint256 ptr, uint256 words) private view returns (bytes32 d) {
+        bytes32 domain = _domainSeparatorV4();
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            mstore(m, typehash)
+            calldatacopy(add(m, 0x20), ptr, shl(5, words))
+            let structHash := keccak256(m, add(0x20, shl(5, words)))
+            mstore(m, hex"1901")
+            mstore(add(m, 0x02), domain)
+            mstore(add(m, 0x22), structHash)
+            d := keccak256(m, 0x42)
+        }
     }
 
     function _checkExpiry(uint64 expiry) private view {
@@ -284,13 +344,18 @@ contract PaymentHub is EIP712, FeeSource {
     }
 
     /// @dev Switch the cache to `signer`'s pot (writing back the previous one).
+    /// Slot 0 of a pot is deposit (bits 0-95) | fees (96-191) | unlockAt (192-255).
     function _load(Cache memory k, address signer) private {
         if (k.signer == signer) return;
         _flush(k);
         Pot storage p = pots[signer];
+        uint256 w;
+        assembly ("memory-safe") {
+            w := sload(p.slot)
+        }
         k.signer = signer;
-        k.deposit = p.deposit;
-        k.fees = p.fees;
+        k.deposit = w & type(uint96).max;
+        k.fees = (w >> 96) & type(uint96).max;
     }
 
     function _flushWord(Cache memory k) private {
@@ -304,8 +369,15 @@ contract PaymentHub is EIP712, FeeSource {
         if (k.signer == address(0)) return;
         _flushWord(k);
         Pot storage p = pots[k.signer];
-        p.deposit = uint96(k.deposit);
-        p.fees = uint96(k.fees);
+        uint256 dep = k.deposit;
+        uint256 fees = k.fees;
+        // deposit only shrinks; fees could pass 96 bits only after ~2^96 * 50
+        // tokens went through one pot unswept, but never corrupt unlockAt
+        if (fees > type(uint96).max) revert FeesOverflow();
+        assembly ("memory-safe") {
+            let w := sload(p.slot)
+            sstore(p.slot, or(and(w, shl(192, 0xffffffffffffffff)), or(dep, shl(96, fees))))
+        }
     }
 
     /// @dev Pay up to `amount` from the cached pot to `recipient`'s balance.
@@ -367,12 +439,22 @@ contract PaymentHub is EIP712, FeeSource {
 
     // ---------------------------------------------------------------- views
 
-    function hashTicket(Ticket calldata t) public view returns (bytes32) {
-        return _hashTypedDataV4(keccak256(abi.encode(TICKET_TYPEHASH, t)));
+    /// @notice EIP-712 digest of a ticket (what the pot signer signs).
+    function hashTicket(Ticket calldata t) public view returns (bytes32 d) {
+        uint256 ptr;
+        assembly ("memory-safe") {
+            ptr := t
+        }
+        return _digest(TICKET_TYPEHASH, ptr, 6);
     }
 
+    /// @notice EIP-712 digest of a voucher (what the pot signer signs).
     function hashVoucher(Voucher calldata v) public view returns (bytes32) {
-        return _hashTypedDataV4(keccak256(abi.encode(VOUCHER_TYPEHASH, v)));
+        uint256 ptr;
+        assembly ("memory-safe") {
+            ptr := v
+        }
+        return _digest(VOUCHER_TYPEHASH, ptr, 4);
     }
 
     function hashWithdraw(address from, address to, uint256 amount, uint256 fee, uint256 nonce, uint64 deadline)
@@ -400,8 +482,8 @@ contract PaymentHub is EIP712, FeeSource {
         return usedNonce[signer][nonce >> 8] & (1 << (nonce & 0xff)) != 0;
     }
 
-    /// @notice Key of `redeemed[signer][...]` for a (lane, recipient).
-    function laneKey(bytes32 lane, address recipient) external pure returns (bytes32) {
-        return keccak256(abi.encode(lane, recipient));
+    /// @notice Key of `redeemed` for a voucher lane.
+    function laneKey(address signer, bytes32 lane, address recipient) external pure returns (bytes32) {
+        return _laneKey(signer, lane, recipient);
     }
 }

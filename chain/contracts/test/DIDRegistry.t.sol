@@ -87,7 +87,9 @@ contract DIDRegistryTest is Test {
         bytes memory meta = new bytes(66);
         meta[0] = 0x02;
         meta[33] = 0x03;
-        (uint8 v, bytes32 r, bytes32 s) = _sign(ID_PK, abi.encodePacked("setAttribute", bytes32("stealth/meta"), meta, uint256(3600)));
+        bytes32 name = "stealth/meta";
+        uint256 validity = 3600;
+        (uint8 v, bytes32 r, bytes32 s) = _sign(ID_PK, abi.encodePacked("setAttribute", name, meta, validity));
         vm.expectEmit(true, false, false, true, address(did));
         emit DIDRegistry.DIDAttributeChanged(identity, "stealth/meta", meta, block.timestamp + 3600, 0);
         did.setAttributeSigned(identity, v, r, s, "stealth/meta", meta, 3600);

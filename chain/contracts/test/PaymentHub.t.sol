@@ -53,8 +53,8 @@ abstract contract HubBase is Base {
     }
 
     /// @dev A stealth balance of `amount` net, earned through a voucher.
-    function _earn(address to, uint256 gross) internal {
-        _fund(potSigner2, uint96(gross), 0);
+    function _earn(address to, uint96 gross) internal {
+        _fund(potSigner2, gross, 0);
         PaymentHub.Voucher memory v = PaymentHub.Voucher(to, keccak256(abi.encode(to, gross)), gross, uint64(block.timestamp + 1));
         hub.redeemVoucher(v, sig(POT2_PK, hub.hashVoucher(v)));
     }
@@ -380,8 +380,8 @@ contract PaymentHubTest is HubBase {
         v.cumulative = 5e18;
         hub.redeemVoucher(v, _signV(POT_PK, v));
         assertEq(hub.balances(stealth), _net(1e18) + _net(4e18));
-        assertEq(hub.redeemed(potSigner, hub.laneKey(LANE, stealth)), 5e18);
-        assertEq(hub.laneKey(LANE, stealth), keccak256(abi.encode(LANE, stealth)));
+        assertEq(hub.redeemed(hub.laneKey(potSigner, LANE, stealth)), 5e18);
+        assertEq(hub.laneKey(potSigner, LANE, stealth), keccak256(abi.encode(potSigner, LANE, stealth)));
         (uint96 dep,,,,) = hub.pots(potSigner);
         assertEq(dep, 95e18);
     }
@@ -424,7 +424,7 @@ contract PaymentHubTest is HubBase {
         PaymentHub.Voucher memory v = _voucher(stealth, 5e18);
         hub.redeemVoucher(v, _signV(POT_PK, v));
         assertEq(hub.balances(stealth), _net(3e18));
-        assertEq(hub.redeemed(potSigner, hub.laneKey(LANE, stealth)), 3e18, "only what was paid counts");
+        assertEq(hub.redeemed(hub.laneKey(potSigner, LANE, stealth)), 3e18, "only what was paid counts");
         assertEq(hub.burned(), 1e18);
         // a refill lets the unpaid rest through, never more
         _fund(potSigner, 10e18, 0);
@@ -605,7 +605,7 @@ contract PaymentHubTest is HubBase {
         }
         hub.redeemVoucher(v, s);
         uint256 paid = c2 < deposit ? c2 : deposit;
-        assertEq(hub.redeemed(potSigner, hub.laneKey(LANE, stealth)), paid);
+        assertEq(hub.redeemed(hub.laneKey(potSigner, LANE, stealth)), paid);
         assertEq(hub.balances(stealth), _net(paid1) + _net(paid - paid1));
         (uint96 dep, uint96 fees,,, uint96 esc) = hub.pots(potSigner);
         assertEq(dep, deposit - paid);

@@ -73,16 +73,16 @@ contract HubHandler is CheatBase {
         issued[key] = cum;
         PaymentHub.Voucher memory v = PaymentHub.Voucher(recipient, laneId, cum, uint64(block.timestamp + 1 hours));
         bytes memory s = _sig(signerPk(who), hub.hashVoucher(v));
-        uint256 before = hub.redeemed(signer, hub.laneKey(laneId, recipient));
+        uint256 before = hub.redeemed(hub.laneKey(signer, laneId, recipient));
         try hub.redeemVoucher(v, s) {
-            uint256 afterR = hub.redeemed(signer, hub.laneKey(laneId, recipient));
+            uint256 afterR = hub.redeemed(hub.laneKey(signer, laneId, recipient));
             paidFrom[signer] += afterR - before;
             if (afterR > cum) overpaid++;
             redemptions++;
             // the same voucher again pays nothing
             try hub.redeemVoucher(v, s) {
-                if (hub.redeemed(signer, hub.laneKey(laneId, recipient)) != afterR) doubleRedeems++;
-                paidFrom[signer] += hub.redeemed(signer, hub.laneKey(laneId, recipient)) - afterR;
+                if (hub.redeemed(hub.laneKey(signer, laneId, recipient)) != afterR) doubleRedeems++;
+                paidFrom[signer] += hub.redeemed(hub.laneKey(signer, laneId, recipient)) - afterR;
             } catch {}
         } catch {}
     }

@@ -34,6 +34,7 @@ interface Vm {
     function writeFile(string calldata, string calldata) external;
     function envOr(string calldata, string calldata) external view returns (string memory);
     function envOr(string calldata, uint256) external view returns (uint256);
+    function snapshotGasLastCall(string calldata) external returns (uint256);
     function projectRoot() external view returns (string memory);
     function parseJsonAddress(string calldata, string calldata) external pure returns (address);
     function parseJsonUint(string calldata, string calldata) external pure returns (uint256);

@@ -1,0 +1,21 @@
+#!/bin/sh
+# Deploy the whole Bits contract set from a genesis file and write the
+# addresses as JSON (what the C side reads).
+#   script/deploy.sh RPC_URL OUT.json [GENESIS.json]
+# Env: DEPLOYER_KEY (hex; default anvil's first account).
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+[ $# -ge 2 ] || { echo "usage: $0 RPC_URL OUT.json [GENESIS.json]" >&2; exit 2; }
+rpc=$1 out=$2 genesis=${3:-$top/genesis/demo.json}
+case $out in /*) ;; *) out=$(pwd)/$out ;; esac
+case $genesis in /*) ;; *) genesis=$(pwd)/$genesis ;; esac
+cd "$top"
+mkdir -p deployments
+# forge may only read and write under deployments/ (foundry.toml fs_permissions)
+tmpg=deployments/.genesis-$$.json tmpo=deployments/.out-$$.json
+trap 'rm -f "$tmpg" "$tmpo"' EXIT
+cp "$genesis" "$tmpg"
+GENESIS=$tmpg DEPLOY_OUT=$tmpo node_modules/.bin/forge script script/Deploy.s.sol:Deploy \
+	--rpc-url "$rpc" --broadcast --slow --non-interactive ${DEPLOYER_KEY:+--private-key "$DEPLOYER_KEY"}
+mv "$tmpo" "$out"
+echo "deployed: $out"
