@@ -1,0 +1,908 @@
+/*
+ * router/ntcp2 + router/transport on loopback, in-process: two routers
+ * exchanging 10,000 messages each way, simultaneous dials, keepalive and
+ * idle timeout, shutdown.  The bad-input cases (garbage, truncated
+ * handshakes, a replayed SessionRequest, a wrong netId, a skewed clock,
+ * oversize and corrupt frames) drive a node from a raw socket in a client
+ * thread, each in its own process so the log lines can be counted.
+ */
+#include "config.h"
+#include "tests/unit/tharness.h"
+#include "tests/unit/router/tnode.h"
+#include "router/evloop.h"
+#include "router/ntcp2.h"
+#include "router/ntcp2_frame.h"
+#include "router/router_info.h"
+#include "router/router_keys.h"
+#include "router/transport.h"
+#include "crypto/base/err.h"
+#include "crypto/base/log.h"
+#include "crypto/base/time.h"
+#include "crypto/keystore.h"
+#include "crypto/rand.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define NMSG 10000
+
+/* ---- two routers ---- */
+
+struct pair {
+	struct evloop *el;
+	struct tnode a, b;
+	uint32_t target;
+};
+
+static bool pair_start2(struct tctx *t, struct pair *p,
+			void (*tweak_a)(struct ntcp2_config *),
+			void (*tweak_b)(struct ntcp2_config *))
+{
+	p->el = evloop_new();
+	if (!tnode_start(t, &p->a, p->el, tweak_a) ||
+	    !tnode_start(t, &p->b, p->el, tweak_b))
+		return false;
+	tnode_know(&p->a, &p->b);
+	tnode_know(&p->b, &p->a);
+	return true;
+}
+
+static bool pair_start(struct tctx *t, struct pair *p,
+		       void (*tweak)(struct ntcp2_config *))
+{
+	return pair_start2(t, p, tweak, tweak);
+}
+
+static void pair_stop(struct pair *p)
+{
+	tnode_stop(&p->a);
+	tnode_stop(&p->b);
+	evloop_free(p->el);
+}
+
+static bool both_up(void *arg)
+{
+	struct pair *p = arg;
+
+	return transport_is_connected(p->a.tm, p->b.hash) &&
+	       transport_is_connected(p->b.tm, p->a.hash);
+}
+
+static bool both_received(void *arg)
+{
+	struct pair *p = arg;
+
+	return p->a.recv_count >= p->target && p->b.recv_count >= p->target;
+}
+
+static void test_exchange_10k(struct tctx *t)
+{
+	struct pair p;
+	struct ntcp2_stats sa, sb;
+	struct transport_stats ta;
+
+	if (!pair_start(t, &p, NULL))
+		goto out;
+	/* One message opens the session; then 10,000 each way at once. */
+	T_OK(t, transport_send(p.a.tm, p.b.hash, tnode_msg(0, 100)));
+	T_TRUE(t, tnode_run_until(p.el, both_up, &p, 20000));
+	for (uint32_t i = 0; i < NMSG; i++) {
+		size_t len = 4 + (i * 7919u) % 3000;
+
+		T_OK(t, transport_send(p.a.tm, p.b.hash, tnode_msg(i + 1, len)));
+		T_OK(t, transport_send(p.b.tm, p.a.hash, tnode_msg(i, len)));
+	}
+	p.target = NMSG;
+	p.b.recv_count--;	/* the opener */
+	T_TRUE(t, tnode_run_until(p.el, both_received, &p, 120000));
+	T_EQ(t, p.a.recv_count, NMSG);
+	T_EQ(t, p.b.recv_count, NMSG);
+	T_EQ(t, p.a.recv_bad, 0);	/* none reordered, none corrupt */
+	T_EQ(t, p.b.recv_bad, 0);
+	T_EQ(t, p.a.next_seq, NMSG);
+	T_EQ(t, p.b.next_seq, NMSG + 1);
+	ntcp2_stats(p.a.n, &sa);
+	ntcp2_stats(p.b.n, &sb);
+	T_EQ(t, sa.sessions, 1);		/* one session per peer */
+	T_EQ(t, sb.sessions, 1);
+	T_EQ(t, sa.established_out, 1);
+	T_EQ(t, sb.established_in, 1);
+	T_EQ(t, sa.hs_failed + sb.hs_failed, 0);
+	/* RouterInfos flowed both ways: A's in message 3, B's first frame */
+	T_EQ(t, p.a.ri_stored, 1);
+	T_EQ(t, p.b.ri_stored, 1);
+	transport_mgr_stats(p.a.tm, &ta);
+	T_EQ(t, ta.msgs_out, NMSG + 1);
+	T_EQ(t, ta.msgs_in, NMSG);
+	T_EQ(t, ta.msgs_dropped, 0);
+	T_TRUE(t, ta.bytes_out > (uint64_t)NMSG * 1500);
+	T_TRUE(t, ta.rate_out_bps > 0);
+out:
+	pair_stop(&p);
+}
+
+/* Both dial at once: both keep the session dialled by the smaller hash. */
+static void count_only(struct tnode *tn, const uint8_t *peer,
+		       struct i2np_msg *m)
+{
+	(void)tn;
+	(void)peer;
+	i2np_msg_free(m);
+}
+
+static bool settled(void *arg)
+{
+	struct pair *p = arg;
+	struct ntcp2_stats sa, sb;
+
+	ntcp2_stats(p->a.n, &sa);
+	ntcp2_stats(p->b.n, &sb);
+	return both_up(p) && sa.sessions == 1 && sb.sessions == 1;
+}
+
+static int g_inbound;
+static bool g_a_smaller;
+
+static void note_dir(void *arg, const uint8_t peer[32], bool inbound)
+{
+	(void)arg;
+	(void)peer;
+	g_inbound = inbound;
+}
+
+static void test_simultaneous_dial(struct tctx *t)
+{
+	struct pair p;
+	struct ntcp2_stats sa, sb;
+
+	if (!pair_start(t, &p, NULL))
+		goto out;
+	p.a.on_recv = p.b.on_recv = count_only;
+	T_OK(t, transport_send(p.a.tm, p.b.hash, tnode_msg(0, 50)));
+	T_OK(t, transport_send(p.b.tm, p.a.hash, tnode_msg(0, 50)));
+	T_TRUE(t, tnode_run_until(p.el, settled, &p, 20000));
+	ntcp2_stats(p.a.n, &sa);
+	ntcp2_stats(p.b.n, &sb);
+	/* the one that stays was dialled by the smaller hash */
+	g_a_smaller = memcmp(p.a.hash, p.b.hash, 32) < 0;
+	g_inbound = -1;
+	transport_mgr_foreach_peer(p.a.tm, note_dir, NULL);
+	T_EQ(t, g_inbound, !g_a_smaller);
+	g_inbound = -1;
+	transport_mgr_foreach_peer(p.b.tm, note_dir, NULL);
+	T_EQ(t, g_inbound, g_a_smaller);
+	T_TRUE(t, sa.terminations_sent + sb.terminations_sent >= 1);
+	/* and it carries traffic afterwards, in order */
+	p.a.on_recv = p.b.on_recv = NULL;
+	p.a.recv_count = p.b.recv_count = 0;
+	for (uint32_t i = 0; i < 100; i++) {
+		T_OK(t, transport_send(p.a.tm, p.b.hash, tnode_msg(i, 200)));
+		T_OK(t, transport_send(p.b.tm, p.a.hash, tnode_msg(i, 200)));
+	}
+	p.target = 100;
+	T_TRUE(t, tnode_run_until(p.el, both_received, &p, 20000));
+	T_EQ(t, p.a.recv_bad + p.b.recv_bad, 0);
+out:
+	pair_stop(&p);
+}
+
+static void short_timers(struct ntcp2_config *c)
+{
+	c->keepalive_ms = 100;
+	c->idle_timeout_ms = 1500;
+}
+
+/* A waits longer, so it hears B's Termination. */
+static void longer_idle(struct ntcp2_config *c)
+{
+	c->keepalive_ms = 100;
+	c->idle_timeout_ms = 6000;
+}
+
+static bool a_got_one(void *arg)
+{
+	struct pair *p = arg;
+
+	return p->b.recv_count >= 1 && both_up(p);
+}
+
+static bool both_down(void *arg)
+{
+	struct pair *p = arg;
+
+	return p->a.peer_downs >= 1 && p->b.peer_downs >= 1;
+}
+
+static bool never(void *arg)
+{
+	(void)arg;
+	return false;
+}
+
+static void test_keepalive_and_idle(struct tctx *t)
+{
+	struct pair p;
+	struct ntcp2_stats sa, sb;
+	uint64_t t0;
+
+	if (!pair_start2(t, &p, longer_idle, short_timers))
+		goto out;
+	T_OK(t, transport_send(p.a.tm, p.b.hash, tnode_msg(0, 10)));
+	T_TRUE(t, tnode_run_until(p.el, a_got_one, &p, 20000));
+	ntcp2_stats(p.b.n, &sb);
+	t0 = sb.frames_in;
+	/* quiet for 800 ms: keepalives flow, the session stays */
+	T_FALSE(t, tnode_run_until(p.el, never, NULL, 800));
+	T_TRUE(t, both_up(&p));
+	ntcp2_stats(p.b.n, &sb);
+	T_TRUE(t, sb.frames_in >= t0 + 4);
+	/* B: no I2NP for 1.5 s, idle timeout, Termination reason 2 */
+	T_TRUE(t, tnode_run_until(p.el, both_down, &p, 4000));
+	ntcp2_stats(p.a.n, &sa);
+	ntcp2_stats(p.b.n, &sb);
+	T_EQ(t, sb.terminations_sent, 1);
+	T_EQ(t, sa.terminations_received, 1);
+	T_EQ(t, sa.last_term_reason, NTCP2_TERM_IDLE);
+out:
+	pair_stop(&p);
+}
+
+static void test_shutdown_reason(struct tctx *t)
+{
+	struct pair p;
+	struct ntcp2_stats sb;
+
+	if (!pair_start(t, &p, NULL))
+		goto out;
+	T_OK(t, transport_send(p.a.tm, p.b.hash, tnode_msg(0, 10)));
+	T_TRUE(t, tnode_run_until(p.el, a_got_one, &p, 20000));
+	ntcp2_shutdown(p.a.n);
+	T_TRUE(t, tnode_run_until(p.el, both_down, &p, 10000));
+	ntcp2_stats(p.b.n, &sb);
+	T_EQ(t, sb.terminations_received, 1);
+	T_EQ(t, sb.last_term_reason, NTCP2_TERM_SHUTDOWN);
+	/* a shut-down transport neither dials nor accepts */
+	T_ERR(t, transport_send(p.a.tm, p.b.hash, tnode_msg(1, 10)),
+	      ERR_BAD_STATE);
+out:
+	pair_stop(&p);
+}
+
+/* ---- a raw client against one node ---- */
+
+static unsigned long g_info_lines, g_warn_lines;
+
+static void count_sink(void *ctx, enum log_level level, enum log_domain d,
+		       const char *func, const char *msg)
+{
+	(void)ctx;
+	(void)func;
+	if (level == LOG_INFO && d == LD_NTCP2 && !strstr(msg, "suppressed"))
+		g_info_lines++;
+	if (level >= LOG_WARN)
+		g_warn_lines++;
+}
+
+struct client {
+	struct tnode *b;		/* the node under attack */
+	struct tnode *a;		/* whose keys and RI the client uses */
+	void (*fn)(struct client *c);
+	/* results */
+	int result;			/* what fn concluded, 0 = as expected */
+	char why[160];
+	uint64_t closed_after_ms;
+	bool done;
+};
+
+static void cfail(struct client *c, const char *why)
+{
+	if (c->result == 0) {
+		c->result = -1;
+		snprintf(c->why, sizeof(c->why), "%s", why);
+	}
+}
+
+static int cli_connect(struct client *c)
+{
+	struct sockaddr_in sa;
+	struct timeval tv = { 8, 0 };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons(c->b->port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		cfail(c, "connect");
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static bool cli_send(int fd, const void *p, size_t n)
+{
+	return send(fd, p, n, MSG_NOSIGNAL) == (ssize_t)n;
+}
+
+/* Read exactly n bytes; false on EOF, reset or timeout. */
+static bool cli_read(int fd, void *p, size_t n)
+{
+	size_t got = 0;
+
+	while (got < n) {
+		ssize_t r = recv(fd, (uint8_t *)p + got, n - got, 0);
+
+		if (r <= 0)
+			return false;
+		got += (size_t)r;
+	}
+	return true;
+}
+
+/* Wait for the server to close; returns how long it took (ms), counting
+ * the bytes it sent meanwhile into *extra. -1 on timeout. */
+static int64_t cli_wait_close(int fd, size_t *extra)
+{
+	uint64_t t0 = time_mono_ms();
+	uint8_t buf[512];
+
+	for (;;) {
+		ssize_t r = recv(fd, buf, sizeof(buf), 0);
+
+		if (r > 0) {
+			if (extra)
+				*extra += (size_t)r;
+			continue;
+		}
+		if (r == 0 || errno == ECONNRESET)
+			return (int64_t)(time_mono_ms() - t0);
+		return -1;
+	}
+}
+
+static void *client_main(void *arg)
+{
+	struct client *c = arg;
+
+	c->fn(c);
+	c->done = true;
+	evloop_break(c->b->el);
+	return NULL;
+}
+
+static bool client_done_and_idle(void *arg)
+{
+	struct client *c = arg;
+	struct ntcp2_stats s;
+
+	ntcp2_stats(c->b->n, &s);
+	return c->done && s.sessions == 0;
+}
+
+/* Run fn in a thread against a fresh node; then let the node settle. */
+static bool run_client(struct tctx *t, struct client *c,
+		       void (*fn)(struct client *))
+{
+	pthread_t th;
+	bool ok;
+
+	c->fn = fn;
+	if (pthread_create(&th, NULL, client_main, c) != 0)
+		return false;
+	while (!c->done)
+		(void)tnode_run_until(c->b->el, never, NULL, 200);
+	pthread_join(th, NULL);
+	ok = tnode_run_until(c->b->el, client_done_and_idle, c, 15000);
+	T_TRUE(t, ok);
+	if (c->result != 0)
+		t_fail(t, __FILE__, __LINE__, "client: %s", c->why);
+	return ok && c->result == 0;
+}
+
+static void probe_fast(struct ntcp2_config *cfg)
+{
+	cfg->probe_min_ms = 150;
+	cfg->probe_max_ms = 300;
+	cfg->probe_max_bytes = 64;
+	cfg->handshake_timeout_ms = 3000;
+	cfg->frame_timeout_ms = 1000;
+}
+
+struct attack {
+	struct evloop *el;
+	struct tnode a, b;
+	struct client c;
+	struct ntcp2_stats st;
+};
+
+static bool attack_start2(struct tctx *t, struct attack *at,
+			  void (*tweak)(struct ntcp2_config *))
+{
+	memset(at, 0, sizeof(*at));
+	log_set_sink(count_sink, NULL);
+	log_set_level(LOG_INFO);
+	at->el = evloop_new();
+	if (!tnode_start(t, &at->b, at->el, tweak) ||
+	    !tnode_start(t, &at->a, at->el, NULL))
+		return false;
+	at->c.a = &at->a;
+	at->c.b = &at->b;
+	g_info_lines = g_warn_lines = 0;
+	return true;
+}
+
+static bool attack_start(struct tctx *t, struct attack *at)
+{
+	return attack_start2(t, at, probe_fast);
+}
+
+static void attack_stop(struct attack *at)
+{
+	ntcp2_stats(at->b.n, &at->st);
+	tnode_stop(&at->a);
+	tnode_stop(&at->b);
+	evloop_free(at->el);
+	log_set_sink(NULL, NULL);
+}
+
+/* A correct SessionRequest for c's target, with netid and clock given. */
+static void make_request(struct client *c, struct ntcp2_hs *hs, uint8_t netid,
+			 uint32_t ts, size_t m3p2, struct bbuf *out)
+{
+	struct router_address_ntcp2 a;
+
+	(void)router_address_ntcp2_parse(
+		router_info_find_address(c->b->ri, "NTCP2"), &a);
+	ntcp2_hs_init_alice(hs, &c->a->cfg.st, c->b->hash, &a.s, a.iv, netid);
+	(void)ntcp2_hs_write_request(hs, ts, (const uint8_t *)"padpad", 6,
+				     (uint16_t)m3p2, out);
+}
+
+static void cl_garbage(struct client *c)
+{
+	uint8_t junk[64];
+	int fd = cli_connect(c);
+	int64_t ms;
+
+	if (fd < 0)
+		return;
+	rand_bytes(junk, sizeof(junk));
+	cli_send(fd, junk, sizeof(junk));
+	ms = cli_wait_close(fd, NULL);
+	if (ms < 0)
+		cfail(c, "server never closed");
+	c->closed_after_ms = (uint64_t)(ms < 0 ? 0 : ms);
+	close(fd);
+}
+
+static void test_bad_garbage(struct tctx *t)
+{
+	struct attack at;
+
+	if (attack_start(t, &at) && run_client(t, &at.c, cl_garbage)) {
+		/* probing resistance: a random wait before the RST */
+		T_TRUE(t, at.c.closed_after_ms >= 140);
+	}
+	attack_stop(&at);
+	T_EQ(t, at.st.probes, 1);
+	T_EQ(t, at.st.hs_failed, 1);
+	T_EQ(t, g_info_lines, 1);
+	T_EQ(t, g_warn_lines, 0);
+	T_EQ(t, log_bug_count(), 0);
+}
+
+static void cl_truncated(struct client *c)
+{
+	struct ntcp2_hs hs;
+	struct bbuf m1 = BBUF_INIT;
+	int fd = cli_connect(c);
+
+	if (fd < 0)
+		return;
+	make_request(c, &hs, TNODE_NETID, (uint32_t)time_now_s(), 100, &m1);
+	cli_send(fd, m1.data, 40);		/* then hang up */
+	shutdown(fd, SHUT_WR);
+	if (cli_wait_close(fd, NULL) < 0)
+		cfail(c, "server never closed");
+	close(fd);
+	/* and one that stops half-way and waits: the handshake timeout */
+	fd = cli_connect(c);
+	if (fd < 0)
+		goto out;
+	cli_send(fd, m1.data, 40);
+	if (cli_wait_close(fd, NULL) < 0)
+		cfail(c, "server never timed out");
+	close(fd);
+out:
+	ntcp2_hs_wipe(&hs);
+	bbuf_free(&m1);
+}
+
+static void test_bad_truncated(struct tctx *t)
+{
+	struct attack at;
+
+	if (attack_start(t, &at))
+		(void)run_client(t, &at.c, cl_truncated);
+	attack_stop(&at);
+	T_EQ(t, at.st.hs_failed, 2);
+	T_EQ(t, at.st.probes, 0);
+	T_EQ(t, g_info_lines, 1);	/* rate-limited: one site, 2 failures */
+	T_EQ(t, g_warn_lines, 0);
+}
+
+static void cl_replay(struct client *c)
+{
+	struct ntcp2_hs hs;
+	struct bbuf m1 = BBUF_INIT;
+	uint8_t m2[64];
+	int fd = cli_connect(c);
+
+	if (fd < 0)
+		return;
+	make_request(c, &hs, TNODE_NETID, (uint32_t)time_now_s(), 100, &m1);
+	cli_send(fd, m1.data, m1.len);
+	if (!cli_read(fd, m2, sizeof(m2)))	/* accepted: SessionCreated */
+		cfail(c, "first request not answered");
+	close(fd);
+	fd = cli_connect(c);
+	if (fd < 0)
+		goto out;
+	cli_send(fd, m1.data, m1.len);		/* the same bytes again */
+	if (cli_wait_close(fd, NULL) < 0)
+		cfail(c, "replay not closed");
+	close(fd);
+out:
+	ntcp2_hs_wipe(&hs);
+	bbuf_free(&m1);
+}
+
+static void test_bad_replay(struct tctx *t)
+{
+	struct attack at;
+
+	if (attack_start(t, &at))
+		(void)run_client(t, &at.c, cl_replay);
+	attack_stop(&at);
+	T_EQ(t, at.st.replays, 1);
+	T_EQ(t, at.st.probes, 1);
+	T_EQ(t, g_warn_lines, 0);
+}
+
+static void cl_netid(struct client *c)
+{
+	struct ntcp2_hs hs;
+	struct bbuf m1 = BBUF_INIT;
+	size_t extra = 0;
+	int fd = cli_connect(c);
+
+	if (fd < 0)
+		return;
+	make_request(c, &hs, 5, (uint32_t)time_now_s(), 100, &m1);
+	cli_send(fd, m1.data, m1.len);
+	if (cli_wait_close(fd, &extra) < 0 || extra != 0)
+		cfail(c, "wrong netId answered or not closed");
+	close(fd);
+	ntcp2_hs_wipe(&hs);
+	bbuf_free(&m1);
+}
+
+static void test_bad_netid(struct tctx *t)
+{
+	struct attack at;
+
+	if (attack_start(t, &at))
+		(void)run_client(t, &at.c, cl_netid);
+	attack_stop(&at);
+	T_EQ(t, at.st.probes, 1);
+	T_EQ(t, at.st.established_in, 0);
+	T_EQ(t, g_info_lines, 1);
+	T_EQ(t, g_warn_lines, 0);
+}
+
+static void cl_skew(struct client *c)
+{
+	struct ntcp2_hs hs;
+	struct ntcp2_hs_options o;
+	struct bbuf m1 = BBUF_INIT;
+	uint8_t m2[64];
+	uint32_t fake = (uint32_t)time_now_s() - 3600;
+	int fd = cli_connect(c), r;
+
+	if (fd < 0)
+		return;
+	make_request(c, &hs, TNODE_NETID, fake, 100, &m1);
+	cli_send(fd, m1.data, m1.len);
+	/* Bob answers with his clock, then closes */
+	if (!cli_read(fd, m2, sizeof(m2))) {
+		cfail(c, "no SessionCreated for a skewed clock");
+		goto out;
+	}
+	r = ntcp2_hs_read_created(&hs, m2, fake, NULL, 0, &o);
+	if (r != ERR_EXPIRED || ntcp2_hs_skew_s(&hs) < 3590)
+		cfail(c, "SessionCreated did not carry Bob's clock");
+	if (cli_wait_close(fd, NULL) < 0)
+		cfail(c, "not closed after the skew");
+out:
+	close(fd);
+	ntcp2_hs_wipe(&hs);
+	bbuf_free(&m1);
+}
+
+static void test_bad_skew(struct tctx *t)
+{
+	struct attack at;
+
+	if (attack_start(t, &at))
+		(void)run_client(t, &at.c, cl_skew);
+	attack_stop(&at);
+	T_EQ(t, at.st.skewed, 1);
+	T_EQ(t, at.st.established_in, 0);
+	T_EQ(t, g_info_lines, 1);
+	T_EQ(t, g_warn_lines, 0);
+}
+
+/* Complete a handshake as Alice (c->a's keys and RI); k gets the keys. */
+static int cli_handshake(struct client *c, struct ntcp2_keys *k)
+{
+	struct ntcp2_hs hs;
+	struct ntcp2_hs_options o;
+	struct bbuf m1 = BBUF_INIT, m3 = BBUF_INIT, p = BBUF_INIT;
+	uint8_t m2[64 + NTCP2_HS_RECV_PADDING_MAX_BYTES];
+	const uint8_t *ri;
+	size_t ri_len;
+	int fd = cli_connect(c);
+
+	if (fd < 0)
+		return -1;
+	ri = router_info_bytes(c->a->ri, &ri_len);
+	(void)ntcp2_block_put_routerinfo(&p, 0, ri, ri_len);
+	make_request(c, &hs, TNODE_NETID, (uint32_t)time_now_s(), p.len + 16,
+		     &m1);
+	cli_send(fd, m1.data, m1.len);
+	if (!cli_read(fd, m2, 64) ||
+	    ntcp2_hs_read_created(&hs, m2, (uint32_t)time_now_s(), NULL, 0,
+				  &o) != 0 ||
+	    !cli_read(fd, m2 + 64, o.pad_len) ||
+	    ntcp2_hs_read_padding(&hs, m2 + 64, o.pad_len) != 0 ||
+	    ntcp2_hs_write_confirmed(&hs, p.data, p.len, &m3) != 0 ||
+	    ntcp2_hs_split(&hs, k) != 0 || !cli_send(fd, m3.data, m3.len)) {
+		cfail(c, "handshake failed");
+		close(fd);
+		fd = -1;
+	}
+	ntcp2_hs_wipe(&hs);
+	bbuf_free(&m1);
+	bbuf_free(&m3);
+	bbuf_free(&p);
+	return fd;
+}
+
+/* Read frames until a Termination; its reason, or -1. */
+static int cli_read_termination(int fd, struct ntcp2_dir *rx)
+{
+	static uint8_t buf[65536];
+	uint8_t lb[2];
+	size_t len, plen;
+
+	while (cli_read(fd, lb, 2)) {
+		struct breader r;
+		struct ntcp2_block b;
+		uint64_t frames;
+		uint8_t reason;
+
+		if (ntcp2_frame_len_decode(rx, lb, &len) != 0 ||
+		    !cli_read(fd, buf, len) ||
+		    ntcp2_frame_open(rx, buf, len, &plen) != 0)
+			return -1;
+		br_init(&r, buf, plen);
+		while (br_left(&r) > 0 && ntcp2_block_decode(&r, &b) == 0)
+			if (ntcp2_block_termination(&b, &frames, &reason) == 0)
+				return reason;
+	}
+	return -1;
+}
+
+enum frame_attack { FA_OVERSIZE, FA_AEAD, FA_SHORT_LEN, FA_RI_TOO_BIG };
+static enum frame_attack g_fa;
+
+static void cl_frames(struct client *c)
+{
+	struct ntcp2_keys k;
+	struct ntcp2_dir tx, rx;
+	static uint8_t plain[65536], out[65536 + 18];
+	size_t n = 0;
+	int fd = cli_handshake(c, &k), want, got;
+
+	if (fd < 0)
+		return;
+	ntcp2_dir_init(&tx, &k.send);
+	ntcp2_dir_init(&rx, &k.recv);
+	switch (g_fa) {
+	case FA_OVERSIZE:
+		/* an I2NP block bigger than any I2NP message */
+		n = NTCP2_I2NP_BLOCK_MAX_BYTES + 1 + 3;
+		memset(plain, 0, n);
+		plain[0] = NTCP2_BLOCK_I2NP;
+		be16_put(plain + 1, (uint16_t)(n - 3));
+		want = NTCP2_TERM_PAYLOAD;
+		break;
+	case FA_RI_TOO_BIG:
+		n = NTCP2_RI_BLOCK_MAX_BYTES + 1 + 3;
+		memset(plain, 0, n);
+		plain[0] = NTCP2_BLOCK_ROUTERINFO;
+		be16_put(plain + 1, (uint16_t)(n - 3));
+		want = NTCP2_TERM_PAYLOAD;
+		break;
+	case FA_AEAD:
+		n = 100;
+		memset(plain, 0, n);
+		plain[0] = NTCP2_BLOCK_PADDING;
+		be16_put(plain + 1, (uint16_t)(n - 3));
+		want = NTCP2_TERM_AEAD;
+		break;
+	case FA_SHORT_LEN:
+	default:
+		want = NTCP2_TERM_FRAMING;
+		break;
+	}
+	if (g_fa == FA_SHORT_LEN) {
+		be16_put(out, 5 ^ ntcp2_dir_next_mask(&tx));
+		cli_send(fd, out, 2);
+	} else {
+		(void)ntcp2_frame_seal(&tx, out, plain, n);
+		if (g_fa == FA_AEAD)
+			out[40] ^= 1;
+		cli_send(fd, out, n + 18);
+	}
+	got = cli_read_termination(fd, &rx);
+	if (got != want) {
+		snprintf(c->why, sizeof(c->why), "termination %d, want %d",
+			 got, want);
+		c->result = -1;
+	}
+	(void)cli_wait_close(fd, NULL);
+	close(fd);
+	ntcp2_dir_wipe(&tx);
+	ntcp2_dir_wipe(&rx);
+}
+
+static void frame_attack(struct tctx *t, enum frame_attack fa)
+{
+	struct attack at;
+
+	g_fa = fa;
+	if (attack_start(t, &at))
+		(void)run_client(t, &at.c, cl_frames);
+	attack_stop(&at);
+	T_EQ(t, at.st.established_in, 1);
+	T_EQ(t, at.st.terminations_sent, 1);
+	T_EQ(t, at.st.probes, fa == FA_AEAD || fa == FA_SHORT_LEN);
+	T_EQ(t, g_info_lines, 1);
+	T_EQ(t, g_warn_lines, 0);
+	T_EQ(t, log_bug_count(), 0);
+}
+
+static void test_bad_oversize_block(struct tctx *t)
+{
+	frame_attack(t, FA_OVERSIZE);
+}
+
+static void test_bad_ri_block(struct tctx *t)
+{
+	frame_attack(t, FA_RI_TOO_BIG);
+}
+
+static void test_bad_frame_aead(struct tctx *t)
+{
+	frame_attack(t, FA_AEAD);
+}
+
+static void test_bad_frame_length(struct tctx *t)
+{
+	frame_attack(t, FA_SHORT_LEN);
+}
+
+/* Many bad connections in a row leave nothing behind. */
+static void cl_many(struct client *c)
+{
+	for (int i = 0; i < 200 && c->result == 0; i++) {
+		uint8_t junk[200];
+		int fd = cli_connect(c);
+
+		if (fd < 0)
+			return;
+		rand_bytes(junk, sizeof(junk));
+		/* short, hung up at once; or a bad request, read or not */
+		cli_send(fd, junk, (size_t)(i % 3 == 0 ? 30 : 64 + i % 100));
+		if (i % 3 != 0 && i % 2 == 0)
+			(void)cli_wait_close(fd, NULL);
+		close(fd);
+	}
+}
+
+static void no_ban(struct ntcp2_config *cfg)
+{
+	probe_fast(cfg);
+	cfg->probe_min_ms = 1;
+	cfg->probe_max_ms = 20;
+	cfg->max_pending_per_ip = 1000;
+	cfg->max_pending = 1000;
+	cfg->ban_ms = 0;
+}
+
+static void test_bad_many_no_growth(struct tctx *t)
+{
+	struct attack at;
+
+	if (attack_start2(t, &at, no_ban))
+		(void)run_client(t, &at.c, cl_many);
+	attack_stop(&at);
+	T_EQ(t, at.st.sessions, 0);
+	T_EQ(t, at.st.pending_in, 0);
+	T_EQ(t, at.st.hs_failed, 200);
+	T_EQ(t, g_warn_lines, 0);
+}
+
+/* An address that keeps failing gets banned. */
+static void cl_until_banned(struct client *c)
+{
+	for (int i = 0; i < 6; i++) {
+		uint8_t junk[64] = { 0 };
+		int fd = cli_connect(c);
+
+		if (fd < 0)
+			return;
+		cli_send(fd, junk, sizeof(junk));
+		(void)cli_wait_close(fd, NULL);
+		close(fd);
+	}
+}
+
+static void ban_fast(struct ntcp2_config *cfg)
+{
+	probe_fast(cfg);
+	cfg->probe_min_ms = 1;
+	cfg->probe_max_ms = 5;
+	cfg->ban_failures = 3;
+}
+
+static void test_ban_after_failures(struct tctx *t)
+{
+	struct attack at;
+
+	if (attack_start2(t, &at, ban_fast))
+		(void)run_client(t, &at.c, cl_until_banned);
+	attack_stop(&at);
+	T_EQ(t, at.st.probes, 3);
+	T_EQ(t, at.st.refused, 3);
+}
+
+const struct test_case router_ntcp2_tests[] = {
+	{ "exchange_10k", test_exchange_10k, TT_FORK },
+	{ "simultaneous_dial", test_simultaneous_dial, TT_FORK },
+	{ "keepalive_and_idle", test_keepalive_and_idle, TT_FORK },
+	{ "shutdown_reason", test_shutdown_reason, TT_FORK },
+	{ "bad_garbage", test_bad_garbage, TT_FORK },
+	{ "bad_truncated", test_bad_truncated, TT_FORK },
+	{ "bad_replay", test_bad_replay, TT_FORK },
+	{ "bad_netid", test_bad_netid, TT_FORK },
+	{ "bad_skew", test_bad_skew, TT_FORK },
+	{ "bad_oversize_block", test_bad_oversize_block, TT_FORK },
+	{ "bad_ri_block", test_bad_ri_block, TT_FORK },
+	{ "bad_frame_aead", test_bad_frame_aead, TT_FORK },
+	{ "bad_frame_length", test_bad_frame_length, TT_FORK },
+	{ "bad_many_no_growth", test_bad_many_no_growth, TT_FORK },
+	{ "ban_after_failures", test_ban_after_failures, TT_FORK },
+	{ NULL, NULL, 0 }
+};
