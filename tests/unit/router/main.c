@@ -17,6 +17,8 @@ extern const struct test_case router_logsink_tests[];
 extern const struct test_case router_router_keys_tests[];
 extern const struct test_case router_router_self_tests[];
 extern const struct test_case router_worker_tests[];
+extern const struct test_case router_gzip_tests[];
+extern const struct test_case router_leaseset_tests[];
 
 int main(int argc, char **argv)
 {
@@ -36,6 +38,8 @@ int main(int argc, char **argv)
 		{ "router_keys", router_router_keys_tests },
 		{ "router_self", router_router_self_tests },
 		{ "worker", router_worker_tests },
+		{ "gzip", router_gzip_tests },
+		{ "leaseset", router_leaseset_tests },
 		{ NULL, NULL }
 	};
 	return tharness_main(argc, argv, groups);

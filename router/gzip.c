@@ -1,0 +1,132 @@
+/*
+ * gzip and raw deflate with output caps (router/gzip.h), on zlib.
+ *
+ * Decompression hands zlib one more byte of room than the caller's cap,
+ * so "exactly outmax bytes" and "more than outmax bytes" are told apart
+ * without a second pass; a stream that reaches its end must also have
+ * consumed every input byte (RFC 1952 allows several members, but the
+ * I2P structures carry exactly one and trailing bytes are refused).
+ */
+#include "config.h"
+#include "router/gzip.h"
+#include "crypto/base/alloc.h"
+#include "crypto/base/err.h"
+
+#include <string.h>
+#include <zlib.h>
+
+/* windowBits: 15 for a 32 KiB window, +16 for the gzip wrapper, negative
+ * for a raw deflate stream (zlib manual, deflateInit2/inflateInit2). */
+#define GZIP_WBITS (15 + 16)
+#define RAW_WBITS (-15)
+/* Room we give zlib for the one byte past the cap. */
+#define GZIP_PROBE_BYTES 1
+
+int gzip_compress(const void *in, size_t len, struct bbuf *out)
+{
+	z_stream zs;
+	uLong bound;
+	uint8_t *dst;
+	int zr;
+
+	if (len > GZIP_MAX_INPUT_BYTES)
+		return ERR_TOO_BIG;
+	memset(&zs, 0, sizeof(zs));
+	if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, GZIP_WBITS, 8,
+			 Z_DEFAULT_STRATEGY) != Z_OK)
+		return ERR_INTERNAL;
+	bound = deflateBound(&zs, (uLong)len);
+	dst = bbuf_extend(out, bound);
+	zs.next_in = (Bytef *)(uintptr_t)in;
+	zs.avail_in = (uInt)len;
+	zs.next_out = dst;
+	zs.avail_out = (uInt)bound;
+	zr = deflate(&zs, Z_FINISH);
+	/* deflateBound() guarantees one Z_FINISH call is enough. */
+	out->len -= zs.avail_out;
+	deflateEnd(&zs);
+	return zr == Z_STREAM_END ? 0 : ERR_INTERNAL;
+}
+
+static int inflate_capped(const uint8_t *in, size_t len, uint8_t *out,
+			  size_t outmax, size_t *outlen, int wbits)
+{
+	uint8_t probe[GZIP_PROBE_BYTES];
+	z_stream zs;
+	size_t got;
+	int zr, r;
+
+	if (len > GZIP_MAX_INPUT_BYTES || outmax > GZIP_MAX_INPUT_BYTES)
+		return ERR_TOO_BIG;
+	memset(&zs, 0, sizeof(zs));
+	if (inflateInit2(&zs, wbits) != Z_OK)
+		return ERR_INTERNAL;
+	zs.next_in = (Bytef *)(uintptr_t)in;
+	zs.avail_in = (uInt)len;
+	zs.next_out = out;
+	zs.avail_out = (uInt)outmax;
+	zr = inflate(&zs, Z_FINISH);
+	if (zr != Z_STREAM_END && zs.avail_out == 0 && zr != Z_DATA_ERROR &&
+	    zr != Z_NEED_DICT && zr != Z_MEM_ERROR) {
+		/* The cap is full: one more byte of output means too big; no
+		 * more output but the trailer still to read is fine. */
+		got = outmax;
+		zs.next_out = probe;
+		zs.avail_out = sizeof(probe);
+		zr = inflate(&zs, Z_FINISH);
+		if (zs.avail_out != sizeof(probe)) {
+			r = ERR_TOO_BIG;
+			goto out;
+		}
+	} else {
+		got = outmax - zs.avail_out;
+	}
+	switch (zr) {
+	case Z_STREAM_END:
+		r = zs.avail_in ? ERR_FORMAT : 0;	/* trailing bytes */
+		break;
+	case Z_BUF_ERROR:
+	case Z_OK:
+		/* Z_FINISH with all the room it needs: the input ran out. */
+		r = ERR_TRUNCATED;
+		break;
+	case Z_MEM_ERROR:
+		r = ERR_INTERNAL;
+		break;
+	default:			/* Z_DATA_ERROR, Z_NEED_DICT */
+		r = ERR_FORMAT;
+		break;
+	}
+	if (r == 0)
+		*outlen = got;
+out:
+	inflateEnd(&zs);
+	memwipe(probe, sizeof(probe));
+	return r;
+}
+
+int gzip_decompress(const uint8_t *in, size_t len, uint8_t *out,
+		    size_t outmax, size_t *outlen)
+{
+	return inflate_capped(in, len, out, outmax, outlen, GZIP_WBITS);
+}
+
+int gzip_inflate_raw(const uint8_t *in, size_t len, uint8_t *out,
+		     size_t outmax, size_t *outlen)
+{
+	return inflate_capped(in, len, out, outmax, outlen, RAW_WBITS);
+}
+
+uint32_t gzip_crc32(const void *in, size_t len)
+{
+	uLong c = crc32(0L, Z_NULL, 0);
+	const uint8_t *p = in;
+
+	while (len > 0) {
+		uInt n = len > (1u << 30) ? (1u << 30) : (uInt)len;
+		c = crc32(c, p, n);
+		p += n;
+		len -= n;
+	}
+	return (uint32_t)c;
+}
