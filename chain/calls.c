@@ -865,6 +865,7 @@ static const char *const error_sigs[] = {
 	"SafeERC20FailedOperation(address)", "ECDSAInvalidSignature()",
 	"ECDSAInvalidSignatureLength(uint256)",
 	"ECDSAInvalidSignatureS(bytes32)", "ReentrancyGuardReentrantCall()",
+	"FeesOverflow()",
 };
 
 static uint8_t error_sels[ARRAY_LEN(error_sigs)][4];
