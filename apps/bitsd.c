@@ -4,6 +4,7 @@
  * from the runtime's (daemon, ctx) calls to a module's own API.
  */
 #include "config.h"
+#include "apps/bitsd_ntcp2.h"
 #include "router/conf.h"
 #include "router/daemon.h"
 #include "router/router_keys.h"
@@ -17,6 +18,7 @@
 struct bitsd {
 	struct router_keys *keys;
 	struct router_self *self;
+	struct bitsd_ntcp2 *ntcp2;
 };
 
 static int keys_start(struct daemon *d, void *ctx)
@@ -63,12 +65,29 @@ static int self_reload(struct daemon *d, void *ctx)
 	return router_self_refresh(b->self, daemon_conf(d), b->keys);
 }
 
+/* NTCP2, the transport manager and the interim RouterInfo table. */
+static int ntcp2_start(struct daemon *d, void *ctx)
+{
+	struct bitsd *b = ctx;
+
+	return bitsd_ntcp2_start(d, b->keys, &b->ntcp2);
+}
+
+static void ntcp2_stop(struct daemon *d, void *ctx)
+{
+	struct bitsd *b = ctx;
+
+	(void)d;
+	FREE_AND_NULL(bitsd_ntcp2_stop, b->ntcp2);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct daemon_subsys subsystems[] = {
 		{ "keys", DAEMON_SUBSYS_ON_INIT, keys_start, keys_stop, NULL },
 		{ "router.info", DAEMON_SUBSYS_ON_INIT, self_start, self_stop,
 		  self_reload },
+		{ "ntcp2", 0, ntcp2_start, ntcp2_stop, NULL },
 	};
 	struct bitsd b = { 0 };
 
