@@ -13,7 +13,9 @@ port=$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=
 rpc=http://127.0.0.1:$port
 "$bin/anvil" --host 127.0.0.1 --port "$port" --chain-id 31337 >"$log" 2>&1 &
 apid=$!
-trap 'kill $apid 2>/dev/null; wait $apid 2>/dev/null' EXIT INT TERM
+stop_anvil() { kill "$apid" 2>/dev/null; wait "$apid" 2>/dev/null; apid=; }
+trap '[ -z "$apid" ] || stop_anvil' EXIT
+trap 'exit 130' INT TERM
 i=0
 until "$bin/cast" chain-id --rpc-url "$rpc" >/dev/null 2>&1; do
 	i=$((i + 1))
@@ -49,5 +51,6 @@ DEPLOY_OUT=$out "$bin/forge" script script/GasBench.s.sol:GasBench --rpc-url "$r
 	--non-interactive >deployments/gasbench.log 2>&1 ||
 	{ echo "FAIL: gas bench" >&2; tail -n 40 deployments/gasbench.log >&2; exit 1; }
 node script/gas-table.js broadcast/GasBench.s.sol/31337/run-latest.json deployments/gasbench-labels.txt || fail=1
+stop_anvil || true
 [ $fail = 0 ] && echo "anvil check: ok"
 exit $fail
