@@ -13,6 +13,10 @@
 #include "crypto/hash.h"
 #include "crypto/keystore.h"
 #include "crypto/rand.h"
+#include "router/ntcp2_frame.h"
+#include "router/router_keys.h"
+
+#include <jansson.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -659,6 +663,127 @@ static void test_replay_cache_lifetime(struct tctx *t)
 	ntcp2_replay_free(rc);
 }
 
+/*
+ * A session with i2pd 2.45.1 recorded by tests/integration/
+ * test_ntcp2_record (tests/vectors/ntcp2-i2pd-transcript.json): with our
+ * recorded secrets we must rebuild our three wire messages byte for byte,
+ * accept i2pd's SessionCreated, and decrypt and parse every frame i2pd
+ * sent, among them the DeliveryStatus for our store.
+ */
+static uint8_t *field(struct tctx *t, json_t *v, const char *k, size_t *len)
+{
+	size_t l = 0;
+	uint8_t *p = tvec_field(t, v, k, &l);
+
+	*len = l;
+	return p;
+}
+
+static void test_golden_i2pd(struct tctx *t)
+{
+	json_t *v = tvec_load(t, "ntcp2-i2pd-transcript.json");
+	struct router_keys *keys = NULL;
+	struct noise_static st;
+	struct ntcp2_hs hs;
+	struct ntcp2_hs_options o;
+	struct ntcp2_keys k;
+	struct ntcp2_dir tx, rx;
+	struct bbuf m1 = BBUF_INIT, m3 = BBUF_INIT;
+	uint8_t *kb, *e, *rh, *bs, *iv, *pad, *w1, *w2, *p3, *w3, *op, *of, *in;
+	size_t kl, el, rhl, bsl, ivl, pl, l1, l2, l3p, l3, lop, lof, lin;
+	uint8_t out[4096];
+	uint32_t ts, token;
+	bool acked = false;
+
+	memset(&hs, 0, sizeof(hs));
+	if (!v)
+		return;
+	kb = field(t, v, "alice_router_keys", &kl);
+	e = field(t, v, "alice_ephemeral_sk", &el);
+	rh = field(t, v, "bob_rh", &rhl);
+	bs = field(t, v, "bob_static", &bsl);
+	iv = field(t, v, "bob_iv", &ivl);
+	pad = field(t, v, "pad1", &pl);
+	w1 = field(t, v, "msg1", &l1);
+	w2 = field(t, v, "msg2", &l2);
+	p3 = field(t, v, "m3p2_plain", &l3p);
+	w3 = field(t, v, "msg3", &l3);
+	op = field(t, v, "out_plain", &lop);
+	of = field(t, v, "out_frame", &lof);
+	in = field(t, v, "in_frames", &lin);
+	ts = (uint32_t)json_integer_value(json_object_get(v, "ts_a"));
+	token = (uint32_t)json_integer_value(json_object_get(v, "token"));
+	if (!kb || !e || !rh || !bs || !iv || !pad || !w1 || !w2 || !p3 ||
+	    !w3 || !op || !of || !in || el != 32 || rhl != 32 || bsl != 32 ||
+	    ivl != 16 || l2 < 64 || lof != lop + 18 || lop > sizeof(out)) {
+		t_fail(t, __FILE__, __LINE__, "transcript fields");
+		goto out;
+	}
+	T_OK(t, router_keys_decode(kb, kl, &keys));
+	if (!keys)
+		goto out;
+	noise_static_from_keystore(&st, router_keys_keystore(keys),
+				   KEYSTORE_X_NTCP2);
+	ntcp2_hs_init_alice(&hs, &st, rh, (const struct x25519_pk *)bs, iv,
+			    (uint8_t)json_integer_value(json_object_get(v, "netid")));
+	ntcp2_hs_set_ephemeral(&hs, (const struct x25519_sk *)e);
+	T_OK(t, ntcp2_hs_write_request(&hs, ts, pad, (uint16_t)pl,
+				       (uint16_t)(l3p + 16), &m1));
+	T_EQ(t, m1.len, l1);
+	T_MEMEQ(t, m1.data, w1, l1);
+	T_OK(t, ntcp2_hs_read_created(&hs, w2, ts, NULL, 0, &o));
+	T_EQ(t, o.pad_len + 64, l2);
+	T_OK(t, ntcp2_hs_read_padding(&hs, w2 + 64, o.pad_len));
+	T_OK(t, ntcp2_hs_write_confirmed(&hs, p3, l3p, &m3));
+	T_EQ(t, m3.len, l3);
+	T_MEMEQ(t, m3.data, w3, l3);
+	T_OK(t, ntcp2_hs_split(&hs, &k));
+	ntcp2_dir_init(&tx, &k.send);
+	ntcp2_dir_init(&rx, &k.recv);
+	/* our first data frame */
+	T_OK(t, ntcp2_frame_seal(&tx, out, op, lop));
+	T_MEMEQ(t, out, of, lof);
+	/* i2pd's frames: SipHash chain, AEAD and block layout */
+	for (size_t off = 0, len, plen; off + 2 <= lin; off += 2 + len) {
+		uint8_t *f = in + off;
+		struct breader r;
+		struct ntcp2_block b;
+
+		T_OK(t, ntcp2_frame_len_decode(&rx, f, &len));
+		if (len > lin - off - 2) {
+			t_fail(t, __FILE__, __LINE__, "frame past the end");
+			break;
+		}
+		T_OK(t, ntcp2_frame_open(&rx, f + 2, len, &plen));
+		T_OK(t, ntcp2_frame_check(f + 2, plen, NTCP2_FRAME_DATA, NULL));
+		br_init(&r, f + 2, plen);
+		while (br_left(&r) > 0 && ntcp2_block_decode(&r, &b) == 0) {
+			struct i2np_msg *m;
+			struct i2np_delivery_status ds;
+
+			if (b.type != NTCP2_BLOCK_I2NP ||
+			    i2np_msg_decode_short(b.data, b.len, &m) != 0)
+				continue;
+			if (m->type == I2NP_DELIVERY_STATUS &&
+			    i2np_delivery_status_decode(m, &ds) == 0 &&
+			    ds.msg_id == token)
+				acked = true;
+			i2np_msg_free(m);
+		}
+	}
+	T_TRUE(t, acked);
+	ntcp2_dir_wipe(&tx);
+	ntcp2_dir_wipe(&rx);
+out:
+	ntcp2_hs_wipe(&hs);
+	router_keys_free(keys);
+	bbuf_free(&m1);
+	bbuf_free(&m3);
+	free(kb); free(e); free(rh); free(bs); free(iv); free(pad); free(w1);
+	free(w2); free(p3); free(w3); free(op); free(of); free(in);
+	json_decref(v);
+}
+
 const struct test_case router_ntcp2_handshake_tests[] = {
 	{ "roundtrip", test_roundtrip, 0 },
 	{ "matches_spec_model", test_matches_spec_model, 0 },
@@ -671,5 +796,6 @@ const struct test_case router_ntcp2_handshake_tests[] = {
 	{ "keystore_static", test_keystore_static, 0 },
 	{ "replayed_request", test_replayed_request, 0 },
 	{ "replay_cache_lifetime", test_replay_cache_lifetime, 0 },
+	{ "golden_i2pd", test_golden_i2pd, 0 },
 	{ NULL, NULL, 0 }
 };
