@@ -1097,14 +1097,16 @@ static int cmd_stealth(struct cli *c, int argc, char **argv)
 	/* scan EPH:TAG[:ADDR]... (interactive payments send E and the tag
 	 * over the overlay; nothing is announced on chain) */
 	for (int i = 1; i < argc; i++) {
-		char eh[67] = { 0 }, *tag, *addr_s;
+		char eh[72] = { 0 }, *tag, *addr_s;
 		uint8_t eb[33], want[20], got[20];
 		unsigned long tv;
 		struct secp_pk E;
 
-		snprintf(eh, sizeof(eh), "%.66s", argv[i]);
 		tag = strchr(argv[i], ':');
-		if (!tag || !arg_hex(eh, eb, 33) || secp_pk_parse(&E, eb, 33) != 0)
+		if (!tag || (size_t)(tag - argv[i]) >= sizeof(eh))
+			return fail("scan: %s is not EPH:TAG[:ADDR]", argv[i]);
+		memcpy(eh, argv[i], (size_t)(tag - argv[i]));
+		if (!arg_hex(eh, eb, 33) || secp_pk_parse(&E, eb, 33) != 0)
 			return fail("scan: %s is not EPH:TAG[:ADDR]", argv[i]);
 		tv = strtoul(tag + 1, NULL, 0);
 		addr_s = strchr(tag + 1, ':');

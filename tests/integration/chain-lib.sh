@@ -1,0 +1,88 @@
+# Shared by tests/integration/test_chain_*.sh (sourced): pass/fail
+# counters, the pinned anvil/cast (installed by tools/chain-deps when
+# missing; a test fails loudly without them), anvil on 127.0.0.1 at a free
+# port, and the [C1] deployment.
+PASS=0 FAIL=0
+ok() { echo "ok   $*"; PASS=$((PASS + 1)); }
+bad() { echo "FAIL $*"; FAIL=$((FAIL + 1)); }
+result() { echo "RESULT $1: $PASS passed, $FAIL failed"; [ "$FAIL" = 0 ] && [ "$PASS" -gt 0 ]; }
+# check NAME WANT GOT
+check() { if [ "$2" = "$3" ]; then ok "$1"; else bad "$1: want '$2', got '$3'"; fi; }
+
+top_srcdir=${top_srcdir:-.}
+top_builddir=${top_builddir:-.}
+top_srcdir=$(cd "$top_srcdir" && pwd)
+top_builddir=$(cd "$top_builddir" && pwd)
+CONTRACTS=$top_srcdir/chain/contracts
+TOOLBIN=$CONTRACTS/node_modules/.bin
+CAST=$TOOLBIN/cast
+ANVIL=$TOOLBIN/anvil
+BC=$top_builddir/apps/bits-chain
+APID=
+
+# need_tools NAME: cast and anvil, or a loud failure.
+need_tools() {
+	if [ ! -x "$CAST" ] || [ ! -x "$ANVIL" ]; then
+		"$top_srcdir/tools/chain-deps" >&2 || true
+	fi
+	if [ ! -x "$CAST" ] || [ ! -x "$ANVIL" ]; then
+		bad "anvil/cast missing under $TOOLBIN and tools/chain-deps could not install them"
+		result "$1"
+		exit 1
+	fi
+}
+
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# start_anvil DIR [CHAIN_ID]: sets RPC and APID; exits loudly on failure.
+start_anvil() {
+	port=$(free_port)
+	RPC=http://127.0.0.1:$port
+	"$ANVIL" --host 127.0.0.1 --port "$port" --chain-id "${2:-31337}" \
+		>"$1/anvil.log" 2>&1 &
+	APID=$!
+	i=0
+	until "$CAST" chain-id --rpc-url "$RPC" >/dev/null 2>&1; do
+		i=$((i + 1))
+		if [ $i -gt 100 ] || ! kill -0 "$APID" 2>/dev/null; then
+			bad "anvil did not start on $RPC"
+			tail -n 20 "$1/anvil.log"
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
+stop_anvil() {
+	[ -n "$APID" ] && kill "$APID" 2>/dev/null && wait "$APID" 2>/dev/null
+	APID=
+}
+
+# deploy DIR: the [C1] set from genesis/demo.json; writes DIR/deploy.json.
+deploy() {
+	if ! "$CONTRACTS/script/deploy.sh" "$RPC" "$1/deploy.json" \
+		"$CONTRACTS/genesis/demo.json" >"$1/deploy.log" 2>&1; then
+		bad "deploy the contracts"
+		tail -n 30 "$1/deploy.log"
+		return 1
+	fi
+}
+
+# jget FILE KEY: a top-level string or number of a JSON file.
+jget() {
+	python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"
+}
+
+# field FILE NAME: the value of a "name: value" line of bits-chain output.
+field() { sed -n "s/^$2: //p" "$1" | head -n 1; }
+
+# lc STRING: lower case.
+lc() { printf '%s' "$1" | tr 'A-F' 'a-f'; }
+
+# ccall TO SIG ARGS...: cast call, first word of the answer (numbers only).
+ccall() {
+	to=$1; shift
+	"$CAST" call --rpc-url "$RPC" "$to" "$@" | awk '{ print $1 }'
+}
