@@ -329,8 +329,11 @@ static int need_all(struct cli *c)
 
 static int chain_fail(struct cli *c, const char *what, int r)
 {
-	return fail("%s: %s (%s)", what, chain_client_error(c->client),
-		    err_str(r));
+	const char *e = chain_client_error(c->client);
+
+	if (strncmp(e, what, strlen(what)) == 0)	/* says it already */
+		return fail("%s (%s)", e, err_str(r));
+	return fail("%s: %s (%s)", what, e, err_str(r));
 }
 
 /* Send calldata in b to `to` from our account; print the tx hash. */
