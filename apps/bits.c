@@ -534,8 +534,13 @@ static int do_cat(const struct cat_args *a)
 		goto out;
 	}
 	r = content_dir_cat(d, &k, from, a->length, STDOUT_FILENO, &f);
-	if (r != 0)
+	if (r == ERR_RANGE && f.part == CONTENT_FAULT_NONE) {
+		snprintf(msg, sizeof(msg), "--from %" PRIu64 " is past the end "
+			 "(%" PRIu64 " bytes)", from, content_dir_manifest(d)->size);
+		r = fail(path, msg);
+	} else if (r != 0) {
 		r = fail(path, content_fault_str(&f, r, msg, sizeof(msg)));
+	}
 out:
 	memwipe(&k, sizeof(k));
 	content_dir_free(d);

@@ -38,7 +38,12 @@ const char *content_fault_str(const struct content_fault *f, int err,
 	case CONTENT_FAULT_NONE:
 		return err_str(err);
 	case CONTENT_FAULT_MANIFEST:
-		snprintf(buf, buflen, "manifest rejected: %s", err_str(err));
+		if (err == ERR_AUTH)
+			snprintf(buf, buflen, "manifest rejected: its hash is not "
+				 "the content hash the directory is named by");
+		else
+			snprintf(buf, buflen, "manifest rejected: %s",
+				 err_str(err));
 		return buf;
 	case CONTENT_FAULT_TREE:
 		snprintf(buf, buflen, "merkle tree rejected (%s): it does not "
@@ -57,7 +62,11 @@ const char *content_fault_str(const struct content_fault *f, int err,
 			 "(wrong key)", f->chunk);
 		return buf;
 	case CONTENT_FAULT_CARD:
-		snprintf(buf, buflen, "card rejected: %s", err_str(err));
+		if (err == ERR_AUTH)
+			snprintf(buf, buflen, "card rejected: it is signed for "
+				 "another content hash (card or manifest altered)");
+		else
+			snprintf(buf, buflen, "card rejected: %s", err_str(err));
 		return buf;
 	case CONTENT_FAULT_OUTPUT:
 		snprintf(buf, buflen, "cannot write the output: %s",
