@@ -4,54 +4,97 @@
  *   "encode(domainSeparator : 𝔹²⁵⁶, message : 𝕊) =
  *    "\x19\x01" ‖ domainSeparator ‖ hashStruct(message)"
  * Each member is one 32-byte word; `bytes` and `string` are encoded as
- * keccak256 of their contents.  The words are the ABI encoding of the
- * members, so abi_enc builds them.
+ * keccak256 of their contents.
  */
 #include "config.h"
 #include "chain/eip712.h"
-#include "chain/abi.h"
+#include "crypto/base/bytes.h"
 #include "crypto/keccak.h"
 
+#include <pthread.h>
 #include <string.h>
+
+/* The typehashes, computed once. */
+enum { TH_DOMAIN, TH_TICKET, TH_VOUCHER, TH_WITHDRAW, TH_FUNDPOT, TH_PURCHASE,
+       TH_KEYREQUEST, TH_COUNT };
+static const char *const th_types[TH_COUNT] = {
+	"EIP712Domain(string name,string version,uint256 chainId,"
+	"address verifyingContract)",
+	EIP712_TYPE_TICKET, EIP712_TYPE_VOUCHER, EIP712_TYPE_WITHDRAW,
+	EIP712_TYPE_FUNDPOT, EIP712_TYPE_PURCHASE, EIP712_TYPE_KEYREQUEST,
+};
+static uint8_t th_hash[TH_COUNT][32];
+static pthread_once_t th_once = PTHREAD_ONCE_INIT;
+
+static void th_init(void)
+{
+	for (int i = 0; i < TH_COUNT; i++)
+		eip712_typehash(th_hash[i], th_types[i]);
+}
 
 void eip712_typehash(uint8_t out[32], const char *type)
 {
 	keccak256(out, type, strlen(type));
 }
 
-/* keccak256 of a static tuple that e holds, then release e. */
-static void hash_enc(struct abi_enc *e, uint8_t out[32])
-{
-	struct bbuf b = BBUF_INIT;
+/*
+ * encodeData into a stack buffer: every member is one 32-byte word, so
+ * hashStruct is keccak256 over (1 + members) words.  Signing and checking
+ * paper is hot (a voucher per chunk), so no heap and no re-hashing of the
+ * type string.
+ */
+struct words {
+	uint8_t w[8][32];
+	size_t n;
+};
 
-	(void)abi_enc_finish(e, &b);
-	keccak256(out, b.data, b.len);
-	bbuf_free(&b);
+static void w_start(struct words *s, int type)
+{
+	pthread_once(&th_once, th_init);
+	memcpy(s->w[0], th_hash[type], 32);
+	s->n = 1;
 }
 
-static void start(struct abi_enc *e, size_t members, const char *type)
+static void w_word(struct words *s, const uint8_t v[32])
 {
-	uint8_t th[32];
+	memcpy(s->w[s->n++], v, 32);
+}
 
-	abi_enc_init(e, members + 1);
-	eip712_typehash(th, type);
-	abi_enc_word(e, th);
+static void w_u256(struct words *s, const struct u256 *v)
+{
+	u256_to_be(v, s->w[s->n++]);
+}
+
+static void w_u64(struct words *s, uint64_t v)
+{
+	memset(s->w[s->n], 0, 24);
+	be64_put(s->w[s->n++] + 24, v);
+}
+
+static void w_addr(struct words *s, const uint8_t a[20])
+{
+	memset(s->w[s->n], 0, 12);
+	memcpy(s->w[s->n++] + 12, a, 20);
+}
+
+static void w_hash(const struct words *s, uint8_t out[32])
+{
+	keccak256(out, s->w, s->n * 32);
 }
 
 void eip712_domain_separator(const struct eip712_domain *d, uint8_t out[32])
 {
-	struct abi_enc e;
+	struct words s;
 	uint8_t h[32];
 
-	start(&e, 4, "EIP712Domain(string name,string version,"
-		     "uint256 chainId,address verifyingContract)");
+	w_start(&s, TH_DOMAIN);
 	keccak256(h, d->name, strlen(d->name));
-	abi_enc_word(&e, h);
+	w_word(&s, h);
 	keccak256(h, "1", 1);
-	abi_enc_word(&e, h);
-	abi_enc_u64(&e, d->chain_id);
-	abi_enc_address(&e, d->verifying);
-	hash_enc(&e, out);
+	w_word(&s, h);
+	w_u64(&s, d->chain_id);
+	w_addr(&s, d->verifying);
+	w_hash(&s, out);
 }
 
 void eip712_digest(const uint8_t separator[32], const uint8_t struct_hash[32],
@@ -68,81 +111,81 @@ void eip712_digest(const uint8_t separator[32], const uint8_t struct_hash[32],
 
 void eip712_hash_ticket(const struct eip712_ticket *t, uint8_t out[32])
 {
-	struct abi_enc e;
+	struct words s;
 
-	start(&e, 6, EIP712_TYPE_TICKET);
-	abi_enc_address(&e, t->recipient);
-	abi_enc_u256(&e, &t->face_value);
-	abi_enc_u256(&e, &t->win_prob);
-	abi_enc_u256(&e, &t->sender_nonce);
-	abi_enc_word(&e, t->recipient_rand_hash);
-	abi_enc_u64(&e, t->expiry);
-	hash_enc(&e, out);
+	w_start(&s, TH_TICKET);
+	w_addr(&s, t->recipient);
+	w_u256(&s, &t->face_value);
+	w_u256(&s, &t->win_prob);
+	w_u256(&s, &t->sender_nonce);
+	w_word(&s, t->recipient_rand_hash);
+	w_u64(&s, t->expiry);
+	w_hash(&s, out);
 }
 
 void eip712_hash_voucher(const struct eip712_voucher *v, uint8_t out[32])
 {
-	struct abi_enc e;
+	struct words s;
 
-	start(&e, 4, EIP712_TYPE_VOUCHER);
-	abi_enc_address(&e, v->recipient);
-	abi_enc_word(&e, v->lane);
-	abi_enc_u256(&e, &v->cumulative);
-	abi_enc_u64(&e, v->expiry);
-	hash_enc(&e, out);
+	w_start(&s, TH_VOUCHER);
+	w_addr(&s, v->recipient);
+	w_word(&s, v->lane);
+	w_u256(&s, &v->cumulative);
+	w_u64(&s, v->expiry);
+	w_hash(&s, out);
 }
 
 void eip712_hash_withdraw(const struct eip712_withdraw *w, uint8_t out[32])
 {
-	struct abi_enc e;
+	struct words s;
 
-	start(&e, 6, EIP712_TYPE_WITHDRAW);
-	abi_enc_address(&e, w->from);
-	abi_enc_address(&e, w->to);
-	abi_enc_u256(&e, &w->amount);
-	abi_enc_u256(&e, &w->fee);
-	abi_enc_u256(&e, &w->nonce);
-	abi_enc_u64(&e, w->deadline);
-	hash_enc(&e, out);
+	w_start(&s, TH_WITHDRAW);
+	w_addr(&s, w->from);
+	w_addr(&s, w->to);
+	w_u256(&s, &w->amount);
+	w_u256(&s, &w->fee);
+	w_u256(&s, &w->nonce);
+	w_u64(&s, w->deadline);
+	w_hash(&s, out);
 }
 
 void eip712_hash_fundpot(const struct eip712_fundpot *f, uint8_t out[32])
 {
-	struct abi_enc e;
+	struct words s;
 
-	start(&e, 5, EIP712_TYPE_FUNDPOT);
-	abi_enc_address(&e, f->from);
-	abi_enc_address(&e, f->signer);
-	abi_enc_u256(&e, &f->amount);
-	abi_enc_u256(&e, &f->nonce);
-	abi_enc_u64(&e, f->deadline);
-	hash_enc(&e, out);
+	w_start(&s, TH_FUNDPOT);
+	w_addr(&s, f->from);
+	w_addr(&s, f->signer);
+	w_u256(&s, &f->amount);
+	w_u256(&s, &f->nonce);
+	w_u64(&s, f->deadline);
+	w_hash(&s, out);
 }
 
 void eip712_hash_purchase(const struct eip712_purchase *p, uint8_t out[32])
 {
-	struct abi_enc e;
+	struct words s;
 
-	start(&e, 6, EIP712_TYPE_PURCHASE);
-	abi_enc_u256(&e, &p->content_index);
-	abi_enc_address(&e, p->holder);
-	abi_enc_u256(&e, &p->max_price);
-	abi_enc_u256(&e, &p->relayer_fee);
-	abi_enc_u256(&e, &p->nonce);
-	abi_enc_u64(&e, p->deadline);
-	hash_enc(&e, out);
+	w_start(&s, TH_PURCHASE);
+	w_u256(&s, &p->content_index);
+	w_addr(&s, p->holder);
+	w_u256(&s, &p->max_price);
+	w_u256(&s, &p->relayer_fee);
+	w_u256(&s, &p->nonce);
+	w_u64(&s, p->deadline);
+	w_hash(&s, out);
 }
 
 void eip712_hash_key_request(const struct eip712_key_request *k,
 			     uint8_t out[32])
 {
-	struct abi_enc e;
+	struct words s;
 	uint8_t h[32];
 
-	start(&e, 3, EIP712_TYPE_KEYREQUEST);
-	abi_enc_u256(&e, &k->token_id);
+	w_start(&s, TH_KEYREQUEST);
+	w_u256(&s, &k->token_id);
 	keccak256(h, k->eph_pub, sizeof(k->eph_pub));	/* bytes → keccak */
-	abi_enc_word(&e, h);
-	abi_enc_u64(&e, k->deadline);
-	hash_enc(&e, out);
+	w_word(&s, h);
+	w_u64(&s, k->deadline);
+	w_hash(&s, out);
 }
