@@ -3,11 +3,15 @@
 #include "tests/unit/tharness.h"
 
 extern const struct test_case netdb_routing_tests[];
+extern const struct test_case netdb_store_tests[];
+extern const struct test_case netdb_persist_tests[];
 
 int main(int argc, char **argv)
 {
 	static const struct test_group groups[] = {
 		{ "routing", netdb_routing_tests },
+		{ "store", netdb_store_tests },
+		{ "persist", netdb_persist_tests },
 		{ NULL, NULL }
 	};
 	return tharness_main(argc, argv, groups);

@@ -1,0 +1,150 @@
+/*
+ * netdb_stress: drive a netDb (netdb/netdb.h) with a stream of fresh,
+ * signed RouterInfos so its SQLite writer is busy, for the kill -9 test
+ * (test_netdb_persist.sh).
+ *
+ *   netdb_stress run DIR      store RouterInfos until killed; every 100 ms
+ *                             print "<ms since start> <stored> <written>"
+ *   netdb_stress check DIR    open DIR/netdb.sqlite, run PRAGMA
+ *                             integrity_check, print "<routers> <leasesets>",
+ *                             then load it through a netDb and print
+ *                             "loaded <n> bad <m>"; exit 1 on any failure
+ */
+#include "config.h"
+#include "tests/unit/netdb/synth.h"
+#include "netdb/netdb.h"
+#include "netdb/persist.h"
+#include "router/evloop.h"
+#include "router/fsutil.h"
+#include "router/worker.h"
+#include "crypto/base/alloc.h"
+#include "crypto/base/err.h"
+#include "crypto/base/time.h"
+#include "crypto/init.h"
+#include "crypto/rand.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NETID 77
+#define STRESS_BATCH 50
+#define REPORT_MS 100
+
+struct stress {
+	struct evloop *el;
+	struct netdb *db;
+	struct evloop_timer *feed, *report;
+	uint64_t start, stored;
+	uint8_t self[32];
+};
+
+static void feed(void *arg)
+{
+	struct stress *s = arg;
+	struct bbuf b = BBUF_INIT;
+	uint8_t h[32];
+
+	for (int i = 0; i < STRESS_BATCH; i++) {
+		bbuf_reset(&b);
+		if (synth_ri(&b, h, NETID, i % 8 ? "XR" : "XfR",
+			     time_now_ms() - 1000) == 0 &&
+		    netdb_add_ri(s->db, b.data, b.len, NULL, NULL, NULL) == 0)
+			s->stored++;
+	}
+	bbuf_free(&b);
+	evloop_timer_arm(s->feed, 0);
+}
+
+static void report(void *arg)
+{
+	struct stress *s = arg;
+
+	printf("%llu %llu\n", (unsigned long long)(time_mono_ms() - s->start),
+	       (unsigned long long)s->stored);
+	fflush(stdout);
+	evloop_timer_arm(s->report, REPORT_MS);
+}
+
+static void loaded(void *arg)
+{
+	struct stress *s = arg;
+
+	evloop_timer_arm(s->feed, 0);
+	evloop_timer_arm(s->report, REPORT_MS);
+}
+
+static int run(const char *dir)
+{
+	struct stress s = { 0 };
+	struct netdb_cfg cfg = { .datadir = dir, .netid = NETID };
+	struct worker_pool *wp;
+
+	if (fsutil_dir_ensure_private(dir) != 0) {
+		fprintf(stderr, "netdb_stress: cannot create %s\n", dir);
+		return 2;
+	}
+	rand_bytes(cfg.self, 32);
+	s.el = evloop_new();
+	wp = worker_pool_new(s.el, 1);
+	s.db = netdb_new(s.el, wp, &cfg);
+	s.start = time_mono_ms();
+	s.feed = evloop_timer_new(s.el, feed, &s);
+	s.report = evloop_timer_new(s.el, report, &s);
+	netdb_on_loaded(s.db, loaded, &s);
+	evloop_run(s.el);	/* until killed */
+	return 1;
+}
+
+static void stop(void *arg)
+{
+	evloop_break(arg);
+}
+
+static int check(const char *dir)
+{
+	char *path = fsutil_path_join(dir, NETDB_PERSIST_FILE_NAME);
+	struct netdb_db *ndb = NULL;
+	struct netdb_cfg cfg = { .datadir = dir, .netid = NETID };
+	struct netdb_stats st;
+	struct evloop *el;
+	struct worker_pool *wp;
+	struct netdb *db;
+	size_t nr = 0, nl = 0;
+	int r;
+
+	if ((r = netdb_db_open(path, &ndb)) != 0 ||
+	    (r = netdb_db_integrity_check(ndb)) != 0 ||
+	    (r = netdb_db_counts(ndb, &nr, &nl)) != 0) {
+		fprintf(stderr, "netdb_stress: %s: %s\n", path, err_str(r));
+		netdb_db_close(ndb);
+		free(path);
+		return 1;
+	}
+	netdb_db_close(ndb);
+	free(path);
+	printf("%zu %zu\n", nr, nl);
+	rand_bytes(cfg.self, 32);
+	el = evloop_new();
+	wp = worker_pool_new(el, 1);
+	db = netdb_new(el, wp, &cfg);
+	netdb_on_loaded(db, stop, el);
+	evloop_run(el);
+	netdb_stats(db, &st);
+	printf("loaded %zu bad %zu\n", st.loaded_ri, st.loaded_bad);
+	netdb_free(db);
+	worker_pool_free(wp);
+	evloop_free(el);
+	return st.loaded_ri == nr && st.loaded_bad == 0 ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+	crypto_init();
+	if (argc == 3 && strcmp(argv[1], "run") == 0)
+		return run(argv[2]);
+	if (argc == 3 && strcmp(argv[1], "check") == 0)
+		return check(argv[2]);
+	fprintf(stderr, "usage: netdb_stress run|check DIR\n");
+	return 2;
+}

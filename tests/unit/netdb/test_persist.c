@@ -1,0 +1,254 @@
+/*
+ * netdb/persist and netdb/netdb: the SQLite database (WAL, schema,
+ * batches, integrity), the loader dropping rows that do not verify, and a
+ * netDb that keeps its entries across a restart.
+ */
+#include "config.h"
+#include "tests/unit/tharness.h"
+#include "tests/unit/netdb/synth.h"
+#include "tests/unit/router/tloop.h"
+#include "netdb/netdb.h"
+#include "netdb/persist.h"
+#include "router/evloop.h"
+#include "router/fsutil.h"
+#include "router/worker.h"
+#include "crypto/base/alloc.h"
+#include "crypto/base/err.h"
+#include "crypto/base/time.h"
+#include "crypto/rand.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define NETID 77
+
+static char *db_path(const char *dir)
+{
+	return fsutil_path_join(dir, NETDB_PERSIST_FILE_NAME);
+}
+
+struct rows {
+	size_t ri, ls, keep_ri;
+};
+
+static bool count_row(void *ctx, unsigned kind, const uint8_t key[32],
+		      const uint8_t *data, size_t len)
+{
+	struct rows *r = ctx;
+
+	(void)key;
+	(void)data;
+	(void)len;
+	if (kind == 0) {
+		r->ri++;
+		return r->ri <= r->keep_ri;
+	}
+	r->ls++;
+	return true;
+}
+
+static void test_db_apply_load(struct tctx *t)
+{
+	char *dir = t_tmpdir(t), *path = db_path(dir);
+	struct netdb_db *db = NULL;
+	struct netdb_db_op ops[3] = { 0 };
+	struct rows rows = { .keep_ri = 1 };
+	size_t nr = 0, nl = 0;
+	uint8_t data[10] = "0123456789";
+
+	T_OK(t, netdb_db_open(path, &db));
+	if (!db)
+		goto out;
+	for (int i = 0; i < 3; i++) {
+		rand_bytes(ops[i].key, 32);
+		ops[i].kind = i == 2 ? 3 : 0;
+		ops[i].data = data;
+		ops[i].len = sizeof(data);
+		ops[i].stamp_ms = 5;
+	}
+	T_OK(t, netdb_db_apply(db, ops, 3));
+	T_OK(t, netdb_db_counts(db, &nr, &nl));
+	T_EQ(t, nr, 2);
+	T_EQ(t, nl, 1);
+	/* The loader deletes the rows its callback refuses. */
+	T_OK(t, netdb_db_load(db, count_row, &rows));
+	T_EQ(t, rows.ri, 2);
+	T_EQ(t, rows.ls, 1);
+	T_OK(t, netdb_db_counts(db, &nr, &nl));
+	T_EQ(t, nr, 1);
+	/* Replace and delete. */
+	ops[2].del = true;
+	ops[2].data = NULL;
+	T_OK(t, netdb_db_apply(db, &ops[2], 1));
+	T_OK(t, netdb_db_counts(db, &nr, &nl));
+	T_EQ(t, nl, 0);
+	T_OK(t, netdb_db_integrity_check(db));
+	netdb_db_close(db);
+	/* Reopening keeps it; the journal is WAL. */
+	T_OK(t, netdb_db_open(path, &db));
+	if (db) {
+		T_OK(t, netdb_db_counts(db, &nr, &nl));
+		T_EQ(t, nr, 1);
+		netdb_db_close(db);
+	}
+out:
+	t_rmtree(dir);
+	free(path);
+	free(dir);
+}
+
+static void test_db_not_a_database(struct tctx *t)
+{
+	char *dir = t_tmpdir(t), *path = db_path(dir);
+	struct netdb_db *db = NULL;
+	static const char junk[] = "this is not an SQLite file, not at all....";
+
+	T_OK(t, fsutil_write_atomic(path, junk, sizeof(junk), 0600, true));
+	T_ERR(t, netdb_db_open(path, &db), ERR_IO);
+	T_TRUE(t, db == NULL);
+	t_rmtree(dir);
+	free(path);
+	free(dir);
+}
+
+/* A netDb in dir: run the loop until it has loaded. */
+struct env {
+	struct evloop *el;
+	struct worker_pool *wp;
+	struct netdb *db;
+};
+
+static void stop_loop(void *arg)
+{
+	evloop_break(arg);
+}
+
+static void env_open(struct tctx *t, struct env *e, const char *dir,
+		     const uint8_t self[32])
+{
+	struct netdb_cfg cfg = { .datadir = dir, .netid = NETID };
+
+	memcpy(cfg.self, self, 32);
+	e->el = evloop_new();
+	e->wp = worker_pool_new(e->el, 2);
+	e->db = netdb_new(e->el, e->wp, &cfg);
+	netdb_on_loaded(e->db, stop_loop, e->el);
+	tloop_run(t, e->el);
+}
+
+static void env_close(struct env *e)
+{
+	netdb_free(e->db);
+	worker_pool_free(e->wp);
+	evloop_free(e->el);
+}
+
+static void test_netdb_survives_restart(struct tctx *t)
+{
+	enum { N = 40 };
+	char *dir = t_tmpdir(t), *path = db_path(dir);
+	uint8_t self[32], hashes[N][32], lskey[32];
+	struct env e;
+	struct netdb_stats st;
+	struct netdb_db *db = NULL;
+	struct bbuf b = BBUF_INIT;
+	size_t nr = 0, nl = 0;
+	uint64_t now = time_now_ms();
+
+	rand_bytes(self, sizeof(self));
+	env_open(t, &e, dir, self);
+	for (int i = 0; i < N; i++) {
+		bbuf_reset(&b);
+		T_OK(t, synth_ri(&b, hashes[i], NETID, i % 4 ? "XR" : "XfR",
+				 now - 1000));
+		T_OK(t, netdb_add_ri(e.db, b.data, b.len, NULL, NULL, NULL));
+	}
+	bbuf_reset(&b);
+	T_OK(t, synth_ls2(&b, lskey, (uint32_t)(now / 1000), 3));
+	T_OK(t, netdb_add_ls(e.db, LEASESET_LS2, b.data, b.len, lskey, NULL,
+			     NULL));
+	/* A bad one is refused and never reaches the database. */
+	b.data[b.len - 1] ^= 1;
+	T_ERR(t, netdb_add_ls(e.db, LEASESET_LS2, b.data, b.len, NULL, NULL,
+			      NULL), ERR_EXISTS);
+	netdb_stats(e.db, &st);
+	T_EQ(t, st.ri_stored, N);
+	env_close(&e);		/* writes the queue */
+
+	T_OK(t, netdb_db_open(path, &db));
+	if (db) {
+		T_OK(t, netdb_db_counts(db, &nr, &nl));
+		T_EQ(t, nr, N);
+		T_EQ(t, nl, 1);
+		T_OK(t, netdb_db_integrity_check(db));
+		netdb_db_close(db);
+	}
+	env_open(t, &e, dir, self);
+	netdb_stats(e.db, &st);
+	T_TRUE(t, st.loaded);
+	T_EQ(t, st.loaded_ri, N);
+	T_EQ(t, st.loaded_ls, 1);
+	T_EQ(t, netdb_store_ri_count(netdb_get_store(e.db)), N);
+	T_EQ(t, netdb_store_ff_count(netdb_get_store(e.db)), N / 4);
+	for (int i = 0; i < N; i++)
+		T_TRUE(t, netdb_get_ri(e.db, hashes[i]) != NULL);
+	env_close(&e);
+	bbuf_free(&b);
+	t_rmtree(dir);
+	free(path);
+	free(dir);
+}
+
+/* A row that does not verify (a flipped byte on disk) is dropped at load
+ * and deleted from the database. */
+static void test_load_drops_corrupt_rows(struct tctx *t)
+{
+	char *dir = t_tmpdir(t), *path = db_path(dir);
+	struct netdb_db *db = NULL;
+	struct netdb_db_op op = { 0 };
+	struct bbuf b = BBUF_INIT;
+	uint8_t self[32], good[32];
+	struct env e;
+	struct netdb_stats st;
+	size_t nr = 0, nl = 0;
+
+	rand_bytes(self, sizeof(self));
+	T_OK(t, netdb_db_open(path, &db));
+	if (!db)
+		goto out;
+	T_OK(t, synth_ri(&b, good, NETID, "XR", time_now_ms() - 1000));
+	memcpy(op.key, good, 32);
+	op.data = b.data;
+	op.len = b.len;
+	T_OK(t, netdb_db_apply(db, &op, 1));
+	b.data[b.len / 2] ^= 0x20;
+	rand_bytes(op.key, 32);
+	T_OK(t, netdb_db_apply(db, &op, 1));
+	netdb_db_close(db);
+	db = NULL;
+	env_open(t, &e, dir, self);
+	netdb_stats(e.db, &st);
+	T_EQ(t, st.loaded_ri, 1);
+	T_EQ(t, st.loaded_bad, 1);
+	T_TRUE(t, netdb_get_ri(e.db, good) != NULL);
+	env_close(&e);
+	T_OK(t, netdb_db_open(path, &db));
+	if (db) {
+		T_OK(t, netdb_db_counts(db, &nr, &nl));
+		T_EQ(t, nr, 1);
+		netdb_db_close(db);
+	}
+out:
+	bbuf_free(&b);
+	t_rmtree(dir);
+	free(path);
+	free(dir);
+}
+
+const struct test_case netdb_persist_tests[] = {
+	{ "db_apply_load", test_db_apply_load, 0 },
+	{ "db_not_a_database", test_db_not_a_database, 0 },
+	{ "netdb_survives_restart", test_netdb_survives_restart, 0 },
+	{ "load_drops_corrupt_rows", test_load_drops_corrupt_rows, 0 },
+	{ NULL, NULL, 0 }
+};
