@@ -527,6 +527,42 @@ contract PaymentHubTest is HubBase {
         assertEq(hub.treasuryOwed(), 0);
     }
 
+    /// Fees accrue in the pot's packed slot; past 96 bits redemption stops
+    /// (it never spills into unlockAt) until anyone sweeps them.
+    function test_feesOverflow_untilSwept() public {
+        PaymentHub h = new PaymentHub(IERC20(address(token)), address(splitter), 500, UNLOCK_DELAY, MAX_TTL);
+        vm.prank(payer);
+        token.approve(address(h), type(uint256).max);
+        token.mint(payer, 21 * uint256(type(uint96).max));
+        uint96 max = type(uint96).max;
+        uint256 cum;
+        address[] memory list = new address[](1);
+        list[0] = potSigner;
+        for (uint256 i; i < 21; ++i) {
+            vm.prank(payer);
+            h.fund(potSigner, max, 0);
+            cum += max;
+            PaymentHub.Voucher memory v = _voucher(stealth, cum);
+            bytes memory s = sig(POT_PK, h.hashVoucher(v));
+            (, uint96 fees,,,) = h.pots(potSigner);
+            if (uint256(fees) + _fee5(max) > max) {
+                vm.expectRevert(PaymentHub.FeesOverflow.selector);
+                h.redeemVoucher(v, s);
+                h.sweepFees(list);
+                h.redeemVoucher(v, s);
+                (, fees,,,) = h.pots(potSigner);
+                assertEq(fees, _fee5(max));
+                return;
+            }
+            h.redeemVoucher(v, s);
+        }
+        fail("fees never reached 96 bits");
+    }
+
+    function _fee5(uint256 amount) internal pure returns (uint256) {
+        return amount * 500 / 10_000;
+    }
+
     // ---------------------------------------------------------------- views
 
     function _digest(bytes32 structHash) internal view returns (bytes32) {
