@@ -194,8 +194,13 @@ static int add(struct ri_table *rt, const uint8_t *buf, size_t len,
 		memcpy(e->hash, router_info_hash(ri), 32);
 	}
 	e->ri = ri;
-	if (save)
+	if (save) {
+		char h[72];
+
+		log_debug(LD_NETDB, "kept RouterInfo %s",
+			  log_safe_hash(h, sizeof(h), e->hash));
 		persist(rt, ri);
+	}
 	ri = NULL;
 out:
 	router_info_free(ri);

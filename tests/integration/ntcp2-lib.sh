@@ -1,0 +1,67 @@
+# Helpers for the NTCP2 integration tests (sourced after i2pd-lib.sh).
+BITSD="${top_builddir:-.}/apps/bitsd"
+BPID=""
+
+# b64_hex4 B64HASH: the first 4 bytes of an I2P-Base64 hash, as hex (how
+# bitsd abbreviates hashes in its log)
+b64_hex4() {
+	python3 -c "import base64,sys; print(base64.b64decode(sys.argv[1], altchars=b'-~')[:4].hex())" "$1"
+}
+
+# console_has HTTP PATTERN: 0 when i2pd's transports page contains PATTERN
+console_has() {
+	python3 - "$1" "$2" <<'PY'
+import sys, urllib.request
+t = urllib.request.urlopen('http://%s/?page=transports' % sys.argv[1], timeout=10).read().decode('utf-8', 'replace')
+sys.exit(0 if sys.argv[2] in t else 1)
+PY
+}
+
+# console_routers HTTP: the "Routers" count on i2pd's main page
+console_routers() {
+	python3 - "$1" <<'PY'
+import sys, re, urllib.request
+t = urllib.request.urlopen('http://%s/' % sys.argv[1], timeout=10).read().decode('utf-8', 'replace')
+m = re.search(r'<b>Routers:</b>\s*(\d+)', t)
+print(m.group(1) if m else 0)
+PY
+}
+
+# seed_netdb NETDIR DEST: copy the testnet's RouterInfos into DEST/netDb
+seed_netdb() {
+	for f in "$1"/seed/routerInfo-*.dat; do
+		b=$(basename "$f"); c=$(printf %s "$b" | cut -c12)
+		mkdir -p "$2/netDb/r$c" && cp "$f" "$2/netDb/r$c/"
+	done
+}
+
+# bitsd_start DATADIR HOST PORT: run bitsd in the background (debug log)
+bitsd_start() {
+	"$BITSD" --datadir "$1" --host "$2" --port "$3" --netid 77 \
+		--loglevel debug --logfile "$1/bitsd.log" >"$1/stdout.log" 2>&1 &
+	BPID=$!
+}
+
+# bitsd_stop: SIGTERM, bounded wait; 0 when it exited with status 0
+bitsd_stop() {
+	[ -n "$BPID" ] || return 1
+	kill -TERM "$BPID" 2>/dev/null
+	i=0
+	while kill -0 "$BPID" 2>/dev/null && [ $i -lt 120 ]; do sleep 0.25; i=$((i + 1)); done
+	kill -KILL "$BPID" 2>/dev/null && { BPID=""; return 1; }
+	wait "$BPID"; rc=$?; BPID=""
+	return $rc
+}
+
+# count_sessions LOG DIRECTION HEX4...: how many of the peers have an
+# "<direction> session with <hex4> is up" line
+count_sessions() {
+	log=$1; dir=$2; shift 2; k=0
+	for h in "$@"; do grep -q "$dir session with $h is up" "$log" 2>/dev/null && k=$((k + 1)); done
+	echo $k
+}
+
+# log_clean LOG: no warning, error or BUG line
+log_clean() {
+	! grep -E '\[(warn|error)\]|BUG' "$1"
+}

@@ -1,0 +1,100 @@
+#!/bin/sh
+# NTCP2 inbound: the routers of a 6-router i2pd testnet dial bitsd (its
+# RouterInfo given to them with `i2pd-testnet import-ri`; bitsd starts
+# with an empty netDb, so it dials nobody).  Checks: each i2pd opened a
+# session to bitsd, each i2pd's console lists it, RouterInfos flow both ways
+# (bitsd learns each i2pd's RI from SessionConfirmed; each i2pd counts
+# ours), the sessions survive 2 idle minutes, bitsd stops cleanly with no
+# warning, error, BUG or sanitizer report.
+. "${top_srcdir:-.}/tests/integration/i2pd-lib.sh"
+. "${top_srcdir:-.}/tests/integration/ntcp2-lib.sh"
+NAME=test_ntcp2_i2pd_in
+IDLE_S=${NTCP2_IDLE_S:-130}
+W=$(mktemp -d "${TMPDIR:-/tmp}/ntcp2-in.XXXXXX")
+NET=$W/net
+B=$W/bitsd
+cleanup() {
+	[ -n "$BPID" ] && kill -KILL "$BPID" 2>/dev/null
+	"$TESTNET" down "$NET" >/dev/null 2>&1
+	if [ "$FAIL" = 0 ]; then rm -rf "$W"; else echo "kept $W"; fi
+}
+trap cleanup EXIT
+need_i2pd $NAME
+umask 077
+UP="up 6 $NET --ip-base 120 --base-port 25300"
+
+mkdir -p "$B"
+if ! "$BITSD" --datadir "$B" --init --netid 77 --host 127.0.0.130 --port 25350 \
+	>"$W/init.log" 2>&1; then
+	bad "bitsd --init failed (see $W/init.log)"; result $NAME; exit 1
+fi
+# Generate the testnet, give every router our RouterInfo, restart it so
+# that i2pd reads it from netDb/.
+if ! "$TESTNET" $UP >"$W/testnet.log" 2>&1 ||
+   ! "$TESTNET" import-ri "$NET" "$B/router.info" >>"$W/testnet.log" 2>&1 ||
+   ! "$TESTNET" down "$NET" >>"$W/testnet.log" 2>&1; then
+	bad "6-router i2pd testnet did not start (see $W/testnet.log)"
+	result $NAME; exit 1
+fi
+bitsd_start "$B" 127.0.0.130 25350
+if ! "$TESTNET" $UP >>"$W/testnet.log" 2>&1; then
+	bad "testnet restart failed (see $W/testnet.log)"; result $NAME; exit 1
+fi
+. "$NET/testnet.env"
+HEX=""
+for n in 1 2 3 4 5 6; do eval "h=\$R${n}_HASH"; HEX="$HEX $(b64_hex4 "$h")"; done
+
+# i2pd dials the routers it knows when it builds tunnels and explores.
+i=0
+while [ "$(count_sessions "$B/bitsd.log" inbound $HEX)" -lt 6 ] && [ $i -lt 720 ]; do
+	sleep 0.25; i=$((i + 1))
+done
+n=0
+for h in $HEX; do
+	n=$((n + 1))
+	grep -q "inbound session with $h is up" "$B/bitsd.log" &&
+		ok "r$n dialled bitsd over NTCP2" || bad "r$n never dialled bitsd"
+done
+
+OURS=$(ri_b64hash "$B/router.info")
+OUR4=$(printf %s "$OURS" | cut -c1-4)
+sleep 3
+for n in 1 2 3 4 5 6; do
+	eval "http=\$R${n}_HTTP"
+	console_has "$http" "$OUR4:" && ok "r$n's console lists the session" ||
+		bad "r$n's console does not list our session"
+done
+
+# RouterInfos: bitsd learnt each i2pd's from SessionConfirmed (its netDb
+# was empty) and wrote it to netDb/; each i2pd counts ours.
+n=0
+for h in $HEX; do
+	n=$((n + 1))
+	eval "b64=\$R${n}_HASH"
+	c=$(printf %s "$b64" | cut -c1)
+	grep -q "kept RouterInfo $h" "$B/bitsd.log" &&
+	[ -f "$B/netDb/r$c/routerInfo-$b64.dat" ] &&
+		ok "r$n's RouterInfo reached bitsd (SessionConfirmed)" ||
+		bad "r$n's RouterInfo did not reach bitsd"
+done
+for n in 1 2 3 4 5 6; do
+	eval "http=\$R${n}_HTTP"
+	[ "$(console_routers "$http")" -ge 7 ] && ok "r$n knows our RouterInfo" ||
+		bad "r$n does not know our RouterInfo"
+done
+
+sleep "$IDLE_S"
+grep -q "is down" "$B/bitsd.log" && bad "a session went down while idle" ||
+	ok "no session went down in $IDLE_S idle seconds"
+for n in 1 2 3 4 5 6; do
+	eval "http=\$R${n}_HTTP"
+	console_has "$http" "$OUR4:" && ok "r$n still lists the session after $IDLE_S s" ||
+		bad "r$n dropped the session while idle"
+done
+
+bitsd_stop && ok "bitsd stopped cleanly" || bad "bitsd did not stop cleanly"
+log_clean "$B/bitsd.log" && ok "no warning, error or BUG in bitsd's log" ||
+	bad "bitsd logged a warning, error or BUG"
+grep -qE 'AddressSanitizer|LeakSanitizer|runtime error' "$B/stdout.log" &&
+	bad "sanitizer report (see $B/stdout.log)" || ok "no sanitizer report"
+result $NAME
