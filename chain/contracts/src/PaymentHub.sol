@@ -126,21 +126,24 @@ contract PaymentHub is EIP712, FeeSource {
     // ------------------------------------------------------------------ pots
 
     /// @notice Add `deposit` and `escrow` (pulled from the caller) to the pot of
-    /// `signer`. The first funder of a pot is the one `withdrawPot` pays.
+    /// `signer`. The caller of the first funding becomes the pot's funder, the
+    /// one `withdrawPot` pays; only the funder may add more (otherwise whoever
+    /// funded a signer's pot first, e.g. by front-running, would own later deposits).
     function fund(address signer, uint96 deposit, uint96 escrow) external nonReentrant {
         if (signer == address(0)) revert ZeroAddress();
         if (deposit == 0 && escrow == 0) revert ZeroAmount();
         Pot storage p = pots[signer];
         if (p.unlockAt != 0) revert PotUnlocking(signer);
+        _claim(p, signer, msg.sender);
         token.safeTransferFrom(msg.sender, address(this), uint256(deposit) + escrow);
-        if (p.funder == address(0)) p.funder = msg.sender;
         p.deposit += deposit;
         if (escrow != 0) p.escrow += escrow;
         emit PotFunded(signer, msg.sender, deposit, escrow);
     }
 
     /// @notice Relayed: move `amount` of stealth balance `from` into the
-    /// deposit of `signer`'s pot (`from` signed an EIP-712 FundPot).
+    /// deposit of `signer`'s pot (`from` signed an EIP-712 FundPot). A new pot
+    /// becomes `from`'s; an existing one must already be `from`'s.
     function fundFromBalance(address from, address signer, uint96 amount, uint64 deadline, bytes calldata sig)
         external
     {
@@ -153,12 +156,19 @@ contract PaymentHub is EIP712, FeeSource {
         if (ECDSA.recoverCalldata(digest, sig) != from) revert BadSignature();
         Pot storage p = pots[signer];
         if (p.unlockAt != 0) revert PotUnlocking(signer);
+        _claim(p, signer, from);
         uint256 bal = balances[from];
         if (bal < amount) revert InsufficientBalance(bal, amount);
         balances[from] = bal - amount;
-        if (p.funder == address(0)) p.funder = from;
         p.deposit += amount;
         emit PotFunded(signer, from, amount, 0);
+    }
+
+    /// @dev A new pot becomes `funder`'s; an existing one must already be.
+    function _claim(Pot storage p, address signer, address funder) private {
+        address f = p.funder;
+        if (f == address(0)) p.funder = funder;
+        else if (f != funder) revert NotFunder(signer, funder);
     }
 
     /// @notice Start closing a pot (its funder or its signer).

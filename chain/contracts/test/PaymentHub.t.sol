@@ -100,14 +100,29 @@ contract PaymentHubTest is HubBase {
         assertEq(esc, 10e18);
         assertEq(token.balanceOf(address(hub)), 110e18);
 
-        address other = address(0x0DD);
-        _fundAccount(other, address(hub), 5e18);
-        vm.prank(other);
-        hub.fund(potSigner, 5e18, 0);
+        _fund(potSigner, 5e18, 1e18);
         (dep,,, funder, esc) = hub.pots(potSigner);
         assertEq(dep, 105e18);
-        assertEq(esc, 10e18);
-        assertEq(funder, payer, "first funder keeps the pot");
+        assertEq(esc, 11e18);
+        assertEq(funder, payer);
+    }
+
+    /// Someone who funds a signer's pot first (say by front-running) owns that
+    /// pot, so nobody else may add to it: the payer loses nothing, picks a new key.
+    function test_fund_onlyTheFunderTopsUp() public {
+        address attacker = address(0x0DD);
+        _fundAccount(attacker, address(hub), 1);
+        vm.prank(attacker);
+        hub.fund(potSigner, 1, 0);
+        vm.prank(payer);
+        vm.expectRevert(abi.encodeWithSelector(PaymentHub.NotFunder.selector, potSigner, payer));
+        hub.fund(potSigner, 100e18, 0);
+        // nor through a stealth balance
+        _earn(stealth, 10e18);
+        uint64 dl = uint64(block.timestamp + 60);
+        bytes memory s = sig(STEALTH_PK, hub.hashFundPot(stealth, potSigner, 1e18, 0, dl));
+        vm.expectRevert(abi.encodeWithSelector(PaymentHub.NotFunder.selector, potSigner, stealth));
+        hub.fundFromBalance(stealth, potSigner, 1e18, dl, s);
     }
 
     function test_fund_reverts() public {
