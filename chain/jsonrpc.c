@@ -233,7 +233,7 @@ int jsonrpc_get_data_buf(const json_t *v, size_t max, struct bbuf *out)
 		return ERR_FORMAT;
 	if ((n - 2) / 2 > max)
 		return ERR_TOO_BIG;
-	if (n == 2)		/* "0x": nothing to add (and no NULL + 0) */
+	if ((n - 2) / 2 == 0)	/* "0x" or bad: no bbuf_extend(0) (NULL + 0) */
 		return jsonrpc_get_data(v, NULL, 0, &got);
 	p = bbuf_extend(out, (n - 2) / 2);
 	if ((e = jsonrpc_get_data(v, p, (n - 2) / 2, &got)) != 0) {
