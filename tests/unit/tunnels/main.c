@@ -1,0 +1,14 @@
+/* tests/unit/tunnels: every tunnels/ test table. */
+#include "config.h"
+#include "tests/unit/tharness.h"
+
+extern const struct test_case tunnels_build_tests[];
+
+int main(int argc, char **argv)
+{
+	static const struct test_group groups[] = {
+		{ "build", tunnels_build_tests },
+		{ NULL, NULL }
+	};
+	return tharness_main(argc, argv, groups);
+}
