@@ -23,7 +23,8 @@ APID=
 # need_tools NAME: cast and anvil, or a loud failure.
 need_tools() {
 	if [ ! -x "$CAST" ] || [ ! -x "$ANVIL" ]; then
-		"$top_srcdir/tools/chain-deps" >&2 || true
+		# one installer at a time: make -j runs several tests at once
+		flock /tmp/bits-chain-deps.lock "$top_srcdir/tools/chain-deps" >&2 || true
 	fi
 	if [ ! -x "$CAST" ] || [ ! -x "$ANVIL" ]; then
 		bad "anvil/cast missing under $TOOLBIN and tools/chain-deps could not install them"

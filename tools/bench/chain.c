@@ -5,7 +5,7 @@
  * §5: payers sign a voucher per chunk and a ticket per hop; payees
  * verify every voucher).
  *
- *   chain [--seconds S]      (S per round, default 0.4; 5 rounds)
+ *   chain [--seconds S]      (S per loop and round, default 0.2; 12 rounds)
  *
  * The four loops run interleaved in rounds and each keeps its best round,
  * so a busy neighbour on the machine hits all of them alike.  Prints human
@@ -27,7 +27,7 @@
 #include <string.h>
 #include <time.h>
 
-#define BENCH_ROUNDS 5
+#define BENCH_ROUNDS 12
 #define BENCH_TARGET 0.8
 
 static double now_s(void)
@@ -138,7 +138,7 @@ int main(int argc, char **argv)
 {
 	struct bench b = { 0 };
 	struct eip712_domain dom = { EIP712_NAME_HUB, 42161, { 0 } };
-	double secs = 0.4, best[5] = { 0 };
+	double secs = 0.2, best[5] = { 0 };
 	uint8_t h[32];
 	unsigned char seed[32];
 
@@ -149,7 +149,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (secs <= 0)
-		secs = 0.4;
+		secs = 0.2;
 	crypto_init();
 	b.ctx = secp256k1_context_create(SECP256K1_CONTEXT_NONE);
 	rand_bytes(seed, sizeof(seed));
