@@ -501,7 +501,7 @@ struct cat_args {
 	bool have_at;
 };
 
-static int do_cat(const struct cat_args *a)
+static int do_cat(struct cat_args *a)
 {
 	struct content_key k;
 	struct content_card *card = xzalloc(sizeof(*card));
@@ -512,7 +512,9 @@ static int do_cat(const struct cat_args *a)
 	size_t got;
 	int r;
 
-	if (hex_decode(k.b, 32, &got, a->key, strlen(a->key)) != 0 || got != 32) {
+	r = hex_decode(k.b, 32, &got, a->key, strlen(a->key));
+	memwipe((char *)a->key, strlen(a->key));	/* the argv copy */
+	if (r != 0 || got != 32) {
 		r = fail("--key", "want 64 hex digits");
 		goto out;
 	}
@@ -547,6 +549,14 @@ out:
 	free(path);
 	free(card);
 	return r;
+}
+
+/* Hashing threads by default: the online CPUs, at most 4. */
+static unsigned default_threads(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 1 ? 1 : n > 4 ? 4 : (unsigned)n;
 }
 
 enum {
@@ -671,7 +681,7 @@ static bool opt_set(int c, const char *v, struct publish_args *p,
 
 int main(int argc, char **argv)
 {
-	struct publish_args p = { .decimals = 18, .threads = 1 };
+	struct publish_args p = { .decimals = 18, .threads = default_threads() };
 	struct cat_args ca = { .length = UINT64_MAX };
 	const char *cmd;
 	bool json = false;

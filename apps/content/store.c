@@ -868,8 +868,12 @@ static int check_one(struct content_store *st, const uint8_t hash[32],
 	if ((r = row_get(st, hash, &info, &have)) != 0)
 		return r;
 	if (open_stored(st, hash, &d) != 0) {
-		(*bad) += info.have_count;
-		r = drop(st, hash);	/* unreadable: nothing to serve */
+		/* Nothing can be checked or served; unmark it all but keep the
+		 * files for the operator (and for eviction to account). */
+		*bad += info.have_count;
+		memset(have, 0, have_bytes(info.chunk_count));
+		r = info.have_count ? row_set_have(st, hash, have,
+						   info.chunk_count) : 0;
 		goto out;
 	}
 	cap = ((size_t)1 << content_dir_manifest(d)->chunk_log2) +

@@ -108,8 +108,8 @@ int content_store_have(struct content_store *st, const uint8_t hash[32],
 char *content_store_dir(struct content_store *st, const uint8_t hash[32]);
 /*
  * Re-check every stored chunk of every content; bad chunks are unmarked
- * (a content whose manifest or tree is unreadable is dropped).  *bad gets
- * how many chunks were found bad.
+ * (all of them when the manifest or tree cannot be read; the files stay).
+ * *bad gets how many chunks were found bad.
  */
 int content_store_check(struct content_store *st, uint64_t *bad);
 /* Call fn for each stored content, least recently used first. */

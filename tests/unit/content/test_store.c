@@ -276,6 +276,19 @@ static void test_bad_chunk_on_read(struct tctx *t)
 	T_EQ(t, info.have_count, 5);
 	/* The good chunks are still served. */
 	T_OK(t, content_store_chunk_get(st, h, 4, buf, sizeof(buf), &len, NULL));
+	/* An unreadable manifest: nothing is served, nothing is deleted. */
+	{
+		char *mf = content_fs_join(cd, "manifest");
+		tc_flip(t, mf, 0, 0xff);
+		T_OK(t, content_store_check(st, &bad));
+		T_EQ(t, bad, 5);
+		T_OK(t, content_store_info(st, h, &info));
+		T_EQ(t, info.have_count, 0);
+		T_ERR(t, content_store_chunk_get(st, h, 4, buf, sizeof(buf), &len,
+						 NULL), ERR_NOT_FOUND);
+		T_EQ(t, access(data, F_OK), 0);
+		free(mf);
+	}
 out:
 	free(cd);
 	free(data);
