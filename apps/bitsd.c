@@ -4,7 +4,9 @@
  * from the runtime's (daemon, ctx) calls to a module's own API.
  */
 #include "config.h"
+#include "apps/api/api.h"
 #include "apps/bitsd_ntcp2.h"
+#include "apps/bitsd_status.h"
 #include "router/conf.h"
 #include "router/daemon.h"
 #include "router/router_keys.h"
@@ -19,6 +21,8 @@ struct bitsd {
 	struct router_keys *keys;
 	struct router_self *self;
 	struct bitsd_ntcp2 *ntcp2;
+	struct api *api;
+	struct bitsd_status *status;
 };
 
 static int keys_start(struct daemon *d, void *ctx)
@@ -81,6 +85,32 @@ static void ntcp2_stop(struct daemon *d, void *ctx)
 	FREE_AND_NULL(bitsd_ntcp2_stop, b->ntcp2);
 }
 
+/* The local JSON API, when --api-port is set. */
+static int api_start_hook(struct daemon *d, void *ctx)
+{
+	struct bitsd *b = ctx;
+	const struct conf *cfg = daemon_conf(d);
+	int r;
+
+	if (!cfg->api_port)
+		return 0;
+	if ((r = api_start(daemon_evloop(d), cfg->api_port, &b->api)) != 0)
+		return r;
+	b->status = bitsd_status_register(b->api, cfg, b->keys,
+					  b->ntcp2 ? bitsd_ntcp2_transport(b->ntcp2)
+						   : NULL);
+	return 0;
+}
+
+static void api_stop_hook(struct daemon *d, void *ctx)
+{
+	struct bitsd *b = ctx;
+
+	(void)d;
+	FREE_AND_NULL(api_free, b->api);
+	FREE_AND_NULL(bitsd_status_free, b->status);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct daemon_subsys subsystems[] = {
@@ -88,6 +118,7 @@ int main(int argc, char **argv)
 		{ "router.info", DAEMON_SUBSYS_ON_INIT, self_start, self_stop,
 		  self_reload },
 		{ "ntcp2", 0, ntcp2_start, ntcp2_stop, NULL },
+		{ "api", 0, api_start_hook, api_stop_hook, NULL },
 	};
 	struct bitsd b = { 0 };
 

@@ -202,3 +202,8 @@ void bitsd_ntcp2_stop(struct bitsd_ntcp2 *bn)
 	router_info_free(bn->ri);
 	free(bn);
 }
+
+struct transport_mgr *bitsd_ntcp2_transport(struct bitsd_ntcp2 *bn)
+{
+	return bn->tm;
+}

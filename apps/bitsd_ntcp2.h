@@ -11,6 +11,7 @@
 struct daemon;
 struct router_keys;
 struct bitsd_ntcp2;	/* opaque */
+struct transport_mgr;
 
 /* Routers sent our RouterInfo at start (the interim "publish"). */
 #define BITSD_NTCP2_ANNOUNCE_MAX 32
@@ -31,5 +32,7 @@ int bitsd_ntcp2_start(struct daemon *d, const struct router_keys *keys,
 		      struct bitsd_ntcp2 **out);
 /* Close everything and free bn.  Accepts NULL. */
 void bitsd_ntcp2_stop(struct bitsd_ntcp2 *bn);
+/* The transport manager (borrowed; lives as long as bn), for status. */
+struct transport_mgr *bitsd_ntcp2_transport(struct bitsd_ntcp2 *bn);
 
 #endif /* APPS_BITSD_NTCP2_H */

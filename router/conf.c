@@ -55,6 +55,8 @@ static const struct opt opts[] = {
 	  "network id, 1-255 (default 2; test networks use e.g. 77)" },
 	{ "floodfill", OPT_BOOL, OFF(floodfill), NULL,
 	  "act as a floodfill (accepted; not implemented yet)" },
+	{ "api-port", OPT_PORT, OFF(api_port), "PORT",
+	  "serve the local JSON API on 127.0.0.1:PORT (default: off)" },
 };
 
 static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
@@ -195,7 +197,8 @@ int conf_set(struct conf *cfg, const char *key, const char *value,
 			return fail(err, errlen, ERR_RANGE,
 				    "%s: expected a number from 1 to 65535, "
 				    "got \"%s\"", key, value);
-		cfg->port = (uint16_t)v;
+		memcpy((char *)cfg + o->off, &(uint16_t){ (uint16_t)v },
+		       sizeof(uint16_t));
 		return 0;
 	case OPT_NETID:
 		if (!parse_uint(value, 1, 255, &v))

@@ -1,0 +1,104 @@
+/*
+ * bitsd's status sections for the local JSON API.  Peer hashes appear in
+ * full: the API answers only on loopback, to the router's own operator.
+ */
+#include "config.h"
+#include "apps/bitsd_status.h"
+#include "apps/api/api.h"
+#include "router/conf.h"
+#include "router/keys_and_cert.h"
+#include "router/router_info.h"
+#include "router/router_keys.h"
+#include "router/transport.h"
+#include "crypto/base/alloc.h"
+#include "crypto/base/encode.h"
+#include "crypto/base/time.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdlib.h>
+
+struct bitsd_status {
+	const struct conf *cfg;
+	const struct router_keys *keys;
+	struct transport_mgr *tm;
+	uint64_t started_ms;
+};
+
+static json_t *hash_json(const uint8_t h[32])
+{
+	char b64[B64_ENC_LEN(32)];
+
+	if (b64_encode(b64, sizeof(b64), h, 32) != 0)
+		return json_null();
+	return json_string(b64);
+}
+
+static void router_section(void *ctx, json_t *o)
+{
+	struct bitsd_status *st = ctx;
+	struct keys_and_cert id;
+
+	router_keys_identity(st->keys, &id);
+	json_object_set_new(o, "hash", hash_json(id.hash));
+	json_object_set_new(o, "version", json_string(PACKAGE_VERSION));
+	json_object_set_new(o, "router_version", json_string(ROUTER_INFO_VERSION));
+	json_object_set_new(o, "netid", json_integer(st->cfg->netid));
+	json_object_set_new(o, "host", json_string(st->cfg->host));
+	json_object_set_new(o, "uptime_s",
+			    json_integer((json_int_t)((time_mono_ms() -
+						       st->started_ms) / 1000)));
+}
+
+static void add_peer(void *arg, const uint8_t peer[32], bool inbound)
+{
+	json_t *p = json_object();
+
+	json_object_set_new(p, "hash", hash_json(peer));
+	json_object_set_new(p, "inbound", json_boolean(inbound));
+	json_array_append_new(arg, p);
+}
+
+static void transports_section(void *ctx, json_t *o)
+{
+	struct bitsd_status *st = ctx;
+	struct transport_stats s;
+	json_t *peers = json_array();
+
+	transport_mgr_stats(st->tm, &s);
+	json_object_set_new(o, "sessions", json_integer((json_int_t)s.sessions));
+	json_object_set_new(o, "connecting", json_integer((json_int_t)s.connecting));
+	json_object_set_new(o, "bytes_in", json_integer((json_int_t)s.bytes_in));
+	json_object_set_new(o, "bytes_out", json_integer((json_int_t)s.bytes_out));
+	json_object_set_new(o, "msgs_in", json_integer((json_int_t)s.msgs_in));
+	json_object_set_new(o, "msgs_out", json_integer((json_int_t)s.msgs_out));
+	json_object_set_new(o, "msgs_dropped", json_integer((json_int_t)s.msgs_dropped));
+	json_object_set_new(o, "connect_failures",
+			    json_integer((json_int_t)s.connect_failures));
+	json_object_set_new(o, "rate_in_Bps", json_real(s.rate_in_bps));
+	json_object_set_new(o, "rate_out_Bps", json_real(s.rate_out_bps));
+	transport_mgr_foreach_peer(st->tm, add_peer, peers);
+	json_object_set_new(o, "peers", peers);
+}
+
+void bitsd_status_free(struct bitsd_status *st)
+{
+	free(st);
+}
+
+struct bitsd_status *bitsd_status_register(struct api *a,
+					   const struct conf *cfg,
+					   const struct router_keys *keys,
+					   struct transport_mgr *tm)
+{
+	struct bitsd_status *st = xzalloc(sizeof(*st));
+
+	st->cfg = cfg;
+	st->keys = keys;
+	st->tm = tm;
+	st->started_ms = time_mono_ms();
+	api_add_section(a, "router", router_section, st);
+	if (tm)
+		api_add_section(a, "transports", transports_section, st);
+	return st;
+}
