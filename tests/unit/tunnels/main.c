@@ -3,11 +3,15 @@
 #include "tests/unit/tharness.h"
 
 extern const struct test_case tunnels_build_tests[];
+extern const struct test_case tunnels_data_tests[];
+extern const struct test_case tunnels_replay_tests[];
 
 int main(int argc, char **argv)
 {
 	static const struct test_group groups[] = {
 		{ "build", tunnels_build_tests },
+		{ "data", tunnels_data_tests },
+		{ "replay", tunnels_replay_tests },
 		{ NULL, NULL }
 	};
 	return tharness_main(argc, argv, groups);
