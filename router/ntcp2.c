@@ -1,13 +1,17 @@
 /*
  * NTCP2 sessions on the event loop (router/ntcp2.h), after
  * geti2p.net/spec/ntcp2.  Each TCP connection is a struct sess on a
- * bufferevent, moving through the handshake states of its role (Alice:
+ * non-blocking socket with a read and a write event, moving through the handshake states of its role (Alice:
  * CONNECTING -> A_WAIT2 -> A_PAD2 -> ESTABLISHED; Bob: B_WAIT1 -> B_PAD1
  * -> B_WAIT3 -> ESTABLISHED) and ending in PROBE (draining a bad
  * SessionRequest), CLOSING (flushing a Termination) or at once.
  *
  * Reads are exact: a handshake state waits until its whole message is
  * buffered; the data phase reads the 2-byte length, then the frame.  The
+ * receive buffer is one contiguous block, so a frame is decrypted where
+ * it landed; sealed frames go straight into an output evbuffer.  (Not
+ * bufferevents: libevent 2.1 reads at most 4 KiB per call through them,
+ * which costs more than the crypto.)  The
  * crypto is router/ntcp2_handshake.c and router/ntcp2_frame.c; this file
  * only moves bytes, keeps time and applies policy (limits, bans, probing
  * resistance, keepalive, idle timeout).
@@ -32,7 +36,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <event2/util.h>
@@ -47,6 +50,15 @@
 #define SESS_READ_BUDGET_FRAMES 64
 /* Room kept free in each data frame for its padding block. */
 #define SESS_PAD_MAX_BYTES 15
+/* Bytes per write system call, at most. */
+#define SESS_IO_CHUNK_BYTES (256 * 1024)
+/* The receive buffer: starts small, grows to hold a whole frame plus a
+ * large read; reads are at least SESS_READ_MIN_BYTES. */
+#define SESS_RBUF_INIT_BYTES (16 * 1024)
+#define SESS_RBUF_MAX_BYTES (128 * 1024)
+#define SESS_READ_MIN_BYTES (16 * 1024)
+/* Reads per readable event before yielding to the loop. */
+#define SESS_READS_PER_EVENT 8
 /* Per-IP table: entries and when an idle entry may be reused. */
 #define IPTAB_SLOTS 2048
 
@@ -80,7 +92,11 @@ struct sess {
 	bool inbound;
 	bool counted_pending;		/* holds a pending slot */
 	bool rst;			/* close with RST */
-	struct bufferevent *bev;
+	evutil_socket_t fd;		/* -1 until there is a socket */
+	struct event *rev, *wev;
+	uint8_t *rbuf;			/* unconsumed input: [rpos, rlen) */
+	size_t rpos, rlen, rcap;
+	struct evbuffer *out;
 	uint8_t ip[16];
 	struct evloop_timer *timer;
 	uint64_t deadline_ms;		/* handshake, probe or close deadline */
@@ -127,9 +143,8 @@ struct ntcp2 {
 	bool shutting_down;
 };
 
-static void sess_read_cb(struct bufferevent *bev, void *arg);
-static void sess_write_cb(struct bufferevent *bev, void *arg);
-static void sess_event_cb(struct bufferevent *bev, short what, void *arg);
+static void sess_process(struct sess *s);
+static void sess_attach(struct sess *s, evutil_socket_t fd);
 static void sess_timer_cb(void *arg);
 static void sess_fill(struct sess *s);
 
@@ -250,6 +265,10 @@ static struct sess *sess_new(struct ntcp2 *n, bool inbound)
 	s->id = ++n->next_id;
 	s->inbound = inbound;
 	s->probe_term = -1;
+	s->fd = -1;
+	s->out = evbuffer_new();
+	s->rcap = SESS_RBUF_INIT_BYTES;
+	s->rbuf = xmalloc(s->rcap);
 	s->timer = evloop_timer_new(n->el, sess_timer_cb, s);
 	s->last_send_ms = s->last_i2np_ms = now_ms();
 	bbuf_init(&s->m3p2);
@@ -270,17 +289,22 @@ static void sess_free(void *arg)
 	if (n->tm)
 		transport_conn_down(n->tm, n->tid, s->id);
 	pending_release(s);
-	if (s->bev) {
-		evutil_socket_t fd = bufferevent_getfd(s->bev);
-
-		if (s->rst && fd >= 0) {
+	if (s->rev)
+		event_free(s->rev);
+	if (s->wev)
+		event_free(s->wev);
+	if (s->fd >= 0) {
+		if (s->rst) {
 			/* "This should be an abnormal close (TCP RST)." */
 			struct linger l = { 1, 0 };
 
-			(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+			(void)setsockopt(s->fd, SOL_SOCKET, SO_LINGER, &l,
+					 sizeof(l));
 		}
-		bufferevent_free(s->bev);
+		evutil_closesocket(s->fd);
 	}
+	evbuffer_free(s->out);
+	xfree_wipe(s->rbuf, s->rcap);	/* frames are decrypted in place */
 	evloop_timer_free(s->timer);
 	ntcp2_hs_wipe(&s->hs);
 	ntcp2_dir_wipe(&s->tx);
@@ -308,10 +332,10 @@ static void sess_kill(struct sess *s, bool rst)
 		s->n->st.hs_failed++;
 	s->state = S_DEAD;
 	s->rst = rst;
-	if (s->bev) {
-		bufferevent_disable(s->bev, EV_READ | EV_WRITE);
-		bufferevent_setcb(s->bev, NULL, NULL, NULL, NULL);
-	}
+	if (s->rev)
+		event_del(s->rev);
+	if (s->wev)
+		event_del(s->wev);
 	evloop_timer_disarm(s->timer);
 	pending_release(s);
 	evloop_mark_close(s->n->el, sess_free, s);
@@ -328,6 +352,73 @@ static void sess_log(const struct sess *s, const char *what, int err)
 		    s->inbound ? "inbound" : "outbound",
 		    (unsigned long long)s->id, h, what, err ? ": " : "",
 		    err ? err_str(err) : "");
+}
+
+/* ---- input buffer and output ---- */
+
+static size_t in_len(const struct sess *s)
+{
+	return s->rlen - s->rpos;
+}
+
+static uint8_t *in_ptr(struct sess *s)
+{
+	return s->rbuf + s->rpos;
+}
+
+static void in_drain(struct sess *s, size_t n)
+{
+	s->rpos += n;
+	if (s->rpos == s->rlen)
+		s->rpos = s->rlen = 0;
+}
+
+static void in_remove(struct sess *s, void *dst, size_t n)
+{
+	memcpy(dst, in_ptr(s), n);
+	in_drain(s, n);
+}
+
+/* Room for a read of at least SESS_READ_MIN_BYTES at the tail. */
+static void in_make_room(struct sess *s)
+{
+	if (s->rcap - s->rlen >= SESS_READ_MIN_BYTES)
+		return;
+	if (s->rpos > 0) {
+		memmove(s->rbuf, s->rbuf + s->rpos, in_len(s));
+		s->rlen -= s->rpos;
+		s->rpos = 0;
+	}
+	if (s->rcap - s->rlen < SESS_READ_MIN_BYTES &&
+	    s->rcap < SESS_RBUF_MAX_BYTES) {
+		size_t cap = s->rcap * 2 > SESS_RBUF_MAX_BYTES ?
+			     SESS_RBUF_MAX_BYTES : s->rcap * 2;
+		uint8_t *b = xmalloc(cap);
+
+		memcpy(b, s->rbuf, s->rlen);
+		xfree_wipe(s->rbuf, s->rcap);
+		s->rbuf = b;
+		s->rcap = cap;
+	}
+}
+
+/* Make sure the write event runs while there is output. */
+static void sess_want_write(struct sess *s)
+{
+	if (s->wev && s->state != S_DEAD && !event_pending(s->wev, EV_WRITE, NULL))
+		event_add(s->wev, NULL);
+}
+
+static void out_add(struct sess *s, const void *p, size_t len)
+{
+	evbuffer_add(s->out, p, len);
+	sess_want_write(s);
+}
+
+static void sess_stop_reading(struct sess *s)
+{
+	if (s->rev)
+		event_del(s->rev);
 }
 
 static void sess_arm(struct sess *s, uint64_t delay_ms)
@@ -370,7 +461,7 @@ static void sess_fail(struct sess *s, const char *what, int err)
 /* Seal plen bytes of s->plain into the output as one frame. */
 static int sess_send_plain(struct sess *s)
 {
-	struct evbuffer *out = bufferevent_get_output(s->bev);
+	struct evbuffer *out = s->out;
 	struct evbuffer_iovec v;
 	size_t total = s->plain.len + NTCP2_LEN_BYTES + NTCP2_TAG_BYTES;
 	int r;
@@ -386,6 +477,7 @@ static int sess_send_plain(struct sess *s)
 	s->plain.len = 0;
 	s->last_send_ms = now_ms();
 	s->n->st.frames_out++;
+	sess_want_write(s);
 	transport_count_bytes(s->n->tm, 0, total);
 	return 0;
 }
@@ -409,8 +501,7 @@ static void sess_terminate(struct sess *s, uint8_t reason)
 	}
 	s->n->st.terminations_sent++;
 	s->state = S_CLOSING;
-	bufferevent_disable(s->bev, EV_READ);
-	bufferevent_setwatermark(s->bev, EV_WRITE, 0, 0);
+	sess_stop_reading(s);
 	sess_arm(s, s->n->cfg.close_timeout_ms);
 }
 
@@ -480,7 +571,7 @@ static void send_request(struct sess *s)
 	}
 	/* "Alice buffers and then flushes the entire contents of the first
 	 * message at once, including the padding." */
-	bufferevent_write(s->bev, msg.data, msg.len);
+	out_add(s, msg.data, msg.len);
 	transport_count_bytes(n->tm, 0, msg.len);
 	s->state = S_A_WAIT2;
 	s->last_send_ms = now_ms();
@@ -540,17 +631,17 @@ static int ntcp2_connect(void *impl, const struct router_info *ri,
 	s->has_peer = true;
 	ntcp2_hs_init_alice(&s->hs, &n->cfg.st, s->peer_rh, &a.s, a.iv,
 			    n->cfg.netid);
-	s->bev = bufferevent_socket_new(evloop_base(n->el), fd,
-					BEV_OPT_CLOSE_ON_FREE);
+	sess_attach(s, fd);
 	fd = -1;
-	bufferevent_setcb(s->bev, sess_read_cb, sess_write_cb, sess_event_cb, s);
 	sess_arm(s, n->cfg.handshake_timeout_ms);
-	if (bufferevent_socket_connect(s->bev, (struct sockaddr *)&ss,
-				       (int)slen) != 0) {
+	if (connect(s->fd, (struct sockaddr *)&ss, slen) != 0 &&
+	    errno != EINPROGRESS) {
 		/* Reported as a failed attempt once the manager knows it. */
+		sess_log(s, "cannot connect", ERR_IO);
 		sess_kill(s, false);
 	} else {
-		bufferevent_enable(s->bev, EV_READ | EV_WRITE);
+		/* Writable means connected (or failed: SO_ERROR says). */
+		event_add(s->wev, NULL);
 	}
 	*conn_id = s->id;
 	return 0;
@@ -581,7 +672,6 @@ static void sess_established(struct sess *s)
 	s->last_i2np_ms = s->last_send_ms = now_ms();
 	pending_release(s);
 	evloop_timer_disarm(s->timer);
-	bufferevent_setwatermark(s->bev, EV_WRITE, NTCP2_OUTBUF_LOW_BYTES, 0);
 	r = transport_conn_up(n->tm, n->tid, s->id, s->peer_rh, s->inbound);
 	if (r != 0) {
 		sess_log(s, r == ERR_DUPLICATE ? "duplicate session" :
@@ -600,15 +690,15 @@ static void sess_established(struct sess *s)
 	sess_fill(s);
 }
 
-static void read_created(struct sess *s, struct evbuffer *in)
+static void read_created(struct sess *s)
 {
 	struct ntcp2_hs_options o;
 	uint8_t msg[NTCP2_MSG2_BYTES];
 	int r;
 
-	if (evbuffer_get_length(in) < NTCP2_MSG2_BYTES)
+	if (in_len(s) < NTCP2_MSG2_BYTES)
 		return;
-	evbuffer_remove(in, msg, sizeof(msg));
+	in_remove(s, msg, sizeof(msg));
 	transport_count_bytes(s->n->tm, sizeof(msg), 0);
 	r = ntcp2_hs_read_created(&s->hs, msg, (uint32_t)time_now_s(),
 				  s->n->replay, now_ms(), &o);
@@ -625,23 +715,23 @@ static void read_created(struct sess *s, struct evbuffer *in)
 	s->state = S_A_PAD2;
 }
 
-static void read_created_padding(struct sess *s, struct evbuffer *in)
+static void read_created_padding(struct sess *s)
 {
 	struct bbuf msg = BBUF_INIT;
 	struct ntcp2_keys k;
 	uint8_t *pad;
 	int r;
 
-	if (evbuffer_get_length(in) < s->pad_len)
+	if (in_len(s) < s->pad_len)
 		return;
 	pad = xmalloc(s->pad_len + 1u);
-	evbuffer_remove(in, pad, s->pad_len);
+	in_remove(s, pad, s->pad_len);
 	transport_count_bytes(s->n->tm, s->pad_len, 0);
 	r = ntcp2_hs_read_padding(&s->hs, pad, s->pad_len);
 	free(pad);
 	/* "Alice must fail the connection if any incoming data remains
 	 * after validating message 2 and reading in the padding." */
-	if (r == 0 && evbuffer_get_length(in) > 0)
+	if (r == 0 && in_len(s) > 0)
 		r = ERR_PROTOCOL;
 	if (r != 0) {
 		sess_fail(s, "bad SessionCreated padding", r);
@@ -657,7 +747,7 @@ static void read_created_padding(struct sess *s, struct evbuffer *in)
 		bbuf_free(&msg);
 		return;
 	}
-	bufferevent_write(s->bev, msg.data, msg.len);
+	out_add(s, msg.data, msg.len);
 	transport_count_bytes(s->n->tm, 0, msg.len);
 	bbuf_free(&msg);
 	bbuf_free(&s->m3p2);
@@ -701,22 +791,20 @@ static void accept_cb(struct evconnlistener *lis, evutil_socket_t fd,
 	n->pending_in++;
 	ntcp2_hs_init_bob(&s->hs, &n->cfg.st, n->cfg.rh, n->cfg.iv,
 			  n->cfg.netid);
-	s->bev = bufferevent_socket_new(evloop_base(n->el), fd,
-					BEV_OPT_CLOSE_ON_FREE);
-	bufferevent_setcb(s->bev, sess_read_cb, sess_write_cb, sess_event_cb, s);
-	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
+	sess_attach(s, fd);
+	event_add(s->rev, NULL);
 	sess_arm(s, n->cfg.handshake_timeout_ms);
 }
 
-static void read_request(struct sess *s, struct evbuffer *in)
+static void read_request(struct sess *s)
 {
 	struct ntcp2_hs_options o;
 	uint8_t msg[NTCP2_MSG1_BYTES];
 	int r;
 
-	if (evbuffer_get_length(in) < NTCP2_MSG1_BYTES)
+	if (in_len(s) < NTCP2_MSG1_BYTES)
 		return;
-	evbuffer_remove(in, msg, sizeof(msg));
+	in_remove(s, msg, sizeof(msg));
 	transport_count_bytes(s->n->tm, sizeof(msg), 0);
 	r = ntcp2_hs_read_request(&s->hs, msg, (uint32_t)time_now_s(),
 				  s->n->replay, now_ms(), &o);
@@ -742,25 +830,25 @@ static void read_request(struct sess *s, struct evbuffer *in)
 	s->state = S_B_PAD1;
 }
 
-static void read_request_padding(struct sess *s, struct evbuffer *in)
+static void read_request_padding(struct sess *s)
 {
 	uint8_t pad[NTCP2_HS_SEND_PADDING_MAX_BYTES], *p = pad;
 	struct bbuf msg = BBUF_INIT;
 	uint16_t pad_len;
 	int r;
 
-	if (evbuffer_get_length(in) < s->pad_len)
+	if (in_len(s) < s->pad_len)
 		return;
 	if (s->pad_len > sizeof(pad))
 		p = xmalloc(s->pad_len);
-	evbuffer_remove(in, p, s->pad_len);
+	in_remove(s, p, s->pad_len);
 	transport_count_bytes(s->n->tm, s->pad_len, 0);
 	r = ntcp2_hs_read_padding(&s->hs, p, s->pad_len);
 	if (p != pad)
 		free(p);
 	/* "Bob must fail the connection if any incoming data remains after
 	 * validating message 1 and reading in the padding." */
-	if (r == 0 && evbuffer_get_length(in) > 0)
+	if (r == 0 && in_len(s) > 0)
 		r = ERR_PROTOCOL;
 	if (r != 0) {
 		sess_probe(s, "bad SessionRequest padding", r, -1);
@@ -773,15 +861,14 @@ static void read_request_padding(struct sess *s, struct evbuffer *in)
 		sess_fail(s, "cannot build SessionCreated", r);
 		goto out;
 	}
-	bufferevent_write(s->bev, msg.data, msg.len);
+	out_add(s, msg.data, msg.len);
 	transport_count_bytes(s->n->tm, 0, msg.len);
 	s->last_send_ms = now_ms();
 	if (s->skewed) {
 		/* Flush SessionCreated, then close. */
 		s->state = S_CLOSING;
 		ip_failure(s->n, s->ip);
-		bufferevent_disable(s->bev, EV_READ);
-		bufferevent_setwatermark(s->bev, EV_WRITE, 0, 0);
+		sess_stop_reading(s);
 		sess_arm(s, s->n->cfg.close_timeout_ms);
 	} else {
 		s->state = S_B_WAIT3;
@@ -841,7 +928,7 @@ out:
 	return reason;
 }
 
-static void read_confirmed(struct sess *s, struct evbuffer *in)
+static void read_confirmed(struct sess *s)
 {
 	size_t need = ntcp2_hs_confirmed_len(&s->hs), plen = 0, nblk;
 	struct ntcp2_keys k;
@@ -853,11 +940,11 @@ static void read_confirmed(struct sess *s, struct evbuffer *in)
 	size_t ri_len;
 	int e, reason;
 
-	if (evbuffer_get_length(in) < need)
+	if (in_len(s) < need)
 		return;
 	msg = xmalloc(need);
 	payload = xmalloc(need);
-	evbuffer_remove(in, msg, need);
+	in_remove(s, msg, need);
 	transport_count_bytes(s->n->tm, need, 0);
 	if ((e = ntcp2_hs_read_confirmed(&s->hs, msg, need, payload, &plen)) != 0) {
 		sess_fail(s, "bad SessionConfirmed", e);
@@ -930,6 +1017,7 @@ static bool handle_frame(struct sess *s, const uint8_t *p, size_t len)
 	uint32_t ts;
 	uint8_t reason;
 	int64_t skew;
+	bool got_i2np = false;
 
 	br_init(&r, p, len);
 	while (br_left(&r) > 0 && s->state == S_ESTABLISHED) {
@@ -954,7 +1042,7 @@ static bool handle_frame(struct sess *s, const uint8_t *p, size_t len)
 				sess_terminate(s, NTCP2_TERM_PAYLOAD);
 				return false;
 			}
-			s->last_i2np_ms = now_ms();
+			got_i2np = true;
 			if (s->up)
 				transport_conn_recv(s->n->tm, s->n->tid, s->id, m);
 			else
@@ -973,10 +1061,12 @@ static bool handle_frame(struct sess *s, const uint8_t *p, size_t len)
 			break;
 		}
 	}
+	if (got_i2np)
+		s->last_i2np_ms = now_ms();
 	return s->state == S_ESTABLISHED;
 }
 
-static void read_data(struct sess *s, struct evbuffer *in)
+static void read_data(struct sess *s)
 {
 	unsigned budget = SESS_READ_BUDGET_FRAMES;
 	uint8_t lb[NTCP2_LEN_BYTES];
@@ -986,9 +1076,9 @@ static void read_data(struct sess *s, struct evbuffer *in)
 
 	while (s->state == S_ESTABLISHED && budget-- > 0) {
 		if (s->rx_need == 0) {
-			if (evbuffer_get_length(in) < NTCP2_LEN_BYTES)
+			if (in_len(s) < NTCP2_LEN_BYTES)
 				break;
-			evbuffer_remove(in, lb, sizeof(lb));
+			in_remove(s, lb, sizeof(lb));
 			if ((r = ntcp2_frame_len_decode(&s->rx, lb, &s->rx_need)) != 0) {
 				/* "Take the same error action for an invalid
 				 * length field value." */
@@ -998,9 +1088,9 @@ static void read_data(struct sess *s, struct evbuffer *in)
 			}
 			s->partial_since_ms = now_ms();
 		}
-		if (evbuffer_get_length(in) < s->rx_need)
+		if (in_len(s) < s->rx_need)
 			break;
-		p = evbuffer_pullup(in, (ev_ssize_t)s->rx_need);
+		p = in_ptr(s);
 		r = ntcp2_frame_open(&s->rx, p, s->rx_need, &plen);
 		transport_count_bytes(s->n->tm, s->rx_need + NTCP2_LEN_BYTES, 0);
 		if (r != 0) {
@@ -1015,21 +1105,22 @@ static void read_data(struct sess *s, struct evbuffer *in)
 		}
 		if (!handle_frame(s, p, plen))
 			return;
-		evbuffer_drain(in, s->rx_need);
+		in_drain(s, s->rx_need);
 		s->rx_need = 0;
 	}
-	if (s->state == S_ESTABLISHED && evbuffer_get_length(in) >= NTCP2_LEN_BYTES &&
-	    (s->rx_need == 0 || evbuffer_get_length(in) >= s->rx_need))
-		bufferevent_trigger(s->bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
+	/* Out of budget with whole frames left: carry on next pass. */
+	if (s->state == S_ESTABLISHED && in_len(s) >= NTCP2_LEN_BYTES &&
+	    (s->rx_need == 0 || in_len(s) >= s->rx_need))
+		event_active(s->rev, EV_READ, 0);
 }
 
 /* Drain (probing resistance) and count what we throw away. */
-static void read_probe(struct sess *s, struct evbuffer *in)
+static void read_probe(struct sess *s)
 {
-	size_t have = evbuffer_get_length(in);
+	size_t have = in_len(s);
 	size_t take = have < s->probe_left ? have : s->probe_left;
 
-	evbuffer_drain(in, take);
+	in_drain(s, take);
 	s->probe_left -= take;
 	if (s->probe_left == 0) {
 		if (s->probe_term >= 0)
@@ -1039,39 +1130,38 @@ static void read_probe(struct sess *s, struct evbuffer *in)
 	}
 }
 
-static void sess_read_cb(struct bufferevent *bev, void *arg)
+/* Act on the buffered input in the session's current state. */
+static void sess_process(struct sess *s)
 {
-	struct sess *s = arg;
-	struct evbuffer *in = bufferevent_get_input(bev);
 	enum sess_state before;
 
 	do {
 		before = s->state;
 		switch (s->state) {
 		case S_A_WAIT2:
-			read_created(s, in);
+			read_created(s);
 			break;
 		case S_A_PAD2:
-			read_created_padding(s, in);
+			read_created_padding(s);
 			break;
 		case S_B_WAIT1:
-			read_request(s, in);
+			read_request(s);
 			break;
 		case S_B_PAD1:
-			read_request_padding(s, in);
+			read_request_padding(s);
 			break;
 		case S_B_WAIT3:
-			read_confirmed(s, in);
+			read_confirmed(s);
 			break;
 		case S_ESTABLISHED:
-			read_data(s, in);
+			read_data(s);
 			break;
 		case S_PROBE:
-			read_probe(s, in);
+			read_probe(s);
 			return;
 		case S_CONNECTING:
 		case S_CLOSING:
-			evbuffer_drain(in, evbuffer_get_length(in));
+			in_drain(s, in_len(s));
 			return;
 		case S_DEAD:
 			return;
@@ -1085,11 +1175,11 @@ static void sess_fill(struct sess *s)
 	struct evbuffer *out;
 	struct i2np_msg *m;
 	size_t room;
-	bool any;
+	bool any, sent_i2np = false;
 
 	if (s->state != S_ESTABLISHED)
 		return;
-	out = bufferevent_get_output(s->bev);
+	out = s->out;
 	while (evbuffer_get_length(out) < NTCP2_OUTBUF_HIGH_BYTES) {
 		s->plain.len = 0;
 		any = false;
@@ -1115,8 +1205,7 @@ static void sess_fill(struct sess *s)
 				break;
 			(void)ntcp2_block_put_i2np(&s->plain, m);
 			i2np_msg_free(m);
-			s->last_i2np_ms = now_ms();
-			any = true;
+			any = sent_i2np = true;
 		}
 		if (!any)
 			break;
@@ -1129,7 +1218,11 @@ static void sess_fill(struct sess *s)
 		}
 	}
 	/* Re-arm the keepalive / idle timer from the latest activity. */
-	uint64_t now = now_ms(), ka = s->last_send_ms + s->n->cfg.keepalive_ms;
+	uint64_t now = now_ms();
+
+	if (sent_i2np)
+		s->last_i2np_ms = now;
+	uint64_t ka = s->last_send_ms + s->n->cfg.keepalive_ms;
 	uint64_t idle = s->last_i2np_ms + s->n->cfg.idle_timeout_ms;
 	uint64_t next = ka < idle ? ka : idle;
 
@@ -1138,36 +1231,9 @@ static void sess_fill(struct sess *s)
 	evloop_timer_arm(s->timer, next > now ? next - now : 0);
 }
 
-static void sess_write_cb(struct bufferevent *bev, void *arg)
+/* The socket closed or failed (read returned 0 or an error). */
+static void sess_closed(struct sess *s, bool eof)
 {
-	struct sess *s = arg;
-
-	(void)bev;
-	switch (s->state) {
-	case S_ESTABLISHED:
-		sess_fill(s);
-		break;
-	case S_CLOSING:
-		if (evbuffer_get_length(bufferevent_get_output(s->bev)) == 0)
-			sess_kill(s, false);
-		break;
-	default:
-		break;
-	}
-}
-
-static void sess_event_cb(struct bufferevent *bev, short what, void *arg)
-{
-	struct sess *s = arg;
-
-	(void)bev;
-	if (what & BEV_EVENT_CONNECTED) {
-		if (s->state == S_CONNECTING)
-			send_request(s);
-		return;
-	}
-	if (!(what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)))
-		return;
 	switch (s->state) {
 	case S_ESTABLISHED:
 		log_debug(LD_NTCP2, "session %llu: connection closed",
@@ -1189,14 +1255,94 @@ static void sess_event_cb(struct bufferevent *bev, short what, void *arg)
 	case S_B_PAD1:
 	case S_B_WAIT3:
 		/* A truncated handshake: the peer gave up or lied. */
-		sess_log(s, what & BEV_EVENT_EOF ? "connection closed during "
-			 "the handshake" : "socket error during the handshake",
-			 0);
+		sess_log(s, eof ? "connection closed during the handshake" :
+			 "socket error during the handshake", 0);
 		if (s->inbound)
 			ip_failure(s->n, s->ip);
 		sess_kill(s, false);
 		break;
 	}
+}
+
+static void sess_on_read(evutil_socket_t fd, short what, void *arg)
+{
+	struct sess *s = arg;
+
+	(void)what;
+	/* Whole frames left over from the last pass come first. */
+	sess_process(s);
+	for (unsigned i = 0; i < SESS_READS_PER_EVENT; i++) {
+		ssize_t r;
+
+		if (s->state == S_DEAD || s->state == S_CLOSING ||
+		    !event_pending(s->rev, EV_READ, NULL))
+			return;
+		in_make_room(s);
+		r = recv(fd, s->rbuf + s->rlen, s->rcap - s->rlen, 0);
+		if (r > 0) {
+			s->rlen += (size_t)r;
+			sess_process(s);
+			continue;
+		}
+		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+			      errno == EINTR))
+			return;
+		sess_closed(s, r == 0);
+		return;
+	}
+}
+
+static void sess_on_write(evutil_socket_t fd, short what, void *arg)
+{
+	struct sess *s = arg;
+	int err = 0;
+	socklen_t elen = sizeof(err);
+
+	(void)what;
+	if (s->state == S_CONNECTING) {
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) != 0 || err) {
+			sess_closed(s, false);
+			return;
+		}
+		event_add(s->rev, NULL);
+		send_request(s);
+		if (s->state == S_DEAD)
+			return;
+	}
+	if (evbuffer_get_length(s->out) > 0 &&
+	    evbuffer_write_atmost(s->out, fd, SESS_IO_CHUNK_BYTES) < 0 &&
+	    errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+		sess_closed(s, false);
+		return;
+	}
+	switch (s->state) {
+	case S_ESTABLISHED:
+		if (evbuffer_get_length(s->out) <= NTCP2_OUTBUF_LOW_BYTES)
+			sess_fill(s);
+		break;
+	case S_CLOSING:
+		if (evbuffer_get_length(s->out) == 0) {
+			sess_kill(s, false);
+			return;
+		}
+		break;
+	default:
+		break;
+	}
+	if (s->state != S_DEAD && evbuffer_get_length(s->out) == 0)
+		event_del(s->wev);
+}
+
+/* Give s its socket and events (reads are enabled by the caller). */
+static void sess_attach(struct sess *s, evutil_socket_t fd)
+{
+	struct event_base *base = evloop_base(s->n->el);
+
+	s->fd = fd;
+	s->rev = event_new(base, fd, EV_READ | EV_PERSIST, sess_on_read, s);
+	s->wev = event_new(base, fd, EV_WRITE | EV_PERSIST, sess_on_write, s);
+	if (!s->rev || !s->wev)
+		abort();	/* like OOM */
 }
 
 static void sess_timer_cb(void *arg)
@@ -1274,9 +1420,8 @@ static void ntcp2_wake(void *impl, uint64_t conn_id)
 	struct sess *s = sess_find(impl, conn_id);
 
 	/* Fill from the loop, not from inside the manager's call. */
-	if (s && s->state == S_ESTABLISHED && s->bev)
-		bufferevent_trigger(s->bev, EV_WRITE, BEV_TRIG_IGNORE_WATERMARKS |
-				    BEV_TRIG_DEFER_CALLBACKS);
+	if (s && s->state == S_ESTABLISHED && s->wev)
+		event_active(s->wev, EV_WRITE, 0);
 }
 
 static void ntcp2_close(void *impl, uint64_t conn_id, enum transport_close why)
