@@ -28,56 +28,92 @@ static const uint64_t keccak_rc[KECCAK_ROUNDS] = {
 	0x8000000000008080ULL, 0x0000000080000001ULL, 0x8000000080008008ULL,
 };
 
-/* ρ offsets and π destinations, walked along the lane cycle that starts at
- * (x, y) = (1, 0): lane index x + 5y. */
-static const unsigned keccak_rho[24] = {
-	1, 3, 6, 10, 15, 21, 28, 36, 45, 55, 2, 14,
-	27, 41, 56, 8, 25, 43, 62, 18, 39, 61, 20, 44,
-};
-static const unsigned keccak_pi[24] = {
-	10, 7, 11, 17, 18, 3, 5, 16, 8, 21, 24, 4,
-	15, 23, 19, 13, 12, 2, 20, 14, 22, 9, 6, 1,
-};
-
-static uint64_t rotl64(uint64_t v, unsigned n)
+static inline uint64_t rotl64(uint64_t v, unsigned n)
 {
 	return v << n | v >> (64 - n);
 }
 
+/*
+ * Keccak-f[1600] (the Keccak reference, "Keccak-f"), unrolled: the lane
+ * (x, y) lives at a[x + 5y]; ρ offsets are the reference's table, π moves
+ * (x, y) to (y, 2x + 3y).  Unrolled because the chain client hashes three
+ * times per voucher and the generic loop spent most of its time indexing.
+ */
 static void keccak_f1600(uint64_t st[25])
 {
-	uint64_t c[5], d, t;
+	uint64_t a[25], b[25], c0, c1, c2, c3, c4, d0, d1, d2, d3, d4;
 
+	memcpy(a, st, sizeof(a));
 	for (unsigned round = 0; round < KECCAK_ROUNDS; round++) {
 		/* θ */
-		for (unsigned x = 0; x < 5; x++)
-			c[x] = st[x] ^ st[x + 5] ^ st[x + 10] ^ st[x + 15] ^
-			       st[x + 20];
-		for (unsigned x = 0; x < 5; x++) {
-			d = c[(x + 4) % 5] ^ rotl64(c[(x + 1) % 5], 1);
-			for (unsigned y = 0; y < 25; y += 5)
-				st[y + x] ^= d;
-		}
-		/* ρ and π together */
-		t = st[1];
-		for (unsigned i = 0; i < 24; i++) {
-			unsigned j = keccak_pi[i];
-			uint64_t next = st[j];
-
-			st[j] = rotl64(t, keccak_rho[i]);
-			t = next;
-		}
+		c0 = a[0] ^ a[5] ^ a[10] ^ a[15] ^ a[20];
+		c1 = a[1] ^ a[6] ^ a[11] ^ a[16] ^ a[21];
+		c2 = a[2] ^ a[7] ^ a[12] ^ a[17] ^ a[22];
+		c3 = a[3] ^ a[8] ^ a[13] ^ a[18] ^ a[23];
+		c4 = a[4] ^ a[9] ^ a[14] ^ a[19] ^ a[24];
+		d0 = c4 ^ rotl64(c1, 1);
+		d1 = c0 ^ rotl64(c2, 1);
+		d2 = c1 ^ rotl64(c3, 1);
+		d3 = c2 ^ rotl64(c4, 1);
+		d4 = c3 ^ rotl64(c0, 1);
+		/* θ applied, then ρ and π: lane (x, y) goes to (y, 2x + 3y) */
+		b[0] = a[0] ^ d0;
+		b[10] = rotl64(a[1] ^ d1, 1);
+		b[20] = rotl64(a[2] ^ d2, 62);
+		b[5] = rotl64(a[3] ^ d3, 28);
+		b[15] = rotl64(a[4] ^ d4, 27);
+		b[16] = rotl64(a[5] ^ d0, 36);
+		b[1] = rotl64(a[6] ^ d1, 44);
+		b[11] = rotl64(a[7] ^ d2, 6);
+		b[21] = rotl64(a[8] ^ d3, 55);
+		b[6] = rotl64(a[9] ^ d4, 20);
+		b[7] = rotl64(a[10] ^ d0, 3);
+		b[17] = rotl64(a[11] ^ d1, 10);
+		b[2] = rotl64(a[12] ^ d2, 43);
+		b[12] = rotl64(a[13] ^ d3, 25);
+		b[22] = rotl64(a[14] ^ d4, 39);
+		b[23] = rotl64(a[15] ^ d0, 41);
+		b[8] = rotl64(a[16] ^ d1, 45);
+		b[18] = rotl64(a[17] ^ d2, 15);
+		b[3] = rotl64(a[18] ^ d3, 21);
+		b[13] = rotl64(a[19] ^ d4, 8);
+		b[14] = rotl64(a[20] ^ d0, 18);
+		b[24] = rotl64(a[21] ^ d1, 2);
+		b[9] = rotl64(a[22] ^ d2, 61);
+		b[19] = rotl64(a[23] ^ d3, 56);
+		b[4] = rotl64(a[24] ^ d4, 14);
 		/* χ */
-		for (unsigned y = 0; y < 25; y += 5) {
-			for (unsigned x = 0; x < 5; x++)
-				c[x] = st[y + x];
-			for (unsigned x = 0; x < 5; x++)
-				st[y + x] = c[x] ^ (~c[(x + 1) % 5] &
-						    c[(x + 2) % 5]);
-		}
+		a[0] = b[0] ^ (~b[1] & b[2]);
+		a[1] = b[1] ^ (~b[2] & b[3]);
+		a[2] = b[2] ^ (~b[3] & b[4]);
+		a[3] = b[3] ^ (~b[4] & b[0]);
+		a[4] = b[4] ^ (~b[0] & b[1]);
+		a[5] = b[5] ^ (~b[6] & b[7]);
+		a[6] = b[6] ^ (~b[7] & b[8]);
+		a[7] = b[7] ^ (~b[8] & b[9]);
+		a[8] = b[8] ^ (~b[9] & b[5]);
+		a[9] = b[9] ^ (~b[5] & b[6]);
+		a[10] = b[10] ^ (~b[11] & b[12]);
+		a[11] = b[11] ^ (~b[12] & b[13]);
+		a[12] = b[12] ^ (~b[13] & b[14]);
+		a[13] = b[13] ^ (~b[14] & b[10]);
+		a[14] = b[14] ^ (~b[10] & b[11]);
+		a[15] = b[15] ^ (~b[16] & b[17]);
+		a[16] = b[16] ^ (~b[17] & b[18]);
+		a[17] = b[17] ^ (~b[18] & b[19]);
+		a[18] = b[18] ^ (~b[19] & b[15]);
+		a[19] = b[19] ^ (~b[15] & b[16]);
+		a[20] = b[20] ^ (~b[21] & b[22]);
+		a[21] = b[21] ^ (~b[22] & b[23]);
+		a[22] = b[22] ^ (~b[23] & b[24]);
+		a[23] = b[23] ^ (~b[24] & b[20]);
+		a[24] = b[24] ^ (~b[20] & b[21]);
 		/* ι */
-		st[0] ^= keccak_rc[round];
+		a[0] ^= keccak_rc[round];
 	}
+	memcpy(st, a, sizeof(a));
+	memwipe(a, sizeof(a));
+	memwipe(b, sizeof(b));
 }
 
 /* XOR one byte into the state at byte offset pos (little-endian lanes). */
