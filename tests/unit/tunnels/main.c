@@ -5,6 +5,7 @@
 extern const struct test_case tunnels_build_tests[];
 extern const struct test_case tunnels_data_tests[];
 extern const struct test_case tunnels_replay_tests[];
+extern const struct test_case tunnels_transit_tests[];
 
 int main(int argc, char **argv)
 {
@@ -12,6 +13,7 @@ int main(int argc, char **argv)
 		{ "build", tunnels_build_tests },
 		{ "data", tunnels_data_tests },
 		{ "replay", tunnels_replay_tests },
+		{ "transit", tunnels_transit_tests },
 		{ NULL, NULL }
 	};
 	return tharness_main(argc, argv, groups);

@@ -1,0 +1,798 @@
+/*
+ * tunnels/transit: a transit table answering real build messages as one
+ * hop among simulated ones (middle, IBGW, OBEP; long and short), the
+ * decisions and their reasons, then traffic through the tunnels it
+ * joined: relay, IBGW packing, OBEP delivery by type, replays, unknown
+ * ids, the bandwidth share, accounting and the 10-minute life.  The
+ * network is a send hook that records what would leave.
+ */
+#include "config.h"
+#include "tests/unit/tharness.h"
+#include "tests/unit/tunnels/thops.h"
+#include "crypto/base/alloc.h"
+#include "crypto/base/err.h"
+#include "crypto/base/time.h"
+#include "crypto/rand.h"
+#include "router/i2np.h"
+#include "router/mapping.h"
+#include "tunnels/endpoint.h"
+#include "tunnels/gateway.h"
+#include "tunnels/layer.h"
+#include "tunnels/transit.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define NOW_MS 1700000000000ULL
+#define MONO 5000000ULL
+#define MAX_OUT 256
+
+struct sent {
+	uint8_t peer[32];
+	struct i2np_msg *m;
+};
+
+struct net {
+	struct sent out[MAX_OUT];
+	size_t n;
+	struct i2np_msg *local[8];
+	size_t n_local;
+	bool congested;
+	uint32_t busy_id;
+	int send_ret;
+};
+
+static int net_send(void *ctx, const uint8_t peer[32], struct i2np_msg *m)
+{
+	struct net *n = ctx;
+
+	if (n->n == MAX_OUT) {
+		i2np_msg_free(m);
+		return ERR_LIMIT;
+	}
+	memcpy(n->out[n->n].peer, peer, 32);
+	n->out[n->n++].m = m;
+	return n->send_ret;
+}
+
+static void net_local(void *ctx, struct i2np_msg *m)
+{
+	struct net *n = ctx;
+
+	if (n->n_local < 8)
+		n->local[n->n_local++] = m;
+	else
+		i2np_msg_free(m);
+}
+
+static bool net_congested(void *ctx)
+{
+	return ((struct net *)ctx)->congested;
+}
+
+static bool net_id_in_use(void *ctx, uint32_t id)
+{
+	return ((struct net *)ctx)->busy_id == id;
+}
+
+static void net_clear(struct net *n)
+{
+	for (size_t i = 0; i < n->n; i++)
+		i2np_msg_free(n->out[i].m);
+	for (size_t i = 0; i < n->n_local; i++)
+		i2np_msg_free(n->local[i]);
+	n->n = n->n_local = 0;
+}
+
+/* One router under test (hop `at` of the tunnel) and the others. */
+struct rig {
+	struct net net;
+	struct thop hops[8];
+	unsigned nh, at;
+	uint8_t self[32];		/* the creator */
+	struct transit_table *t;
+	struct tunnel_build *b;
+	struct tunnel_build_cfg cfg;
+	uint8_t codes[8];
+	uint8_t replies[8 * 528];	/* the creator's view after the reply */
+	uint64_t mono;			/* when the table sees the build */
+};
+
+static void rig_init(struct rig *g, unsigned nh, unsigned at,
+		     const struct transit_limits *lim)
+{
+	struct transit_hooks h = {
+		.send = net_send, .local = net_local,
+		.congested = net_congested, .id_in_use = net_id_in_use,
+		.ctx = &g->net,
+	};
+
+	memset(g, 0, sizeof(*g));
+	g->nh = nh;
+	g->at = at;
+	g->mono = MONO;
+	for (unsigned i = 0; i < nh; i++)
+		thop_init(&g->hops[i], (uint8_t)(40 + i));
+	memset(g->self, 0xc5, 32);
+	g->t = transit_table_new(g->hops[at].ks, g->hops[at].hash, lim, &h);
+}
+
+static void rig_free(struct rig *g)
+{
+	net_clear(&g->net);
+	transit_table_free(g->t);
+	tunnel_build_free(g->b);
+	for (unsigned i = 0; i < g->nh; i++)
+		thop_free(&g->hops[i]);
+}
+
+/* Pop the single message sent, checking where it went. */
+static struct i2np_msg *take_one(struct tctx *t, struct net *n,
+				 const uint8_t *peer)
+{
+	struct i2np_msg *m;
+
+	T_EQ(t, n->n, 1);
+	if (n->n != 1)
+		return NULL;
+	if (peer)
+		T_MEMEQ(t, n->out[0].peer, peer, 32);
+	m = n->out[0].m;
+	n->n = 0;
+	return m;
+}
+
+/*
+ * Build a tunnel of g->nh hops where hop g->at is the transit table and
+ * the others are simulated participants.  Returns the build's result;
+ * the replies' codes are in g->codes.
+ */
+static int rig_build(struct tctx *t, struct rig *g, enum tunnel_build_kind kind,
+		     bool inbound)
+{
+	struct bbuf msg = BBUF_INIT;
+	const size_t rl = tunnel_build_record_bytes(kind);
+	uint8_t *recs;
+	unsigned n;
+	int r;
+
+	memset(&g->cfg, 0, sizeof(g->cfg));
+	g->cfg.kind = kind;
+	g->cfg.inbound = inbound;
+	g->cfg.n_hops = g->nh;
+	for (unsigned i = 0; i < g->nh; i++)
+		thop_to_cfg(&g->hops[i], &g->cfg.hops[i]);
+	memcpy(g->cfg.self, g->self, 32);
+	memset(g->cfg.reply_gateway, 0x77, 32);
+	g->cfg.reply_tunnel_id = 9999;
+	g->cfg.now_ms = NOW_MS;
+	tunnel_build_free(g->b);
+	g->b = NULL;
+	if ((r = tunnel_build_create(&g->cfg, &g->b, &msg)) != 0)
+		return r;
+	n = msg.data[0];
+	recs = xmemdup(msg.data + 1, n * rl);
+	for (unsigned i = 0; i < g->nh; i++) {
+		const bool last = i + 1 == g->nh;
+		struct i2np_msg *m, *out;
+		struct tunnel_build_open o;
+
+		if (i != g->at) {
+			T_OK(t, tunnel_build_participant_open(&g->hops[i].p, kind,
+					recs, n, NOW_MS, &o, NULL));
+			T_OK(t, tunnel_build_participant_reply(&o, recs, n, NULL,
+							       0));
+			tunnel_build_open_wipe(&o);
+			continue;
+		}
+		m = i2np_msg_new(kind == TUNNEL_BUILD_LONG
+					 ? I2NP_VARIABLE_TUNNEL_BUILD
+					 : I2NP_SHORT_TUNNEL_BUILD,
+				 msg.data, 1, 60000);
+		free(m->payload);
+		m->len = 1 + n * rl;
+		m->payload = xmalloc(m->len);
+		m->payload[0] = (uint8_t)n;
+		memcpy(m->payload + 1, recs, n * rl);
+		r = transit_table_handle_build(g->t, m, NOW_MS, g->mono);
+		i2np_msg_free(m);
+		if (r != 0)
+			goto out;
+		if (!last || inbound) {
+			/* forwarded as is, with the next message id */
+			out = take_one(t, &g->net, last ? g->self
+							: g->hops[i + 1].hash);
+			if (!out)
+				goto out;
+			T_EQ(t, out->type, kind == TUNNEL_BUILD_LONG ? 23 : 25);
+			T_EQ(t, out->len, 1 + n * rl);
+			if (last)
+				T_EQ(t, out->msg_id,
+				     tunnel_build_reply_msg_id(g->b));
+			memcpy(recs, out->payload + 1, n * rl);
+			i2np_msg_free(out);
+		} else {
+			/* OBEP: a 24/26 reply inside TunnelGateway to the
+			 * reply tunnel */
+			struct i2np_tunnel_gateway gw;
+			struct i2np_msg *inner = NULL;
+			struct breader br;
+
+			out = take_one(t, &g->net, g->cfg.reply_gateway);
+			if (!out)
+				goto out;
+			T_EQ(t, out->type, I2NP_TUNNEL_GATEWAY);
+			T_OK(t, i2np_tunnel_gateway_decode(out, &gw));
+			T_EQ(t, gw.tunnel_id, 9999);
+			br_init(&br, gw.data, gw.len);
+			T_OK(t, i2np_msg_decode(&br, &inner));
+			if (inner) {
+				T_EQ(t, inner->type, kind == TUNNEL_BUILD_LONG
+						     ? 24 : 26);
+				T_EQ(t, inner->msg_id,
+				     tunnel_build_reply_msg_id(g->b));
+				memcpy(recs, inner->payload + 1, n * rl);
+			}
+			i2np_msg_free(inner);
+			i2np_msg_free(out);
+		}
+	}
+	r = tunnel_build_reply_process(g->b, recs, n, g->codes);
+	memcpy(g->replies, recs, n * rl);
+out:
+	free(recs);
+	bbuf_free(&msg);
+	return r;
+}
+
+static void check_joined(struct tctx *t, struct rig *g, enum transit_role role)
+{
+	struct transit_info info;
+	uint32_t id = tunnel_build_hop_id(g->b, g->at);
+
+	T_TRUE(t, transit_table_lookup(g->t, id, &info));
+	T_EQ(t, info.role, role);
+	T_EQ(t, info.receive_id, id);
+	if (g->at + 1 < g->nh) {
+		T_EQ(t, info.next_id, tunnel_build_hop_id(g->b, g->at + 1));
+		T_MEMEQ(t, info.next_ident, g->hops[g->at + 1].hash, 32);
+	}
+	T_EQ(t, info.expires_ms - info.created_ms,
+	     TRANSIT_LIFETIME_MS + TRANSIT_GRACE_MS);
+}
+
+static void test_join_roles(struct tctx *t)
+{
+	for (int k = 0; k < 2; k++) {
+		enum tunnel_build_kind kind = k ? TUNNEL_BUILD_SHORT
+						: TUNNEL_BUILD_LONG;
+		struct rig g;
+
+		rig_init(&g, 3, 1, NULL);		/* middle */
+		T_OK(t, rig_build(t, &g, kind, false));
+		T_EQ(t, g.codes[0] | g.codes[1] | g.codes[2], 0);
+		check_joined(t, &g, TRANSIT_PARTICIPANT);
+		T_OK(t, rig_build(t, &g, kind, true));
+		T_EQ(t, g.codes[1], 0);
+		check_joined(t, &g, TRANSIT_PARTICIPANT);
+		T_EQ(t, transit_table_count(g.t), 2);
+		rig_free(&g);
+
+		rig_init(&g, 3, 0, NULL);		/* IBGW */
+		T_OK(t, rig_build(t, &g, kind, true));
+		T_EQ(t, g.codes[0], 0);
+		check_joined(t, &g, TRANSIT_IBGW);
+		rig_free(&g);
+
+		rig_init(&g, 3, 2, NULL);		/* OBEP */
+		T_OK(t, rig_build(t, &g, kind, false));
+		T_EQ(t, g.codes[2], 0);
+		check_joined(t, &g, TRANSIT_OBEP);
+		rig_free(&g);
+
+		rig_init(&g, 1, 0, NULL);		/* 1 hop, both ways */
+		T_OK(t, rig_build(t, &g, kind, true));
+		check_joined(t, &g, TRANSIT_IBGW);
+		T_OK(t, rig_build(t, &g, kind, false));
+		check_joined(t, &g, TRANSIT_OBEP);
+		T_EQ(t, transit_table_stats(g.t)->builds_accepted, 2);
+		rig_free(&g);
+	}
+}
+
+static void test_decisions(struct tctx *t)
+{
+	struct transit_limits lim = { .max_tunnels = 2, .share_pct = 50,
+				      .bandwidth_Bps = 10000000 };
+	const struct transit_stats *st;
+	struct rig g;
+
+	rig_init(&g, 2, 1, &lim);
+	st = transit_table_stats(g.t);
+	T_OK(t, rig_build(t, &g, TUNNEL_BUILD_SHORT, false));
+	T_OK(t, rig_build(t, &g, TUNNEL_BUILD_LONG, true));
+	T_EQ(t, transit_table_count(g.t), 2);
+	/* full: reply 30, nothing joined, counted by reason */
+	T_OK(t, rig_build(t, &g, TUNNEL_BUILD_SHORT, false));
+	T_EQ(t, g.codes[1], TUNNEL_BUILD_REPLY_REJECT);
+	T_EQ(t, g.codes[0], 0);
+	T_EQ(t, st->builds_rejected[TRANSIT_REJECT_LIMIT], 1);
+	T_EQ(t, transit_table_count(g.t), 2);
+	lim.max_tunnels = 0;
+	transit_table_set_limits(g.t, &lim);
+	T_OK(t, rig_build(t, &g, TUNNEL_BUILD_SHORT, false));
+	T_EQ(t, g.codes[1], TUNNEL_BUILD_REPLY_REJECT);
+	T_EQ(t, st->builds_rejected[TRANSIT_REJECT_DISABLED], 1);
+	lim.max_tunnels = 100;
+	transit_table_set_limits(g.t, &lim);
+	g.net.congested = true;
+	T_OK(t, rig_build(t, &g, TUNNEL_BUILD_LONG, false));
+	T_EQ(t, g.codes[1], TUNNEL_BUILD_REPLY_REJECT);
+	T_EQ(t, st->builds_rejected[TRANSIT_REJECT_CONGESTION], 1);
+	g.net.congested = false;
+	T_OK(t, rig_build(t, &g, TUNNEL_BUILD_LONG, false));
+	T_EQ(t, g.codes[1], 0);
+	T_EQ(t, st->builds_accepted, 3);
+	rig_free(&g);
+}
+
+/* Decide directly on hand-made requests: ids, layer type, options. */
+static void test_decide(struct tctx *t)
+{
+	struct transit_limits lim = { .max_tunnels = 10, .share_pct = 50,
+				      .bandwidth_Bps = 2000000 };
+	struct tunnel_build_open o;
+	struct mapping m = MAPPING_INIT;
+	struct bbuf b = BBUF_INIT;
+	uint32_t avail;
+	struct rig g;
+
+	rig_init(&g, 1, 0, &lim);
+	memset(&o, 0, sizeof(o));
+	o.kind = TUNNEL_BUILD_SHORT;
+	o.req.receive_id = 1234;
+	o.req.next_id = 1;
+	o.req.options_len = 2;
+	T_EQ(t, transit_table_decide(g.t, &o, MONO, &avail), TRANSIT_ACCEPT);
+	T_EQ(t, avail, 0);
+	g.net.busy_id = 1234;
+	T_EQ(t, transit_table_decide(g.t, &o, MONO, &avail),
+	     TRANSIT_REJECT_DUP_ID);
+	g.net.busy_id = 0;
+	o.req.layer_type = 1;
+	T_EQ(t, transit_table_decide(g.t, &o, MONO, &avail),
+	     TRANSIT_REJECT_LAYER_TYPE);
+	o.req.layer_type = 0;
+	/* share 1 MB/s: at most share/20 = 50 kB/s per tunnel */
+	T_OK(t, mapping_set(&m, "m", "40"));
+	T_OK(t, mapping_set(&m, "r", "1000"));
+	T_OK(t, mapping_encode(&m, &b));
+	memcpy(o.req.options, b.data, b.len);
+	o.req.options_len = b.len;
+	T_EQ(t, transit_table_decide(g.t, &o, MONO, &avail), TRANSIT_ACCEPT);
+	T_EQ(t, avail, 50);		/* min(share/20, r capped at 4m) */
+	bbuf_reset(&b);
+	T_OK(t, mapping_set(&m, "m", "60"));
+	T_OK(t, mapping_encode(&m, &b));
+	memcpy(o.req.options, b.data, b.len);
+	o.req.options_len = b.len;
+	T_EQ(t, transit_table_decide(g.t, &o, MONO, &avail),
+	     TRANSIT_REJECT_BANDWIDTH);
+	bbuf_reset(&b);
+	T_OK(t, mapping_set(&m, "m", "12x"));
+	T_OK(t, mapping_encode(&m, &b));
+	memcpy(o.req.options, b.data, b.len);
+	o.req.options_len = b.len;
+	T_EQ(t, transit_table_decide(g.t, &o, MONO, &avail),
+	     TRANSIT_REJECT_OPTIONS);
+	T_STREQ(t, transit_verdict_name(TRANSIT_REJECT_OPTIONS), "options");
+	mapping_clear(&m);
+	bbuf_free(&b);
+	rig_free(&g);
+}
+
+/* A build whose record asks for bandwidth gets "b" in its reply. */
+static void test_reply_bandwidth(struct tctx *t)
+{
+	struct transit_limits lim = { .max_tunnels = 10, .share_pct = 100,
+				      .bandwidth_Bps = 4000000 };
+	struct mapping m = MAPPING_INIT, opt = MAPPING_INIT;
+	struct tunnel_build_request q;
+	struct tunnel_build_keys k;
+	struct i2np_msg *msg, *out;
+	uint8_t rec[218], code;
+	struct rig g;
+
+	rig_init(&g, 1, 0, &lim);
+	memset(&q, 0, sizeof(q));
+	q.receive_id = 55;
+	q.next_id = 66;
+	memset(q.next_ident, 0x99, 32);
+	q.request_time_min = (uint32_t)(NOW_MS / 60000);
+	q.expiration_s = 600;
+	q.next_msg_id = 1;
+	T_OK(t, mapping_set(&opt, "r", "30"));
+	T_OK(t, tunnel_build_record_encrypt(TUNNEL_BUILD_SHORT, &q, &opt,
+					    g.hops[0].hash, &g.hops[0].pk, NULL,
+					    rec, &k));
+	msg = i2np_msg_new(I2NP_SHORT_TUNNEL_BUILD, "\001", 1, 60000);
+	free(msg->payload);
+	msg->payload = xmalloc(219);
+	msg->payload[0] = 1;
+	memcpy(msg->payload + 1, rec, 218);
+	msg->len = 219;
+	T_OK(t, transit_table_handle_build(g.t, msg, NOW_MS, MONO));
+	out = take_one(t, &g.net, q.next_ident);
+	if (out) {
+		memcpy(rec, out->payload + 1, 218);
+		T_OK(t, tunnel_build_reply_decrypt(TUNNEL_BUILD_SHORT, rec, 0, &k,
+						   &code));
+		T_EQ(t, code, 0);
+		{
+			struct breader r;
+
+			br_init(&r, rec, 201);
+			T_OK(t, mapping_decode(&r, 199, &m));
+			T_STREQ(t, mapping_get(&m, "b"), "30");
+		}
+	}
+	i2np_msg_free(out);
+	i2np_msg_free(msg);
+	mapping_clear(&m);
+	mapping_clear(&opt);
+	tunnel_build_keys_wipe(&k);
+	rig_free(&g);
+}
+
+/* Dropped without a reply: garbage, not ours, replays. */
+static void test_build_drops(struct tctx *t)
+{
+	struct rig g;
+	struct i2np_msg *m;
+	uint8_t junk[1 + 218];
+	const struct transit_stats *st;
+
+	rig_init(&g, 1, 0, NULL);
+	st = transit_table_stats(g.t);
+	rand_bytes(junk, sizeof(junk));
+	junk[0] = 1;
+	m = i2np_msg_new(I2NP_SHORT_TUNNEL_BUILD, junk, sizeof(junk), 60000);
+	T_ERR(t, transit_table_handle_build(g.t, m, NOW_MS, MONO), ERR_NOT_FOUND);
+	memcpy(junk + 1, g.hops[0].hash, 16);
+	memcpy(m->payload, junk, sizeof(junk));
+	T_ERR(t, transit_table_handle_build(g.t, m, NOW_MS, MONO), ERR_AUTH);
+	m->len = 100;
+	T_ERR(t, transit_table_handle_build(g.t, m, NOW_MS, MONO), ERR_TRUNCATED);
+	m->len = sizeof(junk);
+	m->type = I2NP_TUNNEL_DATA;
+	T_ERR(t, transit_table_handle_build(g.t, m, NOW_MS, MONO), ERR_ARG);
+	i2np_msg_free(m);
+	T_EQ(t, st->builds_dropped, 3);
+	T_EQ(t, g.net.n, 0);
+	rig_free(&g);
+}
+
+/* ---- traffic ---- */
+
+/* The creator's side of the tunnel: gateway packing and layers. */
+static void creator_layers(struct rig *g, struct tunnel_layer *l)
+{
+	for (unsigned i = 0; i < g->nh; i++) {
+		const struct tunnel_build_keys *k = tunnel_build_hop_keys(g->b, i);
+
+		tunnel_layer_init(&l[i], k->layer_key, k->iv_key);
+	}
+}
+
+static void wipe_layers(struct tunnel_layer *l, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		tunnel_layer_wipe(&l[i]);
+}
+
+static struct i2np_msg *td_msg(uint32_t id, const uint8_t *body)
+{
+	uint8_t p[1028];
+
+	be32_put(p, id);
+	memcpy(p + 4, body, 1024);
+	return i2np_msg_new(I2NP_TUNNEL_DATA, p, sizeof(p), 8000);
+}
+
+struct got {
+	struct tctx *t;
+	struct bbuf want;
+	unsigned n;
+};
+
+static void on_msg(void *ctx, const struct tunnel_endpoint_msg *m)
+{
+	struct got *gt = ctx;
+
+	gt->n++;
+	T_EQ(gt->t, m->type, TUNNEL_DELIVER_LOCAL);
+	T_EQ(gt->t, m->len, gt->want.len);
+	if (m->len == gt->want.len)
+		T_MEMEQ(gt->t, m->data, gt->want.data, m->len);
+}
+
+/* Outbound 3-hop, the table in the middle: the creator pre-decrypts, hop
+ * 0 adds its layer, the table relays, hop 2 (OBEP) reads plaintext. */
+static void test_relay_middle(struct tctx *t)
+{
+	struct rig g;
+	struct tunnel_layer l[3];
+	struct tunnel_gateway *gw = tunnel_gateway_new();
+	struct got gt = { .t = t, .want = BBUF_INIT };
+	struct tunnel_endpoint *ep = tunnel_endpoint_new(on_msg, &gt, NULL);
+	struct i2np_msg *inner, *m, *out;
+	uint8_t body[1024], first[1024];
+	struct transit_info info;
+	unsigned sent = 0;
+
+	rig_init(&g, 3, 1, NULL);
+	T_OK(t, rig_build(t, &g, TUNNEL_BUILD_SHORT, false));
+	creator_layers(&g, l);
+	inner = i2np_msg_new(I2NP_DATA, "hello, tunnel", 13, 60000);
+	i2np_msg_encode(inner, &gt.want);
+	for (int rep = 0; rep < 20; rep++) {
+		T_OK(t, tunnel_gateway_put(gw, TUNNEL_DELIVER_LOCAL, 0, NULL,
+					   gt.want.data, gt.want.len));
+		tunnel_gateway_flush(gw);
+		while (tunnel_gateway_pop(gw, body)) {
+			T_OK(t, tunnel_layer_peel(l, 3, body));
+			T_OK(t, tunnel_layer_encrypt(&l[0], body));
+			if (sent == 0)
+				memcpy(first, body, sizeof(first));
+			m = td_msg(tunnel_build_hop_id(g.b, 1), body);
+			T_OK(t, transit_table_handle_data(g.t, m, MONO + 10));
+			i2np_msg_free(m);
+			out = take_one(t, &g.net, g.hops[2].hash);
+			if (!out)
+				continue;
+			T_EQ(t, out->type, I2NP_TUNNEL_DATA);
+			T_EQ(t, be32_get(out->payload),
+			     tunnel_build_hop_id(g.b, 2));
+			memcpy(body, out->payload + 4, 1024);
+			i2np_msg_free(out);
+			T_OK(t, tunnel_layer_encrypt(&l[2], body));
+			T_OK(t, tunnel_endpoint_recv(ep, body, 1));
+			sent++;
+		}
+	}
+	T_EQ(t, gt.n, 20);
+	T_TRUE(t, transit_table_lookup(g.t, tunnel_build_hop_id(g.b, 1), &info));
+	T_EQ(t, info.msgs_in, sent);
+	T_EQ(t, info.msgs_out, sent);
+	T_EQ(t, info.bytes_out, 1028ULL * sent);
+	T_EQ(t, transit_table_stats(g.t)->data_relayed, sent);
+	/* a replay of the first message is dropped */
+	m = td_msg(tunnel_build_hop_id(g.b, 1), first);
+	T_ERR(t, transit_table_handle_data(g.t, m, MONO + 20), ERR_DUPLICATE);
+	T_EQ(t, transit_table_stats(g.t)->dropped_replay, 1);
+	/* an unknown tunnel id */
+	be32_put(m->payload, tunnel_build_hop_id(g.b, 1) ^ 1);
+	T_ERR(t, transit_table_handle_data(g.t, m, MONO + 20), ERR_NOT_FOUND);
+	T_EQ(t, g.net.n, 0);
+	i2np_msg_free(m);
+	i2np_msg_free(inner);
+	/* ten minutes and the grace later the tunnel is gone */
+	transit_table_expire(g.t, MONO + TRANSIT_LIFETIME_MS);
+	T_EQ(t, transit_table_count(g.t), 1);
+	transit_table_expire(g.t, MONO + TRANSIT_LIFETIME_MS + TRANSIT_GRACE_MS);
+	T_EQ(t, transit_table_count(g.t), 0);
+	T_EQ(t, transit_table_stats(g.t)->expired, 1);
+	wipe_layers(l, 3);
+	tunnel_gateway_free(gw);
+	tunnel_endpoint_free(ep);
+	bbuf_free(&gt.want);
+	rig_free(&g);
+}
+
+/* Inbound 2-hop, the table as IBGW: TunnelGateway in, TunnelData out;
+ * hop 1 adds its layer; the creator peels both and reads LOCAL. */
+static void test_ibgw(struct tctx *t)
+{
+	struct rig g;
+	struct tunnel_layer l[2];
+	struct got gt = { .t = t, .want = BBUF_INIT };
+	struct tunnel_endpoint *ep = tunnel_endpoint_new(on_msg, &gt, NULL);
+	struct i2np_msg *inner, *m, *out;
+	struct bbuf gwp = BBUF_INIT;
+	uint8_t body[1024], *big;
+	unsigned tdn = 0;
+
+	rig_init(&g, 2, 0, NULL);
+	T_OK(t, rig_build(t, &g, TUNNEL_BUILD_LONG, true));
+	creator_layers(&g, l);
+	big = xmalloc(3000);
+	rand_bytes(big, 3000);
+	inner = i2np_msg_new(I2NP_DATA, big, 3000, 60000);	/* 4 frags */
+	i2np_msg_encode(inner, &gt.want);
+	i2np_tunnel_gateway_encode(tunnel_build_hop_id(g.b, 0), inner, &gwp);
+	m = i2np_msg_new(I2NP_TUNNEL_GATEWAY, gwp.data, gwp.len, 8000);
+	T_OK(t, transit_table_handle_gateway(g.t, m, MONO));
+	T_TRUE(t, g.net.n >= 4);
+	for (size_t i = 0; i < g.net.n; i++) {
+		out = g.net.out[i].m;
+		T_MEMEQ(t, g.net.out[i].peer, g.hops[1].hash, 32);
+		T_EQ(t, be32_get(out->payload), tunnel_build_hop_id(g.b, 1));
+		memcpy(body, out->payload + 4, 1024);
+		T_OK(t, tunnel_layer_encrypt(&l[1], body));
+		T_OK(t, tunnel_layer_peel(l, 2, body));
+		T_OK(t, tunnel_endpoint_recv(ep, body, 1));
+		tdn++;
+	}
+	T_EQ(t, gt.n, 1);
+	net_clear(&g.net);
+	/* TunnelData to an IBGW, TunnelGateway to a participant: dropped */
+	memset(body, 1, sizeof(body));
+	i2np_msg_free(m);
+	m = td_msg(tunnel_build_hop_id(g.b, 0), body);
+	T_ERR(t, transit_table_handle_data(g.t, m, MONO), ERR_NOT_FOUND);
+	i2np_msg_free(m);
+	/* a TunnelGateway whose inner message is corrupt */
+	gwp.data[gwp.len - 1] ^= 1;	/* inner payload: checksum breaks */
+	m = i2np_msg_new(I2NP_TUNNEL_GATEWAY, gwp.data, gwp.len, 8000);
+	T_ERR(t, transit_table_handle_gateway(g.t, m, MONO), ERR_FORMAT);
+	T_EQ(t, g.net.n, 0);
+	T_EQ(t, transit_table_stats(g.t)->gateway_msgs, 1);
+	i2np_msg_free(m);
+	i2np_msg_free(inner);
+	free(big);
+	bbuf_free(&gwp);
+	wipe_layers(l, 2);
+	tunnel_endpoint_free(ep);
+	bbuf_free(&gt.want);
+	rig_free(&g);
+}
+
+/* Outbound 2-hop, the table as OBEP: ROUTER goes straight to the router,
+ * TUNNEL inside TunnelGateway, LOCAL to the local hook; expired dropped. */
+static void test_obep(struct tctx *t)
+{
+	struct rig g;
+	struct tunnel_layer l[2];
+	struct tunnel_gateway *gw = tunnel_gateway_new();
+	struct i2np_msg *a, *b, *c, *old, *m;
+	struct bbuf ea = BBUF_INIT, eb = BBUF_INIT, ec = BBUF_INIT, eo = BBUF_INIT;
+	uint8_t peer_r[32], peer_t[32], body[1024], *big;
+	const struct transit_stats *st;
+
+	rig_init(&g, 2, 1, NULL);
+	st = transit_table_stats(g.t);
+	T_OK(t, rig_build(t, &g, TUNNEL_BUILD_SHORT, false));
+	creator_layers(&g, l);
+	memset(peer_r, 0x31, 32);
+	memset(peer_t, 0x32, 32);
+	big = xmalloc(2500);
+	rand_bytes(big, 2500);
+	a = i2np_msg_new(I2NP_DATA, big, 2500, 60000);
+	b = i2np_msg_new(I2NP_DATA, "to a tunnel", 11, 60000);
+	c = i2np_msg_new(I2NP_DELIVERY_STATUS, "\0\0\0\1\0\0\0\0\0\0\0\2", 12,
+			 60000);
+	old = i2np_msg_new(I2NP_DATA, "stale", 5, 0);
+	old->expiration_ms = time_now_ms() - 120000;
+	i2np_msg_encode(a, &ea);
+	i2np_msg_encode(b, &eb);
+	i2np_msg_encode(c, &ec);
+	i2np_msg_encode(old, &eo);
+	T_OK(t, tunnel_gateway_put(gw, TUNNEL_DELIVER_ROUTER, 0, peer_r, ea.data,
+				   ea.len));
+	T_OK(t, tunnel_gateway_put(gw, TUNNEL_DELIVER_TUNNEL, 4321, peer_t,
+				   eb.data, eb.len));
+	T_OK(t, tunnel_gateway_put(gw, TUNNEL_DELIVER_LOCAL, 0, NULL, ec.data,
+				   ec.len));
+	T_OK(t, tunnel_gateway_put(gw, TUNNEL_DELIVER_ROUTER, 0, peer_r, eo.data,
+				   eo.len));
+	tunnel_gateway_flush(gw);
+	while (tunnel_gateway_pop(gw, body)) {
+		T_OK(t, tunnel_layer_peel(l, 2, body));
+		T_OK(t, tunnel_layer_encrypt(&l[0], body));
+		m = td_msg(tunnel_build_hop_id(g.b, 1), body);
+		T_OK(t, transit_table_handle_data(g.t, m, MONO));
+		i2np_msg_free(m);
+	}
+	T_EQ(t, g.net.n, 2);
+	T_EQ(t, g.net.n_local, 1);
+	if (g.net.n == 2) {
+		T_MEMEQ(t, g.net.out[0].peer, peer_r, 32);
+		T_EQ(t, g.net.out[0].m->type, I2NP_DATA);
+		T_EQ(t, g.net.out[0].m->msg_id, a->msg_id);
+		T_EQ(t, g.net.out[0].m->len, 2500);
+		T_MEMEQ(t, g.net.out[1].peer, peer_t, 32);
+		T_EQ(t, g.net.out[1].m->type, I2NP_TUNNEL_GATEWAY);
+		T_EQ(t, be32_get(g.net.out[1].m->payload), 4321);
+		T_EQ(t, be16_get(g.net.out[1].m->payload + 4), eb.len);
+		T_MEMEQ(t, g.net.out[1].m->payload + 6, eb.data, eb.len);
+	}
+	if (g.net.n_local == 1)
+		T_EQ(t, g.net.local[0]->type, I2NP_DELIVERY_STATUS);
+	T_EQ(t, st->obep_delivered, 3);
+	T_EQ(t, st->dropped_bad, 1);		/* the expired one */
+	i2np_msg_free(a);
+	i2np_msg_free(b);
+	i2np_msg_free(c);
+	i2np_msg_free(old);
+	bbuf_free(&ea);
+	bbuf_free(&eb);
+	bbuf_free(&ec);
+	bbuf_free(&eo);
+	free(big);
+	wipe_layers(l, 2);
+	tunnel_gateway_free(gw);
+	rig_free(&g);
+}
+
+/* The share: 100 kB/s of a 200 kB/s router at 50 %; a burst beyond the
+ * bucket is dropped, the rate is measured, new tunnels are refused while
+ * relayed traffic is at 90 % of the share, and accepted again later. */
+static void test_bandwidth_share(struct tctx *t)
+{
+	struct transit_limits lim = { .max_tunnels = 10, .share_pct = 50,
+				      .bandwidth_Bps = 200000 };
+	struct rig g;
+	struct tunnel_layer l[2];
+	uint8_t body[1024];
+	struct i2np_msg *m;
+	unsigned ok = 0, dropped = 0;
+	const struct transit_stats *st;
+	uint64_t rate;
+
+	rig_init(&g, 2, 0, &lim);
+	st = transit_table_stats(g.t);
+	T_OK(t, rig_build(t, &g, TUNNEL_BUILD_SHORT, false));
+	creator_layers(&g, l);
+	/* 200 messages in one millisecond: the bucket holds 100 kB (≥ 64 KiB) */
+	for (int i = 0; i < 200; i++) {
+		rand_bytes(body, sizeof(body));
+		m = td_msg(tunnel_build_hop_id(g.b, 0), body);
+		if (transit_table_handle_data(g.t, m, MONO + 1) == 0)
+			ok++;
+		else
+			dropped++;
+		i2np_msg_free(m);
+	}
+	net_clear(&g.net);
+	T_EQ(t, ok, 100000 / 1028);
+	T_EQ(t, st->dropped_bandwidth, dropped);
+	rate = transit_table_rate_Bps(g.t, MONO + 1);
+	T_EQ(t, rate, (uint64_t)ok * 1028 / TRANSIT_RATE_WINDOW_S);
+	/* one second later the bucket has refilled by the share */
+	ok = 0;
+	for (int i = 0; i < 200; i++) {
+		rand_bytes(body, sizeof(body));
+		m = td_msg(tunnel_build_hop_id(g.b, 0), body);
+		ok += transit_table_handle_data(g.t, m, MONO + 1001) == 0;
+		i2np_msg_free(m);
+	}
+	net_clear(&g.net);
+	T_EQ(t, ok, 100000 / 1028);
+	/* ~19 kB/s over 10 s is well below 90 % of 100 kB/s: accepted */
+	g.mono = MONO + 1001;
+	T_OK(t, rig_build(t, &g, TUNNEL_BUILD_SHORT, false));
+	T_EQ(t, g.codes[0], 0);
+	/* at the share: refused */
+	lim.bandwidth_Bps = 40000;
+	transit_table_set_limits(g.t, &lim);
+	T_OK(t, rig_build(t, &g, TUNNEL_BUILD_SHORT, false));
+	T_EQ(t, g.codes[0], TUNNEL_BUILD_REPLY_REJECT);
+	T_EQ(t, st->builds_rejected[TRANSIT_REJECT_BANDWIDTH], 1);
+	/* the window moves on: accepted again */
+	T_EQ(t, transit_table_rate_Bps(g.t, MONO + 20000), 0);
+	wipe_layers(l, 2);
+	rig_free(&g);
+}
+
+const struct test_case tunnels_transit_tests[] = {
+	{ "join_roles", test_join_roles, 0 },
+	{ "decisions", test_decisions, 0 },
+	{ "decide", test_decide, 0 },
+	{ "reply_bandwidth", test_reply_bandwidth, 0 },
+	{ "build_drops", test_build_drops, 0 },
+	{ "relay_middle", test_relay_middle, 0 },
+	{ "ibgw", test_ibgw, 0 },
+	{ "obep", test_obep, 0 },
+	{ "bandwidth_share", test_bandwidth_share, 0 },
+	{ NULL, NULL, 0 }
+};
