@@ -129,6 +129,40 @@ out:
 	pair_stop(&p);
 }
 
+static bool a_got_one(void *arg);
+
+/* IPv6: listen on ::1, publish it, dial it. */
+static void test_ipv6(struct tctx *t)
+{
+	struct pair p;
+	struct ntcp2_stats sb;
+
+	p.el = evloop_new();
+	if (!tnode_start_on(t, &p.a, p.el, NULL, "::1") ||
+	    !tnode_start_on(t, &p.b, p.el, NULL, "::1"))
+		goto out;
+	tnode_know(&p.a, &p.b);
+	tnode_know(&p.b, &p.a);
+	T_OK(t, transport_send(p.a.tm, p.b.hash, tnode_msg(0, 10)));
+	T_TRUE(t, tnode_run_until(p.el, a_got_one, &p, 20000));
+	p.b.recv_count = 0;
+	p.b.next_seq = 0;
+	for (uint32_t i = 0; i < 500; i++) {
+		T_OK(t, transport_send(p.a.tm, p.b.hash, tnode_msg(i, 700)));
+		T_OK(t, transport_send(p.b.tm, p.a.hash, tnode_msg(i, 900)));
+	}
+	p.target = 500;
+	T_TRUE(t, tnode_run_until(p.el, both_received, &p, 20000));
+	T_EQ(t, p.a.recv_bad + p.b.recv_bad, 0);
+	ntcp2_stats(p.b.n, &sb);
+	T_EQ(t, sb.established_in, 1);
+	T_EQ(t, sb.sessions, 1);
+	T_EQ(t, ntcp2_listen_port(p.b.n, AF_INET), 0);
+	T_EQ(t, ntcp2_listen_port(p.b.n, AF_INET6), p.b.port);
+out:
+	pair_stop(&p);
+}
+
 /* Both dial at once: both keep the session dialled by the smaller hash. */
 static void count_only(struct tnode *tn, const uint8_t *peer,
 		       struct i2np_msg *m)
@@ -891,6 +925,7 @@ static void test_ban_after_failures(struct tctx *t)
 const struct test_case router_ntcp2_tests[] = {
 	{ "exchange_10k", test_exchange_10k, TT_FORK },
 	{ "simultaneous_dial", test_simultaneous_dial, TT_FORK },
+	{ "ipv6", test_ipv6, TT_FORK },
 	{ "keepalive_and_idle", test_keepalive_and_idle, TT_FORK },
 	{ "shutdown_reason", test_shutdown_reason, TT_FORK },
 	{ "bad_garbage", test_bad_garbage, TT_FORK },

@@ -72,6 +72,12 @@ static void on_low(void *ctx, const uint8_t *peer)
 bool tnode_start(struct tctx *t, struct tnode *tn, struct evloop *el,
 		 void (*tweak)(struct ntcp2_config *cfg))
 {
+	return tnode_start_on(t, tn, el, tweak, "127.0.0.1");
+}
+
+bool tnode_start_on(struct tctx *t, struct tnode *tn, struct evloop *el,
+		    void (*tweak)(struct ntcp2_config *cfg), const char *host)
+{
 	struct conf *cfg = conf_new_default("/nonexistent");
 	struct transport_limits lim;
 	struct transport_hooks h = {
@@ -103,11 +109,13 @@ bool tnode_start(struct tctx *t, struct tnode *tn, struct evloop *el,
 	if (tweak)
 		tweak(&tn->cfg);
 	tn->n = ntcp2_new(el, tn->tm, &tn->cfg);
-	T_OK(t, ntcp2_listen(tn->n, "127.0.0.1", 0));
-	tn->port = ntcp2_listen_port(tn->n, AF_INET);
+	T_OK(t, ntcp2_listen(tn->n, host, 0));
+	tn->port = ntcp2_listen_port(tn->n, strchr(host, ':') ? AF_INET6 : AF_INET);
 	T_NE(t, tn->port, 0);
 	cfg->netid = TNODE_NETID;
 	cfg->port = tn->port;
+	free(cfg->host);
+	cfg->host = xstrdup(host);
 	T_OK(t, router_self_build(cfg, tn->keys, &tn->ri));
 	if (!tn->ri)
 		goto out;

@@ -53,6 +53,9 @@ struct tnode {
  */
 bool tnode_start(struct tctx *t, struct tnode *tn, struct evloop *el,
 		 void (*tweak)(struct ntcp2_config *cfg));
+/* The same on host (an IPv4 or IPv6 loopback literal). */
+bool tnode_start_on(struct tctx *t, struct tnode *tn, struct evloop *el,
+		    void (*tweak)(struct ntcp2_config *cfg), const char *host);
 void tnode_stop(struct tnode *tn);
 /* Let tn dial peer (its RouterInfo becomes known to tn's lookup hook). */
 void tnode_know(struct tnode *tn, const struct tnode *peer);
