@@ -20,6 +20,7 @@ extern const struct test_case router_router_self_tests[];
 extern const struct test_case router_worker_tests[];
 extern const struct test_case router_gzip_tests[];
 extern const struct test_case router_leaseset_tests[];
+extern const struct test_case router_ssu2_handshake_tests[];
 
 int main(int argc, char **argv)
 {
@@ -42,6 +43,7 @@ int main(int argc, char **argv)
 		{ "worker", router_worker_tests },
 		{ "gzip", router_gzip_tests },
 		{ "leaseset", router_leaseset_tests },
+		{ "ssu2_handshake", router_ssu2_handshake_tests },
 		{ NULL, NULL }
 	};
 	return tharness_main(argc, argv, groups);
