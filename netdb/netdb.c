@@ -163,6 +163,7 @@ void netdb_free(struct netdb *db)
 	if (!db)
 		return;
 	netdb_net_free(db);
+	netdb_reseed_free(db);
 	evloop_timer_free(db->load_timer);
 	evloop_timer_free(db->expire_timer);
 	netdb_writer_free(db->writer);	/* writes what is queued */

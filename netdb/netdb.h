@@ -54,6 +54,7 @@ struct netdb_stats {
 	uint64_t rejected_bad_sig, rejected_netid, rejected_expired;
 	uint64_t rejected_format, rejected_old, rejected_other;
 	size_t loaded_ri, loaded_ls, loaded_bad;
+	uint64_t reseeded;			/* RouterInfos added by reseeds */
 	bool loaded;				/* the database load is done */
 };
 

@@ -33,10 +33,13 @@ struct netdb {
 	} *on_loaded;
 	size_t n_on_loaded;
 	struct netdb_net *net;		/* netdb/net.c */
+	struct reseed_state *reseed;	/* netdb/reseed.c */
 };
 
 /* netdb/net.c: set up and tear down the I2NP side. */
 void netdb_net_init(struct netdb *db);
 void netdb_net_free(struct netdb *db);
+/* netdb/reseed.c: stop a reseed (it finishes on its own if it must). */
+void netdb_reseed_free(struct netdb *db);
 
 #endif /* NETDB_NETDB_INTERNAL_H */

@@ -22,7 +22,8 @@
 /* Room we give zlib for the one byte past the cap. */
 #define GZIP_PROBE_BYTES 1
 
-int gzip_compress(const void *in, size_t len, struct bbuf *out)
+static int deflate_all(const void *in, size_t len, struct bbuf *out,
+		       int wbits)
 {
 	z_stream zs;
 	uLong bound;
@@ -32,7 +33,7 @@ int gzip_compress(const void *in, size_t len, struct bbuf *out)
 	if (len > GZIP_MAX_INPUT_BYTES)
 		return ERR_TOO_BIG;
 	memset(&zs, 0, sizeof(zs));
-	if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, GZIP_WBITS, 8,
+	if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, wbits, 8,
 			 Z_DEFAULT_STRATEGY) != Z_OK)
 		return ERR_INTERNAL;
 	bound = deflateBound(&zs, (uLong)len);
@@ -46,6 +47,16 @@ int gzip_compress(const void *in, size_t len, struct bbuf *out)
 	out->len -= zs.avail_out;
 	deflateEnd(&zs);
 	return zr == Z_STREAM_END ? 0 : ERR_INTERNAL;
+}
+
+int gzip_compress(const void *in, size_t len, struct bbuf *out)
+{
+	return deflate_all(in, len, out, GZIP_WBITS);
+}
+
+int gzip_deflate_raw(const void *in, size_t len, struct bbuf *out)
+{
+	return deflate_all(in, len, out, RAW_WBITS);
 }
 
 static int inflate_capped(const uint8_t *in, size_t len, uint8_t *out,

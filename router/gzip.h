@@ -29,6 +29,12 @@
 int gzip_compress(const void *in, size_t len, struct bbuf *out);
 
 /*
+ * Append a raw deflate stream (zip method 8) of len bytes of in to out.
+ * Errors as gzip_compress().
+ */
+int gzip_deflate_raw(const void *in, size_t len, struct bbuf *out);
+
+/*
  * Decompress one gzip member of exactly len bytes (untrusted) into out
  * (outmax bytes); *outlen gets the size.  Errors: ERR_TOO_BIG (the data
  * inflates past outmax, or len over GZIP_MAX_INPUT_BYTES), ERR_TRUNCATED

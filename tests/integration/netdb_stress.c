@@ -9,11 +9,16 @@
  *                             integrity_check, print "<routers> <leasesets>",
  *                             then load it through a netDb and print
  *                             "loaded <n> bad <m>"; exit 1 on any failure
+ *   netdb_stress reseed [--file SU3] [--dir DIR] [--url URL]
+ *                [--signers CERT] [--cafile CA] [--netid N]
+ *                             reseed an empty in-memory netDb, print
+ *                             "added <n> err <code>" (exit 0 when n > 0)
  */
 #include "config.h"
 #include "tests/unit/netdb/synth.h"
 #include "netdb/netdb.h"
 #include "netdb/persist.h"
+#include "netdb/reseed.h"
 #include "router/evloop.h"
 #include "router/fsutil.h"
 #include "router/worker.h"
@@ -138,6 +143,59 @@ static int check(const char *dir)
 	return st.loaded_ri == nr && st.loaded_bad == 0 ? 0 : 1;
 }
 
+struct reseed_run {
+	struct evloop *el;
+	int err;
+	size_t added;
+};
+
+static void reseed_done(void *ctx, int err, size_t added)
+{
+	struct reseed_run *rr = ctx;
+
+	rr->err = err;
+	rr->added = added;
+	evloop_break(rr->el);
+}
+
+static int reseed(int argc, char **argv)
+{
+	struct netdb_reseed_cfg rc = { 0 };
+	struct netdb_cfg cfg = { .netid = NETID, .no_persist = true };
+	struct reseed_run rr = { 0 };
+	struct worker_pool *wp;
+	struct netdb *db;
+	int r;
+
+	for (int i = 2; i + 1 < argc; i += 2) {
+		if (strcmp(argv[i], "--file") == 0)
+			rc.su3_file = argv[i + 1];
+		else if (strcmp(argv[i], "--dir") == 0)
+			rc.dir = argv[i + 1];
+		else if (strcmp(argv[i], "--url") == 0)
+			rc.url = argv[i + 1];
+		else if (strcmp(argv[i], "--signers") == 0)
+			rc.signers = argv[i + 1];
+		else if (strcmp(argv[i], "--cafile") == 0)
+			rc.cafile = argv[i + 1];
+		else if (strcmp(argv[i], "--netid") == 0)
+			cfg.netid = (uint8_t)atoi(argv[i + 1]);
+	}
+	rand_bytes(cfg.self, 32);
+	rr.el = evloop_new();
+	wp = worker_pool_new(rr.el, 1);
+	db = netdb_new(rr.el, wp, &cfg);
+	if ((r = netdb_reseed_start(db, &rc, reseed_done, &rr)) == 0)
+		evloop_run(rr.el);
+	else
+		rr.err = r;
+	printf("added %zu err %d\n", rr.added, rr.err);
+	netdb_free(db);
+	worker_pool_free(wp);
+	evloop_free(rr.el);
+	return rr.added ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	crypto_init();
@@ -145,6 +203,8 @@ int main(int argc, char **argv)
 		return run(argv[2]);
 	if (argc == 3 && strcmp(argv[1], "check") == 0)
 		return check(argv[2]);
-	fprintf(stderr, "usage: netdb_stress run|check DIR\n");
+	if (argc >= 2 && strcmp(argv[1], "reseed") == 0)
+		return reseed(argc, argv);
+	fprintf(stderr, "usage: netdb_stress run|check DIR | reseed ...\n");
 	return 2;
 }

@@ -5,6 +5,7 @@
 extern const struct test_case netdb_routing_tests[];
 extern const struct test_case netdb_store_tests[];
 extern const struct test_case netdb_persist_tests[];
+extern const struct test_case netdb_reseed_tests[];
 
 int main(int argc, char **argv)
 {
@@ -12,6 +13,7 @@ int main(int argc, char **argv)
 		{ "routing", netdb_routing_tests },
 		{ "store", netdb_store_tests },
 		{ "persist", netdb_persist_tests },
+		{ "reseed", netdb_reseed_tests },
 		{ NULL, NULL }
 	};
 	return tharness_main(argc, argv, groups);

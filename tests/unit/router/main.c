@@ -20,6 +20,8 @@ extern const struct test_case router_router_self_tests[];
 extern const struct test_case router_worker_tests[];
 extern const struct test_case router_gzip_tests[];
 extern const struct test_case router_leaseset_tests[];
+extern const struct test_case router_su3_tests[];
+extern const struct test_case router_zip_tests[];
 extern const struct test_case router_ssu2_handshake_tests[];
 
 int main(int argc, char **argv)
@@ -43,6 +45,8 @@ int main(int argc, char **argv)
 		{ "worker", router_worker_tests },
 		{ "gzip", router_gzip_tests },
 		{ "leaseset", router_leaseset_tests },
+		{ "su3", router_su3_tests },
+		{ "zip", router_zip_tests },
 		{ "ssu2_handshake", router_ssu2_handshake_tests },
 		{ NULL, NULL }
 	};
