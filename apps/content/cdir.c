@@ -241,13 +241,13 @@ int content_dir_chunk(struct content_dir *d, uint32_t idx, uint8_t *buf,
 	return 0;
 }
 
-/* Parallel leaf hashing of one verify batch. */
+/* Parallel leaf hashing of one verify batch [first, first + n). */
 struct vbatch {
 	const struct content_manifest *m;
 	const uint8_t *have;
 	uint8_t *buf;		/* the batch's data bytes */
 	uint8_t *want;		/* stored leaves */
-	uint32_t first;
+	uint32_t first, n;
 	size_t stride;
 	atomic_uint_fast32_t bad;	/* lowest bad item, or UINT32_MAX */
 };
@@ -274,40 +274,63 @@ static void check_one(void *ctx, uint32_t i)
 	}
 }
 
+/* Read the ciphertext and stored leaves of chunks [first, first + n). */
+static int read_vbatch(struct content_dir *d, struct vbatch *b, uint32_t first,
+		       uint32_t n)
+{
+	uint64_t off, end;
+	int r;
+
+	b->first = first;
+	b->n = n;
+	atomic_store(&b->bad, UINT32_MAX);
+	if (n == 0)
+		return 0;
+	off = content_chunk_data_offset(&d->m, first);
+	end = content_chunk_data_offset(&d->m, first + n - 1) +
+	      content_chunk_plain_len(&d->m, first + n - 1) + CONTENT_TAG_BYTES;
+	if ((r = content_fs_pread_all(d->data_fd, b->buf, end - off, off)) == 0)
+		r = content_fs_pread_all(d->tree_fd, b->want, 32 * (size_t)n,
+					 32 * (uint64_t)first);
+	return r;
+}
+
+/* Hash every chunk against its stored leaf; two batches take turns, so
+ * the next is read while the workers hash this one. */
 static int verify_chunks(struct content_dir *d, struct content_pool *pool,
 			 const uint8_t *have, struct content_fault *f)
 {
-	struct vbatch b = { .m = &d->m, .have = have };
+	struct vbatch b[2] = { { .m = &d->m, .have = have },
+			       { .m = &d->m, .have = have } };
 	uint32_t per = VERIFY_BATCH_BYTES >> d->m.chunk_log2;
-	int r = 0;
+	uint32_t count = d->m.chunk_count;
+	int r, k;
 
-	b.stride = ((size_t)1 << d->m.chunk_log2) + CONTENT_TAG_BYTES;
-	b.buf = xmalloc(per * b.stride);
-	b.want = xmalloc(per * (size_t)32);
-	for (b.first = 0; b.first < d->m.chunk_count; b.first += per) {
-		uint32_t n = d->m.chunk_count - b.first < per ?
-			     d->m.chunk_count - b.first : per;
-		uint64_t off = content_chunk_data_offset(&d->m, b.first);
-		uint64_t end = content_chunk_data_offset(&d->m, b.first + n - 1) +
-			       content_chunk_plain_len(&d->m, b.first + n - 1) +
-			       CONTENT_TAG_BYTES;
-		if ((r = content_fs_pread_all(d->data_fd, b.buf, end - off, off)) ||
-		    (r = content_fs_pread_all(d->tree_fd, b.want, 32 * (size_t)n,
-					      32 * (uint64_t)b.first))) {
-			set_fault(f, CONTENT_FAULT_DATA, b.first);
-			break;
-		}
-		atomic_store(&b.bad, UINT32_MAX);
-		content_pool_run(pool, check_one, &b, n);
-		if (atomic_load(&b.bad) != UINT32_MAX) {
+	for (k = 0; k < 2; k++) {
+		b[k].stride = ((size_t)1 << d->m.chunk_log2) + CONTENT_TAG_BYTES;
+		b[k].buf = xmalloc(per * b[k].stride);
+		b[k].want = xmalloc(per * (size_t)32);
+	}
+	if ((r = read_vbatch(d, &b[0], 0, count < per ? count : per)) != 0)
+		set_fault(f, CONTENT_FAULT_DATA, 0);
+	for (k = 0; r == 0 && b[k & 1].n; k++) {
+		struct vbatch *cur = &b[k & 1], *other = &b[(k + 1) & 1];
+		uint32_t next = cur->first + cur->n;
+		content_pool_start(pool, check_one, cur, cur->n);
+		if ((r = read_vbatch(d, other, next, count - next < per ?
+				     count - next : per)) != 0)
+			set_fault(f, CONTENT_FAULT_DATA, next);
+		content_pool_wait(pool);
+		if (atomic_load(&cur->bad) != UINT32_MAX) {
 			set_fault(f, CONTENT_FAULT_CHUNK,
-				  b.first + (uint32_t)atomic_load(&b.bad));
+				  cur->first + (uint32_t)atomic_load(&cur->bad));
 			r = ERR_AUTH;
-			break;
 		}
 	}
-	free(b.buf);
-	free(b.want);
+	for (k = 0; k < 2; k++) {
+		free(b[k].buf);
+		free(b[k].want);
+	}
 	return r == ERR_TRUNCATED ? ERR_FORMAT : r;
 }
 
@@ -324,7 +347,8 @@ int content_dir_verify(struct content_dir *d, unsigned threads,
 		set_fault(fault, CONTENT_FAULT_TREE, 0);
 		return r;
 	}
-	pool = content_pool_new(threads ? threads : 1);
+	/* threads workers; this thread reads meanwhile. */
+	pool = content_pool_new(threads > 1 ? threads + 1 : 1);
 	r = verify_chunks(d, pool, have, fault);
 	content_pool_free(pool);
 	if (r != 0)

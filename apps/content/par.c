@@ -102,10 +102,10 @@ unsigned content_pool_threads(const struct content_pool *p)
 	return p->threads;
 }
 
-void content_pool_run(struct content_pool *p, content_par_fn fn, void *ctx,
-		      uint32_t n)
+void content_pool_start(struct content_pool *p, content_par_fn fn, void *ctx,
+			uint32_t n)
 {
-	if (p->threads == 1 || n <= 1) {
+	if (p->threads == 1) {
 		for (uint32_t i = 0; i < n; i++)
 			fn(ctx, i);
 		return;
@@ -119,9 +119,23 @@ void content_pool_run(struct content_pool *p, content_par_fn fn, void *ctx,
 	p->gen++;
 	pthread_cond_broadcast(&p->wake);
 	pthread_mutex_unlock(&p->mu);
-	drain(p);
+}
+
+void content_pool_wait(struct content_pool *p)
+{
+	if (p->threads == 1)
+		return;
 	pthread_mutex_lock(&p->mu);
 	while (p->busy)
 		pthread_cond_wait(&p->idle, &p->mu);
 	pthread_mutex_unlock(&p->mu);
+}
+
+void content_pool_run(struct content_pool *p, content_par_fn fn, void *ctx,
+		      uint32_t n)
+{
+	content_pool_start(p, fn, ctx, n);
+	if (p->threads > 1)
+		drain(p);	/* the caller takes part */
+	content_pool_wait(p);
 }

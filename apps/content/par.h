@@ -26,4 +26,14 @@ unsigned content_pool_threads(const struct content_pool *p);
 void content_pool_run(struct content_pool *p, content_par_fn fn, void *ctx,
 		      uint32_t n);
 
+/*
+ * Hand fn(ctx, i) for i in [0, n) to the workers only and return at once,
+ * so the caller can do I/O meanwhile; content_pool_wait() returns when all
+ * calls are done.  A pool of 1 (no workers) runs them inside start.  Start
+ * and wait come in pairs, one run at a time.
+ */
+void content_pool_start(struct content_pool *p, content_par_fn fn, void *ctx,
+			uint32_t n);
+void content_pool_wait(struct content_pool *p);
+
 #endif /* APPS_CONTENT_PAR_H */

@@ -35,7 +35,8 @@ struct batch {
 	uint8_t *slots;		/* n slots of stride bytes */
 	uint8_t *leaves;	/* n leaf hashes */
 	size_t stride;		/* chunk bytes + tag */
-	uint32_t first;
+	size_t bytes;		/* sealed bytes in slots */
+	uint32_t first, n;
 };
 
 static void seal_one(void *ctx, uint32_t i)
@@ -61,48 +62,81 @@ static void start_writeback(int fd, uint64_t off, uint64_t len)
 #endif
 }
 
-/* Read, seal and write every chunk; leaf hashes go to tree_fd. */
+/* Read the plaintext of chunks [first, first + n) into b's slots. */
+static int read_batch(int src, struct batch *b, uint32_t first, uint32_t n)
+{
+	const struct content_manifest *m = b->m;
+	int r = 0;
+
+	b->first = first;
+	b->n = n;
+	b->bytes = 0;
+	for (uint32_t i = 0; i < n && r == 0; i++) {
+		size_t len = content_chunk_plain_len(m, first + i);
+		r = content_fs_pread_all(src, b->slots + i * b->stride, len,
+					 ((uint64_t)(first + i)) << m->chunk_log2);
+		b->bytes = i * b->stride + len + CONTENT_TAG_BYTES;
+	}
+	return r == ERR_TRUNCATED ? ERR_BAD_STATE : r;	/* the file shrank */
+}
+
+static int write_batch(int data_fd, int tree_fd, const struct batch *b)
+{
+	uint64_t off = content_chunk_data_offset(b->m, b->first);
+	int r;
+
+	if (b->n == 0)
+		return 0;
+	if ((r = content_fs_pwrite_all(data_fd, b->slots, b->bytes, off)) ||
+	    (r = content_fs_pwrite_all(tree_fd, b->leaves, 32 * (size_t)b->n,
+				       32 * (uint64_t)b->first)))
+		return r;
+	start_writeback(data_fd, off, b->bytes);
+	return 0;
+}
+
+/*
+ * Read, seal and write every chunk; leaf hashes go to tree_fd.  Two
+ * batches take turns: while the workers seal one, this thread writes the
+ * one before and reads the one after.
+ */
 static int seal_all(int src, int data_fd, int tree_fd,
 		    const struct content_manifest *m,
 		    const struct content_chunk_key *ck, struct content_pool *pool)
 {
-	struct batch b = { .m = m, .ck = ck };
-	uint32_t per = PUBLISH_BATCH_BYTES >> m->chunk_log2;
+	struct batch b[2] = { { .m = m, .ck = ck }, { .m = m, .ck = ck } };
+	uint32_t per = PUBLISH_BATCH_BYTES >> m->chunk_log2, count = m->chunk_count;
 	uint8_t probe;
-	int r = 0;
+	int r, k;
 
 	if (per < 2 * content_pool_threads(pool))
 		per = 2 * content_pool_threads(pool);
-	b.stride = ((size_t)1 << m->chunk_log2) + CONTENT_TAG_BYTES;
-	b.slots = xmalloc(per * b.stride);
-	b.leaves = xmalloc(per * (size_t)32);
-	for (b.first = 0; b.first < m->chunk_count && r == 0; b.first += per) {
-		uint32_t n = m->chunk_count - b.first < per ?
-			     m->chunk_count - b.first : per;
-		uint64_t off = content_chunk_data_offset(m, b.first);
-		size_t bytes = 0;
-		for (uint32_t i = 0; i < n && r == 0; i++) {
-			size_t len = content_chunk_plain_len(m, b.first + i);
-			r = content_fs_pread_all(src, b.slots + i * b.stride, len,
-						 ((uint64_t)(b.first + i)) << m->chunk_log2);
-			bytes = i * b.stride + len + CONTENT_TAG_BYTES;
-		}
-		if (r == ERR_TRUNCATED)
-			r = ERR_BAD_STATE;	/* the file shrank under us */
-		if (r != 0)
-			break;
-		content_pool_run(pool, seal_one, &b, n);
-		if ((r = content_fs_pwrite_all(data_fd, b.slots, bytes, off)) ||
-		    (r = content_fs_pwrite_all(tree_fd, b.leaves, 32 * (size_t)n,
-					       32 * (uint64_t)b.first)))
-			break;
-		start_writeback(data_fd, off, bytes);
+	for (k = 0; k < 2; k++) {
+		b[k].stride = ((size_t)1 << m->chunk_log2) + CONTENT_TAG_BYTES;
+		b[k].slots = xmalloc(per * b[k].stride);
+		b[k].leaves = xmalloc(per * (size_t)32);
+	}
+	r = read_batch(src, &b[0], 0, count < per ? count : per);
+	for (k = 0; r == 0 && b[k & 1].n; k++) {
+		struct batch *cur = &b[k & 1], *other = &b[(k + 1) & 1];
+		uint32_t next = cur->first + cur->n;
+		int rw = 0;
+		content_pool_start(pool, seal_one, cur, cur->n);
+		if (k > 0)
+			rw = write_batch(data_fd, tree_fd, other);
+		r = rw ? rw : read_batch(src, other, next,
+					 count - next < per ? count - next : per);
+		content_pool_wait(pool);
+		if (r == 0 && other->n == 0)	/* cur was the last batch */
+			r = write_batch(data_fd, tree_fd, cur);
 	}
 	/* The file must end where fstat said it would. */
 	if (r == 0 && pread(src, &probe, 1, (off_t)m->size) != 0)
 		r = ERR_BAD_STATE;
-	xfree_wipe(b.slots, per * b.stride);
-	free(b.leaves);
+	for (k = 0; k < 2; k++) {
+		xfree_wipe(b[k].slots, per * b[k].stride);
+		free(b[k].leaves);
+	}
 	return r;
 }
 
@@ -176,7 +210,8 @@ static int build(int src, const char *tmp, struct content_manifest *m,
 		goto out;
 	}
 	content_chunk_key_derive(&ck, k, m->salt);
-	pool = content_pool_new(threads ? threads : 1);
+	/* threads workers; this thread reads and writes meanwhile. */
+	pool = content_pool_new(threads > 1 ? threads + 1 : 1);
 	if ((r = seal_all(src, data, tree, m, &ck, pool)) != 0 ||
 	    (r = content_tree_build_fd(tree, m->chunk_count, m->root)) != 0)
 		goto out;

@@ -90,6 +90,30 @@ static void test_roundtrip_batches(struct tctx *t)
 	free(dir);
 }
 
+/* A bad chunk in a later batch is found by every thread count. */
+static void test_bad_chunk_late(struct tctx *t)
+{
+	char *dir = t_tmpdir(t), *data;
+	struct content_published p;
+	struct content_dir *d = NULL;
+	struct content_fault f;
+
+	T_OK(t, tc_publish(t, dir, 9u << 20, 8, 0, 2, &p));
+	data = content_fs_join(p.dir, "data");
+	tc_flip(t, data, 130 * (65536 + 16) + 77, 0x40);
+	T_OK(t, content_dir_open(p.dir, &d, &f));
+	for (unsigned th = 1; d && th <= 3; th++) {
+		T_ERR(t, content_dir_verify(d, th, NULL, &f), ERR_AUTH);
+		T_EQ(t, f.part, CONTENT_FAULT_CHUNK);
+		T_EQ(t, f.chunk, 130);
+	}
+	content_dir_free(d);
+	content_published_clear(&p);
+	free(data);
+	t_rmtree(dir);
+	free(dir);
+}
+
 static void test_random_offsets(struct tctx *t)
 {
 	const uint64_t n = (1u << 20) + 777;
@@ -418,6 +442,7 @@ static void test_publish_refuses(struct tctx *t)
 const struct test_case content_publish_tests[] = {
 	{ "roundtrip_sizes", test_roundtrip_sizes, 0 },
 	{ "roundtrip_batches", test_roundtrip_batches, 0 },
+	{ "bad_chunk_late", test_bad_chunk_late, 0 },
 	{ "random_offsets", test_random_offsets, 0 },
 	{ "tampered_chunk", test_tampered_chunk, 0 },
 	{ "swapped_chunks", test_swapped_chunks, 0 },
