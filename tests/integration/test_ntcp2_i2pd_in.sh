@@ -21,7 +21,12 @@ cleanup() {
 trap cleanup EXIT
 need_i2pd $NAME
 umask 077
-UP="up 6 $NET --ip-base 120 --base-port 25300"
+# Many long exploratory tunnels: every i2pd picks its hops among the 6
+# others at start, so each of them chooses (and dials) us almost surely
+# (i2pd then marks us down: we do not build tunnels yet).
+UP="up 6 $NET --ip-base 120 --base-port 25300
+	--i2pd-opt exploratory.inbound.length=3 --i2pd-opt exploratory.outbound.length=3
+	--i2pd-opt exploratory.inbound.quantity=8 --i2pd-opt exploratory.outbound.quantity=8"
 
 mkdir -p "$B"
 if ! "$BITSD" --datadir "$B" --init --netid 77 --host 127.0.0.130 --port 25350 \
@@ -46,7 +51,7 @@ for n in 1 2 3 4 5 6; do eval "h=\$R${n}_HASH"; HEX="$HEX $(b64_hex4 "$h")"; don
 
 # i2pd dials the routers it knows when it builds tunnels and explores.
 i=0
-while [ "$(count_sessions "$B/bitsd.log" inbound $HEX)" -lt 6 ] && [ $i -lt 720 ]; do
+while [ "$(count_sessions "$B/bitsd.log" inbound $HEX)" -lt 6 ] && [ $i -lt 360 ]; do
 	sleep 0.25; i=$((i + 1))
 done
 n=0

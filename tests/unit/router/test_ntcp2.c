@@ -8,6 +8,7 @@
  */
 #include "config.h"
 #include "tests/unit/tharness.h"
+#include "tests/unit/router/test_ntcp2_client.h"
 #include "tests/unit/router/tnode.h"
 #include "router/evloop.h"
 #include "router/ntcp2.h"
@@ -327,6 +328,7 @@ static void count_sink(void *ctx, enum log_level level, enum log_domain d,
 
 struct client {
 	struct tnode *b;		/* the node under attack */
+	struct ntc_target target;	/* b's address and keys */
 	struct tnode *a;		/* whose keys and RI the client uses */
 	void (*fn)(struct client *c);
 	/* results */
@@ -341,66 +343,6 @@ static void cfail(struct client *c, const char *why)
 	if (c->result == 0) {
 		c->result = -1;
 		snprintf(c->why, sizeof(c->why), "%s", why);
-	}
-}
-
-static int cli_connect(struct client *c)
-{
-	struct sockaddr_in sa;
-	struct timeval tv = { 8, 0 };
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_port = htons(c->b->port);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-		cfail(c, "connect");
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-static bool cli_send(int fd, const void *p, size_t n)
-{
-	return send(fd, p, n, MSG_NOSIGNAL) == (ssize_t)n;
-}
-
-/* Read exactly n bytes; false on EOF, reset or timeout. */
-static bool cli_read(int fd, void *p, size_t n)
-{
-	size_t got = 0;
-
-	while (got < n) {
-		ssize_t r = recv(fd, (uint8_t *)p + got, n - got, 0);
-
-		if (r <= 0)
-			return false;
-		got += (size_t)r;
-	}
-	return true;
-}
-
-/* Wait for the server to close; returns how long it took (ms), counting
- * the bytes it sent meanwhile into *extra. -1 on timeout. */
-static int64_t cli_wait_close(int fd, size_t *extra)
-{
-	uint64_t t0 = time_mono_ms();
-	uint8_t buf[512];
-
-	for (;;) {
-		ssize_t r = recv(fd, buf, sizeof(buf), 0);
-
-		if (r > 0) {
-			if (extra)
-				*extra += (size_t)r;
-			continue;
-		}
-		if (r == 0 || errno == ECONNRESET)
-			return (int64_t)(time_mono_ms() - t0);
-		return -1;
 	}
 }
 
@@ -471,6 +413,8 @@ static bool attack_start2(struct tctx *t, struct attack *at,
 		return false;
 	at->c.a = &at->a;
 	at->c.b = &at->b;
+	if (ntc_target_from_ri(&at->c.target, at->b.ri, TNODE_NETID) != 0)
+		return false;
 	g_info_lines = g_warn_lines = 0;
 	return true;
 }
@@ -489,30 +433,17 @@ static void attack_stop(struct attack *at)
 	log_set_sink(NULL, NULL);
 }
 
-/* A correct SessionRequest for c's target, with netid and clock given. */
-static void make_request(struct client *c, struct ntcp2_hs *hs, uint8_t netid,
-			 uint32_t ts, size_t m3p2, struct bbuf *out)
-{
-	struct router_address_ntcp2 a;
-
-	(void)router_address_ntcp2_parse(
-		router_info_find_address(c->b->ri, "NTCP2"), &a);
-	ntcp2_hs_init_alice(hs, &c->a->cfg.st, c->b->hash, &a.s, a.iv, netid);
-	(void)ntcp2_hs_write_request(hs, ts, (const uint8_t *)"padpad", 6,
-				     (uint16_t)m3p2, out);
-}
-
 static void cl_garbage(struct client *c)
 {
 	uint8_t junk[64];
-	int fd = cli_connect(c);
+	int fd = ntc_connect(&c->target);
 	int64_t ms;
 
 	if (fd < 0)
 		return;
 	rand_bytes(junk, sizeof(junk));
-	cli_send(fd, junk, sizeof(junk));
-	ms = cli_wait_close(fd, NULL);
+	ntc_send(fd, junk, sizeof(junk));
+	ms = ntc_wait_close(fd, NULL);
 	if (ms < 0)
 		cfail(c, "server never closed");
 	c->closed_after_ms = (uint64_t)(ms < 0 ? 0 : ms);
@@ -539,22 +470,22 @@ static void cl_truncated(struct client *c)
 {
 	struct ntcp2_hs hs;
 	struct bbuf m1 = BBUF_INIT;
-	int fd = cli_connect(c);
+	int fd = ntc_connect(&c->target);
 
 	if (fd < 0)
 		return;
-	make_request(c, &hs, TNODE_NETID, (uint32_t)time_now_s(), 100, &m1);
-	cli_send(fd, m1.data, 40);		/* then hang up */
+	ntc_request(&c->target, &c->a->cfg.st, &hs, TNODE_NETID, (uint32_t)time_now_s(), 100, &m1);
+	ntc_send(fd, m1.data, 40);		/* then hang up */
 	shutdown(fd, SHUT_WR);
-	if (cli_wait_close(fd, NULL) < 0)
+	if (ntc_wait_close(fd, NULL) < 0)
 		cfail(c, "server never closed");
 	close(fd);
 	/* and one that stops half-way and waits: the handshake timeout */
-	fd = cli_connect(c);
+	fd = ntc_connect(&c->target);
 	if (fd < 0)
 		goto out;
-	cli_send(fd, m1.data, 40);
-	if (cli_wait_close(fd, NULL) < 0)
+	ntc_send(fd, m1.data, 40);
+	if (ntc_wait_close(fd, NULL) < 0)
 		cfail(c, "server never timed out");
 	close(fd);
 out:
@@ -580,20 +511,20 @@ static void cl_replay(struct client *c)
 	struct ntcp2_hs hs;
 	struct bbuf m1 = BBUF_INIT;
 	uint8_t m2[64];
-	int fd = cli_connect(c);
+	int fd = ntc_connect(&c->target);
 
 	if (fd < 0)
 		return;
-	make_request(c, &hs, TNODE_NETID, (uint32_t)time_now_s(), 100, &m1);
-	cli_send(fd, m1.data, m1.len);
-	if (!cli_read(fd, m2, sizeof(m2)))	/* accepted: SessionCreated */
+	ntc_request(&c->target, &c->a->cfg.st, &hs, TNODE_NETID, (uint32_t)time_now_s(), 100, &m1);
+	ntc_send(fd, m1.data, m1.len);
+	if (!ntc_read(fd, m2, sizeof(m2)))	/* accepted: SessionCreated */
 		cfail(c, "first request not answered");
 	close(fd);
-	fd = cli_connect(c);
+	fd = ntc_connect(&c->target);
 	if (fd < 0)
 		goto out;
-	cli_send(fd, m1.data, m1.len);		/* the same bytes again */
-	if (cli_wait_close(fd, NULL) < 0)
+	ntc_send(fd, m1.data, m1.len);		/* the same bytes again */
+	if (ntc_wait_close(fd, NULL) < 0)
 		cfail(c, "replay not closed");
 	close(fd);
 out:
@@ -618,13 +549,13 @@ static void cl_netid(struct client *c)
 	struct ntcp2_hs hs;
 	struct bbuf m1 = BBUF_INIT;
 	size_t extra = 0;
-	int fd = cli_connect(c);
+	int fd = ntc_connect(&c->target);
 
 	if (fd < 0)
 		return;
-	make_request(c, &hs, 5, (uint32_t)time_now_s(), 100, &m1);
-	cli_send(fd, m1.data, m1.len);
-	if (cli_wait_close(fd, &extra) < 0 || extra != 0)
+	ntc_request(&c->target, &c->a->cfg.st, &hs, 5, (uint32_t)time_now_s(), 100, &m1);
+	ntc_send(fd, m1.data, m1.len);
+	if (ntc_wait_close(fd, &extra) < 0 || extra != 0)
 		cfail(c, "wrong netId answered or not closed");
 	close(fd);
 	ntcp2_hs_wipe(&hs);
@@ -651,21 +582,21 @@ static void cl_skew(struct client *c)
 	struct bbuf m1 = BBUF_INIT;
 	uint8_t m2[64];
 	uint32_t fake = (uint32_t)time_now_s() - 3600;
-	int fd = cli_connect(c), r;
+	int fd = ntc_connect(&c->target), r;
 
 	if (fd < 0)
 		return;
-	make_request(c, &hs, TNODE_NETID, fake, 100, &m1);
-	cli_send(fd, m1.data, m1.len);
+	ntc_request(&c->target, &c->a->cfg.st, &hs, TNODE_NETID, fake, 100, &m1);
+	ntc_send(fd, m1.data, m1.len);
 	/* Bob answers with his clock, then closes */
-	if (!cli_read(fd, m2, sizeof(m2))) {
+	if (!ntc_read(fd, m2, sizeof(m2))) {
 		cfail(c, "no SessionCreated for a skewed clock");
 		goto out;
 	}
 	r = ntcp2_hs_read_created(&hs, m2, fake, NULL, 0, &o);
 	if (r != ERR_EXPIRED || ntcp2_hs_skew_s(&hs) < 3590)
 		cfail(c, "SessionCreated did not carry Bob's clock");
-	if (cli_wait_close(fd, NULL) < 0)
+	if (ntc_wait_close(fd, NULL) < 0)
 		cfail(c, "not closed after the skew");
 out:
 	close(fd);
@@ -686,132 +617,24 @@ static void test_bad_skew(struct tctx *t)
 	T_EQ(t, g_warn_lines, 0);
 }
 
-/* Complete a handshake as Alice (c->a's keys and RI); k gets the keys. */
-static int cli_handshake(struct client *c, struct ntcp2_keys *k)
-{
-	struct ntcp2_hs hs;
-	struct ntcp2_hs_options o;
-	struct bbuf m1 = BBUF_INIT, m3 = BBUF_INIT, p = BBUF_INIT;
-	uint8_t m2[64 + NTCP2_HS_RECV_PADDING_MAX_BYTES];
-	const uint8_t *ri;
-	size_t ri_len;
-	int fd = cli_connect(c);
-
-	if (fd < 0)
-		return -1;
-	ri = router_info_bytes(c->a->ri, &ri_len);
-	(void)ntcp2_block_put_routerinfo(&p, 0, ri, ri_len);
-	make_request(c, &hs, TNODE_NETID, (uint32_t)time_now_s(), p.len + 16,
-		     &m1);
-	cli_send(fd, m1.data, m1.len);
-	if (!cli_read(fd, m2, 64) ||
-	    ntcp2_hs_read_created(&hs, m2, (uint32_t)time_now_s(), NULL, 0,
-				  &o) != 0 ||
-	    !cli_read(fd, m2 + 64, o.pad_len) ||
-	    ntcp2_hs_read_padding(&hs, m2 + 64, o.pad_len) != 0 ||
-	    ntcp2_hs_write_confirmed(&hs, p.data, p.len, &m3) != 0 ||
-	    ntcp2_hs_split(&hs, k) != 0 || !cli_send(fd, m3.data, m3.len)) {
-		cfail(c, "handshake failed");
-		close(fd);
-		fd = -1;
-	}
-	ntcp2_hs_wipe(&hs);
-	bbuf_free(&m1);
-	bbuf_free(&m3);
-	bbuf_free(&p);
-	return fd;
-}
-
-/* Read frames until a Termination; its reason, or -1. */
-static int cli_read_termination(int fd, struct ntcp2_dir *rx)
-{
-	static uint8_t buf[65536];
-	uint8_t lb[2];
-	size_t len, plen;
-
-	while (cli_read(fd, lb, 2)) {
-		struct breader r;
-		struct ntcp2_block b;
-		uint64_t frames;
-		uint8_t reason;
-
-		if (ntcp2_frame_len_decode(rx, lb, &len) != 0 ||
-		    !cli_read(fd, buf, len) ||
-		    ntcp2_frame_open(rx, buf, len, &plen) != 0)
-			return -1;
-		br_init(&r, buf, plen);
-		while (br_left(&r) > 0 && ntcp2_block_decode(&r, &b) == 0)
-			if (ntcp2_block_termination(&b, &frames, &reason) == 0)
-				return reason;
-	}
-	return -1;
-}
-
-enum frame_attack { FA_OVERSIZE, FA_AEAD, FA_SHORT_LEN, FA_RI_TOO_BIG };
-static enum frame_attack g_fa;
+static enum ntc_frame_attack g_fa;
 
 static void cl_frames(struct client *c)
 {
-	struct ntcp2_keys k;
-	struct ntcp2_dir tx, rx;
-	static uint8_t plain[65536], out[65536 + 18];
-	size_t n = 0;
-	int fd = cli_handshake(c, &k), want, got;
+	const uint8_t *ri;
+	size_t len;
+	int got, want = ntc_expected_reason(g_fa);
 
-	if (fd < 0)
-		return;
-	ntcp2_dir_init(&tx, &k.send);
-	ntcp2_dir_init(&rx, &k.recv);
-	switch (g_fa) {
-	case FA_OVERSIZE:
-		/* an I2NP block bigger than any I2NP message */
-		n = NTCP2_I2NP_BLOCK_MAX_BYTES + 1 + 3;
-		memset(plain, 0, n);
-		plain[0] = NTCP2_BLOCK_I2NP;
-		be16_put(plain + 1, (uint16_t)(n - 3));
-		want = NTCP2_TERM_PAYLOAD;
-		break;
-	case FA_RI_TOO_BIG:
-		n = NTCP2_RI_BLOCK_MAX_BYTES + 1 + 3;
-		memset(plain, 0, n);
-		plain[0] = NTCP2_BLOCK_ROUTERINFO;
-		be16_put(plain + 1, (uint16_t)(n - 3));
-		want = NTCP2_TERM_PAYLOAD;
-		break;
-	case FA_AEAD:
-		n = 100;
-		memset(plain, 0, n);
-		plain[0] = NTCP2_BLOCK_PADDING;
-		be16_put(plain + 1, (uint16_t)(n - 3));
-		want = NTCP2_TERM_AEAD;
-		break;
-	case FA_SHORT_LEN:
-	default:
-		want = NTCP2_TERM_FRAMING;
-		break;
-	}
-	if (g_fa == FA_SHORT_LEN) {
-		be16_put(out, 5 ^ ntcp2_dir_next_mask(&tx));
-		cli_send(fd, out, 2);
-	} else {
-		(void)ntcp2_frame_seal(&tx, out, plain, n);
-		if (g_fa == FA_AEAD)
-			out[40] ^= 1;
-		cli_send(fd, out, n + 18);
-	}
-	got = cli_read_termination(fd, &rx);
+	ri = router_info_bytes(c->a->ri, &len);
+	got = ntc_frame_attack(&c->target, &c->a->cfg.st, ri, len, g_fa);
 	if (got != want) {
 		snprintf(c->why, sizeof(c->why), "termination %d, want %d",
 			 got, want);
 		c->result = -1;
 	}
-	(void)cli_wait_close(fd, NULL);
-	close(fd);
-	ntcp2_dir_wipe(&tx);
-	ntcp2_dir_wipe(&rx);
 }
 
-static void frame_attack(struct tctx *t, enum frame_attack fa)
+static void frame_attack(struct tctx *t, enum ntc_frame_attack fa)
 {
 	struct attack at;
 
@@ -821,7 +644,7 @@ static void frame_attack(struct tctx *t, enum frame_attack fa)
 	attack_stop(&at);
 	T_EQ(t, at.st.established_in, 1);
 	T_EQ(t, at.st.terminations_sent, 1);
-	T_EQ(t, at.st.probes, fa == FA_AEAD || fa == FA_SHORT_LEN);
+	T_EQ(t, at.st.probes, fa == NTC_BAD_AEAD || fa == NTC_SHORT_LENGTH);
 	T_EQ(t, g_info_lines, 1);
 	T_EQ(t, g_warn_lines, 0);
 	T_EQ(t, log_bug_count(), 0);
@@ -829,22 +652,22 @@ static void frame_attack(struct tctx *t, enum frame_attack fa)
 
 static void test_bad_oversize_block(struct tctx *t)
 {
-	frame_attack(t, FA_OVERSIZE);
+	frame_attack(t, NTC_OVERSIZE_I2NP);
 }
 
 static void test_bad_ri_block(struct tctx *t)
 {
-	frame_attack(t, FA_RI_TOO_BIG);
+	frame_attack(t, NTC_OVERSIZE_RI);
 }
 
 static void test_bad_frame_aead(struct tctx *t)
 {
-	frame_attack(t, FA_AEAD);
+	frame_attack(t, NTC_BAD_AEAD);
 }
 
 static void test_bad_frame_length(struct tctx *t)
 {
-	frame_attack(t, FA_SHORT_LEN);
+	frame_attack(t, NTC_SHORT_LENGTH);
 }
 
 /* Many bad connections in a row leave nothing behind. */
@@ -852,15 +675,15 @@ static void cl_many(struct client *c)
 {
 	for (int i = 0; i < 200 && c->result == 0; i++) {
 		uint8_t junk[200];
-		int fd = cli_connect(c);
+		int fd = ntc_connect(&c->target);
 
 		if (fd < 0)
 			return;
 		rand_bytes(junk, sizeof(junk));
 		/* short, hung up at once; or a bad request, read or not */
-		cli_send(fd, junk, (size_t)(i % 3 == 0 ? 30 : 64 + i % 100));
+		ntc_send(fd, junk, (size_t)(i % 3 == 0 ? 30 : 64 + i % 100));
 		if (i % 3 != 0 && i % 2 == 0)
-			(void)cli_wait_close(fd, NULL);
+			(void)ntc_wait_close(fd, NULL);
 		close(fd);
 	}
 }
@@ -893,12 +716,12 @@ static void cl_until_banned(struct client *c)
 {
 	for (int i = 0; i < 6; i++) {
 		uint8_t junk[64] = { 0 };
-		int fd = cli_connect(c);
+		int fd = ntc_connect(&c->target);
 
 		if (fd < 0)
 			return;
-		cli_send(fd, junk, sizeof(junk));
-		(void)cli_wait_close(fd, NULL);
+		ntc_send(fd, junk, sizeof(junk));
+		(void)ntc_wait_close(fd, NULL);
 		close(fd);
 	}
 }
