@@ -1,0 +1,106 @@
+/*
+ * libFuzzer target: the SSU2 payload splitter (both contexts), every typed
+ * block decoder, ACK range readers (foreach must agree with has), the I2NP
+ * short header, and fragment reassembly over the input's fragments.
+ */
+#include "config.h"
+#include "router/ssu2_block.h"
+#include "crypto/base/alloc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+struct ack_check {
+	const struct ssu2_ack *a;
+	unsigned n;
+};
+
+static void ack_fn(void *arg, uint32_t pn)
+{
+	struct ack_check *c = arg;
+
+	if (!ssu2_ack_has(c->a, pn))
+		abort();	/* foreach and has disagree */
+	c->n++;
+}
+
+static void one_block(const struct ssu2_block *b, struct ssu2_reasm *r)
+{
+	static struct ssu2_ack ack;
+	static uint8_t ri[SSU2_RI_MAX_BYTES];
+	struct ssu2_address a;
+	struct ssu2_termination term;
+	struct ssu2_ri_block rb;
+	struct ssu2_i2np_part part;
+	struct i2np_msg *m;
+	uint32_t u32;
+	uint64_t u64;
+	size_t n;
+
+	switch (b->type) {
+	case SSU2_BLK_DATETIME:
+		if (ssu2_datetime_decode(b, &u32) != 0)
+			abort();	/* the splitter checked the size */
+		break;
+	case SSU2_BLK_ADDRESS:
+		if (ssu2_address_decode(b, &a) != 0)
+			abort();
+		break;
+	case SSU2_BLK_TERMINATION:
+		if (ssu2_termination_decode(b, &term) != 0)
+			abort();
+		break;
+	case SSU2_BLK_NEW_TOKEN:
+		if (ssu2_new_token_decode(b, &u32, &u64) != 0)
+			abort();
+		break;
+	case SSU2_BLK_RELAY_TAG:
+		(void)ssu2_relay_tag_decode(b, &u32);
+		break;
+	case SSU2_BLK_ROUTERINFO:
+		if (ssu2_ri_block_decode(b, &rb) == 0)
+			(void)ssu2_ri_block_extract(&rb, ri, sizeof(ri), &n);
+		break;
+	case SSU2_BLK_ACK:
+		if (ssu2_ack_decode(b, &ack) == 0) {
+			struct ack_check c = { &ack, 0 };
+
+			ssu2_ack_foreach(&ack, ack_fn, &c);
+		}
+		break;
+	case SSU2_BLK_I2NP:
+		if (ssu2_i2np_part_decode(b, &part) != 0)
+			abort();
+		if (i2np_msg_decode_short(b->data, b->len, &m) == 0)
+			i2np_msg_free(m);
+		break;
+	case SSU2_BLK_FIRST_FRAG:
+	case SSU2_BLK_FOLLOW_FRAG:
+		if (ssu2_i2np_part_decode(b, &part) == 0 &&
+		    ssu2_reasm_add(r, &part, 1, &m) == 0 && m)
+			i2np_msg_free(m);
+		break;
+	default:
+		break;
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct ssu2_payload pl;
+	struct ssu2_reasm *r = ssu2_reasm_new();
+
+	for (int ctx = 0; ctx < 2; ctx++) {
+		if (ssu2_payload_decode(data, size, ctx == 1, &pl) != 0)
+			continue;
+		for (size_t i = 0; i < pl.n; i++)
+			one_block(&pl.b[i], r);
+	}
+	ssu2_reasm_expire(r, 1 + SSU2_REASM_TIMEOUT_MS + 1);
+	if (ssu2_reasm_count(r) != 0)
+		abort();
+	ssu2_reasm_free(r);
+	return 0;
+}
