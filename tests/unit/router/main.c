@@ -22,6 +22,7 @@ extern const struct test_case router_gzip_tests[];
 extern const struct test_case router_leaseset_tests[];
 extern const struct test_case router_su3_tests[];
 extern const struct test_case router_zip_tests[];
+extern const struct test_case router_garlic_tests[];
 extern const struct test_case router_ssu2_handshake_tests[];
 extern const struct test_case router_ssu2_block_tests[];
 
@@ -48,6 +49,7 @@ int main(int argc, char **argv)
 		{ "leaseset", router_leaseset_tests },
 		{ "su3", router_su3_tests },
 		{ "zip", router_zip_tests },
+		{ "garlic", router_garlic_tests },
 		{ "ssu2_handshake", router_ssu2_handshake_tests },
 		{ "ssu2_block", router_ssu2_block_tests },
 		{ NULL, NULL }

@@ -1,0 +1,362 @@
+/*
+ * router/garlic_router: Noise_N to a router and one-time replies against
+ * an independent Python model (tests/vectors/gen-garlic.py), payload
+ * blocks, and the receiving side (one-time tags used once, DateTime
+ * window, replayed ephemeral keys, bounded tables).
+ */
+#include "config.h"
+#include "tests/unit/tharness.h"
+#include "router/garlic_router.h"
+#include "crypto/base/alloc.h"
+#include "crypto/base/err.h"
+#include "crypto/base/time.h"
+#include "crypto/hash.h"
+#include "crypto/keystore.h"
+#include "crypto/rand.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NOW_MS 1700000000000ULL
+
+/* A keystore whose identity X25519 secret is sk (the file format of
+ * crypto/keystore.h, built by hand). */
+static struct keystore *ks_with_identity(struct tctx *t, const uint8_t *sk)
+{
+	uint8_t buf[KEYSTORE_ENCODED_BYTES];
+	struct keystore *ks = NULL;
+	size_t off = 0;
+
+	memcpy(buf, "BITSKEYS", 8);
+	off = 8;
+	buf[off++] = 0;
+	buf[off++] = KEYSTORE_VERSION;
+	rand_bytes(buf + off, 32);		/* Ed25519 seed */
+	off += 32;
+	memcpy(buf + off, sk, 32);		/* KEYSTORE_X_IDENTITY */
+	off += 32;
+	rand_bytes(buf + off, 64);		/* NTCP2, SSU2 */
+	off += 64;
+	sha256(buf + off, buf, off);
+	T_OK(t, keystore_decode(buf, sizeof(buf), &ks));
+	memwipe(buf, sizeof(buf));
+	return ks;
+}
+
+struct model {
+	json_t *j;
+	uint8_t *router_sk, *router_pk, *eph_sk, *payload, *garlic;
+	uint8_t *rkey, *rtag, *tagged;
+	size_t payload_len, garlic_len, tagged_len;
+};
+
+static void model_load(struct tctx *t, struct model *m)
+{
+	size_t n;
+
+	memset(m, 0, sizeof(*m));
+	if (!(m->j = tvec_load(t, "garlic-model.json")))
+		return;
+	m->router_sk = tvec_field(t, m->j, "router_sk", &n);
+	m->router_pk = tvec_field(t, m->j, "router_pk", &n);
+	m->eph_sk = tvec_field(t, m->j, "eph_sk", &n);
+	m->payload = tvec_field(t, m->j, "payload", &m->payload_len);
+	m->garlic = tvec_field(t, m->j, "garlic", &m->garlic_len);
+	m->rkey = tvec_field(t, m->j, "reply_key", &n);
+	m->rtag = tvec_field(t, m->j, "reply_tag", &n);
+	m->tagged = tvec_field(t, m->j, "tagged", &m->tagged_len);
+}
+
+static void model_free(struct model *m)
+{
+	free(m->router_sk);
+	free(m->router_pk);
+	free(m->eph_sk);
+	free(m->payload);
+	free(m->garlic);
+	free(m->rkey);
+	free(m->rtag);
+	free(m->tagged);
+	json_decref(m->j);
+}
+
+static void test_model_noise_n(struct tctx *t)
+{
+	struct model m;
+	struct x25519_pk rs;
+	struct x25519_sk e;
+	struct i2np_msg *out = NULL;
+	struct keystore *ks = NULL;
+	struct bbuf plain = BBUF_INIT;
+	uint8_t epk[32];
+
+	model_load(t, &m);
+	if (!m.garlic)
+		goto out;
+	/* Encrypting with the model's ephemeral key gives its bytes. */
+	memcpy(rs.b, m.router_pk, 32);
+	memcpy(e.b, m.eph_sk, 32);
+	T_OK(t, garlic_router_encrypt(&rs, &e, m.payload, m.payload_len, &out));
+	if (out) {
+		T_EQ(t, out->type, I2NP_GARLIC);
+		T_EQ(t, out->len, m.garlic_len);
+		if (out->len == m.garlic_len)
+			T_MEMEQ(t, out->payload, m.garlic, m.garlic_len);
+	}
+	/* The router decrypts the model's message. */
+	ks = ks_with_identity(t, m.router_sk);
+	if (ks) {
+		T_OK(t, garlic_router_decrypt(ks, m.garlic + 4,
+					      m.garlic_len - 4, &plain, epk));
+		T_EQ(t, plain.len, m.payload_len);
+		if (plain.len == m.payload_len)
+			T_MEMEQ(t, plain.data, m.payload, m.payload_len);
+		/* One flipped ciphertext byte: the tag fails. */
+		bbuf_reset(&plain);
+		m.garlic[m.garlic_len - 20] ^= 1;
+		T_ERR(t, garlic_router_decrypt(ks, m.garlic + 4,
+					       m.garlic_len - 4, &plain, epk),
+		      ERR_AUTH);
+		T_EQ(t, plain.len, 0);
+	}
+out:
+	i2np_msg_free(out);
+	keystore_free(ks);
+	bbuf_free(&plain);
+	model_free(&m);
+}
+
+static void test_model_tagged(struct tctx *t)
+{
+	struct model m;
+	struct i2np_msg *out = NULL;
+	struct bbuf plain = BBUF_INIT;
+	uint8_t wrong[32];
+
+	model_load(t, &m);
+	if (!m.tagged)
+		goto out;
+	T_OK(t, garlic_tag_encrypt(m.rkey, m.rtag, m.payload, m.payload_len,
+				   &out));
+	if (out) {
+		T_EQ(t, out->len, m.tagged_len);
+		if (out->len == m.tagged_len)
+			T_MEMEQ(t, out->payload, m.tagged, m.tagged_len);
+	}
+	T_OK(t, garlic_tag_decrypt(m.rkey, m.tagged + 4, m.tagged_len - 4,
+				   &plain));
+	T_EQ(t, plain.len, m.payload_len);
+	memcpy(wrong, m.rkey, 32);
+	wrong[0] ^= 1;
+	bbuf_reset(&plain);
+	T_ERR(t, garlic_tag_decrypt(wrong, m.tagged + 4, m.tagged_len - 4,
+				    &plain), ERR_AUTH);
+out:
+	i2np_msg_free(out);
+	bbuf_free(&plain);
+	model_free(&m);
+}
+
+static void test_payload_blocks(struct tctx *t)
+{
+	struct model m;
+	struct garlic_payload gp;
+	struct bbuf b = BBUF_INIT;
+	struct i2np_msg *ds, *c;
+	uint8_t hash[32];
+
+	model_load(t, &m);
+	if (m.payload) {
+		T_OK(t, garlic_payload_parse(m.payload, m.payload_len, &gp));
+		T_TRUE(t, gp.has_datetime);
+		T_EQ(t, gp.datetime_s, 1700000000);
+		T_EQ(t, gp.n_cloves, 1);
+		T_EQ(t, gp.cloves[0].delivery, GARLIC_DELIVERY_LOCAL);
+		T_EQ(t, gp.cloves[0].type, I2NP_DELIVERY_STATUS);
+		T_EQ(t, gp.cloves[0].msg_id, 0x0a0b0c0d);
+		T_EQ(t, gp.cloves[0].expiration_s, 1700000060);
+		T_EQ(t, gp.cloves[0].len, 12);
+		c = garlic_clove_msg(&gp.cloves[0]);
+		T_EQ(t, c->expiration_ms, 1700000060000ULL);
+		T_EQ(t, c->msg_id, 0x0a0b0c0d);
+		i2np_msg_free(c);
+	}
+	/* Every delivery type round-trips. */
+	rand_bytes(hash, sizeof(hash));
+	ds = i2np_msg_new(I2NP_DATA, "abc", 3, 5000);
+	garlic_block_datetime(&b, 7);
+	T_OK(t, garlic_block_clove(&b, ds, GARLIC_DELIVERY_LOCAL, NULL, 0));
+	T_OK(t, garlic_block_clove(&b, ds, GARLIC_DELIVERY_ROUTER, hash, 0));
+	T_OK(t, garlic_block_clove(&b, ds, GARLIC_DELIVERY_TUNNEL, hash, 99));
+	T_OK(t, garlic_block_clove(&b, ds, GARLIC_DELIVERY_DESTINATION, hash,
+				   0));
+	T_ERR(t, garlic_block_clove(&b, ds, GARLIC_DELIVERY_ROUTER, NULL, 0),
+	      ERR_ARG);
+	garlic_block_padding(&b, 5);
+	bbuf_u8(&b, 77);		/* an unknown block is skipped */
+	bbuf_be16(&b, 1);
+	bbuf_u8(&b, 0);
+	T_OK(t, garlic_payload_parse(b.data, b.len, &gp));
+	T_EQ(t, gp.n_cloves, 4);
+	T_EQ(t, gp.cloves[2].delivery, GARLIC_DELIVERY_TUNNEL);
+	T_EQ(t, gp.cloves[2].tunnel_id, 99);
+	T_MEMEQ(t, gp.cloves[1].to_hash, hash, 32);
+	T_EQ(t, gp.cloves[3].len, 3);
+	/* Cut anywhere inside: refused. */
+	for (size_t n = 1; n < b.len - 4; n++) {
+		int r = garlic_payload_parse(b.data, n, &gp);
+		T_TRUE(t, r == ERR_TRUNCATED || r == 0);
+	}
+	/* A second DateTime, an encrypted clove. */
+	garlic_block_datetime(&b, 8);
+	T_ERR(t, garlic_payload_parse(b.data, b.len, &gp), ERR_FORMAT);
+	bbuf_reset(&b);
+	T_OK(t, garlic_block_clove(&b, ds, GARLIC_DELIVERY_LOCAL, NULL, 0));
+	b.data[3] |= 0x80;
+	T_ERR(t, garlic_payload_parse(b.data, b.len, &gp), ERR_FORMAT);
+	/* Too many cloves. */
+	bbuf_reset(&b);
+	for (int i = 0; i <= GARLIC_MAX_CLOVES; i++)
+		T_OK(t, garlic_block_clove(&b, ds, GARLIC_DELIVERY_LOCAL, NULL,
+					   0));
+	T_ERR(t, garlic_payload_parse(b.data, b.len, &gp), ERR_TOO_BIG);
+	i2np_msg_free(ds);
+	bbuf_free(&b);
+	model_free(&m);
+}
+
+/* The receiving side: wrap for ourselves and open. */
+static void test_open_noise_n(struct tctx *t)
+{
+	struct keystore *ks = keystore_new_random();
+	struct garlic_router *g = garlic_router_new(ks);
+	struct x25519_pk me;
+	struct i2np_msg *inner = i2np_msg_new(I2NP_DATA, "hello", 5, 10000);
+	struct i2np_msg *w, *old;
+	struct bbuf plain = BBUF_INIT, b = BBUF_INIT;
+	struct garlic_payload gp;
+	bool tagged = true;
+
+	keystore_x25519_pk(ks, KEYSTORE_X_IDENTITY, &me);
+	w = garlic_wrap_for_router(inner, &me);
+	T_TRUE(t, w != NULL);
+	if (!w)
+		goto out;
+	T_OK(t, garlic_router_open(g, w, time_now_ms(), 1000, &plain, &gp,
+				   &tagged));
+	T_FALSE(t, tagged);
+	T_EQ(t, gp.n_cloves, 1);
+	T_EQ(t, gp.cloves[0].type, I2NP_DATA);
+	T_TRUE(t, gp.cloves[0].len == 5 &&
+		  memcmp(gp.cloves[0].body, "hello", 5) == 0);
+	/* The same message again: a replayed ephemeral key. */
+	bbuf_reset(&plain);
+	T_ERR(t, garlic_router_open(g, w, time_now_ms(), 1001, &plain, &gp,
+				    &tagged), ERR_DUPLICATE);
+	/* A DateTime ten minutes old, and none at all. */
+	garlic_block_datetime(&b, (uint32_t)(time_now_s() - 600));
+	T_OK(t, garlic_router_encrypt(&me, NULL, b.data, b.len, &old));
+	bbuf_reset(&plain);
+	T_ERR(t, garlic_router_open(g, old, time_now_ms(), 1002, &plain, &gp,
+				    &tagged), ERR_EXPIRED);
+	i2np_msg_free(old);
+	bbuf_reset(&b);
+	garlic_block_padding(&b, 4);
+	T_OK(t, garlic_router_encrypt(&me, NULL, b.data, b.len, &old));
+	bbuf_reset(&plain);
+	T_ERR(t, garlic_router_open(g, old, time_now_ms(), 1003, &plain, &gp,
+				    &tagged), ERR_EXPIRED);
+	i2np_msg_free(old);
+	/* Someone else's router key: cannot open. */
+	{
+		struct keystore *other = keystore_new_random();
+		struct garlic_router *g2 = garlic_router_new(other);
+		bbuf_reset(&plain);
+		T_ERR(t, garlic_router_open(g2, w, time_now_ms(), 1004, &plain,
+					    &gp, &tagged), ERR_AUTH);
+		garlic_router_free(g2);
+		keystore_free(other);
+	}
+out:
+	i2np_msg_free(w);
+	bbuf_free(&plain);
+	bbuf_free(&b);
+	garlic_router_free(g);
+	keystore_free(ks);
+}
+
+static void test_open_tagged(struct tctx *t)
+{
+	struct keystore *ks = keystore_new_random();
+	struct garlic_router *g = garlic_router_new(ks);
+	uint8_t key[32], tag[8];
+	struct i2np_msg *w;
+	struct bbuf plain = BBUF_INIT;
+	struct garlic_payload gp;
+	bool tagged = false;
+
+	garlic_router_new_tag(g, key, tag, 5000);
+	T_EQ(t, garlic_router_tag_count(g), 1);
+	w = garlic_wrap_tagged(i2np_msg_new(I2NP_DATABASE_STORE, "x", 1, 9000),
+			       key, tag);
+	T_TRUE(t, w != NULL);
+	if (!w)
+		goto out;
+	T_OK(t, garlic_router_open(g, w, NOW_MS, 1000, &plain, &gp, &tagged));
+	T_TRUE(t, tagged);
+	T_EQ(t, gp.n_cloves, 1);
+	T_EQ(t, gp.cloves[0].type, I2NP_DATABASE_STORE);
+	/* One time: the tag is gone, so it is tried as Noise_N and fails. */
+	T_EQ(t, garlic_router_tag_count(g), 0);
+	bbuf_reset(&plain);
+	T_TRUE(t, garlic_router_open(g, w, NOW_MS, 1001, &plain, &gp,
+				     &tagged) != 0);
+	/* An expired expectation is not honoured. */
+	garlic_router_expect_tag(g, tag, key, 900);
+	bbuf_reset(&plain);
+	T_TRUE(t, garlic_router_open(g, w, NOW_MS, 1002, &plain, &gp,
+				     &tagged) != 0);
+out:
+	i2np_msg_free(w);
+	bbuf_free(&plain);
+	garlic_router_free(g);
+	keystore_free(ks);
+}
+
+/* The tag table stays bounded and keeps the entries that expire last. */
+static void test_tag_table_bounded(struct tctx *t)
+{
+	struct keystore *ks = keystore_new_random();
+	struct garlic_router *g = garlic_router_new(ks);
+	uint8_t key[32], tag[8], last_key[32], last_tag[8];
+	struct i2np_msg *w;
+	struct bbuf plain = BBUF_INIT;
+	struct garlic_payload gp;
+	bool tagged;
+
+	for (uint64_t i = 0; i < GARLIC_TAGS_MAX + 100; i++)
+		garlic_router_new_tag(g, key, tag, 1000000 + i);
+	memcpy(last_key, key, 32);
+	memcpy(last_tag, tag, 8);
+	T_EQ(t, garlic_router_tag_count(g), GARLIC_TAGS_MAX);
+	w = garlic_wrap_tagged(i2np_msg_new(I2NP_DATA, "y", 1, 9000), last_key,
+			       last_tag);
+	T_OK(t, garlic_router_open(g, w, NOW_MS, 1000, &plain, &gp, &tagged));
+	T_TRUE(t, tagged);
+	T_EQ(t, garlic_router_tag_count(g), GARLIC_TAGS_MAX - 1);
+	i2np_msg_free(w);
+	bbuf_free(&plain);
+	garlic_router_free(g);
+	keystore_free(ks);
+}
+
+const struct test_case router_garlic_tests[] = {
+	{ "model_noise_n", test_model_noise_n, 0 },
+	{ "model_tagged", test_model_tagged, 0 },
+	{ "payload_blocks", test_payload_blocks, 0 },
+	{ "open_noise_n", test_open_noise_n, 0 },
+	{ "open_tagged", test_open_tagged, 0 },
+	{ "tag_table_bounded", test_tag_table_bounded, 0 },
+	{ NULL, NULL, 0 }
+};
