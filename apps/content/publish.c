@@ -4,8 +4,10 @@
  * The file is processed in batches of about 4 MiB: read plaintext into
  * slots laid out as in the data file, seal and leaf-hash the chunks in
  * parallel (each chunk is independent: its nonce is its index), then write
- * the batch and its leaf hashes.  The tree's upper levels are built from
- * the leaf file at the end, so memory stays bounded.
+ * the batch and its leaf hashes.  With worker threads two batches take
+ * turns, so reading and writing overlap the hashing.  The tree's upper
+ * levels are built from the leaf file at the end, so memory stays bounded
+ * (two batches, about 8 MiB, whatever the file size).
  */
 #include "config.h"
 #include "apps/content/publish.h"

@@ -21,7 +21,10 @@
 struct content_publish_opts {
 	const char *mime;		/* required, e.g. "video/mp4" */
 	unsigned chunk_log2;		/* 0: CONTENT_CHUNK_LOG2_DEFAULT */
-	unsigned threads;		/* 0 or 1: the caller's thread only */
+	/* Hashing threads.  0 or 1: everything on the caller's thread;
+	 * more: that many workers seal and hash while the caller's thread
+	 * reads the next batch and writes the last one. */
+	unsigned threads;
 	/* Optional keyframe index (copied into the manifest). */
 	uint32_t timescale;
 	uint64_t duration;
