@@ -1,7 +1,10 @@
 /*
- * Two-generation Bloom filter (tunnels/replay.h).  The k bit positions
- * come from double hashing (Kirsch & Mitzenmacher): g_i = h1 + i·h2 over
- * a power-of-two bit array, with h1, h2 the two halves of a keyed hash.
+ * Two-generation Bloom filter (tunnels/replay.h).  It is a blocked Bloom
+ * filter (Putze, Sanders & Singler): each half of h1 picks a 512-bit block
+ * (a cache line), and 8 bit positions inside each come from double
+ * hashing (Kirsch & Mitzenmacher), g_i = a + i·b mod 512 with a, b from
+ * the same half of h2.  Two cache lines per generation per lookup, instead
+ * of sixteen, keep the relay path fast.
  */
 #include "config.h"
 #include "tunnels/replay.h"
@@ -32,7 +35,7 @@ struct tunnel_replay {
 struct tunnel_replay *tunnel_replay_new(size_t max_entries, uint64_t period_ms)
 {
 	struct tunnel_replay *r = xzalloc(sizeof(*r));
-	uint64_t nbits = 64;
+	uint64_t nbits = 512;
 
 	if (max_entries < 1)
 		max_entries = 1;
@@ -90,14 +93,47 @@ static void maybe_rotate(struct tunnel_replay *r, uint64_t now)
 		rotate(r, now);
 }
 
-static bool gen_has(const struct tunnel_replay *r, const struct gen *g,
-		    uint64_t h1, uint64_t h2)
-{
-	for (unsigned i = 0; i < TUNNEL_REPLAY_HASHES; i++) {
-		uint64_t b = (h1 + i * h2) & r->mask;
+#define BLOCK_BITS 512
+#define BLOCK_WORDS (BLOCK_BITS / 64)
+/* Two blocks of 8 bits each: a single block with 16 bits has a false
+ * positive rate ~80 times the classic filter's at this size; two come
+ * within a few times of it (simulated: 1e-5 at 26 bits per key). */
+#define BLOCKS 2
+#define BITS_PER_BLOCK (TUNNEL_REPLAY_HASHES / BLOCKS)
 
-		if (!(g->bits[b >> 6] & (1ULL << (b & 63))))
-			return false;
+struct probe {
+	size_t block[BLOCKS];		/* word index of each block */
+	uint64_t m[BLOCKS][BLOCK_WORDS];
+};
+
+static void probe_of(const struct tunnel_replay *r, uint64_t h1, uint64_t h2,
+		     struct probe *p)
+{
+	const uint64_t nblocks_mask = r->mask / BLOCK_BITS;
+
+	memset(p->m, 0, sizeof(p->m));
+	for (unsigned j = 0; j < BLOCKS; j++) {
+		uint64_t hb = h1 >> (32 * j), hm = h2 >> (32 * j);
+		uint64_t a = hm & (BLOCK_BITS - 1);
+		uint64_t b = ((hm >> 9) & (BLOCK_BITS - 1)) | 1;
+
+		p->block[j] = (size_t)(hb & nblocks_mask) * BLOCK_WORDS;
+		for (unsigned i = 0; i < BITS_PER_BLOCK; i++) {
+			uint64_t bit = (a + i * b) & (BLOCK_BITS - 1);
+
+			p->m[j][bit >> 6] |= 1ULL << (bit & 63);
+		}
+	}
+}
+
+static bool gen_has(const struct gen *g, const struct probe *p)
+{
+	for (unsigned j = 0; j < BLOCKS; j++) {
+		const uint64_t *w = g->bits + p->block[j];
+
+		for (unsigned i = 0; i < BLOCK_WORDS; i++)
+			if ((w[i] & p->m[j][i]) != p->m[j][i])
+				return false;
 	}
 	return true;
 }
@@ -106,39 +142,41 @@ static void hashes(const struct tunnel_replay *r, const void *key, size_t len,
 		   uint64_t *h1, uint64_t *h2)
 {
 	*h1 = siphash24_u64(r->key1, key, len);
-	*h2 = siphash24_u64(r->key2, key, len) | 1;	/* odd: full cycle */
+	*h2 = siphash24_u64(r->key2, key, len);
 }
 
 bool tunnel_replay_check(struct tunnel_replay *r, const void *key, size_t len,
 			 uint64_t now_mono_ms)
 {
+	struct probe p;
 	uint64_t h1, h2;
 
 	maybe_rotate(r, now_mono_ms);
 	hashes(r, key, len, &h1, &h2);
-	return gen_has(r, &r->g[0], h1, h2) || gen_has(r, &r->g[1], h1, h2);
+	probe_of(r, h1, h2, &p);
+	return gen_has(&r->g[0], &p) || gen_has(&r->g[1], &p);
 }
 
 bool tunnel_replay_add(struct tunnel_replay *r, const void *key, size_t len,
 		       uint64_t now_mono_ms)
 {
+	struct probe p;
 	struct gen *c;
 	uint64_t h1, h2;
 
 	maybe_rotate(r, now_mono_ms);
 	hashes(r, key, len, &h1, &h2);
-	if (gen_has(r, &r->g[0], h1, h2) || gen_has(r, &r->g[1], h1, h2))
+	probe_of(r, h1, h2, &p);
+	if (gen_has(&r->g[0], &p) || gen_has(&r->g[1], &p))
 		return true;
 	c = &r->g[r->cur];
 	if (c->count >= r->max_entries) {
 		rotate(r, now_mono_ms);
 		c = &r->g[r->cur];
 	}
-	for (unsigned i = 0; i < TUNNEL_REPLAY_HASHES; i++) {
-		uint64_t b = (h1 + i * h2) & r->mask;
-
-		c->bits[b >> 6] |= 1ULL << (b & 63);
-	}
+	for (unsigned j = 0; j < BLOCKS; j++)
+		for (unsigned i = 0; i < BLOCK_WORDS; i++)
+			c->bits[p.block[j] + i] |= p.m[j][i];
 	c->count++;
 	return false;
 }
