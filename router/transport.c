@@ -55,6 +55,9 @@ struct table {
 };
 
 #define RATE_SLOTS (TRANSPORT_RATE_WINDOW_MS / 1000)
+/* Expiry checks on pull read the clock this rarely (a bulk sender pulls
+ * thousands of messages per millisecond). */
+#define PULL_CLOCK_EVERY 64
 
 struct transport_mgr {
 	struct evloop *el;
@@ -70,6 +73,9 @@ struct transport_mgr {
 	struct table peers, conns;
 	size_t n_up, n_attempts;
 	size_t queued_msgs, queued_bytes;
+	struct conn *last_conn;		/* one-entry cache for conn_find() */
+	uint64_t now_ms;		/* wall clock, read every PULL_CLOCK_EVERY pulls */
+	unsigned pulls;
 	struct transport_stats st;
 	struct {
 		uint64_t sec;
@@ -184,15 +190,21 @@ static struct peer *peer_get(struct transport_mgr *tm, const uint8_t *hash)
 	return p;
 }
 
-static struct conn *conn_find(const struct transport_mgr *tm, unsigned tid,
+static struct conn *conn_find(struct transport_mgr *tm, unsigned tid,
 			      uint64_t cid)
 {
-	uint64_t k = conn_key(tm, tid, cid);
-	struct conn *c = tm->conns.b[k & (tm->conns.nb - 1)];
+	uint64_t k;
+	struct conn *c = tm->last_conn;
 
-	for (; c; c = c->next)
-		if (c->key == k && c->tid == tid && c->cid == cid)
+	if (c && c->tid == tid && c->cid == cid)
+		return c;
+	k = conn_key(tm, tid, cid);
+	for (c = tm->conns.b[k & (tm->conns.nb - 1)]; c; c = c->next) {
+		if (c->key == k && c->tid == tid && c->cid == cid) {
+			tm->last_conn = c;
 			return c;
+		}
+	}
 	return NULL;
 }
 
@@ -211,6 +223,8 @@ static struct conn *conn_add(struct transport_mgr *tm, unsigned tid,
 
 static void conn_del(struct transport_mgr *tm, struct conn *c)
 {
+	if (tm->last_conn == c)
+		tm->last_conn = NULL;
 	table_del(&tm->conns, (struct entry *)c);
 	free(c);
 }
@@ -644,11 +658,14 @@ struct i2np_msg *transport_conn_pull(struct transport_mgr *tm, unsigned tid,
 				     uint64_t conn_id, size_t max_len)
 {
 	struct peer *p = conn_peer(tm, tid, conn_id);
-	uint64_t now = time_now_ms();
 	struct i2np_msg *m = NULL;
+	uint64_t now;
 
 	if (!p)
 		return NULL;
+	if (tm->pulls++ % PULL_CLOCK_EVERY == 0)
+		tm->now_ms = time_now_ms();
+	now = tm->now_ms;
 	while (p->qlen > 0) {
 		struct i2np_msg *head = p->q[p->qhead];
 
