@@ -9,7 +9,8 @@
  * Reads are exact: a handshake state waits until its whole message is
  * buffered; the data phase reads the 2-byte length, then the frame.  The
  * receive buffer is one contiguous block, so a frame is decrypted where
- * it landed; sealed frames go straight into an output evbuffer.  (Not
+ * it landed; frames are sealed straight into a contiguous output buffer.
+ * (Not
  * bufferevents: libevent 2.1 reads at most 4 KiB per call through them,
  * which costs more than the crypto.)  The
  * crypto is router/ntcp2_handshake.c and router/ntcp2_frame.c; this file
@@ -96,7 +97,8 @@ struct sess {
 	struct event *rev, *wev;
 	uint8_t *rbuf;			/* unconsumed input: [rpos, rlen) */
 	size_t rpos, rlen, rcap;
-	struct evbuffer *out;
+	uint8_t *obuf;			/* unsent output: [opos, olen) */
+	size_t opos, olen, ocap;
 	uint8_t ip[16];
 	struct evloop_timer *timer;
 	uint64_t deadline_ms;		/* handshake, probe or close deadline */
@@ -266,7 +268,8 @@ static struct sess *sess_new(struct ntcp2 *n, bool inbound)
 	s->inbound = inbound;
 	s->probe_term = -1;
 	s->fd = -1;
-	s->out = evbuffer_new();
+	s->ocap = SESS_RBUF_INIT_BYTES;
+	s->obuf = xmalloc(s->ocap);
 	s->rcap = SESS_RBUF_INIT_BYTES;
 	s->rbuf = xmalloc(s->rcap);
 	s->timer = evloop_timer_new(n->el, sess_timer_cb, s);
@@ -303,7 +306,7 @@ static void sess_free(void *arg)
 		}
 		evutil_closesocket(s->fd);
 	}
-	evbuffer_free(s->out);
+	free(s->obuf);		/* ciphertext only */
 	xfree_wipe(s->rbuf, s->rcap);	/* frames are decrypted in place */
 	evloop_timer_free(s->timer);
 	ntcp2_hs_wipe(&s->hs);
@@ -409,9 +412,34 @@ static void sess_want_write(struct sess *s)
 		event_add(s->wev, NULL);
 }
 
+static size_t out_len(const struct sess *s)
+{
+	return s->olen - s->opos;
+}
+
+/* Room for n more bytes of output; returns where they go (olen += n). */
+static uint8_t *out_extend(struct sess *s, size_t n)
+{
+	uint8_t *p;
+
+	if (s->ocap - s->olen < n && s->opos > 0) {
+		memmove(s->obuf, s->obuf + s->opos, out_len(s));
+		s->olen -= s->opos;
+		s->opos = 0;
+	}
+	if (s->ocap - s->olen < n) {
+		while (s->ocap - s->olen < n)
+			s->ocap *= 2;
+		s->obuf = xrealloc(s->obuf, s->ocap);
+	}
+	p = s->obuf + s->olen;
+	s->olen += n;
+	return p;
+}
+
 static void out_add(struct sess *s, const void *p, size_t len)
 {
-	evbuffer_add(s->out, p, len);
+	memcpy(out_extend(s, len), p, len);
 	sess_want_write(s);
 }
 
@@ -461,19 +489,14 @@ static void sess_fail(struct sess *s, const char *what, int err)
 /* Seal plen bytes of s->plain into the output as one frame. */
 static int sess_send_plain(struct sess *s)
 {
-	struct evbuffer *out = s->out;
-	struct evbuffer_iovec v;
 	size_t total = s->plain.len + NTCP2_LEN_BYTES + NTCP2_TAG_BYTES;
+	uint8_t *p = out_extend(s, total);
 	int r;
 
-	if (evbuffer_reserve_space(out, (ev_ssize_t)total, &v, 1) < 1)
-		return ERR_INTERNAL;
-	if ((r = ntcp2_frame_seal(&s->tx, v.iov_base, s->plain.data,
-				  s->plain.len)) != 0)
+	if ((r = ntcp2_frame_seal(&s->tx, p, s->plain.data, s->plain.len)) != 0) {
+		s->olen -= total;
 		return r;
-	v.iov_len = total;
-	if (evbuffer_commit_space(out, &v, 1) != 0)
-		return ERR_INTERNAL;
+	}
 	s->plain.len = 0;
 	s->last_send_ms = now_ms();
 	s->n->st.frames_out++;
@@ -1172,15 +1195,13 @@ static void sess_process(struct sess *s)
 /* Pull queued messages into frames until the output is full enough. */
 static void sess_fill(struct sess *s)
 {
-	struct evbuffer *out;
 	struct i2np_msg *m;
 	size_t room;
 	bool any, sent_i2np = false;
 
 	if (s->state != S_ESTABLISHED)
 		return;
-	out = s->out;
-	while (evbuffer_get_length(out) < NTCP2_OUTBUF_HIGH_BYTES) {
+	while (out_len(s) < NTCP2_OUTBUF_HIGH_BYTES) {
 		s->plain.len = 0;
 		any = false;
 		if (s->send_intro) {
@@ -1309,19 +1330,28 @@ static void sess_on_write(evutil_socket_t fd, short what, void *arg)
 		if (s->state == S_DEAD)
 			return;
 	}
-	if (evbuffer_get_length(s->out) > 0 &&
-	    evbuffer_write_atmost(s->out, fd, SESS_IO_CHUNK_BYTES) < 0 &&
-	    errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-		sess_closed(s, false);
-		return;
+	if (out_len(s) > 0) {
+		size_t n = out_len(s) < SESS_IO_CHUNK_BYTES ? out_len(s) :
+			   SESS_IO_CHUNK_BYTES;
+		ssize_t w = send(fd, s->obuf + s->opos, n, MSG_NOSIGNAL);
+
+		if (w > 0) {
+			s->opos += (size_t)w;
+			if (s->opos == s->olen)
+				s->opos = s->olen = 0;
+		} else if (errno != EAGAIN && errno != EWOULDBLOCK &&
+			   errno != EINTR) {
+			sess_closed(s, false);
+			return;
+		}
 	}
 	switch (s->state) {
 	case S_ESTABLISHED:
-		if (evbuffer_get_length(s->out) <= NTCP2_OUTBUF_LOW_BYTES)
+		if (out_len(s) <= NTCP2_OUTBUF_LOW_BYTES)
 			sess_fill(s);
 		break;
 	case S_CLOSING:
-		if (evbuffer_get_length(s->out) == 0) {
+		if (out_len(s) == 0) {
 			sess_kill(s, false);
 			return;
 		}
@@ -1329,7 +1359,7 @@ static void sess_on_write(evutil_socket_t fd, short what, void *arg)
 	default:
 		break;
 	}
-	if (s->state != S_DEAD && evbuffer_get_length(s->out) == 0)
+	if (s->state != S_DEAD && out_len(s) == 0)
 		event_del(s->wev);
 }
 

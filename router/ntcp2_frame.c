@@ -9,10 +9,13 @@
 #include "router/ntcp2_frame.h"
 #include "crypto/base/alloc.h"
 #include "crypto/base/err.h"
+#include "crypto/base/log.h"
 #include "crypto/chacha.h"
 #include "crypto/rand.h"
 #include "crypto/siphash.h"
 
+#include <openssl/evp.h>
+#include <stdlib.h>
 #include <string.h>
 
 const char *ntcp2_term_reason_str(unsigned reason)
@@ -33,15 +36,54 @@ const char *ntcp2_term_reason_str(unsigned reason)
 
 void ntcp2_dir_init(struct ntcp2_dir *d, const struct ntcp2_dir_keys *keys)
 {
+	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+
 	memcpy(d->k, keys->k, sizeof(d->k));
 	d->n = 0;
 	memcpy(d->sipkey, keys->sipkey, sizeof(d->sipkey));
 	memcpy(d->iv, keys->sipiv, sizeof(d->iv));
+	/* The key is set once; each frame only sets its nonce. */
+	if (!c || EVP_CipherInit_ex(c, EVP_chacha20_poly1305(), NULL, d->k,
+				    NULL, -1) != 1)
+		abort();	/* like OOM: OpenSSL cannot allocate */
+	d->ctx = c;
 }
 
 void ntcp2_dir_wipe(struct ntcp2_dir *d)
 {
+	EVP_CIPHER_CTX_free(d->ctx);	/* cleans the key schedule */
 	memwipe(d, sizeof(*d));
+}
+
+/* ChaCha20-Poly1305 (RFC 8439) of len bytes in to out (may be equal) with
+ * the I2P nonce for d->n and no AD; enc: append the tag, else check the
+ * tag at in + len.  0 or ERR_AUTH / ERR_CRYPTO. */
+static int aead(struct ntcp2_dir *d, bool enc, uint8_t *out, const uint8_t *in,
+		size_t len)
+{
+	EVP_CIPHER_CTX *c = d->ctx;
+	uint8_t nonce[CHACHAPOLY_NONCE_BYTES];
+	int l = 0, fl = 0;
+
+	if (BUG(!c) || len > INT32_MAX)
+		return ERR_CRYPTO;
+	chachapoly_nonce(nonce, d->n);
+	if (EVP_CipherInit_ex(c, NULL, NULL, NULL, nonce, enc) != 1)
+		return ERR_CRYPTO;
+	if (!enc && EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_SET_TAG,
+					NTCP2_TAG_BYTES, (void *)(in + len)) != 1)
+		return ERR_CRYPTO;
+	if ((len > 0 && EVP_CipherUpdate(c, out, &l, in, (int)len) != 1) ||
+	    EVP_CipherFinal_ex(c, out + l, &fl) != 1) {
+		if (enc)
+			return ERR_CRYPTO;
+		memwipe(out, len);	/* never hand out unauthenticated bytes */
+		return ERR_AUTH;
+	}
+	if (enc && EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_GET_TAG, NTCP2_TAG_BYTES,
+				       out + len) != 1)
+		return ERR_CRYPTO;
+	return 0;
 }
 
 uint16_t ntcp2_dir_next_mask(struct ntcp2_dir *d)
@@ -57,6 +99,7 @@ int ntcp2_frame_seal(struct ntcp2_dir *d, uint8_t *out, const uint8_t *plain,
 		     size_t plen)
 {
 	uint16_t len;
+	int r;
 
 	if (plen > NTCP2_FRAME_MAX_PLAIN_BYTES)
 		return ERR_TOO_BIG;
@@ -65,9 +108,9 @@ int ntcp2_frame_seal(struct ntcp2_dir *d, uint8_t *out, const uint8_t *plain,
 	if (d->n == UINT64_MAX)
 		return ERR_LIMIT;
 	len = (uint16_t)(plen + NTCP2_TAG_BYTES);
+	if ((r = aead(d, true, out + NTCP2_LEN_BYTES, plain, plen)) != 0)
+		return r;
 	be16_put(out, len ^ ntcp2_dir_next_mask(d));
-	chachapoly_encrypt_n(out + NTCP2_LEN_BYTES, d->k, d->n, NULL, 0,
-			     plain, plen);
 	d->n++;
 	return 0;
 }
@@ -92,7 +135,7 @@ int ntcp2_frame_open(struct ntcp2_dir *d, uint8_t *buf, size_t len,
 		return ERR_TRUNCATED;
 	if (d->n == UINT64_MAX)
 		return ERR_LIMIT;
-	if ((r = chachapoly_decrypt_n(buf, d->k, d->n, NULL, 0, buf, len)) != 0)
+	if ((r = aead(d, false, buf, buf, len - NTCP2_TAG_BYTES)) != 0)
 		return r;
 	d->n++;
 	*plen = len - NTCP2_TAG_BYTES;

@@ -58,6 +58,8 @@ struct table {
 /* Expiry checks on pull read the clock this rarely (a bulk sender pulls
  * thousands of messages per millisecond). */
 #define PULL_CLOCK_EVERY 64
+/* Idle peers are swept on one send in this many. */
+#define SWEEP_EVERY 16
 
 struct transport_mgr {
 	struct evloop *el;
@@ -74,6 +76,9 @@ struct transport_mgr {
 	size_t n_up, n_attempts;
 	size_t queued_msgs, queued_bytes;
 	struct conn *last_conn;		/* one-entry cache for conn_find() */
+	struct peer *last_peer;		/* one-entry cache for peer_find() */
+	size_t sweep_cursor;
+	unsigned sends;
 	uint64_t now_ms;		/* wall clock, read every PULL_CLOCK_EVERY pulls */
 	unsigned pulls;
 	struct transport_stats st;
@@ -165,8 +170,8 @@ static uint64_t conn_key(const struct transport_mgr *tm, unsigned tid,
 	return siphash24_u64(tm->key, b, sizeof(b));
 }
 
-static struct peer *peer_find(const struct transport_mgr *tm,
-			      const uint8_t *hash)
+static struct peer *peer_lookup(const struct transport_mgr *tm,
+				const uint8_t *hash)
 {
 	uint64_t k = peer_key(tm, hash);
 	struct peer *p = tm->peers.b[k & (tm->peers.nb - 1)];
@@ -175,6 +180,19 @@ static struct peer *peer_find(const struct transport_mgr *tm,
 		if (p->key == k && memcmp(p->hash, hash, TRANSPORT_HASH_BYTES) == 0)
 			return p;
 	return NULL;
+}
+
+/* peer_lookup() behind a one-entry cache (a bulk sender names the same
+ * peer over and over). */
+static struct peer *peer_find(struct transport_mgr *tm, const uint8_t *hash)
+{
+	struct peer *p = tm->last_peer;
+
+	if (p && memcmp(p->hash, hash, TRANSPORT_HASH_BYTES) == 0)
+		return p;
+	if ((p = peer_lookup(tm, hash)))
+		tm->last_peer = p;
+	return p;
 }
 
 static struct peer *peer_get(struct transport_mgr *tm, const uint8_t *hash)
@@ -289,22 +307,26 @@ static void peer_maybe_free(struct transport_mgr *tm, struct peer *p)
 	if (p->up.set || p->attempt.set || p->qlen > 0 ||
 	    p->backoff_until > time_mono_ms())
 		return;
+	if (tm->last_peer == p)
+		tm->last_peer = NULL;
 	table_del(&tm->peers, (struct entry *)p);
 	free(p->q);
 	free(p);
 }
 
-/* Free idle peers whose back-off ran out (bounded work, on each send). */
+/* Free idle peers whose back-off ran out (bounded work, every
+ * SWEEP_EVERY sends). */
 static void peers_sweep(struct transport_mgr *tm)
 {
 	static const size_t per_call = 8;
-	static size_t cursor;
 
+	if (tm->sends++ % SWEEP_EVERY != 0)
+		return;
 	for (size_t i = 0; i < per_call; i++) {
 		struct peer *p, *next;
 
-		cursor = (cursor + 1) & (tm->peers.nb - 1);
-		for (p = tm->peers.b[cursor]; p; p = next) {
+		tm->sweep_cursor = (tm->sweep_cursor + 1) & (tm->peers.nb - 1);
+		for (p = tm->peers.b[tm->sweep_cursor]; p; p = next) {
 			next = p->next;
 			peer_maybe_free(tm, p);
 		}
@@ -466,7 +488,7 @@ drop:
 bool transport_is_connected(const struct transport_mgr *tm,
 			    const uint8_t peer[TRANSPORT_HASH_BYTES])
 {
-	const struct peer *p = peer_find(tm, peer);
+	const struct peer *p = peer_lookup(tm, peer);
 
 	return p && p->up.set;
 }
@@ -474,7 +496,7 @@ bool transport_is_connected(const struct transport_mgr *tm,
 size_t transport_queued(const struct transport_mgr *tm,
 			const uint8_t peer[TRANSPORT_HASH_BYTES])
 {
-	const struct peer *p = peer_find(tm, peer);
+	const struct peer *p = peer_lookup(tm, peer);
 
 	return p ? p->qlen : 0;
 }
@@ -565,7 +587,7 @@ int transport_conn_up(struct transport_mgr *tm, unsigned tid, uint64_t conn_id,
 	if (!c) {
 		if (BUG(!inbound))
 			return ERR_ARG;
-		if (tm->n_up >= tm->lim.max_sessions && !peer_find(tm, peer))
+		if (tm->n_up >= tm->lim.max_sessions && !peer_lookup(tm, peer))
 			return ERR_LIMIT;
 		p = peer_get(tm, peer);
 		c = conn_add(tm, tid, conn_id, p);

@@ -87,6 +87,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	free(buf);
 	/* seal and reopen the input as a plaintext frame */
 	if (size <= NTCP2_FRAME_MAX_PLAIN_BYTES) {
+		ntcp2_dir_wipe(&rx);
 		ntcp2_dir_init(&rx, &k);
 		buf = xmalloc(size + NTCP2_LEN_BYTES + NTCP2_TAG_BYTES);
 		if (ntcp2_frame_seal(&tx, buf, data, size) != 0 ||

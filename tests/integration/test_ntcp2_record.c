@@ -299,6 +299,8 @@ int main(int argc, char **argv)
 		ok = acked(frame + 2, plen, rc.token);
 	}
 	close(fd);
+	ntcp2_dir_wipe(&tx);
+	ntcp2_dir_wipe(&rx);
 	if (!(out = fopen(argv[4], "w")))
 		return die("writing the transcript", ERR_IO);
 	write_json(&rc);

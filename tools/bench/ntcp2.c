@@ -36,7 +36,7 @@
 #include <unistd.h>
 
 #define MSG_BYTES 1024
-#define WINDOW_MSGS 4096
+#define WINDOW_MSGS 512
 
 static uint8_t template_body[MSG_BYTES];
 

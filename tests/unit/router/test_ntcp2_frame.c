@@ -56,6 +56,8 @@ static void test_length_mask_vector(struct tctx *t)
 	T_EQ(t, len, 32);
 	/* the next IV is SipHash of the previous one */
 	T_EQ(t, ntcp2_dir_next_mask(&tx), ntcp2_dir_next_mask(&rx));
+	ntcp2_dir_wipe(&tx);
+	ntcp2_dir_wipe(&rx);
 out:
 	free(key);
 	free(msg);
@@ -131,6 +133,10 @@ static void test_open_rejects(struct tctx *t)
 	T_ERR(t, ntcp2_frame_seal(&tx, frame, plain, 10), ERR_LIMIT);
 	rx.n = UINT64_MAX;
 	T_ERR(t, ntcp2_frame_open(&rx, frame + 2, 26, &plen), ERR_LIMIT);
+	ntcp2_dir_wipe(&tx);
+	ntcp2_dir_wipe(&rx);
+	ntcp2_dir_wipe(&a);
+	ntcp2_dir_wipe(&b);
 }
 
 /* In-place sealing (plain at out + 2), as the session does. */
@@ -151,6 +157,8 @@ static void test_seal_in_place(struct tctx *t)
 	T_OK(t, ntcp2_frame_len_decode(&rx, buf, &len));
 	T_OK(t, ntcp2_frame_open(&rx, buf + 2, len, &plen));
 	T_MEMEQ(t, buf + 2, ref, sizeof(ref));
+	ntcp2_dir_wipe(&tx);
+	ntcp2_dir_wipe(&rx);
 }
 
 static void test_blocks_roundtrip(struct tctx *t)
