@@ -212,3 +212,153 @@ int router_address_ntcp2_build(struct router_address *out, uint8_t cost,
 	*out = a;
 	return 0;
 }
+
+/* ---- SSU2 ---- */
+
+bool router_address_is_ssu2(const struct router_address *a)
+{
+	const char *v;
+
+	if (strcmp(a->style, ROUTER_ADDRESS_STYLE_SSU2) == 0)
+		return true;
+	return strcmp(a->style, "SSU") == 0 &&
+	       (v = mapping_get(&a->options, "v")) != NULL &&
+	       versions_have_2(v);
+}
+
+/* Decimal u32 without sign or leading junk. */
+static int u32_parse(const char *s, uint32_t *out)
+{
+	unsigned long long v = 0;
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 10 || strspn(s, "0123456789") != n)
+		return ERR_FORMAT;
+	for (size_t i = 0; i < n; i++)
+		v = v * 10 + (unsigned long long)(s[i] - '0');
+	if (v > 0xffffffffull)
+		return ERR_FORMAT;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static int ssu2_intro_parse(const struct router_address *a,
+			    struct router_address_ssu2 *n)
+{
+	for (unsigned k = 0; k < ROUTER_ADDRESS_SSU2_MAX_INTRODUCERS; k++) {
+		char key[8];
+		const char *ih, *itag, *iexp;
+		struct router_address_ssu2_intro *in = &n->intro[n->nintro];
+
+		snprintf(key, sizeof(key), "ih%u", k);
+		ih = mapping_get(&a->options, key);
+		snprintf(key, sizeof(key), "itag%u", k);
+		itag = mapping_get(&a->options, key);
+		snprintf(key, sizeof(key), "iexp%u", k);
+		iexp = mapping_get(&a->options, key);
+		if (!ih && !itag)
+			continue;
+		if (!ih || !itag || b64_exact(ih, in->h, 32) != 0 ||
+		    u32_parse(itag, &in->tag) != 0 || in->tag == 0 ||
+		    (iexp && u32_parse(iexp, &in->exp) != 0))
+			return ERR_FORMAT;
+		n->nintro++;
+	}
+	return 0;
+}
+
+int router_address_ssu2_parse(const struct router_address *a,
+			      struct router_address_ssu2 *out)
+{
+	struct router_address_ssu2 n;
+	const char *s, *i, *v, *host, *port, *mtu, *caps;
+	uint32_t m;
+
+	if (!router_address_is_ssu2(a))
+		return ERR_ARG;
+	memset(&n, 0, sizeof(n));
+	s = mapping_get(&a->options, "s");
+	i = mapping_get(&a->options, "i");
+	v = mapping_get(&a->options, "v");
+	host = mapping_get(&a->options, "host");
+	port = mapping_get(&a->options, "port");
+	mtu = mapping_get(&a->options, "mtu");
+	caps = mapping_get(&a->options, "caps");
+	if (!s || b64_exact(s, n.s.b, sizeof(n.s.b)) != 0 ||
+	    !i || b64_exact(i, n.ik, sizeof(n.ik)) != 0)
+		return ERR_FORMAT;
+	if (v && !versions_have_2(v))
+		return ERR_UNSUPPORTED;
+	if (port && port_parse(port, &n.port) != 0)
+		return ERR_FORMAT;
+	if (mtu) {
+		if (u32_parse(mtu, &m) != 0 || m > 65535)
+			return ERR_FORMAT;
+		n.mtu = (uint16_t)m;
+	}
+	if (caps && strlen(caps) <= ROUTER_ADDRESS_SSU2_CAPS_MAX)
+		memcpy(n.caps, caps, strlen(caps) + 1);
+	if (host) {
+		if (strlen(host) >= sizeof(n.host) ||
+		    (n.family = host_family(host)) == 0)
+			return ERR_UNSUPPORTED;
+		memcpy(n.host, host, strlen(host) + 1);
+	}
+	if (ssu2_intro_parse(a, &n) != 0)
+		return ERR_FORMAT;
+	n.published = host && port;
+	*out = n;
+	return 0;
+}
+
+int router_address_ssu2_build(struct router_address *out, uint8_t cost,
+			      const struct x25519_pk *s,
+			      const uint8_t ik[ROUTER_ADDRESS_SSU2_IK_BYTES],
+			      const char *host, uint16_t port,
+			      const char *caps,
+			      const struct router_address_ssu2_intro *intro,
+			      size_t n)
+{
+	struct router_address a = ROUTER_ADDRESS_INIT;
+	char s64[B64_ENC_LEN(32)], i64[B64_ENC_LEN(32)], pstr[12], key[8];
+
+	if ((host && (strlen(host) >= ROUTER_ADDRESS_HOST_MAX_BYTES ||
+		      host_family(host) == 0 || port == 0)) ||
+	    (caps && strlen(caps) > ROUTER_ADDRESS_SSU2_CAPS_MAX) ||
+	    n > ROUTER_ADDRESS_SSU2_MAX_INTRODUCERS)
+		return ERR_ARG;
+	a.cost = cost;
+	memcpy(a.style, ROUTER_ADDRESS_STYLE_SSU2,
+	       sizeof(ROUTER_ADDRESS_STYLE_SSU2));
+	(void)b64_encode(s64, sizeof(s64), s->b, sizeof(s->b));
+	(void)b64_encode(i64, sizeof(i64), ik, ROUTER_ADDRESS_SSU2_IK_BYTES);
+	(void)mapping_set(&a.options, "s", s64);
+	(void)mapping_set(&a.options, "i", i64);
+	(void)mapping_set(&a.options, "v", "2");
+	if (caps && *caps)
+		(void)mapping_set(&a.options, "caps", caps);
+	if (host) {
+		snprintf(pstr, sizeof(pstr), "%u", (unsigned)port);
+		(void)mapping_set(&a.options, "host", host);
+		(void)mapping_set(&a.options, "port", pstr);
+	}
+	for (size_t k = 0; k < n; k++) {
+		char h64[B64_ENC_LEN(32)];
+
+		(void)b64_encode(h64, sizeof(h64), intro[k].h, 32);
+		snprintf(key, sizeof(key), "ih%zu", k);
+		(void)mapping_set(&a.options, key, h64);
+		snprintf(key, sizeof(key), "itag%zu", k);
+		snprintf(pstr, sizeof(pstr), "%u", (unsigned)intro[k].tag);
+		(void)mapping_set(&a.options, key, pstr);
+		if (intro[k].exp) {
+			snprintf(key, sizeof(key), "iexp%zu", k);
+			snprintf(pstr, sizeof(pstr), "%u",
+				 (unsigned)intro[k].exp);
+			(void)mapping_set(&a.options, key, pstr);
+		}
+	}
+	router_address_clear(out);
+	*out = a;
+	return 0;
+}

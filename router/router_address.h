@@ -91,4 +91,56 @@ int router_address_ntcp2_build(struct router_address *out, uint8_t cost,
 			       uint16_t port,
 			       const uint8_t iv[ROUTER_ADDRESS_NTCP2_IV_BYTES]);
 
+/* ---- SSU2 (ssu2 spec, "Published Router Address") ---- */
+
+#define ROUTER_ADDRESS_SSU2_IK_BYTES 32
+/* Introducers: ih0..ih2, itag0.., iexp0.. ("up to 3"). */
+#define ROUTER_ADDRESS_SSU2_MAX_INTRODUCERS 3
+#define ROUTER_ADDRESS_SSU2_CAPS_MAX 8
+
+struct router_address_ssu2_intro {
+	uint8_t h[32];		/* introducer's router hash (ihN) */
+	uint32_t tag;		/* itagN, nonzero */
+	uint32_t exp;		/* iexpN, seconds; 0 when absent */
+};
+
+/* The parsed options of an SSU2 address. */
+struct router_address_ssu2 {
+	struct x25519_pk s;		/* static key, always present */
+	uint8_t ik[ROUTER_ADDRESS_SSU2_IK_BYTES];	/* "i", always present */
+	bool published;			/* host and port present */
+	int family;			/* AF_INET, AF_INET6, 0 without host */
+	char host[ROUTER_ADDRESS_HOST_MAX_BYTES];
+	uint16_t port;
+	uint16_t mtu;			/* 0 when absent */
+	char caps[ROUTER_ADDRESS_SSU2_CAPS_MAX + 1];	/* "" when absent */
+	size_t nintro;
+	struct router_address_ssu2_intro intro[ROUTER_ADDRESS_SSU2_MAX_INTRODUCERS];
+};
+
+/* True for style "SSU2" (or "SSU" with v=2, as Java published before
+ * 0.9.57). */
+bool router_address_is_ssu2(const struct router_address *a);
+/*
+ * Read the SSU2 options of a.  Errors: ERR_ARG (not SSU2), ERR_FORMAT
+ * (missing or bad `s` or `i`, bad port, mtu or introducer), ERR_UNSUPPORTED
+ * (`v` without 2, host not an IP literal).  out is written only on
+ * success.
+ */
+int router_address_ssu2_parse(const struct router_address *a,
+			      struct router_address_ssu2 *out);
+/*
+ * Make out an SSU2 address with static key s and intro key ik, caps
+ * (may be NULL) and, with host non-NULL, host and port (published).
+ * intro (n ≤ 3) adds introducers.  out must be initialised; its content
+ * is replaced.  ERR_ARG on a bad host, port, caps or count.
+ */
+int router_address_ssu2_build(struct router_address *out, uint8_t cost,
+			      const struct x25519_pk *s,
+			      const uint8_t ik[ROUTER_ADDRESS_SSU2_IK_BYTES],
+			      const char *host, uint16_t port,
+			      const char *caps,
+			      const struct router_address_ssu2_intro *intro,
+			      size_t n);
+
 #endif /* ROUTER_ROUTER_ADDRESS_H */

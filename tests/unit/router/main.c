@@ -25,6 +25,7 @@ extern const struct test_case router_zip_tests[];
 extern const struct test_case router_garlic_tests[];
 extern const struct test_case router_ssu2_handshake_tests[];
 extern const struct test_case router_ssu2_block_tests[];
+extern const struct test_case router_ssu2_tests[];
 
 int main(int argc, char **argv)
 {
@@ -52,6 +53,7 @@ int main(int argc, char **argv)
 		{ "garlic", router_garlic_tests },
 		{ "ssu2_handshake", router_ssu2_handshake_tests },
 		{ "ssu2_block", router_ssu2_block_tests },
+		{ "ssu2", router_ssu2_tests },
 		{ NULL, NULL }
 	};
 	return tharness_main(argc, argv, groups);

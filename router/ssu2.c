@@ -1,0 +1,2228 @@
+/*
+ * The SSU2 transport (router/ssu2.h; geti2p.net/spec/ssu2): sessions on
+ * the event loop over one non-blocking UDP socket driven by a libevent
+ * event (no bufferevents).  Packet crypto lives in router/ssu2_handshake.c
+ * and block codecs in router/ssu2_block.c; this file holds the state
+ * machines, timers, tables and the transport-manager glue.
+ *
+ * Sessions are kept in a list; the one a packet belongs to is found by
+ * our receive connection id.  A session is never freed inside its own
+ * callback: it is unlinked and handed to evloop_mark_close(), which is also
+ * when the transport manager hears that it is down (STYLE.md §4).
+ */
+#include "config.h"
+#include "router/ssu2.h"
+#include "router/evloop.h"
+#include "router/gzip.h"
+#include "router/i2np.h"
+#include "router/router_address.h"
+#include "router/router_info.h"
+#include "router/ssu2_block.h"
+#include "router/transport.h"
+#include "crypto/base/alloc.h"
+#include "crypto/base/err.h"
+#include "crypto/base/log.h"
+#include "crypto/base/time.h"
+#include "crypto/rand.h"
+#include "router/ntcp2_handshake.h"	/* the ephemeral-key replay cache */
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/event.h>
+#include <event2/util.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* Datagrams read per socket event before yielding to the loop. */
+#define RECV_BUDGET_PKTS 128
+/* Room kept in each data packet for an ACK block with a few ranges. */
+#define ACK_RESERVE_BYTES (SSU2_BLOCK_HEADER_BYTES + SSU2_ACK_MIN_BYTES + 16)
+/* Fragments one packet can carry (each at least 3 + 5 + 1 bytes). */
+#define PKT_MAX_FRAGS 32
+/* Sent packets remembered (a power of two above SSU2_CWND_MAX). */
+#define SENT_SLOTS 512
+/* Messages taken from the manager and not yet acked, per session. */
+#define OUT_MAX_MSGS 128
+#define OUT_MAX_BYTES (512 * 1024)
+/* IP addresses tracked for rate limits and bans. */
+#define IP_SLOTS 256
+/* The DateTime block we add to keepalives and handshake messages. */
+#define HS_PAD_MAX 16
+
+enum sess_state {
+	S_TOKEN_REQ,		/* Alice: Token Request sent */
+	S_REQ_SENT,		/* Alice: SessionRequest sent */
+	S_CREATED_SENT,		/* Bob: SessionCreated sent */
+	S_ESTABLISHED,
+	S_CLOSING,		/* Termination sent, lingering */
+};
+
+struct outmsg {
+	struct outmsg *next;
+	struct i2np_msg *m;
+	unsigned nfrags;	/* 1: a whole I2NP block */
+	size_t frag0, fragn;	/* bytes in the first / later fragments */
+	uint64_t acked;		/* bit i: fragment i acked */
+	uint64_t pending;	/* bit i: fragment i to (re)send */
+	uint8_t sends[SSU2_MAX_FRAGS];
+	unsigned refs;		/* in-flight packets carrying a fragment */
+	bool dead;		/* given up: free when refs drop to 0 */
+};
+
+struct fref {
+	struct outmsg *om;
+	uint8_t frag;
+};
+
+struct sentpkt {
+	bool used;
+	uint32_t pn;
+	uint64_t sent_ms;
+	uint8_t n;
+	struct fref f[PKT_MAX_FRAGS];
+};
+
+struct sess {
+	struct sess *next;
+	struct ssu2 *n;
+	uint64_t id;			/* the manager's conn id */
+	enum sess_state state;
+	bool inbound;
+	bool up;			/* transport_conn_up() accepted it */
+	bool closed;			/* unlinked, waiting for the reaper */
+	struct sockaddr_in peer;
+	uint64_t rid, sid;		/* we receive with rid, send to sid */
+	uint8_t peer_rh[32];
+	uint8_t peer_ik[32];		/* k_header_1 for what we send */
+	struct ssu2_hs hs;
+	struct ssu2_keys keys;
+	bool keyed;
+	struct evloop_timer *timer;
+	uint64_t started_ms, last_recv_ms, last_send_ms;
+	/* handshake packets kept for resending, unchanged */
+	uint8_t *hs_pkts;
+	size_t hs_lens[SSU2_CONFIRMED_MAX_FRAGS];
+	unsigned hs_n;
+	unsigned hs_resends;
+	uint64_t hs_next_ms;
+	bool confirmed_acked;		/* Alice: Bob's first data arrived */
+	/* Bob: SessionConfirmed fragments */
+	uint8_t *cf_buf[SSU2_CONFIRMED_MAX_FRAGS];
+	size_t cf_len[SSU2_CONFIRMED_MAX_FRAGS];
+	unsigned cf_total;
+	/* data phase */
+	uint32_t send_pn;
+	struct ssu2_rxwin rx;
+	unsigned ack_owed;		/* ack-eliciting packets not yet acked */
+	uint64_t ack_due_ms;		/* 0: none */
+	struct ssu2_reasm *reasm;
+	struct outmsg *out_head, *out_tail;
+	size_t out_msgs, out_bytes;
+	struct sentpkt sent[SENT_SLOTS];
+	size_t inflight;
+	uint32_t largest_acked;
+	bool any_acked;
+	unsigned cwnd, ssthresh;
+	uint64_t srtt_ms, rttvar_ms, rto_ms;
+	bool have_rtt;
+	/* path validation */
+	bool path_pending;
+	struct sockaddr_in path_addr;
+	uint8_t path_data[8];
+	uint64_t path_sent_ms;
+	uint8_t term_reason;
+};
+
+struct ipent {
+	uint32_t ip;			/* network order; 0 = free */
+	uint64_t last_ms;
+	unsigned failures;
+	uint64_t window_start_ms;
+	uint64_t banned_until_ms;
+	double bucket;			/* Retry replies available */
+	uint64_t bucket_ms;
+	unsigned pending;
+};
+
+struct token {
+	uint32_t ip;
+	uint16_t port;
+	uint64_t token;
+	uint64_t expires_s;
+};
+
+struct token_tab {
+	struct token t[SSU2_MAX_TOKENS];
+	size_t n;
+};
+
+struct ssu2 {
+	struct evloop *el;
+	struct transport_mgr *tm;
+	unsigned tid;
+	struct ssu2_config cfg;
+	evutil_socket_t fd;
+	struct event *rev;
+	uint16_t port;
+	uint8_t *ri;
+	size_t ri_len;
+	struct sess *sessions;
+	size_t nsess, pending_in;
+	uint64_t next_id;
+	struct token_tab issued, received;
+	struct ipent ips[IP_SLOTS];
+	struct ntcp2_replay *replay;
+	struct i2np_dedup *dedup;
+	struct ssu2_stats st;
+	bool shutting_down;
+	bool have_ext;
+	uint8_t ext_ip[16];
+	size_t ext_iplen;
+	uint16_t ext_port;
+	struct sess *dirty[RECV_BUDGET_PKTS];
+	size_t ndirty;
+};
+
+static void sess_flush(struct sess *s);
+static void sess_rearm(struct sess *s);
+static void sess_kill(struct sess *s);
+
+void ssu2_config_default(struct ssu2_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->mtu = SSU2_DEFAULT_MTU;
+	cfg->max_pending = SSU2_DEFAULT_MAX_PENDING;
+	cfg->max_pending_per_ip = SSU2_DEFAULT_MAX_PENDING_PER_IP;
+	cfg->handshake_timeout_ms = SSU2_DEFAULT_HANDSHAKE_TIMEOUT_MS;
+	cfg->keepalive_ms = SSU2_DEFAULT_KEEPALIVE_MS;
+	cfg->idle_timeout_ms = SSU2_DEFAULT_IDLE_TIMEOUT_MS;
+	cfg->close_timeout_ms = SSU2_DEFAULT_CLOSE_TIMEOUT_MS;
+	cfg->token_lifetime_s = SSU2_DEFAULT_TOKEN_LIFETIME_S;
+	cfg->retry_token_lifetime_s = SSU2_DEFAULT_RETRY_TOKEN_LIFETIME_S;
+	cfg->token_requests_per_s = SSU2_DEFAULT_TOKEN_REQUESTS_PER_S;
+	cfg->ban_failures = SSU2_DEFAULT_BAN_FAILURES;
+	cfg->ban_window_ms = SSU2_DEFAULT_BAN_WINDOW_MS;
+	cfg->ban_ms = SSU2_DEFAULT_BAN_MS;
+}
+
+static uint64_t now_ms(void)
+{
+	return time_mono_ms();
+}
+
+static uint32_t now_s(void)
+{
+	return (uint32_t)time_now_s();
+}
+
+/* Largest datagram to this peer: the MTU less the IPv4 and UDP headers. */
+static size_t pkt_max(const struct ssu2 *n)
+{
+	size_t m = (size_t)n->cfg.mtu - 28;
+
+	return m > SSU2_MAX_PACKET_BYTES_V4 ? SSU2_MAX_PACKET_BYTES_V4 : m;
+}
+
+static size_t payload_max(const struct ssu2 *n)
+{
+	return pkt_max(n) - SSU2_SHORT_HEADER_BYTES - SSU2_TAG_BYTES;
+}
+
+static bool addr_eq(const struct sockaddr_in *a, const struct sockaddr_in *b)
+{
+	return a->sin_addr.s_addr == b->sin_addr.s_addr &&
+	       a->sin_port == b->sin_port;
+}
+
+static uint64_t rand_id(void)
+{
+	uint64_t v;
+
+	do
+		v = rand_u64();
+	while (v == 0);
+	return v;
+}
+
+/* ---- per-IP limits ---- */
+
+static struct ipent *ip_get(struct ssu2 *n, uint32_t ip)
+{
+	struct ipent *e, *victim = NULL;
+	uint64_t now = now_ms();
+
+	for (size_t i = 0; i < IP_SLOTS; i++) {
+		e = &n->ips[i];
+		if (e->ip == ip) {
+			e->last_ms = now;
+			return e;
+		}
+		if (e->pending == 0 && e->banned_until_ms <= now &&
+		    (!victim || e->last_ms < victim->last_ms))
+			victim = e;
+	}
+	if (!victim)
+		return NULL;
+	memset(victim, 0, sizeof(*victim));
+	victim->ip = ip;
+	victim->last_ms = victim->bucket_ms = now;
+	victim->bucket = n->cfg.token_requests_per_s;
+	return victim;
+}
+
+static bool ip_banned(struct ssu2 *n, uint32_t ip)
+{
+	struct ipent *e = ip_get(n, ip);
+
+	return !e || e->banned_until_ms > now_ms();
+}
+
+static void ip_failure(struct ssu2 *n, uint32_t ip)
+{
+	struct ipent *e = ip_get(n, ip);
+	uint64_t now = now_ms();
+
+	if (!e || n->cfg.ban_ms == 0)
+		return;
+	if (now - e->window_start_ms > n->cfg.ban_window_ms) {
+		e->window_start_ms = now;
+		e->failures = 0;
+	}
+	if (++e->failures >= n->cfg.ban_failures) {
+		e->banned_until_ms = now + n->cfg.ban_ms;
+		log_info_rl(60, LD_SSU2, "banning an address after %u "
+			    "handshake failures", e->failures);
+	}
+}
+
+/* One Retry reply from the IP's bucket (refilled per second). */
+static bool ip_may_retry(struct ssu2 *n, uint32_t ip)
+{
+	struct ipent *e = ip_get(n, ip);
+	uint64_t now = now_ms();
+	double cap = n->cfg.token_requests_per_s;
+
+	if (!e)
+		return false;
+	e->bucket += (double)(now - e->bucket_ms) * cap / 1000.0;
+	if (e->bucket > cap)
+		e->bucket = cap;
+	e->bucket_ms = now;
+	if (e->bucket < 1.0)
+		return false;
+	e->bucket -= 1.0;
+	return true;
+}
+
+/* ---- tokens ---- */
+
+static struct token *token_find(struct token_tab *tt,
+				const struct sockaddr_in *a)
+{
+	for (size_t i = 0; i < tt->n; i++)
+		if (tt->t[i].ip == a->sin_addr.s_addr &&
+		    tt->t[i].port == a->sin_port)
+			return &tt->t[i];
+	return NULL;
+}
+
+static void token_put(struct token_tab *tt, const struct sockaddr_in *a,
+		      uint64_t token, uint64_t expires_s)
+{
+	struct token *t = token_find(tt, a);
+	uint64_t now = now_s();
+
+	if (!t) {
+		/* Drop expired entries; when full, the one nearest expiry. */
+		size_t victim = 0;
+
+		for (size_t i = 0; i < tt->n;) {
+			if (tt->t[i].expires_s <= now) {
+				tt->t[i] = tt->t[--tt->n];
+				continue;
+			}
+			if (tt->t[i].expires_s < tt->t[victim].expires_s)
+				victim = i;
+			i++;
+		}
+		if (tt->n == SSU2_MAX_TOKENS)
+			t = &tt->t[victim];
+		else
+			t = &tt->t[tt->n++];
+	}
+	t->ip = a->sin_addr.s_addr;
+	t->port = a->sin_port;
+	t->token = token;
+	t->expires_s = expires_s;
+}
+
+/* The unexpired token for a, or 0. */
+static uint64_t token_get(struct token_tab *tt, const struct sockaddr_in *a)
+{
+	struct token *t = token_find(tt, a);
+
+	if (!t || t->expires_s <= now_s())
+		return 0;
+	return t->token;
+}
+
+static void token_drop(struct token_tab *tt, const struct sockaddr_in *a)
+{
+	struct token *t = token_find(tt, a);
+
+	if (t)
+		*t = tt->t[--tt->n];
+}
+
+/* ---- sockets ---- */
+
+static void send_raw(struct ssu2 *n, const struct sockaddr_in *to,
+		     const uint8_t *p, size_t len)
+{
+	ssize_t w = sendto(n->fd, p, len, 0, (const struct sockaddr *)to,
+			   sizeof(*to));
+
+	/* UDP: a full socket buffer is loss, which the protocol recovers. */
+	if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+		log_info_rl(60, LD_SSU2, "send failed: %s", strerror(errno));
+	n->st.pkts_out++;
+	transport_count_bytes(n->tm, 0, len);
+}
+
+/* ---- sessions: life cycle ---- */
+
+static struct sess *sess_new(struct ssu2 *n, bool inbound);
+
+static void timer_cb(void *arg);
+
+static struct sess *sess_new(struct ssu2 *n, bool inbound)
+{
+	struct sess *s = xzalloc(sizeof(*s));
+
+	s->n = n;
+	s->id = ++n->next_id;
+	s->inbound = inbound;
+	s->timer = evloop_timer_new(n->el, timer_cb, s);
+	s->started_ms = s->last_recv_ms = s->last_send_ms = now_ms();
+	s->reasm = ssu2_reasm_new();
+	ssu2_rxwin_init(&s->rx);
+	s->cwnd = SSU2_CWND_MIN;
+	s->ssthresh = SSU2_CWND_MAX;
+	s->rto_ms = SSU2_RTO_INIT_MS;
+	s->next = n->sessions;
+	n->sessions = s;
+	n->nsess++;
+	if (inbound)
+		n->pending_in++;
+	return s;
+}
+
+static void outmsg_free(struct outmsg *om)
+{
+	i2np_msg_free(om->m);
+	free(om);
+}
+
+static void sess_free(void *arg)
+{
+	struct sess *s = arg;
+	struct ssu2 *n = s->n;
+
+	/* For an outbound attempt that never came up the manager backs the
+	 * peer off; for a session it never knew this is a no-op. */
+	transport_conn_down(n->tm, n->tid, s->id);
+	evloop_timer_free(s->timer);
+	ssu2_hs_wipe(&s->hs);
+	memwipe(&s->keys, sizeof(s->keys));
+	free(s->hs_pkts);
+	for (unsigned i = 0; i < SSU2_CONFIRMED_MAX_FRAGS; i++)
+		free(s->cf_buf[i]);
+	ssu2_reasm_free(s->reasm);
+	while (s->out_head) {
+		struct outmsg *om = s->out_head;
+
+		s->out_head = om->next;
+		outmsg_free(om);
+	}
+	free(s);
+}
+
+/* Unlink s and have the reaper free it after this loop pass. */
+static void sess_kill(struct sess *s)
+{
+	struct ssu2 *n = s->n;
+	struct sess **pp;
+
+	if (s->closed)
+		return;
+	s->closed = true;
+	for (pp = &n->sessions; *pp; pp = &(*pp)->next)
+		if (*pp == s) {
+			*pp = s->next;
+			break;
+		}
+	n->nsess--;
+	if (s->inbound && s->state != S_ESTABLISHED && s->state != S_CLOSING) {
+		struct ipent *e = ip_get(n, s->peer.sin_addr.s_addr);
+
+		n->pending_in--;
+		if (e && e->pending)
+			e->pending--;
+	}
+	if (s->state != S_ESTABLISHED && s->state != S_CLOSING)
+		n->st.hs_failed++;
+	evloop_timer_disarm(s->timer);
+	evloop_mark_close(n->el, sess_free, s);
+}
+
+static struct sess *sess_by_rid(struct ssu2 *n, uint64_t rid)
+{
+	for (struct sess *s = n->sessions; s; s = s->next)
+		if (s->rid == rid)
+			return s;
+	return NULL;
+}
+
+static struct sess *sess_by_id(struct ssu2 *n, uint64_t id)
+{
+	for (struct sess *s = n->sessions; s; s = s->next)
+		if (s->id == id)
+			return s;
+	return NULL;
+}
+
+static void sess_log(const struct sess *s, const char *what, int err)
+{
+	log_info_rl(10, LD_SSU2, "%s session %llu: %s%s%s",
+		    s->inbound ? "inbound" : "outbound",
+		    (unsigned long long)s->id, what, err ? ": " : "",
+		    err ? err_str(err) : "");
+}
+
+static void mark_dirty(struct sess *s)
+{
+	struct ssu2 *n = s->n;
+
+	for (size_t i = 0; i < n->ndirty; i++)
+		if (n->dirty[i] == s)
+			return;
+	if (n->ndirty < RECV_BUDGET_PKTS)
+		n->dirty[n->ndirty++] = s;
+	else
+		sess_flush(s);
+}
+
+/* ---- data phase: sending ---- */
+
+static void sent_release(struct sess *s, struct sentpkt *p, bool acked)
+{
+	for (unsigned i = 0; i < p->n; i++) {
+		struct outmsg *om = p->f[i].om;
+		uint64_t bit = (uint64_t)1 << p->f[i].frag;
+
+		if (acked)
+			om->acked |= bit;
+		else if (!(om->acked & bit) && !om->dead) {
+			if (om->sends[p->f[i].frag] >= SSU2_MAX_RESENDS) {
+				om->dead = true;
+				s->n->st.msgs_dropped++;
+			} else {
+				om->pending |= bit;
+				s->n->st.resent_frags++;
+			}
+		}
+		om->refs--;
+	}
+	p->used = false;
+	s->inflight--;
+}
+
+/* Drop messages fully acked (or given up) that no packet refers to. */
+static void out_gc(struct sess *s)
+{
+	struct outmsg **pp = &s->out_head, *last = NULL;
+
+	while (*pp) {
+		struct outmsg *om = *pp;
+		uint64_t all = om->nfrags == 64 ? ~(uint64_t)0
+			       : (((uint64_t)1 << om->nfrags) - 1);
+
+		if (om->refs == 0 && (om->dead || om->acked == all)) {
+			*pp = om->next;
+			s->out_msgs--;
+			s->out_bytes -= om->m->len;
+			outmsg_free(om);
+			continue;
+		}
+		last = om;
+		pp = &om->next;
+	}
+	s->out_tail = last;
+}
+
+/* Fragment om of body length len for packets of payload_max bytes. */
+static void outmsg_plan(struct sess *s, struct outmsg *om)
+{
+	size_t room = payload_max(s->n) - ACK_RESERVE_BYTES;
+	size_t whole = room - SSU2_BLOCK_HEADER_BYTES - SSU2_I2NP_HDR_BYTES;
+	size_t len = om->m->len;
+
+	if (len <= whole) {
+		om->nfrags = 1;
+		om->frag0 = len;
+	} else {
+		om->frag0 = whole;
+		om->fragn = room - SSU2_BLOCK_HEADER_BYTES -
+			    SSU2_FOLLOW_HDR_BYTES;
+		om->nfrags = 1 + (unsigned)((len - om->frag0 + om->fragn - 1) /
+					    om->fragn);
+	}
+	om->pending = om->nfrags == 64 ? ~(uint64_t)0
+		      : (((uint64_t)1 << om->nfrags) - 1);
+}
+
+static size_t frag_len(const struct outmsg *om, unsigned f, size_t *off)
+{
+	size_t o, l;
+
+	if (f == 0) {
+		*off = 0;
+		return om->frag0;
+	}
+	o = om->frag0 + (f - 1) * om->fragn;
+	l = om->m->len - o < om->fragn ? om->m->len - o : om->fragn;
+	*off = o;
+	return l;
+}
+
+static size_t frag_wire(const struct outmsg *om, unsigned f)
+{
+	size_t off, l = frag_len(om, f, &off);
+
+	if (om->nfrags == 1 || f == 0)
+		return SSU2_BLOCK_HEADER_BYTES + SSU2_I2NP_HDR_BYTES + l;
+	return SSU2_BLOCK_HEADER_BYTES + SSU2_FOLLOW_HDR_BYTES + l;
+}
+
+static void frag_put(struct bbuf *b, const struct outmsg *om, unsigned f)
+{
+	size_t off, l = frag_len(om, f, &off);
+
+	if (om->nfrags == 1)
+		ssu2_blk_put_i2np(b, om->m);
+	else if (f == 0)
+		ssu2_blk_put_first_frag(b, om->m, l);
+	else
+		ssu2_blk_put_follow_frag(b, om->m, f, f == om->nfrags - 1,
+					 off, l);
+}
+
+/* Take more messages from the manager while our queue has room. */
+static void out_pull(struct sess *s)
+{
+	struct ssu2 *n = s->n;
+
+	while (s->up && s->out_msgs < OUT_MAX_MSGS &&
+	       s->out_bytes < OUT_MAX_BYTES) {
+		struct i2np_msg *m = transport_conn_pull(n->tm, n->tid, s->id,
+							 I2NP_MAX_PAYLOAD_BYTES);
+		struct outmsg *om;
+
+		if (!m)
+			break;
+		om = xzalloc(sizeof(*om));
+		om->m = m;
+		outmsg_plan(s, om);
+		if (s->out_tail)
+			s->out_tail->next = om;
+		else
+			s->out_head = om;
+		s->out_tail = om;
+		s->out_msgs++;
+		s->out_bytes += m->len;
+	}
+}
+
+/* Encrypt and send one data packet; returns its packet number. */
+static uint32_t send_data(struct sess *s, const struct sockaddr_in *to,
+			  struct bbuf *pl, uint8_t flags)
+{
+	uint8_t pkt[SSU2_MAX_PACKET_BYTES];
+	uint32_t pn = s->send_pn++;
+	size_t len;
+
+	if (pl->len < SSU2_MIN_PAYLOAD_BYTES)
+		ssu2_blk_put_padding(pl, SSU2_MIN_PAYLOAD_BYTES - pl->len);
+	if (BUG(ssu2_data_encrypt(&s->keys.send, s->peer_ik, s->sid, pn, flags,
+				  pl->data, pl->len, pkt, sizeof(pkt),
+				  &len) != 0))
+		return pn;
+	send_raw(s->n, to, pkt, len);
+	s->last_send_ms = now_ms();
+	return pn;
+}
+
+/* An ACK block for what we received, if anything (and it fits).  The
+ * caller sends pl right away: what is owed counts as acked. */
+static void put_ack(struct sess *s, struct bbuf *pl, size_t room)
+{
+	if (s->rx.any && ssu2_rxwin_put_ack(&s->rx, pl, room) > 0) {
+		s->ack_owed = 0;
+		s->ack_due_ms = 0;
+	}
+}
+
+/* The same for a packet that may not be sent after all. */
+static bool put_ack_tentative(struct sess *s, struct bbuf *pl, size_t room)
+{
+	return s->rx.any && ssu2_rxwin_put_ack(&s->rx, pl, room) > 0;
+}
+
+/* Send an ACK now, alone (no tracking: it elicits nothing). */
+static void send_ack_only(struct sess *s)
+{
+	struct bbuf pl = BBUF_INIT;
+
+	put_ack(s, &pl, payload_max(s->n));
+	if (pl.len)
+		(void)send_data(s, &s->peer, &pl, 0);
+	bbuf_free(&pl);
+}
+
+/* Fill and send packets while the window allows; ACK what is owed. */
+static void sess_flush(struct sess *s)
+{
+	size_t pmax = payload_max(s->n);
+	struct bbuf pl = BBUF_INIT;
+	bool sent_any = false, had_ack;
+
+	if (s->state != S_ESTABLISHED || !s->keyed)
+		return;
+	out_pull(s);
+	while (s->inflight < s->cwnd) {
+		struct sentpkt tmp = { 0 }, *slot;
+		struct outmsg *om;
+
+		bbuf_reset(&pl);
+		had_ack = put_ack_tentative(s, &pl, ACK_RESERVE_BYTES);
+		for (om = s->out_head; om && tmp.n < PKT_MAX_FRAGS; om = om->next) {
+			if (om->dead || !om->pending)
+				continue;
+			for (unsigned f = 0; f < om->nfrags &&
+			     tmp.n < PKT_MAX_FRAGS; f++) {
+				if (!(om->pending & ((uint64_t)1 << f)))
+					continue;
+				if (pl.len + frag_wire(om, f) > pmax)
+					goto full;
+				frag_put(&pl, om, f);
+				om->pending &= ~((uint64_t)1 << f);
+				om->sends[f]++;
+				om->refs++;
+				tmp.f[tmp.n].om = om;
+				tmp.f[tmp.n].frag = (uint8_t)f;
+				tmp.n++;
+			}
+		}
+full:
+		if (tmp.n == 0)
+			break;
+		tmp.used = true;
+		tmp.sent_ms = now_ms();
+		tmp.pn = s->send_pn;
+		slot = &s->sent[tmp.pn % SENT_SLOTS];
+		if (slot->used)		/* ancient: count it lost */
+			sent_release(s, slot, false);
+		*slot = tmp;
+		s->inflight++;
+		(void)send_data(s, &s->peer, &pl, 0);
+		if (had_ack) {
+			s->ack_owed = 0;
+			s->ack_due_ms = 0;
+		}
+		sent_any = true;
+		out_pull(s);
+	}
+	/* Nothing to carry it: an ACK alone when one is due. */
+	if (!sent_any && s->ack_owed &&
+	    (s->ack_owed >= 2 || (s->ack_due_ms && s->ack_due_ms <= now_ms())))
+		send_ack_only(s);
+	bbuf_free(&pl);
+	(void)pmax;
+	sess_rearm(s);
+}
+
+/* ---- data phase: ACKs and loss ---- */
+
+struct ack_ctx {
+	struct sess *s;
+	uint64_t now;
+	bool newest_sampled;
+	unsigned newly;
+};
+
+static void on_acked_pn(void *arg, uint32_t pn)
+{
+	struct ack_ctx *c = arg;
+	struct sess *s = c->s;
+	struct sentpkt *p = &s->sent[pn % SENT_SLOTS];
+
+	if (!p->used || p->pn != pn)
+		return;
+	if (!c->newest_sampled) {
+		/* RFC 6298 from the newest packet this ACK covers. */
+		uint64_t r = c->now - p->sent_ms;
+
+		c->newest_sampled = true;
+		if (!s->have_rtt) {
+			s->srtt_ms = r;
+			s->rttvar_ms = r / 2;
+			s->have_rtt = true;
+		} else {
+			uint64_t d = s->srtt_ms > r ? s->srtt_ms - r
+						    : r - s->srtt_ms;
+
+			s->rttvar_ms = (3 * s->rttvar_ms + d) / 4;
+			s->srtt_ms = (7 * s->srtt_ms + r) / 8;
+		}
+		s->rto_ms = s->srtt_ms + 4 * s->rttvar_ms;
+		if (s->rto_ms < SSU2_RTO_MIN_MS)
+			s->rto_ms = SSU2_RTO_MIN_MS;
+		if (s->rto_ms > SSU2_RTO_MAX_MS)
+			s->rto_ms = SSU2_RTO_MAX_MS;
+	}
+	sent_release(s, p, true);
+	c->newly++;
+	if (s->cwnd < SSU2_CWND_MAX) {
+		if (s->cwnd < s->ssthresh)
+			s->cwnd++;		/* slow start */
+		else if (rand_uniform(s->cwnd) == 0)
+			s->cwnd++;		/* about +1 per window */
+	}
+}
+
+/* Packets sent before the largest acked by SSU2_LOSS_REORDER and still
+ * unacked are lost. */
+static void detect_loss(struct sess *s)
+{
+	bool lost = false;
+
+	if (!s->any_acked)
+		return;
+	for (size_t i = 0; i < SENT_SLOTS && s->inflight; i++) {
+		struct sentpkt *p = &s->sent[i];
+
+		if (p->used && p->pn + SSU2_LOSS_REORDER <= s->largest_acked) {
+			sent_release(s, p, false);
+			s->n->st.lost_pkts++;
+			lost = true;
+		}
+	}
+	if (lost) {
+		s->ssthresh = s->cwnd / 2 > SSU2_CWND_MIN ? s->cwnd / 2
+							  : SSU2_CWND_MIN;
+		s->cwnd = s->ssthresh;
+	}
+}
+
+static void handle_ack(struct sess *s, const struct ssu2_block *b)
+{
+	static struct ssu2_ack a;	/* large: ranges */
+	struct ack_ctx c = { s, now_ms(), false, 0 };
+
+	if (ssu2_ack_decode(b, &a) != 0) {
+		sess_log(s, "bad ACK block", ERR_FORMAT);
+		return;
+	}
+	/* Alice: an ACK of packet 0 acknowledges SessionConfirmed. */
+	if (!s->inbound && !s->confirmed_acked)
+		s->confirmed_acked = true;
+	ssu2_ack_foreach(&a, on_acked_pn, &c);
+	if (c.newly && (!s->any_acked || a.through > s->largest_acked)) {
+		s->largest_acked = a.through;
+		s->any_acked = true;
+	}
+	detect_loss(s);
+	out_gc(s);
+}
+
+/* RTO: everything in flight is lost, back off. */
+static void on_rto(struct sess *s)
+{
+	for (size_t i = 0; i < SENT_SLOTS && s->inflight; i++)
+		if (s->sent[i].used) {
+			sent_release(s, &s->sent[i], false);
+			s->n->st.lost_pkts++;
+		}
+	s->rto_ms = s->rto_ms * 2 > SSU2_RTO_MAX_MS ? SSU2_RTO_MAX_MS
+						    : s->rto_ms * 2;
+	s->ssthresh = s->cwnd / 2 > SSU2_CWND_MIN ? s->cwnd / 2 : SSU2_CWND_MIN;
+	s->cwnd = SSU2_CWND_MIN;
+	out_gc(s);
+}
+
+static uint64_t oldest_inflight_ms(const struct sess *s)
+{
+	uint64_t t = 0;
+
+	for (size_t i = 0; i < SENT_SLOTS; i++)
+		if (s->sent[i].used && (!t || s->sent[i].sent_ms < t))
+			t = s->sent[i].sent_ms;
+	return t;
+}
+
+/* ---- termination ---- */
+
+static void send_termination(struct sess *s, uint8_t reason)
+{
+	struct bbuf pl = BBUF_INIT;
+
+	put_ack(s, &pl, ACK_RESERVE_BYTES);
+	ssu2_blk_put_termination(&pl, s->rx.any ? (uint64_t)s->rx.highest + 1
+						: 0, reason);
+	(void)send_data(s, &s->peer, &pl, 0);
+	bbuf_free(&pl);
+	s->n->st.terminations_sent++;
+}
+
+/* Terminate an established session (or kill one in the handshake). */
+static void sess_terminate(struct sess *s, uint8_t reason)
+{
+	if (s->closed)
+		return;
+	if (s->state != S_ESTABLISHED || !s->keyed) {
+		sess_kill(s);
+		return;
+	}
+	send_termination(s, reason);
+	s->term_reason = reason;
+	s->state = S_CLOSING;
+	if (s->up) {
+		/* The manager forgets it now; the reaper says "down". */
+		s->up = false;
+	}
+	evloop_timer_arm(s->timer, s->n->cfg.close_timeout_ms);
+}
+
+/* ---- timers ---- */
+
+static void sess_rearm(struct sess *s)
+{
+	struct ssu2 *n = s->n;
+	uint64_t now = now_ms(), due = UINT64_MAX, t;
+
+	if (s->closed)
+		return;
+	switch (s->state) {
+	case S_TOKEN_REQ:
+	case S_REQ_SENT:
+	case S_CREATED_SENT:
+		due = s->hs_next_ms;
+		t = s->started_ms + n->cfg.handshake_timeout_ms;
+		if (t < due)
+			due = t;
+		break;
+	case S_ESTABLISHED:
+		if (!s->inbound && !s->confirmed_acked && s->hs_n)
+			due = s->hs_next_ms;
+		if (s->ack_due_ms && s->ack_due_ms < due)
+			due = s->ack_due_ms;
+		if (s->inflight) {
+			t = oldest_inflight_ms(s) + s->rto_ms;
+			if (t < due)
+				due = t;
+		}
+		t = s->last_send_ms + n->cfg.keepalive_ms;
+		if (t < due)
+			due = t;
+		t = s->last_recv_ms + n->cfg.idle_timeout_ms;
+		if (t < due)
+			due = t;
+		break;
+	case S_CLOSING:
+		return;		/* armed once by sess_terminate */
+	}
+	evloop_timer_arm(s->timer, due > now ? due - now : 0);
+}
+
+static void resend_hs(struct sess *s)
+{
+	size_t off = 0;
+
+	for (unsigned i = 0; i < s->hs_n; i++) {
+		send_raw(s->n, &s->peer, s->hs_pkts + off, s->hs_lens[i]);
+		off += s->hs_lens[i];
+	}
+	s->hs_resends++;
+	s->hs_next_ms = now_ms() +
+			(SSU2_HS_RESEND_FIRST_MS << s->hs_resends);
+}
+
+/* Keep the handshake packet(s) just sent for resending. */
+static void keep_hs(struct sess *s, const uint8_t *p, const size_t *lens,
+		    unsigned n)
+{
+	size_t total = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		total += lens[i];
+	free(s->hs_pkts);
+	s->hs_pkts = xmemdup(p, total);
+	memcpy(s->hs_lens, lens, n * sizeof(lens[0]));
+	s->hs_n = n;
+	s->hs_resends = 0;
+	s->hs_next_ms = now_ms() + SSU2_HS_RESEND_FIRST_MS;
+}
+
+static void timer_cb(void *arg)
+{
+	struct sess *s = arg;
+	struct ssu2 *n = s->n;
+	uint64_t now = now_ms();
+
+	if (s->closed)
+		return;
+	if (s->state == S_CLOSING) {
+		sess_kill(s);
+		return;
+	}
+	if (s->state != S_ESTABLISHED) {
+		if (now >= s->started_ms + n->cfg.handshake_timeout_ms ||
+		    (s->hs_resends >= SSU2_HS_RESENDS &&
+		     now >= s->hs_next_ms)) {
+			sess_log(s, "handshake timed out", ERR_TIMEOUT);
+			sess_kill(s);
+			return;
+		}
+		if (now >= s->hs_next_ms)
+			resend_hs(s);
+		sess_rearm(s);
+		return;
+	}
+	if (now >= s->last_recv_ms + n->cfg.idle_timeout_ms) {
+		sess_log(s, "idle", 0);
+		sess_terminate(s, SSU2_TERM_IDLE);
+		return;
+	}
+	/* Alice: "retransmit Session Confirmed until a data message is
+	 * received". */
+	if (!s->inbound && !s->confirmed_acked && s->hs_n &&
+	    now >= s->hs_next_ms) {
+		if (s->hs_resends >= SSU2_HS_RESENDS) {
+			sess_log(s, "SessionConfirmed never acked",
+				 ERR_TIMEOUT);
+			sess_terminate(s, SSU2_TERM_TIMEOUT);
+			return;
+		}
+		resend_hs(s);
+	}
+	if (s->inflight && now >= oldest_inflight_ms(s) + s->rto_ms)
+		on_rto(s);
+	if (now >= s->last_send_ms + n->cfg.keepalive_ms) {
+		struct bbuf pl = BBUF_INIT;
+
+		put_ack(s, &pl, ACK_RESERVE_BYTES);
+		ssu2_blk_put_datetime(&pl, now_s());
+		(void)send_data(s, &s->peer, &pl, 0);
+		bbuf_free(&pl);
+	}
+	if (s->ack_due_ms && now >= s->ack_due_ms && s->ack_owed)
+		send_ack_only(s);
+	sess_flush(s);
+}
+
+/* ---- establishment ---- */
+
+static void sess_established(struct sess *s)
+{
+	struct ssu2 *n = s->n;
+	int r;
+
+	if (s->inbound) {
+		struct ipent *e = ip_get(n, s->peer.sin_addr.s_addr);
+
+		n->pending_in--;
+		if (e && e->pending)
+			e->pending--;
+	}
+	s->state = S_ESTABLISHED;
+	s->last_recv_ms = s->last_send_ms = now_ms();
+	r = transport_conn_up(n->tm, n->tid, s->id, s->peer_rh, s->inbound);
+	if (r != 0) {
+		sess_log(s, r == ERR_DUPLICATE ? "duplicate session" :
+			 "session refused", r);
+		sess_terminate(s, r == ERR_DUPLICATE ? SSU2_TERM_REPLACED :
+			       SSU2_TERM_LIMITS);
+		return;
+	}
+	s->up = true;
+	if (s->inbound)
+		n->st.established_in++;
+	else
+		n->st.established_out++;
+	log_debug(LD_SSU2, "%s session %llu established",
+		  s->inbound ? "inbound" : "outbound",
+		  (unsigned long long)s->id);
+}
+
+/* ---- received blocks ---- */
+
+static void note_address(struct ssu2 *n, const struct ssu2_block *b)
+{
+	struct ssu2_address a;
+
+	if (ssu2_address_decode(b, &a) != 0)
+		return;
+	memcpy(n->ext_ip, a.ip, a.iplen);
+	n->ext_iplen = a.iplen;
+	n->ext_port = a.port;
+	n->have_ext = true;
+}
+
+static void handle_ri_block(struct sess *s, const struct ssu2_block *b)
+{
+	static uint8_t buf[SSU2_RI_MAX_BYTES];
+	struct ssu2_ri_block rb;
+	struct router_info *ri = NULL;
+	size_t len;
+	int r;
+
+	if ((r = ssu2_ri_block_decode(b, &rb)) != 0 ||
+	    (r = ssu2_ri_block_extract(&rb, buf, sizeof(buf), &len)) != 0 ||
+	    (r = router_info_decode(buf, len, &ri)) != 0 ||
+	    (r = router_info_verify(ri)) != 0) {
+		sess_log(s, "bad RouterInfo block", r);
+		router_info_free(ri);
+		return;
+	}
+	router_info_free(ri);
+	transport_conn_ri(s->n->tm, buf, len, rb.flags & SSU2_RI_FLAG_FLOOD);
+}
+
+static void deliver(struct sess *s, struct i2np_msg *m)
+{
+	struct ssu2 *n = s->n;
+
+	if (i2np_msg_is_expired(m, time_now_ms()) ||
+	    i2np_dedup_check(n->dedup, m->msg_id, m->expiration_ms,
+			     now_ms())) {
+		i2np_msg_free(m);
+		return;
+	}
+	if (!s->up) {
+		i2np_msg_free(m);
+		return;
+	}
+	transport_conn_recv(n->tm, n->tid, s->id, m);
+}
+
+static void handle_i2np(struct sess *s, const struct ssu2_block *b)
+{
+	struct ssu2_i2np_part part;
+	struct i2np_msg *m = NULL;
+	int r;
+
+	if (b->type == SSU2_BLK_I2NP) {
+		if ((r = i2np_msg_decode_short(b->data, b->len, &m)) != 0) {
+			sess_log(s, "bad I2NP block", r);
+			return;
+		}
+		deliver(s, m);
+		return;
+	}
+	if ((r = ssu2_i2np_part_decode(b, &part)) != 0 ||
+	    (r = ssu2_reasm_add(s->reasm, &part, now_ms(), &m)) != 0) {
+		sess_log(s, "bad I2NP fragment", r);
+		return;
+	}
+	if (m)
+		deliver(s, m);
+}
+
+static void send_path_response(struct sess *s, const struct sockaddr_in *to,
+			       const struct ssu2_block *b)
+{
+	struct bbuf pl = BBUF_INIT;
+
+	if (b->len > SSU2_PATH_DATA_MAX_BYTES)
+		return;
+	put_ack(s, &pl, ACK_RESERVE_BYTES);
+	ssu2_blk_put(&pl, SSU2_BLK_PATH_RESPONSE, b->data, b->len);
+	(void)send_data(s, to, &pl, 0);
+	bbuf_free(&pl);
+}
+
+/* "validate an IP/Port change": challenge the new address; keep using
+ * the old one until the response comes from the new one. */
+static void start_path_challenge(struct sess *s, const struct sockaddr_in *to)
+{
+	struct bbuf pl = BBUF_INIT;
+	uint64_t now = now_ms();
+
+	if (s->path_pending && addr_eq(&s->path_addr, to) &&
+	    now - s->path_sent_ms < s->rto_ms)
+		return;
+	s->path_pending = true;
+	s->path_addr = *to;
+	s->path_sent_ms = now;
+	rand_bytes(s->path_data, sizeof(s->path_data));
+	ssu2_blk_put(&pl, SSU2_BLK_PATH_CHALLENGE, s->path_data,
+		     sizeof(s->path_data));
+	ssu2_blk_put_address(&pl, (const uint8_t *)&to->sin_addr, 4,
+			     ntohs(to->sin_port));
+	(void)send_data(s, to, &pl, 0);
+	bbuf_free(&pl);
+	s->n->st.path_challenges++;
+}
+
+static void handle_path_response(struct sess *s, const struct sockaddr_in *from,
+				 const struct ssu2_block *b)
+{
+	if (!s->path_pending || !addr_eq(&s->path_addr, from) ||
+	    b->len != sizeof(s->path_data) ||
+	    memcmp(b->data, s->path_data, sizeof(s->path_data)) != 0)
+		return;
+	s->path_pending = false;
+	if (!addr_eq(&s->peer, from)) {
+		s->peer = *from;
+		s->n->st.migrations++;
+		log_info(LD_SSU2, "session %llu moved to a new address",
+			 (unsigned long long)s->id);
+	}
+}
+
+static bool block_elicits_ack(uint8_t type)
+{
+	return type != SSU2_BLK_ACK && type != SSU2_BLK_PADDING;
+}
+
+/* The blocks of a data-phase payload (and of SessionConfirmed after its
+ * RouterInfo).  Returns whether an ACK is owed. */
+static bool handle_blocks(struct sess *s, const struct sockaddr_in *from,
+			  const struct ssu2_payload *pl, size_t first)
+{
+	bool elicit = false;
+
+	for (size_t i = first; i < pl->n && !s->closed; i++) {
+		const struct ssu2_block *b = &pl->b[i];
+		struct ssu2_termination term;
+		uint32_t exp;
+		uint64_t tok;
+
+		if (block_elicits_ack(b->type))
+			elicit = true;
+		/* Closing: only the peer's Termination matters now. */
+		if (s->state == S_CLOSING && b->type != SSU2_BLK_TERMINATION)
+			continue;
+		switch (b->type) {
+		case SSU2_BLK_ACK:
+			handle_ack(s, b);
+			break;
+		case SSU2_BLK_I2NP:
+		case SSU2_BLK_FIRST_FRAG:
+		case SSU2_BLK_FOLLOW_FRAG:
+			handle_i2np(s, b);
+			break;
+		case SSU2_BLK_ROUTERINFO:
+			handle_ri_block(s, b);
+			break;
+		case SSU2_BLK_NEW_TOKEN:
+			if (ssu2_new_token_decode(b, &exp, &tok) == 0 && tok)
+				token_put(&s->n->received, &s->peer, tok, exp);
+			break;
+		case SSU2_BLK_ADDRESS:
+			note_address(s->n, b);
+			break;
+		case SSU2_BLK_PATH_CHALLENGE:
+			send_path_response(s, from, b);
+			break;
+		case SSU2_BLK_PATH_RESPONSE:
+			handle_path_response(s, from, b);
+			break;
+		case SSU2_BLK_TERMINATION:
+			if (ssu2_termination_decode(b, &term) != 0)
+				break;
+			s->n->st.terminations_received++;
+			s->n->st.last_term_reason = term.reason;
+			if (term.reason != SSU2_TERM_RECEIVED &&
+			    s->state == S_ESTABLISHED) {
+				/* "the peer should respond with a termination
+				 * block with the reason termination
+				 * received" */
+				sess_terminate(s, SSU2_TERM_RECEIVED);
+			} else {
+				sess_kill(s);
+			}
+			return false;
+		default:
+			/* DateTime, Options, Padding, Peer Test, relay,
+			 * Congestion, unknown: nothing to do here (FIXME:
+			 * peer test and relay roles). */
+			break;
+		}
+	}
+	return elicit;
+}
+
+/* ---- inbound packets: data phase ---- */
+
+static void on_data(struct sess *s, uint8_t *pkt, size_t len,
+		    const struct sockaddr_in *from)
+{
+	static uint8_t plain[SSU2_MAX_PACKET_BYTES];
+	static struct ssu2_payload pl;
+	struct ssu2_short_hdr sh;
+	size_t plen;
+	int r;
+
+	ssu2_short_hdr_decode(pkt, &sh);
+	if ((r = ssu2_data_decrypt(&s->keys.recv, pkt, len, plain,
+				   sizeof(plain), &plen)) != 0) {
+		s->n->st.dropped++;
+		return;
+	}
+	if ((r = ssu2_rxwin_add(&s->rx, sh.pkt_num)) != 0) {
+		/* A duplicate: the ACK for it was lost, so ACK again. */
+		s->n->st.dup_packets++;
+		s->ack_owed++;
+		mark_dirty(s);
+		return;
+	}
+	s->last_recv_ms = now_ms();
+	if (!s->inbound)
+		s->confirmed_acked = true;
+	if ((r = ssu2_payload_decode(plain, plen, false, &pl)) != 0) {
+		sess_log(s, "bad data payload", r);
+		return;
+	}
+	if (!addr_eq(from, &s->peer))
+		start_path_challenge(s, from);
+	if (handle_blocks(s, from, &pl, 0) && !s->closed) {
+		s->ack_owed++;
+		if (!s->ack_due_ms)
+			s->ack_due_ms = now_ms() + SSU2_ACK_DELAY_MS;
+		if (sh.flags[0] & 1)
+			s->ack_owed = 2;	/* "immediate ack requested" */
+	}
+	if (!s->closed)
+		mark_dirty(s);
+}
+
+/* ---- inbound packets: Bob ---- */
+
+static void send_retry(struct ssu2 *n, const struct sockaddr_in *to,
+		       const struct ssu2_long_hdr *req, uint64_t token,
+		       int term_reason)
+{
+	struct ssu2_long_hdr h = {
+		.dst_id = req->src_id, .src_id = req->dst_id,
+		.type = SSU2_RETRY, .ver = SSU2_VERSION, .netid = n->cfg.netid,
+		.token = token, .pkt_num = (uint32_t)rand_u64(),
+	};
+	struct bbuf pl = BBUF_INIT;
+	uint8_t pkt[256];
+	size_t len;
+
+	ssu2_blk_put_datetime(&pl, now_s());
+	ssu2_blk_put_address(&pl, (const uint8_t *)&to->sin_addr, 4,
+			     ntohs(to->sin_port));
+	if (term_reason >= 0)
+		ssu2_blk_put_termination(&pl, 0, (uint8_t)term_reason);
+	/* "a simple method such as adding a random amount of padding in the
+	 * range 1-64 bytes" -- we stay smaller than the request. */
+	ssu2_blk_put_padding(&pl, rand_uniform(HS_PAD_MAX));
+	if (ssu2_oos_encrypt(&h, n->cfg.ik, pl.data, pl.len, pkt, sizeof(pkt),
+			     &len) == 0) {
+		send_raw(n, to, pkt, len);
+		n->st.retries_sent++;
+	}
+	bbuf_free(&pl);
+}
+
+static void on_token_request(struct ssu2 *n, uint8_t *pkt, size_t len,
+			     const struct sockaddr_in *from,
+			     const struct ssu2_long_hdr *h)
+{
+	static uint8_t plain[SSU2_MAX_PACKET_BYTES];
+	static struct ssu2_payload pl;
+	size_t plen;
+	uint64_t tok;
+
+	if (ssu2_oos_decrypt(pkt, len, n->cfg.ik, plain, sizeof(plain),
+			     &plen) != 0 ||
+	    ssu2_payload_decode(plain, plen, false, &pl) != 0) {
+		n->st.dropped++;
+		return;
+	}
+	if (!ip_may_retry(n, from->sin_addr.s_addr)) {
+		n->st.refused++;
+		return;
+	}
+	tok = rand_id();
+	token_put(&n->issued, from, tok,
+		  now_s() + n->cfg.retry_token_lifetime_s);
+	send_retry(n, from, h, tok, -1);
+	n->st.token_requests++;
+}
+
+static void send_created(struct sess *s, const struct ssu2_long_hdr *req)
+{
+	struct ssu2 *n = s->n;
+	struct ssu2_long_hdr h = {
+		.dst_id = req->src_id, .src_id = req->dst_id,
+		.netid = n->cfg.netid, .pkt_num = (uint32_t)rand_u64(),
+	};
+	struct bbuf pl = BBUF_INIT;
+	uint8_t pkt[SSU2_MAX_PACKET_BYTES];
+	size_t len;
+	uint64_t tok = rand_id();
+
+	ssu2_blk_put_datetime(&pl, now_s());
+	ssu2_blk_put_address(&pl, (const uint8_t *)&s->peer.sin_addr, 4,
+			     ntohs(s->peer.sin_port));
+	/* A token for Alice's next connection. */
+	token_put(&n->issued, &s->peer, tok, now_s() + n->cfg.token_lifetime_s);
+	ssu2_blk_put_new_token(&pl, (uint32_t)(now_s() +
+					       n->cfg.token_lifetime_s), tok);
+	ssu2_blk_put_padding(&pl, rand_uniform(HS_PAD_MAX));
+	if (ssu2_hs_write_created(&s->hs, &h, pl.data, pl.len, pkt,
+				  sizeof(pkt), &len) != 0) {
+		bbuf_free(&pl);
+		sess_kill(s);
+		return;
+	}
+	bbuf_free(&pl);
+	send_raw(n, &s->peer, pkt, len);
+	keep_hs(s, pkt, &len, 1);
+	s->state = S_CREATED_SENT;
+	sess_rearm(s);
+}
+
+static void on_session_request(struct ssu2 *n, uint8_t *pkt, size_t len,
+			       const struct sockaddr_in *from,
+			       const struct ssu2_long_hdr *h)
+{
+	static uint8_t plain[SSU2_MAX_PACKET_BYTES];
+	static struct ssu2_payload pl;
+	struct ipent *e = ip_get(n, from->sin_addr.s_addr);
+	uint64_t valid = token_get(&n->issued, from);
+	uint32_t ts = 0;
+	size_t plen;
+	struct sess *s;
+	int r;
+
+	if (h->src_id == h->dst_id) {
+		n->st.dropped++;
+		return;
+	}
+	/* "Bob accepts a SessionRequest only with a token it issued to that
+	 * IP:port"; otherwise a Retry, before any DH. */
+	if (!valid || valid != h->token) {
+		n->st.bad_tokens++;
+		if (!ip_may_retry(n, from->sin_addr.s_addr)) {
+			n->st.refused++;
+			return;
+		}
+		valid = rand_id();
+		token_put(&n->issued, from, valid,
+			  now_s() + n->cfg.retry_token_lifetime_s);
+		send_retry(n, from, h, valid, -1);
+		return;
+	}
+	if (!e || n->pending_in >= n->cfg.max_pending ||
+	    e->pending >= n->cfg.max_pending_per_ip ||
+	    n->nsess >= SSU2_MAX_SESSIONS || n->shutting_down ||
+	    !transport_may_accept(n->tm)) {
+		n->st.refused++;
+		if (ip_may_retry(n, from->sin_addr.s_addr))
+			send_retry(n, from, h, 0, SSU2_TERM_LIMITS);
+		return;
+	}
+	s = sess_new(n, true);
+	e->pending++;
+	s->peer = *from;
+	s->rid = h->dst_id;
+	s->sid = h->src_id;
+	ssu2_hs_init_bob(&s->hs, &n->cfg.st, n->cfg.ik);
+	if ((r = ssu2_hs_read_request(&s->hs, pkt, len, plain, sizeof(plain),
+				      &plen)) != 0) {
+		sess_log(s, "bad SessionRequest", r);
+		ip_failure(n, from->sin_addr.s_addr);
+		n->st.dropped++;
+		sess_kill(s);
+		return;
+	}
+	/* The token is single-use. */
+	token_drop(&n->issued, from);
+	if (ntcp2_replay_check(n->replay, ssu2_hs_remote_ephemeral(&s->hs),
+			       now_ms()) != 0) {
+		n->st.replays++;
+		sess_log(s, "replayed SessionRequest", ERR_DUPLICATE);
+		sess_kill(s);
+		return;
+	}
+	if ((r = ssu2_payload_decode(plain, plen, false, &pl)) != 0) {
+		sess_log(s, "bad SessionRequest payload", r);
+		sess_kill(s);
+		return;
+	}
+	for (size_t i = 0; i < pl.n; i++)
+		if (pl.b[i].type == SSU2_BLK_DATETIME)
+			(void)ssu2_datetime_decode(&pl.b[i], &ts);
+	if (!ssu2_skew_ok(ts, now_s())) {
+		/* "Bob MAY send a Retry message containing a zero token and
+		 * a Termination block with a clock skew reason code" */
+		n->st.skewed++;
+		sess_log(s, "SessionRequest clock skew", ERR_EXPIRED);
+		send_retry(n, from, h, 0, SSU2_TERM_CLOCK_SKEW);
+		sess_kill(s);
+		return;
+	}
+	send_created(s, h);
+}
+
+/* Check Alice's RouterInfo from SessionConfirmed; 0 or a reason. */
+static int check_alice_ri(struct sess *s, const struct ssu2_block *b)
+{
+	static uint8_t buf[SSU2_RI_MAX_BYTES];
+	struct ssu2_ri_block rb;
+	struct router_info *ri = NULL;
+	struct x25519_pk rs;
+	uint64_t now = time_now_ms();
+	int reason = SSU2_TERM_CONFIRMED, r;
+	size_t len;
+
+	if ((r = ssu2_ri_block_decode(b, &rb)) != 0 ||
+	    (r = ssu2_ri_block_extract(&rb, buf, sizeof(buf), &len)) != 0 ||
+	    (r = router_info_decode(buf, len, &ri)) != 0) {
+		sess_log(s, "SessionConfirmed RouterInfo", r);
+		goto out;
+	}
+	if ((r = router_info_verify(ri)) != 0) {
+		sess_log(s, "SessionConfirmed RouterInfo signature", r);
+		reason = SSU2_TERM_RI_SIG;
+		goto out;
+	}
+	if ((r = router_info_check_netid(ri, s->n->cfg.netid)) != 0 ||
+	    (r = router_info_check_published(ri, now)) != 0 ||
+	    router_info_published(ri) + SSU2_RI_MAX_AGE_MS < now) {
+		sess_log(s, "SessionConfirmed RouterInfo netId or date", r);
+		goto out;
+	}
+	/* "Bob must verify that Alice's static key received in the first
+	 * frame matches the static key in the Router Info"; its "i" is
+	 * Alice's intro key from now on. */
+	reason = SSU2_TERM_S_PARAM;
+	(void)ssu2_hs_remote_static(&s->hs, &rs);
+	for (size_t i = 0; i < router_info_address_count(ri); i++) {
+		const struct router_address *a = router_info_address(ri, i);
+		struct router_address_ssu2 p;
+
+		if (router_address_is_ssu2(a) &&
+		    router_address_ssu2_parse(a, &p) == 0 &&
+		    p.family != AF_INET6 &&
+		    memcmp(p.s.b, rs.b, 32) == 0) {
+			memcpy(s->peer_ik, p.ik, 32);
+			reason = 0;
+			break;
+		}
+	}
+	if (reason) {
+		sess_log(s, "SessionConfirmed static key not in RouterInfo", 0);
+		goto out;
+	}
+	memcpy(s->peer_rh, router_info_hash(ri), 32);
+	transport_conn_ri(s->n->tm, buf, len, false);
+out:
+	router_info_free(ri);
+	return reason;
+}
+
+static void on_confirmed_frag(struct sess *s, uint8_t *pkt, size_t len)
+{
+	static uint8_t jumbo[SSU2_CONFIRMED_MAX_FRAGS * SSU2_MAX_PACKET_BYTES];
+	static uint8_t plain[sizeof(jumbo)];
+	static struct ssu2_payload pl;
+	struct ssu2_short_hdr sh;
+	unsigned f, total;
+	size_t jlen = 0, plen;
+	int r;
+
+	ssu2_short_hdr_decode(pkt, &sh);
+	f = sh.flags[0] >> 4;
+	total = sh.flags[0] & 0x0f;
+	if (total == 0 || f >= total || sh.pkt_num != 0 ||
+	    (s->cf_total && total != s->cf_total)) {
+		s->n->st.dropped++;
+		return;
+	}
+	s->cf_total = total;
+	if (s->cf_buf[f])
+		return;		/* a resent fragment */
+	s->cf_buf[f] = xmemdup(pkt, len);
+	s->cf_len[f] = len;
+	for (unsigned i = 0; i < total; i++)
+		if (!s->cf_buf[i])
+			return;
+	/* All fragments: header of fragment 0 ‖ every body in order. */
+	memcpy(jumbo, s->cf_buf[0], SSU2_SHORT_HEADER_BYTES);
+	jlen = SSU2_SHORT_HEADER_BYTES;
+	for (unsigned i = 0; i < total; i++) {
+		memcpy(jumbo + jlen, s->cf_buf[i] + SSU2_SHORT_HEADER_BYTES,
+		       s->cf_len[i] - SSU2_SHORT_HEADER_BYTES);
+		jlen += s->cf_len[i] - SSU2_SHORT_HEADER_BYTES;
+	}
+	if ((r = ssu2_hs_read_confirmed(&s->hs, jumbo, jlen, plain,
+					sizeof(plain), &plen)) != 0 ||
+	    (r = ssu2_payload_decode(plain, plen, true, &pl)) != 0) {
+		sess_log(s, "bad SessionConfirmed", r);
+		ip_failure(s->n, s->peer.sin_addr.s_addr);
+		sess_kill(s);
+		return;
+	}
+	if (check_alice_ri(s, &pl.b[0]) != 0) {
+		ip_failure(s->n, s->peer.sin_addr.s_addr);
+		sess_kill(s);
+		return;
+	}
+	if (BUG(ssu2_hs_split(&s->hs, &s->keys) != 0)) {
+		sess_kill(s);
+		return;
+	}
+	s->keyed = true;
+	/* Packet 0 was SessionConfirmed: it is received. */
+	(void)ssu2_rxwin_add(&s->rx, 0);
+	free(s->hs_pkts);
+	s->hs_pkts = NULL;
+	s->hs_n = 0;
+	sess_established(s);
+	if (s->closed || s->state != S_ESTABLISHED)
+		return;
+	(void)handle_blocks(s, &s->peer, &pl, 1);
+	/* "Bob responds immediately with a Data message containing an ACK
+	 * block." */
+	s->ack_owed = 2;
+	mark_dirty(s);
+}
+
+/* ---- inbound packets: Alice ---- */
+
+static void send_token_request(struct sess *s)
+{
+	struct ssu2 *n = s->n;
+	struct ssu2_long_hdr h = {
+		.dst_id = s->sid, .src_id = s->rid, .type = SSU2_TOKEN_REQUEST,
+		.ver = SSU2_VERSION, .netid = n->cfg.netid,
+		.pkt_num = (uint32_t)rand_u64(),
+	};
+	struct bbuf pl = BBUF_INIT;
+	uint8_t pkt[256];
+	size_t len;
+
+	ssu2_blk_put_datetime(&pl, now_s());
+	ssu2_blk_put_padding(&pl, 1 + rand_uniform(HS_PAD_MAX));
+	if (ssu2_oos_encrypt(&h, s->hs.bob_ik, pl.data, pl.len, pkt,
+			     sizeof(pkt), &len) == 0) {
+		send_raw(n, &s->peer, pkt, len);
+		keep_hs(s, pkt, &len, 1);
+	}
+	bbuf_free(&pl);
+	s->state = S_TOKEN_REQ;
+}
+
+static int send_request(struct sess *s, uint64_t token)
+{
+	struct ssu2 *n = s->n;
+	struct ssu2_long_hdr h = {
+		.dst_id = s->sid, .src_id = s->rid, .netid = n->cfg.netid,
+		.token = token, .pkt_num = (uint32_t)rand_u64(),
+	};
+	struct bbuf pl = BBUF_INIT;
+	uint8_t pkt[SSU2_MAX_PACKET_BYTES];
+	size_t len;
+	int r;
+
+	ssu2_blk_put_datetime(&pl, now_s());
+	ssu2_blk_put_padding(&pl, 1 + rand_uniform(HS_PAD_MAX));
+	r = ssu2_hs_write_request(&s->hs, &h, pl.data, pl.len, pkt,
+				  sizeof(pkt), &len);
+	bbuf_free(&pl);
+	if (r != 0)
+		return r;
+	send_raw(n, &s->peer, pkt, len);
+	keep_hs(s, pkt, &len, 1);
+	s->state = S_REQ_SENT;
+	return 0;
+}
+
+static void on_retry(struct sess *s, uint8_t *pkt, size_t len,
+		     const struct ssu2_long_hdr *h)
+{
+	static uint8_t plain[SSU2_MAX_PACKET_BYTES];
+	static struct ssu2_payload pl;
+	struct ssu2 *n = s->n;
+	struct x25519_pk bob_s;
+	uint8_t bob_ik[32];
+	size_t plen;
+
+	if (ssu2_oos_decrypt(pkt, len, s->hs.bob_ik, plain, sizeof(plain),
+			     &plen) != 0 ||
+	    ssu2_payload_decode(plain, plen, false, &pl) != 0) {
+		n->st.dropped++;
+		return;
+	}
+	n->st.retries_received++;
+	for (size_t i = 0; i < pl.n; i++) {
+		struct ssu2_termination term;
+
+		if (pl.b[i].type == SSU2_BLK_ADDRESS)
+			note_address(n, &pl.b[i]);
+		if (pl.b[i].type == SSU2_BLK_TERMINATION &&
+		    ssu2_termination_decode(&pl.b[i], &term) == 0) {
+			n->st.terminations_received++;
+			n->st.last_term_reason = term.reason;
+			sess_log(s, "refused by a Retry with a Termination",
+				 0);
+			sess_kill(s);
+			return;
+		}
+	}
+	if (h->token == 0 || s->hs_resends > SSU2_HS_RESENDS) {
+		sess_kill(s);
+		return;
+	}
+	/* A new handshake with the token: the header is in h. */
+	token_put(&n->received, &s->peer, h->token,
+		  now_s() + SSU2_DEFAULT_RETRY_TOKEN_LIFETIME_S);
+	(void)ssu2_hs_remote_static(&s->hs, &bob_s);
+	memcpy(bob_ik, s->hs.bob_ik, 32);
+	ssu2_hs_wipe(&s->hs);
+	ssu2_hs_init_alice(&s->hs, &n->cfg.st, &bob_s, bob_ik);
+	if (send_request(s, h->token) != 0)
+		sess_kill(s);
+	else
+		sess_rearm(s);
+}
+
+static void send_confirmed(struct sess *s)
+{
+	struct ssu2 *n = s->n;
+	struct bbuf pl = BBUF_INIT, z = BBUF_INIT;
+	static uint8_t pkts[SSU2_CONFIRMED_MAX_FRAGS * SSU2_MAX_PACKET_BYTES];
+	size_t lens[SSU2_CONFIRMED_MAX_FRAGS];
+	unsigned nf;
+	int r;
+
+	/* gzip the RouterInfo when it would not fit one packet (i2pd takes
+	 * at most 2 fragments). */
+	if (n->ri_len + 5 + SSU2_CONFIRMED_OVERHEAD_BYTES > pkt_max(n) &&
+	    gzip_compress(n->ri, n->ri_len, &z) == 0 && z.len < n->ri_len)
+		ssu2_blk_put_ri(&pl, SSU2_RI_FLAG_GZIP, z.data, z.len);
+	else
+		ssu2_blk_put_ri(&pl, 0, n->ri, n->ri_len);
+	bbuf_free(&z);
+	r = ssu2_hs_write_confirmed(&s->hs, s->sid, pl.data, pl.len,
+				    pkt_max(n), pkts, sizeof(pkts), lens, &nf);
+	bbuf_free(&pl);
+	if (r != 0) {
+		sess_log(s, "cannot write SessionConfirmed", r);
+		sess_kill(s);
+		return;
+	}
+	keep_hs(s, pkts, lens, nf);
+	s->hs_resends = 0;
+	{
+		size_t off = 0;
+
+		for (unsigned i = 0; i < nf; i++) {
+			send_raw(n, &s->peer, pkts + off, lens[i]);
+			off += lens[i];
+		}
+	}
+	/* Packet number 0 was SessionConfirmed. */
+	s->send_pn = 1;
+}
+
+static void on_created(struct sess *s, uint8_t *pkt, size_t len)
+{
+	static uint8_t plain[SSU2_MAX_PACKET_BYTES];
+	static struct ssu2_payload pl;
+	struct ssu2 *n = s->n;
+	uint32_t ts = 0, exp;
+	uint64_t tok;
+	size_t plen;
+	int r;
+
+	if ((r = ssu2_hs_read_created(&s->hs, pkt, len, plain, sizeof(plain),
+				      &plen)) != 0 ||
+	    (r = ssu2_payload_decode(plain, plen, false, &pl)) != 0) {
+		sess_log(s, "bad SessionCreated", r);
+		sess_kill(s);
+		return;
+	}
+	if (ntcp2_replay_check(n->replay, ssu2_hs_remote_ephemeral(&s->hs),
+			       now_ms()) != 0) {
+		n->st.replays++;
+		sess_kill(s);
+		return;
+	}
+	for (size_t i = 0; i < pl.n; i++) {
+		const struct ssu2_block *b = &pl.b[i];
+
+		if (b->type == SSU2_BLK_DATETIME)
+			(void)ssu2_datetime_decode(b, &ts);
+		else if (b->type == SSU2_BLK_ADDRESS)
+			note_address(n, b);
+		else if (b->type == SSU2_BLK_NEW_TOKEN &&
+			 ssu2_new_token_decode(b, &exp, &tok) == 0 && tok)
+			token_put(&n->received, &s->peer, tok, exp);
+	}
+	if (!ssu2_skew_ok(ts, now_s())) {
+		n->st.skewed++;
+		sess_log(s, "SessionCreated clock skew", ERR_EXPIRED);
+		sess_kill(s);
+		return;
+	}
+	send_confirmed(s);
+	if (s->closed)
+		return;
+	if (BUG(ssu2_hs_split(&s->hs, &s->keys) != 0)) {
+		sess_kill(s);
+		return;
+	}
+	s->keyed = true;
+	sess_established(s);
+	if (!s->closed && s->state == S_ESTABLISHED)
+		mark_dirty(s);
+}
+
+/* ---- packet dispatch ---- */
+
+/* A packet whose part 1 was peeled with our intro key and whose
+ * destination id is s's.  p is a scratch copy of the original. */
+static void on_session_pkt(struct sess *s, uint8_t *p, const uint8_t *orig,
+			   size_t len, const struct sockaddr_in *from)
+{
+	struct ssu2 *n = s->n;
+	struct ssu2_short_hdr sh;
+
+	if (s->state == S_ESTABLISHED || s->state == S_CLOSING) {
+		ssu2_hp_part2(p, len, s->keys.recv.k_hdr2);
+		ssu2_short_hdr_decode(p, &sh);
+		if (sh.type == SSU2_DATA) {
+			on_data(s, p, len, from);
+			return;
+		}
+		/* Bob: a resent SessionConfirmed means our ACK was lost. */
+		memcpy(p + 8, orig + 8, 8);
+		ssu2_hp_part2(p, len, s->hs.hk_confirmed);
+		ssu2_short_hdr_decode(p, &sh);
+		if (s->inbound && sh.type == SSU2_SESSION_CONFIRMED) {
+			s->ack_owed = 2;
+			mark_dirty(s);
+			return;
+		}
+		n->st.dropped++;
+		return;
+	}
+	if (s->state == S_CREATED_SENT && addr_eq(from, &s->peer)) {
+		ssu2_hp_part2(p, len, s->hs.hk_confirmed);
+		ssu2_short_hdr_decode(p, &sh);
+		if (sh.type == SSU2_SESSION_CONFIRMED) {
+			on_confirmed_frag(s, p, len);
+			return;
+		}
+		/* A resent SessionRequest: our SessionCreated was lost. */
+		memcpy(p + 8, orig + 8, 8);
+		ssu2_hp_part2(p, len, n->cfg.ik);
+		ssu2_short_hdr_decode(p, &sh);
+		if (sh.type == SSU2_SESSION_REQUEST &&
+		    s->hs_resends < SSU2_HS_RESENDS) {
+			resend_hs(s);
+			sess_rearm(s);
+			return;
+		}
+	}
+	n->st.dropped++;
+}
+
+/* SessionCreated or Retry for one of our pending outbound sessions to
+ * from (they use Bob's intro key for k_header_1). */
+static bool on_fallback(struct ssu2 *n, const uint8_t *orig, size_t len,
+			const struct sockaddr_in *from)
+{
+	static uint8_t p[SSU2_MAX_PACKET_BYTES];
+	struct ssu2_long_hdr h;
+
+	for (struct sess *s = n->sessions; s; s = s->next) {
+		bool want_created = s->state == S_REQ_SENT ||
+				    (s->state == S_ESTABLISHED && !s->inbound &&
+				     !s->confirmed_acked);
+
+		if (s->inbound || !addr_eq(&s->peer, from) ||
+		    (s->state != S_TOKEN_REQ && !want_created))
+			continue;
+		memcpy(p, orig, len);
+		ssu2_hp_part1(p, len, s->hs.bob_ik);
+		if (ssu2_pkt_dst_id(p) != s->rid)
+			continue;
+		/* Retry: k_header_2 = Bob's intro key. */
+		ssu2_hp_part2(p, len, s->hs.bob_ik);
+		if (p[12] == SSU2_RETRY && s->state != S_ESTABLISHED &&
+		    len >= 16 + 16 + 24) {
+			ssu2_hp_long(p, len, s->hs.bob_ik, 16);
+			ssu2_long_hdr_decode(p, &h);
+			if (h.ver == SSU2_VERSION && h.src_id == s->sid)
+				on_retry(s, p, len, &h);
+			return true;
+		}
+		/* SessionCreated: k_header_2 from the SessionRequest KDF. */
+		memcpy(p + 8, orig + 8, 8);
+		ssu2_hp_part2(p, len, s->hs.hk_created);
+		if (p[12] != SSU2_SESSION_CREATED || len < 64 + 24)
+			return false;
+		if (s->state == S_ESTABLISHED) {
+			/* Bob resent it: our SessionConfirmed was lost. */
+			if (s->hs_resends < SSU2_HS_RESENDS)
+				resend_hs(s);
+			return true;
+		}
+		ssu2_hp_long(p, len, s->hs.hk_created, 48);
+		on_created(s, p, len);
+		return true;
+	}
+	return false;
+}
+
+static void on_packet(struct ssu2 *n, const uint8_t *orig, size_t len,
+		      const struct sockaddr_in *from)
+{
+	static uint8_t p[SSU2_MAX_PACKET_BYTES];
+	struct ssu2_long_hdr h;
+	struct sess *s;
+
+	if (len < SSU2_MIN_PACKET_BYTES || len > SSU2_MAX_PACKET_BYTES) {
+		n->st.dropped++;
+		return;
+	}
+	if (ip_banned(n, from->sin_addr.s_addr)) {
+		n->st.refused++;
+		return;
+	}
+	memcpy(p, orig, len);
+	ssu2_hp_part1(p, len, n->cfg.ik);
+	s = sess_by_rid(n, ssu2_pkt_dst_id(p));
+	if (s && (s->inbound || s->state == S_ESTABLISHED ||
+		  s->state == S_CLOSING)) {
+		on_session_pkt(s, p, orig, len, from);
+		return;
+	}
+	/* New: Token Request or SessionRequest (our key for both parts). */
+	ssu2_hp_part2(p, len, n->cfg.ik);
+	if (!s && (p[12] == SSU2_TOKEN_REQUEST ||
+		   p[12] == SSU2_SESSION_REQUEST)) {
+		size_t extra = p[12] == SSU2_SESSION_REQUEST ? 48 : 16;
+
+		if (len < 16 + extra + 24)
+			goto fallback;
+		ssu2_hp_long(p, len, n->cfg.ik, extra);
+		ssu2_long_hdr_decode(p, &h);
+		/* "should not send a Retry ... unless the message type,
+		 * protocol version, and network ID fields ... are valid" */
+		if (h.ver != SSU2_VERSION || h.netid != n->cfg.netid)
+			goto fallback;
+		if (n->shutting_down)
+			return;
+		if (h.type == SSU2_TOKEN_REQUEST)
+			on_token_request(n, p, len, from, &h);
+		else
+			on_session_request(n, p, len, from, &h);
+		return;
+	}
+fallback:
+	if (!on_fallback(n, orig, len, from))
+		n->st.dropped++;
+}
+
+static void flush_dirty(struct ssu2 *n)
+{
+	for (size_t i = 0; i < n->ndirty; i++) {
+		struct sess *s = n->dirty[i];
+
+		if (!s->closed)
+			sess_flush(s);
+	}
+	n->ndirty = 0;
+}
+
+static void on_readable(evutil_socket_t fd, short what, void *arg)
+{
+	static uint8_t buf[2048];
+	struct ssu2 *n = arg;
+
+	(void)what;
+	for (int i = 0; i < RECV_BUDGET_PKTS; i++) {
+		struct sockaddr_in from;
+		socklen_t flen = sizeof(from);
+		ssize_t r = recvfrom(fd, buf, sizeof(buf), 0,
+				     (struct sockaddr *)&from, &flen);
+
+		if (r < 0)
+			break;
+		if (from.sin_family != AF_INET)
+			continue;
+		n->st.pkts_in++;
+		transport_count_bytes(n->tm, (size_t)r, 0);
+		on_packet(n, buf, (size_t)r, &from);
+	}
+	flush_dirty(n);
+}
+
+/* ---- transport_ops ---- */
+
+/* The SSU2 address of ri we can dial (IPv4, published). */
+static int pick_address(const struct ssu2 *n, const struct router_info *ri,
+			struct router_address_ssu2 *out, int *cost)
+{
+	int best = -1;
+
+	for (size_t i = 0; i < router_info_address_count(ri); i++) {
+		const struct router_address *a = router_info_address(ri, i);
+		struct router_address_ssu2 p;
+		struct in_addr ia;
+
+		if (!router_address_is_ssu2(a) ||
+		    router_address_ssu2_parse(a, &p) != 0 || !p.published ||
+		    p.family != AF_INET || inet_pton(AF_INET, p.host, &ia) != 1)
+			continue;
+		if (!n->cfg.allow_loopback && (ntohl(ia.s_addr) >> 24) == 127)
+			continue;
+		if (best < 0 || a->cost < best) {
+			best = a->cost;
+			*out = p;
+		}
+	}
+	if (best < 0)
+		return ERR_NOT_FOUND;
+	if (cost)
+		*cost = best;
+	return 0;
+}
+
+static int ssu2_reach_cost(void *impl, const struct router_info *ri)
+{
+	struct router_address_ssu2 a;
+	int cost;
+
+	if (((struct ssu2 *)impl)->fd < 0)
+		return -1;
+	return pick_address(impl, ri, &a, &cost) == 0 ? cost : -1;
+}
+
+static int ssu2_connect(void *impl, const struct router_info *ri,
+			uint64_t *conn_id)
+{
+	struct ssu2 *n = impl;
+	struct router_address_ssu2 a;
+	struct sess *s;
+	uint64_t tok;
+	int r;
+
+	if (n->fd < 0 || n->shutting_down || !n->ri)
+		return ERR_BAD_STATE;
+	if ((r = pick_address(n, ri, &a, NULL)) != 0)
+		return ERR_UNSUPPORTED;
+	if (n->nsess >= SSU2_MAX_SESSIONS)
+		return ERR_LIMIT;
+	s = sess_new(n, false);
+	s->peer.sin_family = AF_INET;
+	(void)inet_pton(AF_INET, a.host, &s->peer.sin_addr);
+	s->peer.sin_port = htons(a.port);
+	memcpy(s->peer_rh, router_info_hash(ri), 32);
+	memcpy(s->peer_ik, a.ik, 32);
+	s->rid = rand_id();
+	do
+		s->sid = rand_id();
+	while (s->sid == s->rid);
+	ssu2_hs_init_alice(&s->hs, &n->cfg.st, &a.s, a.ik);
+	tok = token_get(&n->received, &s->peer);
+	if (tok) {
+		token_drop(&n->received, &s->peer);
+		if ((r = send_request(s, tok)) != 0) {
+			sess_kill(s);
+			return r;
+		}
+	} else {
+		send_token_request(s);
+	}
+	sess_rearm(s);
+	*conn_id = s->id;
+	return 0;
+}
+
+static void ssu2_wake(void *impl, uint64_t conn_id)
+{
+	struct sess *s = sess_by_id(impl, conn_id);
+
+	/* Fill from the loop, not from inside the manager's call. */
+	if (s && s->state == S_ESTABLISHED)
+		evloop_timer_arm(s->timer, 0);
+}
+
+static void ssu2_close(void *impl, uint64_t conn_id, enum transport_close why)
+{
+	struct sess *s = sess_by_id(impl, conn_id);
+	uint8_t reason = SSU2_TERM_NORMAL;
+
+	if (!s)
+		return;
+	switch (why) {
+	case TRANSPORT_CLOSE_NORMAL:
+		reason = SSU2_TERM_NORMAL;
+		break;
+	case TRANSPORT_CLOSE_DUPLICATE:
+		reason = SSU2_TERM_REPLACED;
+		break;
+	case TRANSPORT_CLOSE_LIMIT:
+		reason = SSU2_TERM_LIMITS;
+		break;
+	case TRANSPORT_CLOSE_SHUTDOWN:
+		reason = SSU2_TERM_SHUTDOWN;
+		break;
+	case TRANSPORT_CLOSE_BANNED:
+		reason = SSU2_TERM_BANNED;
+		break;
+	}
+	s->up = false;
+	sess_terminate(s, reason);
+}
+
+static const struct transport_ops ssu2_ops = {
+	.name = "SSU2",
+	.reach_cost = ssu2_reach_cost,
+	.connect = ssu2_connect,
+	.wake = ssu2_wake,
+	.close = ssu2_close,
+};
+
+/* ---- struct ssu2 ---- */
+
+struct ssu2 *ssu2_new(struct evloop *el, struct transport_mgr *tm,
+		      const struct ssu2_config *cfg)
+{
+	struct ssu2 *n = xzalloc(sizeof(*n));
+
+	n->el = el;
+	n->tm = tm;
+	n->cfg = *cfg;
+	if (n->cfg.mtu < SSU2_MIN_MTU)
+		n->cfg.mtu = SSU2_MIN_MTU;
+	n->fd = -1;
+	n->replay = ntcp2_replay_new(8192, 2 * SSU2_CLOCK_SKEW_S * 1000);
+	n->dedup = i2np_dedup_new(65536);
+	n->tid = transport_mgr_add(tm, &ssu2_ops, n);
+	return n;
+}
+
+void ssu2_free(struct ssu2 *n)
+{
+	if (!n)
+		return;
+	while (n->sessions) {
+		struct sess *s = n->sessions;
+
+		n->sessions = s->next;
+		s->closed = true;
+		sess_free(s);
+	}
+	if (n->rev)
+		event_free(n->rev);
+	if (n->fd >= 0)
+		evutil_closesocket(n->fd);
+	ntcp2_replay_free(n->replay);
+	i2np_dedup_free(n->dedup);
+	free(n->ri);
+	memwipe(n, sizeof(*n));
+	free(n);
+}
+
+int ssu2_listen(struct ssu2 *n, const char *host, uint16_t port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t slen = sizeof(sa);
+	int fd, one = 1, bufsz = 4 << 20;
+
+	if (n->fd >= 0)
+		return ERR_BAD_STATE;
+	if (inet_pton(AF_INET, host, &sa.sin_addr) != 1)
+		return ERR_ARG;
+	sa.sin_port = htons(port);
+	if ((fd = socket(AF_INET, SOCK_DGRAM, 0)) < 0)
+		return ERR_IO;
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bufsz, sizeof(bufsz));
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bufsz, sizeof(bufsz));
+	if (evutil_make_socket_nonblocking(fd) != 0 ||
+	    evutil_make_socket_closeonexec(fd) != 0 ||
+	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &slen) != 0) {
+		int e = errno;
+
+		evutil_closesocket(fd);
+		errno = e;
+		return ERR_IO;
+	}
+	n->fd = fd;
+	n->port = ntohs(sa.sin_port);
+	n->rev = event_new(evloop_base(n->el), fd, EV_READ | EV_PERSIST,
+			   on_readable, n);
+	event_add(n->rev, NULL);
+	return 0;
+}
+
+uint16_t ssu2_port(const struct ssu2 *n)
+{
+	return n->port;
+}
+
+int ssu2_set_router_info(struct ssu2 *n, const uint8_t *ri, size_t len)
+{
+	if (len > SSU2_RI_MAX_BYTES || len == 0)
+		return ERR_TOO_BIG;
+	free(n->ri);
+	n->ri = xmemdup(ri, len);
+	n->ri_len = len;
+	return 0;
+}
+
+void ssu2_shutdown(struct ssu2 *n)
+{
+	struct sess *s, *next;
+
+	n->shutting_down = true;
+	for (s = n->sessions; s; s = next) {
+		next = s->next;
+		s->up = false;
+		sess_terminate(s, SSU2_TERM_SHUTDOWN);
+	}
+}
+
+void ssu2_stats(const struct ssu2 *n, struct ssu2_stats *out)
+{
+	*out = n->st;
+	out->sessions = n->nsess;
+	out->pending_in = n->pending_in;
+}
+
+bool ssu2_external_address(const struct ssu2 *n, uint8_t ip[16],
+			   size_t *iplen, uint16_t *port)
+{
+	if (!n->have_ext)
+		return false;
+	memcpy(ip, n->ext_ip, n->ext_iplen);
+	*iplen = n->ext_iplen;
+	*port = n->ext_port;
+	return true;
+}

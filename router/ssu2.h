@@ -1,0 +1,161 @@
+/*
+ * The SSU2 transport (geti2p.net/spec/ssu2): one UDP socket per address
+ * family, the handshake state machine for both roles over
+ * router/ssu2_handshake.h (tokens and Retry, SessionRequest / Created /
+ * Confirmed with fragmentation and retransmission), the data phase over
+ * router/ssu2_block.h (ACKs with ranges, RTO and retransmission of
+ * fragments in new packets, a congestion window, I2NP fragmentation and
+ * reassembly, duplicate suppression), path validation and connection
+ * migration, keepalive, idle timeout and termination.
+ *
+ * It plugs into the transport manager (router/transport.h) as one struct
+ * transport_ops, exactly like NTCP2: the manager picks the cheaper
+ * transport per peer from the addresses in its RouterInfo.
+ *
+ * Inbound packet classification ("Inbound Packet Handling"): k_header_1
+ * is our intro key for everything except SessionCreated and Retry, so the
+ * destination connection id finds an established or inbound session in
+ * one lookup; SessionCreated and Retry fall back to the pending outbound
+ * sessions to the packet's source address.
+ *
+ * Bad input from a peer is dropped and logged at info, rate-limited and
+ * without addresses (STYLE.md §7); nothing a peer sends can make us send
+ * more than a small Retry to an unvalidated address.
+ *
+ * Thread: loop thread only.  Ownership: the caller owns struct ssu2 and
+ * frees it before the transport manager and the event loop.
+ */
+#ifndef ROUTER_SSU2_H
+#define ROUTER_SSU2_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crypto/noise.h"
+#include "router/ssu2_handshake.h"
+
+struct evloop;
+struct ssu2;		/* opaque */
+struct transport_mgr;
+
+struct ssu2_config {
+	uint8_t netid;
+	struct noise_static st;		/* our static key (borrowed target) */
+	uint8_t rh[32];			/* our router hash */
+	uint8_t ik[SSU2_INTRO_KEY_BYTES];	/* the "i" we publish */
+	uint16_t mtu;			/* 1280..1500 */
+	size_t max_pending;		/* inbound handshakes at once */
+	size_t max_pending_per_ip;
+	uint64_t handshake_timeout_ms;	/* first packet to established */
+	uint64_t keepalive_ms;		/* send something after this long quiet */
+	uint64_t idle_timeout_ms;	/* close after this long without input */
+	uint64_t close_timeout_ms;	/* a terminated session lingers */
+	uint64_t token_lifetime_s;	/* New Token blocks we issue */
+	uint64_t retry_token_lifetime_s;	/* tokens in our Retry */
+	unsigned token_requests_per_s;	/* Retry replies per IP per second */
+	unsigned ban_failures;		/* handshake failures from one IP... */
+	uint64_t ban_window_ms;		/* ...within this window... */
+	uint64_t ban_ms;		/* ...ban it this long (0 = never) */
+	bool allow_loopback;		/* dial 127/8 (tests; i2pd refuses) */
+};
+
+#define SSU2_DEFAULT_MTU 1500
+#define SSU2_MIN_MTU 1280
+#define SSU2_DEFAULT_MAX_PENDING 64
+#define SSU2_DEFAULT_MAX_PENDING_PER_IP 4
+/* "Recommended total timeout for the handshake is 20 seconds." */
+#define SSU2_DEFAULT_HANDSHAKE_TIMEOUT_MS 20000
+#define SSU2_DEFAULT_KEEPALIVE_MS 15000
+#define SSU2_DEFAULT_IDLE_TIMEOUT_MS 60000
+#define SSU2_DEFAULT_CLOSE_TIMEOUT_MS 2000
+/* i2pd gives ~52 minutes in New Token and ~9 s in Retry. */
+#define SSU2_DEFAULT_TOKEN_LIFETIME_S 3600
+#define SSU2_DEFAULT_RETRY_TOKEN_LIFETIME_S 10
+#define SSU2_DEFAULT_TOKEN_REQUESTS_PER_S 4
+#define SSU2_DEFAULT_BAN_FAILURES 20
+#define SSU2_DEFAULT_BAN_WINDOW_MS (10 * 60 * 1000)
+#define SSU2_DEFAULT_BAN_MS (30 * 60 * 1000)
+/* A RouterInfo in SessionConfirmed older than this is refused. */
+#define SSU2_RI_MAX_AGE_MS (90 * 60 * 1000)
+/* Handshake resends: "1.25, 2.5, and 5 seconds" (SessionRequest and
+ * SessionConfirmed), "1, 2, and 4 seconds" (SessionCreated). */
+#define SSU2_HS_RESEND_FIRST_MS 1250
+#define SSU2_HS_RESENDS 3
+/* Data phase: RTO bounds (i2pd: 100..2500 ms) and the window in packets
+ * (i2pd: 16..256). */
+#define SSU2_RTO_MIN_MS 100
+#define SSU2_RTO_MAX_MS 2500
+#define SSU2_RTO_INIT_MS 1000
+#define SSU2_CWND_MIN 16
+#define SSU2_CWND_MAX 256
+/* A packet is lost once this many later packets are acked. */
+#define SSU2_LOSS_REORDER 3
+/* Resends of one fragment before its message is dropped. */
+#define SSU2_MAX_RESENDS 8
+/* ACK delay for ack-eliciting packets (immediate when the immediate-ACK
+ * flag is set or two packets wait). */
+#define SSU2_ACK_DELAY_MS 10
+/* Tokens and handshake state kept, at most. */
+#define SSU2_MAX_TOKENS 4096
+/* Sessions at most (established + handshakes). */
+#define SSU2_MAX_SESSIONS 1024
+
+/* Defaults for everything but the keys, hash, intro key and netid. */
+void ssu2_config_default(struct ssu2_config *cfg);
+
+/* Counters for tests and the console. */
+struct ssu2_stats {
+	uint64_t established_in, established_out;
+	uint64_t hs_failed;		/* handshakes that did not complete */
+	uint64_t retries_sent, retries_received;
+	uint64_t token_requests;	/* Token Requests answered */
+	uint64_t bad_tokens;		/* SessionRequests with a bad token */
+	uint64_t replays;		/* replayed ephemeral keys */
+	uint64_t skewed;		/* clock skew in the handshake */
+	uint64_t refused;		/* limits, bans, rate limits */
+	uint64_t dropped;		/* undecryptable or malformed packets */
+	uint64_t dup_packets;		/* data packets seen before */
+	uint64_t pkts_in, pkts_out;
+	uint64_t resent_frags;		/* fragments sent again */
+	uint64_t lost_pkts;		/* packets declared lost */
+	uint64_t msgs_dropped;		/* gave up after SSU2_MAX_RESENDS */
+	uint64_t terminations_sent, terminations_received;
+	uint64_t path_challenges, migrations;
+	size_t sessions;		/* all sessions, any state */
+	size_t pending_in;		/* inbound handshakes now */
+	uint8_t last_term_reason;	/* last Termination received */
+};
+
+/*
+ * New transport on el for tm (both borrowed; must outlive it), registered
+ * with tm.  cfg is copied (cfg->st's key is borrowed).  Never returns NULL.
+ */
+struct ssu2 *ssu2_new(struct evloop *el, struct transport_mgr *tm,
+		      const struct ssu2_config *cfg);
+/* Close every session at once and free s.  Accepts NULL. */
+void ssu2_free(struct ssu2 *s);
+/*
+ * Bind the UDP socket to host (an IPv4 literal; FIXME: IPv6) and port
+ * (0: any free port).  ERR_ARG for a bad literal, ERR_IO when the socket
+ * cannot be bound.
+ */
+int ssu2_listen(struct ssu2 *s, const char *host, uint16_t port);
+/* The bound port, or 0. */
+uint16_t ssu2_port(const struct ssu2 *s);
+/* Our RouterInfo (copied), sent in SessionConfirmed.  ERR_TOO_BIG over
+ * SSU2_RI_MAX_BYTES. */
+int ssu2_set_router_info(struct ssu2 *s, const uint8_t *ri, size_t len);
+/* Send a Termination (router shutdown) on every session; they are freed
+ * as they finish. */
+void ssu2_shutdown(struct ssu2 *s);
+void ssu2_stats(const struct ssu2 *s, struct ssu2_stats *out);
+/*
+ * The address peers reported for us (Address blocks in SessionCreated,
+ * Retry and Peer Test), most recent first.  False before any.  ip gets 4
+ * or 16 bytes (*iplen).
+ */
+bool ssu2_external_address(const struct ssu2 *s, uint8_t ip[16],
+			   size_t *iplen, uint16_t *port);
+
+#endif /* ROUTER_SSU2_H */

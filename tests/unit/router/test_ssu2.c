@@ -1,0 +1,748 @@
+/*
+ * router/ssu2: two routers in this process on 127.0.0.1 (loopback allowed
+ * by config; i2pd would refuse it), each with a transport manager and an
+ * SSU2 transport on one event loop.  Sessions both ways with the token
+ * request / Retry path and then a New Token, messages of every size up to
+ * the I2NP maximum (fragmented), a lossy in-process UDP relay (5 % and 20
+ * % loss, both directions) that must not lose a message, connection
+ * migration behind the relay, termination, and bad input: garbage, a
+ * replayed SessionRequest, token replay, a Token Request flood.
+ */
+#include "config.h"
+#include "tests/unit/tharness.h"
+#include "router/evloop.h"
+#include "router/i2np.h"
+#include "router/router_address.h"
+#include "router/router_info.h"
+#include "router/router_keys.h"
+#include "router/ssu2.h"
+#include "router/ssu2_block.h"
+#include "router/transport.h"
+#include "crypto/base/alloc.h"
+#include "crypto/base/err.h"
+#include "crypto/base/time.h"
+#include "crypto/keystore.h"
+#include "crypto/rand.h"
+
+#include <arpa/inet.h>
+#include <event2/event.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define NETID 77
+#define MAX_SEQ 4096
+
+struct node {
+	struct evloop *el;
+	struct router_keys *keys;
+	struct router_info *ri;		/* ours, advertising adv_port */
+	struct transport_mgr *tm;
+	struct ssu2 *s;
+	uint8_t ik[32];
+	const struct router_info *peer;
+	uint64_t recv, bad, ri_stored;
+	unsigned ups, downs;
+	uint8_t seen[MAX_SEQ];
+};
+
+/* Message seq: body = seq (4 bytes) then bytes derived from it. */
+static struct i2np_msg *mk_msg(uint32_t seq, size_t len)
+{
+	uint8_t *b = xmalloc(len);
+
+	be32_put(b, seq);
+	for (size_t i = 4; i < len; i++)
+		b[i] = (uint8_t)(seq * 31 + i);
+	return i2np_msg_new_take(I2NP_DATA, b, len, 60000);
+}
+
+static void on_recv(void *ctx, const uint8_t *peer, struct i2np_msg *m)
+{
+	struct node *nd = ctx;
+	uint32_t seq;
+	bool ok = m->len >= 4;
+
+	(void)peer;
+	if (ok) {
+		seq = be32_get(m->payload);
+		for (size_t i = 4; i < m->len && ok; i++)
+			ok = m->payload[i] == (uint8_t)(seq * 31 + i);
+		if (ok && seq < MAX_SEQ)
+			nd->seen[seq]++;
+	}
+	if (ok)
+		nd->recv++;
+	else
+		nd->bad++;
+	i2np_msg_free(m);
+}
+
+static const struct router_info *on_lookup(void *ctx, const uint8_t *peer)
+{
+	struct node *nd = ctx;
+
+	if (nd->peer && memcmp(router_info_hash(nd->peer), peer, 32) == 0)
+		return nd->peer;
+	return NULL;
+}
+
+static void on_store_ri(void *ctx, const uint8_t *ri, size_t len, bool fl)
+{
+	(void)ri;
+	(void)len;
+	(void)fl;
+	((struct node *)ctx)->ri_stored++;
+}
+
+static void on_up(void *ctx, const uint8_t *peer, bool inbound)
+{
+	(void)peer;
+	(void)inbound;
+	((struct node *)ctx)->ups++;
+}
+
+static void on_down(void *ctx, const uint8_t *peer)
+{
+	(void)peer;
+	((struct node *)ctx)->downs++;
+}
+
+/* Our RouterInfo with one SSU2 address on 127.0.0.1:port. */
+static void node_sign(struct tctx *t, struct node *nd, uint16_t port)
+{
+	struct keys_and_cert id;
+	struct router_address a = ROUTER_ADDRESS_INIT;
+	struct x25519_pk spk;
+	const uint8_t *b;
+	size_t len;
+
+	router_info_free(nd->ri);
+	router_keys_identity(nd->keys, &id);
+	nd->ri = router_info_new(&id);
+	keystore_x25519_pk(router_keys_keystore(nd->keys), KEYSTORE_X_SSU2,
+			   &spk);
+	T_OK(t, router_address_ssu2_build(&a, 3, &spk, nd->ik, "127.0.0.1",
+					  port, "4", NULL, 0));
+	T_OK(t, router_info_add_address(nd->ri, &a));
+	T_OK(t, router_info_set_basic_options(nd->ri, NETID, "LR"));
+	T_OK(t, router_info_sign(nd->ri, router_keys_keystore(nd->keys)));
+	b = router_info_bytes(nd->ri, &len);
+	T_OK(t, ssu2_set_router_info(nd->s, b, len));
+}
+
+static void node_start(struct tctx *t, struct node *nd, struct evloop *el,
+		       void (*tweak)(struct ssu2_config *))
+{
+	struct transport_hooks h = {
+		.recv = on_recv, .lookup = on_lookup, .store_ri = on_store_ri,
+		.peer_up = on_up, .peer_down = on_down, .ctx = nd,
+	};
+	struct ssu2_config c;
+	struct keys_and_cert id;
+
+	memset(nd, 0, sizeof(*nd));
+	nd->el = el;
+	nd->keys = router_keys_new_random();
+	rand_bytes(nd->ik, 32);
+	router_keys_identity(nd->keys, &id);
+	nd->tm = transport_mgr_new(el, id.hash, NULL);
+	transport_mgr_set_hooks(nd->tm, &h);
+	ssu2_config_default(&c);
+	c.netid = NETID;
+	noise_static_from_keystore(&c.st, router_keys_keystore(nd->keys),
+				   KEYSTORE_X_SSU2);
+	memcpy(c.rh, id.hash, 32);
+	memcpy(c.ik, nd->ik, 32);
+	c.allow_loopback = true;
+	if (tweak)
+		tweak(&c);
+	nd->s = ssu2_new(el, nd->tm, &c);
+	T_OK(t, ssu2_listen(nd->s, "127.0.0.1", 0));
+	node_sign(t, nd, ssu2_port(nd->s));
+}
+
+static void node_stop(struct node *nd)
+{
+	ssu2_free(nd->s);
+	transport_mgr_free(nd->tm);
+	router_info_free(nd->ri);
+	router_keys_free(nd->keys);
+}
+
+/* ---- running the loop until a condition ---- */
+
+struct run {
+	struct evloop *el;
+	bool (*done)(void *);
+	void *arg;
+	uint64_t deadline;
+	bool timed_out;
+	struct evloop_timer *t;
+};
+
+static void run_tick(void *arg)
+{
+	struct run *r = arg;
+
+	if (r->done(r->arg)) {
+		evloop_break(r->el);
+		return;
+	}
+	if (time_mono_ms() > r->deadline) {
+		r->timed_out = true;
+		evloop_break(r->el);
+		return;
+	}
+	evloop_timer_arm(r->t, 5);
+}
+
+static bool run_until(struct evloop *el, bool (*done)(void *), void *arg,
+		      uint64_t ms)
+{
+	struct run r = { el, done, arg, time_mono_ms() + ms, false, NULL };
+
+	r.t = evloop_timer_new(el, run_tick, &r);
+	evloop_timer_arm(r.t, 0);
+	(void)evloop_run(el);
+	evloop_timer_free(r.t);
+	return !r.timed_out;
+}
+
+struct want {
+	struct node *nd;
+	uint64_t n;
+};
+
+static bool got_n(void *arg)
+{
+	struct want *w = arg;
+
+	return w->nd->recv >= w->n;
+}
+
+static bool both_down(void *arg)
+{
+	struct node **nd = arg;
+
+	return nd[0]->downs >= 1 && nd[1]->downs >= 1;
+}
+
+static bool never(void *arg)
+{
+	(void)arg;
+	return false;
+}
+
+/* ---- a lossy UDP relay between two nodes ---- */
+
+struct relay {
+	int fd_a;		/* A talks to this one (as "B") */
+	int fd_b;		/* talks to B (as "A") */
+	struct event *ev_a, *ev_b;
+	struct sockaddr_in a_addr;	/* A's address, learned */
+	struct sockaddr_in b_addr;	/* B */
+	bool have_a;
+	unsigned loss_pct;
+	uint64_t fwd, dropped;
+	/* the last SessionRequest-sized packet from A, for replay tests */
+	uint8_t last[2048];
+	size_t last_len;
+	bool keep_first;
+	uint8_t first[2048];
+	size_t first_len;
+	unsigned from_a_count;
+};
+
+static void relay_from_a(evutil_socket_t fd, short w, void *arg)
+{
+	struct relay *r = arg;
+	uint8_t buf[2048];
+	struct sockaddr_in from;
+	socklen_t fl = sizeof(from);
+	ssize_t n;
+
+	(void)w;
+	while ((n = recvfrom(fd, buf, sizeof(buf), 0,
+			     (struct sockaddr *)&from, &fl)) > 0) {
+		r->a_addr = from;
+		r->have_a = true;
+		r->from_a_count++;
+		if (r->keep_first && r->from_a_count == 2) {
+			/* the SessionRequest after the Token Request */
+			memcpy(r->first, buf, (size_t)n);
+			r->first_len = (size_t)n;
+		}
+		if (rand_uniform(100) < r->loss_pct) {
+			r->dropped++;
+			continue;
+		}
+		(void)sendto(r->fd_b, buf, (size_t)n, 0,
+			     (struct sockaddr *)&r->b_addr, sizeof(r->b_addr));
+		r->fwd++;
+		fl = sizeof(from);
+	}
+}
+
+static void relay_from_b(evutil_socket_t fd, short w, void *arg)
+{
+	struct relay *r = arg;
+	uint8_t buf[2048];
+	ssize_t n;
+
+	(void)w;
+	while ((n = recv(fd, buf, sizeof(buf), 0)) > 0) {
+		if (!r->have_a || rand_uniform(100) < r->loss_pct) {
+			r->dropped++;
+			continue;
+		}
+		(void)sendto(r->fd_a, buf, (size_t)n, 0,
+			     (struct sockaddr *)&r->a_addr, sizeof(r->a_addr));
+		r->fwd++;
+	}
+}
+
+static int udp_socket(uint16_t *port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t l = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_DGRAM, 0), bufsz = 4 << 20;
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bufsz, sizeof(bufsz));
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &l) != 0)
+		return -1;
+	evutil_make_socket_nonblocking(fd);
+	if (port)
+		*port = ntohs(sa.sin_port);
+	return fd;
+}
+
+static void relay_start(struct tctx *t, struct relay *r, struct evloop *el,
+			struct node *b, uint16_t *front_port)
+{
+	memset(r, 0, sizeof(*r));
+	r->fd_a = udp_socket(front_port);
+	r->fd_b = udp_socket(NULL);
+	T_TRUE(t, r->fd_a >= 0 && r->fd_b >= 0);
+	r->b_addr.sin_family = AF_INET;
+	r->b_addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	r->b_addr.sin_port = htons(ssu2_port(b->s));
+	r->ev_a = event_new(evloop_base(el), r->fd_a, EV_READ | EV_PERSIST,
+			    relay_from_a, r);
+	r->ev_b = event_new(evloop_base(el), r->fd_b, EV_READ | EV_PERSIST,
+			    relay_from_b, r);
+	event_add(r->ev_a, NULL);
+	event_add(r->ev_b, NULL);
+}
+
+/* Give the relay a new source port towards B (a NAT rebinding). */
+static void relay_rebind(struct tctx *t, struct relay *r, struct evloop *el)
+{
+	event_free(r->ev_b);
+	close(r->fd_b);
+	r->fd_b = udp_socket(NULL);
+	T_TRUE(t, r->fd_b >= 0);
+	r->ev_b = event_new(evloop_base(el), r->fd_b, EV_READ | EV_PERSIST,
+			    relay_from_b, r);
+	event_add(r->ev_b, NULL);
+}
+
+static void relay_stop(struct relay *r)
+{
+	event_free(r->ev_a);
+	event_free(r->ev_b);
+	close(r->fd_a);
+	close(r->fd_b);
+}
+
+/* ---- cases ---- */
+
+static void send_many(struct tctx *t, struct node *from, struct node *to,
+		      uint32_t first, uint32_t n, size_t (*size)(uint32_t))
+{
+	for (uint32_t i = 0; i < n; i++) {
+		int r = transport_send(from->tm, router_info_hash(to->ri),
+				       mk_msg(first + i, size(first + i)));
+
+		T_OK(t, r);
+	}
+}
+
+static size_t size_mixed(uint32_t seq)
+{
+	/* small, one packet, a few fragments, and the I2NP maximum */
+	static const size_t sizes[] = { 10, 500, 1390, 1500, 4000, 20000,
+					I2NP_MAX_PAYLOAD_BYTES };
+
+	return sizes[seq % 7];
+}
+
+static size_t size_1k(uint32_t seq)
+{
+	(void)seq;
+	return 1024;
+}
+
+static void test_both_ways(struct tctx *t)
+{
+	struct evloop *el = evloop_new();
+	struct node *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
+	struct want w;
+	struct ssu2_stats sa, sb;
+
+	node_start(t, a, el, NULL);
+	node_start(t, b, el, NULL);
+	a->peer = b->ri;
+	b->peer = a->ri;
+	send_many(t, a, b, 0, 70, size_mixed);
+	w = (struct want){ b, 70 };
+	T_TRUE(t, run_until(el, got_n, &w, 20000));
+	T_EQ(t, b->recv, 70);
+	T_EQ(t, b->bad, 0);
+	for (uint32_t i = 0; i < 70; i++)
+		T_EQ(t, b->seen[i], 1);
+	ssu2_stats(a->s, &sa);
+	ssu2_stats(b->s, &sb);
+	T_EQ(t, sa.established_out, 1);
+	T_EQ(t, sb.established_in, 1);
+	/* No token yet: Token Request, then Retry. */
+	T_EQ(t, sb.token_requests, 1);
+	T_EQ(t, sa.retries_received, 1);
+	T_TRUE(t, b->ri_stored >= 1);		/* Alice's RI from Confirmed */
+	/* The other way over the same session. */
+	send_many(t, b, a, 100, 300, size_1k);
+	w = (struct want){ a, 300 };
+	T_TRUE(t, run_until(el, got_n, &w, 20000));
+	T_EQ(t, a->bad, 0);
+	ssu2_stats(a->s, &sa);
+	T_EQ(t, sa.established_in + sa.established_out, 1);
+	T_EQ(t, a->ups, 1);
+	T_EQ(t, b->ups, 1);
+	/* Close: B hears the termination; A then reconnects with the New
+	 * Token from SessionCreated (no Retry this time). */
+	transport_mgr_close_all(a->tm);
+	run_until(el, both_down, (struct node *[]){ a, b }, 5000);
+	ssu2_stats(b->s, &sb);
+	T_EQ(t, sb.terminations_received, 1);
+	T_EQ(t, sb.last_term_reason, SSU2_TERM_SHUTDOWN);
+	T_EQ(t, a->downs, 1);
+	T_EQ(t, b->downs, 1);
+	send_many(t, a, b, 1000, 5, size_1k);
+	w = (struct want){ b, 75 };
+	T_TRUE(t, run_until(el, got_n, &w, 10000));
+	ssu2_stats(a->s, &sa);
+	ssu2_stats(b->s, &sb);
+	T_EQ(t, sa.established_out, 2);
+	T_EQ(t, sa.retries_received, 1);
+	T_EQ(t, sb.token_requests, 1);
+	T_EQ(t, sb.bad_tokens, 0);
+	node_stop(a);
+	node_stop(b);
+	evloop_free(el);
+	free(a);
+	free(b);
+}
+
+/* A reaches B through the relay: B's RouterInfo (as A knows it) names the
+ * relay's front port. */
+static void via_relay(struct tctx *t, struct node *a, struct node *b,
+		      struct relay *r, uint16_t front)
+{
+	static struct router_info *fake;
+	(void)r;
+	router_info_free(fake);
+	fake = NULL;
+	{
+		struct keys_and_cert id;
+		struct router_address ad = ROUTER_ADDRESS_INIT;
+		struct x25519_pk spk;
+
+		router_keys_identity(b->keys, &id);
+		fake = router_info_new(&id);
+		keystore_x25519_pk(router_keys_keystore(b->keys),
+				   KEYSTORE_X_SSU2, &spk);
+		T_OK(t, router_address_ssu2_build(&ad, 3, &spk, b->ik,
+						  "127.0.0.1", front, "4",
+						  NULL, 0));
+		T_OK(t, router_info_add_address(fake, &ad));
+		T_OK(t, router_info_set_basic_options(fake, NETID, "LR"));
+		T_OK(t, router_info_sign(fake,
+					 router_keys_keystore(b->keys)));
+	}
+	a->peer = fake;
+	b->peer = a->ri;
+}
+
+static void lossy(struct tctx *t, unsigned loss, uint32_t n)
+{
+	struct evloop *el = evloop_new();
+	struct node *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
+	struct relay r;
+	struct want w;
+	struct ssu2_stats sa, sb;
+	uint16_t front;
+
+	rand_set_deterministic(loss);
+	node_start(t, a, el, NULL);
+	node_start(t, b, el, NULL);
+	relay_start(t, &r, el, b, &front);
+	via_relay(t, a, b, &r, front);
+	r.loss_pct = loss;
+	send_many(t, a, b, 0, n, size_mixed);
+	w = (struct want){ b, n };
+	T_TRUE(t, run_until(el, got_n, &w, 60000));
+	T_EQ(t, b->recv, n);
+	T_EQ(t, b->bad, 0);
+	for (uint32_t i = 0; i < n; i++)
+		T_EQ(t, b->seen[i], 1);
+	send_many(t, b, a, 0, n, size_1k);
+	w = (struct want){ a, n };
+	T_TRUE(t, run_until(el, got_n, &w, 60000));
+	T_EQ(t, a->recv, n);
+	ssu2_stats(a->s, &sa);
+	ssu2_stats(b->s, &sb);
+	T_TRUE(t, r.dropped > 0);
+	T_TRUE(t, sa.resent_frags + sb.resent_frags > 0);
+	T_EQ(t, sa.msgs_dropped + sb.msgs_dropped, 0);
+	T_EQ(t, sa.established_out, 1);
+	relay_stop(&r);
+	node_stop(a);
+	node_stop(b);
+	evloop_free(el);
+	free(a);
+	free(b);
+	rand_set_deterministic(0);
+}
+
+static void test_loss_5(struct tctx *t)
+{
+	lossy(t, 5, 140);
+}
+
+static void test_loss_20(struct tctx *t)
+{
+	lossy(t, 20, 70);
+}
+
+/* The relay moves to a new source port: B validates the path and moves
+ * the session; messages keep flowing both ways. */
+static void test_migration(struct tctx *t)
+{
+	struct evloop *el = evloop_new();
+	struct node *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
+	struct relay r;
+	struct want w;
+	struct ssu2_stats sb;
+	uint16_t front;
+
+	node_start(t, a, el, NULL);
+	node_start(t, b, el, NULL);
+	relay_start(t, &r, el, b, &front);
+	via_relay(t, a, b, &r, front);
+	send_many(t, a, b, 0, 10, size_1k);
+	w = (struct want){ b, 10 };
+	T_TRUE(t, run_until(el, got_n, &w, 10000));
+	relay_rebind(t, &r, el);
+	send_many(t, a, b, 10, 20, size_1k);
+	w = (struct want){ b, 30 };
+	T_TRUE(t, run_until(el, got_n, &w, 10000));
+	send_many(t, b, a, 0, 20, size_1k);
+	w = (struct want){ a, 20 };
+	T_TRUE(t, run_until(el, got_n, &w, 10000));
+	ssu2_stats(b->s, &sb);
+	T_TRUE(t, sb.path_challenges >= 1);
+	T_EQ(t, sb.migrations, 1);
+	T_EQ(t, sb.established_in, 1);
+	relay_stop(&r);
+	node_stop(a);
+	node_stop(b);
+	evloop_free(el);
+	free(a);
+	free(b);
+}
+
+static void quiet_bans(struct ssu2_config *c)
+{
+	c->ban_failures = 1000;
+}
+
+/* Garbage, a replayed SessionRequest (token spent), floods. */
+static void test_bad_input(struct tctx *t)
+{
+	struct evloop *el = evloop_new();
+	struct node *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
+	struct relay r;
+	struct want w;
+	struct ssu2_stats sb, sb2;
+	struct sockaddr_in to = { .sin_family = AF_INET };
+	uint16_t front;
+	uint8_t junk[1500];
+	int fd = udp_socket(NULL);
+
+	node_start(t, a, el, NULL);
+	node_start(t, b, el, quiet_bans);
+	relay_start(t, &r, el, b, &front);
+	via_relay(t, a, b, &r, front);
+	r.keep_first = true;
+	send_many(t, a, b, 0, 3, size_1k);
+	w = (struct want){ b, 3 };
+	T_TRUE(t, run_until(el, got_n, &w, 10000));
+	T_TRUE(t, r.first_len > 80);
+	/* A replayed SessionRequest while its session lives is dropped
+	 * (its connection id is taken). */
+	ssu2_stats(b->s, &sb);
+	(void)sendto(r.fd_b, r.first, r.first_len, 0,
+		     (struct sockaddr *)&r.b_addr, sizeof(r.b_addr));
+	run_until(el, never, NULL, 50);
+	ssu2_stats(b->s, &sb2);
+	T_EQ(t, sb2.sessions, 1);
+	T_EQ(t, sb2.dropped, sb.dropped + 1);
+	T_EQ(t, sb2.retries_sent, sb.retries_sent);
+	/* Close it; then the token it used is spent: a replay gets a Retry
+	 * and no session. */
+	transport_mgr_close_all(a->tm);
+	run_until(el, both_down, (struct node *[]){ a, b }, 5000);
+	ssu2_stats(b->s, &sb);
+	T_EQ(t, sb.sessions, 0);
+	(void)sendto(r.fd_b, r.first, r.first_len, 0,
+		     (struct sockaddr *)&r.b_addr, sizeof(r.b_addr));
+	/* Garbage of every size from another socket. */
+	to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	to.sin_port = htons(ssu2_port(b->s));
+	for (size_t len = 1; len <= sizeof(junk); len += 7) {
+		rand_bytes(junk, len);
+		(void)sendto(fd, junk, len, 0, (struct sockaddr *)&to,
+			     sizeof(to));
+		if (len % 64 == 0)
+			run_until(el, never, NULL, 1);
+	}
+	/* The replayed SessionRequest from a spoofed (other) source, many
+	 * times: each is a bad token; Retries are rate-limited. */
+	for (int i = 0; i < 50; i++)
+		(void)sendto(fd, r.first, r.first_len, 0,
+			     (struct sockaddr *)&to, sizeof(to));
+	run_until(el, never, NULL, 200);
+	ssu2_stats(b->s, &sb2);
+	T_EQ(t, sb2.sessions, 0);
+	T_EQ(t, sb2.established_in, 1);
+	T_EQ(t, sb2.bad_tokens, sb.bad_tokens + 51);
+	T_TRUE(t, sb2.dropped > sb.dropped + 150);
+	T_TRUE(t, sb2.retries_sent - sb.retries_sent <=
+		  SSU2_DEFAULT_TOKEN_REQUESTS_PER_S);
+	T_TRUE(t, sb2.refused >= sb.refused + 45);
+	/* A new session (with the New Token from the first) still works. */
+	b->recv = 0;
+	send_many(t, a, b, 3, 3, size_1k);
+	w = (struct want){ b, 3 };
+	T_TRUE(t, run_until(el, got_n, &w, 10000));
+	T_EQ(t, b->bad, 0);
+	close(fd);
+	relay_stop(&r);
+	node_stop(a);
+	node_stop(b);
+	evloop_free(el);
+	free(a);
+	free(b);
+}
+
+/* A dial to a router that does not answer stays a pending attempt (its
+ * Token Requests are resent) and never comes up. */
+static void test_dial_unanswered(struct tctx *t)
+{
+	struct evloop *el = evloop_new();
+	struct node *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
+	struct ssu2_stats sa, sb;
+	struct transport_stats ts;
+
+	node_start(t, a, el, NULL);
+	node_start(t, b, el, NULL);
+	a->peer = b->ri;
+	/* B's transport is gone: A's Token Requests go nowhere. */
+	ssu2_free(b->s);
+	b->s = NULL;
+	T_OK(t, transport_send(a->tm, router_info_hash(b->ri),
+			       mk_msg(0, 100)));
+	run_until(el, never, NULL, 200);
+	ssu2_stats(a->s, &sa);
+	T_EQ(t, sa.sessions, 1);
+	T_EQ(t, sa.established_out, 0);
+	(void)sb;
+	transport_mgr_stats(a->tm, &ts);
+	T_EQ(t, ts.connecting, 1);
+	node_stop(a);
+	transport_mgr_free(b->tm);
+	router_info_free(b->ri);
+	router_keys_free(b->keys);
+	evloop_free(el);
+	free(a);
+	free(b);
+}
+
+/* SSU2 RouterAddress helpers: build, encode, decode, parse. */
+static void test_address(struct tctx *t)
+{
+	struct router_address a = ROUTER_ADDRESS_INIT, d = ROUTER_ADDRESS_INIT;
+	struct router_address_ssu2 p;
+	struct router_address_ssu2_intro in[2] = { { { 1 }, 77, 1700000000 },
+						   { { 2 }, 78, 0 } };
+	struct x25519_pk s;
+	uint8_t ik[32];
+	struct bbuf b = BBUF_INIT;
+	struct breader r;
+
+	memset(s.b, 0x5a, 32);
+	memset(ik, 0xa5, 32);
+	T_OK(t, router_address_ssu2_build(&a, 5, &s, ik, "198.18.0.7", 9999,
+					  "4B", in, 2));
+	T_OK(t, router_address_encode(&a, &b));
+	br_init(&r, b.data, b.len);
+	T_OK(t, router_address_decode(&r, 1024, &d));
+	T_TRUE(t, router_address_is_ssu2(&d));
+	T_OK(t, router_address_ssu2_parse(&d, &p));
+	T_MEMEQ(t, p.s.b, s.b, 32);
+	T_MEMEQ(t, p.ik, ik, 32);
+	T_TRUE(t, p.published);
+	T_EQ(t, p.family, AF_INET);
+	T_STREQ(t, p.host, "198.18.0.7");
+	T_EQ(t, p.port, 9999);
+	T_STREQ(t, p.caps, "4B");
+	T_EQ(t, p.nintro, 2);
+	T_EQ(t, p.intro[0].tag, 77);
+	T_EQ(t, p.intro[0].exp, 1700000000);
+	T_EQ(t, p.intro[1].h[0], 2);
+	T_EQ(t, p.intro[1].exp, 0);
+	/* Unpublished: s, i, v and caps only. */
+	T_OK(t, router_address_ssu2_build(&a, 5, &s, ik, NULL, 0, "4", NULL,
+					  0));
+	T_OK(t, router_address_ssu2_parse(&a, &p));
+	T_FALSE(t, p.published);
+	T_STREQ(t, mapping_get(&a.options, "v"), "2");
+	/* Missing i; bad introducer tag; not SSU2. */
+	(void)mapping_remove(&a.options, "i");
+	T_ERR(t, router_address_ssu2_parse(&a, &p), ERR_FORMAT);
+	T_OK(t, router_address_ssu2_build(&a, 5, &s, ik, NULL, 0, "4", in, 1));
+	(void)mapping_set(&a.options, "itag0", "0");
+	T_ERR(t, router_address_ssu2_parse(&a, &p), ERR_FORMAT);
+	T_ERR(t, router_address_ssu2_build(&a, 5, &s, ik, "host.example", 1,
+					   NULL, NULL, 0), ERR_ARG);
+	memcpy(a.style, "NTCP2", 6);
+	T_ERR(t, router_address_ssu2_parse(&a, &p), ERR_ARG);
+	router_address_clear(&a);
+	router_address_clear(&d);
+	bbuf_free(&b);
+}
+
+const struct test_case router_ssu2_tests[] = {
+	{ "both_ways", test_both_ways, TT_FORK },
+	{ "loss_5", test_loss_5, TT_FORK },
+	{ "loss_20", test_loss_20, TT_FORK },
+	{ "migration", test_migration, TT_FORK },
+	{ "bad_input", test_bad_input, TT_FORK },
+	{ "dial_unanswered", test_dial_unanswered, TT_FORK },
+	{ "address", test_address, 0 },
+	{ NULL, NULL, 0 }
+};
