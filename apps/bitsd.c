@@ -5,6 +5,7 @@
  */
 #include "config.h"
 #include "apps/api/api.h"
+#include "apps/bitsd_netdb.h"
 #include "apps/bitsd_ntcp2.h"
 #include "apps/bitsd_status.h"
 #include "router/conf.h"
@@ -21,6 +22,7 @@ struct bitsd {
 	struct router_keys *keys;
 	struct router_self *self;
 	struct bitsd_ntcp2 *ntcp2;
+	struct bitsd_netdb *netdb;
 	struct api *api;
 	struct bitsd_status *status;
 };
@@ -85,6 +87,23 @@ static void ntcp2_stop(struct daemon *d, void *ctx)
 	FREE_AND_NULL(bitsd_ntcp2_stop, b->ntcp2);
 }
 
+/* The netDb: takes the transport hooks over from the interim table. */
+static int netdb_start_hook(struct daemon *d, void *ctx)
+{
+	struct bitsd *b = ctx;
+
+	return bitsd_netdb_start(d, b->keys, bitsd_ntcp2_transport(b->ntcp2),
+				 &b->netdb);
+}
+
+static void netdb_stop_hook(struct daemon *d, void *ctx)
+{
+	struct bitsd *b = ctx;
+
+	(void)d;
+	FREE_AND_NULL(bitsd_netdb_stop, b->netdb);
+}
+
 /* The local JSON API, when --api-port is set. */
 static int api_start_hook(struct daemon *d, void *ctx)
 {
@@ -118,6 +137,7 @@ int main(int argc, char **argv)
 		{ "router.info", DAEMON_SUBSYS_ON_INIT, self_start, self_stop,
 		  self_reload },
 		{ "ntcp2", 0, ntcp2_start, ntcp2_stop, NULL },
+		{ "netdb", 0, netdb_start_hook, netdb_stop_hook, NULL },
 		{ "api", 0, api_start_hook, api_stop_hook, NULL },
 	};
 	struct bitsd b = { 0 };

@@ -37,17 +37,26 @@ struct keymap *keymap_new(void)
 	return m;
 }
 
-void keymap_free(struct keymap *m)
+void keymap_clear(struct keymap *m, void (*fn)(void *val))
 {
-	if (!m)
-		return;
 	for (size_t i = 0; i < m->nb; i++) {
 		struct node *n = m->b[i], *next;
 		for (; n; n = next) {
 			next = n->next;
+			if (fn)
+				fn(n->val);
 			free(n);
 		}
+		m->b[i] = NULL;
 	}
+	m->n = 0;
+}
+
+void keymap_free(struct keymap *m)
+{
+	if (!m)
+		return;
+	keymap_clear(m, NULL);
 	free(m->b);
 	free(m);
 }

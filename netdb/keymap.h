@@ -30,5 +30,7 @@ void *keymap_put(struct keymap *m, const uint8_t key[KEYMAP_KEY_BYTES],
 /* Remove key; returns its value, or NULL when absent. */
 void *keymap_remove(struct keymap *m, const uint8_t key[KEYMAP_KEY_BYTES]);
 size_t keymap_count(const struct keymap *m);
+/* Remove every entry, calling fn on each value (fn may be NULL). */
+void keymap_clear(struct keymap *m, void (*fn)(void *val));
 
 #endif /* NETDB_KEYMAP_H */

@@ -1,29 +1,634 @@
 /*
- * The netDb's I2NP side (netdb/netdb.h): DatabaseStore, DatabaseLookup,
- * DatabaseSearchReply and DeliveryStatus as a client and as a floodfill.
+ * The netDb's I2NP side (netdb/netdb.h; i2np spec "DatabaseStore",
+ * "DatabaseLookup", "DatabaseSearchReply", "DeliveryStatus";
+ * network-database page "Floodfill", "Flooding"; PROTOCOLS.md 2.6, 2.7):
+ *
+ *  - DatabaseStore: a RouterInfo (gzip, capped before inflating) or a
+ *    LeaseSet is validated and stored; a store with a reply token is
+ *    acknowledged with a DeliveryStatus (directly, or through the reply
+ *    tunnel's gateway); as a floodfill, a new entry stored with a token
+ *    is flooded with token 0 to the 3 floodfills closest to its routing
+ *    key, never to the sender or ourselves.  A non-floodfill takes
+ *    LeaseSets only as answers to its own lookups.
+ *  - DatabaseLookup (floodfill): the entry, or a DatabaseSearchReply of
+ *    the 3 closest floodfills not excluded (non-floodfills for an
+ *    exploration), sent as the lookup asks: directly or through a reply
+ *    tunnel, in the clear or as a one-time ECIES garlic.
+ *  - DatabaseSearchReply and DeliveryStatus go to the client side
+ *    (netdb/lookup.c).
+ *  - Garlic to our router key: opened with the garlic router, and its
+ *    LOCAL cloves handled as above.
+ * Every peer has token buckets for lookups and stores; over them a
+ * message is dropped with a rate-limited info line.
  */
 #include "config.h"
+#include "netdb/keymap.h"
 #include "netdb/netdb_internal.h"
+#include "router/garlic_router.h"
+#include "router/gzip.h"
+#include "router/i2np.h"
 #include "crypto/base/alloc.h"
+#include "crypto/base/err.h"
+#include "crypto/base/log.h"
+#include "crypto/base/time.h"
 
 #include <stdlib.h>
+#include <string.h>
 
-struct netdb_net {
-	int unused;
-};
+/* Nesting: a Garlic message's cloves are handled, but a Garlic inside a
+ * Garlic is not opened again. */
+#define NETDB_MAX_GARLIC_DEPTH 1
+/* Token buckets count thousandths of a message. */
+#define RATE_UNIT 1000
+
+static const uint8_t zero_hash[32];
+
+/* ---- set-up ---- */
 
 void netdb_net_init(struct netdb *db)
 {
-	db->net = xzalloc(sizeof(*db->net));
+	struct netdb_net *n = xzalloc(sizeof(*n));
+
+	n->floodfill = db->cfg.floodfill;
+	n->rates = keymap_new();
+	db->net = n;
+	if (!db->cfg.lookup_rate_per_min)
+		db->cfg.lookup_rate_per_min = NETDB_LOOKUP_RATE_PER_MIN;
+	if (!db->cfg.lookup_burst)
+		db->cfg.lookup_burst = NETDB_LOOKUP_BURST;
+	if (!db->cfg.store_rate_per_min)
+		db->cfg.store_rate_per_min = NETDB_STORE_RATE_PER_MIN;
+	if (!db->cfg.store_burst)
+		db->cfg.store_burst = NETDB_STORE_BURST;
+	netdb_lookups_init(db);
 }
+
+struct rate {
+	uint64_t last;			/* monotonic ms */
+	uint64_t lookup, store;		/* tokens x RATE_UNIT */
+};
+
 
 void netdb_net_free(struct netdb *db)
 {
-	free(db->net);
+	struct netdb_net *n = db->net;
+
+	if (!n)
+		return;
+	netdb_lookups_free(db);
+	keymap_clear(n->rates, free);
+	keymap_free(n->rates);
+	free(n->self_ri);
+	free(n->self_gz);
+	free(n);
 	db->net = NULL;
 }
 
 void netdb_set_sender(struct netdb *db, struct netdb_sender s)
 {
 	db->sender = s;
+}
+
+void netdb_set_floodfill(struct netdb *db, bool floodfill)
+{
+	db->net->floodfill = floodfill;
+	netdb_store_set_floodfill(db->store, floodfill);
+}
+
+bool netdb_is_floodfill(const struct netdb *db)
+{
+	return db->net->floodfill;
+}
+
+void netdb_start(struct netdb *db)
+{
+	if (db->net->started)
+		return;
+	db->net->started = true;
+	if (!db->cfg.passive)
+		netdb_lookups_start_timers(db);
+}
+
+/* ---- sending ---- */
+
+int netdb_send(struct netdb *db, const uint8_t peer[32], struct i2np_msg *m,
+	       bool via_tunnel)
+{
+	if (!m)
+		return ERR_ARG;
+	if (!db->sender.send) {
+		i2np_msg_free(m);
+		return ERR_BAD_STATE;
+	}
+	return db->sender.send(db->sender.ctx, peer, m, via_tunnel);
+}
+
+static struct i2np_msg *msg_from(uint8_t type, struct bbuf *b)
+{
+	uint8_t *p;
+	size_t n = 0;
+
+	p = bbuf_steal(b, &n);
+	return i2np_msg_new_take(type, p, n, NETDB_MSG_TTL_MS);
+}
+
+struct i2np_msg *netdb_store_msg_new(const uint8_t key[32], uint8_t type,
+				 const uint8_t *data, size_t len,
+				 uint32_t token, uint32_t tunnel,
+				 const uint8_t *gateway)
+{
+	struct i2np_db_store s = { .store_type = type, .reply_token = token,
+				   .reply_tunnel_id = tunnel, .data = data,
+				   .data_len = len };
+	struct bbuf b = BBUF_INIT;
+
+	memcpy(s.key, key, 32);
+	if (token && gateway)
+		memcpy(s.reply_gateway, gateway, 32);
+	i2np_db_store_encode(&s, &b);
+	return msg_from(I2NP_DATABASE_STORE, &b);
+}
+
+/* Send reply to gateway: directly when tunnel is 0, else wrapped in a
+ * TunnelGateway for that tunnel (i2np spec, "DatabaseStore": "If the
+ * reply tunnel ID is 0, the reply is sent directly to the gateway"). */
+static void send_reply(struct netdb *db, const uint8_t gateway[32],
+		       uint32_t tunnel, struct i2np_msg *reply)
+{
+	struct bbuf b = BBUF_INIT;
+
+	if (!reply)
+		return;
+	if (tunnel) {
+		i2np_tunnel_gateway_encode(tunnel, reply, &b);
+		i2np_msg_free(reply);
+		reply = msg_from(I2NP_TUNNEL_GATEWAY, &b);
+	}
+	(void)netdb_send(db, gateway, reply, false);
+}
+
+const uint8_t *netdb_self_gz(const struct netdb *db, size_t *len)
+{
+	*len = db->net->self_gz_len;
+	return db->net->self_gz;
+}
+
+/* ---- rate limits ---- */
+
+/* Take a token from peer's bucket; false when it is empty. */
+static bool rate_take(struct netdb *db, const uint8_t peer[32], bool lookup)
+{
+	struct netdb_net *n = db->net;
+	struct rate *r = keymap_get(n->rates, peer);
+	uint64_t now = time_mono_ms(), *tok;
+
+	if (!r) {
+		/* Full: start over (peers are transport-authenticated, so
+		 * this many is itself unusual). */
+		if (keymap_count(n->rates) >= NETDB_RATE_MAX_PEERS)
+			keymap_clear(n->rates, free);
+		r = xzalloc(sizeof(*r));
+		r->last = now;
+		r->lookup = (uint64_t)db->cfg.lookup_burst * RATE_UNIT;
+		r->store = (uint64_t)db->cfg.store_burst * RATE_UNIT;
+		keymap_put(n->rates, peer, r);
+	}
+	/* Refill by the elapsed time (in steps of 100 ms, so rounding
+	 * loses little). */
+	if (now >= r->last + 100) {
+		uint64_t dt = now - r->last;
+		r->lookup += dt * RATE_UNIT * db->cfg.lookup_rate_per_min / 60000;
+		r->store += dt * RATE_UNIT * db->cfg.store_rate_per_min / 60000;
+		if (r->lookup > (uint64_t)db->cfg.lookup_burst * RATE_UNIT)
+			r->lookup = (uint64_t)db->cfg.lookup_burst * RATE_UNIT;
+		if (r->store > (uint64_t)db->cfg.store_burst * RATE_UNIT)
+			r->store = (uint64_t)db->cfg.store_burst * RATE_UNIT;
+		r->last = now;
+	}
+	tok = lookup ? &r->lookup : &r->store;
+	if (*tok < RATE_UNIT)
+		return false;
+	*tok -= RATE_UNIT;
+	return true;
+}
+
+static bool rate_ok(struct netdb *db, const uint8_t peer[32], bool lookup)
+{
+	char h[72];
+
+	if (rate_take(db, peer, lookup))
+		return true;
+	db->st.rate_limited++;
+	log_info_rl(10, LD_NETDB, "%s from %s over the rate limit; dropped",
+		    lookup ? "DatabaseLookups" : "DatabaseStores",
+		    log_safe_hash(h, sizeof(h), peer));
+	return false;
+}
+
+/* ---- flooding ---- */
+
+struct flood_filter {
+	const uint8_t *a, *b;		/* excluded: sender, the entry */
+};
+
+static bool not_excluded(void *ctx, const struct netdb_ri_entry *e)
+{
+	const struct flood_filter *f = ctx;
+
+	return (!f->a || memcmp(e->hash, f->a, 32) != 0) &&
+	       (!f->b || memcmp(e->hash, f->b, 32) != 0);
+}
+
+/* Flood the entry key (a DatabaseStore of data) to the floodfills
+ * closest to its routing key, with reply token 0. */
+static void flood(struct netdb *db, const uint8_t key[32], uint8_t type,
+		  const uint8_t *data, size_t len, const uint8_t *from)
+{
+	struct flood_filter f = { from, key };
+	struct netdb_closest c;
+	uint8_t rk[32];
+
+	netdb_routing_key(key, time_now_ms(), rk);
+	netdb_closest_init(&c, rk, NETDB_FLOOD_PEERS);
+	netdb_store_closest(db->store, true, not_excluded, &f, &c);
+	for (size_t i = 0; i < c.n; i++) {
+		/* "directly connects to each of those peers and sends it a
+		 * DatabaseStoreMessage with a zero Reply Token" */
+		if (netdb_send(db, c.e[i].hash,
+			       netdb_store_msg_new(key, type, data, len, 0, 0, NULL),
+			       false) == 0)
+			db->st.flooded++;
+	}
+}
+
+/* ---- DatabaseStore ---- */
+
+static void ack_store(struct netdb *db, const struct i2np_db_store *s)
+{
+	struct i2np_delivery_status d = { .msg_id = s->reply_token,
+					  .timestamp_ms = time_now_ms() };
+	struct bbuf b = BBUF_INIT;
+
+	i2np_delivery_status_encode(&d, &b);
+	send_reply(db, s->reply_gateway, s->reply_tunnel_id,
+		   msg_from(I2NP_DELIVERY_STATUS, &b));
+	db->st.acks_sent++;
+}
+
+static int store_ri(struct netdb *db, const uint8_t peer[32],
+		    const struct i2np_db_store *s, bool *flood_it)
+{
+	uint8_t ri[ROUTER_INFO_MAX_BYTES];
+	enum netdb_add_result res;
+	size_t len = 0;
+	int r;
+
+	/* Inflate at most one RouterInfo's worth: a gzip bomb stops at the
+	 * cap (ERR_TOO_BIG) instead of eating memory. */
+	if ((r = gzip_decompress(s->data, s->data_len, ri, sizeof(ri),
+				 &len)) != 0) {
+		char h[72];
+		db->st.rejected_format++;
+		log_info_rl(10, LD_NETDB, "bad gzip in a RouterInfo store from "
+			    "%s: %s", log_safe_hash(h, sizeof(h), peer),
+			    err_str(r));
+		return r;
+	}
+	r = netdb_add_ri(db, ri, len, s->key, peer, &res);
+	if (r == 0) {
+		const struct netdb_ri_entry *e =
+			netdb_store_find_ri(db->store, s->key);
+		*flood_it = e && e->published_ms + NETDB_FLOOD_MAX_AGE_MS >
+					 time_now_ms();
+	}
+	return r;
+}
+
+static int store_ls(struct netdb *db, const uint8_t peer[32],
+		    const struct i2np_db_store *s, bool *flood_it)
+{
+	const struct netdb_ls_entry *e;
+	int r;
+
+	/* A client takes LeaseSets only as answers to its lookups. */
+	if (!db->net->floodfill && !netdb_lookup_is_pending(db, s->key)) {
+		db->st.dropped++;
+		return ERR_UNSUPPORTED;
+	}
+	r = netdb_add_ls(db, (enum leaseset_type)s->store_type, s->data,
+			 s->data_len, s->key, peer, NULL);
+	if (r == 0 && (e = netdb_store_find_ls(db->store, s->key)) != NULL)
+		*flood_it = !leaseset_is_unpublished(e->ls);
+	return r;
+}
+
+static void handle_store(struct netdb *db, const uint8_t peer[32],
+			 const struct i2np_msg *m)
+{
+	struct i2np_db_store s;
+	bool flood_it = false;
+	int r;
+
+	db->st.stores_in++;
+	if ((r = i2np_db_store_decode(m, &s)) != 0) {
+		char h[72];
+		db->st.rejected_format++;
+		log_info_rl(10, LD_NETDB, "malformed DatabaseStore from %s: %s",
+			    log_safe_hash(h, sizeof(h), peer), err_str(r));
+		return;
+	}
+	if (!rate_ok(db, peer, false))
+		return;
+	/* i2pd acknowledges before validating: the DeliveryStatus proves
+	 * delivery, not acceptance (PROTOCOLS.md 2.6). */
+	if (s.reply_token)
+		ack_store(db, &s);
+	if (s.store_type == I2NP_STORE_RI)
+		r = store_ri(db, peer, &s, &flood_it);
+	else
+		r = store_ls(db, peer, &s, &flood_it);
+	netdb_lookup_on_store(db, s.key, r);
+	/* Flood what is new to us, when the sender asked for a reply (the
+	 * publisher; flooded copies carry token 0 and stop here). */
+	if (r == 0 && db->net->floodfill && s.reply_token && flood_it)
+		flood(db, s.key, s.store_type, s.data, s.data_len, peer);
+}
+
+/* ---- DatabaseLookup (floodfill) ---- */
+
+struct excl {
+	const uint8_t *list;		/* n × 32 */
+	size_t n;
+	const uint8_t *also;		/* the requester */
+};
+
+static bool lookup_filter(void *ctx, const struct netdb_ri_entry *e)
+{
+	const struct excl *x = ctx;
+
+	if (x->also && memcmp(e->hash, x->also, 32) == 0)
+		return false;
+	for (size_t i = 0; i < x->n; i++)
+		if (memcmp(e->hash, x->list + 32 * i, 32) == 0)
+			return false;
+	return true;
+}
+
+static struct i2np_msg *search_reply(struct netdb *db,
+				     const struct i2np_db_lookup *l,
+				     bool explore)
+{
+	struct excl x = { l->excluded, l->n_excluded, l->from };
+	struct i2np_search_reply sr = { 0 };
+	uint8_t peers[NETDB_SEARCH_REPLY_PEERS * 32], rk[32];
+	struct netdb_closest c;
+	struct bbuf b = BBUF_INIT;
+
+	netdb_routing_key(l->key, time_now_ms(), rk);
+	netdb_closest_init(&c, rk, NETDB_SEARCH_REPLY_PEERS);
+	/* Exploration ("a router hash of all zeros ... in the don't include
+	 * field", or lookup type 11) gets non-floodfill routers. */
+	netdb_store_closest(db->store, !explore, lookup_filter, &x, &c);
+	for (size_t i = 0; i < c.n; i++)
+		memcpy(peers + 32 * i, c.e[i].hash, 32);
+	memcpy(sr.key, l->key, 32);
+	sr.n_peers = (uint8_t)c.n;
+	sr.peers = peers;
+	memcpy(sr.from, db->cfg.self, 32);
+	i2np_search_reply_encode(&sr, &b);
+	db->st.search_replies_sent++;
+	return msg_from(I2NP_DATABASE_SEARCH_REPLY, &b);
+}
+
+/* The entry for a lookup, as a DatabaseStore, or NULL. */
+static struct i2np_msg *lookup_answer(struct netdb *db,
+				      const struct i2np_db_lookup *l,
+				      uint8_t type)
+{
+	const struct netdb_ls_entry *ls;
+	const uint8_t *data;
+	size_t len;
+
+	if (type != I2NP_LOOKUP_TYPE_LS) {
+		if (memcmp(l->key, db->cfg.self, 32) == 0 &&
+		    (data = netdb_self_gz(db, &len)) != NULL)
+			return netdb_store_msg_new(l->key, I2NP_STORE_RI, data, len,
+					       0, 0, NULL);
+		if ((data = netdb_store_ri_gzip(db->store, l->key, &len)))
+			return netdb_store_msg_new(l->key, I2NP_STORE_RI, data, len,
+					       0, 0, NULL);
+	}
+	if (type != I2NP_LOOKUP_TYPE_RI &&
+	    (ls = netdb_store_find_ls(db->store, l->key)) != NULL &&
+	    !leaseset_is_unpublished(ls->ls) &&
+	    leaseset_check_time(ls->ls, time_now_ms()) == 0) {
+		/* "never return unpublished or expired LeaseSets" */
+		data = leaseset_bytes(ls->ls, &len);
+		return netdb_store_msg_new(l->key, leaseset_type(ls->ls), data, len,
+				       0, 0, NULL);
+	}
+	return NULL;
+}
+
+static bool has_zero_excluded(const struct i2np_db_lookup *l)
+{
+	for (size_t i = 0; i < l->n_excluded; i++)
+		if (memcmp(l->excluded + 32 * i, zero_hash, 32) == 0)
+			return true;
+	return false;
+}
+
+static void handle_lookup(struct netdb *db, const uint8_t peer[32],
+			  const struct i2np_msg *m)
+{
+	struct i2np_db_lookup l;
+	struct i2np_msg *reply;
+	uint8_t type;
+	char h[72];
+	int r;
+
+	db->st.lookups_in++;
+	if ((r = i2np_db_lookup_decode(m, &l)) != 0) {
+		db->st.rejected_format++;
+		log_info_rl(10, LD_NETDB, "malformed DatabaseLookup from %s: %s",
+			    log_safe_hash(h, sizeof(h), peer), err_str(r));
+		return;
+	}
+	if (!db->net->floodfill) {
+		db->st.dropped++;
+		return;
+	}
+	if (!rate_ok(db, peer, true))
+		return;
+	/* We can answer in the clear or as an ECIES one-time garlic; the
+	 * ElGamal/AES reply (flag bit 1 alone) we do not implement. */
+	if (l.has_reply_key && !(l.flags & I2NP_LOOKUP_FLAG_ECIES)) {
+		db->st.dropped++;
+		log_info_rl(60, LD_NETDB, "DatabaseLookup from %s asks for an "
+			    "ElGamal/AES reply, which we do not support",
+			    log_safe_hash(h, sizeof(h), peer));
+		return;
+	}
+	type = l.flags & I2NP_LOOKUP_TYPE_MASK;
+	if (type == I2NP_LOOKUP_TYPE_EXPLORE)
+		reply = search_reply(db, &l, true);
+	else if ((reply = lookup_answer(db, &l, type)) != NULL)
+		db->st.lookups_answered++;
+	else
+		reply = search_reply(db, &l, has_zero_excluded(&l));
+	if (l.has_reply_key)
+		reply = garlic_wrap_tagged(reply, l.reply_key, l.tags);
+	/* "Honour the reply mode: direct to from, or TunnelGateway(reply
+	 * tunnel) to the reply gateway." */
+	send_reply(db, l.from, (l.flags & I2NP_LOOKUP_FLAG_TUNNEL) ?
+		   l.reply_tunnel_id : 0, reply);
+}
+
+/* ---- the rest ---- */
+
+static void handle_search_reply(struct netdb *db, const uint8_t peer[32],
+				const struct i2np_msg *m)
+{
+	struct i2np_search_reply sr;
+	char h[72];
+
+	db->st.search_replies_in++;
+	if (i2np_search_reply_decode(m, &sr) != 0) {
+		db->st.rejected_format++;
+		log_info_rl(10, LD_NETDB, "malformed DatabaseSearchReply from %s",
+			    log_safe_hash(h, sizeof(h), peer));
+		return;
+	}
+	netdb_lookup_on_search_reply(db, peer, &sr);
+}
+
+static void handle_status(struct netdb *db, const struct i2np_msg *m)
+{
+	struct i2np_delivery_status d;
+
+	if (i2np_delivery_status_decode(m, &d) == 0)
+		(void)netdb_publish_on_status(db, d.msg_id);
+}
+
+static void handle(struct netdb *db, const uint8_t peer[32],
+		   const struct i2np_msg *m, int depth);
+
+static void handle_garlic(struct netdb *db, const uint8_t peer[32],
+			  const struct i2np_msg *m, int depth)
+{
+	struct bbuf plain = BBUF_INIT;
+	struct garlic_payload gp;
+	bool tagged = false;
+	char h[72];
+	int r;
+
+	if (!db->cfg.garlic || depth >= NETDB_MAX_GARLIC_DEPTH) {
+		db->st.dropped++;
+		return;
+	}
+	db->st.garlic_in++;
+	r = garlic_router_open(db->cfg.garlic, m, time_now_ms(),
+			       time_mono_ms(), &plain, &gp, &tagged);
+	if (r != 0) {
+		db->st.garlic_bad++;
+		log_info_rl(10, LD_NETDB, "Garlic message from %s refused: %s",
+			    log_safe_hash(h, sizeof(h), peer), err_str(r));
+		bbuf_free(&plain);
+		return;
+	}
+	for (size_t i = 0; i < gp.n_cloves; i++) {
+		struct i2np_msg *c;
+		/* Only what is for us; ROUTER/TUNNEL delivery is the tunnel
+		 * layer's (FIXME: hand it over once tunnels take it). */
+		if (gp.cloves[i].delivery != GARLIC_DELIVERY_LOCAL) {
+			db->st.dropped++;
+			continue;
+		}
+		c = garlic_clove_msg(&gp.cloves[i]);
+		handle(db, peer, c, depth + 1);
+		i2np_msg_free(c);
+	}
+	bbuf_free(&plain);
+}
+
+static void handle(struct netdb *db, const uint8_t peer[32],
+		   const struct i2np_msg *m, int depth)
+{
+	switch (m->type) {
+	case I2NP_DATABASE_STORE:
+		handle_store(db, peer, m);
+		break;
+	case I2NP_DATABASE_LOOKUP:
+		handle_lookup(db, peer, m);
+		break;
+	case I2NP_DATABASE_SEARCH_REPLY:
+		handle_search_reply(db, peer, m);
+		break;
+	case I2NP_DELIVERY_STATUS:
+		handle_status(db, m);
+		break;
+	case I2NP_GARLIC:
+		handle_garlic(db, peer, m, depth);
+		break;
+	default:
+		db->st.dropped++;
+		break;
+	}
+}
+
+void netdb_handle_msg(struct netdb *db, const uint8_t peer[32],
+		      struct i2np_msg *m)
+{
+	if (!m)
+		return;
+	handle(db, peer, m, 0);
+	i2np_msg_free(m);
+}
+
+void netdb_transport_ri(struct netdb *db, const uint8_t *ri, size_t len,
+			bool flood_it)
+{
+	struct router_info *d = NULL;
+	struct bbuf gz = BBUF_INIT;
+	uint8_t key[32];
+
+	if (router_info_decode(ri, len, &d) != 0)
+		return;
+	memcpy(key, router_info_hash(d), 32);
+	/* The transport verified the signature; the other checks apply. */
+	if (netdb_store_add_ri_verified(db->store, d, time_now_ms(), 0,
+					NULL) != 0)
+		return;
+	db->st.ri_stored++;
+	{
+		char h[72];
+		log_debug(LD_NETDB, "kept RouterInfo %s",
+			  log_safe_hash(h, sizeof(h), key));
+	}
+	netdb_lookup_on_store(db, key, 0);
+	if (flood_it && db->net->floodfill && gzip_compress(ri, len, &gz) == 0)
+		flood(db, key, I2NP_STORE_RI, gz.data, gz.len, NULL);
+	bbuf_free(&gz);
+}
+
+void netdb_set_self(struct netdb *db, const uint8_t *ri, size_t len)
+{
+	struct netdb_net *n = db->net;
+	struct router_info *d = NULL;
+	struct bbuf gz = BBUF_INIT;
+
+	if (BUG(router_info_decode(ri, len, &d) != 0 ||
+		gzip_compress(ri, len, &gz) != 0)) {
+		router_info_free(d);
+		bbuf_free(&gz);
+		return;
+	}
+	free(n->self_ri);
+	free(n->self_gz);
+	n->self_ri = xmemdup(ri, len);
+	n->self_ri_len = len;
+	n->self_gz = bbuf_steal(&gz, &n->self_gz_len);
+	n->self_published = router_info_published(d);
+	router_info_free(d);
+	netdb_publish_changed(db);
 }

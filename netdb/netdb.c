@@ -137,6 +137,7 @@ struct netdb *netdb_new(struct evloop *el, struct worker_pool *wp,
 	db->wp = wp;
 	db->cfg = *cfg;
 	db->cfg.datadir = NULL;
+	db->cfg.export_dir = NULL;
 	db->datadir = cfg->datadir ? xstrdup(cfg->datadir) : NULL;
 	db->start_mono = time_mono_ms();
 	memcpy(scfg.self, cfg->self, 32);
@@ -148,8 +149,12 @@ struct netdb *netdb_new(struct evloop *el, struct worker_pool *wp,
 	if (!cfg->no_persist && db->datadir) {
 		char *path = fsutil_path_join(db->datadir,
 					      NETDB_PERSIST_FILE_NAME);
-		db->writer = netdb_writer_new(el, wp, path, cfg->netid,
+		char *exp = cfg->export_dir ?
+			    fsutil_path_join(db->datadir, cfg->export_dir) :
+			    NULL;
+		db->writer = netdb_writer_new(el, wp, path, exp, cfg->netid,
 					      writer_loaded, db);
+		free(exp);
 		free(path);
 	} else {
 		db->st.loaded = true;
@@ -236,13 +241,21 @@ int netdb_add_ri(struct netdb *db, const uint8_t *buf, size_t len,
 		 const uint8_t *key, const uint8_t *peer,
 		 enum netdb_add_result *res)
 {
+	enum netdb_add_result got;
 	int r = netdb_store_add_ri(db->store, buf, len, key, time_now_ms(), 0,
-				   res);
+				   &got);
+	char h[72];
 
-	if (r == 0)
+	if (r == 0) {
 		db->st.ri_stored++;
-	else
+		log_debug(LD_NETDB, "kept RouterInfo %s",
+			  log_safe_hash(h, sizeof(h),
+					netdb_ri_key_of(db, buf, len, key)));
+		if (res)
+			*res = got;
+	} else {
 		refused(db, "RouterInfo", key, peer, r);
+	}
 	return r;
 }
 
@@ -258,6 +271,20 @@ int netdb_add_ls(struct netdb *db, enum leaseset_type type,
 	else
 		refused(db, "LeaseSet", key, peer, r);
 	return r;
+}
+
+const uint8_t *netdb_ri_key_of(struct netdb *db, const uint8_t *buf,
+			       size_t len, const uint8_t *key)
+{
+	struct router_info *ri = NULL;
+
+	if (key)
+		return key;
+	/* Decoding again is cheap next to the verification just done. */
+	if (router_info_decode(buf, len, &ri) == 0)
+		memcpy(db->last_key, router_info_hash(ri), 32);
+	router_info_free(ri);
+	return db->last_key;
 }
 
 const struct router_info *netdb_get_ri(const struct netdb *db,

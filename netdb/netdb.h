@@ -23,6 +23,7 @@
 #include "router/i2np.h"
 
 struct evloop;
+struct garlic_router;
 struct router_info;
 struct worker_pool;
 struct netdb;
@@ -31,6 +32,41 @@ struct netdb;
 #define NETDB_EXPIRE_INTERVAL_MS (60 * 1000)
 /* Loaded rows are inserted this many per loop pass. */
 #define NETDB_LOAD_BATCH 500
+
+/* Floodfill: "flood it to the 3 floodfills closest to its routing key";
+ * a DatabaseSearchReply names 3 routers. */
+#define NETDB_FLOOD_PEERS 3
+#define NETDB_SEARCH_REPLY_PEERS 3
+/* "Never flood ... an RI published more than an hour ago." */
+#define NETDB_FLOOD_MAX_AGE_MS (60 * 60 * 1000)
+/* Our replies and stores live this long. */
+#define NETDB_MSG_TTL_MS 10000
+/* Per-peer token buckets: messages per minute and burst. */
+#define NETDB_LOOKUP_RATE_PER_MIN 60
+#define NETDB_LOOKUP_BURST 30
+#define NETDB_STORE_RATE_PER_MIN 120
+#define NETDB_STORE_BURST 60
+#define NETDB_RATE_MAX_PEERS 4096
+
+/* Client lookups (iterative, PROTOCOLS.md 2.6; i2pd asks up to 7
+ * floodfills, 5 s each). */
+#define NETDB_LOOKUP_ATTEMPT_MS 5000
+#define NETDB_LOOKUP_MAX_ATTEMPTS 7
+#define NETDB_LOOKUP_MAX_PENDING 256
+/* Exploration: i2pd explores every 30 s with 800 / known routers random
+ * keys (1..9); we start faster while the netDb is small. */
+#define NETDB_EXPLORE_INTERVAL_MS (30 * 1000)
+#define NETDB_EXPLORE_FAST_MS 5000
+#define NETDB_EXPLORE_FAST_BELOW 25
+#define NETDB_EXPLORE_MAX_KEYS 9
+/* Publishing our RouterInfo: every 40 minutes and on change, to the
+ * closest floodfill; "moving to the next-closest floodfill when no
+ * confirmation came within 5 s". */
+#define NETDB_PUBLISH_INTERVAL_MS (40 * 60 * 1000)
+#define NETDB_PUBLISH_CONFIRM_MS 5000
+#define NETDB_PUBLISH_MAX_TRIES 7
+/* Retry when no floodfill is known yet. */
+#define NETDB_PUBLISH_RETRY_MS 10000
 
 struct netdb_sender {
 	/* Queue msg for peer; takes msg. via_tunnel: use an exploratory
@@ -47,6 +83,17 @@ struct netdb_cfg {
 	uint8_t self[32];		/* our router hash */
 	/* No database file: everything in memory (tests, benchmarks). */
 	bool no_persist;
+	/* Mirror RouterInfos into DATADIR/<export_dir> in i2pd's layout and
+	 * import what is there at start (NULL: none).  Borrowed. */
+	const char *export_dir;
+	/* Opens Garlic messages to us and holds the one-time tags of our
+	 * encrypted lookups (borrowed; may be NULL: no garlic). */
+	struct garlic_router *garlic;
+	/* Per-peer limits (0: the NETDB_*_RATE defaults). */
+	unsigned lookup_rate_per_min, lookup_burst;
+	unsigned store_rate_per_min, store_burst;
+	/* No exploration or publishing timers (tests drive them). */
+	bool passive;
 };
 
 struct netdb_stats {
@@ -55,6 +102,15 @@ struct netdb_stats {
 	uint64_t rejected_format, rejected_old, rejected_other;
 	size_t loaded_ri, loaded_ls, loaded_bad;
 	uint64_t reseeded;			/* RouterInfos added by reseeds */
+	/* Floodfill side. */
+	uint64_t stores_in, lookups_in, search_replies_in;
+	uint64_t lookups_answered, search_replies_sent, acks_sent;
+	uint64_t flooded, rate_limited, garlic_in, garlic_bad;
+	uint64_t dropped;			/* malformed or unwanted */
+	/* Client side. */
+	uint64_t lookups_started, lookups_succeeded, lookups_failed;
+	uint64_t lookups_sent, explorations;
+	uint64_t publish_sent, publish_confirmed;
 	bool loaded;				/* the database load is done */
 };
 
@@ -92,5 +148,70 @@ const struct router_info *netdb_get_ri(const struct netdb *db,
 
 /* Drop expired entries now (also runs on the timer); returns how many. */
 size_t netdb_expire_now(struct netdb *db);
+
+/* ---- the I2NP side (netdb/net.c, netdb/lookup.c) ---- */
+
+/*
+ * Handle an I2NP message from peer (DatabaseStore, DatabaseLookup,
+ * DatabaseSearchReply, DeliveryStatus, and Garlic to us carrying those);
+ * takes m.  Other types are dropped.
+ */
+void netdb_handle_msg(struct netdb *db, const uint8_t peer[32],
+		      struct i2np_msg *m);
+/* A RouterInfo a transport verified (handshake or RouterInfo block);
+ * bytes borrowed.  flood: the sender asked us to flood it. */
+void netdb_transport_ri(struct netdb *db, const uint8_t *ri, size_t len,
+			bool flood);
+/*
+ * Our own signed RouterInfo (copied); publish it now and then every
+ * NETDB_PUBLISH_INTERVAL_MS.  Lookups of our hash are answered with it.
+ */
+void netdb_set_self(struct netdb *db, const uint8_t *ri, size_t len);
+/*
+ * A new DatabaseStore message: key, store type (I2NP_STORE_*), data
+ * (borrowed: RouterInfo gzip, or LeaseSet bytes), reply token, and when
+ * the token is set the reply tunnel and gateway.  Caller owns it.
+ */
+struct i2np_msg *netdb_store_msg_new(const uint8_t key[32], uint8_t type,
+				     const uint8_t *data, size_t len,
+				     uint32_t token, uint32_t tunnel,
+				     const uint8_t *gateway);
+/* Start exploring and publishing (once the sender is installed). */
+void netdb_start(struct netdb *db);
+void netdb_set_floodfill(struct netdb *db, bool floodfill);
+bool netdb_is_floodfill(const struct netdb *db);
+
+enum netdb_lookup_kind {
+	NETDB_LOOKUP_RI,
+	NETDB_LOOKUP_LS,
+	NETDB_LOOKUP_EXPLORE,	/* a random key: learn non-floodfills */
+};
+
+/* A lookup ended: result 0 (key is in the store now), ERR_NOT_FOUND or
+ * ERR_TIMEOUT.  Runs on the loop, from a timer or a message handler. */
+typedef void (*netdb_lookup_cb)(void *ctx, const uint8_t key[32],
+				int result);
+/*
+ * Look key up through the floodfills closest to it, iteratively: one
+ * floodfill at a time, NETDB_LOOKUP_ATTEMPT_MS each, following the
+ * closer floodfills DatabaseSearchReplies name, up to
+ * NETDB_LOOKUP_MAX_ATTEMPTS.  Replies come directly (FIXME: through an
+ * exploratory tunnel once tunnels exist); LeaseSet lookups ask for an
+ * ECIES-encrypted reply when a garlic router is configured.  cb may be
+ * NULL.  A lookup for a key already pending joins it.  Errors: ERR_LIMIT
+ * (too many pending), ERR_BAD_STATE (no sender).
+ */
+int netdb_lookup_start(struct netdb *db, const uint8_t key[32],
+		       enum netdb_lookup_kind kind, netdb_lookup_cb cb,
+		       void *ctx);
+/* Stop the lookup for key without calling its callbacks.  ERR_NOT_FOUND
+ * when none is pending. */
+int netdb_lookup_cancel(struct netdb *db, const uint8_t key[32]);
+/* Run one exploration round now (also on the timer). */
+void netdb_explore_now(struct netdb *db);
+/* Publish our RouterInfo now (also on the timer and on change). */
+void netdb_publish_now(struct netdb *db);
+/* Pending lookups (tests, status). */
+size_t netdb_lookups_pending(const struct netdb *db);
 
 #endif /* NETDB_NETDB_H */

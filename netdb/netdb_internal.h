@@ -34,11 +34,56 @@ struct netdb {
 	size_t n_on_loaded;
 	struct netdb_net *net;		/* netdb/net.c */
 	struct reseed_state *reseed;	/* netdb/reseed.c */
+	uint8_t last_key[32];		/* scratch for netdb_ri_key_of() */
 };
+
+/* The key of a RouterInfo just stored: key if given, else its hash
+ * (borrowed; valid until the next call). */
+const uint8_t *netdb_ri_key_of(struct netdb *db, const uint8_t *buf,
+			       size_t len, const uint8_t *key);
 
 /* netdb/net.c: set up and tear down the I2NP side. */
 void netdb_net_init(struct netdb *db);
 void netdb_net_free(struct netdb *db);
+
+/* ---- shared by netdb/net.c and netdb/lookup.c ---- */
+
+struct i2np_msg;
+struct i2np_search_reply;
+struct netdb_lookups;		/* netdb/lookup.c */
+
+/* Our state on the I2NP side (owned by the netdb). */
+struct netdb_net {
+	bool floodfill;
+	bool started;
+	struct keymap *rates;		/* peer hash -> struct rate */
+	uint8_t *self_ri, *self_gz;	/* our RouterInfo, and its gzip */
+	size_t self_ri_len, self_gz_len;
+	uint64_t self_published;
+	struct netdb_lookups *lk;	/* netdb/lookup.c */
+};
+
+/* Send m to peer through the sender hook (takes m).  via_tunnel as the
+ * hook's.  ERR_BAD_STATE without a sender. */
+int netdb_send(struct netdb *db, const uint8_t peer[32], struct i2np_msg *m,
+	       bool via_tunnel);
+/* Our RouterInfo's gzip, or NULL when we have none yet (borrowed). */
+const uint8_t *netdb_self_gz(const struct netdb *db, size_t *len);
+
+/* netdb/lookup.c */
+void netdb_lookups_init(struct netdb *db);
+void netdb_lookups_free(struct netdb *db);
+void netdb_lookups_start_timers(struct netdb *db);
+/* A DatabaseStore for key arrived and was stored (or refused: err). */
+void netdb_lookup_on_store(struct netdb *db, const uint8_t key[32], int err);
+/* A DatabaseSearchReply from peer. */
+void netdb_lookup_on_search_reply(struct netdb *db, const uint8_t peer[32],
+				  const struct i2np_search_reply *sr);
+/* A DeliveryStatus with msg_id: a publish confirmation?  True if so. */
+bool netdb_publish_on_status(struct netdb *db, uint32_t msg_id);
+bool netdb_lookup_is_pending(const struct netdb *db, const uint8_t key[32]);
+/* Our RouterInfo changed: publish it. */
+void netdb_publish_changed(struct netdb *db);
 /* netdb/reseed.c: stop a reseed (it finishes on its own if it must). */
 void netdb_reseed_free(struct netdb *db);
 

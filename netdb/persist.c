@@ -10,8 +10,10 @@
  */
 #include "config.h"
 #include "netdb/persist.h"
+#include "netdb/reseed.h"
 #include "netdb/store.h"
 #include "router/evloop.h"
+#include "router/fsutil.h"
 #include "router/leaseset.h"
 #include "router/router_info.h"
 #include "router/worker.h"
@@ -19,9 +21,13 @@
 #include "crypto/base/err.h"
 #include "crypto/base/log.h"
 
+#include <errno.h>
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* ---- the connection ---- */
 
@@ -356,6 +362,7 @@ struct netdb_writer {
 	struct worker_pool *wp;
 	struct evloop_timer *timer;
 	char *path;
+	char *export_dir;		/* i2pd-layout mirror, or NULL */
 	uint8_t netid;
 	struct netdb_db *db;		/* used by one job at a time */
 	void (*loaded)(void *ctx, struct netdb_loaded *l);
@@ -388,6 +395,77 @@ static void ops_free(struct netdb_db_op *ops, size_t n)
 
 static void writer_kick(struct netdb_writer *w);
 
+/* DIR/r<c>/routerInfo-<hash>.dat for key (caller frees). */
+static char *export_path(const char *dir, const uint8_t key[32], bool mkdirs)
+{
+	char name[ROUTER_INFO_FILE_NAME_BYTES], sub[3], *d, *p;
+
+	router_info_file_name(key, name, sizeof(name));
+	sub[0] = 'r';
+	sub[1] = name[11];		/* first character of the hash */
+	sub[2] = '\0';
+	d = fsutil_path_join(dir, sub);
+	if (mkdirs)
+		(void)mkdir(d, 0755);
+	p = fsutil_path_join(d, name);
+	free(d);
+	return p;
+}
+
+/* Mirror one change (worker; no fsync: the database is the authority). */
+static void export_op(const char *dir, const struct netdb_db_op *op)
+{
+	char *p, *tmp;
+	size_t n;
+	FILE *f;
+
+	if (op->kind != NETDB_KIND_RI)
+		return;
+	p = export_path(dir, op->key, !op->del);
+	if (op->del) {
+		(void)unlink(p);
+		free(p);
+		return;
+	}
+	n = strlen(p) + 5;
+	tmp = xmalloc(n);
+	snprintf(tmp, n, "%s.tmp", p);
+	if ((f = fopen(tmp, "wb")) != NULL) {
+		bool ok = fwrite(op->data, 1, op->len, f) == op->len;
+		if (fclose(f) == 0 && ok)
+			(void)rename(tmp, p);
+		else
+			(void)unlink(tmp);
+	}
+	free(tmp);
+	free(p);
+}
+
+/* Import the mirror directory's RouterInfos not in the database. */
+static void import_dir(struct load_ctx *c, const char *dir)
+{
+	struct reseed_result res = { 0 };
+	struct netdb_loaded *l = c->l;
+
+	if (reseed_dir_read(dir, c->netid, &res) != 0)
+		return;
+	for (size_t i = 0; i < res.n; i++) {
+		bool dup = false;
+		for (size_t k = 0; k < l->n_ris && !dup; k++)
+			dup = memcmp(router_info_hash(l->ris[k]),
+				     router_info_hash(res.ris[i]), 32) == 0;
+		if (dup)
+			continue;
+		if (l->n_ris == c->cap_ris) {
+			c->cap_ris = c->cap_ris ? c->cap_ris * 2 : 256;
+			l->ris = xrealloc(l->ris, c->cap_ris * sizeof(*l->ris));
+		}
+		l->ris[l->n_ris++] = res.ris[i];
+		res.ris[i] = NULL;
+	}
+	reseed_result_clear(&res);
+}
+
 static void job_run(void *arg)
 {
 	struct wjob *j = arg;
@@ -397,10 +475,15 @@ static void job_run(void *arg)
 		c.l = j->loaded = xzalloc(sizeof(*j->loaded));
 		if ((j->err = netdb_db_open(j->w->path, &j->db)) == 0)
 			j->err = netdb_db_load(j->db, load_row, &c);
+		if (j->w->export_dir)
+			import_dir(&c, j->w->export_dir);
 		j->loaded->err = j->err;
 		return;
 	}
 	j->err = netdb_db_apply(j->db, j->ops, j->n);
+	if (j->err == 0 && j->w->export_dir)
+		for (size_t i = 0; i < j->n; i++)
+			export_op(j->w->export_dir, &j->ops[i]);
 }
 
 /* Shutdown: write what is left on this thread and close. */
@@ -412,6 +495,7 @@ static void writer_finish(struct netdb_writer *w)
 	netdb_db_close(w->db);
 	evloop_timer_free(w->timer);
 	free(w->path);
+	free(w->export_dir);
 	free(w);
 }
 
@@ -476,7 +560,8 @@ static void writer_timer(void *arg)
 }
 
 struct netdb_writer *netdb_writer_new(struct evloop *el, struct worker_pool *wp,
-				      const char *path, uint8_t netid,
+				      const char *path, const char *export_dir,
+				      uint8_t netid,
 				      void (*loaded)(void *ctx,
 						     struct netdb_loaded *l),
 				      void *ctx)
@@ -487,6 +572,7 @@ struct netdb_writer *netdb_writer_new(struct evloop *el, struct worker_pool *wp,
 	w->el = el;
 	w->wp = wp;
 	w->path = xstrdup(path);
+	w->export_dir = export_dir ? xstrdup(export_dir) : NULL;
 	w->netid = netid;
 	w->loaded = loaded;
 	w->ctx = ctx;

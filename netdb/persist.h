@@ -18,6 +18,13 @@
  * Schema (version 1): routers(hash PRIMARY KEY, published, data) and
  * leasesets(key PRIMARY KEY, type, expires, data); data is the exact
  * signed bytes.
+ *
+ * Optionally the writer also mirrors the RouterInfos into an export
+ * directory in i2pd's layout (DIR/r<c>/routerInfo-<Base64 hash>.dat, the
+ * raw signed bytes), which other tools and routers read; the load job
+ * imports that directory too (verified like any other row), so a netDb
+ * seeded the i2pd way starts with those routers.  The database stays the
+ * authority: mirror files are written without fsync.
  */
 #ifndef NETDB_PERSIST_H
 #define NETDB_PERSIST_H
@@ -103,13 +110,15 @@ struct netdb_writer_stats {
 struct netdb_writer;
 
 /*
- * A writer for the database at path (copied), which it opens and loads on
- * wp at once; loaded(ctx, l) runs on the loop thread with the result
+ * A writer for the database at path (copied), mirroring RouterInfos into
+ * export_dir (copied; NULL: no mirror), which it opens and loads on wp at
+ * once; loaded(ctx, l) runs on the loop thread with the result
  * (takes l), before any queued change is written.  netid: only rows of
  * this network are loaded.  Never returns NULL.  Loop thread.
  */
 struct netdb_writer *netdb_writer_new(struct evloop *el, struct worker_pool *wp,
-				      const char *path, uint8_t netid,
+				      const char *path, const char *export_dir,
+				      uint8_t netid,
 				      void (*loaded)(void *ctx,
 						     struct netdb_loaded *l),
 				      void *ctx);

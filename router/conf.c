@@ -54,9 +54,21 @@ static const struct opt opts[] = {
 	{ "netid", OPT_NETID, OFF(netid), "ID",
 	  "network id, 1-255 (default 2; test networks use e.g. 77)" },
 	{ "floodfill", OPT_BOOL, OFF(floodfill), NULL,
-	  "act as a floodfill (accepted; not implemented yet)" },
+	  "act as a floodfill (store and serve the netDb for others)" },
 	{ "api-port", OPT_PORT, OFF(api_port), "PORT",
 	  "serve the local JSON API on 127.0.0.1:PORT (default: off)" },
+	{ "reseed.file", OPT_OPT_PATH, OFF(reseed_file), "FILE",
+	  "reseed the netDb from this su3 bundle" },
+	{ "reseed.dir", OPT_OPT_PATH, OFF(reseed_dir), "DIR",
+	  "reseed the netDb from routerInfo-*.dat files in DIR" },
+	{ "reseed.url", OPT_OPT_PATH, OFF(reseed_url), "URL",
+	  "reseed the netDb from an https:// reseed server" },
+	{ "reseed.signers", OPT_OPT_PATH, OFF(reseed_signers), "PATH",
+	  "su3 signer certificate(s): a PEM file or a directory" },
+	{ "reseed.cafile", OPT_OPT_PATH, OFF(reseed_cafile), "FILE",
+	  "TLS roots for reseed.url (default: the system's)" },
+	{ "reseed.threshold", OPT_PORT, OFF(reseed_threshold), "N",
+	  "reseed when the netDb knows fewer routers (default 25)" },
 };
 
 static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
@@ -101,6 +113,11 @@ void conf_free(struct conf *cfg)
 	free(cfg->conf_path);
 	free(cfg->logfile);
 	free(cfg->host);
+	free(cfg->reseed_file);
+	free(cfg->reseed_dir);
+	free(cfg->reseed_url);
+	free(cfg->reseed_signers);
+	free(cfg->reseed_cafile);
 	free(cfg);
 }
 

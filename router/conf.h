@@ -52,6 +52,14 @@ struct conf {
 	uint8_t netid;		/* 2 = main network; test networks use others */
 	bool floodfill;
 	uint16_t api_port;	/* local JSON API on 127.0.0.1; 0: off */
+	/* netDb reseeding ([reseed] section); NULL: not configured. */
+	char *reseed_file;	/* su3 bundle */
+	char *reseed_dir;	/* directory of routerInfo-*.dat files */
+	char *reseed_url;	/* https:// reseed server */
+	char *reseed_signers;	/* su3 signer certificate (file or dir) */
+	char *reseed_cafile;	/* TLS roots for reseed_url; NULL: system */
+	uint16_t reseed_threshold;	/* reseed below this many routers;
+					 * 0: the netDb's default */
 };
 
 /*

@@ -53,6 +53,8 @@ int router_self_build(const struct conf *cfg, const struct router_keys *keys,
 					    router_keys_ntcp2_iv(keys))) != 0 ||
 	    (r = router_info_add_address(ri, &addr)) != 0 ||
 	    (r = router_info_set_basic_options(ri, cfg->netid,
+					       cfg->floodfill ?
+					       ROUTER_SELF_CAPS_FLOODFILL :
 					       ROUTER_SELF_CAPS)) != 0 ||
 	    (r = router_info_sign(ri, ks)) != 0)
 		goto out;

@@ -28,9 +28,10 @@ struct worker_pool;
  * the router hash, so it is the same on every start. */
 #define ROUTER_SELF_PORT_MIN 9111
 #define ROUTER_SELF_PORT_MAX 30777
-/* FIXME: "LR" (bandwidth class L, reachable) until bandwidth limits,
- * reachability testing and floodfill ("f") exist. */
+/* FIXME: "LR" (bandwidth class L, reachable) until bandwidth limits and
+ * reachability testing exist; a floodfill adds "f". */
 #define ROUTER_SELF_CAPS "LR"
+#define ROUTER_SELF_CAPS_FLOODFILL "LfR"
 
 /* The NTCP2 port to publish: cfg->port, or one derived from hash. */
 uint16_t router_self_port(const struct conf *cfg,

@@ -6,6 +6,7 @@ extern const struct test_case netdb_routing_tests[];
 extern const struct test_case netdb_store_tests[];
 extern const struct test_case netdb_persist_tests[];
 extern const struct test_case netdb_reseed_tests[];
+extern const struct test_case netdb_net_tests[];
 
 int main(int argc, char **argv)
 {
@@ -14,6 +15,7 @@ int main(int argc, char **argv)
 		{ "store", netdb_store_tests },
 		{ "persist", netdb_persist_tests },
 		{ "reseed", netdb_reseed_tests },
+		{ "net", netdb_net_tests },
 		{ NULL, NULL }
 	};
 	return tharness_main(argc, argv, groups);

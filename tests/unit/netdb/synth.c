@@ -16,6 +16,12 @@
 int synth_ri(struct bbuf *out, uint8_t hash[32], uint8_t netid,
 	     const char *caps, uint64_t pub_ms)
 {
+	return synth_ri_ks(out, hash, netid, caps, pub_ms, NULL);
+}
+
+int synth_ri_ks(struct bbuf *out, uint8_t hash[32], uint8_t netid,
+		const char *caps, uint64_t pub_ms, struct keystore **ks_out)
+{
 	struct keystore *ks = keystore_new_random();
 	struct router_address a = ROUTER_ADDRESS_INIT;
 	struct keys_and_cert id;
@@ -51,7 +57,10 @@ int synth_ri(struct bbuf *out, uint8_t hash[32], uint8_t netid,
 out:
 	router_address_clear(&a);
 	router_info_free(ri);
-	keystore_free(ks);
+	if (ks_out && r == 0)
+		*ks_out = ks;
+	else
+		keystore_free(ks);
 	return r;
 }
 

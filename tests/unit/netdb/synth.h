@@ -18,6 +18,10 @@
  */
 int synth_ri(struct bbuf *out, uint8_t hash[32], uint8_t netid,
 	     const char *caps, uint64_t pub_ms);
+/* The same, keeping the router's keystore in *ks (caller frees). */
+struct keystore;
+int synth_ri_ks(struct bbuf *out, uint8_t hash[32], uint8_t netid,
+		const char *caps, uint64_t pub_ms, struct keystore **ks);
 /* Append a signed LeaseSet2 (one X25519 key, n_leases leases ending
  * around pub_s + 500) for a fresh destination; key gets its netDb key. */
 int synth_ls2(struct bbuf *out, uint8_t key[32], uint32_t pub_s,

@@ -1,0 +1,39 @@
+/*
+ * bitsd's netDb subsystem: the netDb (netdb/netdb.h) with its SQLite
+ * store, the router garlic receiver (router/garlic_router.h), and the
+ * hooks between them and the transport manager (STYLE.md §1: main()
+ * installs hooks; the modules do not know each other).  It takes the
+ * transport manager's receive, lookup and RouterInfo hooks over from the
+ * interim RouterInfo table, sends through transport_send(), keeps our
+ * RouterInfo published, and reseeds an empty netDb from the configured
+ * sources before exploring.
+ */
+#ifndef APPS_BITSD_NETDB_H
+#define APPS_BITSD_NETDB_H
+
+struct daemon;
+struct netdb;
+struct router_keys;
+struct transport_mgr;
+struct bitsd_netdb;	/* opaque */
+
+/* RouterInfos are mirrored in i2pd's layout under DATADIR/netDb (the
+ * directory the interim table used), and imported from it at start. */
+#define BITSD_NETDB_EXPORT_DIR "netDb"
+/* Our RouterInfo is rebuilt (and so republished) this often. */
+#define BITSD_NETDB_RESIGN_MS (20 * 60 * 1000)
+
+/*
+ * Start the netDb for the router with keys (borrowed; they outlive it)
+ * over the transport manager tm (borrowed; it outlives it).  Logs its
+ * failures.  On success *out is the caller's.
+ */
+int bitsd_netdb_start(struct daemon *d, const struct router_keys *keys,
+		      struct transport_mgr *tm, struct bitsd_netdb **out);
+/* Give the transport hooks back to nobody, write the netDb, free bn.
+ * Accepts NULL. */
+void bitsd_netdb_stop(struct bitsd_netdb *bn);
+/* The netDb (borrowed), for status. */
+struct netdb *bitsd_netdb_get(struct bitsd_netdb *bn);
+
+#endif /* APPS_BITSD_NETDB_H */

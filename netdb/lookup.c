@@ -1,0 +1,522 @@
+/*
+ * The netDb client (netdb/netdb.h; network-database page "RouterInfo and
+ * LeaseSet Lookup", "Exploration", "RouterInfo Storage to Floodfills";
+ * PROTOCOLS.md 2.6):
+ *
+ *  - Iterative lookups: one floodfill at a time, the closest to the
+ *    key's routing key that we have not asked yet; a DatabaseSearchReply
+ *    marks it done, its unknown routers are fetched from it, and the next
+ *    closest is asked shortly after (so the routers just learnt can be
+ *    the next); a DatabaseStore for the key ends the lookup.  "Even if the
+ *    peer does not return references closer to the search key, the lookup
+ *    continues with the next-closest peer".
+ *  - Exploration: random keys, as exploration lookups ("a router hash of
+ *    all zeros to the don't include field") to learn non-floodfills, and
+ *    as RouterInfo lookups to learn floodfills near the key.
+ *  - Publishing our RouterInfo: a DatabaseStore with a random reply token
+ *    to the closest floodfill, confirmed by a DeliveryStatus with that
+ *    token, else the next closest after 5 s; on change and every 40
+ *    minutes.
+ * One timer ticks while anything waits; callbacks run from it or from the
+ * message that ends a lookup, never inside netdb_lookup_start().
+ */
+#include "config.h"
+#include "netdb/keymap.h"
+#include "netdb/netdb_internal.h"
+#include "router/evloop.h"
+#include "router/garlic_router.h"
+#include "router/i2np.h"
+#include "crypto/base/alloc.h"
+#include "crypto/base/err.h"
+#include "crypto/base/log.h"
+#include "crypto/base/time.h"
+#include "crypto/rand.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LOOKUP_TICK_MS 250
+/* After a search reply, wait this long for the routers it named. */
+#define LOOKUP_FOLLOW_MS 500
+#define LOOKUP_MAX_CBS 8
+/* Routers of one search reply we fetch. */
+#define LOOKUP_MAX_FETCH NETDB_SEARCH_REPLY_PEERS * 2
+/* How many floodfills should hold our RouterInfo from us. */
+#define PUBLISH_COPIES 2
+/* The first exploration, soon after start. */
+#define EXPLORE_FIRST_MS 1000
+
+struct lookup {
+	uint8_t key[32];
+	enum netdb_lookup_kind kind;
+	uint8_t tried[NETDB_LOOKUP_MAX_ATTEMPTS][32];
+	size_t n_tried;
+	bool answered[NETDB_LOOKUP_MAX_ATTEMPTS];	/* search reply came */
+	size_t n_answered;
+	uint64_t deadline;		/* monotonic: next step */
+	int result;			/* 1 while running */
+	struct {
+		netdb_lookup_cb cb;
+		void *ctx;
+	} cbs[LOOKUP_MAX_CBS];
+	size_t n_cbs;
+	size_t idx;
+};
+
+struct netdb_lookups {
+	struct keymap *pending;		/* key -> struct lookup */
+	struct lookup **arr;
+	size_t n, cap;
+	struct evloop_timer *tick, *explore, *publish;
+	bool explore_toggle;
+	/* Publishing our RouterInfo. */
+	bool pub_active;
+	uint32_t pub_token;
+	uint64_t pub_deadline;
+	uint8_t pub_tried[NETDB_PUBLISH_MAX_TRIES][32];
+	size_t pub_n_tried, pub_confirmed;
+};
+
+static void tick_cb(void *arg);
+static void explore_cb(void *arg);
+static void publish_cb(void *arg);
+
+void netdb_lookups_init(struct netdb *db)
+{
+	struct netdb_lookups *lk = xzalloc(sizeof(*lk));
+
+	lk->pending = keymap_new();
+	lk->tick = evloop_timer_new(db->el, tick_cb, db);
+	lk->explore = evloop_timer_new(db->el, explore_cb, db);
+	lk->publish = evloop_timer_new(db->el, publish_cb, db);
+	db->net->lk = lk;
+}
+
+void netdb_lookups_free(struct netdb *db)
+{
+	struct netdb_lookups *lk = db->net->lk;
+
+	if (!lk)
+		return;
+	for (size_t i = 0; i < lk->n; i++)
+		free(lk->arr[i]);
+	free(lk->arr);
+	keymap_free(lk->pending);
+	evloop_timer_free(lk->tick);
+	evloop_timer_free(lk->explore);
+	evloop_timer_free(lk->publish);
+	free(lk);
+	db->net->lk = NULL;
+}
+
+void netdb_lookups_start_timers(struct netdb *db)
+{
+	struct netdb_lookups *lk = db->net->lk;
+
+	evloop_timer_arm(lk->explore, EXPLORE_FIRST_MS);
+	if (db->net->self_ri)
+		netdb_publish_now(db);
+}
+
+size_t netdb_lookups_pending(const struct netdb *db)
+{
+	return db->net->lk->n;
+}
+
+bool netdb_lookup_is_pending(const struct netdb *db, const uint8_t key[32])
+{
+	return keymap_get(db->net->lk->pending, key) != NULL;
+}
+
+static void tick_arm(struct netdb *db)
+{
+	struct netdb_lookups *lk = db->net->lk;
+
+	if (!evloop_timer_is_armed(lk->tick) && (lk->n || lk->pub_active))
+		evloop_timer_arm(lk->tick, LOOKUP_TICK_MS);
+}
+
+/* ---- choosing floodfills ---- */
+
+struct tried_filter {
+	const uint8_t (*tried)[32];
+	size_t n;
+	const uint8_t *self;
+};
+
+static bool untried(void *ctx, const struct netdb_ri_entry *e)
+{
+	const struct tried_filter *f = ctx;
+
+	if (memcmp(e->hash, f->self, 32) == 0)
+		return false;
+	for (size_t i = 0; i < f->n; i++)
+		if (memcmp(e->hash, f->tried[i], 32) == 0)
+			return false;
+	return true;
+}
+
+/* The floodfill closest to key's routing key not in tried; false if
+ * none. */
+static bool closest_ff(struct netdb *db, const uint8_t key[32],
+		       const uint8_t (*tried)[32], size_t n_tried,
+		       uint8_t out[32])
+{
+	struct tried_filter f = { tried, n_tried, db->cfg.self };
+	struct netdb_closest c;
+	uint8_t rk[32];
+
+	netdb_routing_key(key, time_now_ms(), rk);
+	netdb_closest_init(&c, rk, 1);
+	netdb_store_closest(db->store, true, untried, &f, &c);
+	if (!c.n)
+		return false;
+	memcpy(out, c.e[0].hash, 32);
+	return true;
+}
+
+/* ---- sending lookups ---- */
+
+/* Send a DatabaseLookup for key of kind to ff, excluding the n hashes of
+ * excl; replies come directly to us. */
+static int send_lookup(struct netdb *db, const uint8_t ff[32],
+		       const uint8_t key[32], enum netdb_lookup_kind kind,
+		       const uint8_t (*excl)[32], size_t n)
+{
+	struct i2np_db_lookup l = { 0 };
+	uint8_t ex[(NETDB_LOOKUP_MAX_ATTEMPTS + 1) * 32], tag[8];
+	struct bbuf b = BBUF_INIT;
+	size_t ne = 0;
+	uint8_t *p;
+	size_t len = 0;
+
+	memcpy(l.key, key, 32);
+	/* FIXME: a reply through an exploratory tunnel (FLAG_TUNNEL with
+	 * the inbound gateway) once tunnels exist; direct until then. */
+	memcpy(l.from, db->cfg.self, 32);
+	for (size_t i = 0; i < n && ne < NETDB_LOOKUP_MAX_ATTEMPTS; i++)
+		memcpy(ex + 32 * ne++, excl[i], 32);
+	switch (kind) {
+	case NETDB_LOOKUP_RI:
+		l.flags = I2NP_LOOKUP_TYPE_RI;
+		break;
+	case NETDB_LOOKUP_LS:
+		l.flags = I2NP_LOOKUP_TYPE_LS;
+		break;
+	case NETDB_LOOKUP_EXPLORE:
+		l.flags = I2NP_LOOKUP_TYPE_EXPLORE;
+		/* "adds a router hash of all zeros to the don't include
+		 * field" */
+		memset(ex + 32 * ne++, 0, 32);
+		break;
+	}
+	l.n_excluded = (uint16_t)ne;
+	l.excluded = ex;
+	/* LeaseSet lookups ask for an ECIES one-time reply: "set bit 4
+	 * alone, give a 32-byte key and one 8-byte tag" (PROTOCOLS.md 2.6). */
+	if (kind == NETDB_LOOKUP_LS && db->cfg.garlic) {
+		l.flags |= I2NP_LOOKUP_FLAG_ECIES;
+		l.has_reply_key = true;
+		garlic_router_new_tag(db->cfg.garlic, l.reply_key, tag,
+				      time_mono_ms() +
+				      NETDB_LOOKUP_ATTEMPT_MS * 2);
+		l.n_tags = 1;
+		l.tag_len = 8;
+		l.tags = tag;
+	}
+	i2np_db_lookup_encode(&l, &b);
+	memwipe(l.reply_key, sizeof(l.reply_key));
+	p = bbuf_steal(&b, &len);
+	db->st.lookups_sent++;
+	return netdb_send(db, ff, i2np_msg_new_take(I2NP_DATABASE_LOOKUP, p,
+						    len, NETDB_MSG_TTL_MS),
+			  false);
+}
+
+/* ---- the lookup life cycle ---- */
+
+static void lookup_remove(struct netdb *db, struct lookup *L)
+{
+	struct netdb_lookups *lk = db->net->lk;
+	struct lookup *last = lk->arr[--lk->n];
+
+	lk->arr[L->idx] = last;
+	last->idx = L->idx;
+	keymap_remove(lk->pending, L->key);
+}
+
+/* End L with result r: remove it, then run its callbacks. */
+static void lookup_finish(struct netdb *db, struct lookup *L, int r)
+{
+	lookup_remove(db, L);
+	if (r == 0)
+		db->st.lookups_succeeded++;
+	else
+		db->st.lookups_failed++;
+	for (size_t i = 0; i < L->n_cbs; i++)
+		L->cbs[i].cb(L->cbs[i].ctx, L->key, r);
+	free(L);
+}
+
+/* Ask the next floodfill; false when there is none or the lookup is
+ * over. */
+static bool lookup_step(struct netdb *db, struct lookup *L)
+{
+	uint8_t ff[32];
+
+	if (L->n_tried >= NETDB_LOOKUP_MAX_ATTEMPTS ||
+	    !closest_ff(db, L->key, (const uint8_t (*)[32])L->tried,
+			L->n_tried, ff))
+		return false;
+	memcpy(L->tried[L->n_tried++], ff, 32);
+	(void)send_lookup(db, ff, L->key, L->kind,
+			  (const uint8_t (*)[32])L->tried, L->n_tried - 1);
+	L->deadline = time_mono_ms() + NETDB_LOOKUP_ATTEMPT_MS;
+	return true;
+}
+
+int netdb_lookup_start(struct netdb *db, const uint8_t key[32],
+		       enum netdb_lookup_kind kind, netdb_lookup_cb cb,
+		       void *ctx)
+{
+	struct netdb_lookups *lk = db->net->lk;
+	struct lookup *L = keymap_get(lk->pending, key);
+
+	if (!db->sender.send)
+		return ERR_BAD_STATE;
+	if (L) {			/* join the running one */
+		if (cb && L->n_cbs < LOOKUP_MAX_CBS) {
+			L->cbs[L->n_cbs].cb = cb;
+			L->cbs[L->n_cbs++].ctx = ctx;
+		}
+		return cb && L->n_cbs == LOOKUP_MAX_CBS ? ERR_LIMIT : 0;
+	}
+	if (lk->n >= NETDB_LOOKUP_MAX_PENDING)
+		return ERR_LIMIT;
+	L = xzalloc(sizeof(*L));
+	memcpy(L->key, key, 32);
+	L->kind = kind;
+	L->result = 1;
+	if (cb) {
+		L->cbs[0].cb = cb;
+		L->cbs[0].ctx = ctx;
+		L->n_cbs = 1;
+	}
+	if (lk->n == lk->cap) {
+		lk->cap = lk->cap ? lk->cap * 2 : 16;
+		lk->arr = xrealloc(lk->arr, lk->cap * sizeof(*lk->arr));
+	}
+	L->idx = lk->n;
+	lk->arr[lk->n++] = L;
+	keymap_put(lk->pending, L->key, L);
+	db->st.lookups_started++;
+	/* No floodfill at all: the next tick reports the failure. */
+	if (!lookup_step(db, L))
+		L->deadline = time_mono_ms();
+	tick_arm(db);
+	return 0;
+}
+
+int netdb_lookup_cancel(struct netdb *db, const uint8_t key[32])
+{
+	struct lookup *L = keymap_get(db->net->lk->pending, key);
+
+	if (!L)
+		return ERR_NOT_FOUND;
+	lookup_remove(db, L);
+	free(L);
+	return 0;
+}
+
+void netdb_lookup_on_store(struct netdb *db, const uint8_t key[32], int err)
+{
+	struct lookup *L = keymap_get(db->net->lk->pending, key);
+
+	/* ERR_EXISTS: we have it already, which is what the lookup wants. */
+	if (L && (err == 0 || err == ERR_EXISTS))
+		lookup_finish(db, L, 0);
+}
+
+/* Fetch router h from the floodfill that named it (fire and forget: its
+ * DatabaseStore is stored like any other). */
+static void fetch_router(struct netdb *db, const uint8_t from[32],
+			 const uint8_t h[32])
+{
+	(void)send_lookup(db, from, h, NETDB_LOOKUP_RI, NULL, 0);
+}
+
+void netdb_lookup_on_search_reply(struct netdb *db, const uint8_t peer[32],
+				  const struct i2np_search_reply *sr)
+{
+	struct lookup *L = keymap_get(db->net->lk->pending, sr->key);
+	size_t fetched = 0, who = SIZE_MAX;
+
+	/* Only answers to what we asked, from whom we asked, once. */
+	if (!L)
+		return;
+	for (size_t i = 0; i < L->n_tried; i++)
+		if (memcmp(L->tried[i], peer, 32) == 0)
+			who = i;
+	if (who == SIZE_MAX || L->answered[who])
+		return;
+	L->answered[who] = true;
+	for (size_t i = 0; i < sr->n_peers && fetched < LOOKUP_MAX_FETCH; i++) {
+		const uint8_t *h = sr->peers + 32 * i;
+		if (memcmp(h, db->cfg.self, 32) == 0 ||
+		    netdb_store_find_ri(db->store, h))
+			continue;
+		fetch_router(db, peer, h);
+		fetched++;
+	}
+	/* An exploration ends with its first answer; a lookup goes on
+	 * with the next closest floodfill, once the new routers had a
+	 * moment to arrive. */
+	if (L->kind == NETDB_LOOKUP_EXPLORE) {
+		lookup_finish(db, L, 0);
+		return;
+	}
+	L->n_answered++;
+	L->deadline = time_mono_ms() + (fetched ? LOOKUP_FOLLOW_MS : 0);
+	tick_arm(db);
+}
+
+/* ---- publishing ---- */
+
+static void publish_next(struct netdb *db)
+{
+	struct netdb_lookups *lk = db->net->lk;
+	size_t len;
+	const uint8_t *gz = netdb_self_gz(db, &len);
+	uint8_t ff[32];
+
+	lk->pub_active = false;
+	if (!gz || lk->pub_confirmed >= PUBLISH_COPIES ||
+	    lk->pub_n_tried >= NETDB_PUBLISH_MAX_TRIES)
+		return;
+	if (!closest_ff(db, db->cfg.self, (const uint8_t (*)[32])lk->pub_tried,
+			lk->pub_n_tried, ff)) {
+		if (!lk->pub_confirmed)
+			evloop_timer_arm(lk->publish, NETDB_PUBLISH_RETRY_MS);
+		return;
+	}
+	memcpy(lk->pub_tried[lk->pub_n_tried++], ff, 32);
+	do
+		rand_bytes(&lk->pub_token, sizeof(lk->pub_token));
+	while (!lk->pub_token);
+	/* "a direct DatabaseStore with a random non-zero reply token ...
+	 * reply tunnel 0, gateway = our hash" */
+	if (netdb_send(db, ff, netdb_store_msg_new(db->cfg.self, I2NP_STORE_RI, gz,
+					       len, lk->pub_token, 0,
+					       db->cfg.self), false) == 0)
+		db->st.publish_sent++;
+	lk->pub_active = true;
+	lk->pub_deadline = time_mono_ms() + NETDB_PUBLISH_CONFIRM_MS;
+	tick_arm(db);
+}
+
+void netdb_publish_now(struct netdb *db)
+{
+	struct netdb_lookups *lk = db->net->lk;
+
+	if (!db->net->self_ri || !db->sender.send)
+		return;
+	lk->pub_n_tried = 0;
+	lk->pub_confirmed = 0;
+	publish_next(db);
+	evloop_timer_arm(lk->publish, NETDB_PUBLISH_INTERVAL_MS);
+}
+
+void netdb_publish_changed(struct netdb *db)
+{
+	if (db->net->started && !db->cfg.passive)
+		netdb_publish_now(db);
+}
+
+bool netdb_publish_on_status(struct netdb *db, uint32_t msg_id)
+{
+	struct netdb_lookups *lk = db->net->lk;
+	char h[72];
+
+	if (!lk->pub_active || msg_id != lk->pub_token)
+		return false;
+	db->st.publish_confirmed++;
+	lk->pub_confirmed++;
+	log_info(LD_NETDB, "our RouterInfo is published (confirmed by %s)",
+		 log_safe_hash(h, sizeof(h),
+			       lk->pub_tried[lk->pub_n_tried - 1]));
+	publish_next(db);
+	return true;
+}
+
+static void publish_cb(void *arg)
+{
+	netdb_publish_now(arg);
+}
+
+/* ---- exploration ---- */
+
+void netdb_explore_now(struct netdb *db)
+{
+	struct netdb_lookups *lk = db->net->lk;
+	size_t known = netdb_store_ri_count(db->store), n;
+	uint8_t key[32];
+
+	/* i2pd: "800 ÷ known routers random keys, clamped to 1–9" */
+	n = known ? 800 / known : NETDB_EXPLORE_MAX_KEYS;
+	n = n < 1 ? 1 : n > NETDB_EXPLORE_MAX_KEYS ? NETDB_EXPLORE_MAX_KEYS : n;
+	for (size_t i = 0; i < n; i++) {
+		rand_bytes(key, sizeof(key));
+		/* Alternate: non-floodfills near a key, floodfills near
+		 * another. */
+		lk->explore_toggle = !lk->explore_toggle;
+		if (netdb_lookup_start(db, key, lk->explore_toggle ?
+				       NETDB_LOOKUP_EXPLORE : NETDB_LOOKUP_RI,
+				       NULL, NULL) == 0)
+			db->st.explorations++;
+	}
+}
+
+static void explore_cb(void *arg)
+{
+	struct netdb *db = arg;
+	struct netdb_lookups *lk = db->net->lk;
+
+	netdb_explore_now(db);
+	evloop_timer_arm(lk->explore, netdb_store_ri_count(db->store) <
+			 NETDB_EXPLORE_FAST_BELOW ? NETDB_EXPLORE_FAST_MS :
+			 NETDB_EXPLORE_INTERVAL_MS);
+}
+
+/* ---- the tick ---- */
+
+static void tick_cb(void *arg)
+{
+	struct netdb *db = arg;
+	struct netdb_lookups *lk = db->net->lk;
+	uint64_t now = time_mono_ms();
+	uint8_t (*due)[32] = NULL;
+	size_t n = 0;
+
+	/* Collect first: a step or a callback may start or end lookups. */
+	for (size_t i = 0; i < lk->n; i++) {
+		if (lk->arr[i]->deadline > now)
+			continue;
+		due = xrealloc(due, (n + 1) * sizeof(*due));
+		memcpy(due[n++], lk->arr[i]->key, 32);
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct lookup *L = keymap_get(lk->pending, due[i]);
+		if (!L || L->deadline > now)
+			continue;
+		/* Out of floodfills: "not found" when every one answered
+		 * so, a timeout when some never did. */
+		if (!lookup_step(db, L))
+			lookup_finish(db, L, L->n_answered < L->n_tried ?
+						  ERR_TIMEOUT : ERR_NOT_FOUND);
+	}
+	free(due);
+	if (lk->pub_active && lk->pub_deadline <= now)
+		publish_next(db);
+	tick_arm(db);
+}

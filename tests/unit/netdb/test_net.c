@@ -1,0 +1,752 @@
+/*
+ * netdb/net.c and netdb/lookup.c on a simulated network: several netDbs
+ * on one event loop whose sender hooks deliver messages to each other
+ * (asynchronously, with the sender's hash as the peer).  Floodfill
+ * answers, acknowledgements and flooding, iterative lookups that follow
+ * DatabaseSearchReplies, exploration, publishing with confirmation,
+ * ECIES-encrypted LeaseSet lookups, LeaseSet stores in Noise_N garlic,
+ * and bad input (gzip, signatures, rate limits, non-floodfill refusals).
+ */
+#include "config.h"
+#include "tests/unit/tharness.h"
+#include "tests/unit/netdb/synth.h"
+#include "tests/unit/router/tloop.h"
+#include "netdb/netdb.h"
+#include "router/evloop.h"
+#include "router/garlic_router.h"
+#include "router/gzip.h"
+#include "router/worker.h"
+#include "crypto/base/alloc.h"
+#include "crypto/base/err.h"
+#include "crypto/base/time.h"
+#include "crypto/keystore.h"
+#include "crypto/rand.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define NETID 77
+#define MAX_NODES 12
+
+struct node {
+	struct tnet *net;
+	uint8_t hash[32];
+	struct bbuf ri;
+	struct keystore *ks;
+	struct garlic_router *garlic;
+	struct netdb *db;
+	bool floodfill;
+	size_t received[32];		/* by I2NP type */
+	/* A raw peer (db NULL) keeps what it receives. */
+	struct i2np_msg *inbox[64];
+	size_t n_inbox;
+};
+
+struct tnet {
+	struct evloop *el;
+	struct worker_pool *wp;
+	struct node nodes[MAX_NODES];
+	size_t n;
+	size_t undeliverable;
+	bool (*until)(struct tnet *);
+	struct evloop_timer *poll;
+	void *arg;
+};
+
+struct delivery {
+	struct tnet *net;
+	size_t to;
+	uint8_t from[32];
+	struct i2np_msg *m;
+};
+
+static void deliver(void *arg)
+{
+	struct delivery *d = arg;
+	struct node *n = &d->net->nodes[d->to];
+
+	if (d->m->type < 32)
+		n->received[d->m->type]++;
+	if (n->db)
+		netdb_handle_msg(n->db, d->from, d->m);
+	else if (n->n_inbox < ARRAY_LEN(n->inbox))
+		n->inbox[n->n_inbox++] = d->m;
+	else
+		i2np_msg_free(d->m);
+	free(d);
+}
+
+static int tsend(void *ctx, const uint8_t peer[32], struct i2np_msg *m,
+		 bool via_tunnel)
+{
+	struct node *from = ctx;
+	struct tnet *net = from->net;
+
+	(void)via_tunnel;
+	for (size_t i = 0; i < net->n; i++) {
+		if (memcmp(net->nodes[i].hash, peer, 32) == 0) {
+			struct delivery *d = xzalloc(sizeof(*d));
+			d->net = net;
+			d->to = i;
+			memcpy(d->from, from->hash, 32);
+			d->m = m;
+			evloop_post(net->el, deliver, d);
+			return 0;
+		}
+	}
+	net->undeliverable++;
+	i2np_msg_free(m);
+	return ERR_NOT_FOUND;
+}
+
+static void net_init(struct tnet *net)
+{
+	memset(net, 0, sizeof(*net));
+	net->el = evloop_new();
+	net->wp = worker_pool_new(net->el, 1);
+}
+
+static struct node *net_add(struct tctx *t, struct tnet *net, bool ff)
+{
+	struct node *n = &net->nodes[net->n++];
+	struct netdb_cfg cfg = { .netid = NETID, .no_persist = true,
+				 .floodfill = ff, .passive = true };
+
+	n->net = net;
+	n->floodfill = ff;
+	bbuf_init(&n->ri);
+	T_OK(t, synth_ri_ks(&n->ri, n->hash, NETID, ff ? "XfR" : "XR",
+			    time_now_ms() - 1000, &n->ks));
+	n->garlic = garlic_router_new(n->ks);
+	memcpy(cfg.self, n->hash, 32);
+	cfg.garlic = n->garlic;
+	n->db = netdb_new(net->el, net->wp, &cfg);
+	netdb_set_sender(n->db, (struct netdb_sender){ tsend, n });
+	netdb_set_self(n->db, n->ri.data, n->ri.len);
+	return n;
+}
+
+/* b learns a's RouterInfo. */
+static void teach(struct tctx *t, struct node *b, const struct node *a)
+{
+	T_OK(t, netdb_add_ri(b->db, a->ri.data, a->ri.len, a->hash, NULL,
+			     NULL));
+}
+
+/* A raw peer: a hash and an inbox, no netDb. */
+static struct node *net_add_raw(struct tnet *net)
+{
+	struct node *n = &net->nodes[net->n++];
+
+	n->net = net;
+	rand_bytes(n->hash, 32);
+	bbuf_init(&n->ri);
+	return n;
+}
+
+static void inbox_clear(struct node *n)
+{
+	for (size_t i = 0; i < n->n_inbox; i++)
+		i2np_msg_free(n->inbox[i]);
+	n->n_inbox = 0;
+}
+
+static void net_free(struct tnet *net)
+{
+	for (size_t i = 0; i < net->n; i++) {
+		struct node *n = &net->nodes[i];
+		inbox_clear(n);
+		netdb_free(n->db);
+		garlic_router_free(n->garlic);
+		keystore_free(n->ks);
+		bbuf_free(&n->ri);
+	}
+	evloop_timer_free(net->poll);
+	worker_pool_free(net->wp);
+	evloop_free(net->el);
+}
+
+static void poll_cb(void *arg)
+{
+	struct tnet *net = arg;
+
+	if (net->until(net))
+		evloop_break(net->el);
+	else
+		evloop_timer_arm(net->poll, 2);
+}
+
+/* Run the loop until until(net) holds (the guard fails the test). */
+static void run_until(struct tctx *t, struct tnet *net,
+		      bool (*until)(struct tnet *))
+{
+	net->until = until;
+	if (!net->poll)
+		net->poll = evloop_timer_new(net->el, poll_cb, net);
+	evloop_timer_arm(net->poll, 1);
+	tloop_run(t, net->el);
+}
+
+static bool quiet_count;
+static bool after_a_while(struct tnet *net)
+{
+	(void)net;
+	return quiet_count = !quiet_count, !quiet_count;
+}
+
+/* Let every queued delivery run. */
+static void settle(struct tctx *t, struct tnet *net)
+{
+	for (int i = 0; i < 5; i++)
+		run_until(t, net, after_a_while);
+}
+
+static size_t stat_of(struct node *n, size_t off)
+{
+	struct netdb_stats st;
+
+	netdb_stats(n->db, &st);
+	return (size_t)*(const uint64_t *)((const char *)&st + off);
+}
+#define STAT(n, f) stat_of((n), offsetof(struct netdb_stats, f))
+
+/* ---- a raw peer: build messages by hand ---- */
+
+static struct i2np_msg *lookup_msg(const uint8_t key[32],
+				   const uint8_t from[32], uint8_t flags,
+				   const uint8_t *excl, size_t n_excl,
+				   const uint8_t *reply_key,
+				   const uint8_t *tag)
+{
+	struct i2np_db_lookup l = { 0 };
+	struct bbuf b = BBUF_INIT;
+	uint8_t *p;
+	size_t len = 0;
+
+	memcpy(l.key, key, 32);
+	memcpy(l.from, from, 32);
+	l.flags = flags;
+	l.n_excluded = (uint16_t)n_excl;
+	l.excluded = excl;
+	if (reply_key) {
+		l.has_reply_key = true;
+		memcpy(l.reply_key, reply_key, 32);
+		l.n_tags = 1;
+		l.tag_len = 8;
+		l.tags = tag;
+	}
+	i2np_db_lookup_encode(&l, &b);
+	p = bbuf_steal(&b, &len);
+	return i2np_msg_new_take(I2NP_DATABASE_LOOKUP, p, len, 10000);
+}
+
+static struct i2np_msg *store_ri_msg(const struct bbuf *ri,
+				     const uint8_t key[32], uint32_t token,
+				     const uint8_t *gw)
+{
+	struct bbuf gz = BBUF_INIT;
+	struct i2np_msg *m;
+
+	gzip_compress(ri->data, ri->len, &gz);
+	m = netdb_store_msg_new(key, 0, gz.data, gz.len, token, 0, gw);
+	bbuf_free(&gz);
+	return m;
+}
+
+/* Send m from raw peer p to node n, then let everything settle. */
+static void inject(struct tctx *t, struct tnet *net, struct node *p,
+		   struct node *n, struct i2np_msg *m)
+{
+	struct delivery *d = xzalloc(sizeof(*d));
+
+	d->net = net;
+	d->to = (size_t)(n - net->nodes);
+	memcpy(d->from, p->hash, 32);
+	d->m = m;
+	evloop_post(net->el, deliver, d);
+	settle(t, net);
+}
+
+/* A node holding n synthetic routers; every third one a floodfill. */
+static void fill(struct tctx *t, struct node *n, int count, uint8_t (*h)[32],
+		 bool *ff)
+{
+	for (int i = 0; i < count; i++) {
+		struct bbuf b = BBUF_INIT;
+		bool f = i % 3 == 0;
+		T_OK(t, synth_ri(&b, h[i], NETID, f ? "XfR" : "XR",
+				 time_now_ms() - 2000));
+		T_OK(t, netdb_add_ri(n->db, b.data, b.len, h[i], NULL, NULL));
+		if (ff)
+			ff[i] = f;
+		bbuf_free(&b);
+	}
+}
+
+static void test_floodfill_answers(struct tctx *t)
+{
+	struct tnet net;
+	struct node *ff, *p, *client;
+	uint8_t h[9][32], key[32], rk[32], rkey[32], tag[8];
+	bool isff[9];
+	struct i2np_db_store s;
+	struct i2np_search_reply sr;
+	struct i2np_tunnel_gateway tg;
+	struct netdb_closest c;
+	struct bbuf plain = BBUF_INIT;
+	struct garlic_payload gp;
+	uint8_t ri[4096];
+	size_t len = 0;
+
+	net_init(&net);
+	ff = net_add(t, &net, true);
+	p = net_add_raw(&net);
+	client = net_add(t, &net, false);
+	fill(t, ff, 9, h, isff);
+	/* A known router: a DatabaseStore of its RouterInfo, gzipped. */
+	inject(t, &net, p, ff, lookup_msg(h[4], p->hash, I2NP_LOOKUP_TYPE_RI,
+					  NULL, 0, NULL, NULL));
+	T_EQ(t, p->n_inbox, 1);
+	if (p->n_inbox == 1 && i2np_db_store_decode(p->inbox[0], &s) == 0) {
+		T_MEMEQ(t, s.key, h[4], 32);
+		T_EQ(t, s.store_type, I2NP_STORE_RI);
+		T_EQ(t, s.reply_token, 0);
+		T_OK(t, gzip_decompress(s.data, s.data_len, ri, sizeof(ri),
+					&len));
+		T_TRUE(t, netdb_get_ri(ff->db, h[4]) != NULL);
+	} else {
+		t_fail(t, __FILE__, __LINE__, "no DatabaseStore came back");
+	}
+	inbox_clear(p);
+	/* An unknown key: the 3 closest floodfills, from the floodfill. */
+	rand_bytes(key, sizeof(key));
+	inject(t, &net, p, ff, lookup_msg(key, p->hash, I2NP_LOOKUP_TYPE_RI,
+					  NULL, 0, NULL, NULL));
+	T_EQ(t, p->n_inbox, 1);
+	if (p->n_inbox == 1 &&
+	    i2np_search_reply_decode(p->inbox[0], &sr) == 0) {
+		netdb_routing_key(key, time_now_ms(), rk);
+		netdb_closest_init(&c, rk, 3);
+		netdb_store_closest(netdb_get_store(ff->db), true, NULL, NULL,
+				    &c);
+		T_EQ(t, sr.n_peers, c.n);
+		for (size_t i = 0; i < sr.n_peers && i < c.n; i++)
+			T_MEMEQ(t, sr.peers + 32 * i, c.e[i].hash, 32);
+		T_MEMEQ(t, sr.from, ff->hash, 32);
+		T_MEMEQ(t, sr.key, key, 32);
+		/* Excluding the closest one leaves it out. */
+		inbox_clear(p);
+		inject(t, &net, p, ff, lookup_msg(key, p->hash,
+						  I2NP_LOOKUP_TYPE_RI,
+						  c.e[0].hash, 1, NULL, NULL));
+		if (p->n_inbox == 1 &&
+		    i2np_search_reply_decode(p->inbox[0], &sr) == 0)
+			for (size_t i = 0; i < sr.n_peers; i++)
+				T_TRUE(t, memcmp(sr.peers + 32 * i,
+						 c.e[0].hash, 32) != 0);
+	} else {
+		t_fail(t, __FILE__, __LINE__, "no DatabaseSearchReply");
+	}
+	inbox_clear(p);
+	/* Exploration: non-floodfills only. */
+	inject(t, &net, p, ff, lookup_msg(key, p->hash,
+					  I2NP_LOOKUP_TYPE_EXPLORE, NULL, 0,
+					  NULL, NULL));
+	if (p->n_inbox == 1 &&
+	    i2np_search_reply_decode(p->inbox[0], &sr) == 0) {
+		T_EQ(t, sr.n_peers, 3);
+		for (size_t i = 0; i < sr.n_peers; i++)
+			for (int j = 0; j < 9; j++)
+				if (memcmp(sr.peers + 32 * i, h[j], 32) == 0)
+					T_FALSE(t, isff[j]);
+	} else {
+		t_fail(t, __FILE__, __LINE__, "no exploration reply");
+	}
+	inbox_clear(p);
+	/* Through a reply tunnel: a TunnelGateway to the gateway. */
+	{
+		struct i2np_msg *m = lookup_msg(h[1], p->hash,
+						I2NP_LOOKUP_TYPE_RI |
+						I2NP_LOOKUP_FLAG_TUNNEL, NULL,
+						0, NULL, NULL);
+		struct i2np_db_lookup l;
+		T_OK(t, i2np_db_lookup_decode(m, &l));
+		i2np_msg_free(m);
+		l.reply_tunnel_id = 4242;
+		{
+			struct bbuf b = BBUF_INIT;
+			uint8_t *pp;
+			size_t n = 0;
+			i2np_db_lookup_encode(&l, &b);
+			pp = bbuf_steal(&b, &n);
+			inject(t, &net, p, ff,
+			       i2np_msg_new_take(I2NP_DATABASE_LOOKUP, pp, n,
+						 10000));
+		}
+	}
+	T_EQ(t, p->n_inbox, 1);
+	if (p->n_inbox == 1) {
+		T_EQ(t, p->inbox[0]->type, I2NP_TUNNEL_GATEWAY);
+		if (i2np_tunnel_gateway_decode(p->inbox[0], &tg) == 0)
+			T_EQ(t, tg.tunnel_id, 4242);
+	}
+	inbox_clear(p);
+	/* ECIES: a one-time garlic with the lookup's key and tag. */
+	rand_bytes(rkey, sizeof(rkey));
+	rand_bytes(tag, sizeof(tag));
+	inject(t, &net, p, ff, lookup_msg(h[2], p->hash, I2NP_LOOKUP_TYPE_RI |
+					  I2NP_LOOKUP_FLAG_ECIES, NULL, 0,
+					  rkey, tag));
+	T_EQ(t, p->n_inbox, 1);
+	if (p->n_inbox == 1) {
+		const uint8_t *data;
+		size_t dl;
+		T_EQ(t, p->inbox[0]->type, I2NP_GARLIC);
+		T_OK(t, i2np_blob_decode(p->inbox[0], &data, &dl));
+		T_MEMEQ(t, data, tag, 8);
+		T_OK(t, garlic_tag_decrypt(rkey, data, dl, &plain));
+		T_OK(t, garlic_payload_parse(plain.data, plain.len, &gp));
+		T_EQ(t, gp.n_cloves, 1);
+		T_EQ(t, gp.cloves[0].type, I2NP_DATABASE_STORE);
+	}
+	inbox_clear(p);
+	/* A client does not answer lookups. */
+	inject(t, &net, p, client, lookup_msg(h[2], p->hash,
+					      I2NP_LOOKUP_TYPE_RI, NULL, 0,
+					      NULL, NULL));
+	T_EQ(t, p->n_inbox, 0);
+	T_EQ(t, STAT(ff, lookups_answered), 3);
+	bbuf_free(&plain);
+	net_free(&net);
+}
+
+static void test_store_ack_and_flood(struct tctx *t)
+{
+	struct tnet net;
+	struct node *ff[6], *p;
+	struct bbuf x = BBUF_INIT;
+	uint8_t hx[32], rk[32];
+	struct i2np_delivery_status ds;
+	struct netdb_closest c;
+	size_t got = 0;
+
+	net_init(&net);
+	for (int i = 0; i < 6; i++)
+		ff[i] = net_add(t, &net, true);
+	p = net_add_raw(&net);
+	for (int i = 1; i < 6; i++)
+		teach(t, ff[0], ff[i]);
+	T_OK(t, synth_ri(&x, hx, NETID, "XR", time_now_ms() - 1000));
+	inject(t, &net, p, ff[0], store_ri_msg(&x, hx, 1234, p->hash));
+	/* Acknowledged to the gateway with the token as message id. */
+	T_EQ(t, p->n_inbox, 1);
+	if (p->n_inbox == 1 &&
+	    i2np_delivery_status_decode(p->inbox[0], &ds) == 0)
+		T_EQ(t, ds.msg_id, 1234);
+	T_TRUE(t, netdb_get_ri(ff[0]->db, hx) != NULL);
+	/* Flooded to the 3 floodfills closest to its routing key. */
+	netdb_routing_key(hx, time_now_ms(), rk);
+	netdb_closest_init(&c, rk, 3);
+	netdb_store_closest(netdb_get_store(ff[0]->db), true, NULL, NULL, &c);
+	for (int i = 1; i < 6; i++) {
+		bool close = false;
+		for (size_t j = 0; j < c.n; j++)
+			close |= memcmp(c.e[j].hash, ff[i]->hash, 32) == 0;
+		T_EQ(t, netdb_get_ri(ff[i]->db, hx) != NULL, close);
+		T_EQ(t, ff[i]->received[I2NP_DATABASE_STORE], close);
+		got += close;
+	}
+	T_EQ(t, got, 3);
+	T_EQ(t, STAT(ff[0], flooded), 3);
+	/* The same again: acknowledged, not newer, not flooded. */
+	inbox_clear(p);
+	inject(t, &net, p, ff[0], store_ri_msg(&x, hx, 99, p->hash));
+	T_EQ(t, p->n_inbox, 1);
+	T_EQ(t, STAT(ff[0], flooded), 3);
+	/* Flooded copies (token 0) are not flooded again. */
+	for (int i = 1; i < 6; i++)
+		T_EQ(t, STAT(ff[i], flooded), 0);
+	bbuf_free(&x);
+	net_free(&net);
+}
+
+struct lres {
+	int calls, result;
+};
+
+static void lookup_done(void *ctx, const uint8_t key[32], int result)
+{
+	struct lres *r = ctx;
+
+	(void)key;
+	r->calls++;
+	r->result = result;
+}
+
+static struct lres *until_res;
+static bool lookup_ended(struct tnet *net)
+{
+	(void)net;
+	return until_res->calls > 0;
+}
+
+static void test_iterative_lookup(struct tctx *t)
+{
+	struct tnet net;
+	struct node *a, *f1, *f2, *tgt;
+	struct lres r = { 0 }, r2 = { 0 };
+	uint8_t key[32];
+
+	net_init(&net);
+	a = net_add(t, &net, false);
+	f1 = net_add(t, &net, true);
+	f2 = net_add(t, &net, true);
+	tgt = net_add(t, &net, false);
+	teach(t, a, f1);
+	teach(t, f1, f2);
+	teach(t, f2, tgt);
+	T_TRUE(t, netdb_get_ri(a->db, tgt->hash) == NULL);
+	T_OK(t, netdb_lookup_start(a->db, tgt->hash, NETDB_LOOKUP_RI,
+				   lookup_done, &r));
+	T_EQ(t, r.calls, 0);		/* never inside start */
+	until_res = &r;
+	run_until(t, &net, lookup_ended);
+	T_EQ(t, r.calls, 1);
+	T_OK(t, r.result);
+	/* Found through f1's reply naming f2, whose RouterInfo a fetched. */
+	T_TRUE(t, netdb_get_ri(a->db, tgt->hash) != NULL);
+	T_TRUE(t, netdb_get_ri(a->db, f2->hash) != NULL);
+	T_EQ(t, netdb_lookups_pending(a->db), 0);
+	/* A key nobody has: both floodfills say so. */
+	rand_bytes(key, sizeof(key));
+	T_OK(t, netdb_lookup_start(a->db, key, NETDB_LOOKUP_RI, lookup_done,
+				   &r2));
+	until_res = &r2;
+	run_until(t, &net, lookup_ended);
+	T_ERR(t, r2.result, ERR_NOT_FOUND);
+	net_free(&net);
+}
+
+static bool explored_all;
+static struct node *explorer;
+static size_t explore_target;
+static bool knows_all(struct tnet *net)
+{
+	(void)net;
+	if (netdb_store_ri_count(netdb_get_store(explorer->db)) >=
+	    explore_target)
+		return true;
+	if (!netdb_lookups_pending(explorer->db))
+		netdb_explore_now(explorer->db);
+	return false;
+}
+
+static void test_exploration(struct tctx *t)
+{
+	struct tnet net;
+	struct node *a, *f1, *f2, *n[5];
+
+	net_init(&net);
+	a = net_add(t, &net, false);
+	f1 = net_add(t, &net, true);
+	f2 = net_add(t, &net, true);
+	for (int i = 0; i < 5; i++)
+		n[i] = net_add(t, &net, false);
+	teach(t, a, f1);
+	teach(t, f1, f2);
+	teach(t, f2, f1);
+	for (int i = 0; i < 5; i++) {
+		teach(t, i % 2 ? f1 : f2, n[i]);
+		teach(t, n[i], f1);
+	}
+	explorer = a;
+	explore_target = 7;		/* every router but itself */
+	netdb_explore_now(a->db);
+	run_until(t, &net, knows_all);
+	T_EQ(t, netdb_store_ri_count(netdb_get_store(a->db)), 7);
+	T_EQ(t, netdb_store_ff_count(netdb_get_store(a->db)), 2);
+	T_TRUE(t, STAT(a, explorations) > 0);
+	(void)explored_all;
+	net_free(&net);
+}
+
+static bool published(struct tnet *net)
+{
+	return STAT(&net->nodes[0], publish_confirmed) >= 2;
+}
+
+static void test_publish(struct tctx *t)
+{
+	struct tnet net;
+	struct node *a, *f[3];
+	size_t holders = 0;
+
+	net_init(&net);
+	a = net_add(t, &net, false);
+	for (int i = 0; i < 3; i++) {
+		f[i] = net_add(t, &net, true);
+		teach(t, a, f[i]);
+	}
+	netdb_publish_now(a->db);
+	run_until(t, &net, published);
+	T_EQ(t, STAT(a, publish_confirmed), 2);
+	for (int i = 0; i < 3; i++)
+		holders += netdb_get_ri(f[i]->db, a->hash) != NULL;
+	T_TRUE(t, holders >= 2);
+	net_free(&net);
+}
+
+static void test_leaseset_lookup_and_garlic_store(struct tctx *t)
+{
+	struct tnet net;
+	struct node *a, *ff;
+	struct bbuf ls = BBUF_INIT, ls2 = BBUF_INIT;
+	uint8_t key[32], key2[32];
+	struct lres r = { 0 };
+	struct x25519_pk ffk;
+	struct i2np_msg *st;
+
+	net_init(&net);
+	a = net_add(t, &net, false);
+	ff = net_add(t, &net, true);
+	teach(t, a, ff);
+	T_OK(t, synth_ls2(&ls, key, (uint32_t)time_now_s(), 2));
+	T_OK(t, netdb_add_ls(ff->db, LEASESET_LS2, ls.data, ls.len, key, NULL,
+			     NULL));
+	/* A client looks it up with an ECIES reply: the floodfill's answer
+	 * comes back as a one-time garlic only a can open. */
+	T_OK(t, netdb_lookup_start(a->db, key, NETDB_LOOKUP_LS, lookup_done,
+				   &r));
+	until_res = &r;
+	run_until(t, &net, lookup_ended);
+	T_OK(t, r.result);
+	T_TRUE(t, netdb_store_find_ls(netdb_get_store(a->db), key) != NULL);
+	T_EQ(t, a->received[I2NP_GARLIC], 1);
+	T_EQ(t, STAT(a, garlic_in), 1);
+	/* A LeaseSet store to the floodfill, in Noise_N garlic to its
+	 * router key (as i2pd sends them). */
+	T_OK(t, synth_ls2(&ls2, key2, (uint32_t)time_now_s(), 1));
+	keystore_x25519_pk(ff->ks, KEYSTORE_X_IDENTITY, &ffk);
+	st = netdb_store_msg_new(key2, I2NP_STORE_LS2, ls2.data, ls2.len, 77, 0,
+				 a->hash);
+	T_OK(t, tsend(a, ff->hash, garlic_wrap_for_router(st, &ffk), false));
+	settle(t, &net);
+	T_TRUE(t, netdb_store_find_ls(netdb_get_store(ff->db), key2) != NULL);
+	T_EQ(t, a->received[I2NP_DELIVERY_STATUS], 1);	/* the ack */
+	/* A client takes no LeaseSet it did not ask for. */
+	T_TRUE(t, netdb_store_find_ls(netdb_get_store(a->db), key2) == NULL);
+	bbuf_free(&ls);
+	bbuf_free(&ls2);
+	net_free(&net);
+}
+
+/* Log lines at info and above, for the bad-input checks. */
+static char logbuf[16384];
+static size_t loglen;
+
+static void capture(void *ctx, enum log_level level, enum log_domain domain,
+		    const char *func, const char *msg)
+{
+	size_t n = strlen(msg);
+
+	(void)ctx;
+	(void)level;
+	(void)domain;
+	(void)func;
+	if (loglen + n + 2 < sizeof(logbuf)) {
+		memcpy(logbuf + loglen, msg, n);
+		loglen += n;
+		logbuf[loglen++] = '\n';
+		logbuf[loglen] = '\0';
+	}
+}
+
+static void test_bad_input(struct tctx *t)
+{
+	struct tnet net;
+	struct node *ff, *client, *p;
+	struct bbuf x = BBUF_INIT, y = BBUF_INIT, z = BBUF_INIT, gz = BBUF_INIT;
+	struct bbuf ls = BBUF_INIT;
+	uint8_t hx[32], hy[32], hz[32], key[32], junk[64];
+	uint8_t *zeros = xzalloc(1 << 20);
+	struct i2np_msg *m;
+
+	log_set_sink(capture, NULL);
+	log_set_level(LOG_INFO);
+	/* Frozen monotonic clock: the token buckets do not refill. */
+	time_set_mono_override(5000000);
+	net_init(&net);
+	ff = net_add(t, &net, true);
+	client = net_add(t, &net, false);
+	p = net_add_raw(&net);
+	/* Malformed gzip. */
+	rand_bytes(junk, sizeof(junk));
+	inject(t, &net, p, ff, netdb_store_msg_new(junk, I2NP_STORE_RI, junk,
+						   sizeof(junk), 0, 0, NULL));
+	T_TRUE(t, strstr(logbuf, "bad gzip") != NULL);
+	/* A gzip bomb: a megabyte of zeros does not fit a RouterInfo. */
+	T_OK(t, gzip_compress(zeros, 1 << 20, &gz));
+	inject(t, &net, p, ff, netdb_store_msg_new(junk, I2NP_STORE_RI, gz.data,
+						   gz.len, 0, 0, NULL));
+	/* A bad signature, another network, one published 2 days ahead. */
+	T_OK(t, synth_ri(&x, hx, NETID, "XR", time_now_ms()));
+	x.data[x.len - 3] ^= 1;
+	inject(t, &net, p, ff, store_ri_msg(&x, hx, 0, NULL));
+	T_OK(t, synth_ri(&y, hy, NETID + 1, "XR", time_now_ms()));
+	inject(t, &net, p, ff, store_ri_msg(&y, hy, 0, NULL));
+	T_OK(t, synth_ri(&z, hz, NETID, "XR", time_now_ms() + 2 * 86400000ULL));
+	inject(t, &net, p, ff, store_ri_msg(&z, hz, 0, NULL));
+	T_TRUE(t, netdb_get_ri(ff->db, hx) == NULL);
+	T_TRUE(t, netdb_get_ri(ff->db, hy) == NULL);
+	T_TRUE(t, netdb_get_ri(ff->db, hz) == NULL);
+	T_EQ(t, STAT(ff, rejected_bad_sig), 1);
+	T_EQ(t, STAT(ff, rejected_netid), 1);
+	T_EQ(t, STAT(ff, rejected_expired), 1);
+	T_EQ(t, STAT(ff, rejected_format), 2);
+	T_TRUE(t, strstr(logbuf, "refused a RouterInfo") != NULL);
+	/* A truncated DatabaseStore. */
+	m = i2np_msg_new(I2NP_DATABASE_STORE, junk, 20, 10000);
+	inject(t, &net, p, ff, m);
+	T_EQ(t, STAT(ff, rejected_format), 3);
+	T_TRUE(t, strstr(logbuf, "malformed DatabaseStore") != NULL);
+	/* A LeaseSet nobody asked a client for. */
+	T_OK(t, synth_ls2(&ls, key, (uint32_t)time_now_s(), 1));
+	inject(t, &net, p, client, netdb_store_msg_new(key, I2NP_STORE_LS2,
+						       ls.data, ls.len, 0, 0,
+						       NULL));
+	T_TRUE(t, netdb_store_find_ls(netdb_get_store(client->db), key) == NULL);
+	/* A lookup flood: the burst is answered, the rest dropped. */
+	for (int i = 0; i < 100; i++) {
+		uint8_t k[32];
+		rand_bytes(k, sizeof(k));
+		inject(t, &net, p, ff, lookup_msg(k, p->hash,
+						  I2NP_LOOKUP_TYPE_RI, NULL, 0,
+						  NULL, NULL));
+	}
+	T_EQ(t, p->n_inbox, NETDB_LOOKUP_BURST);
+	T_EQ(t, STAT(ff, rate_limited), 100 - NETDB_LOOKUP_BURST);
+	T_TRUE(t, strstr(logbuf, "over the rate limit") != NULL);
+	/* None of it reached the store. */
+	T_EQ(t, netdb_store_ri_count(netdb_get_store(ff->db)), 0);
+	T_EQ(t, netdb_store_ls_count(netdb_get_store(ff->db)), 0);
+	log_set_sink(NULL, NULL);
+	free(zeros);
+	bbuf_free(&x);
+	bbuf_free(&y);
+	bbuf_free(&z);
+	bbuf_free(&gz);
+	bbuf_free(&ls);
+	net_free(&net);
+}
+
+const struct test_case netdb_net_tests[] = {
+	{ "floodfill_answers", test_floodfill_answers, 0 },
+	{ "store_ack_and_flood", test_store_ack_and_flood, 0 },
+	{ "iterative_lookup", test_iterative_lookup, 0 },
+	{ "exploration", test_exploration, 0 },
+	{ "publish", test_publish, 0 },
+	{ "leaseset_lookup_and_garlic_store",
+	  test_leaseset_lookup_and_garlic_store, 0 },
+	{ "bad_input", test_bad_input, TT_FORK },
+	{ NULL, NULL, 0 }
+};
