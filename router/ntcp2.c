@@ -120,6 +120,9 @@ struct sess {
 	uint64_t last_send_ms, last_i2np_ms;
 	bool send_intro;		/* Bob: DateTime + our RI first */
 	struct bbuf plain;		/* frame plaintext scratch */
+	/* random bytes for padding, drawn in batches (a system call each) */
+	uint8_t pool[256];
+	size_t pool_left;
 	/* probing resistance */
 	size_t probe_left;
 	int probe_term;			/* termination to send after, or -1 */
@@ -486,6 +489,27 @@ static void sess_fail(struct sess *s, const char *what, int err)
 	sess_kill(s, true);
 }
 
+/* n (<= sizeof(s->pool)) random bytes from the session's pool. */
+static const uint8_t *sess_random(struct sess *s, size_t n)
+{
+	if (s->pool_left < n) {
+		rand_bytes(s->pool, sizeof(s->pool));
+		s->pool_left = sizeof(s->pool);
+	}
+	s->pool_left -= n;
+	return s->pool + s->pool_left;
+}
+
+/* A Padding block of 0..SESS_PAD_MAX_BYTES random bytes. */
+static void sess_put_padding(struct sess *s)
+{
+	size_t n = *sess_random(s, 1) % (SESS_PAD_MAX_BYTES + 1);
+
+	bbuf_u8(&s->plain, NTCP2_BLOCK_PADDING);
+	bbuf_be16(&s->plain, (uint16_t)n);
+	bbuf_put(&s->plain, sess_random(s, n), n);
+}
+
 /* Seal plen bytes of s->plain into the output as one frame. */
 static int sess_send_plain(struct sess *s)
 {
@@ -517,7 +541,7 @@ static void sess_terminate(struct sess *s, uint8_t reason)
 	}
 	s->plain.len = 0;
 	ntcp2_block_put_termination(&s->plain, s->rx.n, reason);
-	ntcp2_block_put_padding(&s->plain, rand_uniform(SESS_PAD_MAX_BYTES + 1));
+	sess_put_padding(s);
 	if (sess_send_plain(s) != 0) {
 		sess_kill(s, true);
 		return;
@@ -1230,8 +1254,7 @@ static void sess_fill(struct sess *s)
 		}
 		if (!any)
 			break;
-		ntcp2_block_put_padding(&s->plain,
-					rand_uniform(SESS_PAD_MAX_BYTES + 1));
+		sess_put_padding(s);
 		if (sess_send_plain(s) != 0) {
 			sess_log(s, "cannot send a frame", ERR_LIMIT);
 			sess_kill(s, true);
@@ -1399,8 +1422,7 @@ static void sess_timer_cb(void *arg)
 			 * timer (i2pd: 120 s) from closing us. */
 			s->plain.len = 0;
 			ntcp2_block_put_datetime(&s->plain, (uint32_t)time_now_s());
-			ntcp2_block_put_padding(&s->plain,
-						rand_uniform(SESS_PAD_MAX_BYTES + 1));
+			sess_put_padding(s);
 			if (sess_send_plain(s) != 0) {
 				sess_kill(s, true);
 				return;
