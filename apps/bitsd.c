@@ -7,6 +7,7 @@
 #include "apps/api/api.h"
 #include "apps/bitsd_netdb.h"
 #include "apps/bitsd_ntcp2.h"
+#include "apps/bitsd_ssu2.h"
 #include "apps/bitsd_status.h"
 #include "router/conf.h"
 #include "router/daemon.h"
@@ -22,6 +23,7 @@ struct bitsd {
 	struct router_keys *keys;
 	struct router_self *self;
 	struct bitsd_ntcp2 *ntcp2;
+	struct bitsd_ssu2 *ssu2;
 	struct bitsd_netdb *netdb;
 	struct api *api;
 	struct bitsd_status *status;
@@ -88,6 +90,23 @@ static void ntcp2_stop(struct daemon *d, void *ctx)
 }
 
 /* The netDb: takes the transport hooks over from the interim table. */
+/* SSU2 on the same transport manager (when the config enables it). */
+static int ssu2_start_hook(struct daemon *d, void *ctx)
+{
+	struct bitsd *b = ctx;
+
+	return bitsd_ssu2_start(d, b->keys, bitsd_ntcp2_transport(b->ntcp2),
+				&b->ssu2);
+}
+
+static void ssu2_stop_hook(struct daemon *d, void *ctx)
+{
+	struct bitsd *b = ctx;
+
+	(void)d;
+	FREE_AND_NULL(bitsd_ssu2_stop, b->ssu2);
+}
+
 static int netdb_start_hook(struct daemon *d, void *ctx)
 {
 	struct bitsd *b = ctx;
@@ -137,6 +156,7 @@ int main(int argc, char **argv)
 		{ "router.info", DAEMON_SUBSYS_ON_INIT, self_start, self_stop,
 		  self_reload },
 		{ "ntcp2", 0, ntcp2_start, ntcp2_stop, NULL },
+		{ "ssu2", 0, ssu2_start_hook, ssu2_stop_hook, NULL },
 		{ "netdb", 0, netdb_start_hook, netdb_stop_hook, NULL },
 		{ "api", 0, api_start_hook, api_stop_hook, NULL },
 	};

@@ -55,6 +55,8 @@ static const struct opt opts[] = {
 	  "network id, 1-255 (default 2; test networks use e.g. 77)" },
 	{ "floodfill", OPT_BOOL, OFF(floodfill), NULL,
 	  "act as a floodfill (store and serve the netDb for others)" },
+	{ "ssu2", OPT_BOOL, OFF(ssu2), NULL,
+	  "also run SSU2 on the same port (UDP) and publish it" },
 	{ "api-port", OPT_PORT, OFF(api_port), "PORT",
 	  "serve the local JSON API on 127.0.0.1:PORT (default: off)" },
 	{ "reseed.file", OPT_OPT_PATH, OFF(reseed_file), "FILE",
@@ -229,7 +231,7 @@ int conf_set(struct conf *cfg, const char *key, const char *value,
 			return fail(err, errlen, ERR_FORMAT,
 				    "%s: expected true or false, got \"%s\"",
 				    key, value);
-		cfg->floodfill = b;
+		memcpy((char *)cfg + o->off, &b, sizeof(bool));
 		return 0;
 	}
 	return fail(err, errlen, ERR_INTERNAL, "%s: bad option type", key);

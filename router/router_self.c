@@ -8,6 +8,7 @@
  */
 #include "config.h"
 #include "router/router_self.h"
+#include "router/ssu2_handshake.h"
 #include "router/conf.h"
 #include "router/fsutil.h"
 #include "router/router_address.h"
@@ -34,6 +35,30 @@ uint16_t router_self_port(const struct conf *cfg,
 	return (uint16_t)(ROUTER_SELF_PORT_MIN + be32_get(hash) % span);
 }
 
+/* The SSU2 address (ssu2 spec, "Published Router Address"): host, port
+ * (the NTCP2 one, UDP), s, i, v=2 and caps 4.  No "B"/"C" caps: we are
+ * no peer-test or relay partner yet (PROTOCOLS.md 2.5). */
+static int add_ssu2(struct router_info *ri, const struct conf *cfg,
+		    const struct keystore *ks, const uint8_t hash[32])
+{
+	struct router_address a = ROUTER_ADDRESS_INIT;
+	struct x25519_pk s;
+	uint8_t ik[SSU2_INTRO_KEY_BYTES];
+	int r;
+
+	keystore_x25519_pk(ks, KEYSTORE_X_SSU2, &s);
+	if ((r = ssu2_intro_key_derive(ks, ik)) != 0 ||
+	    (r = router_address_ssu2_build(&a, ROUTER_SELF_SSU2_COST, &s, ik,
+					   cfg->host,
+					   router_self_port(cfg, hash), "4",
+					   NULL, 0)) != 0 ||
+	    (r = router_info_add_address(ri, &a)) != 0) {
+		router_address_clear(&a);
+		return r;
+	}
+	return 0;
+}
+
 int router_self_build(const struct conf *cfg, const struct router_keys *keys,
 		      struct router_info **out)
 {
@@ -52,6 +77,7 @@ int router_self_build(const struct conf *cfg, const struct router_keys *keys,
 					    router_self_port(cfg, id.hash),
 					    router_keys_ntcp2_iv(keys))) != 0 ||
 	    (r = router_info_add_address(ri, &addr)) != 0 ||
+	    (cfg->ssu2 && (r = add_ssu2(ri, cfg, ks, id.hash)) != 0) ||
 	    (r = router_info_set_basic_options(ri, cfg->netid,
 					       cfg->floodfill ?
 					       ROUTER_SELF_CAPS_FLOODFILL :

@@ -24,6 +24,9 @@ struct worker_pool;
 #define ROUTER_SELF_FILE_NAME "router.info"
 /* i2pd's cost for a published NTCP2 address. */
 #define ROUTER_SELF_NTCP2_COST 3
+/* i2pd's cost for a direct SSU2 address (COST_SSU2_DIRECT): above NTCP2's,
+ * so peers that can use both prefer NTCP2, as with i2pd. */
+#define ROUTER_SELF_SSU2_COST 8
 /* Without a configured port, one in i2pd's random range is derived from
  * the router hash, so it is the same on every start. */
 #define ROUTER_SELF_PORT_MIN 9111

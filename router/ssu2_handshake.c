@@ -635,6 +635,28 @@ int ssu2_data_decrypt(const struct ssu2_dir_keys *k, const uint8_t *pkt,
 	return 0;
 }
 
+int ssu2_intro_key_derive(const struct keystore *ks,
+			  uint8_t out[SSU2_INTRO_KEY_BYTES])
+{
+	static const char label[] = "bits-ssu2-intro";
+	struct x25519_sk fixed;
+	struct x25519_pk p, ours;
+	uint8_t dh[32];
+	int r;
+
+	/* P: the public key of a fixed, published scalar. */
+	sha256(fixed.b, "bits ssu2 intro point", 21);
+	x25519_pk_from_sk(&p, &fixed);
+	keystore_x25519_pk(ks, KEYSTORE_X_SSU2, &ours);
+	if ((r = keystore_dh(ks, KEYSTORE_X_SSU2, dh, &p)) != 0)
+		return r;
+	hkdf_sha256(out, SSU2_INTRO_KEY_BYTES, ours.b, 32, dh, 32, label,
+		    sizeof(label) - 1);
+	memwipe(dh, sizeof(dh));
+	memwipe(&fixed, sizeof(fixed));
+	return 0;
+}
+
 bool ssu2_skew_ok(uint32_t peer_s, uint32_t now_s)
 {
 	int64_t d = (int64_t)peer_s - (int64_t)now_s;

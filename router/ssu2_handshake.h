@@ -294,6 +294,15 @@ int ssu2_data_encrypt(const struct ssu2_dir_keys *k,
 int ssu2_data_decrypt(const struct ssu2_dir_keys *k, const uint8_t *pkt,
 		      size_t len, uint8_t *out, size_t outmax, size_t *plen);
 
+/*
+ * Our intro key ("i"), stable across restarts without storing it:
+ * HKDF(salt = our SSU2 static public key, ikm = DH(SSU2 static secret,
+ * P), "bits-ssu2-intro", 32) for a fixed point P, so only we can compute
+ * it before it is published.  ERR_CRYPTO if the keystore refuses the DH.
+ */
+int ssu2_intro_key_derive(const struct keystore *ks,
+			  uint8_t out[SSU2_INTRO_KEY_BYTES]);
+
 /* True when a peer's clock (seconds) is within SSU2_CLOCK_SKEW_S of now. */
 bool ssu2_skew_ok(uint32_t peer_s, uint32_t now_s);
 

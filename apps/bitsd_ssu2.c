@@ -1,0 +1,130 @@
+/*
+ * bitsd's SSU2 subsystem (apps/bitsd_ssu2.h): creates the SSU2 transport
+ * with our keys and intro key, binds it, keeps its copy of our signed
+ * RouterInfo fresh, and logs a session summary when it stops.
+ */
+#include "config.h"
+#include "apps/bitsd_ssu2.h"
+#include "router/conf.h"
+#include "router/daemon.h"
+#include "router/evloop.h"
+#include "router/router_info.h"
+#include "router/router_keys.h"
+#include "router/router_self.h"
+#include "router/ssu2.h"
+#include "router/transport.h"
+#include "crypto/base/alloc.h"
+#include "crypto/base/err.h"
+#include "crypto/base/log.h"
+#include "crypto/keystore.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct bitsd_ssu2 {
+	struct daemon *d;
+	const struct router_keys *keys;
+	struct ssu2 *s;
+	struct evloop_timer *resign;
+};
+
+static int sign_self(struct bitsd_ssu2 *bs)
+{
+	struct router_info *ri = NULL;
+	const uint8_t *b;
+	size_t len;
+	int r;
+
+	if ((r = router_self_build(daemon_conf(bs->d), bs->keys, &ri)) != 0) {
+		log_err(LD_SSU2, "cannot build our RouterInfo: %s", err_str(r));
+		return r;
+	}
+	b = router_info_bytes(ri, &len);
+	if ((r = ssu2_set_router_info(bs->s, b, len)) != 0)
+		log_err(LD_SSU2, "our RouterInfo is too big: %s", err_str(r));
+	router_info_free(ri);
+	return r;
+}
+
+static void resign_cb(void *arg)
+{
+	struct bitsd_ssu2 *bs = arg;
+
+	(void)sign_self(bs);
+	evloop_timer_arm(bs->resign, BITSD_SSU2_RESIGN_MS);
+}
+
+int bitsd_ssu2_start(struct daemon *d, const struct router_keys *keys,
+		     struct transport_mgr *tm, struct bitsd_ssu2 **out)
+{
+	const struct conf *cfg = daemon_conf(d);
+	const struct keystore *ks = router_keys_keystore(keys);
+	struct bitsd_ssu2 *bs;
+	struct ssu2_config sc;
+	struct keys_and_cert id;
+	uint16_t port;
+	int r;
+
+	*out = NULL;
+	if (!cfg->ssu2)
+		return 0;
+	bs = xzalloc(sizeof(*bs));
+	bs->d = d;
+	bs->keys = keys;
+	router_keys_identity(keys, &id);
+	ssu2_config_default(&sc);
+	sc.netid = cfg->netid;
+	noise_static_from_keystore(&sc.st, ks, KEYSTORE_X_SSU2);
+	memcpy(sc.rh, id.hash, 32);
+	if ((r = ssu2_intro_key_derive(ks, sc.ik)) != 0) {
+		log_err(LD_SSU2, "cannot derive our intro key: %s", err_str(r));
+		free(bs);
+		return r;
+	}
+	bs->s = ssu2_new(daemon_evloop(d), tm, &sc);
+	memwipe(sc.ik, sizeof(sc.ik));
+	port = router_self_port(cfg, id.hash);
+	if ((r = ssu2_listen(bs->s, cfg->host, port)) != 0) {
+		log_err(LD_SSU2, "cannot bind UDP %s port %u: %s", cfg->host,
+			(unsigned)port,
+			r == ERR_IO ? strerror(errno) : err_str(r));
+		goto fail;
+	}
+	if ((r = sign_self(bs)) != 0)
+		goto fail;
+	bs->resign = evloop_timer_new(daemon_evloop(d), resign_cb, bs);
+	evloop_timer_arm(bs->resign, BITSD_SSU2_RESIGN_MS);
+	log_notice(LD_SSU2, "SSU2 listening on UDP port %u", (unsigned)port);
+	*out = bs;
+	return 0;
+fail:
+	bitsd_ssu2_stop(bs);
+	return r;
+}
+
+void bitsd_ssu2_stop(struct bitsd_ssu2 *bs)
+{
+	struct ssu2_stats st;
+
+	if (!bs)
+		return;
+	ssu2_stats(bs->s, &st);
+	log_info(LD_SSU2, "SSU2: %llu sessions in, %llu out, %llu handshakes "
+		 "failed, %llu packets in, %llu out, %llu fragments resent",
+		 (unsigned long long)st.established_in,
+		 (unsigned long long)st.established_out,
+		 (unsigned long long)st.hs_failed,
+		 (unsigned long long)st.pkts_in, (unsigned long long)st.pkts_out,
+		 (unsigned long long)st.resent_frags);
+	evloop_timer_free(bs->resign);
+	/* Tell every peer (the Termination goes out now), then close. */
+	ssu2_shutdown(bs->s);
+	ssu2_free(bs->s);
+	free(bs);
+}
+
+struct ssu2 *bitsd_ssu2_transport(struct bitsd_ssu2 *bs)
+{
+	return bs ? bs->s : NULL;
+}

@@ -1,0 +1,33 @@
+/*
+ * bitsd's SSU2 subsystem: the SSU2 transport (router/ssu2.h) on the
+ * configured host and the NTCP2 port (UDP), registered with the transport
+ * manager that apps/bitsd_ntcp2.h made, so the manager picks NTCP2 or
+ * SSU2 per peer.  Off unless the configuration says ssu2 = true; then our
+ * RouterInfo (router/router_self.h) also publishes the SSU2 address.
+ * This file only wires modules together (configuration, timers).
+ */
+#ifndef APPS_BITSD_SSU2_H
+#define APPS_BITSD_SSU2_H
+
+struct daemon;
+struct router_keys;
+struct bitsd_ssu2;	/* opaque */
+struct transport_mgr;
+struct ssu2;
+
+/* Re-sign the RouterInfo SSU2 sends in SessionConfirmed this often. */
+#define BITSD_SSU2_RESIGN_MS (20 * 60 * 1000)
+
+/*
+ * Start SSU2 for tm (borrowed; must outlive the subsystem).  keys are
+ * borrowed too.  With SSU2 off in the configuration *out is NULL and 0 is
+ * returned.  Logs its failures.
+ */
+int bitsd_ssu2_start(struct daemon *d, const struct router_keys *keys,
+		     struct transport_mgr *tm, struct bitsd_ssu2 **out);
+/* Terminate every session and free bs.  Accepts NULL. */
+void bitsd_ssu2_stop(struct bitsd_ssu2 *bs);
+/* The transport (borrowed), for status. */
+struct ssu2 *bitsd_ssu2_transport(struct bitsd_ssu2 *bs);
+
+#endif /* APPS_BITSD_SSU2_H */
