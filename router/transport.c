@@ -587,7 +587,8 @@ int transport_conn_up(struct transport_mgr *tm, unsigned tid, uint64_t conn_id,
 	if (!c) {
 		if (BUG(!inbound))
 			return ERR_ARG;
-		if (tm->n_up >= tm->lim.max_sessions && !peer_lookup(tm, peer))
+		if (tm->n_up + tm->n_attempts >= tm->lim.max_sessions &&
+		    !peer_lookup(tm, peer))
 			return ERR_LIMIT;
 		p = peer_get(tm, peer);
 		c = conn_add(tm, tid, conn_id, p);

@@ -11,6 +11,7 @@ extern const struct test_case router_ntcp2_handshake_tests[];
 extern const struct test_case router_ntcp2_frame_tests[];
 extern const struct test_case router_ntcp2_tests[];
 extern const struct test_case router_ntcp2_ritable_tests[];
+extern const struct test_case router_ntcp2_transport_tests[];
 extern const struct test_case router_conf_tests[];
 extern const struct test_case router_evloop_tests[];
 extern const struct test_case router_fsutil_tests[];
@@ -39,6 +40,7 @@ int main(int argc, char **argv)
 		{ "ntcp2_frame", router_ntcp2_frame_tests },
 		{ "ntcp2", router_ntcp2_tests },
 		{ "ntcp2_ritable", router_ntcp2_ritable_tests },
+		{ "ntcp2_transport", router_ntcp2_transport_tests },
 		{ "conf", router_conf_tests },
 		{ "evloop", router_evloop_tests },
 		{ "fsutil", router_fsutil_tests },
