@@ -25,7 +25,7 @@
 #include "crypto/init.h"
 #include "crypto/keccak.h"
 #include "router/evloop.h"
-#include "router/fsutil.h"
+#include "crypto/base/fsutil.h"
 
 #include <getopt.h>
 #include <stdarg.h>

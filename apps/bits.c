@@ -137,9 +137,9 @@ static char *content_path(const char *arg, const char *datadir)
 	if (stat(arg, &st) == 0 || strlen(arg) != 64 ||
 	    strspn(arg, "0123456789abcdef") != 64)
 		return xstrdup(arg);
-	c = content_fs_join(datadir ? datadir : default_datadir(buf, sizeof(buf)),
+	c = fsutil_path_join(datadir ? datadir : default_datadir(buf, sizeof(buf)),
 			    "content/objects");
-	o = content_fs_join(c, arg);
+	o = fsutil_path_join(c, arg);
 	free(c);
 	return o;
 }
@@ -152,11 +152,11 @@ static int load_identity(const char *path, struct ed25519_seed **out)
 	size_t len = 0;
 	int r, fd;
 
-	r = content_fs_read_file(path, 64, &buf, &len);
+	r = fsutil_read_file(path, 64, &buf, &len);
 	if (r == ERR_NOT_FOUND) {
 		rand_bytes(sk->b, sizeof(sk->b));
 		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-		if (fd < 0 || content_fs_write_all(fd, sk->b, 32) != 0 ||
+		if (fd < 0 || fsutil_write_all(fd, sk->b, 32) != 0 ||
 		    fsync(fd) != 0)
 			r = ERR_IO;
 		else
@@ -188,7 +188,7 @@ static int load_index(const char *path, struct content_publish_opts *o,
 	char *line, *save = NULL;
 	int r;
 
-	if ((r = content_fs_read_file(path, BITS_INDEX_FILE_MAX_BYTES, &buf,
+	if ((r = fsutil_read_file(path, BITS_INDEX_FILE_MAX_BYTES, &buf,
 				      &len)) != 0)
 		return r;
 	e = xcalloc(CONTENT_INDEX_MAX_ENTRIES, sizeof(*e));
@@ -258,7 +258,7 @@ static int card_preview(struct content_card *c, const struct publish_args *a)
 	}
 	if (!a->preview)
 		return 0;
-	if ((r = content_fs_read_file(a->preview, CARD_IMAGE_MAX_BYTES, &img,
+	if ((r = fsutil_read_file(a->preview, CARD_IMAGE_MAX_BYTES, &img,
 				      &len)) != 0)
 		return r;
 	c->preview_kind = CONTENT_PREVIEW_IMAGE;
@@ -341,7 +341,7 @@ static int write_key(const struct publish_args *a, const struct content_key *k)
 	}
 	hex[64] = '\n';
 	fd = open(a->key_out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	r = fd < 0 ? ERR_IO : content_fs_write_all(fd, hex, 65);
+	r = fd < 0 ? ERR_IO : fsutil_write_all(fd, hex, 65);
 	if (fd >= 0 && (fsync(fd) != 0 || close(fd) != 0))
 		r = ERR_IO;
 	memwipe(hex, sizeof(hex));

@@ -9,7 +9,7 @@
 #include "router/conf.h"
 #include "router/daemon.h"
 #include "router/evloop.h"
-#include "router/fsutil.h"
+#include "crypto/base/fsutil.h"
 #include "router/ntcp2.h"
 #include "router/ri_table.h"
 #include "router/router_info.h"

@@ -9,7 +9,7 @@
 #include "netdb/netdb_internal.h"
 #include "netdb/persist.h"
 #include "router/evloop.h"
-#include "router/fsutil.h"
+#include "crypto/base/fsutil.h"
 #include "crypto/base/alloc.h"
 #include "crypto/base/err.h"
 #include "crypto/base/log.h"

@@ -13,7 +13,7 @@
 #include "netdb/reseed.h"
 #include "netdb/store.h"
 #include "router/evloop.h"
-#include "router/fsutil.h"
+#include "crypto/base/fsutil.h"
 #include "router/leaseset.h"
 #include "router/router_info.h"
 #include "router/worker.h"

@@ -9,7 +9,7 @@
 #include "netdb/reseed.h"
 #include "netdb/netdb_internal.h"
 #include "router/evloop.h"
-#include "router/fsutil.h"
+#include "crypto/base/fsutil.h"
 #include "router/router_info.h"
 #include "router/su3.h"
 #include "router/worker.h"

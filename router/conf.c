@@ -6,7 +6,7 @@
  */
 #include "config.h"
 #include "router/conf.h"
-#include "router/fsutil.h"
+#include "crypto/base/fsutil.h"
 #include "crypto/base/alloc.h"
 #include "crypto/base/bytes.h"
 #include "crypto/base/err.h"

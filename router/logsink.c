@@ -5,7 +5,7 @@
  */
 #include "config.h"
 #include "router/logsink.h"
-#include "router/fsutil.h"
+#include "crypto/base/fsutil.h"
 #include "crypto/base/alloc.h"
 #include "crypto/base/err.h"
 #include "crypto/base/time.h"

@@ -6,7 +6,7 @@
  */
 #include "config.h"
 #include "router/ri_table.h"
-#include "router/fsutil.h"
+#include "crypto/base/fsutil.h"
 #include "router/gzip.h"
 #include "router/router_info.h"
 #include "router/worker.h"

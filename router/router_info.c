@@ -7,7 +7,7 @@
  */
 #include "config.h"
 #include "router/router_info.h"
-#include "router/fsutil.h"
+#include "crypto/base/fsutil.h"
 #include "router/i2p_types.h"
 #include "crypto/base/alloc.h"
 #include "crypto/base/encode.h"

@@ -7,7 +7,7 @@
  */
 #include "config.h"
 #include "router/router_keys.h"
-#include "router/fsutil.h"
+#include "crypto/base/fsutil.h"
 #include "crypto/base/alloc.h"
 #include "crypto/base/err.h"
 #include "crypto/base/log.h"

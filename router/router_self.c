@@ -10,7 +10,7 @@
 #include "router/router_self.h"
 #include "router/ssu2_handshake.h"
 #include "router/conf.h"
-#include "router/fsutil.h"
+#include "crypto/base/fsutil.h"
 #include "router/router_address.h"
 #include "router/router_info.h"
 #include "router/router_keys.h"

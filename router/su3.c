@@ -8,7 +8,7 @@
 #include "config.h"
 #include "router/su3.h"
 #include "router/certificate.h"
-#include "router/fsutil.h"
+#include "crypto/base/fsutil.h"
 #include "crypto/base/alloc.h"
 #include "crypto/base/err.h"
 

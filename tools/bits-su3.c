@@ -20,7 +20,7 @@
  */
 #include "config.h"
 #include "netdb/reseed.h"
-#include "router/fsutil.h"
+#include "crypto/base/fsutil.h"
 #include "router/router_info.h"
 #include "router/su3.h"
 #include "router/zip.h"

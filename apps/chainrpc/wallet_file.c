@@ -6,7 +6,7 @@
 #include "apps/chainrpc/wallet_file.h"
 #include "crypto/base/alloc.h"
 #include "crypto/base/err.h"
-#include "router/fsutil.h"
+#include "crypto/base/fsutil.h"
 
 #include <string.h>
 #include <sys/stat.h>

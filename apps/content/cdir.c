@@ -87,7 +87,7 @@ static void set_fault(struct content_fault *f, enum content_fault_part part,
 
 static int open_part(const char *dir, const char *name, int *fd)
 {
-	char *p = content_fs_join(dir, name);
+	char *p = fsutil_path_join(dir, name);
 
 	*fd = open(p, O_RDONLY | O_CLOEXEC);
 	free(p);
@@ -124,10 +124,10 @@ static bool name_matches(const char *path, const uint8_t hash[32])
 
 static int load(struct content_dir *d, struct content_fault *f)
 {
-	char *mp = content_fs_join(d->path, "manifest");
+	char *mp = fsutil_path_join(d->path, "manifest");
 	int r;
 
-	r = content_fs_read_file(mp, CONTENT_MANIFEST_MAX_BYTES, &d->menc,
+	r = fsutil_read_file(mp, CONTENT_MANIFEST_MAX_BYTES, &d->menc,
 				 &d->mlen);
 	free(mp);
 	if (r == 0)
@@ -399,7 +399,7 @@ int content_dir_cat(struct content_dir *d, const struct content_key *k,
 		skip = start < from ? (size_t)(from - start) : 0;
 		take = start + len > end ? (size_t)(end - start) - skip :
 		       len - skip;
-		if ((r = content_fs_write_all(out_fd, buf + skip, take)) != 0) {
+		if ((r = fsutil_write_all(out_fd, buf + skip, take)) != 0) {
 			set_fault(fault, CONTENT_FAULT_OUTPUT, idx);
 			break;
 		}
@@ -412,12 +412,12 @@ int content_dir_cat(struct content_dir *d, const struct content_key *k,
 int content_dir_card(struct content_dir *d, struct content_card *out)
 {
 	struct content_card *c = xzalloc(sizeof(*c));
-	char *p = content_fs_join(d->path, "card");
+	char *p = fsutil_path_join(d->path, "card");
 	uint8_t *buf = NULL;
 	size_t len = 0;
 	int r;
 
-	r = content_fs_read_file(p, CONTENT_CARD_MAX_BYTES, &buf, &len);
+	r = fsutil_read_file(p, CONTENT_CARD_MAX_BYTES, &buf, &len);
 	free(p);
 	if (r == 0 && (r = content_card_decode(buf, len, c)) == 0 &&
 	    (r = content_card_verify(c)) == 0 &&

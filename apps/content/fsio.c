@@ -16,15 +16,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-char *content_fs_join(const char *dir, const char *name)
-{
-	size_t n = strlen(dir) + strlen(name) + 2;
-	char *p = xmalloc(n);
-
-	snprintf(p, n, "%s/%s", dir, name);
-	return p;
-}
-
 /* Write all n bytes, at off (pwrite) or at the file position (off < 0). */
 static int put_all(int fd, const uint8_t *p, size_t n, int64_t off)
 {
@@ -40,11 +31,6 @@ static int put_all(int fd, const uint8_t *p, size_t n, int64_t off)
 			off += w;
 	}
 	return 0;
-}
-
-int content_fs_write_all(int fd, const void *buf, size_t n)
-{
-	return put_all(fd, buf, n, -1);
 }
 
 int content_fs_pwrite_all(int fd, const void *buf, size_t n, uint64_t off)
@@ -90,45 +76,6 @@ int content_fs_read_full(int fd, void *buf, size_t n, size_t *got)
 	return 0;
 }
 
-int content_fs_read_file(const char *path, size_t max, uint8_t **out,
-			 size_t *len)
-{
-	struct stat st;
-	uint8_t *buf = NULL;
-	size_t n = 0, got;
-	int fd, r;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return errno == ENOENT ? ERR_NOT_FOUND : ERR_IO;
-	if (fstat(fd, &st) != 0) {
-		r = ERR_IO;
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		r = ERR_FORMAT;
-		goto out;
-	}
-	if ((uint64_t)st.st_size > max) {
-		r = ERR_TOO_BIG;
-		goto out;
-	}
-	n = (size_t)st.st_size;
-	buf = xmalloc(n + 1);	/* +1: read one more to notice growth */
-	if ((r = content_fs_read_full(fd, buf, n + 1, &got)) != 0)
-		goto out;
-	if (got != n) {
-		r = got > n ? ERR_TOO_BIG : ERR_TRUNCATED;
-		goto out;
-	}
-	*out = buf;
-	*len = n;
-	buf = NULL;
-out:
-	xfree_wipe(buf, n + 1);
-	close(fd);
-	return r;
-}
-
 int content_fs_fsync_dir(const char *path)
 {
 	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -150,14 +97,14 @@ int content_fs_write_atomic(const char *dir, const char *name,
 	int fd, r = 0, saved;
 
 	snprintf(tname, tn, ".%s.tmp", name);
-	tmp = content_fs_join(dir, tname);
-	dst = content_fs_join(dir, name);
+	tmp = fsutil_path_join(dir, tname);
+	dst = fsutil_path_join(dir, name);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
 	if (fd < 0) {
 		r = ERR_IO;
 		goto out;
 	}
-	if ((r = content_fs_write_all(fd, buf, len)) != 0 || fsync(fd) != 0)
+	if ((r = fsutil_write_all(fd, buf, len)) != 0 || fsync(fd) != 0)
 		r = ERR_IO;
 	saved = errno;
 	close(fd);

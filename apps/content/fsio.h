@@ -1,8 +1,8 @@
 /*
- * File helpers for content directories and the blob store: whole writes and
- * positional reads that retry short transfers, bounded whole-file reads,
- * crash-safe small files (temp file, fsync, rename, fsync the directory)
- * and tree removal.
+ * File helpers for content directories and the blob store beyond those of
+ * crypto/base/fsutil.h (path joins, whole writes, bounded whole-file
+ * reads): positional reads and writes that retry short transfers,
+ * crash-safe small files in a directory, and tree removal.
  *
  * Failures return ERR_IO with errno kept from the failing call, and log
  * nothing: the caller knows which file it was and says so.
@@ -14,10 +14,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-/* "dir/name" in a new string the caller frees. */
-char *content_fs_join(const char *dir, const char *name);
-/* Write all n bytes to fd (retrying short writes and EINTR). */
-int content_fs_write_all(int fd, const void *buf, size_t n);
+#include "crypto/base/fsutil.h"
+
 /* pwrite/pread all n bytes at off.  A read that hits end of file is
  * ERR_TRUNCATED. */
 int content_fs_pwrite_all(int fd, const void *buf, size_t n, uint64_t off);
@@ -25,13 +23,6 @@ int content_fs_pread_all(int fd, void *buf, size_t n, uint64_t off);
 /* Read up to n bytes, stopping early only at end of file; *got is the
  * count read. */
 int content_fs_read_full(int fd, void *buf, size_t n, size_t *got);
-/*
- * Read the regular file at path (at most max bytes) into a new buffer the
- * caller releases with xfree_wipe(*out, *len).  Errors: ERR_NOT_FOUND,
- * ERR_TOO_BIG, ERR_FORMAT (not a regular file), ERR_IO.
- */
-int content_fs_read_file(const char *path, size_t max, uint8_t **out,
-			 size_t *len);
 /*
  * Create dir/name holding buf so that a crash leaves the old file or the
  * new one: write dir/.name.tmp, fsync, rename, fsync dir.  Replaces an

@@ -145,14 +145,14 @@ static int seal_all(int src, int data_fd, int tree_fd,
 static int write_file_fd(const char *dir, const char *name, const void *buf,
 			 size_t len)
 {
-	char *path = content_fs_join(dir, name);
+	char *path = fsutil_path_join(dir, name);
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	int r;
 
 	free(path);
 	if (fd < 0)
 		return ERR_IO;
-	r = content_fs_write_all(fd, buf, len);
+	r = fsutil_write_all(fd, buf, len);
 	if (r == 0 && fsync(fd) != 0)
 		r = ERR_IO;
 	close(fd);
@@ -161,7 +161,7 @@ static int write_file_fd(const char *dir, const char *name, const void *buf,
 
 static int open_in(const char *dir, const char *name, int flags)
 {
-	char *path = content_fs_join(dir, name);
+	char *path = fsutil_path_join(dir, name);
 	int fd = open(path, flags | O_CLOEXEC, 0644);
 
 	free(path);
@@ -252,7 +252,7 @@ int content_publish_fd(int src_fd, const char *parent,
 		return ERR_TOO_BIG;
 	if ((r = make_manifest(&p.manifest, (uint64_t)st.st_size, o)) != 0)
 		goto out;
-	tmp = content_fs_join(parent, ".pub-XXXXXX");
+	tmp = fsutil_path_join(parent, ".pub-XXXXXX");
 	if (!mkdtemp(tmp)) {
 		r = ERR_IO;
 		FREE_AND_NULL(free, tmp);
@@ -264,7 +264,7 @@ int content_publish_fd(int src_fd, const char *parent,
 	content_hash_of(p.content_hash, enc.data, enc.len);
 	content_key_commitment(p.key_commitment, &p.key, p.content_hash);
 	hex_encode(hex, sizeof(hex), p.content_hash, 32);
-	p.dir = content_fs_join(parent, hex);
+	p.dir = fsutil_path_join(parent, hex);
 	if (rename(tmp, p.dir) != 0 || content_fs_fsync_dir(parent) != 0) {
 		r = errno == ENOTEMPTY || errno == EEXIST ? ERR_EXISTS : ERR_IO;
 		goto out;

@@ -70,7 +70,7 @@ static char *obj_dir(const struct content_store *st, const uint8_t hash[32])
 	char hex[HEX_ENC_LEN(32)];
 
 	hexname(hash, hex);
-	return content_fs_join(st->objects, hex);
+	return fsutil_path_join(st->objects, hex);
 }
 
 static int db_err(struct content_store *st, const char *what)
@@ -256,7 +256,7 @@ static int drop(struct content_store *st, const uint8_t hash[32])
 	}
 	hexname(hash, hex);
 	snprintf(name, sizeof(name), "rm-%s", hex);
-	to = content_fs_join(st->tmp, name);
+	to = fsutil_path_join(st->tmp, name);
 	if (rename(from, to) == 0) {
 		content_fs_fsync_dir(st->objects);
 		content_fs_rmtree(to);
@@ -350,7 +350,7 @@ static int sweep(struct content_store *st)
 		if (parse_hexname(e->d_name, hash) &&
 		    row_get(st, hash, NULL, NULL) != ERR_NOT_FOUND)
 			continue;
-		char *p = content_fs_join(st->objects, e->d_name);
+		char *p = fsutil_path_join(st->objects, e->d_name);
 		log_info(LD_APP, "content store: removing unfinished %s",
 			 e->d_name[0] == '.' ? "publish" : "content");
 		content_fs_rmtree(p);
@@ -366,7 +366,7 @@ static int sweep(struct content_store *st)
 			continue;
 		memcpy(hash, sqlite3_column_blob(s, 0), 32);
 		dir = obj_dir(st, hash);
-		mf = content_fs_join(dir, "manifest");
+		mf = fsutil_path_join(dir, "manifest");
 		if (access(mf, F_OK) != 0) {
 			log_warn(LD_APP, "content store: a content directory "
 				 "vanished; dropping it from the index");
@@ -381,7 +381,7 @@ static int sweep(struct content_store *st)
 
 static int open_db(struct content_store *st)
 {
-	char *path = content_fs_join(st->root, "index.sqlite");
+	char *path = fsutil_path_join(st->root, "index.sqlite");
 	sqlite3_stmt *s;
 	int v = -1, rc;
 
@@ -415,12 +415,12 @@ int content_store_open(const char *datadir, struct content_store **out)
 	int r;
 
 	st->lock_fd = -1;
-	st->root = content_fs_join(datadir, "content");
-	st->objects = content_fs_join(st->root, "objects");
-	st->tmp = content_fs_join(st->root, "tmp");
+	st->root = fsutil_path_join(datadir, "content");
+	st->objects = fsutil_path_join(st->root, "objects");
+	st->tmp = fsutil_path_join(st->root, "tmp");
 	if ((r = content_fs_mkdirs(st->objects, 0700)) != 0)
 		goto fail;
-	lock = content_fs_join(st->root, "lock");
+	lock = fsutil_path_join(st->root, "lock");
 	st->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	free(lock);
 	if (st->lock_fd < 0) {
@@ -508,8 +508,8 @@ int content_store_publish(struct content_store *st, int src_fd,
 static int copy_file(const char *from_dir, const char *to_dir,
 		     const char *name, bool optional)
 {
-	char *src = content_fs_join(from_dir, name);
-	char *dst = content_fs_join(to_dir, name);
+	char *src = fsutil_path_join(from_dir, name);
+	char *dst = fsutil_path_join(to_dir, name);
 	int in = open(src, O_RDONLY | O_CLOEXEC), outfd = -1, r = 0;
 	uint8_t *buf = NULL;
 	size_t got;
@@ -527,7 +527,7 @@ static int copy_file(const char *from_dir, const char *to_dir,
 	buf = xmalloc(1 << 20);
 	do {
 		if ((r = content_fs_read_full(in, buf, 1 << 20, &got)) == 0)
-			r = content_fs_write_all(outfd, buf, got);
+			r = fsutil_write_all(outfd, buf, got);
 	} while (r == 0 && got == 1 << 20);
 	if (r == 0 && fsync(outfd) != 0)
 		r = ERR_IO;
@@ -578,7 +578,7 @@ int content_store_import(struct content_store *st, const char *dir,
 	}
 	if ((r = make_room(st, footprint(content_dir_manifest(src), mlen))))
 		goto out;
-	tmpd = content_fs_join(st->tmp, "imp-XXXXXX");
+	tmpd = fsutil_path_join(st->tmp, "imp-XXXXXX");
 	if (!mkdtemp(tmpd)) {
 		r = ERR_IO;
 		goto out;
@@ -611,7 +611,7 @@ static int stage_partial(const char *tmpd, const struct content_manifest *m,
 			 const uint8_t *manifest, size_t mlen,
 			 const uint8_t *tree, size_t tlen)
 {
-	char *tp = content_fs_join(tmpd, "tree"), *dp = content_fs_join(tmpd, "data");
+	char *tp = fsutil_path_join(tmpd, "tree"), *dp = fsutil_path_join(tmpd, "data");
 	int tfd = -1, dfd = -1, r;
 
 	if ((r = content_fs_write_atomic(tmpd, "manifest", manifest, mlen,
@@ -623,7 +623,7 @@ static int stage_partial(const char *tmpd, const struct content_manifest *m,
 		r = ERR_IO;
 		goto out;
 	}
-	if ((r = content_fs_write_all(tfd, tree, tlen)) != 0 ||
+	if ((r = fsutil_write_all(tfd, tree, tlen)) != 0 ||
 	    (r = content_tree_check_fd(tfd, m->chunk_count, m->root)) != 0)
 		goto out;
 	/* A sparse data file of full size: chunks land in their slots. */
@@ -664,7 +664,7 @@ int content_store_add(struct content_store *st, const uint8_t *manifest,
 	}
 	if ((r = make_room(st, footprint(&m, mlen))) != 0)
 		goto out;
-	tmpd = content_fs_join(st->tmp, "add-XXXXXX");
+	tmpd = fsutil_path_join(st->tmp, "add-XXXXXX");
 	if (!mkdtemp(tmpd)) {
 		r = ERR_IO;
 		goto out;
@@ -698,7 +698,7 @@ static int open_stored(struct content_store *st, const uint8_t hash[32],
 static int write_slot(struct content_store *st, const uint8_t hash[32],
 		      uint64_t off, const uint8_t *ct, size_t len)
 {
-	char *dir = obj_dir(st, hash), *dp = content_fs_join(dir, "data");
+	char *dir = obj_dir(st, hash), *dp = fsutil_path_join(dir, "data");
 	int fd = open(dp, O_WRONLY | O_CLOEXEC), r;
 
 	free(dir);

@@ -10,7 +10,7 @@
 
 #include "netdb/netdb.h"
 #include "router/evloop.h"
-#include "router/fsutil.h"
+#include "crypto/base/fsutil.h"
 #include "router/i2np.h"
 #include "router/worker.h"
 #include "crypto/base/alloc.h"

@@ -20,7 +20,7 @@
 #include "netdb/persist.h"
 #include "netdb/reseed.h"
 #include "router/evloop.h"
-#include "router/fsutil.h"
+#include "crypto/base/fsutil.h"
 #include "router/worker.h"
 #include "crypto/base/alloc.h"
 #include "crypto/base/err.h"

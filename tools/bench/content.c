@@ -105,7 +105,7 @@ static int make_source(const char *path, uint64_t bytes)
 	for (uint64_t o = 0; o < bytes && r == 0; o += 1u << 20) {
 		size_t n = bytes - o < (1u << 20) ? (size_t)(bytes - o) : 1u << 20;
 		rand_bytes(buf, n);
-		r = content_fs_write_all(fd, buf, n);
+		r = fsutil_write_all(fd, buf, n);
 	}
 	close(fd);
 	free(buf);
@@ -252,7 +252,7 @@ int main(int argc, char **argv)
 		perror("mkdtemp");
 		return 1;
 	}
-	src = content_fs_join(tmpl, "source");
+	src = fsutil_path_join(tmpl, "source");
 	printf("content bench: %llu MiB file, 64 KiB chunks, best of %llu "
 	       "trials, in %s\n", (unsigned long long)mib,
 	       (unsigned long long)trials, tmpl);

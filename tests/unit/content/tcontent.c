@@ -30,7 +30,7 @@ void tc_write_file(struct tctx *t, const char *path, uint64_t n,
 	for (uint64_t o = 0; fd >= 0 && o < n; o += 1 << 20) {
 		size_t k = n - o < (1 << 20) ? (size_t)(n - o) : 1 << 20;
 		tc_fill(buf, k, o, seed);
-		T_OK(t, content_fs_write_all(fd, buf, k));
+		T_OK(t, fsutil_write_all(fd, buf, k));
 	}
 	if (fd >= 0)
 		close(fd);
@@ -43,7 +43,7 @@ int tc_source(struct tctx *t, const char *dir, uint64_t n, uint32_t seed)
 	int fd;
 
 	snprintf(name, sizeof(name), "src-%u", seed);
-	src = content_fs_join(dir, name);
+	src = fsutil_path_join(dir, name);
 	tc_write_file(t, src, n, seed);
 	fd = open(src, O_RDONLY);
 	unlink(src);
@@ -70,7 +70,7 @@ uint8_t *tc_read(const char *path, size_t *len)
 {
 	uint8_t *buf;
 
-	if (content_fs_read_file(path, (size_t)1 << 31, &buf, len) != 0)
+	if (fsutil_read_file(path, (size_t)1 << 31, &buf, len) != 0)
 		return NULL;
 	return buf;
 }

@@ -67,7 +67,7 @@ static void test_kat_seal_tree_hash(struct tctx *t)
 	struct bbuf enc = BBUF_INIT;
 	uint8_t *pt = xmalloc(KAT_SIZE), want[32], got[32];
 	uint8_t ct[(1 << KAT_LOG2) + CONTENT_TAG_BYTES];
-	char *dir = t_tmpdir(t), *tp = content_fs_join(dir, "tree");
+	char *dir = t_tmpdir(t), *tp = fsutil_path_join(dir, "tree");
 	int fd = open(tp, O_RDWR | O_CREAT, 0600);
 
 	kat_manifest_base(&m);

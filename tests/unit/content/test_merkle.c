@@ -43,7 +43,7 @@ static void make_leaves(uint8_t (*leaves)[32], uint32_t n)
 static int tree_file(struct tctx *t, const char *dir, uint8_t (*leaves)[32],
 		     uint32_t n, uint8_t root[32])
 {
-	char *p = content_fs_join(dir, "tree");
+	char *p = fsutil_path_join(dir, "tree");
 	int fd;
 
 	unlink(p);
@@ -101,7 +101,7 @@ static void test_shape_matches_rfc6962(struct tctx *t)
 
 static void test_tree_tamper(struct tctx *t)
 {
-	char *dir = t_tmpdir(t), *p = content_fs_join(dir, "tree");
+	char *dir = t_tmpdir(t), *p = fsutil_path_join(dir, "tree");
 	uint8_t (*leaves)[32] = xcalloc(70, 32), root[32];
 	uint64_t nodes = content_tree_nodes(70);
 	int fd;

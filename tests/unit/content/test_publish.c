@@ -20,7 +20,7 @@ static int cat_buf(struct content_dir *d, const struct content_key *k,
 		   uint64_t from, uint64_t len, const char *dir, uint8_t **out,
 		   size_t *outlen, struct content_fault *f)
 {
-	char *p = content_fs_join(dir, "cat.out");
+	char *p = fsutil_path_join(dir, "cat.out");
 	int fd = open(p, O_RDWR | O_CREAT | O_TRUNC, 0600), r;
 
 	r = content_dir_cat(d, k, from, len, fd, f);
@@ -99,7 +99,7 @@ static void test_bad_chunk_late(struct tctx *t)
 	struct content_fault f;
 
 	T_OK(t, tc_publish(t, dir, 9u << 20, 8, 0, 2, &p));
-	data = content_fs_join(p.dir, "data");
+	data = fsutil_path_join(p.dir, "data");
 	tc_flip(t, data, 130 * (65536 + 16) + 77, 0x40);
 	T_OK(t, content_dir_open(p.dir, &d, &f));
 	for (unsigned th = 1; d && th <= 3; th++) {
@@ -172,10 +172,10 @@ static void fix_open(struct tctx *t, struct fixture *fx)
 {
 	fx->dir = t_tmpdir(t);
 	T_OK(t, tc_publish(t, fx->dir, FIX_SIZE, 9, 14, 1, &fx->p));
-	fx->data = content_fs_join(fx->p.dir, "data");
-	fx->tree = content_fs_join(fx->p.dir, "tree");
-	fx->manifest = content_fs_join(fx->p.dir, "manifest");
-	fx->card = content_fs_join(fx->p.dir, "card");
+	fx->data = fsutil_path_join(fx->p.dir, "data");
+	fx->tree = fsutil_path_join(fx->p.dir, "tree");
+	fx->manifest = fsutil_path_join(fx->p.dir, "manifest");
+	fx->card = fsutil_path_join(fx->p.dir, "card");
 	fx->plain = xmalloc(FIX_SIZE);
 	tc_fill(fx->plain, FIX_SIZE, 0, 9);
 }
@@ -302,7 +302,7 @@ static void test_tampered_manifest(struct tctx *t)
 	T_ERR(t, fix_verify(t, &fx, &f), ERR_AUTH);	/* not its name */
 	T_EQ(t, f.part, CONTENT_FAULT_MANIFEST);
 	/* Under another name the root is checked against the tree. */
-	renamed = content_fs_join(fx.dir, "renamed");
+	renamed = fsutil_path_join(fx.dir, "renamed");
 	T_OK(t, rename(fx.p.dir, renamed));
 	free(fx.p.dir);
 	fx.p.dir = renamed;
@@ -405,7 +405,7 @@ static void test_publish_refuses(struct tctx *t)
 {
 	struct content_publish_opts o = { .mime = "text/plain" };
 	struct content_published p;
-	char *dir = t_tmpdir(t), *src = content_fs_join(dir, "src");
+	char *dir = t_tmpdir(t), *src = fsutil_path_join(dir, "src");
 	int fd, pfd[2], entries = 0;
 	DIR *dd;
 	struct dirent *e;

@@ -109,7 +109,7 @@ out:
 /* A second store fetches chunk by chunk from the first. */
 static void test_partial_download(struct tctx *t)
 {
-	char *dir = t_tmpdir(t), *dir2 = content_fs_join(dir, "peer");
+	char *dir = t_tmpdir(t), *dir2 = fsutil_path_join(dir, "peer");
 	struct content_store *a = NULL, *b = NULL;
 	struct content_store_info info;
 	uint8_t h[32], h2[32], buf[16400], *mf = NULL, *tree = NULL;
@@ -123,10 +123,10 @@ static void test_partial_download(struct tctx *t)
 		goto out;
 	T_OK(t, store_publish(t, a, dir, 100000, 2, true, h));
 	ad = content_store_dir(a, h);
-	p = content_fs_join(ad, "manifest");
+	p = fsutil_path_join(ad, "manifest");
 	mf = tc_read(p, &ml);
 	free(p);
-	p = content_fs_join(ad, "tree");
+	p = fsutil_path_join(ad, "tree");
 	tree = tc_read(p, &tl);
 	free(p);
 	free(ad);
@@ -135,10 +135,10 @@ static void test_partial_download(struct tctx *t)
 	T_ERR(t, content_store_add(b, mf, ml, tree, tl, false, h2), ERR_AUTH);
 	tree[40] ^= 1;
 	T_ERR(t, content_store_add(b, mf, ml, tree, tl - 1, false, h2), ERR_FORMAT);
-	p = content_fs_join(dir2, "content/objects");
+	p = fsutil_path_join(dir2, "content/objects");
 	T_EQ(t, count_entries(p), 0);	/* nothing left of the refused adds */
 	free(p);
-	p = content_fs_join(dir2, "content/tmp");
+	p = fsutil_path_join(dir2, "content/tmp");
 	T_EQ(t, count_entries(p), 0);
 	free(p);
 	T_OK(t, content_store_add(b, mf, ml, tree, tl, false, h2));
@@ -230,7 +230,7 @@ static void test_budget_eviction(struct tctx *t)
 	T_FALSE(t, stored(st, h[2]));
 	T_TRUE(t, stored(st, h[0]) && stored(st, h[3]) && stored(st, h[4]));
 	{
-		char *obj = content_fs_join(dir, "content/objects");
+		char *obj = fsutil_path_join(dir, "content/objects");
 		T_EQ(t, count_entries(obj), 3);
 		free(obj);
 	}
@@ -259,7 +259,7 @@ static void test_bad_chunk_on_read(struct tctx *t)
 		goto out;
 	T_OK(t, store_publish(t, st, dir, 100000, 3, false, h));
 	cd = content_store_dir(st, h);
-	data = content_fs_join(cd, "data");
+	data = fsutil_path_join(cd, "data");
 	tc_flip(t, data, 3 * 16400 + 7, 0x20);
 	T_ERR(t, content_store_chunk_get(st, h, 3, buf, sizeof(buf), &len, NULL),
 	      ERR_AUTH);
@@ -278,7 +278,7 @@ static void test_bad_chunk_on_read(struct tctx *t)
 	T_OK(t, content_store_chunk_get(st, h, 4, buf, sizeof(buf), &len, NULL));
 	/* An unreadable manifest: nothing is served, nothing is deleted. */
 	{
-		char *mf = content_fs_join(cd, "manifest");
+		char *mf = fsutil_path_join(cd, "manifest");
 		tc_flip(t, mf, 0, 0xff);
 		T_OK(t, content_store_check(st, &bad));
 		T_EQ(t, bad, 5);
@@ -313,22 +313,22 @@ static void test_lock_and_sweep(struct tctx *t)
 	st = NULL;
 	/* What a crash can leave: half a publish, an unindexed content,
 	 * temporary files; and a content directory someone removed. */
-	obj = content_fs_join(dir, "content/objects");
-	tmp = content_fs_join(dir, "content/tmp");
-	junk = content_fs_join(obj, ".pub-abcdef");
+	obj = fsutil_path_join(dir, "content/objects");
+	tmp = fsutil_path_join(dir, "content/tmp");
+	junk = fsutil_path_join(obj, ".pub-abcdef");
 	T_OK(t, content_fs_mkdirs(junk, 0700));
 	free(junk);
-	junk = content_fs_join(obj, "00000000000000000000000000000000000000"
+	junk = fsutil_path_join(obj, "00000000000000000000000000000000000000"
 			       "00000000000000000000000000");
 	T_OK(t, content_fs_mkdirs(junk, 0700));
 	free(junk);
-	junk = content_fs_join(tmp, "imp-123456");
+	junk = fsutil_path_join(tmp, "imp-123456");
 	T_OK(t, content_fs_mkdirs(junk, 0700));
 	free(junk);
 	{
 		char hex[65];
 		hex_encode(hex, sizeof(hex), h2, 32);
-		junk = content_fs_join(obj, hex);
+		junk = fsutil_path_join(obj, hex);
 		T_OK(t, content_fs_rmtree(junk));
 		free(junk);
 	}
@@ -350,7 +350,7 @@ out:
 
 static void test_import(struct tctx *t)
 {
-	char *dir = t_tmpdir(t), *out = content_fs_join(dir, "out"), *data;
+	char *dir = t_tmpdir(t), *out = fsutil_path_join(dir, "out"), *data;
 	struct content_store *st = NULL;
 	struct content_published p;
 	uint8_t h[32];
@@ -360,7 +360,7 @@ static void test_import(struct tctx *t)
 	T_OK(t, content_store_open(dir, &st));
 	if (!st)
 		goto out;
-	data = content_fs_join(p.dir, "data");
+	data = fsutil_path_join(p.dir, "data");
 	tc_flip(t, data, 20000, 1);
 	T_ERR(t, content_store_import(st, p.dir, false, h), ERR_AUTH);
 	T_FALSE(t, stored(st, p.content_hash));
@@ -395,8 +395,8 @@ static void crash_child(const char *dir, const char *seed_dir, int wfd)
 	struct content_fault f;
 	uint8_t buf[16400], h[32], *tree;
 	const uint8_t *mf;
-	char *tp = content_fs_join(seed_dir, "tree");
-	char *in = content_fs_join(dir, "in");
+	char *tp = fsutil_path_join(seed_dir, "tree");
+	char *in = fsutil_path_join(dir, "in");
 	size_t ml, tl, len;
 	int fd;
 
@@ -461,17 +461,17 @@ static void crash_check_one(void *ctx, const struct content_store_info *i)
 
 static void test_kill9_during_writes(struct tctx *t)
 {
-	char *dir = t_tmpdir(t), *seed = content_fs_join(dir, "seed"), *objs, *tmp;
+	char *dir = t_tmpdir(t), *seed = fsutil_path_join(dir, "seed"), *objs, *tmp;
 	char *in;
 	struct content_published sp;
 
 	T_OK(t, content_fs_mkdirs(seed, 0700));
 	T_OK(t, tc_publish(t, seed, 40 * 16384 - 5, 77, 14, 1, &sp));
-	in = content_fs_join(dir, "in");
+	in = fsutil_path_join(dir, "in");
 	tc_write_file(t, in, (1u << 20) + 4099, 100);
 	free(in);
-	objs = content_fs_join(dir, "content/objects");
-	tmp = content_fs_join(dir, "content/tmp");
+	objs = fsutil_path_join(dir, "content/objects");
+	tmp = fsutil_path_join(dir, "content/tmp");
 	for (int round = 0; round < 18; round++) {
 		struct content_store *st = NULL;
 		struct crash_seen cs = { .t = t };

@@ -10,7 +10,7 @@
 #include "netdb/netdb.h"
 #include "netdb/persist.h"
 #include "router/evloop.h"
-#include "router/fsutil.h"
+#include "crypto/base/fsutil.h"
 #include "router/worker.h"
 #include "crypto/base/alloc.h"
 #include "crypto/base/err.h"

@@ -11,7 +11,7 @@
 #include "netdb/netdb.h"
 #include "netdb/reseed.h"
 #include "router/evloop.h"
-#include "router/fsutil.h"
+#include "crypto/base/fsutil.h"
 #include "router/router_info.h"
 #include "router/su3.h"
 #include "router/worker.h"

@@ -8,7 +8,7 @@
 #include "tests/unit/tharness.h"
 #include "tests/unit/netdb/synth.h"
 #include "netdb/store.h"
-#include "router/fsutil.h"
+#include "crypto/base/fsutil.h"
 #include "crypto/base/alloc.h"
 #include "crypto/base/err.h"
 #include "crypto/rand.h"

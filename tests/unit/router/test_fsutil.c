@@ -1,7 +1,7 @@
 /* router/fsutil: bounded reads, crash-safe writes, private modes. */
 #include "config.h"
 #include "tests/unit/tharness.h"
-#include "router/fsutil.h"
+#include "crypto/base/fsutil.h"
 #include "crypto/base/alloc.h"
 #include "crypto/base/err.h"
 

@@ -9,7 +9,7 @@
 #include "tests/unit/tharness.h"
 #include "router/leaseset.h"
 #include "router/certificate.h"
-#include "router/fsutil.h"
+#include "crypto/base/fsutil.h"
 #include "crypto/base/alloc.h"
 #include "crypto/base/err.h"
 #include "crypto/ed25519.h"

@@ -2,7 +2,7 @@
 #include "config.h"
 #include "tests/unit/tharness.h"
 #include "router/logsink.h"
-#include "router/fsutil.h"
+#include "crypto/base/fsutil.h"
 #include "crypto/base/alloc.h"
 #include "crypto/base/err.h"
 #include "crypto/base/log.h"

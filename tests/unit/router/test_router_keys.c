@@ -1,7 +1,7 @@
 /* router/router_keys: create, reuse, refuse corrupt files, modes. */
 #include "config.h"
 #include "tests/unit/tharness.h"
-#include "router/fsutil.h"
+#include "crypto/base/fsutil.h"
 #include "router/keys_and_cert.h"
 #include "router/router_keys.h"
 #include "crypto/base/alloc.h"

@@ -2,7 +2,7 @@
 #include "config.h"
 #include "tests/unit/tharness.h"
 #include "router/conf.h"
-#include "router/fsutil.h"
+#include "crypto/base/fsutil.h"
 #include "router/router_address.h"
 #include "router/router_info.h"
 #include "router/router_keys.h"

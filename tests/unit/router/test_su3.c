@@ -9,7 +9,7 @@
 #include "config.h"
 #include "tests/unit/tharness.h"
 #include "router/certificate.h"
-#include "router/fsutil.h"
+#include "crypto/base/fsutil.h"
 #include "router/su3.h"
 #include "crypto/base/alloc.h"
 #include "crypto/base/err.h"

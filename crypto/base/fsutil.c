@@ -5,7 +5,7 @@
  * (the pattern LMDB, SQLite and git use for their metadata files).
  */
 #include "config.h"
-#include "router/fsutil.h"
+#include "crypto/base/fsutil.h"
 #include "crypto/base/alloc.h"
 #include "crypto/base/err.h"
 #include "crypto/base/log.h"
