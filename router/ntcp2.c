@@ -1526,6 +1526,20 @@ struct ntcp2 *ntcp2_new(struct evloop *el, struct transport_mgr *tm,
 	return n;
 }
 
+/* Freeing with the loop stopped: queue a Termination (router shutdown)
+ * and give it one non-blocking write, then close without RST. */
+static void sess_goodbye(struct sess *s)
+{
+	s->plain.len = 0;
+	ntcp2_block_put_termination(&s->plain, s->rx.n, NTCP2_TERM_SHUTDOWN);
+	if (sess_send_plain(s) == 0) {
+		s->n->st.terminations_sent++;
+		(void)send(s->fd, s->obuf + s->opos, out_len(s),
+			   MSG_NOSIGNAL | MSG_DONTWAIT);
+	}
+	sess_kill(s, false);
+}
+
 void ntcp2_free(struct ntcp2 *n)
 {
 	struct sess *s, *next;
@@ -1533,7 +1547,6 @@ void ntcp2_free(struct ntcp2 *n)
 	if (!n)
 		return;
 	if (!n->free_when_empty) {
-		n->tm = NULL;	/* the manager hears nothing more from us */
 		if (n->lis4)
 			evconnlistener_free(n->lis4);
 		if (n->lis6)
@@ -1541,9 +1554,12 @@ void ntcp2_free(struct ntcp2 *n)
 		n->lis4 = n->lis6 = NULL;
 		for (s = n->sessions; s; s = next) {
 			next = s->next;
-			if (s->state != S_DEAD)
+			if (s->state == S_ESTABLISHED)
+				sess_goodbye(s);
+			else if (s->state != S_DEAD)
 				sess_kill(s, true);
 		}
+		n->tm = NULL;	/* the manager hears nothing more from us */
 		/* Marked sessions are freed by the loop's reaper; the last
 		 * one frees n. */
 		n->free_when_empty = true;

@@ -311,6 +311,31 @@ out:
 	pair_stop(&p);
 }
 
+static bool b_down(void *arg)
+{
+	return ((struct pair *)arg)->b.peer_downs >= 1;
+}
+
+/* Freed with the loop stopped (daemon exit): still a Termination. */
+static void test_free_says_goodbye(struct tctx *t)
+{
+	struct pair p;
+	struct ntcp2_stats sb;
+
+	if (!pair_start(t, &p, NULL))
+		goto out;
+	T_OK(t, transport_send(p.a.tm, p.b.hash, tnode_msg(0, 10)));
+	T_TRUE(t, tnode_run_until(p.el, a_got_one, &p, 20000));
+	ntcp2_free(p.a.n);
+	p.a.n = NULL;
+	T_TRUE(t, tnode_run_until(p.el, b_down, &p, 10000));
+	ntcp2_stats(p.b.n, &sb);
+	T_EQ(t, sb.terminations_received, 1);
+	T_EQ(t, sb.last_term_reason, NTCP2_TERM_SHUTDOWN);
+out:
+	pair_stop(&p);
+}
+
 /* ---- a raw client against one node ---- */
 
 static unsigned long g_info_lines, g_warn_lines;
@@ -751,6 +776,7 @@ const struct test_case router_ntcp2_tests[] = {
 	{ "ipv6", test_ipv6, TT_FORK },
 	{ "keepalive_and_idle", test_keepalive_and_idle, TT_FORK },
 	{ "shutdown_reason", test_shutdown_reason, TT_FORK },
+	{ "free_says_goodbye", test_free_says_goodbye, TT_FORK },
 	{ "bad_garbage", test_bad_garbage, TT_FORK },
 	{ "bad_truncated", test_bad_truncated, TT_FORK },
 	{ "bad_replay", test_bad_replay, TT_FORK },
