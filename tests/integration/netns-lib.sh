@@ -1,0 +1,218 @@
+# Network namespaces on 198.18.0.0/15 for the SSU2 tests (sourced after
+# i2pd-lib.sh).  i2pd 2.45.1 refuses SSU2 from loopback and private ranges
+# but accepts 198.18.0.0/15 (PROTOCOLS.md 1.1), so every router gets its
+# own namespace with one address on a private bridge that lives in a hub
+# namespace; nothing is routed to the host or beyond.
+#
+# Names carry this shell's PID, so parallel runs do not collide, and
+# netns_teardown deletes only the namespaces this run created and stops
+# only the PIDs it started.  Needs root: netns_need_root fails the test
+# loudly otherwise.
+NETNS_RUN="b$$"
+NETNS_LIST=""
+NETNS_PIDS=""
+NETNS_IDX=0
+
+netns_need_root() {
+	if [ "$(id -u)" != 0 ]; then
+		bad "$1 needs root (ip netns, veth, nftables)"; result "$1"; exit 1
+	fi
+	for c in ip nft; do
+		command -v $c >/dev/null 2>&1 ||
+			{ bad "$1 needs $c (tools/lib.sh installs it)"; result "$1"; exit 1; }
+	done
+}
+
+# netns_name SHORT: the namespace name for SHORT in this run
+netns_name() { echo "$NETNS_RUN-$1"; }
+
+# netns_hub: the namespace holding the bridge br0
+netns_hub() {
+	h=$(netns_name hub)
+	ip netns add "$h" || return 1
+	NETNS_LIST="$NETNS_LIST $h"
+	ip -n "$h" link set lo up &&
+	ip -n "$h" link add br0 type bridge &&
+	ip -n "$h" link set br0 up
+}
+
+# netns_node SHORT IP/LEN: a namespace with eth0 on the hub's bridge
+netns_node() {
+	ns=$(netns_name "$1")
+	NETNS_IDX=$((NETNS_IDX + 1))
+	hv="v$$x$NETNS_IDX"
+	ip netns add "$ns" || return 1
+	NETNS_LIST="$NETNS_LIST $ns"
+	ip link add "$hv" netns "$(netns_name hub)" type veth peer name eth0 netns "$ns" &&
+	ip -n "$(netns_name hub)" link set "$hv" master br0 &&
+	ip -n "$(netns_name hub)" link set "$hv" up &&
+	ip -n "$ns" link set lo up &&
+	ip -n "$ns" addr add "$2" dev eth0 &&
+	ip -n "$ns" link set eth0 up
+}
+
+# netns_exec SHORT CMD...: run CMD in the namespace
+netns_exec() { ns=$(netns_name "$1"); shift; ip netns exec "$ns" "$@"; }
+
+# netns_bg SHORT LOG CMD...: run CMD in the background there; PID in $!
+# and recorded for teardown
+netns_bg() {
+	ns=$(netns_name "$1"); log=$2; shift 2
+	ip netns exec "$ns" "$@" >"$log" 2>&1 &
+	NETNS_LAST=$!
+	NETNS_PIDS="$NETNS_PIDS $NETNS_LAST"
+}
+
+# netns_loss SHORT PCT: drop PCT % of the UDP packets the namespace sends
+netns_loss() {
+	netns_exec "$1" nft -f - <<NFT
+table inet ssu2loss {
+	chain out { type filter hook output priority 0; policy accept;
+		meta l4proto udp numgen random mod 100 < $2 counter drop; }
+}
+NFT
+}
+
+# netns_loss_off SHORT
+netns_loss_off() { netns_exec "$1" nft delete table inet ssu2loss 2>/dev/null; }
+
+# netns_loss_count SHORT: packets dropped so far
+netns_loss_count() {
+	netns_exec "$1" nft list table inet ssu2loss 2>/dev/null |
+		sed -n 's/.*counter packets \([0-9]*\).*/\1/p' | head -1
+}
+
+# netns_stop_pid PID: TERM, bounded wait (zombies count as gone), KILL
+netns_stop_pid() {
+	kill -TERM "$1" 2>/dev/null || return 0
+	i=0
+	while kill -0 "$1" 2>/dev/null && [ $i -lt 60 ]; do
+		grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null && break
+		sleep 0.25; i=$((i + 1))
+	done
+	kill -KILL "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	return 0
+}
+
+# netns_teardown: stop what we started, delete what we created
+netns_teardown() {
+	for p in $NETNS_PIDS; do netns_stop_pid "$p"; done
+	NETNS_PIDS=""
+	for ns in $NETNS_LIST; do ip netns del "$ns" 2>/dev/null; done
+	NETNS_LIST=""
+}
+
+# i2pd_ns_conf DIR IP PORT NTCP2 SSU2 FLOODFILL: an i2pd for a namespace
+# (no loopback shim: it has a real-looking address), console on IP:7070
+i2pd_ns_conf() {
+	cat > "$1/i2pd.conf" <<CONF
+log = file
+logfile = $1/i2pd.log
+loglevel = debug
+daemon = false
+ipv4 = true
+ipv6 = false
+nat = false
+host = $2
+address4 = $2
+port = $3
+netid = 77
+floodfill = $6
+bandwidth = X
+reservedrange = false
+[ntcp2]
+enabled = $4
+published = $4
+port = $3
+[ssu2]
+enabled = $5
+published = $5
+port = $3
+[http]
+enabled = true
+address = $2
+port = 7070
+strictheaders = false
+auth = false
+[httpproxy]
+enabled = false
+[socksproxy]
+enabled = false
+[sam]
+enabled = false
+[bob]
+enabled = false
+[i2cp]
+enabled = false
+[i2pcontrol]
+enabled = false
+[upnp]
+enabled = false
+[precomputation]
+elgamal = false
+[nettime]
+enabled = false
+frompeers = false
+[persist]
+profiles = false
+addressbook = false
+[addressbook]
+enabled = true
+defaulturl = http://no-subscription.testnet.i2p/hosts.txt
+subscriptions = http://no-subscription.testnet.i2p/hosts.txt
+[reseed]
+verify = false
+urls =
+yggurls =
+threshold = 0
+CONF
+}
+
+# i2pd_ns_start SHORT DIR: run i2pd in namespace SHORT; PID in DIR/pid
+i2pd_ns_start() {
+	netns_bg "$1" "$2/stdout.log" "$I2PD_BIN" --conf="$2/i2pd.conf" --datadir="$2"
+	echo "$NETNS_LAST" > "$2/pid"
+}
+
+# i2pd_ns_stop DIR
+i2pd_ns_stop() {
+	[ -f "$1/pid" ] || return 0
+	netns_stop_pid "$(cat "$1/pid")"
+	rm -f "$1/pid"
+}
+
+# netdb_put DATADIR RIFILE: put a RouterInfo into DATADIR/netDb
+netdb_put() {
+	h=$(ri_b64hash "$2"); c=$(printf %s "$h" | cut -c1)
+	mkdir -p "$1/netDb/r$c" && cp "$2" "$1/netDb/r$c/routerInfo-$h.dat"
+}
+
+# ns_console_has SHORT IP PATTERN: i2pd's transports page in SHORT has it
+ns_console_has() {
+	netns_exec "$1" python3 - "$2" "$3" <<'PY'
+import sys, urllib.request
+t = urllib.request.urlopen('http://%s:7070/?page=transports' % sys.argv[1], timeout=10).read().decode('utf-8', 'replace')
+sys.exit(0 if sys.argv[2] in t else 1)
+PY
+}
+
+# ns_console_ssu2_has SHORT IP PATTERN: the pattern in the SSU2 section
+ns_console_ssu2_has() {
+	netns_exec "$1" python3 - "$2" "$3" <<'PY'
+import sys, urllib.request
+t = urllib.request.urlopen('http://%s:7070/?page=transports' % sys.argv[1], timeout=10).read().decode('utf-8', 'replace')
+i = t.find('SSU2')
+sys.exit(0 if i >= 0 and sys.argv[2] in t[i:] else 1)
+PY
+}
+
+# ns_console_routers SHORT IP: the "Routers" count on i2pd's main page
+ns_console_routers() {
+	netns_exec "$1" python3 - "$2" <<'PY'
+import sys, re, urllib.request
+t = urllib.request.urlopen('http://%s:7070/' % sys.argv[1], timeout=10).read().decode('utf-8', 'replace')
+m = re.search(r'<b>Routers:</b>\s*(\d+)', t)
+print(m.group(1) if m else 0)
+PY
+}
