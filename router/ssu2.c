@@ -47,6 +47,9 @@
 /* Messages taken from the manager and not yet acked, per session. */
 #define OUT_MAX_MSGS 128
 #define OUT_MAX_BYTES (512 * 1024)
+/* Datagrams per sendmmsg() / recvmmsg() call. */
+#define OUT_BATCH 32
+#define IN_BATCH 32
 /* IP addresses tracked for rate limits and bans. */
 #define IP_SLOTS 256
 /* The DateTime block we add to keepalives and handshake messages. */
@@ -123,6 +126,7 @@ struct sess {
 	size_t out_msgs, out_bytes;
 	struct sentpkt sent[SENT_SLOTS];
 	size_t inflight;
+	uint32_t oldest_pn;		/* no packet below it is in flight */
 	uint32_t largest_acked;
 	bool any_acked;
 	unsigned cwnd, ssthresh;
@@ -184,6 +188,12 @@ struct ssu2 {
 	uint16_t ext_port;
 	struct sess *dirty[RECV_BUDGET_PKTS];
 	size_t ndirty;
+	/* datagrams waiting for one sendmmsg() while batching > 0 */
+	unsigned batching;
+	size_t nout;
+	uint8_t out_buf[OUT_BATCH][SSU2_MAX_PACKET_BYTES];
+	size_t out_len[OUT_BATCH];
+	struct sockaddr_in out_to[OUT_BATCH];
 };
 
 static void sess_flush(struct sess *s);
@@ -379,17 +389,66 @@ static void token_drop(struct token_tab *tt, const struct sockaddr_in *a)
 
 /* ---- sockets ---- */
 
+/* Send the queued datagrams in as few system calls as possible. */
+static void out_flush(struct ssu2 *n)
+{
+	struct mmsghdr mh[OUT_BATCH];
+	struct iovec iov[OUT_BATCH];
+	size_t done = 0;
+
+	for (size_t i = 0; i < n->nout; i++) {
+		iov[i].iov_base = n->out_buf[i];
+		iov[i].iov_len = n->out_len[i];
+		memset(&mh[i], 0, sizeof(mh[i]));
+		mh[i].msg_hdr.msg_name = &n->out_to[i];
+		mh[i].msg_hdr.msg_namelen = sizeof(n->out_to[i]);
+		mh[i].msg_hdr.msg_iov = &iov[i];
+		mh[i].msg_hdr.msg_iovlen = 1;
+	}
+	while (done < n->nout) {
+		int r = sendmmsg(n->fd, mh + done, (unsigned)(n->nout - done),
+				 0);
+
+		if (r <= 0) {
+			/* UDP: a full socket buffer is loss, which the
+			 * protocol recovers. */
+			if (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
+			    errno != EINTR)
+				log_info_rl(60, LD_SSU2, "send failed: %s",
+					    strerror(errno));
+			if (r < 0 && errno == EINTR)
+				continue;
+			break;
+		}
+		done += (size_t)r;
+	}
+	n->nout = 0;
+}
+
+static void batch_begin(struct ssu2 *n)
+{
+	n->batching++;
+}
+
+static void batch_end(struct ssu2 *n)
+{
+	if (--n->batching == 0 && n->nout)
+		out_flush(n);
+}
+
 static void send_raw(struct ssu2 *n, const struct sockaddr_in *to,
 		     const uint8_t *p, size_t len)
 {
-	ssize_t w = sendto(n->fd, p, len, 0, (const struct sockaddr *)to,
-			   sizeof(*to));
-
-	/* UDP: a full socket buffer is loss, which the protocol recovers. */
-	if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
-		log_info_rl(60, LD_SSU2, "send failed: %s", strerror(errno));
+	if (n->fd < 0 || len > SSU2_MAX_PACKET_BYTES)
+		return;
+	memcpy(n->out_buf[n->nout], p, len);
+	n->out_len[n->nout] = len;
+	n->out_to[n->nout] = *to;
+	n->nout++;
 	n->st.pkts_out++;
 	transport_count_bytes(n->tm, 0, len);
+	if (n->nout == OUT_BATCH || n->batching == 0)
+		out_flush(n);
 }
 
 /* ---- sessions: life cycle ---- */
@@ -756,6 +815,23 @@ full:
 
 /* ---- data phase: ACKs and loss ---- */
 
+/* The packet at pn, if it is still in flight. */
+static struct sentpkt *sent_at(struct sess *s, uint32_t pn)
+{
+	struct sentpkt *p = &s->sent[pn % SENT_SLOTS];
+
+	return p->used && p->pn == pn ? p : NULL;
+}
+
+/* Move oldest_pn up to the oldest packet in flight (amortized O(1): it
+ * only moves forward). */
+static void advance_oldest(struct sess *s)
+{
+	while (s->oldest_pn < s->send_pn && !sent_at(s, s->oldest_pn))
+		s->oldest_pn++;
+}
+
+
 struct ack_ctx {
 	struct sess *s;
 	uint64_t now;
@@ -811,10 +887,12 @@ static void detect_loss(struct sess *s)
 
 	if (!s->any_acked)
 		return;
-	for (size_t i = 0; i < SENT_SLOTS && s->inflight; i++) {
-		struct sentpkt *p = &s->sent[i];
+	advance_oldest(s);
+	for (uint32_t pn = s->oldest_pn; s->inflight && pn < s->send_pn &&
+	     (uint64_t)pn + SSU2_LOSS_REORDER <= s->largest_acked; pn++) {
+		struct sentpkt *p = sent_at(s, pn);
 
-		if (p->used && p->pn + SSU2_LOSS_REORDER <= s->largest_acked) {
+		if (p) {
 			sent_release(s, p, false);
 			s->n->st.lost_pkts++;
 			lost = true;
@@ -839,7 +917,10 @@ static void handle_ack(struct sess *s, const struct ssu2_block *b)
 	/* Alice: an ACK of packet 0 acknowledges SessionConfirmed. */
 	if (!s->inbound && !s->confirmed_acked)
 		s->confirmed_acked = true;
-	ssu2_ack_foreach(&a, on_acked_pn, &c);
+	/* Only packets still in flight matter. */
+	advance_oldest(s);
+	if (s->inflight && a.through >= s->oldest_pn)
+		ssu2_ack_foreach_from(&a, s->oldest_pn, on_acked_pn, &c);
 	if (c.newly && (!s->any_acked || a.through > s->largest_acked)) {
 		s->largest_acked = a.through;
 		s->any_acked = true;
@@ -851,11 +932,15 @@ static void handle_ack(struct sess *s, const struct ssu2_block *b)
 /* RTO: everything in flight is lost, back off. */
 static void on_rto(struct sess *s)
 {
-	for (size_t i = 0; i < SENT_SLOTS && s->inflight; i++)
-		if (s->sent[i].used) {
-			sent_release(s, &s->sent[i], false);
+	advance_oldest(s);
+	for (uint32_t pn = s->oldest_pn; s->inflight && pn < s->send_pn; pn++) {
+		struct sentpkt *p = sent_at(s, pn);
+
+		if (p) {
+			sent_release(s, p, false);
 			s->n->st.lost_pkts++;
 		}
+	}
 	s->rto_ms = s->rto_ms * 2 > SSU2_RTO_MAX_MS ? SSU2_RTO_MAX_MS
 						    : s->rto_ms * 2;
 	s->ssthresh = s->cwnd / 2 > SSU2_CWND_MIN ? s->cwnd / 2 : SSU2_CWND_MIN;
@@ -863,14 +948,11 @@ static void on_rto(struct sess *s)
 	out_gc(s);
 }
 
-static uint64_t oldest_inflight_ms(const struct sess *s)
+static uint64_t oldest_inflight_ms(struct sess *s)
 {
-	uint64_t t = 0;
-
-	for (size_t i = 0; i < SENT_SLOTS; i++)
-		if (s->sent[i].used && (!t || s->sent[i].sent_ms < t))
-			t = s->sent[i].sent_ms;
-	return t;
+	advance_oldest(s);
+	return s->inflight && sent_at(s, s->oldest_pn) ?
+	       s->sent[s->oldest_pn % SENT_SLOTS].sent_ms : 0;
 }
 
 /* ---- termination ---- */
@@ -976,9 +1058,20 @@ static void keep_hs(struct sess *s, const uint8_t *p, const size_t *lens,
 	s->hs_next_ms = now_ms() + SSU2_HS_RESEND_FIRST_MS;
 }
 
+static void timer_run(struct sess *s);
+
 static void timer_cb(void *arg)
 {
 	struct sess *s = arg;
+	struct ssu2 *n = s->n;
+
+	batch_begin(n);
+	timer_run(s);
+	batch_end(n);
+}
+
+static void timer_run(struct sess *s)
+{
 	struct ssu2 *n = s->n;
 	uint64_t now = now_ms();
 
@@ -1959,25 +2052,45 @@ static void flush_dirty(struct ssu2 *n)
 
 static void on_readable(evutil_socket_t fd, short what, void *arg)
 {
-	static uint8_t buf[2048];
+	static uint8_t buf[IN_BATCH][2048];
+	static struct sockaddr_in from[IN_BATCH];
+	struct mmsghdr mh[IN_BATCH];
+	struct iovec iov[IN_BATCH];
 	struct ssu2 *n = arg;
 
 	(void)what;
-	for (int i = 0; i < RECV_BUDGET_PKTS; i++) {
-		struct sockaddr_in from;
-		socklen_t flen = sizeof(from);
-		ssize_t r = recvfrom(fd, buf, sizeof(buf), 0,
-				     (struct sockaddr *)&from, &flen);
+	batch_begin(n);
+	for (int round = 0; round < RECV_BUDGET_PKTS / IN_BATCH; round++) {
+		int got;
 
-		if (r < 0)
+		for (int i = 0; i < IN_BATCH; i++) {
+			iov[i].iov_base = buf[i];
+			iov[i].iov_len = sizeof(buf[i]);
+			memset(&mh[i], 0, sizeof(mh[i]));
+			mh[i].msg_hdr.msg_name = &from[i];
+			mh[i].msg_hdr.msg_namelen = sizeof(from[i]);
+			mh[i].msg_hdr.msg_iov = &iov[i];
+			mh[i].msg_hdr.msg_iovlen = 1;
+		}
+		got = recvmmsg(fd, mh, IN_BATCH, 0, NULL);
+		if (got <= 0)
 			break;
-		if (from.sin_family != AF_INET)
-			continue;
-		n->st.pkts_in++;
-		transport_count_bytes(n->tm, (size_t)r, 0);
-		on_packet(n, buf, (size_t)r, &from);
+		for (int i = 0; i < got; i++) {
+			size_t len = mh[i].msg_len;
+
+			if (from[i].sin_family != AF_INET ||
+			    mh[i].msg_hdr.msg_namelen != sizeof(from[i]))
+				continue;
+			n->st.pkts_in++;
+			transport_count_bytes(n->tm, len, 0);
+			on_packet(n, buf[i], len, &from[i]);
+		}
+		/* ACK and refill after each batch, not only at the end. */
+		flush_dirty(n);
+		if (got < IN_BATCH)
+			break;
 	}
-	flush_dirty(n);
+	batch_end(n);
 }
 
 /* ---- transport_ops ---- */
@@ -2048,6 +2161,7 @@ static int ssu2_connect(void *impl, const struct router_info *ri,
 	while (s->sid == s->rid);
 	ssu2_hs_init_alice(&s->hs, &n->cfg.st, &a.s, a.ik);
 	tok = token_get(&n->received, &s->peer);
+	/* (send_raw() sends at once outside a batch) */
 	if (tok) {
 		token_drop(&n->received, &s->peer);
 		if ((r = send_request(s, tok)) != 0) {

@@ -345,21 +345,27 @@ int ssu2_ack_decode(const struct ssu2_block *blk, struct ssu2_ack *out)
 	return 0;
 }
 
-void ssu2_ack_foreach(const struct ssu2_ack *a,
-		      void (*fn)(void *arg, uint32_t pn), void *arg)
+void ssu2_ack_foreach_from(const struct ssu2_ack *a, uint32_t lo,
+			   void (*fn)(void *arg, uint32_t pn), void *arg)
 {
-	int64_t pn = a->through;
+	int64_t pn = a->through, low = lo;
 
 	/* Ranges below packet 0 are clamped (a sloppy peer, not an attack:
 	 * they name nothing we sent). */
-	for (unsigned i = 0; i <= a->acnt && pn >= 0; i++, pn--)
+	for (unsigned i = 0; i <= a->acnt && pn >= low; i++, pn--)
 		fn(arg, (uint32_t)pn);
-	for (size_t r = 0; r < a->nranges && pn >= 0; r++) {
+	for (size_t r = 0; r < a->nranges && pn >= low; r++) {
 		pn -= a->ranges[2 * r];			/* nacked */
-		for (unsigned i = 0; i < a->ranges[2 * r + 1] && pn >= 0;
+		for (unsigned i = 0; i < a->ranges[2 * r + 1] && pn >= low;
 		     i++, pn--)
 			fn(arg, (uint32_t)pn);
 	}
+}
+
+void ssu2_ack_foreach(const struct ssu2_ack *a,
+		      void (*fn)(void *arg, uint32_t pn), void *arg)
+{
+	ssu2_ack_foreach_from(a, 0, fn, arg);
 }
 
 bool ssu2_ack_has(const struct ssu2_ack *a, uint32_t pn)

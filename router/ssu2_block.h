@@ -233,6 +233,9 @@ int ssu2_ack_decode(const struct ssu2_block *blk, struct ssu2_ack *out);
 /* Call fn for each acked packet number, highest first. */
 void ssu2_ack_foreach(const struct ssu2_ack *a,
 		      void (*fn)(void *arg, uint32_t pn), void *arg);
+/* The same, stopping below packet lo (packets already settled). */
+void ssu2_ack_foreach_from(const struct ssu2_ack *a, uint32_t lo,
+			   void (*fn)(void *arg, uint32_t pn), void *arg);
 /* True when a acks pn. */
 bool ssu2_ack_has(const struct ssu2_ack *a, uint32_t pn);
 
