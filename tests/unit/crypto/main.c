@@ -14,6 +14,7 @@ extern const struct test_case aes_tests[];
 extern const struct test_case siphash_tests[];
 extern const struct test_case keystore_tests[];
 extern const struct test_case noise_tests[];
+extern const struct test_case elligator2_tests[];
 
 int main(int argc, char **argv)
 {
@@ -30,6 +31,7 @@ int main(int argc, char **argv)
 		{ "siphash", siphash_tests },
 		{ "keystore", keystore_tests },
 		{ "noise", noise_tests },
+		{ "elligator2", elligator2_tests },
 		{ NULL, NULL }
 	};
 	return tharness_main(argc, argv, groups);
