@@ -9,6 +9,7 @@
 #include "apps/bitsd_ntcp2.h"
 #include "apps/bitsd_ssu2.h"
 #include "apps/bitsd_status.h"
+#include "apps/bitsd_tunnels.h"
 #include "router/conf.h"
 #include "router/daemon.h"
 #include "router/router_keys.h"
@@ -27,6 +28,7 @@ struct bitsd {
 	struct bitsd_netdb *netdb;
 	struct api *api;
 	struct bitsd_status *status;
+	struct bitsd_tunnels *tunnels;
 };
 
 static int keys_start(struct daemon *d, void *ctx)
@@ -123,6 +125,23 @@ static void netdb_stop_hook(struct daemon *d, void *ctx)
 	FREE_AND_NULL(bitsd_netdb_stop, b->netdb);
 }
 
+/* Transit tunnels over the transport manager. */
+static int tunnels_start_hook(struct daemon *d, void *ctx)
+{
+	struct bitsd *b = ctx;
+
+	return bitsd_tunnels_start(d, b->keys, bitsd_ntcp2_transport(b->ntcp2),
+				   &b->tunnels);
+}
+
+static void tunnels_stop_hook(struct daemon *d, void *ctx)
+{
+	struct bitsd *b = ctx;
+
+	(void)d;
+	FREE_AND_NULL(bitsd_tunnels_stop, b->tunnels);
+}
+
 /* The local JSON API, when --api-port is set. */
 static int api_start_hook(struct daemon *d, void *ctx)
 {
@@ -158,6 +177,7 @@ int main(int argc, char **argv)
 		{ "ntcp2", 0, ntcp2_start, ntcp2_stop, NULL },
 		{ "ssu2", 0, ssu2_start_hook, ssu2_stop_hook, NULL },
 		{ "netdb", 0, netdb_start_hook, netdb_stop_hook, NULL },
+		{ "tunnels", 0, tunnels_start_hook, tunnels_stop_hook, NULL },
 		{ "api", 0, api_start_hook, api_stop_hook, NULL },
 	};
 	struct bitsd b = { 0 };

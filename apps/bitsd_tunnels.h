@@ -1,0 +1,50 @@
+/*
+ * bitsd's tunnels subsystem: the transit table (tunnels/transit.h) on the
+ * event loop, sending through the transport manager (STYLE.md §1: main()
+ * installs the hooks).  It answers build requests (types 23 and 25),
+ * relays TunnelData (18) and packs TunnelGateway (19) messages for the
+ * tunnels it joined, and expires them.
+ *
+ * Messages reach it through bitsd_tunnels_recv(), which whoever owns the
+ * transport manager's receive hook calls for the tunnel types.
+ * Thread: the loop thread.
+ */
+#ifndef APPS_BITSD_TUNNELS_H
+#define APPS_BITSD_TUNNELS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct daemon;
+struct i2np_msg;
+struct router_keys;
+struct transit_table;
+struct transport_mgr;
+struct bitsd_tunnels;	/* opaque */
+
+/* Transit tunnels and stale fragments are swept this often. */
+#define BITSD_TUNNELS_SWEEP_MS 10000
+/* Refuse new transit tunnels while the transport queues hold more than
+ * this share of their global cap (percent). */
+#define BITSD_TUNNELS_CONGESTED_QUEUE_PCT 50
+
+/*
+ * Start for the router with keys (borrowed; they outlive it) over the
+ * transport manager tm (borrowed; it outlives it).  On success *out is
+ * the caller's.
+ */
+int bitsd_tunnels_start(struct daemon *d, const struct router_keys *keys,
+			struct transport_mgr *tm, struct bitsd_tunnels **out);
+/* Free bt and every transit tunnel.  Accepts NULL. */
+void bitsd_tunnels_stop(struct bitsd_tunnels *bt);
+/*
+ * A message from peer: TunnelData, TunnelGateway, VariableTunnelBuild or
+ * ShortTunnelBuild are handled (m is taken, true); any other type is not
+ * (false, m untouched).  bt may be NULL (false).
+ */
+bool bitsd_tunnels_recv(struct bitsd_tunnels *bt, const uint8_t peer[32],
+			struct i2np_msg *m);
+/* The transit table (borrowed), for status. */
+struct transit_table *bitsd_tunnels_transit(struct bitsd_tunnels *bt);
+
+#endif /* APPS_BITSD_TUNNELS_H */
