@@ -5,6 +5,7 @@
 #include "apps/bitsd_tunnels.h"
 #include "router/daemon.h"
 #include "router/evloop.h"
+#include "router/garlic_router.h"
 #include "router/i2np.h"
 #include "router/router_keys.h"
 #include "router/transport.h"
@@ -46,6 +47,15 @@ static void local_hook(void *ctx, struct i2np_msg *m)
 	i2np_msg_free(m);
 }
 
+/* A short-build OBEP's reply, garlic-wrapped with "RGarlicKeyAndTag". */
+static struct i2np_msg *wrap_reply_hook(void *ctx, struct i2np_msg *m,
+					const uint8_t key[32],
+					const uint8_t tag[8])
+{
+	(void)ctx;
+	return garlic_wrap_tagged(m, key, tag);
+}
+
 static void sweep_cb(void *arg)
 {
 	struct bitsd_tunnels *bt = arg;
@@ -65,7 +75,8 @@ int bitsd_tunnels_start(struct daemon *d, const struct router_keys *keys,
 	struct bitsd_tunnels *bt = xzalloc(sizeof(*bt));
 	struct transit_hooks h = {
 		.send = send_hook, .local = local_hook,
-		.congested = congested_hook, .ctx = bt,
+		.congested = congested_hook, .wrap_reply = wrap_reply_hook,
+		.ctx = bt,
 	};
 	struct keys_and_cert id;
 
@@ -99,7 +110,6 @@ bool bitsd_tunnels_recv(struct bitsd_tunnels *bt, const uint8_t peer[32],
 {
 	int r;
 
-	(void)peer;
 	if (!bt)
 		return false;
 	switch (m->type) {
@@ -112,8 +122,8 @@ bool bitsd_tunnels_recv(struct bitsd_tunnels *bt, const uint8_t peer[32],
 		break;
 	case I2NP_VARIABLE_TUNNEL_BUILD:
 	case I2NP_SHORT_TUNNEL_BUILD:
-		r = transit_table_handle_build(bt->transit, m, time_now_ms(),
-					       time_mono_ms());
+		r = transit_table_handle_build(bt->transit, m, peer,
+					       time_now_ms(), time_mono_ms());
 		if (r == 0)
 			log_debug(LD_TUNNEL, "answered a tunnel build request");
 		break;

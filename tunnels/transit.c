@@ -556,9 +556,24 @@ static void forward_build(struct transit_table *t,
 	to_gateway(t, o->req.next_ident, o->req.next_id, m, mono);
 }
 
+/* Java's BuildHandler: "we are the previous hop" (not an IBGW) and
+ * "the same previous and next hop" (a middle hop): dropped, no reply. */
+static bool prev_hop_loop(const struct transit_table *t,
+			  const struct tunnel_build_open *o,
+			  const uint8_t *from)
+{
+	if (!from)
+		return false;
+	if (!(o->req.flags & TUNNEL_BUILD_FLAG_IBGW) &&
+	    memcmp(from, t->self, 32) == 0)
+		return true;
+	return !(o->req.flags & (TUNNEL_BUILD_FLAG_IBGW | TUNNEL_BUILD_FLAG_OBEP)) &&
+	       memcmp(from, o->req.next_ident, 32) == 0;
+}
+
 int transit_table_handle_build(struct transit_table *t,
-			       const struct i2np_msg *m, uint64_t now_ms,
-			       uint64_t mono_ms)
+			       const struct i2np_msg *m, const uint8_t *from,
+			       uint64_t now_ms, uint64_t mono_ms)
 {
 	struct i2np_build b;
 	struct tunnel_build_open o;
@@ -585,6 +600,12 @@ int transit_table_handle_build(struct transit_table *t,
 		t->st.builds_dropped++;
 		log_debug(LD_TUNNEL, "build request dropped: %s", err_str(r));
 		return r;
+	}
+	if (prev_hop_loop(t, &o, from)) {
+		t->st.builds_dropped++;
+		t->st.builds_loop++;
+		tunnel_build_open_wipe(&o);
+		return ERR_PROTOCOL;
 	}
 	v = transit_table_decide(t, &o, mono_ms, &avail);
 	if (v == TRANSIT_ACCEPT) {

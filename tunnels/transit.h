@@ -98,6 +98,7 @@ struct transit_stats {
 	uint64_t builds_accepted;
 	uint64_t builds_rejected[TRANSIT_VERDICT_COUNT_];
 	uint64_t builds_dropped;	/* no reply (tunnel_build_drop) */
+	uint64_t builds_loop;		/* of which: previous-hop loop checks */
 	uint64_t data_relayed;		/* TunnelData out */
 	uint64_t gateway_msgs;		/* TunnelGateway in at an IBGW */
 	uint64_t obep_delivered;	/* messages out of an OBEP */
@@ -138,15 +139,18 @@ struct tunnel_build_participant *transit_table_participant(
 	struct transit_table *t);
 
 /*
- * A VariableTunnelBuild (23) or ShortTunnelBuild (25) message from the
- * network (m borrowed).  now_ms is the wall clock (request times), mono_ms
- * the monotonic one.  Returns 0 when a reply went out (accept or reject),
- * else the reason it was dropped (an ERR_* from
- * tunnel_build_participant_open(), or ERR_FORMAT / ERR_ARG).
+ * A VariableTunnelBuild (23) or ShortTunnelBuild (25) message (m
+ * borrowed) from the router from (NULL when not known).  now_ms is the
+ * wall clock (request times), mono_ms the monotonic one.  Returns 0 when
+ * a reply went out (accept or reject), else the reason it was dropped:
+ * an ERR_* from tunnel_build_participant_open(), ERR_PROTOCOL for Java's
+ * loop checks on from (we are the previous hop of a hop that is not an
+ * IBGW, or a middle hop's previous and next hop are the same router), or
+ * ERR_FORMAT / ERR_ARG.
  */
 int transit_table_handle_build(struct transit_table *t,
-			       const struct i2np_msg *m, uint64_t now_ms,
-			       uint64_t mono_ms);
+			       const struct i2np_msg *m, const uint8_t *from,
+			       uint64_t now_ms, uint64_t mono_ms);
 /* TunnelData (18) for one of our transit tunnels (m borrowed). */
 int transit_table_handle_data(struct transit_table *t,
 			      const struct i2np_msg *m, uint64_t mono_ms);

@@ -86,7 +86,7 @@ static void handle(struct state *s, uint8_t type, const uint8_t *p, size_t n)
 	if (n > I2NP_MAX_PAYLOAD_BYTES)
 		return;
 	m = i2np_msg_new(type, p, n, 60000);
-	(void)transit_table_handle_build(s->t, m, NOW_MS, s->mono);
+	(void)transit_table_handle_build(s->t, m, NULL, NOW_MS, s->mono);
 	i2np_msg_free(m);
 	s->mono += 1000;
 	if (transit_table_count(s->t) >= 60)

@@ -150,7 +150,7 @@ static double build_rate(const struct keystore *ks, enum tunnel_build_kind kind,
 			msgs[i] = build_msg(ks, self, kind, NULL);
 		t0 = cpu_s();
 		for (int i = 0; i < BUILD_BATCH; i++)
-			if (transit_table_handle_build(tt, msgs[i], NOW_MS,
+			if (transit_table_handle_build(tt, msgs[i], NULL, NOW_MS,
 						       mono++) != 0)
 				abort();
 		t += cpu_s() - t0;
@@ -181,7 +181,7 @@ static double relay_rate(const struct keystore *ks, double secs,
 	rand_bytes(self, 32);
 	tt = transit_table_new(ks, self, &lim, &h);
 	bm = build_msg(ks, self, TUNNEL_BUILD_SHORT, &b);
-	if (transit_table_handle_build(tt, bm, NOW_MS, mono) != 0 ||
+	if (transit_table_handle_build(tt, bm, NULL, NOW_MS, mono) != 0 ||
 	    transit_table_count(tt) != 1)
 		abort();
 	id = tunnel_build_hop_id(b, 0);

@@ -96,6 +96,7 @@ struct rig {
 	uint8_t codes[8];
 	uint8_t replies[8 * 528];	/* the creator's view after the reply */
 	uint64_t mono;			/* when the table sees the build */
+	const uint8_t *from;		/* the previous hop it comes from */
 };
 
 static void rig_init(struct rig *g, unsigned nh, unsigned at,
@@ -194,7 +195,7 @@ static int rig_build(struct tctx *t, struct rig *g, enum tunnel_build_kind kind,
 		m->payload = xmalloc(m->len);
 		m->payload[0] = (uint8_t)n;
 		memcpy(m->payload + 1, recs, n * rl);
-		r = transit_table_handle_build(g->t, m, NOW_MS, g->mono);
+		r = transit_table_handle_build(g->t, m, g->from, NOW_MS, g->mono);
 		i2np_msg_free(m);
 		if (r != 0)
 			goto out;
@@ -421,7 +422,7 @@ static void test_reply_bandwidth(struct tctx *t)
 	msg->payload[0] = 1;
 	memcpy(msg->payload + 1, rec, 218);
 	msg->len = 219;
-	T_OK(t, transit_table_handle_build(g.t, msg, NOW_MS, MONO));
+	T_OK(t, transit_table_handle_build(g.t, msg, NULL, NOW_MS, MONO));
 	out = take_one(t, &g.net, q.next_ident);
 	if (out) {
 		memcpy(rec, out->payload + 1, 218);
@@ -457,15 +458,15 @@ static void test_build_drops(struct tctx *t)
 	rand_bytes(junk, sizeof(junk));
 	junk[0] = 1;
 	m = i2np_msg_new(I2NP_SHORT_TUNNEL_BUILD, junk, sizeof(junk), 60000);
-	T_ERR(t, transit_table_handle_build(g.t, m, NOW_MS, MONO), ERR_NOT_FOUND);
+	T_ERR(t, transit_table_handle_build(g.t, m, NULL, NOW_MS, MONO), ERR_NOT_FOUND);
 	memcpy(junk + 1, g.hops[0].hash, 16);
 	memcpy(m->payload, junk, sizeof(junk));
-	T_ERR(t, transit_table_handle_build(g.t, m, NOW_MS, MONO), ERR_AUTH);
+	T_ERR(t, transit_table_handle_build(g.t, m, NULL, NOW_MS, MONO), ERR_AUTH);
 	m->len = 100;
-	T_ERR(t, transit_table_handle_build(g.t, m, NOW_MS, MONO), ERR_TRUNCATED);
+	T_ERR(t, transit_table_handle_build(g.t, m, NULL, NOW_MS, MONO), ERR_TRUNCATED);
 	m->len = sizeof(junk);
 	m->type = I2NP_TUNNEL_DATA;
-	T_ERR(t, transit_table_handle_build(g.t, m, NOW_MS, MONO), ERR_ARG);
+	T_ERR(t, transit_table_handle_build(g.t, m, NULL, NOW_MS, MONO), ERR_ARG);
 	i2np_msg_free(m);
 	T_EQ(t, st->builds_dropped, 3);
 	T_EQ(t, g.net.n, 0);
@@ -784,12 +785,40 @@ static void test_bandwidth_share(struct tctx *t)
 	rig_free(&g);
 }
 
+
+/* Java's previous-hop checks: a middle hop whose previous and next hop
+ * are the same router, or a hop that is not an IBGW receiving the build
+ * from itself, is dropped without a reply; the true previous hop is
+ * fine, and so is an IBGW fed by its own OBEP. */
+static void test_prev_hop_loops(struct tctx *t)
+{
+	struct rig g;
+
+	rig_init(&g, 3, 1, NULL);
+	g.from = g.hops[0].hash;
+	T_OK(t, rig_build(t, &g, TUNNEL_BUILD_SHORT, false));
+	g.from = g.hops[2].hash;		/* previous = next */
+	T_ERR(t, rig_build(t, &g, TUNNEL_BUILD_SHORT, false), ERR_PROTOCOL);
+	T_EQ(t, g.net.n, 0);
+	g.from = g.hops[1].hash;		/* from ourselves */
+	T_ERR(t, rig_build(t, &g, TUNNEL_BUILD_LONG, true), ERR_PROTOCOL);
+	T_EQ(t, transit_table_stats(g.t)->builds_loop, 2);
+	T_EQ(t, transit_table_count(g.t), 1);
+	rig_free(&g);
+	rig_init(&g, 2, 0, NULL);		/* IBGW */
+	g.from = g.hops[0].hash;
+	T_OK(t, rig_build(t, &g, TUNNEL_BUILD_SHORT, true));
+	T_EQ(t, g.codes[0], 0);
+	rig_free(&g);
+}
+
 const struct test_case tunnels_transit_tests[] = {
 	{ "join_roles", test_join_roles, 0 },
 	{ "decisions", test_decisions, 0 },
 	{ "decide", test_decide, 0 },
 	{ "reply_bandwidth", test_reply_bandwidth, 0 },
 	{ "build_drops", test_build_drops, 0 },
+	{ "prev_hop_loops", test_prev_hop_loops, 0 },
 	{ "relay_middle", test_relay_middle, 0 },
 	{ "ibgw", test_ibgw, 0 },
 	{ "obep", test_obep, 0 },
