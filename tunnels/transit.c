@@ -703,12 +703,20 @@ static void obep_deliver(void *ctx, const struct tunnel_endpoint_msg *em)
 	rate_add(t, em->len, t->mono_now);
 	switch (em->type) {
 	case TUNNEL_DELIVER_ROUTER:
-		send_msg(t, em->hash, msg);
-		return;
+		if (memcmp(em->hash, t->self, 32) != 0) {
+			send_msg(t, em->hash, msg);
+			return;
+		}
+		/* to us: as if LOCAL */
+		if (t->h.local) {
+			t->h.local(t->h.ctx, msg);
+			return;
+		}
+		break;
 	case TUNNEL_DELIVER_TUNNEL:
-		i2np_msg_free(msg);
-		send_msg(t, em->hash, gateway_msg(em->tunnel_id, em->data,
-						  em->len));
+		/* a tunnel whose gateway may be us (a tunnel test from an
+		 * outbound tunnel to an inbound one, both through us) */
+		to_gateway(t, em->hash, em->tunnel_id, msg, t->mono_now);
 		return;
 	case TUNNEL_DELIVER_LOCAL:
 		if (t->h.local) {

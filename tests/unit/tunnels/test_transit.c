@@ -812,6 +812,69 @@ static void test_prev_hop_loops(struct tctx *t)
 	rig_free(&g);
 }
 
+
+/* A tunnel test through us both ways: our OBEP delivers TUNNEL to an
+ * inbound tunnel whose IBGW is also us, without the network. */
+static void test_obep_to_own_ibgw(struct tctx *t)
+{
+	struct rig g;
+	struct tunnel_layer lo[2], li[2];
+	struct tunnel_gateway *gw = tunnel_gateway_new();
+	struct got gt = { .t = t, .want = BBUF_INIT };
+	struct tunnel_endpoint *ep = tunnel_endpoint_new(on_msg, &gt, NULL);
+	struct tunnel_build *ob;
+	struct i2np_msg *inner, *m;
+	struct thop tmp;
+	uint8_t body[1024];
+	uint32_t ib_gw_id, ib_next_id;
+
+	rig_init(&g, 2, 1, NULL);
+	T_OK(t, rig_build(t, &g, TUNNEL_BUILD_SHORT, false));	/* T = OBEP */
+	creator_layers(&g, lo);
+	ob = g.b;
+	g.b = NULL;
+	tmp = g.hops[0];			/* T first: inbound, T = IBGW */
+	g.hops[0] = g.hops[1];
+	g.hops[1] = tmp;
+	g.at = 0;
+	T_OK(t, rig_build(t, &g, TUNNEL_BUILD_LONG, true));
+	creator_layers(&g, li);
+	ib_gw_id = tunnel_build_hop_id(g.b, 0);
+	ib_next_id = tunnel_build_hop_id(g.b, 1);
+	inner = i2np_msg_new(I2NP_DELIVERY_STATUS, "\0\0\0\7\0\0\0\0\0\0\0\1",
+			     12, 60000);
+	i2np_msg_encode(inner, &gt.want);
+	T_OK(t, tunnel_gateway_put(gw, TUNNEL_DELIVER_TUNNEL, ib_gw_id,
+				   g.hops[0].hash, gt.want.data, gt.want.len));
+	tunnel_gateway_flush(gw);
+	T_TRUE(t, tunnel_gateway_pop(gw, body));
+	T_OK(t, tunnel_layer_peel(lo, 2, body));
+	T_OK(t, tunnel_layer_encrypt(&lo[0], body));
+	m = td_msg(tunnel_build_hop_id(ob, 1), body);
+	T_OK(t, transit_table_handle_data(g.t, m, MONO + 5));
+	i2np_msg_free(m);
+	/* out of the inbound tunnel's gateway, to its second hop */
+	m = take_one(t, &g.net, g.hops[1].hash);
+	if (m) {
+		T_EQ(t, m->type, I2NP_TUNNEL_DATA);
+		T_EQ(t, be32_get(m->payload), ib_next_id);
+		memcpy(body, m->payload + 4, 1024);
+		T_OK(t, tunnel_layer_encrypt(&li[1], body));
+		T_OK(t, tunnel_layer_peel(li, 2, body));
+		T_OK(t, tunnel_endpoint_recv(ep, body, 1));
+	}
+	T_EQ(t, gt.n, 1);
+	i2np_msg_free(m);
+	i2np_msg_free(inner);
+	wipe_layers(lo, 2);
+	wipe_layers(li, 2);
+	tunnel_build_free(ob);
+	tunnel_gateway_free(gw);
+	tunnel_endpoint_free(ep);
+	bbuf_free(&gt.want);
+	rig_free(&g);
+}
+
 const struct test_case tunnels_transit_tests[] = {
 	{ "join_roles", test_join_roles, 0 },
 	{ "decisions", test_decisions, 0 },
@@ -822,6 +885,7 @@ const struct test_case tunnels_transit_tests[] = {
 	{ "relay_middle", test_relay_middle, 0 },
 	{ "ibgw", test_ibgw, 0 },
 	{ "obep", test_obep, 0 },
+	{ "obep_to_own_ibgw", test_obep_to_own_ibgw, 0 },
 	{ "bandwidth_share", test_bandwidth_share, 0 },
 	{ NULL, NULL, 0 }
 };
