@@ -425,7 +425,7 @@ static void test_both_ways(struct tctx *t)
 	/* Close: B hears the termination; A then reconnects with the New
 	 * Token from SessionCreated (no Retry this time). */
 	transport_mgr_close_all(a->tm);
-	run_until(el, both_down, (struct node *[]){ a, b }, 5000);
+	T_TRUE(t, run_until(el, both_down, (struct node *[]){ a, b }, 15000));
 	ssu2_stats(b->s, &sb);
 	T_EQ(t, sb.terminations_received, 1);
 	T_EQ(t, sb.last_term_reason, SSU2_TERM_SHUTDOWN);
@@ -433,7 +433,7 @@ static void test_both_ways(struct tctx *t)
 	T_EQ(t, b->downs, 1);
 	send_many(t, a, b, 1000, 5, size_1k);
 	w = (struct want){ b, 75 };
-	T_TRUE(t, run_until(el, got_n, &w, 10000));
+	T_TRUE(t, run_until(el, got_n, &w, 30000));
 	ssu2_stats(a->s, &sa);
 	ssu2_stats(b->s, &sb);
 	T_EQ(t, sa.established_out, 2);
@@ -605,7 +605,7 @@ static void test_bad_input(struct tctx *t)
 	/* Close it; then the token it used is spent: a replay gets a Retry
 	 * and no session. */
 	transport_mgr_close_all(a->tm);
-	run_until(el, both_down, (struct node *[]){ a, b }, 5000);
+	run_until(el, both_down, (struct node *[]){ a, b }, 15000);
 	ssu2_stats(b->s, &sb);
 	T_EQ(t, sb.sessions, 0);
 	(void)sendto(r.fd_b, r.first, r.first_len, 0,
