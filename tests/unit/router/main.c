@@ -24,6 +24,7 @@ extern const struct test_case router_leaseset_tests[];
 extern const struct test_case router_su3_tests[];
 extern const struct test_case router_zip_tests[];
 extern const struct test_case router_garlic_tests[];
+extern const struct test_case router_ratchet_tests[];
 extern const struct test_case router_ssu2_handshake_tests[];
 extern const struct test_case router_ssu2_block_tests[];
 extern const struct test_case router_ssu2_tests[];
@@ -53,6 +54,7 @@ int main(int argc, char **argv)
 		{ "su3", router_su3_tests },
 		{ "zip", router_zip_tests },
 		{ "garlic", router_garlic_tests },
+		{ "ratchet", router_ratchet_tests },
 		{ "ssu2_handshake", router_ssu2_handshake_tests },
 		{ "ssu2_block", router_ssu2_block_tests },
 		{ "ssu2", router_ssu2_tests },

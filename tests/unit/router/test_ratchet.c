@@ -1,0 +1,522 @@
+/*
+ * router/ratchet*: Alice and Bob in one process through NS -> NSR -> ES
+ * both ways, many messages across DH ratchet steps in both directions,
+ * out-of-order delivery, replays, unknown tags and tampering; the NS and
+ * the tag-set KDFs re-derived here straight from the ecies spec text
+ * (SHA-256, HKDF and ChaChaPoly only, none of router/ratchet*.c); and the
+ * block ordering rules.
+ */
+#include "config.h"
+#include "tests/unit/tharness.h"
+#include "crypto/base/bytes.h"
+#include "crypto/base/err.h"
+#include "crypto/chacha.h"
+#include "crypto/elligator2.h"
+#include "crypto/hash.h"
+#include "crypto/rand.h"
+#include "crypto/x25519.h"
+#include "router/garlic_router.h"
+#include "router/i2np.h"
+#include "router/ratchet.h"
+#include "router/ratchet_block.h"
+#include "router/ratchet_tagset.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NOW 1700000000000ull
+
+struct pair {
+	struct x25519_sk ask, bsk;
+	struct x25519_pk apk, bpk;
+	struct ratchet_ctx *a, *b;
+};
+
+static void pair_init(struct pair *p)
+{
+	x25519_keygen(&p->ask, &p->apk);
+	x25519_keygen(&p->bsk, &p->bpk);
+	p->a = ratchet_ctx_new(&p->ask);
+	p->b = ratchet_ctx_new(&p->bsk);
+}
+
+static void pair_free(struct pair *p)
+{
+	ratchet_ctx_free(p->a);
+	ratchet_ctx_free(p->b);
+}
+
+/* One LOCAL Data clove holding "msg <i>". */
+static void clove(struct bbuf *b, unsigned i)
+{
+	char txt[32];
+	int n = snprintf(txt, sizeof(txt), "msg %u", i);
+	struct i2np_msg *m = i2np_msg_new(20, txt, (size_t)n, NOW + 60000);
+
+	bbuf_reset(b);
+	(void)garlic_block_clove(b, m, GARLIC_DELIVERY_LOCAL, NULL, 0);
+	i2np_msg_free(m);
+}
+
+static bool has_clove(const struct ratchet_payload *pl, unsigned i)
+{
+	char txt[32];
+	int n = snprintf(txt, sizeof(txt), "msg %u", i);
+
+	return pl->g.n_cloves == 1 && pl->g.cloves[0].len == (size_t)n &&
+	       memcmp(pl->g.cloves[0].body, txt, (size_t)n) == 0;
+}
+
+/* from encrypts message i to to_pk; to decrypts it.  Returns the error. */
+static int send1(struct ratchet_ctx *from, const struct x25519_pk *to_pk,
+		 struct ratchet_ctx *to, unsigned i, unsigned flags,
+		 struct ratchet_rx_info *info, struct tctx *t)
+{
+	struct bbuf blk = BBUF_INIT, wire = BBUF_INIT, plain = BBUF_INIT;
+	struct ratchet_payload pl;
+	int r;
+
+	clove(&blk, i);
+	r = ratchet_encrypt(from, to_pk, blk.data, blk.len, flags, NOW, &wire);
+	if (r == 0)
+		r = ratchet_decrypt(to, wire.data, wire.len, NOW, &plain, &pl,
+				    info);
+	if (r == 0)
+		T_TRUE(t, has_clove(&pl, i));
+	bbuf_free(&blk);
+	bbuf_free(&wire);
+	bbuf_free(&plain);
+	return r;
+}
+
+static void test_handshake(struct tctx *t)
+{
+	struct pair p;
+	struct ratchet_rx_info in;
+
+	pair_init(&p);
+	T_OK(t, send1(p.a, &p.bpk, p.b, 1, 0, &in, t));
+	T_EQ(t, in.kind, RATCHET_KIND_NS);
+	T_TRUE(t, in.bound);
+	T_MEMEQ(t, in.remote.b, p.apk.b, 32);
+	/* Alice has not heard back: a second message is another NS */
+	T_OK(t, send1(p.a, &p.bpk, p.b, 2, 0, &in, t));
+	T_EQ(t, in.kind, RATCHET_KIND_NS);
+	T_OK(t, send1(p.b, &p.apk, p.a, 3, 0, &in, t));
+	T_EQ(t, in.kind, RATCHET_KIND_NSR);
+	T_MEMEQ(t, in.remote.b, p.bpk.b, 32);
+	T_OK(t, send1(p.a, &p.bpk, p.b, 4, 0, &in, t));
+	T_EQ(t, in.kind, RATCHET_KIND_ES);
+	T_MEMEQ(t, in.remote.b, p.apk.b, 32);
+	T_OK(t, send1(p.b, &p.apk, p.a, 5, 0, &in, t));
+	T_EQ(t, in.kind, RATCHET_KIND_ES);
+	T_EQ(t, in.tagset_id, 0);
+	T_OK(t, send1(p.a, &p.bpk, p.b, 6, 0, &in, t));
+	T_EQ(t, in.kind, RATCHET_KIND_ES);
+	T_EQ(t, ratchet_ctx_stats(p.b)->ns_in, 2);
+	T_EQ(t, ratchet_ctx_stats(p.a)->nsr_in, 1);
+	pair_free(&p);
+}
+
+/* Bob answers with several NSRs before Alice's ES reaches him (i2pd's
+ * repeated NSRs share his ephemeral key); Alice takes every one. */
+static void test_repeated_nsr(struct tctx *t)
+{
+	struct pair p;
+	struct ratchet_rx_info in;
+
+	pair_init(&p);
+	T_OK(t, send1(p.a, &p.bpk, p.b, 1, 0, &in, t));
+	for (unsigned i = 0; i < 3; i++) {
+		T_OK(t, send1(p.b, &p.apk, p.a, 10 + i, 0, &in, t));
+		T_EQ(t, in.kind, RATCHET_KIND_NSR);
+	}
+	T_OK(t, send1(p.a, &p.bpk, p.b, 20, 0, &in, t));
+	T_EQ(t, in.kind, RATCHET_KIND_ES);
+	T_OK(t, send1(p.b, &p.apk, p.a, 21, 0, &in, t));
+	T_EQ(t, in.kind, RATCHET_KIND_ES);
+	pair_free(&p);
+}
+
+static void establish(struct tctx *t, struct pair *p)
+{
+	struct ratchet_rx_info in;
+
+	T_OK(t, send1(p->a, &p->bpk, p->b, 0, 0, &in, t));
+	T_OK(t, send1(p->b, &p->apk, p->a, 0, 0, &in, t));
+	T_OK(t, send1(p->a, &p->bpk, p->b, 0, 0, &in, t));
+	T_EQ(t, in.kind, RATCHET_KIND_ES);
+}
+
+/* 600 messages each way with a DH ratchet every 7 messages sent. */
+static void test_dh_ratchet(struct tctx *t)
+{
+	struct pair p;
+	struct ratchet_rx_info in;
+	const struct ratchet_params prm = { .ratchet_after = 7,
+					    .lookahead = 8 };
+	int fails = 0;
+
+	pair_init(&p);
+	ratchet_ctx_set_params(p.a, &prm);
+	ratchet_ctx_set_params(p.b, &prm);
+	establish(t, &p);
+	for (unsigned i = 0; i < 600; i++) {
+		/* Alice sends more than Bob so the two directions ratchet
+		 * at different times */
+		if (send1(p.a, &p.bpk, p.b, i, 0, &in, t) != 0)
+			fails++;
+		if (i % 3 != 2 && send1(p.b, &p.apk, p.a, i, 0, &in, t) != 0)
+			fails++;
+	}
+	T_EQ(t, fails, 0);
+	T_TRUE(t, ratchet_ctx_tx_tagset_id(p.a, &p.bpk) >= 20);
+	T_TRUE(t, ratchet_ctx_tx_tagset_id(p.b, &p.apk) >= 15);
+	T_TRUE(t, ratchet_ctx_stats(p.a)->ratchets_out >= 20);
+	T_TRUE(t, ratchet_ctx_stats(p.b)->ratchets_in >= 20);
+	T_EQ(t, ratchet_ctx_stats(p.a)->bad_nextkey, 0);
+	T_EQ(t, ratchet_ctx_stats(p.b)->bad_nextkey, 0);
+	/* the windows stay bounded */
+	T_TRUE(t, ratchet_ctx_tag_count(p.b) < 200);
+	pair_free(&p);
+}
+
+/* Within the window, any order; a replayed ES finds no tag. */
+static void test_out_of_order(struct tctx *t)
+{
+	enum { N = 20 };
+	struct pair p;
+	struct bbuf blk = BBUF_INIT, wire[N], plain = BBUF_INIT, w2 = BBUF_INIT;
+	struct ratchet_payload pl;
+	struct ratchet_rx_info in;
+	const struct ratchet_params prm = { .ratchet_after = 8192,
+					    .lookahead = 32 };
+
+	pair_init(&p);
+	ratchet_ctx_set_params(p.b, &prm);
+	establish(t, &p);
+	for (unsigned i = 0; i < N; i++) {
+		bbuf_init(&wire[i]);
+		clove(&blk, 100 + i);
+		T_OK(t, ratchet_encrypt(p.a, &p.bpk, blk.data, blk.len, 0, NOW,
+					&wire[i]));
+	}
+	for (unsigned k = 0; k < N; k++) {
+		unsigned i = (k * 7 + 3) % N;	/* a permutation of 0..19 */
+
+		T_OK(t, ratchet_decrypt(p.b, wire[i].data, wire[i].len, NOW,
+					&plain, &pl, &in));
+		T_TRUE(t, has_clove(&pl, 100 + i));
+	}
+	T_ERR(t, ratchet_decrypt(p.b, wire[5].data, wire[5].len, NOW, &plain,
+				 &pl, &in), ERR_NOT_FOUND);
+	T_EQ(t, ratchet_ctx_stats(p.b)->no_tag, 1);
+	/* beyond the lookahead: message N + 40 has no tag yet */
+	for (unsigned i = 0; i < 40; i++) {
+		bbuf_reset(&w2);
+		clove(&blk, 0);
+		T_OK(t, ratchet_encrypt(p.a, &p.bpk, blk.data, blk.len, 0, NOW,
+					&w2));
+	}
+	T_ERR(t, ratchet_decrypt(p.b, w2.data, w2.len, NOW, &plain, &pl, &in),
+	      ERR_NOT_FOUND);
+	for (unsigned i = 0; i < N; i++)
+		bbuf_free(&wire[i]);
+	bbuf_free(&blk);
+	bbuf_free(&plain);
+	bbuf_free(&w2);
+	pair_free(&p);
+}
+
+static void test_replay_and_garbage(struct tctx *t)
+{
+	struct pair p;
+	struct bbuf blk = BBUF_INIT, wire = BBUF_INIT, plain = BBUF_INIT;
+	struct ratchet_payload pl;
+	struct ratchet_rx_info in;
+	uint8_t junk[200];
+
+	pair_init(&p);
+	clove(&blk, 1);
+	T_OK(t, ratchet_encrypt(p.a, &p.bpk, blk.data, blk.len, 0, NOW, &wire));
+	T_OK(t, ratchet_decrypt(p.b, wire.data, wire.len, NOW, &plain, &pl,
+				&in));
+	T_ERR(t, ratchet_decrypt(p.b, wire.data, wire.len, NOW, &plain, &pl,
+				 &in), ERR_DUPLICATE);
+	T_EQ(t, ratchet_ctx_stats(p.b)->replay, 1);
+	T_EQ(t, ratchet_ctx_session_count(p.b), 1);
+	/* the same NS much later or too early: refused on its DateTime */
+	bbuf_reset(&wire);
+	T_OK(t, ratchet_encrypt(p.a, &p.bpk, blk.data, blk.len, 0, NOW, &wire));
+	T_ERR(t, ratchet_decrypt(p.b, wire.data, wire.len,
+				 NOW + 6 * 60 * 1000, &plain, &pl, &in),
+	      ERR_EXPIRED);
+	T_ERR(t, ratchet_decrypt(p.b, wire.data, wire.len,
+				 NOW - 3 * 60 * 1000, &plain, &pl, &in),
+	      ERR_EXPIRED);
+	/* random bytes and short input: no tag, not an NS */
+	for (int i = 0; i < 50; i++) {
+		size_t n = (size_t)rand_uniform(sizeof(junk));
+
+		rand_bytes(junk, n);
+		T_TRUE(t, ratchet_decrypt(p.b, junk, n, NOW, &plain, &pl,
+					  &in) != 0);
+	}
+	T_EQ(t, ratchet_ctx_session_count(p.b), 1);
+	bbuf_free(&blk);
+	bbuf_free(&wire);
+	bbuf_free(&plain);
+	pair_free(&p);
+}
+
+/* Every single-bit flip of an NS, NSR and ES is refused; the ES tag
+ * survives a forgery. */
+static void test_tamper(struct tctx *t)
+{
+	struct pair p;
+	struct bbuf blk = BBUF_INIT, wire = BBUF_INIT, plain = BBUF_INIT;
+	struct ratchet_payload pl;
+	struct ratchet_rx_info in;
+	int accepted = 0;
+
+	pair_init(&p);
+	clove(&blk, 1);
+	T_OK(t, ratchet_encrypt(p.a, &p.bpk, blk.data, blk.len, 0, NOW, &wire));
+	for (size_t i = 0; i < wire.len; i++) {
+		/* the representative's two top bits are padding */
+		if (i == 31)
+			continue;
+		wire.data[i] ^= 0x01;
+		if (ratchet_decrypt(p.b, wire.data, wire.len, NOW, &plain, &pl,
+				    &in) == 0)
+			accepted++;
+		wire.data[i] ^= 0x01;
+	}
+	T_EQ(t, accepted, 0);
+	T_OK(t, ratchet_decrypt(p.b, wire.data, wire.len, NOW, &plain, &pl,
+				&in));
+	/* NSR */
+	bbuf_reset(&wire);
+	T_OK(t, ratchet_encrypt(p.b, &p.apk, blk.data, blk.len, 0, NOW, &wire));
+	for (size_t i = 8; i < wire.len; i++) {
+		if (i == 8 + 31)
+			continue;
+		wire.data[i] ^= 0x80;
+		if (ratchet_decrypt(p.a, wire.data, wire.len, NOW, &plain, &pl,
+				    &in) == 0)
+			accepted++;
+		wire.data[i] ^= 0x80;
+	}
+	T_EQ(t, accepted, 0);
+	T_OK(t, ratchet_decrypt(p.a, wire.data, wire.len, NOW, &plain, &pl,
+				&in));
+	T_EQ(t, in.kind, RATCHET_KIND_NSR);
+	/* ES */
+	bbuf_reset(&wire);
+	T_OK(t, ratchet_encrypt(p.a, &p.bpk, blk.data, blk.len, 0, NOW, &wire));
+	for (size_t i = 8; i < wire.len; i++) {
+		wire.data[i] ^= 0x04;
+		if (ratchet_decrypt(p.b, wire.data, wire.len, NOW, &plain, &pl,
+				    &in) == 0)
+			accepted++;
+		wire.data[i] ^= 0x04;
+	}
+	T_EQ(t, accepted, 0);
+	T_TRUE(t, ratchet_ctx_stats(p.b)->bad_auth > 0);
+	T_OK(t, ratchet_decrypt(p.b, wire.data, wire.len, NOW, &plain, &pl,
+				&in));
+	T_EQ(t, in.kind, RATCHET_KIND_ES);
+	bbuf_free(&blk);
+	bbuf_free(&wire);
+	bbuf_free(&plain);
+	pair_free(&p);
+}
+
+static void test_ack(struct tctx *t)
+{
+	struct pair p;
+	struct ratchet_rx_info in;
+
+	pair_init(&p);
+	establish(t, &p);
+	T_OK(t, send1(p.a, &p.bpk, p.b, 7, RATCHET_F_ACK_REQUEST, &in, t));
+	T_TRUE(t, ratchet_ctx_ack_pending(p.b, &p.apk));
+	T_EQ(t, ratchet_ctx_stats(p.a)->acks_in, 0);
+	T_OK(t, send1(p.b, &p.apk, p.a, 8, 0, &in, t));
+	T_FALSE(t, ratchet_ctx_ack_pending(p.b, &p.apk));
+	T_EQ(t, ratchet_ctx_stats(p.a)->acks_in, 1);
+	pair_free(&p);
+}
+
+static void test_one_time(struct tctx *t)
+{
+	struct pair p;
+	struct ratchet_rx_info in;
+
+	pair_init(&p);
+	T_OK(t, send1(p.a, &p.bpk, p.b, 9, RATCHET_F_ONE_TIME, &in, t));
+	T_EQ(t, in.kind, RATCHET_KIND_NS);
+	T_FALSE(t, in.bound);
+	T_EQ(t, ratchet_ctx_session_count(p.a), 0);
+	T_EQ(t, ratchet_ctx_session_count(p.b), 0);
+	pair_free(&p);
+}
+
+/* ---- independent re-derivation from the spec text ---- */
+
+static void hk(uint8_t *out, size_t n, const uint8_t salt[32],
+	       const void *ikm, size_t ikmlen, const char *info)
+{
+	hkdf_sha256(out, n, salt, 32, ikm, ikmlen, info, strlen(info));
+}
+
+/* Bob's side of "KDF for Initial ck and h", "KDF for Flags/Static Key
+ * Section" and "KDF for Payload Section", done by hand. */
+static void test_ns_independent(struct tctx *t)
+{
+	static const char name[] = "Noise_IKelg2+hs2_25519_ChaChaPoly_SHA256";
+	struct pair p;
+	struct bbuf blk = BBUF_INIT, wire = BBUF_INIT;
+	struct x25519_pk aepk, apk;
+	uint8_t h[32], ck[32], kd[64], dh[32], buf[64];
+	uint8_t *pt;
+	size_t plen;
+
+	pair_init(&p);
+	clove(&blk, 42);
+	T_OK(t, ratchet_encrypt(p.a, &p.bpk, blk.data, blk.len, 0, NOW, &wire));
+	T_EQ(t, wire.len, 32 + 48 + 7 + blk.len + 16);
+	sha256(h, name, strlen(name));		/* h = SHA256(protocol_name) */
+	memcpy(ck, h, 32);			/* ck = h */
+	sha256(h, h, 32);			/* MixHash(null prologue) */
+	sha256_2(h, h, 32, p.bpk.b, 32);	/* MixHash(bpk) */
+	T_OK(t, elligator2_decode(wire.data, &aepk));
+	sha256_2(h, h, 32, aepk.b, 32);		/* MixHash(aepk) */
+	T_OK(t, x25519_dh(dh, &p.bsk, &aepk));
+	hk(kd, 64, ck, dh, 32, "");		/* MixKey(DH(bsk, aepk)) */
+	memcpy(ck, kd, 32);
+	T_OK(t, chachapoly_decrypt_n(apk.b, kd + 32, 0, h, 32, wire.data + 32,
+				     48));
+	T_MEMEQ(t, apk.b, p.apk.b, 32);
+	sha256_2(h, h, 32, wire.data + 32, 48);
+	T_OK(t, x25519_dh(dh, &p.bsk, &apk));
+	hk(kd, 64, ck, dh, 32, "");		/* MixKey(DH(bsk, apk)) */
+	plen = wire.len - 80 - 16;
+	pt = malloc(plen);
+	T_OK(t, chachapoly_decrypt_n(pt, kd + 32, 0, h, 32, wire.data + 80,
+				     plen + 16));
+	/* DateTime first (seconds of NOW), then our clove block */
+	T_EQ(t, pt[0], 0);
+	T_EQ(t, be16_get(pt + 1), 4);
+	T_EQ(t, be32_get(pt + 3), NOW / 1000);
+	T_MEMEQ(t, pt + 7, blk.data, blk.len);
+	free(pt);
+	/* the tag set KDF by hand against router/ratchet_tagset */
+	{
+		struct ratchet_tagset ts;
+		uint8_t root[32], k[32], tagck[32], cst[32], keyck[32];
+		uint8_t tag[8], key[32];
+
+		rand_bytes(root, 32);
+		rand_bytes(k, 32);
+		ratchet_tagset_init(&ts, root, k);
+		hk(buf, 64, root, k, 32, "KDFDHRatchetStep");
+		T_MEMEQ(t, ts.next_root, buf, 32);
+		hk(buf, 64, buf + 32, NULL, 0, "TagAndKeyGenKeys");
+		memcpy(keyck, buf + 32, 32);
+		hk(buf, 64, buf, NULL, 0, "STInitialization");
+		memcpy(tagck, buf, 32);
+		memcpy(cst, buf + 32, 32);
+		for (uint32_t n = 0; n < 5; n++) {
+			T_EQ(t, ratchet_tagset_next(&ts, tag, key), n);
+			hk(buf, 64, tagck, cst, 32, "SessionTagKeyGen");
+			memcpy(tagck, buf, 32);
+			T_MEMEQ(t, tag, buf + 32, 8);
+			hk(buf, 64, keyck, NULL, 0, "SymmetricRatchet");
+			memcpy(keyck, buf, 32);
+			T_MEMEQ(t, key, buf + 32, 32);
+		}
+	}
+	bbuf_free(&blk);
+	bbuf_free(&wire);
+	pair_free(&p);
+}
+
+/* ---- blocks ---- */
+
+static void test_blocks(struct tctx *t)
+{
+	struct bbuf b = BBUF_INIT;
+	struct ratchet_payload pl;
+	struct ratchet_nextkey nk = { RATCHET_NK_KEY | RATCHET_NK_REQUEST, 5,
+				      { { 9 } } };
+	struct ratchet_ack acks[2] = { { 1, 2 }, { 3, 4 } };
+
+	ratchet_block_nextkey(&b, &nk);
+	ratchet_block_ack(&b, acks, 2);
+	ratchet_block_ack_request(&b);
+	ratchet_block_msgnum(&b, 77);
+	ratchet_block_termination(&b, 1);
+	garlic_block_padding(&b, 3);
+	T_OK(t, ratchet_payload_parse(b.data, b.len, RATCHET_KIND_ES, &pl));
+	T_EQ(t, pl.n_nextkeys, 1);
+	T_EQ(t, pl.nextkeys[0].flags, nk.flags);
+	T_EQ(t, pl.nextkeys[0].key_id, 5);
+	T_EQ(t, pl.nextkeys[0].key.b[0], 9);
+	T_EQ(t, pl.n_acks, 2);
+	T_EQ(t, pl.acks[1].tagset_id, 3);
+	T_EQ(t, pl.acks[1].n, 4);
+	T_TRUE(t, pl.ack_request);
+	T_TRUE(t, pl.has_pn);
+	T_EQ(t, pl.pn, 77);
+	T_TRUE(t, pl.has_termination);
+	/* not in NS or NSR */
+	T_ERR(t, ratchet_payload_parse(b.data, b.len, RATCHET_KIND_NSR, &pl),
+	      ERR_FORMAT);
+	/* NS needs DateTime first */
+	bbuf_reset(&b);
+	garlic_block_padding(&b, 0);
+	T_ERR(t, ratchet_payload_parse(b.data, b.len, RATCHET_KIND_NS, &pl),
+	      ERR_FORMAT);
+	bbuf_reset(&b);
+	garlic_block_datetime(&b, 5);
+	garlic_block_padding(&b, 2);
+	T_OK(t, ratchet_payload_parse(b.data, b.len, RATCHET_KIND_NS, &pl));
+	/* padding not last */
+	garlic_block_datetime(&b, 5);
+	T_ERR(t, ratchet_payload_parse(b.data, b.len, RATCHET_KIND_ES, &pl),
+	      ERR_FORMAT);
+	/* reverse with request, bad size, key id over 32767 */
+	bbuf_reset(&b);
+	nk.flags = RATCHET_NK_REVERSE | RATCHET_NK_REQUEST;
+	ratchet_block_nextkey(&b, &nk);
+	T_ERR(t, ratchet_payload_parse(b.data, b.len, RATCHET_KIND_ES, &pl),
+	      ERR_FORMAT);
+	bbuf_reset(&b);
+	nk.flags = RATCHET_NK_REVERSE;
+	nk.key_id = 40000;
+	ratchet_block_nextkey(&b, &nk);
+	T_ERR(t, ratchet_payload_parse(b.data, b.len, RATCHET_KIND_ES, &pl),
+	      ERR_FORMAT);
+	/* a block running past the end */
+	bbuf_reset(&b);
+	ratchet_block_msgnum(&b, 1);
+	T_ERR(t, ratchet_payload_parse(b.data, b.len - 1, RATCHET_KIND_ES,
+				       &pl), ERR_TRUNCATED);
+	bbuf_free(&b);
+}
+
+const struct test_case router_ratchet_tests[] = {
+	{ "handshake", test_handshake, 0 },
+	{ "repeated_nsr", test_repeated_nsr, 0 },
+	{ "dh_ratchet", test_dh_ratchet, 0 },
+	{ "out_of_order", test_out_of_order, 0 },
+	{ "replay_and_garbage", test_replay_and_garbage, 0 },
+	{ "tamper", test_tamper, 0 },
+	{ "ack", test_ack, 0 },
+	{ "one_time", test_one_time, 0 },
+	{ "ns_independent", test_ns_independent, 0 },
+	{ "blocks", test_blocks, 0 },
+	{ NULL, NULL, 0 }
+};
