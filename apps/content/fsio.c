@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 /* Write all n bytes, at off (pwrite) or at the file position (off < 0). */
@@ -38,23 +39,42 @@ int content_fs_pwrite_all(int fd, const void *buf, size_t n, uint64_t off)
 	return put_all(fd, buf, n, (int64_t)off);
 }
 
-int content_fs_pread_all(int fd, void *buf, size_t n, uint64_t off)
+int content_fs_preadv_all(int fd, struct iovec *iov, int cnt, uint64_t off)
 {
-	uint8_t *p = buf;
-
-	while (n) {
-		ssize_t r = pread(fd, p, n, (off_t)off);
+	for (;;) {
+		ssize_t r;
+		while (cnt > 0 && iov->iov_len == 0) {	/* nothing to fill */
+			iov++;
+			cnt--;
+		}
+		if (cnt == 0)
+			return 0;
+		r = preadv(fd, iov, cnt, (off_t)off);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0)
 			return ERR_IO;
 		if (r == 0)
 			return ERR_TRUNCATED;
-		p += r;
-		n -= (size_t)r;
 		off += (uint64_t)r;
+		/* Step past what was read: whole buffers, then into one. */
+		while (cnt > 0 && (size_t)r >= iov->iov_len) {
+			r -= (ssize_t)iov->iov_len;
+			iov++;
+			cnt--;
+		}
+		if (cnt > 0) {
+			iov->iov_base = (uint8_t *)iov->iov_base + r;
+			iov->iov_len -= (size_t)r;
+		}
 	}
-	return 0;
+}
+
+int content_fs_pread_all(int fd, void *buf, size_t n, uint64_t off)
+{
+	struct iovec iov = { .iov_base = buf, .iov_len = n };
+
+	return content_fs_preadv_all(fd, &iov, 1, off);
 }
 
 int content_fs_read_full(int fd, void *buf, size_t n, size_t *got)

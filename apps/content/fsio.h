@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #include "crypto/base/fsutil.h"
 
@@ -20,6 +21,10 @@
  * ERR_TRUNCATED. */
 int content_fs_pwrite_all(int fd, const void *buf, size_t n, uint64_t off);
 int content_fs_pread_all(int fd, void *buf, size_t n, uint64_t off);
+/* preadv until every buffer of iov[0..cnt) is full, reading from off on
+ * (retrying short reads; iov is consumed: bases and lengths change).  A
+ * read that hits end of file is ERR_TRUNCATED.  cnt ≤ IOV_MAX. */
+int content_fs_preadv_all(int fd, struct iovec *iov, int cnt, uint64_t off);
 /* Read up to n bytes, stopping early only at end of file; *got is the
  * count read. */
 int content_fs_read_full(int fd, void *buf, size_t n, size_t *got);

