@@ -391,8 +391,23 @@ static struct i2np_msg *search_reply(struct netdb *db,
 	netdb_store_closest(db->store, !explore, lookup_filter, &x, &c);
 	for (size_t i = 0; i < c.n; i++)
 		memcpy(peers + 32 * i, c.e[i].hash, 32);
-	memcpy(sr.key, l->key, 32);
 	sr.n_peers = (uint8_t)c.n;
+	/* Too few floodfills to name: top the reply up with the closest
+	 * other routers.  A network whose routers cannot build exploratory
+	 * tunnels yet (ours is then its only floodfill) explores with plain
+	 * RouterInfo lookups; i2pd fetches every unknown router a reply
+	 * names, so this is how they find each other.  FIXME: deviation from
+	 * the spec's "floodfill routers close to the key"; revisit once
+	 * bitsd builds tunnels. */
+	if (!explore && c.n < NETDB_SEARCH_REPLY_PEERS) {
+		netdb_closest_init(&c, rk,
+				   NETDB_SEARCH_REPLY_PEERS - sr.n_peers);
+		netdb_store_closest(db->store, false, lookup_filter, &x, &c);
+		for (size_t i = 0; i < c.n; i++)
+			memcpy(peers + 32 * (sr.n_peers + i), c.e[i].hash, 32);
+		sr.n_peers = (uint8_t)(sr.n_peers + c.n);
+	}
+	memcpy(sr.key, l->key, 32);
 	sr.peers = peers;
 	memcpy(sr.from, db->cfg.self, 32);
 	i2np_search_reply_encode(&sr, &b);
@@ -476,6 +491,15 @@ static void handle_lookup(struct netdb *db, const uint8_t peer[32],
 		db->st.lookups_answered++;
 	else
 		reply = search_reply(db, &l, has_zero_excluded(&l));
+	if (log_enabled(LOG_DEBUG)) {
+		char k[72];
+		log_debug(LD_NETDB, "lookup (flags 0x%02x) for %s from %s "
+			  "answered with a %s", l.flags,
+			  log_safe_hash(k, sizeof(k), l.key),
+			  log_safe_hash(h, sizeof(h), peer),
+			  reply && reply->type == I2NP_DATABASE_STORE ?
+			  "DatabaseStore" : "DatabaseSearchReply");
+	}
 	if (l.has_reply_key)
 		reply = garlic_wrap_tagged(reply, l.reply_key, l.tags);
 	/* "Honour the reply mode: direct to from, or TunnelGateway(reply

@@ -410,6 +410,29 @@ static void test_floodfill_answers(struct tctx *t)
 		T_EQ(t, gp.cloves[0].type, I2NP_DATABASE_STORE);
 	}
 	inbox_clear(p);
+	/* A floodfill that knows no other floodfill names the closest
+	 * other routers instead (a network without exploratory tunnels
+	 * finds itself through them). */
+	{
+		struct node *lone = net_add(t, &net, true);
+		uint8_t h2[2][32];
+		for (int i = 0; i < 2; i++) {
+			struct bbuf b = BBUF_INIT;
+			T_OK(t, synth_ri(&b, h2[i], NETID, "XR",
+					 time_now_ms() - 2000));
+			T_OK(t, netdb_add_ri(lone->db, b.data, b.len, NULL,
+					     NULL, NULL));
+			bbuf_free(&b);
+		}
+		inject(t, &net, p, lone, lookup_msg(key, p->hash,
+						    I2NP_LOOKUP_TYPE_RI, NULL,
+						    0, NULL, NULL));
+		T_EQ(t, p->n_inbox, 1);
+		if (p->n_inbox == 1 &&
+		    i2np_search_reply_decode(p->inbox[0], &sr) == 0)
+			T_EQ(t, sr.n_peers, 2);
+		inbox_clear(p);
+	}
 	/* A client does not answer lookups. */
 	inject(t, &net, p, client, lookup_msg(h[2], p->hash,
 					      I2NP_LOOKUP_TYPE_RI, NULL, 0,
