@@ -681,6 +681,40 @@ int transit_table_handle_data(struct transit_table *t,
 	return r;
 }
 
+/*
+ * A message an OBEP of ours delivers to us (takes msg).  A build request
+ * is handled as if it came from ourselves, so only an IBGW record passes
+ * the previous-hop check (Java: "it came via OutboundMessageDistributor
+ * ... which is fine if we're going to be an IBGW"): that is how an
+ * inbound build reaches its gateway through the creator's outbound
+ * tunnel.  A TunnelGateway goes to our IBGW; TunnelData is dropped (no
+ * recursion); anything else goes to the local hook.
+ */
+static void local_in(struct transit_table *t, struct i2np_msg *msg)
+{
+	switch (msg->type) {
+	case I2NP_VARIABLE_TUNNEL_BUILD:
+	case I2NP_SHORT_TUNNEL_BUILD:
+		(void)transit_table_handle_build(t, msg, t->self, time_now_ms(),
+						 t->mono_now);
+		break;
+	case I2NP_TUNNEL_GATEWAY:
+		(void)transit_table_handle_gateway(t, msg, t->mono_now);
+		break;
+	case I2NP_TUNNEL_DATA:
+		t->st.dropped_bad++;
+		break;
+	default:
+		if (t->h.local) {
+			t->h.local(t->h.ctx, msg);
+			return;
+		}
+		t->st.dropped_bad++;
+		break;
+	}
+	i2np_msg_free(msg);
+}
+
 /* A whole message out of an OBEP: "the OBEP sends ROUTER messages
  * directly and wraps TUNNEL messages in TunnelGateway". */
 static void obep_deliver(void *ctx, const struct tunnel_endpoint_msg *em)
@@ -707,23 +741,16 @@ static void obep_deliver(void *ctx, const struct tunnel_endpoint_msg *em)
 			send_msg(t, em->hash, msg);
 			return;
 		}
-		/* to us: as if LOCAL */
-		if (t->h.local) {
-			t->h.local(t->h.ctx, msg);
-			return;
-		}
-		break;
+		local_in(t, msg);	/* to us: as i2pd's loopback does */
+		return;
 	case TUNNEL_DELIVER_TUNNEL:
 		/* a tunnel whose gateway may be us (a tunnel test from an
 		 * outbound tunnel to an inbound one, both through us) */
 		to_gateway(t, em->hash, em->tunnel_id, msg, t->mono_now);
 		return;
 	case TUNNEL_DELIVER_LOCAL:
-		if (t->h.local) {
-			t->h.local(t->h.ctx, msg);
-			return;
-		}
-		break;
+		local_in(t, msg);
+		return;
 	}
 	t->st.dropped_bad++;
 	i2np_msg_free(msg);

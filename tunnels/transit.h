@@ -77,8 +77,9 @@ void transit_limits_default(struct transit_limits *lim);
 struct transit_hooks {
 	/* Send msg to peer; takes msg on every path.  Required. */
 	int (*send)(void *ctx, const uint8_t peer[32], struct i2np_msg *msg);
-	/* A message an OBEP took out with LOCAL delivery; takes msg.
-	 * Optional (dropped without it). */
+	/* A message one of our OBEPs delivers to us (LOCAL, or ROUTER to
+	 * our hash) that is not a tunnel message (those the table handles
+	 * itself); takes msg.  Optional (dropped without it). */
 	void (*local)(void *ctx, struct i2np_msg *msg);
 	/* The router is congested (transport queues, CPU).  Optional. */
 	bool (*congested)(void *ctx);

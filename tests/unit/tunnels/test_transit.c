@@ -875,6 +875,87 @@ static void test_obep_to_own_ibgw(struct tctx *t)
 	rig_free(&g);
 }
 
+
+/* An inbound build reaches its IBGW through the creator's outbound
+ * tunnel: our OBEP delivers a ShortTunnelBuild (ROUTER, to us) and the
+ * table answers it as IBGW; a record for a middle hop that comes this
+ * way is dropped (Java: only an IBGW may be fed by its own OBEP). */
+static void test_build_via_own_obep(struct tctx *t)
+{
+	struct rig g;
+	struct tunnel_layer lo[2];
+	struct tunnel_gateway *gw = tunnel_gateway_new();
+	struct tunnel_build *ob, *ib = NULL;
+	struct tunnel_build_cfg cfg;
+	struct bbuf bm = BBUF_INIT, enc = BBUF_INIT;
+	struct i2np_msg *m, *out;
+	struct thop tmp;
+	uint8_t body[1024];
+	const struct transit_stats *st;
+
+	time_set_override(NOW_MS);	/* the table reads the wall clock */
+	rig_init(&g, 2, 1, NULL);
+	st = transit_table_stats(g.t);
+	T_OK(t, rig_build(t, &g, TUNNEL_BUILD_SHORT, false));	/* T = OBEP */
+	creator_layers(&g, lo);
+	ob = g.b;
+	g.b = NULL;
+	tmp = g.hops[0];
+	g.hops[0] = g.hops[1];
+	g.hops[1] = tmp;
+	for (int pass = 0; pass < 2; pass++) {
+		/* pass 0: T is the IBGW of an inbound tunnel; pass 1: the
+		 * first hop of an outbound one (not an IBGW) */
+		memset(&cfg, 0, sizeof(cfg));
+		cfg.kind = TUNNEL_BUILD_SHORT;
+		cfg.inbound = pass == 0;
+		cfg.n_hops = 2;
+		thop_to_cfg(&g.hops[0], &cfg.hops[0]);
+		thop_to_cfg(&g.hops[1], &cfg.hops[1]);
+		memset(cfg.self, 0xc5, 32);
+		memset(cfg.reply_gateway, 0x77, 32);
+		cfg.reply_tunnel_id = 5;
+		cfg.now_ms = NOW_MS;
+		bbuf_reset(&bm);
+		bbuf_reset(&enc);
+		tunnel_build_free(ib);
+		ib = NULL;
+		T_OK(t, tunnel_build_create(&cfg, &ib, &bm));
+		m = i2np_msg_new(I2NP_SHORT_TUNNEL_BUILD, bm.data, bm.len, 60000);
+		i2np_msg_encode(m, &enc);
+		i2np_msg_free(m);
+		T_OK(t, tunnel_gateway_put(gw, TUNNEL_DELIVER_ROUTER, 0,
+					   g.hops[0].hash, enc.data, enc.len));
+		tunnel_gateway_flush(gw);
+		while (tunnel_gateway_pop(gw, body)) {
+			T_OK(t, tunnel_layer_peel(lo, 2, body));
+			T_OK(t, tunnel_layer_encrypt(&lo[0], body));
+			m = td_msg(tunnel_build_hop_id(ob, 1), body);
+			T_OK(t, transit_table_handle_data(g.t, m, MONO + 7));
+			i2np_msg_free(m);
+		}
+		if (pass == 0) {
+			out = take_one(t, &g.net, g.hops[1].hash);
+			if (out)
+				T_EQ(t, out->type, I2NP_SHORT_TUNNEL_BUILD);
+			i2np_msg_free(out);
+			T_EQ(t, transit_table_count(g.t), 2);
+		} else {
+			T_EQ(t, g.net.n, 0);
+			T_EQ(t, st->builds_loop, 1);
+			T_EQ(t, st->builds_dropped, 1);
+		}
+	}
+	T_EQ(t, g.net.n_local, 0);
+	wipe_layers(lo, 2);
+	tunnel_build_free(ob);
+	tunnel_build_free(ib);
+	tunnel_gateway_free(gw);
+	bbuf_free(&bm);
+	bbuf_free(&enc);
+	rig_free(&g);
+}
+
 const struct test_case tunnels_transit_tests[] = {
 	{ "join_roles", test_join_roles, 0 },
 	{ "decisions", test_decisions, 0 },
@@ -886,6 +967,7 @@ const struct test_case tunnels_transit_tests[] = {
 	{ "ibgw", test_ibgw, 0 },
 	{ "obep", test_obep, 0 },
 	{ "obep_to_own_ibgw", test_obep_to_own_ibgw, 0 },
+	{ "build_via_own_obep", test_build_via_own_obep, TT_FORK },
 	{ "bandwidth_share", test_bandwidth_share, 0 },
 	{ NULL, NULL, 0 }
 };
