@@ -216,3 +216,21 @@ m = re.search(r'<b>Routers:</b>\s*(\d+)', t)
 print(m.group(1) if m else 0)
 PY
 }
+
+# netns_plain SHORT: a namespace with only loopback (links come later)
+netns_plain() {
+	ns=$(netns_name "$1")
+	ip netns add "$ns" || return 1
+	NETNS_LIST="$NETNS_LIST $ns"
+	ip -n "$ns" link set lo up
+}
+
+# netns_veth A IFA IPA/LEN B IFB IPB/LEN: a veth pair between namespaces
+netns_veth() {
+	ip link add "$2" netns "$(netns_name "$1")" type veth peer name "$5" \
+		netns "$(netns_name "$4")" &&
+	ip -n "$(netns_name "$1")" addr add "$3" dev "$2" &&
+	ip -n "$(netns_name "$4")" addr add "$6" dev "$5" &&
+	ip -n "$(netns_name "$1")" link set "$2" up &&
+	ip -n "$(netns_name "$4")" link set "$5" up
+}
