@@ -200,7 +200,17 @@ struct netdb_store *netdb_get_store(struct netdb *db)
 
 void netdb_stats(const struct netdb *db, struct netdb_stats *out)
 {
+	struct netdb_writer_stats ws;
+
 	*out = db->st;
+	if (db->writer) {
+		netdb_writer_stats(db->writer, &ws);
+		out->db_written = ws.ops_written;
+		out->db_dropped = ws.ops_dropped;
+		out->db_errors = ws.errors;
+		out->db_queued = ws.queued;
+		out->db_busy = ws.busy;
+	}
 }
 
 /* Count a refusal and say why, once in a while. */

@@ -111,6 +111,10 @@ struct netdb_stats {
 	uint64_t lookups_started, lookups_succeeded, lookups_failed;
 	uint64_t lookups_sent, explorations;
 	uint64_t publish_sent, publish_confirmed;
+	/* The SQLite writer. */
+	uint64_t db_written, db_dropped, db_errors;
+	size_t db_queued;
+	bool db_busy;				/* a write job runs */
 	bool loaded;				/* the database load is done */
 };
 

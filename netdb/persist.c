@@ -405,8 +405,10 @@ static char *export_path(const char *dir, const uint8_t key[32], bool mkdirs)
 	sub[1] = name[11];		/* first character of the hash */
 	sub[2] = '\0';
 	d = fsutil_path_join(dir, sub);
-	if (mkdirs)
+	if (mkdirs) {
+		(void)mkdir(dir, 0755);
 		(void)mkdir(d, 0755);
+	}
 	p = fsutil_path_join(d, name);
 	free(d);
 	return p;
@@ -642,6 +644,7 @@ void netdb_writer_stats(const struct netdb_writer *w,
 {
 	*out = w->st;
 	out->queued = w->nq;
+	out->busy = w->busy;
 }
 
 void netdb_writer_free(struct netdb_writer *w)

@@ -105,6 +105,7 @@ void netdb_loaded_free(struct netdb_loaded *l);
 struct netdb_writer_stats {
 	uint64_t ops_written, batches, ops_dropped, errors;
 	size_t queued;
+	bool busy;			/* a job runs */
 };
 
 struct netdb_writer;
