@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 /* cat [from, from + len) of d into a file in dir and read it back. */
@@ -78,7 +79,7 @@ static void test_roundtrip_sizes(struct tctx *t)
 	free(dir);
 }
 
-/* Several 4 MiB batches, with more threads than cores. */
+/* Several batches, with more threads than cores. */
 static void test_roundtrip_batches(struct tctx *t)
 {
 	char *dir = t_tmpdir(t);
@@ -439,7 +440,37 @@ static void test_publish_refuses(struct tctx *t)
 	free(dir);
 }
 
+/* content_fs_preadv_all fills every buffer in file order, skips empty
+ * ones, and reports a read past the end as ERR_TRUNCATED. */
+static void test_preadv_all(struct tctx *t)
+{
+	char *dir = t_tmpdir(t);
+	int fd = tc_source(t, dir, 100, 5);
+	uint8_t want[100], a[30], b[70], c[50], none[1];
+	struct iovec iov[4] = { { none, 0 }, { a, sizeof(a) }, { none, 0 },
+				{ b, sizeof(b) } };
+
+	tc_fill(want, sizeof(want), 0, 5);
+	T_TRUE(t, fd >= 0);
+	T_OK(t, content_fs_preadv_all(fd, iov, 4, 0));
+	T_TRUE(t, memcmp(a, want, sizeof(a)) == 0);
+	T_TRUE(t, memcmp(b, want + 30, sizeof(b)) == 0);
+	iov[0] = (struct iovec){ none, 0 };
+	T_OK(t, content_fs_preadv_all(fd, iov, 1, 0));	/* nothing to read */
+	T_OK(t, content_fs_preadv_all(fd, iov, 0, 0));
+	iov[0] = (struct iovec){ c, sizeof(c) };
+	T_ERR(t, content_fs_preadv_all(fd, iov, 1, 80), ERR_TRUNCATED);
+	T_ERR(t, content_fs_pread_all(fd, c, sizeof(c), 60), ERR_TRUNCATED);
+	T_OK(t, content_fs_pread_all(fd, c, sizeof(c), 50));
+	T_TRUE(t, memcmp(c, want + 50, sizeof(c)) == 0);
+	if (fd >= 0)
+		close(fd);
+	t_rmtree(dir);
+	free(dir);
+}
+
 const struct test_case content_publish_tests[] = {
+	{ "preadv_all", test_preadv_all, 0 },
 	{ "roundtrip_sizes", test_roundtrip_sizes, 0 },
 	{ "roundtrip_batches", test_roundtrip_batches, 0 },
 	{ "bad_chunk_late", test_bad_chunk_late, 0 },
