@@ -647,6 +647,14 @@ int ratchet_encrypt(struct ratchet_ctx *c, const struct x25519_pk *remote,
 
 /* ---- receiving ---- */
 
+/* n bytes of plain to decrypt into; never a NULL pointer, even for an
+ * empty payload. */
+static uint8_t *plain_room(struct bbuf *plain, size_t n)
+{
+	bbuf_reserve(plain, n + 1);
+	return bbuf_extend(plain, n);
+}
+
 static bool replay_seen(struct ratchet_ctx *c, const uint8_t epk[32])
 {
 	uint64_t v = tag_u64(epk);
@@ -752,7 +760,7 @@ static int ns_read(struct ratchet_ctx *c, const uint8_t *data, size_t len,
 		mix_key(ck, k, dh);
 	}
 	/* one-time: "keep the same k and use n = 1 for the payload" */
-	if (chachapoly_decrypt_n(bbuf_extend(plain, plen), k, bound ? 0 : 1,
+	if (chachapoly_decrypt_n(plain_room(plain, plen), k, bound ? 0 : 1,
 				 h, 32, ct, plen + 16) != 0) {
 		r = ERR_AUTH;
 		c->stats.bad_auth++;
@@ -824,7 +832,7 @@ static int nsr_read(struct ratchet_ctx *c, struct tag_ent *e,
 	attach_payload_key(pk, k_ba);
 	plen = len - RATCHET_NSR_OVERHEAD_BYTES;
 	bbuf_reset(plain);
-	if ((r = chachapoly_decrypt_n(bbuf_extend(plain, plen), pk, 0, h, 32,
+	if ((r = chachapoly_decrypt_n(plain_room(plain, plen), pk, 0, h, 32,
 				      data + 56, plen + 16)) != 0)
 		goto out;
 	/* the tag is spent once the NSR authenticates */
@@ -1009,7 +1017,7 @@ static int es_read(struct ratchet_ctx *c, struct tag_ent *e,
 		return ERR_TRUNCATED;
 	plen = len - RATCHET_ES_OVERHEAD_BYTES;
 	bbuf_reset(plain);
-	if (chachapoly_decrypt_n(bbuf_extend(plain, plen), e->key, n, data, 8,
+	if (chachapoly_decrypt_n(plain_room(plain, plen), e->key, n, data, 8,
 				 data + 8, plen + 16) != 0) {
 		/* keep the tag: tags are public, so a forgery must not
 		 * burn it */
