@@ -92,7 +92,11 @@ allow 1024-65535 198.18.1.0/24 1024-65535
 deny 0-65535 0.0.0.0/0 0-65535
 CONF
 netns_bg gw "$W/miniupnpd.log" "$MINIUPNPD" -d -f "$W/miniupnpd.conf" -P "$W/miniupnpd.pid"
-sleep 1
+# It asks STUN first (a few seconds), then listens.
+if ! wait_log "$W/miniupnpd.log" "Listening for NAT-PMP" 20 ||
+   ! wait_log "$W/miniupnpd.log" "HTTP listening" 5; then
+	bad "miniupnpd did not start (see $W/miniupnpd.log)"; result $NAME; exit 1
+fi
 
 # echo_test PORT SECONDS: 0 when a datagram from wan to gw:PORT comes back
 echo_test() {
