@@ -29,6 +29,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,7 @@
 #include <unistd.h>
 
 #define PUBLISH_BATCH_BYTES (1u << 20)
+#define PUBLISH_WRITEBACK_BYTES (8u << 20)
 #define PUBLISH_IOV_MAX 64	/* chunks per preadv (IOV_MAX: 1024 on Linux, BSDs) */
 
 /* One batch of chunks [first, first + n). */
@@ -62,15 +64,28 @@ static void seal_one(void *ctx, uint32_t i)
 			  len + CONTENT_TAG_BYTES);
 }
 
-/* Start writeback of what was just written, so the final fsync is short
- * (Linux; elsewhere the fsync does it all). */
-static void start_writeback(int fd, uint64_t off, uint64_t len)
+/*
+ * Writeback of the data file is started every PUBLISH_WRITEBACK_BYTES
+ * written (sync_file_range, Linux; elsewhere the final fsync does it
+ * all), so the disk works while we seal and the final fsync is short.
+ * Started per 1 MiB batch it took ~4.5 % of publish's CPU samples, per
+ * 8 MiB ~3.4 %, for the same overlap.
+ */
+struct writeback {
+	int fd;
+	uint64_t from, to;	/* written but not yet started */
+};
+
+static void writeback_add(struct writeback *w, uint64_t end, bool last)
 {
+	w->to = end;
+	if (w->to - w->from < PUBLISH_WRITEBACK_BYTES && !last)
+		return;
 #ifdef SYNC_FILE_RANGE_WRITE
-	(void)sync_file_range(fd, (off_t)off, (off_t)len, SYNC_FILE_RANGE_WRITE);
-#else
-	(void)fd; (void)off; (void)len;
+	(void)sync_file_range(w->fd, (off_t)w->from, (off_t)(w->to - w->from),
+			      SYNC_FILE_RANGE_WRITE);
 #endif
+	w->from = w->to;
 }
 
 /*
@@ -102,18 +117,19 @@ static int read_batch(int src, struct batch *b, uint32_t first, uint32_t n)
 	return r == ERR_TRUNCATED ? ERR_BAD_STATE : r;	/* the file shrank */
 }
 
-static int write_batch(int data_fd, int tree_fd, const struct batch *b)
+static int write_batch(struct writeback *wb, int tree_fd, const struct batch *b)
 {
 	uint64_t off = content_chunk_data_offset(b->m, b->first);
 	int r;
 
 	if (b->n == 0)
 		return 0;
-	if ((r = content_fs_pwrite_all(data_fd, b->slots, b->bytes, off)) ||
+	if ((r = content_fs_pwrite_all(wb->fd, b->slots, b->bytes, off)) ||
 	    (r = content_fs_pwrite_all(tree_fd, b->leaves, 32 * (size_t)b->n,
 				       32 * (uint64_t)b->first)))
 		return r;
-	start_writeback(data_fd, off, b->bytes);
+	writeback_add(wb, off + b->bytes,
+		      b->first + b->n == b->m->chunk_count);
 	return 0;
 }
 
@@ -127,6 +143,7 @@ static int seal_all(int src, int data_fd, int tree_fd,
 		    const struct content_chunk_key *ck, struct content_pool *pool)
 {
 	struct batch b[2] = { { .m = m, .ck = ck }, { .m = m, .ck = ck } };
+	struct writeback wb = { .fd = data_fd };
 	uint32_t per = PUBLISH_BATCH_BYTES >> m->chunk_log2, count = m->chunk_count;
 	uint8_t probe;
 	int r, k;
@@ -145,12 +162,12 @@ static int seal_all(int src, int data_fd, int tree_fd,
 		int rw = 0;
 		content_pool_start(pool, seal_one, cur, cur->n);
 		if (k > 0)
-			rw = write_batch(data_fd, tree_fd, other);
+			rw = write_batch(&wb, tree_fd, other);
 		r = rw ? rw : read_batch(src, other, next,
 					 count - next < per ? count - next : per);
 		content_pool_wait(pool);
 		if (r == 0 && other->n == 0)	/* cur was the last batch */
-			r = write_batch(data_fd, tree_fd, cur);
+			r = write_batch(&wb, tree_fd, cur);
 	}
 	/* The file must end where fstat said it would. */
 	if (r == 0 && pread(src, &probe, 1, (off_t)m->size) != 0)
