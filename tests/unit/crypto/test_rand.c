@@ -8,6 +8,9 @@
 #include "tests/unit/tharness.h"
 #include "crypto/rand.h"
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <string.h>
 
 static void test_deterministic_repeats(struct tctx *t)
@@ -91,7 +94,60 @@ static void test_uniform_range(struct tctx *t)
 	rand_set_deterministic(0);
 }
 
+/* After fork() parent and child must not continue the same stream. */
+static void test_fork_diverges(struct tctx *t)
+{
+	uint8_t warm[16], mine[32], theirs[32];
+	int fds[2];
+	pid_t pid;
+
+	rand_bytes(warm, sizeof(warm));	/* buffered state exists before fork */
+	T_EQ(t, pipe(fds), 0);
+	pid = fork();
+	T_TRUE(t, pid >= 0);
+	if (pid == 0) {
+		rand_bytes(theirs, sizeof(theirs));
+		_exit(write(fds[1], theirs, sizeof(theirs)) == sizeof(theirs) ? 0 : 1);
+	}
+	rand_bytes(mine, sizeof(mine));
+	T_EQ(t, read(fds[0], theirs, sizeof(theirs)), sizeof(theirs));
+	waitpid(pid, NULL, 0);
+	close(fds[0]);
+	close(fds[1]);
+	T_TRUE(t, memcmp(mine, theirs, sizeof(mine)) != 0);
+}
+
+/* Small reads (the buffered path) across many refills and reseeds: no
+ * repeats of 16-byte values and every byte value shows up about evenly. */
+static void test_buffered_stream(struct tctx *t)
+{
+	enum { N = 70000 };	/* > RAND_FKE_RESEED_BYTES / 16 */
+	static uint8_t v[N][16];
+	static uint8_t len[N];
+	unsigned long count[256] = { 0 }, total = 0;
+	size_t dups = 0;
+
+	for (size_t i = 0; i < N; i++) {
+		len[i] = (i % 3) ? 16 : (uint8_t)(7 + i % 9);
+		rand_bytes(v[i], len[i]);
+		for (size_t j = 0; j < len[i]; j++)
+			count[v[i][j]]++;
+		total += len[i];
+	}
+	for (size_t i = 1; i < N; i++)
+		dups += len[i] == 16 && len[i - 1] == 16 &&
+			memcmp(v[i], v[i - 1], 16) == 0;
+	T_EQ(t, dups, 0);
+	for (unsigned b = 0; b < 256; b++) {
+		/* expected total/256 (~3900, sd ~ 62): 10 sd either way */
+		double e = total / 256.0;
+		T_TRUE(t, count[b] > e - 620 && count[b] < e + 620);
+	}
+}
+
 const struct test_case rand_tests[] = {
+	{ "fork_diverges", test_fork_diverges, TT_FORK },
+	{ "buffered_stream", test_buffered_stream, TT_FORK },
 	{ "deterministic_repeats", test_deterministic_repeats, TT_FORK },
 	{ "deterministic_derived", test_deterministic_derived, TT_FORK },
 	{ "system_stream", test_system_stream, TT_FORK },
