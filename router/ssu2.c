@@ -18,12 +18,15 @@
 #include "router/router_address.h"
 #include "router/router_info.h"
 #include "router/ssu2_block.h"
+#include "router/ssu2_peertest.h"
+#include "router/keys_and_cert.h"
 #include "router/transport.h"
 #include "crypto/base/alloc.h"
 #include "crypto/base/err.h"
 #include "crypto/base/log.h"
 #include "crypto/base/time.h"
 #include "crypto/rand.h"
+#include "crypto/keystore.h"
 #include "router/ntcp2_handshake.h"	/* the ephemeral-key replay cache */
 
 #include <arpa/inet.h>
@@ -138,6 +141,32 @@ struct sess {
 	uint8_t path_data[8];
 	uint64_t path_sent_ms;
 	uint8_t term_reason;
+	/* RouterInfos for peer test: the peer's own, and the last one a
+	 * RouterInfo block brought (Bob sends Alice's or Charlie's first) */
+	uint8_t *peer_ri, *last_ri;
+	size_t peer_ri_len, last_ri_len;
+};
+
+enum pt_role { PT_NONE, PT_ALICE, PT_BOB, PT_CHARLIE };
+
+struct ptest {
+	enum pt_role role;
+	uint32_t nonce;
+	uint64_t started_ms, msg4_ms;
+	uint8_t sdata[SSU2_PT_SDATA_MAX_BYTES];
+	size_t slen;
+	/* Alice */
+	uint64_t bob_id;
+	bool got4, got5, sent6;
+	uint8_t charlie_ik[32];
+	struct sockaddr_in charlie_addr;
+	bool have_charlie;
+	/* Bob */
+	uint64_t alice_id, charlie_id;
+	uint8_t alice_hash[32];
+	/* Charlie */
+	uint8_t alice_ik[32];
+	struct sockaddr_in alice_addr;
 };
 
 struct ipent {
@@ -188,6 +217,9 @@ struct ssu2 {
 	uint16_t ext_port;
 	struct sess *dirty[RECV_BUDGET_PKTS];
 	size_t ndirty;
+	struct ptest pt[SSU2_PT_MAX];
+	struct evloop_timer *pt_timer;
+	enum ssu2_reach reach;
 	/* datagrams waiting for one sendmmsg() while batching > 0 */
 	unsigned batching;
 	size_t nout;
@@ -500,6 +532,8 @@ static void sess_free(void *arg)
 	for (unsigned i = 0; i < SSU2_CONFIRMED_MAX_FRAGS; i++)
 		free(s->cf_buf[i]);
 	ssu2_reasm_free(s->reasm);
+	free(s->peer_ri);
+	free(s->last_ri);
 	while (s->out_head) {
 		struct outmsg *om = s->out_head;
 
@@ -1191,6 +1225,9 @@ static void handle_ri_block(struct sess *s, const struct ssu2_block *b)
 		return;
 	}
 	router_info_free(ri);
+	free(s->last_ri);
+	s->last_ri = xmemdup(buf, len);
+	s->last_ri_len = len;
 	transport_conn_ri(s->n->tm, buf, len, rb.flags & SSU2_RI_FLAG_FLOOD);
 }
 
@@ -1286,6 +1323,10 @@ static void handle_path_response(struct sess *s, const struct sockaddr_in *from,
 	}
 }
 
+static void pt_in_session(struct sess *s, const struct ssu2_block *b);
+static void pt_out_of_session(struct ssu2 *n, uint8_t *p, size_t len,
+			      const struct sockaddr_in *from);
+
 static bool block_elicits_ack(uint8_t type)
 {
 	return type != SSU2_BLK_ACK && type != SSU2_BLK_PADDING;
@@ -1349,10 +1390,12 @@ static bool handle_blocks(struct sess *s, const struct sockaddr_in *from,
 				sess_kill(s);
 			}
 			return false;
+		case SSU2_BLK_PEER_TEST:
+			pt_in_session(s, b);
+			break;
 		default:
-			/* DateTime, Options, Padding, Peer Test, relay,
-			 * Congestion, unknown: nothing to do here (FIXME:
-			 * peer test and relay roles). */
+			/* DateTime, Options, Padding, relay, Congestion,
+			 * unknown: nothing to do here (FIXME: relay roles). */
 			break;
 		}
 	}
@@ -1627,6 +1670,9 @@ static int check_alice_ri(struct sess *s, const struct ssu2_block *b)
 		goto out;
 	}
 	memcpy(s->peer_rh, router_info_hash(ri), 32);
+	free(s->peer_ri);
+	s->peer_ri = xmemdup(buf, len);
+	s->peer_ri_len = len;
 	transport_conn_ri(s->n->tm, buf, len, false);
 out:
 	router_info_free(ri);
@@ -2012,8 +2058,13 @@ static void on_packet(struct ssu2 *n, const uint8_t *orig, size_t len,
 		on_session_pkt(s, p, orig, len, from);
 		return;
 	}
-	/* New: Token Request or SessionRequest (our key for both parts). */
+	/* New: Token Request or SessionRequest (our key for both parts),
+	 * or Peer Test messages 5-7 keyed with our intro key. */
 	ssu2_hp_part2(p, len, n->cfg.ik);
+	if (!s && p[12] == SSU2_PEER_TEST && len >= 16 + 16 + 24) {
+		pt_out_of_session(n, p, len, from);
+		return;
+	}
 	if (!s && (p[12] == SSU2_TOKEN_REQUEST ||
 		   p[12] == SSU2_SESSION_REQUEST)) {
 		size_t extra = p[12] == SSU2_SESSION_REQUEST ? 48 : 16;
@@ -2093,6 +2144,510 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 	batch_end(n);
 }
 
+/* ---- peer test ("Peer Test Process") ---- */
+
+/* Does a RouterInfo of len bytes fit a data packet beside a PeerTest
+ * block, uncompressed? */
+static bool ri_len_fits(const struct sess *s, size_t len)
+{
+	return SSU2_BLOCK_HEADER_BYTES + 2 + len + SSU2_BLOCK_HEADER_BYTES +
+	       3 + 32 + SSU2_PT_SDATA_MAX_BYTES + 64 <= payload_max(s->n);
+}
+
+/* The IPv4 SSU2 address of a RouterInfo (bytes), its hash and whether it
+ * offers peer testing ("B"); and a signature check against its identity
+ * when msg is not NULL.  0, or an ERR_*. */
+static int ri_look(const uint8_t *ri, size_t len,
+		   struct router_address_ssu2 *out, bool *has_b,
+		   uint8_t hash[32], const uint8_t *msg, size_t mlen,
+		   const uint8_t *sig, size_t siglen)
+{
+	struct router_info *r = NULL;
+	int rc = ERR_NOT_FOUND;
+
+	if (!ri || router_info_decode(ri, len, &r) != 0)
+		return ERR_FORMAT;
+	if (msg && keys_and_cert_verify(router_info_identity(r), msg, mlen,
+					sig, siglen) != 0) {
+		rc = ERR_BAD_SIG;
+		goto out;
+	}
+	if (hash)
+		memcpy(hash, router_info_hash(r), 32);
+	for (size_t i = 0; i < router_info_address_count(r); i++) {
+		const struct router_address *a = router_info_address(r, i);
+		struct router_address_ssu2 p;
+
+		if (!router_address_is_ssu2(a) ||
+		    router_address_ssu2_parse(a, &p) != 0 ||
+		    p.family == AF_INET6)
+			continue;
+		if (out)
+			*out = p;
+		if (has_b)
+			*has_b = strchr(p.caps, 'B') != NULL;
+		rc = 0;
+		break;
+	}
+out:
+	router_info_free(r);
+	return rc;
+}
+
+static struct ptest *pt_find(struct ssu2 *n, enum pt_role role,
+			     uint32_t nonce)
+{
+	for (size_t i = 0; i < SSU2_PT_MAX; i++)
+		if (n->pt[i].role == role && n->pt[i].nonce == nonce)
+			return &n->pt[i];
+	return NULL;
+}
+
+static struct ptest *pt_new(struct ssu2 *n, enum pt_role role, uint32_t nonce)
+{
+	for (size_t i = 0; i < SSU2_PT_MAX; i++)
+		if (n->pt[i].role == PT_NONE) {
+			memset(&n->pt[i], 0, sizeof(n->pt[i]));
+			n->pt[i].role = role;
+			n->pt[i].nonce = nonce;
+			n->pt[i].started_ms = now_ms();
+			evloop_timer_arm(n->pt_timer, 1000);
+			return &n->pt[i];
+		}
+	return NULL;
+}
+
+/* Sign the peer-test data with our router key. */
+static void pt_sign(struct ssu2 *n, const uint8_t bhash[32],
+		    const uint8_t *ahash, const uint8_t *sdata, size_t slen,
+		    struct ed25519_sig *sig)
+{
+	struct bbuf m = BBUF_INIT;
+
+	ssu2_pt_sigmsg(&m, bhash, ahash, sdata, slen);
+	keystore_sign(n->cfg.ks, sig, m.data, m.len);
+	bbuf_free(&m);
+}
+
+static bool pt_check_sig(const uint8_t *ri, size_t rilen,
+			 const uint8_t bhash[32], const uint8_t *ahash,
+			 const struct ssu2_pt *pt, struct router_address_ssu2 *a)
+{
+	struct bbuf m = BBUF_INIT;
+	int r;
+
+	ssu2_pt_sigmsg(&m, bhash, ahash, pt->sdata, pt->slen);
+	r = ri_look(ri, rilen, a, NULL, NULL, m.data, m.len, pt->sig,
+		    pt->siglen);
+	bbuf_free(&m);
+	return r == 0;
+}
+
+/* In-session blocks: the RouterInfo first when given, then the test. */
+static void pt_send_in(struct sess *s, const uint8_t *ri, size_t rilen,
+		       uint8_t msg, uint8_t code, const uint8_t *hash,
+		       const uint8_t *sdata, size_t slen, const uint8_t *sig,
+		       size_t siglen)
+{
+	struct bbuf pl = BBUF_INIT, z = BBUF_INIT;
+
+	if (ri) {
+		if (ri_len_fits(s, rilen))
+			ssu2_blk_put_ri(&pl, 0, ri, rilen);
+		else if (gzip_compress(ri, rilen, &z) == 0)
+			ssu2_blk_put_ri(&pl, SSU2_RI_FLAG_GZIP, z.data, z.len);
+		bbuf_free(&z);
+	}
+	ssu2_pt_put(&pl, msg, code, hash, sdata, slen, sig, siglen);
+	if (pl.len <= payload_max(s->n))
+		(void)send_data(s, &s->peer, &pl, 0);
+	bbuf_free(&pl);
+}
+
+/* Out of session (messages 5-7): "Destination Connection ID is two
+ * copies of the 4-byte big-endian test nonce ... Source Connection ID is
+ * the inverse"; message 6 swaps them. */
+static void pt_send_out(struct ssu2 *n, const struct sockaddr_in *to,
+			const uint8_t key[32], uint32_t nonce, bool swap,
+			uint8_t msg, const struct sockaddr_in *addr_blk,
+			const uint8_t *sdata, size_t slen, const uint8_t *sig,
+			size_t siglen)
+{
+	uint64_t x = (uint64_t)nonce << 32 | nonce;
+	struct ssu2_long_hdr h = {
+		.dst_id = swap ? ~x : x, .src_id = swap ? x : ~x,
+		.type = SSU2_PEER_TEST, .ver = SSU2_VERSION,
+		.netid = n->cfg.netid, .pkt_num = (uint32_t)rand_u64(),
+		.token = rand_u64(),
+	};
+	struct bbuf pl = BBUF_INIT;
+	uint8_t pkt[SSU2_MAX_PACKET_BYTES];
+	size_t len;
+
+	ssu2_blk_put_datetime(&pl, now_s());
+	if (addr_blk)
+		ssu2_blk_put_address(&pl, (const uint8_t *)&addr_blk->sin_addr,
+				     4, ntohs(addr_blk->sin_port));
+	ssu2_pt_put(&pl, msg, SSU2_PT_ACCEPT, NULL, sdata, slen, sig, siglen);
+	if (ssu2_oos_encrypt(&h, key, pl.data, pl.len, pkt, sizeof(pkt),
+			     &len) == 0)
+		send_raw(n, to, pkt, len);
+	bbuf_free(&pl);
+}
+
+static struct sess *sess_up_by_id(struct ssu2 *n, uint64_t id)
+{
+	struct sess *s = sess_by_id(n, id);
+
+	return s && s->state == S_ESTABLISHED && s->keyed ? s : NULL;
+}
+
+static void set_reach(struct ssu2 *n, enum ssu2_reach r)
+{
+	if (n->reach != r)
+		log_notice(LD_SSU2, "peer test: %s", ssu2_reach_name(r));
+	n->reach = r;
+}
+
+/* Alice: Bob said yes and Charlie wrote: answer Charlie (message 6). */
+static void pt_alice_msg6(struct ssu2 *n, struct ptest *t)
+{
+	if (t->sent6 || !t->got4 || !t->got5 || !t->have_charlie)
+		return;
+	t->sent6 = true;
+	pt_send_out(n, &t->charlie_addr, t->charlie_ik, t->nonce, true, 6,
+		    &t->charlie_addr, t->sdata, t->slen, NULL, 0);
+}
+
+/* Bob: choose a Charlie: another established session whose router
+ * offers peer testing. */
+static struct sess *pt_pick_charlie(struct ssu2 *n, const struct sess *alice)
+{
+	for (struct sess *c = n->sessions; c; c = c->next) {
+		bool b = false;
+
+		if (c == alice || c->state != S_ESTABLISHED || !c->keyed ||
+		    memcmp(c->peer_rh, alice->peer_rh, 32) == 0)
+			continue;
+		if (ri_look(c->peer_ri, c->peer_ri_len, NULL, &b, NULL, NULL, 0,
+			    NULL, 0) == 0 && b)
+			return c;
+	}
+	return NULL;
+}
+
+static void pt_bob_msg1(struct sess *s, const struct ssu2_pt *pt)
+{
+	struct ssu2 *n = s->n;
+	static const uint8_t zero[32];
+	struct sess *c;
+	struct ptest *t;
+
+	/* Alice signed for us: "Signature of prologue, Bob's hash, and
+	 * signed data above, as signed by Alice". */
+	if (!pt_check_sig(s->peer_ri, s->peer_ri_len, n->cfg.rh, NULL, pt,
+			  NULL)) {
+		pt_send_in(s, NULL, 0, 4, SSU2_PT_BOB_SIGNATURE, zero,
+			   pt->sdata, pt->slen, NULL, 0);
+		return;
+	}
+	c = pt_pick_charlie(n, s);
+	t = c ? pt_new(n, PT_BOB, pt->nonce) : NULL;
+	if (!t) {
+		pt_send_in(s, NULL, 0, 4, c ? SSU2_PT_BOB_LIMIT :
+			   SSU2_PT_BOB_NO_CHARLIE, zero, pt->sdata, pt->slen,
+			   NULL, 0);
+		return;
+	}
+	t->alice_id = s->id;
+	t->charlie_id = c->id;
+	memcpy(t->alice_hash, s->peer_rh, 32);
+	/* "Bob must send Alice's RI to Charlie prior to sending message
+	 * 2." */
+	pt_send_in(c, s->peer_ri, s->peer_ri_len, 2, SSU2_PT_ACCEPT,
+		   s->peer_rh, pt->sdata, pt->slen, pt->sig, pt->siglen);
+	n->st.pt_relayed++;
+}
+
+static void pt_bob_msg3(struct sess *s, const struct ssu2_pt *pt)
+{
+	struct ssu2 *n = s->n;
+	struct ptest *t = pt_find(n, PT_BOB, pt->nonce);
+	struct sess *a;
+
+	if (!t || t->charlie_id != s->id)
+		return;
+	if ((a = sess_up_by_id(n, t->alice_id)) != NULL)
+		/* "Bob must send Charlie's RI to Alice prior to sending
+		 * message 4, if accepted" */
+		pt_send_in(a, pt->code == SSU2_PT_ACCEPT ? s->peer_ri : NULL,
+			   s->peer_ri_len, 4, pt->code, s->peer_rh, pt->sdata,
+			   pt->slen, pt->sig, pt->siglen);
+	t->role = PT_NONE;
+}
+
+static void pt_charlie_msg2(struct sess *s, const struct ssu2_pt *pt)
+{
+	struct ssu2 *n = s->n;
+	struct router_address_ssu2 a;
+	struct ed25519_sig sig;
+	struct ptest *t = NULL;
+	uint8_t code = SSU2_PT_ACCEPT, ahash[32];
+	bool known = false;
+
+	/* Alice's RouterInfo came just before, in a RouterInfo block. */
+	if (s->last_ri &&
+	    ri_look(s->last_ri, s->last_ri_len, NULL, NULL, ahash, NULL, 0,
+		    NULL, 0) == 0 && memcmp(ahash, pt->hash, 32) == 0)
+		known = true;
+	if (!known)
+		code = SSU2_PT_CHARLIE_UNKNOWN;
+	else if (!pt_check_sig(s->last_ri, s->last_ri_len, s->peer_rh, NULL,
+			       pt, &a))
+		code = SSU2_PT_CHARLIE_SIGNATURE;
+	else if (pt->iplen != 4)
+		code = SSU2_PT_CHARLIE_ADDRESS;
+	else if (!(t = pt_new(n, PT_CHARLIE, pt->nonce)))
+		code = SSU2_PT_CHARLIE_LIMIT;
+	/* message 3: Charlie signs prologue, Bob's hash, Alice's hash and
+	 * the signed data. */
+	pt_sign(n, s->peer_rh, pt->hash, pt->sdata, pt->slen, &sig);
+	pt_send_in(s, NULL, 0, 3, code, NULL, pt->sdata, pt->slen, sig.b,
+		   sizeof(sig.b));
+	if (code != SSU2_PT_ACCEPT)
+		return;
+	memcpy(t->alice_ik, a.ik, 32);
+	t->alice_addr.sin_family = AF_INET;
+	memcpy(&t->alice_addr.sin_addr, pt->ip, 4);
+	t->alice_addr.sin_port = htons(pt->port);
+	memcpy(t->sdata, pt->sdata, pt->slen);
+	t->slen = pt->slen;
+	/* message 5, straight to Alice's address: this is the test. */
+	pt_send_out(n, &t->alice_addr, t->alice_ik, pt->nonce, false, 5, NULL,
+		    pt->sdata, pt->slen, sig.b, sizeof(sig.b));
+	n->st.pt_answered++;
+}
+
+static void pt_alice_msg4(struct sess *s, const struct ssu2_pt *pt)
+{
+	struct ssu2 *n = s->n;
+	struct ptest *t = pt_find(n, PT_ALICE, pt->nonce);
+	struct router_address_ssu2 a;
+	struct in_addr ia;
+	uint8_t chash[32];
+
+	if (!t || t->bob_id != s->id || t->got4)
+		return;
+	n->st.pt_msg4++;
+	if (pt->code != SSU2_PT_ACCEPT) {
+		log_info(LD_SSU2, "peer test refused (code %u)",
+			 (unsigned)pt->code);
+		n->st.pt_rejected++;
+		t->role = PT_NONE;
+		if (n->reach == SSU2_REACH_TESTING)
+			set_reach(n, SSU2_REACH_UNKNOWN);
+		return;
+	}
+	t->got4 = true;
+	t->msg4_ms = now_ms();
+	/* Charlie's RouterInfo came just before (or we know it). */
+	if (s->last_ri &&
+	    ri_look(s->last_ri, s->last_ri_len, &a, NULL, chash, NULL, 0,
+		    NULL, 0) == 0 && memcmp(chash, pt->hash, 32) == 0 &&
+	    a.published && inet_pton(AF_INET, a.host, &ia) == 1) {
+		memcpy(t->charlie_ik, a.ik, 32);
+		t->charlie_addr.sin_family = AF_INET;
+		t->charlie_addr.sin_addr = ia;
+		t->charlie_addr.sin_port = htons(a.port);
+		t->have_charlie = true;
+	}
+	pt_alice_msg6(n, t);
+}
+
+static void pt_in_session(struct sess *s, const struct ssu2_block *b)
+{
+	struct ssu2_pt pt;
+	int r;
+
+	if (!s->n->cfg.ks || s->state != S_ESTABLISHED)
+		return;
+	if ((r = ssu2_pt_decode(b, &pt)) != 0) {
+		sess_log(s, "bad PeerTest block", r);
+		return;
+	}
+	switch (pt.msg) {
+	case 1:
+		pt_bob_msg1(s, &pt);
+		break;
+	case 2:
+		pt_charlie_msg2(s, &pt);
+		break;
+	case 3:
+		pt_bob_msg3(s, &pt);
+		break;
+	case 4:
+		pt_alice_msg4(s, &pt);
+		break;
+	default:	/* 5-7 are out of session */
+		sess_log(s, "PeerTest message in session", ERR_PROTOCOL);
+		break;
+	}
+}
+
+static void pt_out_of_session(struct ssu2 *n, uint8_t *p, size_t len,
+			      const struct sockaddr_in *from)
+{
+	static uint8_t plain[SSU2_MAX_PACKET_BYTES];
+	static struct ssu2_payload pl;
+	struct ssu2_long_hdr h;
+	struct ssu2_pt pt;
+	struct ptest *t;
+	size_t plen, i;
+	uint64_t x;
+
+	ssu2_hp_long(p, len, n->cfg.ik, 16);
+	ssu2_long_hdr_decode(p, &h);
+	if (!n->cfg.ks || h.ver != SSU2_VERSION ||
+	    ssu2_oos_decrypt(p, len, n->cfg.ik, plain, sizeof(plain),
+			     &plen) != 0 ||
+	    ssu2_payload_decode(plain, plen, false, &pl) != 0) {
+		n->st.dropped++;
+		return;
+	}
+	for (i = 0; i < pl.n && pl.b[i].type != SSU2_BLK_PEER_TEST; i++)
+		;
+	if (i == pl.n || ssu2_pt_decode(&pl.b[i], &pt) != 0) {
+		n->st.dropped++;
+		return;
+	}
+	x = (uint64_t)pt.nonce << 32 | pt.nonce;
+	switch (pt.msg) {
+	case 5:		/* Charlie -> Alice: we are reachable */
+		if (h.dst_id != x || !(t = pt_find(n, PT_ALICE, pt.nonce)))
+			break;
+		n->st.pt_msg5++;
+		t->got5 = true;
+		set_reach(n, SSU2_REACH_OK);
+		pt_alice_msg6(n, t);
+		return;
+	case 6:		/* Alice -> Charlie: answer from where it came */
+		if (h.dst_id != ~x ||
+		    !(t = pt_find(n, PT_CHARLIE, pt.nonce)))
+			break;
+		n->st.pt_msg6++;
+		pt_send_out(n, from, t->alice_ik, pt.nonce, false, 7, from,
+			    t->sdata, t->slen, NULL, 0);
+		t->role = PT_NONE;
+		return;
+	case 7:		/* Charlie -> Alice: the address Charlie saw */
+		if (h.dst_id != x || !(t = pt_find(n, PT_ALICE, pt.nonce)))
+			break;
+		n->st.pt_msg7++;
+		for (i = 0; i < pl.n; i++)
+			if (pl.b[i].type == SSU2_BLK_ADDRESS)
+				note_address(n, &pl.b[i]);
+		t->role = PT_NONE;
+		return;
+	default:
+		break;
+	}
+	n->st.dropped++;
+}
+
+/* Expire tests; Alice decides "firewalled" when message 5 never came. */
+static void pt_timer_cb(void *arg)
+{
+	struct ssu2 *n = arg;
+	uint64_t now = now_ms();
+	bool active = false;
+
+	for (size_t i = 0; i < SSU2_PT_MAX; i++) {
+		struct ptest *t = &n->pt[i];
+
+		if (t->role == PT_NONE)
+			continue;
+		if (t->role == PT_ALICE && t->got4 && !t->got5 &&
+		    now - t->msg4_ms >= SSU2_PT_WAIT_MS) {
+			set_reach(n, SSU2_REACH_FIREWALLED);
+			t->role = PT_NONE;
+			continue;
+		}
+		if (now - t->started_ms >= SSU2_PT_TIMEOUT_MS) {
+			if (t->role == PT_ALICE && !t->got5 &&
+			    n->reach == SSU2_REACH_TESTING)
+				set_reach(n, SSU2_REACH_UNKNOWN);
+			t->role = PT_NONE;
+			continue;
+		}
+		active = true;
+	}
+	if (active)
+		evloop_timer_arm(n->pt_timer, 500);
+}
+
+int ssu2_peer_test(struct ssu2 *n, const uint8_t *bob_hash)
+{
+	uint8_t sdata[SSU2_PT_SDATA_MAX_BYTES];
+	struct ed25519_sig sig;
+	struct ptest *t;
+	struct sess *bob = NULL;
+	size_t slen;
+	uint32_t nonce;
+
+	if (!n->cfg.ks || !n->have_ext || n->ext_iplen != 4)
+		return ERR_BAD_STATE;
+	for (struct sess *s = n->sessions; s && !bob; s = s->next) {
+		bool b = false;
+
+		if (s->state != S_ESTABLISHED || !s->keyed)
+			continue;
+		if (bob_hash ? memcmp(s->peer_rh, bob_hash, 32) == 0 :
+		    (ri_look(s->peer_ri, s->peer_ri_len, NULL, &b, NULL, NULL,
+			     0, NULL, 0) == 0 && b))
+			bob = s;
+	}
+	if (!bob)
+		return ERR_NOT_FOUND;
+	do
+		nonce = (uint32_t)rand_u64();
+	while (nonce == 0 || pt_find(n, PT_ALICE, nonce));
+	if (!(t = pt_new(n, PT_ALICE, nonce)))
+		return ERR_LIMIT;
+	t->bob_id = bob->id;
+	/* "message 1 must include Alice's IP address and port": the one
+	 * peers see (Address blocks). */
+	slen = ssu2_pt_sdata(sdata, nonce, now_s(), n->ext_ip, 4, n->ext_port);
+	memcpy(t->sdata, sdata, slen);
+	t->slen = slen;
+	pt_sign(n, bob->peer_rh, NULL, sdata, slen, &sig);
+	pt_send_in(bob, NULL, 0, 1, SSU2_PT_ACCEPT, NULL, sdata, slen, sig.b,
+		   sizeof(sig.b));
+	n->st.pt_started++;
+	if (n->reach != SSU2_REACH_OK)
+		set_reach(n, SSU2_REACH_TESTING);
+	return 0;
+}
+
+enum ssu2_reach ssu2_reachability(const struct ssu2 *n)
+{
+	return n->reach;
+}
+
+const char *ssu2_reach_name(enum ssu2_reach r)
+{
+	switch (r) {
+	case SSU2_REACH_UNKNOWN:
+		return "unknown";
+	case SSU2_REACH_TESTING:
+		return "testing";
+	case SSU2_REACH_OK:
+		return "reachable";
+	case SSU2_REACH_FIREWALLED:
+		return "firewalled";
+	}
+	return "?";
+}
+
 /* ---- transport_ops ---- */
 
 /* The SSU2 address of ri we can dial (IPv4, published). */
@@ -2155,6 +2710,15 @@ static int ssu2_connect(void *impl, const struct router_info *ri,
 	s->peer.sin_port = htons(a.port);
 	memcpy(s->peer_rh, router_info_hash(ri), 32);
 	memcpy(s->peer_ik, a.ik, 32);
+	{
+		size_t rl;
+		const uint8_t *rb = router_info_bytes(ri, &rl);
+
+		if (rb) {
+			s->peer_ri = xmemdup(rb, rl);
+			s->peer_ri_len = rl;
+		}
+	}
 	s->rid = rand_id();
 	do
 		s->sid = rand_id();
@@ -2237,6 +2801,7 @@ struct ssu2 *ssu2_new(struct evloop *el, struct transport_mgr *tm,
 	n->replay = ntcp2_replay_new(8192, 2 * SSU2_CLOCK_SKEW_S * 1000);
 	n->dedup = i2np_dedup_new(65536);
 	n->tid = transport_mgr_add(tm, &ssu2_ops, n);
+	n->pt_timer = evloop_timer_new(el, pt_timer_cb, n);
 	return n;
 }
 
@@ -2251,6 +2816,7 @@ void ssu2_free(struct ssu2 *n)
 		s->closed = true;
 		sess_free(s);
 	}
+	evloop_timer_free(n->pt_timer);
 	if (n->rev)
 		event_free(n->rev);
 	if (n->fd >= 0)

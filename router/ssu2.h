@@ -58,6 +58,8 @@ struct ssu2_config {
 	uint64_t ban_window_ms;		/* ...within this window... */
 	uint64_t ban_ms;		/* ...ban it this long (0 = never) */
 	bool allow_loopback;		/* dial 127/8 (tests; i2pd refuses) */
+	/* Signs Peer Test messages (borrowed; NULL: no peer test roles). */
+	const struct keystore *ks;
 };
 
 #define SSU2_DEFAULT_MTU 1500
@@ -104,6 +106,21 @@ struct ssu2_config {
 /* Defaults for everything but the keys, hash, intro key and netid. */
 void ssu2_config_default(struct ssu2_config *cfg);
 
+/* Peer Test: how long Alice waits for Charlie's message 5 after Bob's
+ * message 4, and for message 4 at all. */
+#define SSU2_PT_WAIT_MS 8000
+#define SSU2_PT_TIMEOUT_MS 20000
+/* Peer tests we take part in at once (each role). */
+#define SSU2_PT_MAX 16
+
+/* What peer testing found out about us. */
+enum ssu2_reach {
+	SSU2_REACH_UNKNOWN,
+	SSU2_REACH_TESTING,
+	SSU2_REACH_OK,		/* Charlie reached us unasked: reachable */
+	SSU2_REACH_FIREWALLED,	/* Bob and Charlie agreed, Charlie could not */
+};
+
 /* Counters for tests and the console. */
 struct ssu2_stats {
 	uint64_t established_in, established_out;
@@ -122,6 +139,9 @@ struct ssu2_stats {
 	uint64_t msgs_dropped;		/* gave up after SSU2_MAX_RESENDS */
 	uint64_t terminations_sent, terminations_received;
 	uint64_t path_challenges, migrations;
+	/* peer test: as Alice, Bob and Charlie; messages 5-7 seen */
+	uint64_t pt_started, pt_relayed, pt_answered;
+	uint64_t pt_msg4, pt_msg5, pt_msg6, pt_msg7, pt_rejected;
 	size_t sessions;		/* all sessions, any state */
 	size_t pending_in;		/* inbound handshakes now */
 	uint8_t last_term_reason;	/* last Termination received */
@@ -150,6 +170,17 @@ int ssu2_set_router_info(struct ssu2 *s, const uint8_t *ri, size_t len);
  * as they finish. */
 void ssu2_shutdown(struct ssu2 *s);
 void ssu2_stats(const struct ssu2 *s, struct ssu2_stats *out);
+/*
+ * Start a peer test as Alice through an established session with a
+ * router whose SSU2 address has the "B" cap (or the one with bob_hash,
+ * when not NULL).  The result shows in ssu2_reachability().  Errors:
+ * ERR_NOT_FOUND (no such session), ERR_BAD_STATE (no signing key, or no
+ * external address known yet), ERR_LIMIT (too many tests).
+ */
+int ssu2_peer_test(struct ssu2 *s, const uint8_t *bob_hash);
+enum ssu2_reach ssu2_reachability(const struct ssu2 *s);
+const char *ssu2_reach_name(enum ssu2_reach r);
+
 /*
  * The address peers reported for us (Address blocks in SessionCreated,
  * Retry and Peer Test), most recent first.  False before any.  ip gets 4

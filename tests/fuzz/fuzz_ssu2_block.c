@@ -1,10 +1,11 @@
 /*
  * libFuzzer target: the SSU2 payload splitter (both contexts), every typed
- * block decoder, ACK range readers (foreach must agree with has), the I2NP
+ * block decoder (PeerTest too), ACK range readers (foreach must agree with has), the I2NP
  * short header, and fragment reassembly over the input's fragments.
  */
 #include "config.h"
 #include "router/ssu2_block.h"
+#include "router/ssu2_peertest.h"
 #include "crypto/base/alloc.h"
 
 #include <stdlib.h>
@@ -34,6 +35,7 @@ static void one_block(const struct ssu2_block *b, struct ssu2_reasm *r)
 	struct ssu2_termination term;
 	struct ssu2_ri_block rb;
 	struct ssu2_i2np_part part;
+	struct ssu2_pt pt;
 	struct i2np_msg *m;
 	uint32_t u32;
 	uint64_t u64;
@@ -81,6 +83,12 @@ static void one_block(const struct ssu2_block *b, struct ssu2_reasm *r)
 		if (ssu2_i2np_part_decode(b, &part) == 0 &&
 		    ssu2_reasm_add(r, &part, 1, &m) == 0 && m)
 			i2np_msg_free(m);
+		break;
+	case SSU2_BLK_PEER_TEST:
+		if (ssu2_pt_decode(b, &pt) == 0 &&
+		    (pt.slen > SSU2_PT_SDATA_MAX_BYTES ||
+		     pt.sdata + pt.slen > b->data + b->len))
+			abort();	/* the signed part lies in the block */
 		break;
 	default:
 		break;

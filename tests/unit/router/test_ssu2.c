@@ -41,6 +41,7 @@ struct node {
 	struct router_info *ri;		/* ours, advertising adv_port */
 	struct transport_mgr *tm;
 	struct ssu2 *s;
+	const char *caps;		/* SSU2 caps we publish ("4") */
 	uint8_t ik[32];
 	const struct router_info *peer;
 	uint64_t recv, bad, ri_stored;
@@ -125,7 +126,8 @@ static void node_sign(struct tctx *t, struct node *nd, uint16_t port)
 	keystore_x25519_pk(router_keys_keystore(nd->keys), KEYSTORE_X_SSU2,
 			   &spk);
 	T_OK(t, router_address_ssu2_build(&a, 3, &spk, nd->ik, "127.0.0.1",
-					  port, "4", NULL, 0));
+					  port, nd->caps ? nd->caps : "4",
+					  NULL, 0));
 	T_OK(t, router_info_add_address(nd->ri, &a));
 	T_OK(t, router_info_set_basic_options(nd->ri, NETID, "LR"));
 	T_OK(t, router_info_sign(nd->ri, router_keys_keystore(nd->keys)));
@@ -143,7 +145,10 @@ static void node_start(struct tctx *t, struct node *nd, struct evloop *el,
 	struct ssu2_config c;
 	struct keys_and_cert id;
 
+	const char *caps = nd->caps;
+
 	memset(nd, 0, sizeof(*nd));
+	nd->caps = caps;
 	nd->el = el;
 	nd->keys = router_keys_new_random();
 	rand_bytes(nd->ik, 32);
@@ -157,6 +162,7 @@ static void node_start(struct tctx *t, struct node *nd, struct evloop *el,
 	memcpy(c.rh, id.hash, 32);
 	memcpy(c.ik, nd->ik, 32);
 	c.allow_loopback = true;
+	c.ks = router_keys_keystore(nd->keys);
 	if (tweak)
 		tweak(&c);
 	nd->s = ssu2_new(el, nd->tm, &c);
@@ -247,6 +253,7 @@ struct relay {
 	bool have_a;
 	unsigned loss_pct;
 	uint64_t fwd, dropped;
+	bool restricted;	/* only B's packets get back to A (a NAT) */
 	/* the last SessionRequest-sized packet from A, for replay tests */
 	uint8_t last[2048];
 	size_t last_len;
@@ -293,8 +300,16 @@ static void relay_from_b(evutil_socket_t fd, short w, void *arg)
 	ssize_t n;
 
 	(void)w;
-	while ((n = recv(fd, buf, sizeof(buf), 0)) > 0) {
-		if (!r->have_a || rand_uniform(100) < r->loss_pct) {
+	for (;;) {
+		struct sockaddr_in from;
+		socklen_t fl = sizeof(from);
+
+		n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from,
+			     &fl);
+		if (n <= 0)
+			break;
+		if (!r->have_a || rand_uniform(100) < r->loss_pct ||
+		    (r->restricted && from.sin_port != r->b_addr.sin_port)) {
 			r->dropped++;
 			continue;
 		}
@@ -466,7 +481,8 @@ static void via_relay(struct tctx *t, struct node *a, struct node *b,
 		keystore_x25519_pk(router_keys_keystore(b->keys),
 				   KEYSTORE_X_SSU2, &spk);
 		T_OK(t, router_address_ssu2_build(&ad, 3, &spk, b->ik,
-						  "127.0.0.1", front, "4",
+						  "127.0.0.1", front,
+						  b->caps ? b->caps : "4",
 						  NULL, 0));
 		T_OK(t, router_info_add_address(fake, &ad));
 		T_OK(t, router_info_set_basic_options(fake, NETID, "LR"));
@@ -736,7 +752,122 @@ static void test_address(struct tctx *t)
 	bbuf_free(&b);
 }
 
+static bool reach_decided(void *arg)
+{
+	struct node *a = arg;
+	enum ssu2_reach r = ssu2_reachability(a->s);
+
+	return r == SSU2_REACH_OK || r == SSU2_REACH_FIREWALLED;
+}
+
+/* Peer test with all three roles in bitsd: A (Alice) asks B (Bob), who
+ * picks C (Charlie, the other router with "B" it has a session with).
+ * Directly on loopback A is reachable; behind a relay that only lets
+ * B's packets back (an address-restricted NAT) it is firewalled. */
+static void peer_test(struct tctx *t, bool behind_nat)
+{
+	struct evloop *el = evloop_new();
+	struct node *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
+	struct node *c = calloc(1, sizeof(*c));
+	struct ssu2_stats sa, sb, sc;
+	struct relay r;
+	struct want w;
+	uint16_t front;
+
+	b->caps = "4B";
+	c->caps = "4B";
+	node_start(t, a, el, NULL);
+	node_start(t, b, el, NULL);
+	node_start(t, c, el, NULL);
+	/* B -> C session */
+	b->peer = c->ri;
+	c->peer = b->ri;
+	send_many(t, b, c, 0, 1, size_1k);
+	w = (struct want){ c, 1 };
+	T_TRUE(t, run_until(el, got_n, &w, 10000));
+	/* A -> B session (through the relay when behind the NAT) */
+	if (behind_nat) {
+		relay_start(t, &r, el, b, &front);
+		r.restricted = true;
+		via_relay(t, a, b, &r, front);
+	} else {
+		a->peer = b->ri;
+	}
+	send_many(t, a, b, 0, 1, size_1k);
+	w = (struct want){ b, 1 };
+	T_TRUE(t, run_until(el, got_n, &w, 10000));
+	T_EQ(t, ssu2_reachability(a->s), SSU2_REACH_UNKNOWN);
+	T_OK(t, ssu2_peer_test(a->s, NULL));
+	T_EQ(t, ssu2_reachability(a->s), SSU2_REACH_TESTING);
+	T_TRUE(t, run_until(el, reach_decided, a, 15000));
+	T_EQ(t, ssu2_reachability(a->s), behind_nat ? SSU2_REACH_FIREWALLED
+						     : SSU2_REACH_OK);
+	run_until(el, never, NULL, 300);	/* messages 6 and 7 */
+	ssu2_stats(a->s, &sa);
+	ssu2_stats(b->s, &sb);
+	ssu2_stats(c->s, &sc);
+	T_EQ(t, sa.pt_started, 1);
+	T_EQ(t, sb.pt_relayed, 1);
+	T_EQ(t, sc.pt_answered, 1);
+	T_EQ(t, sa.pt_msg4, 1);
+	T_EQ(t, sa.pt_msg5, behind_nat ? 0 : 1);
+	T_EQ(t, sc.pt_msg6, behind_nat ? 0 : 1);
+	T_EQ(t, sa.pt_msg7, behind_nat ? 0 : 1);
+	T_EQ(t, sa.pt_rejected, 0);
+	if (behind_nat)
+		relay_stop(&r);
+	node_stop(a);
+	node_stop(b);
+	node_stop(c);
+	evloop_free(el);
+	free(a);
+	free(b);
+	free(c);
+}
+
+static void test_peer_test_reachable(struct tctx *t)
+{
+	peer_test(t, false);
+}
+
+static void test_peer_test_firewalled(struct tctx *t)
+{
+	peer_test(t, true);
+}
+
+/* Bob without a Charlie says so (code 2) and Alice stays undecided. */
+static void test_peer_test_no_charlie(struct tctx *t)
+{
+	struct evloop *el = evloop_new();
+	struct node *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
+	struct ssu2_stats sa;
+	struct want w;
+
+	b->caps = "4B";
+	node_start(t, a, el, NULL);
+	node_start(t, b, el, NULL);
+	a->peer = b->ri;
+	T_ERR(t, ssu2_peer_test(a->s, NULL), ERR_BAD_STATE);	/* no address */
+	send_many(t, a, b, 0, 1, size_1k);
+	w = (struct want){ b, 1 };
+	T_TRUE(t, run_until(el, got_n, &w, 10000));
+	T_OK(t, ssu2_peer_test(a->s, NULL));
+	run_until(el, never, NULL, 500);
+	ssu2_stats(a->s, &sa);
+	T_EQ(t, sa.pt_msg4, 1);
+	T_EQ(t, sa.pt_rejected, 1);
+	T_EQ(t, ssu2_reachability(a->s), SSU2_REACH_UNKNOWN);
+	node_stop(a);
+	node_stop(b);
+	evloop_free(el);
+	free(a);
+	free(b);
+}
+
 const struct test_case router_ssu2_tests[] = {
+	{ "peer_test_reachable", test_peer_test_reachable, TT_FORK },
+	{ "peer_test_firewalled", test_peer_test_firewalled, TT_FORK },
+	{ "peer_test_no_charlie", test_peer_test_no_charlie, TT_FORK },
 	{ "both_ways", test_both_ways, TT_FORK },
 	{ "loss_5", test_loss_5, TT_FORK },
 	{ "loss_20", test_loss_20, TT_FORK },
