@@ -20,7 +20,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define VERIFY_BATCH_BYTES (4u << 20)
+/* Small enough to stay in L2 with the kernel's copy into it: verifying
+ * 256 MiB took 0.29 s (0.09 s kernel) with 4 MiB batches, 0.24 s (0.05 s)
+ * with 1 MiB. */
+#define VERIFY_BATCH_BYTES (1u << 20)
 
 struct content_dir {
 	char *path;
