@@ -309,6 +309,8 @@ static int verify_chunks(struct content_dir *d, struct content_pool *pool,
 	uint32_t count = d->m.chunk_count;
 	int r, k;
 
+	if (per < 2 * content_pool_threads(pool))	/* work for every worker */
+		per = 2 * content_pool_threads(pool);
 	for (k = 0; k < 2; k++) {
 		b[k].stride = ((size_t)1 << d->m.chunk_log2) + CONTENT_TAG_BYTES;
 		b[k].buf = xmalloc(per * b[k].stride);

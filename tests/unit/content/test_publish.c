@@ -87,6 +87,7 @@ static void test_roundtrip_batches(struct tctx *t)
 	roundtrip(t, dir, (9u << 20) + 123, 0, 1);
 	roundtrip(t, dir, (9u << 20) + 123, 0, 3);
 	roundtrip(t, dir, (1u << 20), 20, 2);	/* 1 MiB chunks */
+	roundtrip(t, dir, (5u << 20) + 9, 20, 3);	/* batches of 8 of them */
 	t_rmtree(dir);
 	free(dir);
 }
