@@ -26,7 +26,7 @@ struct bitsd_ssu2 {
 	struct daemon *d;
 	const struct router_keys *keys;
 	struct ssu2 *s;
-	struct evloop_timer *resign;
+	struct evloop_timer *resign, *ptest;
 };
 
 static int sign_self(struct bitsd_ssu2 *bs)
@@ -55,6 +55,27 @@ static void resign_cb(void *arg)
 	evloop_timer_arm(bs->resign, BITSD_SSU2_RESIGN_MS);
 }
 
+/* Ask a peer with the "B" cap to test our reachability (the result is
+ * logged by router/ssu2.c as "peer test: reachable/firewalled"). */
+static void ptest_cb(void *arg)
+{
+	struct bitsd_ssu2 *bs = arg;
+	enum ssu2_reach was = ssu2_reachability(bs->s);
+	int r;
+
+	/* A test is running: look again soon. */
+	if (was == SSU2_REACH_TESTING) {
+		evloop_timer_arm(bs->ptest, BITSD_SSU2_PT_RETRY_MS);
+		return;
+	}
+	if ((r = ssu2_peer_test(bs->s, NULL)) != 0)
+		log_debug(LD_SSU2, "no peer test yet: %s", err_str(r));
+	/* Until a test gave an answer (Bob may have had no Charlie yet),
+	 * try again soon; then now and then. */
+	evloop_timer_arm(bs->ptest, r == 0 && was != SSU2_REACH_UNKNOWN ?
+			 BITSD_SSU2_PT_MS : BITSD_SSU2_PT_RETRY_MS);
+}
+
 int bitsd_ssu2_start(struct daemon *d, const struct router_keys *keys,
 		     struct transport_mgr *tm, struct bitsd_ssu2 **out)
 {
@@ -77,6 +98,7 @@ int bitsd_ssu2_start(struct daemon *d, const struct router_keys *keys,
 	sc.netid = cfg->netid;
 	noise_static_from_keystore(&sc.st, ks, KEYSTORE_X_SSU2);
 	memcpy(sc.rh, id.hash, 32);
+	sc.ks = ks;
 	if ((r = ssu2_intro_key_derive(ks, sc.ik)) != 0) {
 		log_err(LD_SSU2, "cannot derive our intro key: %s", err_str(r));
 		free(bs);
@@ -95,6 +117,8 @@ int bitsd_ssu2_start(struct daemon *d, const struct router_keys *keys,
 		goto fail;
 	bs->resign = evloop_timer_new(daemon_evloop(d), resign_cb, bs);
 	evloop_timer_arm(bs->resign, BITSD_SSU2_RESIGN_MS);
+	bs->ptest = evloop_timer_new(daemon_evloop(d), ptest_cb, bs);
+	evloop_timer_arm(bs->ptest, BITSD_SSU2_PT_FIRST_MS);
 	log_notice(LD_SSU2, "SSU2 listening on UDP port %u", (unsigned)port);
 	*out = bs;
 	return 0;
@@ -118,6 +142,7 @@ void bitsd_ssu2_stop(struct bitsd_ssu2 *bs)
 		 (unsigned long long)st.pkts_in, (unsigned long long)st.pkts_out,
 		 (unsigned long long)st.resent_frags);
 	evloop_timer_free(bs->resign);
+	evloop_timer_free(bs->ptest);
 	/* Tell every peer (the Termination goes out now), then close. */
 	ssu2_shutdown(bs->s);
 	ssu2_free(bs->s);

@@ -17,6 +17,11 @@ struct ssu2;
 
 /* Re-sign the RouterInfo SSU2 sends in SessionConfirmed this often. */
 #define BITSD_SSU2_RESIGN_MS (20 * 60 * 1000)
+/* Peer test (reachability): first try this soon after start, again this
+ * often until a test gave an answer, and then every BITSD_SSU2_PT_MS. */
+#define BITSD_SSU2_PT_FIRST_MS 5000
+#define BITSD_SSU2_PT_RETRY_MS 10000
+#define BITSD_SSU2_PT_MS (10 * 60 * 1000)
 
 /*
  * Start SSU2 for tm (borrowed; must outlive the subsystem).  keys are
