@@ -1,9 +1,13 @@
 /*
- * bitsd's network subsystem: the transport manager, NTCP2 and, until the
- * netDb exists, the interim RouterInfo table (router/ri_table.h) that
- * answers peers' DatabaseStore/DatabaseLookup and announces our
- * RouterInfo.  main() puts bitsd_ntcp2_start/stop in its subsystem table;
- * this file only wires modules together (hooks, configuration, timers).
+ * bitsd's network subsystem: the transport manager, NTCP2 and the interim
+ * RouterInfo table (router/ri_table.h), which holds the transport hooks
+ * (answering peers' DatabaseStore/DatabaseLookup) until the netDb
+ * subsystem has loaded and takes them over, and which announces our
+ * RouterInfo to the routers in netDb/ at start.  main() puts
+ * bitsd_ntcp2_start/stop in its subsystem table; this file only wires
+ * modules together (hooks, configuration, timers).  NTCP2 runs with the
+ * defaults of ntcp2_config_default() (FIXME: [ntcp2] keys once the
+ * configuration has them) on the configured host and port.
  */
 #ifndef APPS_BITSD_NTCP2_H
 #define APPS_BITSD_NTCP2_H
