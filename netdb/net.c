@@ -317,8 +317,13 @@ static int store_ls(struct netdb *db, const uint8_t peer[32],
 	}
 	r = netdb_add_ls(db, (enum leaseset_type)s->store_type, s->data,
 			 s->data_len, s->key, peer, NULL);
-	if (r == 0 && (e = netdb_store_find_ls(db->store, s->key)) != NULL)
+	if (r == 0 && (e = netdb_store_find_ls(db->store, s->key)) != NULL) {
+		char h[72];
 		*flood_it = !leaseset_is_unpublished(e->ls);
+		log_debug(LD_NETDB, "kept LeaseSet %s (store type %u)",
+			  log_safe_hash(h, sizeof(h), s->key),
+			  (unsigned)s->store_type);
+	}
 	return r;
 }
 

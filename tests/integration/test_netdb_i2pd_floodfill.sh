@@ -47,6 +47,8 @@ import sys
 p, ip, port = sys.argv[1:4]
 t = open(p).read().replace('[http]\nenabled = false',
     '[http]\nenabled = true\naddress = %s\nport = %s' % (ip, port))
+# high-bandwidth caps, so i2pd takes these routers as client tunnel hops
+t = t.replace('[ntcp2]\n', 'bandwidth = X\nshare = 100\n[ntcp2]\n', 1)
 open(p, 'w').write(t)
 PY
 	cp "$B/router.info" "$d/netDb/r$c/routerInfo-$OURS.dat"
