@@ -105,6 +105,7 @@ struct sess {
 	uint8_t peer_ik[32];		/* k_header_1 for what we send */
 	struct ssu2_hs hs;
 	struct ssu2_keys keys;
+	struct ssu2_aead aead_tx, aead_rx;	/* keyed with send/recv k_data */
 	bool keyed;
 	struct evloop_timer *timer;
 	uint64_t started_ms, last_recv_ms, last_send_ms;
@@ -527,6 +528,10 @@ static void sess_free(void *arg)
 	transport_conn_down(n->tm, n->tid, s->id);
 	evloop_timer_free(s->timer);
 	ssu2_hs_wipe(&s->hs);
+	if (s->keyed) {
+		ssu2_aead_free(&s->aead_tx);
+		ssu2_aead_free(&s->aead_rx);
+	}
 	memwipe(&s->keys, sizeof(s->keys));
 	free(s->hs_pkts);
 	for (unsigned i = 0; i < SSU2_CONFIRMED_MAX_FRAGS; i++)
@@ -749,9 +754,9 @@ static uint32_t send_data(struct sess *s, const struct sockaddr_in *to,
 
 	if (pl->len < SSU2_MIN_PAYLOAD_BYTES)
 		ssu2_blk_put_padding(pl, SSU2_MIN_PAYLOAD_BYTES - pl->len);
-	if (BUG(ssu2_data_encrypt(&s->keys.send, s->peer_ik, s->sid, pn, flags,
-				  pl->data, pl->len, pkt, sizeof(pkt),
-				  &len) != 0))
+	if (BUG(ssu2_data_seal(&s->aead_tx, s->keys.send.k_hdr2, s->peer_ik, s->sid,
+			       pn, flags, pl->data, pl->len, pkt, sizeof(pkt),
+			       &len) != 0))
 		return pn;
 	send_raw(s->n, to, pkt, len);
 	s->last_send_ms = now_ms();
@@ -1162,6 +1167,14 @@ static void timer_run(struct sess *s)
 
 /* ---- establishment ---- */
 
+/* The data-phase keys are in s->keys: key the AEAD contexts. */
+static void sess_keyed(struct sess *s)
+{
+	ssu2_aead_init(&s->aead_tx, s->keys.send.k_data);
+	ssu2_aead_init(&s->aead_rx, s->keys.recv.k_data);
+	s->keyed = true;
+}
+
 static void sess_established(struct sess *s)
 {
 	struct ssu2 *n = s->n;
@@ -1414,8 +1427,8 @@ static void on_data(struct sess *s, uint8_t *pkt, size_t len,
 	int r;
 
 	ssu2_short_hdr_decode(pkt, &sh);
-	if ((r = ssu2_data_decrypt(&s->keys.recv, pkt, len, plain,
-				   sizeof(plain), &plen)) != 0) {
+	if ((r = ssu2_data_open(&s->aead_rx, pkt, len, plain, sizeof(plain),
+				&plen)) != 0) {
 		s->n->st.dropped++;
 		return;
 	}
@@ -1730,7 +1743,7 @@ static void on_confirmed_frag(struct sess *s, uint8_t *pkt, size_t len)
 		sess_kill(s);
 		return;
 	}
-	s->keyed = true;
+	sess_keyed(s);
 	/* Packet 0 was SessionConfirmed: it is received. */
 	(void)ssu2_rxwin_add(&s->rx, 0);
 	free(s->hs_pkts);
@@ -1931,7 +1944,7 @@ static void on_created(struct sess *s, uint8_t *pkt, size_t len)
 		sess_kill(s);
 		return;
 	}
-	s->keyed = true;
+	sess_keyed(s);
 	sess_established(s);
 	if (!s->closed && s->state == S_ESTABLISHED)
 		mark_dirty(s);

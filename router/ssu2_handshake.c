@@ -15,6 +15,7 @@
 #include "crypto/hash.h"
 #include "crypto/keystore.h"
 
+#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -654,6 +655,99 @@ int ssu2_intro_key_derive(const struct keystore *ks,
 		    sizeof(label) - 1);
 	memwipe(dh, sizeof(dh));
 	memwipe(&fixed, sizeof(fixed));
+	return 0;
+}
+
+void ssu2_aead_init(struct ssu2_aead *a, const uint8_t k_data[32])
+{
+	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+
+	/* The key is set once; each packet only sets its nonce. */
+	if (!c || EVP_CipherInit_ex(c, EVP_chacha20_poly1305(), NULL, k_data,
+				    NULL, -1) != 1)
+		abort();	/* like OOM: OpenSSL cannot allocate */
+	a->ctx = c;
+}
+
+void ssu2_aead_free(struct ssu2_aead *a)
+{
+	EVP_CIPHER_CTX_free(a->ctx);	/* cleans the key schedule */
+	a->ctx = NULL;
+}
+
+/* ChaCha20-Poly1305 with the I2P nonce for n and AD ad; enc appends the
+ * tag, else checks the tag at in + len.  0, ERR_AUTH or ERR_CRYPTO. */
+static int evp_aead(const struct ssu2_aead *a, bool enc, uint64_t n,
+		    const uint8_t *ad, size_t adlen, uint8_t *out,
+		    const uint8_t *in, size_t len)
+{
+	EVP_CIPHER_CTX *c = a->ctx;
+	uint8_t nonce[CHACHAPOLY_NONCE_BYTES];
+	int l = 0, fl = 0;
+
+	if (BUG(!c) || len > INT32_MAX)
+		return ERR_CRYPTO;
+	chachapoly_nonce(nonce, n);
+	if (EVP_CipherInit_ex(c, NULL, NULL, NULL, nonce, enc) != 1)
+		return ERR_CRYPTO;
+	if (!enc && EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_SET_TAG,
+					SSU2_TAG_BYTES, (void *)(in + len)) != 1)
+		return ERR_CRYPTO;
+	if (EVP_CipherUpdate(c, NULL, &l, ad, (int)adlen) != 1 ||
+	    (len > 0 && EVP_CipherUpdate(c, out, &l, in, (int)len) != 1) ||
+	    EVP_CipherFinal_ex(c, out + l, &fl) != 1) {
+		if (enc)
+			return ERR_CRYPTO;
+		memwipe(out, len);	/* never hand out unauthenticated bytes */
+		return ERR_AUTH;
+	}
+	if (enc && EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_GET_TAG, SSU2_TAG_BYTES,
+				       out + len) != 1)
+		return ERR_CRYPTO;
+	return 0;
+}
+
+int ssu2_data_seal(const struct ssu2_aead *a, const uint8_t k_hdr2[32],
+		   const uint8_t peer_ik[SSU2_INTRO_KEY_BYTES],
+		   uint64_t dst_id, uint32_t pkt_num, uint8_t flags,
+		   const uint8_t *payload, size_t plen, uint8_t *out,
+		   size_t outmax, size_t *outlen)
+{
+	struct ssu2_short_hdr sh = { .dst_id = dst_id, .pkt_num = pkt_num,
+				     .type = SSU2_DATA,
+				     .flags = { flags, 0, 0 } };
+	size_t len = SSU2_SHORT_HEADER_BYTES + plen + SSU2_TAG_BYTES;
+	int r;
+
+	if (plen < SSU2_MIN_PAYLOAD_BYTES)
+		return ERR_ARG;
+	if (len > outmax || len > SSU2_MAX_PACKET_BYTES)
+		return ERR_TOO_BIG;
+	ssu2_short_hdr_encode(&sh, out);
+	if ((r = evp_aead(a, true, pkt_num, out, SSU2_SHORT_HEADER_BYTES,
+			  out + SSU2_SHORT_HEADER_BYTES, payload, plen)) != 0)
+		return r;
+	ssu2_hp_part1(out, len, peer_ik);
+	ssu2_hp_part2(out, len, k_hdr2);
+	*outlen = len;
+	return 0;
+}
+
+int ssu2_data_open(const struct ssu2_aead *a, const uint8_t *pkt, size_t len,
+		   uint8_t *out, size_t outmax, size_t *plen)
+{
+	size_t n;
+
+	if (len < SSU2_SHORT_HEADER_BYTES + SSU2_TAG_BYTES +
+		  SSU2_MIN_PAYLOAD_BYTES)
+		return ERR_TRUNCATED;
+	n = len - SSU2_SHORT_HEADER_BYTES - SSU2_TAG_BYTES;
+	if (n > outmax)
+		return ERR_TOO_BIG;
+	if (evp_aead(a, false, be32_get(pkt + 8), pkt, SSU2_SHORT_HEADER_BYTES,
+		     out, pkt + SSU2_SHORT_HEADER_BYTES, n) != 0)
+		return ERR_AUTH;
+	*plen = n;
 	return 0;
 }
 

@@ -303,6 +303,28 @@ int ssu2_data_decrypt(const struct ssu2_dir_keys *k, const uint8_t *pkt,
 int ssu2_intro_key_derive(const struct keystore *ks,
 			  uint8_t out[SSU2_INTRO_KEY_BYTES]);
 
+/*
+ * The data-phase AEAD of one direction on an OpenSSL ChaCha20-Poly1305
+ * context keyed once (the per-packet work is then only the nonce); the
+ * same bytes as ssu2_data_encrypt()/ssu2_data_decrypt(), which the tests
+ * cross-check.  The owner frees it with ssu2_aead_free() (wipes the key
+ * schedule).
+ */
+struct ssu2_aead {
+	void *ctx;		/* EVP_CIPHER_CTX */
+};
+void ssu2_aead_init(struct ssu2_aead *a, const uint8_t k_data[32]);
+void ssu2_aead_free(struct ssu2_aead *a);
+/* As ssu2_data_encrypt() with a's key (k_hdr2 for header part 2). */
+int ssu2_data_seal(const struct ssu2_aead *a, const uint8_t k_hdr2[32],
+		   const uint8_t peer_ik[SSU2_INTRO_KEY_BYTES],
+		   uint64_t dst_id, uint32_t pkt_num, uint8_t flags,
+		   const uint8_t *payload, size_t plen, uint8_t *out,
+		   size_t outmax, size_t *outlen);
+/* As ssu2_data_decrypt() with a's key. */
+int ssu2_data_open(const struct ssu2_aead *a, const uint8_t *pkt, size_t len,
+		   uint8_t *out, size_t outmax, size_t *plen);
+
 /* True when a peer's clock (seconds) is within SSU2_CLOCK_SKEW_S of now. */
 bool ssu2_skew_ok(uint32_t peer_s, uint32_t now_s);
 

@@ -561,7 +561,47 @@ static void test_clock_skew(struct tctx *t)
 	T_FALSE(t, ssu2_skew_ok(0, 0xffffffffu));
 }
 
+/* The OpenSSL data path gives the same bytes as the libsodium one. */
+static void test_data_evp(struct tctx *t)
+{
+	struct fixture f;
+	struct run *r = calloc(1, sizeof(*r));
+	struct ssu2_aead tx, rx;
+	uint8_t a[1500], b[1500], out[1500];
+	size_t la, lb, plen;
+
+	fixture_init(&f);
+	run_handshake(t, &f, r, 300, 1472);
+	ssu2_aead_init(&tx, r->ka.send.k_data);
+	ssu2_aead_init(&rx, r->kb.recv.k_data);
+	for (size_t n = 8; n <= 1400; n += 97) {
+		T_OK(t, ssu2_data_encrypt(&r->ka.send, f.b_ik, 5, (uint32_t)n,
+					  1, f.payload, n, a, sizeof(a), &la));
+		T_OK(t, ssu2_data_seal(&tx, r->ka.send.k_hdr2, f.b_ik, 5,
+				       (uint32_t)n, 1, f.payload, n, b,
+				       sizeof(b), &lb));
+		T_EQ(t, la, lb);
+		T_MEMEQ(t, a, b, la);
+		ssu2_hp_part1(b, lb, f.b_ik);
+		ssu2_hp_part2(b, lb, r->kb.recv.k_hdr2);
+		T_OK(t, ssu2_data_open(&rx, b, lb, out, sizeof(out), &plen));
+		T_EQ(t, plen, n);
+		T_MEMEQ(t, out, f.payload, n);
+		b[lb - 1] ^= 1;
+		T_ERR(t, ssu2_data_open(&rx, b, lb, out, sizeof(out), &plen),
+		      ERR_AUTH);
+		b[9] ^= 1;	/* the packet number is nonce and AD */
+		b[lb - 1] ^= 1;
+		T_ERR(t, ssu2_data_open(&rx, b, lb, out, sizeof(out), &plen),
+		      ERR_AUTH);
+	}
+	ssu2_aead_free(&tx);
+	ssu2_aead_free(&rx);
+	free(r);
+}
+
 const struct test_case router_ssu2_handshake_tests[] = {
+	{ "data_evp", test_data_evp, 0 },
 	{ "header_protection", test_header_protection, 0 },
 	{ "roundtrip_one_fragment", test_roundtrip_one_fragment, 0 },
 	{ "roundtrip_fragments", test_roundtrip_fragments, 0 },
