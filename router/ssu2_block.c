@@ -457,14 +457,33 @@ bool ssu2_rxwin_has(const struct ssu2_rxwin *w, uint32_t pn)
 }
 
 /* Length of the run of bits equal to val from index i, capped at 255 and
- * at the window (and at packet 0). */
+ * at limit (the window, or packet 0); a word at a time. */
 static unsigned rx_run(const struct ssu2_rxwin *w, uint32_t i, bool val,
 		       uint32_t limit)
 {
-	unsigned n = 0;
+	uint32_t n = 0;
 
-	while (n < 255 && i + n < limit && rx_bit(w, i + n) == val)
-		n++;
+	while (n < 255 && i + n < limit) {
+		uint32_t pos = i + n, off = pos % 64, avail = 64 - off;
+		uint64_t x = w->bits[pos / 64] >> off;
+		uint32_t run;
+
+		if (!val)
+			x = ~x;
+		if (avail < 64)
+			x &= ((uint64_t)1 << avail) - 1;
+		/* trailing ones of x */
+		run = ~x == 0 ? 64 : (uint32_t)__builtin_ctzll(~x);
+		if (run > avail)
+			run = avail;
+		n += run;
+		if (run < avail)
+			break;
+	}
+	if (n > 255)
+		n = 255;
+	if (i + n > limit)
+		n = limit - i;
 	return n;
 }
 
