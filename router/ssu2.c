@@ -1340,9 +1340,21 @@ static void pt_in_session(struct sess *s, const struct ssu2_block *b);
 static void pt_out_of_session(struct ssu2 *n, uint8_t *p, size_t len,
 			      const struct sockaddr_in *from);
 
+/* "In-session data packets containing any block EXCEPT for the
+ * following are ack-eliciting: ACK, Address, DateTime, Padding,
+ * Termination" (so keepalives and ACK-only packets never ping-pong). */
 static bool block_elicits_ack(uint8_t type)
 {
-	return type != SSU2_BLK_ACK && type != SSU2_BLK_PADDING;
+	switch (type) {
+	case SSU2_BLK_ACK:
+	case SSU2_BLK_ADDRESS:
+	case SSU2_BLK_DATETIME:
+	case SSU2_BLK_PADDING:
+	case SSU2_BLK_TERMINATION:
+		return false;
+	default:
+		return true;
+	}
 }
 
 /* The blocks of a data-phase payload (and of SessionConfirmed after its
