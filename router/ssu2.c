@@ -2376,6 +2376,14 @@ static void pt_bob_msg1(struct sess *s, const struct ssu2_pt *pt)
 			   pt->sdata, pt->slen, NULL, 0);
 		return;
 	}
+	/* "Bob should validate this IP and port, and reject with code 5 if
+	 * invalid ... for IPv4, it matches Alice's IP"; no privileged port. */
+	if (pt->iplen != 4 || memcmp(pt->ip, &s->peer.sin_addr, 4) != 0 ||
+	    pt->port < 1024) {
+		pt_send_in(s, NULL, 0, 4, SSU2_PT_BOB_ADDRESS, zero, pt->sdata,
+			   pt->slen, NULL, 0);
+		return;
+	}
 	c = pt_pick_charlie(n, s);
 	t = c ? pt_new(n, PT_BOB, pt->nonce) : NULL;
 	if (!t) {
