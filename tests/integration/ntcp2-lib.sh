@@ -65,3 +65,44 @@ count_sessions() {
 log_clean() {
 	! grep -E '\[(warn|error)\]|BUG' "$1"
 }
+
+# The checks both i2pd tests end with, once every session is up.  Needs
+# B (bitsd's datadir), OUR4 (first 4 Base64 chars of our hash), HEX (the
+# routers' hashes as b64_hex4), IDLE_S, and testnet.env sourced.
+#  - each i2pd's console lists the session;
+#  - each i2pd's RouterInfo reached bitsd over NTCP2 ("kept RouterInfo");
+#  - each i2pd knows ours (6 routers + us);
+#  - the sessions survive IDLE_S idle seconds (keepalives only);
+#  - bitsd stops cleanly, with no warning, BUG or sanitizer report.
+ntcp2_common_checks() {
+	for n in 1 2 3 4 5 6; do
+		eval "http=\$R${n}_HTTP"
+		console_has "$http" "$OUR4:" && ok "r$n's console lists the session" ||
+			bad "r$n's console does not list our session"
+	done
+	n=0
+	for h in $HEX; do
+		n=$((n + 1))
+		grep -q "kept RouterInfo $h" "$B/bitsd.log" &&
+			ok "r$n's RouterInfo reached bitsd over NTCP2" ||
+			bad "r$n's RouterInfo did not reach bitsd"
+	done
+	for n in 1 2 3 4 5 6; do
+		eval "http=\$R${n}_HTTP"
+		[ "$(console_routers "$http")" -ge 7 ] && ok "r$n knows our RouterInfo" ||
+			bad "r$n does not know our RouterInfo"
+	done
+	sleep "$IDLE_S"
+	grep -q "is down" "$B/bitsd.log" && bad "a session went down while idle" ||
+		ok "no session went down in $IDLE_S idle seconds"
+	for n in 1 2 3 4 5 6; do
+		eval "http=\$R${n}_HTTP"
+		console_has "$http" "$OUR4:" && ok "r$n still lists the session after $IDLE_S s" ||
+			bad "r$n dropped the session while idle"
+	done
+	bitsd_stop && ok "bitsd stopped cleanly" || bad "bitsd did not stop cleanly"
+	log_clean "$B/bitsd.log" && ok "no warning, error or BUG in bitsd's log" ||
+		bad "bitsd logged a warning, error or BUG"
+	grep -qE 'AddressSanitizer|LeakSanitizer|runtime error' "$B/stdout.log" &&
+		bad "sanitizer report (see $B/stdout.log)" || ok "no sanitizer report"
+}

@@ -81,40 +81,5 @@ grep -q "sess_log()" "$B/bitsd.log" && bad "a handshake failed (see $B/bitsd.log
 OURS=$(ri_b64hash "$B/router.info")
 OUR4=$(printf %s "$OURS" | cut -c1-4)
 sleep 3
-for n in 1 2 3 4 5 6; do
-	eval "http=\$R${n}_HTTP"
-	console_has "$http" "$OUR4:" && ok "r$n's console lists the session" ||
-		bad "r$n's console does not list our session"
-done
-
-# RouterInfos: bitsd's netDb was empty, so every i2pd RouterInfo it keeps
-# came over NTCP2 (SessionConfirmed, RouterInfo blocks, DatabaseStores);
-# each i2pd counts ours.
-n=0
-for h in $HEX; do
-	n=$((n + 1))
-	grep -q "kept RouterInfo $h" "$B/bitsd.log" &&
-		ok "r$n's RouterInfo reached bitsd over NTCP2" ||
-		bad "r$n's RouterInfo did not reach bitsd"
-done
-for n in 1 2 3 4 5 6; do
-	eval "http=\$R${n}_HTTP"
-	[ "$(console_routers "$http")" -ge 7 ] && ok "r$n knows our RouterInfo" ||
-		bad "r$n does not know our RouterInfo"
-done
-
-sleep "$IDLE_S"
-grep -q "is down" "$B/bitsd.log" && bad "a session went down while idle" ||
-	ok "no session went down in $IDLE_S idle seconds"
-for n in 1 2 3 4 5 6; do
-	eval "http=\$R${n}_HTTP"
-	console_has "$http" "$OUR4:" && ok "r$n still lists the session after $IDLE_S s" ||
-		bad "r$n dropped the session while idle"
-done
-
-bitsd_stop && ok "bitsd stopped cleanly" || bad "bitsd did not stop cleanly"
-log_clean "$B/bitsd.log" && ok "no warning, error or BUG in bitsd's log" ||
-	bad "bitsd logged a warning, error or BUG"
-grep -qE 'AddressSanitizer|LeakSanitizer|runtime error' "$B/stdout.log" &&
-	bad "sanitizer report (see $B/stdout.log)" || ok "no sanitizer report"
+ntcp2_common_checks
 result $NAME
