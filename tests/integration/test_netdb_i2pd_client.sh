@@ -85,8 +85,11 @@ if wait_log "$B/bitsd.log" "our RouterInfo is published (confirmed by" 60; then
 else
 	bad "no publish confirmation"
 fi
+# both floodfills hold our RouterInfo (5 i2pd routers and us)
 for n in 1 2; do
 	eval "http=\$R${n}_HTTP"
+	i=0
+	while [ "$(console_routers "$http")" -lt 6 ] && [ $i -lt 60 ]; do sleep 1; i=$((i + 1)); done
 	[ "$(console_routers "$http")" -ge 6 ] && ok "floodfill r$n knows every router and us" ||
 		bad "floodfill r$n knows $(console_routers "$http") routers"
 done
