@@ -19,6 +19,7 @@
 #include "router/router_info.h"
 #include "router/ssu2_block.h"
 #include "router/ssu2_peertest.h"
+#include "router/ssu2_relay.h"
 #include "router/keys_and_cert.h"
 #include "router/transport.h"
 #include "crypto/base/alloc.h"
@@ -64,6 +65,7 @@ enum sess_state {
 	S_CREATED_SENT,		/* Bob: SessionCreated sent */
 	S_ESTABLISHED,
 	S_CLOSING,		/* Termination sent, lingering */
+	S_RELAY,		/* Alice: asked an introducer, waiting */
 };
 
 struct outmsg {
@@ -146,6 +148,11 @@ struct sess {
 	 * RouterInfo block brought (Bob sends Alice's or Charlie's first) */
 	uint8_t *peer_ri, *last_ri;
 	size_t peer_ri_len, last_ri_len;
+	/* relay: the tag we gave the peer (as Bob), the tag it gave us (as
+	 * Charlie), and Alice's pending introduction */
+	uint32_t tag_for_peer, tag_from_peer;
+	uint32_t relay_nonce;
+	uint8_t relay_bob[32];
 };
 
 enum pt_role { PT_NONE, PT_ALICE, PT_BOB, PT_CHARLIE };
@@ -219,6 +226,15 @@ struct ssu2 {
 	struct sess *dirty[RECV_BUDGET_PKTS];
 	size_t ndirty;
 	struct ptest pt[SSU2_PT_MAX];
+	/* closing sessions the manager hears about on the next pass */
+	uint64_t *down_ids;
+	size_t down_n, down_cap;
+	struct evloop_timer *down_timer;
+	struct {
+		uint64_t alice_id;	/* 0: free */
+		uint32_t nonce;
+		uint64_t started_ms;
+	} relays[SSU2_PT_MAX];
 	struct evloop_timer *pt_timer;
 	enum ssu2_reach reach;
 	/* datagrams waiting for one sendmmsg() while batching > 0 */
@@ -1008,6 +1024,32 @@ static void send_termination(struct sess *s, uint8_t reason)
 	s->n->st.terminations_sent++;
 }
 
+static void down_timer_cb(void *arg)
+{
+	struct ssu2 *n = arg;
+	size_t k = n->down_n;
+
+	n->down_n = 0;
+	for (size_t i = 0; i < k; i++)
+		transport_conn_down(n->tm, n->tid, n->down_ids[i]);
+}
+
+/* Tell the manager on the next loop pass (never inside its own call)
+ * that s is gone, so a new session with the peer is no duplicate of one
+ * that is only closing.  (The reaper says it again: harmless.) */
+static void note_down_soon(struct sess *s)
+{
+	struct ssu2 *n = s->n;
+
+	if (n->down_n == n->down_cap) {
+		n->down_cap = n->down_cap ? 2 * n->down_cap : 16;
+		n->down_ids = xrealloc(n->down_ids,
+				       n->down_cap * sizeof(*n->down_ids));
+	}
+	n->down_ids[n->down_n++] = s->id;
+	evloop_timer_arm(n->down_timer, 0);
+}
+
 /* Terminate an established session (or kill one in the handshake). */
 static void sess_terminate(struct sess *s, uint8_t reason)
 {
@@ -1020,10 +1062,8 @@ static void sess_terminate(struct sess *s, uint8_t reason)
 	send_termination(s, reason);
 	s->term_reason = reason;
 	s->state = S_CLOSING;
-	if (s->up) {
-		/* The manager forgets it now; the reaper says "down". */
-		s->up = false;
-	}
+	s->up = false;
+	note_down_soon(s);
 	evloop_timer_arm(s->timer, s->n->cfg.close_timeout_ms);
 }
 
@@ -1040,6 +1080,7 @@ static void sess_rearm(struct sess *s)
 	case S_TOKEN_REQ:
 	case S_REQ_SENT:
 	case S_CREATED_SENT:
+	case S_RELAY:
 		due = s->hs_next_ms;
 		t = s->started_ms + n->cfg.handshake_timeout_ms;
 		if (t < due)
@@ -1337,6 +1378,8 @@ static void handle_path_response(struct sess *s, const struct sockaddr_in *from,
 }
 
 static void pt_in_session(struct sess *s, const struct ssu2_block *b);
+static void relay_in_session(struct sess *s, const struct ssu2_block *b);
+static void relay_hole_punch(struct ssu2 *n, uint8_t *p, size_t len);
 static void pt_out_of_session(struct ssu2 *n, uint8_t *p, size_t len,
 			      const struct sockaddr_in *from);
 
@@ -1417,6 +1460,13 @@ static bool handle_blocks(struct sess *s, const struct sockaddr_in *from,
 			return false;
 		case SSU2_BLK_PEER_TEST:
 			pt_in_session(s, b);
+			break;
+		case SSU2_BLK_RELAY_REQUEST:
+		case SSU2_BLK_RELAY_RESPONSE:
+		case SSU2_BLK_RELAY_INTRO:
+		case SSU2_BLK_RELAY_TAG_REQUEST:
+		case SSU2_BLK_RELAY_TAG:
+			relay_in_session(s, b);
 			break;
 		default:
 			/* DateTime, Options, Padding, relay, Congestion,
@@ -2090,6 +2140,10 @@ static void on_packet(struct ssu2 *n, const uint8_t *orig, size_t len,
 		pt_out_of_session(n, p, len, from);
 		return;
 	}
+	if (!s && p[12] == SSU2_HOLE_PUNCH && len >= 16 + 16 + 24) {
+		relay_hole_punch(n, p, len);
+		return;
+	}
 	if (!s && (p[12] == SSU2_TOKEN_REQUEST ||
 		   p[12] == SSU2_SESSION_REQUEST)) {
 		size_t extra = p[12] == SSU2_SESSION_REQUEST ? 48 : 16;
@@ -2681,6 +2735,395 @@ const char *ssu2_reach_name(enum ssu2_reach r)
 	return "?";
 }
 
+/* ---- relay ("Relay Process") ---- */
+
+/* The peer's SSU2 address has cap ch ("B": peer test, "C": introducer). */
+static bool ri_has_cap(const struct sess *s, char ch)
+{
+	struct router_address_ssu2 a;
+
+	return s->peer_ri &&
+	       ri_look(s->peer_ri, s->peer_ri_len, &a, NULL, NULL, NULL, 0,
+		       NULL, 0) == 0 && strchr(a.caps, ch) != NULL;
+}
+
+/* An established session with the router whose hash is h. */
+static struct sess *sess_up_by_hash(struct ssu2 *n, const uint8_t h[32])
+{
+	for (struct sess *s = n->sessions; s; s = s->next)
+		if (s->state == S_ESTABLISHED && s->keyed &&
+		    memcmp(s->peer_rh, h, 32) == 0)
+			return s;
+	return NULL;
+}
+
+static void relay_sign(struct ssu2 *n, const char *prologue,
+		       const uint8_t bhash[32], const uint8_t *chash,
+		       const uint8_t *sdata, size_t slen,
+		       struct ed25519_sig *sig)
+{
+	struct bbuf m = BBUF_INIT;
+
+	ssu2_relay_sigmsg(&m, prologue, bhash, chash, sdata, slen);
+	keystore_sign(n->cfg.ks, sig, m.data, m.len);
+	bbuf_free(&m);
+}
+
+static bool relay_check(const uint8_t *ri, size_t rilen, const char *prologue,
+			const uint8_t bhash[32], const uint8_t *chash,
+			const uint8_t *sdata, size_t slen, const uint8_t *sig,
+			size_t siglen, struct router_address_ssu2 *a)
+{
+	struct bbuf m = BBUF_INIT;
+	int r;
+
+	ssu2_relay_sigmsg(&m, prologue, bhash, chash, sdata, slen);
+	r = ri_look(ri, rilen, a, NULL, NULL, m.data, m.len, sig, siglen);
+	bbuf_free(&m);
+	return r == 0;
+}
+
+/* Send blocks in session: a RouterInfo first when given, then pl2. */
+static void relay_send_in(struct sess *s, const uint8_t *ri, size_t rilen,
+			  const struct bbuf *blk)
+{
+	struct bbuf pl = BBUF_INIT, z = BBUF_INIT;
+
+	if (ri) {
+		if (SSU2_BLOCK_HEADER_BYTES + 2 + rilen + blk->len <=
+		    payload_max(s->n))
+			ssu2_blk_put_ri(&pl, 0, ri, rilen);
+		else if (gzip_compress(ri, rilen, &z) == 0)
+			ssu2_blk_put_ri(&pl, SSU2_RI_FLAG_GZIP, z.data, z.len);
+		bbuf_free(&z);
+	}
+	bbuf_put(&pl, blk->data, blk->len);
+	if (pl.len <= payload_max(s->n))
+		(void)send_data(s, &s->peer, &pl, 0);
+	bbuf_free(&pl);
+}
+
+/* Bob: a RelayResponse of our own (a rejection, signed by us). */
+static void relay_bob_reject(struct sess *a, uint32_t nonce, uint8_t code)
+{
+	struct ssu2 *n = a->n;
+	uint8_t sd[SSU2_RELAY_SDATA_MAX_BYTES];
+	struct ed25519_sig sig;
+	struct bbuf blk = BBUF_INIT;
+	size_t sl = ssu2_relay_resp_sdata(sd, nonce, now_s(), NULL, 0, 0);
+
+	relay_sign(n, SSU2_RELAY_RESP_PROLOGUE, n->cfg.rh, NULL, sd, sl, &sig);
+	ssu2_relay_put_resp(&blk, code, sd, sl, sig.b, sizeof(sig.b), 0);
+	relay_send_in(a, NULL, 0, &blk);
+	bbuf_free(&blk);
+}
+
+/* Bob: the peer asks for a relay tag ("Relay Tag Request"). */
+static void relay_bob_tag(struct sess *s)
+{
+	struct bbuf pl = BBUF_INIT;
+
+	if (!s->tag_for_peer)
+		do
+			s->tag_for_peer = (uint32_t)rand_u64();
+		while (s->tag_for_peer == 0);
+	ssu2_blk_put_relay_tag(&pl, s->tag_for_peer);
+	(void)send_data(s, &s->peer, &pl, 0);
+	bbuf_free(&pl);
+	s->n->st.relay_tags_given++;
+}
+
+/* Bob: Alice asks to be introduced to the holder of a tag. */
+static void relay_bob_request(struct sess *a, const struct ssu2_block *b)
+{
+	struct ssu2 *n = a->n;
+	struct ssu2_relay_req rq;
+	struct sess *c = NULL;
+	struct bbuf blk = BBUF_INIT;
+
+	if (ssu2_relay_req_decode(b, &rq) != 0 || rq.has_hash)
+		return;
+	for (struct sess *s = n->sessions; s && !c; s = s->next)
+		if (s->state == S_ESTABLISHED && s->keyed &&
+		    s->tag_for_peer == rq.tag)
+			c = s;
+	if (!c) {
+		relay_bob_reject(a, rq.nonce, SSU2_RELAY_BOB_NO_TAG);
+		return;
+	}
+	/* Alice signed "bhash, chash": ours and Charlie's. */
+	if (!relay_check(a->peer_ri, a->peer_ri_len, SSU2_RELAY_REQ_PROLOGUE,
+			 n->cfg.rh, c->peer_rh, rq.sdata, rq.slen, rq.sig,
+			 rq.siglen, NULL)) {
+		relay_bob_reject(a, rq.nonce, SSU2_RELAY_BOB_SIGNATURE);
+		return;
+	}
+	for (size_t i = 0; i < SSU2_PT_MAX; i++)
+		if (n->relays[i].alice_id == 0 ||
+		    now_ms() - n->relays[i].started_ms > SSU2_PT_TIMEOUT_MS) {
+			n->relays[i].alice_id = a->id;
+			n->relays[i].nonce = rq.nonce;
+			n->relays[i].started_ms = now_ms();
+			break;
+		}
+	/* RelayIntro: "Must be preceded by ... Alice's Router Info". */
+	ssu2_relay_put_req(&blk, a->peer_rh, rq.sdata, rq.slen, rq.sig,
+			   rq.siglen);
+	relay_send_in(c, a->peer_ri, a->peer_ri_len, &blk);
+	bbuf_free(&blk);
+	n->st.relays_forwarded++;
+}
+
+/* Bob: Charlie answered; hand it to Alice unchanged. */
+static void relay_bob_response(struct sess *c, const struct ssu2_block *b,
+			       const struct ssu2_relay_resp *rs)
+{
+	struct ssu2 *n = c->n;
+	struct bbuf blk = BBUF_INIT;
+	struct sess *a = NULL;
+
+	for (size_t i = 0; i < SSU2_PT_MAX; i++)
+		if (n->relays[i].alice_id && n->relays[i].nonce == rs->nonce) {
+			a = sess_up_by_id(n, n->relays[i].alice_id);
+			n->relays[i].alice_id = 0;
+			break;
+		}
+	if (!a)
+		return;
+	ssu2_blk_put(&blk, SSU2_BLK_RELAY_RESPONSE, b->data, b->len);
+	relay_send_in(a, rs->code == SSU2_RELAY_ACCEPT ? c->peer_ri : NULL,
+		      c->peer_ri_len, &blk);
+	bbuf_free(&blk);
+}
+
+/* Charlie: Bob introduces Alice: answer Bob and punch a hole to her. */
+static void relay_charlie_intro(struct sess *s, const struct ssu2_block *b)
+{
+	struct ssu2 *n = s->n;
+	struct ssu2_relay_req rq;
+	struct router_address_ssu2 aa;
+	struct sockaddr_in alice = { .sin_family = AF_INET };
+	uint8_t sd[SSU2_RELAY_SDATA_MAX_BYTES], ahash[32], code;
+	struct ed25519_sig sig;
+	struct bbuf blk = BBUF_INIT, pl = BBUF_INIT;
+	uint64_t tok = rand_id();
+	size_t sl;
+
+	if (ssu2_relay_req_decode(b, &rq) != 0 || !rq.has_hash)
+		return;
+	code = SSU2_RELAY_ACCEPT;
+	if (!s->tag_from_peer || rq.tag != s->tag_from_peer)
+		code = SSU2_RELAY_CHARLIE_UNSPEC;
+	else if (!s->last_ri ||
+		 ri_look(s->last_ri, s->last_ri_len, NULL, NULL, ahash, NULL,
+			 0, NULL, 0) != 0 || memcmp(ahash, rq.hash, 32) != 0)
+		code = SSU2_RELAY_CHARLIE_UNKNOWN;
+	else if (!relay_check(s->last_ri, s->last_ri_len,
+			      SSU2_RELAY_REQ_PROLOGUE, s->peer_rh, n->cfg.rh,
+			      rq.sdata, rq.slen, rq.sig, rq.siglen, &aa))
+		code = SSU2_RELAY_CHARLIE_SIGNATURE;
+	else if (rq.iplen != 4 || !n->have_ext || n->ext_iplen != 4)
+		code = SSU2_RELAY_CHARLIE_ADDRESS;
+	else if (sess_up_by_hash(n, rq.hash))
+		code = SSU2_RELAY_CHARLIE_CONNECTED;
+	sl = ssu2_relay_resp_sdata(sd, rq.nonce, now_s(),
+				   code == SSU2_RELAY_ACCEPT ? n->ext_ip : NULL,
+				   4, n->ext_port);
+	relay_sign(n, SSU2_RELAY_RESP_PROLOGUE, s->peer_rh, NULL, sd, sl, &sig);
+	ssu2_relay_put_resp(&blk, code, sd, sl, sig.b, sizeof(sig.b), tok);
+	relay_send_in(s, NULL, 0, &blk);
+	if (code == SSU2_RELAY_ACCEPT) {
+		uint64_t x = (uint64_t)rq.nonce << 32 | rq.nonce;
+		struct ssu2_long_hdr h = {
+			.dst_id = x, .src_id = ~x, .type = SSU2_HOLE_PUNCH,
+			.ver = SSU2_VERSION, .netid = n->cfg.netid,
+			.pkt_num = (uint32_t)rand_u64(), .token = rand_id(),
+		};
+		uint8_t pkt[SSU2_MAX_PACKET_BYTES];
+		size_t len;
+
+		memcpy(&alice.sin_addr, rq.ip, 4);
+		alice.sin_port = htons(rq.port);
+		/* Alice's SessionRequest will carry this token. */
+		token_put(&n->issued, &alice, tok,
+			  now_s() + n->cfg.retry_token_lifetime_s * 6);
+		ssu2_blk_put_datetime(&pl, now_s());
+		ssu2_blk_put_address(&pl, rq.ip, 4, rq.port);
+		bbuf_put(&pl, blk.data, blk.len);
+		if (ssu2_oos_encrypt(&h, aa.ik, pl.data, pl.len, pkt,
+				     sizeof(pkt), &len) == 0)
+			send_raw(n, &alice, pkt, len);
+		n->st.relays_answered++;
+	}
+	bbuf_free(&blk);
+	bbuf_free(&pl);
+}
+
+/* Alice: the answer (through Bob, or in the Hole Punch): on "accept",
+ * the SessionRequest goes to Charlie's address with Charlie's token. */
+static void relay_alice_response(struct ssu2 *n, const struct ssu2_relay_resp *rs)
+{
+	struct sess *s;
+
+	for (s = n->sessions; s; s = s->next)
+		if (s->state == S_RELAY && s->relay_nonce == rs->nonce)
+			break;
+	if (!s)
+		return;
+	if (rs->code != SSU2_RELAY_ACCEPT) {
+		sess_log(s, "relay refused", 0);
+		n->st.relays_refused++;
+		sess_kill(s);
+		return;
+	}
+	/* Charlie signed "Bob's hash" and the data. */
+	if (rs->iplen != 4 || !rs->has_token ||
+	    !relay_check(s->peer_ri, s->peer_ri_len, SSU2_RELAY_RESP_PROLOGUE,
+			 s->relay_bob, NULL, rs->sdata, rs->slen, rs->sig,
+			 rs->siglen, NULL)) {
+		sess_log(s, "bad RelayResponse", ERR_BAD_SIG);
+		sess_kill(s);
+		return;
+	}
+	memcpy(&s->peer.sin_addr, rs->ip, 4);
+	s->peer.sin_port = htons(rs->port);
+	n->st.relays_done++;
+	if (send_request(s, rs->token) != 0)
+		sess_kill(s);
+	else
+		sess_rearm(s);
+}
+
+static void relay_in_session(struct sess *s, const struct ssu2_block *b)
+{
+	struct ssu2_relay_resp rs;
+	uint32_t tag;
+
+	if (!s->n->cfg.ks || s->state != S_ESTABLISHED)
+		return;
+	switch (b->type) {
+	case SSU2_BLK_RELAY_TAG_REQUEST:
+		relay_bob_tag(s);
+		break;
+	case SSU2_BLK_RELAY_TAG:
+		if (ssu2_relay_tag_decode(b, &tag) == 0) {
+			s->tag_from_peer = tag;
+			s->n->st.relay_tags_got++;
+		}
+		break;
+	case SSU2_BLK_RELAY_REQUEST:
+		relay_bob_request(s, b);
+		break;
+	case SSU2_BLK_RELAY_INTRO:
+		relay_charlie_intro(s, b);
+		break;
+	case SSU2_BLK_RELAY_RESPONSE:
+		if (ssu2_relay_resp_decode(b, &rs) != 0)
+			break;
+		/* From Charlie to us as Bob, or from Bob to us as Alice. */
+		relay_bob_response(s, b, &rs);
+		relay_alice_response(s->n, &rs);
+		break;
+	default:
+		break;
+	}
+}
+
+/* Alice: Charlie's Hole Punch (keyed with our intro key). */
+static void relay_hole_punch(struct ssu2 *n, uint8_t *p, size_t len)
+{
+	static uint8_t plain[SSU2_MAX_PACKET_BYTES];
+	static struct ssu2_payload pl;
+	struct ssu2_relay_resp rs;
+	size_t plen;
+
+	ssu2_hp_long(p, len, n->cfg.ik, 16);
+	if (ssu2_oos_decrypt(p, len, n->cfg.ik, plain, sizeof(plain),
+			     &plen) != 0 ||
+	    ssu2_payload_decode(plain, plen, false, &pl) != 0) {
+		n->st.dropped++;
+		return;
+	}
+	n->st.hole_punches++;
+	for (size_t i = 0; i < pl.n; i++)
+		if (pl.b[i].type == SSU2_BLK_RELAY_RESPONSE &&
+		    ssu2_relay_resp_decode(&pl.b[i], &rs) == 0)
+			relay_alice_response(n, &rs);
+}
+
+/* Alice: ask Bob (an introducer named in Charlie's address) to
+ * introduce us; s waits in S_RELAY. */
+static int relay_start(struct ssu2 *n, struct sess *s,
+		       const struct router_address_ssu2 *a)
+{
+	uint8_t sd[SSU2_RELAY_SDATA_MAX_BYTES];
+	struct ed25519_sig sig;
+	struct bbuf blk = BBUF_INIT;
+	struct sess *bob = NULL;
+	uint32_t tag = 0;
+	size_t sl;
+
+	if (!n->cfg.ks || !n->have_ext || n->ext_iplen != 4)
+		return ERR_BAD_STATE;
+	for (size_t i = 0; i < a->nintro && !bob; i++)
+		if ((bob = sess_up_by_hash(n, a->intro[i].h)) != NULL)
+			tag = a->intro[i].tag;
+	if (!bob)
+		return ERR_NOT_FOUND;	/* FIXME: dial an introducer first */
+	do
+		s->relay_nonce = (uint32_t)rand_u64();
+	while (s->relay_nonce == 0);
+	memcpy(s->relay_bob, bob->peer_rh, 32);
+	sl = ssu2_relay_req_sdata(sd, s->relay_nonce, tag, now_s(), n->ext_ip,
+				  4, n->ext_port);
+	relay_sign(n, SSU2_RELAY_REQ_PROLOGUE, bob->peer_rh, s->peer_rh, sd,
+		   sl, &sig);
+	ssu2_relay_put_req(&blk, NULL, sd, sl, sig.b, sizeof(sig.b));
+	relay_send_in(bob, NULL, 0, &blk);
+	bbuf_free(&blk);
+	s->state = S_RELAY;
+	s->hs_next_ms = now_ms() + SSU2_DEFAULT_HANDSHAKE_TIMEOUT_MS;
+	n->st.relays_asked++;
+	return 0;
+}
+
+int ssu2_request_relay_tag(struct ssu2 *n, const uint8_t *bob_hash)
+{
+	struct bbuf pl = BBUF_INIT;
+	int sent = 0;
+
+	for (struct sess *s = n->sessions; s; s = s->next) {
+		bool c = false;
+
+		if (s->state != S_ESTABLISHED || !s->keyed || s->tag_from_peer)
+			continue;
+		if (bob_hash ? memcmp(s->peer_rh, bob_hash, 32) != 0 :
+		    !(c = ri_has_cap(s, 'C')))
+			continue;
+		bbuf_reset(&pl);
+		ssu2_blk_put(&pl, SSU2_BLK_RELAY_TAG_REQUEST, NULL, 0);
+		(void)send_data(s, &s->peer, &pl, 0);
+		sent++;
+	}
+	bbuf_free(&pl);
+	return sent ? 0 : ERR_NOT_FOUND;
+}
+
+size_t ssu2_introducers(const struct ssu2 *n,
+			struct router_address_ssu2_intro *out, size_t max)
+{
+	size_t k = 0;
+
+	for (const struct sess *s = n->sessions; s && k < max; s = s->next)
+		if (s->state == S_ESTABLISHED && s->tag_from_peer) {
+			memcpy(out[k].h, s->peer_rh, 32);
+			out[k].tag = s->tag_from_peer;
+			out[k].exp = now_s() + SSU2_INTRO_LIFETIME_S;
+			k++;
+		}
+	return k;
+}
+
 /* ---- transport_ops ---- */
 
 /* The SSU2 address of ri we can dial (IPv4, published). */
@@ -2712,6 +3155,30 @@ static int pick_address(const struct ssu2 *n, const struct router_info *ri,
 	return 0;
 }
 
+/* An SSU2 address reachable only through introducers, one of which we
+ * have a session with (FIXME: dial an introducer when we have none). */
+static int pick_intro(struct ssu2 *n, const struct router_info *ri,
+		      struct router_address_ssu2 *out, int *cost)
+{
+	for (size_t i = 0; i < router_info_address_count(ri); i++) {
+		const struct router_address *a = router_info_address(ri, i);
+		struct router_address_ssu2 p;
+
+		if (!router_address_is_ssu2(a) ||
+		    router_address_ssu2_parse(a, &p) != 0 || p.published ||
+		    p.nintro == 0 || p.family == AF_INET6)
+			continue;
+		for (size_t k = 0; k < p.nintro; k++)
+			if (sess_up_by_hash(n, p.intro[k].h)) {
+				*out = p;
+				if (cost)
+					*cost = a->cost + SSU2_INTRO_COST;
+				return 0;
+			}
+	}
+	return ERR_NOT_FOUND;
+}
+
 static int ssu2_reach_cost(void *impl, const struct router_info *ri)
 {
 	struct router_address_ssu2 a;
@@ -2719,7 +3186,10 @@ static int ssu2_reach_cost(void *impl, const struct router_info *ri)
 
 	if (((struct ssu2 *)impl)->fd < 0)
 		return -1;
-	return pick_address(impl, ri, &a, &cost) == 0 ? cost : -1;
+	if (pick_address(impl, ri, &a, &cost) == 0 ||
+	    pick_intro(impl, ri, &a, &cost) == 0)
+		return cost;
+	return -1;
 }
 
 static int ssu2_connect(void *impl, const struct router_info *ri,
@@ -2729,18 +3199,24 @@ static int ssu2_connect(void *impl, const struct router_info *ri,
 	struct router_address_ssu2 a;
 	struct sess *s;
 	uint64_t tok;
+	bool intro = false;
 	int r;
 
 	if (n->fd < 0 || n->shutting_down || !n->ri)
 		return ERR_BAD_STATE;
-	if ((r = pick_address(n, ri, &a, NULL)) != 0)
-		return ERR_UNSUPPORTED;
+	if (pick_address(n, ri, &a, NULL) != 0) {
+		if (pick_intro(n, ri, &a, NULL) != 0)
+			return ERR_UNSUPPORTED;
+		intro = true;
+	}
 	if (n->nsess >= SSU2_MAX_SESSIONS)
 		return ERR_LIMIT;
 	s = sess_new(n, false);
 	s->peer.sin_family = AF_INET;
-	(void)inet_pton(AF_INET, a.host, &s->peer.sin_addr);
-	s->peer.sin_port = htons(a.port);
+	if (!intro) {
+		(void)inet_pton(AF_INET, a.host, &s->peer.sin_addr);
+		s->peer.sin_port = htons(a.port);
+	}
 	memcpy(s->peer_rh, router_info_hash(ri), 32);
 	memcpy(s->peer_ik, a.ik, 32);
 	{
@@ -2757,6 +3233,16 @@ static int ssu2_connect(void *impl, const struct router_info *ri,
 		s->sid = rand_id();
 	while (s->sid == s->rid);
 	ssu2_hs_init_alice(&s->hs, &n->cfg.st, &a.s, a.ik);
+	if (intro) {
+		/* Charlie's address comes in the RelayResponse. */
+		if ((r = relay_start(n, s, &a)) != 0) {
+			sess_kill(s);
+			return r;
+		}
+		sess_rearm(s);
+		*conn_id = s->id;
+		return 0;
+	}
 	tok = token_get(&n->received, &s->peer);
 	/* (send_raw() sends at once outside a batch) */
 	if (tok) {
@@ -2835,6 +3321,7 @@ struct ssu2 *ssu2_new(struct evloop *el, struct transport_mgr *tm,
 	n->dedup = i2np_dedup_new(65536);
 	n->tid = transport_mgr_add(tm, &ssu2_ops, n);
 	n->pt_timer = evloop_timer_new(el, pt_timer_cb, n);
+	n->down_timer = evloop_timer_new(el, down_timer_cb, n);
 	return n;
 }
 
@@ -2850,6 +3337,8 @@ void ssu2_free(struct ssu2 *n)
 		sess_free(s);
 	}
 	evloop_timer_free(n->pt_timer);
+	evloop_timer_free(n->down_timer);
+	free(n->down_ids);
 	if (n->rev)
 		event_free(n->rev);
 	if (n->fd >= 0)

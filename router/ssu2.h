@@ -33,6 +33,7 @@
 #include <stdint.h>
 
 #include "crypto/noise.h"
+#include "router/router_address.h"
 #include "router/ssu2_handshake.h"
 
 struct evloop;
@@ -113,6 +114,11 @@ void ssu2_config_default(struct ssu2_config *cfg);
 /* Peer tests we take part in at once (each role). */
 #define SSU2_PT_MAX 16
 
+/* Relay: a path through an introducer costs this much above the
+ * address's own cost; introducers we publish last this long. */
+#define SSU2_INTRO_COST 10
+#define SSU2_INTRO_LIFETIME_S 3600
+
 /* What peer testing found out about us. */
 enum ssu2_reach {
 	SSU2_REACH_UNKNOWN,
@@ -142,6 +148,12 @@ struct ssu2_stats {
 	/* peer test: as Alice, Bob and Charlie; messages 5-7 seen */
 	uint64_t pt_started, pt_relayed, pt_answered;
 	uint64_t pt_msg4, pt_msg5, pt_msg6, pt_msg7, pt_rejected;
+	/* relay: tags given (Bob) and got (Charlie); introductions asked
+	 * (Alice), forwarded (Bob), answered (Charlie), completed and
+	 * refused (Alice); Hole Punches received */
+	uint64_t relay_tags_given, relay_tags_got;
+	uint64_t relays_asked, relays_forwarded, relays_answered;
+	uint64_t relays_done, relays_refused, hole_punches;
 	size_t sessions;		/* all sessions, any state */
 	size_t pending_in;		/* inbound handshakes now */
 	uint8_t last_term_reason;	/* last Termination received */
@@ -179,6 +191,16 @@ void ssu2_stats(const struct ssu2 *s, struct ssu2_stats *out);
  */
 int ssu2_peer_test(struct ssu2 *s, const uint8_t *bob_hash);
 enum ssu2_reach ssu2_reachability(const struct ssu2 *s);
+
+/*
+ * Relay (as Charlie, when firewalled): ask the peer with bob_hash (NULL:
+ * every session peer whose SSU2 address has the "C" cap) for a relay tag.
+ * ERR_NOT_FOUND when no session qualifies.  Tags arrive later;
+ * ssu2_introducers() lists them for our RouterInfo (ih, itag, iexp).
+ */
+int ssu2_request_relay_tag(struct ssu2 *s, const uint8_t *bob_hash);
+size_t ssu2_introducers(const struct ssu2 *s,
+			struct router_address_ssu2_intro *out, size_t max);
 const char *ssu2_reach_name(enum ssu2_reach r);
 
 /*

@@ -1,11 +1,12 @@
 /*
  * libFuzzer target: the SSU2 payload splitter (both contexts), every typed
- * block decoder (PeerTest too), ACK range readers (foreach must agree with has), the I2NP
+ * block decoder (PeerTest and relay blocks too), ACK range readers (foreach must agree with has), the I2NP
  * short header, and fragment reassembly over the input's fragments.
  */
 #include "config.h"
 #include "router/ssu2_block.h"
 #include "router/ssu2_peertest.h"
+#include "router/ssu2_relay.h"
 #include "crypto/base/alloc.h"
 
 #include <stdlib.h>
@@ -36,6 +37,8 @@ static void one_block(const struct ssu2_block *b, struct ssu2_reasm *r)
 	struct ssu2_ri_block rb;
 	struct ssu2_i2np_part part;
 	struct ssu2_pt pt;
+	struct ssu2_relay_req rq;
+	struct ssu2_relay_resp rs;
 	struct i2np_msg *m;
 	uint32_t u32;
 	uint64_t u64;
@@ -83,6 +86,17 @@ static void one_block(const struct ssu2_block *b, struct ssu2_reasm *r)
 		if (ssu2_i2np_part_decode(b, &part) == 0 &&
 		    ssu2_reasm_add(r, &part, 1, &m) == 0 && m)
 			i2np_msg_free(m);
+		break;
+	case SSU2_BLK_RELAY_REQUEST:
+	case SSU2_BLK_RELAY_INTRO:
+		if (ssu2_relay_req_decode(b, &rq) == 0 &&
+		    rq.sdata + rq.slen + rq.siglen > b->data + b->len)
+			abort();
+		break;
+	case SSU2_BLK_RELAY_RESPONSE:
+		if (ssu2_relay_resp_decode(b, &rs) == 0 &&
+		    rs.sdata + rs.slen > b->data + b->len)
+			abort();
 		break;
 	case SSU2_BLK_PEER_TEST:
 		if (ssu2_pt_decode(b, &pt) == 0 &&

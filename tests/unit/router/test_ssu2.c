@@ -43,7 +43,7 @@ struct node {
 	struct ssu2 *s;
 	const char *caps;		/* SSU2 caps we publish ("4") */
 	uint8_t ik[32];
-	const struct router_info *peer;
+	const struct router_info *peer, *peer2;
 	uint64_t recv, bad, ri_stored;
 	unsigned ups, downs;
 	uint8_t seen[MAX_SEQ];
@@ -87,6 +87,8 @@ static const struct router_info *on_lookup(void *ctx, const uint8_t *peer)
 
 	if (nd->peer && memcmp(router_info_hash(nd->peer), peer, 32) == 0)
 		return nd->peer;
+	if (nd->peer2 && memcmp(router_info_hash(nd->peer2), peer, 32) == 0)
+		return nd->peer2;
 	return NULL;
 }
 
@@ -234,6 +236,14 @@ static bool both_down(void *arg)
 	struct node **nd = arg;
 
 	return nd[0]->downs >= 1 && nd[1]->downs >= 1;
+}
+
+static bool no_sessions(void *arg)
+{
+	struct ssu2_stats st;
+
+	ssu2_stats(((struct node *)arg)->s, &st);
+	return st.sessions == 0;
 }
 
 static bool never(void *arg)
@@ -621,7 +631,9 @@ static void test_bad_input(struct tctx *t)
 	/* Close it; then the token it used is spent: a replay gets a Retry
 	 * and no session. */
 	transport_mgr_close_all(a->tm);
-	run_until(el, both_down, (struct node *[]){ a, b }, 15000);
+	T_TRUE(t, run_until(el, both_down, (struct node *[]){ a, b }, 15000));
+	/* ...and B's closing session lingers a little longer. */
+	T_TRUE(t, run_until(el, no_sessions, b, 15000));
 	ssu2_stats(b->s, &sb);
 	T_EQ(t, sb.sessions, 0);
 	(void)sendto(r.fd_b, r.first, r.first_len, 0,
@@ -864,7 +876,123 @@ static void test_peer_test_no_charlie(struct tctx *t)
 	free(b);
 }
 
+static bool downs_2(void *arg)
+{
+	return ((struct node *)arg)->downs >= 2;
+}
+
+static bool got_tag(void *arg)
+{
+	struct node *c = arg;
+	struct ssu2_stats st;
+
+	ssu2_stats(c->s, &st);
+	return st.relay_tags_got >= 1;
+}
+
+/* Relay with all three roles in bitsd: C (Charlie) gets a relay tag from
+ * B (the introducer) and publishes an address with no host, only B as
+ * introducer; A (Alice), who has a session with B, reaches C: Relay
+ * Request -> Intro -> Response (+ Hole Punch) -> SessionRequest with
+ * Charlie's token. */
+static void test_relay(struct tctx *t)
+{
+	struct evloop *el = evloop_new();
+	struct node *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
+	struct node *c = calloc(1, sizeof(*c));
+	struct router_address_ssu2_intro in[2];
+	struct router_address ad = ROUTER_ADDRESS_INIT;
+	struct router_info *cri;
+	struct keys_and_cert id;
+	struct x25519_pk spk;
+	struct ssu2_stats sa, sb, sc;
+	struct want w;
+	const uint8_t *bytes;
+	size_t len;
+
+	b->caps = "4BC";
+	node_start(t, a, el, NULL);
+	node_start(t, b, el, NULL);
+	node_start(t, c, el, NULL);
+	/* C -> B, and the tag */
+	c->peer = b->ri;
+	b->peer = c->ri;
+	send_many(t, c, b, 0, 1, size_1k);
+	w = (struct want){ b, 1 };
+	T_TRUE(t, run_until(el, got_n, &w, 10000));
+	T_EQ(t, ssu2_introducers(c->s, in, 2), 0);
+	T_OK(t, ssu2_request_relay_tag(c->s, NULL));
+	T_TRUE(t, run_until(el, got_tag, c, 5000));
+	T_EQ(t, ssu2_introducers(c->s, in, 2), 1);
+	T_MEMEQ(t, in[0].h, router_info_hash(b->ri), 32);
+	T_NE(t, in[0].tag, 0);
+	/* C's RouterInfo as a firewalled router publishes it. */
+	router_keys_identity(c->keys, &id);
+	cri = router_info_new(&id);
+	keystore_x25519_pk(router_keys_keystore(c->keys), KEYSTORE_X_SSU2, &spk);
+	T_OK(t, router_address_ssu2_build(&ad, 3, &spk, c->ik, NULL, 0, "4",
+					  in, 1));
+	T_OK(t, router_info_add_address(cri, &ad));
+	T_OK(t, router_info_set_basic_options(cri, NETID, "LU"));
+	T_OK(t, router_info_sign(cri, router_keys_keystore(c->keys)));
+	bytes = router_info_bytes(cri, &len);
+	T_OK(t, ssu2_set_router_info(c->s, bytes, len));
+	/* A -> B first (A learns its address), then A -> C by relay. */
+	a->peer = b->ri;
+	a->peer2 = cri;
+	b->peer2 = a->ri;
+	c->peer2 = a->ri;
+	send_many(t, a, b, 1, 1, size_1k);
+	w = (struct want){ b, 2 };
+	T_TRUE(t, run_until(el, got_n, &w, 10000));
+	T_OK(t, transport_send(a->tm, router_info_hash(cri), mk_msg(7, 3000)));
+	w = (struct want){ c, 1 };
+	T_TRUE(t, run_until(el, got_n, &w, 10000));
+	T_EQ(t, c->seen[7], 1);
+	ssu2_stats(a->s, &sa);
+	ssu2_stats(b->s, &sb);
+	ssu2_stats(c->s, &sc);
+	T_EQ(t, sb.relay_tags_given, 1);
+	T_EQ(t, sa.relays_asked, 1);
+	T_EQ(t, sb.relays_forwarded, 1);
+	T_EQ(t, sc.relays_answered, 1);
+	T_EQ(t, sa.relays_done, 1);
+	T_EQ(t, sa.hole_punches, 1);
+	T_EQ(t, sa.relays_refused, 0);
+	T_EQ(t, sc.established_in, 1);		/* from A */
+	/* An unknown tag is refused by Bob. */
+	in[0].tag ^= 0x5a5a;
+	router_info_free(cri);
+	cri = router_info_new(&id);
+	T_OK(t, router_address_ssu2_build(&ad, 3, &spk, c->ik, NULL, 0, "4",
+					  in, 1));
+	T_OK(t, router_info_add_address(cri, &ad));
+	T_OK(t, router_info_set_basic_options(cri, NETID, "LU"));
+	T_OK(t, router_info_sign(cri, router_keys_keystore(c->keys)));
+	transport_mgr_close_all(a->tm);
+	T_TRUE(t, run_until(el, downs_2, a, 15000));
+	a->peer2 = cri;
+	send_many(t, a, b, 2, 1, size_1k);
+	w = (struct want){ b, 3 };
+	T_TRUE(t, run_until(el, got_n, &w, 10000));
+	(void)transport_send(a->tm, router_info_hash(cri), mk_msg(8, 100));
+	run_until(el, never, NULL, 500);
+	ssu2_stats(a->s, &sa);
+	T_EQ(t, sa.relays_refused, 1);
+	T_EQ(t, c->seen[8], 0);
+	router_address_clear(&ad);
+	router_info_free(cri);
+	node_stop(a);
+	node_stop(b);
+	node_stop(c);
+	evloop_free(el);
+	free(a);
+	free(b);
+	free(c);
+}
+
 const struct test_case router_ssu2_tests[] = {
+	{ "relay", test_relay, TT_FORK },
 	{ "peer_test_reachable", test_peer_test_reachable, TT_FORK },
 	{ "peer_test_firewalled", test_peer_test_firewalled, TT_FORK },
 	{ "peer_test_no_charlie", test_peer_test_no_charlie, TT_FORK },
