@@ -126,12 +126,22 @@ static void netdb_stop_hook(struct daemon *d, void *ctx)
 }
 
 /* Transit tunnels over the transport manager. */
+/* The netDb's receive hook hands tunnel messages and builds on. */
+static bool tunnels_take(void *ctx, const uint8_t peer[32], struct i2np_msg *m)
+{
+	return bitsd_tunnels_recv(ctx, peer, m);
+}
+
 static int tunnels_start_hook(struct daemon *d, void *ctx)
 {
 	struct bitsd *b = ctx;
+	int r;
 
-	return bitsd_tunnels_start(d, b->keys, bitsd_ntcp2_transport(b->ntcp2),
-				   &b->tunnels);
+	r = bitsd_tunnels_start(d, b->keys, bitsd_ntcp2_transport(b->ntcp2),
+				&b->tunnels);
+	if (r == 0 && b->netdb)
+		bitsd_netdb_set_other(b->netdb, tunnels_take, b->tunnels);
+	return r;
 }
 
 static void tunnels_stop_hook(struct daemon *d, void *ctx)
@@ -139,6 +149,8 @@ static void tunnels_stop_hook(struct daemon *d, void *ctx)
 	struct bitsd *b = ctx;
 
 	(void)d;
+	if (b->netdb)
+		bitsd_netdb_set_other(b->netdb, NULL, NULL);
 	FREE_AND_NULL(bitsd_tunnels_stop, b->tunnels);
 }
 
@@ -155,7 +167,9 @@ static int api_start_hook(struct daemon *d, void *ctx)
 		return r;
 	b->status = bitsd_status_register(b->api, cfg, b->keys,
 					  b->ntcp2 ? bitsd_ntcp2_transport(b->ntcp2)
-						   : NULL);
+						   : NULL,
+					  b->tunnels ? bitsd_tunnels_transit(b->tunnels)
+						     : NULL);
 	return 0;
 }
 

@@ -29,6 +29,8 @@ struct bitsd_netdb {
 	struct netdb *db;
 	struct evloop_timer *resign;
 	bool hooked;			/* the transport hooks are ours */
+	bitsd_netdb_other_fn other;	/* types the netDb does not handle */
+	void *other_ctx;
 };
 
 /* ---- transport hooks ---- */
@@ -46,8 +48,9 @@ static void hook_recv(void *ctx, const uint8_t peer[32], struct i2np_msg *m)
 		netdb_handle_msg(bn->db, peer, m);
 		break;
 	default:
-		/* FIXME: tunnel messages go to tunnels/ once bitsd runs it. */
-		i2np_msg_free(m);
+		/* Tunnel messages and builds go to the tunnels subsystem. */
+		if (!bn->other || !bn->other(bn->other_ctx, peer, m))
+			i2np_msg_free(m);
 		break;
 	}
 }
@@ -224,4 +227,11 @@ void bitsd_netdb_stop(struct bitsd_netdb *bn)
 struct netdb *bitsd_netdb_get(struct bitsd_netdb *bn)
 {
 	return bn->db;
+}
+
+void bitsd_netdb_set_other(struct bitsd_netdb *bn, bitsd_netdb_other_fn fn,
+			   void *ctx)
+{
+	bn->other = fn;
+	bn->other_ctx = ctx;
 }

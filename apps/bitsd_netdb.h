@@ -11,11 +11,20 @@
 #ifndef APPS_BITSD_NETDB_H
 #define APPS_BITSD_NETDB_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 struct daemon;
 struct netdb;
 struct router_keys;
 struct transport_mgr;
 struct bitsd_netdb;	/* opaque */
+struct i2np_msg;
+
+/* Offered every received message the netDb does not handle; returns true
+ * when it took m (and then owns it), false to let it be dropped. */
+typedef bool (*bitsd_netdb_other_fn)(void *ctx, const uint8_t peer[32],
+				     struct i2np_msg *m);
 
 /* RouterInfos are mirrored in i2pd's layout under DATADIR/netDb (the
  * directory the interim table used), and imported from it at start. */
@@ -35,5 +44,8 @@ int bitsd_netdb_start(struct daemon *d, const struct router_keys *keys,
 void bitsd_netdb_stop(struct bitsd_netdb *bn);
 /* The netDb (borrowed), for status. */
 struct netdb *bitsd_netdb_get(struct bitsd_netdb *bn);
+/* Install (or with fn NULL remove) the handler for the other types. */
+void bitsd_netdb_set_other(struct bitsd_netdb *bn, bitsd_netdb_other_fn fn,
+			   void *ctx);
 
 #endif /* APPS_BITSD_NETDB_H */

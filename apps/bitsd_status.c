@@ -10,6 +10,7 @@
 #include "router/router_info.h"
 #include "router/router_keys.h"
 #include "router/transport.h"
+#include "tunnels/transit.h"
 #include "crypto/base/alloc.h"
 #include "crypto/base/encode.h"
 #include "crypto/base/time.h"
@@ -22,6 +23,7 @@ struct bitsd_status {
 	const struct conf *cfg;
 	const struct router_keys *keys;
 	struct transport_mgr *tm;
+	const struct transit_table *transit;
 	uint64_t started_ms;
 };
 
@@ -81,6 +83,23 @@ static void transports_section(void *ctx, json_t *o)
 	json_object_set_new(o, "peers", peers);
 }
 
+static void tunnels_section(void *ctx, json_t *o)
+{
+	struct bitsd_status *st = ctx;
+	const struct transit_stats *s = transit_table_stats(st->transit);
+
+	json_object_set_new(o, "transit", json_integer((json_int_t)
+				transit_table_count(st->transit)));
+	json_object_set_new(o, "builds_accepted",
+			    json_integer((json_int_t)s->builds_accepted));
+	json_object_set_new(o, "data_relayed",
+			    json_integer((json_int_t)s->data_relayed));
+	json_object_set_new(o, "bytes_relayed_in",
+			    json_integer((json_int_t)s->bytes_in));
+	json_object_set_new(o, "bytes_relayed_out",
+			    json_integer((json_int_t)s->bytes_out));
+}
+
 void bitsd_status_free(struct bitsd_status *st)
 {
 	free(st);
@@ -89,16 +108,20 @@ void bitsd_status_free(struct bitsd_status *st)
 struct bitsd_status *bitsd_status_register(struct api *a,
 					   const struct conf *cfg,
 					   const struct router_keys *keys,
-					   struct transport_mgr *tm)
+					   struct transport_mgr *tm,
+					   const struct transit_table *transit)
 {
 	struct bitsd_status *st = xzalloc(sizeof(*st));
 
 	st->cfg = cfg;
 	st->keys = keys;
 	st->tm = tm;
+	st->transit = transit;
 	st->started_ms = time_mono_ms();
 	api_add_section(a, "router", router_section, st);
 	if (tm)
 		api_add_section(a, "transports", transports_section, st);
+	if (transit)
+		api_add_section(a, "tunnels", tunnels_section, st);
 	return st;
 }
