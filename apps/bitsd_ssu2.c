@@ -8,6 +8,7 @@
 #include "router/conf.h"
 #include "router/daemon.h"
 #include "router/evloop.h"
+#include "router/nat.h"
 #include "router/router_info.h"
 #include "router/router_keys.h"
 #include "router/router_self.h"
@@ -27,6 +28,7 @@ struct bitsd_ssu2 {
 	const struct router_keys *keys;
 	struct ssu2 *s;
 	struct evloop_timer *resign, *ptest;
+	struct nat *nat;		/* with cfg->nat */
 };
 
 static int sign_self(struct bitsd_ssu2 *bs)
@@ -76,6 +78,16 @@ static void ptest_cb(void *arg)
 			 BITSD_SSU2_PT_MS : BITSD_SSU2_PT_RETRY_MS);
 }
 
+/* The mapping changed: a new mapping makes a new reachability test
+ * worth it soon. */
+static void nat_cb(void *arg, const struct nat_status *st)
+{
+	struct bitsd_ssu2 *bs = arg;
+
+	if (st->mapped)
+		evloop_timer_arm(bs->ptest, BITSD_SSU2_PT_FIRST_MS);
+}
+
 int bitsd_ssu2_start(struct daemon *d, const struct router_keys *keys,
 		     struct transport_mgr *tm, struct bitsd_ssu2 **out)
 {
@@ -119,6 +131,15 @@ int bitsd_ssu2_start(struct daemon *d, const struct router_keys *keys,
 	evloop_timer_arm(bs->resign, BITSD_SSU2_RESIGN_MS);
 	bs->ptest = evloop_timer_new(daemon_evloop(d), ptest_cb, bs);
 	evloop_timer_arm(bs->ptest, BITSD_SSU2_PT_FIRST_MS);
+	if (cfg->nat) {
+		struct nat_config nc;
+
+		/* NTCP2 listens on the same port number over TCP. */
+		nat_config_default(&nc);
+		bs->nat = nat_new(daemon_evloop(d), daemon_workers(d), &nc,
+				  NAT_PROTO_UDP | NAT_PROTO_TCP, port, nat_cb,
+				  bs);
+	}
 	log_notice(LD_SSU2, "SSU2 listening on UDP port %u", (unsigned)port);
 	*out = bs;
 	return 0;
@@ -141,6 +162,8 @@ void bitsd_ssu2_stop(struct bitsd_ssu2 *bs)
 		 (unsigned long long)st.hs_failed,
 		 (unsigned long long)st.pkts_in, (unsigned long long)st.pkts_out,
 		 (unsigned long long)st.resent_frags);
+	/* Remove the mapping (UPnP: a job the worker pool finishes). */
+	nat_free(bs->nat);
 	evloop_timer_free(bs->resign);
 	evloop_timer_free(bs->ptest);
 	/* Tell every peer (the Termination goes out now), then close. */

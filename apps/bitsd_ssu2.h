@@ -4,6 +4,8 @@
  * manager that apps/bitsd_ntcp2.h made, so the manager picks NTCP2 or
  * SSU2 per peer.  Off unless the configuration says ssu2 = true; then our
  * RouterInfo (router/router_self.h) also publishes the SSU2 address.
+ * Peer tests (as Alice) tell whether we are reachable; with nat = true
+ * the port is mapped on the NAT (router/nat.h) while we run.
  * This file only wires modules together (configuration, timers).
  */
 #ifndef APPS_BITSD_SSU2_H

@@ -57,6 +57,8 @@ static const struct opt opts[] = {
 	  "act as a floodfill (store and serve the netDb for others)" },
 	{ "ssu2", OPT_BOOL, OFF(ssu2), NULL,
 	  "also run SSU2 on the same port (UDP) and publish it" },
+	{ "nat", OPT_BOOL, OFF(nat), NULL,
+	  "map the port (UDP and TCP) on the NAT by NAT-PMP or UPnP" },
 	{ "api-port", OPT_PORT, OFF(api_port), "PORT",
 	  "serve the local JSON API on 127.0.0.1:PORT (default: off)" },
 	{ "reseed.file", OPT_OPT_PATH, OFF(reseed_file), "FILE",

@@ -52,6 +52,7 @@ struct conf {
 	uint8_t netid;		/* 2 = main network; test networks use others */
 	bool floodfill;
 	bool ssu2;		/* also SSU2 on UDP port `port`, published */
+	bool nat;		/* map the port on the NAT (NAT-PMP, UPnP) */
 	uint16_t api_port;	/* local JSON API on 127.0.0.1; 0: off */
 	/* netDb reseeding ([reseed] section); NULL: not configured. */
 	char *reseed_file;	/* su3 bundle */
