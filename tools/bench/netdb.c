@@ -22,7 +22,7 @@
 #include "tests/unit/netdb/synth.h"
 #include "netdb/netdb.h"
 #include "router/evloop.h"
-#include "router/fsutil.h"
+#include "crypto/base/fsutil.h"
 #include "router/gzip.h"
 #include "router/router_info.h"
 #include "router/worker.h"
