@@ -273,6 +273,24 @@ size_t noise_hs_overhead(const struct noise_hs *hs)
 }
 
 /* MixKey(DH(local, remote)) for a DH token, from our role's view. */
+int noise_static_dh(const struct noise_static *st, uint8_t out[32],
+		    const struct x25519_pk *peer)
+{
+	if (st->ks)
+		return keystore_dh(st->ks, st->slot, out, peer);
+	if (BUG(!st->sk))
+		return ERR_INTERNAL;
+	return x25519_dh(out, st->sk, peer);
+}
+
+int noise_sym_mix_dh(struct noise_sym *s, int dh_result, uint8_t dh[32])
+{
+	if (dh_result == 0)
+		noise_sym_mix_key(s, dh, 32);
+	memwipe(dh, 32);
+	return dh_result;
+}
+
 static int hs_mix_dh(struct noise_hs *hs, enum noise_token tok)
 {
 	const bool init = hs->role == NOISE_INITIATOR;
@@ -305,17 +323,10 @@ static int hs_mix_dh(struct noise_hs *hs, enum noise_token tok)
 	{
 		const struct x25519_pk *peer = remote_s ? &hs->rs : &hs->re;
 
-		if (!local_s)
-			r = x25519_dh(dh, &hs->e, peer);
-		else if (hs->s.ks)
-			r = keystore_dh(hs->s.ks, hs->s.slot, dh, peer);
-		else
-			r = x25519_dh(dh, hs->s.sk, peer);
+		r = local_s ? noise_static_dh(&hs->s, dh, peer)
+			    : x25519_dh(dh, &hs->e, peer);
 	}
-	if (r == 0)
-		noise_sym_mix_key(&hs->sym, dh, sizeof(dh));
-	memwipe(dh, sizeof(dh));
-	return r;
+	return noise_sym_mix_dh(&hs->sym, r, dh);
 }
 
 /* Token "e": send our ephemeral key (made now unless preset); MixHash. */

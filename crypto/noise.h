@@ -104,6 +104,13 @@ void noise_static_from_sk(struct noise_static *st, const struct x25519_sk *sk);
 void noise_static_from_keystore(struct noise_static *st,
 				const struct keystore *ks,
 				enum keystore_x25519 slot);
+/* out = X25519(st's secret, peer), through the keystore slot or the raw
+ * secret.  ERR_CRYPTO on an all-zero result. */
+int noise_static_dh(const struct noise_static *st, uint8_t out[32],
+		    const struct x25519_pk *peer);
+/* When dh_result is 0, MixKey(dh); wipe dh either way; return dh_result.
+ * Lets a caller write mix_dh(s, x25519_dh(dh, ...), dh). */
+int noise_sym_mix_dh(struct noise_sym *s, int dh_result, uint8_t dh[32]);
 
 enum noise_pattern {
 	NOISE_PATTERN_N,	/* <- s ... -> e, es */

@@ -97,29 +97,6 @@ static void hs_ensure_ephemeral(struct ntcp2_hs *hs)
 	}
 }
 
-/* DH with our static key, wherever its secret lives. */
-static int static_dh(const struct noise_static *s, uint8_t out[32],
-		     const struct x25519_pk *peer)
-{
-	if (s->ks)
-		return keystore_dh(s->ks, s->slot, out, peer);
-	if (BUG(!s->sk))
-		return ERR_INTERNAL;
-	return x25519_dh(out, s->sk, peer);
-}
-
-/* MixKey(DH result), wiping the DH output. */
-static int mix_dh(struct ntcp2_hs *hs, int dh_result, uint8_t dh[32])
-{
-	if (dh_result != 0) {
-		memwipe(dh, 32);
-		return dh_result;
-	}
-	noise_sym_mix_key(&hs->sym, dh, 32);
-	memwipe(dh, 32);
-	return 0;
-}
-
 static int64_t skew_of(uint32_t peer_s, uint32_t now_s)
 {
 	return (int64_t)peer_s - (int64_t)now_s;
@@ -154,7 +131,7 @@ int ntcp2_hs_write_request(struct ntcp2_hs *hs, uint32_t now_s,
 	noise_sym_mix_hash(&hs->sym, hs->e_pk.b, 32);
 	/* "es": MixKey(DH(e, rs)).  A low-order rs fails here ("Alice must
 	 * validate that Bob's static key is a valid point"). */
-	if ((r = mix_dh(hs, x25519_dh(dh, &hs->e, &hs->rs), dh)) != 0)
+	if ((r = noise_sym_mix_dh(&hs->sym, x25519_dh(dh, &hs->e, &hs->rs), dh)) != 0)
 		goto fail;
 	/* Options: netid, ver, padLen, m3p2Len, 2 reserved, tsA, 4 reserved. */
 	memset(opt, 0, sizeof(opt));
@@ -192,10 +169,10 @@ static int read_key_and_options(struct ntcp2_hs *hs, const uint8_t msg[64],
 		return r;
 	noise_sym_mix_hash(&hs->sym, hs->re.b, 32);
 	if (hs->role == NTCP2_BOB)
-		r = static_dh(&hs->s, dh, &hs->re);	/* "es" */
+		r = noise_static_dh(&hs->s, dh, &hs->re);	/* "es" */
 	else
 		r = x25519_dh(dh, &hs->e, &hs->re);	/* "ee" */
-	if ((r = mix_dh(hs, r, dh)) != 0)
+	if ((r = noise_sym_mix_dh(&hs->sym, r, dh)) != 0)
 		return r;
 	return noise_sym_decrypt_and_hash(&hs->sym, opt, msg + 32, 32);
 }
@@ -291,7 +268,7 @@ int ntcp2_hs_write_created(struct ntcp2_hs *hs, uint32_t now_s,
 		goto fail;
 	noise_sym_mix_hash(&hs->sym, hs->e_pk.b, 32);
 	/* "ee" */
-	if ((r = mix_dh(hs, x25519_dh(dh, &hs->e, &hs->re), dh)) != 0)
+	if ((r = noise_sym_mix_dh(&hs->sym, x25519_dh(dh, &hs->e, &hs->re), dh)) != 0)
 		goto fail;
 	/* Options: 2 reserved, padLen, 4 reserved, tsB, 4 reserved. */
 	memset(opt, 0, sizeof(opt));
@@ -371,7 +348,7 @@ int ntcp2_hs_write_confirmed(struct ntcp2_hs *hs, const uint8_t *payload,
 	if ((r = noise_sym_encrypt_and_hash(&hs->sym, p, hs->s.pk.b, 32)) != 0)
 		goto fail;
 	/* Part 2, "se": MixKey(DH(s, re)); EncryptAndHash(payload), n = 0. */
-	if ((r = mix_dh(hs, static_dh(&hs->s, dh, &hs->re), dh)) != 0)
+	if ((r = noise_sym_mix_dh(&hs->sym, noise_static_dh(&hs->s, dh, &hs->re), dh)) != 0)
 		goto fail;
 	if ((r = noise_sym_encrypt_and_hash(&hs->sym, p + NTCP2_MSG3P1_BYTES,
 					    payload, plen)) != 0)
@@ -412,7 +389,7 @@ int ntcp2_hs_read_confirmed(struct ntcp2_hs *hs, const uint8_t *msg,
 		goto fail;
 	/* "se" from Bob's side: DH(e, rs).  A low-order rs fails here
 	 * ("Bob must validate that Alice's static key is a valid point"). */
-	if ((r = mix_dh(hs, x25519_dh(dh, &hs->e, &rs), dh)) != 0)
+	if ((r = noise_sym_mix_dh(&hs->sym, x25519_dh(dh, &hs->e, &rs), dh)) != 0)
 		goto fail;
 	if ((r = noise_sym_decrypt_and_hash(&hs->sym, payload,
 					    msg + NTCP2_MSG3P1_BYTES,

@@ -239,29 +239,6 @@ static void hs_ensure_ephemeral(struct ssu2_hs *hs)
 	}
 }
 
-/* DH with our static key, wherever its secret lives. */
-static int static_dh(const struct noise_static *s, uint8_t out[32],
-		     const struct x25519_pk *peer)
-{
-	if (s->ks)
-		return keystore_dh(s->ks, s->slot, out, peer);
-	if (BUG(!s->sk))
-		return ERR_INTERNAL;
-	return x25519_dh(out, s->sk, peer);
-}
-
-/* MixKey(DH result), wiping the DH output. */
-static int mix_dh(struct ssu2_hs *hs, int dh_result, uint8_t dh[32])
-{
-	if (dh_result != 0) {
-		memwipe(dh, 32);
-		return dh_result;
-	}
-	noise_sym_mix_key(&hs->sym, dh, 32);
-	memwipe(dh, 32);
-	return 0;
-}
-
 /* k_header_2 for the next message: HKDF(ck, ZEROLEN, label, 32). */
 static void hdr_key(const struct ssu2_hs *hs, const char *label,
 		    uint8_t out[32])
@@ -297,7 +274,7 @@ static int write_hs_msg(struct ssu2_hs *hs, const struct ssu2_long_hdr *h,
 	noise_sym_mix_hash(&hs->sym, out, SSU2_LONG_HEADER_BYTES);
 	memcpy(out + SSU2_LONG_HEADER_BYTES, hs->e_pk.b, 32);
 	noise_sym_mix_hash(&hs->sym, hs->e_pk.b, 32);
-	if ((r = mix_dh(hs, x25519_dh(dh, &hs->e, dh_peer), dh)) != 0)
+	if ((r = noise_sym_mix_dh(&hs->sym, x25519_dh(dh, &hs->e, dh_peer), dh)) != 0)
 		return r;
 	if ((r = noise_sym_encrypt_and_hash(&hs->sym, out + 64, payload,
 					    plen)) != 0)
@@ -327,9 +304,9 @@ static int read_hs_msg(struct ssu2_hs *hs, const uint8_t *pkt, size_t len,
 	noise_sym_mix_hash(&hs->sym, pkt, SSU2_LONG_HEADER_BYTES);
 	memcpy(hs->re.b, pkt + SSU2_LONG_HEADER_BYTES, 32);
 	noise_sym_mix_hash(&hs->sym, hs->re.b, 32);
-	r = static_local ? static_dh(&hs->s, dh, &hs->re)
+	r = static_local ? noise_static_dh(&hs->s, dh, &hs->re)
 			 : x25519_dh(dh, &hs->e, &hs->re);
-	if ((r = mix_dh(hs, r, dh)) != 0)
+	if ((r = noise_sym_mix_dh(&hs->sym, r, dh)) != 0)
 		return r;
 	if (noise_sym_decrypt_and_hash(&hs->sym, out, pkt + 64,
 				       len - 64) != 0)
@@ -456,7 +433,7 @@ int ssu2_hs_write_confirmed(struct ssu2_hs *hs, uint64_t dst_id,
 					    32)) != 0)
 		goto fail;
 	/* "se": MixKey(DH(ask, bepk)), then the payload with n = 0. */
-	if ((r = mix_dh(hs, static_dh(&hs->s, dh, &hs->re), dh)) != 0 ||
+	if ((r = noise_sym_mix_dh(&hs->sym, noise_static_dh(&hs->s, dh, &hs->re), dh)) != 0 ||
 	    (r = noise_sym_encrypt_and_hash(&hs->sym, jumbo + 64, payload,
 					    plen)) != 0)
 		goto fail;
@@ -518,7 +495,7 @@ int ssu2_hs_read_confirmed(struct ssu2_hs *hs, const uint8_t *msg, size_t len,
 		goto fail;
 	}
 	/* "se" from Bob's side: DH(besk, apk). */
-	if ((r = mix_dh(hs, x25519_dh(dh, &hs->e, &hs->rs), dh)) != 0)
+	if ((r = noise_sym_mix_dh(&hs->sym, x25519_dh(dh, &hs->e, &hs->rs), dh)) != 0)
 		goto fail;
 	if (noise_sym_decrypt_and_hash(&hs->sym, out, msg + 64,
 				       len - 64) != 0) {
