@@ -73,7 +73,7 @@ bitsd_ns_run() {
 }
 
 bitsd_ns_run "$B/open.log"
-wait_log "$B/open.log" "peer test: reachable" 90 &&
+wait_log "$B/open.log" "peer test: reachable" 180 &&
 	ok "open: bitsd found itself reachable (message 5 from Charlie)" ||
 	bad "open: no \"reachable\" result (see $B/open.log)"
 grep -q "peer test: firewalled" "$B/open.log" &&
@@ -95,7 +95,7 @@ table inet ssu2fw {
 NFT
 sleep 1
 bitsd_ns_run "$B/fw.log"
-wait_log "$B/fw.log" "peer test: firewalled" 90 &&
+wait_log "$B/fw.log" "peer test: firewalled" 180 &&
 	ok "firewalled: bitsd found itself firewalled" ||
 	bad "firewalled: no \"firewalled\" result (see $B/fw.log)"
 grep -q "peer test: reachable" "$B/fw.log" &&

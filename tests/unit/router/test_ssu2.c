@@ -919,10 +919,10 @@ static void test_relay(struct tctx *t)
 	b->peer = c->ri;
 	send_many(t, c, b, 0, 1, size_1k);
 	w = (struct want){ b, 1 };
-	T_TRUE(t, run_until(el, got_n, &w, 10000));
+	T_TRUE(t, run_until(el, got_n, &w, 30000));
 	T_EQ(t, ssu2_introducers(c->s, in, 2), 0);
 	T_OK(t, ssu2_request_relay_tag(c->s, NULL));
-	T_TRUE(t, run_until(el, got_tag, c, 5000));
+	T_TRUE(t, run_until(el, got_tag, c, 20000));
 	T_EQ(t, ssu2_introducers(c->s, in, 2), 1);
 	T_MEMEQ(t, in[0].h, router_info_hash(b->ri), 32);
 	T_NE(t, in[0].tag, 0);
@@ -944,10 +944,10 @@ static void test_relay(struct tctx *t)
 	c->peer2 = a->ri;
 	send_many(t, a, b, 1, 1, size_1k);
 	w = (struct want){ b, 2 };
-	T_TRUE(t, run_until(el, got_n, &w, 10000));
+	T_TRUE(t, run_until(el, got_n, &w, 30000));
 	T_OK(t, transport_send(a->tm, router_info_hash(cri), mk_msg(7, 3000)));
 	w = (struct want){ c, 1 };
-	T_TRUE(t, run_until(el, got_n, &w, 10000));
+	T_TRUE(t, run_until(el, got_n, &w, 30000));
 	T_EQ(t, c->seen[7], 1);
 	ssu2_stats(a->s, &sa);
 	ssu2_stats(b->s, &sb);
@@ -974,7 +974,7 @@ static void test_relay(struct tctx *t)
 	a->peer2 = cri;
 	send_many(t, a, b, 2, 1, size_1k);
 	w = (struct want){ b, 3 };
-	T_TRUE(t, run_until(el, got_n, &w, 10000));
+	T_TRUE(t, run_until(el, got_n, &w, 30000));
 	(void)transport_send(a->tm, router_info_hash(cri), mk_msg(8, 100));
 	run_until(el, never, NULL, 500);
 	ssu2_stats(a->s, &sa);
