@@ -72,9 +72,14 @@ for h in $HEX; do
 		bad "r$n has no session with bitsd"
 	fi
 done
+# Once the first i2pd has dialled us, bitsd's own netDb (publish,
+# exploration) and tunnels reach the others, often before they dial: how
+# many sessions i2pd opens is a race (1-3 of 6 seen at load 2).  The inbound
+# path is what this test is for, so it requires at least one; all six
+# sessions, whoever opened them, are checked above.
 k=$(count_sessions "$B/bitsd.log" inbound $HEX)
-[ "$k" -ge 2 ] && ok "$k of 6 sessions opened by i2pd" ||
-	bad "only $k of 6 sessions opened by i2pd"
+[ "$k" -ge 1 ] && ok "$k of 6 sessions opened by i2pd" ||
+	bad "no session opened by i2pd"
 grep -q "sess_log()" "$B/bitsd.log" && bad "a handshake failed (see $B/bitsd.log)" ||
 	ok "no failed handshake"
 
