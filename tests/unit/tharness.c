@@ -185,8 +185,15 @@ int tharness_main(int argc, char **argv, const struct test_group *groups)
 	const char *prog = strrchr(argv[0], '/');
 
 	prog = prog ? prog + 1 : argv[0];
-	if (!getenv("BITS_TEST_VERBOSE"))
-		log_set_level(LOG_ERR);
+	enum log_level lv = LOG_ERR;
+	const char *want = getenv("BITS_TEST_LOG");
+
+	/* BITS_TEST_LOG=debug|info|... shows the code's own log lines. */
+	if (want && log_level_parse(want, &lv) != 0)
+		lv = LOG_ERR;
+	else if (!want && getenv("BITS_TEST_VERBOSE"))
+		lv = LOG_NOTICE;
+	log_set_level(lv);
 	for (const struct test_group *g = groups; g->prefix; g++) {
 		for (const struct test_case *c = g->cases; c->name; c++) {
 			snprintf(full, sizeof(full), "%s/%s", g->prefix, c->name);
