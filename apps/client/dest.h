@@ -1,0 +1,46 @@
+/*
+ * Local destinations: a Destination (Ed25519 signing key, crypto field
+ * unused since LeaseSet2) and its private keys, in the private key file
+ * format that SAM and i2pd use (common-structures "Destination",
+ * "PrivateKey", "SigningPrivateKey"; Java's PrivateKeyFile):
+ *
+ *   Destination ‖ PrivateKey (length of the crypto type: 256 for type 0,
+ *   32 for type 4) ‖ SigningPrivateKey (length of the signing type)
+ *
+ * Only Ed25519 destinations can sign here; others decode with
+ * ERR_UNSUPPORTED.  The private keys live in secure memory (STYLE.md §6);
+ * callers sign through client_dest_signer(), never copying the key.
+ * Thread: any, one destination per thread at a time.
+ */
+#ifndef APPS_CLIENT_DEST_H
+#define APPS_CLIENT_DEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "apps/client/stream_packet.h"
+#include "crypto/base/bytes.h"
+#include "router/keys_and_cert.h"
+
+struct client_dest;	/* opaque */
+
+/* A new random Ed25519 destination.  Never returns NULL; caller owns it. */
+struct client_dest *client_dest_new_random(void);
+/*
+ * Decode a private key file blob (untrusted, e.g. from a SAM client).
+ * Errors: ERR_TRUNCATED, ERR_FORMAT (trailing bytes, a key that does not
+ * match its Destination), ERR_UNSUPPORTED (not Ed25519, or an offline
+ * signing block).  *out is a new destination the caller owns.
+ */
+int client_dest_decode(const uint8_t *buf, size_t len,
+		       struct client_dest **out);
+/* Append the private key blob (secret: the caller wipes it). */
+void client_dest_encode_private(const struct client_dest *d, struct bbuf *out);
+/* The public Destination (borrowed; lives as long as d). */
+const struct keys_and_cert *client_dest_pub(const struct client_dest *d);
+/* A signer for streaming packets by d (borrows d). */
+void client_dest_signer(const struct client_dest *d, struct stream_signer *out);
+/* Wipe and release d.  Accepts NULL. */
+void client_dest_free(struct client_dest *d);
+
+#endif /* APPS_CLIENT_DEST_H */

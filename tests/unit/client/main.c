@@ -1,0 +1,14 @@
+/* tests/unit/client: every apps/client/ and apps/sam/ test table. */
+#include "config.h"
+#include "tests/unit/tharness.h"
+
+extern const struct test_case client_stream_packet_tests[];
+
+int main(int argc, char **argv)
+{
+	static const struct test_group groups[] = {
+		{ "stream_packet", client_stream_packet_tests },
+		{ NULL, NULL }
+	};
+	return tharness_main(argc, argv, groups);
+}
