@@ -162,6 +162,9 @@ int bitsd_ntcp2_start(struct daemon *d, const struct router_keys *keys,
 
 	ntcp2_config_default(&nc);
 	nc.netid = cfg->netid;
+	/* Dial only the families we have an address in. */
+	nc.ipv4 = strchr(cfg->host, ':') == NULL;
+	nc.ipv6 = !nc.ipv4 || cfg->host6 != NULL;
 	noise_static_from_keystore(&nc.st, router_keys_keystore(keys),
 				   KEYSTORE_X_NTCP2);
 	memcpy(nc.rh, bn->hash, 32);
@@ -173,9 +176,16 @@ int bitsd_ntcp2_start(struct daemon *d, const struct router_keys *keys,
 			(unsigned)port, r == ERR_IO ? strerror(errno) : err_str(r));
 		goto fail;
 	}
-	/* Dial from the address we publish, so peers see the same one. */
+	if (cfg->host6 && (r = ntcp2_listen(bn->n, cfg->host6, port)) != 0) {
+		log_err(LD_NTCP2, "cannot listen on %s port %u: %s", cfg->host6,
+			(unsigned)port, r == ERR_IO ? strerror(errno) : err_str(r));
+		goto fail;
+	}
+	/* Dial from the addresses we publish, so peers see the same ones. */
 	if (strcmp(cfg->host, "0.0.0.0") != 0 && strcmp(cfg->host, "::") != 0)
 		(void)ntcp2_set_source(bn->n, cfg->host);
+	if (cfg->host6 && strcmp(cfg->host6, "::") != 0)
+		(void)ntcp2_set_source(bn->n, cfg->host6);
 	if ((r = sign_self(bn)) != 0)
 		goto fail;
 	log_notice(LD_NTCP2, "NTCP2 listening on port %u", (unsigned)port);

@@ -25,6 +25,7 @@ enum opt_type {
 	OPT_OPT_PATH,	/* path, empty for "none" */
 	OPT_LOGLEVEL,
 	OPT_HOST,	/* IPv4 or IPv6 literal */
+	OPT_HOST6,	/* IPv6 literal */
 	OPT_PORT,	/* 1..65535 */
 	OPT_NETID,	/* 1..255 */
 	OPT_BOOL,
@@ -49,6 +50,8 @@ static const struct opt opts[] = {
 	  "append the log to FILE (default: standard error)" },
 	{ "host", OPT_HOST, OFF(host), "ADDR",
 	  "IP address published for NTCP2 (default " CONF_DEFAULT_HOST ")" },
+	{ "host6", OPT_HOST6, OFF(host6), "ADDR",
+	  "also an IPv6 address, published beside host (default: none)" },
 	{ "port", OPT_PORT, OFF(port), "PORT",
 	  "NTCP2 port (default: picked from the router identity)" },
 	{ "netid", OPT_NETID, OFF(netid), "ID",
@@ -117,6 +120,7 @@ void conf_free(struct conf *cfg)
 	free(cfg->conf_path);
 	free(cfg->logfile);
 	free(cfg->host);
+	free(cfg->host6);
 	free(cfg->reseed_file);
 	free(cfg->reseed_dir);
 	free(cfg->reseed_url);
@@ -184,6 +188,7 @@ int conf_set(struct conf *cfg, const char *key, const char *value,
 	const struct opt *o = opt_find(key);
 	unsigned long v;
 	enum log_level lv;
+	uint8_t addr[16];
 	bool b;
 
 	if (!o)
@@ -211,6 +216,13 @@ int conf_set(struct conf *cfg, const char *key, const char *value,
 			return fail(err, errlen, ERR_FORMAT,
 				    "%s: expected an IPv4 or IPv6 address, "
 				    "got \"%s\"", key, value);
+		set_str(cfg, o->off, value);
+		return 0;
+	case OPT_HOST6:
+		if (inet_pton(AF_INET6, value, addr) != 1)
+			return fail(err, errlen, ERR_FORMAT,
+				    "%s: expected an IPv6 address, got \"%s\"",
+				    key, value);
 		set_str(cfg, o->off, value);
 		return 0;
 	case OPT_PORT:

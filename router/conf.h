@@ -48,6 +48,7 @@ struct conf {
 	enum log_level loglevel;
 	char *logfile;		/* NULL: log to stderr */
 	char *host;		/* IPv4 or IPv6 literal for our NTCP2 address */
+	char *host6;		/* a second, IPv6 address; NULL: none */
 	uint16_t port;		/* 0: derived from the identity (stable) */
 	uint8_t netid;		/* 2 = main network; test networks use others */
 	bool floodfill;

@@ -59,11 +59,26 @@ static int add_ssu2(struct router_info *ri, const struct conf *cfg,
 	return 0;
 }
 
+/* An NTCP2 address on host: host, port, s, i, v=2. */
+static int add_ntcp2(struct router_info *ri, const char *host,
+		     const struct conf *cfg, const struct router_keys *keys,
+		     const struct x25519_pk *s, const uint8_t hash[32])
+{
+	struct router_address a = ROUTER_ADDRESS_INIT;
+	int r;
+
+	if ((r = router_address_ntcp2_build(&a, ROUTER_SELF_NTCP2_COST, s,
+					    host, router_self_port(cfg, hash),
+					    router_keys_ntcp2_iv(keys))) != 0 ||
+	    (r = router_info_add_address(ri, &a)) != 0)
+		router_address_clear(&a);
+	return r;
+}
+
 int router_self_build(const struct conf *cfg, const struct router_keys *keys,
 		      struct router_info **out)
 {
 	const struct keystore *ks = router_keys_keystore(keys);
-	struct router_address addr = ROUTER_ADDRESS_INIT;
 	struct router_info *ri;
 	struct keys_and_cert id;
 	struct x25519_pk ntcp2;
@@ -72,11 +87,9 @@ int router_self_build(const struct conf *cfg, const struct router_keys *keys,
 	router_keys_identity(keys, &id);
 	keystore_x25519_pk(ks, KEYSTORE_X_NTCP2, &ntcp2);
 	ri = router_info_new(&id);
-	if ((r = router_address_ntcp2_build(&addr, ROUTER_SELF_NTCP2_COST,
-					    &ntcp2, cfg->host,
-					    router_self_port(cfg, id.hash),
-					    router_keys_ntcp2_iv(keys))) != 0 ||
-	    (r = router_info_add_address(ri, &addr)) != 0 ||
+	if ((r = add_ntcp2(ri, cfg->host, cfg, keys, &ntcp2, id.hash)) != 0 ||
+	    (cfg->host6 && (r = add_ntcp2(ri, cfg->host6, cfg, keys, &ntcp2,
+					  id.hash)) != 0) ||
 	    (cfg->ssu2 && (r = add_ssu2(ri, cfg, ks, id.hash)) != 0) ||
 	    (r = router_info_set_basic_options(ri, cfg->netid,
 					       cfg->floodfill ?
@@ -87,7 +100,6 @@ int router_self_build(const struct conf *cfg, const struct router_keys *keys,
 	*out = ri;
 	ri = NULL;
 out:
-	router_address_clear(&addr);
 	router_info_free(ri);
 	return r;
 }

@@ -51,7 +51,8 @@ static void test_ini_good(struct tctx *t)
 		"port = 1234\n"
 		"port=4567 # the real port\n"
 		"netid = 77\n"
-		"host = ::1\n"
+		"host = 127.0.0.5\n"
+		"host6 = ::1\n"
 		"floodfill = yes\n"
 		"logfile = /tmp/x.log";
 	char err[CONF_ERR_BYTES];
@@ -61,7 +62,8 @@ static void test_ini_good(struct tctx *t)
 	T_EQ(t, c->loglevel, LOG_DEBUG);
 	T_EQ(t, c->port, 4567);
 	T_EQ(t, c->netid, 77);
-	T_STREQ(t, c->host, "::1");
+	T_STREQ(t, c->host, "127.0.0.5");
+	T_STREQ(t, c->host6, "::1");
 	T_TRUE(t, c->floodfill);
 	T_STREQ(t, c->logfile, "/tmp/x.log");
 	conf_free(c);
@@ -93,6 +95,7 @@ static void test_ini_bad_lines(struct tctx *t)
 		{ "\n\nnetid = 256\n", ERR_RANGE, "t.conf:3: ", "255" },
 		{ "loglevel = loud\n", ERR_FORMAT, "t.conf:1: ", "loud" },
 		{ "host = example.com\n", ERR_FORMAT, "t.conf:1: ", "IPv4" },
+		{ "host6 = 10.0.0.1\n", ERR_FORMAT, "t.conf:1: ", "IPv6" },
 		{ "floodfill = maybe\n", ERR_FORMAT, "t.conf:1: ", "true" },
 		{ "datadir =\n", ERR_FORMAT, "t.conf:1: ", "datadir" },
 		{ "# ok\njust words\n", ERR_FORMAT, "t.conf:2: ", "key = value" },

@@ -15,6 +15,7 @@
 #include "crypto/keystore.h"
 
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -74,6 +75,39 @@ static void test_build_verifies(struct tctx *t)
 out:
 	router_info_free(ri);
 	router_info_free(back);
+	conf_free(cfg);
+	router_keys_free(k);
+}
+
+/* host6: a second NTCP2 address, IPv6, same keys and port. */
+static void test_dual_stack(struct tctx *t)
+{
+	struct router_keys *k = router_keys_new_random();
+	struct conf *cfg = conf_new_default("/unused");
+	struct router_info *ri = NULL;
+	struct router_address_ntcp2 n[2];
+
+	cfg->netid = 77;
+	cfg->port = 12345;
+	T_OK(t, conf_set(cfg, "host", "127.0.0.5", NULL, 0));
+	T_OK(t, conf_set(cfg, "host6", "2001:db8::5", NULL, 0));
+	T_OK(t, router_self_build(cfg, k, &ri));
+	if (!ri)
+		goto out;
+	T_EQ(t, router_info_address_count(ri), 2);
+	for (size_t i = 0; i < 2 && i < router_info_address_count(ri); i++) {
+		T_OK(t, router_address_ntcp2_parse(router_info_address(ri, i),
+						   &n[i]));
+		T_EQ(t, n[i].port, 12345);
+		T_TRUE(t, n[i].published);
+		T_MEMEQ(t, n[i].s.b, n[0].s.b, sizeof(n[0].s.b));
+	}
+	T_EQ(t, n[0].family, AF_INET);
+	T_STREQ(t, n[0].host, "127.0.0.5");
+	T_EQ(t, n[1].family, AF_INET6);
+	T_STREQ(t, n[1].host, "2001:db8::5");
+out:
+	router_info_free(ri);
 	conf_free(cfg);
 	router_keys_free(k);
 }
@@ -240,6 +274,7 @@ static void test_free_while_writing(struct tctx *t)
 const struct test_case router_router_self_tests[] = {
 	{ "build_verifies", test_build_verifies, 0 },
 	{ "port_derived", test_port_derived, 0 },
+	{ "dual_stack", test_dual_stack, 0 },
 	{ "publish_file", test_publish_file, 0 },
 	{ "refresh_newest_wins", test_refresh_newest_wins, 0 },
 	{ "free_while_writing", test_free_while_writing, 0 },
