@@ -44,6 +44,11 @@ const char *content_fault_str(const struct content_fault *f, int err,
 		if (err == ERR_AUTH)
 			snprintf(buf, buflen, "manifest rejected: its hash is not "
 				 "the content hash the directory is named by");
+		else if (err == ERR_UNSUPPORTED)
+			snprintf(buf, buflen, "manifest rejected: another format "
+				 "version (this build reads version %d only; "
+				 "version 1 content must be published again)",
+				 CONTENT_MANIFEST_VERSION);
 		else
 			snprintf(buf, buflen, "manifest rejected: %s",
 				 err_str(err));
@@ -260,12 +265,13 @@ static bool has_chunk(const uint8_t *have, uint32_t idx)
 	return !have || (have[idx / 8] >> (idx % 8) & 1);
 }
 
-static void check_one(void *ctx, uint32_t i)
+static void check_one(void *ctx, unsigned worker, uint32_t i)
 {
 	struct vbatch *b = ctx;
 	uint32_t idx = b->first + i;
 	uint8_t leaf[32];
 
+	(void)worker;
 	if (!has_chunk(b->have, idx))
 		return;
 	content_leaf_hash(leaf, b->buf + (size_t)i * b->stride,
@@ -376,6 +382,7 @@ int content_dir_cat(struct content_dir *d, const struct content_key *k,
 	size_t cap = ((size_t)1 << m->chunk_log2) + CONTENT_TAG_BYTES;
 	uint8_t *buf = xmalloc(cap);
 	struct content_chunk_key ck;
+	struct aesgcm_ctx *aead;
 	uint64_t end;
 	int r = 0;
 
@@ -386,6 +393,7 @@ int content_dir_cat(struct content_dir *d, const struct content_key *k,
 	}
 	end = length > m->size - from ? m->size : from + length;
 	content_chunk_key_derive(&ck, k, m->salt);
+	aead = aesgcm_new(ck.b);	/* keyed once for the whole stream */
 	for (uint32_t idx = (uint32_t)(from >> m->chunk_log2);
 	     idx < m->chunk_count; idx++) {
 		uint64_t start = (uint64_t)idx << m->chunk_log2;
@@ -396,7 +404,7 @@ int content_dir_cat(struct content_dir *d, const struct content_key *k,
 			set_fault(fault, CONTENT_FAULT_CHUNK, idx);
 			break;
 		}
-		if ((r = content_chunk_open(buf, &ck, m, idx, buf, len)) != 0) {
+		if ((r = content_chunk_open(buf, aead, m, idx, buf, len)) != 0) {
 			set_fault(fault, CONTENT_FAULT_KEY, idx);
 			break;
 		}
@@ -410,6 +418,7 @@ int content_dir_cat(struct content_dir *d, const struct content_key *k,
 		}
 	}
 	memwipe(&ck, sizeof(ck));
+	aesgcm_free(aead);
 	xfree_wipe(buf, cap);
 	return r;
 }

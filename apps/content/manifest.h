@@ -4,8 +4,8 @@
  * is the contentHash that goes on chain (CHAIN.md §5.1), and
  * keyCommitment = keccak256(K ‖ contentHash).
  *
- * Encoding v1 (big-endian, docs/content-format.md §3):
- *   "BMAN" ‖ u8 version=1 ‖ u8 chunk_log2 ‖ u64 size ‖ u32 chunk_count ‖
+ * Encoding v2 (big-endian, docs/content-format.md §3):
+ *   "BMAN" ‖ u8 version=2 ‖ u8 chunk_log2 ‖ u64 size ‖ u32 chunk_count ‖
  *   salt[32] ‖ root[32] ‖ u8 mime_len ‖ mime ‖ u8 index_kind
  *   index_kind 1: u32 timescale ‖ u64 duration ‖ u32 n ‖ n × (u64 time ‖
  *   u64 offset)
@@ -22,7 +22,7 @@
 #include "apps/content/merkle.h"
 #include "crypto/base/bytes.h"
 
-#define CONTENT_MANIFEST_VERSION 1
+#define CONTENT_MANIFEST_VERSION 2	/* 1: ChaCha20-Poly1305 chunks (rejected) */
 #define CONTENT_CHUNK_LOG2_MIN 14		/* 16 KiB */
 #define CONTENT_CHUNK_LOG2_DEFAULT 16		/* 64 KiB */
 #define CONTENT_CHUNK_LOG2_MAX 20		/* 1 MiB */

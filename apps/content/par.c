@@ -15,6 +15,7 @@
 struct content_pool {
 	unsigned threads;
 	pthread_t *tid;
+	struct worker_arg *args;	/* one per thread */
 	pthread_mutex_t mu;
 	pthread_cond_t wake, idle;
 	uint64_t gen;		/* bumped per run (under mu) */
@@ -27,19 +28,26 @@ struct content_pool {
 	atomic_uint_fast32_t next;
 };
 
-static void drain(struct content_pool *p)
+static void drain(struct content_pool *p, unsigned w)
 {
 	for (;;) {
 		uint_fast32_t i = atomic_fetch_add(&p->next, 1);
 		if (i >= p->n)
 			return;
-		p->fn(p->ctx, (uint32_t)i);
+		p->fn(p->ctx, w, (uint32_t)i);
 	}
 }
 
+/* A worker thread's argument: its pool and its index. */
+struct worker_arg {
+	struct content_pool *p;
+	unsigned w;
+};
+
 static void *worker(void *arg)
 {
-	struct content_pool *p = arg;
+	struct content_pool *p = ((struct worker_arg *)arg)->p;
+	unsigned w = ((struct worker_arg *)arg)->w;
 	uint64_t seen = 0;
 
 	pthread_mutex_lock(&p->mu);
@@ -50,7 +58,7 @@ static void *worker(void *arg)
 			break;
 		seen = p->gen;
 		pthread_mutex_unlock(&p->mu);
-		drain(p);
+		drain(p, w);
 		pthread_mutex_lock(&p->mu);
 		if (--p->busy == 0)
 			pthread_cond_signal(&p->idle);
@@ -71,9 +79,11 @@ struct content_pool *content_pool_new(unsigned threads)
 	pthread_cond_init(&p->wake, NULL);
 	pthread_cond_init(&p->idle, NULL);
 	p->tid = xcalloc(threads, sizeof(*p->tid));
+	p->args = xcalloc(threads, sizeof(*p->args));
 	p->threads = 1;
 	for (unsigned i = 1; i < threads; i++) {
-		if (pthread_create(&p->tid[i], NULL, worker, p) != 0)
+		p->args[i] = (struct worker_arg){ p, i };
+		if (pthread_create(&p->tid[i], NULL, worker, &p->args[i]) != 0)
 			break;	/* run with the threads we got */
 		p->threads++;
 	}
@@ -94,6 +104,7 @@ void content_pool_free(struct content_pool *p)
 	pthread_cond_destroy(&p->idle);
 	pthread_mutex_destroy(&p->mu);
 	free(p->tid);
+	free(p->args);
 	free(p);
 }
 
@@ -107,7 +118,7 @@ void content_pool_start(struct content_pool *p, content_par_fn fn, void *ctx,
 {
 	if (p->threads == 1) {
 		for (uint32_t i = 0; i < n; i++)
-			fn(ctx, i);
+			fn(ctx, 0, i);
 		return;
 	}
 	pthread_mutex_lock(&p->mu);
@@ -136,6 +147,6 @@ void content_pool_run(struct content_pool *p, content_par_fn fn, void *ctx,
 {
 	content_pool_start(p, fn, ctx, n);
 	if (p->threads > 1)
-		drain(p);	/* the caller takes part */
+		drain(p, 0);	/* the caller takes part, as worker 0 */
 	content_pool_wait(p);
 }

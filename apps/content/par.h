@@ -10,7 +10,9 @@
 
 #define CONTENT_THREADS_MAX 64
 
-typedef void (*content_par_fn)(void *ctx, uint32_t item);
+/* worker: which thread runs the call, in [0, content_pool_threads()); a
+ * worker runs one call at a time, so per-worker state needs no lock. */
+typedef void (*content_par_fn)(void *ctx, unsigned worker, uint32_t item);
 
 struct content_pool;
 
@@ -20,14 +22,15 @@ struct content_pool *content_pool_new(unsigned threads);
 /* Stop and join the workers.  Accepts NULL. */
 void content_pool_free(struct content_pool *p);
 unsigned content_pool_threads(const struct content_pool *p);
-/* Call fn(ctx, i) once for every i in [0, n), spread over the threads;
+/* Call fn(ctx, w, i) once for every i in [0, n), spread over the threads;
  * return when all calls are done.  fn must be safe to run concurrently
  * for different items. */
 void content_pool_run(struct content_pool *p, content_par_fn fn, void *ctx,
 		      uint32_t n);
 
 /*
- * Hand fn(ctx, i) for i in [0, n) to the workers only and return at once,
+ * Hand fn(ctx, w, i) for i in [0, n) to the workers only (w ≥ 1) and return
+ * at once,
  * so the caller can do I/O meanwhile; content_pool_wait() returns when all
  * calls are done.  A pool of 1 (no workers) runs them inside start.  Start
  * and wait come in pairs, one run at a time.

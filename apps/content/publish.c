@@ -30,6 +30,7 @@
 #include "crypto/rand.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -46,7 +47,8 @@
 /* One batch of chunks [first, first + n). */
 struct batch {
 	const struct content_manifest *m;
-	const struct content_chunk_key *ck;
+	struct aesgcm_ctx **aead;	/* one keyed context per pool worker */
+	atomic_int err;			/* first sealing error, or 0 */
 	uint8_t *slots;		/* n slots of stride bytes */
 	uint8_t *leaves;	/* n leaf hashes */
 	size_t stride;		/* chunk bytes + tag */
@@ -54,14 +56,21 @@ struct batch {
 	uint32_t first, n;
 };
 
-static void seal_one(void *ctx, uint32_t i)
+/* Seal chunk i of the batch in its slot, then hash it while it is still
+ * in cache. */
+static void seal_one(void *ctx, unsigned worker, uint32_t i)
 {
 	struct batch *b = ctx;
 	uint32_t idx = b->first + i;
 	size_t len = content_chunk_plain_len(b->m, idx);
 	uint8_t *slot = b->slots + (size_t)i * b->stride;
+	int r, none = 0;
 
-	content_chunk_seal(slot, b->ck, b->m, idx, slot, len);
+	if ((r = content_chunk_seal(slot, b->aead[worker], b->m, idx, slot,
+				    len)) != 0) {
+		atomic_compare_exchange_strong(&b->err, &none, r);
+		return;
+	}
 	content_leaf_hash(b->leaves + 32 * (size_t)i, slot,
 			  len + CONTENT_TAG_BYTES);
 }
@@ -141,10 +150,10 @@ static int write_batch(struct writeback *wb, int tree_fd, const struct batch *b)
  * one before and reads the one after.
  */
 static int seal_all(int src, int data_fd, int tree_fd,
-		    const struct content_manifest *m,
-		    const struct content_chunk_key *ck, struct content_pool *pool)
+		    const struct content_manifest *m, struct aesgcm_ctx **aead,
+		    struct content_pool *pool)
 {
-	struct batch b[2] = { { .m = m, .ck = ck }, { .m = m, .ck = ck } };
+	struct batch b[2] = { { .m = m, .aead = aead }, { .m = m, .aead = aead } };
 	struct writeback wb = { .fd = data_fd };
 	uint32_t per = PUBLISH_BATCH_BYTES >> m->chunk_log2, count = m->chunk_count;
 	uint8_t probe;
@@ -168,6 +177,8 @@ static int seal_all(int src, int data_fd, int tree_fd,
 		r = rw ? rw : read_batch(src, other, next,
 					 count - next < per ? count - next : per);
 		content_pool_wait(pool);
+		if (r == 0)
+			r = atomic_load(&cur->err);
 		if (r == 0 && other->n == 0)	/* cur was the last batch */
 			r = write_batch(&wb, tree_fd, cur);
 	}
@@ -266,6 +277,8 @@ static int build(int src, const char *tmp, struct content_manifest *m,
 {
 	struct content_chunk_key ck;
 	struct content_pool *pool = NULL;
+	struct aesgcm_ctx **aead = NULL;
+	unsigned nw = 0;
 	int data = -1, tree = -1, r;
 
 	data = open_in(tmp, "data", O_WRONLY | O_CREAT | O_EXCL);
@@ -279,7 +292,12 @@ static int build(int src, const char *tmp, struct content_manifest *m,
 	content_chunk_key_derive(&ck, k, m->salt);
 	/* threads workers; this thread reads and writes meanwhile. */
 	pool = content_pool_new(threads > 1 ? threads + 1 : 1);
-	if ((r = seal_all(src, data, tree, m, &ck, pool)) != 0 ||
+	/* One AEAD context per worker, keyed once for the whole content. */
+	nw = content_pool_threads(pool);
+	aead = xcalloc(nw, sizeof(*aead));
+	for (unsigned i = 0; i < nw; i++)
+		aead[i] = aesgcm_new(ck.b);
+	if ((r = seal_all(src, data, tree, m, aead, pool)) != 0 ||
 	    (r = content_tree_build_fd(tree, m->chunk_count, m->root)) != 0)
 		goto out;
 	if (fsync(data) != 0 || fsync(tree) != 0) {
@@ -291,6 +309,9 @@ static int build(int src, const char *tmp, struct content_manifest *m,
 out:
 	memwipe(&ck, sizeof(ck));
 	content_pool_free(pool);
+	for (unsigned i = 0; i < nw; i++)
+		aesgcm_free(aead[i]);
+	free(aead);
 	if (data >= 0)
 		close(data);
 	if (tree >= 0)

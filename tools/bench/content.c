@@ -1,7 +1,9 @@
 /*
  * tools/bench/content: publish and verify throughput of a large file (1 GiB
- * by default) beside the SHA-256 and ChaCha20-Poly1305 rates measured in
- * the same run, single-threaded and with 2 threads.
+ * by default) beside the SHA-256 and chunk AEAD (AES-256-GCM) rates
+ * measured in the same run on the same 64 KiB chunks, through the same
+ * code the content format uses (crypto/hash.h, crypto/aesgcm.h with one
+ * context keyed once), single-threaded and with 2 threads.
  *
  *   content [--mib N] [--trials N] [--dir DIR]
  *
@@ -22,7 +24,7 @@
 #include "apps/content/publish.h"
 #include "crypto/base/alloc.h"
 #include "crypto/base/err.h"
-#include "crypto/chacha.h"
+#include "crypto/aesgcm.h"
 #include "crypto/hash.h"
 #include "crypto/init.h"
 #include "crypto/rand.h"
@@ -74,24 +76,33 @@ static double mbps(uint64_t bytes, double secs)
 	return secs > 0 ? (double)bytes / secs / 1e6 : 0;
 }
 
-/* SHA-256 and AEAD rates over 64 KiB blocks (the chunk size): wall and
- * CPU time spans of BENCH_PRIM_BYTES each. */
+/* SHA-256 and AEAD rates over 64 KiB blocks (the chunk size), the AEAD
+ * with a chunk's 66 bytes of associated data: wall and CPU time spans of
+ * BENCH_PRIM_BYTES each. */
 static void prim_rates(struct span *sha, struct span *aead)
 {
-	uint8_t *buf = xmalloc(BENCH_BLOCK_BYTES + CHACHAPOLY_TAG_BYTES);
-	uint8_t key[32], h[32];
+	uint8_t *buf = xmalloc(BENCH_BLOCK_BYTES + AESGCM_TAG_BYTES);
+	uint8_t key[32], h[32], nonce[AESGCM_NONCE_BYTES] = { 0 }, ad[66];
+	struct aesgcm_ctx *c;
 	struct span m;
 
 	rand_bytes(buf, BENCH_BLOCK_BYTES);
 	rand_bytes(key, sizeof(key));
+	rand_bytes(ad, sizeof(ad));
+	c = aesgcm_new(key);
 	m = mark();
 	for (uint32_t o = 0; o < BENCH_PRIM_BYTES; o += BENCH_BLOCK_BYTES)
 		sha256(h, buf, BENCH_BLOCK_BYTES);
 	*sha = since(m);
 	m = mark();
-	for (uint32_t o = 0; o < BENCH_PRIM_BYTES; o += BENCH_BLOCK_BYTES)
-		chachapoly_encrypt_n(buf, key, o, NULL, 0, buf, BENCH_BLOCK_BYTES);
+	for (uint32_t o = 0; o < BENCH_PRIM_BYTES; o += BENCH_BLOCK_BYTES) {
+		memcpy(nonce + 8, &o, 4);	/* a new nonce per block */
+		if (aesgcm_seal(c, buf, nonce, ad, sizeof(ad), buf,
+				BENCH_BLOCK_BYTES) != 0)
+			abort();
+	}
 	*aead = since(m);
+	aesgcm_free(c);
 	free(buf);
 }
 
@@ -265,7 +276,7 @@ int main(int argc, char **argv)
 	ceil_ = b.sha < b.aead ? b.sha : b.aead;
 	ceil_cpu = b.sha_cpu < b.aead_cpu ? b.sha_cpu : b.aead_cpu;
 	printf("  SHA-256            %8.1f MB/s\n", b.sha);
-	printf("  ChaCha20-Poly1305  %8.1f MB/s\n", b.aead);
+	printf("  AES-256-GCM        %8.1f MB/s\n", b.aead);
 	for (int th = 1; th <= 2; th++) {
 		printf("  publish, %d thread%s %8.1f MB/s (%.0f%% of the slower "
 		       "primitive)\n", th, th > 1 ? "s" : " ", b.pub[th - 1],

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Known-answer vectors for the content format (docs/content-format.md),
 computed independently of the C code: Python's `cryptography` for
-HKDF-SHA256 and ChaCha20-Poly1305, hashlib for SHA-256, and a plain Keccak-256
+HKDF-SHA256 and AES-256-GCM, hashlib for SHA-256, and a plain Keccak-256
 below.  Prints the constants test_manifest.c checks.
 
     python3 tests/unit/content/gen_vectors.py
@@ -10,7 +10,7 @@ import hashlib
 import struct
 
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 
@@ -86,7 +86,7 @@ def mth(leaves):
 
 
 def manifest(log2, size, count, salt, root, mime, index=None):
-    out = b'BMAN' + bytes([1, log2]) + struct.pack('>QI', size, count)
+    out = b'BMAN' + bytes([2, log2]) + struct.pack('>QI', size, count)
     out += salt + root + bytes([len(mime)]) + mime
     if index is None:
         return out + b'\x00'
@@ -105,13 +105,13 @@ def main():
     chunk = 1 << log2
     count = max(1, -(-size // chunk))
     ck = HKDF(algorithm=hashes.SHA256(), length=32, salt=salt,
-              info=b'bits/content/v1/chunk-key').derive(K)
-    aead = ChaCha20Poly1305(ck)
+              info=b'bits/content/v2/chunk-key').derive(K)
+    aead = AESGCM(ck)
     cts = []
     for i in range(count):
-        ad = (b'bits/content/v1/chunk' + salt + struct.pack('>Q', size) +
+        ad = (b'bits/content/v2/chunk' + salt + struct.pack('>Q', size) +
               bytes([log2]) + struct.pack('>II', count, i))
-        nonce = b'\x00' * 4 + struct.pack('<Q', i)
+        nonce = b'\x00' * 4 + struct.pack('>Q', i)
         cts.append(aead.encrypt(nonce, pt[i * chunk:(i + 1) * chunk], ad))
     leaves = [leaf(c) for c in cts]
     root = mth(leaves)

@@ -2,6 +2,7 @@
 #include "config.h"
 #include "tests/unit/tharness.h"
 #include "tests/unit/content/tcontent.h"
+#include "apps/content/cdir.h"
 #include "apps/content/chunk.h"
 #include "apps/content/fsio.h"
 #include "apps/content/manifest.h"
@@ -23,30 +24,36 @@
 #define KAT_SIZE 40000
 #define KAT_LOG2 14
 static const char kat_chunk_key[] =
-	"fad8c93d826054cf65c4358a1f6980ff89d573b8847494dabbf97da0857f3c48";
+	"e8ceeb87018db1434856b8516ba660630b76b75735d18eb6bdd4efbe2f286861";
 static const char *const kat_ct_sha256[3] = {
-	"61e0491746492bb6b4db22a5cc75106e4319c7c424dd7cab6c360322e049a721",
-	"708075f1aac519842b35a421d3c439fe899b1b32db4759149a1f3c6cafa5b9b9",
-	"c5c9b12df8a6283092eb0a19ac6baf46cbf1c67c9b3052188a61237e28807f8b",
+	"2764d67ad41fd10436088624eeadcad63dc26e2e24b1c32266d0f1f92f19e23b",
+	"f3984387ce1d6bdb7add290e30e2b7bbdbf6b262b77099e5928974b01bf9b856",
+	"64b5059051d6e67319cd917222030eeae5e87d9bab6d7bdbda785a1add0ff2ff",
 };
 static const char kat_root[] =
-	"4e34b2f7c6f485b4d2891aaf63b77bd8740602f361e82ad9da87873cd16e3403";
+	"3b158c05b9af8dc188b8c312fcc9fcc229cb5669d5720ff90f130f9c1d9d71e3";
 static const char kat_manifest[] =
+	"424d414e020e0000000000009c4000000003808182838485868788898a8b8c8d8e8f"
+	"909192939495969798999a9b9c9d9e9f3b158c05b9af8dc188b8c312fcc9fcc229cb"
+	"5669d5720ff90f130f9c1d9d71e30a746578742f706c61696e00";
+/* The same content as format version 1 wrote it (ChaCha20-Poly1305 chunks,
+ * another root): decoding must refuse it, never misread it. */
+static const char kat_manifest_v1[] =
 	"424d414e010e0000000000009c4000000003808182838485868788898a8b8c8d8e8f"
 	"909192939495969798999a9b9c9d9e9f4e34b2f7c6f485b4d2891aaf63b77bd87406"
 	"02f361e82ad9da87873cd16e34030a746578742f706c61696e00";
 static const char kat_hash[] =
-	"542dc2ee1e0e68752908b1f967055f4952262760feeee7415a40600a561b308f";
+	"98fa13fec9df764020607d37ecb30745cc0e110d4de806cdb0e6356c8006d022";
 static const char kat_commitment[] =
-	"e4694dffd6fbae2b898686ea1fc5f915a4236fe9a3faf95778d9ef1b1ca9d9d5";
+	"9e6d60d8d9658d1f068b2c13663a2a7272fa8e96e74bcecf5900b22e2e88008f";
 static const char kat_manifest_index[] =
-	"424d414e010e0000000000009c4000000003808182838485868788898a8b8c8d8e8f"
-	"909192939495969798999a9b9c9d9e9f4e34b2f7c6f485b4d2891aaf63b77bd87406"
-	"02f361e82ad9da87873cd16e340309766964656f2f6d703401000003e80000000000"
+	"424d414e020e0000000000009c4000000003808182838485868788898a8b8c8d8e8f"
+	"909192939495969798999a9b9c9d9e9f3b158c05b9af8dc188b8c312fcc9fcc229cb"
+	"5669d5720ff90f130f9c1d9d71e309766964656f2f6d703401000003e80000000000"
 	"001388000000020000000000000000000000000000000000000000000007d0000000"
 	"0000004e20";
 static const char kat_hash_index[] =
-	"66e0b2303538c17b134f83ecab2c3a601ccd2259998186afc6fbec50d4532ab9";
+	"0a3cb015272a01792dca4094473aed07e26697cbbfabb8bf1ad87633448af72c";
 
 static void kat_manifest_base(struct content_manifest *m)
 {
@@ -64,6 +71,7 @@ static void test_kat_seal_tree_hash(struct tctx *t)
 	struct content_manifest m;
 	struct content_key k;
 	struct content_chunk_key ck;
+	struct aesgcm_ctx *aead;
 	struct bbuf enc = BBUF_INIT;
 	uint8_t *pt = xmalloc(KAT_SIZE), want[32], got[32];
 	uint8_t ct[(1 << KAT_LOG2) + CONTENT_TAG_BYTES];
@@ -79,10 +87,12 @@ static void test_kat_seal_tree_hash(struct tctx *t)
 	content_chunk_key_derive(&ck, &k, m.salt);
 	tc_hex(t, kat_chunk_key, want, 32);
 	T_MEMEQ(t, ck.b, want, 32);
+	aead = aesgcm_new(ck.b);
 	for (uint32_t i = 0; i < 3; i++) {
 		size_t len = content_chunk_plain_len(&m, i);
 		uint8_t leaf[32];
-		content_chunk_seal(ct, &ck, &m, i, pt + ((size_t)i << KAT_LOG2), len);
+		T_OK(t, content_chunk_seal(ct, aead, &m, i,
+					   pt + ((size_t)i << KAT_LOG2), len));
 		sha256(got, ct, len + CONTENT_TAG_BYTES);
 		tc_hex(t, kat_ct_sha256[i], want, 32);
 		T_MEMEQ(t, got, want, 32);
@@ -109,6 +119,7 @@ static void test_kat_seal_tree_hash(struct tctx *t)
 	T_TRUE(t, content_key_matches(&k, got, want));
 	k.b[0] ^= 1;
 	T_FALSE(t, content_key_matches(&k, got, want));
+	aesgcm_free(aead);
 	close(fd);
 	bbuf_free(&enc);
 	free(pt);
@@ -202,7 +213,8 @@ static void test_decode_rejects(struct tctx *t)
 	tc_hex(t, kat_manifest_index, buf, sizeof(buf));
 	tc_prefixes_fail(t, buf, sizeof(buf), decode_manifest, &m);
 	expect_reject(t, buf, sizeof(buf), 0, 1, 'b', ERR_FORMAT);	/* magic */
-	expect_reject(t, buf, sizeof(buf), 4, 1, 2, ERR_UNSUPPORTED);
+	expect_reject(t, buf, sizeof(buf), 4, 1, 1, ERR_UNSUPPORTED);
+	expect_reject(t, buf, sizeof(buf), 4, 1, 3, ERR_UNSUPPORTED);
 	expect_reject(t, buf, sizeof(buf), 5, 1, 13, ERR_RANGE);	/* chunk_log2 */
 	expect_reject(t, buf, sizeof(buf), 5, 1, 21, ERR_RANGE);
 	expect_reject(t, buf, sizeof(buf), 17, 1, 4, ERR_FORMAT);	/* chunk count */
@@ -270,42 +282,69 @@ static void test_seal_binding(struct tctx *t)
 	struct content_manifest m, m2;
 	struct content_key k = { { 7 } }, k2 = { { 8 } };
 	struct content_chunk_key ck, ck2;
+	struct aesgcm_ctx *a, *a2;
 	uint8_t pt[1 << KAT_LOG2], ct[sizeof(pt) + 16], ct1[sizeof(pt) + 16];
-	uint8_t out[sizeof(pt) + 16];
+	uint8_t out[sizeof(pt) + 16], nonce[12], want[12] = { 0 };
 	size_t n = sizeof(pt) + 16;
 
 	kat_manifest_base(&m);
 	tc_fill(pt, sizeof(pt), 0, 1);
+	content_chunk_nonce(nonce, 0x01020304);
+	want[8] = 1, want[9] = 2, want[10] = 3, want[11] = 4;
+	T_MEMEQ(t, nonce, want, 12);	/* 96-bit big-endian index */
 	content_chunk_key_derive(&ck, &k, m.salt);
-	content_chunk_seal(ct, &ck, &m, 0, pt, sizeof(pt));
-	content_chunk_seal(ct1, &ck, &m, 1, pt, sizeof(pt));
+	a = aesgcm_new(ck.b);
+	T_OK(t, content_chunk_seal(ct, a, &m, 0, pt, sizeof(pt)));
+	T_OK(t, content_chunk_seal(ct1, a, &m, 1, pt, sizeof(pt)));
 	T_TRUE(t, memcmp(ct, ct1, n) != 0);	/* same plaintext, new nonce */
-	T_OK(t, content_chunk_open(out, &ck, &m, 0, ct, n));
+	T_OK(t, content_chunk_open(out, a, &m, 0, ct, n));
 	T_MEMEQ(t, out, pt, sizeof(pt));
 	/* Swapped into another position. */
-	T_ERR(t, content_chunk_open(out, &ck, &m, 1, ct, n), ERR_AUTH);
+	T_ERR(t, content_chunk_open(out, a, &m, 1, ct, n), ERR_AUTH);
 	/* Another content (salt) under the same K. */
 	m2 = m;
 	m2.salt[0] ^= 1;
 	content_chunk_key_derive(&ck2, &k, m2.salt);
-	T_ERR(t, content_chunk_open(out, &ck2, &m2, 0, ct, n), ERR_AUTH);
+	a2 = aesgcm_new(ck2.b);
+	T_ERR(t, content_chunk_open(out, a2, &m2, 0, ct, n), ERR_AUTH);
 	/* Same salt, another size: the AD differs. */
 	m2 = m;
 	m2.size = KAT_SIZE + 1;
-	T_ERR(t, content_chunk_open(out, &ck, &m2, 0, ct, n), ERR_AUTH);
+	T_ERR(t, content_chunk_open(out, a, &m2, 0, ct, n), ERR_AUTH);
 	/* Wrong key. */
 	content_chunk_key_derive(&ck2, &k2, m.salt);
-	T_ERR(t, content_chunk_open(out, &ck2, &m, 0, ct, n), ERR_AUTH);
+	aesgcm_set_key(a2, ck2.b);
+	T_ERR(t, content_chunk_open(out, a2, &m, 0, ct, n), ERR_AUTH);
 	/* Flipped bit, wrong length, index out of range. */
 	ct[100] ^= 4;
-	T_ERR(t, content_chunk_open(out, &ck, &m, 0, ct, n), ERR_AUTH);
-	T_ERR(t, content_chunk_open(out, &ck, &m, 0, ct, n - 1), ERR_FORMAT);
-	T_ERR(t, content_chunk_open(out, &ck, &m, 3, ct, n), ERR_FORMAT);
+	T_ERR(t, content_chunk_open(out, a, &m, 0, ct, n), ERR_AUTH);
+	T_ERR(t, content_chunk_open(out, a, &m, 0, ct, n - 1), ERR_FORMAT);
+	T_ERR(t, content_chunk_open(out, a, &m, 3, ct, n), ERR_FORMAT);
+	/* The context still opens good chunks after all those failures. */
+	T_OK(t, content_chunk_open(out, a, &m, 1, ct1, n));
+	T_MEMEQ(t, out, pt, sizeof(pt));
+	aesgcm_free(a);
+	aesgcm_free(a2);
+}
+
+/* Content of format version 1 is refused with a clear error. */
+static void test_old_version(struct tctx *t)
+{
+	uint8_t buf[sizeof(kat_manifest_v1) / 2];
+	struct content_manifest m;
+	struct content_fault f = { CONTENT_FAULT_MANIFEST, 0 };
+	char msg[256];
+
+	tc_hex(t, kat_manifest_v1, buf, sizeof(buf));
+	T_ERR(t, content_manifest_decode(buf, sizeof(buf), &m), ERR_UNSUPPORTED);
+	T_TRUE(t, strstr(content_fault_str(&f, ERR_UNSUPPORTED, msg,
+					   sizeof(msg)), "version") != NULL);
 }
 
 const struct test_case content_manifest_tests[] = {
 	{ "kat_seal_tree_hash", test_kat_seal_tree_hash, 0 },
 	{ "kat_index", test_kat_index, 0 },
+	{ "old_version", test_old_version, 0 },
 	{ "chunk_counts", test_chunk_counts, 0 },
 	{ "decode_rejects", test_decode_rejects, 0 },
 	{ "validate", test_validate, 0 },

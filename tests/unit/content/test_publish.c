@@ -300,6 +300,12 @@ static void test_tampered_manifest(struct tctx *t)
 	char *renamed;
 
 	fix_open(t, &fx);
+	/* A manifest of format version 1 (ChaCha20-Poly1305 chunks). */
+	tc_flip(t, fx.manifest, 4, 0x02 ^ 0x01);	/* version 2 -> 1 */
+	T_ERR(t, fix_verify(t, &fx, &f), ERR_UNSUPPORTED);
+	T_EQ(t, f.part, CONTENT_FAULT_MANIFEST);
+	tc_flip(t, fx.manifest, 4, 0x02 ^ 0x01);	/* back */
+	T_OK(t, fix_verify(t, &fx, &f));
 	tc_flip(t, fx.manifest, 60, 0x01);	/* inside the root */
 	T_ERR(t, fix_verify(t, &fx, &f), ERR_AUTH);	/* not its name */
 	T_EQ(t, f.part, CONTENT_FAULT_MANIFEST);
