@@ -1,0 +1,831 @@
+/*
+ * Streaming connections: the manager, the per-stream state machine,
+ * windows, retransmission and limits (see stream.h; streaming spec and the
+ * "Streaming Library" API page).  Packets are encoded by stream_packet.c.
+ *
+ * Sequence numbers: each direction starts at 0 with its SYN; every packet
+ * with data, SYN or CLOSE takes the next number; "If the sequenceNum is 0
+ * and the SYN flag is not set, this is a plain ACK packet that should not
+ * be ACKed."  In-flight packets sit in a ring indexed by seq % TX_RING,
+ * out-of-order ones in a ring indexed by seq % RX_RING; the window never
+ * exceeds STREAM_MAX_WINDOW, half of either ring.
+ */
+#include "config.h"
+#include "apps/client/stream.h"
+
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "apps/client/stream_internal.h"
+#include "crypto/base/alloc.h"
+#include "crypto/base/err.h"
+#include "crypto/base/log.h"
+#include "crypto/base/time.h"
+#include "crypto/rand.h"
+#include "router/evloop.h"
+
+void stream_config_default(struct stream_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->mtu = STREAM_MTU_DEFAULT;
+	c->initial_window = STREAM_INITIAL_WINDOW;
+	c->max_window = STREAM_MAX_WINDOW;
+	c->initial_rto_ms = STREAM_INITIAL_RTO_MS;
+	c->max_resends = STREAM_MAX_RESENDS;
+	c->ack_delay_ms = 50;
+	c->inactivity_ms = STREAM_INACTIVITY_MS;
+	c->inactivity_action = STREAM_INACTIVITY_SEND;
+	c->send_buffer_bytes = 256 * 1024;
+	c->answer_pings = true;
+}
+
+/* ---- byte FIFO ---------------------------------------------------------- */
+
+static void fifo_push(struct sfifo *f, const void *p, size_t n)
+{
+	if (f->off > 0 && f->off + f->len + n > f->cap) {
+		memmove(f->buf, f->buf + f->off, f->len);
+		f->off = 0;
+	}
+	if (f->len + n > f->cap) {
+		size_t cap = f->cap ? f->cap : 4096;
+
+		while (cap < f->len + n)
+			cap *= 2;
+		f->buf = xrealloc(f->buf, cap);
+		f->cap = cap;
+	}
+	memcpy(f->buf + f->off + f->len, p, n);
+	f->len += n;
+}
+
+static size_t fifo_pop(struct sfifo *f, void *out, size_t n)
+{
+	if (n > f->len)
+		n = f->len;
+	if (out)
+		memcpy(out, f->buf + f->off, n);
+	f->off += n;
+	f->len -= n;
+	if (f->len == 0)
+		f->off = 0;
+	return n;
+}
+
+static void fifo_free(struct sfifo *f)
+{
+	xfree_wipe(f->buf, f->cap);
+	memset(f, 0, sizeof(*f));
+}
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static bool seq_lt(uint32_t a, uint32_t b) { return (int32_t)(a - b) < 0; }
+static bool seq_le(uint32_t a, uint32_t b) { return (int32_t)(a - b) <= 0; }
+
+static uint64_t now_ms(void) { return time_mono_ms(); }
+
+static uint32_t random_id(void)
+{
+	uint32_t id;
+
+	do
+		rand_bytes(&id, sizeof(id));
+	while (id == 0);
+	return id;
+}
+
+static uint16_t stream_mtu(const struct stream *s)
+{
+	uint16_t m = s->mgr->cfg.mtu;
+
+	if (s->peer_mtu && s->peer_mtu < m)
+		m = s->peer_mtu;
+	return m < STREAM_MTU_MIN ? STREAM_MTU_MIN : m;
+}
+
+static size_t recv_limit(const struct stream_mgr *mgr)
+{
+	if (mgr->cfg.recv_buffer_bytes)
+		return mgr->cfg.recv_buffer_bytes;
+	return (size_t)mgr->cfg.mtu * (mgr->cfg.max_window + 2);
+}
+
+static void set_event(struct stream *s, unsigned ev)
+{
+	s->events |= ev;
+}
+
+static bool stream_finished(const struct stream *s)
+{
+	return s->state == STREAM_CLOSED || s->state == STREAM_RESET ||
+	       s->state == STREAM_FAILED;
+}
+
+/* ---- sending ------------------------------------------------------------ */
+
+/* Encode and send one packet of s with the current ack state. */
+static void send_packet(struct stream *s, uint32_t seq, uint16_t flags,
+			const uint8_t *payload, size_t len)
+{
+	struct stream_mgr *mgr = s->mgr;
+	struct stream_packet *p = &mgr->scratch;
+	struct bbuf b = BBUF_INIT;
+
+	memset(p, 0, offsetof(struct stream_packet, from));
+	p->send_id = s->remote_id;
+	p->recv_id = s->local_id;
+	p->seq = seq;
+	p->resend_delay = (uint8_t)(s->rto_ms / 1000 > 255 ? 255 :
+				    s->rto_ms / 1000);
+	if (s->rcv_syn) {
+		/* ackThrough: the highest seq received; NACKs: the holes. */
+		uint32_t hi = s->rcv_highest;
+
+		p->ack_through = hi;
+		for (uint32_t q = s->rcv_next; seq_lt(q, hi) &&
+		     p->nack_count < STREAM_MAX_NACKS; q++)
+			if (!s->rx[q % STREAM_RX_RING].have)
+				p->nacks[p->nack_count++] = q;
+		s->ack_pending = 0;
+		s->ack_due = 0;
+	} else {
+		flags |= STREAM_F_NO_ACK;
+	}
+	if (flags & STREAM_F_SYN) {
+		flags |= STREAM_F_FROM | STREAM_F_SIG | STREAM_F_MAX_SIZE;
+		p->max_size = mgr->cfg.mtu;
+		if (s->initiator) {
+			/* Since 0.9.58 the SYN carries the target's hash as
+			 * 8 NACKs (replay protection). */
+			p->nack_count = 8;
+			for (int i = 0; i < 8; i++)
+				p->nacks[i] = be32_get(s->peer.hash + 4 * i);
+		}
+	}
+	if (flags & (STREAM_F_CLOSE | STREAM_F_RESET))
+		flags |= STREAM_F_SIG;
+	if (s->choking) {
+		flags |= STREAM_F_DELAY;
+		p->delay_ms = STREAM_DELAY_CHOKE_MS + 1;
+	} else if (s->unchoke_pending) {
+		flags |= STREAM_F_DELAY;
+		p->delay_ms = 0;
+	}
+	p->flags = flags;
+	p->payload = payload;
+	p->payload_len = len;
+	if (stream_packet_encode(p, mgr->signer, &b) == 0) {
+		mgr->sink.send(mgr->sink.ctx, &s->peer, s->src_port,
+			       s->dst_port, b.data, b.len);
+		mgr->stats.packets_sent++;
+		s->packets_sent++;
+	}
+	bbuf_free(&b);
+	s->last_activity = now_ms();
+}
+
+static void send_plain_ack(struct stream *s)
+{
+	/* Nothing to ack yet, or our SYN (which acks theirs) is next. */
+	if (!s->rcv_syn || s->remote_id == 0 ||
+	    (!s->initiator && s->next_seq == 0))
+		return;
+	send_packet(s, 0, 0, NULL, 0);
+}
+
+static void rto_arm(struct stream *s)
+{
+	s->rto_due = s->inflight ? now_ms() + s->rto_ms : 0;
+}
+
+/* (Re)send the in-flight packet in slot t. */
+static void tx_send(struct stream *s, struct stream_tx *t)
+{
+	if (t->sends > 0) {
+		s->mgr->stats.packets_resent++;
+		s->packets_resent++;
+	}
+	t->sends++;
+	t->nacks = 0;
+	t->last_sent = now_ms();
+	send_packet(s, t->seq, t->flags, t->data, t->len);
+}
+
+/* Put a new packet (seq next_seq) in flight. */
+static void tx_new(struct stream *s, uint16_t flags, const uint8_t *data,
+		   size_t len)
+{
+	struct stream_tx *t = &s->tx[s->next_seq % STREAM_TX_RING];
+
+	if (BUG(t->used))
+		return;
+	memset(t, 0, sizeof(*t));
+	t->used = true;
+	t->seq = s->next_seq++;
+	t->flags = flags;
+	t->data = len ? xmemdup(data, len) : NULL;
+	t->len = len;
+	t->first_sent = now_ms();
+	s->inflight++;
+	if (!s->rto_due)
+		rto_arm(s);
+	tx_send(s, t);
+}
+
+static bool window_open(const struct stream *s)
+{
+	unsigned w = (unsigned)s->cwnd;
+
+	if (w < 1)
+		w = 1;
+	if (s->choked)		/* one probe at a time while choked */
+		w = 1;
+	return s->inflight < w;
+}
+
+/* Packetize queued bytes while the window allows; then a CLOSE. */
+static void pump(struct stream *s)
+{
+	uint8_t *chunk;
+	size_t room_before;
+
+	if (s->state != STREAM_OPEN || s->in_pump)
+		return;
+	s->in_pump = true;
+	room_before = s->mgr->cfg.send_buffer_bytes - s->sendq.len;
+	chunk = s->mgr->chunk;
+	while (window_open(s) && !s->close_sent &&
+	       (s->sendq.len > 0 || s->close_requested)) {
+		size_t n = fifo_pop(&s->sendq, chunk, stream_mtu(s));
+		uint16_t flags = 0;
+
+		if (s->close_requested && s->sendq.len == 0) {
+			flags = STREAM_F_CLOSE;
+			s->close_sent = true;
+		}
+		tx_new(s, flags, chunk, n);
+	}
+	if (room_before == 0 && s->sendq.len < s->mgr->cfg.send_buffer_bytes)
+		set_event(s, STREAM_EV_WRITABLE);
+	s->in_pump = false;
+}
+
+/* ---- RTT and congestion ------------------------------------------------- */
+
+/* RTO = SRTT + max(G, K * RTTVAR), clamped (RFC 6298 2.3, 2.4). */
+static void rto_from_rtt(struct stream *s)
+{
+	uint32_t rto;
+
+	if (!s->rtt_valid)
+		return;
+	rto = s->srtt_ms + (4 * s->rttvar_ms > 10 ? 4 * s->rttvar_ms : 10);
+	if (rto < STREAM_MIN_RTO_MS)
+		rto = STREAM_MIN_RTO_MS;
+	if (rto > STREAM_MAX_RTO_MS)
+		rto = STREAM_MAX_RTO_MS;
+	s->rto_ms = rto;
+}
+
+/* RFC 6298 section 2, alpha 1/8, beta 1/4, K 4. */
+static void rtt_sample(struct stream *s, uint32_t r)
+{
+	if (!s->rtt_valid) {
+		s->srtt_ms = r;
+		s->rttvar_ms = r / 2;
+		s->rtt_valid = true;
+	} else {
+		uint32_t d = s->srtt_ms > r ? s->srtt_ms - r : r - s->srtt_ms;
+
+		s->rttvar_ms = (3 * s->rttvar_ms + d) / 4;
+		s->srtt_ms = (7 * s->srtt_ms + r) / 8;
+	}
+	rto_from_rtt(s);
+}
+
+/* A loss seen by NACKs: halve once per episode (NewReno recovery point). */
+static void congestion_loss(struct stream *s, uint32_t seq)
+{
+	if (s->in_recovery && seq_le(seq, s->recover))
+		return;
+	s->ssthresh = s->inflight / 2 > 2 ? s->inflight / 2 : 2;
+	s->cwnd = s->ssthresh;
+	s->recover = s->next_seq - 1;
+	s->in_recovery = true;
+}
+
+static void window_grow(struct stream *s, unsigned acked)
+{
+	unsigned max = s->mgr->cfg.max_window;
+
+	while (acked--) {
+		if (s->cwnd < s->ssthresh)
+			s->cwnd += 1.0;			/* slow start */
+		else
+			s->cwnd += 1.0 / s->cwnd;	/* AIMD increase */
+	}
+	if (s->cwnd > max)
+		s->cwnd = max;
+}
+
+static void tx_release(struct stream *s, struct stream_tx *t)
+{
+	xfree_wipe(t->data, t->len);
+	memset(t, 0, sizeof(*t));
+	s->inflight--;
+}
+
+static bool nacked(const struct stream_packet *p, uint32_t seq)
+{
+	for (unsigned i = 0; i < p->nack_count; i++)
+		if (p->nacks[i] == seq)
+			return true;
+	return false;
+}
+
+/* "All packets up to and including this sequence number are ACKed,
+ * EXCEPT for those listed in NACKs." */
+static void handle_ack(struct stream *s, const struct stream_packet *p)
+{
+	uint64_t now = now_ms();
+	unsigned acked = 0;
+	uint32_t q;
+
+	if (!s->inflight || seq_lt(p->ack_through, s->una) ||
+	    !seq_lt(p->ack_through, s->next_seq))
+		return;
+	for (q = s->una; seq_le(q, p->ack_through); q++) {
+		struct stream_tx *t = &s->tx[q % STREAM_TX_RING];
+
+		if (!t->used || t->seq != q)
+			continue;
+		if (nacked(p, q)) {
+			/* "Two NACKs of a packet is a request for a 'fast
+			 * retransmit' of that packet."  Not again before a
+			 * resend could have arrived. */
+			if (++t->nacks >= 2 &&
+			    now - t->last_sent >= (s->rtt_valid ? s->srtt_ms :
+						   s->rto_ms)) {
+				congestion_loss(s, q);
+				tx_send(s, t);
+			}
+			continue;
+		}
+		if (t->sends == 1)		/* Karn: clean samples only */
+			rtt_sample(s, (uint32_t)(now - t->first_sent));
+		if (t->flags & STREAM_F_CLOSE)
+			s->close_acked = true;
+		if (t->flags & STREAM_F_SYN && !s->initiator)
+			s->syn_acked = true;
+		tx_release(s, t);
+		acked++;
+	}
+	while (s->una != s->next_seq &&
+	       !s->tx[s->una % STREAM_TX_RING].used)
+		s->una++;
+	if (!acked)
+		return;
+	s->backoff = 0;
+	if (s->in_recovery && seq_lt(s->recover, s->una))
+		s->in_recovery = false;
+	window_grow(s, acked);
+	rto_arm(s);
+}
+
+/* ---- receiving ---------------------------------------------------------- */
+
+static void schedule_ack(struct stream *s, bool now)
+{
+	if (now || ++s->ack_pending >= 2) {
+		send_plain_ack(s);
+		return;
+	}
+	if (!s->ack_due)
+		s->ack_due = now_ms() + s->mgr->cfg.ack_delay_ms;
+}
+
+static size_t buffered(const struct stream *s)
+{
+	return s->recvq.len + s->rx_bytes;
+}
+
+/* Move in-order packets from the ring to the app's queue. */
+static void deliver(struct stream *s)
+{
+	size_t before = s->recvq.len;
+
+	for (;;) {
+		struct stream_rx *r = &s->rx[s->rcv_next % STREAM_RX_RING];
+
+		if (!r->have)
+			break;
+		if (r->len)
+			fifo_push(&s->recvq, r->data, r->len);
+		s->rx_bytes -= r->len;
+		if (r->close)
+			s->fin_received = true;
+		xfree_wipe(r->data, r->len);
+		memset(r, 0, sizeof(*r));
+		s->rcv_next++;
+	}
+	if (s->recvq.len > before)
+		set_event(s, STREAM_EV_READABLE);
+	if (s->fin_received && !s->eof_signalled) {
+		s->eof_signalled = true;
+		set_event(s, STREAM_EV_EOF);
+	}
+}
+
+/* A packet with a sequence number (data, SYN or CLOSE). */
+static void receive_data(struct stream *s, const struct stream_packet *p)
+{
+	struct stream_rx *r;
+	bool in_order;
+
+	if (seq_lt(p->seq, s->rcv_next)) {	/* a duplicate: re-ack now */
+		schedule_ack(s, true);
+		return;
+	}
+	if (!seq_lt(p->seq - s->rcv_next, STREAM_RX_RING) ||
+	    (s->fin_received))
+		return;
+	r = &s->rx[p->seq % STREAM_RX_RING];
+	if (r->have) {
+		schedule_ack(s, true);
+		return;
+	}
+	if (buffered(s) + p->payload_len > recv_limit(s->mgr)) {
+		s->choking = true;	/* dropped: it will come again */
+		schedule_ack(s, true);
+		return;
+	}
+	r->have = true;
+	r->close = (p->flags & STREAM_F_CLOSE) != 0;
+	r->len = p->payload_len;
+	r->data = r->len ? xmemdup(p->payload, r->len) : NULL;
+	s->rx_bytes += r->len;
+	if (seq_lt(s->rcv_highest, p->seq) || !s->rcv_any) {
+		s->rcv_highest = p->seq;
+		s->rcv_any = true;
+	}
+	in_order = p->seq == s->rcv_next;
+	deliver(s);
+	if (buffered(s) > recv_limit(s->mgr) / 2)
+		s->choking = true;
+	/* Out of order (a hole below rcv_highest), CLOSE or SYN: ack now. */
+	schedule_ack(s, !in_order || s->rcv_next != s->rcv_highest + 1 ||
+			     r->close || (p->flags & STREAM_F_SYN));
+}
+
+static void stream_check_done(struct stream *s)
+{
+	if (s->state == STREAM_OPEN && s->close_sent && s->close_acked &&
+	    s->inflight == 0 && s->fin_received) {
+		s->state = STREAM_CLOSED;
+		/* Linger to re-ack a CLOSE whose ACK was lost. */
+		s->linger_until = now_ms() + STREAM_LINGER_MS +
+				  2 * (uint64_t)s->rto_ms;
+		set_event(s, STREAM_EV_CLOSED);
+	}
+}
+
+static void stream_fail(struct stream *s, enum stream_state st,
+			unsigned ev)
+{
+	if (stream_finished(s))
+		return;
+	s->state = st;
+	for (unsigned i = 0; i < STREAM_TX_RING; i++)
+		if (s->tx[i].used)
+			tx_release(s, &s->tx[i]);
+	s->rto_due = s->ack_due = 0;
+	s->linger_until = now_ms();
+	set_event(s, ev);
+}
+
+void stream_emit(struct stream *s)
+{
+	unsigned ev = s->events;
+
+	s->events = 0;
+	if (ev && s->fn && !s->released)
+		s->fn(s->fn_ctx, s, ev);
+}
+
+/* The peer has room again: the probes sent while choked were no loss;
+ * resend the oldest at once (it was probably dropped). */
+static void unchoked(struct stream *s)
+{
+	struct stream_tx *t = &s->tx[s->una % STREAM_TX_RING];
+
+	s->choked = false;
+	for (unsigned i = 0; i < STREAM_TX_RING; i++)
+		if (s->tx[i].used)
+			s->tx[i].sends = 1;
+	rto_from_rtt(s);
+	if (s->inflight && t->used) {
+		tx_send(s, t);
+		rto_arm(s);
+	}
+}
+
+void stream_on_packet(struct stream *s, const struct stream_packet *p,
+		      const uint8_t *raw, size_t len)
+{
+	struct stream_mgr *mgr = s->mgr;
+
+	if (stream_finished(s)) {
+		/* A packet resent after we were done (our ACK was lost):
+		 * ack it again. */
+		if (s->state == STREAM_CLOSED && p->seq != 0)
+			send_plain_ack(s);
+		return;
+	}
+	if (p->flags & (STREAM_F_SIG)) {
+		const struct keys_and_cert *k =
+			(p->flags & STREAM_F_FROM) ? &p->from : &s->peer;
+
+		if ((p->flags & STREAM_F_FROM) &&
+		    memcmp(p->from.hash, s->peer.hash, 32) != 0) {
+			mgr->stats.packets_dropped++;
+			return;
+		}
+		if (stream_packet_verify(p, raw, len, k, time_now_s()) != 0) {
+			mgr->stats.packets_dropped++;
+			return;
+		}
+	} else if (p->flags & (STREAM_F_SYN | STREAM_F_CLOSE |
+			       STREAM_F_RESET)) {
+		mgr->stats.packets_dropped++;	/* must be signed */
+		return;
+	}
+	s->last_activity = now_ms();
+	if (p->flags & STREAM_F_RESET) {
+		stream_fail(s, STREAM_RESET, STREAM_EV_RESET);
+		return;
+	}
+	if ((p->flags & STREAM_F_SYN) && s->state == STREAM_CONNECTING) {
+		s->remote_id = p->recv_id;
+		s->state = STREAM_OPEN;
+		set_event(s, STREAM_EV_CONNECTED | STREAM_EV_WRITABLE);
+	}
+	if ((p->flags & STREAM_F_SYN) && (p->flags & STREAM_F_MAX_SIZE) &&
+	    p->max_size >= STREAM_MTU_MIN)
+		s->peer_mtu = p->max_size;
+	if (p->flags & STREAM_F_SYN)
+		s->rcv_syn = true;
+	if (!(p->flags & STREAM_F_DELAY) ||
+	    p->delay_ms <= STREAM_DELAY_CHOKE_MS) {
+		if (s->choked)
+			unchoked(s);
+	} else {
+		s->choked = true;
+	}
+	if (!(p->flags & STREAM_F_NO_ACK) && s->remote_id)
+		handle_ack(s, p);
+	if (p->seq != 0 || (p->flags & STREAM_F_SYN))
+		receive_data(s, p);
+	pump(s);
+	stream_check_done(s);
+}
+
+/* ---- timers ------------------------------------------------------------- */
+
+static void on_rto(struct stream *s)
+{
+	struct stream_tx *t = &s->tx[s->una % STREAM_TX_RING];
+
+	if (!t->used) {
+		rto_arm(s);
+		return;
+	}
+	if (!s->choked && t->sends > s->mgr->cfg.max_resends) {
+		log_info(LD_CLIENT, "stream: no ACK after %u sends, giving up",
+			 t->sends);
+		send_packet(s, s->next_seq, STREAM_F_RESET, NULL, 0);
+		stream_fail(s, STREAM_FAILED, STREAM_EV_FAILED);
+		return;
+	}
+	/* RFC 6298 5.4-5.6: resend the earliest, back off, collapse. */
+	s->ssthresh = s->inflight / 2 > 2 ? s->inflight / 2 : 2;
+	s->cwnd = 1;
+	s->recover = s->next_seq - 1;
+	s->in_recovery = true;
+	s->rto_ms = s->rto_ms * 2 > STREAM_MAX_RTO_MS ? STREAM_MAX_RTO_MS :
+							s->rto_ms * 2;
+	tx_send(s, t);
+	rto_arm(s);
+}
+
+void stream_run_timers(struct stream *s, uint64_t now)
+{
+	if (s->rto_due && s->rto_due <= now && !stream_finished(s))
+		on_rto(s);
+	if (s->ack_due && s->ack_due <= now && !stream_finished(s))
+		send_plain_ack(s);
+	if (!stream_finished(s) && s->mgr->cfg.inactivity_ms &&
+	    now - s->last_activity >= s->mgr->cfg.inactivity_ms) {
+		switch (s->mgr->cfg.inactivity_action) {
+		case STREAM_INACTIVITY_NOOP:
+			s->last_activity = now;
+			break;
+		case STREAM_INACTIVITY_DISCONNECT:
+			stream_reset(s);
+			break;
+		case STREAM_INACTIVITY_SEND:
+			s->last_activity = now;
+			if (s->released)	/* nobody waits for it */
+				stream_reset(s);
+			else
+				send_plain_ack(s);
+			break;
+		}
+	}
+	pump(s);
+	stream_check_done(s);
+}
+
+uint64_t stream_next_deadline(const struct stream *s)
+{
+	uint64_t d = UINT64_MAX;
+
+	if (stream_finished(s))
+		return s->released ? s->linger_until : UINT64_MAX;
+	if (s->rto_due && s->rto_due < d)
+		d = s->rto_due;
+	if (s->ack_due && s->ack_due < d)
+		d = s->ack_due;
+	if (s->mgr->cfg.inactivity_ms &&
+	    s->last_activity + s->mgr->cfg.inactivity_ms < d)
+		d = s->last_activity + s->mgr->cfg.inactivity_ms;
+	return d;
+}
+
+/* ---- the stream API ----------------------------------------------------- */
+
+struct stream *stream_alloc(struct stream_mgr *mgr,
+			    const struct keys_and_cert *peer, bool initiator)
+{
+	struct stream *s = xzalloc(sizeof(*s));
+
+	s->mgr = mgr;
+	s->peer = *peer;
+	s->initiator = initiator;
+	s->local_id = random_id();
+	s->state = initiator ? STREAM_CONNECTING : STREAM_OPEN;
+	s->cwnd = mgr->cfg.initial_window;
+	s->ssthresh = mgr->cfg.max_window;
+	s->rto_ms = mgr->cfg.initial_rto_ms;
+	s->last_activity = now_ms();
+	s->next = mgr->streams;
+	mgr->streams = s;
+	mgr->nstreams++;
+	return s;
+}
+
+void stream_send_syn(struct stream *s)
+{
+	tx_new(s, STREAM_F_SYN, NULL, 0);
+}
+
+void stream_free_(struct stream *s)
+{
+	for (unsigned i = 0; i < STREAM_TX_RING; i++)
+		xfree_wipe(s->tx[i].data, s->tx[i].len);
+	for (unsigned i = 0; i < STREAM_RX_RING; i++)
+		xfree_wipe(s->rx[i].data, s->rx[i].len);
+	fifo_free(&s->sendq);
+	fifo_free(&s->recvq);
+	free(s);
+}
+
+int stream_connect(struct stream_mgr *mgr, const struct keys_and_cert *to,
+		   uint16_t src_port, uint16_t dst_port, stream_event_fn fn,
+		   void *ctx, struct stream **out)
+{
+	struct stream *s;
+
+	if (mgr->cfg.max_streams && mgr->nstreams >= mgr->cfg.max_streams)
+		return ERR_LIMIT;
+	s = stream_alloc(mgr, to, true);
+	s->src_port = src_port;
+	s->dst_port = dst_port;
+	s->fn = fn;
+	s->fn_ctx = ctx;
+	mgr->stats.conns_out++;
+	stream_send_syn(s);
+	stream_mgr_rearm(mgr);
+	*out = s;
+	return 0;
+}
+
+void stream_set_handler(struct stream *s, stream_event_fn fn, void *ctx)
+{
+	s->fn = fn;
+	s->fn_ctx = ctx;
+}
+
+size_t stream_write(struct stream *s, const void *buf, size_t n)
+{
+	size_t room;
+
+	if (stream_finished(s) || s->close_requested)
+		return 0;
+	room = s->mgr->cfg.send_buffer_bytes - s->sendq.len;
+	if (n > room)
+		n = room;
+	fifo_push(&s->sendq, buf, n);
+	pump(s);
+	s->events &= ~(unsigned)STREAM_EV_WRITABLE;	/* the caller knows */
+	stream_mgr_rearm(s->mgr);
+	return n;
+}
+
+size_t stream_read(struct stream *s, void *buf, size_t n)
+{
+	n = fifo_pop(&s->recvq, buf, n);
+	if (s->choking && buffered(s) <= recv_limit(s->mgr) / 4) {
+		s->choking = false;
+		s->unchoke_pending = true;
+		send_plain_ack(s);
+		s->unchoke_pending = false;
+	}
+	return n;
+}
+
+size_t stream_readable(const struct stream *s)
+{
+	return s->recvq.len;
+}
+
+size_t stream_unacked(const struct stream *s)
+{
+	size_t n = s->sendq.len;
+
+	for (unsigned i = 0; i < STREAM_TX_RING; i++)
+		if (s->tx[i].used)
+			n += s->tx[i].len;
+	return n;
+}
+
+bool stream_is_eof(const struct stream *s)
+{
+	return s->fin_received && s->recvq.len == 0;
+}
+
+void stream_close(struct stream *s)
+{
+	if (stream_finished(s) || s->close_requested)
+		return;
+	s->close_requested = true;
+	pump(s);
+	stream_mgr_rearm(s->mgr);
+}
+
+void stream_reset(struct stream *s)
+{
+	if (stream_finished(s))
+		return;
+	if (s->remote_id || s->state == STREAM_CONNECTING)
+		send_packet(s, s->next_seq, STREAM_F_RESET, NULL, 0);
+	stream_fail(s, STREAM_RESET, STREAM_EV_RESET);
+	stream_mgr_rearm(s->mgr);
+}
+
+void stream_release(struct stream *s)
+{
+	if (s->state == STREAM_CONNECTING)
+		stream_reset(s);
+	else
+		stream_close(s);
+	s->released = true;
+	s->fn = NULL;
+	if (stream_finished(s) && s->linger_until == 0)
+		s->linger_until = now_ms();
+	stream_mgr_rearm(s->mgr);
+}
+
+void stream_get_info(const struct stream *s, struct stream_info *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->state = s->state;
+	out->local_id = s->local_id;
+	out->remote_id = s->remote_id;
+	out->src_port = s->src_port;
+	out->dst_port = s->dst_port;
+	out->mtu = stream_mtu(s);
+	out->cwnd = (unsigned)s->cwnd;
+	out->ssthresh = s->ssthresh;
+	out->inflight = s->inflight;
+	out->srtt_ms = s->srtt_ms;
+	out->rto_ms = s->rto_ms;
+	out->packets_sent = s->packets_sent;
+	out->packets_resent = s->packets_resent;
+}
+
+const struct keys_and_cert *stream_peer(const struct stream *s)
+{
+	return &s->peer;
+}

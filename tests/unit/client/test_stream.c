@@ -1,0 +1,657 @@
+/*
+ * apps/client/stream: two endpoints joined by a lossy, delaying,
+ * reordering pipe on a virtual clock (tpipe.h).  Byte-exact transfers both
+ * ways at 0, 5 and 20 % loss, the close handshake, reset, connection
+ * limits, pings, MTU negotiation, choking, bad signatures and timeouts.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "apps/client/stream.h"
+#include "crypto/base/err.h"
+#include "crypto/rand.h"
+#include "tests/unit/client/tpipe.h"
+#include "tests/unit/tharness.h"
+
+#define MIB (1024 * 1024)
+#define VIRTUAL_HOUR_MS (3600 * 1000ull)
+
+struct tapp {
+	struct stream *s;
+	uint64_t total, sent, rcvd;
+	uint8_t tx_seed, rx_seed;
+	bool connected, eof, closed, reset, failed, mismatch;
+	bool close_after_send, close_called, no_read;
+	unsigned accepted;
+};
+
+static uint8_t pattern(uint8_t seed, uint64_t i)
+{
+	return (uint8_t)(((i * 2654435761u) >> 11) ^ (i >> 20) ^ seed);
+}
+
+static void app_pump(struct tapp *a)
+{
+	uint8_t buf[16384];
+	size_t n;
+
+	if (!a->s)
+		return;
+	while (a->sent < a->total) {
+		size_t want = a->total - a->sent < sizeof(buf) ?
+				      (size_t)(a->total - a->sent) : sizeof(buf);
+
+		for (size_t i = 0; i < want; i++)
+			buf[i] = pattern(a->tx_seed, a->sent + i);
+		n = stream_write(a->s, buf, want);
+		a->sent += n;
+		if (n < want)
+			break;
+	}
+	if (a->sent == a->total && a->close_after_send && !a->close_called) {
+		a->close_called = true;
+		stream_close(a->s);
+	}
+	while (!a->no_read && (n = stream_read(a->s, buf, sizeof(buf))) > 0) {
+		for (size_t i = 0; i < n; i++)
+			if (buf[i] != pattern(a->rx_seed, a->rcvd + i))
+				a->mismatch = true;
+		a->rcvd += n;
+	}
+}
+
+static void app_event(void *ctx, struct stream *s, unsigned ev)
+{
+	struct tapp *a = ctx;
+
+	(void)s;
+	if (ev & STREAM_EV_CONNECTED)
+		a->connected = true;
+	if (ev & STREAM_EV_RESET)
+		a->reset = true;
+	if (ev & STREAM_EV_FAILED)
+		a->failed = true;
+	if (ev & STREAM_EV_CLOSED)
+		a->closed = true;
+	app_pump(a);
+	if (ev & STREAM_EV_EOF)
+		a->eof = true;
+}
+
+static void app_accept(void *ctx, struct stream *s)
+{
+	struct tapp *a = ctx;
+
+	a->accepted++;
+	if (a->s)		/* tests accept one at a time */
+		return;
+	a->s = s;
+	a->connected = true;
+	stream_set_handler(s, app_event, a);
+	app_pump(a);
+}
+
+struct pair {
+	struct tapp a, b;
+};
+
+static bool both_closed(void *ctx)
+{
+	struct pair *p = ctx;
+
+	return (p->a.closed && p->b.closed) || p->a.reset || p->b.reset ||
+	       p->a.failed || p->b.failed;
+}
+
+static bool a_ended(void *ctx)
+{
+	struct pair *p = ctx;
+
+	return p->a.reset || p->a.failed || p->a.closed;
+}
+
+static bool b_reset(void *ctx)
+{
+	struct pair *p = ctx;
+
+	return p->b.reset || p->b.failed;
+}
+
+static bool b_eof(void *ctx)
+{
+	struct pair *p = ctx;
+
+	return p->b.eof;
+}
+
+static bool b_got_some(void *ctx)
+{
+	struct pair *p = ctx;
+
+	return p->b.rcvd >= 50000;
+}
+
+static bool a_connected(void *ctx)
+{
+	struct pair *p = ctx;
+
+	return p->a.connected || p->a.reset || p->a.failed;
+}
+
+/* B listens, A connects. */
+static void pair_connect(struct tctx *t, struct tpipe *pp, struct pair *p)
+{
+	stream_mgr_set_acceptor(tpipe_mgr(pp, 1), app_accept, &p->b);
+	T_OK(t, stream_connect(tpipe_mgr(pp, 0), tpipe_dest(pp, 1), 0, 0,
+			       app_event, &p->a, &p->a.s));
+}
+
+/* A fresh pipe for cfg and a zeroed pair. */
+static struct tpipe *pair_new(const struct tpipe_cfg *cfg, struct pair *p)
+{
+	memset(p, 0, sizeof(*p));
+	return tpipe_new(cfg);
+}
+
+static bool never(void *ctx)
+{
+	(void)ctx;
+	return false;
+}
+
+static void default_cfg(struct tpipe_cfg *c, unsigned loss, uint32_t delay,
+			uint32_t jitter, uint64_t seed)
+{
+	memset(c, 0, sizeof(*c));
+	c->loss_pct = loss;
+	c->delay_ms = delay;
+	c->jitter_ms = jitter;
+	c->seed = seed;
+	stream_config_default(&c->stream[0]);
+	stream_config_default(&c->stream[1]);
+}
+
+static bool mgrs_empty(void *ctx)
+{
+	struct tpipe *p = ctx;
+
+	return stream_mgr_count(tpipe_mgr(p, 0)) == 0 &&
+	       stream_mgr_count(tpipe_mgr(p, 1)) == 0;
+}
+
+/* size bytes each way; both close when done; everything verified. */
+static void run_transfer(struct tctx *t, const struct tpipe_cfg *cfg,
+			 uint64_t size, uint64_t *resent)
+{
+	struct pair p;
+	struct tpipe *pp = pair_new(cfg, &p);
+	struct stream_info ia, ib;
+	struct stream_mgr_stats st;
+
+	p.a.total = p.b.total = size;
+	p.a.tx_seed = p.b.rx_seed = 0x11;
+	p.b.tx_seed = p.a.rx_seed = 0x22;
+	p.a.close_after_send = p.b.close_after_send = true;
+	pair_connect(t, pp, &p);
+	T_TRUE(t, tpipe_run(pp, both_closed, &p, 4 * VIRTUAL_HOUR_MS));
+	T_TRUE(t, p.a.connected);
+	T_EQ(t, p.b.accepted, 1);
+	T_FALSE(t, p.a.reset || p.b.reset || p.a.failed || p.b.failed);
+	T_TRUE(t, p.a.closed && p.b.closed);
+	T_TRUE(t, p.a.eof && p.b.eof);
+	T_EQ(t, p.a.rcvd, size);
+	T_EQ(t, p.b.rcvd, size);
+	T_FALSE(t, p.a.mismatch);
+	T_FALSE(t, p.b.mismatch);
+	if (p.a.s && p.b.s) {
+		stream_get_info(p.a.s, &ia);
+		stream_get_info(p.b.s, &ib);
+		T_EQ(t, ia.state, STREAM_CLOSED);
+		T_EQ(t, ib.state, STREAM_CLOSED);
+		T_EQ(t, ia.remote_id, ib.local_id);
+		T_EQ(t, ib.remote_id, ia.local_id);
+		T_EQ(t, ia.mtu, cfg->stream[0].mtu < cfg->stream[1].mtu ?
+					cfg->stream[0].mtu : cfg->stream[1].mtu);
+		*resent = ia.packets_resent + ib.packets_resent;
+		stream_release(p.a.s);
+		stream_release(p.b.s);
+	}
+	/* Released and lingered: the managers free both streams. */
+	T_TRUE(t, tpipe_run(pp, mgrs_empty, pp, VIRTUAL_HOUR_MS));
+	stream_mgr_stats(tpipe_mgr(pp, 1), &st);
+	T_EQ(t, st.conns_in, 1);
+	tpipe_free(pp);
+}
+
+static void test_transfer_lossless(struct tctx *t)
+{
+	struct tpipe_cfg c;
+	uint64_t resent = 99;
+
+	default_cfg(&c, 0, 20, 0, 1);
+	run_transfer(t, &c, 4 * MIB, &resent);
+	T_EQ(t, resent, 0);
+}
+
+/* Loss with reordering: resends happen, the bytes still arrive exact. */
+static void lossy_transfer(struct tctx *t, unsigned loss, uint32_t jitter,
+			   uint64_t seed)
+{
+	struct tpipe_cfg c;
+	uint64_t resent = 0;
+
+	default_cfg(&c, loss, 20, jitter, seed);
+	run_transfer(t, &c, 4 * MIB, &resent);
+	T_TRUE(t, resent > 0);
+}
+
+static void test_transfer_loss5(struct tctx *t)
+{
+	lossy_transfer(t, 5, 15, 5);
+}
+
+static void test_transfer_loss20(struct tctx *t)
+{
+	lossy_transfer(t, 20, 30, 20);
+}
+
+/* The window opens in slow start on a clean pipe. */
+static void test_window_grows(struct tctx *t)
+{
+	struct tpipe_cfg c;
+	struct tpipe *pp;
+	struct pair p;
+	struct stream_info ia;
+
+	default_cfg(&c, 0, 50, 0, 3);
+	pp = pair_new(&c, &p);
+	p.a.total = 2 * MIB;
+	p.a.close_after_send = p.b.close_after_send = true;
+	pair_connect(t, pp, &p);
+	T_TRUE(t, tpipe_run(pp, both_closed, &p, VIRTUAL_HOUR_MS));
+	stream_get_info(p.a.s, &ia);
+	T_EQ(t, ia.cwnd, STREAM_MAX_WINDOW);
+	/* RFC 6298 on a constant 100 ms round trip (plus the ack delay). */
+	T_TRUE(t, ia.srtt_ms >= 100 && ia.srtt_ms <= 160);
+	T_TRUE(t, ia.rto_ms >= STREAM_MIN_RTO_MS && ia.rto_ms < 1000);
+	T_EQ(t, p.b.rcvd, 2 * MIB);
+	tpipe_free(pp);
+}
+
+/* One side closes first: the other sees EOF, may still send, then closes. */
+static void test_half_close(struct tctx *t)
+{
+	struct tpipe_cfg c;
+	struct tpipe *pp;
+	struct pair p;
+
+	default_cfg(&c, 0, 10, 0, 4);
+	pp = pair_new(&c, &p);
+	p.a.total = 1000;
+	p.a.close_after_send = true;
+	pair_connect(t, pp, &p);
+	T_TRUE(t, tpipe_run(pp, b_eof, &p, VIRTUAL_HOUR_MS));
+	T_EQ(t, p.b.rcvd, 1000);
+	T_FALSE(t, p.a.closed);			/* B has not closed */
+	/* B answers after the EOF, then closes. */
+	p.b.total = 5000;
+	p.b.close_after_send = true;
+	app_pump(&p.b);
+	T_TRUE(t, tpipe_run(pp, both_closed, &p, VIRTUAL_HOUR_MS));
+	T_TRUE(t, p.a.closed && p.b.closed);
+	T_EQ(t, p.a.rcvd, 5000);
+	T_TRUE(t, p.a.eof);
+	tpipe_free(pp);
+}
+
+static void test_reset(struct tctx *t)
+{
+	struct tpipe_cfg c;
+	struct tpipe *pp;
+	struct pair p;
+	struct stream_info ib;
+
+	default_cfg(&c, 0, 10, 0, 6);
+	pp = pair_new(&c, &p);
+	p.a.total = 200000;
+	pair_connect(t, pp, &p);
+	T_TRUE(t, tpipe_run(pp, b_got_some, &p, VIRTUAL_HOUR_MS));
+	stream_reset(p.a.s);
+	T_TRUE(t, tpipe_run(pp, b_reset, &p, VIRTUAL_HOUR_MS));
+	T_TRUE(t, p.b.reset);
+	stream_get_info(p.b.s, &ib);
+	T_EQ(t, ib.state, STREAM_RESET);
+	T_EQ(t, stream_write(p.b.s, "x", 1), 0);
+	stream_release(p.a.s);
+	stream_release(p.b.s);
+	T_TRUE(t, tpipe_run(pp, mgrs_empty, pp, VIRTUAL_HOUR_MS));
+	tpipe_free(pp);
+}
+
+/* max_streams on the acceptor: a second SYN gets a signed RESET. */
+static void test_limit_max_streams(struct tctx *t)
+{
+	struct tpipe_cfg c;
+	struct tpipe *pp;
+	struct pair p, q;
+	struct stream_mgr_stats st;
+
+	default_cfg(&c, 0, 10, 0, 7);
+	c.stream[1].max_streams = 1;
+	pp = pair_new(&c, &p);
+	memset(&q, 0, sizeof(q));
+	pair_connect(t, pp, &p);
+	T_TRUE(t, tpipe_run(pp, a_connected, &p, VIRTUAL_HOUR_MS));
+	T_TRUE(t, p.a.connected);
+	T_OK(t, stream_connect(tpipe_mgr(pp, 0), tpipe_dest(pp, 1), 0, 0,
+			       app_event, &q.a, &q.a.s));
+	T_TRUE(t, tpipe_run(pp, a_ended, &q, VIRTUAL_HOUR_MS));
+	T_TRUE(t, q.a.reset);
+	T_FALSE(t, q.a.connected);
+	stream_mgr_stats(tpipe_mgr(pp, 1), &st);
+	T_EQ(t, st.conns_rejected, 1);
+	T_EQ(t, st.conns_in, 1);
+	T_EQ(t, p.b.accepted, 1);
+	stream_release(q.a.s);
+	tpipe_free(pp);
+
+	/* The local limit: a second connect is refused at once. */
+	default_cfg(&c, 0, 10, 0, 7);
+	c.stream[0].max_streams = 1;
+	pp = pair_new(&c, &p);
+	T_OK(t, stream_connect(tpipe_mgr(pp, 0), tpipe_dest(pp, 1), 0, 0,
+			       app_event, &p.a, &p.a.s));
+	T_ERR(t, stream_connect(tpipe_mgr(pp, 0), tpipe_dest(pp, 1), 0, 0,
+				app_event, &q.a, &q.a.s), ERR_LIMIT);
+	tpipe_free(pp);
+}
+
+/* Per-peer connections per minute: the second in a minute is refused,
+ * one a minute later is let in. */
+static void test_limit_per_minute(struct tctx *t)
+{
+	struct tpipe_cfg c;
+	struct tpipe *pp;
+	struct pair p[3];
+
+	default_cfg(&c, 0, 10, 0, 8);
+	c.stream[1].max_conns_per_minute = 1;
+	pp = tpipe_new(&c);
+	memset(p, 0, sizeof(p));
+	for (int i = 0; i < 3; i++) {
+		p[i].a.total = 10;
+		p[i].a.close_after_send = p[i].b.close_after_send = true;
+	}
+	stream_mgr_set_acceptor(tpipe_mgr(pp, 1), app_accept, &p[0].b);
+	T_OK(t, stream_connect(tpipe_mgr(pp, 0), tpipe_dest(pp, 1), 0, 0,
+			       app_event, &p[0].a, &p[0].a.s));
+	T_TRUE(t, tpipe_run(pp, both_closed, &p[0], VIRTUAL_HOUR_MS));
+	T_TRUE(t, p[0].a.closed);
+	stream_mgr_set_acceptor(tpipe_mgr(pp, 1), app_accept, &p[1].b);
+	T_OK(t, stream_connect(tpipe_mgr(pp, 0), tpipe_dest(pp, 1), 0, 0,
+			       app_event, &p[1].a, &p[1].a.s));
+	T_TRUE(t, tpipe_run(pp, a_ended, &p[1], VIRTUAL_HOUR_MS));
+	T_TRUE(t, p[1].a.reset);
+	T_EQ(t, p[1].b.accepted, 0);
+	/* A minute later. */
+	T_FALSE(t, tpipe_run(pp, never, NULL, 61000));
+	stream_mgr_set_acceptor(tpipe_mgr(pp, 1), app_accept, &p[2].b);
+	T_OK(t, stream_connect(tpipe_mgr(pp, 0), tpipe_dest(pp, 1), 0, 0,
+			       app_event, &p[2].a, &p[2].a.s));
+	T_TRUE(t, tpipe_run(pp, both_closed, &p[2], VIRTUAL_HOUR_MS));
+	T_TRUE(t, p[2].a.closed && p[2].b.closed);
+	T_EQ(t, p[2].b.rcvd, 10);
+	tpipe_free(pp);
+}
+
+/* Nobody listening: the SYN is refused. */
+static void test_no_acceptor(struct tctx *t)
+{
+	struct tpipe_cfg c;
+	struct tpipe *pp;
+	struct pair p;
+
+	default_cfg(&c, 0, 10, 0, 9);
+	pp = pair_new(&c, &p);
+	T_OK(t, stream_connect(tpipe_mgr(pp, 0), tpipe_dest(pp, 1), 0, 0,
+			       app_event, &p.a, &p.a.s));
+	T_TRUE(t, tpipe_run(pp, a_ended, &p, VIRTUAL_HOUR_MS));
+	T_TRUE(t, p.a.reset);
+	tpipe_free(pp);
+}
+
+/* Nothing gets through: the SYN is resent with backoff, then it fails. */
+static void test_connect_timeout(struct tctx *t)
+{
+	struct tpipe_cfg c;
+	struct tpipe *pp;
+	struct pair p;
+	struct stream_info ia;
+
+	default_cfg(&c, 100, 10, 0, 10);
+	pp = pair_new(&c, &p);
+	pair_connect(t, pp, &p);
+	T_TRUE(t, tpipe_run(pp, a_ended, &p, VIRTUAL_HOUR_MS));
+	T_TRUE(t, p.a.failed);
+	stream_get_info(p.a.s, &ia);
+	T_EQ(t, ia.state, STREAM_FAILED);
+	T_EQ(t, ia.packets_resent, STREAM_MAX_RESENDS);
+	tpipe_free(pp);
+}
+
+struct pong {
+	int calls, err;
+	uint32_t rtt;
+};
+
+static void on_pong(void *ctx, int err, uint32_t rtt)
+{
+	struct pong *pg = ctx;
+
+	pg->calls++;
+	pg->err = err;
+	pg->rtt = rtt;
+}
+
+static bool pong_done(void *ctx)
+{
+	return ((struct pong *)ctx)->calls > 0;
+}
+
+static void test_ping(struct tctx *t)
+{
+	struct tpipe_cfg c;
+	struct tpipe *pp;
+	struct pong pg = { 0, 1, 0 };
+	struct stream_mgr_stats st;
+
+	default_cfg(&c, 0, 25, 0, 11);
+	pp = tpipe_new(&c);
+	T_OK(t, stream_mgr_ping(tpipe_mgr(pp, 0), tpipe_dest(pp, 1), "abc", 3,
+				5000, on_pong, &pg));
+	T_TRUE(t, tpipe_run(pp, pong_done, &pg, VIRTUAL_HOUR_MS));
+	T_EQ(t, pg.err, 0);
+	T_EQ(t, pg.rtt, 50);
+	stream_mgr_stats(tpipe_mgr(pp, 1), &st);
+	T_EQ(t, st.pings_answered, 1);
+	T_ERR(t, stream_mgr_ping(tpipe_mgr(pp, 0), tpipe_dest(pp, 1), "x", 33,
+				 5000, on_pong, &pg), ERR_TOO_BIG);
+	tpipe_free(pp);
+
+	/* i2p.streaming.answerPings=false: the ping times out. */
+	default_cfg(&c, 0, 25, 0, 12);
+	c.stream[1].answer_pings = false;
+	pp = tpipe_new(&c);
+	memset(&pg, 0, sizeof(pg));
+	T_OK(t, stream_mgr_ping(tpipe_mgr(pp, 0), tpipe_dest(pp, 1), NULL, 0,
+				5000, on_pong, &pg));
+	T_TRUE(t, tpipe_run(pp, pong_done, &pg, VIRTUAL_HOUR_MS));
+	T_EQ(t, pg.err, ERR_TIMEOUT);
+	tpipe_free(pp);
+}
+
+/* The smaller MTU of the two sides wins; 1812 when both use ECIES's. */
+static void test_mtu(struct tctx *t)
+{
+	struct tpipe_cfg c;
+	struct tpipe *pp;
+	struct pair p;
+	struct stream_info ia, ib;
+	uint64_t resent;
+
+	default_cfg(&c, 0, 10, 0, 13);
+	c.stream[1].mtu = STREAM_MTU_ECIES;
+	pp = pair_new(&c, &p);
+	p.a.total = p.b.total = 100000;
+	p.a.tx_seed = p.b.rx_seed = 1;
+	p.b.tx_seed = p.a.rx_seed = 2;
+	p.a.close_after_send = p.b.close_after_send = true;
+	pair_connect(t, pp, &p);
+	T_TRUE(t, tpipe_run(pp, both_closed, &p, VIRTUAL_HOUR_MS));
+	stream_get_info(p.a.s, &ia);
+	stream_get_info(p.b.s, &ib);
+	T_EQ(t, ia.mtu, STREAM_MTU_DEFAULT);
+	T_EQ(t, ib.mtu, STREAM_MTU_DEFAULT);
+	T_EQ(t, p.a.rcvd, 100000);
+	/* Data packets: 22-byte header, NACKs and the payload; the SYNs
+	 * carry no payload. */
+	T_TRUE(t, tpipe_max_len(pp) <= STREAM_MTU_DEFAULT + 22 + 2 + 4 * 8);
+	tpipe_free(pp);
+
+	default_cfg(&c, 0, 10, 0, 14);
+	c.stream[0].mtu = c.stream[1].mtu = STREAM_MTU_ECIES;
+	resent = 0;
+	run_transfer(t, &c, 100000, &resent);
+	pp = pair_new(&c, &p);
+	p.a.total = 100000;
+	p.a.close_after_send = p.b.close_after_send = true;
+	pair_connect(t, pp, &p);
+	T_TRUE(t, tpipe_run(pp, both_closed, &p, VIRTUAL_HOUR_MS));
+	stream_get_info(p.a.s, &ia);
+	T_EQ(t, ia.mtu, STREAM_MTU_ECIES);
+	T_TRUE(t, tpipe_max_len(pp) > STREAM_MTU_ECIES);
+	tpipe_free(pp);
+}
+
+static bool a_stuck(void *ctx)
+{
+	struct pair *p = ctx;
+
+	return p->a.failed || p->a.reset;
+}
+
+/* A reader that stops: the sender is choked, nothing fails, and the
+ * transfer completes once it reads again. */
+static void test_choke(struct tctx *t)
+{
+	struct tpipe_cfg c;
+	struct tpipe *pp;
+	struct pair p;
+	size_t limit;
+
+	default_cfg(&c, 0, 10, 0, 15);
+	pp = tpipe_new(&c);
+	limit = (size_t)c.stream[1].mtu * (c.stream[1].max_window + 2);
+	memset(&p, 0, sizeof(p));
+	p.a.total = 2 * MIB;
+	p.a.close_after_send = p.b.close_after_send = true;
+	p.b.no_read = true;
+	pair_connect(t, pp, &p);
+	/* Ten virtual minutes of a full receiver. */
+	T_FALSE(t, tpipe_run(pp, a_stuck, &p, 600000));
+	T_TRUE(t, stream_readable(p.b.s) > 0);
+	T_TRUE(t, stream_readable(p.b.s) <= limit);
+	T_TRUE(t, stream_unacked(p.a.s) > 0);
+	T_TRUE(t, p.a.sent < 2 * MIB);
+	p.b.no_read = false;
+	app_pump(&p.b);
+	T_TRUE(t, tpipe_run(pp, both_closed, &p, VIRTUAL_HOUR_MS));
+	T_TRUE(t, p.a.closed && p.b.closed);
+	T_EQ(t, p.b.rcvd, 2 * MIB);
+	T_FALSE(t, p.b.mismatch);
+	tpipe_free(pp);
+}
+
+/* Flip a bit in the signature of A's first CLOSE: B drops it, A resends
+ * it, and the close still completes. */
+struct tamper {
+	int done;
+};
+
+static void tamper_close(void *ctx, int from, uint8_t *pkt, size_t len)
+{
+	struct tamper *tp = ctx;
+	struct stream_packet p;
+
+	if (from != 0 || tp->done || stream_packet_decode(pkt, len, &p) != 0)
+		return;
+	if ((p.flags & STREAM_F_CLOSE) && p.sig) {
+		pkt[p.sig_off + 5] ^= 0x20;
+		tp->done = 1;
+	}
+}
+
+static void test_bad_signature_dropped(struct tctx *t)
+{
+	struct tpipe_cfg c;
+	struct tpipe *pp;
+	struct pair p;
+	struct tamper tp = { 0 };
+	struct stream_mgr_stats st;
+
+	default_cfg(&c, 0, 10, 0, 16);
+	c.tap = tamper_close;
+	c.tap_ctx = &tp;
+	pp = pair_new(&c, &p);
+	p.a.total = 3000;
+	p.a.close_after_send = p.b.close_after_send = true;
+	pair_connect(t, pp, &p);
+	T_TRUE(t, tpipe_run(pp, both_closed, &p, VIRTUAL_HOUR_MS));
+	T_EQ(t, tp.done, 1);
+	T_TRUE(t, p.a.closed && p.b.closed);
+	stream_mgr_stats(tpipe_mgr(pp, 1), &st);
+	T_TRUE(t, st.packets_dropped >= 1);
+	T_EQ(t, p.b.rcvd, 3000);
+	tpipe_free(pp);
+}
+
+/* i2p.streaming.inactivityAction=1: an idle stream is reset. */
+static void test_inactivity_disconnect(struct tctx *t)
+{
+	struct tpipe_cfg c;
+	struct tpipe *pp;
+	struct pair p;
+
+	default_cfg(&c, 0, 10, 0, 17);
+	c.stream[0].inactivity_ms = 5000;
+	c.stream[0].inactivity_action = STREAM_INACTIVITY_DISCONNECT;
+	pp = pair_new(&c, &p);
+	p.a.total = 100;
+	pair_connect(t, pp, &p);
+	T_TRUE(t, tpipe_run(pp, b_reset, &p, VIRTUAL_HOUR_MS));
+	T_TRUE(t, p.a.reset);
+	T_TRUE(t, p.b.reset);
+	T_EQ(t, p.b.rcvd, 100);
+	tpipe_free(pp);
+}
+
+const struct test_case client_stream_tests[] = {
+	{ "transfer_lossless", test_transfer_lossless, TT_FORK },
+	{ "transfer_loss5", test_transfer_loss5, TT_FORK },
+	{ "transfer_loss20", test_transfer_loss20, TT_FORK },
+	{ "window_grows", test_window_grows, TT_FORK },
+	{ "half_close", test_half_close, TT_FORK },
+	{ "reset", test_reset, TT_FORK },
+	{ "limit_max_streams", test_limit_max_streams, TT_FORK },
+	{ "limit_per_minute", test_limit_per_minute, TT_FORK },
+	{ "no_acceptor", test_no_acceptor, TT_FORK },
+	{ "connect_timeout", test_connect_timeout, TT_FORK },
+	{ "ping", test_ping, TT_FORK },
+	{ "mtu", test_mtu, TT_FORK },
+	{ "choke", test_choke, TT_FORK },
+	{ "bad_signature_dropped", test_bad_signature_dropped, TT_FORK },
+	{ "inactivity_disconnect", test_inactivity_disconnect, TT_FORK },
+	{ NULL, NULL, 0 }
+};
