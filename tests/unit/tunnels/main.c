@@ -4,6 +4,7 @@
 
 extern const struct test_case tunnels_build_tests[];
 extern const struct test_case tunnels_data_tests[];
+extern const struct test_case tunnels_pool_tests[];
 extern const struct test_case tunnels_replay_tests[];
 extern const struct test_case tunnels_transit_tests[];
 
@@ -12,6 +13,7 @@ int main(int argc, char **argv)
 	static const struct test_group groups[] = {
 		{ "build", tunnels_build_tests },
 		{ "data", tunnels_data_tests },
+		{ "pool", tunnels_pool_tests },
 		{ "replay", tunnels_replay_tests },
 		{ "transit", tunnels_transit_tests },
 		{ NULL, NULL }

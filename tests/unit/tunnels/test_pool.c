@@ -1,0 +1,712 @@
+/*
+ * tunnels/tunnel_pool, peer_select and profile: our own tunnels built
+ * through simulated hops that are real transit tables (each with its own
+ * keystore), in one process.  A message queue plays the network: the
+ * creator's manager, the hops' tables and a sink router exchange I2NP
+ * messages through it.  Covers building (short records, the zero-hop
+ * reply before any inbound tunnel exists, garlic-wrapped OBEP replies),
+ * accept / reject / timeout / tampered replies and what profiles
+ * record, tunnel tests passing and failing (failed tunnels replaced),
+ * rebuilding before expiry, sending out and receiving in, peer
+ * selection rules and tiers, and profiles in SQLite.
+ */
+#include "config.h"
+#include "tests/unit/tharness.h"
+#include "tests/unit/tunnels/thops.h"
+#include "crypto/base/alloc.h"
+#include "crypto/base/bytes.h"
+#include "crypto/base/err.h"
+#include "crypto/base/fsutil.h"
+#include "crypto/base/time.h"
+#include "crypto/ed25519.h"
+#include "netdb/store.h"
+#include "router/garlic_router.h"
+#include "router/i2np.h"
+#include "router/router_address.h"
+#include "router/router_info.h"
+#include "tunnels/peer_select.h"
+#include "tunnels/profile.h"
+#include "tunnels/transit.h"
+#include "tunnels/tunnel_pool.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NHOPS 5
+#define MAXQ 4096
+#define NETID 77
+
+struct qmsg {
+	uint8_t from[32], to[32];
+	struct i2np_msg *m;
+};
+
+struct sim;
+
+struct hop {
+	struct sim *s;
+	struct thop th;
+	uint8_t hash[32];
+	struct transit_table *tt;
+	bool blackhole;			/* drops everything it gets */
+};
+
+struct sim {
+	uint8_t self[32];		/* the creator */
+	uint8_t sink[32];		/* a router that only receives */
+	struct hop hops[NHOPS];
+	struct netdb_store *store;
+	struct peer_profiles *prof;
+	struct tunnel_mgr *mgr;
+	struct qmsg q[MAXQ];
+	size_t qh, qt;
+	uint8_t cur_from[32];		/* sender of the message handled */
+	uint64_t now, mono;
+	/* what reached the sink and the deliver hook */
+	struct i2np_msg *sunk[16];
+	size_t n_sunk;
+	struct i2np_msg *delivered[16];
+	size_t n_delivered;
+	bool corrupt_inbound_reply;	/* flip a byte in the next one */
+	size_t unclaimed;		/* messages to the creator it refused */
+};
+
+static void enqueue(struct sim *s, const uint8_t from[32],
+		    const uint8_t to[32], struct i2np_msg *m)
+{
+	if (s->qt - s->qh == MAXQ) {
+		i2np_msg_free(m);
+		return;
+	}
+	memcpy(s->q[s->qt % MAXQ].from, from, 32);
+	memcpy(s->q[s->qt % MAXQ].to, to, 32);
+	s->q[s->qt % MAXQ].m = m;
+	s->qt++;
+}
+
+static int hop_send(void *ctx, const uint8_t peer[32], struct i2np_msg *m)
+{
+	struct hop *h = ctx;
+
+	enqueue(h->s, h->hash, peer, m);
+	return 0;
+}
+
+static int mgr_send(void *ctx, const uint8_t peer[32], struct i2np_msg *m)
+{
+	struct sim *s = ctx;
+
+	enqueue(s, s->self, peer, m);
+	return 0;
+}
+
+static void mgr_deliver(void *ctx, struct i2np_msg *m)
+{
+	struct sim *s = ctx;
+
+	if (s->n_delivered < ARRAY_LEN(s->delivered))
+		s->delivered[s->n_delivered++] = m;
+	else
+		i2np_msg_free(m);
+}
+
+static struct i2np_msg *hop_wrap(void *ctx, struct i2np_msg *m,
+				 const uint8_t key[32], const uint8_t tag[8])
+{
+	(void)ctx;
+	return garlic_wrap_tagged(m, key, tag);
+}
+
+static void to_hop(struct sim *s, struct hop *h, const uint8_t from[32],
+		   struct i2np_msg *m)
+{
+	if (h->blackhole)
+		goto out;
+	switch (m->type) {
+	case I2NP_SHORT_TUNNEL_BUILD:
+	case I2NP_VARIABLE_TUNNEL_BUILD:
+		(void)transit_table_handle_build(h->tt, m, from, s->now,
+						 s->mono);
+		break;
+	case I2NP_TUNNEL_DATA:
+		(void)transit_table_handle_data(h->tt, m, s->mono);
+		break;
+	case I2NP_TUNNEL_GATEWAY:
+		(void)transit_table_handle_gateway(h->tt, m, s->mono);
+		break;
+	default:
+		break;
+	}
+out:
+	i2np_msg_free(m);
+}
+
+/* Deliver queued messages until the network is quiet. */
+static void pump(struct sim *s)
+{
+	while (s->qh != s->qt) {
+		struct qmsg x = s->q[s->qh % MAXQ];
+
+		s->qh++;
+		if (memcmp(x.to, s->self, 32) == 0) {
+			if (s->corrupt_inbound_reply &&
+			    x.m->type == I2NP_SHORT_TUNNEL_BUILD) {
+				/* one byte in every record */
+				for (size_t i = 0; i < x.m->payload[0]; i++)
+					x.m->payload[1 + i * 218 + 100] ^= 1;
+				s->corrupt_inbound_reply = false;
+			}
+			if (!tunnel_mgr_handle(s->mgr, x.from, x.m, s->now,
+					       s->mono)) {
+				s->unclaimed++;
+				i2np_msg_free(x.m);
+			}
+			continue;
+		}
+		if (memcmp(x.to, s->sink, 32) == 0) {
+			if (s->n_sunk < ARRAY_LEN(s->sunk))
+				s->sunk[s->n_sunk++] = x.m;
+			else
+				i2np_msg_free(x.m);
+			continue;
+		}
+		for (unsigned i = 0; i < NHOPS; i++)
+			if (memcmp(x.to, s->hops[i].hash, 32) == 0) {
+				to_hop(s, &s->hops[i], x.from, x.m);
+				x.m = NULL;
+				break;
+			}
+		i2np_msg_free(x.m);
+	}
+}
+
+/* A RouterInfo for identity (enc pk, a fixed signing key), with caps,
+ * version and an NTCP2 address on host; hash gets its router hash. */
+static struct router_info *make_ri(const struct x25519_pk *enc, uint8_t seed,
+				   const char *caps, const char *version,
+				   const char *host, uint8_t hash[32])
+{
+	struct keys_and_cert id;
+	struct ed25519_pk sig;
+	struct router_address a = ROUTER_ADDRESS_INIT;
+	struct router_info *ri;
+	uint8_t iv[16] = { seed };
+
+	memset(sig.b, seed, 32);
+	keys_and_cert_build(&id, enc, &sig, NULL);
+	ri = router_info_new(&id);
+	router_info_set_basic_options(ri, NETID, caps);
+	if (version)
+		router_info_set_option(ri, "router.version", version);
+	if (router_address_ntcp2_build(&a, 3, enc, host, 12345, iv) != 0 ||
+	    router_info_add_address(ri, &a) != 0)
+		abort();
+	router_address_clear(&a);
+	memcpy(hash, router_info_hash(ri), 32);
+	return ri;
+}
+
+static void sim_init(struct tctx *t, struct sim *s,
+		     const struct tunnel_pool_cfg *pc)
+{
+	struct netdb_store_cfg sc = { .netid = NETID };
+	struct tunnel_mgr_cfg mc;
+	struct tunnel_mgr_hooks mh = { mgr_send, mgr_deliver, s };
+
+	memset(s, 0, sizeof(*s));
+	s->now = time_now_ms();
+	s->mono = 1000000;
+	/* Message expirations follow the simulated clock (TT_FORK). */
+	time_set_override(s->now);
+	time_set_mono_override(s->mono);
+	memset(s->self, 0xc1, 32);
+	memset(s->sink, 0x5a, 32);
+	memcpy(sc.self, s->self, 32);
+	s->store = netdb_store_new(&sc);
+	s->prof = peer_profiles_new();
+	for (unsigned i = 0; i < NHOPS; i++) {
+		struct hop *h = &s->hops[i];
+		struct transit_hooks th = { .send = hop_send,
+					    .wrap_reply = hop_wrap, .ctx = h };
+		char host[32];
+
+		h->s = s;
+		thop_init(&h->th, (uint8_t)(i + 1));
+		snprintf(host, sizeof(host), "10.%u.0.1", i + 1);
+		T_OK(t, netdb_store_add_ri_verified(s->store,
+			make_ri(&h->th.pk, (uint8_t)(i + 1), "XR", "0.9.58",
+				host, h->hash), s->now, 0, NULL));
+		h->tt = transit_table_new(h->th.ks, h->hash, NULL, &th);
+	}
+	memset(&mc, 0, sizeof(mc));
+	memcpy(mc.self, s->self, 32);
+	mc.store = s->store;
+	mc.profiles = s->prof;
+	mc.exploratory = *pc;
+	T_OK(t, tunnel_mgr_new(&mc, &mh, &s->mgr));
+}
+
+static void sim_free(struct sim *s)
+{
+	pump(s);	/* frees what is left (the mgr may still answer) */
+	while (s->qh != s->qt)
+		i2np_msg_free(s->q[s->qh++ % MAXQ].m);
+	tunnel_mgr_free(s->mgr);
+	for (unsigned i = 0; i < NHOPS; i++) {
+		transit_table_free(s->hops[i].tt);
+		thop_free(&s->hops[i].th);
+	}
+	for (size_t i = 0; i < s->n_sunk; i++)
+		i2np_msg_free(s->sunk[i]);
+	for (size_t i = 0; i < s->n_delivered; i++)
+		i2np_msg_free(s->delivered[i]);
+	peer_profiles_free(s->prof);
+	netdb_store_free(s->store);
+}
+
+/* Advance the clocks by ms, tick and let the network settle. */
+static void step(struct sim *s, uint64_t ms)
+{
+	s->now += ms;
+	s->mono += ms;
+	time_set_override(s->now);
+	time_set_mono_override(s->mono);
+	tunnel_mgr_tick(s->mgr, s->now, s->mono);
+	pump(s);
+}
+
+static void stats(struct sim *s, struct tunnel_pool_stats *st)
+{
+	tunnel_pool_stats(tunnel_mgr_exploratory(s->mgr), st);
+}
+
+static void small_pool(struct tunnel_pool_cfg *pc, unsigned len,
+		       unsigned qty)
+{
+	tunnel_pool_cfg_default(pc);
+	pc->in_length = pc->out_length = len;
+	pc->in_quantity = pc->out_quantity = qty;
+}
+
+static bool is_hop(const struct sim *s, const uint8_t h[32])
+{
+	for (unsigned i = 0; i < NHOPS; i++)
+		if (memcmp(h, s->hops[i].hash, 32) == 0)
+			return true;
+	return false;
+}
+
+/* Every established tunnel's hops are distinct simulated routers. */
+static void check_hops(struct tctx *t, struct sim *s, bool inbound,
+		       size_t count, unsigned len)
+{
+	struct tunnel_pool *p = tunnel_mgr_exploratory(s->mgr);
+
+	for (size_t i = 0; i < count; i++) {
+		uint8_t hops[8][32];
+		unsigned n = 0;
+
+		T_OK(t, tunnel_pool_hops(p, inbound, i, hops, &n));
+		T_EQ(t, n, len);
+		for (unsigned a = 0; a < n; a++) {
+			T_TRUE(t, is_hop(s, hops[a]));
+			for (unsigned b = a + 1; b < n; b++)
+				T_TRUE(t, memcmp(hops[a], hops[b], 32) != 0);
+		}
+	}
+	T_ERR(t, tunnel_pool_hops(p, inbound, count, NULL, NULL), ERR_NOT_FOUND);
+}
+
+static void test_build_and_test(struct tctx *t)
+{
+	struct sim s;
+	struct tunnel_pool_cfg pc;
+	struct tunnel_pool_stats st;
+	size_t joined = 0;
+
+	small_pool(&pc, 3, 2);
+	sim_init(t, &s, &pc);
+	/* First tick: inbound and outbound builds start together, so the
+	 * outbound ones reply through the zero-hop tunnel (TunnelGateway to
+	 * us, garlic-wrapped by the OBEP). */
+	step(&s, 0);
+	stats(&s, &st);
+	T_EQ(t, st.builds_started, 4);
+	T_EQ(t, st.in_ready, 2);
+	T_EQ(t, st.out_ready, 2);
+	T_EQ(t, st.builds_ok, 4);
+	T_EQ(t, st.builds_rejected + st.builds_timeout + st.builds_bad, 0);
+	T_EQ(t, s.unclaimed, 0);
+	check_hops(t, &s, true, 2, 3);
+	check_hops(t, &s, false, 2, 3);
+	for (unsigned i = 0; i < NHOPS; i++)
+		joined += transit_table_count(s.hops[i].tt);
+	T_EQ(t, joined, 12);
+	/* Every hop a tunnel used has a profile with accepted builds. */
+	for (unsigned i = 0; i < NHOPS; i++) {
+		const struct peer_profile *pr =
+			peer_profiles_get(s.prof, s.hops[i].hash);
+		if (transit_table_count(s.hops[i].tt)) {
+			T_TRUE(t, pr && pr->build_ok ==
+					transit_table_count(s.hops[i].tt));
+		}
+	}
+	/* The next tick tests both pairs: both pass. */
+	T_EQ(t, st.tests_sent, 0);
+	step(&s, 1000);
+	stats(&s, &st);
+	T_EQ(t, st.tests_sent, 2);
+	T_EQ(t, st.tests_ok, 2);
+	T_EQ(t, st.tests_failed, 0);
+	/* Again after the interval, and nothing before it. */
+	step(&s, 1000);
+	stats(&s, &st);
+	T_EQ(t, st.tests_sent, 2);
+	step(&s, TUNNEL_TEST_INTERVAL_MS);
+	stats(&s, &st);
+	T_EQ(t, st.tests_sent, 4);
+	T_EQ(t, st.tests_ok, 4);
+	T_EQ(t, st.builds_started, 4);
+	sim_free(&s);
+}
+
+static void test_send_and_receive(struct tctx *t)
+{
+	struct sim s;
+	struct tunnel_pool_cfg pc;
+	struct tunnel_pool *p;
+	struct i2np_msg *m;
+	uint8_t gw[32], body[40];
+	uint32_t tid = 0;
+
+	small_pool(&pc, 2, 1);
+	sim_init(t, &s, &pc);
+	p = tunnel_mgr_exploratory(s.mgr);
+	T_ERR(t, tunnel_pool_send(p, s.sink, 0,
+				  i2np_msg_new(I2NP_DATA, "x", 1, 5000), s.mono),
+	      ERR_NOT_FOUND);
+	T_ERR(t, tunnel_pool_reply_path(p, gw, &tid, s.mono), ERR_NOT_FOUND);
+	step(&s, 0);
+	/* Out to a router: the OBEP hands it to the sink. */
+	memset(body, 0x42, sizeof(body));
+	m = i2np_msg_new(I2NP_DATA, body, sizeof(body), 5000);
+	m->msg_id = 777;
+	T_OK(t, tunnel_pool_send(p, s.sink, 0, m, s.mono));
+	pump(&s);
+	T_EQ(t, s.n_sunk, 1);
+	if (s.n_sunk == 1) {
+		T_EQ(t, s.sunk[0]->type, I2NP_DATA);
+		T_EQ(t, s.sunk[0]->msg_id, 777);
+		T_EQ(t, s.sunk[0]->len, sizeof(body));
+	}
+	/* Out to our own inbound tunnel: back in through the deliver hook. */
+	T_OK(t, tunnel_pool_reply_path(p, gw, &tid, s.mono));
+	T_TRUE(t, is_hop(&s, gw));
+	m = i2np_msg_new(I2NP_DATA, body, sizeof(body), 5000);
+	m->msg_id = 778;
+	T_OK(t, tunnel_pool_send(p, gw, tid, m, s.mono));
+	pump(&s);
+	T_EQ(t, s.n_delivered, 1);
+	if (s.n_delivered == 1) {
+		T_EQ(t, s.delivered[0]->msg_id, 778);
+		T_MEMEQ(t, s.delivered[0]->payload, body, sizeof(body));
+	}
+	sim_free(&s);
+}
+
+static void test_reject(struct tctx *t)
+{
+	struct sim s;
+	struct tunnel_pool_cfg pc;
+	struct tunnel_pool_stats st;
+	struct transit_limits lim;
+	const struct peer_profile *pr;
+
+	small_pool(&pc, 2, 2);
+	sim_init(t, &s, &pc);
+	/* Hop 0 refuses every transit tunnel (reply 30). */
+	transit_limits_default(&lim);
+	lim.max_tunnels = 0;
+	transit_table_set_limits(s.hops[0].tt, &lim);
+	for (unsigned i = 0; i < 20; i++)
+		step(&s, TUNNEL_POOL_RETRY_MS);
+	stats(&s, &st);
+	T_TRUE(t, st.builds_rejected > 0);
+	T_EQ(t, st.in_ready, 2);
+	T_EQ(t, st.out_ready, 2);
+	pr = peer_profiles_get(s.prof, s.hops[0].hash);
+	T_TRUE(t, pr && pr->build_reject > 0 && pr->build_ok == 0);
+	/* It is failing now, so it is not chosen any more. */
+	T_TRUE(t, peer_profile_is_failing(pr, s.now));
+	T_EQ(t, transit_table_count(s.hops[0].tt), 0);
+	/* The hops that accepted in a declined build were counted too. */
+	for (unsigned i = 1; i < NHOPS; i++) {
+		pr = peer_profiles_get(s.prof, s.hops[i].hash);
+		if (pr)
+			T_TRUE(t, pr->build_reject == 0);
+	}
+	sim_free(&s);
+}
+
+static void test_timeout(struct tctx *t)
+{
+	struct sim s;
+	struct tunnel_pool_cfg pc;
+	struct tunnel_pool_stats st;
+	const struct peer_profile *pr;
+
+	small_pool(&pc, 5, 1);		/* every tunnel uses every hop */
+	sim_init(t, &s, &pc);
+	s.hops[2].blackhole = true;
+	step(&s, 0);
+	stats(&s, &st);
+	T_EQ(t, st.in_building, 1);
+	T_EQ(t, st.out_building, 1);
+	step(&s, TUNNEL_BUILD_TIMEOUT_MS - 1);
+	stats(&s, &st);
+	T_EQ(t, st.builds_timeout, 0);
+	step(&s, 1);
+	stats(&s, &st);
+	T_EQ(t, st.builds_timeout, 2);
+	T_EQ(t, st.in_ready + st.out_ready, 0);
+	pr = peer_profiles_get(s.prof, s.hops[2].hash);
+	T_TRUE(t, pr && pr->build_timeout == 2);
+	sim_free(&s);
+}
+
+static void test_tampered_reply(struct tctx *t)
+{
+	struct sim s;
+	struct tunnel_pool_cfg pc;
+	struct tunnel_pool_stats st;
+
+	small_pool(&pc, 2, 1);
+	sim_init(t, &s, &pc);
+	s.corrupt_inbound_reply = true;
+	step(&s, 0);
+	stats(&s, &st);
+	T_EQ(t, st.builds_bad, 1);
+	T_EQ(t, st.in_ready, 0);
+	T_EQ(t, st.out_ready, 1);
+	/* Replaced after the back-off. */
+	step(&s, TUNNEL_POOL_RETRY_MS);
+	stats(&s, &st);
+	T_EQ(t, st.in_ready, 1);
+	sim_free(&s);
+}
+
+static void test_test_failure_replaces(struct tctx *t)
+{
+	struct sim s;
+	struct tunnel_pool_cfg pc;
+	struct tunnel_pool_stats st;
+	uint64_t started;
+
+	small_pool(&pc, 5, 1);
+	sim_init(t, &s, &pc);
+	step(&s, 0);
+	step(&s, 1000);
+	stats(&s, &st);
+	T_EQ(t, st.tests_ok, 1);
+	started = st.builds_started;
+	/* Hop 3 goes silent: the next two tests fail, then both tunnels go
+	 * and replacements are built (which time out, hop 3 being in every
+	 * 5-hop tunnel). */
+	s.hops[3].blackhole = true;
+	step(&s, TUNNEL_TEST_INTERVAL_MS);
+	step(&s, TUNNEL_TEST_TIMEOUT_MS);
+	stats(&s, &st);
+	T_EQ(t, st.tests_failed, 1);
+	T_EQ(t, st.failed, 0);
+	T_TRUE(t, st.builds_started > started);	/* a test-failed tunnel is
+						 * no longer counted */
+	step(&s, 0);
+	step(&s, TUNNEL_TEST_TIMEOUT_MS);
+	step(&s, 0);
+	stats(&s, &st);
+	T_EQ(t, st.tests_failed, 2);
+	T_EQ(t, st.failed, 2);
+	T_EQ(t, st.in_ready + st.out_ready, 0);
+	T_TRUE(t, peer_profiles_get(s.prof, s.hops[3].hash)->test_fail >= 2);
+	sim_free(&s);
+}
+
+static void test_rebuild_before_expiry(struct tctx *t)
+{
+	struct sim s;
+	struct tunnel_pool_cfg pc;
+	struct tunnel_pool_stats st;
+
+	small_pool(&pc, 2, 1);
+	sim_init(t, &s, &pc);
+	step(&s, 0);
+	for (uint64_t ms = 0; ms < TUNNEL_LIFETIME_MS - TUNNEL_REBUILD_BEFORE_MS -
+				   TUNNEL_TEST_INTERVAL_MS;
+	     ms += TUNNEL_TEST_INTERVAL_MS)
+		step(&s, TUNNEL_TEST_INTERVAL_MS);
+	stats(&s, &st);
+	T_EQ(t, st.builds_started, 2);
+	/* At ~9 minutes the replacements are built, the old ones still up. */
+	step(&s, TUNNEL_TEST_INTERVAL_MS);
+	stats(&s, &st);
+	T_EQ(t, st.builds_started, 4);
+	T_EQ(t, st.in_ready, 2);
+	T_EQ(t, st.out_ready, 2);
+	T_EQ(t, st.expired, 0);
+	step(&s, TUNNEL_REBUILD_BEFORE_MS);
+	stats(&s, &st);
+	T_EQ(t, st.expired, 2);
+	T_EQ(t, st.in_ready, 1);
+	T_EQ(t, st.out_ready, 1);
+	T_EQ(t, st.tests_failed, 0);
+	sim_free(&s);
+}
+
+/* ---- peer selection ---- */
+
+static void add_peer(struct tctx *t, struct netdb_store *st, uint8_t seed,
+		     const char *caps, const char *ver, const char *host,
+		     uint8_t hash[32])
+{
+	struct x25519_pk pk;
+
+	memset(pk.b, seed, 32);
+	pk.b[0] = 9;
+	T_OK(t, netdb_store_add_ri_verified(st,
+		make_ri(&pk, seed, caps, ver, host, hash), time_now_ms(), 0,
+		NULL));
+}
+
+static void test_select(struct tctx *t)
+{
+	struct netdb_store_cfg sc = { .netid = NETID };
+	struct peer_select_cfg pc;
+	struct netdb_store *st;
+	struct peer_profiles *pp = peer_profiles_new();
+	struct tunnel_build_hop out[8];
+	uint8_t h[8][32];
+	uint64_t now = time_now_ms();
+	bool lng = false;
+
+	memset(sc.self, 0xee, 32);
+	st = netdb_store_new(&sc);
+	memset(&pc, 0, sizeof(pc));
+	memcpy(pc.self, sc.self, 32);
+	add_peer(t, st, 1, "XR", "0.9.58", "10.1.0.1", h[0]);
+	add_peer(t, st, 2, "XR", "0.9.58", "10.1.9.9", h[1]);	/* same /16 */
+	add_peer(t, st, 3, "XU", "0.9.58", "10.3.0.1", h[2]);	/* U */
+	add_peer(t, st, 4, "LR", "0.9.50", "10.4.0.1", h[3]);	/* old */
+	/* Only three /16s are usable: 10.1 (one of two), 10.4 and ... */
+	T_ERR(t, peer_select_hops(&pc, st, pp, PEER_SELECT_EXPLORATORY, NULL, 0,
+				  3, now, out, &lng), ERR_NOT_FOUND);
+	T_OK(t, peer_select_hops(&pc, st, pp, PEER_SELECT_EXPLORATORY, NULL, 0,
+				 2, now, out, &lng));
+	T_TRUE(t, lng);		/* 0.9.50 is in every 2-hop pick */
+	for (unsigned i = 0; i < 2; i++)
+		T_TRUE(t, memcmp(out[i].ident, h[2], 32) != 0);
+	T_TRUE(t, memcmp(out[0].ident, out[1].ident, 32) != 0);
+	/* The loopback override allows 10.1.x twice. */
+	pc.allow_same_subnet = true;
+	T_OK(t, peer_select_hops(&pc, st, pp, PEER_SELECT_EXPLORATORY, NULL, 0,
+				 3, now, out, &lng));
+	/* Excluded hashes and failing peers are left out. */
+	T_ERR(t, peer_select_hops(&pc, st, pp, PEER_SELECT_EXPLORATORY, h, 1,
+				  3, now, out, &lng), ERR_NOT_FOUND);
+	for (unsigned i = 0; i < 4; i++)
+		peer_profiles_record(pp, h[1], PEER_BUILD_REJECT, now);
+	T_TRUE(t, peer_profile_is_failing(peer_profiles_get(pp, h[1]), now));
+	T_ERR(t, peer_select_hops(&pc, st, pp, PEER_SELECT_EXPLORATORY, NULL, 0,
+				  3, now, out, &lng), ERR_NOT_FOUND);
+	/* Tiers: a proven fast peer comes first for client tunnels. */
+	add_peer(t, st, 5, "XR", "0.9.58", "10.5.0.1", h[4]);
+	add_peer(t, st, 6, "PR", "0.9.58", "10.6.0.1", h[5]);
+	peer_profiles_record(pp, h[5], PEER_TEST_OK, now);
+	peer_profiles_record(pp, h[4], PEER_BUILD_OK, now);
+	T_EQ(t, peer_select_tier(netdb_store_find_ri(st, h[5]), pp),
+	     PEER_TIER_FAST);
+	T_EQ(t, peer_select_tier(netdb_store_find_ri(st, h[4]), pp),
+	     PEER_TIER_HIGH_CAP);
+	T_EQ(t, peer_select_tier(netdb_store_find_ri(st, h[0]), pp),
+	     PEER_TIER_STANDARD);
+	for (unsigned k = 0; k < 20; k++) {
+		T_OK(t, peer_select_hops(&pc, st, pp, PEER_SELECT_CLIENT, NULL,
+					 0, 2, now, out, &lng));
+		T_MEMEQ(t, out[0].ident, h[5], 32);
+		T_MEMEQ(t, out[1].ident, h[4], 32);
+		T_FALSE(t, lng);
+	}
+	/* "U" (unreachable) is never a hop. */
+	T_ERR(t, peer_select_check(&pc, netdb_store_find_ri(st, h[2]), pp, now),
+	      ERR_NETWORK);
+	netdb_store_free(st);
+	peer_profiles_free(pp);
+}
+
+/* ---- profiles ---- */
+
+static void test_profiles_persist(struct tctx *t)
+{
+	struct peer_profiles *a = peer_profiles_new(), *b = peer_profiles_new();
+	struct peer_profile *rows = NULL, *back = NULL;
+	size_t n = 0, nb = 0;
+	char *dir = t_tmpdir(t), *path = fsutil_path_join(dir, "profiles.sqlite");
+	uint8_t h1[32], h2[32];
+	const struct peer_profile *p;
+
+	memset(h1, 1, 32);
+	memset(h2, 2, 32);
+	T_OK(t, peer_profiles_db_load(path, &back, &nb));	/* no file */
+	T_EQ(t, nb, 0);
+	free(back);
+	peer_profiles_record(a, h1, PEER_BUILD_OK, 1000);
+	peer_profiles_record(a, h1, PEER_BUILD_OK, 1001);
+	peer_profiles_record(a, h1, PEER_TEST_OK, 1002);
+	peer_profiles_record(a, h2, PEER_BUILD_TIMEOUT, 2000);
+	peer_profiles_record(a, h2, PEER_TEST_FAIL, 2001);
+	peer_profiles_snapshot(a, &rows, &n);
+	T_EQ(t, n, 2);
+	T_OK(t, peer_profiles_db_save(path, rows, n));
+	/* A second save replaces, not appends. */
+	T_OK(t, peer_profiles_db_save(path, rows, n));
+	T_OK(t, peer_profiles_db_load(path, &back, &nb));
+	T_EQ(t, nb, 2);
+	peer_profiles_merge(b, back, nb);
+	free(back);
+	back = NULL;
+	T_EQ(t, peer_profiles_count(b), 2);
+	p = peer_profiles_get(b, h1);
+	T_TRUE(t, p && p->build_ok == 2 && p->test_ok == 1 &&
+		  p->last_ok_ms == 1002);
+	p = peer_profiles_get(b, h2);
+	T_TRUE(t, p && p->build_timeout == 1 && p->test_fail == 1 &&
+		  p->last_fail_ms == 2001 && p->build_ok == 0);
+	T_TRUE(t, peer_profile_capacity(peer_profiles_get(b, h1)) >
+		  peer_profile_capacity(peer_profiles_get(b, h2)));
+	peer_profiles_decay(b);
+	T_EQ(t, peer_profiles_get(b, h1)->build_ok, 1);
+	/* A corrupt file is an error, not a crash. */
+	/* sqlite leaves -wal/-shm files; the main file is what it reads */
+	T_OK(t, fsutil_write_atomic(path, "not a database at all, really!!", 31,
+				     0600, true));
+	T_ERR(t, peer_profiles_db_load(path, &back, &nb), ERR_IO);
+	free(rows);
+	peer_profiles_free(a);
+	peer_profiles_free(b);
+	t_rmtree(dir);
+	free(path);
+	free(dir);
+}
+
+const struct test_case tunnels_pool_tests[] = {
+	{ "build_and_test", test_build_and_test, TT_FORK },
+	{ "send_and_receive", test_send_and_receive, TT_FORK },
+	{ "reject", test_reject, TT_FORK },
+	{ "timeout", test_timeout, TT_FORK },
+	{ "tampered_reply", test_tampered_reply, TT_FORK },
+	{ "test_failure_replaces", test_test_failure_replaces, TT_FORK },
+	{ "rebuild_before_expiry", test_rebuild_before_expiry, TT_FORK },
+	{ "select", test_select, 0 },
+	{ "profiles_persist", test_profiles_persist, 0 },
+	{ NULL, NULL, 0 }
+};

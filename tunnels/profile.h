@@ -1,0 +1,102 @@
+/*
+ * Peer profiles for tunnel building (geti2p.net/docs/how/peer-selection,
+ * "Peer Profiling"): per router, how its tunnel build requests went
+ * (accepted, rejected, no answer in time) and how the tunnels it was in
+ * did in tunnel tests.  Peer selection (tunnels/peer_select.h) reads them
+ * to rank peers into tiers and to skip failing ones.
+ *
+ * Persistence: one SQLite database (DATADIR/profiles.sqlite).  The table
+ * lives on the loop; peer_profiles_snapshot() copies it into plain rows
+ * that peer_profiles_db_save() writes on a worker thread, and
+ * peer_profiles_db_load() reads rows (worker) that peer_profiles_merge()
+ * puts back (loop).  Schema (version 1): profiles(hash PRIMARY KEY,
+ * build_ok, build_reject, build_timeout, test_ok, test_fail, last_ok,
+ * last_fail), times in milliseconds since the epoch.
+ *
+ * Thread: the table is for one thread; the db functions are blocking and
+ * touch only their arguments.
+ */
+#ifndef TUNNELS_PROFILE_H
+#define TUNNELS_PROFILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PEER_PROFILES_FILE_NAME "profiles.sqlite"
+#define PEER_PROFILES_SCHEMA_VERSION 1
+/* Memory bound: profiles beyond this are not kept. */
+#define PEER_PROFILES_MAX 8192
+/* A peer is failing when at least this many of its recent build
+ * attempts ended, and less than a quarter of them were accepted... */
+#define PEER_PROFILE_MIN_ATTEMPTS 4
+/* ...or when its last failure is this recent, after its last success,
+ * and it failed at least twice and more often than it succeeded (a quick
+ * back-off, like Java's "failing" tier). */
+#define PEER_PROFILE_BACKOFF_MS (2ULL * 60 * 1000)
+/* Counters are halved this often, so old history fades. */
+#define PEER_PROFILE_DECAY_MS (60ULL * 60 * 1000)
+
+enum peer_event {
+	PEER_BUILD_OK,		/* accepted our build request */
+	PEER_BUILD_REJECT,	/* replied with a non-zero code */
+	PEER_BUILD_TIMEOUT,	/* was in a build that got no reply */
+	PEER_TEST_OK,		/* in a tunnel whose test passed */
+	PEER_TEST_FAIL,		/* in a tunnel whose test failed */
+};
+
+/* One peer's record; also the persisted row. */
+struct peer_profile {
+	uint8_t hash[32];
+	uint32_t build_ok, build_reject, build_timeout;
+	uint32_t test_ok, test_fail;
+	uint64_t last_ok_ms, last_fail_ms;	/* wall clock; 0: never */
+};
+
+struct peer_profiles;	/* opaque */
+
+/* New empty table.  Never NULL; caller owns it. */
+struct peer_profiles *peer_profiles_new(void);
+void peer_profiles_free(struct peer_profiles *p);
+size_t peer_profiles_count(const struct peer_profiles *p);
+/* The profile of hash (borrowed until the table changes), or NULL. */
+const struct peer_profile *peer_profiles_get(const struct peer_profiles *p,
+					     const uint8_t hash[32]);
+/* Count ev for hash at now_ms (wall clock); a new profile is made unless
+ * the table is full. */
+void peer_profiles_record(struct peer_profiles *p, const uint8_t hash[32],
+			  enum peer_event ev, uint64_t now_ms);
+/* Halve every counter (the caller's timer, each PEER_PROFILE_DECAY_MS). */
+void peer_profiles_decay(struct peer_profiles *p);
+
+/* Failing: to be left out of new tunnels.  pr may be NULL (unknown). */
+bool peer_profile_is_failing(const struct peer_profile *pr, uint64_t now_ms);
+/* Capacity score, higher is better (accepted builds and passed tests
+ * against rejections, timeouts and failed tests).  NULL: 0. */
+int64_t peer_profile_capacity(const struct peer_profile *pr);
+/* Has this peer's tunnels passed tests (Java's "fast" needs speed data;
+ * ours is tested throughput of any kind).  NULL: false. */
+bool peer_profile_is_proven(const struct peer_profile *pr);
+
+/* Copy every profile into *rows (n of them; caller frees). */
+void peer_profiles_snapshot(const struct peer_profiles *p,
+			    struct peer_profile **rows, size_t *n);
+/* Put rows loaded from disk in (replacing what is there for a hash). */
+void peer_profiles_merge(struct peer_profiles *p,
+			 const struct peer_profile *rows, size_t n);
+
+/*
+ * Blocking (worker thread): write rows to the database at path, replacing
+ * its content, in one transaction.  ERR_IO on an SQLite error.
+ */
+int peer_profiles_db_save(const char *path, const struct peer_profile *rows,
+			  size_t n);
+/*
+ * Blocking (worker thread): read the database at path (untrusted) into
+ * *rows (caller frees), at most PEER_PROFILES_MAX; rows with a malformed
+ * hash are skipped.  A missing file is 0 rows.  ERR_IO on an SQLite error.
+ */
+int peer_profiles_db_load(const char *path, struct peer_profile **rows,
+			  size_t *n);
+
+#endif /* TUNNELS_PROFILE_H */

@@ -1,0 +1,958 @@
+/*
+ * Our own tunnels (tunnels/tunnel_pool.h): building, pools, tests and
+ * traffic, after geti2p.net/docs/tunnels/implementation and
+ * geti2p.net/spec/tunnel-creation-ecies.  Tunnels live in one array per
+ * manager (a router keeps tens of them); a tunnel that ends is marked
+ * dead and freed by the next tick, never inside a callback.
+ */
+#include "config.h"
+#include "tunnels/tunnel_pool.h"
+#include "crypto/base/alloc.h"
+#include "crypto/base/bytes.h"
+#include "crypto/base/err.h"
+#include "crypto/base/log.h"
+#include "crypto/rand.h"
+#include "router/garlic_router.h"
+#include "tunnels/endpoint.h"
+#include "tunnels/gateway.h"
+#include "tunnels/layer.h"
+#include "tunnels/tunnel_build.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* TunnelData is tunnel id ‖ 1024 bytes. */
+#define TD_PAYLOAD_BYTES (4 + TUNNEL_MSG_BYTES)
+/* Garlic inside a tunnel reply inside garlic: no deeper. */
+#define LOCAL_MAX_DEPTH 2
+
+enum own_state {
+	OWN_BUILDING,
+	OWN_READY,
+	OWN_TEST_FAILED,	/* usable, but being replaced */
+	OWN_DEAD,		/* freed by the next tick */
+};
+
+struct own_tunnel {
+	struct tunnel_pool *pool;
+	bool inbound;
+	enum own_state state;
+	enum tunnel_build_kind kind;
+	unsigned n;
+	uint8_t hops[TUNNEL_BUILD_MAX_HOPS][32];
+	uint32_t hop_id[TUNNEL_BUILD_MAX_HOPS];
+	uint32_t our_id;		/* inbound: the id we receive on */
+	uint32_t zero_hop_id;		/* outbound build: reply straight in */
+	struct tunnel_build *build;	/* while building */
+	uint32_t reply_msg_id;
+	bool has_garlic;		/* short outbound: the OBEP's reply */
+	uint8_t garlic_key[32], garlic_tag[8];
+	struct tunnel_layer layers[TUNNEL_BUILD_MAX_HOPS];
+	bool has_layers;
+	struct tunnel_endpoint *ep;	/* inbound */
+	struct tunnel_gateway *gw;	/* outbound */
+	uint64_t started_ms, deadline_ms, expires_ms;	/* monotonic */
+	uint32_t test_id;
+	uint64_t test_deadline_ms, next_test_ms;
+	unsigned test_fails;
+};
+
+struct tunnel_pool {
+	struct tunnel_mgr *m;
+	struct tunnel_pool_cfg cfg;
+	struct tunnel_pool_stats st;
+	uint64_t retry_at[2];		/* [inbound] */
+};
+
+struct tunnel_mgr {
+	struct tunnel_mgr_cfg cfg;
+	struct tunnel_mgr_hooks h;
+	struct tunnel_pool **pools;	/* pools[0]: exploratory */
+	size_t n_pools;
+	struct own_tunnel **t;
+	size_t n, cap;
+	uint64_t now_ms, mono_ms;	/* of the call being handled */
+};
+
+static const char *dir_name(bool inbound)
+{
+	return inbound ? "inbound" : "outbound";
+}
+
+/* ---- config ---- */
+
+void tunnel_pool_cfg_default(struct tunnel_pool_cfg *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->in_length = c->out_length = TUNNEL_POOL_DEFAULT_LENGTH;
+	c->in_quantity = c->out_quantity = TUNNEL_POOL_DEFAULT_QUANTITY;
+	c->kind = PEER_SELECT_EXPLORATORY;
+}
+
+int tunnel_pool_cfg_check(const struct tunnel_pool_cfg *c)
+{
+	if (c->in_length < 1 || c->in_length > TUNNEL_POOL_MAX_LENGTH ||
+	    c->out_length < 1 || c->out_length > TUNNEL_POOL_MAX_LENGTH ||
+	    c->in_quantity < 1 || c->in_quantity > TUNNEL_POOL_MAX_QUANTITY ||
+	    c->out_quantity < 1 || c->out_quantity > TUNNEL_POOL_MAX_QUANTITY ||
+	    c->in_variance > TUNNEL_POOL_MAX_VARIANCE ||
+	    c->out_variance > TUNNEL_POOL_MAX_VARIANCE ||
+	    c->in_backup > TUNNEL_POOL_MAX_BACKUP ||
+	    c->out_backup > TUNNEL_POOL_MAX_BACKUP)
+		return ERR_RANGE;
+	return 0;
+}
+
+/* ---- tunnels ---- */
+
+static void own_free(struct own_tunnel *t)
+{
+	for (unsigned i = 0; i < t->n && t->has_layers; i++)
+		tunnel_layer_wipe(&t->layers[i]);
+	tunnel_build_free(t->build);
+	tunnel_endpoint_free(t->ep);
+	tunnel_gateway_free(t->gw);
+	xfree_wipe(t, sizeof(*t));
+}
+
+static bool is_usable(const struct own_tunnel *t)
+{
+	return t->state == OWN_READY || t->state == OWN_TEST_FAILED;
+}
+
+bool tunnel_mgr_id_in_use(const struct tunnel_mgr *m, uint32_t id)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		const struct own_tunnel *t = m->t[i];
+
+		if (t->state != OWN_DEAD &&
+		    ((t->inbound && t->our_id == id) || t->zero_hop_id == id))
+			return true;
+	}
+	return false;
+}
+
+static uint32_t new_id(const struct tunnel_mgr *m)
+{
+	uint32_t v;
+
+	do
+		v = (uint32_t)rand_u64();
+	while (v == 0 || tunnel_mgr_id_in_use(m, v));
+	return v;
+}
+
+static void add_tunnel(struct tunnel_mgr *m, struct own_tunnel *t)
+{
+	if (m->n == m->cap) {
+		m->cap = m->cap ? m->cap * 2 : 16;
+		m->t = xrealloc(m->t, m->cap * sizeof(*m->t));
+	}
+	m->t[m->n++] = t;
+}
+
+/* Free the dead tunnels (from the tick only). */
+static void reap(struct tunnel_mgr *m)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < m->n; i++) {
+		if (m->t[i]->state == OWN_DEAD)
+			own_free(m->t[i]);
+		else
+			m->t[k++] = m->t[i];
+	}
+	m->n = k;
+}
+
+static void profile_all(struct tunnel_mgr *m, const struct own_tunnel *t,
+			enum peer_event ev)
+{
+	for (unsigned i = 0; i < t->n; i++)
+		peer_profiles_record(m->cfg.profiles, t->hops[i], ev, m->now_ms);
+}
+
+/* ---- pools ---- */
+
+static struct tunnel_pool *pool_new(struct tunnel_mgr *m,
+				    const struct tunnel_pool_cfg *cfg)
+{
+	struct tunnel_pool *p = xzalloc(sizeof(*p));
+
+	p->m = m;
+	p->cfg = *cfg;
+	m->pools = xrealloc(m->pools, (m->n_pools + 1) * sizeof(*m->pools));
+	m->pools[m->n_pools++] = p;
+	return p;
+}
+
+int tunnel_mgr_new(const struct tunnel_mgr_cfg *cfg,
+		   const struct tunnel_mgr_hooks *hooks, struct tunnel_mgr **out)
+{
+	struct tunnel_mgr *m;
+	int r;
+
+	if ((r = tunnel_pool_cfg_check(&cfg->exploratory)) != 0)
+		return r;
+	if (!hooks->send || !cfg->store || !cfg->profiles)
+		return ERR_ARG;
+	m = xzalloc(sizeof(*m));
+	m->cfg = *cfg;
+	if (!m->cfg.lifetime_ms || m->cfg.lifetime_ms > TUNNEL_LIFETIME_MS)
+		m->cfg.lifetime_ms = TUNNEL_LIFETIME_MS;
+	m->h = *hooks;
+	pool_new(m, &cfg->exploratory);
+	*out = m;
+	return 0;
+}
+
+void tunnel_mgr_free(struct tunnel_mgr *m)
+{
+	if (!m)
+		return;
+	for (size_t i = 0; i < m->n; i++)
+		own_free(m->t[i]);
+	free(m->t);
+	for (size_t i = 0; i < m->n_pools; i++)
+		free(m->pools[i]);
+	free(m->pools);
+	free(m);
+}
+
+struct tunnel_pool *tunnel_mgr_exploratory(struct tunnel_mgr *m)
+{
+	return m->pools[0];
+}
+
+int tunnel_mgr_add_pool(struct tunnel_mgr *m, const struct tunnel_pool_cfg *cfg,
+			struct tunnel_pool **out)
+{
+	int r;
+
+	if ((r = tunnel_pool_cfg_check(cfg)) != 0)
+		return r;
+	*out = pool_new(m, cfg);
+	return 0;
+}
+
+void tunnel_pool_remove(struct tunnel_pool *p)
+{
+	struct tunnel_mgr *m = p->m;
+	size_t k = 0;
+
+	if (p == m->pools[0])
+		return;
+	for (size_t i = 0; i < m->n; i++) {
+		if (m->t[i]->pool == p)
+			own_free(m->t[i]);
+		else
+			m->t[k++] = m->t[i];
+	}
+	m->n = k;
+	for (size_t i = 1; i < m->n_pools; i++) {
+		if (m->pools[i] == p) {
+			m->pools[i] = m->pools[--m->n_pools];
+			break;
+		}
+	}
+	free(p);
+}
+
+/* A usable tunnel of p in a direction, preferring those not about to
+ * expire; NULL when there is none. */
+static struct own_tunnel *pick(const struct tunnel_pool *p, bool inbound,
+			       bool untested_only)
+{
+	const struct tunnel_mgr *m = p->m;
+	struct own_tunnel *best[2][TUNNEL_POOL_MAX_QUANTITY * 4];
+	size_t nb[2] = { 0, 0 };
+
+	for (size_t i = 0; i < m->n; i++) {
+		struct own_tunnel *t = m->t[i];
+		unsigned late;
+
+		if (t->pool != p || t->inbound != inbound || !is_usable(t) ||
+		    (untested_only && t->test_id))
+			continue;
+		late = m->mono_ms + TUNNEL_REBUILD_BEFORE_MS >= t->expires_ms ||
+		       t->state == OWN_TEST_FAILED;
+		if (nb[late] < ARRAY_LEN(best[late]))
+			best[late][nb[late]++] = t;
+	}
+	for (unsigned k = 0; k < 2; k++)
+		if (nb[k])
+			return best[k][rand_uniform((uint32_t)nb[k])];
+	return NULL;
+}
+
+/* ---- sending through an outbound tunnel ---- */
+
+static int send_through(struct tunnel_mgr *m, struct own_tunnel *t,
+			const uint8_t to[32], uint32_t tunnel_id,
+			struct i2np_msg *msg)
+{
+	struct bbuf b = BBUF_INIT;
+	uint8_t buf[TUNNEL_MSG_BYTES];
+	int r;
+
+	i2np_msg_encode(msg, &b);
+	i2np_msg_free(msg);
+	r = tunnel_gateway_put(t->gw, tunnel_id ? TUNNEL_DELIVER_TUNNEL
+						: TUNNEL_DELIVER_ROUTER,
+			       tunnel_id, to, b.data, b.len);
+	bbuf_free(&b);
+	if (r != 0)
+		return r;
+	tunnel_gateway_flush(t->gw);
+	while (tunnel_gateway_pop(t->gw, buf)) {
+		uint8_t *p;
+
+		if ((r = tunnel_layer_peel(t->layers, t->n, buf)) != 0)
+			break;
+		p = xmalloc(TD_PAYLOAD_BYTES);
+		be32_put(p, t->hop_id[0]);
+		memcpy(p + 4, buf, TUNNEL_MSG_BYTES);
+		(void)m->h.send(m->h.ctx, t->hops[0],
+				i2np_msg_new_take(I2NP_TUNNEL_DATA, p,
+						  TD_PAYLOAD_BYTES,
+						  TUNNEL_MSG_TTL_MS));
+	}
+	memwipe(buf, sizeof(buf));
+	if (r == 0)
+		t->pool->st.msgs_sent++;
+	return r;
+}
+
+int tunnel_pool_send(struct tunnel_pool *p, const uint8_t to[32],
+		     uint32_t tunnel_id, struct i2np_msg *msg,
+		     uint64_t mono_ms)
+{
+	struct own_tunnel *t;
+
+	p->m->mono_ms = mono_ms;
+	if (!(t = pick(p, false, false))) {
+		i2np_msg_free(msg);
+		return ERR_NOT_FOUND;
+	}
+	return send_through(p->m, t, to, tunnel_id, msg);
+}
+
+int tunnel_pool_reply_path(const struct tunnel_pool *p, uint8_t gateway[32],
+			   uint32_t *tunnel_id, uint64_t mono_ms)
+{
+	const struct own_tunnel *t;
+
+	p->m->mono_ms = mono_ms;
+	if (!(t = pick(p, true, false)))
+		return ERR_NOT_FOUND;
+	memcpy(gateway, t->hops[0], 32);
+	*tunnel_id = t->hop_id[0];
+	return 0;
+}
+
+int tunnel_pool_hops(const struct tunnel_pool *p, bool inbound, size_t i,
+		     uint8_t hops[][32], unsigned *n)
+{
+	const struct tunnel_mgr *m = p->m;
+
+	for (size_t k = 0; k < m->n; k++) {
+		const struct own_tunnel *t = m->t[k];
+
+		if (t->pool != p || t->inbound != inbound || !is_usable(t))
+			continue;
+		if (i-- == 0) {
+			memcpy(hops, t->hops, (size_t)t->n * 32);
+			*n = t->n;
+			return 0;
+		}
+	}
+	return ERR_NOT_FOUND;
+}
+
+/* ---- building ---- */
+
+static void start_build(struct tunnel_pool *p, bool inbound)
+{
+	struct tunnel_mgr *m = p->m;
+	const struct tunnel_pool_cfg *c = &p->cfg;
+	struct tunnel_build_cfg bc;
+	struct own_tunnel *t, *rp;
+	struct bbuf msg = BBUF_INIT;
+	struct i2np_msg *im;
+	struct peer_select_cfg sc;
+	unsigned len = inbound ? c->in_length : c->out_length;
+	unsigned var = inbound ? c->in_variance : c->out_variance;
+	bool need_long = false;
+	int r;
+
+	if (var)
+		len += rand_uniform(var + 1);
+	if (len > TUNNEL_POOL_MAX_LENGTH)
+		len = TUNNEL_POOL_MAX_LENGTH;
+	memset(&bc, 0, sizeof(bc));
+	memset(&sc, 0, sizeof(sc));
+	memcpy(sc.self, m->cfg.self, 32);
+	sc.allow_same_subnet = m->cfg.allow_same_subnet;
+	if ((r = peer_select_hops(&sc, m->cfg.store, m->cfg.profiles, c->kind,
+				  NULL, 0, len, m->now_ms, bc.hops,
+				  &need_long)) != 0) {
+		log_debug(LD_TUNNEL, "no %u peers for an %s tunnel yet", len,
+			  dir_name(inbound));
+		p->retry_at[inbound] = m->mono_ms + TUNNEL_POOL_RETRY_MS;
+		return;
+	}
+	t = xzalloc(sizeof(*t));
+	t->pool = p;
+	t->inbound = inbound;
+	t->state = OWN_BUILDING;
+	t->n = len;
+	bc.kind = t->kind = need_long ? TUNNEL_BUILD_LONG : TUNNEL_BUILD_SHORT;
+	bc.inbound = inbound;
+	bc.n_hops = len;
+	memcpy(bc.self, m->cfg.self, 32);
+	bc.now_ms = m->now_ms;
+	if (!inbound) {
+		/* The reply comes through an inbound tunnel of ours, or
+		 * before we have one, to a zero-hop tunnel: us. */
+		if ((rp = pick(p, true, false)) != NULL ||
+		    (rp = pick(m->pools[0], true, false)) != NULL) {
+			memcpy(bc.reply_gateway, rp->hops[0], 32);
+			bc.reply_tunnel_id = rp->hop_id[0];
+		} else {
+			t->zero_hop_id = new_id(m);
+			memcpy(bc.reply_gateway, m->cfg.self, 32);
+			bc.reply_tunnel_id = t->zero_hop_id;
+		}
+	}
+	if ((r = tunnel_build_create(&bc, &t->build, &msg)) != 0) {
+		log_info(LD_TUNNEL, "cannot build an %s tunnel: %s",
+			 dir_name(inbound), err_str(r));
+		bbuf_free(&msg);
+		own_free(t);
+		p->retry_at[inbound] = m->mono_ms + TUNNEL_POOL_RETRY_MS;
+		return;
+	}
+	for (unsigned i = 0; i < len; i++) {
+		memcpy(t->hops[i], bc.hops[i].ident, 32);
+		t->hop_id[i] = tunnel_build_hop_id(t->build, i);
+	}
+	if (inbound)
+		t->our_id = tunnel_build_endpoint_id(t->build);
+	t->reply_msg_id = tunnel_build_reply_msg_id(t->build);
+	if (!inbound) {
+		const struct tunnel_build_keys *k =
+			tunnel_build_hop_keys(t->build, len - 1);
+
+		if (k->has_garlic) {
+			t->has_garlic = true;
+			memcpy(t->garlic_key, k->garlic_key, 32);
+			memcpy(t->garlic_tag, k->garlic_tag, 8);
+		}
+	}
+	t->started_ms = m->mono_ms;
+	t->deadline_ms = m->mono_ms + TUNNEL_BUILD_TIMEOUT_MS;
+	add_tunnel(m, t);
+	p->st.builds_started++;
+	im = i2np_msg_new(t->kind == TUNNEL_BUILD_LONG
+				  ? I2NP_VARIABLE_TUNNEL_BUILD
+				  : I2NP_SHORT_TUNNEL_BUILD,
+			  msg.data, msg.len, TUNNEL_BUILD_MSG_TTL_MS);
+	im->msg_id = tunnel_build_first_msg_id(t->build);
+	bbuf_free(&msg);
+	log_debug(LD_TUNNEL, "building an %s tunnel of %u hops (%s records)",
+		  dir_name(inbound), len,
+		  t->kind == TUNNEL_BUILD_LONG ? "long" : "short");
+	(void)m->h.send(m->h.ctx, t->hops[0], im);
+}
+
+static void deliver_cb(void *ctx, const struct tunnel_endpoint_msg *em);
+
+static void build_done(struct tunnel_mgr *m, struct own_tunnel *t)
+{
+	struct tunnel_pool *p = t->pool;
+	char h[72];
+
+	for (unsigned i = 0; i < t->n; i++) {
+		const struct tunnel_build_keys *k =
+			tunnel_build_hop_keys(t->build, i);
+
+		tunnel_layer_init(&t->layers[i], k->layer_key, k->iv_key);
+	}
+	t->has_layers = true;
+	FREE_AND_NULL(tunnel_build_free, t->build);
+	memwipe(t->garlic_key, sizeof(t->garlic_key));
+	t->has_garlic = false;
+	t->zero_hop_id = 0;
+	if (t->inbound)
+		t->ep = tunnel_endpoint_new(deliver_cb, t, NULL);
+	else
+		t->gw = tunnel_gateway_new();
+	t->state = OWN_READY;
+	t->expires_ms = t->started_ms + m->cfg.lifetime_ms;
+	t->next_test_ms = m->mono_ms;
+	p->st.builds_ok++;
+	log_info(LD_TUNNEL, "%s tunnel %08x built: %u hops, first %s",
+		 dir_name(t->inbound),
+		 t->inbound ? t->our_id : t->hop_id[0], t->n,
+		 log_safe_hash(h, sizeof(h), t->hops[0]));
+}
+
+/* The reply records of t's build (records n of them, in place). */
+static void build_reply(struct tunnel_mgr *m, struct own_tunnel *t,
+			uint8_t *records, unsigned n)
+{
+	struct tunnel_pool *p = t->pool;
+	uint8_t codes[TUNNEL_BUILD_MAX_HOPS];
+	bool ok = true;
+	int r;
+
+	if ((r = tunnel_build_reply_process(t->build, records, n, codes)) != 0) {
+		log_info(LD_TUNNEL, "%s build reply refused: %s",
+			 dir_name(t->inbound), err_str(r));
+		p->st.builds_bad++;
+		t->state = OWN_DEAD;
+		p->retry_at[t->inbound] = m->mono_ms + TUNNEL_POOL_RETRY_MS;
+		return;
+	}
+	for (unsigned i = 0; i < t->n; i++) {
+		peer_profiles_record(m->cfg.profiles, t->hops[i],
+				     codes[i] ? PEER_BUILD_REJECT : PEER_BUILD_OK,
+				     m->now_ms);
+		ok &= codes[i] == 0;
+	}
+	if (!ok) {
+		log_info(LD_TUNNEL, "%s tunnel build declined by a hop",
+			 dir_name(t->inbound));
+		p->st.builds_rejected++;
+		t->state = OWN_DEAD;
+		p->retry_at[t->inbound] = m->mono_ms + TUNNEL_POOL_RETRY_MS;
+		return;
+	}
+	build_done(m, t);
+}
+
+/* A build reply message for t (borrowed). */
+static void reply_msg(struct tunnel_mgr *m, struct own_tunnel *t,
+		      const struct i2np_msg *msg)
+{
+	struct i2np_build b;
+	uint8_t *rec;
+
+	if (i2np_build_decode(msg, &b) != 0 ||
+	    b.record_len != tunnel_build_record_bytes(t->kind)) {
+		t->pool->st.dropped++;
+		return;
+	}
+	rec = xmemdup(b.records, (size_t)b.n_records * b.record_len);
+	build_reply(m, t, rec, b.n_records);
+	xfree_wipe(rec, (size_t)b.n_records * b.record_len);
+}
+
+/* When msg (a build or build reply message, borrowed) answers a pending
+ * build of ours of that direction, by its message id and kind, process
+ * it and return true.  An inbound build comes back from its last hop as
+ * the build message itself; an outbound one as a reply message. */
+static bool try_reply(struct tunnel_mgr *m, const struct i2np_msg *msg,
+		      bool inbound)
+{
+	enum tunnel_build_kind kind =
+		msg->type == I2NP_VARIABLE_TUNNEL_BUILD ||
+				msg->type == I2NP_VARIABLE_TUNNEL_BUILD_REPLY
+			? TUNNEL_BUILD_LONG
+			: TUNNEL_BUILD_SHORT;
+
+	for (size_t i = 0; i < m->n; i++) {
+		struct own_tunnel *t = m->t[i];
+
+		if (t->state == OWN_BUILDING && t->inbound == inbound &&
+		    t->reply_msg_id == msg->msg_id && t->kind == kind) {
+			reply_msg(m, t, msg);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* ---- tests ---- */
+
+static void test_pass(struct tunnel_mgr *m, struct own_tunnel *t)
+{
+	t->test_id = 0;
+	t->test_fails = 0;
+	t->state = OWN_READY;
+	t->next_test_ms = m->mono_ms + TUNNEL_TEST_INTERVAL_MS;
+	profile_all(m, t, PEER_TEST_OK);
+}
+
+static void test_fail(struct tunnel_mgr *m, struct own_tunnel *t)
+{
+	t->test_id = 0;
+	t->next_test_ms = m->mono_ms;
+	profile_all(m, t, PEER_TEST_FAIL);
+	if (++t->test_fails >= TUNNEL_TEST_MAX_FAILS) {
+		log_info(LD_TUNNEL, "%s tunnel failed %u tests: replaced",
+			 dir_name(t->inbound), t->test_fails);
+		t->state = OWN_DEAD;
+		t->pool->st.failed++;
+	} else {
+		t->state = OWN_TEST_FAILED;
+	}
+}
+
+static void delivery_status(struct tunnel_mgr *m, const struct i2np_msg *msg,
+			    struct tunnel_pool *via)
+{
+	struct i2np_delivery_status ds;
+	bool found = false;
+
+	if (i2np_delivery_status_decode(msg, &ds) != 0 || ds.msg_id == 0) {
+		via->st.dropped++;
+		return;
+	}
+	for (size_t i = 0; i < m->n; i++) {
+		struct own_tunnel *t = m->t[i];
+
+		if (t->test_id != ds.msg_id || !is_usable(t))
+			continue;
+		if (!t->inbound) {
+			t->pool->st.tests_ok++;
+			log_info(LD_TUNNEL, "tunnel test %08x passed",
+				 ds.msg_id);
+		}
+		test_pass(m, t);
+		found = true;
+	}
+	if (!found && m->h.deliver)
+		m->h.deliver(m->h.ctx, i2np_msg_dup(msg));
+}
+
+static void run_tests(struct tunnel_mgr *m, struct tunnel_pool *p)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		struct own_tunnel *o = m->t[i], *in;
+		struct i2np_delivery_status ds;
+		struct bbuf b = BBUF_INIT;
+		struct i2np_msg *msg;
+
+		if (o->pool != p || o->inbound || !is_usable(o) || o->test_id ||
+		    m->mono_ms < o->next_test_ms)
+			continue;
+		if (!(in = pick(p, true, true)))
+			return;
+		ds.msg_id = new_id(m);
+		ds.timestamp_ms = m->now_ms;
+		i2np_delivery_status_encode(&ds, &b);
+		msg = i2np_msg_new(I2NP_DELIVERY_STATUS, b.data, b.len,
+				   TUNNEL_MSG_TTL_MS);
+		bbuf_free(&b);
+		o->test_id = in->test_id = ds.msg_id;
+		o->test_deadline_ms = in->test_deadline_ms =
+			m->mono_ms + TUNNEL_TEST_TIMEOUT_MS;
+		p->st.tests_sent++;
+		if (send_through(m, o, in->hops[0], in->hop_id[0], msg) != 0)
+			o->test_deadline_ms = in->test_deadline_ms = m->mono_ms;
+	}
+}
+
+/* ---- what arrives for us ---- */
+
+static void local_msg(struct tunnel_mgr *m, struct i2np_msg *msg,
+		      struct tunnel_pool *via, unsigned depth);
+
+/* A Garlic message: the one-time reply of an outbound build's OBEP? */
+static bool garlic_reply(struct tunnel_mgr *m, const struct i2np_msg *msg,
+			 struct tunnel_pool *via, unsigned depth)
+{
+	struct garlic_payload gp;
+	struct bbuf plain = BBUF_INIT;
+	const uint8_t *data;
+	size_t len;
+	struct own_tunnel *t = NULL;
+
+	if (i2np_blob_decode(msg, &data, &len) != 0 || len < GARLIC_TAG_BYTES)
+		return false;
+	for (size_t i = 0; i < m->n && !t; i++)
+		if (m->t[i]->state == OWN_BUILDING && m->t[i]->has_garlic &&
+		    memcmp(m->t[i]->garlic_tag, data, GARLIC_TAG_BYTES) == 0)
+			t = m->t[i];
+	if (!t)
+		return false;
+	if (garlic_tag_decrypt(t->garlic_key, data, len, &plain) != 0 ||
+	    garlic_payload_parse(plain.data, plain.len, &gp) != 0) {
+		via->st.dropped++;
+		bbuf_free(&plain);
+		return true;
+	}
+	for (size_t i = 0; i < gp.n_cloves; i++)
+		if (gp.cloves[i].delivery == GARLIC_DELIVERY_LOCAL)
+			local_msg(m, garlic_clove_msg(&gp.cloves[i]), via,
+				  depth + 1);
+	bbuf_free(&plain);
+	return true;
+}
+
+/* A message for us out of an inbound tunnel of via (or the zero-hop
+ * one); takes msg. */
+static void local_msg(struct tunnel_mgr *m, struct i2np_msg *msg,
+		      struct tunnel_pool *via, unsigned depth)
+{
+	via->st.msgs_received++;
+	switch (msg->type) {
+	case I2NP_DELIVERY_STATUS:
+		delivery_status(m, msg, via);
+		break;
+	case I2NP_OUTBOUND_TUNNEL_BUILD_REPLY:
+	case I2NP_VARIABLE_TUNNEL_BUILD_REPLY:
+		if (!try_reply(m, msg, false))
+			via->st.dropped++;
+		break;
+	default:
+		/* Garlic to the router that is not a build reply (netDb
+		 * replies) goes on like any other message. */
+		if (msg->type == I2NP_GARLIC && depth < LOCAL_MAX_DEPTH &&
+		    garlic_reply(m, msg, via, depth))
+			break;
+		if (m->h.deliver) {
+			m->h.deliver(m->h.ctx, msg);
+			return;
+		}
+		via->st.dropped++;
+		break;
+	}
+	i2np_msg_free(msg);
+}
+
+/* A whole message out of one of our inbound endpoints. */
+static void deliver_cb(void *ctx, const struct tunnel_endpoint_msg *em)
+{
+	struct own_tunnel *t = ctx;
+	struct tunnel_mgr *m = t->pool->m;
+	struct i2np_msg *msg = NULL;
+	struct breader r;
+
+	br_init(&r, em->data, em->len);
+	if (em->type != TUNNEL_DELIVER_LOCAL ||
+	    i2np_msg_decode(&r, &msg) != 0 || br_left(&r) != 0 ||
+	    i2np_msg_is_expired(msg, m->now_ms)) {
+		t->pool->st.dropped++;
+		i2np_msg_free(msg);
+		return;
+	}
+	local_msg(m, msg, t->pool, 0);
+}
+
+static bool handle_data(struct tunnel_mgr *m, const struct i2np_msg *msg)
+{
+	struct i2np_tunnel_data td;
+	uint8_t buf[TUNNEL_MSG_BYTES];
+	struct own_tunnel *t = NULL;
+
+	if (i2np_tunnel_data_decode(msg, &td) != 0)
+		return false;
+	for (size_t i = 0; i < m->n && !t; i++)
+		if (m->t[i]->inbound && is_usable(m->t[i]) &&
+		    m->t[i]->our_id == td.tunnel_id)
+			t = m->t[i];
+	if (!t)
+		return false;
+	memcpy(buf, td.data, TUNNEL_MSG_BYTES);
+	if (tunnel_layer_peel(t->layers, t->n, buf) != 0 ||
+	    tunnel_endpoint_recv(t->ep, buf, m->mono_ms) != 0)
+		t->pool->st.dropped++;
+	memwipe(buf, sizeof(buf));
+	return true;
+}
+
+static bool handle_gateway(struct tunnel_mgr *m, const struct i2np_msg *msg)
+{
+	struct i2np_tunnel_gateway g;
+	struct i2np_msg *inner = NULL;
+	struct own_tunnel *t = NULL;
+	struct breader r;
+
+	if (i2np_tunnel_gateway_decode(msg, &g) != 0)
+		return false;
+	for (size_t i = 0; i < m->n && !t; i++)
+		if (m->t[i]->state == OWN_BUILDING && m->t[i]->zero_hop_id &&
+		    m->t[i]->zero_hop_id == g.tunnel_id)
+			t = m->t[i];
+	if (!t)
+		return false;
+	br_init(&r, g.data, g.len);
+	if (i2np_msg_decode(&r, &inner) != 0 || br_left(&r) != 0) {
+		t->pool->st.dropped++;
+		i2np_msg_free(inner);
+		return true;
+	}
+	local_msg(m, inner, t->pool, 0);
+	return true;
+}
+
+bool tunnel_mgr_handle(struct tunnel_mgr *m, const uint8_t *peer,
+		       struct i2np_msg *msg, uint64_t now_ms, uint64_t mono_ms)
+{
+	bool mine = false;
+
+	(void)peer;
+	m->now_ms = now_ms;
+	m->mono_ms = mono_ms;
+	switch (msg->type) {
+	case I2NP_TUNNEL_DATA:
+		mine = handle_data(m, msg);
+		break;
+	case I2NP_TUNNEL_GATEWAY:
+		mine = handle_gateway(m, msg);
+		break;
+	case I2NP_SHORT_TUNNEL_BUILD:
+	case I2NP_VARIABLE_TUNNEL_BUILD:
+		mine = try_reply(m, msg, true);
+		break;
+	case I2NP_OUTBOUND_TUNNEL_BUILD_REPLY:
+	case I2NP_VARIABLE_TUNNEL_BUILD_REPLY:
+		mine = try_reply(m, msg, false);
+		break;
+	default:
+		break;
+	}
+	if (mine)
+		i2np_msg_free(msg);
+	return mine;
+}
+
+/* ---- the timers ---- */
+
+static void expire(struct tunnel_mgr *m)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		struct own_tunnel *t = m->t[i];
+
+		switch (t->state) {
+		case OWN_BUILDING:
+			if (m->mono_ms < t->deadline_ms)
+				break;
+			log_info(LD_TUNNEL, "%s tunnel build timed out",
+				 dir_name(t->inbound));
+			profile_all(m, t, PEER_BUILD_TIMEOUT);
+			t->pool->st.builds_timeout++;
+			t->state = OWN_DEAD;
+			break;
+		case OWN_READY:
+		case OWN_TEST_FAILED:
+			if (t->test_id && m->mono_ms >= t->test_deadline_ms) {
+				if (!t->inbound)
+					t->pool->st.tests_failed++;
+				test_fail(m, t);
+			}
+			if (t->state != OWN_DEAD && m->mono_ms >= t->expires_ms) {
+				t->state = OWN_DEAD;
+				t->pool->st.expired++;
+			}
+			if (t->ep)
+				tunnel_endpoint_expire(t->ep, m->mono_ms);
+			break;
+		case OWN_DEAD:
+			break;
+		}
+	}
+}
+
+/* Tunnels of p in a direction that count towards its quantity: being
+ * built, or usable, passing tests and not due for replacement. */
+static size_t counted(const struct tunnel_mgr *m, const struct tunnel_pool *p,
+		      bool inbound)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < m->n; i++) {
+		const struct own_tunnel *t = m->t[i];
+
+		if (t->pool != p || t->inbound != inbound)
+			continue;
+		if (t->state == OWN_BUILDING ||
+		    (t->state == OWN_READY &&
+		     m->mono_ms + TUNNEL_REBUILD_BEFORE_MS < t->expires_ms))
+			k++;
+	}
+	return k;
+}
+
+static void fill(struct tunnel_mgr *m, struct tunnel_pool *p, bool inbound)
+{
+	const struct tunnel_pool_cfg *c = &p->cfg;
+	size_t want = inbound ? c->in_quantity + c->in_backup
+			      : c->out_quantity + c->out_backup;
+	size_t have = counted(m, p, inbound);
+
+	if (m->mono_ms < p->retry_at[inbound])
+		return;
+	for (; have < want; have++) {
+		size_t before = m->n;
+
+		start_build(p, inbound);
+		if (m->n == before)
+			return;		/* selection failed: retry later */
+	}
+}
+
+void tunnel_mgr_tick(struct tunnel_mgr *m, uint64_t now_ms, uint64_t mono_ms)
+{
+	m->now_ms = now_ms;
+	m->mono_ms = mono_ms;
+	expire(m);
+	reap(m);
+	for (size_t i = 0; i < m->n_pools; i++) {
+		fill(m, m->pools[i], true);
+		fill(m, m->pools[i], false);
+		run_tests(m, m->pools[i]);
+	}
+}
+
+/* ---- figures ---- */
+
+void tunnel_pool_stats(const struct tunnel_pool *p,
+		       struct tunnel_pool_stats *out)
+{
+	const struct tunnel_mgr *m = p->m;
+
+	*out = p->st;
+	out->in_ready = out->out_ready = 0;
+	out->in_building = out->out_building = 0;
+	for (size_t i = 0; i < m->n; i++) {
+		const struct own_tunnel *t = m->t[i];
+
+		if (t->pool != p)
+			continue;
+		if (is_usable(t))
+			(*(t->inbound ? &out->in_ready : &out->out_ready))++;
+		else if (t->state == OWN_BUILDING)
+			(*(t->inbound ? &out->in_building
+				      : &out->out_building))++;
+	}
+}
+
+void tunnel_mgr_stats(const struct tunnel_mgr *m, struct tunnel_pool_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < m->n_pools; i++) {
+		struct tunnel_pool_stats s;
+
+		tunnel_pool_stats(m->pools[i], &s);
+		out->in_ready += s.in_ready;
+		out->out_ready += s.out_ready;
+		out->in_building += s.in_building;
+		out->out_building += s.out_building;
+		out->builds_started += s.builds_started;
+		out->builds_ok += s.builds_ok;
+		out->builds_rejected += s.builds_rejected;
+		out->builds_timeout += s.builds_timeout;
+		out->builds_bad += s.builds_bad;
+		out->tests_sent += s.tests_sent;
+		out->tests_ok += s.tests_ok;
+		out->tests_failed += s.tests_failed;
+		out->expired += s.expired;
+		out->failed += s.failed;
+		out->msgs_sent += s.msgs_sent;
+		out->msgs_received += s.msgs_received;
+		out->dropped += s.dropped;
+	}
+}

@@ -1,0 +1,167 @@
+/*
+ * Our own tunnels (geti2p.net/docs/tunnels/implementation "Tunnel
+ * Pools", "Tunnel Creation", "Tunnel Testing";
+ * geti2p.net/spec/tunnel-creation-ecies; PROTOCOLS.md 2.8-2.9): the
+ * creator side.  A manager holds pools (the exploratory pool, and client
+ * pools other layers add), each with its inbound and outbound tunnels.
+ *
+ *  - Building: hops from tunnels/peer_select.h, a ShortTunnelBuild (25)
+ *    when every hop is 0.9.51 or newer, else VariableTunnelBuild (23),
+ *    sent to the first hop.  An inbound tunnel's reply is the build
+ *    message itself, coming back to us from its last hop with the reply
+ *    message id; an outbound tunnel's reply (OutboundTunnelBuildReply,
+ *    garlic-wrapped with the OBEP's one-time key and tag) comes through
+ *    one of our inbound tunnels, or, before we have one, to a zero-hop
+ *    inbound tunnel (a TunnelGateway message to us).  Each hop's reply
+ *    byte is recorded in its profile; a build without a reply in
+ *    TUNNEL_BUILD_TIMEOUT_MS times out.
+ *  - Pools: keep quantity (+ backup) tunnels of length (+ 0..variance)
+ *    each way, build replacements TUNNEL_REBUILD_BEFORE_MS before a
+ *    tunnel expires, and replace failed ones.
+ *  - Testing: every TUNNEL_TEST_INTERVAL_MS an outbound tunnel sends a
+ *    DeliveryStatus to the gateway of an inbound tunnel of its pool; the
+ *    pair passes when it comes back within TUNNEL_TEST_TIMEOUT_MS.  A
+ *    tunnel failing two tests in a row is dropped (and so replaced).
+ *  - Traffic: tunnel_pool_send() sends an I2NP message out through an
+ *    outbound tunnel to a router or a tunnel; what arrives at our inbound
+ *    endpoints and is not the manager's own (build replies, tests) goes
+ *    to the deliver hook.
+ *
+ * Nothing here touches the network or a clock: messages leave through
+ * the send hook, time comes in as arguments (tunnel_mgr_tick() runs the
+ * timers).  Thread: one (the event loop).  Ownership: the caller owns the
+ * manager, the manager owns its pools and tunnels.
+ */
+#ifndef TUNNELS_TUNNEL_POOL_H
+#define TUNNELS_TUNNEL_POOL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "netdb/store.h"
+#include "router/i2np.h"
+#include "tunnels/peer_select.h"
+#include "tunnels/profile.h"
+
+/* "For now, the only supported value is 600 (10 minutes)." */
+#define TUNNEL_LIFETIME_MS (10ULL * 60 * 1000)
+/* Rebuild at ~9 minutes. */
+#define TUNNEL_REBUILD_BEFORE_MS (60ULL * 1000)
+/* i2pd waits 30 s for a build reply, Java 13 s; under load we allow 20. */
+#define TUNNEL_BUILD_TIMEOUT_MS 20000
+/* i2pd tests each pair every 15 s. */
+#define TUNNEL_TEST_INTERVAL_MS 15000
+#define TUNNEL_TEST_TIMEOUT_MS 15000
+#define TUNNEL_TEST_MAX_FAILS 2
+/* After a failed selection (too few peers), wait before trying again. */
+#define TUNNEL_POOL_RETRY_MS 5000
+/* Messages we send through tunnels live this long. */
+#define TUNNEL_MSG_TTL_MS 10000
+#define TUNNEL_BUILD_MSG_TTL_MS 60000
+#define TUNNEL_POOL_MAX_LENGTH 7
+#define TUNNEL_POOL_MAX_QUANTITY 16
+#define TUNNEL_POOL_MAX_VARIANCE 3
+#define TUNNEL_POOL_MAX_BACKUP 4
+/* Defaults (i2pd's exploratory pool: 2 hops, 3 tunnels each way). */
+#define TUNNEL_POOL_DEFAULT_LENGTH 2
+#define TUNNEL_POOL_DEFAULT_QUANTITY 3
+
+struct tunnel_pool_cfg {
+	unsigned in_length, out_length;		/* hops, 1..7 */
+	unsigned in_quantity, out_quantity;	/* 1..16 */
+	unsigned in_variance, out_variance;	/* 0..3 extra hops at most */
+	unsigned in_backup, out_backup;		/* 0..4 more tunnels */
+	enum peer_select_kind kind;
+};
+void tunnel_pool_cfg_default(struct tunnel_pool_cfg *c);
+/* ERR_RANGE when a field is outside its limits. */
+int tunnel_pool_cfg_check(const struct tunnel_pool_cfg *c);
+
+struct tunnel_mgr_hooks {
+	/* Send msg to peer (directly); takes msg on every path.  Required. */
+	int (*send)(void *ctx, const uint8_t peer[32], struct i2np_msg *msg);
+	/* A message that arrived through one of our inbound tunnels (LOCAL
+	 * delivery) and is not a build reply or a test; takes msg.
+	 * Optional (dropped without it). */
+	void (*deliver)(void *ctx, struct i2np_msg *msg);
+	void *ctx;
+};
+
+struct tunnel_mgr_cfg {
+	uint8_t self[32];
+	bool allow_same_subnet;		/* loopback test networks */
+	const struct netdb_store *store;	/* borrowed; outlives the mgr */
+	struct peer_profiles *profiles;		/* borrowed; outlives the mgr */
+	struct tunnel_pool_cfg exploratory;
+	uint64_t lifetime_ms;		/* 0: TUNNEL_LIFETIME_MS (tests may
+					 * shorten our use of a tunnel) */
+};
+
+struct tunnel_pool_stats {
+	size_t in_ready, out_ready;		/* established */
+	size_t in_building, out_building;
+	uint64_t builds_started, builds_ok, builds_rejected;
+	uint64_t builds_timeout, builds_bad;	/* bad: reply did not verify */
+	uint64_t tests_sent, tests_ok, tests_failed;
+	uint64_t expired, failed;		/* tunnels removed */
+	uint64_t msgs_sent, msgs_received;	/* through our tunnels */
+	uint64_t dropped;			/* malformed or unwanted input */
+};
+
+struct tunnel_mgr;	/* opaque */
+struct tunnel_pool;	/* opaque; owned by its manager */
+
+/* New manager (cfg and hooks copied) with its exploratory pool.  ERR_RANGE
+ * for a bad pool config. */
+int tunnel_mgr_new(const struct tunnel_mgr_cfg *cfg,
+		   const struct tunnel_mgr_hooks *hooks, struct tunnel_mgr **out);
+/* Free m, its pools and tunnels (wiping their keys).  Accepts NULL. */
+void tunnel_mgr_free(struct tunnel_mgr *m);
+struct tunnel_pool *tunnel_mgr_exploratory(struct tunnel_mgr *m);
+/* Add a client pool (cfg copied; owned by m until tunnel_pool_remove()).
+ * ERR_RANGE for a bad config. */
+int tunnel_mgr_add_pool(struct tunnel_mgr *m, const struct tunnel_pool_cfg *cfg,
+			struct tunnel_pool **out);
+/* Remove and free a client pool (not the exploratory one). */
+void tunnel_pool_remove(struct tunnel_pool *p);
+
+/* Run the timers at now_ms (wall clock, for build request times) and
+ * mono_ms (monotonic): build timeouts, tests, expiry, new builds. */
+void tunnel_mgr_tick(struct tunnel_mgr *m, uint64_t now_ms, uint64_t mono_ms);
+/*
+ * Offer a message from peer (NULL: unknown): TunnelData for one of our
+ * inbound endpoints, TunnelGateway for a zero-hop reply tunnel, or a
+ * build message that is the reply to one of our inbound builds.  Returns
+ * true when it was ours (m taken), false otherwise (m untouched).
+ */
+bool tunnel_mgr_handle(struct tunnel_mgr *m, const uint8_t *peer,
+		       struct i2np_msg *msg, uint64_t now_ms, uint64_t mono_ms);
+/* An id we receive on (the transit table must not take it). */
+bool tunnel_mgr_id_in_use(const struct tunnel_mgr *m, uint32_t id);
+/* Every pool's figures, summed. */
+void tunnel_mgr_stats(const struct tunnel_mgr *m, struct tunnel_pool_stats *out);
+
+void tunnel_pool_stats(const struct tunnel_pool *p,
+		       struct tunnel_pool_stats *out);
+/*
+ * Send msg (taken on every path) out through one of p's outbound tunnels,
+ * to the router to (tunnel_id 0) or to the gateway to of tunnel tunnel_id.
+ * ERR_NOT_FOUND when p has no outbound tunnel.
+ */
+int tunnel_pool_send(struct tunnel_pool *p, const uint8_t to[32],
+		     uint32_t tunnel_id, struct i2np_msg *msg,
+		     uint64_t mono_ms);
+/* A reply path into us: gateway and tunnel id of one of p's inbound
+ * tunnels.  ERR_NOT_FOUND when it has none. */
+int tunnel_pool_reply_path(const struct tunnel_pool *p, uint8_t gateway[32],
+			   uint32_t *tunnel_id, uint64_t mono_ms);
+/*
+ * The hops of p's established tunnel i of a direction (0 ≤ i <
+ * in_ready/out_ready), gateway first, into hops (n ≤ 8 hashes).
+ * ERR_NOT_FOUND past the end.
+ */
+int tunnel_pool_hops(const struct tunnel_pool *p, bool inbound, size_t i,
+		     uint8_t hops[][32], unsigned *n);
+
+#endif /* TUNNELS_TUNNEL_POOL_H */
