@@ -6,34 +6,14 @@
  */
 #include "config.h"
 #include "netdb/routing.h"
+#include "crypto/base/time.h"
 #include "crypto/hash.h"
 
 #include <string.h>
-#include <time.h>
 
 void netdb_routing_date(uint64_t now_ms, char out[NETDB_DATE_CHARS + 1])
 {
-	time_t t = (time_t)(now_ms / 1000);
-	struct tm tm;
-	int y, mo, d;
-
-	if (!gmtime_r(&t, &tm))
-		memset(&tm, 0, sizeof(tm));
-	y = tm.tm_year + 1900;
-	mo = tm.tm_mon + 1;
-	d = tm.tm_mday;
-	if (y < 0 || y > 9999)
-		y = 0;
-	/* Digits by hand: snprintf's truncation warnings get in the way. */
-	out[0] = (char)('0' + y / 1000);
-	out[1] = (char)('0' + y / 100 % 10);
-	out[2] = (char)('0' + y / 10 % 10);
-	out[3] = (char)('0' + y % 10);
-	out[4] = (char)('0' + mo / 10);
-	out[5] = (char)('0' + mo % 10);
-	out[6] = (char)('0' + d / 10);
-	out[7] = (char)('0' + d % 10);
-	out[8] = '\0';
+	time_date_format(out, now_ms / 1000);
 }
 
 void netdb_routing_key_for_date(const uint8_t key[NETDB_HASH_BYTES],

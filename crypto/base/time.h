@@ -18,4 +18,9 @@ void time_set_override(uint64_t wall_ms);
 /* Tests: pin monotonic time to ms (0 returns to the real clock). */
 void time_set_mono_override(uint64_t mono_ms);
 
+/* The UTC date of unix time now_s as 8 ASCII digits "YYYYMMDD" and a NUL
+ * (the netDb routing key and the key blinding both rotate on it). */
+#define TIME_DATE_CHARS 8
+void time_date_format(char out[TIME_DATE_CHARS + 1], uint64_t now_s);
+
 #endif /* CRYPTO_BASE_TIME_H */

@@ -16,6 +16,7 @@ extern const struct test_case siphash_tests[];
 extern const struct test_case keystore_tests[];
 extern const struct test_case noise_tests[];
 extern const struct test_case elligator2_tests[];
+extern const struct test_case blinding_tests[];
 
 int main(int argc, char **argv)
 {
@@ -34,6 +35,7 @@ int main(int argc, char **argv)
 		{ "keystore", keystore_tests },
 		{ "noise", noise_tests },
 		{ "elligator2", elligator2_tests },
+		{ "blinding", blinding_tests },
 		{ NULL, NULL }
 	};
 	return tharness_main(argc, argv, groups);

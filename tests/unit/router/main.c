@@ -26,6 +26,7 @@ extern const struct test_case router_zip_tests[];
 extern const struct test_case router_garlic_tests[];
 extern const struct test_case router_ratchet_tests[];
 extern const struct test_case router_datagram_tests[];
+extern const struct test_case router_els2_tests[];
 extern const struct test_case router_ssu2_handshake_tests[];
 extern const struct test_case router_ssu2_block_tests[];
 extern const struct test_case router_ssu2_tests[];
@@ -57,6 +58,7 @@ int main(int argc, char **argv)
 		{ "garlic", router_garlic_tests },
 		{ "ratchet", router_ratchet_tests },
 		{ "datagram", router_datagram_tests },
+		{ "els2", router_els2_tests },
 		{ "ssu2_handshake", router_ssu2_handshake_tests },
 		{ "ssu2_block", router_ssu2_block_tests },
 		{ "ssu2", router_ssu2_tests },
