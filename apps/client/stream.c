@@ -44,6 +44,8 @@ void stream_config_default(struct stream_config *c)
 
 static void fifo_push(struct sfifo *f, const void *p, size_t n)
 {
+	if (n == 0)
+		return;
 	if (f->off > 0 && f->off + f->len + n > f->cap) {
 		memmove(f->buf, f->buf + f->off, f->len);
 		f->off = 0;
@@ -64,6 +66,8 @@ static size_t fifo_pop(struct sfifo *f, void *out, size_t n)
 {
 	if (n > f->len)
 		n = f->len;
+	if (n == 0)
+		return 0;
 	if (out)
 		memcpy(out, f->buf + f->off, n);
 	f->off += n;
