@@ -125,7 +125,7 @@ static void netdb_stop_hook(struct daemon *d, void *ctx)
 	FREE_AND_NULL(bitsd_netdb_stop, b->netdb);
 }
 
-/* Transit tunnels over the transport manager. */
+/* Transit tunnels and our own (exploratory) tunnels. */
 /* The netDb's receive hook hands tunnel messages and builds on. */
 static bool tunnels_take(void *ctx, const uint8_t peer[32], struct i2np_msg *m)
 {
@@ -138,6 +138,7 @@ static int tunnels_start_hook(struct daemon *d, void *ctx)
 	int r;
 
 	r = bitsd_tunnels_start(d, b->keys, bitsd_ntcp2_transport(b->ntcp2),
+				b->netdb ? bitsd_netdb_get(b->netdb) : NULL,
 				&b->tunnels);
 	if (r == 0 && b->netdb)
 		bitsd_netdb_set_other(b->netdb, tunnels_take, b->tunnels);
@@ -169,7 +170,8 @@ static int api_start_hook(struct daemon *d, void *ctx)
 					  b->ntcp2 ? bitsd_ntcp2_transport(b->ntcp2)
 						   : NULL,
 					  b->tunnels ? bitsd_tunnels_transit(b->tunnels)
-						     : NULL);
+						     : NULL,
+					  bitsd_tunnels_own(b->tunnels));
 	return 0;
 }
 

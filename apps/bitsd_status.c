@@ -11,6 +11,7 @@
 #include "router/router_keys.h"
 #include "router/transport.h"
 #include "tunnels/transit.h"
+#include "tunnels/tunnel_pool.h"
 #include "crypto/base/alloc.h"
 #include "crypto/base/encode.h"
 #include "crypto/base/time.h"
@@ -24,6 +25,7 @@ struct bitsd_status {
 	const struct router_keys *keys;
 	struct transport_mgr *tm;
 	const struct transit_table *transit;
+	const struct tunnel_mgr *own;
 	uint64_t started_ms;
 };
 
@@ -83,6 +85,32 @@ static void transports_section(void *ctx, json_t *o)
 	json_object_set_new(o, "peers", peers);
 }
 
+static void set_count(json_t *o, const char *key, uint64_t v)
+{
+	json_object_set_new(o, key, json_integer((json_int_t)v));
+}
+
+/* Our own tunnels, all pools summed. */
+static void own_tunnels(const struct tunnel_mgr *m, json_t *o)
+{
+	struct tunnel_pool_stats s;
+	json_t *j = json_object();
+
+	tunnel_mgr_stats(m, &s);
+	set_count(j, "inbound", s.in_ready);
+	set_count(j, "outbound", s.out_ready);
+	set_count(j, "building", s.in_building + s.out_building);
+	set_count(j, "builds_ok", s.builds_ok);
+	set_count(j, "builds_rejected", s.builds_rejected);
+	set_count(j, "builds_timeout", s.builds_timeout);
+	set_count(j, "builds_bad", s.builds_bad);
+	set_count(j, "tests_ok", s.tests_ok);
+	set_count(j, "tests_failed", s.tests_failed);
+	set_count(j, "expired", s.expired);
+	set_count(j, "failed", s.failed);
+	json_object_set_new(o, "own", j);
+}
+
 static void tunnels_section(void *ctx, json_t *o)
 {
 	struct bitsd_status *st = ctx;
@@ -98,6 +126,8 @@ static void tunnels_section(void *ctx, json_t *o)
 			    json_integer((json_int_t)s->bytes_in));
 	json_object_set_new(o, "bytes_relayed_out",
 			    json_integer((json_int_t)s->bytes_out));
+	if (st->own)
+		own_tunnels(st->own, o);
 }
 
 void bitsd_status_free(struct bitsd_status *st)
@@ -109,7 +139,8 @@ struct bitsd_status *bitsd_status_register(struct api *a,
 					   const struct conf *cfg,
 					   const struct router_keys *keys,
 					   struct transport_mgr *tm,
-					   const struct transit_table *transit)
+					   const struct transit_table *transit,
+					   const struct tunnel_mgr *own)
 {
 	struct bitsd_status *st = xzalloc(sizeof(*st));
 
@@ -117,6 +148,7 @@ struct bitsd_status *bitsd_status_register(struct api *a,
 	st->keys = keys;
 	st->tm = tm;
 	st->transit = transit;
+	st->own = own;
 	st->started_ms = time_mono_ms();
 	api_add_section(a, "router", router_section, st);
 	if (tm)

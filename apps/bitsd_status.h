@@ -1,6 +1,7 @@
 /*
  * bitsd's sections of the local JSON API (apps/api): "router" (identity,
- * network, uptime) and "transports" (counters and connected peers).
+ * network, uptime), "transports" (counters and connected peers) and
+ * "tunnels" (transit tunnels, and our own: built, building, tests).
  * Loop thread only.
  */
 #ifndef APPS_BITSD_STATUS_H
@@ -13,12 +14,13 @@ struct conf;
 struct router_keys;
 struct transport_mgr;
 struct transit_table;
+struct tunnel_mgr;
 
 struct bitsd_status;	/* opaque */
 
 /*
  * Register the sections on a (tm or transit may be NULL: no "transports"
- * or "tunnels" section).
+ * or "tunnels" section; own NULL: no counts of our own tunnels).
  * Everything is borrowed and must outlive a.  The caller owns the result
  * and frees it with bitsd_status_free() after api_free(a).
  */
@@ -26,7 +28,8 @@ struct bitsd_status *bitsd_status_register(struct api *a,
 					   const struct conf *cfg,
 					   const struct router_keys *keys,
 					   struct transport_mgr *tm,
-					   const struct transit_table *transit);
+					   const struct transit_table *transit,
+					   const struct tunnel_mgr *own);
 void bitsd_status_free(struct bitsd_status *st);
 
 #endif /* APPS_BITSD_STATUS_H */

@@ -3,24 +3,48 @@
  */
 #include "config.h"
 #include "apps/bitsd_tunnels.h"
+#include "netdb/netdb.h"
+#include "router/conf.h"
 #include "router/daemon.h"
 #include "router/evloop.h"
 #include "router/garlic_router.h"
 #include "router/i2np.h"
 #include "router/router_keys.h"
 #include "router/transport.h"
+#include "router/worker.h"
+#include "tunnels/profile.h"
 #include "tunnels/transit.h"
+#include "tunnels/tunnel_pool.h"
 #include "crypto/base/alloc.h"
 #include "crypto/base/err.h"
+#include "crypto/base/fsutil.h"
 #include "crypto/base/log.h"
 #include "crypto/base/time.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 struct bitsd_tunnels {
+	struct daemon *d;
 	struct transport_mgr *tm;
 	struct transit_table *transit;
 	struct evloop_timer *sweep;
+	/* our own tunnels (with a netDb) */
+	struct netdb *db;
+	struct peer_profiles *profiles;
+	struct tunnel_mgr *own;
+	struct evloop_timer *tick, *save;
+	char *profiles_path;
+	struct profiles_job *loading;	/* until its done() ran */
+};
+
+/* A profiles job: its own path and rows, nothing the loop owns. */
+struct profiles_job {
+	char *path;
+	struct peer_profile *rows;
+	size_t n;
+	int r;
+	struct bitsd_tunnels *bt;	/* load only: bt waits for it */
 };
 
 static int send_hook(void *ctx, const uint8_t peer[32], struct i2np_msg *m)
@@ -36,6 +60,13 @@ static bool congested_hook(void *ctx)
 	transport_mgr_stats(bt->tm, &st);
 	return st.queued_bytes * 100 > (size_t)TRANSPORT_DEFAULT_TOTAL_QUEUE_BYTES *
 					       BITSD_TUNNELS_CONGESTED_QUEUE_PCT;
+}
+
+static bool id_in_use_hook(void *ctx, uint32_t id)
+{
+	struct bitsd_tunnels *bt = ctx;
+
+	return bt->own && tunnel_mgr_id_in_use(bt->own, id);
 }
 
 /* FIXME: an OBEP's LOCAL delivery (tunnel tests of others) goes to the
@@ -69,29 +100,206 @@ static void sweep_cb(void *arg)
 	evloop_timer_arm(bt->sweep, BITSD_TUNNELS_SWEEP_MS);
 }
 
-int bitsd_tunnels_start(struct daemon *d, const struct router_keys *keys,
-			struct transport_mgr *tm, struct bitsd_tunnels **out)
+/* ---- our own tunnels ---- */
+
+static int own_send_hook(void *ctx, const uint8_t peer[32], struct i2np_msg *m)
 {
+	return transport_send(((struct bitsd_tunnels *)ctx)->tm, peer, m);
+}
+
+/* What arrives on our inbound tunnels for the router: netDb replies. */
+static void own_deliver_hook(void *ctx, struct i2np_msg *m)
+{
+	static const uint8_t via_tunnel[32];
+	struct bitsd_tunnels *bt = ctx;
+
+	switch (m->type) {
+	case I2NP_DATABASE_STORE:
+	case I2NP_DATABASE_SEARCH_REPLY:
+	case I2NP_DELIVERY_STATUS:
+	case I2NP_GARLIC:
+		netdb_handle_msg(bt->db, via_tunnel, m);
+		return;
+	default:
+		log_debug(LD_TUNNEL, "%s from an inbound tunnel dropped",
+			  i2np_type_name(m->type));
+		i2np_msg_free(m);
+		return;
+	}
+}
+
+static void tick_cb(void *arg)
+{
+	struct bitsd_tunnels *bt = arg;
+
+	tunnel_mgr_tick(bt->own, time_now_ms(), time_mono_ms());
+	evloop_timer_arm(bt->tick, BITSD_TUNNELS_TICK_MS);
+}
+
+static void profiles_save_run(void *arg)
+{
+	struct profiles_job *j = arg;
+
+	j->r = peer_profiles_db_save(j->path, j->rows, j->n);
+}
+
+static void profiles_job_free(void *arg)
+{
+	struct profiles_job *j = arg;
+
+	free(j->path);
+	free(j->rows);
+	free(j);
+}
+
+static struct profiles_job *profiles_job_new(struct bitsd_tunnels *bt)
+{
+	struct profiles_job *j = xzalloc(sizeof(*j));
+
+	j->path = xstrdup(bt->profiles_path);
+	return j;
+}
+
+static void save_cb(void *arg)
+{
+	struct bitsd_tunnels *bt = arg;
+	struct profiles_job *j = profiles_job_new(bt);
+
+	peer_profiles_snapshot(bt->profiles, &j->rows, &j->n);
+	worker_submit(daemon_workers(bt->d),
+		      (struct work){ profiles_save_run, profiles_job_free, j });
+	peer_profiles_decay(bt->profiles);
+	evloop_timer_arm(bt->save, BITSD_TUNNELS_PROFILE_SAVE_MS);
+}
+
+static void profiles_load_run(void *arg)
+{
+	struct profiles_job *j = arg;
+
+	j->r = peer_profiles_db_load(j->path, &j->rows, &j->n);
+}
+
+/* The profiles are in: start building. */
+static void profiles_load_done(void *arg)
+{
+	struct profiles_job *j = arg;
+	struct bitsd_tunnels *bt = j->bt;
+
+	if (!bt) {		/* stopped before the load finished */
+		profiles_job_free(j);
+		return;
+	}
+	bt->loading = NULL;
+	if (j->r == 0) {
+		peer_profiles_merge(bt->profiles, j->rows, j->n);
+		log_info(LD_TUNNEL, "loaded %zu peer profiles", j->n);
+	}
+	profiles_job_free(j);
+	evloop_timer_arm(bt->tick, 0);
+	evloop_timer_arm(bt->save, BITSD_TUNNELS_PROFILE_SAVE_MS);
+}
+
+/* Pool sizes from the config; 0 keeps the default. */
+static void pool_cfg_from_conf(const struct conf *c, struct tunnel_pool_cfg *pc)
+{
+	tunnel_pool_cfg_default(pc);
+	if (c->expl_in_length)
+		pc->in_length = c->expl_in_length;
+	if (c->expl_out_length)
+		pc->out_length = c->expl_out_length;
+	if (c->expl_in_quantity)
+		pc->in_quantity = c->expl_in_quantity;
+	if (c->expl_out_quantity)
+		pc->out_quantity = c->expl_out_quantity;
+}
+
+static int own_start(struct bitsd_tunnels *bt, const uint8_t self[32])
+{
+	const struct conf *c = daemon_conf(bt->d);
+	struct tunnel_mgr_cfg mc;
+	struct tunnel_mgr_hooks mh = { own_send_hook, own_deliver_hook, bt };
+	struct profiles_job *j;
+	int r;
+
+	memset(&mc, 0, sizeof(mc));
+	memcpy(mc.self, self, 32);
+	mc.allow_same_subnet = c->tunnels_same_subnet;
+	mc.store = netdb_get_store(bt->db);
+	bt->profiles = peer_profiles_new();
+	mc.profiles = bt->profiles;
+	pool_cfg_from_conf(c, &mc.exploratory);
+	if ((r = tunnel_mgr_new(&mc, &mh, &bt->own)) != 0)
+		return r;
+	bt->profiles_path = fsutil_path_join(c->datadir,
+					     PEER_PROFILES_FILE_NAME);
+	bt->tick = evloop_timer_new(daemon_evloop(bt->d), tick_cb, bt);
+	bt->save = evloop_timer_new(daemon_evloop(bt->d), save_cb, bt);
+	j = profiles_job_new(bt);
+	j->bt = bt;
+	bt->loading = j;
+	worker_submit(daemon_workers(bt->d),
+		      (struct work){ profiles_load_run, profiles_load_done, j });
+	log_info(LD_TUNNEL, "exploratory pool: %u+%u hops, %u+%u tunnels",
+		 mc.exploratory.in_length, mc.exploratory.out_length,
+		 mc.exploratory.in_quantity, mc.exploratory.out_quantity);
+	return 0;
+}
+
+static void own_stop(struct bitsd_tunnels *bt)
+{
+	struct peer_profile *rows = NULL;
+	size_t n = 0;
+
+	if (!bt->own)
+		return;
+	if (bt->loading)
+		bt->loading->bt = NULL;
+	evloop_timer_free(bt->tick);
+	evloop_timer_free(bt->save);
+	tunnel_mgr_free(bt->own);
+	/* At stop the loop is done: write the profiles here. */
+	peer_profiles_snapshot(bt->profiles, &rows, &n);
+	(void)peer_profiles_db_save(bt->profiles_path, rows, n);
+	free(rows);
+	peer_profiles_free(bt->profiles);
+	free(bt->profiles_path);
+}
+
+int bitsd_tunnels_start(struct daemon *d, const struct router_keys *keys,
+			struct transport_mgr *tm, struct netdb *db,
+			struct bitsd_tunnels **out)
+{
+	const struct conf *c = daemon_conf(d);
 	struct bitsd_tunnels *bt = xzalloc(sizeof(*bt));
 	struct transit_hooks h = {
 		.send = send_hook, .local = local_hook,
-		.congested = congested_hook, .wrap_reply = wrap_reply_hook,
-		.ctx = bt,
+		.congested = congested_hook, .id_in_use = id_in_use_hook,
+		.wrap_reply = wrap_reply_hook, .ctx = bt,
+	};
+	struct transit_limits lim = {
+		.max_tunnels = c->transit_max_tunnels,
+		.share_pct = c->transit_share_pct,
+		.bandwidth_Bps = (uint64_t)c->bandwidth_kBps * 1000,
 	};
 	struct keys_and_cert id;
+	int r;
 
 	if (!tm) {
 		free(bt);
 		return ERR_BAD_STATE;
 	}
+	bt->d = d;
 	bt->tm = tm;
+	bt->db = db;
 	router_keys_identity(keys, &id);
-	/* FIXME: limits from the config (max transit tunnels, bandwidth,
-	 * share) once router/conf.h has the keys; the defaults until then. */
 	bt->transit = transit_table_new(router_keys_keystore(keys), id.hash,
-					NULL, &h);
+					&lim, &h);
 	bt->sweep = evloop_timer_new(daemon_evloop(d), sweep_cb, bt);
 	evloop_timer_arm(bt->sweep, BITSD_TUNNELS_SWEEP_MS);
+	if (db && (r = own_start(bt, id.hash)) != 0) {
+		bitsd_tunnels_stop(bt);
+		return r;
+	}
 	*out = bt;
 	return 0;
 }
@@ -100,6 +308,7 @@ void bitsd_tunnels_stop(struct bitsd_tunnels *bt)
 {
 	if (!bt)
 		return;
+	own_stop(bt);
 	evloop_timer_free(bt->sweep);
 	transit_table_free(bt->transit);
 	free(bt);
@@ -112,6 +321,10 @@ bool bitsd_tunnels_recv(struct bitsd_tunnels *bt, const uint8_t peer[32],
 
 	if (!bt)
 		return false;
+	/* Our own tunnels' ids and build replies first. */
+	if (bt->own && tunnel_mgr_handle(bt->own, peer, m, time_now_ms(),
+					 time_mono_ms()))
+		return true;
 	switch (m->type) {
 	case I2NP_TUNNEL_DATA:
 		r = transit_table_handle_data(bt->transit, m, time_mono_ms());
@@ -140,4 +353,9 @@ bool bitsd_tunnels_recv(struct bitsd_tunnels *bt, const uint8_t peer[32],
 struct transit_table *bitsd_tunnels_transit(struct bitsd_tunnels *bt)
 {
 	return bt ? bt->transit : NULL;
+}
+
+struct tunnel_mgr *bitsd_tunnels_own(struct bitsd_tunnels *bt)
+{
+	return bt ? bt->own : NULL;
 }

@@ -1,9 +1,14 @@
 /*
- * bitsd's tunnels subsystem: the transit table (tunnels/transit.h) on the
- * event loop, sending through the transport manager (STYLE.md §1: main()
- * installs the hooks).  It answers build requests (types 23 and 25),
- * relays TunnelData (18) and packs TunnelGateway (19) messages for the
- * tunnels it joined, and expires them.
+ * bitsd's tunnels subsystem: the transit table (tunnels/transit.h) and
+ * our own tunnels (tunnels/tunnel_pool.h) on the event loop, sending
+ * through the transport manager (STYLE.md §1: main() installs the hooks).
+ * It answers build requests (types 23 and 25), relays TunnelData (18) and
+ * packs TunnelGateway (19) messages for the tunnels it joined, and
+ * expires them.  With a netDb it also keeps the exploratory pool built
+ * from the netDb's routers (sizes from the [exploratory] config keys),
+ * tests its tunnels, keeps peer profiles in DATADIR/profiles.sqlite
+ * (loaded and written on the worker pool), and hands what arrives on our
+ * inbound tunnels for the netDb to it.
  *
  * Messages reach it through bitsd_tunnels_recv(), which whoever owns the
  * transport manager's receive hook calls for the tunnel types.
@@ -17,6 +22,8 @@
 
 struct daemon;
 struct i2np_msg;
+struct netdb;
+struct tunnel_mgr;
 struct router_keys;
 struct transit_table;
 struct transport_mgr;
@@ -24,17 +31,23 @@ struct bitsd_tunnels;	/* opaque */
 
 /* Transit tunnels and stale fragments are swept this often. */
 #define BITSD_TUNNELS_SWEEP_MS 10000
+/* Our pools' timers (builds, tests, expiry) run this often. */
+#define BITSD_TUNNELS_TICK_MS 1000
+/* Peer profiles are written this often (and at stop). */
+#define BITSD_TUNNELS_PROFILE_SAVE_MS (5 * 60 * 1000)
 /* Refuse new transit tunnels while the transport queues hold more than
  * this share of their global cap (percent). */
 #define BITSD_TUNNELS_CONGESTED_QUEUE_PCT 50
 
 /*
  * Start for the router with keys (borrowed; they outlive it) over the
- * transport manager tm (borrowed; it outlives it).  On success *out is
- * the caller's.
+ * transport manager tm (borrowed; it outlives it).  db (borrowed; it
+ * outlives it) NULL: transit only, no tunnels of our own.  On success
+ * *out is the caller's.
  */
 int bitsd_tunnels_start(struct daemon *d, const struct router_keys *keys,
-			struct transport_mgr *tm, struct bitsd_tunnels **out);
+			struct transport_mgr *tm, struct netdb *db,
+			struct bitsd_tunnels **out);
 /* Free bt and every transit tunnel.  Accepts NULL. */
 void bitsd_tunnels_stop(struct bitsd_tunnels *bt);
 /*
@@ -46,5 +59,7 @@ bool bitsd_tunnels_recv(struct bitsd_tunnels *bt, const uint8_t peer[32],
 			struct i2np_msg *m);
 /* The transit table (borrowed), for status. */
 struct transit_table *bitsd_tunnels_transit(struct bitsd_tunnels *bt);
+/* Our own tunnels (borrowed), or NULL without a netDb. */
+struct tunnel_mgr *bitsd_tunnels_own(struct bitsd_tunnels *bt);
 
 #endif /* APPS_BITSD_TUNNELS_H */

@@ -29,6 +29,11 @@ enum opt_type {
 	OPT_PORT,	/* 1..65535 */
 	OPT_NETID,	/* 1..255 */
 	OPT_BOOL,
+	/* uint32_t fields in the ranges uint_range() gives */
+	OPT_HOPS,	/* 1..7 */
+	OPT_QUANTITY,	/* 1..16 */
+	OPT_PERCENT,	/* 0..100 */
+	OPT_COUNT,	/* 0..10000000 */
 };
 
 struct opt {
@@ -76,6 +81,23 @@ static const struct opt opts[] = {
 	  "TLS roots for reseed.url (default: the system's)" },
 	{ "reseed.threshold", OPT_PORT, OFF(reseed_threshold), "N",
 	  "reseed when the netDb knows fewer routers (default 25)" },
+	{ "exploratory.inbound.length", OPT_HOPS, OFF(expl_in_length), "N",
+	  "hops of our inbound exploratory tunnels, 1-7 (default 2)" },
+	{ "exploratory.outbound.length", OPT_HOPS, OFF(expl_out_length), "N",
+	  "hops of our outbound exploratory tunnels, 1-7 (default 2)" },
+	{ "exploratory.inbound.quantity", OPT_QUANTITY, OFF(expl_in_quantity),
+	  "N", "inbound exploratory tunnels kept, 1-16 (default 3)" },
+	{ "exploratory.outbound.quantity", OPT_QUANTITY,
+	  OFF(expl_out_quantity), "N",
+	  "outbound exploratory tunnels kept, 1-16 (default 3)" },
+	{ "tunnels.same-subnet", OPT_BOOL, OFF(tunnels_same_subnet), NULL,
+	  "let our tunnels' hops share an IPv4 /16 (test networks only)" },
+	{ "transit.max-tunnels", OPT_COUNT, OFF(transit_max_tunnels), "N",
+	  "most transit tunnels joined at once, 0 for none (default 2500)" },
+	{ "transit.share", OPT_PERCENT, OFF(transit_share_pct), "PERCENT",
+	  "share of the bandwidth for transit traffic (default 80)" },
+	{ "bandwidth", OPT_COUNT, OFF(bandwidth_kBps), "KBPS",
+	  "bandwidth limit in KB/s, 0 for none (default 0)" },
 };
 
 static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
@@ -91,6 +113,15 @@ static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
 		va_end(ap);
 	}
 	return code;
+}
+
+/* The range of an unsigned option type. */
+static void uint_range(enum opt_type type, unsigned long *lo,
+		       unsigned long *hi)
+{
+	*lo = type == OPT_HOPS || type == OPT_QUANTITY ? 1 : 0;
+	*hi = type == OPT_HOPS ? 7 : type == OPT_QUANTITY ? 16 :
+	      type == OPT_PERCENT ? 100 : 10000000;
 }
 
 static const struct opt *opt_find(const char *key)
@@ -109,6 +140,8 @@ struct conf *conf_new_default(const char *datadir)
 	cfg->loglevel = LOG_NOTICE;
 	cfg->host = xstrdup(CONF_DEFAULT_HOST);
 	cfg->netid = CONF_DEFAULT_NETID;
+	cfg->transit_max_tunnels = CONF_DEFAULT_TRANSIT_MAX_TUNNELS;
+	cfg->transit_share_pct = CONF_DEFAULT_TRANSIT_SHARE_PCT;
 	return cfg;
 }
 
@@ -138,7 +171,8 @@ static bool parse_uint(const char *s, unsigned long min, unsigned long max,
 	if (!*s || (s[0] == '0' && s[1]))
 		return false;
 	for (; *s; s++) {
-		if (*s < '0' || *s > '9' || v > (max - (unsigned)(*s - '0')) / 10)
+		if (*s < '0' || *s > '9' || (unsigned long)(*s - '0') > max ||
+		    v > (max - (unsigned)(*s - '0')) / 10)
 			return false;
 		v = v * 10 + (unsigned)(*s - '0');
 	}
@@ -186,7 +220,7 @@ int conf_set(struct conf *cfg, const char *key, const char *value,
 	       char *err, size_t errlen)
 {
 	const struct opt *o = opt_find(key);
-	unsigned long v;
+	unsigned long v, lo, hi;
 	enum log_level lv;
 	uint8_t addr[16];
 	bool b;
@@ -246,6 +280,18 @@ int conf_set(struct conf *cfg, const char *key, const char *value,
 				    "%s: expected true or false, got \"%s\"",
 				    key, value);
 		memcpy((char *)cfg + o->off, &b, sizeof(bool));
+		return 0;
+	case OPT_HOPS:
+	case OPT_QUANTITY:
+	case OPT_PERCENT:
+	case OPT_COUNT:
+		uint_range(o->type, &lo, &hi);
+		if (!parse_uint(value, lo, hi, &v))
+			return fail(err, errlen, ERR_RANGE,
+				    "%s: expected a number from %lu to %lu, "
+				    "got \"%s\"", key, lo, hi, value);
+		memcpy((char *)cfg + o->off, &(uint32_t){ (uint32_t)v },
+		       sizeof(uint32_t));
 		return 0;
 	}
 	return fail(err, errlen, ERR_INTERNAL, "%s: bad option type", key);

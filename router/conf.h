@@ -33,6 +33,9 @@
 #define CONF_MAX_OVERRIDES 32
 /* Room for an error message: "file:line: what went wrong". */
 #define CONF_ERR_BYTES 512
+/* Transit defaults: i2pd's limits.transittunnels and Java's share. */
+#define CONF_DEFAULT_TRANSIT_MAX_TUNNELS 2500
+#define CONF_DEFAULT_TRANSIT_SHARE_PCT 80
 
 /* What the command line asks for. */
 enum conf_action {
@@ -63,6 +66,16 @@ struct conf {
 	char *reseed_cafile;	/* TLS roots for reseed_url; NULL: system */
 	uint16_t reseed_threshold;	/* reseed below this many routers;
 					 * 0: the netDb's default */
+	/* Our exploratory tunnels ([exploratory] section): hops and
+	 * tunnels each way; 0: the tunnels subsystem's default. */
+	uint32_t expl_in_length, expl_out_length;
+	uint32_t expl_in_quantity, expl_out_quantity;
+	/* Let tunnel hops share an IPv4 /16 (loopback test networks). */
+	bool tunnels_same_subnet;
+	/* Transit tunnels ([transit] section). */
+	uint32_t transit_max_tunnels;	/* 0: relay none */
+	uint32_t transit_share_pct;	/* of bandwidth_kBps */
+	uint32_t bandwidth_kBps;	/* 0: no limit */
 };
 
 /*

@@ -495,6 +495,11 @@ static void build_done(struct tunnel_mgr *m, struct own_tunnel *t)
 		 dir_name(t->inbound),
 		 t->inbound ? t->our_id : t->hop_id[0], t->n,
 		 log_safe_hash(h, sizeof(h), t->hops[0]));
+	for (unsigned i = 0; i < t->n; i++)
+		log_debug(LD_TUNNEL, "tunnel %08x hop %u: %s receives on %u",
+			  t->inbound ? t->our_id : t->hop_id[0], i,
+			  log_safe_hash(h, sizeof(h), t->hops[i]),
+			  t->hop_id[i]);
 }
 
 /* The reply records of t's build (records n of them, in place). */

@@ -144,7 +144,7 @@ static int net_start(struct daemon *d, void *ctx)
 	if ((r = bitsd_ntcp2_start(d, n->keys, &n->ntcp2)) != 0)
 		return r;
 	return bitsd_tunnels_start(d, n->keys, bitsd_ntcp2_transport(n->ntcp2),
-				   &n->tunnels);
+				   NULL, &n->tunnels);
 }
 
 static void net_stop(struct daemon *d, void *ctx)

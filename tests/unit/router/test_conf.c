@@ -69,6 +69,54 @@ static void test_ini_good(struct tctx *t)
 	conf_free(c);
 }
 
+/* Tunnel pool and transit keys: values, defaults and ranges. */
+static void test_ini_tunnels(struct tctx *t)
+{
+	static const char text[] =
+		"bandwidth = 2048\n"
+		"[exploratory]\n"
+		"inbound.length = 3\n"
+		"outbound.length = 1\n"
+		"inbound.quantity = 16\n"
+		"[tunnels]\n"
+		"same-subnet = true\n"
+		"[transit]\n"
+		"max-tunnels = 0\n"
+		"share = 50\n";
+	static const char *const bad[] = {
+		"[exploratory]\ninbound.length = 0\n",
+		"[exploratory]\noutbound.length = 8\n",
+		"[exploratory]\noutbound.length = 99999999999999999999999\n",
+		"[exploratory]\noutbound.quantity = 17\n",
+		"[transit]\nshare = 101\n",
+		"[transit]\nmax-tunnels = -1\n",
+	};
+	char err[CONF_ERR_BYTES];
+	struct conf *c = conf_new_default("/d");
+
+	T_EQ(t, c->transit_max_tunnels, CONF_DEFAULT_TRANSIT_MAX_TUNNELS);
+	T_EQ(t, c->transit_share_pct, CONF_DEFAULT_TRANSIT_SHARE_PCT);
+	T_EQ(t, c->expl_in_length, 0);
+	T_FALSE(t, c->tunnels_same_subnet);
+	conf_free(c);
+	T_OK(t, parse(&c, text, err, sizeof(err)));
+	T_EQ(t, c->bandwidth_kBps, 2048);
+	T_EQ(t, c->expl_in_length, 3);
+	T_EQ(t, c->expl_out_length, 1);
+	T_EQ(t, c->expl_in_quantity, 16);
+	T_EQ(t, c->expl_out_quantity, 0);
+	T_TRUE(t, c->tunnels_same_subnet);
+	T_EQ(t, c->transit_max_tunnels, 0);
+	T_EQ(t, c->transit_share_pct, 50);
+	conf_free(c);
+	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+		c = NULL;
+		T_ERR(t, parse(&c, bad[i], err, sizeof(err)), ERR_RANGE);
+		T_TRUE(t, contains(err, ":2:"));
+		conf_free(c);
+	}
+}
+
 static void test_ini_empty_value_clears_logfile(struct tctx *t)
 {
 	char err[CONF_ERR_BYTES];
@@ -335,6 +383,7 @@ const struct test_case router_conf_tests[] = {
 	{ "ini/good", test_ini_good, 0 },
 	{ "ini/empty_value_clears_logfile", test_ini_empty_value_clears_logfile, 0 },
 	{ "ini/bad_lines", test_ini_bad_lines, 0 },
+	{ "ini/tunnels", test_ini_tunnels, 0 },
 	{ "ini/nul_and_long_line", test_ini_nul_and_long_line, 0 },
 	{ "ini/unknown_warns", test_ini_unknown_warns, 0 },
 	{ "args/parse", test_args_parse, 0 },

@@ -1,0 +1,128 @@
+#!/bin/sh
+# Our own tunnels through i2pd (issue [T], creator side): a 4-router i2pd
+# testnet; bitsd (seeded with their RouterInfos, same-/16 hops allowed on
+# loopback) builds its exploratory pool, 3 hops each way, 2 tunnels each
+# way.  Checks:
+#  - /api/status counts at least 2 inbound and 2 outbound tunnels of ours;
+#  - every hop bitsd logged is one of the i2pd routers, and that
+#    router's console lists a transit tunnel with the receive id bitsd
+#    gave the hop;
+#  - tunnel tests (DeliveryStatus out through an outbound tunnel, back in
+#    through an inbound one) pass;
+#  - the peer profiles are in DATADIR/profiles.sqlite after the stop,
+#    with accepted builds for i2pd routers;
+#  - bitsd stops cleanly, with no warning, error, BUG or sanitizer report.
+# Everything stays on 127.0.0.0/8.
+. "${top_srcdir:-.}/tests/integration/i2pd-lib.sh"
+. "${top_srcdir:-.}/tests/integration/ntcp2-lib.sh"
+NAME=test_tunnels_build_i2pd
+W=$(mktemp -d "${TMPDIR:-/tmp}/tunnels-build.XXXXXX")
+NET=$W/net
+B=$W/bitsd
+HOST=127.0.0.190
+PORT=26450
+API=26451
+cleanup() {
+	[ -n "$BPID" ] && kill -KILL "$BPID" 2>/dev/null
+	"$TESTNET" down "$NET" >/dev/null 2>&1
+	if [ "$FAIL" = 0 ]; then rm -rf "$W"; else echo "kept $W"; fi
+}
+trap cleanup EXIT
+need_i2pd $NAME
+umask 077
+
+if ! "$TESTNET" up 4 "$NET" --ip-base 180 --base-port 26400 --floodfills 2 \
+	--loglevel info >"$W/testnet.log" 2>&1; then
+	bad "4-router i2pd testnet did not start (see $W/testnet.log)"
+	result $NAME; exit 1
+fi
+. "$NET/testnet.env"
+HEX=""
+for n in 1 2 3 4; do eval "h=\$R${n}_HASH"; HEX="$HEX $(b64_hex4 "$h")"; done
+
+mkdir -p "$B"
+seed_netdb "$NET" "$B"
+cat >"$B/bits.conf" <<CONF
+[exploratory]
+inbound.length = 3
+outbound.length = 3
+inbound.quantity = 2
+outbound.quantity = 2
+[tunnels]
+same-subnet = true
+CONF
+"$BITSD" --datadir "$B" --host $HOST --port $PORT --netid 77 \
+	--api-port $API --loglevel debug --logfile "$B/bitsd.log" \
+	>"$B/stdout.log" 2>&1 &
+BPID=$!
+
+# own FIELD: a number from /api/status's tunnels.own (0 when absent)
+own() {
+	python3 - "$API" "$1" <<'PY'
+import sys, json, urllib.request
+try:
+    s = json.load(urllib.request.urlopen('http://127.0.0.1:%s/api/status' % sys.argv[1], timeout=10))
+    print(int(s['tunnels']['own'][sys.argv[2]]))
+except Exception:
+    print(0)
+PY
+}
+# wait_own FIELD MIN SECONDS
+wait_own() {
+	i=0
+	while [ "$(own "$1")" -lt "$2" ] && [ $i -lt "$3" ]; do sleep 1; i=$((i + 1)); done
+	[ "$(own "$1")" -ge "$2" ]
+}
+
+wait_own inbound 2 240 && ok "2 inbound tunnels built through i2pd" ||
+	bad "inbound tunnels: $(own inbound) (builds ok $(own builds_ok), rejected $(own builds_rejected), timed out $(own builds_timeout))"
+wait_own outbound 2 240 && ok "2 outbound tunnels built through i2pd" ||
+	bad "outbound tunnels: $(own outbound) (builds ok $(own builds_ok), rejected $(own builds_rejected), timed out $(own builds_timeout))"
+grep -q "inbound tunnel [0-9a-f]* built: 3 hops" "$B/bitsd.log" &&
+	ok "an inbound tunnel of 3 hops" || bad "no 3-hop inbound tunnel in the log"
+grep -q "outbound tunnel [0-9a-f]* built: 3 hops" "$B/bitsd.log" &&
+	ok "an outbound tunnel of 3 hops" || bad "no 3-hop outbound tunnel in the log"
+# Each hop of each tunnel we built is a transit tunnel, with the receive
+# id we gave it, on the i2pd router whose hash we logged for it.
+grep -o "hop [0-9]: [0-9a-f]* receives on [0-9]*" "$B/bitsd.log" |
+	awk '{print $3, $6}' | sort -u >"$W/hops.txt"
+nhops=0; found=0; strangers=0
+while read -r h id; do
+	nhops=$((nhops + 1)); n=0; m=0
+	for x in $HEX; do n=$((n + 1)); [ "$x" = "$h" ] && m=$n; done
+	if [ $m = 0 ]; then strangers=$((strangers + 1)); continue; fi
+	eval "http=\$R${m}_HTTP"
+	python3 - "$http" "$id" <<'PY' && found=$((found + 1))
+import sys, re, urllib.request
+t = urllib.request.urlopen('http://%s/?page=transit_tunnels' % sys.argv[1], timeout=10).read().decode('utf-8', 'replace')
+sys.exit(0 if re.search(r'(^|[\s;>])%s[\s&]' % sys.argv[2], t, re.M) else 1)
+PY
+done <"$W/hops.txt"
+[ "$strangers" = 0 ] && [ "$nhops" -ge 12 ] &&
+	ok "all $nhops hops of our tunnels are i2pd routers" ||
+	bad "$strangers of $nhops hops are not i2pd routers"
+[ "$found" -ge 12 ] && [ "$found" = "$((nhops - strangers))" ] &&
+	ok "each hop's i2pd console lists its transit tunnel ($found)" ||
+	bad "only $found of $nhops hops are transit tunnels on their i2pd router"
+wait_own tests_ok 2 120 && ok "tunnel tests passed ($(own tests_ok))" ||
+	bad "tunnel tests: $(own tests_ok) passed, $(own tests_failed) failed"
+grep -q "tunnel test [0-9a-f]* passed" "$B/bitsd.log" &&
+	ok "a DeliveryStatus went out and came back through i2pd hops" ||
+	bad "no tunnel test passed in the log"
+bitsd_stop && ok "bitsd stopped cleanly" || bad "bitsd did not stop cleanly"
+rows=$(python3 - "$B/profiles.sqlite" <<'PY'
+import sys, sqlite3
+try:
+    c = sqlite3.connect(sys.argv[1])
+    print(c.execute('SELECT COUNT(*) FROM profiles WHERE build_ok > 0').fetchone()[0])
+except Exception:
+    print(0)
+PY
+)
+[ "$rows" -ge 3 ] && ok "profiles.sqlite holds $rows peers with accepted builds" ||
+	bad "profiles.sqlite holds $rows peers with accepted builds"
+log_clean "$B/bitsd.log" >/dev/null && ok "no warning, error or BUG in bitsd's log" ||
+	bad "bitsd logged: $(log_clean "$B/bitsd.log" | head -3)"
+grep -qE 'AddressSanitizer|LeakSanitizer|runtime error' "$B/stdout.log" &&
+	bad "sanitizer report (see $B/stdout.log)" || ok "no sanitizer report"
+result $NAME
