@@ -36,6 +36,7 @@ struct bitsd_tunnels {
 	struct evloop_timer *tick, *save;
 	char *profiles_path;
 	struct profiles_job *loading;	/* until its done() ran */
+	struct netdb_sender netdb_direct;	/* the netDb's own sender */
 };
 
 /* A profiles job: its own path and rows, nothing the loop owns. */
@@ -118,6 +119,8 @@ static void own_deliver_hook(void *ctx, struct i2np_msg *m)
 	case I2NP_DATABASE_SEARCH_REPLY:
 	case I2NP_DELIVERY_STATUS:
 	case I2NP_GARLIC:
+		log_debug(LD_TUNNEL, "%s from an inbound tunnel to the netDb",
+			  i2np_type_name(m->type));
 		netdb_handle_msg(bt->db, via_tunnel, m);
 		return;
 	default:
@@ -126,6 +129,33 @@ static void own_deliver_hook(void *ctx, struct i2np_msg *m)
 		i2np_msg_free(m);
 		return;
 	}
+}
+
+/* The netDb's sender: what it wants sent through a tunnel goes out
+ * through an exploratory tunnel (to the router), the rest, and all of it
+ * while we have no outbound tunnel, through its own sender. */
+static int netdb_send_hook(void *ctx, const uint8_t peer[32],
+			   struct i2np_msg *m, bool via_tunnel)
+{
+	struct bitsd_tunnels *bt = ctx;
+	struct tunnel_pool *p = tunnel_mgr_exploratory(bt->own);
+	struct tunnel_pool_stats st;
+
+	if (via_tunnel) {
+		tunnel_pool_stats(p, &st);
+		if (st.out_ready)
+			return tunnel_pool_send(p, peer, 0, m, time_mono_ms());
+	}
+	return bt->netdb_direct.send(bt->netdb_direct.ctx, peer, m, via_tunnel);
+}
+
+static int netdb_reply_path_hook(void *ctx, uint8_t gateway[32],
+				 uint32_t *tunnel_id)
+{
+	struct bitsd_tunnels *bt = ctx;
+
+	return tunnel_pool_reply_path(tunnel_mgr_exploratory(bt->own), gateway,
+				      tunnel_id, time_mono_ms());
 }
 
 static void tick_cb(void *arg)
@@ -239,6 +269,13 @@ static int own_start(struct bitsd_tunnels *bt, const uint8_t self[32])
 	bt->loading = j;
 	worker_submit(daemon_workers(bt->d),
 		      (struct work){ profiles_load_run, profiles_load_done, j });
+	/* netDb lookups go through the exploratory tunnels once built. */
+	bt->netdb_direct = netdb_get_sender(bt->db);
+	if (bt->netdb_direct.send) {
+		netdb_set_sender(bt->db, (struct netdb_sender){
+					 netdb_send_hook, bt });
+		netdb_set_reply_path(bt->db, netdb_reply_path_hook, bt);
+	}
 	log_info(LD_TUNNEL, "exploratory pool: %u+%u hops, %u+%u tunnels",
 		 mc.exploratory.in_length, mc.exploratory.out_length,
 		 mc.exploratory.in_quantity, mc.exploratory.out_quantity);
@@ -254,6 +291,10 @@ static void own_stop(struct bitsd_tunnels *bt)
 		return;
 	if (bt->loading)
 		bt->loading->bt = NULL;
+	if (bt->netdb_direct.send) {
+		netdb_set_reply_path(bt->db, NULL, NULL);
+		netdb_set_sender(bt->db, bt->netdb_direct);
+	}
 	evloop_timer_free(bt->tick);
 	evloop_timer_free(bt->save);
 	tunnel_mgr_free(bt->own);

@@ -7,8 +7,10 @@
  * expires them.  With a netDb it also keeps the exploratory pool built
  * from the netDb's routers (sizes from the [exploratory] config keys),
  * tests its tunnels, keeps peer profiles in DATADIR/profiles.sqlite
- * (loaded and written on the worker pool), and hands what arrives on our
- * inbound tunnels for the netDb to it.
+ * (loaded and written on the worker pool), sends the netDb's lookups out
+ * through the exploratory tunnels with their replies asked back through
+ * them (the netDb's sender and reply-path hooks), and hands what arrives
+ * on our inbound tunnels for the netDb to it.
  *
  * Messages reach it through bitsd_tunnels_recv(), which whoever owns the
  * transport manager's receive hook calls for the tunnel types.

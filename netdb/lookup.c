@@ -192,20 +192,25 @@ static int send_lookup(struct netdb *db, const uint8_t ff[32],
 	size_t len = 0;
 
 	memcpy(l.key, key, 32);
-	/* FIXME: a reply through an exploratory tunnel (FLAG_TUNNEL with
-	 * the inbound gateway) once tunnels exist; direct until then. */
-	memcpy(l.from, db->cfg.self, 32);
+	/* "If the tunnel flag is set, the reply is sent to the tunnel id
+	 * at the router in from" (our inbound gateway); else to us. */
+	if (db->reply_path &&
+	    db->reply_path(db->reply_path_ctx, l.from, &l.reply_tunnel_id) == 0 &&
+	    l.reply_tunnel_id != 0)
+		l.flags = I2NP_LOOKUP_FLAG_TUNNEL;
+	else
+		memcpy(l.from, db->cfg.self, 32);
 	for (size_t i = 0; i < n && ne < NETDB_LOOKUP_MAX_ATTEMPTS; i++)
 		memcpy(ex + 32 * ne++, excl[i], 32);
 	switch (kind) {
 	case NETDB_LOOKUP_RI:
-		l.flags = I2NP_LOOKUP_TYPE_RI;
+		l.flags |= I2NP_LOOKUP_TYPE_RI;
 		break;
 	case NETDB_LOOKUP_LS:
-		l.flags = I2NP_LOOKUP_TYPE_LS;
+		l.flags |= I2NP_LOOKUP_TYPE_LS;
 		break;
 	case NETDB_LOOKUP_EXPLORE:
-		l.flags = I2NP_LOOKUP_TYPE_EXPLORE;
+		l.flags |= I2NP_LOOKUP_TYPE_EXPLORE;
 		/* "adds a router hash of all zeros to the don't include
 		 * field" */
 		memset(ex + 32 * ne++, 0, 32);
@@ -231,7 +236,7 @@ static int send_lookup(struct netdb *db, const uint8_t ff[32],
 	db->st.lookups_sent++;
 	return netdb_send(db, ff, i2np_msg_new_take(I2NP_DATABASE_LOOKUP, p,
 						    len, NETDB_MSG_TTL_MS),
-			  false);
+			  (l.flags & I2NP_LOOKUP_FLAG_TUNNEL) != 0);
 }
 
 /* ---- the lookup life cycle ---- */
@@ -349,14 +354,18 @@ static void fetch_router(struct netdb *db, const uint8_t from[32],
 void netdb_lookup_on_search_reply(struct netdb *db, const uint8_t peer[32],
 				  const struct i2np_search_reply *sr)
 {
+	static const uint8_t via_tunnel[32];
 	struct lookup *L = keymap_get(db->net->lk->pending, sr->key);
 	size_t fetched = 0, who = SIZE_MAX;
+	/* Only answers to what we asked, from whom we asked, once.  A reply
+	 * through our tunnel names the floodfill only in "from". */
+	const uint8_t *sender = memcmp(peer, via_tunnel, 32) == 0 ? sr->from
+								  : peer;
 
-	/* Only answers to what we asked, from whom we asked, once. */
 	if (!L)
 		return;
 	for (size_t i = 0; i < L->n_tried; i++)
-		if (memcmp(L->tried[i], peer, 32) == 0)
+		if (memcmp(L->tried[i], sender, 32) == 0)
 			who = i;
 	if (who == SIZE_MAX || L->answered[who])
 		return;
@@ -366,7 +375,7 @@ void netdb_lookup_on_search_reply(struct netdb *db, const uint8_t peer[32],
 		if (memcmp(h, db->cfg.self, 32) == 0 ||
 		    netdb_store_find_ri(db->store, h))
 			continue;
-		fetch_router(db, peer, h);
+		fetch_router(db, L->tried[who], h);
 		fetched++;
 	}
 	/* An exploration ends with its first answer; a lookup goes on

@@ -89,6 +89,17 @@ void netdb_set_sender(struct netdb *db, struct netdb_sender s)
 	db->sender = s;
 }
 
+struct netdb_sender netdb_get_sender(const struct netdb *db)
+{
+	return db->sender;
+}
+
+void netdb_set_reply_path(struct netdb *db, netdb_reply_path_fn fn, void *ctx)
+{
+	db->reply_path = fn;
+	db->reply_path_ctx = ctx;
+}
+
 void netdb_set_floodfill(struct netdb *db, bool floodfill)
 {
 	db->net->floodfill = floodfill;

@@ -127,6 +127,20 @@ struct netdb *netdb_new(struct evloop *el, struct worker_pool *wp,
 /* Stop everything, write what is queued and release db.  Accepts NULL. */
 void netdb_free(struct netdb *db);
 void netdb_set_sender(struct netdb *db, struct netdb_sender s);
+/* The sender installed (to wrap it and put it back later). */
+struct netdb_sender netdb_get_sender(const struct netdb *db);
+/* A reply path into us: an inbound (exploratory) tunnel's gateway and
+ * id; ERR_NOT_FOUND when there is none. */
+typedef int (*netdb_reply_path_fn)(void *ctx, uint8_t gateway[32],
+				   uint32_t *tunnel_id);
+/*
+ * Install (fn NULL: remove) the reply path.  With one, lookups go out
+ * through the sender with via_tunnel set and ask the floodfill to reply
+ * to that tunnel (DatabaseLookup flag bit 0), so the floodfill sees
+ * neither our address nor our hash; the replies come back through the
+ * tunnel and are handed to netdb_handle_msg() like any other.
+ */
+void netdb_set_reply_path(struct netdb *db, netdb_reply_path_fn fn, void *ctx);
 /* Called once the database is loaded (at once if it already is). */
 void netdb_on_loaded(struct netdb *db, void (*fn)(void *ctx), void *ctx);
 
@@ -158,7 +172,9 @@ size_t netdb_expire_now(struct netdb *db);
 /*
  * Handle an I2NP message from peer (DatabaseStore, DatabaseLookup,
  * DatabaseSearchReply, DeliveryStatus, and Garlic to us carrying those);
- * takes m.  Other types are dropped.
+ * takes m.  Other types are dropped.  An all-zero peer means the message
+ * came through one of our inbound tunnels (a DatabaseSearchReply is then
+ * matched to the floodfill by its "from" field).
  */
 void netdb_handle_msg(struct netdb *db, const uint8_t peer[32],
 		      struct i2np_msg *m);
@@ -199,8 +215,8 @@ typedef void (*netdb_lookup_cb)(void *ctx, const uint8_t key[32],
  * Look key up through the floodfills closest to it, iteratively: one
  * floodfill at a time, NETDB_LOOKUP_ATTEMPT_MS each, following the
  * closer floodfills DatabaseSearchReplies name, up to
- * NETDB_LOOKUP_MAX_ATTEMPTS.  Replies come directly (FIXME: through an
- * exploratory tunnel once tunnels exist); LeaseSet lookups ask for an
+ * NETDB_LOOKUP_MAX_ATTEMPTS.  Replies come through an exploratory tunnel
+ * when a reply path is installed, else directly; LeaseSet lookups ask for an
  * ECIES-encrypted reply when a garlic router is configured.  cb may be
  * NULL.  A lookup for a key already pending joins it.  Errors: ERR_LIMIT
  * (too many pending), ERR_BAD_STATE (no sender).

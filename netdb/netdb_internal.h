@@ -21,6 +21,8 @@ struct netdb {
 	struct netdb_store *store;
 	struct netdb_writer *writer;	/* NULL: nothing on disk */
 	struct netdb_sender sender;
+	netdb_reply_path_fn reply_path;	/* NULL: replies come directly */
+	void *reply_path_ctx;
 	struct netdb_stats st;
 	/* The load, a batch per loop pass. */
 	struct netdb_loaded *loading;

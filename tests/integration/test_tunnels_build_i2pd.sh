@@ -9,6 +9,8 @@
 #    gave the hop;
 #  - tunnel tests (DeliveryStatus out through an outbound tunnel, back in
 #    through an inbound one) pass;
+#  - netDb lookups go out through the tunnels and the i2pd floodfills'
+#    answers come back through them;
 #  - the peer profiles are in DATADIR/profiles.sqlite after the stop,
 #    with accepted builds for i2pd routers;
 #  - bitsd stops cleanly, with no warning, error, BUG or sanitizer report.
@@ -109,6 +111,11 @@ wait_own tests_ok 2 120 && ok "tunnel tests passed ($(own tests_ok))" ||
 grep -q "tunnel test [0-9a-f]* passed" "$B/bitsd.log" &&
 	ok "a DeliveryStatus went out and came back through i2pd hops" ||
 	bad "no tunnel test passed in the log"
+# Exploration (every 5 s in a small netDb) now goes out through the
+# exploratory tunnels and the floodfills answer through them.
+wait_log "$B/bitsd.log" "DatabaseSearchReply from an inbound tunnel to the netDb" 90 &&
+	ok "netDb lookups answered through our tunnels" ||
+	bad "no netDb reply came through our tunnels"
 bitsd_stop && ok "bitsd stopped cleanly" || bad "bitsd did not stop cleanly"
 rows=$(python3 - "$B/profiles.sqlite" <<'PY'
 import sys, sqlite3

@@ -40,6 +40,7 @@ struct node {
 	/* A raw peer (db NULL) keeps what it receives. */
 	struct i2np_msg *inbox[64];
 	size_t n_inbox;
+	size_t sent_via_tunnel;
 };
 
 struct tnet {
@@ -82,7 +83,8 @@ static int tsend(void *ctx, const uint8_t peer[32], struct i2np_msg *m,
 	struct node *from = ctx;
 	struct tnet *net = from->net;
 
-	(void)via_tunnel;
+	if (via_tunnel)
+		from->sent_via_tunnel++;
 	for (size_t i = 0; i < net->n; i++) {
 		if (memcmp(net->nodes[i].hash, peer, 32) == 0) {
 			struct delivery *d = xzalloc(sizeof(*d));
@@ -550,6 +552,83 @@ static void test_iterative_lookup(struct tctx *t)
 	net_free(&net);
 }
 
+/* Lookups with a reply path: the floodfills answer to a raw "inbound
+ * gateway"; the relay below plays the tunnel and hands what reached it
+ * to the asker as a message from one of its tunnels (all-zero peer). */
+#define TUN_ID 4242
+static struct node *tun_gw, *tun_owner;
+static size_t tun_relayed, tun_bad;
+
+static int reply_path(void *ctx, uint8_t gateway[32], uint32_t *tunnel_id)
+{
+	(void)ctx;
+	memcpy(gateway, tun_gw->hash, 32);
+	*tunnel_id = TUN_ID;
+	return 0;
+}
+
+static bool relay_until_ended(struct tnet *net)
+{
+	static const uint8_t via_tunnel[32];
+
+	(void)net;
+	for (size_t i = 0; i < tun_gw->n_inbox; i++) {
+		struct i2np_msg *m = tun_gw->inbox[i], *inner = NULL;
+		struct i2np_tunnel_gateway g;
+		struct breader r;
+
+		if (i2np_tunnel_gateway_decode(m, &g) != 0 ||
+		    g.tunnel_id != TUN_ID) {
+			tun_bad++;
+			continue;
+		}
+		br_init(&r, g.data, g.len);
+		if (i2np_msg_decode(&r, &inner) != 0) {
+			tun_bad++;
+			continue;
+		}
+		tun_relayed++;
+		netdb_handle_msg(tun_owner->db, via_tunnel, inner);
+	}
+	inbox_clear(tun_gw);
+	return until_res->calls > 0;
+}
+
+static void test_lookup_via_tunnel(struct tctx *t)
+{
+	struct tnet net;
+	struct node *a, *f1, *f2, *tgt;
+	struct lres r = { 0 };
+
+	net_init(&net);
+	a = net_add(t, &net, false);
+	f1 = net_add(t, &net, true);
+	f2 = net_add(t, &net, true);
+	tgt = net_add(t, &net, false);
+	tun_gw = net_add_raw(&net);
+	tun_owner = a;
+	tun_relayed = tun_bad = 0;
+	teach(t, a, f1);
+	teach(t, f1, f2);
+	teach(t, f2, tgt);
+	netdb_set_reply_path(a->db, reply_path, NULL);
+	T_OK(t, netdb_lookup_start(a->db, tgt->hash, NETDB_LOOKUP_RI,
+				   lookup_done, &r));
+	until_res = &r;
+	run_until(t, &net, relay_until_ended);
+	T_EQ(t, r.calls, 1);
+	T_OK(t, r.result);
+	T_TRUE(t, netdb_get_ri(a->db, tgt->hash) != NULL);
+	/* f1's search reply (naming f2), f2's RouterInfo and tgt's came
+	 * through the tunnel; nothing came to a directly. */
+	T_TRUE(t, tun_relayed >= 3);
+	T_EQ(t, tun_bad, 0);
+	T_EQ(t, a->received[I2NP_DATABASE_SEARCH_REPLY], 0);
+	T_EQ(t, a->received[I2NP_DATABASE_STORE], 0);
+	T_TRUE(t, a->sent_via_tunnel >= 3);
+	net_free(&net);
+}
+
 static bool explored_all;
 static struct node *explorer;
 static size_t explore_target;
@@ -766,6 +845,7 @@ const struct test_case netdb_net_tests[] = {
 	{ "floodfill_answers", test_floodfill_answers, 0 },
 	{ "store_ack_and_flood", test_store_ack_and_flood, 0 },
 	{ "iterative_lookup", test_iterative_lookup, 0 },
+	{ "lookup_via_tunnel", test_lookup_via_tunnel, 0 },
 	{ "exploration", test_exploration, 0 },
 	{ "publish", test_publish, 0 },
 	{ "leaseset_lookup_and_garlic_store",
