@@ -4,12 +4,14 @@
 #include "tests/unit/content/tcontent.h"
 #include "apps/content/cdir.h"
 #include "apps/content/fsio.h"
+#include "apps/content/par.h"
 #include "apps/content/publish.h"
 #include "crypto/base/alloc.h"
 #include "crypto/base/err.h"
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -476,7 +478,57 @@ static void test_preadv_all(struct tctx *t)
 	free(dir);
 }
 
+/* The pool's worker index: in range, and never held by two calls at once
+ * (publish keeps one AEAD context per worker on it). */
+struct pool_probe {
+	unsigned threads;
+	atomic_int busy[8];
+	atomic_int bad, calls, seen[8];
+};
+
+static void probe_one(void *ctx, unsigned w, uint32_t item)
+{
+	struct pool_probe *p = ctx;
+
+	(void)item;
+	atomic_fetch_add(&p->calls, 1);
+	if (w >= p->threads) {
+		atomic_fetch_add(&p->bad, 1);
+		return;
+	}
+	atomic_store(&p->seen[w], 1);
+	if (atomic_exchange(&p->busy[w], 1) != 0)
+		atomic_fetch_add(&p->bad, 1);	/* two calls on one worker */
+	for (volatile int spin = 0; spin < 2000; spin++)
+		;
+	atomic_store(&p->busy[w], 0);
+}
+
+static void test_pool_workers(struct tctx *t)
+{
+	for (unsigned th = 1; th <= 4; th++) {
+		struct content_pool *pool = content_pool_new(th);
+		struct pool_probe p = { .threads = content_pool_threads(pool) };
+
+		T_EQ(t, p.threads, th);
+		content_pool_run(pool, probe_one, &p, 5000);
+		T_EQ(t, atomic_load(&p.calls), 5000);
+		T_EQ(t, atomic_load(&p.bad), 0);
+		T_EQ(t, atomic_load(&p.seen[0]), 1);	/* the caller took part */
+		/* start/wait: only the workers (1..th-1), or the caller alone. */
+		for (int i = 0; i < 8; i++)
+			atomic_store(&p.seen[i], 0);
+		content_pool_start(pool, probe_one, &p, 3000);
+		content_pool_wait(pool);
+		T_EQ(t, atomic_load(&p.calls), 8000);
+		T_EQ(t, atomic_load(&p.bad), 0);
+		T_EQ(t, atomic_load(&p.seen[0]), th == 1);
+		content_pool_free(pool);
+	}
+}
+
 const struct test_case content_publish_tests[] = {
+	{ "pool_workers", test_pool_workers, 0 },
 	{ "preadv_all", test_preadv_all, 0 },
 	{ "roundtrip_sizes", test_roundtrip_sizes, 0 },
 	{ "roundtrip_batches", test_roundtrip_batches, 0 },
