@@ -27,6 +27,7 @@ extern const struct test_case router_garlic_tests[];
 extern const struct test_case router_ratchet_tests[];
 extern const struct test_case router_datagram_tests[];
 extern const struct test_case router_els2_tests[];
+extern const struct test_case router_dest_keys_tests[];
 extern const struct test_case router_ssu2_handshake_tests[];
 extern const struct test_case router_ssu2_block_tests[];
 extern const struct test_case router_ssu2_tests[];
@@ -59,6 +60,7 @@ int main(int argc, char **argv)
 		{ "ratchet", router_ratchet_tests },
 		{ "datagram", router_datagram_tests },
 		{ "els2", router_els2_tests },
+		{ "dest_keys", router_dest_keys_tests },
 		{ "ssu2_handshake", router_ssu2_handshake_tests },
 		{ "ssu2_block", router_ssu2_block_tests },
 		{ "ssu2", router_ssu2_tests },
