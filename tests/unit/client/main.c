@@ -4,12 +4,14 @@
 
 extern const struct test_case client_stream_packet_tests[];
 extern const struct test_case client_stream_tests[];
+extern const struct test_case client_sam_cmd_tests[];
 
 int main(int argc, char **argv)
 {
 	static const struct test_group groups[] = {
 		{ "stream_packet", client_stream_packet_tests },
 		{ "stream", client_stream_tests },
+		{ "sam_cmd", client_sam_cmd_tests },
 		{ NULL, NULL }
 	};
 	return tharness_main(argc, argv, groups);
