@@ -19,6 +19,7 @@
 #include "crypto/base/fsutil.h"
 #include "crypto/base/time.h"
 #include "crypto/ed25519.h"
+#include "crypto/rand.h"
 #include "netdb/store.h"
 #include "router/garlic_router.h"
 #include "router/i2np.h"
@@ -70,7 +71,11 @@ struct sim {
 	size_t n_delivered;
 	bool corrupt_inbound_reply;	/* flip a byte in the next one */
 	size_t unclaimed;		/* messages to the creator it refused */
+	size_t seen[32];		/* messages sent, by I2NP type */
 };
+
+/* Router version of hop 0 in the next sim_init() (NULL: 0.9.58). */
+static const char *hop0_version;
 
 static void enqueue(struct sim *s, const uint8_t from[32],
 		    const uint8_t to[32], struct i2np_msg *m)
@@ -79,6 +84,8 @@ static void enqueue(struct sim *s, const uint8_t from[32],
 		i2np_msg_free(m);
 		return;
 	}
+	if (m->type < ARRAY_LEN(s->seen))
+		s->seen[m->type]++;
 	memcpy(s->q[s->qt % MAXQ].from, from, 32);
 	memcpy(s->q[s->qt % MAXQ].to, to, 32);
 	s->q[s->qt % MAXQ].m = m;
@@ -235,7 +242,8 @@ static void sim_init(struct tctx *t, struct sim *s,
 		thop_init(&h->th, (uint8_t)(i + 1));
 		snprintf(host, sizeof(host), "10.%u.0.1", i + 1);
 		T_OK(t, netdb_store_add_ri_verified(s->store,
-			make_ri(&h->th.pk, (uint8_t)(i + 1), "XR", "0.9.58",
+			make_ri(&h->th.pk, (uint8_t)(i + 1), "XR",
+				i == 0 && hop0_version ? hop0_version : "0.9.58",
 				host, h->hash), s->now, 0, NULL));
 		h->tt = transit_table_new(h->th.ks, h->hash, NULL, &th);
 	}
@@ -423,7 +431,10 @@ static void test_reject(struct tctx *t)
 	struct transit_limits lim;
 	const struct peer_profile *pr;
 
-	small_pool(&pc, 2, 2);
+	/* 4 of the 5 hops in each tunnel, so hop 0 is in most first tries;
+	 * the peer choice is random, so fix the stream (TT_FORK). */
+	rand_set_deterministic(6);
+	small_pool(&pc, 4, 2);
 	sim_init(t, &s, &pc);
 	/* Hop 0 refuses every transit tunnel (reply 30). */
 	transit_limits_default(&lim);
@@ -436,7 +447,7 @@ static void test_reject(struct tctx *t)
 	T_EQ(t, st.in_ready, 2);
 	T_EQ(t, st.out_ready, 2);
 	pr = peer_profiles_get(s.prof, s.hops[0].hash);
-	T_TRUE(t, pr && pr->build_reject > 0 && pr->build_ok == 0);
+	T_TRUE(t, pr && pr->build_reject >= 2 && pr->build_ok == 0);
 	/* It is failing now, so it is not chosen any more. */
 	T_TRUE(t, peer_profile_is_failing(pr, s.now));
 	T_EQ(t, transit_table_count(s.hops[0].tt), 0);
@@ -560,6 +571,66 @@ static void test_rebuild_before_expiry(struct tctx *t)
 	T_EQ(t, st.in_ready, 1);
 	T_EQ(t, st.out_ready, 1);
 	T_EQ(t, st.tests_failed, 0);
+	sim_free(&s);
+}
+
+/* A hop older than 0.9.51 in every tunnel: long records, and the
+ * tunnels work the same. */
+static void test_long_records(struct tctx *t)
+{
+	struct sim s;
+	struct tunnel_pool_cfg pc;
+	struct tunnel_pool_stats st;
+
+	small_pool(&pc, 5, 1);
+	hop0_version = "0.9.50";
+	sim_init(t, &s, &pc);
+	hop0_version = NULL;
+	step(&s, 0);
+	step(&s, 1000);
+	stats(&s, &st);
+	T_EQ(t, st.in_ready, 1);
+	T_EQ(t, st.out_ready, 1);
+	T_EQ(t, st.tests_ok, 1);
+	/* (the OBEP's reply, 24, rides inside TunnelGateway to us) */
+	T_TRUE(t, s.seen[I2NP_VARIABLE_TUNNEL_BUILD] > 0);
+	T_EQ(t, s.seen[I2NP_SHORT_TUNNEL_BUILD], 0);
+	sim_free(&s);
+}
+
+/* A client pool next to the exploratory one: its own tunnels, built
+ * from the client tiers, gone with the pool. */
+static void test_client_pool(struct tctx *t)
+{
+	struct sim s;
+	struct tunnel_pool_cfg pc, cc;
+	struct tunnel_pool_stats st, all;
+	struct tunnel_pool *client;
+
+	small_pool(&pc, 1, 1);
+	sim_init(t, &s, &pc);
+	small_pool(&cc, 2, 2);
+	cc.kind = PEER_SELECT_CLIENT;
+	cc.in_backup = 1;
+	T_OK(t, tunnel_mgr_add_pool(s.mgr, &cc, &client));
+	cc.in_length = 8;
+	T_ERR(t, tunnel_mgr_add_pool(s.mgr, &cc, &client), ERR_RANGE);
+	step(&s, 0);
+	step(&s, 1000);
+	tunnel_pool_stats(client, &st);
+	T_EQ(t, st.in_ready, 3);	/* quantity 2 + 1 backup */
+	T_EQ(t, st.out_ready, 2);
+	T_EQ(t, st.tests_ok, 2);
+	tunnel_mgr_stats(s.mgr, &all);
+	T_EQ(t, all.in_ready, 4);
+	T_EQ(t, all.out_ready, 3);
+	tunnel_pool_remove(client);
+	tunnel_mgr_stats(s.mgr, &all);
+	T_EQ(t, all.in_ready, 1);
+	T_EQ(t, all.out_ready, 1);
+	tunnel_pool_remove(tunnel_mgr_exploratory(s.mgr));	/* refused */
+	stats(&s, &st);
+	T_EQ(t, st.in_ready, 1);
 	sim_free(&s);
 }
 
@@ -706,6 +777,8 @@ const struct test_case tunnels_pool_tests[] = {
 	{ "tampered_reply", test_tampered_reply, TT_FORK },
 	{ "test_failure_replaces", test_test_failure_replaces, TT_FORK },
 	{ "rebuild_before_expiry", test_rebuild_before_expiry, TT_FORK },
+	{ "long_records", test_long_records, TT_FORK },
+	{ "client_pool", test_client_pool, TT_FORK },
 	{ "select", test_select, 0 },
 	{ "profiles_persist", test_profiles_persist, 0 },
 	{ NULL, NULL, 0 }
