@@ -76,6 +76,7 @@ struct outmsg {
 	uint64_t acked;		/* bit i: fragment i acked */
 	uint64_t pending;	/* bit i: fragment i to (re)send */
 	uint8_t sends[SSU2_MAX_FRAGS];
+	uint64_t first_ms;	/* first sent (0: not yet) */
 	unsigned refs;		/* in-flight packets carrying a fragment */
 	bool dead;		/* given up: free when refs drop to 0 */
 };
@@ -116,7 +117,9 @@ struct sess {
 	size_t hs_lens[SSU2_CONFIRMED_MAX_FRAGS];
 	unsigned hs_n;
 	unsigned hs_resends;
-	uint64_t hs_next_ms;
+	uint64_t hs_first_ms, hs_next_ms;	/* kept message first sent */
+	uint64_t req_token;		/* Alice: token in our SessionRequest */
+	unsigned retries;		/* Alice: Retry messages taken */
 	bool confirmed_acked;		/* Alice: Bob's first data arrived */
 	/* Bob: SessionConfirmed fragments */
 	uint8_t *cf_buf[SSU2_CONFIRMED_MAX_FRAGS];
@@ -137,6 +140,7 @@ struct sess {
 	bool any_acked;
 	unsigned cwnd, ssthresh;
 	uint64_t srtt_ms, rttvar_ms, rto_ms;
+	unsigned rto_backoff;		/* expiries since the last ACK */
 	bool have_rtt;
 	/* path validation */
 	bool path_pending;
@@ -428,6 +432,22 @@ static uint64_t token_get(struct token_tab *tt, const struct sockaddr_in *a)
 	return t->token;
 }
 
+/* The token to put in a Retry to a: the one a already holds while it
+ * has half a Retry lifetime left (so a resent Token Request, or a
+ * SessionRequest crossing our Retry, does not void the token the peer
+ * is about to use), else a new one. */
+static uint64_t token_for_retry(struct ssu2 *n, const struct sockaddr_in *a)
+{
+	struct token *t = token_find(&n->issued, a);
+	uint64_t now = now_s(), tok;
+
+	if (t && t->expires_s > now + n->cfg.retry_token_lifetime_s / 2)
+		return t->token;
+	tok = rand_id();
+	token_put(&n->issued, a, tok, now + n->cfg.retry_token_lifetime_s);
+	return tok;
+}
+
 static void token_drop(struct token_tab *tt, const struct sockaddr_in *a)
 {
 	struct token *t = token_find(tt, a);
@@ -608,8 +628,22 @@ static struct sess *sess_by_id(struct ssu2 *n, uint64_t id)
 	return NULL;
 }
 
+static void hs_debug(const struct sess *s, const char *what)
+{
+	log_debug(LD_SSU2, "%s session %llu: %s (state %d, resends %u)",
+		  s->inbound ? "inbound" : "outbound",
+		  (unsigned long long)s->id, what, (int)s->state,
+		  s->hs_resends);
+}
+
 static void sess_log(const struct sess *s, const char *what, int err)
 {
+	if (log_enabled(LOG_DEBUG)) {
+		hs_debug(s, what);
+		if (err)
+			log_debug(LD_SSU2, "  (%s)", err_str(err));
+		return;
+	}
 	log_info_rl(10, LD_SSU2, "%s session %llu: %s%s%s",
 		    s->inbound ? "inbound" : "outbound",
 		    (unsigned long long)s->id, what, err ? ": " : "",
@@ -640,7 +674,8 @@ static void sent_release(struct sess *s, struct sentpkt *p, bool acked)
 		if (acked)
 			om->acked |= bit;
 		else if (!(om->acked & bit) && !om->dead) {
-			if (om->sends[p->f[i].frag] >= SSU2_MAX_RESENDS) {
+			if (om->sends[p->f[i].frag] >= SSU2_MAX_RESENDS &&
+			    now_ms() - om->first_ms >= SSU2_MSG_GIVEUP_MS) {
 				om->dead = true;
 				s->n->st.msgs_dropped++;
 			} else {
@@ -833,7 +868,10 @@ static void sess_flush(struct sess *s)
 					goto full;
 				frag_put(&pl, om, f);
 				om->pending &= ~((uint64_t)1 << f);
-				om->sends[f]++;
+				if (om->sends[f] < UINT8_MAX)
+					om->sends[f]++;
+				if (!om->first_ms)
+					om->first_ms = now_ms();
 				om->refs++;
 				tmp.f[tmp.n].om = om;
 				tmp.f[tmp.n].frag = (uint8_t)f;
@@ -918,7 +956,10 @@ static void on_acked_pn(void *arg, uint32_t pn)
 			s->rttvar_ms = (3 * s->rttvar_ms + d) / 4;
 			s->srtt_ms = (7 * s->srtt_ms + r) / 8;
 		}
-		s->rto_ms = s->srtt_ms + 4 * s->rttvar_ms;
+		s->rto_ms = s->srtt_ms +
+			    (s->rttvar_ms ? 4 * s->rttvar_ms : 1) +
+			    SSU2_ACK_DELAY_MS;
+		s->rto_backoff = 0;
 		if (s->rto_ms < SSU2_RTO_MIN_MS)
 			s->rto_ms = SSU2_RTO_MIN_MS;
 		if (s->rto_ms > SSU2_RTO_MAX_MS)
@@ -984,20 +1025,31 @@ static void handle_ack(struct sess *s, const struct ssu2_block *b)
 	out_gc(s);
 }
 
-/* RTO: everything in flight is lost, back off. */
-static void on_rto(struct sess *s)
+/* The retransmission timeout now: the RTO doubled per expiry since the
+ * last ACK (RFC 6298 5.5; QUIC's PTO backoff). */
+static uint64_t rto_now(const struct sess *s)
 {
+	uint64_t t = s->rto_ms << (s->rto_backoff < 8 ? s->rto_backoff : 8);
+
+	return t > SSU2_RTO_BACKOFF_MAX_MS ? SSU2_RTO_BACKOFF_MAX_MS : t;
+}
+
+/* RTO: the packets in flight for a whole timeout are lost (not those
+ * sent since: they get their own timeout); back off. */
+static void on_rto(struct sess *s, uint64_t now)
+{
+	uint64_t rto = rto_now(s);
+
 	advance_oldest(s);
 	for (uint32_t pn = s->oldest_pn; s->inflight && pn < s->send_pn; pn++) {
 		struct sentpkt *p = sent_at(s, pn);
 
-		if (p) {
+		if (p && p->sent_ms + rto <= now) {
 			sent_release(s, p, false);
 			s->n->st.lost_pkts++;
 		}
 	}
-	s->rto_ms = s->rto_ms * 2 > SSU2_RTO_MAX_MS ? SSU2_RTO_MAX_MS
-						    : s->rto_ms * 2;
+	s->rto_backoff++;
 	s->ssthresh = s->cwnd / 2 > SSU2_CWND_MIN ? s->cwnd / 2 : SSU2_CWND_MIN;
 	s->cwnd = SSU2_CWND_MIN;
 	out_gc(s);
@@ -1092,7 +1144,7 @@ static void sess_rearm(struct sess *s)
 		if (s->ack_due_ms && s->ack_due_ms < due)
 			due = s->ack_due_ms;
 		if (s->inflight) {
-			t = oldest_inflight_ms(s) + s->rto_ms;
+			t = oldest_inflight_ms(s) + rto_now(s);
 			if (t < due)
 				due = t;
 		}
@@ -1113,13 +1165,20 @@ static void resend_hs(struct sess *s)
 {
 	size_t off = 0;
 
+	hs_debug(s, "resending handshake");
 	for (unsigned i = 0; i < s->hs_n; i++) {
 		send_raw(s->n, &s->peer, s->hs_pkts + off, s->hs_lens[i]);
 		off += s->hs_lens[i];
 	}
 	s->hs_resends++;
-	s->hs_next_ms = now_ms() +
-			(SSU2_HS_RESEND_FIRST_MS << s->hs_resends);
+	s->hs_next_ms = now_ms() + SSU2_HS_RESEND_MAX_MS;
+}
+
+/* May the kept handshake message go out once more? */
+static bool hs_may_resend(const struct sess *s)
+{
+	return s->hs_n && s->hs_resends + 1 < SSU2_HS_MAX_SENDS &&
+	       now_ms() < s->hs_first_ms + s->n->cfg.handshake_timeout_ms;
 }
 
 /* Keep the handshake packet(s) just sent for resending. */
@@ -1135,7 +1194,8 @@ static void keep_hs(struct sess *s, const uint8_t *p, const size_t *lens,
 	memcpy(s->hs_lens, lens, n * sizeof(lens[0]));
 	s->hs_n = n;
 	s->hs_resends = 0;
-	s->hs_next_ms = now_ms() + SSU2_HS_RESEND_FIRST_MS;
+	s->hs_first_ms = now_ms();
+	s->hs_next_ms = s->hs_first_ms + SSU2_HS_RESEND_FIRST_MS;
 }
 
 static void timer_run(struct sess *s);
@@ -1162,14 +1222,12 @@ static void timer_run(struct sess *s)
 		return;
 	}
 	if (s->state != S_ESTABLISHED) {
-		if (now >= s->started_ms + n->cfg.handshake_timeout_ms ||
-		    (s->hs_resends >= SSU2_HS_RESENDS &&
-		     now >= s->hs_next_ms)) {
+		if (now >= s->started_ms + n->cfg.handshake_timeout_ms) {
 			sess_log(s, "handshake timed out", ERR_TIMEOUT);
 			sess_kill(s);
 			return;
 		}
-		if (now >= s->hs_next_ms)
+		if (now >= s->hs_next_ms && hs_may_resend(s))
 			resend_hs(s);
 		sess_rearm(s);
 		return;
@@ -1183,7 +1241,7 @@ static void timer_run(struct sess *s)
 	 * received". */
 	if (!s->inbound && !s->confirmed_acked && s->hs_n &&
 	    now >= s->hs_next_ms) {
-		if (s->hs_resends >= SSU2_HS_RESENDS) {
+		if (!hs_may_resend(s)) {
 			sess_log(s, "SessionConfirmed never acked",
 				 ERR_TIMEOUT);
 			sess_terminate(s, SSU2_TERM_TIMEOUT);
@@ -1191,8 +1249,8 @@ static void timer_run(struct sess *s)
 		}
 		resend_hs(s);
 	}
-	if (s->inflight && now >= oldest_inflight_ms(s) + s->rto_ms)
-		on_rto(s);
+	if (s->inflight && now >= oldest_inflight_ms(s) + rto_now(s))
+		on_rto(s, now);
 	if (now >= s->last_send_ms + n->cfg.keepalive_ms) {
 		struct bbuf pl = BBUF_INIT;
 
@@ -1379,8 +1437,8 @@ static void handle_path_response(struct sess *s, const struct sockaddr_in *from,
 
 static void pt_in_session(struct sess *s, const struct ssu2_block *b);
 static void relay_in_session(struct sess *s, const struct ssu2_block *b);
-static void relay_hole_punch(struct ssu2 *n, uint8_t *p, size_t len);
-static void pt_out_of_session(struct ssu2 *n, uint8_t *p, size_t len,
+static bool relay_hole_punch(struct ssu2 *n, uint8_t *p, size_t len);
+static bool pt_out_of_session(struct ssu2 *n, uint8_t *p, size_t len,
 			      const struct sockaddr_in *from);
 
 /* "In-session data packets containing any block EXCEPT for the
@@ -1479,7 +1537,9 @@ static bool handle_blocks(struct sess *s, const struct sockaddr_in *from,
 
 /* ---- inbound packets: data phase ---- */
 
-static void on_data(struct sess *s, uint8_t *pkt, size_t len,
+/* False when pkt does not authenticate (it may be another type whose
+ * type byte read as Data). */
+static bool on_data(struct sess *s, uint8_t *pkt, size_t len,
 		    const struct sockaddr_in *from)
 {
 	static uint8_t plain[SSU2_MAX_PACKET_BYTES];
@@ -1490,23 +1550,21 @@ static void on_data(struct sess *s, uint8_t *pkt, size_t len,
 
 	ssu2_short_hdr_decode(pkt, &sh);
 	if ((r = ssu2_data_open(&s->aead_rx, pkt, len, plain, sizeof(plain),
-				&plen)) != 0) {
-		s->n->st.dropped++;
-		return;
-	}
+				&plen)) != 0)
+		return false;
 	if ((r = ssu2_rxwin_add(&s->rx, sh.pkt_num)) != 0) {
 		/* A duplicate: the ACK for it was lost, so ACK again. */
 		s->n->st.dup_packets++;
 		s->ack_owed++;
 		mark_dirty(s);
-		return;
+		return true;
 	}
 	s->last_recv_ms = now_ms();
 	if (!s->inbound)
 		s->confirmed_acked = true;
 	if ((r = ssu2_payload_decode(plain, plen, false, &pl)) != 0) {
 		sess_log(s, "bad data payload", r);
-		return;
+		return true;
 	}
 	if (!addr_eq(from, &s->peer))
 		start_path_challenge(s, from);
@@ -1519,6 +1577,7 @@ static void on_data(struct sess *s, uint8_t *pkt, size_t len,
 	}
 	if (!s->closed)
 		mark_dirty(s);
+	return true;
 }
 
 /* ---- inbound packets: Bob ---- */
@@ -1571,9 +1630,8 @@ static void on_token_request(struct ssu2 *n, uint8_t *pkt, size_t len,
 		n->st.refused++;
 		return;
 	}
-	tok = rand_id();
-	token_put(&n->issued, from, tok,
-		  now_s() + n->cfg.retry_token_lifetime_s);
+	tok = token_for_retry(n, from);
+	log_debug(LD_SSU2, "Token Request answered");
 	send_retry(n, from, h, tok, -1);
 	n->st.token_requests++;
 }
@@ -1608,6 +1666,7 @@ static void send_created(struct sess *s, const struct ssu2_long_hdr *req)
 	send_raw(n, &s->peer, pkt, len);
 	keep_hs(s, pkt, &len, 1);
 	s->state = S_CREATED_SENT;
+	hs_debug(s, "sent SessionCreated");
 	sess_rearm(s);
 }
 
@@ -1632,13 +1691,13 @@ static void on_session_request(struct ssu2 *n, uint8_t *pkt, size_t len,
 	 * IP:port"; otherwise a Retry, before any DH. */
 	if (!valid || valid != h->token) {
 		n->st.bad_tokens++;
+		log_debug(LD_SSU2, "SessionRequest with %s token",
+			  valid ? "a wrong" : "no valid");
 		if (!ip_may_retry(n, from->sin_addr.s_addr)) {
 			n->st.refused++;
 			return;
 		}
-		valid = rand_id();
-		token_put(&n->issued, from, valid,
-			  now_s() + n->cfg.retry_token_lifetime_s);
+		valid = token_for_retry(n, from);
 		send_retry(n, from, h, valid, -1);
 		return;
 	}
@@ -1844,6 +1903,7 @@ static void send_token_request(struct sess *s)
 	}
 	bbuf_free(&pl);
 	s->state = S_TOKEN_REQ;
+	hs_debug(s, "sent Token Request");
 }
 
 static int send_request(struct sess *s, uint64_t token)
@@ -1867,11 +1927,15 @@ static int send_request(struct sess *s, uint64_t token)
 		return r;
 	send_raw(n, &s->peer, pkt, len);
 	keep_hs(s, pkt, &len, 1);
+	s->req_token = token;
 	s->state = S_REQ_SENT;
+	hs_debug(s, "sent SessionRequest");
 	return 0;
 }
 
-static void on_retry(struct sess *s, uint8_t *pkt, size_t len,
+/* False when pkt does not authenticate as a Retry (it may be a
+ * SessionCreated whose type byte read as Retry). */
+static bool on_retry(struct sess *s, uint8_t *pkt, size_t len,
 		     const struct ssu2_long_hdr *h)
 {
 	static uint8_t plain[SSU2_MAX_PACKET_BYTES];
@@ -1882,12 +1946,18 @@ static void on_retry(struct sess *s, uint8_t *pkt, size_t len,
 	size_t plen;
 
 	if (ssu2_oos_decrypt(pkt, len, s->hs.bob_ik, plain, sizeof(plain),
-			     &plen) != 0 ||
-	    ssu2_payload_decode(plain, plen, false, &pl) != 0) {
+			     &plen) != 0)
+		return false;
+	if (ssu2_payload_decode(plain, plen, false, &pl) != 0) {
 		n->st.dropped++;
-		return;
+		return true;
 	}
+	/* The same token again (Bob answered a resent Token Request, or
+	 * a Retry came twice): the SessionRequest out already has it. */
+	if (s->state == S_REQ_SENT && h->token && h->token == s->req_token)
+		return true;
 	n->st.retries_received++;
+	hs_debug(s, "got Retry");
 	for (size_t i = 0; i < pl.n; i++) {
 		struct ssu2_termination term;
 
@@ -1900,12 +1970,13 @@ static void on_retry(struct sess *s, uint8_t *pkt, size_t len,
 			sess_log(s, "refused by a Retry with a Termination",
 				 0);
 			sess_kill(s);
-			return;
+			return true;
 		}
 	}
-	if (h->token == 0 || s->hs_resends > SSU2_HS_RESENDS) {
+	if (h->token == 0 || ++s->retries > SSU2_HS_MAX_RETRIES) {
+		sess_log(s, "handshake refused by Retry", 0);
 		sess_kill(s);
-		return;
+		return true;
 	}
 	/* A new handshake with the token: the header is in h. */
 	token_put(&n->received, &s->peer, h->token,
@@ -1918,6 +1989,7 @@ static void on_retry(struct sess *s, uint8_t *pkt, size_t len,
 		sess_kill(s);
 	else
 		sess_rearm(s);
+	return true;
 }
 
 static void send_confirmed(struct sess *s)
@@ -1957,6 +2029,7 @@ static void send_confirmed(struct sess *s)
 	}
 	/* Packet number 0 was SessionConfirmed. */
 	s->send_pn = 1;
+	hs_debug(s, "sent SessionConfirmed");
 }
 
 static void on_created(struct sess *s, uint8_t *pkt, size_t len)
@@ -2025,11 +2098,10 @@ static void on_session_pkt(struct sess *s, uint8_t *p, const uint8_t *orig,
 	if (s->state == S_ESTABLISHED || s->state == S_CLOSING) {
 		ssu2_hp_part2(p, len, s->keys.recv.k_hdr2);
 		ssu2_short_hdr_decode(p, &sh);
-		if (sh.type == SSU2_DATA) {
-			on_data(s, p, len, from);
+		if (sh.type == SSU2_DATA && on_data(s, p, len, from))
 			return;
-		}
-		/* Bob: a resent SessionConfirmed means our ACK was lost. */
+		/* Bob: a resent SessionConfirmed means our ACK was lost
+		 * (its type byte may have read as Data above). */
 		memcpy(p + 8, orig + 8, 8);
 		ssu2_hp_part2(p, len, s->hs.hk_confirmed);
 		ssu2_short_hdr_decode(p, &sh);
@@ -2044,7 +2116,9 @@ static void on_session_pkt(struct sess *s, uint8_t *p, const uint8_t *orig,
 	if (s->state == S_CREATED_SENT && addr_eq(from, &s->peer)) {
 		ssu2_hp_part2(p, len, s->hs.hk_confirmed);
 		ssu2_short_hdr_decode(p, &sh);
-		if (sh.type == SSU2_SESSION_CONFIRMED) {
+		/* (packet number 0 too: a resent SessionRequest read with
+		 * this key may show any type) */
+		if (sh.type == SSU2_SESSION_CONFIRMED && sh.pkt_num == 0) {
 			on_confirmed_frag(s, p, len);
 			return;
 		}
@@ -2052,8 +2126,7 @@ static void on_session_pkt(struct sess *s, uint8_t *p, const uint8_t *orig,
 		memcpy(p + 8, orig + 8, 8);
 		ssu2_hp_part2(p, len, n->cfg.ik);
 		ssu2_short_hdr_decode(p, &sh);
-		if (sh.type == SSU2_SESSION_REQUEST &&
-		    s->hs_resends < SSU2_HS_RESENDS) {
+		if (sh.type == SSU2_SESSION_REQUEST && hs_may_resend(s)) {
 			resend_hs(s);
 			sess_rearm(s);
 			return;
@@ -2088,9 +2161,12 @@ static bool on_fallback(struct ssu2 *n, const uint8_t *orig, size_t len,
 		    len >= 16 + 16 + 24) {
 			ssu2_hp_long(p, len, s->hs.bob_ik, 16);
 			ssu2_long_hdr_decode(p, &h);
-			if (h.ver == SSU2_VERSION && h.src_id == s->sid)
-				on_retry(s, p, len, &h);
-			return true;
+			if (h.ver == SSU2_VERSION && h.src_id == s->sid &&
+			    on_retry(s, p, len, &h))
+				return true;
+			/* not a Retry after all: try SessionCreated */
+			memcpy(p, orig, len);
+			ssu2_hp_part1(p, len, s->hs.bob_ik);
 		}
 		/* SessionCreated: k_header_2 from the SessionRequest KDF. */
 		memcpy(p + 8, orig + 8, 8);
@@ -2099,7 +2175,7 @@ static bool on_fallback(struct ssu2 *n, const uint8_t *orig, size_t len,
 			return false;
 		if (s->state == S_ESTABLISHED) {
 			/* Bob resent it: our SessionConfirmed was lost. */
-			if (s->hs_resends < SSU2_HS_RESENDS)
+			if (hs_may_resend(s))
 				resend_hs(s);
 			return true;
 		}
@@ -2136,13 +2212,19 @@ static void on_packet(struct ssu2 *n, const uint8_t *orig, size_t len,
 	/* New: Token Request or SessionRequest (our key for both parts),
 	 * or Peer Test messages 5-7 keyed with our intro key. */
 	ssu2_hp_part2(p, len, n->cfg.ik);
+	/* The type byte is only a guess until the AEAD agrees: a packet
+	 * keyed with a peer's intro key (SessionCreated, Retry) reads as
+	 * any type here, so what does not authenticate goes on to the
+	 * pending outbound sessions. */
 	if (!s && p[12] == SSU2_PEER_TEST && len >= 16 + 16 + 24) {
-		pt_out_of_session(n, p, len, from);
-		return;
+		if (pt_out_of_session(n, p, len, from))
+			return;
+		goto fallback;
 	}
 	if (!s && p[12] == SSU2_HOLE_PUNCH && len >= 16 + 16 + 24) {
-		relay_hole_punch(n, p, len);
-		return;
+		if (relay_hole_punch(n, p, len))
+			return;
+		goto fallback;
 	}
 	if (!s && (p[12] == SSU2_TOKEN_REQUEST ||
 		   p[12] == SSU2_SESSION_REQUEST)) {
@@ -2165,8 +2247,11 @@ static void on_packet(struct ssu2 *n, const uint8_t *orig, size_t len,
 		return;
 	}
 fallback:
-	if (!on_fallback(n, orig, len, from))
+	if (!on_fallback(n, orig, len, from)) {
+		log_debug(LD_SSU2, "dropped a packet no session claims "
+			  "(type %u, %zu bytes)", p[12], len);
 		n->st.dropped++;
+	}
 }
 
 static void flush_dirty(struct ssu2 *n)
@@ -2581,7 +2666,7 @@ static void pt_in_session(struct sess *s, const struct ssu2_block *b)
 	}
 }
 
-static void pt_out_of_session(struct ssu2 *n, uint8_t *p, size_t len,
+static bool pt_out_of_session(struct ssu2 *n, uint8_t *p, size_t len,
 			      const struct sockaddr_in *from)
 {
 	static uint8_t plain[SSU2_MAX_PACKET_BYTES];
@@ -2596,16 +2681,17 @@ static void pt_out_of_session(struct ssu2 *n, uint8_t *p, size_t len,
 	ssu2_long_hdr_decode(p, &h);
 	if (!n->cfg.ks || h.ver != SSU2_VERSION ||
 	    ssu2_oos_decrypt(p, len, n->cfg.ik, plain, sizeof(plain),
-			     &plen) != 0 ||
-	    ssu2_payload_decode(plain, plen, false, &pl) != 0) {
+			     &plen) != 0)
+		return false;
+	if (ssu2_payload_decode(plain, plen, false, &pl) != 0) {
 		n->st.dropped++;
-		return;
+		return true;
 	}
 	for (i = 0; i < pl.n && pl.b[i].type != SSU2_BLK_PEER_TEST; i++)
 		;
 	if (i == pl.n || ssu2_pt_decode(&pl.b[i], &pt) != 0) {
 		n->st.dropped++;
-		return;
+		return true;
 	}
 	x = (uint64_t)pt.nonce << 32 | pt.nonce;
 	switch (pt.msg) {
@@ -2616,7 +2702,7 @@ static void pt_out_of_session(struct ssu2 *n, uint8_t *p, size_t len,
 		t->got5 = true;
 		set_reach(n, SSU2_REACH_OK);
 		pt_alice_msg6(n, t);
-		return;
+		return true;
 	case 6:		/* Alice -> Charlie: answer from where it came */
 		if (h.dst_id != ~x ||
 		    !(t = pt_find(n, PT_CHARLIE, pt.nonce)))
@@ -2625,7 +2711,7 @@ static void pt_out_of_session(struct ssu2 *n, uint8_t *p, size_t len,
 		pt_send_out(n, from, t->alice_ik, pt.nonce, false, 7, from,
 			    t->sdata, t->slen, NULL, 0);
 		t->role = PT_NONE;
-		return;
+		return true;
 	case 7:		/* Charlie -> Alice: the address Charlie saw */
 		if (h.dst_id != x || !(t = pt_find(n, PT_ALICE, pt.nonce)))
 			break;
@@ -2634,11 +2720,12 @@ static void pt_out_of_session(struct ssu2 *n, uint8_t *p, size_t len,
 			if (pl.b[i].type == SSU2_BLK_ADDRESS)
 				note_address(n, &pl.b[i]);
 		t->role = PT_NONE;
-		return;
+		return true;
 	default:
 		break;
 	}
 	n->st.dropped++;
+	return true;
 }
 
 /* Expire tests; Alice decides "firewalled" when message 5 never came. */
@@ -3030,7 +3117,7 @@ static void relay_in_session(struct sess *s, const struct ssu2_block *b)
 }
 
 /* Alice: Charlie's Hole Punch (keyed with our intro key). */
-static void relay_hole_punch(struct ssu2 *n, uint8_t *p, size_t len)
+static bool relay_hole_punch(struct ssu2 *n, uint8_t *p, size_t len)
 {
 	static uint8_t plain[SSU2_MAX_PACKET_BYTES];
 	static struct ssu2_payload pl;
@@ -3039,16 +3126,18 @@ static void relay_hole_punch(struct ssu2 *n, uint8_t *p, size_t len)
 
 	ssu2_hp_long(p, len, n->cfg.ik, 16);
 	if (ssu2_oos_decrypt(p, len, n->cfg.ik, plain, sizeof(plain),
-			     &plen) != 0 ||
-	    ssu2_payload_decode(plain, plen, false, &pl) != 0) {
+			     &plen) != 0)
+		return false;
+	if (ssu2_payload_decode(plain, plen, false, &pl) != 0) {
 		n->st.dropped++;
-		return;
+		return true;
 	}
 	n->st.hole_punches++;
 	for (size_t i = 0; i < pl.n; i++)
 		if (pl.b[i].type == SSU2_BLK_RELAY_RESPONSE &&
 		    ssu2_relay_resp_decode(&pl.b[i], &rs) == 0)
 			relay_alice_response(n, &rs);
+	return true;
 }
 
 /* Alice: ask Bob (an introducer named in Charlie's address) to

@@ -82,20 +82,34 @@ struct ssu2_config {
 /* A RouterInfo in SessionConfirmed older than this is refused. */
 #define SSU2_RI_MAX_AGE_MS (90 * 60 * 1000)
 /* Handshake resends: "1.25, 2.5, and 5 seconds" (SessionRequest and
- * SessionConfirmed), "1, 2, and 4 seconds" (SessionCreated). */
+ * SessionConfirmed), "1, 2, and 4 seconds" (SessionCreated).  We resend
+ * after 1.25 s, then every 2.5 s until the handshake timeout, so that a
+ * lossy path (each try is a round trip) still comes up; a handshake
+ * message goes out at most SSU2_HS_MAX_SENDS times (a cap on what a
+ * replayed packet can make us send). */
 #define SSU2_HS_RESEND_FIRST_MS 1250
-#define SSU2_HS_RESENDS 3
+#define SSU2_HS_RESEND_MAX_MS 2500
+#define SSU2_HS_MAX_SENDS 16
+/* Retry messages one outbound handshake accepts. */
+#define SSU2_HS_MAX_RETRIES 4
 /* Data phase: RTO bounds (i2pd: 100..2500 ms) and the window in packets
- * (i2pd: 16..256). */
+ * (i2pd: 16..256).  RTO = SRTT + 4 RTTVAR + the peer's ACK delay (RFC
+ * 6298 with QUIC's max_ack_delay), doubled on each expiry without an
+ * ACK up to SSU2_RTO_BACKOFF_MAX_MS. */
 #define SSU2_RTO_MIN_MS 100
 #define SSU2_RTO_MAX_MS 2500
 #define SSU2_RTO_INIT_MS 1000
+#define SSU2_RTO_BACKOFF_MAX_MS 10000
 #define SSU2_CWND_MIN 16
 #define SSU2_CWND_MAX 256
 /* A packet is lost once this many later packets are acked. */
 #define SSU2_LOSS_REORDER 3
-/* Resends of one fragment before its message is dropped. */
+/* A message is given up only once one of its fragments was sent
+ * SSU2_MAX_RESENDS times AND SSU2_MSG_GIVEUP_MS passed since its first
+ * send: a peer starved of CPU (late ACKs, spurious RTOs) costs resends,
+ * never messages. */
 #define SSU2_MAX_RESENDS 8
+#define SSU2_MSG_GIVEUP_MS 15000
 /* ACK delay for ack-eliciting packets (immediate when the immediate-ACK
  * flag is set or two packets wait). */
 #define SSU2_ACK_DELAY_MS 10
@@ -142,7 +156,7 @@ struct ssu2_stats {
 	uint64_t pkts_in, pkts_out;
 	uint64_t resent_frags;		/* fragments sent again */
 	uint64_t lost_pkts;		/* packets declared lost */
-	uint64_t msgs_dropped;		/* gave up after SSU2_MAX_RESENDS */
+	uint64_t msgs_dropped;		/* given up (SSU2_MSG_GIVEUP_MS) */
 	uint64_t terminations_sent, terminations_received;
 	uint64_t path_challenges, migrations;
 	/* peer test: as Alice, Bob and Charlie; messages 5-7 seen */
