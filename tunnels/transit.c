@@ -602,6 +602,12 @@ int transit_table_handle_build(struct transit_table *t,
 		return r;
 	}
 	if (prev_hop_loop(t, &o, from)) {
+		char hf[72], hn[72];
+
+		log_debug(LD_TUNNEL, "build dropped, a loop: from %s, next %s, "
+			  "flags 0x%02x", log_safe_hash(hf, sizeof(hf), from),
+			  log_safe_hash(hn, sizeof(hn), o.req.next_ident),
+			  (unsigned)o.req.flags);
 		t->st.builds_dropped++;
 		t->st.builds_loop++;
 		tunnel_build_open_wipe(&o);
