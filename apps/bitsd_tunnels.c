@@ -254,6 +254,7 @@ static int own_start(struct bitsd_tunnels *bt, const uint8_t self[32])
 	memset(&mc, 0, sizeof(mc));
 	memcpy(mc.self, self, 32);
 	mc.allow_same_subnet = c->tunnels_same_subnet;
+	mc.lifetime_ms = (uint64_t)c->tunnels_lifetime_s * 1000;
 	mc.store = netdb_get_store(bt->db);
 	bt->profiles = peer_profiles_new();
 	mc.profiles = bt->profiles;
@@ -276,9 +277,12 @@ static int own_start(struct bitsd_tunnels *bt, const uint8_t self[32])
 					 netdb_send_hook, bt });
 		netdb_set_reply_path(bt->db, netdb_reply_path_hook, bt);
 	}
-	log_info(LD_TUNNEL, "exploratory pool: %u+%u hops, %u+%u tunnels",
-		 mc.exploratory.in_length, mc.exploratory.out_length,
-		 mc.exploratory.in_quantity, mc.exploratory.out_quantity);
+	log_info(LD_TUNNEL, "exploratory pool: %u+%u hops, %u+%u tunnels, "
+		 "%u s each", mc.exploratory.in_length,
+		 mc.exploratory.out_length, mc.exploratory.in_quantity,
+		 mc.exploratory.out_quantity,
+		 (unsigned)(c->tunnels_lifetime_s ? c->tunnels_lifetime_s
+						  : TUNNEL_LIFETIME_MS / 1000));
 	return 0;
 }
 

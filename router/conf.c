@@ -34,6 +34,7 @@ enum opt_type {
 	OPT_QUANTITY,	/* 1..16 */
 	OPT_PERCENT,	/* 0..100 */
 	OPT_COUNT,	/* 0..10000000 */
+	OPT_LIFETIME,	/* 60..600 */
 };
 
 struct opt {
@@ -92,6 +93,8 @@ static const struct opt opts[] = {
 	  "outbound exploratory tunnels kept, 1-16 (default 3)" },
 	{ "tunnels.same-subnet", OPT_BOOL, OFF(tunnels_same_subnet), NULL,
 	  "let our tunnels' hops share an IPv4 /16 (test networks only)" },
+	{ "tunnels.lifetime", OPT_LIFETIME, OFF(tunnels_lifetime_s), "SECONDS",
+	  "use each of our tunnels this long, 60-600 (default 600)" },
 	{ "transit.max-tunnels", OPT_COUNT, OFF(transit_max_tunnels), "N",
 	  "most transit tunnels joined at once, 0 for none (default 2500)" },
 	{ "transit.share", OPT_PERCENT, OFF(transit_share_pct), "PERCENT",
@@ -119,9 +122,10 @@ static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
 static void uint_range(enum opt_type type, unsigned long *lo,
 		       unsigned long *hi)
 {
-	*lo = type == OPT_HOPS || type == OPT_QUANTITY ? 1 : 0;
+	*lo = type == OPT_HOPS || type == OPT_QUANTITY ? 1 :
+	      type == OPT_LIFETIME ? 60 : 0;
 	*hi = type == OPT_HOPS ? 7 : type == OPT_QUANTITY ? 16 :
-	      type == OPT_PERCENT ? 100 : 10000000;
+	      type == OPT_PERCENT ? 100 : type == OPT_LIFETIME ? 600 : 10000000;
 }
 
 static const struct opt *opt_find(const char *key)
@@ -285,6 +289,7 @@ int conf_set(struct conf *cfg, const char *key, const char *value,
 	case OPT_QUANTITY:
 	case OPT_PERCENT:
 	case OPT_COUNT:
+	case OPT_LIFETIME:
 		uint_range(o->type, &lo, &hi);
 		if (!parse_uint(value, lo, hi, &v))
 			return fail(err, errlen, ERR_RANGE,

@@ -72,6 +72,9 @@ struct conf {
 	uint32_t expl_in_quantity, expl_out_quantity;
 	/* Let tunnel hops share an IPv4 /16 (loopback test networks). */
 	bool tunnels_same_subnet;
+	/* How long we use each of our tunnels, seconds (60-600; 0: 600).
+	 * Test networks shorten it to see pools rebuilt. */
+	uint32_t tunnels_lifetime_s;
 	/* Transit tunnels ([transit] section). */
 	uint32_t transit_max_tunnels;	/* 0: relay none */
 	uint32_t transit_share_pct;	/* of bandwidth_kBps */

@@ -2,7 +2,7 @@
 # Our own tunnels through i2pd (issue [T], creator side): a 4-router i2pd
 # testnet; bitsd (seeded with their RouterInfos, same-/16 hops allowed on
 # loopback) builds its exploratory pool, 3 hops each way, 2 tunnels each
-# way.  Checks:
+# way, each used 90 s.  Checks:
 #  - /api/status counts at least 2 inbound and 2 outbound tunnels of ours;
 #  - every hop bitsd logged is one of the i2pd routers, and that
 #    router's console lists a transit tunnel with the receive id bitsd
@@ -11,6 +11,7 @@
 #    through an inbound one) pass;
 #  - netDb lookups go out through the tunnels and the i2pd floodfills'
 #    answers come back through them;
+#  - tunnels expire and the pool is rebuilt before: still 2 + 2 after;
 #  - the peer profiles are in DATADIR/profiles.sqlite after the stop,
 #    with accepted builds for i2pd routers;
 #  - bitsd stops cleanly, with no warning, error, BUG or sanitizer report.
@@ -52,6 +53,7 @@ inbound.quantity = 2
 outbound.quantity = 2
 [tunnels]
 same-subnet = true
+lifetime = 90
 CONF
 "$BITSD" --datadir "$B" --host $HOST --port $PORT --netid 77 \
 	--api-port $API --loglevel debug --logfile "$B/bitsd.log" \
@@ -116,6 +118,18 @@ grep -q "tunnel test [0-9a-f]* passed" "$B/bitsd.log" &&
 wait_log "$B/bitsd.log" "DatabaseSearchReply from an inbound tunnel to the netDb" 90 &&
 	ok "netDb lookups answered through our tunnels" ||
 	bad "no netDb reply came through our tunnels"
+# Tunnels live 90 s here (replacements start 60 s before the end): the
+# pool stays full across their expiry.
+if wait_own expired 4 240; then
+	ok "$(own expired) tunnels expired, $(own builds_ok) built in all"
+	[ "$(own inbound)" -ge 2 ] && [ "$(own outbound)" -ge 2 ] &&
+		ok "the pool stayed full across expiries" ||
+		bad "after expiries: $(own inbound) inbound, $(own outbound) outbound"
+	[ "$(own builds_ok)" -ge 8 ] && ok "replacements were built" ||
+		bad "only $(own builds_ok) tunnels built"
+else
+	bad "no tunnel expired in 240 s"
+fi
 bitsd_stop && ok "bitsd stopped cleanly" || bad "bitsd did not stop cleanly"
 rows=$(python3 - "$B/profiles.sqlite" <<'PY'
 import sys, sqlite3

@@ -80,6 +80,7 @@ static void test_ini_tunnels(struct tctx *t)
 		"inbound.quantity = 16\n"
 		"[tunnels]\n"
 		"same-subnet = true\n"
+		"lifetime = 90\n"
 		"[transit]\n"
 		"max-tunnels = 0\n"
 		"share = 50\n";
@@ -89,6 +90,8 @@ static void test_ini_tunnels(struct tctx *t)
 		"[exploratory]\noutbound.length = 99999999999999999999999\n",
 		"[exploratory]\noutbound.quantity = 17\n",
 		"[transit]\nshare = 101\n",
+		"[tunnels]\nlifetime = 59\n",
+		"[tunnels]\nlifetime = 601\n",
 		"[transit]\nmax-tunnels = -1\n",
 	};
 	char err[CONF_ERR_BYTES];
@@ -106,6 +109,7 @@ static void test_ini_tunnels(struct tctx *t)
 	T_EQ(t, c->expl_in_quantity, 16);
 	T_EQ(t, c->expl_out_quantity, 0);
 	T_TRUE(t, c->tunnels_same_subnet);
+	T_EQ(t, c->tunnels_lifetime_s, 90);
 	T_EQ(t, c->transit_max_tunnels, 0);
 	T_EQ(t, c->transit_share_pct, 50);
 	conf_free(c);
