@@ -14,6 +14,7 @@
 #include "crypto/rand.h"
 #include "crypto/secmem.h"
 #include "router/certificate.h"
+#include "router/datagram.h"
 
 #define DEST_ENC_SK_MAX_BYTES 256
 
@@ -136,6 +137,14 @@ void client_dest_signer(const struct client_dest *d, struct stream_signer *out)
 	out->sig_len = keys_and_cert_sig_len(&d->pub);
 	out->sign = dest_sign;
 	out->ctx = (void *)d;
+}
+
+int client_dest_datagram_encode(const struct client_dest *d,
+				const void *payload, size_t len,
+				struct bbuf *out)
+{
+	return datagram_repliable_encode(&d->pub, &d->sk->sign, payload, len,
+					 out);
 }
 
 void client_dest_free(struct client_dest *d)

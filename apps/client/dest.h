@@ -40,6 +40,11 @@ void client_dest_encode_private(const struct client_dest *d, struct bbuf *out);
 const struct keys_and_cert *client_dest_pub(const struct client_dest *d);
 /* A signer for streaming packets by d (borrows d). */
 void client_dest_signer(const struct client_dest *d, struct stream_signer *out);
+/* Append a repliable datagram (datagrams spec) from d carrying payload.
+ * ERR_TOO_BIG over DATAGRAM_MAX_PAYLOAD_BYTES. */
+int client_dest_datagram_encode(const struct client_dest *d,
+				const void *payload, size_t len,
+				struct bbuf *out);
 /* Wipe and release d.  Accepts NULL. */
 void client_dest_free(struct client_dest *d);
 

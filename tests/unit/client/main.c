@@ -5,6 +5,7 @@
 extern const struct test_case client_stream_packet_tests[];
 extern const struct test_case client_stream_tests[];
 extern const struct test_case client_sam_cmd_tests[];
+extern const struct test_case client_sam_tests[];
 
 int main(int argc, char **argv)
 {
@@ -12,6 +13,7 @@ int main(int argc, char **argv)
 		{ "stream_packet", client_stream_packet_tests },
 		{ "stream", client_stream_tests },
 		{ "sam_cmd", client_sam_cmd_tests },
+		{ "sam", client_sam_tests },
 		{ NULL, NULL }
 	};
 	return tharness_main(argc, argv, groups);

@@ -1,0 +1,500 @@
+/*
+ * apps/sam: a SAM bridge on a loopback port (in a child process, on its
+ * own event loop, over the in-process localnet), driven by plain blocking
+ * SAM clients: sessions, a stream moved both ways between two sessions
+ * byte for byte, half-close, FORWARD, NAMING LOOKUP, DEST GENERATE,
+ * datagrams, PING, and the error replies to malformed commands.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "apps/client/localnet.h"
+#include "apps/sam/sam.h"
+#include "crypto/base/encode.h"
+#include "crypto/base/err.h"
+#include "router/evloop.h"
+#include "router/keys_and_cert.h"
+#include "tests/unit/tharness.h"
+
+#define IO_TIMEOUT_S 60
+
+struct tsam {
+	pid_t pid;
+	uint16_t port;
+};
+
+/* Run a SAM server in a child process; its port comes back on a pipe. */
+static bool tsam_start(struct tsam *ts)
+{
+	int fds[2];
+	pid_t pid;
+
+	if (pipe(fds) != 0)
+		return false;
+	pid = fork();
+	if (pid < 0)
+		return false;
+	if (pid == 0) {
+		struct evloop *el = evloop_new();
+		struct localnet *net = localnet_new(el);
+		struct sam_server_cfg cfg;
+		struct sam_server *srv;
+		uint16_t port;
+
+		close(fds[0]);
+		sam_server_cfg_default(&cfg);
+		cfg.port = 0;
+		if (sam_server_new(el, net, &cfg, &srv) != 0)
+			_exit(1);
+		port = sam_server_port(srv);
+		if (write(fds[1], &port, sizeof(port)) != sizeof(port))
+			_exit(1);
+		close(fds[1]);
+		evloop_run(el);
+		_exit(0);
+	}
+	close(fds[1]);
+	ts->pid = pid;
+	if (read(fds[0], &ts->port, sizeof(ts->port)) != sizeof(ts->port)) {
+		close(fds[0]);
+		return false;
+	}
+	close(fds[0]);
+	return true;
+}
+
+static void tsam_stop(struct tsam *ts)
+{
+	int st;
+
+	kill(ts->pid, SIGTERM);
+	waitpid(ts->pid, &st, 0);
+}
+
+static int dial(uint16_t port)
+{
+	struct sockaddr_in sin;
+	struct timeval tv = { IO_TIMEOUT_S, 0 };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0)
+		abort();
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	return fd;
+}
+
+static void put(int fd, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (write(fd, s, n) != (ssize_t)n)
+		abort();
+}
+
+/* One reply line (without "\n") into a static buffer; "" on EOF. */
+static char *get_line(int fd)
+{
+	static char buf[8192];
+	size_t n = 0;
+
+	while (n + 1 < sizeof(buf)) {
+		char ch;
+
+		if (read(fd, &ch, 1) != 1)
+			break;
+		if (ch == '\n')
+			break;
+		buf[n++] = ch;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+static bool starts(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* The value of KEY= in a reply line (malloc'd), or NULL. */
+static char *field(const char *line, const char *key)
+{
+	char pat[64];
+	const char *p;
+	size_t n;
+
+	snprintf(pat, sizeof(pat), " %s=", key);
+	if (!(p = strstr(line, pat)))
+		return NULL;
+	p += strlen(pat);
+	n = strcspn(p, " ");
+	return strndup(p, n);
+}
+
+static int hello(struct tctx *t, uint16_t port)
+{
+	int fd = dial(port);
+
+	put(fd, "HELLO VERSION MIN=3.0 MAX=3.3\n");
+	T_STREQ(t, get_line(fd), "HELLO REPLY RESULT=OK VERSION=3.3");
+	return fd;
+}
+
+/* A control socket with a session; *pub gets its Destination (base64). */
+static int session(struct tctx *t, uint16_t port, const char *id,
+		   const char *style, char **pub)
+{
+	int fd = hello(t, port);
+	char line[256], *l, *priv;
+	uint8_t raw[2048];
+	size_t n;
+	struct breader r;
+	struct keys_and_cert k;
+	char enc[B64_ENC_LEN(KAC_MAX_BYTES)];
+
+	snprintf(line, sizeof(line), "SESSION CREATE STYLE=%s ID=%s "
+		 "DESTINATION=TRANSIENT SIGNATURE_TYPE=7 "
+		 "i2cp.leaseSetEncType=4,0\n", style, id);
+	put(fd, line);
+	l = get_line(fd);
+	T_TRUE(t, starts(l, "SESSION STATUS RESULT=OK DESTINATION="));
+	priv = field(l, "DESTINATION");
+	*pub = NULL;
+	if (!priv || b64_decode(raw, sizeof(raw), &n, priv, strlen(priv)))
+		return fd;
+	/* The blob: Destination (391) || private key (256) || seed (32). */
+	T_EQ(t, n, 391 + 256 + 32);
+	br_init(&r, raw, n);
+	if (keys_and_cert_decode(&r, &k) == 0 &&
+	    b64_encode(enc, sizeof(enc), k.raw, k.len) == 0)
+		*pub = strdup(enc);
+	free(priv);
+	return fd;
+}
+
+static uint8_t pat(int dir, size_t i)
+{
+	return (uint8_t)((i * 31 + (i >> 9) + (size_t)dir * 101) & 0xff);
+}
+
+/* Move n bytes x->y and n bytes y->x at once (poll), checking both. */
+static void exchange(struct tctx *t, int x, int y, size_t n)
+{
+	size_t sent[2] = { 0, 0 }, got[2] = { 0, 0 };
+	int fds[2] = { x, y };
+	bool bad = false;
+	uint8_t buf[32768];
+
+	while ((got[0] < n || got[1] < n) && !bad) {
+		struct pollfd p[2];
+
+		for (int i = 0; i < 2; i++) {
+			p[i].fd = fds[i];
+			p[i].events = POLLIN | (sent[i] < n ? POLLOUT : 0);
+		}
+		if (poll(p, 2, IO_TIMEOUT_S * 1000) <= 0) {
+			t_fail(t, __FILE__, __LINE__, "exchange stalled");
+			return;
+		}
+		for (int i = 0; i < 2; i++) {
+			if ((p[i].revents & POLLOUT) && sent[i] < n) {
+				size_t k = n - sent[i] < sizeof(buf) ?
+						   n - sent[i] : sizeof(buf);
+				ssize_t w;
+
+				for (size_t j = 0; j < k; j++)
+					buf[j] = pat(i, sent[i] + j);
+				w = send(fds[i], buf, k, MSG_DONTWAIT);
+				if (w > 0)
+					sent[i] += (size_t)w;
+			}
+			if (p[i].revents & (POLLIN | POLLHUP)) {
+				ssize_t r = recv(fds[i], buf, sizeof(buf),
+						 MSG_DONTWAIT);
+
+				if (r == 0) {
+					t_fail(t, __FILE__, __LINE__,
+					       "early EOF on %d", i);
+					return;
+				}
+				/* what i receives, 1 - i sent */
+				for (ssize_t j = 0; j < r; j++)
+					if (buf[j] != pat(1 - i, got[i] + j))
+						bad = true;
+				if (r > 0)
+					got[i] += (size_t)r;
+			}
+		}
+	}
+	T_FALSE(t, bad);
+	T_EQ(t, got[0], n);
+	T_EQ(t, got[1], n);
+}
+
+static void test_stream_both_ways(struct tctx *t)
+{
+	struct tsam ts;
+	char *pa = NULL, *pb = NULL, line[2048], *l, *me;
+	int ca, cb, acc, con;
+	char c;
+
+	T_TRUE(t, tsam_start(&ts));
+	ca = session(t, ts.port, "alice", "STREAM", &pa);
+	cb = session(t, ts.port, "bob", "STREAM", &pb);
+	T_TRUE(t, pa && pb);
+	if (!pa || !pb)
+		goto out;
+	put(cb, "NAMING LOOKUP NAME=ME\n");
+	l = get_line(cb);
+	me = field(l, "VALUE");
+	T_TRUE(t, starts(l, "NAMING REPLY RESULT=OK NAME=ME VALUE="));
+	T_STREQ(t, me, pb);
+	free(me);
+
+	acc = hello(t, ts.port);
+	put(acc, "STREAM ACCEPT ID=alice SILENT=false\n");
+	T_STREQ(t, get_line(acc), "STREAM STATUS RESULT=OK");
+	con = hello(t, ts.port);
+	snprintf(line, sizeof(line), "STREAM CONNECT ID=bob DESTINATION=%s "
+		 "SILENT=false FROM_PORT=7 TO_PORT=9\n", pa);
+	put(con, line);
+	T_STREQ(t, get_line(con), "STREAM STATUS RESULT=OK");
+	/* The acceptor learns who called, and the ports (3.2). */
+	l = get_line(acc);
+	T_TRUE(t, starts(l, pb));
+	T_TRUE(t, strstr(l, " FROM_PORT=7 TO_PORT=9") != NULL);
+
+	exchange(t, con, acc, 3 * 1024 * 1024);
+
+	/* Half-close: the acceptor reads EOF, can still answer, and then
+	 * the connector reads EOF too. */
+	shutdown(con, SHUT_WR);
+	T_EQ(t, read(acc, &c, 1), 0);
+	put(acc, "bye");
+	T_EQ(t, read(con, line, 3), 3);
+	T_TRUE(t, memcmp(line, "bye", 3) == 0);
+	close(acc);
+	T_EQ(t, read(con, &c, 1), 0);
+	close(con);
+	close(ca);
+	close(cb);
+out:
+	free(pa);
+	free(pb);
+	tsam_stop(&ts);
+}
+
+static void test_forward(struct tctx *t)
+{
+	struct tsam ts;
+	struct sockaddr_in sin;
+	socklen_t sl = sizeof(sin);
+	char *pa = NULL, *pb = NULL, line[2048];
+	int ca, cb, fwd, lis, srv, con;
+
+	T_TRUE(t, tsam_start(&ts));
+	ca = session(t, ts.port, "fa", "STREAM", &pa);
+	cb = session(t, ts.port, "fb", "STREAM", &pb);
+	lis = socket(AF_INET, SOCK_STREAM, 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	T_OK(t, bind(lis, (struct sockaddr *)&sin, sizeof(sin)));
+	T_OK(t, listen(lis, 4));
+	getsockname(lis, (struct sockaddr *)&sin, &sl);
+	fwd = hello(t, ts.port);
+	snprintf(line, sizeof(line), "STREAM FORWARD ID=fa PORT=%u "
+		 "HOST=127.0.0.1\n", ntohs(sin.sin_port));
+	put(fwd, line);
+	T_STREQ(t, get_line(fwd), "STREAM STATUS RESULT=OK");
+	/* A second listener on the session is refused. */
+	{
+		int acc = hello(t, ts.port);
+
+		put(acc, "STREAM ACCEPT ID=fa\n");
+		T_TRUE(t, starts(get_line(acc),
+				 "STREAM STATUS RESULT=I2P_ERROR"));
+		close(acc);
+	}
+	con = hello(t, ts.port);
+	snprintf(line, sizeof(line), "STREAM CONNECT ID=fb DESTINATION=%s\n",
+		 pa ? pa : "x");
+	put(con, line);
+	T_STREQ(t, get_line(con), "STREAM STATUS RESULT=OK");
+	srv = accept(lis, NULL, NULL);
+	T_TRUE(t, srv >= 0);
+	if (srv >= 0) {
+		struct timeval tv = { IO_TIMEOUT_S, 0 };
+
+		setsockopt(srv, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		T_TRUE(t, pb && starts(get_line(srv), pb));
+		exchange(t, con, srv, 200000);
+		close(srv);
+	}
+	close(con);
+	close(fwd);
+	close(lis);
+	close(ca);
+	close(cb);
+	free(pa);
+	free(pb);
+	tsam_stop(&ts);
+}
+
+static void test_datagrams(struct tctx *t)
+{
+	struct tsam ts;
+	char *pa = NULL, *pb = NULL, line[2048], *l, *from, *size;
+	char body[6];
+	int ca, cb;
+
+	T_TRUE(t, tsam_start(&ts));
+	ca = session(t, ts.port, "da", "DATAGRAM", &pa);
+	cb = session(t, ts.port, "db", "DATAGRAM", &pb);
+	snprintf(line, sizeof(line), "DATAGRAM SEND DESTINATION=%s SIZE=5 "
+		 "FROM_PORT=1 TO_PORT=2\nhello", pb ? pb : "x");
+	put(ca, line);
+	l = get_line(cb);
+	T_TRUE(t, starts(l, "DATAGRAM RECEIVED DESTINATION="));
+	from = field(l, "DESTINATION");
+	size = field(l, "SIZE");
+	T_STREQ(t, from, pa);
+	T_STREQ(t, size, "5");
+	T_TRUE(t, strstr(l, " FROM_PORT=1 TO_PORT=2") != NULL);
+	T_EQ(t, read(cb, body, 5), 5);
+	T_TRUE(t, memcmp(body, "hello", 5) == 0);
+	free(from);
+	free(size);
+	/* RAW SEND needs a RAW session. */
+	put(ca, "RAW SEND DESTINATION=x SIZE=1\n");
+	T_TRUE(t, starts(get_line(ca), "RAW STATUS RESULT=I2P_ERROR"));
+	close(ca);
+	close(cb);
+	free(pa);
+	free(pb);
+	tsam_stop(&ts);
+}
+
+/* Utility commands and the answers to bad ones. */
+static void test_commands_and_errors(struct tctx *t)
+{
+	struct tsam ts;
+	char *pa = NULL, *l, *b32, line[2048];
+	int fd, ca;
+
+	T_TRUE(t, tsam_start(&ts));
+	/* Before HELLO: an error, then the socket closes. */
+	fd = dial(ts.port);
+	put(fd, "SESSION CREATE STYLE=STREAM ID=x DESTINATION=TRANSIENT\n");
+	T_TRUE(t, starts(get_line(fd), "HELLO REPLY RESULT=I2P_ERROR"));
+	T_STREQ(t, get_line(fd), "");
+	close(fd);
+	fd = dial(ts.port);
+	put(fd, "HELLO VERSION MIN=3.4\n");
+	T_STREQ(t, get_line(fd), "HELLO REPLY RESULT=NOVERSION");
+	close(fd);
+	fd = dial(ts.port);
+	put(fd, "hello version MIN=3.0 MAX=3.1\r\n");	/* telnet style */
+	T_STREQ(t, get_line(fd), "HELLO REPLY RESULT=OK VERSION=3.1");
+	put(fd, "PING keep me\n");
+	T_STREQ(t, get_line(fd), "PONG keep me");
+	put(fd, "FROB NICATE\n");
+	T_TRUE(t, starts(get_line(fd), "FROB STATUS RESULT=I2P_ERROR"));
+	put(fd, "SESSION CREATE STYLE=STREAM ID=bad DESTINATION=AAAA\n");
+	T_STREQ(t, get_line(fd), "SESSION STATUS RESULT=INVALID_KEY");
+	put(fd, "SESSION CREATE STYLE=BOGUS ID=z DESTINATION=TRANSIENT\n");
+	T_TRUE(t, starts(get_line(fd), "SESSION STATUS RESULT=I2P_ERROR"));
+	put(fd, "SESSION CREATE STYLE=STREAM ID=z DESTINATION=TRANSIENT "
+		"SIGNATURE_TYPE=DSA_SHA1\n");
+	T_TRUE(t, starts(get_line(fd), "SESSION STATUS RESULT=I2P_ERROR"));
+	put(fd, "STREAM CONNECT ID=nosuch DESTINATION=AAAA\n");
+	T_STREQ(t, get_line(fd), "STREAM STATUS RESULT=INVALID_ID");
+	put(fd, "NAMING LOOKUP NAME=nowhere.i2p\n");
+	T_STREQ(t, get_line(fd),
+		"NAMING REPLY RESULT=KEY_NOT_FOUND NAME=nowhere.i2p");
+	put(fd, "DEST GENERATE SIGNATURE_TYPE=7\n");
+	l = get_line(fd);
+	T_TRUE(t, starts(l, "DEST REPLY PUB="));
+	T_TRUE(t, strstr(l, " PRIV=") != NULL);
+	put(fd, "SESSION ADD STYLE=STREAM ID=sub\n");
+	T_TRUE(t, starts(get_line(fd), "SESSION STATUS RESULT=I2P_ERROR"));
+
+	/* A session, then the same ID again, and a b32 lookup of it. */
+	ca = session(t, ts.port, "named", "STREAM", &pa);
+	put(fd, "SESSION CREATE STYLE=STREAM ID=named DESTINATION=TRANSIENT\n");
+	T_STREQ(t, get_line(fd), "SESSION STATUS RESULT=DUPLICATED_ID");
+	if (pa) {
+		uint8_t raw[1024];
+		size_t n;
+		struct breader r;
+		struct keys_and_cert k;
+		char enc[B32_ENC_LEN(32)];
+
+		b64_decode(raw, sizeof(raw), &n, pa, strlen(pa));
+		br_init(&r, raw, n);
+		T_OK(t, keys_and_cert_decode(&r, &k));
+		b32_encode(enc, sizeof(enc), k.hash, 32);
+		snprintf(line, sizeof(line), "NAMING LOOKUP NAME=%s.b32.i2p\n",
+			 enc);
+		put(fd, line);
+		l = get_line(fd);
+		b32 = field(l, "VALUE");
+		T_TRUE(t, starts(l, "NAMING REPLY RESULT=OK"));
+		T_STREQ(t, b32, pa);
+		free(b32);
+	}
+	/* A connect to a destination nobody serves. */
+	put(fd, "DEST GENERATE\n");
+	l = get_line(fd);
+	{
+		char *pub = field(l, "PUB");
+		int con = hello(t, ts.port);
+
+		snprintf(line, sizeof(line),
+			 "STREAM CONNECT ID=named DESTINATION=%s\n",
+			 pub ? pub : "");
+		put(con, line);
+		T_TRUE(t, starts(get_line(con),
+				 "STREAM STATUS RESULT=CANT_REACH_PEER"));
+		close(con);
+		free(pub);
+	}
+	/* Closing the control socket ends the session: the ID is free. */
+	close(ca);
+	for (int i = 0; i < 3000; i++) {	/* up to 30 s */
+		put(fd, "SESSION CREATE STYLE=STREAM ID=named "
+			"DESTINATION=TRANSIENT\n");
+		l = get_line(fd);
+		if (!starts(l, "SESSION STATUS RESULT=DUPLICATED_ID"))
+			break;
+		usleep(10000);
+	}
+	T_TRUE(t, starts(l, "SESSION STATUS RESULT=OK"));
+	put(fd, "QUIT\n");
+	T_STREQ(t, get_line(fd), "");
+	close(fd);
+	free(pa);
+	tsam_stop(&ts);
+}
+
+const struct test_case client_sam_tests[] = {
+	{ "stream_both_ways", test_stream_both_ways, TT_FORK },
+	{ "forward", test_forward, TT_FORK },
+	{ "datagrams", test_datagrams, TT_FORK },
+	{ "commands_and_errors", test_commands_and_errors, TT_FORK },
+	{ NULL, NULL, 0 }
+};
