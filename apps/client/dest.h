@@ -1,15 +1,9 @@
 /*
- * Local destinations: a Destination (Ed25519 signing key, crypto field
- * unused since LeaseSet2) and its private keys, in the private key file
- * format that SAM and i2pd use (common-structures "Destination",
- * "PrivateKey", "SigningPrivateKey"; Java's PrivateKeyFile):
- *
- *   Destination ‖ PrivateKey (length of the crypto type: 256 for type 0,
- *   32 for type 4) ‖ SigningPrivateKey (length of the signing type)
- *
- * Only Ed25519 destinations can sign here; others decode with
- * ERR_UNSUPPORTED.  The private keys live in secure memory (STYLE.md §6);
- * callers sign through client_dest_signer(), never copying the key.
+ * Local destinations for streaming and datagrams: the keys of
+ * router/dest_keys.h (the private key format of SAM and i2pd) held in
+ * secure memory (STYLE.md §6), signing through client_dest_signer() so
+ * callers never copy the key.  Only Ed25519 destinations without offline
+ * keys can sign here; others decode with ERR_UNSUPPORTED.
  * Thread: any, one destination per thread at a time.
  */
 #ifndef APPS_CLIENT_DEST_H
@@ -24,13 +18,14 @@
 
 struct client_dest;	/* opaque */
 
-/* A new random Ed25519 destination.  Never returns NULL; caller owns it. */
+/* A new random Ed25519 + X25519 destination (dest_keys_generate()).
+ * Never returns NULL; caller owns it. */
 struct client_dest *client_dest_new_random(void);
 /*
- * Decode a private key file blob (untrusted, e.g. from a SAM client).
- * Errors: ERR_TRUNCATED, ERR_FORMAT (trailing bytes, a key that does not
- * match its Destination), ERR_UNSUPPORTED (not Ed25519, or an offline
- * signing block).  *out is a new destination the caller owns.
+ * Decode a private key blob (untrusted, e.g. from a SAM client): the
+ * errors of dest_keys_decode(), ERR_FORMAT for a signing key that does not
+ * match its Destination, ERR_UNSUPPORTED for another signing type or
+ * offline keys.  *out is a new destination the caller owns.
  */
 int client_dest_decode(const uint8_t *buf, size_t len,
 		       struct client_dest **out);

@@ -176,8 +176,8 @@ static int session(struct tctx *t, uint16_t port, const char *id,
 	*pub = NULL;
 	if (!priv || b64_decode(raw, sizeof(raw), &n, priv, strlen(priv)))
 		return fd;
-	/* The blob: Destination (391) || private key (256) || seed (32). */
-	T_EQ(t, n, 391 + 256 + 32);
+	/* The blob: Destination (391) || X25519 key (32) || seed (32). */
+	T_EQ(t, n, 391 + 32 + 32);
 	br_init(&r, raw, n);
 	if (keys_and_cert_decode(&r, &k) == 0 &&
 	    b64_encode(enc, sizeof(enc), k.raw, k.len) == 0)

@@ -1,0 +1,48 @@
+/*
+ * apps/client/dest: private key blobs in and out, the checks on them, and
+ * signing through the signer hook.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "apps/client/dest.h"
+#include "crypto/base/err.h"
+#include "crypto/ed25519.h"
+#include "tests/unit/tharness.h"
+
+static void test_round_trip_and_sign(struct tctx *t)
+{
+	struct client_dest *d = client_dest_new_random(), *e = NULL;
+	struct bbuf b = BBUF_INIT;
+	struct stream_signer sg;
+	struct ed25519_pk pk;
+	struct ed25519_sig sig;
+
+	client_dest_encode_private(d, &b);
+	T_EQ(t, b.len, 391 + 32 + 32);
+	T_OK(t, client_dest_decode(b.data, b.len, &e));
+	if (e)
+		T_MEMEQ(t, client_dest_pub(e)->hash, client_dest_pub(d)->hash,
+			32);
+	client_dest_signer(d, &sg);
+	T_EQ(t, sg.sig_len, 64);
+	sg.sign(sg.ctx, (const uint8_t *)"msg", 3, sig.b);
+	T_OK(t, keys_and_cert_ed25519_pk(client_dest_pub(d), &pk));
+	T_TRUE(t, ed25519_verify(&sig, &pk, "msg", 3));
+	/* Truncated, trailing bytes, a signing key of someone else. */
+	T_ERR(t, client_dest_decode(b.data, b.len - 1, &e), ERR_TRUNCATED);
+	bbuf_u8(&b, 0);
+	T_ERR(t, client_dest_decode(b.data, b.len, &e), ERR_FORMAT);
+	b.len--;
+	b.data[b.len - 1] ^= 1;
+	T_ERR(t, client_dest_decode(b.data, b.len, &e), ERR_FORMAT);
+	bbuf_free(&b);
+	client_dest_free(e);
+	client_dest_free(d);
+}
+
+const struct test_case client_dest_tests[] = {
+	{ "round_trip_and_sign", test_round_trip_and_sign, 0 },
+	{ NULL, NULL, 0 }
+};
