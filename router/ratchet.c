@@ -25,6 +25,7 @@
 #include <string.h>
 
 #define NBUCKETS 4096u		/* power of two */
+#define MAX_SPARE_TAGS 256
 #define LABEL(s) s, sizeof(s) - 1
 
 enum sess_state { S_NS_SENT, S_NSR_SENT, S_ESTABLISHED };
@@ -106,6 +107,10 @@ struct ratchet_ctx {
 	struct ratchet_session *sessions;
 	uint64_t replay[RATCHET_REPLAY_MAX];
 	size_t replay_n, replay_pos;
+	/* wiped tag entries kept for reuse: one is spent and one made per
+	 * message received, so the hot path does not allocate */
+	struct tag_ent *spare;
+	size_t nspare;
 };
 
 /* ---- the tag table ---- */
@@ -132,6 +137,31 @@ static struct tag_ent *tag_find(struct ratchet_ctx *c, uint64_t tag)
 	return NULL;
 }
 
+static struct tag_ent *tag_ent_get(struct ratchet_ctx *c)
+{
+	struct tag_ent *e = c->spare;
+
+	if (!e)
+		return xzalloc(sizeof(*e));
+	c->spare = e->next;
+	c->nspare--;
+	e->next = NULL;
+	return e;
+}
+
+/* Wipe e and keep it for reuse (or free it beyond MAX_SPARE_TAGS). */
+static void tag_ent_put(struct ratchet_ctx *c, struct tag_ent *e)
+{
+	memwipe(e, sizeof(*e));
+	if (c->nspare >= MAX_SPARE_TAGS) {
+		free(e);
+		return;
+	}
+	e->next = c->spare;
+	c->spare = e;
+	c->nspare++;
+}
+
 static void tag_unlink(struct ratchet_ctx *c, struct tag_ent *e)
 {
 	struct tag_ent **pp = &c->buckets[bucket(e->tag)];
@@ -141,7 +171,7 @@ static void tag_unlink(struct ratchet_ctx *c, struct tag_ent *e)
 	if (*pp)
 		*pp = e->next;
 	c->ntags--;
-	xfree_wipe(e, sizeof(*e));
+	tag_ent_put(c, e);
 }
 
 /* Remove a tag of ts from the table and the window (it was used). */
@@ -159,7 +189,7 @@ static void rx_fill(struct ratchet_ctx *c, struct rx_ts *ts, uint32_t upto)
 	if (upto > RATCHET_TAGSET_MAX_N)
 		upto = RATCHET_TAGSET_MAX_N;
 	while (ts->gen.n < upto && c->ntags < RATCHET_MAX_TAGS) {
-		struct tag_ent *e = xzalloc(sizeof(*e));
+		struct tag_ent *e = tag_ent_get(c);
 		uint8_t tag[8];
 		size_t i = ts->gen.n - ts->low;
 
@@ -178,7 +208,7 @@ static void rx_fill(struct ratchet_ctx *c, struct rx_ts *ts, uint32_t upto)
 		/* a colliding tag (2^-64) would shadow: drop the new one */
 		if (tag_find(c, e->tag)) {
 			ts->ents[i] = NULL;
-			xfree_wipe(e, sizeof(*e));
+			tag_ent_put(c, e);
 			continue;
 		}
 		e->next = c->buckets[bucket(e->tag)];
@@ -313,6 +343,12 @@ void ratchet_ctx_free(struct ratchet_ctx *c)
 
 		c->sessions = s->next;
 		session_free(c, s);
+	}
+	while (c->spare) {
+		struct tag_ent *e = c->spare;
+
+		c->spare = e->next;
+		free(e);
 	}
 	xfree_wipe(c, sizeof(*c));
 }
@@ -463,14 +499,6 @@ static void attach_payload_key(uint8_t pk[32], const uint8_t k_ba[32])
 
 /* ---- sending ---- */
 
-static void add_acks(struct ratchet_session *s, struct bbuf *b)
-{
-	if (s->n_acks) {
-		ratchet_block_ack(b, s->acks, s->n_acks);
-		s->n_acks = 0;
-	}
-}
-
 /* Start the DH ratchet of our outbound tag set (ecies spec "DH RATCHET
  * MESSAGE FLOW"): odd tag sets ask for a new reverse key, even ones
  * carry a new forward key; the very first does both. */
@@ -496,12 +524,14 @@ static int out_ratchet_start(struct ratchet_session *s)
 	return 0;
 }
 
+/* The payload is written in place after room for the tag and encrypted
+ * there: no buffer of its own, no copy (an ES is the hot path). */
 static int es_write(struct ratchet_ctx *c, struct ratchet_session *s,
 		    const uint8_t *blocks, size_t len, unsigned flags,
 		    struct bbuf *out)
 {
-	struct bbuf pl = BBUF_INIT;
-	uint8_t tag[8], key[32];
+	size_t start = out->len, pl_start, pl_len;
+	uint8_t key[32];
 	uint32_t n;
 	int r;
 
@@ -513,29 +543,34 @@ static int es_write(struct ratchet_ctx *c, struct ratchet_session *s,
 	    (r = out_ratchet_start(s)) != 0 &&
 	    s->tx.n >= RATCHET_TAGSET_MAX_N - 1)
 		return r;
+	bbuf_reserve(out, 8 + len + 16 + 256);
+	bbuf_extend(out, 8);
+	pl_start = out->len;
 	if (s->out_awaiting)
-		ratchet_block_nextkey(&pl, &s->out_nk);
+		ratchet_block_nextkey(out, &s->out_nk);
 	if (s->in_reply_pending)
-		ratchet_block_nextkey(&pl, &s->in_reply);
-	if (s->send_pn) {
-		ratchet_block_msgnum(&pl, s->pn);
-		s->send_pn = false;
-	}
-	add_acks(s, &pl);
+		ratchet_block_nextkey(out, &s->in_reply);
+	if (s->send_pn)
+		ratchet_block_msgnum(out, s->pn);
+	if (s->n_acks)
+		ratchet_block_ack(out, s->acks, s->n_acks);
 	if (flags & RATCHET_F_ACK_REQUEST)
-		ratchet_block_ack_request(&pl);
-	bbuf_put(&pl, blocks, len);
-	if (pl.len > RATCHET_MAX_PAYLOAD_BYTES) {
-		bbuf_free(&pl);
+		ratchet_block_ack_request(out);
+	bbuf_put(out, blocks, len);
+	pl_len = out->len - pl_start;
+	if (pl_len > RATCHET_MAX_PAYLOAD_BYTES) {
+		memwipe(out->data + start, out->len - start);
+		out->len = start;
 		return ERR_TOO_BIG;
 	}
-	n = ratchet_tagset_next(&s->tx, tag, key);
-	bbuf_put(out, tag, 8);
+	s->send_pn = false;
+	s->n_acks = 0;
+	n = ratchet_tagset_next(&s->tx, out->data + start, key);
 	/* "ES: tag ‖ AEAD(key for that tag, nonce = N, AD = tag)" */
-	chachapoly_encrypt_n(bbuf_extend(out, pl.len + 16), key, n, tag, 8,
-			     pl.data, pl.len);
+	bbuf_extend(out, 16);
+	chachapoly_encrypt_n(out->data + pl_start, key, n, out->data + start,
+			     8, out->data + pl_start, pl_len);
 	memwipe(key, sizeof(key));
-	bbuf_free(&pl);
 	c->stats.es_out++;
 	return 0;
 }

@@ -4,7 +4,8 @@
  * parse), in messages per CPU-second, beside ChaCha20-Poly1305 encrypt +
  * decrypt of the same payload sizes from the same run (the ceiling).
  * The DH ratchet runs at its default pace (every 8192 messages), so its
- * cost is included.  Prints one human line per size and one JSON line
+ * cost is included.  Batches of the two alternate and are timed apart, so
+ * a change in machine load between them cannot skew the ratio.  Prints one human line per size and one JSON line
  * for the headline size (1 KiB of cloves):
  * {"bench":"garlic","metric":"es_msgs/s","value":V,"ceiling":C,...}
  */
@@ -47,86 +48,124 @@ static void blocks(struct bbuf *b, size_t size)
 	free(p);
 }
 
-static double aead_rate(size_t size, double secs)
-{
-	uint8_t key[32], tag[8], *in = malloc(size), *ct = malloc(size + 16);
-	uint64_t n = 0;
-	double t0 = cpu_s(), t;
+/* The ceiling: ChaCha20-Poly1305 encrypt + decrypt of size bytes with an
+ * 8-byte AD (the tag), 256 pairs per call. */
+struct aead_run {
+	uint8_t key[32], tag[8], *in, *ct;
+	size_t size;
+	uint64_t n;
+};
 
-	rand_bytes(key, 32);
-	rand_bytes(in, size);
-	rand_bytes(tag, 8);
-	do {
-		for (int i = 0; i < 256; i++) {
-			chachapoly_encrypt_n(ct, key, n + (uint64_t)i, tag, 8, in,
-					     size);
-			if (chachapoly_decrypt_n(in, key, n + (uint64_t)i, tag, 8,
-						 ct, size + 16) != 0)
-				abort();
-		}
-		n += 256;
-	} while ((t = cpu_s() - t0) < secs);
-	free(in);
-	free(ct);
-	return (double)n / t;
+static void aead_batch(struct aead_run *r)
+{
+	for (int i = 0; i < 256; i++) {
+		chachapoly_encrypt_n(r->ct, r->key, r->n + (uint64_t)i, r->tag,
+				     8, r->in, r->size);
+		if (chachapoly_decrypt_n(r->in, r->key, r->n + (uint64_t)i,
+					 r->tag, 8, r->ct, r->size + 16) != 0)
+			abort();
+	}
+	r->n += 256;
 }
 
-static double es_rate(size_t size, double secs, uint64_t *ratchets)
-{
+/* ES messages of size bytes of cloves, Alice to Bob, 256 per call. */
+struct es_run {
 	struct x25519_sk ask, bsk;
 	struct x25519_pk apk, bpk;
 	struct ratchet_ctx *a, *b;
-	struct bbuf blk = BBUF_INIT, wire = BBUF_INIT, plain = BBUF_INIT;
+	struct bbuf blk, wire, plain;
+	uint64_t n;
+};
+
+static void es_batch(struct es_run *r)
+{
 	struct ratchet_payload pl;
 	struct ratchet_rx_info in;
-	uint64_t n = 0;
-	double t0, t;
 
-	x25519_keygen(&ask, &apk);
-	x25519_keygen(&bsk, &bpk);
-	a = ratchet_ctx_new(&ask);
-	b = ratchet_ctx_new(&bsk);
-	blocks(&blk, size);
+	for (int i = 0; i < 256; i++) {
+		bbuf_reset(&r->wire);
+		if (ratchet_encrypt(r->a, &r->bpk, r->blk.data, r->blk.len, 0,
+				    NOW, &r->wire) != 0 ||
+		    ratchet_decrypt(r->b, r->wire.data, r->wire.len, NOW,
+				    &r->plain, &pl, &in) != 0)
+			abort();
+		/* Bob answers now and then so the reverse Next Key of a DH
+		 * ratchet reaches Alice */
+		if ((r->n + (uint64_t)i) % 64 == 0) {
+			bbuf_reset(&r->wire);
+			if (ratchet_encrypt(r->b, &r->apk, NULL, 0, 0, NOW,
+					    &r->wire) != 0 ||
+			    ratchet_decrypt(r->a, r->wire.data, r->wire.len,
+					    NOW, &r->plain, &pl, &in) != 0)
+				abort();
+		}
+	}
+	r->n += 256;
+}
+
+static void es_setup(struct es_run *r, size_t size)
+{
+	struct ratchet_payload pl;
+	struct ratchet_rx_info in;
+
+	memset(r, 0, sizeof(*r));
+	x25519_keygen(&r->ask, &r->apk);
+	x25519_keygen(&r->bsk, &r->bpk);
+	r->a = ratchet_ctx_new(&r->ask);
+	r->b = ratchet_ctx_new(&r->bsk);
+	blocks(&r->blk, size);
 	/* NS, NSR, then ES both ways so the session is established */
 	for (int k = 0; k < 4; k++) {
-		struct ratchet_ctx *f = k % 2 ? b : a, *to = k % 2 ? a : b;
+		struct ratchet_ctx *f = k % 2 ? r->b : r->a;
+		struct ratchet_ctx *to = k % 2 ? r->a : r->b;
 
-		bbuf_reset(&wire);
-		if (ratchet_encrypt(f, k % 2 ? &apk : &bpk, blk.data, blk.len,
-				    0, NOW, &wire) != 0 ||
-		    ratchet_decrypt(to, wire.data, wire.len, NOW, &plain, &pl,
-				    &in) != 0)
+		bbuf_reset(&r->wire);
+		if (ratchet_encrypt(f, k % 2 ? &r->apk : &r->bpk, r->blk.data,
+				    r->blk.len, 0, NOW, &r->wire) != 0 ||
+		    ratchet_decrypt(to, r->wire.data, r->wire.len, NOW,
+				    &r->plain, &pl, &in) != 0)
 			abort();
 	}
-	t0 = cpu_s();
+}
+
+/*
+ * Both rates from one run: batches of ES messages and of bare AEAD pairs
+ * alternate, each timed in CPU-seconds, until secs of ES time, so load
+ * from other processes weighs on both alike.
+ */
+static void rates(size_t size, double secs, double *es, double *aead,
+		  uint64_t *ratchets)
+{
+	struct es_run e;
+	struct aead_run a;
+	double te = 0, ta = 0, t0;
+
+	es_setup(&e, size);
+	memset(&a, 0, sizeof(a));
+	a.size = size;
+	a.in = malloc(size);
+	a.ct = malloc(size + 16);
+	rand_bytes(a.key, sizeof(a.key));
+	rand_bytes(a.tag, sizeof(a.tag));
+	rand_bytes(a.in, size);
 	do {
-		for (int i = 0; i < 256; i++) {
-			bbuf_reset(&wire);
-			if (ratchet_encrypt(a, &bpk, blk.data, blk.len, 0, NOW,
-					    &wire) != 0 ||
-			    ratchet_decrypt(b, wire.data, wire.len, NOW, &plain,
-					    &pl, &in) != 0)
-				abort();
-			/* Bob answers now and then so the reverse Next Key
-			 * of a DH ratchet reaches Alice */
-			if ((n + (uint64_t)i) % 64 == 0) {
-				bbuf_reset(&wire);
-				if (ratchet_encrypt(b, &apk, NULL, 0, 0, NOW,
-						    &wire) != 0 ||
-				    ratchet_decrypt(a, wire.data, wire.len, NOW,
-						    &plain, &pl, &in) != 0)
-					abort();
-			}
-		}
-		n += 256;
-	} while ((t = cpu_s() - t0) < secs);
-	*ratchets = ratchet_ctx_stats(a)->ratchets_out;
-	bbuf_free(&blk);
-	bbuf_free(&wire);
-	bbuf_free(&plain);
-	ratchet_ctx_free(a);
-	ratchet_ctx_free(b);
-	return (double)n / t;
+		t0 = cpu_s();
+		es_batch(&e);
+		te += cpu_s() - t0;
+		t0 = cpu_s();
+		aead_batch(&a);
+		ta += cpu_s() - t0;
+	} while (te < secs);
+	*es = (double)e.n / te;
+	*aead = (double)a.n / ta;
+	*ratchets = ratchet_ctx_stats(e.a)->ratchets_out;
+	bbuf_free(&e.blk);
+	bbuf_free(&e.wire);
+	bbuf_free(&e.plain);
+	ratchet_ctx_free(e.a);
+	ratchet_ctx_free(e.b);
+	free(a.in);
+	free(a.ct);
 }
 
 int main(int argc, char **argv)
@@ -145,8 +184,9 @@ int main(int argc, char **argv)
 	crypto_init();
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		uint64_t ratchets = 0;
-		double es = es_rate(sizes[i], secs, &ratchets);
-		double aead = aead_rate(sizes[i], secs);
+		double es = 0, aead = 0;
+
+		rates(sizes[i], secs, &es, &aead, &ratchets);
 
 		printf("%5zu B: ES encrypt+decrypt %.0f msgs/CPU-s, "
 		       "ChaCha20-Poly1305 encrypt+decrypt %.0f/CPU-s, %.0f %% "
