@@ -637,7 +637,88 @@ static void test_inactivity_disconnect(struct tctx *t)
 	tpipe_free(pp);
 }
 
+#define PARALLEL 50
+
+struct many {
+	struct pair p[PARALLEL];
+	unsigned next_b;
+};
+
+static void many_accept(void *ctx, struct stream *s)
+{
+	struct many *m = ctx;
+
+	if (m->next_b == PARALLEL) {
+		stream_reset(s);
+		stream_release(s);
+		return;
+	}
+	app_accept(&m->p[m->next_b++].b, s);
+}
+
+static bool many_closed(void *ctx)
+{
+	struct many *m = ctx;
+
+	for (int i = 0; i < PARALLEL; i++)
+		if (!both_closed(&m->p[i]))
+			return false;
+	return true;
+}
+
+/* 50 streams at once between two destinations, 5 % loss: each moves its
+ * bytes both ways, exact, and closes. */
+static void test_parallel_streams(struct tctx *t)
+{
+	struct tpipe_cfg c;
+	struct tpipe *pp;
+	struct many *m = calloc(1, sizeof(*m));
+	struct stream_mgr_stats st;
+	unsigned ok = 0;
+	uint64_t a_sent = 0, a_rcvd = 0, b_sent = 0, b_rcvd = 0;
+
+	default_cfg(&c, 5, 20, 10, 50);
+	pp = tpipe_new(&c);
+	stream_mgr_set_acceptor(tpipe_mgr(pp, 1), many_accept, m);
+	for (int i = 0; i < PARALLEL; i++) {
+		struct pair *p = &m->p[i];
+
+		p->a.total = p->b.total = 64 * 1024 + (uint64_t)i * 1000;
+		p->a.tx_seed = p->b.rx_seed = 0x31;
+		p->b.tx_seed = p->a.rx_seed = 0x32;
+		p->a.close_after_send = p->b.close_after_send = true;
+		T_OK(t, stream_connect(tpipe_mgr(pp, 0), tpipe_dest(pp, 1),
+				       0, 0, app_event, &p->a, &p->a.s));
+	}
+	T_TRUE(t, tpipe_run(pp, many_closed, m, 4 * VIRTUAL_HOUR_MS));
+	T_EQ(t, m->next_b, PARALLEL);
+	for (int i = 0; i < PARALLEL; i++) {
+		struct pair *p = &m->p[i];
+
+		/* B's total was set before its stream arrived: the ith
+		 * accepted stream need not be the ith connected one, so
+		 * compare each side with what its peer sent. */
+		if (p->a.closed && p->b.closed && !p->a.mismatch &&
+		    !p->b.mismatch && p->a.rcvd > 0 && p->b.rcvd > 0)
+			ok++;
+		a_sent += p->a.sent;
+		a_rcvd += p->a.rcvd;
+		b_sent += p->b.sent;
+		b_rcvd += p->b.rcvd;
+	}
+	T_EQ(t, ok, PARALLEL);
+	T_EQ(t, a_sent, b_rcvd);
+	T_EQ(t, b_sent, a_rcvd);
+	T_TRUE(t, a_sent > (uint64_t)PARALLEL * 64 * 1024);
+	stream_mgr_stats(tpipe_mgr(pp, 1), &st);
+	T_EQ(t, st.conns_in, PARALLEL);
+	T_EQ(t, stream_mgr_count(tpipe_mgr(pp, 0)), PARALLEL);
+	tpipe_free(pp);
+	free(m);
+}
+
 const struct test_case client_stream_tests[] = {
+	{ "parallel_streams", test_parallel_streams, TT_FORK },
 	{ "transfer_lossless", test_transfer_lossless, TT_FORK },
 	{ "transfer_loss5", test_transfer_loss5, TT_FORK },
 	{ "transfer_loss20", test_transfer_loss20, TT_FORK },
