@@ -29,6 +29,10 @@ struct bitsd {
 	struct api *api;
 	struct bitsd_status *status;
 	struct bitsd_tunnels *tunnels;
+	struct daemon *d;
+	/* firewalled and our introducers, from SSU2; every RouterInfo we
+	 * sign follows it */
+	struct router_self_reach reach;
 };
 
 static int keys_start(struct daemon *d, void *ctx)
@@ -72,7 +76,8 @@ static int self_reload(struct daemon *d, void *ctx)
 {
 	struct bitsd *b = ctx;
 
-	return router_self_refresh(b->self, daemon_conf(d), b->keys);
+	return router_self_refresh_reach(b->self, daemon_conf(d), b->keys,
+					 &b->reach);
 }
 
 /* NTCP2, the transport manager and the interim RouterInfo table. */
@@ -91,14 +96,32 @@ static void ntcp2_stop(struct daemon *d, void *ctx)
 	FREE_AND_NULL(bitsd_ntcp2_stop, b->ntcp2);
 }
 
+/* SSU2 found us firewalled (or reachable again), or our introducers
+ * changed: re-sign and republish everywhere. */
+static void reach_changed(void *ctx)
+{
+	struct bitsd *b = ctx;
+
+	bitsd_ntcp2_set_reach(b->ntcp2, &b->reach);
+	bitsd_netdb_set_reach(b->netdb, &b->reach);
+	if (b->self)
+		(void)router_self_refresh_reach(b->self, daemon_conf(b->d),
+						b->keys, &b->reach);
+}
+
 /* The netDb: takes the transport hooks over from the interim table. */
 /* SSU2 on the same transport manager (when the config enables it). */
 static int ssu2_start_hook(struct daemon *d, void *ctx)
 {
 	struct bitsd *b = ctx;
+	int r;
 
-	return bitsd_ssu2_start(d, b->keys, bitsd_ntcp2_transport(b->ntcp2),
-				&b->ssu2);
+	b->d = d;
+	r = bitsd_ssu2_start(d, b->keys, bitsd_ntcp2_transport(b->ntcp2),
+			     &b->ssu2);
+	if (r == 0)
+		bitsd_ssu2_set_reach(b->ssu2, &b->reach, reach_changed, b);
+	return r;
 }
 
 static void ssu2_stop_hook(struct daemon *d, void *ctx)
@@ -106,15 +129,20 @@ static void ssu2_stop_hook(struct daemon *d, void *ctx)
 	struct bitsd *b = ctx;
 
 	(void)d;
+	bitsd_ssu2_set_reach(b->ssu2, NULL, NULL, NULL);
 	FREE_AND_NULL(bitsd_ssu2_stop, b->ssu2);
 }
 
 static int netdb_start_hook(struct daemon *d, void *ctx)
 {
 	struct bitsd *b = ctx;
+	int r = bitsd_netdb_start(d, b->keys, bitsd_ntcp2_transport(b->ntcp2),
+				  &b->netdb);
 
-	return bitsd_netdb_start(d, b->keys, bitsd_ntcp2_transport(b->ntcp2),
-				 &b->netdb);
+	/* (not firewalled yet: reach_changed() hands it over later) */
+	if (r == 0 && b->reach.firewalled)
+		bitsd_netdb_set_reach(b->netdb, &b->reach);
+	return r;
 }
 
 static void netdb_stop_hook(struct daemon *d, void *ctx)

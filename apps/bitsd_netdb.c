@@ -31,6 +31,7 @@ struct bitsd_netdb {
 	bool hooked;			/* the transport hooks are ours */
 	bitsd_netdb_other_fn other;	/* types the netDb does not handle */
 	void *other_ctx;
+	const struct router_self_reach *rr;	/* run-time reachability */
 };
 
 /* ---- transport hooks ---- */
@@ -115,7 +116,8 @@ static void set_self(struct bitsd_netdb *bn)
 	size_t len;
 	int r;
 
-	if ((r = router_self_build(daemon_conf(bn->d), bn->keys, &ri)) != 0) {
+	if ((r = router_self_build_reach(daemon_conf(bn->d), bn->keys, bn->rr,
+					 &ri)) != 0) {
 		log_err(LD_NETDB, "cannot build our RouterInfo: %s",
 			err_str(r));
 		return;
@@ -123,6 +125,15 @@ static void set_self(struct bitsd_netdb *bn)
 	if ((b = router_info_bytes(ri, &len)) != NULL)
 		netdb_set_self(bn->db, b, len);
 	router_info_free(ri);
+}
+
+void bitsd_netdb_set_reach(struct bitsd_netdb *bn,
+			   const struct router_self_reach *rr)
+{
+	if (!bn)
+		return;
+	bn->rr = rr;
+	set_self(bn);		/* netdb_set_self() publishes it now */
 }
 
 static void resign_cb(void *arg)

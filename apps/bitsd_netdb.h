@@ -44,6 +44,11 @@ int bitsd_netdb_start(struct daemon *d, const struct router_keys *keys,
 void bitsd_netdb_stop(struct bitsd_netdb *bn);
 /* The netDb (borrowed), for status. */
 struct netdb *bitsd_netdb_get(struct bitsd_netdb *bn);
+/* Build our RouterInfo with rr from now on (borrowed; outlives bn, or
+ * NULL), and republish it now. */
+struct router_self_reach;
+void bitsd_netdb_set_reach(struct bitsd_netdb *bn,
+			   const struct router_self_reach *rr);
 /* Install (or with fn NULL remove) the handler for the other types. */
 void bitsd_netdb_set_other(struct bitsd_netdb *bn, bitsd_netdb_other_fn fn,
 			   void *ctx);

@@ -34,6 +34,7 @@ struct bitsd_ntcp2 {
 	struct transport_mgr *tm;
 	struct ntcp2 *n;
 	struct evloop_timer *announce, *resign;
+	const struct router_self_reach *rr;	/* run-time reachability */
 };
 
 /* ---- hooks ---- */
@@ -95,7 +96,8 @@ static int sign_self(struct bitsd_ntcp2 *bn)
 	size_t len;
 	int r;
 
-	if ((r = router_self_build(daemon_conf(bn->d), bn->keys, &ri)) != 0) {
+	if ((r = router_self_build_reach(daemon_conf(bn->d), bn->keys, bn->rr,
+					 &ri)) != 0) {
 		log_err(LD_NTCP2, "cannot build our RouterInfo: %s", err_str(r));
 		return r;
 	}
@@ -109,6 +111,15 @@ static int sign_self(struct bitsd_ntcp2 *bn)
 	router_info_free(bn->ri);
 	bn->ri = ri;
 	return 0;
+}
+
+void bitsd_ntcp2_set_reach(struct bitsd_ntcp2 *bn,
+			   const struct router_self_reach *rr)
+{
+	if (!bn)
+		return;
+	bn->rr = rr;
+	(void)sign_self(bn);
 }
 
 static void resign_cb(void *arg)

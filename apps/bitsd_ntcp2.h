@@ -36,6 +36,11 @@ int bitsd_ntcp2_start(struct daemon *d, const struct router_keys *keys,
 		      struct bitsd_ntcp2 **out);
 /* Close everything and free bn.  Accepts NULL. */
 void bitsd_ntcp2_stop(struct bitsd_ntcp2 *bn);
+/* Sign our RouterInfo with rr from now on (borrowed; outlives bn, or
+ * NULL), and now. */
+struct router_self_reach;
+void bitsd_ntcp2_set_reach(struct bitsd_ntcp2 *bn,
+			   const struct router_self_reach *rr);
 /* The transport manager (borrowed; lives as long as bn), for status. */
 struct transport_mgr *bitsd_ntcp2_transport(struct bitsd_ntcp2 *bn);
 

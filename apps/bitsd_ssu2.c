@@ -29,6 +29,9 @@ struct bitsd_ssu2 {
 	struct ssu2 *s;
 	struct evloop_timer *resign, *ptest;
 	struct nat *nat;		/* with cfg->nat */
+	struct router_self_reach *rr;	/* NULL until set */
+	void (*changed)(void *ctx);
+	void *changed_ctx;
 };
 
 static int sign_self(struct bitsd_ssu2 *bs)
@@ -38,7 +41,8 @@ static int sign_self(struct bitsd_ssu2 *bs)
 	size_t len;
 	int r;
 
-	if ((r = router_self_build(daemon_conf(bs->d), bs->keys, &ri)) != 0) {
+	if ((r = router_self_build_reach(daemon_conf(bs->d), bs->keys, bs->rr,
+					 &ri)) != 0) {
 		log_err(LD_SSU2, "cannot build our RouterInfo: %s", err_str(r));
 		return r;
 	}
@@ -86,6 +90,36 @@ static void nat_cb(void *arg, const struct nat_status *st)
 
 	if (st->mapped)
 		evloop_timer_arm(bs->ptest, BITSD_SSU2_PT_FIRST_MS);
+}
+
+/* SSU2 says what we publish changed: take it into rr and re-sign. */
+static void intro_cb(void *arg)
+{
+	struct bitsd_ssu2 *bs = arg;
+	struct router_self_reach *rr = bs->rr;
+
+	if (!rr)
+		return;
+	rr->firewalled = ssu2_is_firewalled(bs->s);
+	rr->nintro = rr->firewalled ?
+		     ssu2_introducers(bs->s, rr->intro, ROUTER_SELF_MAX_INTRO) :
+		     0;
+	log_notice(LD_SSU2, "publishing: %s, %zu introducer(s)",
+		   rr->firewalled ? "firewalled" : "reachable", rr->nintro);
+	(void)sign_self(bs);
+	if (bs->changed)
+		bs->changed(bs->changed_ctx);
+}
+
+void bitsd_ssu2_set_reach(struct bitsd_ssu2 *bs, struct router_self_reach *rr,
+			  void (*changed)(void *ctx), void *ctx)
+{
+	if (!bs)
+		return;
+	bs->rr = rr;
+	bs->changed = changed;
+	bs->changed_ctx = ctx;
+	ssu2_set_intro_hook(bs->s, rr ? intro_cb : NULL, bs);
 }
 
 int bitsd_ssu2_start(struct daemon *d, const struct router_keys *keys,
@@ -162,6 +196,7 @@ void bitsd_ssu2_stop(struct bitsd_ssu2 *bs)
 		 (unsigned long long)st.hs_failed,
 		 (unsigned long long)st.pkts_in, (unsigned long long)st.pkts_out,
 		 (unsigned long long)st.resent_frags);
+	ssu2_set_intro_hook(bs->s, NULL, NULL);
 	/* Remove the mapping (UPnP: a job the worker pool finishes). */
 	nat_free(bs->nat);
 	evloop_timer_free(bs->resign);

@@ -13,6 +13,7 @@
 
 struct daemon;
 struct router_keys;
+struct router_self_reach;
 struct bitsd_ssu2;	/* opaque */
 struct transport_mgr;
 struct ssu2;
@@ -34,6 +35,15 @@ int bitsd_ssu2_start(struct daemon *d, const struct router_keys *keys,
 		     struct transport_mgr *tm, struct bitsd_ssu2 **out);
 /* Terminate every session and free bs.  Accepts NULL. */
 void bitsd_ssu2_stop(struct bitsd_ssu2 *bs);
+/*
+ * Keep rr (borrowed; outlives bs) up to date with what SSU2 learns: a
+ * peer test said firewalled (or reachable again), relay tags from peers
+ * with "C" (asked for and renewed by router/ssu2.c) make our introducers.
+ * Our RouterInfo in SessionConfirmed follows rr, and changed(ctx) runs
+ * after each change so the embedder re-signs and republishes the rest.
+ */
+void bitsd_ssu2_set_reach(struct bitsd_ssu2 *bs, struct router_self_reach *rr,
+			  void (*changed)(void *ctx), void *ctx);
 /* The transport (borrowed), for status. */
 struct ssu2 *bitsd_ssu2_transport(struct bitsd_ssu2 *bs);
 

@@ -37,10 +37,14 @@ uint16_t router_self_port(const struct conf *cfg,
 
 /* The SSU2 address (ssu2 spec, "Published Router Address"): host, port
  * (the NTCP2 one, UDP), s, i, v=2 and caps 4.  No "B"/"C" caps: we are
- * no peer-test or relay partner yet (PROTOCOLS.md 2.5). */
+ * no peer-test or relay partner yet (PROTOCOLS.md 2.5).  Firewalled: no
+ * host or port, and our introducers ("Published Addresses" with
+ * introducers). */
 static int add_ssu2(struct router_info *ri, const struct conf *cfg,
-		    const struct keystore *ks, const uint8_t hash[32])
+		    const struct keystore *ks, const uint8_t hash[32],
+		    const struct router_self_reach *rr)
 {
+	bool fw = rr && rr->firewalled;
 	struct router_address a = ROUTER_ADDRESS_INIT;
 	struct x25519_pk s;
 	uint8_t ik[SSU2_INTRO_KEY_BYTES];
@@ -49,9 +53,10 @@ static int add_ssu2(struct router_info *ri, const struct conf *cfg,
 	keystore_x25519_pk(ks, KEYSTORE_X_SSU2, &s);
 	if ((r = ssu2_intro_key_derive(ks, ik)) != 0 ||
 	    (r = router_address_ssu2_build(&a, ROUTER_SELF_SSU2_COST, &s, ik,
-					   cfg->host,
-					   router_self_port(cfg, hash), "4",
-					   NULL, 0)) != 0 ||
+					   fw ? NULL : cfg->host,
+					   fw ? 0 : router_self_port(cfg, hash),
+					   "4", fw ? rr->intro : NULL,
+					   fw ? rr->nintro : 0)) != 0 ||
 	    (r = router_info_add_address(ri, &a)) != 0) {
 		router_address_clear(&a);
 		return r;
@@ -59,7 +64,8 @@ static int add_ssu2(struct router_info *ri, const struct conf *cfg,
 	return 0;
 }
 
-/* An NTCP2 address on host: host, port, s, i, v=2. */
+/* An NTCP2 address on host: host, port, s, i, v=2 (host NULL: only s
+ * and v). */
 static int add_ntcp2(struct router_info *ri, const char *host,
 		     const struct conf *cfg, const struct router_keys *keys,
 		     const struct x25519_pk *s, const uint8_t hash[32])
@@ -68,8 +74,10 @@ static int add_ntcp2(struct router_info *ri, const char *host,
 	int r;
 
 	if ((r = router_address_ntcp2_build(&a, ROUTER_SELF_NTCP2_COST, s,
-					    host, router_self_port(cfg, hash),
-					    router_keys_ntcp2_iv(keys))) != 0 ||
+					    host, host ?
+					    router_self_port(cfg, hash) : 0,
+					    host ? router_keys_ntcp2_iv(keys) :
+					    NULL)) != 0 ||
 	    (r = router_info_add_address(ri, &a)) != 0)
 		router_address_clear(&a);
 	return r;
@@ -78,7 +86,16 @@ static int add_ntcp2(struct router_info *ri, const char *host,
 int router_self_build(const struct conf *cfg, const struct router_keys *keys,
 		      struct router_info **out)
 {
+	return router_self_build_reach(cfg, keys, NULL, out);
+}
+
+int router_self_build_reach(const struct conf *cfg,
+			    const struct router_keys *keys,
+			    const struct router_self_reach *rr,
+			    struct router_info **out)
+{
 	const struct keystore *ks = router_keys_keystore(keys);
+	bool fw = rr && rr->firewalled;
 	struct router_info *ri;
 	struct keys_and_cert id;
 	struct x25519_pk ntcp2;
@@ -87,11 +104,13 @@ int router_self_build(const struct conf *cfg, const struct router_keys *keys,
 	router_keys_identity(keys, &id);
 	keystore_x25519_pk(ks, KEYSTORE_X_NTCP2, &ntcp2);
 	ri = router_info_new(&id);
-	if ((r = add_ntcp2(ri, cfg->host, cfg, keys, &ntcp2, id.hash)) != 0 ||
+	if ((r = add_ntcp2(ri, fw ? NULL : cfg->host, cfg, keys, &ntcp2,
+			   id.hash)) != 0 ||
 	    (cfg->host6 && (r = add_ntcp2(ri, cfg->host6, cfg, keys, &ntcp2,
 					  id.hash)) != 0) ||
-	    (cfg->ssu2 && (r = add_ssu2(ri, cfg, ks, id.hash)) != 0) ||
+	    (cfg->ssu2 && (r = add_ssu2(ri, cfg, ks, id.hash, rr)) != 0) ||
 	    (r = router_info_set_basic_options(ri, cfg->netid,
+					       fw ? ROUTER_SELF_CAPS_FIREWALLED :
 					       cfg->floodfill ?
 					       ROUTER_SELF_CAPS_FLOODFILL :
 					       ROUTER_SELF_CAPS)) != 0 ||
@@ -122,9 +141,10 @@ static void report_write(const struct router_info *ri, const char *path,
 
 static int build_logged(const struct conf *cfg,
 			const struct router_keys *keys,
+			const struct router_self_reach *rr,
 			struct router_info **out)
 {
-	int r = router_self_build(cfg, keys, out);
+	int r = router_self_build_reach(cfg, keys, rr, out);
 
 	if (r != 0)
 		log_err(LD_ROUTER, "cannot build our RouterInfo: %s",
@@ -139,7 +159,7 @@ int router_self_publish(const struct conf *cfg,
 	struct router_info *ri = NULL;
 	int r;
 
-	if ((r = build_logged(cfg, keys, &ri)) == 0) {
+	if ((r = build_logged(cfg, keys, NULL, &ri)) == 0) {
 		r = router_info_file_write(ri, path);
 		report_write(ri, path, r, errno);
 	}
@@ -221,11 +241,18 @@ struct router_self *router_self_new(struct worker_pool *wp)
 int router_self_refresh(struct router_self *rs, const struct conf *cfg,
 			const struct router_keys *keys)
 {
+	return router_self_refresh_reach(rs, cfg, keys, NULL);
+}
+
+int router_self_refresh_reach(struct router_self *rs, const struct conf *cfg,
+			      const struct router_keys *keys,
+			      const struct router_self_reach *rr)
+{
 	struct router_info *ri = NULL;
 	char *path;
 	int r;
 
-	if ((r = build_logged(cfg, keys, &ri)) != 0)
+	if ((r = build_logged(cfg, keys, rr, &ri)) != 0)
 		return r;
 	path = fsutil_path_join(cfg->datadir, ROUTER_SELF_FILE_NAME);
 	if (!rs->writing) {

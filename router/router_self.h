@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "crypto/hash.h"
+#include "router/router_address.h"
 
 struct conf;
 struct router_info;
@@ -35,6 +36,21 @@ struct worker_pool;
  * reachability testing exist; a floodfill adds "f". */
 #define ROUTER_SELF_CAPS "LR"
 #define ROUTER_SELF_CAPS_FLOODFILL "LfR"
+/* Firewalled (a peer test said so): "U", unreachable. */
+#define ROUTER_SELF_CAPS_FIREWALLED "LU"
+#define ROUTER_SELF_MAX_INTRO 3
+
+/*
+ * What we learned about reaching us while running (SSU2 peer test and
+ * relay): when firewalled, our IPv4 NTCP2 and SSU2 addresses go out
+ * without host and port, the SSU2 one with these introducers (ih, itag,
+ * iexp), and the caps say "U".
+ */
+struct router_self_reach {
+	bool firewalled;
+	size_t nintro;
+	struct router_address_ssu2_intro intro[ROUTER_SELF_MAX_INTRO];
+};
 
 /* The NTCP2 port to publish: cfg->port, or one derived from hash. */
 uint16_t router_self_port(const struct conf *cfg,
@@ -46,6 +62,11 @@ uint16_t router_self_port(const struct conf *cfg,
  */
 int router_self_build(const struct conf *cfg, const struct router_keys *keys,
 		      struct router_info **out);
+/* The same with what we learned at run time (rr NULL: nothing). */
+int router_self_build_reach(const struct conf *cfg,
+			    const struct router_keys *keys,
+			    const struct router_self_reach *rr,
+			    struct router_info **out);
 /*
  * Build, sign and write cfg->datadir/router.info (replacing it
  * atomically) on the calling thread; logs what went wrong.  For start-up,
@@ -69,6 +90,10 @@ struct router_self *router_self_new(struct worker_pool *wp);
  */
 int router_self_refresh(struct router_self *rs, const struct conf *cfg,
 			const struct router_keys *keys);
+/* The same with what we learned at run time (rr NULL: nothing). */
+int router_self_refresh_reach(struct router_self *rs, const struct conf *cfg,
+			      const struct router_keys *keys,
+			      const struct router_self_reach *rr);
 /* True while a write is queued or running. */
 bool router_self_is_busy(const struct router_self *rs);
 /*

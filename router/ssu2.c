@@ -155,6 +155,8 @@ struct sess {
 	/* relay: the tag we gave the peer (as Bob), the tag it gave us (as
 	 * Charlie), and Alice's pending introduction */
 	uint32_t tag_for_peer, tag_from_peer;
+	uint64_t tag_got_s;		/* when tag_from_peer came (wall) */
+	uint64_t tag_asked_ms;		/* a Relay Tag Request went out */
 	uint32_t relay_nonce;
 	uint8_t relay_bob[32];
 };
@@ -241,6 +243,11 @@ struct ssu2 {
 	} relays[SSU2_PT_MAX];
 	struct evloop_timer *pt_timer;
 	enum ssu2_reach reach;
+	bool firewalled;		/* the last decided peer test */
+	struct evloop_timer *intro_timer;
+	ssu2_intro_fn intro_fn;
+	void *intro_ctx;
+	bool intro_changed;		/* call intro_fn on the next pass */
 	/* datagrams waiting for one sendmmsg() while batching > 0 */
 	unsigned batching;
 	size_t nout;
@@ -252,6 +259,7 @@ struct ssu2 {
 static void sess_flush(struct sess *s);
 static void sess_rearm(struct sess *s);
 static void sess_kill(struct sess *s);
+static bool ri_has_cap(const struct sess *s, char ch);
 
 void ssu2_config_default(struct ssu2_config *cfg)
 {
@@ -269,6 +277,8 @@ void ssu2_config_default(struct ssu2_config *cfg)
 	cfg->ban_failures = SSU2_DEFAULT_BAN_FAILURES;
 	cfg->ban_window_ms = SSU2_DEFAULT_BAN_WINDOW_MS;
 	cfg->ban_ms = SSU2_DEFAULT_BAN_MS;
+	cfg->intro_lifetime_s = SSU2_INTRO_LIFETIME_S;
+	cfg->intro_refresh_s = SSU2_INTRO_REFRESH_S;
 }
 
 static uint64_t now_ms(void)
@@ -584,6 +594,13 @@ static void sess_free(void *arg)
 	free(s);
 }
 
+/* What we publish changed: tell the embedder on the next loop pass. */
+static void intro_note_change(struct ssu2 *n)
+{
+	n->intro_changed = true;
+	evloop_timer_arm(n->intro_timer, 0);
+}
+
 /* Unlink s and have the reaper free it after this loop pass. */
 static void sess_kill(struct sess *s)
 {
@@ -592,6 +609,8 @@ static void sess_kill(struct sess *s)
 
 	if (s->closed)
 		return;
+	if (s->tag_from_peer && s->state == S_ESTABLISHED)
+		intro_note_change(n);	/* an introducer is gone */
 	s->closed = true;
 	for (pp = &n->sessions; *pp; pp = &(*pp)->next)
 		if (*pp == s) {
@@ -1112,6 +1131,8 @@ static void sess_terminate(struct sess *s, uint8_t reason)
 		return;
 	}
 	send_termination(s, reason);
+	if (s->tag_from_peer)
+		intro_note_change(s->n);	/* an introducer is gone */
 	s->term_reason = reason;
 	s->state = S_CLOSING;
 	s->up = false;
@@ -1655,6 +1676,11 @@ static void send_created(struct sess *s, const struct ssu2_long_hdr *req)
 	token_put(&n->issued, &s->peer, tok, now_s() + n->cfg.token_lifetime_s);
 	ssu2_blk_put_new_token(&pl, (uint32_t)(now_s() +
 					       n->cfg.token_lifetime_s), tok);
+	/* Alice asked for a relay tag in SessionRequest. */
+	if (s->tag_for_peer) {
+		ssu2_blk_put_relay_tag(&pl, s->tag_for_peer);
+		n->st.relay_tags_given++;
+	}
 	ssu2_blk_put_padding(&pl, rand_uniform(HS_PAD_MAX));
 	if (ssu2_hs_write_created(&s->hs, &h, pl.data, pl.len, pkt,
 				  sizeof(pkt), &len) != 0) {
@@ -1738,9 +1764,16 @@ static void on_session_request(struct ssu2 *n, uint8_t *pkt, size_t len,
 		sess_kill(s);
 		return;
 	}
-	for (size_t i = 0; i < pl.n; i++)
+	for (size_t i = 0; i < pl.n; i++) {
 		if (pl.b[i].type == SSU2_BLK_DATETIME)
 			(void)ssu2_datetime_decode(&pl.b[i], &ts);
+		/* (we introduce only with a key to sign Relay Intros) */
+		if (pl.b[i].type == SSU2_BLK_RELAY_TAG_REQUEST && n->cfg.ks &&
+		    !s->tag_for_peer)
+			do
+				s->tag_for_peer = (uint32_t)rand_u64();
+			while (s->tag_for_peer == 0);
+	}
 	if (!ssu2_skew_ok(ts, now_s())) {
 		/* "Bob MAY send a Retry message containing a zero token and
 		 * a Termination block with a clock skew reason code" */
@@ -1919,6 +1952,12 @@ static int send_request(struct sess *s, uint64_t token)
 	int r;
 
 	ssu2_blk_put_datetime(&pl, now_s());
+	/* Firewalled: ask an introducer for a relay tag right away (i2pd
+	 * answers only in SessionCreated). */
+	if (n->firewalled && ri_has_cap(s, 'C')) {
+		ssu2_blk_put(&pl, SSU2_BLK_RELAY_TAG_REQUEST, NULL, 0);
+		s->tag_asked_ms = now_ms();
+	}
 	ssu2_blk_put_padding(&pl, 1 + rand_uniform(HS_PAD_MAX));
 	r = ssu2_hs_write_request(&s->hs, &h, pl.data, pl.len, pkt,
 				  sizeof(pkt), &len);
@@ -2037,7 +2076,7 @@ static void on_created(struct sess *s, uint8_t *pkt, size_t len)
 	static uint8_t plain[SSU2_MAX_PACKET_BYTES];
 	static struct ssu2_payload pl;
 	struct ssu2 *n = s->n;
-	uint32_t ts = 0, exp;
+	uint32_t ts = 0, exp, tag;
 	uint64_t tok;
 	size_t plen;
 	int r;
@@ -2065,6 +2104,15 @@ static void on_created(struct sess *s, uint8_t *pkt, size_t len)
 		else if (b->type == SSU2_BLK_NEW_TOKEN &&
 			 ssu2_new_token_decode(b, &exp, &tok) == 0 && tok)
 			token_put(&n->received, &s->peer, tok, exp);
+		else if (b->type == SSU2_BLK_RELAY_TAG && s->tag_asked_ms &&
+			 ssu2_relay_tag_decode(b, &tag) == 0 && tag) {
+			s->tag_from_peer = tag;
+			s->tag_got_s = now_s();
+			s->tag_asked_ms = 0;
+			n->st.relay_tags_got++;
+			n->st.relay_tags_hs++;
+			intro_note_change(n);
+		}
 	}
 	if (!ssu2_skew_ok(ts, now_s())) {
 		n->st.skewed++;
@@ -2468,9 +2516,19 @@ static struct sess *sess_up_by_id(struct ssu2 *n, uint64_t id)
 
 static void set_reach(struct ssu2 *n, enum ssu2_reach r)
 {
+	bool fw = n->firewalled;
+
 	if (n->reach != r)
 		log_notice(LD_SSU2, "peer test: %s", ssu2_reach_name(r));
 	n->reach = r;
+	if (r == SSU2_REACH_OK)
+		fw = false;
+	else if (r == SSU2_REACH_FIREWALLED)
+		fw = true;
+	if (fw != n->firewalled) {
+		n->firewalled = fw;
+		intro_note_change(n);
+	}
 }
 
 /* Alice: Bob said yes and Charlie wrote: answer Charlie (message 6). */
@@ -3093,9 +3151,12 @@ static void relay_in_session(struct sess *s, const struct ssu2_block *b)
 		relay_bob_tag(s);
 		break;
 	case SSU2_BLK_RELAY_TAG:
-		if (ssu2_relay_tag_decode(b, &tag) == 0) {
+		if (ssu2_relay_tag_decode(b, &tag) == 0 && tag) {
 			s->tag_from_peer = tag;
+			s->tag_got_s = now_s();
+			s->tag_asked_ms = 0;
 			s->n->st.relay_tags_got++;
+			intro_note_change(s->n);
 		}
 		break;
 	case SSU2_BLK_RELAY_REQUEST:
@@ -3176,26 +3237,98 @@ static int relay_start(struct ssu2 *n, struct sess *s,
 	return 0;
 }
 
-int ssu2_request_relay_tag(struct ssu2 *n, const uint8_t *bob_hash)
+static void ask_relay_tag(struct sess *s)
 {
 	struct bbuf pl = BBUF_INIT;
+
+	ssu2_blk_put(&pl, SSU2_BLK_RELAY_TAG_REQUEST, NULL, 0);
+	(void)send_data(s, &s->peer, &pl, 0);
+	bbuf_free(&pl);
+	s->tag_asked_ms = now_ms();
+}
+
+int ssu2_request_relay_tag(struct ssu2 *n, const uint8_t *bob_hash)
+{
 	int sent = 0;
 
 	for (struct sess *s = n->sessions; s; s = s->next) {
-		bool c = false;
-
 		if (s->state != S_ESTABLISHED || !s->keyed || s->tag_from_peer)
 			continue;
 		if (bob_hash ? memcmp(s->peer_rh, bob_hash, 32) != 0 :
-		    !(c = ri_has_cap(s, 'C')))
+		    !ri_has_cap(s, 'C'))
 			continue;
-		bbuf_reset(&pl);
-		ssu2_blk_put(&pl, SSU2_BLK_RELAY_TAG_REQUEST, NULL, 0);
-		(void)send_data(s, &s->peer, &pl, 0);
+		ask_relay_tag(s);
 		sent++;
 	}
-	bbuf_free(&pl);
 	return sent ? 0 : ERR_NOT_FOUND;
+}
+
+/* Firewalled: renew tags near their expiry, and ask session peers with
+ * "C" for more while we have fewer than SSU2_INTRO_MAX.  Returns the
+ * milliseconds until the next renewal is due (at most
+ * SSU2_INTRO_CHECK_MS). */
+static uint64_t intro_seek(struct ssu2 *n)
+{
+	uint64_t now = now_s(), next = SSU2_INTRO_CHECK_MS;
+	uint64_t life = n->cfg.intro_lifetime_s;
+	uint64_t ahead = n->cfg.intro_refresh_s < life ?
+			 n->cfg.intro_refresh_s : life / 2;
+	size_t have = 0;
+	struct sess *s;
+
+	for (s = n->sessions; s; s = s->next) {
+		bool asking = s->tag_asked_ms &&
+			      now_ms() - s->tag_asked_ms < SSU2_INTRO_CHECK_MS;
+		uint64_t renew;
+
+		if (s->state != S_ESTABLISHED || !s->keyed || !s->tag_from_peer)
+			continue;
+		have++;
+		renew = s->tag_got_s + life - ahead;
+		if (now >= renew) {
+			if (!asking)
+				ask_relay_tag(s);
+		} else if ((renew - now) * 1000 < next) {
+			next = (renew - now) * 1000;
+		}
+	}
+	for (s = n->sessions; s && have < SSU2_INTRO_MAX; s = s->next) {
+		if (s->state != S_ESTABLISHED || !s->keyed ||
+		    s->tag_from_peer || !ri_has_cap(s, 'C'))
+			continue;
+		if (!s->tag_asked_ms ||
+		    now_ms() - s->tag_asked_ms >= SSU2_INTRO_CHECK_MS)
+			ask_relay_tag(s);
+		have++;
+	}
+	return next < 1000 ? 1000 : next;
+}
+
+static void intro_timer_cb(void *arg)
+{
+	struct ssu2 *n = arg;
+	uint64_t next = 0;
+
+	if (n->firewalled && !n->shutting_down)
+		next = intro_seek(n);
+	if (n->intro_changed) {
+		n->intro_changed = false;
+		if (n->intro_fn)
+			n->intro_fn(n->intro_ctx);
+	}
+	if (next)
+		evloop_timer_arm(n->intro_timer, next);
+}
+
+void ssu2_set_intro_hook(struct ssu2 *n, ssu2_intro_fn fn, void *ctx)
+{
+	n->intro_fn = fn;
+	n->intro_ctx = ctx;
+}
+
+bool ssu2_is_firewalled(const struct ssu2 *n)
+{
+	return n->firewalled;
 }
 
 size_t ssu2_introducers(const struct ssu2 *n,
@@ -3207,7 +3340,8 @@ size_t ssu2_introducers(const struct ssu2 *n,
 		if (s->state == S_ESTABLISHED && s->tag_from_peer) {
 			memcpy(out[k].h, s->peer_rh, 32);
 			out[k].tag = s->tag_from_peer;
-			out[k].exp = now_s() + SSU2_INTRO_LIFETIME_S;
+			out[k].exp = (uint32_t)(s->tag_got_s +
+						n->cfg.intro_lifetime_s);
 			k++;
 		}
 	return k;
@@ -3410,6 +3544,7 @@ struct ssu2 *ssu2_new(struct evloop *el, struct transport_mgr *tm,
 	n->dedup = i2np_dedup_new(65536);
 	n->tid = transport_mgr_add(tm, &ssu2_ops, n);
 	n->pt_timer = evloop_timer_new(el, pt_timer_cb, n);
+	n->intro_timer = evloop_timer_new(el, intro_timer_cb, n);
 	n->down_timer = evloop_timer_new(el, down_timer_cb, n);
 	return n;
 }
@@ -3426,6 +3561,7 @@ void ssu2_free(struct ssu2 *n)
 		sess_free(s);
 	}
 	evloop_timer_free(n->pt_timer);
+	evloop_timer_free(n->intro_timer);
 	evloop_timer_free(n->down_timer);
 	free(n->down_ids);
 	if (n->rev)

@@ -59,6 +59,8 @@ struct ssu2_config {
 	uint64_t ban_window_ms;		/* ...within this window... */
 	uint64_t ban_ms;		/* ...ban it this long (0 = never) */
 	bool allow_loopback;		/* dial 127/8 (tests; i2pd refuses) */
+	uint32_t intro_lifetime_s;	/* SSU2_INTRO_LIFETIME_S */
+	uint32_t intro_refresh_s;	/* SSU2_INTRO_REFRESH_S */
 	/* Signs Peer Test messages (borrowed; NULL: no peer test roles). */
 	const struct keystore *ks;
 };
@@ -129,9 +131,15 @@ void ssu2_config_default(struct ssu2_config *cfg);
 #define SSU2_PT_MAX 16
 
 /* Relay: a path through an introducer costs this much above the
- * address's own cost; introducers we publish last this long. */
+ * address's own cost; introducers we publish last this long from the
+ * Relay Tag, and a tag is asked for again this long before it expires.
+ * When firewalled we keep up to SSU2_INTRO_MAX introducers, looking for
+ * more every SSU2_INTRO_CHECK_MS. */
 #define SSU2_INTRO_COST 10
 #define SSU2_INTRO_LIFETIME_S 3600
+#define SSU2_INTRO_REFRESH_S 1200
+#define SSU2_INTRO_MAX 3
+#define SSU2_INTRO_CHECK_MS 30000
 
 /* What peer testing found out about us. */
 enum ssu2_reach {
@@ -166,6 +174,7 @@ struct ssu2_stats {
 	 * (Alice), forwarded (Bob), answered (Charlie), completed and
 	 * refused (Alice); Hole Punches received */
 	uint64_t relay_tags_given, relay_tags_got;
+	uint64_t relay_tags_hs;		/* of those got: in SessionCreated */
 	uint64_t relays_asked, relays_forwarded, relays_answered;
 	uint64_t relays_done, relays_refused, hole_punches;
 	size_t sessions;		/* all sessions, any state */
@@ -213,8 +222,22 @@ enum ssu2_reach ssu2_reachability(const struct ssu2 *s);
  * ssu2_introducers() lists them for our RouterInfo (ih, itag, iexp).
  */
 int ssu2_request_relay_tag(struct ssu2 *s, const uint8_t *bob_hash);
+/* Our introducers, expiry = when the tag came + the intro lifetime. */
 size_t ssu2_introducers(const struct ssu2 *s,
 			struct router_address_ssu2_intro *out, size_t max);
+/*
+ * Called (on the loop, never inside another SSU2 call) whenever what we
+ * should publish changes: a peer test decided we are firewalled or
+ * reachable, a relay tag came or was renewed, an introducer's session
+ * ended.  The embedder then re-signs its RouterInfo with
+ * ssu2_is_firewalled() and ssu2_introducers().  While firewalled, the
+ * transport asks up to SSU2_INTRO_MAX session peers with the "C" cap for
+ * relay tags by itself, and asks again before they expire.
+ */
+typedef void (*ssu2_intro_fn)(void *ctx);
+void ssu2_set_intro_hook(struct ssu2 *s, ssu2_intro_fn fn, void *ctx);
+/* The last decided peer test said firewalled (TESTING keeps it). */
+bool ssu2_is_firewalled(const struct ssu2 *s);
 const char *ssu2_reach_name(enum ssu2_reach r);
 
 /*

@@ -8,7 +8,8 @@
 #    rule shows in the gateway) and the peer test says "reachable";
 #  - after it stops the mapping is gone; run again without --nat (the
 #    gateway's connection tracking flushed), the NAT drops Charlie's
-#    message 5 and the peer test says "firewalled".
+#    message 5 and the peer test says "firewalled"; bitsd then re-signs
+#    its RouterInfo as unreachable (caps U, no host).
 . "${top_srcdir:-.}/tests/integration/i2pd-lib.sh"
 . "${top_srcdir:-.}/tests/integration/ntcp2-lib.sh"
 . "${top_srcdir:-.}/tests/integration/netns-lib.sh"
@@ -169,6 +170,20 @@ wait_log "$B/plain.log" "peer test: firewalled" 90 &&
 	bad "without a mapping, no \"firewalled\" (see $B/plain.log)"
 grep -q "peer test: reachable" "$B/plain.log" &&
 	bad "without a mapping, bitsd said reachable" || ok "never reachable without a mapping"
+# Firewalled, bitsd re-signs its RouterInfo: caps U, and its addresses
+# without host (introducers come from relay tags, when a peer gives one).
+wait_log "$B/plain.log" "publishing: firewalled" 20 &&
+	ok "firewalled, bitsd publishes itself as such" ||
+	bad "no \"publishing: firewalled\" (see $B/plain.log)"
+i=0
+until LC_ALL=C grep -aq 'caps=.LU;' "$B/router.info" || [ $i -gt 40 ]; do
+	sleep 0.25; i=$((i + 1))
+done
+LC_ALL=C grep -aq 'caps=.LU;' "$B/router.info" &&
+	ok "router.info says U (unreachable)" || bad "router.info does not say U"
+LC_ALL=C grep -aq 'host=.198.18.1.2;' "$B/router.info" &&
+	bad "router.info still publishes the LAN host" ||
+	ok "router.info publishes no host"
 netns_stop_pid "$BPID"
 log_clean "$B/plain.log" >/dev/null && ok "no warning, error or BUG (plain run)" ||
 	bad "bitsd logged a warning, error or BUG (plain run)"

@@ -112,6 +112,82 @@ out:
 	router_keys_free(k);
 }
 
+/* Firewalled (peer test) with one introducer: the IPv4 addresses lose
+ * host and port, the SSU2 one names the introducer, the caps say "U";
+ * not firewalled, the same call publishes the configured host. */
+static void test_firewalled(struct tctx *t)
+{
+	struct router_keys *k = router_keys_new_random();
+	struct conf *cfg = conf_new_default("/unused");
+	struct router_self_reach rr = { .firewalled = true, .nintro = 1 };
+	struct router_info *ri = NULL, *back = NULL;
+	struct router_address_ntcp2 n;
+	struct router_address_ssu2 u;
+	const uint8_t *bytes;
+	size_t len = 0;
+	bool have_ssu2 = false;
+
+	cfg->netid = 77;
+	cfg->port = 12345;
+	cfg->ssu2 = true;
+	T_OK(t, conf_set(cfg, "host", "127.0.0.5", NULL, 0));
+	memset(rr.intro[0].h, 0x42, 32);
+	rr.intro[0].tag = 0xdeadbeef;
+	rr.intro[0].exp = 1900000000;
+	T_OK(t, router_self_build_reach(cfg, k, &rr, &ri));
+	if (!ri)
+		goto out;
+	bytes = router_info_bytes(ri, &len);
+	T_OK(t, router_info_decode(bytes, len, &back));
+	if (!back)
+		goto out;
+	T_OK(t, router_info_verify(back));
+	T_STREQ(t, router_info_option(back, "caps"),
+		ROUTER_SELF_CAPS_FIREWALLED);
+	T_EQ(t, router_info_address_count(back), 2);
+	for (size_t i = 0; i < router_info_address_count(back); i++) {
+		const struct router_address *a = router_info_address(back, i);
+
+		if (router_address_is_ssu2(a)) {
+			have_ssu2 = true;
+			T_OK(t, router_address_ssu2_parse(a, &u));
+			T_FALSE(t, u.published);
+			T_EQ(t, u.nintro, 1);
+			T_MEMEQ(t, u.intro[0].h, rr.intro[0].h, 32);
+			T_EQ(t, u.intro[0].tag, 0xdeadbeef);
+			T_EQ(t, u.intro[0].exp, 1900000000);
+		} else {
+			T_OK(t, router_address_ntcp2_parse(a, &n));
+			T_FALSE(t, n.published);
+		}
+	}
+	T_TRUE(t, have_ssu2);
+	/* Reachable again: host and port are back, no introducers. */
+	router_info_free(ri);
+	ri = NULL;
+	rr.firewalled = false;
+	T_OK(t, router_self_build_reach(cfg, k, &rr, &ri));
+	if (!ri)
+		goto out;
+	T_STREQ(t, router_info_option(ri, "caps"), ROUTER_SELF_CAPS);
+	check_ntcp2(t, ri, k, "127.0.0.5", 12345);
+	for (size_t i = 0; i < router_info_address_count(ri); i++) {
+		const struct router_address *a = router_info_address(ri, i);
+
+		if (router_address_is_ssu2(a)) {
+			T_OK(t, router_address_ssu2_parse(a, &u));
+			T_TRUE(t, u.published);
+			T_EQ(t, u.nintro, 0);
+			T_EQ(t, u.port, 12345);
+		}
+	}
+out:
+	router_info_free(ri);
+	router_info_free(back);
+	conf_free(cfg);
+	router_keys_free(k);
+}
+
 static void test_port_derived(struct tctx *t)
 {
 	struct conf *cfg = conf_new_default("/unused");
@@ -275,6 +351,7 @@ const struct test_case router_router_self_tests[] = {
 	{ "build_verifies", test_build_verifies, 0 },
 	{ "port_derived", test_port_derived, 0 },
 	{ "dual_stack", test_dual_stack, 0 },
+	{ "firewalled", test_firewalled, 0 },
 	{ "publish_file", test_publish_file, 0 },
 	{ "refresh_newest_wins", test_refresh_newest_wins, 0 },
 	{ "free_while_writing", test_free_while_writing, 0 },

@@ -46,6 +46,7 @@ struct node {
 	const struct router_info *peer, *peer2;
 	uint64_t recv, bad, ri_stored;
 	unsigned ups, downs;
+	unsigned intro_calls;		/* ssu2_set_intro_hook */
 	uint8_t seen[MAX_SEQ];
 };
 
@@ -852,6 +853,122 @@ static void test_peer_test_firewalled(struct tctx *t)
 	peer_test(t, true);
 }
 
+static void on_intro(void *ctx)
+{
+	((struct node *)ctx)->intro_calls++;
+}
+
+static void short_intro(struct ssu2_config *c)
+{
+	c->intro_lifetime_s = 6;
+	c->intro_refresh_s = 4;
+}
+
+struct intro_want {
+	struct node *nd;
+	size_t n;		/* introducers */
+	uint32_t exp_above;	/* ...the first expiring after this */
+};
+
+static bool intros_are(void *arg)
+{
+	struct intro_want *w = arg;
+	struct router_address_ssu2_intro in[SSU2_INTRO_MAX];
+	size_t k = ssu2_introducers(w->nd->s, in, SSU2_INTRO_MAX);
+
+	return k == w->n && (k == 0 || in[0].exp > w->exp_above);
+}
+
+/* Firewalled (the peer test behind the address-restricted relay), A asks
+ * its session peer with "C" for a relay tag by itself, tells its
+ * embedder, renews the tag before it expires (a short lifetime here);
+ * a new session to another peer with "C" asks in its SessionRequest and
+ * gets the tag in SessionCreated (as i2pd does it); an introducer is
+ * dropped when its session ends. */
+static void test_intro_auto(struct tctx *t)
+{
+	struct evloop *el = evloop_new();
+	struct node *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
+	struct node *c = calloc(1, sizeof(*c)), *d = calloc(1, sizeof(*d));
+	struct router_address_ssu2_intro in[SSU2_INTRO_MAX];
+	struct intro_want iw;
+	struct ssu2_stats sa;
+	struct relay r;
+	struct want w;
+	uint16_t front;
+	unsigned calls;
+
+	b->caps = "4BC";
+	c->caps = "4B";
+	d->caps = "4BC";
+	node_start(t, a, el, short_intro);
+	node_start(t, b, el, NULL);
+	node_start(t, c, el, NULL);
+	node_start(t, d, el, NULL);
+	ssu2_set_intro_hook(a->s, on_intro, a);
+	b->peer = c->ri;
+	c->peer = b->ri;
+	send_many(t, b, c, 0, 1, size_1k);
+	w = (struct want){ c, 1 };
+	T_TRUE(t, run_until(el, got_n, &w, 30000));
+	relay_start(t, &r, el, b, &front);
+	r.restricted = true;
+	via_relay(t, a, b, &r, front);
+	send_many(t, a, b, 0, 1, size_1k);
+	w = (struct want){ b, 1 };
+	T_TRUE(t, run_until(el, got_n, &w, 30000));
+	T_FALSE(t, ssu2_is_firewalled(a->s));
+	T_EQ(t, ssu2_introducers(a->s, in, SSU2_INTRO_MAX), 0);
+	T_OK(t, ssu2_peer_test(a->s, NULL));
+	T_TRUE(t, run_until(el, reach_decided, a, 30000));
+	T_EQ(t, ssu2_reachability(a->s), SSU2_REACH_FIREWALLED);
+	T_TRUE(t, ssu2_is_firewalled(a->s));
+	/* The tag from B (the only peer with "C"), without being asked. */
+	iw = (struct intro_want){ a, 1, 0 };
+	T_TRUE(t, run_until(el, intros_are, &iw, 30000));
+	T_EQ(t, ssu2_introducers(a->s, in, SSU2_INTRO_MAX), 1);
+	T_MEMEQ(t, in[0].h, router_info_hash(b->ri), 32);
+	T_NE(t, in[0].tag, 0);
+	T_TRUE(t, in[0].exp >= (uint32_t)time_now_s() + 4);
+	T_TRUE(t, in[0].exp <= (uint32_t)time_now_s() + 6);
+	T_TRUE(t, a->intro_calls >= 2);	/* firewalled; the tag */
+	/* Renewed before it expires: a later expiry, same tag. */
+	iw = (struct intro_want){ a, 1, in[0].exp };
+	T_TRUE(t, run_until(el, intros_are, &iw, 30000));
+	ssu2_stats(a->s, &sa);
+	T_TRUE(t, sa.relay_tags_got >= 2);
+	T_EQ(t, sa.relay_tags_hs, 0);
+	/* A new session to D: the tag comes in SessionCreated. */
+	a->peer2 = d->ri;
+	d->peer = a->ri;
+	send_many(t, a, d, 0, 1, size_1k);
+	w = (struct want){ d, 1 };
+	T_TRUE(t, run_until(el, got_n, &w, 30000));
+	iw = (struct intro_want){ a, 2, 0 };
+	T_TRUE(t, run_until(el, intros_are, &iw, 30000));
+	ssu2_stats(a->s, &sa);
+	T_EQ(t, sa.relay_tags_hs, 1);
+	/* B's session ends: D is left. */
+	calls = a->intro_calls;
+	transport_mgr_close_all(b->tm);
+	iw = (struct intro_want){ a, 1, 0 };
+	T_TRUE(t, run_until(el, intros_are, &iw, 30000));
+	run_until(el, never, NULL, 100);
+	T_TRUE(t, a->intro_calls > calls);
+	T_EQ(t, ssu2_introducers(a->s, in, SSU2_INTRO_MAX), 1);
+	T_MEMEQ(t, in[0].h, router_info_hash(d->ri), 32);
+	relay_stop(&r);
+	node_stop(a);
+	node_stop(b);
+	node_stop(c);
+	node_stop(d);
+	evloop_free(el);
+	free(a);
+	free(b);
+	free(c);
+	free(d);
+}
+
 /* Bob without a Charlie says so (code 2) and Alice stays undecided. */
 static void test_peer_test_no_charlie(struct tctx *t)
 {
@@ -1136,6 +1253,7 @@ const struct test_case router_ssu2_tests[] = {
 	{ "peer_test_reachable", test_peer_test_reachable, TT_FORK },
 	{ "peer_test_firewalled", test_peer_test_firewalled, TT_FORK },
 	{ "peer_test_no_charlie", test_peer_test_no_charlie, TT_FORK },
+	{ "intro_auto", test_intro_auto, TT_FORK },
 	{ "both_ways", test_both_ways, TT_FORK },
 	{ "loss_5", test_loss_5, TT_FORK },
 	{ "loss_20", test_loss_20, TT_FORK },
