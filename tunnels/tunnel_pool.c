@@ -376,7 +376,7 @@ static void start_build(struct tunnel_pool *p, bool inbound)
 	struct tunnel_mgr *m = p->m;
 	const struct tunnel_pool_cfg *c = &p->cfg;
 	struct tunnel_build_cfg bc;
-	struct own_tunnel *t, *rp;
+	struct own_tunnel *t, *rp, *ob = NULL;
 	struct bbuf msg = BBUF_INIT;
 	struct i2np_msg *im;
 	struct peer_select_cfg sc;
@@ -462,6 +462,15 @@ static void start_build(struct tunnel_pool *p, bool inbound)
 	log_debug(LD_TUNNEL, "building an %s tunnel of %u hops (%s records)",
 		  dir_name(inbound), len,
 		  t->kind == TUNNEL_BUILD_LONG ? "long" : "short");
+	/* An inbound build goes to its gateway through one of our outbound
+	 * tunnels when we have one, so the gateway does not learn that we
+	 * are the creator; an outbound one goes to its first hop (us being
+	 * the gateway anyway). */
+	if (inbound && ((ob = pick(p, false, false)) != NULL ||
+			(ob = pick(m->pools[0], false, false)) != NULL)) {
+		(void)send_through(m, ob, t->hops[0], 0, im);	/* takes im */
+		return;
+	}
 	(void)m->h.send(m->h.ctx, t->hops[0], im);
 }
 

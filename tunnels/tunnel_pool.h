@@ -7,7 +7,8 @@
  *
  *  - Building: hops from tunnels/peer_select.h, a ShortTunnelBuild (25)
  *    when every hop is 0.9.51 or newer, else VariableTunnelBuild (23),
- *    sent to the first hop.  An inbound tunnel's reply is the build
+ *    sent to the first hop (an inbound build through one of our outbound
+ *    tunnels when we have one).  An inbound tunnel's reply is the build
  *    message itself, coming back to us from its last hop with the reply
  *    message id; an outbound tunnel's reply (OutboundTunnelBuildReply,
  *    garlic-wrapped with the OBEP's one-time key and tag) comes through

@@ -72,6 +72,7 @@ struct sim {
 	bool corrupt_inbound_reply;	/* flip a byte in the next one */
 	size_t unclaimed;		/* messages to the creator it refused */
 	size_t seen[32];		/* messages sent, by I2NP type */
+	size_t direct_builds;		/* build messages the creator sent */
 };
 
 /* Router version of hop 0 in the next sim_init() (NULL: 0.9.58). */
@@ -86,6 +87,10 @@ static void enqueue(struct sim *s, const uint8_t from[32],
 	}
 	if (m->type < ARRAY_LEN(s->seen))
 		s->seen[m->type]++;
+	if (memcmp(from, s->self, 32) == 0 &&
+	    (m->type == I2NP_SHORT_TUNNEL_BUILD ||
+	     m->type == I2NP_VARIABLE_TUNNEL_BUILD))
+		s->direct_builds++;
 	memcpy(s->q[s->qt % MAXQ].from, from, 32);
 	memcpy(s->q[s->qt % MAXQ].to, to, 32);
 	s->q[s->qt % MAXQ].m = m;
@@ -500,10 +505,14 @@ static void test_tampered_reply(struct tctx *t)
 	T_EQ(t, st.builds_bad, 1);
 	T_EQ(t, st.in_ready, 0);
 	T_EQ(t, st.out_ready, 1);
-	/* Replaced after the back-off. */
+	T_EQ(t, s.direct_builds, 2);
+	/* Replaced after the back-off; now that an outbound tunnel exists,
+	 * the inbound build goes to its gateway through it. */
 	step(&s, TUNNEL_POOL_RETRY_MS);
 	stats(&s, &st);
 	T_EQ(t, st.in_ready, 1);
+	T_EQ(t, st.builds_started, 3);
+	T_EQ(t, s.direct_builds, 2);
 	sim_free(&s);
 }
 
