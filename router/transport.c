@@ -86,6 +86,9 @@ struct transport_mgr {
 		uint64_t sec;
 		uint64_t in, out;
 	} rate[RATE_SLOTS];
+	/* Messages to ourselves, handed to hooks.recv from the loop. */
+	struct peer *loop;
+	struct evloop_timer *loop_ev;
 };
 
 void transport_limits_default(struct transport_limits *lim)
@@ -335,6 +338,28 @@ static void peers_sweep(struct transport_mgr *tm)
 
 /* ---- manager ---- */
 
+/* Deliver what was sent to ourselves, as if it had arrived (i2pd and
+ * Java do the same: a tunnel's gateway or a reply can be this router). */
+static void loop_cb(void *arg)
+{
+	struct transport_mgr *tm = arg;
+	struct peer *p = tm->loop;
+	size_t n = p->qlen;
+
+	/* Only what is queued now: a handler may send to us again. */
+	while (n-- > 0 && p->qlen > 0) {
+		struct i2np_msg *m = queue_pop(tm, p);
+
+		tm->st.msgs_local++;
+		if (tm->hooks.recv)
+			tm->hooks.recv(tm->hooks.ctx, tm->self, m);
+		else
+			i2np_msg_free(m);
+	}
+	if (p->qlen > 0)
+		evloop_timer_arm(tm->loop_ev, 0);
+}
+
 struct transport_mgr *transport_mgr_new(struct evloop *el,
 					const uint8_t self[TRANSPORT_HASH_BYTES],
 					const struct transport_limits *lim)
@@ -350,6 +375,8 @@ struct transport_mgr *transport_mgr_new(struct evloop *el,
 	rand_bytes(tm->key, sizeof(tm->key));
 	table_init(&tm->peers);
 	table_init(&tm->conns);
+	tm->loop = xzalloc(sizeof(*tm->loop));
+	tm->loop_ev = evloop_timer_new(el, loop_cb, tm);
 	return tm;
 }
 
@@ -357,6 +384,10 @@ void transport_mgr_free(struct transport_mgr *tm)
 {
 	if (!tm)
 		return;
+	evloop_timer_free(tm->loop_ev);
+	queue_drop_all(tm, tm->loop);
+	free(tm->loop->q);
+	free(tm->loop);
 	for (size_t i = 0; i < tm->peers.nb; i++) {
 		struct peer *p = tm->peers.b[i], *next;
 
@@ -449,8 +480,14 @@ int transport_send(struct transport_mgr *tm,
 	int r = 0;
 
 	if (memcmp(peer, tm->self, TRANSPORT_HASH_BYTES) == 0) {
-		r = ERR_ARG;
-		goto drop;
+		if (tm->loop->qlen >= tm->lim.peer_queue_msgs) {
+			r = ERR_LIMIT;
+			goto drop;
+		}
+		queue_push(tm, tm->loop, m);
+		if (tm->loop->qlen == 1)
+			evloop_timer_arm(tm->loop_ev, 0);
+		return 0;
 	}
 	peers_sweep(tm);
 	p = peer_find(tm, peer);

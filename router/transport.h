@@ -122,6 +122,7 @@ struct transport_stats {
 	uint64_t bytes_in, bytes_out;
 	uint64_t msgs_in, msgs_out;
 	uint64_t msgs_dropped;		/* queue full, expired, failed peer */
+	uint64_t msgs_local;		/* sent to ourselves, handed to recv */
 	uint64_t sessions_in, sessions_out;	/* established, cumulative */
 	uint64_t connect_failures;
 	size_t sessions;		/* established now */
@@ -151,8 +152,10 @@ const uint8_t *transport_mgr_self(const struct transport_mgr *tm);
 /*
  * Send m to peer; takes m on every path.  Queues it and, without a
  * session, starts one through the cheapest transport that reaches the
- * peer's RouterInfo (hooks.lookup).  Errors (m dropped and counted):
- * ERR_ARG (peer is ourselves), ERR_NOT_FOUND (no RouterInfo), ERR_UNSUPPORTED
+ * peer's RouterInfo (hooks.lookup).  A message to ourselves is handed to
+ * hooks.recv (peer = our hash) from the loop, never from inside this
+ * call.  Errors (m dropped and counted): ERR_NOT_FOUND (no RouterInfo),
+ * ERR_UNSUPPORTED
  * (no transport reaches it), ERR_LIMIT (queue full or session limit),
  * ERR_BAD_STATE (the peer failed recently: backing off), and the
  * transport's connect error.
