@@ -87,6 +87,16 @@ struct hmac_key {
 	SHA256_CTX inner, outer;
 };
 
+/* One compression of a key block into a fresh state, set as if
+ * SHA256_Update had taken those 64 bytes (the long path goes on with
+ * SHA256_Update from it). */
+static void key_block(SHA256_CTX *c, const uint8_t blk[SHA256_CBLOCK])
+{
+	SHA256_Init(c);
+	SHA256_Transform(c, blk);
+	c->Nl = SHA256_CBLOCK * 8;
+}
+
 static void hmac_key_init(struct hmac_key *hk, const void *key, size_t keylen)
 {
 	uint8_t k[SHA256_CBLOCK], pad[SHA256_CBLOCK];
@@ -98,12 +108,10 @@ static void hmac_key_init(struct hmac_key *hk, const void *key, size_t keylen)
 		memcpy(k, key, keylen);
 	for (size_t i = 0; i < sizeof(k); i++)
 		pad[i] = k[i] ^ 0x36;
-	SHA256_Init(&hk->inner);
-	SHA256_Update(&hk->inner, pad, sizeof(pad));
+	key_block(&hk->inner, pad);
 	for (size_t i = 0; i < sizeof(k); i++)
 		pad[i] = k[i] ^ 0x5c;
-	SHA256_Init(&hk->outer);
-	SHA256_Update(&hk->outer, pad, sizeof(pad));
+	key_block(&hk->outer, pad);
 	memwipe(k, sizeof(k));
 	memwipe(pad, sizeof(pad));
 }
@@ -138,17 +146,16 @@ static void finish_block(uint8_t out[SHA256_BYTES], const SHA256_CTX *st,
 }
 
 /*
- * out = HMAC(key, a ‖ b ‖ c) with a precomputed key; parts may be empty.
- * A message of up to 55 bytes (every HKDF step here) is one compression
- * for the inner hash and one for the outer, by SHA256_Transform on a
- * padded block: SHA256_Update/Final's buffering and cleansing cost as
- * much again.
+ * The inner hash of HMAC(key, a ‖ b ‖ c) with a precomputed key; parts
+ * may be empty.  A message of up to 55 bytes (every HKDF step here) is
+ * one compression, by SHA256_Transform on a padded block:
+ * SHA256_Update/Final's buffering and cleansing cost as much again.
  */
-static void hmac_3(uint8_t out[SHA256_BYTES], const struct hmac_key *hk,
-		   const void *a, size_t alen, const void *b, size_t blen,
-		   const void *c, size_t clen)
+static void hmac_inner(uint8_t ih[SHA256_BYTES], const struct hmac_key *hk,
+		       const void *a, size_t alen, const void *b, size_t blen,
+		       const void *c, size_t clen)
 {
-	uint8_t blk[SHA256_CBLOCK], ih[SHA256_BYTES];
+	uint8_t blk[SHA256_CBLOCK];
 	size_t len = alen + blen + clen;
 
 	if (len <= SHA256_CBLOCK - 9) {
@@ -160,6 +167,7 @@ static void hmac_3(uint8_t out[SHA256_BYTES], const struct hmac_key *hk,
 			memcpy(blk + alen + blen, c, clen);
 		last_block(blk, len);
 		finish_block(ih, &hk->inner, blk);
+		memwipe(blk, sizeof(blk));
 	} else {
 		SHA256_CTX ctx = hk->inner;
 
@@ -169,10 +177,28 @@ static void hmac_3(uint8_t out[SHA256_BYTES], const struct hmac_key *hk,
 		SHA256_Final(ih, &ctx);
 		memwipe(&ctx, sizeof(ctx));
 	}
-	memcpy(blk, ih, sizeof(ih));
-	last_block(blk, sizeof(ih));
+}
+
+/* The outer hash: out = H(opad block ‖ ih). */
+static void hmac_outer(uint8_t out[SHA256_BYTES], const struct hmac_key *hk,
+		       const uint8_t ih[SHA256_BYTES])
+{
+	uint8_t blk[SHA256_CBLOCK];
+
+	memcpy(blk, ih, SHA256_BYTES);
+	last_block(blk, SHA256_BYTES);
 	finish_block(out, &hk->outer, blk);
 	memwipe(blk, sizeof(blk));
+}
+
+static void hmac_3(uint8_t out[SHA256_BYTES], const struct hmac_key *hk,
+		   const void *a, size_t alen, const void *b, size_t blen,
+		   const void *c, size_t clen)
+{
+	uint8_t ih[SHA256_BYTES];
+
+	hmac_inner(ih, hk, a, alen, b, blen, c, clen);
+	hmac_outer(out, hk, ih);
 	memwipe(ih, sizeof(ih));
 }
 
@@ -190,23 +216,59 @@ void hkdf_sha256(uint8_t *out, size_t outlen, const void *salt,
 		 size_t saltlen, const void *ikm, size_t ikmlen,
 		 const void *info, size_t infolen)
 {
-	uint8_t prk[SHA256_BYTES], t[2 * SHA256_BYTES];
-	const uint8_t one = 1, two = 2;
-	struct hmac_key hk;
+	const struct hkdf_job j = { out, outlen, salt, saltlen, ikm, ikmlen,
+				    info, infolen };
 
-	if (BUG(outlen > sizeof(t)))
-		outlen = sizeof(t);	/* never past the 64-byte contract */
+	hkdf_sha256_many(&j, 1);
+}
+
+/*
+ * The steps of every job run one after another (all key blocks, all
+ * extracts, ...), so consecutive SHA-256 compressions are independent and
+ * the CPU overlaps them; one HKDF alone is a chain of ten dependent ones.
+ */
+void hkdf_sha256_many(const struct hkdf_job *jobs, size_t n)
+{
+	struct {
+		struct hmac_key hk;
+		uint8_t ih[SHA256_BYTES], prk[SHA256_BYTES];
+		uint8_t t[2 * SHA256_BYTES];
+	} st[HKDF_MAX_JOBS];
+	const uint8_t one = 1, two = 2;
+	size_t i;
+
+	if (BUG(n > HKDF_MAX_JOBS))
+		n = HKDF_MAX_JOBS;
 	/* prk = HMAC(salt, ikm) */
-	hmac_key_init(&hk, salt, saltlen);
-	hmac_3(prk, &hk, ikm, ikmlen, NULL, 0, NULL, 0);
+	for (i = 0; i < n; i++)
+		hmac_key_init(&st[i].hk, jobs[i].salt, jobs[i].saltlen);
+	for (i = 0; i < n; i++)
+		hmac_inner(st[i].ih, &st[i].hk, jobs[i].ikm, jobs[i].ikmlen,
+			   NULL, 0, NULL, 0);
+	for (i = 0; i < n; i++)
+		hmac_outer(st[i].prk, &st[i].hk, st[i].ih);
 	/* T(1) = HMAC(prk, info ‖ 1); T(2) = HMAC(prk, T(1) ‖ info ‖ 2) */
-	hmac_key_init(&hk, prk, sizeof(prk));
-	hmac_3(t, &hk, info, infolen, &one, 1, NULL, 0);
-	if (outlen > SHA256_BYTES)
-		hmac_3(t + SHA256_BYTES, &hk, t, SHA256_BYTES, info, infolen,
-		       &two, 1);
-	memcpy(out, t, outlen);
-	memwipe(prk, sizeof(prk));
-	memwipe(t, sizeof(t));
-	memwipe(&hk, sizeof(hk));
+	for (i = 0; i < n; i++)
+		hmac_key_init(&st[i].hk, st[i].prk, SHA256_BYTES);
+	for (i = 0; i < n; i++)
+		hmac_inner(st[i].ih, &st[i].hk, jobs[i].info, jobs[i].infolen,
+			   &one, 1, NULL, 0);
+	for (i = 0; i < n; i++)
+		hmac_outer(st[i].t, &st[i].hk, st[i].ih);
+	for (i = 0; i < n; i++)
+		if (jobs[i].outlen > SHA256_BYTES)
+			hmac_inner(st[i].ih, &st[i].hk, st[i].t, SHA256_BYTES,
+				   jobs[i].info, jobs[i].infolen, &two, 1);
+	for (i = 0; i < n; i++)
+		if (jobs[i].outlen > SHA256_BYTES)
+			hmac_outer(st[i].t + SHA256_BYTES, &st[i].hk,
+				   st[i].ih);
+	for (i = 0; i < n; i++) {
+		size_t len = jobs[i].outlen;
+
+		if (BUG(len > sizeof(st[i].t)))
+			len = sizeof(st[i].t);	/* the 64-byte contract */
+		memcpy(jobs[i].out, st[i].t, len);
+	}
+	memwipe(st, sizeof(st[0]) * n);
 }

@@ -35,4 +35,24 @@ void hmac_sha256(uint8_t out[SHA256_BYTES], const void *key, size_t keylen,
 void hkdf_sha256(uint8_t *out, size_t outlen, const void *salt, size_t saltlen,
 		 const void *ikm, size_t ikmlen, const void *info, size_t infolen);
 
+/* The arguments of one hkdf_sha256() call, for hkdf_sha256_many(). */
+struct hkdf_job {
+	uint8_t *out;
+	size_t outlen;		/* ≤ 64 */
+	const void *salt;
+	size_t saltlen;
+	const void *ikm;
+	size_t ikmlen;
+	const void *info;
+	size_t infolen;
+};
+#define HKDF_MAX_JOBS 4
+/*
+ * n (≤ HKDF_MAX_JOBS) independent HKDFs computed in lockstep, so their
+ * SHA-256 compressions overlap in the CPU (the ratchet's tag and key
+ * chains): the same outputs as n calls of hkdf_sha256().  Outputs must
+ * not overlap any input.
+ */
+void hkdf_sha256_many(const struct hkdf_job *jobs, size_t n);
+
 #endif /* CRYPTO_HASH_H */

@@ -59,20 +59,25 @@ uint32_t ratchet_tagset_next(struct ratchet_tagset *ts,
 			     uint8_t tag[RATCHET_TAG_BYTES],
 			     uint8_t key[RATCHET_KEY_BYTES])
 {
-	uint8_t kd[64];
-
+	uint8_t kt[64], kk[64];
 	/* "keydata_n = HKDF(sessTag_chainKey_(n-1), SESSTAG_CONSTANT,
-	 * "SessionTagKeyGen", 64)"; "tag_n = keydata_n[32:39]" */
-	hkdf_sha256(kd, 64, ts->tag_ck, 32, ts->tag_const, 32,
-		    LABEL("SessionTagKeyGen"));
-	memcpy(ts->tag_ck, kd, 32);
-	memcpy(tag, kd + 32, RATCHET_TAG_BYTES);
-	/* "keydata_n = HKDF(symmKey_chainKey_(n-1), ZEROLEN,
-	 * "SymmetricRatchet", 64)"; "k_n = keydata_n[32:63]" */
-	hkdf_sha256(kd, 64, ts->key_ck, 32, NULL, 0, LABEL("SymmetricRatchet"));
-	memcpy(ts->key_ck, kd, 32);
-	memcpy(key, kd + 32, RATCHET_KEY_BYTES);
-	memwipe(kd, sizeof(kd));
+	 * "SessionTagKeyGen", 64)"; "tag_n = keydata_n[32:39]" and
+	 * "keydata_n = HKDF(symmKey_chainKey_(n-1), ZEROLEN,
+	 * "SymmetricRatchet", 64)"; "k_n = keydata_n[32:63]": the two
+	 * chains are independent, so both run at once */
+	const struct hkdf_job j[2] = {
+		{ kt, 64, ts->tag_ck, 32, ts->tag_const, 32,
+		  LABEL("SessionTagKeyGen") },
+		{ kk, 64, ts->key_ck, 32, NULL, 0, LABEL("SymmetricRatchet") },
+	};
+
+	hkdf_sha256_many(j, 2);
+	memcpy(ts->tag_ck, kt, 32);
+	memcpy(tag, kt + 32, RATCHET_TAG_BYTES);
+	memcpy(ts->key_ck, kk, 32);
+	memcpy(key, kk + 32, RATCHET_KEY_BYTES);
+	memwipe(kt, sizeof(kt));
+	memwipe(kk, sizeof(kk));
 	return ts->n++;
 }
 

@@ -10,8 +10,11 @@
 #include "crypto/base/alloc.h"
 #include "crypto/base/err.h"
 #include "crypto/hash.h"
+#include "crypto/rand.h"
 
 #include <jansson.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/sha.h>
 #include <stdlib.h>
 #include <string.h>
@@ -159,9 +162,63 @@ static void test_sha512_vs_openssl(struct tctx *t)
 	}
 }
 
+/* HMAC against OpenSSL's HMAC() for every key length 0..150 and message
+ * lengths around the one-block fast path's 55-byte limit. */
+static void test_hmac_vs_openssl(struct tctx *t)
+{
+	static const size_t mlen[] = { 0, 1, 31, 54, 55, 56, 63, 64, 65, 200 };
+	uint8_t key[150], msg[200], a[32], b[32];
+	unsigned int blen;
+
+	rand_bytes(key, sizeof(key));
+	rand_bytes(msg, sizeof(msg));
+	for (size_t k = 0; k <= sizeof(key); k += 3) {
+		for (size_t i = 0; i < sizeof(mlen) / sizeof(mlen[0]); i++) {
+			hmac_sha256(a, key, k, msg, mlen[i]);
+			blen = 0;
+			HMAC(EVP_sha256(), key, (int)k, msg, mlen[i], b, &blen);
+			T_EQ(t, blen, 32);
+			T_MEMEQ(t, a, b, 32);
+		}
+	}
+}
+
+/* hkdf_sha256_many() gives what separate hkdf_sha256() calls give, with
+ * short and long inputs and every output length. */
+static void test_hkdf_many(struct tctx *t)
+{
+	uint8_t salt[4][40], ikm[4][80], info[4][60];
+	uint8_t want[4][64], got[4][64];
+
+	for (int round = 0; round < 50; round++) {
+		struct hkdf_job j[4];
+		size_t n = 1 + (size_t)round % 4;
+
+		rand_bytes(salt, sizeof(salt));
+		rand_bytes(ikm, sizeof(ikm));
+		rand_bytes(info, sizeof(info));
+		memset(got, 0, sizeof(got));
+		for (size_t i = 0; i < n; i++) {
+			size_t outlen = 1 + rand_uniform(64);
+			size_t sl = rand_uniform(41), il = rand_uniform(81);
+			size_t nl = rand_uniform(61);
+
+			j[i] = (struct hkdf_job){ got[i], outlen, salt[i], sl,
+						  ikm[i], il, info[i], nl };
+			hkdf_sha256(want[i], outlen, salt[i], sl, ikm[i], il,
+				    info[i], nl);
+		}
+		hkdf_sha256_many(j, n);
+		for (size_t i = 0; i < n; i++)
+			T_MEMEQ(t, got[i], want[i], j[i].outlen);
+	}
+}
+
 const struct test_case hash_tests[] = {
 	{ "hmac/rfc4231", test_hmac_rfc4231, 0 },
 	{ "hkdf/rfc5869", test_hkdf_rfc5869, 0 },
+	{ "hmac/vs_openssl", test_hmac_vs_openssl, 0 },
+	{ "hkdf/many", test_hkdf_many, 0 },
 	{ "sha512/rfc8032_abc", test_sha512_rfc8032, 0 },
 	{ "sha256/fips180_abc", test_sha256_fips180, 0 },
 	{ "sha256/vs_openssl", test_sha256_vs_openssl, 0 },
