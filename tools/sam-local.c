@@ -5,10 +5,10 @@
  * exercising SAM clients (tools such as sam-bench.py) against our
  * streaming code without tunnels.
  *
- *   sam-local [--host 127.0.0.1] [--port 7656]
+ *   sam-local [--host 127.0.0.1] [--port 7656] [--udp-port 7655]
  *
- * Prints "sam-local: listening on HOST:PORT" and runs until SIGINT or
- * SIGTERM.
+ * (--udp-port 0: none.)  Prints "sam-local: listening on HOST:PORT" and
+ * runs until SIGINT or SIGTERM.
  */
 #include "config.h"
 
@@ -45,9 +45,12 @@ int main(int argc, char **argv)
 			cfg.host = argv[++i];
 		} else if (!strcmp(argv[i], "--port") && i + 1 < argc) {
 			cfg.port = (uint16_t)strtoul(argv[++i], NULL, 10);
+		} else if (!strcmp(argv[i], "--udp-port") && i + 1 < argc) {
+			cfg.udp_port = (uint16_t)strtoul(argv[++i], NULL, 10);
+			cfg.udp = cfg.udp_port != 0;
 		} else {
 			fprintf(stderr, "usage: sam-local [--host H] "
-				"[--port P]\n");
+				"[--port P] [--udp-port U]\n");
 			return 2;
 		}
 	}

@@ -37,6 +37,7 @@
 #define SAM_COPY_BYTES 16384
 #define SAM_ID_MAX_BYTES 64
 #define SAM_DEST_B64_MAX B64_ENC_LEN(KAC_MAX_BYTES)
+#define SAM_UDP_MAX_BYTES 65536
 
 enum sam_style { SAM_STREAM, SAM_DATAGRAM, SAM_RAW };
 
@@ -88,6 +89,10 @@ struct sam_session {
 	struct sam_conn *fwd_ctl;
 	struct sockaddr_in fwd_addr;
 	bool fwd_silent;
+	/* Datagrams received go to this UDP address when dg_fwd is set. */
+	bool dg_fwd, dg_header;
+	struct sockaddr_in dg_addr;
+	uint8_t raw_proto;		/* PROTOCOL for RAW sends */
 };
 
 struct sam_server {
@@ -96,6 +101,9 @@ struct sam_server {
 	struct sam_server_cfg cfg;
 	struct evconnlistener *lis;
 	uint16_t port;
+	evutil_socket_t udp_fd;
+	struct event *udp_ev;
+	uint16_t udp_port;
 	struct sam_conn *conns;
 	unsigned nconns;
 	struct sam_session *sessions;
@@ -114,6 +122,8 @@ void sam_server_cfg_default(struct sam_server_cfg *c)
 	c->port = SAM_DEFAULT_PORT;
 	c->max_conns = SAM_MAX_CONNS_DEFAULT;
 	c->max_sessions = SAM_MAX_SESSIONS_DEFAULT;
+	c->udp = true;
+	c->udp_port = SAM_DEFAULT_UDP_PORT;
 	stream_config_default(&c->stream);
 }
 
@@ -429,6 +439,67 @@ static void session_accept(void *ctx, struct stream *s)
 
 /* ---- datagrams ---------------------------------------------------------- */
 
+/* Append " FROM_PORT=a TO_PORT=b" (and " PROTOCOL=p" if proto). */
+static void put_ports(struct bbuf *b, uint16_t from, uint16_t to,
+		      unsigned proto)
+{
+	char num[16];
+
+	snprintf(num, sizeof(num), "%u", from);
+	sam_put_pair(b, "FROM_PORT", num);
+	snprintf(num, sizeof(num), "%u", to);
+	sam_put_pair(b, "TO_PORT", num);
+	if (proto) {
+		snprintf(num, sizeof(num), "%u", proto);
+		sam_put_pair(b, "PROTOCOL", num);
+	}
+}
+
+/* A received datagram to the session's UDP address: repliable ones
+ * "prefixed with the destination", raw ones as they are (HEADER=true:
+ * after a line with the ports and protocol). */
+static void dgram_forward(struct sam_session *ss, uint8_t proto,
+			  uint16_t src_port, uint16_t dst_port,
+			  const uint8_t *data, size_t len)
+{
+	struct bbuf b = BBUF_INIT;
+	const uint8_t *payload = data;
+	size_t plen = len;
+
+	if (ss->style == SAM_DATAGRAM && proto == DATAGRAM_PROTO_REPLIABLE) {
+		struct keys_and_cert *from = xmalloc(sizeof(*from));
+		char *d;
+
+		if (datagram_repliable_decode(data, len, from, &payload,
+					      &plen) != 0) {
+			free(from);
+			return;
+		}
+		d = xmalloc(SAM_DEST_B64_MAX);
+		b64(d, SAM_DEST_B64_MAX, from->raw, from->len);
+		bbuf_put(&b, d, strlen(d));
+		if (ss->ctl->version >= 32)
+			put_ports(&b, src_port, dst_port, 0);
+		bbuf_u8(&b, '\n');
+		free(d);
+		free(from);
+	} else if (ss->style == SAM_RAW && proto != DATAGRAM_PROTO_REPLIABLE) {
+		if (ss->dg_header) {
+			put_ports(&b, src_port, dst_port, proto);
+			memmove(b.data, b.data + 1, --b.len);	/* no lead space */
+			bbuf_u8(&b, '\n');
+		}
+	} else {
+		return;
+	}
+	bbuf_put(&b, payload, plen);
+	if (ss->srv->udp_fd >= 0)
+		(void)sendto(ss->srv->udp_fd, b.data, b.len, 0,
+			     (struct sockaddr *)&ss->dg_addr,
+			     sizeof(ss->dg_addr));
+	bbuf_free(&b);
+}
+
 static void session_datagram(void *ctx, uint8_t proto, uint16_t src_port,
 			     uint16_t dst_port, const uint8_t *data,
 			     size_t len)
@@ -442,6 +513,10 @@ static void session_datagram(void *ctx, uint8_t proto, uint16_t src_port,
 
 	if (!ss->ctl)
 		return;
+	if (ss->dg_fwd) {
+		dgram_forward(ss, proto, src_port, dst_port, data, len);
+		return;
+	}
 	if (ss->style == SAM_DATAGRAM && proto == DATAGRAM_PROTO_REPLIABLE) {
 		char *d = xmalloc(SAM_DEST_B64_MAX);
 
@@ -457,23 +532,16 @@ static void session_datagram(void *ctx, uint8_t proto, uint16_t src_port,
 		sam_put_pair(&b, "DESTINATION", d);
 		free(d);
 		free(from);
-	} else if (ss->style == SAM_RAW && proto == DATAGRAM_PROTO_RAW) {
+	} else if (ss->style == SAM_RAW && proto != DATAGRAM_PROTO_REPLIABLE) {
 		bbuf_put(&b, "RAW RECEIVED", 12);
 	} else {
 		return;
 	}
 	snprintf(num, sizeof(num), "%zu", plen);
 	sam_put_pair(&b, "SIZE", num);
-	if (ss->ctl->version >= 32) {
-		snprintf(num, sizeof(num), "%u", src_port);
-		sam_put_pair(&b, "FROM_PORT", num);
-		snprintf(num, sizeof(num), "%u", dst_port);
-		sam_put_pair(&b, "TO_PORT", num);
-		if (ss->style == SAM_RAW) {
-			snprintf(num, sizeof(num), "%u", proto);
-			sam_put_pair(&b, "PROTOCOL", num);
-		}
-	}
+	if (ss->ctl->version >= 32)
+		put_ports(&b, src_port, dst_port,
+			  ss->style == SAM_RAW ? proto : 0);
 	bbuf_u8(&b, '\n');
 	bbuf_put(&b, payload, plen);
 	bufferevent_write(ss->ctl->bev, b.data, b.len);
@@ -486,7 +554,7 @@ static void dgram_send_body(struct sam_conn *c, const uint8_t *body)
 	struct bbuf b = BBUF_INIT;
 
 	if (c->dg_raw) {
-		localnet_send(c->srv->net, &c->dg_to, DATAGRAM_PROTO_RAW,
+		localnet_send(c->srv->net, &c->dg_to, ss->raw_proto,
 			      c->dg_from_port, c->dg_to_port, body,
 			      c->dg_need);
 	} else if (client_dest_datagram_encode(ss->dest, body, c->dg_need,
@@ -604,6 +672,39 @@ static void stream_options(const struct sam_cmd *cmd, struct stream_config *sc)
 	sc->answer_pings = get_bool(cmd, "i2p.streaming.answerPings", true);
 }
 
+/* PORT, HOST, PROTOCOL and HEADER of a DATAGRAM or RAW session. */
+static bool dgram_options(struct sam_conn *c, const struct sam_cmd *cmd,
+			  struct sam_session *ss)
+{
+	const char *host = sam_cmd_get(cmd, "HOST");
+	unsigned long port, proto = DATAGRAM_PROTO_RAW;
+	socklen_t sl = sizeof(ss->dg_addr);
+
+	if (sam_cmd_get(cmd, "PROTOCOL") &&
+	    (!parse_uint(sam_cmd_get(cmd, "PROTOCOL"), 255, &proto) ||
+	     proto == DATAGRAM_PROTO_STREAMING))
+		return false;
+	ss->raw_proto = (uint8_t)proto;
+	ss->dg_header = get_bool(cmd, "HEADER", false);
+	if (!sam_cmd_get(cmd, "PORT"))
+		return host == NULL;
+	if (!parse_uint(sam_cmd_get(cmd, "PORT"), 65535, &port) || port == 0)
+		return false;
+	memset(&ss->dg_addr, 0, sizeof(ss->dg_addr));
+	if (host && *host) {
+		if (inet_pton(AF_INET, host, &ss->dg_addr.sin_addr) != 1)
+			return false;
+	} else if (getpeername(bufferevent_getfd(c->bev),
+			       (struct sockaddr *)&ss->dg_addr, &sl) != 0 ||
+		   ss->dg_addr.sin_family != AF_INET) {
+		return false;
+	}
+	ss->dg_addr.sin_family = AF_INET;
+	ss->dg_addr.sin_port = htons((uint16_t)port);
+	ss->dg_fwd = true;
+	return true;
+}
+
 /* The destination of SESSION CREATE; NULL with the reply written. */
 static struct client_dest *session_dest(struct sam_conn *c, const char *d)
 {
@@ -662,10 +763,10 @@ static void cmd_session_create(struct sam_conn *c, const struct sam_cmd *cmd)
 	if (!sig_type_ok(cmd))
 		return reply(c, "SESSION STATUS", "I2P_ERROR",
 			     "unsupported SIGNATURE_TYPE (use 7)");
-	if (sam_cmd_get(cmd, "PORT") || sam_cmd_get(cmd, "HOST"))
+	if ((sam_cmd_get(cmd, "PORT") || sam_cmd_get(cmd, "HOST")) &&
+	    st == SAM_STREAM)
 		return reply(c, "SESSION STATUS", "I2P_ERROR",
-			     "forwarding datagrams to PORT is not supported; "
-			     "leave PORT out to receive on this socket");
+			     "PORT and HOST are for DATAGRAM and RAW");
 	if (!(dest = session_dest(c, sam_cmd_get(cmd, "DESTINATION"))))
 		return;
 	if (localnet_lookup(srv->net, client_dest_pub(dest)->hash)) {
@@ -683,6 +784,12 @@ static void cmd_session_create(struct sam_conn *c, const struct sam_cmd *cmd)
 		client_dest_free(dest);
 		free(ss);
 		return reply(c, "SESSION STATUS", "I2P_ERROR", "bad port");
+	}
+	if (!dgram_options(c, cmd, ss)) {
+		client_dest_free(dest);
+		free(ss);
+		return reply(c, "SESSION STATUS", "I2P_ERROR",
+			     "bad PORT, HOST or PROTOCOL");
 	}
 	client_dest_signer(dest, &ss->signer);
 	stream_options(cmd, &sc);
@@ -1136,6 +1243,109 @@ static void fwd_event_cb(struct bufferevent *bev, short what, void *arg)
 	conn_close(c);
 }
 
+/* One datagram to the UDP port: "3.x $nickname $destination [options]\n"
+ * and the payload (SAM V3 "Sending Repliable or Raw Datagrams"). */
+static int udp_datagram(struct sam_server *srv, const uint8_t *buf, size_t n)
+{
+	const uint8_t *nl = memchr(buf, '\n', n < SAM_LINE_MAX_BYTES ?
+						      n : SAM_LINE_MAX_BYTES);
+	char *line, *ver, *nick, *dest, *rest, *save = NULL;
+	struct sam_cmd cmd;
+	struct sam_session *ss;
+	struct keys_and_cert *to = NULL;
+	uint16_t fp, tp;
+	unsigned long proto;
+	size_t plen;
+	struct bbuf b = BBUF_INIT;
+	int e = ERR_FORMAT;
+
+	if (!nl || memchr(buf, '\0', (size_t)(nl - buf)))
+		return ERR_FORMAT;
+	plen = n - (size_t)(nl - buf) - 1;
+	line = xmalloc((size_t)(nl - buf) + 5);
+	memcpy(line, "X Y ", 4);
+	memcpy(line + 4, buf, (size_t)(nl - buf));
+	line[4 + (nl - buf)] = '\0';
+	ver = strtok_r(line + 4, " \t\r", &save);
+	nick = strtok_r(NULL, " \t\r", &save);
+	dest = strtok_r(NULL, " \t\r", &save);
+	rest = strtok_r(NULL, "", &save);
+	if (!ver || ver[0] != '3' || (ver[1] && ver[1] != '.') || !dest ||
+	    !(ss = session_find(srv, nick)) || ss->style == SAM_STREAM ||
+	    plen == 0 || plen > DATAGRAM_MAX_PAYLOAD_BYTES)
+		goto out;
+	to = xmalloc(sizeof(*to));
+	if (!resolve(srv, dest, to))
+		goto out;
+	/* The options, parsed as the pairs of a command line (this
+	 * overwrites the words above). */
+	if (!rest)
+		rest = "";
+	memmove(line + 4, rest, strlen(rest) + 1);
+	if (sam_cmd_parse(line, strlen(line), &cmd) != 0)
+		goto out;
+	proto = ss->raw_proto;
+	if (get_port(&cmd, "FROM_PORT", ss->from_port, &fp) &&
+	    get_port(&cmd, "TO_PORT", ss->to_port, &tp) &&
+	    (!sam_cmd_get(&cmd, "PROTOCOL") ||
+	     (parse_uint(sam_cmd_get(&cmd, "PROTOCOL"), 255, &proto) &&
+	      proto != DATAGRAM_PROTO_STREAMING))) {
+		if (ss->style == SAM_RAW)
+			e = localnet_send(srv->net, to, (uint8_t)proto, fp, tp,
+					  nl + 1, plen);
+		else if ((e = client_dest_datagram_encode(ss->dest, nl + 1,
+							  plen, &b)) == 0)
+			e = localnet_send(srv->net, to,
+					  DATAGRAM_PROTO_REPLIABLE, fp, tp,
+					  b.data, b.len);
+	}
+	sam_cmd_free(&cmd);
+out:
+	bbuf_free(&b);
+	free(to);
+	xfree_wipe(line, (size_t)(nl - buf) + 5);
+	return e;
+}
+
+static void udp_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct sam_server *srv = arg;
+	uint8_t *buf = xmalloc(SAM_UDP_MAX_BYTES);
+
+	(void)what;
+	for (int i = 0; i < 64; i++) {		/* bounded work per pass */
+		ssize_t n = recv(fd, buf, SAM_UDP_MAX_BYTES, 0);
+
+		if (n <= 0)
+			break;
+		if (udp_datagram(srv, buf, (size_t)n) != 0)
+			log_info_rl(60, LD_APP, "sam: UDP datagram dropped");
+	}
+	free(buf);
+}
+
+static int udp_open(struct sam_server *srv, const struct sockaddr_in *at)
+{
+	struct sockaddr_in sin = *at;
+	socklen_t sl = sizeof(sin);
+
+	sin.sin_port = htons(srv->cfg.udp_port);
+	srv->udp_fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (srv->udp_fd < 0 ||
+	    bind(srv->udp_fd, (struct sockaddr *)&sin, sizeof(sin)) != 0 ||
+	    evutil_make_socket_nonblocking(srv->udp_fd) != 0) {
+		log_warn(LD_APP, "sam: cannot use UDP port %u",
+			 srv->cfg.udp_port);
+		return ERR_IO;
+	}
+	getsockname(srv->udp_fd, (struct sockaddr *)&sin, &sl);
+	srv->udp_port = ntohs(sin.sin_port);
+	srv->udp_ev = event_new(evloop_base(srv->el), srv->udp_fd,
+				EV_READ | EV_PERSIST, udp_read_cb, srv);
+	event_add(srv->udp_ev, NULL);
+	return 0;
+}
+
 static struct sam_conn *conn_new(struct sam_server *srv,
 				 struct bufferevent *bev)
 {
@@ -1182,6 +1392,7 @@ int sam_server_new(struct evloop *el, struct localnet *net,
 	srv->el = el;
 	srv->net = net;
 	srv->cfg = *cfg;
+	srv->udp_fd = -1;
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
 	sin.sin_port = htons(cfg->port);
@@ -1203,6 +1414,10 @@ int sam_server_new(struct evloop *el, struct localnet *net,
 	getsockname(evconnlistener_get_fd(srv->lis), (struct sockaddr *)&sin,
 		    &sl);
 	srv->port = ntohs(sin.sin_port);
+	if (cfg->udp && udp_open(srv, &sin) != 0) {
+		sam_server_free(srv);
+		return ERR_IO;
+	}
 	*out = srv;
 	return 0;
 }
@@ -1210,6 +1425,11 @@ int sam_server_new(struct evloop *el, struct localnet *net,
 uint16_t sam_server_port(const struct sam_server *srv)
 {
 	return srv->port;
+}
+
+uint16_t sam_server_udp_port(const struct sam_server *srv)
+{
+	return srv->udp_port;
 }
 
 void sam_server_free(struct sam_server *srv)
@@ -1224,5 +1444,9 @@ void sam_server_free(struct sam_server *srv)
 	}
 	while (srv->sessions)
 		session_free(srv->sessions);
+	if (srv->udp_ev)
+		event_free(srv->udp_ev);
+	if (srv->udp_fd >= 0)
+		evutil_closesocket(srv->udp_fd);
 	free(srv);
 }

@@ -8,8 +8,11 @@
  * options i2p.streaming.*; STREAM CONNECT / ACCEPT (concurrent accepts, as
  * 3.2 allows) / FORWARD with SILENT; NAMING LOOKUP (ME, b32, a base64
  * Destination); DEST GENERATE; DATAGRAM SEND / RAW SEND on the control
- * socket and DATAGRAM RECEIVED / RAW RECEIVED back; PING/PONG;
- * QUIT/STOP/EXIT.  Malformed lines get the spec's error replies.
+ * socket and DATAGRAM RECEIVED / RAW RECEIVED back; datagrams sent to the
+ * UDP port (7655: "3.x $nickname $destination [options]\n" + payload) and,
+ * for sessions created with PORT (and HOST), received ones forwarded there
+ * over UDP (with HEADER=true for RAW); PING/PONG; QUIT/STOP/EXIT.
+ * Malformed lines get the spec's error replies.
  *
  * Each session's destination is attached to a struct localnet: streams and
  * datagrams reach other destinations of the same process.  Sending over
@@ -29,6 +32,7 @@ struct evloop;
 struct sam_server;	/* opaque */
 
 #define SAM_DEFAULT_PORT 7656
+#define SAM_DEFAULT_UDP_PORT 7655
 #define SAM_MAX_CONNS_DEFAULT 256
 #define SAM_MAX_SESSIONS_DEFAULT 64
 #define SAM_ACCEPT_QUEUE_MAX 16		/* incoming streams nobody accepted yet */
@@ -38,6 +42,8 @@ struct sam_server_cfg {
 	uint16_t port;			/* 0: any free port */
 	unsigned max_conns;
 	unsigned max_sessions;
+	bool udp;			/* the datagram port */
+	uint16_t udp_port;		/* 0: any free port */
 	struct stream_config stream;	/* defaults for every session */
 };
 
@@ -49,8 +55,9 @@ void sam_server_cfg_default(struct sam_server_cfg *c);
  */
 int sam_server_new(struct evloop *el, struct localnet *net,
 		   const struct sam_server_cfg *cfg, struct sam_server **out);
-/* The port listened on. */
+/* The port listened on, and the UDP datagram port (0 without one). */
 uint16_t sam_server_port(const struct sam_server *srv);
+uint16_t sam_server_udp_port(const struct sam_server *srv);
 /* Close every connection and session and release srv.  Accepts NULL. */
 void sam_server_free(struct sam_server *srv);
 

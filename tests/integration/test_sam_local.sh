@@ -1,7 +1,7 @@
 #!/bin/sh
 # A stock SAM client against our SAM bridge without tunnels:
 # tools/sam-local (apps/sam over apps/client's in-process network) on
-# 127.0.0.205:27301, and ../shared/tools/sam-bench.py creating two
+# 127.0.0.205:27301 (UDP 27302), and ../shared/tools/sam-bench.py creating two
 # TRANSIENT STREAM sessions, STREAM ACCEPT on one, STREAM CONNECT from the
 # other, 20 MiB through the streaming code, SHA-256 checked at both ends;
 # twice with fresh sessions, then 8 streams one after another on the same
@@ -26,7 +26,8 @@ if [ ! -f "$SAMBENCH" ] || ! command -v python3 >/dev/null; then
 	bad "sam-bench.py ($SAMBENCH) or python3 missing"
 	result test_sam_local; exit 1
 fi
-"$top_builddir/tools/sam-local" --host $ADDR --port $PORT >"$W/sam.log" 2>&1 &
+"$top_builddir/tools/sam-local" --host $ADDR --port $PORT \
+	--udp-port $((PORT + 1)) >"$W/sam.log" 2>&1 &
 PID=$!
 i=0
 until grep -q 'listening on' "$W/sam.log" 2>/dev/null; do

@@ -30,7 +30,7 @@
 
 struct tsam {
 	pid_t pid;
-	uint16_t port;
+	uint16_t port, udp_port;
 };
 
 /* Run a SAM server in a child process; its port comes back on a pipe. */
@@ -49,15 +49,17 @@ static bool tsam_start(struct tsam *ts)
 		struct localnet *net = localnet_new(el);
 		struct sam_server_cfg cfg;
 		struct sam_server *srv;
-		uint16_t port;
+		uint16_t ports[2];
 
 		close(fds[0]);
 		sam_server_cfg_default(&cfg);
 		cfg.port = 0;
+		cfg.udp_port = 0;
 		if (sam_server_new(el, net, &cfg, &srv) != 0)
 			_exit(1);
-		port = sam_server_port(srv);
-		if (write(fds[1], &port, sizeof(port)) != sizeof(port))
+		ports[0] = sam_server_port(srv);
+		ports[1] = sam_server_udp_port(srv);
+		if (write(fds[1], ports, sizeof(ports)) != sizeof(ports))
 			_exit(1);
 		close(fds[1]);
 		evloop_run(el);
@@ -65,9 +67,15 @@ static bool tsam_start(struct tsam *ts)
 	}
 	close(fds[1]);
 	ts->pid = pid;
-	if (read(fds[0], &ts->port, sizeof(ts->port)) != sizeof(ts->port)) {
-		close(fds[0]);
-		return false;
+	{
+		uint16_t ports[2];
+
+		if (read(fds[0], ports, sizeof(ports)) != sizeof(ports)) {
+			close(fds[0]);
+			return false;
+		}
+		ts->port = ports[0];
+		ts->udp_port = ports[1];
 	}
 	close(fds[0]);
 	return true;
@@ -155,8 +163,17 @@ static int hello(struct tctx *t, uint16_t port)
 }
 
 /* A control socket with a session; *pub gets its Destination (base64). */
+static int session_opts(struct tctx *t, uint16_t port, const char *id,
+			const char *style, const char *opts, char **pub);
+
 static int session(struct tctx *t, uint16_t port, const char *id,
 		   const char *style, char **pub)
+{
+	return session_opts(t, port, id, style, "", pub);
+}
+
+static int session_opts(struct tctx *t, uint16_t port, const char *id,
+			const char *style, const char *opts, char **pub)
 {
 	int fd = hello(t, port);
 	char line[256], *l, *priv;
@@ -168,7 +185,7 @@ static int session(struct tctx *t, uint16_t port, const char *id,
 
 	snprintf(line, sizeof(line), "SESSION CREATE STYLE=%s ID=%s "
 		 "DESTINATION=TRANSIENT SIGNATURE_TYPE=7 "
-		 "i2cp.leaseSetEncType=4,0\n", style, id);
+		 "i2cp.leaseSetEncType=4,0%s\n", style, id, opts);
 	put(fd, line);
 	l = get_line(fd);
 	T_TRUE(t, starts(l, "SESSION STATUS RESULT=OK DESTINATION="));
@@ -491,7 +508,111 @@ static void test_commands_and_errors(struct tctx *t)
 	tsam_stop(&ts);
 }
 
+/* A UDP socket on 127.0.0.1 with a receive timeout; *port gets its port. */
+static int udp_socket(uint16_t *port)
+{
+	struct sockaddr_in sin;
+	socklen_t sl = sizeof(sin);
+	struct timeval tv = { IO_TIMEOUT_S, 0 };
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0)
+		abort();
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	getsockname(fd, (struct sockaddr *)&sin, &sl);
+	*port = ntohs(sin.sin_port);
+	return fd;
+}
+
+static void udp_to(int fd, uint16_t port, const char *msg, size_t len)
+{
+	struct sockaddr_in sin;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (sendto(fd, msg, len, 0, (struct sockaddr *)&sin, sizeof(sin)) !=
+	    (ssize_t)len)
+		abort();
+}
+
+/* Datagrams sent to the UDP port, and received ones forwarded to the
+ * sessions' PORT (repliable with the sender first; raw with HEADER=true
+ * after a line of ports and protocol). */
+static void test_udp_port(struct tctx *t)
+{
+	struct tsam ts;
+	uint16_t pa_port, pb_port, pr_port, pu_port;
+	int ua, ub, ur, u, ca, cb, cr, cx;
+	char *pa = NULL, *pb = NULL, *pr = NULL, *px = NULL, opts[64];
+	char msg[2048], got[4096];
+	ssize_t n;
+
+	T_TRUE(t, tsam_start(&ts));
+	T_TRUE(t, ts.udp_port != 0);
+	ua = udp_socket(&pa_port);
+	ub = udp_socket(&pb_port);
+	ur = udp_socket(&pr_port);
+	u = udp_socket(&pu_port);
+	snprintf(opts, sizeof(opts), " PORT=%u HOST=127.0.0.1", pa_port);
+	ca = session_opts(t, ts.port, "ua", "DATAGRAM", opts, &pa);
+	snprintf(opts, sizeof(opts), " PORT=%u", pb_port);
+	cb = session_opts(t, ts.port, "ub", "DATAGRAM", opts, &pb);
+	snprintf(opts, sizeof(opts), " PORT=%u HEADER=true", pr_port);
+	cr = session_opts(t, ts.port, "ur", "RAW", opts, &pr);
+	cx = session_opts(t, ts.port, "ux", "RAW", "", &px);
+	if (!pa || !pb || !pr || !px)
+		goto out;
+
+	n = snprintf(msg, sizeof(msg), "3.0 ua %s FROM_PORT=3 TO_PORT=4\n"
+		     "hello udp", pb);
+	udp_to(u, ts.udp_port, msg, (size_t)n);
+	n = recv(ub, got, sizeof(got) - 1, 0);
+	T_TRUE(t, n > 0);
+	if (n > 0) {
+		got[n] = '\0';
+		snprintf(msg, sizeof(msg), "%s FROM_PORT=3 TO_PORT=4\nhello udp",
+			 pa);
+		T_STREQ(t, got, msg);
+	}
+	n = snprintf(msg, sizeof(msg), "3.2 ux %s PROTOCOL=19\nraw!", pr);
+	udp_to(u, ts.udp_port, msg, (size_t)n);
+	n = recv(ur, got, sizeof(got) - 1, 0);
+	T_TRUE(t, n > 0);
+	if (n > 0) {
+		got[n] = '\0';
+		T_STREQ(t, got, "FROM_PORT=0 TO_PORT=0 PROTOCOL=19\nraw!");
+	}
+	/* Junk and an unknown nickname are dropped; the port still works. */
+	udp_to(u, ts.udp_port, "garbage", 7);
+	n = snprintf(msg, sizeof(msg), "3.0 nobody %s\nx", pb);
+	udp_to(u, ts.udp_port, msg, (size_t)n);
+	n = snprintf(msg, sizeof(msg), "3.1 ua %s\nagain", pb);
+	udp_to(u, ts.udp_port, msg, (size_t)n);
+	n = recv(ub, got, sizeof(got) - 1, 0);
+	T_TRUE(t, n > 5 && memcmp(got + n - 6, "\nagain", 6) == 0);
+	close(ca);
+	close(cb);
+	close(cr);
+	close(cx);
+out:
+	close(ua);
+	close(ub);
+	close(ur);
+	close(u);
+	free(pa);
+	free(pb);
+	free(pr);
+	free(px);
+	tsam_stop(&ts);
+}
+
 const struct test_case client_sam_tests[] = {
+	{ "udp_port", test_udp_port, TT_FORK },
 	{ "stream_both_ways", test_stream_both_ways, TT_FORK },
 	{ "forward", test_forward, TT_FORK },
 	{ "datagrams", test_datagrams, TT_FORK },
