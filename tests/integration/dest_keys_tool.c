@@ -4,13 +4,27 @@
  *                                 enc=, sig=, priv= (re-encoded); exits 1
  *                                 when it does not parse or check
  *   dest_keys_tool generate       new Ed25519 + X25519 keys, same lines
+ *   dest_keys_tool els2 PUB LSFILE NOW_S [dh|psk KEYHEX]
+ *                                 blind PUB (Base64 Destination) for the
+ *                                 day of NOW_S, decode and verify the
+ *                                 EncryptedLeaseSet in LSFILE (binary),
+ *                                 decrypt it (with a client's X25519
+ *                                 private key or PSK) → store_key=,
+ *                                 key_match=, inner_b32=, leases=; exits
+ *                                 1 on any failure
+ *   dest_keys_tool x25519 SKHEX   the public key of SKHEX in Base64
  */
 #include "config.h"
 #include "crypto/base/alloc.h"
+#include "crypto/base/encode.h"
 #include "crypto/base/err.h"
+#include "crypto/base/fsutil.h"
+#include "crypto/x25519.h"
 #include "crypto/init.h"
 #include "router/b33.h"
 #include "router/dest_keys.h"
+#include "router/els2.h"
+#include "router/leaseset.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,12 +50,85 @@ static int show(const struct dest_keys *k)
 	return 0;
 }
 
+static int fail(const char *what, int r)
+{
+	fprintf(stderr, "dest_keys_tool: %s: %s\n", what, err_str(r));
+	return 1;
+}
+
+static int els2(int argc, char **argv)
+{
+	struct keys_and_cert dest;
+	struct els2_blinding bl;
+	struct els2_cred cred, *cp = NULL;
+	struct leaseset *ls = NULL, *in = NULL;
+	uint8_t raw[KAC_MAX_BYTES], *buf = NULL;
+	char hex[65], b32[DEST_B32_CHARS + 1];
+	struct breader rd;
+	size_t n = 0, len = 0;
+	int r;
+
+	if ((r = b64_decode(raw, sizeof(raw), &n, argv[2],
+			    strlen(argv[2]))) != 0)
+		return fail("destination", r);
+	br_init(&rd, raw, n);
+	if ((r = keys_and_cert_decode(&rd, &dest)) != 0)
+		return fail("destination", r);
+	if ((r = els2_blinding_derive(dest.sig_key, dest.sig_type,
+				      strtoull(argv[4], NULL, 10), NULL, 0,
+				      &bl)) != 0)
+		return fail("blinding", r);
+	(void)hex_encode(hex, sizeof(hex), bl.store_key, 32);
+	printf("store_key=%s\n", hex);
+	if (argc == 7) {
+		memset(&cred, 0, sizeof(cred));
+		cred.auth = strcmp(argv[5], "dh") == 0 ? ELS2_AUTH_DH :
+			ELS2_AUTH_PSK;
+		if ((r = hex_decode(cred.key, 32, &n, argv[6],
+				    strlen(argv[6]))) != 0 || n != 32)
+			return fail("client key", r ? r : ERR_FORMAT);
+		cp = &cred;
+	}
+	if ((r = fsutil_read_file(argv[3], 65536, &buf, &len)) != 0)
+		return fail("leaseset file", r);
+	if ((r = leaseset_decode(LEASESET_ENC_LS2, buf, len, &ls)) != 0)
+		return fail("decode", r);
+	if ((r = leaseset_verify(ls)) != 0)
+		return fail("outer signature", r);
+	printf("key_match=%d\n",
+	       memcmp(leaseset_key(ls), bl.store_key, 32) == 0);
+	if ((r = els2_decrypt(ls, &bl, cp, &in)) != 0)
+		return fail("decrypt", r);
+	dest_b32_format(leaseset_destination(in), b32);
+	printf("inner_type=%u\ninner_b32=%s\nleases=%zu\n",
+	       (unsigned)leaseset_type(in), b32, leaseset_lease_count(in));
+	leaseset_free(in);
+	leaseset_free(ls);
+	free(buf);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct dest_keys k;
 	int r;
 
 	crypto_init();
+	if ((argc == 5 || argc == 7) && strcmp(argv[1], "els2") == 0)
+		return els2(argc, argv);
+	if (argc == 3 && strcmp(argv[1], "x25519") == 0) {
+		struct x25519_sk sk;
+		struct x25519_pk pk;
+		char b64[B64_ENC_LEN(32)];
+
+		if ((r = hex_decode(sk.b, 32, &(size_t){ 0 }, argv[2],
+				    strlen(argv[2]))) != 0)
+			return fail("key", r);
+		x25519_pk_from_sk(&pk, &sk);
+		(void)b64_encode(b64, sizeof(b64), pk.b, 32);
+		printf("%s\n", b64);
+		return 0;
+	}
 	if (argc == 2 && strcmp(argv[1], "generate") == 0) {
 		dest_keys_generate(&k);
 	} else if (argc == 3 && strcmp(argv[1], "parse") == 0) {
