@@ -159,6 +159,12 @@ int bitsd_ssu2_start(struct daemon *d, const struct router_keys *keys,
 			r == ERR_IO ? strerror(errno) : err_str(r));
 		goto fail;
 	}
+	if (cfg->host6 && (r = ssu2_listen(bs->s, cfg->host6, port)) != 0) {
+		log_err(LD_SSU2, "cannot bind UDP %s port %u: %s", cfg->host6,
+			(unsigned)port,
+			r == ERR_IO ? strerror(errno) : err_str(r));
+		goto fail;
+	}
 	if ((r = sign_self(bs)) != 0)
 		goto fail;
 	bs->resign = evloop_timer_new(daemon_evloop(d), resign_cb, bs);

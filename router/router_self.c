@@ -35,16 +35,17 @@ uint16_t router_self_port(const struct conf *cfg,
 	return (uint16_t)(ROUTER_SELF_PORT_MIN + be32_get(hash) % span);
 }
 
-/* The SSU2 address (ssu2 spec, "Published Router Address"): host, port
- * (the NTCP2 one, UDP), s, i, v=2 and caps 4.  No "B"/"C" caps: we are
- * no peer-test or relay partner yet (PROTOCOLS.md 2.5).  Firewalled: no
- * host or port, and our introducers ("Published Addresses" with
- * introducers). */
+/* An SSU2 address (ssu2 spec, "Published Router Address"): host, port
+ * (the NTCP2 one, UDP), s, i, v=2 and caps 4 (6 on an IPv6 host).  No
+ * "B"/"C" caps: we are no peer-test or relay partner yet (PROTOCOLS.md
+ * 2.5).  Firewalled (IPv4 only: peer tests run there): no host or port,
+ * and our introducers ("Published Addresses" with introducers). */
 static int add_ssu2(struct router_info *ri, const struct conf *cfg,
 		    const struct keystore *ks, const uint8_t hash[32],
-		    const struct router_self_reach *rr)
+		    const char *host, const struct router_self_reach *rr)
 {
-	bool fw = rr && rr->firewalled;
+	bool v6 = strchr(host, ':') != NULL;
+	bool fw = !v6 && rr && rr->firewalled;
 	struct router_address a = ROUTER_ADDRESS_INIT;
 	struct x25519_pk s;
 	uint8_t ik[SSU2_INTRO_KEY_BYTES];
@@ -53,9 +54,9 @@ static int add_ssu2(struct router_info *ri, const struct conf *cfg,
 	keystore_x25519_pk(ks, KEYSTORE_X_SSU2, &s);
 	if ((r = ssu2_intro_key_derive(ks, ik)) != 0 ||
 	    (r = router_address_ssu2_build(&a, ROUTER_SELF_SSU2_COST, &s, ik,
-					   fw ? NULL : cfg->host,
+					   fw ? NULL : host,
 					   fw ? 0 : router_self_port(cfg, hash),
-					   "4", fw ? rr->intro : NULL,
+					   v6 ? "6" : "4", fw ? rr->intro : NULL,
 					   fw ? rr->nintro : 0)) != 0 ||
 	    (r = router_info_add_address(ri, &a)) != 0) {
 		router_address_clear(&a);
@@ -108,7 +109,10 @@ int router_self_build_reach(const struct conf *cfg,
 			   id.hash)) != 0 ||
 	    (cfg->host6 && (r = add_ntcp2(ri, cfg->host6, cfg, keys, &ntcp2,
 					  id.hash)) != 0) ||
-	    (cfg->ssu2 && (r = add_ssu2(ri, cfg, ks, id.hash, rr)) != 0) ||
+	    (cfg->ssu2 && (r = add_ssu2(ri, cfg, ks, id.hash, cfg->host,
+					rr)) != 0) ||
+	    (cfg->ssu2 && cfg->host6 &&
+	     (r = add_ssu2(ri, cfg, ks, id.hash, cfg->host6, rr)) != 0) ||
 	    (r = router_info_set_basic_options(ri, cfg->netid,
 					       fw ? ROUTER_SELF_CAPS_FIREWALLED :
 					       cfg->floodfill ?

@@ -102,7 +102,7 @@ struct sess {
 	bool inbound;
 	bool up;			/* transport_conn_up() accepted it */
 	bool closed;			/* unlinked, waiting for the reaper */
-	struct sockaddr_in peer;
+	struct sockaddr_in6 peer;
 	uint64_t rid, sid;		/* we receive with rid, send to sid */
 	uint8_t peer_rh[32];
 	uint8_t peer_ik[32];		/* k_header_1 for what we send */
@@ -144,7 +144,7 @@ struct sess {
 	bool have_rtt;
 	/* path validation */
 	bool path_pending;
-	struct sockaddr_in path_addr;
+	struct sockaddr_in6 path_addr;
 	uint8_t path_data[8];
 	uint64_t path_sent_ms;
 	uint8_t term_reason;
@@ -173,18 +173,19 @@ struct ptest {
 	uint64_t bob_id;
 	bool got4, got5, sent6;
 	uint8_t charlie_ik[32];
-	struct sockaddr_in charlie_addr;
+	struct sockaddr_in6 charlie_addr;
 	bool have_charlie;
 	/* Bob */
 	uint64_t alice_id, charlie_id;
 	uint8_t alice_hash[32];
 	/* Charlie */
 	uint8_t alice_ik[32];
-	struct sockaddr_in alice_addr;
+	struct sockaddr_in6 alice_addr;
 };
 
 struct ipent {
-	uint32_t ip;			/* network order; 0 = free */
+	uint8_t ip[16];			/* v4-mapped for IPv4 */
+	bool used;
 	uint64_t last_ms;
 	unsigned failures;
 	uint64_t window_start_ms;
@@ -195,7 +196,7 @@ struct ipent {
 };
 
 struct token {
-	uint32_t ip;
+	uint8_t ip[16];
 	uint16_t port;
 	uint64_t token;
 	uint64_t expires_s;
@@ -211,9 +212,9 @@ struct ssu2 {
 	struct transport_mgr *tm;
 	unsigned tid;
 	struct ssu2_config cfg;
-	evutil_socket_t fd;
-	struct event *rev;
-	uint16_t port;
+	evutil_socket_t fd, fd6;	/* IPv4 and IPv6 sockets (-1: none) */
+	struct event *rev, *rev6;
+	uint16_t port, port6;
 	uint8_t *ri;
 	size_t ri_len;
 	struct sess *sessions;
@@ -253,7 +254,7 @@ struct ssu2 {
 	size_t nout;
 	uint8_t out_buf[OUT_BATCH][SSU2_MAX_PACKET_BYTES];
 	size_t out_len[OUT_BATCH];
-	struct sockaddr_in out_to[OUT_BATCH];
+	struct sockaddr_in6 out_to[OUT_BATCH];
 };
 
 static void sess_flush(struct sess *s);
@@ -291,12 +292,15 @@ static uint32_t now_s(void)
 	return (uint32_t)time_now_s();
 }
 
-/* Largest datagram to this peer: the MTU less the IPv4 and UDP headers. */
+/* Largest datagram: the MTU less the IP and UDP headers; with an IPv6
+ * socket, IPv6's (every session plans its packets for one size). */
 static size_t pkt_max(const struct ssu2 *n)
 {
-	size_t m = (size_t)n->cfg.mtu - 28;
+	bool v6 = n->fd6 >= 0;
+	size_t m = (size_t)n->cfg.mtu - (v6 ? 48 : 28);
+	size_t cap = v6 ? SSU2_MAX_PACKET_BYTES_V6 : SSU2_MAX_PACKET_BYTES_V4;
 
-	return m > SSU2_MAX_PACKET_BYTES_V4 ? SSU2_MAX_PACKET_BYTES_V4 : m;
+	return m > cap ? cap : m;
 }
 
 static size_t payload_max(const struct ssu2 *n)
@@ -304,10 +308,69 @@ static size_t payload_max(const struct ssu2 *n)
 	return pkt_max(n) - SSU2_SHORT_HEADER_BYTES - SSU2_TAG_BYTES;
 }
 
-static bool addr_eq(const struct sockaddr_in *a, const struct sockaddr_in *b)
+/* Addresses are kept as IPv6 socket addresses, IPv4 ones v4-mapped
+ * (::ffff:a.b.c.d); those go out on the IPv4 socket. */
+static bool addr_eq(const struct sockaddr_in6 *a, const struct sockaddr_in6 *b)
 {
-	return a->sin_addr.s_addr == b->sin_addr.s_addr &&
-	       a->sin_port == b->sin_port;
+	return memcmp(&a->sin6_addr, &b->sin6_addr, 16) == 0 &&
+	       a->sin6_port == b->sin6_port;
+}
+
+static bool addr_is_v4(const struct sockaddr_in6 *a)
+{
+	return IN6_IS_ADDR_V4MAPPED(&a->sin6_addr);
+}
+
+/* The 4 (IPv4) or 16 address bytes of a. */
+static const uint8_t *addr_ip(const struct sockaddr_in6 *a, size_t *len)
+{
+	*len = addr_is_v4(a) ? 4 : 16;
+	return a->sin6_addr.s6_addr + (16 - *len);
+}
+
+/* ip: 4 or 16 bytes; port in host order. */
+static void addr_set(struct sockaddr_in6 *o, const uint8_t *ip, size_t iplen,
+		     uint16_t port)
+{
+	memset(o, 0, sizeof(*o));
+	o->sin6_family = AF_INET6;
+	if (iplen == 4) {
+		o->sin6_addr.s6_addr[10] = 0xff;
+		o->sin6_addr.s6_addr[11] = 0xff;
+		memcpy(o->sin6_addr.s6_addr + 12, ip, 4);
+	} else {
+		memcpy(o->sin6_addr.s6_addr, ip, 16);
+	}
+	o->sin6_port = htons(port);
+}
+
+/* An IPv4 or IPv6 literal.  ERR_ARG for anything else. */
+static int addr_parse(struct sockaddr_in6 *o, const char *host,
+		      uint16_t port)
+{
+	uint8_t b[16];
+
+	if (inet_pton(AF_INET, host, b) == 1)
+		addr_set(o, b, 4, port);
+	else if (inet_pton(AF_INET6, host, b) == 1)
+		addr_set(o, b, 16, port);
+	else
+		return ERR_ARG;
+	return 0;
+}
+
+static bool addr_is_loopback(const struct sockaddr_in6 *a)
+{
+	return addr_is_v4(a) ? a->sin6_addr.s6_addr[12] == 127
+			     : IN6_IS_ADDR_LOOPBACK(&a->sin6_addr);
+}
+
+static void put_addr_block(struct bbuf *pl, const struct sockaddr_in6 *a)
+{
+	size_t len;
+	const uint8_t *ip = addr_ip(a, &len);
+
+	ssu2_blk_put_address(pl, ip, len, ntohs(a->sin6_port));
 }
 
 static uint64_t rand_id(void)
@@ -322,14 +385,15 @@ static uint64_t rand_id(void)
 
 /* ---- per-IP limits ---- */
 
-static struct ipent *ip_get(struct ssu2 *n, uint32_t ip)
+static struct ipent *ip_get(struct ssu2 *n, const struct sockaddr_in6 *a)
 {
+	const uint8_t *ip = a->sin6_addr.s6_addr;
 	struct ipent *e, *victim = NULL;
 	uint64_t now = now_ms();
 
 	for (size_t i = 0; i < IP_SLOTS; i++) {
 		e = &n->ips[i];
-		if (e->ip == ip) {
+		if (e->used && memcmp(e->ip, ip, 16) == 0) {
 			e->last_ms = now;
 			return e;
 		}
@@ -340,20 +404,21 @@ static struct ipent *ip_get(struct ssu2 *n, uint32_t ip)
 	if (!victim)
 		return NULL;
 	memset(victim, 0, sizeof(*victim));
-	victim->ip = ip;
+	memcpy(victim->ip, ip, 16);
+	victim->used = true;
 	victim->last_ms = victim->bucket_ms = now;
 	victim->bucket = n->cfg.token_requests_per_s;
 	return victim;
 }
 
-static bool ip_banned(struct ssu2 *n, uint32_t ip)
+static bool ip_banned(struct ssu2 *n, const struct sockaddr_in6 *ip)
 {
 	struct ipent *e = ip_get(n, ip);
 
 	return !e || e->banned_until_ms > now_ms();
 }
 
-static void ip_failure(struct ssu2 *n, uint32_t ip)
+static void ip_failure(struct ssu2 *n, const struct sockaddr_in6 *ip)
 {
 	struct ipent *e = ip_get(n, ip);
 	uint64_t now = now_ms();
@@ -372,7 +437,7 @@ static void ip_failure(struct ssu2 *n, uint32_t ip)
 }
 
 /* One Retry reply from the IP's bucket (refilled per second). */
-static bool ip_may_retry(struct ssu2 *n, uint32_t ip)
+static bool ip_may_retry(struct ssu2 *n, const struct sockaddr_in6 *ip)
 {
 	struct ipent *e = ip_get(n, ip);
 	uint64_t now = now_ms();
@@ -393,16 +458,16 @@ static bool ip_may_retry(struct ssu2 *n, uint32_t ip)
 /* ---- tokens ---- */
 
 static struct token *token_find(struct token_tab *tt,
-				const struct sockaddr_in *a)
+				const struct sockaddr_in6 *a)
 {
 	for (size_t i = 0; i < tt->n; i++)
-		if (tt->t[i].ip == a->sin_addr.s_addr &&
-		    tt->t[i].port == a->sin_port)
+		if (memcmp(tt->t[i].ip, a->sin6_addr.s6_addr, 16) == 0 &&
+		    tt->t[i].port == a->sin6_port)
 			return &tt->t[i];
 	return NULL;
 }
 
-static void token_put(struct token_tab *tt, const struct sockaddr_in *a,
+static void token_put(struct token_tab *tt, const struct sockaddr_in6 *a,
 		      uint64_t token, uint64_t expires_s)
 {
 	struct token *t = token_find(tt, a);
@@ -426,14 +491,14 @@ static void token_put(struct token_tab *tt, const struct sockaddr_in *a,
 		else
 			t = &tt->t[tt->n++];
 	}
-	t->ip = a->sin_addr.s_addr;
-	t->port = a->sin_port;
+	memcpy(t->ip, a->sin6_addr.s6_addr, 16);
+	t->port = a->sin6_port;
 	t->token = token;
 	t->expires_s = expires_s;
 }
 
 /* The unexpired token for a, or 0. */
-static uint64_t token_get(struct token_tab *tt, const struct sockaddr_in *a)
+static uint64_t token_get(struct token_tab *tt, const struct sockaddr_in6 *a)
 {
 	struct token *t = token_find(tt, a);
 
@@ -446,7 +511,7 @@ static uint64_t token_get(struct token_tab *tt, const struct sockaddr_in *a)
  * has half a Retry lifetime left (so a resent Token Request, or a
  * SessionRequest crossing our Retry, does not void the token the peer
  * is about to use), else a new one. */
-static uint64_t token_for_retry(struct ssu2 *n, const struct sockaddr_in *a)
+static uint64_t token_for_retry(struct ssu2 *n, const struct sockaddr_in6 *a)
 {
 	struct token *t = token_find(&n->issued, a);
 	uint64_t now = now_s(), tok;
@@ -458,7 +523,7 @@ static uint64_t token_for_retry(struct ssu2 *n, const struct sockaddr_in *a)
 	return tok;
 }
 
-static void token_drop(struct token_tab *tt, const struct sockaddr_in *a)
+static void token_drop(struct token_tab *tt, const struct sockaddr_in6 *a)
 {
 	struct token *t = token_find(tt, a);
 
@@ -468,25 +533,40 @@ static void token_drop(struct token_tab *tt, const struct sockaddr_in *a)
 
 /* ---- sockets ---- */
 
-/* Send the queued datagrams in as few system calls as possible. */
-static void out_flush(struct ssu2 *n)
+/* Send the queued datagrams of one family in as few system calls as
+ * possible. */
+static void out_flush_family(struct ssu2 *n, bool v4)
 {
 	struct mmsghdr mh[OUT_BATCH];
 	struct iovec iov[OUT_BATCH];
-	size_t done = 0;
+	struct sockaddr_in to4[OUT_BATCH];
+	evutil_socket_t fd = v4 ? n->fd : n->fd6;
+	size_t k = 0, done = 0;
 
 	for (size_t i = 0; i < n->nout; i++) {
-		iov[i].iov_base = n->out_buf[i];
-		iov[i].iov_len = n->out_len[i];
-		memset(&mh[i], 0, sizeof(mh[i]));
-		mh[i].msg_hdr.msg_name = &n->out_to[i];
-		mh[i].msg_hdr.msg_namelen = sizeof(n->out_to[i]);
-		mh[i].msg_hdr.msg_iov = &iov[i];
-		mh[i].msg_hdr.msg_iovlen = 1;
+		if (addr_is_v4(&n->out_to[i]) != v4)
+			continue;
+		iov[k].iov_base = n->out_buf[i];
+		iov[k].iov_len = n->out_len[i];
+		memset(&mh[k], 0, sizeof(mh[k]));
+		if (v4) {
+			memset(&to4[k], 0, sizeof(to4[k]));
+			to4[k].sin_family = AF_INET;
+			memcpy(&to4[k].sin_addr,
+			       n->out_to[i].sin6_addr.s6_addr + 12, 4);
+			to4[k].sin_port = n->out_to[i].sin6_port;
+			mh[k].msg_hdr.msg_name = &to4[k];
+			mh[k].msg_hdr.msg_namelen = sizeof(to4[k]);
+		} else {
+			mh[k].msg_hdr.msg_name = &n->out_to[i];
+			mh[k].msg_hdr.msg_namelen = sizeof(n->out_to[i]);
+		}
+		mh[k].msg_hdr.msg_iov = &iov[k];
+		mh[k].msg_hdr.msg_iovlen = 1;
+		k++;
 	}
-	while (done < n->nout) {
-		int r = sendmmsg(n->fd, mh + done, (unsigned)(n->nout - done),
-				 0);
+	while (fd >= 0 && done < k) {
+		int r = sendmmsg(fd, mh + done, (unsigned)(k - done), 0);
 
 		if (r <= 0) {
 			/* UDP: a full socket buffer is loss, which the
@@ -501,6 +581,12 @@ static void out_flush(struct ssu2 *n)
 		}
 		done += (size_t)r;
 	}
+}
+
+static void out_flush(struct ssu2 *n)
+{
+	out_flush_family(n, true);
+	out_flush_family(n, false);
 	n->nout = 0;
 }
 
@@ -515,10 +601,11 @@ static void batch_end(struct ssu2 *n)
 		out_flush(n);
 }
 
-static void send_raw(struct ssu2 *n, const struct sockaddr_in *to,
+static void send_raw(struct ssu2 *n, const struct sockaddr_in6 *to,
 		     const uint8_t *p, size_t len)
 {
-	if (n->fd < 0 || len > SSU2_MAX_PACKET_BYTES)
+	if ((addr_is_v4(to) ? n->fd : n->fd6) < 0 ||
+	    len > SSU2_MAX_PACKET_BYTES)
 		return;
 	memcpy(n->out_buf[n->nout], p, len);
 	n->out_len[n->nout] = len;
@@ -619,7 +706,7 @@ static void sess_kill(struct sess *s)
 		}
 	n->nsess--;
 	if (s->inbound && s->state != S_ESTABLISHED && s->state != S_CLOSING) {
-		struct ipent *e = ip_get(n, s->peer.sin_addr.s_addr);
+		struct ipent *e = ip_get(n, &s->peer);
 
 		n->pending_in--;
 		if (e && e->pending)
@@ -815,7 +902,7 @@ static void out_pull(struct sess *s)
 }
 
 /* Encrypt and send one data packet; returns its packet number. */
-static uint32_t send_data(struct sess *s, const struct sockaddr_in *to,
+static uint32_t send_data(struct sess *s, const struct sockaddr_in6 *to,
 			  struct bbuf *pl, uint8_t flags)
 {
 	uint8_t pkt[SSU2_MAX_PACKET_BYTES];
@@ -1301,7 +1388,7 @@ static void sess_established(struct sess *s)
 	int r;
 
 	if (s->inbound) {
-		struct ipent *e = ip_get(n, s->peer.sin_addr.s_addr);
+		struct ipent *e = ip_get(n, &s->peer);
 
 		n->pending_in--;
 		if (e && e->pending)
@@ -1404,7 +1491,7 @@ static void handle_i2np(struct sess *s, const struct ssu2_block *b)
 		deliver(s, m);
 }
 
-static void send_path_response(struct sess *s, const struct sockaddr_in *to,
+static void send_path_response(struct sess *s, const struct sockaddr_in6 *to,
 			       const struct ssu2_block *b)
 {
 	struct bbuf pl = BBUF_INIT;
@@ -1419,7 +1506,7 @@ static void send_path_response(struct sess *s, const struct sockaddr_in *to,
 
 /* "validate an IP/Port change": challenge the new address; keep using
  * the old one until the response comes from the new one. */
-static void start_path_challenge(struct sess *s, const struct sockaddr_in *to)
+static void start_path_challenge(struct sess *s, const struct sockaddr_in6 *to)
 {
 	struct bbuf pl = BBUF_INIT;
 	uint64_t now = now_ms();
@@ -1433,14 +1520,13 @@ static void start_path_challenge(struct sess *s, const struct sockaddr_in *to)
 	rand_bytes(s->path_data, sizeof(s->path_data));
 	ssu2_blk_put(&pl, SSU2_BLK_PATH_CHALLENGE, s->path_data,
 		     sizeof(s->path_data));
-	ssu2_blk_put_address(&pl, (const uint8_t *)&to->sin_addr, 4,
-			     ntohs(to->sin_port));
+	put_addr_block(&pl, to);
 	(void)send_data(s, to, &pl, 0);
 	bbuf_free(&pl);
 	s->n->st.path_challenges++;
 }
 
-static void handle_path_response(struct sess *s, const struct sockaddr_in *from,
+static void handle_path_response(struct sess *s, const struct sockaddr_in6 *from,
 				 const struct ssu2_block *b)
 {
 	if (!s->path_pending || !addr_eq(&s->path_addr, from) ||
@@ -1460,7 +1546,7 @@ static void pt_in_session(struct sess *s, const struct ssu2_block *b);
 static void relay_in_session(struct sess *s, const struct ssu2_block *b);
 static bool relay_hole_punch(struct ssu2 *n, uint8_t *p, size_t len);
 static bool pt_out_of_session(struct ssu2 *n, uint8_t *p, size_t len,
-			      const struct sockaddr_in *from);
+			      const struct sockaddr_in6 *from);
 
 /* "In-session data packets containing any block EXCEPT for the
  * following are ack-eliciting: ACK, Address, DateTime, Padding,
@@ -1481,7 +1567,7 @@ static bool block_elicits_ack(uint8_t type)
 
 /* The blocks of a data-phase payload (and of SessionConfirmed after its
  * RouterInfo).  Returns whether an ACK is owed. */
-static bool handle_blocks(struct sess *s, const struct sockaddr_in *from,
+static bool handle_blocks(struct sess *s, const struct sockaddr_in6 *from,
 			  const struct ssu2_payload *pl, size_t first)
 {
 	bool elicit = false;
@@ -1561,7 +1647,7 @@ static bool handle_blocks(struct sess *s, const struct sockaddr_in *from,
 /* False when pkt does not authenticate (it may be another type whose
  * type byte read as Data). */
 static bool on_data(struct sess *s, uint8_t *pkt, size_t len,
-		    const struct sockaddr_in *from)
+		    const struct sockaddr_in6 *from)
 {
 	static uint8_t plain[SSU2_MAX_PACKET_BYTES];
 	static struct ssu2_payload pl;
@@ -1603,7 +1689,7 @@ static bool on_data(struct sess *s, uint8_t *pkt, size_t len,
 
 /* ---- inbound packets: Bob ---- */
 
-static void send_retry(struct ssu2 *n, const struct sockaddr_in *to,
+static void send_retry(struct ssu2 *n, const struct sockaddr_in6 *to,
 		       const struct ssu2_long_hdr *req, uint64_t token,
 		       int term_reason)
 {
@@ -1617,8 +1703,7 @@ static void send_retry(struct ssu2 *n, const struct sockaddr_in *to,
 	size_t len;
 
 	ssu2_blk_put_datetime(&pl, now_s());
-	ssu2_blk_put_address(&pl, (const uint8_t *)&to->sin_addr, 4,
-			     ntohs(to->sin_port));
+	put_addr_block(&pl, to);
 	if (term_reason >= 0)
 		ssu2_blk_put_termination(&pl, 0, (uint8_t)term_reason);
 	/* "a simple method such as adding a random amount of padding in the
@@ -1633,7 +1718,7 @@ static void send_retry(struct ssu2 *n, const struct sockaddr_in *to,
 }
 
 static void on_token_request(struct ssu2 *n, uint8_t *pkt, size_t len,
-			     const struct sockaddr_in *from,
+			     const struct sockaddr_in6 *from,
 			     const struct ssu2_long_hdr *h)
 {
 	static uint8_t plain[SSU2_MAX_PACKET_BYTES];
@@ -1647,7 +1732,7 @@ static void on_token_request(struct ssu2 *n, uint8_t *pkt, size_t len,
 		n->st.dropped++;
 		return;
 	}
-	if (!ip_may_retry(n, from->sin_addr.s_addr)) {
+	if (!ip_may_retry(n, from)) {
 		n->st.refused++;
 		return;
 	}
@@ -1670,8 +1755,7 @@ static void send_created(struct sess *s, const struct ssu2_long_hdr *req)
 	uint64_t tok = rand_id();
 
 	ssu2_blk_put_datetime(&pl, now_s());
-	ssu2_blk_put_address(&pl, (const uint8_t *)&s->peer.sin_addr, 4,
-			     ntohs(s->peer.sin_port));
+	put_addr_block(&pl, &s->peer);
 	/* A token for Alice's next connection. */
 	token_put(&n->issued, &s->peer, tok, now_s() + n->cfg.token_lifetime_s);
 	ssu2_blk_put_new_token(&pl, (uint32_t)(now_s() +
@@ -1697,12 +1781,12 @@ static void send_created(struct sess *s, const struct ssu2_long_hdr *req)
 }
 
 static void on_session_request(struct ssu2 *n, uint8_t *pkt, size_t len,
-			       const struct sockaddr_in *from,
+			       const struct sockaddr_in6 *from,
 			       const struct ssu2_long_hdr *h)
 {
 	static uint8_t plain[SSU2_MAX_PACKET_BYTES];
 	static struct ssu2_payload pl;
-	struct ipent *e = ip_get(n, from->sin_addr.s_addr);
+	struct ipent *e = ip_get(n, from);
 	uint64_t valid = token_get(&n->issued, from);
 	uint32_t ts = 0;
 	size_t plen;
@@ -1719,7 +1803,7 @@ static void on_session_request(struct ssu2 *n, uint8_t *pkt, size_t len,
 		n->st.bad_tokens++;
 		log_debug(LD_SSU2, "SessionRequest with %s token",
 			  valid ? "a wrong" : "no valid");
-		if (!ip_may_retry(n, from->sin_addr.s_addr)) {
+		if (!ip_may_retry(n, from)) {
 			n->st.refused++;
 			return;
 		}
@@ -1732,7 +1816,7 @@ static void on_session_request(struct ssu2 *n, uint8_t *pkt, size_t len,
 	    n->nsess >= SSU2_MAX_SESSIONS || n->shutting_down ||
 	    !transport_may_accept(n->tm)) {
 		n->st.refused++;
-		if (ip_may_retry(n, from->sin_addr.s_addr))
+		if (ip_may_retry(n, from))
 			send_retry(n, from, h, 0, SSU2_TERM_LIMITS);
 		return;
 	}
@@ -1745,7 +1829,7 @@ static void on_session_request(struct ssu2 *n, uint8_t *pkt, size_t len,
 	if ((r = ssu2_hs_read_request(&s->hs, pkt, len, plain, sizeof(plain),
 				      &plen)) != 0) {
 		sess_log(s, "bad SessionRequest", r);
-		ip_failure(n, from->sin_addr.s_addr);
+		ip_failure(n, from);
 		n->st.dropped++;
 		sess_kill(s);
 		return;
@@ -1825,7 +1909,6 @@ static int check_alice_ri(struct sess *s, const struct ssu2_block *b)
 
 		if (router_address_is_ssu2(a) &&
 		    router_address_ssu2_parse(a, &p) == 0 &&
-		    p.family != AF_INET6 &&
 		    memcmp(p.s.b, rs.b, 32) == 0) {
 			memcpy(s->peer_ik, p.ik, 32);
 			reason = 0;
@@ -1884,12 +1967,12 @@ static void on_confirmed_frag(struct sess *s, uint8_t *pkt, size_t len)
 					sizeof(plain), &plen)) != 0 ||
 	    (r = ssu2_payload_decode(plain, plen, true, &pl)) != 0) {
 		sess_log(s, "bad SessionConfirmed", r);
-		ip_failure(s->n, s->peer.sin_addr.s_addr);
+		ip_failure(s->n, &s->peer);
 		sess_kill(s);
 		return;
 	}
 	if (check_alice_ri(s, &pl.b[0]) != 0) {
-		ip_failure(s->n, s->peer.sin_addr.s_addr);
+		ip_failure(s->n, &s->peer);
 		sess_kill(s);
 		return;
 	}
@@ -2138,7 +2221,7 @@ static void on_created(struct sess *s, uint8_t *pkt, size_t len)
 /* A packet whose part 1 was peeled with our intro key and whose
  * destination id is s's.  p is a scratch copy of the original. */
 static void on_session_pkt(struct sess *s, uint8_t *p, const uint8_t *orig,
-			   size_t len, const struct sockaddr_in *from)
+			   size_t len, const struct sockaddr_in6 *from)
 {
 	struct ssu2 *n = s->n;
 	struct ssu2_short_hdr sh;
@@ -2186,7 +2269,7 @@ static void on_session_pkt(struct sess *s, uint8_t *p, const uint8_t *orig,
 /* SessionCreated or Retry for one of our pending outbound sessions to
  * from (they use Bob's intro key for k_header_1). */
 static bool on_fallback(struct ssu2 *n, const uint8_t *orig, size_t len,
-			const struct sockaddr_in *from)
+			const struct sockaddr_in6 *from)
 {
 	static uint8_t p[SSU2_MAX_PACKET_BYTES];
 	struct ssu2_long_hdr h;
@@ -2235,7 +2318,7 @@ static bool on_fallback(struct ssu2 *n, const uint8_t *orig, size_t len,
 }
 
 static void on_packet(struct ssu2 *n, const uint8_t *orig, size_t len,
-		      const struct sockaddr_in *from)
+		      const struct sockaddr_in6 *from)
 {
 	static uint8_t p[SSU2_MAX_PACKET_BYTES];
 	struct ssu2_long_hdr h;
@@ -2245,7 +2328,7 @@ static void on_packet(struct ssu2 *n, const uint8_t *orig, size_t len,
 		n->st.dropped++;
 		return;
 	}
-	if (ip_banned(n, from->sin_addr.s_addr)) {
+	if (ip_banned(n, from)) {
 		n->st.refused++;
 		return;
 	}
@@ -2316,7 +2399,8 @@ static void flush_dirty(struct ssu2 *n)
 static void on_readable(evutil_socket_t fd, short what, void *arg)
 {
 	static uint8_t buf[IN_BATCH][2048];
-	static struct sockaddr_in from[IN_BATCH];
+	static struct sockaddr_storage from[IN_BATCH];
+	struct sockaddr_in6 src;
 	struct mmsghdr mh[IN_BATCH];
 	struct iovec iov[IN_BATCH];
 	struct ssu2 *n = arg;
@@ -2341,12 +2425,26 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 		for (int i = 0; i < got; i++) {
 			size_t len = mh[i].msg_len;
 
-			if (from[i].sin_family != AF_INET ||
-			    mh[i].msg_hdr.msg_namelen != sizeof(from[i]))
+			if (from[i].ss_family == AF_INET &&
+			    mh[i].msg_hdr.msg_namelen ==
+			    sizeof(struct sockaddr_in)) {
+				const struct sockaddr_in *f4 =
+					(const struct sockaddr_in *)&from[i];
+
+				addr_set(&src, (const uint8_t *)&f4->sin_addr,
+					 4, ntohs(f4->sin_port));
+			} else if (from[i].ss_family == AF_INET6 &&
+				   mh[i].msg_hdr.msg_namelen ==
+				   sizeof(struct sockaddr_in6)) {
+				memcpy(&src, &from[i], sizeof(src));
+				src.sin6_flowinfo = 0;
+				src.sin6_scope_id = 0;
+			} else {
 				continue;
+			}
 			n->st.pkts_in++;
 			transport_count_bytes(n->tm, len, 0);
-			on_packet(n, buf[i], len, &from[i]);
+			on_packet(n, buf[i], len, &src);
 		}
 		/* ACK and refill after each batch, not only at the end. */
 		flush_dirty(n);
@@ -2479,9 +2577,9 @@ static void pt_send_in(struct sess *s, const uint8_t *ri, size_t rilen,
 /* Out of session (messages 5-7): "Destination Connection ID is two
  * copies of the 4-byte big-endian test nonce ... Source Connection ID is
  * the inverse"; message 6 swaps them. */
-static void pt_send_out(struct ssu2 *n, const struct sockaddr_in *to,
+static void pt_send_out(struct ssu2 *n, const struct sockaddr_in6 *to,
 			const uint8_t key[32], uint32_t nonce, bool swap,
-			uint8_t msg, const struct sockaddr_in *addr_blk,
+			uint8_t msg, const struct sockaddr_in6 *addr_blk,
 			const uint8_t *sdata, size_t slen, const uint8_t *sig,
 			size_t siglen)
 {
@@ -2498,8 +2596,7 @@ static void pt_send_out(struct ssu2 *n, const struct sockaddr_in *to,
 
 	ssu2_blk_put_datetime(&pl, now_s());
 	if (addr_blk)
-		ssu2_blk_put_address(&pl, (const uint8_t *)&addr_blk->sin_addr,
-				     4, ntohs(addr_blk->sin_port));
+		put_addr_block(&pl, addr_blk);
 	ssu2_pt_put(&pl, msg, SSU2_PT_ACCEPT, NULL, sdata, slen, sig, siglen);
 	if (ssu2_oos_encrypt(&h, key, pl.data, pl.len, pkt, sizeof(pkt),
 			     &len) == 0)
@@ -2575,7 +2672,8 @@ static void pt_bob_msg1(struct sess *s, const struct ssu2_pt *pt)
 	}
 	/* "Bob should validate this IP and port, and reject with code 5 if
 	 * invalid ... for IPv4, it matches Alice's IP"; no privileged port. */
-	if (pt->iplen != 4 || memcmp(pt->ip, &s->peer.sin_addr, 4) != 0 ||
+	if (!addr_is_v4(&s->peer) || pt->iplen != 4 ||
+	    memcmp(pt->ip, s->peer.sin6_addr.s6_addr + 12, 4) != 0 ||
 	    pt->port < 1024) {
 		pt_send_in(s, NULL, 0, 4, SSU2_PT_BOB_ADDRESS, zero, pt->sdata,
 			   pt->slen, NULL, 0);
@@ -2647,9 +2745,7 @@ static void pt_charlie_msg2(struct sess *s, const struct ssu2_pt *pt)
 	if (code != SSU2_PT_ACCEPT)
 		return;
 	memcpy(t->alice_ik, a.ik, 32);
-	t->alice_addr.sin_family = AF_INET;
-	memcpy(&t->alice_addr.sin_addr, pt->ip, 4);
-	t->alice_addr.sin_port = htons(pt->port);
+	addr_set(&t->alice_addr, pt->ip, 4, pt->port);
 	memcpy(t->sdata, pt->sdata, pt->slen);
 	t->slen = pt->slen;
 	/* message 5, straight to Alice's address: this is the test. */
@@ -2663,7 +2759,6 @@ static void pt_alice_msg4(struct sess *s, const struct ssu2_pt *pt)
 	struct ssu2 *n = s->n;
 	struct ptest *t = pt_find(n, PT_ALICE, pt->nonce);
 	struct router_address_ssu2 a;
-	struct in_addr ia;
 	uint8_t chash[32];
 
 	if (!t || t->bob_id != s->id || t->got4)
@@ -2684,11 +2779,9 @@ static void pt_alice_msg4(struct sess *s, const struct ssu2_pt *pt)
 	if (s->last_ri &&
 	    ri_look(s->last_ri, s->last_ri_len, &a, NULL, chash, NULL, 0,
 		    NULL, 0) == 0 && memcmp(chash, pt->hash, 32) == 0 &&
-	    a.published && inet_pton(AF_INET, a.host, &ia) == 1) {
+	    a.published && a.family == AF_INET &&
+	    addr_parse(&t->charlie_addr, a.host, a.port) == 0) {
 		memcpy(t->charlie_ik, a.ik, 32);
-		t->charlie_addr.sin_family = AF_INET;
-		t->charlie_addr.sin_addr = ia;
-		t->charlie_addr.sin_port = htons(a.port);
 		t->have_charlie = true;
 	}
 	pt_alice_msg6(n, t);
@@ -2725,7 +2818,7 @@ static void pt_in_session(struct sess *s, const struct ssu2_block *b)
 }
 
 static bool pt_out_of_session(struct ssu2 *n, uint8_t *p, size_t len,
-			      const struct sockaddr_in *from)
+			      const struct sockaddr_in6 *from)
 {
 	static uint8_t plain[SSU2_MAX_PACKET_BYTES];
 	static struct ssu2_payload pl;
@@ -3047,7 +3140,7 @@ static void relay_charlie_intro(struct sess *s, const struct ssu2_block *b)
 	struct ssu2 *n = s->n;
 	struct ssu2_relay_req rq;
 	struct router_address_ssu2 aa;
-	struct sockaddr_in alice = { .sin_family = AF_INET };
+	struct sockaddr_in6 alice;
 	uint8_t sd[SSU2_RELAY_SDATA_MAX_BYTES], ahash[32], code;
 	struct ed25519_sig sig;
 	struct bbuf blk = BBUF_INIT, pl = BBUF_INIT;
@@ -3087,8 +3180,7 @@ static void relay_charlie_intro(struct sess *s, const struct ssu2_block *b)
 		uint8_t pkt[SSU2_MAX_PACKET_BYTES];
 		size_t len;
 
-		memcpy(&alice.sin_addr, rq.ip, 4);
-		alice.sin_port = htons(rq.port);
+		addr_set(&alice, rq.ip, 4, rq.port);
 		/* Alice's SessionRequest will carry this token. */
 		token_put(&n->issued, &alice, tok,
 			  now_s() + n->cfg.retry_token_lifetime_s * 6);
@@ -3130,8 +3222,7 @@ static void relay_alice_response(struct ssu2 *n, const struct ssu2_relay_resp *r
 		sess_kill(s);
 		return;
 	}
-	memcpy(&s->peer.sin_addr, rs->ip, 4);
-	s->peer.sin_port = htons(rs->port);
+	addr_set(&s->peer, rs->ip, 4, rs->port);
 	n->st.relays_done++;
 	if (send_request(s, rs->token) != 0)
 		sess_kill(s);
@@ -3349,7 +3440,8 @@ size_t ssu2_introducers(const struct ssu2 *n,
 
 /* ---- transport_ops ---- */
 
-/* The SSU2 address of ri we can dial (IPv4, published). */
+/* The SSU2 address of ri we can dial (published, of a family we have a
+ * socket for), the cheapest. */
 static int pick_address(const struct ssu2 *n, const struct router_info *ri,
 			struct router_address_ssu2 *out, int *cost)
 {
@@ -3358,13 +3450,14 @@ static int pick_address(const struct ssu2 *n, const struct router_info *ri,
 	for (size_t i = 0; i < router_info_address_count(ri); i++) {
 		const struct router_address *a = router_info_address(ri, i);
 		struct router_address_ssu2 p;
-		struct in_addr ia;
+		struct sockaddr_in6 sa;
 
 		if (!router_address_is_ssu2(a) ||
 		    router_address_ssu2_parse(a, &p) != 0 || !p.published ||
-		    p.family != AF_INET || inet_pton(AF_INET, p.host, &ia) != 1)
+		    addr_parse(&sa, p.host, p.port) != 0 ||
+		    (addr_is_v4(&sa) ? n->fd : n->fd6) < 0)
 			continue;
-		if (!n->cfg.allow_loopback && (ntohl(ia.s_addr) >> 24) == 127)
+		if (!n->cfg.allow_loopback && addr_is_loopback(&sa))
 			continue;
 		if (best < 0 || a->cost < best) {
 			best = a->cost;
@@ -3407,7 +3500,7 @@ static int ssu2_reach_cost(void *impl, const struct router_info *ri)
 	struct router_address_ssu2 a;
 	int cost;
 
-	if (((struct ssu2 *)impl)->fd < 0)
+	if (((struct ssu2 *)impl)->fd < 0 && ((struct ssu2 *)impl)->fd6 < 0)
 		return -1;
 	if (pick_address(impl, ri, &a, &cost) == 0 ||
 	    pick_intro(impl, ri, &a, &cost) == 0)
@@ -3425,7 +3518,7 @@ static int ssu2_connect(void *impl, const struct router_info *ri,
 	bool intro = false;
 	int r;
 
-	if (n->fd < 0 || n->shutting_down || !n->ri)
+	if ((n->fd < 0 && n->fd6 < 0) || n->shutting_down || !n->ri)
 		return ERR_BAD_STATE;
 	if (pick_address(n, ri, &a, NULL) != 0) {
 		if (pick_intro(n, ri, &a, NULL) != 0)
@@ -3435,11 +3528,9 @@ static int ssu2_connect(void *impl, const struct router_info *ri,
 	if (n->nsess >= SSU2_MAX_SESSIONS)
 		return ERR_LIMIT;
 	s = sess_new(n, false);
-	s->peer.sin_family = AF_INET;
-	if (!intro) {
-		(void)inet_pton(AF_INET, a.host, &s->peer.sin_addr);
-		s->peer.sin_port = htons(a.port);
-	}
+	s->peer.sin6_family = AF_INET6;
+	if (!intro)
+		(void)addr_parse(&s->peer, a.host, a.port);
 	memcpy(s->peer_rh, router_info_hash(ri), 32);
 	memcpy(s->peer_ik, a.ik, 32);
 	{
@@ -3539,7 +3630,7 @@ struct ssu2 *ssu2_new(struct evloop *el, struct transport_mgr *tm,
 	n->cfg = *cfg;
 	if (n->cfg.mtu < SSU2_MIN_MTU)
 		n->cfg.mtu = SSU2_MIN_MTU;
-	n->fd = -1;
+	n->fd = n->fd6 = -1;
 	n->replay = ntcp2_replay_new(8192, 2 * SSU2_CLOCK_SKEW_S * 1000);
 	n->dedup = i2np_dedup_new(65536);
 	n->tid = transport_mgr_add(tm, &ssu2_ops, n);
@@ -3566,8 +3657,12 @@ void ssu2_free(struct ssu2 *n)
 	free(n->down_ids);
 	if (n->rev)
 		event_free(n->rev);
+	if (n->rev6)
+		event_free(n->rev6);
 	if (n->fd >= 0)
 		evutil_closesocket(n->fd);
+	if (n->fd6 >= 0)
+		evutil_closesocket(n->fd6);
 	ntcp2_replay_free(n->replay);
 	i2np_dedup_free(n->dedup);
 	free(n->ri);
@@ -3577,41 +3672,72 @@ void ssu2_free(struct ssu2 *n)
 
 int ssu2_listen(struct ssu2 *n, const char *host, uint16_t port)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET };
-	socklen_t slen = sizeof(sa);
+	struct sockaddr_storage ss;
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+	socklen_t slen;
 	int fd, one = 1, bufsz = 4 << 20;
+	bool v6;
 
-	if (n->fd >= 0)
-		return ERR_BAD_STATE;
-	if (inet_pton(AF_INET, host, &sa.sin_addr) != 1)
+	memset(&ss, 0, sizeof(ss));
+	if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
+		v6 = false;
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(port);
+		slen = sizeof(*s4);
+	} else if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
+		v6 = true;
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(port);
+		slen = sizeof(*s6);
+	} else {
 		return ERR_ARG;
-	sa.sin_port = htons(port);
-	if ((fd = socket(AF_INET, SOCK_DGRAM, 0)) < 0)
+	}
+	if ((v6 ? n->fd6 : n->fd) >= 0)
+		return ERR_BAD_STATE;
+	if ((fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM, 0)) < 0)
 		return ERR_IO;
-	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* (no SO_REUSEADDR: on UDP it would let another socket share the
+	 * port and take our datagrams) */
+	if (v6)
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one,
+				 sizeof(one));
 	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bufsz, sizeof(bufsz));
 	(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bufsz, sizeof(bufsz));
 	if (evutil_make_socket_nonblocking(fd) != 0 ||
 	    evutil_make_socket_closeonexec(fd) != 0 ||
-	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
-	    getsockname(fd, (struct sockaddr *)&sa, &slen) != 0) {
+	    bind(fd, (struct sockaddr *)&ss, slen) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&ss, &slen) != 0) {
 		int e = errno;
 
 		evutil_closesocket(fd);
 		errno = e;
 		return ERR_IO;
 	}
-	n->fd = fd;
-	n->port = ntohs(sa.sin_port);
-	n->rev = event_new(evloop_base(n->el), fd, EV_READ | EV_PERSIST,
-			   on_readable, n);
-	event_add(n->rev, NULL);
+	if (v6) {
+		n->fd6 = fd;
+		n->port6 = ntohs(s6->sin6_port);
+		n->rev6 = event_new(evloop_base(n->el), fd,
+				    EV_READ | EV_PERSIST, on_readable, n);
+		event_add(n->rev6, NULL);
+	} else {
+		n->fd = fd;
+		n->port = ntohs(s4->sin_port);
+		n->rev = event_new(evloop_base(n->el), fd,
+				   EV_READ | EV_PERSIST, on_readable, n);
+		event_add(n->rev, NULL);
+	}
 	return 0;
 }
 
 uint16_t ssu2_port(const struct ssu2 *n)
 {
-	return n->port;
+	return n->port ? n->port : n->port6;
+}
+
+uint16_t ssu2_port6(const struct ssu2 *n)
+{
+	return n->port6;
 }
 
 int ssu2_set_router_info(struct ssu2 *n, const uint8_t *ri, size_t len)

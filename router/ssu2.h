@@ -191,13 +191,17 @@ struct ssu2 *ssu2_new(struct evloop *el, struct transport_mgr *tm,
 /* Close every session at once and free s.  Accepts NULL. */
 void ssu2_free(struct ssu2 *s);
 /*
- * Bind the UDP socket to host (an IPv4 literal; FIXME: IPv6) and port
- * (0: any free port).  ERR_ARG for a bad literal, ERR_IO when the socket
- * cannot be bound.
+ * Bind a UDP socket to host and port (0: any free port): an IPv4 literal
+ * binds the IPv4 socket, an IPv6 one the IPv6 socket (IPV6_V6ONLY); call
+ * once per family.  Peers are then dialled on the families we have.
+ * ERR_ARG for a bad literal, ERR_BAD_STATE when that family is bound,
+ * ERR_IO when the socket cannot be bound.
  */
 int ssu2_listen(struct ssu2 *s, const char *host, uint16_t port);
-/* The bound port, or 0. */
+/* The bound IPv4 port (else the IPv6 one), or 0. */
 uint16_t ssu2_port(const struct ssu2 *s);
+/* The bound IPv6 port, or 0. */
+uint16_t ssu2_port6(const struct ssu2 *s);
 /* Our RouterInfo (copied), sent in SessionConfirmed.  ERR_TOO_BIG over
  * SSU2_RI_MAX_BYTES. */
 int ssu2_set_router_info(struct ssu2 *s, const uint8_t *ri, size_t len);

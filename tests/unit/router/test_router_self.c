@@ -188,6 +188,54 @@ out:
 	router_keys_free(k);
 }
 
+/* SSU2 on host and host6: two SSU2 addresses, caps 4 and 6, same keys
+ * and port; firewalled, only the IPv4 one loses its host. */
+static void test_ssu2_dual_stack(struct tctx *t)
+{
+	struct router_keys *k = router_keys_new_random();
+	struct conf *cfg = conf_new_default("/unused");
+	struct router_self_reach rr = { .firewalled = true };
+	struct router_info *ri = NULL;
+	struct router_address_ssu2 u[2];
+	size_t n = 0;
+
+	cfg->netid = 77;
+	cfg->port = 12345;
+	cfg->ssu2 = true;
+	T_OK(t, conf_set(cfg, "host", "127.0.0.5", NULL, 0));
+	T_OK(t, conf_set(cfg, "host6", "2001:db8::5", NULL, 0));
+	for (int fw = 0; fw < 2; fw++) {
+		router_info_free(ri);
+		ri = NULL;
+		n = 0;
+		T_OK(t, router_self_build_reach(cfg, k, fw ? &rr : NULL, &ri));
+		if (!ri)
+			break;
+		for (size_t i = 0; i < router_info_address_count(ri); i++) {
+			const struct router_address *a =
+				router_info_address(ri, i);
+
+			if (router_address_is_ssu2(a) && n < 2)
+				T_OK(t, router_address_ssu2_parse(a, &u[n++]));
+		}
+		T_EQ(t, n, 2);
+		if (n != 2)
+			break;
+		T_STREQ(t, u[0].caps, "4");
+		T_STREQ(t, u[1].caps, "6");
+		T_MEMEQ(t, u[0].s.b, u[1].s.b, 32);
+		T_MEMEQ(t, u[0].ik, u[1].ik, 32);
+		T_EQ(t, u[0].published, !fw);
+		T_TRUE(t, u[1].published);
+		T_EQ(t, u[1].family, AF_INET6);
+		T_STREQ(t, u[1].host, "2001:db8::5");
+		T_EQ(t, u[1].port, 12345);
+	}
+	router_info_free(ri);
+	conf_free(cfg);
+	router_keys_free(k);
+}
+
 static void test_port_derived(struct tctx *t)
 {
 	struct conf *cfg = conf_new_default("/unused");
@@ -352,6 +400,7 @@ const struct test_case router_router_self_tests[] = {
 	{ "port_derived", test_port_derived, 0 },
 	{ "dual_stack", test_dual_stack, 0 },
 	{ "firewalled", test_firewalled, 0 },
+	{ "ssu2_dual_stack", test_ssu2_dual_stack, 0 },
 	{ "publish_file", test_publish_file, 0 },
 	{ "refresh_newest_wins", test_refresh_newest_wins, 0 },
 	{ "free_while_writing", test_free_while_writing, 0 },

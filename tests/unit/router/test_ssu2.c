@@ -42,6 +42,8 @@ struct node {
 	struct transport_mgr *tm;
 	struct ssu2 *s;
 	const char *caps;		/* SSU2 caps we publish ("4") */
+	const char *host;		/* NULL: 127.0.0.1 */
+	const char *host6;		/* also listen and publish here */
 	uint8_t ik[32];
 	const struct router_info *peer, *peer2;
 	uint64_t recv, bad, ri_stored;
@@ -114,9 +116,11 @@ static void on_down(void *ctx, const uint8_t *peer)
 	((struct node *)ctx)->downs++;
 }
 
-/* Our RouterInfo with one SSU2 address on 127.0.0.1:port. */
+/* Our RouterInfo with one SSU2 address on host (127.0.0.1):port, and a
+ * second one on host6 when set. */
 static void node_sign(struct tctx *t, struct node *nd, uint16_t port)
 {
+	struct router_address a6 = ROUTER_ADDRESS_INIT;
 	struct keys_and_cert id;
 	struct router_address a = ROUTER_ADDRESS_INIT;
 	struct x25519_pk spk;
@@ -128,10 +132,18 @@ static void node_sign(struct tctx *t, struct node *nd, uint16_t port)
 	nd->ri = router_info_new(&id);
 	keystore_x25519_pk(router_keys_keystore(nd->keys), KEYSTORE_X_SSU2,
 			   &spk);
-	T_OK(t, router_address_ssu2_build(&a, 3, &spk, nd->ik, "127.0.0.1",
+	T_OK(t, router_address_ssu2_build(&a, 3, &spk, nd->ik,
+					  nd->host ? nd->host : "127.0.0.1",
 					  port, nd->caps ? nd->caps : "4",
 					  NULL, 0));
 	T_OK(t, router_info_add_address(nd->ri, &a));
+	if (nd->host6) {
+		T_OK(t, router_address_ssu2_build(&a6, 3, &spk, nd->ik,
+						  nd->host6,
+						  ssu2_port6(nd->s), "6",
+						  NULL, 0));
+		T_OK(t, router_info_add_address(nd->ri, &a6));
+	}
 	T_OK(t, router_info_set_basic_options(nd->ri, NETID, "LR"));
 	T_OK(t, router_info_sign(nd->ri, router_keys_keystore(nd->keys)));
 	b = router_info_bytes(nd->ri, &len);
@@ -148,10 +160,12 @@ static void node_start(struct tctx *t, struct node *nd, struct evloop *el,
 	struct ssu2_config c;
 	struct keys_and_cert id;
 
-	const char *caps = nd->caps;
+	const char *caps = nd->caps, *host = nd->host, *host6 = nd->host6;
 
 	memset(nd, 0, sizeof(*nd));
 	nd->caps = caps;
+	nd->host = host;
+	nd->host6 = host6;
 	nd->el = el;
 	nd->keys = router_keys_new_random();
 	rand_bytes(nd->ik, 32);
@@ -169,7 +183,9 @@ static void node_start(struct tctx *t, struct node *nd, struct evloop *el,
 	if (tweak)
 		tweak(&c);
 	nd->s = ssu2_new(el, nd->tm, &c);
-	T_OK(t, ssu2_listen(nd->s, "127.0.0.1", 0));
+	T_OK(t, ssu2_listen(nd->s, host ? host : "127.0.0.1", 0));
+	if (host6)
+		T_OK(t, ssu2_listen(nd->s, host6, 0));
 	node_sign(t, nd, ssu2_port(nd->s));
 }
 
@@ -179,6 +195,16 @@ static void node_stop(struct node *nd)
 	transport_mgr_free(nd->tm);
 	router_info_free(nd->ri);
 	router_keys_free(nd->keys);
+}
+
+/* Stop and free the nodes (calloc'ed), then the loop. */
+static void nodes_free(struct evloop *el, struct node **nd, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		node_stop(nd[i]);
+		free(nd[i]);
+	}
+	evloop_free(el);
 }
 
 /* ---- running the loop until a condition ---- */
@@ -476,6 +502,70 @@ static void test_both_ways(struct tctx *t)
 	evloop_free(el);
 	free(a);
 	free(b);
+}
+
+/* IPv6: A and B on ::1 only (addresses with caps "6"): a session both
+ * ways with messages of every size (packets at most 1452 bytes), and the
+ * Address block gives A its IPv6 address.  Then C listens on 127.0.0.1
+ * and ::1 and publishes both: A (IPv6 only) reaches it over IPv6, D
+ * (IPv4 only) over IPv4. */
+static void test_ipv6(struct tctx *t)
+{
+	struct evloop *el = evloop_new();
+	struct node *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
+	struct node *c = calloc(1, sizeof(*c)), *d = calloc(1, sizeof(*d));
+	static const uint8_t lo6[16] = { [15] = 1 };
+	struct ssu2_stats sa, sb, sc;
+	struct want w;
+	uint8_t ip[16];
+	size_t iplen = 0;
+	uint16_t port = 0;
+
+	a->host = b->host = "::1";
+	a->caps = b->caps = "6";
+	c->host6 = "::1";
+	node_start(t, a, el, NULL);
+	node_start(t, b, el, NULL);
+	node_start(t, c, el, NULL);
+	node_start(t, d, el, NULL);
+	T_EQ(t, ssu2_port6(a->s), ssu2_port(a->s));
+	T_NE(t, ssu2_port6(c->s), 0);
+	a->peer = b->ri;
+	b->peer = a->ri;
+	send_many(t, a, b, 0, 70, size_mixed);
+	w = (struct want){ b, 70 };
+	T_TRUE(t, run_until(el, got_n, &w, 30000));
+	T_EQ(t, b->bad, 0);
+	for (uint32_t i = 0; i < 70; i++)
+		T_EQ(t, b->seen[i], 1);
+	send_many(t, b, a, 0, 50, size_1k);
+	w = (struct want){ a, 50 };
+	T_TRUE(t, run_until(el, got_n, &w, 30000));
+	ssu2_stats(a->s, &sa);
+	ssu2_stats(b->s, &sb);
+	T_EQ(t, sa.established_out, 1);
+	T_EQ(t, sb.established_in, 1);
+	T_EQ(t, sa.msgs_dropped + sb.msgs_dropped, 0);
+	T_TRUE(t, ssu2_external_address(a->s, ip, &iplen, &port));
+	T_EQ(t, iplen, 16);
+	T_MEMEQ(t, ip, lo6, 16);
+	T_EQ(t, port, ssu2_port6(a->s));
+	/* C on both: A over IPv6, D over IPv4. */
+	a->peer2 = c->ri;
+	d->peer = c->ri;
+	c->peer = a->ri;
+	c->peer2 = d->ri;
+	send_many(t, a, c, 100, 5, size_mixed);
+	send_many(t, d, c, 200, 5, size_mixed);
+	w = (struct want){ c, 10 };
+	T_TRUE(t, run_until(el, got_n, &w, 30000));
+	ssu2_stats(c->s, &sc);
+	T_EQ(t, sc.established_in, 2);
+	T_TRUE(t, ssu2_external_address(d->s, ip, &iplen, &port));
+	T_EQ(t, iplen, 4);
+	T_TRUE(t, ssu2_external_address(a->s, ip, &iplen, &port));
+	T_EQ(t, iplen, 16);
+	nodes_free(el, (struct node *[]){ a, b, c, d }, 4);
 }
 
 /* A reaches B through the relay: B's RouterInfo (as A knows it) names the
@@ -958,15 +1048,7 @@ static void test_intro_auto(struct tctx *t)
 	T_EQ(t, ssu2_introducers(a->s, in, SSU2_INTRO_MAX), 1);
 	T_MEMEQ(t, in[0].h, router_info_hash(d->ri), 32);
 	relay_stop(&r);
-	node_stop(a);
-	node_stop(b);
-	node_stop(c);
-	node_stop(d);
-	evloop_free(el);
-	free(a);
-	free(b);
-	free(c);
-	free(d);
+	nodes_free(el, (struct node *[]){ a, b, c, d }, 4);
 }
 
 /* Bob without a Charlie says so (code 2) and Alice stays undecided. */
@@ -1231,11 +1313,7 @@ static void retry_misread(struct tctx *t, uint8_t as_type)
 	T_EQ(t, h.token, 0x1122334455667788ull);
 	event_free(f.ev);
 	close(f.fd);
-	node_stop(a);
-	node_stop(b);
-	evloop_free(el);
-	free(a);
-	free(b);
+	nodes_free(el, (struct node *[]){ a, b }, 2);
 }
 
 static void test_retry_reads_as_peer_test(struct tctx *t)
@@ -1255,6 +1333,7 @@ const struct test_case router_ssu2_tests[] = {
 	{ "peer_test_no_charlie", test_peer_test_no_charlie, TT_FORK },
 	{ "intro_auto", test_intro_auto, TT_FORK },
 	{ "both_ways", test_both_ways, TT_FORK },
+	{ "ipv6", test_ipv6, TT_FORK },
 	{ "loss_5", test_loss_5, TT_FORK },
 	{ "loss_20", test_loss_20, TT_FORK },
 	{ "migration", test_migration, TT_FORK },
