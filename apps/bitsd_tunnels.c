@@ -37,6 +37,7 @@ struct bitsd_tunnels {
 	char *profiles_path;
 	struct profiles_job *loading;	/* until its done() ran */
 	struct netdb_sender netdb_direct;	/* the netDb's own sender */
+	uint64_t decay_at;		/* monotonic: next profile decay */
 };
 
 /* A profiles job: its own path and rows, nothing the loop owns. */
@@ -198,7 +199,11 @@ static void save_cb(void *arg)
 	peer_profiles_snapshot(bt->profiles, &j->rows, &j->n);
 	worker_submit(daemon_workers(bt->d),
 		      (struct work){ profiles_save_run, profiles_job_free, j });
-	peer_profiles_decay(bt->profiles);
+	/* Old history fades: counters halve once per decay period. */
+	if (time_mono_ms() >= bt->decay_at) {
+		peer_profiles_decay(bt->profiles);
+		bt->decay_at = time_mono_ms() + PEER_PROFILE_DECAY_MS;
+	}
 	evloop_timer_arm(bt->save, BITSD_TUNNELS_PROFILE_SAVE_MS);
 }
 
@@ -227,6 +232,7 @@ static void profiles_load_done(void *arg)
 	profiles_job_free(j);
 	evloop_timer_arm(bt->tick, 0);
 	evloop_timer_arm(bt->save, BITSD_TUNNELS_PROFILE_SAVE_MS);
+	bt->decay_at = time_mono_ms() + PEER_PROFILE_DECAY_MS;
 }
 
 /* Pool sizes from the config; 0 keeps the default. */
