@@ -37,6 +37,7 @@ int main(int argc, char **argv)
 	struct evloop *el;
 	struct localnet *net;
 	struct sam_server *srv;
+	struct client_net cn;
 	struct event *sigint, *sigterm;
 
 	sam_server_cfg_default(&cfg);
@@ -58,7 +59,8 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	el = evloop_new();
 	net = localnet_new(el);
-	if (sam_server_new(el, net, &cfg, &srv) != 0) {
+	cn = localnet_client_net(net);
+	if (sam_server_new(el, &cn, &cfg, &srv) != 0) {
 		fprintf(stderr, "sam-local: cannot listen on %s:%u\n",
 			cfg.host, cfg.port);
 		return 1;

@@ -175,3 +175,40 @@ struct stream_sink localnet_stream_sink(struct localnet *ln)
 {
 	return (struct stream_sink){ sink_send, ln };
 }
+
+static int net_attach(void *ctx, const struct client_dest *d,
+		      const struct client_rx *rx)
+{
+	return localnet_attach(ctx, client_dest_pub(d), rx);
+}
+
+static void net_detach(void *ctx, const struct client_dest *d)
+{
+	localnet_detach(ctx, client_dest_pub(d)->hash);
+}
+
+static int net_send(void *ctx, const struct client_dest *from,
+		    const struct keys_and_cert *to, uint8_t proto,
+		    uint16_t src_port, uint16_t dst_port, const uint8_t *data,
+		    size_t len)
+{
+	(void)from;
+	return localnet_send(ctx, to, proto, src_port, dst_port, data, len);
+}
+
+static int net_lookup(void *ctx, const uint8_t hash[32],
+		      struct keys_and_cert *out)
+{
+	const struct keys_and_cert *k = localnet_lookup(ctx, hash);
+
+	if (!k)
+		return ERR_NOT_FOUND;
+	*out = *k;
+	return 0;
+}
+
+struct client_net localnet_client_net(struct localnet *ln)
+{
+	return (struct client_net){ net_attach, net_detach, net_send,
+				    net_lookup, ln };
+}

@@ -16,20 +16,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "apps/client/net.h"
 #include "apps/client/stream.h"
 #include "router/keys_and_cert.h"
 
 struct evloop;
 struct localnet;	/* opaque */
-
-/* What an attached destination receives. */
-struct client_rx {
-	struct stream_mgr *mgr;		/* protocol 6; NULL drops */
-	/* Protocols 17 and 18 (untrusted payloads); NULL drops. */
-	void (*datagram)(void *ctx, uint8_t proto, uint16_t src_port,
-			 uint16_t dst_port, const uint8_t *data, size_t len);
-	void *ctx;
-};
 
 /* Never returns NULL; caller owns it and frees it before el. */
 struct localnet *localnet_new(struct evloop *el);
@@ -53,5 +45,7 @@ int localnet_send(struct localnet *ln, const struct keys_and_cert *to,
 		  const uint8_t *data, size_t len);
 /* A sink that sends streaming packets (protocol 6) through ln. */
 struct stream_sink localnet_stream_sink(struct localnet *ln);
+/* ln as a struct client_net (borrows ln). */
+struct client_net localnet_client_net(struct localnet *ln);
 
 #endif /* APPS_CLIENT_LOCALNET_H */

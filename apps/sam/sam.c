@@ -93,14 +93,16 @@ struct sam_session {
 	bool dg_fwd, dg_header;
 	struct sockaddr_in dg_addr;
 	uint8_t raw_proto;		/* PROTOCOL for RAW sends */
+	struct client_stream_sink sink;	/* streaming packets, as dest */
 };
 
 struct sam_server {
 	struct evloop *el;
-	struct localnet *net;
+	struct client_net net;
 	struct sam_server_cfg cfg;
 	struct evconnlistener *lis;
 	uint16_t port;
+	struct keys_and_cert scratch_dest;	/* lookups that only test */
 	evutil_socket_t udp_fd;
 	struct event *udp_ev;
 	uint16_t udp_port;
@@ -215,7 +217,7 @@ static void session_free(struct sam_session *s)
 			break;
 		}
 	srv->nsessions--;
-	localnet_detach(srv->net, client_dest_pub(s->dest)->hash);
+	srv->net.detach(srv->net.ctx, s->dest);
 	stream_mgr_free(s->mgr);
 	client_dest_free(s->dest);
 	free(s);
@@ -554,12 +556,13 @@ static void dgram_send_body(struct sam_conn *c, const uint8_t *body)
 	struct bbuf b = BBUF_INIT;
 
 	if (c->dg_raw) {
-		localnet_send(c->srv->net, &c->dg_to, ss->raw_proto,
+		c->srv->net.send(c->srv->net.ctx, ss->dest, &c->dg_to,
+				 ss->raw_proto,
 			      c->dg_from_port, c->dg_to_port, body,
 			      c->dg_need);
 	} else if (client_dest_datagram_encode(ss->dest, body, c->dg_need,
 					       &b) == 0) {
-		localnet_send(c->srv->net, &c->dg_to,
+		c->srv->net.send(c->srv->net.ctx, ss->dest, &c->dg_to,
 			      DATAGRAM_PROTO_REPLIABLE, c->dg_from_port,
 			      c->dg_to_port, b.data, b.len);
 	}
@@ -769,7 +772,8 @@ static void cmd_session_create(struct sam_conn *c, const struct sam_cmd *cmd)
 			     "PORT and HOST are for DATAGRAM and RAW");
 	if (!(dest = session_dest(c, sam_cmd_get(cmd, "DESTINATION"))))
 		return;
-	if (localnet_lookup(srv->net, client_dest_pub(dest)->hash)) {
+	if (srv->net.lookup(srv->net.ctx, client_dest_pub(dest)->hash,
+			    &srv->scratch_dest) == 0) {
 		client_dest_free(dest);
 		return reply(c, "SESSION STATUS", "DUPLICATED_DEST", NULL);
 	}
@@ -794,9 +798,11 @@ static void cmd_session_create(struct sam_conn *c, const struct sam_cmd *cmd)
 	client_dest_signer(dest, &ss->signer);
 	stream_options(cmd, &sc);
 	memset(&rx, 0, sizeof(rx));
+	ss->sink.net = srv->net;
+	ss->sink.from = dest;
 	if (st == SAM_STREAM) {
 		ss->mgr = stream_mgr_new(&sc, &ss->signer,
-					 localnet_stream_sink(srv->net),
+					 client_stream_sink(&ss->sink),
 					 srv->el);
 		stream_mgr_set_acceptor(ss->mgr, session_accept, ss);
 		rx.mgr = ss->mgr;
@@ -804,7 +810,7 @@ static void cmd_session_create(struct sam_conn *c, const struct sam_cmd *cmd)
 		rx.datagram = session_datagram;
 		rx.ctx = ss;
 	}
-	localnet_attach(srv->net, client_dest_pub(dest), &rx);
+	srv->net.attach(srv->net.ctx, dest, &rx);
 	ss->next = srv->sessions;
 	srv->sessions = ss;
 	srv->nsessions++;
@@ -833,21 +839,20 @@ static struct sam_session *stream_session(struct sam_conn *c,
 	return ss;
 }
 
-/* A Destination given as base64 or NAME.b32.i2p; NULL with the reply. */
+/* A Destination given as base64, or as NAME.b32.i2p if the network knows
+ * it now. */
 static bool resolve(struct sam_server *srv, const char *name,
 		    struct keys_and_cert *out)
 {
 	size_t n = name ? strlen(name) : 0;
 	uint8_t hash[32];
-	const struct keys_and_cert *k;
 	size_t hl;
 
 	if (n == 52 + 8 && strcmp(name + 52, ".b32.i2p") == 0) {
 		if (b32_decode(hash, sizeof(hash), &hl, name, 52) != 0 ||
-		    hl != 32 || !(k = localnet_lookup(srv->net, hash)))
+		    hl != 32)
 			return false;
-		*out = *k;
-		return true;
+		return srv->net.lookup(srv->net.ctx, hash, out) == 0;
 	}
 	return n > 0 && dest_parse(name, out) == 0;
 }
@@ -871,7 +876,10 @@ static void cmd_stream_connect(struct sam_conn *c, const struct sam_cmd *cmd)
 		return reply(c, "STREAM STATUS", "INVALID_KEY", NULL);
 	}
 	/* Until destinations publish LeaseSets: reachable means attached. */
-	if (!localnet_lookup(c->srv->net, to->hash)) {
+	/* FIXME: over tunnels the LeaseSet lookup is asynchronous; this
+	 * check then becomes a wait for it. */
+	if (c->srv->net.lookup(c->srv->net.ctx, to->hash,
+			       &c->srv->scratch_dest) != 0) {
 		free(to);
 		reply(c, "STREAM STATUS", "CANT_REACH_PEER", "unknown peer");
 		return conn_flush_close(c);
@@ -1291,11 +1299,12 @@ static int udp_datagram(struct sam_server *srv, const uint8_t *buf, size_t n)
 	     (parse_uint(sam_cmd_get(&cmd, "PROTOCOL"), 255, &proto) &&
 	      proto != DATAGRAM_PROTO_STREAMING))) {
 		if (ss->style == SAM_RAW)
-			e = localnet_send(srv->net, to, (uint8_t)proto, fp, tp,
+			e = srv->net.send(srv->net.ctx, ss->dest, to,
+					  (uint8_t)proto, fp, tp,
 					  nl + 1, plen);
 		else if ((e = client_dest_datagram_encode(ss->dest, nl + 1,
 							  plen, &b)) == 0)
-			e = localnet_send(srv->net, to,
+			e = srv->net.send(srv->net.ctx, ss->dest, to,
 					  DATAGRAM_PROTO_REPLIABLE, fp, tp,
 					  b.data, b.len);
 	}
@@ -1382,7 +1391,7 @@ static void accept_cb(struct evconnlistener *lis, evutil_socket_t fd,
 	bufferevent_enable(bev, EV_READ | EV_WRITE);
 }
 
-int sam_server_new(struct evloop *el, struct localnet *net,
+int sam_server_new(struct evloop *el, const struct client_net *net,
 		   const struct sam_server_cfg *cfg, struct sam_server **out)
 {
 	struct sam_server *srv = xzalloc(sizeof(*srv));
@@ -1390,7 +1399,7 @@ int sam_server_new(struct evloop *el, struct localnet *net,
 	socklen_t sl = sizeof(sin);
 
 	srv->el = el;
-	srv->net = net;
+	srv->net = *net;
 	srv->cfg = *cfg;
 	srv->udp_fd = -1;
 	memset(&sin, 0, sizeof(sin));

@@ -14,9 +14,9 @@
  * over UDP (with HEADER=true for RAW); PING/PONG; QUIT/STOP/EXIT.
  * Malformed lines get the spec's error replies.
  *
- * Each session's destination is attached to a struct localnet: streams and
- * datagrams reach other destinations of the same process.  Sending over
- * tunnels replaces the localnet with the destination glue of issue G1.
+ * Each session's destination is attached to a struct client_net: with
+ * apps/client/localnet that is the other destinations of this process;
+ * with the destination glue of issue G1, the I2P network.
  *
  * Thread: the loop thread only.
  */
@@ -25,7 +25,7 @@
 
 #include <stdint.h>
 
-#include "apps/client/localnet.h"
+#include "apps/client/net.h"
 #include "apps/client/stream.h"
 
 struct evloop;
@@ -49,11 +49,11 @@ struct sam_server_cfg {
 
 void sam_server_cfg_default(struct sam_server_cfg *c);
 /*
- * Listen on cfg's address; sessions attach to net (borrowed: it outlives
- * the server).  ERR_IO when the address cannot be bound.  *out is owned by
+ * Listen on cfg's address; sessions attach to net (copied; its context
+ * outlives the server).  ERR_IO when the address cannot be bound.  *out is owned by
  * the caller.
  */
-int sam_server_new(struct evloop *el, struct localnet *net,
+int sam_server_new(struct evloop *el, const struct client_net *net,
 		   const struct sam_server_cfg *cfg, struct sam_server **out);
 /* The port listened on, and the UDP datagram port (0 without one). */
 uint16_t sam_server_port(const struct sam_server *srv);

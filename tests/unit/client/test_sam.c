@@ -47,6 +47,7 @@ static bool tsam_start(struct tsam *ts)
 	if (pid == 0) {
 		struct evloop *el = evloop_new();
 		struct localnet *net = localnet_new(el);
+		struct client_net cn = localnet_client_net(net);
 		struct sam_server_cfg cfg;
 		struct sam_server *srv;
 		uint16_t ports[2];
@@ -55,7 +56,7 @@ static bool tsam_start(struct tsam *ts)
 		sam_server_cfg_default(&cfg);
 		cfg.port = 0;
 		cfg.udp_port = 0;
-		if (sam_server_new(el, net, &cfg, &srv) != 0)
+		if (sam_server_new(el, &cn, &cfg, &srv) != 0)
 			_exit(1);
 		ports[0] = sam_server_port(srv);
 		ports[1] = sam_server_udp_port(srv);
