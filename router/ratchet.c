@@ -26,6 +26,7 @@
 
 #define NBUCKETS 4096u		/* power of two */
 #define MAX_SPARE_TAGS 256
+#define RX_COMPACT_STEP 64
 #define LABEL(s) s, sizeof(s) - 1
 
 enum sess_state { S_NS_SENT, S_NSR_SENT, S_ESTABLISHED };
@@ -38,8 +39,9 @@ struct rx_ts {
 	struct ratchet_session *s;
 	uint16_t id;
 	int ns_idx;			/* NSR tag set of Alice's NS ns_idx; -1 */
-	uint32_t low;			/* ents[0] is message low */
-	struct tag_ent **ents;		/* [low, gen.n) */
+	uint32_t low;			/* the oldest message still taken */
+	uint32_t base;			/* ents[0] is message base (≤ low) */
+	struct tag_ent **ents;		/* [base, gen.n); NULL below low */
 	size_t cap;
 	uint64_t expires_ms;		/* 0: current */
 };
@@ -179,7 +181,7 @@ static void rx_drop(struct ratchet_ctx *c, struct tag_ent *e)
 {
 	struct rx_ts *ts = e->ts;
 
-	ts->ents[e->n - ts->low] = NULL;
+	ts->ents[e->n - ts->base] = NULL;
 	tag_unlink(c, e);
 }
 
@@ -191,7 +193,7 @@ static void rx_fill(struct ratchet_ctx *c, struct rx_ts *ts, uint32_t upto)
 	while (ts->gen.n < upto && c->ntags < RATCHET_MAX_TAGS) {
 		struct tag_ent *e = tag_ent_get(c);
 		uint8_t tag[8];
-		size_t i = ts->gen.n - ts->low;
+		size_t i = ts->gen.n - ts->base;
 
 		e->n = (uint16_t)ratchet_tagset_next(&ts->gen, tag, e->key);
 		e->tag = tag_u64(tag);
@@ -217,24 +219,33 @@ static void rx_fill(struct ratchet_ctx *c, struct rx_ts *ts, uint32_t upto)
 	}
 }
 
-/* Slide ts's window so it starts at message `low` (freeing older tags). */
+/* Slide ts's window so it starts at message `low` (freeing older tags).
+ * The array is compacted only every RX_COMPACT_STEP messages: the window
+ * moves by one per message and a memmove of it each time cost more than
+ * the rest of the upkeep. */
 static void rx_advance(struct ratchet_ctx *c, struct rx_ts *ts, uint32_t low)
 {
-	size_t k = 0, have = ts->gen.n - ts->low;
+	size_t have = ts->gen.n - ts->base, k;
 
 	if (low > ts->gen.n)
 		low = ts->gen.n;
-	while (ts->low + k < low) {
-		if (ts->ents[k])
-			tag_unlink(c, ts->ents[k]);
-		k++;
+	for (; ts->low < low; ts->low++) {
+		struct tag_ent **pe = &ts->ents[ts->low - ts->base];
+
+		if (*pe) {
+			tag_unlink(c, *pe);
+			*pe = NULL;
+		}
 	}
 	/* also skip leading holes */
-	while (k < have && !ts->ents[k])
-		k++;
-	memmove(ts->ents, ts->ents + k, (have - k) * sizeof(*ts->ents));
-	memset(ts->ents + (have - k), 0, k * sizeof(*ts->ents));
-	ts->low += (uint32_t)k;
+	while (ts->low < ts->gen.n && !ts->ents[ts->low - ts->base])
+		ts->low++;
+	k = ts->low - ts->base;
+	if (k >= RX_COMPACT_STEP || (k > 0 && k == have)) {
+		memmove(ts->ents, ts->ents + k, (have - k) * sizeof(*ts->ents));
+		memset(ts->ents + (have - k), 0, k * sizeof(*ts->ents));
+		ts->base = ts->low;
+	}
 }
 
 static struct rx_ts *rx_new(struct ratchet_session *s, uint16_t id,
@@ -252,7 +263,7 @@ static void rx_free(struct ratchet_ctx *c, struct rx_ts *ts)
 {
 	if (!ts)
 		return;
-	for (uint32_t i = 0; i < ts->gen.n - ts->low; i++)
+	for (uint32_t i = 0; i < ts->gen.n - ts->base; i++)
 		if (ts->ents[i])
 			tag_unlink(c, ts->ents[i]);
 	free(ts->ents);
@@ -1028,9 +1039,9 @@ static void es_control(struct ratchet_ctx *c, struct ratchet_session *s,
 		struct rx_ts *p = s->rx_prev;
 
 		for (uint32_t m = (uint32_t)pl->pn + 1; m < p->gen.n; m++)
-			if (m >= p->low && p->ents[m - p->low]) {
-				tag_unlink(c, p->ents[m - p->low]);
-				p->ents[m - p->low] = NULL;
+			if (m >= p->low && p->ents[m - p->base]) {
+				tag_unlink(c, p->ents[m - p->base]);
+				p->ents[m - p->base] = NULL;
 			}
 	}
 	if (pl->has_termination)

@@ -229,6 +229,64 @@ static void test_out_of_order(struct tctx *t)
 	pair_free(&p);
 }
 
+/* Held-back messages: one RATCHET_MAX_BEHIND - 1 behind the newest still
+ * opens, one further behind has lost its tag (across several compactions
+ * of the receive window). */
+static void test_max_behind(struct tctx *t)
+{
+	enum { HELD = 4, N = RATCHET_MAX_BEHIND + 200 };
+	struct pair p;
+	struct bbuf blk = BBUF_INIT, held[HELD], w = BBUF_INIT;
+	struct bbuf plain = BBUF_INIT;
+	struct ratchet_payload pl;
+	struct ratchet_rx_info in;
+	const struct ratchet_params prm = { .ratchet_after = 8192,
+					    .lookahead = 32 };
+	/* the sends held back (send i is message i + 1: establish sent 0) */
+	const unsigned at[HELD] = { 10, 11, N - 100, N - 99 };
+	unsigned h = 0, fails = 0, last = 0;
+
+	pair_init(&p);
+	ratchet_ctx_set_params(p.b, &prm);
+	establish(t, &p);
+	clove(&blk, 7);
+	for (unsigned i = 0; i < N; i++) {
+		struct bbuf *out = h < HELD && i == at[h] ? &held[h] : &w;
+
+		if (out != &w)
+			bbuf_init(out);
+		bbuf_reset(&w);
+		T_OK(t, ratchet_encrypt(p.a, &p.bpk, blk.data, blk.len, 0, NOW,
+					out));
+		if (out != &w) {
+			h++;
+			continue;
+		}
+		if (ratchet_decrypt(p.b, w.data, w.len, NOW, &plain, &pl,
+				    &in) != 0)
+			fails++;
+		last = in.n;
+	}
+	T_EQ(t, fails, 0);
+	/* newest is `last`; tags below last + 1 - MAX_BEHIND are gone */
+	T_TRUE(t, last + 1 - RATCHET_MAX_BEHIND > at[1] + 1);
+	T_TRUE(t, last + 1 - RATCHET_MAX_BEHIND <= at[2] + 1);
+	for (unsigned k = 0; k < HELD; k++) {
+		int r = ratchet_decrypt(p.b, held[k].data, held[k].len, NOW,
+					&plain, &pl, &in);
+
+		if (k < 2)
+			T_ERR(t, r, ERR_NOT_FOUND);
+		else
+			T_OK(t, r);
+		bbuf_free(&held[k]);
+	}
+	bbuf_free(&blk);
+	bbuf_free(&w);
+	bbuf_free(&plain);
+	pair_free(&p);
+}
+
 static void test_replay_and_garbage(struct tctx *t)
 {
 	struct pair p;
@@ -512,6 +570,7 @@ const struct test_case router_ratchet_tests[] = {
 	{ "repeated_nsr", test_repeated_nsr, 0 },
 	{ "dh_ratchet", test_dh_ratchet, 0 },
 	{ "out_of_order", test_out_of_order, 0 },
+	{ "max_behind", test_max_behind, 0 },
 	{ "replay_and_garbage", test_replay_and_garbage, 0 },
 	{ "tamper", test_tamper, 0 },
 	{ "ack", test_ack, 0 },
