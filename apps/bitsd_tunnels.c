@@ -73,10 +73,35 @@ static bool id_in_use_hook(void *ctx, uint32_t id)
 
 /* FIXME: an OBEP's LOCAL delivery (tunnel tests of others) goes to the
  * router's own handlers once there is an I2NP dispatch table. */
+/*
+ * What a transit OBEP delivers to this router (a peer's outbound tunnel
+ * ending at us, e.g. a DatabaseStore or lookup for us as a floodfill, or
+ * a build for a tunnel whose gateway we are): the netDb's types go to the
+ * netDb, tunnel messages and builds to the tunnels, as from no peer.
+ */
 static void local_hook(void *ctx, struct i2np_msg *m)
 {
-	(void)ctx;
-	log_debug(LD_TUNNEL, "OBEP local delivery of type %u dropped", m->type);
+	static const uint8_t no_peer[32];
+	struct bitsd_tunnels *bt = ctx;
+
+	switch (m->type) {
+	case I2NP_DATABASE_STORE:
+	case I2NP_DATABASE_LOOKUP:
+	case I2NP_DATABASE_SEARCH_REPLY:
+	case I2NP_DELIVERY_STATUS:
+	case I2NP_GARLIC:
+		if (bt->db) {
+			netdb_handle_msg(bt->db, no_peer, m);
+			return;
+		}
+		break;
+	default:
+		if (bitsd_tunnels_recv(bt, no_peer, m))
+			return;
+		break;
+	}
+	log_debug(LD_TUNNEL, "OBEP local delivery of %s dropped",
+		  i2np_type_name(m->type));
 	i2np_msg_free(m);
 }
 

@@ -190,13 +190,19 @@ int garlic_router_encrypt(const struct x25519_pk *rs,
 	return r;
 }
 
-/* DateTime ‖ LOCAL clove of m ‖ padding. */
-static int local_payload(const struct i2np_msg *m, struct bbuf *b)
+/*
+ * [DateTime ‖] LOCAL clove of m ‖ padding.  One-time-tag replies go
+ * without the DateTime: i2pd's destinations take only a Garlic Clove
+ * block first in those and refuse the message otherwise.
+ */
+static int local_payload(const struct i2np_msg *m, bool datetime,
+			 struct bbuf *b)
 {
 	uint8_t pad;
 	int r;
 
-	garlic_block_datetime(b, (uint32_t)time_now_s());
+	if (datetime)
+		garlic_block_datetime(b, (uint32_t)time_now_s());
 	if ((r = garlic_block_clove(b, m, GARLIC_DELIVERY_LOCAL, NULL, 0)) != 0)
 		return r;
 	rand_bytes(&pad, 1);
@@ -217,7 +223,7 @@ struct i2np_msg *garlic_wrap_for_router(struct i2np_msg *m,
 	struct bbuf b = BBUF_INIT;
 	struct i2np_msg *out = NULL;
 
-	if (local_payload(m, &b) == 0 &&
+	if (local_payload(m, true, &b) == 0 &&
 	    garlic_router_encrypt(rs, NULL, b.data, b.len, &out) == 0)
 		inherit_expiry(out, m);
 	bbuf_free(&b);
@@ -283,7 +289,7 @@ struct i2np_msg *garlic_wrap_tagged(struct i2np_msg *m,
 	struct bbuf b = BBUF_INIT;
 	struct i2np_msg *out = NULL;
 
-	if (local_payload(m, &b) == 0 &&
+	if (local_payload(m, false, &b) == 0 &&
 	    garlic_tag_encrypt(key, tag, b.data, b.len, &out) == 0)
 		inherit_expiry(out, m);
 	bbuf_free(&b);

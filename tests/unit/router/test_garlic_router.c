@@ -307,6 +307,11 @@ static void test_open_tagged(struct tctx *t)
 	T_TRUE(t, tagged);
 	T_EQ(t, gp.n_cloves, 1);
 	T_EQ(t, gp.cloves[0].type, I2NP_DATABASE_STORE);
+	/* The clove comes first: i2pd's destinations refuse anything else
+	 * (a DateTime) at the head of a one-time-tag reply. */
+	T_TRUE(t, plain.len > 0);
+	if (plain.len > 0)
+		T_EQ(t, plain.data[0], GARLIC_BLOCK_CLOVE);
 	/* One time: the tag is gone, so it is tried as Noise_N and fails. */
 	T_EQ(t, garlic_router_tag_count(g), 0);
 	bbuf_reset(&plain);
