@@ -290,8 +290,10 @@ static int own_start(struct bitsd_tunnels *bt, const uint8_t self[32])
 	bt->profiles = peer_profiles_new();
 	mc.profiles = bt->profiles;
 	pool_cfg_from_conf(c, &mc.exploratory);
-	if ((r = tunnel_mgr_new(&mc, &mh, &bt->own)) != 0)
+	if ((r = tunnel_mgr_new(&mc, &mh, &bt->own)) != 0) {
+		FREE_AND_NULL(peer_profiles_free, bt->profiles);
 		return r;
+	}
 	bt->profiles_path = fsutil_path_join(c->datadir,
 					     PEER_PROFILES_FILE_NAME);
 	bt->tick = evloop_timer_new(daemon_evloop(bt->d), tick_cb, bt);
