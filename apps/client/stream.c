@@ -355,8 +355,9 @@ static void handle_ack(struct stream *s, const struct stream_packet *p)
 {
 	uint64_t now = now_ms();
 	unsigned acked = 0;
-	uint32_t q;
+	uint32_t q, reo;
 
+	reo = s->rtt_valid ? s->srtt_ms + s->srtt_ms / 4 + 2 : s->rto_ms;
 	if (!s->inflight || seq_lt(p->ack_through, s->una) ||
 	    !seq_lt(p->ack_through, s->next_seq))
 		return;
@@ -367,11 +368,10 @@ static void handle_ack(struct stream *s, const struct stream_packet *p)
 			continue;
 		if (nacked(p, q)) {
 			/* "Two NACKs of a packet is a request for a 'fast
-			 * retransmit' of that packet."  Not again before a
-			 * resend could have arrived. */
-			if (++t->nacks >= 2 &&
-			    now - t->last_sent >= (s->rtt_valid ? s->srtt_ms :
-						   s->rto_ms)) {
+			 * retransmit' of that packet."  Tunnels reorder, so
+			 * also wait a reordering window past one round trip
+			 * since it was sent (RACK, RFC 8985). */
+			if (++t->nacks >= 2 && now - t->last_sent >= reo) {
 				congestion_loss(s, q);
 				tx_send(s, t);
 			}
@@ -460,8 +460,12 @@ static void receive_data(struct stream *s, const struct stream_packet *p)
 		schedule_ack(s, true);
 		return;
 	}
-	if (buffered(s) + p->payload_len > recv_limit(s->mgr)) {
-		s->choking = true;	/* dropped: it will come again */
+	/* Over the buffer: drop (it will come again), except the packet
+	 * that fills the first hole, or out-of-order data could block the
+	 * stream for good. */
+	if (!(p->seq == s->rcv_next && s->rx_bytes > 0) &&
+	    buffered(s) + p->payload_len > recv_limit(s->mgr)) {
+		s->choking = true;
 		schedule_ack(s, true);
 		return;
 	}

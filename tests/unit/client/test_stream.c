@@ -257,6 +257,33 @@ static void test_transfer_loss20(struct tctx *t)
 	lossy_transfer(t, 20, 30, 20);
 }
 
+/* Tunnels reorder: without loss, reordering alone causes no resends
+ * (RACK's reordering window). */
+static void test_reorder_no_spurious_resend(struct tctx *t)
+{
+	struct tpipe_cfg c;
+	uint64_t resent = 99;
+
+	default_cfg(&c, 0, 40, 10, 21);
+	run_transfer(t, &c, 2 * MIB, &resent);
+	T_EQ(t, resent, 0);
+}
+
+/* Out-of-order data fills the receive buffer while the first hole is
+ * missing: the packet that fills the hole is still taken (it used to be
+ * dropped for good, and the stream stalled). */
+static void test_full_buffer_hole(struct tctx *t)
+{
+	struct tpipe_cfg c;
+	uint64_t resent = 0;
+
+	default_cfg(&c, 5, 20, 5, 22);
+	c.stream[0].recv_buffer_bytes = 16 * STREAM_MTU_DEFAULT;
+	c.stream[1].recv_buffer_bytes = 16 * STREAM_MTU_DEFAULT;
+	run_transfer(t, &c, 2 * MIB, &resent);
+	T_TRUE(t, resent > 0);
+}
+
 /* The window opens in slow start on a clean pipe. */
 static void test_window_grows(struct tctx *t)
 {
@@ -723,6 +750,9 @@ const struct test_case client_stream_tests[] = {
 	{ "transfer_loss5", test_transfer_loss5, TT_FORK },
 	{ "transfer_loss20", test_transfer_loss20, TT_FORK },
 	{ "window_grows", test_window_grows, TT_FORK },
+	{ "reorder_no_spurious_resend", test_reorder_no_spurious_resend,
+	  TT_FORK },
+	{ "full_buffer_hole", test_full_buffer_hole, TT_FORK },
 	{ "half_close", test_half_close, TT_FORK },
 	{ "reset", test_reset, TT_FORK },
 	{ "limit_max_streams", test_limit_max_streams, TT_FORK },

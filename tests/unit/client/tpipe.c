@@ -175,6 +175,11 @@ bool tpipe_run(struct tpipe *p, bool (*done)(void *ctx), void *ctx,
 	return true;
 }
 
+uint64_t tpipe_now(const struct tpipe *p)
+{
+	return p->now;
+}
+
 uint64_t tpipe_carried(const struct tpipe *p)
 {
 	return p->carried;

@@ -39,6 +39,8 @@ const struct keys_and_cert *tpipe_dest(struct tpipe *p, int i);
  * (the clock then stands at the limit); returns done(ctx). */
 bool tpipe_run(struct tpipe *p, bool (*done)(void *ctx), void *ctx,
 	       uint64_t limit_ms);
+/* The virtual clock (ms). */
+uint64_t tpipe_now(const struct tpipe *p);
 /* Packets carried and lost so far. */
 uint64_t tpipe_carried(const struct tpipe *p);
 uint64_t tpipe_lost(const struct tpipe *p);
