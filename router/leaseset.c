@@ -77,6 +77,19 @@ void leaseset_free(struct leaseset *ls)
 	free(ls);
 }
 
+int leaseset_sign_ed25519(void *ctx, uint8_t *sig, size_t sig_len,
+			  const uint8_t *msg, size_t len)
+{
+	struct ed25519_sig s;
+
+	if (sig_len != sizeof(s.b))
+		return ERR_ARG;
+	ed25519_sign(&s, ctx, msg, len);
+	memcpy(sig, s.b, sizeof(s.b));
+	memwipe(&s, sizeof(s));
+	return 0;
+}
+
 int leaseset_sig_verify(uint16_t sig_type, const uint8_t *key, size_t key_len,
 			const void *msg, size_t len, const uint8_t *sig,
 			size_t sig_len)

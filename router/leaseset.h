@@ -203,6 +203,10 @@ const uint8_t *leaseset_ciphertext(const struct leaseset *ls, size_t *len);
  */
 typedef int (*leaseset_sign_fn)(void *ctx, uint8_t *sig, size_t sig_len,
 				const uint8_t *msg, size_t len);
+/* A leaseset_sign_fn for an Ed25519 key: ctx is its struct ed25519_seed
+ * (borrowed). */
+int leaseset_sign_ed25519(void *ctx, uint8_t *sig, size_t sig_len,
+			  const uint8_t *msg, size_t len);
 
 /* What an LS2 or meta LS says.  Everything is borrowed for the call. */
 struct leaseset2_params {

@@ -64,18 +64,6 @@ out:
 	return r;
 }
 
-static int sign_seed(void *ctx, uint8_t *sig, size_t sig_len,
-		     const uint8_t *msg, size_t len)
-{
-	struct ed25519_sig s;
-
-	if (sig_len != sizeof(s.b))
-		return ERR_ARG;
-	ed25519_sign(&s, ctx, msg, len);
-	memcpy(sig, s.b, sizeof(s.b));
-	return 0;
-}
-
 int synth_ls2(struct bbuf *out, uint8_t key[32], uint32_t pub_s,
 	      unsigned n_leases)
 {
@@ -103,7 +91,7 @@ int synth_ls2(struct bbuf *out, uint8_t key[32], uint32_t pub_s,
 		l[i].end_ms = ((uint64_t)pub_s + 500 + i) * 1000;
 	}
 	p.n_leases = n_leases;
-	r = leaseset2_encode(&p, sign_seed, &sk, out);
+	r = leaseset2_encode(&p, leaseset_sign_ed25519, &sk, out);
 	memcpy(key, dest.hash, 32);
 	memwipe(&sk, sizeof(sk));
 	return r;

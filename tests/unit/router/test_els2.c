@@ -254,19 +254,6 @@ struct pub {
 	struct bbuf inner;
 };
 
-static int sign_ed(void *ctx, uint8_t *sig, size_t sig_len,
-		   const uint8_t *msg, size_t len)
-{
-	const struct pub *p = ctx;
-	struct ed25519_sig s;
-
-	if (sig_len != sizeof(s.b))
-		return ERR_ARG;
-	ed25519_sign(&s, &p->sk, msg, len);
-	memcpy(sig, s.b, sizeof(s.b));
-	return 0;
-}
-
 static void pub_make(struct tctx *t, struct pub *p, uint32_t inner_pub_s)
 {
 	static const uint8_t x[32] = { 9 };
@@ -287,7 +274,8 @@ static void pub_make(struct tctx *t, struct pub *p, uint32_t inner_pub_s)
 		.published_s = inner_pub_s, .expires_s = 600, .keys = &key,
 		.n_keys = 1, .leases = &l, .n_leases = 1,
 	};
-	T_OK(t, leaseset2_encode(&lp, sign_ed, p, &p->inner));
+	T_OK(t, leaseset2_encode(&lp, leaseset_sign_ed25519, &p->sk,
+				 &p->inner));
 	T_OK(t, els2_blinding_derive(p->pk.b, 7, MODEL_S, NULL, 0, &p->bl));
 	blind_ed25519_scalar(a, &p->sk);
 	blind_privkey(p->bsk, a, p->bl.alpha);

@@ -27,19 +27,6 @@ struct signer {
 	struct ed25519_pk pk;
 };
 
-static int sign_cb(void *ctx, uint8_t *sig, size_t sig_len,
-		   const uint8_t *msg, size_t len)
-{
-	const struct signer *s = ctx;
-	struct ed25519_sig es;
-
-	if (sig_len != sizeof(es.b))
-		return ERR_ARG;
-	ed25519_sign(&es, &s->sk, msg, len);
-	memcpy(sig, es.b, sizeof(es.b));
-	return 0;
-}
-
 static void dest_new(struct signer *s, struct keys_and_cert *dest)
 {
 	ed25519_keygen(&s->sk, &s->pk);
@@ -113,7 +100,7 @@ static void make_ls2(struct tctx *t, struct signer *s,
 	rand_bytes(elg, sizeof(elg));
 	leases_fill(leases, 3, (uint64_t)(published_s + 500) * 1000);
 	T_OK(t, mapping_set(&opts, "s.x", "y"));
-	T_OK(t, leaseset2_encode(&p, sign_cb, s, out));
+	T_OK(t, leaseset2_encode(&p, leaseset_sign_ed25519, &s->sk, out));
 	mapping_clear(&opts);
 }
 
@@ -327,14 +314,14 @@ static void test_expires_too_far(struct tctx *t)
 	one_lease_params(&p, &dest, &key, &l);
 	p.expires_s = 3600;
 	l.end_ms = (NOW_S + 3000) * 1000;
-	T_OK(t, leaseset2_encode(&p, sign_cb, &s, &b));
+	T_OK(t, leaseset2_encode(&p, leaseset_sign_ed25519, &s.sk, &b));
 	T_OK(t, leaseset_decode(LEASESET_LS2, b.data, b.len, &ls));
 	if (ls)
 		T_ERR(t, leaseset_check_time(ls, NOW_MS), ERR_EXPIRED);
 	FREE_AND_NULL(leaseset_free, ls);
 	bbuf_reset(&b);
 	p.type = LEASESET_META;
-	T_OK(t, leaseset2_encode(&p, sign_cb, &s, &b));
+	T_OK(t, leaseset2_encode(&p, leaseset_sign_ed25519, &s.sk, &b));
 	T_OK(t, leaseset_decode(LEASESET_META, b.data, b.len, &ls));
 	if (ls) {
 		T_OK(t, leaseset_verify(ls));
@@ -373,7 +360,7 @@ static void test_offline(struct tctx *t)
 	ed25519_sign(&osig, &s.sk, ob.data, ob.len);
 	off.sig = osig.b;
 	/* The LeaseSet itself is signed by the transient key. */
-	T_OK(t, leaseset2_encode(&p, sign_cb, &tr, &b));
+	T_OK(t, leaseset2_encode(&p, leaseset_sign_ed25519, &tr.sk, &b));
 	T_OK(t, leaseset_decode(LEASESET_LS2, b.data, b.len, &ls));
 	if (!ls)
 		goto out;
@@ -391,7 +378,7 @@ static void test_offline(struct tctx *t)
 	leaseset_offline_signed_bytes(off.expires_s, off.sig_type, tr.pk.b, 32,
 				      &ob);
 	ed25519_sign(&osig, &s.sk, ob.data, ob.len);
-	T_OK(t, leaseset2_encode(&p, sign_cb, &tr, &b));
+	T_OK(t, leaseset2_encode(&p, leaseset_sign_ed25519, &tr.sk, &b));
 	T_OK(t, leaseset_decode(LEASESET_LS2, b.data, b.len, &ls));
 	if (ls) {
 		T_OK(t, leaseset_verify(ls));
@@ -401,7 +388,7 @@ static void test_offline(struct tctx *t)
 	/* An offline signature not made by the Destination. */
 	bbuf_reset(&b);
 	ed25519_sign(&osig, &tr.sk, ob.data, ob.len);
-	T_OK(t, leaseset2_encode(&p, sign_cb, &tr, &b));
+	T_OK(t, leaseset2_encode(&p, leaseset_sign_ed25519, &tr.sk, &b));
 	T_OK(t, leaseset_decode(LEASESET_LS2, b.data, b.len, &ls));
 	if (ls)
 		T_ERR(t, leaseset_verify(ls), ERR_BAD_SIG);
@@ -410,7 +397,7 @@ static void test_offline(struct tctx *t)
 	 * key it delegated to. */
 	bbuf_reset(&b);
 	ed25519_sign(&osig, &s.sk, ob.data, ob.len);
-	T_OK(t, leaseset2_encode(&p, sign_cb, &s, &b));
+	T_OK(t, leaseset2_encode(&p, leaseset_sign_ed25519, &s.sk, &b));
 	T_OK(t, leaseset_decode(LEASESET_LS2, b.data, b.len, &ls));
 	if (ls)
 		T_ERR(t, leaseset_verify(ls), ERR_BAD_SIG);
@@ -445,7 +432,7 @@ static void test_unsupported_transient(struct tctx *t)
 	ed25519_sign(&osig, &s.sk, ob.data, ob.len);
 	off.sig = osig.b;
 	/* Any 64 bytes as the P-256 signature: we cannot check it. */
-	T_OK(t, leaseset2_encode(&p, sign_cb, &s, &b));
+	T_OK(t, leaseset2_encode(&p, leaseset_sign_ed25519, &s.sk, &b));
 	T_OK(t, leaseset_decode(LEASESET_LS2, b.data, b.len, &ls));
 	if (ls)
 		T_ERR(t, leaseset_verify(ls), ERR_UNSUPPORTED);
@@ -479,7 +466,7 @@ static void test_meta(struct tctx *t)
 	ml[1].meta_flags = 0x800005;	/* a MetaLeaseSet, high bit set */
 	ml[1].meta_cost = 200;
 	rand_bytes(revs, sizeof(revs));
-	T_OK(t, leaseset2_encode(&p, sign_cb, &s, &b));
+	T_OK(t, leaseset2_encode(&p, leaseset_sign_ed25519, &s.sk, &b));
 	/* MetaLease: hash (32) ‖ flags (3) ‖ cost (1) ‖ end (4) */
 	off = dest.len + 8 + 2 + 1;
 	T_MEMEQ(t, b.data + off, ml[0].gateway, 32);
@@ -525,7 +512,8 @@ static void test_encrypted(struct tctx *t)
 	rand_bytes(ct, sizeof(ct));
 	T_OK(t, leaseset_enc_encode(CERT_SIG_REDDSA_SHA512_ED25519,
 				    blinded.pk.b, NOW_S, 600, 0, NULL, ct,
-				    sizeof(ct), sign_cb, &blinded, &b));
+				    sizeof(ct), leaseset_sign_ed25519,
+				    &blinded.sk, &b));
 	/* sigtype (2) ‖ key (32) ‖ published ‖ expires ‖ flags ‖ len ‖ ct */
 	T_EQ(t, be16_get(b.data), 11);
 	T_MEMEQ(t, b.data + 2, blinded.pk.b, 32);
@@ -577,7 +565,8 @@ static void test_ls1(struct tctx *t)
 	rand_bytes(spk, sizeof(spk));
 	leases_fill(l, 3, NOW_MS + 300000);
 	l[0].end_ms = NOW_MS + 400000;		/* not the earliest first */
-	T_OK(t, leaseset1_encode(&dest, elg, spk, l, 3, sign_cb, &s, &b));
+	T_OK(t, leaseset1_encode(&dest, elg, spk, l, 3, leaseset_sign_ed25519,
+				 &s.sk, &b));
 	/* dest ‖ enc key (256) ‖ signing key (32 for Ed25519) ‖ num ‖
 	 * Leases (44: gateway, tunnel id, 8-byte end) ‖ signature over all
 	 * of it (no type byte for an LS1). */
@@ -622,7 +611,7 @@ static void test_unpublished_flag(struct tctx *t)
 	dest_new(&s, &dest);
 	one_lease_params(&p, &dest, &key, &l);
 	p.flags = LEASESET_FLAG_UNPUBLISHED;
-	T_OK(t, leaseset2_encode(&p, sign_cb, &s, &b));
+	T_OK(t, leaseset2_encode(&p, leaseset_sign_ed25519, &s.sk, &b));
 	T_OK(t, leaseset_decode(LEASESET_LS2, b.data, b.len, &ls));
 	if (ls) {
 		T_OK(t, leaseset_verify(ls));
