@@ -15,9 +15,10 @@
  * exponential backoff, 100 ms to 45 s, 9 s before the first sample), fast
  * retransmit of a packet NACKed twice, out-of-order buffering.  Congestion
  * control counts packets (as the spec says): slow start from the initial
- * window, then additive increase, and a multiplicative decrease once per
- * loss episode (NewReno's recovery point); an RTO collapses the window to
- * one packet.  Flow control: a receiver whose buffer is half full chokes
+ * window, then additive increase, and a multiplicative decrease to 0.7
+ * once per loss episode (NewReno's recovery point); an RTO collapses the
+ * window to one packet.  A packet counts as lost after two NACKs and a
+ * reordering window (RACK).  docs/streaming.md has the measurements.  Flow control: a receiver whose buffer is half full chokes
  * the sender with DELAY_REQUESTED > 60000, and unchokes when the app has
  * read it down.
  *
