@@ -35,6 +35,7 @@
 #include <event2/event.h>
 #include <event2/util.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -54,6 +55,19 @@
 /* Datagrams per sendmmsg() / recvmmsg() call. */
 #define OUT_BATCH 32
 #define IN_BATCH 32
+/* UDP generic segmentation offload (Linux 4.18): a run of equal-sized
+ * datagrams to one address goes down the stack once. */
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
+#define GSO_MAX_SEGS 64
+#define GSO_MAX_BYTES 65000
+/* ...and its receive side: datagrams of one flow arrive coalesced, with
+ * their size in a UDP_GRO control message. */
+#ifndef UDP_GRO
+#define UDP_GRO 104
+#endif
+#define GRO_BUF_BYTES 65536
 /* IP addresses tracked for rate limits and bans. */
 #define IP_SLOTS 256
 /* The DateTime block we add to keepalives and handshake messages. */
@@ -250,6 +264,7 @@ struct ssu2 {
 	void *intro_ctx;
 	bool intro_changed;		/* call intro_fn on the next pass */
 	/* datagrams waiting for one sendmmsg() while batching > 0 */
+	bool no_gso;			/* the kernel refused UDP_SEGMENT */
 	unsigned batching;
 	size_t nout;
 	uint8_t out_buf[OUT_BATCH][SSU2_MAX_PACKET_BYTES];
@@ -534,40 +549,85 @@ static void token_drop(struct token_tab *tt, const struct sockaddr_in6 *a)
 /* ---- sockets ---- */
 
 /* Send the queued datagrams of one family in as few system calls as
- * possible. */
+ * possible: one sendmmsg() for the batch, and within it each run of
+ * equal-sized datagrams to one address (the last may be shorter) as one
+ * UDP_SEGMENT message. */
 static void out_flush_family(struct ssu2 *n, bool v4)
 {
 	struct mmsghdr mh[OUT_BATCH];
 	struct iovec iov[OUT_BATCH];
 	struct sockaddr_in to4[OUT_BATCH];
+	union {
+		char buf[CMSG_SPACE(sizeof(uint16_t))];
+		struct cmsghdr align;
+	} ctl[OUT_BATCH];
 	evutil_socket_t fd = v4 ? n->fd : n->fd6;
-	size_t k = 0, done = 0;
+	size_t k = 0, done = 0, nio = 0;
 
 	for (size_t i = 0; i < n->nout; i++) {
-		if (addr_is_v4(&n->out_to[i]) != v4)
+		const struct sockaddr_in6 *to = &n->out_to[i];
+		size_t seg = n->out_len[i], total = seg, cnt = 1;
+
+		if (addr_is_v4(to) != v4)
 			continue;
-		iov[k].iov_base = n->out_buf[i];
-		iov[k].iov_len = n->out_len[i];
 		memset(&mh[k], 0, sizeof(mh[k]));
+		mh[k].msg_hdr.msg_iov = &iov[nio];
+		iov[nio].iov_base = n->out_buf[i];
+		iov[nio++].iov_len = seg;
+		/* the run: same family and address, same size but the last */
+		while (!n->no_gso && i + 1 < n->nout && cnt < GSO_MAX_SEGS &&
+		       addr_eq(&n->out_to[i + 1], to) &&
+		       n->out_len[i + 1] <= seg &&
+		       total + n->out_len[i + 1] <= GSO_MAX_BYTES) {
+			bool last = n->out_len[i + 1] < seg;
+
+			i++;
+			iov[nio].iov_base = n->out_buf[i];
+			iov[nio++].iov_len = n->out_len[i];
+			total += n->out_len[i];
+			cnt++;
+			if (last)
+				break;
+		}
+		mh[k].msg_hdr.msg_iovlen = cnt;
+		if (cnt > 1) {
+			struct cmsghdr *cm;
+			uint16_t gso = (uint16_t)seg;
+
+			mh[k].msg_hdr.msg_control = ctl[k].buf;
+			mh[k].msg_hdr.msg_controllen = sizeof(ctl[k].buf);
+			cm = CMSG_FIRSTHDR(&mh[k].msg_hdr);
+			cm->cmsg_level = SOL_UDP;
+			cm->cmsg_type = UDP_SEGMENT;
+			cm->cmsg_len = CMSG_LEN(sizeof(gso));
+			memcpy(CMSG_DATA(cm), &gso, sizeof(gso));
+		}
 		if (v4) {
 			memset(&to4[k], 0, sizeof(to4[k]));
 			to4[k].sin_family = AF_INET;
-			memcpy(&to4[k].sin_addr,
-			       n->out_to[i].sin6_addr.s6_addr + 12, 4);
-			to4[k].sin_port = n->out_to[i].sin6_port;
+			memcpy(&to4[k].sin_addr, to->sin6_addr.s6_addr + 12, 4);
+			to4[k].sin_port = to->sin6_port;
 			mh[k].msg_hdr.msg_name = &to4[k];
 			mh[k].msg_hdr.msg_namelen = sizeof(to4[k]);
 		} else {
-			mh[k].msg_hdr.msg_name = &n->out_to[i];
-			mh[k].msg_hdr.msg_namelen = sizeof(n->out_to[i]);
+			mh[k].msg_hdr.msg_name = (void *)to;
+			mh[k].msg_hdr.msg_namelen = sizeof(*to);
 		}
-		mh[k].msg_hdr.msg_iov = &iov[k];
-		mh[k].msg_hdr.msg_iovlen = 1;
 		k++;
 	}
 	while (fd >= 0 && done < k) {
 		int r = sendmmsg(fd, mh + done, (unsigned)(k - done), 0);
 
+		if (r < 0 && (errno == EIO || errno == EINVAL) &&
+		    mh[done].msg_hdr.msg_control && !n->no_gso) {
+			/* no segmentation offload here: send one by one
+			 * from now on (this batch is lost: the protocol
+			 * recovers it) */
+			log_info(LD_SSU2, "UDP segmentation offload refused "
+				 "(%s): not used", strerror(errno));
+			n->no_gso = true;
+			break;
+		}
 		if (r <= 0) {
 			/* UDP: a full socket buffer is loss, which the
 			 * protocol recovers. */
@@ -2398,8 +2458,12 @@ static void flush_dirty(struct ssu2 *n)
 
 static void on_readable(evutil_socket_t fd, short what, void *arg)
 {
-	static uint8_t buf[IN_BATCH][2048];
+	static uint8_t buf[IN_BATCH][GRO_BUF_BYTES];
 	static struct sockaddr_storage from[IN_BATCH];
+	static union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} ctl[IN_BATCH];
 	struct sockaddr_in6 src;
 	struct mmsghdr mh[IN_BATCH];
 	struct iovec iov[IN_BATCH];
@@ -2418,12 +2482,28 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 			mh[i].msg_hdr.msg_namelen = sizeof(from[i]);
 			mh[i].msg_hdr.msg_iov = &iov[i];
 			mh[i].msg_hdr.msg_iovlen = 1;
+			mh[i].msg_hdr.msg_control = ctl[i].buf;
+			mh[i].msg_hdr.msg_controllen = sizeof(ctl[i].buf);
 		}
 		got = recvmmsg(fd, mh, IN_BATCH, 0, NULL);
 		if (got <= 0)
 			break;
 		for (int i = 0; i < got; i++) {
-			size_t len = mh[i].msg_len;
+			size_t len = mh[i].msg_len, seg = len;
+			struct cmsghdr *cm;
+
+			for (cm = CMSG_FIRSTHDR(&mh[i].msg_hdr); cm;
+			     cm = CMSG_NXTHDR(&mh[i].msg_hdr, cm)) {
+				int g;
+
+				if (cm->cmsg_level == SOL_UDP &&
+				    cm->cmsg_type == UDP_GRO &&
+				    cm->cmsg_len >= CMSG_LEN(sizeof(g))) {
+					memcpy(&g, CMSG_DATA(cm), sizeof(g));
+					if (g > 0 && (size_t)g < seg)
+						seg = (size_t)g;
+				}
+			}
 
 			if (from[i].ss_family == AF_INET &&
 			    mh[i].msg_hdr.msg_namelen ==
@@ -2442,9 +2522,14 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 			} else {
 				continue;
 			}
-			n->st.pkts_in++;
-			transport_count_bytes(n->tm, len, 0);
-			on_packet(n, buf[i], len, &src);
+			/* one datagram, or several of seg bytes (GRO) */
+			for (size_t off = 0; off < len; off += seg) {
+				size_t l = len - off < seg ? len - off : seg;
+
+				n->st.pkts_in++;
+				transport_count_bytes(n->tm, l, 0);
+				on_packet(n, buf[i] + off, l, &src);
+			}
 		}
 		/* ACK and refill after each batch, not only at the end. */
 		flush_dirty(n);
@@ -3704,6 +3789,8 @@ int ssu2_listen(struct ssu2 *n, const char *host, uint16_t port)
 				 sizeof(one));
 	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bufsz, sizeof(bufsz));
 	(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bufsz, sizeof(bufsz));
+	/* coalesced receive where the kernel has it (on_readable splits) */
+	(void)setsockopt(fd, SOL_UDP, UDP_GRO, &one, sizeof(one));
 	if (evutil_make_socket_nonblocking(fd) != 0 ||
 	    evutil_make_socket_closeonexec(fd) != 0 ||
 	    bind(fd, (struct sockaddr *)&ss, slen) != 0 ||
