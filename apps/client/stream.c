@@ -261,7 +261,7 @@ static void pump(struct stream *s)
 	uint8_t *chunk;
 	size_t room_before;
 
-	if (s->state != STREAM_OPEN || s->in_pump)
+	if (s->state != STREAM_OPEN || s->in_pump || s->syn_pending)
 		return;
 	s->in_pump = true;
 	room_before = s->mgr->cfg.send_buffer_bytes - s->sendq.len;
@@ -704,6 +704,7 @@ struct stream *stream_alloc(struct stream_mgr *mgr,
 	s->initiator = initiator;
 	s->local_id = random_id();
 	s->state = initiator ? STREAM_CONNECTING : STREAM_OPEN;
+	s->syn_pending = !initiator;	/* the acceptor decides first */
 	s->cwnd = mgr->cfg.initial_window;
 	s->ssthresh = mgr->cfg.max_window;
 	s->rto_ms = mgr->cfg.initial_rto_ms;
@@ -716,7 +717,9 @@ struct stream *stream_alloc(struct stream_mgr *mgr,
 
 void stream_send_syn(struct stream *s)
 {
+	s->syn_pending = false;
 	tx_new(s, STREAM_F_SYN, NULL, 0);
+	pump(s);		/* what the acceptor wrote already */
 }
 
 void stream_free_(struct stream *s)

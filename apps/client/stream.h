@@ -120,7 +120,8 @@ enum stream_event {
 
 /* Events for one stream: a bitmask of enum stream_event. */
 typedef void (*stream_event_fn)(void *ctx, struct stream *s, unsigned events);
-/* A new incoming stream (open: write and read at will). */
+/* A new incoming stream (open: write and read at will), before our SYN
+ * reply goes out: stream_reset() here refuses it. */
 typedef void (*stream_accept_fn)(void *ctx, struct stream *s);
 /* A pong (err 0, rtt_ms) or ERR_TIMEOUT. */
 typedef void (*stream_pong_fn)(void *ctx, int err, uint32_t rtt_ms);

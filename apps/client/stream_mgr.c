@@ -421,8 +421,11 @@ static int new_incoming(struct stream_mgr *mgr, const struct stream_packet *p,
 	s->dst_port = src_port;
 	mgr->stats.conns_in++;
 	stream_on_packet(s, p, raw, len);
-	stream_send_syn(s);
+	/* The acceptor may still refuse (stream_reset: a RESET instead of
+	 * our SYN). */
 	mgr->accept_fn(mgr->accept_ctx, s);
+	if (s->state == STREAM_OPEN)
+		stream_send_syn(s);
 	return 0;
 }
 

@@ -39,7 +39,7 @@
 #define SAM_DEST_B64_MAX B64_ENC_LEN(KAC_MAX_BYTES)
 #define SAM_UDP_MAX_BYTES 65536
 
-enum sam_style { SAM_STREAM, SAM_DATAGRAM, SAM_RAW };
+enum sam_style { SAM_STREAM, SAM_DATAGRAM, SAM_RAW, SAM_PRIMARY };
 
 enum sam_conn_state {
 	SC_HELLO,		/* before HELLO VERSION */
@@ -94,6 +94,10 @@ struct sam_session {
 	struct sockaddr_in dg_addr;
 	uint8_t raw_proto;		/* PROTOCOL for RAW sends */
 	struct client_stream_sink sink;	/* streaming packets, as dest */
+	/* 3.3 subsessions: dest and mgr are the primary's (borrowed). */
+	struct sam_session *primary;
+	uint16_t listen_port;		/* 0: any */
+	unsigned listen_proto;		/* RAW; 0: any but 6 */
 };
 
 struct sam_server {
@@ -204,22 +208,42 @@ static void session_free(struct sam_session *s)
 {
 	struct sam_server *srv = s->srv;
 
-	/* Every socket still using the session goes with it. */
+	/* A primary's subsessions go first; they borrow its manager. */
+	for (struct sam_session *x = srv->sessions; x;)
+		if (x->primary == s) {
+			session_free(x);
+			x = srv->sessions;
+		} else {
+			x = x->next;
+		}
+	/* Every socket still using the session goes with it.  Streams of a
+	 * subsession stay with the primary's manager: release them. */
 	for (struct sam_conn *c = srv->conns; c; c = c->next)
 		if (c->sess == s) {
-			c->stream = NULL;	/* freed with the manager */
+			if (!s->primary)
+				c->stream = NULL;  /* freed with the manager */
 			c->sess = NULL;
 			conn_close(c);
 		}
+	if (s->primary) {
+		while (s->nwaiting > 0) {
+			struct stream *w = s->waiting[--s->nwaiting];
+
+			stream_reset(w);
+			stream_release(w);
+		}
+	}
 	for (struct sam_session **pp = &srv->sessions; *pp; pp = &(*pp)->next)
 		if (*pp == s) {
 			*pp = s->next;
 			break;
 		}
 	srv->nsessions--;
-	srv->net.detach(srv->net.ctx, s->dest);
-	stream_mgr_free(s->mgr);
-	client_dest_free(s->dest);
+	if (!s->primary) {
+		srv->net.detach(srv->net.ctx, s->dest);
+		stream_mgr_free(s->mgr);
+		client_dest_free(s->dest);
+	}
 	free(s);
 }
 
@@ -731,6 +755,13 @@ static struct client_dest *session_dest(struct sam_conn *c, const char *d)
 	return dest;
 }
 
+static void reply_session_ok(struct sam_conn *c,
+			     const struct client_dest *dest);
+static void primary_accept(void *ctx, struct stream *s);
+static void primary_datagram(void *ctx, uint8_t proto, uint16_t src_port,
+			     uint16_t dst_port, const uint8_t *data,
+			     size_t len);
+
 static void cmd_session_create(struct sam_conn *c, const struct sam_cmd *cmd)
 {
 	struct sam_server *srv = c->srv;
@@ -741,8 +772,6 @@ static void cmd_session_create(struct sam_conn *c, const struct sam_cmd *cmd)
 	struct sam_session *ss;
 	struct client_dest *dest;
 	enum sam_style st;
-	struct bbuf priv = BBUF_INIT;
-	char *b;
 
 	if (c->owned)
 		return reply(c, "SESSION STATUS", "I2P_ERROR",
@@ -753,9 +782,12 @@ static void cmd_session_create(struct sam_conn *c, const struct sam_cmd *cmd)
 		st = SAM_DATAGRAM;
 	else if (style && strcmp(style, "RAW") == 0)
 		st = SAM_RAW;
+	else if (style && (strcmp(style, "PRIMARY") == 0 ||
+			   strcmp(style, "MASTER") == 0))	/* i2pd, 3.3 */
+		st = SAM_PRIMARY;
 	else
 		return reply(c, "SESSION STATUS", "I2P_ERROR",
-			     "STYLE must be STREAM, DATAGRAM or RAW");
+			     "STYLE must be STREAM, DATAGRAM, RAW or PRIMARY");
 	if (!id || !*id || strlen(id) > SAM_ID_MAX_BYTES)
 		return reply(c, "SESSION STATUS", "I2P_ERROR", "bad ID");
 	if (session_find(srv, id))
@@ -767,7 +799,7 @@ static void cmd_session_create(struct sam_conn *c, const struct sam_cmd *cmd)
 		return reply(c, "SESSION STATUS", "I2P_ERROR",
 			     "unsupported SIGNATURE_TYPE (use 7)");
 	if ((sam_cmd_get(cmd, "PORT") || sam_cmd_get(cmd, "HOST")) &&
-	    st == SAM_STREAM)
+	    (st == SAM_STREAM || st == SAM_PRIMARY))
 		return reply(c, "SESSION STATUS", "I2P_ERROR",
 			     "PORT and HOST are for DATAGRAM and RAW");
 	if (!(dest = session_dest(c, sam_cmd_get(cmd, "DESTINATION"))))
@@ -800,14 +832,17 @@ static void cmd_session_create(struct sam_conn *c, const struct sam_cmd *cmd)
 	memset(&rx, 0, sizeof(rx));
 	ss->sink.net = srv->net;
 	ss->sink.from = dest;
-	if (st == SAM_STREAM) {
+	if (st == SAM_STREAM || st == SAM_PRIMARY) {
 		ss->mgr = stream_mgr_new(&sc, &ss->signer,
 					 client_stream_sink(&ss->sink),
 					 srv->el);
-		stream_mgr_set_acceptor(ss->mgr, session_accept, ss);
+		stream_mgr_set_acceptor(ss->mgr, st == SAM_PRIMARY ?
+					primary_accept : session_accept, ss);
 		rx.mgr = ss->mgr;
-	} else {
-		rx.datagram = session_datagram;
+	}
+	if (st != SAM_STREAM) {
+		rx.datagram = st == SAM_PRIMARY ? primary_datagram :
+						  session_datagram;
 		rx.ctx = ss;
 	}
 	srv->net.attach(srv->net.ctx, dest, &rx);
@@ -815,6 +850,15 @@ static void cmd_session_create(struct sam_conn *c, const struct sam_cmd *cmd)
 	srv->sessions = ss;
 	srv->nsessions++;
 	c->owned = ss;
+	reply_session_ok(c, dest);
+}
+
+/* "SESSION STATUS RESULT=OK DESTINATION=$privkey" */
+static void reply_session_ok(struct sam_conn *c, const struct client_dest *dest)
+{
+	struct bbuf priv = BBUF_INIT;
+	char *b;
+
 	client_dest_encode_private(dest, &priv);
 	b = xmalloc(B64_ENC_LEN(priv.len));
 	b64(b, B64_ENC_LEN(priv.len), priv.data, priv.len);
@@ -824,6 +868,152 @@ static void cmd_session_create(struct sam_conn *c, const struct sam_cmd *cmd)
 	reply_buf(c, &priv);
 	xfree_wipe(b, strlen(b));
 	bbuf_free(&priv);
+}
+
+/* ---- 3.3 PRIMARY sessions ---------------------------------------------- */
+
+/* An incoming stream on a primary: to the STREAM subsession listening on
+ * its port, else to one listening on any port ("LISTEN_PORT ... 0 means
+ * any value"). */
+static void primary_accept(void *ctx, struct stream *s)
+{
+	struct sam_session *pr = ctx, *any = NULL;
+	struct stream_info info;
+
+	stream_get_info(s, &info);
+	for (struct sam_session *x = pr->srv->sessions; x; x = x->next) {
+		if (x->primary != pr || x->style != SAM_STREAM)
+			continue;
+		if (x->listen_port == info.src_port)
+			return session_accept(x, s);
+		if (x->listen_port == 0 && !any)
+			any = x;
+	}
+	if (any)
+		return session_accept(any, s);
+	stream_reset(s);
+	stream_release(s);
+}
+
+/* Datagrams on a primary: repliable ones to DATAGRAM subsessions, others
+ * to RAW ones, by listen port and protocol; nothing matches: dropped. */
+static void primary_datagram(void *ctx, uint8_t proto, uint16_t src_port,
+			     uint16_t dst_port, const uint8_t *data,
+			     size_t len)
+{
+	struct sam_session *pr = ctx, *any = NULL;
+	enum sam_style want = proto == DATAGRAM_PROTO_REPLIABLE ?
+				      SAM_DATAGRAM : SAM_RAW;
+
+	for (struct sam_session *x = pr->srv->sessions; x; x = x->next) {
+		if (x->primary != pr || x->style != want ||
+		    (want == SAM_RAW && x->listen_proto &&
+		     x->listen_proto != proto))
+			continue;
+		if (x->listen_port == dst_port)
+			return session_datagram(x, proto, src_port, dst_port,
+						data, len);
+		if (x->listen_port == 0 && !any)
+			any = x;
+	}
+	if (any)
+		session_datagram(any, proto, src_port, dst_port, data, len);
+}
+
+/* SESSION ADD STYLE= ID= [FROM_PORT TO_PORT LISTEN_PORT LISTEN_PROTOCOL
+ * PROTOCOL PORT HOST HEADER], on the primary's control socket. */
+static void cmd_session_add(struct sam_conn *c, const struct sam_cmd *cmd)
+{
+	struct sam_session *pr = c->owned, *ss;
+	const char *style = sam_cmd_get(cmd, "STYLE");
+	const char *id = sam_cmd_get(cmd, "ID");
+	unsigned long lp;
+	enum sam_style st;
+
+	if (!pr || pr->style != SAM_PRIMARY)
+		return reply(c, "SESSION STATUS", "I2P_ERROR",
+			     "no PRIMARY session on this socket");
+	if (style && strcmp(style, "STREAM") == 0)
+		st = SAM_STREAM;
+	else if (style && strcmp(style, "DATAGRAM") == 0)
+		st = SAM_DATAGRAM;
+	else if (style && strcmp(style, "RAW") == 0)
+		st = SAM_RAW;
+	else
+		return reply(c, "SESSION STATUS", "I2P_ERROR",
+			     "STYLE must be STREAM, DATAGRAM or RAW");
+	if (!id || !*id || strlen(id) > SAM_ID_MAX_BYTES)
+		return reply(c, "SESSION STATUS", "I2P_ERROR", "bad ID");
+	if (session_find(c->srv, id))
+		return reply(c, "SESSION STATUS", "DUPLICATED_ID", NULL);
+	if (c->srv->nsessions >= c->srv->cfg.max_sessions)
+		return reply(c, "SESSION STATUS", "I2P_ERROR",
+			     "too many sessions");
+	if (sam_cmd_get(cmd, "DESTINATION"))
+		return reply(c, "SESSION STATUS", "I2P_ERROR",
+			     "a subsession uses the primary's DESTINATION");
+	ss = xzalloc(sizeof(*ss));
+	ss->srv = c->srv;
+	memcpy(ss->id, id, strlen(id));
+	ss->style = st;
+	ss->primary = pr;
+	ss->dest = pr->dest;
+	ss->mgr = st == SAM_STREAM ? pr->mgr : NULL;
+	ss->ctl = c;
+	if (!get_port(cmd, "FROM_PORT", 0, &ss->from_port) ||
+	    !get_port(cmd, "TO_PORT", 0, &ss->to_port) ||
+	    !dgram_options(c, cmd, ss) ||
+	    (st == SAM_STREAM && (sam_cmd_get(cmd, "PORT") ||
+				  sam_cmd_get(cmd, "HOST")))) {
+		free(ss);
+		return reply(c, "SESSION STATUS", "I2P_ERROR",
+			     "bad port, PORT, HOST or PROTOCOL");
+	}
+	/* "If the LISTEN_PORT is not specified, the FROM_PORT value will be
+	 * used."  "A RAW subsession may not set a LISTEN_PROTOCOL of 6." */
+	ss->listen_port = ss->from_port;
+	if (sam_cmd_get(cmd, "LISTEN_PORT")) {
+		if (!parse_uint(sam_cmd_get(cmd, "LISTEN_PORT"), 65535, &lp) ||
+		    (st == SAM_STREAM && lp != 0 && lp != ss->from_port)) {
+			free(ss);
+			return reply(c, "SESSION STATUS", "I2P_ERROR",
+				     "bad LISTEN_PORT");
+		}
+		ss->listen_port = (uint16_t)lp;
+	}
+	ss->listen_proto = st == SAM_RAW ? ss->raw_proto : 0;
+	if (sam_cmd_get(cmd, "LISTEN_PROTOCOL") &&
+	    (!parse_uint(sam_cmd_get(cmd, "LISTEN_PROTOCOL"), 255, &lp) ||
+	     lp == DATAGRAM_PROTO_STREAMING)) {
+		free(ss);
+		return reply(c, "SESSION STATUS", "I2P_ERROR",
+			     "bad LISTEN_PROTOCOL");
+	} else if (sam_cmd_get(cmd, "LISTEN_PROTOCOL")) {
+		ss->listen_proto = (unsigned)lp;
+	}
+	for (struct sam_session *x = c->srv->sessions; x; x = x->next)
+		if (x->primary == pr && x->style == st &&
+		    x->listen_port == ss->listen_port &&
+		    x->listen_proto == ss->listen_proto) {
+			free(ss);
+			return reply(c, "SESSION STATUS", "DUPLICATED_ID",
+				     "a subsession listens there already");
+		}
+	ss->next = c->srv->sessions;
+	c->srv->sessions = ss;
+	c->srv->nsessions++;
+	reply_session_ok(c, pr->dest);
+}
+
+static void cmd_session_remove(struct sam_conn *c, const struct sam_cmd *cmd)
+{
+	struct sam_session *ss = session_find(c->srv, sam_cmd_get(cmd, "ID"));
+
+	if (!ss || !ss->primary || ss->primary != c->owned)
+		return reply(c, "SESSION STATUS", "I2P_ERROR",
+			     "no such subsession on this socket");
+	session_free(ss);
+	reply(c, "SESSION STATUS", "OK", NULL);
 }
 
 /* The STREAM session named by ID; NULL with the reply written. */
@@ -1130,9 +1320,12 @@ static void handle_line(struct sam_conn *c, const char *line, size_t len)
 		reply(c, "HELLO REPLY", "I2P_ERROR", "HELLO already done");
 	} else if (!strcmp(v, "SESSION") && !strcmp(s, "CREATE")) {
 		cmd_session_create(c, &cmd);
+	} else if (!strcmp(v, "SESSION") && !strcmp(s, "ADD")) {
+		cmd_session_add(c, &cmd);
+	} else if (!strcmp(v, "SESSION") && !strcmp(s, "REMOVE")) {
+		cmd_session_remove(c, &cmd);
 	} else if (!strcmp(v, "SESSION")) {
-		reply(c, "SESSION STATUS", "I2P_ERROR",
-		      "PRIMARY sessions (SESSION ADD/REMOVE) are not supported");
+		reply(c, "SESSION STATUS", "I2P_ERROR", "unknown SESSION command");
 	} else if (!strcmp(v, "STREAM") && !strcmp(s, "CONNECT")) {
 		cmd_stream_connect(c, &cmd);
 	} else if (!strcmp(v, "STREAM") && !strcmp(s, "ACCEPT")) {

@@ -612,7 +612,92 @@ out:
 	tsam_stop(&ts);
 }
 
+/* 3.3 PRIMARY (i2pd: MASTER) sessions: subsessions share the primary's
+ * destination; streams and datagrams are routed by style and port. */
+static void test_primary(struct tctx *t)
+{
+	struct tsam ts;
+	uint16_t dport, uport;
+	int ctl, cb, cd, acc, con, ud, u;
+	char *pp = NULL, *pb = NULL, *pd = NULL, line[2048], got[4096], *l;
+	ssize_t n;
+
+	T_TRUE(t, tsam_start(&ts));
+	ud = udp_socket(&dport);
+	u = udp_socket(&uport);
+	ctl = session(t, ts.port, "prim", "MASTER", &pp);
+	put(ctl, "SESSION ADD STYLE=STREAM ID=web FROM_PORT=80\n");
+	l = get_line(ctl);
+	T_TRUE(t, starts(l, "SESSION STATUS RESULT=OK DESTINATION="));
+	put(ctl, "SESSION ADD STYLE=STREAM ID=web2 FROM_PORT=80\n");
+	T_TRUE(t, starts(get_line(ctl), "SESSION STATUS RESULT=DUPLICATED_ID"));
+	snprintf(line, sizeof(line), "SESSION ADD STYLE=DATAGRAM ID=dht "
+		 "PORT=%u HOST=127.0.0.1 FROM_PORT=6881\n", dport);
+	put(ctl, line);
+	T_TRUE(t, starts(get_line(ctl), "SESSION STATUS RESULT=OK"));
+	put(ctl, "SESSION ADD STYLE=RAW ID=r LISTEN_PROTOCOL=6\n");
+	T_TRUE(t, starts(get_line(ctl), "SESSION STATUS RESULT=I2P_ERROR"));
+	/* The primary's ID takes no streams. */
+	acc = hello(t, ts.port);
+	put(acc, "STREAM ACCEPT ID=prim\n");
+	T_STREQ(t, get_line(acc), "STREAM STATUS RESULT=INVALID_ID");
+	close(acc);
+
+	cb = session(t, ts.port, "peer", "STREAM", &pb);
+	cd = session(t, ts.port, "peerdg", "DATAGRAM", &pd);
+	if (!pp || !pb || !pd)
+		goto out;
+	acc = hello(t, ts.port);
+	put(acc, "STREAM ACCEPT ID=web\n");
+	T_STREQ(t, get_line(acc), "STREAM STATUS RESULT=OK");
+	con = hello(t, ts.port);
+	snprintf(line, sizeof(line), "STREAM CONNECT ID=peer DESTINATION=%s "
+		 "TO_PORT=80\n", pp);
+	put(con, line);
+	T_STREQ(t, get_line(con), "STREAM STATUS RESULT=OK");
+	T_TRUE(t, starts(get_line(acc), pb));
+	exchange(t, con, acc, 100000);
+	close(con);
+	close(acc);
+	/* A stream to a port nobody listens on is refused. */
+	con = hello(t, ts.port);
+	snprintf(line, sizeof(line), "STREAM CONNECT ID=peer DESTINATION=%s "
+		 "TO_PORT=81\n", pp);
+	put(con, line);
+	T_TRUE(t, starts(get_line(con), "STREAM STATUS RESULT=CANT_REACH_PEER"));
+	close(con);
+	/* A repliable datagram to port 6881 reaches the DATAGRAM
+	 * subsession's UDP port. */
+	n = snprintf(line, sizeof(line), "3.3 peerdg %s TO_PORT=6881\nping",
+		     pp);
+	udp_to(u, ts.udp_port, line, (size_t)n);
+	n = recv(ud, got, sizeof(got) - 1, 0);
+	T_TRUE(t, n > 0);
+	if (n > 0) {
+		got[n] = '\0';
+		T_TRUE(t, starts(got, pd));
+		T_TRUE(t, strstr(got, "TO_PORT=6881\nping") != NULL);
+	}
+	put(ctl, "SESSION REMOVE ID=web\n");
+	T_STREQ(t, get_line(ctl), "SESSION STATUS RESULT=OK");
+	put(ctl, "SESSION REMOVE ID=web\n");
+	T_TRUE(t, starts(get_line(ctl), "SESSION STATUS RESULT=I2P_ERROR"));
+	put(ctl, "SESSION ADD STYLE=STREAM ID=web FROM_PORT=80\n");
+	T_TRUE(t, starts(get_line(ctl), "SESSION STATUS RESULT=OK"));
+out:
+	close(cb);
+	close(cd);
+	close(ctl);
+	close(ud);
+	close(u);
+	free(pp);
+	free(pb);
+	free(pd);
+	tsam_stop(&ts);
+}
+
 const struct test_case client_sam_tests[] = {
+	{ "primary", test_primary, TT_FORK },
 	{ "udp_port", test_udp_port, TT_FORK },
 	{ "stream_both_ways", test_stream_both_ways, TT_FORK },
 	{ "forward", test_forward, TT_FORK },
