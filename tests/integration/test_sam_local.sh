@@ -1,7 +1,7 @@
 #!/bin/sh
 # A stock SAM client against our SAM bridge without tunnels:
 # tools/sam-local (apps/sam over apps/client's in-process network) on
-# 127.0.0.205:27301 (UDP 27302), and ../shared/tools/sam-bench.py creating two
+# 127.0.0.205:27301 (UDP 27302), and tools/sam-bench.py creating two
 # TRANSIENT STREAM sessions, STREAM ACCEPT on one, STREAM CONNECT from the
 # other, 20 MiB through the streaming code, SHA-256 checked at both ends;
 # twice with fresh sessions, then 8 streams one after another on the same
@@ -11,7 +11,7 @@ top_srcdir=${top_srcdir:-.}
 top_builddir=${top_builddir:-.}
 . "$top_srcdir/tests/integration/i2pd-lib.sh"	# ok, bad, result
 W=$(mktemp -d "${TMPDIR:-/tmp}/bits-sam.XXXXXX")
-SAMBENCH="$top_srcdir/../shared/tools/sam-bench.py"
+SAMBENCH="$top_srcdir/tools/sam-bench.py"
 ADDR=127.0.0.205
 PORT=27301
 PID=""
