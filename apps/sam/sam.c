@@ -762,6 +762,42 @@ static void primary_datagram(void *ctx, uint8_t proto, uint16_t src_port,
 			     uint16_t dst_port, const uint8_t *data,
 			     size_t len);
 
+/* STYLE (PRIMARY too when primary_ok), ID and the session limit of
+ * SESSION CREATE / ADD; false with the reply written. */
+static bool session_checks(struct sam_conn *c, const char *style,
+			   const char *id, bool primary_ok,
+			   enum sam_style *st)
+{
+	if (style && strcmp(style, "STREAM") == 0) {
+		*st = SAM_STREAM;
+	} else if (style && strcmp(style, "DATAGRAM") == 0) {
+		*st = SAM_DATAGRAM;
+	} else if (style && strcmp(style, "RAW") == 0) {
+		*st = SAM_RAW;
+	} else if (primary_ok && style && (strcmp(style, "PRIMARY") == 0 ||
+					   strcmp(style, "MASTER") == 0)) {
+		*st = SAM_PRIMARY;	/* MASTER: i2pd's and 3.3's name */
+	} else {
+		reply(c, "SESSION STATUS", "I2P_ERROR", primary_ok ?
+		      "STYLE must be STREAM, DATAGRAM, RAW or PRIMARY" :
+		      "STYLE must be STREAM, DATAGRAM or RAW");
+		return false;
+	}
+	if (!id || !*id || strlen(id) > SAM_ID_MAX_BYTES) {
+		reply(c, "SESSION STATUS", "I2P_ERROR", "bad ID");
+		return false;
+	}
+	if (session_find(c->srv, id)) {
+		reply(c, "SESSION STATUS", "DUPLICATED_ID", NULL);
+		return false;
+	}
+	if (c->srv->nsessions >= c->srv->cfg.max_sessions) {
+		reply(c, "SESSION STATUS", "I2P_ERROR", "too many sessions");
+		return false;
+	}
+	return true;
+}
+
 static void cmd_session_create(struct sam_conn *c, const struct sam_cmd *cmd)
 {
 	struct sam_server *srv = c->srv;
@@ -776,25 +812,8 @@ static void cmd_session_create(struct sam_conn *c, const struct sam_cmd *cmd)
 	if (c->owned)
 		return reply(c, "SESSION STATUS", "I2P_ERROR",
 			     "this socket has a session already");
-	if (style && strcmp(style, "STREAM") == 0)
-		st = SAM_STREAM;
-	else if (style && strcmp(style, "DATAGRAM") == 0)
-		st = SAM_DATAGRAM;
-	else if (style && strcmp(style, "RAW") == 0)
-		st = SAM_RAW;
-	else if (style && (strcmp(style, "PRIMARY") == 0 ||
-			   strcmp(style, "MASTER") == 0))	/* i2pd, 3.3 */
-		st = SAM_PRIMARY;
-	else
-		return reply(c, "SESSION STATUS", "I2P_ERROR",
-			     "STYLE must be STREAM, DATAGRAM, RAW or PRIMARY");
-	if (!id || !*id || strlen(id) > SAM_ID_MAX_BYTES)
-		return reply(c, "SESSION STATUS", "I2P_ERROR", "bad ID");
-	if (session_find(srv, id))
-		return reply(c, "SESSION STATUS", "DUPLICATED_ID", NULL);
-	if (srv->nsessions >= srv->cfg.max_sessions)
-		return reply(c, "SESSION STATUS", "I2P_ERROR",
-			     "too many sessions");
+	if (!session_checks(c, style, id, true, &st))
+		return;
 	if (!sig_type_ok(cmd))
 		return reply(c, "SESSION STATUS", "I2P_ERROR",
 			     "unsupported SIGNATURE_TYPE (use 7)");
@@ -933,22 +952,8 @@ static void cmd_session_add(struct sam_conn *c, const struct sam_cmd *cmd)
 	if (!pr || pr->style != SAM_PRIMARY)
 		return reply(c, "SESSION STATUS", "I2P_ERROR",
 			     "no PRIMARY session on this socket");
-	if (style && strcmp(style, "STREAM") == 0)
-		st = SAM_STREAM;
-	else if (style && strcmp(style, "DATAGRAM") == 0)
-		st = SAM_DATAGRAM;
-	else if (style && strcmp(style, "RAW") == 0)
-		st = SAM_RAW;
-	else
-		return reply(c, "SESSION STATUS", "I2P_ERROR",
-			     "STYLE must be STREAM, DATAGRAM or RAW");
-	if (!id || !*id || strlen(id) > SAM_ID_MAX_BYTES)
-		return reply(c, "SESSION STATUS", "I2P_ERROR", "bad ID");
-	if (session_find(c->srv, id))
-		return reply(c, "SESSION STATUS", "DUPLICATED_ID", NULL);
-	if (c->srv->nsessions >= c->srv->cfg.max_sessions)
-		return reply(c, "SESSION STATUS", "I2P_ERROR",
-			     "too many sessions");
+	if (!session_checks(c, style, id, false, &st))
+		return;
 	if (sam_cmd_get(cmd, "DESTINATION"))
 		return reply(c, "SESSION STATUS", "I2P_ERROR",
 			     "a subsession uses the primary's DESTINATION");
