@@ -11,7 +11,9 @@
  * socket and DATAGRAM RECEIVED / RAW RECEIVED back; datagrams sent to the
  * UDP port (7655: "3.x $nickname $destination [options]\n" + payload) and,
  * for sessions created with PORT (and HOST), received ones forwarded there
- * over UDP (with HEADER=true for RAW); PING/PONG; QUIT/STOP/EXIT.
+ * over UDP (with HEADER=true for RAW); 3.3 PRIMARY sessions (also as
+ * i2pd's STYLE=MASTER) with SESSION ADD / REMOVE of subsessions routed by
+ * LISTEN_PORT and LISTEN_PROTOCOL; PING/PONG; QUIT/STOP/EXIT.
  * Malformed lines get the spec's error replies.
  *
  * Each session's destination is attached to a struct client_net: with
