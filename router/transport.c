@@ -34,6 +34,13 @@ struct peer {
 	uint8_t hash[TRANSPORT_HASH_BYTES];
 	struct conn_ref up;		/* established session */
 	bool up_inbound;
+	/* A second established session, after a simultaneous open: we send
+	 * on `up` only, but keep this one open, for the peer may have kept
+	 * it and closed `up` (i2pd keeps the older session, whatever the
+	 * hashes); it becomes `up` then.  Its own idle timeout ends it. */
+	struct conn_ref spare;
+	bool spare_inbound;
+	uint64_t spare_since;		/* mono ms */
 	struct conn_ref attempt;	/* outbound attempt in progress */
 	struct i2np_msg **q;		/* ring */
 	size_t qhead, qlen, qcap, qbytes;
@@ -86,6 +93,8 @@ struct transport_mgr {
 		uint64_t sec;
 		uint64_t in, out;
 	} rate[RATE_SLOTS];
+	size_t n_spares;
+	struct evloop_timer *spare_ev;
 	/* Messages to ourselves, handed to hooks.recv from the loop. */
 	struct peer *loop;
 	struct evloop_timer *loop_ev;
@@ -307,7 +316,7 @@ static struct i2np_msg *queue_pop(struct transport_mgr *tm, struct peer *p)
 /* Free p if nothing refers to it any more. */
 static void peer_maybe_free(struct transport_mgr *tm, struct peer *p)
 {
-	if (p->up.set || p->attempt.set || p->qlen > 0 ||
+	if (p->up.set || p->spare.set || p->attempt.set || p->qlen > 0 ||
 	    p->backoff_until > time_mono_ms())
 		return;
 	if (tm->last_peer == p)
@@ -360,6 +369,24 @@ static void loop_cb(void *arg)
 		evloop_timer_arm(tm->loop_ev, 0);
 }
 
+static void close_spare(struct transport_mgr *tm, struct peer *p,
+			enum transport_close why);
+
+/* Close the spares that outlived their grace beside a live session. */
+static void spare_cb(void *arg)
+{
+	struct transport_mgr *tm = arg;
+	uint64_t now = time_mono_ms();
+
+	for (size_t i = 0; i < tm->peers.nb && tm->n_spares > 0; i++)
+		for (struct peer *p = tm->peers.b[i]; p; p = p->next)
+			if (p->spare.set &&
+			    now - p->spare_since >= TRANSPORT_SPARE_GRACE_MS)
+				close_spare(tm, p, TRANSPORT_CLOSE_DUPLICATE);
+	if (tm->n_spares > 0)
+		evloop_timer_arm(tm->spare_ev, TRANSPORT_SPARE_GRACE_MS / 2);
+}
+
 struct transport_mgr *transport_mgr_new(struct evloop *el,
 					const uint8_t self[TRANSPORT_HASH_BYTES],
 					const struct transport_limits *lim)
@@ -377,6 +404,7 @@ struct transport_mgr *transport_mgr_new(struct evloop *el,
 	table_init(&tm->conns);
 	tm->loop = xzalloc(sizeof(*tm->loop));
 	tm->loop_ev = evloop_timer_new(el, loop_cb, tm);
+	tm->spare_ev = evloop_timer_new(el, spare_cb, tm);
 	return tm;
 }
 
@@ -385,6 +413,7 @@ void transport_mgr_free(struct transport_mgr *tm)
 	if (!tm)
 		return;
 	evloop_timer_free(tm->loop_ev);
+	evloop_timer_free(tm->spare_ev);
 	queue_drop_all(tm, tm->loop);
 	free(tm->loop->q);
 	free(tm->loop);
@@ -547,6 +576,10 @@ void transport_mgr_close_all(struct transport_mgr *tm)
 				tm->t[p->up.tid].ops->close(tm->t[p->up.tid].impl,
 							    p->up.cid,
 							    TRANSPORT_CLOSE_SHUTDOWN);
+			if (p->spare.set)
+				tm->t[p->spare.tid].ops->close(
+					tm->t[p->spare.tid].impl,
+					p->spare.cid, TRANSPORT_CLOSE_SHUTDOWN);
 			if (p->attempt.set)
 				tm->t[p->attempt.tid].ops->close(
 					tm->t[p->attempt.tid].impl,
@@ -613,6 +646,33 @@ static const uint8_t *initiator(const struct transport_mgr *tm,
 	return inbound ? p->hash : tm->self;
 }
 
+/* Close p's spare session (reason why) and forget it. */
+static void close_spare(struct transport_mgr *tm, struct peer *p,
+			enum transport_close why)
+{
+	struct conn *c = conn_find(tm, p->spare.tid, p->spare.cid);
+
+	if (c)
+		c->peer = NULL;		/* its conn_down is a no-op */
+	p->spare.set = false;
+	tm->n_spares--;
+	tm->t[p->spare.tid].ops->close(tm->t[p->spare.tid].impl, p->spare.cid,
+				       why);
+}
+
+/* Make ref p's spare session, closing the spare it replaces. */
+static void set_spare(struct transport_mgr *tm, struct peer *p,
+		      struct conn_ref ref, bool inbound)
+{
+	if (p->spare.set)
+		close_spare(tm, p, TRANSPORT_CLOSE_DUPLICATE);
+	p->spare = ref;
+	p->spare_inbound = inbound;
+	p->spare_since = time_mono_ms();
+	tm->n_spares++;
+	evloop_timer_arm(tm->spare_ev, TRANSPORT_SPARE_GRACE_MS);
+}
+
 int transport_conn_up(struct transport_mgr *tm, unsigned tid, uint64_t conn_id,
 		      const uint8_t peer[TRANSPORT_HASH_BYTES], bool inbound)
 {
@@ -640,20 +700,27 @@ int transport_conn_up(struct transport_mgr *tm, unsigned tid, uint64_t conn_id,
 		tm->n_attempts--;
 	}
 	if (p->up.set) {
-		/* Keep the session dialled by the smaller router hash. */
+		/* Send on the session dialled by the smaller router hash (both
+		 * ends agree on it when both follow this rule); keep the
+		 * other as the spare. */
 		const uint8_t *old = initiator(tm, p, p->up_inbound);
 		const uint8_t *new = initiator(tm, p, inbound);
 
+		if (inbound)
+			tm->st.sessions_in++;
+		else
+			tm->st.sessions_out++;
 		if (memcmp(new, old, TRANSPORT_HASH_BYTES) >= 0) {
-			c->peer = NULL;		/* its conn_down is a no-op */
-			return ERR_DUPLICATE;
+			set_spare(tm, p, (struct conn_ref){ true, tid, conn_id },
+				  inbound);
+			return 0;
 		}
-		struct conn *oldc = conn_find(tm, p->up.tid, p->up.cid);
-		if (oldc)
-			oldc->peer = NULL;
-		tm->t[p->up.tid].ops->close(tm->t[p->up.tid].impl, p->up.cid,
-					    TRANSPORT_CLOSE_DUPLICATE);
-		tm->n_up--;
+		set_spare(tm, p, p->up, p->up_inbound);
+		p->up = (struct conn_ref){ true, tid, conn_id };
+		p->up_inbound = inbound;
+		if (p->qlen > 0)
+			wake(tm, &p->up);
+		return 0;
 	}
 	p->up = (struct conn_ref){ true, tid, conn_id };
 	p->up_inbound = inbound;
@@ -682,7 +749,19 @@ void transport_conn_down(struct transport_mgr *tm, unsigned tid,
 	conn_del(tm, c);
 	if (!p)
 		return;
-	if (p->up.set && p->up.tid == tid && p->up.cid == conn_id) {
+	if (p->spare.set && p->spare.tid == tid && p->spare.cid == conn_id) {
+		p->spare.set = false;
+		tm->n_spares--;
+	} else if (p->up.set && p->up.tid == tid && p->up.cid == conn_id &&
+		   p->spare.set) {
+		/* The peer kept the other session: carry on over it. */
+		p->up = p->spare;
+		p->up_inbound = p->spare_inbound;
+		p->spare.set = false;
+		tm->n_spares--;
+		if (p->qlen > 0)
+			wake(tm, &p->up);
+	} else if (p->up.set && p->up.tid == tid && p->up.cid == conn_id) {
 		p->up.set = false;
 		tm->n_up--;
 		if (tm->hooks.peer_down)
@@ -751,9 +830,14 @@ struct i2np_msg *transport_conn_pull(struct transport_mgr *tm, unsigned tid,
 void transport_conn_recv(struct transport_mgr *tm, unsigned tid,
 			 uint64_t conn_id, struct i2np_msg *m)
 {
-	struct peer *p = conn_peer(tm, tid, conn_id);
+	struct conn *c = conn_find(tm, tid, conn_id);
+	struct peer *p = c ? c->peer : NULL;
 
-	if (!p || !tm->hooks.recv) {
+	/* From the session we send on, or the spare the peer may use. */
+	if (!p || !tm->hooks.recv ||
+	    !((p->up.set && p->up.tid == tid && p->up.cid == conn_id) ||
+	      (p->spare.set && p->spare.tid == tid &&
+	       p->spare.cid == conn_id))) {
 		i2np_msg_free(m);
 		return;
 	}

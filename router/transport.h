@@ -44,6 +44,9 @@ struct transport_mgr;	/* opaque */
 #define TRANSPORT_HASH_BYTES 32
 /* A peer whose connection attempt failed is not dialled again for this long. */
 #define TRANSPORT_RETRY_BACKOFF_MS 30000
+/* A spare session (see transport_conn_up) still unneeded after this long
+ * is closed: a peer that wanted it has closed the other one by then. */
+#define TRANSPORT_SPARE_GRACE_MS 5000
 /* Bandwidth rates are averaged over this window. */
 #define TRANSPORT_RATE_WINDOW_MS 10000
 
@@ -183,10 +186,14 @@ void transport_mgr_foreach_peer(const struct transport_mgr *tm,
 bool transport_may_accept(const struct transport_mgr *tm);
 /*
  * conn's handshake completed with peer.  inbound: the peer dialled us.
- * Returns 0 (conn is the peer's session now), ERR_DUPLICATE (another
- * session wins: close conn, reason DUPLICATE), ERR_LIMIT (close it: too
- * many sessions) or ERR_ARG (peer is ourselves).  On 0 the manager may
- * close an older session through ops->close.
+ * Returns 0 (conn is the peer's session now, or its spare: with two
+ * sessions after a simultaneous open, the one dialled by the smaller
+ * router hash carries our traffic and the other stays open, receiving,
+ * and takes over if the first ends, as a peer
+ * such as i2pd may keep either; after TRANSPORT_SPARE_GRACE_MS with
+ * both still up the spare is closed), ERR_LIMIT (close it: too many
+ * sessions) or ERR_ARG (peer is ourselves).  On 0 the manager may close
+ * an older spare through ops->close (reason DUPLICATE).
  */
 int transport_conn_up(struct transport_mgr *tm, unsigned tid, uint64_t conn_id,
 		      const uint8_t peer[TRANSPORT_HASH_BYTES], bool inbound);

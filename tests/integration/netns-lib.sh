@@ -188,24 +188,31 @@ netdb_put() {
 	mkdir -p "$1/netDb/r$c" && cp "$2" "$1/netDb/r$c/routerInfo-$h.dat"
 }
 
-# ns_console_has SHORT IP PATTERN: i2pd's transports page in SHORT has it
+# ns_console_has SHORT IP PATTERN [SECTION [WAIT]]: i2pd's transports
+# page in SHORT has PATTERN (after SECTION when not empty), asking again
+# for up to WAIT seconds (i2pd lists a session a moment after our side
+# logs it up)
 ns_console_has() {
-	netns_exec "$1" python3 - "$2" "$3" <<'PY'
-import sys, urllib.request
-t = urllib.request.urlopen('http://%s:7070/?page=transports' % sys.argv[1], timeout=10).read().decode('utf-8', 'replace')
-sys.exit(0 if sys.argv[2] in t else 1)
+	netns_exec "$1" python3 - "$2" "$3" "${4:-}" "${5:-0}" <<'PY'
+import sys, time, urllib.request
+ip, pat, sec = sys.argv[1:4]
+end = time.time() + float(sys.argv[4])
+while True:
+    try:
+        t = urllib.request.urlopen('http://%s:7070/?page=transports' % ip, timeout=10).read().decode('utf-8', 'replace')
+        i = t.find(sec) if sec else 0
+        if i >= 0 and pat in t[i:]:
+            sys.exit(0)
+    except OSError:
+        pass
+    if time.time() > end:
+        sys.exit(1)
+    time.sleep(0.5)
 PY
 }
 
-# ns_console_ssu2_has SHORT IP PATTERN: the pattern in the SSU2 section
-ns_console_ssu2_has() {
-	netns_exec "$1" python3 - "$2" "$3" <<'PY'
-import sys, urllib.request
-t = urllib.request.urlopen('http://%s:7070/?page=transports' % sys.argv[1], timeout=10).read().decode('utf-8', 'replace')
-i = t.find('SSU2')
-sys.exit(0 if i >= 0 and sys.argv[2] in t[i:] else 1)
-PY
-}
+# ns_console_ssu2_has SHORT IP PATTERN [WAIT]: the pattern in the SSU2 section
+ns_console_ssu2_has() { ns_console_has "$1" "$2" "$3" SSU2 "${4:-0}"; }
 
 # ns_console_routers SHORT IP: the "Routers" count on i2pd's main page
 ns_console_routers() {

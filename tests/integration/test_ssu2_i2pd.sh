@@ -76,14 +76,14 @@ wait_log "$B/bitsd.log" "outbound session with $H1 is up" 30 &&
 wait_log "$B/bitsd.log" "outbound session with $H3 is up" 30 &&
 	ok "bitsd reached r3" || bad "no session with r3"
 sleep 2
-ns_console_ssu2_has r1 198.18.0.21 "$OUR4" &&
+ns_console_ssu2_has r1 198.18.0.21 "$OUR4" 20 &&
 	ok "r1's console lists our session under SSU2" || bad "r1 does not list us under SSU2"
 # Our side chose: one outbound SSU2 session (r1), the other NTCP2 (r3).
 [ "$(grep -c 'ssu2: sess_established(): outbound' "$B/bitsd.log")" = 1 ] &&
    [ "$(grep -c 'ntcp2: sess_established(): outbound' "$B/bitsd.log")" = 1 ] &&
 	ok "the manager picked SSU2 for r1 and NTCP2 (cheaper) for r3" ||
 	bad "the manager did not pick NTCP2 for r3 and SSU2 for r1"
-ns_console_has r3 198.18.0.23 "$OUR4" && ok "r3's console lists our session" ||
+ns_console_has r3 198.18.0.23 "$OUR4" "" 20 && ok "r3's console lists our session" ||
 	bad "r3 does not list our session"
 # Messaging over SSU2: our store confirmed by r1, r1's RouterInfo kept.
 wait_log "$B/bitsd.log" "published (confirmed by $H1)" 30 &&
@@ -98,7 +98,7 @@ wait_log "$B/bitsd.log" "inbound session with $H2 is up" 90 &&
 	ok "r2 dialled bitsd over SSU2" || bad "r2 never dialled bitsd"
 wait_log "$B/bitsd.log" "kept RouterInfo $H2" 30 &&
 	ok "r2's RouterInfo reached bitsd" || bad "r2's RouterInfo did not reach bitsd"
-ns_console_ssu2_has r2 198.18.0.22 "$OUR4" &&
+ns_console_ssu2_has r2 198.18.0.22 "$OUR4" 20 &&
 	ok "r2's console lists our session under SSU2" || bad "r2 does not list us under SSU2"
 
 # 5 % loss on everything bitsd, r1 and r2 send over UDP.
@@ -122,7 +122,7 @@ grep -q "is down" "$B/bitsd.log" && bad "a session went down under 5 % loss" ||
 	ok "no session went down under 5 % loss"
 [ "$m1" -gt "$m0" ] && ok "I2NP kept arriving under loss ($m0 -> $m1 messages)" ||
 	bad "no I2NP arrived under loss ($m0 -> $m1)"
-ns_console_ssu2_has r1 198.18.0.21 "$OUR4" && ns_console_ssu2_has r2 198.18.0.22 "$OUR4" &&
+ns_console_ssu2_has r1 198.18.0.21 "$OUR4" 20 && ns_console_ssu2_has r2 198.18.0.22 "$OUR4" 20 &&
 	ok "r1 and r2 still list our SSU2 sessions" || bad "an i2pd lost our SSU2 session"
 
 netns_stop_pid "$BPID"

@@ -214,6 +214,7 @@ static void test_simultaneous_dial(struct tctx *t)
 	g_inbound = -1;
 	transport_mgr_foreach_peer(p.b.tm, note_dir, NULL);
 	T_EQ(t, g_inbound, g_a_smaller);
+	/* the other one was kept as a spare for a grace period, then closed */
 	T_TRUE(t, sa.terminations_sent + sb.terminations_sent >= 1);
 	/* and it carries traffic afterwards, in order */
 	p.a.on_recv = p.b.on_recv = NULL;

@@ -343,19 +343,49 @@ static void test_duplicate_rule(struct tctx *t)
 	env_init(&e, NULL);			/* self = 0x10... */
 	memset(small, 0x01, 32);		/* smaller than us */
 	memset(big, 0xf0, 32);			/* bigger than us */
-	/* big: ours (outbound) up first, theirs (inbound) second -> ours */
+	/* big: ours (outbound) up first, theirs (inbound) second -> ours
+	 * carries traffic; theirs stays open as the spare, receiving */
 	T_OK(t, transport_send(e.tm, big, msg(1)));
 	T_OK(t, transport_conn_up(e.tm, e.f.tid, 1, big, false));
-	T_ERR(t, transport_conn_up(e.tm, e.f.tid, 50, big, true), ERR_DUPLICATE);
-	transport_conn_down(e.tm, e.f.tid, 50);		/* the loser ends */
+	T_OK(t, transport_conn_up(e.tm, e.f.tid, 50, big, true));
+	T_EQ(t, e.ups, 1);			/* one peer_up per peer */
+	T_EQ(t, e.f.closes, 0);
+	transport_conn_recv(e.tm, e.f.tid, 50, msg(7));
+	T_EQ(t, e.recvs, 1);			/* the spare delivers */
+	T_TRUE(t, transport_conn_pull(e.tm, e.f.tid, 50, 1000) == NULL);
+	{
+		struct i2np_msg *m1 = transport_conn_pull(e.tm, e.f.tid, 1,
+							 1000);
+
+		T_TRUE(t, m1 != NULL);
+		i2np_msg_free(m1);
+	}
+	/* The peer kept the spare (as i2pd keeps the older session):
+	 * traffic moves over, no peer_down. */
+	transport_conn_down(e.tm, e.f.tid, 1);
 	T_TRUE(t, transport_is_connected(e.tm, big));
-	/* small: theirs wins, and replaces ours */
+	T_EQ(t, e.downs, 0);
+	T_OK(t, transport_send(e.tm, big, msg(2)));
+	{
+		struct i2np_msg *m2 = transport_conn_pull(e.tm, e.f.tid, 50,
+							 1000);
+
+		T_TRUE(t, m2 && m2->len == 2);
+		i2np_msg_free(m2);
+	}
+	transport_conn_down(e.tm, e.f.tid, 50);
+	T_FALSE(t, transport_is_connected(e.tm, big));
+	T_EQ(t, e.downs, 1);
+	/* small: theirs wins and ours becomes the spare; a third session
+	 * replaces the spare, which is closed */
 	T_OK(t, transport_send(e.tm, small, msg(1)));
 	T_OK(t, transport_conn_up(e.tm, e.f.tid, 2, small, false));
 	T_OK(t, transport_conn_up(e.tm, e.f.tid, 51, small, true));
+	T_EQ(t, e.f.closes, 0);
+	T_OK(t, transport_conn_up(e.tm, e.f.tid, 52, small, true));
 	T_EQ(t, e.f.last_closed, 2);
 	T_EQ(t, e.f.last_why, TRANSPORT_CLOSE_DUPLICATE);
-	transport_conn_down(e.tm, e.f.tid, 2);		/* no effect on 51 */
+	transport_conn_down(e.tm, e.f.tid, 2);		/* no effect now */
 	T_TRUE(t, transport_is_connected(e.tm, small));
 	/* and the queue follows the peer, not the session: what was
 	 * queued while dialling goes out on the winner */
