@@ -10,11 +10,14 @@
 #include "apps/bitsd_ssu2.h"
 #include "apps/bitsd_status.h"
 #include "apps/bitsd_tunnels.h"
+#include "apps/client/tunnelnet.h"
+#include "apps/sam/sam.h"
 #include "router/conf.h"
 #include "router/daemon.h"
 #include "router/router_keys.h"
 #include "router/router_self.h"
 #include "crypto/base/alloc.h"
+#include "crypto/base/err.h"
 #include "crypto/base/log.h"
 
 #include <stdbool.h>
@@ -29,6 +32,8 @@ struct bitsd {
 	struct api *api;
 	struct bitsd_status *status;
 	struct bitsd_tunnels *tunnels;
+	struct tunnelnet *tunnelnet;	/* SAM's destinations */
+	struct sam_server *sam;
 	struct daemon *d;
 	/* firewalled and our introducers, from SSU2; every RouterInfo we
 	 * sign follows it */
@@ -183,6 +188,60 @@ static void tunnels_stop_hook(struct daemon *d, void *ctx)
 	FREE_AND_NULL(bitsd_tunnels_stop, b->tunnels);
 }
 
+/* The SAM bridge on 127.0.0.1, when --sam-port is set: its destinations
+ * get client tunnels of their own and talk garlic through them. */
+static bool sam_garlic(void *ctx, struct i2np_msg *m)
+{
+	return tunnelnet_garlic_in(ctx, m);
+}
+
+static int sam_start_hook(struct daemon *d, void *ctx)
+{
+	struct bitsd *b = ctx;
+	const struct conf *cfg = daemon_conf(d);
+	struct tunnelnet_cfg tc = { 0 };
+	struct sam_server_cfg sc;
+	struct client_net net;
+	unsigned hops = cfg->sam_hops ? cfg->sam_hops : 3;
+	int r;
+
+	if (!cfg->sam_port)
+		return 0;
+	if (!b->netdb || !bitsd_tunnels_own(b->tunnels)) {
+		log_err(LD_APP, "SAM needs the netDb and our own tunnels");
+		return ERR_BAD_STATE;
+	}
+	tc.el = daemon_evloop(d);
+	tc.tunnels = bitsd_tunnels_own(b->tunnels);
+	tc.db = bitsd_netdb_get(b->netdb);
+	tunnel_pool_cfg_default(&tc.pool);
+	tc.pool.in_length = tc.pool.out_length = hops;
+	tc.pool.in_quantity = tc.pool.out_quantity = 2;
+	tc.pool.kind = PEER_SELECT_CLIENT;
+	if ((r = tunnelnet_new(&tc, &b->tunnelnet)) != 0)
+		return r;
+	bitsd_tunnels_set_garlic(b->tunnels, sam_garlic, b->tunnelnet);
+	sam_server_cfg_default(&sc);
+	sc.port = cfg->sam_port;
+	sc.stream.mtu = STREAM_MTU_ECIES;
+	net = tunnelnet_client_net(b->tunnelnet);
+	if ((r = sam_server_new(daemon_evloop(d), &net, &sc, &b->sam)) != 0)
+		return r;
+	log_notice(LD_APP, "SAM bridge on 127.0.0.1:%u", sam_server_port(b->sam));
+	return 0;
+}
+
+static void sam_stop_hook(struct daemon *d, void *ctx)
+{
+	struct bitsd *b = ctx;
+
+	(void)d;
+	FREE_AND_NULL(sam_server_free, b->sam);
+	if (b->tunnels)
+		bitsd_tunnels_set_garlic(b->tunnels, NULL, NULL);
+	FREE_AND_NULL(tunnelnet_free, b->tunnelnet);
+}
+
 /* The local JSON API, when --api-port is set. */
 static int api_start_hook(struct daemon *d, void *ctx)
 {
@@ -222,6 +281,7 @@ int main(int argc, char **argv)
 		{ "ssu2", 0, ssu2_start_hook, ssu2_stop_hook, NULL },
 		{ "netdb", 0, netdb_start_hook, netdb_stop_hook, NULL },
 		{ "tunnels", 0, tunnels_start_hook, tunnels_stop_hook, NULL },
+		{ "sam", 0, sam_start_hook, sam_stop_hook, NULL },
 		{ "api", 0, api_start_hook, api_stop_hook, NULL },
 	};
 	struct bitsd b = { 0 };

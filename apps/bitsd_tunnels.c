@@ -38,6 +38,8 @@ struct bitsd_tunnels {
 	struct profiles_job *loading;	/* until its done() ran */
 	struct netdb_sender netdb_direct;	/* the netDb's own sender */
 	uint64_t decay_at;		/* monotonic: next profile decay */
+	bitsd_tunnels_garlic_fn garlic;	/* local destinations first */
+	void *garlic_ctx;
 };
 
 /* A profiles job: its own path and rows, nothing the loop owns. */
@@ -140,6 +142,9 @@ static void own_deliver_hook(void *ctx, struct i2np_msg *m)
 	static const uint8_t via_tunnel[32];
 	struct bitsd_tunnels *bt = ctx;
 
+	if (m->type == I2NP_GARLIC && bt->garlic &&
+	    bt->garlic(bt->garlic_ctx, m))
+		return;
 	switch (m->type) {
 	case I2NP_DATABASE_STORE:
 	case I2NP_DATABASE_SEARCH_REPLY:
@@ -155,6 +160,13 @@ static void own_deliver_hook(void *ctx, struct i2np_msg *m)
 		i2np_msg_free(m);
 		return;
 	}
+}
+
+void bitsd_tunnels_set_garlic(struct bitsd_tunnels *bt,
+			      bitsd_tunnels_garlic_fn fn, void *ctx)
+{
+	bt->garlic = fn;
+	bt->garlic_ctx = ctx;
 }
 
 /* The netDb's sender: what it wants sent through a tunnel goes out

@@ -61,6 +61,14 @@ bool bitsd_tunnels_recv(struct bitsd_tunnels *bt, const uint8_t peer[32],
 			struct i2np_msg *m);
 /* The transit table (borrowed), for status. */
 struct transit_table *bitsd_tunnels_transit(struct bitsd_tunnels *bt);
+/*
+ * Offer the Garlic messages that arrive on our inbound tunnels to fn
+ * first (the local destinations' ratchet sessions): fn returns true when
+ * it took m; the rest go to the netDb.  fn NULL: none.
+ */
+typedef bool (*bitsd_tunnels_garlic_fn)(void *ctx, struct i2np_msg *m);
+void bitsd_tunnels_set_garlic(struct bitsd_tunnels *bt,
+			      bitsd_tunnels_garlic_fn fn, void *ctx);
 /* Our own tunnels (borrowed), or NULL without a netDb. */
 struct tunnel_mgr *bitsd_tunnels_own(struct bitsd_tunnels *bt);
 

@@ -70,6 +70,11 @@ static const struct opt opts[] = {
 	  "map the port (UDP and TCP) on the NAT by NAT-PMP or UPnP" },
 	{ "api-port", OPT_PORT, OFF(api_port), "PORT",
 	  "serve the local JSON API on 127.0.0.1:PORT (default: off)" },
+	{ "sam.port", OPT_PORT, OFF(sam_port), "PORT",
+	  "run the SAM v3 bridge on 127.0.0.1:PORT (also --sam-port; "
+	  "default: off)" },
+	{ "sam.hops", OPT_HOPS, OFF(sam_hops), "N",
+	  "hops of each SAM destination's tunnels, 1-7 (default 3)" },
 	{ "reseed.file", OPT_OPT_PATH, OFF(reseed_file), "FILE",
 	  "reseed the netDb from this su3 bundle" },
 	{ "reseed.dir", OPT_OPT_PATH, OFF(reseed_dir), "DIR",
@@ -130,6 +135,8 @@ static void uint_range(enum opt_type type, unsigned long *lo,
 
 static const struct opt *opt_find(const char *key)
 {
+	if (strcmp(key, "sam-port") == 0)	/* the flag SAM users expect */
+		key = "sam.port";
 	for (size_t i = 0; i < ARRAY_LEN(opts); i++)
 		if (strcmp(opts[i].key, key) == 0)
 			return &opts[i];

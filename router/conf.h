@@ -58,6 +58,8 @@ struct conf {
 	bool ssu2;		/* also SSU2 on UDP port `port`, published */
 	bool nat;		/* map the port on the NAT (NAT-PMP, UPnP) */
 	uint16_t api_port;	/* local JSON API on 127.0.0.1; 0: off */
+	uint16_t sam_port;	/* SAM v3 bridge on 127.0.0.1; 0: off */
+	uint32_t sam_hops;	/* SAM destinations' tunnels; 0: 3 */
 	/* netDb reseeding ([reseed] section); NULL: not configured. */
 	char *reseed_file;	/* su3 bundle */
 	char *reseed_dir;	/* directory of routerInfo-*.dat files */

@@ -369,6 +369,27 @@ int tunnel_pool_hops(const struct tunnel_pool *p, bool inbound, size_t i,
 	return ERR_NOT_FOUND;
 }
 
+int tunnel_pool_lease(const struct tunnel_pool *p, size_t i,
+		      uint8_t gateway[32], uint32_t *tunnel_id,
+		      uint64_t *expires_mono_ms)
+{
+	const struct tunnel_mgr *m = p->m;
+
+	for (size_t k = 0; k < m->n; k++) {
+		const struct own_tunnel *t = m->t[k];
+
+		if (t->pool != p || !t->inbound || !is_usable(t))
+			continue;
+		if (i-- == 0) {
+			memcpy(gateway, t->hops[0], 32);
+			*tunnel_id = t->hop_id[0];
+			*expires_mono_ms = t->expires_ms;
+			return 0;
+		}
+	}
+	return ERR_NOT_FOUND;
+}
+
 /* ---- building ---- */
 
 static void start_build(struct tunnel_pool *p, bool inbound)

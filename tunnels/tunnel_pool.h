@@ -164,5 +164,13 @@ int tunnel_pool_reply_path(const struct tunnel_pool *p, uint8_t gateway[32],
  */
 int tunnel_pool_hops(const struct tunnel_pool *p, bool inbound, size_t i,
 		     uint8_t hops[][32], unsigned *n);
+/*
+ * The lease of p's established inbound tunnel i (0 ≤ i < in_ready): its
+ * gateway, the tunnel id the gateway receives on and when we stop using
+ * the tunnel (monotonic).  ERR_NOT_FOUND past the end.
+ */
+int tunnel_pool_lease(const struct tunnel_pool *p, size_t i,
+		      uint8_t gateway[32], uint32_t *tunnel_id,
+		      uint64_t *expires_mono_ms);
 
 #endif /* TUNNELS_TUNNEL_POOL_H */

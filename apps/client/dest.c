@@ -68,6 +68,11 @@ const struct keys_and_cert *client_dest_pub(const struct client_dest *d)
 	return &d->k->dest;
 }
 
+const struct dest_keys *client_dest_keys(const struct client_dest *d)
+{
+	return d->k;
+}
+
 static void dest_sign(void *ctx, const uint8_t *msg, size_t len, uint8_t *sig)
 {
 	const struct client_dest *d = ctx;

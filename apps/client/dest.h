@@ -17,6 +17,7 @@
 #include "router/keys_and_cert.h"
 
 struct client_dest;	/* opaque */
+struct dest_keys;
 
 /* A new random Ed25519 + X25519 destination (dest_keys_generate()).
  * Never returns NULL; caller owns it. */
@@ -33,6 +34,8 @@ int client_dest_decode(const uint8_t *buf, size_t len,
 void client_dest_encode_private(const struct client_dest *d, struct bbuf *out);
 /* The public Destination (borrowed; lives as long as d). */
 const struct keys_and_cert *client_dest_pub(const struct client_dest *d);
+/* The keys (borrowed; live as long as d; secret parts stay in place). */
+const struct dest_keys *client_dest_keys(const struct client_dest *d);
 /* A signer for streaming packets by d (borrows d). */
 void client_dest_signer(const struct client_dest *d, struct stream_signer *out);
 /* Append a repliable datagram (datagrams spec) from d carrying payload.

@@ -7,6 +7,7 @@ extern const struct test_case client_stream_packet_tests[];
 extern const struct test_case client_stream_tests[];
 extern const struct test_case client_sam_cmd_tests[];
 extern const struct test_case client_sam_tests[];
+extern const struct test_case client_tunnelnet_tests[];
 
 int main(int argc, char **argv)
 {
@@ -16,6 +17,7 @@ int main(int argc, char **argv)
 		{ "stream", client_stream_tests },
 		{ "sam_cmd", client_sam_cmd_tests },
 		{ "sam", client_sam_tests },
+		{ "tunnelnet", client_tunnelnet_tests },
 		{ NULL, NULL }
 	};
 	return tharness_main(argc, argv, groups);

@@ -1,0 +1,745 @@
+/*
+ * Local destinations over the router's tunnels (see tunnelnet.h).
+ */
+#include "config.h"
+#include "apps/client/tunnelnet.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto/base/alloc.h"
+#include "crypto/base/err.h"
+#include "crypto/base/log.h"
+#include "crypto/base/time.h"
+#include "crypto/ed25519.h"
+#include "crypto/rand.h"
+#include "netdb/netdb.h"
+#include "netdb/routing.h"
+#include "netdb/store.h"
+#include "router/certificate.h"
+#include "router/datagram.h"
+#include "router/dest_keys.h"
+#include "router/evloop.h"
+#include "router/i2np.h"
+#include "router/ratchet.h"
+
+/* A remote destination a local one sends to. */
+struct tn_peer {
+	uint8_t hash[32];
+	uint32_t ls_version;	/* our LeaseSet version it was sent */
+};
+
+struct tn_dest {
+	struct tn_dest *next;
+	struct tunnelnet *tn;
+	const struct client_dest *d;
+	struct client_rx rx;
+	struct tunnel_pool *pool;
+	struct ratchet_ctx *rc;
+	struct bbuf ls;			/* our signed LeaseSet2 */
+	uint32_t ls_version;		/* bumped at each new LeaseSet */
+	struct lease leases[LEASESET_MAX_LEASES];
+	size_t n_leases;
+	uint64_t publish_at;		/* monotonic */
+	struct tn_peer peers[TUNNELNET_PEERS_MAX];
+	size_t n_peers;
+};
+
+/* A payload waiting for its LeaseSet. */
+struct tn_queued {
+	struct tn_queued *next;
+	const struct client_dest *from;
+	struct keys_and_cert to;
+	uint8_t proto;
+	uint16_t src_port, dst_port;
+	uint64_t deadline;		/* monotonic */
+	size_t len;
+	uint8_t data[];
+};
+
+struct tunnelnet {
+	struct tunnelnet_cfg cfg;
+	struct evloop_timer *timer;
+	struct tn_dest *dests;
+	struct tn_queued *queue;
+	size_t n_queued;
+	/* Keys of the lookups whose callback is ours (cancelled at free). */
+	uint8_t lookups[TUNNELNET_QUEUE_MAX][32];
+	size_t n_lookups;
+	struct tunnelnet_stats st;
+};
+
+static struct tn_dest *find_dest(const struct tunnelnet *tn,
+				 const uint8_t hash[32])
+{
+	for (struct tn_dest *x = tn->dests; x; x = x->next)
+		if (memcmp(client_dest_pub(x->d)->hash, hash, 32) == 0)
+			return x;
+	return NULL;
+}
+
+static struct tn_dest *find_by_client(const struct tunnelnet *tn,
+				      const struct client_dest *d)
+{
+	for (struct tn_dest *x = tn->dests; x; x = x->next)
+		if (x->d == d)
+			return x;
+	return NULL;
+}
+
+/* ---- LeaseSet ---- */
+
+int tunnelnet_leaseset_build(const struct dest_keys *k,
+			     const struct x25519_pk *enc,
+			     const struct lease *leases, size_t n,
+			     uint64_t now_ms, struct bbuf *out)
+{
+	struct leaseset_enc_key ek = { CERT_ENC_X25519, 32, enc->b };
+	struct leaseset2_params p = { 0 };
+	struct ed25519_seed seed;
+	uint64_t last = 0;
+	int e;
+
+	if (k->offline || k->signer_type != CERT_SIG_EDDSA_SHA512_ED25519)
+		return ERR_UNSUPPORTED;
+	if (n == 0 || n > LEASESET_MAX_LEASES)
+		return ERR_ARG;
+	for (size_t i = 0; i < n; i++)
+		if (leases[i].end_ms > last)
+			last = leases[i].end_ms;
+	p.type = LEASESET_LS2;
+	p.dest = &k->dest;
+	p.published_s = (uint32_t)(now_ms / 1000);
+	if (last <= now_ms)
+		return ERR_ARG;
+	last = (last - now_ms + 999) / 1000;
+	if (last > LEASESET_MAX_FUTURE_MS / 1000)
+		last = LEASESET_MAX_FUTURE_MS / 1000;
+	p.expires_s = (uint16_t)last;
+	p.keys = &ek;
+	p.n_keys = 1;
+	p.leases = leases;
+	p.n_leases = n;
+	memcpy(seed.b, k->sig_sk, sizeof(seed.b));
+	e = leaseset2_encode(&p, leaseset_sign_ed25519, &seed, out);
+	memwipe(&seed, sizeof(seed));
+	return e;
+}
+
+/* The leases of x's inbound tunnels now; true when they changed. */
+static bool collect_leases(struct tn_dest *x, uint64_t now_ms, uint64_t mono)
+{
+	struct lease l[LEASESET_MAX_LEASES];
+	size_t n = 0;
+	bool changed;
+
+	memset(l, 0, sizeof(l));
+	while (n < LEASESET_MAX_LEASES) {
+		uint64_t exp;
+
+		if (tunnel_pool_lease(x->pool, n, l[n].gateway, &l[n].tunnel_id,
+				      &exp) != 0)
+			break;
+		l[n].end_ms = exp > mono ? now_ms + (exp - mono) : now_ms;
+		/* Lease2 carries seconds. */
+		l[n].end_ms -= l[n].end_ms % 1000;
+		n++;
+	}
+	changed = n != x->n_leases;
+	for (size_t i = 0; !changed && i < n; i++)
+		changed = memcmp(l[i].gateway, x->leases[i].gateway, 32) != 0 ||
+			  l[i].tunnel_id != x->leases[i].tunnel_id;
+	if (changed) {
+		memcpy(x->leases, l, sizeof(l));
+		x->n_leases = n;
+	}
+	return changed;
+}
+
+/* Store x's LeaseSet to the floodfills closest to it, through its own
+ * tunnels, asking for a DeliveryStatus back through them. */
+static void publish(struct tunnelnet *tn, struct tn_dest *x, uint64_t now_ms,
+		    uint64_t mono)
+{
+	const uint8_t *hash = client_dest_pub(x->d)->hash;
+	struct netdb_store *s = netdb_get_store(tn->cfg.db);
+	struct netdb_closest c;
+	uint8_t rk[32], gw[32];
+	uint32_t tid;
+	enum netdb_add_result res;
+
+	/* Our own netDb has it first (lookups from this router, and a
+	 * floodfill serves it). */
+	(void)netdb_add_ls(tn->cfg.db, LEASESET_LS2, x->ls.data, x->ls.len,
+			   hash, NULL, &res);
+	if (tunnel_pool_reply_path(x->pool, gw, &tid, mono) != 0)
+		return;
+	netdb_routing_key(hash, now_ms, rk);
+	netdb_closest_init(&c, rk, TUNNELNET_PUBLISH_PEERS);
+	netdb_store_closest(s, true, NULL, NULL, &c);
+	for (size_t i = 0; i < c.n; i++) {
+		uint32_t token = 1 + rand_uniform(UINT32_MAX - 1);
+		struct i2np_msg *m = netdb_store_msg_new(hash, I2NP_STORE_LS2,
+							 x->ls.data, x->ls.len,
+							 token, tid, gw);
+
+		if (tunnel_pool_send(x->pool, c.e[i].hash, 0, m, mono) == 0)
+			tn->st.published++;
+	}
+	log_debug(LD_CLIENT, "LeaseSet (%zu leases) stored to %zu floodfills",
+		  x->n_leases, c.n);
+}
+
+static void refresh_dest(struct tunnelnet *tn, struct tn_dest *x,
+			 uint64_t now_ms, uint64_t mono)
+{
+	const struct dest_keys *k = client_dest_keys(x->d);
+	struct bbuf b = BBUF_INIT;
+
+	if (collect_leases(x, now_ms, mono)) {
+		if (x->n_leases == 0)
+			return;
+		if (tunnelnet_leaseset_build(k, ratchet_ctx_pubkey(x->rc),
+					     x->leases, x->n_leases, now_ms,
+					     &b) != 0) {
+			bbuf_free(&b);
+			return;
+		}
+		bbuf_free(&x->ls);
+		x->ls = b;
+		x->ls_version++;
+		x->publish_at = mono;
+	}
+	if (x->ls.len && mono >= x->publish_at) {
+		publish(tn, x, now_ms, mono);
+		x->publish_at = mono + TUNNELNET_REPUBLISH_MS;
+	}
+}
+
+/* ---- sending ---- */
+
+static struct tn_peer *peer_get(struct tn_dest *x, const uint8_t hash[32])
+{
+	struct tn_peer *p;
+
+	for (size_t i = 0; i < x->n_peers; i++)
+		if (memcmp(x->peers[i].hash, hash, 32) == 0)
+			return &x->peers[i];
+	if (x->n_peers < TUNNELNET_PEERS_MAX)
+		p = &x->peers[x->n_peers++];
+	else
+		p = &x->peers[rand_uniform(TUNNELNET_PEERS_MAX)];
+	memcpy(p->hash, hash, 32);
+	p->ls_version = 0;
+	return p;
+}
+
+/* The X25519 key and a usable lease of a LeaseSet. */
+static int route_of(const struct leaseset *ls, uint64_t now_ms,
+		    struct x25519_pk *pk, struct lease *out)
+{
+	size_t n = leaseset_lease_count(ls), ok = 0;
+	bool have_key = false;
+
+	for (size_t i = 0; i < leaseset_enc_key_count(ls); i++) {
+		const struct leaseset_enc_key *k = leaseset_enc_key(ls, i);
+
+		if (k->type == CERT_ENC_X25519 && k->len == 32) {
+			memcpy(pk->b, k->key, 32);
+			have_key = true;
+			break;
+		}
+	}
+	if (!have_key)
+		return ERR_UNSUPPORTED;
+	for (size_t i = 0; i < n; i++)
+		if (leaseset_lease(ls, i)->end_ms >
+		    now_ms + TUNNELNET_LEASE_MARGIN_MS)
+			ok++;
+	if (!ok)
+		return ERR_NOT_FOUND;
+	ok = rand_uniform((uint32_t)ok);
+	for (size_t i = 0; i < n; i++) {
+		const struct lease *l = leaseset_lease(ls, i);
+
+		if (l->end_ms > now_ms + TUNNELNET_LEASE_MARGIN_MS &&
+		    ok-- == 0) {
+			*out = *l;
+			return 0;
+		}
+	}
+	return ERR_INTERNAL;
+}
+
+static int send_now(struct tunnelnet *tn, struct tn_dest *x,
+		    const struct leaseset *ls, const struct keys_and_cert *to,
+		    uint8_t proto, uint16_t src_port, uint16_t dst_port,
+		    const uint8_t *data, size_t len)
+{
+	struct client_payload_hdr h = { src_port, dst_port, proto };
+	uint64_t now = time_now_ms(), mono = time_mono_ms();
+	struct bbuf cp = BBUF_INIT, blob = BBUF_INIT, blocks = BBUF_INIT;
+	struct bbuf g = BBUF_INIT;
+	struct x25519_pk pk;
+	struct lease l;
+	struct i2np_msg *dm = NULL, *sm = NULL, *gm;
+	struct tn_peer *peer;
+	int e;
+
+	if ((e = route_of(ls, now, &pk, &l)) != 0)
+		goto out;
+	if ((e = client_payload_encode(data, len, &h, &cp)) != 0)
+		goto out;
+	i2np_blob_encode(cp.data, cp.len, &blob);
+	if (blob.len > I2NP_MAX_PAYLOAD_BYTES) {
+		e = ERR_TOO_BIG;
+		goto out;
+	}
+	dm = i2np_msg_new(I2NP_DATA, blob.data, blob.len, TUNNEL_MSG_TTL_MS);
+	if ((e = garlic_block_clove(&blocks, dm, GARLIC_DELIVERY_DESTINATION,
+				    to->hash, 0)) != 0)
+		goto out;
+	/* Our LeaseSet, while the session is new or after it changed, so
+	 * the remote can answer. */
+	peer = peer_get(x, to->hash);
+	if (x->ls.len && (peer->ls_version != x->ls_version ||
+			  ratchet_ctx_tx_tagset_id(x->rc, &pk) < 0)) {
+		sm = netdb_store_msg_new(client_dest_pub(x->d)->hash,
+					 I2NP_STORE_LS2, x->ls.data, x->ls.len,
+					 0, 0, NULL);
+		if (garlic_block_clove(&blocks, sm, GARLIC_DELIVERY_LOCAL,
+				       NULL, 0) == 0)
+			peer->ls_version = x->ls_version;
+	}
+	bbuf_be32(&g, 0);
+	if ((e = ratchet_encrypt(x->rc, &pk, blocks.data, blocks.len, 0, now,
+				 &g)) != 0)
+		goto out;
+	if (g.len > I2NP_MAX_PAYLOAD_BYTES) {
+		e = ERR_TOO_BIG;
+		goto out;
+	}
+	be32_put(g.data, (uint32_t)(g.len - 4));
+	gm = i2np_msg_new(I2NP_GARLIC, g.data, g.len, TUNNEL_MSG_TTL_MS);
+	if ((e = tunnel_pool_send(x->pool, l.gateway, l.tunnel_id, gm,
+				  mono)) == 0)
+		tn->st.sent++;
+out:
+	if (e != 0)
+		tn->st.no_route++;
+	i2np_msg_free(dm);
+	i2np_msg_free(sm);
+	bbuf_free(&cp);
+	bbuf_free(&blob);
+	bbuf_free(&blocks);
+	bbuf_free(&g);
+	return e;
+}
+
+static void queue_free(struct tn_queued *q)
+{
+	xfree_wipe(q, sizeof(*q) + q->len);
+}
+
+static void lookup_done(void *ctx, const uint8_t key[32], int result);
+
+static int enqueue(struct tunnelnet *tn, const struct client_dest *from,
+		   const struct keys_and_cert *to, uint8_t proto,
+		   uint16_t src_port, uint16_t dst_port, const uint8_t *data,
+		   size_t len)
+{
+	struct tn_queued *q;
+	bool pending = false;
+
+	for (q = tn->queue; q; q = q->next)
+		if (memcmp(q->to.hash, to->hash, 32) == 0)
+			pending = true;
+	if (tn->n_queued >= TUNNELNET_QUEUE_MAX) {
+		tn->st.queue_dropped++;
+		return ERR_LIMIT;
+	}
+	if (!pending) {
+		int e;
+
+		if (tn->n_lookups >= TUNNELNET_QUEUE_MAX)
+			return ERR_LIMIT;
+		e = netdb_lookup_start(tn->cfg.db, to->hash, NETDB_LOOKUP_LS,
+				       lookup_done, tn);
+		if (e != 0)
+			return e;
+		memcpy(tn->lookups[tn->n_lookups++], to->hash, 32);
+		tn->st.lookups++;
+	}
+	q = xmalloc(sizeof(*q) + len);
+	q->from = from;
+	q->to = *to;
+	q->proto = proto;
+	q->src_port = src_port;
+	q->dst_port = dst_port;
+	q->deadline = time_mono_ms() + TUNNELNET_QUEUE_MS;
+	q->len = len;
+	if (len)
+		memcpy(q->data, data, len);
+	q->next = tn->queue;
+	tn->queue = q;
+	tn->n_queued++;
+	tn->st.queued++;
+	return 0;
+}
+
+/* Send (found) or drop what waits for key. */
+static void lookup_done(void *ctx, const uint8_t key[32], int result)
+{
+	struct tunnelnet *tn = ctx;
+	const struct netdb_ls_entry *ent =
+		netdb_store_find_ls(netdb_get_store(tn->cfg.db), key);
+	struct tn_queued **pp = &tn->queue;
+
+	for (size_t i = 0; i < tn->n_lookups; i++)
+		if (memcmp(tn->lookups[i], key, 32) == 0) {
+			memcpy(tn->lookups[i], tn->lookups[--tn->n_lookups],
+			       32);
+			break;
+		}
+	while (*pp) {
+		struct tn_queued *q = *pp;
+		struct tn_dest *x;
+
+		if (memcmp(q->to.hash, key, 32) != 0) {
+			pp = &q->next;
+			continue;
+		}
+		*pp = q->next;
+		tn->n_queued--;
+		x = find_by_client(tn, q->from);
+		if (result == 0 && ent && x)
+			(void)send_now(tn, x, ent->ls, &q->to, q->proto,
+				       q->src_port, q->dst_port, q->data,
+				       q->len);
+		else
+			tn->st.queue_dropped++;
+		queue_free(q);
+	}
+}
+
+static void queue_expire(struct tunnelnet *tn, uint64_t mono)
+{
+	struct tn_queued **pp = &tn->queue;
+
+	while (*pp) {
+		struct tn_queued *q = *pp;
+
+		if (q->deadline > mono) {
+			pp = &q->next;
+			continue;
+		}
+		*pp = q->next;
+		tn->n_queued--;
+		tn->st.queue_dropped++;
+		queue_free(q);
+	}
+}
+
+/* Send what waits for a LeaseSet that arrived meanwhile (bundled in a
+ * garlic clove, or stored by a floodfill's flood), ending its lookup. */
+static void queue_flush_known(struct tunnelnet *tn)
+{
+	struct netdb_store *s = netdb_get_store(tn->cfg.db);
+	bool again = true;
+
+	while (again) {
+		again = false;
+		for (struct tn_queued *q = tn->queue; q; q = q->next) {
+			uint8_t key[32];
+
+			if (!netdb_store_find_ls(s, q->to.hash))
+				continue;
+			memcpy(key, q->to.hash, 32);
+			(void)netdb_lookup_cancel(tn->cfg.db, key);
+			lookup_done(tn, key, 0);	/* frees q */
+			again = true;
+			break;
+		}
+	}
+}
+
+static void queue_drop_from(struct tunnelnet *tn, const struct client_dest *d)
+{
+	struct tn_queued **pp = &tn->queue;
+
+	while (*pp) {
+		struct tn_queued *q = *pp;
+
+		if (q->from != d) {
+			pp = &q->next;
+			continue;
+		}
+		*pp = q->next;
+		tn->n_queued--;
+		queue_free(q);
+	}
+}
+
+/* ---- receiving ---- */
+
+size_t tunnelnet_dispatch(const struct client_rx *rx, struct netdb *db,
+			  const struct garlic_payload *g, uint64_t *bad)
+{
+	size_t n = 0;
+	uint8_t *buf = NULL;
+
+	for (size_t i = 0; i < g->n_cloves; i++) {
+		const struct garlic_clove *c = &g->cloves[i];
+		struct i2np_msg m = { c->type, c->msg_id,
+				      (uint64_t)c->expiration_s * 1000,
+				      (uint8_t *)c->body, c->len };
+
+		if (c->type == I2NP_DATA) {
+			struct client_payload_hdr h;
+			const uint8_t *p;
+			size_t plen, outlen;
+
+			if (i2np_blob_decode(&m, &p, &plen) != 0) {
+				(*bad)++;
+				continue;
+			}
+			if (!buf)
+				buf = xmalloc(CLIENT_PAYLOAD_MAX_BYTES);
+			if (client_payload_decode(p, plen, &h, buf,
+						  CLIENT_PAYLOAD_MAX_BYTES,
+						  &outlen) != 0) {
+				(*bad)++;
+				continue;
+			}
+			if (h.proto == DATAGRAM_PROTO_STREAMING) {
+				if (rx->mgr)
+					stream_mgr_receive(rx->mgr, buf, outlen,
+							   h.src_port,
+							   h.dst_port);
+			} else if (rx->datagram) {
+				rx->datagram(rx->ctx, h.proto, h.src_port,
+					     h.dst_port, buf, outlen);
+			}
+			n++;
+		} else if (c->type == I2NP_DATABASE_STORE && db) {
+			struct i2np_db_store s;
+			enum netdb_add_result res;
+
+			if (i2np_db_store_decode(&m, &s) != 0 ||
+			    s.store_type == I2NP_STORE_RI) {
+				(*bad)++;
+				continue;
+			}
+			(void)netdb_add_ls(db, (enum leaseset_type)s.store_type,
+					   s.data, s.data_len, s.key, NULL,
+					   &res);
+		}
+		/* DeliveryStatus and the rest: nothing to do. */
+	}
+	if (buf)
+		xfree_wipe(buf, CLIENT_PAYLOAD_MAX_BYTES);
+	return n;
+}
+
+bool tunnelnet_garlic_in(struct tunnelnet *tn, struct i2np_msg *m)
+{
+	uint64_t now = time_now_ms();
+	struct bbuf plain = BBUF_INIT;
+
+	if (m->type != I2NP_GARLIC || m->len < 4 ||
+	    be32_get(m->payload) != m->len - 4)
+		return false;
+	for (struct tn_dest *x = tn->dests; x; x = x->next) {
+		struct ratchet_payload pl;
+		struct ratchet_rx_info info;
+		uint64_t bad = 0;
+		int e;
+
+		bbuf_reset(&plain);
+		e = ratchet_decrypt(x->rc, m->payload + 4, m->len - 4, now,
+				    &plain, &pl, &info);
+		if (e == ERR_NOT_FOUND)
+			continue;
+		if (e != 0) {
+			/* A known tag that failed: ours, and bad. */
+			tn->st.bad_payload++;
+			break;
+		}
+		tn->st.garlic_in++;
+		tn->st.data_in += tunnelnet_dispatch(&x->rx, tn->cfg.db, &pl.g,
+						     &bad);
+		tn->st.bad_payload += bad;
+		bbuf_free(&plain);
+		i2np_msg_free(m);
+		if (tn->queue)
+			queue_flush_known(tn);
+		return true;
+	}
+	bbuf_free(&plain);
+	return false;
+}
+
+/* ---- the table ---- */
+
+void tunnelnet_poll(struct tunnelnet *tn)
+{
+	uint64_t now = time_now_ms(), mono = time_mono_ms();
+
+	for (struct tn_dest *x = tn->dests; x; x = x->next) {
+		refresh_dest(tn, x, now, mono);
+		ratchet_ctx_expire(x->rc, now);
+	}
+	queue_flush_known(tn);
+	queue_expire(tn, mono);
+}
+
+static void tick(void *arg)
+{
+	struct tunnelnet *tn = arg;
+
+	tunnelnet_poll(tn);
+	evloop_timer_arm(tn->timer, TUNNELNET_TICK_MS);
+}
+
+static int net_attach(void *ctx, const struct client_dest *d,
+		      const struct client_rx *rx)
+{
+	struct tunnelnet *tn = ctx;
+	const struct dest_keys *k = client_dest_keys(d);
+	struct x25519_sk sk;
+	struct x25519_pk pk;
+	struct tn_dest *x;
+	int e;
+
+	if (find_dest(tn, client_dest_pub(d)->hash))
+		return ERR_EXISTS;
+	x = xzalloc(sizeof(*x));
+	if ((e = tunnel_mgr_add_pool(tn->cfg.tunnels, &tn->cfg.pool,
+				     &x->pool)) != 0) {
+		free(x);
+		return e;
+	}
+	/* The Destination's own X25519 key when it has one, else a key of
+	 * this session (as i2pd does for ElGamal Destinations). */
+	if (dest_keys_enc_key_in_dest(k) && k->enc_sk_len == 32 &&
+	    k->dest.enc_type == CERT_ENC_X25519)
+		memcpy(sk.b, k->enc_sk, 32);
+	else
+		x25519_keygen(&sk, &pk);
+	x->rc = ratchet_ctx_new(&sk);
+	memwipe(&sk, sizeof(sk));
+	x->tn = tn;
+	x->d = d;
+	x->rx = *rx;
+	x->next = tn->dests;
+	tn->dests = x;
+	return 0;
+}
+
+static void net_detach(void *ctx, const struct client_dest *d)
+{
+	struct tunnelnet *tn = ctx;
+
+	queue_drop_from(tn, d);
+	for (struct tn_dest **pp = &tn->dests; *pp; pp = &(*pp)->next)
+		if ((*pp)->d == d) {
+			struct tn_dest *x = *pp;
+
+			*pp = x->next;
+			tunnel_pool_remove(x->pool);
+			ratchet_ctx_free(x->rc);
+			bbuf_free(&x->ls);
+			free(x);
+			return;
+		}
+}
+
+static int net_send(void *ctx, const struct client_dest *from,
+		    const struct keys_and_cert *to, uint8_t proto,
+		    uint16_t src_port, uint16_t dst_port, const uint8_t *data,
+		    size_t len)
+{
+	struct tunnelnet *tn = ctx;
+	struct tn_dest *x = find_by_client(tn, from);
+	const struct netdb_ls_entry *ent;
+
+	if (!x)
+		return ERR_BAD_STATE;
+	if (len > CLIENT_PAYLOAD_MAX_BYTES)
+		return ERR_TOO_BIG;
+	ent = netdb_store_find_ls(netdb_get_store(tn->cfg.db), to->hash);
+	if (!ent || leaseset_type(ent->ls) != LEASESET_LS2)
+		return enqueue(tn, from, to, proto, src_port, dst_port, data,
+			       len);
+	return send_now(tn, x, ent->ls, to, proto, src_port, dst_port, data,
+			len);
+}
+
+static int net_lookup(void *ctx, const uint8_t hash[32],
+		      struct keys_and_cert *out)
+{
+	struct tunnelnet *tn = ctx;
+	struct tn_dest *x = find_dest(tn, hash);
+	const struct netdb_ls_entry *ent;
+
+	if (x) {
+		*out = *client_dest_pub(x->d);
+		return 0;
+	}
+	ent = netdb_store_find_ls(netdb_get_store(tn->cfg.db), hash);
+	if (ent && leaseset_type(ent->ls) != LEASESET_ENC_LS2) {
+		*out = *leaseset_destination(ent->ls);
+		return 0;
+	}
+	if (netdb_lookup_start(tn->cfg.db, hash, NETDB_LOOKUP_LS, NULL,
+			       NULL) == 0)
+		tn->st.lookups++;
+	return ERR_NOT_FOUND;
+}
+
+struct client_net tunnelnet_client_net(struct tunnelnet *tn)
+{
+	return (struct client_net){ net_attach, net_detach, net_send,
+				    net_lookup, tn };
+}
+
+int tunnelnet_new(const struct tunnelnet_cfg *cfg, struct tunnelnet **out)
+{
+	struct tunnelnet *tn;
+	int e;
+
+	if (!cfg->tunnels || !cfg->db)
+		return ERR_ARG;
+	if ((e = tunnel_pool_cfg_check(&cfg->pool)) != 0)
+		return e;
+	tn = xzalloc(sizeof(*tn));
+	tn->cfg = *cfg;
+	tn->timer = evloop_timer_new(cfg->el, tick, tn);
+	evloop_timer_arm(tn->timer, TUNNELNET_TICK_MS);
+	*out = tn;
+	return 0;
+}
+
+void tunnelnet_free(struct tunnelnet *tn)
+{
+	if (!tn)
+		return;
+	while (tn->dests)
+		net_detach(tn, tn->dests->d);
+	while (tn->queue) {
+		struct tn_queued *q = tn->queue;
+
+		tn->queue = q->next;
+		queue_free(q);
+	}
+	/* Lookups still pending would call back into freed memory. */
+	for (size_t i = 0; i < tn->n_lookups; i++)
+		(void)netdb_lookup_cancel(tn->cfg.db, tn->lookups[i]);
+	evloop_timer_free(tn->timer);
+	free(tn);
+}
+
+void tunnelnet_stats(const struct tunnelnet *tn, struct tunnelnet_stats *out)
+{
+	*out = tn->st;
+}

@@ -1,0 +1,108 @@
+/*
+ * The network of local destinations over the router's tunnels: the
+ * struct client_net (apps/client/net.h) bitsd's SAM bridge runs on.
+ *
+ *   attach  a pair of client tunnel pools for the destination, its
+ *           LeaseSet2 (X25519 key, type 4, and a lease per inbound
+ *           tunnel) signed and published through its outbound tunnels to
+ *           the floodfills closest to it (with a reply token) whenever
+ *           the leases change and every TUNNELNET_REPUBLISH_MS, and its
+ *           ratchet keys for the garlic that arrives on its tunnels
+ *   send    the client payload in a Data clove, garlic through the
+ *           (from, to) ratchet session (our LeaseSet bundled while the
+ *           session is new or after it changed), out through one of the
+ *           sender's outbound tunnels to one of the remote's leases; an
+ *           unknown LeaseSet is looked up through the netDb and the
+ *           payload queued until it is found (TUNNELNET_QUEUE_MS)
+ *   lookup  our own destinations, then the netDb's LeaseSets (a miss
+ *           starts a lookup)
+ *
+ * Garlic from our inbound tunnels reaches it through tunnelnet_garlic_in()
+ * (the owner of the tunnel manager's deliver hook calls it first).
+ * Thread: the loop thread.  Ownership: the caller owns tn and frees it
+ * before the tunnel manager and the netDb.
+ */
+#ifndef APPS_CLIENT_TUNNELNET_H
+#define APPS_CLIENT_TUNNELNET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "apps/client/net.h"
+#include "crypto/base/bytes.h"
+#include "crypto/x25519.h"
+#include "router/garlic_router.h"
+#include "router/leaseset.h"
+#include "tunnels/tunnel_pool.h"
+
+struct evloop;
+struct netdb;
+struct dest_keys;
+struct tunnelnet;	/* opaque */
+
+/* Leases, LeaseSet and queue timers run this often. */
+#define TUNNELNET_TICK_MS 1000
+/* Publish again this often even without a change. */
+#define TUNNELNET_REPUBLISH_MS (5 * 60 * 1000)
+/* Floodfills each LeaseSet is stored to. */
+#define TUNNELNET_PUBLISH_PEERS 2
+/* A payload waits this long for its LeaseSet. */
+#define TUNNELNET_QUEUE_MS 30000
+#define TUNNELNET_QUEUE_MAX 256
+/* Leases ending sooner than this are not used to send. */
+#define TUNNELNET_LEASE_MARGIN_MS 10000
+/* Remote destinations remembered per local one (LeaseSet bundling). */
+#define TUNNELNET_PEERS_MAX 128
+
+struct tunnelnet_cfg {
+	struct evloop *el;
+	struct tunnel_mgr *tunnels;	/* borrowed; outlives tn */
+	struct netdb *db;		/* borrowed; outlives tn */
+	struct tunnel_pool_cfg pool;	/* each destination's pools */
+};
+
+int tunnelnet_new(const struct tunnelnet_cfg *cfg, struct tunnelnet **out);
+/* Detach everything, drop the queue.  Accepts NULL. */
+void tunnelnet_free(struct tunnelnet *tn);
+struct client_net tunnelnet_client_net(struct tunnelnet *tn);
+/*
+ * A Garlic message that arrived on one of our inbound tunnels: true when
+ * one of our destinations opened it (m taken, its cloves handed on),
+ * false otherwise (m untouched: it may be the router's).
+ */
+bool tunnelnet_garlic_in(struct tunnelnet *tn, struct i2np_msg *m);
+
+/* Run the timer's work now (leases, publishing, the queue; tests). */
+void tunnelnet_poll(struct tunnelnet *tn);
+
+struct tunnelnet_stats {
+	uint64_t sent, queued, queue_dropped, no_route;
+	uint64_t garlic_in, data_in, stores_in, bad_payload;
+	uint64_t published, lookups;
+};
+void tunnelnet_stats(const struct tunnelnet *tn, struct tunnelnet_stats *out);
+
+/* ---- the pure parts (tests) ---- */
+
+/*
+ * Append the signed LeaseSet2 of k (Ed25519) with X25519 key enc and the
+ * n leases (1..LEASESET_MAX_LEASES), published at now_ms and expiring
+ * with the last lease.  Errors: leaseset2_encode()'s, ERR_UNSUPPORTED for
+ * another signing type.
+ */
+int tunnelnet_leaseset_build(const struct dest_keys *k,
+			     const struct x25519_pk *enc,
+			     const struct lease *leases, size_t n,
+			     uint64_t now_ms, struct bbuf *out);
+/*
+ * Hand the cloves of a decrypted garlic payload on: Data messages as
+ * client payloads (protocol 6 to rx->mgr, others to rx->datagram), the
+ * LeaseSets of DatabaseStore cloves to db (NULL: dropped).  Returns the
+ * number of client payloads delivered; malformed ones are counted in
+ * *bad.
+ */
+size_t tunnelnet_dispatch(const struct client_rx *rx, struct netdb *db,
+			  const struct garlic_payload *g, uint64_t *bad);
+
+#endif /* APPS_CLIENT_TUNNELNET_H */

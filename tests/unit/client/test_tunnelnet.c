@@ -1,0 +1,361 @@
+/*
+ * apps/client/tunnelnet: the LeaseSet2 built from pool leases, the
+ * dispatch of garlic cloves, garlic from a remote ratchet session opened
+ * and handed to the destination, and payloads queued while the remote's
+ * LeaseSet is looked up.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "apps/client/tunnelnet.h"
+#include "crypto/base/alloc.h"
+#include "crypto/base/err.h"
+#include "crypto/base/time.h"
+#include "crypto/rand.h"
+#include "netdb/netdb.h"
+#include "router/certificate.h"
+#include "router/datagram.h"
+#include "router/dest_keys.h"
+#include "router/evloop.h"
+#include "router/ratchet.h"
+#include "router/worker.h"
+#include "tests/unit/tharness.h"
+
+/* What the datagram hook got. */
+struct rxlog {
+	unsigned n;
+	uint8_t proto;
+	uint16_t src_port, dst_port;
+	uint8_t data[256];
+	size_t len;
+};
+
+static void rx_datagram(void *ctx, uint8_t proto, uint16_t src_port,
+			uint16_t dst_port, const uint8_t *data, size_t len)
+{
+	struct rxlog *r = ctx;
+
+	r->n++;
+	r->proto = proto;
+	r->src_port = src_port;
+	r->dst_port = dst_port;
+	r->len = len < sizeof(r->data) ? len : sizeof(r->data);
+	memcpy(r->data, data, r->len);
+}
+
+/* The datagram hook got n payloads, the last one this. */
+static void expect_rx(struct tctx *t, const struct rxlog *r, unsigned n,
+		      uint8_t proto, uint16_t sp, uint16_t dp, const char *text)
+{
+	T_EQ(t, r->n, n);
+	T_EQ(t, r->proto, proto);
+	T_EQ(t, r->src_port, sp);
+	T_EQ(t, r->dst_port, dp);
+	T_EQ(t, r->len, strlen(text));
+	T_MEMEQ(t, r->data, text, strlen(text));
+}
+
+static void make_leases(struct lease *l, size_t n, uint64_t now)
+{
+	memset(l, 0, n * sizeof(*l));
+	for (size_t i = 0; i < n; i++) {
+		rand_bytes(l[i].gateway, 32);
+		l[i].tunnel_id = 1000 + (uint32_t)i;
+		l[i].end_ms = (now / 1000 + 600 + i) * 1000;
+	}
+}
+
+static void test_leaseset_build(struct tctx *t)
+{
+	struct client_dest *d = client_dest_new_random();
+	const struct dest_keys *k = client_dest_keys(d);
+	uint64_t now = time_now_ms();
+	struct lease l[3];
+	struct x25519_sk sk;
+	struct x25519_pk pk;
+	struct bbuf b = BBUF_INIT;
+	struct leaseset *ls = NULL;
+
+	x25519_keygen(&sk, &pk);
+	make_leases(l, 3, now);
+	T_ERR(t, tunnelnet_leaseset_build(k, &pk, l, 0, now, &b), ERR_ARG);
+	T_OK(t, tunnelnet_leaseset_build(k, &pk, l, 3, now, &b));
+	T_OK(t, leaseset_decode(LEASESET_LS2, b.data, b.len, &ls));
+	if (ls) {
+		T_OK(t, leaseset_verify(ls));
+		T_OK(t, leaseset_check_time(ls, now));
+		T_MEMEQ(t, leaseset_key(ls), client_dest_pub(d)->hash, 32);
+		T_EQ(t, leaseset_enc_key_count(ls), 1);
+		T_EQ(t, leaseset_enc_key(ls, 0)->type, CERT_ENC_X25519);
+		T_MEMEQ(t, leaseset_enc_key(ls, 0)->key, pk.b, 32);
+		T_EQ(t, leaseset_lease_count(ls), 3);
+		for (size_t i = 0; i < 3; i++) {
+			T_MEMEQ(t, leaseset_lease(ls, i)->gateway, l[i].gateway,
+				32);
+			T_EQ(t, leaseset_lease(ls, i)->tunnel_id,
+			     l[i].tunnel_id);
+			T_EQ(t, leaseset_lease(ls, i)->end_ms, l[i].end_ms);
+		}
+		/* Expires with the last lease. */
+		T_TRUE(t, leaseset_expires_ms(ls) >= l[2].end_ms);
+		T_TRUE(t, leaseset_expires_ms(ls) <= l[2].end_ms + 1000);
+	}
+	leaseset_free(ls);
+	bbuf_free(&b);
+	client_dest_free(d);
+}
+
+/* A Garlic Clove block with a Data message carrying a client payload. */
+static void data_clove(struct bbuf *blocks, const uint8_t to[32],
+		       uint8_t proto, uint16_t sp, uint16_t dp,
+		       const char *text)
+{
+	struct client_payload_hdr h = { sp, dp, proto };
+	struct bbuf cp = BBUF_INIT, blob = BBUF_INIT;
+	struct i2np_msg *m;
+
+	(void)client_payload_encode(text, strlen(text), &h, &cp);
+	i2np_blob_encode(cp.data, cp.len, &blob);
+	m = i2np_msg_new(I2NP_DATA, blob.data, blob.len, 10000);
+	(void)garlic_block_clove(blocks, m, GARLIC_DELIVERY_DESTINATION, to, 0);
+	i2np_msg_free(m);
+	bbuf_free(&cp);
+	bbuf_free(&blob);
+}
+
+static void test_dispatch(struct tctx *t)
+{
+	uint8_t to[32];
+	struct bbuf blocks = BBUF_INIT;
+	struct garlic_payload g;
+	struct rxlog log = { 0 };
+	struct client_rx rx = { NULL, rx_datagram, &log };
+	struct i2np_msg *bad = i2np_msg_new(I2NP_DATA, "\0\0\0\5abcde", 9,
+					    10000);
+	uint64_t nbad = 0;
+
+	rand_bytes(to, 32);
+	/* A streaming payload with no manager: dropped, not a datagram. */
+	data_clove(&blocks, to, DATAGRAM_PROTO_STREAMING, 1, 2, "syn");
+	data_clove(&blocks, to, DATAGRAM_PROTO_RAW, 7000, 7001, "hello raw");
+	/* A Data message that is not a gzip member. */
+	T_OK(t, garlic_block_clove(&blocks, bad, GARLIC_DELIVERY_LOCAL, NULL,
+				   0));
+	T_OK(t, garlic_payload_parse(blocks.data, blocks.len, &g));
+	T_EQ(t, g.n_cloves, 3);
+	T_EQ(t, tunnelnet_dispatch(&rx, NULL, &g, &nbad), 2);
+	T_EQ(t, nbad, 1);
+	expect_rx(t, &log, 1, DATAGRAM_PROTO_RAW, 7000, 7001, "hello raw");
+	i2np_msg_free(bad);
+	bbuf_free(&blocks);
+}
+
+/* A router around a tunnelnet: netDb, tunnel manager (no peers, so no
+ * tunnels), and the netDb's messages caught. */
+struct env {
+	struct evloop *el;
+	struct worker_pool *wp;
+	struct netdb *db;
+	struct peer_profiles *prof;
+	struct tunnel_mgr *mgr;
+	struct tunnelnet *tn;
+	unsigned netdb_sent;
+};
+
+static int env_netdb_send(void *ctx, const uint8_t peer[32],
+			  struct i2np_msg *m, bool via_tunnel)
+{
+	struct env *e = ctx;
+
+	(void)peer;
+	(void)via_tunnel;
+	e->netdb_sent++;
+	i2np_msg_free(m);
+	return 0;
+}
+
+static int env_mgr_send(void *ctx, const uint8_t peer[32], struct i2np_msg *m)
+{
+	(void)ctx;
+	(void)peer;
+	i2np_msg_free(m);
+	return 0;
+}
+
+static void env_init(struct tctx *t, struct env *e)
+{
+	struct netdb_cfg nc = { .netid = 77, .no_persist = true,
+				.passive = true };
+	struct tunnel_mgr_cfg mc;
+	struct tunnel_mgr_hooks mh = { env_mgr_send, NULL, e };
+	struct tunnelnet_cfg tc = { 0 };
+
+	memset(e, 0, sizeof(*e));
+	e->el = evloop_new();
+	e->wp = worker_pool_new(e->el, 1);
+	rand_bytes(nc.self, 32);
+	e->db = netdb_new(e->el, e->wp, &nc);
+	netdb_set_sender(e->db, (struct netdb_sender){ env_netdb_send, e });
+	e->prof = peer_profiles_new();
+	memset(&mc, 0, sizeof(mc));
+	memcpy(mc.self, nc.self, 32);
+	mc.store = netdb_get_store(e->db);
+	mc.profiles = e->prof;
+	tunnel_pool_cfg_default(&mc.exploratory);
+	T_OK(t, tunnel_mgr_new(&mc, &mh, &e->mgr));
+	tc.el = e->el;
+	tc.tunnels = e->mgr;
+	tc.db = e->db;
+	tunnel_pool_cfg_default(&tc.pool);
+	tc.pool.kind = PEER_SELECT_CLIENT;
+	T_OK(t, tunnelnet_new(&tc, &e->tn));
+}
+
+static void env_free(struct env *e)
+{
+	tunnelnet_free(e->tn);
+	tunnel_mgr_free(e->mgr);
+	netdb_free(e->db);
+	peer_profiles_free(e->prof);
+	worker_pool_free(e->wp);
+	evloop_free(e->el);
+}
+
+/* The X25519 key d's LeaseSet publishes (its own, type 4). */
+static void dest_x25519(const struct client_dest *d, struct x25519_pk *pk)
+{
+	struct x25519_sk sk;
+
+	memcpy(sk.b, client_dest_keys(d)->enc_sk, 32);
+	x25519_pk_from_sk(pk, &sk);
+}
+
+/* A Garlic message from alice to pk carrying blocks. */
+static struct i2np_msg *garlic_to(struct tctx *t, struct ratchet_ctx *alice,
+				  const struct x25519_pk *pk,
+				  const struct bbuf *blocks)
+{
+	struct bbuf g = BBUF_INIT;
+	struct i2np_msg *m;
+
+	bbuf_be32(&g, 0);
+	T_OK(t, ratchet_encrypt(alice, pk, blocks->data, blocks->len, 0,
+				time_now_ms(), &g));
+	be32_put(g.data, (uint32_t)(g.len - 4));
+	m = i2np_msg_new(I2NP_GARLIC, g.data, g.len, 10000);
+	bbuf_free(&g);
+	return m;
+}
+
+static void test_garlic_in(struct tctx *t)
+{
+	struct env e;
+	struct client_dest *d = client_dest_new_random();
+	struct rxlog log = { 0 };
+	struct client_rx rx = { NULL, rx_datagram, &log };
+	struct client_net net;
+	struct x25519_sk ask;
+	struct x25519_pk apk, bpk;
+	struct ratchet_ctx *alice;
+	struct bbuf blocks = BBUF_INIT;
+	struct i2np_msg *m;
+	struct tunnelnet_stats st;
+
+	env_init(t, &e);
+	net = tunnelnet_client_net(e.tn);
+	T_EQ(t, client_dest_pub(d)->enc_type, CERT_ENC_X25519);
+	T_OK(t, net.attach(net.ctx, d, &rx));
+	T_ERR(t, net.attach(net.ctx, d, &rx), ERR_EXISTS);
+	dest_x25519(d, &bpk);
+	x25519_keygen(&ask, &apk);
+	alice = ratchet_ctx_new(&ask);
+	data_clove(&blocks, client_dest_pub(d)->hash,
+		   DATAGRAM_PROTO_REPLIABLE, 5, 6, "over garlic");
+	m = garlic_to(t, alice, &bpk, &blocks);
+	T_TRUE(t, tunnelnet_garlic_in(e.tn, m));	/* m taken */
+	expect_rx(t, &log, 1, DATAGRAM_PROTO_REPLIABLE, 5, 6, "over garlic");
+	/* A second message on the session (NS again until a reply). */
+	m = garlic_to(t, alice, &bpk, &blocks);
+	T_TRUE(t, tunnelnet_garlic_in(e.tn, m));
+	T_EQ(t, log.n, 2);
+	/* Garlic for someone else (another key) is left for the router. */
+	m = garlic_to(t, alice, &apk, &blocks);
+	T_FALSE(t, tunnelnet_garlic_in(e.tn, m));
+	i2np_msg_free(m);
+	tunnelnet_stats(e.tn, &st);
+	T_EQ(t, st.garlic_in, 2);
+	T_EQ(t, st.data_in, 2);
+	net.detach(net.ctx, d);
+	ratchet_ctx_free(alice);
+	bbuf_free(&blocks);
+	env_free(&e);
+	client_dest_free(d);
+}
+
+static void test_lookup_queue(struct tctx *t)
+{
+	struct env e;
+	struct client_dest *d = client_dest_new_random();
+	struct client_dest *r = client_dest_new_random();
+	struct client_rx rx = { NULL, NULL, NULL };
+	struct client_net net;
+	struct keys_and_cert out;
+	struct tunnelnet_stats st;
+	struct lease l[2];
+	struct x25519_pk rpk;
+	struct bbuf ls = BBUF_INIT;
+	enum netdb_add_result res;
+	const uint8_t *rh = client_dest_pub(r)->hash;
+
+	env_init(t, &e);
+	net = tunnelnet_client_net(e.tn);
+	T_OK(t, net.attach(net.ctx, d, &rx));
+	/* Our own destination is known at once. */
+	T_OK(t, net.lookup(net.ctx, client_dest_pub(d)->hash, &out));
+	T_MEMEQ(t, out.hash, client_dest_pub(d)->hash, 32);
+	/* An unknown one: queued while the netDb looks it up. */
+	T_ERR(t, net.lookup(net.ctx, rh, &out), ERR_NOT_FOUND);
+	T_OK(t, net.send(net.ctx, d, client_dest_pub(r), 6, 1, 2,
+			 (const uint8_t *)"x", 1));
+	T_OK(t, net.send(net.ctx, d, client_dest_pub(r), 6, 1, 2,
+			 (const uint8_t *)"y", 1));
+	T_ERR(t, net.send(net.ctx, r, client_dest_pub(d), 6, 1, 2,
+			  (const uint8_t *)"z", 1), ERR_BAD_STATE);
+	tunnelnet_stats(e.tn, &st);
+	T_EQ(t, st.queued, 2);
+	T_EQ(t, st.lookups, 2);	/* net.lookup's, joined by the queue */
+	T_EQ(t, netdb_lookups_pending(e.db), 1);
+	/* The LeaseSet arrives (as a bundled clove or a flood would put
+	 * it in the store): the queue is sent (no tunnels here: no route)
+	 * and the lookup ended. */
+	dest_x25519(r, &rpk);
+	make_leases(l, 2, time_now_ms());
+	T_OK(t, tunnelnet_leaseset_build(client_dest_keys(r), &rpk, l, 2,
+					 time_now_ms(), &ls));
+	T_OK(t, netdb_add_ls(e.db, LEASESET_LS2, ls.data, ls.len, rh, NULL,
+			     &res));
+	tunnelnet_poll(e.tn);
+	tunnelnet_stats(e.tn, &st);
+	T_EQ(t, st.no_route, 2);
+	T_EQ(t, st.queue_dropped, 0);
+	T_EQ(t, netdb_lookups_pending(e.db), 0);
+	T_OK(t, net.lookup(net.ctx, rh, &out));
+	T_MEMEQ(t, out.hash, rh, 32);
+	/* Known now, but no outbound tunnel: no route at once. */
+	T_ERR(t, net.send(net.ctx, d, client_dest_pub(r), 6, 1, 2,
+			  (const uint8_t *)"w", 1), ERR_NOT_FOUND);
+	bbuf_free(&ls);
+	env_free(&e);
+	client_dest_free(d);
+	client_dest_free(r);
+}
+
+const struct test_case client_tunnelnet_tests[] = {
+	{ "leaseset_build", test_leaseset_build, 0 },
+	{ "dispatch", test_dispatch, 0 },
+	{ "garlic_in", test_garlic_in, TT_FORK },
+	{ "lookup_queue", test_lookup_queue, TT_FORK },
+	{ NULL, NULL, 0 }
+};
