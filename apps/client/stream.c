@@ -181,8 +181,9 @@ static void send_packet(struct stream *s, uint32_t seq, uint16_t flags,
 	p->payload = payload;
 	p->payload_len = len;
 	if (stream_packet_encode(p, mgr->signer, &b) == 0) {
-		mgr->sink.send(mgr->sink.ctx, &s->peer, s->src_port,
-			       s->dst_port, b.data, b.len);
+		if (mgr->sink.send(mgr->sink.ctx, &s->peer, s->src_port,
+				   s->dst_port, b.data, b.len) == ERR_NOT_FOUND)
+			s->no_route = true;
 		mgr->stats.packets_sent++;
 		s->packets_sent++;
 	}
@@ -748,6 +749,10 @@ int stream_connect(struct stream_mgr *mgr, const struct keys_and_cert *to,
 	s->fn_ctx = ctx;
 	mgr->stats.conns_out++;
 	stream_send_syn(s);
+	/* The network has no way to the peer at all (not even by a lookup):
+	 * fail now rather than after every resend. */
+	if (s->no_route)
+		stream_fail(s, STREAM_FAILED, STREAM_EV_FAILED);
 	stream_mgr_rearm(mgr);
 	*out = s;
 	return 0;

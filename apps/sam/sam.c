@@ -1067,18 +1067,17 @@ static void cmd_stream_connect(struct sam_conn *c, const struct sam_cmd *cmd)
 		return reply(c, "STREAM STATUS", "I2P_ERROR", "bad port");
 	to = xmalloc(sizeof(*to));
 	if (!resolve(c->srv, sam_cmd_get(cmd, "DESTINATION"), to)) {
+		const char *d = sam_cmd_get(cmd, "DESTINATION");
+
 		free(to);
+		/* A b32 name not known yet: its lookup has started. */
+		if (d && strlen(d) == 60 && strcmp(d + 52, ".b32.i2p") == 0)
+			return reply(c, "STREAM STATUS", "CANT_REACH_PEER",
+				     "LeaseSet not found yet");
 		return reply(c, "STREAM STATUS", "INVALID_KEY", NULL);
 	}
-	/* Until destinations publish LeaseSets: reachable means attached. */
-	/* FIXME: over tunnels the LeaseSet lookup is asynchronous; this
-	 * check then becomes a wait for it. */
-	if (c->srv->net.lookup(c->srv->net.ctx, to->hash,
-			       &c->srv->scratch_dest) != 0) {
-		free(to);
-		reply(c, "STREAM STATUS", "CANT_REACH_PEER", "unknown peer");
-		return conn_flush_close(c);
-	}
+	/* No LeaseSet check here: the network looks it up when the SYN goes
+	 * out, and a peer it cannot reach at all fails the stream. */
 	e = stream_connect(ss->mgr, to, fp, tp, conn_stream_event, c,
 			   &c->stream);
 	free(to);

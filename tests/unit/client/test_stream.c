@@ -11,7 +11,9 @@
 
 #include "apps/client/stream.h"
 #include "crypto/base/err.h"
+#include "crypto/base/time.h"
 #include "crypto/rand.h"
+#include "tests/unit/client/tclient.h"
 #include "tests/unit/client/tpipe.h"
 #include "tests/unit/tharness.h"
 
@@ -664,6 +666,48 @@ static void test_inactivity_disconnect(struct tctx *t)
 	tpipe_free(pp);
 }
 
+static int sink_no_route(void *ctx, const struct keys_and_cert *to,
+			 uint16_t sp, uint16_t dp, const uint8_t *pkt,
+			 size_t len)
+{
+	(void)ctx;
+	(void)to;
+	(void)sp;
+	(void)dp;
+	(void)pkt;
+	(void)len;
+	return ERR_NOT_FOUND;
+}
+
+/* A network with no route to the peer at all: the connect fails at once
+ * instead of after every resend. */
+static void test_no_route(struct tctx *t)
+{
+	struct client_dest *me = tclient_dest(5), *peer = tclient_dest(6);
+	struct stream_signer sg;
+	struct stream_config cfg;
+	struct stream_mgr *mgr;
+	struct pair p;
+
+	client_dest_signer(me, &sg);
+	stream_config_default(&cfg);
+	mgr = stream_mgr_new(&cfg, &sg,
+			     (struct stream_sink){ sink_no_route, NULL }, NULL);
+	memset(&p, 0, sizeof(p));
+	T_OK(t, stream_connect(mgr, client_dest_pub(peer), 0, 0, app_event,
+			       &p.a, &p.a.s));
+	T_TRUE(t, stream_mgr_next_deadline(mgr) <= time_mono_ms());
+	stream_mgr_run_timers(mgr);
+	T_TRUE(t, p.a.failed);
+	T_FALSE(t, p.a.connected);
+	stream_release(p.a.s);
+	stream_mgr_run_timers(mgr);
+	T_EQ(t, stream_mgr_count(mgr), 0);
+	stream_mgr_free(mgr);
+	client_dest_free(me);
+	client_dest_free(peer);
+}
+
 #define PARALLEL 50
 
 struct many {
@@ -746,6 +790,7 @@ static void test_parallel_streams(struct tctx *t)
 
 const struct test_case client_stream_tests[] = {
 	{ "parallel_streams", test_parallel_streams, TT_FORK },
+	{ "no_route", test_no_route, TT_FORK },
 	{ "transfer_lossless", test_transfer_lossless, TT_FORK },
 	{ "transfer_loss5", test_transfer_loss5, TT_FORK },
 	{ "transfer_loss20", test_transfer_loss20, TT_FORK },
