@@ -1,0 +1,438 @@
+/* Feed gossip over client datagrams (docs/feed.md §3). */
+#include "config.h"
+#include "apps/feed/gossip.h"
+#include "apps/content/card.h"
+#include "apps/content/record.h"
+#include "crypto/base/alloc.h"
+#include "crypto/base/err.h"
+#include "crypto/base/log.h"
+#include "crypto/base/time.h"
+#include "crypto/hash.h"
+#include "router/datagram.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+_Static_assert(CONTENT_CARD_MAX_BYTES <= FEED_ITEM_MAX_BYTES,
+	       "a card fits an ITEM");
+_Static_assert(FEED_MSG_MAX_BYTES <= DATAGRAM_MAX_PAYLOAD_BYTES,
+	       "a message fits a datagram");
+
+#define FEED_RL_SLOTS 256
+
+/* Token buckets keyed by 32 bytes (peer hash, creator key); the least
+ * recently used slot is reused, so the table stays bounded. */
+struct feed_rl_slot {
+	uint8_t key[32];
+	uint64_t milli;		/* tokens × 1000 */
+	uint64_t last_ms;
+	bool used;
+};
+
+struct feed_rl {
+	struct feed_rl_slot slot[FEED_RL_SLOTS];
+	uint64_t burst_milli;
+	uint64_t per_hour_milli;	/* refill per hour, × 1000 */
+};
+
+struct feed_node {
+	struct feed_node_cfg cfg;
+	struct keys_and_cert *peers;	/* FEED_PEERS_MAX */
+	unsigned peer_count;
+	struct feed_rl peer_rl, creator_rl;
+	struct feed_node_stats stats;
+};
+
+static void feed_rl_init(struct feed_rl *rl, uint64_t burst,
+			 uint64_t per_hour)
+{
+	memset(rl, 0, sizeof(*rl));
+	rl->burst_milli = burst * 1000;
+	rl->per_hour_milli = per_hour * 1000;
+}
+
+/* Take one token for key; false when its bucket is empty. */
+static bool feed_rl_take(struct feed_rl *rl, const uint8_t key[32],
+			 uint64_t now_ms)
+{
+	struct feed_rl_slot *s = NULL, *old = &rl->slot[0];
+	unsigned i;
+
+	for (i = 0; i < FEED_RL_SLOTS; i++) {
+		if (rl->slot[i].used && !memcmp(rl->slot[i].key, key, 32)) {
+			s = &rl->slot[i];
+			break;
+		}
+		if (!rl->slot[i].used || (old->used &&
+		    rl->slot[i].last_ms < old->last_ms))
+			old = &rl->slot[i];
+	}
+	if (!s) {
+		s = old;
+		memcpy(s->key, key, 32);
+		s->used = true;
+		s->milli = rl->burst_milli;
+		s->last_ms = now_ms;
+	}
+	if (now_ms > s->last_ms) {
+		s->milli += (now_ms - s->last_ms) * rl->per_hour_milli /
+			    3600000u;
+		if (s->milli > rl->burst_milli)
+			s->milli = rl->burst_milli;
+		s->last_ms = now_ms;
+	}
+	if (s->milli < 1000)
+		return false;
+	s->milli -= 1000;
+	return true;
+}
+
+static void feed_send(struct feed_node *n, const struct keys_and_cert *to,
+		      const struct feed_msg *m)
+{
+	struct bbuf msg, dg;
+	int r;
+
+	bbuf_init(&msg);
+	bbuf_init(&dg);
+	r = feed_msg_encode(m, &msg);
+	if (r == 0)
+		r = client_dest_datagram_encode(n->cfg.dest, msg.data, msg.len,
+						&dg);
+	if (r == 0)
+		r = n->cfg.net.send(n->cfg.net.ctx, n->cfg.dest, to,
+				    DATAGRAM_PROTO_REPLIABLE, FEED_PORT,
+				    FEED_PORT, dg.data, dg.len);
+	if (r == 0)
+		n->stats.tx_msgs++;
+	else
+		n->stats.tx_fail++;
+	bbuf_free(&msg);
+	bbuf_free(&dg);
+}
+
+static void feed_send_item(struct feed_node *n,
+			   const struct keys_and_cert *to,
+			   enum feed_item_kind kind, const uint8_t *enc,
+			   size_t len)
+{
+	struct feed_msg m = { .type = FEED_MSG_ITEM };
+
+	m.u.item.kind = kind;
+	m.u.item.len = (uint32_t)len;
+	m.u.item.data = enc;
+	feed_send(n, to, &m);
+}
+
+/* Check and store one item; 0 when it is new here. */
+static int feed_accept(struct feed_node *n, const uint8_t *from_hash,
+		       enum feed_item_kind kind, const uint8_t *enc,
+		       size_t len)
+{
+	uint64_t now_ms = time_mono_ms(), now_s = time_now_s();
+	struct content_card *card = NULL;
+	struct content_record rec;
+	const struct ed25519_pk *who;
+	uint8_t id[FEED_ID_BYTES];
+	uint64_t created;
+	int r;
+
+	if (from_hash && !feed_rl_take(&n->peer_rl, from_hash, now_ms)) {
+		n->stats.rej_peer_rate++;
+		return ERR_LIMIT;
+	}
+	sha256(id, enc, len);
+	if (feed_store_has(n->cfg.store, id)) {
+		n->stats.items_dup++;
+		return ERR_DUPLICATE;
+	}
+	if (kind == FEED_ITEM_CARD) {
+		card = xmalloc(sizeof(*card));
+		r = content_card_decode(enc, len, card);
+		if (r == 0 && (r = content_card_verify(card)) < 0)
+			n->stats.rej_sig++;
+		who = &card->creator;
+		created = card->created;
+	} else {
+		r = content_record_decode(enc, len, &rec);
+		if (r == 0 && (r = content_record_verify(&rec)) < 0)
+			n->stats.rej_sig++;
+		who = &rec.author;
+		created = rec.created;
+	}
+	if (r < 0) {
+		if (r != ERR_BAD_SIG) {
+			n->stats.rej_format++;
+			r = ERR_FORMAT;
+		}
+		goto out;
+	}
+	if (created > now_s + FEED_MAX_SKEW_S) {
+		n->stats.rej_time++;
+		r = ERR_EXPIRED;
+		goto out;
+	}
+	if (n->cfg.followed_only &&
+	    (card ? !feed_store_is_followed(n->cfg.store, who) :
+	     !feed_store_has(n->cfg.store, rec.card_id))) {
+		n->stats.rej_follow++;
+		r = ERR_LIMIT;
+		goto out;
+	}
+	if (!feed_rl_take(&n->creator_rl, who->b, now_ms)) {
+		n->stats.rej_creator_rate++;
+		r = ERR_LIMIT;
+		goto out;
+	}
+	r = card ? feed_store_put_card(n->cfg.store, card, enc, len, id) :
+		   feed_store_put_record(n->cfg.store, &rec, enc, len, id);
+	if (r == 0)
+		n->stats.items_new++;
+	else if (r == ERR_DUPLICATE)
+		n->stats.items_dup++;
+out:
+	free(card);
+	return r;
+}
+
+/* Push a new item to every peer but its source. */
+static void feed_push(struct feed_node *n, const uint8_t *from_hash,
+		      enum feed_item_kind kind, const uint8_t *enc,
+		      size_t len)
+{
+	unsigned i;
+
+	for (i = 0; i < n->peer_count; i++)
+		if (!from_hash || memcmp(n->peers[i].hash, from_hash, 32))
+			feed_send_item(n, &n->peers[i], kind, enc, len);
+}
+
+static void feed_on_summary(struct feed_node *n,
+			    const struct keys_and_cert *from,
+			    const struct feed_msg *m)
+{
+	struct feed_msg req = { .type = FEED_MSG_IDS_REQ };
+	struct feed_bucket_sum mine;
+	unsigned i;
+
+	for (i = 0; i < m->u.summary.n; i++) {
+		const struct feed_bucket_sum *b = &m->u.summary.b[i];
+
+		if (feed_store_bucket_sum(n->cfg.store, b->bucket, &mine) < 0)
+			return;
+		if (mine.count == b->count &&
+		    !memcmp(mine.digest, b->digest, FEED_DIGEST_BYTES))
+			continue;
+		req.u.ids_req.bucket[req.u.ids_req.n++] = b->bucket;
+		if (req.u.ids_req.n == FEED_IDS_REQ_MAX) {
+			feed_send(n, from, &req);
+			req.u.ids_req.n = 0;
+		}
+	}
+	if (req.u.ids_req.n)
+		feed_send(n, from, &req);
+}
+
+static void feed_on_ids_req(struct feed_node *n,
+			    const struct keys_and_cert *from,
+			    const struct feed_msg *m)
+{
+	uint8_t *ids = xmalloc((size_t)FEED_IDS_MAX * FEED_ID_BYTES);
+	struct feed_msg out = { .type = FEED_MSG_IDS };
+	unsigned i, skip, got;
+
+	for (i = 0; i < m->u.ids_req.n; i++) {
+		for (skip = 0; skip < FEED_IDS_REPLY_MAX; skip += got) {
+			if (feed_store_bucket_ids(n->cfg.store,
+						  m->u.ids_req.bucket[i], skip,
+						  ids, FEED_IDS_MAX, &got) < 0 ||
+			    got == 0)
+				break;
+			out.u.ids.bucket = m->u.ids_req.bucket[i];
+			out.u.ids.n = (uint16_t)got;
+			out.u.ids.ids = ids;
+			feed_send(n, from, &out);
+			if (got < FEED_IDS_MAX)
+				break;
+		}
+	}
+	free(ids);
+}
+
+static void feed_on_ids(struct feed_node *n, const struct keys_and_cert *from,
+			const struct feed_msg *m)
+{
+	uint8_t *want = xmalloc((size_t)FEED_WANT_MAX * FEED_ID_BYTES);
+	struct feed_msg out = { .type = FEED_MSG_WANT };
+	unsigned i, k = 0;
+
+	for (i = 0; i < m->u.ids.n; i++) {
+		const uint8_t *id = m->u.ids.ids + (size_t)i * FEED_ID_BYTES;
+
+		if (feed_store_has(n->cfg.store, id))
+			continue;
+		memcpy(want + (size_t)k * FEED_ID_BYTES, id, FEED_ID_BYTES);
+		if (++k == FEED_WANT_MAX || i + 1 == m->u.ids.n) {
+			out.u.ids.n = (uint16_t)k;
+			out.u.ids.ids = want;
+			feed_send(n, from, &out);
+			k = 0;
+		}
+	}
+	if (k) {
+		out.u.ids.n = (uint16_t)k;
+		out.u.ids.ids = want;
+		feed_send(n, from, &out);
+	}
+	free(want);
+}
+
+static void feed_on_want(struct feed_node *n, const struct keys_and_cert *from,
+			 const struct feed_msg *m)
+{
+	enum feed_item_kind kind;
+	struct bbuf item;
+	unsigned i;
+
+	bbuf_init(&item);
+	for (i = 0; i < m->u.ids.n; i++) {
+		bbuf_reset(&item);
+		if (feed_store_get_item(n->cfg.store,
+					m->u.ids.ids + (size_t)i * FEED_ID_BYTES,
+					&kind, &item) == 0)
+			feed_send_item(n, from, kind, item.data, item.len);
+	}
+	bbuf_free(&item);
+}
+
+static void feed_on_datagram(void *ctx, uint8_t proto, uint16_t src_port,
+			     uint16_t dst_port, const uint8_t *data,
+			     size_t len)
+{
+	struct feed_node *n = ctx;
+	struct keys_and_cert *from;
+	const uint8_t *payload;
+	struct feed_msg m;
+	size_t plen;
+
+	(void)src_port;
+	if (dst_port != FEED_PORT)
+		return;
+	n->stats.rx_msgs++;
+	if (proto != DATAGRAM_PROTO_REPLIABLE) {
+		n->stats.rx_bad++;
+		return;
+	}
+	from = xmalloc(sizeof(*from));
+	if (datagram_repliable_decode(data, len, from, &payload, &plen) < 0 ||
+	    feed_msg_decode(payload, plen, &m) < 0) {
+		n->stats.rx_bad++;
+		goto out;
+	}
+	switch (m.type) {
+	case FEED_MSG_SUMMARY:
+		feed_on_summary(n, from, &m);
+		break;
+	case FEED_MSG_IDS_REQ:
+		feed_on_ids_req(n, from, &m);
+		break;
+	case FEED_MSG_IDS:
+		feed_on_ids(n, from, &m);
+		break;
+	case FEED_MSG_WANT:
+		feed_on_want(n, from, &m);
+		break;
+	case FEED_MSG_ITEM:
+		if (feed_accept(n, from->hash, m.u.item.kind, m.u.item.data,
+				m.u.item.len) == 0)
+			feed_push(n, from->hash, m.u.item.kind, m.u.item.data,
+				  m.u.item.len);
+		break;
+	}
+out:
+	free(from);
+}
+
+int feed_node_new(const struct feed_node_cfg *cfg, struct feed_node **out)
+{
+	struct feed_node *n = xzalloc(sizeof(*n));
+	struct client_rx rx = { .datagram = feed_on_datagram, .ctx = n };
+	int r;
+
+	n->cfg = *cfg;
+	if (!n->cfg.peer_items_per_s)
+		n->cfg.peer_items_per_s = 50;
+	if (!n->cfg.peer_burst)
+		n->cfg.peer_burst = 500;
+	if (!n->cfg.creator_items_per_hour)
+		n->cfg.creator_items_per_hour = 60;
+	if (!n->cfg.creator_burst)
+		n->cfg.creator_burst = 60;
+	feed_rl_init(&n->peer_rl, n->cfg.peer_burst,
+		     (uint64_t)n->cfg.peer_items_per_s * 3600);
+	feed_rl_init(&n->creator_rl, n->cfg.creator_burst,
+		     n->cfg.creator_items_per_hour);
+	n->peers = xcalloc(FEED_PEERS_MAX, sizeof(*n->peers));
+	r = n->cfg.net.attach(n->cfg.net.ctx, n->cfg.dest, &rx);
+	if (r < 0) {
+		free(n->peers);
+		free(n);
+		return r;
+	}
+	*out = n;
+	return 0;
+}
+
+void feed_node_free(struct feed_node *n)
+{
+	if (!n)
+		return;
+	n->cfg.net.detach(n->cfg.net.ctx, n->cfg.dest);
+	free(n->peers);
+	free(n);
+}
+
+int feed_node_add_peer(struct feed_node *n, const struct keys_and_cert *peer)
+{
+	unsigned i;
+
+	for (i = 0; i < n->peer_count; i++)
+		if (!memcmp(n->peers[i].hash, peer->hash, 32))
+			return ERR_EXISTS;
+	if (n->peer_count == FEED_PEERS_MAX)
+		return ERR_LIMIT;
+	n->peers[n->peer_count++] = *peer;
+	return 0;
+}
+
+void feed_node_round(struct feed_node *n)
+{
+	struct feed_msg m = { .type = FEED_MSG_SUMMARY };
+	unsigned i, k = 0;
+
+	if (feed_store_summary(n->cfg.store, m.u.summary.b,
+			       FEED_SUMMARY_MAX_BUCKETS, &k) < 0)
+		return;
+	m.u.summary.n = (uint8_t)k;
+	for (i = 0; i < n->peer_count; i++)
+		feed_send(n, &n->peers[i], &m);
+}
+
+int feed_node_publish(struct feed_node *n, enum feed_item_kind kind,
+		      const uint8_t *enc, size_t len)
+{
+	int r;
+
+	if (len == 0 || len > FEED_ITEM_MAX_BYTES ||
+	    (kind != FEED_ITEM_CARD && kind != FEED_ITEM_RECORD))
+		return ERR_FORMAT;
+	r = feed_accept(n, NULL, kind, enc, len);
+	if (r == 0)
+		feed_push(n, NULL, kind, enc, len);
+	return r;
+}
+
+const struct feed_node_stats *feed_node_get_stats(const struct feed_node *n)
+{
+	return &n->stats;
+}

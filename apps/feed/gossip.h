@@ -1,0 +1,82 @@
+/*
+ * A feed node: one local destination that gossips hash cards and records
+ * with its peers (other destinations) through a struct client_net, and
+ * keeps what it accepts in a feed store (docs/feed.md).
+ *
+ * Reconciliation is pulled: each round sends our SUMMARY (digests of our
+ * most recent day buckets) to every peer; a peer asks for the ids of the
+ * buckets whose digest differs (IDS_REQ/IDS), then for the items it lacks
+ * (WANT/ITEM).  A new item is pushed at once to every peer but the one it
+ * came from.  An item is stored and relayed only after its format, size,
+ * signature, time, follow policy and rate limits pass; duplicates are
+ * dropped by id before any signature work.
+ *
+ * Thread: the loop thread only.
+ */
+#ifndef APPS_FEED_GOSSIP_H
+#define APPS_FEED_GOSSIP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "apps/client/dest.h"
+#include "apps/client/net.h"
+#include "apps/feed/store.h"
+#include "router/keys_and_cert.h"
+
+/* The datagram port of the feed protocol (both ends). */
+#define FEED_PORT 7656
+#define FEED_PEERS_MAX 64
+/* At most this many ids of one bucket answer one IDS_REQ entry. */
+#define FEED_IDS_REPLY_MAX 4096
+#define FEED_MAX_SKEW_S 600
+
+struct feed_node;	/* opaque */
+
+struct feed_node_cfg {
+	struct client_net net;
+	const struct client_dest *dest;	/* borrowed; outlives the node */
+	struct feed_store *store;	/* borrowed; outlives the node */
+	/* Keep (and so relay) only cards of followed creators and records
+	 * of cards we keep. */
+	bool followed_only;
+	/* Items accepted per peer: a bucket of peer_burst refilled at
+	 * peer_items_per_s; 0 takes the defaults (50/s, burst 500). */
+	uint32_t peer_items_per_s, peer_burst;
+	/* Items (cards and records) accepted per creator or author: burst
+	 * creator_burst refilled at creator_items_per_hour; 0: 60/h, 60. */
+	uint32_t creator_items_per_hour, creator_burst;
+};
+
+struct feed_node_stats {
+	uint64_t rx_msgs;		/* datagrams on the feed port */
+	uint64_t rx_bad;		/* undecodable or unsigned */
+	uint64_t tx_msgs, tx_fail;
+	uint64_t items_new, items_dup;
+	uint64_t rej_format;		/* item does not decode */
+	uint64_t rej_sig;		/* signature does not verify */
+	uint64_t rej_time;		/* created too far ahead */
+	uint64_t rej_follow;		/* not kept by the follow policy */
+	uint64_t rej_peer_rate, rej_creator_rate;
+};
+
+/* Attach cfg->dest to cfg->net and start.  Caller owns *out. */
+int feed_node_new(const struct feed_node_cfg *cfg, struct feed_node **out);
+/* Detach and release.  Accepts NULL. */
+void feed_node_free(struct feed_node *n);
+/* Gossip with peer (copied) from now on.  ERR_EXISTS, ERR_LIMIT. */
+int feed_node_add_peer(struct feed_node *n, const struct keys_and_cert *peer);
+/* One reconciliation round: our SUMMARY to every peer. */
+void feed_node_round(struct feed_node *n);
+/*
+ * Accept a local item (its signed encoding) as if it came from the
+ * network, then push it to every peer.  0, or the rejection
+ * (ERR_FORMAT, ERR_BAD_SIG, ERR_EXPIRED, ERR_DUPLICATE, ERR_LIMIT,
+ * ERR_IO).
+ */
+int feed_node_publish(struct feed_node *n, enum feed_item_kind kind,
+		      const uint8_t *enc, size_t len);
+const struct feed_node_stats *feed_node_get_stats(const struct feed_node *n);
+
+#endif /* APPS_FEED_GOSSIP_H */

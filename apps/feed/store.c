@@ -1,0 +1,669 @@
+/* The local feed store in SQLite (docs/feed.md §4). */
+#include "config.h"
+#include "apps/feed/store.h"
+#include "crypto/base/alloc.h"
+#include "crypto/base/err.h"
+#include "crypto/base/log.h"
+#include "crypto/hash.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct feed_store {
+	sqlite3 *db;
+};
+
+static const char FEED_SCHEMA[] =
+	"CREATE TABLE IF NOT EXISTS feed_meta(k TEXT PRIMARY KEY, v);"
+	"CREATE TABLE IF NOT EXISTS cards(id BLOB PRIMARY KEY, "
+	" creator BLOB NOT NULL, created INTEGER NOT NULL, "
+	" bucket INTEGER NOT NULL, title TEXT NOT NULL, "
+	" description TEXT NOT NULL, tags TEXT NOT NULL, "
+	" price BLOB NOT NULL, currency TEXT NOT NULL, mime TEXT NOT NULL, "
+	" enc BLOB NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS cards_bucket ON cards(bucket, id);"
+	"CREATE INDEX IF NOT EXISTS cards_created ON cards(created);"
+	"CREATE INDEX IF NOT EXISTS cards_creator ON cards(creator);"
+	"CREATE VIRTUAL TABLE IF NOT EXISTS cards_fts USING "
+	" fts5(title, description, tags);"
+	"CREATE TABLE IF NOT EXISTS records(id BLOB PRIMARY KEY, "
+	" kind INTEGER NOT NULL, card_id BLOB NOT NULL, author BLOB NOT NULL, "
+	" created INTEGER NOT NULL, bucket INTEGER NOT NULL, "
+	" reaction INTEGER NOT NULL, follow INTEGER NOT NULL, "
+	" enc BLOB NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS records_bucket ON records(bucket, id);"
+	"CREATE INDEX IF NOT EXISTS records_target ON "
+	" records(card_id, kind, author, reaction);"
+	"CREATE TABLE IF NOT EXISTS stats(card_id BLOB PRIMARY KEY, "
+	" likes INTEGER NOT NULL DEFAULT 0, dislikes INTEGER NOT NULL DEFAULT 0, "
+	" flags INTEGER NOT NULL DEFAULT 0, emojis INTEGER NOT NULL DEFAULT 0, "
+	" views INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TABLE IF NOT EXISTS following(creator BLOB PRIMARY KEY);"
+	"INSERT OR IGNORE INTO feed_meta VALUES('schema', 1);";
+
+static int feed_exec(struct feed_store *s, const char *sql)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		log_warn(LD_APP, "feed store: %s", msg ? msg : "?");
+		sqlite3_free(msg);
+		return ERR_IO;
+	}
+	return 0;
+}
+
+static sqlite3_stmt *feed_prep(struct feed_store *s, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		log_warn(LD_APP, "feed store: %s", sqlite3_errmsg(s->db));
+		sqlite3_finalize(st);
+		return NULL;
+	}
+	return st;
+}
+
+int feed_store_open(const char *path, struct feed_store **out)
+{
+	struct feed_store *s = xzalloc(sizeof(*s));
+	int r;
+
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
+			    SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+		feed_store_free(s);
+		return ERR_IO;
+	}
+	sqlite3_busy_timeout(s->db, 2000);
+	r = feed_exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
+	if (r == 0)
+		r = feed_exec(s, FEED_SCHEMA);
+	if (r < 0) {
+		feed_store_free(s);
+		return ERR_FORMAT;
+	}
+	*out = s;
+	return 0;
+}
+
+void feed_store_free(struct feed_store *s)
+{
+	if (!s)
+		return;
+	sqlite3_close(s->db);
+	free(s);
+}
+
+/* 1 when sql with blob ?1 = id yields a row, 0 when not, ERR_IO. */
+static int feed_exists(struct feed_store *s, const char *sql,
+		       const uint8_t *blob, size_t len)
+{
+	sqlite3_stmt *st = feed_prep(s, sql);
+	int rc;
+
+	if (!st)
+		return ERR_IO;
+	sqlite3_bind_blob(st, 1, blob, (int)len, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : ERR_IO;
+}
+
+bool feed_store_has(struct feed_store *s, const uint8_t id[FEED_ID_BYTES])
+{
+	return feed_exists(s, "SELECT 1 FROM cards WHERE id=?1 UNION ALL "
+			   "SELECT 1 FROM records WHERE id=?1", id,
+			   FEED_ID_BYTES) == 1;
+}
+
+static uint32_t feed_bucket_of(uint64_t created)
+{
+	uint64_t b = created / FEED_BUCKET_SECS;
+
+	return b > UINT32_MAX ? UINT32_MAX : (uint32_t)b;
+}
+
+/* Tags as ",a,b," so that one tag matches as ",tag,". */
+static void feed_tags_join(const struct content_card *c, char *out,
+			   size_t cap)
+{
+	size_t o = 0, l;
+	unsigned i;
+
+	out[o++] = ',';
+	for (i = 0; i < c->tag_count; i++) {
+		l = strlen(c->tags[i]);
+		if (o + l + 2 > cap)
+			break;
+		memcpy(out + o, c->tags[i], l);
+		o += l;
+		out[o++] = ',';
+	}
+	out[o] = '\0';
+}
+
+static int feed_txn_end(struct feed_store *s, int r)
+{
+	if (r < 0) {
+		feed_exec(s, "ROLLBACK");
+		return r;
+	}
+	return feed_exec(s, "COMMIT");
+}
+
+static int feed_step_done(sqlite3_stmt *st)
+{
+	int rc;
+
+	if (!st)
+		return ERR_IO;
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_CONSTRAINT)
+		return ERR_DUPLICATE;
+	return rc == SQLITE_DONE ? 0 : ERR_IO;
+}
+
+int feed_store_put_card(struct feed_store *s, const struct content_card *c,
+			const uint8_t *enc, size_t len,
+			const uint8_t id[FEED_ID_BYTES])
+{
+	char tags[CARD_TAGS_MAX * (CARD_TAG_MAX_BYTES + 1) + 2];
+	sqlite3_stmt *st;
+	int r;
+
+	if (feed_store_has(s, id))
+		return ERR_DUPLICATE;
+	feed_tags_join(c, tags, sizeof(tags));
+	if ((r = feed_exec(s, "BEGIN IMMEDIATE")) < 0)
+		return r;
+	st = feed_prep(s, "INSERT INTO cards(id, creator, created, bucket, "
+		       "title, description, tags, price, currency, mime, enc) "
+		       "VALUES(?,?,?,?,?,?,?,?,?,?,?)");
+	if (st) {
+		sqlite3_bind_blob(st, 1, id, FEED_ID_BYTES, SQLITE_STATIC);
+		sqlite3_bind_blob(st, 2, c->creator.b, 32, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, (sqlite3_int64)(c->created > INT64_MAX ?
+				   INT64_MAX : c->created));
+		sqlite3_bind_int64(st, 4, feed_bucket_of(c->created));
+		sqlite3_bind_text(st, 5, c->title, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 6, c->description, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 7, tags, -1, SQLITE_STATIC);
+		sqlite3_bind_blob(st, 8, c->price, 32, SQLITE_STATIC);
+		sqlite3_bind_text(st, 9, c->currency, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 10, c->mime, -1, SQLITE_STATIC);
+		sqlite3_bind_blob(st, 11, enc, (int)len, SQLITE_STATIC);
+	}
+	r = feed_step_done(st);
+	if (r == 0) {
+		st = feed_prep(s, "INSERT INTO cards_fts(rowid, title, "
+			       "description, tags) VALUES("
+			       "last_insert_rowid(), ?, ?, ?)");
+		if (st) {
+			sqlite3_bind_text(st, 1, c->title, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 2, c->description, -1,
+					  SQLITE_STATIC);
+			sqlite3_bind_text(st, 3, tags, -1, SQLITE_STATIC);
+		}
+		r = feed_step_done(st);
+	}
+	return feed_txn_end(s, r);
+}
+
+/* The stats column a record counts in, or NULL (follows count nowhere). */
+static const char *feed_stat_column(const struct content_record *rec)
+{
+	switch (rec->kind) {
+	case CONTENT_RECORD_VIEW:
+		return "views";
+	case CONTENT_RECORD_FOLLOW:
+		return NULL;
+	case CONTENT_RECORD_REACTION:
+		switch (rec->reaction) {
+		case CONTENT_REACT_LIKE:
+			return "likes";
+		case CONTENT_REACT_DISLIKE:
+			return "dislikes";
+		case CONTENT_REACT_FLAG:
+			return "flags";
+		case CONTENT_REACT_EMOJI:
+			return "emojis";
+		}
+	}
+	return NULL;
+}
+
+int feed_store_put_record(struct feed_store *s,
+			  const struct content_record *rec,
+			  const uint8_t *enc, size_t len,
+			  const uint8_t id[FEED_ID_BYTES])
+{
+	const char *col = feed_stat_column(rec);
+	int reaction = rec->kind == CONTENT_RECORD_REACTION ?
+		       (int)rec->reaction : 0;
+	char sql[160];
+	sqlite3_stmt *st;
+	int r, seen = 0;
+
+	if (feed_store_has(s, id))
+		return ERR_DUPLICATE;
+	if ((r = feed_exec(s, "BEGIN IMMEDIATE")) < 0)
+		return r;
+	/* Has this author counted for this card and reaction already? */
+	st = feed_prep(s, "SELECT 1 FROM records WHERE card_id=? AND kind=? "
+		       "AND author=? AND reaction=?");
+	if (!st) {
+		r = ERR_IO;
+		goto out;
+	}
+	sqlite3_bind_blob(st, 1, rec->card_id, 32, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, (int)rec->kind);
+	sqlite3_bind_blob(st, 3, rec->author.b, 32, SQLITE_STATIC);
+	sqlite3_bind_int(st, 4, reaction);
+	seen = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+
+	st = feed_prep(s, "INSERT INTO records(id, kind, card_id, author, "
+		       "created, bucket, reaction, follow, enc) "
+		       "VALUES(?,?,?,?,?,?,?,?,?)");
+	if (st) {
+		sqlite3_bind_blob(st, 1, id, FEED_ID_BYTES, SQLITE_STATIC);
+		sqlite3_bind_int(st, 2, (int)rec->kind);
+		sqlite3_bind_blob(st, 3, rec->card_id, 32, SQLITE_STATIC);
+		sqlite3_bind_blob(st, 4, rec->author.b, 32, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 5, (sqlite3_int64)(rec->created > INT64_MAX ?
+				   INT64_MAX : rec->created));
+		sqlite3_bind_int64(st, 6, feed_bucket_of(rec->created));
+		sqlite3_bind_int(st, 7, reaction);
+		sqlite3_bind_int(st, 8, rec->follow ? 1 : 0);
+		sqlite3_bind_blob(st, 9, enc, (int)len, SQLITE_STATIC);
+	}
+	r = feed_step_done(st);
+	if (r < 0 || seen || !col)
+		goto out;
+	snprintf(sql, sizeof(sql), "INSERT INTO stats(card_id, %s) VALUES(?, 1) "
+		 "ON CONFLICT(card_id) DO UPDATE SET %s = %s + 1", col, col, col);
+	st = feed_prep(s, sql);
+	if (st)
+		sqlite3_bind_blob(st, 1, rec->card_id, 32, SQLITE_STATIC);
+	r = feed_step_done(st);
+out:
+	return feed_txn_end(s, r);
+}
+
+int feed_store_get_item(struct feed_store *s, const uint8_t id[FEED_ID_BYTES],
+			enum feed_item_kind *kind, struct bbuf *out)
+{
+	sqlite3_stmt *st = feed_prep(s, "SELECT 1, enc FROM cards WHERE id=?1 "
+				     "UNION ALL SELECT 2, enc FROM records "
+				     "WHERE id=?1");
+	const void *p;
+	int rc, k, n;
+
+	if (!st)
+		return ERR_IO;
+	sqlite3_bind_blob(st, 1, id, FEED_ID_BYTES, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return rc == SQLITE_DONE ? ERR_NOT_FOUND : ERR_IO;
+	}
+	k = sqlite3_column_int(st, 0);
+	p = sqlite3_column_blob(st, 1);
+	n = sqlite3_column_bytes(st, 1);
+	if (!p || n <= 0 || n > FEED_ITEM_MAX_BYTES) {
+		sqlite3_finalize(st);
+		return ERR_FORMAT;
+	}
+	bbuf_put(out, p, (size_t)n);
+	*kind = k == 1 ? FEED_ITEM_CARD : FEED_ITEM_RECORD;
+	sqlite3_finalize(st);
+	return 0;
+}
+
+int feed_store_card_creator(struct feed_store *s,
+			    const uint8_t card_id[FEED_ID_BYTES],
+			    struct ed25519_pk *out)
+{
+	sqlite3_stmt *st = feed_prep(s, "SELECT creator FROM cards WHERE id=?");
+	int rc = ERR_IO;
+
+	if (!st)
+		return ERR_IO;
+	sqlite3_bind_blob(st, 1, card_id, FEED_ID_BYTES, SQLITE_STATIC);
+	switch (sqlite3_step(st)) {
+	case SQLITE_ROW:
+		if (sqlite3_column_bytes(st, 0) != 32) {
+			rc = ERR_FORMAT;
+			break;
+		}
+		memcpy(out->b, sqlite3_column_blob(st, 0), 32);
+		rc = 0;
+		break;
+	case SQLITE_DONE:
+		rc = ERR_NOT_FOUND;
+		break;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static const char FEED_BUCKET_IDS_SQL[] =
+	"SELECT id FROM cards WHERE bucket=?1 UNION ALL "
+	"SELECT id FROM records WHERE bucket=?1 ORDER BY 1";
+
+int feed_store_bucket_sum(struct feed_store *s, uint32_t bucket,
+			  struct feed_bucket_sum *out)
+{
+	sqlite3_stmt *st = feed_prep(s, FEED_BUCKET_IDS_SQL);
+	uint8_t d[SHA256_BYTES];
+	struct sha256_ctx h;
+	uint32_t count = 0;
+	int rc;
+
+	if (!st)
+		return ERR_IO;
+	sqlite3_bind_int64(st, 1, bucket);
+	sha256_init(&h);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (sqlite3_column_bytes(st, 0) != FEED_ID_BYTES)
+			continue;	/* a bad row is nobody's item */
+		sha256_update(&h, sqlite3_column_blob(st, 0), FEED_ID_BYTES);
+		count++;
+	}
+	sqlite3_finalize(st);
+	sha256_final(&h, d);
+	if (rc != SQLITE_DONE)
+		return ERR_IO;
+	out->bucket = bucket;
+	out->count = count;
+	memcpy(out->digest, d, FEED_DIGEST_BYTES);
+	return 0;
+}
+
+int feed_store_summary(struct feed_store *s, struct feed_bucket_sum *b,
+		       unsigned max, unsigned *n)
+{
+	sqlite3_stmt *st = feed_prep(s, "SELECT bucket FROM cards UNION "
+				     "SELECT bucket FROM records "
+				     "ORDER BY 1 DESC LIMIT ?");
+	uint32_t buckets[FEED_SUMMARY_MAX_BUCKETS];
+	unsigned k = 0, i;
+	int rc;
+
+	if (!st)
+		return ERR_IO;
+	if (max > FEED_SUMMARY_MAX_BUCKETS)
+		max = FEED_SUMMARY_MAX_BUCKETS;
+	sqlite3_bind_int(st, 1, (int)max);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && k < max) {
+		sqlite3_int64 v = sqlite3_column_int64(st, 0);
+
+		if (v < 0 || v > UINT32_MAX)
+			continue;
+		buckets[k++] = (uint32_t)v;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return ERR_IO;
+	for (i = 0; i < k; i++) {	/* ascending */
+		rc = feed_store_bucket_sum(s, buckets[k - 1 - i], &b[i]);
+		if (rc < 0)
+			return rc;
+	}
+	*n = k;
+	return 0;
+}
+
+int feed_store_bucket_ids(struct feed_store *s, uint32_t bucket,
+			  unsigned skip, uint8_t *ids, unsigned max,
+			  unsigned *n)
+{
+	sqlite3_stmt *st = feed_prep(s, FEED_BUCKET_IDS_SQL);
+	unsigned k = 0, seen = 0;
+	int rc;
+
+	if (!st)
+		return ERR_IO;
+	sqlite3_bind_int64(st, 1, bucket);
+	while (k < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (sqlite3_column_bytes(st, 0) != FEED_ID_BYTES)
+			continue;
+		if (seen++ < skip)
+			continue;
+		memcpy(ids + (size_t)k * FEED_ID_BYTES,
+		       sqlite3_column_blob(st, 0), FEED_ID_BYTES);
+		k++;
+	}
+	sqlite3_finalize(st);
+	*n = k;
+	return 0;
+}
+
+int feed_store_follow(struct feed_store *s, const struct ed25519_pk *creator,
+		      bool on)
+{
+	sqlite3_stmt *st = feed_prep(s, on ?
+		"INSERT OR IGNORE INTO following(creator) VALUES(?)" :
+		"DELETE FROM following WHERE creator=?");
+
+	if (st)
+		sqlite3_bind_blob(st, 1, creator->b, 32, SQLITE_STATIC);
+	return feed_step_done(st);
+}
+
+bool feed_store_is_followed(struct feed_store *s,
+			    const struct ed25519_pk *creator)
+{
+	return feed_exists(s, "SELECT 1 FROM following WHERE creator=?",
+			   creator->b, 32) == 1;
+}
+
+static uint32_t feed_col_u32(sqlite3_stmt *st, int col)
+{
+	sqlite3_int64 v = sqlite3_column_int64(st, col);
+
+	return v < 0 ? 0 : v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+}
+
+static void feed_stats_read(sqlite3_stmt *st, int col,
+			    struct feed_card_stats *out)
+{
+	out->likes = feed_col_u32(st, col);
+	out->dislikes = feed_col_u32(st, col + 1);
+	out->flags = feed_col_u32(st, col + 2);
+	out->emojis = feed_col_u32(st, col + 3);
+	out->views = feed_col_u32(st, col + 4);
+}
+
+int feed_store_card_stats(struct feed_store *s,
+			  const uint8_t card_id[FEED_ID_BYTES],
+			  struct feed_card_stats *out)
+{
+	sqlite3_stmt *st = feed_prep(s, "SELECT likes, dislikes, flags, "
+				     "emojis, views FROM stats WHERE card_id=?");
+	int rc;
+
+	if (!st)
+		return ERR_IO;
+	sqlite3_bind_blob(st, 1, card_id, FEED_ID_BYTES, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	memset(out, 0, sizeof(*out));
+	if (rc == SQLITE_ROW)
+		feed_stats_read(st, 0, out);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : ERR_IO;
+}
+
+/* A growing SQL text. */
+struct feed_sql {
+	char buf[1536];
+	size_t len;
+	bool over;
+};
+
+static void feed_sql_add(struct feed_sql *q, const char *s)
+{
+	size_t l = strlen(s);
+
+	if (q->len + l + 1 > sizeof(q->buf)) {
+		q->over = true;
+		return;
+	}
+	memcpy(q->buf + q->len, s, l + 1);
+	q->len += l;
+}
+
+/* The FTS5 query of user text: every word as a quoted string (implicit
+ * AND), so no user byte is FTS5 syntax.  Empty when text has no word. */
+static char *feed_fts_query(const char *text)
+{
+	size_t tl = strlen(text), o = 0, i;
+	char *out = xmalloc(tl * 3 + 4);
+	bool in = false;
+
+	for (i = 0; i < tl; i++) {
+		char ch = text[i];
+
+		if (ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r') {
+			if (in)
+				out[o++] = '"';
+			in = false;
+			continue;
+		}
+		if (!in) {
+			if (o)
+				out[o++] = ' ';
+			out[o++] = '"';
+			in = true;
+		}
+		if (ch == '"')
+			out[o++] = '"';
+		out[o++] = ch;
+	}
+	if (in)
+		out[o++] = '"';
+	out[o] = '\0';
+	return out;
+}
+
+/* Copy one result row; false when a column is missing or mis-sized. */
+static bool feed_row_read(sqlite3_stmt *st, struct feed_row *r)
+{
+	const unsigned char *title;
+	int tl;
+
+	if (sqlite3_column_bytes(st, 0) != FEED_ID_BYTES ||
+	    sqlite3_column_bytes(st, 1) != 32 ||
+	    sqlite3_column_bytes(st, 4) != 32 ||
+	    sqlite3_column_type(st, 3) != SQLITE_TEXT)
+		return false;
+	title = sqlite3_column_text(st, 3);
+	tl = sqlite3_column_bytes(st, 3);
+	if (!title || tl <= 0 || tl > CARD_TITLE_MAX_BYTES ||
+	    memchr(title, '\0', (size_t)tl))
+		return false;
+	memset(r, 0, sizeof(*r));
+	memcpy(r->id, sqlite3_column_blob(st, 0), FEED_ID_BYTES);
+	memcpy(r->creator.b, sqlite3_column_blob(st, 1), 32);
+	r->created = (uint64_t)(sqlite3_column_int64(st, 2) < 0 ? 0 :
+				sqlite3_column_int64(st, 2));
+	memcpy(r->title, title, (size_t)tl);
+	memcpy(r->price, sqlite3_column_blob(st, 4), 32);
+	feed_stats_read(st, 5, &r->stats);
+	return true;
+}
+
+int feed_store_query(struct feed_store *s, const struct feed_query *q,
+		     struct feed_row *rows, unsigned *n, unsigned *skipped)
+{
+	struct feed_sql sql = { .len = 0 };
+	char *fts = NULL;
+	sqlite3_stmt *st;
+	unsigned i, k = 0, bad = 0;
+	int idx = 1, rc;
+
+	if (q->limit == 0 || q->limit > FEED_QUERY_MAX_ROWS ||
+	    q->tag_count > CARD_TAGS_MAX)
+		return ERR_ARG;
+	if (q->text && strlen(q->text) > FEED_QUERY_TEXT_MAX_BYTES)
+		return ERR_ARG;
+	for (i = 0; i < q->tag_count; i++)
+		if (!q->tags[i] || strlen(q->tags[i]) > CARD_TAG_MAX_BYTES)
+			return ERR_ARG;
+	if (q->text) {
+		fts = feed_fts_query(q->text);
+		if (!fts[0])
+			FREE_AND_NULL(free, fts);
+	}
+	feed_sql_add(&sql, "SELECT c.id, c.creator, c.created, c.title, "
+		     "c.price, coalesce(s.likes,0), coalesce(s.dislikes,0), "
+		     "coalesce(s.flags,0), coalesce(s.emojis,0), "
+		     "coalesce(s.views,0) FROM cards c LEFT JOIN stats s "
+		     "ON s.card_id = c.id WHERE 1");
+	if (fts)
+		feed_sql_add(&sql, " AND c.rowid IN (SELECT rowid FROM "
+			     "cards_fts WHERE cards_fts MATCH ?)");
+	for (i = 0; i < q->tag_count; i++)
+		feed_sql_add(&sql, " AND instr(c.tags, ',' || ? || ',') > 0");
+	if (q->has_creator)
+		feed_sql_add(&sql, " AND c.creator = ?");
+	if (q->has_price_min)
+		feed_sql_add(&sql, " AND c.price >= ?");
+	if (q->has_price_max)
+		feed_sql_add(&sql, " AND c.price <= ?");
+	if (q->followed_only)
+		feed_sql_add(&sql, " AND c.creator IN (SELECT creator FROM "
+			     "following)");
+	switch (q->sort) {
+	case FEED_SORT_NEW:
+		feed_sql_add(&sql, " ORDER BY c.created DESC, c.id");
+		break;
+	case FEED_SORT_POPULAR:
+		feed_sql_add(&sql, " ORDER BY 4 * coalesce(s.likes,0) + "
+			     "coalesce(s.views,0) - coalesce(s.dislikes,0) "
+			     "DESC, c.created DESC, c.id");
+		break;
+	}
+	feed_sql_add(&sql, " LIMIT ? OFFSET ?");
+	if (sql.over) {
+		free(fts);
+		return ERR_INTERNAL;
+	}
+	st = feed_prep(s, sql.buf);
+	if (!st) {
+		free(fts);
+		return ERR_IO;
+	}
+	if (fts)
+		sqlite3_bind_text(st, idx++, fts, -1, SQLITE_STATIC);
+	for (i = 0; i < q->tag_count; i++)
+		sqlite3_bind_text(st, idx++, q->tags[i], -1, SQLITE_STATIC);
+	if (q->has_creator)
+		sqlite3_bind_blob(st, idx++, q->creator.b, 32, SQLITE_STATIC);
+	if (q->has_price_min)
+		sqlite3_bind_blob(st, idx++, q->price_min, 32, SQLITE_STATIC);
+	if (q->has_price_max)
+		sqlite3_bind_blob(st, idx++, q->price_max, 32, SQLITE_STATIC);
+	sqlite3_bind_int(st, idx++, (int)q->limit);
+	sqlite3_bind_int64(st, idx++, q->offset);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && k < q->limit) {
+		if (feed_row_read(st, &rows[k]))
+			k++;
+		else
+			bad++;
+	}
+	sqlite3_finalize(st);
+	free(fts);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return ERR_IO;
+	*n = k;
+	if (skipped)
+		*skipped = bad;
+	return 0;
+}

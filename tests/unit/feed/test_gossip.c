@@ -1,0 +1,489 @@
+/*
+ * apps/feed/gossip: five feed nodes over the in-process localnet.  Each
+ * test runs the loop until the network is quiet: every datagram sent has
+ * been received and handled (counted on both sides), so no test waits on
+ * wall-clock time.
+ */
+#include "config.h"
+#include "apps/client/localnet.h"
+#include "apps/feed/gossip.h"
+#include "crypto/base/err.h"
+#include "crypto/base/time.h"
+#include "crypto/hash.h"
+#include "router/datagram.h"
+#include "router/evloop.h"
+#include "tests/unit/feed/tfeed.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NNODES 5
+#define QUIET_POLL_MS 2
+#define QUIET_MAX_POLLS 20000	/* ≥ 40 s of loop time */
+
+struct env {
+	struct tctx *t;
+	struct evloop *el;
+	struct localnet *ln;
+	struct client_net inner;
+	uint64_t sent, rogue_rx;
+	struct client_dest *d[NNODES], *rogue;
+	struct feed_store *st[NNODES];
+	struct feed_node *fn[NNODES];
+	char *dir;
+	struct evloop_timer *poll;
+	unsigned polls;
+	bool quiet;
+};
+
+/* client_net around localnet that counts what is sent. */
+static int w_attach(void *ctx, const struct client_dest *d,
+		    const struct client_rx *rx)
+{
+	struct env *e = ctx;
+
+	return e->inner.attach(e->inner.ctx, d, rx);
+}
+
+static void w_detach(void *ctx, const struct client_dest *d)
+{
+	struct env *e = ctx;
+
+	e->inner.detach(e->inner.ctx, d);
+}
+
+static int w_send(void *ctx, const struct client_dest *from,
+		  const struct keys_and_cert *to, uint8_t proto,
+		  uint16_t sp, uint16_t dp, const uint8_t *data, size_t len)
+{
+	struct env *e = ctx;
+	int r = e->inner.send(e->inner.ctx, from, to, proto, sp, dp, data, len);
+
+	if (r == 0)
+		e->sent++;
+	return r;
+}
+
+static int w_lookup(void *ctx, const uint8_t hash[32],
+		    struct keys_and_cert *out)
+{
+	struct env *e = ctx;
+
+	return e->inner.lookup(e->inner.ctx, hash, out);
+}
+
+static void rogue_rx(void *ctx, uint8_t proto, uint16_t sp, uint16_t dp,
+		     const uint8_t *data, size_t len)
+{
+	struct env *e = ctx;
+
+	(void)proto, (void)sp, (void)dp, (void)data, (void)len;
+	e->rogue_rx++;
+}
+
+static uint64_t received(struct env *e)
+{
+	uint64_t n = e->rogue_rx;
+	unsigned i;
+
+	for (i = 0; i < NNODES; i++)
+		n += feed_node_get_stats(e->fn[i])->rx_msgs;
+	return n;
+}
+
+static void on_poll(void *arg)
+{
+	struct env *e = arg;
+
+	if (received(e) == e->sent) {
+		e->quiet = true;
+		evloop_break(e->el);
+		return;
+	}
+	if (++e->polls >= QUIET_MAX_POLLS) {
+		evloop_break(e->el);
+		return;
+	}
+	evloop_timer_arm(e->poll, QUIET_POLL_MS);
+}
+
+/* Run the loop until every sent datagram has been handled. */
+static void run_quiet(struct env *e)
+{
+	e->quiet = false;
+	e->polls = 0;
+	evloop_timer_arm(e->poll, QUIET_POLL_MS);
+	evloop_run(e->el);
+	T_TRUE(e->t, e->quiet);
+}
+
+static struct client_net w_net(struct env *e)
+{
+	return (struct client_net){ w_attach, w_detach, w_send, w_lookup, e };
+}
+
+static void link_nodes(struct env *e, unsigned a, unsigned b)
+{
+	T_OK(e->t, feed_node_add_peer(e->fn[a], client_dest_pub(e->d[b])));
+	T_OK(e->t, feed_node_add_peer(e->fn[b], client_dest_pub(e->d[a])));
+}
+
+/*
+ * Five nodes; line 0-1-2-3 linked, and 3-4 too unless isolate_4.  Node 0
+ * takes the rate settings of rl (if any); node 2 keeps followed creators
+ * only when follow_2.
+ */
+static void env_init(struct tctx *t, struct env *e,
+		     const struct feed_node_cfg *rl, bool follow_2,
+		     bool isolate_4)
+{
+	struct client_rx rx = { .datagram = rogue_rx, .ctx = e };
+	char path[512];
+	unsigned i;
+
+	memset(e, 0, sizeof(*e));
+	e->t = t;
+	e->el = evloop_new();
+	e->ln = localnet_new(e->el);
+	e->inner = localnet_client_net(e->ln);
+	e->poll = evloop_timer_new(e->el, on_poll, e);
+	e->dir = t_tmpdir(t);
+	for (i = 0; i < NNODES; i++) {
+		struct feed_node_cfg c = { 0 };
+
+		if (i == 0 && rl)
+			c = *rl;
+		c.net = w_net(e);
+		e->d[i] = client_dest_new_random();
+		c.dest = e->d[i];
+		snprintf(path, sizeof(path), "%s/node%u.db", e->dir, i);
+		T_OK(t, feed_store_open(path, &e->st[i]));
+		c.store = e->st[i];
+		c.followed_only = follow_2 && i == 2;
+		T_OK(t, feed_node_new(&c, &e->fn[i]));
+	}
+	for (i = 0; i + 1 < NNODES; i++)
+		if (!(isolate_4 && i == 3))
+			link_nodes(e, i, i + 1);
+	e->rogue = client_dest_new_random();
+	T_OK(t, e->inner.attach(e->inner.ctx, e->rogue, &rx));
+}
+
+static void env_free(struct env *e)
+{
+	unsigned i;
+
+	e->inner.detach(e->inner.ctx, e->rogue);
+	client_dest_free(e->rogue);
+	for (i = 0; i < NNODES; i++) {
+		feed_node_free(e->fn[i]);
+		feed_store_free(e->st[i]);
+		client_dest_free(e->d[i]);
+	}
+	evloop_timer_free(e->poll);
+	localnet_free(e->ln);
+	evloop_free(e->el);
+	free(e->dir);
+}
+
+/* The rogue destination sends one ITEM (or raw bytes as proto) to node. */
+static void rogue_send(struct env *e, unsigned node, uint8_t proto,
+		       enum feed_item_kind kind, const uint8_t *enc,
+		       size_t len)
+{
+	struct feed_msg m = { .type = FEED_MSG_ITEM };
+	struct bbuf msg = BBUF_INIT, dg = BBUF_INIT;
+
+	m.u.item.kind = kind;
+	m.u.item.len = (uint32_t)len;
+	m.u.item.data = enc;
+	T_OK(e->t, feed_msg_encode(&m, &msg));
+	if (proto == DATAGRAM_PROTO_REPLIABLE)
+		T_OK(e->t, client_dest_datagram_encode(e->rogue, msg.data,
+						       msg.len, &dg));
+	else
+		bbuf_put(&dg, msg.data, msg.len);
+	T_OK(e->t, w_send(e, e->rogue, client_dest_pub(e->d[node]), proto,
+			  FEED_PORT, FEED_PORT, dg.data, dg.len));
+	bbuf_free(&msg);
+	bbuf_free(&dg);
+}
+
+static unsigned holders(struct env *e, const uint8_t id[32])
+{
+	unsigned i, n = 0;
+
+	for (i = 0; i < NNODES; i++)
+		n += feed_store_has(e->st[i], id);
+	return n;
+}
+
+static void test_push(struct tctx *t)
+{
+	struct env *e = calloc(1, sizeof(*e));
+	struct feed_card_stats cs;
+	struct bbuf b = BBUF_INIT;
+	uint8_t card[32], id[32];
+	unsigned i;
+
+	env_init(t, e, NULL, false, false);
+	tf_card(t, 1, "Harbour lights", "night shots", "photo", 0, TF_T0, &b,
+		card);
+	T_OK(t, feed_node_publish(e->fn[0], FEED_ITEM_CARD, b.data, b.len));
+	T_ERR(t, feed_node_publish(e->fn[0], FEED_ITEM_CARD, b.data, b.len),
+	      ERR_DUPLICATE);
+	run_quiet(e);
+	/* Pushed hop by hop along the line, without any round. */
+	T_EQ(t, holders(e, card), NNODES);
+	for (i = 0; i < NNODES; i++)
+		T_EQ(t, feed_node_get_stats(e->fn[i])->items_new, 1);
+	/* Each node sent the card on once: 2 × 4 link directions minus the
+	 * ones back to the source. */
+	T_EQ(t, e->sent, 4);
+
+	/* Reactions and views made at the far end aggregate at node 0. */
+	for (i = 0; i < 5; i++) {
+		bbuf_reset(&b);
+		tf_record(t, (uint8_t)(70 + i), i < 2 ? CONTENT_RECORD_REACTION :
+			  CONTENT_RECORD_VIEW, CONTENT_REACT_LIKE, card,
+			  TF_T0 + 10, &b, id);
+		T_OK(t, feed_node_publish(e->fn[4], FEED_ITEM_RECORD, b.data,
+					  b.len));
+	}
+	run_quiet(e);
+	for (i = 0; i < NNODES; i++) {
+		T_OK(t, feed_store_card_stats(e->st[i], card, &cs));
+		T_EQ(t, cs.likes, 2);
+		T_EQ(t, cs.views, 3);
+	}
+	bbuf_free(&b);
+	env_free(e);
+	free(e);
+}
+
+/* Messages sent in one round by every node. */
+static uint64_t round_all(struct env *e)
+{
+	uint64_t before = e->sent;
+	unsigned i;
+
+	for (i = 0; i < NNODES; i++)
+		feed_node_round(e->fn[i]);
+	run_quiet(e);
+	return e->sent - before;
+}
+
+static void test_catch_up(struct tctx *t)
+{
+	struct env *e = calloc(1, sizeof(*e));
+	uint8_t ids[4][32];
+	struct bbuf b = BBUF_INIT;
+	uint64_t dup4;
+	unsigned i;
+
+	env_init(t, e, NULL, false, true);	/* node 4 is offline */
+	for (i = 0; i < 3; i++) {
+		bbuf_reset(&b);
+		tf_card(t, (uint8_t)(1 + i), "Late", "for the late joiner",
+			"news", 0, TF_T0 + i * 2 * FEED_BUCKET_SECS, &b, ids[i]);
+		T_OK(t, feed_node_publish(e->fn[i], FEED_ITEM_CARD, b.data,
+					  b.len));
+	}
+	bbuf_reset(&b);
+	tf_record(t, 9, CONTENT_RECORD_VIEW, 0, ids[0], TF_T0 + 5, &b, ids[3]);
+	T_OK(t, feed_node_publish(e->fn[3], FEED_ITEM_RECORD, b.data, b.len));
+	run_quiet(e);
+	for (i = 0; i < 4; i++) {
+		T_EQ(t, holders(e, ids[i]), NNODES - 1);
+		T_FALSE(t, feed_store_has(e->st[4], ids[i]));
+	}
+	/* The first round among in-sync nodes moves only summaries. */
+	T_EQ(t, round_all(e), 2 * 3);
+
+	/* Node 4 comes online next to node 3: one round brings it all. */
+	link_nodes(e, 3, 4);
+	round_all(e);
+	for (i = 0; i < 4; i++)
+		T_EQ(t, holders(e, ids[i]), NNODES);
+	T_EQ(t, feed_node_get_stats(e->fn[4])->items_new, 4);
+	/* In sync again: the next round is summaries only, nothing is
+	 * fetched twice. */
+	dup4 = feed_node_get_stats(e->fn[4])->items_dup;
+	T_EQ(t, round_all(e), 2 * 4);
+	T_EQ(t, feed_node_get_stats(e->fn[4])->items_dup, dup4);
+	bbuf_free(&b);
+	env_free(e);
+	free(e);
+}
+
+/* Replace the first occurrence of what in buf by with (same length). */
+static void patch(struct tctx *t, struct bbuf *b, const char *what,
+		  const char *with)
+{
+	size_t l = strlen(what), i;
+
+	for (i = 0; i + l <= b->len; i++)
+		if (!memcmp(b->data + i, what, l)) {
+			memcpy(b->data + i, with, l);
+			return;
+		}
+	T_TRUE(t, !"pattern not found");
+}
+
+static void test_forged(struct tctx *t)
+{
+	struct env *e = calloc(1, sizeof(*e));
+	const struct feed_node_stats *s0;
+	struct bbuf b = BBUF_INIT;
+	uint8_t card[32], id[32], fid[32];
+	unsigned i;
+
+	env_init(t, e, NULL, false, false);
+	s0 = feed_node_get_stats(e->fn[0]);
+	/* A card whose title was changed after signing. */
+	tf_card(t, 1, "Forged title", "x", "a", 0, TF_T0, &b, card);
+	patch(t, &b, "Forged", "Gorged");
+	sha256(fid, b.data, b.len);
+	rogue_send(e, 0, DATAGRAM_PROTO_REPLIABLE, FEED_ITEM_CARD, b.data, b.len);
+	/* A record with a broken signature. */
+	bbuf_reset(&b);
+	tf_record(t, 5, CONTENT_RECORD_VIEW, 0, card, TF_T0, &b, id);
+	b.data[b.len - 1] ^= 1;
+	rogue_send(e, 0, DATAGRAM_PROTO_REPLIABLE, FEED_ITEM_RECORD, b.data,
+		   b.len);
+	/* Bytes that are no card at all; a card from the far future. */
+	rogue_send(e, 0, DATAGRAM_PROTO_REPLIABLE, FEED_ITEM_CARD,
+		   (const uint8_t *)"not a card", 10);
+	bbuf_reset(&b);
+	tf_card(t, 1, "Future", "x", "a", 0, time_now_s() + 86400, &b, id);
+	rogue_send(e, 0, DATAGRAM_PROTO_REPLIABLE, FEED_ITEM_CARD, b.data, b.len);
+	/* An unsigned (raw) datagram carrying a valid card. */
+	bbuf_reset(&b);
+	tf_card(t, 1, "Raw", "x", "a", 0, TF_T0, &b, id);
+	rogue_send(e, 0, DATAGRAM_PROTO_RAW, FEED_ITEM_CARD, b.data, b.len);
+	run_quiet(e);
+	T_EQ(t, s0->rej_sig, 2);
+	T_EQ(t, s0->rej_format, 1);
+	T_EQ(t, s0->rej_time, 1);
+	T_EQ(t, s0->rx_bad, 1);
+	T_EQ(t, s0->items_new, 0);
+	T_EQ(t, holders(e, fid), 0);
+	T_EQ(t, holders(e, id), 0);
+	for (i = 1; i < NNODES; i++)	/* nothing was relayed */
+		T_EQ(t, feed_node_get_stats(e->fn[i])->rx_msgs, 0);
+
+	/* The same card, signed properly, goes everywhere. */
+	rogue_send(e, 0, DATAGRAM_PROTO_REPLIABLE, FEED_ITEM_CARD, b.data,
+		   b.len);
+	run_quiet(e);
+	T_EQ(t, holders(e, id), NNODES);
+	/* A forged copy offered again is still refused, by every node. */
+	bbuf_reset(&b);
+	tf_card(t, 1, "Forged title", "x", "a", 0, TF_T0, &b, card);
+	patch(t, &b, "Forged", "Gorged");
+	for (i = 0; i < NNODES; i++)
+		rogue_send(e, i, DATAGRAM_PROTO_REPLIABLE, FEED_ITEM_CARD,
+			   b.data, b.len);
+	run_quiet(e);
+	T_EQ(t, holders(e, fid), 0);
+	T_EQ(t, s0->rej_sig, 3);
+	bbuf_free(&b);
+	env_free(e);
+	free(e);
+}
+
+static void test_follows(struct tctx *t)
+{
+	struct env *e = calloc(1, sizeof(*e));
+	struct ed25519_pk pk;
+	struct bbuf b = BBUF_INIT;
+	uint8_t c1[32], c2[32], r2[32];
+
+	env_init(t, e, NULL, true, false);
+	tf_pk(1, &pk);
+	T_OK(t, feed_store_follow(e->st[2], &pk, true));
+	tf_card(t, 1, "Followed", "x", "a", 0, TF_T0, &b, c1);
+	T_OK(t, feed_node_publish(e->fn[0], FEED_ITEM_CARD, b.data, b.len));
+	bbuf_reset(&b);
+	tf_card(t, 2, "Not followed", "x", "a", 0, TF_T0, &b, c2);
+	T_OK(t, feed_node_publish(e->fn[0], FEED_ITEM_CARD, b.data, b.len));
+	bbuf_reset(&b);
+	tf_record(t, 7, CONTENT_RECORD_REACTION, CONTENT_REACT_LIKE, c2, TF_T0,
+		  &b, r2);
+	T_OK(t, feed_node_publish(e->fn[0], FEED_ITEM_RECORD, b.data, b.len));
+	run_quiet(e);
+	T_EQ(t, holders(e, c1), NNODES);
+	/* Node 2 keeps and relays only what it follows. */
+	T_TRUE(t, feed_store_has(e->st[1], c2));
+	T_FALSE(t, feed_store_has(e->st[2], c2));
+	T_FALSE(t, feed_store_has(e->st[3], c2));
+	T_FALSE(t, feed_store_has(e->st[4], c2));
+	T_FALSE(t, feed_store_has(e->st[2], r2));
+	T_EQ(t, feed_node_get_stats(e->fn[2])->rej_follow, 2);
+	/* Reconciliation does not carry it past node 2 either. */
+	round_all(e);
+	T_EQ(t, holders(e, c2), 2);
+	T_EQ(t, holders(e, r2), 2);
+	bbuf_free(&b);
+	env_free(e);
+	free(e);
+}
+
+/* The rogue sends n cards to node 0: by creator who (or who + i when
+ * distinct), created at created + i; then the network settles. */
+static void flood(struct env *e, uint8_t who, bool distinct, unsigned n,
+		  uint64_t created)
+{
+	struct bbuf b = BBUF_INIT;
+	uint8_t id[32];
+	unsigned i;
+
+	for (i = 0; i < n; i++) {
+		bbuf_reset(&b);
+		tf_card(e->t, (uint8_t)(who + (distinct ? i : 0)), "Flood", "x",
+			"a", 0, created + (distinct ? 0 : i), &b, id);
+		rogue_send(e, 0, DATAGRAM_PROTO_REPLIABLE, FEED_ITEM_CARD,
+			   b.data, b.len);
+	}
+	run_quiet(e);
+	bbuf_free(&b);
+}
+
+static void test_rate_limits(struct tctx *t)
+{
+	struct env *e = calloc(1, sizeof(*e));
+	struct feed_node_cfg rl = { .creator_burst = 3,
+				    .creator_items_per_hour = 1,
+				    .peer_burst = 5, .peer_items_per_s = 1 };
+	const struct feed_node_stats *s0;
+
+	time_set_mono_override(5000000);
+	env_init(t, e, &rl, false, false);
+	s0 = feed_node_get_stats(e->fn[0]);
+	flood(e, 9, false, 5, TF_T0);	/* one creator floods */
+	T_EQ(t, s0->items_new, 3);
+	T_EQ(t, s0->rej_creator_rate, 2);
+	T_EQ(t, feed_node_get_stats(e->fn[1])->items_new, 3);
+	flood(e, 20, true, 3, TF_T0);	/* the peer's bucket is empty now */
+	T_EQ(t, s0->rej_peer_rate, 3);
+	T_EQ(t, s0->items_new, 3);
+	/* An hour later the creator has one more item. */
+	time_set_mono_override(5000000 + 3600000);
+	flood(e, 9, false, 2, TF_T0 + 100);
+	T_EQ(t, s0->items_new, 4);
+	T_EQ(t, s0->rej_creator_rate, 3);
+	T_EQ(t, feed_node_get_stats(e->fn[4])->items_new, 4);
+	time_set_mono_override(0);
+	env_free(e);
+	free(e);
+}
+
+const struct test_case feed_gossip_tests[] = {
+	{ "push", test_push, 0 },
+	{ "catch_up", test_catch_up, 0 },
+	{ "forged", test_forged, 0 },
+	{ "follows", test_follows, 0 },
+	{ "rate_limits", test_rate_limits, 0 },
+	{ NULL, NULL, 0 }
+};

@@ -1,0 +1,361 @@
+/* apps/feed/store: cards, records, aggregates, follows, feed queries. */
+#include "config.h"
+#include "apps/feed/store.h"
+#include "crypto/base/err.h"
+#include "tests/unit/feed/tfeed.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NCARDS 30
+
+/* The synthetic set: card i's attributes. */
+static uint8_t gen_creator(unsigned i) { return (uint8_t)(1 + i % 3); }
+static uint64_t gen_price(unsigned i) { return i % 4 == 0 ? 0 : i * 1000u; }
+static uint64_t gen_created(unsigned i) { return TF_T0 + i * 3600u; }
+
+struct set {
+	struct feed_store *st;
+	char *dir, path[512];
+	uint8_t id[NCARDS][32];
+	struct content_card card[1];
+};
+
+static void put_card(struct tctx *t, struct set *s, unsigned i)
+{
+	struct bbuf b = BBUF_INIT;
+	char title[64], desc[64], tags[64];
+
+	snprintf(title, sizeof(title), "Card %u %s", i, i < 10 ? "alpha" : "beta");
+	snprintf(desc, sizeof(desc), "about %s", i == 7 ? "a zebra" : "cats");
+	snprintf(tags, sizeof(tags), "%s%s", i % 2 ? "music" : "film",
+		 i % 5 == 0 ? ",live" : "");
+	tf_card(t, gen_creator(i), title, desc, tags, gen_price(i),
+		gen_created(i), &b, s->id[i]);
+	T_OK(t, content_card_decode(b.data, b.len, s->card));
+	T_OK(t, feed_store_put_card(s->st, s->card, b.data, b.len, s->id[i]));
+	T_ERR(t, feed_store_put_card(s->st, s->card, b.data, b.len, s->id[i]),
+	      ERR_DUPLICATE);
+	bbuf_free(&b);
+}
+
+static void set_open(struct tctx *t, struct set *s)
+{
+	unsigned i;
+
+	memset(s, 0, sizeof(*s));
+	s->dir = t_tmpdir(t);
+	snprintf(s->path, sizeof(s->path), "%s/feed.db", s->dir);
+	T_OK(t, feed_store_open(s->path, &s->st));
+	for (i = 0; i < NCARDS; i++)
+		put_card(t, s, i);
+}
+
+/* Run q and check it returns exactly the cards whose index pick() accepts,
+ * newest first. */
+static void expect(struct tctx *t, struct set *s, const struct feed_query *q,
+		   bool (*pick)(unsigned i, const void *arg), const void *arg)
+{
+	struct feed_row rows[FEED_QUERY_MAX_ROWS];
+	unsigned n = 0, k = 0, skipped = 9;
+	int i;
+
+	T_OK(t, feed_store_query(s->st, q, rows, &n, &skipped));
+	T_EQ(t, skipped, 0);
+	for (i = NCARDS - 1; i >= 0; i--) {
+		if (!pick((unsigned)i, arg))
+			continue;
+		if (k >= n) {
+			T_TRUE(t, k < n);
+			return;
+		}
+		T_MEMEQ(t, rows[k].id, s->id[i], 32);
+		T_EQ(t, rows[k].created, gen_created((unsigned)i));
+		k++;
+	}
+	T_EQ(t, n, k);
+}
+
+static bool pick_music(unsigned i, const void *a) { (void)a; return i % 2; }
+static bool pick_film_live(unsigned i, const void *a)
+{ (void)a; return i % 2 == 0 && i % 5 == 0; }
+static bool pick_creator(unsigned i, const void *a)
+{ return gen_creator(i) == *(const uint8_t *)a; }
+static bool pick_price(unsigned i, const void *a)
+{ (void)a; return gen_price(i) >= 5000 && gen_price(i) <= 20000; }
+static bool pick_free(unsigned i, const void *a) { (void)a; return !gen_price(i); }
+static bool pick_beta(unsigned i, const void *a) { (void)a; return i >= 10; }
+static bool pick_7(unsigned i, const void *a) { (void)a; return i == 7; }
+static bool pick_none(unsigned i, const void *a) { (void)i; (void)a; return false; }
+static bool pick_all(unsigned i, const void *a) { (void)i; (void)a; return true; }
+static bool pick_music_beta_c2(unsigned i, const void *a)
+{ return pick_music(i, a) && pick_beta(i, a) && gen_creator(i) == 2; }
+
+static void price_be(uint8_t out[32], uint64_t v)
+{
+	int i;
+
+	memset(out, 0, 32);
+	for (i = 0; i < 8; i++)
+		out[31 - i] = (uint8_t)(v >> (8 * i));
+}
+
+static void test_filters(struct tctx *t)
+{
+	struct set *s = calloc(1, sizeof(*s));
+	struct feed_query q;
+	uint8_t who;
+
+	set_open(t, s);
+	memset(&q, 0, sizeof(q));
+	q.limit = 100;
+	expect(t, s, &q, pick_all, NULL);
+	q.tags[0] = "music";
+	q.tag_count = 1;
+	expect(t, s, &q, pick_music, NULL);
+	q.tags[0] = "film";
+	q.tags[1] = "live";
+	q.tag_count = 2;
+	expect(t, s, &q, pick_film_live, NULL);
+	q.tags[0] = "mus";	/* a tag matches whole, never a prefix */
+	q.tag_count = 1;
+	expect(t, s, &q, pick_none, NULL);
+	q.tag_count = 0;
+
+	who = 2;
+	q.has_creator = true;
+	tf_pk(who, &q.creator);
+	expect(t, s, &q, pick_creator, &who);
+	q.has_creator = false;
+
+	q.has_price_min = q.has_price_max = true;
+	price_be(q.price_min, 5000);
+	price_be(q.price_max, 20000);
+	expect(t, s, &q, pick_price, NULL);
+	q.has_price_min = false;
+	price_be(q.price_max, 0);
+	expect(t, s, &q, pick_free, NULL);
+	q.has_price_max = false;
+
+	q.text = "beta";
+	expect(t, s, &q, pick_beta, NULL);
+	q.text = "ZEBRA";	/* case-insensitive, over the description */
+	expect(t, s, &q, pick_7, NULL);
+	q.text = "\"zeb AND OR (";	/* user text is never FTS5 syntax */
+	expect(t, s, &q, pick_none, NULL);
+	q.text = "   ";
+	expect(t, s, &q, pick_all, NULL);
+	q.text = "beta";
+	q.tags[0] = "music";
+	q.tag_count = 1;
+	who = 2;
+	q.has_creator = true;
+	tf_pk(who, &q.creator);
+	expect(t, s, &q, pick_music_beta_c2, NULL);
+	memset(&q, 0, sizeof(q));
+
+	/* Followed only: nothing until a creator is followed. */
+	q.limit = 100;
+	q.followed_only = true;
+	expect(t, s, &q, pick_none, NULL);
+	tf_pk(3, &q.creator);
+	T_OK(t, feed_store_follow(s->st, &q.creator, true));
+	T_TRUE(t, feed_store_is_followed(s->st, &q.creator));
+	who = 3;
+	expect(t, s, &q, pick_creator, &who);
+	T_OK(t, feed_store_follow(s->st, &q.creator, false));
+	expect(t, s, &q, pick_none, NULL);
+
+	/* Bad queries. */
+	q.limit = 0;
+	T_ERR(t, feed_store_query(s->st, &q, NULL, &q.offset, NULL), ERR_ARG);
+	q.limit = FEED_QUERY_MAX_ROWS + 1;
+	T_ERR(t, feed_store_query(s->st, &q, NULL, &q.offset, NULL), ERR_ARG);
+	feed_store_free(s->st);
+	free(s->dir);
+	free(s);
+}
+
+static void test_paging(struct tctx *t)
+{
+	struct set *s = calloc(1, sizeof(*s));
+	struct feed_row rows[7];
+	struct feed_query q;
+	unsigned n, page, k = 0;
+
+	set_open(t, s);
+	memset(&q, 0, sizeof(q));
+	q.limit = 7;
+	for (page = 0; page < 6; page++) {
+		q.offset = page * 7;
+		T_OK(t, feed_store_query(s->st, &q, rows, &n, NULL));
+		T_EQ(t, n, page < 4 ? 7 : page == 4 ? 2 : 0);
+		for (unsigned i = 0; i < n; i++, k++)
+			T_MEMEQ(t, rows[i].id, s->id[NCARDS - 1 - k], 32);
+	}
+	T_EQ(t, k, NCARDS);
+	feed_store_free(s->st);
+	free(s->dir);
+	free(s);
+}
+
+static void put_rec(struct tctx *t, struct set *s, uint8_t who,
+		    enum content_record_kind kind, enum content_reaction re,
+		    unsigned card, uint64_t created)
+{
+	struct content_record r;
+	struct bbuf b = BBUF_INIT;
+	uint8_t id[32];
+
+	tf_record(t, who, kind, re, s->id[card], created, &b, id);
+	T_OK(t, content_record_decode(b.data, b.len, &r));
+	T_OK(t, feed_store_put_record(s->st, &r, b.data, b.len, id));
+	T_ERR(t, feed_store_put_record(s->st, &r, b.data, b.len, id),
+	      ERR_DUPLICATE);
+	T_TRUE(t, feed_store_has(s->st, id));
+	bbuf_free(&b);
+}
+
+static void test_aggregates(struct tctx *t)
+{
+	struct set *s = calloc(1, sizeof(*s));
+	struct feed_row rows[3];
+	struct feed_card_stats cs;
+	struct feed_bucket_sum sum[4];
+	uint8_t ids[40 * 32];
+	struct feed_query q;
+	unsigned n, i;
+
+	set_open(t, s);
+	/* Card 3: liked by two authors (one twice, at two times). */
+	put_rec(t, s, 50, CONTENT_RECORD_REACTION, CONTENT_REACT_LIKE, 3, TF_T0);
+	put_rec(t, s, 50, CONTENT_RECORD_REACTION, CONTENT_REACT_LIKE, 3, TF_T0 + 1);
+	put_rec(t, s, 51, CONTENT_RECORD_REACTION, CONTENT_REACT_LIKE, 3, TF_T0);
+	put_rec(t, s, 51, CONTENT_RECORD_REACTION, CONTENT_REACT_DISLIKE, 3, TF_T0);
+	/* Card 5: three viewers, one of them twice. */
+	for (i = 0; i < 3; i++)
+		put_rec(t, s, (uint8_t)(60 + i), CONTENT_RECORD_VIEW, 0, 5, TF_T0);
+	put_rec(t, s, 60, CONTENT_RECORD_VIEW, 0, 5, TF_T0 + 90000);
+	put_rec(t, s, 61, CONTENT_RECORD_FOLLOW, 0, 5, TF_T0);
+	T_OK(t, feed_store_card_stats(s->st, s->id[3], &cs));
+	T_EQ(t, cs.likes, 2);
+	T_EQ(t, cs.dislikes, 1);
+	T_EQ(t, cs.views, 0);
+	T_OK(t, feed_store_card_stats(s->st, s->id[5], &cs));
+	T_EQ(t, cs.views, 3);
+	T_EQ(t, cs.likes, 0);
+
+	memset(&q, 0, sizeof(q));
+	q.limit = 3;
+	q.sort = FEED_SORT_POPULAR;
+	T_OK(t, feed_store_query(s->st, &q, rows, &n, NULL));
+	T_EQ(t, n, 3);
+	T_MEMEQ(t, rows[0].id, s->id[3], 32);	/* 4 × 2 − 1 = 7 */
+	T_EQ(t, rows[0].stats.likes, 2);
+	T_MEMEQ(t, rows[1].id, s->id[5], 32);	/* 3 views */
+	T_EQ(t, rows[1].stats.views, 3);
+	T_MEMEQ(t, rows[2].id, s->id[NCARDS - 1], 32);	/* then newest */
+
+	/* Buckets: cards 0..23 and 8 records on day 0, cards 24..29 and one
+	 * view on day 1; digests are of the sorted ids. */
+	T_OK(t, feed_store_summary(s->st, sum, 4, &n));
+	T_EQ(t, n, 2);
+	T_EQ(t, sum[0].bucket, TF_T0 / FEED_BUCKET_SECS);
+	T_EQ(t, sum[0].count, 24 + 8);
+	T_EQ(t, sum[1].bucket, TF_T0 / FEED_BUCKET_SECS + 1);
+	T_EQ(t, sum[1].count, 6 + 1);
+	T_OK(t, feed_store_bucket_ids(s->st, sum[1].bucket, 0, ids, 40, &n));
+	T_EQ(t, n, 7);
+	for (i = 1; i < n; i++)
+		T_TRUE(t, memcmp(ids + (i - 1) * 32, ids + i * 32, 32) < 0);
+	T_OK(t, feed_store_bucket_ids(s->st, sum[1].bucket, 5, ids + 32 * 10,
+				      40, &n));
+	T_EQ(t, n, 2);
+	T_MEMEQ(t, ids + 32 * 10, ids + 32 * 5, 64);
+	T_OK(t, feed_store_summary(s->st, sum, 1, &n));
+	T_EQ(t, n, 1);
+	T_EQ(t, sum[0].bucket, TF_T0 / FEED_BUCKET_SECS + 1);
+	feed_store_free(s->st);
+	free(s->dir);
+	free(s);
+}
+
+/* Rows written behind the store's back (a corrupt or hostile file) are
+ * skipped, and the store survives a reopen. */
+static void test_bad_rows(struct tctx *t)
+{
+	struct set *s = calloc(1, sizeof(*s));
+	struct feed_row rows[FEED_QUERY_MAX_ROWS];
+	enum feed_item_kind kind;
+	struct bbuf b = BBUF_INIT;
+	struct feed_query q;
+	unsigned n, skipped;
+	sqlite3 *db;
+	FILE *f;
+	char junk[512];
+
+	set_open(t, s);
+	T_EQ(t, sqlite3_open(s->path, &db), SQLITE_OK);
+	T_EQ(t, sqlite3_exec(db,
+		"INSERT INTO cards VALUES(x'0102', x'03', 1, 1, 'short id', "
+		"'', ',', zeroblob(32), '', '', x'00');"
+		"INSERT INTO cards VALUES(zeroblob(32), zeroblob(32), "
+		"9999999999, 1, x'00ff', '', ',', zeroblob(32), '', '', x'');"
+		"INSERT INTO cards VALUES(randomblob(32), zeroblob(32), "
+		"9999999998, 1, 'ok title', '', ',', x'01', '', '', x'');"
+		"INSERT INTO stats VALUES(zeroblob(32), -5, 'x', 1, 1, 1);",
+		NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	memset(&q, 0, sizeof(q));
+	q.limit = 100;
+	T_OK(t, feed_store_query(s->st, &q, rows, &n, &skipped));
+	T_EQ(t, n, NCARDS);
+	T_EQ(t, skipped, 3);
+	q.sort = FEED_SORT_POPULAR;
+	T_OK(t, feed_store_query(s->st, &q, rows, &n, &skipped));
+	T_EQ(t, n, NCARDS);
+	T_EQ(t, skipped, 3);
+	T_OK(t, feed_store_get_item(s->st, s->id[4], &kind, &b));
+	T_EQ(t, kind, FEED_ITEM_CARD);
+	bbuf_reset(&b);
+	{
+		uint8_t zero[32] = { 0 };
+
+		T_ERR(t, feed_store_get_item(s->st, zero, &kind, &b), ERR_FORMAT);
+	}
+	feed_store_free(s->st);
+
+	/* Reopen: everything is still there. */
+	T_OK(t, feed_store_open(s->path, &s->st));
+	q.sort = FEED_SORT_NEW;
+	T_OK(t, feed_store_query(s->st, &q, rows, &n, &skipped));
+	T_EQ(t, n, NCARDS);
+	T_TRUE(t, feed_store_has(s->st, s->id[0]));
+	feed_store_free(s->st);
+
+	/* A file that is not a database is refused, not crashed on. */
+	snprintf(junk, sizeof(junk), "%s/junk.db", s->dir);
+	f = fopen(junk, "wb");
+	T_TRUE(t, f != NULL);
+	if (f) {
+		memset(rows, 0x41, 8192);
+		fwrite(rows, 1, 8192, f);
+		fclose(f);
+	}
+	s->st = NULL;
+	T_TRUE(t, feed_store_open(junk, &s->st) < 0);
+	T_TRUE(t, s->st == NULL);
+	bbuf_free(&b);
+	free(s->dir);
+	free(s);
+}
+
+const struct test_case feed_store_tests[] = {
+	{ "filters", test_filters, 0 },
+	{ "paging", test_paging, 0 },
+	{ "aggregates", test_aggregates, 0 },
+	{ "bad_rows", test_bad_rows, 0 },
+	{ NULL, NULL, 0 }
+};
