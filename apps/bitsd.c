@@ -147,6 +147,9 @@ static int netdb_start_hook(struct daemon *d, void *ctx)
 	/* (not firewalled yet: reach_changed() hands it over later) */
 	if (r == 0 && b->reach.firewalled)
 		bitsd_netdb_set_reach(b->netdb, &b->reach);
+	/* Firewalled, SSU2 dials introducers it finds in the netDb. */
+	if (r == 0)
+		bitsd_ssu2_set_netdb(b->ssu2, bitsd_netdb_get(b->netdb));
 	return r;
 }
 
@@ -155,6 +158,7 @@ static void netdb_stop_hook(struct daemon *d, void *ctx)
 	struct bitsd *b = ctx;
 
 	(void)d;
+	bitsd_ssu2_set_netdb(b->ssu2, NULL);
 	FREE_AND_NULL(bitsd_netdb_stop, b->netdb);
 }
 

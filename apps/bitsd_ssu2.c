@@ -12,12 +12,18 @@
 #include "router/router_info.h"
 #include "router/router_keys.h"
 #include "router/router_self.h"
+#include "router/i2np.h"
 #include "router/ssu2.h"
 #include "router/transport.h"
+#include "netdb/netdb.h"
+#include "netdb/store.h"
 #include "crypto/base/alloc.h"
+#include "crypto/base/bytes.h"
 #include "crypto/base/err.h"
 #include "crypto/base/log.h"
+#include "crypto/base/time.h"
 #include "crypto/keystore.h"
+#include "crypto/rand.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -27,6 +33,8 @@ struct bitsd_ssu2 {
 	struct daemon *d;
 	const struct router_keys *keys;
 	struct ssu2 *s;
+	struct transport_mgr *tm;
+	struct netdb *db;		/* introducer candidates; NULL: none */
 	struct evloop_timer *resign, *ptest;
 	struct nat *nat;		/* with cfg->nat */
 	struct router_self_reach *rr;	/* NULL until set */
@@ -111,6 +119,64 @@ static void intro_cb(void *arg)
 		bs->changed(bs->changed_ctx);
 }
 
+/* Open a session to peer: a Delivery Status (ignored by the peer) makes
+ * the transport manager dial it. */
+static int dial(struct bitsd_ssu2 *bs, const uint8_t peer[32])
+{
+	struct i2np_delivery_status ds;
+	struct bbuf b = BBUF_INIT;
+	uint8_t *p;
+	size_t len;
+
+	rand_bytes(&ds.msg_id, sizeof(ds.msg_id));
+	ds.timestamp_ms = time_now_ms();
+	i2np_delivery_status_encode(&ds, &b);
+	p = bbuf_steal(&b, &len);
+	return transport_send(bs->tm, peer,
+			      i2np_msg_new_take(I2NP_DELIVERY_STATUS, p, len,
+						BITSD_SSU2_DIAL_TTL_MS));
+}
+
+/* Firewalled with too few introducers: dial up to want routers from the
+ * netDb that can introduce us (SSU2 "C"), not yet connected nor being
+ * dialled, from a random place in the store. */
+static void want_intro_cb(void *arg, size_t want)
+{
+	struct bitsd_ssu2 *bs = arg;
+	struct netdb_store *st;
+	size_t n, start, dialled = 0;
+
+	if (!bs->db)
+		return;
+	st = netdb_get_store(bs->db);
+	if ((n = netdb_store_ri_count(st)) == 0)
+		return;
+	start = rand_uniform((uint32_t)n);
+	for (size_t i = 0; i < n && dialled < want; i++) {
+		const struct netdb_ri_entry *e =
+			netdb_store_ri_at(st, (start + i) % n);
+
+		if (!e || transport_is_connected(bs->tm, e->hash) ||
+		    transport_queued(bs->tm, e->hash) ||
+		    !ssu2_can_introduce(bs->s, e->ri))
+			continue;
+		if (dial(bs, e->hash) == 0) {
+			log_info(LD_SSU2, "dialling a possible introducer");
+			dialled++;
+		}
+	}
+	if (!dialled)
+		log_debug(LD_SSU2, "no router with \"C\" left to dial");
+}
+
+void bitsd_ssu2_set_netdb(struct bitsd_ssu2 *bs, struct netdb *db)
+{
+	if (!bs)
+		return;
+	bs->db = db;
+	ssu2_set_want_intro_hook(bs->s, db ? want_intro_cb : NULL, bs);
+}
+
 void bitsd_ssu2_set_reach(struct bitsd_ssu2 *bs, struct router_self_reach *rr,
 			  void (*changed)(void *ctx), void *ctx)
 {
@@ -139,6 +205,7 @@ int bitsd_ssu2_start(struct daemon *d, const struct router_keys *keys,
 	bs = xzalloc(sizeof(*bs));
 	bs->d = d;
 	bs->keys = keys;
+	bs->tm = tm;
 	router_keys_identity(keys, &id);
 	ssu2_config_default(&sc);
 	sc.netid = cfg->netid;
@@ -203,6 +270,7 @@ void bitsd_ssu2_stop(struct bitsd_ssu2 *bs)
 		 (unsigned long long)st.pkts_in, (unsigned long long)st.pkts_out,
 		 (unsigned long long)st.resent_frags);
 	ssu2_set_intro_hook(bs->s, NULL, NULL);
+	ssu2_set_want_intro_hook(bs->s, NULL, NULL);
 	/* Remove the mapping (UPnP: a job the worker pool finishes). */
 	nat_free(bs->nat);
 	evloop_timer_free(bs->resign);

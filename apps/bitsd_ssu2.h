@@ -17,6 +17,7 @@ struct router_self_reach;
 struct bitsd_ssu2;	/* opaque */
 struct transport_mgr;
 struct ssu2;
+struct netdb;
 
 /* Re-sign the RouterInfo SSU2 sends in SessionConfirmed this often. */
 #define BITSD_SSU2_RESIGN_MS (20 * 60 * 1000)
@@ -25,6 +26,8 @@ struct ssu2;
 #define BITSD_SSU2_PT_FIRST_MS 5000
 #define BITSD_SSU2_PT_RETRY_MS 10000
 #define BITSD_SSU2_PT_MS (10 * 60 * 1000)
+/* The message that dials a possible introducer lives this long. */
+#define BITSD_SSU2_DIAL_TTL_MS 30000
 
 /*
  * Start SSU2 for tm (borrowed; must outlive the subsystem).  keys are
@@ -44,6 +47,12 @@ void bitsd_ssu2_stop(struct bitsd_ssu2 *bs);
  */
 void bitsd_ssu2_set_reach(struct bitsd_ssu2 *bs, struct router_self_reach *rr,
 			  void (*changed)(void *ctx), void *ctx);
+/*
+ * Firewalled with fewer than SSU2_INTRO_MAX introducers, dial routers
+ * from db (borrowed; NULL before it exists or after it is gone) whose
+ * SSU2 address has the "C" cap: a new session asks them for a relay tag.
+ */
+void bitsd_ssu2_set_netdb(struct bitsd_ssu2 *bs, struct netdb *db);
 /* The transport (borrowed), for status. */
 struct ssu2 *bitsd_ssu2_transport(struct bitsd_ssu2 *bs);
 

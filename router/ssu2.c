@@ -262,6 +262,8 @@ struct ssu2 {
 	struct evloop_timer *intro_timer;
 	ssu2_intro_fn intro_fn;
 	void *intro_ctx;
+	ssu2_want_intro_fn want_fn;	/* dial more introducers */
+	void *want_ctx;
 	bool intro_changed;		/* call intro_fn on the next pass */
 	/* datagrams waiting for one sendmmsg() while batching > 0 */
 	bool no_gso;			/* the kernel refused UDP_SEGMENT */
@@ -3477,6 +3479,15 @@ static uint64_t intro_seek(struct ssu2 *n)
 			ask_relay_tag(s);
 		have++;
 	}
+	/* Our handshakes with routers with "C" ask in SessionRequest. */
+	for (s = n->sessions; s && have < SSU2_INTRO_MAX; s = s->next)
+		if ((s->state == S_TOKEN_REQ || s->state == S_REQ_SENT) &&
+		    ri_has_cap(s, 'C'))
+			have++;
+	/* Still short: the embedder dials routers with "C" (from the loop,
+	 * after our walks over the session list). */
+	if (have < SSU2_INTRO_MAX && n->want_fn)
+		n->want_fn(n->want_ctx, SSU2_INTRO_MAX - have);
 	return next < 1000 ? 1000 : next;
 }
 
@@ -3500,6 +3511,13 @@ void ssu2_set_intro_hook(struct ssu2 *n, ssu2_intro_fn fn, void *ctx)
 {
 	n->intro_fn = fn;
 	n->intro_ctx = ctx;
+}
+
+void ssu2_set_want_intro_hook(struct ssu2 *n, ssu2_want_intro_fn fn,
+			      void *ctx)
+{
+	n->want_fn = fn;
+	n->want_ctx = ctx;
 }
 
 bool ssu2_is_firewalled(const struct ssu2 *n)
@@ -3554,6 +3572,14 @@ static int pick_address(const struct ssu2 *n, const struct router_info *ri,
 	if (cost)
 		*cost = best;
 	return 0;
+}
+
+bool ssu2_can_introduce(const struct ssu2 *n, const struct router_info *ri)
+{
+	struct router_address_ssu2 a;
+
+	return pick_address(n, ri, &a, NULL) == 0 && a.family == AF_INET &&
+	       strchr(a.caps, 'C') != NULL;
 }
 
 /* An SSU2 address reachable only through introducers, one of which we

@@ -39,6 +39,7 @@
 struct evloop;
 struct ssu2;		/* opaque */
 struct transport_mgr;
+struct router_info;
 
 struct ssu2_config {
 	uint8_t netid;
@@ -240,6 +241,19 @@ size_t ssu2_introducers(const struct ssu2 *s,
  */
 typedef void (*ssu2_intro_fn)(void *ctx);
 void ssu2_set_intro_hook(struct ssu2 *s, ssu2_intro_fn fn, void *ctx);
+/*
+ * Called (on the loop) while firewalled when session peers with "C",
+ * those with a tag, asked or being dialled, are fewer than
+ * SSU2_INTRO_MAX: the embedder should dial up to want more routers for
+ * which ssu2_can_introduce() is true (a new session asks for a tag in
+ * its SessionRequest).  Again every SSU2_INTRO_CHECK_MS while short.
+ */
+typedef void (*ssu2_want_intro_fn)(void *ctx, size_t want);
+void ssu2_set_want_intro_hook(struct ssu2 *s, ssu2_want_intro_fn fn,
+			      void *ctx);
+/* ri has an SSU2 IPv4 address we can dial with the "C" (introducer)
+ * cap. */
+bool ssu2_can_introduce(const struct ssu2 *s, const struct router_info *ri);
 /* The last decided peer test said firewalled (TESTING keeps it). */
 bool ssu2_is_firewalled(const struct ssu2 *s);
 const char *ssu2_reach_name(enum ssu2_reach r);

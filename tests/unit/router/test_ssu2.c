@@ -49,6 +49,9 @@ struct node {
 	uint64_t recv, bad, ri_stored;
 	unsigned ups, downs;
 	unsigned intro_calls;		/* ssu2_set_intro_hook */
+	unsigned want_calls;		/* ssu2_set_want_intro_hook */
+	size_t last_want;
+	const struct router_info *dial;	/* the want hook dials it once */
 	uint8_t seen[MAX_SEQ];
 };
 
@@ -954,6 +957,28 @@ static void short_intro(struct ssu2_config *c)
 	c->intro_refresh_s = 4;
 }
 
+/* Firewalled and short of introducers: dial nd->dial (once), as
+ * apps/bitsd_ssu2.c dials routers with "C" from the netDb. */
+static void on_want_intro(void *ctx, size_t want)
+{
+	struct node *nd = ctx;
+
+	nd->want_calls++;
+	nd->last_want = want;
+	if (nd->dial && ssu2_can_introduce(nd->s, nd->dial) &&
+	    transport_send(nd->tm, router_info_hash(nd->dial),
+			   mk_msg(0, 1024)) == 0)
+		nd->dial = NULL;
+}
+
+/* The want hook said one more introducer is missing. */
+static bool wants_one(void *arg)
+{
+	struct node *nd = arg;
+
+	return nd->want_calls && nd->last_want == 1;
+}
+
 struct intro_want {
 	struct node *nd;
 	size_t n;		/* introducers */
@@ -996,6 +1021,7 @@ static void test_intro_auto(struct tctx *t)
 	node_start(t, c, el, NULL);
 	node_start(t, d, el, NULL);
 	ssu2_set_intro_hook(a->s, on_intro, a);
+	ssu2_set_want_intro_hook(a->s, on_want_intro, a);
 	b->peer = c->ri;
 	c->peer = b->ri;
 	send_many(t, b, c, 0, 1, size_1k);
@@ -1009,6 +1035,10 @@ static void test_intro_auto(struct tctx *t)
 	T_TRUE(t, run_until(el, got_n, &w, 30000));
 	T_FALSE(t, ssu2_is_firewalled(a->s));
 	T_EQ(t, ssu2_introducers(a->s, in, SSU2_INTRO_MAX), 0);
+	T_EQ(t, a->want_calls, 0);	/* not firewalled: no introducers */
+	T_TRUE(t, ssu2_can_introduce(a->s, b->ri));
+	T_TRUE(t, ssu2_can_introduce(a->s, d->ri));
+	T_FALSE(t, ssu2_can_introduce(a->s, c->ri));	/* no "C" */
 	T_OK(t, ssu2_peer_test(a->s, NULL));
 	T_TRUE(t, run_until(el, reach_decided, a, 30000));
 	T_EQ(t, ssu2_reachability(a->s), SSU2_REACH_FIREWALLED);
@@ -1022,22 +1052,28 @@ static void test_intro_auto(struct tctx *t)
 	T_TRUE(t, in[0].exp >= (uint32_t)time_now_s() + 4);
 	T_TRUE(t, in[0].exp <= (uint32_t)time_now_s() + 6);
 	T_TRUE(t, a->intro_calls >= 2);	/* firewalled; the tag */
+	/* B is the only session peer with "C": two more wanted. */
+	T_TRUE(t, a->want_calls >= 1);
+	T_EQ(t, a->last_want, 2);
 	/* Renewed before it expires: a later expiry, same tag. */
 	iw = (struct intro_want){ a, 1, in[0].exp };
 	T_TRUE(t, run_until(el, intros_are, &iw, 30000));
 	ssu2_stats(a->s, &sa);
 	T_TRUE(t, sa.relay_tags_got >= 2);
 	T_EQ(t, sa.relay_tags_hs, 0);
-	/* A new session to D: the tag comes in SessionCreated. */
+	/* The want hook dials D (A's embedder found it with "C"): the
+	 * tag comes in SessionCreated; then one more is wanted. */
 	a->peer2 = d->ri;
 	d->peer = a->ri;
-	send_many(t, a, d, 0, 1, size_1k);
+	a->dial = d->ri;
 	w = (struct want){ d, 1 };
 	T_TRUE(t, run_until(el, got_n, &w, 30000));
+	T_TRUE(t, a->dial == NULL);
 	iw = (struct intro_want){ a, 2, 0 };
 	T_TRUE(t, run_until(el, intros_are, &iw, 30000));
 	ssu2_stats(a->s, &sa);
 	T_EQ(t, sa.relay_tags_hs, 1);
+	T_TRUE(t, run_until(el, wants_one, a, 30000));
 	/* B's session ends: D is left. */
 	calls = a->intro_calls;
 	transport_mgr_close_all(b->tm);
