@@ -19,6 +19,9 @@ _Static_assert(FEED_MSG_MAX_BYTES <= DATAGRAM_MAX_PAYLOAD_BYTES,
 	       "a message fits a datagram");
 
 #define FEED_RL_SLOTS 256
+/* Ids of items refused lately (bad signature or format, time, follow
+ * policy), so reconciliation does not fetch them again and again. */
+#define FEED_REFUSED_MAX 512
 
 /* Token buckets keyed by 32 bytes (peer hash, creator key); the least
  * recently used slot is reused, so the table stays bounded. */
@@ -40,8 +43,29 @@ struct feed_node {
 	struct keys_and_cert *peers;	/* FEED_PEERS_MAX */
 	unsigned peer_count;
 	struct feed_rl peer_rl, creator_rl;
+	uint8_t (*refused)[FEED_ID_BYTES];	/* FEED_REFUSED_MAX, a ring */
+	unsigned refused_count, refused_next;
 	struct feed_node_stats stats;
 };
+
+static void feed_refuse(struct feed_node *n, const uint8_t id[FEED_ID_BYTES])
+{
+	memcpy(n->refused[n->refused_next], id, FEED_ID_BYTES);
+	n->refused_next = (n->refused_next + 1) % FEED_REFUSED_MAX;
+	if (n->refused_count < FEED_REFUSED_MAX)
+		n->refused_count++;
+}
+
+static bool feed_is_refused(const struct feed_node *n,
+			    const uint8_t id[FEED_ID_BYTES])
+{
+	unsigned i;
+
+	for (i = 0; i < n->refused_count; i++)
+		if (!memcmp(n->refused[i], id, FEED_ID_BYTES))
+			return true;
+	return false;
+}
 
 static void feed_rl_init(struct feed_rl *rl, uint64_t burst,
 			 uint64_t per_hour)
@@ -135,6 +159,7 @@ static int feed_accept(struct feed_node *n, const uint8_t *from_hash,
 	const struct ed25519_pk *who;
 	uint8_t id[FEED_ID_BYTES];
 	uint64_t created;
+	bool refuse = true;	/* until the checks that are final pass */
 	int r;
 
 	if (from_hash && !feed_rl_take(&n->peer_rl, from_hash, now_ms)) {
@@ -179,6 +204,7 @@ static int feed_accept(struct feed_node *n, const uint8_t *from_hash,
 		r = ERR_LIMIT;
 		goto out;
 	}
+	refuse = false;
 	if (!feed_rl_take(&n->creator_rl, who->b, now_ms)) {
 		n->stats.rej_creator_rate++;
 		r = ERR_LIMIT;
@@ -188,9 +214,13 @@ static int feed_accept(struct feed_node *n, const uint8_t *from_hash,
 		   feed_store_put_record(n->cfg.store, &rec, enc, len, id);
 	if (r == 0)
 		n->stats.items_new++;
+	if (r == 0 && card && n->cfg.followed_only)	/* records of it */
+		n->refused_count = n->refused_next = 0;
 	else if (r == ERR_DUPLICATE)
 		n->stats.items_dup++;
 out:
+	if (refuse)
+		feed_refuse(n, id);
 	free(card);
 	return r;
 }
@@ -269,7 +299,7 @@ static void feed_on_ids(struct feed_node *n, const struct keys_and_cert *from,
 	for (i = 0; i < m->u.ids.n; i++) {
 		const uint8_t *id = m->u.ids.ids + (size_t)i * FEED_ID_BYTES;
 
-		if (feed_store_has(n->cfg.store, id))
+		if (feed_store_has(n->cfg.store, id) || feed_is_refused(n, id))
 			continue;
 		memcpy(want + (size_t)k * FEED_ID_BYTES, id, FEED_ID_BYTES);
 		if (++k == FEED_WANT_MAX || i + 1 == m->u.ids.n) {
@@ -373,8 +403,10 @@ int feed_node_new(const struct feed_node_cfg *cfg, struct feed_node **out)
 	feed_rl_init(&n->creator_rl, n->cfg.creator_burst,
 		     n->cfg.creator_items_per_hour);
 	n->peers = xcalloc(FEED_PEERS_MAX, sizeof(*n->peers));
+	n->refused = xcalloc(FEED_REFUSED_MAX, sizeof(*n->refused));
 	r = n->cfg.net.attach(n->cfg.net.ctx, n->cfg.dest, &rx);
 	if (r < 0) {
+		free(n->refused);
 		free(n->peers);
 		free(n);
 		return r;
@@ -388,6 +420,7 @@ void feed_node_free(struct feed_node *n)
 	if (!n)
 		return;
 	n->cfg.net.detach(n->cfg.net.ctx, n->cfg.dest);
+	free(n->refused);
 	free(n->peers);
 	free(n);
 }
@@ -403,6 +436,13 @@ int feed_node_add_peer(struct feed_node *n, const struct keys_and_cert *peer)
 		return ERR_LIMIT;
 	n->peers[n->peer_count++] = *peer;
 	return 0;
+}
+
+int feed_node_follow(struct feed_node *n, const struct ed25519_pk *creator,
+		     bool on)
+{
+	n->refused_count = n->refused_next = 0;	/* worth fetching again */
+	return feed_store_follow(n->cfg.store, creator, on);
 }
 
 void feed_node_round(struct feed_node *n)

@@ -9,7 +9,8 @@
  * (WANT/ITEM).  A new item is pushed at once to every peer but the one it
  * came from.  An item is stored and relayed only after its format, size,
  * signature, time, follow policy and rate limits pass; duplicates are
- * dropped by id before any signature work.
+ * dropped by id before any signature work; the ids of the last 512 items
+ * refused (format, signature, time, follow policy) are not fetched again.
  *
  * Thread: the loop thread only.
  */
@@ -67,6 +68,10 @@ int feed_node_new(const struct feed_node_cfg *cfg, struct feed_node **out);
 void feed_node_free(struct feed_node *n);
 /* Gossip with peer (copied) from now on.  ERR_EXISTS, ERR_LIMIT. */
 int feed_node_add_peer(struct feed_node *n, const struct keys_and_cert *peer);
+/* Follow or unfollow creator in the store's follow set, and forget the
+ * items refused lately so that reconciliation may fetch them again. */
+int feed_node_follow(struct feed_node *n, const struct ed25519_pk *creator,
+		     bool on);
 /* One reconciliation round: our SUMMARY to every peer. */
 void feed_node_round(struct feed_node *n);
 /*

@@ -402,7 +402,7 @@ static void test_follows(struct tctx *t)
 
 	env_init(t, e, NULL, true, false);
 	tf_pk(1, &pk);
-	T_OK(t, feed_store_follow(e->st[2], &pk, true));
+	T_OK(t, feed_node_follow(e->fn[2], &pk, true));
 	tf_card(t, 1, "Followed", "x", "a", 0, TF_T0, &b, c1);
 	T_OK(t, feed_node_publish(e->fn[0], FEED_ITEM_CARD, b.data, b.len));
 	bbuf_reset(&b);
@@ -421,10 +421,22 @@ static void test_follows(struct tctx *t)
 	T_FALSE(t, feed_store_has(e->st[4], c2));
 	T_FALSE(t, feed_store_has(e->st[2], r2));
 	T_EQ(t, feed_node_get_stats(e->fn[2])->rej_follow, 2);
-	/* Reconciliation does not carry it past node 2 either. */
+	/* Reconciliation does not carry it past node 2 either, nor fetch
+	 * what node 2 refused again. */
+	round_all(e);
 	round_all(e);
 	T_EQ(t, holders(e, c2), 2);
 	T_EQ(t, holders(e, r2), 2);
+	T_EQ(t, feed_node_get_stats(e->fn[2])->rej_follow, 2);
+	/* Once node 2 follows creator 2 too, a round brings the card, then
+	 * its record, and pushes both on to nodes 3 and 4. */
+	tf_pk(2, &pk);
+	T_OK(t, feed_node_follow(e->fn[2], &pk, true));
+	round_all(e);
+	T_EQ(t, holders(e, c2), NNODES);
+	if (holders(e, r2) < NNODES)	/* the record may precede its card */
+		round_all(e);
+	T_EQ(t, holders(e, r2), NNODES);
 	bbuf_free(&b);
 	env_free(e);
 	free(e);
