@@ -1,0 +1,235 @@
+/*
+ * tools/bench/feed: the feed store (apps/feed/store.h) at scale.
+ *
+ *   index  cards verified and indexed per second: decode, signature check
+ *          and store of pre-signed cards, as gossip does for each new card
+ *          (must reach ≥ 5,000/s; ceiling: the decode + verify rate alone)
+ *   query  feed query latency over the whole set, p50 and p99, across a
+ *          mix of queries (new, popular, tag, creator, price, text, paging;
+ *          p99 must stay ≤ 50 ms)
+ *
+ * Usage: bench_feed [--cards N] [--queries Q]   (defaults 100000, 400)
+ */
+#include "config.h"
+#include "apps/content/card.h"
+#include "apps/content/signer.h"
+#include "apps/feed/store.h"
+#include "crypto/base/alloc.h"
+#include "crypto/base/err.h"
+#include "crypto/hash.h"
+#include "crypto/init.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *const WORDS[] = {
+	"river", "night", "city", "piano", "forest", "engine", "garden",
+	"winter", "signal", "harbour", "desert", "orbit", "violin", "market"
+};
+#define NWORDS (sizeof(WORDS) / sizeof(WORDS[0]))
+#define NCREATORS 200
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void json_line(const char *metric, double v, double ceiling,
+		      double target, bool higher)
+{
+	printf("{\"bench\":\"feed\",\"metric\":\"%s\",\"value\":%.2f,"
+	       "\"ceiling\":%.2f,\"ratio\":%.3f,\"target\":%.2f,"
+	       "\"higher_is_better\":%s}\n", metric, v, ceiling,
+	       ceiling > 0 ? v / ceiling : 0, target, higher ? "true" : "false");
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Card i of the synthetic set, signed by creator i % NCREATORS. */
+static void make_card(unsigned i, const struct content_signer *signers,
+		      struct content_card *c, struct bbuf *out)
+{
+	int r;
+
+	memset(c, 0, sizeof(*c));
+	memcpy(c->content_hash, &i, sizeof(i));
+	memset(c->key_commitment, 0x22, 32);
+	c->size = 1000 + i;
+	snprintf(c->mime, sizeof(c->mime), "video/mp4");
+	snprintf(c->title, sizeof(c->title), "%s %s %u", WORDS[i % NWORDS],
+		 WORDS[(i / NWORDS) % NWORDS], i);
+	snprintf(c->description, sizeof(c->description),
+		 "A %s about the %s and the %s.", WORDS[(i * 7) % NWORDS],
+		 WORDS[(i * 3) % NWORDS], WORDS[(i / 5) % NWORDS]);
+	c->tag_count = 2;
+	snprintf(c->tags[0], sizeof(c->tags[0]), "t%u", i % 50);
+	snprintf(c->tags[1], sizeof(c->tags[1]), "%s", i % 3 ? "video" : "music");
+	if (i % 4) {
+		c->price[31] = (uint8_t)i;
+		c->price[30] = (uint8_t)(i >> 8);
+		c->price[29] = 1;
+		snprintf(c->currency, sizeof(c->currency), "USDC");
+		c->decimals = 6;
+	}
+	c->created = 1767225600u + i * 30u;
+	c->version = 1;
+	content_card_normalize(c);
+	r = content_card_sign(c, &signers[i % NCREATORS]);
+	if (r == 0)
+		r = content_card_encode(c, out);
+	if (r != 0) {
+		fprintf(stderr, "feed bench: card %u: %s\n", i, err_str(r));
+		abort();
+	}
+}
+
+int main(int argc, char **argv)
+{
+	unsigned ncards = 100000, nq = 400, i, n;
+	struct content_signer *signers = xcalloc(NCREATORS, sizeof(*signers));
+	struct ed25519_seed *seeds = xcalloc(NCREATORS, sizeof(*seeds));
+	struct content_card *c = xmalloc(sizeof(*c));
+	struct feed_row *rows = xcalloc(FEED_QUERY_MAX_ROWS, sizeof(*rows));
+	uint8_t **enc;
+	size_t *len;
+	struct feed_store *st;
+	char tmpl[512], path[600];
+	const char *base = getenv("TMPDIR");
+	double t0, t_verify, t_index, *lat;
+	uint8_t id[32];
+
+	for (i = 1; i + 1 < (unsigned)argc; i += 2) {
+		if (!strcmp(argv[i], "--cards"))
+			ncards = (unsigned)strtoul(argv[i + 1], NULL, 10);
+		else if (!strcmp(argv[i], "--queries"))
+			nq = (unsigned)strtoul(argv[i + 1], NULL, 10);
+	}
+	if (ncards < 100 || nq < 10) {
+		fprintf(stderr, "usage: bench_feed [--cards N>=100] "
+			"[--queries Q>=10]\n");
+		return 2;
+	}
+	crypto_init();
+	for (i = 0; i < NCREATORS; i++) {	/* signers borrow the seeds */
+		memset(seeds[i].b, (int)(i + 1), sizeof(seeds[i].b));
+		seeds[i].b[1] = (uint8_t)(i >> 8);
+		content_signer_from_seed(&signers[i], &seeds[i]);
+	}
+	enc = xcalloc(ncards, sizeof(*enc));
+	len = xcalloc(ncards, sizeof(*len));
+	for (i = 0; i < ncards; i++) {
+		struct bbuf b = BBUF_INIT;
+
+		make_card(i, signers, c, &b);
+		enc[i] = bbuf_steal(&b, &len[i]);
+	}
+	snprintf(tmpl, sizeof(tmpl), "%s/bits-bench-XXXXXX", base ? base : "/tmp");
+	if (!mkdtemp(tmpl))
+		return 2;
+	snprintf(path, sizeof(path), "%s/feed.db", tmpl);
+	if (feed_store_open(path, &st) != 0)
+		return 2;
+	printf("feed bench: %u cards by %u creators, %u queries\n", ncards,
+	       NCREATORS, nq);
+
+	/* Ceiling: decode + verify alone. */
+	t0 = now_s();
+	for (i = 0; i < ncards; i++)
+		if (content_card_decode(enc[i], len[i], c) != 0 ||
+		    content_card_verify(c) != 0)
+			abort();
+	t_verify = now_s() - t0;
+
+	t0 = now_s();
+	for (i = 0; i < ncards; i++) {
+		if (content_card_decode(enc[i], len[i], c) != 0 ||
+		    content_card_verify(c) != 0)
+			abort();
+		sha256(id, enc[i], len[i]);
+		if (feed_store_put_card(st, c, enc[i], len[i], id) != 0)
+			abort();
+	}
+	t_index = now_s() - t0;
+	printf("  decode + verify: %.0f cards/s; + index: %.0f cards/s\n",
+	       ncards / t_verify, ncards / t_index);
+
+	lat = xcalloc(nq, sizeof(*lat));
+	for (i = 0; i < nq; i++) {
+		struct feed_query q;
+		char tag[8];
+
+		memset(&q, 0, sizeof(q));
+		q.limit = 50;
+		switch (i % 8) {
+		case 0:
+			break;
+		case 1:
+			q.sort = FEED_SORT_POPULAR;
+			break;
+		case 2:
+			snprintf(tag, sizeof(tag), "t%u", i % 50);
+			q.tags[0] = tag;
+			q.tag_count = 1;
+			break;
+		case 3:
+			q.has_creator = true;
+			q.creator = signers[i % NCREATORS].pk;
+			break;
+		case 4:
+			q.has_price_max = true;	/* free only */
+			break;
+		case 5:
+			q.text = WORDS[i % NWORDS];
+			break;
+		case 6:
+			q.text = WORDS[i % NWORDS];
+			q.tags[0] = "music";
+			q.tag_count = 1;
+			q.offset = 100;
+			break;
+		case 7:
+			q.offset = (i * 37) % ncards;
+			break;
+		}
+		t0 = now_s();
+		if (feed_store_query(st, &q, rows, &n, NULL) != 0)
+			abort();
+		lat[i] = (now_s() - t0) * 1000;
+	}
+	qsort(lat, nq, sizeof(*lat), cmp_double);
+	printf("  query latency: p50 %.2f ms, p99 %.2f ms\n",
+	       lat[nq / 2], lat[(nq * 99) / 100]);
+	json_line("cards_indexed_per_s", ncards / t_index, ncards / t_verify,
+		  5000, true);
+	json_line("query_p50_ms", lat[nq / 2], 50, 50, false);
+	json_line("query_p99_ms", lat[(nq * 99) / 100], 50, 50, false);
+
+	feed_store_free(st);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/feed.db-wal", tmpl);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/feed.db-shm", tmpl);
+	unlink(path);
+	rmdir(tmpl);
+	for (i = 0; i < ncards; i++)
+		free(enc[i]);
+	free(enc);
+	free(len);
+	free(lat);
+	free(rows);
+	free(c);
+	free(signers);
+	free(seeds);
+	return 0;
+}
