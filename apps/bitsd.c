@@ -227,6 +227,9 @@ static int sam_start_hook(struct daemon *d, void *ctx)
 	bitsd_tunnels_set_garlic(b->tunnels, sam_garlic, b->tunnelnet);
 	sam_server_cfg_default(&sc);
 	sc.port = cfg->sam_port;
+	/* Datagrams on the port below (7655 below 7656, as i2pd). */
+	sc.udp = cfg->sam_port > 1;
+	sc.udp_port = (uint16_t)(cfg->sam_port - 1);
 	sc.stream.mtu = STREAM_MTU_ECIES;
 	net = tunnelnet_client_net(b->tunnelnet);
 	if ((r = sam_server_new(daemon_evloop(d), &net, &sc, &b->sam)) != 0)

@@ -71,8 +71,8 @@ static const struct opt opts[] = {
 	{ "api-port", OPT_PORT, OFF(api_port), "PORT",
 	  "serve the local JSON API on 127.0.0.1:PORT (default: off)" },
 	{ "sam.port", OPT_PORT, OFF(sam_port), "PORT",
-	  "run the SAM v3 bridge on 127.0.0.1:PORT (also --sam-port; "
-	  "default: off)" },
+	  "run the SAM v3 bridge on 127.0.0.1:PORT, its datagrams on "
+	  "PORT-1 (also --sam-port; default: off)" },
 	{ "sam.hops", OPT_HOPS, OFF(sam_hops), "N",
 	  "hops of each SAM destination's tunnels, 1-7 (default 3)" },
 	{ "reseed.file", OPT_OPT_PATH, OFF(reseed_file), "FILE",

@@ -341,24 +341,58 @@ static void queue_free(struct tn_queued *q)
 	xfree_wipe(q, sizeof(*q) + q->len);
 }
 
+/* x can send and be answered: an outbound tunnel, and a LeaseSet. */
+static bool dest_ready(const struct tn_dest *x)
+{
+	struct tunnel_pool_stats st;
+
+	if (!x->ls.len)
+		return false;
+	tunnel_pool_stats(x->pool, &st);
+	return st.out_ready > 0;
+}
+
+static const struct leaseset *remote_ls(struct tunnelnet *tn,
+					const uint8_t hash[32])
+{
+	const struct netdb_ls_entry *ent =
+		netdb_store_find_ls(netdb_get_store(tn->cfg.db), hash);
+
+	return ent && leaseset_type(ent->ls) == LEASESET_LS2 ? ent->ls : NULL;
+}
+
+static bool lookup_pending(const struct tunnelnet *tn, const uint8_t key[32])
+{
+	for (size_t i = 0; i < tn->n_lookups; i++)
+		if (memcmp(tn->lookups[i], key, 32) == 0)
+			return true;
+	return false;
+}
+
+static void lookup_forget(struct tunnelnet *tn, const uint8_t key[32])
+{
+	for (size_t i = 0; i < tn->n_lookups; i++)
+		if (memcmp(tn->lookups[i], key, 32) == 0) {
+			memcpy(tn->lookups[i], tn->lookups[--tn->n_lookups],
+			       32);
+			return;
+		}
+}
+
 static void lookup_done(void *ctx, const uint8_t key[32], int result);
 
 static int enqueue(struct tunnelnet *tn, const struct client_dest *from,
 		   const struct keys_and_cert *to, uint8_t proto,
 		   uint16_t src_port, uint16_t dst_port, const uint8_t *data,
-		   size_t len)
+		   size_t len, bool need_lookup)
 {
-	struct tn_queued *q;
-	bool pending = false;
+	struct tn_queued *q, **pp = &tn->queue;
 
-	for (q = tn->queue; q; q = q->next)
-		if (memcmp(q->to.hash, to->hash, 32) == 0)
-			pending = true;
 	if (tn->n_queued >= TUNNELNET_QUEUE_MAX) {
 		tn->st.queue_dropped++;
 		return ERR_LIMIT;
 	}
-	if (!pending) {
+	if (need_lookup && !lookup_pending(tn, to->hash)) {
 		int e;
 
 		if (tn->n_lookups >= TUNNELNET_QUEUE_MAX)
@@ -371,6 +405,7 @@ static int enqueue(struct tunnelnet *tn, const struct client_dest *from,
 		tn->st.lookups++;
 	}
 	q = xmalloc(sizeof(*q) + len);
+	q->next = NULL;
 	q->from = from;
 	q->to = *to;
 	q->proto = proto;
@@ -380,87 +415,66 @@ static int enqueue(struct tunnelnet *tn, const struct client_dest *from,
 	q->len = len;
 	if (len)
 		memcpy(q->data, data, len);
-	q->next = tn->queue;
-	tn->queue = q;
+	/* At the tail: payloads leave in the order they came. */
+	while (*pp)
+		pp = &(*pp)->next;
+	*pp = q;
 	tn->n_queued++;
 	tn->st.queued++;
 	return 0;
 }
 
-/* Send (found) or drop what waits for key. */
+/*
+ * Send what can go now (its sender ready, the remote's LeaseSet known),
+ * drop what waited for failed_key (a failed lookup; NULL: none) and what
+ * waited too long.  Lookups whose LeaseSet arrived another way (bundled
+ * in a garlic clove, or flooded to us) are ended.
+ */
+static void queue_run(struct tunnelnet *tn, const uint8_t *failed_key)
+{
+	struct tn_queued **pp = &tn->queue;
+	uint64_t mono = time_mono_ms();
+
+	for (size_t i = 0; i < tn->n_lookups;) {
+		if (remote_ls(tn, tn->lookups[i])) {
+			(void)netdb_lookup_cancel(tn->cfg.db, tn->lookups[i]);
+			memcpy(tn->lookups[i], tn->lookups[--tn->n_lookups],
+			       32);
+		} else {
+			i++;
+		}
+	}
+	while (*pp) {
+		struct tn_queued *q = *pp;
+		struct tn_dest *x = find_by_client(tn, q->from);
+		const struct leaseset *ls = remote_ls(tn, q->to.hash);
+		bool failed = failed_key && !ls &&
+			      memcmp(q->to.hash, failed_key, 32) == 0;
+
+		if (x && ls && dest_ready(x)) {
+			*pp = q->next;
+			tn->n_queued--;
+			(void)send_now(tn, x, ls, &q->to, q->proto,
+				       q->src_port, q->dst_port, q->data,
+				       q->len);
+		} else if (!x || failed || q->deadline <= mono) {
+			*pp = q->next;
+			tn->n_queued--;
+			tn->st.queue_dropped++;
+		} else {
+			pp = &q->next;
+			continue;
+		}
+		queue_free(q);
+	}
+}
+
 static void lookup_done(void *ctx, const uint8_t key[32], int result)
 {
 	struct tunnelnet *tn = ctx;
-	const struct netdb_ls_entry *ent =
-		netdb_store_find_ls(netdb_get_store(tn->cfg.db), key);
-	struct tn_queued **pp = &tn->queue;
 
-	for (size_t i = 0; i < tn->n_lookups; i++)
-		if (memcmp(tn->lookups[i], key, 32) == 0) {
-			memcpy(tn->lookups[i], tn->lookups[--tn->n_lookups],
-			       32);
-			break;
-		}
-	while (*pp) {
-		struct tn_queued *q = *pp;
-		struct tn_dest *x;
-
-		if (memcmp(q->to.hash, key, 32) != 0) {
-			pp = &q->next;
-			continue;
-		}
-		*pp = q->next;
-		tn->n_queued--;
-		x = find_by_client(tn, q->from);
-		if (result == 0 && ent && x)
-			(void)send_now(tn, x, ent->ls, &q->to, q->proto,
-				       q->src_port, q->dst_port, q->data,
-				       q->len);
-		else
-			tn->st.queue_dropped++;
-		queue_free(q);
-	}
-}
-
-static void queue_expire(struct tunnelnet *tn, uint64_t mono)
-{
-	struct tn_queued **pp = &tn->queue;
-
-	while (*pp) {
-		struct tn_queued *q = *pp;
-
-		if (q->deadline > mono) {
-			pp = &q->next;
-			continue;
-		}
-		*pp = q->next;
-		tn->n_queued--;
-		tn->st.queue_dropped++;
-		queue_free(q);
-	}
-}
-
-/* Send what waits for a LeaseSet that arrived meanwhile (bundled in a
- * garlic clove, or stored by a floodfill's flood), ending its lookup. */
-static void queue_flush_known(struct tunnelnet *tn)
-{
-	struct netdb_store *s = netdb_get_store(tn->cfg.db);
-	bool again = true;
-
-	while (again) {
-		again = false;
-		for (struct tn_queued *q = tn->queue; q; q = q->next) {
-			uint8_t key[32];
-
-			if (!netdb_store_find_ls(s, q->to.hash))
-				continue;
-			memcpy(key, q->to.hash, 32);
-			(void)netdb_lookup_cancel(tn->cfg.db, key);
-			lookup_done(tn, key, 0);	/* frees q */
-			again = true;
-			break;
-		}
-	}
+	lookup_forget(tn, key);
+	queue_run(tn, result == 0 ? NULL : key);
 }
 
 static void queue_drop_from(struct tunnelnet *tn, const struct client_dest *d)
@@ -572,7 +586,7 @@ bool tunnelnet_garlic_in(struct tunnelnet *tn, struct i2np_msg *m)
 		bbuf_free(&plain);
 		i2np_msg_free(m);
 		if (tn->queue)
-			queue_flush_known(tn);
+			queue_run(tn, NULL);
 		return true;
 	}
 	bbuf_free(&plain);
@@ -589,8 +603,7 @@ void tunnelnet_poll(struct tunnelnet *tn)
 		refresh_dest(tn, x, now, mono);
 		ratchet_ctx_expire(x->rc, now);
 	}
-	queue_flush_known(tn);
-	queue_expire(tn, mono);
+	queue_run(tn, NULL);
 }
 
 static void tick(void *arg)
@@ -661,17 +674,19 @@ static int net_send(void *ctx, const struct client_dest *from,
 {
 	struct tunnelnet *tn = ctx;
 	struct tn_dest *x = find_by_client(tn, from);
-	const struct netdb_ls_entry *ent;
+	const struct leaseset *ls;
 
 	if (!x)
 		return ERR_BAD_STATE;
 	if (len > CLIENT_PAYLOAD_MAX_BYTES)
 		return ERR_TOO_BIG;
-	ent = netdb_store_find_ls(netdb_get_store(tn->cfg.db), to->hash);
-	if (!ent || leaseset_type(ent->ls) != LEASESET_LS2)
+	ls = remote_ls(tn, to->hash);
+	/* Unknown LeaseSet: look it up; no tunnels yet: wait for them.
+	 * Either way the payload waits (behind earlier ones: order). */
+	if (!ls || !dest_ready(x) || tn->queue)
 		return enqueue(tn, from, to, proto, src_port, dst_port, data,
-			       len);
-	return send_now(tn, x, ent->ls, to, proto, src_port, dst_port, data,
+			       len, !ls);
+	return send_now(tn, x, ls, to, proto, src_port, dst_port, data,
 			len);
 }
 

@@ -328,8 +328,8 @@ static void test_lookup_queue(struct tctx *t)
 	T_EQ(t, st.lookups, 2);	/* net.lookup's, joined by the queue */
 	T_EQ(t, netdb_lookups_pending(e.db), 1);
 	/* The LeaseSet arrives (as a bundled clove or a flood would put
-	 * it in the store): the queue is sent (no tunnels here: no route)
-	 * and the lookup ended. */
+	 * it in the store): the lookup ends; with no tunnels yet the
+	 * payloads wait for them, and later ones queue behind. */
 	dest_x25519(r, &rpk);
 	make_leases(l, 2, time_now_ms());
 	T_OK(t, tunnelnet_leaseset_build(client_dest_keys(r), &rpk, l, 2,
@@ -337,15 +337,25 @@ static void test_lookup_queue(struct tctx *t)
 	T_OK(t, netdb_add_ls(e.db, LEASESET_LS2, ls.data, ls.len, rh, NULL,
 			     &res));
 	tunnelnet_poll(e.tn);
-	tunnelnet_stats(e.tn, &st);
-	T_EQ(t, st.no_route, 2);
-	T_EQ(t, st.queue_dropped, 0);
 	T_EQ(t, netdb_lookups_pending(e.db), 0);
 	T_OK(t, net.lookup(net.ctx, rh, &out));
 	T_MEMEQ(t, out.hash, rh, 32);
-	/* Known now, but no outbound tunnel: no route at once. */
-	T_ERR(t, net.send(net.ctx, d, client_dest_pub(r), 6, 1, 2,
-			  (const uint8_t *)"w", 1), ERR_NOT_FOUND);
+	T_OK(t, net.send(net.ctx, d, client_dest_pub(r), 6, 1, 2,
+			 (const uint8_t *)"w", 1));
+	tunnelnet_stats(e.tn, &st);
+	T_EQ(t, st.queued, 3);
+	T_EQ(t, st.lookups, 2);	/* known now: no new lookup */
+	T_EQ(t, st.no_route + st.sent + st.queue_dropped, 0);
+	/* Still no tunnels when the wait is over: dropped. */
+	time_set_mono_override(time_mono_ms() + TUNNELNET_QUEUE_MS - 1000);
+	tunnelnet_poll(e.tn);
+	tunnelnet_stats(e.tn, &st);
+	T_EQ(t, st.queue_dropped, 0);
+	time_set_mono_override(time_mono_ms() + 2000);
+	tunnelnet_poll(e.tn);
+	tunnelnet_stats(e.tn, &st);
+	T_EQ(t, st.queue_dropped, 3);
+	T_EQ(t, st.no_route + st.sent, 0);
 	bbuf_free(&ls);
 	env_free(&e);
 	client_dest_free(d);
