@@ -109,11 +109,14 @@ static void intro_cb(void *arg)
 	if (!rr)
 		return;
 	rr->firewalled = ssu2_is_firewalled(bs->s);
+	rr->introducer = !rr->firewalled &&
+			 ssu2_reachability(bs->s) == SSU2_REACH_OK;
 	rr->nintro = rr->firewalled ?
 		     ssu2_introducers(bs->s, rr->intro, ROUTER_SELF_MAX_INTRO) :
 		     0;
 	log_notice(LD_SSU2, "publishing: %s, %zu introducer(s)",
-		   rr->firewalled ? "firewalled" : "reachable", rr->nintro);
+		   rr->firewalled ? "firewalled" : rr->introducer ?
+		   "reachable, introducer (C)" : "reachable", rr->nintro);
 	(void)sign_self(bs);
 	if (bs->changed)
 		bs->changed(bs->changed_ctx);

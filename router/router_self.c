@@ -36,10 +36,11 @@ uint16_t router_self_port(const struct conf *cfg,
 }
 
 /* An SSU2 address (ssu2 spec, "Published Router Address"): host, port
- * (the NTCP2 one, UDP), s, i, v=2 and caps 4 (6 on an IPv6 host).  No
- * "B"/"C" caps: we are no peer-test or relay partner yet (PROTOCOLS.md
- * 2.5).  Firewalled (IPv4 only: peer tests run there): no host or port,
- * and our introducers ("Published Addresses" with introducers). */
+ * (the NTCP2 one, UDP), s, i, v=2 and caps 4 (6 on an IPv6 host), "4C"
+ * once a peer test said reachable (rr->introducer: we give relay tags
+ * and introduce).  No "B" cap yet (PROTOCOLS.md 2.5).  Firewalled (IPv4
+ * only: peer tests run there): no host or port, and our introducers
+ * ("Published Addresses" with introducers). */
 static int add_ssu2(struct router_info *ri, const struct conf *cfg,
 		    const struct keystore *ks, const uint8_t hash[32],
 		    const char *host, const struct router_self_reach *rr)
@@ -56,7 +57,9 @@ static int add_ssu2(struct router_info *ri, const struct conf *cfg,
 	    (r = router_address_ssu2_build(&a, ROUTER_SELF_SSU2_COST, &s, ik,
 					   fw ? NULL : host,
 					   fw ? 0 : router_self_port(cfg, hash),
-					   v6 ? "6" : "4", fw ? rr->intro : NULL,
+					   v6 ? "6" : !fw && rr &&
+					   rr->introducer ? "4C" : "4",
+					   fw ? rr->intro : NULL,
 					   fw ? rr->nintro : 0)) != 0 ||
 	    (r = router_info_add_address(ri, &a)) != 0) {
 		router_address_clear(&a);

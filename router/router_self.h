@@ -44,10 +44,13 @@ struct worker_pool;
  * What we learned about reaching us while running (SSU2 peer test and
  * relay): when firewalled, our IPv4 NTCP2 and SSU2 addresses go out
  * without host and port, the SSU2 one with these introducers (ih, itag,
- * iexp), and the caps say "U".
+ * iexp), and the caps say "U".  introducer (a peer test said reachable):
+ * the IPv4 SSU2 address gets the "C" cap (we introduce firewalled
+ * routers to others).
  */
 struct router_self_reach {
 	bool firewalled;
+	bool introducer;
 	size_t nintro;
 	struct router_address_ssu2_intro intro[ROUTER_SELF_MAX_INTRO];
 };

@@ -2700,7 +2700,7 @@ static struct sess *sess_up_by_id(struct ssu2 *n, uint64_t id)
 
 static void set_reach(struct ssu2 *n, enum ssu2_reach r)
 {
-	bool fw = n->firewalled;
+	bool fw = n->firewalled, was_ok = n->reach == SSU2_REACH_OK;
 
 	if (n->reach != r)
 		log_notice(LD_SSU2, "peer test: %s", ssu2_reach_name(r));
@@ -2709,7 +2709,9 @@ static void set_reach(struct ssu2 *n, enum ssu2_reach r)
 		fw = false;
 	else if (r == SSU2_REACH_FIREWALLED)
 		fw = true;
-	if (fw != n->firewalled) {
+	/* Firewalled or not, and reachable (we may introduce) or not,
+	 * change what we publish. */
+	if (fw != n->firewalled || was_ok != (r == SSU2_REACH_OK)) {
 		n->firewalled = fw;
 		intro_note_change(n);
 	}

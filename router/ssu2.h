@@ -235,7 +235,9 @@ size_t ssu2_introducers(const struct ssu2 *s,
  * should publish changes: a peer test decided we are firewalled or
  * reachable, a relay tag came or was renewed, an introducer's session
  * ended.  The embedder then re-signs its RouterInfo with
- * ssu2_is_firewalled() and ssu2_introducers().  While firewalled, the
+ * ssu2_is_firewalled() and ssu2_introducers(), and with the "C" cap
+ * while ssu2_reachability() is SSU2_REACH_OK (as Bob we hand out relay
+ * tags and introduce).  While firewalled, the
  * transport asks up to SSU2_INTRO_MAX session peers with the "C" cap for
  * relay tags by itself, and asks again before they expire.
  */

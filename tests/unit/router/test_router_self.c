@@ -179,8 +179,28 @@ static void test_firewalled(struct tctx *t)
 			T_TRUE(t, u.published);
 			T_EQ(t, u.nintro, 0);
 			T_EQ(t, u.port, 12345);
+			T_STREQ(t, u.caps, "4");
 		}
 	}
+	/* A peer test said reachable: we introduce ("C"). */
+	router_info_free(ri);
+	ri = NULL;
+	rr.introducer = true;
+	T_OK(t, router_self_build_reach(cfg, k, &rr, &ri));
+	if (!ri)
+		goto out;
+	have_ssu2 = false;
+	for (size_t i = 0; i < router_info_address_count(ri); i++) {
+		const struct router_address *a = router_info_address(ri, i);
+
+		if (router_address_is_ssu2(a)) {
+			T_OK(t, router_address_ssu2_parse(a, &u));
+			T_TRUE(t, u.published);
+			T_STREQ(t, u.caps, "4C");
+			have_ssu2 = true;
+		}
+	}
+	T_TRUE(t, have_ssu2);
 out:
 	router_info_free(ri);
 	router_info_free(back);

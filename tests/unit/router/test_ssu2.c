@@ -871,6 +871,8 @@ static bool reach_decided(void *arg)
 	return r == SSU2_REACH_OK || r == SSU2_REACH_FIREWALLED;
 }
 
+static void on_intro(void *ctx);
+
 /* Peer test with all three roles in bitsd: A (Alice) asks B (Bob), who
  * picks C (Charlie, the other router with "B" it has a session with).
  * Directly on loopback A is reachable; behind a relay that only lets
@@ -908,6 +910,7 @@ static void peer_test(struct tctx *t, bool behind_nat)
 	w = (struct want){ b, 1 };
 	T_TRUE(t, run_until(el, got_n, &w, 10000));
 	T_EQ(t, ssu2_reachability(a->s), SSU2_REACH_UNKNOWN);
+	ssu2_set_intro_hook(a->s, on_intro, a);
 	T_OK(t, ssu2_peer_test(a->s, NULL));
 	T_EQ(t, ssu2_reachability(a->s), SSU2_REACH_TESTING);
 	T_TRUE(t, run_until(el, reach_decided, a, 15000));
@@ -925,6 +928,9 @@ static void peer_test(struct tctx *t, bool behind_nat)
 	T_EQ(t, sc.pt_msg6, behind_nat ? 0 : 1);
 	T_EQ(t, sa.pt_msg7, behind_nat ? 0 : 1);
 	T_EQ(t, sa.pt_rejected, 0);
+	/* Either way what A publishes changed: "U" and introducers, or
+	 * the "C" cap. */
+	T_TRUE(t, a->intro_calls >= 1);
 	if (behind_nat)
 		relay_stop(&r);
 	node_stop(a);
