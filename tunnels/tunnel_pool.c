@@ -91,8 +91,8 @@ void tunnel_pool_cfg_default(struct tunnel_pool_cfg *c)
 
 int tunnel_pool_cfg_check(const struct tunnel_pool_cfg *c)
 {
-	if (c->in_length < 1 || c->in_length > TUNNEL_POOL_MAX_LENGTH ||
-	    c->out_length < 1 || c->out_length > TUNNEL_POOL_MAX_LENGTH ||
+	if (c->in_length > TUNNEL_POOL_MAX_LENGTH ||
+	    c->out_length > TUNNEL_POOL_MAX_LENGTH ||
 	    c->in_quantity < 1 || c->in_quantity > TUNNEL_POOL_MAX_QUANTITY ||
 	    c->out_quantity < 1 || c->out_quantity > TUNNEL_POOL_MAX_QUANTITY ||
 	    c->in_variance > TUNNEL_POOL_MAX_VARIANCE ||
@@ -287,6 +287,57 @@ static struct own_tunnel *pick(const struct tunnel_pool *p, bool inbound,
 
 /* ---- sending through an outbound tunnel ---- */
 
+static void local_msg(struct tunnel_mgr *m, struct i2np_msg *msg,
+		      struct tunnel_pool *via, unsigned depth);
+
+/* The pool whose zero-hop tunnel receives on id (an established
+ * zero-hop inbound tunnel, or the reply tunnel of an outbound build);
+ * NULL when none does. */
+static struct tunnel_pool *zero_hop_receiver(const struct tunnel_mgr *m,
+					     uint32_t id)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		const struct own_tunnel *t = m->t[i];
+
+		if (t->inbound && t->n == 0 && is_usable(t) &&
+		    t->our_id == id)
+			return t->pool;
+		if (t->state == OWN_BUILDING && t->zero_hop_id &&
+		    t->zero_hop_id == id)
+			return t->pool;
+	}
+	return NULL;
+}
+
+/* A zero-hop outbound tunnel: we are its gateway and endpoint, so msg
+ * (taken) goes straight to the router to, or as a TunnelGateway message
+ * to the gateway to of tunnel tunnel_id.  What is for one of our own
+ * zero-hop inbound tunnels, or for us as a router, is handled here at
+ * once. */
+static int send_direct(struct tunnel_mgr *m, struct own_tunnel *t,
+		       const uint8_t to[32], uint32_t tunnel_id,
+		       struct i2np_msg *msg)
+{
+	struct tunnel_pool *in = NULL;
+	struct bbuf b = BBUF_INIT;
+	struct i2np_msg *gm;
+
+	t->pool->st.msgs_sent++;
+	if (memcmp(to, m->cfg.self, 32) == 0 &&
+	    (!tunnel_id || (in = zero_hop_receiver(m, tunnel_id)) != NULL)) {
+		local_msg(m, msg, in ? in : t->pool, 0);
+		return 0;
+	}
+	if (!tunnel_id)
+		return m->h.send(m->h.ctx, to, msg);
+	i2np_tunnel_gateway_encode(tunnel_id, msg, &b);
+	i2np_msg_free(msg);
+	gm = i2np_msg_new(I2NP_TUNNEL_GATEWAY, b.data, b.len,
+			  TUNNEL_MSG_TTL_MS);
+	bbuf_free(&b);
+	return m->h.send(m->h.ctx, to, gm);
+}
+
 static int send_through(struct tunnel_mgr *m, struct own_tunnel *t,
 			const uint8_t to[32], uint32_t tunnel_id,
 			struct i2np_msg *msg)
@@ -295,6 +346,8 @@ static int send_through(struct tunnel_mgr *m, struct own_tunnel *t,
 	uint8_t buf[TUNNEL_MSG_BYTES];
 	int r;
 
+	if (t->n == 0)
+		return send_direct(m, t, to, tunnel_id, msg);
 	i2np_msg_encode(msg, &b);
 	i2np_msg_free(msg);
 	r = tunnel_gateway_put(t->gw, tunnel_id ? TUNNEL_DELIVER_TUNNEL
@@ -392,6 +445,31 @@ int tunnel_pool_lease(const struct tunnel_pool *p, size_t i,
 
 /* ---- building ---- */
 
+/* A zero-hop tunnel of p: nothing to build.  Inbound, we are its
+ * gateway and endpoint (its lease names us and the id we receive on);
+ * outbound, messages leave us directly. */
+static void zero_hop(struct tunnel_pool *p, bool inbound)
+{
+	struct tunnel_mgr *m = p->m;
+	struct own_tunnel *t = xzalloc(sizeof(*t));
+
+	t->pool = p;
+	t->inbound = inbound;
+	t->state = OWN_READY;
+	t->n = 0;
+	memcpy(t->hops[0], m->cfg.self, 32);
+	if (inbound)
+		t->our_id = t->hop_id[0] = new_id(m);
+	t->started_ms = m->mono_ms;
+	t->expires_ms = m->mono_ms + m->cfg.lifetime_ms;
+	t->next_test_ms = m->mono_ms;
+	add_tunnel(m, t);
+	p->st.builds_started++;
+	p->st.builds_ok++;
+	log_info(LD_TUNNEL, "zero-hop %s tunnel %08x", dir_name(inbound),
+		 t->our_id);
+}
+
 static void start_build(struct tunnel_pool *p, bool inbound)
 {
 	struct tunnel_mgr *m = p->m;
@@ -410,6 +488,10 @@ static void start_build(struct tunnel_pool *p, bool inbound)
 		len += rand_uniform(var + 1);
 	if (len > TUNNEL_POOL_MAX_LENGTH)
 		len = TUNNEL_POOL_MAX_LENGTH;
+	if (len == 0) {
+		zero_hop(p, inbound);
+		return;
+	}
 	memset(&bc, 0, sizeof(bc));
 	memset(&sc, 0, sizeof(sc));
 	memcpy(sc.self, m->cfg.self, 32);
@@ -691,9 +773,6 @@ static void run_tests(struct tunnel_mgr *m, struct tunnel_pool *p)
 
 /* ---- what arrives for us ---- */
 
-static void local_msg(struct tunnel_mgr *m, struct i2np_msg *msg,
-		      struct tunnel_pool *via, unsigned depth);
-
 /* A Garlic message: the one-time reply of an outbound build's OBEP? */
 static bool garlic_reply(struct tunnel_mgr *m, const struct i2np_msg *msg,
 			 struct tunnel_pool *via, unsigned depth)
@@ -785,7 +864,7 @@ static bool handle_data(struct tunnel_mgr *m, const struct i2np_msg *msg)
 	if (i2np_tunnel_data_decode(msg, &td) != 0)
 		return false;
 	for (size_t i = 0; i < m->n && !t; i++)
-		if (m->t[i]->inbound && is_usable(m->t[i]) &&
+		if (m->t[i]->inbound && m->t[i]->n && is_usable(m->t[i]) &&
 		    m->t[i]->our_id == td.tunnel_id)
 			t = m->t[i];
 	if (!t)
@@ -802,24 +881,20 @@ static bool handle_gateway(struct tunnel_mgr *m, const struct i2np_msg *msg)
 {
 	struct i2np_tunnel_gateway g;
 	struct i2np_msg *inner = NULL;
-	struct own_tunnel *t = NULL;
+	struct tunnel_pool *p;
 	struct breader r;
 
-	if (i2np_tunnel_gateway_decode(msg, &g) != 0)
-		return false;
-	for (size_t i = 0; i < m->n && !t; i++)
-		if (m->t[i]->state == OWN_BUILDING && m->t[i]->zero_hop_id &&
-		    m->t[i]->zero_hop_id == g.tunnel_id)
-			t = m->t[i];
-	if (!t)
+	if (i2np_tunnel_gateway_decode(msg, &g) != 0 ||
+	    !(p = zero_hop_receiver(m, g.tunnel_id)))
 		return false;
 	br_init(&r, g.data, g.len);
-	if (i2np_msg_decode(&r, &inner) != 0 || br_left(&r) != 0) {
-		t->pool->st.dropped++;
+	if (i2np_msg_decode(&r, &inner) != 0 || br_left(&r) != 0 ||
+	    i2np_msg_is_expired(inner, m->now_ms)) {
+		p->st.dropped++;
 		i2np_msg_free(inner);
 		return true;
 	}
-	local_msg(m, inner, t->pool, 0);
+	local_msg(m, inner, p, 0);
 	return true;
 }
 

@@ -23,6 +23,13 @@
  *    DeliveryStatus to the gateway of an inbound tunnel of its pool; the
  *    pair passes when it comes back within TUNNEL_TEST_TIMEOUT_MS.  A
  *    tunnel failing two tests in a row is dropped (and so replaced).
+ *  - Zero hops: a pool of length 0 (without variance) has tunnels that
+ *    need no build.  A zero-hop inbound tunnel has us as its gateway and
+ *    endpoint: its lease names us and an id of ours, and TunnelGateway
+ *    messages to that id are ours.  A zero-hop outbound tunnel sends
+ *    directly to the target router (or a TunnelGateway message to the
+ *    target tunnel's gateway); a message it sends to ourselves is
+ *    handled at once, inside tunnel_pool_send().
  *  - Traffic: tunnel_pool_send() sends an I2NP message out through an
  *    outbound tunnel to a router or a tunnel; what arrives at our inbound
  *    endpoints and is not the manager's own (build replies, tests) goes
@@ -69,7 +76,7 @@
 #define TUNNEL_POOL_DEFAULT_QUANTITY 3
 
 struct tunnel_pool_cfg {
-	unsigned in_length, out_length;		/* hops, 1..7 */
+	unsigned in_length, out_length;		/* hops, 0..7 */
 	unsigned in_quantity, out_quantity;	/* 1..16 */
 	unsigned in_variance, out_variance;	/* 0..3 extra hops at most */
 	unsigned in_backup, out_backup;		/* 0..4 more tunnels */

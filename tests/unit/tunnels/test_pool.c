@@ -7,7 +7,8 @@
  * reply before any inbound tunnel exists, garlic-wrapped OBEP replies),
  * accept / reject / timeout / tampered replies and what profiles
  * record, tunnel tests passing and failing (failed tunnels replaced),
- * rebuilding before expiry, sending out and receiving in, peer
+ * rebuilding before expiry, sending out and receiving in, zero-hop
+ * tunnels (alone and beside built ones), peer
  * selection rules and tiers, and profiles in SQLite.
  */
 #include "config.h"
@@ -643,6 +644,183 @@ static void test_client_pool(struct tctx *t)
 	sim_free(&s);
 }
 
+/* ---- zero-hop tunnels ---- */
+
+/* A message from hop 0 to us: a TunnelGateway for tunnel id holding an
+ * I2NP Data message of id msg_id. */
+static void gateway_to_us(struct sim *s, uint32_t id, uint32_t msg_id)
+{
+	struct i2np_msg *inner = i2np_msg_new(I2NP_DATA, "zz", 2, 5000);
+	struct bbuf b = BBUF_INIT;
+
+	inner->msg_id = msg_id;
+	i2np_tunnel_gateway_encode(id, inner, &b);
+	i2np_msg_free(inner);
+	enqueue(s, s->hops[0].hash, s->self,
+		i2np_msg_new(I2NP_TUNNEL_GATEWAY, b.data, b.len, 5000));
+	bbuf_free(&b);
+}
+
+/* Length 0 both ways: no builds, the leases name us, tests pass inside
+ * the router, traffic leaves directly, TunnelGateway to our lease's id
+ * is delivered, and the tunnels are replaced at expiry. */
+static void test_zero_hop(struct tctx *t)
+{
+	struct sim s;
+	struct tunnel_pool_cfg pc;
+	struct tunnel_pool_stats st;
+	struct tunnel_pool *p;
+	struct i2np_tunnel_gateway g;
+	struct i2np_msg *m;
+	uint8_t gw[32];
+	uint32_t tid = 0, tid2 = 0;
+	uint64_t exp = 0;
+	size_t joined = 0;
+
+	small_pool(&pc, 0, 2);
+	T_OK(t, tunnel_pool_cfg_check(&pc));
+	sim_init(t, &s, &pc);
+	p = tunnel_mgr_exploratory(s.mgr);
+	step(&s, 0);
+	stats(&s, &st);
+	T_EQ(t, st.in_ready, 2);
+	T_EQ(t, st.out_ready, 2);
+	T_EQ(t, st.in_building + st.out_building, 0);
+	T_EQ(t, s.seen[I2NP_SHORT_TUNNEL_BUILD] +
+			s.seen[I2NP_VARIABLE_TUNNEL_BUILD], 0);
+	for (unsigned i = 0; i < NHOPS; i++)
+		joined += transit_table_count(s.hops[i].tt);
+	T_EQ(t, joined, 0);
+	check_hops(t, &s, true, 2, 0);
+	/* The lease: us, an id of ours. */
+	T_OK(t, tunnel_pool_lease(p, 0, gw, &tid, &exp));
+	T_MEMEQ(t, gw, s.self, 32);
+	T_NE(t, tid, 0);
+	T_TRUE(t, tunnel_mgr_id_in_use(s.mgr, tid));
+	T_EQ(t, exp, s.mono + TUNNEL_LIFETIME_MS);
+	T_OK(t, tunnel_pool_lease(p, 1, gw, &tid2, &exp));
+	T_NE(t, tid, tid2);
+	T_ERR(t, tunnel_pool_lease(p, 2, gw, &tid2, &exp), ERR_NOT_FOUND);
+	/* Tests: out of a zero-hop outbound tunnel into a zero-hop inbound
+	 * one, without the network. */
+	step(&s, 1000);
+	stats(&s, &st);
+	T_EQ(t, st.tests_sent, 2);
+	T_EQ(t, st.tests_ok, 2);
+	T_EQ(t, s.qt, 0);
+	/* Out to a router: straight to it. */
+	m = i2np_msg_new(I2NP_DATA, "abc", 3, 5000);
+	m->msg_id = 901;
+	T_OK(t, tunnel_pool_send(p, s.sink, 0, m, s.mono));
+	/* Out to a tunnel: a TunnelGateway to its gateway. */
+	m = i2np_msg_new(I2NP_DATA, "abcd", 4, 5000);
+	m->msg_id = 902;
+	T_OK(t, tunnel_pool_send(p, s.sink, 4242, m, s.mono));
+	pump(&s);
+	T_EQ(t, s.n_sunk, 2);
+	if (s.n_sunk == 2) {
+		struct breader r;
+		struct i2np_msg *inner = NULL;
+
+		T_EQ(t, s.sunk[0]->type, I2NP_DATA);
+		T_EQ(t, s.sunk[0]->msg_id, 901);
+		T_EQ(t, s.sunk[1]->type, I2NP_TUNNEL_GATEWAY);
+		T_OK(t, i2np_tunnel_gateway_decode(s.sunk[1], &g));
+		T_EQ(t, g.tunnel_id, 4242);
+		br_init(&r, g.data, g.len);
+		T_OK(t, i2np_msg_decode(&r, &inner));
+		T_TRUE(t, inner && inner->msg_id == 902 && inner->len == 4);
+		i2np_msg_free(inner);
+	}
+	/* In: a TunnelGateway to our lease's id reaches the deliver hook;
+	 * to another id, or as TunnelData, it is not ours. */
+	gateway_to_us(&s, tid, 903);
+	gateway_to_us(&s, tid ^ 1, 904);
+	pump(&s);
+	T_EQ(t, s.n_delivered, 1);
+	if (s.n_delivered == 1)
+		T_EQ(t, s.delivered[0]->msg_id, 903);
+	T_EQ(t, s.unclaimed, 1);
+	{
+		uint8_t td[4 + 1024];
+
+		memset(td, 0, sizeof(td));
+		be32_put(td, tid);
+		enqueue(&s, s.hops[0].hash, s.self,
+			i2np_msg_new(I2NP_TUNNEL_DATA, td, sizeof(td), 5000));
+		pump(&s);
+		T_EQ(t, s.unclaimed, 2);
+	}
+	/* Sent to our own lease: back in through the deliver hook. */
+	m = i2np_msg_new(I2NP_DATA, "x", 1, 5000);
+	m->msg_id = 905;
+	T_OK(t, tunnel_pool_send(p, s.self, tid2, m, s.mono));
+	T_EQ(t, s.n_delivered, 2);
+	if (s.n_delivered == 2)
+		T_EQ(t, s.delivered[1]->msg_id, 905);
+	/* Replaced before expiry, gone after. */
+	step(&s, TUNNEL_LIFETIME_MS - TUNNEL_REBUILD_BEFORE_MS);
+	stats(&s, &st);
+	T_EQ(t, st.builds_started, 8);
+	step(&s, TUNNEL_REBUILD_BEFORE_MS);
+	stats(&s, &st);
+	T_EQ(t, st.expired, 4);
+	T_EQ(t, st.in_ready, 2);
+	T_EQ(t, st.out_ready, 2);
+	T_FALSE(t, tunnel_mgr_id_in_use(s.mgr, tid));
+	gateway_to_us(&s, tid, 906);
+	pump(&s);
+	T_EQ(t, s.n_delivered, 2);
+	T_EQ(t, s.unclaimed, 3);
+	sim_free(&s);
+}
+
+/* Zero hops one way, three the other: builds and tests work across. */
+static void test_zero_hop_mixed(struct tctx *t)
+{
+	for (unsigned zero_in = 0; zero_in < 2; zero_in++) {
+		struct sim s;
+		struct tunnel_pool_cfg pc;
+		struct tunnel_pool_stats st;
+		struct tunnel_pool *p;
+		struct i2np_msg *m;
+		uint8_t gw[32];
+		uint32_t tid = 0;
+
+		small_pool(&pc, 3, 1);
+		if (zero_in)
+			pc.in_length = 0;
+		else
+			pc.out_length = 0;
+		sim_init(t, &s, &pc);
+		p = tunnel_mgr_exploratory(s.mgr);
+		step(&s, 0);
+		stats(&s, &st);
+		T_EQ(t, st.in_ready, 1);
+		T_EQ(t, st.out_ready, 1);
+		T_EQ(t, st.builds_started, 2);
+		T_EQ(t, st.builds_ok, 2);
+		T_EQ(t, s.unclaimed, 0);
+		check_hops(t, &s, true, 1, zero_in ? 0 : 3);
+		check_hops(t, &s, false, 1, zero_in ? 3 : 0);
+		step(&s, 1000);
+		stats(&s, &st);
+		T_EQ(t, st.tests_sent, 1);
+		T_EQ(t, st.tests_ok, 1);
+		/* Through the pool to its own inbound tunnel. */
+		T_OK(t, tunnel_pool_reply_path(p, gw, &tid, s.mono));
+		T_EQ(t, memcmp(gw, s.self, 32) == 0, zero_in);
+		m = i2np_msg_new(I2NP_DATA, "y", 1, 5000);
+		m->msg_id = 950 + zero_in;
+		T_OK(t, tunnel_pool_send(p, gw, tid, m, s.mono));
+		pump(&s);
+		T_EQ(t, s.n_delivered, 1);
+		if (s.n_delivered == 1)
+			T_EQ(t, s.delivered[0]->msg_id, 950 + zero_in);
+		sim_free(&s);
+	}
+}
+
 /* ---- peer selection ---- */
 
 static void add_peer(struct tctx *t, struct netdb_store *st, uint8_t seed,
@@ -788,6 +966,8 @@ const struct test_case tunnels_pool_tests[] = {
 	{ "rebuild_before_expiry", test_rebuild_before_expiry, TT_FORK },
 	{ "long_records", test_long_records, TT_FORK },
 	{ "client_pool", test_client_pool, TT_FORK },
+	{ "zero_hop", test_zero_hop, TT_FORK },
+	{ "zero_hop_mixed", test_zero_hop_mixed, TT_FORK },
 	{ "select", test_select, 0 },
 	{ "profiles_persist", test_profiles_persist, 0 },
 	{ NULL, NULL, 0 }
