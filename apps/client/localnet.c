@@ -146,7 +146,7 @@ int localnet_send(struct localnet *ln, const struct keys_and_cert *to,
 	if (len > CLIENT_PAYLOAD_MAX_BYTES)
 		return ERR_TOO_BIG;
 	if (!find(ln, to->hash))
-		return ERR_NOT_FOUND;
+		return ERR_NETWORK;	/* nobody here serves it */
 	m = xmalloc(sizeof(*m) + len);
 	m->next = NULL;
 	memcpy(m->to, to->hash, 32);

@@ -36,7 +36,7 @@ void localnet_detach(struct localnet *ln, const uint8_t hash[32]);
 const struct keys_and_cert *localnet_lookup(struct localnet *ln,
 					    const uint8_t hash[32]);
 /*
- * Queue len bytes of protocol proto for `to`.  ERR_NOT_FOUND when `to` is
+ * Queue len bytes of protocol proto for `to`.  ERR_NETWORK when `to` is
  * not attached now (as a LeaseSet lookup would fail), ERR_TOO_BIG over
  * CLIENT_PAYLOAD_MAX_BYTES.
  */

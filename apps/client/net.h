@@ -41,7 +41,9 @@ struct client_net {
 		      const struct client_rx *rx);
 	void (*detach)(void *ctx, const struct client_dest *d);
 	/* Send len bytes of protocol proto from `from` to `to`.  A failure
-	 * is a lost payload: ERR_NOT_FOUND (no route now), ERR_TOO_BIG. */
+	 * is a lost payload (ERR_NOT_FOUND: no route now, ERR_TOO_BIG);
+	 * ERR_NETWORK says `to` cannot be reached on this network at all,
+	 * and a stream whose SYN gets it fails at once. */
 	int (*send)(void *ctx, const struct client_dest *from,
 		    const struct keys_and_cert *to, uint8_t proto,
 		    uint16_t src_port, uint16_t dst_port, const uint8_t *data,

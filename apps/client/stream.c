@@ -182,7 +182,7 @@ static void send_packet(struct stream *s, uint32_t seq, uint16_t flags,
 	p->payload_len = len;
 	if (stream_packet_encode(p, mgr->signer, &b) == 0) {
 		if (mgr->sink.send(mgr->sink.ctx, &s->peer, s->src_port,
-				   s->dst_port, b.data, b.len) == ERR_NOT_FOUND)
+				   s->dst_port, b.data, b.len) == ERR_NETWORK)
 			s->no_route = true;
 		mgr->stats.packets_sent++;
 		s->packets_sent++;

@@ -169,8 +169,8 @@ size_t stream_mgr_count(const struct stream_mgr *mgr);
 
 /*
  * Open a stream to `to` (copied): sends the SYN.  fn gets the events; when
- * the sink answers the SYN with ERR_NOT_FOUND (no route at all) the first
- * is STREAM_EV_FAILED.  *out is borrowed until stream_release().
+ * the sink answers the SYN with ERR_NETWORK (no way to the peer at all)
+ * the first is STREAM_EV_FAILED.  *out is borrowed until stream_release().
  * ERR_LIMIT when max_streams are open.
  */
 int stream_connect(struct stream_mgr *mgr, const struct keys_and_cert *to,

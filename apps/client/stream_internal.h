@@ -40,7 +40,7 @@ struct stream {
 	enum stream_state state;
 	bool initiator, released, in_pump;
 	bool syn_pending;		/* incoming: SYN reply not sent yet */
-	bool no_route;			/* the sink said ERR_NOT_FOUND */
+	bool no_route;			/* the sink said ERR_NETWORK */
 	uint32_t local_id, remote_id;
 	struct keys_and_cert peer;
 	uint16_t src_port, dst_port, peer_mtu;

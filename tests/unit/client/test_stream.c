@@ -676,7 +676,7 @@ static int sink_no_route(void *ctx, const struct keys_and_cert *to,
 	(void)dp;
 	(void)pkt;
 	(void)len;
-	return ERR_NOT_FOUND;
+	return ERR_NETWORK;
 }
 
 /* A network with no route to the peer at all: the connect fails at once
