@@ -66,6 +66,12 @@ struct tunnelnet {
 	/* Keys of the lookups whose callback is ours (cancelled at free). */
 	uint8_t lookups[TUNNELNET_QUEUE_MAX][32];
 	size_t n_lookups;
+	/* Destinations whose lookup failed lately (a ring). */
+	struct {
+		uint8_t hash[32];
+		uint64_t until;		/* monotonic */
+	} negative[TUNNELNET_NEGATIVE_MAX];
+	size_t next_negative;
 	struct tunnelnet_stats st;
 };
 
@@ -469,11 +475,29 @@ static void queue_run(struct tunnelnet *tn, const uint8_t *failed_key)
 	}
 }
 
+static bool lookup_failed_lately(const struct tunnelnet *tn,
+				 const uint8_t key[32])
+{
+	uint64_t mono = time_mono_ms();
+
+	for (size_t i = 0; i < TUNNELNET_NEGATIVE_MAX; i++)
+		if (tn->negative[i].until > mono &&
+		    memcmp(tn->negative[i].hash, key, 32) == 0)
+			return true;
+	return false;
+}
+
 static void lookup_done(void *ctx, const uint8_t key[32], int result)
 {
 	struct tunnelnet *tn = ctx;
 
 	lookup_forget(tn, key);
+	if (result != 0) {
+		size_t i = tn->next_negative++ % TUNNELNET_NEGATIVE_MAX;
+
+		memcpy(tn->negative[i].hash, key, 32);
+		tn->negative[i].until = time_mono_ms() + TUNNELNET_NEGATIVE_MS;
+	}
 	queue_run(tn, result == 0 ? NULL : key);
 }
 
@@ -681,6 +705,8 @@ static int net_send(void *ctx, const struct client_dest *from,
 	if (len > CLIENT_PAYLOAD_MAX_BYTES)
 		return ERR_TOO_BIG;
 	ls = remote_ls(tn, to->hash);
+	if (!ls && lookup_failed_lately(tn, to->hash))
+		return ERR_NETWORK;
 	/* Unknown LeaseSet: look it up; no tunnels yet: wait for them.
 	 * Either way the payload waits (behind earlier ones: order). */
 	if (!ls || !dest_ready(x) || tn->queue)

@@ -13,7 +13,8 @@
  *           session is new or after it changed), out through one of the
  *           sender's outbound tunnels to one of the remote's leases; an
  *           unknown LeaseSet is looked up through the netDb and the
- *           payload queued until it is found (TUNNELNET_QUEUE_MS)
+ *           payload queued until it is found (TUNNELNET_QUEUE_MS); a
+ *           destination whose lookup failed gets ERR_NETWORK for a while
  *   lookup  our own destinations, then the netDb's LeaseSets (a miss
  *           starts a lookup)
  *
@@ -50,6 +51,10 @@ struct tunnelnet;	/* opaque */
 /* A payload waits this long for its LeaseSet. */
 #define TUNNELNET_QUEUE_MS 30000
 #define TUNNELNET_QUEUE_MAX 256
+/* After a failed lookup, sends to that destination fail at once
+ * (ERR_NETWORK: the stream fails instead of retrying) this long. */
+#define TUNNELNET_NEGATIVE_MS 30000
+#define TUNNELNET_NEGATIVE_MAX 32
 /* Leases ending sooner than this are not used to send. */
 #define TUNNELNET_LEASE_MARGIN_MS 10000
 /* Remote destinations remembered per local one (LeaseSet bundling). */

@@ -162,6 +162,8 @@ struct env {
 	struct tunnel_mgr *mgr;
 	struct tunnelnet *tn;
 	unsigned netdb_sent;
+	struct evloop_timer *poll;
+	uint64_t deadline;		/* monotonic */
 };
 
 static int env_netdb_send(void *ctx, const uint8_t peer[32],
@@ -362,10 +364,59 @@ static void test_lookup_queue(struct tctx *t)
 	client_dest_free(r);
 }
 
+static void stop_when_dropped(void *arg)
+{
+	struct env *e = arg;
+	struct tunnelnet_stats st;
+
+	tunnelnet_stats(e->tn, &st);
+	if (st.queue_dropped || time_mono_ms() > e->deadline)
+		evloop_break(e->el);
+	else
+		evloop_timer_arm(e->poll, 50);
+}
+
+/* A lookup that fails (no floodfill known) drops what waited for it, and
+ * the destination is refused with ERR_NETWORK for a while. */
+static void test_lookup_fails(struct tctx *t)
+{
+	struct env e;
+	struct client_dest *d = client_dest_new_random();
+	struct client_dest *r = client_dest_new_random();
+	struct client_rx rx = { NULL, NULL, NULL };
+	struct client_net net;
+	struct tunnelnet_stats st;
+
+	env_init(t, &e);
+	net = tunnelnet_client_net(e.tn);
+	T_OK(t, net.attach(net.ctx, d, &rx));
+	T_OK(t, net.send(net.ctx, d, client_dest_pub(r), 6, 1, 2,
+			 (const uint8_t *)"x", 1));
+	e.deadline = time_mono_ms() + 60000;
+	e.poll = evloop_timer_new(e.el, stop_when_dropped, &e);
+	evloop_timer_arm(e.poll, 50);
+	(void)evloop_run(e.el);
+	evloop_timer_free(e.poll);
+	tunnelnet_stats(e.tn, &st);
+	T_EQ(t, st.queue_dropped, 1);
+	T_ERR(t, net.send(net.ctx, d, client_dest_pub(r), 6, 1, 2,
+			  (const uint8_t *)"y", 1), ERR_NETWORK);
+	/* Once the while is over, it is looked up again. */
+	time_set_mono_override(time_mono_ms() + TUNNELNET_NEGATIVE_MS + 1);
+	T_OK(t, net.send(net.ctx, d, client_dest_pub(r), 6, 1, 2,
+			 (const uint8_t *)"z", 1));
+	tunnelnet_stats(e.tn, &st);
+	T_EQ(t, st.lookups, 2);
+	env_free(&e);
+	client_dest_free(d);
+	client_dest_free(r);
+}
+
 const struct test_case client_tunnelnet_tests[] = {
 	{ "leaseset_build", test_leaseset_build, 0 },
 	{ "dispatch", test_dispatch, 0 },
 	{ "garlic_in", test_garlic_in, TT_FORK },
 	{ "lookup_queue", test_lookup_queue, TT_FORK },
+	{ "lookup_fails", test_lookup_fails, TT_FORK },
 	{ NULL, NULL, 0 }
 };
