@@ -26,6 +26,8 @@
 #include "router/evloop.h"
 #include "router/garlic_router.h"
 #include "router/i2np.h"
+#include "router/keys_and_cert.h"
+#include "router/router_info.h"
 #include "crypto/base/alloc.h"
 #include "crypto/base/err.h"
 #include "crypto/base/log.h"
@@ -392,6 +394,38 @@ void netdb_lookup_on_search_reply(struct netdb *db, const uint8_t peer[32],
 
 /* ---- publishing ---- */
 
+/*
+ * Store our RouterInfo (gz, len) to the floodfill ff with reply token.
+ * Once there is a reply path (our exploratory tunnels are up) the store
+ * goes out through an outbound tunnel in Noise_N garlic to ff's router
+ * key, so the OBEP cannot read it, and asks for the DeliveryStatus
+ * through our inbound tunnel (as i2pd and Java I2P store through
+ * tunnels); before that, or when ff has no X25519 key, directly with
+ * the reply to us ("reply tunnel 0, gateway = our hash").
+ */
+static int publish_send(struct netdb *db, const uint8_t ff[32],
+			const uint8_t *gz, size_t len, uint32_t token)
+{
+	const struct router_info *ri = netdb_get_ri(db, ff);
+	struct x25519_pk pk;
+	struct i2np_msg *m;
+	uint8_t gw[32];
+	uint32_t tid = 0;
+
+	if (db->reply_path && ri &&
+	    keys_and_cert_x25519_pk(router_info_identity(ri), &pk) == 0 &&
+	    db->reply_path(db->reply_path_ctx, gw, &tid) == 0 && tid != 0 &&
+	    (m = garlic_wrap_for_router(
+		     netdb_store_msg_new(db->cfg.self, I2NP_STORE_RI, gz, len,
+					 token, tid, gw),
+		     &pk)) != NULL)
+		return netdb_send(db, ff, m, true);
+	return netdb_send(db, ff, netdb_store_msg_new(db->cfg.self,
+						      I2NP_STORE_RI, gz, len,
+						      token, 0, db->cfg.self),
+			  false);
+}
+
 static void publish_next(struct netdb *db)
 {
 	struct netdb_lookups *lk = db->net->lk;
@@ -413,11 +447,7 @@ static void publish_next(struct netdb *db)
 	do
 		rand_bytes(&lk->pub_token, sizeof(lk->pub_token));
 	while (!lk->pub_token);
-	/* "a direct DatabaseStore with a random non-zero reply token ...
-	 * reply tunnel 0, gateway = our hash" */
-	if (netdb_send(db, ff, netdb_store_msg_new(db->cfg.self, I2NP_STORE_RI, gz,
-					       len, lk->pub_token, 0,
-					       db->cfg.self), false) == 0)
+	if (publish_send(db, ff, gz, len, lk->pub_token) == 0)
 		db->st.publish_sent++;
 	lk->pub_active = true;
 	lk->pub_deadline = time_mono_ms() + NETDB_PUBLISH_CONFIRM_MS;

@@ -138,7 +138,10 @@ typedef int (*netdb_reply_path_fn)(void *ctx, uint8_t gateway[32],
  * through the sender with via_tunnel set and ask the floodfill to reply
  * to that tunnel (DatabaseLookup flag bit 0), so the floodfill sees
  * neither our address nor our hash; the replies come back through the
- * tunnel and are handed to netdb_handle_msg() like any other.
+ * tunnel and are handed to netdb_handle_msg() like any other.  Our
+ * RouterInfo's stores go the same way, in Noise_N garlic to the
+ * floodfill's router key, their DeliveryStatus coming back through the
+ * tunnel (directly, the reply to us, while there is no reply path).
  */
 void netdb_set_reply_path(struct netdb *db, netdb_reply_path_fn fn, void *ctx);
 /* Called once the database is loaded (at once if it already is). */

@@ -567,11 +567,11 @@ static int reply_path(void *ctx, uint8_t gateway[32], uint32_t *tunnel_id)
 	return 0;
 }
 
-static bool relay_until_ended(struct tnet *net)
+/* Hand what reached the raw gateway to tun_owner, as from a tunnel. */
+static void relay_tunnel(void)
 {
 	static const uint8_t via_tunnel[32];
 
-	(void)net;
 	for (size_t i = 0; i < tun_gw->n_inbox; i++) {
 		struct i2np_msg *m = tun_gw->inbox[i], *inner = NULL;
 		struct i2np_tunnel_gateway g;
@@ -591,6 +591,12 @@ static bool relay_until_ended(struct tnet *net)
 		netdb_handle_msg(tun_owner->db, via_tunnel, inner);
 	}
 	inbox_clear(tun_gw);
+}
+
+static bool relay_until_ended(struct tnet *net)
+{
+	(void)net;
+	relay_tunnel();
 	return until_res->calls > 0;
 }
 
@@ -695,6 +701,51 @@ static void test_publish(struct tctx *t)
 	for (int i = 0; i < 3; i++)
 		holders += netdb_get_ri(f[i]->db, a->hash) != NULL;
 	T_TRUE(t, holders >= 2);
+	net_free(&net);
+}
+
+static bool relay_until_published(struct tnet *net)
+{
+	relay_tunnel();
+	return published(net);
+}
+
+/* With a reply path, our RouterInfo goes out via a tunnel in garlic to
+ * each floodfill's router key, and the DeliveryStatus comes back through
+ * the tunnel; nothing reaches us directly. */
+static void test_publish_via_tunnel(struct tctx *t)
+{
+	struct tnet net;
+	struct node *a, *f[3];
+	size_t holders = 0, garlic = 0;
+
+	net_init(&net);
+	a = net_add(t, &net, false);
+	for (int i = 0; i < 3; i++) {
+		f[i] = net_add(t, &net, true);
+		teach(t, a, f[i]);
+	}
+	tun_gw = net_add_raw(&net);
+	tun_owner = a;
+	tun_relayed = tun_bad = 0;
+	netdb_set_reply_path(a->db, reply_path, NULL);
+	netdb_publish_now(a->db);
+	run_until(t, &net, relay_until_published);
+	T_EQ(t, STAT(a, publish_confirmed), 2);
+	T_EQ(t, STAT(a, publish_sent), 2);
+	for (int i = 0; i < 3; i++) {
+		holders += netdb_get_ri(f[i]->db, a->hash) != NULL;
+		garlic += f[i]->received[I2NP_GARLIC];
+	}
+	T_TRUE(t, holders >= 2);
+	/* Each store arrived as garlic (the floodfills' floods to each
+	 * other are plain). */
+	T_EQ(t, garlic, 2);
+	T_EQ(t, STAT(a, publish_sent), a->sent_via_tunnel);
+	/* The acks came through the tunnel. */
+	T_EQ(t, tun_relayed, 2);
+	T_EQ(t, tun_bad, 0);
+	T_EQ(t, a->received[I2NP_DELIVERY_STATUS], 0);
 	net_free(&net);
 }
 
@@ -848,6 +899,7 @@ const struct test_case netdb_net_tests[] = {
 	{ "lookup_via_tunnel", test_lookup_via_tunnel, 0 },
 	{ "exploration", test_exploration, 0 },
 	{ "publish", test_publish, 0 },
+	{ "publish_via_tunnel", test_publish_via_tunnel, 0 },
 	{ "leaseset_lookup_and_garlic_store",
 	  test_leaseset_lookup_and_garlic_store, 0 },
 	{ "bad_input", test_bad_input, TT_FORK },
