@@ -164,6 +164,9 @@ struct env {
 	unsigned netdb_sent;
 	struct evloop_timer *poll;
 	uint64_t deadline;		/* monotonic */
+	/* env_dests(): d attached, r remote */
+	struct client_dest *d, *r;
+	struct client_net net;
 };
 
 static int env_netdb_send(void *ctx, const uint8_t peer[32],
@@ -215,6 +218,16 @@ static void env_init(struct tctx *t, struct env *e)
 	T_OK(t, tunnelnet_new(&tc, &e->tn));
 }
 
+static void env_dests(struct tctx *t, struct env *e)
+{
+	static const struct client_rx none = { NULL, NULL, NULL };
+
+	e->d = client_dest_new_random();
+	e->r = client_dest_new_random();
+	e->net = tunnelnet_client_net(e->tn);
+	T_OK(t, e->net.attach(e->net.ctx, e->d, &none));
+}
+
 static void env_free(struct env *e)
 {
 	tunnelnet_free(e->tn);
@@ -223,6 +236,8 @@ static void env_free(struct env *e)
 	peer_profiles_free(e->prof);
 	worker_pool_free(e->wp);
 	evloop_free(e->el);
+	client_dest_free(e->d);
+	client_dest_free(e->r);
 }
 
 /* The X25519 key d's LeaseSet publishes (its own, type 4). */
@@ -299,9 +314,7 @@ static void test_garlic_in(struct tctx *t)
 static void test_lookup_queue(struct tctx *t)
 {
 	struct env e;
-	struct client_dest *d = client_dest_new_random();
-	struct client_dest *r = client_dest_new_random();
-	struct client_rx rx = { NULL, NULL, NULL };
+	struct client_dest *d, *r;
 	struct client_net net;
 	struct keys_and_cert out;
 	struct tunnelnet_stats st;
@@ -309,11 +322,14 @@ static void test_lookup_queue(struct tctx *t)
 	struct x25519_pk rpk;
 	struct bbuf ls = BBUF_INIT;
 	enum netdb_add_result res;
-	const uint8_t *rh = client_dest_pub(r)->hash;
+	const uint8_t *rh;
 
 	env_init(t, &e);
-	net = tunnelnet_client_net(e.tn);
-	T_OK(t, net.attach(net.ctx, d, &rx));
+	env_dests(t, &e);
+	d = e.d;
+	r = e.r;
+	net = e.net;
+	rh = client_dest_pub(r)->hash;
 	/* Our own destination is known at once. */
 	T_OK(t, net.lookup(net.ctx, client_dest_pub(d)->hash, &out));
 	T_MEMEQ(t, out.hash, client_dest_pub(d)->hash, 32);
@@ -360,8 +376,6 @@ static void test_lookup_queue(struct tctx *t)
 	T_EQ(t, st.no_route + st.sent, 0);
 	bbuf_free(&ls);
 	env_free(&e);
-	client_dest_free(d);
-	client_dest_free(r);
 }
 
 static void stop_when_dropped(void *arg)
@@ -381,17 +395,14 @@ static void stop_when_dropped(void *arg)
 static void test_lookup_fails(struct tctx *t)
 {
 	struct env e;
-	struct client_dest *d = client_dest_new_random();
-	struct client_dest *r = client_dest_new_random();
-	struct client_rx rx = { NULL, NULL, NULL };
-	struct client_net net;
 	struct tunnelnet_stats st;
+	const struct keys_and_cert *r;
 
 	env_init(t, &e);
-	net = tunnelnet_client_net(e.tn);
-	T_OK(t, net.attach(net.ctx, d, &rx));
-	T_OK(t, net.send(net.ctx, d, client_dest_pub(r), 6, 1, 2,
-			 (const uint8_t *)"x", 1));
+	env_dests(t, &e);
+	r = client_dest_pub(e.r);
+	T_OK(t, e.net.send(e.net.ctx, e.d, r, 6, 1, 2,
+			   (const uint8_t *)"x", 1));
 	e.deadline = time_mono_ms() + 60000;
 	e.poll = evloop_timer_new(e.el, stop_when_dropped, &e);
 	evloop_timer_arm(e.poll, 50);
@@ -399,17 +410,15 @@ static void test_lookup_fails(struct tctx *t)
 	evloop_timer_free(e.poll);
 	tunnelnet_stats(e.tn, &st);
 	T_EQ(t, st.queue_dropped, 1);
-	T_ERR(t, net.send(net.ctx, d, client_dest_pub(r), 6, 1, 2,
-			  (const uint8_t *)"y", 1), ERR_NETWORK);
+	T_ERR(t, e.net.send(e.net.ctx, e.d, r, 6, 1, 2,
+			    (const uint8_t *)"y", 1), ERR_NETWORK);
 	/* Once the while is over, it is looked up again. */
 	time_set_mono_override(time_mono_ms() + TUNNELNET_NEGATIVE_MS + 1);
-	T_OK(t, net.send(net.ctx, d, client_dest_pub(r), 6, 1, 2,
-			 (const uint8_t *)"z", 1));
+	T_OK(t, e.net.send(e.net.ctx, e.d, r, 6, 1, 2,
+			   (const uint8_t *)"z", 1));
 	tunnelnet_stats(e.tn, &st);
 	T_EQ(t, st.lookups, 2);
 	env_free(&e);
-	client_dest_free(d);
-	client_dest_free(r);
 }
 
 const struct test_case client_tunnelnet_tests[] = {
