@@ -3,11 +3,13 @@
 #include "tests/unit/tharness.h"
 
 extern const struct test_case swarm_msg_tests[];
+extern const struct test_case swarm_engine_tests[];
 
 int main(int argc, char **argv)
 {
 	static const struct test_group groups[] = {
 		{ "msg", swarm_msg_tests },
+		{ "engine", swarm_engine_tests },
 		{ NULL, NULL }
 	};
 	return tharness_main(argc, argv, groups);

@@ -1,0 +1,1523 @@
+/*
+ * The swarm engine (docs/swarm.md §3): peers over streams, the piece
+ * picker, choking, verification of every piece before it is stored, and
+ * serving what we have.  The wire format is apps/swarm/msg.c.
+ *
+ * Peers live in their content's list once their handshake named it
+ * (incoming streams wait in the swarm's pending list until then).  A peer
+ * that goes away is unlinked at once and freed after the loop pass
+ * (evloop_mark_close), so no callback ever runs on a freed peer.
+ */
+#include "config.h"
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "apps/content/fsio.h"
+#include "apps/swarm/msg.h"
+#include "apps/swarm/swarm.h"
+#include "crypto/base/alloc.h"
+#include "crypto/base/err.h"
+#include "crypto/base/fsutil.h"
+#include "crypto/base/log.h"
+#include "crypto/base/time.h"
+#include "crypto/rand.h"
+#include "router/evloop.h"
+
+#define SWARM_TICK_MS 1000
+#define SWARM_PENDING_MAX 64		/* incoming streams before a handshake */
+#define SWARM_READ_BYTES 65536
+#define SWARM_HS_HAVE_META 1u		/* handshake flag: we serve META */
+#define SWARM_OPTIMISTIC_ROUNDS 3
+#define SWARM_BANNED_MAX 1024
+#define SWARM_ENDGAME_DUPLICATES 2	/* peers asked for one chunk at most */
+
+struct swarm_content;
+
+struct swarm_peer {
+	struct swarm *sw;
+	struct swarm_content *c;	/* NULL until the handshake names it */
+	struct swarm_peer *next;
+	struct stream *s;
+	uint8_t dest_hash[32];
+	bool outgoing, hs_got, dead;
+	bool has_meta;			/* their handshake flag */
+	bool we_choke, they_choke, we_interested, they_interested;
+	bool optimistic;
+	uint8_t *bits;			/* their have-bitmap, bits_count chunks */
+	uint32_t bits_count, have_count;
+	uint8_t *in;			/* unparsed input */
+	size_t in_len, in_cap;
+	struct bbuf out;		/* output not yet taken by the stream */
+	size_t out_off;
+	uint32_t inflight[SWARM_PIPELINE_MAX];	/* our requests to them */
+	unsigned n_inflight;
+	uint32_t queue[SWARM_PEER_QUEUE_MAX];	/* their requests to us */
+	unsigned q_len;
+	uint64_t down, up, down_round, up_round;
+	uint64_t last_rx_ms, last_tx_ms;
+};
+
+struct swarm_content {
+	struct swarm *sw;
+	struct swarm_content *next;
+	uint8_t hash[32];
+	bool have_meta;
+	struct content_manifest m;
+	uint8_t *have;			/* our have-bitmap */
+	uint32_t have_count;
+	uint16_t *avail;		/* peers that have each chunk */
+	uint8_t *req;			/* our requests in flight per chunk */
+	uint32_t unrequested;		/* missing chunks with req == 0 */
+	enum swarm_pick_mode mode;
+	uint32_t pos;			/* streaming: play position */
+	struct swarm_peer *peers;
+	unsigned npeers;
+	uint8_t (*banned)[32];
+	unsigned nbanned;
+	/* Metadata fetch (swarm_content_fetch). */
+	struct swarm_peer *meta_peer;
+	enum swarm_meta_kind meta_kind;
+	struct bbuf meta_buf, manifest;
+	uint64_t meta_total;
+	bool meta_asked;		/* a META_REQUEST is out */
+	uint64_t bytes_down, bytes_up, bad_pieces;
+	uint64_t round_start_ms;
+	unsigned round;
+};
+
+struct swarm {
+	struct swarm_config cfg;
+	struct keys_and_cert self;
+	struct stream_mgr *mgr;
+	struct content_store *st;
+	struct evloop *el;
+	struct evloop_timer *tick;
+	struct swarm_content *contents;
+	struct swarm_peer *pending;
+	unsigned npending;
+	uint8_t *chunk_buf;		/* SWARM_CHUNK_MAX_BYTES */
+	swarm_chunk_fn chunk_cb;
+	void *chunk_ctx;
+};
+
+void swarm_config_default(struct swarm_config *c)
+{
+	*c = (struct swarm_config){
+		.max_peers = 40,
+		.unchoke_slots = 4,
+		.pipeline = 8,
+		.window_chunks = 32,
+		.choke_interval_ms = 10000,
+		.keepalive_ms = 60000,
+		.idle_timeout_ms = 180000,
+	};
+}
+
+static bool bit_get(const uint8_t *b, uint32_t i)
+{
+	return (b[i / 8] >> (i % 8)) & 1;
+}
+
+static void bit_set(uint8_t *b, uint32_t i)
+{
+	b[i / 8] |= (uint8_t)(1u << (i % 8));
+}
+
+static struct swarm_content *content_find(struct swarm *sw,
+					  const uint8_t hash[32])
+{
+	for (struct swarm_content *c = sw->contents; c; c = c->next)
+		if (memcmp(c->hash, hash, 32) == 0)
+			return c;
+	return NULL;
+}
+
+static bool content_is_banned(const struct swarm_content *c,
+			      const uint8_t h[32])
+{
+	for (unsigned i = 0; i < c->nbanned; i++)
+		if (memcmp(c->banned[i], h, 32) == 0)
+			return true;
+	return false;
+}
+
+/* ---- output ---- */
+
+static void peer_send(struct swarm_peer *p, const struct swarm_msg *m)
+{
+	if (p->dead)
+		return;
+	if (BUG(swarm_msg_encode(m, &p->out) != 0))
+		return;
+	p->last_tx_ms = time_mono_ms();
+}
+
+static void peer_send_simple(struct swarm_peer *p, enum swarm_msg_type t)
+{
+	struct swarm_msg m = { .type = t };
+
+	peer_send(p, &m);
+}
+
+static void peer_send_range(struct swarm_peer *p, enum swarm_msg_type t,
+			    uint32_t idx)
+{
+	struct swarm_msg m = { .type = t };
+
+	m.u.range.index = idx;
+	m.u.range.count = 1;
+	peer_send(p, &m);
+}
+
+static bool peer_serve_one(struct swarm_peer *p);
+
+/* Hand queued output to the stream, serving queued requests while the
+ * stream takes it and SWARM_SEND_BUFFER_BYTES is not reached. */
+static void peer_flush(struct swarm_peer *p)
+{
+	for (;;) {
+		while (p->out_off < p->out.len) {
+			size_t n = stream_write(p->s, p->out.data + p->out_off,
+						p->out.len - p->out_off);
+			if (n == 0)
+				break;
+			p->out_off += n;
+		}
+		if (p->out_off == p->out.len) {
+			p->out.len = 0;
+			p->out_off = 0;
+		} else if (p->out_off >= SWARM_SEND_BUFFER_BYTES) {
+			memmove(p->out.data, p->out.data + p->out_off,
+				p->out.len - p->out_off);
+			p->out.len -= p->out_off;
+			p->out_off = 0;
+		}
+		if (p->dead || p->out.len - p->out_off >=
+		    SWARM_SEND_BUFFER_BYTES / 2 || !peer_serve_one(p))
+			return;
+	}
+}
+
+static void peer_free_cb(void *arg)
+{
+	struct swarm_peer *p = arg;
+
+	bbuf_free(&p->out);
+	free(p->in);
+	free(p->bits);
+	free(p);
+}
+
+static void content_pick_all(struct swarm_content *c);
+static void choke_fill(struct swarm_content *c);
+static void meta_request_next(struct swarm_content *c);
+
+static void req_dec(struct swarm_content *c, uint32_t idx)
+{
+	if (BUG(c->req[idx] == 0))
+		return;
+	if (--c->req[idx] == 0 && !bit_get(c->have, idx))
+		c->unrequested++;
+}
+
+static void req_inc(struct swarm_content *c, uint32_t idx)
+{
+	if (c->req[idx]++ == 0 && !bit_get(c->have, idx))
+		c->unrequested--;
+}
+
+/* Forget our request for idx at p (if any); true if there was one. */
+static bool peer_inflight_remove(struct swarm_peer *p, uint32_t idx)
+{
+	for (unsigned i = 0; i < p->n_inflight; i++) {
+		if (p->inflight[i] != idx)
+			continue;
+		memmove(&p->inflight[i], &p->inflight[i + 1],
+			(p->n_inflight - i - 1) * sizeof(p->inflight[0]));
+		p->n_inflight--;
+		if (p->c && p->c->have_meta)
+			req_dec(p->c, idx);
+		return true;
+	}
+	return false;
+}
+
+static void peer_inflight_clear(struct swarm_peer *p)
+{
+	while (p->n_inflight)
+		peer_inflight_remove(p, p->inflight[p->n_inflight - 1]);
+}
+
+static void list_unlink(struct swarm_peer **head, struct swarm_peer *p)
+{
+	for (struct swarm_peer **pp = head; *pp; pp = &(*pp)->next) {
+		if (*pp == p) {
+			*pp = p->next;
+			return;
+		}
+	}
+}
+
+/*
+ * End p: an ERROR first when code is not 0, then the stream is closed
+ * gracefully (reset when `reset`).  p is unlinked now and freed after the
+ * loop pass; its requests go back to the picker.
+ */
+static void peer_drop(struct swarm_peer *p, uint8_t code, const char *why,
+		      bool reset)
+{
+	struct swarm *sw = p->sw;
+	struct swarm_content *c = p->c;
+
+	if (p->dead)
+		return;
+	log_debug(LD_APP, "swarm: dropping a peer: %s", why);
+	if (code) {
+		struct swarm_msg m = { .type = SWARM_ERROR };
+		m.u.error.code = code;
+		m.u.error.text = why;
+		m.u.error.len = strnlen(why, SWARM_ERROR_TEXT_MAX_BYTES);
+		peer_send(p, &m);
+		peer_flush(p);
+	}
+	p->dead = true;
+	if (reset)
+		stream_reset(p->s);
+	stream_release(p->s);
+	p->s = NULL;
+	if (!c) {
+		list_unlink(&sw->pending, p);
+		sw->npending--;
+	} else {
+		list_unlink(&c->peers, p);
+		c->npeers--;
+		peer_inflight_clear(p);
+		if (c->have_meta && p->bits && p->bits_count == c->m.chunk_count)
+			for (uint32_t i = 0; i < p->bits_count; i++)
+				if (bit_get(p->bits, i) && c->avail[i])
+					c->avail[i]--;
+		if (c->meta_peer == p) {
+			c->meta_peer = NULL;
+			c->meta_asked = false;
+			c->meta_kind = SWARM_META_MANIFEST;
+			c->meta_total = 0;
+			bbuf_reset(&c->meta_buf);
+			bbuf_reset(&c->manifest);
+		}
+	}
+	evloop_mark_close(sw->el, peer_free_cb, p);
+	if (c) {
+		meta_request_next(c);
+		choke_fill(c);
+		content_pick_all(c);
+	}
+}
+
+static void content_ban(struct swarm_content *c, struct swarm_peer *p,
+			const char *why)
+{
+	log_info_rl(60, LD_APP, "swarm: banning a peer: %s", why);
+	if (!content_is_banned(c, p->dest_hash) &&
+	    c->nbanned < SWARM_BANNED_MAX) {
+		c->banned = xrealloc(c->banned, (c->nbanned + 1) * 32);
+		memcpy(c->banned[c->nbanned++], p->dest_hash, 32);
+	}
+	peer_drop(p, SWARM_ERR_BAD_PIECE, why, false);
+}
+
+/* ---- handshake and bitfield ---- */
+
+static void peer_send_handshake(struct swarm_peer *p)
+{
+	struct swarm_msg m = { .type = SWARM_HANDSHAKE };
+
+	m.u.hs.version = SWARM_PROTO_VERSION;
+	memcpy(m.u.hs.content_hash, p->c->hash, 32);
+	m.u.hs.flags = p->c->have_meta ? SWARM_HS_HAVE_META : 0;
+	peer_send(p, &m);
+	if (p->c->have_meta && p->c->have_count) {
+		m = (struct swarm_msg){ .type = SWARM_BITFIELD };
+		m.u.bitfield.count = p->c->m.chunk_count;
+		m.u.bitfield.bits = p->c->have;
+		peer_send(p, &m);
+	}
+}
+
+/* Recount what p has against our bitmap (once both are known). */
+static int peer_bits_apply(struct swarm_peer *p)
+{
+	struct swarm_content *c = p->c;
+
+	if (!p->bits)
+		return 0;
+	if (p->bits_count != c->m.chunk_count)
+		return ERR_FORMAT;
+	for (uint32_t i = 0; i < p->bits_count; i++) {
+		if (!bit_get(p->bits, i))
+			continue;
+		c->avail[i]++;
+		if (!bit_get(c->have, i) && !p->we_interested) {
+			p->we_interested = true;
+			peer_send_simple(p, SWARM_INTERESTED);
+		}
+	}
+	return 0;
+}
+
+/* ---- picking ---- */
+
+static bool peer_has(const struct swarm_peer *p, uint32_t i)
+{
+	return p->bits && bit_get(p->bits, i);
+}
+
+static bool peer_asked(const struct swarm_peer *p, uint32_t i)
+{
+	for (unsigned k = 0; k < p->n_inflight; k++)
+		if (p->inflight[k] == i)
+			return true;
+	return false;
+}
+
+static bool wanted(const struct swarm_content *c, const struct swarm_peer *p,
+		   uint32_t i)
+{
+	return !bit_get(c->have, i) && c->req[i] == 0 && peer_has(p, i);
+}
+
+/* Endgame, or a late chunk inside the streaming window: ask p too. */
+static bool wanted_again(const struct swarm_content *c,
+			 const struct swarm_peer *p, uint32_t i)
+{
+	return !bit_get(c->have, i) && c->req[i] > 0 &&
+	       c->req[i] < SWARM_ENDGAME_DUPLICATES && peer_has(p, i) &&
+	       !peer_asked(p, i);
+}
+
+static int64_t pick_streaming(const struct swarm_content *c,
+			      const struct swarm_peer *p)
+{
+	uint32_t n = c->m.chunk_count, wend;
+
+	/* An idle peer helps with a chunk of the window that is late. */
+	wend = c->pos + c->sw->cfg.window_chunks;
+	if (wend > n)
+		wend = n;
+	for (uint32_t i = c->pos; i < wend; i++) {
+		if (wanted(c, p, i))
+			return i;
+		if (p->n_inflight == 0 && wanted_again(c, p, i))
+			return i;
+	}
+	for (uint32_t i = wend; i < n; i++)
+		if (wanted(c, p, i))
+			return i;
+	for (uint32_t i = 0; i < c->pos && i < n; i++)
+		if (wanted(c, p, i))
+			return i;
+	return -1;
+}
+
+static int64_t pick_rarest(const struct swarm_content *c,
+			   const struct swarm_peer *p)
+{
+	uint32_t n = c->m.chunk_count, start = rand_uniform(n);
+	int64_t best = -1;
+
+	for (uint32_t k = 0; k < n; k++) {
+		uint32_t i = (start + k) % n;
+		if (wanted(c, p, i) &&
+		    (best < 0 || c->avail[i] < c->avail[best]))
+			best = i;
+	}
+	return best;
+}
+
+static int64_t pick(const struct swarm_content *c, const struct swarm_peer *p)
+{
+	int64_t i = -1;
+
+	if (c->unrequested > 0) {
+		switch (c->mode) {
+		case SWARM_PICK_STREAMING:
+			i = pick_streaming(c, p);
+			break;
+		case SWARM_PICK_RAREST:
+			i = pick_rarest(c, p);
+			break;
+		}
+		if (i >= 0)
+			return i;
+	}
+	/* Endgame: every missing chunk is asked of someone. */
+	if (c->unrequested == 0)
+		for (uint32_t k = 0; k < c->m.chunk_count; k++) {
+			uint32_t j = (c->pos + k) % c->m.chunk_count;
+			if (wanted_again(c, p, j))
+				return j;
+		}
+	return -1;
+}
+
+static void peer_pick(struct swarm_peer *p)
+{
+	struct swarm_content *c = p->c;
+	unsigned depth = p->sw->cfg.pipeline;
+
+	if (p->dead || !c || !c->have_meta || p->they_choke || !p->bits)
+		return;
+	if (depth > SWARM_PIPELINE_MAX)
+		depth = SWARM_PIPELINE_MAX;
+	while (p->n_inflight < depth) {
+		int64_t i = pick(c, p);
+		if (i < 0)
+			break;
+		p->inflight[p->n_inflight++] = (uint32_t)i;
+		req_inc(c, (uint32_t)i);
+		peer_send_range(p, SWARM_REQUEST, (uint32_t)i);
+	}
+	peer_flush(p);
+}
+
+static void content_pick_all(struct swarm_content *c)
+{
+	struct swarm_peer *p, *next;
+
+	for (p = c->peers; p; p = next) {
+		next = p->next;
+		peer_pick(p);
+	}
+}
+
+/* ---- choking ---- */
+
+static void peer_choke(struct swarm_peer *p, bool choke)
+{
+	if (p->we_choke == choke)
+		return;
+	p->we_choke = choke;
+	peer_send_simple(p, choke ? SWARM_CHOKE : SWARM_UNCHOKE);
+	if (choke) {
+		/* Queued requests are answered with REJECT (docs §2). */
+		for (unsigned i = 0; i < p->q_len; i++)
+			peer_send_range(p, SWARM_REJECT, p->queue[i]);
+		p->q_len = 0;
+		p->optimistic = false;
+	}
+	peer_flush(p);
+}
+
+static unsigned unchoked_count(const struct swarm_content *c)
+{
+	unsigned n = 0;
+
+	for (const struct swarm_peer *p = c->peers; p; p = p->next)
+		n += !p->we_choke;
+	return n;
+}
+
+/* Unchoke interested peers at once while slots are free. */
+static void choke_fill(struct swarm_content *c)
+{
+	unsigned n = unchoked_count(c);
+
+	for (struct swarm_peer *p = c->peers;
+	     p && n < c->sw->cfg.unchoke_slots; p = p->next) {
+		if (p->we_choke && p->they_interested && !p->dead) {
+			peer_choke(p, false);
+			n++;
+		}
+	}
+}
+
+static uint64_t choke_score(const struct swarm_content *c,
+			    const struct swarm_peer *p)
+{
+	bool seeding = c->have_meta && c->have_count == c->m.chunk_count;
+
+	return seeding ? p->up_round : p->down_round;
+}
+
+/* Tit-for-tat round: the best (slots - 1) reciprocators, plus one
+ * optimistic unchoke rotated every SWARM_OPTIMISTIC_ROUNDS rounds. */
+static void choke_round(struct swarm_content *c)
+{
+	unsigned slots = c->sw->cfg.unchoke_slots, regular, n = 0, cand = 0;
+	struct swarm_peer *p, *opt = NULL;
+	bool rotate = c->round++ % SWARM_OPTIMISTIC_ROUNDS == 0;
+
+	regular = slots > 1 ? slots - 1 : slots;
+	for (p = c->peers; p; p = p->next) {
+		p->optimistic = p->optimistic && !rotate && !p->we_choke;
+		cand += p->they_interested;
+	}
+	/* Rank by selection: take the best remaining regular times. */
+	for (unsigned k = 0; k < regular; k++) {
+		struct swarm_peer *best = NULL;
+		for (p = c->peers; p; p = p->next)
+			if (p->they_interested && !p->optimistic &&
+			    p->down_round != UINT64_MAX &&
+			    (!best || choke_score(c, p) > choke_score(c, best)))
+				best = p;
+		if (!best)
+			break;
+		best->down_round = UINT64_MAX;	/* mark as chosen */
+		n++;
+	}
+	for (p = c->peers; p; p = p->next)
+		if (p->optimistic)
+			opt = p;
+	if (!opt && cand > n) {
+		unsigned pickn = rand_uniform(cand - n), k = 0;
+		for (p = c->peers; p; p = p->next) {
+			if (!p->they_interested || p->down_round == UINT64_MAX)
+				continue;
+			if (k++ == pickn) {
+				opt = p;
+				p->optimistic = true;
+				break;
+			}
+		}
+	}
+	for (p = c->peers; p; p = p->next) {
+		bool keep = p->down_round == UINT64_MAX || p == opt;
+		peer_choke(p, !keep);
+		p->down_round = 0;
+		p->up_round = 0;
+	}
+	choke_fill(c);
+}
+
+/* ---- serving ---- */
+
+static int read_meta_page(struct swarm *sw, const struct swarm_content *c,
+			  enum swarm_meta_kind kind, uint64_t off,
+			  uint8_t *buf, size_t *len, uint64_t *total)
+{
+	char *dir = content_store_dir(sw->st, c->hash);
+	char *path = fsutil_path_join(dir, kind == SWARM_META_TREE ?
+				      "tree" : "manifest");
+	struct stat sb;
+	int fd, r = ERR_IO;
+
+	free(dir);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	free(path);
+	if (fd < 0)
+		return ERR_IO;
+	if (fstat(fd, &sb) != 0)
+		goto out;
+	*total = (uint64_t)sb.st_size;
+	if (off > *total) {
+		r = ERR_RANGE;
+		goto out;
+	}
+	*len = *total - off < SWARM_META_DATA_MAX_BYTES ?
+	       (size_t)(*total - off) : SWARM_META_DATA_MAX_BYTES;
+	r = content_fs_pread_all(fd, buf, *len, off);
+out:
+	close(fd);
+	return r;
+}
+
+/* Serve the oldest queued request of p; false when there is none. */
+static bool peer_serve_one(struct swarm_peer *p)
+{
+	struct swarm *sw = p->sw;
+	struct swarm_content *c = p->c;
+	struct swarm_msg m = { .type = SWARM_PIECE };
+	uint32_t idx;
+	size_t len;
+	int r;
+
+	if (!c || p->q_len == 0 || p->we_choke)
+		return false;
+	idx = p->queue[0];
+	memmove(&p->queue[0], &p->queue[1], --p->q_len * sizeof(p->queue[0]));
+	r = content_store_chunk_get(sw->st, c->hash, idx, sw->chunk_buf,
+				    SWARM_CHUNK_MAX_BYTES, &len,
+				    &m.u.piece.proof);
+	if (r != 0) {
+		/* Gone bad on disk (the store unmarked it) or evicted. */
+		if (r == ERR_AUTH || r == ERR_NOT_FOUND) {
+			if (bit_get(c->have, idx)) {
+				c->have[idx / 8] &= (uint8_t)~(1u << (idx % 8));
+				c->have_count--;
+				if (c->req[idx] == 0)
+					c->unrequested++;
+			}
+		}
+		peer_send_range(p, SWARM_REJECT, idx);
+		return true;
+	}
+	m.u.piece.index = idx;
+	m.u.piece.chunk = sw->chunk_buf;
+	m.u.piece.chunk_len = len;
+	peer_send(p, &m);
+	p->up += len;
+	p->up_round += len;
+	c->bytes_up += len;
+	return true;
+}
+
+static int on_request(struct swarm_peer *p, const struct swarm_msg *m)
+{
+	struct swarm_content *c = p->c;
+
+	for (uint32_t k = 0; k < m->u.range.count; k++) {
+		uint32_t idx = m->u.range.index + k;
+		if (!c->have_meta || idx >= c->m.chunk_count)
+			return ERR_PROTOCOL;
+		if (p->we_choke || !bit_get(c->have, idx) ||
+		    p->q_len == SWARM_PEER_QUEUE_MAX) {
+			peer_send_range(p, SWARM_REJECT, idx);
+			continue;
+		}
+		p->queue[p->q_len++] = idx;
+	}
+	return 0;
+}
+
+static void on_cancel(struct swarm_peer *p, const struct swarm_msg *m)
+{
+	for (uint32_t k = 0; k < m->u.range.count; k++) {
+		uint32_t idx = m->u.range.index + k;
+		for (unsigned i = 0; i < p->q_len; i++) {
+			if (p->queue[i] != idx)
+				continue;
+			memmove(&p->queue[i], &p->queue[i + 1],
+				(p->q_len - i - 1) * sizeof(p->queue[0]));
+			p->q_len--;
+			break;
+		}
+	}
+}
+
+/* ---- receiving chunks ---- */
+
+static void content_mark_have(struct swarm_content *c, uint32_t idx)
+{
+	struct swarm_msg hv = { .type = SWARM_HAVE, .u.have = idx };
+	struct swarm_peer *p, *next;
+
+	if (c->req[idx] == 0)
+		c->unrequested--;
+	bit_set(c->have, idx);
+	c->have_count++;
+	for (p = c->peers; p; p = next) {
+		next = p->next;
+		if (peer_inflight_remove(p, idx))	/* endgame duplicate */
+			peer_send_range(p, SWARM_CANCEL, idx);
+		peer_send(p, &hv);
+		if (c->have_count == c->m.chunk_count && p->we_interested) {
+			p->we_interested = false;
+			peer_send_simple(p, SWARM_NOT_INTERESTED);
+		}
+		peer_flush(p);
+	}
+}
+
+/* Check a PIECE against its proof and the manifest root: 0 or ERR_AUTH. */
+static int piece_check(const struct swarm_content *c,
+		       const struct swarm_msg *m)
+{
+	uint8_t leaf[32];
+	uint32_t idx = m->u.piece.index;
+
+	if (idx >= c->m.chunk_count ||
+	    m->u.piece.proof.count != c->m.chunk_count ||
+	    m->u.piece.chunk_len != content_chunk_plain_len(&c->m, idx) +
+				    CONTENT_TAG_BYTES)
+		return ERR_AUTH;
+	content_leaf_hash(leaf, m->u.piece.chunk, m->u.piece.chunk_len);
+	return content_proof_verify(&m->u.piece.proof, leaf, c->m.root);
+}
+
+static int on_piece(struct swarm_peer *p, const struct swarm_msg *m)
+{
+	struct swarm_content *c = p->c;
+	uint32_t idx = m->u.piece.index;
+	int r;
+
+	if (!c->have_meta)
+		return ERR_PROTOCOL;
+	peer_inflight_remove(p, idx);
+	p->down += m->u.piece.chunk_len;
+	p->down_round += m->u.piece.chunk_len;
+	c->bytes_down += m->u.piece.chunk_len;
+	if (piece_check(c, m) != 0) {
+		c->bad_pieces++;
+		content_ban(c, p, "chunk or proof does not verify");
+		return 0;
+	}
+	/* A chunk we cancelled late is still welcome. */
+	if (bit_get(c->have, idx)) {
+		peer_pick(p);
+		return 0;
+	}
+	r = content_store_chunk_put(p->sw->st, c->hash, idx,
+				    m->u.piece.chunk, m->u.piece.chunk_len);
+	if (r == ERR_AUTH) {
+		c->bad_pieces++;
+		content_ban(c, p, "chunk does not match the stored tree");
+		return 0;
+	}
+	if (r != 0) {
+		log_warn(LD_APP, "swarm: storing a chunk failed: %s",
+			 err_str(r));
+		return 0;
+	}
+	content_mark_have(c, idx);
+	if (p->sw->chunk_cb)
+		p->sw->chunk_cb(p->sw->chunk_ctx, c->hash, idx);
+	content_pick_all(c);
+	return 0;
+}
+
+/* ---- metadata fetch ---- */
+
+static int content_load(struct swarm_content *c);
+
+static void meta_request_next(struct swarm_content *c)
+{
+	struct swarm_msg m = { .type = SWARM_META_REQUEST };
+	struct swarm_peer *p;
+
+	if (c->have_meta || c->meta_asked)
+		return;
+	if (!c->meta_peer) {
+		for (p = c->peers; p; p = p->next)
+			if (p->has_meta && !p->dead)
+				break;
+		if (!p)
+			return;
+		c->meta_peer = p;
+		c->meta_kind = SWARM_META_MANIFEST;
+		c->meta_total = 0;
+		bbuf_reset(&c->meta_buf);
+	}
+	m.u.metareq.kind = c->meta_kind;
+	m.u.metareq.offset = c->meta_buf.len;
+	c->meta_asked = true;
+	peer_send(c->meta_peer, &m);
+	peer_flush(c->meta_peer);
+}
+
+/* The whole manifest (kind 0) or tree (kind 1) is in meta_buf. */
+static int meta_complete(struct swarm_content *c)
+{
+	struct content_manifest m;
+	uint8_t h[32];
+	int r;
+
+	if (c->meta_kind == SWARM_META_MANIFEST) {
+		content_hash_of(h, c->meta_buf.data, c->meta_buf.len);
+		if (memcmp(h, c->hash, 32) != 0 ||
+		    content_manifest_decode(c->meta_buf.data, c->meta_buf.len,
+					    &m) != 0)
+			return ERR_AUTH;
+		content_manifest_clear(&m);
+		bbuf_reset(&c->manifest);
+		bbuf_put(&c->manifest, c->meta_buf.data, c->meta_buf.len);
+		bbuf_reset(&c->meta_buf);
+		c->meta_kind = SWARM_META_TREE;
+		c->meta_total = 0;
+		meta_request_next(c);
+		return 0;
+	}
+	r = content_store_add(c->sw->st, c->manifest.data, c->manifest.len,
+			      c->meta_buf.data, c->meta_buf.len, false, h);
+	if (r != 0 && r != ERR_EXISTS)
+		return r == ERR_LIMIT || r == ERR_IO ? r : ERR_AUTH;
+	bbuf_free(&c->meta_buf);
+	bbuf_free(&c->manifest);
+	c->meta_peer = NULL;
+	return content_load(c);
+}
+
+static int on_meta(struct swarm_peer *p, const struct swarm_msg *m)
+{
+	struct swarm_content *c = p->c;
+	uint64_t cap;
+	int r;
+
+	if (c->have_meta || c->meta_peer != p || !c->meta_asked ||
+	    m->u.meta.kind != c->meta_kind ||
+	    m->u.meta.offset != c->meta_buf.len)
+		return ERR_PROTOCOL;
+	c->meta_asked = false;
+	if (c->meta_kind == SWARM_META_MANIFEST) {
+		cap = CONTENT_MANIFEST_MAX_BYTES;
+	} else {
+		struct content_manifest mf;
+		if (content_manifest_decode(c->manifest.data, c->manifest.len,
+					    &mf) != 0)
+			return ERR_INTERNAL;
+		cap = content_tree_nodes(mf.chunk_count) * CONTENT_NODE_BYTES;
+		content_manifest_clear(&mf);
+		if (m->u.meta.total != cap)
+			return ERR_AUTH;
+	}
+	if (m->u.meta.total > cap ||
+	    (c->meta_total && m->u.meta.total != c->meta_total))
+		return ERR_AUTH;
+	c->meta_total = m->u.meta.total;
+	bbuf_put(&c->meta_buf, m->u.meta.data, m->u.meta.len);
+	if (c->meta_buf.len < c->meta_total) {
+		if (m->u.meta.len == 0)
+			return ERR_PROTOCOL;
+		meta_request_next(c);
+		return 0;
+	}
+	if ((r = meta_complete(c)) == ERR_AUTH) {
+		c->bad_pieces++;
+		content_ban(c, p, "manifest or tree does not verify");
+		return 0;
+	}
+	return r;
+}
+
+static int on_meta_request(struct swarm_peer *p, const struct swarm_msg *m)
+{
+	struct swarm_msg rep = { .type = SWARM_META };
+	uint8_t *buf;
+	int r;
+
+	if (!p->c->have_meta)
+		return ERR_PROTOCOL;
+	buf = xmalloc(SWARM_META_DATA_MAX_BYTES);
+	r = read_meta_page(p->sw, p->c, m->u.metareq.kind,
+			   m->u.metareq.offset, buf, &rep.u.meta.len,
+			   &rep.u.meta.total);
+	if (r == 0) {
+		rep.u.meta.kind = m->u.metareq.kind;
+		rep.u.meta.offset = m->u.metareq.offset;
+		rep.u.meta.data = buf;
+		peer_send(p, &rep);
+	}
+	free(buf);
+	return r == ERR_RANGE ? ERR_PROTOCOL : 0;
+}
+
+/* ---- incoming messages ---- */
+
+static int peer_attach(struct swarm_peer *p, struct swarm_content *c);
+
+static int on_handshake(struct swarm_peer *p, const struct swarm_msg *m)
+{
+	struct swarm_content *c;
+
+	if (m->u.hs.version != SWARM_PROTO_VERSION) {
+		peer_drop(p, SWARM_ERR_VERSION, "version 1 only", false);
+		return 0;
+	}
+	p->has_meta = (m->u.hs.flags & SWARM_HS_HAVE_META) != 0;
+	p->hs_got = true;
+	if (p->outgoing) {
+		if (memcmp(m->u.hs.content_hash, p->c->hash, 32) != 0)
+			return ERR_PROTOCOL;
+		meta_request_next(p->c);
+		return 0;
+	}
+	c = content_find(p->sw, m->u.hs.content_hash);
+	if (!c) {
+		peer_drop(p, SWARM_ERR_UNKNOWN_CONTENT, "unknown content",
+			  false);
+		return 0;
+	}
+	return peer_attach(p, c);
+}
+
+static int on_bitfield(struct swarm_peer *p, const struct swarm_msg *m)
+{
+	struct swarm_content *c = p->c;
+	size_t nb = (m->u.bitfield.count + 7) / 8;
+
+	if (p->bits)
+		return ERR_PROTOCOL;		/* once, first */
+	if (c->have_meta && m->u.bitfield.count != c->m.chunk_count)
+		return ERR_PROTOCOL;
+	p->bits = xmemdup(m->u.bitfield.bits, nb);
+	p->bits_count = m->u.bitfield.count;
+	for (uint32_t i = 0; i < p->bits_count; i++)
+		p->have_count += bit_get(p->bits, i);
+	if (c->have_meta)
+		return peer_bits_apply(p);
+	return 0;
+}
+
+static int on_have(struct swarm_peer *p, uint32_t idx)
+{
+	struct swarm_content *c = p->c;
+
+	if (!c->have_meta)
+		return 0;	/* counted from its bitfield once known */
+	if (idx >= c->m.chunk_count)
+		return ERR_PROTOCOL;
+	if (!p->bits) {
+		p->bits = xzalloc((c->m.chunk_count + 7) / 8);
+		p->bits_count = c->m.chunk_count;
+	}
+	if (bit_get(p->bits, idx))
+		return 0;
+	bit_set(p->bits, idx);
+	p->have_count++;
+	c->avail[idx]++;
+	if (!bit_get(c->have, idx) && !p->we_interested) {
+		p->we_interested = true;
+		peer_send_simple(p, SWARM_INTERESTED);
+	}
+	return 0;
+}
+
+static int peer_handle(struct swarm_peer *p, const struct swarm_msg *m)
+{
+	if (!p->hs_got && m->type != SWARM_ERROR)
+		return m->type == SWARM_HANDSHAKE ? on_handshake(p, m) :
+						    ERR_PROTOCOL;
+	switch (m->type) {
+	case SWARM_HANDSHAKE:
+		return ERR_PROTOCOL;
+	case SWARM_KEEPALIVE:
+		return 0;
+	case SWARM_CHOKE:
+		p->they_choke = true;
+		peer_inflight_clear(p);
+		content_pick_all(p->c);
+		return 0;
+	case SWARM_UNCHOKE:
+		p->they_choke = false;
+		return 0;
+	case SWARM_INTERESTED:
+		p->they_interested = true;
+		choke_fill(p->c);
+		return 0;
+	case SWARM_NOT_INTERESTED:
+		p->they_interested = false;
+		return 0;
+	case SWARM_HAVE:
+		return on_have(p, m->u.have);
+	case SWARM_BITFIELD:
+		return on_bitfield(p, m);
+	case SWARM_REQUEST:
+		return on_request(p, m);
+	case SWARM_PIECE:
+		return on_piece(p, m);
+	case SWARM_CANCEL:
+		on_cancel(p, m);
+		return 0;
+	case SWARM_REJECT:
+		for (uint32_t k = 0; k < m->u.range.count; k++)
+			peer_inflight_remove(p, m->u.range.index + k);
+		return 0;
+	case SWARM_META_REQUEST:
+		return on_meta_request(p, m);
+	case SWARM_META:
+		return on_meta(p, m);
+	case SWARM_PEERS:
+		/* FIXME: resolve the hints through the client_net lookup and
+		 * connect; the engine takes peers from swarm_peer_add only. */
+		return 0;
+	case SWARM_ERROR:
+		peer_drop(p, 0, "the peer sent an error", false);
+		return 0;
+	}
+	return ERR_PROTOCOL;
+}
+
+/* Read and handle whatever the stream has. */
+static void peer_read(struct swarm_peer *p)
+{
+	size_t off = 0, used;
+	struct swarm_msg m;
+	int r;
+
+	while (!p->dead && stream_readable(p->s) > 0) {
+		size_t want = SWARM_READ_BYTES;
+		if (p->in_cap - p->in_len < want) {
+			p->in_cap = p->in_len + want;
+			p->in = xrealloc(p->in, p->in_cap);
+		}
+		p->in_len += stream_read(p->s, p->in + p->in_len, want);
+		p->last_rx_ms = time_mono_ms();
+		while (!p->dead && off < p->in_len) {
+			r = swarm_msg_decode(p->in + off, p->in_len - off, &m,
+					     &used);
+			if (r == ERR_TRUNCATED)
+				break;
+			if (r == 0 && (r = peer_handle(p, &m)) != 0)
+				log_debug(LD_APP, "swarm: a %s message: %s",
+					  swarm_msg_type_name(m.type),
+					  err_str(r));
+			if (r != 0) {
+				peer_drop(p, SWARM_ERR_PROTOCOL, err_str(r),
+					  false);
+				return;
+			}
+			off += used;
+		}
+		if (p->dead)
+			return;
+		memmove(p->in, p->in + off, p->in_len - off);
+		p->in_len -= off;
+		off = 0;
+	}
+	if (!p->dead) {
+		peer_pick(p);
+		peer_flush(p);
+	}
+}
+
+static void peer_event(void *ctx, struct stream *s, unsigned ev)
+{
+	struct swarm_peer *p = ctx;
+
+	(void)s;
+	if (p->dead)
+		return;
+	if (ev & STREAM_EV_READABLE)
+		peer_read(p);
+	if (!p->dead && (ev & (STREAM_EV_CONNECTED | STREAM_EV_WRITABLE)))
+		peer_flush(p);
+	if (!p->dead && (ev & (STREAM_EV_EOF | STREAM_EV_CLOSED |
+			       STREAM_EV_RESET | STREAM_EV_FAILED)))
+		peer_drop(p, 0, "stream ended", false);
+}
+
+static struct swarm_peer *peer_new(struct swarm *sw, struct stream *s,
+				   bool outgoing)
+{
+	struct swarm_peer *p = xzalloc(sizeof(*p));
+
+	p->sw = sw;
+	p->s = s;
+	p->outgoing = outgoing;
+	p->we_choke = true;
+	p->they_choke = true;
+	bbuf_init(&p->out);
+	p->last_rx_ms = p->last_tx_ms = time_mono_ms();
+	if (s)
+		memcpy(p->dest_hash, stream_peer(s)->hash, 32);
+	return p;
+}
+
+static struct swarm_peer *content_peer(struct swarm_content *c,
+				       const uint8_t h[32])
+{
+	for (struct swarm_peer *p = c->peers; p; p = p->next)
+		if (memcmp(p->dest_hash, h, 32) == 0)
+			return p;
+	return NULL;
+}
+
+/* An incoming peer named c: admit it (or refuse), answer its handshake. */
+static int peer_attach(struct swarm_peer *p, struct swarm_content *c)
+{
+	struct swarm *sw = p->sw;
+	struct swarm_peer *dup;
+
+	if (content_is_banned(c, p->dest_hash)) {
+		peer_drop(p, SWARM_ERR_BAD_PIECE, "banned", false);
+		return 0;
+	}
+	if ((dup = content_peer(c, p->dest_hash)) != NULL) {
+		/* Both sides connected at once: the stream opened by the
+		 * lower destination hash stays, on both ends. */
+		if (memcmp(sw->self.hash, p->dest_hash, 32) < 0) {
+			peer_drop(p, 0, "duplicate connection", false);
+			return 0;
+		}
+		peer_drop(dup, 0, "duplicate connection", false);
+	}
+	if (c->npeers >= sw->cfg.max_peers) {
+		peer_drop(p, SWARM_ERR_LIMIT, "too many peers", false);
+		return 0;
+	}
+	list_unlink(&sw->pending, p);
+	sw->npending--;
+	p->c = c;
+	p->next = c->peers;
+	c->peers = p;
+	c->npeers++;
+	peer_send_handshake(p);
+	meta_request_next(c);
+	peer_flush(p);
+	return 0;
+}
+
+static void swarm_accept(void *ctx, struct stream *s)
+{
+	struct swarm *sw = ctx;
+	struct stream_info si;
+	struct swarm_peer *p;
+
+	stream_get_info(s, &si);
+	if (si.dst_port != SWARM_PORT || sw->npending >= SWARM_PENDING_MAX) {
+		stream_reset(s);
+		return;
+	}
+	p = peer_new(sw, s, false);
+	p->next = sw->pending;
+	sw->pending = p;
+	sw->npending++;
+	stream_set_handler(s, peer_event, p);
+}
+
+/* ---- timers ---- */
+
+static void content_tick(struct swarm_content *c, uint64_t now)
+{
+	struct swarm *sw = c->sw;
+	struct swarm_peer *p, *next;
+
+	for (p = c->peers; p; p = next) {
+		next = p->next;
+		if (now - p->last_rx_ms >= sw->cfg.idle_timeout_ms) {
+			peer_drop(p, 0, "idle", false);
+			continue;
+		}
+		if (now - p->last_tx_ms >= sw->cfg.keepalive_ms) {
+			peer_send_simple(p, SWARM_KEEPALIVE);
+			peer_flush(p);
+		}
+	}
+	if (now - c->round_start_ms >= sw->cfg.choke_interval_ms) {
+		c->round_start_ms = now;
+		choke_round(c);
+	}
+}
+
+static void swarm_tick(void *arg)
+{
+	struct swarm *sw = arg;
+	uint64_t now = time_mono_ms();
+	struct swarm_peer *p, *next;
+
+	for (struct swarm_content *c = sw->contents; c; c = c->next)
+		content_tick(c, now);
+	for (p = sw->pending; p; p = next) {
+		next = p->next;
+		if (now - p->last_rx_ms >= sw->cfg.idle_timeout_ms)
+			peer_drop(p, 0, "no handshake", true);
+	}
+	evloop_timer_arm(sw->tick, SWARM_TICK_MS);
+}
+
+/* ---- public ---- */
+
+struct swarm *swarm_new(const struct swarm_config *cfg,
+			const struct keys_and_cert *self,
+			struct stream_mgr *mgr, struct content_store *st,
+			struct evloop *el)
+{
+	struct swarm *sw = xzalloc(sizeof(*sw));
+
+	sw->cfg = *cfg;
+	sw->self = *self;
+	sw->mgr = mgr;
+	sw->st = st;
+	sw->el = el;
+	sw->chunk_buf = xmalloc(SWARM_CHUNK_MAX_BYTES);
+	sw->tick = evloop_timer_new(el, swarm_tick, sw);
+	evloop_timer_arm(sw->tick, SWARM_TICK_MS);
+	stream_mgr_set_acceptor(mgr, swarm_accept, sw);
+	return sw;
+}
+
+static void peer_free_now(struct swarm_peer *p)
+{
+	if (!p->dead && p->s) {
+		stream_reset(p->s);
+		stream_release(p->s);
+	}
+	peer_free_cb(p);
+}
+
+static void content_free(struct swarm_content *c)
+{
+	struct swarm_peer *p, *next;
+
+	for (p = c->peers; p; p = next) {
+		next = p->next;
+		peer_free_now(p);
+	}
+	content_manifest_clear(&c->m);
+	free(c->have);
+	free(c->avail);
+	free(c->req);
+	free(c->banned);
+	bbuf_free(&c->meta_buf);
+	bbuf_free(&c->manifest);
+	free(c);
+}
+
+void swarm_free(struct swarm *sw)
+{
+	struct swarm_peer *p, *next;
+
+	if (!sw)
+		return;
+	stream_mgr_set_acceptor(sw->mgr, NULL, NULL);
+	while (sw->contents) {
+		struct swarm_content *c = sw->contents;
+		sw->contents = c->next;
+		content_free(c);
+	}
+	for (p = sw->pending; p; p = next) {
+		next = p->next;
+		peer_free_now(p);
+	}
+	evloop_timer_free(sw->tick);
+	free(sw->chunk_buf);
+	free(sw);
+}
+
+void swarm_set_chunk_cb(struct swarm *sw, swarm_chunk_fn fn, void *ctx)
+{
+	sw->chunk_cb = fn;
+	sw->chunk_ctx = ctx;
+}
+
+/* Load manifest and have-bitmap of c from the store. */
+static int content_load(struct swarm_content *c)
+{
+	struct swarm *sw = c->sw;
+	char *dir = content_store_dir(sw->st, c->hash), *path;
+	uint8_t *buf = NULL, *bits = NULL;
+	size_t len, blen;
+	struct swarm_peer *p, *next;
+	int r;
+
+	path = fsutil_path_join(dir, "manifest");
+	free(dir);
+	r = fsutil_read_file(path, CONTENT_MANIFEST_MAX_BYTES, &buf, &len);
+	free(path);
+	if (r != 0)
+		return r;
+	r = content_manifest_decode(buf, len, &c->m);
+	free(buf);
+	if (r != 0)
+		return r;
+	if ((r = content_store_have(sw->st, c->hash, &bits, &blen)) != 0 ||
+	    blen != (c->m.chunk_count + 7u) / 8) {
+		free(bits);
+		content_manifest_clear(&c->m);
+		return r ? r : ERR_FORMAT;
+	}
+	c->have = bits;
+	c->have_count = 0;
+	for (uint32_t i = 0; i < c->m.chunk_count; i++)
+		c->have_count += bit_get(bits, i);
+	c->avail = xcalloc(c->m.chunk_count, sizeof(*c->avail));
+	c->req = xcalloc(c->m.chunk_count, 1);
+	c->unrequested = c->m.chunk_count - c->have_count;
+	c->have_meta = true;
+	for (p = c->peers; p; p = next) {
+		next = p->next;
+		if (peer_bits_apply(p) != 0) {
+			peer_drop(p, SWARM_ERR_PROTOCOL, "bitfield size",
+				  false);
+			continue;
+		}
+		if (c->have_count) {
+			struct swarm_msg m = { .type = SWARM_BITFIELD };
+			m.u.bitfield.count = c->m.chunk_count;
+			m.u.bitfield.bits = c->have;
+			peer_send(p, &m);
+		}
+	}
+	content_pick_all(c);
+	return 0;
+}
+
+static struct swarm_content *content_new(struct swarm *sw,
+					 const uint8_t hash[32],
+					 enum swarm_pick_mode mode)
+{
+	struct swarm_content *c = xzalloc(sizeof(*c));
+
+	c->sw = sw;
+	memcpy(c->hash, hash, 32);
+	c->mode = mode;
+	c->round_start_ms = time_mono_ms();
+	bbuf_init(&c->meta_buf);
+	bbuf_init(&c->manifest);
+	return c;
+}
+
+int swarm_content_add(struct swarm *sw, const uint8_t hash[32],
+		      enum swarm_pick_mode mode)
+{
+	struct swarm_content *c;
+	int r;
+
+	if (content_find(sw, hash))
+		return ERR_EXISTS;
+	c = content_new(sw, hash, mode);
+	if ((r = content_load(c)) != 0) {
+		content_free(c);
+		return r == ERR_IO ? ERR_NOT_FOUND : r;
+	}
+	c->next = sw->contents;
+	sw->contents = c;
+	return 0;
+}
+
+int swarm_content_fetch(struct swarm *sw, const uint8_t hash[32],
+			enum swarm_pick_mode mode)
+{
+	struct swarm_content *c;
+	struct content_store_info info;
+
+	if (content_find(sw, hash))
+		return ERR_EXISTS;
+	if (content_store_info(sw->st, hash, &info) == 0)
+		return swarm_content_add(sw, hash, mode);
+	c = content_new(sw, hash, mode);
+	c->next = sw->contents;
+	sw->contents = c;
+	return 0;
+}
+
+void swarm_content_remove(struct swarm *sw, const uint8_t hash[32])
+{
+	for (struct swarm_content **pc = &sw->contents; *pc;
+	     pc = &(*pc)->next) {
+		struct swarm_content *c = *pc;
+		if (memcmp(c->hash, hash, 32) != 0)
+			continue;
+		*pc = c->next;
+		while (c->peers)
+			peer_drop(c->peers, SWARM_ERR_SHUTDOWN, "removed",
+				  false);
+		content_free(c);
+		return;
+	}
+}
+
+int swarm_peer_add(struct swarm *sw, const uint8_t hash[32],
+		   const struct keys_and_cert *dest)
+{
+	struct swarm_content *c = content_find(sw, hash);
+	struct swarm_peer *p;
+	struct stream *s;
+	int r;
+
+	if (!c)
+		return ERR_NOT_FOUND;
+	if (memcmp(dest->hash, sw->self.hash, 32) == 0 ||
+	    content_peer(c, dest->hash))
+		return ERR_EXISTS;
+	if (content_is_banned(c, dest->hash))
+		return ERR_AUTH;
+	if (c->npeers >= sw->cfg.max_peers)
+		return ERR_LIMIT;
+	p = peer_new(sw, NULL, true);
+	memcpy(p->dest_hash, dest->hash, 32);
+	r = stream_connect(sw->mgr, dest, SWARM_PORT, SWARM_PORT, peer_event,
+			   p, &s);
+	if (r != 0) {
+		peer_free_cb(p);
+		return r;
+	}
+	p->s = s;
+	p->c = c;
+	p->next = c->peers;
+	c->peers = p;
+	c->npeers++;
+	peer_send_handshake(p);
+	peer_flush(p);
+	return 0;
+}
+
+int swarm_seek(struct swarm *sw, const uint8_t hash[32], uint32_t idx)
+{
+	struct swarm_content *c = content_find(sw, hash);
+	struct swarm_peer *p;
+
+	if (!c)
+		return ERR_NOT_FOUND;
+	if (c->have_meta && idx >= c->m.chunk_count)
+		return ERR_RANGE;
+	c->pos = idx;
+	/* Requests behind the new position that a peer has not started on
+	 * yet are withdrawn, so the window goes first. */
+	for (p = c->peers; p && c->have_meta; p = p->next) {
+		for (unsigned i = p->n_inflight; i-- > 0;) {
+			uint32_t k = p->inflight[i];
+			if (k >= idx && k < idx + sw->cfg.window_chunks)
+				continue;
+			if (i == 0)
+				break;			/* likely under way */
+			peer_inflight_remove(p, k);
+			peer_send_range(p, SWARM_CANCEL, k);
+		}
+	}
+	content_pick_all(c);
+	return 0;
+}
+
+int swarm_set_mode(struct swarm *sw, const uint8_t hash[32],
+		   enum swarm_pick_mode mode)
+{
+	struct swarm_content *c = content_find(sw, hash);
+
+	if (!c)
+		return ERR_NOT_FOUND;
+	c->mode = mode;
+	return 0;
+}
+
+int swarm_content_stats(struct swarm *sw, const uint8_t hash[32],
+			struct swarm_content_stats *out)
+{
+	struct swarm_content *c = content_find(sw, hash);
+
+	if (!c)
+		return ERR_NOT_FOUND;
+	*out = (struct swarm_content_stats){
+		.chunk_count = c->have_meta ? c->m.chunk_count : 0,
+		.have_count = c->have_count,
+		.peers = c->npeers,
+		.bytes_down = c->bytes_down,
+		.bytes_up = c->bytes_up,
+		.bad_pieces = c->bad_pieces,
+		.banned = c->nbanned,
+	};
+	return 0;
+}
+
+size_t swarm_peer_stats(struct swarm *sw, const uint8_t hash[32],
+			struct swarm_peer_stats *out, size_t max)
+{
+	struct swarm_content *c = content_find(sw, hash);
+	size_t n = 0;
+
+	for (struct swarm_peer *p = c ? c->peers : NULL; p && n < max;
+	     p = p->next, n++) {
+		out[n] = (struct swarm_peer_stats){
+			.we_choke = p->we_choke,
+			.they_choke = p->they_choke,
+			.we_interested = p->we_interested,
+			.they_interested = p->they_interested,
+			.have_count = p->have_count,
+			.in_flight = p->n_inflight,
+			.bytes_down = p->down,
+			.bytes_up = p->up,
+		};
+		memcpy(out[n].dest_hash, p->dest_hash, 32);
+	}
+	return n;
+}
+
+bool swarm_is_banned(struct swarm *sw, const uint8_t hash[32],
+		     const uint8_t dest_hash[32])
+{
+	struct swarm_content *c = content_find(sw, hash);
+
+	return c && content_is_banned(c, dest_hash);
+}

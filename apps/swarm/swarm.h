@@ -1,0 +1,147 @@
+/*
+ * The swarm engine: trades the sealed chunks of contents with other
+ * destinations over I2P streams (docs/swarm.md §3).
+ *
+ * One struct swarm serves one local destination: it takes the incoming
+ * streams of that destination's stream manager (on SWARM_PORT) and opens
+ * streams to the peers it is given.  Per content it keeps a peer set, a
+ * have-bitmap mirrored from the blob store, the availability of each chunk
+ * among the peers, and what is in flight from whom.
+ *
+ * Picking: rarest-first (seeding health), or in order from the play
+ * position (streaming: the chunks before the window's end come first,
+ * whatever their rarity; a seek moves the position).  Once every missing
+ * chunk is in flight, endgame asks the idle peers too and cancels the
+ * duplicates when a chunk lands.  Each peer has up to `pipeline` chunks in
+ * flight, and serves up to SWARM_PEER_QUEUE_MAX queued requests.
+ *
+ * Choking: tit-for-tat every choke interval (the peers that gave us the
+ * most in the last interval, or to whom we sent the most once we seed),
+ * plus one optimistic unchoke rotated every third interval; until the
+ * slots are full an interested peer is unchoked at once.
+ *
+ * Verification: every PIECE is checked against its merkle proof and the
+ * manifest root before it is stored (content_store_chunk_put checks it
+ * once more against the stored tree).  A peer that sends a bad chunk or
+ * proof is sent ERROR BAD_PIECE, dropped and banned for the life of the
+ * swarm; its requests go to others.
+ *
+ * Storage: the apps/content blob store, called on the loop thread.
+ * FIXME: move the store calls to the router's worker pool (STYLE.md §4);
+ * chunk reads and writes are a page or more of file I/O each.
+ *
+ * Ownership: the caller owns the swarm, the stream manager and the store,
+ * and frees the swarm first.  Thread: the loop thread only.
+ */
+#ifndef APPS_SWARM_SWARM_H
+#define APPS_SWARM_SWARM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "apps/client/stream.h"
+#include "apps/content/store.h"
+#include "router/keys_and_cert.h"
+
+#define SWARM_PORT 6881
+#define SWARM_PEER_QUEUE_MAX 64		/* requests a peer may queue with us */
+#define SWARM_PIPELINE_MAX 64		/* chunks in flight per peer */
+#define SWARM_SEND_BUFFER_BYTES (256 * 1024)	/* queued output per peer */
+
+struct evloop;
+struct swarm;	/* opaque */
+
+enum swarm_pick_mode {
+	SWARM_PICK_RAREST = 0,		/* rarest first, random among equals */
+	SWARM_PICK_STREAMING = 1	/* in order from the play position */
+};
+
+struct swarm_config {
+	unsigned max_peers;		/* per content */
+	unsigned unchoke_slots;		/* regular + 1 optimistic */
+	unsigned pipeline;		/* chunks in flight per peer */
+	unsigned window_chunks;		/* streaming: chunks past the position
+					 * that may be asked of two peers */
+	uint32_t choke_interval_ms;
+	uint32_t keepalive_ms;		/* send one after this much silence */
+	uint32_t idle_timeout_ms;	/* drop a peer silent this long */
+};
+
+/* Fill c with the defaults (40 peers, 4 slots, pipeline 8, window 32,
+ * 10 s choke interval, 60 s keepalive, 180 s idle timeout). */
+void swarm_config_default(struct swarm_config *c);
+
+struct swarm_peer_stats {
+	uint8_t dest_hash[32];
+	bool we_choke, they_choke, we_interested, they_interested;
+	uint32_t have_count;		/* chunks the peer announced */
+	unsigned in_flight;		/* our requests out to it */
+	uint64_t bytes_down, bytes_up;	/* chunk bytes */
+};
+
+struct swarm_content_stats {
+	uint32_t chunk_count, have_count;
+	unsigned peers;
+	uint64_t bytes_down, bytes_up;
+	uint64_t bad_pieces;		/* chunks or proofs that failed */
+	unsigned banned;
+};
+
+/* A chunk was verified and stored (idx), or the content completed. */
+typedef void (*swarm_chunk_fn)(void *ctx, const uint8_t hash[32],
+			       uint32_t idx);
+
+/*
+ * A swarm for our destination `self` (copied) whose streams mgr carries
+ * (borrowed; the swarm installs itself as mgr's acceptor), storing in st
+ * (borrowed), with timers on el.  Never returns NULL.
+ */
+struct swarm *swarm_new(const struct swarm_config *cfg,
+			const struct keys_and_cert *self,
+			struct stream_mgr *mgr, struct content_store *st,
+			struct evloop *el);
+/* Reset every peer stream and release sw.  Accepts NULL. */
+void swarm_free(struct swarm *sw);
+/* Called for each chunk stored, after it is stored (may call any swarm
+ * function except swarm_free and swarm_content_remove). */
+void swarm_set_chunk_cb(struct swarm *sw, swarm_chunk_fn fn, void *ctx);
+
+/*
+ * Trade content `hash`, which must be in the store (complete: we seed it;
+ * partial: we fetch what we lack and seed what we have).  ERR_NOT_FOUND
+ * when the store does not hold it, ERR_EXISTS if it is already traded.
+ */
+int swarm_content_add(struct swarm *sw, const uint8_t hash[32],
+		      enum swarm_pick_mode mode);
+/*
+ * Fetch a content the store does not hold yet: its manifest and tree come
+ * from the first peer that has them (checked against hash and root), then
+ * the chunks.  ERR_EXISTS if already traded.
+ */
+int swarm_content_fetch(struct swarm *sw, const uint8_t hash[32],
+			enum swarm_pick_mode mode);
+/* Stop trading hash (its peers are closed; the store keeps the chunks). */
+void swarm_content_remove(struct swarm *sw, const uint8_t hash[32]);
+/*
+ * Connect to a peer for hash (a seed hint resolved to its Destination,
+ * copied).  ERR_NOT_FOUND (content not traded), ERR_EXISTS (connected
+ * already, or ourselves), ERR_AUTH (banned), ERR_LIMIT (max_peers).
+ */
+int swarm_peer_add(struct swarm *sw, const uint8_t hash[32],
+		   const struct keys_and_cert *dest);
+/* Streaming mode: the play position moved to chunk idx (seek). */
+int swarm_seek(struct swarm *sw, const uint8_t hash[32], uint32_t idx);
+int swarm_set_mode(struct swarm *sw, const uint8_t hash[32],
+		   enum swarm_pick_mode mode);
+
+int swarm_content_stats(struct swarm *sw, const uint8_t hash[32],
+			struct swarm_content_stats *out);
+/* Up to max peers' stats; returns how many were written. */
+size_t swarm_peer_stats(struct swarm *sw, const uint8_t hash[32],
+			struct swarm_peer_stats *out, size_t max);
+/* True when dest_hash is banned for hash. */
+bool swarm_is_banned(struct swarm *sw, const uint8_t hash[32],
+		     const uint8_t dest_hash[32]);
+
+#endif /* APPS_SWARM_SWARM_H */
