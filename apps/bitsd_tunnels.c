@@ -38,6 +38,7 @@ struct bitsd_tunnels {
 	struct profiles_job *loading;	/* until its done() ran */
 	struct netdb_sender netdb_direct;	/* the netDb's own sender */
 	uint64_t decay_at;		/* monotonic: next profile decay */
+	bool pools_up;			/* the exploratory pool was ready */
 	bitsd_tunnels_garlic_fn garlic;	/* local destinations first */
 	void *garlic_ctx;
 };
@@ -199,8 +200,19 @@ static int netdb_reply_path_hook(void *ctx, uint8_t gateway[32],
 static void tick_cb(void *arg)
 {
 	struct bitsd_tunnels *bt = arg;
+	struct tunnel_pool_stats st;
 
 	tunnel_mgr_tick(bt->own, time_now_ms(), time_mono_ms());
+	/* Our first publish went out directly (no tunnels yet): once the
+	 * exploratory pool has a tunnel each way, store again through
+	 * them, so the floodfills hold a copy stored the private way. */
+	tunnel_pool_stats(tunnel_mgr_exploratory(bt->own), &st);
+	if (!bt->pools_up && st.in_ready && st.out_ready) {
+		bt->pools_up = true;
+		log_info(LD_TUNNEL, "exploratory tunnels up: netDb stores and "
+			 "lookups go through them");
+		netdb_publish_now(bt->db);
+	}
 	evloop_timer_arm(bt->tick, BITSD_TUNNELS_TICK_MS);
 }
 

@@ -418,8 +418,13 @@ static int publish_send(struct netdb *db, const uint8_t ff[32],
 	    (m = garlic_wrap_for_router(
 		     netdb_store_msg_new(db->cfg.self, I2NP_STORE_RI, gz, len,
 					 token, tid, gw),
-		     &pk)) != NULL)
+		     &pk)) != NULL) {
+		char h[72];
+
+		log_info(LD_NETDB, "storing our RouterInfo to %s through a "
+			 "tunnel", log_safe_hash(h, sizeof(h), ff));
 		return netdb_send(db, ff, m, true);
+	}
 	return netdb_send(db, ff, netdb_store_msg_new(db->cfg.self,
 						      I2NP_STORE_RI, gz, len,
 						      token, 0, db->cfg.self),

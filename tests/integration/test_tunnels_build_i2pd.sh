@@ -11,6 +11,8 @@
 #    through an inbound one) pass;
 #  - netDb lookups go out through the tunnels and the i2pd floodfills'
 #    answers come back through them;
+#  - our RouterInfo is stored through a tunnel (garlic to the floodfill)
+#    and the floodfill's DeliveryStatus comes back through one;
 #  - tunnels expire and the pool is rebuilt before: still 2 + 2 after;
 #  - the peer profiles are in DATADIR/profiles.sqlite after the stop,
 #    with accepted builds for i2pd routers;
@@ -118,6 +120,20 @@ grep -q "tunnel test [0-9a-f]* passed" "$B/bitsd.log" &&
 wait_log "$B/bitsd.log" "DatabaseSearchReply from an inbound tunnel to the netDb" 90 &&
 	ok "netDb lookups answered through our tunnels" ||
 	bad "no netDb reply came through our tunnels"
+# With the pools up our RouterInfo is stored again, now out through an
+# outbound tunnel in garlic to each i2pd floodfill, whose DeliveryStatus
+# comes back through an inbound tunnel and confirms the publish.
+stored_via_tunnel() {
+	awk '/storing our RouterInfo to .* through a tunnel/ { s = 1 }
+	     s && /DeliveryStatus from an inbound tunnel to the netDb/ { d = 1 }
+	     s && d && /our RouterInfo is published \(confirmed by/ { f = 1 }
+	     END { exit !f }' "$B/bitsd.log"
+}
+i=0
+while ! stored_via_tunnel && [ $i -lt 90 ]; do sleep 1; i=$((i + 1)); done
+stored_via_tunnel &&
+	ok "an i2pd floodfill confirmed our RouterInfo stored through a tunnel" ||
+	bad "no publish through a tunnel was confirmed"
 # Tunnels live 90 s here (replacements start 60 s before the end): the
 # pool stays full across their expiry.
 if wait_own expired 4 240; then
