@@ -116,6 +116,7 @@ struct sess {
 	bool inbound;
 	bool up;			/* transport_conn_up() accepted it */
 	bool closed;			/* unlinked, waiting for the reaper */
+	bool msg_in;			/* an I2NP message came (logged) */
 	struct sockaddr_in6 peer;
 	uint64_t rid, sid;		/* we receive with rid, send to sid */
 	uint8_t peer_rh[32];
@@ -1471,9 +1472,10 @@ static void sess_established(struct sess *s)
 		n->st.established_in++;
 	else
 		n->st.established_out++;
-	log_debug(LD_SSU2, "%s session %llu established",
+	log_debug(LD_SSU2, "%s session %llu established with %02x%02x%02x%02x",
 		  s->inbound ? "inbound" : "outbound",
-		  (unsigned long long)s->id);
+		  (unsigned long long)s->id, s->peer_rh[0], s->peer_rh[1],
+		  s->peer_rh[2], s->peer_rh[3]);
 }
 
 /* ---- received blocks ---- */
@@ -1526,6 +1528,12 @@ static void deliver(struct sess *s, struct i2np_msg *m)
 	if (!s->up) {
 		i2np_msg_free(m);
 		return;
+	}
+	if (!s->msg_in) {
+		s->msg_in = true;
+		log_debug(LD_SSU2, "session %llu: first I2NP message in "
+			  "(type %u)", (unsigned long long)s->id,
+			  (unsigned)m->type);
 	}
 	transport_conn_recv(n->tm, n->tid, s->id, m);
 }
@@ -3281,6 +3289,11 @@ static void relay_charlie_intro(struct sess *s, const struct ssu2_block *b)
 			send_raw(n, &alice, pkt, len);
 		n->st.relays_answered++;
 	}
+	log_info(LD_SSU2, "relay: Relay Intro for Alice %02x%02x%02x%02x "
+		 "from session %llu: code %u%s", rq.hash[0], rq.hash[1],
+		 rq.hash[2], rq.hash[3], (unsigned long long)s->id,
+		 (unsigned)code,
+		 code == SSU2_RELAY_ACCEPT ? ", Hole Punch sent" : "");
 	bbuf_free(&blk);
 	bbuf_free(&pl);
 }

@@ -182,6 +182,35 @@ i2pd_ns_stop() {
 	rm -f "$1/pid"
 }
 
+# i2pd_ns_mesh W FF FFIP SHORT...: the i2pd routers FF (a floodfill at
+# FFIP) and SHORT... (configured by i2pd_ns_conf in W/NAME) run once to
+# write their router.info, then again knowing each other through FF,
+# until FF's console lists each one's SSU2 session.  1 (said by bad)
+# when one wrote no router.info or never connected.
+i2pd_ns_mesh() {
+	mw=$1; mff=$2; mffip=$3; shift 3
+	for m in "$mff" "$@"; do i2pd_ns_start "$m" "$mw/$m"; done
+	for m in "$mff" "$@"; do
+		mi=0
+		while [ ! -s "$mw/$m/router.info" ] && [ $mi -lt 120 ]; do
+			sleep 0.25; mi=$((mi + 1))
+		done
+		i2pd_ns_stop "$mw/$m"
+		[ -s "$mw/$m/router.info" ] || { bad "$m wrote no router.info"; return 1; }
+		rm -rf "$mw/$m/netDb" "$mw/$m/peerProfiles"
+	done
+	for m in "$@"; do
+		netdb_put "$mw/$mff" "$mw/$m/router.info"
+		netdb_put "$mw/$m" "$mw/$mff/router.info"
+	done
+	for m in "$mff" "$@"; do i2pd_ns_start "$m" "$mw/$m"; done
+	for m in "$@"; do
+		ns_console_ssu2_has "$mff" "$mffip" \
+			"$(ri_b64hash "$mw/$m/router.info" | cut -c1-4)" 90 ||
+			{ bad "$m never connected to $mff"; return 1; }
+	done
+}
+
 # netdb_put DATADIR RIFILE: put a RouterInfo into DATADIR/netDb
 netdb_put() {
 	h=$(ri_b64hash "$2"); c=$(printf %s "$h" | cut -c1)

@@ -1,0 +1,153 @@
+#!/bin/sh
+# bitsd behind a NAT without a port mapping (namespace lan 198.18.1.2 --
+# gw with nftables masquerade -- the 198.18.0.0/24 bridge) among i2pd
+# 2.45.1 routers: r1 (floodfill), r4 and r5, all with SSU2 "B" and "C".
+#  - bitsd knows only r1; the peer test through r1 (Charlie r4 or r5)
+#    says "firewalled"; bitsd then dials routers with "C" it learnt into
+#    its netDb (the want-introducers hook; its tunnels keep out of a
+#    shared /16), gets relay tags and publishes them as introducers
+#    (caps U, no host, ih0/itag0).
+#  - r6, an i2pd that has never spoken to bitsd and that bitsd cannot
+#    dial (SSU2 not published), learns bitsd's RouterInfo and, building
+#    tunnels through the few routers it knows, reaches bitsd through an
+#    introducer: Relay Request (r6 -> Bob), Relay Intro (Bob -> bitsd),
+#    Relay Response and Hole Punch (bitsd -> r6), then r6's
+#    SessionRequest passes the NAT; the session is up on both sides and
+#    I2NP flows over it (bitsd receives r6's tunnel build).
+# KEEP_WORK=1 keeps the work directory (logs) after a pass.
+. "${top_srcdir:-.}/tests/integration/i2pd-lib.sh"
+. "${top_srcdir:-.}/tests/integration/ntcp2-lib.sh"
+. "${top_srcdir:-.}/tests/integration/netns-lib.sh"
+NAME=test_ssu2_introducer
+need_i2pd $NAME
+netns_need_root $NAME
+W=$(mktemp -d "${TMPDIR:-/tmp}/ssu2-intro.XXXXXX")
+B=$W/bitsd
+cleanup() {
+	netns_teardown
+	if [ "$FAIL" = 0 ] && [ -z "${KEEP_WORK:-}" ]; then rm -rf "$W"; else echo "kept $W"; fi
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+umask 077
+BPORT=24200
+
+if ! netns_hub || ! netns_node gw 198.18.0.1/24 ||
+   ! netns_node r1 198.18.0.21/24 || ! netns_node r4 198.18.0.24/24 ||
+   ! netns_node r5 198.18.0.25/24 || ! netns_node r6 198.18.0.26/24 ||
+   ! netns_plain lan ||
+   ! netns_veth lan eth0 198.18.1.2/24 gw lan0 198.18.1.1/24 ||
+   ! netns_exec lan ip route add default via 198.18.1.1 ||
+   ! netns_exec gw sysctl -q -w net.ipv4.ip_forward=1; then
+	bad "cannot build the namespace network"; result $NAME; exit 1
+fi
+# The NAT: out from lan masqueraded, in only what answers a flow lan
+# started (no mapping, no forwarding rule).
+if ! netns_exec gw nft -f - <<'NFT'
+table inet nat {
+	chain forward { type filter hook forward priority 0; policy drop;
+		ct state established,related accept;
+		iifname "lan0" oifname "eth0" accept; }
+	chain postrouting { type nat hook postrouting priority 100; policy accept;
+		oifname "eth0" masquerade; }
+}
+NFT
+then
+	bad "cannot set up nftables in the gateway"; result $NAME; exit 1
+fi
+
+mkdir -p "$B" "$W/r1" "$W/r4" "$W/r5" "$W/r6"
+if ! "$BITSD" --datadir "$B" --init --netid 77 --host 198.18.1.2 --port $BPORT \
+	--ssu2 >"$W/init.log" 2>&1; then
+	bad "bitsd --init failed (see $W/init.log)"; result $NAME; exit 1
+fi
+i2pd_ns_conf "$W/r1" 198.18.0.21 24221 false true true
+i2pd_ns_conf "$W/r4" 198.18.0.24 24224 false true false
+i2pd_ns_conf "$W/r5" 198.18.0.25 24225 false true false
+# r6 dials out only: nobody (bitsd included) can dial it.
+i2pd_ns_conf "$W/r6" 198.18.0.26 24226 false true false
+sed -i '/^\[ssu2\]/,/^\[/s/^published = true/published = false/' "$W/r6/i2pd.conf"
+i2pd_ns_mesh "$W" r1 198.18.0.21 r4 r5 || { result $NAME; exit 1; }
+H1=$(ri_b64hash "$W/r1/router.info" | cut -c1-4)
+H4=$(ri_b64hash "$W/r4/router.info" | cut -c1-4)
+H5=$(ri_b64hash "$W/r5/router.info" | cut -c1-4)
+for n in 1 4 5; do
+	LC_ALL=C grep -aq 'caps=.[0-9]*BC;' "$W/r$n/router.info" ||
+		LC_ALL=C grep -aq 'caps=.[0-9]*CB;' "$W/r$n/router.info" ||
+		bad "r$n's SSU2 address lacks the B and C caps"
+done
+
+# bitsd in lan, knowing only r1 (a Charlie it has a session with would
+# refuse the peer test); it learns r4 and r5 from r1.
+netdb_put "$B" "$W/r1/router.info"
+netns_bg lan "$B/stdout.log" "$BITSD" --datadir "$B" --netid 77 --host 198.18.1.2 \
+	--port $BPORT --ssu2 --loglevel debug --logfile "$B/bitsd.log"
+BPID=$NETNS_LAST
+BHASH=$(ri_b64hash "$B/router.info")
+BH=$(printf %s "$BHASH" | cut -c1-4)
+wait_log "$B/bitsd.log" "peer test: firewalled" 180 &&
+	ok "behind the NAT without a mapping, the peer test says firewalled" ||
+	bad "no \"peer test: firewalled\" (see $B/bitsd.log)"
+grep -q "peer test: reachable" "$B/bitsd.log" &&
+	bad "bitsd said reachable behind the NAT" || ok "never reachable behind the NAT"
+wait_log "$B/bitsd.log" "dialling a possible introducer" 120 &&
+	ok "firewalled and short of introducers, bitsd dials routers with \"C\" from its netDb" ||
+	bad "bitsd dialled no introducer (see $B/bitsd.log)"
+wait_log "$B/bitsd.log" "publishing: firewalled, [23] introducer(s)" 180 &&
+	ok "bitsd publishes at least two i2pd introducers" ||
+	bad "fewer than two introducers published (see $B/bitsd.log)"
+i=0
+until LC_ALL=C grep -aq 'ih1=' "$B/router.info" || [ $i -gt 240 ]; do
+	sleep 0.25; i=$((i + 1))
+done
+LC_ALL=C grep -aq 'caps=.LU;' "$B/router.info" &&
+	ok "router.info says U (unreachable)" || bad "router.info does not say U"
+LC_ALL=C grep -aq 'host=.198.18.1.2;' "$B/router.info" &&
+	bad "router.info still publishes the LAN host" || ok "router.info publishes no host"
+LC_ALL=C grep -aq 'ih1=' "$B/router.info" && LC_ALL=C grep -aq 'itag1=' "$B/router.info" &&
+	ok "router.info names introducers (ih, itag)" ||
+	bad "router.info names fewer than two introducers"
+intros_ok=1
+for h in $(LC_ALL=C grep -ao 'ih[0-2]=.[A-Za-z0-9~-]\{44\}' "$B/router.info" | cut -c5-8); do
+	[ "$h" = "$H1" ] || [ "$h" = "$H4" ] || [ "$h" = "$H5" ] || intros_ok=0
+done
+[ $intros_ok = 1 ] && ok "every introducer is one of the i2pd routers" ||
+	bad "an introducer is not r1, r4 or r5"
+
+# r6 has never spoken to bitsd: it gets bitsd's RouterInfo (with the
+# introducers) and the others'.
+for n in 1 4 5; do netdb_put "$W/r6" "$W/r$n/router.info"; done
+cp "$B/router.info" "$W/bitsd.ri"
+netdb_put "$W/r6" "$W/bitsd.ri"
+grep -q "established with" "$B/bitsd.log" || bad "bitsd logs no sessions"
+i2pd_ns_start r6 "$W/r6"
+i=0
+while [ ! -s "$W/r6/router.info" ] && [ $i -lt 120 ]; do sleep 0.25; i=$((i + 1)); done
+H6=$(ri_b64hash "$W/r6/router.info")
+H6X=$(python3 -c 'import base64,sys; print(base64.b64decode(sys.argv[1], altchars=b"-~")[:4].hex())' "$H6")
+H6=$(printf %s "$H6" | cut -c1-4)
+grep -q "established with $H6X" "$B/bitsd.log" &&
+	bad "bitsd had a session with r6 before r6 needed one"
+wait_log "$B/bitsd.log" "Relay Intro for Alice $H6X .*code 0, Hole Punch sent" 300 &&
+	ok "an introducer relayed r6's Relay Request to bitsd, which answered and sent the Hole Punch" ||
+	bad "no Relay Intro for r6 (see $B/bitsd.log)"
+wait_log "$B/bitsd.log" "inbound session [0-9]* established with $H6X" 120 &&
+	ok "r6's session came through the NAT to bitsd" ||
+	bad "no inbound session from r6 (see $B/bitsd.log)"
+ns_console_ssu2_has r6 198.18.0.26 "$BH" 60 &&
+	ok "r6's console lists the SSU2 session with bitsd" ||
+	bad "r6's console does not list bitsd (see $W/r6/i2pd.log)"
+grep -q "SSU2: RelayResponse" "$W/r6/i2pd.log" && grep -q "SSU2: HolePunch" "$W/r6/i2pd.log" &&
+	ok "r6 logged bitsd's Relay Response and Hole Punch" ||
+	bad "r6's log shows no Relay Response and Hole Punch (see $W/r6/i2pd.log)"
+# I2NP from r6 over that session (bitsd logs a session's first one).
+SID=$(sed -n "s/.*inbound session \([0-9]*\) established with $H6X.*/\1/p" "$B/bitsd.log" | head -1)
+[ -n "$SID" ] && wait_log "$B/bitsd.log" "session $SID: first I2NP message in" 120 &&
+	ok "I2NP flows from r6 over the relayed session" ||
+	bad "no I2NP from r6 over session ${SID:-?} (see $B/bitsd.log)"
+netns_stop_pid "$BPID"
+log_clean "$B/bitsd.log" >/dev/null && ok "no warning, error or BUG" ||
+	bad "bitsd logged a warning, error or BUG"
+grep -qE 'AddressSanitizer|LeakSanitizer|runtime error' "$B/stdout.log" &&
+	bad "sanitizer report (see $B/stdout.log)" || ok "no sanitizer report"
+result $NAME
