@@ -21,213 +21,8 @@
 #include "crypto/base/time.h"
 #include "router/evloop.h"
 #include "tests/unit/content/tcontent.h"
+#include "tests/unit/swarm/tswarm.h"
 #include "tests/unit/tharness.h"
-
-#define TN_NODES_MAX 6
-#define TN_LOG_MAX 8192
-#define TN_TIMEOUT_MS 180000		/* generous: ASan builds on a busy box */
-
-struct tnet;
-
-struct tnode {
-	struct tnet *tn;
-	struct client_dest *d;
-	struct stream_signer sg;
-	struct client_stream_sink cs;
-	struct stream_mgr *mgr;
-	struct content_store *st;
-	struct swarm *sw;
-	/* Chunks in the order they were stored. */
-	uint32_t log[TN_LOG_MAX];
-	unsigned nlog;
-	/* Seek to seek_to once seek_after chunks are in (0: never). */
-	unsigned seek_after;
-	uint32_t seek_to;
-	unsigned seek_at;		/* nlog when the seek happened */
-};
-
-struct tnet {
-	struct tctx *t;
-	char *dir;
-	struct evloop *el;
-	struct localnet *ln;
-	struct client_net cn;
-	struct tnode n[TN_NODES_MAX];
-	unsigned count;
-	uint8_t hash[32];
-	struct evloop_timer *poll;
-	bool (*cond)(struct tnet *tn);
-	uint64_t deadline;
-	bool met;
-};
-
-static void tn_chunk(void *ctx, const uint8_t hash[32], uint32_t idx)
-{
-	struct tnode *nd = ctx;
-
-	if (nd->nlog < TN_LOG_MAX)
-		nd->log[nd->nlog++] = idx;
-	if (nd->seek_after && nd->nlog == nd->seek_after) {
-		nd->seek_at = nd->nlog;
-		(void)swarm_seek(nd->sw, hash, nd->seek_to);
-	}
-}
-
-static void tn_init(struct tnet *tn, struct tctx *t)
-{
-	memset(tn, 0, sizeof(*tn));
-	tn->t = t;
-	tn->dir = t_tmpdir(t);
-	tn->el = evloop_new();
-	tn->ln = localnet_new(tn->el);
-	tn->cn = localnet_client_net(tn->ln);
-}
-
-/* A destination with its stream manager and store (no swarm yet). */
-static struct tnode *tn_dest(struct tnet *tn)
-{
-	struct tnode *nd = &tn->n[tn->count];
-	struct stream_config sc;
-	struct client_rx rx = { 0 };
-	char name[16];
-	char *dir;
-
-	snprintf(name, sizeof(name), "node%u", tn->count++);
-	nd->tn = tn;
-	nd->d = client_dest_new_random();
-	client_dest_signer(nd->d, &nd->sg);
-	stream_config_default(&sc);
-	nd->cs.net = tn->cn;
-	nd->cs.from = nd->d;
-	nd->mgr = stream_mgr_new(&sc, &nd->sg, client_stream_sink(&nd->cs),
-				 tn->el);
-	rx.mgr = nd->mgr;
-	T_OK(tn->t, tn->cn.attach(tn->cn.ctx, nd->d, &rx));
-	dir = fsutil_path_join(tn->dir, name);
-	T_OK(tn->t, content_store_open(dir, &nd->st));
-	free(dir);
-	return nd;
-}
-
-static struct tnode *tn_node(struct tnet *tn, const struct swarm_config *c)
-{
-	struct swarm_config def;
-	struct tnode *nd = tn_dest(tn);
-
-	if (!c) {
-		swarm_config_default(&def);
-		c = &def;
-	}
-	nd->sw = swarm_new(c, client_dest_pub(nd->d), nd->mgr, nd->st,
-			   tn->el);
-	swarm_set_chunk_cb(nd->sw, tn_chunk, nd);
-	return nd;
-}
-
-static void tn_free(struct tnet *tn)
-{
-	for (unsigned i = 0; i < tn->count; i++) {
-		struct tnode *nd = &tn->n[i];
-		swarm_free(nd->sw);
-		tn->cn.detach(tn->cn.ctx, nd->d);
-		stream_mgr_free(nd->mgr);
-		content_store_free(nd->st);
-		client_dest_free(nd->d);
-	}
-	localnet_free(tn->ln);
-	evloop_free(tn->el);
-	free(tn->dir);
-}
-
-static void tn_poll(void *arg)
-{
-	struct tnet *tn = arg;
-
-	if (tn->cond(tn) || time_mono_ms() >= tn->deadline) {
-		tn->met = tn->cond(tn);
-		evloop_break(tn->el);
-		return;
-	}
-	evloop_timer_arm(tn->poll, 10);
-}
-
-/* Run the loop until cond holds (true) or TN_TIMEOUT_MS pass (false). */
-static bool tn_run(struct tnet *tn, bool (*cond)(struct tnet *tn))
-{
-	tn->cond = cond;
-	tn->met = false;
-	tn->deadline = time_mono_ms() + TN_TIMEOUT_MS;
-	tn->poll = evloop_timer_new(tn->el, tn_poll, tn);
-	evloop_timer_arm(tn->poll, 0);
-	evloop_run(tn->el);
-	evloop_timer_free(tn->poll);
-	tn->poll = NULL;
-	return tn->met;
-}
-
-static bool node_complete(struct tnode *nd, const uint8_t hash[32])
-{
-	struct swarm_content_stats s;
-
-	return swarm_content_stats(nd->sw, hash, &s) == 0 &&
-	       s.chunk_count > 0 && s.have_count == s.chunk_count;
-}
-
-/* Every node from index 1 on has the whole content. */
-static bool all_complete(struct tnet *tn)
-{
-	for (unsigned i = 1; i < tn->count; i++)
-		if (tn->n[i].sw && !node_complete(&tn->n[i], tn->hash))
-			return false;
-	return true;
-}
-
-/* Publish n bytes of stream seed (16 KiB chunks) into nd's store. */
-static void tn_publish(struct tnet *tn, struct tnode *nd, uint64_t n,
-		       uint32_t seed, struct content_published *out)
-{
-	struct content_publish_opts o = { .mime = "video/mp4",
-					  .chunk_log2 = 14 };
-	int fd = tc_source(tn->t, tn->dir, n, seed);
-
-	T_TRUE(tn->t, fd >= 0);
-	T_OK(tn->t, content_store_publish(nd->st, fd, &o, true, out));
-	close(fd);
-	memcpy(tn->hash, out->content_hash, 32);
-}
-
-/* nd's copy decrypts with k to exactly n bytes of stream seed. */
-static void check_plaintext(struct tnet *tn, struct tnode *nd,
-			    const struct content_key *k, uint64_t n,
-			    uint32_t seed)
-{
-	char *dir = content_store_dir(nd->st, tn->hash);
-	char *out = fsutil_path_join(tn->dir, "plain");
-	struct content_dir *cd = NULL;
-	struct content_fault f;
-	uint8_t *got = NULL, *want = xmalloc(n);
-	size_t len = 0;
-	int fd;
-
-	T_OK(tn->t, content_dir_open(dir, &cd, &f));
-	fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	T_TRUE(tn->t, fd >= 0);
-	if (cd && fd >= 0)
-		T_OK(tn->t, content_dir_cat(cd, k, 0, UINT64_MAX, fd, &f));
-	if (fd >= 0)
-		close(fd);
-	T_OK(tn->t, fsutil_read_file(out, n + 1, &got, &len));
-	tc_fill(want, n, 0, seed);
-	T_EQ(tn->t, len, n);
-	if (got && len == n)
-		T_MEMEQ(tn->t, got, want, n);
-	unlink(out);
-	content_dir_free(cd);
-	free(got);
-	free(want);
-	free(out);
-	free(dir);
-}
 
 #define CONTENT_BYTES (3 * 1024 * 1024 + 12345)	/* 193 chunks of 16 KiB */
 
@@ -243,7 +38,7 @@ static void test_one_seeder_three_leechers(struct tctx *t)
 
 	tn_init(&tn, t);
 	seed = tn_node(&tn, NULL);
-	tn_publish(&tn, seed, CONTENT_BYTES, 7, &pub);
+	tn_publish(&tn, seed, CONTENT_BYTES, 7, 14, &pub);
 	T_OK(t, swarm_content_add(seed->sw, tn.hash, SWARM_PICK_RAREST));
 	for (int i = 0; i < 3; i++) {
 		struct tnode *l = tn_node(&tn, NULL);
@@ -399,7 +194,7 @@ static void test_lying_seeders_banned(struct tctx *t)
 
 	tn_init(&tn, t);
 	seed = tn_node(&tn, NULL);
-	tn_publish(&tn, seed, CONTENT_BYTES, 9, &pub);
+	tn_publish(&tn, seed, CONTENT_BYTES, 9, 14, &pub);
 	T_OK(t, swarm_content_add(seed->sw, tn.hash, SWARM_PICK_RAREST));
 	leech = tn_node(&tn, NULL);
 	for (int i = 0; i < 2; i++) {
@@ -450,7 +245,7 @@ static void test_streaming_in_order(struct tctx *t)
 
 	tn_init(&tn, t);
 	seed = tn_node(&tn, NULL);
-	tn_publish(&tn, seed, CONTENT_BYTES, 11, &pub);
+	tn_publish(&tn, seed, CONTENT_BYTES, 11, 14, &pub);
 	T_OK(t, swarm_content_add(seed->sw, tn.hash, SWARM_PICK_RAREST));
 	leech = tn_node(&tn, NULL);
 	T_OK(t, swarm_content_fetch(leech->sw, tn.hash, SWARM_PICK_STREAMING));
@@ -483,7 +278,7 @@ static void test_streaming_seek(struct tctx *t)
 	cfg.window_chunks = 16;
 	tn_init(&tn, t);
 	seed = tn_node(&tn, &cfg);
-	tn_publish(&tn, seed, CONTENT_BYTES, 13, &pub);
+	tn_publish(&tn, seed, CONTENT_BYTES, 13, 14, &pub);
 	T_OK(t, swarm_content_add(seed->sw, tn.hash, SWARM_PICK_RAREST));
 	leech = tn_node(&tn, &cfg);
 	leech->seek_after = 10;
@@ -537,7 +332,7 @@ static void test_unknown_content(struct tctx *t)
 
 	tn_init(&tn, t);
 	a = tn_node(&tn, NULL);
-	tn_publish(&tn, a, 100000, 3, &pub);
+	tn_publish(&tn, a, 100000, 3, 14, &pub);
 	memcpy(other, tn.hash, 32);
 	other[0] ^= 1;
 	b = tn_node(&tn, NULL);
