@@ -11,8 +11,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Prepared statements of fixed SQL, kept for the store's life (keyed by
+ * the SQL text's address: every caller passes a string constant). */
+#define FEED_STMT_CACHE 32
+
 struct feed_store {
 	sqlite3 *db;
+	struct {
+		const char *sql;
+		sqlite3_stmt *st;
+	} cache[FEED_STMT_CACHE];
+	unsigned ncache;
+	unsigned batch;		/* feed_store_begin depth */
 };
 
 static const char FEED_SCHEMA[] =
@@ -22,8 +32,11 @@ static const char FEED_SCHEMA[] =
 	" bucket INTEGER NOT NULL, title TEXT NOT NULL, "
 	" description TEXT NOT NULL, tags TEXT NOT NULL, "
 	" price BLOB NOT NULL, currency TEXT NOT NULL, mime TEXT NOT NULL, "
-	" enc BLOB NOT NULL);"
+	" enc BLOB NOT NULL, score INTEGER NOT NULL DEFAULT 0);"
 	"CREATE INDEX IF NOT EXISTS cards_bucket ON cards(bucket, id);"
+	"CREATE INDEX IF NOT EXISTS cards_score ON cards(score DESC, "
+	" created DESC);"
+	"CREATE INDEX IF NOT EXISTS cards_price ON cards(price);"
 	"CREATE INDEX IF NOT EXISTS cards_created ON cards(created);"
 	"CREATE INDEX IF NOT EXISTS cards_creator ON cards(creator);"
 	"CREATE VIRTUAL TABLE IF NOT EXISTS cards_fts USING "
@@ -55,16 +68,39 @@ static int feed_exec(struct feed_store *s, const char *sql)
 	return 0;
 }
 
+/* A statement for a fixed SQL text (cached), reset when released. */
 static sqlite3_stmt *feed_prep(struct feed_store *s, const char *sql)
 {
 	sqlite3_stmt *st = NULL;
+	unsigned i;
 
-	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+	for (i = 0; i < s->ncache; i++)
+		if (s->cache[i].sql == sql)
+			return s->cache[i].st;
+	if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st,
+			       NULL) != SQLITE_OK) {
 		log_warn(LD_APP, "feed store: %s", sqlite3_errmsg(s->db));
 		sqlite3_finalize(st);
 		return NULL;
 	}
+	if (s->ncache < FEED_STMT_CACHE) {
+		s->cache[s->ncache].sql = sql;
+		s->cache[s->ncache++].st = st;
+	}
 	return st;
+}
+
+static void feed_release(struct feed_store *s, sqlite3_stmt *st)
+{
+	unsigned i;
+
+	for (i = 0; i < s->ncache; i++)
+		if (s->cache[i].st == st) {
+			sqlite3_reset(st);
+			sqlite3_clear_bindings(st);
+			return;
+		}
+	sqlite3_finalize(st);
 }
 
 int feed_store_open(const char *path, struct feed_store **out)
@@ -91,8 +127,12 @@ int feed_store_open(const char *path, struct feed_store **out)
 
 void feed_store_free(struct feed_store *s)
 {
+	unsigned i;
+
 	if (!s)
 		return;
+	for (i = 0; i < s->ncache; i++)
+		sqlite3_finalize(s->cache[i].st);
 	sqlite3_close(s->db);
 	free(s);
 }
@@ -108,7 +148,7 @@ static int feed_exists(struct feed_store *s, const char *sql,
 		return ERR_IO;
 	sqlite3_bind_blob(st, 1, blob, (int)len, SQLITE_STATIC);
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	feed_release(s, st);
 	if (rc == SQLITE_ROW)
 		return 1;
 	return rc == SQLITE_DONE ? 0 : ERR_IO;
@@ -147,23 +187,45 @@ static void feed_tags_join(const struct content_card *c, char *out,
 	out[o] = '\0';
 }
 
+/* One put is a savepoint: its own transaction, or part of a batch. */
+static int feed_txn_begin(struct feed_store *s)
+{
+	return feed_exec(s, "SAVEPOINT feed_put");
+}
+
 static int feed_txn_end(struct feed_store *s, int r)
 {
 	if (r < 0) {
-		feed_exec(s, "ROLLBACK");
+		feed_exec(s, "ROLLBACK TO feed_put; RELEASE feed_put");
 		return r;
 	}
+	return feed_exec(s, "RELEASE feed_put");
+}
+
+int feed_store_begin(struct feed_store *s)
+{
+	if (s->batch++)
+		return 0;
+	return feed_exec(s, "BEGIN IMMEDIATE");
+}
+
+int feed_store_commit(struct feed_store *s)
+{
+	if (s->batch == 0)
+		return ERR_BAD_STATE;
+	if (--s->batch)
+		return 0;
 	return feed_exec(s, "COMMIT");
 }
 
-static int feed_step_done(sqlite3_stmt *st)
+static int feed_step_done(struct feed_store *s, sqlite3_stmt *st)
 {
 	int rc;
 
 	if (!st)
 		return ERR_IO;
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	feed_release(s, st);
 	if (rc == SQLITE_CONSTRAINT)
 		return ERR_DUPLICATE;
 	return rc == SQLITE_DONE ? 0 : ERR_IO;
@@ -180,11 +242,13 @@ int feed_store_put_card(struct feed_store *s, const struct content_card *c,
 	if (feed_store_has(s, id))
 		return ERR_DUPLICATE;
 	feed_tags_join(c, tags, sizeof(tags));
-	if ((r = feed_exec(s, "BEGIN IMMEDIATE")) < 0)
+	if ((r = feed_txn_begin(s)) < 0)
 		return r;
 	st = feed_prep(s, "INSERT INTO cards(id, creator, created, bucket, "
-		       "title, description, tags, price, currency, mime, enc) "
-		       "VALUES(?,?,?,?,?,?,?,?,?,?,?)");
+		       "title, description, tags, price, currency, mime, enc, "
+		       "score) VALUES(?,?,?,?,?,?,?,?,?,?,?, coalesce((SELECT "
+		       "4 * likes + views - dislikes FROM stats WHERE "
+		       "card_id = ?1), 0))");
 	if (st) {
 		sqlite3_bind_blob(st, 1, id, FEED_ID_BYTES, SQLITE_STATIC);
 		sqlite3_bind_blob(st, 2, c->creator.b, 32, SQLITE_STATIC);
@@ -199,7 +263,7 @@ int feed_store_put_card(struct feed_store *s, const struct content_card *c,
 		sqlite3_bind_text(st, 10, c->mime, -1, SQLITE_STATIC);
 		sqlite3_bind_blob(st, 11, enc, (int)len, SQLITE_STATIC);
 	}
-	r = feed_step_done(st);
+	r = feed_step_done(s, st);
 	if (r == 0) {
 		st = feed_prep(s, "INSERT INTO cards_fts(rowid, title, "
 			       "description, tags) VALUES("
@@ -210,29 +274,44 @@ int feed_store_put_card(struct feed_store *s, const struct content_card *c,
 					  SQLITE_STATIC);
 			sqlite3_bind_text(st, 3, tags, -1, SQLITE_STATIC);
 		}
-		r = feed_step_done(st);
+		r = feed_step_done(s, st);
 	}
 	return feed_txn_end(s, r);
 }
 
-/* The stats column a record counts in, or NULL (follows count nowhere). */
-static const char *feed_stat_column(const struct content_record *rec)
+/* The stats update a record makes (NULL: follows count nowhere), and
+ * what it adds to the card's popularity score. */
+static const char *feed_stat_sql(const struct content_record *rec,
+				 int *score)
 {
+#define FEED_STAT_SQL(col) "INSERT INTO stats(card_id, " col ") " \
+	"VALUES(?, 1) ON CONFLICT(card_id) DO UPDATE SET " col " = " col " + 1"
+	static const char likes[] = FEED_STAT_SQL("likes");
+	static const char dislikes[] = FEED_STAT_SQL("dislikes");
+	static const char flags[] = FEED_STAT_SQL("flags");
+	static const char emojis[] = FEED_STAT_SQL("emojis");
+	static const char views[] = FEED_STAT_SQL("views");
+#undef FEED_STAT_SQL
+
+	*score = 0;
 	switch (rec->kind) {
 	case CONTENT_RECORD_VIEW:
-		return "views";
+		*score = 1;
+		return views;
 	case CONTENT_RECORD_FOLLOW:
 		return NULL;
 	case CONTENT_RECORD_REACTION:
 		switch (rec->reaction) {
 		case CONTENT_REACT_LIKE:
-			return "likes";
+			*score = 4;
+			return likes;
 		case CONTENT_REACT_DISLIKE:
-			return "dislikes";
+			*score = -1;
+			return dislikes;
 		case CONTENT_REACT_FLAG:
-			return "flags";
+			return flags;
 		case CONTENT_REACT_EMOJI:
-			return "emojis";
+			return emojis;
 		}
 	}
 	return NULL;
@@ -243,16 +322,16 @@ int feed_store_put_record(struct feed_store *s,
 			  const uint8_t *enc, size_t len,
 			  const uint8_t id[FEED_ID_BYTES])
 {
-	const char *col = feed_stat_column(rec);
+	int score;
+	const char *stat_sql = feed_stat_sql(rec, &score);
 	int reaction = rec->kind == CONTENT_RECORD_REACTION ?
 		       (int)rec->reaction : 0;
-	char sql[160];
 	sqlite3_stmt *st;
 	int r, seen = 0;
 
 	if (feed_store_has(s, id))
 		return ERR_DUPLICATE;
-	if ((r = feed_exec(s, "BEGIN IMMEDIATE")) < 0)
+	if ((r = feed_txn_begin(s)) < 0)
 		return r;
 	/* Has this author counted for this card and reaction already? */
 	st = feed_prep(s, "SELECT 1 FROM records WHERE card_id=? AND kind=? "
@@ -266,7 +345,7 @@ int feed_store_put_record(struct feed_store *s,
 	sqlite3_bind_blob(st, 3, rec->author.b, 32, SQLITE_STATIC);
 	sqlite3_bind_int(st, 4, reaction);
 	seen = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_finalize(st);
+	feed_release(s, st);
 
 	st = feed_prep(s, "INSERT INTO records(id, kind, card_id, author, "
 		       "created, bucket, reaction, follow, enc) "
@@ -283,15 +362,21 @@ int feed_store_put_record(struct feed_store *s,
 		sqlite3_bind_int(st, 8, rec->follow ? 1 : 0);
 		sqlite3_bind_blob(st, 9, enc, (int)len, SQLITE_STATIC);
 	}
-	r = feed_step_done(st);
-	if (r < 0 || seen || !col)
+	r = feed_step_done(s, st);
+	if (r < 0 || seen || !stat_sql)
 		goto out;
-	snprintf(sql, sizeof(sql), "INSERT INTO stats(card_id, %s) VALUES(?, 1) "
-		 "ON CONFLICT(card_id) DO UPDATE SET %s = %s + 1", col, col, col);
-	st = feed_prep(s, sql);
+	st = feed_prep(s, stat_sql);
 	if (st)
 		sqlite3_bind_blob(st, 1, rec->card_id, 32, SQLITE_STATIC);
-	r = feed_step_done(st);
+	r = feed_step_done(s, st);
+	if (r < 0 || !score)
+		goto out;
+	st = feed_prep(s, "UPDATE cards SET score = score + ? WHERE id = ?");
+	if (st) {
+		sqlite3_bind_int(st, 1, score);
+		sqlite3_bind_blob(st, 2, rec->card_id, 32, SQLITE_STATIC);
+	}
+	r = feed_step_done(s, st);
 out:
 	return feed_txn_end(s, r);
 }
@@ -310,19 +395,19 @@ int feed_store_get_item(struct feed_store *s, const uint8_t id[FEED_ID_BYTES],
 	sqlite3_bind_blob(st, 1, id, FEED_ID_BYTES, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW) {
-		sqlite3_finalize(st);
+		feed_release(s, st);
 		return rc == SQLITE_DONE ? ERR_NOT_FOUND : ERR_IO;
 	}
 	k = sqlite3_column_int(st, 0);
 	p = sqlite3_column_blob(st, 1);
 	n = sqlite3_column_bytes(st, 1);
 	if (!p || n <= 0 || n > FEED_ITEM_MAX_BYTES) {
-		sqlite3_finalize(st);
+		feed_release(s, st);
 		return ERR_FORMAT;
 	}
 	bbuf_put(out, p, (size_t)n);
 	*kind = k == 1 ? FEED_ITEM_CARD : FEED_ITEM_RECORD;
-	sqlite3_finalize(st);
+	feed_release(s, st);
 	return 0;
 }
 
@@ -349,7 +434,7 @@ int feed_store_card_creator(struct feed_store *s,
 		rc = ERR_NOT_FOUND;
 		break;
 	}
-	sqlite3_finalize(st);
+	feed_release(s, st);
 	return rc;
 }
 
@@ -376,7 +461,7 @@ int feed_store_bucket_sum(struct feed_store *s, uint32_t bucket,
 		sha256_update(&h, sqlite3_column_blob(st, 0), FEED_ID_BYTES);
 		count++;
 	}
-	sqlite3_finalize(st);
+	feed_release(s, st);
 	sha256_final(&h, d);
 	if (rc != SQLITE_DONE)
 		return ERR_IO;
@@ -408,7 +493,7 @@ int feed_store_summary(struct feed_store *s, struct feed_bucket_sum *b,
 			continue;
 		buckets[k++] = (uint32_t)v;
 	}
-	sqlite3_finalize(st);
+	feed_release(s, st);
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
 		return ERR_IO;
 	for (i = 0; i < k; i++) {	/* ascending */
@@ -440,7 +525,7 @@ int feed_store_bucket_ids(struct feed_store *s, uint32_t bucket,
 		       sqlite3_column_blob(st, 0), FEED_ID_BYTES);
 		k++;
 	}
-	sqlite3_finalize(st);
+	feed_release(s, st);
 	*n = k;
 	return 0;
 }
@@ -454,7 +539,7 @@ int feed_store_follow(struct feed_store *s, const struct ed25519_pk *creator,
 
 	if (st)
 		sqlite3_bind_blob(st, 1, creator->b, 32, SQLITE_STATIC);
-	return feed_step_done(st);
+	return feed_step_done(s, st);
 }
 
 bool feed_store_is_followed(struct feed_store *s,
@@ -496,7 +581,7 @@ int feed_store_card_stats(struct feed_store *s,
 	memset(out, 0, sizeof(*out));
 	if (rc == SQLITE_ROW)
 		feed_stats_read(st, 0, out);
-	sqlite3_finalize(st);
+	feed_release(s, st);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : ERR_IO;
 }
 
@@ -625,9 +710,8 @@ int feed_store_query(struct feed_store *s, const struct feed_query *q,
 		feed_sql_add(&sql, " ORDER BY c.created DESC, c.id");
 		break;
 	case FEED_SORT_POPULAR:
-		feed_sql_add(&sql, " ORDER BY 4 * coalesce(s.likes,0) + "
-			     "coalesce(s.views,0) - coalesce(s.dislikes,0) "
-			     "DESC, c.created DESC, c.id");
+		feed_sql_add(&sql, " ORDER BY c.score DESC, c.created DESC, "
+			     "c.id");
 		break;
 	}
 	feed_sql_add(&sql, " LIMIT ? OFFSET ?");
@@ -635,8 +719,9 @@ int feed_store_query(struct feed_store *s, const struct feed_query *q,
 		free(fts);
 		return ERR_INTERNAL;
 	}
-	st = feed_prep(s, sql.buf);
-	if (!st) {
+	if (sqlite3_prepare_v2(s->db, sql.buf, -1, &st, NULL) != SQLITE_OK) {
+		log_warn(LD_APP, "feed store: %s", sqlite3_errmsg(s->db));
+		sqlite3_finalize(st);
 		free(fts);
 		return ERR_IO;
 	}
@@ -658,7 +743,7 @@ int feed_store_query(struct feed_store *s, const struct feed_query *q,
 		else
 			bad++;
 	}
-	sqlite3_finalize(st);
+	feed_release(s, st);
 	free(fts);
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
 		return ERR_IO;

@@ -31,7 +31,7 @@ struct feed_store;	/* opaque */
 
 enum feed_sort {
 	FEED_SORT_NEW = 0,	/* created, newest first */
-	FEED_SORT_POPULAR = 1	/* 4 × likes + views − dislikes, then new */
+	FEED_SORT_POPULAR = 1	/* score 4 × likes + views − dislikes, then new */
 };
 
 struct feed_query {
@@ -66,6 +66,11 @@ struct feed_row {
  * store).  Caller owns *out. */
 int feed_store_open(const char *path, struct feed_store **out);
 void feed_store_free(struct feed_store *s);
+
+/* Group the puts that follow into one transaction until the matching
+ * feed_store_commit (nests; a failed put still undoes only itself). */
+int feed_store_begin(struct feed_store *s);
+int feed_store_commit(struct feed_store *s);
 
 bool feed_store_has(struct feed_store *s, const uint8_t id[FEED_ID_BYTES]);
 /*

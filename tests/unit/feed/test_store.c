@@ -234,9 +234,12 @@ static void test_aggregates(struct tctx *t)
 	put_rec(t, s, 50, CONTENT_RECORD_REACTION, CONTENT_REACT_LIKE, 3, TF_T0 + 1);
 	put_rec(t, s, 51, CONTENT_RECORD_REACTION, CONTENT_REACT_LIKE, 3, TF_T0);
 	put_rec(t, s, 51, CONTENT_RECORD_REACTION, CONTENT_REACT_DISLIKE, 3, TF_T0);
-	/* Card 5: three viewers, one of them twice. */
+	/* Card 5: three viewers, one of them twice (in one batch). */
+	T_OK(t, feed_store_begin(s->st));
 	for (i = 0; i < 3; i++)
 		put_rec(t, s, (uint8_t)(60 + i), CONTENT_RECORD_VIEW, 0, 5, TF_T0);
+	T_OK(t, feed_store_commit(s->st));
+	T_ERR(t, feed_store_commit(s->st), ERR_BAD_STATE);
 	put_rec(t, s, 60, CONTENT_RECORD_VIEW, 0, 5, TF_T0 + 90000);
 	put_rec(t, s, 61, CONTENT_RECORD_FOLLOW, 0, 5, TF_T0);
 	T_OK(t, feed_store_card_stats(s->st, s->id[3], &cs));
@@ -300,11 +303,11 @@ static void test_bad_rows(struct tctx *t)
 	T_EQ(t, sqlite3_open(s->path, &db), SQLITE_OK);
 	T_EQ(t, sqlite3_exec(db,
 		"INSERT INTO cards VALUES(x'0102', x'03', 1, 1, 'short id', "
-		"'', ',', zeroblob(32), '', '', x'00');"
+		"'', ',', zeroblob(32), '', '', x'00', 0);"
 		"INSERT INTO cards VALUES(zeroblob(32), zeroblob(32), "
-		"9999999999, 1, x'00ff', '', ',', zeroblob(32), '', '', x'');"
+		"9999999999, 1, x'00ff', '', ',', zeroblob(32), '', '', x'', 0);"
 		"INSERT INTO cards VALUES(randomblob(32), zeroblob(32), "
-		"9999999998, 1, 'ok title', '', ',', x'01', '', '', x'');"
+		"9999999998, 1, 'ok title', '', ',', x'01', '', '', x'', 0);"
 		"INSERT INTO stats VALUES(zeroblob(32), -5, 'x', 1, 1, 1);",
 		NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
