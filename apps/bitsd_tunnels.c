@@ -39,6 +39,11 @@ struct bitsd_tunnels {
 	struct netdb_sender netdb_direct;	/* the netDb's own sender */
 	uint64_t decay_at;		/* monotonic: next profile decay */
 	bool pools_up;			/* the exploratory pool was ready */
+	uint8_t self[32];
+	/* what our zero-hop tunnels sent to ourselves, handed in later */
+	struct i2np_msg *loop[BITSD_TUNNELS_LOOPBACK_MAX];
+	size_t n_loop;
+	struct evloop_timer *loop_timer;
 	bitsd_tunnels_garlic_fn garlic;	/* local destinations first */
 	void *garlic_ctx;
 };
@@ -74,38 +79,54 @@ static bool id_in_use_hook(void *ctx, uint32_t id)
 	return bt->own && tunnel_mgr_id_in_use(bt->own, id);
 }
 
-/* FIXME: an OBEP's LOCAL delivery (tunnel tests of others) goes to the
- * router's own handlers once there is an I2NP dispatch table. */
-/*
- * What a transit OBEP delivers to this router (a peer's outbound tunnel
- * ending at us, e.g. a DatabaseStore or lookup for us as a floodfill, or
- * a build for a tunnel whose gateway we are): the netDb's types go to the
- * netDb, tunnel messages and builds to the tunnels, as from no peer.
- */
-static void local_hook(void *ctx, struct i2np_msg *m)
-{
-	static const uint8_t no_peer[32];
-	struct bitsd_tunnels *bt = ctx;
+/* "From" no peer: what came out of a tunnel or from ourselves. */
+static const uint8_t no_peer[32];
 
+/*
+ * A message for this router that is not tunnel traffic, arriving from
+ * (for the log): Garlic is offered to the local destinations first when
+ * dests is set, then the netDb's types go to the netDb, as from no peer;
+ * the rest is dropped.
+ */
+static void router_msg(struct bitsd_tunnels *bt, struct i2np_msg *m,
+		       const char *from, bool dests)
+{
+	if (dests && m->type == I2NP_GARLIC && bt->garlic &&
+	    bt->garlic(bt->garlic_ctx, m))
+		return;
 	switch (m->type) {
 	case I2NP_DATABASE_STORE:
 	case I2NP_DATABASE_LOOKUP:
 	case I2NP_DATABASE_SEARCH_REPLY:
 	case I2NP_DELIVERY_STATUS:
 	case I2NP_GARLIC:
-		if (bt->db) {
-			netdb_handle_msg(bt->db, no_peer, m);
-			return;
-		}
-		break;
+		if (!bt->db)
+			break;
+		log_debug(LD_TUNNEL, "%s from %s to the netDb",
+			  i2np_type_name(m->type), from);
+		netdb_handle_msg(bt->db, no_peer, m);
+		return;
 	default:
-		if (bitsd_tunnels_recv(bt, no_peer, m))
-			return;
 		break;
 	}
-	log_debug(LD_TUNNEL, "OBEP local delivery of %s dropped",
-		  i2np_type_name(m->type));
+	log_debug(LD_TUNNEL, "%s from %s dropped", i2np_type_name(m->type),
+		  from);
 	i2np_msg_free(m);
+}
+
+/*
+ * What a transit OBEP delivers to this router (a peer's outbound tunnel
+ * ending at us, e.g. a DatabaseStore or lookup for us as a floodfill, a
+ * build for a tunnel whose gateway we are, or a TunnelGateway for our
+ * own zero-hop inbound tunnel): tunnel messages and builds go to the
+ * tunnels, the rest to the router, as from no peer.
+ */
+static void local_hook(void *ctx, struct i2np_msg *m)
+{
+	struct bitsd_tunnels *bt = ctx;
+
+	if (!bitsd_tunnels_recv(bt, no_peer, m))
+		router_msg(bt, m, "an OBEP's local delivery", false);
 }
 
 /* A short-build OBEP's reply, garlic-wrapped with "RGarlicKeyAndTag". */
@@ -132,35 +153,46 @@ static void sweep_cb(void *arg)
 
 /* ---- our own tunnels ---- */
 
-static int own_send_hook(void *ctx, const uint8_t peer[32], struct i2np_msg *m)
+/* Hand in what our zero-hop tunnels sent to ourselves: tunnel messages
+ * (TunnelGateway to a zero-hop inbound tunnel) to the tunnels, the rest
+ * to the router. */
+static void loop_cb(void *arg)
 {
-	return transport_send(((struct bitsd_tunnels *)ctx)->tm, peer, m);
+	struct bitsd_tunnels *bt = arg;
+	struct i2np_msg *batch[BITSD_TUNNELS_LOOPBACK_MAX];
+	size_t n = bt->n_loop;
+
+	memcpy(batch, bt->loop, n * sizeof(*batch));
+	bt->n_loop = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!bitsd_tunnels_recv(bt, bt->self, batch[i]))
+			router_msg(bt, batch[i], "ourselves", true);
 }
 
-/* What arrives on our inbound tunnels for the router: netDb replies. */
-static void own_deliver_hook(void *ctx, struct i2np_msg *m)
+/* Our tunnels' messages: to peers through the transports; to ourselves
+ * (zero-hop tunnels) back in from the loop, never from inside the send. */
+static int own_send_hook(void *ctx, const uint8_t peer[32], struct i2np_msg *m)
 {
-	static const uint8_t via_tunnel[32];
 	struct bitsd_tunnels *bt = ctx;
 
-	if (m->type == I2NP_GARLIC && bt->garlic &&
-	    bt->garlic(bt->garlic_ctx, m))
-		return;
-	switch (m->type) {
-	case I2NP_DATABASE_STORE:
-	case I2NP_DATABASE_SEARCH_REPLY:
-	case I2NP_DELIVERY_STATUS:
-	case I2NP_GARLIC:
-		log_debug(LD_TUNNEL, "%s from an inbound tunnel to the netDb",
-			  i2np_type_name(m->type));
-		netdb_handle_msg(bt->db, via_tunnel, m);
-		return;
-	default:
-		log_debug(LD_TUNNEL, "%s from an inbound tunnel dropped",
+	if (memcmp(peer, bt->self, 32) != 0)
+		return transport_send(bt->tm, peer, m);
+	if (bt->n_loop == ARRAY_LEN(bt->loop)) {
+		log_debug(LD_TUNNEL, "loopback queue full: %s dropped",
 			  i2np_type_name(m->type));
 		i2np_msg_free(m);
-		return;
+		return ERR_LIMIT;
 	}
+	bt->loop[bt->n_loop++] = m;
+	evloop_timer_arm(bt->loop_timer, 0);
+	return 0;
+}
+
+/* What arrives on our inbound tunnels for the router: netDb replies, and
+ * garlic for our local destinations. */
+static void own_deliver_hook(void *ctx, struct i2np_msg *m)
+{
+	router_msg(ctx, m, "an inbound tunnel", true);
 }
 
 void bitsd_tunnels_set_garlic(struct bitsd_tunnels *bt,
@@ -320,6 +352,8 @@ static int own_start(struct bitsd_tunnels *bt, const uint8_t self[32])
 	}
 	bt->profiles_path = fsutil_path_join(c->datadir,
 					     PEER_PROFILES_FILE_NAME);
+	memcpy(bt->self, self, 32);
+	bt->loop_timer = evloop_timer_new(daemon_evloop(bt->d), loop_cb, bt);
 	bt->tick = evloop_timer_new(daemon_evloop(bt->d), tick_cb, bt);
 	bt->save = evloop_timer_new(daemon_evloop(bt->d), save_cb, bt);
 	j = profiles_job_new(bt);
@@ -358,6 +392,9 @@ static void own_stop(struct bitsd_tunnels *bt)
 	}
 	evloop_timer_free(bt->tick);
 	evloop_timer_free(bt->save);
+	evloop_timer_free(bt->loop_timer);
+	for (size_t i = 0; i < bt->n_loop; i++)
+		i2np_msg_free(bt->loop[i]);
 	tunnel_mgr_free(bt->own);
 	/* At stop the loop is done: write the profiles here. */
 	peer_profiles_snapshot(bt->profiles, &rows, &n);

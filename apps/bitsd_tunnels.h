@@ -40,6 +40,9 @@ struct bitsd_tunnels;	/* opaque */
 /* Refuse new transit tunnels while the transport queues hold more than
  * this share of their global cap (percent). */
 #define BITSD_TUNNELS_CONGESTED_QUEUE_PCT 50
+/* Messages our zero-hop tunnels send to ourselves, waiting for the loop
+ * to hand them back in (more are dropped). */
+#define BITSD_TUNNELS_LOOPBACK_MAX 256
 
 /*
  * Start for the router with keys (borrowed; they outlive it) over the

@@ -307,6 +307,12 @@ void transit_table_set_limits(struct transit_table *t,
 	t->lim = *lim;
 }
 
+void transit_table_limits(const struct transit_table *t,
+			  struct transit_limits *out)
+{
+	*out = t->lim;
+}
+
 struct tunnel_build_participant *transit_table_participant(
 	struct transit_table *t)
 {
@@ -512,6 +518,12 @@ static void to_gateway(struct transit_table *t, const uint8_t peer[32],
 		x = find(t, tunnel_id);
 		if (x && x->role == TRANSIT_IBGW)
 			gateway_in(t, x, b.data, b.len, mono);
+		else if (!x && t->h.local && t->h.id_in_use &&
+			 t->h.id_in_use(t->h.ctx, tunnel_id))
+			/* a zero-hop inbound tunnel of this router's own:
+			 * we are its gateway, the router takes it */
+			t->h.local(t->h.ctx,
+				   gateway_msg(tunnel_id, b.data, b.len));
 		else
 			t->st.dropped_unknown++;
 	} else {

@@ -135,6 +135,8 @@ struct transit_table *transit_table_new(const struct keystore *ks,
 void transit_table_free(struct transit_table *t);
 void transit_table_set_limits(struct transit_table *t,
 			      const struct transit_limits *lim);
+void transit_table_limits(const struct transit_table *t,
+			  struct transit_limits *out);
 /* The participant state (its request-time window may be changed). */
 struct tunnel_build_participant *transit_table_participant(
 	struct transit_table *t);

@@ -287,9 +287,6 @@ static struct own_tunnel *pick(const struct tunnel_pool *p, bool inbound,
 
 /* ---- sending through an outbound tunnel ---- */
 
-static void local_msg(struct tunnel_mgr *m, struct i2np_msg *msg,
-		      struct tunnel_pool *via, unsigned depth);
-
 /* The pool whose zero-hop tunnel receives on id (an established
  * zero-hop inbound tunnel, or the reply tunnel of an outbound build);
  * NULL when none does. */
@@ -311,23 +308,17 @@ static struct tunnel_pool *zero_hop_receiver(const struct tunnel_mgr *m,
 
 /* A zero-hop outbound tunnel: we are its gateway and endpoint, so msg
  * (taken) goes straight to the router to, or as a TunnelGateway message
- * to the gateway to of tunnel tunnel_id.  What is for one of our own
- * zero-hop inbound tunnels, or for us as a router, is handled here at
- * once. */
+ * to the gateway to of tunnel tunnel_id.  To ourselves it goes through
+ * the send hook too (which loops it back later), never into a handler
+ * from inside a send. */
 static int send_direct(struct tunnel_mgr *m, struct own_tunnel *t,
 		       const uint8_t to[32], uint32_t tunnel_id,
 		       struct i2np_msg *msg)
 {
-	struct tunnel_pool *in = NULL;
 	struct bbuf b = BBUF_INIT;
 	struct i2np_msg *gm;
 
 	t->pool->st.msgs_sent++;
-	if (memcmp(to, m->cfg.self, 32) == 0 &&
-	    (!tunnel_id || (in = zero_hop_receiver(m, tunnel_id)) != NULL)) {
-		local_msg(m, msg, in ? in : t->pool, 0);
-		return 0;
-	}
 	if (!tunnel_id)
 		return m->h.send(m->h.ctx, to, msg);
 	i2np_tunnel_gateway_encode(tunnel_id, msg, &b);
@@ -772,6 +763,9 @@ static void run_tests(struct tunnel_mgr *m, struct tunnel_pool *p)
 }
 
 /* ---- what arrives for us ---- */
+
+static void local_msg(struct tunnel_mgr *m, struct i2np_msg *msg,
+		      struct tunnel_pool *via, unsigned depth);
 
 /* A Garlic message: the one-time reply of an outbound build's OBEP? */
 static bool garlic_reply(struct tunnel_mgr *m, const struct i2np_msg *msg,

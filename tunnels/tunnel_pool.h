@@ -28,8 +28,8 @@
  *    endpoint: its lease names us and an id of ours, and TunnelGateway
  *    messages to that id are ours.  A zero-hop outbound tunnel sends
  *    directly to the target router (or a TunnelGateway message to the
- *    target tunnel's gateway); a message it sends to ourselves is
- *    handled at once, inside tunnel_pool_send().
+ *    target tunnel's gateway), to ourselves too: the send hook must
+ *    loop a message to self back (later, not from inside the send).
  *  - Traffic: tunnel_pool_send() sends an I2NP message out through an
  *    outbound tunnel to a router or a tunnel; what arrives at our inbound
  *    endpoints and is not the manager's own (build replies, tests) goes
@@ -87,7 +87,9 @@ void tunnel_pool_cfg_default(struct tunnel_pool_cfg *c);
 int tunnel_pool_cfg_check(const struct tunnel_pool_cfg *c);
 
 struct tunnel_mgr_hooks {
-	/* Send msg to peer (directly); takes msg on every path.  Required. */
+	/* Send msg to peer (directly); takes msg on every path.  Required.
+	 * peer may be ourselves (zero-hop tunnels): the message is then to
+	 * be handled as received, after the call returns. */
 	int (*send)(void *ctx, const uint8_t peer[32], struct i2np_msg *msg);
 	/* A message that arrived through one of our inbound tunnels (LOCAL
 	 * delivery) and is not a build reply or a test; takes msg.

@@ -650,14 +650,32 @@ static void test_ibgw(struct tctx *t)
 
 /* Outbound 2-hop, the table as OBEP: ROUTER goes straight to the router,
  * TUNNEL inside TunnelGateway, LOCAL to the local hook; expired dropped. */
+/* What the creator's gateway gw holds, through the 2-hop outbound
+ * tunnel (layers l) whose OBEP is the table under test (hop 1). */
+static void to_obep(struct tctx *t, struct rig *g, struct tunnel_layer *l,
+		    struct tunnel_gateway *gw)
+{
+	uint8_t body[1024];
+	struct i2np_msg *m;
+
+	tunnel_gateway_flush(gw);
+	while (tunnel_gateway_pop(gw, body)) {
+		T_OK(t, tunnel_layer_peel(l, 2, body));
+		T_OK(t, tunnel_layer_encrypt(&l[0], body));
+		m = td_msg(tunnel_build_hop_id(g->b, 1), body);
+		T_OK(t, transit_table_handle_data(g->t, m, MONO));
+		i2np_msg_free(m);
+	}
+}
+
 static void test_obep(struct tctx *t)
 {
 	struct rig g;
 	struct tunnel_layer l[2];
 	struct tunnel_gateway *gw = tunnel_gateway_new();
-	struct i2np_msg *a, *b, *c, *old, *m;
+	struct i2np_msg *a, *b, *c, *old;
 	struct bbuf ea = BBUF_INIT, eb = BBUF_INIT, ec = BBUF_INIT, eo = BBUF_INIT;
-	uint8_t peer_r[32], peer_t[32], body[1024], *big;
+	uint8_t peer_r[32], peer_t[32], *big;
 	const struct transit_stats *st;
 
 	rig_init(&g, 2, 1, NULL);
@@ -686,14 +704,7 @@ static void test_obep(struct tctx *t)
 				   ec.len));
 	T_OK(t, tunnel_gateway_put(gw, TUNNEL_DELIVER_ROUTER, 0, peer_r, eo.data,
 				   eo.len));
-	tunnel_gateway_flush(gw);
-	while (tunnel_gateway_pop(gw, body)) {
-		T_OK(t, tunnel_layer_peel(l, 2, body));
-		T_OK(t, tunnel_layer_encrypt(&l[0], body));
-		m = td_msg(tunnel_build_hop_id(g.b, 1), body);
-		T_OK(t, transit_table_handle_data(g.t, m, MONO));
-		i2np_msg_free(m);
-	}
+	to_obep(t, &g, l, gw);
 	T_EQ(t, g.net.n, 2);
 	T_EQ(t, g.net.n_local, 1);
 	if (g.net.n == 2) {
@@ -815,6 +826,47 @@ static void test_prev_hop_loops(struct tctx *t)
 
 /* A tunnel test through us both ways: our OBEP delivers TUNNEL to an
  * inbound tunnel whose IBGW is also us, without the network. */
+/* An OBEP's TUNNEL delivery to a tunnel whose gateway is this router but
+ * not in the table (a zero-hop inbound tunnel of the router's own, known
+ * through id_in_use) goes to the local hook as a TunnelGateway; another
+ * unknown id at us is dropped. */
+static void test_obep_to_own_zero_hop(struct tctx *t)
+{
+	struct rig g;
+	struct tunnel_layer l[2];
+	struct tunnel_gateway *gw = tunnel_gateway_new();
+	struct i2np_msg *inner, *m;
+	struct bbuf enc = BBUF_INIT;
+	const struct transit_stats *st;
+
+	rig_init(&g, 2, 1, NULL);
+	st = transit_table_stats(g.t);
+	g.net.busy_id = 0x5150;
+	T_OK(t, rig_build(t, &g, TUNNEL_BUILD_SHORT, false));	/* T = OBEP */
+	creator_layers(&g, l);
+	inner = i2np_msg_new(I2NP_DATA, "to our lease", 12, 60000);
+	i2np_msg_encode(inner, &enc);
+	T_OK(t, tunnel_gateway_put(gw, TUNNEL_DELIVER_TUNNEL, 0x5150,
+				   g.hops[1].hash, enc.data, enc.len));
+	T_OK(t, tunnel_gateway_put(gw, TUNNEL_DELIVER_TUNNEL, 0x5151,
+				   g.hops[1].hash, enc.data, enc.len));
+	to_obep(t, &g, l, gw);
+	T_EQ(t, g.net.n, 0);
+	T_EQ(t, g.net.n_local, 1);
+	if (g.net.n_local == 1) {
+		m = g.net.local[0];
+		T_EQ(t, m->type, I2NP_TUNNEL_GATEWAY);
+		T_EQ(t, be32_get(m->payload), 0x5150);
+		T_EQ(t, be16_get(m->payload + 4), enc.len);
+		T_MEMEQ(t, m->payload + 6, enc.data, enc.len);
+	}
+	T_EQ(t, st->dropped_unknown, 1);
+	i2np_msg_free(inner);
+	bbuf_free(&enc);
+	tunnel_gateway_free(gw);
+	rig_free(&g);
+}
+
 static void test_obep_to_own_ibgw(struct tctx *t)
 {
 	struct rig g;
@@ -967,6 +1019,7 @@ const struct test_case tunnels_transit_tests[] = {
 	{ "ibgw", test_ibgw, 0 },
 	{ "obep", test_obep, 0 },
 	{ "obep_to_own_ibgw", test_obep_to_own_ibgw, 0 },
+	{ "obep_to_own_zero_hop", test_obep_to_own_zero_hop, 0 },
 	{ "build_via_own_obep", test_build_via_own_obep, TT_FORK },
 	{ "bandwidth_share", test_bandwidth_share, 0 },
 	{ NULL, NULL, 0 }
