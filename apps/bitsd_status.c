@@ -111,6 +111,21 @@ static void own_tunnels(const struct tunnel_mgr *m, json_t *o)
 	json_object_set_new(o, "own", j);
 }
 
+/* The transit limits in force: tunnels, and the share of the bandwidth
+ * relaying may use (bytes/s; 0: no bandwidth limit). */
+static void transit_limits_section(const struct transit_table *t, json_t *o)
+{
+	struct transit_limits lim;
+	json_t *j = json_object();
+
+	transit_table_limits(t, &lim);
+	set_count(j, "max_tunnels", lim.max_tunnels);
+	set_count(j, "share_pct", lim.share_pct);
+	set_count(j, "bandwidth_Bps", lim.bandwidth_Bps);
+	set_count(j, "share_Bps", lim.bandwidth_Bps * lim.share_pct / 100);
+	json_object_set_new(o, "transit_limits", j);
+}
+
 static void tunnels_section(void *ctx, json_t *o)
 {
 	struct bitsd_status *st = ctx;
@@ -126,6 +141,7 @@ static void tunnels_section(void *ctx, json_t *o)
 			    json_integer((json_int_t)s->bytes_in));
 	json_object_set_new(o, "bytes_relayed_out",
 			    json_integer((json_int_t)s->bytes_out));
+	transit_limits_section(st->transit, o);
 	if (st->own)
 		own_tunnels(st->own, o);
 }

@@ -1,7 +1,8 @@
 #!/bin/sh
 # bitsd's local JSON API: /api/status answers on 127.0.0.1 with the router
-# and transport sections; a non-loopback Host header, other methods and
-# unknown paths are refused; bitsd still stops cleanly.
+# and transport sections, and the transit limits set by the options; a
+# non-loopback Host header, other methods and unknown paths are refused;
+# bitsd still stops cleanly.
 set -u
 top_builddir=${top_builddir:-.}
 BITSD="$top_builddir/apps/bitsd"
@@ -24,7 +25,8 @@ PY
 }
 
 "$BITSD" --datadir "$W/d" --netid 77 --host 127.0.0.91 --port 26391 \
-	--api-port 26390 --loglevel info >"$W/log" 2>&1 &
+	--api-port 26390 --loglevel info --transit.max-tunnels 123 \
+	--transit.share 40 --bandwidth 500 >"$W/log" 2>&1 &
 PID=$!
 i=0
 until out=$(get /api/status 2>/dev/null) && [ -n "$out" ]; do
@@ -41,6 +43,13 @@ assert len(r["hash"]) == 44 and r["hash"].endswith("=")
 assert isinstance(t["sessions"], int) and isinstance(t["peers"], list)
 '; then ok "/api/status has the router and transport sections"; else bad "/api/status: $out"; fi
 id=$(python3 -c 'import sys,hashlib,base64; d=open(sys.argv[1],"rb").read(); cl=int.from_bytes(d[385:387],"big"); print(base64.b64encode(hashlib.sha256(d[:387+cl]).digest(),altchars=b"-~").decode())' "$W/d/router.info")
+if printf '%s' "$out" | python3 -c '
+import sys, json
+j = json.loads(sys.stdin.read().split(" ", 1)[1])
+l = j["tunnels"]["transit_limits"]
+assert l == {"max_tunnels": 123, "share_pct": 40, "bandwidth_Bps": 500000,
+             "share_Bps": 200000}, l
+'; then ok "/api/status shows the transit limits of the options"; else bad "transit limits: $out"; fi
 printf '%s' "$out" | grep -q "\"hash\":\"$id\"" && ok "the hash is router.info's identity hash" || bad "hash differs from router.info ($id)"
 out=$(get /api/status evil.example:26390)
 case "$out" in 403*) ok "a non-loopback Host is refused" ;; *) bad "foreign Host: $out" ;; esac
