@@ -9,19 +9,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void tf_signer(uint8_t who, struct content_signer *s)
+/* s borrows sk: keep sk alive while s is used. */
+static void tf_signer(uint8_t who, struct content_signer *s,
+		      struct ed25519_seed *sk)
 {
-	struct ed25519_seed sk;
-
-	memset(sk.b, who, sizeof(sk.b));
-	content_signer_from_seed(s, &sk);
+	memset(sk->b, who, sizeof(sk->b));
+	content_signer_from_seed(s, sk);
 }
 
 void tf_pk(uint8_t who, struct ed25519_pk *out)
 {
 	struct content_signer s;
+	struct ed25519_seed sk;
 
-	tf_signer(who, &s);
+	tf_signer(who, &s, &sk);
 	*out = s.pk;
 }
 
@@ -31,6 +32,7 @@ void tf_card(struct tctx *t, uint8_t who, const char *title,
 {
 	struct content_card *c = calloc(1, sizeof(*c));
 	struct content_signer s;
+	struct ed25519_seed sk;
 	size_t start = out->len;
 	const char *p = tags;
 	int i;
@@ -60,7 +62,7 @@ void tf_card(struct tctx *t, uint8_t who, const char *title,
 	c->created = created;
 	c->version = 1;
 	content_card_normalize(c);
-	tf_signer(who, &s);
+	tf_signer(who, &s, &sk);
 	T_OK(t, content_card_sign(c, &s));
 	T_OK(t, content_card_encode(c, out));
 	sha256(id, out->data + start, out->len - start);
@@ -73,6 +75,7 @@ void tf_record(struct tctx *t, uint8_t who, enum content_record_kind kind,
 {
 	struct content_record r;
 	struct content_signer s;
+	struct ed25519_seed sk;
 	size_t start = out->len;
 
 	memset(&r, 0, sizeof(r));
@@ -83,7 +86,7 @@ void tf_record(struct tctx *t, uint8_t who, enum content_record_kind kind,
 		r.reaction = reaction;
 	if (kind == CONTENT_RECORD_FOLLOW)
 		r.follow = true;
-	tf_signer(who, &s);
+	tf_signer(who, &s, &sk);
 	T_OK(t, content_record_sign(&r, &s));
 	T_OK(t, content_record_encode(&r, out));
 	sha256(id, out->data + start, out->len - start);
