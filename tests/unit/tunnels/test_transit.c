@@ -864,6 +864,7 @@ static void test_obep_to_own_zero_hop(struct tctx *t)
 	i2np_msg_free(inner);
 	bbuf_free(&enc);
 	tunnel_gateway_free(gw);
+	wipe_layers(l, 2);
 	rig_free(&g);
 }
 
