@@ -72,7 +72,9 @@ static void test_one_seeder_three_leechers(struct tctx *t)
 
 /* ---- a lying seeder, speaking the protocol by hand ---- */
 
-enum liar_kind { LIAR_CHUNK, LIAR_PROOF };
+/* A hand-made peer: sends a bad chunk, a bad proof, or (HALF) announces
+ * chunks 0..95 and never unchokes. */
+enum liar_kind { LIAR_CHUNK, LIAR_PROOF, LIAR_HALF };
 
 struct liar {
 	struct tnode *nd;
@@ -140,6 +142,8 @@ static void liar_event(void *ctx, struct stream *s, unsigned ev)
 			uint8_t bits[(193 + 7) / 8];
 			memset(bits, 0xff, sizeof(bits));
 			bits[sizeof(bits) - 1] = 0x01;	/* 193 = 24 * 8 + 1 */
+			if (l->kind == LIAR_HALF)
+				memset(bits + 12, 0, sizeof(bits) - 12);
 			hs.u.hs = m.u.hs;
 			hs.u.hs.flags = 0;		/* no metadata */
 			bf.u.bitfield.count = 193;
@@ -147,7 +151,8 @@ static void liar_event(void *ctx, struct stream *s, unsigned ev)
 			liar_send(l, &hs);
 			liar_send(l, &bf);
 			hs = (struct swarm_msg){ .type = SWARM_UNCHOKE };
-			liar_send(l, &hs);
+			if (l->kind != LIAR_HALF)
+				liar_send(l, &hs);
 			l->handshaken = true;
 		} else if (m.type == SWARM_REQUEST) {
 			l->requests++;
@@ -234,6 +239,50 @@ static void test_lying_seeders_banned(struct tctx *t)
 	content_published_clear(&pub);
 	tn_free(&tn);
 	free(liars);
+}
+
+static bool liar0_handshaken(struct tnet *tn)
+{
+	(void)tn;
+	return liars_g[0]->handshaken;
+}
+
+/* Rarest first: a second peer announces chunks 0..95 (and never
+ * unchokes), so those are twice as common as 96..192; the one seeder that
+ * serves is asked for all of 96..192 before any of 0..95. */
+static void test_rarest_first(struct tctx *t)
+{
+	struct tnet tn;
+	struct content_published pub;
+	struct tnode *seed, *leech;
+	struct liar *half = xcalloc(1, sizeof(*half));
+
+	tn_init(&tn, t);
+	seed = tn_node(&tn, NULL);
+	tn_publish(&tn, seed, CONTENT_BYTES, 15, 14, &pub);
+	T_OK(t, swarm_content_add(seed->sw, tn.hash, SWARM_PICK_RAREST));
+	leech = tn_node(&tn, NULL);
+	half->nd = tn_dest(&tn);
+	half->honest = seed;
+	half->kind = LIAR_HALF;
+	stream_mgr_set_acceptor(half->nd->mgr, liar_accept, half);
+	liars_g[0] = half;
+	T_OK(t, swarm_content_fetch(leech->sw, tn.hash, SWARM_PICK_RAREST));
+	T_OK(t, swarm_peer_add(leech->sw, tn.hash, client_dest_pub(half->nd->d)));
+	T_TRUE(t, tn_run(&tn, liar0_handshaken));
+	T_OK(t, swarm_peer_add(leech->sw, tn.hash, client_dest_pub(seed->d)));
+	T_TRUE(t, tn_run(&tn, all_complete));
+	T_EQ(t, leech->nlog, 193);
+	for (unsigned i = 0; i < 97 && i < leech->nlog; i++)
+		if (leech->log[i] < 96) {
+			T_TRUE(t, leech->log[i] >= 96);
+			break;
+		}
+	T_EQ(t, half->requests, 0);
+	check_plaintext(&tn, leech, &pub.key, CONTENT_BYTES, 15);
+	content_published_clear(&pub);
+	tn_free(&tn);
+	free(half);
 }
 
 /* Streaming mode from one seeder: chunks become available in order. */
@@ -352,6 +401,7 @@ static void test_unknown_content(struct tctx *t)
 const struct test_case swarm_engine_tests[] = {
 	{ "one_seeder_three_leechers", test_one_seeder_three_leechers, TT_FORK },
 	{ "lying_seeders_banned", test_lying_seeders_banned, TT_FORK },
+	{ "rarest_first", test_rarest_first, TT_FORK },
 	{ "streaming_in_order", test_streaming_in_order, TT_FORK },
 	{ "streaming_seek", test_streaming_seek, TT_FORK },
 	{ "unknown_content", test_unknown_content, TT_FORK },
