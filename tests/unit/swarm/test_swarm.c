@@ -285,6 +285,62 @@ static void test_rarest_first(struct tctx *t)
 	free(half);
 }
 
+static bool leech_has_50(struct tnet *tn)
+{
+	return tn->n[1].nlog >= 50;
+}
+
+/* Two seeders; one goes away mid-transfer (its swarm is freed, which
+ * resets its streams): its requests go to the other, and the download
+ * completes byte-exact. */
+static void test_seeder_leaves(struct tctx *t)
+{
+	struct tnet tn;
+	struct content_published pub;
+	struct swarm_content_stats s;
+	struct tnode *seed, *seed2, *leech;
+	char *src;
+	uint8_t h[32];
+
+	tn_init(&tn, t);
+	seed = tn_node(&tn, NULL);
+	tn_publish(&tn, seed, CONTENT_BYTES, 17, 14, &pub);
+	T_OK(t, swarm_content_add(seed->sw, tn.hash, SWARM_PICK_RAREST));
+	leech = tn_node(&tn, NULL);
+	seed2 = tn_node(&tn, NULL);
+	src = content_store_dir(seed->st, tn.hash);
+	T_OK(t, content_store_import(seed2->st, src, true, h));
+	free(src);
+	T_OK(t, swarm_content_add(seed2->sw, tn.hash, SWARM_PICK_RAREST));
+	T_OK(t, swarm_content_fetch(leech->sw, tn.hash, SWARM_PICK_RAREST));
+	T_OK(t, swarm_peer_add(leech->sw, tn.hash, client_dest_pub(seed->d)));
+	T_OK(t, swarm_peer_add(leech->sw, tn.hash, client_dest_pub(seed2->d)));
+	T_TRUE(t, tn_run(&tn, leech_has_50));
+	T_TRUE(t, leech->nlog < 193);
+	/* seed2 served, and has requests of ours under way when it goes. */
+	T_OK(t, swarm_content_stats(seed2->sw, tn.hash, &s));
+	T_TRUE(t, s.bytes_up > 0);
+	{
+		struct swarm_peer_stats ps[4];
+		size_t n = swarm_peer_stats(leech->sw, tn.hash, ps, 4);
+		unsigned inflight = 0;
+		for (size_t i = 0; i < n; i++)
+			if (memcmp(ps[i].dest_hash,
+				   client_dest_pub(seed2->d)->hash, 32) == 0)
+				inflight = ps[i].in_flight;
+		T_TRUE(t, inflight > 0);
+	}
+	swarm_free(seed2->sw);
+	seed2->sw = NULL;
+	T_TRUE(t, tn_run(&tn, all_complete));
+	T_OK(t, swarm_content_stats(leech->sw, tn.hash, &s));
+	T_EQ(t, s.peers, 1);
+	T_EQ(t, s.banned, 0);
+	check_plaintext(&tn, leech, &pub.key, CONTENT_BYTES, 17);
+	content_published_clear(&pub);
+	tn_free(&tn);
+}
+
 /* Streaming mode from one seeder: chunks become available in order. */
 static void test_streaming_in_order(struct tctx *t)
 {
@@ -402,6 +458,7 @@ const struct test_case swarm_engine_tests[] = {
 	{ "one_seeder_three_leechers", test_one_seeder_three_leechers, TT_FORK },
 	{ "lying_seeders_banned", test_lying_seeders_banned, TT_FORK },
 	{ "rarest_first", test_rarest_first, TT_FORK },
+	{ "seeder_leaves", test_seeder_leaves, TT_FORK },
 	{ "streaming_in_order", test_streaming_in_order, TT_FORK },
 	{ "streaming_seek", test_streaming_seek, TT_FORK },
 	{ "unknown_content", test_unknown_content, TT_FORK },
