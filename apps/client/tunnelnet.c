@@ -599,9 +599,12 @@ bool tunnelnet_garlic_in(struct tunnelnet *tn, struct i2np_msg *m)
 		if (e == ERR_NOT_FOUND)
 			continue;
 		if (e != 0) {
-			/* A known tag that failed: ours, and bad. */
+			/* One of x's tags or a valid NS to x, that failed
+			 * (replay, AEAD, blocks): x's, dropped. */
 			tn->st.bad_payload++;
-			break;
+			bbuf_free(&plain);
+			i2np_msg_free(m);
+			return true;
 		}
 		tn->st.garlic_in++;
 		tn->st.data_in += tunnelnet_dispatch(&x->rx, tn->cfg.db, &pl.g,
