@@ -59,6 +59,8 @@ struct swarm_peer {
 	unsigned q_len;
 	uint64_t down, up, down_round, up_round;
 	uint64_t last_rx_ms, last_tx_ms;
+	uint64_t last_piece_ms;		/* a piece came, or requests started */
+	uint64_t snubbed_until_ms;	/* not asked before this */
 };
 
 struct swarm_content {
@@ -84,7 +86,7 @@ struct swarm_content {
 	struct bbuf meta_buf, manifest;
 	uint64_t meta_total;
 	bool meta_asked;		/* a META_REQUEST is out */
-	uint64_t bytes_down, bytes_up, bad_pieces;
+	uint64_t bytes_down, bytes_up, bad_pieces, request_timeouts;
 	uint64_t round_start_ms;
 	unsigned round;
 };
@@ -114,6 +116,7 @@ void swarm_config_default(struct swarm_config *c)
 		.choke_interval_ms = 10000,
 		.keepalive_ms = 60000,
 		.idle_timeout_ms = 180000,
+		.request_timeout_ms = 30000,
 	};
 }
 
@@ -468,7 +471,8 @@ static void peer_pick(struct swarm_peer *p)
 	struct swarm_content *c = p->c;
 	unsigned depth = p->sw->cfg.pipeline;
 
-	if (p->dead || !c || !c->have_meta || p->they_choke || !p->bits)
+	if (p->dead || !c || !c->have_meta || p->they_choke || !p->bits ||
+	    time_mono_ms() < p->snubbed_until_ms)
 		return;
 	if (depth > SWARM_PIPELINE_MAX)
 		depth = SWARM_PIPELINE_MAX;
@@ -476,6 +480,8 @@ static void peer_pick(struct swarm_peer *p)
 		int64_t i = pick(c, p);
 		if (i < 0)
 			break;
+		if (p->n_inflight == 0)
+			p->last_piece_ms = time_mono_ms();
 		p->inflight[p->n_inflight++] = (uint32_t)i;
 		req_inc(c, (uint32_t)i);
 		peer_send_range(p, SWARM_REQUEST, (uint32_t)i);
@@ -746,6 +752,7 @@ static int on_piece(struct swarm_peer *p, const struct swarm_msg *m)
 	if (!c->have_meta)
 		return ERR_PROTOCOL;
 	peer_inflight_remove(p, idx);
+	p->last_piece_ms = time_mono_ms();
 	p->down += m->u.piece.chunk_len;
 	p->down_round += m->u.piece.chunk_len;
 	c->bytes_down += m->u.piece.chunk_len;
@@ -1180,6 +1187,19 @@ static void content_tick(struct swarm_content *c, uint64_t now)
 			peer_drop(p, 0, "idle", false);
 			continue;
 		}
+		if (p->n_inflight && now - p->last_piece_ms >=
+		    sw->cfg.request_timeout_ms) {
+			/* It keeps the stream up but sits on our requests. */
+			c->request_timeouts++;
+			p->snubbed_until_ms = now + sw->cfg.request_timeout_ms;
+			for (unsigned i = 0; i < p->n_inflight; i++)
+				peer_send_range(p, SWARM_CANCEL, p->inflight[i]);
+			peer_inflight_clear(p);
+			content_pick_all(c);
+		} else if (p->snubbed_until_ms && now >= p->snubbed_until_ms) {
+			p->snubbed_until_ms = 0;
+			peer_pick(p);
+		}
 		if (now - p->last_tx_ms >= sw->cfg.keepalive_ms) {
 			peer_send_simple(p, SWARM_KEEPALIVE);
 			peer_flush(p);
@@ -1486,6 +1506,7 @@ int swarm_content_stats(struct swarm *sw, const uint8_t hash[32],
 		.bytes_down = c->bytes_down,
 		.bytes_up = c->bytes_up,
 		.bad_pieces = c->bad_pieces,
+		.request_timeouts = c->request_timeouts,
 		.banned = c->nbanned,
 	};
 	return 0;

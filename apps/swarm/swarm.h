@@ -66,10 +66,14 @@ struct swarm_config {
 	uint32_t choke_interval_ms;
 	uint32_t keepalive_ms;		/* send one after this much silence */
 	uint32_t idle_timeout_ms;	/* drop a peer silent this long */
+	/* Our requests to a peer that sent no piece for this long go back
+	 * to the picker, and the peer is not asked again for as long. */
+	uint32_t request_timeout_ms;
 };
 
 /* Fill c with the defaults (40 peers, 4 slots, pipeline 8, window 32,
- * 10 s choke interval, 60 s keepalive, 180 s idle timeout). */
+ * 10 s choke interval, 60 s keepalive, 180 s idle timeout, 30 s request
+ * timeout). */
 void swarm_config_default(struct swarm_config *c);
 
 struct swarm_peer_stats {
@@ -85,6 +89,7 @@ struct swarm_content_stats {
 	unsigned peers;
 	uint64_t bytes_down, bytes_up;
 	uint64_t bad_pieces;		/* chunks or proofs that failed */
+	uint64_t request_timeouts;	/* peers that sat on our requests */
 	unsigned banned;
 };
 

@@ -72,9 +72,9 @@ static void test_one_seeder_three_leechers(struct tctx *t)
 
 /* ---- a lying seeder, speaking the protocol by hand ---- */
 
-/* A hand-made peer: sends a bad chunk, a bad proof, or (HALF) announces
- * chunks 0..95 and never unchokes. */
-enum liar_kind { LIAR_CHUNK, LIAR_PROOF, LIAR_HALF };
+/* A hand-made peer: sends a bad chunk, a bad proof, (HALF) announces
+ * chunks 0..95 and never unchokes, or (MUTE) never answers requests. */
+enum liar_kind { LIAR_CHUNK, LIAR_PROOF, LIAR_HALF, LIAR_MUTE };
 
 struct liar {
 	struct tnode *nd;
@@ -156,7 +156,8 @@ static void liar_event(void *ctx, struct stream *s, unsigned ev)
 			l->handshaken = true;
 		} else if (m.type == SWARM_REQUEST) {
 			l->requests++;
-			for (uint32_t k = 0; k < m.u.range.count; k++)
+			for (uint32_t k = 0; k < m.u.range.count &&
+			     l->kind != LIAR_MUTE; k++)
 				liar_piece(l, m.u.range.index + k);
 		}
 		memmove(l->in, l->in + used, l->in_len - used);
@@ -341,6 +342,76 @@ static void test_seeder_leaves(struct tctx *t)
 	tn_free(&tn);
 }
 
+static bool timed_out_once(struct tnet *tn)
+{
+	struct swarm_content_stats s;
+
+	return swarm_content_stats(tn->n[1].sw, tn->hash, &s) == 0 &&
+	       s.request_timeouts >= 1;
+}
+
+/* Read file `name` of content hash in nd's store (caller frees). */
+static uint8_t *store_file(struct tctx *t, struct tnode *nd,
+			   const uint8_t hash[32], const char *name,
+			   size_t *len)
+{
+	char *dir = content_store_dir(nd->st, hash);
+	char *path = fsutil_path_join(dir, name);
+	uint8_t *buf = NULL;
+
+	T_OK(t, fsutil_read_file(path, 1 << 24, &buf, len));
+	free(path);
+	free(dir);
+	return buf;
+}
+
+/* A peer that keeps its stream up but never answers: our requests to it
+ * time out and go to a seeder that answers. */
+static void test_request_timeout(struct tctx *t)
+{
+	struct tnet tn;
+	struct content_published pub;
+	struct swarm_content_stats s;
+	struct swarm_config cfg;
+	struct tnode *seed, *leech;
+	struct liar *mute = xcalloc(1, sizeof(*mute));
+	uint8_t *man, *tree, h[32];
+	size_t mlen = 0, tlen = 0;
+
+	swarm_config_default(&cfg);
+	cfg.request_timeout_ms = 1000;
+	tn_init(&tn, t);
+	seed = tn_node(&tn, NULL);
+	tn_publish(&tn, seed, CONTENT_BYTES, 19, 14, &pub);
+	T_OK(t, swarm_content_add(seed->sw, tn.hash, SWARM_PICK_RAREST));
+	leech = tn_node(&tn, &cfg);
+	mute->nd = tn_dest(&tn);
+	mute->honest = seed;
+	mute->kind = LIAR_MUTE;
+	stream_mgr_set_acceptor(mute->nd->mgr, liar_accept, mute);
+	liars_g[0] = mute;
+	/* The leecher starts with manifest and tree, so it asks the mute
+	 * peer at once, before the seeder is known. */
+	man = store_file(t, seed, tn.hash, "manifest", &mlen);
+	tree = store_file(t, seed, tn.hash, "tree", &tlen);
+	T_OK(t, content_store_add(leech->st, man, mlen, tree, tlen, false, h));
+	free(man);
+	free(tree);
+	T_OK(t, swarm_content_add(leech->sw, tn.hash, SWARM_PICK_STREAMING));
+	T_OK(t, swarm_peer_add(leech->sw, tn.hash, client_dest_pub(mute->nd->d)));
+	T_TRUE(t, tn_run(&tn, timed_out_once));
+	T_TRUE(t, mute->requests > 0);
+	T_EQ(t, leech->nlog, 0);
+	T_OK(t, swarm_peer_add(leech->sw, tn.hash, client_dest_pub(seed->d)));
+	T_TRUE(t, tn_run(&tn, all_complete));
+	T_OK(t, swarm_content_stats(leech->sw, tn.hash, &s));
+	T_EQ(t, s.banned, 0);
+	check_plaintext(&tn, leech, &pub.key, CONTENT_BYTES, 19);
+	content_published_clear(&pub);
+	tn_free(&tn);
+	free(mute);
+}
+
 /* Streaming mode from one seeder: chunks become available in order. */
 static void test_streaming_in_order(struct tctx *t)
 {
@@ -459,6 +530,7 @@ const struct test_case swarm_engine_tests[] = {
 	{ "lying_seeders_banned", test_lying_seeders_banned, TT_FORK },
 	{ "rarest_first", test_rarest_first, TT_FORK },
 	{ "seeder_leaves", test_seeder_leaves, TT_FORK },
+	{ "request_timeout", test_request_timeout, TT_FORK },
 	{ "streaming_in_order", test_streaming_in_order, TT_FORK },
 	{ "streaming_seek", test_streaming_seek, TT_FORK },
 	{ "unknown_content", test_unknown_content, TT_FORK },
