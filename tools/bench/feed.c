@@ -107,7 +107,7 @@ int main(int argc, char **argv)
 	struct feed_store *st;
 	char tmpl[512], path[600];
 	const char *base = getenv("TMPDIR");
-	double t0, t_verify, t_index, *lat;
+	double t0, t_verify, t_index, *lat, worst[8] = { 0 };
 	uint8_t id[32];
 
 	for (i = 1; i + 1 < (unsigned)argc; i += 2) {
@@ -212,7 +212,13 @@ int main(int argc, char **argv)
 		if (feed_store_query(st, &q, rows, &n, NULL) != 0)
 			abort();
 		lat[i] = (now_s() - t0) * 1000;
+		if (lat[i] > worst[i % 8])
+			worst[i % 8] = lat[i];
 	}
+	printf("  slowest per kind (new, popular, tag, creator, free, text, "
+	       "text+tag+page, page): ");
+	for (i = 0; i < 8; i++)
+		printf("%.1f%s", worst[i], i < 7 ? ", " : " ms\n");
 	qsort(lat, nq, sizeof(*lat), cmp_double);
 	printf("  query latency: p50 %.2f ms, p99 %.2f ms\n",
 	       lat[nq / 2], lat[(nq * 99) / 100]);
