@@ -206,7 +206,7 @@ static int sam_start_hook(struct daemon *d, void *ctx)
 	struct tunnelnet_cfg tc = { 0 };
 	struct sam_server_cfg sc;
 	struct client_net net;
-	unsigned hops = cfg->sam_hops ? cfg->sam_hops : 3;
+	unsigned hops = cfg->sam_hops;
 	int r;
 
 	if (!cfg->sam_port)

@@ -316,14 +316,13 @@ static void profiles_load_done(void *arg)
 	bt->decay_at = time_mono_ms() + PEER_PROFILE_DECAY_MS;
 }
 
-/* Pool sizes from the config; 0 keeps the default. */
+/* Pool sizes from the config (lengths 0-7; a quantity 0 keeps the
+ * default). */
 static void pool_cfg_from_conf(const struct conf *c, struct tunnel_pool_cfg *pc)
 {
 	tunnel_pool_cfg_default(pc);
-	if (c->expl_in_length)
-		pc->in_length = c->expl_in_length;
-	if (c->expl_out_length)
-		pc->out_length = c->expl_out_length;
+	pc->in_length = c->expl_in_length;
+	pc->out_length = c->expl_out_length;
 	if (c->expl_in_quantity)
 		pc->in_quantity = c->expl_in_quantity;
 	if (c->expl_out_quantity)

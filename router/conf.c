@@ -30,7 +30,7 @@ enum opt_type {
 	OPT_NETID,	/* 1..255 */
 	OPT_BOOL,
 	/* uint32_t fields in the ranges uint_range() gives */
-	OPT_HOPS,	/* 1..7 */
+	OPT_HOPS,	/* 0..7 */
 	OPT_QUANTITY,	/* 1..16 */
 	OPT_PERCENT,	/* 0..100 */
 	OPT_COUNT,	/* 0..10000000 */
@@ -74,7 +74,7 @@ static const struct opt opts[] = {
 	  "run the SAM v3 bridge on 127.0.0.1:PORT, its datagrams on "
 	  "PORT-1 (also --sam-port; default: off)" },
 	{ "sam.hops", OPT_HOPS, OFF(sam_hops), "N",
-	  "hops of each SAM destination's tunnels, 1-7 (default 3)" },
+	  "hops of each SAM destination's tunnels, 0-7 (default 3)" },
 	{ "reseed.file", OPT_OPT_PATH, OFF(reseed_file), "FILE",
 	  "reseed the netDb from this su3 bundle" },
 	{ "reseed.dir", OPT_OPT_PATH, OFF(reseed_dir), "DIR",
@@ -88,9 +88,9 @@ static const struct opt opts[] = {
 	{ "reseed.threshold", OPT_PORT, OFF(reseed_threshold), "N",
 	  "reseed when the netDb knows fewer routers (default 25)" },
 	{ "exploratory.inbound.length", OPT_HOPS, OFF(expl_in_length), "N",
-	  "hops of our inbound exploratory tunnels, 1-7 (default 2)" },
+	  "hops of our inbound exploratory tunnels, 0-7 (default 2)" },
 	{ "exploratory.outbound.length", OPT_HOPS, OFF(expl_out_length), "N",
-	  "hops of our outbound exploratory tunnels, 1-7 (default 2)" },
+	  "hops of our outbound exploratory tunnels, 0-7 (default 2)" },
 	{ "exploratory.inbound.quantity", OPT_QUANTITY, OFF(expl_in_quantity),
 	  "N", "inbound exploratory tunnels kept, 1-16 (default 3)" },
 	{ "exploratory.outbound.quantity", OPT_QUANTITY,
@@ -127,7 +127,7 @@ static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
 static void uint_range(enum opt_type type, unsigned long *lo,
 		       unsigned long *hi)
 {
-	*lo = type == OPT_HOPS || type == OPT_QUANTITY ? 1 :
+	*lo = type == OPT_QUANTITY ? 1 :
 	      type == OPT_LIFETIME ? 60 : 0;
 	*hi = type == OPT_HOPS ? 7 : type == OPT_QUANTITY ? 16 :
 	      type == OPT_PERCENT ? 100 : type == OPT_LIFETIME ? 600 : 10000000;
@@ -153,6 +153,8 @@ struct conf *conf_new_default(const char *datadir)
 	cfg->netid = CONF_DEFAULT_NETID;
 	cfg->transit_max_tunnels = CONF_DEFAULT_TRANSIT_MAX_TUNNELS;
 	cfg->transit_share_pct = CONF_DEFAULT_TRANSIT_SHARE_PCT;
+	cfg->sam_hops = CONF_DEFAULT_SAM_HOPS;
+	cfg->expl_in_length = cfg->expl_out_length = CONF_DEFAULT_EXPL_LENGTH;
 	return cfg;
 }
 

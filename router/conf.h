@@ -36,6 +36,10 @@
 /* Transit defaults: i2pd's limits.transittunnels and Java's share. */
 #define CONF_DEFAULT_TRANSIT_MAX_TUNNELS 2500
 #define CONF_DEFAULT_TRANSIT_SHARE_PCT 80
+/* Tunnel lengths: SAM destinations' (i2pd's inbound.length) and the
+ * exploratory pool's (i2pd's exploratory pool). */
+#define CONF_DEFAULT_SAM_HOPS 3
+#define CONF_DEFAULT_EXPL_LENGTH 2
 
 /* What the command line asks for. */
 enum conf_action {
@@ -59,7 +63,7 @@ struct conf {
 	bool nat;		/* map the port on the NAT (NAT-PMP, UPnP) */
 	uint16_t api_port;	/* local JSON API on 127.0.0.1; 0: off */
 	uint16_t sam_port;	/* SAM v3 bridge on 127.0.0.1; 0: off */
-	uint32_t sam_hops;	/* SAM destinations' tunnels; 0: 3 */
+	uint32_t sam_hops;	/* SAM destinations' tunnels, 0-7 */
 	/* netDb reseeding ([reseed] section); NULL: not configured. */
 	char *reseed_file;	/* su3 bundle */
 	char *reseed_dir;	/* directory of routerInfo-*.dat files */
@@ -68,8 +72,9 @@ struct conf {
 	char *reseed_cafile;	/* TLS roots for reseed_url; NULL: system */
 	uint16_t reseed_threshold;	/* reseed below this many routers;
 					 * 0: the netDb's default */
-	/* Our exploratory tunnels ([exploratory] section): hops and
-	 * tunnels each way; 0: the tunnels subsystem's default. */
+	/* Our exploratory tunnels ([exploratory] section): hops (0-7; 0:
+	 * zero-hop tunnels) and tunnels each way (0: the tunnels
+	 * subsystem's default). */
 	uint32_t expl_in_length, expl_out_length;
 	uint32_t expl_in_quantity, expl_out_quantity;
 	/* Let tunnel hops share an IPv4 /16 (loopback test networks). */

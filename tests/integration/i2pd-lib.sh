@@ -110,6 +110,60 @@ wait_log() {
 	return 1
 }
 
+# The EXIT trap of a test running bitsd ($BPID) beside an i2pd testnet
+# ($NET) in the work directory $W, kept when a check failed.
+testnet_cleanup() {
+	[ -n "$BPID" ] && kill -KILL "$BPID" 2>/dev/null
+	"$TESTNET" down "$NET" >/dev/null 2>&1
+	if [ "$FAIL" = 0 ]; then rm -rf "$W"; else echo "kept $W"; fi
+}
+
+# testnet_up_2ff N IP_BASE BASE_PORT: an i2pd testnet of N routers, 2 of
+# them floodfills, in $NET, its env sourced; ends the test ($NAME) when
+# it does not start
+testnet_up_2ff() {
+	if ! "$TESTNET" up "$1" "$NET" --ip-base "$2" --base-port "$3" \
+		--floodfills 2 --loglevel info >"$W/testnet.log" 2>&1; then
+		bad "$1-router i2pd testnet did not start (see $W/testnet.log)"
+		result $NAME; exit 1
+	fi
+	. "$NET/testnet.env"
+}
+
+# own FIELD: a number from bitsd's /api/status tunnels.own on port $API
+# (0 when absent)
+own() {
+	python3 - "$API" "$1" <<'PY'
+import sys, json, urllib.request
+try:
+    s = json.load(urllib.request.urlopen('http://127.0.0.1:%s/api/status' % sys.argv[1], timeout=10))
+    print(int(s['tunnels']['own'][sys.argv[2]]))
+except Exception:
+    print(0)
+PY
+}
+# wait_own FIELD MIN SECONDS: 0 when own FIELD reaches MIN in time
+wait_own() {
+	i=0
+	while [ "$(own "$1")" -lt "$2" ] && [ $i -lt "$3" ]; do sleep 1; i=$((i + 1)); done
+	[ "$(own "$1")" -ge "$2" ]
+}
+
+# wait_stored_via_tunnel LOG SECONDS: 0 when bitsd's LOG shows our
+# RouterInfo stored through a tunnel, then a DeliveryStatus out of an
+# inbound tunnel and a publish confirmation, in time
+stored_via_tunnel() {
+	awk '/storing our RouterInfo to .* through a tunnel/ { s = 1 }
+	     s && /DeliveryStatus from an inbound tunnel to the netDb/ { d = 1 }
+	     s && d && /our RouterInfo is published \(confirmed by/ { f = 1 }
+	     END { exit !f }' "$1"
+}
+wait_stored_via_tunnel() {
+	i=0
+	while ! stored_via_tunnel "$1" && [ $i -lt "$2" ]; do sleep 1; i=$((i + 1)); done
+	stored_via_tunnel "$1"
+}
+
 # ri_b64hash FILE: I2P-Base64 SHA-256 of the RouterIdentity in a RouterInfo
 ri_b64hash() {
 	python3 - "$1" <<'PY'

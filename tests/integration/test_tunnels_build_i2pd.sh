@@ -27,21 +27,11 @@ B=$W/bitsd
 HOST=127.0.0.190
 PORT=26450
 API=26451
-cleanup() {
-	[ -n "$BPID" ] && kill -KILL "$BPID" 2>/dev/null
-	"$TESTNET" down "$NET" >/dev/null 2>&1
-	if [ "$FAIL" = 0 ]; then rm -rf "$W"; else echo "kept $W"; fi
-}
-trap cleanup EXIT
+trap testnet_cleanup EXIT
 need_i2pd $NAME
 umask 077
 
-if ! "$TESTNET" up 4 "$NET" --ip-base 180 --base-port 26400 --floodfills 2 \
-	--loglevel info >"$W/testnet.log" 2>&1; then
-	bad "4-router i2pd testnet did not start (see $W/testnet.log)"
-	result $NAME; exit 1
-fi
-. "$NET/testnet.env"
+testnet_up_2ff 4 180 26400
 HEX=""
 for n in 1 2 3 4; do eval "h=\$R${n}_HASH"; HEX="$HEX $(b64_hex4 "$h")"; done
 
@@ -62,23 +52,6 @@ CONF
 	>"$B/stdout.log" 2>&1 &
 BPID=$!
 
-# own FIELD: a number from /api/status's tunnels.own (0 when absent)
-own() {
-	python3 - "$API" "$1" <<'PY'
-import sys, json, urllib.request
-try:
-    s = json.load(urllib.request.urlopen('http://127.0.0.1:%s/api/status' % sys.argv[1], timeout=10))
-    print(int(s['tunnels']['own'][sys.argv[2]]))
-except Exception:
-    print(0)
-PY
-}
-# wait_own FIELD MIN SECONDS
-wait_own() {
-	i=0
-	while [ "$(own "$1")" -lt "$2" ] && [ $i -lt "$3" ]; do sleep 1; i=$((i + 1)); done
-	[ "$(own "$1")" -ge "$2" ]
-}
 
 wait_own inbound 2 240 && ok "2 inbound tunnels built through i2pd" ||
 	bad "inbound tunnels: $(own inbound) (builds ok $(own builds_ok), rejected $(own builds_rejected), timed out $(own builds_timeout))"
@@ -123,15 +96,7 @@ wait_log "$B/bitsd.log" "DatabaseSearchReply from an inbound tunnel to the netDb
 # With the pools up our RouterInfo is stored again, now out through an
 # outbound tunnel in garlic to each i2pd floodfill, whose DeliveryStatus
 # comes back through an inbound tunnel and confirms the publish.
-stored_via_tunnel() {
-	awk '/storing our RouterInfo to .* through a tunnel/ { s = 1 }
-	     s && /DeliveryStatus from an inbound tunnel to the netDb/ { d = 1 }
-	     s && d && /our RouterInfo is published \(confirmed by/ { f = 1 }
-	     END { exit !f }' "$B/bitsd.log"
-}
-i=0
-while ! stored_via_tunnel && [ $i -lt 90 ]; do sleep 1; i=$((i + 1)); done
-stored_via_tunnel &&
+wait_stored_via_tunnel "$B/bitsd.log" 90 &&
 	ok "an i2pd floodfill confirmed our RouterInfo stored through a tunnel" ||
 	bad "no publish through a tunnel was confirmed"
 # Tunnels live 90 s here (replacements start 60 s before the end): the

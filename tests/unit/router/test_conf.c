@@ -76,7 +76,7 @@ static void test_ini_tunnels(struct tctx *t)
 		"bandwidth = 2048\n"
 		"[exploratory]\n"
 		"inbound.length = 3\n"
-		"outbound.length = 1\n"
+		"outbound.length = 0\n"
 		"inbound.quantity = 16\n"
 		"[tunnels]\n"
 		"same-subnet = true\n"
@@ -85,7 +85,8 @@ static void test_ini_tunnels(struct tctx *t)
 		"max-tunnels = 0\n"
 		"share = 50\n";
 	static const char *const bad[] = {
-		"[exploratory]\ninbound.length = 0\n",
+		"[exploratory]\ninbound.length = -1\n",
+		"[sam]\nhops = 8\n",
 		"[exploratory]\noutbound.length = 8\n",
 		"[exploratory]\noutbound.length = 99999999999999999999999\n",
 		"[exploratory]\noutbound.quantity = 17\n",
@@ -99,13 +100,15 @@ static void test_ini_tunnels(struct tctx *t)
 
 	T_EQ(t, c->transit_max_tunnels, CONF_DEFAULT_TRANSIT_MAX_TUNNELS);
 	T_EQ(t, c->transit_share_pct, CONF_DEFAULT_TRANSIT_SHARE_PCT);
-	T_EQ(t, c->expl_in_length, 0);
+	T_EQ(t, c->expl_in_length, CONF_DEFAULT_EXPL_LENGTH);
+	T_EQ(t, c->expl_out_length, CONF_DEFAULT_EXPL_LENGTH);
+	T_EQ(t, c->sam_hops, CONF_DEFAULT_SAM_HOPS);
 	T_FALSE(t, c->tunnels_same_subnet);
 	conf_free(c);
 	T_OK(t, parse(&c, text, err, sizeof(err)));
 	T_EQ(t, c->bandwidth_kBps, 2048);
 	T_EQ(t, c->expl_in_length, 3);
-	T_EQ(t, c->expl_out_length, 1);
+	T_EQ(t, c->expl_out_length, 0);	/* zero-hop tunnels */
 	T_EQ(t, c->expl_in_quantity, 16);
 	T_EQ(t, c->expl_out_quantity, 0);
 	T_TRUE(t, c->tunnels_same_subnet);
