@@ -691,8 +691,11 @@ int feed_store_query(struct feed_store *s, const struct feed_query *q,
 		     "coalesce(s.flags,0), coalesce(s.emojis,0), "
 		     "coalesce(s.views,0) FROM cards c LEFT JOIN stats s "
 		     "ON s.card_id = c.id WHERE 1");
+	/* The unary + keeps the planner walking cards in sort order and
+	 * testing each against the FTS5 matches, rather than fetching every
+	 * match and sorting them (88 ms → 8 ms at 30,000 cards). */
 	if (fts)
-		feed_sql_add(&sql, " AND c.rowid IN (SELECT rowid FROM "
+		feed_sql_add(&sql, " AND +c.rowid IN (SELECT rowid FROM "
 			     "cards_fts WHERE cards_fts MATCH ?)");
 	for (i = 0; i < q->tag_count; i++)
 		feed_sql_add(&sql, " AND instr(c.tags, ',' || ? || ',') > 0");
