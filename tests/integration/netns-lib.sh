@@ -261,6 +261,15 @@ netns_plain() {
 	ip -n "$ns" link set lo up
 }
 
+# netns_lan_behind GW: the namespace lan (198.18.1.2/24) whose default
+# route is GW (198.18.1.1 on its lan0), which forwards
+netns_lan_behind() {
+	netns_plain lan &&
+	netns_veth lan eth0 198.18.1.2/24 "$1" lan0 198.18.1.1/24 &&
+	netns_exec lan ip route add default via 198.18.1.1 &&
+	netns_exec "$1" sysctl -q -w net.ipv4.ip_forward=1
+}
+
 # netns_veth A IFA IPA/LEN B IFB IPB/LEN: a veth pair between namespaces
 netns_veth() {
 	ip link add "$2" netns "$(netns_name "$1")" type veth peer name "$5" \

@@ -35,10 +35,7 @@ BPORT=24200
 if ! netns_hub || ! netns_node gw 198.18.0.1/24 ||
    ! netns_node r1 198.18.0.21/24 || ! netns_node r4 198.18.0.24/24 ||
    ! netns_node r5 198.18.0.25/24 || ! netns_node r6 198.18.0.26/24 ||
-   ! netns_plain lan ||
-   ! netns_veth lan eth0 198.18.1.2/24 gw lan0 198.18.1.1/24 ||
-   ! netns_exec lan ip route add default via 198.18.1.1 ||
-   ! netns_exec gw sysctl -q -w net.ipv4.ip_forward=1; then
+   ! netns_lan_behind gw; then
 	bad "cannot build the namespace network"; result $NAME; exit 1
 fi
 # The NAT: out from lan masqueraded, in only what answers a flow lan
@@ -137,9 +134,11 @@ wait_log "$B/bitsd.log" "inbound session [0-9]* established with $H6X" 120 &&
 ns_console_ssu2_has r6 198.18.0.26 "$BH" 60 &&
 	ok "r6's console lists the SSU2 session with bitsd" ||
 	bad "r6's console does not list bitsd (see $W/r6/i2pd.log)"
-grep -q "SSU2: RelayResponse" "$W/r6/i2pd.log" && grep -q "SSU2: HolePunch" "$W/r6/i2pd.log" &&
-	ok "r6 logged bitsd's Relay Response and Hole Punch" ||
-	bad "r6's log shows no Relay Response and Hole Punch (see $W/r6/i2pd.log)"
+# (through Bob, or in the Hole Punch, whichever comes first; a Hole
+# Punch that comes late may go unlogged: seen under ASan)
+grep -q "SSU2: RelayResponse" "$W/r6/i2pd.log" &&
+	ok "r6 logged bitsd's Relay Response" ||
+	bad "r6's log shows no Relay Response (see $W/r6/i2pd.log)"
 # I2NP from r6 over that session (bitsd logs a session's first one).
 SID=$(sed -n "s/.*inbound session \([0-9]*\) established with $H6X.*/\1/p" "$B/bitsd.log" | head -1)
 [ -n "$SID" ] && wait_log "$B/bitsd.log" "session $SID: first I2NP message in" 120 &&

@@ -26,11 +26,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-if ! netns_plain lan || ! netns_plain gw || ! netns_plain wan ||
-   ! netns_veth lan eth0 198.18.1.2/24 gw lan0 198.18.1.1/24 ||
-   ! netns_veth gw wan0 198.18.0.1/24 wan eth0 198.18.0.2/24 ||
-   ! netns_exec lan ip route add default via 198.18.1.1 ||
-   ! netns_exec gw sysctl -q -w net.ipv4.ip_forward=1; then
+if ! netns_plain gw || ! netns_plain wan || ! netns_lan_behind gw ||
+   ! netns_veth gw wan0 198.18.0.1/24 wan eth0 198.18.0.2/24; then
 	bad "cannot build the NAT namespaces"; result $NAME; exit 1
 fi
 # The gateway: masquerade lan -> wan; forward only lan -> wan, replies,

@@ -33,10 +33,7 @@ BPORT=24100
 
 if ! netns_hub || ! netns_node gw 198.18.0.1/24 || ! netns_node stun 198.18.0.2/24 ||
    ! netns_node r1 198.18.0.21/24 || ! netns_node r4 198.18.0.24/24 ||
-   ! netns_node r5 198.18.0.25/24 || ! netns_plain lan ||
-   ! netns_veth lan eth0 198.18.1.2/24 gw lan0 198.18.1.1/24 ||
-   ! netns_exec lan ip route add default via 198.18.1.1 ||
-   ! netns_exec gw sysctl -q -w net.ipv4.ip_forward=1; then
+   ! netns_node r5 198.18.0.25/24 || ! netns_lan_behind gw; then
 	bad "cannot build the namespace network"; result $NAME; exit 1
 fi
 if ! netns_exec gw nft -f - <<'NFT'
