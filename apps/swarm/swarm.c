@@ -1065,6 +1065,11 @@ static void peer_read(struct swarm_peer *p)
 					  false);
 				return;
 			}
+			if (!p->dead && p->out.len - p->out_off >
+			    SWARM_OUT_MAX_BYTES) {
+				peer_drop(p, 0, "asks and does not read", true);
+				return;
+			}
 			off += used;
 		}
 		if (p->dead)

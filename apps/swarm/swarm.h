@@ -48,6 +48,9 @@
 #define SWARM_PEER_QUEUE_MAX 64		/* requests a peer may queue with us */
 #define SWARM_PIPELINE_MAX 64		/* chunks in flight per peer */
 #define SWARM_SEND_BUFFER_BYTES (256 * 1024)	/* queued output per peer */
+/* A peer whose unread output passes this (it asks and does not read) is
+ * dropped. */
+#define SWARM_OUT_MAX_BYTES (4u * 1024 * 1024)
 
 struct evloop;
 struct swarm;	/* opaque */

@@ -412,6 +412,78 @@ static void test_request_timeout(struct tctx *t)
 	free(mute);
 }
 
+struct hog {
+	struct stream *s;
+	bool ended;
+	struct bbuf b;			/* what it still has to send */
+	size_t sent;
+};
+
+static void hog_event(void *ctx, struct stream *s, unsigned ev)
+{
+	struct hog *g = ctx;
+
+	/* Never reads. */
+	if (ev & (STREAM_EV_RESET | STREAM_EV_CLOSED | STREAM_EV_FAILED |
+		  STREAM_EV_EOF)) {
+		g->ended = true;
+		stream_release(s);
+		g->s = NULL;
+	}
+}
+
+static struct hog *hog_g;
+
+/* Poll: feed the requests as the stream takes them; done once the
+ * seeder has dropped the hog. */
+static bool hog_feed(struct tnet *tn)
+{
+	struct swarm_content_stats s;
+	struct hog *g = hog_g;
+
+	if (g->s && g->sent < g->b.len)
+		g->sent += stream_write(g->s, g->b.data + g->sent,
+					g->b.len - g->sent);
+	return g->ended &&
+	       swarm_content_stats(tn->n[0].sw, tn->hash, &s) == 0 &&
+	       s.peers == 0;
+}
+
+/* A peer that asks for the tree again and again and never reads what
+ * comes back is dropped once its unread output passes the cap, instead
+ * of growing our buffer without bound. */
+static void test_output_cap(struct tctx *t)
+{
+	struct tnet tn;
+	struct content_published pub;
+	struct tnode *seed, *hn;
+	struct hog *g = xcalloc(1, sizeof(*g));
+	struct swarm_msg hs = { .type = SWARM_HANDSHAKE };
+	struct swarm_msg mr = { .type = SWARM_META_REQUEST };
+
+	tn_init(&tn, t);
+	seed = tn_node(&tn, NULL);
+	tn_publish(&tn, seed, CONTENT_BYTES, 21, 14, &pub);
+	T_OK(t, swarm_content_add(seed->sw, tn.hash, SWARM_PICK_RAREST));
+	hn = tn_dest(&tn);
+	hog_g = g;
+	hs.u.hs.version = SWARM_PROTO_VERSION;
+	memcpy(hs.u.hs.content_hash, tn.hash, 32);
+	T_OK(t, swarm_msg_encode(&hs, &g->b));
+	mr.u.metareq.kind = SWARM_META_TREE;
+	/* 1000 requests for the tree (12 KiB each): ~12 MB of answers. */
+	for (int i = 0; i < 1000; i++)
+		T_OK(t, swarm_msg_encode(&mr, &g->b));
+	T_OK(t, stream_connect(hn->mgr, client_dest_pub(seed->d), SWARM_PORT,
+			       SWARM_PORT, hog_event, g, &g->s));
+	T_TRUE(t, tn_run(&tn, hog_feed));
+	T_TRUE(t, g->sent > 0);
+	bbuf_free(&g->b);
+	content_published_clear(&pub);
+	tn_free(&tn);
+	free(g);
+}
+
 /* Streaming mode from one seeder: chunks become available in order. */
 static void test_streaming_in_order(struct tctx *t)
 {
@@ -531,6 +603,7 @@ const struct test_case swarm_engine_tests[] = {
 	{ "rarest_first", test_rarest_first, TT_FORK },
 	{ "seeder_leaves", test_seeder_leaves, TT_FORK },
 	{ "request_timeout", test_request_timeout, TT_FORK },
+	{ "output_cap", test_output_cap, TT_FORK },
 	{ "streaming_in_order", test_streaming_in_order, TT_FORK },
 	{ "streaming_seek", test_streaming_seek, TT_FORK },
 	{ "unknown_content", test_unknown_content, TT_FORK },
