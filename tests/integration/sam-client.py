@@ -211,6 +211,7 @@ def dg_exchange(sender_udp, to_addr, nick, dest, recv_udp, want_from, deadline):
         head, _, body = d.partition(b'\n')
         if body == payload and head.split()[0].decode() == want_from:
             return True
+        print('unexpected datagram: %r... (%d bytes)' % (d[:40], len(d)))
     return False
 
 
