@@ -234,6 +234,10 @@ struct ssu2 {
 	size_t ri_len;
 	struct sess *sessions;
 	size_t nsess, pending_in;
+	/* Killed sessions the loop's reaper has yet to free: they still point
+	 * here, so ssu2_free() leaves n to the last of them (gone: set). */
+	size_t dying;
+	bool gone;
 	uint64_t next_id;
 	struct token_tab issued, received;
 	struct ipent ips[IP_SLOTS];
@@ -714,14 +718,15 @@ static void outmsg_free(struct outmsg *om)
 	free(om);
 }
 
-static void sess_free(void *arg)
+static void sess_free_common(struct sess *s, bool reaped)
 {
-	struct sess *s = arg;
 	struct ssu2 *n = s->n;
 
 	/* For an outbound attempt that never came up the manager backs the
-	 * peer off; for a session it never knew this is a no-op. */
-	transport_conn_down(n->tm, n->tid, s->id);
+	 * peer off; for a session it never knew this is a no-op.  After
+	 * ssu2_free() the manager may be gone already. */
+	if (!n->gone)
+		transport_conn_down(n->tm, n->tid, s->id);
 	evloop_timer_free(s->timer);
 	ssu2_hs_wipe(&s->hs);
 	if (s->keyed) {
@@ -742,6 +747,16 @@ static void sess_free(void *arg)
 		outmsg_free(om);
 	}
 	free(s);
+	if (reaped && --n->dying == 0 && n->gone) {
+		memwipe(n, sizeof(*n));
+		free(n);
+	}
+}
+
+/* The reaper's entry: a session sess_kill() handed over. */
+static void sess_reap(void *arg)
+{
+	sess_free_common(arg, true);
 }
 
 /* What we publish changed: tell the embedder on the next loop pass. */
@@ -778,7 +793,8 @@ static void sess_kill(struct sess *s)
 	if (s->state != S_ESTABLISHED && s->state != S_CLOSING)
 		n->st.hs_failed++;
 	evloop_timer_disarm(s->timer);
-	evloop_mark_close(n->el, sess_free, s);
+	n->dying++;
+	evloop_mark_close(n->el, sess_reap, s);
 }
 
 static struct sess *sess_by_rid(struct ssu2 *n, uint64_t rid)
@@ -3775,7 +3791,7 @@ void ssu2_free(struct ssu2 *n)
 
 		n->sessions = s->next;
 		s->closed = true;
-		sess_free(s);
+		sess_free_common(s, false);
 	}
 	evloop_timer_free(n->pt_timer);
 	evloop_timer_free(n->intro_timer);
@@ -3792,6 +3808,10 @@ void ssu2_free(struct ssu2 *n)
 	ntcp2_replay_free(n->replay);
 	i2np_dedup_free(n->dedup);
 	free(n->ri);
+	if (n->dying > 0) {
+		n->gone = true;		/* the last reaped session frees n */
+		return;
+	}
 	memwipe(n, sizeof(*n));
 	free(n);
 }

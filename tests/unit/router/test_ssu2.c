@@ -778,6 +778,38 @@ static void test_bad_input(struct tctx *t)
 
 /* A dial to a router that does not answer stays a pending attempt (its
  * Token Requests are resent) and never comes up. */
+/* bitsd's stop: ssu2_shutdown() ends every session (one still in its
+ * handshake goes to the reaper at once), then ssu2_free() and the
+ * transport manager go before the loop reaps: the reaped session must not
+ * touch either (ASan caught this at a bitsd stop). */
+static void test_shutdown_then_free(struct tctx *t)
+{
+	struct evloop *el = evloop_new();
+	struct node *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
+	struct ssu2_stats sa;
+
+	node_start(t, a, el, NULL);
+	node_start(t, b, el, NULL);
+	a->peer = b->ri;
+	ssu2_free(b->s);		/* B never answers */
+	b->s = NULL;
+	T_OK(t, transport_send(a->tm, router_info_hash(b->ri),
+			       mk_msg(0, 100)));
+	run_until(el, never, NULL, 100);
+	ssu2_stats(a->s, &sa);
+	T_EQ(t, sa.sessions, 1);
+	ssu2_shutdown(a->s);
+	ssu2_stats(a->s, &sa);
+	T_EQ(t, sa.sessions, 0);	/* handed to the reaper */
+	node_stop(a);			/* ssu2_free, transport_mgr_free */
+	transport_mgr_free(b->tm);
+	router_info_free(b->ri);
+	router_keys_free(b->keys);
+	evloop_free(el);		/* reaps the session now */
+	free(a);
+	free(b);
+}
+
 static void test_dial_unanswered(struct tctx *t)
 {
 	struct evloop *el = evloop_new();
@@ -1381,6 +1413,7 @@ const struct test_case router_ssu2_tests[] = {
 	{ "migration", test_migration, TT_FORK },
 	{ "bad_input", test_bad_input, TT_FORK },
 	{ "dial_unanswered", test_dial_unanswered, TT_FORK },
+	{ "shutdown_then_free", test_shutdown_then_free, TT_FORK },
 	{ "retry_reads_as_peer_test", test_retry_reads_as_peer_test, TT_FORK },
 	{ "retry_reads_as_hole_punch", test_retry_reads_as_hole_punch,
 	  TT_FORK },
