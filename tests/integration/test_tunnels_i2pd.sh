@@ -58,7 +58,8 @@ grep -q "Test of tunnel .* failed" "$I2PD_LOG" &&
 	ok "no i2pd tunnel test failed"
 grep -q "declined" "$I2PD_LOG" && bad "i2pd saw a declined build" ||
 	ok "no declined build"
-grep -Eq "transit: .* [1-9][0-9]* relayed" "$B/node.log" &&
+# the node logs its transit counters on a timer: wait for one after the test
+wait_log "$B/node.log" "transit: .* [1-9][0-9]* relayed" 60 &&
 	ok "TunnelData relayed" || bad "nothing relayed"
 bitsd_stop && ok "transit_node stopped cleanly" ||
 	bad "transit_node did not stop cleanly"
