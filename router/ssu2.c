@@ -172,6 +172,7 @@ struct sess {
 	uint32_t tag_for_peer, tag_from_peer;
 	uint64_t tag_got_s;		/* when tag_from_peer came (wall) */
 	uint64_t tag_asked_ms;		/* a Relay Tag Request went out */
+	bool tag_asked_hs;		/* ...in our SessionRequest */
 	uint32_t relay_nonce;
 	uint8_t relay_bob[32];
 };
@@ -2125,6 +2126,7 @@ static int send_request(struct sess *s, uint64_t token)
 	 * answers only in SessionCreated). */
 	if (n->firewalled && ri_has_cap(s, 'C')) {
 		ssu2_blk_put(&pl, SSU2_BLK_RELAY_TAG_REQUEST, NULL, 0);
+		s->tag_asked_hs = true;
 		s->tag_asked_ms = now_ms();
 	}
 	ssu2_blk_put_padding(&pl, 1 + rand_uniform(HS_PAD_MAX));
@@ -2962,6 +2964,11 @@ static bool pt_out_of_session(struct ssu2 *n, uint8_t *p, size_t len,
 	case 5:		/* Charlie -> Alice: we are reachable */
 		if (h.dst_id != x || !(t = pt_find(n, PT_ALICE, pt.nonce)))
 			break;
+		/* From a session peer's address it came through the flow
+		 * our session opened in a NAT: it proves nothing. */
+		for (struct sess *q = n->sessions; q; q = q->next)
+			if (q->state == S_ESTABLISHED && addr_eq(&q->peer, from))
+				return true;
 		n->st.pt_msg5++;
 		t->got5 = true;
 		set_reach(n, SSU2_REACH_OK);
@@ -3505,6 +3512,16 @@ static uint64_t intro_seek(struct ssu2 *n)
 		if (s->state != S_ESTABLISHED || !s->keyed ||
 		    s->tag_from_peer || !ri_has_cap(s, 'C'))
 			continue;
+		/* A session from before we were firewalled, asked in the
+		 * data phase without an answer for a whole period: i2pd
+		 * gives tags only in SessionCreated.  End it, so that it is
+		 * dialled again (the want hook) and asked in the
+		 * SessionRequest. */
+		if (s->tag_asked_ms && !s->tag_asked_hs && !s->inbound &&
+		    now_ms() - s->tag_asked_ms >= SSU2_INTRO_CHECK_MS) {
+			sess_terminate(s, SSU2_TERM_NORMAL);
+			continue;
+		}
 		if (!s->tag_asked_ms ||
 		    now_ms() - s->tag_asked_ms >= SSU2_INTRO_CHECK_MS)
 			ask_relay_tag(s);

@@ -9,8 +9,8 @@
 #    (caps U, no host, ih0/itag0).
 #  - r6, an i2pd that has never spoken to bitsd and that bitsd cannot
 #    dial (SSU2 not published), learns bitsd's RouterInfo and, building
-#    tunnels through the few routers it knows, reaches bitsd through an
-#    introducer: Relay Request (r6 -> Bob), Relay Intro (Bob -> bitsd),
+#    a destination's tunnels through bitsd (explicitPeers), reaches it
+#    through an introducer: Relay Request (r6 -> Bob), Relay Intro (Bob -> bitsd),
 #    Relay Response and Hole Punch (bitsd -> r6), then r6's
 #    SessionRequest passes the NAT; the session is up on both sides and
 #    I2NP flows over it (bitsd receives r6's tunnel build).
@@ -116,6 +116,21 @@ done
 for n in 1 4 5; do netdb_put "$W/r6" "$W/r$n/router.info"; done
 cp "$B/router.info" "$W/bitsd.ri"
 netdb_put "$W/r6" "$W/bitsd.ri"
+# r6 runs a destination whose one-hop tunnels go through bitsd
+# (explicitPeers), so r6 must reach bitsd: its outbound tunnel's build
+# goes to bitsd directly.
+cat > "$W/r6/tunnels.conf" <<CONF
+[through-bitsd]
+type = server
+host = 127.0.0.1
+port = 24299
+keys = transient
+inbound.length = 1
+outbound.length = 1
+inbound.quantity = 1
+outbound.quantity = 1
+explicitPeers = $BHASH
+CONF
 grep -q "established with" "$B/bitsd.log" || bad "bitsd logs no sessions"
 i2pd_ns_start r6 "$W/r6"
 i=0
