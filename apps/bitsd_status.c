@@ -10,6 +10,7 @@
 #include "router/router_info.h"
 #include "router/router_keys.h"
 #include "router/transport.h"
+#include "tunnels/profile.h"
 #include "tunnels/transit.h"
 #include "tunnels/tunnel_pool.h"
 #include "crypto/base/alloc.h"
@@ -19,6 +20,9 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdlib.h>
+
+/* Peer profiles listed in tunnels.own.profiles.peers at most. */
+#define STATUS_MAX_PROFILES 256
 
 struct bitsd_status {
 	const struct conf *cfg;
@@ -90,6 +94,44 @@ static void set_count(json_t *o, const char *key, uint64_t v)
 	json_object_set_new(o, key, json_integer((json_int_t)v));
 }
 
+/* The peer profiles: how many, how many failing, and each one (up to
+ * STATUS_MAX_PROFILES) with its counters and average build reply time. */
+static void profiles_json(const struct peer_profiles *pp, json_t *o)
+{
+	struct peer_profile *rows = NULL;
+	json_t *j = json_object(), *peers = json_array();
+	uint64_t now = time_now_ms();
+	size_t n = 0, failing = 0;
+
+	peer_profiles_snapshot(pp, &rows, &n);
+	for (size_t i = 0; i < n; i++) {
+		const struct peer_profile *r = &rows[i];
+		bool f = peer_profile_is_failing(r, now);
+		json_t *p;
+
+		failing += f;
+		if (i >= STATUS_MAX_PROFILES)
+			continue;
+		p = json_object();
+		json_object_set_new(p, "hash", hash_json(r->hash));
+		set_count(p, "build_ok", r->build_ok);
+		set_count(p, "build_reject", r->build_reject);
+		set_count(p, "build_timeout", r->build_timeout);
+		set_count(p, "test_ok", r->test_ok);
+		set_count(p, "test_fail", r->test_fail);
+		set_count(p, "build_ms", r->build_ms);
+		json_object_set_new(p, "capacity", json_integer(
+			(json_int_t)peer_profile_capacity(r)));
+		json_object_set_new(p, "failing", json_boolean(f));
+		json_array_append_new(peers, p);
+	}
+	free(rows);
+	set_count(j, "count", n);
+	set_count(j, "failing", failing);
+	json_object_set_new(j, "peers", peers);
+	json_object_set_new(o, "profiles", j);
+}
+
 /* Our own tunnels, all pools summed. */
 static void own_tunnels(const struct tunnel_mgr *m, json_t *o)
 {
@@ -104,10 +146,12 @@ static void own_tunnels(const struct tunnel_mgr *m, json_t *o)
 	set_count(j, "builds_rejected", s.builds_rejected);
 	set_count(j, "builds_timeout", s.builds_timeout);
 	set_count(j, "builds_bad", s.builds_bad);
+	set_count(j, "builds_late", s.builds_late);
 	set_count(j, "tests_ok", s.tests_ok);
 	set_count(j, "tests_failed", s.tests_failed);
 	set_count(j, "expired", s.expired);
 	set_count(j, "failed", s.failed);
+	profiles_json(tunnel_mgr_profiles(m), j);
 	json_object_set_new(o, "own", j);
 }
 

@@ -1,7 +1,8 @@
 /*
  * bitsd's sections of the local JSON API (apps/api): "router" (identity,
  * network, uptime), "transports" (counters and connected peers) and
- * "tunnels" (transit tunnels, and our own: built, building, tests).
+ * "tunnels" (transit tunnels, and our own: built, building, tests, and
+ * the peer profiles with their build reply times).
  * Loop thread only.
  */
 #ifndef APPS_BITSD_STATUS_H

@@ -38,6 +38,7 @@ struct bitsd_tunnels {
 	struct profiles_job *loading;	/* until its done() ran */
 	struct netdb_sender netdb_direct;	/* the netDb's own sender */
 	uint64_t decay_at;		/* monotonic: next profile decay */
+	uint64_t timeout_decay_at;	/* and of the build timeouts */
 	bool pools_up;			/* the exploratory pool was ready */
 	uint8_t self[32];
 	/* what our zero-hop tunnels sent to ourselves, handed in later */
@@ -234,6 +235,17 @@ static void tick_cb(void *arg)
 	struct bitsd_tunnels *bt = arg;
 	struct tunnel_pool_stats st;
 
+	/* Old history fades: counters halve once per decay period, build
+	 * timeouts (blamed on every hop) more often. */
+	if (time_mono_ms() >= bt->decay_at) {
+		peer_profiles_decay(bt->profiles);
+		bt->decay_at = time_mono_ms() + PEER_PROFILE_DECAY_MS;
+	}
+	if (time_mono_ms() >= bt->timeout_decay_at) {
+		peer_profiles_decay_timeouts(bt->profiles);
+		bt->timeout_decay_at = time_mono_ms() +
+				       PEER_PROFILE_TIMEOUT_DECAY_MS;
+	}
 	tunnel_mgr_tick(bt->own, time_now_ms(), time_mono_ms());
 	/* Our first publish went out directly (no tunnels yet): once the
 	 * exploratory pool has a tunnel each way, store again through
@@ -280,11 +292,6 @@ static void save_cb(void *arg)
 	peer_profiles_snapshot(bt->profiles, &j->rows, &j->n);
 	worker_submit(daemon_workers(bt->d),
 		      (struct work){ profiles_save_run, profiles_job_free, j });
-	/* Old history fades: counters halve once per decay period. */
-	if (time_mono_ms() >= bt->decay_at) {
-		peer_profiles_decay(bt->profiles);
-		bt->decay_at = time_mono_ms() + PEER_PROFILE_DECAY_MS;
-	}
 	evloop_timer_arm(bt->save, BITSD_TUNNELS_PROFILE_SAVE_MS);
 }
 
@@ -314,6 +321,7 @@ static void profiles_load_done(void *arg)
 	evloop_timer_arm(bt->tick, 0);
 	evloop_timer_arm(bt->save, BITSD_TUNNELS_PROFILE_SAVE_MS);
 	bt->decay_at = time_mono_ms() + PEER_PROFILE_DECAY_MS;
+	bt->timeout_decay_at = time_mono_ms() + PEER_PROFILE_TIMEOUT_DECAY_MS;
 }
 
 /* Pool sizes from the config (lengths 0-7; a quantity 0 keeps the

@@ -35,8 +35,7 @@ static bool high_bw(const struct router_info *ri)
 }
 
 int peer_select_check(const struct peer_select_cfg *cfg,
-		      const struct netdb_ri_entry *e,
-		      const struct peer_profiles *pp, uint64_t now_ms)
+		      const struct netdb_ri_entry *e)
 {
 	const char *caps = router_info_option(e->ri, "caps");
 	struct x25519_pk pk;
@@ -47,17 +46,27 @@ int peer_select_check(const struct peer_select_cfg *cfg,
 		return ERR_NETWORK;
 	if (keys_and_cert_x25519_pk(router_info_identity(e->ri), &pk) != 0)
 		return ERR_UNSUPPORTED;
-	if (peer_profile_is_failing(peer_profiles_get(pp, e->hash), now_ms))
-		return ERR_LIMIT;
 	return 0;
 }
 
+/* Answers builds quickly (unknown counts as quick: a profile loaded
+ * from a database without reply times). */
+static bool quick(const struct peer_profile *pr)
+{
+	return pr->build_ms <= PEER_SELECT_FAST_BUILD_MS;
+}
+
 enum peer_tier peer_select_tier(const struct netdb_ri_entry *e,
-				const struct peer_profiles *pp)
+				const struct peer_profiles *pp,
+				enum peer_select_kind kind, uint64_t now_ms)
 {
 	const struct peer_profile *pr = peer_profiles_get(pp, e->hash);
 
-	if (peer_profile_is_proven(pr) && high_bw(e->ri))
+	if (peer_profile_is_failing(pr, now_ms))
+		return PEER_TIER_FAILING;
+	if (kind == PEER_SELECT_EXPLORATORY)
+		return PEER_TIER_STANDARD;
+	if (peer_profile_is_proven(pr) && high_bw(e->ri) && quick(pr))
 		return PEER_TIER_FAST;
 	if (peer_profile_capacity(pr) > 0)
 		return PEER_TIER_HIGH_CAP;
@@ -67,6 +76,7 @@ enum peer_tier peer_select_tier(const struct netdb_ri_entry *e,
 struct cand {
 	const struct netdb_ri_entry *e;
 	enum peer_tier tier;
+	int64_t capacity;	/* orders the failing tier */
 	uint32_t net;
 };
 
@@ -84,6 +94,20 @@ static int by_tier(const void *a, const void *b)
 	const struct cand *x = a, *y = b;
 
 	return (int)x->tier - (int)y->tier;
+}
+
+/* The failing tier after shuffling: least bad first (a stable insertion
+ * sort, so equal ones keep their random order). */
+static void by_capacity(struct cand *c, size_t n)
+{
+	for (size_t i = 1; i < n; i++) {
+		struct cand v = c[i];
+		size_t j = i;
+
+		for (; j > 0 && c[j - 1].capacity < v.capacity; j--)
+			c[j] = c[j - 1];
+		c[j] = v;
+	}
 }
 
 int peer_select_hops(const struct peer_select_cfg *cfg,
@@ -106,11 +130,12 @@ int peer_select_hops(const struct peer_select_cfg *cfg,
 		const struct netdb_ri_entry *e = netdb_store_ri_at(s, i);
 
 		if (!e || excluded(e->hash, excl, n_excl) ||
-		    peer_select_check(cfg, e, pp, now_ms) != 0)
+		    peer_select_check(cfg, e) != 0)
 			continue;
 		c[nc].e = e;
-		c[nc].tier = kind == PEER_SELECT_CLIENT ?
-				     peer_select_tier(e, pp) : PEER_TIER_STANDARD;
+		c[nc].tier = peer_select_tier(e, pp, kind, now_ms);
+		c[nc].capacity = peer_profile_capacity(
+			peer_profiles_get(pp, e->hash));
 		c[nc].net = subnet16(e->ri);
 		nc++;
 	}
@@ -128,6 +153,8 @@ int peer_select_hops(const struct peer_select_cfg *cfg,
 			c[i] = c[j];
 			c[j] = t;
 		}
+		if (c[lo].tier == PEER_TIER_FAILING)
+			by_capacity(c + lo, hi - lo);
 		lo = hi;
 	}
 	for (size_t i = 0; i < nc && got < n; i++) {

@@ -4,15 +4,23 @@
  * 2.8): hops come from the netDb's RouterInfos, never ourselves, never a
  * router twice, never two from one IPv4 /16 (an override allows it for
  * loopback test networks), only routers with a published address, an
- * X25519 identity key (ECIES build records) and no "U" (unreachable) cap,
- * and never a peer whose profile says it is failing.
+ * X25519 identity key (ECIES build records) and no "U" (unreachable) cap.
  *
  * Tiers, after the spec's "fast" and "high capacity" groups: a client
- * tunnel takes proven peers (passed tunnel tests) with a high bandwidth
- * class (O, P, X) first, then peers with a positive capacity score, then
- * any other; an exploratory tunnel takes from all the not-failing peers
- * alike ("exploratory tunnels ... from the not-failing tier").  Within a
- * tier the order is random.
+ * tunnel takes fast peers first (passed tunnel tests, a high bandwidth
+ * class O, P or X, and builds answered within PEER_SELECT_FAST_BUILD_MS
+ * on average), then peers with a positive capacity score, then any other
+ * not failing; an exploratory tunnel takes from all the not-failing
+ * peers alike ("exploratory tunnels ... from the not-failing tier").
+ * Within a tier the order is random.
+ *
+ * Failing peers (tunnels/profile.h) come last, for both kinds, least bad
+ * (highest capacity) first: when too few good peers are left, as when
+ * our builds time out under load and every hop of them is blamed, a pool
+ * builds through the less bad ones rather than stalling (Java's
+ * ProfileOrganizer falls back the same way, from fast to high capacity
+ * to not failing to any).  Only too few usable routers in the netDb
+ * stops a build.
  *
  * Pure: reads the store and the profiles, takes randomness from
  * crypto/rand.h.  Thread: the loop (the store's owner).
@@ -30,11 +38,15 @@
 
 /* Short build records need router.version 0.9.51 or later. */
 #define PEER_SELECT_SHORT_MIN_VERSION ROUTER_VERSION(0, 9, 51)
+/* A fast peer answers builds this quickly on average (Java counts a
+ * build reply over 10 s as slow, i2pd waits 30 s). */
+#define PEER_SELECT_FAST_BUILD_MS 5000
 
 enum peer_tier {
 	PEER_TIER_FAST,
 	PEER_TIER_HIGH_CAP,
 	PEER_TIER_STANDARD,
+	PEER_TIER_FAILING,	/* only when the others are too few */
 };
 
 enum peer_select_kind {
@@ -47,13 +59,15 @@ struct peer_select_cfg {
 	bool allow_same_subnet;		/* loopback test networks */
 };
 
-/* Why a RouterInfo cannot be a hop (0 when it can); for tests. */
+/* Why a RouterInfo cannot be a hop (0 when it can; its profile aside);
+ * for tests. */
 int peer_select_check(const struct peer_select_cfg *cfg,
-		      const struct netdb_ri_entry *e,
-		      const struct peer_profiles *pp, uint64_t now_ms);
-/* The tier of a usable peer. */
+		      const struct netdb_ri_entry *e);
+/* The tier of a usable peer for a tunnel of kind (an exploratory tunnel
+ * has two: standard and failing). */
 enum peer_tier peer_select_tier(const struct netdb_ri_entry *e,
-				const struct peer_profiles *pp);
+				const struct peer_profiles *pp,
+				enum peer_select_kind kind, uint64_t now_ms);
 
 /*
  * Pick n (1..TUNNEL_BUILD_MAX_HOPS) hops into out[0..n-1] for a tunnel of

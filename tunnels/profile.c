@@ -108,6 +108,48 @@ void peer_profiles_record(struct peer_profiles *p, const uint8_t hash[32],
 	}
 }
 
+/* A build reply time into the running average. */
+static void add_build_ms(struct peer_profile *pr, uint32_t ms)
+{
+	uint64_t w = PEER_PROFILE_BUILD_MS_WEIGHT;
+
+	if (ms == 0)
+		ms = 1;
+	if (pr->build_ms == 0)
+		pr->build_ms = ms;
+	else
+		pr->build_ms = (uint32_t)(((uint64_t)pr->build_ms * (w - 1) +
+					   ms) / w);
+}
+
+void peer_profiles_record_build(struct peer_profiles *p, const uint8_t hash[32],
+				uint32_t ms, uint64_t now_ms)
+{
+	struct peer_profile *pr = get_or_add(p, hash);
+
+	if (!pr)
+		return;
+	inc(&pr->build_ok);
+	pr->last_ok_ms = now_ms;
+	add_build_ms(pr, ms);
+}
+
+void peer_profiles_record_late(struct peer_profiles *p, const uint8_t hash[32],
+			       enum peer_event ev, uint32_t ms, uint64_t now_ms)
+{
+	struct peer_profile *pr = get_or_add(p, hash);
+
+	if (!pr)
+		return;
+	/* The timeout may have faded already. */
+	if (pr->build_timeout > 0)
+		pr->build_timeout--;
+	if (ev == PEER_BUILD_OK)
+		peer_profiles_record_build(p, hash, ms, now_ms);
+	else
+		peer_profiles_record(p, hash, ev, now_ms);
+}
+
 void peer_profiles_decay(struct peer_profiles *p)
 {
 	for (size_t i = 0; i < p->n; i++) {
@@ -121,30 +163,42 @@ void peer_profiles_decay(struct peer_profiles *p)
 	}
 }
 
+void peer_profiles_decay_timeouts(struct peer_profiles *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		p->all[i]->build_timeout /= 2;
+}
+
+/*
+ * In half units: a timeout is half a rejection, since it is blamed on
+ * every hop of the build while at most one of them was at fault.
+ */
 bool peer_profile_is_failing(const struct peer_profile *pr, uint64_t now_ms)
 {
-	uint64_t bad, good, attempts;
+	uint64_t bad2, good2, attempts2;
 
 	if (!pr)
 		return false;
-	bad = (uint64_t)pr->build_reject + pr->build_timeout + pr->test_fail;
-	good = (uint64_t)pr->build_ok + pr->test_ok;
-	attempts = (uint64_t)pr->build_ok + pr->build_reject +
-		   pr->build_timeout;
-	if (attempts >= PEER_PROFILE_MIN_ATTEMPTS && pr->build_ok * 4 < attempts)
+	bad2 = 2 * ((uint64_t)pr->build_reject + pr->test_fail) +
+	       pr->build_timeout;
+	good2 = 2 * ((uint64_t)pr->build_ok + pr->test_ok);
+	attempts2 = 2 * ((uint64_t)pr->build_ok + pr->build_reject) +
+		    pr->build_timeout;
+	if (attempts2 >= 2 * PEER_PROFILE_MIN_ATTEMPTS &&
+	    8 * (uint64_t)pr->build_ok < attempts2)
 		return true;
 	return pr->last_fail_ms > pr->last_ok_ms &&
 	       now_ms < pr->last_fail_ms + PEER_PROFILE_BACKOFF_MS &&
-	       bad >= 2 && bad > good;
+	       bad2 >= 4 && bad2 > good2;
 }
 
 int64_t peer_profile_capacity(const struct peer_profile *pr)
 {
 	if (!pr)
 		return 0;
-	return 2 * (int64_t)pr->build_ok + 3 * (int64_t)pr->test_ok -
-	       (int64_t)pr->build_reject - 2 * (int64_t)pr->build_timeout -
-	       3 * (int64_t)pr->test_fail;
+	return 4 * (int64_t)pr->build_ok + 6 * (int64_t)pr->test_ok -
+	       2 * (int64_t)pr->build_reject - (int64_t)pr->build_timeout -
+	       6 * (int64_t)pr->test_fail;
 }
 
 bool peer_profile_is_proven(const struct peer_profile *pr)
@@ -178,8 +232,21 @@ static const char schema_sql[] =
 	"CREATE TABLE IF NOT EXISTS profiles ("
 	" hash BLOB PRIMARY KEY, build_ok INTEGER, build_reject INTEGER,"
 	" build_timeout INTEGER, test_ok INTEGER, test_fail INTEGER,"
-	" last_ok INTEGER, last_fail INTEGER);"
-	"PRAGMA user_version=1;";
+	" last_ok INTEGER, last_fail INTEGER, build_ms INTEGER DEFAULT 0);";
+
+/* A version 1 table has no build_ms column: add it. */
+static int db_upgrade(sqlite3 *h)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (sqlite3_prepare_v2(h, "SELECT build_ms FROM profiles LIMIT 0", -1,
+			       &st, NULL) == SQLITE_OK) {
+		sqlite3_finalize(st);
+		return SQLITE_OK;
+	}
+	return sqlite3_exec(h, "ALTER TABLE profiles ADD COLUMN build_ms"
+			    " INTEGER DEFAULT 0;", NULL, NULL, NULL);
+}
 
 static int db_open(const char *path, sqlite3 **h)
 {
@@ -189,7 +256,10 @@ static int db_open(const char *path, sqlite3 **h)
 			    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
 		goto fail;
 	sqlite3_busy_timeout(*h, 5000);
-	if (sqlite3_exec(*h, schema_sql, NULL, NULL, &msg) != SQLITE_OK)
+	if (sqlite3_exec(*h, schema_sql, NULL, NULL, &msg) != SQLITE_OK ||
+	    db_upgrade(*h) != SQLITE_OK ||
+	    sqlite3_exec(*h, "PRAGMA user_version=2;", NULL, NULL,
+			 &msg) != SQLITE_OK)
 		goto fail;
 	return 0;
 fail:
@@ -227,8 +297,10 @@ int peer_profiles_db_save(const char *path, const struct peer_profile *rows,
 	r = ERR_IO;
 	if (sqlite3_exec(h, "BEGIN; DELETE FROM profiles;", NULL, NULL,
 			 NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(h, "INSERT OR REPLACE INTO profiles VALUES"
-			       " (?, ?, ?, ?, ?, ?, ?, ?)", -1, &st,
+	    sqlite3_prepare_v2(h, "INSERT OR REPLACE INTO profiles (hash,"
+			       " build_ok, build_reject, build_timeout, test_ok,"
+			       " test_fail, last_ok, last_fail, build_ms) VALUES"
+			       " (?, ?, ?, ?, ?, ?, ?, ?, ?)", -1, &st,
 			       NULL) != SQLITE_OK)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
@@ -242,6 +314,7 @@ int peer_profiles_db_save(const char *path, const struct peer_profile *rows,
 		sqlite3_bind_int64(st, 6, p->test_fail);
 		sqlite3_bind_int64(st, 7, (sqlite3_int64)p->last_ok_ms);
 		sqlite3_bind_int64(st, 8, (sqlite3_int64)p->last_fail_ms);
+		sqlite3_bind_int64(st, 9, p->build_ms);
 		if (sqlite3_step(st) != SQLITE_DONE)
 			goto out;
 		sqlite3_reset(st);
@@ -274,7 +347,7 @@ int peer_profiles_db_load(const char *path, struct peer_profile **rows,
 		return r;
 	if (sqlite3_prepare_v2(h, "SELECT hash, build_ok, build_reject,"
 			       " build_timeout, test_ok, test_fail, last_ok,"
-			       " last_fail FROM profiles", -1, &st,
+			       " last_fail, build_ms FROM profiles", -1, &st,
 			       NULL) != SQLITE_OK) {
 		r = ERR_IO;
 		goto out;
@@ -299,6 +372,7 @@ int peer_profiles_db_load(const char *path, struct peer_profile **rows,
 		p->test_fail = col_u32(st, 5);
 		p->last_ok_ms = col_u64(st, 6);
 		p->last_fail_ms = col_u64(st, 7);
+		p->build_ms = col_u32(st, 8);
 	}
 	r = (rc == SQLITE_ROW || rc == SQLITE_DONE) ? 0 : ERR_IO;
 out:

@@ -9,9 +9,19 @@
  * lives on the loop; peer_profiles_snapshot() copies it into plain rows
  * that peer_profiles_db_save() writes on a worker thread, and
  * peer_profiles_db_load() reads rows (worker) that peer_profiles_merge()
- * puts back (loop).  Schema (version 1): profiles(hash PRIMARY KEY,
+ * puts back (loop).  Schema (version 2): profiles(hash PRIMARY KEY,
  * build_ok, build_reject, build_timeout, test_ok, test_fail, last_ok,
- * last_fail), times in milliseconds since the epoch.
+ * last_fail, build_ms), times in milliseconds since the epoch, build_ms
+ * the average build reply time (0: none yet); a version 1 database gets
+ * the build_ms column when opened.
+ *
+ * Load: when builds time out because our own machine or links are slow,
+ * every hop of every build is blamed, and soon every peer looks failing.
+ * Three things keep that from stalling the pools: timeouts weigh half a
+ * rejection and fade faster than the rest (PEER_PROFILE_TIMEOUT_DECAY_MS),
+ * a reply that comes after the timeout takes the blame back
+ * (peer_profiles_record_late()), and peer selection falls back to the
+ * least bad failing peers rather than building nothing.
  *
  * Thread: the table is for one thread; the db functions are blocking and
  * touch only their arguments.
@@ -24,18 +34,25 @@
 #include <stdint.h>
 
 #define PEER_PROFILES_FILE_NAME "profiles.sqlite"
-#define PEER_PROFILES_SCHEMA_VERSION 1
+#define PEER_PROFILES_SCHEMA_VERSION 2
 /* Memory bound: profiles beyond this are not kept. */
 #define PEER_PROFILES_MAX 8192
 /* A peer is failing when at least this many of its recent build
- * attempts ended, and less than a quarter of them were accepted... */
+ * attempts ended, and less than a quarter of them were accepted (a
+ * timeout counting as half an attempt)... */
 #define PEER_PROFILE_MIN_ATTEMPTS 4
 /* ...or when its last failure is this recent, after its last success,
  * and it failed at least twice and more often than it succeeded (a quick
  * back-off, like Java's "failing" tier). */
 #define PEER_PROFILE_BACKOFF_MS (2ULL * 60 * 1000)
-/* Counters are halved this often, so old history fades. */
+/* Counters are halved this often, so old history fades... */
 #define PEER_PROFILE_DECAY_MS (60ULL * 60 * 1000)
+/* ...and build timeouts this often: a timeout is blamed on every hop of
+ * the build (we cannot tell which one was slow), and under load on all
+ * of them, so that blame must not last. */
+#define PEER_PROFILE_TIMEOUT_DECAY_MS (10ULL * 60 * 1000)
+/* Build reply times: a new one weighs a quarter of the average. */
+#define PEER_PROFILE_BUILD_MS_WEIGHT 4
 
 enum peer_event {
 	PEER_BUILD_OK,		/* accepted our build request */
@@ -51,6 +68,7 @@ struct peer_profile {
 	uint32_t build_ok, build_reject, build_timeout;
 	uint32_t test_ok, test_fail;
 	uint64_t last_ok_ms, last_fail_ms;	/* wall clock; 0: never */
+	uint32_t build_ms;	/* average build reply time; 0: unknown */
 };
 
 struct peer_profiles;	/* opaque */
@@ -66,13 +84,25 @@ const struct peer_profile *peer_profiles_get(const struct peer_profiles *p,
  * the table is full. */
 void peer_profiles_record(struct peer_profiles *p, const uint8_t hash[32],
 			  enum peer_event ev, uint64_t now_ms);
+/* hash accepted our build request and the reply took ms: counted as
+ * PEER_BUILD_OK, and ms goes into the average build time. */
+void peer_profiles_record_build(struct peer_profiles *p, const uint8_t hash[32],
+				uint32_t ms, uint64_t now_ms);
+/* The reply of a build we had given up on (PEER_BUILD_TIMEOUT recorded
+ * for hash) came after all: the timeout is taken back, and ev
+ * (PEER_BUILD_OK with the reply time ms, or PEER_BUILD_REJECT) counted. */
+void peer_profiles_record_late(struct peer_profiles *p, const uint8_t hash[32],
+			       enum peer_event ev, uint32_t ms, uint64_t now_ms);
 /* Halve every counter (the caller's timer, each PEER_PROFILE_DECAY_MS). */
 void peer_profiles_decay(struct peer_profiles *p);
+/* Halve the build timeouts only (each PEER_PROFILE_TIMEOUT_DECAY_MS). */
+void peer_profiles_decay_timeouts(struct peer_profiles *p);
 
 /* Failing: to be left out of new tunnels.  pr may be NULL (unknown). */
 bool peer_profile_is_failing(const struct peer_profile *pr, uint64_t now_ms);
 /* Capacity score, higher is better (accepted builds and passed tests
- * against rejections, timeouts and failed tests).  NULL: 0. */
+ * against rejections, timeouts and failed tests).  NULL: 0.  Peer
+ * selection takes failing peers in this order when it must. */
 int64_t peer_profile_capacity(const struct peer_profile *pr);
 /* Has this peer's tunnels passed tests (Java's "fast" needs speed data;
  * ours is tested throughput of any kind).  NULL: false. */

@@ -28,6 +28,7 @@
 
 enum own_state {
 	OWN_BUILDING,
+	OWN_LATE,		/* build timed out; a late reply still counts */
 	OWN_READY,
 	OWN_TEST_FAILED,	/* usable, but being replaced */
 	OWN_DEAD,		/* freed by the next tick */
@@ -52,6 +53,7 @@ struct own_tunnel {
 	struct tunnel_endpoint *ep;	/* inbound */
 	struct tunnel_gateway *gw;	/* outbound */
 	uint64_t started_ms, deadline_ms, expires_ms;	/* monotonic */
+	uint64_t late_until_ms;		/* OWN_LATE: then dead */
 	uint32_t test_id;
 	uint64_t test_deadline_ms, next_test_ms;
 	unsigned test_fails;
@@ -151,6 +153,12 @@ static void add_tunnel(struct tunnel_mgr *m, struct own_tunnel *t)
 	m->t[m->n++] = t;
 }
 
+/* Waiting for the reply of a build: in time, or late. */
+static bool is_pending(const struct own_tunnel *t)
+{
+	return t->state == OWN_BUILDING || t->state == OWN_LATE;
+}
+
 /* Free the dead tunnels (from the tick only). */
 static void reap(struct tunnel_mgr *m)
 {
@@ -222,6 +230,11 @@ void tunnel_mgr_free(struct tunnel_mgr *m)
 struct tunnel_pool *tunnel_mgr_exploratory(struct tunnel_mgr *m)
 {
 	return m->pools[0];
+}
+
+const struct peer_profiles *tunnel_mgr_profiles(const struct tunnel_mgr *m)
+{
+	return m->cfg.profiles;
 }
 
 int tunnel_mgr_add_pool(struct tunnel_mgr *m, const struct tunnel_pool_cfg *cfg,
@@ -299,7 +312,7 @@ static struct tunnel_pool *zero_hop_receiver(const struct tunnel_mgr *m,
 		if (t->inbound && t->n == 0 && is_usable(t) &&
 		    t->our_id == id)
 			return t->pool;
-		if (t->state == OWN_BUILDING && t->zero_hop_id &&
+		if (is_pending(t) && t->zero_hop_id &&
 		    t->zero_hop_id == id)
 			return t->pool;
 	}
@@ -611,7 +624,8 @@ static void build_reply(struct tunnel_mgr *m, struct own_tunnel *t,
 {
 	struct tunnel_pool *p = t->pool;
 	uint8_t codes[TUNNEL_BUILD_MAX_HOPS];
-	bool ok = true;
+	uint64_t ms = m->mono_ms - t->started_ms;
+	bool ok = true, late = t->state == OWN_LATE;
 	int r;
 
 	if ((r = tunnel_build_reply_process(t->build, records, n, codes)) != 0) {
@@ -622,11 +636,28 @@ static void build_reply(struct tunnel_mgr *m, struct own_tunnel *t,
 		p->retry_at[t->inbound] = m->mono_ms + TUNNEL_POOL_RETRY_MS;
 		return;
 	}
+	if (ms > UINT32_MAX)
+		ms = UINT32_MAX;
 	for (unsigned i = 0; i < t->n; i++) {
-		peer_profiles_record(m->cfg.profiles, t->hops[i],
-				     codes[i] ? PEER_BUILD_REJECT : PEER_BUILD_OK,
-				     m->now_ms);
+		enum peer_event ev = codes[i] ? PEER_BUILD_REJECT : PEER_BUILD_OK;
+
+		/* A late reply takes back the timeout blamed on each hop. */
+		if (late)
+			peer_profiles_record_late(m->cfg.profiles, t->hops[i],
+						  ev, (uint32_t)ms, m->now_ms);
+		else if (ev == PEER_BUILD_OK)
+			peer_profiles_record_build(m->cfg.profiles, t->hops[i],
+						   (uint32_t)ms, m->now_ms);
+		else
+			peer_profiles_record(m->cfg.profiles, t->hops[i], ev,
+					     m->now_ms);
 		ok &= codes[i] == 0;
+	}
+	if (late) {
+		p->st.builds_late++;
+		log_info(LD_TUNNEL, "%s build reply %llu ms late",
+			 dir_name(t->inbound), (unsigned long long)
+			 (m->mono_ms - t->deadline_ms));
 	}
 	if (!ok) {
 		log_info(LD_TUNNEL, "%s tunnel build declined by a hop",
@@ -672,7 +703,7 @@ static bool try_reply(struct tunnel_mgr *m, const struct i2np_msg *msg,
 	for (size_t i = 0; i < m->n; i++) {
 		struct own_tunnel *t = m->t[i];
 
-		if (t->state == OWN_BUILDING && t->inbound == inbound &&
+		if (is_pending(t) && t->inbound == inbound &&
 		    t->reply_msg_id == msg->msg_id && t->kind == kind) {
 			reply_msg(m, t, msg);
 			return true;
@@ -780,7 +811,7 @@ static bool garlic_reply(struct tunnel_mgr *m, const struct i2np_msg *msg,
 	if (i2np_blob_decode(msg, &data, &len) != 0 || len < GARLIC_TAG_BYTES)
 		return false;
 	for (size_t i = 0; i < m->n && !t; i++)
-		if (m->t[i]->state == OWN_BUILDING && m->t[i]->has_garlic &&
+		if (is_pending(m->t[i]) && m->t[i]->has_garlic &&
 		    memcmp(m->t[i]->garlic_tag, data, GARLIC_TAG_BYTES) == 0)
 			t = m->t[i];
 	if (!t)
@@ -938,7 +969,13 @@ static void expire(struct tunnel_mgr *m)
 				 dir_name(t->inbound));
 			profile_all(m, t, PEER_BUILD_TIMEOUT);
 			t->pool->st.builds_timeout++;
-			t->state = OWN_DEAD;
+			/* Replaced now; its reply is still read a while. */
+			t->state = OWN_LATE;
+			t->late_until_ms = t->deadline_ms + TUNNEL_BUILD_LATE_MS;
+			break;
+		case OWN_LATE:
+			if (m->mono_ms >= t->late_until_ms)
+				t->state = OWN_DEAD;
 			break;
 		case OWN_READY:
 		case OWN_TEST_FAILED:
@@ -1050,6 +1087,7 @@ void tunnel_mgr_stats(const struct tunnel_mgr *m, struct tunnel_pool_stats *out)
 		out->builds_rejected += s.builds_rejected;
 		out->builds_timeout += s.builds_timeout;
 		out->builds_bad += s.builds_bad;
+		out->builds_late += s.builds_late;
 		out->tests_sent += s.tests_sent;
 		out->tests_ok += s.tests_ok;
 		out->tests_failed += s.tests_failed;

@@ -14,8 +14,10 @@
  *    garlic-wrapped with the OBEP's one-time key and tag) comes through
  *    one of our inbound tunnels, or, before we have one, to a zero-hop
  *    inbound tunnel (a TunnelGateway message to us).  Each hop's reply
- *    byte is recorded in its profile; a build without a reply in
- *    TUNNEL_BUILD_TIMEOUT_MS times out.
+ *    byte and the reply time are recorded in its profile; a build
+ *    without a reply in TUNNEL_BUILD_TIMEOUT_MS times out (and is
+ *    replaced), but a reply up to TUNNEL_BUILD_LATE_MS later still
+ *    counts.
  *  - Pools: keep quantity (+ backup) tunnels of length (+ 0..variance)
  *    each way, build replacements TUNNEL_REBUILD_BEFORE_MS before a
  *    tunnel expires, and replace failed ones.
@@ -58,6 +60,11 @@
 #define TUNNEL_REBUILD_BEFORE_MS (60ULL * 1000)
 /* i2pd waits 30 s for a build reply, Java 13 s; under load we allow 20. */
 #define TUNNEL_BUILD_TIMEOUT_MS 20000
+/* After the timeout a build is replaced, but its reply is still read
+ * this long (Java keeps "recently building" tunnels too): it takes the
+ * timeout blame back from the hops, and when they all accepted, the
+ * tunnel is used for the rest of its life. */
+#define TUNNEL_BUILD_LATE_MS 40000
 /* i2pd tests each pair every 15 s. */
 #define TUNNEL_TEST_INTERVAL_MS 15000
 #define TUNNEL_TEST_TIMEOUT_MS 15000
@@ -113,6 +120,7 @@ struct tunnel_pool_stats {
 	size_t in_building, out_building;
 	uint64_t builds_started, builds_ok, builds_rejected;
 	uint64_t builds_timeout, builds_bad;	/* bad: reply did not verify */
+	uint64_t builds_late;			/* replies after the timeout */
 	uint64_t tests_sent, tests_ok, tests_failed;
 	uint64_t expired, failed;		/* tunnels removed */
 	uint64_t msgs_sent, msgs_received;	/* through our tunnels */
@@ -129,6 +137,8 @@ int tunnel_mgr_new(const struct tunnel_mgr_cfg *cfg,
 /* Free m, its pools and tunnels (wiping their keys).  Accepts NULL. */
 void tunnel_mgr_free(struct tunnel_mgr *m);
 struct tunnel_pool *tunnel_mgr_exploratory(struct tunnel_mgr *m);
+/* The peer profiles m records into (its cfg's). */
+const struct peer_profiles *tunnel_mgr_profiles(const struct tunnel_mgr *m);
 /* Add a client pool (cfg copied; owned by m until tunnel_pool_remove()).
  * ERR_RANGE for a bad config. */
 int tunnel_mgr_add_pool(struct tunnel_mgr *m, const struct tunnel_pool_cfg *cfg,

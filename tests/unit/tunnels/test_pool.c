@@ -31,6 +31,7 @@
 #include "tunnels/transit.h"
 #include "tunnels/tunnel_pool.h"
 
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,6 +75,11 @@ struct sim {
 	size_t unclaimed;		/* messages to the creator it refused */
 	size_t seen[32];		/* messages sent, by I2NP type */
 	size_t direct_builds;		/* build messages the creator sent */
+	/* A loaded creator: what comes to it waits here (hold_to_self)
+	 * until release_held(). */
+	bool hold_to_self;
+	struct qmsg held[64];
+	size_t n_held;
 };
 
 /* Router version of hop 0 in the next sim_init() (NULL: 0.9.58). */
@@ -162,6 +168,13 @@ static void pump(struct sim *s)
 		struct qmsg x = s->q[s->qh % MAXQ];
 
 		s->qh++;
+		if (memcmp(x.to, s->self, 32) == 0 && s->hold_to_self) {
+			if (s->n_held < ARRAY_LEN(s->held))
+				s->held[s->n_held++] = x;
+			else
+				i2np_msg_free(x.m);
+			continue;
+		}
 		if (memcmp(x.to, s->self, 32) == 0) {
 			if (s->corrupt_inbound_reply &&
 			    x.m->type == I2NP_SHORT_TUNNEL_BUILD) {
@@ -261,8 +274,19 @@ static void sim_init(struct tctx *t, struct sim *s,
 	T_OK(t, tunnel_mgr_new(&mc, &mh, &s->mgr));
 }
 
+/* Hand the creator what it was not given while held; no more holding. */
+static void release_held(struct sim *s)
+{
+	s->hold_to_self = false;
+	for (size_t i = 0; i < s->n_held; i++)
+		enqueue(s, s->held[i].from, s->held[i].to, s->held[i].m);
+	s->n_held = 0;
+	pump(s);
+}
+
 static void sim_free(struct sim *s)
 {
+	release_held(s);
 	pump(s);	/* frees what is left (the mgr may still answer) */
 	while (s->qh != s->qt)
 		i2np_msg_free(s->q[s->qh++ % MAXQ].m);
@@ -489,6 +513,123 @@ static void test_timeout(struct tctx *t)
 	T_EQ(t, st.in_ready + st.out_ready, 0);
 	pr = peer_profiles_get(s.prof, s.hops[2].hash);
 	T_TRUE(t, pr && pr->build_timeout == 2);
+	sim_free(&s);
+}
+
+static size_t n_failing(struct sim *s)
+{
+	size_t k = 0;
+
+	for (unsigned i = 0; i < NHOPS; i++)
+		k += peer_profile_is_failing(
+			peer_profiles_get(s->prof, s->hops[i].hash), s->now);
+	return k;
+}
+
+/*
+ * A loaded creator: no build reply reaches it in time, so every hop of
+ * every build is blamed with a timeout until all peers are failing.  The
+ * pool goes on building through the least bad of them rather than
+ * stalling, and fills again once replies come through.
+ */
+static void test_load_fallback(struct tctx *t)
+{
+	struct sim s;
+	struct tunnel_pool_cfg pc;
+	struct tunnel_pool_stats st;
+	uint64_t started;
+	unsigned rounds = 0;
+
+	rand_set_deterministic(11);
+	small_pool(&pc, 2, 2);
+	sim_init(t, &s, &pc);
+	s.hold_to_self = true;
+	step(&s, 0);
+	while (n_failing(&s) < NHOPS && rounds++ < 50) {
+		step(&s, TUNNEL_BUILD_TIMEOUT_MS);
+		/* drop what came late: these builds are lost */
+		for (size_t i = 0; i < s.n_held; i++)
+			i2np_msg_free(s.held[i].m);
+		s.n_held = 0;
+	}
+	T_EQ(t, n_failing(&s), NHOPS);
+	stats(&s, &st);
+	T_TRUE(t, st.builds_timeout >= 8);
+	/* Every peer failing: builds still start, every round. */
+	started = st.builds_started;
+	step(&s, TUNNEL_BUILD_TIMEOUT_MS);
+	stats(&s, &st);
+	T_EQ(t, st.builds_started, started + 4);
+	T_EQ(t, st.in_building + st.out_building, 4);
+	/* The load is gone: replies come in time, the pool fills. */
+	release_held(&s);
+	for (unsigned i = 0; i < 10 && (st.in_ready < 2 || st.out_ready < 2);
+	     i++) {
+		step(&s, TUNNEL_BUILD_TIMEOUT_MS);
+		stats(&s, &st);
+	}
+	T_EQ(t, st.in_ready, 2);
+	T_EQ(t, st.out_ready, 2);
+	sim_free(&s);
+}
+
+/*
+ * A reply after the timeout: the build was replaced, but the reply takes
+ * the timeout back from each hop, records its (long) reply time, and the
+ * tunnel is used.
+ */
+static void test_late_reply(struct tctx *t)
+{
+	struct sim s;
+	struct tunnel_pool_cfg pc;
+	struct tunnel_pool_stats st;
+	const struct peer_profile *pr;
+
+	small_pool(&pc, 5, 1);		/* every tunnel uses every hop */
+	sim_init(t, &s, &pc);
+	s.hold_to_self = true;
+	step(&s, 0);
+	step(&s, TUNNEL_BUILD_TIMEOUT_MS);
+	stats(&s, &st);
+	T_EQ(t, st.builds_timeout, 2);
+	T_EQ(t, st.in_ready + st.out_ready, 0);
+	/* replaced: two new builds under way */
+	T_EQ(t, st.in_building + st.out_building, 2);
+	for (unsigned i = 0; i < NHOPS; i++) {
+		pr = peer_profiles_get(s.prof, s.hops[i].hash);
+		T_TRUE(t, pr && pr->build_timeout == 2 && pr->build_ok == 0);
+	}
+	/* The two first replies were held: they come now, 5 s late.  (The
+	 * replacements' replies come as well.) */
+	s.now += 5000;
+	s.mono += 5000;
+	time_set_override(s.now);
+	time_set_mono_override(s.mono);
+	release_held(&s);
+	stats(&s, &st);
+	T_EQ(t, st.builds_late, 2);
+	T_TRUE(t, st.in_ready >= 1 && st.out_ready >= 1);
+	for (unsigned i = 0; i < NHOPS; i++) {
+		pr = peer_profiles_get(s.prof, s.hops[i].hash);
+		T_TRUE(t, pr != NULL);
+		if (!pr)
+			continue;
+		T_EQ(t, pr->build_timeout, 0);
+		T_EQ(t, pr->build_ok, 4);
+		T_FALSE(t, peer_profile_is_failing(pr, s.now));
+		/* the average of 25 s (twice) and 5 s (twice) */
+		T_TRUE(t, pr->build_ms > 5000 &&
+			  pr->build_ms < TUNNEL_BUILD_TIMEOUT_MS + 5000);
+	}
+	/* A late build is dropped after TUNNEL_BUILD_LATE_MS: its reply
+	 * is not anybody's any more. */
+	s.hold_to_self = true;
+	s.hops[0].blackhole = true;
+	step(&s, TUNNEL_LIFETIME_MS);	/* all expire; new builds die at hop 0 */
+	step(&s, TUNNEL_BUILD_TIMEOUT_MS);
+	step(&s, TUNNEL_BUILD_LATE_MS);
+	stats(&s, &st);
+	T_EQ(t, st.builds_late, 2);
 	sim_free(&s);
 }
 
@@ -873,24 +1014,38 @@ static void test_select(struct tctx *t)
 	pc.allow_same_subnet = true;
 	T_OK(t, peer_select_hops(&pc, st, pp, PEER_SELECT_EXPLORATORY, NULL, 0,
 				 3, now, out, &lng));
-	/* Excluded hashes and failing peers are left out. */
+	/* Excluded hashes are left out; a failing peer comes last, taken
+	 * only when the others are too few. */
 	T_ERR(t, peer_select_hops(&pc, st, pp, PEER_SELECT_EXPLORATORY, h, 1,
 				  3, now, out, &lng), ERR_NOT_FOUND);
 	for (unsigned i = 0; i < 4; i++)
 		peer_profiles_record(pp, h[1], PEER_BUILD_REJECT, now);
 	T_TRUE(t, peer_profile_is_failing(peer_profiles_get(pp, h[1]), now));
-	T_ERR(t, peer_select_hops(&pc, st, pp, PEER_SELECT_EXPLORATORY, NULL, 0,
-				  3, now, out, &lng), ERR_NOT_FOUND);
+	T_EQ(t, peer_select_tier(netdb_store_find_ri(st, h[1]), pp,
+				 PEER_SELECT_EXPLORATORY, now), PEER_TIER_FAILING);
+	for (unsigned k = 0; k < 10; k++) {
+		T_OK(t, peer_select_hops(&pc, st, pp, PEER_SELECT_EXPLORATORY,
+					 NULL, 0, 3, now, out, &lng));
+		T_MEMEQ(t, out[2].ident, h[1], 32);
+		T_OK(t, peer_select_hops(&pc, st, pp, PEER_SELECT_EXPLORATORY,
+					 NULL, 0, 2, now, out, &lng));
+		T_TRUE(t, memcmp(out[0].ident, h[1], 32) != 0 &&
+			  memcmp(out[1].ident, h[1], 32) != 0);
+	}
 	/* Tiers: a proven fast peer comes first for client tunnels. */
 	add_peer(t, st, 5, "XR", "0.9.58", "10.5.0.1", h[4]);
 	add_peer(t, st, 6, "PR", "0.9.58", "10.6.0.1", h[5]);
 	peer_profiles_record(pp, h[5], PEER_TEST_OK, now);
 	peer_profiles_record(pp, h[4], PEER_BUILD_OK, now);
-	T_EQ(t, peer_select_tier(netdb_store_find_ri(st, h[5]), pp),
-	     PEER_TIER_FAST);
-	T_EQ(t, peer_select_tier(netdb_store_find_ri(st, h[4]), pp),
-	     PEER_TIER_HIGH_CAP);
-	T_EQ(t, peer_select_tier(netdb_store_find_ri(st, h[0]), pp),
+	T_EQ(t, peer_select_tier(netdb_store_find_ri(st, h[5]), pp,
+				 PEER_SELECT_CLIENT, now), PEER_TIER_FAST);
+	T_EQ(t, peer_select_tier(netdb_store_find_ri(st, h[4]), pp,
+				 PEER_SELECT_CLIENT, now), PEER_TIER_HIGH_CAP);
+	T_EQ(t, peer_select_tier(netdb_store_find_ri(st, h[0]), pp,
+				 PEER_SELECT_CLIENT, now), PEER_TIER_STANDARD);
+	/* Exploratory tunnels take the not-failing peers alike. */
+	T_EQ(t, peer_select_tier(netdb_store_find_ri(st, h[5]), pp,
+				 PEER_SELECT_EXPLORATORY, now),
 	     PEER_TIER_STANDARD);
 	for (unsigned k = 0; k < 20; k++) {
 		T_OK(t, peer_select_hops(&pc, st, pp, PEER_SELECT_CLIENT, NULL,
@@ -900,13 +1055,195 @@ static void test_select(struct tctx *t)
 		T_FALSE(t, lng);
 	}
 	/* "U" (unreachable) is never a hop. */
-	T_ERR(t, peer_select_check(&pc, netdb_store_find_ri(st, h[2]), pp, now),
+	T_ERR(t, peer_select_check(&pc, netdb_store_find_ri(st, h[2])),
 	      ERR_NETWORK);
 	netdb_store_free(st);
 	peer_profiles_free(pp);
 }
 
+/*
+ * Fallback: with too few good peers, failing ones fill the remaining
+ * hops, least bad first; a client tunnel still takes fast, then high
+ * capacity, then standard peers before them.
+ */
+static void test_select_fallback(struct tctx *t)
+{
+	struct netdb_store_cfg sc = { .netid = NETID };
+	struct peer_select_cfg pc;
+	struct netdb_store *st;
+	struct peer_profiles *pp = peer_profiles_new();
+	struct tunnel_build_hop out[8];
+	uint8_t h[6][32];
+	uint64_t now = time_now_ms();
+	bool lng = false;
+
+	memset(sc.self, 0xee, 32);
+	st = netdb_store_new(&sc);
+	memset(&pc, 0, sizeof(pc));
+	memcpy(pc.self, sc.self, 32);
+	for (unsigned i = 0; i < 6; i++) {
+		char host[32];
+
+		snprintf(host, sizeof(host), "10.%u.0.1", 20 + i);
+		add_peer(t, st, (uint8_t)(20 + i), "XR", "0.9.58", host, h[i]);
+	}
+	/* All failing, by how much: h[0] worst ... h[3] least. */
+	for (unsigned i = 0; i < 4; i++)
+		for (unsigned k = 0; k < 12 - 2 * i; k++)
+			peer_profiles_record(pp, h[i], PEER_BUILD_REJECT, now);
+	for (unsigned i = 4; i < 6; i++)
+		for (unsigned k = 0; k < 8; k++)
+			peer_profiles_record(pp, h[i], PEER_BUILD_TIMEOUT, now);
+	for (unsigned i = 0; i < 6; i++)
+		T_TRUE(t, peer_profile_is_failing(peer_profiles_get(pp, h[i]),
+						  now));
+	/* 8 timeouts (h[4], h[5]) weigh less than 6 rejections (h[3]). */
+	for (unsigned k = 0; k < 10; k++) {
+		T_OK(t, peer_select_hops(&pc, st, pp, PEER_SELECT_EXPLORATORY,
+					 NULL, 0, 3, now, out, &lng));
+		T_TRUE(t, memcmp(out[0].ident, h[4], 32) == 0 ||
+			  memcmp(out[0].ident, h[5], 32) == 0);
+		T_TRUE(t, memcmp(out[1].ident, h[4], 32) == 0 ||
+			  memcmp(out[1].ident, h[5], 32) == 0);
+		T_MEMEQ(t, out[2].ident, h[3], 32);
+	}
+	/* A client tunnel: the one good peer first, then the least bad. */
+	peer_profiles_record(pp, h[0], PEER_TEST_OK, now);
+	for (unsigned k = 0; k < 30; k++)
+		peer_profiles_record(pp, h[0], PEER_BUILD_OK, now);
+	T_FALSE(t, peer_profile_is_failing(peer_profiles_get(pp, h[0]), now));
+	T_EQ(t, peer_select_tier(netdb_store_find_ri(st, h[0]), pp,
+				 PEER_SELECT_CLIENT, now), PEER_TIER_FAST);
+	T_OK(t, peer_select_hops(&pc, st, pp, PEER_SELECT_CLIENT, NULL, 0, 4,
+				 now, out, &lng));
+	T_MEMEQ(t, out[0].ident, h[0], 32);
+	T_MEMEQ(t, out[3].ident, h[3], 32);
+	/* Slow build replies make a proven peer high capacity, not fast. */
+	for (unsigned k = 0; k < 20; k++)
+		peer_profiles_record_build(pp, h[0], 3 * PEER_SELECT_FAST_BUILD_MS,
+					   now);
+	T_TRUE(t, peer_profiles_get(pp, h[0])->build_ms >
+		  PEER_SELECT_FAST_BUILD_MS);
+	T_EQ(t, peer_select_tier(netdb_store_find_ri(st, h[0]), pp,
+				 PEER_SELECT_CLIENT, now), PEER_TIER_HIGH_CAP);
+	/* Only too few routers at all stops a build. */
+	T_ERR(t, peer_select_hops(&pc, st, pp, PEER_SELECT_CLIENT, NULL, 0, 7,
+				  now, out, &lng), ERR_NOT_FOUND);
+	netdb_store_free(st);
+	peer_profiles_free(pp);
+}
+
 /* ---- profiles ---- */
+
+/*
+ * Timeouts weigh half a rejection and fade faster: a peer blamed for
+ * eight timeouts is failing, and is not any more after one timeout decay
+ * period; rejections stay until the slower decay.
+ */
+static void test_profiles_decay(struct tctx *t)
+{
+	struct peer_profiles *pp = peer_profiles_new();
+	uint8_t a[32], b[32], c[32];
+	uint64_t now = 1000000, later = now + 2 * PEER_PROFILE_BACKOFF_MS;
+	const struct peer_profile *pa, *pb, *pc;
+
+	memset(a, 0xa, 32);
+	memset(b, 0xb, 32);
+	memset(c, 0xc, 32);
+	for (unsigned i = 0; i < 8; i++)
+		peer_profiles_record(pp, a, PEER_BUILD_TIMEOUT, now);
+	for (unsigned i = 0; i < 4; i++) {
+		peer_profiles_record(pp, b, PEER_BUILD_REJECT, now);
+		peer_profiles_record(pp, c, PEER_BUILD_TIMEOUT, now);
+	}
+	pa = peer_profiles_get(pp, a);
+	pb = peer_profiles_get(pp, b);
+	pc = peer_profiles_get(pp, c);
+	/* Just after: all three back off. */
+	T_TRUE(t, peer_profile_is_failing(pa, now));
+	T_TRUE(t, peer_profile_is_failing(pb, now));
+	T_TRUE(t, peer_profile_is_failing(pc, now));
+	/* Later: 4 rejections fail, 4 timeouts (2 attempts' worth) do not,
+	 * 8 timeouts do (and cost as much capacity as 4 rejections). */
+	T_TRUE(t, peer_profile_is_failing(pa, later));
+	T_TRUE(t, peer_profile_is_failing(pb, later));
+	T_FALSE(t, peer_profile_is_failing(pc, later));
+	T_EQ(t, peer_profile_capacity(pa), peer_profile_capacity(pb));
+	/* One timeout decay: a recovers, b does not. */
+	peer_profiles_decay_timeouts(pp);
+	T_EQ(t, pa->build_timeout, 4);
+	T_EQ(t, pb->build_reject, 4);
+	T_FALSE(t, peer_profile_is_failing(pa, later));
+	T_TRUE(t, peer_profile_is_failing(pb, later));
+	peer_profiles_decay(pp);
+	T_EQ(t, pb->build_reject, 2);
+	T_FALSE(t, peer_profile_is_failing(pb, later));
+	/* A late reply takes a timeout back, even a faded one. */
+	peer_profiles_record_late(pp, a, PEER_BUILD_OK, 30000, later);
+	T_EQ(t, pa->build_timeout, 1);	/* 4, halved, minus one */
+	T_EQ(t, pa->build_ok, 1);
+	T_EQ(t, pa->build_ms, 30000);
+	peer_profiles_record_late(pp, a, PEER_BUILD_REJECT, 0, later);
+	peer_profiles_record_late(pp, a, PEER_BUILD_REJECT, 0, later);
+	T_EQ(t, pa->build_timeout, 0);
+	T_EQ(t, pa->build_reject, 2);
+	/* Build times: a running average, a quarter for the newest. */
+	peer_profiles_record_build(pp, c, 1000, later);
+	T_EQ(t, pc->build_ms, 1000);
+	peer_profiles_record_build(pp, c, 2000, later);
+	T_EQ(t, pc->build_ms, 1250);
+	T_EQ(t, pc->build_ok, 2);
+	peer_profiles_free(pp);
+}
+
+/* A version 1 database (no build_ms) loads, and is upgraded by a save
+ * that keeps the reply times. */
+static void test_profiles_v1_db(struct tctx *t)
+{
+	char *dir = t_tmpdir(t), *path = fsutil_path_join(dir, "profiles.sqlite");
+	struct peer_profile *back = NULL, row;
+	size_t nb = 0;
+	sqlite3 *h = NULL;
+	uint8_t hash[32];
+
+	memset(hash, 7, 32);
+	T_EQ(t, sqlite3_open(path, &h), SQLITE_OK);
+	T_EQ(t, sqlite3_exec(h, "CREATE TABLE profiles (hash BLOB PRIMARY KEY,"
+			     " build_ok INTEGER, build_reject INTEGER,"
+			     " build_timeout INTEGER, test_ok INTEGER,"
+			     " test_fail INTEGER, last_ok INTEGER,"
+			     " last_fail INTEGER); PRAGMA user_version=1;"
+			     " INSERT INTO profiles VALUES (x'0707070707070707"
+			     "070707070707070707070707070707070707070707070707'"
+			     ", 3, 1, 2, 5, 0, 111, 222);",
+			     NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(h);
+	T_OK(t, peer_profiles_db_load(path, &back, &nb));
+	T_EQ(t, nb, 1);
+	if (nb == 1) {
+		T_MEMEQ(t, back[0].hash, hash, 32);
+		T_EQ(t, back[0].build_ok, 3);
+		T_EQ(t, back[0].build_timeout, 2);
+		T_EQ(t, back[0].last_fail_ms, 222);
+		T_EQ(t, back[0].build_ms, 0);
+	}
+	free(back);
+	back = NULL;
+	memset(&row, 0, sizeof(row));
+	memcpy(row.hash, hash, 32);
+	row.build_ok = 9;
+	row.build_ms = 4321;
+	T_OK(t, peer_profiles_db_save(path, &row, 1));
+	T_OK(t, peer_profiles_db_load(path, &back, &nb));
+	T_EQ(t, nb, 1);
+	if (nb == 1) {
+		T_EQ(t, back[0].build_ok, 9);
+		T_EQ(t, back[0].build_ms, 4321);
+	}
+	free(back);
+	t_rmtree(dir);
+	free(path);
+}
 
 static void test_profiles_persist(struct tctx *t)
 {
@@ -973,7 +1310,12 @@ const struct test_case tunnels_pool_tests[] = {
 	{ "client_pool", test_client_pool, TT_FORK },
 	{ "zero_hop", test_zero_hop, TT_FORK },
 	{ "zero_hop_mixed", test_zero_hop_mixed, TT_FORK },
+	{ "load_fallback", test_load_fallback, TT_FORK },
+	{ "late_reply", test_late_reply, TT_FORK },
 	{ "select", test_select, 0 },
+	{ "select_fallback", test_select_fallback, 0 },
 	{ "profiles_persist", test_profiles_persist, 0 },
+	{ "profiles_decay", test_profiles_decay, 0 },
+	{ "profiles_v1_db", test_profiles_v1_db, 0 },
 	{ NULL, NULL, 0 }
 };
