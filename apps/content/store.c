@@ -34,6 +34,18 @@ struct content_store {
 	int lock_fd;
 	sqlite3 *db;
 	uint64_t budget;	/* 0: unlimited */
+	struct store_pending *pending;	/* written, not flushed */
+	unsigned npending;		/* chunks in all of them */
+};
+
+/* The chunks of one content written by content_store_chunk_write since the
+ * last flush, and its data file (open for writing while any are). */
+struct store_pending {
+	struct store_pending *next;
+	uint8_t hash[32];
+	uint32_t chunk_count;
+	uint8_t *bits;
+	int data_fd;
 };
 
 static const char schema[] =
@@ -58,6 +70,46 @@ static size_t have_bytes(uint32_t count)
 static bool bit_get(const uint8_t *bits, uint32_t i)
 {
 	return bits[i / 8] >> (i % 8) & 1;
+}
+
+static struct store_pending *pending_find(const struct content_store *st,
+					  const uint8_t hash[32])
+{
+	for (struct store_pending *p = st->pending; p; p = p->next)
+		if (memcmp(p->hash, hash, 32) == 0)
+			return p;
+	return NULL;
+}
+
+static bool pending_has(const struct content_store *st,
+			const uint8_t hash[32], uint32_t idx)
+{
+	const struct store_pending *p = pending_find(st, hash);
+
+	return p && idx < p->chunk_count && bit_get(p->bits, idx);
+}
+
+static void pending_free(struct store_pending *p)
+{
+	if (p->data_fd >= 0)
+		close(p->data_fd);
+	free(p->bits);
+	free(p);
+}
+
+/* Forget the pending chunks of hash (dropped, or their sync failed). */
+static void pending_forget(struct content_store *st, const uint8_t hash[32])
+{
+	for (struct store_pending **pp = &st->pending; *pp; pp = &(*pp)->next) {
+		struct store_pending *p = *pp;
+		if (memcmp(p->hash, hash, 32) != 0)
+			continue;
+		for (uint32_t i = 0; i < p->chunk_count; i++)
+			st->npending -= bit_get(p->bits, i);
+		*pp = p->next;
+		pending_free(p);
+		return;
+	}
 }
 
 static void hexname(const uint8_t hash[32], char out[HEX_ENC_LEN(32)])
@@ -254,6 +306,7 @@ static int drop(struct content_store *st, const uint8_t hash[32])
 		free(from);
 		return r;
 	}
+	pending_forget(st, hash);
 	hexname(hash, hex);
 	snprintf(name, sizeof(name), "rm-%s", hex);
 	to = fsutil_path_join(st->tmp, name);
@@ -444,6 +497,13 @@ void content_store_free(struct content_store *st)
 {
 	if (!st)
 		return;
+	if (st->db)
+		(void)content_store_flush(st);
+	while (st->pending) {
+		struct store_pending *p = st->pending;
+		st->pending = p->next;
+		pending_free(p);
+	}
 	if (st->db)
 		sqlite3_close(st->db);
 	if (st->lock_fd >= 0)
@@ -694,15 +754,23 @@ static int open_stored(struct content_store *st, const uint8_t hash[32],
 	return r;
 }
 
-/* Write ct into its slot and make it durable. */
-static int write_slot(struct content_store *st, const uint8_t hash[32],
-		      uint64_t off, const uint8_t *ct, size_t len)
+static int data_open(struct content_store *st, const uint8_t hash[32])
 {
 	char *dir = obj_dir(st, hash), *dp = fsutil_path_join(dir, "data");
-	int fd = open(dp, O_WRONLY | O_CLOEXEC), r;
+	int fd = open(dp, O_WRONLY | O_CLOEXEC);
 
 	free(dir);
 	free(dp);
+	return fd;
+}
+
+/* Write ct into its slot and make it durable (with every pending write to
+ * the same file before it). */
+static int write_slot(struct content_store *st, const uint8_t hash[32],
+		      uint64_t off, const uint8_t *ct, size_t len)
+{
+	int fd = data_open(st, hash), r;
+
 	if (fd < 0)
 		return ERR_IO;
 	r = content_fs_pwrite_all(fd, ct, len, off);
@@ -712,13 +780,42 @@ static int write_slot(struct content_store *st, const uint8_t hash[32],
 	return r;
 }
 
-int content_store_chunk_put(struct content_store *st, const uint8_t hash[32],
-			    uint32_t idx, const uint8_t *ct, size_t len)
+/* Write ct into its slot without a sync; idx becomes pending. */
+static int write_pending(struct content_store *st, const uint8_t hash[32],
+			 uint32_t count, uint32_t idx, uint64_t off,
+			 const uint8_t *ct, size_t len)
+{
+	struct store_pending *p = pending_find(st, hash);
+	int r;
+
+	if (!p) {
+		int fd = data_open(st, hash);
+		if (fd < 0)
+			return ERR_IO;
+		p = xzalloc(sizeof(*p));
+		memcpy(p->hash, hash, 32);
+		p->chunk_count = count;
+		p->bits = xzalloc(have_bytes(count));
+		p->data_fd = fd;
+		p->next = st->pending;
+		st->pending = p;
+	}
+	if ((r = content_fs_pwrite_all(p->data_fd, ct, len, off)) != 0)
+		return r;
+	p->bits[idx / 8] |= (uint8_t)(1u << (idx % 8));
+	st->npending++;
+	return 0;
+}
+
+static int chunk_store(struct content_store *st, const uint8_t hash[32],
+		       uint32_t idx, const uint8_t *ct, size_t len, bool sync,
+		       const uint8_t *known_leaf)
 {
 	struct content_store_info info;
 	struct content_dir *d = NULL;
 	const struct content_manifest *m;
 	struct content_proof p;
+	struct store_pending *pend;
 	uint8_t *have = NULL, leaf[32];
 	int r;
 
@@ -728,7 +825,7 @@ int content_store_chunk_put(struct content_store *st, const uint8_t hash[32],
 		r = ERR_RANGE;
 		goto out;
 	}
-	if (bit_get(have, idx))
+	if (bit_get(have, idx) || pending_has(st, hash, idx))
 		goto out;	/* never overwrite a stored chunk */
 	if ((r = open_stored(st, hash, &d)) != 0)
 		goto out;
@@ -737,18 +834,100 @@ int content_store_chunk_put(struct content_store *st, const uint8_t hash[32],
 		r = ERR_FORMAT;
 		goto out;
 	}
-	content_leaf_hash(leaf, ct, len);
+	if (known_leaf)
+		memcpy(leaf, known_leaf, 32);
+	else
+		content_leaf_hash(leaf, ct, len);
 	if ((r = content_dir_proof(d, idx, &p)) != 0 ||
 	    (r = content_proof_verify(&p, leaf, m->root)) != 0)
 		goto out;
+	if (!sync) {
+		r = write_pending(st, hash, info.chunk_count, idx,
+				  content_chunk_data_offset(m, idx), ct, len);
+		if (r == 0 && st->npending >= CONTENT_STORE_PENDING_MAX)
+			r = content_store_flush(st);
+		goto out;
+	}
 	if ((r = write_slot(st, hash, content_chunk_data_offset(m, idx), ct,
 			    len)) != 0)
 		goto out;
+	/* The sync covered the pending writes to the same file too. */
+	if ((pend = pending_find(st, hash)) != NULL)
+		for (size_t i = 0; i < have_bytes(info.chunk_count); i++)
+			have[i] |= pend->bits[i];
 	have[idx / 8] |= (uint8_t)(1u << (idx % 8));
-	r = row_set_have(st, hash, have, info.chunk_count);
+	if ((r = row_set_have(st, hash, have, info.chunk_count)) == 0)
+		pending_forget(st, hash);
 out:
 	content_dir_free(d);
 	free(have);
+	return r;
+}
+
+int content_store_chunk_put(struct content_store *st, const uint8_t hash[32],
+			    uint32_t idx, const uint8_t *ct, size_t len)
+{
+	return chunk_store(st, hash, idx, ct, len, true, NULL);
+}
+
+int content_store_chunk_write(struct content_store *st,
+			      const uint8_t hash[32], uint32_t idx,
+			      const uint8_t *ct, size_t len,
+			      const uint8_t leaf[32])
+{
+	return chunk_store(st, hash, idx, ct, len, false, leaf);
+}
+
+unsigned content_store_pending(const struct content_store *st)
+{
+	return st->npending;
+}
+
+int content_store_flush(struct content_store *st)
+{
+	struct store_pending *p, *next;
+	int r = 0;
+
+	if (!st->pending)
+		return 0;
+	/* Data first: a content whose sync fails loses its pending chunks. */
+	for (struct store_pending **pp = &st->pending; (p = *pp) != NULL;) {
+		if (fdatasync(p->data_fd) == 0) {
+			pp = &p->next;
+			continue;
+		}
+		log_warn(LD_APP, "content store: syncing chunks failed: %s",
+			 strerror(errno));
+		r = ERR_IO;
+		pending_forget(st, p->hash);
+	}
+	if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
+	    SQLITE_OK)
+		r = db_err(st, "begin");
+	for (p = st->pending; p && r == 0; p = p->next) {
+		struct content_store_info info;
+		uint8_t *have = NULL;
+		int e = row_get(st, p->hash, &info, &have);
+		if (e == 0 && info.chunk_count == p->chunk_count) {
+			for (size_t i = 0; i < have_bytes(p->chunk_count); i++)
+				have[i] |= p->bits[i];
+			e = row_set_have(st, p->hash, have, p->chunk_count);
+		}
+		free(have);
+		if (e != 0 && e != ERR_NOT_FOUND)
+			r = e;
+	}
+	if (r == 0 && sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) !=
+	    SQLITE_OK)
+		r = db_err(st, "commit");
+	if (r != 0)
+		(void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	for (p = st->pending; p; p = next) {
+		next = p->next;
+		pending_free(p);
+	}
+	st->pending = NULL;
+	st->npending = 0;
 	return r;
 }
 
@@ -763,7 +942,8 @@ int content_store_chunk_get(struct content_store *st, const uint8_t hash[32],
 
 	if ((r = row_get(st, hash, &info, &have)) != 0)
 		return r;
-	if (idx >= info.chunk_count || !bit_get(have, idx)) {
+	if (idx >= info.chunk_count ||
+	    (!bit_get(have, idx) && !pending_has(st, hash, idx))) {
 		r = ERR_NOT_FOUND;
 		goto out;
 	}
@@ -772,9 +952,14 @@ int content_store_chunk_get(struct content_store *st, const uint8_t hash[32],
 	r = content_dir_chunk(d, idx, buf, cap, len);
 	if (r == ERR_AUTH || r == ERR_FORMAT) {
 		char hb[80];
+		struct store_pending *p = pending_find(st, hash);
 		log_info(LD_APP, "content store: chunk %u of %s failed its "
 			 "check; it will be fetched again", idx,
 			 log_safe_hash(hb, sizeof(hb), hash));
+		if (p && bit_get(p->bits, idx)) {
+			p->bits[idx / 8] &= (uint8_t)~(1u << (idx % 8));
+			st->npending--;
+		}
 		have[idx / 8] &= (uint8_t)~(1u << (idx % 8));
 		row_set_have(st, hash, have, info.chunk_count);
 		r = ERR_AUTH;
@@ -842,11 +1027,16 @@ int content_store_have(struct content_store *st, const uint8_t hash[32],
 		       uint8_t **bits, size_t *len)
 {
 	struct content_store_info info;
+	const struct store_pending *p = pending_find(st, hash);
 	int r = row_get(st, hash, &info, bits);
 
-	if (r == 0)
-		*len = have_bytes(info.chunk_count);
-	return r;
+	if (r != 0)
+		return r;
+	*len = have_bytes(info.chunk_count);
+	if (p && p->chunk_count == info.chunk_count)
+		for (size_t i = 0; i < *len; i++)
+			(*bits)[i] |= p->bits[i];
+	return 0;
 }
 
 char *content_store_dir(struct content_store *st, const uint8_t hash[32])

@@ -8,7 +8,8 @@
  * Crash safety: whole directories are built under a temporary name,
  * fsync'ed and renamed; a single chunk is written in place into its slot,
  * fdatasync'ed, and only then marked in the have-bitmap (the bitmap is the
- * commit record).  The SQLite row is the commit point of a content: on open
+ * commit record); content_store_chunk_write defers the fdatasync and the
+ * mark to a flush that covers many chunks at once.  The SQLite row is the commit point of a content: on open
  * the store removes temporary files and directories the index does not
  * know, so a kill -9 at any point leaves a consistent store.  Every chunk
  * read is checked against the merkle root; a bad chunk is unmarked (to be
@@ -31,6 +32,8 @@
 
 /* last_access is rewritten at most this often per content on reads. */
 #define CONTENT_STORE_TOUCH_MS 60000u
+/* Chunks content_store_chunk_write may leave pending before it flushes. */
+#define CONTENT_STORE_PENDING_MAX 256u
 
 struct content_store;
 
@@ -86,6 +89,27 @@ int content_store_add(struct content_store *st, const uint8_t *manifest,
 int content_store_chunk_put(struct content_store *st, const uint8_t hash[32],
 			    uint32_t idx, const uint8_t *ct, size_t len);
 /*
+ * As content_store_chunk_put, without waiting for the disk (group commit):
+ * the chunk is checked and written into its slot, and served at once by
+ * content_store_chunk_get and counted by content_store_have, but marked in
+ * the index only by the next content_store_flush() (or chunk_put, or the
+ * write that takes the pending count past CONTENT_STORE_PENDING_MAX, which
+ * flushes).  A crash before then loses the pending chunks, never the
+ * index's consistency: they are fetched again.  leaf: content_leaf_hash
+ * of (ct, len) when the caller has it already (it is then not hashed
+ * twice), or NULL.
+ */
+int content_store_chunk_write(struct content_store *st,
+			      const uint8_t hash[32], uint32_t idx,
+			      const uint8_t *ct, size_t len,
+			      const uint8_t leaf[32]);
+/* Make the pending chunks durable: one fdatasync per content written, then
+ * one index transaction.  0, or ERR_IO (the chunks of a content whose sync
+ * failed are forgotten: not stored). */
+int content_store_flush(struct content_store *st);
+/* Chunks written by content_store_chunk_write and not flushed yet. */
+unsigned content_store_pending(const struct content_store *st);
+/*
  * Read chunk idx, checked against the root, and its proof (if proof is not
  * NULL).  ERR_NOT_FOUND when the content or chunk is not stored; ERR_AUTH
  * when the stored chunk went bad (it is then unmarked).
@@ -101,7 +125,8 @@ int content_store_pin(struct content_store *st, const uint8_t hash[32],
 int content_store_remove(struct content_store *st, const uint8_t hash[32]);
 int content_store_info(struct content_store *st, const uint8_t hash[32],
 		       struct content_store_info *out);
-/* The have-bitmap (chunk i is bit i%8 of byte i/8); caller frees *bits. */
+/* The have-bitmap (chunk i is bit i%8 of byte i/8), pending chunks
+ * included; caller frees *bits. */
 int content_store_have(struct content_store *st, const uint8_t hash[32],
 		       uint8_t **bits, size_t *len);
 /* Directory of a stored content (new string; exists only if stored). */

@@ -705,6 +705,17 @@ static void on_cancel(struct swarm_peer *p, const struct swarm_msg *m)
 
 /* ---- receiving chunks ---- */
 
+/* Make the chunks written since the last flush durable (group commit:
+ * one sync for many chunks, docs/swarm.md §3). */
+static void swarm_store_flush(struct swarm *sw)
+{
+	int r = content_store_flush(sw->st);
+
+	if (r != 0)
+		log_warn(LD_APP, "swarm: syncing the store failed: %s",
+			 err_str(r));
+}
+
 static void content_mark_have(struct swarm_content *c, uint32_t idx)
 {
 	struct swarm_msg hv = { .type = SWARM_HAVE, .u.have = idx };
@@ -727,11 +738,11 @@ static void content_mark_have(struct swarm_content *c, uint32_t idx)
 	}
 }
 
-/* Check a PIECE against its proof and the manifest root: 0 or ERR_AUTH. */
+/* Check a PIECE against its proof and the manifest root: 0 or ERR_AUTH;
+ * leaf gets the chunk's leaf hash. */
 static int piece_check(const struct swarm_content *c,
-		       const struct swarm_msg *m)
+		       const struct swarm_msg *m, uint8_t leaf[32])
 {
-	uint8_t leaf[32];
 	uint32_t idx = m->u.piece.index;
 
 	if (idx >= c->m.chunk_count ||
@@ -747,6 +758,7 @@ static int on_piece(struct swarm_peer *p, const struct swarm_msg *m)
 {
 	struct swarm_content *c = p->c;
 	uint32_t idx = m->u.piece.index;
+	uint8_t leaf[32];
 	int r;
 
 	if (!c->have_meta)
@@ -756,7 +768,7 @@ static int on_piece(struct swarm_peer *p, const struct swarm_msg *m)
 	p->down += m->u.piece.chunk_len;
 	p->down_round += m->u.piece.chunk_len;
 	c->bytes_down += m->u.piece.chunk_len;
-	if (piece_check(c, m) != 0) {
+	if (piece_check(c, m, leaf) != 0) {
 		c->bad_pieces++;
 		content_ban(c, p, "chunk or proof does not verify");
 		return 0;
@@ -766,8 +778,9 @@ static int on_piece(struct swarm_peer *p, const struct swarm_msg *m)
 		peer_pick(p);
 		return 0;
 	}
-	r = content_store_chunk_put(p->sw->st, c->hash, idx,
-				    m->u.piece.chunk, m->u.piece.chunk_len);
+	r = content_store_chunk_write(p->sw->st, c->hash, idx,
+				      m->u.piece.chunk, m->u.piece.chunk_len,
+				      leaf);
 	if (r == ERR_AUTH) {
 		c->bad_pieces++;
 		content_ban(c, p, "chunk does not match the stored tree");
@@ -779,6 +792,8 @@ static int on_piece(struct swarm_peer *p, const struct swarm_msg *m)
 		return 0;
 	}
 	content_mark_have(c, idx);
+	if (c->have_count == c->m.chunk_count)
+		swarm_store_flush(p->sw);
 	if (p->sw->chunk_cb)
 		p->sw->chunk_cb(p->sw->chunk_ctx, c->hash, idx);
 	content_pick_all(c);
@@ -1222,6 +1237,8 @@ static void swarm_tick(void *arg)
 	uint64_t now = time_mono_ms();
 	struct swarm_peer *p, *next;
 
+	if (content_store_pending(sw->st))
+		swarm_store_flush(sw);
 	for (struct swarm_content *c = sw->contents; c; c = c->next)
 		content_tick(c, now);
 	for (p = sw->pending; p; p = next) {
@@ -1287,6 +1304,7 @@ void swarm_free(struct swarm *sw)
 	if (!sw)
 		return;
 	stream_mgr_set_acceptor(sw->mgr, NULL, NULL);
+	swarm_store_flush(sw);
 	while (sw->contents) {
 		struct swarm_content *c = sw->contents;
 		sw->contents = c->next;

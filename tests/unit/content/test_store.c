@@ -106,6 +106,21 @@ out:
 	free(dir);
 }
 
+/* The manifest and tree of content h in store a (caller frees both). */
+static void read_meta(struct content_store *a, const uint8_t h[32],
+		      uint8_t **mf, size_t *ml, uint8_t **tree, size_t *tl)
+{
+	char *ad = content_store_dir(a, h), *p;
+
+	p = fsutil_path_join(ad, "manifest");
+	*mf = tc_read(p, ml);
+	free(p);
+	p = fsutil_path_join(ad, "tree");
+	*tree = tc_read(p, tl);
+	free(p);
+	free(ad);
+}
+
 /* A second store fetches chunk by chunk from the first. */
 static void test_partial_download(struct tctx *t)
 {
@@ -113,7 +128,7 @@ static void test_partial_download(struct tctx *t)
 	struct content_store *a = NULL, *b = NULL;
 	struct content_store_info info;
 	uint8_t h[32], h2[32], buf[16400], *mf = NULL, *tree = NULL;
-	char *ad, *p;
+	char *p;
 	size_t ml = 0, tl = 0, len;
 
 	T_OK(t, content_fs_mkdirs(dir2, 0700));
@@ -122,14 +137,7 @@ static void test_partial_download(struct tctx *t)
 	if (!a || !b)
 		goto out;
 	T_OK(t, store_publish(t, a, dir, 100000, 2, true, h));
-	ad = content_store_dir(a, h);
-	p = fsutil_path_join(ad, "manifest");
-	mf = tc_read(p, &ml);
-	free(p);
-	p = fsutil_path_join(ad, "tree");
-	tree = tc_read(p, &tl);
-	free(p);
-	free(ad);
+	read_meta(a, h, &mf, &ml, &tree, &tl);
 	/* A tree that does not match the manifest is refused. */
 	tree[40] ^= 1;
 	T_ERR(t, content_store_add(b, mf, ml, tree, tl, false, h2), ERR_AUTH);
@@ -383,9 +391,103 @@ out:
 	free(dir);
 }
 
+/* content_store_chunk_write: served at once, in the index only after a
+ * flush; a process that ends without one loses the pending chunks and
+ * leaves a consistent store; removing a content forgets its pending ones. */
+static void test_group_commit(struct tctx *t)
+{
+	char *dir = t_tmpdir(t), *dir2 = fsutil_path_join(dir, "peer");
+	struct content_store *a = NULL, *b = NULL;
+	struct content_store_info info;
+	uint8_t h[32], h2[32], buf[16400], *mf = NULL, *tree = NULL, *have;
+	size_t ml = 0, tl = 0, len, hl;
+	uint64_t bad = 1;
+	int status;
+	pid_t pid;
+
+	T_OK(t, content_fs_mkdirs(dir2, 0700));
+	T_OK(t, content_store_open(dir, &a));
+	T_OK(t, content_store_open(dir2, &b));
+	if (!a || !b)
+		goto out;
+	T_OK(t, store_publish(t, a, dir, 200000, 4, true, h));
+	read_meta(a, h, &mf, &ml, &tree, &tl);
+	T_OK(t, content_store_add(b, mf, ml, tree, tl, false, h2));
+	for (uint32_t i = 0; i < 4; i++) {
+		T_OK(t, content_store_chunk_get(a, h, i, buf, sizeof(buf), &len, NULL));
+		buf[3] ^= 1;
+		T_ERR(t, content_store_chunk_write(b, h, i, buf, len, NULL), ERR_AUTH);
+		buf[3] ^= 1;
+		T_OK(t, content_store_chunk_write(b, h, i, buf, len, NULL));
+		T_OK(t, content_store_chunk_write(b, h, i, buf, len, NULL));	/* again */
+		T_EQ(t, content_store_pending(b), i + 1);
+		/* Served at once, and counted by the bitmap. */
+		T_OK(t, content_store_chunk_get(b, h, i, buf, sizeof(buf), &len, NULL));
+	}
+	T_OK(t, content_store_have(b, h, &have, &hl));
+	T_EQ(t, have ? have[0] & 0x1f : 0, 0x0f);
+	free(have);
+	T_OK(t, content_store_info(b, h, &info));
+	T_EQ(t, info.have_count, 0);		/* not in the index yet */
+	T_OK(t, content_store_flush(b));
+	T_EQ(t, content_store_pending(b), 0);
+	T_OK(t, content_store_info(b, h, &info));
+	T_EQ(t, info.have_count, 4);
+	/* A synced put commits the pending writes before it as well. */
+	for (uint32_t i = 4; i < 6; i++) {
+		T_OK(t, content_store_chunk_get(a, h, i, buf, sizeof(buf), &len, NULL));
+		T_OK(t, content_store_chunk_write(b, h, i, buf, len, NULL));
+	}
+	T_OK(t, content_store_chunk_get(a, h, 6, buf, sizeof(buf), &len, NULL));
+	T_OK(t, content_store_chunk_put(b, h, 6, buf, len));
+	T_EQ(t, content_store_pending(b), 0);
+	T_OK(t, content_store_info(b, h, &info));
+	T_EQ(t, info.have_count, 7);
+	/* A process that ends without a flush: its pending chunks are lost,
+	 * the store stays consistent. */
+	content_store_free(b);
+	b = NULL;
+	T_OK(t, content_store_chunk_get(a, h, 7, buf, sizeof(buf), &len, NULL));
+	pid = fork();
+	if (pid == 0) {	/* touches only its own store */
+		struct content_store *c;
+		if (content_store_open(dir2, &c) != 0)
+			_exit(3);
+		if (content_store_chunk_write(c, h, 7, buf, len, NULL) != 0)
+			_exit(4);
+		_exit(content_store_pending(c) == 1 ? 0 : 5);
+	}
+	T_TRUE(t, pid > 0 && waitpid(pid, &status, 0) == pid);
+	T_TRUE(t, WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	T_OK(t, content_store_open(dir2, &b));
+	if (!b)
+		goto out;
+	T_OK(t, content_store_info(b, h, &info));
+	T_EQ(t, info.have_count, 7);
+	T_ERR(t, content_store_chunk_get(b, h, 7, buf, sizeof(buf), &len, NULL),
+	      ERR_NOT_FOUND);
+	T_OK(t, content_store_check(b, &bad));
+	T_EQ(t, bad, 0);
+	/* Removing a content forgets its pending chunks. */
+	T_OK(t, content_store_chunk_get(a, h, 7, buf, sizeof(buf), &len, NULL));
+	T_OK(t, content_store_chunk_write(b, h, 7, buf, len, NULL));
+	T_EQ(t, content_store_pending(b), 1);
+	T_OK(t, content_store_remove(b, h));
+	T_EQ(t, content_store_pending(b), 0);
+	T_OK(t, content_store_flush(b));
+out:
+	free(mf);
+	free(tree);
+	content_store_free(a);
+	content_store_free(b);
+	t_rmtree(dir);
+	free(dir);
+	free(dir2);
+}
+
 /* The child of the kill -9 test: write and write until killed.  Each
  * phase starts with a marker byte on wfd, so the parent can kill it in a
- * chosen phase: 'p' publish (with eviction), 'a' add, 'c' chunk put. */
+ * chosen phase: 'p' publish (with eviction), 'a' add, 'c' chunk put or write. */
 static void crash_child(const char *dir, const char *seed_dir, int wfd)
 {
 	struct content_publish_opts o = { .mime = "audio/ogg", .chunk_log2 = 14 };
@@ -420,8 +522,14 @@ static void crash_child(const char *dir, const char *seed_dir, int wfd)
 		for (uint32_t c = 0; c < content_dir_manifest(src)->chunk_count; c++) {
 			if (write(wfd, "c", 1) != 1)
 				_exit(4);
-			if (content_dir_chunk(src, c, buf, sizeof(buf), &len) == 0)
+			if (content_dir_chunk(src, c, buf, sizeof(buf), &len) != 0)
+				continue;
+			if (c % 2)	/* group commit: a flush every 4 */
+				content_store_chunk_write(st, h, c, buf, len, NULL);
+			else
 				content_store_chunk_put(st, h, c, buf, len);
+			if (c % 8 == 5)
+				content_store_flush(st);
 		}
 	}
 }
@@ -532,5 +640,6 @@ const struct test_case content_store_tests[] = {
 	{ "lock_and_sweep", test_lock_and_sweep, 0 },
 	{ "import", test_import, 0 },
 	{ "kill9_during_writes", test_kill9_during_writes, TT_FORK },
+	{ "group_commit", test_group_commit, TT_FORK },
 	{ NULL, NULL, 0 }
 };
