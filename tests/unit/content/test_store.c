@@ -402,7 +402,7 @@ static void test_group_commit(struct tctx *t)
 	uint8_t h[32], h2[32], buf[16400], *mf = NULL, *tree = NULL, *have;
 	size_t ml = 0, tl = 0, len, hl;
 	uint64_t bad = 1;
-	int status;
+	int status = 0;
 	pid_t pid;
 
 	T_OK(t, content_fs_mkdirs(dir2, 0700));
