@@ -44,17 +44,20 @@ void stream_config_default(struct stream_config *c)
 
 static void fifo_push(struct sfifo *f, const void *p, size_t n)
 {
+	size_t cap = f->cap ? f->cap : 4096;
+
 	if (n == 0)
 		return;
-	if (f->off > 0 && f->off + f->len + n > f->cap) {
+	/* Room for twice what it will hold, so the compaction below moves
+	 * fewer bytes than were popped since the last one (it ran on every
+	 * refill of a full buffer: 256 KiB moved per packet sent). */
+	while (cap < 2 * (f->len + n))
+		cap *= 2;
+	if (f->off > 0 && (cap != f->cap || f->off + f->len + n > f->cap)) {
 		memmove(f->buf, f->buf + f->off, f->len);
 		f->off = 0;
 	}
-	if (f->len + n > f->cap) {
-		size_t cap = f->cap ? f->cap : 4096;
-
-		while (cap < f->len + n)
-			cap *= 2;
+	if (cap != f->cap) {
 		f->buf = xrealloc(f->buf, cap);
 		f->cap = cap;
 	}
