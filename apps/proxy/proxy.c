@@ -1,0 +1,1081 @@
+/*
+ * The HTTP and SOCKS proxies, client and server tunnels (see proxy.h).
+ *
+ * One struct pconn per local socket: it reads a SOCKS or HTTP request
+ * (socks.h, http.h: pure parsers, fed what has arrived so far, with a
+ * deadline for slow clients), resolves the name without the system
+ * resolver, opens a stream, and then copies bytes between the socket and
+ * the stream with back-pressure both ways (the socket's output stops
+ * reading the stream at PROXY_OUT_HIGH_BYTES; a full send buffer stops
+ * reading the socket).  Half-closes pass through both ways.
+ */
+#include "config.h"
+#include "apps/proxy/proxy.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "apps/proxy/addrbook.h"
+#include "apps/proxy/http.h"
+#include "apps/proxy/socks.h"
+#include "crypto/base/alloc.h"
+#include "crypto/base/encode.h"
+#include "crypto/base/err.h"
+#include "crypto/base/log.h"
+#include "crypto/base/time.h"
+#include "router/b33.h"
+#include "router/evloop.h"
+
+#define PROXY_COPY_BYTES 16384
+#define B32_NAME_CHARS 52
+
+struct proxy_dest {
+	struct proxy_dest *next;
+	struct proxy *p;
+	struct client_dest *dest;
+	struct stream_signer signer;
+	struct client_stream_sink sink;
+	struct stream_mgr *mgr;
+	/* server tunnel */
+	bool serving;
+	struct sockaddr_in serve_to;
+};
+
+struct plistener {
+	struct plistener *next;
+	struct proxy *p;
+	enum proxy_kind kind;
+	struct proxy_dest *pd;
+	struct evconnlistener *lis;
+	char *target;			/* PROXY_CLIENT */
+	uint16_t target_port;
+};
+
+enum pconn_state {
+	PC_SOCKS_GREET,		/* SOCKS: version byte, SOCKS5 greeting */
+	PC_SOCKS_REQ,		/* SOCKS5 request */
+	PC_HTTP_HEAD,		/* HTTP: request head */
+	PC_RESOLVE,		/* waiting for a b32 lookup */
+	PC_CONNECT,		/* SYN sent */
+	PC_DIAL,		/* server tunnel: dialling the local service */
+	PC_PIPE			/* copying bytes */
+};
+
+enum pconn_front { FRONT_HTTP, FRONT_SOCKS4, FRONT_SOCKS5, FRONT_RAW };
+
+struct pconn {
+	struct pconn *next;
+	struct proxy *p;
+	struct proxy_dest *pd;
+	struct bufferevent *bev;
+	struct stream *stream;
+	struct evloop_timer *timer;
+	enum pconn_state state;
+	enum pconn_front front;
+	bool closing, flush_close, in_eof, eof_out, out_shut;
+	bool http_connect;		/* HTTP CONNECT: raw after 200 */
+	/* what goes to the stream first (the rewritten request head) */
+	struct bbuf pre;
+	size_t pre_off;
+	/* socket bytes still to forward (request body); SIZE_MAX: all */
+	size_t in_left;
+	uint64_t deadline;
+	uint8_t hash[32];		/* PC_RESOLVE */
+	uint16_t port;			/* the stream's target port */
+	char host[HTTP_HOST_MAX_BYTES + 1];
+};
+
+struct proxy {
+	struct evloop *el;
+	struct client_net net;
+	struct addrbook *ab;
+	struct proxy_cfg cfg;
+	char *outproxy;
+	struct proxy_dest *dests;
+	struct plistener *listeners;
+	struct pconn *conns;
+	unsigned nconns;
+	struct proxy_stats st;
+};
+
+static void conn_close(struct pconn *c);
+static void pump_in(struct pconn *c);
+static void pump_out(struct pconn *c);
+static void conn_read_cb(struct bufferevent *bev, void *arg);
+static void conn_write_cb(struct bufferevent *bev, void *arg);
+static void conn_event_cb(struct bufferevent *bev, short what, void *arg);
+
+void proxy_cfg_default(struct proxy_cfg *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->lookup_timeout_ms = PROXY_LOOKUP_TIMEOUT_MS;
+	c->head_timeout_ms = PROXY_HEAD_TIMEOUT_MS;
+	c->connect_timeout_ms = PROXY_CONNECT_TIMEOUT_MS;
+	c->max_conns = PROXY_MAX_CONNS_DEFAULT;
+	stream_config_default(&c->stream);
+}
+
+/* ---- connections -------------------------------------------------------- */
+
+static void conn_free(void *arg)
+{
+	struct pconn *c = arg;
+
+	if (c->bev)
+		bufferevent_free(c->bev);
+	evloop_timer_free(c->timer);
+	bbuf_free(&c->pre);
+	free(c);
+}
+
+/* Close c after this loop pass (never inside its own callback). */
+static void conn_close(struct pconn *c)
+{
+	struct proxy *p = c->p;
+
+	if (c->closing)
+		return;
+	c->closing = true;
+	if (c->bev) {
+		bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+		bufferevent_setcb(c->bev, NULL, NULL, NULL, NULL);
+	}
+	evloop_timer_disarm(c->timer);
+	if (c->stream) {
+		stream_release(c->stream);
+		c->stream = NULL;
+	}
+	for (struct pconn **pp = &p->conns; *pp; pp = &(*pp)->next)
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	p->nconns--;
+	evloop_mark_close(p->el, conn_free, c);
+}
+
+/* Close once what is queued for the socket is written. */
+static void conn_flush_close(struct pconn *c)
+{
+	if (c->closing || c->flush_close)
+		return;
+	c->flush_close = true;
+	if (c->stream) {
+		stream_reset(c->stream);
+		stream_release(c->stream);
+		c->stream = NULL;
+	}
+	bufferevent_disable(c->bev, EV_READ);
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+		conn_close(c);
+	else
+		bufferevent_enable(c->bev, EV_WRITE);
+}
+
+static void conn_timer_cb(void *arg);
+
+static struct pconn *conn_new(struct proxy *p, struct proxy_dest *pd,
+			      struct bufferevent *bev)
+{
+	struct pconn *c = xzalloc(sizeof(*c));
+
+	c->p = p;
+	c->pd = pd;
+	c->bev = bev;
+	c->in_left = SIZE_MAX;
+	c->timer = evloop_timer_new(p->el, conn_timer_cb, c);
+	c->next = p->conns;
+	p->conns = c;
+	p->nconns++;
+	bufferevent_setwatermark(bev, EV_WRITE, PROXY_OUT_HIGH_BYTES / 2, 0);
+	bufferevent_setcb(bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
+	return c;
+}
+
+static void send_bytes(struct pconn *c, const void *b, size_t n)
+{
+	evbuffer_add(bufferevent_get_output(c->bev), b, n);
+}
+
+/* An HTML error page to an HTTP client, SOCKS reply code otherwise; then
+ * close. */
+static void conn_fail(struct pconn *c, unsigned status, const char *reason,
+		      const char *title, const char *detail,
+		      enum socks5_rep rep)
+{
+	struct bbuf b = BBUF_INIT;
+
+	switch (c->front) {
+	case FRONT_HTTP:
+		http_error_page(&b, status, reason, title, detail);
+		break;
+	case FRONT_SOCKS5:
+		socks5_reply_encode(&b, rep);
+		break;
+	case FRONT_SOCKS4:
+		socks4_reply_encode(&b, false);
+		break;
+	case FRONT_RAW:
+		break;
+	}
+	send_bytes(c, b.data, b.len);
+	bbuf_free(&b);
+	log_info(LD_APP, "proxy: %s", title);
+	conn_flush_close(c);
+}
+
+/* ---- copying ------------------------------------------------------------ */
+
+static void conn_shut_out(struct pconn *c)
+{
+	if (c->out_shut || !c->eof_out || c->closing ||
+	    evbuffer_get_length(bufferevent_get_output(c->bev)) > 0)
+		return;
+	c->out_shut = true;
+	shutdown(bufferevent_getfd(c->bev), SHUT_WR);
+	if (c->in_eof || c->in_left == 0)
+		conn_close(c);
+}
+
+/* Stream -> socket, up to the high-water mark. */
+static void pump_out(struct pconn *c)
+{
+	struct evbuffer *out;
+	uint8_t buf[PROXY_COPY_BYTES];
+	size_t n;
+
+	if (!c->stream || c->closing || c->state != PC_PIPE)
+		return;
+	out = bufferevent_get_output(c->bev);
+	while (evbuffer_get_length(out) < PROXY_OUT_HIGH_BYTES &&
+	       (n = stream_read(c->stream, buf, sizeof(buf))) > 0)
+		evbuffer_add(out, buf, n);
+	if (stream_is_eof(c->stream)) {
+		c->eof_out = true;
+		conn_shut_out(c);
+	}
+}
+
+/* What waits in c->pre, then the socket, into the stream. */
+static void pump_in(struct pconn *c)
+{
+	struct evbuffer *in;
+	size_t len;
+
+	if (!c->stream || c->closing || c->flush_close || c->state != PC_PIPE)
+		return;
+	while (c->pre_off < c->pre.len) {
+		size_t n = stream_write(c->stream, c->pre.data + c->pre_off,
+					c->pre.len - c->pre_off);
+
+		if (n == 0) {
+			bufferevent_disable(c->bev, EV_READ);
+			return;
+		}
+		c->pre_off += n;
+	}
+	in = bufferevent_get_input(c->bev);
+	while (c->in_left > 0 && (len = evbuffer_get_length(in)) > 0) {
+		size_t want = len < PROXY_COPY_BYTES ? len : PROXY_COPY_BYTES;
+		size_t n;
+
+		if (want > c->in_left)
+			want = c->in_left;
+		n = stream_write(c->stream,
+				 evbuffer_pullup(in, (ssize_t)want), want);
+		evbuffer_drain(in, n);
+		if (c->in_left != SIZE_MAX)
+			c->in_left -= n;
+		if (n < want) {
+			bufferevent_disable(c->bev, EV_READ);
+			return;
+		}
+	}
+	if (c->in_left == 0) {
+		/* A proxied HTTP request ends with its body: the site
+		 * answers and closes ("Connection: close").  Later bytes
+		 * from the client are not forwarded. */
+		bufferevent_disable(c->bev, EV_READ);
+		evbuffer_drain(bufferevent_get_input(c->bev),
+			       evbuffer_get_length(bufferevent_get_input(c->bev)));
+		return;
+	}
+	if (c->in_eof)
+		stream_close(c->stream);
+	else
+		bufferevent_enable(c->bev, EV_READ);
+}
+
+static void start_pipe(struct pconn *c)
+{
+	c->state = PC_PIPE;
+	evloop_timer_disarm(c->timer);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	pump_in(c);
+	pump_out(c);
+}
+
+static void stream_event(void *ctx, struct stream *s, unsigned ev)
+{
+	struct pconn *c = ctx;
+	struct bbuf b = BBUF_INIT;
+
+	(void)s;
+	if (c->closing || c->flush_close)
+		return;
+	if (c->state == PC_CONNECT) {
+		if (ev & (STREAM_EV_RESET | STREAM_EV_FAILED)) {
+			bool refused = ev & STREAM_EV_RESET;
+
+			stream_release(c->stream);
+			c->stream = NULL;
+			if (refused)
+				return conn_fail(c, 502, "Bad Gateway",
+						 "Connection refused",
+						 "The destination refused the "
+						 "connection.",
+						 SOCKS5_REFUSED);
+			c->p->st.lookup_timeouts++;
+			return conn_fail(c, 504, "Gateway Timeout",
+					 "Destination not reachable",
+					 "No answer from the destination: its "
+					 "LeaseSet was not found or it did not "
+					 "reply in time.",
+					 SOCKS5_HOST_UNREACHABLE);
+		}
+		if (!(ev & STREAM_EV_CONNECTED))
+			return;
+		if (c->front == FRONT_SOCKS5)
+			socks5_reply_encode(&b, SOCKS5_OK);
+		else if (c->front == FRONT_SOCKS4)
+			socks4_reply_encode(&b, true);
+		else if (c->http_connect)
+			bbuf_put(&b, "HTTP/1.1 200 Connection established\r\n"
+				     "\r\n", 39);
+		send_bytes(c, b.data, b.len);
+		bbuf_free(&b);
+		start_pipe(c);
+		return;
+	}
+	if (c->state != PC_PIPE)
+		return;
+	if (ev & STREAM_EV_WRITABLE)
+		pump_in(c);
+	pump_out(c);
+	if (c->closing)
+		return;
+	if (ev & (STREAM_EV_RESET | STREAM_EV_FAILED)) {
+		stream_release(c->stream);
+		c->stream = NULL;
+		c->eof_out = true;
+		c->in_eof = true;
+		conn_shut_out(c);
+		if (!c->closing && !c->out_shut)
+			c->flush_close = true;
+	} else if (ev & STREAM_EV_CLOSED) {
+		c->eof_out = true;
+		c->in_eof = true;
+		conn_shut_out(c);
+	}
+}
+
+/* ---- names -------------------------------------------------------------- */
+
+static bool has_suffix(const char *s, const char *suf)
+{
+	size_t n = strlen(s), m = strlen(suf);
+
+	return n >= m && strcmp(s + n - m, suf) == 0;
+}
+
+static void open_stream(struct pconn *c, const struct keys_and_cert *to)
+{
+	int e;
+
+	c->state = PC_CONNECT;
+	bufferevent_disable(c->bev, EV_READ);
+	evloop_timer_disarm(c->timer);
+	e = stream_connect(c->pd->mgr, to, 0, c->port, stream_event, c,
+			   &c->stream);
+	if (e != 0) {
+		c->stream = NULL;
+		return conn_fail(c, 503, "Service Unavailable",
+				 "Too many connections", err_str(e),
+				 SOCKS5_FAILURE);
+	}
+	c->p->st.streams_out++;
+}
+
+/* Poll the network for a b32 Destination until it is known or the
+ * deadline passes. */
+static void resolve_poll(struct pconn *c)
+{
+	struct keys_and_cert *to = xmalloc(sizeof(*to));
+
+	if (c->p->net.lookup(c->p->net.ctx, c->hash, to) == 0) {
+		open_stream(c, to);
+	} else if (time_mono_ms() >= c->deadline) {
+		c->p->st.lookup_timeouts++;
+		conn_fail(c, 504, "Gateway Timeout", "LeaseSet not found",
+			  "The destination's LeaseSet was not found on the "
+			  "network in time.  It may be offline.",
+			  SOCKS5_HOST_UNREACHABLE);
+	} else {
+		c->state = PC_RESOLVE;
+		evloop_timer_arm(c->timer, PROXY_LOOKUP_POLL_MS);
+	}
+	free(to);
+}
+
+/* 0 with c->hash set (a b32 to look up) or *to filled; otherwise an
+ * error already sent to the client. */
+enum resolved { RES_DEST, RES_B32, RES_FAILED };
+
+static enum resolved resolve(struct pconn *c, const char *host,
+			     struct keys_and_cert *to)
+{
+	size_t n = strlen(host), hl;
+	struct b33_addr b33;
+
+	if (n == B32_NAME_CHARS + 8 && has_suffix(host, ".b32.i2p")) {
+		if (b32_decode(c->hash, sizeof(c->hash), &hl, host,
+			       B32_NAME_CHARS) == 0 && hl == 32)
+			return RES_B32;
+	} else if (n > B32_NAME_CHARS + 8 && has_suffix(host, ".b32.i2p") &&
+		   b33_parse(host, n, &b33) == 0) {
+		conn_fail(c, 501, "Not Implemented", "Encrypted LeaseSet",
+			  "This is a b33 address of an encrypted LeaseSet: "
+			  "this proxy does not open them yet.",
+			  SOCKS5_HOST_UNREACHABLE);
+		return RES_FAILED;
+	} else if (has_suffix(host, ".i2p") && !has_suffix(host, ".b32.i2p")) {
+		if (addrbook_lookup(c->p->ab, host, to) == 0)
+			return RES_DEST;
+		c->p->st.unknown_host++;
+		conn_fail(c, 404, "Not Found", "Unknown host",
+			  "This name is not in the address book.  Use its "
+			  ".b32.i2p address, or follow an address helper "
+			  "link (?i2paddresshelper=...).",
+			  SOCKS5_HOST_UNREACHABLE);
+		return RES_FAILED;
+	}
+	c->p->st.unknown_host++;
+	conn_fail(c, 400, "Bad Request", "Bad address",
+		  "This is not a valid I2P address.",
+		  SOCKS5_HOST_UNREACHABLE);
+	return RES_FAILED;
+}
+
+static bool is_i2p_name(const char *host)
+{
+	return has_suffix(host, ".i2p");
+}
+
+/* Go to host (c->host) port c->port. */
+static void go(struct pconn *c, const char *host)
+{
+	struct keys_and_cert *to = xmalloc(sizeof(*to));
+
+	switch (resolve(c, host, to)) {
+	case RES_DEST:
+		open_stream(c, to);
+		break;
+	case RES_B32:
+		bufferevent_disable(c->bev, EV_READ);
+		c->deadline = time_mono_ms() + c->p->cfg.lookup_timeout_ms;
+		resolve_poll(c);
+		break;
+	case RES_FAILED:
+		break;
+	}
+	free(to);
+}
+
+static void refuse_clearnet(struct pconn *c)
+{
+	c->p->st.refused_clearnet++;
+	conn_fail(c, 403, "Forbidden", "Outproxy not configured",
+		  "This address is outside I2P.  No outproxy is configured, "
+		  "so no connection was made.",
+		  SOCKS5_NOT_ALLOWED);
+}
+
+/* ---- SOCKS -------------------------------------------------------------- */
+
+static void socks_request(struct pconn *c, const struct socks_req *r)
+{
+	if (r->cmd != SOCKS_CMD_CONNECT)
+		return conn_fail(c, 0, "", "SOCKS command not supported", "",
+				 SOCKS5_CMD_UNSUPPORTED);
+	if (r->atyp != SOCKS_ATYP_DOMAIN || !is_i2p_name(r->host))
+		return refuse_clearnet(c);
+	c->port = r->port;
+	memcpy(c->host, r->host, sizeof(c->host));
+	go(c, c->host);
+}
+
+static void socks_read(struct pconn *c, struct evbuffer *in)
+{
+	size_t len = evbuffer_get_length(in), used = 0;
+	const uint8_t *b;
+	struct socks_req r;
+	bool no_auth;
+	int e;
+
+	if (len == 0)
+		return;
+	b = evbuffer_pullup(in, (ssize_t)len);
+	if (c->state == PC_SOCKS_GREET && b[0] == 4) {
+		c->front = FRONT_SOCKS4;
+		if ((e = socks4_request_parse(b, len, &r, &used)) == 0) {
+			evbuffer_drain(in, used);
+			return socks_request(c, &r);
+		}
+	} else if (c->state == PC_SOCKS_GREET) {
+		c->front = FRONT_SOCKS5;
+		if ((e = socks5_greeting_parse(b, len, &no_auth, &used)) == 0) {
+			struct bbuf rep = BBUF_INIT;
+
+			evbuffer_drain(in, used);
+			/* "X'FF' NO ACCEPTABLE METHODS" */
+			bbuf_u8(&rep, 5);
+			bbuf_u8(&rep, no_auth ? SOCKS5_METHOD_NONE :
+						SOCKS5_METHOD_REFUSED);
+			send_bytes(c, rep.data, rep.len);
+			bbuf_free(&rep);
+			if (!no_auth) {
+				c->front = FRONT_RAW;
+				return conn_flush_close(c);
+			}
+			c->state = PC_SOCKS_REQ;
+			return socks_read(c, in);
+		}
+	} else {
+		if ((e = socks5_request_parse(b, len, &r, &used)) == 0) {
+			evbuffer_drain(in, used);
+			return socks_request(c, &r);
+		}
+		if (e == ERR_UNSUPPORTED)
+			return conn_fail(c, 0, "", "SOCKS address type", "",
+					 SOCKS5_ATYP_UNSUPPORTED);
+	}
+	if (e == ERR_TRUNCATED)
+		return;
+	c->p->st.bad_requests++;
+	if (c->state == PC_SOCKS_GREET && c->front == FRONT_SOCKS5)
+		c->front = FRONT_RAW;	/* no reply format fits yet */
+	conn_fail(c, 0, "", "bad SOCKS request", "", SOCKS5_FAILURE);
+}
+
+/* ---- HTTP --------------------------------------------------------------- */
+
+static void put_s(struct bbuf *b, const char *s)
+{
+	bbuf_put(b, s, strlen(s));
+}
+
+/* "http://host[:port]" + path */
+static void url_format(struct bbuf *b, const struct http_url *u,
+		       const void *path, size_t n)
+{
+	char port[16];
+
+	put_s(b, "http://");
+	put_s(b, u->host);
+	if (u->port != 80) {
+		snprintf(port, sizeof(port), ":%u", u->port);
+		put_s(b, port);
+	}
+	bbuf_put(b, path, n);
+}
+
+/* i2paddresshelper=DEST: add the name and redirect to the URL without the
+ * key.  True when the request was answered here. */
+static bool address_helper(struct pconn *c, const struct http_url *u)
+{
+	struct bbuf val = BBUF_INIT, path = BBUF_INIT, resp = BBUF_INIT;
+	struct keys_and_cert *d = NULL;
+	uint8_t *raw = NULL;
+	struct breader r;
+	size_t n;
+	int e;
+
+	if (!http_addresshelper_take(u->path, &val, &path)) {
+		bbuf_free(&val);
+		bbuf_free(&path);
+		return false;
+	}
+	d = xmalloc(sizeof(*d));
+	raw = xmalloc(KAC_MAX_BYTES);
+	n = strlen((const char *)val.data);
+	if (!addrbook_name_ok(u->host, strlen(u->host)) ||
+	    n > B64_ENC_LEN(KAC_MAX_BYTES) ||
+	    b64_decode(raw, KAC_MAX_BYTES, &n, (const char *)val.data, n) != 0) {
+		e = ERR_FORMAT;
+	} else {
+		br_init(&r, raw, n);
+		e = keys_and_cert_decode(&r, d);
+		if (e == 0 && !br_done(&r))
+			e = ERR_FORMAT;
+		if (e == 0)
+			e = addrbook_add(c->p->ab, u->host, d, false);
+	}
+	if (e == ERR_EXISTS) {
+		conn_fail(c, 409, "Conflict", "Address helper conflict",
+			  "The address book already has this name for another "
+			  "destination; the link's destination was not used.",
+			  SOCKS5_FAILURE);
+	} else if (e != 0) {
+		conn_fail(c, 400, "Bad Request", "Bad address helper",
+			  "The i2paddresshelper link does not hold a valid "
+			  "destination for a valid name.", SOCKS5_FAILURE);
+	} else {
+		c->p->st.helper_added++;
+		put_s(&resp, "HTTP/1.1 302 Found\r\nLocation: ");
+		url_format(&resp, u, path.len ? path.data : (const uint8_t *)"/",
+			   path.len ? path.len : 1);
+		put_s(&resp, "\r\nContent-Length: 0\r\nConnection: close\r\n"
+			     "\r\n");
+		send_bytes(c, resp.data, resp.len);
+		conn_flush_close(c);
+	}
+	bbuf_free(&val);
+	bbuf_free(&path);
+	bbuf_free(&resp);
+	free(raw);
+	free(d);
+	return true;
+}
+
+/* Body bytes to forward after the head: Content-Length, else none.  A
+ * chunked request body is refused (false). */
+static bool body_len(const struct http_req *r, size_t *out)
+{
+	const struct http_str *cl = http_req_header(r, "Content-Length");
+	size_t v = 0;
+
+	if (http_req_header(r, "Transfer-Encoding"))
+		return false;
+	if (!cl) {
+		*out = 0;
+		return true;
+	}
+	if (cl->n == 0 || cl->n > 15)
+		return false;
+	for (size_t i = 0; i < cl->n; i++) {
+		if (cl->p[i] < '0' || cl->p[i] > '9')
+			return false;
+		v = v * 10 + (size_t)(cl->p[i] - '0');
+	}
+	*out = v;
+	return true;
+}
+
+static void http_request(struct pconn *c, const struct http_req *r)
+{
+	bool connect = http_str_ieq(r->method, "CONNECT");
+	struct http_url u;
+	struct bbuf abs = BBUF_INIT;
+	struct http_str ap;
+	int e;
+
+	if ((e = http_url_parse(r->target, connect, &u)) != 0) {
+		c->p->st.bad_requests++;
+		return conn_fail(c, 400, "Bad Request", "Bad request",
+				 connect ? "CONNECT needs host:port." :
+					   "The proxy takes absolute http:// "
+					   "URLs (and CONNECT for https).",
+				 0);
+	}
+	memcpy(c->host, u.host, sizeof(c->host));
+	c->port = u.port;
+	c->http_connect = connect;
+	if (!connect && !body_len(r, &c->in_left))
+		return conn_fail(c, 501, "Not Implemented",
+				 "Request body not supported",
+				 "Chunked request bodies are not supported.",
+				 0);
+	if (connect)
+		c->in_left = SIZE_MAX;
+	if (!is_i2p_name(u.host)) {
+		if (!c->p->outproxy)
+			return refuse_clearnet(c);
+		/* Through the overlay to the outproxy, as a proxy request. */
+		if (connect) {
+			put_s(&c->pre, "CONNECT ");
+			bbuf_put(&c->pre, r->target.p, r->target.n);
+			put_s(&c->pre, " HTTP/1.1\r\nHost: ");
+			bbuf_put(&c->pre, r->target.p, r->target.n);
+			put_s(&c->pre, "\r\n\r\n");
+			c->http_connect = false;	/* its 200 passes */
+		} else {
+			url_format(&abs, &u, u.path.p, u.path.n);
+			ap = (struct http_str){ (const char *)abs.data,
+						abs.len };
+			http_req_rewrite(r, &u, &ap, &c->pre);
+		}
+		bbuf_free(&abs);
+		c->port = 0;
+		go(c, c->p->outproxy);
+		return;
+	}
+	if (u.https && !connect)
+		return conn_fail(c, 400, "Bad Request", "Use CONNECT",
+				 "https:// URLs go through CONNECT.", 0);
+	if (!connect && address_helper(c, &u))
+		return;
+	if (!connect)
+		http_req_rewrite(r, &u, NULL, &c->pre);
+	go(c, c->host);
+}
+
+static void http_read(struct pconn *c, struct evbuffer *in)
+{
+	size_t len = evbuffer_get_length(in);
+	struct http_req r;
+	size_t take = len < HTTP_HEAD_MAX_BYTES ? len : HTTP_HEAD_MAX_BYTES;
+	const char *b;
+	int e;
+
+	if (len == 0)
+		return;
+	b = (const char *)evbuffer_pullup(in, (ssize_t)take);
+	e = http_req_parse(b, take, &r);
+	if (e == ERR_TRUNCATED)
+		return;
+	if (e != 0) {
+		c->p->st.bad_requests++;
+		if (e == ERR_TOO_BIG)
+			return conn_fail(c, 431, "Request Header Fields Too "
+					 "Large", "Request too large",
+					 "The request head is over the proxy's "
+					 "limit.", 0);
+		return conn_fail(c, 400, "Bad Request", "Bad request",
+				 "The proxy could not parse the request.", 0);
+	}
+	http_request(c, &r);
+	/* the head is consumed: only its body (if any) goes on */
+	if (!c->closing)
+		evbuffer_drain(in, r.head_len);
+}
+
+/* ---- socket callbacks --------------------------------------------------- */
+
+static void conn_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct pconn *c = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+
+	if (c->closing || c->flush_close)
+		return;
+	switch (c->state) {
+	case PC_SOCKS_GREET:
+	case PC_SOCKS_REQ:
+		socks_read(c, in);
+		break;
+	case PC_HTTP_HEAD:
+		http_read(c, in);
+		break;
+	case PC_PIPE:
+		pump_in(c);
+		break;
+	case PC_RESOLVE:
+	case PC_CONNECT:
+	case PC_DIAL:
+		bufferevent_disable(bev, EV_READ);
+		break;
+	}
+}
+
+static void conn_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct pconn *c = arg;
+
+	if (c->flush_close &&
+	    evbuffer_get_length(bufferevent_get_output(bev)) == 0) {
+		conn_close(c);
+		return;
+	}
+	if (c->state == PC_PIPE) {
+		pump_out(c);
+		conn_shut_out(c);
+	}
+}
+
+static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct pconn *c = arg;
+
+	(void)bev;
+	if (c->state == PC_DIAL && (what & BEV_EVENT_CONNECTED)) {
+		start_pipe(c);
+		return;
+	}
+	if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) &&
+	    c->state == PC_PIPE && c->stream) {
+		/* Half-close: the rest goes out, then a CLOSE. */
+		c->in_eof = true;
+		pump_in(c);
+		if (c->out_shut)
+			conn_close(c);
+		return;
+	}
+	if (c->stream && c->state != PC_PIPE)
+		stream_reset(c->stream);
+	conn_close(c);
+}
+
+static void conn_timer_cb(void *arg)
+{
+	struct pconn *c = arg;
+
+	if (c->closing || c->flush_close)
+		return;
+	switch (c->state) {
+	case PC_RESOLVE:
+		resolve_poll(c);
+		break;
+	case PC_SOCKS_GREET:
+	case PC_SOCKS_REQ:
+	case PC_HTTP_HEAD:
+		c->p->st.bad_requests++;
+		conn_fail(c, 408, "Request Timeout", "Request timeout",
+			  "The request did not arrive in time.",
+			  SOCKS5_FAILURE);
+		break;
+	case PC_DIAL:
+		if (c->stream)
+			stream_reset(c->stream);
+		conn_close(c);
+		break;
+	case PC_CONNECT:
+	case PC_PIPE:
+		break;
+	}
+}
+
+static void accept_cb(struct evconnlistener *lis, evutil_socket_t fd,
+		      struct sockaddr *sa, int salen, void *arg)
+{
+	struct plistener *l = arg;
+	struct proxy *p = l->p;
+	struct bufferevent *bev;
+	struct pconn *c;
+
+	(void)lis;
+	(void)sa;
+	(void)salen;
+	if (p->nconns >= p->cfg.max_conns) {
+		log_info_rl(60, LD_APP, "proxy: connection limit reached");
+		evutil_closesocket(fd);
+		return;
+	}
+	p->st.accepted++;
+	bev = bufferevent_socket_new(evloop_base(p->el), fd,
+				     BEV_OPT_CLOSE_ON_FREE);
+	c = conn_new(p, l->pd, bev);
+	switch (l->kind) {
+	case PROXY_HTTP:
+		c->state = PC_HTTP_HEAD;
+		c->front = FRONT_HTTP;
+		break;
+	case PROXY_SOCKS:
+		c->state = PC_SOCKS_GREET;
+		c->front = FRONT_RAW;	/* until the version byte */
+		break;
+	case PROXY_CLIENT:
+		c->front = FRONT_RAW;
+		c->port = l->target_port;
+		bufferevent_enable(bev, EV_WRITE);
+		go(c, l->target);
+		return;
+	}
+	evloop_timer_arm(c->timer, p->cfg.head_timeout_ms);
+	bufferevent_enable(bev, EV_READ | EV_WRITE);
+}
+
+/* ---- server tunnels ----------------------------------------------------- */
+
+static void serve_accept(void *ctx, struct stream *s)
+{
+	struct proxy_dest *pd = ctx;
+	struct proxy *p = pd->p;
+	struct bufferevent *bev;
+	struct pconn *c;
+
+	if (p->nconns >= p->cfg.max_conns || !pd->serving) {
+		stream_reset(s);
+		stream_release(s);
+		return;
+	}
+	p->st.streams_in++;
+	bev = bufferevent_socket_new(evloop_base(p->el), -1,
+				     BEV_OPT_CLOSE_ON_FREE);
+	c = conn_new(p, pd, bev);
+	c->front = FRONT_RAW;
+	c->state = PC_DIAL;
+	c->stream = s;
+	stream_set_handler(s, stream_event, c);
+	evloop_timer_arm(c->timer, p->cfg.connect_timeout_ms);
+	if (bufferevent_socket_connect(bev, (struct sockaddr *)&pd->serve_to,
+				       sizeof(pd->serve_to)) != 0) {
+		stream_reset(s);
+		conn_close(c);
+	}
+}
+
+/* ---- setup -------------------------------------------------------------- */
+
+struct proxy *proxy_new(struct evloop *el, const struct client_net *net,
+			struct addrbook *ab, const struct proxy_cfg *cfg)
+{
+	struct proxy *p = xzalloc(sizeof(*p));
+
+	p->el = el;
+	p->net = *net;
+	p->ab = ab;
+	p->cfg = *cfg;
+	if (cfg->outproxy && *cfg->outproxy)
+		p->outproxy = xstrdup(cfg->outproxy);
+	p->cfg.outproxy = NULL;
+	return p;
+}
+
+void proxy_stats(const struct proxy *p, struct proxy_stats *out)
+{
+	*out = p->st;
+}
+
+int proxy_dest_add(struct proxy *p, struct client_dest *d,
+		   const struct stream_config *sc, struct proxy_dest **out)
+{
+	struct proxy_dest *pd;
+	struct keys_and_cert *k = xmalloc(sizeof(*k));
+	struct client_rx rx = { 0 };
+	int e;
+
+	e = p->net.lookup(p->net.ctx, client_dest_pub(d)->hash, k);
+	free(k);
+	if (e == 0) {
+		client_dest_free(d);
+		return ERR_EXISTS;
+	}
+	pd = xzalloc(sizeof(*pd));
+	pd->p = p;
+	pd->dest = d;
+	client_dest_signer(d, &pd->signer);
+	pd->sink.net = p->net;
+	pd->sink.from = d;
+	pd->mgr = stream_mgr_new(sc ? sc : &p->cfg.stream, &pd->signer,
+				 client_stream_sink(&pd->sink), p->el);
+	rx.mgr = pd->mgr;
+	if ((e = p->net.attach(p->net.ctx, d, &rx)) != 0) {
+		stream_mgr_free(pd->mgr);
+		client_dest_free(d);
+		free(pd);
+		return e;
+	}
+	pd->next = p->dests;
+	p->dests = pd;
+	*out = pd;
+	return 0;
+}
+
+const struct keys_and_cert *proxy_dest_pub(const struct proxy_dest *pd)
+{
+	return client_dest_pub(pd->dest);
+}
+
+static int ipv4_addr(const char *host, uint16_t port, struct sockaddr_in *sin)
+{
+	memset(sin, 0, sizeof(*sin));
+	sin->sin_family = AF_INET;
+	sin->sin_port = htons(port);
+	return inet_pton(AF_INET, host, &sin->sin_addr) == 1 ? 0 : ERR_ARG;
+}
+
+int proxy_listen(struct proxy *p, enum proxy_kind kind, struct proxy_dest *pd,
+		 const char *host, uint16_t port, const char *target,
+		 uint16_t target_port, uint16_t *bound)
+{
+	struct plistener *l;
+	struct sockaddr_in sin;
+	socklen_t sl = sizeof(sin);
+
+	if (ipv4_addr(host, port, &sin) != 0 ||
+	    (kind == PROXY_CLIENT && (!target || !*target)))
+		return ERR_ARG;
+	l = xzalloc(sizeof(*l));
+	l->p = p;
+	l->kind = kind;
+	l->pd = pd;
+	l->target = target ? xstrdup(target) : NULL;
+	l->target_port = target_port;
+	l->lis = evconnlistener_new_bind(evloop_base(p->el), accept_cb, l,
+					 LEV_OPT_CLOSE_ON_FREE |
+						 LEV_OPT_REUSEABLE,
+					 64, (struct sockaddr *)&sin,
+					 sizeof(sin));
+	if (!l->lis) {
+		log_warn(LD_APP, "proxy: cannot listen on %s:%u", host, port);
+		free(l->target);
+		free(l);
+		return ERR_IO;
+	}
+	getsockname(evconnlistener_get_fd(l->lis), (struct sockaddr *)&sin,
+		    &sl);
+	if (bound)
+		*bound = ntohs(sin.sin_port);
+	l->next = p->listeners;
+	p->listeners = l;
+	return 0;
+}
+
+int proxy_serve(struct proxy *p, struct proxy_dest *pd, const char *host,
+		uint16_t port)
+{
+	(void)p;
+	if (pd->serving)
+		return ERR_EXISTS;
+	if (ipv4_addr(host, port, &pd->serve_to) != 0 || port == 0)
+		return ERR_ARG;
+	pd->serving = true;
+	stream_mgr_set_acceptor(pd->mgr, serve_accept, pd);
+	return 0;
+}
+
+void proxy_free(struct proxy *p)
+{
+	if (!p)
+		return;
+	while (p->listeners) {
+		struct plistener *l = p->listeners;
+
+		p->listeners = l->next;
+		evconnlistener_free(l->lis);
+		free(l->target);
+		free(l);
+	}
+	while (p->conns)
+		conn_close(p->conns);
+	while (p->dests) {
+		struct proxy_dest *pd = p->dests;
+
+		p->dests = pd->next;
+		p->net.detach(p->net.ctx, pd->dest);
+		stream_mgr_free(pd->mgr);
+		client_dest_free(pd->dest);
+		free(pd);
+	}
+	free(p->outproxy);
+	free(p);
+}

@@ -1,0 +1,102 @@
+/*
+ * Browsing and hosting over I2P streaming (issue [P]): the HTTP proxy
+ * (127.0.0.1:4444 by default), the SOCKS 4/4a/5 proxy (4447), client
+ * tunnels (a local port to one remote destination) and server tunnels (a
+ * local TCP service published as a destination), all over a
+ * struct client_net (apps/client/net.h): localnet in tests, tunnelnet in
+ * bitsd.
+ *
+ * Names: "<52 chars>.b32.i2p" is looked up on the network (the proxy
+ * waits for the lookup, up to lookup_timeout_ms); other "*.i2p" names
+ * come from the address book; b33 addresses (encrypted LeaseSets) are
+ * refused for now.  Nothing is ever given to the system resolver: a
+ * name that is not I2P, or an IP literal, is clearnet, refused unless an
+ * outproxy is configured (HTTP only), and then it goes through the
+ * overlay to the outproxy.
+ *
+ * Each local destination (struct proxy_dest) has one stream manager;
+ * the proxies usually share one, each server tunnel has its own
+ * (persistent keys, inbound limits in its stream_config).
+ * Thread: the loop thread only.  Ownership: the caller owns the proxy and
+ * frees it before the network and the address book it borrows.
+ */
+#ifndef APPS_PROXY_PROXY_H
+#define APPS_PROXY_PROXY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "apps/client/dest.h"
+#include "apps/client/net.h"
+#include "apps/client/stream.h"
+
+struct evloop;
+struct addrbook;
+struct proxy;		/* opaque */
+struct proxy_dest;	/* opaque; owned by its proxy */
+
+#define PROXY_HTTP_DEFAULT_PORT 4444
+#define PROXY_SOCKS_DEFAULT_PORT 4447
+#define PROXY_LOOKUP_TIMEOUT_MS 30000	/* a b32 LeaseSet lookup */
+#define PROXY_HEAD_TIMEOUT_MS 30000	/* a client's request head */
+#define PROXY_CONNECT_TIMEOUT_MS 60000	/* a server tunnel's local dial */
+#define PROXY_LOOKUP_POLL_MS 250
+#define PROXY_MAX_CONNS_DEFAULT 512
+#define PROXY_OUT_HIGH_BYTES (256 * 1024)	/* stop reading the stream */
+
+struct proxy_cfg {
+	/* An outproxy's name (b32 or address book): clearnet HTTP goes
+	 * there through the overlay.  NULL: clearnet is refused. */
+	const char *outproxy;
+	uint32_t lookup_timeout_ms, head_timeout_ms, connect_timeout_ms;
+	unsigned max_conns;		/* client sockets and streams */
+	struct stream_config stream;	/* defaults for proxy_dest_add() */
+};
+
+enum proxy_kind {
+	PROXY_HTTP,		/* HTTP proxy */
+	PROXY_SOCKS,		/* SOCKS 4, 4a and 5 */
+	PROXY_CLIENT		/* client tunnel: every socket to one target */
+};
+
+struct proxy_stats {
+	uint64_t accepted, refused_clearnet, unknown_host, lookup_timeouts;
+	uint64_t bad_requests, streams_out, streams_in, helper_added;
+};
+
+void proxy_cfg_default(struct proxy_cfg *c);
+/* ab and net (copied; its context) are borrowed and outlive p.  Never
+ * fails; caller owns *out. */
+struct proxy *proxy_new(struct evloop *el, const struct client_net *net,
+			struct addrbook *ab, const struct proxy_cfg *cfg);
+/* Close everything, detach every destination, release p.  Accepts NULL. */
+void proxy_free(struct proxy *p);
+void proxy_stats(const struct proxy *p, struct proxy_stats *out);
+
+/*
+ * Serve d (taken on every path) on the network, its streams made with sc
+ * (NULL: the proxy's).  ERR_EXISTS when the network serves it already.
+ * *out is borrowed until proxy_free().
+ */
+int proxy_dest_add(struct proxy *p, struct client_dest *d,
+		   const struct stream_config *sc, struct proxy_dest **out);
+const struct keys_and_cert *proxy_dest_pub(const struct proxy_dest *pd);
+
+/*
+ * Listen on host:port (an IPv4 literal; port 0: any) for kind, through
+ * pd.  PROXY_CLIENT sends every connection to target (a b32 name, an
+ * address-book name or a base64 Destination) port target_port.  *bound
+ * (may be NULL) gets the port.  ERR_IO when it cannot listen, ERR_ARG for
+ * a bad host.
+ */
+int proxy_listen(struct proxy *p, enum proxy_kind kind, struct proxy_dest *pd,
+		 const char *host, uint16_t port, const char *target,
+		 uint16_t target_port, uint16_t *bound);
+/*
+ * Server tunnel: streams that reach pd (on any port) are joined to new
+ * TCP connections to host:port (an IPv4 literal).  ERR_EXISTS when pd serves already.
+ */
+int proxy_serve(struct proxy *p, struct proxy_dest *pd, const char *host,
+		uint16_t port);
+
+#endif /* APPS_PROXY_PROXY_H */

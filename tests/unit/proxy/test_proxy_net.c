@@ -1,0 +1,734 @@
+/*
+ * apps/proxy over the in-process localnet: a child process runs the HTTP
+ * and SOCKS proxies, a client tunnel, the static web server published by
+ * a server tunnel as "site.i2p", and a second server tunnel ("echo.i2p")
+ * in front of a TCP listener of the test itself, which sees exactly what
+ * a site gets.  Plain blocking clients check pages byte for byte, ranges,
+ * the header filter, address helpers, clearnet refusal, and the error
+ * pages and limits for bad, huge, slow and unknown requests.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "apps/client/localnet.h"
+#include "apps/proxy/addrbook.h"
+#include "apps/proxy/proxy.h"
+#include "apps/proxy/web.h"
+#include "crypto/base/alloc.h"
+#include "crypto/base/bytes.h"
+#include "crypto/base/encode.h"
+#include "crypto/base/err.h"
+#include "router/dest_keys.h"
+#include "router/evloop.h"
+#include "tests/unit/tharness.h"
+
+#define IO_TIMEOUT_S 60
+#define BIG_BYTES (1024 * 1024)
+
+struct tinfo {
+	uint16_t http, socks, client, web;
+	char site_b32[DEST_B32_CHARS + 1];
+	char site_b64[600], echo_b64[600];
+};
+
+struct tproxy {
+	pid_t pid;
+	int echo_lis;		/* the test's own "site" behind echo.i2p */
+	char root[64];
+	struct tinfo in;
+};
+
+static uint8_t big_byte(size_t i)
+{
+	return (uint8_t)(i * 7 + (i >> 9));
+}
+
+static void write_file(const char *dir, const char *name, const void *b,
+		       size_t n)
+{
+	char p[256];
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	if (!(f = fopen(p, "wb")) || fwrite(b, 1, n, f) != n)
+		abort();
+	fclose(f);
+}
+
+static void make_root(struct tproxy *tp)
+{
+	uint8_t *big = xmalloc(BIG_BYTES);
+	char p[128];
+
+	snprintf(tp->root, sizeof(tp->root), "/tmp/bits-web-XXXXXX");
+	if (!mkdtemp(tp->root))
+		abort();
+	for (size_t i = 0; i < BIG_BYTES; i++)
+		big[i] = big_byte(i);
+	write_file(tp->root, "index.html", "<h1>hello</h1>\n", 15);
+	write_file(tp->root, "big.bin", big, BIG_BYTES);
+	write_file(tp->root, "clip.mp4", big, 4096);
+	write_file(tp->root, ".secret", "no", 2);
+	snprintf(p, sizeof(p), "%s/sub", tp->root);
+	mkdir(p, 0700);
+	write_file(p, "a.txt", "a", 1);
+	free(big);
+}
+
+static void rm_root(struct tproxy *tp)
+{
+	static const char *const f[] = { "index.html", "big.bin", "clip.mp4",
+					 ".secret", "sub/a.txt", "sub", "" };
+	char p[256];
+
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+		snprintf(p, sizeof(p), "%s/%s", tp->root, f[i]);
+		if (remove(p) != 0 && i + 1 < sizeof(f) / sizeof(f[0]))
+			abort();
+	}
+	rmdir(tp->root);
+}
+
+static int listen_any(uint16_t *port)
+{
+	struct sockaddr_in sin;
+	socklen_t sl = sizeof(sin);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0 ||
+	    listen(fd, 8) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&sin, &sl) != 0)
+		abort();
+	*port = ntohs(sin.sin_port);
+	return fd;
+}
+
+static void b64_of(const struct keys_and_cert *k, char *out, size_t n)
+{
+	char *s = dest_b64_format(k);
+
+	snprintf(out, n, "%s", s);
+	free(s);
+}
+
+/* The child: everything on one loop over localnet. */
+static void child(struct tproxy *tp, uint16_t echo_port, int wfd)
+{
+	struct evloop *el = evloop_new();
+	struct localnet *ln = localnet_new(el);
+	struct client_net net = localnet_client_net(ln);
+	struct addrbook *ab = addrbook_new();
+	struct proxy_cfg pc;
+	struct web_cfg wc;
+	struct proxy *p;
+	struct proxy_dest *site, *echo, *cli;
+	struct web *w;
+	struct tinfo in = { 0 };
+
+	proxy_cfg_default(&pc);
+	pc.lookup_timeout_ms = 1500;
+	pc.head_timeout_ms = 1500;
+	p = proxy_new(el, &net, ab, &pc);
+	web_cfg_default(&wc);
+	wc.root = tp->root;
+	if (web_new(el, &wc, &w) != 0 ||
+	    proxy_dest_add(p, client_dest_new_random(), NULL, &site) != 0 ||
+	    proxy_dest_add(p, client_dest_new_random(), NULL, &echo) != 0 ||
+	    proxy_dest_add(p, client_dest_new_random(), NULL, &cli) != 0 ||
+	    proxy_serve(p, site, "127.0.0.1", web_port(w)) != 0 ||
+	    proxy_serve(p, echo, "127.0.0.1", echo_port) != 0 ||
+	    addrbook_add(ab, "site.i2p", proxy_dest_pub(site), false) != 0 ||
+	    addrbook_add(ab, "echo.i2p", proxy_dest_pub(echo), false) != 0 ||
+	    proxy_listen(p, PROXY_HTTP, cli, "127.0.0.1", 0, NULL, 0,
+			 &in.http) != 0 ||
+	    proxy_listen(p, PROXY_SOCKS, cli, "127.0.0.1", 0, NULL, 0,
+			 &in.socks) != 0 ||
+	    proxy_listen(p, PROXY_CLIENT, cli, "127.0.0.1", 0, "site.i2p", 80,
+			 &in.client) != 0)
+		_exit(1);
+	in.web = web_port(w);
+	dest_b32_format(proxy_dest_pub(site), in.site_b32);
+	b64_of(proxy_dest_pub(site), in.site_b64, sizeof(in.site_b64));
+	b64_of(proxy_dest_pub(echo), in.echo_b64, sizeof(in.echo_b64));
+	if (write(wfd, &in, sizeof(in)) != sizeof(in))
+		_exit(1);
+	close(wfd);
+	evloop_run(el);
+	_exit(0);
+}
+
+static bool tproxy_start(struct tproxy *tp)
+{
+	uint16_t echo_port;
+	int fds[2];
+
+	make_root(tp);
+	tp->echo_lis = listen_any(&echo_port);
+	if (pipe(fds) != 0)
+		return false;
+	if ((tp->pid = fork()) < 0)
+		return false;
+	if (tp->pid == 0) {
+		close(fds[0]);
+		child(tp, echo_port, fds[1]);
+	}
+	close(fds[1]);
+	if (read(fds[0], &tp->in, sizeof(tp->in)) != sizeof(tp->in))
+		return false;
+	close(fds[0]);
+	return true;
+}
+
+static void tproxy_stop(struct tproxy *tp)
+{
+	int st;
+
+	kill(tp->pid, SIGTERM);
+	waitpid(tp->pid, &st, 0);
+	close(tp->echo_lis);
+	rm_root(tp);
+}
+
+static void timeouts(int fd)
+{
+	struct timeval tv = { IO_TIMEOUT_S, 0 };
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
+static int dial(uint16_t port)
+{
+	struct sockaddr_in sin;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0)
+		abort();
+	timeouts(fd);
+	return fd;
+}
+
+static void put(int fd, const void *b, size_t n)
+{
+	if (write(fd, b, n) != (ssize_t)n)
+		abort();
+}
+
+static void puts_fd(int fd, const char *s)
+{
+	put(fd, s, strlen(s));
+}
+
+/* Read until EOF (or the timeout) into r (NUL-terminated). */
+static void read_all(int fd, struct bbuf *r)
+{
+	uint8_t buf[16384];
+	ssize_t n;
+
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		bbuf_put(r, buf, (size_t)n);
+	bbuf_u8(r, 0);
+	r->len--;
+}
+
+/* Exactly n bytes. */
+static bool read_n(int fd, void *b, size_t n)
+{
+	size_t got = 0;
+	ssize_t r;
+
+	while (got < n && (r = read(fd, (uint8_t *)b + got, n - got)) > 0)
+		got += (size_t)r;
+	return got == n;
+}
+
+/* One request on a new connection to port; the whole answer. */
+static void txn(uint16_t port, const char *req, struct bbuf *resp)
+{
+	int fd = dial(port);
+
+	bbuf_reset(resp);
+	puts_fd(fd, req);
+	read_all(fd, resp);
+	close(fd);
+}
+
+static bool starts(const struct bbuf *b, const char *s)
+{
+	return b->len >= strlen(s) && memcmp(b->data, s, strlen(s)) == 0;
+}
+
+static bool has(const struct bbuf *b, const char *s)
+{
+	return b->data && strstr((const char *)b->data, s) != NULL;
+}
+
+/* The body after the head. */
+static const uint8_t *body(const struct bbuf *b, size_t *n)
+{
+	const char *e = b->data ? strstr((const char *)b->data, "\r\n\r\n") :
+				  NULL;
+
+	if (!e) {
+		*n = 0;
+		return NULL;
+	}
+	*n = b->len - (size_t)((const uint8_t *)e + 4 - b->data);
+	return (const uint8_t *)e + 4;
+}
+
+static void test_http(struct tctx *t)
+{
+	struct tproxy tp;
+	struct bbuf r = BBUF_INIT;
+	char req[512];
+	const uint8_t *bd;
+	size_t n;
+
+	T_TRUE(t, tproxy_start(&tp));
+	txn(tp.in.http, "GET http://site.i2p/index.html HTTP/1.1\r\n"
+			"Host: site.i2p\r\n\r\n", &r);
+	T_TRUE(t, starts(&r, "HTTP/1.1 200 OK\r\n"));
+	T_TRUE(t, has(&r, "Content-Type: text/html"));
+	bd = body(&r, &n);
+	T_EQ(t, n, 15);
+	T_TRUE(t, bd && memcmp(bd, "<h1>hello</h1>\n", 15) == 0);
+	/* by b32 name: the proxy waits for the lookup */
+	snprintf(req, sizeof(req), "GET http://%s/ HTTP/1.0\r\n\r\n",
+		 tp.in.site_b32);
+	txn(tp.in.http, req, &r);
+	T_TRUE(t, starts(&r, "HTTP/1.1 200 OK\r\n"));
+	T_TRUE(t, has(&r, "<h1>hello</h1>"));
+	/* 1 MiB byte for byte */
+	txn(tp.in.http, "GET http://site.i2p/big.bin HTTP/1.1\r\n\r\n", &r);
+	T_TRUE(t, starts(&r, "HTTP/1.1 200 OK\r\n"));
+	bd = body(&r, &n);
+	T_EQ(t, n, BIG_BYTES);
+	for (size_t i = 0; bd && i < n; i++)
+		if (bd[i] != big_byte(i)) {
+			T_EQ(t, i, -1);
+			break;
+		}
+	/* a range, as a video player seeks */
+	txn(tp.in.http, "GET http://site.i2p/clip.mp4 HTTP/1.1\r\n"
+			"Range: bytes=1000-1999\r\n\r\n", &r);
+	T_TRUE(t, starts(&r, "HTTP/1.1 206 Partial Content\r\n"));
+	T_TRUE(t, has(&r, "Content-Range: bytes 1000-1999/4096\r\n"));
+	T_TRUE(t, has(&r, "Content-Type: video/mp4\r\n"));
+	bd = body(&r, &n);
+	T_EQ(t, n, 1000);
+	for (size_t i = 0; bd && i < n; i++)
+		if (bd[i] != big_byte(1000 + i)) {
+			T_EQ(t, i, -1);
+			break;
+		}
+	/* the client tunnel: raw bytes to site.i2p:80 */
+	txn(tp.in.client, "GET /index.html HTTP/1.0\r\n\r\n", &r);
+	T_TRUE(t, starts(&r, "HTTP/1.1 200 OK\r\n"));
+	T_TRUE(t, has(&r, "<h1>hello</h1>"));
+	bbuf_free(&r);
+	tproxy_stop(&tp);
+}
+
+static void socks5_connect(struct tctx *t, int fd, const char *host,
+			   uint16_t port, uint8_t want)
+{
+	uint8_t b[300] = { 5, 1, 0, 3 };
+	uint8_t rep[10];
+	size_t n = strlen(host);
+
+	put(fd, "\x05\x01\x00", 3);
+	T_TRUE(t, read_n(fd, rep, 2));
+	T_EQ(t, rep[0], 5);
+	T_EQ(t, rep[1], 0);
+	b[4] = (uint8_t)n;
+	memcpy(b + 5, host, n);
+	b[5 + n] = (uint8_t)(port >> 8);
+	b[6 + n] = (uint8_t)port;
+	put(fd, b, 7 + n);
+	T_TRUE(t, read_n(fd, rep, 10));
+	T_EQ(t, rep[0], 5);
+	T_EQ(t, rep[1], want);
+}
+
+static void test_socks(struct tctx *t)
+{
+	struct tproxy tp;
+	struct bbuf r = BBUF_INIT;
+	uint8_t rep[10];
+	uint8_t s4[64] = { 4, 1, 0, 80, 0, 0, 0, 1, 'u', 0 };
+	int fd;
+
+	T_TRUE(t, tproxy_start(&tp));
+	fd = dial(tp.in.socks);
+	socks5_connect(t, fd, "site.i2p", 80, 0);
+	puts_fd(fd, "GET /index.html HTTP/1.0\r\n\r\n");
+	read_all(fd, &r);
+	close(fd);
+	T_TRUE(t, starts(&r, "HTTP/1.1 200 OK\r\n"));
+	T_TRUE(t, has(&r, "<h1>hello</h1>"));
+	/* b32 */
+	bbuf_reset(&r);
+	fd = dial(tp.in.socks);
+	socks5_connect(t, fd, tp.in.site_b32, 80, 0);
+	puts_fd(fd, "GET / HTTP/1.0\r\n\r\n");
+	read_all(fd, &r);
+	close(fd);
+	T_TRUE(t, has(&r, "<h1>hello</h1>"));
+	/* 4a */
+	bbuf_reset(&r);
+	fd = dial(tp.in.socks);
+	memcpy(s4 + 10, "site.i2p", 9);
+	put(fd, s4, 19);
+	T_TRUE(t, read_n(fd, rep, 8));
+	T_EQ(t, rep[1], 90);
+	puts_fd(fd, "GET / HTTP/1.0\r\n\r\n");
+	read_all(fd, &r);
+	close(fd);
+	T_TRUE(t, has(&r, "<h1>hello</h1>"));
+	/* clearnet: a name and an address, refused without a connection */
+	fd = dial(tp.in.socks);
+	socks5_connect(t, fd, "example.com", 443, 2);
+	close(fd);
+	fd = dial(tp.in.socks);
+	put(fd, "\x05\x01\x00", 3);
+	T_TRUE(t, read_n(fd, rep, 2));
+	put(fd, "\x05\x01\x00\x01\x5d\xb8\xd8\x22\x00\x50", 10);
+	T_TRUE(t, read_n(fd, rep, 10));
+	T_EQ(t, rep[1], 2);
+	close(fd);
+	fd = dial(tp.in.socks);
+	put(fd, "\x04\x01\x00\x50\x5d\xb8\xd8\x22\x00", 9);
+	T_TRUE(t, read_n(fd, rep, 8));
+	T_EQ(t, rep[1], 91);
+	close(fd);
+	/* unknown names, a username/password-only client, garbage */
+	fd = dial(tp.in.socks);
+	socks5_connect(t, fd, "nobody.i2p", 80, 4);
+	close(fd);
+	fd = dial(tp.in.socks);
+	put(fd, "\x05\x01\x02", 3);
+	T_TRUE(t, read_n(fd, rep, 2));
+	T_EQ(t, rep[1], 0xff);
+	close(fd);
+	bbuf_reset(&r);
+	txn(tp.in.socks, "GET / HTTP/1.0\r\n\r\n", &r);
+	T_EQ(t, r.len, 0);
+	bbuf_free(&r);
+	tproxy_stop(&tp);
+}
+
+static void test_errors(struct tctx *t)
+{
+	struct tproxy tp;
+	struct bbuf r = BBUF_INIT;
+	char req[512];
+	char *huge;
+	size_t n = 0;
+	int fd;
+
+	T_TRUE(t, tproxy_start(&tp));
+	txn(tp.in.http, "GET http://example.com/ HTTP/1.1\r\n\r\n", &r);
+	T_TRUE(t, starts(&r, "HTTP/1.1 403 Forbidden\r\n"));
+	T_TRUE(t, has(&r, "Outproxy not configured"));
+	txn(tp.in.http, "CONNECT example.com:443 HTTP/1.1\r\n\r\n", &r);
+	T_TRUE(t, starts(&r, "HTTP/1.1 403 "));
+	txn(tp.in.http, "GET http://10.0.0.1/ HTTP/1.1\r\n\r\n", &r);
+	T_TRUE(t, starts(&r, "HTTP/1.1 403 "));
+	txn(tp.in.http, "GET http://nobody.i2p/ HTTP/1.1\r\n\r\n", &r);
+	T_TRUE(t, starts(&r, "HTTP/1.1 404 "));
+	T_TRUE(t, has(&r, "Unknown host"));
+	/* a b32 nobody serves: the lookup times out */
+	snprintf(req, sizeof(req), "GET http://%.52s.b32.i2p/ HTTP/1.1\r\n\r\n",
+		 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+	txn(tp.in.http, req, &r);
+	T_TRUE(t, starts(&r, "HTTP/1.1 504 "));
+	T_TRUE(t, has(&r, "LeaseSet not found"));
+	txn(tp.in.http, "GET /relative HTTP/1.1\r\n\r\n", &r);
+	T_TRUE(t, starts(&r, "HTTP/1.1 400 "));
+	txn(tp.in.http, "GET https://site.i2p/ HTTP/1.1\r\n\r\n", &r);
+	T_TRUE(t, starts(&r, "HTTP/1.1 400 "));
+	txn(tp.in.http, "BAD\x01 x HTTP/1.1\r\n\r\n", &r);
+	T_TRUE(t, starts(&r, "HTTP/1.1 400 "));
+	txn(tp.in.http, "POST http://site.i2p/ HTTP/1.1\r\n"
+			"Transfer-Encoding: chunked\r\n\r\n", &r);
+	T_TRUE(t, starts(&r, "HTTP/1.1 501 "));
+	/* b33: an encrypted LeaseSet address */
+	txn(tp.in.http, "GET http://aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+			"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.b32.i2p/ "
+			"HTTP/1.1\r\n\r\n", &r);
+	T_TRUE(t, starts(&r, "HTTP/1.1 "));
+	T_FALSE(t, starts(&r, "HTTP/1.1 200"));
+	/* a huge head */
+	huge = xmalloc(40000);
+	n = (size_t)snprintf(huge, 40000, "GET http://site.i2p/ HTTP/1.1\r\n");
+	while (n + 20 < 40000)
+		n += (size_t)snprintf(huge + n, 40000 - n, "X-Pad: aaaaaaaa\r\n");
+	huge[n] = 0;
+	fd = dial(tp.in.http);
+	put(fd, huge, n);
+	bbuf_reset(&r);
+	read_all(fd, &r);
+	close(fd);
+	T_TRUE(t, starts(&r, "HTTP/1.1 431 "));
+	free(huge);
+	/* a slow client: half a request line, then nothing */
+	fd = dial(tp.in.http);
+	puts_fd(fd, "GET http://site");
+	bbuf_reset(&r);
+	read_all(fd, &r);
+	close(fd);
+	T_TRUE(t, starts(&r, "HTTP/1.1 408 "));
+	/* the proxy is still fine */
+	txn(tp.in.http, "GET http://site.i2p/ HTTP/1.1\r\n\r\n", &r);
+	T_TRUE(t, starts(&r, "HTTP/1.1 200 OK\r\n"));
+	bbuf_free(&r);
+	tproxy_stop(&tp);
+}
+
+/* Accept what echo.i2p's server tunnel dials: the request head the site
+ * gets. */
+static int accept_site(struct tproxy *tp)
+{
+	int fd = accept(tp->echo_lis, NULL, NULL);
+
+	if (fd < 0)
+		abort();
+	timeouts(fd);
+	return fd;
+}
+
+static void read_head(int fd, struct bbuf *b)
+{
+	char ch;
+
+	bbuf_reset(b);
+	while (read(fd, &ch, 1) == 1) {
+		bbuf_u8(b, (uint8_t)ch);
+		if (b->len >= 4 && memcmp(b->data + b->len - 4, "\r\n\r\n",
+					  4) == 0)
+			break;
+	}
+	bbuf_u8(b, 0);
+	b->len--;
+}
+
+static void test_filter_and_connect(struct tctx *t)
+{
+	struct tproxy tp;
+	struct bbuf r = BBUF_INIT, h = BBUF_INIT;
+	char buf[8];
+	int fd, s;
+
+	T_TRUE(t, tproxy_start(&tp));
+	fd = dial(tp.in.http);
+	puts_fd(fd, "POST http://echo.i2p/form?a=1 HTTP/1.1\r\n"
+		    "Host: echo.i2p\r\nUser-Agent: Mozilla/5.0 (X11; Linux)\r\n"
+		    "X-Forwarded-For: 192.168.1.7\r\nVia: 1.1 corp\r\n"
+		    "Referer: http://elsewhere.i2p/page\r\n"
+		    "Accept-Language: fr-CA\r\nProxy-Connection: keep-alive\r\n"
+		    "Content-Length: 4\r\n\r\nbodyGET http://echo.i2p/ "
+		    "HTTP/1.1\r\nX-Smuggled: yes\r\n\r\n");
+	s = accept_site(&tp);
+	read_head(s, &h);
+	T_TRUE(t, starts(&h, "POST /form?a=1 HTTP/1.1\r\nHost: echo.i2p\r\n"));
+	T_TRUE(t, has(&h, "User-Agent: MYOB/6.66 (AN/ON)\r\n"));
+	T_TRUE(t, has(&h, "Connection: close\r\n"));
+	T_FALSE(t, has(&h, "Mozilla"));
+	T_FALSE(t, has(&h, "192.168"));
+	T_FALSE(t, has(&h, "corp"));
+	T_FALSE(t, has(&h, "elsewhere"));
+	T_FALSE(t, has(&h, "fr-CA"));
+	T_FALSE(t, has(&h, "keep-alive"));
+	T_TRUE(t, read_n(s, buf, 4));
+	T_TRUE(t, memcmp(buf, "body", 4) == 0);
+	puts_fd(s, "HTTP/1.0 200 OK\r\n\r\nseen");
+	close(s);
+	read_all(fd, &r);
+	close(fd);
+	T_TRUE(t, starts(&r, "HTTP/1.0 200 OK\r\n\r\nseen"));
+	/* the smuggled second request never reached the site */
+	{
+		struct timeval tv = { 1, 0 };
+		fd_set rf;
+
+		FD_ZERO(&rf);
+		FD_SET(tp.echo_lis, &rf);
+		T_EQ(t, select(tp.echo_lis + 1, &rf, NULL, NULL, &tv), 0);
+	}
+	/* CONNECT: raw bytes both ways after the 200 */
+	fd = dial(tp.in.http);
+	puts_fd(fd, "CONNECT echo.i2p:443 HTTP/1.1\r\nHost: echo.i2p:443\r\n"
+		    "\r\n");
+	s = accept_site(&tp);
+	read_head(fd, &h);
+	T_TRUE(t, starts(&h, "HTTP/1.1 200 "));
+	put(fd, "\x16\x03\x01ping", 7);
+	T_TRUE(t, read_n(s, buf, 7));
+	T_TRUE(t, memcmp(buf, "\x16\x03\x01ping", 7) == 0);
+	put(s, "pong", 4);
+	T_TRUE(t, read_n(fd, buf, 4));
+	T_TRUE(t, memcmp(buf, "pong", 4) == 0);
+	/* half-close: the client's EOF reaches the site, which still
+	 * answers */
+	shutdown(fd, SHUT_WR);
+	T_EQ(t, read(s, buf, 1), 0);
+	put(s, "last", 4);
+	close(s);
+	bbuf_reset(&r);
+	read_all(fd, &r);
+	T_EQ(t, r.len, 4);
+	T_TRUE(t, r.len == 4 && memcmp(r.data, "last", 4) == 0);
+	close(fd);
+	bbuf_free(&r);
+	bbuf_free(&h);
+	tproxy_stop(&tp);
+}
+
+static void test_address_helper(struct tctx *t)
+{
+	struct tproxy tp;
+	struct bbuf r = BBUF_INIT;
+	char *req = xmalloc(2048);
+
+	T_TRUE(t, tproxy_start(&tp));
+	txn(tp.in.http, "GET http://new.i2p/index.html HTTP/1.1\r\n\r\n", &r);
+	T_TRUE(t, starts(&r, "HTTP/1.1 404 "));
+	snprintf(req, 2048, "GET http://new.i2p/index.html?x=1&"
+		 "i2paddresshelper=%s HTTP/1.1\r\n\r\n", tp.in.site_b64);
+	txn(tp.in.http, req, &r);
+	T_TRUE(t, starts(&r, "HTTP/1.1 302 Found\r\n"));
+	T_TRUE(t, has(&r, "Location: http://new.i2p/index.html?x=1\r\n"));
+	txn(tp.in.http, "GET http://new.i2p/index.html HTTP/1.1\r\n\r\n", &r);
+	T_TRUE(t, starts(&r, "HTTP/1.1 200 OK\r\n"));
+	T_TRUE(t, has(&r, "<h1>hello</h1>"));
+	/* a helper never replaces a name the book has */
+	snprintf(req, 2048, "GET http://site.i2p/?i2paddresshelper=%s "
+		 "HTTP/1.1\r\n\r\n", tp.in.echo_b64);
+	txn(tp.in.http, req, &r);
+	T_TRUE(t, starts(&r, "HTTP/1.1 409 "));
+	txn(tp.in.http, "GET http://x.i2p/?i2paddresshelper=AAAA HTTP/1.1\r\n"
+			"\r\n", &r);
+	T_TRUE(t, starts(&r, "HTTP/1.1 400 "));
+	free(req);
+	bbuf_free(&r);
+	tproxy_stop(&tp);
+}
+
+static void test_web(struct tctx *t)
+{
+	struct tproxy tp;
+	struct bbuf r = BBUF_INIT;
+
+	T_TRUE(t, tproxy_start(&tp));
+	txn(tp.in.web, "GET /sub/ HTTP/1.1\r\n\r\n", &r);
+	T_TRUE(t, starts(&r, "HTTP/1.1 403 "));
+	txn(tp.in.web, "GET /sub/a.txt HTTP/1.1\r\n\r\n", &r);
+	T_TRUE(t, starts(&r, "HTTP/1.1 200 "));
+	T_TRUE(t, has(&r, "Content-Type: text/plain"));
+	txn(tp.in.web, "GET /.secret HTTP/1.1\r\n\r\n", &r);
+	T_TRUE(t, starts(&r, "HTTP/1.1 404 "));
+	txn(tp.in.web, "GET /sub/../.secret HTTP/1.1\r\n\r\n", &r);
+	T_TRUE(t, starts(&r, "HTTP/1.1 404 "));
+	txn(tp.in.web, "GET /%2e%2e/etc/passwd HTTP/1.1\r\n\r\n", &r);
+	T_TRUE(t, starts(&r, "HTTP/1.1 404 "));
+	txn(tp.in.web, "GET /clip.mp4 HTTP/1.1\r\nRange: bytes=5000-\r\n\r\n",
+	    &r);
+	T_TRUE(t, starts(&r, "HTTP/1.1 416 "));
+	T_TRUE(t, has(&r, "Content-Range: bytes */4096"));
+	txn(tp.in.web, "GET /clip.mp4 HTTP/1.1\r\nRange: bytes=-96\r\n\r\n", &r);
+	T_TRUE(t, has(&r, "Content-Range: bytes 4000-4095/4096"));
+	txn(tp.in.web, "HEAD /big.bin HTTP/1.1\r\n\r\n", &r);
+	T_TRUE(t, starts(&r, "HTTP/1.1 200 "));
+	T_TRUE(t, has(&r, "Content-Length: 1048576\r\n"));
+	T_TRUE(t, has(&r, "Accept-Ranges: bytes"));
+	T_TRUE(t, has(&r, "\r\n\r\n") && r.data[r.len - 1] == '\n');
+	txn(tp.in.web, "DELETE /big.bin HTTP/1.1\r\n\r\n", &r);
+	T_TRUE(t, starts(&r, "HTTP/1.1 405 "));
+	bbuf_free(&r);
+	tproxy_stop(&tp);
+}
+
+static void test_web_pure(struct tctx *t)
+{
+	struct bbuf p = BBUF_INIT;
+	uint64_t a = 0, b = 0;
+
+	T_STREQ(t, web_mime_type("a/b/film.MP4"), "video/mp4");
+	T_STREQ(t, web_mime_type("x.webm"), "video/webm");
+	T_STREQ(t, web_mime_type("index.html"), "text/html; charset=utf-8");
+	T_STREQ(t, web_mime_type("noext"), "application/octet-stream");
+	T_STREQ(t, web_mime_type("dir.png/file"), "application/octet-stream");
+	T_OK(t, web_range_parse("bytes=0-0", 9, 10, &a, &b));
+	T_EQ(t, a, 0);
+	T_EQ(t, b, 0);
+	T_OK(t, web_range_parse("bytes=5-", 8, 10, &a, &b));
+	T_EQ(t, a, 5);
+	T_EQ(t, b, 9);
+	T_OK(t, web_range_parse("bytes=3-100", 11, 10, &a, &b));
+	T_EQ(t, b, 9);
+	T_OK(t, web_range_parse("bytes=-3", 8, 10, &a, &b));
+	T_EQ(t, a, 7);
+	T_OK(t, web_range_parse("bytes=-30", 9, 10, &a, &b));
+	T_EQ(t, a, 0);
+	T_ERR(t, web_range_parse("bytes=10-", 9, 10, &a, &b), ERR_RANGE);
+	T_ERR(t, web_range_parse("bytes=-0", 8, 10, &a, &b), ERR_RANGE);
+	T_ERR(t, web_range_parse("bytes=5-4", 9, 10, &a, &b), ERR_FORMAT);
+	T_ERR(t, web_range_parse("bytes=a-", 8, 10, &a, &b), ERR_FORMAT);
+	T_ERR(t, web_range_parse("bytes=1-2,4-5", 13, 10, &a, &b),
+	      ERR_UNSUPPORTED);
+	T_ERR(t, web_range_parse("items=1-2", 9, 10, &a, &b), ERR_UNSUPPORTED);
+	T_ERR(t, web_range_parse("bytes=99999999999999999999-", 27, 10, &a,
+				 &b), ERR_FORMAT);
+	T_OK(t, web_path_decode("/a%20b/c.txt?q=1", 16, &p));
+	T_STREQ(t, (const char *)p.data, "a b/c.txt");
+	bbuf_reset(&p);
+	T_OK(t, web_path_decode("/", 1, &p));
+	T_STREQ(t, (const char *)p.data, "");
+	bbuf_reset(&p);
+	T_OK(t, web_path_decode("/dir/", 5, &p));
+	T_STREQ(t, (const char *)p.data, "dir/");
+	bbuf_reset(&p);
+	T_ERR(t, web_path_decode("/a/../b", 7, &p), ERR_FORMAT);
+	bbuf_reset(&p);
+	T_ERR(t, web_path_decode("/a/%2E%2e/b", 11, &p), ERR_FORMAT);
+	bbuf_reset(&p);
+	T_ERR(t, web_path_decode("/a%00b", 6, &p), ERR_FORMAT);
+	bbuf_reset(&p);
+	T_ERR(t, web_path_decode("/a%2", 4, &p), ERR_FORMAT);
+	bbuf_reset(&p);
+	T_ERR(t, web_path_decode("/a\\b", 4, &p), ERR_FORMAT);
+	bbuf_reset(&p);
+	T_ERR(t, web_path_decode("//etc", 5, &p), ERR_FORMAT);
+	bbuf_reset(&p);
+	T_ERR(t, web_path_decode("a", 1, &p), ERR_FORMAT);
+	bbuf_free(&p);
+}
+
+const struct test_case proxy_net_tests[] = {
+	{ "web_pure", test_web_pure, 0 },
+	{ "http", test_http, TT_FORK },
+	{ "socks", test_socks, TT_FORK },
+	{ "errors", test_errors, TT_FORK },
+	{ "filter_and_connect", test_filter_and_connect, TT_FORK },
+	{ "address_helper", test_address_helper, TT_FORK },
+	{ "web", test_web, TT_FORK },
+	{ NULL, NULL, 0 }
+};
