@@ -298,6 +298,36 @@ static struct own_tunnel *pick(const struct tunnel_pool *p, bool inbound,
 	return NULL;
 }
 
+/*
+ * The inbound tunnel an outbound build's OBEP sends its reply to: one of
+ * p's, else one of the exploratory pool's, whose gateway is not obep.
+ * i2pd 2.45.1 as an OBEP holds or drops a build reply addressed to its
+ * own inbound gateway (seen with one-hop pools: the replies came with
+ * the next tunnel test through it, 7-20 s late, or never). NULL when no
+ * tunnel fits; *same_gw then says whether one through obep exists.
+ */
+static struct own_tunnel *pick_reply(const struct tunnel_pool *p,
+				     const uint8_t obep[32], bool *same_gw)
+{
+	const struct tunnel_pool *pools[2] = { p, p->m->pools[0] };
+
+	*same_gw = false;
+	for (unsigned k = 0; k < 2; k++) {
+		struct own_tunnel *t = NULL;
+
+		/* pick() draws at random: a few draws find another gateway
+		 * when there is one, with the same preferences */
+		for (unsigned i = 0; i < 8; i++) {
+			if (!(t = pick(pools[k], true, false)))
+				break;
+			if (memcmp(t->hops[0], obep, 32) != 0)
+				return t;
+			*same_gw = true;
+		}
+	}
+	return NULL;
+}
+
 /* ---- sending through an outbound tunnel ---- */
 
 /* The pool whose zero-hop tunnel receives on id (an established
@@ -521,8 +551,15 @@ static void start_build(struct tunnel_pool *p, bool inbound)
 	if (!inbound) {
 		/* The reply comes through an inbound tunnel of ours, or
 		 * before we have one, to a zero-hop tunnel: us. */
-		if ((rp = pick(p, true, false)) != NULL ||
-		    (rp = pick(m->pools[0], true, false)) != NULL) {
+		bool same_gw;
+
+		rp = pick_reply(p, bc.hops[len - 1].ident, &same_gw);
+		/* Only its one hop, which knows us already, learns from a
+		 * reply straight to us; a longer tunnel takes a reply
+		 * tunnel through its OBEP rather */
+		if (!rp && same_gw && len > 1 && !(rp = pick(p, true, false)))
+			rp = pick(m->pools[0], true, false);
+		if (rp) {
 			memcpy(bc.reply_gateway, rp->hops[0], 32);
 			bc.reply_tunnel_id = rp->hop_id[0];
 		} else {
@@ -566,9 +603,18 @@ static void start_build(struct tunnel_pool *p, bool inbound)
 			  msg.data, msg.len, TUNNEL_BUILD_MSG_TTL_MS);
 	im->msg_id = tunnel_build_first_msg_id(t->build);
 	bbuf_free(&msg);
-	log_debug(LD_TUNNEL, "building an %s tunnel of %u hops (%s records)",
-		  dir_name(inbound), len,
-		  t->kind == TUNNEL_BUILD_LONG ? "long" : "short");
+	{
+		char h1[72], hl[72], hr[72];
+
+		log_debug(LD_TUNNEL, "building an %s tunnel of %u hops (%s "
+			  "records): first %s, last %s, reply gateway %s",
+			  dir_name(inbound), len,
+			  t->kind == TUNNEL_BUILD_LONG ? "long" : "short",
+			  log_safe_hash(h1, sizeof(h1), t->hops[0]),
+			  log_safe_hash(hl, sizeof(hl), t->hops[len - 1]),
+			  inbound ? "-" : log_safe_hash(hr, sizeof(hr),
+							bc.reply_gateway));
+	}
 	/* An inbound build goes to its gateway through one of our outbound
 	 * tunnels when we have one, so the gateway does not learn that we
 	 * are the creator; an outbound one goes to its first hop (us being

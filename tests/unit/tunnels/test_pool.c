@@ -53,6 +53,7 @@ struct hop {
 	uint8_t hash[32];
 	struct transit_table *tt;
 	bool blackhole;			/* drops everything it gets */
+	bool in_build;			/* inside its build handler */
 };
 
 struct sim {
@@ -80,10 +81,16 @@ struct sim {
 	bool hold_to_self;
 	struct qmsg held[64];
 	size_t n_held;
+	/* Hops as i2pd 2.45.1: an OBEP's build reply to its own inbound
+	 * gateway is lost (counted; one-hop inbound tunnels only). */
+	bool lose_reply_to_self;
+	size_t replies_lost;
 };
 
 /* Router version of hop 0 in the next sim_init() (NULL: 0.9.58). */
 static const char *hop0_version;
+/* How many hops the next sim_init() puts in the netDb (0: all). */
+static unsigned hops_known;
 
 static void enqueue(struct sim *s, const uint8_t from[32],
 		    const uint8_t to[32], struct i2np_msg *m)
@@ -108,6 +115,15 @@ static int hop_send(void *ctx, const uint8_t peer[32], struct i2np_msg *m)
 {
 	struct hop *h = ctx;
 
+	/* (our transit table hands a reply to its own gateway straight
+	 * in: with one-hop inbound tunnels, that gateway's TunnelData to
+	 * the creator while handling the build is the reply) */
+	if (h->s->lose_reply_to_self && h->in_build &&
+	    m->type == I2NP_TUNNEL_DATA && memcmp(peer, h->s->self, 32) == 0) {
+		h->s->replies_lost++;
+		i2np_msg_free(m);
+		return 0;
+	}
 	enqueue(h->s, h->hash, peer, m);
 	return 0;
 }
@@ -145,8 +161,10 @@ static void to_hop(struct sim *s, struct hop *h, const uint8_t from[32],
 	switch (m->type) {
 	case I2NP_SHORT_TUNNEL_BUILD:
 	case I2NP_VARIABLE_TUNNEL_BUILD:
+		h->in_build = true;
 		(void)transit_table_handle_build(h->tt, m, from, s->now,
 						 s->mono);
+		h->in_build = false;
 		break;
 	case I2NP_TUNNEL_DATA:
 		(void)transit_table_handle_data(h->tt, m, s->mono);
@@ -260,10 +278,15 @@ static void sim_init(struct tctx *t, struct sim *s,
 		h->s = s;
 		thop_init(&h->th, (uint8_t)(i + 1));
 		snprintf(host, sizeof(host), "10.%u.0.1", i + 1);
-		T_OK(t, netdb_store_add_ri_verified(s->store,
-			make_ri(&h->th.pk, (uint8_t)(i + 1), "XR",
-				i == 0 && hop0_version ? hop0_version : "0.9.58",
-				host, h->hash), s->now, 0, NULL));
+		struct router_info *ri = make_ri(&h->th.pk, (uint8_t)(i + 1),
+			"XR", i == 0 && hop0_version ? hop0_version : "0.9.58",
+			host, h->hash);
+
+		if (hops_known && i >= hops_known)
+			router_info_free(ri);
+		else
+			T_OK(t, netdb_store_add_ri_verified(s->store, ri,
+							    s->now, 0, NULL));
 		h->tt = transit_table_new(h->th.ks, h->hash, NULL, &th);
 	}
 	memset(&mc, 0, sizeof(mc));
@@ -722,6 +745,37 @@ static void test_rebuild_before_expiry(struct tctx *t)
 	T_EQ(t, st.in_ready, 1);
 	T_EQ(t, st.out_ready, 1);
 	T_EQ(t, st.tests_failed, 0);
+	sim_free(&s);
+}
+
+/* Two routers, one-hop tunnels, hops that lose a build reply sent to
+ * their own inbound gateway (i2pd 2.45.1): an outbound build's reply
+ * tunnel never has its OBEP as gateway (a zero-hop reply when every
+ * inbound tunnel goes through it), so through five generations of
+ * tunnels no build times out.  Choosing reply tunnels at random, each
+ * outbound build after the first ones had a one in two chance of it. */
+static void test_reply_not_via_obep(struct tctx *t)
+{
+	struct sim s;
+	struct tunnel_pool_cfg pc;
+	struct tunnel_pool_stats st;
+
+	small_pool(&pc, 1, 2);
+	hops_known = 2;
+	sim_init(t, &s, &pc);
+	hops_known = 0;
+	s.lose_reply_to_self = true;
+	step(&s, 0);
+	for (uint64_t ms = 0; ms < 5 * TUNNEL_LIFETIME_MS;
+	     ms += TUNNEL_TEST_INTERVAL_MS)
+		step(&s, TUNNEL_TEST_INTERVAL_MS);
+	stats(&s, &st);
+	T_TRUE(t, st.builds_started >= 20);
+	T_EQ(t, s.replies_lost, 0);
+	T_EQ(t, st.builds_timeout, 0);
+	T_EQ(t, st.builds_ok, st.builds_started);
+	T_EQ(t, st.out_ready >= 2, true);
+	T_EQ(t, st.in_ready >= 2, true);
 	sim_free(&s);
 }
 
@@ -1243,6 +1297,7 @@ static void test_profiles_v1_db(struct tctx *t)
 	free(back);
 	t_rmtree(dir);
 	free(path);
+	free(dir);
 }
 
 static void test_profiles_persist(struct tctx *t)
@@ -1307,6 +1362,7 @@ const struct test_case tunnels_pool_tests[] = {
 	{ "test_failure_replaces", test_test_failure_replaces, TT_FORK },
 	{ "rebuild_before_expiry", test_rebuild_before_expiry, TT_FORK },
 	{ "long_records", test_long_records, TT_FORK },
+	{ "reply_not_via_obep", test_reply_not_via_obep, TT_FORK },
 	{ "client_pool", test_client_pool, TT_FORK },
 	{ "zero_hop", test_zero_hop, TT_FORK },
 	{ "zero_hop_mixed", test_zero_hop_mixed, TT_FORK },
