@@ -188,6 +188,11 @@ struct ptest {
 	/* Alice */
 	uint64_t bob_id;
 	bool got4, got5, sent6;
+	/* Charlie's address had a flow with us (a session in any state, or
+	 * one ended within SSU2_NAT_FLOW_MS): a NAT or firewall lets its
+	 * message 5 in whether or not we are reachable, so this test
+	 * decides nothing. */
+	bool moot;
 	uint8_t charlie_ik[32];
 	struct sockaddr_in6 charlie_addr;
 	bool have_charlie;
@@ -253,6 +258,12 @@ struct ssu2 {
 	struct sess *dirty[RECV_BUDGET_PKTS];
 	size_t ndirty;
 	struct ptest pt[SSU2_PT_MAX];
+	/* where our recently ended sessions went, and when (a ring) */
+	struct {
+		struct sockaddr_in6 to;
+		uint64_t ms;
+	} flows[SSU2_FLOW_MAX];
+	size_t flow_next;
 	/* closing sessions the manager hears about on the next pass */
 	uint64_t *down_ids;
 	size_t down_n, down_cap;
@@ -337,6 +348,22 @@ static bool addr_eq(const struct sockaddr_in6 *a, const struct sockaddr_in6 *b)
 {
 	return memcmp(&a->sin6_addr, &b->sin6_addr, 16) == 0 &&
 	       a->sin6_port == b->sin6_port;
+}
+
+/* A flow between us and `a` exists or ended within SSU2_NAT_FLOW_MS,
+ * so a NAT or stateful firewall in front of us would let `a` in. */
+static bool flow_open(const struct ssu2 *n, const struct sockaddr_in6 *a)
+{
+	uint64_t now = now_ms();
+
+	for (const struct sess *s = n->sessions; s; s = s->next)
+		if (addr_eq(&s->peer, a))
+			return true;
+	for (size_t i = 0; i < SSU2_FLOW_MAX; i++)
+		if (n->flows[i].ms && now - n->flows[i].ms < SSU2_NAT_FLOW_MS &&
+		    addr_eq(&n->flows[i].to, a))
+			return true;
+	return false;
 }
 
 static bool addr_is_v4(const struct sockaddr_in6 *a)
@@ -726,8 +753,12 @@ static void sess_free_common(struct sess *s, bool reaped)
 	/* For an outbound attempt that never came up the manager backs the
 	 * peer off; for a session it never knew this is a no-op.  After
 	 * ssu2_free() the manager may be gone already. */
-	if (!n->gone)
+	if (!n->gone) {
 		transport_conn_down(n->tm, n->tid, s->id);
+		n->flows[n->flow_next].to = s->peer;
+		n->flows[n->flow_next].ms = now_ms();
+		n->flow_next = (n->flow_next + 1) % SSU2_FLOW_MAX;
+	}
 	evloop_timer_free(s->timer);
 	ssu2_hs_wipe(&s->hs);
 	if (s->keyed) {
@@ -2829,6 +2860,15 @@ static void pt_bob_msg3(struct sess *s, const struct ssu2_pt *pt)
 	t->role = PT_NONE;
 }
 
+/* A session with router `hash` in any state. */
+static bool have_sess_with(const struct ssu2 *n, const uint8_t *hash)
+{
+	for (const struct sess *c = n->sessions; c; c = c->next)
+		if (memcmp(c->peer_rh, hash, 32) == 0)
+			return true;
+	return false;
+}
+
 static void pt_charlie_msg2(struct sess *s, const struct ssu2_pt *pt)
 {
 	struct ssu2 *n = s->n;
@@ -2850,6 +2890,8 @@ static void pt_charlie_msg2(struct sess *s, const struct ssu2_pt *pt)
 		code = SSU2_PT_CHARLIE_SIGNATURE;
 	else if (pt->iplen != 4)
 		code = SSU2_PT_CHARLIE_ADDRESS;
+	else if (have_sess_with(n, pt->hash))
+		code = SSU2_PT_CHARLIE_CONNECTED;	/* proves nothing */
 	else if (!(t = pt_new(n, PT_CHARLIE, pt->nonce)))
 		code = SSU2_PT_CHARLIE_LIMIT;
 	/* message 3: Charlie signs prologue, Bob's hash, Alice's hash and
@@ -2898,7 +2940,14 @@ static void pt_alice_msg4(struct sess *s, const struct ssu2_pt *pt)
 	    addr_parse(&t->charlie_addr, a.host, a.port) == 0) {
 		memcpy(t->charlie_ik, a.ik, 32);
 		t->have_charlie = true;
+		if (flow_open(n, &t->charlie_addr))
+			t->moot = true;
 	}
+	if (have_sess_with(n, pt->hash))
+		t->moot = true;
+	if (t->moot)
+		log_info(LD_SSU2, "peer test: Charlie has a flow with us, "
+			 "no verdict");
 	pt_alice_msg6(n, t);
 }
 
@@ -2964,11 +3013,13 @@ static bool pt_out_of_session(struct ssu2 *n, uint8_t *p, size_t len,
 	case 5:		/* Charlie -> Alice: we are reachable */
 		if (h.dst_id != x || !(t = pt_find(n, PT_ALICE, pt.nonce)))
 			break;
-		/* From a session peer's address it came through the flow
-		 * our session opened in a NAT: it proves nothing. */
-		for (struct sess *q = n->sessions; q; q = q->next)
-			if (q->state == S_ESTABLISHED && addr_eq(&q->peer, from))
-				return true;
+		/* From an address we have (or recently had) a session
+		 * with, it came through the flow that session opened in a
+		 * NAT: it proves nothing either way. */
+		if (flow_open(n, from)) {
+			t->moot = true;
+			return true;
+		}
 		n->st.pt_msg5++;
 		t->got5 = true;
 		set_reach(n, SSU2_REACH_OK);
@@ -3011,7 +3062,7 @@ static void pt_timer_cb(void *arg)
 
 		if (t->role == PT_NONE)
 			continue;
-		if (t->role == PT_ALICE && t->got4 && !t->got5 &&
+		if (t->role == PT_ALICE && t->got4 && !t->got5 && !t->moot &&
 		    now - t->msg4_ms >= SSU2_PT_WAIT_MS) {
 			set_reach(n, SSU2_REACH_FIREWALLED);
 			t->role = PT_NONE;

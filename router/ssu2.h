@@ -128,6 +128,12 @@ void ssu2_config_default(struct ssu2_config *cfg);
  * message 4, and for message 4 at all. */
 #define SSU2_PT_WAIT_MS 8000
 #define SSU2_PT_TIMEOUT_MS 20000
+/* A NAT or stateful firewall keeps a UDP flow open this long after its
+ * last packet (Linux conntrack: 120 s; home routers up to a few
+ * minutes): a peer test whose Charlie had a session with us within it
+ * decides nothing.  Ended sessions remembered for that: SSU2_FLOW_MAX. */
+#define SSU2_NAT_FLOW_MS 300000
+#define SSU2_FLOW_MAX 64
 /* Peer tests we take part in at once (each role). */
 #define SSU2_PT_MAX 16
 

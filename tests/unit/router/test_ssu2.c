@@ -905,6 +905,37 @@ static bool reach_decided(void *arg)
 
 static void on_intro(void *ctx);
 
+/* Alice, and Bob and Charlie (both with "B") with a session between
+ * them, on one loop. */
+static void trio_start(struct tctx *t, struct evloop *el, struct node **nd,
+		       void (*tweak_b)(struct ssu2_config *),
+		       void (*tweak_c)(struct ssu2_config *))
+{
+	struct want w;
+
+	for (int i = 0; i < 3; i++)
+		nd[i] = calloc(1, sizeof(*nd[i]));
+	nd[1]->caps = "4B";
+	nd[2]->caps = "4B";
+	node_start(t, nd[0], el, NULL);
+	node_start(t, nd[1], el, tweak_b);
+	node_start(t, nd[2], el, tweak_c);
+	nd[1]->peer = nd[2]->ri;
+	nd[2]->peer = nd[1]->ri;
+	send_many(t, nd[1], nd[2], 0, 1, size_1k);
+	w = (struct want){ nd[2], 1 };
+	T_TRUE(t, run_until(el, got_n, &w, 10000));
+}
+
+static void trio_stop(struct evloop *el, struct node **nd)
+{
+	for (int i = 0; i < 3; i++)
+		node_stop(nd[i]);
+	evloop_free(el);
+	for (int i = 0; i < 3; i++)
+		free(nd[i]);
+}
+
 /* Peer test with all three roles in bitsd: A (Alice) asks B (Bob), who
  * picks C (Charlie, the other router with "B" it has a session with).
  * Directly on loopback A is reachable; behind a relay that only lets
@@ -912,24 +943,16 @@ static void on_intro(void *ctx);
 static void peer_test(struct tctx *t, bool behind_nat)
 {
 	struct evloop *el = evloop_new();
-	struct node *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
-	struct node *c = calloc(1, sizeof(*c));
+	struct node *nd[3], *a, *b, *c;
 	struct ssu2_stats sa, sb, sc;
 	struct relay r;
 	struct want w;
 	uint16_t front;
 
-	b->caps = "4B";
-	c->caps = "4B";
-	node_start(t, a, el, NULL);
-	node_start(t, b, el, NULL);
-	node_start(t, c, el, NULL);
-	/* B -> C session */
-	b->peer = c->ri;
-	c->peer = b->ri;
-	send_many(t, b, c, 0, 1, size_1k);
-	w = (struct want){ c, 1 };
-	T_TRUE(t, run_until(el, got_n, &w, 10000));
+	trio_start(t, el, nd, NULL, NULL);
+	a = nd[0];
+	b = nd[1];
+	c = nd[2];
 	/* A -> B session (through the relay when behind the NAT) */
 	if (behind_nat) {
 		relay_start(t, &r, el, b, &front);
@@ -965,13 +988,7 @@ static void peer_test(struct tctx *t, bool behind_nat)
 	T_TRUE(t, a->intro_calls >= 1);
 	if (behind_nat)
 		relay_stop(&r);
-	node_stop(a);
-	node_stop(b);
-	node_stop(c);
-	evloop_free(el);
-	free(a);
-	free(b);
-	free(c);
+	trio_stop(el, nd);
 }
 
 static void test_peer_test_reachable(struct tctx *t)
@@ -987,6 +1004,73 @@ static void test_peer_test_firewalled(struct tctx *t)
 static void on_intro(void *ctx)
 {
 	((struct node *)ctx)->intro_calls++;
+}
+
+static bool reach_unknown(void *arg)
+{
+	return ssu2_reachability(((struct node *)arg)->s) ==
+	       SSU2_REACH_UNKNOWN;
+}
+
+static void quick_idle(struct ssu2_config *c)
+{
+	c->idle_timeout_ms = 1500;
+}
+
+static void quick_keepalive(struct ssu2_config *c)
+{
+	c->keepalive_ms = 300;
+}
+
+/* A peer test whose Charlie has, or lately had, a session with Alice
+ * decides nothing: a NAT in front of Alice would let Charlie's message 5
+ * in through that flow.  live: the A-C session is up during the test (C
+ * refuses, code 68); else C ended it (idle) before the test and answers,
+ * and A must not believe message 5 from it. */
+static void peer_test_flow(struct tctx *t, bool live)
+{
+	struct evloop *el = evloop_new();
+	struct node *nd[3], *a, *b, *c;
+	struct ssu2_stats sa, sc;
+	struct want w;
+
+	/* B's keepalives keep B-C and B-A up */
+	trio_start(t, el, nd, quick_keepalive, live ? NULL : quick_idle);
+	a = nd[0];
+	b = nd[1];
+	c = nd[2];
+	a->peer = c->ri;
+	send_many(t, a, c, 0, 1, size_1k);
+	w = (struct want){ c, 2 };
+	T_TRUE(t, run_until(el, got_n, &w, 10000));
+	if (!live) {	/* C idles the A-C session out; A forgets it */
+		T_TRUE(t, run_until(el, no_sessions, a, 15000));
+		T_TRUE(t, transport_is_connected(b->tm, router_info_hash(c->ri)));
+	}
+	a->peer = b->ri;
+	send_many(t, a, b, 0, 1, size_1k);
+	w = (struct want){ b, 1 };
+	T_TRUE(t, run_until(el, got_n, &w, 10000));
+	T_OK(t, ssu2_peer_test(a->s, NULL));
+	T_EQ(t, ssu2_reachability(a->s), SSU2_REACH_TESTING);
+	T_TRUE(t, run_until(el, reach_unknown, a, SSU2_PT_TIMEOUT_MS + 5000));
+	ssu2_stats(a->s, &sa);
+	ssu2_stats(c->s, &sc);
+	T_EQ(t, sa.pt_msg4, 1);
+	T_EQ(t, sa.pt_msg5, 0);			/* none believed */
+	T_EQ(t, sa.pt_rejected, live ? 1 : 0);
+	T_EQ(t, sc.pt_answered, live ? 0 : 1);	/* C did send it */
+	trio_stop(el, nd);
+}
+
+static void test_peer_test_charlie_connected(struct tctx *t)
+{
+	peer_test_flow(t, true);
+}
+
+static void test_peer_test_charlie_recent(struct tctx *t)
+{
+	peer_test_flow(t, false);
 }
 
 static void short_intro(struct ssu2_config *c)
@@ -1404,6 +1488,9 @@ const struct test_case router_ssu2_tests[] = {
 	{ "relay", test_relay, TT_FORK },
 	{ "peer_test_reachable", test_peer_test_reachable, TT_FORK },
 	{ "peer_test_firewalled", test_peer_test_firewalled, TT_FORK },
+	{ "peer_test_charlie_connected", test_peer_test_charlie_connected,
+	  TT_FORK },
+	{ "peer_test_charlie_recent", test_peer_test_charlie_recent, TT_FORK },
 	{ "peer_test_no_charlie", test_peer_test_no_charlie, TT_FORK },
 	{ "intro_auto", test_intro_auto, TT_FORK },
 	{ "both_ways", test_both_ways, TT_FORK },
