@@ -33,7 +33,11 @@ static const struct {
 	[SWARM_META] = { "meta", 17, SWARM_META_MAX_BODY },
 	[SWARM_PEERS] = { "peers", 1, 1 + SWARM_PEERS_MAX * 32 },
 	[SWARM_ERROR] = { "error", 2, 2 + SWARM_ERROR_TEXT_MAX_BYTES },
+	[SWARM_ANNOUNCE] = { "announce", SWARM_ANNOUNCE_BYTES,
+			     SWARM_ANNOUNCE_BYTES },
 };
+
+#define SWARM_ANNOUNCE_FLAGS (SWARM_ANNOUNCE_SEEDING | SWARM_ANNOUNCE_STOPPED)
 
 const char *swarm_msg_type_name(unsigned type)
 {
@@ -168,6 +172,11 @@ static int decode_body(struct breader *r, struct swarm_msg *m)
 			return ERR_TOO_BIG;
 		m->u.error.text = (const char *)br_take(r, m->u.error.len);
 		return 0;
+	case SWARM_ANNOUNCE:
+		br_copy(r, m->u.announce.content_hash, CONTENT_HASH_BYTES);
+		m->u.announce.flags = br_u8(r);
+		return m->u.announce.flags & ~SWARM_ANNOUNCE_FLAGS ?
+		       ERR_FORMAT : 0;
 	}
 	return ERR_UNSUPPORTED;
 }
@@ -233,6 +242,8 @@ static bool encodable(const struct swarm_msg *m)
 		return m->u.error.len <= SWARM_ERROR_TEXT_MAX_BYTES;
 	case SWARM_HAVE:
 		return m->u.have < CONTENT_MAX_CHUNKS;
+	case SWARM_ANNOUNCE:
+		return (m->u.announce.flags & ~SWARM_ANNOUNCE_FLAGS) == 0;
 	case SWARM_HANDSHAKE:
 	case SWARM_KEEPALIVE:
 	case SWARM_CHOKE:
@@ -302,6 +313,10 @@ static void encode_body(const struct swarm_msg *m, struct bbuf *out)
 		bbuf_u8(out, m->u.error.code);
 		bbuf_u8(out, (uint8_t)m->u.error.len);
 		bbuf_put(out, m->u.error.text, m->u.error.len);
+		break;
+	case SWARM_ANNOUNCE:
+		bbuf_put(out, m->u.announce.content_hash, CONTENT_HASH_BYTES);
+		bbuf_u8(out, m->u.announce.flags);
 		break;
 	}
 }

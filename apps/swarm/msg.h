@@ -59,9 +59,15 @@ enum swarm_msg_type {
 	SWARM_META_REQUEST = 12,
 	SWARM_META = 13,
 	SWARM_PEERS = 14,
-	SWARM_ERROR = 15
+	SWARM_ERROR = 15,
+	SWARM_ANNOUNCE = 16		/* to a tracker, instead of HANDSHAKE */
 };
-#define SWARM_MSG_TYPE_COUNT 16
+#define SWARM_MSG_TYPE_COUNT 17
+
+/* ANNOUNCE flags; the other bits must be 0. */
+#define SWARM_ANNOUNCE_SEEDING 0x01u	/* we hold every chunk */
+#define SWARM_ANNOUNCE_STOPPED 0x02u	/* forget us for this content */
+#define SWARM_ANNOUNCE_BYTES (CONTENT_HASH_BYTES + 1)
 
 enum swarm_meta_kind {
 	SWARM_META_MANIFEST = 0,
@@ -122,6 +128,10 @@ struct swarm_msg {
 			const char *text;	/* not NUL-terminated */
 			size_t len;
 		} error;
+		struct {
+			uint8_t content_hash[CONTENT_HASH_BYTES];
+			uint8_t flags;		/* SWARM_ANNOUNCE_* */
+		} announce;
 	} u;
 };
 

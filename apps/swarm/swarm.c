@@ -61,6 +61,21 @@ struct swarm_peer {
 	uint64_t last_rx_ms, last_tx_ms;
 	uint64_t last_piece_ms;		/* a piece came, or requests started */
 	uint64_t snubbed_until_ms;	/* not asked before this */
+	bool got_peers;			/* one PEERS taken from it */
+	/* An announce to a tracker (in the pending list): for ann_hash. */
+	bool announcing;
+	uint8_t ann_hash[32];
+};
+
+struct swarm_hint {
+	uint8_t dest[32];
+	uint64_t expires_ms;
+};
+
+/* Tracker role: one destination that announced one content. */
+struct tracker_entry {
+	uint8_t hash[32], dest[32];
+	uint64_t last_ms;
 };
 
 struct swarm_content {
@@ -80,6 +95,7 @@ struct swarm_content {
 	unsigned npeers;
 	uint8_t (*banned)[32];
 	unsigned nbanned;
+	uint64_t next_announce_ms[SWARM_TRACKERS_MAX];
 	/* Metadata fetch (swarm_content_fetch). */
 	struct swarm_peer *meta_peer;
 	enum swarm_meta_kind meta_kind;
@@ -89,6 +105,8 @@ struct swarm_content {
 	uint64_t bytes_down, bytes_up, bad_pieces, request_timeouts;
 	uint64_t round_start_ms;
 	unsigned round;
+	struct swarm_hint hints[SWARM_HINTS_MAX];
+	unsigned nhints;
 };
 
 struct swarm {
@@ -104,6 +122,13 @@ struct swarm {
 	uint8_t *chunk_buf;		/* SWARM_CHUNK_MAX_BYTES */
 	swarm_chunk_fn chunk_cb;
 	void *chunk_ctx;
+	swarm_lookup_fn lookup;
+	void *lookup_ctx;
+	uint8_t trackers[SWARM_TRACKERS_MAX][32];
+	unsigned ntrackers;
+	bool tracker_role;
+	struct tracker_entry *tr;	/* tracker role: the announces */
+	size_t ntr, tr_cap;
 };
 
 void swarm_config_default(struct swarm_config *c)
@@ -117,6 +142,8 @@ void swarm_config_default(struct swarm_config *c)
 		.keepalive_ms = 60000,
 		.idle_timeout_ms = 180000,
 		.request_timeout_ms = 30000,
+		.announce_interval_ms = 300000,
+		.tracker_ttl_ms = 1800000,
 	};
 }
 
@@ -928,6 +955,9 @@ static int on_meta_request(struct swarm_peer *p, const struct swarm_msg *m)
 /* ---- incoming messages ---- */
 
 static int peer_attach(struct swarm_peer *p, struct swarm_content *c);
+static void peer_send_pex(struct swarm_peer *p);
+static int on_announce(struct swarm_peer *p, const struct swarm_msg *m);
+static int on_peers(struct swarm_peer *p, const struct swarm_msg *m);
 
 static int on_handshake(struct swarm_peer *p, const struct swarm_msg *m)
 {
@@ -942,6 +972,7 @@ static int on_handshake(struct swarm_peer *p, const struct swarm_msg *m)
 	if (p->outgoing) {
 		if (memcmp(m->u.hs.content_hash, p->c->hash, 32) != 0)
 			return ERR_PROTOCOL;
+		peer_send_pex(p);
 		meta_request_next(p->c);
 		return 0;
 	}
@@ -998,9 +1029,12 @@ static int on_have(struct swarm_peer *p, uint32_t idx)
 
 static int peer_handle(struct swarm_peer *p, const struct swarm_msg *m)
 {
+	if (p->announcing)
+		return on_peers(p, m);
 	if (!p->hs_got && m->type != SWARM_ERROR)
 		return m->type == SWARM_HANDSHAKE ? on_handshake(p, m) :
-						    ERR_PROTOCOL;
+		       m->type == SWARM_ANNOUNCE ? on_announce(p, m) :
+						   ERR_PROTOCOL;
 	switch (m->type) {
 	case SWARM_HANDSHAKE:
 		return ERR_PROTOCOL;
@@ -1041,12 +1075,12 @@ static int peer_handle(struct swarm_peer *p, const struct swarm_msg *m)
 	case SWARM_META:
 		return on_meta(p, m);
 	case SWARM_PEERS:
-		/* FIXME: resolve the hints through the client_net lookup and
-		 * connect; the engine takes peers from swarm_peer_add only. */
-		return 0;
+		return on_peers(p, m);
 	case SWARM_ERROR:
 		peer_drop(p, 0, "the peer sent an error", false);
 		return 0;
+	case SWARM_ANNOUNCE:
+		return ERR_PROTOCOL;
 	}
 	return ERR_PROTOCOL;
 }
@@ -1171,6 +1205,7 @@ static int peer_attach(struct swarm_peer *p, struct swarm_content *c)
 	c->peers = p;
 	c->npeers++;
 	peer_send_handshake(p);
+	peer_send_pex(p);
 	meta_request_next(c);
 	peer_flush(p);
 	return 0;
@@ -1192,6 +1227,252 @@ static void swarm_accept(void *ctx, struct stream *s)
 	sw->pending = p;
 	sw->npending++;
 	stream_set_handler(s, peer_event, p);
+}
+
+/* ---- hints, trackers, the tracker role ---- */
+
+/* Our other peers' destination hashes, so p may connect to them too. */
+static void peer_send_pex(struct swarm_peer *p)
+{
+	struct swarm_msg m = { .type = SWARM_PEERS };
+	uint8_t hashes[SWARM_PEERS_MAX][32];
+	unsigned n = 0;
+
+	for (struct swarm_peer *q = p->c->peers; q && n < SWARM_PEERS_MAX;
+	     q = q->next)
+		if (q != p && !q->dead && q->hs_got)
+			memcpy(hashes[n++], q->dest_hash, 32);
+	if (n == 0)
+		return;
+	m.u.peers.n = (uint8_t)n;
+	m.u.peers.hashes = &hashes[0][0];
+	peer_send(p, &m);
+}
+
+static void hint_add(struct swarm_content *c, const uint8_t dest[32])
+{
+	if (memcmp(dest, c->sw->self.hash, 32) == 0 || content_peer(c, dest) ||
+	    content_is_banned(c, dest))
+		return;
+	for (unsigned i = 0; i < c->nhints; i++)
+		if (memcmp(c->hints[i].dest, dest, 32) == 0)
+			return;
+	if (c->nhints == SWARM_HINTS_MAX)
+		return;
+	memcpy(c->hints[c->nhints].dest, dest, 32);
+	c->hints[c->nhints++].expires_ms = time_mono_ms() + SWARM_HINT_TTL_MS;
+}
+
+/* Connect to the hints the lookup hook resolves now; drop the expired. */
+static void hints_try(struct swarm_content *c)
+{
+	struct swarm *sw = c->sw;
+	uint64_t now = time_mono_ms();
+
+	for (unsigned i = 0; i < c->nhints;) {
+		struct swarm_hint *h = &c->hints[i];
+		struct keys_and_cert k;
+		bool done = content_peer(c, h->dest) ||
+			    content_is_banned(c, h->dest) ||
+			    now >= h->expires_ms;
+
+		if (!done && c->npeers >= sw->cfg.max_peers) {
+			i++;
+			continue;
+		}
+		if (!done && sw->lookup &&
+		    sw->lookup(sw->lookup_ctx, h->dest, &k) == 0) {
+			if (memcmp(k.hash, h->dest, 32) == 0)
+				(void)swarm_peer_add(sw, c->hash, &k);
+			done = true;
+		}
+		if (done)
+			c->hints[i] = c->hints[--c->nhints];
+		else
+			i++;
+	}
+}
+
+/* PEERS: from a peer (once per connection) or a tracker's answer. */
+static int on_peers(struct swarm_peer *p, const struct swarm_msg *m)
+{
+	struct swarm_content *c = p->c;
+
+	if (p->announcing) {
+		if (m->type == SWARM_ERROR) {
+			peer_drop(p, 0, "the tracker sent an error", false);
+			return 0;
+		}
+		if (m->type != SWARM_PEERS)
+			return ERR_PROTOCOL;
+		c = content_find(p->sw, p->ann_hash);
+		peer_drop(p, 0, "the tracker answered", false);
+	} else if (p->got_peers) {
+		return 0;		/* one list per connection */
+	}
+	p->got_peers = true;
+	if (!c)
+		return 0;
+	for (unsigned i = 0; i < m->u.peers.n; i++)
+		hint_add(c, m->u.peers.hashes + 32 * i);
+	hints_try(c);
+	return 0;
+}
+
+static void tracker_expire(struct swarm *sw, uint64_t now)
+{
+	for (size_t i = 0; i < sw->ntr;) {
+		if (now - sw->tr[i].last_ms >= sw->cfg.tracker_ttl_ms)
+			sw->tr[i] = sw->tr[--sw->ntr];
+		else
+			i++;
+	}
+}
+
+/* Tracker role: dest announced hash (or stopped). */
+static void tracker_record(struct swarm *sw, const uint8_t hash[32],
+			   const uint8_t dest[32], uint8_t flags)
+{
+	uint64_t now = time_mono_ms();
+	size_t n = 0, oldest = SIZE_MAX, i;
+
+	tracker_expire(sw, now);
+	for (i = 0; i < sw->ntr; i++) {
+		struct tracker_entry *e = &sw->tr[i];
+		if (memcmp(e->hash, hash, 32) != 0)
+			continue;
+		if (memcmp(e->dest, dest, 32) == 0) {
+			if (flags & SWARM_ANNOUNCE_STOPPED)
+				*e = sw->tr[--sw->ntr];
+			else
+				e->last_ms = now;
+			return;
+		}
+		n++;
+		if (oldest == SIZE_MAX || e->last_ms < sw->tr[oldest].last_ms)
+			oldest = i;
+	}
+	if (flags & SWARM_ANNOUNCE_STOPPED)
+		return;
+	if (n >= SWARM_TRACKER_PER_CONTENT_MAX) {
+		i = oldest;		/* the stalest makes room */
+	} else if (sw->ntr >= SWARM_TRACKER_ENTRIES_MAX) {
+		return;
+	} else {
+		if (sw->ntr == sw->tr_cap) {
+			sw->tr_cap = sw->tr_cap ? 2 * sw->tr_cap : 64;
+			sw->tr = xrealloc(sw->tr, sw->tr_cap * sizeof(*sw->tr));
+		}
+		i = sw->ntr++;
+	}
+	memcpy(sw->tr[i].hash, hash, 32);
+	memcpy(sw->tr[i].dest, dest, 32);
+	sw->tr[i].last_ms = now;
+}
+
+/* Up to SWARM_PEERS_MAX destinations announced for hash but `except`,
+ * from a random start. */
+static unsigned tracker_answer(struct swarm *sw, const uint8_t hash[32],
+			       const uint8_t except[32],
+			       uint8_t out[SWARM_PEERS_MAX][32])
+{
+	size_t start = sw->ntr ? rand_uniform((uint32_t)sw->ntr) : 0;
+	unsigned n = 0;
+
+	tracker_expire(sw, time_mono_ms());
+	for (size_t k = 0; k < sw->ntr && n < SWARM_PEERS_MAX; k++) {
+		const struct tracker_entry *e = &sw->tr[(start + k) % sw->ntr];
+		if (memcmp(e->hash, hash, 32) == 0 &&
+		    memcmp(e->dest, except, 32) != 0)
+			memcpy(out[n++], e->dest, 32);
+	}
+	return n;
+}
+
+/* An ANNOUNCE on an incoming stream: record it, answer PEERS, close. */
+static int on_announce(struct swarm_peer *p, const struct swarm_msg *m)
+{
+	struct swarm_msg rep = { .type = SWARM_PEERS };
+	uint8_t hashes[SWARM_PEERS_MAX][32];
+
+	if (!p->sw->tracker_role) {
+		peer_drop(p, SWARM_ERR_UNKNOWN_CONTENT, "not a tracker", false);
+		return 0;
+	}
+	tracker_record(p->sw, m->u.announce.content_hash, p->dest_hash,
+		       m->u.announce.flags);
+	rep.u.peers.n = (uint8_t)tracker_answer(p->sw,
+						m->u.announce.content_hash,
+						p->dest_hash, hashes);
+	rep.u.peers.hashes = &hashes[0][0];
+	peer_send(p, &rep);
+	peer_flush(p);
+	peer_drop(p, 0, "announce answered", false);
+	return 0;
+}
+
+/* Announce c to tracker t; false when t cannot be reached yet. */
+static bool announce_one(struct swarm_content *c, const uint8_t t[32])
+{
+	struct swarm *sw = c->sw;
+	struct swarm_msg m = { .type = SWARM_ANNOUNCE };
+	struct keys_and_cert k;
+	struct swarm_peer *p;
+	struct stream *s;
+
+	memcpy(m.u.announce.content_hash, c->hash, 32);
+	if (c->have_meta && c->have_count == c->m.chunk_count)
+		m.u.announce.flags = SWARM_ANNOUNCE_SEEDING;
+	if (memcmp(t, sw->self.hash, 32) == 0) {	/* our own role */
+		uint8_t hashes[SWARM_PEERS_MAX][32];
+		unsigned n;
+		if (!sw->tracker_role)
+			return true;
+		tracker_record(sw, c->hash, sw->self.hash, m.u.announce.flags);
+		n = tracker_answer(sw, c->hash, sw->self.hash, hashes);
+		for (unsigned i = 0; i < n; i++)
+			hint_add(c, hashes[i]);
+		hints_try(c);
+		return true;
+	}
+	if (!sw->lookup || sw->lookup(sw->lookup_ctx, t, &k) != 0 ||
+	    memcmp(k.hash, t, 32) != 0 || sw->npending >= SWARM_PENDING_MAX)
+		return false;
+	p = peer_new(sw, NULL, true);
+	memcpy(p->dest_hash, t, 32);
+	p->announcing = true;
+	memcpy(p->ann_hash, c->hash, 32);
+	if (stream_connect(sw->mgr, &k, SWARM_PORT, SWARM_PORT, peer_event, p,
+			   &s) != 0) {
+		peer_free_cb(p);
+		return false;
+	}
+	p->s = s;
+	p->next = sw->pending;
+	sw->pending = p;
+	sw->npending++;
+	peer_send(p, &m);
+	peer_flush(p);
+	return true;
+}
+
+/* Announce c to each tracker whose turn it is. */
+static void content_announce(struct swarm_content *c, uint64_t now)
+{
+	struct swarm *sw = c->sw;
+	bool lonely = c->npeers == 0 &&
+		      !(c->have_meta && c->have_count == c->m.chunk_count);
+
+	for (unsigned i = 0; i < sw->ntrackers; i++) {
+		if (now < c->next_announce_ms[i])
+			continue;
+		if (!announce_one(c, sw->trackers[i]))
+			c->next_announce_ms[i] = now + 5 * SWARM_TICK_MS;
+		else
+			c->next_announce_ms[i] = now + (lonely ?
+				SWARM_ANNOUNCE_RETRY_MS :
+				sw->cfg.announce_interval_ms);
+	}
 }
 
 /* ---- timers ---- */
@@ -1229,6 +1510,8 @@ static void content_tick(struct swarm_content *c, uint64_t now)
 		c->round_start_ms = now;
 		choke_round(c);
 	}
+	hints_try(c);
+	content_announce(c, now);
 }
 
 static void swarm_tick(void *arg)
@@ -1316,6 +1599,7 @@ void swarm_free(struct swarm *sw)
 	}
 	evloop_timer_free(sw->tick);
 	free(sw->chunk_buf);
+	free(sw->tr);
 	free(sw);
 }
 
@@ -1407,6 +1691,7 @@ int swarm_content_add(struct swarm *sw, const uint8_t hash[32],
 	}
 	c->next = sw->contents;
 	sw->contents = c;
+	content_announce(c, time_mono_ms());
 	return 0;
 }
 
@@ -1423,6 +1708,7 @@ int swarm_content_fetch(struct swarm *sw, const uint8_t hash[32],
 	c = content_new(sw, hash, mode);
 	c->next = sw->contents;
 	sw->contents = c;
+	content_announce(c, time_mono_ms());
 	return 0;
 }
 
@@ -1564,4 +1850,54 @@ bool swarm_is_banned(struct swarm *sw, const uint8_t hash[32],
 	struct swarm_content *c = content_find(sw, hash);
 
 	return c && content_is_banned(c, dest_hash);
+}
+
+void swarm_set_lookup(struct swarm *sw, swarm_lookup_fn fn, void *ctx)
+{
+	sw->lookup = fn;
+	sw->lookup_ctx = ctx;
+}
+
+int swarm_peer_hint(struct swarm *sw, const uint8_t hash[32],
+		    const uint8_t dest_hash[32])
+{
+	struct swarm_content *c = content_find(sw, hash);
+
+	if (!c)
+		return ERR_NOT_FOUND;
+	if (c->nhints == SWARM_HINTS_MAX)
+		return ERR_LIMIT;
+	hint_add(c, dest_hash);
+	hints_try(c);
+	return 0;
+}
+
+int swarm_tracker_add(struct swarm *sw, const uint8_t dest_hash[32])
+{
+	for (unsigned i = 0; i < sw->ntrackers; i++)
+		if (memcmp(sw->trackers[i], dest_hash, 32) == 0)
+			return ERR_EXISTS;
+	if (sw->ntrackers == SWARM_TRACKERS_MAX)
+		return ERR_LIMIT;
+	memcpy(sw->trackers[sw->ntrackers++], dest_hash, 32);
+	for (struct swarm_content *c = sw->contents; c; c = c->next)
+		c->next_announce_ms[sw->ntrackers - 1] = 0;
+	return 0;
+}
+
+void swarm_set_tracker_role(struct swarm *sw, bool on)
+{
+	sw->tracker_role = on;
+}
+
+size_t swarm_tracker_list(struct swarm *sw, const uint8_t hash[32],
+			  uint8_t (*out)[32], size_t max)
+{
+	size_t n = 0;
+
+	tracker_expire(sw, time_mono_ms());
+	for (size_t i = 0; i < sw->ntr && n < max; i++)
+		if (memcmp(sw->tr[i].hash, hash, 32) == 0)
+			memcpy(out[n++], sw->tr[i].dest, 32);
+	return n;
 }

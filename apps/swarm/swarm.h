@@ -51,6 +51,13 @@
 /* A peer whose unread output passes this (it asks and does not read) is
  * dropped. */
 #define SWARM_OUT_MAX_BYTES (4u * 1024 * 1024)
+#define SWARM_HINTS_MAX 64		/* destination hashes waiting, per content */
+#define SWARM_HINT_TTL_MS 120000	/* a hint not resolved by then is dropped */
+#define SWARM_TRACKERS_MAX 8
+#define SWARM_ANNOUNCE_RETRY_MS 15000	/* no peer yet: announce again */
+/* Tracker role: destinations kept per content and in all. */
+#define SWARM_TRACKER_PER_CONTENT_MAX 256
+#define SWARM_TRACKER_ENTRIES_MAX 16384
 
 struct evloop;
 struct swarm;	/* opaque */
@@ -72,11 +79,16 @@ struct swarm_config {
 	/* Our requests to a peer that sent no piece for this long go back
 	 * to the picker, and the peer is not asked again for as long. */
 	uint32_t request_timeout_ms;
+	/* Announce each content to the trackers this often (sooner while
+	 * it has no peer and is not complete). */
+	uint32_t announce_interval_ms;
+	/* Tracker role: an announce is kept this long. */
+	uint32_t tracker_ttl_ms;
 };
 
 /* Fill c with the defaults (40 peers, 4 slots, pipeline 8, window 32,
  * 10 s choke interval, 60 s keepalive, 180 s idle timeout, 30 s request
- * timeout). */
+ * timeout, announces every 5 min kept 30 min). */
 void swarm_config_default(struct swarm_config *c);
 
 struct swarm_peer_stats {
@@ -138,6 +150,31 @@ void swarm_content_remove(struct swarm *sw, const uint8_t hash[32]);
  */
 int swarm_peer_add(struct swarm *sw, const uint8_t hash[32],
 		   const struct keys_and_cert *dest);
+/*
+ * Seed hints by destination hash (a card's seeds, a tracker's or a peer's
+ * PEERS): each is resolved through the lookup hook (which may start a
+ * LeaseSet lookup and answer later: it is asked again every tick for
+ * SWARM_HINT_TTL_MS) and then connected as swarm_peer_add does.
+ */
+typedef int (*swarm_lookup_fn)(void *ctx, const uint8_t hash[32],
+			       struct keys_and_cert *out);
+void swarm_set_lookup(struct swarm *sw, swarm_lookup_fn fn, void *ctx);
+/* ERR_NOT_FOUND (content not traded), ERR_LIMIT (SWARM_HINTS_MAX). */
+int swarm_peer_hint(struct swarm *sw, const uint8_t hash[32],
+		    const uint8_t dest_hash[32]);
+/*
+ * Trackers (docs/swarm.md §2, ANNOUNCE): every content is announced to
+ * each of them (resolved through the lookup hook) when it is added and
+ * every announce_interval_ms; the destinations they answer become hints.
+ * ERR_LIMIT past SWARM_TRACKERS_MAX, ERR_EXISTS for a repeat.
+ */
+int swarm_tracker_add(struct swarm *sw, const uint8_t dest_hash[32]);
+/* The tracker role: answer ANNOUNCEs with the other destinations that
+ * announced the same content (never anything but destination hashes). */
+void swarm_set_tracker_role(struct swarm *sw, bool on);
+/* Tracker role: up to max destination hashes announced for hash. */
+size_t swarm_tracker_list(struct swarm *sw, const uint8_t hash[32],
+			  uint8_t (*out)[32], size_t max);
 /* Streaming mode: the play position moved to chunk idx (seek). */
 int swarm_seek(struct swarm *sw, const uint8_t hash[32], uint32_t idx);
 int swarm_set_mode(struct swarm *sw, const uint8_t hash[32],

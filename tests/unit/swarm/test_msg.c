@@ -245,6 +245,35 @@ static void test_meta_peers_error(struct tctx *t)
 	bbuf_free(&b);
 }
 
+/* ANNOUNCE: a content hash and flags; unknown flag bits are refused. */
+static void test_announce(struct tctx *t)
+{
+	struct swarm_msg m = { .type = SWARM_ANNOUNCE }, back;
+	struct bbuf b = BBUF_INIT;
+	size_t used;
+
+	memset(m.u.announce.content_hash, 0x5c, 32);
+	m.u.announce.flags = SWARM_ANNOUNCE_SEEDING;
+	roundtrip(t, &m, &back);
+	T_MEMEQ(t, back.u.announce.content_hash, m.u.announce.content_hash, 32);
+	T_EQ(t, back.u.announce.flags, SWARM_ANNOUNCE_SEEDING);
+	m.u.announce.flags = SWARM_ANNOUNCE_STOPPED;
+	roundtrip(t, &m, &back);
+	T_EQ(t, back.u.announce.flags, SWARM_ANNOUNCE_STOPPED);
+	T_OK(t, swarm_msg_encode(&m, &b));
+	T_EQ(t, b.len, SWARM_HEADER_BYTES + SWARM_ANNOUNCE_BYTES);
+	b.data[b.len - 1] = 0x04;		/* a flag nobody defined */
+	T_ERR(t, swarm_msg_decode(b.data, b.len, &back, &used), ERR_FORMAT);
+	b.data[3]--;				/* one byte short */
+	T_ERR(t, swarm_msg_decode(b.data, b.len - 1, &back, &used),
+	      ERR_FORMAT);
+	m.u.announce.flags = 0x80;
+	bbuf_reset(&b);
+	T_ERR(t, swarm_msg_encode(&m, &b), ERR_ARG);
+	T_EQ(t, b.len, 0);
+	bbuf_free(&b);
+}
+
 /* Two frames back to back decode one at a time. */
 static void test_stream_of_frames(struct tctx *t)
 {
@@ -275,5 +304,6 @@ const struct test_case swarm_msg_tests[] = {
 	{ "piece", test_piece, 0 },
 	{ "meta_peers_error", test_meta_peers_error, 0 },
 	{ "stream_of_frames", test_stream_of_frames, 0 },
+	{ "announce", test_announce, 0 },
 	{ NULL, NULL, 0 }
 };

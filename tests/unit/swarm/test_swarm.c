@@ -597,6 +597,118 @@ static void test_unknown_content(struct tctx *t)
 	tn_free(&tn);
 }
 
+static bool has_peer(struct tnode *nd, const uint8_t hash[32],
+		     const struct tnode *other)
+{
+	struct swarm_peer_stats ps[8];
+	size_t n = swarm_peer_stats(nd->sw, hash, ps, 8);
+
+	for (size_t i = 0; i < n; i++)
+		if (memcmp(ps[i].dest_hash, client_dest_pub(other->d)->hash,
+			   32) == 0)
+			return true;
+	return false;
+}
+
+static void use_lookup(struct tnet *tn, struct tnode *nd)
+{
+	swarm_set_lookup(nd->sw, tn->cn.lookup, tn->cn.ctx);
+}
+
+static bool a_has_chunks(struct tnet *tn)
+{
+	return tn->n[1].nlog >= 4;
+}
+
+static bool pex_done(struct tnet *tn)
+{
+	return all_complete(tn) && has_peer(&tn->n[2], tn->hash, &tn->n[0]);
+}
+
+/* Hints by destination hash: A knows only the seeder's hash, B only A's;
+ * A tells B of the seeder (PEERS) and B fetches from both. */
+static void test_hints_and_pex(struct tctx *t)
+{
+	struct tnet tn;
+	struct content_published pub;
+	struct tnode *seed, *a, *b;
+	uint8_t unknown[32];
+
+	tn_init(&tn, t);
+	seed = tn_node(&tn, NULL);
+	tn_publish(&tn, seed, CONTENT_BYTES, 21, 14, &pub);
+	T_OK(t, swarm_content_add(seed->sw, tn.hash, SWARM_PICK_RAREST));
+	a = tn_node(&tn, NULL);
+	b = tn_node(&tn, NULL);
+	use_lookup(&tn, a);
+	use_lookup(&tn, b);
+	T_OK(t, swarm_content_fetch(a->sw, tn.hash, SWARM_PICK_RAREST));
+	T_OK(t, swarm_content_fetch(b->sw, tn.hash, SWARM_PICK_RAREST));
+	/* A hash nobody serves stays a hint until it expires. */
+	memset(unknown, 0x42, 32);
+	T_OK(t, swarm_peer_hint(a->sw, tn.hash, unknown));
+	T_OK(t, swarm_peer_hint(a->sw, tn.hash, client_dest_pub(seed->d)->hash));
+	T_ERR(t, swarm_peer_hint(a->sw, unknown, client_dest_pub(seed->d)->hash),
+	      ERR_NOT_FOUND);
+	T_TRUE(t, tn_run(&tn, a_has_chunks));
+	T_TRUE(t, has_peer(a, tn.hash, seed));
+	T_OK(t, swarm_peer_hint(b->sw, tn.hash, client_dest_pub(a->d)->hash));
+	T_TRUE(t, tn_run(&tn, pex_done));
+	T_TRUE(t, has_peer(b, tn.hash, a));
+	T_TRUE(t, has_peer(seed, tn.hash, b));
+	check_plaintext(&tn, a, &pub.key, CONTENT_BYTES, 21);
+	check_plaintext(&tn, b, &pub.key, CONTENT_BYTES, 21);
+	content_published_clear(&pub);
+	tn_free(&tn);
+}
+
+static bool tracker_knows_two(struct tnet *tn)
+{
+	uint8_t got[4][32];
+
+	return all_complete(tn) &&
+	       swarm_tracker_list(tn->n[0].sw, tn->hash, got, 4) == 2;
+}
+
+/* The tracker role: the seeder and the viewer know only the tracker's
+ * hash; the viewer's announce is answered with the seeder's destination
+ * and the download completes.  The tracker holds no content, and keeps
+ * only destination hashes. */
+static void test_tracker(struct tctx *t)
+{
+	struct tnet tn;
+	struct content_published pub;
+	struct tnode *tr, *seed, *leech;
+	uint8_t got[4][32];
+	const uint8_t *th;
+	size_t n;
+
+	tn_init(&tn, t);
+	tr = tn_node(&tn, NULL);
+	swarm_set_tracker_role(tr->sw, true);
+	th = client_dest_pub(tr->d)->hash;
+	seed = tn_node(&tn, NULL);
+	tn_publish(&tn, seed, CONTENT_BYTES, 23, 14, &pub);
+	use_lookup(&tn, seed);
+	T_OK(t, swarm_tracker_add(seed->sw, th));
+	T_ERR(t, swarm_tracker_add(seed->sw, th), ERR_EXISTS);
+	T_OK(t, swarm_content_add(seed->sw, tn.hash, SWARM_PICK_RAREST));
+	leech = tn_node(&tn, NULL);
+	use_lookup(&tn, leech);
+	T_OK(t, swarm_tracker_add(leech->sw, th));
+	T_OK(t, swarm_content_fetch(leech->sw, tn.hash, SWARM_PICK_STREAMING));
+	T_TRUE(t, tn_run(&tn, tracker_knows_two));
+	n = swarm_tracker_list(tr->sw, tn.hash, got, 4);
+	T_EQ(t, n, 2);
+	for (size_t i = 0; i < n; i++)
+		T_TRUE(t, memcmp(got[i], client_dest_pub(seed->d)->hash, 32) == 0 ||
+			  memcmp(got[i], client_dest_pub(leech->d)->hash, 32) == 0);
+	T_TRUE(t, has_peer(leech, tn.hash, seed));
+	check_plaintext(&tn, leech, &pub.key, CONTENT_BYTES, 23);
+	content_published_clear(&pub);
+	tn_free(&tn);
+}
+
 const struct test_case swarm_engine_tests[] = {
 	{ "one_seeder_three_leechers", test_one_seeder_three_leechers, TT_FORK },
 	{ "lying_seeders_banned", test_lying_seeders_banned, TT_FORK },
@@ -607,5 +719,7 @@ const struct test_case swarm_engine_tests[] = {
 	{ "streaming_in_order", test_streaming_in_order, TT_FORK },
 	{ "streaming_seek", test_streaming_seek, TT_FORK },
 	{ "unknown_content", test_unknown_content, TT_FORK },
+	{ "hints_and_pex", test_hints_and_pex, TT_FORK },
+	{ "tracker", test_tracker, TT_FORK },
 	{ NULL, NULL, 0 }
 };
