@@ -568,8 +568,22 @@ static void forward_build(struct transit_table *t,
 	to_gateway(t, o->req.next_ident, o->req.next_id, m, mono);
 }
 
-/* Java's BuildHandler: "we are the previous hop" (not an IBGW) and
- * "the same previous and next hop" (a middle hop): dropped, no reply. */
+/*
+ * Java's BuildHandler: "we are the previous hop" (not an IBGW) and
+ * "the same previous and next hop" (a middle hop): dropped, no reply.
+ *
+ * X -> us -> X: i2pd picks such paths in small networks (it avoids a
+ * router twice in a row only), and the spec pages (tunnel-creation-ecies,
+ * tunnels/implementation) say nothing either way.  We do as Java does
+ * ("Previous and next hop the same? Don't help somebody be evil. Drop it
+ * without a reply ... i2pd does this"): a middle hop between one router
+ * on both sides adds no mixing for the creator, and it lets that router
+ * probe us (our latency and load, with its own traffic on both sides)
+ * at the cost of one tunnel.  No reply, so the creator learns nothing
+ * from us; its build times out as it would through a Java router.  A
+ * longer loop (A-B-C-A) cannot be seen from one hop.  Counted in
+ * builds_loop; tests/unit/tunnels test_transit prev_hop_loops.
+ */
 static bool prev_hop_loop(const struct transit_table *t,
 			  const struct tunnel_build_open *o,
 			  const uint8_t *from)

@@ -130,23 +130,44 @@ testnet_up_2ff() {
 	. "$NET/testnet.env"
 }
 
-# own FIELD: a number from bitsd's /api/status tunnels.own on port $API
-# (0 when absent)
-own() {
-	python3 - "$API" "$1" <<'PY'
+# api_num PORT PATH: a number from the /api/status of the bitsd whose API
+# is on 127.0.0.1:PORT, PATH dotted (tunnels.own.inbound); 0 when absent
+api_num() {
+	python3 - "$1" "$2" <<'PY'
 import sys, json, urllib.request
 try:
     s = json.load(urllib.request.urlopen('http://127.0.0.1:%s/api/status' % sys.argv[1], timeout=10))
-    print(int(s['tunnels']['own'][sys.argv[2]]))
+    for k in sys.argv[2].split('.'):
+        s = s[k]
+    print(int(s))
 except Exception:
     print(0)
 PY
 }
+# wait_api PORT PATH MIN SECONDS: 0 when api_num PORT PATH reaches MIN in time
+wait_api() {
+	i=0
+	while [ "$(api_num "$1" "$2")" -lt "$3" ] && [ $i -lt "$4" ]; do sleep 1; i=$((i + 1)); done
+	[ "$(api_num "$1" "$2")" -ge "$3" ]
+}
+# own FIELD: a number from bitsd's /api/status tunnels.own on port $API
+# (0 when absent)
+own() { api_num "$API" "tunnels.own.$1"; }
 # wait_own FIELD MIN SECONDS: 0 when own FIELD reaches MIN in time
 wait_own() {
 	i=0
 	while [ "$(own "$1")" -lt "$2" ] && [ $i -lt "$3" ]; do sleep 1; i=$((i + 1)); done
 	[ "$(own "$1")" -ge "$2" ]
+}
+
+# i2pd_has_transit HTTP ID: 0 when the i2pd console at HTTP lists a
+# transit tunnel receiving on ID
+i2pd_has_transit() {
+	python3 - "$1" "$2" <<'PY'
+import sys, re, urllib.request
+t = urllib.request.urlopen('http://%s/?page=transit_tunnels' % sys.argv[1], timeout=10).read().decode('utf-8', 'replace')
+sys.exit(0 if re.search(r'(^|[\s;>])%s[\s&]' % sys.argv[2], t, re.M) else 1)
+PY
 }
 
 # wait_stored_via_tunnel LOG SECONDS: 0 when bitsd's LOG shows our

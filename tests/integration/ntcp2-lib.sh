@@ -66,6 +66,23 @@ log_clean() {
 	! grep -E '\[(warn|error)\]|BUG' "$1"
 }
 
+# bitsd_finish LABEL DIR: stop the bitsd $BPID whose datadir is DIR (log
+# and stdout there) and check it stopped cleanly, with no warning, error,
+# BUG or sanitizer report
+bitsd_finish() {
+	bitsd_stop && ok "bitsd $1 stopped cleanly" || bad "bitsd $1 did not stop cleanly"
+	log_clean "$2/bitsd.log" >/dev/null && ok "no warning, error or BUG in log $1" ||
+		bad "bitsd $1 logged: $(log_clean "$2/bitsd.log" | head -3)"
+	grep -qE 'AddressSanitizer|LeakSanitizer|runtime error' "$2/stdout.log" &&
+		bad "sanitizer report (see $2/stdout.log)" || ok "no sanitizer report from $1"
+}
+
+# seed_ri RIFILE DEST: put the RouterInfo file RIFILE into DEST/netDb
+seed_ri() {
+	sri_h=$(ri_b64hash "$1"); sri_c=$(printf %s "$sri_h" | cut -c1)
+	mkdir -p "$2/netDb/r$sri_c" && cp "$1" "$2/netDb/r$sri_c/routerInfo-$sri_h.dat"
+}
+
 # The checks both i2pd tests end with, once every session is up.  Needs
 # B (bitsd's datadir), OUR4 (first 4 Base64 chars of our hash), HEX (the
 # routers' hashes as b64_hex4), IDLE_S, and testnet.env sourced.

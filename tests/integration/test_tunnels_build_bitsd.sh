@@ -34,11 +34,8 @@ for n in 1 2 3 4; do
 	h=$(ri_b64hash "$W/b$n/router.info")
 	eval "H$n=$h"
 	[ $n -gt 1 ] && HEX="$HEX $(b64_hex4 "$h")"
-	c=$(printf %s "$h" | cut -c1)
 	for m in 1 2 3 4; do
-		[ $m = $n ] && continue
-		mkdir -p "$W/b$m/netDb/r$c"
-		cp "$W/b$n/router.info" "$W/b$m/netDb/r$c/routerInfo-$h.dat"
+		[ $m = $n ] || seed_ri "$W/b$n/router.info" "$W/b$m"
 	done
 done
 cat >"$W/b1/bits.conf" <<CONF
@@ -60,24 +57,9 @@ for n in 1 2 3 4; do
 done
 
 # status N PATH: a number from router N's /api/status (0 when absent)
-status() {
-	python3 - $((26750 + $1)) "$2" <<'PY'
-import sys, json, urllib.request
-try:
-    s = json.load(urllib.request.urlopen('http://127.0.0.1:%s/api/status' % sys.argv[1], timeout=10))
-    for k in sys.argv[2].split('.'):
-        s = s[k]
-    print(int(s))
-except Exception:
-    print(0)
-PY
-}
+status() { api_num $((26750 + $1)) "$2"; }
 # wait_status N PATH MIN SECONDS
-wait_status() {
-	i=0
-	while [ "$(status "$1" "$2")" -lt "$3" ] && [ $i -lt "$4" ]; do sleep 1; i=$((i + 1)); done
-	[ "$(status "$1" "$2")" -ge "$3" ]
-}
+wait_status() { wait_api $((26750 + $1)) "$2" "$3" "$4"; }
 
 wait_status 1 tunnels.own.inbound 2 240 && ok "2 inbound tunnels through bitsd hops" ||
 	bad "inbound tunnels: $(status 1 tunnels.own.inbound) (builds ok $(status 1 tunnels.own.builds_ok), rejected $(status 1 tunnels.own.builds_rejected), timed out $(status 1 tunnels.own.builds_timeout))"
@@ -101,10 +83,6 @@ wait_status 1 tunnels.own.tests_ok 2 120 &&
 	bad "tunnel tests: $(status 1 tunnels.own.tests_ok) passed, $(status 1 tunnels.own.tests_failed) failed"
 for n in 1 2 3 4; do
 	eval "BPID=\$P$n"
-	bitsd_stop && ok "bitsd $n stopped cleanly" || bad "bitsd $n did not stop cleanly"
-	log_clean "$W/b$n/bitsd.log" >/dev/null && ok "no warning, error or BUG in log $n" ||
-		bad "bitsd $n logged: $(log_clean "$W/b$n/bitsd.log" | head -3)"
-	grep -qE 'AddressSanitizer|LeakSanitizer|runtime error' "$W/b$n/stdout.log" &&
-		bad "sanitizer report (see $W/b$n/stdout.log)" || ok "no sanitizer report from $n"
+	bitsd_finish $n "$W/b$n"
 done
 result $NAME

@@ -71,11 +71,7 @@ while read -r h id; do
 	for x in $HEX; do n=$((n + 1)); [ "$x" = "$h" ] && m=$n; done
 	if [ $m = 0 ]; then strangers=$((strangers + 1)); continue; fi
 	eval "http=\$R${m}_HTTP"
-	python3 - "$http" "$id" <<'PY' && found=$((found + 1))
-import sys, re, urllib.request
-t = urllib.request.urlopen('http://%s/?page=transit_tunnels' % sys.argv[1], timeout=10).read().decode('utf-8', 'replace')
-sys.exit(0 if re.search(r'(^|[\s;>])%s[\s&]' % sys.argv[2], t, re.M) else 1)
-PY
+	i2pd_has_transit "$http" "$id" && found=$((found + 1))
 done <"$W/hops.txt"
 [ "$strangers" = 0 ] && [ "$nhops" -ge 12 ] &&
 	ok "all $nhops hops of our tunnels are i2pd routers" ||

@@ -1,0 +1,174 @@
+#!/bin/sh
+# Tunnels whose hops mix bitsd and i2pd routers (issue [T]): a 3-router
+# i2pd testnet (2 floodfills) and three bitsd routers.  b2 and b3 are
+# only hops (zero-hop pools of their own); b1 builds its exploratory pool
+# of 4 hops each way, 2 tunnels each way, out of the five others, so
+# every tunnel it builds has at least one bitsd and two i2pd hops.
+# Checks:
+#  - b1 counts 2 inbound and 2 outbound tunnels, and every tunnel it
+#    logged has both bitsd and i2pd hops (and no other router);
+#  - each i2pd hop's console lists the transit tunnel with the receive id
+#    b1 gave it, and b2 and b3 count transit tunnels;
+#  - tunnel tests (DeliveryStatus out through one mixed tunnel and back
+#    through another) pass;
+#  - b1's /api/status lists the profiles of its hops with their average
+#    build reply time;
+#  - the i2pd routers build tunnels through bitsd hops too (learned from
+#    the floodfills): an i2pd console lists an established tunnel of
+#    theirs with a bitsd hop, and the bitsd hops relay TunnelData;
+#  - every bitsd stops cleanly, with no warning, error, BUG or sanitizer
+#    report.
+# Everything stays on 127.0.0.0/8.
+. "${top_srcdir:-.}/tests/integration/i2pd-lib.sh"
+. "${top_srcdir:-.}/tests/integration/ntcp2-lib.sh"
+NAME=test_tunnels_mixed
+W=$(mktemp -d "${TMPDIR:-/tmp}/tunnels-mixed.XXXXXX")
+NET=$W/net
+PIDS=""
+cleanup() {
+	for p in $PIDS; do kill -KILL "$p" 2>/dev/null; done
+	"$TESTNET" down "$NET" >/dev/null 2>&1
+	if [ "$FAIL" = 0 ]; then rm -rf "$W"; else echo "kept $W"; fi
+}
+trap cleanup EXIT
+need_i2pd $NAME
+umask 077
+
+# i2pd: 127.0.0.231-233, NTCP2 28101-28103, consoles 28201-28203.
+testnet_up_2ff 3 231 28100
+# bitsd n: 127.0.0.(234+n), NTCP2 28150+n, API 28160+n.
+for n in 1 2 3; do
+	mkdir -p "$W/b$n"
+	"$BITSD" --datadir "$W/b$n" --host 127.0.0.$((234 + n)) \
+		--port $((28150 + n)) --netid 77 --init >"$W/b$n/init.log" 2>&1 ||
+		bad "bitsd --init failed for router $n"
+	seed_netdb "$NET" "$W/b$n"
+	eval "BH$n=$(ri_b64hash "$W/b$n/router.info")"
+done
+# b1 knows its bitsd hops from the start; the i2pd routers learn them
+# from the floodfills b2 and b3 publish to.
+for n in 2 3; do seed_ri "$W/b$n/router.info" "$W/b1"; done
+I2PD_HEX=""
+for n in 1 2 3; do
+	eval "h=\$R${n}_HASH"
+	I2PD_HEX="$I2PD_HEX $(b64_hex4 "$h")"
+done
+BITSD_HEX="$(b64_hex4 "$BH2") $(b64_hex4 "$BH3")"
+BITSD_ABBR="$(printf %s "$BH2" | cut -c1-4) $(printf %s "$BH3" | cut -c1-4)"
+cat >"$W/b1/bits.conf" <<CONF
+[exploratory]
+inbound.length = 4
+outbound.length = 4
+inbound.quantity = 2
+outbound.quantity = 2
+[tunnels]
+same-subnet = true
+CONF
+for n in 2 3; do
+	cat >"$W/b$n/bits.conf" <<CONF
+[exploratory]
+inbound.length = 0
+outbound.length = 0
+CONF
+done
+for n in 1 2 3; do
+	"$BITSD" --datadir "$W/b$n" --host 127.0.0.$((234 + n)) \
+		--port $((28150 + n)) --netid 77 --api-port $((28160 + n)) \
+		--loglevel debug --logfile "$W/b$n/bitsd.log" \
+		>"$W/b$n/stdout.log" 2>&1 &
+	PIDS="$PIDS $!"
+	eval "P$n=$!"
+done
+API=28161
+
+wait_own inbound 2 300 && ok "2 inbound tunnels with mixed hops" ||
+	bad "inbound tunnels: $(own inbound) (builds ok $(own builds_ok), rejected $(own builds_rejected), timed out $(own builds_timeout))"
+wait_own outbound 2 300 && ok "2 outbound tunnels with mixed hops" ||
+	bad "outbound tunnels: $(own outbound) (builds ok $(own builds_ok), rejected $(own builds_rejected), timed out $(own builds_timeout))"
+
+# Each tunnel b1 built, from its log: "tunnel ID hop N: HEX receives on
+# RID".  Every one must have bitsd and i2pd hops and nothing else.
+grep -o "tunnel [0-9a-f]* hop [0-9]: [0-9a-f]* receives on [0-9]*" \
+	"$W/b1/bitsd.log" | awk '{print $2, $5, $8}' | sort -u >"$W/hops.txt"
+awk -v i="$I2PD_HEX" -v b="$BITSD_HEX" '
+	BEGIN { split(i, a, " "); for (k in a) isi[a[k]] = 1
+		split(b, c, " "); for (k in c) isb[c[k]] = 1 }
+	{ t[$1] = 1; if ($2 in isi) ni[$1]++; else if ($2 in isb) nb[$1]++; else ns[$1]++ }
+	END { for (x in t) { n++; if (ni[x] >= 2 && nb[x] >= 1 && !ns[x]) m++ }
+	      print n + 0, m + 0 }' "$W/hops.txt" >"$W/mixed.txt"
+read -r ntun nmixed <"$W/mixed.txt"
+[ "$ntun" -ge 4 ] && [ "$nmixed" = "$ntun" ] &&
+	ok "all $ntun tunnels b1 built mix bitsd and i2pd hops" ||
+	bad "$nmixed of $ntun tunnels mix bitsd and i2pd hops (see $W/hops.txt)"
+# The i2pd hops hold the transit tunnels b1 asked them for.
+found=0; asked=0
+while read -r tid h rid; do
+	m=0; n=0
+	for x in $I2PD_HEX; do n=$((n + 1)); [ "$x" = "$h" ] && m=$n; done
+	[ $m = 0 ] && continue
+	asked=$((asked + 1))
+	eval "http=\$R${m}_HTTP"
+	i2pd_has_transit "$http" "$rid" && found=$((found + 1))
+done <"$W/hops.txt"
+# Tunnels that expired are gone from the consoles: most, not all.
+[ "$asked" -ge 8 ] && [ $((found * 2)) -ge "$asked" ] &&
+	ok "i2pd consoles list $found of the $asked transit tunnels b1 asked for" ||
+	bad "i2pd consoles list $found of the $asked transit tunnels b1 asked for"
+# So do the bitsd hops (b1 may have left one of them out by chance).
+for n in 2 3; do
+	eval "h=\$BH$n"
+	awk -v h="$(b64_hex4 "$h")" '$2 == h { f = 1 } END { exit !f }' \
+		"$W/hops.txt" || continue
+	wait_api $((28160 + n)) tunnels.builds_accepted 1 60 &&
+		ok "bitsd hop $n accepted $(api_num $((28160 + n)) tunnels.builds_accepted) builds" ||
+		bad "bitsd hop $n accepted no build"
+done
+wait_own tests_ok 2 180 && ok "tunnel tests passed through mixed tunnels ($(own tests_ok))" ||
+	bad "tunnel tests: $(own tests_ok) passed, $(own tests_failed) failed"
+
+# b1's profiles: its hops with accepted builds and their reply times.
+timed=$(python3 - "$API" <<'PY'
+import sys, json, urllib.request
+try:
+    s = json.load(urllib.request.urlopen('http://127.0.0.1:%s/api/status' % sys.argv[1], timeout=10))
+    print(sum(1 for p in s['tunnels']['own']['profiles']['peers']
+              if p['build_ok'] > 0 and p['build_ms'] > 0))
+except Exception:
+    print(0)
+PY
+)
+[ "$timed" -ge 4 ] && ok "/api/status lists $timed peers with their build reply time" ||
+	bad "/api/status lists $timed peers with a build reply time"
+
+# i2pd builds through bitsd hops: one of its consoles lists an
+# established tunnel of its own with a bitsd hop.
+i2pd_via_bitsd() {
+	for n in 1 2 3; do
+		eval "http=\$R${n}_HTTP"
+		python3 - "$http" $BITSD_ABBR <<'PY' && return 0
+import sys, re, urllib.request
+t = urllib.request.urlopen('http://%s/?page=tunnels' % sys.argv[1], timeout=10).read().decode('utf-8', 'replace')
+items = re.findall(r'<div class="listitem">(.*?)</div>', t, re.S)
+sys.exit(0 if any('tunnel established' in it and
+                  any('&#8658; ' + a in it for a in sys.argv[2:])
+                  for it in items) else 1)
+PY
+	done
+	return 1
+}
+i=0
+while ! i2pd_via_bitsd && [ $i -lt 300 ]; do sleep 2; i=$((i + 2)); done
+i2pd_via_bitsd && ok "an i2pd router has an established tunnel through a bitsd hop" ||
+	bad "no i2pd tunnel through a bitsd hop"
+relayed=0
+for n in 2 3; do
+	relayed=$((relayed + $(api_num $((28160 + n)) tunnels.data_relayed)))
+done
+[ "$relayed" -gt 0 ] && ok "the bitsd hops relayed $relayed TunnelData messages" ||
+	bad "the bitsd hops relayed nothing"
+
+for n in 1 2 3; do
+	eval "BPID=\$P$n"
+	bitsd_finish $n "$W/b$n"
+done
+result $NAME
