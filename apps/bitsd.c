@@ -7,6 +7,7 @@
 #include "apps/api/api.h"
 #include "apps/bitsd_netdb.h"
 #include "apps/bitsd_ntcp2.h"
+#include "apps/bitsd_proxy.h"
 #include "apps/bitsd_ssu2.h"
 #include "apps/bitsd_status.h"
 #include "apps/bitsd_tunnels.h"
@@ -32,8 +33,9 @@ struct bitsd {
 	struct api *api;
 	struct bitsd_status *status;
 	struct bitsd_tunnels *tunnels;
-	struct tunnelnet *tunnelnet;	/* SAM's destinations */
+	struct tunnelnet *tunnelnet;	/* SAM's and the proxies' destinations */
 	struct sam_server *sam;
+	struct bitsd_proxy *proxy;
 	struct daemon *d;
 	/* firewalled and our introducers, from SSU2; every RouterInfo we
 	 * sign follows it */
@@ -182,6 +184,8 @@ static int tunnels_start_hook(struct daemon *d, void *ctx)
 	return r;
 }
 
+static void client_net_free(struct bitsd *b);
+
 static void tunnels_stop_hook(struct daemon *d, void *ctx)
 {
 	struct bitsd *b = ctx;
@@ -189,6 +193,7 @@ static void tunnels_stop_hook(struct daemon *d, void *ctx)
 	(void)d;
 	if (b->netdb)
 		bitsd_netdb_set_other(b->netdb, NULL, NULL);
+	client_net_free(b);
 	FREE_AND_NULL(bitsd_tunnels_stop, b->tunnels);
 }
 
@@ -199,39 +204,61 @@ static bool sam_garlic(void *ctx, struct i2np_msg *m)
 	return tunnelnet_garlic_in(ctx, m);
 }
 
+/* The destinations' network, made by the first app that needs it (SAM,
+ * the proxies) and freed with the tunnels. */
+static int client_net_get(struct bitsd *b, struct daemon *d,
+			  struct client_net *out)
+{
+	const struct conf *cfg = daemon_conf(d);
+	struct tunnelnet_cfg tc = { 0 };
+	int r;
+
+	if (!b->tunnelnet) {
+		if (!b->netdb || !bitsd_tunnels_own(b->tunnels)) {
+			log_err(LD_APP, "SAM and the proxies need the netDb "
+				"and our own tunnels");
+			return ERR_BAD_STATE;
+		}
+		tc.el = daemon_evloop(d);
+		tc.tunnels = bitsd_tunnels_own(b->tunnels);
+		tc.db = bitsd_netdb_get(b->netdb);
+		tunnel_pool_cfg_default(&tc.pool);
+		tc.pool.in_length = tc.pool.out_length = cfg->sam_hops;
+		tc.pool.in_quantity = tc.pool.out_quantity = 2;
+		tc.pool.kind = PEER_SELECT_CLIENT;
+		if ((r = tunnelnet_new(&tc, &b->tunnelnet)) != 0)
+			return r;
+		bitsd_tunnels_set_garlic(b->tunnels, sam_garlic, b->tunnelnet);
+	}
+	*out = tunnelnet_client_net(b->tunnelnet);
+	return 0;
+}
+
+static void client_net_free(struct bitsd *b)
+{
+	if (b->tunnels)
+		bitsd_tunnels_set_garlic(b->tunnels, NULL, NULL);
+	FREE_AND_NULL(tunnelnet_free, b->tunnelnet);
+}
+
 static int sam_start_hook(struct daemon *d, void *ctx)
 {
 	struct bitsd *b = ctx;
 	const struct conf *cfg = daemon_conf(d);
-	struct tunnelnet_cfg tc = { 0 };
 	struct sam_server_cfg sc;
 	struct client_net net;
-	unsigned hops = cfg->sam_hops;
 	int r;
 
 	if (!cfg->sam_port)
 		return 0;
-	if (!b->netdb || !bitsd_tunnels_own(b->tunnels)) {
-		log_err(LD_APP, "SAM needs the netDb and our own tunnels");
-		return ERR_BAD_STATE;
-	}
-	tc.el = daemon_evloop(d);
-	tc.tunnels = bitsd_tunnels_own(b->tunnels);
-	tc.db = bitsd_netdb_get(b->netdb);
-	tunnel_pool_cfg_default(&tc.pool);
-	tc.pool.in_length = tc.pool.out_length = hops;
-	tc.pool.in_quantity = tc.pool.out_quantity = 2;
-	tc.pool.kind = PEER_SELECT_CLIENT;
-	if ((r = tunnelnet_new(&tc, &b->tunnelnet)) != 0)
+	if ((r = client_net_get(b, d, &net)) != 0)
 		return r;
-	bitsd_tunnels_set_garlic(b->tunnels, sam_garlic, b->tunnelnet);
 	sam_server_cfg_default(&sc);
 	sc.port = cfg->sam_port;
 	/* Datagrams on the port below (7655 below 7656, as i2pd). */
 	sc.udp = cfg->sam_port > 1;
 	sc.udp_port = (uint16_t)(cfg->sam_port - 1);
 	sc.stream.mtu = STREAM_MTU_ECIES;
-	net = tunnelnet_client_net(b->tunnelnet);
 	if ((r = sam_server_new(daemon_evloop(d), &net, &sc, &b->sam)) != 0)
 		return r;
 	log_notice(LD_APP, "SAM bridge on 127.0.0.1:%u", sam_server_port(b->sam));
@@ -244,9 +271,29 @@ static void sam_stop_hook(struct daemon *d, void *ctx)
 
 	(void)d;
 	FREE_AND_NULL(sam_server_free, b->sam);
-	if (b->tunnels)
-		bitsd_tunnels_set_garlic(b->tunnels, NULL, NULL);
-	FREE_AND_NULL(tunnelnet_free, b->tunnelnet);
+}
+
+/* The HTTP and SOCKS proxies and the tunnels of tunnels.conf. */
+static int proxy_start_hook(struct daemon *d, void *ctx)
+{
+	struct bitsd *b = ctx;
+	struct client_net net;
+	int r;
+
+	if (!bitsd_proxy_wanted(daemon_conf(d)))
+		return 0;
+	if ((r = client_net_get(b, d, &net)) != 0)
+		return r;
+	return bitsd_proxy_start(daemon_evloop(d), daemon_conf(d), &net,
+				 &b->proxy);
+}
+
+static void proxy_stop_hook(struct daemon *d, void *ctx)
+{
+	struct bitsd *b = ctx;
+
+	(void)d;
+	FREE_AND_NULL(bitsd_proxy_stop, b->proxy);
 }
 
 /* The local JSON API, when --api-port is set. */
@@ -289,6 +336,7 @@ int main(int argc, char **argv)
 		{ "netdb", 0, netdb_start_hook, netdb_stop_hook, NULL },
 		{ "tunnels", 0, tunnels_start_hook, tunnels_stop_hook, NULL },
 		{ "sam", 0, sam_start_hook, sam_stop_hook, NULL },
+		{ "proxy", 0, proxy_start_hook, proxy_stop_hook, NULL },
 		{ "api", 0, api_start_hook, api_stop_hook, NULL },
 	};
 	struct bitsd b = { 0 };

@@ -75,6 +75,19 @@ static const struct opt opts[] = {
 	  "PORT-1 (also --sam-port; default: off)" },
 	{ "sam.hops", OPT_HOPS, OFF(sam_hops), "N",
 	  "hops of each SAM destination's tunnels, 0-7 (default 3)" },
+	{ "proxy", OPT_BOOL, OFF(proxy), NULL,
+	  "run the HTTP and SOCKS proxies on 127.0.0.1 (4444, 4447)" },
+	{ "proxy.http-port", OPT_PORT, OFF(proxy_http_port), "PORT",
+	  "the HTTP proxy's port (default 4444)" },
+	{ "proxy.socks-port", OPT_PORT, OFF(proxy_socks_port), "PORT",
+	  "the SOCKS proxy's port (default 4447)" },
+	{ "proxy.outproxy", OPT_OPT_PATH, OFF(proxy_outproxy), "NAME",
+	  "an outproxy (b32 or address-book name) for clearnet HTTP; "
+	  "default: clearnet is refused" },
+	{ "proxy.hosts", OPT_OPT_PATH, OFF(proxy_hosts), "FILE",
+	  "the address book, hosts.txt format (default DATADIR/hosts.txt)" },
+	{ "proxy.tunnels", OPT_OPT_PATH, OFF(proxy_tunnels), "FILE",
+	  "client, server and web tunnels (default DATADIR/tunnels.conf)" },
 	{ "reseed.file", OPT_OPT_PATH, OFF(reseed_file), "FILE",
 	  "reseed the netDb from this su3 bundle" },
 	{ "reseed.dir", OPT_OPT_PATH, OFF(reseed_dir), "DIR",
@@ -167,6 +180,9 @@ void conf_free(struct conf *cfg)
 	free(cfg->logfile);
 	free(cfg->host);
 	free(cfg->host6);
+	free(cfg->proxy_outproxy);
+	free(cfg->proxy_hosts);
+	free(cfg->proxy_tunnels);
 	free(cfg->reseed_file);
 	free(cfg->reseed_dir);
 	free(cfg->reseed_url);

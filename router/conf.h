@@ -64,6 +64,13 @@ struct conf {
 	uint16_t api_port;	/* local JSON API on 127.0.0.1; 0: off */
 	uint16_t sam_port;	/* SAM v3 bridge on 127.0.0.1; 0: off */
 	uint32_t sam_hops;	/* SAM destinations' tunnels, 0-7 */
+	/* HTTP and SOCKS proxies, tunnels ([proxy] section; the proxies'
+	 * destinations use sam_hops too). */
+	bool proxy;		/* run the proxies */
+	uint16_t proxy_http_port, proxy_socks_port;	/* 0: 4444, 4447 */
+	char *proxy_outproxy;	/* clearnet through it; NULL: refused */
+	char *proxy_hosts;	/* address book; NULL: DATADIR/hosts.txt */
+	char *proxy_tunnels;	/* NULL: DATADIR/tunnels.conf if present */
 	/* netDb reseeding ([reseed] section); NULL: not configured. */
 	char *reseed_file;	/* su3 bundle */
 	char *reseed_dir;	/* directory of routerInfo-*.dat files */

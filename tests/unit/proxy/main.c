@@ -6,6 +6,7 @@ extern const struct test_case proxy_socks_tests[];
 extern const struct test_case proxy_http_tests[];
 extern const struct test_case proxy_addrbook_tests[];
 extern const struct test_case proxy_net_tests[];
+extern const struct test_case proxy_tunconf_tests[];
 
 int main(int argc, char **argv)
 {
@@ -14,6 +15,7 @@ int main(int argc, char **argv)
 		{ "http", proxy_http_tests },
 		{ "addrbook", proxy_addrbook_tests },
 		{ "net", proxy_net_tests },
+		{ "tunconf", proxy_tunconf_tests },
 		{ NULL, NULL }
 	};
 	return tharness_main(argc, argv, groups);

@@ -1,0 +1,265 @@
+/*
+ * bitsd's browsing and hosting subsystem (see bitsd_proxy.h): reads the
+ * files at start (the address book and tunnels.conf, once, before any
+ * traffic), makes or loads each server's persistent keys, and hands the
+ * rest to apps/proxy.
+ */
+#include "config.h"
+#include "apps/bitsd_proxy.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "apps/client/dest.h"
+#include "apps/proxy/addrbook.h"
+#include "apps/proxy/proxy.h"
+#include "apps/proxy/tunconf.h"
+#include "apps/proxy/web.h"
+#include "crypto/base/alloc.h"
+#include "crypto/base/err.h"
+#include "crypto/base/log.h"
+#include "router/conf.h"
+#include "router/dest_keys.h"
+
+#define BITSD_PROXY_MAX_WEB TUNCONF_MAX_TUNNELS
+
+struct bitsd_proxy {
+	struct addrbook *ab;
+	struct proxy *p;
+	struct web *web[BITSD_PROXY_MAX_WEB];
+	size_t nweb;
+};
+
+static char *datadir_path(const struct conf *cfg, const char *name)
+{
+	size_t n = strlen(cfg->datadir) + strlen(name) + 2;
+	char *p = xmalloc(n);
+
+	snprintf(p, n, "%s/%s", cfg->datadir, name);
+	return p;
+}
+
+bool bitsd_proxy_wanted(const struct conf *cfg)
+{
+	char *p;
+	bool have;
+
+	if (cfg->proxy || cfg->proxy_tunnels)
+		return true;
+	p = datadir_path(cfg, "tunnels.conf");
+	have = access(p, F_OK) == 0;
+	free(p);
+	return have;
+}
+
+/* Load name's keys from the data dir, or make and save new ones. */
+static int server_keys(const struct conf *cfg, const char *name,
+		       struct client_dest **out)
+{
+	struct dest_keys *k = xmalloc(sizeof(*k));
+	struct bbuf blob = BBUF_INIT;
+	char *path = datadir_path(cfg, name);
+	char b32[DEST_B32_CHARS + 1];
+	char *b32path;
+	FILE *f;
+	int e;
+
+	e = dest_keys_load(path, k);
+	if (e == ERR_NOT_FOUND || (e == ERR_IO && errno == ENOENT)) {
+		dest_keys_generate(k);
+		e = dest_keys_save(path, k, false);
+	}
+	if (e == 0) {
+		dest_keys_encode(k, &blob);
+		e = client_dest_decode(blob.data, blob.len, out);
+		/* the address, for the operator (not a secret) */
+		dest_b32_format(&k->dest, b32);
+		b32path = xmalloc(strlen(path) + 5);
+		snprintf(b32path, strlen(path) + 5, "%s.b32", path);
+		if ((f = fopen(b32path, "w"))) {
+			fprintf(f, "%s\n", b32);
+			fclose(f);
+		}
+		free(b32path);
+	} else {
+		log_warn(LD_APP, "proxy: cannot load or create the keys %s: %s",
+			 path, err_str(e));
+	}
+	dest_keys_wipe(k);
+	free(k);
+	bbuf_free(&blob);
+	free(path);
+	return e;
+}
+
+static int read_file(const char *path, size_t max, char **out, size_t *len)
+{
+	struct stat sb;
+	char *buf;
+	ssize_t r;
+	size_t got = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return ERR_IO;
+	if (fstat(fd, &sb) != 0 || (size_t)sb.st_size > max) {
+		close(fd);
+		return ERR_TOO_BIG;
+	}
+	buf = xmalloc((size_t)sb.st_size + 1);
+	while (got < (size_t)sb.st_size &&
+	       (r = read(fd, buf + got, (size_t)sb.st_size - got)) > 0)
+		got += (size_t)r;
+	close(fd);
+	*out = buf;
+	*len = got;
+	return 0;
+}
+
+static int start_tunnel(struct bitsd_proxy *bp, struct evloop *el,
+			const struct conf *cfg, const struct tunconf_entry *t)
+{
+	struct stream_config sc;
+	struct client_dest *d;
+	struct proxy_dest *pd;
+	struct web_cfg wc;
+	uint16_t port = t->port;
+	int e;
+
+	stream_config_default(&sc);
+	sc.mtu = STREAM_MTU_ECIES;
+	sc.max_streams = t->max_streams;
+	sc.max_conns_per_minute = t->per_minute;
+	sc.max_conns_per_hour = t->per_hour;
+	sc.max_conns_per_day = t->per_day;
+	sc.max_total_per_minute = t->total_minute;
+	sc.max_total_per_hour = t->total_hour;
+	sc.max_total_per_day = t->total_day;
+	if (t->keys) {
+		if ((e = server_keys(cfg, t->keys, &d)) != 0)
+			return e;
+	} else {
+		d = client_dest_new_random();
+	}
+	if ((e = proxy_dest_add(bp->p, d, &sc, &pd)) != 0)
+		return e;
+	switch (t->type) {
+	case TUNCONF_CLIENT:
+		return proxy_listen(bp->p, PROXY_CLIENT, pd, t->host, t->port,
+				    t->destination, t->destination_port, NULL);
+	case TUNCONF_WEB:
+		if (bp->nweb == BITSD_PROXY_MAX_WEB)
+			return ERR_LIMIT;
+		web_cfg_default(&wc);
+		wc.root = t->root;
+		wc.listing = t->listing;
+		if ((e = web_new(el, &wc, &bp->web[bp->nweb])) != 0)
+			return e;
+		port = web_port(bp->web[bp->nweb++]);
+		return proxy_serve(bp->p, pd, "127.0.0.1", port);
+	case TUNCONF_SERVER:
+		return proxy_serve(bp->p, pd, t->host, port);
+	}
+	return ERR_INTERNAL;
+}
+
+static int start_tunnels(struct bitsd_proxy *bp, struct evloop *el,
+			 const struct conf *cfg)
+{
+	char *path = cfg->proxy_tunnels ? xstrdup(cfg->proxy_tunnels) :
+					  datadir_path(cfg, "tunnels.conf");
+	struct tunconf *tc = NULL;
+	char err[256] = "";
+	char *text = NULL;
+	size_t len;
+	int e;
+
+	if ((e = read_file(path, TUNCONF_MAX_BYTES, &text, &len)) != 0) {
+		if (!cfg->proxy_tunnels && e == ERR_IO && errno == ENOENT)
+			e = 0;		/* no tunnels.conf: none */
+		else
+			log_err(LD_APP, "proxy: cannot read %s", path);
+		goto out;
+	}
+	if ((e = tunconf_parse(text, len, &tc, err, sizeof(err))) != 0) {
+		log_err(LD_APP, "proxy: %s: %s", path, err);
+		goto out;
+	}
+	for (size_t i = 0; i < tc->n && e == 0; i++)
+		if ((e = start_tunnel(bp, el, cfg, &tc->e[i])) != 0)
+			log_err(LD_APP, "proxy: tunnel [%s]: %s",
+				tc->e[i].name, err_str(e));
+	if (e == 0 && tc->n)
+		log_notice(LD_APP, "proxy: %zu tunnel(s) from %s", tc->n,
+			   path);
+out:
+	tunconf_free(tc);
+	free(text);
+	free(path);
+	return e;
+}
+
+int bitsd_proxy_start(struct evloop *el, const struct conf *cfg,
+		      const struct client_net *net, struct bitsd_proxy **out)
+{
+	struct bitsd_proxy *bp = xzalloc(sizeof(*bp));
+	struct addrbook_merge_stats st;
+	struct proxy_cfg pc;
+	struct proxy_dest *pd;
+	char *hosts;
+	uint16_t hp, sp;
+	int e = 0;
+
+	bp->ab = addrbook_new();
+	hosts = cfg->proxy_hosts ? xstrdup(cfg->proxy_hosts) :
+				   datadir_path(cfg, "hosts.txt");
+	if (addrbook_load_file(bp->ab, hosts, &st) == 0)
+		log_notice(LD_APP, "proxy: address book: %zu names from %s "
+			   "(%zu bad lines, %zu bad signatures)",
+			   addrbook_count(bp->ab), hosts, st.bad, st.bad_sig);
+	else if (cfg->proxy_hosts)
+		log_warn(LD_APP, "proxy: cannot read %s", hosts);
+	free(hosts);
+	proxy_cfg_default(&pc);
+	pc.outproxy = cfg->proxy_outproxy;
+	pc.stream.mtu = STREAM_MTU_ECIES;
+	bp->p = proxy_new(el, net, bp->ab, &pc);
+	if (cfg->proxy) {
+		hp = cfg->proxy_http_port ? cfg->proxy_http_port :
+					    PROXY_HTTP_DEFAULT_PORT;
+		sp = cfg->proxy_socks_port ? cfg->proxy_socks_port :
+					     PROXY_SOCKS_DEFAULT_PORT;
+		if ((e = proxy_dest_add(bp->p, client_dest_new_random(), NULL,
+					&pd)) != 0 ||
+		    (e = proxy_listen(bp->p, PROXY_HTTP, pd, "127.0.0.1", hp,
+				      NULL, 0, NULL)) != 0 ||
+		    (e = proxy_listen(bp->p, PROXY_SOCKS, pd, "127.0.0.1", sp,
+				      NULL, 0, NULL)) != 0)
+			goto fail;
+		log_notice(LD_APP, "HTTP proxy on 127.0.0.1:%u, SOCKS proxy on "
+			   "127.0.0.1:%u", hp, sp);
+	}
+	if ((e = start_tunnels(bp, el, cfg)) != 0)
+		goto fail;
+	*out = bp;
+	return 0;
+fail:
+	bitsd_proxy_stop(bp);
+	return e;
+}
+
+void bitsd_proxy_stop(struct bitsd_proxy *bp)
+{
+	if (!bp)
+		return;
+	proxy_free(bp->p);
+	for (size_t i = 0; i < bp->nweb; i++)
+		web_free(bp->web[i]);
+	addrbook_free(bp->ab);
+	free(bp);
+}
