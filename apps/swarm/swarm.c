@@ -129,6 +129,8 @@ struct swarm {
 	bool tracker_role;
 	struct tracker_entry *tr;	/* tracker role: the announces */
 	size_t ntr, tr_cap;
+	int64_t up_tokens;		/* upload budget left (bytes) */
+	struct evloop_timer *up_timer;	/* refills it (upload_Bps only) */
 };
 
 void swarm_config_default(struct swarm_config *c)
@@ -667,7 +669,8 @@ static bool peer_serve_one(struct swarm_peer *p)
 	size_t len;
 	int r;
 
-	if (!c || p->q_len == 0 || p->we_choke)
+	if (!c || p->q_len == 0 || p->we_choke ||
+	    (sw->cfg.upload_Bps && sw->up_tokens <= 0))
 		return false;
 	idx = p->queue[0];
 	memmove(&p->queue[0], &p->queue[1], --p->q_len * sizeof(p->queue[0]));
@@ -691,6 +694,7 @@ static bool peer_serve_one(struct swarm_peer *p)
 	m.u.piece.chunk = sw->chunk_buf;
 	m.u.piece.chunk_len = len;
 	peer_send(p, &m);
+	sw->up_tokens -= (int64_t)len;
 	p->up += len;
 	p->up_round += len;
 	c->bytes_up += len;
@@ -885,7 +889,9 @@ static int meta_complete(struct swarm_content *c)
 	bbuf_free(&c->meta_buf);
 	bbuf_free(&c->manifest);
 	c->meta_peer = NULL;
-	return content_load(c);
+	if ((r = content_load(c)) == 0 && c->sw->chunk_cb)
+		c->sw->chunk_cb(c->sw->chunk_ctx, c->hash, SWARM_META_READY);
+	return r;
 }
 
 static int on_meta(struct swarm_peer *p, const struct swarm_msg *m)
@@ -1532,6 +1538,28 @@ static void swarm_tick(void *arg)
 	evloop_timer_arm(sw->tick, SWARM_TICK_MS);
 }
 
+/* The upload budget refills; peers that waited for it are served. */
+static void swarm_up_tick(void *arg)
+{
+	struct swarm *sw = arg;
+	int64_t add = sw->cfg.upload_Bps / (1000 / SWARM_UPLOAD_TICK_MS) + 1;
+	bool was_out = sw->up_tokens <= 0;
+
+	sw->up_tokens += add;
+	if (sw->up_tokens > 2 * add)
+		sw->up_tokens = 2 * add;
+	evloop_timer_arm(sw->up_timer, SWARM_UPLOAD_TICK_MS);
+	if (!was_out || sw->up_tokens <= 0)
+		return;
+	for (struct swarm_content *c = sw->contents; c; c = c->next) {
+		struct swarm_peer *p, *next;
+		for (p = c->peers; p; p = next) {
+			next = p->next;
+			peer_flush(p);
+		}
+	}
+}
+
 /* ---- public ---- */
 
 struct swarm *swarm_new(const struct swarm_config *cfg,
@@ -1549,6 +1577,12 @@ struct swarm *swarm_new(const struct swarm_config *cfg,
 	sw->chunk_buf = xmalloc(SWARM_CHUNK_MAX_BYTES);
 	sw->tick = evloop_timer_new(el, swarm_tick, sw);
 	evloop_timer_arm(sw->tick, SWARM_TICK_MS);
+	if (cfg->upload_Bps) {
+		sw->up_tokens = cfg->upload_Bps /
+				(1000 / SWARM_UPLOAD_TICK_MS) + 1;
+		sw->up_timer = evloop_timer_new(el, swarm_up_tick, sw);
+		evloop_timer_arm(sw->up_timer, SWARM_UPLOAD_TICK_MS);
+	}
 	stream_mgr_set_acceptor(mgr, swarm_accept, sw);
 	return sw;
 }
@@ -1598,6 +1632,7 @@ void swarm_free(struct swarm *sw)
 		peer_free_now(p);
 	}
 	evloop_timer_free(sw->tick);
+	evloop_timer_free(sw->up_timer);
 	free(sw->chunk_buf);
 	free(sw->tr);
 	free(sw);

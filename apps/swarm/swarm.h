@@ -58,6 +58,7 @@
 /* Tracker role: destinations kept per content and in all. */
 #define SWARM_TRACKER_PER_CONTENT_MAX 256
 #define SWARM_TRACKER_ENTRIES_MAX 16384
+#define SWARM_UPLOAD_TICK_MS 100	/* the upload budget refills this often */
 
 struct evloop;
 struct swarm;	/* opaque */
@@ -84,6 +85,9 @@ struct swarm_config {
 	uint32_t announce_interval_ms;
 	/* Tracker role: an announce is kept this long. */
 	uint32_t tracker_ttl_ms;
+	/* Chunk bytes served a second, all peers together (the seeding
+	 * budget); 0: no limit. */
+	uint32_t upload_Bps;
 };
 
 /* Fill c with the defaults (40 peers, 4 slots, pipeline 8, window 32,
@@ -108,9 +112,11 @@ struct swarm_content_stats {
 	unsigned banned;
 };
 
-/* A chunk was verified and stored (idx), or the content completed. */
+/* A chunk was verified and stored (idx), or (idx SWARM_META_READY) the
+ * manifest and tree of a content fetched by hash arrived. */
 typedef void (*swarm_chunk_fn)(void *ctx, const uint8_t hash[32],
 			       uint32_t idx);
+#define SWARM_META_READY UINT32_MAX
 
 /*
  * A swarm for our destination `self` (copied) whose streams mgr carries

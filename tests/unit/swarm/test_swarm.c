@@ -709,6 +709,39 @@ static void test_tracker(struct tctx *t)
 	tn_free(&tn);
 }
 
+/* The upload budget: a seeder limited to 300,000 chunk bytes a second
+ * takes at least (size - first refill) / rate to serve the content (a
+ * lower bound only: load makes it slower, never faster). */
+static void test_upload_budget(struct tctx *t)
+{
+	struct tnet tn;
+	struct content_published pub;
+	struct swarm_config cfg;
+	struct swarm_content_stats s;
+	struct tnode *seed, *leech;
+	uint64_t t0, ms, bytes = 900000;
+
+	swarm_config_default(&cfg);
+	cfg.upload_Bps = 300000;
+	tn_init(&tn, t);
+	seed = tn_node(&tn, &cfg);
+	tn_publish(&tn, seed, bytes, 25, 14, &pub);
+	T_OK(t, swarm_content_add(seed->sw, tn.hash, SWARM_PICK_RAREST));
+	leech = tn_node(&tn, NULL);
+	t0 = time_mono_ms();
+	T_OK(t, swarm_content_fetch(leech->sw, tn.hash, SWARM_PICK_RAREST));
+	T_OK(t, swarm_peer_add(leech->sw, tn.hash, client_dest_pub(seed->d)));
+	T_TRUE(t, tn_run(&tn, all_complete));
+	ms = time_mono_ms() - t0;
+	T_OK(t, swarm_content_stats(seed->sw, tn.hash, &s));
+	T_TRUE(t, s.bytes_up >= bytes);
+	/* At most two ticks' worth before the first refill. */
+	T_TRUE(t, ms * 300 >= s.bytes_up - 2 * 30001);
+	check_plaintext(&tn, leech, &pub.key, bytes, 25);
+	content_published_clear(&pub);
+	tn_free(&tn);
+}
+
 const struct test_case swarm_engine_tests[] = {
 	{ "one_seeder_three_leechers", test_one_seeder_three_leechers, TT_FORK },
 	{ "lying_seeders_banned", test_lying_seeders_banned, TT_FORK },
@@ -721,5 +754,6 @@ const struct test_case swarm_engine_tests[] = {
 	{ "unknown_content", test_unknown_content, TT_FORK },
 	{ "hints_and_pex", test_hints_and_pex, TT_FORK },
 	{ "tracker", test_tracker, TT_FORK },
+	{ "upload_budget", test_upload_budget, TT_FORK },
 	{ NULL, NULL, 0 }
 };

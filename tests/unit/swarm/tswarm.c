@@ -20,6 +20,8 @@ static void tn_chunk(void *ctx, const uint8_t hash[32], uint32_t idx)
 {
 	struct tnode *nd = ctx;
 
+	if (idx == SWARM_META_READY)
+		return;
 	if (nd->nlog == 0)
 		nd->first_chunk_ms = time_mono_ms();
 	if (nd->nlog < TN_LOG_MAX)

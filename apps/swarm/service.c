@@ -1,0 +1,728 @@
+/*
+ * The swarm service (apps/swarm/service.h): a destination, its streams,
+ * the blob store, the engine, and the local streaming endpoint.
+ *
+ * A content reply (GET /content/<hash>) waits for the chunks it needs in
+ * order: the content is traded in streaming mode and seeked to the
+ * reply's next chunk, each chunk stored wakes the replies waiting for it,
+ * and one decrypted chunk at a time sits in evhttp's output (the next is
+ * sent once it is written), so a slow player holds one chunk of memory.
+ * The status line goes out with the first chunk, once the key has opened
+ * it: a wrong key gets 403, never a body.
+ */
+#include "config.h"
+
+#include <sys/queue.h>
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+#include "apps/content/cdir.h"
+#include "apps/content/chunk.h"
+#include "apps/content/store.h"
+#include "apps/swarm/msg.h"
+#include "apps/swarm/service.h"
+#include "crypto/base/alloc.h"
+#include "crypto/base/encode.h"
+#include "crypto/base/err.h"
+#include "crypto/base/fsutil.h"
+#include "crypto/base/log.h"
+#include "router/evloop.h"
+
+#define SERVICE_KEY_FILE_MAX_BYTES 4096
+
+/* One GET /content reply under way. */
+struct web_req {
+	struct swarm_service *s;
+	struct web_req *next;
+	struct evhttp_request *req;
+	struct evhttp_connection *conn;
+	uint8_t hash[32];
+	struct content_key key;
+	struct content_manifest m;	/* once known */
+	bool have_m, started, ranged, in_flight;
+	uint64_t from, end;		/* [from, end) of the plaintext */
+	uint64_t pos;			/* next byte to send */
+	struct aesgcm_ctx *aead;
+};
+
+struct swarm_service {
+	struct evloop *el;
+	struct client_net net;
+	struct client_dest *d;
+	struct stream_signer sg;
+	struct client_stream_sink cs;
+	struct stream_mgr *mgr;
+	struct content_store *st;
+	struct swarm *sw;
+	bool attached;
+	struct evhttp *http;
+	struct evhttp_bound_socket *sock;
+	uint16_t port;
+	struct web_req *reqs;
+	unsigned nreqs;
+	uint8_t *buf;			/* one sealed chunk */
+};
+
+void swarm_service_cfg_default(struct swarm_service_cfg *c)
+{
+	memset(c, 0, sizeof(*c));
+	swarm_config_default(&c->swarm);
+	stream_config_default(&c->stream);
+	c->stream.mtu = STREAM_MTU_ECIES;
+}
+
+static int dest_load_or_create(const char *datadir, struct client_dest **out)
+{
+	char *path = fsutil_path_join(datadir, SWARM_SERVICE_KEY_FILE);
+	struct bbuf b = BBUF_INIT;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int r = fsutil_read_file(path, SERVICE_KEY_FILE_MAX_BYTES, &buf, &len);
+
+	if (r == 0) {
+		r = client_dest_decode(buf, len, out);
+		xfree_wipe(buf, len);
+		if (r != 0)
+			log_err(LD_APP, "swarm: %s is not a destination key: %s",
+				path, err_str(r));
+	} else if (r == ERR_NOT_FOUND) {
+		*out = client_dest_new_random();
+		client_dest_encode_private(*out, &b);
+		r = fsutil_write_atomic(path, b.data, b.len, 0600, false);
+		memwipe(b.data, b.len);
+		bbuf_free(&b);
+		if (r != 0) {
+			client_dest_free(*out);
+			*out = NULL;
+		}
+	}
+	free(path);
+	return r;
+}
+
+/* ---- seeding what the store holds ---- */
+
+static void seed_hints_from_card(struct swarm_service *s,
+				 const uint8_t hash[32])
+{
+	char *dir = content_store_dir(s->st, hash);
+	struct content_dir *d = NULL;
+	struct content_fault f;
+	struct content_card card;
+
+	if (content_dir_open(dir, &d, &f) == 0 &&
+	    content_dir_card(d, &card) == 0) {
+		for (unsigned i = 0; i < card.seed_count; i++)
+			(void)swarm_peer_hint(s->sw, hash, card.seeds[i]);
+	}
+	content_dir_free(d);
+	free(dir);
+}
+
+static void seed_one(void *ctx, const struct content_store_info *i)
+{
+	struct swarm_service *s = ctx;
+	int r = swarm_content_add(s->sw, i->hash, SWARM_PICK_RAREST);
+
+	if (r != 0 && r != ERR_EXISTS) {
+		char hb[80];
+		log_warn(LD_APP, "swarm: cannot trade %s: %s",
+			 log_safe_hash(hb, sizeof(hb), i->hash), err_str(r));
+		return;
+	}
+	seed_hints_from_card(s, i->hash);
+}
+
+/* ---- the endpoint: helpers ---- */
+
+static bool host_is_loopback(const char *host)
+{
+	static const char *const names[] = { "127.0.0.1", "localhost", "[::1]" };
+
+	for (size_t i = 0; host && i < sizeof(names) / sizeof(names[0]); i++) {
+		size_t n = strlen(names[i]);
+		if (strncasecmp(host, names[i], n) == 0 &&
+		    (host[n] == '\0' || host[n] == ':'))
+			return true;
+	}
+	return false;
+}
+
+static void reply_text(struct evhttp_request *req, int code,
+		       const char *reason)
+{
+	struct evbuffer *b = evbuffer_new();
+
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+			  "Content-Type", "text/plain");
+	evbuffer_add_printf(b, "%d %s\n", code, reason);
+	evhttp_send_reply(req, code, reason, b);
+	evbuffer_free(b);
+}
+
+static bool parse_hash(const char *s, size_t len, uint8_t out[32])
+{
+	size_t got;
+
+	return len == 64 && hex_decode(out, 32, &got, s, 64) == 0 && got == 32;
+}
+
+/*
+ * A Range header for a file of size bytes: "bytes=a-b", "bytes=a-" or
+ * "bytes=-n" (one range).  0 with [*from, *end), ERR_RANGE when it
+ * cannot be satisfied, ERR_FORMAT for anything else (served whole).
+ */
+static int parse_range(const char *h, uint64_t size, uint64_t *from,
+		       uint64_t *end)
+{
+	unsigned long long a = 0, b = 0;
+	const char *p;
+	char *e;
+
+	if (strncmp(h, "bytes=", 6) != 0 || strchr(h, ','))
+		return ERR_FORMAT;
+	p = h + 6;
+	if (*p == '-') {
+		b = strtoull(p + 1, &e, 10);
+		if (e == p + 1 || *e || b == 0)
+			return ERR_FORMAT;
+		*from = b >= size ? 0 : size - b;
+		*end = size;
+		return size ? 0 : ERR_RANGE;
+	}
+	a = strtoull(p, &e, 10);
+	if (e == p || *e != '-')
+		return ERR_FORMAT;
+	p = e + 1;
+	if (*p) {
+		b = strtoull(p, &e, 10);
+		if (*e || b < a)
+			return ERR_FORMAT;
+	} else {
+		b = size ? size - 1 : 0;
+	}
+	if (a >= size)
+		return ERR_RANGE;
+	*from = a;
+	*end = b >= size ? size : b + 1;
+	return 0;
+}
+
+/* ---- the endpoint: content replies ---- */
+
+static void web_req_free(struct web_req *w)
+{
+	struct swarm_service *s = w->s;
+
+	for (struct web_req **pp = &s->reqs; *pp; pp = &(*pp)->next)
+		if (*pp == w) {
+			*pp = w->next;
+			s->nreqs--;
+			break;
+		}
+	if (w->conn)
+		evhttp_connection_set_closecb(w->conn, NULL, NULL);
+	w->conn = NULL;
+	if (w->have_m)
+		content_manifest_clear(&w->m);
+	aesgcm_free(w->aead);
+	memwipe(&w->key, sizeof(w->key));
+	free(w);
+}
+
+static void web_conn_closed(struct evhttp_connection *conn, void *arg)
+{
+	struct web_req *w = arg;
+
+	(void)conn;
+	w->conn = NULL;		/* evhttp frees the request with it */
+	web_req_free(w);
+}
+
+static void web_pump(struct web_req *w);
+
+/* Before the last reply call: evhttp may free the connection in it. */
+static void web_detach(struct web_req *w)
+{
+	if (w->conn)
+		evhttp_connection_set_closecb(w->conn, NULL, NULL);
+	w->conn = NULL;
+}
+
+static void web_chunk_sent(struct evhttp_connection *conn, void *arg)
+{
+	struct web_req *w = arg;
+
+	(void)conn;
+	w->in_flight = false;
+	web_pump(w);
+}
+
+/* The manifest of w's content, once the store has it: 1, 0 (not yet), or
+ * -1 when the request was answered (416: w is to be freed). */
+static int web_load_manifest(struct web_req *w)
+{
+	struct swarm_service *s = w->s;
+	char *dir;
+	struct content_dir *d = NULL;
+	struct content_fault f;
+	struct content_chunk_key ck;
+	const char *range;
+	int r;
+
+	if (w->have_m)
+		return 1;
+	dir = content_store_dir(s->st, w->hash);
+	r = content_dir_open(dir, &d, &f);
+	free(dir);
+	if (r != 0)
+		return 0;
+	{	/* our own copy: the dir owns its manifest */
+		size_t ml;
+		const uint8_t *mb = content_dir_manifest_bytes(d, &ml);
+		r = content_manifest_decode(mb, ml, &w->m);
+	}
+	content_dir_free(d);
+	if (r != 0)
+		return 0;
+	w->have_m = true;
+	content_chunk_key_derive(&ck, &w->key, w->m.salt);
+	w->aead = aesgcm_new(ck.b);
+	memwipe(&ck, sizeof(ck));
+	w->from = 0;
+	w->end = w->m.size;
+	range = evhttp_find_header(evhttp_request_get_input_headers(w->req),
+				   "Range");
+	if (range) {
+		r = parse_range(range, w->m.size, &w->from, &w->end);
+		if (r == ERR_RANGE) {
+			char cr[48];
+			snprintf(cr, sizeof(cr), "bytes */%llu",
+				 (unsigned long long)w->m.size);
+			evhttp_add_header(evhttp_request_get_output_headers(
+					  w->req), "Content-Range", cr);
+			web_detach(w);
+			reply_text(w->req, 416, "Range Not Satisfiable");
+			return -1;
+		}
+		w->ranged = r == 0;
+		if (r != 0) {
+			w->from = 0;
+			w->end = w->m.size;
+		}
+	}
+	w->pos = w->from;
+	return 1;
+}
+
+static void web_start_reply(struct web_req *w)
+{
+	struct evkeyvalq *h = evhttp_request_get_output_headers(w->req);
+	char v[96];
+
+	evhttp_add_header(h, "Content-Type",
+			  w->m.mime[0] ? w->m.mime : "application/octet-stream");
+	evhttp_add_header(h, "Accept-Ranges", "bytes");
+	evhttp_add_header(h, "Cache-Control", "no-store");
+	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
+	snprintf(v, sizeof(v), "%llu",
+		 (unsigned long long)(w->end - w->from));
+	evhttp_add_header(h, "Content-Length", v);
+	if (w->ranged) {
+		snprintf(v, sizeof(v), "bytes %llu-%llu/%llu",
+			 (unsigned long long)w->from,
+			 (unsigned long long)(w->end - 1),
+			 (unsigned long long)w->m.size);
+		evhttp_add_header(h, "Content-Range", v);
+	}
+	evhttp_send_reply_start(w->req, w->ranged ? 206 : 200,
+				w->ranged ? "Partial Content" : "OK");
+	w->started = true;
+}
+
+/* Send what is stored from w->pos on, one chunk at a time; a missing
+ * chunk moves the play position there and waits for the chunk callback. */
+static void web_pump(struct web_req *w)
+{
+	struct swarm_service *s = w->s;
+	struct content_proof proof;
+	struct evbuffer *b;
+	uint32_t idx;
+	uint64_t start;
+	size_t len, skip, take;
+	int r;
+
+	if (w->in_flight || !w->conn)
+		return;
+	if ((r = web_load_manifest(w)) <= 0) {
+		if (r < 0) {
+			web_req_free(w);	/* 416 sent */
+			return;
+		}
+		return;		/* SWARM_META_READY resumes it */
+	}
+	if (w->pos >= w->end) {
+		if (!w->started)
+			web_start_reply(w);
+		web_detach(w);
+		evhttp_send_reply_end(w->req);
+		web_req_free(w);
+		return;
+	}
+	idx = (uint32_t)(w->pos >> w->m.chunk_log2);
+	start = (uint64_t)idx << w->m.chunk_log2;
+	r = content_store_chunk_get(s->st, w->hash, idx, s->buf,
+				    SWARM_CHUNK_MAX_BYTES, &len, &proof);
+	if (r == ERR_NOT_FOUND || r == ERR_AUTH) {
+		(void)swarm_set_mode(s->sw, w->hash, SWARM_PICK_STREAMING);
+		(void)swarm_seek(s->sw, w->hash, idx);
+		return;				/* the chunk callback resumes */
+	}
+	if (r == 0)
+		r = content_chunk_open(s->buf, w->aead, &w->m, idx, s->buf, len);
+	if (r != 0) {
+		web_detach(w);
+		if (!w->started)
+			reply_text(w->req, r == ERR_AUTH ? 403 : 500,
+				   r == ERR_AUTH ? "Wrong key" : "Error");
+		else	/* cut short: the length tells the client */
+			evhttp_send_reply_end(w->req);
+		web_req_free(w);
+		return;
+	}
+	len -= CONTENT_TAG_BYTES;
+	skip = (size_t)(w->pos - start);
+	take = start + len > w->end ? (size_t)(w->end - start) - skip :
+	       len - skip;
+	if (!w->started)
+		web_start_reply(w);
+	b = evbuffer_new();
+	evbuffer_add(b, s->buf + skip, take);
+	memwipe(s->buf, len);
+	w->pos += take;
+	w->in_flight = true;
+	evhttp_send_reply_chunk_with_cb(w->req, b, web_chunk_sent, w);
+	evbuffer_free(b);
+}
+
+static void service_chunk(void *ctx, const uint8_t hash[32], uint32_t idx)
+{
+	struct swarm_service *s = ctx;
+	struct web_req *w, *next;
+
+	(void)idx;	/* a chunk, or the metadata: either may unblock */
+	for (w = s->reqs; w; w = next) {
+		next = w->next;
+		if (memcmp(w->hash, hash, 32) == 0)
+			web_pump(w);
+	}
+}
+
+static int trade(struct swarm_service *s, const uint8_t hash[32],
+		 enum swarm_pick_mode mode)
+{
+	int r = swarm_content_fetch(s->sw, hash, mode);
+
+	return r == ERR_EXISTS ? 0 : r;
+}
+
+static void handle_content(struct swarm_service *s, struct evhttp_request *req,
+			   const uint8_t hash[32], const char *query)
+{
+	struct evkeyvalq q;
+	const char *kh;
+	struct web_req *w;
+	size_t got = 0;
+	int r;
+
+	TAILQ_INIT(&q);
+	if (query)
+		evhttp_parse_query_str(query, &q);
+	kh = evhttp_find_header(&q, "key");
+	if (!kh)
+		kh = evhttp_find_header(evhttp_request_get_input_headers(req),
+					"X-Bits-Key");
+	if (s->nreqs >= SWARM_SERVICE_REQS_MAX) {
+		reply_text(req, 503, "Busy");
+		goto out;
+	}
+	w = xzalloc(sizeof(*w));
+	if (!kh || strlen(kh) != 64 ||
+	    hex_decode(w->key.b, sizeof(w->key.b), &got, kh, 64) != 0 ||
+	    got != sizeof(w->key.b)) {
+		memwipe(w, sizeof(*w));
+		free(w);
+		reply_text(req, 400, "A key (64 hex digits) is needed");
+		goto out;
+	}
+	if ((r = trade(s, hash, SWARM_PICK_STREAMING)) != 0) {
+		memwipe(w, sizeof(*w));
+		free(w);
+		reply_text(req, 500, err_str(r));
+		goto out;
+	}
+	w->s = s;
+	w->req = req;
+	memcpy(w->hash, hash, 32);
+	w->conn = evhttp_request_get_connection(req);
+	evhttp_connection_set_closecb(w->conn, web_conn_closed, w);
+	w->next = s->reqs;
+	s->reqs = w;
+	s->nreqs++;
+	web_pump(w);
+out:
+	evhttp_clear_headers(&q);
+}
+
+static char *hex32(char out[HEX_ENC_LEN(32)], const uint8_t h[32])
+{
+	hex_encode(out, HEX_ENC_LEN(32), h, 32);
+	return out;
+}
+
+static void handle_stats(struct swarm_service *s, struct evhttp_request *req,
+			 const uint8_t hash[32])
+{
+	struct swarm_content_stats cs;
+	struct swarm_peer_stats ps[64];
+	struct content_store_info info;
+	json_t *root, *peers;
+	struct evbuffer *b;
+	char hx[HEX_ENC_LEN(32)], *txt;
+	size_t n;
+
+	if (swarm_content_stats(s->sw, hash, &cs) != 0) {
+		reply_text(req, 404, "Not traded");
+		return;
+	}
+	root = json_object();
+	json_object_set_new(root, "hash", json_string(hex32(hx, hash)));
+	json_object_set_new(root, "chunks", json_integer(cs.chunk_count));
+	json_object_set_new(root, "have", json_integer(cs.have_count));
+	json_object_set_new(root, "size", json_integer(
+		content_store_info(s->st, hash, &info) == 0 ?
+		(json_int_t)info.size : 0));
+	json_object_set_new(root, "bytes_down", json_integer(
+		(json_int_t)cs.bytes_down));
+	json_object_set_new(root, "bytes_up", json_integer(
+		(json_int_t)cs.bytes_up));
+	json_object_set_new(root, "bad_pieces", json_integer(
+		(json_int_t)cs.bad_pieces));
+	json_object_set_new(root, "banned", json_integer(cs.banned));
+	peers = json_array();
+	n = swarm_peer_stats(s->sw, hash, ps, 64);
+	for (size_t i = 0; i < n; i++) {
+		json_t *p = json_object();
+		json_object_set_new(p, "dest", json_string(
+			hex32(hx, ps[i].dest_hash)));
+		json_object_set_new(p, "have", json_integer(ps[i].have_count));
+		json_object_set_new(p, "in_flight",
+				    json_integer(ps[i].in_flight));
+		json_object_set_new(p, "bytes_down", json_integer(
+			(json_int_t)ps[i].bytes_down));
+		json_object_set_new(p, "bytes_up", json_integer(
+			(json_int_t)ps[i].bytes_up));
+		json_object_set_new(p, "choking_us",
+				    json_boolean(ps[i].they_choke));
+		json_array_append_new(peers, p);
+	}
+	json_object_set_new(root, "peers", peers);
+	txt = json_dumps(root, JSON_COMPACT);
+	json_decref(root);
+	b = evbuffer_new();
+	evbuffer_add(b, txt, strlen(txt));
+	free(txt);
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+			  "Content-Type", "application/json");
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+			  "Cache-Control", "no-store");
+	evhttp_send_reply(req, 200, "OK", b);
+	evbuffer_free(b);
+}
+
+static void handle_fetch(struct swarm_service *s, struct evhttp_request *req,
+			 const uint8_t hash[32], const char *query)
+{
+	struct evkeyvalq q;
+	struct evkeyval *kv;
+	uint8_t peer[32];
+	int r;
+
+	if ((r = trade(s, hash, SWARM_PICK_RAREST)) != 0) {
+		reply_text(req, 500, err_str(r));
+		return;
+	}
+	TAILQ_INIT(&q);
+	if (query)
+		evhttp_parse_query_str(query, &q);
+	TAILQ_FOREACH(kv, &q, next)
+		if (strcmp(kv->key, "peer") == 0 &&
+		    parse_hash(kv->value, strlen(kv->value), peer))
+			(void)swarm_peer_hint(s->sw, hash, peer);
+	evhttp_clear_headers(&q);
+	reply_text(req, 200, "OK");
+}
+
+static void handle(struct evhttp_request *req, void *arg)
+{
+	struct swarm_service *s = arg;
+	const char *host = evhttp_find_header(
+		evhttp_request_get_input_headers(req), "Host");
+	const struct evhttp_uri *u = evhttp_request_get_evhttp_uri(req);
+	const char *path = u ? evhttp_uri_get_path(u) : NULL;
+	const char *query = u ? evhttp_uri_get_query(u) : NULL;
+	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+	uint8_t hash[32];
+
+	if (!host_is_loopback(host)) {
+		reply_text(req, 403, "Forbidden");
+		return;
+	}
+	if (path && strncmp(path, "/content/", 9) == 0 &&
+	    parse_hash(path + 9, strlen(path + 9), hash)) {
+		if (cmd != EVHTTP_REQ_GET)
+			reply_text(req, 405, "Method Not Allowed");
+		else
+			handle_content(s, req, hash, query);
+		return;
+	}
+	if (path && strncmp(path, "/swarm/", 7) == 0 &&
+	    parse_hash(path + 7, strlen(path + 7), hash)) {
+		if (cmd == EVHTTP_REQ_GET)
+			handle_stats(s, req, hash);
+		else if (cmd == EVHTTP_REQ_POST)
+			handle_fetch(s, req, hash, query);
+		else
+			reply_text(req, 405, "Method Not Allowed");
+		return;
+	}
+	reply_text(req, 404, "Not Found");
+}
+
+static int http_start(struct swarm_service *s, uint16_t port)
+{
+	evutil_socket_t fd;
+	struct sockaddr_storage ss;
+	ev_socklen_t sl = sizeof(ss);
+
+	s->http = evhttp_new(evloop_base(s->el));
+	if (!s->http)
+		return ERR_IO;
+	evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
+				   EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |
+				   EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS);
+	evhttp_set_max_body_size(s->http, 4096);
+	evhttp_set_max_headers_size(s->http, 16 * 1024);
+	evhttp_set_gencb(s->http, handle, s);
+	s->sock = evhttp_bind_socket_with_handle(s->http, "127.0.0.1", port);
+	if (!s->sock) {
+		log_warn(LD_APP, "swarm: cannot listen on 127.0.0.1:%u", port);
+		return ERR_IO;
+	}
+	fd = evhttp_bound_socket_get_fd(s->sock);
+	s->port = port;
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0 &&
+	    ss.ss_family == AF_INET)
+		s->port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	log_notice(LD_APP, "swarm: streaming on http://127.0.0.1:%u/content/",
+		   s->port);
+	return 0;
+}
+
+/* ---- public ---- */
+
+int swarm_service_start(struct evloop *el, const struct swarm_service_cfg *cfg,
+			const struct client_net *net,
+			struct swarm_service **out)
+{
+	struct swarm_service *s = xzalloc(sizeof(*s));
+	struct client_rx rx = { 0 };
+	int r;
+
+	s->el = el;
+	s->net = *net;
+	s->buf = xmalloc(SWARM_CHUNK_MAX_BYTES);
+	if ((r = fsutil_dir_ensure_private(cfg->datadir)) != 0 ||
+	    (r = dest_load_or_create(cfg->datadir, &s->d)) != 0)
+		goto fail;
+	client_dest_signer(s->d, &s->sg);
+	s->cs.net = s->net;
+	s->cs.from = s->d;
+	s->mgr = stream_mgr_new(&cfg->stream, &s->sg,
+				client_stream_sink(&s->cs), el);
+	if ((r = content_store_open(cfg->datadir, &s->st)) != 0)
+		goto fail;
+	content_store_set_budget(s->st, cfg->storage_bytes);
+	s->sw = swarm_new(&cfg->swarm, client_dest_pub(s->d), s->mgr, s->st,
+			  el);
+	swarm_set_chunk_cb(s->sw, service_chunk, s);
+	swarm_set_lookup(s->sw, s->net.lookup, s->net.ctx);
+	swarm_set_tracker_role(s->sw, cfg->tracker);
+	for (unsigned i = 0; i < cfg->ntrackers; i++)
+		(void)swarm_tracker_add(s->sw, cfg->trackers[i]);
+	rx.mgr = s->mgr;
+	if ((r = s->net.attach(s->net.ctx, s->d, &rx)) != 0)
+		goto fail;
+	s->attached = true;
+	if ((r = content_store_list(s->st, seed_one, s)) != 0)
+		goto fail;
+	if (cfg->http && (r = http_start(s, cfg->http_port)) != 0)
+		goto fail;
+	*out = s;
+	return 0;
+fail:
+	swarm_service_free(s);
+	return r;
+}
+
+void swarm_service_free(struct swarm_service *s)
+{
+	if (!s)
+		return;
+	while (s->reqs) {
+		struct web_req *w = s->reqs;
+		if (w->conn)
+			evhttp_connection_set_closecb(w->conn, NULL, NULL);
+		w->conn = NULL;
+		web_req_free(w);
+	}
+	if (s->http)
+		evhttp_free(s->http);
+
+	swarm_free(s->sw);
+	if (s->attached)
+		s->net.detach(s->net.ctx, s->d);
+	stream_mgr_free(s->mgr);
+	content_store_free(s->st);
+	client_dest_free(s->d);
+	free(s->buf);
+	free(s);
+}
+
+struct swarm *swarm_service_swarm(struct swarm_service *s)
+{
+	return s->sw;
+}
+
+struct content_store *swarm_service_store(struct swarm_service *s)
+{
+	return s->st;
+}
+
+const struct keys_and_cert *swarm_service_dest(const struct swarm_service *s)
+{
+	return client_dest_pub(s->d);
+}
+
+uint16_t swarm_service_http_port(const struct swarm_service *s)
+{
+	return s->port;
+}

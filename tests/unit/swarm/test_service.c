@@ -1,0 +1,289 @@
+/*
+ * apps/swarm/service: the service over localnet beside a seeder, and its
+ * streaming endpoint asked over real loopback HTTP from a client thread
+ * while the loop runs.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "apps/swarm/service.h"
+#include "crypto/base/alloc.h"
+#include "crypto/base/encode.h"
+#include "crypto/base/err.h"
+#include "crypto/base/fsutil.h"
+#include "tests/unit/content/tcontent.h"
+#include "tests/unit/swarm/tswarm.h"
+#include "tests/unit/tharness.h"
+
+#define SVC_BYTES (2 * 1024 * 1024 + 777)	/* 129 chunks of 16 KiB */
+#define REQ_MAX 512
+
+/* One HTTP exchange on a client thread. */
+struct hx {
+	uint16_t port;
+	char req[REQ_MAX];
+	int status;
+	char *head;			/* the response headers */
+	uint8_t *body;
+	size_t body_len;
+	atomic_bool done;
+};
+
+static void *hx_run(void *arg)
+{
+	struct hx *h = arg;
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	size_t cap = 1 << 16, len = 0;
+	uint8_t *buf = xmalloc(cap);
+	char *end;
+	ssize_t n;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	sa.sin_port = htons(h->port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+	    write(fd, h->req, strlen(h->req)) != (ssize_t)strlen(h->req))
+		goto out;
+	for (;;) {
+		if (len == cap) {
+			cap *= 2;
+			buf = xrealloc(buf, cap);
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	if (len < 12 || memcmp(buf, "HTTP/1.", 7) != 0)
+		goto out;
+	h->status = atoi((char *)buf + 9);
+	buf = xrealloc(buf, len + 1);
+	buf[len] = 0;
+	end = strstr((char *)buf, "\r\n\r\n");
+	if (!end)
+		goto out;
+	*end = 0;
+	h->head = xstrdup((char *)buf);
+	h->body_len = len - (size_t)(end + 4 - (char *)buf);
+	h->body = xzalloc(h->body_len + 1);
+	memcpy(h->body, end + 4, h->body_len);
+out:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	atomic_store(&h->done, true);
+	return NULL;
+}
+
+static struct hx *hx_cur;
+
+static bool hx_done(struct tnet *tn)
+{
+	(void)tn;
+	return atomic_load(&hx_cur->done);
+}
+
+/* Send req (printf-style) to the endpoint while the loop runs. */
+static struct hx *http(struct tnet *tn, uint16_t port, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static struct hx *http(struct tnet *tn, uint16_t port, const char *fmt, ...)
+{
+	struct hx *h = xzalloc(sizeof(*h));
+	pthread_t th;
+	va_list ap;
+
+	h->port = port;
+	va_start(ap, fmt);
+	vsnprintf(h->req, sizeof(h->req), fmt, ap);
+	va_end(ap);
+	atomic_init(&h->done, false);
+	hx_cur = h;
+	T_OK(tn->t, pthread_create(&th, NULL, hx_run, h));
+	T_TRUE(tn->t, tn_run(tn, hx_done));
+	pthread_join(th, NULL);
+	return h;
+}
+
+static void hx_free(struct hx *h)
+{
+	free(h->head);
+	free(h->body);
+	free(h);
+}
+
+/* POST /swarm/<hash>?peer=<peer>: start fetching with a seed hint. */
+static void post_peer(struct tnet *tn, uint16_t port, const char *hash,
+		      const char *peer)
+{
+	struct hx *h = http(tn, port, "POST /swarm/%s?peer=%s HTTP/1.1\r\n"
+			    "Host: 127.0.0.1\r\nConnection: close\r\n"
+			    "Content-Length: 0\r\n\r\n", hash, peer);
+
+	T_EQ(tn->t, h->status, 200);
+	hx_free(h);
+}
+
+static struct swarm *svc_sw;
+
+static bool svc_complete(struct tnet *tn)
+{
+	struct swarm_content_stats s;
+	struct swarm *sw = svc_sw;
+
+	return swarm_content_stats(sw, tn->hash, &s) == 0 &&
+	       s.chunk_count && s.have_count == s.chunk_count;
+}
+
+/* A seeder that holds only the chunks from `first` on. */
+static struct tnode *partial_seeder(struct tnet *tn, struct tnode *full,
+				    uint32_t first)
+{
+	struct tnode *nd = tn_node(tn, NULL);
+	char *dir = content_store_dir(full->st, tn->hash), *p;
+	uint8_t *mf, *tree, h[32], buf[16400];
+	size_t ml, tl, len;
+	struct content_store_info info;
+
+	p = fsutil_path_join(dir, "manifest");
+	mf = tc_read(p, &ml);
+	free(p);
+	p = fsutil_path_join(dir, "tree");
+	tree = tc_read(p, &tl);
+	free(p);
+	free(dir);
+	T_OK(tn->t, content_store_add(nd->st, mf, ml, tree, tl, true, h));
+	T_OK(tn->t, content_store_info(full->st, tn->hash, &info));
+	for (uint32_t i = first; i < info.chunk_count; i++) {
+		T_OK(tn->t, content_store_chunk_get(full->st, tn->hash, i, buf,
+						    sizeof(buf), &len, NULL));
+		T_OK(tn->t, content_store_chunk_put(nd->st, tn->hash, i, buf,
+						    len));
+	}
+	free(mf);
+	free(tree);
+	T_OK(tn->t, swarm_content_add(nd->sw, tn->hash, SWARM_PICK_RAREST));
+	return nd;
+}
+
+/*
+ * A viewer's service that knows only the content hash and a seeder's
+ * destination hash, the seeder holding only the second half: a Range
+ * request from 75 % is answered 206 with exactly those bytes (playback
+ * from there does not wait for the start); once a full seeder is hinted
+ * the whole file follows byte-exact; a wrong key gets 403, a foreign Host
+ * 403; the stats say complete and name the peers; a restart keeps the
+ * destination and seeds what the store holds.
+ */
+static void test_endpoint(struct tctx *t)
+{
+	struct tnet tn;
+	struct content_published pub;
+	struct swarm_service_cfg cfg;
+	struct swarm_service *svc = NULL;
+	struct swarm_content_stats cs;
+	struct tnode *seed, *half;
+	struct hx *h;
+	char hx[HEX_ENC_LEN(32)], key[HEX_ENC_LEN(32)], sh[HEX_ENC_LEN(32)];
+	char hh[HEX_ENC_LEN(32)];
+	uint8_t *want = xmalloc(SVC_BYTES), dest0[32];
+	uint64_t from = SVC_BYTES / 4 * 3 + 5;
+	uint16_t port;
+
+	tn_init(&tn, t);
+	seed = tn_node(&tn, NULL);
+	tn_publish(&tn, seed, SVC_BYTES, 31, 14, &pub);
+	half = partial_seeder(&tn, seed, 64);
+	tc_fill(want, SVC_BYTES, 0, 31);
+	swarm_service_cfg_default(&cfg);
+	cfg.datadir = fsutil_path_join(tn.dir, "svc");
+	cfg.http = true;
+	T_OK(t, swarm_service_start(tn.el, &cfg, &tn.cn, &svc));
+	if (!svc)
+		goto out;
+	svc_sw = swarm_service_swarm(svc);
+	memcpy(dest0, swarm_service_dest(svc)->hash, 32);
+	port = swarm_service_http_port(svc);
+	T_TRUE(t, port != 0);
+	hex_encode(hx, sizeof(hx), tn.hash, 32);
+	hex_encode(key, sizeof(key), pub.key.b, 32);
+	hex_encode(sh, sizeof(sh), client_dest_pub(seed->d)->hash, 32);
+	hex_encode(hh, sizeof(hh), client_dest_pub(half->d)->hash, 32);
+
+	post_peer(&tn, port, hx, hh);
+	h = http(&tn, port, "GET /content/%s?key=%s HTTP/1.1\r\nHost: "
+		 "127.0.0.1\r\nRange: bytes=%llu-\r\nConnection: close\r\n\r\n",
+		 hx, key, (unsigned long long)from);
+	T_EQ(t, h->status, 206);
+	T_TRUE(t, h->head && strstr(h->head, "Content-Range: bytes "));
+	T_EQ(t, h->body_len, SVC_BYTES - from);
+	if (h->body_len == SVC_BYTES - from)
+		T_MEMEQ(t, h->body, want + from, SVC_BYTES - from);
+	hx_free(h);
+	/* Playback from 75 % did not wait for the first half. */
+	T_OK(t, swarm_content_stats(swarm_service_swarm(svc), tn.hash, &cs));
+	T_TRUE(t, cs.have_count < cs.chunk_count);
+	T_OK(t, swarm_content_add(seed->sw, tn.hash, SWARM_PICK_RAREST));
+	post_peer(&tn, port, hx, sh);
+
+	h = http(&tn, port, "GET /content/%s HTTP/1.1\r\nHost: localhost\r\n"
+		 "X-Bits-Key: %s\r\nConnection: close\r\n\r\n", hx, key);
+	T_EQ(t, h->status, 200);
+	T_EQ(t, h->body_len, SVC_BYTES);
+	if (h->body_len == SVC_BYTES)
+		T_MEMEQ(t, h->body, want, SVC_BYTES);
+	hx_free(h);
+	T_TRUE(t, tn_run(&tn, svc_complete));
+
+	key[0] = key[0] == '0' ? '1' : '0';
+	h = http(&tn, port, "GET /content/%s?key=%s HTTP/1.1\r\nHost: "
+		 "127.0.0.1\r\nConnection: close\r\n\r\n", hx, key);
+	T_EQ(t, h->status, 403);
+	T_TRUE(t, h->body_len < 64);
+	hx_free(h);
+	h = http(&tn, port, "GET /content/%s?key=%s HTTP/1.1\r\nHost: "
+		 "evil.example\r\nConnection: close\r\n\r\n", hx, key);
+	T_EQ(t, h->status, 403);
+	hx_free(h);
+	h = http(&tn, port, "GET /swarm/%s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+		 "Connection: close\r\n\r\n", hx);
+	T_EQ(t, h->status, 200);
+	T_TRUE(t, h->body && strstr((char *)h->body, "\"have\":129"));
+	T_TRUE(t, h->body && strstr((char *)h->body, sh));
+	hx_free(h);
+
+	/* A restart: the same destination, the content seeded again. */
+	swarm_service_free(svc);
+	svc_sw = NULL;
+	svc = NULL;
+	cfg.http = false;
+	T_OK(t, swarm_service_start(tn.el, &cfg, &tn.cn, &svc));
+	if (svc) {
+		T_MEMEQ(t, swarm_service_dest(svc)->hash, dest0, 32);
+		T_OK(t, swarm_content_stats(swarm_service_swarm(svc), tn.hash,
+					    &cs));
+		T_EQ(t, cs.have_count, cs.chunk_count);
+		T_EQ(t, swarm_service_http_port(svc), 0);
+	}
+out:
+	swarm_service_free(svc);
+	free((char *)cfg.datadir);
+	free(want);
+	content_published_clear(&pub);
+	tn_free(&tn);
+}
+
+const struct test_case swarm_service_tests[] = {
+	{ "endpoint", test_endpoint, TT_FORK },
+	{ NULL, NULL, 0 }
+};
