@@ -10,9 +10,11 @@
 #include "apps/bitsd_proxy.h"
 #include "apps/bitsd_ssu2.h"
 #include "apps/bitsd_status.h"
+#include "apps/bitsd_swarm.h"
 #include "apps/bitsd_tunnels.h"
 #include "apps/client/tunnelnet.h"
 #include "apps/sam/sam.h"
+#include "apps/swarm/service.h"
 #include "router/conf.h"
 #include "router/daemon.h"
 #include "router/router_keys.h"
@@ -36,6 +38,7 @@ struct bitsd {
 	struct tunnelnet *tunnelnet;	/* SAM's and the proxies' destinations */
 	struct sam_server *sam;
 	struct bitsd_proxy *proxy;
+	struct swarm_service *swarm;
 	struct daemon *d;
 	/* firewalled and our introducers, from SSU2; every RouterInfo we
 	 * sign follows it */
@@ -296,6 +299,29 @@ static void proxy_stop_hook(struct daemon *d, void *ctx)
 	FREE_AND_NULL(bitsd_proxy_stop, b->proxy);
 }
 
+/* The swarm service (issue [W]) when `swarm = true`. */
+static int swarm_start_hook(struct daemon *d, void *ctx)
+{
+	struct bitsd *b = ctx;
+	struct client_net net;
+	int r;
+
+	if (!daemon_conf(d)->swarm)
+		return 0;
+	if ((r = client_net_get(b, d, &net)) != 0)
+		return r;
+	return bitsd_swarm_start(daemon_evloop(d), daemon_conf(d), &net,
+				 &b->swarm);
+}
+
+static void swarm_stop_hook(struct daemon *d, void *ctx)
+{
+	struct bitsd *b = ctx;
+
+	(void)d;
+	FREE_AND_NULL(swarm_service_free, b->swarm);
+}
+
 /* The local JSON API, when --api-port is set. */
 static int api_start_hook(struct daemon *d, void *ctx)
 {
@@ -337,6 +363,7 @@ int main(int argc, char **argv)
 		{ "tunnels", 0, tunnels_start_hook, tunnels_stop_hook, NULL },
 		{ "sam", 0, sam_start_hook, sam_stop_hook, NULL },
 		{ "proxy", 0, proxy_start_hook, proxy_stop_hook, NULL },
+		{ "swarm", 0, swarm_start_hook, swarm_stop_hook, NULL },
 		{ "api", 0, api_start_hook, api_stop_hook, NULL },
 	};
 	struct bitsd b = { 0 };

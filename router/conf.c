@@ -119,6 +119,20 @@ static const struct opt opts[] = {
 	  "share of the bandwidth for transit traffic (default 80)" },
 	{ "bandwidth", OPT_COUNT, OFF(bandwidth_kBps), "KBPS",
 	  "bandwidth limit in KB/s, 0 for none (default 0)" },
+	{ "swarm", OPT_BOOL, OFF(swarm), NULL,
+	  "run the swarm: seed and fetch content, stream it on 127.0.0.1" },
+	{ "swarm.dir", OPT_OPT_PATH, OFF(swarm_dir), "DIR",
+	  "the swarm's content store and keys (default: the datadir)" },
+	{ "swarm.storage", OPT_COUNT, OFF(swarm_storage_mib), "MIB",
+	  "storage budget for content in MiB, 0 for none (default 0)" },
+	{ "swarm.upload", OPT_COUNT, OFF(swarm_upload_kBps), "KBPS",
+	  "upload budget for seeding in KB/s, 0 for none (default 0)" },
+	{ "swarm.http-port", OPT_PORT, OFF(swarm_http_port), "PORT",
+	  "the streaming endpoint on 127.0.0.1:PORT (default 7670)" },
+	{ "swarm.tracker", OPT_BOOL, OFF(swarm_tracker), NULL,
+	  "answer swarm announces as a tracker (destinations only)" },
+	{ "swarm.trackers", OPT_OPT_PATH, OFF(swarm_trackers), "LIST",
+	  "trackers to announce to: b32 addresses or hashes, commas between" },
 };
 
 static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
@@ -183,6 +197,8 @@ void conf_free(struct conf *cfg)
 	free(cfg->proxy_outproxy);
 	free(cfg->proxy_hosts);
 	free(cfg->proxy_tunnels);
+	free(cfg->swarm_dir);
+	free(cfg->swarm_trackers);
 	free(cfg->reseed_file);
 	free(cfg->reseed_dir);
 	free(cfg->reseed_url);

@@ -93,6 +93,14 @@ struct conf {
 	uint32_t transit_max_tunnels;	/* 0: relay none */
 	uint32_t transit_share_pct;	/* of bandwidth_kBps */
 	uint32_t bandwidth_kBps;	/* 0: no limit */
+	/* The swarm service ([swarm] section, apps/bitsd_swarm.h). */
+	bool swarm;
+	char *swarm_dir;		/* store and keys; NULL: datadir */
+	uint32_t swarm_storage_mib;	/* 0: no budget */
+	uint32_t swarm_upload_kBps;	/* 0: no limit */
+	uint16_t swarm_http_port;	/* 0: the default, 7670 */
+	bool swarm_tracker;		/* answer announces */
+	char *swarm_trackers;		/* b32s or hex, comma-separated */
 };
 
 /*

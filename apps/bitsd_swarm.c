@@ -1,0 +1,91 @@
+/*
+ * bitsd's swarm subsystem (apps/bitsd_swarm.h): the configuration keys
+ * turned into a struct swarm_service_cfg.
+ */
+#include "config.h"
+#include "apps/bitsd_swarm.h"
+#include "apps/swarm/service.h"
+#include "router/conf.h"
+#include "crypto/base/alloc.h"
+#include "crypto/base/encode.h"
+#include "crypto/base/err.h"
+#include "crypto/base/fsutil.h"
+#include "crypto/base/log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* One tracker: "<52 base32>.b32.i2p" or 64 hex digits. */
+static bool parse_tracker(const char *s, size_t n, uint8_t out[32])
+{
+	size_t got = 0;
+
+	if (n == 64)
+		return hex_decode(out, 32, &got, s, 64) == 0 && got == 32;
+	if (n == 60 && strncmp(s + 52, ".b32.i2p", 8) == 0)
+		return b32_decode(out, 32, &got, s, 52) == 0 && got == 32;
+	return false;
+}
+
+static int parse_trackers(const char *list, struct swarm_service_cfg *c)
+{
+	const char *p = list;
+
+	while (p && *p) {
+		size_t n;
+		p += strspn(p, ", \t");
+		n = strcspn(p, ", \t");
+		if (n == 0)
+			break;
+		if (c->ntrackers == SWARM_TRACKERS_MAX ||
+		    !parse_tracker(p, n, c->trackers[c->ntrackers])) {
+			log_err(LD_APP, "swarm.trackers: not a tracker address "
+				"(b32 or 64 hex digits, at most %d): %.*s",
+				SWARM_TRACKERS_MAX, (int)(n > 80 ? 80 : n), p);
+			return ERR_FORMAT;
+		}
+		c->ntrackers++;
+		p += n;
+	}
+	return 0;
+}
+
+/* DATADIR/swarm.b32: our address, for cards and other routers. */
+static void write_b32(const char *dir, const struct keys_and_cert *k)
+{
+	char b32[64], *path = fsutil_path_join(dir, "swarm.b32");
+
+	if (b32_encode(b32, sizeof(b32), k->hash, 32) == 0) {
+		size_t n = strlen(b32);
+		snprintf(b32 + n, sizeof(b32) - n, ".b32.i2p\n");
+		if (fsutil_write_atomic(path, b32, strlen(b32), 0644, true) == 0)
+			log_notice(LD_APP, "swarm: our destination is %.*s",
+				   (int)strlen(b32) - 1, b32);
+	}
+	free(path);
+}
+
+int bitsd_swarm_start(struct evloop *el, const struct conf *cfg,
+		      const struct client_net *net,
+		      struct swarm_service **out)
+{
+	struct swarm_service_cfg sc;
+	int r;
+
+	swarm_service_cfg_default(&sc);
+	sc.datadir = cfg->swarm_dir ? cfg->swarm_dir : cfg->datadir;
+	sc.storage_bytes = (uint64_t)cfg->swarm_storage_mib << 20;
+	sc.swarm.upload_Bps = cfg->swarm_upload_kBps * 1000u;
+	sc.tracker = cfg->swarm_tracker;
+	sc.http = true;
+	sc.http_port = cfg->swarm_http_port ? cfg->swarm_http_port :
+					      BITSD_SWARM_HTTP_PORT;
+	if (cfg->swarm_trackers &&
+	    (r = parse_trackers(cfg->swarm_trackers, &sc)) != 0)
+		return r;
+	if ((r = swarm_service_start(el, &sc, net, out)) != 0)
+		return r;
+	write_b32(sc.datadir, swarm_service_dest(*out));
+	return 0;
+}
