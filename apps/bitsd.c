@@ -12,6 +12,7 @@
 #include "apps/bitsd_status.h"
 #include "apps/bitsd_swarm.h"
 #include "apps/bitsd_tunnels.h"
+#include "apps/api/console_assets.h"
 #include "apps/client/tunnelnet.h"
 #include "apps/sam/sam.h"
 #include "apps/swarm/service.h"
@@ -21,9 +22,11 @@
 #include "router/router_self.h"
 #include "crypto/base/alloc.h"
 #include "crypto/base/err.h"
+#include "crypto/base/fsutil.h"
 #include "crypto/base/log.h"
 
 #include <stdbool.h>
+#include <stdlib.h>
 
 /* What the subsystems share; owned by main(). */
 struct bitsd {
@@ -327,12 +330,21 @@ static int api_start_hook(struct daemon *d, void *ctx)
 {
 	struct bitsd *b = ctx;
 	const struct conf *cfg = daemon_conf(d);
+	char *tok;
 	int r;
 
 	if (!cfg->api_port)
 		return 0;
 	if ((r = api_start(daemon_evloop(d), cfg->api_port, &b->api)) != 0)
 		return r;
+	tok = fsutil_path_join(cfg->datadir, "api.token");
+	r = api_load_token(b->api, tok);
+	free(tok);
+	if (r != 0) {
+		FREE_AND_NULL(api_free, b->api);
+		return r;
+	}
+	api_set_assets(b->api, console_assets, console_n_assets);
 	b->status = bitsd_status_register(b->api, cfg, b->keys,
 					  b->ntcp2 ? bitsd_ntcp2_transport(b->ntcp2)
 						   : NULL,
