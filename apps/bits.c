@@ -5,12 +5,15 @@
  *                                 sign its hash card
  *   bits verify DIR               check a content directory without the key
  *   bits cat CONTENT --key K      decrypt to stdout, checking each chunk
+ *   bits get HASH --key K         fetch through the local bitsd's swarm
+ *                                 (apps/bits_get.c)
  *
  * CONTENT and DIR are a content directory, or a content hash looked up in
  * the store under --datadir.  Exit status: 0 ok, 1 rejected or failed,
  * 2 usage.
  */
 #include "config.h"
+#include "apps/bits_get.h"
 #include "apps/content/card.h"
 #include "apps/content/cdir.h"
 #include "apps/content/fsio.h"
@@ -49,7 +52,9 @@ static const char usage_text[] =
 	"           [--out DIR | --datadir DIR] [--key-out FILE] [--threads N]\n"
 	"       bits verify DIR|HASH [--threads N] [--json] [--datadir DIR]\n"
 	"       bits cat DIR|HASH --key K [--from OFFSET] [--length N]\n"
-	"           [--at MS] [--datadir DIR]\n";
+	"           [--at MS] [--datadir DIR]\n"
+	"       bits get HASH --key K [--port P] [--peer DEST]...\n"
+	"           [--output FILE] [--quiet]\n";
 
 static int usage(void)
 {
@@ -687,6 +692,8 @@ int main(int argc, char **argv)
 	bool json = false;
 	int c;
 
+	if (argc >= 2 && strcmp(argv[1], "get") == 0)
+		return bits_get_main(argc - 1, argv + 1);
 	if (argc < 3)
 		return usage();
 	crypto_init();

@@ -6,14 +6,18 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <spawn.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "apps/swarm/service.h"
@@ -176,6 +180,29 @@ static struct tnode *partial_seeder(struct tnet *tn, struct tnode *full,
 	return nd;
 }
 
+/* A service with the endpoint on any port, its data under tn's dir. */
+static struct swarm_service *svc_open(struct tnet *tn,
+				      struct swarm_service_cfg *cfg)
+{
+	struct swarm_service *svc = NULL;
+
+	swarm_service_cfg_default(cfg);
+	cfg->datadir = fsutil_path_join(tn->dir, "svc");
+	cfg->http = true;
+	T_OK(tn->t, swarm_service_start(tn->el, cfg, &tn->cn, &svc));
+	return svc;
+}
+
+/* The content hash, its key and the seeder's hash in hex. */
+static void hexes(struct tnet *tn, const struct content_published *pub,
+		  const struct tnode *seed, char hx[HEX_ENC_LEN(32)],
+		  char key[HEX_ENC_LEN(32)], char sh[HEX_ENC_LEN(32)])
+{
+	hex_encode(hx, HEX_ENC_LEN(32), tn->hash, 32);
+	hex_encode(key, HEX_ENC_LEN(32), pub->key.b, 32);
+	hex_encode(sh, HEX_ENC_LEN(32), client_dest_pub(seed->d)->hash, 32);
+}
+
 /*
  * A viewer's service that knows only the content hash and a seeder's
  * destination hash, the seeder holding only the second half: a Range
@@ -205,19 +232,13 @@ static void test_endpoint(struct tctx *t)
 	tn_publish(&tn, seed, SVC_BYTES, 31, 14, &pub);
 	half = partial_seeder(&tn, seed, 64);
 	tc_fill(want, SVC_BYTES, 0, 31);
-	swarm_service_cfg_default(&cfg);
-	cfg.datadir = fsutil_path_join(tn.dir, "svc");
-	cfg.http = true;
-	T_OK(t, swarm_service_start(tn.el, &cfg, &tn.cn, &svc));
-	if (!svc)
+	if (!(svc = svc_open(&tn, &cfg)))
 		goto out;
 	svc_sw = swarm_service_swarm(svc);
 	memcpy(dest0, swarm_service_dest(svc)->hash, 32);
 	port = swarm_service_http_port(svc);
 	T_TRUE(t, port != 0);
-	hex_encode(hx, sizeof(hx), tn.hash, 32);
-	hex_encode(key, sizeof(key), pub.key.b, 32);
-	hex_encode(sh, sizeof(sh), client_dest_pub(seed->d)->hash, 32);
+	hexes(&tn, &pub, seed, hx, key, sh);
 	hex_encode(hh, sizeof(hh), client_dest_pub(half->d)->hash, 32);
 
 	post_peer(&tn, port, hx, hh);
@@ -283,7 +304,96 @@ out:
 	tn_free(&tn);
 }
 
+static pid_t get_pid;
+static int get_status;
+static bool get_reaped;
+
+static bool get_exited(struct tnet *tn)
+{
+	(void)tn;
+	if (!get_reaped)
+		get_reaped = waitpid(get_pid, &get_status, WNOHANG) == get_pid;
+	return get_reaped;
+}
+
+/*
+ * `bits get` (the built apps/bits, or $BITS_BIN) against a service that
+ * knows nothing of the content: the peer it names serves it, the bar
+ * reaches 100 %, the per-peer table names that peer with the bytes it
+ * gave, and the output file is byte-exact.
+ */
+static void test_bits_get(struct tctx *t)
+{
+	struct tnet tn;
+	struct content_published pub;
+	struct swarm_service_cfg cfg;
+	struct swarm_service *svc = NULL;
+	struct tnode *seed;
+	char hx[HEX_ENC_LEN(32)], key[HEX_ENC_LEN(32)], sh[HEX_ENC_LEN(32)];
+	char port[8], *out, *err, *bits = getenv("BITS_BIN");
+	uint8_t *want = xmalloc(SVC_BYTES), *got = NULL, *log = NULL;
+	size_t len = 0, loglen = 0;
+	posix_spawn_file_actions_t fa;
+
+	if (!bits)
+		bits = "apps/bits";
+	T_TRUE(t, access(bits, X_OK) == 0);
+	tn_init(&tn, t);
+	seed = tn_node(&tn, NULL);
+	tn_publish(&tn, seed, SVC_BYTES, 33, 14, &pub);
+	T_OK(t, swarm_content_add(seed->sw, tn.hash, SWARM_PICK_RAREST));
+	tc_fill(want, SVC_BYTES, 0, 33);
+	if (!(svc = svc_open(&tn, &cfg)))
+		goto out;
+	hexes(&tn, &pub, seed, hx, key, sh);
+	snprintf(port, sizeof(port), "%u", swarm_service_http_port(svc));
+	out = fsutil_path_join(tn.dir, "got");
+	err = fsutil_path_join(tn.dir, "get.log");
+	{
+		char *argv[] = { bits, "get", hx, "--key", key, "--port", port,
+				 "--peer", sh, "--output", out, NULL };
+		posix_spawn_file_actions_init(&fa);
+		posix_spawn_file_actions_addopen(&fa, 2, err, O_WRONLY |
+						 O_CREAT | O_TRUNC, 0600);
+		T_OK(t, posix_spawn(&get_pid, bits, &fa, NULL, argv, NULL));
+		posix_spawn_file_actions_destroy(&fa);
+	}
+	if (!tn_run(&tn, get_exited)) {
+		T_TRUE(t, !"bits get ended");
+		kill(get_pid, SIGKILL);
+		waitpid(get_pid, &get_status, 0);
+	}
+	T_TRUE(t, WIFEXITED(get_status) && WEXITSTATUS(get_status) == 0);
+	T_OK(t, fsutil_read_file(out, SVC_BYTES + 1, &got, &len));
+	T_EQ(t, len, SVC_BYTES);
+	if (got && len == SVC_BYTES)
+		T_MEMEQ(t, got, want, SVC_BYTES);
+	T_OK(t, fsutil_read_file(err, 1 << 20, &log, &loglen));
+	if (log) {
+		log = xrealloc(log, loglen + 1);
+		log[loglen] = 0;
+		if (getenv("BITS_TEST_LOG"))
+			fprintf(stderr, "%s\n", (char *)log);
+		T_TRUE(t, strstr((char *)log, "100%") != NULL);
+		T_TRUE(t, strstr((char *)log, "129/129 chunks") != NULL);
+		/* The table names the seeder (16 hex digits) and its bytes. */
+		sh[16] = 0;
+		T_TRUE(t, strstr((char *)log, sh) != NULL);
+	}
+	free(out);
+	free(err);
+out:
+	free(got);
+	free(log);
+	swarm_service_free(svc);
+	free((char *)cfg.datadir);
+	free(want);
+	content_published_clear(&pub);
+	tn_free(&tn);
+}
+
 const struct test_case swarm_service_tests[] = {
 	{ "endpoint", test_endpoint, TT_FORK },
+	{ "bits_get", test_bits_get, TT_FORK },
 	{ NULL, NULL, 0 }
 };

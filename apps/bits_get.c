@@ -1,0 +1,302 @@
+/*
+ * bits get: fetch a content through the local bitsd's swarm (its
+ * streaming endpoint on 127.0.0.1, docs/swarm.md §3a), showing a progress
+ * bar and, at the end, what each peer gave.
+ *
+ *   bits get HASH --key K [--port P] [--peer DEST]... [--output FILE]
+ *            [--quiet]
+ *
+ * POST /swarm/HASH starts the fetch (with the peers as seed hints), GET
+ * /swarm/HASH is polled for the bar until every chunk is in, then GET
+ * /content/HASH writes the decrypted file (stdout without --output).
+ * Blocking sockets: this is a command, not the daemon.
+ */
+#include "config.h"
+#include "apps/bits_get.h"
+#include "crypto/base/alloc.h"
+#include "crypto/base/encode.h"
+#include "crypto/base/err.h"
+#include "crypto/base/fsutil.h"
+#include "crypto/base/time.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define GET_DEFAULT_PORT 7670
+#define GET_POLL_MS 500
+#define GET_PEERS_MAX 8
+#define GET_REPLY_MAX_BYTES (1u << 20)	/* a stats reply */
+#define GET_BAR_WIDTH 30
+
+struct get_args {
+	const char *hash, *key, *output;
+	const char *peers[GET_PEERS_MAX];
+	unsigned npeers;
+	uint16_t port;
+	bool quiet;
+};
+
+static int get_usage(void)
+{
+	fputs("usage: bits get HASH --key K [--port P] [--peer DEST]...\n"
+	      "           [--output FILE] [--quiet]\n", stderr);
+	return 2;
+}
+
+static int connect_local(uint16_t port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	sa.sin_port = htons(port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+/*
+ * One request; the status in *status and the headers skipped.  The body
+ * goes to out_fd when it is not -1, else into *body (at most
+ * GET_REPLY_MAX_BYTES, NUL-terminated).  0 or ERR_IO / ERR_FORMAT.
+ */
+static int http_do(uint16_t port, const char *req, int *status, int out_fd,
+		   char **body, uint64_t *body_len)
+{
+	char *buf = xmalloc(65536 + 1);
+	size_t len = 0, hl;
+	uint64_t total = 0;
+	char *end = NULL;
+	ssize_t n;
+	int fd = connect_local(port), r = ERR_IO;
+
+	if (fd < 0 || fsutil_write_all(fd, req, strlen(req)) != 0)
+		goto out;
+	while (!end && len < 65536 &&
+	       (n = read(fd, buf + len, 65536 - len)) > 0) {
+		len += (size_t)n;
+		buf[len] = 0;
+		end = strstr(buf, "\r\n\r\n");
+	}
+	if (!end || len < 12 || strncmp(buf, "HTTP/1.", 7) != 0) {
+		r = ERR_FORMAT;
+		goto out;
+	}
+	*status = atoi(buf + 9);
+	hl = (size_t)(end + 4 - buf);
+	if (out_fd >= 0) {
+		if (fsutil_write_all(out_fd, buf + hl, len - hl) != 0)
+			goto out;
+		total = len - hl;
+		while ((n = read(fd, buf, 65536)) > 0) {
+			if (fsutil_write_all(out_fd, buf, (size_t)n) != 0)
+				goto out;
+			total += (uint64_t)n;
+		}
+	} else {
+		size_t cap = len - hl + 65536;
+		char *b = xmalloc(cap + 1);
+		memcpy(b, buf + hl, len - hl);
+		total = len - hl;
+		while (total < GET_REPLY_MAX_BYTES &&
+		       (n = read(fd, b + total, cap - total)) > 0) {
+			total += (uint64_t)n;
+			if (total == cap) {
+				cap *= 2;
+				b = xrealloc(b, cap + 1);
+			}
+		}
+		b[total] = 0;
+		*body = b;
+	}
+	if (body_len)
+		*body_len = total;
+	r = n < 0 ? ERR_IO : 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return r;
+}
+
+static void show_bar(json_t *st, double mbs)
+{
+	json_int_t have = json_integer_value(json_object_get(st, "have"));
+	json_int_t chunks = json_integer_value(json_object_get(st, "chunks"));
+	size_t npeers = json_array_size(json_object_get(st, "peers"));
+	int fill = chunks > 0 ? (int)(have * GET_BAR_WIDTH / chunks) : 0;
+	char bar[GET_BAR_WIDTH + 1];
+
+	for (int i = 0; i < GET_BAR_WIDTH; i++)
+		bar[i] = i < fill ? '#' : '.';
+	bar[GET_BAR_WIDTH] = 0;
+	fprintf(stderr, "\r[%s] %3d%%  %lld/%lld chunks  %6.2f MB/s  %zu "
+		"peer%s ", bar, chunks > 0 ? (int)(have * 100 / chunks) : 0,
+		(long long)have, (long long)chunks, mbs, npeers,
+		npeers == 1 ? "" : "s");
+	fflush(stderr);
+}
+
+static void show_peers(json_t *st)
+{
+	json_t *peers = json_object_get(st, "peers"), *p;
+	size_t i;
+
+	fprintf(stderr, "%-16s %12s %12s %8s\n", "peer", "down", "up",
+		"has");
+	json_array_foreach(peers, i, p) {
+		const char *d = json_string_value(json_object_get(p, "dest"));
+		fprintf(stderr, "%.16s %12lld %12lld %8lld\n", d ? d : "?",
+			(long long)json_integer_value(
+				json_object_get(p, "bytes_down")),
+			(long long)json_integer_value(
+				json_object_get(p, "bytes_up")),
+			(long long)json_integer_value(
+				json_object_get(p, "have")));
+	}
+}
+
+static bool hex_or_b32_hash(const char *s, char hex[HEX_ENC_LEN(32)])
+{
+	uint8_t h[32];
+	size_t n = strlen(s), got;
+
+	if (n == 60 && strcmp(s + 52, ".b32.i2p") == 0) {
+		if (b32_decode(h, 32, &got, s, 52) != 0 || got != 32)
+			return false;
+	} else if (n != 64 || hex_decode(h, 32, &got, s, 64) != 0 ||
+		   got != 32) {
+		return false;
+	}
+	hex_encode(hex, HEX_ENC_LEN(32), h, 32);
+	return true;
+}
+
+static int run_get(const struct get_args *a)
+{
+	char hash[HEX_ENC_LEN(32)], req[2048], *body = NULL;
+	json_t *st = NULL;
+	uint64_t t0 = time_mono_ms(), got = 0;
+	int status = 0, fd = -1, r = 1;
+	size_t off;
+
+	if (!hex_or_b32_hash(a->hash, hash) || strlen(a->key) != 64 ||
+	    strspn(a->key, "0123456789abcdefABCDEF") != 64)
+		return get_usage();
+	off = (size_t)snprintf(req, sizeof(req), "POST /swarm/%s", hash);
+	for (unsigned i = 0; i < a->npeers; i++) {
+		char ph[HEX_ENC_LEN(32)];
+		if (!hex_or_b32_hash(a->peers[i], ph))
+			return get_usage();
+		off += (size_t)snprintf(req + off, sizeof(req) - off, "%cpeer=%s",
+					i ? '&' : '?', ph);
+	}
+	snprintf(req + off, sizeof(req) - off, " HTTP/1.0\r\nHost: 127.0.0.1"
+		 "\r\nContent-Length: 0\r\n\r\n");
+	if (http_do(a->port, req, &status, -1, &body, NULL) != 0 ||
+	    status != 200) {
+		fprintf(stderr, "bits: no swarm at 127.0.0.1:%u (is bitsd "
+			"running with swarm = true?)\n", a->port);
+		goto out;
+	}
+	for (;;) {
+		json_int_t have, chunks;
+		free(body);
+		body = NULL;
+		snprintf(req, sizeof(req), "GET /swarm/%s HTTP/1.0\r\n"
+			 "Host: 127.0.0.1\r\n\r\n", hash);
+		if (http_do(a->port, req, &status, -1, &body, NULL) != 0 ||
+		    status != 200 || !(st = json_loads(body, 0, NULL))) {
+			fprintf(stderr, "\nbits: the swarm stopped answering\n");
+			goto out;
+		}
+		have = json_integer_value(json_object_get(st, "have"));
+		chunks = json_integer_value(json_object_get(st, "chunks"));
+		if (!a->quiet)
+			show_bar(st, (double)json_integer_value(json_object_get(
+				     st, "bytes_down")) / 1e3 /
+				     (double)(time_mono_ms() - t0 + 1));
+		if (chunks > 0 && have == chunks)
+			break;
+		json_decref(st);
+		st = NULL;
+		usleep(GET_POLL_MS * 1000);
+	}
+	if (!a->quiet) {
+		fputc('\n', stderr);
+		show_peers(st);
+	}
+	fd = a->output ? open(a->output, O_WRONLY | O_CREAT | O_TRUNC |
+			      O_CLOEXEC, 0644) : STDOUT_FILENO;
+	if (fd < 0) {
+		perror(a->output);
+		goto out;
+	}
+	snprintf(req, sizeof(req), "GET /content/%s HTTP/1.0\r\nHost: "
+		 "127.0.0.1\r\nX-Bits-Key: %s\r\n\r\n", hash, a->key);
+	if (http_do(a->port, req, &status, fd, NULL, &got) != 0 ||
+	    status != 200) {
+		fprintf(stderr, "bits: the content was refused (%d%s)\n",
+			status, status == 403 ? ": wrong key" : "");
+		goto out;
+	}
+	if (!a->quiet)
+		fprintf(stderr, "%llu bytes\n", (unsigned long long)got);
+	r = 0;
+out:
+	memwipe(req, sizeof(req));
+	if (fd >= 0 && fd != STDOUT_FILENO)
+		close(fd);
+	json_decref(st);
+	free(body);
+	return r;
+}
+
+int bits_get_main(int argc, char **argv)
+{
+	struct get_args a = { .port = GET_DEFAULT_PORT };
+	int r;
+
+	for (int i = 1; i < argc; i++) {
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (strcmp(argv[i], "--quiet") == 0) {
+			a.quiet = true;
+			continue;
+		}
+		if (argv[i][0] != '-') {
+			if (a.hash)
+				return get_usage();
+			a.hash = argv[i];
+			continue;
+		}
+		if (!v)
+			return get_usage();
+		i++;
+		if (strcmp(argv[i - 1], "--key") == 0)
+			a.key = v;
+		else if (strcmp(argv[i - 1], "--output") == 0)
+			a.output = v;
+		else if (strcmp(argv[i - 1], "--port") == 0 && atoi(v) > 0 &&
+			 atoi(v) < 65536)
+			a.port = (uint16_t)atoi(v);
+		else if (strcmp(argv[i - 1], "--peer") == 0 &&
+			 a.npeers < GET_PEERS_MAX)
+			a.peers[a.npeers++] = v;
+		else
+			return get_usage();
+	}
+	if (!a.hash || !a.key)
+		return get_usage();
+	r = run_get(&a);
+	memwipe((char *)a.key, strlen(a.key));	/* the argv copy */
+	return r;
+}
