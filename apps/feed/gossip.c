@@ -3,12 +3,14 @@
 #include "apps/feed/gossip.h"
 #include "apps/content/card.h"
 #include "apps/content/record.h"
+#include "apps/feed/ingest.h"
 #include "crypto/base/alloc.h"
 #include "crypto/base/err.h"
 #include "crypto/base/log.h"
 #include "crypto/base/time.h"
 #include "crypto/hash.h"
 #include "router/datagram.h"
+#include "router/evloop.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +47,10 @@ struct feed_node {
 	struct feed_rl peer_rl, creator_rl;
 	uint8_t (*refused)[FEED_ID_BYTES];	/* FEED_REFUSED_MAX, a ring */
 	unsigned refused_count, refused_next;
+	/* Items from peers waiting for their checks (FEED_BATCH_MAX). */
+	struct feed_in *pending;
+	unsigned npending;
+	struct evloop_timer *flush;	/* NULL without a loop */
 	struct feed_node_stats stats;
 };
 
@@ -148,58 +154,55 @@ static void feed_send_item(struct feed_node *n,
 	feed_send(n, to, &m);
 }
 
-/* Check and store one item; 0 when it is new here. */
-static int feed_accept(struct feed_node *n, const uint8_t *from_hash,
-		       enum feed_item_kind kind, const uint8_t *enc,
-		       size_t len)
+/* The checks that need no signature work (peer rate, dedup); 0 when the
+ * item goes on to the costly checks. */
+static int feed_precheck(struct feed_node *n, const uint8_t *from_hash,
+			 const uint8_t id[FEED_ID_BYTES])
 {
-	uint64_t now_ms = time_mono_ms(), now_s = time_now_s();
-	struct content_card *card = NULL;
-	struct content_record rec;
-	const struct ed25519_pk *who;
-	uint8_t id[FEED_ID_BYTES];
-	uint64_t created;
-	bool refuse = true;	/* until the checks that are final pass */
-	int r;
+	unsigned i;
 
-	if (from_hash && !feed_rl_take(&n->peer_rl, from_hash, now_ms)) {
+	if (from_hash && !feed_rl_take(&n->peer_rl, from_hash,
+				       time_mono_ms())) {
 		n->stats.rej_peer_rate++;
 		return ERR_LIMIT;
 	}
-	sha256(id, enc, len);
-	if (feed_store_has(n->cfg.store, id)) {
+	for (i = 0; i < n->npending; i++)
+		if (!memcmp(n->pending[i].id, id, FEED_ID_BYTES))
+			break;
+	if (i < n->npending || feed_store_has(n->cfg.store, id)) {
 		n->stats.items_dup++;
 		return ERR_DUPLICATE;
 	}
-	if (kind == FEED_ITEM_CARD) {
-		card = xmalloc(sizeof(*card));
-		r = content_card_decode(enc, len, card);
-		if (r == 0 && (r = content_card_verify(card)) < 0)
-			n->stats.rej_sig++;
-		who = &card->creator;
-		created = card->created;
-	} else {
-		r = content_record_decode(enc, len, &rec);
-		if (r == 0 && (r = content_record_verify(&rec)) < 0)
-			n->stats.rej_sig++;
-		who = &rec.author;
-		created = rec.created;
-	}
+	return 0;
+}
+
+/* After feed_in_check: the checks that need state, then the store. 0
+ * when the item is new here. */
+static int feed_admit(struct feed_node *n, struct feed_in *it)
+{
+	uint64_t now_ms = time_mono_ms(), now_s = time_now_s();
+	const struct ed25519_pk *who;
+	uint64_t created;
+	bool refuse = true;	/* until the checks that are final pass */
+	int r = it->r;
+
 	if (r < 0) {
-		if (r != ERR_BAD_SIG) {
+		if (r == ERR_BAD_SIG)
+			n->stats.rej_sig++;
+		else
 			n->stats.rej_format++;
-			r = ERR_FORMAT;
-		}
 		goto out;
 	}
+	who = it->card ? &it->card->creator : &it->rec.author;
+	created = it->card ? it->card->created : it->rec.created;
 	if (created > now_s + FEED_MAX_SKEW_S) {
 		n->stats.rej_time++;
 		r = ERR_EXPIRED;
 		goto out;
 	}
 	if (n->cfg.followed_only &&
-	    (card ? !feed_store_is_followed(n->cfg.store, who) :
-	     !feed_store_has(n->cfg.store, rec.card_id))) {
+	    (it->card ? !feed_store_is_followed(n->cfg.store, who) :
+	     !feed_store_has(n->cfg.store, it->rec.card_id))) {
 		n->stats.rej_follow++;
 		r = ERR_LIMIT;
 		goto out;
@@ -210,19 +213,75 @@ static int feed_accept(struct feed_node *n, const uint8_t *from_hash,
 		r = ERR_LIMIT;
 		goto out;
 	}
-	r = card ? feed_store_put_card(n->cfg.store, card, enc, len, id) :
-		   feed_store_put_record(n->cfg.store, &rec, enc, len, id);
+	r = it->card ? feed_store_put_card(n->cfg.store, it->card, it->enc,
+					   it->len, it->id) :
+		       feed_store_put_record(n->cfg.store, &it->rec, it->enc,
+					     it->len, it->id);
 	if (r == 0)
 		n->stats.items_new++;
-	if (r == 0 && card && n->cfg.followed_only)	/* records of it */
+	if (r == 0 && it->card && n->cfg.followed_only)	/* records of it */
 		n->refused_count = n->refused_next = 0;
 	else if (r == ERR_DUPLICATE)
 		n->stats.items_dup++;
 out:
 	if (refuse)
-		feed_refuse(n, id);
-	free(card);
+		feed_refuse(n, it->id);
 	return r;
+}
+
+static void feed_push(struct feed_node *n, const uint8_t *from_hash,
+		      enum feed_item_kind kind, const uint8_t *enc,
+		      size_t len);
+
+/* Check the queued items (on the pool's threads), store those that pass
+ * in one transaction, then push them on. */
+static void feed_flush(void *arg)
+{
+	struct feed_node *n = arg;
+	unsigned i, k = n->npending;
+	int *res = xcalloc(k ? k : 1, sizeof(*res));
+	bool batch;
+
+	if (n->flush)
+		evloop_timer_disarm(n->flush);
+	feed_in_check(n->cfg.pool, n->pending, k);
+	batch = feed_store_begin(n->cfg.store) == 0;
+	for (i = 0; i < k; i++)
+		res[i] = feed_admit(n, &n->pending[i]);
+	if (batch && feed_store_commit(n->cfg.store) < 0)
+		for (i = 0; i < k; i++)
+			res[i] = ERR_IO;
+	n->npending = 0;	/* before pushing: nothing below re-enters */
+	for (i = 0; i < k; i++) {
+		struct feed_in *it = &n->pending[i];
+
+		if (res[i] == 0)
+			feed_push(n, it->has_from ? it->from : NULL, it->kind,
+				  it->enc, it->len);
+		feed_in_clear(it);
+	}
+	free(res);
+}
+
+/* Queue an item from a peer for the costly checks. */
+static void feed_take(struct feed_node *n, const uint8_t from_hash[32],
+		      enum feed_item_kind kind, const uint8_t *enc,
+		      size_t len)
+{
+	struct feed_in *it = &n->pending[n->npending];
+	uint8_t id[FEED_ID_BYTES];
+
+	sha256(id, enc, len);
+	if (feed_precheck(n, from_hash, id) < 0)
+		return;
+	feed_in_init(it, kind, enc, len);
+	it->has_from = true;
+	memcpy(it->from, from_hash, 32);
+	n->npending++;
+	if (n->npending == FEED_BATCH_MAX || !n->flush)
+		feed_flush(n);
+	else if (!evloop_timer_is_armed(n->flush))
+		evloop_timer_arm(n->flush, 0);
 }
 
 /* Push a new item to every peer but its source. */
@@ -373,10 +432,8 @@ static void feed_on_datagram(void *ctx, uint8_t proto, uint16_t src_port,
 		feed_on_want(n, from, &m);
 		break;
 	case FEED_MSG_ITEM:
-		if (feed_accept(n, from->hash, m.u.item.kind, m.u.item.data,
-				m.u.item.len) == 0)
-			feed_push(n, from->hash, m.u.item.kind, m.u.item.data,
-				  m.u.item.len);
+		feed_take(n, from->hash, m.u.item.kind, m.u.item.data,
+			  m.u.item.len);
 		break;
 	}
 out:
@@ -404,8 +461,13 @@ int feed_node_new(const struct feed_node_cfg *cfg, struct feed_node **out)
 		     n->cfg.creator_items_per_hour);
 	n->peers = xcalloc(FEED_PEERS_MAX, sizeof(*n->peers));
 	n->refused = xcalloc(FEED_REFUSED_MAX, sizeof(*n->refused));
+	n->pending = xcalloc(FEED_BATCH_MAX, sizeof(*n->pending));
+	if (n->cfg.el)
+		n->flush = evloop_timer_new(n->cfg.el, feed_flush, n);
 	r = n->cfg.net.attach(n->cfg.net.ctx, n->cfg.dest, &rx);
 	if (r < 0) {
+		evloop_timer_free(n->flush);
+		free(n->pending);
 		free(n->refused);
 		free(n->peers);
 		free(n);
@@ -417,9 +479,15 @@ int feed_node_new(const struct feed_node_cfg *cfg, struct feed_node **out)
 
 void feed_node_free(struct feed_node *n)
 {
+	unsigned i;
+
 	if (!n)
 		return;
 	n->cfg.net.detach(n->cfg.net.ctx, n->cfg.dest);
+	for (i = 0; i < n->npending; i++)	/* unchecked: dropped */
+		feed_in_clear(&n->pending[i]);
+	evloop_timer_free(n->flush);
+	free(n->pending);
 	free(n->refused);
 	free(n->peers);
 	free(n);
@@ -461,15 +529,29 @@ void feed_node_round(struct feed_node *n)
 int feed_node_publish(struct feed_node *n, enum feed_item_kind kind,
 		      const uint8_t *enc, size_t len)
 {
+	struct feed_in it;
 	int r;
 
 	if (len == 0 || len > FEED_ITEM_MAX_BYTES ||
 	    (kind != FEED_ITEM_CARD && kind != FEED_ITEM_RECORD))
 		return ERR_FORMAT;
-	r = feed_accept(n, NULL, kind, enc, len);
+	if (n->npending)	/* keep the order items came in */
+		feed_flush(n);
+	feed_in_init(&it, kind, enc, len);
+	r = feed_precheck(n, NULL, it.id);
+	if (r == 0) {
+		feed_in_check_one(&it);
+		r = feed_admit(n, &it);
+	}
 	if (r == 0)
 		feed_push(n, NULL, kind, enc, len);
+	feed_in_clear(&it);
 	return r;
+}
+
+unsigned feed_node_pending(const struct feed_node *n)
+{
+	return n->npending;
 }
 
 const struct feed_node_stats *feed_node_get_stats(const struct feed_node *n)

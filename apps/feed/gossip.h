@@ -23,6 +23,7 @@
 
 #include "apps/client/dest.h"
 #include "apps/client/net.h"
+#include "apps/content/par.h"
 #include "apps/feed/store.h"
 #include "router/keys_and_cert.h"
 
@@ -35,8 +36,19 @@
 
 struct feed_node;	/* opaque */
 
+/* Items from peers checked and stored together (one transaction). */
+#define FEED_BATCH_MAX 256
+
+struct evloop;
+
 struct feed_node_cfg {
 	struct client_net net;
+	/* With a loop, items from peers are queued and checked in batches
+	 * at the end of the loop pass (or when FEED_BATCH_MAX are queued);
+	 * without one (NULL), each as it comes. */
+	struct evloop *el;
+	/* Threads for the signature checks of a batch; NULL: the loop's. */
+	struct content_pool *pool;
 	const struct client_dest *dest;	/* borrowed; outlives the node */
 	struct feed_store *store;	/* borrowed; outlives the node */
 	/* Keep (and so relay) only cards of followed creators and records
@@ -82,6 +94,8 @@ void feed_node_round(struct feed_node *n);
  */
 int feed_node_publish(struct feed_node *n, enum feed_item_kind kind,
 		      const uint8_t *enc, size_t len);
+/* Items from peers queued for their checks (0 once the loop has run). */
+unsigned feed_node_pending(const struct feed_node *n);
 const struct feed_node_stats *feed_node_get_stats(const struct feed_node *n);
 
 #endif /* APPS_FEED_GOSSIP_H */

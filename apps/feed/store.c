@@ -34,13 +34,12 @@ static const char FEED_SCHEMA[] =
 	" price BLOB NOT NULL, currency TEXT NOT NULL, mime TEXT NOT NULL, "
 	" enc BLOB NOT NULL, score INTEGER NOT NULL DEFAULT 0);"
 	"CREATE INDEX IF NOT EXISTS cards_bucket ON cards(bucket, id);"
-	"CREATE INDEX IF NOT EXISTS cards_score ON cards(score DESC, "
-	" created DESC);"
-	"CREATE INDEX IF NOT EXISTS cards_price ON cards(price);"
+	"CREATE INDEX IF NOT EXISTS cards_score2 ON cards(score, created);"
 	"CREATE INDEX IF NOT EXISTS cards_created ON cards(created);"
 	"CREATE INDEX IF NOT EXISTS cards_creator ON cards(creator);"
 	"CREATE VIRTUAL TABLE IF NOT EXISTS cards_fts USING "
-	" fts5(title, description, tags);"
+	" fts5(title, description, tags, content='cards', "
+	" content_rowid='rowid');"
 	"CREATE TABLE IF NOT EXISTS records(id BLOB PRIMARY KEY, "
 	" kind INTEGER NOT NULL, card_id BLOB NOT NULL, author BLOB NOT NULL, "
 	" created INTEGER NOT NULL, bucket INTEGER NOT NULL, "
@@ -54,7 +53,20 @@ static const char FEED_SCHEMA[] =
 	" flags INTEGER NOT NULL DEFAULT 0, emojis INTEGER NOT NULL DEFAULT 0, "
 	" views INTEGER NOT NULL DEFAULT 0);"
 	"CREATE TABLE IF NOT EXISTS following(creator BLOB PRIMARY KEY);"
-	"INSERT OR IGNORE INTO feed_meta VALUES('schema', 1);";
+	"INSERT OR IGNORE INTO feed_meta VALUES('schema', 2);";
+
+/* Schema 1 → 2: no price index (price filters are tested while walking
+ * the sort order), an ascending score index, and the text index reading
+ * its text from cards (external content) instead of keeping a copy. */
+static const char FEED_SCHEMA_1_TO_2[] =
+	"DROP INDEX IF EXISTS cards_price;"
+	"DROP INDEX IF EXISTS cards_score;"
+	"DROP TABLE IF EXISTS cards_fts;"
+	"CREATE VIRTUAL TABLE cards_fts USING "
+	" fts5(title, description, tags, content='cards', "
+	" content_rowid='rowid');"
+	"INSERT INTO cards_fts(cards_fts) VALUES('rebuild');"
+	"UPDATE feed_meta SET v = 2 WHERE k = 'schema';";
 
 static int feed_exec(struct feed_store *s, const char *sql)
 {
@@ -103,6 +115,31 @@ static void feed_release(struct feed_store *s, sqlite3_stmt *st)
 	sqlite3_finalize(st);
 }
 
+/* Create the tables, or bring an older store to the current schema. */
+static int feed_schema(struct feed_store *s)
+{
+	sqlite3_stmt *st;
+	int version = 0, r;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT v FROM feed_meta WHERE "
+			       "k = 'schema'", -1, &st, NULL) == SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			version = sqlite3_column_int(st, 0);
+		sqlite3_finalize(st);
+	}
+	if (version > 2)
+		return ERR_FORMAT;
+	r = feed_exec(s, "BEGIN IMMEDIATE");
+	if (r == 0 && version == 1)
+		r = feed_exec(s, FEED_SCHEMA_1_TO_2);
+	if (r == 0)
+		r = feed_exec(s, FEED_SCHEMA);
+	if (r == 0)
+		return feed_exec(s, "COMMIT");
+	feed_exec(s, "ROLLBACK");
+	return r;
+}
+
 int feed_store_open(const char *path, struct feed_store **out)
 {
 	struct feed_store *s = xzalloc(sizeof(*s));
@@ -116,7 +153,7 @@ int feed_store_open(const char *path, struct feed_store **out)
 	sqlite3_busy_timeout(s->db, 2000);
 	r = feed_exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
 	if (r == 0)
-		r = feed_exec(s, FEED_SCHEMA);
+		r = feed_schema(s);
 	if (r < 0) {
 		feed_store_free(s);
 		return ERR_FORMAT;
@@ -188,18 +225,21 @@ static void feed_tags_join(const struct content_card *c, char *out,
 }
 
 /* One put is a savepoint: its own transaction, or part of a batch. */
+static int feed_step_done(struct feed_store *s, sqlite3_stmt *st);
+
 static int feed_txn_begin(struct feed_store *s)
 {
-	return feed_exec(s, "SAVEPOINT feed_put");
+	return feed_step_done(s, feed_prep(s, "SAVEPOINT feed_put"));
 }
 
 static int feed_txn_end(struct feed_store *s, int r)
 {
 	if (r < 0) {
-		feed_exec(s, "ROLLBACK TO feed_put; RELEASE feed_put");
+		feed_step_done(s, feed_prep(s, "ROLLBACK TO feed_put"));
+		feed_step_done(s, feed_prep(s, "RELEASE feed_put"));
 		return r;
 	}
-	return feed_exec(s, "RELEASE feed_put");
+	return feed_step_done(s, feed_prep(s, "RELEASE feed_put"));
 }
 
 int feed_store_begin(struct feed_store *s)
@@ -239,8 +279,6 @@ int feed_store_put_card(struct feed_store *s, const struct content_card *c,
 	sqlite3_stmt *st;
 	int r;
 
-	if (feed_store_has(s, id))
-		return ERR_DUPLICATE;
 	feed_tags_join(c, tags, sizeof(tags));
 	if ((r = feed_txn_begin(s)) < 0)
 		return r;

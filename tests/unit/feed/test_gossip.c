@@ -33,6 +33,7 @@ struct env {
 	struct feed_node *fn[NNODES];
 	char *dir;
 	struct evloop_timer *poll;
+	struct content_pool *pool;
 	unsigned polls;
 	bool quiet;
 };
@@ -92,11 +93,21 @@ static uint64_t received(struct env *e)
 	return n;
 }
 
+/* Items queued for their checks, over all nodes. */
+static unsigned pending(struct env *e)
+{
+	unsigned i, n = 0;
+
+	for (i = 0; i < NNODES; i++)
+		n += feed_node_pending(e->fn[i]);
+	return n;
+}
+
 static void on_poll(void *arg)
 {
 	struct env *e = arg;
 
-	if (received(e) == e->sent) {
+	if (received(e) == e->sent && pending(e) == 0) {
 		e->quiet = true;
 		evloop_break(e->el);
 		return;
@@ -148,6 +159,7 @@ static void env_init(struct tctx *t, struct env *e,
 	e->ln = localnet_new(e->el);
 	e->inner = localnet_client_net(e->ln);
 	e->poll = evloop_timer_new(e->el, on_poll, e);
+	e->pool = content_pool_new(2);
 	e->dir = t_tmpdir(t);
 	for (i = 0; i < NNODES; i++) {
 		struct feed_node_cfg c = { 0 };
@@ -155,6 +167,8 @@ static void env_init(struct tctx *t, struct env *e,
 		if (i == 0 && rl)
 			c = *rl;
 		c.net = w_net(e);
+		c.el = e->el;	/* batches, checked on 2 threads at node 1 */
+		c.pool = i == 1 ? e->pool : NULL;
 		e->d[i] = client_dest_new_random();
 		c.dest = e->d[i];
 		snprintf(path, sizeof(path), "%s/node%u.db", e->dir, i);
@@ -182,6 +196,7 @@ static void env_free(struct env *e)
 		client_dest_free(e->d[i]);
 	}
 	evloop_timer_free(e->poll);
+	content_pool_free(e->pool);
 	localnet_free(e->ln);
 	evloop_free(e->el);
 	free(e->dir);
