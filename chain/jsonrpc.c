@@ -40,12 +40,7 @@ int jsonrpc_request_format(uint64_t id, const char *method, json_t *params,
 	return 0;
 }
 
-/*
- * Walk the raw text once and refuse nesting deeper than
- * JSONRPC_MAX_DEPTH before jansson recurses over it (strings are skipped
- * so brackets inside them do not count).
- */
-static bool depth_ok(const uint8_t *p, size_t n)
+bool jsonrpc_depth_ok(const uint8_t *p, size_t n)
 {
 	unsigned depth = 0;
 	bool in_str = false;
@@ -115,7 +110,7 @@ int jsonrpc_response_parse(const uint8_t *body, size_t len, uint64_t id,
 	int r;
 
 	memset(err, 0, sizeof(*err));
-	if (len > JSONRPC_MAX_REPLY_BYTES || !depth_ok(body, len)) {
+	if (len > JSONRPC_MAX_REPLY_BYTES || !jsonrpc_depth_ok(body, len)) {
 		snprintf(err->message, sizeof(err->message),
 			 "reply too big (%zu bytes) or nested too deep", len);
 		return ERR_TOO_BIG;

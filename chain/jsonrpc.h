@@ -45,6 +45,13 @@ int jsonrpc_request_format(uint64_t id, const char *method, json_t *params,
 			   char **out, size_t *out_len);
 
 /*
+ * Walk raw JSON text once and refuse nesting deeper than
+ * JSONRPC_MAX_DEPTH before jansson recurses over it (brackets inside
+ * strings do not count).  For every untrusted JSON text.
+ */
+bool jsonrpc_depth_ok(const uint8_t *p, size_t n);
+
+/*
  * Parse a reply to request id.  On success *result gets a new reference
  * to "result" (the caller json_decref()s it).  On failure err (required)
  * says why:

@@ -1,0 +1,151 @@
+/*
+ * Served streams of the market services (apps/market/service.h).
+ */
+#include "config.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+
+#include "apps/client/stream.h"
+#include "apps/market/link.h"
+#include "apps/market/service.h"
+#include "crypto/base/alloc.h"
+#include "crypto/base/log.h"
+
+struct market_conn {
+	struct market_service *sv;
+	struct market_link link;
+	struct market_conn **held;	/* the holder's reference */
+	struct market_conn *next, **pprev;
+};
+
+void market_service_init(struct market_service *sv, size_t max_frame,
+			 unsigned max_conns, market_request_fn fn, void *ctx)
+{
+	sv->request = fn;
+	sv->ctx = ctx;
+	sv->max_frame = max_frame;
+	sv->max_conns = max_conns;
+	sv->nconns = 0;
+	sv->conns_total = 0;
+	sv->conns = NULL;
+}
+
+static void conn_drop(struct market_conn *c)
+{
+	struct stream *s = c->link.s;
+
+	if (s) {
+		stream_set_handler(s, NULL, NULL);
+		stream_reset(s);
+		stream_release(s);
+	}
+	if (c->held)
+		*c->held = NULL;
+	if (c->next)
+		c->next->pprev = c->pprev;
+	*c->pprev = c->next;
+	c->sv->nconns--;
+	market_link_clear(&c->link);
+	free(c);
+}
+
+void market_service_clear(struct market_service *sv)
+{
+	while (sv->conns)
+		conn_drop(sv->conns);
+}
+
+/* Serve frames while no request is held and every answer is out. */
+static void conn_process(struct market_conn *c)
+{
+	const uint8_t *p;
+	size_t len;
+	int r;
+
+	while (!c->held && market_link_pending(&c->link) == 0) {
+		r = market_link_next(&c->link, &p, &len);
+		if (r == 0)
+			break;
+		if (r < 0) {
+			log_info(LD_APP, "market service: oversized request");
+			conn_drop(c);
+			return;
+		}
+		c->sv->request(c->sv->ctx, c, p, len);
+		market_link_pop(&c->link);
+	}
+	if (!c->held && market_link_pending(&c->link) == 0 &&
+	    stream_is_eof(c->link.s))
+		stream_close(c->link.s);
+}
+
+static void conn_event(void *ctx, struct stream *s, unsigned ev)
+{
+	struct market_conn *c = ctx;
+
+	(void)s;
+	if (ev & (STREAM_EV_RESET | STREAM_EV_FAILED | STREAM_EV_CLOSED)) {
+		conn_drop(c);
+		return;
+	}
+	if (ev & STREAM_EV_WRITABLE)
+		market_link_flush(&c->link);
+	conn_process(c);
+}
+
+void market_service_accept(struct market_service *sv, struct stream *s)
+{
+	struct market_conn *c;
+
+	if (sv->nconns >= sv->max_conns) {
+		stream_reset(s);
+		stream_release(s);
+		return;
+	}
+	c = xcalloc(1, sizeof(*c));
+	c->sv = sv;
+	market_link_init(&c->link, s, sv->max_frame);
+	c->next = sv->conns;
+	if (c->next)
+		c->next->pprev = &c->next;
+	c->pprev = &sv->conns;
+	sv->conns = c;
+	sv->nconns++;
+	sv->conns_total++;
+	stream_set_handler(s, conn_event, c);
+}
+
+static void acceptor(void *ctx, struct stream *s)
+{
+	market_service_accept(ctx, s);
+}
+
+void market_service_serve(struct market_service *sv, struct stream_mgr *mgr)
+{
+	stream_mgr_set_acceptor(mgr, acceptor, sv);
+}
+
+void market_conn_reply(struct market_conn *c, const void *p, size_t len)
+{
+	market_link_send(&c->link, p, len);
+}
+
+const uint8_t *market_conn_peer_hash(const struct market_conn *c)
+{
+	return stream_peer(c->link.s)->hash;
+}
+
+void market_conn_hold(struct market_conn *c, struct market_conn **ref)
+{
+	c->held = ref;
+	*ref = c;
+}
+
+void market_conn_finish(struct market_conn *c, const void *p, size_t len)
+{
+	c->held = NULL;
+	if (p)
+		market_link_send(&c->link, p, len);
+	conn_process(c);
+}

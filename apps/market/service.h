@@ -1,0 +1,59 @@
+/*
+ * The server side shared by the market services (the chain RPC gateway,
+ * the key agent): the streams they serve, each read one framed request at
+ * a time (apps/market/link.h) and answered in order.  A request may be
+ * answered at once or held while work goes on elsewhere (the node, the
+ * chain); the next frame is read only once the answer is out.
+ *
+ * Thread: the loop thread only.
+ */
+#ifndef APPS_MARKET_SERVICE_H
+#define APPS_MARKET_SERVICE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct stream;
+struct stream_mgr;
+struct market_conn;	/* opaque: one served stream */
+
+/*
+ * One request frame (untrusted; borrowed for the call).  Answer with
+ * market_conn_reply() now, or call market_conn_hold() and answer later
+ * with market_conn_finish().
+ */
+typedef void (*market_request_fn)(void *ctx, struct market_conn *c,
+				  const uint8_t *p, size_t len);
+
+struct market_service {
+	market_request_fn request;
+	void *ctx;
+	size_t max_frame;
+	unsigned max_conns, nconns;
+	uint64_t conns_total;
+	struct market_conn *conns;
+};
+
+void market_service_init(struct market_service *sv, size_t max_frame,
+			 unsigned max_conns, market_request_fn fn, void *ctx);
+/* Reset and release every stream; held requests lose their connection
+ * (their *ref becomes NULL). */
+void market_service_clear(struct market_service *sv);
+/* Serve s (refused with a reset past max_conns). */
+void market_service_accept(struct market_service *sv, struct stream *s);
+/* Make sv the acceptor of every incoming stream of mgr. */
+void market_service_serve(struct market_service *sv, struct stream_mgr *mgr);
+
+/* Queue an answer to the current request (within the request call). */
+void market_conn_reply(struct market_conn *c, const void *p, size_t len);
+/* The peer of c (borrowed). */
+const uint8_t *market_conn_peer_hash(const struct market_conn *c);
+/*
+ * Hold c's current request: *ref = c, and *ref becomes NULL if the stream
+ * goes away before market_conn_finish().
+ */
+void market_conn_hold(struct market_conn *c, struct market_conn **ref);
+/* Answer the held request (p may be NULL: no answer) and read on. */
+void market_conn_finish(struct market_conn *c, const void *p, size_t len);
+
+#endif /* APPS_MARKET_SERVICE_H */

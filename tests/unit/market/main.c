@@ -1,0 +1,14 @@
+/* tests/unit/market: every apps/market/ test table. */
+#include "config.h"
+#include "tests/unit/tharness.h"
+
+extern const struct test_case market_gateway_tests[];
+
+int main(int argc, char **argv)
+{
+	static const struct test_group groups[] = {
+		{ "gateway", market_gateway_tests },
+		{ NULL, NULL }
+	};
+	return tharness_main(argc, argv, groups);
+}
