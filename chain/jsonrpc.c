@@ -66,11 +66,12 @@ bool jsonrpc_depth_ok(const uint8_t *p, size_t n)
 	return true;
 }
 
-static void copy_printable(char *out, size_t outlen, const char *s)
+static void copy_printable(char *out, size_t outlen, const char *s,
+			   size_t n)
 {
 	size_t k = 0;
 
-	for (size_t i = 0; s[i] && k + 1 < outlen; i++) {
+	for (size_t i = 0; i < n && k + 1 < outlen; i++) {
 		unsigned char c = (unsigned char)s[i];
 		out[k++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
 	}
@@ -89,7 +90,7 @@ static int parse_error(const json_t *eo, struct jsonrpc_error *err)
 	e.code = json_integer_value(code);
 	if (json_is_string(msg))
 		copy_printable(e.message, sizeof(e.message),
-			       json_string_value(msg));
+			       json_string_value(msg), json_string_length(msg));
 	/* geth and anvil put revert data in "data" as a hex string (anvil
 	 * may nest it as {"data": "0x…"}); anything else is ignored. */
 	if (json_is_object(data))
@@ -115,8 +116,10 @@ int jsonrpc_response_parse(const uint8_t *body, size_t len, uint64_t id,
 			 "reply too big (%zu bytes) or nested too deep", len);
 		return ERR_TOO_BIG;
 	}
-	root = json_loadb((const char *)body, len, JSON_REJECT_DUPLICATES,
-			  &jerr);
+	/* anvil's revert messages carry custom-error arguments as raw
+	 * bytes, \u0000 included: allow them (strings are read by length). */
+	root = json_loadb((const char *)body, len,
+			  JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
 	if (!root || !json_is_object(root)) {
 		snprintf(err->message, sizeof(err->message),
 			 "reply is not a JSON object");

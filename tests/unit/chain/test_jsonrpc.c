@@ -91,6 +91,14 @@ static void test_error_object(struct tctx *t)
 	T_ERR(t, parse("{\"jsonrpc\":\"2.0\",\"id\":1,\"error\":{\"code\":1,"
 		       "\"message\":\"a\\nb\\u001b[31m\"}}", 1, &res, &err), ERR_PROTOCOL);
 	T_STREQ(t, err.message, "a?b?[31m");
+	/* anvil's custom-error reverts put raw bytes, NULs too, in the
+	 * message: still an error object, the NULs neutralised */
+	T_ERR(t, parse("{\"jsonrpc\":\"2.0\",\"id\":1,\"error\":{\"code\":3,"
+		       "\"message\":\"reverted: \\u0000\\u0001x\",\"data\":"
+		       "\"0x7e273289\"}}", 1, &res, &err), ERR_PROTOCOL);
+	T_TRUE(t, err.remote);
+	T_STREQ(t, err.message, "reverted: ??x");
+	T_EQ(t, err.data_len, 4);
 	/* revert data too long for us is dropped, not overflowed */
 	size_t n = 2 * JSONRPC_MAX_ERROR_DATA_BYTES + 200;
 	char *big = xmalloc(n + 128);

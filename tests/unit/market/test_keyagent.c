@@ -1,0 +1,426 @@
+/*
+ * apps/market key agent (CHAIN.md §5 step 3) against anvil, every chain
+ * call through a gateway over localnet: the request codec; a holder's key
+ * released only once the purchase is a few blocks deep and unwrapped to K
+ * with the commitment checked; an agent that lies caught by the
+ * commitment; a non-holder, a stale or far deadline, a bad frame and an
+ * unknown content refused; a resold licence gives the old holder nothing
+ * and the new one its key.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "apps/market/gateway.h"
+#include "apps/market/keyagent.h"
+#include "apps/market/rpc.h"
+#include "apps/market/upstream_http.h"
+#include "chain/abi.h"
+#include "chain/calls.h"
+#include "chain/rpc.h"
+#include "crypto/base/err.h"
+#include "crypto/rand.h"
+#include "router/evloop.h"
+#include "tests/unit/market/tmarket.h"
+
+static void test_codec(struct tctx *t)
+{
+	struct market_key_request r, d;
+	struct secp_sk h, e;
+	struct secp_pk pk;
+	uint8_t kr_addr[20] = { 1, 2, 3 }, buf[MARKET_KEY_REQUEST_BYTES];
+	uint8_t id[32], who[20], haddr[20], w[32];
+	int status;
+
+	memset(&r, 0, sizeof(r));
+	secp_sk_generate(&h);
+	secp_sk_generate(&e);
+	T_OK(t, secp_sk_pubkey(&e, &pk));
+	r.kr.token_id = u256_from_u64(77);
+	memcpy(r.kr.eph_pub, pk.b, SECP_PK_BYTES);
+	r.kr.deadline = 1234567;
+	T_OK(t, market_key_request_sign(31337, kr_addr, &r.kr, &h, &r));
+	market_key_request_encode(&r, buf);
+	T_OK(t, market_key_request_decode(buf, sizeof(buf), &d));
+	T_EQ(t, u256_cmp(&d.kr.token_id, &r.kr.token_id), 0);
+	T_EQ(t, d.kr.deadline, 1234567);
+	T_MEMEQ(t, d.sig, r.sig, SECP_SIG_BYTES);
+	/* the signer is the holder under this domain only */
+	market_key_request_id(31337, kr_addr, &d.kr, id);
+	T_OK(t, secp_recover(id, d.sig, who));
+	T_OK(t, secp_sk_address(&h, haddr));
+	T_MEMEQ(t, who, haddr, 20);
+	market_key_request_id(1, kr_addr, &d.kr, id);
+	T_OK(t, secp_recover(id, d.sig, who));
+	T_TRUE(t, memcmp(who, haddr, 20) != 0);
+	T_ERR(t, market_key_request_decode(buf, sizeof(buf) - 1, &d),
+	      ERR_TRUNCATED);
+	buf[32] = 4;			/* E not compressed */
+	T_ERR(t, market_key_request_decode(buf, sizeof(buf), &d), ERR_FORMAT);
+	buf[32] = 2;
+	memset(buf + 33, 0xff, 32);	/* x beyond the field */
+	T_ERR(t, market_key_request_decode(buf, sizeof(buf), &d), ERR_FORMAT);
+	T_OK(t, market_key_reply_decode((const uint8_t[]){ 3 }, 1, &status, w));
+	T_EQ(t, status, MARKET_KEY_NOT_HOLDER);
+	T_ERR(t, market_key_reply_decode((const uint8_t[]){ 0 }, 1, &status,
+					 w), ERR_FORMAT);
+	T_ERR(t, market_key_reply_decode((const uint8_t[]){ 99 }, 1, &status,
+					 w), ERR_FORMAT);
+}
+
+/* ------------------------------------------------------- the anvil world */
+
+struct world {
+	struct tctx *t;
+	struct tm_anvil a;
+	struct tm_net tm;
+	struct market_http *up;
+	struct market_gw *gw;
+	struct tm_node *gwn, *buyer, *agent_n, *liar_n;
+	struct market_rpc *buyer_rpc, *agent_rpc;
+	struct chain_client *cc;
+	struct market_agent *agent, *liar;
+	struct secp_sk ak;		/* the agent's key */
+	struct secp_pk A;
+	uint8_t content_hash[32], K[32], commitment[32];
+	struct u256 index;
+};
+
+static bool send(struct world *w, unsigned key, const uint8_t to[20],
+		 const struct bbuf *b, const struct u256 *value,
+		 struct chain_receipt *rc)
+{
+	struct secp_sk sk;
+	struct chain_receipt tmp = { 0 };
+	int r;
+
+	tm_anvil_key(key, &sk);
+	r = chain_send(w->cc, &sk, to, b ? b->data : NULL, b ? b->len : 0,
+		       value, rc ? rc : &tmp);
+	if (r != 0)
+		t_fail(w->t, __FILE__, __LINE__, "tx: %s",
+		       chain_client_error(w->cc));
+	chain_receipt_clear(&tmp);
+	return r == 0;
+}
+
+static bool send_sk(struct world *w, const struct secp_sk *sk,
+		    const uint8_t to[20], const struct bbuf *b)
+{
+	struct chain_receipt rc = { 0 };
+	int r = chain_send(w->cc, sk, to, b->data, b->len, NULL, &rc);
+	bool ok;
+
+	if (r != 0 || !rc.status)
+		t_fail(w->t, __FILE__, __LINE__, "tx (status %d): %s",
+		       rc.status, chain_client_error(w->cc));
+	ok = r == 0 && rc.status;
+	chain_receipt_clear(&rc);
+	return ok;
+}
+
+/* Mine n blocks (a transfer each). */
+static void mine(struct world *w, unsigned n)
+{
+	uint8_t to[20] = { 0x99 };
+	struct u256 one = u256_from_u64(1);
+
+	for (unsigned i = 0; i < n; i++)
+		T_TRUE(w->t, send(w, 9, to, NULL, &one, NULL));
+}
+
+static void addr_of(unsigned key, uint8_t addr[20])
+{
+	struct secp_sk sk;
+
+	tm_anvil_key(key, &sk);
+	(void)secp_sk_address(&sk, addr);
+}
+
+/* Buy the content for holder (buyer account 3 pays); its token id. */
+static bool buy(struct world *w, const uint8_t holder[20], struct u256 *tid)
+{
+	struct chain_receipt rc = { 0 };
+	struct bbuf b = BBUF_INIT;
+	struct u256 max = u256_from_u64(1000), price;
+	bool ok = false;
+
+	license_buy_call(&b, &w->index, holder, &max);
+	if (send(w, 3, w->a.dep.license_registry, &b, NULL, &rc))
+		for (size_t i = 0; i < rc.nlogs; i++)
+			if (ev_license_purchased_decode(&rc.logs[i], tid,
+							&price) == 0)
+				ok = true;
+	T_TRUE(w->t, ok);
+	chain_receipt_clear(&rc);
+	bbuf_free(&b);
+	return ok;
+}
+
+static struct market_agent *agent_on(struct world *w, struct tm_node *nd,
+				     const uint8_t key[32])
+{
+	struct market_agent_config c;
+	struct market_agent *ag;
+
+	market_agent_config_default(&c);
+	c.chain_id = 31337;
+	memcpy(c.key_release, w->a.dep.key_release, 20);
+	memcpy(c.license_registry, w->a.dep.license_registry, 20);
+	ag = market_agent_new(&c, &w->ak, w->agent_rpc, w->tm.el);
+	T_OK(w->t, market_agent_add_content(ag, w->index.w[0], key));
+	market_agent_serve(ag, nd->mgr);
+	return ag;
+}
+
+static bool world_up(struct world *w, struct tctx *t)
+{
+	struct market_gw_config gc;
+	struct market_rpc_config rc;
+	struct chain_transport tr;
+	struct license_publish p;
+	struct chain_receipt rcpt = { 0 };
+	struct ev_content_published ev;
+	struct bbuf b = BBUF_INIT;
+	struct u256 amount = u256_from_u64(100000);
+	uint8_t buyer[20];
+	bool ok = false;
+
+	memset(w, 0, sizeof(*w));
+	w->t = t;
+	if (!tm_anvil_start(t, &w->a, true))
+		return false;
+	tm_init(&w->tm, t);
+	market_gw_config_default(&gc);
+	gc.rate_per_sec = 1000;		/* the test sends many calls */
+	gc.rate_burst = 1000;
+	w->gwn = tm_node(&w->tm);
+	w->buyer = tm_node(&w->tm);
+	w->agent_n = tm_node(&w->tm);
+	w->liar_n = tm_node(&w->tm);
+	T_OK(t, market_http_new(w->tm.el, w->a.url, 0, &w->up));
+	w->gw = market_gw_new(&gc, market_http_upstream(w->up), w->tm.el);
+	market_gw_serve(w->gw, w->gwn->mgr);
+	market_rpc_config_default(&rc);
+	w->buyer_rpc = market_rpc_new(&rc, w->buyer->mgr, w->tm.el);
+	w->agent_rpc = market_rpc_new(&rc, w->agent_n->mgr, w->tm.el);
+	T_OK(t, market_rpc_add_gateway(w->buyer_rpc, tm_pub(w->gwn)));
+	T_OK(t, market_rpc_add_gateway(w->agent_rpc, tm_pub(w->gwn)));
+	tr = market_rpc_transport(w->buyer_rpc);
+	w->cc = chain_client_new(&tr, 31337);
+
+	/* the creator (account 2) publishes with our agent's address */
+	secp_sk_generate(&w->ak);
+	T_OK(t, secp_sk_pubkey(&w->ak, &w->A));
+	rand_bytes(w->content_hash, 32);
+	rand_bytes(w->K, 32);
+	license_key_commitment(w->K, w->content_hash, w->commitment);
+	memset(&p, 0, sizeof(p));
+	memcpy(p.content_hash, w->content_hash, 32);
+	p.price = u256_from_u64(1000);
+	T_OK(t, secp_pk_address(&w->A, p.key_agent));
+	memcpy(p.key_commitment, w->commitment, 32);
+	T_OK(t, license_publish_call(&b, &p));
+	if (!send(w, 2, w->a.dep.license_registry, &b, NULL, &rcpt))
+		goto out;
+	for (size_t i = 0; i < rcpt.nlogs; i++)
+		if (ev_content_published_decode(&rcpt.logs[i], &ev) == 0)
+			w->index = ev.index;
+	T_TRUE(t, u256_fits_u64(&w->index) && w->index.w[0] > 0);
+	/* the buyer (account 3) gets tokens and approves the registry */
+	addr_of(3, buyer);
+	bbuf_reset(&b);
+	erc20_mint(&b, buyer, &amount);
+	if (!send(w, 9, w->a.dep.token, &b, NULL, NULL))
+		goto out;
+	bbuf_reset(&b);
+	erc20_approve(&b, w->a.dep.license_registry, &amount);
+	if (!send(w, 3, w->a.dep.token, &b, NULL, NULL))
+		goto out;
+	w->agent = agent_on(w, w->agent_n, w->K);
+	ok = true;
+out:
+	chain_receipt_clear(&rcpt);
+	bbuf_free(&b);
+	return ok;
+}
+
+static void world_down(struct world *w)
+{
+	if (w->cc) {
+		market_agent_free(w->agent);
+		market_agent_free(w->liar);
+		chain_client_free(w->cc);
+		market_rpc_free(w->buyer_rpc);
+		market_rpc_free(w->agent_rpc);
+		market_gw_free(w->gw);
+		market_http_free(w->up);
+		tm_free(&w->tm);
+	}
+	tm_anvil_stop(&w->a);
+}
+
+/* --------------------------------------------------------- key requests */
+
+struct fetch {
+	bool done;
+	int err, status;
+	uint8_t w[32];
+};
+
+static void fetch_done(void *arg, int err, int status, const uint8_t w[32])
+{
+	struct fetch *f = arg;
+
+	f->done = true;
+	f->err = err;
+	f->status = status;
+	if (w)
+		memcpy(f->w, w, 32);
+}
+
+static bool fetch_cond(void *arg)
+{
+	return ((struct fetch *)arg)->done;
+}
+
+/*
+ * Ask the agent on nd for tid's key as holder h, deadline `ahead` seconds
+ * after chain time; *key gets K when it unwraps and matches the
+ * commitment (ret 0), ERR_AUTH when it does not.  Returns the agent's
+ * status through *status.
+ */
+static int ask(struct world *w, struct tm_node *nd, const struct u256 *tid,
+	       const struct secp_sk *h, int64_t ahead, int *status,
+	       uint8_t key[32])
+{
+	struct market_key_request r;
+	struct secp_sk e;
+	struct secp_pk E;
+	struct fetch f = { 0 };
+	uint8_t id[32];
+	uint64_t now = 0;
+
+	T_OK(w->t, chain_block_timestamp(w->cc, &now));
+	secp_sk_generate(&e);		/* single-use E */
+	T_OK(w->t, secp_sk_pubkey(&e, &E));
+	memset(&r, 0, sizeof(r));
+	r.kr.token_id = *tid;
+	memcpy(r.kr.eph_pub, E.b, SECP_PK_BYTES);
+	r.kr.deadline = (uint64_t)((int64_t)now + ahead);
+	T_OK(w->t, market_key_request_sign(31337, w->a.dep.key_release,
+					   &r.kr, h, &r));
+	T_OK(w->t, market_key_fetch(w->buyer->mgr, w->tm.el, tm_pub(nd), &r,
+				    TM_TIMEOUT_MS, fetch_done, &f));
+	T_TRUE(w->t, tm_run(&w->tm, fetch_cond, &f));
+	T_OK(w->t, f.err);
+	*status = f.status;
+	if (f.err || f.status != MARKET_KEY_OK)
+		return ERR_NOT_FOUND;
+	market_key_request_id(31337, w->a.dep.key_release, &r.kr, id);
+	return market_key_unwrap(f.w, &e, &w->A, id, w->content_hash,
+				 w->commitment, key);
+}
+
+static void test_release(struct tctx *t)
+{
+	struct world w;
+	struct secp_sk h, h2, other;
+	struct u256 tid, bad_tid;
+	struct market_agent_stats st;
+	uint8_t holder[20], holder2[20], key[32], wrongK[32];
+	int status = -1;
+
+	if (!world_up(&w, t))
+		goto out;
+	/* a fresh holder address with no ETH */
+	secp_sk_generate(&h);
+	T_OK(t, secp_sk_address(&h, holder));
+	if (!buy(&w, holder, &tid))
+		goto out;
+
+	/* just bought: not yet MARKET_KEY_CONFIRMATIONS deep */
+	T_ERR(t, ask(&w, w.agent_n, &tid, &h, 600, &status, key),
+	      ERR_NOT_FOUND);
+	T_EQ(t, status, MARKET_KEY_NOT_HOLDER);
+	mine(&w, MARKET_KEY_CONFIRMATIONS);
+	memset(key, 0, sizeof(key));
+	T_OK(t, ask(&w, w.agent_n, &tid, &h, 600, &status, key));
+	T_EQ(t, status, MARKET_KEY_OK);
+	T_MEMEQ(t, key, w.K, 32);
+
+	/* an agent that hands out another key fails the commitment */
+	memcpy(wrongK, w.K, 32);
+	wrongK[5] ^= 1;
+	w.liar = agent_on(&w, w.liar_n, wrongK);
+	T_ERR(t, ask(&w, w.liar_n, &tid, &h, 600, &status, key), ERR_AUTH);
+	T_EQ(t, status, MARKET_KEY_OK);
+
+	/* not the holder; deadlines passed or too far ahead */
+	secp_sk_generate(&other);
+	T_ERR(t, ask(&w, w.agent_n, &tid, &other, 600, &status, key),
+	      ERR_NOT_FOUND);
+	T_EQ(t, status, MARKET_KEY_NOT_HOLDER);
+	T_ERR(t, ask(&w, w.agent_n, &tid, &h, -1, &status, key),
+	      ERR_NOT_FOUND);
+	T_EQ(t, status, MARKET_KEY_EXPIRED);
+	T_ERR(t, ask(&w, w.agent_n, &tid, &h, MARKET_KEY_MAX_DEADLINE_S + 60,
+		     &status, key), ERR_NOT_FOUND);
+	T_EQ(t, status, MARKET_KEY_EXPIRED);
+	/* a token of content this agent has no key for */
+	bad_tid = u256_from_u64(5);
+	T_ERR(t, ask(&w, w.agent_n, &bad_tid, &h, 600, &status, key),
+	      ERR_NOT_FOUND);
+	T_EQ(t, status, MARKET_KEY_UNKNOWN);
+
+	/* resale: the holder (given gas) transfers the licence */
+	{
+		struct bbuf b = BBUF_INIT;
+		struct abi_enc e;
+		struct u256 gas = u256_from_u64(100000000000000000ull);
+		uint8_t sel[4];
+
+		T_TRUE(t, send(&w, 9, holder, NULL, &gas, NULL));
+		secp_sk_generate(&h2);
+		T_OK(t, secp_sk_address(&h2, holder2));
+		abi_selector(sel, "transferFrom(address,address,uint256)");
+		bbuf_put(&b, sel, 4);
+		abi_enc_init(&e, 3);
+		abi_enc_address(&e, holder);
+		abi_enc_address(&e, holder2);
+		abi_enc_u256(&e, &tid);
+		T_OK(t, abi_enc_finish(&e, &b));
+		T_TRUE(t, send_sk(&w, &h, w.a.dep.license_registry, &b));
+		bbuf_free(&b);
+	}
+	/* the old holder gets nothing at once, though it still owned the
+	 * token a few blocks back */
+	T_ERR(t, ask(&w, w.agent_n, &tid, &h, 600, &status, key),
+	      ERR_NOT_FOUND);
+	T_EQ(t, status, MARKET_KEY_NOT_HOLDER);
+	T_ERR(t, ask(&w, w.agent_n, &tid, &h2, 600, &status, key),
+	      ERR_NOT_FOUND);
+	T_EQ(t, status, MARKET_KEY_NOT_HOLDER);	/* not deep yet */
+	mine(&w, MARKET_KEY_CONFIRMATIONS);
+	memset(key, 0, sizeof(key));
+	T_OK(t, ask(&w, w.agent_n, &tid, &h2, 600, &status, key));
+	T_MEMEQ(t, key, w.K, 32);
+	T_ERR(t, ask(&w, w.agent_n, &tid, &h, 600, &status, key),
+	      ERR_NOT_FOUND);
+	T_EQ(t, status, MARKET_KEY_NOT_HOLDER);
+
+	market_agent_stats(w.agent, &st);
+	T_EQ(t, st.released, 2);
+	T_EQ(t, st.not_holder, 5);
+	T_EQ(t, st.expired, 2);
+	T_EQ(t, st.unknown, 1);
+out:
+	world_down(&w);
+}
+
+const struct test_case market_keyagent_tests[] = {
+	{ "codec", test_codec, 0 },
+	{ "release", test_release, TT_FORK },
+	{ NULL, NULL, 0 }
+};
