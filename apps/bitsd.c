@@ -5,6 +5,7 @@
  */
 #include "config.h"
 #include "apps/api/api.h"
+#include "apps/bitsd_feed.h"
 #include "apps/bitsd_netdb.h"
 #include "apps/bitsd_ntcp2.h"
 #include "apps/bitsd_proxy.h"
@@ -42,6 +43,7 @@ struct bitsd {
 	struct sam_server *sam;
 	struct bitsd_proxy *proxy;
 	struct swarm_service *swarm;
+	struct bitsd_feed *feed;
 	struct daemon *d;
 	/* firewalled and our introducers, from SSU2; every RouterInfo we
 	 * sign follows it */
@@ -325,6 +327,30 @@ static void swarm_stop_hook(struct daemon *d, void *ctx)
 	FREE_AND_NULL(swarm_service_free, b->swarm);
 }
 
+/* The feed (issue [H]) when `feed = true`; after the API so that it can
+ * serve /api/feed there. */
+static int feed_start_hook(struct daemon *d, void *ctx)
+{
+	struct bitsd *b = ctx;
+	struct client_net net;
+	int r;
+
+	if (!daemon_conf(d)->feed)
+		return 0;
+	if ((r = client_net_get(b, d, &net)) != 0)
+		return r;
+	return bitsd_feed_start(daemon_evloop(d), daemon_conf(d), &net,
+				b->api, &b->feed);
+}
+
+static void feed_stop_hook(struct daemon *d, void *ctx)
+{
+	struct bitsd *b = ctx;
+
+	(void)d;
+	FREE_AND_NULL(bitsd_feed_stop, b->feed);
+}
+
 /* The local JSON API, when --api-port is set. */
 static int api_start_hook(struct daemon *d, void *ctx)
 {
@@ -377,6 +403,7 @@ int main(int argc, char **argv)
 		{ "proxy", 0, proxy_start_hook, proxy_stop_hook, NULL },
 		{ "swarm", 0, swarm_start_hook, swarm_stop_hook, NULL },
 		{ "api", 0, api_start_hook, api_stop_hook, NULL },
+		{ "feed", 0, feed_start_hook, feed_stop_hook, NULL },
 	};
 	struct bitsd b = { 0 };
 

@@ -133,6 +133,19 @@ static const struct opt opts[] = {
 	  "answer swarm announces as a tracker (destinations only)" },
 	{ "swarm.trackers", OPT_OPT_PATH, OFF(swarm_trackers), "LIST",
 	  "trackers to announce to: b32 addresses or hashes, commas between" },
+	{ "feed", OPT_BOOL, OFF(feed), NULL,
+	  "run the feed: gossip hash cards, the /api/feed calls" },
+	{ "feed.dir", OPT_OPT_PATH, OFF(feed_dir), "DIR",
+	  "the feed's store and keys (default: the datadir)" },
+	{ "feed.peers", OPT_OPT_PATH, OFF(feed_peers), "LIST",
+	  "feed routers to gossip with: b32 addresses or hashes, commas "
+	  "between" },
+	{ "feed.followed-only", OPT_BOOL, OFF(feed_followed_only), NULL,
+	  "keep and relay only the cards of followed creators" },
+	{ "feed.views", OPT_BOOL, OFF(feed_views), NULL,
+	  "publish view records signed by this router (default off)" },
+	{ "feed.round", OPT_COUNT, OFF(feed_round_s), "SECONDS",
+	  "reconciliation period with the feed peers (default 60)" },
 };
 
 static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
@@ -199,6 +212,8 @@ void conf_free(struct conf *cfg)
 	free(cfg->proxy_tunnels);
 	free(cfg->swarm_dir);
 	free(cfg->swarm_trackers);
+	free(cfg->feed_dir);
+	free(cfg->feed_peers);
 	free(cfg->reseed_file);
 	free(cfg->reseed_dir);
 	free(cfg->reseed_url);

@@ -101,6 +101,13 @@ struct conf {
 	uint16_t swarm_http_port;	/* 0: the default, 7670 */
 	bool swarm_tracker;		/* answer announces */
 	char *swarm_trackers;		/* b32s or hex, comma-separated */
+	/* The feed ([feed] section, apps/bitsd_feed.h). */
+	bool feed;
+	char *feed_dir;			/* store and keys; NULL: datadir */
+	char *feed_peers;		/* b32s or hex, comma-separated */
+	bool feed_followed_only;
+	bool feed_views;		/* publish view records */
+	uint32_t feed_round_s;		/* 0: 60 */
 };
 
 /*

@@ -5,6 +5,7 @@
 extern const struct test_case feed_msg_tests[];
 extern const struct test_case feed_store_tests[];
 extern const struct test_case feed_gossip_tests[];
+extern const struct test_case feed_service_tests[];
 
 int main(int argc, char **argv)
 {
@@ -12,6 +13,7 @@ int main(int argc, char **argv)
 		{ "msg", feed_msg_tests },
 		{ "store", feed_store_tests },
 		{ "gossip", feed_gossip_tests },
+		{ "service", feed_service_tests },
 		{ NULL, NULL }
 	};
 	return tharness_main(argc, argv, groups);

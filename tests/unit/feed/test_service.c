@@ -1,0 +1,369 @@
+/*
+ * apps/feed/service: three routers' feed services over the in-process
+ * localnet, driven through the JSON API as bitsd's /api/feed is: a card
+ * published on one shows in the others' feeds, reactions and follows
+ * travel, filters and errors, a forged card is refused and counted, and
+ * the service keeps its keys and store across a restart.  Waits are on
+ * conditions (with a generous cap), never on time.
+ */
+#include "config.h"
+#include "apps/client/localnet.h"
+#include "apps/feed/service.h"
+#include "crypto/base/alloc.h"
+#include "crypto/base/encode.h"
+#include "crypto/base/err.h"
+#include "router/evloop.h"
+#include "tests/unit/feed/tfeed.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define NSVC 3
+#define POLL_MS 5
+#define MAX_POLLS 12000		/* 60 s of loop time at most */
+
+struct senv {
+	struct tctx *t;
+	struct evloop *el;
+	struct localnet *ln;
+	struct client_net net;
+	char *dir[NSVC];
+	struct feed_service *s[NSVC];
+	struct evloop_timer *poll;
+	bool (*cond)(struct senv *e, const void *arg);
+	const void *arg;
+	unsigned polls;
+	bool met;
+};
+
+static void on_poll(void *arg)
+{
+	struct senv *e = arg;
+
+	if (e->cond(e, e->arg)) {
+		e->met = true;
+		evloop_break(e->el);
+		return;
+	}
+	if (++e->polls >= MAX_POLLS) {
+		evloop_break(e->el);
+		return;
+	}
+	evloop_timer_arm(e->poll, POLL_MS);
+}
+
+/* Run the loop until cond holds; the test fails if it never does. */
+static void run_until(struct senv *e, bool (*cond)(struct senv *, const void *),
+		      const void *arg)
+{
+	e->cond = cond;
+	e->arg = arg;
+	e->polls = 0;
+	e->met = false;
+	evloop_timer_arm(e->poll, 0);
+	evloop_run(e->el);
+	T_TRUE(e->t, e->met);
+}
+
+static int call(struct senv *e, unsigned i, bool post, const char *rest,
+		const char *query, const char *body, json_t **out)
+{
+	json_t *b = body ? json_loads(body, 0, NULL) : NULL;
+	int code;
+
+	*out = NULL;
+	code = feed_service_api(e->s[i], post, rest, query, b, out);
+	json_decref(b);
+	T_TRUE(e->t, *out != NULL);
+	return code;
+}
+
+/* Rows of GET /api/feed?query at service i. */
+static size_t feed_count(struct senv *e, unsigned i, const char *query)
+{
+	json_t *o;
+	size_t n;
+
+	if (call(e, i, false, "", query, NULL, &o) != 200) {
+		json_decref(o);
+		return (size_t)-1;
+	}
+	n = json_array_size(json_object_get(o, "cards"));
+	json_decref(o);
+	return n;
+}
+
+struct want {
+	unsigned svc;
+	const char *query;
+	size_t n;
+};
+
+static bool has_rows(struct senv *e, const void *arg)
+{
+	const struct want *w = arg;
+
+	return feed_count(e, w->svc, w->query) == w->n;
+}
+
+static bool all_peers_up(struct senv *e, const void *arg)
+{
+	unsigned i;
+
+	(void)arg;
+	for (i = 0; i < NSVC; i++)
+		feed_service_round(e->s[i]);
+	return feed_service_peers_up(e->s[0]) == 1 &&
+	       feed_service_peers_up(e->s[1]) == 2 &&
+	       feed_service_peers_up(e->s[2]) == 1;
+}
+
+static json_int_t card_stat(struct senv *e, unsigned i, const char *id,
+			    const char *what)
+{
+	char rest[128];
+	json_t *o;
+	json_int_t v = -1;
+
+	snprintf(rest, sizeof(rest), "/card/%s", id);
+	if (call(e, i, false, rest, NULL, NULL, &o) == 200)
+		v = json_integer_value(json_object_get(
+			json_object_get(o, "stats"), what));
+	json_decref(o);
+	return v;
+}
+
+struct want_stat {
+	unsigned svc;
+	const char *id, *what;
+	json_int_t v;
+};
+
+static bool has_stat(struct senv *e, const void *arg)
+{
+	const struct want_stat *w = arg;
+
+	return card_stat(e, w->svc, w->id, w->what) == w->v;
+}
+
+static json_int_t gossip_stat(struct senv *e, unsigned i, const char *what)
+{
+	json_t *o;
+	json_int_t v = -1;
+
+	if (call(e, i, false, "/status", NULL, NULL, &o) == 200)
+		v = json_integer_value(json_object_get(
+			json_object_get(o, "gossip"), what));
+	json_decref(o);
+	return v;
+}
+
+/* Start service i from its datadir, gossiping with its neighbours in the
+ * line 0-1-2 (hashes: NULL for none); 2 publishes views. */
+static void svc_start(struct senv *e, unsigned i, uint8_t hashes[][32])
+{
+	struct feed_service_cfg c = { 0 };
+	unsigned j;
+
+	c.datadir = e->dir[i];
+	c.views = i == 2;
+	c.round_s = 3600;	/* the test runs the rounds */
+	for (j = 0; hashes && j < NSVC; j++)
+		if (j + 1 == i || j == i + 1)
+			memcpy(c.peers[c.npeers++], hashes[j], 32);
+	T_OK(e->t, feed_service_start(e->el, &c, &e->net, &e->s[i]));
+}
+
+static void senv_init(struct tctx *t, struct senv *e)
+{
+	uint8_t hashes[NSVC][32];
+	unsigned i;
+
+	memset(e, 0, sizeof(*e));
+	e->t = t;
+	e->el = evloop_new();
+	e->ln = localnet_new(e->el);
+	e->net = localnet_client_net(e->ln);
+	e->poll = evloop_timer_new(e->el, on_poll, e);
+	/* A first start makes each one's keys; the second knows the
+	 * others' addresses. */
+	for (i = 0; i < NSVC; i++) {
+		e->dir[i] = t_tmpdir(t);
+		svc_start(e, i, NULL);
+		memcpy(hashes[i], feed_service_dest(e->s[i])->hash, 32);
+		feed_service_free(e->s[i]);
+		e->s[i] = NULL;
+	}
+	for (i = 0; i < NSVC; i++)
+		svc_start(e, i, hashes);
+}
+
+static void senv_free(struct senv *e)
+{
+	unsigned i;
+
+	for (i = 0; i < NSVC; i++) {
+		feed_service_free(e->s[i]);
+		free(e->dir[i]);
+	}
+	evloop_timer_free(e->poll);
+	localnet_free(e->ln);
+	evloop_free(e->el);
+}
+
+/* {"card": "<hex of b>"} (caller frees). */
+static char *card_body(const struct bbuf *b)
+{
+	size_t n = b->len * 2 + 16;
+	char *s = xmalloc(n);
+
+	snprintf(s, n, "{\"card\":\"");
+	hex_encode(s + 9, n - 9, b->data, b->len);
+	snprintf(s + 9 + b->len * 2, n - 9 - b->len * 2, "\"}");
+	return s;
+}
+
+static void test_api(struct tctx *t)
+{
+	struct senv *e = xzalloc(sizeof(*e));
+	char id[65], body[512], *hex;
+	struct bbuf forged = BBUF_INIT;
+	uint8_t fid[32];
+	json_t *o;
+	const char *v;
+
+	senv_init(t, e);
+	run_until(e, all_peers_up, NULL);
+
+	/* Publish on 0 from fields, signed by 0's creator key. */
+	T_EQ(t, call(e, 0, true, "/publish", NULL,
+		     "{\"content_hash\":\"" "1111111111111111111111111111111111111111111111111111111111111111"
+		     "\",\"size\":1234,\"mime\":\"video/mp4\",\"title\":"
+		     "\"Harbour lights\",\"description\":\"a night walk\","
+		     "\"tags\":[\"film\",\"night\"]}", &o), 200);
+	v = json_string_value(json_object_get(o, "id"));
+	T_TRUE(t, v && strlen(v) == 64);
+	snprintf(id, sizeof(id), "%s", v ? v : "");
+	json_decref(o);
+	T_EQ(t, feed_count(e, 0, NULL), 1);
+	{
+		struct want w = { 2, NULL, 1 };
+
+		run_until(e, has_rows, &w);	/* through 1, pushed */
+	}
+	T_EQ(t, feed_count(e, 1, "text=harbour&tag=film&price=free"), 1);
+	T_EQ(t, feed_count(e, 2, "text=desert"), 0);
+	T_EQ(t, feed_count(e, 2, "price=paid"), 0);
+	T_EQ(t, feed_count(e, 2, "sort=popular&limit=1"), 1);
+	snprintf(body, sizeof(body), "/card/%s", id);
+	T_EQ(t, call(e, 2, false, body, NULL, NULL, &o), 200);
+	T_STREQ(t, json_string_value(json_object_get(json_object_get(o, "card"),
+						     "title")), "Harbour lights");
+	json_decref(o);
+
+	/* A paid card signed by another creator, handed over as hex. */
+	{
+		struct bbuf b = BBUF_INIT;
+		uint8_t cid[32];
+
+		tf_card(t, 9, "Desert orbit", "", "music", 5000000,
+			TF_T0, &b, cid);
+		hex = card_body(&b);
+		T_EQ(t, call(e, 2, true, "/publish", NULL, hex, &o), 200);
+		json_decref(o);
+		free(hex);
+		bbuf_free(&b);
+	}
+	{
+		struct want w = { 0, "price=paid&tag=music", 1 };
+
+		run_until(e, has_rows, &w);
+	}
+	T_EQ(t, feed_count(e, 0, NULL), 2);
+	T_EQ(t, feed_count(e, 0, "price=free"), 1);
+
+	/* Reactions travel and count once per author. */
+	snprintf(body, sizeof(body), "{\"card\":\"%s\",\"reaction\":\"like\"}",
+		 id);
+	T_EQ(t, call(e, 2, true, "/react", NULL, body, &o), 200);
+	json_decref(o);
+	T_EQ(t, call(e, 2, true, "/react", NULL, body, &o), 200);
+	json_decref(o);
+	{
+		struct want_stat w = { 0, id, "likes", 1 };
+
+		run_until(e, has_stat, &w);
+	}
+	/* Views are off by default (1), on at 2. */
+	snprintf(body, sizeof(body), "{\"card\":\"%s\"}", id);
+	T_EQ(t, call(e, 1, true, "/view", NULL, body, &o), 403);
+	json_decref(o);
+	T_EQ(t, call(e, 2, true, "/view", NULL, body, &o), 200);
+	json_decref(o);
+	{
+		struct want_stat w = { 0, id, "views", 1 };
+
+		run_until(e, has_stat, &w);
+	}
+	/* Follow the card's creator at 1: followed-only query sees it. */
+	T_EQ(t, feed_count(e, 1, "followed=1"), 0);
+	snprintf(body, sizeof(body), "{\"card\":\"%s\",\"on\":true}", id);
+	T_EQ(t, call(e, 1, true, "/follow", NULL, body, &o), 200);
+	json_decref(o);
+	T_EQ(t, feed_count(e, 1, "followed=1"), 1);
+
+	/* Bad calls: answered with an error, nothing changed. */
+	T_EQ(t, call(e, 0, false, "", "limit=0", NULL, &o), 400);
+	json_decref(o);
+	T_EQ(t, call(e, 0, false, "", "sort=oldest", NULL, &o), 400);
+	json_decref(o);
+	T_EQ(t, call(e, 0, false, "", "bogus=1", NULL, &o), 400);
+	json_decref(o);
+	T_EQ(t, call(e, 0, false, "/card/00", NULL, NULL, &o), 400);
+	json_decref(o);
+	T_EQ(t, call(e, 0, true, "/react", NULL, "{\"card\":\"00\","
+		     "\"reaction\":\"like\"}", &o), 400);
+	json_decref(o);
+	T_EQ(t, call(e, 0, true, "/publish", NULL, "{\"title\":\"x\"}", &o),
+	     400);
+	json_decref(o);
+	T_EQ(t, call(e, 0, true, "/nope", NULL, "{}", &o), 404);
+	json_decref(o);
+
+	/* A forged card (one signature byte changed) is refused, counted,
+	 * and never shown nor relayed. */
+	tf_card(t, 7, "Forged", "", "film", 0, TF_T0 + 5, &forged, fid);
+	forged.data[forged.len - 1] ^= 1;
+	hex = card_body(&forged);
+	T_EQ(t, call(e, 0, true, "/publish", NULL, hex, &o), 422);
+	json_decref(o);
+	free(hex);
+	T_EQ(t, gossip_stat(e, 0, "rej_sig"), 1);
+	T_EQ(t, feed_count(e, 0, "text=forged"), 0);
+	bbuf_free(&forged);
+
+	/* Restart 0: same destination and creator, same store. */
+	{
+		uint8_t hash[32];
+		struct feed_service_cfg c = { 0 };
+
+		memcpy(hash, feed_service_dest(e->s[0])->hash, 32);
+		feed_service_free(e->s[0]);
+		e->s[0] = NULL;
+		c.datadir = e->dir[0];
+		T_OK(t, feed_service_start(e->el, &c, &e->net, &e->s[0]));
+		T_MEMEQ(t, feed_service_dest(e->s[0])->hash, hash, 32);
+		T_EQ(t, feed_count(e, 0, NULL), 2);
+		T_EQ(t, card_stat(e, 0, id, "likes"), 1);
+	}
+	senv_free(e);
+	free(e);
+}
+
+const struct test_case feed_service_tests[] = {
+	{ "api", test_api, 0 },
+	{ NULL, NULL, 0 }
+};
