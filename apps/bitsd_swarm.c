@@ -78,6 +78,7 @@ int bitsd_swarm_start(struct evloop *el, const struct conf *cfg,
 	sc.storage_bytes = (uint64_t)cfg->swarm_storage_mib << 20;
 	sc.swarm.upload_Bps = cfg->swarm_upload_kBps * 1000u;
 	sc.tracker = cfg->swarm_tracker;
+	sc.capture_path = cfg->swarm_capture;
 	sc.http = true;
 	sc.http_port = cfg->swarm_http_port ? cfg->swarm_http_port :
 					      BITSD_SWARM_HTTP_PORT;

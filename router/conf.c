@@ -131,6 +131,8 @@ static const struct opt opts[] = {
 	  "the streaming endpoint on 127.0.0.1:PORT (default 7670)" },
 	{ "swarm.tracker", OPT_BOOL, OFF(swarm_tracker), NULL,
 	  "answer swarm announces as a tracker (destinations only)" },
+	{ "swarm.capture", OPT_OPT_PATH, OFF(swarm_capture), "FILE",
+	  "append every swarm frame to FILE (tests: the plaintext)" },
 	{ "swarm.trackers", OPT_OPT_PATH, OFF(swarm_trackers), "LIST",
 	  "trackers to announce to: b32 addresses or hashes, commas between" },
 	{ "feed", OPT_BOOL, OFF(feed), NULL,
@@ -212,6 +214,7 @@ void conf_free(struct conf *cfg)
 	free(cfg->proxy_tunnels);
 	free(cfg->swarm_dir);
 	free(cfg->swarm_trackers);
+	free(cfg->swarm_capture);
 	free(cfg->feed_dir);
 	free(cfg->feed_peers);
 	free(cfg->reseed_file);

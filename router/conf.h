@@ -101,6 +101,7 @@ struct conf {
 	uint16_t swarm_http_port;	/* 0: the default, 7670 */
 	bool swarm_tracker;		/* answer announces */
 	char *swarm_trackers;		/* b32s or hex, comma-separated */
+	char *swarm_capture;		/* tests: every frame to this file */
 	/* The feed ([feed] section, apps/bitsd_feed.h). */
 	bool feed;
 	char *feed_dir;			/* store and keys; NULL: datadir */

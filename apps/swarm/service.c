@@ -23,6 +23,8 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include "apps/content/cdir.h"
 #include "apps/content/chunk.h"
@@ -69,6 +71,7 @@ struct swarm_service {
 	struct web_req *reqs;
 	unsigned nreqs;
 	uint8_t *buf;			/* one sealed chunk */
+	int capture_fd;			/* -1: none */
 };
 
 void swarm_service_cfg_default(struct swarm_service_cfg *c)
@@ -106,6 +109,22 @@ static int dest_load_or_create(const char *datadir, struct client_dest **out)
 	}
 	free(path);
 	return r;
+}
+
+/* ---- capture (tests) ---- */
+
+static void capture(void *ctx, const uint8_t dest[32], bool sent,
+		    const uint8_t *frame, size_t len)
+{
+	struct swarm_service *s = ctx;
+	uint8_t hdr[1 + 32 + 4];
+
+	hdr[0] = sent;
+	memcpy(hdr + 1, dest, 32);
+	be32_put(hdr + 33, (uint32_t)len);
+	if (fsutil_write_all(s->capture_fd, hdr, sizeof(hdr)) != 0 ||
+	    fsutil_write_all(s->capture_fd, frame, len) != 0)
+		log_info_rl(60, LD_APP, "swarm: writing the capture failed");
 }
 
 /* ---- seeding what the store holds ---- */
@@ -650,6 +669,7 @@ int swarm_service_start(struct evloop *el, const struct swarm_service_cfg *cfg,
 	s->el = el;
 	s->net = *net;
 	s->buf = xmalloc(SWARM_CHUNK_MAX_BYTES);
+	s->capture_fd = -1;
 	if ((r = fsutil_dir_ensure_private(cfg->datadir)) != 0 ||
 	    (r = dest_load_or_create(cfg->datadir, &s->d)) != 0)
 		goto fail;
@@ -666,6 +686,15 @@ int swarm_service_start(struct evloop *el, const struct swarm_service_cfg *cfg,
 	swarm_set_chunk_cb(s->sw, service_chunk, s);
 	swarm_set_lookup(s->sw, s->net.lookup, s->net.ctx);
 	swarm_set_tracker_role(s->sw, cfg->tracker);
+	if (cfg->capture_path) {
+		s->capture_fd = open(cfg->capture_path, O_WRONLY | O_CREAT |
+				     O_APPEND | O_CLOEXEC, 0600);
+		if (s->capture_fd < 0) {
+			r = ERR_IO;
+			goto fail;
+		}
+		swarm_set_trace(s->sw, capture, s);
+	}
 	for (unsigned i = 0; i < cfg->ntrackers; i++)
 		(void)swarm_tracker_add(s->sw, cfg->trackers[i]);
 	rx.mgr = s->mgr;
@@ -703,6 +732,8 @@ void swarm_service_free(struct swarm_service *s)
 	stream_mgr_free(s->mgr);
 	content_store_free(s->st);
 	client_dest_free(s->d);
+	if (s->capture_fd >= 0)
+		close(s->capture_fd);
 	free(s->buf);
 	free(s);
 }

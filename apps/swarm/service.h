@@ -44,6 +44,11 @@ struct swarm_service_cfg {
 	bool tracker;			/* run the tracker role */
 	uint8_t trackers[SWARM_TRACKERS_MAX][32];
 	unsigned ntrackers;
+	/* Append every swarm frame sent and received to this file (tests:
+	 * the protocol's plaintext); NULL: none.  Each record: u8 1 sent /
+	 * 0 received, the peer's destination hash, u32 length (big-endian),
+	 * the frame. */
+	const char *capture_path;
 	bool http;			/* run the streaming endpoint */
 	uint16_t http_port;		/* 0: any free port */
 	struct swarm_config swarm;

@@ -129,6 +129,8 @@ struct swarm {
 	bool tracker_role;
 	struct tracker_entry *tr;	/* tracker role: the announces */
 	size_t ntr, tr_cap;
+	swarm_trace_fn trace;
+	void *trace_ctx;
 	int64_t up_tokens;		/* upload budget left (bytes) */
 	struct evloop_timer *up_timer;	/* refills it (upload_Bps only) */
 };
@@ -181,11 +183,16 @@ static bool content_is_banned(const struct swarm_content *c,
 
 static void peer_send(struct swarm_peer *p, const struct swarm_msg *m)
 {
+	size_t at = p->out.len;
+
 	if (p->dead)
 		return;
 	if (BUG(swarm_msg_encode(m, &p->out) != 0))
 		return;
 	p->last_tx_ms = time_mono_ms();
+	if (p->sw->trace)
+		p->sw->trace(p->sw->trace_ctx, p->dest_hash, true,
+			     p->out.data + at, p->out.len - at);
 }
 
 static void peer_send_simple(struct swarm_peer *p, enum swarm_msg_type t)
@@ -1111,6 +1118,9 @@ static void peer_read(struct swarm_peer *p)
 					     &used);
 			if (r == ERR_TRUNCATED)
 				break;
+			if (r == 0 && p->sw->trace)
+				p->sw->trace(p->sw->trace_ctx, p->dest_hash,
+					     false, p->in + off, used);
 			if (r == 0 && (r = peer_handle(p, &m)) != 0)
 				log_debug(LD_APP, "swarm: a %s message: %s",
 					  swarm_msg_type_name(m.type),
@@ -1935,4 +1945,10 @@ size_t swarm_tracker_list(struct swarm *sw, const uint8_t hash[32],
 		if (memcmp(sw->tr[i].hash, hash, 32) == 0)
 			memcpy(out[n++], sw->tr[i].dest, 32);
 	return n;
+}
+
+void swarm_set_trace(struct swarm *sw, swarm_trace_fn fn, void *ctx)
+{
+	sw->trace = fn;
+	sw->trace_ctx = ctx;
 }

@@ -188,6 +188,11 @@ int swarm_set_mode(struct swarm *sw, const uint8_t hash[32],
 
 int swarm_content_stats(struct swarm *sw, const uint8_t hash[32],
 			struct swarm_content_stats *out);
+/* Every frame sent to (sent) or received from a peer, whole, as on the
+ * wire (tests check the protocol's plaintext with it). */
+typedef void (*swarm_trace_fn)(void *ctx, const uint8_t dest_hash[32],
+			       bool sent, const uint8_t *frame, size_t len);
+void swarm_set_trace(struct swarm *sw, swarm_trace_fn fn, void *ctx);
 /* Up to max peers' stats; returns how many were written. */
 size_t swarm_peer_stats(struct swarm *sw, const uint8_t hash[32],
 			struct swarm_peer_stats *out, size_t max);

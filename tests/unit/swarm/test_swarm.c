@@ -670,6 +670,19 @@ static bool tracker_knows_two(struct tnet *tn)
 	       swarm_tracker_list(tn->n[0].sw, tn->hash, got, 4) == 2;
 }
 
+/* Frames the viewer sent and received, by type. */
+static unsigned traced[2][SWARM_MSG_TYPE_COUNT];
+
+static void trace_count(void *ctx, const uint8_t dest[32], bool sent,
+			const uint8_t *frame, size_t len)
+{
+	(void)ctx;
+	(void)dest;
+	if (len >= SWARM_HEADER_BYTES && frame[4] < SWARM_MSG_TYPE_COUNT &&
+	    be32_get(frame) == len - 4)
+		traced[sent][frame[4]]++;
+}
+
 /* The tracker role: the seeder and the viewer know only the tracker's
  * hash; the viewer's announce is answered with the seeder's destination
  * and the download completes.  The tracker holds no content, and keeps
@@ -696,6 +709,7 @@ static void test_tracker(struct tctx *t)
 	leech = tn_node(&tn, NULL);
 	use_lookup(&tn, leech);
 	T_OK(t, swarm_tracker_add(leech->sw, th));
+	swarm_set_trace(leech->sw, trace_count, NULL);
 	T_OK(t, swarm_content_fetch(leech->sw, tn.hash, SWARM_PICK_STREAMING));
 	T_TRUE(t, tn_run(&tn, tracker_knows_two));
 	n = swarm_tracker_list(tr->sw, tn.hash, got, 4);
@@ -704,6 +718,12 @@ static void test_tracker(struct tctx *t)
 		T_TRUE(t, memcmp(got[i], client_dest_pub(seed->d)->hash, 32) == 0 ||
 			  memcmp(got[i], client_dest_pub(leech->d)->hash, 32) == 0);
 	T_TRUE(t, has_peer(leech, tn.hash, seed));
+	/* The trace saw whole frames: our announce, the tracker's answer,
+	 * the handshakes and every piece. */
+	T_TRUE(t, traced[1][SWARM_ANNOUNCE] >= 1);
+	T_TRUE(t, traced[0][SWARM_PEERS] >= 1);
+	T_TRUE(t, traced[1][SWARM_HANDSHAKE] >= 1);
+	T_TRUE(t, traced[0][SWARM_PIECE] >= 193);
 	check_plaintext(&tn, leech, &pub.key, CONTENT_BYTES, 23);
 	content_published_clear(&pub);
 	tn_free(&tn);
