@@ -6,6 +6,7 @@
 #include "apps/bitsd_status.h"
 #include "apps/api/api.h"
 #include "router/conf.h"
+#include "router/crashlog.h"
 #include "router/keys_and_cert.h"
 #include "router/router_info.h"
 #include "router/router_keys.h"
@@ -53,6 +54,9 @@ static void router_section(void *ctx, json_t *o)
 	json_object_set_new(o, "router_version", json_string(ROUTER_INFO_VERSION));
 	json_object_set_new(o, "netid", json_integer(st->cfg->netid));
 	json_object_set_new(o, "host", json_string(st->cfg->host));
+	if (crashlog_last()[0])
+		json_object_set_new(o, "last_crash",
+				    json_string(crashlog_last()));
 	json_object_set_new(o, "uptime_s",
 			    json_integer((json_int_t)((time_mono_ms() -
 						       st->started_ms) / 1000)));

@@ -6,6 +6,7 @@
  */
 #include "config.h"
 #include "router/daemon.h"
+#include "router/crashlog.h"
 #include "router/conf.h"
 #include "router/evloop.h"
 #include "router/logsink.h"
@@ -205,6 +206,11 @@ static int setup(struct daemon *d, int argc, char **argv)
 	logsink_install(d->log);
 	if (apply_logging(d, d->conf) != 0)
 		return DAEMON_EXIT_FAIL;
+	if (d->args.action == CONF_ACTION_RUN) {
+		(void)crashlog_check(d->conf->datadir);
+		if (crashlog_install(d->conf->datadir) != 0)
+			log_warn(LD_GENERAL, "fatal signals will not be recorded");
+	}
 	crypto_init();
 	d->el = evloop_new();
 	d->sig_int = signal_add(d, SIGINT);

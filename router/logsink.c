@@ -5,6 +5,7 @@
  */
 #include "config.h"
 #include "router/logsink.h"
+#include "router/crashlog.h"
 #include "crypto/base/fsutil.h"
 #include "crypto/base/alloc.h"
 #include "crypto/base/err.h"
@@ -51,6 +52,7 @@ int logsink_open(struct logsink *s, const char *path)
 	old_path = s->path;
 	s->fd = fd;
 	s->path = path ? xstrdup(path) : NULL;
+	crashlog_set_log_fd(fd);
 	pthread_mutex_unlock(&s->lock);
 	if (old >= 0)
 		close(old);
@@ -119,6 +121,7 @@ void logsink_free(struct logsink *s)
 		return;
 	if (s->installed)
 		log_set_sink(NULL, NULL);
+	crashlog_set_log_fd(-1);
 	if (s->fd >= 0)
 		close(s->fd);
 	free(s->path);

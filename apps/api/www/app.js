@@ -72,7 +72,8 @@ async function showRouter() {
     const r = s.router || {}, t = s.transports || {}, tu = s.tunnels || {};
     const own = tu.own || {}, lim = tu.transit_limits || {};
     fill($('router-id'), [['Version', r.version], ['Network', r.netid],
-      ['Up', duration(r.uptime_s)], ['Identity', r.hash]]);
+      ['Up', duration(r.uptime_s)], ['Identity', r.hash]]
+      .concat(r.last_crash ? [['Last run crashed', r.last_crash]] : []));
     fill($('router-peers'), [['Sessions', t.sessions], ['Connecting', t.connecting],
       ['Received', bytes(t.bytes_in)], ['Sent', bytes(t.bytes_out)]]);
     fill($('router-tunnels'), [['Inbound', own.inbound], ['Outbound', own.outbound],
