@@ -594,7 +594,7 @@ void stream_on_packet(struct stream *s, const struct stream_packet *p,
 		mgr->stats.packets_dropped++;	/* must be signed */
 		return;
 	}
-	s->last_activity = now_ms();
+	s->last_activity = s->heard = now_ms();
 	if (p->flags & STREAM_F_RESET) {
 		stream_fail(s, STREAM_RESET, STREAM_EV_RESET);
 		return;
@@ -626,7 +626,7 @@ void stream_on_packet(struct stream *s, const struct stream_packet *p,
 
 /* ---- timers ------------------------------------------------------------- */
 
-static void on_rto(struct stream *s)
+static void on_rto(struct stream *s, uint64_t now)
 {
 	struct stream_tx *t = &s->tx[s->una % STREAM_TX_RING];
 
@@ -634,7 +634,16 @@ static void on_rto(struct stream *s)
 		rto_arm(s);
 		return;
 	}
-	if (!s->choked && t->sends > s->mgr->cfg.max_resends) {
+	/* Given up after max_resends and STREAM_GIVE_UP_MS: over tunnels,
+	 * a dead hop takes the pools about a minute to notice (two failed
+	 * tunnel tests) and replace, and the peer's LeaseSet a refresh;
+	 * resends at a short RTO would count out before that.  A choked
+	 * sender's probes count only once the peer has been silent
+	 * STREAM_CHOKED_SILENCE_MS: a choking peer that went away would
+	 * hold the stream for ever. */
+	if (t->sends > s->mgr->cfg.max_resends &&
+	    now - t->first_sent >= STREAM_GIVE_UP_MS &&
+	    (!s->choked || now - s->heard >= STREAM_CHOKED_SILENCE_MS)) {
 		log_info(LD_CLIENT, "stream: no ACK after %u sends, giving up",
 			 t->sends);
 		send_packet(s, s->next_seq, STREAM_F_RESET, NULL, 0);
@@ -655,7 +664,7 @@ static void on_rto(struct stream *s)
 void stream_run_timers(struct stream *s, uint64_t now)
 {
 	if (s->rto_due && s->rto_due <= now && !stream_finished(s))
-		on_rto(s);
+		on_rto(s, now);
 	if (s->ack_due && s->ack_due <= now && !stream_finished(s))
 		send_plain_ack(s);
 	if (!stream_finished(s) && s->mgr->cfg.inactivity_ms &&

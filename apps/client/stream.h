@@ -56,6 +56,11 @@ struct stream;		/* opaque */
 #define STREAM_MIN_RTO_MS 100
 #define STREAM_MAX_RTO_MS 45000
 #define STREAM_MAX_RESENDS 8
+/* ... and not before its oldest packet has waited this long. */
+#define STREAM_GIVE_UP_MS 120000
+/* A choked sender gives up after STREAM_MAX_RESENDS probes once the peer
+ * has said nothing this long. */
+#define STREAM_CHOKED_SILENCE_MS (2 * STREAM_MAX_RTO_MS)
 #define STREAM_INACTIVITY_MS 90000
 #define STREAM_PENDING_MAX 32		/* packets held for a SYN not yet seen */
 #define STREAM_PENDING_MS 10000

@@ -71,6 +71,7 @@ struct stream {
 	unsigned ack_pending;
 	/* timers (0: off) */
 	uint64_t rto_due, ack_due, last_activity, linger_until;
+	uint64_t heard;			/* last packet from the peer */
 	uint64_t packets_sent, packets_resent;
 };
 

@@ -27,6 +27,9 @@
 struct tn_peer {
 	uint8_t hash[32];
 	uint32_t ls_version;	/* our LeaseSet version it was sent */
+	struct x25519_pk pk;	/* its LeaseSet's key, when sent to */
+	uint64_t quiet_since;	/* monotonic: sent to, nothing back since */
+	uint64_t refreshed;	/* monotonic: last TUNNELNET_QUIET_MS lookup */
 };
 
 struct tn_dest {
@@ -66,12 +69,14 @@ struct tunnelnet {
 	/* Keys of the lookups whose callback is ours (cancelled at free). */
 	uint8_t lookups[TUNNELNET_QUEUE_MAX][32];
 	size_t n_lookups;
-	/* Destinations whose lookup failed lately (a ring). */
-	struct {
+	/* Destinations whose lookup failed lately (a ring): looked up
+	 * again after TUNNELNET_RELOOKUP_MS while payloads wait for them
+	 * (relook), refused after a payload waited in vain (negative). */
+	struct tn_miss {
 		uint8_t hash[32];
 		uint64_t until;		/* monotonic */
-	} negative[TUNNELNET_NEGATIVE_MAX];
-	size_t next_negative;
+	} negative[TUNNELNET_NEGATIVE_MAX], relook[TUNNELNET_NEGATIVE_MAX];
+	size_t next_negative, next_relook;
 	struct tunnelnet_stats st;
 };
 
@@ -235,8 +240,8 @@ static struct tn_peer *peer_get(struct tn_dest *x, const uint8_t hash[32])
 		p = &x->peers[x->n_peers++];
 	else
 		p = &x->peers[rand_uniform(TUNNELNET_PEERS_MAX)];
+	memset(p, 0, sizeof(*p));
 	memcpy(p->hash, hash, 32);
-	p->ls_version = 0;
 	return p;
 }
 
@@ -277,6 +282,8 @@ static int route_of(const struct leaseset *ls, uint64_t now_ms,
 	return ERR_INTERNAL;
 }
 
+static int lookup_start(struct tunnelnet *tn, const uint8_t key[32]);
+
 static int send_now(struct tunnelnet *tn, struct tn_dest *x,
 		    const struct leaseset *ls, const struct keys_and_cert *to,
 		    uint8_t proto, uint16_t src_port, uint16_t dst_port,
@@ -305,9 +312,23 @@ static int send_now(struct tunnelnet *tn, struct tn_dest *x,
 	if ((e = garlic_block_clove(&blocks, dm, GARLIC_DELIVERY_DESTINATION,
 				    to->hash, 0)) != 0)
 		goto out;
+	peer = peer_get(x, to->hash);
+	peer->pk = pk;
+	if (!peer->quiet_since) {
+		peer->quiet_since = mono;
+	} else if (mono - peer->quiet_since >= TUNNELNET_QUIET_MS &&
+		   mono - peer->refreshed >= TUNNELNET_QUIET_MS) {
+		/* Sending without a word back: the leases we send to may
+		 * be gone (a hop of the remote's died) and our new ones
+		 * may not have reached it.  Ask the floodfills for its
+		 * LeaseSet again, and bundle ours once more. */
+		peer->refreshed = mono;
+		peer->ls_version = 0;
+		tn->st.refreshes++;
+		(void)lookup_start(tn, to->hash);
+	}
 	/* Our LeaseSet, while the session is new or after it changed, so
 	 * the remote can answer. */
-	peer = peer_get(x, to->hash);
 	if (x->ls.len && (peer->ls_version != x->ls_version ||
 			  ratchet_ctx_tx_tagset_id(x->rc, &pk) < 0)) {
 		sm = netdb_store_msg_new(client_dest_pub(x->d)->hash,
@@ -387,6 +408,43 @@ static void lookup_forget(struct tunnelnet *tn, const uint8_t key[32])
 
 static void lookup_done(void *ctx, const uint8_t key[32], int result);
 
+static bool miss_has(const struct tn_miss *ring, const uint8_t key[32])
+{
+	uint64_t mono = time_mono_ms();
+
+	for (size_t i = 0; i < TUNNELNET_NEGATIVE_MAX; i++)
+		if (ring[i].until > mono && memcmp(ring[i].hash, key, 32) == 0)
+			return true;
+	return false;
+}
+
+static void miss_add(struct tn_miss *ring, size_t *next,
+		     const uint8_t key[32], uint64_t ms)
+{
+	size_t i = (*next)++ % TUNNELNET_NEGATIVE_MAX;
+
+	memcpy(ring[i].hash, key, 32);
+	ring[i].until = time_mono_ms() + ms;
+}
+
+/* Look key's LeaseSet up unless that is under way or failed just now. */
+static int lookup_start(struct tunnelnet *tn, const uint8_t key[32])
+{
+	int e;
+
+	if (lookup_pending(tn, key) || miss_has(tn->relook, key))
+		return 0;
+	if (tn->n_lookups >= TUNNELNET_QUEUE_MAX)
+		return ERR_LIMIT;
+	e = netdb_lookup_start(tn->cfg.db, key, NETDB_LOOKUP_LS, lookup_done,
+			       tn);
+	if (e != 0)
+		return e;
+	memcpy(tn->lookups[tn->n_lookups++], key, 32);
+	tn->st.lookups++;
+	return 0;
+}
+
 static int enqueue(struct tunnelnet *tn, const struct client_dest *from,
 		   const struct keys_and_cert *to, uint8_t proto,
 		   uint16_t src_port, uint16_t dst_port, const uint8_t *data,
@@ -398,17 +456,11 @@ static int enqueue(struct tunnelnet *tn, const struct client_dest *from,
 		tn->st.queue_dropped++;
 		return ERR_LIMIT;
 	}
-	if (need_lookup && !lookup_pending(tn, to->hash)) {
-		int e;
+	if (need_lookup) {
+		int e = lookup_start(tn, to->hash);
 
-		if (tn->n_lookups >= TUNNELNET_QUEUE_MAX)
-			return ERR_LIMIT;
-		e = netdb_lookup_start(tn->cfg.db, to->hash, NETDB_LOOKUP_LS,
-				       lookup_done, tn);
 		if (e != 0)
 			return e;
-		memcpy(tn->lookups[tn->n_lookups++], to->hash, 32);
-		tn->st.lookups++;
 	}
 	q = xmalloc(sizeof(*q) + len);
 	q->next = NULL;
@@ -431,12 +483,16 @@ static int enqueue(struct tunnelnet *tn, const struct client_dest *from,
 }
 
 /*
- * Send what can go now (its sender ready, the remote's LeaseSet known),
- * drop what waited for failed_key (a failed lookup; NULL: none) and what
- * waited too long.  Lookups whose LeaseSet arrived another way (bundled
- * in a garlic clove, or flooded to us) are ended.
+ * Send what can go now (its sender ready, the remote's LeaseSet known)
+ * and drop what waited too long; a LeaseSet still missing then puts its
+ * destination on the negative list.  A lookup that failed is made again
+ * after TUNNELNET_RELOOKUP_MS while payloads wait for it: a SAM client
+ * connects as soon as the peer's SESSION CREATE was answered, before
+ * that session has tunnels and a published LeaseSet.  Lookups whose
+ * LeaseSet arrived another way (bundled in a garlic clove, or stored
+ * to us) are ended.
  */
-static void queue_run(struct tunnelnet *tn, const uint8_t *failed_key)
+static void queue_run(struct tunnelnet *tn)
 {
 	struct tn_queued **pp = &tn->queue;
 	uint64_t mono = time_mono_ms();
@@ -454,8 +510,6 @@ static void queue_run(struct tunnelnet *tn, const uint8_t *failed_key)
 		struct tn_queued *q = *pp;
 		struct tn_dest *x = find_by_client(tn, q->from);
 		const struct leaseset *ls = remote_ls(tn, q->to.hash);
-		bool failed = failed_key && !ls &&
-			      memcmp(q->to.hash, failed_key, 32) == 0;
 
 		if (x && ls && dest_ready(x)) {
 			*pp = q->next;
@@ -463,11 +517,16 @@ static void queue_run(struct tunnelnet *tn, const uint8_t *failed_key)
 			(void)send_now(tn, x, ls, &q->to, q->proto,
 				       q->src_port, q->dst_port, q->data,
 				       q->len);
-		} else if (!x || failed || q->deadline <= mono) {
+		} else if (!x || q->deadline <= mono) {
 			*pp = q->next;
 			tn->n_queued--;
 			tn->st.queue_dropped++;
+			if (x && !ls && !miss_has(tn->negative, q->to.hash))
+				miss_add(tn->negative, &tn->next_negative,
+					 q->to.hash, TUNNELNET_NEGATIVE_MS);
 		} else {
+			if (!ls)
+				(void)lookup_start(tn, q->to.hash);
 			pp = &q->next;
 			continue;
 		}
@@ -475,30 +534,15 @@ static void queue_run(struct tunnelnet *tn, const uint8_t *failed_key)
 	}
 }
 
-static bool lookup_failed_lately(const struct tunnelnet *tn,
-				 const uint8_t key[32])
-{
-	uint64_t mono = time_mono_ms();
-
-	for (size_t i = 0; i < TUNNELNET_NEGATIVE_MAX; i++)
-		if (tn->negative[i].until > mono &&
-		    memcmp(tn->negative[i].hash, key, 32) == 0)
-			return true;
-	return false;
-}
-
 static void lookup_done(void *ctx, const uint8_t key[32], int result)
 {
 	struct tunnelnet *tn = ctx;
 
 	lookup_forget(tn, key);
-	if (result != 0) {
-		size_t i = tn->next_negative++ % TUNNELNET_NEGATIVE_MAX;
-
-		memcpy(tn->negative[i].hash, key, 32);
-		tn->negative[i].until = time_mono_ms() + TUNNELNET_NEGATIVE_MS;
-	}
-	queue_run(tn, result == 0 ? NULL : key);
+	if (result != 0)
+		miss_add(tn->relook, &tn->next_relook, key,
+			 TUNNELNET_RELOOKUP_MS);
+	queue_run(tn);
 }
 
 static void queue_drop_from(struct tunnelnet *tn, const struct client_dest *d)
@@ -607,13 +651,17 @@ bool tunnelnet_garlic_in(struct tunnelnet *tn, struct i2np_msg *m)
 			return true;
 		}
 		tn->st.garlic_in++;
+		/* A word from a remote we send to: it is not quiet. */
+		for (size_t i = 0; info.bound && i < x->n_peers; i++)
+			if (memcmp(x->peers[i].pk.b, info.remote.b, 32) == 0)
+				x->peers[i].quiet_since = 0;
 		tn->st.data_in += tunnelnet_dispatch(&x->rx, tn->cfg.db, &pl.g,
 						     &bad);
 		tn->st.bad_payload += bad;
 		bbuf_free(&plain);
 		i2np_msg_free(m);
 		if (tn->queue)
-			queue_run(tn, NULL);
+			queue_run(tn);
 		return true;
 	}
 	bbuf_free(&plain);
@@ -630,7 +678,7 @@ void tunnelnet_poll(struct tunnelnet *tn)
 		refresh_dest(tn, x, now, mono);
 		ratchet_ctx_expire(x->rc, now);
 	}
-	queue_run(tn, NULL);
+	queue_run(tn);
 }
 
 static void tick(void *arg)
@@ -708,7 +756,7 @@ static int net_send(void *ctx, const struct client_dest *from,
 	if (len > CLIENT_PAYLOAD_MAX_BYTES)
 		return ERR_TOO_BIG;
 	ls = remote_ls(tn, to->hash);
-	if (!ls && lookup_failed_lately(tn, to->hash))
+	if (!ls && miss_has(tn->negative, to->hash))
 		return ERR_NETWORK;
 	/* Unknown LeaseSet: look it up; no tunnels yet: wait for them.
 	 * Either way the payload waits (behind earlier ones: order). */

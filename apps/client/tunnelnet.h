@@ -13,8 +13,9 @@
  *           session is new or after it changed), out through one of the
  *           sender's outbound tunnels to one of the remote's leases; an
  *           unknown LeaseSet is looked up through the netDb and the
- *           payload queued until it is found (TUNNELNET_QUEUE_MS); a
- *           destination whose lookup failed gets ERR_NETWORK for a while
+ *           payload queued until it is found (TUNNELNET_QUEUE_MS; a
+ *           failed lookup is made again meanwhile); a destination a
+ *           payload waited for in vain gets ERR_NETWORK for a while
  *   lookup  our own destinations, then the netDb's LeaseSets (a miss
  *           starts a lookup)
  *
@@ -51,10 +52,16 @@ struct tunnelnet;	/* opaque */
 /* A payload waits this long for its LeaseSet. */
 #define TUNNELNET_QUEUE_MS 30000
 #define TUNNELNET_QUEUE_MAX 256
-/* After a failed lookup, sends to that destination fail at once
- * (ERR_NETWORK: the stream fails instead of retrying) this long. */
+/* A failed lookup is made again after this while payloads wait. */
+#define TUNNELNET_RELOOKUP_MS 2000
+/* After a payload waited TUNNELNET_QUEUE_MS for a LeaseSet in vain,
+ * sends to that destination fail at once (ERR_NETWORK: the stream fails
+ * instead of retrying) this long. */
 #define TUNNELNET_NEGATIVE_MS 30000
 #define TUNNELNET_NEGATIVE_MAX 32
+/* Sending to a remote that sent nothing back for this long, look its
+ * LeaseSet up again and bundle ours again (at most this often). */
+#define TUNNELNET_QUIET_MS 8000
 /* Leases ending sooner than this are not used to send. */
 #define TUNNELNET_LEASE_MARGIN_MS 10000
 /* Remote destinations remembered per local one (LeaseSet bundling). */
@@ -85,6 +92,7 @@ struct tunnelnet_stats {
 	uint64_t sent, queued, queue_dropped, no_route;
 	uint64_t garlic_in, data_in, stores_in, bad_payload;
 	uint64_t published, lookups;
+	uint64_t refreshes;	/* LeaseSets looked up again: quiet remotes */
 };
 void tunnelnet_stats(const struct tunnelnet *tn, struct tunnelnet_stats *out);
 

@@ -603,6 +603,43 @@ static void test_choke(struct tctx *t)
 	tpipe_free(pp);
 }
 
+/* Once cut, the pipe carries only zeros (dropped as unknown streams). */
+static void cut_tap(void *ctx, int from, uint8_t *pkt, size_t len)
+{
+	(void)from;
+	if (*(bool *)ctx)
+		memset(pkt, 0, len);
+}
+
+/* A reader that chokes the sender and then goes away (a hop of its
+ * tunnels died, say): the choked sender's probes go unanswered, and it
+ * gives up instead of probing for ever. */
+static void test_choke_then_silence(struct tctx *t)
+{
+	struct tpipe_cfg c;
+	struct tpipe *pp;
+	struct pair p;
+	struct stream_info ia;
+	bool cut = false;
+
+	default_cfg(&c, 0, 10, 0, 15);
+	c.tap = cut_tap;
+	c.tap_ctx = &cut;
+	pp = tpipe_new(&c);
+	memset(&p, 0, sizeof(p));
+	p.a.total = 2 * MIB;
+	p.b.no_read = true;
+	pair_connect(t, pp, &p);
+	T_FALSE(t, tpipe_run(pp, a_stuck, &p, 60000));
+	T_TRUE(t, stream_unacked(p.a.s) > 0);
+	cut = true;
+	T_TRUE(t, tpipe_run(pp, a_stuck, &p, VIRTUAL_HOUR_MS));
+	T_TRUE(t, p.a.failed);
+	stream_get_info(p.a.s, &ia);
+	T_EQ(t, ia.state, STREAM_FAILED);
+	tpipe_free(pp);
+}
+
 /* Flip a bit in the signature of A's first CLOSE: B drops it, A resends
  * it, and the close still completes. */
 struct tamper {
@@ -807,6 +844,7 @@ const struct test_case client_stream_tests[] = {
 	{ "ping", test_ping, TT_FORK },
 	{ "mtu", test_mtu, TT_FORK },
 	{ "choke", test_choke, TT_FORK },
+	{ "choke_then_silence", test_choke_then_silence, TT_FORK },
 	{ "bad_signature_dropped", test_bad_signature_dropped, TT_FORK },
 	{ "inactivity_disconnect", test_inactivity_disconnect, TT_FORK },
 	{ NULL, NULL, 0 }

@@ -378,46 +378,79 @@ static void test_lookup_queue(struct tctx *t)
 	env_free(&e);
 }
 
-static void stop_when_dropped(void *arg)
+static void stop_when_failed(void *arg)
 {
 	struct env *e = arg;
-	struct tunnelnet_stats st;
 
-	tunnelnet_stats(e->tn, &st);
-	if (st.queue_dropped || time_mono_ms() > e->deadline)
+	if (netdb_lookups_pending(e->db) == 0 ||
+	    time_mono_ms() > e->deadline)
 		evloop_break(e->el);
 	else
 		evloop_timer_arm(e->poll, 50);
 }
 
-/* A lookup that fails (no floodfill known) drops what waited for it, and
- * the destination is refused with ERR_NETWORK for a while. */
+/* Run e's loop until its netDb has no lookup under way (they fail: no
+ * floodfill known). */
+static void until_lookups_failed(struct env *e)
+{
+	e->deadline = time_mono_ms() + 60000;
+	e->poll = evloop_timer_new(e->el, stop_when_failed, e);
+	evloop_timer_arm(e->poll, 50);
+	(void)evloop_run(e->el);
+	evloop_timer_free(e->poll);
+	e->poll = NULL;
+}
+
+/* A lookup that fails (no floodfill known) is made again every
+ * TUNNELNET_RELOOKUP_MS while its payload waits (a LeaseSet published
+ * late: the peer's SESSION CREATE was answered before it had tunnels);
+ * a payload that waited TUNNELNET_QUEUE_MS in vain is dropped, and the
+ * destination refused with ERR_NETWORK for a while. */
 static void test_lookup_fails(struct tctx *t)
 {
 	struct env e;
 	struct tunnelnet_stats st;
 	const struct keys_and_cert *r;
+	uint64_t t0;
 
 	env_init(t, &e);
 	env_dests(t, &e);
 	r = client_dest_pub(e.r);
+	t0 = time_mono_ms();
+	time_set_mono_override(t0);
 	T_OK(t, e.net.send(e.net.ctx, e.d, r, 6, 1, 2,
 			   (const uint8_t *)"x", 1));
-	e.deadline = time_mono_ms() + 60000;
-	e.poll = evloop_timer_new(e.el, stop_when_dropped, &e);
-	evloop_timer_arm(e.poll, 50);
-	(void)evloop_run(e.el);
-	evloop_timer_free(e.poll);
+	until_lookups_failed(&e);
+	tunnelnet_poll(e.tn);
 	tunnelnet_stats(e.tn, &st);
-	T_EQ(t, st.queue_dropped, 1);
+	T_EQ(t, st.lookups, 1);
+	T_EQ(t, st.queue_dropped, 0);
+	/* More payloads wait with it, no new lookup yet... */
+	T_OK(t, e.net.send(e.net.ctx, e.d, r, 6, 1, 2,
+			   (const uint8_t *)"y", 1));
+	tunnelnet_stats(e.tn, &st);
+	T_EQ(t, st.lookups, 1);
+	/* ...until TUNNELNET_RELOOKUP_MS has passed. */
+	time_set_mono_override(t0 + TUNNELNET_RELOOKUP_MS + 1);
+	tunnelnet_poll(e.tn);
+	tunnelnet_stats(e.tn, &st);
+	T_EQ(t, st.lookups, 2);
+	T_EQ(t, st.queue_dropped, 0);
+	until_lookups_failed(&e);
+	/* The wait is over in vain: dropped, and refused a while. */
+	time_set_mono_override(t0 + TUNNELNET_QUEUE_MS + 1);
+	tunnelnet_poll(e.tn);
+	tunnelnet_stats(e.tn, &st);
+	T_EQ(t, st.queue_dropped, 2);
 	T_ERR(t, e.net.send(e.net.ctx, e.d, r, 6, 1, 2,
-			    (const uint8_t *)"y", 1), ERR_NETWORK);
+			    (const uint8_t *)"z", 1), ERR_NETWORK);
 	/* Once the while is over, it is looked up again. */
-	time_set_mono_override(time_mono_ms() + TUNNELNET_NEGATIVE_MS + 1);
+	time_set_mono_override(t0 + TUNNELNET_QUEUE_MS +
+			       TUNNELNET_NEGATIVE_MS + 2);
 	T_OK(t, e.net.send(e.net.ctx, e.d, r, 6, 1, 2,
 			   (const uint8_t *)"z", 1));
 	tunnelnet_stats(e.tn, &st);
-	T_EQ(t, st.lookups, 2);
+	T_EQ(t, st.lookups, 3);
 	env_free(&e);
 }
 
