@@ -324,8 +324,8 @@ static void profiles_load_done(void *arg)
 	bt->timeout_decay_at = time_mono_ms() + PEER_PROFILE_TIMEOUT_DECAY_MS;
 }
 
-/* Pool sizes from the config (lengths 0-7; a quantity 0 keeps the
- * default). */
+/* Pool sizes from the config (lengths 0-7, variance 0-3, backups 0-4;
+ * a quantity 0 keeps the default). */
 static void pool_cfg_from_conf(const struct conf *c, struct tunnel_pool_cfg *pc)
 {
 	tunnel_pool_cfg_default(pc);
@@ -335,6 +335,10 @@ static void pool_cfg_from_conf(const struct conf *c, struct tunnel_pool_cfg *pc)
 		pc->in_quantity = c->expl_in_quantity;
 	if (c->expl_out_quantity)
 		pc->out_quantity = c->expl_out_quantity;
+	pc->in_variance = c->expl_in_variance;
+	pc->out_variance = c->expl_out_variance;
+	pc->in_backup = c->expl_in_backup;
+	pc->out_backup = c->expl_out_backup;
 }
 
 static int own_start(struct bitsd_tunnels *bt, const uint8_t self[32])

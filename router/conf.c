@@ -35,6 +35,8 @@ enum opt_type {
 	OPT_PERCENT,	/* 0..100 */
 	OPT_COUNT,	/* 0..10000000 */
 	OPT_LIFETIME,	/* 60..600 */
+	OPT_VARIANCE,	/* 0..3 (TUNNEL_POOL_MAX_VARIANCE) */
+	OPT_BACKUP,	/* 0..4 (TUNNEL_POOL_MAX_BACKUP) */
 };
 
 struct opt {
@@ -109,6 +111,18 @@ static const struct opt opts[] = {
 	{ "exploratory.outbound.quantity", OPT_QUANTITY,
 	  OFF(expl_out_quantity), "N",
 	  "outbound exploratory tunnels kept, 1-16 (default 3)" },
+	{ "exploratory.inbound.variance", OPT_VARIANCE, OFF(expl_in_variance),
+	  "N", "up to N more hops, at random, per inbound exploratory "
+	  "tunnel, 0-3 (default 0)" },
+	{ "exploratory.outbound.variance", OPT_VARIANCE,
+	  OFF(expl_out_variance), "N", "up to N more hops, at random, per "
+	  "outbound exploratory tunnel, 0-3 (default 0)" },
+	{ "exploratory.inbound.backup", OPT_BACKUP, OFF(expl_in_backup), "N",
+	  "inbound exploratory tunnels built beyond the quantity, 0-4 "
+	  "(default 0)" },
+	{ "exploratory.outbound.backup", OPT_BACKUP, OFF(expl_out_backup), "N",
+	  "outbound exploratory tunnels built beyond the quantity, 0-4 "
+	  "(default 0)" },
 	{ "tunnels.same-subnet", OPT_BOOL, OFF(tunnels_same_subnet), NULL,
 	  "let our tunnels' hops share an IPv4 /16 (test networks only)" },
 	{ "tunnels.lifetime", OPT_LIFETIME, OFF(tunnels_lifetime_s), "SECONDS",
@@ -172,7 +186,8 @@ static void uint_range(enum opt_type type, unsigned long *lo,
 	*lo = type == OPT_QUANTITY ? 1 :
 	      type == OPT_LIFETIME ? 60 : 0;
 	*hi = type == OPT_HOPS ? 7 : type == OPT_QUANTITY ? 16 :
-	      type == OPT_PERCENT ? 100 : type == OPT_LIFETIME ? 600 : 10000000;
+	      type == OPT_PERCENT ? 100 : type == OPT_LIFETIME ? 600 :
+	      type == OPT_VARIANCE ? 3 : type == OPT_BACKUP ? 4 : 10000000;
 }
 
 static const struct opt *opt_find(const char *key)
@@ -349,6 +364,8 @@ int conf_set(struct conf *cfg, const char *key, const char *value,
 	case OPT_PERCENT:
 	case OPT_COUNT:
 	case OPT_LIFETIME:
+	case OPT_VARIANCE:
+	case OPT_BACKUP:
 		uint_range(o->type, &lo, &hi);
 		if (!parse_uint(value, lo, hi, &v))
 			return fail(err, errlen, ERR_RANGE,

@@ -84,6 +84,10 @@ struct conf {
 	 * subsystem's default). */
 	uint32_t expl_in_length, expl_out_length;
 	uint32_t expl_in_quantity, expl_out_quantity;
+	/* Up to this many hops more than the length, at random, per tunnel
+	 * (0-3), and backup tunnels built beyond the quantity (0-4). */
+	uint32_t expl_in_variance, expl_out_variance;
+	uint32_t expl_in_backup, expl_out_backup;
 	/* Let tunnel hops share an IPv4 /16 (loopback test networks). */
 	bool tunnels_same_subnet;
 	/* How long we use each of our tunnels, seconds (60-600; 0: 600).

@@ -78,6 +78,9 @@ static void test_ini_tunnels(struct tctx *t)
 		"inbound.length = 3\n"
 		"outbound.length = 0\n"
 		"inbound.quantity = 16\n"
+		"inbound.variance = 3\n"
+		"outbound.variance = 1\n"
+		"outbound.backup = 4\n"
 		"[tunnels]\n"
 		"same-subnet = true\n"
 		"lifetime = 90\n"
@@ -90,6 +93,8 @@ static void test_ini_tunnels(struct tctx *t)
 		"[exploratory]\noutbound.length = 8\n",
 		"[exploratory]\noutbound.length = 99999999999999999999999\n",
 		"[exploratory]\noutbound.quantity = 17\n",
+		"[exploratory]\ninbound.variance = 4\n",
+		"[exploratory]\noutbound.backup = 5\n",
 		"[transit]\nshare = 101\n",
 		"[tunnels]\nlifetime = 59\n",
 		"[tunnels]\nlifetime = 601\n",
@@ -111,6 +116,10 @@ static void test_ini_tunnels(struct tctx *t)
 	T_EQ(t, c->expl_out_length, 0);	/* zero-hop tunnels */
 	T_EQ(t, c->expl_in_quantity, 16);
 	T_EQ(t, c->expl_out_quantity, 0);
+	T_EQ(t, c->expl_in_variance, 3);
+	T_EQ(t, c->expl_out_variance, 1);
+	T_EQ(t, c->expl_in_backup, 0);
+	T_EQ(t, c->expl_out_backup, 4);
 	T_TRUE(t, c->tunnels_same_subnet);
 	T_EQ(t, c->tunnels_lifetime_s, 90);
 	T_EQ(t, c->transit_max_tunnels, 0);

@@ -656,6 +656,49 @@ static void test_late_reply(struct tctx *t)
 	sim_free(&s);
 }
 
+/* Variance: each tunnel gets 0..variance hops more than the length, at
+ * random; with backups, the pool keeps quantity + backup tunnels. */
+static void test_variance(struct tctx *t)
+{
+	struct sim s;
+	struct tunnel_pool_cfg pc;
+	struct tunnel_pool_stats st;
+	bool seen[TUNNEL_BUILD_MAX_HOPS + 1] = { false };
+	unsigned kinds = 0;
+
+	rand_set_deterministic(5);
+	small_pool(&pc, 1, 2);
+	pc.in_variance = pc.out_variance = 3;
+	pc.out_backup = 1;
+	sim_init(t, &s, &pc);
+	for (unsigned gen = 0; gen < 6; gen++) {
+		step(&s, 0);
+		step(&s, 1000);
+		stats(&s, &st);
+		T_TRUE(t, st.in_ready >= 2);
+		T_TRUE(t, st.out_ready >= 3);
+		for (int in = 0; in < 2; in++) {
+			size_t n = in ? st.in_ready : st.out_ready;
+
+			for (size_t i = 0; i < n; i++) {
+				uint8_t hops[8][32];
+				unsigned len = 0;
+
+				T_OK(t, tunnel_pool_hops(tunnel_mgr_exploratory(
+						 s.mgr), in, i, hops, &len));
+				T_TRUE(t, len >= 1 && len <= 4);
+				if (len <= TUNNEL_BUILD_MAX_HOPS)
+					seen[len] = true;
+			}
+		}
+		step(&s, TUNNEL_LIFETIME_MS);	/* the next generation */
+	}
+	for (unsigned i = 0; i <= TUNNEL_BUILD_MAX_HOPS; i++)
+		kinds += seen[i];
+	T_TRUE(t, kinds >= 3);
+	sim_free(&s);
+}
+
 static void test_tampered_reply(struct tctx *t)
 {
 	struct sim s;
@@ -1368,6 +1411,7 @@ const struct test_case tunnels_pool_tests[] = {
 	{ "zero_hop_mixed", test_zero_hop_mixed, TT_FORK },
 	{ "load_fallback", test_load_fallback, TT_FORK },
 	{ "late_reply", test_late_reply, TT_FORK },
+	{ "variance", test_variance, TT_FORK },
 	{ "select", test_select, 0 },
 	{ "select_fallback", test_select_fallback, 0 },
 	{ "profiles_persist", test_profiles_persist, 0 },
