@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apps/market/buy.h"
 #include "apps/market/gateway.h"
 #include "apps/market/keyagent.h"
 #include "apps/market/rpc.h"
@@ -419,8 +420,84 @@ out:
 	world_down(&w);
 }
 
+static void token_balance(struct world *w, const uint8_t who[20],
+			  struct u256 *out)
+{
+	struct bbuf b = BBUF_INIT;
+
+	erc20_balance_of(&b, who);
+	T_OK(w->t, chain_call_u256(w->cc, w->a.dep.token, b.data, b.len, out));
+	bbuf_free(&b);
+}
+
+/*
+ * The viewer's flow: a payer address with tokens and no ETH signs a
+ * Purchase and a permit, a relayer submits buyFor and takes its fee, the
+ * licence goes to a fresh holder address with no ETH, whose key request
+ * then gets K.
+ */
+static void test_relayed(struct tctx *t)
+{
+	struct world w;
+	struct secp_sk payer, h, relayer;
+	struct market_purchase mp;
+	struct u256 minted = u256_from_u64(10000), fee = u256_from_u64(50);
+	struct u256 tid, bal, rel0, rel1, eth, want;
+	struct bbuf b = BBUF_INIT, ret = BBUF_INIT;
+	uint8_t payer_a[20], holder[20], relayer_a[20], key[32];
+	int status = -1;
+
+	if (!world_up(&w, t))
+		goto out;
+	secp_sk_generate(&payer);
+	secp_sk_generate(&h);
+	T_OK(t, secp_sk_address(&payer, payer_a));
+	T_OK(t, secp_sk_address(&h, holder));
+	tm_anvil_key(4, &relayer);
+	T_OK(t, secp_sk_address(&relayer, relayer_a));
+	erc20_mint(&b, payer_a, &minted);
+	T_TRUE(t, send(&w, 9, w.a.dep.token, &b, NULL, NULL));
+	bbuf_reset(&b);
+	token_balance(&w, relayer_a, &rel0);
+
+	T_OK(t, market_purchase_sign(w.cc, &w.a.dep, &payer, &w.index,
+				     holder, &fee, 600, &mp));
+	T_OK(t, market_purchase_relay(w.cc, &w.a.dep, &relayer, &mp, &tid));
+	/* the licence is the holder's */
+	license_owner_of_call(&b, &tid);
+	T_OK(t, chain_call(w.cc, NULL, w.a.dep.license_registry, b.data,
+			   b.len, &ret));
+	T_EQ(t, ret.len, 32);
+	if (ret.len == 32)
+		T_MEMEQ(t, ret.data + 12, holder, 20);
+	/* price and fee from the payer's tokens, the fee to the relayer */
+	token_balance(&w, payer_a, &bal);
+	want = u256_from_u64(10000 - 1000 - 50);
+	T_EQ(t, u256_cmp(&bal, &want), 0);
+	token_balance(&w, relayer_a, &rel1);
+	T_OK(t, u256_add(&rel0, &rel0, &fee));
+	T_EQ(t, u256_cmp(&rel1, &rel0), 0);
+	/* neither the payer nor the holder ever had ETH */
+	T_OK(t, chain_get_balance(w.cc, payer_a, &eth));
+	T_TRUE(t, u256_is_zero(&eth));
+	T_OK(t, chain_get_balance(w.cc, holder, &eth));
+	T_TRUE(t, u256_is_zero(&eth));
+	/* the signed purchase is good once */
+	T_ERR(t, market_purchase_relay(w.cc, &w.a.dep, &relayer, &mp, &tid),
+	      ERR_BAD_STATE);
+	/* and the holder gets the key */
+	mine(&w, MARKET_KEY_CONFIRMATIONS);
+	T_OK(t, ask(&w, w.agent_n, &tid, &h, 600, &status, key));
+	T_MEMEQ(t, key, w.K, 32);
+out:
+	bbuf_free(&b);
+	bbuf_free(&ret);
+	world_down(&w);
+}
+
 const struct test_case market_keyagent_tests[] = {
 	{ "codec", test_codec, 0 },
 	{ "release", test_release, TT_FORK },
+	{ "relayed_buy", test_relayed, TT_FORK },
 	{ NULL, NULL, 0 }
 };

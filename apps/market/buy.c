@@ -1,0 +1,181 @@
+/*
+ * Relayed licence purchases (apps/market/buy.h): LicenseRegistry.buyFor
+ * with an EIP-2612 permit.
+ */
+#include "config.h"
+
+#include <sodium.h>
+#include <string.h>
+
+#include "apps/market/buy.h"
+#include "chain/abi.h"
+#include "crypto/base/err.h"
+#include "crypto/keccak.h"
+
+/* A view of `who` on contract `to` by signature, e.g. "nonces(address)". */
+static int view_addr(struct chain_client *cc, const uint8_t to[20],
+		     const char *sig, const uint8_t who[20], struct u256 *out)
+{
+	struct bbuf b = BBUF_INIT;
+	struct abi_enc e;
+	uint8_t sel[4];
+	int r;
+
+	abi_selector(sel, sig);
+	bbuf_put(&b, sel, 4);
+	abi_enc_init(&e, who ? 1 : 0);
+	if (who)
+		abi_enc_address(&e, who);
+	(void)abi_enc_finish(&e, &b);
+	r = chain_call_u256(cc, to, b.data, b.len, out);
+	bbuf_free(&b);
+	return r;
+}
+
+/* EIP-2612: sign Permit(owner, spender, value, nonce, deadline) under the
+ * token's own domain separator. */
+static int permit_sign(struct chain_client *cc, const uint8_t token[20],
+		       const struct secp_sk *owner_sk, const uint8_t owner[20],
+		       const uint8_t spender[20], struct market_purchase *mp)
+{
+	struct u256 nonce, sep_u;
+	struct abi_enc e;
+	struct bbuf b = BBUF_INIT;
+	uint8_t th[32], h[32], sep[32], digest[32];
+	int r;
+
+	if ((r = view_addr(cc, token, "nonces(address)", owner, &nonce)) ||
+	    (r = view_addr(cc, token, "DOMAIN_SEPARATOR()", NULL, &sep_u)))
+		return r;
+	u256_to_be(&sep_u, sep);
+	eip712_typehash(th, MARKET_PERMIT_TYPE);
+	abi_enc_init(&e, 6);
+	abi_enc_word(&e, th);
+	abi_enc_address(&e, owner);
+	abi_enc_address(&e, spender);
+	abi_enc_u256(&e, &mp->permit_value);
+	abi_enc_u256(&e, &nonce);
+	abi_enc_u64(&e, mp->permit_deadline);
+	(void)abi_enc_finish(&e, &b);
+	keccak256(h, b.data, b.len);
+	bbuf_free(&b);
+	eip712_digest(sep, h, digest);
+	return secp_sign(owner_sk, digest, mp->permit_sig);
+}
+
+int market_purchase_sign(struct chain_client *cc,
+			 const struct chain_deploy *dep,
+			 const struct secp_sk *payer,
+			 const struct u256 *index, const uint8_t holder[20],
+			 const struct u256 *relayer_fee, uint64_t ttl_s,
+			 struct market_purchase *out)
+{
+	struct eip712_domain d = { EIP712_NAME_LICENSE, dep->chain_id,
+				   { 0 } };
+	struct market_purchase mp;
+	struct license_content lc;
+	struct bbuf b = BBUF_INIT, ret = BBUF_INIT;
+	uint8_t sep[32], h[32], digest[32];
+	uint64_t now;
+	int r;
+
+	memset(&mp, 0, sizeof(mp));
+	if ((r = secp_sk_address(payer, mp.payer)) != 0)
+		return r;
+	/* the price now: maxPrice guards against a change before mining */
+	license_content_call(&b, index);
+	r = chain_call(cc, NULL, dep->license_registry, b.data, b.len, &ret);
+	bbuf_free(&b);
+	if (r == 0)
+		r = license_content_decode(ret.data, ret.len, &lc);
+	bbuf_free(&ret);
+	if (r != 0)
+		return r;
+	if ((r = view_addr(cc, dep->license_registry, "nonces(address)",
+			   mp.payer, &mp.p.nonce)) != 0 ||
+	    (r = chain_block_timestamp(cc, &now)) != 0)
+		return r;
+	mp.p.content_index = *index;
+	memcpy(mp.p.holder, holder, 20);
+	mp.p.max_price = lc.price;
+	mp.p.relayer_fee = *relayer_fee;
+	mp.p.deadline = now + ttl_s;
+	memcpy(d.verifying, dep->license_registry, 20);
+	eip712_domain_separator(&d, sep);
+	eip712_hash_purchase(&mp.p, h);
+	eip712_digest(sep, h, digest);
+	if ((r = secp_sign(payer, digest, mp.sig)) != 0)
+		return r;
+	if (u256_add(&mp.permit_value, &lc.price, relayer_fee) != 0)
+		return ERR_RANGE;
+	mp.permit_deadline = mp.p.deadline;
+	mp.has_permit = true;
+	if ((r = permit_sign(cc, dep->token, payer, mp.payer,
+			     dep->license_registry, &mp)) != 0)
+		return r;
+	*out = mp;
+	sodium_memzero(&mp, sizeof(mp));
+	return 0;
+}
+
+void market_buy_for_call(struct bbuf *out, const struct market_purchase *mp)
+{
+	struct abi_enc e;
+	uint8_t sel[4];
+
+	abi_selector(sel, "buyFor((uint256,address,uint256,uint256,uint64),"
+		     "address,(uint256,uint256,uint8,bytes32,bytes32),bytes)");
+	bbuf_put(out, sel, 4);
+	/* static tuples sit in the head: 5 + 1 + 5 words, then sig's offset */
+	abi_enc_init(&e, 12);
+	abi_enc_u256(&e, &mp->p.content_index);
+	abi_enc_address(&e, mp->p.holder);
+	abi_enc_u256(&e, &mp->p.max_price);
+	abi_enc_u256(&e, &mp->p.relayer_fee);
+	abi_enc_u64(&e, mp->p.deadline);
+	abi_enc_address(&e, mp->payer);
+	if (mp->has_permit) {
+		abi_enc_u256(&e, &mp->permit_value);
+		abi_enc_u64(&e, mp->permit_deadline);
+		abi_enc_u64(&e, mp->permit_sig[64]);
+		abi_enc_word(&e, mp->permit_sig);
+		abi_enc_word(&e, mp->permit_sig + 32);
+	} else {
+		/* permit.deadline == 0: no permit */
+		static const uint8_t zero[32];
+		for (unsigned i = 0; i < 5; i++)
+			abi_enc_word(&e, zero);
+	}
+	abi_enc_bytes(&e, mp->sig, SECP_SIG_BYTES);
+	(void)abi_enc_finish(&e, out);
+}
+
+int market_purchase_relay(struct chain_client *cc,
+			  const struct chain_deploy *dep,
+			  const struct secp_sk *relayer,
+			  const struct market_purchase *mp,
+			  struct u256 *token_id)
+{
+	struct chain_receipt rc = { 0 };
+	struct bbuf b = BBUF_INIT;
+	struct u256 id, price;
+	int r;
+
+	market_buy_for_call(&b, mp);
+	r = chain_send(cc, relayer, dep->license_registry, b.data, b.len, NULL,
+		       &rc);
+	bbuf_free(&b);
+	if (r == 0) {
+		r = ERR_NOT_FOUND;
+		for (size_t i = 0; i < rc.nlogs; i++)
+			if (memcmp(rc.logs[i].address, dep->license_registry,
+				   20) == 0 &&
+			    ev_license_purchased_decode(&rc.logs[i], &id,
+							&price) == 0) {
+				*token_id = id;
+				r = 0;
+			}
+	}
+	chain_receipt_clear(&rc);
+	return r;
+}

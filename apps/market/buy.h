@@ -1,0 +1,64 @@
+/*
+ * Buying a licence with no ETH (CHAIN.md §5 step 2, issue 13): the payer
+ * signs an EIP-712 Purchase for LicenseRegistry.buyFor and an EIP-2612
+ * permit for the price and the relayer's fee, so neither the payer nor the
+ * holder address needs ETH; any relayer with ETH submits the transaction
+ * and takes the fee in the token.  The holder is a fresh or stealth
+ * address of the buyer's choosing.
+ *
+ * The calls here block on the chain client (chain/rpc.h): run them where
+ * its transport may block (a tool, a worker; apps/market/rpc.h).
+ */
+#ifndef APPS_MARKET_BUY_H
+#define APPS_MARKET_BUY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "chain/calls.h"
+#include "chain/eip712.h"
+#include "chain/rpc.h"
+#include "chain/secp.h"
+#include "crypto/base/bytes.h"
+
+#define MARKET_PERMIT_TYPE "Permit(address owner,address spender," \
+	"uint256 value,uint256 nonce,uint256 deadline)"
+
+/* What the payer hands to a relayer. */
+struct market_purchase {
+	struct eip712_purchase p;	/* nonce: the registry's for payer */
+	uint8_t payer[ETH_ADDR_BYTES];
+	uint8_t sig[SECP_SIG_BYTES];	/* over p, by payer */
+	bool has_permit;
+	struct u256 permit_value;
+	uint64_t permit_deadline;
+	uint8_t permit_sig[SECP_SIG_BYTES];	/* r ‖ s ‖ v */
+};
+
+/*
+ * Payer side: read the content's price and the payer's nonces, then sign a
+ * Purchase of content `index` for `holder` at the current price (maxPrice
+ * = price) with relayer_fee, valid ttl_s seconds of chain time, and a
+ * permit for price + fee.  Errors of the chain client (the reason in
+ * chain_client_error()).
+ */
+int market_purchase_sign(struct chain_client *cc,
+			 const struct chain_deploy *dep,
+			 const struct secp_sk *payer,
+			 const struct u256 *index, const uint8_t holder[20],
+			 const struct u256 *relayer_fee, uint64_t ttl_s,
+			 struct market_purchase *out);
+/* buyFor(req, payer, permit, sig) calldata. */
+void market_buy_for_call(struct bbuf *out, const struct market_purchase *mp);
+/*
+ * Relayer side: submit mp from the relayer's account and return the new
+ * licence's token id.  ERR_BAD_STATE when it reverts (expired, used
+ * nonce, bad signature; the reason in chain_client_error()).
+ */
+int market_purchase_relay(struct chain_client *cc,
+			  const struct chain_deploy *dep,
+			  const struct secp_sk *relayer,
+			  const struct market_purchase *mp,
+			  struct u256 *token_id);
+
+#endif /* APPS_MARKET_BUY_H */
