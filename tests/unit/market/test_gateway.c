@@ -6,6 +6,8 @@
  */
 #include "config.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -423,6 +425,35 @@ static void test_failover(struct tctx *t)
 
 /* ---------------------------------------------------------------- anvil */
 
+/* A worker thread using the blocking transport while the loop runs. */
+struct worker_call {
+	struct market_rpc *mr;
+	const uint8_t *addr;
+	uint64_t bn;
+	struct u256 bal;
+	int r;
+	atomic_bool done;
+};
+
+static void *worker_main(void *arg)
+{
+	struct worker_call *wc = arg;
+	struct chain_transport tr = market_rpc_transport(wc->mr);
+	struct chain_client *cc = chain_client_new(&tr, 31337);
+
+	wc->r = chain_block_number(cc, &wc->bn);
+	if (wc->r == 0)
+		wc->r = chain_get_balance(cc, wc->addr, &wc->bal);
+	chain_client_free(cc);
+	atomic_store(&wc->done, true);
+	return NULL;
+}
+
+static bool worker_done(void *arg)
+{
+	return atomic_load(&((struct worker_call *)arg)->done);
+}
+
 static void test_anvil(struct tctx *t)
 {
 	struct tm_anvil a;
@@ -476,6 +507,19 @@ static void test_anvil(struct tctx *t)
 	T_TRUE(t, st.forwarded > 0);
 	market_gw_stats(gw[1], &st);
 	T_TRUE(t, st.forwarded > 0);		/* both were used */
+	/* from another thread: the calls are posted to the running loop */
+	{
+		struct worker_call wc = { .mr = mr, .addr = to };
+		pthread_t th;
+
+		atomic_init(&wc.done, false);
+		T_EQ(t, pthread_create(&th, NULL, worker_main, &wc), 0);
+		T_TRUE(t, tm_run(&tm, worker_done, &wc));
+		pthread_join(th, NULL);
+		T_OK(t, wc.r);
+		T_TRUE(t, wc.bn >= bn + 1);
+		T_EQ(t, u256_cmp(&wc.bal, &one), 0);
+	}
 	chain_receipt_clear(&rcpt);
 	chain_client_free(cc);
 	market_rpc_free(mr);
