@@ -38,12 +38,19 @@ int peer_select_check(const struct peer_select_cfg *cfg,
 		      const struct netdb_ri_entry *e)
 {
 	const char *caps = router_info_option(e->ri, "caps");
+	const char *ver = router_info_option(e->ri, "router.version");
 	struct x25519_pk pk;
+	uint32_t v;
 
 	if (memcmp(e->hash, cfg->self, 32) == 0)
 		return ERR_ARG;
 	if (!(e->flags & NETDB_RI_REACHABLE) || (caps && strchr(caps, 'U')))
 		return ERR_NETWORK;
+	if (caps && (strchr(caps, 'K') || strchr(caps, 'G')))
+		return ERR_LIMIT;
+	if (ver && router_info_version_parse(ver, &v) == 0 &&
+	    v < PEER_SELECT_MIN_VERSION)
+		return ERR_UNSUPPORTED;
 	if (keys_and_cert_x25519_pk(router_info_identity(e->ri), &pk) != 0)
 		return ERR_UNSUPPORTED;
 	return 0;

@@ -4,7 +4,10 @@
  * 2.8): hops come from the netDb's RouterInfos, never ourselves, never a
  * router twice, never two from one IPv4 /16 (an override allows it for
  * loopback test networks), only routers with a published address, an
- * X25519 identity key (ECIES build records) and no "U" (unreachable) cap.
+ * X25519 identity key (ECIES build records), no "U" (unreachable) cap,
+ * and, as Java's TunnelPeerSelector, neither the "K" bandwidth class
+ * (under 12 KB/s) nor the "G" congestion cap (rejecting all tunnels),
+ * nor a router.version below 0.9.36.
  *
  * Tiers, after the spec's "fast" and "high capacity" groups: a client
  * tunnel takes fast peers first (passed tunnel tests, a high bandwidth
@@ -36,6 +39,8 @@
 #include "tunnels/profile.h"
 #include "tunnels/tunnel_build.h"
 
+/* Older routers are not hops (Java and i2pd: 0.9.36). */
+#define PEER_SELECT_MIN_VERSION ROUTER_VERSION(0, 9, 36)
 /* Short build records need router.version 0.9.51 or later. */
 #define PEER_SELECT_SHORT_MIN_VERSION ROUTER_VERSION(0, 9, 51)
 /* A fast peer answers builds this quickly on average (Java counts a

@@ -1086,7 +1086,7 @@ static void test_select(struct tctx *t)
 	struct netdb_store *st;
 	struct peer_profiles *pp = peer_profiles_new();
 	struct tunnel_build_hop out[8];
-	uint8_t h[8][32];
+	uint8_t h[8][32], old[32];
 	uint64_t now = time_now_ms();
 	bool lng = false;
 
@@ -1151,9 +1151,26 @@ static void test_select(struct tctx *t)
 		T_MEMEQ(t, out[1].ident, h[4], 32);
 		T_FALSE(t, lng);
 	}
-	/* "U" (unreachable) is never a hop. */
+	/* "U" (unreachable) is never a hop, nor "K" (too slow), "G"
+	 * (rejecting tunnels) or a version below 0.9.36. */
 	T_ERR(t, peer_select_check(&pc, netdb_store_find_ri(st, h[2])),
 	      ERR_NETWORK);
+	add_peer(t, st, 7, "KR", "0.9.58", "10.7.0.1", h[6]);
+	add_peer(t, st, 8, "XGR", "0.9.58", "10.8.0.1", h[7]);
+	T_ERR(t, peer_select_check(&pc, netdb_store_find_ri(st, h[6])),
+	      ERR_LIMIT);
+	T_ERR(t, peer_select_check(&pc, netdb_store_find_ri(st, h[7])),
+	      ERR_LIMIT);
+	T_OK(t, peer_select_check(&pc, netdb_store_find_ri(st, h[5])));
+	T_OK(t, peer_select_check(&pc, netdb_store_find_ri(st, h[3])));
+	add_peer(t, st, 9, "XR", "0.9.35", "10.9.0.1", old);
+	T_ERR(t, peer_select_check(&pc, netdb_store_find_ri(st, old)),
+	      ERR_UNSUPPORTED);
+	/* Seven routers, two of them not hops: five at most. */
+	T_OK(t, peer_select_hops(&pc, st, pp, PEER_SELECT_EXPLORATORY, NULL, 0,
+				 5, now, out, &lng));
+	T_ERR(t, peer_select_hops(&pc, st, pp, PEER_SELECT_EXPLORATORY, NULL, 0,
+				  6, now, out, &lng), ERR_NOT_FOUND);
 	netdb_store_free(st);
 	peer_profiles_free(pp);
 }
