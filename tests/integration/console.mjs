@@ -1,12 +1,14 @@
 // The web console in headless Chromium (Debian's, driven by playwright-core
-// from tools/browser): sign-in, the router page, keyboard use, phone width,
-// CSP, nothing loaded from outside this origin, sign-out.
-//   node console.mjs ORIGIN TOKEN ROUTER_HASH
+// from tools/browser): sign-in, the feed (filters, views, like, follow),
+// the router page, keyboard use, phone width, CSP, nothing loaded from
+// outside this origin, sign-out.
+//   node console.mjs ORIGIN TOKEN ROUTER_HASH CARDS_JSON
 import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 const { chromium } = require(process.env.PLAYWRIGHT_CORE);
 
-const [origin, token, hash] = process.argv.slice(2);
+const [origin, token, hash, cardsFile] = process.argv.slice(2);
+const cards = JSON.parse((await import('node:fs')).readFileSync(cardsFile, 'utf8'));
 let pass = 0, fail = 0;
 const ok = (c, m) => { console.log((c ? 'ok   ' : 'FAIL ') + m); c ? pass++ : fail++; };
 
@@ -41,6 +43,46 @@ try {
   await field.fill(token);
   await page.keyboard.press('Enter');
   await page.waitForURL(origin + '/', { timeout: 15000 });
+  // the feed is the first page: the cards published through the API
+  await page.getByText(cards.length + ' cards').waitFor({ timeout: 15000 });
+  for (const c of cards)
+    ok(await page.getByRole('heading', { name: c.title }).count() === 1, 'the feed shows "' + c.title + '"');
+  const paid = cards.find((c) => c.price);
+  ok(await page.locator('article', { hasText: paid.title }).getByText(paid.price + ' ' + paid.currency).count() === 1,
+     'a paid card shows its price');
+  ok(await page.locator('article', { hasText: cards[0].title }).locator('.pv img').count() === 1,
+     "a card's preview image is shown");
+  await page.getByLabel('Search').fill('otters');
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await page.getByText('1 cards').waitFor({ timeout: 10000 });
+  ok(await page.locator('#feed-list article').count() === 1, 'search narrows the feed to one card');
+  await page.getByLabel('Search').fill('');
+  await page.getByLabel('Price').selectOption('paid');
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await page.getByText('1 cards').waitFor({ timeout: 10000 });
+  ok(await page.getByRole('heading', { name: paid.title }).count() === 1, 'the paid filter keeps the paid card');
+  await page.getByLabel('Price').selectOption('');
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await page.getByText(cards.length + ' cards').waitFor({ timeout: 10000 });
+  const first = page.locator('article', { hasText: cards[0].title });
+  await first.getByRole('button', { name: /^Like/ }).click();
+  await first.getByRole('button', { name: 'Liked · 1' }).waitFor({ timeout: 10000 });
+  ok(true, 'Like records a reaction');
+  await first.getByRole('button', { name: 'Follow' }).click();
+  await first.getByRole('button', { name: 'Following' }).waitFor({ timeout: 10000 });
+  ok(true, "Follow follows the card's creator");
+  await page.getByLabel('View').selectOption('rows');
+  ok(await page.locator('#feed-list section h2').count() >= 2, 'the by-category view groups cards under their tags');
+  await page.getByLabel('View').selectOption('store');
+  ok(await page.locator('#feed-list.store article').count() === cards.length, 'the store list view');
+  await page.getByLabel('View').selectOption('grid');
+  ok(await page.locator('#feed-list.grid article').count() === cards.length, 'the grid view');
+  await page.setViewportSize({ width: 360, height: 740 });
+  await page.waitForTimeout(100);
+  const wideFeed = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  ok(wideFeed <= 0, 'the feed at phone width has no sideways scrolling (' + wideFeed + ' px)');
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.getByRole('link', { name: 'Router' }).click();
   await page.getByText('Up to date.').waitFor({ timeout: 15000 });
   const id = await page.locator('#router-id').textContent();
   ok(id.includes(hash), 'the router page shows our identity hash');
@@ -52,7 +94,7 @@ try {
     await page.keyboard.press('Tab');
     seen.add(await page.evaluate(() => { const e = document.activeElement; return e ? e.id || e.textContent.trim().slice(0, 20) : ''; }));
   }
-  ok(seen.has('Router') && seen.has('logout'), 'Tab reaches the navigation and Sign out: ' + [...seen].join(', '));
+  ok(seen.has('Feed') && seen.has('Router') && seen.has('logout'), 'Tab reaches the navigation and Sign out: ' + [...seen].join(', '));
   // an injected inline script is blocked by the CSP
   await page.evaluate(() => {
     const s = document.createElement('script');
@@ -76,7 +118,7 @@ try {
   await page.goto(origin + '/login#token=' + token);
   await page.waitForURL(origin + '/', { timeout: 15000 });
   ok(!page.url().includes(token), 'a /login#token= link signs in and the token leaves the URL');
-  await page.getByText('Up to date.').waitFor({ timeout: 15000 });
+  await page.getByText(cards.length + ' cards').waitFor({ timeout: 15000 });
   ok(foreign.length === 0, 'nothing loaded from outside ' + origin + (foreign.length ? ': ' + foreign.join(' ') : ''));
   ok(cspErrors.length === 1, 'the only CSP report is the injected script (' + cspErrors.length + ')');
   ok(pageErrors.length === 0, 'no script errors' + (pageErrors.length ? ': ' + pageErrors.join('; ') : ''));

@@ -17,7 +17,7 @@ if ! "$top_srcdir/tools/browser-deps" >"$W/deps.log" 2>&1; then
 	bad "tools/browser-deps failed: $(tail -n 3 "$W/deps.log")"; finish
 fi
 "$BITSD" --datadir "$W/d" --netid 77 --host 127.0.0.92 --port 28901 \
-	--api-port 28900 --loglevel info >"$W/log" 2>&1 &
+	--api-port 28900 --feed --loglevel info >"$W/log" 2>&1 &
 PID=$!
 i=0
 until [ -s "$W/d/api.token" ] && grep -q "console on" "$W/log"; do
@@ -25,9 +25,41 @@ until [ -s "$W/d/api.token" ] && grep -q "console on" "$W/log"; do
 	sleep 0.25
 done
 hash=$(python3 -c 'import sys,hashlib,base64; d=open(sys.argv[1],"rb").read(); cl=int.from_bytes(d[385:387],"big"); print(base64.b64encode(hashlib.sha256(d[:387+cl]).digest(),altchars=b"-~").decode())' "$W/d/router.info")
+# A creator's card made by `bits publish` (with a preview image), and two
+# from fields signed by the router's creator key, all through the API.
+python3 -c 'import zlib, struct, sys
+row = b"\x00" + b"\xff\x00\x00" * 2
+def chunk(t, d): return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d))
+sys.stdout.buffer.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 2, 2, 8, 2, 0, 0, 0)) +
+    chunk(b"IDAT", zlib.compress(row * 2)) + chunk(b"IEND", b""))' >"$W/preview.png"
+head -c 5000 /dev/urandom >"$W/otters.webm"
+i=0
+until [ -s "$W/d/creator.key" ]; do i=$((i + 1)); [ $i -gt 40 ] && break; sleep 0.25; done
+"$top_builddir/apps/bits" publish "$W/otters.webm" --title "Sea otters at dawn" --tag nature \
+	--tag video --mime video/webm --preview "$W/preview.png" --identity "$W/d/creator.key" \
+	--out "$W/content" >"$W/publish.log" 2>&1 || bad "bits publish failed: $(tail -n 2 "$W/publish.log")"
+if python3 - "$(cat "$W/d/api.token")" "$W/cards.json" "$W/content"/*/card <<'PY'
+import sys, json, urllib.request
+tok, out, card = sys.argv[1], sys.argv[2], sys.argv[3]
+def post(body):
+    req = urllib.request.Request("http://127.0.0.1:28900/api/feed/publish", json.dumps(body).encode(),
+                                 {"Authorization": "Bearer " + tok, "Content-Type": "application/json"})
+    json.load(urllib.request.urlopen(req, timeout=10))
+post({"card": open(card, "rb").read().hex()})
+cards = [
+    {"title": "Sea otters at dawn"},
+    {"title": "Night train ambience", "tags": ["music"], "mime": "audio/ogg",
+     "price": "0.5", "currency": "ETH", "decimals": 18},
+    {"title": "Notes on garlic routing", "tags": ["text"], "mime": "text/plain"},
+]
+for i, c in enumerate(cards[1:]):
+    post(dict(c, content_hash="%064x" % (i + 1), size=1000 + i))
+json.dump(cards, open(out, "w"))
+PY
+then ok "three cards published through /api/feed"; else bad "cannot publish cards through /api/feed"; fi
 if PLAYWRIGHT_CORE="$top_srcdir/tools/browser/node_modules/playwright-core" \
 	node "$top_srcdir/tests/integration/console.mjs" http://127.0.0.1:28900 \
-	"$(cat "$W/d/api.token")" "$hash"; then
+	"$(cat "$W/d/api.token")" "$hash" "$W/cards.json"; then
 	ok "the console works in Chromium"
 else
 	bad "the console in Chromium"
