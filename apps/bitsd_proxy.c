@@ -204,6 +204,26 @@ out:
 	return e;
 }
 
+/* Each URL of list (',' or ' ' apart; NULL: none), fetched as pd. */
+static int subscribe(struct bitsd_proxy *bp, struct proxy_dest *pd,
+		     const char *list)
+{
+	char *copy, *tok, *save = NULL;
+	int e = 0;
+
+	if (!list)
+		return 0;
+	copy = xstrdup(list);
+	for (tok = strtok_r(copy, ", \t", &save); tok && e == 0;
+	     tok = strtok_r(NULL, ", \t", &save))
+		if ((e = proxy_subscribe(bp->p, pd, tok, PROXY_SUB_FIRST_MS,
+					 PROXY_SUB_INTERVAL_MS)) != 0)
+			log_err(LD_APP, "proxy: bad subscription URL %s "
+				"(http://NAME.i2p/... only)", tok);
+	free(copy);
+	return e;
+}
+
 int bitsd_proxy_start(struct evloop *el, const struct conf *cfg,
 		      const struct client_net *net, struct bitsd_proxy **out)
 {
@@ -243,6 +263,8 @@ int bitsd_proxy_start(struct evloop *el, const struct conf *cfg,
 			goto fail;
 		log_notice(LD_APP, "HTTP proxy on 127.0.0.1:%u, SOCKS proxy on "
 			   "127.0.0.1:%u", hp, sp);
+		if ((e = subscribe(bp, pd, cfg->proxy_subscriptions)) != 0)
+			goto fail;
 	}
 	if ((e = start_tunnels(bp, el, cfg)) != 0)
 		goto fail;

@@ -5,7 +5,10 @@
  * proxy.socks-port, 4447), and the client, server and web tunnels of
  * DATADIR/tunnels.conf (or proxy.tunnels; apps/proxy/tunconf.h), over
  * the destinations' network (tunnelnet in bitsd).  Each server's address
- * is written beside its keys as "<keys>.b32".  Thread: the loop thread.
+ * is written beside its keys as "<keys>.b32".  The address book's
+ * subscriptions (proxy.subscriptions) are fetched through the proxies'
+ * destination 3 minutes after the start and then every 12 hours.
+ * Thread: the loop thread.
  */
 #ifndef APPS_BITSD_PROXY_H
 #define APPS_BITSD_PROXY_H

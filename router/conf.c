@@ -88,6 +88,9 @@ static const struct opt opts[] = {
 	  "default: clearnet is refused" },
 	{ "proxy.hosts", OPT_OPT_PATH, OFF(proxy_hosts), "FILE",
 	  "the address book, hosts.txt format (default DATADIR/hosts.txt)" },
+	{ "proxy.subscriptions", OPT_OPT_PATH, OFF(proxy_subscriptions),
+	  "URLS", "address-book subscriptions (http://NAME.i2p/hosts.txt, "
+	  "comma-separated), fetched through the overlay" },
 	{ "proxy.tunnels", OPT_OPT_PATH, OFF(proxy_tunnels), "FILE",
 	  "client, server and web tunnels (default DATADIR/tunnels.conf)" },
 	{ "reseed.file", OPT_OPT_PATH, OFF(reseed_file), "FILE",
@@ -227,6 +230,7 @@ void conf_free(struct conf *cfg)
 	free(cfg->proxy_outproxy);
 	free(cfg->proxy_hosts);
 	free(cfg->proxy_tunnels);
+	free(cfg->proxy_subscriptions);
 	free(cfg->swarm_dir);
 	free(cfg->swarm_trackers);
 	free(cfg->swarm_capture);

@@ -71,6 +71,7 @@ struct conf {
 	char *proxy_outproxy;	/* clearnet through it; NULL: refused */
 	char *proxy_hosts;	/* address book; NULL: DATADIR/hosts.txt */
 	char *proxy_tunnels;	/* NULL: DATADIR/tunnels.conf if present */
+	char *proxy_subscriptions;	/* hosts.txt URLs, ',' or ' ' apart */
 	/* netDb reseeding ([reseed] section); NULL: not configured. */
 	char *reseed_file;	/* su3 bundle */
 	char *reseed_dir;	/* directory of routerInfo-*.dat files */

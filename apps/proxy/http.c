@@ -110,6 +110,23 @@ static int parse_header(struct http_str l, struct http_header *h)
 	return 0;
 }
 
+/* The header lines up to the blank one. */
+static int parse_headers(const char **p, const char *e, struct http_header *h,
+			 size_t *nh)
+{
+	struct http_str l;
+	int err;
+
+	while (next_line(p, e, &l) && l.n > 0) {
+		if (*nh == HTTP_HEADERS_MAX)
+			return ERR_TOO_BIG;
+		if ((err = parse_header(l, &h[*nh])) != 0)
+			return err;
+		(*nh)++;
+	}
+	return 0;
+}
+
 int http_req_parse(const char *buf, size_t len, struct http_req *out)
 {
 	size_t end = head_end(buf, len < HTTP_HEAD_MAX_BYTES ? len :
@@ -134,25 +151,66 @@ int http_req_parse(const char *buf, size_t len, struct http_req *out)
 	e = buf + end;
 	if (!next_line(&p, e, &l) || (err = parse_request_line(l, &r)) != 0)
 		return ERR_FORMAT;
-	while (next_line(&p, e, &l) && l.n > 0) {
-		if (r.nh == HTTP_HEADERS_MAX)
-			return ERR_TOO_BIG;
-		if ((err = parse_header(l, &r.h[r.nh])) != 0)
-			return err;
-		r.nh++;
-	}
+	if ((err = parse_headers(&p, e, r.h, &r.nh)) != 0)
+		return err;
 	r.head_len = end;
 	*out = r;
 	return 0;
 }
 
+static const struct http_str *header_find(const struct http_header *h,
+					  size_t nh, const char *name)
+{
+	for (size_t i = 0; i < nh; i++)
+		if (http_str_ieq(h[i].name, name))
+			return &h[i].value;
+	return NULL;
+}
+
 const struct http_str *http_req_header(const struct http_req *r,
 				       const char *name)
 {
-	for (size_t i = 0; i < r->nh; i++)
-		if (http_str_ieq(r->h[i].name, name))
-			return &r->h[i].value;
-	return NULL;
+	return header_find(r->h, r->nh, name);
+}
+
+const struct http_str *http_resp_header(const struct http_resp *r,
+					const char *name)
+{
+	return header_find(r->h, r->nh, name);
+}
+
+int http_resp_parse(const char *buf, size_t len, struct http_resp *out)
+{
+	size_t end = head_end(buf, len < HTTP_HEAD_MAX_BYTES ? len :
+						      HTTP_HEAD_MAX_BYTES);
+	const char *p = buf, *e;
+	struct http_str l;
+	struct http_resp r;
+	int err;
+
+	if (len >= 5 && memcmp(buf, "HTTP/", 5) != 0)
+		return ERR_FORMAT;
+	if (end == 0)
+		return len >= HTTP_HEAD_MAX_BYTES ? ERR_TOO_BIG :
+						    ERR_TRUNCATED;
+	memset(&r, 0, sizeof(r));
+	e = buf + end;
+	/* "status-line = HTTP-version SP status-code SP [ reason-phrase ]" */
+	if (!next_line(&p, e, &l) || l.n < 12 ||
+	    memcmp(l.p, "HTTP/1.", 7) != 0 || (l.p[7] != '0' &&
+					       l.p[7] != '1') ||
+	    l.p[8] != ' ' || l.p[9] < '1' || l.p[9] > '9' ||
+	    l.p[10] < '0' || l.p[10] > '9' || l.p[11] < '0' ||
+	    l.p[11] > '9' || (l.n > 12 && l.p[12] != ' '))
+		return ERR_FORMAT;
+	r.minor = (unsigned)(l.p[7] - '0');
+	r.status = (unsigned)((l.p[9] - '0') * 100 + (l.p[10] - '0') * 10 +
+			      (l.p[11] - '0'));
+	if ((err = parse_headers(&p, e, r.h, &r.nh)) != 0)
+		return err;
+	r.head_len = end;
+	*out = r;
+	return 0;
 }
 
 /* host[:port] into out; a missing port keeps out->port. */

@@ -45,9 +45,22 @@ struct http_req {
 
 /* Parse a request head from buf (untrusted). */
 int http_req_parse(const char *buf, size_t len, struct http_req *out);
+struct http_resp {
+	unsigned minor;			/* HTTP/1.<minor> */
+	unsigned status;		/* 100-999 */
+	struct http_header h[HTTP_HEADERS_MAX];
+	size_t nh;
+	size_t head_len;
+};
+
+/* Parse a response head from buf (untrusted; same results as
+ * http_req_parse()). */
+int http_resp_parse(const char *buf, size_t len, struct http_resp *out);
 /* The first header called name (case-insensitive), or NULL (borrowed). */
 const struct http_str *http_req_header(const struct http_req *r,
 				       const char *name);
+const struct http_str *http_resp_header(const struct http_resp *r,
+					const char *name);
 /* True when s equals the NUL-terminated lit, ignoring case. */
 bool http_str_ieq(struct http_str s, const char *lit);
 

@@ -94,6 +94,34 @@ struct pconn {
 	char host[HTTP_HOST_MAX_BYTES + 1];
 };
 
+/* One proxy_fetch(): a GET over a stream, the response collected. */
+struct pfetch {
+	struct pfetch *next;
+	struct proxy *p;
+	struct proxy_dest *pd;
+	struct stream *stream;
+	struct evloop_timer *timer;
+	proxy_fetch_fn fn;
+	void *ctx;
+	struct bbuf req, resp;
+	size_t max;
+	uint64_t deadline;
+	uint8_t hash[32];
+	uint16_t port;
+	bool resolving, done;
+};
+
+/* An address-book subscription, fetched every interval. */
+struct psub {
+	struct psub *next;
+	struct proxy *p;
+	struct proxy_dest *pd;
+	char *url;
+	struct evloop_timer *timer;
+	uint32_t interval_ms;
+	bool fetching;
+};
+
 struct proxy {
 	struct evloop *el;
 	struct client_net net;
@@ -104,6 +132,8 @@ struct proxy {
 	struct plistener *listeners;
 	struct pconn *conns;
 	unsigned nconns;
+	struct pfetch *fetches;
+	struct psub *subs;
 	struct proxy_stats st;
 };
 
@@ -436,30 +466,59 @@ static void resolve_poll(struct pconn *c)
 	free(to);
 }
 
-/* 0 with c->hash set (a b32 to look up) or *to filled; otherwise an
- * error already sent to the client. */
-enum resolved { RES_DEST, RES_B32, RES_FAILED };
+enum name_kind { NAME_DEST, NAME_B32, NAME_B33, NAME_UNKNOWN, NAME_BAD };
 
-static enum resolved resolve(struct pconn *c, const char *host,
-			     struct keys_and_cert *to)
+/* What host names: a Destination now (*to), a b32 hash to look up
+ * (hash), or a name we cannot use.  Never the system resolver. */
+static enum name_kind name_classify(struct proxy *p, const char *host,
+				    uint8_t hash[32], struct keys_and_cert *to)
 {
 	size_t n = strlen(host), hl;
 	struct b33_addr b33;
+	uint8_t *raw;
+	struct breader r;
+	enum name_kind k = NAME_BAD;
 
-	if (n == B32_NAME_CHARS + 8 && has_suffix(host, ".b32.i2p")) {
-		if (b32_decode(c->hash, sizeof(c->hash), &hl, host,
-			       B32_NAME_CHARS) == 0 && hl == 32)
-			return RES_B32;
-	} else if (n > B32_NAME_CHARS + 8 && has_suffix(host, ".b32.i2p") &&
-		   b33_parse(host, n, &b33) == 0) {
+	if (n == B32_NAME_CHARS + 8 && has_suffix(host, ".b32.i2p"))
+		return b32_decode(hash, 32, &hl, host, B32_NAME_CHARS) == 0 &&
+		       hl == 32 ? NAME_B32 : NAME_BAD;
+	if (n > B32_NAME_CHARS + 8 && has_suffix(host, ".b32.i2p"))
+		return b33_parse(host, n, &b33) == 0 ? NAME_B33 : NAME_BAD;
+	if (has_suffix(host, ".i2p"))
+		return addrbook_lookup(p->ab, host, to) == 0 ? NAME_DEST :
+							       NAME_UNKNOWN;
+	/* a base64 Destination (client tunnels may name one) */
+	if (n >= KAC_MIN_BYTES * 4 / 3 && n <= B64_ENC_LEN(KAC_MAX_BYTES)) {
+		raw = xmalloc(KAC_MAX_BYTES);
+		if (b64_decode(raw, KAC_MAX_BYTES, &hl, host, n) == 0) {
+			br_init(&r, raw, hl);
+			if (keys_and_cert_decode(&r, to) == 0 && br_done(&r))
+				k = NAME_DEST;
+		}
+		free(raw);
+	}
+	return k;
+}
+
+enum resolved { RES_DEST, RES_B32, RES_FAILED };
+
+/* RES_B32 with c->hash set, RES_DEST with *to filled, or RES_FAILED
+ * with the error already sent to the client. */
+static enum resolved resolve(struct pconn *c, const char *host,
+			     struct keys_and_cert *to)
+{
+	switch (name_classify(c->p, host, c->hash, to)) {
+	case NAME_DEST:
+		return RES_DEST;
+	case NAME_B32:
+		return RES_B32;
+	case NAME_B33:
 		conn_fail(c, 501, "Not Implemented", "Encrypted LeaseSet",
 			  "This is a b33 address of an encrypted LeaseSet: "
 			  "this proxy does not open them yet.",
 			  SOCKS5_HOST_UNREACHABLE);
 		return RES_FAILED;
-	} else if (has_suffix(host, ".i2p") && !has_suffix(host, ".b32.i2p")) {
-		if (addrbook_lookup(c->p->ab, host, to) == 0)
-			return RES_DEST;
+	case NAME_UNKNOWN:
 		c->p->st.unknown_host++;
 		conn_fail(c, 404, "Not Found", "Unknown host",
 			  "This name is not in the address book.  Use its "
@@ -467,6 +526,8 @@ static enum resolved resolve(struct pconn *c, const char *host,
 			  "link (?i2paddresshelper=...).",
 			  SOCKS5_HOST_UNREACHABLE);
 		return RES_FAILED;
+	case NAME_BAD:
+		break;
 	}
 	c->p->st.unknown_host++;
 	conn_fail(c, 400, "Bad Request", "Bad address",
@@ -933,6 +994,208 @@ static void serve_accept(void *ctx, struct stream *s)
 	}
 }
 
+/* ---- fetches ------------------------------------------------------------ */
+
+static void fetch_free(void *arg)
+{
+	struct pfetch *f = arg;
+
+	evloop_timer_free(f->timer);
+	bbuf_free(&f->req);
+	bbuf_free(&f->resp);
+	free(f);
+}
+
+/* Report once, then unlink and free f after this loop pass. */
+static void fetch_end(struct pfetch *f, int err)
+{
+	struct http_resp r;
+	int e = err;
+
+	if (f->done)
+		return;
+	f->done = true;
+	evloop_timer_disarm(f->timer);
+	if (f->stream) {
+		stream_release(f->stream);
+		f->stream = NULL;
+	}
+	for (struct pfetch **pp = &f->p->fetches; *pp; pp = &(*pp)->next)
+		if (*pp == f) {
+			*pp = f->next;
+			break;
+		}
+	if (e == 0 && (e = http_resp_parse((const char *)f->resp.data,
+					   f->resp.len, &r)) == ERR_TRUNCATED)
+		e = ERR_FORMAT;
+	if (e == 0)
+		f->fn(f->ctx, 0, r.status, f->resp.data + r.head_len,
+		      f->resp.len - r.head_len);
+	else
+		f->fn(f->ctx, e, 0, NULL, 0);
+	evloop_mark_close(f->p->el, fetch_free, f);
+}
+
+static void fetch_event(void *ctx, struct stream *s, unsigned ev)
+{
+	struct pfetch *f = ctx;
+	uint8_t buf[PROXY_COPY_BYTES];
+	size_t n;
+
+	(void)s;
+	if (f->done)
+		return;
+	/* the request is far below the send buffer: it goes at once */
+	if ((ev & STREAM_EV_CONNECTED) &&
+	    stream_write(f->stream, f->req.data, f->req.len) != f->req.len)
+		return fetch_end(f, ERR_INTERNAL);
+	while ((n = stream_read(f->stream, buf, sizeof(buf))) > 0) {
+		if (f->resp.len + n > f->max)
+			return fetch_end(f, ERR_TOO_BIG);
+		bbuf_put(&f->resp, buf, n);
+	}
+	if (stream_is_eof(f->stream) || (ev & STREAM_EV_CLOSED))
+		return fetch_end(f, 0);
+	if (ev & (STREAM_EV_RESET | STREAM_EV_FAILED))
+		return fetch_end(f, ERR_NETWORK);
+}
+
+static void fetch_connect(struct pfetch *f, const struct keys_and_cert *to)
+{
+	f->resolving = false;
+	if (stream_connect(f->pd->mgr, to, 0, f->port, fetch_event, f,
+			   &f->stream) != 0) {
+		f->stream = NULL;
+		fetch_end(f, ERR_LIMIT);
+	}
+}
+
+static void fetch_timer_cb(void *arg)
+{
+	struct pfetch *f = arg;
+	struct keys_and_cert *to;
+
+	if (f->done)
+		return;
+	if (time_mono_ms() >= f->deadline)
+		return fetch_end(f, f->resolving ? ERR_NOT_FOUND : ERR_TIMEOUT);
+	if (f->resolving) {
+		to = xmalloc(sizeof(*to));
+		if (f->p->net.lookup(f->p->net.ctx, f->hash, to) == 0)
+			fetch_connect(f, to);
+		free(to);
+		if (f->resolving) {
+			evloop_timer_arm(f->timer, PROXY_LOOKUP_POLL_MS);
+			return;
+		}
+	}
+	evloop_timer_arm(f->timer, f->deadline - time_mono_ms());
+}
+
+int proxy_fetch(struct proxy *p, struct proxy_dest *pd, const char *url,
+		size_t max_bytes, uint32_t timeout_ms, proxy_fetch_fn fn,
+		void *ctx)
+{
+	struct http_str s = { url, strlen(url) };
+	struct keys_and_cert *to;
+	struct http_url u;
+	struct pfetch *f;
+	enum name_kind k;
+
+	if (http_url_parse(s, false, &u) != 0 || u.https ||
+	    !is_i2p_name(u.host))
+		return ERR_ARG;
+	f = xzalloc(sizeof(*f));
+	f->p = p;
+	f->pd = pd;
+	f->fn = fn;
+	f->ctx = ctx;
+	f->max = max_bytes;
+	f->port = u.port;
+	f->deadline = time_mono_ms() + timeout_ms;
+	f->timer = evloop_timer_new(p->el, fetch_timer_cb, f);
+	put_s(&f->req, "GET ");
+	bbuf_put(&f->req, u.path.p, u.path.n);
+	put_s(&f->req, " HTTP/1.0\r\nHost: ");
+	put_s(&f->req, u.host);
+	put_s(&f->req, "\r\nUser-Agent: " HTTP_PROXY_USER_AGENT
+		       "\r\nConnection: close\r\n\r\n");
+	f->next = p->fetches;
+	p->fetches = f;
+	to = xmalloc(sizeof(*to));
+	k = name_classify(p, u.host, f->hash, to);
+	if (k == NAME_DEST) {
+		fetch_connect(f, to);
+	} else if (k == NAME_B32) {
+		f->resolving = true;
+	} else {
+		f->resolving = true;	/* fails from the timer, not here */
+		f->deadline = 0;
+	}
+	free(to);
+	if (!f->done)
+		evloop_timer_arm(f->timer, 0);
+	return 0;
+}
+
+/* ---- subscriptions ------------------------------------------------------ */
+
+static void sub_done(void *ctx, int err, unsigned status, const uint8_t *body,
+		     size_t len)
+{
+	struct psub *s = ctx;
+	struct addrbook_merge_stats st;
+
+	s->fetching = false;
+	evloop_timer_arm(s->timer, s->interval_ms);
+	if (err != 0 || status != 200) {
+		log_info(LD_APP, "proxy: subscription fetch failed: %s (HTTP %u)",
+			 err ? err_str(err) : "ok", status);
+		s->p->st.subs_failed++;
+		return;
+	}
+	addrbook_merge(s->p->ab, (const char *)body, len, &st);
+	s->p->st.subs_fetched++;
+	log_notice(LD_APP, "proxy: subscription: %zu names added, %zu "
+		   "changed, %zu removed, %zu bad lines, %zu bad signatures",
+		   st.added, st.replaced, st.removed, st.bad, st.bad_sig);
+}
+
+static void sub_timer_cb(void *arg)
+{
+	struct psub *s = arg;
+
+	if (s->fetching)
+		return;
+	if (proxy_fetch(s->p, s->pd, s->url, PROXY_SUB_MAX_BYTES,
+			PROXY_SUB_TIMEOUT_MS, sub_done, s) == 0)
+		s->fetching = true;
+	else
+		evloop_timer_arm(s->timer, s->interval_ms);
+}
+
+int proxy_subscribe(struct proxy *p, struct proxy_dest *pd, const char *url,
+		    uint32_t first_ms, uint32_t interval_ms)
+{
+	struct http_str u = { url, strlen(url) };
+	struct http_url pu;
+	struct psub *s;
+
+	if (http_url_parse(u, false, &pu) != 0 || pu.https ||
+	    !is_i2p_name(pu.host))
+		return ERR_ARG;
+	s = xzalloc(sizeof(*s));
+	s->p = p;
+	s->pd = pd;
+	s->url = xstrdup(url);
+	s->interval_ms = interval_ms;
+	s->timer = evloop_timer_new(p->el, sub_timer_cb, s);
+	evloop_timer_arm(s->timer, first_ms);
+	s->next = p->subs;
+	p->subs = s;
+	return 0;
+}
+
 /* ---- setup -------------------------------------------------------------- */
 
 struct proxy *proxy_new(struct evloop *el, const struct client_net *net,
@@ -1067,6 +1330,23 @@ void proxy_free(struct proxy *p)
 	}
 	while (p->conns)
 		conn_close(p->conns);
+	while (p->subs) {
+		struct psub *s = p->subs;
+
+		p->subs = s->next;
+		evloop_timer_free(s->timer);
+		free(s->url);
+		free(s);
+	}
+	while (p->fetches) {
+		struct pfetch *f = p->fetches;
+
+		p->fetches = f->next;
+		f->done = true;
+		if (f->stream)
+			stream_release(f->stream);
+		evloop_mark_close(p->el, fetch_free, f);
+	}
 	while (p->dests) {
 		struct proxy_dest *pd = p->dests;
 

@@ -43,6 +43,10 @@ struct proxy_dest;	/* opaque; owned by its proxy */
 #define PROXY_LOOKUP_POLL_MS 250
 #define PROXY_MAX_CONNS_DEFAULT 512
 #define PROXY_OUT_HIGH_BYTES (256 * 1024)	/* stop reading the stream */
+#define PROXY_SUB_MAX_BYTES (16 * 1024 * 1024)	/* a subscription's hosts.txt */
+#define PROXY_SUB_TIMEOUT_MS (5 * 60 * 1000)
+#define PROXY_SUB_FIRST_MS (3 * 60 * 1000)	/* i2pd's first fetch */
+#define PROXY_SUB_INTERVAL_MS (12 * 3600 * 1000)
 
 struct proxy_cfg {
 	/* An outproxy's name (b32 or address book): clearnet HTTP goes
@@ -62,6 +66,7 @@ enum proxy_kind {
 struct proxy_stats {
 	uint64_t accepted, refused_clearnet, unknown_host, lookup_timeouts;
 	uint64_t bad_requests, streams_out, streams_in, helper_added;
+	uint64_t subs_fetched, subs_failed;
 };
 
 void proxy_cfg_default(struct proxy_cfg *c);
@@ -98,5 +103,34 @@ int proxy_listen(struct proxy *p, enum proxy_kind kind, struct proxy_dest *pd,
  */
 int proxy_serve(struct proxy *p, struct proxy_dest *pd, const char *host,
 		uint16_t port);
+
+/*
+ * The result of proxy_fetch(): err 0 with the HTTP status and the body
+ * (borrowed for the call), or ERR_NOT_FOUND (unknown name, no LeaseSet),
+ * ERR_TIMEOUT, ERR_TOO_BIG (over max_bytes), ERR_FORMAT (not HTTP),
+ * ERR_NETWORK (the stream failed).
+ */
+typedef void (*proxy_fetch_fn)(void *ctx, int err, unsigned status,
+			       const uint8_t *body, size_t len);
+/*
+ * GET url ("http://NAME.i2p/path", a b32 or address-book name) through
+ * the overlay as pd, as an HTTP/1.0 request with the proxy's
+ * User-Agent; the response may be up to max_bytes.  fn runs once, from
+ * a later callback, unless p is freed first.  ERR_ARG for a URL that is
+ * not an I2P http:// URL.
+ */
+int proxy_fetch(struct proxy *p, struct proxy_dest *pd, const char *url,
+		size_t max_bytes, uint32_t timeout_ms, proxy_fetch_fn fn,
+		void *ctx);
+
+/*
+ * An address-book subscription: GET url (an I2P http:// URL of a
+ * hosts.txt) through pd after first_ms and then every interval_ms, and
+ * merge each 200 answer into the address book (addrbook_merge(): plain
+ * lines add unknown names, signed commands are verified first).
+ * ERR_ARG for a URL that is not an I2P http:// URL.
+ */
+int proxy_subscribe(struct proxy *p, struct proxy_dest *pd, const char *url,
+		    uint32_t first_ms, uint32_t interval_ms);
 
 #endif /* APPS_PROXY_PROXY_H */

@@ -326,6 +326,8 @@ static void send_file(struct web_conn *c, int fd, const struct stat *sb,
 		return wc_finish(c);
 	}
 	if (e == 0) {
+		log_debug(LD_APP, "web: bytes %" PRIu64 "-%" PRIu64 " of %"
+			  PRIu64 " (206)", first, last, size);
 		snprintf(line, sizeof(line), "HTTP/1.1 206 Partial Content\r\n"
 			 "Content-Range: bytes %" PRIu64 "-%" PRIu64 "/%"
 			 PRIu64 "\r\n", first, last, size);

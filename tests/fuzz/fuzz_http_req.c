@@ -1,5 +1,5 @@
 /*
- * libFuzzer target: HTTP request heads and proxy targets
+ * libFuzzer target: HTTP request and response heads and proxy targets
  * (apps/proxy/http.h).  Every parsed string must lie in the input; a
  * parsed head, rewritten by the proxy's filter, must parse again with
  * the same method, "Connection: close" and none of the headers the
@@ -26,6 +26,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct http_url u;
 	struct bbuf out = BBUF_INIT, v = BBUF_INIT, p = BBUF_INIT;
 
+	struct http_resp rs;
+
+	if (http_resp_parse(buf, size, &rs) == 0) {
+		if (rs.head_len > size || rs.status < 100 || rs.status > 999)
+			abort();
+		for (size_t i = 0; i < rs.nh; i++) {
+			inside(buf, size, rs.h[i].name);
+			inside(buf, size, rs.h[i].value);
+		}
+	}
 	if (http_req_parse(buf, size, &r) != 0)
 		return 0;
 	if (r.head_len > size || r.nh > HTTP_HEADERS_MAX)

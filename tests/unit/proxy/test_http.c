@@ -216,7 +216,36 @@ static void test_error_page(struct tctx *t)
 	bbuf_free(&b);
 }
 
+static void test_resp(struct tctx *t)
+{
+	static const char ok[] = "HTTP/1.0 200 OK\r\nContent-Type: text/plain"
+				 "\r\nX: y\r\n\r\nbody";
+	static const char *const bad[] = {
+		"HTTP/2.0 200 OK\r\n\r\n", "HTTP/1.1 20 OK\r\n\r\n",
+		"HTTP/1.1 099 x\r\n\r\n", "HTTP/1.1 200x\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nbad header\r\n\r\n", "<html>",
+	};
+	struct http_resp r;
+
+	T_OK(t, http_resp_parse(ok, sizeof(ok) - 1, &r));
+	T_EQ(t, r.status, 200);
+	T_EQ(t, r.minor, 0);
+	T_EQ(t, r.nh, 2);
+	T_EQ(t, r.head_len, sizeof(ok) - 1 - 4);
+	T_TRUE(t, http_str_ieq(*http_resp_header(&r, "content-type"),
+			       "text/plain"));
+	T_OK(t, http_resp_parse("HTTP/1.1 404\r\n\r\n", 16, &r));
+	T_EQ(t, r.status, 404);
+	for (size_t i = 0; i < r.head_len; i++)
+		T_EQ(t, http_resp_parse("HTTP/1.1 404\r\n\r\n", i, &r),
+		     ERR_TRUNCATED);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		T_EQ(t, http_resp_parse(bad[i], strlen(bad[i]), &r),
+		     ERR_FORMAT);
+}
+
 const struct test_case proxy_http_tests[] = {
+	{ "resp", test_resp, 0 },
 	{ "parse", test_parse, 0 },
 	{ "parse_bad", test_parse_bad, 0 },
 	{ "url", test_url, 0 },

@@ -88,7 +88,8 @@ static void make_root(struct tproxy *tp)
 static void rm_root(struct tproxy *tp)
 {
 	static const char *const f[] = { "index.html", "big.bin", "clip.mp4",
-					 ".secret", "sub/a.txt", "sub", "" };
+					 ".secret", "hosts.txt", "sub/a.txt",
+					 "sub", "" };
 	char p[256];
 
 	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
@@ -160,6 +161,27 @@ static void child(struct tproxy *tp, uint16_t echo_port, int wfd)
 			 &in.client) != 0)
 		_exit(1);
 	in.web = web_port(w);
+	/* a subscription served by site.i2p itself: one plain name, one
+	 * line whose signature does not verify */
+	{
+		char path[128], *b64 = dest_b64_format(proxy_dest_pub(site));
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/hosts.txt", tp->root);
+		if (!(f = fopen(path, "w")))
+			_exit(1);
+		fprintf(f, "# a feed\nsub.i2p=%s\nforged.i2p=%s#!sig=%.86s\n",
+			b64, b64, b64);
+		fclose(f);
+		free(b64);
+		if (proxy_subscribe(p, cli, "http://site.i2p/hosts.txt", 0,
+				    3600 * 1000) != 0 ||
+		    proxy_subscribe(p, cli, "https://site.i2p/", 0, 1) !=
+			    ERR_ARG ||
+		    proxy_subscribe(p, cli, "http://example.com/", 0, 1) !=
+			    ERR_ARG)
+			_exit(1);
+	}
 	dest_b32_format(proxy_dest_pub(site), in.site_b32);
 	b64_of(proxy_dest_pub(site), in.site_b64, sizeof(in.site_b64));
 	b64_of(proxy_dest_pub(echo), in.echo_b64, sizeof(in.echo_b64));
@@ -632,6 +654,29 @@ static void test_address_helper(struct tctx *t)
 	tproxy_stop(&tp);
 }
 
+/* The subscription (fetched through the overlay from site.i2p) adds
+ * sub.i2p and not the line with a bad signature. */
+static void test_subscription(struct tctx *t)
+{
+	struct tproxy tp;
+	struct bbuf r = BBUF_INIT;
+	int i;
+
+	T_TRUE(t, tproxy_start(&tp));
+	for (i = 0; i < 600; i++) {
+		txn(tp.in.http, "GET http://sub.i2p/ HTTP/1.1\r\n\r\n", &r);
+		if (starts(&r, "HTTP/1.1 200 "))
+			break;
+		usleep(100 * 1000);
+	}
+	T_TRUE(t, starts(&r, "HTTP/1.1 200 OK\r\n"));
+	T_TRUE(t, has(&r, "<h1>hello</h1>"));
+	txn(tp.in.http, "GET http://forged.i2p/ HTTP/1.1\r\n\r\n", &r);
+	T_TRUE(t, starts(&r, "HTTP/1.1 404 "));
+	bbuf_free(&r);
+	tproxy_stop(&tp);
+}
+
 static void test_web(struct tctx *t)
 {
 	struct tproxy tp;
@@ -730,5 +775,6 @@ const struct test_case proxy_net_tests[] = {
 	{ "filter_and_connect", test_filter_and_connect, TT_FORK },
 	{ "address_helper", test_address_helper, TT_FORK },
 	{ "web", test_web, TT_FORK },
+	{ "subscription", test_subscription, TT_FORK },
 	{ NULL, NULL, 0 }
 };

@@ -65,8 +65,8 @@ static void test_bad(struct tctx *t)
 		"[x\n",
 		"[]\n",
 		"[x]\nnoequals\n",
-		"[x]\ntype = client\ndestination = a.i2p\n"
-		"i2p.streaming.maxConnsPerMinute = lots\n",
+		("[x]\ntype = client\ndestination = a.i2p\n"
+		 "i2p.streaming.maxConnsPerMinute = lots\n"),
 	};
 	struct tunconf *tc;
 	char err[128];
