@@ -6,6 +6,7 @@
 #include "config.h"
 #include "apps/bitsd_feed.h"
 #include "apps/api/api.h"
+#include "apps/feed/pow.h"
 #include "apps/feed/service.h"
 #include "router/conf.h"
 #include "crypto/base/alloc.h"
@@ -74,6 +75,9 @@ int bitsd_feed_start(struct evloop *el, const struct conf *cfg,
 	fc->followed_only = cfg->feed_followed_only;
 	fc->views = cfg->feed_views;
 	fc->round_s = cfg->feed_round_s;
+	fc->pow_bits = (uint8_t)(cfg->feed_pow_bits > FEED_POW_BITS_MAX ?
+				 FEED_POW_BITS_MAX : cfg->feed_pow_bits);
+	fc->retention_days = cfg->feed_retention_days;
 	if (cfg->feed_peers &&
 	    (r = feed_service_parse_peers(cfg->feed_peers, fc)) != 0) {
 		free(fc);

@@ -3,7 +3,8 @@
  * true`, the feed service (apps/feed/service.h) over the destinations'
  * network: its destination and store under feed.dir (default DATADIR),
  * the peers of feed.peers (b32 addresses or hex hashes, commas between),
- * feed.followed-only, feed.views (off by default), feed.round (seconds);
+ * feed.followed-only, feed.views (off by default), feed.round (seconds),
+ * feed.pow-bits (proof of work asked, default 12), feed.retention (days);
  * and the calls under /api/feed on the local JSON API.  Its address is
  * written to DATADIR/feed.b32.  Thread: the loop thread.
  */

@@ -165,6 +165,10 @@ static const struct opt opts[] = {
 	  "publish view records signed by this router (default off)" },
 	{ "feed.round", OPT_COUNT, OFF(feed_round_s), "SECONDS",
 	  "reconciliation period with the feed peers (default 60)" },
+	{ "feed.pow-bits", OPT_COUNT, OFF(feed_pow_bits), "BITS",
+	  "proof of work asked of each feed item, 1-32 bits (default 12)" },
+	{ "feed.retention", OPT_COUNT, OFF(feed_retention_days), "DAYS",
+	  "keep feed items this many days, 0 for ever (default 0)" },
 };
 
 static int fail(char *err, size_t errlen, int code, const char *fmt, ...)

@@ -114,6 +114,8 @@ struct conf {
 	bool feed_followed_only;
 	bool feed_views;		/* publish view records */
 	uint32_t feed_round_s;		/* 0: 60 */
+	uint32_t feed_pow_bits;		/* 0: 12 */
+	uint32_t feed_retention_days;	/* 0: keep everything */
 };
 
 /*

@@ -23,6 +23,8 @@ const char *content_record_kind_name(enum content_record_kind k)
 		return "follow";
 	case CONTENT_RECORD_VIEW:
 		return "view";
+	case CONTENT_RECORD_DELETE:
+		return "delete";
 	}
 	return "unknown";
 }
@@ -52,10 +54,11 @@ int content_record_validate(const struct content_record *rec)
 		return validate_reaction(rec);
 	case CONTENT_RECORD_FOLLOW:
 	case CONTENT_RECORD_VIEW:
+	case CONTENT_RECORD_DELETE:
 		/* The other kinds leave the reaction fields empty. */
 		if (rec->reaction != 0 || rec->text[0] != '\0')
 			return ERR_FORMAT;
-		if (rec->kind == CONTENT_RECORD_VIEW && rec->follow)
+		if (rec->kind != CONTENT_RECORD_FOLLOW && rec->follow)
 			return ERR_FORMAT;
 		return 0;
 	}
@@ -83,6 +86,7 @@ static void encode_body(const struct content_record *rec, struct bbuf *b)
 		bbuf_u8(b, rec->follow ? 1 : 0);
 		break;
 	case CONTENT_RECORD_VIEW:
+	case CONTENT_RECORD_DELETE:
 		break;
 	}
 }
@@ -154,6 +158,7 @@ static int decode_body(struct breader *r, struct content_record *rec)
 		rec->follow = v == 1;
 		return 0;
 	case CONTENT_RECORD_VIEW:
+	case CONTENT_RECORD_DELETE:
 		return 0;
 	}
 	return ERR_FORMAT;
@@ -178,7 +183,7 @@ int content_record_decode(const uint8_t *buf, size_t len,
 	rec.created = br_be64(&r);
 	if (r.failed)
 		return ERR_TRUNCATED;
-	if (kind < CONTENT_RECORD_REACTION || kind > CONTENT_RECORD_VIEW)
+	if (kind < CONTENT_RECORD_REACTION || kind > CONTENT_RECORD_DELETE)
 		return ERR_FORMAT;
 	rec.kind = (enum content_record_kind)kind;
 	if ((rc = decode_body(&r, &rec)) != 0)

@@ -9,6 +9,7 @@
  *   reaction body: u8 reaction ‖ u8 text_len ‖ text (emoji only)
  *   follow body:   u8 on (1 follow, 0 unfollow)
  *   view body:     (none)
+ *   delete body:   (none; the author must be the card's creator)
  * The signature is Ed25519 by author over "bits/record/v1" ‖ every byte
  * before it.
  */
@@ -31,7 +32,9 @@
 enum content_record_kind {
 	CONTENT_RECORD_REACTION = 1,
 	CONTENT_RECORD_FOLLOW = 2,
-	CONTENT_RECORD_VIEW = 3
+	CONTENT_RECORD_VIEW = 3,
+	/* The card's creator withdraws it (valid only by the creator) */
+	CONTENT_RECORD_DELETE = 4
 };
 
 enum content_reaction {

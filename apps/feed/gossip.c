@@ -4,6 +4,7 @@
 #include "apps/content/card.h"
 #include "apps/content/record.h"
 #include "apps/feed/ingest.h"
+#include "apps/feed/pow.h"
 #include "crypto/base/alloc.h"
 #include "crypto/base/err.h"
 #include "crypto/base/log.h"
@@ -144,11 +145,12 @@ static void feed_send(struct feed_node *n, const struct keys_and_cert *to,
 static void feed_send_item(struct feed_node *n,
 			   const struct keys_and_cert *to,
 			   enum feed_item_kind kind, const uint8_t *enc,
-			   size_t len)
+			   size_t len, uint64_t pow)
 {
 	struct feed_msg m = { .type = FEED_MSG_ITEM };
 
 	m.u.item.kind = kind;
+	m.u.item.pow = pow;
 	m.u.item.len = (uint32_t)len;
 	m.u.item.data = enc;
 	feed_send(n, to, &m);
@@ -157,7 +159,7 @@ static void feed_send_item(struct feed_node *n,
 /* The checks that need no signature work (peer rate, dedup); 0 when the
  * item goes on to the costly checks. */
 static int feed_precheck(struct feed_node *n, const uint8_t *from_hash,
-			 const uint8_t id[FEED_ID_BYTES])
+			 const uint8_t id[FEED_ID_BYTES], uint64_t pow)
 {
 	unsigned i;
 
@@ -172,6 +174,11 @@ static int feed_precheck(struct feed_node *n, const uint8_t *from_hash,
 	if (i < n->npending || feed_store_has(n->cfg.store, id)) {
 		n->stats.items_dup++;
 		return ERR_DUPLICATE;
+	}
+	if (n->cfg.pow_bits != FEED_POW_NONE &&
+	    feed_pow_bits(id, pow) < n->cfg.pow_bits) {
+		n->stats.rej_pow++;
+		return ERR_LIMIT;
 	}
 	return 0;
 }
@@ -195,10 +202,30 @@ static int feed_admit(struct feed_node *n, struct feed_in *it)
 	}
 	who = it->card ? &it->card->creator : &it->rec.author;
 	created = it->card ? it->card->created : it->rec.created;
-	if (created > now_s + FEED_MAX_SKEW_S) {
+	if (created > now_s + FEED_MAX_SKEW_S ||
+	    (n->cfg.retention_days && created + (uint64_t)n->cfg.retention_days *
+	     FEED_BUCKET_SECS < now_s)) {
 		n->stats.rej_time++;
 		r = ERR_EXPIRED;
 		goto out;
+	}
+	if (feed_store_is_blocked(n->cfg.store, who)) {
+		n->stats.rej_blocked++;
+		r = ERR_AUTH;
+		goto out;
+	}
+	if (!it->card && it->rec.kind == CONTENT_RECORD_DELETE) {
+		struct ed25519_pk creator;
+
+		/* A card not here yet is checked when it comes: the store
+		 * honours only its creator's deletions. */
+		if (feed_store_card_creator(n->cfg.store, it->rec.card_id,
+					    &creator) == 0 &&
+		    memcmp(creator.b, who->b, 32)) {
+			n->stats.rej_delete++;
+			r = ERR_AUTH;
+			goto out;
+		}
 	}
 	if (n->cfg.followed_only &&
 	    (it->card ? !feed_store_is_followed(n->cfg.store, who) :
@@ -214,9 +241,9 @@ static int feed_admit(struct feed_node *n, struct feed_in *it)
 		goto out;
 	}
 	r = it->card ? feed_store_put_card(n->cfg.store, it->card, it->enc,
-					   it->len, it->id) :
+					   it->len, it->id, it->pow) :
 		       feed_store_put_record(n->cfg.store, &it->rec, it->enc,
-					     it->len, it->id);
+					     it->len, it->id, it->pow);
 	if (r == 0)
 		n->stats.items_new++;
 	if (r == 0 && it->card && n->cfg.followed_only)	/* records of it */
@@ -231,7 +258,7 @@ out:
 
 static void feed_push(struct feed_node *n, const uint8_t *from_hash,
 		      enum feed_item_kind kind, const uint8_t *enc,
-		      size_t len);
+		      size_t len, uint64_t pow);
 
 /* Check the queued items (on the pool's threads), store those that pass
  * in one transaction, then push them on. */
@@ -257,7 +284,7 @@ static void feed_flush(void *arg)
 
 		if (res[i] == 0)
 			feed_push(n, it->has_from ? it->from : NULL, it->kind,
-				  it->enc, it->len);
+				  it->enc, it->len, it->pow);
 		feed_in_clear(it);
 	}
 	free(res);
@@ -266,15 +293,16 @@ static void feed_flush(void *arg)
 /* Queue an item from a peer for the costly checks. */
 static void feed_take(struct feed_node *n, const uint8_t from_hash[32],
 		      enum feed_item_kind kind, const uint8_t *enc,
-		      size_t len)
+		      size_t len, uint64_t pow)
 {
 	struct feed_in *it = &n->pending[n->npending];
 	uint8_t id[FEED_ID_BYTES];
 
 	sha256(id, enc, len);
-	if (feed_precheck(n, from_hash, id) < 0)
+	if (feed_precheck(n, from_hash, id, pow) < 0)
 		return;
 	feed_in_init(it, kind, enc, len);
+	it->pow = pow;
 	it->has_from = true;
 	memcpy(it->from, from_hash, 32);
 	n->npending++;
@@ -287,13 +315,13 @@ static void feed_take(struct feed_node *n, const uint8_t from_hash[32],
 /* Push a new item to every peer but its source. */
 static void feed_push(struct feed_node *n, const uint8_t *from_hash,
 		      enum feed_item_kind kind, const uint8_t *enc,
-		      size_t len)
+		      size_t len, uint64_t pow)
 {
 	unsigned i;
 
 	for (i = 0; i < n->peer_count; i++)
 		if (!from_hash || memcmp(n->peers[i].hash, from_hash, 32))
-			feed_send_item(n, &n->peers[i], kind, enc, len);
+			feed_send_item(n, &n->peers[i], kind, enc, len, pow);
 }
 
 static void feed_on_summary(struct feed_node *n,
@@ -381,6 +409,7 @@ static void feed_on_want(struct feed_node *n, const struct keys_and_cert *from,
 {
 	enum feed_item_kind kind;
 	struct bbuf item;
+	uint64_t pow;
 	unsigned i;
 
 	bbuf_init(&item);
@@ -388,8 +417,9 @@ static void feed_on_want(struct feed_node *n, const struct keys_and_cert *from,
 		bbuf_reset(&item);
 		if (feed_store_get_item(n->cfg.store,
 					m->u.ids.ids + (size_t)i * FEED_ID_BYTES,
-					&kind, &item) == 0)
-			feed_send_item(n, from, kind, item.data, item.len);
+					&kind, &item, &pow) == 0)
+			feed_send_item(n, from, kind, item.data, item.len,
+				       pow);
 	}
 	bbuf_free(&item);
 }
@@ -433,7 +463,7 @@ static void feed_on_datagram(void *ctx, uint8_t proto, uint16_t src_port,
 		break;
 	case FEED_MSG_ITEM:
 		feed_take(n, from->hash, m.u.item.kind, m.u.item.data,
-			  m.u.item.len);
+			  m.u.item.len, m.u.item.pow);
 		break;
 	}
 out:
@@ -455,6 +485,11 @@ int feed_node_new(const struct feed_node_cfg *cfg, struct feed_node **out)
 		n->cfg.creator_items_per_hour = 60;
 	if (!n->cfg.creator_burst)
 		n->cfg.creator_burst = 60;
+	if (!n->cfg.pow_bits)
+		n->cfg.pow_bits = FEED_POW_BITS_DEFAULT;
+	else if (n->cfg.pow_bits != FEED_POW_NONE &&
+		 n->cfg.pow_bits > FEED_POW_BITS_MAX)
+		n->cfg.pow_bits = FEED_POW_BITS_MAX;
 	feed_rl_init(&n->peer_rl, n->cfg.peer_burst,
 		     (uint64_t)n->cfg.peer_items_per_s * 3600);
 	feed_rl_init(&n->creator_rl, n->cfg.creator_burst,
@@ -506,6 +541,14 @@ int feed_node_add_peer(struct feed_node *n, const struct keys_and_cert *peer)
 	return 0;
 }
 
+int feed_node_block(struct feed_node *n, const struct ed25519_pk *creator,
+		    bool on)
+{
+	if (!on)
+		n->refused_count = n->refused_next = 0;	/* wanted again */
+	return feed_store_block(n->cfg.store, creator, on);
+}
+
 int feed_node_follow(struct feed_node *n, const struct ed25519_pk *creator,
 		     bool on)
 {
@@ -518,6 +561,13 @@ void feed_node_round(struct feed_node *n)
 	struct feed_msg m = { .type = FEED_MSG_SUMMARY };
 	unsigned i, k = 0;
 
+	if (n->cfg.retention_days) {
+		uint64_t now_b = time_now_s() / FEED_BUCKET_SECS;
+
+		if (now_b > n->cfg.retention_days)
+			feed_store_expire(n->cfg.store, (uint32_t)(now_b -
+					  n->cfg.retention_days));
+	}
 	if (feed_store_summary(n->cfg.store, m.u.summary.b,
 			       FEED_SUMMARY_MAX_BUCKETS, &k) < 0)
 		return;
@@ -538,13 +588,15 @@ int feed_node_publish(struct feed_node *n, enum feed_item_kind kind,
 	if (n->npending)	/* keep the order items came in */
 		feed_flush(n);
 	feed_in_init(&it, kind, enc, len);
-	r = feed_precheck(n, NULL, it.id);
+	if (n->cfg.pow_bits != FEED_POW_NONE)
+		it.pow = feed_pow_solve(it.id, n->cfg.pow_bits);
+	r = feed_precheck(n, NULL, it.id, it.pow);
 	if (r == 0) {
 		feed_in_check_one(&it);
 		r = feed_admit(n, &it);
 	}
 	if (r == 0)
-		feed_push(n, NULL, kind, enc, len);
+		feed_push(n, NULL, kind, enc, len, it.pow);
 	feed_in_clear(&it);
 	return r;
 }

@@ -60,7 +60,16 @@ struct feed_node_cfg {
 	/* Items (cards and records) accepted per creator or author: burst
 	 * creator_burst refilled at creator_items_per_hour; 0: 60/h, 60. */
 	uint32_t creator_items_per_hour, creator_burst;
+	/* Proof of work asked of every item (apps/feed/pow.h), in leading
+	 * zero bits: 0 takes FEED_POW_BITS_DEFAULT, FEED_POW_NONE asks none.
+	 * What we publish carries this much. */
+	uint8_t pow_bits;
+	/* Keep items this many days after their creation (older ones are
+	 * refused, and dropped each round); 0 keeps everything. */
+	uint32_t retention_days;
 };
+
+#define FEED_POW_NONE UINT8_MAX
 
 struct feed_node_stats {
 	uint64_t rx_msgs;		/* datagrams on the feed port */
@@ -69,7 +78,10 @@ struct feed_node_stats {
 	uint64_t items_new, items_dup;
 	uint64_t rej_format;		/* item does not decode */
 	uint64_t rej_sig;		/* signature does not verify */
-	uint64_t rej_time;		/* created too far ahead */
+	uint64_t rej_time;		/* created too far ahead, or expired */
+	uint64_t rej_pow;		/* not enough proof of work */
+	uint64_t rej_blocked;		/* creator or author blocked here */
+	uint64_t rej_delete;		/* deletion not by the card's creator */
 	uint64_t rej_follow;		/* not kept by the follow policy */
 	uint64_t rej_peer_rate, rej_creator_rate;
 };
@@ -84,7 +96,11 @@ int feed_node_add_peer(struct feed_node *n, const struct keys_and_cert *peer);
  * items refused lately so that reconciliation may fetch them again. */
 int feed_node_follow(struct feed_node *n, const struct ed25519_pk *creator,
 		     bool on);
-/* One reconciliation round: our SUMMARY to every peer. */
+/* Block or unblock a creator (their items refused, their cards hidden). */
+int feed_node_block(struct feed_node *n, const struct ed25519_pk *creator,
+		    bool on);
+/* One reconciliation round: our SUMMARY to every peer (and, with a
+ * retention, what has expired dropped first). */
 void feed_node_round(struct feed_node *n);
 /*
  * Accept a local item (its signed encoding) as if it came from the

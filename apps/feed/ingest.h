@@ -27,6 +27,7 @@ struct feed_in {
 	uint8_t *enc;			/* owned: the item's signed encoding */
 	size_t len;
 	uint8_t id[FEED_ID_BYTES];	/* SHA-256(enc), set by the caller */
+	uint64_t pow;			/* its proof-of-work nonce */
 	bool has_from;
 	uint8_t from[32];		/* the peer it came from */
 	/* After the check: 0, ERR_FORMAT (does not decode within the

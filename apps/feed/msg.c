@@ -71,6 +71,7 @@ int feed_msg_encode(const struct feed_msg *m, struct bbuf *out)
 		break;
 	case FEED_MSG_ITEM:
 		bbuf_u8(out, (uint8_t)m->u.item.kind);
+		bbuf_be64(out, m->u.item.pow);
 		bbuf_be32(out, m->u.item.len);
 		bbuf_put(out, m->u.item.data, m->u.item.len);
 		break;
@@ -131,6 +132,7 @@ int feed_msg_decode(const uint8_t *buf, size_t len, struct feed_msg *out)
 		break;
 	case FEED_MSG_ITEM:
 		m.u.item.kind = (enum feed_item_kind)br_u8(&r);
+		m.u.item.pow = br_be64(&r);
 		m.u.item.len = br_be32(&r);
 		if (m.u.item.len > FEED_ITEM_MAX_BYTES)
 			return ERR_TOO_BIG;

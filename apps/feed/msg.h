@@ -28,7 +28,8 @@
 /* Largest item: a card at every field's limit. */
 #define FEED_ITEM_MAX_BYTES 24576
 /* Largest message (an ITEM), well inside a 32 KB datagram. */
-#define FEED_MSG_MAX_BYTES (FEED_MSG_HEADER_BYTES + 1 + 4 + FEED_ITEM_MAX_BYTES)
+#define FEED_MSG_MAX_BYTES (FEED_MSG_HEADER_BYTES + 1 + 8 + 4 + \
+			    FEED_ITEM_MAX_BYTES)
 
 enum feed_msg_type {
 	FEED_MSG_SUMMARY = 1,	/* digests of our most recent buckets */
@@ -68,6 +69,7 @@ struct feed_msg {
 		} ids;
 		struct {	/* ITEM */
 			enum feed_item_kind kind;
+			uint64_t pow;	/* proof-of-work nonce (pow.h) */
 			uint32_t len;
 			const uint8_t *data;
 		} item;

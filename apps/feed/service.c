@@ -210,6 +210,8 @@ int feed_service_start(struct evloop *el, const struct feed_service_cfg *cfg,
 	nc.peer_burst = cfg->peer_burst;
 	nc.creator_items_per_hour = cfg->creator_items_per_hour;
 	nc.creator_burst = cfg->creator_burst;
+	nc.pow_bits = cfg->pow_bits;
+	nc.retention_days = cfg->retention_days;
 	if ((r = feed_node_new(&nc, &s->node)) != 0) {
 		feed_service_free(s);
 		return r;
@@ -438,7 +440,7 @@ static int api_card(struct feed_service *s, const char *hex, json_t **out)
 
 	if (!hex32(hex, id))
 		return api_err(out, 400, "card id: 64 hex digits");
-	if (feed_store_get_item(s->store, id, &kind, &b) != 0 ||
+	if (feed_store_get_item(s->store, id, &kind, &b, NULL) != 0 ||
 	    kind != FEED_ITEM_CARD) {
 		bbuf_free(&b);
 		return api_err(out, 404, "no such card");
@@ -652,6 +654,38 @@ static int api_follow(struct feed_service *s, json_t *body, json_t **out)
 	return code;
 }
 
+/* Block or unblock a creator here (local only). */
+static int api_block(struct feed_service *s, json_t *body, json_t **out)
+{
+	json_t *on_j = json_object_get(body, "on");
+	bool on = on_j ? json_is_true(on_j) : true;
+	struct ed25519_pk who;
+	int r;
+
+	if (!hex32(jstr(body, "creator"), who.b))
+		return api_err(out, 400, "creator: 64 hex digits");
+	if ((r = feed_node_block(s->node, &who, on)) != 0)
+		return api_err(out, 500, err_str(r));
+	*out = json_pack("{s:o,s:b}", "creator", hex_json(who.b, 32),
+			 "blocked", on);
+	return 200;
+}
+
+/* Withdraw one of our own cards: a deletion record for every feed. */
+static int api_delete(struct feed_service *s, json_t *body, json_t **out)
+{
+	struct content_record rec = { .kind = CONTENT_RECORD_DELETE };
+	struct ed25519_pk who;
+
+	if (!hex32(jstr(body, "card"), rec.card_id))
+		return api_err(out, 400, "card: 64 hex digits");
+	if (feed_store_card_creator(s->store, rec.card_id, &who) != 0)
+		return api_err(out, 404, "no such card");
+	if (memcmp(who.b, s->creator.pk.b, 32))
+		return api_err(out, 403, "not a card of our creator key");
+	return publish_record(s, jstr(body, "card"), &rec, out);
+}
+
 static int api_view(struct feed_service *s, json_t *body, json_t **out)
 {
 	struct content_record rec = { .kind = CONTENT_RECORD_VIEW };
@@ -664,6 +698,7 @@ static int api_view(struct feed_service *s, json_t *body, json_t **out)
 static int api_status(struct feed_service *s, json_t **out)
 {
 	const struct feed_node_stats *st = feed_node_get_stats(s->node);
+	json_t *tmp;
 	char b32[64];
 
 	if (b32_encode(b32, sizeof(b32), feed_service_dest(s)->hash, 32) != 0)
@@ -688,6 +723,11 @@ static int api_status(struct feed_service *s, json_t **out)
 			 "rej_peer_rate", (json_int_t)st->rej_peer_rate,
 			 "rej_creator_rate", (json_int_t)st->rej_creator_rate,
 			 "tx_fail", (json_int_t)st->tx_fail);
+	json_object_update(json_object_get(*out, "gossip"), tmp = json_pack(
+		"{s:I,s:I,s:I}", "rej_pow", (json_int_t)st->rej_pow,
+		"rej_blocked", (json_int_t)st->rej_blocked,
+		"rej_delete", (json_int_t)st->rej_delete));
+	json_decref(tmp);
 	return 200;
 }
 
@@ -713,5 +753,9 @@ int feed_service_api(struct feed_service *s, bool post, const char *rest,
 		return api_follow(s, body, out);
 	if (!strcmp(rest, "/view"))
 		return api_view(s, body, out);
+	if (!strcmp(rest, "/block"))
+		return api_block(s, body, out);
+	if (!strcmp(rest, "/delete"))
+		return api_delete(s, body, out);
 	return api_err(out, 404, "no such feed call");
 }

@@ -44,6 +44,8 @@ struct feed_service_cfg {
 	/* Rate limits (struct feed_node_cfg; 0: its defaults). */
 	uint32_t peer_items_per_s, peer_burst;
 	uint32_t creator_items_per_hour, creator_burst;
+	uint8_t pow_bits;		/* struct feed_node_cfg */
+	uint32_t retention_days;	/* 0: keep everything */
 };
 
 /* Add the peers of list ("<52 base32>.b32.i2p" or 64 hex digits, commas
@@ -68,7 +70,8 @@ unsigned feed_service_peers_up(const struct feed_service *s);
  * "/publish", "/follow", "/react", "/view", "/status"); query: the URL's
  * query string or NULL; body: the POST body (borrowed) or NULL.  Returns
  * the HTTP status and sets *out to the answer (caller's; {"error": ...}
- * on failure).  docs/feed.md §8 lists the calls.
+ * on failure).  docs/feed.md §8 lists the calls ("/block", "/delete"
+ * too).
  */
 int feed_service_api(struct feed_service *s, bool post, const char *rest,
 		     const char *query, struct json_t *body,

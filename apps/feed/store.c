@@ -32,11 +32,13 @@ static const char FEED_SCHEMA[] =
 	" bucket INTEGER NOT NULL, title TEXT NOT NULL, "
 	" description TEXT NOT NULL, tags TEXT NOT NULL, "
 	" price BLOB NOT NULL, currency TEXT NOT NULL, mime TEXT NOT NULL, "
-	" enc BLOB NOT NULL, score INTEGER NOT NULL DEFAULT 0);"
+	" enc BLOB NOT NULL, score INTEGER NOT NULL DEFAULT 0, "
+	" pow INTEGER NOT NULL DEFAULT 0, chash BLOB, "
+	" version INTEGER NOT NULL DEFAULT 1, live INTEGER NOT NULL DEFAULT 1);"
 	"CREATE INDEX IF NOT EXISTS cards_bucket ON cards(bucket, id);"
 	"CREATE INDEX IF NOT EXISTS cards_score2 ON cards(score, created);"
 	"CREATE INDEX IF NOT EXISTS cards_created ON cards(created);"
-	"CREATE INDEX IF NOT EXISTS cards_creator ON cards(creator);"
+	"CREATE INDEX IF NOT EXISTS cards_creator2 ON cards(creator, chash);"
 	"CREATE VIRTUAL TABLE IF NOT EXISTS cards_fts USING "
 	" fts5(title, description, tags, content='cards', "
 	" content_rowid='rowid');"
@@ -44,7 +46,7 @@ static const char FEED_SCHEMA[] =
 	" kind INTEGER NOT NULL, card_id BLOB NOT NULL, author BLOB NOT NULL, "
 	" created INTEGER NOT NULL, bucket INTEGER NOT NULL, "
 	" reaction INTEGER NOT NULL, follow INTEGER NOT NULL, "
-	" enc BLOB NOT NULL);"
+	" enc BLOB NOT NULL, pow INTEGER NOT NULL DEFAULT 0);"
 	"CREATE INDEX IF NOT EXISTS records_bucket ON records(bucket, id);"
 	"CREATE INDEX IF NOT EXISTS records_target ON "
 	" records(card_id, kind, author, reaction);"
@@ -53,7 +55,8 @@ static const char FEED_SCHEMA[] =
 	" flags INTEGER NOT NULL DEFAULT 0, emojis INTEGER NOT NULL DEFAULT 0, "
 	" views INTEGER NOT NULL DEFAULT 0);"
 	"CREATE TABLE IF NOT EXISTS following(creator BLOB PRIMARY KEY);"
-	"INSERT OR IGNORE INTO feed_meta VALUES('schema', 2);";
+	"CREATE TABLE IF NOT EXISTS blocked(creator BLOB PRIMARY KEY);"
+	"INSERT OR IGNORE INTO feed_meta VALUES('schema', 3);";
 
 /* Schema 1 → 2: no price index (price filters are tested while walking
  * the sort order), an ascending score index, and the text index reading
@@ -67,6 +70,27 @@ static const char FEED_SCHEMA_1_TO_2[] =
 	" content_rowid='rowid');"
 	"INSERT INTO cards_fts(cards_fts) VALUES('rebuild');"
 	"UPDATE feed_meta SET v = 2 WHERE k = 'schema';";
+
+/* Schema 2 → 3: proof-of-work nonces kept with the items; cards carry
+ * their content hash and version and whether they are shown (live: not
+ * superseded by a newer version, deleted by their creator or blocked
+ * here); the block list. */
+static const char *const FEED_SCHEMA_2_TO_3[][3] = {
+	{ "cards", "pow", "INTEGER NOT NULL DEFAULT 0" },
+	{ "cards", "chash", "BLOB" },
+	{ "cards", "version", "INTEGER NOT NULL DEFAULT 1" },
+	{ "cards", "live", "INTEGER NOT NULL DEFAULT 1" },
+	{ "records", "pow", "INTEGER NOT NULL DEFAULT 0" },
+};
+
+/* Whether card row c is shown: no newer version of the same content by
+ * the same creator, no deletion by its creator, creator not blocked. */
+#define FEED_LIVE_EXPR \
+	"NOT EXISTS(SELECT 1 FROM cards n WHERE n.creator = c.creator AND " \
+	"n.chash = c.chash AND n.version > c.version) AND NOT EXISTS(" \
+	"SELECT 1 FROM records d WHERE d.card_id = c.id AND d.kind = 4 AND " \
+	"d.author = c.creator) AND NOT EXISTS(SELECT 1 FROM blocked b " \
+	"WHERE b.creator = c.creator)"
 
 static int feed_exec(struct feed_store *s, const char *sql)
 {
@@ -115,6 +139,35 @@ static void feed_release(struct feed_store *s, sqlite3_stmt *st)
 	sqlite3_finalize(st);
 }
 
+/* Add the columns of schema 3 that the tables lack. */
+static int feed_schema_2_to_3(struct feed_store *s)
+{
+	char sql[256];
+	sqlite3_stmt *st;
+	unsigned i;
+	int r = 0, has;
+
+	for (i = 0; i < ARRAY_LEN(FEED_SCHEMA_2_TO_3) && r == 0; i++) {
+		const char *const *c = FEED_SCHEMA_2_TO_3[i];
+
+		snprintf(sql, sizeof(sql), "SELECT count(*) FROM "
+			 "pragma_table_info('%s') WHERE name = '%s'", c[0], c[1]);
+		if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+			return ERR_IO;
+		has = sqlite3_step(st) == SQLITE_ROW &&
+		      sqlite3_column_int(st, 0) > 0;
+		sqlite3_finalize(st);
+		snprintf(sql, sizeof(sql), "ALTER TABLE %s ADD COLUMN %s %s",
+			 c[0], c[1], c[2]);
+		if (!has)
+			r = feed_exec(s, sql);
+	}
+	if (r == 0)
+		r = feed_exec(s, "DROP INDEX IF EXISTS cards_creator;"
+			      "UPDATE feed_meta SET v = 3 WHERE k = 'schema';");
+	return r;
+}
+
 /* Create the tables, or bring an older store to the current schema. */
 static int feed_schema(struct feed_store *s)
 {
@@ -127,11 +180,13 @@ static int feed_schema(struct feed_store *s)
 			version = sqlite3_column_int(st, 0);
 		sqlite3_finalize(st);
 	}
-	if (version > 2)
+	if (version > 3)
 		return ERR_FORMAT;
 	r = feed_exec(s, "BEGIN IMMEDIATE");
 	if (r == 0 && version == 1)
 		r = feed_exec(s, FEED_SCHEMA_1_TO_2);
+	if (r == 0 && version >= 1 && version <= 2)
+		r = feed_schema_2_to_3(s);
 	if (r == 0)
 		r = feed_exec(s, FEED_SCHEMA);
 	if (r == 0)
@@ -273,7 +328,7 @@ static int feed_step_done(struct feed_store *s, sqlite3_stmt *st)
 
 int feed_store_put_card(struct feed_store *s, const struct content_card *c,
 			const uint8_t *enc, size_t len,
-			const uint8_t id[FEED_ID_BYTES])
+			const uint8_t id[FEED_ID_BYTES], uint64_t pow)
 {
 	char tags[CARD_TAGS_MAX * (CARD_TAG_MAX_BYTES + 1) + 2];
 	sqlite3_stmt *st;
@@ -282,11 +337,18 @@ int feed_store_put_card(struct feed_store *s, const struct content_card *c,
 	feed_tags_join(c, tags, sizeof(tags));
 	if ((r = feed_txn_begin(s)) < 0)
 		return r;
+	/* Shown unless a newer version, a deletion by its creator or a
+	 * block came first (FEED_LIVE_EXPR for the new row). */
 	st = feed_prep(s, "INSERT INTO cards(id, creator, created, bucket, "
 		       "title, description, tags, price, currency, mime, enc, "
-		       "score) VALUES(?,?,?,?,?,?,?,?,?,?,?, coalesce((SELECT "
-		       "4 * likes + views - dislikes FROM stats WHERE "
-		       "card_id = ?1), 0))");
+		       "pow, chash, version, score, live) VALUES(?,?,?,?,?,?,?,"
+		       "?,?,?,?,?,?,?, coalesce((SELECT 4 * likes + views - "
+		       "dislikes FROM stats WHERE card_id = ?1), 0), "
+		       "NOT EXISTS(SELECT 1 FROM cards n WHERE n.creator = ?2 "
+		       "AND n.chash = ?13 AND n.version > ?14) AND NOT EXISTS("
+		       "SELECT 1 FROM records d WHERE d.card_id = ?1 AND "
+		       "d.kind = 4 AND d.author = ?2) AND NOT EXISTS(SELECT 1 "
+		       "FROM blocked b WHERE b.creator = ?2))");
 	if (st) {
 		sqlite3_bind_blob(st, 1, id, FEED_ID_BYTES, SQLITE_STATIC);
 		sqlite3_bind_blob(st, 2, c->creator.b, 32, SQLITE_STATIC);
@@ -300,17 +362,34 @@ int feed_store_put_card(struct feed_store *s, const struct content_card *c,
 		sqlite3_bind_text(st, 9, c->currency, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 10, c->mime, -1, SQLITE_STATIC);
 		sqlite3_bind_blob(st, 11, enc, (int)len, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 12, (sqlite3_int64)pow);
+		sqlite3_bind_blob(st, 13, c->content_hash, 32, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 14, c->version);
 	}
 	r = feed_step_done(s, st);
+	if (r == 0 && c->version > 1) {	/* older versions: hidden */
+		st = feed_prep(s, "UPDATE cards SET live = 0 WHERE creator = ? "
+			       "AND chash = ? AND version < ?");
+		if (st) {
+			sqlite3_bind_blob(st, 1, c->creator.b, 32,
+					  SQLITE_STATIC);
+			sqlite3_bind_blob(st, 2, c->content_hash, 32,
+					  SQLITE_STATIC);
+			sqlite3_bind_int64(st, 3, c->version);
+		}
+		r = feed_step_done(s, st);
+	}
 	if (r == 0) {
 		st = feed_prep(s, "INSERT INTO cards_fts(rowid, title, "
 			       "description, tags) VALUES("
-			       "last_insert_rowid(), ?, ?, ?)");
+			       "(SELECT rowid FROM cards WHERE id = ?), ?, ?, ?)");
 		if (st) {
-			sqlite3_bind_text(st, 1, c->title, -1, SQLITE_STATIC);
-			sqlite3_bind_text(st, 2, c->description, -1,
+			sqlite3_bind_blob(st, 1, id, FEED_ID_BYTES,
 					  SQLITE_STATIC);
-			sqlite3_bind_text(st, 3, tags, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 2, c->title, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 3, c->description, -1,
+					  SQLITE_STATIC);
+			sqlite3_bind_text(st, 4, tags, -1, SQLITE_STATIC);
 		}
 		r = feed_step_done(s, st);
 	}
@@ -337,6 +416,7 @@ static const char *feed_stat_sql(const struct content_record *rec,
 		*score = 1;
 		return views;
 	case CONTENT_RECORD_FOLLOW:
+	case CONTENT_RECORD_DELETE:
 		return NULL;
 	case CONTENT_RECORD_REACTION:
 		switch (rec->reaction) {
@@ -358,7 +438,7 @@ static const char *feed_stat_sql(const struct content_record *rec,
 int feed_store_put_record(struct feed_store *s,
 			  const struct content_record *rec,
 			  const uint8_t *enc, size_t len,
-			  const uint8_t id[FEED_ID_BYTES])
+			  const uint8_t id[FEED_ID_BYTES], uint64_t pow)
 {
 	int score;
 	const char *stat_sql = feed_stat_sql(rec, &score);
@@ -386,8 +466,8 @@ int feed_store_put_record(struct feed_store *s,
 	feed_release(s, st);
 
 	st = feed_prep(s, "INSERT INTO records(id, kind, card_id, author, "
-		       "created, bucket, reaction, follow, enc) "
-		       "VALUES(?,?,?,?,?,?,?,?,?)");
+		       "created, bucket, reaction, follow, enc, pow) "
+		       "VALUES(?,?,?,?,?,?,?,?,?,?)");
 	if (st) {
 		sqlite3_bind_blob(st, 1, id, FEED_ID_BYTES, SQLITE_STATIC);
 		sqlite3_bind_int(st, 2, (int)rec->kind);
@@ -399,8 +479,20 @@ int feed_store_put_record(struct feed_store *s,
 		sqlite3_bind_int(st, 7, reaction);
 		sqlite3_bind_int(st, 8, rec->follow ? 1 : 0);
 		sqlite3_bind_blob(st, 9, enc, (int)len, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 10, (sqlite3_int64)pow);
 	}
 	r = feed_step_done(s, st);
+	if (r == 0 && rec->kind == CONTENT_RECORD_DELETE) {
+		st = feed_prep(s, "UPDATE cards SET live = 0 WHERE id = ? AND "
+			       "creator = ?");
+		if (st) {
+			sqlite3_bind_blob(st, 1, rec->card_id, 32,
+					  SQLITE_STATIC);
+			sqlite3_bind_blob(st, 2, rec->author.b, 32,
+					  SQLITE_STATIC);
+		}
+		r = feed_step_done(s, st);
+	}
 	if (r < 0 || seen || !stat_sql)
 		goto out;
 	st = feed_prep(s, stat_sql);
@@ -420,11 +512,12 @@ out:
 }
 
 int feed_store_get_item(struct feed_store *s, const uint8_t id[FEED_ID_BYTES],
-			enum feed_item_kind *kind, struct bbuf *out)
+			enum feed_item_kind *kind, struct bbuf *out,
+			uint64_t *pow)
 {
-	sqlite3_stmt *st = feed_prep(s, "SELECT 1, enc FROM cards WHERE id=?1 "
-				     "UNION ALL SELECT 2, enc FROM records "
-				     "WHERE id=?1");
+	sqlite3_stmt *st = feed_prep(s, "SELECT 1, enc, pow FROM cards WHERE "
+				     "id=?1 UNION ALL SELECT 2, enc, pow FROM "
+				     "records WHERE id=?1");
 	const void *p;
 	int rc, k, n;
 
@@ -445,6 +538,8 @@ int feed_store_get_item(struct feed_store *s, const uint8_t id[FEED_ID_BYTES],
 	}
 	bbuf_put(out, p, (size_t)n);
 	*kind = k == 1 ? FEED_ITEM_CARD : FEED_ITEM_RECORD;
+	if (pow)
+		*pow = (uint64_t)sqlite3_column_int64(st, 2);
 	feed_release(s, st);
 	return 0;
 }
@@ -585,6 +680,64 @@ bool feed_store_is_followed(struct feed_store *s,
 {
 	return feed_exists(s, "SELECT 1 FROM following WHERE creator=?",
 			   creator->b, 32) == 1;
+}
+
+int feed_store_block(struct feed_store *s, const struct ed25519_pk *creator,
+		     bool on)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	if ((r = feed_txn_begin(s)) < 0)
+		return r;
+	st = feed_prep(s, on ? "INSERT OR IGNORE INTO blocked(creator) "
+			       "VALUES(?)" :
+			       "DELETE FROM blocked WHERE creator=?");
+	if (st)
+		sqlite3_bind_blob(st, 1, creator->b, 32, SQLITE_STATIC);
+	r = feed_step_done(s, st);
+	if (r == 0) {
+		st = feed_prep(s, "UPDATE cards AS c SET live = ("
+			       FEED_LIVE_EXPR ") WHERE creator = ?");
+		if (st)
+			sqlite3_bind_blob(st, 1, creator->b, 32,
+					  SQLITE_STATIC);
+		r = feed_step_done(s, st);
+	}
+	return feed_txn_end(s, r);
+}
+
+bool feed_store_is_blocked(struct feed_store *s,
+			   const struct ed25519_pk *creator)
+{
+	return feed_exists(s, "SELECT 1 FROM blocked WHERE creator=?",
+			   creator->b, 32) == 1;
+}
+
+int feed_store_expire(struct feed_store *s, uint32_t before_bucket)
+{
+	static const char *const steps[] = {
+		/* the text index reads from cards: unindex the rows first */
+		"INSERT INTO cards_fts(cards_fts, rowid, title, description, "
+		"tags) SELECT 'delete', rowid, title, description, tags FROM "
+		"cards WHERE bucket < ?",
+		"DELETE FROM cards WHERE bucket < ?",
+		"DELETE FROM records WHERE bucket < ?",
+		"DELETE FROM stats WHERE card_id NOT IN (SELECT id FROM cards)",
+	};
+	unsigned i;
+	int r;
+
+	if ((r = feed_txn_begin(s)) < 0)
+		return r;
+	for (i = 0; i < ARRAY_LEN(steps) && r == 0; i++) {
+		sqlite3_stmt *st = feed_prep(s, steps[i]);
+
+		if (st && sqlite3_bind_parameter_count(st) == 1)
+			sqlite3_bind_int64(st, 1, before_bucket);
+		r = feed_step_done(s, st);
+	}
+	return feed_txn_end(s, r);
 }
 
 static uint32_t feed_col_u32(sqlite3_stmt *st, int col)
@@ -728,7 +881,7 @@ int feed_store_query(struct feed_store *s, const struct feed_query *q,
 		     "c.price, coalesce(s.likes,0), coalesce(s.dislikes,0), "
 		     "coalesce(s.flags,0), coalesce(s.emojis,0), "
 		     "coalesce(s.views,0) FROM cards c LEFT JOIN stats s "
-		     "ON s.card_id = c.id WHERE 1");
+		     "ON s.card_id = c.id WHERE c.live = 1");
 	/* The unary + keeps the planner walking cards in sort order and
 	 * testing each against the FTS5 matches, rather than fetching every
 	 * match and sorting them (88 ms → 8 ms at 30,000 cards). */

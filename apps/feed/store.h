@@ -74,21 +74,26 @@ int feed_store_commit(struct feed_store *s);
 
 bool feed_store_has(struct feed_store *s, const uint8_t id[FEED_ID_BYTES]);
 /*
- * Store a verified card (c decoded from enc, id = SHA-256(enc)).
- * ERR_DUPLICATE when held already, ERR_IO on a database error.
+ * Store a verified card (c decoded from enc, id = SHA-256(enc)) with its
+ * proof-of-work nonce.  Of the versions of one content (creator and
+ * content hash) only the highest is shown.  ERR_DUPLICATE when held
+ * already, ERR_IO on a database error.
  */
 int feed_store_put_card(struct feed_store *s, const struct content_card *c,
 			const uint8_t *enc, size_t len,
-			const uint8_t id[FEED_ID_BYTES]);
+			const uint8_t id[FEED_ID_BYTES], uint64_t pow);
 /* Store a verified record and update its card's aggregates (an author
- * counts once per card and reaction, or view).  ERR_DUPLICATE, ERR_IO. */
+ * counts once per card and reaction, or view; a deletion by the card's
+ * creator hides the card).  ERR_DUPLICATE, ERR_IO. */
 int feed_store_put_record(struct feed_store *s,
 			  const struct content_record *rec,
 			  const uint8_t *enc, size_t len,
-			  const uint8_t id[FEED_ID_BYTES]);
-/* The encoding of an item (appended to out) and its kind. ERR_NOT_FOUND. */
+			  const uint8_t id[FEED_ID_BYTES], uint64_t pow);
+/* The encoding of an item (appended to out), its kind and proof-of-work
+ * nonce (pow may be NULL).  ERR_NOT_FOUND. */
 int feed_store_get_item(struct feed_store *s, const uint8_t id[FEED_ID_BYTES],
-			enum feed_item_kind *kind, struct bbuf *out);
+			enum feed_item_kind *kind, struct bbuf *out,
+			uint64_t *pow);
 /* The creator of a stored card.  ERR_NOT_FOUND. */
 int feed_store_card_creator(struct feed_store *s,
 			    const uint8_t card_id[FEED_ID_BYTES],
@@ -110,6 +115,15 @@ int feed_store_follow(struct feed_store *s, const struct ed25519_pk *creator,
 		      bool on);
 bool feed_store_is_followed(struct feed_store *s,
 			    const struct ed25519_pk *creator);
+/* Add or remove a creator in the local block list: their cards are
+ * hidden from queries while blocked (gossip refuses their items). */
+int feed_store_block(struct feed_store *s, const struct ed25519_pk *creator,
+		     bool on);
+bool feed_store_is_blocked(struct feed_store *s,
+			   const struct ed25519_pk *creator);
+/* Retention: drop every card and record of the buckets before
+ * before_bucket, their index entries and aggregates. */
+int feed_store_expire(struct feed_store *s, uint32_t before_bucket);
 
 int feed_store_card_stats(struct feed_store *s,
 			  const uint8_t card_id[FEED_ID_BYTES],

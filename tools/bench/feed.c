@@ -192,7 +192,7 @@ int main(int argc, char **argv)
 		for (j = 0; j < m; j++)
 			if (in[j].r != 0 ||
 			    feed_store_put_card(st, in[j].card, in[j].enc,
-						in[j].len, in[j].id) != 0)
+						in[j].len, in[j].id, 0) != 0)
 				abort();
 		if (feed_store_commit(st) != 0)
 			abort();

@@ -57,6 +57,9 @@ static void test_kinds(struct tctx *t)
 	make(&r, CONTENT_RECORD_VIEW);
 	T_EQ(t, roundtrip(t, &r), 4 + 1 + 1 + 32 + 32 + 8 + 64);
 	T_STREQ(t, content_record_kind_name(CONTENT_RECORD_VIEW), "view");
+	make(&r, CONTENT_RECORD_DELETE);
+	T_EQ(t, roundtrip(t, &r), 4 + 1 + 1 + 32 + 32 + 8 + 64);
+	T_STREQ(t, content_record_kind_name(CONTENT_RECORD_DELETE), "delete");
 }
 
 static void test_field_rules(struct tctx *t)
@@ -78,6 +81,9 @@ static void test_field_rules(struct tctx *t)
 	memcpy(r.text, "\x1b", 2);
 	T_ERR(t, content_record_validate(&r), ERR_FORMAT);
 	make(&r, CONTENT_RECORD_VIEW);
+	r.follow = true;
+	T_ERR(t, content_record_validate(&r), ERR_FORMAT);
+	make(&r, CONTENT_RECORD_DELETE);
 	r.follow = true;
 	T_ERR(t, content_record_validate(&r), ERR_FORMAT);
 	make(&r, CONTENT_RECORD_FOLLOW);

@@ -7,6 +7,7 @@
 #include "config.h"
 #include "apps/client/localnet.h"
 #include "apps/feed/gossip.h"
+#include "apps/feed/pow.h"
 #include "crypto/base/err.h"
 #include "crypto/base/time.h"
 #include "crypto/hash.h"
@@ -34,6 +35,7 @@ struct env {
 	char *dir;
 	struct evloop_timer *poll;
 	struct content_pool *pool;
+	bool rogue_lazy;	/* rogue_send skips the proof of work */
 	unsigned polls;
 	bool quiet;
 };
@@ -209,10 +211,17 @@ static void rogue_send(struct env *e, unsigned node, uint8_t proto,
 {
 	struct feed_msg m = { .type = FEED_MSG_ITEM };
 	struct bbuf msg = BBUF_INIT, dg = BBUF_INIT;
+	uint8_t id[32];
 
 	m.u.item.kind = kind;
 	m.u.item.len = (uint32_t)len;
 	m.u.item.data = enc;
+	sha256(id, enc, len);
+	m.u.item.pow = feed_pow_solve(id, FEED_POW_BITS_DEFAULT);
+	if (e->rogue_lazy)	/* a nonce short of the difficulty */
+		while (feed_pow_bits(id, ++m.u.item.pow) >=
+		       FEED_POW_BITS_DEFAULT)
+			;
 	T_OK(e->t, feed_msg_encode(&m, &msg));
 	if (proto == DATAGRAM_PROTO_REPLIABLE)
 		T_OK(e->t, client_dest_datagram_encode(e->rogue, msg.data,
@@ -408,6 +417,122 @@ static void test_forged(struct tctx *t)
 	free(e);
 }
 
+/* Cards the store of node shows for a text query. */
+static unsigned shown(struct env *e, unsigned node, const char *text)
+{
+	struct feed_row rows[4];
+	struct feed_query q;
+	unsigned n = 0;
+
+	memset(&q, 0, sizeof(q));
+	q.limit = 4;
+	q.text = text;
+	T_OK(e->t, feed_store_query(e->st[node], &q, rows, &n, NULL));
+	return n;
+}
+
+/* Items without enough proof of work and items of a blocked creator
+ * are refused before any relay; a deletion by someone else than the
+ * card's creator is refused, the creator's own travels everywhere and
+ * hides the card. */
+static void test_pow_block_delete(struct tctx *t)
+{
+	struct env *e = calloc(1, sizeof(*e));
+	const struct feed_node_stats *s0;
+	struct ed25519_pk pk;
+	struct bbuf b = BBUF_INIT;
+	uint8_t id[32], card[32], del[32];
+	unsigned i;
+
+	env_init(t, e, NULL, false, false);
+	s0 = feed_node_get_stats(e->fn[0]);
+	tf_card(t, 1, "Lazy", "x", "a", 0, TF_T0, &b, id);
+	e->rogue_lazy = true;
+	rogue_send(e, 0, DATAGRAM_PROTO_REPLIABLE, FEED_ITEM_CARD, b.data,
+		   b.len);
+	run_quiet(e);
+	T_EQ(t, s0->rej_pow, 1);
+	T_EQ(t, s0->rej_sig + s0->rej_format, 0);	/* no work spent */
+	T_EQ(t, holders(e, id), 0);
+	e->rogue_lazy = false;
+
+	tf_pk(1, &pk);
+	T_OK(t, feed_node_block(e->fn[0], &pk, true));
+	rogue_send(e, 0, DATAGRAM_PROTO_REPLIABLE, FEED_ITEM_CARD, b.data,
+		   b.len);
+	run_quiet(e);
+	T_EQ(t, s0->rej_blocked, 1);
+	T_EQ(t, holders(e, id), 0);
+	T_OK(t, feed_node_block(e->fn[0], &pk, false));
+	rogue_send(e, 0, DATAGRAM_PROTO_REPLIABLE, FEED_ITEM_CARD, b.data,
+		   b.len);
+	run_quiet(e);
+	T_EQ(t, holders(e, id), NNODES);
+
+	/* Node 3 publishes a card of creator 2 (it solves the work). */
+	bbuf_reset(&b);
+	tf_card(t, 2, "Withdrawn", "x", "a", 0, TF_T0 + 60, &b, card);
+	T_OK(t, feed_node_publish(e->fn[3], FEED_ITEM_CARD, b.data, b.len));
+	run_quiet(e);
+	T_EQ(t, holders(e, card), NNODES);
+	bbuf_reset(&b);
+	tf_record(t, 7, CONTENT_RECORD_DELETE, 0, card, TF_T0 + 70, &b, del);
+	rogue_send(e, 0, DATAGRAM_PROTO_REPLIABLE, FEED_ITEM_RECORD, b.data,
+		   b.len);
+	run_quiet(e);
+	T_EQ(t, s0->rej_delete, 1);
+	T_EQ(t, holders(e, del), 0);
+	for (i = 0; i < NNODES; i++)
+		T_EQ(t, shown(e, i, "withdrawn"), 1);
+	bbuf_reset(&b);
+	tf_record(t, 2, CONTENT_RECORD_DELETE, 0, card, TF_T0 + 70, &b, del);
+	rogue_send(e, 0, DATAGRAM_PROTO_REPLIABLE, FEED_ITEM_RECORD, b.data,
+		   b.len);
+	run_quiet(e);
+	T_EQ(t, holders(e, del), NNODES);
+	for (i = 0; i < NNODES; i++)
+		T_EQ(t, shown(e, i, "withdrawn"), 0);
+	bbuf_free(&b);
+	env_free(e);
+	free(e);
+}
+
+/* A node keeping 30 days refuses older items and drops them each round. */
+static void test_retention(struct tctx *t)
+{
+	struct env *e = calloc(1, sizeof(*e));
+	struct feed_node_cfg keep = { .retention_days = 30 };
+	struct content_card *c = calloc(1, sizeof(*c));
+	const struct feed_node_stats *s0;
+	struct bbuf b = BBUF_INIT;
+	uint64_t now = time_now_s();
+	uint8_t old[32], fresh[32];
+
+	env_init(t, e, &keep, false, false);
+	s0 = feed_node_get_stats(e->fn[0]);
+	tf_card(t, 1, "Old", "x", "a", 0, now - 40 * 86400, &b, old);
+	rogue_send(e, 0, DATAGRAM_PROTO_REPLIABLE, FEED_ITEM_CARD, b.data,
+		   b.len);
+	run_quiet(e);
+	T_EQ(t, s0->rej_time, 1);
+	T_FALSE(t, feed_store_has(e->st[0], old));
+	/* Stored before the retention was set: gone after a round. */
+	T_OK(t, content_card_decode(b.data, b.len, c));
+	T_OK(t, feed_store_put_card(e->st[0], c, b.data, b.len, old, 0));
+	bbuf_reset(&b);
+	tf_card(t, 1, "Fresh", "x", "a", 0, now - 86400, &b, fresh);
+	T_OK(t, feed_node_publish(e->fn[0], FEED_ITEM_CARD, b.data, b.len));
+	feed_node_round(e->fn[0]);
+	run_quiet(e);
+	T_FALSE(t, feed_store_has(e->st[0], old));
+	T_TRUE(t, feed_store_has(e->st[0], fresh));
+	T_EQ(t, holders(e, fresh), NNODES);
+	bbuf_free(&b);
+	free(c);
+	env_free(e);
+	free(e);
+}
+
 static void test_follows(struct tctx *t)
 {
 	struct env *e = calloc(1, sizeof(*e));
@@ -512,5 +637,7 @@ const struct test_case feed_gossip_tests[] = {
 	{ "forged", test_forged, 0 },
 	{ "follows", test_follows, 0 },
 	{ "rate_limits", test_rate_limits, 0 },
+	{ "pow_block_delete", test_pow_block_delete, 0 },
+	{ "retention", test_retention, 0 },
 	{ NULL, NULL, 0 }
 };

@@ -72,6 +72,7 @@ static void test_roundtrip(struct tctx *t)
 	memset(&m, 0, sizeof(m));
 	m.type = FEED_MSG_ITEM;
 	m.u.item.kind = FEED_ITEM_RECORD;
+	m.u.item.pow = 0x0102030405060708ull;
 	m.u.item.len = sizeof(item);
 	m.u.item.data = item;
 	roundtrip(t, &m);
@@ -119,10 +120,12 @@ static void test_limits(struct tctx *t)
 	T_ERR(t, feed_msg_decode(b.data, b.len, &d), ERR_FORMAT);
 	bbuf_reset(&b);
 	bbuf_put(&b, "BF\x01\x05\x01", 5);
+	bbuf_be64(&b, 0);
 	bbuf_be32(&b, FEED_ITEM_MAX_BYTES + 1);
 	T_ERR(t, feed_msg_decode(b.data, b.len, &d), ERR_TOO_BIG);
 	bbuf_reset(&b);
 	bbuf_put(&b, "BF\x01\x05\x03", 5);	/* unknown item kind */
+	bbuf_be64(&b, 0);
 	bbuf_be32(&b, 1);
 	bbuf_u8(&b, 0);
 	T_ERR(t, feed_msg_decode(b.data, b.len, &d), ERR_FORMAT);

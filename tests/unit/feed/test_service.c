@@ -315,6 +315,37 @@ static void test_api(struct tctx *t)
 	json_decref(o);
 	T_EQ(t, feed_count(e, 1, "followed=1"), 1);
 
+	/* Block the creator at 1: hidden there; unblock: back. */
+	{
+		char creator[65];
+
+		T_EQ(t, call(e, 0, false, "/status", NULL, NULL, &o), 200);
+		snprintf(creator, sizeof(creator), "%s", json_string_value(
+			json_object_get(o, "creator")));
+		json_decref(o);
+		snprintf(body, sizeof(body), "{\"creator\":\"%s\"}", creator);
+		T_EQ(t, call(e, 1, true, "/block", NULL, body, &o), 200);
+		json_decref(o);
+		T_EQ(t, feed_count(e, 1, "text=harbour"), 0);
+		snprintf(body, sizeof(body), "{\"creator\":\"%s\",\"on\":"
+			 "false}", creator);
+		T_EQ(t, call(e, 1, true, "/block", NULL, body, &o), 200);
+		json_decref(o);
+		T_EQ(t, feed_count(e, 1, "text=harbour"), 1);
+	}
+	/* Only the creator withdraws a card; it then goes from every feed. */
+	snprintf(body, sizeof(body), "{\"card\":\"%s\"}", id);
+	T_EQ(t, call(e, 1, true, "/delete", NULL, body, &o), 403);
+	json_decref(o);
+	T_EQ(t, call(e, 0, true, "/delete", NULL, body, &o), 200);
+	json_decref(o);
+	{
+		struct want w = { 2, "text=harbour", 0 };
+
+		run_until(e, has_rows, &w);
+	}
+	T_EQ(t, feed_count(e, 1, "text=harbour"), 0);
+
 	/* Bad calls: answered with an error, nothing changed. */
 	T_EQ(t, call(e, 0, false, "", "limit=0", NULL, &o), 400);
 	json_decref(o);
@@ -342,6 +373,7 @@ static void test_api(struct tctx *t)
 	json_decref(o);
 	free(hex);
 	T_EQ(t, gossip_stat(e, 0, "rej_sig"), 1);
+	T_EQ(t, gossip_stat(e, 0, "rej_pow"), 0);
 	T_EQ(t, feed_count(e, 0, "text=forged"), 0);
 	bbuf_free(&forged);
 
@@ -356,7 +388,7 @@ static void test_api(struct tctx *t)
 		c.datadir = e->dir[0];
 		T_OK(t, feed_service_start(e->el, &c, &e->net, &e->s[0]));
 		T_MEMEQ(t, feed_service_dest(e->s[0])->hash, hash, 32);
-		T_EQ(t, feed_count(e, 0, NULL), 2);
+		T_EQ(t, feed_count(e, 0, NULL), 1);	/* one withdrawn */
 		T_EQ(t, card_stat(e, 0, id, "likes"), 1);
 	}
 	senv_free(e);

@@ -35,8 +35,10 @@ static void put_card(struct tctx *t, struct set *s, unsigned i)
 	tf_card(t, gen_creator(i), title, desc, tags, gen_price(i),
 		gen_created(i), &b, s->id[i]);
 	T_OK(t, content_card_decode(b.data, b.len, s->card));
-	T_OK(t, feed_store_put_card(s->st, s->card, b.data, b.len, s->id[i]));
-	T_ERR(t, feed_store_put_card(s->st, s->card, b.data, b.len, s->id[i]),
+	T_OK(t, feed_store_put_card(s->st, s->card, b.data, b.len, s->id[i],
+				    i));
+	T_ERR(t, feed_store_put_card(s->st, s->card, b.data, b.len, s->id[i],
+				     i),
 	      ERR_DUPLICATE);
 	bbuf_free(&b);
 }
@@ -211,8 +213,8 @@ static void put_rec(struct tctx *t, struct set *s, uint8_t who,
 
 	tf_record(t, who, kind, re, s->id[card], created, &b, id);
 	T_OK(t, content_record_decode(b.data, b.len, &r));
-	T_OK(t, feed_store_put_record(s->st, &r, b.data, b.len, id));
-	T_ERR(t, feed_store_put_record(s->st, &r, b.data, b.len, id),
+	T_OK(t, feed_store_put_record(s->st, &r, b.data, b.len, id, 0));
+	T_ERR(t, feed_store_put_record(s->st, &r, b.data, b.len, id, 0),
 	      ERR_DUPLICATE);
 	T_TRUE(t, feed_store_has(s->st, id));
 	bbuf_free(&b);
@@ -285,6 +287,10 @@ static void test_aggregates(struct tctx *t)
 	free(s);
 }
 
+/* The columns of schema 1 that the bad rows below fill. */
+#define COLS "(id, creator, created, bucket, title, description, tags, " \
+	"price, currency, mime, enc, score)"
+
 /* Rows written behind the store's back (a corrupt or hostile file) are
  * skipped, and the store survives a reopen. */
 static void test_bad_rows(struct tctx *t)
@@ -295,6 +301,7 @@ static void test_bad_rows(struct tctx *t)
 	struct bbuf b = BBUF_INIT;
 	struct feed_query q;
 	unsigned n, skipped;
+	uint64_t pow = 0;
 	sqlite3 *db;
 	FILE *f;
 	char junk[512];
@@ -302,11 +309,11 @@ static void test_bad_rows(struct tctx *t)
 	set_open(t, s);
 	T_EQ(t, sqlite3_open(s->path, &db), SQLITE_OK);
 	T_EQ(t, sqlite3_exec(db,
-		"INSERT INTO cards VALUES(x'0102', x'03', 1, 1, 'short id', "
+		"INSERT INTO cards" COLS " VALUES(x'0102', x'03', 1, 1, 'short id', "
 		"'', ',', zeroblob(32), '', '', x'00', 0);"
-		"INSERT INTO cards VALUES(zeroblob(32), zeroblob(32), "
+		"INSERT INTO cards" COLS " VALUES(zeroblob(32), zeroblob(32), "
 		"9999999999, 1, x'00ff', '', ',', zeroblob(32), '', '', x'', 0);"
-		"INSERT INTO cards VALUES(randomblob(32), zeroblob(32), "
+		"INSERT INTO cards" COLS " VALUES(randomblob(32), zeroblob(32), "
 		"9999999998, 1, 'ok title', '', ',', x'01', '', '', x'', 0);"
 		"INSERT INTO stats VALUES(zeroblob(32), -5, 'x', 1, 1, 1);",
 		NULL, NULL, NULL), SQLITE_OK);
@@ -320,13 +327,15 @@ static void test_bad_rows(struct tctx *t)
 	T_OK(t, feed_store_query(s->st, &q, rows, &n, &skipped));
 	T_EQ(t, n, NCARDS);
 	T_EQ(t, skipped, 3);
-	T_OK(t, feed_store_get_item(s->st, s->id[4], &kind, &b));
+	T_OK(t, feed_store_get_item(s->st, s->id[4], &kind, &b, &pow));
+	T_EQ(t, pow, 4);
 	T_EQ(t, kind, FEED_ITEM_CARD);
 	bbuf_reset(&b);
 	{
 		uint8_t zero[32] = { 0 };
 
-		T_ERR(t, feed_store_get_item(s->st, zero, &kind, &b), ERR_FORMAT);
+		T_ERR(t, feed_store_get_item(s->st, zero, &kind, &b, NULL),
+		      ERR_FORMAT);
 	}
 	feed_store_free(s->st);
 
@@ -392,11 +401,11 @@ static void test_schema_1(struct tctx *t)
 				   "sqlite_master WHERE name = 'cards_price')",
 				   -1, &st, NULL), SQLITE_OK);
 	T_EQ(t, sqlite3_step(st), SQLITE_ROW);
-	T_EQ(t, sqlite3_column_int(st, 0), 2);
+	T_EQ(t, sqlite3_column_int(st, 0), 3);
 	T_EQ(t, sqlite3_column_int(st, 1), 0);
 	sqlite3_finalize(st);
 	/* A newer schema than this code knows is refused. */
-	T_EQ(t, sqlite3_exec(db, "UPDATE feed_meta SET v = 3", NULL, NULL,
+	T_EQ(t, sqlite3_exec(db, "UPDATE feed_meta SET v = 4", NULL, NULL,
 			     NULL), SQLITE_OK);
 	sqlite3_close(db);
 	s->st = NULL;
@@ -405,7 +414,98 @@ static void test_schema_1(struct tctx *t)
 	free(s);
 }
 
+/* Store the card encoded in b (decoded into s->card, pow 0); empty b. */
+static void put_one(struct tctx *t, struct set *s, struct bbuf *b,
+		    uint8_t id[32])
+{
+	T_OK(t, content_card_decode(b->data, b->len, s->card));
+	T_OK(t, feed_store_put_card(s->st, s->card, b->data, b->len, id, 0));
+	bbuf_reset(b);
+}
+
+/* Rows of a text query (only shown cards), the first one's id in first. */
+static unsigned text_rows(struct tctx *t, struct set *s, const char *text,
+			  uint8_t first[32])
+{
+	struct feed_row rows[FEED_QUERY_MAX_ROWS];
+	struct feed_query q;
+	unsigned n = 0;
+
+	memset(&q, 0, sizeof(q));
+	q.limit = 100;
+	q.text = text;
+	T_OK(t, feed_store_query(s->st, &q, rows, &n, NULL));
+	if (n && first)
+		memcpy(first, rows[0].id, 32);
+	return n;
+}
+
+/* Versions supersede older ones in either order of arrival; a block
+ * hides a creator's cards until lifted; the creator's deletion hides a
+ * card; retention drops old buckets. */
+static void test_versions_block_delete(struct tctx *t)
+{
+	struct set *s = calloc(1, sizeof(*s));
+	struct bbuf b = BBUF_INIT;
+	uint8_t v1[32], v2[32], w4[32], w5[32], del[32], got[32];
+	struct content_record r;
+	struct ed25519_pk pk;
+
+	set_open(t, s);
+	tf_card_v(t, 4, "Versioned", "", "a", 0, TF_T0 + 7, 1, &b, v1);
+	put_one(t, s, &b, v1);
+	T_EQ(t, text_rows(t, s, "versioned", got), 1);
+	T_MEMEQ(t, got, v1, 32);
+	tf_card_v(t, 4, "Versioned", "two", "a", 0, TF_T0 + 7, 2, &b, v2);
+	put_one(t, s, &b, v2);
+	T_EQ(t, text_rows(t, s, "versioned", got), 1);
+	T_MEMEQ(t, got, v2, 32);
+	/* Newer first, older later: the older stays hidden. */
+	tf_card_v(t, 6, "Reordered", "", "a", 0, TF_T0 + 8, 5, &b, w5);
+	put_one(t, s, &b, w5);
+	tf_card_v(t, 6, "Reordered", "", "a", 0, TF_T0 + 8, 4, &b, w4);
+	put_one(t, s, &b, w4);
+	T_EQ(t, text_rows(t, s, "reordered", got), 1);
+	T_MEMEQ(t, got, w5, 32);
+	T_TRUE(t, feed_store_has(s->st, w4));	/* kept for gossip */
+
+	tf_pk(4, &pk);
+	T_OK(t, feed_store_block(s->st, &pk, true));
+	T_TRUE(t, feed_store_is_blocked(s->st, &pk));
+	T_EQ(t, text_rows(t, s, "versioned", NULL), 0);
+	T_OK(t, feed_store_block(s->st, &pk, false));
+	T_EQ(t, text_rows(t, s, "versioned", got), 1);
+	T_MEMEQ(t, got, v2, 32);
+
+	/* A deletion by someone else changes nothing; by the creator it
+	 * hides the card (and v1 stays superseded). */
+	tf_record(t, 9, CONTENT_RECORD_DELETE, 0, v2, TF_T0 + 9, &b, del);
+	T_OK(t, content_record_decode(b.data, b.len, &r));
+	T_OK(t, feed_store_put_record(s->st, &r, b.data, b.len, del, 0));
+	bbuf_reset(&b);
+	T_EQ(t, text_rows(t, s, "versioned", NULL), 1);
+	tf_record(t, 4, CONTENT_RECORD_DELETE, 0, v2, TF_T0 + 9, &b, del);
+	T_OK(t, content_record_decode(b.data, b.len, &r));
+	T_OK(t, feed_store_put_record(s->st, &r, b.data, b.len, del, 0));
+	bbuf_reset(&b);
+	T_EQ(t, text_rows(t, s, "versioned", NULL), 0);
+
+	/* Retention: everything before the day after TF_T0 + 30 h goes. */
+	T_OK(t, feed_store_expire(s->st, (TF_T0 + 30 * 3600) / 86400));
+	T_FALSE(t, feed_store_has(s->st, s->id[0]));
+	T_FALSE(t, feed_store_has(s->st, del));
+	T_TRUE(t, feed_store_has(s->st, s->id[NCARDS - 1]));
+	T_EQ(t, text_rows(t, s, "reordered", NULL), 0);
+	T_EQ(t, text_rows(t, s, "zebra", NULL), 0);	/* card 7: day 0 */
+	T_EQ(t, text_rows(t, s, "beta", NULL), NCARDS - 24);
+	bbuf_free(&b);
+	feed_store_free(s->st);
+	free(s->dir);
+	free(s);
+}
+
 const struct test_case feed_store_tests[] = {
+	{ "versions_block_delete", test_versions_block_delete, 0 },
 	{ "schema_1", test_schema_1, 0 },
 	{ "filters", test_filters, 0 },
 	{ "paging", test_paging, 0 },

@@ -30,6 +30,14 @@ void tf_card(struct tctx *t, uint8_t who, const char *title,
 	     const char *desc, const char *tags, uint64_t price,
 	     uint64_t created, struct bbuf *out, uint8_t id[32])
 {
+	tf_card_v(t, who, title, desc, tags, price, created, 1, out, id);
+}
+
+void tf_card_v(struct tctx *t, uint8_t who, const char *title,
+	       const char *desc, const char *tags, uint64_t price,
+	       uint64_t created, uint32_t version, struct bbuf *out,
+	       uint8_t id[32])
+{
 	struct content_card *c = calloc(1, sizeof(*c));
 	struct content_signer s;
 	struct ed25519_seed sk;
@@ -60,7 +68,7 @@ void tf_card(struct tctx *t, uint8_t who, const char *title,
 		c->decimals = 6;
 	}
 	c->created = created;
-	c->version = 1;
+	c->version = version;
 	content_card_normalize(c);
 	tf_signer(who, &s, &sk);
 	T_OK(t, content_card_sign(c, &s));
