@@ -15,9 +15,9 @@
 # below).
 . "${top_srcdir:-.}/tests/integration/i2pd-lib.sh"
 . "${top_srcdir:-.}/tests/integration/ntcp2-lib.sh"
+. "${top_srcdir:-.}/tests/integration/sam-lib.sh"
 NAME=test_sam_bitsd
 W=$(mktemp -d "${TMPDIR:-/tmp}/sam-bitsd.XXXXXX")
-SAMBENCH=${top_srcdir:-.}/tools/sam-bench.py
 PIDS=""
 cleanup() {
 	for p in $PIDS; do kill -KILL "$p" 2>/dev/null; done
@@ -69,17 +69,6 @@ for n in 1 2; do
 		bad "no SAM bridge in b$n"
 done
 
-# bench LABEL SAM_A SAM_B: B connects to A and sends 20 MiB, A verifies
-bench() {
-	if python3 "$SAMBENCH" bench --sam-a "$2" --sam-b "$3" --size 20M \
-		--hops 1 --session-timeout 600 --timeout 900 --connect-tries 100 \
-		--connect-retry-delay 3 --linger 2 -v --json "$W/$1.json" \
-		>"$W/$1.log" 2>&1; then
-		ok "20 MiB $1, SHA-256 verified: $(grep -m1 'MiB/s' "$W/$1.log")"
-	else
-		bad "20 MiB $1 failed: $(tail -3 "$W/$1.log" | tr '\n' ' ')"
-	fi
-}
 bench b2-to-b1 127.0.0.1:28561 127.0.0.1:28562
 bench b1-to-b2 127.0.0.1:28562 127.0.0.1:28561
 
@@ -87,10 +76,7 @@ bench b1-to-b2 127.0.0.1:28562 127.0.0.1:28561
 # to b1 are under way; the stream recovers through tunnels via b1 and b2
 # or ends with an error, and never stalls (sam-bench gives up after
 # 300 s without progress: "timed out") ----
-python3 "$SAMBENCH" bench --sam-a 127.0.0.1:28561 --sam-b 127.0.0.1:28562 \
-	--size 20M --hops 1 --session-timeout 600 --timeout 300 \
-	--connect-tries 100 --connect-retry-delay 3 --linger 2 -v \
-	>"$W/kill.log" 2>&1 &
+sam_bench kill 127.0.0.1:28561 127.0.0.1:28562 --timeout 300 &
 KPID=$!
 if wait_log "$W/kill.log" "; sending" 600; then
 	kill -KILL "$P3" "$P4"

@@ -19,6 +19,7 @@
 # Everything stays on 127.0.0.0/8 (127.0.0.210-214, ports 27401-27460).
 . "${top_srcdir:-.}/tests/integration/i2pd-lib.sh"
 . "${top_srcdir:-.}/tests/integration/ntcp2-lib.sh"
+. "${top_srcdir:-.}/tests/integration/sam-lib.sh"
 NAME=test_sam_i2pd
 W=$(mktemp -d "${TMPDIR:-/tmp}/sam-i2pd.XXXXXX")
 B=$W/bitsd
@@ -164,17 +165,6 @@ ACC_PID=
 # ---- 4. 20 MiB each way with sam-bench.py, r3's own SAM bridge as the peer ----
 # (sam-bench sends SAMBENCH + N random bytes, the acceptor answers their
 # SHA-256: A accepts, B connects and sends)
-bench() { # LABEL SAM_A SAM_B
-	if python3 "$SAMBENCH" bench --sam-a "$2" --sam-b "$3" --size 20M \
-		--hops 1 --session-timeout 600 --timeout 900 --connect-tries 100 \
-		--connect-retry-delay 3 --linger 2 -v --json "$W/$1.json" \
-		>"$W/$1.log" 2>&1; then
-		ok "20 MiB $1, SHA-256 verified: $(grep -m1 'MiB/s' "$W/$1.log")"
-	else
-		bad "20 MiB $1 failed: $(tail -3 "$W/$1.log" | tr '\n' ' ')"
-	fi
-}
-SAMBENCH=${top_srcdir:-.}/tools/sam-bench.py
 bench bitsd-to-i2pd 127.0.0.213:27433 127.0.0.1:$SAM
 bench i2pd-to-bitsd 127.0.0.1:$SAM 127.0.0.213:27433
 
