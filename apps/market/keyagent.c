@@ -492,59 +492,21 @@ void market_agent_stats(const struct market_agent *ag,
 /* ------------------------------------------------------ the holder side */
 
 struct key_fetch {
-	struct market_link link;
-	struct evloop_timer *timer;
 	market_key_fetch_fn done;
 	void *arg;
 };
 
-static void fetch_end(struct key_fetch *f, int err, int status,
-		      const uint8_t w[32])
+static void fetch_reply(void *arg, int err, const uint8_t *p, size_t len)
 {
-	struct stream *s = f->link.s;
-
-	if (s) {
-		stream_set_handler(s, NULL, NULL);
-		if (err)
-			stream_reset(s);
-		stream_release(s);	/* closes an open stream */
-	}
-	evloop_timer_free(f->timer);
-	market_link_clear(&f->link);
-	f->done(f->arg, err, status, w);
-	free(f);
-}
-
-static void fetch_event(void *ctx, struct stream *s, unsigned ev)
-{
-	struct key_fetch *f = ctx;
-	const uint8_t *p;
-	size_t len;
+	struct key_fetch *f = arg;
 	uint8_t w[32];
-	int status = 0, r;
+	int status = 0;
 
-	(void)s;
-	if (ev & (STREAM_EV_CONNECTED | STREAM_EV_WRITABLE))
-		market_link_flush(&f->link);
-	r = market_link_next(&f->link, &p, &len);
-	if (r == 1) {
-		r = market_key_reply_decode(p, len, &status, w);
-		fetch_end(f, r ? ERR_PROTOCOL : 0, status, r ? NULL : w);
-		sodium_memzero(w, sizeof(w));
-		return;
-	}
-	if (r < 0) {
-		fetch_end(f, ERR_PROTOCOL, 0, NULL);
-		return;
-	}
-	if (ev & (STREAM_EV_EOF | STREAM_EV_RESET | STREAM_EV_FAILED |
-		  STREAM_EV_CLOSED))
-		fetch_end(f, ERR_IO, 0, NULL);
-}
-
-static void fetch_timeout(void *arg)
-{
-	fetch_end(arg, ERR_TIMEOUT, 0, NULL);
+	if (err == 0 && market_key_reply_decode(p, len, &status, w) != 0)
+		err = ERR_PROTOCOL;
+	f->done(f->arg, err, status, err ? NULL : w);
+	sodium_memzero(w, sizeof(w));
+	free(f);
 }
 
 int market_key_fetch(struct stream_mgr *mgr, struct evloop *el,
@@ -554,20 +516,15 @@ int market_key_fetch(struct stream_mgr *mgr, struct evloop *el,
 {
 	struct key_fetch *f = xcalloc(1, sizeof(*f));
 	uint8_t buf[MARKET_KEY_REQUEST_BYTES];
-	struct stream *s;
 	int err;
 
 	f->done = done;
 	f->arg = arg;
-	if ((err = stream_connect(mgr, agent, 0, 0, fetch_event, f, &s)) !=
-	    0) {
-		free(f);
-		return err;
-	}
-	market_link_init(&f->link, s, MARKET_KEY_REPLY_MAX_BYTES);
 	market_key_request_encode(r, buf);
-	market_link_send(&f->link, buf, sizeof(buf));
-	f->timer = evloop_timer_new(el, fetch_timeout, f);
-	evloop_timer_arm(f->timer, timeout_ms);
-	return 0;
+	err = market_call(mgr, el, agent, buf, sizeof(buf),
+			  MARKET_KEY_REPLY_MAX_BYTES, timeout_ms, fetch_reply,
+			  f);
+	if (err)
+		free(f);
+	return err;
 }

@@ -10,7 +10,9 @@
 #include "apps/market/link.h"
 #include "apps/market/service.h"
 #include "crypto/base/alloc.h"
+#include "crypto/base/err.h"
 #include "crypto/base/log.h"
+#include "router/evloop.h"
 
 struct market_conn {
 	struct market_service *sv;
@@ -148,4 +150,76 @@ void market_conn_finish(struct market_conn *c, const void *p, size_t len)
 	if (p)
 		market_link_send(&c->link, p, len);
 	conn_process(c);
+}
+
+/* ------------------------------------------------------- the client side */
+
+struct call {
+	struct market_link link;
+	struct evloop_timer *timer;
+	market_call_fn done;
+	void *arg;
+};
+
+static void call_end(struct call *k, int err, const uint8_t *p, size_t len)
+{
+	struct stream *s = k->link.s;
+
+	if (s) {
+		stream_set_handler(s, NULL, NULL);
+		if (err)
+			stream_reset(s);
+		stream_release(s);	/* closes an open stream */
+	}
+	evloop_timer_free(k->timer);
+	k->done(k->arg, err, p, len);
+	market_link_clear(&k->link);
+	free(k);
+}
+
+static void call_event(void *ctx, struct stream *s, unsigned ev)
+{
+	struct call *k = ctx;
+	const uint8_t *p;
+	size_t len;
+	int r;
+
+	(void)s;
+	if (ev & (STREAM_EV_CONNECTED | STREAM_EV_WRITABLE))
+		market_link_flush(&k->link);
+	r = market_link_next(&k->link, &p, &len);
+	if (r == 1)
+		call_end(k, 0, p, len);
+	else if (r < 0)
+		call_end(k, ERR_TOO_BIG, NULL, 0);
+	else if (ev & (STREAM_EV_EOF | STREAM_EV_RESET | STREAM_EV_FAILED |
+		       STREAM_EV_CLOSED))
+		call_end(k, ERR_IO, NULL, 0);
+}
+
+static void call_timeout(void *arg)
+{
+	call_end(arg, ERR_TIMEOUT, NULL, 0);
+}
+
+int market_call(struct stream_mgr *mgr, struct evloop *el,
+		const struct keys_and_cert *to, const void *req, size_t len,
+		size_t max_reply, unsigned timeout_ms, market_call_fn done,
+		void *arg)
+{
+	struct call *k = xcalloc(1, sizeof(*k));
+	struct stream *s;
+	int err;
+
+	k->done = done;
+	k->arg = arg;
+	if ((err = stream_connect(mgr, to, 0, 0, call_event, k, &s)) != 0) {
+		free(k);
+		return err;
+	}
+	market_link_init(&k->link, s, max_reply);
+	market_link_send(&k->link, req, len);
+	k->timer = evloop_timer_new(el, call_timeout, k);
+	evloop_timer_arm(k->timer, timeout_ms);
+	return 0;
 }

@@ -56,4 +56,24 @@ void market_conn_hold(struct market_conn *c, struct market_conn **ref);
 /* Answer the held request (p may be NULL: no answer) and read on. */
 void market_conn_finish(struct market_conn *c, const void *p, size_t len);
 
+/* ------------------------------------------------------- the client side */
+
+struct evloop;
+struct keys_and_cert;
+
+/* err 0 with the reply frame (untrusted; borrowed for the call), or
+ * ERR_IO (stream failed or closed first), ERR_TIMEOUT, ERR_TOO_BIG. */
+typedef void (*market_call_fn)(void *arg, int err, const uint8_t *reply,
+			       size_t len);
+/*
+ * One request to the service at `to` over a new stream from mgr: send
+ * req (copied), take one reply frame of at most max_reply bytes, close.
+ * done runs later, exactly once, unless this returns non-zero (the
+ * errors of stream_connect()).
+ */
+int market_call(struct stream_mgr *mgr, struct evloop *el,
+		const struct keys_and_cert *to, const void *req, size_t len,
+		size_t max_reply, unsigned timeout_ms, market_call_fn done,
+		void *arg);
+
 #endif /* APPS_MARKET_SERVICE_H */

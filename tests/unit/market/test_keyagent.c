@@ -15,6 +15,7 @@
 #include "apps/market/buy.h"
 #include "apps/market/gateway.h"
 #include "apps/market/keyagent.h"
+#include "apps/market/relayer.h"
 #include "apps/market/rpc.h"
 #include "apps/market/upstream_http.h"
 #include "chain/abi.h"
@@ -23,6 +24,7 @@
 #include "crypto/base/err.h"
 #include "crypto/rand.h"
 #include "router/evloop.h"
+#include "router/worker.h"
 #include "tests/unit/market/tmarket.h"
 
 static void test_codec(struct tctx *t)
@@ -430,6 +432,39 @@ static void token_balance(struct world *w, const uint8_t who[20],
 	bbuf_free(&b);
 }
 
+/* A fresh payer with 10000 tokens and no ETH, and a fresh holder. */
+static void payer_setup(struct world *w, struct secp_sk *payer,
+			uint8_t payer_a[20], struct secp_sk *h,
+			uint8_t holder[20])
+{
+	struct u256 minted = u256_from_u64(10000);
+	struct bbuf b = BBUF_INIT;
+
+	secp_sk_generate(payer);
+	secp_sk_generate(h);
+	T_OK(w->t, secp_sk_address(payer, payer_a));
+	T_OK(w->t, secp_sk_address(h, holder));
+	erc20_mint(&b, payer_a, &minted);
+	T_TRUE(w->t, send(w, 9, w->a.dep.token, &b, NULL, NULL));
+	bbuf_free(&b);
+}
+
+/* ownerOf(tid) is holder. */
+static void check_owner(struct world *w, const struct u256 *tid,
+			const uint8_t holder[20])
+{
+	struct bbuf b = BBUF_INIT, ret = BBUF_INIT;
+
+	license_owner_of_call(&b, tid);
+	T_OK(w->t, chain_call(w->cc, NULL, w->a.dep.license_registry, b.data,
+			      b.len, &ret));
+	T_EQ(w->t, ret.len, 32);
+	if (ret.len == 32)
+		T_MEMEQ(w->t, ret.data + 12, holder, 20);
+	bbuf_free(&b);
+	bbuf_free(&ret);
+}
+
 /*
  * The viewer's flow: a payer address with tokens and no ETH signs a
  * Purchase and a permit, a relayer submits buyFor and takes its fee, the
@@ -441,35 +476,22 @@ static void test_relayed(struct tctx *t)
 	struct world w;
 	struct secp_sk payer, h, relayer;
 	struct market_purchase mp;
-	struct u256 minted = u256_from_u64(10000), fee = u256_from_u64(50);
+	struct u256 fee = u256_from_u64(50);
 	struct u256 tid, bal, rel0, rel1, eth, want;
-	struct bbuf b = BBUF_INIT, ret = BBUF_INIT;
 	uint8_t payer_a[20], holder[20], relayer_a[20], key[32];
 	int status = -1;
 
 	if (!world_up(&w, t))
 		goto out;
-	secp_sk_generate(&payer);
-	secp_sk_generate(&h);
-	T_OK(t, secp_sk_address(&payer, payer_a));
-	T_OK(t, secp_sk_address(&h, holder));
+	payer_setup(&w, &payer, payer_a, &h, holder);
 	tm_anvil_key(4, &relayer);
 	T_OK(t, secp_sk_address(&relayer, relayer_a));
-	erc20_mint(&b, payer_a, &minted);
-	T_TRUE(t, send(&w, 9, w.a.dep.token, &b, NULL, NULL));
-	bbuf_reset(&b);
 	token_balance(&w, relayer_a, &rel0);
 
 	T_OK(t, market_purchase_sign(w.cc, &w.a.dep, &payer, &w.index,
 				     holder, &fee, 600, &mp));
 	T_OK(t, market_purchase_relay(w.cc, &w.a.dep, &relayer, &mp, &tid));
-	/* the licence is the holder's */
-	license_owner_of_call(&b, &tid);
-	T_OK(t, chain_call(w.cc, NULL, w.a.dep.license_registry, b.data,
-			   b.len, &ret));
-	T_EQ(t, ret.len, 32);
-	if (ret.len == 32)
-		T_MEMEQ(t, ret.data + 12, holder, 20);
+	check_owner(&w, &tid, holder);		/* the licence is the holder's */
 	/* price and fee from the payer's tokens, the fee to the relayer */
 	token_balance(&w, payer_a, &bal);
 	want = u256_from_u64(10000 - 1000 - 50);
@@ -490,8 +512,107 @@ static void test_relayed(struct tctx *t)
 	T_OK(t, ask(&w, w.agent_n, &tid, &h, 600, &status, key));
 	T_MEMEQ(t, key, w.K, 32);
 out:
-	bbuf_free(&b);
-	bbuf_free(&ret);
+	world_down(&w);
+}
+
+struct relay_wait {
+	bool done;
+	int err, status;
+	struct u256 id;
+};
+
+static void relay_done_cb(void *arg, int err, int status,
+			  const struct u256 *id)
+{
+	struct relay_wait *rw = arg;
+
+	rw->done = true;
+	rw->err = err;
+	rw->status = status;
+	if (id)
+		rw->id = *id;
+}
+
+static bool relay_cond(void *arg)
+{
+	return ((struct relay_wait *)arg)->done;
+}
+
+/* Hand mp to the relayer on nd; the relayer's status (-1: no answer). */
+static int relay(struct world *w, struct tm_node *nd,
+		 const struct market_purchase *mp, struct u256 *id)
+{
+	struct relay_wait rw = { 0 };
+
+	T_OK(w->t, market_relay_send(w->buyer->mgr, w->tm.el, tm_pub(nd), mp,
+				     TM_TIMEOUT_MS, relay_done_cb, &rw));
+	T_TRUE(w->t, tm_run(&w->tm, relay_cond, &rw));
+	T_OK(w->t, rw.err);
+	if (id)
+		*id = rw.id;
+	return rw.done && rw.err == 0 ? rw.status : -1;
+}
+
+/* The payer hands its signed purchase to a relayer destination, which
+ * submits it from a worker thread. */
+static void test_relayer_service(struct tctx *t)
+{
+	struct world w;
+	struct worker_pool *wp = NULL;
+	struct market_relayer *rl = NULL;
+	struct market_relayer_config rc;
+	struct market_relayer_stats st;
+	struct market_purchase mp, low, bad;
+	struct secp_sk payer, h, relayer;
+	struct u256 fee = u256_from_u64(50), low_fee = u256_from_u64(10), tid;
+	uint8_t payer_a[20], holder[20];
+	uint8_t wire[MARKET_PURCHASE_WIRE_BYTES];
+	struct tm_node *rn;
+
+	if (!world_up(&w, t))
+		goto out;
+	payer_setup(&w, &payer, payer_a, &h, holder);
+
+	wp = worker_pool_new(w.tm.el, 1);
+	memset(&rc, 0, sizeof(rc));
+	rc.dep = w.a.dep;
+	rc.min_fee = u256_from_u64(40);
+	tm_anvil_key(5, &relayer);
+	rn = tm_node(&w.tm);
+	rl = market_relayer_new(&rc, &relayer, w.agent_rpc, wp, w.tm.el);
+	market_relayer_serve(rl, rn->mgr);
+
+	/* the wire round-trips */
+	T_OK(t, market_purchase_sign(w.cc, &w.a.dep, &payer, &w.index,
+				     holder, &fee, 600, &mp));
+	market_purchase_encode(&mp, wire);
+	T_OK(t, market_purchase_decode(wire, sizeof(wire), &bad));
+	T_TRUE(t, market_purchase_sig_ok(&bad, 31337,
+					 w.a.dep.license_registry));
+	T_ERR(t, market_purchase_decode(wire, sizeof(wire) - 1, &bad),
+	      ERR_TRUNCATED);
+	/* refused before any gas is spent: a fee under the minimum, a
+	 * purchase changed after signing */
+	T_OK(t, market_purchase_sign(w.cc, &w.a.dep, &payer, &w.index,
+				     holder, &low_fee, 600, &low));
+	T_EQ(t, relay(&w, rn, &low, NULL), MARKET_RELAY_FEE_LOW);
+	bad = mp;
+	bad.p.relayer_fee = u256_from_u64(60);
+	T_EQ(t, relay(&w, rn, &bad, NULL), MARKET_RELAY_BAD_REQUEST);
+	/* relayed */
+	T_EQ(t, relay(&w, rn, &mp, &tid), MARKET_RELAY_OK);
+	check_owner(&w, &tid, holder);
+	/* a replay reverts on chain */
+	T_EQ(t, relay(&w, rn, &mp, NULL), MARKET_RELAY_REVERTED);
+	market_relayer_stats(rl, &st);
+	T_EQ(t, st.relayed, 1);
+	T_EQ(t, st.reverted, 1);
+	T_EQ(t, st.fee_low, 1);
+	T_EQ(t, st.bad, 1);
+	T_EQ(t, market_relayer_busy(rl), 0);
+out:
+	market_relayer_free(rl);
+	worker_pool_free(wp);
 	world_down(&w);
 }
 
@@ -499,5 +620,6 @@ const struct test_case market_keyagent_tests[] = {
 	{ "codec", test_codec, 0 },
 	{ "release", test_release, TT_FORK },
 	{ "relayed_buy", test_relayed, TT_FORK },
+	{ "relayer_service", test_relayer_service, TT_FORK },
 	{ NULL, NULL, 0 }
 };

@@ -1,0 +1,304 @@
+/*
+ * The purchase relayer service and its client (apps/market/relayer.h).
+ */
+#include "config.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "apps/market/relayer.h"
+#include "apps/market/rpc.h"
+#include "apps/market/service.h"
+#include "crypto/base/alloc.h"
+#include "crypto/base/err.h"
+#include "crypto/base/log.h"
+#include "crypto/secmem.h"
+#include "router/evloop.h"
+#include "router/worker.h"
+
+/* ------------------------------------------------------------ the codec */
+
+void market_purchase_encode(const struct market_purchase *mp,
+			    uint8_t out[MARKET_PURCHASE_WIRE_BYTES])
+{
+	uint8_t *p = out;
+
+	u256_to_be(&mp->p.content_index, p);
+	memcpy(p += 32, mp->p.holder, 20);
+	u256_to_be(&mp->p.max_price, p += 20);
+	u256_to_be(&mp->p.relayer_fee, p += 32);
+	u256_to_be(&mp->p.nonce, p += 32);
+	be64_put(p += 32, mp->p.deadline);
+	memcpy(p += 8, mp->payer, 20);
+	memcpy(p += 20, mp->sig, SECP_SIG_BYTES);
+	p += SECP_SIG_BYTES;
+	if (mp->has_permit) {
+		u256_to_be(&mp->permit_value, p);
+		be64_put(p + 32, mp->permit_deadline);
+		memcpy(p + 40, mp->permit_sig, SECP_SIG_BYTES);
+	} else {
+		memset(p, 0, 40 + SECP_SIG_BYTES);
+	}
+}
+
+int market_purchase_decode(const uint8_t *p, size_t len,
+			   struct market_purchase *out)
+{
+	struct market_purchase mp;
+	struct breader r;
+
+	if (len != MARKET_PURCHASE_WIRE_BYTES)
+		return len < MARKET_PURCHASE_WIRE_BYTES ? ERR_TRUNCATED
+							: ERR_FORMAT;
+	memset(&mp, 0, sizeof(mp));
+	br_init(&r, p, len);
+	(void)u256_from_be(&mp.p.content_index, br_take(&r, 32), 32);
+	br_copy(&r, mp.p.holder, 20);
+	(void)u256_from_be(&mp.p.max_price, br_take(&r, 32), 32);
+	(void)u256_from_be(&mp.p.relayer_fee, br_take(&r, 32), 32);
+	(void)u256_from_be(&mp.p.nonce, br_take(&r, 32), 32);
+	mp.p.deadline = br_be64(&r);
+	br_copy(&r, mp.payer, 20);
+	br_copy(&r, mp.sig, SECP_SIG_BYTES);
+	(void)u256_from_be(&mp.permit_value, br_take(&r, 32), 32);
+	mp.permit_deadline = br_be64(&r);
+	br_copy(&r, mp.permit_sig, SECP_SIG_BYTES);
+	if (!br_done(&r))
+		return ERR_TRUNCATED;
+	mp.has_permit = mp.permit_deadline != 0;
+	if (!mp.has_permit && (!u256_is_zero(&mp.permit_value) ||
+			       !sodium_is_zero(mp.permit_sig,
+					       SECP_SIG_BYTES)))
+		return ERR_FORMAT;
+	*out = mp;
+	return 0;
+}
+
+bool market_purchase_sig_ok(const struct market_purchase *mp,
+			    uint64_t chain_id, const uint8_t registry[20])
+{
+	struct eip712_domain d = { EIP712_NAME_LICENSE, chain_id, { 0 } };
+	uint8_t sep[32], h[32], digest[32], who[20];
+
+	memcpy(d.verifying, registry, 20);
+	eip712_domain_separator(&d, sep);
+	eip712_hash_purchase(&mp->p, h);
+	eip712_digest(sep, h, digest);
+	return secp_recover(digest, mp->sig, who) == 0 &&
+	       memcmp(who, mp->payer, 20) == 0;
+}
+
+/* ---------------------------------------------------------- the service */
+
+struct market_relayer;
+
+/* One purchase on a worker thread; the loop side looks at `r` and `conn`
+ * only in done(). */
+struct relay_job {
+	struct market_relayer *r;
+	struct market_conn *conn;	/* NULL once the stream is gone */
+	/* worker input, read-only on the loop while it runs */
+	struct market_rpc *rpc;
+	const struct secp_sk *sk;
+	struct chain_deploy dep;
+	struct market_purchase mp;
+	/* worker output */
+	int err;
+	struct u256 token_id;
+	char why[128];
+};
+
+struct market_relayer {
+	struct market_relayer_config cfg;
+	struct secp_sk *sk;		/* secmem */
+	struct market_rpc *rpc;
+	struct worker_pool *wp;
+	struct evloop *el;
+	struct market_service sv;
+	unsigned jobs;
+	struct market_relayer_stats stats;
+};
+
+static void relay_request(void *ctx, struct market_conn *c, const uint8_t *p,
+			  size_t len);
+
+struct market_relayer *market_relayer_new(
+	const struct market_relayer_config *c, const struct secp_sk *sk,
+	struct market_rpc *rpc, struct worker_pool *wp, struct evloop *el)
+{
+	struct market_relayer *r = xcalloc(1, sizeof(*r));
+
+	r->cfg = *c;
+	r->sk = secmem_alloc(sizeof(*r->sk));
+	*r->sk = *sk;
+	secmem_readonly(r->sk);
+	r->rpc = rpc;
+	r->wp = wp;
+	r->el = el;
+	market_service_init(&r->sv, MARKET_PURCHASE_WIRE_BYTES, 256,
+			    relay_request, r);
+	return r;
+}
+
+unsigned market_relayer_busy(const struct market_relayer *r)
+{
+	return r->jobs;
+}
+
+void market_relayer_free(struct market_relayer *r)
+{
+	if (!r)
+		return;
+	if (BUG(r->jobs != 0))
+		return;		/* a worker still uses it: leak, not crash */
+	market_service_clear(&r->sv);
+	secmem_free(r->sk);
+	free(r);
+}
+
+static void reply_status(struct market_conn *c, int status)
+{
+	uint8_t b = (uint8_t)status;
+
+	market_conn_reply(c, &b, 1);
+}
+
+/* Worker thread: a chain client of its own over the blocking transport. */
+static void relay_run(void *arg)
+{
+	struct relay_job *j = arg;
+	struct chain_transport tr = market_rpc_transport(j->rpc);
+	struct chain_client *cc = chain_client_new(&tr, j->dep.chain_id);
+
+	j->err = market_purchase_relay(cc, &j->dep, j->sk, &j->mp,
+				       &j->token_id);
+	if (j->err)
+		snprintf(j->why, sizeof(j->why), "%s",
+			 chain_client_error(cc));
+	chain_client_free(cc);
+}
+
+static void relay_done(void *arg)
+{
+	struct relay_job *j = arg;
+	struct market_relayer *r = j->r;
+	uint8_t out[33];
+	int status;
+
+	r->jobs--;
+	if (j->err == 0) {
+		status = MARKET_RELAY_OK;
+		r->stats.relayed++;
+	} else if (j->err == ERR_BAD_STATE) {
+		status = MARKET_RELAY_REVERTED;
+		r->stats.reverted++;
+		log_info(LD_APP, "relayer: purchase reverted: %s", j->why);
+	} else {
+		status = MARKET_RELAY_CHAIN;
+		r->stats.chain_errors++;
+		log_info(LD_APP, "relayer: chain failed: %s", j->why);
+	}
+	out[0] = (uint8_t)status;
+	u256_to_be(&j->token_id, out + 1);
+	if (j->conn)
+		market_conn_finish(j->conn, out, status ? 1 : 33);
+	free(j);
+}
+
+static void relay_request(void *ctx, struct market_conn *c, const uint8_t *p,
+			  size_t len)
+{
+	struct market_relayer *r = ctx;
+	struct relay_job *j;
+	struct market_purchase mp;
+
+	r->stats.requests++;
+	if (market_purchase_decode(p, len, &mp) != 0 ||
+	    !market_purchase_sig_ok(&mp, r->cfg.dep.chain_id,
+				    r->cfg.dep.license_registry)) {
+		r->stats.bad++;
+		reply_status(c, MARKET_RELAY_BAD_REQUEST);
+		return;
+	}
+	if (u256_cmp(&mp.p.relayer_fee, &r->cfg.min_fee) < 0) {
+		r->stats.fee_low++;
+		reply_status(c, MARKET_RELAY_FEE_LOW);
+		return;
+	}
+	if (r->jobs >= MARKET_RELAY_MAX_JOBS) {
+		r->stats.busy++;
+		reply_status(c, MARKET_RELAY_BUSY);
+		return;
+	}
+	j = xcalloc(1, sizeof(*j));
+	j->r = r;
+	j->rpc = r->rpc;
+	j->sk = r->sk;
+	j->dep = r->cfg.dep;
+	j->mp = mp;
+	market_conn_hold(c, &j->conn);
+	r->jobs++;
+	worker_submit(r->wp, (struct work){ relay_run, relay_done, j });
+}
+
+void market_relayer_accept(struct market_relayer *r, struct stream *s)
+{
+	market_service_accept(&r->sv, s);
+}
+
+void market_relayer_serve(struct market_relayer *r, struct stream_mgr *mgr)
+{
+	market_service_serve(&r->sv, mgr);
+}
+
+void market_relayer_stats(const struct market_relayer *r,
+			  struct market_relayer_stats *out)
+{
+	*out = r->stats;
+}
+
+/* ------------------------------------------------------ the payer side */
+
+struct relay_send {
+	market_relay_fn done;
+	void *arg;
+};
+
+static void send_reply(void *arg, int err, const uint8_t *p, size_t len)
+{
+	struct relay_send *rs = arg;
+	struct u256 id = { { 0 } };
+	int status = 0;
+
+	if (err == 0) {
+		if (len == 33 && p[0] == MARKET_RELAY_OK)
+			(void)u256_from_be(&id, p + 1, 32);
+		else if (len == 1 && p[0] != MARKET_RELAY_OK &&
+			 p[0] <= MARKET_RELAY_BUSY)
+			status = p[0];
+		else
+			err = ERR_PROTOCOL;
+	}
+	rs->done(rs->arg, err, status, err || status ? NULL : &id);
+	free(rs);
+}
+
+int market_relay_send(struct stream_mgr *mgr, struct evloop *el,
+		      const struct keys_and_cert *relayer,
+		      const struct market_purchase *mp, unsigned timeout_ms,
+		      market_relay_fn done, void *arg)
+{
+	struct relay_send *rs = xcalloc(1, sizeof(*rs));
+	uint8_t buf[MARKET_PURCHASE_WIRE_BYTES];
+	int err;
+
+	rs->done = done;
+	rs->arg = arg;
+	market_purchase_encode(mp, buf);
+	err = market_call(mgr, el, relayer, buf, sizeof(buf), 33, timeout_ms,
+			  send_reply, rs);
+	if (err)
+		free(rs);
+	return err;
+}

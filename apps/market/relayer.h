@@ -1,0 +1,100 @@
+/*
+ * The purchase relayer as an overlay service (CHAIN.md §1.4, §5 step 2):
+ * a payer whose addresses hold no ETH hands its signed purchase
+ * (apps/market/buy.h) to a relayer destination over a stream; the relayer
+ * checks it (fee at least its minimum, the Purchase signature recovers to
+ * the payer) before spending gas, submits buyFor from its own account on
+ * a worker thread (chain calls block; they reach the chain through
+ * apps/market/rpc.h) and answers with the licence's token id.
+ *
+ * Wire (frames of apps/market/link.h):
+ *   request  contentIndex (32) ‖ holder (20) ‖ maxPrice (32) ‖
+ *            relayerFee (32) ‖ nonce (32) ‖ deadline (8, big-endian) ‖
+ *            payer (20) ‖ sig (65) ‖ permit value (32) ‖
+ *            permit deadline (8, 0: no permit) ‖ permit sig (65)
+ *   reply    status (1) ‖ tokenId (32) when status is MARKET_RELAY_OK
+ *
+ * Thread: the loop thread only.
+ */
+#ifndef APPS_MARKET_RELAYER_H
+#define APPS_MARKET_RELAYER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "apps/market/buy.h"
+#include "router/keys_and_cert.h"
+
+struct evloop;
+struct market_rpc;
+struct stream;
+struct stream_mgr;
+struct worker_pool;
+
+#define MARKET_PURCHASE_WIRE_BYTES (32 + 20 + 32 + 32 + 32 + 8 + 20 + \
+	SECP_SIG_BYTES + 32 + 8 + SECP_SIG_BYTES)
+#define MARKET_RELAY_MAX_JOBS 16
+
+enum market_relay_status {
+	MARKET_RELAY_OK = 0,
+	MARKET_RELAY_BAD_REQUEST = 1,	/* malformed or bad signature */
+	MARKET_RELAY_FEE_LOW = 2,	/* below this relayer's minimum */
+	MARKET_RELAY_REVERTED = 3,	/* the chain refused it */
+	MARKET_RELAY_CHAIN = 4,		/* chain RPC failed: try later */
+	MARKET_RELAY_BUSY = 5
+};
+
+void market_purchase_encode(const struct market_purchase *mp,
+			    uint8_t out[MARKET_PURCHASE_WIRE_BYTES]);
+/* Untrusted bytes: ERR_TRUNCATED/ERR_FORMAT. */
+int market_purchase_decode(const uint8_t *p, size_t len,
+			   struct market_purchase *out);
+/* True when mp's Purchase signature recovers to mp->payer under the
+ * registry's domain. */
+bool market_purchase_sig_ok(const struct market_purchase *mp,
+			    uint64_t chain_id, const uint8_t registry[20]);
+
+struct market_relayer_config {
+	struct chain_deploy dep;
+	struct u256 min_fee;
+};
+
+struct market_relayer_stats {
+	uint64_t requests, relayed, bad, fee_low, reverted, chain_errors,
+		busy;
+};
+
+struct market_relayer;	/* opaque */
+
+/*
+ * A relayer sending from account key sk (copied to secure memory), through
+ * rpc (borrowed), running transactions on wp's threads (borrowed).  Never
+ * returns NULL.
+ */
+struct market_relayer *market_relayer_new(
+	const struct market_relayer_config *c, const struct secp_sk *sk,
+	struct market_rpc *rpc, struct worker_pool *wp, struct evloop *el);
+/* Transactions under way: free the relayer only at 0 (a worker waits on
+ * the loop for its chain calls, so run the loop until then). */
+unsigned market_relayer_busy(const struct market_relayer *r);
+/* Reset its streams and release it (market_relayer_busy() must be 0).
+ * Accepts NULL. */
+void market_relayer_free(struct market_relayer *r);
+void market_relayer_accept(struct market_relayer *r, struct stream *s);
+void market_relayer_serve(struct market_relayer *r, struct stream_mgr *mgr);
+void market_relayer_stats(const struct market_relayer *r,
+			  struct market_relayer_stats *out);
+
+/* err 0 with the relayer's status (and the token id when OK), or
+ * ERR_IO / ERR_TIMEOUT / ERR_PROTOCOL. */
+typedef void (*market_relay_fn)(void *arg, int err, int status,
+				const struct u256 *token_id);
+/* Hand mp to the relayer at `relayer` over a new stream from mgr; done
+ * runs later, exactly once (unless this returns non-zero). */
+int market_relay_send(struct stream_mgr *mgr, struct evloop *el,
+		      const struct keys_and_cert *relayer,
+		      const struct market_purchase *mp, unsigned timeout_ms,
+		      market_relay_fn done, void *arg);
+
+#endif /* APPS_MARKET_RELAYER_H */
