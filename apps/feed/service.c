@@ -671,6 +671,37 @@ static int api_block(struct feed_service *s, json_t *body, json_t **out)
 	return 200;
 }
 
+/* Gossip with one more peer from now on ({"peer": b32 or hex}). */
+static int api_peer(struct feed_service *s, json_t *body, json_t **out)
+{
+	struct feed_service_cfg *one = xzalloc(sizeof(*one));
+	const char *v = jstr(body, "peer");
+	unsigned i;
+	int code = 200;
+
+	if (!v || feed_service_parse_peers(v, one) != 0 || one->npeers != 1) {
+		code = api_err(out, 400, "peer: one b32 address or 64 hex "
+			       "digits");
+		goto out;
+	}
+	for (i = 0; i < s->cfg.npeers; i++)
+		if (!memcmp(s->cfg.peers[i], one->peers[0], 32))
+			break;
+	if (i == s->cfg.npeers) {
+		if (s->cfg.npeers == FEED_PEERS_MAX) {
+			code = api_err(out, 409, "too many peers");
+			goto out;
+		}
+		memcpy(s->cfg.peers[s->cfg.npeers++], one->peers[0], 32);
+		feed_service_round(s);	/* look it up now */
+	}
+	*out = json_pack("{s:I,s:I}", "peers", (json_int_t)s->cfg.npeers,
+			 "peers_up", (json_int_t)feed_service_peers_up(s));
+out:
+	free(one);
+	return code;
+}
+
 /* Withdraw one of our own cards: a deletion record for every feed. */
 static int api_delete(struct feed_service *s, json_t *body, json_t **out)
 {
@@ -755,6 +786,8 @@ int feed_service_api(struct feed_service *s, bool post, const char *rest,
 		return api_view(s, body, out);
 	if (!strcmp(rest, "/block"))
 		return api_block(s, body, out);
+	if (!strcmp(rest, "/peers"))
+		return api_peer(s, body, out);
 	if (!strcmp(rest, "/delete"))
 		return api_delete(s, body, out);
 	return api_err(out, 404, "no such feed call");

@@ -237,6 +237,19 @@ static void test_api(struct tctx *t)
 
 	senv_init(t, e);
 	run_until(e, all_peers_up, NULL);
+	/* 0 takes 2 as a peer too, at run time (lookup at once here). */
+	{
+		char hh[65];
+
+		hex_encode(hh, sizeof(hh), feed_service_dest(e->s[2])->hash, 32);
+		snprintf(body, sizeof(body), "{\"peer\":\"%s\"}", hh);
+		T_EQ(t, call(e, 0, true, "/peers", NULL, body, &o), 200);
+		T_EQ(t, json_integer_value(json_object_get(o, "peers_up")), 2);
+		json_decref(o);
+		T_EQ(t, call(e, 0, true, "/peers", NULL, body, &o), 200);
+		T_EQ(t, json_integer_value(json_object_get(o, "peers")), 2);
+		json_decref(o);
+	}
 
 	/* Publish on 0 from fields, signed by 0's creator key. */
 	T_EQ(t, call(e, 0, true, "/publish", NULL,
@@ -359,6 +372,9 @@ static void test_api(struct tctx *t)
 		     "\"reaction\":\"like\"}", &o), 400);
 	json_decref(o);
 	T_EQ(t, call(e, 0, true, "/publish", NULL, "{\"title\":\"x\"}", &o),
+	     400);
+	json_decref(o);
+	T_EQ(t, call(e, 0, true, "/peers", NULL, "{\"peer\":\"xyz\"}", &o),
 	     400);
 	json_decref(o);
 	T_EQ(t, call(e, 0, true, "/nope", NULL, "{}", &o), 404);
