@@ -18,6 +18,7 @@
 #include "apps/market/relayer.h"
 #include "apps/market/rpc.h"
 #include "apps/market/upstream_http.h"
+#include "apps/market/wallet.h"
 #include "chain/abi.h"
 #include "chain/calls.h"
 #include "chain/rpc.h"
@@ -465,6 +466,38 @@ static void check_owner(struct world *w, const struct u256 *tid,
 	bbuf_free(&ret);
 }
 
+static const char *jstr(json_t *o, const char *path0, size_t i,
+			const char *key)
+{
+	return json_string_value(json_object_get(
+		json_array_get(json_object_get(o, path0), i), key));
+}
+
+/* The wallet view after one sale at 1000 (protocol fee 2 %): the
+ * creator (account 2) is owed 980, the payer spent 1050 and has no ETH. */
+static void wallet_view(struct world *w, const uint8_t payer_a[20])
+{
+	uint8_t accts[2][20], st[1][20] = { { 0x5e } }, pot[1][20] = {
+		{ 0x9a } };
+	struct market_wallet_query q = { accts, 2, st, 1, pot, 1 };
+	json_t *o = NULL, *e;
+
+	addr_of(2, accts[0]);
+	memcpy(accts[1], payer_a, 20);
+	T_OK(w->t, market_wallet_json(w->cc, &w->a.dep, &q, &o));
+	if (!o)
+		return;
+	e = json_object_get(o, "earnings");
+	T_STREQ(w->t, jstr(e, "licences", 0, "owed"), "980");
+	T_STREQ(w->t, jstr(e, "licences", 1, "owed"), "0");
+	T_STREQ(w->t, jstr(e, "stealth", 0, "balance"), "0");
+	T_STREQ(w->t, json_string_value(json_object_get(e, "total")), "980");
+	T_STREQ(w->t, jstr(o, "accounts", 1, "token"), "8950");
+	T_STREQ(w->t, jstr(o, "accounts", 1, "eth"), "0");
+	T_STREQ(w->t, jstr(o, "pots", 0, "deposit"), "0");
+	json_decref(o);
+}
+
 /*
  * The viewer's flow: a payer address with tokens and no ETH signs a
  * Purchase and a permit, a relayer submits buyFor and takes its fee, the
@@ -511,6 +544,7 @@ static void test_relayed(struct tctx *t)
 	mine(&w, MARKET_KEY_CONFIRMATIONS);
 	T_OK(t, ask(&w, w.agent_n, &tid, &h, 600, &status, key));
 	T_MEMEQ(t, key, w.K, 32);
+	wallet_view(&w, payer_a);
 out:
 	world_down(&w);
 }
