@@ -18,6 +18,7 @@
 #    theirs with a bitsd hop, and the bitsd hops relay TunnelData;
 #  - every bitsd stops cleanly, with no warning, error, BUG or sanitizer
 #    report.
+# MIXED_SOAK_S=1500 adds a soak with the full 10-minute lifetime (below).
 # Everything stays on 127.0.0.0/8.
 . "${top_srcdir:-.}/tests/integration/i2pd-lib.sh"
 . "${top_srcdir:-.}/tests/integration/ntcp2-lib.sh"
@@ -167,6 +168,39 @@ done
 [ "$relayed" -gt 0 ] && ok "the bitsd hops relayed $relayed TunnelData messages" ||
 	bad "the bitsd hops relayed nothing"
 
+# MIXED_SOAK_S=1500 (by hand, not in CI): go on that long with the full
+# 10-minute tunnel lifetime, sampling b1's pool every 10 s: it stays full
+# across expiries, and its tunnel tests keep passing.
+if [ "${MIXED_SOAK_S:-0}" -gt 0 ]; then
+	exp0=$(own expired); ok0=$(own tests_ok); samples=0; short=0
+	t0=$(date +%s); t=$t0
+	while [ $((t - t0)) -lt "$MIXED_SOAK_S" ]; do
+		sleep 10; t=$(date +%s); samples=$((samples + 1))
+		line=$(python3 - "$API" <<'PY'
+import sys, json, urllib.request
+try:
+    o = json.load(urllib.request.urlopen('http://127.0.0.1:%s/api/status' % sys.argv[1], timeout=10))['tunnels']['own']
+    print(o['inbound'], o['outbound'], ' '.join('%s=%s' % (k, o[k]) for k in
+          ('building', 'expired', 'builds_ok', 'builds_timeout', 'builds_late', 'tests_ok', 'tests_failed')))
+except Exception:
+    print(0, 0)
+PY
+)
+		echo "soak $((t - t0)) s: in/out $line"
+		set -- $line
+		[ "$1" -ge 2 ] && [ "$2" -ge 2 ] || short=$((short + 1))
+	done
+	expired=$(($(own expired) - exp0)); tests=$(($(own tests_ok) - ok0))
+	[ "$expired" -ge $((MIXED_SOAK_S / 600 * 4)) ] && [ "$expired" -gt 0 ] &&
+		ok "$expired tunnels expired in ${MIXED_SOAK_S} s" ||
+		bad "only $expired tunnels expired in ${MIXED_SOAK_S} s"
+	[ $((short * 10)) -le "$samples" ] &&
+		ok "the pool was full (2+2) in $((samples - short)) of $samples samples" ||
+		bad "the pool was short in $short of $samples samples"
+	[ "$tests" -ge $((MIXED_SOAK_S / 60)) ] &&
+		ok "$tests more tunnel tests passed ($(own tests_failed) failed in all)" ||
+		bad "$tests more tunnel tests passed, $(own tests_failed) failed"
+fi
 for n in 1 2 3; do
 	eval "BPID=\$P$n"
 	bitsd_finish $n "$W/b$n"
