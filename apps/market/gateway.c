@@ -59,6 +59,26 @@ static json_t *take_id(const json_t *req)
 	return NULL;
 }
 
+/*
+ * eth_getLogs costs the node in proportion to the blocks it scans: only
+ * numeric ranges of at most MARKET_GW_MAX_LOG_BLOCKS (or one blockHash).
+ */
+static bool logs_range_ok(const json_t *params)
+{
+	const json_t *q = json_array_get(params, 0);
+	uint64_t from, to;
+
+	if (json_array_size(params) != 1 || !json_is_object(q))
+		return false;
+	if (json_object_get(q, "blockHash"))
+		return !json_object_get(q, "fromBlock") &&
+		       !json_object_get(q, "toBlock");
+	if (jsonrpc_get_u64(json_object_get(q, "fromBlock"), &from) != 0 ||
+	    jsonrpc_get_u64(json_object_get(q, "toBlock"), &to) != 0)
+		return false;
+	return from <= to && to - from < MARKET_GW_MAX_LOG_BLOCKS;
+}
+
 int market_gw_request_check(const struct market_gw_config *c,
 			    const uint8_t *p, size_t len, char **out,
 			    size_t *out_len, json_t **id_out, int *code,
@@ -96,6 +116,13 @@ int market_gw_request_check(const struct market_gw_config *c,
 		*code = MARKET_GW_ERR_METHOD;
 		*why = "method not served by this gateway";
 		r = ERR_UNSUPPORTED;
+		goto out;
+	}
+	if (strcmp(json_string_value(m), "eth_getLogs") == 0 &&
+	    !logs_range_ok(params)) {
+		*code = MARKET_GW_ERR_LIMIT;
+		*why = "eth_getLogs needs a numeric block range within the limit";
+		r = ERR_RANGE;
 		goto out;
 	}
 	o = json_pack("{s:s, s:O, s:O, s:o}", "jsonrpc", "2.0", "id", id,

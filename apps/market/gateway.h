@@ -7,7 +7,8 @@
  * Every request is untrusted: size and nesting are bounded, it must be a
  * single JSON-RPC 2.0 call (no batches) whose method is on the allow-list
  * (by default the read and submit calls of CHAIN.md §7: no node-side
- * signing, no anvil_*, no admin or debug namespaces), and it is sent on
+ * signing, no anvil_*, no admin or debug namespaces; eth_getLogs over at
+ * most MARKET_GW_MAX_LOG_BLOCKS numbered blocks), and it is sent on
  * rebuilt from its id, method and params only.  Each peer destination has
  * a token bucket (requests per second and a burst); the gateway as a whole
  * caps requests waiting on the node.  Refusals are JSON-RPC error objects
@@ -35,6 +36,7 @@ struct stream_mgr;
 #define MARKET_GW_MAX_ID_BYTES 64
 #define MARKET_GW_MAX_METHODS 32
 #define MARKET_GW_PEERS_MAX 256		/* rate-limit table */
+#define MARKET_GW_MAX_LOG_BLOCKS 5000	/* eth_getLogs range (CHAIN.md §7) */
 /* JSON-RPC error codes of refusals (EIP-1474). */
 #define MARKET_GW_ERR_INVALID (-32600)
 #define MARKET_GW_ERR_METHOD (-32601)
@@ -83,7 +85,9 @@ void market_gw_config_default(struct market_gw_config *c);
  * JSON-RPC error code and *why a static reason.  Either way *id (may be
  * NULL) gets a new reference to the request's id when one could be read
  * (else NULL).
- * Returns 0, ERR_FORMAT/ERR_TOO_BIG (invalid) or ERR_UNSUPPORTED (method).
+ * Returns 0, ERR_FORMAT/ERR_TOO_BIG (invalid), ERR_UNSUPPORTED (method) or
+ * ERR_RANGE (eth_getLogs over more than MARKET_GW_MAX_LOG_BLOCKS or not by
+ * block numbers).
  */
 int market_gw_request_check(const struct market_gw_config *c,
 			    const uint8_t *p, size_t len, char **out,

@@ -69,6 +69,18 @@ static void test_request_check(struct tctx *t)
 	      ERR_FORMAT);
 	T_ERR(t, check("{\"jsonrpc\":\"2.0\",\"id\":1,\"id\":2,\"method\":"
 		       "\"eth_chainId\"}", &out, &code), ERR_FORMAT);
+	/* eth_getLogs: numbered ranges within the limit only */
+	T_OK(t, check("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"eth_getLogs\","
+		      "\"params\":[{\"fromBlock\":\"0x1\",\"toBlock\":\"0x1388\"}]}",
+		      &out, &code));
+	free(out);
+	T_ERR(t, check("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"eth_getLogs\","
+		       "\"params\":[{\"fromBlock\":\"0x0\",\"toBlock\":\"0x1388\"}]}",
+		       &out, &code), ERR_RANGE);
+	T_EQ(t, code, MARKET_GW_ERR_LIMIT);
+	T_ERR(t, check("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"eth_getLogs\","
+		       "\"params\":[{\"fromBlock\":\"0x0\",\"toBlock\":\"latest\"}]}",
+		       &out, &code), ERR_RANGE);
 	memset(deep, '[', sizeof(deep) - 1);
 	deep[sizeof(deep) - 1] = '\0';
 	T_ERR(t, check(deep, &out, &code), ERR_TOO_BIG);
