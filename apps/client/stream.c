@@ -6,9 +6,9 @@
  * Sequence numbers: each direction starts at 0 with its SYN; every packet
  * with data, SYN or CLOSE takes the next number; "If the sequenceNum is 0
  * and the SYN flag is not set, this is a plain ACK packet that should not
- * be ACKed."  In-flight packets sit in a ring indexed by seq % TX_RING,
- * out-of-order ones in a ring indexed by seq % RX_RING; the window never
- * exceeds STREAM_MAX_WINDOW, half of either ring.
+ * be ACKed."  In-flight packets sit in a ring indexed by seq % ring,
+ * out-of-order ones in another of the same size, sized at the stream's
+ * start to at least twice its max_window, which the window never exceeds.
  */
 #include "config.h"
 #include "apps/client/stream.h"
@@ -30,7 +30,7 @@ void stream_config_default(struct stream_config *c)
 	memset(c, 0, sizeof(*c));
 	c->mtu = STREAM_MTU_DEFAULT;
 	c->initial_window = STREAM_INITIAL_WINDOW;
-	c->max_window = STREAM_MAX_WINDOW;
+	c->max_window = STREAM_DEFAULT_WINDOW;
 	c->initial_rto_ms = STREAM_INITIAL_RTO_MS;
 	c->max_resends = STREAM_MAX_RESENDS;
 	c->ack_delay_ms = 50;
@@ -153,7 +153,7 @@ static void send_packet(struct stream *s, uint32_t seq, uint16_t flags,
 		p->ack_through = hi;
 		for (uint32_t q = s->rcv_next; seq_lt(q, hi) &&
 		     p->nack_count < STREAM_MAX_NACKS; q++)
-			if (!s->rx[q % STREAM_RX_RING].have)
+			if (!s->rx[q % s->ring].have)
 				p->nacks[p->nack_count++] = q;
 		s->ack_pending = 0;
 		s->ack_due = 0;
@@ -225,7 +225,7 @@ static void tx_send(struct stream *s, struct stream_tx *t)
 static void tx_new(struct stream *s, uint16_t flags, const uint8_t *data,
 		   size_t len)
 {
-	struct stream_tx *t = &s->tx[s->next_seq % STREAM_TX_RING];
+	struct stream_tx *t = &s->tx[s->next_seq % s->ring];
 
 	if (BUG(t->used))
 		return;
@@ -382,7 +382,7 @@ static void handle_ack(struct stream *s, const struct stream_packet *p)
 	    !seq_lt(p->ack_through, s->next_seq))
 		return;
 	for (q = s->una; seq_le(q, p->ack_through); q++) {
-		struct stream_tx *t = &s->tx[q % STREAM_TX_RING];
+		struct stream_tx *t = &s->tx[q % s->ring];
 
 		if (!t->used || t->seq != q)
 			continue;
@@ -409,7 +409,7 @@ static void handle_ack(struct stream *s, const struct stream_packet *p)
 		acked++;
 	}
 	while (s->una != s->next_seq &&
-	       !s->tx[s->una % STREAM_TX_RING].used)
+	       !s->tx[s->una % s->ring].used)
 		s->una++;
 	if (!acked)
 		return;
@@ -443,7 +443,7 @@ static void deliver(struct stream *s)
 	size_t before = s->recvq.len;
 
 	for (;;) {
-		struct stream_rx *r = &s->rx[s->rcv_next % STREAM_RX_RING];
+		struct stream_rx *r = &s->rx[s->rcv_next % s->ring];
 
 		if (!r->have)
 			break;
@@ -474,10 +474,10 @@ static void receive_data(struct stream *s, const struct stream_packet *p)
 		schedule_ack(s, true);
 		return;
 	}
-	if (!seq_lt(p->seq - s->rcv_next, STREAM_RX_RING) ||
+	if (!seq_lt(p->seq - s->rcv_next, s->ring) ||
 	    (s->fin_received))
 		return;
-	r = &s->rx[p->seq % STREAM_RX_RING];
+	r = &s->rx[p->seq % s->ring];
 	if (r->have) {
 		schedule_ack(s, true);
 		return;
@@ -530,7 +530,7 @@ static void stream_fail(struct stream *s, enum stream_state st,
 	if (stream_finished(s))
 		return;
 	s->state = st;
-	for (unsigned i = 0; i < STREAM_TX_RING; i++)
+	for (unsigned i = 0; i < s->ring; i++)
 		if (s->tx[i].used)
 			tx_release(s, &s->tx[i]);
 	s->rto_due = s->ack_due = 0;
@@ -551,10 +551,10 @@ void stream_emit(struct stream *s)
  * resend the oldest at once (it was probably dropped). */
 static void unchoked(struct stream *s)
 {
-	struct stream_tx *t = &s->tx[s->una % STREAM_TX_RING];
+	struct stream_tx *t = &s->tx[s->una % s->ring];
 
 	s->choked = false;
-	for (unsigned i = 0; i < STREAM_TX_RING; i++)
+	for (unsigned i = 0; i < s->ring; i++)
 		if (s->tx[i].used)
 			s->tx[i].sends = 1;
 	rto_from_rtt(s);
@@ -628,7 +628,7 @@ void stream_on_packet(struct stream *s, const struct stream_packet *p,
 
 static void on_rto(struct stream *s, uint64_t now)
 {
-	struct stream_tx *t = &s->tx[s->una % STREAM_TX_RING];
+	struct stream_tx *t = &s->tx[s->una % s->ring];
 
 	if (!t->used) {
 		rto_arm(s);
@@ -720,6 +720,11 @@ struct stream *stream_alloc(struct stream_mgr *mgr,
 	s->syn_pending = !initiator;	/* the acceptor decides first */
 	s->cwnd = mgr->cfg.initial_window;
 	s->ssthresh = mgr->cfg.max_window;
+	s->ring = STREAM_RING_MIN;
+	while (s->ring < 2 * mgr->cfg.max_window)
+		s->ring *= 2;
+	s->tx = xzalloc(s->ring * sizeof(*s->tx));
+	s->rx = xzalloc(s->ring * sizeof(*s->rx));
 	s->rto_ms = mgr->cfg.initial_rto_ms;
 	s->last_activity = now_ms();
 	s->next = mgr->streams;
@@ -737,10 +742,12 @@ void stream_send_syn(struct stream *s)
 
 void stream_free_(struct stream *s)
 {
-	for (unsigned i = 0; i < STREAM_TX_RING; i++)
+	for (unsigned i = 0; i < s->ring; i++)
 		xfree_wipe(s->tx[i].data, s->tx[i].len);
-	for (unsigned i = 0; i < STREAM_RX_RING; i++)
+	for (unsigned i = 0; i < s->ring; i++)
 		xfree_wipe(s->rx[i].data, s->rx[i].len);
+	free(s->tx);
+	free(s->rx);
 	fifo_free(&s->sendq);
 	fifo_free(&s->recvq);
 	free(s);
@@ -813,7 +820,7 @@ size_t stream_unacked(const struct stream *s)
 {
 	size_t n = s->sendq.len;
 
-	for (unsigned i = 0; i < STREAM_TX_RING; i++)
+	for (unsigned i = 0; i < s->ring; i++)
 		if (s->tx[i].used)
 			n += s->tx[i].len;
 	return n;

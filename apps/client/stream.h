@@ -51,7 +51,8 @@ struct stream;		/* opaque */
 #define STREAM_MTU_ECIES 1812		/* over ECIES-X25519 sessions */
 #define STREAM_MTU_MIN 512		/* MIN_MESSAGE_SIZE */
 #define STREAM_INITIAL_WINDOW 6		/* packets */
-#define STREAM_MAX_WINDOW 128		/* packets */
+#define STREAM_DEFAULT_WINDOW 128	/* packets */
+#define STREAM_MAX_WINDOW 1024		/* packets: the most a config takes */
 #define STREAM_INITIAL_RTO_MS 9000
 #define STREAM_MIN_RTO_MS 100
 #define STREAM_MAX_RTO_MS 45000

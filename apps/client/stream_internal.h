@@ -8,8 +8,9 @@
 
 #include "apps/client/stream.h"
 
-#define STREAM_TX_RING 256	/* > 2 * STREAM_MAX_WINDOW */
-#define STREAM_RX_RING 256
+/* Slots of a stream's in-flight and out-of-order rings: a power of two,
+ * at least twice its max_window (STREAM_RING_MIN..2 * STREAM_MAX_WINDOW). */
+#define STREAM_RING_MIN 256
 #define STREAM_RATE_PEERS 256	/* peers tracked for the per-peer limits */
 #define STREAM_PINGS_MAX 16
 
@@ -50,7 +51,7 @@ struct stream {
 	/* sending */
 	struct sfifo sendq;
 	uint32_t next_seq, una;
-	struct stream_tx tx[STREAM_TX_RING];
+	struct stream_tx *tx;		/* ring slots */
 	unsigned inflight;
 	double cwnd;
 	unsigned ssthresh;
@@ -64,7 +65,8 @@ struct stream {
 	/* receiving */
 	bool rcv_syn, rcv_any, fin_received, eof_signalled;
 	uint32_t rcv_next, rcv_highest;
-	struct stream_rx rx[STREAM_RX_RING];
+	struct stream_rx *rx;		/* ring slots */
+	unsigned ring;			/* slots in tx[] and rx[] */
 	size_t rx_bytes;		/* bytes in rx[] */
 	struct sfifo recvq;
 	bool choking, unchoke_pending;

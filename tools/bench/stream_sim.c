@@ -4,7 +4,7 @@
  * (tests/unit/client/tpipe.h: loss, delay, jitter, a virtual clock), one
  * stream moving N MiB one way for each one-way delay and loss rate.
  *
- *   stream-sim [--mib N] [--no-jitter]
+ *   stream-sim [--mib N] [--no-jitter] [--window N]
  *
  * The one-way delay varies by up to a quarter (reordering) unless
  * --no-jitter.
@@ -96,6 +96,7 @@ int main(int argc, char **argv)
 	static const uint32_t delays[] = { 10, 50, 150, 400 };
 	static const unsigned losses[] = { 0, 1, 5 };
 	uint64_t mib = 8;
+	unsigned window = STREAM_DEFAULT_WINDOW;
 	bool jitter = true;
 
 	for (int i = 1; i < argc; i++) {
@@ -103,9 +104,14 @@ int main(int argc, char **argv)
 			mib = strtoull(argv[++i], NULL, 10);
 		} else if (!strcmp(argv[i], "--no-jitter")) {
 			jitter = false;
+		} else if (!strcmp(argv[i], "--window") && i + 1 < argc) {
+			window = (unsigned)strtoul(argv[++i], NULL, 10);
+			if (window < STREAM_INITIAL_WINDOW ||
+			    window > STREAM_MAX_WINDOW)
+				window = STREAM_DEFAULT_WINDOW;
 		} else {
 			fprintf(stderr, "usage: stream-sim [--mib N] "
-				"[--no-jitter]\n");
+				"[--no-jitter] [--window N]\n");
 			return 2;
 		}
 	}
@@ -114,7 +120,7 @@ int main(int argc, char **argv)
 	crypto_init();
 	printf("stream-sim: %llu MiB one way per case, MTU %u, window %u..%u "
 	       "packets\n", (unsigned long long)mib, STREAM_MTU_DEFAULT,
-	       STREAM_INITIAL_WINDOW, STREAM_MAX_WINDOW);
+	       STREAM_INITIAL_WINDOW, window);
 	printf("%8s %6s %12s %12s %9s %12s\n", "RTT ms", "loss", "MiB/s",
 	       "ceiling", "resent", "CPU s/MiB");
 	for (size_t i = 0; i < sizeof(delays) / sizeof(delays[0]); i++)
@@ -136,6 +142,8 @@ int main(int argc, char **argv)
 			c.seed = 1000 + i * 10 + j;
 			stream_config_default(&c.stream[0]);
 			stream_config_default(&c.stream[1]);
+			c.stream[0].max_window = c.stream[1].max_window =
+				window;
 			p = tpipe_new(&c);
 			memset(&t, 0, sizeof(t));
 			t.a.total = mib << 20;
@@ -153,7 +161,7 @@ int main(int argc, char **argv)
 			cpu = (double)(clock() - c0) / CLOCKS_PER_SEC;
 			stream_get_info(t.a.s, &info);
 			rtt = 2.0 * (delays[i] + delays[i] / 8.0);
-			ceil = STREAM_MAX_WINDOW * (double)STREAM_MTU_DEFAULT /
+			ceil = window * (double)STREAM_MTU_DEFAULT /
 			       (1 << 20) / (rtt / 1000.0);
 			printf("%8.0f %5u%% %12.2f %12.2f %9llu %12.4f%s\n",
 			       rtt, losses[j], (double)mib / secs, ceil,

@@ -301,12 +301,41 @@ static void test_window_grows(struct tctx *t)
 	pair_connect(t, pp, &p);
 	T_TRUE(t, tpipe_run(pp, both_closed, &p, VIRTUAL_HOUR_MS));
 	stream_get_info(p.a.s, &ia);
-	T_EQ(t, ia.cwnd, STREAM_MAX_WINDOW);
+	T_EQ(t, ia.cwnd, STREAM_DEFAULT_WINDOW);
 	/* RFC 6298 on a constant 100 ms round trip (plus the ack delay). */
 	T_TRUE(t, ia.srtt_ms >= 100 && ia.srtt_ms <= 160);
 	T_TRUE(t, ia.rto_ms >= STREAM_MIN_RTO_MS && ia.rto_ms < 1000);
 	T_EQ(t, p.b.rcvd, 2 * MIB);
 	tpipe_free(pp);
+}
+
+/* A window past the default (512 packets, rings of 1024): it opens all
+ * the way on a long clean path, and bytes arrive exact through loss and
+ * reordering with that many packets in flight. */
+static void test_window_512(struct tctx *t)
+{
+	struct tpipe_cfg c;
+	struct tpipe *pp;
+	struct pair p;
+	struct stream_info ia;
+	uint64_t resent = 0;
+
+	default_cfg(&c, 0, 100, 0, 7);
+	c.stream[0].max_window = c.stream[1].max_window = 512;
+	pp = pair_new(&c, &p);
+	p.a.total = 8 * MIB;
+	p.a.close_after_send = p.b.close_after_send = true;
+	pair_connect(t, pp, &p);
+	T_TRUE(t, tpipe_run(pp, both_closed, &p, VIRTUAL_HOUR_MS));
+	stream_get_info(p.a.s, &ia);
+	T_EQ(t, ia.cwnd, 512);
+	T_EQ(t, p.b.rcvd, 8 * MIB);
+	T_FALSE(t, p.b.mismatch);
+	tpipe_free(pp);
+	default_cfg(&c, 5, 100, 25, 8);
+	c.stream[0].max_window = c.stream[1].max_window = 512;
+	run_transfer(t, &c, 4 * MIB, &resent);
+	T_TRUE(t, resent > 0);
 }
 
 /* One side closes first: the other sees EOF, may still send, then closes. */
@@ -832,6 +861,7 @@ const struct test_case client_stream_tests[] = {
 	{ "transfer_loss5", test_transfer_loss5, TT_FORK },
 	{ "transfer_loss20", test_transfer_loss20, TT_FORK },
 	{ "window_grows", test_window_grows, TT_FORK },
+	{ "window_512", test_window_512, TT_FORK },
 	{ "reorder_no_spurious_resend", test_reorder_no_spurious_resend,
 	  TT_FORK },
 	{ "full_buffer_hole", test_full_buffer_hole, TT_FORK },
