@@ -194,39 +194,51 @@ static bool parse_hash(const char *s, size_t len, uint8_t out[32])
 	return len == 64 && hex_decode(out, 32, &got, s, 64) == 0 && got == 32;
 }
 
-/*
- * A Range header for a file of size bytes: "bytes=a-b", "bytes=a-" or
- * "bytes=-n" (one range).  0 with [*from, *end), ERR_RANGE when it
- * cannot be satisfied, ERR_FORMAT for anything else (served whole).
- */
-static int parse_range(const char *h, uint64_t size, uint64_t *from,
-		       uint64_t *end)
+/* Decimal digits at *p (at least one, no sign, no overflow). */
+static bool digits(const char **p, uint64_t *v)
 {
-	unsigned long long a = 0, b = 0;
-	const char *p;
-	char *e;
+	const char *q = *p;
 
-	if (strncmp(h, "bytes=", 6) != 0 || strchr(h, ','))
+	*v = 0;
+	if (*q < '0' || *q > '9')
+		return false;
+	for (; *q >= '0' && *q <= '9'; q++) {
+		uint64_t d = (uint64_t)(*q - '0');
+		if (*v > UINT64_MAX / 10 ||
+		    (*v == UINT64_MAX / 10 && d > UINT64_MAX % 10))
+			return false;
+		*v = *v * 10 + d;
+	}
+	*p = q;
+	return true;
+}
+
+int swarm_service_parse_range(const char *h, uint64_t size, uint64_t *from,
+			      uint64_t *end)
+{
+	const char *p;
+	uint64_t a, b;
+
+	if (strncmp(h, "bytes=", 6) != 0)
 		return ERR_FORMAT;
 	p = h + 6;
-	if (*p == '-') {
-		b = strtoull(p + 1, &e, 10);
-		if (e == p + 1 || *e || b == 0)
+	if (*p == '-') {		/* the last b bytes */
+		p++;
+		if (!digits(&p, &b) || *p || b == 0)
 			return ERR_FORMAT;
+		if (size == 0)
+			return ERR_RANGE;
 		*from = b >= size ? 0 : size - b;
 		*end = size;
-		return size ? 0 : ERR_RANGE;
+		return 0;
 	}
-	a = strtoull(p, &e, 10);
-	if (e == p || *e != '-')
+	if (!digits(&p, &a) || *p++ != '-')
 		return ERR_FORMAT;
-	p = e + 1;
 	if (*p) {
-		b = strtoull(p, &e, 10);
-		if (*e || b < a)
-			return ERR_FORMAT;
+		if (!digits(&p, &b) || *p || b < a)
+			return ERR_FORMAT;	/* also a list: one range only */
 	} else {
-		b = size ? size - 1 : 0;
+		b = UINT64_MAX;
 	}
 	if (a >= size)
 		return ERR_RANGE;
@@ -321,7 +333,8 @@ static int web_load_manifest(struct web_req *w)
 	range = evhttp_find_header(evhttp_request_get_input_headers(w->req),
 				   "Range");
 	if (range) {
-		r = parse_range(range, w->m.size, &w->from, &w->end);
+		r = swarm_service_parse_range(range, w->m.size, &w->from,
+					      &w->end);
 		if (r == ERR_RANGE) {
 			char cr[48];
 			snprintf(cr, sizeof(cr), "bytes */%llu",

@@ -72,6 +72,14 @@ void swarm_service_free(struct swarm_service *s);
 struct swarm *swarm_service_swarm(struct swarm_service *s);
 struct content_store *swarm_service_store(struct swarm_service *s);
 const struct keys_and_cert *swarm_service_dest(const struct swarm_service *s);
+/*
+ * A Range header value (untrusted) for a file of size bytes: one range,
+ * "bytes=a-b", "bytes=a-" or "bytes=-n".  0 with [*from, *end) inside
+ * the file; ERR_RANGE when it cannot be satisfied (416); ERR_FORMAT for
+ * anything else (the whole file is served).
+ */
+int swarm_service_parse_range(const char *h, uint64_t size, uint64_t *from,
+			      uint64_t *end);
 /* The endpoint's port (0 when it does not run). */
 uint16_t swarm_service_http_port(const struct swarm_service *s);
 

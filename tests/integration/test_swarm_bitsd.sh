@@ -20,8 +20,12 @@
 #    a PIECE are left out of the search: they are ciphertext);
 #  - every router that still runs stops cleanly, with no warning, BUG or
 #    sanitizer report.
+# With I2PD_HOPS=1 three i2pd routers (2 floodfills) join the network and
+# every tunnel has 2 hops, so the swarm's tunnels mix bitsd and i2pd hops;
+# the test then also checks that some of them went through i2pd.
 # 127.0.1.1-5, NTCP2 ports 29001-29005, the endpoints on
-# 127.0.0.1:29051-29055.
+# 127.0.0.1:29051-29055; i2pd on 127.0.0.250-252, ports 29011-29013,
+# consoles 29111-29113, SAM 29212-29217.
 . "${top_srcdir:-.}/tests/integration/i2pd-lib.sh"
 . "${top_srcdir:-.}/tests/integration/ntcp2-lib.sh"
 NAME=test_swarm_bitsd
@@ -29,8 +33,11 @@ W=$(mktemp -d "${TMPDIR:-/tmp}/swarm-bitsd.XXXXXX")
 BITS=${BITS:-${top_builddir:-.}/apps/bits}
 SIZE=4194304
 PIDS=""
+NET=$W/net
+HOPS=1
 cleanup() {
 	for p in $PIDS; do kill -KILL "$p" 2>/dev/null; done
+	[ -z "${I2PD_HOPS:-}" ] || "$TESTNET" down "$NET" >/dev/null 2>&1
 	[ "$FAIL" = 0 ] && [ -z "${KEEP_WORK:-}" ] && rm -rf "$W" || echo "kept $W"
 }
 trap cleanup EXIT
@@ -41,6 +48,16 @@ for tool in curl python3; do
 		{ bad "$tool is not installed"; result $NAME; exit 1; }
 done
 
+if [ -n "${I2PD_HOPS:-}" ]; then
+	need_i2pd $NAME
+	testnet_up_2ff 3 250 29010
+	HOPS=2
+	I2PD_HEX=""
+	for n in 1 2 3; do
+		eval "h=\$R${n}_HASH"
+		I2PD_HEX="$I2PD_HEX $(b64_hex4 "$h")"
+	done
+fi
 for n in 1 2 3 4 5; do
 	mkdir -p "$W/b$n"
 	"$BITSD" --datadir "$W/b$n" --host 127.0.1.$n --port $((29000 + n)) \
@@ -51,18 +68,19 @@ for n in 1 2 3 4 5; do
 	for m in 1 2 3 4 5; do
 		[ $m = $n ] || seed_ri "$W/b$m/router.info" "$W/b$n"
 	done
+	[ -z "${I2PD_HOPS:-}" ] || seed_netdb "$NET" "$W/b$n"
 done
 # conf N EXTRA: bits.conf of router n, EXTRA lines in its [swarm] section
 conf() {
 	cat >"$W/b$1/bits.conf" <<CONF
 swarm = true
 [exploratory]
-inbound.length = 1
-outbound.length = 1
+inbound.length = $HOPS
+outbound.length = $HOPS
 [tunnels]
 same-subnet = true
 [sam]
-hops = 1
+hops = $HOPS
 [swarm]
 http-port = $((29050 + $1))
 capture = $W/b$1/capture.bin
@@ -158,6 +176,14 @@ wait "$GPID"; grc=$?
 	ok "b5: byte-exact after the seeder was killed" ||
 	bad "b5: bits get $grc: $(tail -3 "$W/b5.get" | tr '\r\n' '  ')"
 
+if [ -n "${I2PD_HOPS:-}" ]; then
+	# "tunnel ID hop N: HEX receives on RID": tunnels with an i2pd hop.
+	k=$(cat "$W"/b?/bitsd.log | grep -o "tunnel [0-9a-f]* hop [0-9]: [0-9a-f]* receives" |
+		awk -v i="$I2PD_HEX" 'BEGIN { split(i, a, " "); for (x in a) isi[a[x]] = 1 }
+			$5 in isi { t[$2] = 1 } END { for (x in t) n++; print n + 0 }')
+	[ "$k" -ge 1 ] && ok "$k of the bitsd routers' tunnels had i2pd hops" ||
+		bad "no tunnel had an i2pd hop"
+fi
 for n in 1 2 4 5; do
 	eval "BPID=\$P$n"
 	bitsd_finish "b$n" "$W/b$n"

@@ -392,7 +392,50 @@ out:
 	tn_free(&tn);
 }
 
+/* Range headers: the forms a player sends, and what is refused. */
+static void test_range(struct tctx *t)
+{
+	static const struct {
+		const char *h;
+		uint64_t size;
+		int r;
+		uint64_t from, end;
+	} c[] = {
+		{ "bytes=0-", 1000, 0, 0, 1000 },
+		{ "bytes=100-199", 1000, 0, 100, 200 },
+		{ "bytes=990-5000", 1000, 0, 990, 1000 },
+		{ "bytes=-10", 1000, 0, 990, 1000 },
+		{ "bytes=-5000", 1000, 0, 0, 1000 },
+		{ "bytes=999-999", 1000, 0, 999, 1000 },
+		{ "bytes=1000-", 1000, ERR_RANGE, 0, 0 },
+		{ "bytes=-1", 0, ERR_RANGE, 0, 0 },
+		{ "bytes=0-", 0, ERR_RANGE, 0, 0 },
+		{ "bytes=5-4", 1000, ERR_FORMAT, 0, 0 },
+		{ "bytes=0-1,5-6", 1000, ERR_FORMAT, 0, 0 },
+		{ "bytes= 1-2", 1000, ERR_FORMAT, 0, 0 },
+		{ "bytes=+1-2", 1000, ERR_FORMAT, 0, 0 },
+		{ "bytes=-0", 1000, ERR_FORMAT, 0, 0 },
+		{ "bytes=-", 1000, ERR_FORMAT, 0, 0 },
+		{ "bytes=1", 1000, ERR_FORMAT, 0, 0 },
+		{ "items=1-2", 1000, ERR_FORMAT, 0, 0 },
+		{ "bytes=99999999999999999999-", 1000, ERR_FORMAT, 0, 0 },
+		{ "bytes=18446744073709551615-", 1000, ERR_RANGE, 0, 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		uint64_t from = 7, end = 7;
+		int r = swarm_service_parse_range(c[i].h, c[i].size, &from,
+						  &end);
+		T_EQ(t, r, c[i].r);
+		if (r == 0 && c[i].r == 0) {
+			T_EQ(t, from, c[i].from);
+			T_EQ(t, end, c[i].end);
+		}
+	}
+}
+
 const struct test_case swarm_service_tests[] = {
+	{ "range", test_range, 0 },
 	{ "endpoint", test_endpoint, TT_FORK },
 	{ "bits_get", test_bits_get, TT_FORK },
 	{ NULL, NULL, 0 }
