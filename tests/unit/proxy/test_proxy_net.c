@@ -45,6 +45,7 @@ struct tproxy {
 	pid_t pid;
 	int echo_lis;		/* the test's own "site" behind echo.i2p */
 	char root[64];
+	bool outproxy;		/* clearnet to echo.i2p as the outproxy */
 	struct tinfo in;
 };
 
@@ -135,22 +136,31 @@ static void child(struct tproxy *tp, uint16_t echo_port, int wfd)
 	struct proxy_cfg pc;
 	struct web_cfg wc;
 	struct proxy *p;
-	struct proxy_dest *site, *echo, *cli;
+	struct proxy_dest *site, *echo, *cli, *lim;
+	struct stream_config lsc;
 	struct web *w;
 	struct tinfo in = { 0 };
 
 	proxy_cfg_default(&pc);
 	pc.lookup_timeout_ms = 1500;
 	pc.head_timeout_ms = 1500;
+	if (tp->outproxy)
+		pc.outproxy = "echo.i2p";
 	p = proxy_new(el, &net, ab, &pc);
 	web_cfg_default(&wc);
 	wc.root = tp->root;
+	/* limited.i2p: the same site, 2 connections a minute in all */
+	stream_config_default(&lsc);
+	lsc.max_total_per_minute = 2;
 	if (web_new(el, &wc, &w) != 0 ||
 	    proxy_dest_add(p, client_dest_new_random(), NULL, &site) != 0 ||
 	    proxy_dest_add(p, client_dest_new_random(), NULL, &echo) != 0 ||
 	    proxy_dest_add(p, client_dest_new_random(), NULL, &cli) != 0 ||
 	    proxy_serve(p, site, "127.0.0.1", web_port(w)) != 0 ||
 	    proxy_serve(p, echo, "127.0.0.1", echo_port) != 0 ||
+	    proxy_dest_add(p, client_dest_new_random(), &lsc, &lim) != 0 ||
+	    proxy_serve(p, lim, "127.0.0.1", web_port(w)) != 0 ||
+	    addrbook_add(ab, "limited.i2p", proxy_dest_pub(lim), false) != 0 ||
 	    addrbook_add(ab, "site.i2p", proxy_dest_pub(site), false) != 0 ||
 	    addrbook_add(ab, "echo.i2p", proxy_dest_pub(echo), false) != 0 ||
 	    proxy_listen(p, PROXY_HTTP, cli, "127.0.0.1", 0, NULL, 0,
@@ -318,7 +328,7 @@ static const uint8_t *body(const struct bbuf *b, size_t *n)
 
 static void test_http(struct tctx *t)
 {
-	struct tproxy tp;
+	struct tproxy tp = { 0 };
 	struct bbuf r = BBUF_INIT;
 	char req[512];
 	const uint8_t *bd;
@@ -392,7 +402,7 @@ static void socks5_connect(struct tctx *t, int fd, const char *host,
 
 static void test_socks(struct tctx *t)
 {
-	struct tproxy tp;
+	struct tproxy tp = { 0 };
 	struct bbuf r = BBUF_INIT;
 	uint8_t rep[10];
 	uint8_t s4[64] = { 4, 1, 0, 80, 0, 0, 0, 1, 'u', 0 };
@@ -459,7 +469,7 @@ static void test_socks(struct tctx *t)
 
 static void test_errors(struct tctx *t)
 {
-	struct tproxy tp;
+	struct tproxy tp = { 0 };
 	struct bbuf r = BBUF_INIT;
 	char req[512];
 	char *huge;
@@ -554,7 +564,7 @@ static void read_head(int fd, struct bbuf *b)
 
 static void test_filter_and_connect(struct tctx *t)
 {
-	struct tproxy tp;
+	struct tproxy tp = { 0 };
 	struct bbuf r = BBUF_INIT, h = BBUF_INIT;
 	char buf[8];
 	int fd, s;
@@ -626,7 +636,7 @@ static void test_filter_and_connect(struct tctx *t)
 
 static void test_address_helper(struct tctx *t)
 {
-	struct tproxy tp;
+	struct tproxy tp = { 0 };
 	struct bbuf r = BBUF_INIT;
 	char *req = xmalloc(2048);
 
@@ -658,7 +668,7 @@ static void test_address_helper(struct tctx *t)
  * sub.i2p and not the line with a bad signature. */
 static void test_subscription(struct tctx *t)
 {
-	struct tproxy tp;
+	struct tproxy tp = { 0 };
 	struct bbuf r = BBUF_INIT;
 	int i;
 
@@ -677,9 +687,73 @@ static void test_subscription(struct tctx *t)
 	tproxy_stop(&tp);
 }
 
+/* A server tunnel's inbound limit: the third connection in a minute is
+ * refused (a RESET: the 502 page). */
+static void test_inbound_limit(struct tctx *t)
+{
+	struct tproxy tp = { 0 };
+	struct bbuf r = BBUF_INIT;
+
+	T_TRUE(t, tproxy_start(&tp));
+	txn(tp.in.http, "GET http://limited.i2p/ HTTP/1.1\r\n\r\n", &r);
+	T_TRUE(t, starts(&r, "HTTP/1.1 200 OK\r\n"));
+	txn(tp.in.http, "GET http://limited.i2p/ HTTP/1.1\r\n\r\n", &r);
+	T_TRUE(t, starts(&r, "HTTP/1.1 200 OK\r\n"));
+	txn(tp.in.http, "GET http://limited.i2p/ HTTP/1.1\r\n\r\n", &r);
+	T_TRUE(t, starts(&r, "HTTP/1.1 502 "));
+	T_TRUE(t, has(&r, "refused"));
+	/* the same site without the limit still answers */
+	txn(tp.in.http, "GET http://site.i2p/ HTTP/1.1\r\n\r\n", &r);
+	T_TRUE(t, starts(&r, "HTTP/1.1 200 OK\r\n"));
+	bbuf_free(&r);
+	tproxy_stop(&tp);
+}
+
+/* With an outproxy, clearnet HTTP goes through the overlay to it as a
+ * proxy request (absolute URI, filtered), and CONNECT as a CONNECT. */
+static void test_outproxy(struct tctx *t)
+{
+	struct tproxy tp = { .outproxy = true };
+	struct bbuf r = BBUF_INIT, h = BBUF_INIT;
+	char buf[8];
+	int fd, s;
+
+	T_TRUE(t, tproxy_start(&tp));
+	fd = dial(tp.in.http);
+	puts_fd(fd, "GET http://example.com/x HTTP/1.1\r\nHost: example.com\r\n"
+		    "X-Forwarded-For: 10.9.9.9\r\nUser-Agent: Mine\r\n\r\n");
+	s = accept_site(&tp);
+	read_head(s, &h);
+	T_TRUE(t, starts(&h, "GET http://example.com/x HTTP/1.1\r\n"));
+	T_TRUE(t, has(&h, "User-Agent: MYOB/6.66 (AN/ON)\r\n"));
+	T_FALSE(t, has(&h, "10.9.9.9"));
+	T_FALSE(t, has(&h, "Mine"));
+	puts_fd(s, "HTTP/1.0 200 OK\r\n\r\nclearnet");
+	close(s);
+	read_all(fd, &r);
+	close(fd);
+	T_TRUE(t, has(&r, "clearnet"));
+	fd = dial(tp.in.http);
+	puts_fd(fd, "CONNECT example.com:443 HTTP/1.1\r\n\r\n");
+	s = accept_site(&tp);
+	read_head(s, &h);
+	T_TRUE(t, starts(&h, "CONNECT example.com:443 HTTP/1.1\r\n"));
+	puts_fd(s, "HTTP/1.1 200 Connection established\r\n\r\n");
+	read_head(fd, &h);
+	T_TRUE(t, starts(&h, "HTTP/1.1 200 "));
+	put(fd, "tls!", 4);
+	T_TRUE(t, read_n(s, buf, 4));
+	T_TRUE(t, memcmp(buf, "tls!", 4) == 0);
+	close(s);
+	close(fd);
+	bbuf_free(&r);
+	bbuf_free(&h);
+	tproxy_stop(&tp);
+}
+
 static void test_web(struct tctx *t)
 {
-	struct tproxy tp;
+	struct tproxy tp = { 0 };
 	struct bbuf r = BBUF_INIT;
 
 	T_TRUE(t, tproxy_start(&tp));
@@ -776,5 +850,7 @@ const struct test_case proxy_net_tests[] = {
 	{ "address_helper", test_address_helper, TT_FORK },
 	{ "web", test_web, TT_FORK },
 	{ "subscription", test_subscription, TT_FORK },
+	{ "inbound_limit", test_inbound_limit, TT_FORK },
+	{ "outproxy", test_outproxy, TT_FORK },
 	{ NULL, NULL, 0 }
 };
