@@ -179,3 +179,36 @@ int market_purchase_relay(struct chain_client *cc,
 	chain_receipt_clear(&rc);
 	return r;
 }
+
+int market_list_call(struct bbuf *out, const struct u256 *token_id,
+		     const struct u256 *price)
+{
+	struct abi_enc e;
+	uint8_t sel[4], be[32];
+
+	u256_to_be(price, be);
+	if (!sodium_is_zero(be, 20))		/* uint96 */
+		return ERR_RANGE;
+	abi_selector(sel, "list(uint256,uint96)");
+	bbuf_put(out, sel, 4);
+	abi_enc_init(&e, 2);
+	abi_enc_u256(&e, token_id);
+	abi_enc_u256(&e, price);
+	return abi_enc_finish(&e, out);
+}
+
+void market_buy_listed_call(struct bbuf *out, const struct u256 *token_id,
+			    const uint8_t holder[20],
+			    const struct u256 *max_price)
+{
+	struct abi_enc e;
+	uint8_t sel[4];
+
+	abi_selector(sel, "buyListed(uint256,address,uint256)");
+	bbuf_put(out, sel, 4);
+	abi_enc_init(&e, 3);
+	abi_enc_u256(&e, token_id);
+	abi_enc_address(&e, holder);
+	abi_enc_u256(&e, max_price);
+	(void)abi_enc_finish(&e, out);
+}

@@ -61,4 +61,14 @@ int market_purchase_relay(struct chain_client *cc,
 			  const struct market_purchase *mp,
 			  struct u256 *token_id);
 
+/* Resale (CHAIN.md §5 step 7): list(tokenId, price) by the holder, and
+ * buyListed(tokenId, holder, maxPrice) by a buyer who approved the
+ * registry; fees and royalty are enforced by the contract.  price must fit
+ * uint96 (ERR_RANGE). */
+int market_list_call(struct bbuf *out, const struct u256 *token_id,
+		     const struct u256 *price);
+void market_buy_listed_call(struct bbuf *out, const struct u256 *token_id,
+			    const uint8_t holder[20],
+			    const struct u256 *max_price);
+
 #endif /* APPS_MARKET_BUY_H */

@@ -223,6 +223,7 @@ static bool world_up(struct world *w, struct tctx *t)
 	memset(&p, 0, sizeof(p));
 	memcpy(p.content_hash, w->content_hash, 32);
 	p.price = u256_from_u64(1000);
+	p.royalty_bps = 500;
 	T_OK(t, secp_pk_address(&w->A, p.key_agent));
 	memcpy(p.key_commitment, w->commitment, 32);
 	T_OK(t, license_publish_call(&b, &p));
@@ -549,6 +550,78 @@ out:
 	world_down(&w);
 }
 
+static void owed(struct world *w, const uint8_t who[20], uint64_t want)
+{
+	struct bbuf b = BBUF_INIT;
+	struct u256 v, wv = u256_from_u64(want);
+
+	license_owed_call(&b, who);
+	T_OK(w->t, chain_call_u256(w->cc, w->a.dep.license_registry, b.data,
+				   b.len, &v));
+	T_EQ(w->t, u256_cmp(&v, &wv), 0);
+	bbuf_free(&b);
+}
+
+/*
+ * Resale through the registry (CHAIN.md §5 step 7): the holder lists at
+ * 2000, another buyer takes it for a fresh holder; fee (2 %), royalty
+ * (5 %) and the seller's share to the wei; the old holder gets no key, the
+ * new one gets K once the sale is deep.
+ */
+static void test_resale(struct tctx *t)
+{
+	struct world w;
+	struct secp_sk h, h2;
+	struct bbuf b = BBUF_INIT;
+	struct u256 tid, ask_price = u256_from_u64(2000);
+	struct u256 minted = u256_from_u64(5000);
+	struct u256 gas = u256_from_u64(100000000000000000ull);
+	uint8_t holder[20], holder2[20], buyer2[20], creator[20], key[32];
+	int status = -1;
+
+	if (!world_up(&w, t))
+		goto out;
+	secp_sk_generate(&h);
+	secp_sk_generate(&h2);
+	T_OK(t, secp_sk_address(&h, holder));
+	T_OK(t, secp_sk_address(&h2, holder2));
+	addr_of(6, buyer2);
+	addr_of(2, creator);
+	if (!buy(&w, holder, &tid))
+		goto out;
+	/* the holder, given gas, lists its licence */
+	T_TRUE(t, send(&w, 9, holder, NULL, &gas, NULL));
+	T_OK(t, market_list_call(&b, &tid, &ask_price));
+	T_TRUE(t, send_sk(&w, &h, w.a.dep.license_registry, &b));
+	bbuf_reset(&b);
+	/* account 6 buys it for a fresh holder */
+	erc20_mint(&b, buyer2, &minted);
+	T_TRUE(t, send(&w, 9, w.a.dep.token, &b, NULL, NULL));
+	bbuf_reset(&b);
+	erc20_approve(&b, w.a.dep.license_registry, &ask_price);
+	T_TRUE(t, send(&w, 6, w.a.dep.token, &b, NULL, NULL));
+	bbuf_reset(&b);
+	market_buy_listed_call(&b, &tid, holder2, &ask_price);
+	T_TRUE(t, send(&w, 6, w.a.dep.license_registry, &b, NULL, NULL));
+	check_owner(&w, &tid, holder2);
+	/* primary 1000: creator 980; resale 2000: fee 40, royalty 100 to
+	 * the creator, 1860 to the seller */
+	owed(&w, creator, 980 + 100);
+	owed(&w, holder, 2000 - 40 - 100);
+	/* keys: the old holder nothing, the new one once deep */
+	T_ERR(t, ask(&w, w.agent_n, &tid, &h, 600, &status, key),
+	      ERR_NOT_FOUND);
+	T_EQ(t, status, MARKET_KEY_NOT_HOLDER);
+	mine(&w, MARKET_KEY_CONFIRMATIONS);
+	T_OK(t, ask(&w, w.agent_n, &tid, &h2, 600, &status, key));
+	T_MEMEQ(t, key, w.K, 32);
+	T_ERR(t, ask(&w, w.agent_n, &tid, &h, 600, &status, key),
+	      ERR_NOT_FOUND);
+out:
+	bbuf_free(&b);
+	world_down(&w);
+}
+
 struct relay_wait {
 	bool done;
 	int err, status;
@@ -655,5 +728,6 @@ const struct test_case market_keyagent_tests[] = {
 	{ "release", test_release, TT_FORK },
 	{ "relayed_buy", test_relayed, TT_FORK },
 	{ "relayer_service", test_relayer_service, TT_FORK },
+	{ "resale", test_resale, TT_FORK },
 	{ NULL, NULL, 0 }
 };
