@@ -285,6 +285,48 @@ static void test_rate_limit(struct tctx *t)
 	tm_free(&tm);
 }
 
+static bool raw_failed(void *arg)
+{
+	return ((struct raw_client *)arg)->failed;
+}
+
+/* A frame announced over MARKET_GW_MAX_REQUEST_BYTES: the stream is reset
+ * before the body is read, and the node never hears of it. */
+static void test_oversized(struct tctx *t)
+{
+	struct tm_net tm;
+	struct fake_node fn;
+	struct market_gw_config c;
+	struct market_gw *gw;
+	struct market_gw_stats st;
+	struct raw_client a = { 0 };
+	struct tm_node *g, *ca;
+	struct stream *sa;
+	uint8_t hdr[4];
+
+	tm_init(&tm, t);
+	fake_init(&fn, tm.el, 'a');
+	g = tm_node(&tm);
+	ca = tm_node(&tm);
+	market_gw_config_default(&c);
+	gw = market_gw_new(&c, (struct market_upstream){ fake_start, &fn },
+			   tm.el);
+	market_gw_serve(gw, g->mgr);
+	T_OK(t, stream_connect(ca->mgr, tm_pub(g), 0, 0, raw_event, &a, &sa));
+	market_link_init(&a.link, sa, MARKET_GW_MAX_REPLY_BYTES);
+	be32_put(hdr, MARKET_GW_MAX_REQUEST_BYTES + 1);
+	T_EQ(t, stream_write(sa, hdr, sizeof(hdr)), sizeof(hdr));
+	T_TRUE(t, tm_run(&tm, raw_failed, &a));
+	T_EQ(t, a.replies, 0);
+	T_EQ(t, fn.calls, 0);
+	market_gw_stats(gw, &st);
+	T_EQ(t, st.requests, 0);
+	stream_release(sa);
+	market_link_clear(&a.link);
+	market_gw_free(gw);
+	tm_free(&tm);
+}
+
 /* ------------------------------------------------------- cross-checking */
 
 struct xdone {
@@ -547,6 +589,7 @@ out_anvil:
 const struct test_case market_gateway_tests[] = {
 	{ "request_check", test_request_check, 0 },
 	{ "rate_limit", test_rate_limit, 0 },
+	{ "oversized", test_oversized, 0 },
 	{ "crosscheck", test_crosscheck, 0 },
 	{ "failover", test_failover, 0 },
 	{ "anvil", test_anvil, TT_FORK },
