@@ -18,11 +18,32 @@
 
 struct client_dest {
 	struct dest_keys *k;		/* secure memory */
+	struct client_tunnel_opts tunnels;
 };
+
+static struct client_dest *dest_new(void)
+{
+	struct client_dest *d = xzalloc(sizeof(*d));
+
+	d->tunnels = (struct client_tunnel_opts){ -1, -1, -1, -1 };
+	return d;
+}
+
+void client_dest_set_tunnel_opts(struct client_dest *d,
+				 const struct client_tunnel_opts *o)
+{
+	d->tunnels = *o;
+}
+
+const struct client_tunnel_opts *
+client_dest_tunnel_opts(const struct client_dest *d)
+{
+	return &d->tunnels;
+}
 
 struct client_dest *client_dest_new_random(void)
 {
-	struct client_dest *d = xzalloc(sizeof(*d));
+	struct client_dest *d = dest_new();
 
 	d->k = secmem_alloc(sizeof(*d->k));
 	dest_keys_generate(d->k);
@@ -33,7 +54,7 @@ struct client_dest *client_dest_new_random(void)
 int client_dest_decode(const uint8_t *buf, size_t len,
 		       struct client_dest **out)
 {
-	struct client_dest *d = xzalloc(sizeof(*d));
+	struct client_dest *d = dest_new();
 	int e;
 
 	d->k = secmem_alloc(sizeof(*d->k));

@@ -43,6 +43,17 @@ void client_dest_signer(const struct client_dest *d, struct stream_signer *out);
 int client_dest_datagram_encode(const struct client_dest *d,
 				const void *payload, size_t len,
 				struct bbuf *out);
+/* Tunnels a destination asks for (SAM's inbound.length, ...); -1 leaves
+ * the router's setting. */
+struct client_tunnel_opts {
+	int in_length, out_length;	/* hops, 0..7 */
+	int in_quantity, out_quantity;	/* tunnels, 1..16 */
+};
+/* Set d's tunnel options (copied; default: all -1). */
+void client_dest_set_tunnel_opts(struct client_dest *d,
+				 const struct client_tunnel_opts *o);
+const struct client_tunnel_opts *
+client_dest_tunnel_opts(const struct client_dest *d);
 /* Wipe and release d.  Accepts NULL. */
 void client_dest_free(struct client_dest *d);
 

@@ -694,6 +694,8 @@ static int net_attach(void *ctx, const struct client_dest *d,
 {
 	struct tunnelnet *tn = ctx;
 	const struct dest_keys *k = client_dest_keys(d);
+	const struct client_tunnel_opts *o = client_dest_tunnel_opts(d);
+	struct tunnel_pool_cfg pc = tn->cfg.pool;
 	struct x25519_sk sk;
 	struct x25519_pk pk;
 	struct tn_dest *x;
@@ -701,9 +703,18 @@ static int net_attach(void *ctx, const struct client_dest *d,
 
 	if (find_dest(tn, client_dest_pub(d)->hash))
 		return ERR_EXISTS;
+	/* The destination's own tunnel lengths and quantities, if any
+	 * (out of range: ERR_RANGE from the pool) */
+	if (o->in_length >= 0)
+		pc.in_length = (unsigned)o->in_length;
+	if (o->out_length >= 0)
+		pc.out_length = (unsigned)o->out_length;
+	if (o->in_quantity >= 0)
+		pc.in_quantity = (unsigned)o->in_quantity;
+	if (o->out_quantity >= 0)
+		pc.out_quantity = (unsigned)o->out_quantity;
 	x = xzalloc(sizeof(*x));
-	if ((e = tunnel_mgr_add_pool(tn->cfg.tunnels, &tn->cfg.pool,
-				     &x->pool)) != 0) {
+	if ((e = tunnel_mgr_add_pool(tn->cfg.tunnels, &pc, &x->pool)) != 0) {
 		free(x);
 		return e;
 	}

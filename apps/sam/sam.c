@@ -609,6 +609,40 @@ static bool parse_uint(const char *s, unsigned long max, unsigned long *out)
 	return true;
 }
 
+/* inbound.length / outbound.length (0-7) and inbound.quantity /
+ * outbound.quantity (1-16) onto dest; false on a bad value. */
+static bool tunnel_options(const struct sam_cmd *cmd, struct client_dest *dest)
+{
+	static const struct {
+		const char *key;
+		unsigned long min, max;
+		size_t off;
+	} keys[] = {
+		{ "inbound.length", 0, 7,
+		  offsetof(struct client_tunnel_opts, in_length) },
+		{ "outbound.length", 0, 7,
+		  offsetof(struct client_tunnel_opts, out_length) },
+		{ "inbound.quantity", 1, 16,
+		  offsetof(struct client_tunnel_opts, in_quantity) },
+		{ "outbound.quantity", 1, 16,
+		  offsetof(struct client_tunnel_opts, out_quantity) },
+	};
+	struct client_tunnel_opts o = { -1, -1, -1, -1 };
+	unsigned long v;
+
+	for (size_t i = 0; i < ARRAY_LEN(keys); i++) {
+		const char *s = sam_cmd_get(cmd, keys[i].key);
+
+		if (!s)
+			continue;
+		if (!parse_uint(s, keys[i].max, &v) || v < keys[i].min)
+			return false;
+		*(int *)((char *)&o + keys[i].off) = (int)v;
+	}
+	client_dest_set_tunnel_opts(dest, &o);
+	return true;
+}
+
 /* FROM_PORT / TO_PORT (default def); false on a bad value. */
 static bool get_port(const struct sam_cmd *cmd, const char *key, uint16_t def,
 		     uint16_t *out)
@@ -845,6 +879,12 @@ static void cmd_session_create(struct sam_conn *c, const struct sam_cmd *cmd)
 		free(ss);
 		return reply(c, "SESSION STATUS", "I2P_ERROR",
 			     "bad PORT, HOST or PROTOCOL");
+	}
+	if (!tunnel_options(cmd, dest)) {
+		client_dest_free(dest);
+		free(ss);
+		return reply(c, "SESSION STATUS", "I2P_ERROR",
+			     "bad inbound/outbound length or quantity");
 	}
 	client_dest_signer(dest, &ss->signer);
 	stream_options(cmd, &sc);

@@ -439,6 +439,12 @@ static void test_commands_and_errors(struct tctx *t)
 	put(fd, "SESSION CREATE STYLE=STREAM ID=z DESTINATION=TRANSIENT "
 		"SIGNATURE_TYPE=DSA_SHA1\n");
 	T_TRUE(t, starts(get_line(fd), "SESSION STATUS RESULT=I2P_ERROR"));
+	put(fd, "SESSION CREATE STYLE=STREAM ID=z DESTINATION=TRANSIENT "
+		"inbound.length=8\n");
+	T_TRUE(t, starts(get_line(fd), "SESSION STATUS RESULT=I2P_ERROR"));
+	put(fd, "SESSION CREATE STYLE=STREAM ID=z DESTINATION=TRANSIENT "
+		"outbound.quantity=0\n");
+	T_TRUE(t, starts(get_line(fd), "SESSION STATUS RESULT=I2P_ERROR"));
 	put(fd, "STREAM CONNECT ID=nosuch DESTINATION=AAAA\n");
 	T_STREQ(t, get_line(fd), "STREAM STATUS RESULT=INVALID_ID");
 	put(fd, "NAMING LOOKUP NAME=nowhere.i2p\n");

@@ -454,11 +454,35 @@ static void test_lookup_fails(struct tctx *t)
 	env_free(&e);
 }
 
+/* A destination's own tunnel options reach its pool: out of range, the
+ * pool refuses them and attach fails; in range, attach works. */
+static void test_tunnel_opts(struct tctx *t)
+{
+	static const struct client_rx none = { NULL, NULL, NULL };
+	struct env e;
+	struct client_tunnel_opts o = { 8, -1, -1, -1 };
+	struct client_dest *d;
+
+	env_init(t, &e);
+	e.net = tunnelnet_client_net(e.tn);
+	d = client_dest_new_random();
+	T_EQ(t, client_dest_tunnel_opts(d)->in_length, -1);
+	client_dest_set_tunnel_opts(d, &o);
+	T_ERR(t, e.net.attach(e.net.ctx, d, &none), ERR_RANGE);
+	o = (struct client_tunnel_opts){ 3, 2, 4, 1 };
+	client_dest_set_tunnel_opts(d, &o);
+	T_OK(t, e.net.attach(e.net.ctx, d, &none));
+	e.net.detach(e.net.ctx, d);
+	env_free(&e);
+	client_dest_free(d);
+}
+
 const struct test_case client_tunnelnet_tests[] = {
 	{ "leaseset_build", test_leaseset_build, 0 },
 	{ "dispatch", test_dispatch, 0 },
 	{ "garlic_in", test_garlic_in, TT_FORK },
 	{ "lookup_queue", test_lookup_queue, TT_FORK },
 	{ "lookup_fails", test_lookup_fails, TT_FORK },
+	{ "tunnel_opts", test_tunnel_opts, TT_FORK },
 	{ NULL, NULL, 0 }
 };
