@@ -67,6 +67,7 @@ enum pconn_state {
 	PC_RESOLVE,		/* waiting for a b32 lookup */
 	PC_CONNECT,		/* SYN sent */
 	PC_DIAL,		/* server tunnel: dialling the local service */
+	PC_OUTPROXY,		/* SOCKS: the outproxy's answer to CONNECT */
 	PC_PIPE			/* copying bytes */
 };
 
@@ -83,6 +84,8 @@ struct pconn {
 	enum pconn_front front;
 	bool closing, flush_close, in_eof, eof_out, out_shut;
 	bool http_connect;		/* HTTP CONNECT: raw after 200 */
+	bool socks_outproxy;		/* SOCKS to the clearnet: CONNECT first */
+	struct bbuf oresp;		/* PC_OUTPROXY: the answer so far */
 	/* what goes to the stream first (the rewritten request head) */
 	struct bbuf pre;
 	size_t pre_off;
@@ -164,6 +167,7 @@ static void conn_free(void *arg)
 		bufferevent_free(c->bev);
 	evloop_timer_free(c->timer);
 	bbuf_free(&c->pre);
+	bbuf_free(&c->oresp);
 	free(c);
 }
 
@@ -229,6 +233,11 @@ static struct pconn *conn_new(struct proxy *p, struct proxy_dest *pd,
 	bufferevent_setwatermark(bev, EV_WRITE, PROXY_OUT_HIGH_BYTES / 2, 0);
 	bufferevent_setcb(bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
 	return c;
+}
+
+static void put_s(struct bbuf *b, const char *s)
+{
+	bbuf_put(b, s, strlen(s));
 }
 
 static void send_bytes(struct pconn *c, const void *b, size_t n)
@@ -354,6 +363,40 @@ static void start_pipe(struct pconn *c)
 	pump_out(c);
 }
 
+/* SOCKS through the outproxy: its answer to our CONNECT.  200: the
+ * SOCKS client is told yes and the bytes after the head are its own. */
+static void outproxy_answer(struct pconn *c, unsigned ev)
+{
+	struct bbuf b = BBUF_INIT;
+	struct http_resp r;
+	uint8_t buf[PROXY_COPY_BYTES];
+	size_t n;
+	int e = ERR_TRUNCATED;
+
+	while (c->oresp.len < HTTP_HEAD_MAX_BYTES &&
+	       (n = stream_read(c->stream, buf, sizeof(buf))) > 0)
+		bbuf_put(&c->oresp, buf, n);
+	if (c->oresp.len)
+		e = http_resp_parse((const char *)c->oresp.data, c->oresp.len,
+				    &r);
+	if (e == ERR_TRUNCATED && !(ev & (STREAM_EV_RESET | STREAM_EV_FAILED |
+					  STREAM_EV_EOF | STREAM_EV_CLOSED)) &&
+	    !stream_is_eof(c->stream))
+		return;
+	if (e != 0 || r.status != 200)
+		return conn_fail(c, 0, "", "the outproxy refused", "",
+				 SOCKS5_HOST_UNREACHABLE);
+	if (c->front == FRONT_SOCKS5)
+		socks5_reply_encode(&b, SOCKS5_OK);
+	else
+		socks4_reply_encode(&b, true);
+	bbuf_put(&b, c->oresp.data + r.head_len, c->oresp.len - r.head_len);
+	send_bytes(c, b.data, b.len);
+	bbuf_free(&b);
+	bbuf_free(&c->oresp);
+	start_pipe(c);
+}
+
 static void stream_event(void *ctx, struct stream *s, unsigned ev)
 {
 	struct pconn *c = ctx;
@@ -384,6 +427,19 @@ static void stream_event(void *ctx, struct stream *s, unsigned ev)
 		}
 		if (!(ev & STREAM_EV_CONNECTED))
 			return;
+		if (c->socks_outproxy) {
+			/* the CONNECT goes first; SOCKS answers after it */
+			if (stream_write(c->stream, c->pre.data, c->pre.len) !=
+			    c->pre.len)
+				return conn_fail(c, 0, "", "outproxy", "",
+						 SOCKS5_FAILURE);
+			bbuf_reset(&c->pre);
+			c->state = PC_OUTPROXY;
+		}
+	}
+	if (c->state == PC_OUTPROXY)
+		return outproxy_answer(c, ev);
+	if (c->state == PC_CONNECT) {
 		if (c->front == FRONT_SOCKS5)
 			socks5_reply_encode(&b, SOCKS5_OK);
 		else if (c->front == FRONT_SOCKS4)
@@ -577,8 +633,24 @@ static void socks_request(struct pconn *c, const struct socks_req *r)
 	if (r->cmd != SOCKS_CMD_CONNECT)
 		return conn_fail(c, 0, "", "SOCKS command not supported", "",
 				 SOCKS5_CMD_UNSUPPORTED);
-	if (r->atyp != SOCKS_ATYP_DOMAIN || !is_i2p_name(r->host))
-		return refuse_clearnet(c);
+	if (r->atyp != SOCKS_ATYP_DOMAIN || !is_i2p_name(r->host)) {
+		char port[8];
+
+		if (!c->p->outproxy)
+			return refuse_clearnet(c);
+		/* through the overlay to the outproxy, as an HTTP CONNECT */
+		snprintf(port, sizeof(port), "%u", r->port);
+		put_s(&c->pre, "CONNECT ");
+		if (r->atyp == SOCKS_ATYP_IPV6)
+			put_s(&c->pre, "[");
+		put_s(&c->pre, r->host);
+		put_s(&c->pre, r->atyp == SOCKS_ATYP_IPV6 ? "]:" : ":");
+		put_s(&c->pre, port);
+		put_s(&c->pre, " HTTP/1.1\r\n\r\n");
+		c->socks_outproxy = true;
+		c->port = 0;
+		return go(c, c->p->outproxy);
+	}
 	c->port = r->port;
 	memcpy(c->host, r->host, sizeof(c->host));
 	go(c, c->host);
@@ -638,11 +710,6 @@ static void socks_read(struct pconn *c, struct evbuffer *in)
 }
 
 /* ---- HTTP --------------------------------------------------------------- */
-
-static void put_s(struct bbuf *b, const char *s)
-{
-	bbuf_put(b, s, strlen(s));
-}
 
 /* "http://host[:port]" + path */
 static void url_format(struct bbuf *b, const struct http_url *u,
@@ -852,6 +919,7 @@ static void conn_read_cb(struct bufferevent *bev, void *arg)
 	case PC_RESOLVE:
 	case PC_CONNECT:
 	case PC_DIAL:
+	case PC_OUTPROXY:
 		bufferevent_disable(bev, EV_READ);
 		break;
 	}
@@ -919,6 +987,7 @@ static void conn_timer_cb(void *arg)
 		conn_close(c);
 		break;
 	case PC_CONNECT:
+	case PC_OUTPROXY:
 	case PC_PIPE:
 		break;
 	}

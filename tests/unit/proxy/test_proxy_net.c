@@ -746,6 +746,43 @@ static void test_outproxy(struct tctx *t)
 	T_TRUE(t, memcmp(buf, "tls!", 4) == 0);
 	close(s);
 	close(fd);
+	/* SOCKS5 to a clearnet name: a CONNECT to the outproxy, the SOCKS
+	 * reply only after its 200, then raw bytes (and the bytes that
+	 * came right behind its answer) */
+	{
+		uint8_t rep[10];
+
+		fd = dial(tp.in.socks);
+		put(fd, "\x05\x01\x00", 3);
+		T_TRUE(t, read_n(fd, rep, 2));
+		put(fd, "\x05\x01\x00\x03\x0b" "example.com\x01\xbb", 18);
+		s = accept_site(&tp);
+		read_head(s, &h);
+		T_TRUE(t, starts(&h, "CONNECT example.com:443 HTTP/1.1\r\n"));
+		puts_fd(s, "HTTP/1.1 200 OK\r\n\r\nhi");
+		T_TRUE(t, read_n(fd, rep, 10));
+		T_EQ(t, rep[1], 0);
+		T_TRUE(t, read_n(fd, buf, 2));
+		T_TRUE(t, memcmp(buf, "hi", 2) == 0);
+		put(fd, "ping", 4);
+		T_TRUE(t, read_n(s, buf, 4));
+		T_TRUE(t, memcmp(buf, "ping", 4) == 0);
+		close(s);
+		close(fd);
+		/* an outproxy that says no: a SOCKS refusal */
+		fd = dial(tp.in.socks);
+		put(fd, "\x05\x01\x00", 3);
+		T_TRUE(t, read_n(fd, rep, 2));
+		put(fd, "\x05\x01\x00\x01\x0a\x00\x00\x01\x00\x50", 10);
+		s = accept_site(&tp);
+		read_head(s, &h);
+		T_TRUE(t, starts(&h, "CONNECT 10.0.0.1:80 HTTP/1.1\r\n"));
+		puts_fd(s, "HTTP/1.1 403 Forbidden\r\n\r\n");
+		T_TRUE(t, read_n(fd, rep, 10));
+		T_EQ(t, rep[1], 4);
+		close(s);
+		close(fd);
+	}
 	bbuf_free(&r);
 	bbuf_free(&h);
 	tproxy_stop(&tp);
