@@ -159,6 +159,11 @@ SID=$(sed -n "s/.*inbound session \([0-9]*\) established with $H6X.*/\1/p" "$B/b
 [ -n "$SID" ] && wait_log "$B/bitsd.log" "session $SID: first I2NP message in" 120 &&
 	ok "I2NP flows from r6 over the relayed session" ||
 	bad "no I2NP from r6 over session ${SID:-?} (see $B/bitsd.log)"
+# The whole run, introducers set or not: a Charlie that had a session
+# with us (our introducers) proves nothing (router/ssu2.c, flow_open).
+grep -q "peer test: reachable" "$B/bitsd.log" &&
+	bad "bitsd called itself reachable behind the NAT at some point" ||
+	ok "never reachable behind the NAT, before or after its introducers"
 netns_stop_pid "$BPID"
 log_clean "$B/bitsd.log" >/dev/null && ok "no warning, error or BUG" ||
 	bad "bitsd logged a warning, error or BUG"
