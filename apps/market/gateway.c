@@ -16,7 +16,6 @@
 #include "crypto/base/alloc.h"
 #include "crypto/base/err.h"
 #include "crypto/base/log.h"
-#include "crypto/base/time.h"
 #include "router/evloop.h"
 
 static const char *const default_methods[] = {
@@ -148,13 +147,6 @@ out:
 
 /* ------------------------------------------------------------ the service */
 
-struct gw_peer {
-	uint8_t hash[32];
-	double tokens;
-	uint64_t last_ms;
-	bool used;
-};
-
 /* A request at the node; outlives its connection (conn = NULL then). */
 struct gw_req {
 	struct market_gw *gw;		/* NULL once gw is freed */
@@ -170,7 +162,7 @@ struct market_gw {
 	struct market_service sv;
 	struct gw_req *reqs;
 	unsigned inflight;
-	struct gw_peer peers[MARKET_GW_PEERS_MAX];
+	struct market_rate rate;
 	struct market_gw_stats stats;
 };
 
@@ -193,6 +185,7 @@ struct market_gw *market_gw_new(const struct market_gw_config *c,
 	gw->el = el;
 	market_service_init(&gw->sv, MARKET_GW_MAX_REQUEST_BYTES,
 			    gw->cfg.max_conns, gw_request, gw);
+	market_rate_init(&gw->rate, gw->cfg.rate_per_sec, gw->cfg.rate_burst);
 	return gw;
 }
 
@@ -204,39 +197,6 @@ void market_gw_free(struct market_gw *gw)
 	for (struct gw_req *rq = gw->reqs; rq; rq = rq->next)
 		rq->gw = NULL;
 	free(gw);
-}
-
-/* Take a token from the peer's bucket; false when it is empty. */
-static bool rate_take(struct market_gw *gw, const uint8_t hash[32])
-{
-	struct gw_peer *p = NULL, *oldest = &gw->peers[0];
-	uint64_t now = time_mono_ms();
-
-	for (unsigned i = 0; i < MARKET_GW_PEERS_MAX; i++) {
-		struct gw_peer *q = &gw->peers[i];
-		if (q->used && memcmp(q->hash, hash, 32) == 0) {
-			p = q;
-			break;
-		}
-		if (!q->used || (oldest->used && q->last_ms < oldest->last_ms))
-			oldest = q;
-	}
-	if (!p) {
-		/* A new or forgotten peer starts with a full bucket. */
-		p = oldest;
-		memcpy(p->hash, hash, 32);
-		p->used = true;
-		p->tokens = gw->cfg.rate_burst;
-		p->last_ms = now;
-	}
-	p->tokens += (double)(now - p->last_ms) * gw->cfg.rate_per_sec / 1000.0;
-	if (p->tokens > gw->cfg.rate_burst)
-		p->tokens = gw->cfg.rate_burst;
-	p->last_ms = now;
-	if (p->tokens < 1.0)
-		return false;
-	p->tokens -= 1.0;
-	return true;
 }
 
 /* A JSON-RPC error object as a new string (NULL if it cannot be made). */
@@ -332,7 +292,7 @@ static void gw_request(void *ctx, struct market_conn *c, const uint8_t *p,
 	gw->stats.requests++;
 	r = market_gw_request_check(&gw->cfg, p, len, &req, &req_len, &id,
 				    &code, &why);
-	if (r == 0 && !rate_take(gw, market_conn_peer_hash(c))) {
+	if (r == 0 && !market_rate_take(&gw->rate, market_conn_peer_hash(c))) {
 		gw->stats.refused_rate++;
 		send_error(c, id, MARKET_GW_ERR_LIMIT, "rate limited");
 	} else if (r == 0 && gw->inflight >= gw->cfg.max_inflight) {

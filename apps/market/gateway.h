@@ -35,7 +35,6 @@ struct stream_mgr;
 #define MARKET_GW_MAX_REPLY_BYTES (8u * 1024 * 1024)
 #define MARKET_GW_MAX_ID_BYTES 64
 #define MARKET_GW_MAX_METHODS 32
-#define MARKET_GW_PEERS_MAX 256		/* rate-limit table */
 #define MARKET_GW_MAX_LOG_BLOCKS 5000	/* eth_getLogs range (CHAIN.md §7) */
 /* JSON-RPC error codes of refusals (EIP-1474). */
 #define MARKET_GW_ERR_INVALID (-32600)

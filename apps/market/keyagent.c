@@ -170,6 +170,7 @@ struct market_agent {
 	struct ag_content *contents;	/* secmem, MARKET_KEY_CONTENTS_MAX */
 	size_t ncontents;
 	struct market_service sv;
+	struct market_rate rate;
 	struct ag_job *jobs;
 	unsigned njobs;
 	uint64_t next_rpc_id;
@@ -181,6 +182,8 @@ void market_agent_config_default(struct market_agent_config *c)
 	memset(c, 0, sizeof(*c));
 	c->confirmations = MARKET_KEY_CONFIRMATIONS;
 	c->max_deadline_s = MARKET_KEY_MAX_DEADLINE_S;
+	c->rate_per_sec = MARKET_KEY_RATE_PER_SEC;
+	c->rate_burst = MARKET_KEY_RATE_BURST;
 }
 
 static void ag_request(void *ctx, struct market_conn *c, const uint8_t *p,
@@ -203,6 +206,7 @@ struct market_agent *market_agent_new(const struct market_agent_config *c,
 	ag->next_rpc_id = 1;
 	market_service_init(&ag->sv, MARKET_KEY_REQUEST_BYTES, 256,
 			    ag_request, ag);
+	market_rate_init(&ag->rate, c->rate_per_sec, c->rate_burst);
 	return ag;
 }
 
@@ -433,6 +437,11 @@ static void ag_request(void *ctx, struct market_conn *c, const uint8_t *p,
 	uint8_t tid[32];
 
 	ag->stats.requests++;
+	if (!market_rate_take(&ag->rate, market_conn_peer_hash(c))) {
+		ag->stats.busy++;
+		reply_status(c, MARKET_KEY_BUSY);
+		return;
+	}
 	if (market_key_request_decode(p, len, &r) != 0) {
 		ag->stats.bad++;
 		reply_status(c, MARKET_KEY_BAD_REQUEST);

@@ -43,6 +43,8 @@ struct stream_mgr;
 #define MARKET_KEY_MAX_DEADLINE_S 3600		/* ahead of chain time */
 #define MARKET_KEY_MAX_JOBS 64			/* requests being checked */
 #define MARKET_KEY_CONTENTS_MAX 4096
+#define MARKET_KEY_RATE_PER_SEC 2
+#define MARKET_KEY_RATE_BURST 10
 
 enum market_key_status {
 	MARKET_KEY_OK = 0,
@@ -52,7 +54,7 @@ enum market_key_status {
 					 * (now and confirmations deep) */
 	MARKET_KEY_UNKNOWN = 4,		/* no key for this content here */
 	MARKET_KEY_CHAIN = 5,		/* chain RPC failed: try later */
-	MARKET_KEY_BUSY = 6
+	MARKET_KEY_BUSY = 6		/* too many requests: try later */
 };
 const char *market_key_status_str(int status);
 
@@ -101,6 +103,9 @@ struct market_agent_config {
 	uint8_t license_registry[20];	/* where ownerOf is asked */
 	unsigned confirmations;
 	unsigned max_deadline_s;
+	/* Per peer destination: `rate_burst` requests refilled at
+	 * `rate_per_sec` (each costs three chain calls); over it: BUSY. */
+	unsigned rate_per_sec, rate_burst;
 };
 void market_agent_config_default(struct market_agent_config *c);
 

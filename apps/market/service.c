@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "apps/client/stream.h"
 #include "apps/market/link.h"
@@ -12,6 +13,7 @@
 #include "crypto/base/alloc.h"
 #include "crypto/base/err.h"
 #include "crypto/base/log.h"
+#include "crypto/base/time.h"
 #include "router/evloop.h"
 
 struct market_conn {
@@ -150,6 +152,47 @@ void market_conn_finish(struct market_conn *c, const void *p, size_t len)
 	if (p)
 		market_link_send(&c->link, p, len);
 	conn_process(c);
+}
+
+/* ------------------------------------------------------------ rate limits */
+
+void market_rate_init(struct market_rate *r, unsigned per_sec, unsigned burst)
+{
+	memset(r, 0, sizeof(*r));
+	r->per_sec = per_sec;
+	r->burst = burst;
+}
+
+bool market_rate_take(struct market_rate *r, const uint8_t hash[32])
+{
+	struct market_rate_peer *p = NULL, *oldest = &r->peers[0];
+	uint64_t now = time_mono_ms();
+
+	for (unsigned i = 0; i < MARKET_RATE_PEERS; i++) {
+		struct market_rate_peer *q = &r->peers[i];
+		if (q->used && memcmp(q->hash, hash, 32) == 0) {
+			p = q;
+			break;
+		}
+		if (!q->used || (oldest->used && q->last_ms < oldest->last_ms))
+			oldest = q;
+	}
+	if (!p) {
+		/* A new or forgotten peer starts with a full bucket. */
+		p = oldest;
+		memcpy(p->hash, hash, 32);
+		p->used = true;
+		p->tokens = r->burst;
+		p->last_ms = now;
+	}
+	p->tokens += (double)(now - p->last_ms) * r->per_sec / 1000.0;
+	if (p->tokens > r->burst)
+		p->tokens = r->burst;
+	p->last_ms = now;
+	if (p->tokens < 1.0)
+		return false;
+	p->tokens -= 1.0;
+	return true;
 }
 
 /* ------------------------------------------------------- the client side */

@@ -10,6 +10,7 @@
 #ifndef APPS_MARKET_SERVICE_H
 #define APPS_MARKET_SERVICE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -55,6 +56,30 @@ const uint8_t *market_conn_peer_hash(const struct market_conn *c);
 void market_conn_hold(struct market_conn *c, struct market_conn **ref);
 /* Answer the held request (p may be NULL: no answer) and read on. */
 void market_conn_finish(struct market_conn *c, const void *p, size_t len);
+
+/* ------------------------------------------------------------ rate limits */
+
+#define MARKET_RATE_PEERS 256	/* peers remembered; the oldest goes first */
+
+struct market_rate_peer {
+	uint8_t hash[32];
+	double tokens;
+	uint64_t last_ms;
+	bool used;
+};
+
+/* A token bucket per peer destination: `burst` requests, refilled at
+ * `per_sec`. */
+struct market_rate {
+	unsigned per_sec, burst;
+	struct market_rate_peer peers[MARKET_RATE_PEERS];
+};
+
+void market_rate_init(struct market_rate *r, unsigned per_sec,
+		      unsigned burst);
+/* Take a token for the peer with this destination hash; false when its
+ * bucket is empty. */
+bool market_rate_take(struct market_rate *r, const uint8_t hash[32]);
 
 /* ------------------------------------------------------- the client side */
 

@@ -17,6 +17,7 @@
 #include "apps/market/keyagent.h"
 #include "apps/market/relayer.h"
 #include "apps/market/rpc.h"
+#include "apps/market/service.h"
 #include "apps/market/upstream_http.h"
 #include "apps/market/wallet.h"
 #include "chain/abi.h"
@@ -71,6 +72,77 @@ static void test_codec(struct tctx *t)
 					 w), ERR_FORMAT);
 	T_ERR(t, market_key_reply_decode((const uint8_t[]){ 99 }, 1, &status,
 					 w), ERR_FORMAT);
+}
+
+struct raw_reply {
+	bool done;
+	int err;
+	uint8_t b[64];
+	size_t len;
+};
+
+static void raw_reply_fn(void *arg, int err, const uint8_t *p, size_t len)
+{
+	struct raw_reply *rr = arg;
+
+	rr->done = true;
+	rr->err = err;
+	rr->len = len < sizeof(rr->b) ? len : sizeof(rr->b);
+	if (p)
+		memcpy(rr->b, p, rr->len);
+}
+
+static bool raw_reply_cond(void *arg)
+{
+	return ((struct raw_reply *)arg)->done;
+}
+
+/* Each peer destination has its bucket: past it the agent answers BUSY
+ * without decoding or asking the chain; another peer is served. */
+static void test_rate_limit(struct tctx *t)
+{
+	struct tm_net tm;
+	struct market_agent_config c;
+	struct market_rpc_config rc;
+	struct market_rpc *mr;
+	struct market_agent *ag;
+	struct market_agent_stats st;
+	struct secp_sk a;
+	struct tm_node *an, *c1, *c2;
+	static const uint8_t junk[3] = { 1, 2, 3 }, k[32] = { 7 };
+	int want[3] = { MARKET_KEY_BAD_REQUEST, MARKET_KEY_BAD_REQUEST,
+			MARKET_KEY_BUSY };
+
+	tm_init(&tm, t);
+	an = tm_node(&tm);
+	c1 = tm_node(&tm);
+	c2 = tm_node(&tm);
+	market_rpc_config_default(&rc);
+	mr = market_rpc_new(&rc, an->mgr, tm.el);	/* no gateway */
+	market_agent_config_default(&c);
+	c.rate_per_sec = 0;
+	c.rate_burst = 2;
+	secp_sk_generate(&a);
+	ag = market_agent_new(&c, &a, mr, tm.el);
+	T_OK(t, market_agent_add_content(ag, 1, k));
+	market_agent_serve(ag, an->mgr);
+	for (unsigned i = 0; i < 4; i++) {
+		struct raw_reply rr = { 0 };
+		struct tm_node *from = i < 3 ? c1 : c2;
+		T_OK(t, market_call(from->mgr, tm.el, tm_pub(an), junk,
+				    sizeof(junk), 64, TM_TIMEOUT_MS,
+				    raw_reply_fn, &rr));
+		T_TRUE(t, tm_run(&tm, raw_reply_cond, &rr));
+		T_OK(t, rr.err);
+		T_EQ(t, rr.len, 1);
+		T_EQ(t, rr.b[0], i < 3 ? want[i] : MARKET_KEY_BAD_REQUEST);
+	}
+	market_agent_stats(ag, &st);
+	T_EQ(t, st.busy, 1);
+	T_EQ(t, st.bad, 3);
+	market_agent_free(ag);
+	market_rpc_free(mr);
+	tm_free(&tm);
 }
 
 /* ------------------------------------------------------- the anvil world */
@@ -172,6 +244,8 @@ static struct market_agent *agent_on(struct world *w, struct tm_node *nd,
 	c.chain_id = 31337;
 	memcpy(c.key_release, w->a.dep.key_release, 20);
 	memcpy(c.license_registry, w->a.dep.license_registry, 20);
+	c.rate_per_sec = 1000;		/* one client asks many times */
+	c.rate_burst = 1000;
 	ag = market_agent_new(&c, &w->ak, w->agent_rpc, w->tm.el);
 	T_OK(w->t, market_agent_add_content(ag, w->index.w[0], key));
 	market_agent_serve(ag, nd->mgr);
@@ -725,6 +799,7 @@ out:
 
 const struct test_case market_keyagent_tests[] = {
 	{ "codec", test_codec, 0 },
+	{ "rate_limit", test_rate_limit, 0 },
 	{ "release", test_release, TT_FORK },
 	{ "relayed_buy", test_relayed, TT_FORK },
 	{ "relayer_service", test_relayer_service, TT_FORK },
