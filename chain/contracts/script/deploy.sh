@@ -15,7 +15,11 @@ mkdir -p deployments
 tmpg=deployments/.genesis-$$.json tmpo=deployments/.out-$$.json
 trap 'rm -f "$tmpg" "$tmpo"' EXIT
 cp "$genesis" "$tmpg"
-GENESIS=$tmpg DEPLOY_OUT=$tmpo node_modules/.bin/forge script script/Deploy.s.sol:Deploy \
+# One deploy at a time in this tree: forge writes out/, cache/ and
+# broadcast/<chain id>/run-latest.json, which parallel tests on anvils
+# (same chain id) would otherwise share mid-write.
+GENESIS=$tmpg DEPLOY_OUT=$tmpo flock deployments/.deploy.lock \
+	node_modules/.bin/forge script script/Deploy.s.sol:Deploy \
 	--rpc-url "$rpc" --broadcast --slow --non-interactive ${DEPLOYER_KEY:+--private-key "$DEPLOYER_KEY"}
 mv "$tmpo" "$out"
 echo "deployed: $out"
