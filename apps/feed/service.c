@@ -316,9 +316,7 @@ static bool parse_uint(const char *v, unsigned max, unsigned *out)
 	return true;
 }
 
-/* Fill q from the query string qs (copied into buf, which q points into:
- * buf must outlive q).  NULL or an error message. */
-static const char *parse_query(char *buf, struct feed_query *q)
+const char *feed_service_parse_query(char *buf, struct feed_query *q)
 {
 	char *save = NULL, *kv;
 	unsigned v;
@@ -390,7 +388,7 @@ static int api_query(struct feed_service *s, const char *qs, json_t **out)
 	struct feed_row *rows = xcalloc(FEED_QUERY_MAX_ROWS, sizeof(*rows));
 	char *buf = xstrdup(qs ? qs : "");
 	struct feed_query q;
-	const char *bad = parse_query(buf, &q);
+	const char *bad = feed_service_parse_query(buf, &q);
 	char amount[CONTENT_AMOUNT_TEXT_BYTES];
 	unsigned n = 0, i;
 	json_t *cards;

@@ -65,6 +65,12 @@ void feed_service_round(struct feed_service *s);
 /* Peers whose Destination is known (gossip runs with them). */
 unsigned feed_service_peers_up(const struct feed_service *s);
 
+struct feed_query;
+/* Fill q from a URL query string (untrusted: GET /api/feed?...), decoded
+ * in place in buf, which q's strings then point into.  NULL, or what is
+ * wrong with it (q is then unusable). */
+const char *feed_service_parse_query(char *buf, struct feed_query *q);
+
 /*
  * The JSON API.  rest: the path after /api/feed ("", "/card/ID",
  * "/publish", "/follow", "/react", "/view", "/status"); query: the URL's
