@@ -6,6 +6,7 @@
 #include "config.h"
 #include "apps/api/api.h"
 #include "apps/bitsd_feed.h"
+#include "apps/bitsd_market.h"
 #include "apps/bitsd_netdb.h"
 #include "apps/bitsd_ntcp2.h"
 #include "apps/bitsd_proxy.h"
@@ -44,6 +45,7 @@ struct bitsd {
 	struct bitsd_proxy *proxy;
 	struct swarm_service *swarm;
 	struct bitsd_feed *feed;
+	struct bitsd_market *market;
 	struct daemon *d;
 	/* firewalled and our introducers, from SSU2; every RouterInfo we
 	 * sign follows it */
@@ -351,6 +353,30 @@ static void feed_stop_hook(struct daemon *d, void *ctx)
 	FREE_AND_NULL(bitsd_feed_stop, b->feed);
 }
 
+/* The market services and chain client (issue 13) when a market.* key
+ * asks; after the API so that it can serve /api/market there. */
+static int market_start_hook(struct daemon *d, void *ctx)
+{
+	struct bitsd *b = ctx;
+	struct client_net net;
+	int r;
+
+	if (!bitsd_market_wanted(daemon_conf(d)))
+		return 0;
+	if ((r = client_net_get(b, d, &net)) != 0)
+		return r;
+	return bitsd_market_start(daemon_evloop(d), daemon_conf(d), &net,
+				  daemon_workers(d), b->api, &b->market);
+}
+
+static void market_stop_hook(struct daemon *d, void *ctx)
+{
+	struct bitsd *b = ctx;
+
+	(void)d;
+	FREE_AND_NULL(bitsd_market_stop, b->market);
+}
+
 /* The local JSON API, when --api-port is set. */
 static int api_start_hook(struct daemon *d, void *ctx)
 {
@@ -404,6 +430,7 @@ int main(int argc, char **argv)
 		{ "swarm", 0, swarm_start_hook, swarm_stop_hook, NULL },
 		{ "api", 0, api_start_hook, api_stop_hook, NULL },
 		{ "feed", 0, feed_start_hook, feed_stop_hook, NULL },
+		{ "market", 0, market_start_hook, market_stop_hook, NULL },
 	};
 	struct bitsd b = { 0 };
 

@@ -169,6 +169,22 @@ static const struct opt opts[] = {
 	  "proof of work asked of each feed item, 1-32 bits (default 12)" },
 	{ "feed.retention", OPT_COUNT, OFF(feed_retention_days), "DAYS",
 	  "keep feed items this many days, 0 for ever (default 0)" },
+	{ "market.gateway", OPT_BOOL, OFF(market_gateway), NULL,
+	  "publish the chain node of market.gateway.rpc as a hidden service" },
+	{ "market.gateway.rpc", OPT_OPT_PATH, OFF(market_gateway_rpc), "URL",
+	  "the node's JSON-RPC, http://127.x.y.z:PORT (loopback only)" },
+	{ "market.gateways", OPT_OPT_PATH, OFF(market_gateways), "LIST",
+	  "chain RPC gateways to use: b32 addresses or hashes, commas between" },
+	{ "market.deploy", OPT_OPT_PATH, OFF(market_deploy), "FILE",
+	  "the contracts' deploy JSON (chain id and addresses)" },
+	{ "market.accounts", OPT_OPT_PATH, OFF(market_accounts), "LIST",
+	  "0x addresses the wallet view shows, commas between" },
+	{ "market.agent", OPT_BOOL, OFF(market_agent), NULL,
+	  "run the key agent (its key in DATADIR/market-agent.key)" },
+	{ "market.relayer.key", OPT_OPT_PATH, OFF(market_relayer_key), "FILE",
+	  "run the purchase relayer, sending from the account key in FILE" },
+	{ "market.relayer.min-fee", OPT_COUNT, OFF(market_relayer_min_fee),
+	  "UNITS", "smallest relayer fee taken, in token base units" },
 };
 
 static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
@@ -240,6 +256,11 @@ void conf_free(struct conf *cfg)
 	free(cfg->swarm_capture);
 	free(cfg->feed_dir);
 	free(cfg->feed_peers);
+	free(cfg->market_gateway_rpc);
+	free(cfg->market_gateways);
+	free(cfg->market_deploy);
+	free(cfg->market_accounts);
+	free(cfg->market_relayer_key);
 	free(cfg->reseed_file);
 	free(cfg->reseed_dir);
 	free(cfg->reseed_url);

@@ -116,6 +116,15 @@ struct conf {
 	uint32_t feed_round_s;		/* 0: 60 */
 	uint32_t feed_pow_bits;		/* 0: 12 */
 	uint32_t feed_retention_days;	/* 0: keep everything */
+	/* The market ([market] section, apps/bitsd_market.h). */
+	bool market_gateway;		/* publish market_gateway_rpc */
+	char *market_gateway_rpc;	/* http://127.x.y.z:PORT of a node */
+	char *market_gateways;		/* b32s or hex, comma-separated */
+	char *market_deploy;		/* the deploy JSON */
+	char *market_accounts;		/* 0x addresses, comma-separated */
+	bool market_agent;		/* run the key agent */
+	char *market_relayer_key;	/* relayer account key file */
+	uint32_t market_relayer_min_fee;	/* token base units */
 };
 
 /*

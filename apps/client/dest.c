@@ -10,6 +10,8 @@
 
 #include "crypto/base/alloc.h"
 #include "crypto/base/err.h"
+#include "crypto/base/fsutil.h"
+#include "crypto/base/log.h"
 #include "crypto/ed25519.h"
 #include "crypto/secmem.h"
 #include "router/certificate.h"
@@ -133,4 +135,35 @@ void client_dest_free(struct client_dest *d)
 		return;
 	secmem_free(d->k);	/* wipes */
 	free(d);
+}
+
+/* A private key blob is 387 bytes of Destination, the keys and perhaps
+ * offline signature data: well under this. */
+#define DEST_FILE_MAX_BYTES 4096
+
+int client_dest_load_or_create(const char *path, struct client_dest **out)
+{
+	struct bbuf b = BBUF_INIT;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int r = fsutil_read_file(path, DEST_FILE_MAX_BYTES, &buf, &len);
+
+	if (r == 0) {
+		r = client_dest_decode(buf, len, out);
+		xfree_wipe(buf, len);
+		if (r != 0)
+			log_err(LD_APP, "%s is not a destination key: %s",
+				path, err_str(r));
+		return r;
+	}
+	if (r != ERR_NOT_FOUND)
+		return r;
+	*out = client_dest_new_random();
+	client_dest_encode_private(*out, &b);
+	r = fsutil_write_atomic(path, b.data, b.len, 0600, false);
+	memwipe(b.data, b.len);
+	bbuf_free(&b);
+	if (r != 0)
+		FREE_AND_NULL(client_dest_free, *out);
+	return r;
 }

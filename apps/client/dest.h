@@ -54,6 +54,13 @@ void client_dest_set_tunnel_opts(struct client_dest *d,
 				 const struct client_tunnel_opts *o);
 const struct client_tunnel_opts *
 client_dest_tunnel_opts(const struct client_dest *d);
+/*
+ * The destination whose private key blob is the file at path, or a new
+ * random one written there (mode 0600) when the file is missing.  Errors:
+ * the file's (ERR_IO, ...) and client_dest_decode()'s for a file that is
+ * not a key (logged).  *out is a new destination the caller owns.
+ */
+int client_dest_load_or_create(const char *path, struct client_dest **out);
 /* Wipe and release d.  Accepts NULL. */
 void client_dest_free(struct client_dest *d);
 

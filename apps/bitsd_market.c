@@ -1,0 +1,655 @@
+/*
+ * bitsd's market subsystem (apps/bitsd_market.h): the market services on
+ * destinations of the router's network, the chain client over the
+ * gateways, and /api/market.
+ */
+#include "config.h"
+#include "apps/bitsd_market.h"
+#include "apps/api/api.h"
+#include "apps/client/dest.h"
+#include "apps/client/localnet.h"
+#include "apps/market/gateway.h"
+#include "apps/market/keyagent.h"
+#include "apps/market/relayer.h"
+#include "apps/market/rpc.h"
+#include "apps/market/upstream_http.h"
+#include "apps/market/wallet.h"
+#include "chain/calls.h"
+#include "chain/secp.h"
+#include "router/conf.h"
+#include "router/evloop.h"
+#include "router/worker.h"
+#include "crypto/base/alloc.h"
+#include "crypto/base/encode.h"
+#include "crypto/base/err.h"
+#include "crypto/base/fsutil.h"
+#include "crypto/base/log.h"
+#include "crypto/secmem.h"
+
+#include <event2/http.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MARKET_FILE_MAX_BYTES 4096
+#define MARKET_DEPLOY_MAX_BYTES (64u * 1024)
+#define MARKET_LOOKUP_RETRY_MS 5000u
+
+/* A destination of ours with its stream manager, attached to a network. */
+struct mdest {
+	struct client_dest *d;
+	struct stream_signer sg;
+	struct client_stream_sink cs;
+	struct stream_mgr *mgr;
+	struct client_net net;
+	bool attached;
+};
+
+/* A /api/market call running on a worker. */
+struct market_job {
+	struct bitsd_market *m;
+	struct evhttp_request *req;	/* NULL once the client went away */
+	bool wallet;			/* else: block number */
+	int err;
+	const char *why;
+	json_t *out;
+};
+
+struct bitsd_market {
+	struct evloop *el;
+	struct worker_pool *wp;
+	struct api *api;
+	struct client_net net;		/* the router's (tunnels) */
+	char *datadir;
+	bool have_dep;
+	struct chain_deploy dep;
+	/* the gateway */
+	struct market_http *http;
+	struct market_gw *gw;
+	struct mdest gwd;
+	/* our own gateway reached in-process when no market.gateways */
+	struct localnet *ln;
+	struct mdest gw_local, cli_local;
+	/* the chain client */
+	struct mdest cli;
+	struct market_rpc *rpc;
+	struct chain_client *cc;	/* used by one job at a time */
+	uint8_t (*gw_hashes)[32];
+	bool *gw_added;
+	unsigned ngw;
+	struct evloop_timer *lookup;
+	/* the key agent and the relayer */
+	struct secp_sk *agent_sk;	/* secmem */
+	struct market_agent *agent;
+	struct mdest agd;
+	struct secp_sk *relayer_sk;	/* secmem */
+	struct market_relayer *relayer;
+	struct mdest rld;
+	/* the wallet view */
+	uint8_t (*accounts)[20];
+	size_t naccounts;
+	struct market_job *job;		/* the one under way */
+};
+
+bool bitsd_market_wanted(const struct conf *cfg)
+{
+	return cfg->market_gateway || cfg->market_gateways ||
+	       cfg->market_agent || cfg->market_relayer_key ||
+	       cfg->market_accounts;
+}
+
+/* ---- destinations ---- */
+
+/* d made (from the key file `name` in the datadir, NULL: a new one each
+ * run) and attached to net; its b32 written to DATADIR/b32name. */
+static int mdest_open(struct bitsd_market *m, struct mdest *md,
+		      const struct client_net *net, const char *name,
+		      const char *b32name)
+{
+	struct stream_config sc;
+	struct client_rx rx = { 0 };
+	char *path;
+	int r = 0;
+
+	if (name) {
+		path = fsutil_path_join(m->datadir, name);
+		r = client_dest_load_or_create(path, &md->d);
+		free(path);
+		if (r != 0)
+			return r;
+	} else {
+		md->d = client_dest_new_random();
+	}
+	client_dest_signer(md->d, &md->sg);
+	stream_config_default(&sc);
+	md->net = *net;
+	md->cs.net = *net;
+	md->cs.from = md->d;
+	md->mgr = stream_mgr_new(&sc, &md->sg, client_stream_sink(&md->cs),
+				 m->el);
+	rx.mgr = md->mgr;
+	if ((r = net->attach(net->ctx, md->d, &rx)) != 0)
+		return r;
+	md->attached = true;
+	if (b32name) {
+		char b32[64];
+		const struct keys_and_cert *k = client_dest_pub(md->d);
+
+		path = fsutil_path_join(m->datadir, b32name);
+		if (b32_encode(b32, sizeof(b32), k->hash, 32) == 0) {
+			size_t n = strlen(b32);
+
+			snprintf(b32 + n, sizeof(b32) - n, ".b32.i2p\n");
+			if (fsutil_write_atomic(path, b32, strlen(b32), 0644,
+						true) == 0)
+				log_notice(LD_APP, "market: %s is %.*s",
+					   b32name, (int)strlen(b32) - 1, b32);
+		}
+		free(path);
+	}
+	return 0;
+}
+
+static void mdest_close(struct mdest *md)
+{
+	if (md->attached)
+		md->net.detach(md->net.ctx, md->d);
+	stream_mgr_free(md->mgr);
+	client_dest_free(md->d);
+	memset(md, 0, sizeof(*md));
+}
+
+static json_t *mdest_b32(const struct mdest *md)
+{
+	char b32[80];
+	size_t n;
+
+	if (!md->d || b32_encode(b32, sizeof(b32), client_dest_pub(md->d)->hash,
+				 32) != 0)
+		return json_null();
+	n = strlen(b32);
+	snprintf(b32 + n, sizeof(b32) - n, ".b32.i2p");
+	return json_string(b32);
+}
+
+/* ---- configuration ---- */
+
+/* Call fn on each comma- or space-separated item of list. */
+static int list_each(const char *key, const char *list,
+		     int (*fn)(struct bitsd_market *m, const char *p, size_t n),
+		     struct bitsd_market *m)
+{
+	const char *p = list;
+	size_t n;
+	int r;
+
+	for (; *p; p += n) {
+		p += strspn(p, ", \t");
+		if (!(n = strcspn(p, ", \t")))
+			break;
+		if ((r = fn(m, p, n)) != 0) {
+			log_err(LD_APP, "%s: bad entry %.*s: %s", key,
+				(int)(n > 80 ? 80 : n), p, err_str(r));
+			return r;
+		}
+	}
+	return 0;
+}
+
+static int add_gateway_hash(struct bitsd_market *m, const char *p, size_t n)
+{
+	uint8_t h[32];
+	size_t got = 0;
+	bool ok = n == 64 ? hex_decode(h, 32, &got, p, 64) == 0 :
+		  n == 60 && !strncmp(p + 52, ".b32.i2p", 8) &&
+		  b32_decode(h, 32, &got, p, 52) == 0;
+
+	if (!ok || got != 32)
+		return ERR_FORMAT;
+	if (m->ngw == MARKET_RPC_MAX_GATEWAYS)
+		return ERR_LIMIT;
+	m->gw_hashes = xrealloc(m->gw_hashes, (m->ngw + 1) * 32);
+	m->gw_added = xrealloc(m->gw_added, (m->ngw + 1) * sizeof(bool));
+	memcpy(m->gw_hashes[m->ngw], h, 32);
+	m->gw_added[m->ngw++] = false;
+	return 0;
+}
+
+static int add_account(struct bitsd_market *m, const char *p, size_t n)
+{
+	size_t got = 0;
+
+	if (n != 42 || p[0] != '0' || (p[1] != 'x' && p[1] != 'X'))
+		return ERR_FORMAT;
+	if (m->naccounts == MARKET_WALLET_MAX_ADDRS)
+		return ERR_LIMIT;
+	m->accounts = xrealloc(m->accounts, (m->naccounts + 1) * 20);
+	if (hex_decode(m->accounts[m->naccounts], 20, &got, p + 2, 40) != 0 ||
+	    got != 20)
+		return ERR_FORMAT;
+	m->naccounts++;
+	return 0;
+}
+
+static int load_deploy(struct bitsd_market *m, const char *path)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	const char *why = NULL;
+	int r = fsutil_read_file(path, MARKET_DEPLOY_MAX_BYTES, &buf, &len);
+
+	if (r == 0)
+		r = chain_deploy_parse((const char *)buf, len, &m->dep, &why);
+	free(buf);
+	if (r != 0) {
+		log_err(LD_APP, "market.deploy: %s: %s", path,
+			why ? why : err_str(r));
+		return r;
+	}
+	m->have_dep = true;
+	return 0;
+}
+
+/* A secp256k1 key as 64 hex digits at path; made there when missing and
+ * create is set. */
+static int sk_load(const char *path, bool create, struct secp_sk *sk)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0, got = 0;
+	char hex[2 * SECP_SK_BYTES + 2];
+	int r = fsutil_read_file(path, MARKET_FILE_MAX_BYTES, &buf, &len);
+
+	if (r == ERR_NOT_FOUND && create) {
+		secp_sk_generate(sk);
+		if (hex_encode(hex, sizeof(hex), sk->b, SECP_SK_BYTES) != 0)
+			return ERR_INTERNAL;
+		len = strlen(hex);
+		hex[len++] = '\n';
+		r = fsutil_write_atomic(path, hex, len, 0600, false);
+		memwipe(hex, sizeof(hex));
+		return r;
+	}
+	if (r != 0)
+		return r;
+	while (len && (buf[len - 1] == '\n' || buf[len - 1] == '\r' ||
+		       buf[len - 1] == ' '))
+		len--;
+	if (len > 2 && buf[0] == '0' && (buf[1] == 'x' || buf[1] == 'X'))
+		r = hex_decode(sk->b, SECP_SK_BYTES, &got, (char *)buf + 2,
+			       len - 2);
+	else
+		r = hex_decode(sk->b, SECP_SK_BYTES, &got, (char *)buf, len);
+	xfree_wipe(buf, len);
+	if (r != 0 || got != SECP_SK_BYTES || !secp_sk_is_valid(sk)) {
+		log_err(LD_APP, "market: %s: not a secp256k1 key (64 hex "
+			"digits)", path);
+		return ERR_FORMAT;
+	}
+	return 0;
+}
+
+/* ---- the chain client ---- */
+
+/* Add the configured gateways whose Destination is known by now. */
+static void on_lookup(void *arg)
+{
+	struct bitsd_market *m = arg;
+	struct keys_and_cert *kc = xmalloc(sizeof(*kc));
+	bool missing = false;
+
+	for (unsigned i = 0; i < m->ngw; i++) {
+		if (m->gw_added[i])
+			continue;
+		if (m->net.lookup(m->net.ctx, m->gw_hashes[i], kc) == 0 &&
+		    market_rpc_add_gateway(m->rpc, kc) == 0)
+			m->gw_added[i] = true;
+		else
+			missing = true;
+	}
+	free(kc);
+	if (missing)
+		evloop_timer_arm(m->lookup, MARKET_LOOKUP_RETRY_MS);
+}
+
+static int client_start(struct bitsd_market *m)
+{
+	struct market_rpc_config rc;
+	struct chain_transport t;
+	int r;
+
+	market_rpc_config_default(&rc);
+	if (m->ngw) {
+		if ((r = mdest_open(m, &m->cli, &m->net, NULL, NULL)) != 0)
+			return r;
+		m->rpc = market_rpc_new(&rc, m->cli.mgr, m->el);
+		m->lookup = evloop_timer_new(m->el, on_lookup, m);
+		on_lookup(m);
+	} else if (m->gw) {
+		struct client_net ln;
+
+		m->ln = localnet_new(m->el);
+		ln = localnet_client_net(m->ln);
+		if ((r = mdest_open(m, &m->gw_local, &ln, NULL, NULL)) != 0 ||
+		    (r = mdest_open(m, &m->cli_local, &ln, NULL, NULL)) != 0)
+			return r;
+		market_gw_serve(m->gw, m->gw_local.mgr);
+		m->rpc = market_rpc_new(&rc, m->cli_local.mgr, m->el);
+		if ((r = market_rpc_add_gateway(m->rpc,
+				client_dest_pub(m->gw_local.d))) != 0)
+			return r;
+	} else {
+		return 0;
+	}
+	if (!m->have_dep) {
+		log_warn(LD_APP, "market: no chain calls from here without "
+			 "market.deploy (the chain id)");
+		return 0;
+	}
+	t = market_rpc_transport(m->rpc);
+	m->cc = chain_client_new(&t, m->dep.chain_id);
+	return 0;
+}
+
+/* ---- /api/market ---- */
+
+static void job_run(void *arg)
+{
+	struct market_job *j = arg;
+	struct bitsd_market *m = j->m;
+
+	if (j->wallet) {
+		struct market_wallet_query q = { 0 };
+
+		q.accounts = (const uint8_t (*)[20])m->accounts;
+		q.naccounts = m->naccounts;
+		j->err = market_wallet_json(m->cc, &m->dep, &q, &j->out);
+	} else {
+		uint64_t n = 0;
+
+		j->err = chain_block_number(m->cc, &n);
+		if (j->err == 0)
+			j->out = json_pack("{sI}", "block", (json_int_t)n);
+	}
+	if (j->err)
+		j->why = chain_client_error(m->cc);
+}
+
+static void job_closed(struct evhttp_connection *evcon, void *arg)
+{
+	struct market_job *j = arg;
+
+	(void)evcon;
+	j->req = NULL;
+}
+
+static void job_done(void *arg)
+{
+	struct market_job *j = arg;
+
+	if (j->req) {
+		evhttp_connection_set_closecb(
+			evhttp_request_get_connection(j->req), NULL, NULL);
+		if (j->err == 0) {
+			api_reply_json(j->req, 200, j->out);
+		} else {
+			char msg[256];
+
+			snprintf(msg, sizeof(msg), "chain: %s",
+				 j->why ? j->why : err_str(j->err));
+			api_reply_error(j->req, 502, msg);
+		}
+	}
+	json_decref(j->out);
+	j->m->job = NULL;
+	free(j);
+}
+
+static void start_job(struct bitsd_market *m, struct evhttp_request *req,
+		      bool wallet)
+{
+	struct market_job *j;
+
+	if (!m->cc) {
+		api_reply_error(req, 503, "no chain RPC gateway: set "
+				"market.gateways or run market.gateway");
+		return;
+	}
+	if (wallet && !m->have_dep) {
+		api_reply_error(req, 503, "no contracts: set market.deploy");
+		return;
+	}
+	if (m->job) {
+		api_reply_error(req, 503, "a chain call is under way; try "
+				"again");
+		return;
+	}
+	j = xzalloc(sizeof(*j));
+	j->m = m;
+	j->req = req;
+	j->wallet = wallet;
+	m->job = j;
+	evhttp_connection_set_closecb(evhttp_request_get_connection(req),
+				      job_closed, j);
+	worker_submit(m->wp, (struct work){ job_run, job_done, j });
+}
+
+static json_t *status_json(struct bitsd_market *m)
+{
+	json_t *o = json_object(), *gws = json_array();
+	struct market_gw_stats gs;
+	struct market_rpc_gw_info gi;
+
+	json_object_set_new(o, "gateway", m->gw ? mdest_b32(&m->gwd) :
+					       json_null());
+	if (m->gw) {
+		market_gw_stats(m->gw, &gs);
+		json_object_set_new(o, "gateway_stats", json_pack(
+			"{sI sI sI sI sI sI}",
+			"requests", (json_int_t)gs.requests,
+			"forwarded", (json_int_t)gs.forwarded,
+			"refused_method", (json_int_t)gs.refused_method,
+			"refused_invalid", (json_int_t)gs.refused_invalid,
+			"refused_rate", (json_int_t)gs.refused_rate,
+			"node_errors", (json_int_t)gs.node_errors));
+	}
+	json_object_set_new(o, "agent", m->agent ? mdest_b32(&m->agd) :
+					     json_null());
+	json_object_set_new(o, "relayer", m->relayer ? mdest_b32(&m->rld) :
+					       json_null());
+	for (unsigned i = 0; m->rpc &&
+	     market_rpc_gateway_info(m->rpc, i, &gi) == 0; i++)
+		json_array_append_new(gws, json_pack(
+			"{sb sb sI}", "checked", gi.checked, "disagrees",
+			gi.disagrees, "height", (json_int_t)gi.height));
+	json_object_set_new(o, "client", json_pack(
+		"{ss so sb}", "via", m->ngw ? "gateways" : m->cc ?
+		"own gateway" : "none", "gateways", gws, "conflict",
+		m->rpc ? market_rpc_in_conflict(m->rpc) : false));
+	json_object_set_new(o, "chain_id", m->have_dep ?
+			    json_integer((json_int_t)m->dep.chain_id) :
+			    json_null());
+	return o;
+}
+
+static void on_request(void *ctx, struct evhttp_request *req,
+		       const char *rest)
+{
+	struct bitsd_market *m = ctx;
+	json_t *o;
+
+	if (!rest || !*rest || !strcmp(rest, "/")) {
+		o = status_json(m);
+		api_reply_json(req, 200, o);
+		json_decref(o);
+	} else if (!strcmp(rest, "/wallet")) {
+		start_job(m, req, true);
+	} else if (!strcmp(rest, "/block")) {
+		start_job(m, req, false);
+	} else {
+		api_reply_error(req, 404, "no such market call");
+	}
+}
+
+/* ---- start and stop ---- */
+
+static int services_start(struct bitsd_market *m, const struct conf *cfg)
+{
+	int r;
+
+	if (cfg->market_gateway) {
+		struct market_gw_config gc;
+
+		if (!cfg->market_gateway_rpc) {
+			log_err(LD_APP, "market.gateway needs "
+				"market.gateway.rpc");
+			return ERR_ARG;
+		}
+		if ((r = market_http_new(m->el, cfg->market_gateway_rpc, 0,
+					 &m->http)) != 0) {
+			log_err(LD_APP, "market.gateway.rpc: %s: not "
+				"http://127.x.y.z:PORT", cfg->market_gateway_rpc);
+			return r;
+		}
+		market_gw_config_default(&gc);
+		m->gw = market_gw_new(&gc, market_http_upstream(m->http),
+				      m->el);
+		if ((r = mdest_open(m, &m->gwd, &m->net, "market-gateway.dat",
+				    "market-gateway.b32")) != 0)
+			return r;
+		market_gw_serve(m->gw, m->gwd.mgr);
+	}
+	if ((r = client_start(m)) != 0)
+		return r;
+	if ((cfg->market_agent || cfg->market_relayer_key) &&
+	    (!m->have_dep || !m->cc)) {
+		log_err(LD_APP, "market.agent and market.relayer.key need "
+			"market.deploy and a chain RPC gateway");
+		return ERR_ARG;
+	}
+	if (cfg->market_agent) {
+		struct market_agent_config ac;
+		char *path = fsutil_path_join(m->datadir, "market-agent.key");
+
+		m->agent_sk = secmem_alloc(sizeof(*m->agent_sk));
+		r = sk_load(path, true, m->agent_sk);
+		free(path);
+		if (r != 0)
+			return r;
+		market_agent_config_default(&ac);
+		ac.chain_id = m->dep.chain_id;
+		memcpy(ac.key_release, m->dep.key_release, 20);
+		memcpy(ac.license_registry, m->dep.license_registry, 20);
+		m->agent = market_agent_new(&ac, m->agent_sk, m->rpc, m->el);
+		if ((r = mdest_open(m, &m->agd, &m->net, "market-agent.dat",
+				    "market-agent.b32")) != 0)
+			return r;
+		market_agent_serve(m->agent, m->agd.mgr);
+	}
+	if (cfg->market_relayer_key) {
+		struct market_relayer_config rc = { 0 };
+
+		m->relayer_sk = secmem_alloc(sizeof(*m->relayer_sk));
+		if ((r = sk_load(cfg->market_relayer_key, false,
+				 m->relayer_sk)) != 0) {
+			log_err(LD_APP, "market.relayer.key: %s: %s",
+				cfg->market_relayer_key, err_str(r));
+			return r;
+		}
+		rc.dep = m->dep;
+		rc.min_fee = u256_from_u64(cfg->market_relayer_min_fee);
+		m->relayer = market_relayer_new(&rc, m->relayer_sk, m->rpc,
+						m->wp, m->el);
+		if ((r = mdest_open(m, &m->rld, &m->net, "market-relayer.dat",
+				    "market-relayer.b32")) != 0)
+			return r;
+		market_relayer_serve(m->relayer, m->rld.mgr);
+	}
+	return 0;
+}
+
+int bitsd_market_start(struct evloop *el, const struct conf *cfg,
+		       const struct client_net *net, struct worker_pool *wp,
+		       struct api *api, struct bitsd_market **out)
+{
+	struct bitsd_market *m = xzalloc(sizeof(*m));
+	int r = 0;
+
+	m->el = el;
+	m->wp = wp;
+	m->net = *net;
+	m->datadir = xstrdup(cfg->datadir);
+	if (cfg->market_gateways)
+		r = list_each("market.gateways", cfg->market_gateways,
+			      add_gateway_hash, m);
+	if (r == 0 && cfg->market_accounts)
+		r = list_each("market.accounts", cfg->market_accounts,
+			      add_account, m);
+	if (r == 0 && cfg->market_deploy)
+		r = load_deploy(m, cfg->market_deploy);
+	if (r == 0)
+		r = services_start(m, cfg);
+	if (r == 0 && api &&
+	    (r = api_add_route(api, "/api/market", EVHTTP_REQ_GET,
+			       on_request, m)) == 0)
+		m->api = api;
+	if (r != 0) {
+		bitsd_market_stop(m);
+		return r;
+	}
+	log_notice(LD_APP, "market: gateway %s, agent %s, relayer %s, chain "
+		   "client %s, /api/market %s", m->gw ? "on" : "off",
+		   m->agent ? "on" : "off", m->relayer ? "on" : "off",
+		   m->ngw ? "over market.gateways" : m->cc ? "over our gateway"
+		   : "off", api ? "served" : "off (no api-port)");
+	*out = m;
+	return 0;
+}
+
+static void drain_tick(void *arg)
+{
+	evloop_break(arg);
+}
+
+void bitsd_market_stop(struct bitsd_market *m)
+{
+	struct evloop_timer *t;
+
+	if (!m)
+		return;
+	if (m->api)
+		api_remove_route(m->api, "/api/market");
+	/* Workers in chain calls wait on the loop: run it until they end. */
+	t = evloop_timer_new(m->el, drain_tick, m->el);
+	while (m->job || (m->relayer && market_relayer_busy(m->relayer))) {
+		if (m->job)
+			m->job->req = NULL;
+		evloop_timer_arm(t, 50);
+		if (evloop_run(m->el) != 0)
+			break;
+	}
+	evloop_timer_free(t);
+	market_relayer_free(m->relayer);
+	mdest_close(&m->rld);
+	if (m->relayer_sk)
+		secmem_free(m->relayer_sk);
+	market_agent_free(m->agent);
+	mdest_close(&m->agd);
+	if (m->agent_sk)
+		secmem_free(m->agent_sk);
+	evloop_timer_free(m->lookup);
+	chain_client_free(m->cc);
+	market_rpc_free(m->rpc);
+	mdest_close(&m->cli);
+	mdest_close(&m->cli_local);
+	mdest_close(&m->gw_local);
+	localnet_free(m->ln);
+	market_gw_free(m->gw);
+	mdest_close(&m->gwd);
+	market_http_free(m->http);
+	free(m->gw_hashes);
+	free(m->gw_added);
+	free(m->accounts);
+	free(m->datadir);
+	free(m);
+}

@@ -1,0 +1,54 @@
+/*
+ * bitsd's market subsystem (issue 13, docs/market.md): what the market.*
+ * keys ask for, on the destinations' network.
+ *
+ *   market.gateway = true with market.gateway.rpc = http://127.x.y.z:PORT
+ *       publishes that node's JSON-RPC as a chain RPC gateway
+ *       (apps/market/gateway.h); its address goes to
+ *       DATADIR/market-gateway.b32.
+ *   market.gateways = b32 list: the gateways this router's chain client
+ *       uses, over tunnels.  Without it, a router that runs a gateway
+ *       uses its own, through an in-process stream (the node is never
+ *       asked directly, so every call passes the gateway's allow-list
+ *       and limits).
+ *   market.deploy = FILE: the contracts (chain/calls.h's deploy JSON).
+ *   market.agent = true: the key agent (apps/market/keyagent.h), its
+ *       secp256k1 key in DATADIR/market-agent.key; address in
+ *       DATADIR/market-agent.b32.
+ *   market.relayer.key = FILE (64 hex digits): the purchase relayer
+ *       (apps/market/relayer.h) sending from that account, taking fees of
+ *       at least market.relayer.min-fee; address in
+ *       DATADIR/market-relayer.b32.
+ *   market.accounts = 0x addresses: what GET /api/market/wallet shows.
+ *
+ * /api/market on the local JSON API: GET /api/market (which services run,
+ * their addresses, the gateways' cross-check and counters), GET
+ * /api/market/wallet (apps/market/wallet.h, on a worker thread), GET
+ * /api/market/block (the chain's latest block number, through the
+ * gateways).  Thread: the loop thread.
+ */
+#ifndef APPS_BITSD_MARKET_H
+#define APPS_BITSD_MARKET_H
+
+#include <stdbool.h>
+
+#include "apps/client/net.h"
+
+struct api;
+struct conf;
+struct evloop;
+struct worker_pool;
+struct bitsd_market;
+
+/* Any market.* key that starts something. */
+bool bitsd_market_wanted(const struct conf *cfg);
+/* Start what cfg asks for on net (copied), blocking chain calls on wp
+ * (borrowed); with api (may be NULL), serve /api/market there until
+ * stopped.  Errors: ERR_FORMAT/ERR_ARG (a bad key, logged), ERR_IO. */
+int bitsd_market_start(struct evloop *el, const struct conf *cfg,
+		       const struct client_net *net, struct worker_pool *wp,
+		       struct api *api, struct bitsd_market **out);
+/* Waits (running the loop) for chain calls under way.  Accepts NULL. */
+void bitsd_market_stop(struct bitsd_market *m);
+
+#endif /* APPS_BITSD_MARKET_H */
