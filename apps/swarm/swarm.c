@@ -34,6 +34,10 @@
 #define SWARM_OPTIMISTIC_ROUNDS 3
 #define SWARM_BANNED_MAX 1024
 #define SWARM_ENDGAME_DUPLICATES 2	/* peers asked for one chunk at most */
+/* A hash the lookup hook did not know is not asked again sooner (each
+ * miss may start a netDb lookup; floodfills rate-limit them). */
+#define SWARM_LOOKUP_RETRY_MS 5000
+#define SWARM_LOOKUP_MISSES 32		/* recent misses remembered */
 
 struct swarm_content;
 
@@ -131,6 +135,11 @@ struct swarm {
 	size_t ntr, tr_cap;
 	swarm_trace_fn trace;
 	void *trace_ctx;
+	struct {
+		uint8_t hash[32];
+		uint64_t until_ms;
+	} misses[SWARM_LOOKUP_MISSES];	/* lookups not repeated before */
+	unsigned next_miss;
 	int64_t up_tokens;		/* upload budget left (bytes) */
 	struct evloop_timer *up_timer;	/* refills it (upload_Bps only) */
 };
@@ -1265,6 +1274,28 @@ static void peer_send_pex(struct swarm_peer *p)
 	peer_send(p, &m);
 }
 
+/* The lookup hook, not asked again for a hash it missed lately. */
+static int swarm_resolve(struct swarm *sw, const uint8_t hash[32],
+			 struct keys_and_cert *out)
+{
+	uint64_t now = time_mono_ms();
+	unsigned i;
+
+	if (!sw->lookup)
+		return ERR_NOT_FOUND;
+	for (i = 0; i < SWARM_LOOKUP_MISSES; i++)
+		if (memcmp(sw->misses[i].hash, hash, 32) == 0 &&
+		    now < sw->misses[i].until_ms)
+			return ERR_NOT_FOUND;
+	if (sw->lookup(sw->lookup_ctx, hash, out) == 0 &&
+	    memcmp(out->hash, hash, 32) == 0)
+		return 0;
+	i = sw->next_miss++ % SWARM_LOOKUP_MISSES;
+	memcpy(sw->misses[i].hash, hash, 32);
+	sw->misses[i].until_ms = now + SWARM_LOOKUP_RETRY_MS;
+	return ERR_NOT_FOUND;
+}
+
 static void hint_add(struct swarm_content *c, const uint8_t dest[32])
 {
 	if (memcmp(dest, c->sw->self.hash, 32) == 0 || content_peer(c, dest) ||
@@ -1296,10 +1327,8 @@ static void hints_try(struct swarm_content *c)
 			i++;
 			continue;
 		}
-		if (!done && sw->lookup &&
-		    sw->lookup(sw->lookup_ctx, h->dest, &k) == 0) {
-			if (memcmp(k.hash, h->dest, 32) == 0)
-				(void)swarm_peer_add(sw, c->hash, &k);
+		if (!done && swarm_resolve(sw, h->dest, &k) == 0) {
+			(void)swarm_peer_add(sw, c->hash, &k);
 			done = true;
 		}
 		if (done)
@@ -1451,8 +1480,7 @@ static bool announce_one(struct swarm_content *c, const uint8_t t[32])
 		hints_try(c);
 		return true;
 	}
-	if (!sw->lookup || sw->lookup(sw->lookup_ctx, t, &k) != 0 ||
-	    memcmp(k.hash, t, 32) != 0 || sw->npending >= SWARM_PENDING_MAX)
+	if (swarm_resolve(sw, t, &k) != 0 || sw->npending >= SWARM_PENDING_MAX)
 		return false;
 	p = peer_new(sw, NULL, true);
 	memcpy(p->dest_hash, t, 32);
