@@ -639,12 +639,13 @@ void bitsd_market_stop(struct bitsd_market *m)
 		secmem_free(m->agent_sk);
 	evloop_timer_free(m->lookup);
 	chain_client_free(m->cc);
+	/* Each service resets its streams before their managers go. */
 	market_rpc_free(m->rpc);
+	market_gw_free(m->gw);
 	mdest_close(&m->cli);
 	mdest_close(&m->cli_local);
 	mdest_close(&m->gw_local);
 	localnet_free(m->ln);
-	market_gw_free(m->gw);
 	mdest_close(&m->gwd);
 	market_http_free(m->http);
 	free(m->gw_hashes);
