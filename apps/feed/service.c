@@ -22,7 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FEED_DEST_FILE_MAX_BYTES 4096
 #define FEED_DEFAULT_LIMIT 20
 
 struct feed_service {
@@ -40,34 +39,6 @@ struct feed_service {
 };
 
 /* ---- files ---- */
-
-/* The private key blob at path, or a new destination written there. */
-static int dest_load_or_create(const char *path, struct client_dest **out)
-{
-	struct bbuf b = BBUF_INIT;
-	uint8_t *buf = NULL;
-	size_t len = 0;
-	int r = fsutil_read_file(path, FEED_DEST_FILE_MAX_BYTES, &buf, &len);
-
-	if (r == 0) {
-		r = client_dest_decode(buf, len, out);
-		xfree_wipe(buf, len);
-		if (r != 0)
-			log_err(LD_APP, "feed: %s is not a destination key: %s",
-				path, err_str(r));
-		return r;
-	}
-	if (r != ERR_NOT_FOUND)
-		return r;
-	*out = client_dest_new_random();
-	client_dest_encode_private(*out, &b);
-	r = fsutil_write_atomic(path, b.data, b.len, 0600, false);
-	memwipe(b.data, b.len);
-	bbuf_free(&b);
-	if (r != 0)
-		FREE_AND_NULL(client_dest_free, *out);
-	return r;
-}
 
 /* The creator seed (32 raw bytes) at path, made when missing. */
 static int seed_load_or_create(const char *path, struct ed25519_seed *sk)
@@ -184,7 +155,7 @@ int feed_service_start(struct evloop *el, const struct feed_service_cfg *cfg,
 	if (r == 0) {
 		content_signer_from_seed(&s->creator, s->creator_sk);
 		path = fsutil_path_join(cfg->datadir, FEED_SERVICE_DEST_FILE);
-		r = dest_load_or_create(path, &s->dest);
+		r = client_dest_load_or_create(path, &s->dest);
 		free(path);
 	}
 	if (r == 0) {
