@@ -133,6 +133,51 @@ static void test_ini_tunnels(struct tctx *t)
 	}
 }
 
+/* The [market] section (apps/bitsd_market.h): everything off by default,
+ * each key read into its field, a bad bool or count refused. */
+static void test_ini_market(struct tctx *t)
+{
+	static const char text[] =
+		"[market]\n"
+		"gateway = true\n"
+		"gateway.rpc = http://127.0.0.1:8545\n"
+		"gateways = a.b32.i2p,b.b32.i2p\n"
+		"deploy = /x/deploy.json\n"
+		"accounts = 0x00000000000000000000000000000000000000aa\n"
+		"agent = true\n"
+		"relayer.key = /x/relayer.key\n"
+		"relayer.min-fee = 1000\n";
+	char err[CONF_ERR_BYTES];
+	struct conf *c = conf_new_default("/d");
+
+	T_FALSE(t, c->market_gateway);
+	T_FALSE(t, c->market_agent);
+	T_TRUE(t, !c->market_gateway_rpc && !c->market_gateways &&
+		  !c->market_deploy && !c->market_accounts &&
+		  !c->market_relayer_key);
+	T_EQ(t, c->market_relayer_min_fee, 0);
+	conf_free(c);
+	T_OK(t, parse(&c, text, err, sizeof(err)));
+	T_TRUE(t, c->market_gateway);
+	T_TRUE(t, c->market_agent);
+	T_STREQ(t, c->market_gateway_rpc, "http://127.0.0.1:8545");
+	T_STREQ(t, c->market_gateways, "a.b32.i2p,b.b32.i2p");
+	T_STREQ(t, c->market_deploy, "/x/deploy.json");
+	T_STREQ(t, c->market_accounts,
+		"0x00000000000000000000000000000000000000aa");
+	T_STREQ(t, c->market_relayer_key, "/x/relayer.key");
+	T_EQ(t, c->market_relayer_min_fee, 1000);
+	conf_free(c);
+	c = NULL;
+	T_ERR(t, parse(&c, "[market]\ngateway = maybe\n", err, sizeof(err)),
+	      ERR_FORMAT);
+	conf_free(c);
+	c = NULL;
+	T_ERR(t, parse(&c, "[market]\nrelayer.min-fee = -1\n", err,
+		       sizeof(err)), ERR_RANGE);
+	conf_free(c);
+}
+
 static void test_ini_empty_value_clears_logfile(struct tctx *t)
 {
 	char err[CONF_ERR_BYTES];
@@ -400,6 +445,7 @@ const struct test_case router_conf_tests[] = {
 	{ "ini/empty_value_clears_logfile", test_ini_empty_value_clears_logfile, 0 },
 	{ "ini/bad_lines", test_ini_bad_lines, 0 },
 	{ "ini/tunnels", test_ini_tunnels, 0 },
+	{ "ini/market", test_ini_market, 0 },
 	{ "ini/nul_and_long_line", test_ini_nul_and_long_line, 0 },
 	{ "ini/unknown_warns", test_ini_unknown_warns, 0 },
 	{ "args/parse", test_args_parse, 0 },
