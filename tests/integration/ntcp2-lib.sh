@@ -83,6 +83,47 @@ seed_ri() {
 	mkdir -p "$2/netDb/r$sri_c" && cp "$1" "$2/netDb/r$sri_c/routerInfo-$sri_h.dat"
 }
 
+# bitsd_mesh W HOSTPREFIX HOSTBASE PORTBASE: four bitsd datadirs W/b1..b4
+# (router n on HOSTPREFIX.(HOSTBASE+n), NTCP2 port PORTBASE+n) made with
+# --init, each with the others' RouterInfos and a bits.conf of one-hop
+# exploratory and client tunnels; 1 when an --init fails
+bitsd_mesh() {
+	for n in 1 2 3 4; do
+		mkdir -p "$1/b$n"
+		"$BITSD" --datadir "$1/b$n" --host "$2.$(($3 + n))" \
+			--port $(($4 + n)) --netid 77 --init >"$1/b$n/init.log" 2>&1 ||
+			{ bad "bitsd --init failed for router $n"; return 1; }
+	done
+	for n in 1 2 3 4; do
+		for m in 1 2 3 4; do
+			[ $m = $n ] || seed_ri "$1/b$m/router.info" "$1/b$n"
+		done
+		cat >"$1/b$n/bits.conf" <<CONF
+[exploratory]
+inbound.length = 1
+outbound.length = 1
+inbound.quantity = 2
+outbound.quantity = 2
+[tunnels]
+same-subnet = true
+[sam]
+hops = 1
+CONF
+	done
+}
+
+# bitsd_mesh_stop W: stop routers $P1..$P4 (pids) of bitsd_mesh in turn;
+# each must exit cleanly, with no sanitizer report in W/bN/stdout.log
+bitsd_mesh_stop() {
+	for n in 1 2 3 4; do
+		eval "BPID=\$P$n"
+		bitsd_stop && ok "bitsd $n stopped cleanly" || bad "bitsd $n did not stop cleanly"
+		grep -qE 'AddressSanitizer|LeakSanitizer|runtime error' "$1/b$n/stdout.log" &&
+			bad "sanitizer report from $n (see $1/b$n/stdout.log)" ||
+			ok "no sanitizer report from $n"
+	done
+}
+
 # The checks both i2pd tests end with, once every session is up.  Needs
 # B (bitsd's datadir), OUR4 (first 4 Base64 chars of our hash), HEX (the
 # routers' hashes as b64_hex4), IDLE_S, and testnet.env sourced.
