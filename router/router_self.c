@@ -36,11 +36,12 @@ uint16_t router_self_port(const struct conf *cfg,
 }
 
 /* An SSU2 address (ssu2 spec, "Published Router Address"): host, port
- * (the NTCP2 one, UDP), s, i, v=2 and caps 4 (6 on an IPv6 host), "4C"
+ * (the NTCP2 one, UDP), s, i, v=2 and caps 4 (6 on an IPv6 host), "4BC"
  * once a peer test said reachable (rr->introducer: we give relay tags
- * and introduce).  No "B" cap yet (PROTOCOLS.md 2.5).  Firewalled (IPv4
- * only: peer tests run there): no host or port, and our introducers
- * ("Published Addresses" with introducers). */
+ * and introduce, and take part in peer tests as Bob or Charlie, which
+ * a Charlie must be reachable for: Alice's message 6 comes unasked).
+ * Firewalled (IPv4 only: peer tests run there): no host or port, and
+ * our introducers ("Published Addresses" with introducers). */
 static int add_ssu2(struct router_info *ri, const struct conf *cfg,
 		    const struct keystore *ks, const uint8_t hash[32],
 		    const char *host, const struct router_self_reach *rr)
@@ -58,7 +59,7 @@ static int add_ssu2(struct router_info *ri, const struct conf *cfg,
 					   fw ? NULL : host,
 					   fw ? 0 : router_self_port(cfg, hash),
 					   v6 ? "6" : !fw && rr &&
-					   rr->introducer ? "4C" : "4",
+					   rr->introducer ? "4BC" : "4",
 					   fw ? rr->intro : NULL,
 					   fw ? rr->nintro : 0)) != 0 ||
 	    (r = router_info_add_address(ri, &a)) != 0) {

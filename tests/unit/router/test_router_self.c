@@ -182,7 +182,7 @@ static void test_firewalled(struct tctx *t)
 			T_STREQ(t, u.caps, "4");
 		}
 	}
-	/* A peer test said reachable: we introduce ("C"). */
+	/* A peer test said reachable: we introduce ("C") and test ("B"). */
 	router_info_free(ri);
 	ri = NULL;
 	rr.introducer = true;
@@ -196,7 +196,7 @@ static void test_firewalled(struct tctx *t)
 		if (router_address_is_ssu2(a)) {
 			T_OK(t, router_address_ssu2_parse(a, &u));
 			T_TRUE(t, u.published);
-			T_STREQ(t, u.caps, "4C");
+			T_STREQ(t, u.caps, "4BC");
 			have_ssu2 = true;
 		}
 	}
