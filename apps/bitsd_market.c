@@ -31,10 +31,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define MARKET_FILE_MAX_BYTES 4096
 #define MARKET_DEPLOY_MAX_BYTES (64u * 1024)
 #define MARKET_LOOKUP_RETRY_MS 5000u
+#define MARKET_KEYS_MAX_BYTES (MARKET_KEY_CONTENTS_MAX * 96u)
 
 /* A destination of ours with its stream manager, attached to a network. */
 struct mdest {
@@ -82,6 +84,7 @@ struct bitsd_market {
 	/* the key agent and the relayer */
 	struct secp_sk *agent_sk;	/* secmem */
 	struct market_agent *agent;
+	unsigned agent_contents;	/* keys it holds */
 	struct mdest agd;
 	struct secp_sk *relayer_sk;	/* secmem */
 	struct market_relayer *relayer;
@@ -289,6 +292,66 @@ static int sk_load(const char *path, bool create, struct secp_sk *sk)
 	return 0;
 }
 
+/*
+ * The key agent's content keys: lines "INDEX HEX64" (the content's index
+ * in the registry, its key K), blank lines and # comments.  The file
+ * holds secrets: refused when others may read it.
+ */
+static int agent_keys_load(struct market_agent *ag, const char *path,
+			   unsigned *count)
+{
+	uint8_t *buf = NULL, key[32];
+	size_t len = 0, got;
+	struct stat st;
+	char *text, *line, *save = NULL;
+	unsigned lineno = 0;
+	int r;
+
+	if (stat(path, &st) == 0 && (st.st_mode & 077)) {
+		log_err(LD_APP, "market.agent.keys: %s: readable by others; "
+			"chmod 600 it first", path);
+		return ERR_ARG;
+	}
+	if ((r = fsutil_read_file(path, MARKET_KEYS_MAX_BYTES, &buf,
+				  &len)) != 0) {
+		log_err(LD_APP, "market.agent.keys: %s: %s", path, err_str(r));
+		return r;
+	}
+	text = xmalloc(len + 1);	/* NUL-terminated; no realloc of secrets */
+	memcpy(text, buf, len);
+	text[len] = 0;
+	xfree_wipe(buf, len);
+	for (line = strtok_r(text, "\n", &save); line && r == 0;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *end;
+		unsigned long long index;
+
+		lineno++;
+		line += strspn(line, " \t\r");
+		if (!*line || *line == '#')
+			continue;
+		index = strtoull(line, &end, 10);
+		got = 0;
+		if (end == line || (*end != ' ' && *end != '\t'))
+			r = ERR_FORMAT;
+		else if (end += strspn(end, " \t"),
+			 strcspn(end, " \t\r") != 64 ||
+			 hex_decode(key, 32, &got, end, 64) != 0 || got != 32)
+			r = ERR_FORMAT;
+		else
+			r = market_agent_add_content(ag, index, key);
+		if (r == 0)
+			(*count)++;
+		else
+			log_err(LD_APP, "market.agent.keys: %s:%u: not INDEX "
+				"and 64 hex digits (%s)", path, lineno,
+				err_str(r));
+	}
+	memwipe(key, sizeof(key));
+	xfree_wipe(text, len + 1);
+	return r;
+}
+
 /* ---- the chain client ---- */
 
 /* Add the configured gateways whose Destination is known by now. */
@@ -455,6 +518,9 @@ static json_t *status_json(struct bitsd_market *m)
 	}
 	json_object_set_new(o, "agent", m->agent ? mdest_b32(&m->agd) :
 					     json_null());
+	if (m->agent)
+		json_object_set_new(o, "agent_contents",
+				    json_integer(m->agent_contents));
 	json_object_set_new(o, "relayer", m->relayer ? mdest_b32(&m->rld) :
 					       json_null());
 	for (unsigned i = 0; m->rpc &&
@@ -541,6 +607,10 @@ static int services_start(struct bitsd_market *m, const struct conf *cfg)
 		memcpy(ac.key_release, m->dep.key_release, 20);
 		memcpy(ac.license_registry, m->dep.license_registry, 20);
 		m->agent = market_agent_new(&ac, m->agent_sk, m->rpc, m->el);
+		if (cfg->market_agent_keys &&
+		    (r = agent_keys_load(m->agent, cfg->market_agent_keys,
+					 &m->agent_contents)) != 0)
+			return r;
 		if ((r = mdest_open(m, &m->agd, &m->net, "market-agent.dat",
 				    "market-agent.b32")) != 0)
 			return r;

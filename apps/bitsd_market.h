@@ -14,7 +14,8 @@
  *   market.deploy = FILE: the contracts (chain/calls.h's deploy JSON).
  *   market.agent = true: the key agent (apps/market/keyagent.h), its
  *       secp256k1 key in DATADIR/market-agent.key; address in
- *       DATADIR/market-agent.b32.
+ *       DATADIR/market-agent.b32; market.agent.keys = FILE (mode 0600)
+ *       gives it the content keys, lines of INDEX and 64 hex digits.
  *   market.relayer.key = FILE (64 hex digits): the purchase relayer
  *       (apps/market/relayer.h) sending from that account, taking fees of
  *       at least market.relayer.min-fee; address in

@@ -181,6 +181,8 @@ static const struct opt opts[] = {
 	  "0x addresses the wallet view shows, commas between" },
 	{ "market.agent", OPT_BOOL, OFF(market_agent), NULL,
 	  "run the key agent (its key in DATADIR/market-agent.key)" },
+	{ "market.agent.keys", OPT_OPT_PATH, OFF(market_agent_keys), "FILE",
+	  "the key agent's content keys: lines of INDEX and 64 hex digits" },
 	{ "market.relayer.key", OPT_OPT_PATH, OFF(market_relayer_key), "FILE",
 	  "run the purchase relayer, sending from the account key in FILE" },
 	{ "market.relayer.min-fee", OPT_COUNT, OFF(market_relayer_min_fee),
@@ -260,6 +262,7 @@ void conf_free(struct conf *cfg)
 	free(cfg->market_gateways);
 	free(cfg->market_deploy);
 	free(cfg->market_accounts);
+	free(cfg->market_agent_keys);
 	free(cfg->market_relayer_key);
 	free(cfg->reseed_file);
 	free(cfg->reseed_dir);

@@ -123,6 +123,7 @@ struct conf {
 	char *market_deploy;		/* the deploy JSON */
 	char *market_accounts;		/* 0x addresses, comma-separated */
 	bool market_agent;		/* run the key agent */
+	char *market_agent_keys;	/* its content keys file */
 	char *market_relayer_key;	/* relayer account key file */
 	uint32_t market_relayer_min_fee;	/* token base units */
 };

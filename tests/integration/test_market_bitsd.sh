@@ -6,6 +6,9 @@
 # through its gateway: /api/market/block and /api/market/wallet answer
 # what anvil says (balances checked with cast, to the wei), and the
 # gateway's counters grow by the calls made.  /api/market needs the token.
+# The agent holds the two keys of market.agent.keys; bad market keys (a
+# keys file readable by others or with a bad line among them) stop bitsd
+# at start.
 set -u
 . "${top_srcdir:-.}/tests/integration/chain-lib.sh"
 NAME=test_market_bitsd
@@ -28,6 +31,14 @@ start_anvil "$W" || { result $NAME; exit 1; }
 deploy "$W" || { result $NAME; exit 1; }
 printf '%s\n' "$K1" >"$W/relayer.key"
 chmod 600 "$W/relayer.key"
+# the key agent's content keys: two, among a comment and a blank line
+cat >"$W/agent.keys" <<KEYS
+# index key
+1 $(printf '11%.0s' $(seq 32))
+
+7	$(printf 'ab%.0s' $(seq 32))
+KEYS
+chmod 600 "$W/agent.keys"
 
 # get PATH [TOKEN] -> "CODE BODY"; generous timeout: chain calls on a
 # loaded machine.
@@ -45,7 +56,7 @@ PY
 	--api-port $API --loglevel info \
 	--market.gateway --market.gateway.rpc "$RPC" \
 	--market.deploy "$W/deploy.json" --market.agent \
-	--market.relayer.key "$W/relayer.key" \
+	--market.agent.keys "$W/agent.keys" --market.relayer.key "$W/relayer.key" \
 	--market.accounts "$A0,$A1" >"$W/log" 2>&1 &
 PID=$!
 
@@ -81,7 +92,8 @@ for f in ("gateway", "agent", "relayer"):
     assert j[f] == want, (f, j[f], want)
 assert j["chain_id"] == 31337, j
 assert j["client"]["via"] == "own gateway", j
-' "$W/d"; then ok "/api/market names the three services and the chain"; else bad "/api/market: $out"; fi
+assert j["agent_contents"] == 2, j
+' "$W/d"; then ok "/api/market names the three services, the chain, the agent's 2 keys"; else bad "/api/market: $out"; fi
 
 out=$(get /api/market)
 case "$out" in 401*) ok "/api/market without the token is 401" ;; *) bad "no token: $out" ;; esac
@@ -147,4 +159,13 @@ bad_conf "a bad gateway address" "market.gateways: bad entry" \
 bad_conf "a bad account" "market.accounts: bad entry" \
 	--market.accounts 0x1234
 bad_conf "an agent without contracts" "need market.deploy" --market.agent
+AGENT="--market.gateway --market.gateway.rpc $RPC --market.deploy $W/deploy.json --market.agent"
+cp "$W/agent.keys" "$W/open.keys"
+chmod 644 "$W/open.keys"
+bad_conf "agent keys readable by others" "readable by others" $AGENT \
+	--market.agent.keys "$W/open.keys"
+printf '3 %s\n' "$(printf '1%.0s' $(seq 63))" >"$W/short.keys"
+chmod 600 "$W/short.keys"
+bad_conf "an agent key of 63 hex digits" "short.keys:1: not INDEX" $AGENT \
+	--market.agent.keys "$W/short.keys"
 result $NAME

@@ -145,6 +145,7 @@ static void test_ini_market(struct tctx *t)
 		"deploy = /x/deploy.json\n"
 		"accounts = 0x00000000000000000000000000000000000000aa\n"
 		"agent = true\n"
+		"agent.keys = /x/agent.keys\n"
 		"relayer.key = /x/relayer.key\n"
 		"relayer.min-fee = 1000\n";
 	char err[CONF_ERR_BYTES];
@@ -154,7 +155,7 @@ static void test_ini_market(struct tctx *t)
 	T_FALSE(t, c->market_agent);
 	T_TRUE(t, !c->market_gateway_rpc && !c->market_gateways &&
 		  !c->market_deploy && !c->market_accounts &&
-		  !c->market_relayer_key);
+		  !c->market_relayer_key && !c->market_agent_keys);
 	T_EQ(t, c->market_relayer_min_fee, 0);
 	conf_free(c);
 	T_OK(t, parse(&c, text, err, sizeof(err)));
@@ -166,6 +167,7 @@ static void test_ini_market(struct tctx *t)
 	T_STREQ(t, c->market_accounts,
 		"0x00000000000000000000000000000000000000aa");
 	T_STREQ(t, c->market_relayer_key, "/x/relayer.key");
+	T_STREQ(t, c->market_agent_keys, "/x/agent.keys");
 	T_EQ(t, c->market_relayer_min_fee, 1000);
 	conf_free(c);
 	c = NULL;
