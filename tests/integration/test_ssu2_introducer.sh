@@ -138,8 +138,13 @@ while [ ! -s "$W/r6/router.info" ] && [ $i -lt 120 ]; do sleep 0.25; i=$((i + 1)
 H6=$(ri_b64hash "$W/r6/router.info")
 H6X=$(python3 -c 'import base64,sys; print(base64.b64decode(sys.argv[1], altchars=b"-~")[:4].hex())' "$H6")
 H6=$(printf %s "$H6" | cut -c1-4)
-grep -q "established with $H6X" "$B/bitsd.log" &&
-	bad "bitsd had a session with r6 before r6 needed one"
+# A session with r6 may already be up (r6 is quick to need us), but only
+# one that came after an introducer's Relay Intro: never a direct one.
+awk -v h="$H6X" '
+	index($0, "Relay Intro for Alice " h) && !intro { intro = NR }
+	index($0, "established with " h) && !est { est = NR }
+	END { exit !(est && (!intro || intro > est)) }' "$B/bitsd.log" &&
+	bad "bitsd had a session with r6 that no introducer relayed"
 wait_log "$B/bitsd.log" "Relay Intro for Alice $H6X .*code 0, Hole Punch sent" 300 &&
 	ok "an introducer relayed r6's Relay Request to bitsd, which answered and sent the Hole Punch" ||
 	bad "no Relay Intro for r6 (see $B/bitsd.log)"
