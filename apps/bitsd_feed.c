@@ -6,13 +6,12 @@
 #include "config.h"
 #include "apps/bitsd_feed.h"
 #include "apps/api/api.h"
+#include "apps/client/dest.h"
 #include "apps/feed/pow.h"
 #include "apps/feed/service.h"
 #include "router/conf.h"
 #include "crypto/base/alloc.h"
-#include "crypto/base/encode.h"
 #include "crypto/base/err.h"
-#include "crypto/base/fsutil.h"
 #include "crypto/base/log.h"
 
 #include <event2/http.h>
@@ -47,22 +46,6 @@ static void on_request(void *ctx, struct evhttp_request *req,
 	json_decref(body);
 }
 
-/* DATADIR/feed.b32: our address, for other routers' feed.peers. */
-static void write_b32(const char *dir, const struct keys_and_cert *k)
-{
-	char b32[64], *path = fsutil_path_join(dir, "feed.b32");
-
-	if (b32_encode(b32, sizeof(b32), k->hash, 32) == 0) {
-		size_t n = strlen(b32);
-
-		snprintf(b32 + n, sizeof(b32) - n, ".b32.i2p\n");
-		if (fsutil_write_atomic(path, b32, strlen(b32), 0644, true) == 0)
-			log_notice(LD_APP, "feed: our destination is %.*s",
-				   (int)strlen(b32) - 1, b32);
-	}
-	free(path);
-}
-
 int bitsd_feed_start(struct evloop *el, const struct conf *cfg,
 		     const struct client_net *net, struct api *api,
 		     struct bitsd_feed **out)
@@ -86,7 +69,8 @@ int bitsd_feed_start(struct evloop *el, const struct conf *cfg,
 	f = xzalloc(sizeof(*f));
 	r = feed_service_start(el, fc, net, &f->svc);
 	if (r == 0) {
-		write_b32(fc->datadir, feed_service_dest(f->svc));
+		client_dest_write_b32(fc->datadir, "feed.b32",
+				      feed_service_dest(f->svc), "feed");
 		if (api && (r = api_add_route(api, "/api/feed",
 					      EVHTTP_REQ_GET | EVHTTP_REQ_POST,
 					      on_request, f)) == 0)

@@ -135,22 +135,9 @@ static int mdest_open(struct bitsd_market *m, struct mdest *md,
 	if ((r = net->attach(net->ctx, md->d, &rx)) != 0)
 		return r;
 	md->attached = true;
-	if (b32name) {
-		char b32[64];
-		const struct keys_and_cert *k = client_dest_pub(md->d);
-
-		path = fsutil_path_join(m->datadir, b32name);
-		if (b32_encode(b32, sizeof(b32), k->hash, 32) == 0) {
-			size_t n = strlen(b32);
-
-			snprintf(b32 + n, sizeof(b32) - n, ".b32.i2p\n");
-			if (fsutil_write_atomic(path, b32, strlen(b32), 0644,
-						true) == 0)
-				log_notice(LD_APP, "market: %s is %.*s",
-					   b32name, (int)strlen(b32) - 1, b32);
-		}
-		free(path);
-	}
+	if (b32name)
+		client_dest_write_b32(m->datadir, b32name,
+				      client_dest_pub(md->d), "market");
 	return 0;
 }
 

@@ -4,12 +4,12 @@
  */
 #include "config.h"
 #include "apps/bitsd_swarm.h"
+#include "apps/client/dest.h"
 #include "apps/swarm/service.h"
 #include "router/conf.h"
 #include "crypto/base/alloc.h"
 #include "crypto/base/encode.h"
 #include "crypto/base/err.h"
-#include "crypto/base/fsutil.h"
 #include "crypto/base/log.h"
 
 #include <stdio.h>
@@ -51,21 +51,6 @@ static int parse_trackers(const char *list, struct swarm_service_cfg *c)
 	return 0;
 }
 
-/* DATADIR/swarm.b32: our address, for cards and other routers. */
-static void write_b32(const char *dir, const struct keys_and_cert *k)
-{
-	char b32[64], *path = fsutil_path_join(dir, "swarm.b32");
-
-	if (b32_encode(b32, sizeof(b32), k->hash, 32) == 0) {
-		size_t n = strlen(b32);
-		snprintf(b32 + n, sizeof(b32) - n, ".b32.i2p\n");
-		if (fsutil_write_atomic(path, b32, strlen(b32), 0644, true) == 0)
-			log_notice(LD_APP, "swarm: our destination is %.*s",
-				   (int)strlen(b32) - 1, b32);
-	}
-	free(path);
-}
-
 int bitsd_swarm_start(struct evloop *el, const struct conf *cfg,
 		      const struct client_net *net,
 		      struct swarm_service **out)
@@ -87,6 +72,7 @@ int bitsd_swarm_start(struct evloop *el, const struct conf *cfg,
 		return r;
 	if ((r = swarm_service_start(el, &sc, net, out)) != 0)
 		return r;
-	write_b32(sc.datadir, swarm_service_dest(*out));
+	client_dest_write_b32(sc.datadir, "swarm.b32",
+			      swarm_service_dest(*out), "swarm");
 	return 0;
 }

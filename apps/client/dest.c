@@ -167,3 +167,24 @@ int client_dest_load_or_create(const char *path, struct client_dest **out)
 		FREE_AND_NULL(client_dest_free, *out);
 	return r;
 }
+
+int client_dest_write_b32(const char *dir, const char *name,
+			  const struct keys_and_cert *k, const char *what)
+{
+	char b32[DEST_B32_CHARS + 2], *path = fsutil_path_join(dir, name);
+	size_t n;
+	int r;
+
+	dest_b32_format(k, b32);
+	n = strlen(b32);
+	b32[n] = '\n';
+	b32[n + 1] = 0;
+	r = fsutil_write_atomic(path, b32, n + 1, 0644, true);
+	if (r == 0)
+		log_notice(LD_APP, "%s: our destination is %s", what, b32);
+	else
+		log_warn(LD_APP, "%s: cannot write %s: %s", what, path,
+			 err_str(r));
+	free(path);
+	return r;
+}

@@ -61,6 +61,13 @@ client_dest_tunnel_opts(const struct client_dest *d);
  * not a key (logged).  *out is a new destination the caller owns.
  */
 int client_dest_load_or_create(const char *path, struct client_dest **out);
+/*
+ * Write k's address ("<52 chars>.b32.i2p\n") to DATADIR/name atomically
+ * (mode 0644: it is public) and log it as "what: our destination is ...".
+ * Returns the file's error, logged.
+ */
+int client_dest_write_b32(const char *dir, const char *name,
+			  const struct keys_and_cert *k, const char *what);
 /* Wipe and release d.  Accepts NULL. */
 void client_dest_free(struct client_dest *d);
 
