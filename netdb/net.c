@@ -28,9 +28,11 @@
 #include "router/gzip.h"
 #include "router/i2np.h"
 #include "crypto/base/alloc.h"
+#include "crypto/base/bytes.h"
 #include "crypto/base/err.h"
 #include "crypto/base/log.h"
 #include "crypto/base/time.h"
+#include "crypto/hash.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -469,12 +471,32 @@ static bool has_zero_excluded(const struct i2np_db_lookup *l)
 	return false;
 }
 
+/*
+ * The rate bucket of a lookup: its transport peer, or for one that came
+ * out of a tunnel (no peer) the reply path it names, the gateway and
+ * tunnel id, as Java I2P throttles: clients behind different gateways then
+ * do not share one bucket, and one client cannot spend another's.
+ */
+static const uint8_t *lookup_rate_key(const uint8_t peer[32],
+				      const struct i2np_db_lookup *l,
+				      uint8_t key[32])
+{
+	uint8_t tid[4];
+
+	if (memcmp(peer, zero_hash, 32) != 0)
+		return peer;
+	be32_put(tid, (l->flags & I2NP_LOOKUP_FLAG_TUNNEL) ?
+		 l->reply_tunnel_id : 0);
+	sha256_2(key, l->from, 32, tid, sizeof(tid));
+	return key;
+}
+
 static void handle_lookup(struct netdb *db, const uint8_t peer[32],
 			  const struct i2np_msg *m)
 {
 	struct i2np_db_lookup l;
 	struct i2np_msg *reply;
-	uint8_t type;
+	uint8_t type, rk[32];
 	char h[72];
 	int r;
 
@@ -489,7 +511,7 @@ static void handle_lookup(struct netdb *db, const uint8_t peer[32],
 		db->st.dropped++;
 		return;
 	}
-	if (!rate_ok(db, peer, true))
+	if (!rate_ok(db, lookup_rate_key(peer, &l, rk), true))
 		return;
 	/* We can answer in the clear or as an ECIES one-time garlic; the
 	 * ElGamal/AES reply (flag bit 1 alone) we do not implement. */

@@ -879,6 +879,24 @@ static void test_bad_input(struct tctx *t)
 	T_EQ(t, p->n_inbox, NETDB_LOOKUP_BURST);
 	T_EQ(t, STAT(ff, rate_limited), 100 - NETDB_LOOKUP_BURST);
 	T_TRUE(t, strstr(logbuf, "over the rate limit") != NULL);
+	/* Lookups out of a tunnel (no peer) are counted by the reply path
+	 * they name: a second client's lookups pass while the first's
+	 * are limited. */
+	for (int c = 0; c < 2; c++) {
+		uint8_t gw[32], k[32];
+		static const uint8_t via_tunnel[32];
+
+		rand_bytes(gw, sizeof(gw));
+		for (int i = 0; i < 2 * NETDB_LOOKUP_BURST; i++) {
+			rand_bytes(k, sizeof(k));
+			netdb_handle_msg(ff->db, via_tunnel,
+					 lookup_msg(k, gw, I2NP_LOOKUP_TYPE_RI,
+						    NULL, 0, NULL, NULL));
+		}
+		settle(t, &net);
+		T_EQ(t, STAT(ff, rate_limited),
+		     100 - NETDB_LOOKUP_BURST + (c + 1) * NETDB_LOOKUP_BURST);
+	}
 	/* None of it reached the store. */
 	T_EQ(t, netdb_store_ri_count(netdb_get_store(ff->db)), 0);
 	T_EQ(t, netdb_store_ls_count(netdb_get_store(ff->db)), 0);
