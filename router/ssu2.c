@@ -43,6 +43,9 @@
 
 /* Datagrams read per socket event before yielding to the loop. */
 #define RECV_BUDGET_PKTS 128
+/* Packets taken in before we ACK and refill (a coalesced read can bring
+ * a whole window at once). */
+#define ACK_EVERY_PKTS 32
 /* Room kept in each data packet for an ACK block with a few ranges. */
 #define ACK_RESERVE_BYTES (SSU2_BLOCK_HEADER_BYTES + SSU2_ACK_MIN_BYTES + 16)
 /* Fragments one packet can carry (each at least 3 + 5 + 1 bytes). */
@@ -50,7 +53,7 @@
 /* Sent packets remembered (a power of two above SSU2_CWND_MAX). */
 #define SENT_SLOTS 512
 /* Messages taken from the manager and not yet acked, per session. */
-#define OUT_MAX_MSGS 128
+#define OUT_MAX_MSGS 512
 #define OUT_MAX_BYTES (512 * 1024)
 /* Datagrams per sendmmsg() / recvmmsg() call. */
 #define OUT_BATCH 32
@@ -147,6 +150,9 @@ struct sess {
 	uint64_t ack_due_ms;		/* 0: none */
 	struct ssu2_reasm *reasm;
 	struct outmsg *out_head, *out_tail;
+	/* the last of a run from out_head of messages with nothing to send
+	 * (NULL: look from out_head): sess_flush() starts after it */
+	struct outmsg *out_sent;
 	size_t out_msgs, out_bytes;
 	struct sentpkt sent[SENT_SLOTS];
 	size_t inflight;
@@ -316,9 +322,14 @@ void ssu2_config_default(struct ssu2_config *cfg)
 	cfg->intro_refresh_s = SSU2_INTRO_REFRESH_S;
 }
 
+/* While a burst of datagrams is handled, the clock read at its start (and
+ * again after each ACK_EVERY_PKTS): a read per packet, several times, was
+ * a visible part of the cost of a packet.  0: read the clock. */
+static uint64_t clock_cached;
+
 static uint64_t now_ms(void)
 {
-	return time_mono_ms();
+	return clock_cached ? clock_cached : time_mono_ms();
 }
 
 static uint32_t now_s(void)
@@ -696,13 +707,20 @@ static void batch_end(struct ssu2 *n)
 		out_flush(n);
 }
 
-static void send_raw(struct ssu2 *n, const struct sockaddr_in6 *to,
-		     const uint8_t *p, size_t len)
+/* The buffer the next datagram is written into (SSU2_MAX_PACKET_BYTES),
+ * sent with out_commit(). */
+static uint8_t *out_next(struct ssu2 *n)
+{
+	return n->out_buf[n->nout];
+}
+
+/* Queue the datagram written into out_next(), of len bytes, to to. */
+static void out_commit(struct ssu2 *n, const struct sockaddr_in6 *to,
+		       size_t len)
 {
 	if ((addr_is_v4(to) ? n->fd : n->fd6) < 0 ||
 	    len > SSU2_MAX_PACKET_BYTES)
 		return;
-	memcpy(n->out_buf[n->nout], p, len);
 	n->out_len[n->nout] = len;
 	n->out_to[n->nout] = *to;
 	n->nout++;
@@ -710,6 +728,15 @@ static void send_raw(struct ssu2 *n, const struct sockaddr_in6 *to,
 	transport_count_bytes(n->tm, 0, len);
 	if (n->nout == OUT_BATCH || n->batching == 0)
 		out_flush(n);
+}
+
+static void send_raw(struct ssu2 *n, const struct sockaddr_in6 *to,
+		     const uint8_t *p, size_t len)
+{
+	if (len > SSU2_MAX_PACKET_BYTES)
+		return;
+	memcpy(out_next(n), p, len);
+	out_commit(n, to, len);
 }
 
 /* ---- sessions: life cycle ---- */
@@ -897,6 +924,7 @@ static void sent_release(struct sess *s, struct sentpkt *p, bool acked)
 				s->n->st.msgs_dropped++;
 			} else {
 				om->pending |= bit;
+				s->out_sent = NULL;
 				s->n->st.resent_frags++;
 			}
 		}
@@ -917,6 +945,8 @@ static void out_gc(struct sess *s)
 			       : (((uint64_t)1 << om->nfrags) - 1);
 
 		if (om->refs == 0 && (om->dead || om->acked == all)) {
+			if (om == s->out_sent)
+				s->out_sent = NULL;
 			*pp = om->next;
 			s->out_msgs--;
 			s->out_bytes -= om->m->len;
@@ -1016,17 +1046,17 @@ static void out_pull(struct sess *s)
 static uint32_t send_data(struct sess *s, const struct sockaddr_in6 *to,
 			  struct bbuf *pl, uint8_t flags)
 {
-	uint8_t pkt[SSU2_MAX_PACKET_BYTES];
+	uint8_t *pkt = out_next(s->n);	/* sealed in place: no copy */
 	uint32_t pn = s->send_pn++;
 	size_t len;
 
 	if (pl->len < SSU2_MIN_PAYLOAD_BYTES)
 		ssu2_blk_put_padding(pl, SSU2_MIN_PAYLOAD_BYTES - pl->len);
 	if (BUG(ssu2_data_seal(&s->aead_tx, s->keys.send.k_hdr2, s->peer_ik, s->sid,
-			       pn, flags, pl->data, pl->len, pkt, sizeof(pkt),
-			       &len) != 0))
+			       pn, flags, pl->data, pl->len, pkt,
+			       SSU2_MAX_PACKET_BYTES, &len) != 0))
 		return pn;
-	send_raw(s->n, to, pkt, len);
+	out_commit(s->n, to, len);
 	s->last_send_ms = now_ms();
 	return pn;
 }
@@ -1064,17 +1094,25 @@ static void sess_flush(struct sess *s)
 	size_t pmax = payload_max(s->n);
 	struct bbuf pl = BBUF_INIT;
 	bool sent_any = false, had_ack;
+	uint64_t now = now_ms();
 
 	if (s->state != S_ESTABLISHED || !s->keyed)
 		return;
 	out_pull(s);
 	while (s->inflight < s->cwnd) {
-		struct sentpkt tmp = { 0 }, *slot;
+		struct sentpkt tmp, *slot;
 		struct outmsg *om;
 
+		tmp.n = 0;
+		/* skip the run of messages sent in full */
+		for (om = s->out_sent ? s->out_sent->next : s->out_head;
+		     om && (om->dead || !om->pending); om = om->next)
+			s->out_sent = om;
+		if (!om)
+			break;
 		bbuf_reset(&pl);
 		had_ack = put_ack_tentative(s, &pl, ACK_RESERVE_BYTES);
-		for (om = s->out_head; om && tmp.n < PKT_MAX_FRAGS; om = om->next) {
+		for (; om && tmp.n < PKT_MAX_FRAGS; om = om->next) {
 			if (om->dead || !om->pending)
 				continue;
 			for (unsigned f = 0; f < om->nfrags &&
@@ -1088,7 +1126,7 @@ static void sess_flush(struct sess *s)
 				if (om->sends[f] < UINT8_MAX)
 					om->sends[f]++;
 				if (!om->first_ms)
-					om->first_ms = now_ms();
+					om->first_ms = now;
 				om->refs++;
 				tmp.f[tmp.n].om = om;
 				tmp.f[tmp.n].frag = (uint8_t)f;
@@ -1099,7 +1137,7 @@ full:
 		if (tmp.n == 0)
 			break;
 		tmp.used = true;
-		tmp.sent_ms = now_ms();
+		tmp.sent_ms = now;
 		tmp.pn = s->send_pn;
 		slot = &s->sent[tmp.pn % SENT_SLOTS];
 		if (slot->used)		/* ancient: count it lost */
@@ -1116,7 +1154,7 @@ full:
 	}
 	/* Nothing to carry it: an ACK alone when one is due. */
 	if (!sent_any && s->ack_owed &&
-	    (s->ack_owed >= 2 || (s->ack_due_ms && s->ack_due_ms <= now_ms())))
+	    (s->ack_owed >= 2 || (s->ack_due_ms && s->ack_due_ms <= now)))
 		send_ack_only(s);
 	bbuf_free(&pl);
 	(void)pmax;
@@ -2515,6 +2553,16 @@ static void flush_dirty(struct ssu2 *n)
 	n->ndirty = 0;
 }
 
+/* ACK and refill now, and send at once: the peer's window waits on these
+ * ACKs, so they go out while we work through the rest of what came. */
+static void flush_now(struct ssu2 *n)
+{
+	flush_dirty(n);
+	if (n->nout)
+		out_flush(n);
+	clock_cached = time_mono_ms();
+}
+
 static void on_readable(evutil_socket_t fd, short what, void *arg)
 {
 	static uint8_t buf[IN_BATCH][GRO_BUF_BYTES];
@@ -2527,8 +2575,10 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 	struct mmsghdr mh[IN_BATCH];
 	struct iovec iov[IN_BATCH];
 	struct ssu2 *n = arg;
+	unsigned since_ack = 0;
 
 	(void)what;
+	clock_cached = time_mono_ms();
 	batch_begin(n);
 	for (int round = 0; round < RECV_BUDGET_PKTS / IN_BATCH; round++) {
 		int got;
@@ -2588,14 +2638,18 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 				n->st.pkts_in++;
 				transport_count_bytes(n->tm, l, 0);
 				on_packet(n, buf[i] + off, l, &src);
+				if (++since_ack == ACK_EVERY_PKTS) {
+					since_ack = 0;
+					flush_now(n);
+				}
 			}
 		}
-		/* ACK and refill after each batch, not only at the end. */
-		flush_dirty(n);
+		flush_now(n);
 		if (got < IN_BATCH)
 			break;
 	}
 	batch_end(n);
+	clock_cached = 0;
 }
 
 /* ---- peer test ("Peer Test Process") ---- */
