@@ -76,11 +76,15 @@ $4
 CONF
 }
 
-# i2pd_start DIR: start i2pd on DIR/i2pd.conf in the background, record its PID
+# i2pd_start DIR: start i2pd on DIR/i2pd.conf in the background, record its PID.
+# The shim maps the router's own NTCP2 port (the conf's `port`), so i2pd
+# routers accept each other's loopback connections (tools/i2pd-lo-shim.c).
 i2pd_start() {
 	so=$(shim_so) || return 1
-	LD_PRELOAD="$so" I2PD_SHIM_LOG="$1/shim.log" "$I2PD_BIN" --conf="$1/i2pd.conf" \
-		--datadir="$1" >"$1/stdout.log" 2>&1 &
+	port=$(sed -n 's/^port *= *//p' "$1/i2pd.conf" | head -1)
+	LD_PRELOAD="$so" I2PD_SHIM_LOG="$1/shim.log" \
+		I2PD_SHIM_MAP_PORTS="${I2PD_SHIM_MAP_PORTS:+$I2PD_SHIM_MAP_PORTS,}$port" \
+		"$I2PD_BIN" --conf="$1/i2pd.conf" --datadir="$1" >"$1/stdout.log" 2>&1 &
 	echo $! > "$1/pid"
 	I2PD_PIDS="$I2PD_PIDS $!"
 }
