@@ -83,10 +83,11 @@ seed_ri() {
 	mkdir -p "$2/netDb/r$sri_c" && cp "$1" "$2/netDb/r$sri_c/routerInfo-$sri_h.dat"
 }
 
-# bitsd_mesh W HOSTPREFIX HOSTBASE PORTBASE: four bitsd datadirs W/b1..b4
-# (router n on HOSTPREFIX.(HOSTBASE+n), NTCP2 port PORTBASE+n) made with
-# --init, each with the others' RouterInfos and a bits.conf of one-hop
-# exploratory and client tunnels; 1 when an --init fails
+# bitsd_mesh W HOSTPREFIX HOSTBASE PORTBASE [TOP [TAIL]]: four bitsd
+# datadirs W/b1..b4 (router n on HOSTPREFIX.(HOSTBASE+n), NTCP2 port
+# PORTBASE+n) made with --init, each with the others' RouterInfos and a
+# bits.conf of one-hop exploratory and client tunnels, with the lines TOP
+# before its first section and TAIL after its last; 1 when an --init fails
 bitsd_mesh() {
 	for n in 1 2 3 4; do
 		mkdir -p "$1/b$n"
@@ -99,6 +100,7 @@ bitsd_mesh() {
 			[ $m = $n ] || seed_ri "$1/b$m/router.info" "$1/b$n"
 		done
 		cat >"$1/b$n/bits.conf" <<CONF
+${5:-}
 [exploratory]
 inbound.length = 1
 outbound.length = 1
@@ -108,6 +110,7 @@ outbound.quantity = 2
 same-subnet = true
 [sam]
 hops = 1
+${6:-}
 CONF
 	done
 }

@@ -30,31 +30,8 @@ trap 'exit 1' INT TERM HUP
 umask 077
 command -v python3 >/dev/null || { bad "python3 is not installed"; result $NAME; exit 1; }
 
-for n in 1 2 3 4; do
-	mkdir -p "$W/b$n"
-	"$BITSD" --datadir "$W/b$n" --host 127.0.1.$((10 + n)) \
-		--port $((29100 + n)) --netid 77 --init >"$W/b$n/init.log" 2>&1 ||
-		{ bad "bitsd --init failed for router $n"; result $NAME; exit 1; }
-done
-for n in 1 2 3 4; do
-	for m in 1 2 3 4; do
-		[ $m = $n ] || seed_ri "$W/b$m/router.info" "$W/b$n"
-	done
-	cat >"$W/b$n/bits.conf" <<CONF
-feed = true
-[exploratory]
-inbound.length = 1
-outbound.length = 1
-inbound.quantity = 2
-outbound.quantity = 2
-[tunnels]
-same-subnet = true
-[sam]
-hops = 1
-[feed]
-round = 5
-CONF
-done
+bitsd_mesh "$W" 127.0.1 10 29100 "feed = true" "[feed]
+round = 5" || { result $NAME; exit 1; }
 for n in 1 2 3 4; do
 	ff=""; [ $n = 1 ] && ff=--floodfill
 	"$BITSD" --datadir "$W/b$n" --host 127.0.1.$((10 + n)) \

@@ -28,30 +28,7 @@ trap 'exit 1' INT TERM HUP
 umask 077
 
 # router n: 127.0.0.(244+n), NTCP2 port 28500+n, API 28550+n
-for n in 1 2 3 4; do
-	mkdir -p "$W/b$n"
-	ff=""; [ $n = 1 ] && ff=--floodfill
-	"$BITSD" --datadir "$W/b$n" --host 127.0.0.$((244 + n)) \
-		--port $((28500 + n)) --netid 77 $ff --init \
-		>"$W/b$n/init.log" 2>&1 ||
-		{ bad "bitsd --init failed for router $n"; result $NAME; exit 1; }
-done
-for n in 1 2 3 4; do
-	for m in 1 2 3 4; do
-		[ $m = $n ] || seed_ri "$W/b$n/router.info" "$W/b$m"
-	done
-	cat >"$W/b$n/bits.conf" <<CONF
-[exploratory]
-inbound.length = 1
-outbound.length = 1
-inbound.quantity = 2
-outbound.quantity = 2
-[tunnels]
-same-subnet = true
-[sam]
-hops = 1
-CONF
-done
+bitsd_mesh "$W" 127.0.0 244 28500 || { result $NAME; exit 1; }
 for n in 1 2 3 4; do
 	extra=""
 	[ $n = 1 ] && extra="--floodfill --sam-port 28561"
