@@ -1,5 +1,7 @@
 /*
- * Peer selection (tunnels/peer_select.h).
+ * Peer selection (tunnels/peer_select.h).  Candidates are grouped by
+ * tier; hops are drawn from the first tier by weight, without
+ * replacement, then from the next, until the tunnel is full.
  */
 #include "config.h"
 #include "tunnels/peer_select.h"
@@ -26,16 +28,42 @@ static uint32_t subnet16(const struct router_info *ri)
 	return 0;
 }
 
-static bool high_bw(const struct router_info *ri)
+static bool has_cap(const struct router_info *ri, const char *any)
 {
 	const char *caps = router_info_option(ri, "caps");
 
-	return caps && (strchr(caps, 'O') || strchr(caps, 'P') ||
-			strchr(caps, 'X'));
+	return caps && strpbrk(caps, any) != NULL;
+}
+
+static bool high_bw(const struct router_info *ri)
+{
+	return has_cap(ri, "OPX");
+}
+
+/* "E" in a RouterInfo published within PEER_SELECT_CONGESTION_E_MS. */
+static bool congested_now(const struct netdb_ri_entry *e, uint64_t now_ms)
+{
+	return has_cap(e->ri, "E") &&
+	       now_ms < router_info_published(e->ri) +
+				PEER_SELECT_CONGESTION_E_MS;
+}
+
+unsigned peer_select_weight(const struct netdb_ri_entry *e,
+			    enum peer_select_kind kind)
+{
+	unsigned w = has_cap(e->ri, "f") ? PEER_SELECT_WEIGHT_FLOODFILL
+					 : PEER_SELECT_WEIGHT_OTHER;
+
+	w *= PEER_SELECT_WEIGHT_D_DIV * PEER_SELECT_WEIGHT_LOW_BW_DIV;
+	if (has_cap(e->ri, "DE"))	/* an old "E" counts as "D" */
+		w /= PEER_SELECT_WEIGHT_D_DIV;
+	if (kind == PEER_SELECT_CLIENT && has_cap(e->ri, "LM"))
+		w /= PEER_SELECT_WEIGHT_LOW_BW_DIV;
+	return w;
 }
 
 int peer_select_check(const struct peer_select_cfg *cfg,
-		      const struct netdb_ri_entry *e)
+		      const struct netdb_ri_entry *e, uint64_t now_ms)
 {
 	const char *caps = router_info_option(e->ri, "caps");
 	const char *ver = router_info_option(e->ri, "router.version");
@@ -46,7 +74,8 @@ int peer_select_check(const struct peer_select_cfg *cfg,
 		return ERR_ARG;
 	if (!(e->flags & NETDB_RI_REACHABLE) || (caps && strchr(caps, 'U')))
 		return ERR_NETWORK;
-	if (caps && (strchr(caps, 'K') || strchr(caps, 'G')))
+	if ((caps && (strchr(caps, 'K') || strchr(caps, 'G'))) ||
+	    congested_now(e, now_ms))
 		return ERR_LIMIT;
 	if (ver && router_info_version_parse(ver, &v) == 0 &&
 	    v < PEER_SELECT_MIN_VERSION)
@@ -69,6 +98,8 @@ enum peer_tier peer_select_tier(const struct netdb_ri_entry *e,
 {
 	const struct peer_profile *pr = peer_profiles_get(pp, e->hash);
 
+	if (peer_profile_is_unreachable(pr, now_ms))
+		return PEER_TIER_UNREACHABLE;
 	if (peer_profile_is_failing(pr, now_ms))
 		return PEER_TIER_FAILING;
 	if (kind == PEER_SELECT_EXPLORATORY)
@@ -84,6 +115,8 @@ struct cand {
 	const struct netdb_ri_entry *e;
 	enum peer_tier tier;
 	int64_t capacity;	/* orders the failing tier */
+	uint32_t suspect;	/* orders the unreachable tier */
+	unsigned weight;
 	uint32_t net;
 };
 
@@ -103,17 +136,109 @@ static int by_tier(const void *a, const void *b)
 	return (int)x->tier - (int)y->tier;
 }
 
-/* The failing tier after shuffling: least bad first (a stable insertion
- * sort, so equal ones keep their random order). */
-static void by_capacity(struct cand *c, size_t n)
+/* Is x worse than y: in the failing tier by capacity, in the
+ * unreachable one by timeouts in a row. */
+static bool worse(const struct cand *x, const struct cand *y, bool suspect)
+{
+	return suspect ? x->suspect > y->suspect : x->capacity < y->capacity;
+}
+
+/* A tier after shuffling: best first (a stable insertion sort, so equal
+ * ones keep their random order). */
+static void by_capacity(struct cand *c, size_t n, bool suspect)
 {
 	for (size_t i = 1; i < n; i++) {
 		struct cand v = c[i];
 		size_t j = i;
 
-		for (; j > 0 && c[j - 1].capacity < v.capacity; j--)
+		for (; j > 0 && worse(&c[j - 1], &v, suspect); j--)
 			c[j] = c[j - 1];
 		c[j] = v;
+	}
+}
+
+static void swap(struct cand *a, struct cand *b)
+{
+	struct cand t = *a;
+
+	*a = *b;
+	*b = t;
+}
+
+/* Fisher-Yates. */
+static void shuffle(struct cand *c, size_t n)
+{
+	for (size_t i = n; i > 1; i--)
+		swap(&c[i - 1], &c[rand_uniform((uint32_t)i)]);
+}
+
+/* Move one of c[0..n) to c[0], drawn by weight (weight 0: the tier is
+ * ordered already, c[0] stays). */
+static void draw(struct cand *c, size_t n)
+{
+	uint64_t total = 0, x;
+
+	for (size_t i = 0; i < n; i++)
+		total += c[i].weight;
+	if (total == 0 || total > UINT32_MAX)
+		return;
+	x = rand_uniform((uint32_t)total);
+	for (size_t i = 0; i < n; i++) {
+		if (x < c[i].weight) {
+			swap(&c[0], &c[i]);
+			return;
+		}
+		x -= c[i].weight;
+	}
+}
+
+/* Would a hop in net share a /16 with one of the got chosen? */
+static bool clashes(const struct peer_select_cfg *cfg, const uint32_t *nets,
+		    unsigned got, uint32_t net)
+{
+	for (unsigned k = 0; k < got && !cfg->allow_same_subnet; k++)
+		if (net != 0 && nets[k] == net)
+			return true;
+	return false;
+}
+
+/* Make c hop k of out. */
+static void take(const struct cand *c, struct tunnel_build_hop *out,
+		 uint32_t *nets, unsigned k, bool *lng)
+{
+	const char *ver;
+	uint32_t v = 0;
+
+	nets[k] = c->net;
+	memcpy(out[k].ident, c->e->hash, 32);
+	(void)keys_and_cert_x25519_pk(router_info_identity(c->e->ri),
+				      &out[k].enc_pk);
+	ver = router_info_option(c->e->ri, "router.version");
+	if (!ver || router_info_version_parse(ver, &v) != 0 ||
+	    v < PEER_SELECT_SHORT_MIN_VERSION)
+		*lng = true;
+}
+
+void peer_select_order(struct tunnel_build_hop *hops, unsigned n,
+		       const uint8_t key[SIPHASH_KEY_BYTES])
+{
+	uint64_t k[TUNNEL_BUILD_MAX_HOPS];
+
+	if (n > TUNNEL_BUILD_MAX_HOPS)
+		return;
+	for (unsigned i = 0; i < n; i++)
+		k[i] = siphash24_u64(key, hops[i].ident, 32);
+	for (unsigned i = 1; i < n; i++) {	/* insertion sort */
+		struct tunnel_build_hop h = hops[i];
+		uint64_t v = k[i];
+		unsigned j = i;
+
+		for (; j > 0 && k[j - 1] > v; j--) {
+			hops[j] = hops[j - 1];
+			k[j] = k[j - 1];
+		}
+		hops[j] = h;
+		k[j] = v;
 	}
 }
 
@@ -135,53 +260,51 @@ int peer_select_hops(const struct peer_select_cfg *cfg,
 	c = xcalloc(total ? total : 1, sizeof(*c));
 	for (size_t i = 0; i < total; i++) {
 		const struct netdb_ri_entry *e = netdb_store_ri_at(s, i);
+		const struct peer_profile *pr;
 
 		if (!e || excluded(e->hash, excl, n_excl) ||
-		    peer_select_check(cfg, e) != 0)
+		    peer_select_check(cfg, e, now_ms) != 0)
 			continue;
 		c[nc].e = e;
 		c[nc].tier = peer_select_tier(e, pp, kind, now_ms);
-		c[nc].capacity = peer_profile_capacity(
-			peer_profiles_get(pp, e->hash));
+		if (c[nc].tier == PEER_TIER_UNREACHABLE && !cfg->use_unreachable)
+			continue;
+		c[nc].weight = peer_select_weight(e, kind);
+		pr = peer_profiles_get(pp, e->hash);
+		c[nc].capacity = peer_profile_capacity(pr);
+		c[nc].suspect = pr ? pr->timeouts_row : 0;
 		c[nc].net = subnet16(e->ri);
 		nc++;
 	}
-	/* Group by tier, then shuffle inside each group (Fisher-Yates). */
+	/* Group by tier; the failing tier least bad first, the unreachable
+	 * one least suspect first (a dead router is in every build that
+	 * timed out; a live one's timeouts in a row end with any answer). */
 	qsort(c, nc, sizeof(*c), by_tier);
 	for (size_t lo = 0; lo < nc;) {
 		size_t hi = lo;
 
 		while (hi < nc && c[hi].tier == c[lo].tier)
 			hi++;
-		for (size_t i = hi - 1; i > lo; i--) {
-			size_t j = lo + rand_uniform((uint32_t)(i - lo + 1));
-			struct cand t = c[i];
-
-			c[i] = c[j];
-			c[j] = t;
+		if (c[lo].tier == PEER_TIER_FAILING ||
+		    c[lo].tier == PEER_TIER_UNREACHABLE) {
+			shuffle(c + lo, hi - lo);
+			by_capacity(c + lo, hi - lo,
+				    c[lo].tier == PEER_TIER_UNREACHABLE);
+			for (size_t i = lo; i < hi; i++)
+				c[i].weight = 0;	/* in this order */
 		}
-		if (c[lo].tier == PEER_TIER_FAILING)
-			by_capacity(c + lo, hi - lo);
 		lo = hi;
 	}
+	/* Draw tier by tier: c[0..i) are used or skipped. */
 	for (size_t i = 0; i < nc && got < n; i++) {
-		const char *ver;
-		uint32_t v = 0;
-		bool clash = false;
+		size_t hi = i;
 
-		for (unsigned k = 0; k < got && !cfg->allow_same_subnet; k++)
-			clash |= c[i].net != 0 && nets[k] == c[i].net;
-		if (clash)
+		while (hi < nc && c[hi].tier == c[i].tier)
+			hi++;
+		draw(c + i, hi - i);
+		if (clashes(cfg, nets, got, c[i].net))
 			continue;
-		nets[got] = c[i].net;
-		memcpy(out[got].ident, c[i].e->hash, 32);
-		(void)keys_and_cert_x25519_pk(router_info_identity(c[i].e->ri),
-					      &out[got].enc_pk);
-		ver = router_info_option(c[i].e->ri, "router.version");
-		if (!ver || router_info_version_parse(ver, &v) != 0 ||
-		    v < PEER_SELECT_SHORT_MIN_VERSION)
-			lng = true;
-		got++;
+		take(&c[i], out, nets, got++, &lng);
 	}
 	free(c);
 	if (got < n)

@@ -9,13 +9,43 @@
  * (under 12 KB/s) nor the "G" congestion cap (rejecting all tunnels),
  * nor a router.version below 0.9.36.
  *
+ * Congestion caps (proposal 162, "Congestion Caps"), as i2pd reads
+ * them: "E" (rejecting most requests) in a RouterInfo published within
+ * PEER_SELECT_CONGESTION_E_MS is never a hop; an older "E" counts as
+ * "D" ("If this RI is older than 15 minutes, treat as 'D'"); "D" is
+ * only derated ("Peers must not completely avoid 'D' routers").
+ *
+ * Weights: within a tier peers are drawn at random with a weight
+ * (peer_select_weight()): a floodfill weighs 5 against 6 for any other
+ * router (Java's CapacityCalculator gives non-floodfills a bonus of 1
+ * on a base of 5, to spare floodfills' connection limits), "D" divides
+ * the weight by 4, and a client tunnel halves the weight of the L and M
+ * bandwidth classes (under 48 and 128 KB/s) against N, O, P and X (i2pd
+ * builds client tunnels through high-bandwidth routers only; Java's
+ * fast tier takes the measured fastest).
+ *
+ * Unreachable: a peer marked unreachable in its profile (build
+ * timeouts in a row, or a failed connection; tunnels/profile.h) is left
+ * out unless cfg.use_unreachable asks for it, and then comes after all
+ * others (the pool first tries a shorter tunnel without it).
+ *
+ * Order: peer_select_hops() returns hops in the order drawn;
+ * peer_select_order() puts them in a pool's fixed order (Java's
+ * TunnelPeerSelector.orderPeers, against the predecessor attack: the
+ * same peers keep the same relative order in all of a pool's tunnels,
+ * so an attacker's routers cannot hold the positions they want by
+ * retrying).  The order is by SipHash of the router hash keyed with the
+ * pool's random key, as Java does now: by XOR distance from a random key,
+ * as Java did first, two routers whose hashes are far apart land at
+ * opposite ends more often than by chance.
+ *
  * Tiers, after the spec's "fast" and "high capacity" groups: a client
  * tunnel takes fast peers first (passed tunnel tests, a high bandwidth
  * class O, P or X, and builds answered within PEER_SELECT_FAST_BUILD_MS
  * on average), then peers with a positive capacity score, then any other
  * not failing; an exploratory tunnel takes from all the not-failing
  * peers alike ("exploratory tunnels ... from the not-failing tier").
- * Within a tier the order is random.
+ * Within a tier peers are drawn at random by weight.
  *
  * Failing peers (tunnels/profile.h) come last, for both kinds, least bad
  * (highest capacity) first: when too few good peers are left, as when
@@ -35,6 +65,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "crypto/siphash.h"
 #include "netdb/store.h"
 #include "tunnels/profile.h"
 #include "tunnels/tunnel_build.h"
@@ -46,12 +77,21 @@
 /* A fast peer answers builds this quickly on average (Java counts a
  * build reply over 10 s as slow, i2pd waits 30 s). */
 #define PEER_SELECT_FAST_BUILD_MS 5000
+/* "E" in a RouterInfo published within this long: never a hop (i2pd's
+ * HIGH_CONGESTION_INTERVAL; proposal 162's 15 minutes). */
+#define PEER_SELECT_CONGESTION_E_MS (15ULL * 60 * 1000)
+/* Weights (peer_select_weight()). */
+#define PEER_SELECT_WEIGHT_FLOODFILL 5
+#define PEER_SELECT_WEIGHT_OTHER 6
+#define PEER_SELECT_WEIGHT_D_DIV 4
+#define PEER_SELECT_WEIGHT_LOW_BW_DIV 2
 
 enum peer_tier {
 	PEER_TIER_FAST,
 	PEER_TIER_HIGH_CAP,
 	PEER_TIER_STANDARD,
 	PEER_TIER_FAILING,	/* only when the others are too few */
+	PEER_TIER_UNREACHABLE,	/* only with cfg.use_unreachable */
 };
 
 enum peer_select_kind {
@@ -62,14 +102,22 @@ enum peer_select_kind {
 struct peer_select_cfg {
 	uint8_t self[32];
 	bool allow_same_subnet;		/* loopback test networks */
+	bool use_unreachable;		/* last resort: marked peers too */
 };
 
-/* Why a RouterInfo cannot be a hop (0 when it can; its profile aside);
- * for tests. */
+/* Why a RouterInfo cannot be a hop at now_ms (0 when it can; its
+ * profile aside); for tests. */
 int peer_select_check(const struct peer_select_cfg *cfg,
-		      const struct netdb_ri_entry *e);
+		      const struct netdb_ri_entry *e, uint64_t now_ms);
+/* The draw weight of a usable peer for a tunnel of kind (see above; a
+ * fresh "E" is not usable at all). */
+unsigned peer_select_weight(const struct netdb_ri_entry *e,
+			    enum peer_select_kind kind);
+/* Put hops[0..n-1] in the fixed order of key (a pool's random key). */
+void peer_select_order(struct tunnel_build_hop *hops, unsigned n,
+		       const uint8_t key[SIPHASH_KEY_BYTES]);
 /* The tier of a usable peer for a tunnel of kind (an exploratory tunnel
- * has two: standard and failing). */
+ * has two: standard and failing; and unreachable for both). */
 enum peer_tier peer_select_tier(const struct netdb_ri_entry *e,
 				const struct peer_profiles *pp,
 				enum peer_select_kind kind, uint64_t now_ms);

@@ -77,6 +77,47 @@ static void inc(uint32_t *c)
 		(*c)++;
 }
 
+static void mark(struct peer_profile *pr, uint64_t now_ms)
+{
+	uint64_t ms = PEER_PROFILE_UNREACHABLE_MS;
+
+	if (pr->unreach_until_ms &&
+	    now_ms > pr->unreach_until_ms + PEER_PROFILE_UNREACHABLE_FORGET_MS)
+		pr->unreach_marks = 0;
+	for (uint32_t i = 0; i < pr->unreach_marks &&
+			     ms < PEER_PROFILE_UNREACHABLE_MAX_MS; i++)
+		ms *= 2;
+	if (ms > PEER_PROFILE_UNREACHABLE_MAX_MS)
+		ms = PEER_PROFILE_UNREACHABLE_MAX_MS;
+	inc(&pr->unreach_marks);
+	pr->unreach_until_ms = now_ms + ms;
+}
+
+/* It answered: no longer unreachable. */
+static void answered(struct peer_profile *pr)
+{
+	pr->timeouts_row = 0;
+	pr->unreach_marks = 0;
+	pr->unreach_until_ms = 0;
+}
+
+void peer_profiles_mark_unreachable(struct peer_profiles *p,
+				    const uint8_t hash[32], uint64_t now_ms)
+{
+	struct peer_profile *pr = get_or_add(p, hash);
+
+	/* A mark in force is not lengthened by more of the same failure
+	 * (every queued message to a dead peer reports it). */
+	if (pr && !peer_profile_is_unreachable(pr, now_ms))
+		mark(pr, now_ms);
+}
+
+bool peer_profile_is_unreachable(const struct peer_profile *pr,
+				 uint64_t now_ms)
+{
+	return pr && now_ms < pr->unreach_until_ms;
+}
+
 void peer_profiles_record(struct peer_profiles *p, const uint8_t hash[32],
 			  enum peer_event ev, uint64_t now_ms)
 {
@@ -88,18 +129,25 @@ void peer_profiles_record(struct peer_profiles *p, const uint8_t hash[32],
 	case PEER_BUILD_OK:
 		inc(&pr->build_ok);
 		pr->last_ok_ms = now_ms;
+		answered(pr);
 		return;
 	case PEER_BUILD_REJECT:
 		inc(&pr->build_reject);
 		pr->last_fail_ms = now_ms;
+		answered(pr);
 		return;
 	case PEER_BUILD_TIMEOUT:
 		inc(&pr->build_timeout);
 		pr->last_fail_ms = now_ms;
+		inc(&pr->timeouts_row);
+		if (pr->timeouts_row >= PEER_PROFILE_UNREACHABLE_TIMEOUTS &&
+		    !peer_profile_is_unreachable(pr, now_ms))
+			mark(pr, now_ms);
 		return;
 	case PEER_TEST_OK:
 		inc(&pr->test_ok);
 		pr->last_ok_ms = now_ms;
+		answered(pr);
 		return;
 	case PEER_TEST_FAIL:
 		inc(&pr->test_fail);
@@ -131,6 +179,7 @@ void peer_profiles_record_build(struct peer_profiles *p, const uint8_t hash[32],
 		return;
 	inc(&pr->build_ok);
 	pr->last_ok_ms = now_ms;
+	answered(pr);
 	add_build_ms(pr, ms);
 }
 
@@ -220,9 +269,15 @@ void peer_profiles_merge(struct peer_profiles *p,
 {
 	for (size_t i = 0; i < n; i++) {
 		struct peer_profile *pr = get_or_add(p, rows[i].hash);
+		struct peer_profile keep;
 
-		if (pr)
-			*pr = rows[i];
+		if (!pr)
+			continue;
+		keep = *pr;		/* the unreachable mark is not on disk */
+		*pr = rows[i];
+		pr->timeouts_row = keep.timeouts_row;
+		pr->unreach_marks = keep.unreach_marks;
+		pr->unreach_until_ms = keep.unreach_until_ms;
 	}
 }
 

@@ -23,6 +23,17 @@
  * (peer_profiles_record_late()), and peer selection falls back to the
  * least bad failing peers rather than building nothing.
  *
+ * Unreachable: a router that stopped answering must leave our tunnels
+ * at once, not after the failing tier has caught up with it (one build
+ * every 20 s through it, minutes).  PEER_PROFILE_UNREACHABLE_TIMEOUTS
+ * build timeouts in a row, with no answer of any kind between them, or
+ * a failed connection (peer_profiles_mark_unreachable()), mark the peer
+ * unreachable for PEER_PROFILE_UNREACHABLE_MS, doubled for each further
+ * mark up to PEER_PROFILE_UNREACHABLE_MAX_MS; any answer (a build reply,
+ * even a rejection, or a passed test) clears the mark.  Java's
+ * TunnelPeerSelector leaves out peers the transports found unreachable
+ * the same way.  The mark is not persisted.
+ *
  * Thread: the table is for one thread; the db functions are blocking and
  * touch only their arguments.
  */
@@ -51,6 +62,12 @@
  * the build (we cannot tell which one was slow), and under load on all
  * of them, so that blame must not last. */
 #define PEER_PROFILE_TIMEOUT_DECAY_MS (10ULL * 60 * 1000)
+/* Unreachable marks (see above). */
+#define PEER_PROFILE_UNREACHABLE_TIMEOUTS 2
+#define PEER_PROFILE_UNREACHABLE_MS (60ULL * 1000)
+#define PEER_PROFILE_UNREACHABLE_MAX_MS (8ULL * 60 * 1000)
+/* Marks older than this are forgotten: the next starts short again. */
+#define PEER_PROFILE_UNREACHABLE_FORGET_MS (30ULL * 60 * 1000)
 /* Build reply times: a new one weighs a quarter of the average. */
 #define PEER_PROFILE_BUILD_MS_WEIGHT 4
 
@@ -69,6 +86,10 @@ struct peer_profile {
 	uint32_t test_ok, test_fail;
 	uint64_t last_ok_ms, last_fail_ms;	/* wall clock; 0: never */
 	uint32_t build_ms;	/* average build reply time; 0: unknown */
+	/* not persisted: */
+	uint32_t timeouts_row;	/* build timeouts since the last answer */
+	uint32_t unreach_marks;	/* marks since the last answer */
+	uint64_t unreach_until_ms;	/* wall clock; 0: not marked */
 };
 
 struct peer_profiles;	/* opaque */
@@ -93,6 +114,10 @@ void peer_profiles_record_build(struct peer_profiles *p, const uint8_t hash[32],
  * (PEER_BUILD_OK with the reply time ms, or PEER_BUILD_REJECT) counted. */
 void peer_profiles_record_late(struct peer_profiles *p, const uint8_t hash[32],
 			       enum peer_event ev, uint32_t ms, uint64_t now_ms);
+/* hash did not answer (a failed connection): mark it unreachable at
+ * now_ms (wall clock); a new profile is made unless the table is full. */
+void peer_profiles_mark_unreachable(struct peer_profiles *p,
+				    const uint8_t hash[32], uint64_t now_ms);
 /* Halve every counter (the caller's timer, each PEER_PROFILE_DECAY_MS). */
 void peer_profiles_decay(struct peer_profiles *p);
 /* Halve the build timeouts only (each PEER_PROFILE_TIMEOUT_DECAY_MS). */
@@ -100,6 +125,9 @@ void peer_profiles_decay_timeouts(struct peer_profiles *p);
 
 /* Failing: to be left out of new tunnels.  pr may be NULL (unknown). */
 bool peer_profile_is_failing(const struct peer_profile *pr, uint64_t now_ms);
+/* Marked unreachable at now_ms.  pr may be NULL (unknown: false). */
+bool peer_profile_is_unreachable(const struct peer_profile *pr,
+				 uint64_t now_ms);
 /* Capacity score, higher is better (accepted builds and passed tests
  * against rejections, timeouts and failed tests).  NULL: 0.  Peer
  * selection takes failing peers in this order when it must. */

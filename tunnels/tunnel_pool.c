@@ -12,6 +12,7 @@
 #include "crypto/base/err.h"
 #include "crypto/base/log.h"
 #include "crypto/rand.h"
+#include "crypto/siphash.h"
 #include "router/garlic_router.h"
 #include "tunnels/endpoint.h"
 #include "tunnels/gateway.h"
@@ -57,6 +58,7 @@ struct own_tunnel {
 	uint32_t test_id;
 	uint64_t test_deadline_ms, next_test_ms;
 	unsigned test_fails;
+	bool standby;			/* a backup: tested, not used */
 };
 
 struct tunnel_pool {
@@ -64,6 +66,8 @@ struct tunnel_pool {
 	struct tunnel_pool_cfg cfg;
 	struct tunnel_pool_stats st;
 	uint64_t retry_at[2];		/* [inbound] */
+	uint8_t order_key[2][SIPHASH_KEY_BYTES];	/* [inbound] */
+	bool short_logged[2];
 };
 
 struct tunnel_mgr {
@@ -98,7 +102,9 @@ int tunnel_pool_cfg_check(const struct tunnel_pool_cfg *c)
 	    c->in_quantity < 1 || c->in_quantity > TUNNEL_POOL_MAX_QUANTITY ||
 	    c->out_quantity < 1 || c->out_quantity > TUNNEL_POOL_MAX_QUANTITY ||
 	    c->in_variance > TUNNEL_POOL_MAX_VARIANCE ||
+	    c->in_variance < -TUNNEL_POOL_MAX_VARIANCE ||
 	    c->out_variance > TUNNEL_POOL_MAX_VARIANCE ||
+	    c->out_variance < -TUNNEL_POOL_MAX_VARIANCE ||
 	    c->in_backup > TUNNEL_POOL_MAX_BACKUP ||
 	    c->out_backup > TUNNEL_POOL_MAX_BACKUP)
 		return ERR_RANGE;
@@ -180,6 +186,83 @@ static void profile_all(struct tunnel_mgr *m, const struct own_tunnel *t,
 		peer_profiles_record(m->cfg.profiles, t->hops[i], ev, m->now_ms);
 }
 
+/* Send msg (taken) to hop, the first of one of our tunnels; a hop the
+ * send hook cannot reach is marked unreachable. */
+static void send_first(struct tunnel_mgr *m, const uint8_t hop[32],
+		       struct i2np_msg *msg)
+{
+	int r = m->h.send(m->h.ctx, hop, msg);
+
+	if (r != 0 && r != ERR_LIMIT)
+		peer_profiles_mark_unreachable(m->cfg.profiles, hop, m->now_ms);
+}
+
+void tunnel_mgr_peer_unreachable(struct tunnel_mgr *m, const uint8_t peer[32],
+				 uint64_t now_ms)
+{
+	peer_profiles_mark_unreachable(m->cfg.profiles, peer, now_ms);
+}
+
+static size_t quantity(const struct tunnel_pool_cfg *c, bool inbound)
+{
+	return inbound ? c->in_quantity : c->out_quantity;
+}
+
+/* Ready and not due for replacement. */
+static bool is_fresh(const struct tunnel_mgr *m, const struct own_tunnel *t)
+{
+	return t->state == OWN_READY &&
+	       m->mono_ms + TUNNEL_REBUILD_BEFORE_MS < t->expires_ms;
+}
+
+/* Tunnels of p in a direction in use: fresh and not standby. */
+static size_t active(const struct tunnel_mgr *m, const struct tunnel_pool *p,
+		     bool inbound)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < m->n; i++) {
+		const struct own_tunnel *t = m->t[i];
+
+		k += t->pool == p && t->inbound == inbound && !t->standby &&
+		     is_fresh(m, t);
+	}
+	return k;
+}
+
+/* A tunnel about to be ready: standby when its pool has its quantity in
+ * use already. */
+static void set_standby(struct tunnel_mgr *m, struct own_tunnel *t)
+{
+	t->standby = active(m, t->pool, t->inbound) >=
+		     quantity(&t->pool->cfg, t->inbound);
+}
+
+/* Put standby tunnels into use while p has fewer than its quantity in
+ * use (one failed a test or nears its expiry), the longest-lived first. */
+static void promote(struct tunnel_mgr *m, struct tunnel_pool *p, bool inbound)
+{
+	for (size_t have = active(m, p, inbound);
+	     have < quantity(&p->cfg, inbound); have++) {
+		struct own_tunnel *best = NULL;
+
+		for (size_t i = 0; i < m->n; i++) {
+			struct own_tunnel *t = m->t[i];
+
+			if (t->pool == p && t->inbound == inbound &&
+			    t->standby && is_fresh(m, t) &&
+			    (!best || t->expires_ms > best->expires_ms))
+				best = t;
+		}
+		if (!best)
+			return;
+		best->standby = false;
+		log_info(LD_TUNNEL, "standby %s tunnel %08x now in use",
+			 dir_name(inbound),
+			 inbound ? best->our_id : best->hop_id[0]);
+	}
+}
+
 /* ---- pools ---- */
 
 static struct tunnel_pool *pool_new(struct tunnel_mgr *m,
@@ -189,6 +272,7 @@ static struct tunnel_pool *pool_new(struct tunnel_mgr *m,
 
 	p->m = m;
 	p->cfg = *cfg;
+	rand_bytes(p->order_key, sizeof(p->order_key));
 	m->pools = xrealloc(m->pools, (m->n_pools + 1) * sizeof(*m->pools));
 	m->pools[m->n_pools++] = p;
 	return p;
@@ -284,8 +368,10 @@ static struct own_tunnel *pick(const struct tunnel_pool *p, bool inbound,
 		struct own_tunnel *t = m->t[i];
 		unsigned late;
 
+		/* tests (untested_only) take standby tunnels too */
 		if (t->pool != p || t->inbound != inbound || !is_usable(t) ||
-		    (untested_only && t->test_id))
+		    (untested_only && t->test_id) ||
+		    (!untested_only && t->standby))
 			continue;
 		late = m->mono_ms + TUNNEL_REBUILD_BEFORE_MS >= t->expires_ms ||
 		       t->state == OWN_TEST_FAILED;
@@ -399,10 +485,10 @@ static int send_through(struct tunnel_mgr *m, struct own_tunnel *t,
 		p = xmalloc(TD_PAYLOAD_BYTES);
 		be32_put(p, t->hop_id[0]);
 		memcpy(p + 4, buf, TUNNEL_MSG_BYTES);
-		(void)m->h.send(m->h.ctx, t->hops[0],
-				i2np_msg_new_take(I2NP_TUNNEL_DATA, p,
-						  TD_PAYLOAD_BYTES,
-						  TUNNEL_MSG_TTL_MS));
+		send_first(m, t->hops[0],
+			   i2np_msg_new_take(I2NP_TUNNEL_DATA, p,
+					     TD_PAYLOAD_BYTES,
+					     TUNNEL_MSG_TTL_MS));
 	}
 	memwipe(buf, sizeof(buf));
 	if (r == 0)
@@ -445,7 +531,8 @@ int tunnel_pool_hops(const struct tunnel_pool *p, bool inbound, size_t i,
 	for (size_t k = 0; k < m->n; k++) {
 		const struct own_tunnel *t = m->t[k];
 
-		if (t->pool != p || t->inbound != inbound || !is_usable(t))
+		if (t->pool != p || t->inbound != inbound || !is_usable(t) ||
+		    t->standby)
 			continue;
 		if (i-- == 0) {
 			memcpy(hops, t->hops, (size_t)t->n * 32);
@@ -465,7 +552,7 @@ int tunnel_pool_lease(const struct tunnel_pool *p, size_t i,
 	for (size_t k = 0; k < m->n; k++) {
 		const struct own_tunnel *t = m->t[k];
 
-		if (t->pool != p || !t->inbound || !is_usable(t))
+		if (t->pool != p || !t->inbound || !is_usable(t) || t->standby)
 			continue;
 		if (i-- == 0) {
 			memcpy(gateway, t->hops[0], 32);
@@ -489,6 +576,7 @@ static void zero_hop(struct tunnel_pool *p, bool inbound)
 
 	t->pool = p;
 	t->inbound = inbound;
+	set_standby(m, t);
 	t->state = OWN_READY;
 	t->n = 0;
 	memcpy(t->hops[0], m->cfg.self, 32);
@@ -500,42 +588,110 @@ static void zero_hop(struct tunnel_pool *p, bool inbound)
 	add_tunnel(m, t);
 	p->st.builds_started++;
 	p->st.builds_ok++;
-	log_info(LD_TUNNEL, "zero-hop %s tunnel %08x", dir_name(inbound),
-		 t->our_id);
+	log_info(LD_TUNNEL, "zero-hop %s tunnel %08x%s", dir_name(inbound),
+		 t->our_id, t->standby ? " (standby)" : "");
+}
+
+/* The length of p's next tunnel of a direction (see the header). */
+static unsigned pool_length(const struct tunnel_pool_cfg *c, bool inbound)
+{
+	int len = (int)(inbound ? c->in_length : c->out_length);
+	int var = inbound ? c->in_variance : c->out_variance;
+	int lo = len == 0 || c->allow_zero_hop ? 0 : 1;
+
+	if (var > 0) {
+		len += (int)rand_uniform((uint32_t)var + 1);
+	} else if (var < 0) {
+		int off = (int)rand_uniform((uint32_t)(1 - var));
+
+		len += rand_uniform(2) ? off : -off;
+	}
+	if (len < lo)
+		len = lo;
+	if (len > TUNNEL_POOL_MAX_LENGTH)
+		len = TUNNEL_POOL_MAX_LENGTH;
+	return (unsigned)len;
+}
+
+/*
+ * Hops for a tunnel of p of len (≥ 1) hops into hops, in p's order:
+ * without unreachable routers, as long as can be down to one hop (or
+ * zero when p allows it); then with them.  Returns the number of hops
+ * (0: a zero-hop tunnel), or -1 when there are too few routers.
+ */
+static int select_hops(struct tunnel_pool *p, bool inbound, unsigned len,
+		       struct tunnel_build_hop *hops, bool *need_long)
+{
+	struct tunnel_mgr *m = p->m;
+	struct peer_select_cfg sc;
+
+	memset(&sc, 0, sizeof(sc));
+	memcpy(sc.self, m->cfg.self, 32);
+	sc.allow_same_subnet = m->cfg.allow_same_subnet;
+	for (unsigned pass = 0; pass < 2; pass++) {
+		sc.use_unreachable = pass == 1;
+		for (unsigned n = len; n >= 1; n--) {
+			if (peer_select_hops(&sc, m->cfg.store,
+					     m->cfg.profiles, p->cfg.kind,
+					     NULL, 0, n, m->now_ms, hops,
+					     need_long) != 0)
+				continue;
+			peer_select_order(hops, n, p->order_key[inbound]);
+			return (int)n;
+		}
+		if (p->cfg.allow_zero_hop)
+			return 0;
+	}
+	return -1;
+}
+
+/* p's next tunnel of a direction has got hops where len were asked. */
+static void note_length(struct tunnel_pool *p, bool inbound, unsigned len,
+			unsigned got)
+{
+	bool *flag = inbound ? &p->st.in_shortened : &p->st.out_shortened;
+
+	*flag = got < len;
+	if (got == len)
+		return;
+	p->st.builds_short++;
+	if (p->short_logged[inbound]) {
+		log_info(LD_TUNNEL, "too few routers: a %u-hop %s tunnel for "
+			 "%u hops", got, dir_name(inbound), len);
+		return;
+	}
+	p->short_logged[inbound] = true;
+	log_notice(LD_TUNNEL, "too few usable routers for %u-hop %s %s "
+		   "tunnels: building %u-hop ones until there are more", len,
+		   p->cfg.kind == PEER_SELECT_CLIENT ? "client" : "exploratory",
+		   dir_name(inbound), got);
 }
 
 static void start_build(struct tunnel_pool *p, bool inbound)
 {
 	struct tunnel_mgr *m = p->m;
-	const struct tunnel_pool_cfg *c = &p->cfg;
 	struct tunnel_build_cfg bc;
 	struct own_tunnel *t, *rp, *ob = NULL;
 	struct bbuf msg = BBUF_INIT;
 	struct i2np_msg *im;
-	struct peer_select_cfg sc;
-	unsigned len = inbound ? c->in_length : c->out_length;
-	unsigned var = inbound ? c->in_variance : c->out_variance;
+	unsigned len = pool_length(&p->cfg, inbound);
 	bool need_long = false;
-	int r;
+	int r, got;
 
-	if (var)
-		len += rand_uniform(var + 1);
-	if (len > TUNNEL_POOL_MAX_LENGTH)
-		len = TUNNEL_POOL_MAX_LENGTH;
 	if (len == 0) {
 		zero_hop(p, inbound);
 		return;
 	}
 	memset(&bc, 0, sizeof(bc));
-	memset(&sc, 0, sizeof(sc));
-	memcpy(sc.self, m->cfg.self, 32);
-	sc.allow_same_subnet = m->cfg.allow_same_subnet;
-	if ((r = peer_select_hops(&sc, m->cfg.store, m->cfg.profiles, c->kind,
-				  NULL, 0, len, m->now_ms, bc.hops,
-				  &need_long)) != 0) {
+	if ((got = select_hops(p, inbound, len, bc.hops, &need_long)) < 0) {
 		log_debug(LD_TUNNEL, "no %u peers for an %s tunnel yet", len,
 			  dir_name(inbound));
 		p->retry_at[inbound] = m->mono_ms + TUNNEL_POOL_RETRY_MS;
+		return;
+	}
+	note_length(p, inbound, len, (unsigned)got);
+	if ((len = (unsigned)got) == 0) {
+		zero_hop(p, inbound);
 		return;
 	}
 	t = xzalloc(sizeof(*t));
@@ -624,7 +780,7 @@ static void start_build(struct tunnel_pool *p, bool inbound)
 		(void)send_through(m, ob, t->hops[0], 0, im);	/* takes im */
 		return;
 	}
-	(void)m->h.send(m->h.ctx, t->hops[0], im);
+	send_first(m, t->hops[0], im);
 }
 
 static void deliver_cb(void *ctx, const struct tunnel_endpoint_msg *em);
@@ -649,14 +805,16 @@ static void build_done(struct tunnel_mgr *m, struct own_tunnel *t)
 		t->ep = tunnel_endpoint_new(deliver_cb, t, NULL);
 	else
 		t->gw = tunnel_gateway_new();
+	set_standby(m, t);
 	t->state = OWN_READY;
 	t->expires_ms = t->started_ms + m->cfg.lifetime_ms;
 	t->next_test_ms = m->mono_ms;
 	p->st.builds_ok++;
-	log_info(LD_TUNNEL, "%s tunnel %08x built: %u hops, first %s",
+	log_info(LD_TUNNEL, "%s tunnel %08x built: %u hops, first %s%s",
 		 dir_name(t->inbound),
 		 t->inbound ? t->our_id : t->hop_id[0], t->n,
-		 log_safe_hash(h, sizeof(h), t->hops[0]));
+		 log_safe_hash(h, sizeof(h), t->hops[0]),
+		 t->standby ? " (standby)" : "");
 	for (unsigned i = 0; i < t->n; i++)
 		log_debug(LD_TUNNEL, "tunnel %08x hop %u: %s receives on %u",
 			  t->inbound ? t->our_id : t->hop_id[0], i,
@@ -1088,6 +1246,8 @@ void tunnel_mgr_tick(struct tunnel_mgr *m, uint64_t now_ms, uint64_t mono_ms)
 	expire(m);
 	reap(m);
 	for (size_t i = 0; i < m->n_pools; i++) {
+		promote(m, m->pools[i], true);
+		promote(m, m->pools[i], false);
 		fill(m, m->pools[i], true);
 		fill(m, m->pools[i], false);
 		run_tests(m, m->pools[i]);
@@ -1109,7 +1269,10 @@ void tunnel_pool_stats(const struct tunnel_pool *p,
 
 		if (t->pool != p)
 			continue;
-		if (is_usable(t))
+		if (is_usable(t) && t->standby)
+			(*(t->inbound ? &out->in_standby
+				      : &out->out_standby))++;
+		else if (is_usable(t))
 			(*(t->inbound ? &out->in_ready : &out->out_ready))++;
 		else if (t->state == OWN_BUILDING)
 			(*(t->inbound ? &out->in_building
@@ -1127,6 +1290,11 @@ void tunnel_mgr_stats(const struct tunnel_mgr *m, struct tunnel_pool_stats *out)
 		out->in_ready += s.in_ready;
 		out->out_ready += s.out_ready;
 		out->in_building += s.in_building;
+		out->in_standby += s.in_standby;
+		out->out_standby += s.out_standby;
+		out->in_shortened |= s.in_shortened;
+		out->out_shortened |= s.out_shortened;
+		out->builds_short += s.builds_short;
 		out->out_building += s.out_building;
 		out->builds_started += s.builds_started;
 		out->builds_ok += s.builds_ok;

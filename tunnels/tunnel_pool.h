@@ -18,9 +18,34 @@
  *    without a reply in TUNNEL_BUILD_TIMEOUT_MS times out (and is
  *    replaced), but a reply up to TUNNEL_BUILD_LATE_MS later still
  *    counts.
- *  - Pools: keep quantity (+ backup) tunnels of length (+ 0..variance)
- *    each way, build replacements TUNNEL_REBUILD_BEFORE_MS before a
- *    tunnel expires, and replace failed ones.
+ *  - Pools: keep quantity (+ backup) tunnels each way, build
+ *    replacements TUNNEL_REBUILD_BEFORE_MS before a tunnel expires, and
+ *    replace failed ones.  Length: length + 0..variance hops, or with a
+ *    negative variance -N, length - N..length + N (Java's
+ *    TunnelPeerSelector.getLength), never below 0, and never 0 unless
+ *    the length is 0 or the pool allows zero hops.
+ *  - Peer order: each pool has a random key per direction, and the hops
+ *    of each of its tunnels are put in that key's order
+ *    (peer_select_order()), so the same peers keep the same relative
+ *    order in that pool's tunnels.
+ *  - Too few routers: when the netDb holds fewer usable routers than a
+ *    tunnel's length, the pool builds a shorter tunnel, down to one hop,
+ *    or to zero hops when the pool allows it (allow_zero_hop; Java's
+ *    exploratory pools allow it, i2pd's do not), rather than stalling;
+ *    Java's peer selectors likewise return fewer peers than asked for
+ *    and its pools build with them, for client pools too (i2pd's client
+ *    pools wait instead).  The first shortened build of a pool's
+ *    direction is logged (notice), and the pool's figures show it.
+ *    Routers marked unreachable (tunnels/profile.h) are left out first:
+ *    a shorter tunnel is preferred to one through a router that stopped
+ *    answering, and only when not even the shortest tunnel can be had
+ *    are they taken again.
+ *  - Standby: backup tunnels are built and tested like the others but
+ *    not used (no traffic, no lease) while the pool has quantity active
+ *    ones; when an active tunnel fails a test or nears its expiry, a
+ *    standby one takes its place at the next tick.
+ *  - Unreachable: a first hop the send hook cannot reach (an error
+ *    other than ERR_LIMIT) is marked unreachable in its profile.
  *  - Testing: every TUNNEL_TEST_INTERVAL_MS an outbound tunnel sends a
  *    DeliveryStatus to the gateway of an inbound tunnel of its pool; the
  *    pair passes when it comes back within TUNNEL_TEST_TIMEOUT_MS.  A
@@ -76,7 +101,7 @@
 #define TUNNEL_BUILD_MSG_TTL_MS 60000
 #define TUNNEL_POOL_MAX_LENGTH 7
 #define TUNNEL_POOL_MAX_QUANTITY 16
-#define TUNNEL_POOL_MAX_VARIANCE 3
+#define TUNNEL_POOL_MAX_VARIANCE 3	/* -3..3 */
 #define TUNNEL_POOL_MAX_BACKUP 4
 /* Defaults (i2pd's exploratory pool: 2 hops, 3 tunnels each way). */
 #define TUNNEL_POOL_DEFAULT_LENGTH 2
@@ -85,8 +110,9 @@
 struct tunnel_pool_cfg {
 	unsigned in_length, out_length;		/* hops, 0..7 */
 	unsigned in_quantity, out_quantity;	/* 1..16 */
-	unsigned in_variance, out_variance;	/* 0..3 extra hops at most */
-	unsigned in_backup, out_backup;		/* 0..4 more tunnels */
+	int in_variance, out_variance;		/* -3..3 (see above) */
+	unsigned in_backup, out_backup;		/* 0..4 standby tunnels */
+	bool allow_zero_hop;	/* shorten to zero hops, and variance too */
 	enum peer_select_kind kind;
 };
 void tunnel_pool_cfg_default(struct tunnel_pool_cfg *c);
@@ -118,6 +144,10 @@ struct tunnel_mgr_cfg {
 struct tunnel_pool_stats {
 	size_t in_ready, out_ready;		/* established */
 	size_t in_building, out_building;
+	size_t in_standby, out_standby;		/* established backups */
+	bool in_shortened, out_shortened;	/* the last build was shorter
+						 * than asked (too few routers) */
+	uint64_t builds_short;			/* shortened builds */
 	uint64_t builds_started, builds_ok, builds_rejected;
 	uint64_t builds_timeout, builds_bad;	/* bad: reply did not verify */
 	uint64_t builds_late;			/* replies after the timeout */
@@ -157,9 +187,13 @@ void tunnel_mgr_tick(struct tunnel_mgr *m, uint64_t now_ms, uint64_t mono_ms);
  */
 bool tunnel_mgr_handle(struct tunnel_mgr *m, const uint8_t *peer,
 		       struct i2np_msg *msg, uint64_t now_ms, uint64_t mono_ms);
+/* peer could not be reached (a failed connection): leave it out of new
+ * tunnels for a while (peer_profiles_mark_unreachable()). */
+void tunnel_mgr_peer_unreachable(struct tunnel_mgr *m, const uint8_t peer[32],
+				 uint64_t now_ms);
 /* An id we receive on (the transit table must not take it). */
 bool tunnel_mgr_id_in_use(const struct tunnel_mgr *m, uint32_t id);
-/* Every pool's figures, summed. */
+/* Every pool's figures, summed (in_shortened, out_shortened: any). */
 void tunnel_mgr_stats(const struct tunnel_mgr *m, struct tunnel_pool_stats *out);
 
 void tunnel_pool_stats(const struct tunnel_pool *p,
@@ -178,13 +212,15 @@ int tunnel_pool_reply_path(const struct tunnel_pool *p, uint8_t gateway[32],
 			   uint32_t *tunnel_id, uint64_t mono_ms);
 /*
  * The hops of p's established tunnel i of a direction (0 ≤ i <
- * in_ready/out_ready), gateway first, into hops (n ≤ 8 hashes).
+ * in_ready/out_ready; standby ones not counted), gateway first, into
+ * hops (n ≤ 8 hashes).
  * ERR_NOT_FOUND past the end.
  */
 int tunnel_pool_hops(const struct tunnel_pool *p, bool inbound, size_t i,
 		     uint8_t hops[][32], unsigned *n);
 /*
- * The lease of p's established inbound tunnel i (0 ≤ i < in_ready): its
+ * The lease of p's established inbound tunnel i (0 ≤ i < in_ready; not
+ * standby ones): its
  * gateway, the tunnel id the gateway receives on and when we stop using
  * the tunnel (monotonic).  ERR_NOT_FOUND past the end.
  */

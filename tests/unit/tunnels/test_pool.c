@@ -21,6 +21,7 @@
 #include "crypto/base/time.h"
 #include "crypto/ed25519.h"
 #include "crypto/rand.h"
+#include "crypto/siphash.h"
 #include "netdb/store.h"
 #include "router/garlic_router.h"
 #include "router/i2np.h"
@@ -85,6 +86,9 @@ struct sim {
 	 * gateway is lost (counted; one-hop inbound tunnels only). */
 	bool lose_reply_to_self;
 	size_t replies_lost;
+	/* A router the creator cannot connect to: its sends fail. */
+	const uint8_t *unreachable;
+	size_t send_failures;
 };
 
 /* Router version of hop 0 in the next sim_init() (NULL: 0.9.58). */
@@ -132,6 +136,11 @@ static int mgr_send(void *ctx, const uint8_t peer[32], struct i2np_msg *m)
 {
 	struct sim *s = ctx;
 
+	if (s->unreachable && memcmp(peer, s->unreachable, 32) == 0) {
+		s->send_failures++;
+		i2np_msg_free(m);
+		return ERR_BAD_STATE;
+	}
 	enqueue(s, s->self, peer, m);
 	return 0;
 }
@@ -676,7 +685,7 @@ static void test_variance(struct tctx *t)
 		step(&s, 1000);
 		stats(&s, &st);
 		T_TRUE(t, st.in_ready >= 2);
-		T_TRUE(t, st.out_ready >= 3);
+		T_TRUE(t, st.out_ready + st.out_standby >= 3);
 		for (int in = 0; in < 2; in++) {
 			size_t n = in ? st.in_ready : st.out_ready;
 
@@ -866,11 +875,13 @@ static void test_client_pool(struct tctx *t)
 	step(&s, 0);
 	step(&s, 1000);
 	tunnel_pool_stats(client, &st);
-	T_EQ(t, st.in_ready, 3);	/* quantity 2 + 1 backup */
+	T_EQ(t, st.in_ready, 2);	/* quantity 2 */
+	T_EQ(t, st.in_standby, 1);	/* + 1 backup */
 	T_EQ(t, st.out_ready, 2);
 	T_EQ(t, st.tests_ok, 2);
 	tunnel_mgr_stats(s.mgr, &all);
-	T_EQ(t, all.in_ready, 4);
+	T_EQ(t, all.in_ready, 3);
+	T_EQ(t, all.in_standby, 1);
 	T_EQ(t, all.out_ready, 3);
 	tunnel_pool_remove(client);
 	tunnel_mgr_stats(s.mgr, &all);
@@ -1153,18 +1164,18 @@ static void test_select(struct tctx *t)
 	}
 	/* "U" (unreachable) is never a hop, nor "K" (too slow), "G"
 	 * (rejecting tunnels) or a version below 0.9.36. */
-	T_ERR(t, peer_select_check(&pc, netdb_store_find_ri(st, h[2])),
+	T_ERR(t, peer_select_check(&pc, netdb_store_find_ri(st, h[2]), now),
 	      ERR_NETWORK);
 	add_peer(t, st, 7, "KR", "0.9.58", "10.7.0.1", h[6]);
 	add_peer(t, st, 8, "XGR", "0.9.58", "10.8.0.1", h[7]);
-	T_ERR(t, peer_select_check(&pc, netdb_store_find_ri(st, h[6])),
+	T_ERR(t, peer_select_check(&pc, netdb_store_find_ri(st, h[6]), now),
 	      ERR_LIMIT);
-	T_ERR(t, peer_select_check(&pc, netdb_store_find_ri(st, h[7])),
+	T_ERR(t, peer_select_check(&pc, netdb_store_find_ri(st, h[7]), now),
 	      ERR_LIMIT);
-	T_OK(t, peer_select_check(&pc, netdb_store_find_ri(st, h[5])));
-	T_OK(t, peer_select_check(&pc, netdb_store_find_ri(st, h[3])));
+	T_OK(t, peer_select_check(&pc, netdb_store_find_ri(st, h[5]), now));
+	T_OK(t, peer_select_check(&pc, netdb_store_find_ri(st, h[3]), now));
 	add_peer(t, st, 9, "XR", "0.9.35", "10.9.0.1", old);
-	T_ERR(t, peer_select_check(&pc, netdb_store_find_ri(st, old)),
+	T_ERR(t, peer_select_check(&pc, netdb_store_find_ri(st, old), now),
 	      ERR_UNSUPPORTED);
 	/* Seven routers, two of them not hops: five at most. */
 	T_OK(t, peer_select_hops(&pc, st, pp, PEER_SELECT_EXPLORATORY, NULL, 0,
@@ -1211,7 +1222,11 @@ static void test_select_fallback(struct tctx *t)
 	for (unsigned i = 0; i < 6; i++)
 		T_TRUE(t, peer_profile_is_failing(peer_profiles_get(pp, h[i]),
 						  now));
-	/* 8 timeouts (h[4], h[5]) weigh less than 6 rejections (h[3]). */
+	/* 8 timeouts (h[4], h[5]) weigh less than 6 rejections (h[3]),
+	 * once their unreachable mark (timeouts in a row) has lapsed. */
+	T_TRUE(t, peer_profile_is_unreachable(peer_profiles_get(pp, h[4]),
+					      now));
+	now += PEER_PROFILE_UNREACHABLE_MS;
 	for (unsigned k = 0; k < 10; k++) {
 		T_OK(t, peer_select_hops(&pc, st, pp, PEER_SELECT_EXPLORATORY,
 					 NULL, 0, 3, now, out, &lng));
@@ -1413,6 +1428,487 @@ static void test_profiles_persist(struct tctx *t)
 	free(dir);
 }
 
+/* ---- peer order, short tunnels, variance, standby, unreachable ---- */
+
+/* The index of hash among the simulated hops (NHOPS: none). */
+static unsigned hop_index(const struct sim *s, const uint8_t h[32])
+{
+	for (unsigned i = 0; i < NHOPS; i++)
+		if (memcmp(h, s->hops[i].hash, 32) == 0)
+			return i;
+	return NHOPS;
+}
+
+/* Record the relative order of the hops of p's established tunnels of
+ * a direction in before[a][b] (1: a came before b; 2: after); false on a
+ * pair seen in both orders.  *pairs counts the pairs compared. */
+static bool same_order(const struct sim *s, struct tunnel_pool *p,
+		       bool inbound, uint8_t before[NHOPS][NHOPS],
+		       size_t *pairs)
+{
+	uint8_t hops[8][32];
+	unsigned n = 0;
+
+	for (size_t i = 0; tunnel_pool_hops(p, inbound, i, hops, &n) == 0;
+	     i++) {
+		for (unsigned a = 0; a < n; a++)
+			for (unsigned b = a + 1; b < n; b++) {
+				unsigned x = hop_index(s, hops[a]);
+				unsigned y = hop_index(s, hops[b]);
+
+				if (x == NHOPS || y == NHOPS ||
+				    before[x][y] == 2 || before[y][x] == 1)
+					return false;
+				before[x][y] = 1;
+				before[y][x] = 2;
+				(*pairs)++;
+			}
+	}
+	return true;
+}
+
+/*
+ * Each pool orders its hops by its own random key: through several
+ * generations of 3-hop tunnels from 5 routers, any two routers that
+ * share tunnels of a pool's direction are always in the same relative
+ * order (drawn at random, two of a pair's tunnels disagree half the
+ * time).  The order is a pure function of the key and the hashes.
+ */
+static void test_peer_order(struct tctx *t)
+{
+	struct sim s;
+	struct tunnel_pool_cfg pc;
+	uint8_t before[2][NHOPS][NHOPS];
+	size_t pairs = 0;
+	struct tunnel_build_hop a[4], b[4];
+	uint8_t key[SIPHASH_KEY_BYTES];
+
+	rand_set_deterministic(21);
+	memset(before, 0, sizeof(before));
+	small_pool(&pc, 3, 4);
+	sim_init(t, &s, &pc);
+	for (unsigned gen = 0; gen < 4; gen++) {
+		step(&s, 0);
+		step(&s, 1000);
+		for (int in = 0; in < 2; in++)
+			T_TRUE(t, same_order(&s, tunnel_mgr_exploratory(s.mgr),
+					     in, before[in], &pairs));
+		step(&s, TUNNEL_LIFETIME_MS);
+	}
+	T_TRUE(t, pairs >= 4 * 2 * 4 * 3);
+	sim_free(&s);
+	/* peer_select_order(): the same result from any input order. */
+	memset(a, 0, sizeof(a));
+	for (unsigned i = 0; i < 4; i++)
+		memset(a[i].ident, 0x30 + i, 32);
+	for (unsigned i = 0; i < 4; i++)
+		b[i] = a[3 - i];
+	memset(key, 7, sizeof(key));
+	peer_select_order(a, 4, key);
+	peer_select_order(b, 4, key);
+	for (unsigned i = 0; i < 4; i++)
+		T_MEMEQ(t, a[i].ident, b[i].ident, 32);
+	for (unsigned i = 1; i < 4; i++)
+		T_TRUE(t, siphash24_u64(key, a[i - 1].ident, 32) <
+			  siphash24_u64(key, a[i].ident, 32));
+}
+
+/*
+ * Two routers in the netDb and 3-hop pools: 2-hop tunnels rather than
+ * none, for the exploratory and a client pool, shown in the figures.
+ * With one router, and that one unreachable: a pool that allows zero
+ * hops builds zero-hop tunnels; one that does not goes through the
+ * unreachable router as a last resort.
+ */
+static void test_short_tunnels(struct tctx *t)
+{
+	struct sim s;
+	struct tunnel_pool_cfg pc, cc;
+	struct tunnel_pool_stats st;
+	struct tunnel_pool *client;
+	uint8_t hops[8][32];
+	unsigned n = 9;
+
+	small_pool(&pc, 3, 2);
+	hops_known = 2;
+	sim_init(t, &s, &pc);
+	small_pool(&cc, 3, 1);
+	cc.kind = PEER_SELECT_CLIENT;
+	T_OK(t, tunnel_mgr_add_pool(s.mgr, &cc, &client));
+	step(&s, 0);
+	step(&s, 1000);
+	stats(&s, &st);
+	T_EQ(t, st.in_ready, 2);
+	T_EQ(t, st.out_ready, 2);
+	T_EQ(t, st.builds_short, 4);
+	T_TRUE(t, st.in_shortened && st.out_shortened);
+	T_EQ(t, st.tests_ok, 2);
+	check_hops(t, &s, true, 2, 2);
+	check_hops(t, &s, false, 2, 2);
+	tunnel_pool_stats(client, &st);
+	T_EQ(t, st.in_ready, 1);
+	T_EQ(t, st.out_ready, 1);
+	T_EQ(t, st.builds_short, 2);
+	T_OK(t, tunnel_pool_hops(client, true, 0, hops, &n));
+	T_EQ(t, n, 2);
+	sim_free(&s);
+
+	for (int zero = 0; zero < 2; zero++) {
+		small_pool(&pc, 2, 1);
+		pc.allow_zero_hop = zero;
+		hops_known = 1;
+		sim_init(t, &s, &pc);
+		tunnel_mgr_peer_unreachable(s.mgr, s.hops[0].hash, s.now);
+		step(&s, 0);
+		step(&s, 1000);
+		stats(&s, &st);
+		T_EQ(t, st.in_ready, 1);
+		T_EQ(t, st.out_ready, 1);
+		T_TRUE(t, st.in_shortened && st.out_shortened);
+		T_OK(t, tunnel_pool_hops(tunnel_mgr_exploratory(s.mgr), true,
+					 0, hops, &n));
+		T_EQ(t, n, zero ? 0 : 1);
+		T_OK(t, tunnel_pool_hops(tunnel_mgr_exploratory(s.mgr), false,
+					 0, hops, &n));
+		T_EQ(t, n, zero ? 0 : 1);
+		sim_free(&s);
+	}
+	hops_known = 0;
+}
+
+/* The lengths of p's established tunnels into seen[]. */
+static void lengths(struct tctx *t, struct tunnel_pool *p, bool *seen)
+{
+	for (int in = 0; in < 2; in++) {
+		uint8_t hops[8][32];
+		unsigned n = 0;
+
+		for (size_t i = 0; tunnel_pool_hops(p, in, i, hops, &n) == 0;
+		     i++) {
+			T_TRUE(t, n <= TUNNEL_BUILD_MAX_HOPS);
+			if (n <= TUNNEL_BUILD_MAX_HOPS)
+				seen[n] = true;
+		}
+	}
+}
+
+/*
+ * A negative variance -2 on length 2: lengths 0 to 4 as Java draws
+ * them, 0 only in a pool that allows zero hops (never below 1 in one
+ * that does not).
+ */
+static void test_variance_negative(struct tctx *t)
+{
+	struct sim s;
+	struct tunnel_pool_cfg pc;
+
+	small_pool(&pc, 2, 4);
+	pc.in_variance = -4;
+	T_ERR(t, tunnel_pool_cfg_check(&pc), ERR_RANGE);
+	for (int zero = 0; zero < 2; zero++) {
+		bool seen[TUNNEL_BUILD_MAX_HOPS + 1] = { false };
+
+		rand_set_deterministic(9 + (uint64_t)zero);
+		small_pool(&pc, 2, 4);
+		pc.in_variance = pc.out_variance = -2;
+		pc.allow_zero_hop = zero;
+		T_OK(t, tunnel_pool_cfg_check(&pc));
+		sim_init(t, &s, &pc);
+		for (unsigned gen = 0; gen < 6; gen++) {
+			step(&s, 0);
+			step(&s, 1000);
+			lengths(t, tunnel_mgr_exploratory(s.mgr), seen);
+			step(&s, TUNNEL_LIFETIME_MS);
+		}
+		T_EQ(t, seen[0], zero);
+		T_TRUE(t, seen[1] && seen[2] && seen[3] && seen[4]);
+		for (unsigned i = 5; i <= TUNNEL_BUILD_MAX_HOPS; i++)
+			T_FALSE(t, seen[i]);
+		sim_free(&s);
+	}
+}
+
+/*
+ * Backups are standby: built and tested, but no lease and no traffic
+ * while the pool has its quantity in use.  When the tunnel in use fails
+ * a test (its hop stops answering), the standby one takes its place at
+ * once, before any replacement is built, and carries the traffic.
+ * Inbound tunnels are zero-hop here, so only the outbound hop fails.
+ */
+static void test_standby(struct tctx *t)
+{
+	struct sim s;
+	struct tunnel_pool_cfg pc;
+	struct tunnel_pool_stats st;
+	struct tunnel_pool *p;
+	uint8_t hops[8][32], gw[32], dead[32];
+	unsigned n = 0;
+	uint32_t tid;
+	uint64_t exp;
+	bool other = false;
+
+	rand_set_deterministic(3);
+	small_pool(&pc, 1, 1);
+	pc.in_length = 0;
+	pc.in_backup = pc.out_backup = 1;
+	sim_init(t, &s, &pc);
+	p = tunnel_mgr_exploratory(s.mgr);
+	step(&s, 0);
+	step(&s, 1000);
+	stats(&s, &st);
+	T_EQ(t, st.in_ready, 1);
+	T_EQ(t, st.in_standby, 1);
+	T_EQ(t, st.out_ready, 1);
+	T_EQ(t, st.out_standby, 1);
+	T_EQ(t, st.tests_ok, 2);		/* the standby one is tested */
+	T_OK(t, tunnel_pool_lease(p, 0, gw, &tid, &exp));
+	T_ERR(t, tunnel_pool_lease(p, 1, gw, &tid, &exp), ERR_NOT_FOUND);
+	/* Traffic takes the one in use; its hop dies. */
+	T_OK(t, tunnel_pool_hops(p, false, 0, hops, &n));
+	T_EQ(t, n, 1);
+	memcpy(dead, hops[0], 32);
+	T_TRUE(t, hop_index(&s, dead) < NHOPS);
+	s.hops[hop_index(&s, dead) % NHOPS].blackhole = true;
+	step(&s, TUNNEL_TEST_INTERVAL_MS);	/* tests sent */
+	step(&s, TUNNEL_TEST_TIMEOUT_MS);	/* one failed: promoted */
+	stats(&s, &st);
+	T_EQ(t, st.tests_failed, 1);
+	T_EQ(t, st.out_ready, 2);	/* the failing one and the standby */
+	for (size_t i = 0; tunnel_pool_hops(p, false, i, hops, &n) == 0; i++)
+		other |= memcmp(hops[0], dead, 32) != 0;
+	T_TRUE(t, other);
+	T_EQ(t, s.n_sunk, 0);
+	T_OK(t, tunnel_pool_send(p, s.sink, 0,
+				 i2np_msg_new(I2NP_DATA, "sb", 2, 5000),
+				 s.mono));
+	pump(&s);
+	T_EQ(t, s.n_sunk, 1);
+	sim_free(&s);
+}
+
+/* Two build timeouts in a row, or a failed connection, mark a peer
+ * unreachable for a minute, then two, ...; any answer clears it. */
+static void test_unreachable_profile(struct tctx *t)
+{
+	struct peer_profiles *pp = peer_profiles_new();
+	const struct peer_profile *pr;
+	uint8_t h[32];
+	uint64_t now = 1000000000;
+
+	memset(h, 0x44, 32);
+	T_FALSE(t, peer_profile_is_unreachable(NULL, now));
+	peer_profiles_record(pp, h, PEER_BUILD_TIMEOUT, now);
+	T_FALSE(t, peer_profile_is_unreachable(peer_profiles_get(pp, h), now));
+	peer_profiles_record(pp, h, PEER_BUILD_OK, now);
+	peer_profiles_record(pp, h, PEER_BUILD_TIMEOUT, now);
+	T_FALSE(t, peer_profile_is_unreachable(peer_profiles_get(pp, h), now));
+	peer_profiles_record(pp, h, PEER_BUILD_TIMEOUT, now);
+	pr = peer_profiles_get(pp, h);
+	T_TRUE(t, peer_profile_is_unreachable(pr, now));
+	T_TRUE(t, peer_profile_is_unreachable(pr, now +
+					      PEER_PROFILE_UNREACHABLE_MS - 1));
+	T_FALSE(t, peer_profile_is_unreachable(pr, now +
+					       PEER_PROFILE_UNREACHABLE_MS));
+	/* Still timing out after it: twice as long. */
+	now += PEER_PROFILE_UNREACHABLE_MS;
+	peer_profiles_record(pp, h, PEER_BUILD_TIMEOUT, now);
+	T_TRUE(t, peer_profile_is_unreachable(pr, now +
+					      2 * PEER_PROFILE_UNREACHABLE_MS - 1));
+	/* A rejection is an answer. */
+	peer_profiles_record(pp, h, PEER_BUILD_REJECT, now);
+	T_FALSE(t, peer_profile_is_unreachable(pr, now));
+	/* A failed connection; more of them do not lengthen the mark. */
+	peer_profiles_mark_unreachable(pp, h, now);
+	peer_profiles_mark_unreachable(pp, h, now + 1000);
+	T_EQ(t, pr->unreach_until_ms, now + PEER_PROFILE_UNREACHABLE_MS);
+	/* Marks long past are forgotten: short again, and never past
+	 * the maximum. */
+	for (unsigned i = 0; i < 8; i++) {
+		now += PEER_PROFILE_UNREACHABLE_MAX_MS;
+		peer_profiles_mark_unreachable(pp, h, now);
+		T_TRUE(t, pr->unreach_until_ms <=
+			  now + PEER_PROFILE_UNREACHABLE_MAX_MS);
+	}
+	T_EQ(t, pr->unreach_until_ms, now + PEER_PROFILE_UNREACHABLE_MAX_MS);
+	now += PEER_PROFILE_UNREACHABLE_MAX_MS +
+	       PEER_PROFILE_UNREACHABLE_FORGET_MS + 1;
+	peer_profiles_mark_unreachable(pp, h, now);
+	T_EQ(t, pr->unreach_until_ms, now + PEER_PROFILE_UNREACHABLE_MS);
+	/* The mark is not on disk: a merge keeps it. */
+	{
+		struct peer_profile row;
+
+		memset(&row, 0, sizeof(row));
+		memcpy(row.hash, h, 32);
+		row.build_ok = 3;
+		peer_profiles_merge(pp, &row, 1);
+		pr = peer_profiles_get(pp, h);
+		T_EQ(t, pr->build_ok, 3);
+		T_TRUE(t, peer_profile_is_unreachable(pr, now));
+	}
+	peer_profiles_free(pp);
+}
+
+/*
+ * A hop with a long good record dies, in a small network (4-hop
+ * tunnels from 5 routers: every tunnel in use went through it).  Its
+ * record keeps it out of the failing tier (failures must outweigh its
+ * successes), but timeouts in a row mark it unreachable, and among
+ * marked routers the pool takes the least suspect, so within two
+ * minutes both directions are full again without it.  (The live hops
+ * are blamed too: every build whose message or reply went through a
+ * tunnel with the dead hop timed out.)
+ */
+/* How many of the exploratory pool's tunnels in use go through h. */
+static size_t uses(struct sim *s, const uint8_t h[32])
+{
+	struct tunnel_pool *p = tunnel_mgr_exploratory(s->mgr);
+	size_t k = 0;
+
+	for (int in = 0; in < 2; in++) {
+		uint8_t hops[8][32];
+		unsigned n = 0;
+
+		for (size_t i = 0; tunnel_pool_hops(p, in, i, hops, &n) == 0;
+		     i++)
+			for (unsigned j = 0; j < n; j++)
+				k += memcmp(hops[j], h, 32) == 0;
+	}
+	return k;
+}
+
+static void test_dead_hop(struct tctx *t)
+{
+	struct sim s;
+	struct tunnel_pool_cfg pc;
+	struct tunnel_pool_stats st;
+	const struct peer_profile *pr;
+	uint32_t before;
+	unsigned dead = 2;
+
+	rand_set_deterministic(17);
+	small_pool(&pc, 4, 3);
+	sim_init(t, &s, &pc);
+	for (unsigned gen = 0; gen < 6; gen++) {
+		step(&s, 0);
+		for (unsigned k = 0; k < 40; k++)
+			step(&s, TUNNEL_TEST_INTERVAL_MS);
+	}
+	pr = peer_profiles_get(s.prof, s.hops[dead].hash);
+	T_TRUE(t, pr && pr->test_ok > 20);
+	before = pr->build_timeout;
+	s.hops[dead].blackhole = true;
+	for (unsigned k = 0; k < 120; k++)
+		step(&s, 1000);
+	/* Its good record keeps it out of the failing tier... */
+	pr = peer_profiles_get(s.prof, s.hops[dead].hash);
+	T_TRUE(t, pr->build_timeout > before);
+	T_FALSE(t, peer_profile_is_failing(pr, s.now));
+	/* ...but two minutes on, the pool is full again without it (with
+	 * only the failing tier, one tunnel each way). */
+	stats(&s, &st);
+	T_EQ(t, st.in_ready, 3);
+	T_EQ(t, st.out_ready, 3);
+	T_EQ(t, uses(&s, s.hops[dead].hash), 0);
+	sim_free(&s);
+}
+
+/* A first hop the transport cannot reach (the send hook fails) is
+ * marked unreachable at once, and left out of the next builds. */
+static void test_send_failure_marks(struct tctx *t)
+{
+	struct sim s;
+	struct tunnel_pool_cfg pc;
+	struct tunnel_pool_stats st;
+	const struct peer_profile *pr;
+
+	rand_set_deterministic(5);
+	small_pool(&pc, 1, 4);
+	sim_init(t, &s, &pc);
+	s.unreachable = s.hops[1].hash;
+	step(&s, 0);
+	T_TRUE(t, s.send_failures > 0);
+	pr = peer_profiles_get(s.prof, s.hops[1].hash);
+	T_TRUE(t, peer_profile_is_unreachable(pr, s.now));
+	/* The failed builds time out and are replaced, never through it. */
+	s.send_failures = 0;
+	for (unsigned k = 0; k < 3; k++)
+		step(&s, TUNNEL_BUILD_TIMEOUT_MS);
+	T_EQ(t, s.send_failures, 0);
+	stats(&s, &st);
+	T_EQ(t, st.in_ready, 4);
+	T_EQ(t, st.out_ready, 4);
+	sim_free(&s);
+}
+
+/* Congestion caps and weights (peer_select.h). */
+static void test_select_caps(struct tctx *t)
+{
+	struct netdb_store_cfg sc = { .netid = NETID };
+	struct peer_select_cfg pc;
+	struct netdb_store *st;
+	struct peer_profiles *pp = peer_profiles_new();
+	struct tunnel_build_hop out[2];
+	uint8_t h[7][32], excl[5][32];
+	uint64_t now = time_now_ms();
+	struct x25519_pk pk;
+	struct router_info *ri;
+	bool lng = false;
+	unsigned d = 0;
+
+	rand_set_deterministic(13);
+	memset(sc.self, 0xee, 32);
+	st = netdb_store_new(&sc);
+	memset(&pc, 0, sizeof(pc));
+	memcpy(pc.self, sc.self, 32);
+	add_peer(t, st, 31, "XR", "0.9.58", "10.31.0.1", h[0]);
+	add_peer(t, st, 32, "XfR", "0.9.58", "10.32.0.1", h[1]);
+	add_peer(t, st, 33, "XRD", "0.9.58", "10.33.0.1", h[2]);
+	add_peer(t, st, 34, "LR", "0.9.58", "10.34.0.1", h[3]);
+	add_peer(t, st, 35, "XRE", "0.9.58", "10.35.0.1", h[4]);
+	/* An "E" published 20 minutes ago counts as "D". */
+	memset(pk.b, 36, 32);
+	pk.b[0] = 9;
+	ri = make_ri(&pk, 36, "XRE", "0.9.58", "10.36.0.1", h[5]);
+	router_info_set_published(ri, now - 20 * 60 * 1000);
+	T_OK(t, netdb_store_add_ri_verified(st, ri, now, 0, NULL));
+	T_ERR(t, peer_select_check(&pc, netdb_store_find_ri(st, h[4]), now),
+	      ERR_LIMIT);
+	T_OK(t, peer_select_check(&pc, netdb_store_find_ri(st, h[5]), now));
+	T_OK(t, peer_select_check(&pc, netdb_store_find_ri(st, h[2]), now));
+#define W(i, k) peer_select_weight(netdb_store_find_ri(st, h[i]), k)
+	T_EQ(t, W(0, PEER_SELECT_CLIENT), 48);
+	T_EQ(t, W(1, PEER_SELECT_CLIENT), 40);		/* floodfill */
+	T_EQ(t, W(2, PEER_SELECT_CLIENT), 12);		/* D */
+	T_EQ(t, W(5, PEER_SELECT_CLIENT), 12);		/* old E */
+	T_EQ(t, W(3, PEER_SELECT_CLIENT), 24);		/* L, client */
+	T_EQ(t, W(3, PEER_SELECT_EXPLORATORY), 48);
+#undef W
+	/* A fresh "E" is never drawn, even when nothing else is left. */
+	memcpy(excl[0], h[0], 32);
+	memcpy(excl[1], h[1], 32);
+	memcpy(excl[2], h[2], 32);
+	memcpy(excl[3], h[3], 32);
+	memcpy(excl[4], h[5], 32);
+	T_ERR(t, peer_select_hops(&pc, st, pp, PEER_SELECT_CLIENT, excl, 5, 1,
+				  now, out, &lng), ERR_NOT_FOUND);
+	/* Between "XR" (48) and "XRD" (12), D is drawn a fifth of the
+	 * time. */
+	memcpy(excl[0], h[1], 32);
+	memcpy(excl[1], h[3], 32);
+	memcpy(excl[2], h[5], 32);
+	for (unsigned k = 0; k < 2000; k++) {
+		T_OK(t, peer_select_hops(&pc, st, pp, PEER_SELECT_CLIENT,
+					 excl, 3, 1, now, out, &lng));
+		T_TRUE(t, memcmp(out[0].ident, h[0], 32) == 0 ||
+			  memcmp(out[0].ident, h[2], 32) == 0);
+		d += memcmp(out[0].ident, h[2], 32) == 0;
+	}
+	T_TRUE(t, d > 2000 / 5 - 120 && d < 2000 / 5 + 120);
+	netdb_store_free(st);
+	peer_profiles_free(pp);
+}
+
 const struct test_case tunnels_pool_tests[] = {
 	{ "build_and_test", test_build_and_test, TT_FORK },
 	{ "send_and_receive", test_send_and_receive, TT_FORK },
@@ -1434,5 +1930,13 @@ const struct test_case tunnels_pool_tests[] = {
 	{ "profiles_persist", test_profiles_persist, 0 },
 	{ "profiles_decay", test_profiles_decay, 0 },
 	{ "profiles_v1_db", test_profiles_v1_db, 0 },
+	{ "peer_order", test_peer_order, TT_FORK },
+	{ "short_tunnels", test_short_tunnels, TT_FORK },
+	{ "variance_negative", test_variance_negative, TT_FORK },
+	{ "standby", test_standby, TT_FORK },
+	{ "unreachable_profile", test_unreachable_profile, 0 },
+	{ "dead_hop", test_dead_hop, TT_FORK },
+	{ "send_failure_marks", test_send_failure_marks, TT_FORK },
+	{ "select_caps", test_select_caps, TT_FORK },
 	{ NULL, NULL, 0 }
 };
