@@ -10,6 +10,8 @@
 #include "apps/client/localnet.h"
 #include "apps/market/gateway.h"
 #include "apps/market/keyagent.h"
+#include "apps/market/library.h"
+#include "apps/market/purchase.h"
 #include "apps/market/relayer.h"
 #include "apps/market/rpc.h"
 #include "apps/market/upstream_http.h"
@@ -89,6 +91,10 @@ struct bitsd_market {
 	struct secp_sk *relayer_sk;	/* secmem */
 	struct market_relayer *relayer;
 	struct mdest rld;
+	/* buying: the key library, the buyer on its own destination */
+	struct market_library *lib;
+	struct market_buyer *buyer;
+	struct mdest bud;
 	/* the wallet view */
 	uint8_t (*accounts)[20];
 	size_t naccounts;
@@ -99,7 +105,7 @@ bool bitsd_market_wanted(const struct conf *cfg)
 {
 	return cfg->market_gateway || cfg->market_gateways ||
 	       cfg->market_agent || cfg->market_relayer_key ||
-	       cfg->market_accounts;
+	       cfg->market_accounts || cfg->market_wallet_key;
 }
 
 /* ---- destinations ---- */
@@ -187,15 +193,22 @@ static int list_each(const char *key, const char *list,
 	return 0;
 }
 
-static int add_gateway_hash(struct bitsd_market *m, const char *p, size_t n)
+/* A destination hash: "<52 base32>.b32.i2p" or 64 hex digits. */
+static bool parse_dest_hash(const char *p, size_t n, uint8_t h[32])
 {
-	uint8_t h[32];
 	size_t got = 0;
 	bool ok = n == 64 ? hex_decode(h, 32, &got, p, 64) == 0 :
 		  n == 60 && !strncmp(p + 52, ".b32.i2p", 8) &&
 		  b32_decode(h, 32, &got, p, 52) == 0;
 
-	if (!ok || got != 32)
+	return ok && got == 32;
+}
+
+static int add_gateway_hash(struct bitsd_market *m, const char *p, size_t n)
+{
+	uint8_t h[32];
+
+	if (!parse_dest_hash(p, n, h))
 		return ERR_FORMAT;
 	if (m->ngw == MARKET_RPC_MAX_GATEWAYS)
 		return ERR_LIMIT;
@@ -484,6 +497,24 @@ static void start_job(struct bitsd_market *m, struct evhttp_request *req,
 	worker_submit(m->wp, (struct work){ job_run, job_done, j });
 }
 
+static json_t *hex_json(const uint8_t *p, size_t n)
+{
+	char hex[2 * 64 + 1];
+
+	if (n > 64 || hex_encode(hex, sizeof(hex), p, n) != 0)
+		return json_null();
+	return json_string(hex);
+}
+
+static json_t *addr_json(const uint8_t a[20])
+{
+	char s[43] = "0x";
+
+	if (hex_encode(s + 2, sizeof(s) - 2, a, 20) != 0)
+		return json_null();
+	return json_string(s);
+}
+
 static json_t *status_json(struct bitsd_market *m)
 {
 	json_t *o = json_object(), *gws = json_array();
@@ -505,9 +536,32 @@ static json_t *status_json(struct bitsd_market *m)
 	}
 	json_object_set_new(o, "agent", m->agent ? mdest_b32(&m->agd) :
 					     json_null());
-	if (m->agent)
+	if (m->agent) {
+		struct secp_pk A;
+		uint8_t addr[20];
+
 		json_object_set_new(o, "agent_contents",
 				    json_integer(m->agent_contents));
+		if (secp_sk_pubkey(m->agent_sk, &A) == 0 &&
+		    secp_pk_address(&A, addr) == 0) {
+			json_object_set_new(o, "agent_address",
+					    addr_json(addr));
+			json_object_set_new(o, "agent_pubkey",
+					    hex_json(A.b, SECP_PK_BYTES));
+		}
+	}
+	{
+		uint8_t addr[20];
+
+		json_object_set_new(o, "wallet", m->buyer &&
+				    market_buyer_payer(m->buyer, addr) ?
+				    addr_json(addr) : json_null());
+		json_object_set_new(o, "buyer", m->buyer ? mdest_b32(&m->bud) :
+						     json_null());
+		json_object_set_new(o, "licences", json_integer(m->lib ?
+				    (json_int_t)market_library_count(m->lib) :
+				    0));
+	}
 	json_object_set_new(o, "relayer", m->relayer ? mdest_b32(&m->rld) :
 					       json_null());
 	for (unsigned i = 0; m->rpc &&
@@ -525,13 +579,121 @@ static json_t *status_json(struct bitsd_market *m)
 	return o;
 }
 
+/* ---- buying and the key library ---- */
+
+/* A string member under either name (NULL: neither). */
+static const char *body_str(json_t *o, const char *a, const char *b)
+{
+	json_t *v = json_object_get(o, a);
+
+	if (!v)
+		v = json_object_get(o, b);
+	return json_string_value(v);
+}
+
+/* The order from a POST /api/market/buy body: the card's own JSON
+ * (contentHash, licence.index, keyAgent) or content_hash, index, agent. */
+static const char *order_parse(json_t *o, struct market_buy_order *out)
+{
+	const char *h = body_str(o, "content_hash", "contentHash");
+	const char *a = body_str(o, "agent", "keyAgent");
+	json_t *idx = json_object_get(o, "index");
+	size_t got = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (!h || strlen(h) != 64 ||
+	    hex_decode(out->content_hash, 32, &got, h, 64) != 0 || got != 32)
+		return "content_hash: 64 hex digits needed";
+	if (!a || !parse_dest_hash(a, strlen(a), out->agent))
+		return "agent: the key agent's b32 address (or 64 hex "
+		       "digits) needed";
+	if (!idx && json_is_object(json_object_get(o, "licence")))
+		idx = json_object_get(json_object_get(o, "licence"), "index");
+	if (json_is_integer(idx) && json_integer_value(idx) > 0) {
+		out->index = (uint64_t)json_integer_value(idx);
+	} else if (json_is_string(idx)) {
+		char *end;
+		const char *sv = json_string_value(idx);
+
+		out->index = strtoull(sv, &end, 10);
+		if (end == sv || *end)
+			return "index: a decimal number";
+	} else if (idx && !json_is_null(idx)) {
+		return "index: a positive number";
+	}
+	return NULL;
+}
+
+static void buy_post(struct bitsd_market *m, struct evhttp_request *req)
+{
+	struct market_buy_order o;
+	json_t *body = NULL, *reply;
+	const char *why;
+	uint64_t id;
+	bool done;
+
+	if (!m->buyer) {
+		api_reply_error(req, 503, "no buying here: it needs "
+				"market.deploy and a chain RPC gateway");
+		return;
+	}
+	if (api_body_json(req, &body) != 0) {
+		api_reply_error(req, 400, "a JSON object is needed");
+		return;
+	}
+	why = order_parse(body, &o);
+	json_decref(body);
+	if (why) {
+		api_reply_error(req, 400, why);
+		return;
+	}
+	if (market_buyer_start(m->buyer, &o, &id, &done, &why) != 0) {
+		api_reply_error(req, 409, why);
+		return;
+	}
+	reply = market_buyer_job_json(m->buyer, id);
+	api_reply_json(req, done ? 200 : 202, reply);
+	json_decref(reply);
+}
+
+static void buy_get(struct bitsd_market *m, struct evhttp_request *req,
+		    const char *idtext)
+{
+	char *end;
+	unsigned long long id = strtoull(idtext, &end, 10);
+	json_t *o = NULL;
+
+	if (end != idtext && !*end && m->buyer)
+		o = market_buyer_job_json(m->buyer, id);
+	if (!o) {
+		api_reply_error(req, 404, "no such purchase");
+		return;
+	}
+	api_reply_json(req, 200, o);
+	json_decref(o);
+}
+
+int bitsd_market_key_for(const struct bitsd_market *m,
+			 const uint8_t content_hash[32], uint8_t key[32])
+{
+	if (!m || !m->lib)
+		return ERR_NOT_FOUND;
+	return market_library_content_key(m->lib, content_hash, key);
+}
+
 static void on_request(void *ctx, struct evhttp_request *req,
 		       const char *rest)
 {
 	struct bitsd_market *m = ctx;
+	bool post = evhttp_request_get_command(req) == EVHTTP_REQ_POST;
 	json_t *o;
 
-	if (!rest || !*rest || !strcmp(rest, "/")) {
+	if (post) {
+		if (!strcmp(rest, "/buy"))
+			buy_post(m, req);
+		else
+			api_reply_error(req, 405, "Method Not Allowed");
+	} else if (!rest || !*rest || !strcmp(rest, "/")) {
 		o = status_json(m);
 		api_reply_json(req, 200, o);
 		json_decref(o);
@@ -539,12 +701,68 @@ static void on_request(void *ctx, struct evhttp_request *req,
 		start_job(m, req, true);
 	} else if (!strcmp(rest, "/block")) {
 		start_job(m, req, false);
+	} else if (!strcmp(rest, "/keys")) {
+		o = m->lib ? market_library_json(m->lib) : NULL;
+		if (o)
+			api_reply_json(req, 200, o);
+		else
+			api_reply_error(req, 503, "no key library");
+		json_decref(o);
+	} else if (!strncmp(rest, "/buy/", 5)) {
+		buy_get(m, req, rest + 5);
 	} else {
 		api_reply_error(req, 404, "no such market call");
 	}
 }
 
 /* ---- start and stop ---- */
+
+/* The key library, and the buyer when the chain can be reached. */
+static int buyer_start(struct bitsd_market *m, const struct conf *cfg)
+{
+	struct market_buyer_config bc;
+	struct secp_sk *payer = NULL;
+	int r;
+
+	if ((r = market_library_open(m->datadir, &m->lib)) != 0)
+		return r;
+	if (!m->cc || !m->have_dep) {
+		if (cfg->market_wallet_key) {
+			log_err(LD_APP, "market.wallet.key needs market.deploy "
+				"and a chain RPC gateway");
+			return ERR_ARG;
+		}
+		return 0;
+	}
+	market_buyer_config_default(&bc);
+	bc.dep = m->dep;
+	if (cfg->market_buy_relayer) {
+		if (!parse_dest_hash(cfg->market_buy_relayer,
+				     strlen(cfg->market_buy_relayer),
+				     bc.relayer)) {
+			log_err(LD_APP, "market.buy.relayer: not a b32 address "
+				"or 64 hex digits: %s", cfg->market_buy_relayer);
+			return ERR_FORMAT;
+		}
+		bc.has_relayer = true;
+	}
+	bc.relayer_fee = u256_from_u64(cfg->market_buy_relayer_fee);
+	if (cfg->market_wallet_key) {
+		payer = secmem_alloc(sizeof(*payer));
+		if ((r = sk_load(cfg->market_wallet_key, false, payer)) != 0) {
+			log_err(LD_APP, "market.wallet.key: %s: %s",
+				cfg->market_wallet_key, err_str(r));
+			secmem_free(payer);
+			return r;
+		}
+	}
+	if ((r = mdest_open(m, &m->bud, &m->net, NULL, NULL)) == 0)
+		m->buyer = market_buyer_new(&bc, payer, m->rpc, m->bud.mgr,
+					    &m->net, m->wp, m->el, m->lib);
+	if (payer)
+		secmem_free(payer);
+	return r;
+}
 
 static int services_start(struct bitsd_market *m, const struct conf *cfg)
 {
@@ -622,7 +840,7 @@ static int services_start(struct bitsd_market *m, const struct conf *cfg)
 			return r;
 		market_relayer_serve(m->relayer, m->rld.mgr);
 	}
-	return 0;
+	return buyer_start(m, cfg);
 }
 
 int bitsd_market_start(struct evloop *el, const struct conf *cfg,
@@ -647,7 +865,8 @@ int bitsd_market_start(struct evloop *el, const struct conf *cfg,
 	if (r == 0)
 		r = services_start(m, cfg);
 	if (r == 0 && api &&
-	    (r = api_add_route(api, "/api/market", EVHTTP_REQ_GET,
+	    (r = api_add_route(api, "/api/market",
+				      EVHTTP_REQ_GET | EVHTTP_REQ_POST,
 			       on_request, m)) == 0)
 		m->api = api;
 	if (r != 0) {
@@ -678,7 +897,8 @@ void bitsd_market_stop(struct bitsd_market *m)
 		api_remove_route(m->api, "/api/market");
 	/* Workers in chain calls wait on the loop: run it until they end. */
 	t = evloop_timer_new(m->el, drain_tick, m->el);
-	while (m->job || (m->relayer && market_relayer_busy(m->relayer))) {
+	while (m->job || (m->relayer && market_relayer_busy(m->relayer)) ||
+	       market_buyer_busy(m->buyer)) {
 		if (m->job)
 			m->job->req = NULL;
 		evloop_timer_arm(t, 50);
@@ -686,6 +906,9 @@ void bitsd_market_stop(struct bitsd_market *m)
 			break;
 	}
 	evloop_timer_free(t);
+	market_buyer_free(m->buyer);
+	mdest_close(&m->bud);
+	market_library_free(m->lib);
 	market_relayer_free(m->relayer);
 	mdest_close(&m->rld);
 	if (m->relayer_sk)

@@ -21,12 +21,19 @@
  *       at least market.relayer.min-fee; address in
  *       DATADIR/market-relayer.b32.
  *   market.accounts = 0x addresses: what GET /api/market/wallet shows.
+ *   market.wallet.key = FILE (64 hex digits): the account that pays for
+ *       licences (apps/market/purchase.h); market.buy.relayer = b32 of a
+ *       relayer used when it has no ETH, offered market.buy.relayer-fee.
+ *       Licences bought and their keys: DATADIR/market-licences/
+ *       (apps/market/library.h).
  *
  * /api/market on the local JSON API: GET /api/market (which services run,
  * their addresses, the gateways' cross-check and counters), GET
  * /api/market/wallet (apps/market/wallet.h, on a worker thread), GET
  * /api/market/block (the chain's latest block number, through the
- * gateways).  Thread: the loop thread.
+ * gateways), GET /api/market/keys (the licences held), POST
+ * /api/market/buy and GET /api/market/buy/<id> (a purchase and its
+ * progress; docs/market.md §5).  Thread: the loop thread.
  */
 #ifndef APPS_BITSD_MARKET_H
 #define APPS_BITSD_MARKET_H
@@ -49,6 +56,14 @@ bool bitsd_market_wanted(const struct conf *cfg);
 int bitsd_market_start(struct evloop *el, const struct conf *cfg,
 		       const struct client_net *net, struct worker_pool *wp,
 		       struct api *api, struct bitsd_market **out);
+/*
+ * The content key K of a licence in the key library (read from its file
+ * into key: wipe it after use).  ERR_NOT_FOUND when no licence with its
+ * key is held (or m is NULL).  For the console, which serves the content
+ * of a licence it holds without asking for ?key=.
+ */
+int bitsd_market_key_for(const struct bitsd_market *m,
+			 const uint8_t content_hash[32], uint8_t key[32]);
 /* Waits (running the loop) for chain calls under way.  Accepts NULL. */
 void bitsd_market_stop(struct bitsd_market *m);
 

@@ -187,6 +187,12 @@ static const struct opt opts[] = {
 	  "run the purchase relayer, sending from the account key in FILE" },
 	{ "market.relayer.min-fee", OPT_COUNT, OFF(market_relayer_min_fee),
 	  "UNITS", "smallest relayer fee taken, in token base units" },
+	{ "market.wallet.key", OPT_OPT_PATH, OFF(market_wallet_key), "FILE",
+	  "the wallet that pays for licences: an account key, 64 hex digits" },
+	{ "market.buy.relayer", OPT_OPT_PATH, OFF(market_buy_relayer), "B32",
+	  "the relayer that submits purchases when the wallet has no ETH" },
+	{ "market.buy.relayer-fee", OPT_COUNT, OFF(market_buy_relayer_fee),
+	  "UNITS", "the fee offered to that relayer, in token base units" },
 };
 
 static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
@@ -264,6 +270,8 @@ void conf_free(struct conf *cfg)
 	free(cfg->market_accounts);
 	free(cfg->market_agent_keys);
 	free(cfg->market_relayer_key);
+	free(cfg->market_wallet_key);
+	free(cfg->market_buy_relayer);
 	free(cfg->reseed_file);
 	free(cfg->reseed_dir);
 	free(cfg->reseed_url);

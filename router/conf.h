@@ -126,6 +126,9 @@ struct conf {
 	char *market_agent_keys;	/* its content keys file */
 	char *market_relayer_key;	/* relayer account key file */
 	uint32_t market_relayer_min_fee;	/* token base units */
+	char *market_wallet_key;	/* the buyer's paying account key */
+	char *market_buy_relayer;	/* b32 or hex of a relayer */
+	uint32_t market_buy_relayer_fee;	/* token base units */
 };
 
 /*

@@ -120,6 +120,15 @@ int market_key_reply_decode(const uint8_t *p, size_t len, int *status,
 	return ERR_FORMAT;
 }
 
+int market_key_pubkey_decode(const uint8_t *p, size_t len,
+			     struct secp_pk *out)
+{
+	if (len != SECP_PK_BYTES || (p[0] != 2 && p[0] != 3) ||
+	    secp_pk_parse(out, p, len) != 0)
+		return ERR_FORMAT;
+	return 0;
+}
+
 int market_key_unwrap(const uint8_t w[32], const struct secp_sk *e,
 		      const struct secp_pk *agent,
 		      const uint8_t request_id[32],
@@ -165,6 +174,7 @@ struct ag_job {
 struct market_agent {
 	struct market_agent_config cfg;
 	struct secp_sk *a;		/* secmem */
+	struct secp_pk A;		/* its public key, for the query */
 	struct market_rpc *rpc;
 	struct evloop *el;
 	struct ag_content *contents;	/* secmem, MARKET_KEY_CONTENTS_MAX */
@@ -199,6 +209,8 @@ struct market_agent *market_agent_new(const struct market_agent_config *c,
 	ag->cfg = *c;
 	ag->a = secmem_alloc(sizeof(*ag->a));
 	*ag->a = *a;
+	if (secp_sk_pubkey(a, &ag->A) != 0)
+		memset(&ag->A, 0, sizeof(ag->A));
 	ag->contents = secmem_alloc(MARKET_KEY_CONTENTS_MAX *
 				    sizeof(*ag->contents));
 	ag->rpc = rpc;
@@ -442,6 +454,10 @@ static void ag_request(void *ctx, struct market_conn *c, const uint8_t *p,
 		reply_status(c, MARKET_KEY_BUSY);
 		return;
 	}
+	if (len == 1 && p[0] == MARKET_KEY_PUBKEY_QUERY) {
+		market_conn_reply(c, ag->A.b, SECP_PK_BYTES);
+		return;
+	}
 	if (market_key_request_decode(p, len, &r) != 0) {
 		ag->stats.bad++;
 		reply_status(c, MARKET_KEY_BAD_REQUEST);
@@ -533,6 +549,40 @@ int market_key_fetch(struct stream_mgr *mgr, struct evloop *el,
 	err = market_call(mgr, el, agent, buf, sizeof(buf),
 			  MARKET_KEY_REPLY_MAX_BYTES, timeout_ms, fetch_reply,
 			  f);
+	if (err)
+		free(f);
+	return err;
+}
+
+struct pubkey_fetch {
+	market_key_pubkey_fn done;
+	void *arg;
+};
+
+static void pubkey_reply(void *arg, int err, const uint8_t *p, size_t len)
+{
+	struct pubkey_fetch *f = arg;
+	struct secp_pk A;
+
+	if (err == 0 && market_key_pubkey_decode(p, len, &A) != 0)
+		err = ERR_PROTOCOL;
+	f->done(f->arg, err, err ? NULL : &A);
+	free(f);
+}
+
+int market_key_pubkey_fetch(struct stream_mgr *mgr, struct evloop *el,
+			    const struct keys_and_cert *agent,
+			    unsigned timeout_ms, market_key_pubkey_fn done,
+			    void *arg)
+{
+	struct pubkey_fetch *f = xcalloc(1, sizeof(*f));
+	const uint8_t q = MARKET_KEY_PUBKEY_QUERY;
+	int err;
+
+	f->done = done;
+	f->arg = arg;
+	err = market_call(mgr, el, agent, &q, 1, SECP_PK_BYTES, timeout_ms,
+			  pubkey_reply, f);
 	if (err)
 		free(f);
 	return err;

@@ -18,6 +18,10 @@
  *   request  tokenId (32) ‖ E compressed (33) ‖ deadline (8, big-endian,
  *            seconds) ‖ signature r ‖ s ‖ v (65)            = 138 bytes
  *   reply    status (1) ‖ w (32) when status is MARKET_KEY_OK
+ * or, to learn the agent's public key A (the holder needs it to unwrap;
+ * a false A only makes the keyCommitment check fail):
+ *   request  MARKET_KEY_PUBKEY_QUERY (1 byte)
+ *   reply    A compressed (33)
  *
  * Thread: the loop thread only.
  */
@@ -45,6 +49,7 @@ struct stream_mgr;
 #define MARKET_KEY_CONTENTS_MAX 4096
 #define MARKET_KEY_RATE_PER_SEC 2
 #define MARKET_KEY_RATE_BURST 10
+#define MARKET_KEY_PUBKEY_QUERY 0x50		/* 'P': one-byte request */
 
 enum market_key_status {
 	MARKET_KEY_OK = 0,
@@ -95,6 +100,11 @@ int market_key_unwrap(const uint8_t w[32], const struct secp_sk *e,
 		      const uint8_t content_hash[32],
 		      const uint8_t key_commitment[32], uint8_t key[32]);
 
+/* The agent's answer to MARKET_KEY_PUBKEY_QUERY: ERR_FORMAT unless 33
+ * bytes of a compressed point. */
+int market_key_pubkey_decode(const uint8_t *p, size_t len,
+			     struct secp_pk *out);
+
 /* ------------------------------------------------------------ the agent */
 
 struct market_agent_config {
@@ -134,6 +144,17 @@ void market_agent_stats(const struct market_agent *ag,
 			struct market_agent_stats *out);
 
 /* ----------------------------------------------------- the holder's side */
+
+/* err 0 with the agent's public key, or ERR_IO / ERR_TIMEOUT /
+ * ERR_PROTOCOL (not a key). */
+typedef void (*market_key_pubkey_fn)(void *arg, int err,
+				     const struct secp_pk *agent);
+/* Ask the agent at `agent` for its key A over a new stream from mgr; done
+ * runs later, exactly once (unless this returns non-zero). */
+int market_key_pubkey_fetch(struct stream_mgr *mgr, struct evloop *el,
+			    const struct keys_and_cert *agent,
+			    unsigned timeout_ms, market_key_pubkey_fn done,
+			    void *arg);
 
 /* err 0 with the agent's status (and w when MARKET_KEY_OK), or ERR_IO /
  * ERR_TIMEOUT / ERR_PROTOCOL (bad reply). */

@@ -4,12 +4,14 @@
 
 extern const struct test_case market_gateway_tests[];
 extern const struct test_case market_keyagent_tests[];
+extern const struct test_case market_library_tests[];
 
 int main(int argc, char **argv)
 {
 	static const struct test_group groups[] = {
 		{ "gateway", market_gateway_tests },
 		{ "keyagent", market_keyagent_tests },
+		{ "library", market_library_tests },
 		{ NULL, NULL }
 	};
 	return tharness_main(argc, argv, groups);

@@ -1,0 +1,249 @@
+#!/bin/sh
+# Buying from bitsd (issue 13): four bitsd with one-hop tunnels, b1 the
+# floodfill, and an anvil started here with the contracts deployed.
+#  - b1 (the creator's router) publishes the node as a chain RPC gateway
+#    and runs the key agent (K of content 1 and 3) and the relayer;
+#  - b3 runs another agent that answers content 2 with a wrong K;
+#  - b2 buys through its API (POST /api/market/buy, GET .../buy/ID) from
+#    a wallet holding tokens and no ETH: relayed buyFor through b1's
+#    relayer, the confirmations the agent asks (the test mines blocks),
+#    the KeyRequest to the agent over the overlay, keyCommitment checked:
+#    K in the key library is the creator's, /api/market/keys lists it;
+#    creator, agent, protocol cut, relayer and payer to the wei;
+#  - a second buy of content 1 pays nothing (same balances);
+#  - content 2 through b3's agent: paid, but the lying K is refused
+#    (keyCommitment) and no key is kept;
+#  - with ETH, content 3 is bought directly (no relayer fee);
+#  - b2 restarted still lists both keys;
+#  - all stop cleanly, with no sanitizer report.
+# Waits are on conditions with generous timeouts.  127.0.1.31-34, NTCP2
+# ports 29311-29314, the APIs on 127.0.0.1:29361-29364, anvil on a free
+# port.
+. "${top_srcdir:-.}/tests/integration/chain-lib.sh"
+. "${top_srcdir:-.}/tests/integration/i2pd-lib.sh"
+. "${top_srcdir:-.}/tests/integration/ntcp2-lib.sh"
+NAME=test_market_buy
+W=$(mktemp -d "${TMPDIR:-/tmp}/market-buy.XXXXXX")
+PIDS=""
+cleanup() {
+	for p in $PIDS; do kill -KILL "$p" 2>/dev/null; done
+	stop_anvil
+	[ "$FAIL" = 0 ] && [ -z "${KEEP_WORK:-}" ] && rm -rf "$W" || echo "kept $W"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+umask 077
+# anvil's account 1 is the relayer
+RELAYER=0x70997970C51812dc3A010C7d01b50e0d17dc79C8
+RELAYER_KEY=59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d
+CREATOR_KEY=0x$(printf 'd4%.0s' $(seq 32))
+AGENT_KEY=$(printf 'a1%.0s' $(seq 32))
+LIAR_KEY=$(printf 'b2%.0s' $(seq 32))
+PAYER_KEY=$(printf 'c3%.0s' $(seq 32))
+PRICE=1000000 AGENT_FEE_BPS=300 FEE=2500
+
+need_tools $NAME
+start_anvil "$W" || { result $NAME; exit 1; }
+deploy "$W" || { result $NAME; exit 1; }
+D=$W/deploy.json
+TOKEN=$(jget "$D" token) REG=$(jget "$D" licenseRegistry)
+AGENT=$("$CAST" wallet address --private-key "0x$AGENT_KEY")
+CREATOR=$("$CAST" wallet address --private-key "$CREATOR_KEY")
+PAYER=$("$CAST" wallet address --private-key "0x$PAYER_KEY")
+tok() { ccall "$TOKEN" 'balanceOf(address)(uint256)' "$1"; }
+owed() { ccall "$REG" 'owed(address)(uint256)' "$1"; }
+send() { "$CAST" send --rpc-url "$RPC" "$@" >>"$W/cast.log" 2>&1; }
+
+"$CAST" rpc --rpc-url "$RPC" anvil_setBalance "$CREATOR" 0x8ac7230489e80000 >/dev/null
+# three contents of the creator, b1's agent named on chain
+for n in 1 2 3; do
+	eval "H$n=$("$CAST" keccak "content $n manifest")"
+	eval "K$n=$("$CAST" keccak "content $n key")"
+	eval "h=\$H$n k=\$K$n"
+	kc=$("$CAST" keccak "$k${h#0x}")
+	send --private-key "$CREATOR_KEY" "$REG" \
+		'publish(bytes32,uint96,uint16,address,uint16,bytes32)' \
+		"$h" $PRICE 0 "$AGENT" $AGENT_FEE_BPS "$kc" ||
+		{ bad "publish content $n"; result $NAME; exit 1; }
+	eval "I$n=$(ccall "$REG" 'indexOf(bytes32)(uint256)' "$h")"
+done
+[ "$I1" -gt 0 ] && [ "$I2" -gt "$I1" ] && [ "$I3" -gt "$I2" ] ||
+	{ bad "publish: indices '$I1' '$I2' '$I3' (see $W/cast.log)"; result $NAME; exit 1; }
+ok "contents published at $I1, $I2, $I3"
+send --private-key "$CREATOR_KEY" "$TOKEN" 'mint(address,uint256)' "$PAYER" 10000000 ||
+	{ bad "mint to the payer"; result $NAME; exit 1; }
+check "the payer holds no ETH" 0 "$("$CAST" balance "$PAYER" --rpc-url "$RPC")"
+
+bitsd_mesh "$W" 127.0.1 30 29310 || { result $NAME; exit 1; }
+printf '%s\n' "$AGENT_KEY" >"$W/b1/market-agent.key"
+printf '%s\n' "$LIAR_KEY" >"$W/b3/market-agent.key"
+printf '%s\n' "$RELAYER_KEY" >"$W/relayer.key"
+printf '%s\n' "$PAYER_KEY" >"$W/payer.key"
+printf '%s %s\n%s %s\n' "$I1" "${K1#0x}" "$I3" "${K3#0x}" >"$W/agent.keys"
+printf '%s %s\n' "$I2" "$(printf '66%.0s' $(seq 32))" >"$W/liar.keys"
+chmod 600 "$W"/*.key "$W"/*.keys "$W"/b*/market-agent.key
+
+# start N ARGS...: router n in the background
+start() {
+	n=$1; shift
+	ff=""; [ "$n" = 1 ] && ff=--floodfill
+	"$BITSD" --datadir "$W/b$n" --host 127.0.1.$((30 + n)) \
+		--port $((29310 + n)) --netid 77 --api-port $((29360 + n)) $ff \
+		--loglevel debug --logfile "$W/b$n/bitsd.log" "$@" \
+		>>"$W/b$n/stdout.log" 2>&1 &
+	PIDS="$PIDS $!"
+	eval "P$n=$!"
+}
+start 1 --market.gateway --market.gateway.rpc "$RPC" \
+	--market.deploy "$D" --market.agent --market.agent.keys "$W/agent.keys" \
+	--market.relayer.key "$W/relayer.key" --market.relayer.min-fee 1000
+wait_log "$W/b1/bitsd.log" "market: gateway on, agent on, relayer on" 120 &&
+	[ -s "$W/b1/market-relayer.b32" ] && [ -s "$W/b1/market-agent.b32" ] ||
+	{ bad "b1: no market services (see $W/b1/bitsd.log)"; result $NAME; exit 1; }
+GW=$(tr -d '\n' <"$W/b1/market-gateway.b32")
+AG=$(tr -d '\n' <"$W/b1/market-agent.b32")
+RL=$(tr -d '\n' <"$W/b1/market-relayer.b32")
+start 2 --market.gateways "$GW" --market.deploy "$D" \
+	--market.wallet.key "$W/payer.key" --market.buy.relayer "$RL" \
+	--market.buy.relayer-fee $FEE
+start 3 --market.gateways "$GW" --market.deploy "$D" --market.agent \
+	--market.agent.keys "$W/liar.keys"
+start 4
+wait_log "$W/b3/bitsd.log" "market: gateway off, agent on" 120 &&
+	[ -s "$W/b3/market-agent.b32" ] ||
+	{ bad "b3: no agent (see $W/b3/bitsd.log)"; result $NAME; exit 1; }
+LIAR=$(tr -d '\n' <"$W/b3/market-agent.b32")
+wait_log "$W/b2/bitsd.log" "chain client over market.gateways" 120 ||
+	{ bad "b2: no market client (see $W/b2/bitsd.log)"; result $NAME; exit 1; }
+
+# api N METHOD PATH [BODY]: router n's answer, "CODE BODY"
+api() {
+	python3 - "$(cat "$W/b$1/api.token" 2>/dev/null)" $((29360 + $1)) "$2" "$3" "${4:-}" <<'PY'
+import sys, http.client
+c = http.client.HTTPConnection('127.0.0.1', int(sys.argv[2]), timeout=200)
+h = {'Authorization': 'Bearer ' + sys.argv[1], 'Content-Type': 'application/json'}
+c.request(sys.argv[3], sys.argv[4], body=sys.argv[5] or None, headers=h)
+r = c.getresponse(); print(r.status, r.read().decode())
+PY
+}
+# jq_ EXPR: evaluate a Python expression over the "CODE BODY" on stdin
+# (code, j), print it
+jq_() {
+	python3 -c '
+import sys, json
+code, body = sys.stdin.read().split(" ", 1)
+j = json.loads(body)
+print(eval(sys.argv[1]))' "$1"
+}
+# buy CONTENT_HASH INDEX AGENT: start a purchase on b2; sets ID
+buy() {
+	out=$(api 2 POST /api/market/buy \
+		"{\"contentHash\":\"${1#0x}\",\"licence\":{\"index\":\"$2\"},\"keyAgent\":\"$3\"}")
+	ID=$(printf '%s' "$out" | jq_ 'j.get("id")' 2>/dev/null)
+	echo "$out" >>"$W/api.log"
+}
+# follow ID: poll the purchase to its end, mining a block each second
+# (the agent wants the licence 3 blocks deep); sets OUT, its last state
+follow() {
+	i=0
+	while [ $i -lt 240 ]; do
+		OUT=$(api 2 GET "/api/market/buy/$1")
+		st=$(printf '%s' "$OUT" | jq_ 'j["state"]' 2>/dev/null)
+		[ "$st" = done ] || [ "$st" = failed ] && break
+		"$CAST" rpc --rpc-url "$RPC" anvil_mine 1 >/dev/null 2>&1
+		sleep 1; i=$((i + 1))
+	done
+	echo "$OUT" >>"$W/api.log"
+}
+
+# b2 needs its tunnels and b1's LeaseSet first: ask until it answers
+i=0
+while out=$(api 2 GET /api/market/block 2>/dev/null); [ "${out%% *}" != 200 ] && [ $i -lt 60 ]; do
+	sleep 2; i=$((i + 1))
+done
+[ "${out%% *}" = 200 ] && ok "b2 reaches the chain over tunnels" ||
+	{ bad "b2's /api/market/block: $out"; result $NAME; exit 1; }
+
+t0=$(tok "$PAYER") r0=$(tok "$RELAYER") c0=$(owed "$CREATOR") a0=$(owed "$AGENT")
+f0=$(ccall "$REG" 'treasuryOwed()(uint256)')
+BPS=$(ccall "$REG" 'protocolFeeBps()(uint16)')
+
+buy "$H1" "$I1" "$AG"
+[ -n "$ID" ] && [ "$ID" != None ] && ok "b2 took the purchase of content 1 (job $ID)" ||
+	bad "POST /api/market/buy: $out"
+follow "$ID"
+if printf '%s' "$OUT" | jq_ 'code == "200" and j["state"] == "done" and j["route"] == "relayed" and j["has_key"] and j["token_id"] is not None' | grep -q True; then
+	ok "content 1 bought through the relayer, its key released"
+else
+	bad "content 1: $OUT"
+fi
+LIB=$W/b2/market-licences/${H1#0x}
+check "the library's K is the creator's" "${K1#0x}" "$(sed -n 's/^key //p' "$LIB" 2>/dev/null)"
+check "the licence file is 0600" 600 "$(stat -c %a "$LIB" 2>/dev/null)"
+TID=$(printf '%s' "$OUT" | jq_ 'j["token_id"]')
+HOLDER=$(printf '%s' "$OUT" | jq_ 'j["holder"]')
+check "the licence's holder (ownerOf)" "$(lc "$HOLDER")" "$(lc "$(ccall "$REG" 'ownerOf(uint256)(address)' "$TID")")"
+fee=$((PRICE * BPS / 10000)) agf=$((PRICE * AGENT_FEE_BPS / 10000))
+check "payer's tokens: price and relayer fee paid" $((t0 - PRICE - FEE)) "$(tok "$PAYER")"
+check "relayer's tokens: its fee" $((r0 + FEE)) "$(tok "$RELAYER")"
+check "creator owed: price less protocol and agent fees" $((c0 + PRICE - fee - agf)) "$(owed "$CREATOR")"
+check "agent owed: its fee" $((a0 + agf)) "$(owed "$AGENT")"
+check "protocol cut" $((f0 + fee)) "$(ccall "$REG" 'treasuryOwed()(uint256)')"
+out=$(api 2 GET /api/market/keys)
+if printf '%s' "$out" | jq_ '[(l["content_hash"], l["has_key"], l["price"], l["token_id"]) for l in j["licences"]] == [("'"${H1#0x}"'", True, "'$PRICE'", "'"$TID"'")]' | grep -q True; then
+	ok "/api/market/keys lists content 1 with its key, price and token"
+else
+	bad "/api/market/keys: $out"
+fi
+
+t1=$(tok "$PAYER")
+out=$(api 2 POST /api/market/buy \
+	"{\"content_hash\":\"${H1#0x}\",\"index\":$I1,\"agent\":\"$AG\"}")
+if printf '%s' "$out" | jq_ 'code == "200" and j["state"] == "done" and j["route"] == "owned"' | grep -q True; then
+	ok "a second buy of content 1 is done at once"
+else
+	bad "second buy: $out"
+fi
+check "and pays nothing" "$t1" "$(tok "$PAYER")"
+
+buy "$H2" "$I2" "$LIAR"
+follow "$ID"
+if printf '%s' "$OUT" | jq_ 'j["state"] == "failed" and "keyCommitment" in j["error"] and not j["has_key"]' | grep -q True; then
+	ok "content 2 from the lying agent: K refused by keyCommitment"
+else
+	bad "content 2 (lying agent): $OUT"
+fi
+[ -z "$(sed -n 's/^key //p' "$W/b2/market-licences/${H2#0x}" 2>/dev/null)" ] &&
+	ok "no key kept for content 2" || bad "a key was kept for content 2"
+
+"$CAST" rpc --rpc-url "$RPC" anvil_setBalance "$PAYER" 0x8ac7230489e80000 >/dev/null
+t2=$(tok "$PAYER") r2=$(tok "$RELAYER")
+buy "$H3" "$I3" "$AG"
+follow "$ID"
+if printf '%s' "$OUT" | jq_ 'j["state"] == "done" and j["route"] == "direct" and j["relayer_fee"] == "0"' | grep -q True; then
+	ok "content 3 bought directly by the wallet with ETH"
+else
+	bad "content 3 (direct): $OUT"
+fi
+check "content 3's K" "${K3#0x}" "$(sed -n 's/^key //p' "$W/b2/market-licences/${H3#0x}" 2>/dev/null)"
+check "payer's tokens: the price only" $((t2 - PRICE)) "$(tok "$PAYER")"
+check "relayer's tokens unchanged" "$r2" "$(tok "$RELAYER")"
+
+# the library survives a restart
+BPID=$P2
+bitsd_stop && ok "b2 stopped cleanly" || bad "b2 did not stop cleanly"
+start 2 --market.gateways "$GW" --market.deploy "$D" \
+	--market.wallet.key "$W/payer.key"
+i=0
+while out=$(api 2 GET /api/market/keys 2>/dev/null); [ "${out%% *}" != 200 ] && [ $i -lt 120 ]; do
+	sleep 0.5; i=$((i + 1))
+done
+if printf '%s' "$out" | jq_ 'sorted((l["content_hash"], l["has_key"]) for l in j["licences"]) == sorted([("'"${H1#0x}"'", True), ("'"${H2#0x}"'", False), ("'"${H3#0x}"'", True)])' | grep -q True; then
+	ok "after a restart b2 still holds the keys of contents 1 and 3"
+else
+	bad "/api/market/keys after the restart: $out"
+fi
+
+bitsd_mesh_stop "$W"
+PIDS=""
+result $NAME
