@@ -146,6 +146,11 @@ static void own_tunnels(const struct tunnel_mgr *m, json_t *o)
 	set_count(j, "inbound", s.in_ready);
 	set_count(j, "outbound", s.out_ready);
 	set_count(j, "building", s.in_building + s.out_building);
+	set_count(j, "standby", s.in_standby + s.out_standby);
+	set_count(j, "builds_short", s.builds_short);
+	/* a pool builds shorter tunnels than asked: too few routers */
+	json_object_set_new(j, "shortened", json_boolean(s.in_shortened ||
+							 s.out_shortened));
 	set_count(j, "builds_ok", s.builds_ok);
 	set_count(j, "builds_rejected", s.builds_rejected);
 	set_count(j, "builds_timeout", s.builds_timeout);

@@ -324,7 +324,7 @@ static void profiles_load_done(void *arg)
 	bt->timeout_decay_at = time_mono_ms() + PEER_PROFILE_TIMEOUT_DECAY_MS;
 }
 
-/* Pool sizes from the config (lengths 0-7, variance 0-3, backups 0-4;
+/* Pool sizes from the config (lengths 0-7, variance -3-3, backups 0-4;
  * a quantity 0 keeps the default). */
 static void pool_cfg_from_conf(const struct conf *c, struct tunnel_pool_cfg *pc)
 {
@@ -339,6 +339,7 @@ static void pool_cfg_from_conf(const struct conf *c, struct tunnel_pool_cfg *pc)
 	pc->out_variance = c->expl_out_variance;
 	pc->in_backup = c->expl_in_backup;
 	pc->out_backup = c->expl_out_backup;
+	pc->allow_zero_hop = c->expl_allow_zero_hop;
 }
 
 static int own_start(struct bitsd_tunnels *bt, const uint8_t self[32])

@@ -35,7 +35,7 @@ enum opt_type {
 	OPT_PERCENT,	/* 0..100 */
 	OPT_COUNT,	/* 0..10000000 */
 	OPT_LIFETIME,	/* 60..600 */
-	OPT_VARIANCE,	/* 0..3 (TUNNEL_POOL_MAX_VARIANCE) */
+	OPT_VARIANCE,	/* int32_t -3..3 (TUNNEL_POOL_MAX_VARIANCE) */
 	OPT_BACKUP,	/* 0..4 (TUNNEL_POOL_MAX_BACKUP) */
 };
 
@@ -116,10 +116,14 @@ static const struct opt opts[] = {
 	  "outbound exploratory tunnels kept, 1-16 (default 3)" },
 	{ "exploratory.inbound.variance", OPT_VARIANCE, OFF(expl_in_variance),
 	  "N", "up to N more hops, at random, per inbound exploratory "
-	  "tunnel, 0-3 (default 0)" },
+	  "tunnel, -3-3; -N: N fewer to N more (default 0)" },
 	{ "exploratory.outbound.variance", OPT_VARIANCE,
 	  OFF(expl_out_variance), "N", "up to N more hops, at random, per "
-	  "outbound exploratory tunnel, 0-3 (default 0)" },
+	  "outbound exploratory tunnel, -3-3; -N: N fewer to N more "
+	  "(default 0)" },
+	{ "exploratory.allow-zero-hop", OPT_BOOL, OFF(expl_allow_zero_hop),
+	  NULL, "let exploratory tunnels shrink to zero hops (too few "
+	  "routers, or variance); default: one hop at least" },
 	{ "exploratory.inbound.backup", OPT_BACKUP, OFF(expl_in_backup), "N",
 	  "inbound exploratory tunnels built beyond the quantity, 0-4 "
 	  "(default 0)" },
@@ -392,6 +396,15 @@ int conf_set(struct conf *cfg, const char *key, const char *value,
 				    "got \"%s\"", key, value);
 		cfg->netid = (uint8_t)v;
 		return 0;
+	case OPT_VARIANCE:
+		if (!parse_uint(value + (value[0] == '-'), 0,
+				3, &v))
+			return fail(err, errlen, ERR_RANGE,
+				    "%s: expected a number from -3 to 3, "
+				    "got \"%s\"", key, value);
+		memcpy((char *)cfg + o->off, &(int32_t){ value[0] == '-' ?
+			-(int32_t)v : (int32_t)v }, sizeof(int32_t));
+		return 0;
 	case OPT_BOOL:
 		if (!parse_bool(value, &b))
 			return fail(err, errlen, ERR_FORMAT,
@@ -404,7 +417,6 @@ int conf_set(struct conf *cfg, const char *key, const char *value,
 	case OPT_PERCENT:
 	case OPT_COUNT:
 	case OPT_LIFETIME:
-	case OPT_VARIANCE:
 	case OPT_BACKUP:
 		uint_range(o->type, &lo, &hi);
 		if (!parse_uint(value, lo, hi, &v))

@@ -87,7 +87,8 @@ struct conf {
 	uint32_t expl_in_quantity, expl_out_quantity;
 	/* Up to this many hops more than the length, at random, per tunnel
 	 * (0-3), and backup tunnels built beyond the quantity (0-4). */
-	uint32_t expl_in_variance, expl_out_variance;
+	int32_t expl_in_variance, expl_out_variance;	/* -3..3 */
+	bool expl_allow_zero_hop;	/* shorten to zero hops */
 	uint32_t expl_in_backup, expl_out_backup;
 	/* Let tunnel hops share an IPv4 /16 (loopback test networks). */
 	bool tunnels_same_subnet;

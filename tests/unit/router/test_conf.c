@@ -79,7 +79,8 @@ static void test_ini_tunnels(struct tctx *t)
 		"outbound.length = 0\n"
 		"inbound.quantity = 16\n"
 		"inbound.variance = 3\n"
-		"outbound.variance = 1\n"
+		"outbound.variance = -2\n"
+		"allow-zero-hop = true\n"
 		"outbound.backup = 4\n"
 		"[tunnels]\n"
 		"same-subnet = true\n"
@@ -94,6 +95,8 @@ static void test_ini_tunnels(struct tctx *t)
 		"[exploratory]\noutbound.length = 99999999999999999999999\n",
 		"[exploratory]\noutbound.quantity = 17\n",
 		"[exploratory]\ninbound.variance = 4\n",
+		"[exploratory]\ninbound.variance = -4\n",
+		"[exploratory]\ninbound.variance = --1\n",
 		"[exploratory]\noutbound.backup = 5\n",
 		"[transit]\nshare = 101\n",
 		"[tunnels]\nlifetime = 59\n",
@@ -109,6 +112,7 @@ static void test_ini_tunnels(struct tctx *t)
 	T_EQ(t, c->expl_out_length, CONF_DEFAULT_EXPL_LENGTH);
 	T_EQ(t, c->sam_hops, CONF_DEFAULT_SAM_HOPS);
 	T_FALSE(t, c->tunnels_same_subnet);
+	T_FALSE(t, c->expl_allow_zero_hop);
 	conf_free(c);
 	T_OK(t, parse(&c, text, err, sizeof(err)));
 	T_EQ(t, c->bandwidth_kBps, 2048);
@@ -117,7 +121,8 @@ static void test_ini_tunnels(struct tctx *t)
 	T_EQ(t, c->expl_in_quantity, 16);
 	T_EQ(t, c->expl_out_quantity, 0);
 	T_EQ(t, c->expl_in_variance, 3);
-	T_EQ(t, c->expl_out_variance, 1);
+	T_EQ(t, c->expl_out_variance, -2);
+	T_TRUE(t, c->expl_allow_zero_hop);
 	T_EQ(t, c->expl_in_backup, 0);
 	T_EQ(t, c->expl_out_backup, 4);
 	T_TRUE(t, c->tunnels_same_subnet);
