@@ -21,8 +21,12 @@
 #include "apps/proxy/tunconf.h"
 #include "apps/proxy/web.h"
 #include "crypto/base/alloc.h"
+#include "crypto/base/encode.h"
 #include "crypto/base/err.h"
+#include "crypto/base/fsutil.h"
 #include "crypto/base/log.h"
+#include "router/b33.h"
+#include "router/certificate.h"
 #include "router/conf.h"
 #include "router/dest_keys.h"
 
@@ -121,6 +125,44 @@ static int read_file(const char *path, size_t max, char **out, size_t *len)
 	return 0;
 }
 
+/* KEYS.b33 in the data directory: the b33 address of an encrypted
+ * LeaseSet, for the operator (not a secret). */
+static void write_b33(const struct conf *cfg, const char *keys,
+		      const struct keys_and_cert *dest, enum els2_auth auth)
+{
+	struct b33_addr a = { .sig_type = CERT_SIG_EDDSA_SHA512_ED25519,
+			      .blinded_sig_type = 11 };
+	char b33[B33_MAX_CHARS + 1], *name, *path;
+	size_t n;
+
+	if (auth != ELS2_AUTH_NONE)
+		a.flags = B33_FLAG_CLIENT_AUTH;
+	memcpy(a.pk, dest->sig_key, B33_PUBKEY_BYTES);
+	if (b33_format(&a, b33, sizeof(b33) - 1) != 0)
+		return;
+	n = strlen(b33);
+	b33[n] = '\n';
+	b33[n + 1] = 0;
+	name = xmalloc(strlen(keys) + 5);
+	snprintf(name, strlen(keys) + 5, "%s.b33", keys);
+	path = fsutil_path_join(cfg->datadir, name);
+	if (fsutil_write_atomic(path, b33, n + 1, 0644, true) == 0)
+		log_notice(LD_APP, "proxy: encrypted LeaseSet at %.*s", (int)n,
+			   b33);
+	free(path);
+	free(name);
+}
+
+/* 32 bytes of I2P base64 (44 characters) into key. */
+static int b64_key(const char *s, uint8_t key[32])
+{
+	size_t n;
+
+	if (strlen(s) != 44 || b64_decode(key, 32, &n, s, 44) != 0 || n != 32)
+		return ERR_FORMAT;
+	return 0;
+}
+
 static int start_tunnel(struct bitsd_proxy *bp, struct evloop *el,
 			const struct conf *cfg, const struct tunconf_entry *t)
 {
@@ -140,14 +182,33 @@ static int start_tunnel(struct bitsd_proxy *bp, struct evloop *el,
 	sc.max_total_per_minute = t->total_minute;
 	sc.max_total_per_hour = t->total_hour;
 	sc.max_total_per_day = t->total_day;
+	struct client_tunnel_opts to = { t->in_length, t->out_length,
+					 t->in_quantity, t->out_quantity };
+	struct client_ls_opts lo = {
+		.encrypted = t->ls_encrypted,
+		.auth = t->ls_auth == 1 ? ELS2_AUTH_DH :
+			t->ls_auth == 2 ? ELS2_AUTH_PSK : ELS2_AUTH_NONE,
+		.clients = (const uint8_t (*)[32])t->ls_clients,
+		.n_clients = t->n_ls_clients,
+	};
+
 	if (t->keys) {
 		if ((e = server_keys(cfg, t->keys, &d)) != 0)
 			return e;
 	} else {
 		d = client_dest_new_random();
 	}
+	client_dest_set_tunnel_opts(d, &to);
+	if ((e = client_dest_set_ls_opts(d, &lo)) != 0) {
+		client_dest_free(d);
+		return e;
+	}
+	if (t->ls_encrypted && t->keys)
+		write_b33(cfg, t->keys, client_dest_pub(d), lo.auth);
 	if ((e = proxy_dest_add(bp->p, d, &sc, &pd)) != 0)
 		return e;
+	if (t->has_ls_priv_key)
+		proxy_dest_set_leaseset_key(pd, t->ls_priv_key);
 	switch (t->type) {
 	case TUNCONF_CLIENT:
 		return proxy_listen(bp->p, PROXY_CLIENT, pd, t->host, t->port,
@@ -231,6 +292,8 @@ int bitsd_proxy_start(struct evloop *el, const struct conf *cfg,
 	struct addrbook_merge_stats st;
 	struct proxy_cfg pc;
 	struct proxy_dest *pd;
+	struct client_dest *d;
+	uint8_t key[32];
 	char *hosts;
 	uint16_t hp, sp;
 	int e = 0;
@@ -254,8 +317,27 @@ int bitsd_proxy_start(struct evloop *el, const struct conf *cfg,
 					    PROXY_HTTP_DEFAULT_PORT;
 		sp = cfg->proxy_socks_port ? cfg->proxy_socks_port :
 					     PROXY_SOCKS_DEFAULT_PORT;
-		if ((e = proxy_dest_add(bp->p, client_dest_new_random(), NULL,
-					&pd)) != 0 ||
+		d = client_dest_new_random();
+		if (cfg->proxy_hops != CONF_UNSET_HOPS) {
+			struct client_tunnel_opts to = {
+				(int)cfg->proxy_hops, (int)cfg->proxy_hops, -1,
+				-1 };
+
+			client_dest_set_tunnel_opts(d, &to);
+		}
+		if (cfg->proxy_leaseset_key &&
+		    (e = b64_key(cfg->proxy_leaseset_key, key)) != 0) {
+			log_err(LD_APP, "proxy.leaseset-key: 32 bytes in I2P "
+				"base64 expected");
+			client_dest_free(d);
+			goto fail;
+		}
+		if ((e = proxy_dest_add(bp->p, d, NULL, &pd)) != 0)
+			goto fail;
+		if (cfg->proxy_leaseset_key)
+			proxy_dest_set_leaseset_key(pd, key);
+		memwipe(key, sizeof(key));
+		if (
 		    (e = proxy_listen(bp->p, PROXY_HTTP, pd, "127.0.0.1", hp,
 				      NULL, 0, NULL)) != 0 ||
 		    (e = proxy_listen(bp->p, PROXY_SOCKS, pd, "127.0.0.1", sp,

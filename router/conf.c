@@ -83,6 +83,12 @@ static const struct opt opts[] = {
 	  "the HTTP proxy's port (default 4444)" },
 	{ "proxy.socks-port", OPT_PORT, OFF(proxy_socks_port), "PORT",
 	  "the SOCKS proxy's port (default 4447)" },
+	{ "proxy.hops", OPT_HOPS, OFF(proxy_hops), "N",
+	  "the proxies' tunnel length, 0-7 (default: sam.hops)" },
+	{ "proxy.leaseset-key", OPT_OPT_PATH, OFF(proxy_leaseset_key), "B64",
+	  "the proxies' client key for per-client encrypted LeaseSets "
+	  "(b33): 32 bytes in I2P base64, an X25519 private key or a PSK "
+	  "(i2pd's i2cp.leaseSetPrivKey)" },
 	{ "proxy.outproxy", OPT_OPT_PATH, OFF(proxy_outproxy), "NAME",
 	  "an outproxy (b32 or address-book name) for clearnet HTTP; "
 	  "default: clearnet is refused" },
@@ -246,6 +252,7 @@ struct conf *conf_new_default(const char *datadir)
 	cfg->transit_max_tunnels = CONF_DEFAULT_TRANSIT_MAX_TUNNELS;
 	cfg->transit_share_pct = CONF_DEFAULT_TRANSIT_SHARE_PCT;
 	cfg->sam_hops = CONF_DEFAULT_SAM_HOPS;
+	cfg->proxy_hops = CONF_UNSET_HOPS;
 	cfg->expl_in_length = cfg->expl_out_length = CONF_DEFAULT_EXPL_LENGTH;
 	return cfg;
 }
@@ -263,6 +270,7 @@ void conf_free(struct conf *cfg)
 	free(cfg->proxy_hosts);
 	free(cfg->proxy_tunnels);
 	free(cfg->proxy_subscriptions);
+	free(cfg->proxy_leaseset_key);
 	free(cfg->swarm_dir);
 	free(cfg->swarm_trackers);
 	free(cfg->swarm_capture);

@@ -64,9 +64,11 @@ struct conf {
 	uint16_t api_port;	/* local JSON API on 127.0.0.1; 0: off */
 	uint16_t sam_port;	/* SAM v3 bridge on 127.0.0.1; 0: off */
 	uint32_t sam_hops;	/* SAM destinations' tunnels, 0-7 */
-	/* HTTP and SOCKS proxies, tunnels ([proxy] section; the proxies'
-	 * destinations use sam_hops too). */
+#define CONF_UNSET_HOPS UINT32_MAX
+	/* HTTP and SOCKS proxies, tunnels ([proxy] section). */
 	bool proxy;		/* run the proxies */
+	uint32_t proxy_hops;	/* 0-7; CONF_UNSET_HOPS: sam_hops */
+	char *proxy_leaseset_key;	/* b64: per-client b33 key; NULL: none */
 	uint16_t proxy_http_port, proxy_socks_port;	/* 0: 4444, 4447 */
 	char *proxy_outproxy;	/* clearnet through it; NULL: refused */
 	char *proxy_hosts;	/* address book; NULL: DATADIR/hosts.txt */

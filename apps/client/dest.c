@@ -21,6 +21,7 @@
 struct client_dest {
 	struct dest_keys *k;		/* secure memory */
 	struct client_tunnel_opts tunnels;
+	struct client_ls_opts ls;	/* ls.clients: owned copy */
 };
 
 static struct client_dest *dest_new(void)
@@ -41,6 +42,39 @@ const struct client_tunnel_opts *
 client_dest_tunnel_opts(const struct client_dest *d)
 {
 	return &d->tunnels;
+}
+
+static void ls_opts_clear(struct client_ls_opts *o)
+{
+	if (o->clients)
+		xfree_wipe((void *)o->clients, o->n_clients * 32);
+	memset(o, 0, sizeof(*o));
+}
+
+int client_dest_set_ls_opts(struct client_dest *d,
+			    const struct client_ls_opts *o)
+{
+	uint8_t (*c)[32] = NULL;
+
+	if (o->auth != ELS2_AUTH_NONE &&
+	    (o->n_clients == 0 || o->n_clients > ELS2_MAX_CLIENTS))
+		return ERR_ARG;
+	ls_opts_clear(&d->ls);
+	d->ls = *o;
+	if (o->auth == ELS2_AUTH_NONE) {
+		d->ls.clients = NULL;
+		d->ls.n_clients = 0;
+	} else {
+		c = xmalloc(o->n_clients * 32);
+		memcpy(c, o->clients, o->n_clients * 32);
+		d->ls.clients = (const uint8_t (*)[32])c;
+	}
+	return 0;
+}
+
+const struct client_ls_opts *client_dest_ls_opts(const struct client_dest *d)
+{
+	return &d->ls;
 }
 
 struct client_dest *client_dest_new_random(void)
@@ -134,6 +168,7 @@ void client_dest_free(struct client_dest *d)
 	if (!d)
 		return;
 	secmem_free(d->k);	/* wipes */
+	ls_opts_clear(&d->ls);
 	free(d);
 }
 

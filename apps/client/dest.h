@@ -9,11 +9,13 @@
 #ifndef APPS_CLIENT_DEST_H
 #define APPS_CLIENT_DEST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "apps/client/stream_packet.h"
 #include "crypto/base/bytes.h"
+#include "router/els2.h"
 #include "router/keys_and_cert.h"
 
 struct client_dest;	/* opaque */
@@ -54,6 +56,21 @@ void client_dest_set_tunnel_opts(struct client_dest *d,
 				 const struct client_tunnel_opts *o);
 const struct client_tunnel_opts *
 client_dest_tunnel_opts(const struct client_dest *d);
+/* The LeaseSet a destination publishes: a LeaseSet2 (default), or an
+ * encrypted one (b33 address; router/els2.h) for everybody
+ * (auth ELS2_AUTH_NONE) or for the clients listed: their X25519 public
+ * keys (ELS2_AUTH_DH) or pre-shared keys (ELS2_AUTH_PSK). */
+struct client_ls_opts {
+	bool encrypted;
+	enum els2_auth auth;
+	const uint8_t (*clients)[32];
+	size_t n_clients;		/* 1..ELS2_MAX_CLIENTS with auth */
+};
+/* Set d's LeaseSet options (copied, the client keys too).  ERR_ARG for
+ * a client count out of range. */
+int client_dest_set_ls_opts(struct client_dest *d,
+			    const struct client_ls_opts *o);
+const struct client_ls_opts *client_dest_ls_opts(const struct client_dest *d);
 /*
  * The destination whose private key blob is the file at path, or a new
  * random one written there (mode 0600) when the file is missing.  Errors:

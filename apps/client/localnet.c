@@ -209,6 +209,7 @@ static int net_lookup(void *ctx, const uint8_t hash[32],
 
 struct client_net localnet_client_net(struct localnet *ln)
 {
-	return (struct client_net){ net_attach, net_detach, net_send,
-				    net_lookup, ln };
+	return (struct client_net){ .attach = net_attach,
+				    .detach = net_detach, .send = net_send,
+				    .lookup = net_lookup, .ctx = ln };
 }

@@ -23,6 +23,7 @@
 
 #include "apps/client/dest.h"
 #include "apps/client/stream.h"
+#include "router/els2.h"
 #include "router/keys_and_cert.h"
 
 /* What an attached destination receives. */
@@ -53,6 +54,17 @@ struct client_net {
 	int (*lookup)(void *ctx, const uint8_t hash[32],
 		      struct keys_and_cert *out);
 	void *ctx;
+	/* Optional, after ctx so that tables written in order leave it
+	 * NULL (no encrypted LeaseSets on that network).  The Destination
+	 * behind the encrypted LeaseSet stored under bl->store_key (bl:
+	 * els2_blinding_derive() for today), opened with auth_key (32
+	 * bytes: the client's X25519 private key or PSK; NULL: none), if
+	 * known now (copied to out); send() reaches it from then on.
+	 * ERR_NOT_FOUND starts a lookup; ERR_AUTH: it needs a client key
+	 * that we lack or that does not fit; others: it does not open. */
+	int (*lookup_blinded)(void *ctx, const struct els2_blinding *bl,
+			      const uint8_t *auth_key,
+			      struct keys_and_cert *out);
 };
 
 /* A stream sink sending as `from` through net: fill cs and keep it alive

@@ -11,6 +11,7 @@
 #include "crypto/base/err.h"
 #include "crypto/base/log.h"
 #include "crypto/base/time.h"
+#include "crypto/blinding.h"
 #include "crypto/ed25519.h"
 #include "crypto/rand.h"
 #include "netdb/netdb.h"
@@ -19,6 +20,7 @@
 #include "router/certificate.h"
 #include "router/datagram.h"
 #include "router/dest_keys.h"
+#include "router/els2.h"
 #include "router/evloop.h"
 #include "router/i2np.h"
 #include "router/ratchet.h"
@@ -40,6 +42,10 @@ struct tn_dest {
 	struct tunnel_pool *pool;
 	struct ratchet_ctx *rc;
 	struct bbuf ls;			/* our signed LeaseSet2 */
+	/* encrypted (client_ls_opts): what is published instead, under
+	 * els_key (today's blinded key) */
+	struct bbuf els;
+	uint8_t els_key[32];
 	uint32_t ls_version;		/* bumped at each new LeaseSet */
 	struct lease leases[LEASESET_MAX_LEASES];
 	size_t n_leases;
@@ -60,6 +66,17 @@ struct tn_queued {
 	uint8_t data[];
 };
 
+/* A remote destination known by its encrypted LeaseSet: the inner
+ * LeaseSet2 we opened, and what opens the next one. */
+struct tn_els {
+	struct leaseset *inner;		/* NULL: a free slot */
+	uint8_t dest[32];		/* the inner Destination's hash */
+	uint64_t outer_published_ms;
+	struct els2_blinding bl;	/* secret (alpha) */
+	uint8_t auth_key[32];		/* secret */
+	bool has_key;
+};
+
 struct tunnelnet {
 	struct tunnelnet_cfg cfg;
 	struct evloop_timer *timer;
@@ -77,6 +94,8 @@ struct tunnelnet {
 		uint64_t until;		/* monotonic */
 	} negative[TUNNELNET_NEGATIVE_MAX], relook[TUNNELNET_NEGATIVE_MAX];
 	size_t next_negative, next_relook;
+	struct tn_els els[TUNNELNET_ELS_MAX];
+	size_t next_els;
 	struct tunnelnet_stats st;
 };
 
@@ -167,22 +186,84 @@ static bool collect_leases(struct tn_dest *x, uint64_t now_ms, uint64_t mono)
 	return changed;
 }
 
-/* Store x's LeaseSet to the floodfills closest to it, through its own
- * tunnels, asking for a DeliveryStatus back through them. */
+int tunnelnet_els_build(const struct dest_keys *k,
+			const struct client_ls_opts *o, const uint8_t *inner,
+			size_t inner_len, uint64_t now_ms, struct bbuf *out,
+			uint8_t store_key[32])
+{
+	struct leaseset *ls = NULL;
+	struct els2_blinding bl;
+	struct ed25519_seed seed;
+	struct els2_params p;
+	uint8_t a[32], bsk[32];
+	uint64_t pub, exp;
+	int e;
+
+	if (k->offline || k->signer_type != CERT_SIG_EDDSA_SHA512_ED25519)
+		return ERR_UNSUPPORTED;
+	if ((e = leaseset_decode(LEASESET_LS2, inner, inner_len, &ls)) != 0)
+		return e;
+	pub = leaseset_published_ms(ls);
+	exp = leaseset_expires_ms(ls);
+	leaseset_free(ls);
+	if ((e = els2_blinding_derive(k->dest.sig_key, CERT_SIG_EDDSA_SHA512_ED25519,
+				      now_ms / 1000, NULL, 0, &bl)) != 0)
+		return e;
+	memcpy(seed.b, k->sig_sk, sizeof(seed.b));
+	blind_ed25519_scalar(a, &seed);
+	blind_privkey(bsk, a, bl.alpha);
+	p = (struct els2_params){
+		.bl = &bl, .blinded_sk = bsk,
+		.published_s = (uint32_t)(pub / 1000),
+		.expires_s = (uint16_t)((exp - pub) / 1000),
+		.inner_type = LEASESET_LS2, .inner = inner,
+		.inner_len = inner_len, .auth = o->auth,
+		.clients = o->clients, .n_clients = o->n_clients,
+	};
+	e = els2_encode(&p, out);
+	if (e == 0)
+		memcpy(store_key, bl.store_key, 32);
+	memwipe(&seed, sizeof(seed));
+	memwipe(a, sizeof(a));
+	memwipe(bsk, sizeof(bsk));
+	memwipe(&bl, sizeof(bl));
+	return e;
+}
+
+/* Store x's LeaseSet (or the encrypted one instead) to the floodfills
+ * closest to it, through its own tunnels, asking for a DeliveryStatus
+ * back through them. */
 static void publish(struct tunnelnet *tn, struct tn_dest *x, uint64_t now_ms,
 		    uint64_t mono)
 {
 	const uint8_t *hash = client_dest_pub(x->d)->hash;
 	struct netdb_store *s = netdb_get_store(tn->cfg.db);
+	const struct bbuf *pub = &x->ls;
+	uint8_t store_type = I2NP_STORE_LS2;
 	struct netdb_closest c;
 	uint8_t rk[32], gw[32];
 	uint32_t tid;
 	enum netdb_add_result res;
 
+	if (client_dest_ls_opts(x->d)->encrypted) {
+		/* blinded for today: a new key after midnight UTC */
+		bbuf_reset(&x->els);
+		if (tunnelnet_els_build(client_dest_keys(x->d),
+					client_dest_ls_opts(x->d), x->ls.data,
+					x->ls.len, now_ms, &x->els,
+					x->els_key) != 0) {
+			log_warn(LD_CLIENT, "cannot build the encrypted "
+				 "LeaseSet");
+			return;
+		}
+		hash = x->els_key;
+		pub = &x->els;
+		store_type = I2NP_STORE_ENC_LS2;
+	}
 	/* Our own netDb has it first (lookups from this router, and a
 	 * floodfill serves it). */
-	(void)netdb_add_ls(tn->cfg.db, LEASESET_LS2, x->ls.data, x->ls.len,
-			   hash, NULL, &res);
+	(void)netdb_add_ls(tn->cfg.db, (enum leaseset_type)store_type,
+			   pub->data, pub->len, hash, NULL, &res);
 	if (tunnel_pool_reply_path(x->pool, gw, &tid, mono) != 0)
 		return;
 	netdb_routing_key(hash, now_ms, rk);
@@ -190,8 +271,8 @@ static void publish(struct tunnelnet *tn, struct tn_dest *x, uint64_t now_ms,
 	netdb_store_closest(s, true, NULL, NULL, &c);
 	for (size_t i = 0; i < c.n; i++) {
 		uint32_t token = 1 + rand_uniform(UINT32_MAX - 1);
-		struct i2np_msg *m = netdb_store_msg_new(hash, I2NP_STORE_LS2,
-							 x->ls.data, x->ls.len,
+		struct i2np_msg *m = netdb_store_msg_new(hash, store_type,
+							 pub->data, pub->len,
 							 token, tid, gw);
 
 		if (tunnel_pool_send(x->pool, c.e[i].hash, 0, m, mono) == 0)
@@ -379,13 +460,123 @@ static bool dest_ready(const struct tn_dest *x)
 	return st.out_ready > 0;
 }
 
+/* ---- encrypted LeaseSets ---- */
+
+static struct tn_els *els_by_dest(struct tunnelnet *tn, const uint8_t h[32])
+{
+	for (size_t i = 0; i < TUNNELNET_ELS_MAX; i++)
+		if (tn->els[i].inner && memcmp(tn->els[i].dest, h, 32) == 0)
+			return &tn->els[i];
+	return NULL;
+}
+
+static struct tn_els *els_by_key(struct tunnelnet *tn, const uint8_t k[32])
+{
+	for (size_t i = 0; i < TUNNELNET_ELS_MAX; i++)
+		if (tn->els[i].inner &&
+		    memcmp(tn->els[i].bl.store_key, k, 32) == 0)
+			return &tn->els[i];
+	return NULL;
+}
+
+static void els_clear(struct tn_els *e)
+{
+	leaseset_free(e->inner);
+	memwipe(e, sizeof(*e));
+}
+
+/*
+ * Open the EncryptedLeaseSet the netDb holds under bl->store_key with
+ * auth_key (tried as a DH key, then as a PSK) unless the one opened last
+ * is as new; *out is its slot.  ERR_NOT_FOUND when the netDb has none,
+ * els2_decrypt()'s errors, ERR_UNSUPPORTED for an inner MetaLeaseSet.
+ */
+static int els_open(struct tunnelnet *tn, const struct els2_blinding *bl,
+		    const uint8_t *auth_key, struct tn_els **out)
+{
+	const struct netdb_ls_entry *ent =
+		netdb_store_find_ls(netdb_get_store(tn->cfg.db), bl->store_key);
+	struct tn_els *e = els_by_key(tn, bl->store_key);
+	struct leaseset *inner = NULL;
+	struct els2_cred cred = { ELS2_AUTH_DH, { 0 } };
+	int r;
+
+	if (!ent || leaseset_type(ent->ls) != LEASESET_ENC_LS2)
+		return ERR_NOT_FOUND;
+	if (e && e->outer_published_ms == leaseset_published_ms(ent->ls) &&
+	    memcmp(e->bl.blinded_pk, bl->blinded_pk, 32) == 0) {
+		*out = e;
+		return 0;
+	}
+	if (auth_key)
+		memcpy(cred.key, auth_key, 32);
+	r = els2_decrypt(ent->ls, bl, auth_key ? &cred : NULL, &inner);
+	if (r == ERR_AUTH && auth_key) {
+		cred.auth = ELS2_AUTH_PSK;
+		r = els2_decrypt(ent->ls, bl, &cred, &inner);
+	}
+	memwipe(&cred, sizeof(cred));
+	if (r == 0 && leaseset_type(inner) != LEASESET_LS2)
+		r = ERR_UNSUPPORTED;
+	if (r != 0) {
+		leaseset_free(inner);
+		return r;
+	}
+	if (!e) {
+		/* a free slot, else the oldest one */
+		for (size_t i = 0; !e && i < TUNNELNET_ELS_MAX; i++)
+			if (!tn->els[i].inner)
+				e = &tn->els[i];
+		if (!e)
+			e = &tn->els[tn->next_els++ % TUNNELNET_ELS_MAX];
+	}
+	els_clear(e);
+	e->inner = inner;
+	memcpy(e->dest, leaseset_destination(inner)->hash, 32);
+	e->outer_published_ms = leaseset_published_ms(ent->ls);
+	e->bl = *bl;
+	if (auth_key) {
+		memcpy(e->auth_key, auth_key, 32);
+		e->has_key = true;
+	}
+	tn->st.els_opened++;
+	*out = e;
+	return 0;
+}
+
+/* The key to look hash's LeaseSet up by: its blinded key's for a
+ * destination we know by an encrypted LeaseSet. */
+static const uint8_t *lookup_key(struct tunnelnet *tn, const uint8_t h[32])
+{
+	struct tn_els *e = els_by_dest(tn, h);
+
+	return e ? e->bl.store_key : h;
+}
+
 static const struct leaseset *remote_ls(struct tunnelnet *tn,
 					const uint8_t hash[32])
 {
 	const struct netdb_ls_entry *ent =
 		netdb_store_find_ls(netdb_get_store(tn->cfg.db), hash);
+	struct tn_els *e;
+	struct els2_blinding bl;
+	uint8_t key[32];
+	bool has_key;
 
-	return ent && leaseset_type(ent->ls) == LEASESET_LS2 ? ent->ls : NULL;
+	if (ent && leaseset_type(ent->ls) == LEASESET_LS2)
+		return ent->ls;
+	if (!(e = els_by_dest(tn, hash)))
+		return NULL;
+	/* a newer one in the netDb (looked up again): open it (with
+	 * copies: opening rewrites the slot) */
+	bl = e->bl;
+	memcpy(key, e->auth_key, 32);
+	has_key = e->has_key;
+	(void)els_open(tn, &bl, has_key ? key : NULL, &e);
+	memwipe(&bl, sizeof(bl));
+	memwipe(key, sizeof(key));
+	return leaseset_expires_ms(e->inner) > time_now_ms() ? e->inner :
+							       NULL;
 }
 
 static bool lookup_pending(const struct tunnelnet *tn, const uint8_t key[32])
@@ -432,6 +623,7 @@ static int lookup_start(struct tunnelnet *tn, const uint8_t key[32])
 {
 	int e;
 
+	key = lookup_key(tn, key);
 	if (lookup_pending(tn, key) || miss_has(tn->relook, key))
 		return 0;
 	if (tn->n_lookups >= TUNNELNET_QUEUE_MAX)
@@ -748,6 +940,7 @@ static void net_detach(void *ctx, const struct client_dest *d)
 			tunnel_pool_remove(x->pool);
 			ratchet_ctx_free(x->rc);
 			bbuf_free(&x->ls);
+			bbuf_free(&x->els);
 			free(x);
 			return;
 		}
@@ -784,6 +977,7 @@ static int net_lookup(void *ctx, const uint8_t hash[32],
 	struct tunnelnet *tn = ctx;
 	struct tn_dest *x = find_dest(tn, hash);
 	const struct netdb_ls_entry *ent;
+	struct tn_els *e;
 
 	if (x) {
 		*out = *client_dest_pub(x->d);
@@ -794,16 +988,39 @@ static int net_lookup(void *ctx, const uint8_t hash[32],
 		*out = *leaseset_destination(ent->ls);
 		return 0;
 	}
+	if ((e = els_by_dest(tn, hash))) {
+		*out = *leaseset_destination(e->inner);
+		return 0;
+	}
 	if (netdb_lookup_start(tn->cfg.db, hash, NETDB_LOOKUP_LS, NULL,
 			       NULL) == 0)
 		tn->st.lookups++;
 	return ERR_NOT_FOUND;
 }
 
+static int net_lookup_blinded(void *ctx, const struct els2_blinding *bl,
+			      const uint8_t *auth_key,
+			      struct keys_and_cert *out)
+{
+	struct tunnelnet *tn = ctx;
+	struct tn_els *e;
+	int r = els_open(tn, bl, auth_key, &e);
+
+	if (r == 0)
+		*out = *leaseset_destination(e->inner);
+	else if (r == ERR_NOT_FOUND)
+		(void)lookup_start(tn, bl->store_key);
+	return r;
+}
+
 struct client_net tunnelnet_client_net(struct tunnelnet *tn)
 {
-	return (struct client_net){ net_attach, net_detach, net_send,
-				    net_lookup, tn };
+	return (struct client_net){ .attach = net_attach,
+				    .detach = net_detach,
+				    .send = net_send,
+				    .lookup = net_lookup,
+				    .ctx = tn,
+				    .lookup_blinded = net_lookup_blinded };
 }
 
 int tunnelnet_new(const struct tunnelnet_cfg *cfg, struct tunnelnet **out)
@@ -839,6 +1056,8 @@ void tunnelnet_free(struct tunnelnet *tn)
 	for (size_t i = 0; i < tn->n_lookups; i++)
 		(void)netdb_lookup_cancel(tn->cfg.db, tn->lookups[i]);
 	evloop_timer_free(tn->timer);
+	for (size_t i = 0; i < TUNNELNET_ELS_MAX; i++)
+		els_clear(&tn->els[i]);
 	free(tn);
 }
 

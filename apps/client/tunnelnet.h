@@ -6,7 +6,10 @@
  *           LeaseSet2 (X25519 key, type 4, and a lease per inbound
  *           tunnel) signed and published through its outbound tunnels to
  *           the floodfills closest to it (with a reply token) whenever
- *           the leases change and every TUNNELNET_REPUBLISH_MS, and its
+ *           the leases change and every TUNNELNET_REPUBLISH_MS (or, with
+ *           client_ls_opts.encrypted, an EncryptedLeaseSet around it
+ *           under today's blinded key, the LeaseSet2 itself only bundled
+ *           to the remotes we talk to), and its
  *           ratchet keys for the garlic that arrives on its tunnels
  *   send    the client payload in a Data clove, garlic through the
  *           (from, to) ratchet session (our LeaseSet bundled while the
@@ -18,6 +21,10 @@
  *           payload waited for in vain gets ERR_NETWORK for a while
  *   lookup  our own destinations, then the netDb's LeaseSets (a miss
  *           starts a lookup)
+ *   lookup_blinded  a b33 destination: the EncryptedLeaseSet under its
+ *           blinded key, looked up and decrypted (with a client key for
+ *           per-client ones); its inner LeaseSet2 is kept here, out of
+ *           the netDb, and looked up again by the blinded key
  *
  * Garlic from our inbound tunnels reaches it through tunnelnet_garlic_in()
  * (the owner of the tunnel manager's deliver hook calls it first).
@@ -64,6 +71,8 @@ struct tunnelnet;	/* opaque */
 #define TUNNELNET_QUIET_MS 8000
 /* Leases ending sooner than this are not used to send. */
 #define TUNNELNET_LEASE_MARGIN_MS 10000
+/* Remote destinations known by their encrypted LeaseSets (b33). */
+#define TUNNELNET_ELS_MAX 32
 /* Remote destinations remembered per local one (LeaseSet bundling). */
 #define TUNNELNET_PEERS_MAX 128
 
@@ -93,6 +102,7 @@ struct tunnelnet_stats {
 	uint64_t garlic_in, data_in, stores_in, bad_payload;
 	uint64_t published, lookups;
 	uint64_t refreshes;	/* LeaseSets looked up again: quiet remotes */
+	uint64_t els_opened;	/* encrypted LeaseSets decrypted */
 };
 void tunnelnet_stats(const struct tunnelnet *tn, struct tunnelnet_stats *out);
 
@@ -108,6 +118,16 @@ int tunnelnet_leaseset_build(const struct dest_keys *k,
 			     const struct x25519_pk *enc,
 			     const struct lease *leases, size_t n,
 			     uint64_t now_ms, struct bbuf *out);
+/*
+ * Append the EncryptedLeaseSet of k (Ed25519) wrapping inner (a signed
+ * LeaseSet2 of k, len bytes) as o says, blinded for the UTC day of
+ * now_ms; store_key gets its netDb key.  Errors: ERR_UNSUPPORTED for
+ * another signing type, leaseset_decode()'s and els2_encode()'s.
+ */
+int tunnelnet_els_build(const struct dest_keys *k,
+			const struct client_ls_opts *o, const uint8_t *inner,
+			size_t inner_len, uint64_t now_ms, struct bbuf *out,
+			uint8_t store_key[32]);
 /*
  * Hand the cloves of a decrypted garlic payload on: Data messages as
  * client payloads (protocol 6 to rx->mgr, others to rx->datagram), the

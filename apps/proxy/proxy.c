@@ -33,6 +33,7 @@
 #include "crypto/base/log.h"
 #include "crypto/base/time.h"
 #include "router/b33.h"
+#include "router/els2.h"
 #include "router/evloop.h"
 
 #define PROXY_COPY_BYTES 16384
@@ -48,6 +49,9 @@ struct proxy_dest {
 	/* server tunnel */
 	bool serving;
 	struct sockaddr_in serve_to;
+	/* per-client encrypted LeaseSets: our key (secret) */
+	bool has_els_key;
+	uint8_t els_key[32];
 };
 
 struct plistener {
@@ -93,6 +97,8 @@ struct pconn {
 	size_t in_left;
 	uint64_t deadline;
 	uint8_t hash[32];		/* PC_RESOLVE */
+	bool blinded;			/* PC_RESOLVE: b33 (below) */
+	struct b33_addr b33;
 	uint16_t port;			/* the stream's target port */
 	char host[HTTP_HOST_MAX_BYTES + 1];
 };
@@ -110,8 +116,9 @@ struct pfetch {
 	size_t max;
 	uint64_t deadline;
 	uint8_t hash[32];
+	struct b33_addr b33;
 	uint16_t port;
-	bool resolving, done;
+	bool resolving, blinded, done;
 };
 
 /* An address-book subscription, fetched every interval. */
@@ -501,14 +508,47 @@ static void open_stream(struct pconn *c, const struct keys_and_cert *to)
 	c->p->st.streams_out++;
 }
 
-/* Poll the network for a b32 Destination until it is known or the
- * deadline passes. */
+/* The Destination behind b33 address a if the network knows it now, as
+ * pd (with pd's client key).  ERR_NOT_FOUND: looked up. */
+static int lookup_b33(struct proxy *p, const struct proxy_dest *pd,
+		      const struct b33_addr *a, struct keys_and_cert *to)
+{
+	struct els2_blinding bl;
+	int e;
+
+	if (!p->net.lookup_blinded)
+		return ERR_UNSUPPORTED;
+	if ((e = els2_blinding_derive(a->pk, a->sig_type, time_now_s(), NULL,
+				      0, &bl)) == 0)
+		e = p->net.lookup_blinded(p->net.ctx, &bl,
+					  pd->has_els_key ? pd->els_key : NULL,
+					  to);
+	memwipe(&bl, sizeof(bl));
+	return e;
+}
+
+/* Poll the network for a b32 or b33 Destination until it is known or
+ * the deadline passes. */
 static void resolve_poll(struct pconn *c)
 {
 	struct keys_and_cert *to = xmalloc(sizeof(*to));
+	int e = c->blinded ? lookup_b33(c->p, c->pd, &c->b33, to) :
+			     c->p->net.lookup(c->p->net.ctx, c->hash, to);
 
-	if (c->p->net.lookup(c->p->net.ctx, c->hash, to) == 0) {
+	if (e == 0) {
 		open_stream(c, to);
+	} else if (e == ERR_AUTH) {
+		c->p->st.els_refused++;
+		conn_fail(c, 403, "Forbidden", "Encrypted LeaseSet: no access",
+			  "This site's encrypted LeaseSet is for authorized "
+			  "clients only, and this proxy's client key "
+			  "(i2cp.leaseSetPrivKey) is missing or not one of "
+			  "them.", SOCKS5_NOT_ALLOWED);
+	} else if (e != ERR_NOT_FOUND) {
+		c->p->st.els_refused++;
+		conn_fail(c, 502, "Bad Gateway", "Encrypted LeaseSet unusable",
+			  "The site's encrypted LeaseSet was found but could "
+			  "not be opened.", SOCKS5_HOST_UNREACHABLE);
 	} else if (time_mono_ms() >= c->deadline) {
 		c->p->st.lookup_timeouts++;
 		conn_fail(c, 504, "Gateway Timeout", "LeaseSet not found",
@@ -525,12 +565,13 @@ static void resolve_poll(struct pconn *c)
 enum name_kind { NAME_DEST, NAME_B32, NAME_B33, NAME_UNKNOWN, NAME_BAD };
 
 /* What host names: a Destination now (*to), a b32 hash to look up
- * (hash), or a name we cannot use.  Never the system resolver. */
+ * (hash), a b33 address (*b33), or a name we cannot use.  Never the
+ * system resolver. */
 static enum name_kind name_classify(struct proxy *p, const char *host,
-				    uint8_t hash[32], struct keys_and_cert *to)
+				    uint8_t hash[32], struct b33_addr *b33,
+				    struct keys_and_cert *to)
 {
 	size_t n = strlen(host), hl;
-	struct b33_addr b33;
 	uint8_t *raw;
 	struct breader r;
 	enum name_kind k = NAME_BAD;
@@ -539,7 +580,7 @@ static enum name_kind name_classify(struct proxy *p, const char *host,
 		return b32_decode(hash, 32, &hl, host, B32_NAME_CHARS) == 0 &&
 		       hl == 32 ? NAME_B32 : NAME_BAD;
 	if (n > B32_NAME_CHARS + 8 && has_suffix(host, ".b32.i2p"))
-		return b33_parse(host, n, &b33) == 0 ? NAME_B33 : NAME_BAD;
+		return b33_parse(host, n, b33) == 0 ? NAME_B33 : NAME_BAD;
 	if (has_suffix(host, ".i2p"))
 		return addrbook_lookup(p->ab, host, to) == 0 ? NAME_DEST :
 							       NAME_UNKNOWN;
@@ -556,24 +597,30 @@ static enum name_kind name_classify(struct proxy *p, const char *host,
 	return k;
 }
 
-enum resolved { RES_DEST, RES_B32, RES_FAILED };
+enum resolved { RES_DEST, RES_LOOKUP, RES_FAILED };
 
-/* RES_B32 with c->hash set, RES_DEST with *to filled, or RES_FAILED
- * with the error already sent to the client. */
+/* RES_LOOKUP with c->hash or c->b33 set, RES_DEST with *to filled, or
+ * RES_FAILED with the error already sent to the client. */
 static enum resolved resolve(struct pconn *c, const char *host,
 			     struct keys_and_cert *to)
 {
-	switch (name_classify(c->p, host, c->hash, to)) {
+	switch (name_classify(c->p, host, c->hash, &c->b33, to)) {
 	case NAME_DEST:
 		return RES_DEST;
 	case NAME_B32:
-		return RES_B32;
+		return RES_LOOKUP;
 	case NAME_B33:
-		conn_fail(c, 501, "Not Implemented", "Encrypted LeaseSet",
-			  "This is a b33 address of an encrypted LeaseSet: "
-			  "this proxy does not open them yet.",
-			  SOCKS5_HOST_UNREACHABLE);
-		return RES_FAILED;
+		if (!c->p->net.lookup_blinded ||
+		    (c->b33.flags & B33_FLAG_SECRET)) {
+			conn_fail(c, 501, "Not Implemented",
+				  "Encrypted LeaseSet",
+				  "This b33 address needs a lookup secret, or "
+				  "this network has no encrypted LeaseSets.",
+				  SOCKS5_HOST_UNREACHABLE);
+			return RES_FAILED;
+		}
+		c->blinded = true;
+		return RES_LOOKUP;
 	case NAME_UNKNOWN:
 		c->p->st.unknown_host++;
 		conn_fail(c, 404, "Not Found", "Unknown host",
@@ -606,7 +653,7 @@ static void go(struct pconn *c, const char *host)
 	case RES_DEST:
 		open_stream(c, to);
 		break;
-	case RES_B32:
+	case RES_LOOKUP:
 		bufferevent_disable(c->bev, EV_READ);
 		c->deadline = time_mono_ms() + c->p->cfg.lookup_timeout_ms;
 		resolve_poll(c);
@@ -1149,10 +1196,16 @@ static void fetch_timer_cb(void *arg)
 	if (time_mono_ms() >= f->deadline)
 		return fetch_end(f, f->resolving ? ERR_NOT_FOUND : ERR_TIMEOUT);
 	if (f->resolving) {
+		int e;
+
 		to = xmalloc(sizeof(*to));
-		if (f->p->net.lookup(f->p->net.ctx, f->hash, to) == 0)
+		e = f->blinded ? lookup_b33(f->p, f->pd, &f->b33, to) :
+				 f->p->net.lookup(f->p->net.ctx, f->hash, to);
+		if (e == 0)
 			fetch_connect(f, to);
 		free(to);
+		if (e != 0 && e != ERR_NOT_FOUND)
+			return fetch_end(f, ERR_NOT_FOUND);
 		if (f->resolving) {
 			evloop_timer_arm(f->timer, PROXY_LOOKUP_POLL_MS);
 			return;
@@ -1192,11 +1245,12 @@ int proxy_fetch(struct proxy *p, struct proxy_dest *pd, const char *url,
 	f->next = p->fetches;
 	p->fetches = f;
 	to = xmalloc(sizeof(*to));
-	k = name_classify(p, u.host, f->hash, to);
+	k = name_classify(p, u.host, f->hash, &f->b33, to);
 	if (k == NAME_DEST) {
 		fetch_connect(f, to);
-	} else if (k == NAME_B32) {
+	} else if (k == NAME_B32 || k == NAME_B33) {
 		f->resolving = true;
+		f->blinded = k == NAME_B33;
 	} else {
 		f->resolving = true;	/* fails from the timer, not here */
 		f->deadline = 0;
@@ -1322,6 +1376,15 @@ int proxy_dest_add(struct proxy *p, struct client_dest *d,
 	return 0;
 }
 
+void proxy_dest_set_leaseset_key(struct proxy_dest *pd, const uint8_t *key)
+{
+	pd->has_els_key = key != NULL;
+	if (key)
+		memcpy(pd->els_key, key, sizeof(pd->els_key));
+	else
+		memwipe(pd->els_key, sizeof(pd->els_key));
+}
+
 const struct keys_and_cert *proxy_dest_pub(const struct proxy_dest *pd)
 {
 	return client_dest_pub(pd->dest);
@@ -1423,7 +1486,7 @@ void proxy_free(struct proxy *p)
 		p->net.detach(p->net.ctx, pd->dest);
 		stream_mgr_free(pd->mgr);
 		client_dest_free(pd->dest);
-		free(pd);
+		xfree_wipe(pd, sizeof(*pd));
 	}
 	free(p->outproxy);
 	free(p);

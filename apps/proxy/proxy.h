@@ -9,7 +9,9 @@
  * Names: "<52 chars>.b32.i2p" is looked up on the network (the proxy
  * waits for the lookup, up to lookup_timeout_ms); other "*.i2p" names
  * come from the address book; b33 addresses (encrypted LeaseSets) are
- * refused for now.  Nothing is ever given to the system resolver: a
+ * blinded for today and looked up through the network's lookup_blinded
+ * hook (a per-client one opens with the destination's client key,
+ * proxy_dest_set_leaseset_key()).  Nothing is ever given to the system resolver: a
  * name that is not I2P, or an IP literal, is clearnet, refused unless an
  * outproxy is configured (HTTP only), and then it goes through the
  * overlay to the outproxy.
@@ -67,6 +69,7 @@ struct proxy_stats {
 	uint64_t accepted, refused_clearnet, unknown_host, lookup_timeouts;
 	uint64_t bad_requests, streams_out, streams_in, helper_added;
 	uint64_t subs_fetched, subs_failed;
+	uint64_t els_refused;	/* b33: no access, or it did not open */
 };
 
 void proxy_cfg_default(struct proxy_cfg *c);
@@ -86,6 +89,10 @@ void proxy_stats(const struct proxy *p, struct proxy_stats *out);
 int proxy_dest_add(struct proxy *p, struct client_dest *d,
 		   const struct stream_config *sc, struct proxy_dest **out);
 const struct keys_and_cert *proxy_dest_pub(const struct proxy_dest *pd);
+/* The client key pd opens per-client encrypted LeaseSets with (32
+ * bytes, copied: an X25519 private key or a PSK, i2pd's
+ * i2cp.leaseSetPrivKey); NULL: none. */
+void proxy_dest_set_leaseset_key(struct proxy_dest *pd, const uint8_t *key);
 
 /*
  * Listen on host:port (an IPv4 literal; port 0: any) for kind, through

@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "crypto/base/alloc.h"
+#include "crypto/base/encode.h"
 #include "crypto/base/err.h"
 
 static int fail(char *err, size_t errlen, int code, unsigned line,
@@ -86,10 +87,71 @@ static int set_key(struct tunconf_entry *e, const char *k, const char *v,
 		{ "i2p.streaming.maxTotalConnsPerDay",
 		  offsetof(struct tunconf_entry, total_day) },
 	};
+	static const struct {
+		const char *key;
+		size_t off;
+		unsigned long min, max;
+	} tunnel[] = {
+		{ "inbound.length", offsetof(struct tunconf_entry, in_length),
+		  0, 7 },
+		{ "outbound.length", offsetof(struct tunconf_entry, out_length),
+		  0, 7 },
+		{ "inbound.quantity",
+		  offsetof(struct tunconf_entry, in_quantity), 1, 16 },
+		{ "outbound.quantity",
+		  offsetof(struct tunconf_entry, out_quantity), 1, 16 },
+	};
 	unsigned long n;
 	struct in_addr a;
 
-	if (strcmp(k, "type") == 0) {
+	for (size_t i = 0; i < sizeof(tunnel) / sizeof(tunnel[0]); i++)
+		if (strcmp(k, tunnel[i].key) == 0) {
+			if (!parse_num(v, tunnel[i].max, &n) ||
+			    n < tunnel[i].min)
+				return fail(err, errlen, ERR_RANGE, line,
+					    "%s: expected %lu-%lu", k,
+					    tunnel[i].min, tunnel[i].max);
+			*(int *)((char *)e + tunnel[i].off) = (int)n;
+			return 0;
+		}
+	if (strcmp(k, "i2cp.leaseSetType") == 0) {
+		if (!parse_num(v, 5, &n) || (n != 1 && n != 3 && n != 5))
+			return fail(err, errlen, ERR_RANGE, line,
+				    "%s: expected 1, 3 or 5", k);
+		e->ls_encrypted = n == 5;
+	} else if (strcmp(k, "i2cp.leaseSetAuthType") == 0) {
+		if (!parse_num(v, 2, &n))
+			return fail(err, errlen, ERR_RANGE, line,
+				    "%s: expected 0, 1 or 2", k);
+		e->ls_auth = (unsigned)n;
+	} else if (strncmp(k, "i2cp.leaseSetClient.dh.", 23) == 0 ||
+		   strncmp(k, "i2cp.leaseSetClient.psk.", 24) == 0 ||
+		   strcmp(k, "i2cp.leaseSetPrivKey") == 0) {
+		const char *colon = strchr(v, ':');
+		uint8_t key[32];
+		size_t kl;
+
+		/* i2pd writes the clients as "name:key" */
+		if (colon && strncmp(k, "i2cp.leaseSetClient.", 20) == 0)
+			v = colon + 1;
+		if (strlen(v) != 44 || b64_decode(key, sizeof(key), &kl, v,
+						  44) != 0 || kl != 32)
+			return fail(err, errlen, ERR_FORMAT, line,
+				    "%s: expected 32 bytes in base64", k);
+		if (strcmp(k, "i2cp.leaseSetPrivKey") == 0) {
+			memcpy(e->ls_priv_key, key, 32);
+			e->has_ls_priv_key = true;
+		} else if (e->n_ls_clients == TUNCONF_MAX_LS_CLIENTS) {
+			return fail(err, errlen, ERR_TOO_BIG, line,
+				    "more than %d clients",
+				    TUNCONF_MAX_LS_CLIENTS);
+		} else {
+			e->ls_clients = xrealloc(e->ls_clients,
+						 (e->n_ls_clients + 1) * 32);
+			memcpy(e->ls_clients[e->n_ls_clients++], key, 32);
+		}
+		memwipe(key, sizeof(key));
+	} else if (strcmp(k, "type") == 0) {
 		if (strcmp(v, "server") == 0 || strcmp(v, "http") == 0)
 			e->type = TUNCONF_SERVER;
 		else if (strcmp(v, "client") == 0)
@@ -169,6 +231,10 @@ static int check_entry(const struct tunconf_entry *e, unsigned line,
 				    "[%s]: web needs root and keys", e->name);
 		break;
 	}
+	if (e->ls_encrypted && e->ls_auth && !e->n_ls_clients)
+		return fail(err, errlen, ERR_FORMAT, line,
+			    "[%s]: i2cp.leaseSetAuthType needs "
+			    "i2cp.leaseSetClient.* keys", e->name);
 	return 0;
 }
 
@@ -177,7 +243,8 @@ static void entry_clear(struct tunconf_entry *e)
 	free(e->destination);
 	free(e->keys);
 	free(e->root);
-	memset(e, 0, sizeof(*e));
+	free(e->ls_clients);
+	memwipe(e, sizeof(*e));
 }
 
 void tunconf_free(struct tunconf *tc)
@@ -236,6 +303,8 @@ int tunconf_parse(const char *text, size_t len, struct tunconf **out,
 			cur = &tc->e[tc->n++];
 			memcpy(cur->name, s + 1, n);
 			memcpy(cur->host, "127.0.0.1", 10);
+			cur->in_length = cur->out_length = -1;
+			cur->in_quantity = cur->out_quantity = -1;
 			cur->type = TUNCONF_CLIENT;
 			cur_line = line;
 			continue;

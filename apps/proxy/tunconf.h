@@ -14,11 +14,21 @@
  *   listing = false           web: folder listings
  *   i2p.streaming.maxConcurrentStreams, maxConnsPerMinute/Hour/Day,
  *   maxTotalConnsPerMinute/Hour/Day   inbound limits (streaming options)
+ *   inbound.length, outbound.length (0-7), inbound.quantity,
+ *   outbound.quantity (1-16)  this destination's tunnels (default: the
+ *                             router's client tunnels)
+ *   i2cp.leaseSetType = 5     server/web: publish an encrypted LeaseSet
+ *                             (b33 address); 1 or 3: a plain LeaseSet2
+ *   i2cp.leaseSetAuthType = 0 | 1 | 2   none, per-client DH, per-client
+ *                             PSK, with the clients'
+ *   i2cp.leaseSetClient.dh.N = [name:]B64   X25519 public keys, or
+ *   i2cp.leaseSetClient.psk.N = [name:]B64  pre-shared keys (32 bytes)
+ *   i2cp.leaseSetPrivKey = B64  client: our key (X25519 private key or
+ *                             PSK) for per-client encrypted LeaseSets
  *
  * "web" is ours: the built-in static web server on a free loopback port,
- * published like a server tunnel.  Other i2pd keys (inbound.length, ...)
- * are accepted and ignored: every destination uses the proxy's tunnel
- * length.  Host names are never resolved: hosts are IPv4 literals.
+ * published like a server tunnel.  Other i2pd keys are accepted and
+ * ignored.  Host names are never resolved: hosts are IPv4 literals.
  * Thread: any (pure).
  */
 #ifndef APPS_PROXY_TUNCONF_H
@@ -31,6 +41,8 @@
 #define TUNCONF_MAX_TUNNELS 64
 #define TUNCONF_MAX_BYTES (256 * 1024)
 #define TUNCONF_NAME_MAX_BYTES 64
+/* i2cp.leaseSetClient.* entries per tunnel (ELS2_MAX_CLIENTS) */
+#define TUNCONF_MAX_LS_CLIENTS 64
 
 enum tunconf_type { TUNCONF_SERVER, TUNCONF_CLIENT, TUNCONF_WEB };
 
@@ -48,6 +60,16 @@ struct tunconf_entry {
 	unsigned max_streams;
 	unsigned per_minute, per_hour, per_day;
 	unsigned total_minute, total_hour, total_day;
+	/* tunnels: -1 the router's */
+	int in_length, out_length, in_quantity, out_quantity;
+	/* encrypted LeaseSet (server, web) */
+	bool ls_encrypted;
+	unsigned ls_auth;		/* 0 none, 1 DH, 2 PSK */
+	uint8_t (*ls_clients)[32];	/* owned; n_ls_clients keys */
+	size_t n_ls_clients;
+	/* client: i2cp.leaseSetPrivKey (secret) */
+	bool has_ls_priv_key;
+	uint8_t ls_priv_key[32];
 };
 
 struct tunconf {

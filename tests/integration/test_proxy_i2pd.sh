@@ -14,6 +14,7 @@
 # 28721, 28731, 127.0.0.1:28743 and 28746 (our proxies).
 . "${top_srcdir:-.}/tests/integration/i2pd-lib.sh"
 . "${top_srcdir:-.}/tests/integration/ntcp2-lib.sh"
+. "${top_srcdir:-.}/tests/integration/proxy-lib.sh"
 NAME=test_proxy_i2pd
 W=$(mktemp -d "${TMPDIR:-/tmp}/proxy-i2pd.XXXXXX")
 B=$W/bitsd
@@ -110,22 +111,6 @@ i=0
 while [ ! -s "$B/ours.dat.b32" ] && [ $i -lt 120 ]; do sleep 0.25; i=$((i + 1)); done
 OURS_SITE=$(cat "$B/ours.dat.b32")
 
-# fetch LABEL URL FILE WANT [curl args]: retried until the page arrives
-# byte-exact or 300 s pass (LeaseSet lookups and tunnel builds first)
-fetch() {
-	label=$1 url=$2 out=$3 want=$4; shift 4
-	end=$(($(date +%s) + 300)) code=""
-	while [ "$(date +%s)" -lt $end ]; do
-		code=$(curl -s -m 120 -o "$out" -w '%{http_code}' "$@" "$url")
-		[ "$code" = 200 ] && cmp -s "$out" "$want" && break
-		sleep 3
-	done
-	if [ "$code" = 200 ] && cmp -s "$out" "$want"; then
-		ok "$label"
-	else
-		bad "$label: last status $code"
-	fi
-}
 
 # ---- 2. the site hosted by i2pd ----
 i=0

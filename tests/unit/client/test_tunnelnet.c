@@ -477,7 +477,77 @@ static void test_tunnel_opts(struct tctx *t)
 	client_dest_free(d);
 }
 
+/* b33: r's encrypted LeaseSet (per-client DH for one client key) in the
+ * netDb under today's blinded key; lookup_blinded opens it with the
+ * client's key only, looks it up when it is missing, and once opened the
+ * destination's hash is known to lookup(). */
+static void test_lookup_blinded(struct tctx *t)
+{
+	struct env e;
+	struct client_net net;
+	struct keys_and_cert out;
+	struct tunnelnet_stats st;
+	struct lease l[2];
+	struct x25519_pk rpk, cpk;
+	struct x25519_sk csk;
+	struct bbuf ls = BBUF_INIT, els = BBUF_INIT;
+	struct els2_blinding bl;
+	struct client_ls_opts lo = { .encrypted = true, .auth = ELS2_AUTH_DH,
+				     .n_clients = 1 };
+	enum netdb_add_result res;
+	uint8_t store_key[32], other[32];
+	const uint8_t *rh;
+	uint64_t now = time_now_ms();
+
+	env_init(t, &e);
+	env_dests(t, &e);
+	net = e.net;
+	T_TRUE(t, net.lookup_blinded != NULL);
+	rh = client_dest_pub(e.r)->hash;
+	x25519_keygen(&csk, &cpk);
+	lo.clients = (const uint8_t (*)[32])cpk.b;
+	dest_x25519(e.r, &rpk);
+	make_leases(l, 2, now);
+	T_OK(t, tunnelnet_leaseset_build(client_dest_keys(e.r), &rpk, l, 2,
+					 now, &ls));
+	T_OK(t, tunnelnet_els_build(client_dest_keys(e.r), &lo, ls.data,
+				    ls.len, now, &els, store_key));
+	T_OK(t, els2_blinding_derive(client_dest_pub(e.r)->sig_key, 7,
+				     now / 1000, NULL, 0, &bl));
+	T_MEMEQ(t, bl.store_key, store_key, 32);
+	/* not in the netDb yet: a lookup by the blinded key */
+	T_ERR(t, net.lookup_blinded(net.ctx, &bl, csk.b, &out), ERR_NOT_FOUND);
+	T_EQ(t, netdb_lookups_pending(e.db), 1);
+	T_OK(t, netdb_add_ls(e.db, LEASESET_ENC_LS2, els.data, els.len,
+			     store_key, NULL, &res));
+	/* no key, or another key: closed */
+	T_ERR(t, net.lookup_blinded(net.ctx, &bl, NULL, &out), ERR_AUTH);
+	rand_bytes(other, sizeof(other));
+	T_ERR(t, net.lookup_blinded(net.ctx, &bl, other, &out), ERR_AUTH);
+	T_ERR(t, net.lookup(net.ctx, rh, &out), ERR_NOT_FOUND);
+	/* the client's key: r itself */
+	memset(&out, 0, sizeof(out));
+	T_OK(t, net.lookup_blinded(net.ctx, &bl, csk.b, &out));
+	T_MEMEQ(t, out.hash, rh, 32);
+	T_OK(t, net.lookup(net.ctx, rh, &out));
+	T_MEMEQ(t, out.hash, rh, 32);
+	tunnelnet_stats(e.tn, &st);
+	T_EQ(t, st.els_opened, 1);
+	/* opened once: asked again, nothing is decrypted again */
+	T_OK(t, net.lookup_blinded(net.ctx, &bl, csk.b, &out));
+	tunnelnet_stats(e.tn, &st);
+	T_EQ(t, st.els_opened, 1);
+	/* another day's blinding is another netDb key: not found */
+	T_OK(t, els2_blinding_derive(client_dest_pub(e.r)->sig_key, 7,
+				     now / 1000 + 86400, NULL, 0, &bl));
+	T_ERR(t, net.lookup_blinded(net.ctx, &bl, csk.b, &out), ERR_NOT_FOUND);
+	bbuf_free(&ls);
+	bbuf_free(&els);
+	env_free(&e);
+}
+
 const struct test_case client_tunnelnet_tests[] = {
+	{ "lookup_blinded", test_lookup_blinded, TT_FORK },
 	{ "leaseset_build", test_leaseset_build, 0 },
 	{ "dispatch", test_dispatch, 0 },
 	{ "garlic_in", test_garlic_in, TT_FORK },

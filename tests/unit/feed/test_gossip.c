@@ -133,7 +133,9 @@ static void run_quiet(struct env *e)
 
 static struct client_net w_net(struct env *e)
 {
-	return (struct client_net){ w_attach, w_detach, w_send, w_lookup, e };
+	return (struct client_net){ .attach = w_attach, .detach = w_detach,
+				    .send = w_send, .lookup = w_lookup,
+				    .ctx = e };
 }
 
 static void link_nodes(struct env *e, unsigned a, unsigned b)

@@ -76,13 +76,74 @@ static void test_bad(struct tctx *t)
 		T_TRUE(t, parse(bad[i], &tc, err, sizeof(err)) != 0);
 		T_TRUE(t, strncmp(err, "line ", 5) == 0);
 	}
+	/* the tunnel and encrypted-LeaseSet keys out of range */
+	static const char *const bad_ls[] = {
+		"[x]\ntype = client\ndestination = a.i2p\ninbound.length = 8\n",
+		"[x]\ntype = client\ndestination = a.i2p\n"
+		"outbound.quantity = 0\n",
+		"[x]\ntype = server\nport = 1\nkeys = k\n"
+		"i2cp.leaseSetType = 4\n",
+		"[x]\ntype = server\nport = 1\nkeys = k\n"
+		"i2cp.leaseSetAuthType = 3\n",
+		/* a per-client LeaseSet without clients */
+		"[x]\ntype = server\nport = 1\nkeys = k\n"
+		"i2cp.leaseSetType = 5\ni2cp.leaseSetAuthType = 1\n",
+		/* 31 bytes, and a bad character */
+		"[x]\ntype = client\ndestination = a.i2p\n"
+		"i2cp.leaseSetPrivKey = AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==\n",
+		"[x]\ntype = server\nport = 1\nkeys = k\n"
+		"i2cp.leaseSetClient.psk.0 = a:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA+A=\n",
+	};
+	for (size_t i = 0; i < sizeof(bad_ls) / sizeof(bad_ls[0]); i++) {
+		err[0] = 0;
+		T_TRUE(t, parse(bad_ls[i], &tc, err, sizeof(err)) != 0);
+		T_TRUE(t, strncmp(err, "line ", 5) == 0);
+	}
 	T_OK(t, parse("", &tc, err, sizeof(err)));
 	T_EQ(t, tc->n, 0);
 	tunconf_free(tc);
 }
 
+/* i2pd's encrypted-LeaseSet and tunnel keys */
+static void test_els(struct tctx *t)
+{
+	static const char conf[] =
+		"[site]\ntype = server\nport = 80\nkeys = s.dat\n"
+		"inbound.length = 0\noutbound.length = 2\n"
+		"inbound.quantity = 3\n"
+		"i2cp.leaseSetType = 5\ni2cp.leaseSetAuthType = 1\n"
+		"i2cp.leaseSetClient.dh.0 = alice:"
+		"AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=\n"
+		"i2cp.leaseSetClient.dh.1 = "
+		"AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI=\n"
+		"[c]\ntype = client\ndestination = a.i2p\n"
+		"i2cp.leaseSetPrivKey = "
+		"~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~8=\n";
+	struct tunconf *tc = NULL;
+	char err[128] = "";
+
+	T_OK(t, parse(conf, &tc, err, sizeof(err)));
+	T_EQ(t, tc->n, 2);
+	T_EQ(t, tc->e[0].in_length, 0);
+	T_EQ(t, tc->e[0].out_length, 2);
+	T_EQ(t, tc->e[0].in_quantity, 3);
+	T_EQ(t, tc->e[0].out_quantity, -1);
+	T_TRUE(t, tc->e[0].ls_encrypted);
+	T_EQ(t, tc->e[0].ls_auth, 1);
+	T_EQ(t, tc->e[0].n_ls_clients, 2);
+	T_EQ(t, tc->e[0].ls_clients[0][31], 1);
+	T_EQ(t, tc->e[0].ls_clients[1][0], 2);
+	T_TRUE(t, !tc->e[0].has_ls_priv_key);
+	T_TRUE(t, !tc->e[1].ls_encrypted);
+	T_EQ(t, tc->e[1].in_length, -1);
+	T_TRUE(t, tc->e[1].has_ls_priv_key);
+	T_EQ(t, tc->e[1].ls_priv_key[0], 0xff);
+	tunconf_free(tc);
+}
+
 const struct test_case proxy_tunconf_tests[] = {
 	{ "good", test_good, 0 },
+	{ "els", test_els, 0 },
 	{ "bad", test_bad, 0 },
 	{ NULL, NULL, 0 }
 };
