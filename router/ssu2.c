@@ -934,17 +934,27 @@ static void sent_release(struct sess *s, struct sentpkt *p, bool acked)
 	s->inflight--;
 }
 
-/* Drop messages fully acked (or given up) that no packet refers to. */
+static bool outmsg_done(const struct outmsg *om)
+{
+	uint64_t all = om->nfrags == 64 ? ~(uint64_t)0
+		       : (((uint64_t)1 << om->nfrags) - 1);
+
+	return om->refs == 0 && (om->dead || om->acked == all);
+}
+
+/* Drop messages fully acked (or given up) that no packet refers to.
+ * ACKs come mostly in order, so the run at the head goes; the whole
+ * queue is looked through only when it is full (a lost packet holds the
+ * head while later messages are acked). */
 static void out_gc(struct sess *s)
 {
 	struct outmsg **pp = &s->out_head, *last = NULL;
+	bool all = s->out_msgs >= OUT_MAX_MSGS || s->out_bytes >= OUT_MAX_BYTES;
 
 	while (*pp) {
 		struct outmsg *om = *pp;
-		uint64_t all = om->nfrags == 64 ? ~(uint64_t)0
-			       : (((uint64_t)1 << om->nfrags) - 1);
 
-		if (om->refs == 0 && (om->dead || om->acked == all)) {
+		if (outmsg_done(om)) {
 			if (om == s->out_sent)
 				s->out_sent = NULL;
 			*pp = om->next;
@@ -953,6 +963,8 @@ static void out_gc(struct sess *s)
 			outmsg_free(om);
 			continue;
 		}
+		if (!all)
+			return;	/* the tail stays */
 		last = om;
 		pp = &om->next;
 	}
@@ -1071,10 +1083,14 @@ static void put_ack(struct sess *s, struct bbuf *pl, size_t room)
 	}
 }
 
-/* The same for a packet that may not be sent after all. */
+/* The same for a data packet that may not be sent after all, and only
+ * when an ack-eliciting packet came since our last ACK: the peer has no
+ * use for ACKs of its ACK-only packets (an ACK lost is covered by the
+ * next one, whose ranges repeat it). */
 static bool put_ack_tentative(struct sess *s, struct bbuf *pl, size_t room)
 {
-	return s->rx.any && ssu2_rxwin_put_ack(&s->rx, pl, room) > 0;
+	return s->ack_owed && s->rx.any &&
+	       ssu2_rxwin_put_ack(&s->rx, pl, room) > 0;
 }
 
 /* Send an ACK now, alone (no tracking: it elicits nothing). */
@@ -1119,6 +1135,11 @@ static void sess_flush(struct sess *s)
 			     tmp.n < PKT_MAX_FRAGS; f++) {
 				if (!(om->pending & ((uint64_t)1 << f)))
 					continue;
+				if (om->acked & ((uint64_t)1 << f)) {
+					/* a late ACK came for it after all */
+					om->pending &= ~((uint64_t)1 << f);
+					continue;
+				}
 				if (pl.len + frag_wire(om, f) > pmax)
 					goto full;
 				frag_put(&pl, om, f);
