@@ -514,7 +514,11 @@ static void test_pool_workers(struct tctx *t)
 		content_pool_run(pool, probe_one, &p, 5000);
 		T_EQ(t, atomic_load(&p.calls), 5000);
 		T_EQ(t, atomic_load(&p.bad), 0);
-		T_EQ(t, atomic_load(&p.seen[0]), 1);	/* the caller took part */
+		/* Alone, the caller does every item as worker 0; with workers
+		 * it takes part too, but a loaded machine may let them empty
+		 * the queue first, so only the index range is certain. */
+		if (th == 1)
+			T_EQ(t, atomic_load(&p.seen[0]), 1);
 		/* start/wait: only the workers (1..th-1), or the caller alone. */
 		for (int i = 0; i < 8; i++)
 			atomic_store(&p.seen[i], 0);
