@@ -7,12 +7,15 @@
  *   bits cat CONTENT --key K      decrypt to stdout, checking each chunk
  *   bits get HASH --key K         fetch through the local bitsd's swarm
  *                                 (apps/bits_get.c)
+ *   bits buy HASH --agent DEST    buy the licence and its key through the
+ *                                 local bitsd's market (apps/bits_buy.c)
  *
  * CONTENT and DIR are a content directory, or a content hash looked up in
  * the store under --datadir.  Exit status: 0 ok, 1 rejected or failed,
  * 2 usage.
  */
 #include "config.h"
+#include "apps/bits_buy.h"
 #include "apps/bits_get.h"
 #include "apps/content/card.h"
 #include "apps/content/cdir.h"
@@ -54,7 +57,9 @@ static const char usage_text[] =
 	"       bits cat DIR|HASH --key K [--from OFFSET] [--length N]\n"
 	"           [--at MS] [--datadir DIR]\n"
 	"       bits get HASH --key K [--port P] [--peer DEST]...\n"
-	"           [--output FILE] [--quiet]\n";
+	"           [--output FILE] [--quiet]\n"
+	"       bits buy HASH --agent DEST [--index N] --api-port P\n"
+	"           [--datadir DIR] [--quiet]\n";
 
 static int usage(void)
 {
@@ -694,6 +699,8 @@ int main(int argc, char **argv)
 
 	if (argc >= 2 && strcmp(argv[1], "get") == 0)
 		return bits_get_main(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "buy") == 0)
+		return bits_buy_main(argc - 1, argv + 1);
 	if (argc < 3)
 		return usage();
 	crypto_init();

@@ -64,13 +64,8 @@ static int connect_local(uint16_t port)
 	return fd;
 }
 
-/*
- * One request; the status in *status and the headers skipped.  The body
- * goes to out_fd when it is not -1, else into *body (at most
- * GET_REPLY_MAX_BYTES, NUL-terminated).  0 or ERR_IO / ERR_FORMAT.
- */
-static int http_do(uint16_t port, const char *req, int *status, int out_fd,
-		   char **body, uint64_t *body_len)
+int bits_http_do(uint16_t port, const char *req, int *status, int out_fd,
+		 char **body, uint64_t *body_len)
 {
 	char *buf = xmalloc(65536 + 1);
 	size_t len = 0, hl;
@@ -165,7 +160,7 @@ static void show_peers(json_t *st)
 	}
 }
 
-static bool hex_or_b32_hash(const char *s, char hex[HEX_ENC_LEN(32)])
+bool bits_hash_arg(const char *s, char hex[HEX_ENC_LEN(32)])
 {
 	uint8_t h[32];
 	size_t n = strlen(s), got;
@@ -189,20 +184,20 @@ static int run_get(const struct get_args *a)
 	int status = 0, fd = -1, r = 1;
 	size_t off;
 
-	if (!hex_or_b32_hash(a->hash, hash) || strlen(a->key) != 64 ||
+	if (!bits_hash_arg(a->hash, hash) || strlen(a->key) != 64 ||
 	    strspn(a->key, "0123456789abcdefABCDEF") != 64)
 		return get_usage();
 	off = (size_t)snprintf(req, sizeof(req), "POST /swarm/%s", hash);
 	for (unsigned i = 0; i < a->npeers; i++) {
 		char ph[HEX_ENC_LEN(32)];
-		if (!hex_or_b32_hash(a->peers[i], ph))
+		if (!bits_hash_arg(a->peers[i], ph))
 			return get_usage();
 		off += (size_t)snprintf(req + off, sizeof(req) - off, "%cpeer=%s",
 					i ? '&' : '?', ph);
 	}
 	snprintf(req + off, sizeof(req) - off, " HTTP/1.0\r\nHost: 127.0.0.1"
 		 "\r\nContent-Length: 0\r\n\r\n");
-	if (http_do(a->port, req, &status, -1, &body, NULL) != 0 ||
+	if (bits_http_do(a->port, req, &status, -1, &body, NULL) != 0 ||
 	    status != 200) {
 		fprintf(stderr, "bits: no swarm at 127.0.0.1:%u (is bitsd "
 			"running with swarm = true?)\n", a->port);
@@ -214,7 +209,7 @@ static int run_get(const struct get_args *a)
 		body = NULL;
 		snprintf(req, sizeof(req), "GET /swarm/%s HTTP/1.0\r\n"
 			 "Host: 127.0.0.1\r\n\r\n", hash);
-		if (http_do(a->port, req, &status, -1, &body, NULL) != 0 ||
+		if (bits_http_do(a->port, req, &status, -1, &body, NULL) != 0 ||
 		    status != 200 || !(st = json_loads(body, 0, NULL))) {
 			fprintf(stderr, "\nbits: the swarm stopped answering\n");
 			goto out;
@@ -243,7 +238,7 @@ static int run_get(const struct get_args *a)
 	}
 	snprintf(req, sizeof(req), "GET /content/%s HTTP/1.0\r\nHost: "
 		 "127.0.0.1\r\nX-Bits-Key: %s\r\n\r\n", hash, a->key);
-	if (http_do(a->port, req, &status, fd, NULL, &got) != 0 ||
+	if (bits_http_do(a->port, req, &status, fd, NULL, &got) != 0 ||
 	    status != 200) {
 		fprintf(stderr, "bits: the content was refused (%d%s)\n",
 			status, status == 403 ? ": wrong key" : "");

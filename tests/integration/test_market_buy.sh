@@ -13,7 +13,8 @@
 #  - a second buy of content 1 pays nothing (same balances);
 #  - content 2 through b3's agent: paid, but the lying K is refused
 #    (keyCommitment) and no key is kept;
-#  - with ETH, content 3 is bought directly (no relayer fee);
+#  - with ETH, content 3 is bought directly (no relayer fee) by
+#    `bits buy` through b2's API;
 #  - b2 restarted still lists both keys;
 #  - all stop cleanly, with no sanitizer report.
 # Waits are on conditions with generous timeouts.  127.0.1.31-34, NTCP2
@@ -218,12 +219,20 @@ fi
 
 "$CAST" rpc --rpc-url "$RPC" anvil_setBalance "$PAYER" 0x8ac7230489e80000 >/dev/null
 t2=$(tok "$PAYER") r2=$(tok "$RELAYER")
-buy "$H3" "$I3" "$AG"
-follow "$ID"
-if printf '%s' "$OUT" | jq_ 'j["state"] == "done" and j["route"] == "direct" and j["relayer_fee"] == "0"' | grep -q True; then
-	ok "content 3 bought directly by the wallet with ETH"
+# bits buy: the same purchase from the command line, through b2's API
+"$top_builddir/apps/bits" buy "$H3" --agent "$AG" --index "$I3" \
+	--api-port 29362 --datadir "$W/b2" >"$W/buy3.out" 2>"$W/buy3.err" &
+BUY=$!
+i=0
+while kill -0 $BUY 2>/dev/null && [ $i -lt 240 ]; do
+	"$CAST" rpc --rpc-url "$RPC" anvil_mine 1 >/dev/null 2>&1
+	sleep 1; i=$((i + 1))
+done
+if wait $BUY && grep -q '^route: direct$' "$W/buy3.out" &&
+	grep -q '^relayer-fee: 0$' "$W/buy3.out" && grep -q '^bits: done$' "$W/buy3.err"; then
+	ok "bits buy: content 3 bought directly by the wallet with ETH"
 else
-	bad "content 3 (direct): $OUT"
+	bad "bits buy content 3 (direct): $(cat "$W/buy3.out" "$W/buy3.err")"
 fi
 check "content 3's K" "${K3#0x}" "$(sed -n 's/^key //p' "$W/b2/market-licences/${H3#0x}" 2>/dev/null)"
 check "payer's tokens: the price only" $((t2 - PRICE)) "$(tok "$PAYER")"
