@@ -5,6 +5,7 @@
  */
 #include "config.h"
 #include "apps/api/api.h"
+#include "apps/bitsd_console.h"
 #include "apps/bitsd_feed.h"
 #include "apps/bitsd_market.h"
 #include "apps/bitsd_netdb.h"
@@ -46,6 +47,7 @@ struct bitsd {
 	struct swarm_service *swarm;
 	struct bitsd_feed *feed;
 	struct bitsd_market *market;
+	struct bitsd_console *console;
 	struct daemon *d;
 	/* firewalled and our introducers, from SSU2; every RouterInfo we
 	 * sign follows it */
@@ -377,6 +379,32 @@ static void market_stop_hook(struct daemon *d, void *ctx)
 	FREE_AND_NULL(bitsd_market_stop, b->market);
 }
 
+/* The console's own calls (issue [UI]) when the API runs; after the
+ * swarm, the proxies and the market, whose parts it shows. */
+static int console_start_hook(struct daemon *d, void *ctx)
+{
+	struct bitsd *b = ctx;
+	struct bitsd_console_deps deps = {
+		.api = b->api, .swarm = b->swarm,
+		.transit = b->tunnels ? bitsd_tunnels_transit(b->tunnels) : NULL,
+		.workers = daemon_workers(d),
+		.market = bitsd_market_wanted(daemon_conf(d)),
+	};
+
+	if (!b->api)
+		return 0;
+	return bitsd_console_start(daemon_evloop(d), daemon_conf(d), &deps,
+				   &b->console);
+}
+
+static void console_stop_hook(struct daemon *d, void *ctx)
+{
+	struct bitsd *b = ctx;
+
+	(void)d;
+	FREE_AND_NULL(bitsd_console_stop, b->console);
+}
+
 /* The local JSON API, when --api-port is set. */
 static int api_start_hook(struct daemon *d, void *ctx)
 {
@@ -431,6 +459,7 @@ int main(int argc, char **argv)
 		{ "api", 0, api_start_hook, api_stop_hook, NULL },
 		{ "feed", 0, feed_start_hook, feed_stop_hook, NULL },
 		{ "market", 0, market_start_hook, market_stop_hook, NULL },
+		{ "console", 0, console_start_hook, console_stop_hook, NULL },
 	};
 	struct bitsd b = { 0 };
 

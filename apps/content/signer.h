@@ -21,5 +21,12 @@ struct content_signer {
 /* A signer over a seed the caller keeps alive (borrowed, not copied). */
 void content_signer_from_seed(struct content_signer *s,
 			      const struct ed25519_seed *sk);
+/*
+ * The creator seed at path (32 raw bytes: `creator.key`, shared by the
+ * feed, the console and `bits publish`), made and written 0600 when
+ * missing.  ERR_FORMAT for a file of another size; fsutil's errors.
+ * Blocks on the disk.
+ */
+int content_creator_seed_load(const char *path, struct ed25519_seed *sk);
 
 #endif /* APPS_CONTENT_SIGNER_H */

@@ -13,7 +13,6 @@
 #include "crypto/base/log.h"
 #include "crypto/base/time.h"
 #include "crypto/hash.h"
-#include "crypto/rand.h"
 #include "crypto/secmem.h"
 #include "router/evloop.h"
 
@@ -39,30 +38,6 @@ struct feed_service {
 };
 
 /* ---- files ---- */
-
-/* The creator seed (32 raw bytes) at path, made when missing. */
-static int seed_load_or_create(const char *path, struct ed25519_seed *sk)
-{
-	uint8_t *buf = NULL;
-	size_t len = 0;
-	int r = fsutil_read_file(path, 64, &buf, &len);
-
-	if (r == ERR_NOT_FOUND) {
-		rand_bytes(sk->b, sizeof(sk->b));
-		return fsutil_write_atomic(path, sk->b, sizeof(sk->b), 0600,
-					   false);
-	}
-	if (r != 0)
-		return r;
-	if (len == sizeof(sk->b))
-		memcpy(sk->b, buf, len);
-	else
-		r = ERR_FORMAT;
-	xfree_wipe(buf, len);
-	if (r != 0)
-		log_err(LD_APP, "feed: %s is not a creator key", path);
-	return r;
-}
 
 /* ---- the service ---- */
 
@@ -150,7 +125,8 @@ int feed_service_start(struct evloop *el, const struct feed_service_cfg *cfg,
 	s->net = *net;
 	s->creator_sk = secmem_alloc(sizeof(*s->creator_sk));
 	path = fsutil_path_join(cfg->datadir, FEED_SERVICE_CREATOR_FILE);
-	r = seed_load_or_create(path, s->creator_sk);
+	if ((r = content_creator_seed_load(path, s->creator_sk)) == ERR_FORMAT)
+		log_err(LD_APP, "feed: %s is not a creator key", path);
 	free(path);
 	if (r == 0) {
 		content_signer_from_seed(&s->creator, s->creator_sk);

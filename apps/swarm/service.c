@@ -50,6 +50,7 @@ struct web_req {
 	struct content_key key;
 	struct content_manifest m;	/* once known */
 	bool have_m, started, ranged, in_flight;
+	bool safe_types;		/* swarm_service_http(): see there */
 	uint64_t from, end;		/* [from, end) of the plaintext */
 	uint64_t pos;			/* next byte to send */
 	struct aesgcm_ctx *aead;
@@ -355,13 +356,30 @@ static int web_load_manifest(struct web_req *w)
 	return 1;
 }
 
+/* The Content-Type to answer for mime when a page of another origin's
+ * trust must not be able to run it: media and raster images as they
+ * are, text as plain text, anything else as opaque bytes. */
+static const char *safe_type(const char *mime)
+{
+	if (!strncmp(mime, "video/", 6) || !strncmp(mime, "audio/", 6) ||
+	    (!strncmp(mime, "image/", 6) && !strstr(mime, "svg")))
+		return mime;
+	if (!strncmp(mime, "text/", 5))
+		return "text/plain; charset=utf-8";
+	return "application/octet-stream";
+}
+
 static void web_start_reply(struct web_req *w)
 {
 	struct evkeyvalq *h = evhttp_request_get_output_headers(w->req);
+	const char *mime = w->m.mime[0] ? w->m.mime : "application/octet-stream";
 	char v[96];
 
-	evhttp_add_header(h, "Content-Type",
-			  w->m.mime[0] ? w->m.mime : "application/octet-stream");
+	if (w->safe_types) {
+		mime = safe_type(mime);
+		evhttp_add_header(h, "Content-Security-Policy", "sandbox");
+	}
+	evhttp_add_header(h, "Content-Type", mime);
 	evhttp_add_header(h, "Accept-Ranges", "bytes");
 	evhttp_add_header(h, "Cache-Control", "no-store");
 	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
@@ -467,7 +485,8 @@ static int trade(struct swarm_service *s, const uint8_t hash[32],
 }
 
 static void handle_content(struct swarm_service *s, struct evhttp_request *req,
-			   const uint8_t hash[32], const char *query)
+			   const uint8_t hash[32], const char *query,
+			   bool safe_types)
 {
 	struct evkeyvalq q;
 	const char *kh;
@@ -503,6 +522,7 @@ static void handle_content(struct swarm_service *s, struct evhttp_request *req,
 	}
 	w->s = s;
 	w->req = req;
+	w->safe_types = safe_types;
 	memcpy(w->hash, hash, 32);
 	w->conn = evhttp_request_get_connection(req);
 	evhttp_connection_set_closecb(w->conn, web_conn_closed, w);
@@ -549,6 +569,19 @@ static void handle_stats(struct swarm_service *s, struct evhttp_request *req,
 	json_object_set_new(root, "bad_pieces", json_integer(
 		(json_int_t)cs.bad_pieces));
 	json_object_set_new(root, "banned", json_integer(cs.banned));
+	{	/* chunk i stored: bit i%8 of byte i/8, as hex */
+		uint8_t *bits = NULL;
+		size_t blen = 0;
+
+		if (content_store_have(s->st, hash, &bits, &blen) == 0 &&
+		    blen <= SWARM_SERVICE_MAP_MAX_BYTES) {
+			char *hx2 = xmalloc(2 * blen + 1);
+			hex_encode(hx2, 2 * blen + 1, bits, blen);
+			json_object_set_new(root, "have_map", json_string(hx2));
+			free(hx2);
+		}
+		free(bits);
+	}
 	peers = json_array();
 	n = swarm_peer_stats(s->sw, hash, ps, 64);
 	for (size_t i = 0; i < n; i++) {
@@ -603,27 +636,20 @@ static void handle_fetch(struct swarm_service *s, struct evhttp_request *req,
 	reply_text(req, 200, "OK");
 }
 
-static void handle(struct evhttp_request *req, void *arg)
+/* The endpoint's calls on path and query (untrusted), for a request
+ * whose Host was checked. */
+static void route(struct swarm_service *s, struct evhttp_request *req,
+		  const char *path, const char *query, bool safe_types)
 {
-	struct swarm_service *s = arg;
-	const char *host = evhttp_find_header(
-		evhttp_request_get_input_headers(req), "Host");
-	const struct evhttp_uri *u = evhttp_request_get_evhttp_uri(req);
-	const char *path = u ? evhttp_uri_get_path(u) : NULL;
-	const char *query = u ? evhttp_uri_get_query(u) : NULL;
 	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
 	uint8_t hash[32];
 
-	if (!host_is_loopback(host)) {
-		reply_text(req, 403, "Forbidden");
-		return;
-	}
 	if (path && strncmp(path, "/content/", 9) == 0 &&
 	    parse_hash(path + 9, strlen(path + 9), hash)) {
 		if (cmd != EVHTTP_REQ_GET)
 			reply_text(req, 405, "Method Not Allowed");
 		else
-			handle_content(s, req, hash, query);
+			handle_content(s, req, hash, query, safe_types);
 		return;
 	}
 	if (path && strncmp(path, "/swarm/", 7) == 0 &&
@@ -637,6 +663,27 @@ static void handle(struct evhttp_request *req, void *arg)
 		return;
 	}
 	reply_text(req, 404, "Not Found");
+}
+
+static void handle(struct evhttp_request *req, void *arg)
+{
+	struct swarm_service *s = arg;
+	const char *host = evhttp_find_header(
+		evhttp_request_get_input_headers(req), "Host");
+	const struct evhttp_uri *u = evhttp_request_get_evhttp_uri(req);
+
+	if (!host_is_loopback(host)) {
+		reply_text(req, 403, "Forbidden");
+		return;
+	}
+	route(s, req, u ? evhttp_uri_get_path(u) : NULL,
+	      u ? evhttp_uri_get_query(u) : NULL, false);
+}
+
+void swarm_service_http(struct swarm_service *s, struct evhttp_request *req,
+			const char *path, const char *query)
+{
+	route(s, req, path, query, true);
 }
 
 static int http_start(struct swarm_service *s, uint16_t port)

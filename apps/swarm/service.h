@@ -34,6 +34,9 @@
 #define SWARM_SERVICE_KEY_FILE "swarm.dest"
 /* Content replies under way at once on the endpoint. */
 #define SWARM_SERVICE_REQS_MAX 32
+/* GET /swarm/<hash> adds "have_map" (hex of the have-bitmap: chunk i is
+ * bit i%8 of byte i/8) up to this many bytes of bitmap. */
+#define SWARM_SERVICE_MAP_MAX_BYTES 65536
 
 struct evloop;
 struct swarm_service;	/* opaque */
@@ -80,6 +83,18 @@ const struct keys_and_cert *swarm_service_dest(const struct swarm_service *s);
  */
 int swarm_service_parse_range(const char *h, uint64_t size, uint64_t *from,
 			      uint64_t *end);
+/*
+ * Answer req, a request another server on this loop took (the console's
+ * /api/swarm), as the endpoint would answer path ("/content/<hash>" or
+ * "/swarm/<hash>") and query (NULL: none), without the Host check (the
+ * caller's).  Content is answered with a Content-Type no page can run
+ * (media and raster images as they are, text/plain, else
+ * application/octet-stream) and a sandbox CSP, since it shares the
+ * caller's origin.
+ */
+struct evhttp_request;
+void swarm_service_http(struct swarm_service *s, struct evhttp_request *req,
+			const char *path, const char *query);
 /* The endpoint's port (0 when it does not run). */
 uint16_t swarm_service_http_port(const struct swarm_service *s);
 

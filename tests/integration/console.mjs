@@ -1,13 +1,16 @@
 // The web console in headless Chromium (Debian's, driven by playwright-core
 // from tools/browser): sign-in, the feed (filters, views, like, follow),
 // the router page, keyboard use, phone width, CSP, nothing loaded from
-// outside this origin, sign-out.
-//   node console.mjs ORIGIN TOKEN ROUTER_HASH CARDS_JSON
+// outside this origin, sign-out; then publishing a file through the page,
+// finding it in the feed and playing it (progress bar, seek), a paid card
+// asking for its key, the wallet without a market, the proxy settings and
+// the hosted site on the router page.
+//   node console.mjs ORIGIN TOKEN ROUTER_HASH CARDS_JSON MEDIA_FILE PROXY_HTTP SITE_B32
 import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 const { chromium } = require(process.env.PLAYWRIGHT_CORE);
 
-const [origin, token, hash, cardsFile] = process.argv.slice(2);
+const [origin, token, hash, cardsFile, mediaFile, proxyHttp, siteB32] = process.argv.slice(2);
 const cards = JSON.parse((await import('node:fs')).readFileSync(cardsFile, 'utf8'));
 let pass = 0, fail = 0;
 const ok = (c, m) => { console.log((c ? 'ok   ' : 'FAIL ') + m); c ? pass++ : fail++; };
@@ -119,6 +122,90 @@ try {
   await page.waitForURL(origin + '/', { timeout: 15000 });
   ok(!page.url().includes(token), 'a /login#token= link signs in and the token leaves the URL');
   await page.getByText(cards.length + ' cards').waitFor({ timeout: 15000 });
+  // ---- publish a free audio file through the page ----
+  const phoneOk = async (what) => {
+    await page.setViewportSize({ width: 360, height: 740 });
+    await page.waitForTimeout(100);
+    const w = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    ok(w <= 0, what + ' at 360 px has no sideways scrolling (' + w + ' px)');
+    await page.setViewportSize({ width: 1280, height: 800 });
+  };
+  await page.getByRole('link', { name: 'Publish' }).click();
+  for (const l of ['File', 'Title', 'Description', 'Tags (commas between)', 'Cost of a licence (0: free)', 'Currency',
+                   'Royalty on resales (%)'])
+    ok(await page.getByLabel(l, { exact: true }).count() === 1, 'the publish form labels "' + l + '"');
+  await phoneOk('the publish page');
+  await page.getByLabel('File', { exact: true }).setInputFiles(mediaFile);
+  await page.getByLabel('Title', { exact: true }).fill('A quiet tone');
+  await page.getByLabel('Tags (commas between)').fill('sound, test');
+  await page.getByLabel('Or a text excerpt').fill('Six seconds of a quiet tone.');
+  // keyboard: focus the button and press Enter
+  await page.getByRole('button', { name: 'Publish' }).focus();
+  await page.keyboard.press('Enter');
+  await page.getByText(/^Published: free/).waitFor({ timeout: 60000 });
+  const stepsText = await page.locator('#pub-steps').textContent();
+  ok(/Upload: 100 %/.test(stepsText) && /Encrypt \(seal\) ✓/.test(stepsText) && /Seed: this router seeds/.test(stepsText) &&
+     /Card in the feed: card/.test(stepsText), 'the publish steps went upload, seal, seed, card: ' + stepsText);
+  ok(/market not configured/.test(stepsText), 'the chain step says the market is not configured');
+  await page.getByRole('link', { name: 'Feed' }).click();
+  await page.getByText((cards.length + 1) + ' cards').waitFor({ timeout: 15000 });
+  const mine = page.locator('article', { hasText: 'A quiet tone' });
+  ok(await mine.count() === 1, 'the published file is in the feed');
+  ok(await mine.getByText('Free').count() === 1, 'it is free');
+  await mine.getByRole('link', { name: 'Play A quiet tone' }).click();
+  await page.locator('#play-media audio').waitFor({ timeout: 30000 });
+  await page.waitForFunction(() => { const a = document.querySelector('#play-media audio'); return a && a.duration > 5; },
+                             null, { timeout: 30000 });
+  const dur = await page.evaluate(() => document.querySelector('#play-media audio').duration);
+  ok(dur > 5.5 && dur < 6.5, 'the player reads the audio through /api/swarm/content (' + dur.toFixed(2) + ' s)');
+  await page.getByText(/(\d+) of \1 chunks here/).waitFor({ timeout: 15000 });
+  const stats = await page.locator('#play-stats').textContent();
+  ok(/^5 of 5 chunks here · 0 seeders/.test(stats), 'the progress line counts chunks and seeders: ' + stats);
+  ok(await page.locator('#play-bar rect.have').count() >= 1, 'the progress bar draws the downloaded chunks');
+  // seek with the keyboard on the Position slider
+  const seek = page.getByLabel('Position');
+  await seek.focus();
+  await page.evaluate(() => { window.__seeked = 0;
+    document.querySelector('#play-media audio').addEventListener('seeked', () => { window.__seeked++; }); });
+  for (let i = 0; i < 5; i++) await page.keyboard.press('PageUp');
+  await page.waitForFunction(() => window.__seeked > 0, null, { timeout: 15000 });
+  const at = await page.evaluate(() => document.querySelector('#play-media audio').currentTime);
+  ok(at > 0.5, 'seeking with the Position slider moves the audio (' + at.toFixed(2) + ' s)');
+  await phoneOk('the player');
+  // a paid card with no key: the page asks for it
+  const paidId = await page.evaluate(async (t) => {
+    const r = await fetch('/api/feed?text=' + encodeURIComponent(t)); return (await r.json()).cards[0].id;
+  }, paid.title);
+  await page.goto(origin + '/#/play/' + paidId);
+  await page.getByLabel('Content key').waitFor({ timeout: 15000 });
+  await page.waitForTimeout(1500);	// the progress poll must not overwrite the request
+  ok(await page.getByText('This content is paid: enter the key your licence gave you.').count() === 1,
+     'a paid card without a key asks for the key');
+  await page.getByLabel('Content key').fill('00'.repeat(32));
+  await page.getByRole('button', { name: 'Play with this key' }).click();
+  await page.getByText(/This key does not open the content|Looking for seeders|No seeder found/).waitFor({ timeout: 15000 });
+  ok(true, 'a key for content nobody seeds: the page says it is looking for seeders');
+  // ---- wallet without a market ----
+  await page.getByRole('link', { name: 'Wallet' }).click();
+  await page.getByText(/Market not configured on this router/).waitFor({ timeout: 15000 });
+  ok(true, 'the wallet says the market is not configured');
+  ok(await page.locator('#earn polyline').count() === 2, 'the earnings plot has its two lines');
+  ok(await page.getByText('Whoever once had the key keeps it', { exact: false }).count() === 1,
+     'the wallet explains the licence limits');
+  await phoneOk('the wallet');
+  // ---- router: proxy settings and the hosted site ----
+  await page.getByRole('link', { name: 'Router' }).click();
+  await page.locator('#router-proxy').getByText(proxyHttp).waitFor({ timeout: 15000 });
+  ok(true, 'the router page shows the HTTP proxy ' + proxyHttp);
+  ok((await page.locator('#router-sites').textContent()).includes(siteB32), 'the router page lists the hosted site ' + siteB32);
+  await phoneOk('the router page');
+  const navSeen = new Set();
+  await page.locator('body').focus();
+  for (let i = 0; i < 10; i++) {
+    await page.keyboard.press('Tab');
+    navSeen.add(await page.evaluate(() => document.activeElement ? document.activeElement.textContent.trim() : ''));
+  }
+  ok(['Publish', 'Wallet'].every((n) => navSeen.has(n)), 'Tab reaches Publish and Wallet');
   ok(foreign.length === 0, 'nothing loaded from outside ' + origin + (foreign.length ? ': ' + foreign.join(' ') : ''));
   ok(cspErrors.length === 1, 'the only CSP report is the injected script (' + cspErrors.length + ')');
   ok(pageErrors.length === 0, 'no script errors' + (pageErrors.length ? ': ' + pageErrors.join('; ') : ''));

@@ -2,6 +2,9 @@
 # The web console in headless Chromium (tests/integration/console.mjs):
 # bitsd serves it on 127.0.0.1 behind its token; Debian's chromium driven
 # by playwright-core (tools/browser-deps installs both, failing loudly).
+# bitsd runs the feed, the swarm (its endpoint on 28902), the proxies
+# (28903, 28904) and one web site from tunnels.conf: the page publishes a
+# WAV file and plays it back through /api/swarm.
 set -u
 top_srcdir=${top_srcdir:-.}
 top_builddir=${top_builddir:-.}
@@ -16,11 +19,34 @@ finish() { result test_console_browser; exit $?; }
 if ! "$top_srcdir/tools/browser-deps" >"$W/deps.log" 2>&1; then
 	bad "tools/browser-deps failed: $(tail -n 3 "$W/deps.log")"; finish
 fi
+mkdir -p "$W/d" "$W/site"
+echo '<h1>hello</h1>' >"$W/site/index.html"
+cat >"$W/d/bits.conf" <<CONF
+swarm = true
+proxy = true
+[swarm]
+http-port = 28902
+[proxy]
+http-port = 28903
+socks-port = 28904
+CONF
+cat >"$W/d/tunnels.conf" <<CONF
+[mysite]
+type = web
+root = $W/site
+keys = mysite.dat
+CONF
+# six seconds of a quiet tone, 16-bit mono at 22050 Hz (5 chunks of 64 KiB)
+python3 -c 'import struct, math, sys
+n = 6 * 22050
+pcm = b"".join(struct.pack("<h", int(2000 * math.sin(i * 0.05))) for i in range(n))
+sys.stdout.buffer.write(b"RIFF" + struct.pack("<I", 36 + len(pcm)) + b"WAVEfmt " +
+    struct.pack("<IHHIIHH", 16, 1, 1, 22050, 44100, 2, 16) + b"data" + struct.pack("<I", len(pcm)) + pcm)' >"$W/tone.wav"
 "$BITSD" --datadir "$W/d" --netid 77 --host 127.0.0.92 --port 28901 \
 	--api-port 28900 --feed --loglevel info >"$W/log" 2>&1 &
 PID=$!
 i=0
-until [ -s "$W/d/api.token" ] && grep -q "console on" "$W/log"; do
+until [ -s "$W/d/api.token" ] && [ -s "$W/d/mysite.dat.b32" ] && grep -q "console on" "$W/log"; do
 	i=$((i + 1)); [ $i -gt 80 ] && { bad "bitsd did not start its console (see log)"; cat "$W/log"; finish; }
 	sleep 0.25
 done
@@ -59,7 +85,8 @@ PY
 then ok "three cards published through /api/feed"; else bad "cannot publish cards through /api/feed"; fi
 if PLAYWRIGHT_CORE="$top_srcdir/tools/browser/node_modules/playwright-core" \
 	node "$top_srcdir/tests/integration/console.mjs" http://127.0.0.1:28900 \
-	"$(cat "$W/d/api.token")" "$hash" "$W/cards.json"; then
+	"$(cat "$W/d/api.token")" "$hash" "$W/cards.json" "$W/tone.wav" 127.0.0.1:28903 \
+	"$(cat "$W/d/mysite.dat.b32")"; then
 	ok "the console works in Chromium"
 else
 	bad "the console in Chromium"

@@ -173,7 +173,8 @@ function cardItem(c) {
          new Date(c.created * 1000).toLocaleDateString() + ' · ' + c.stats.views + ' views'),
       el('div', { class: 'tags' }, ...tags.map((t) => el('span', {}, t))),
       el('div', { class: 'price' }, priceText(c, d)),
-      el('div', { class: 'acts' }, like, fol)));
+      el('div', { class: 'acts' }, el('a', { class: 'btn', href: '#/play/' + c.id,
+        'aria-label': 'Play ' + c.title }, c.free ? 'Play' : 'Open'), like, fol)));
 }
 
 function renderFeed() {
@@ -223,22 +224,372 @@ $('feed-filters').addEventListener('submit', (e) => { e.preventDefault(); loadFe
 $('f-view').addEventListener('change', renderFeed);
 $('feed-more').addEventListener('click', () => loadFeed(true));
 
+
+// ---- Player: /api/swarm (the swarm service in process) ----
+const B32 = 'abcdefghijklmnopqrstuvwxyz234567';
+function b32hex(s) {	// "<52 base32>.b32.i2p" -> 64 hex digits
+  const m = /^([a-z2-7]{52})\.b32\.i2p$/.exec(s || '');
+  if (!m) return null;
+  let bits = 0, val = 0, out = '';
+  for (const ch of m[1]) {
+    val = (val << 5) | B32.indexOf(ch); bits += 5;
+    if (bits >= 8) { bits -= 8; out += ((val >> bits) & 255).toString(16).padStart(2, '0'); }
+  }
+  return out.slice(0, 64);
+}
+
+const play = { hash: null, timer: null, started: 0, media: null, stats: null, src: null };
+
+function playMsg(t, err) {
+  $('play-state').textContent = t;
+  $('play-state').classList.toggle('err', !!err);
+}
+
+function drawChunks(st) {
+  const svg = $('play-bar');
+  svg.replaceChildren();
+  const n = st.chunks || 0, map = st.have_map || '';
+  const bg = document.createElementNS('http://www.w3.org/2000/svg', 'rect');
+  bg.setAttribute('class', 'bg'); bg.setAttribute('width', '1000'); bg.setAttribute('height', '24');
+  svg.append(bg);
+  let runStart = -1;
+  const has = (i) => (parseInt(map.substr((i >> 3) * 2, 2) || '0', 16) >> (i & 7)) & 1;
+  for (let i = 0; i <= n; i++) {
+    const h = i < n && has(i);
+    if (h && runStart < 0) runStart = i;
+    if (!h && runStart >= 0) {
+      const r = document.createElementNS('http://www.w3.org/2000/svg', 'rect');
+      r.setAttribute('class', 'have');
+      r.setAttribute('x', (1000 * runStart / n).toFixed(2));
+      r.setAttribute('width', (1000 * (i - runStart) / n).toFixed(2));
+      r.setAttribute('height', '24');
+      svg.append(r);
+      runStart = -1;
+    }
+  }
+  const m = play.media;
+  if (m && m.duration > 0 && isFinite(m.duration)) {
+    const x = document.createElementNS('http://www.w3.org/2000/svg', 'rect');
+    x.setAttribute('class', 'head'); x.setAttribute('x', (1000 * m.currentTime / m.duration).toFixed(1));
+    x.setAttribute('width', '4'); x.setAttribute('height', '24');
+    svg.append(x);
+  }
+}
+
+async function pollSwarm() {
+  const h = play.hash;
+  if (!h) return;
+  let st = null;
+  try {
+    const r = await fetch('/api/swarm/' + h, { credentials: 'same-origin' });
+    if (r.ok) st = await r.json();
+  } catch (e) { /* shown below */ }
+  if (h !== play.hash) return;
+  play.stats = st;
+  const secs = Math.round((Date.now() - play.started) / 1000);
+  if (!st) { $('play-stats').textContent = 'The swarm has not started on this content yet.'; return; }
+  const seeders = st.peers.filter((p) => p.have >= st.chunks && st.chunks > 0).length;
+  $('play-stats').textContent = st.have + ' of ' + st.chunks + ' chunks here · ' + seeders + ' seeder' +
+    (seeders === 1 ? '' : 's') + ' · ' + st.peers.length + ' peer' + (st.peers.length === 1 ? '' : 's') +
+    ' · ' + bytes(st.bytes_down) + ' received';
+  $('play-bar').setAttribute('aria-label', 'Downloaded ' + st.have + ' of ' + st.chunks + ' chunks');
+  drawChunks(st);
+  if (play.src) return;	// playing, or waiting for a key: the page says so
+  if (st.chunks && st.have >= st.chunks) playMsg('All ' + st.chunks + ' chunks are on this router.');
+  else if (st.peers.length === 0)
+    playMsg(secs < 60 ? 'Looking for seeders: building tunnels and asking the trackers… (' + secs + ' s)'
+      : 'No seeder found yet (' + secs + ' s): nobody holding this content is reachable. Still trying.', secs >= 60);
+  else if (!st.chunks) playMsg('Connected to ' + st.peers.length + ' peer(s): fetching the content’s description…');
+  else playMsg('Downloading from ' + st.peers.length + ' peer(s)…');
+}
+
+function keyFor(card) {
+  if (card.price && card.price.free) {
+    const m = /(?:^|\n)bits-key: ([0-9a-f]{64})\s*$/.exec(card.description || '');
+    if (m) return m[1];
+  }
+  return sessionStorage.getItem('key:' + card.contentHash);
+}
+
+async function startPlay(card, key) {
+  const h = card.contentHash;
+  const q = key ? '?key=' + key : '';
+  const url = '/api/swarm/content/' + h + q;
+  // start fetching, with the card's seeds as hints
+  const hints = (card.seeds || []).map(b32hex).filter(Boolean).map((x) => 'peer=' + x).join('&');
+  try {
+    if (!csrf) csrf = (await api('/api/session')).csrf;
+    const r = await fetch('/api/swarm/' + h + (hints ? '?' + hints : ''), { method: 'POST',
+      credentials: 'same-origin', headers: { 'X-Bits-CSRF': csrf } });
+    if (!r.ok) throw new Error((await r.text()).trim());
+  } catch (e) {
+    playMsg('The swarm did not start: ' + e.message, true); return;
+  }
+  // the first byte proves the key before the player gets the address
+  const probe = await fetch(url, { credentials: 'same-origin', headers: { Range: 'bytes=0-0' } });
+  if (h !== play.hash) return;
+  if (probe.status === 403) {
+    playMsg('This key does not open the content.', true);
+    play.src = 'key';
+    $('play-key').hidden = false;
+    return;
+  }
+  if (!probe.ok) { playMsg('The content did not come: ' + (await probe.text()).trim(), true); return; }
+  await probe.arrayBuffer();
+  if (key && !(card.price && card.price.free)) sessionStorage.setItem('key:' + h, key);
+  play.src = 'ready';
+  const box = $('play-media');
+  const kind = (card.mime || '').split('/')[0];
+  let m;
+  if (kind === 'video' || kind === 'audio') {
+    m = el(kind, { controls: '', preload: 'metadata', 'aria-label': card.title });
+    m.src = url;
+    play.media = m;
+    const seek = $('play-seek');
+    seek.disabled = false;
+    m.addEventListener('timeupdate', () => {
+      if (m.duration > 0) seek.value = String(Math.round(1000 * m.currentTime / m.duration));
+    });
+    seek.oninput = () => { if (m.duration > 0) m.currentTime = m.duration * seek.value / 1000; };
+    m.addEventListener('waiting', () => playMsg('Waiting for the chunks at this position…'));
+    m.addEventListener('playing', () => playMsg('Playing.'));
+    m.addEventListener('canplay', () => { if (m.paused) playMsg('Ready to play.'); });
+    m.addEventListener('error', () => playMsg('The player cannot play this file (' + card.mime + ').', true));
+  } else if (kind === 'image') {
+    m = el('img', { alt: card.title });
+    m.src = url;
+    m.addEventListener('load', () => playMsg('Shown.'));
+  } else if (kind === 'text') {
+    m = el('pre', { class: 'text', tabindex: '0', 'aria-label': card.title });
+    const r = await fetch(url, { credentials: 'same-origin', headers: { Range: 'bytes=0-1048575' } });
+    m.textContent = await r.text();
+    playMsg(card.size > 1048576 ? 'The first MiB of the text.' : 'The whole text.');
+  } else {
+    m = el('a', { href: url, download: card.title }, 'Save the file (' + card.mime + ')');
+    playMsg('This kind of file is not shown here; it can be saved.');
+  }
+  box.replaceChildren(m);
+  pollSwarm();
+}
+
+async function showPlay(id) {
+  clearInterval(play.timer);
+  play.hash = null; play.media = null; play.src = null;
+  $('play-media').replaceChildren();
+  $('play-key').hidden = true;
+  $('play-seek').disabled = true; $('play-seek').value = '0';
+  $('play-bar').replaceChildren(); $('play-stats').textContent = '';
+  if (!/^[0-9a-f]{64}$/.test(id || '')) { playMsg('Pick something to play in the feed.'); return; }
+  playMsg('Opening the card…');
+  let d;
+  try { d = await api('/api/feed/card/' + id); } catch (e) { playMsg('No such card here: ' + e.message, true); return; }
+  const card = d.card;
+  $('play-title').textContent = card.title;
+  $('play-desc').textContent = (card.description || '').replace(/\n*bits-key: [0-9a-f]{64}\s*$/, '');
+  fill($('play-info'), [['Type', card.mime], ['Size', bytes(card.size)],
+    ['Price', card.price && card.price.free ? 'Free' : card.price.amount + ' ' + card.price.currency],
+    ['Content', card.contentHash]]);
+  play.hash = card.contentHash;
+  play.started = Date.now();
+  play.timer = setInterval(pollSwarm, 1000);
+  let key = keyFor(card);
+  if (!key) {
+    try { if ((await api('/api/swarm/' + card.contentHash + '/key')).known) key = ''; } catch (e) {
+      playMsg(/off on this router/.test(e.message) ? 'The swarm is off on this router (swarm = true in its config).'
+        : 'The swarm did not answer: ' + e.message, true);
+      clearInterval(play.timer); return;
+    }
+  }
+  if (key === null) {
+    playMsg('This content is paid: enter the key your licence gave you.');
+    play.src = 'key';
+    $('play-key').hidden = false;
+    $('play-key').onsubmit = (e) => {
+      e.preventDefault();
+      const k = $('play-key-in').value.trim().toLowerCase();
+      if (!/^[0-9a-f]{64}$/.test(k)) { playMsg('A key is 64 hex digits.', true); return; }
+      $('play-key').hidden = true;
+      play.src = null;
+      startPlay(card, k);
+    };
+    return;
+  }
+  playMsg('Building tunnels and looking for seeders…');
+  startPlay(card, key);
+}
+
+// ---- Publish: /api/publish, then /api/feed/publish ----
+const PIECE = 192 * 1024;
+const STEPS = ['Upload', 'Encrypt (seal)', 'Seed', 'Card in the feed', 'Chain registration'];
+
+function steps(done, active, notes) {
+  const ol = $('pub-steps');
+  ol.replaceChildren(...STEPS.map((t, i) => el('li', {
+    class: i < done ? 'done' : i === active ? 'active' : '' },
+    t + (notes[i] ? ': ' + notes[i] : '') + (i < done ? ' ✓' : ''))));
+}
+
+async function rawPost(path, body) {
+  if (!csrf) csrf = (await api('/api/session')).csrf;
+  const r = await fetch(path, { method: 'POST', credentials: 'same-origin', body: body,
+    headers: { 'X-Bits-CSRF': csrf, 'Content-Type': 'application/octet-stream' } });
+  const j = await r.json();
+  if (!r.ok) throw new Error(j.error || r.statusText);
+  return j;
+}
+
+function b64(buf) {
+  let s = '';
+  const a = new Uint8Array(buf);
+  for (let i = 0; i < a.length; i++) s += String.fromCharCode(a[i]);
+  return btoa(s);
+}
+
+async function publish(e) {
+  e.preventDefault();
+  const f = $('pub-file').files[0];
+  if (!f) return;
+  const notes = [];
+  const say = (t, err) => { $('pub-state').textContent = t; $('pub-state').classList.toggle('err', !!err); };
+  $('pub-go').disabled = true;
+  try {
+    const meta = { title: $('pub-title').value.trim(), description: $('pub-desc').value,
+      tags: $('pub-tags').value.split(',').map((t) => t.trim().toLowerCase()).filter(Boolean),
+      price: $('pub-price').value.trim() || '0', currency: $('pub-currency').value.trim(),
+      decimals: Number($('pub-decimals').value), royalty: Number($('pub-royalty').value) };
+    const pv = $('pub-preview').files[0];
+    if (pv) {
+      if (pv.size > 16384) throw new Error('the preview image is over 16 KiB');
+      meta.preview = { mime: pv.type, data: b64(await pv.arrayBuffer()) };
+    } else if ($('pub-excerpt').value.trim()) meta.excerpt = $('pub-excerpt').value.trim();
+    say('Uploading…');
+    steps(0, 0, notes);
+    let up = await api('/api/publish', { method: 'POST',
+      body: { name: f.name, size: f.size, mime: (f.type || 'application/octet-stream').toLowerCase() } });
+    for (let off = 0; off < f.size; off += PIECE) {
+      up = await rawPost('/api/publish/' + up.id + '/data?offset=' + off, f.slice(off, off + PIECE));
+      notes[0] = Math.floor((100 * up.received) / f.size) + ' %';
+      steps(0, 0, notes);
+    }
+    up = await api('/api/publish/' + up.id + '/seal', { method: 'POST', body: meta });
+    steps(1, 1, notes);
+    say('Encrypting and sealing…');
+    while (up.state === 'sealing' || up.state === 'seeding') {
+      await new Promise((r) => setTimeout(r, 300));
+      up = await api('/api/publish/' + up.id);
+      steps(up.state === 'sealing' ? 1 : 2, up.state === 'sealing' ? 1 : 2, notes);
+    }
+    if (up.state !== 'done') throw new Error(up.error || up.state);
+    notes[2] = 'this router seeds ' + up.content_hash.slice(0, 12) + '…';
+    steps(3, 3, notes);
+    say('Publishing the card…');
+    try {
+      await api('/api/feed/publish', { method: 'POST', body: { card: up.card } });
+      notes[3] = 'card ' + up.card_id.slice(0, 12) + '…';
+    } catch (err) {
+      notes[3] = /Not Found/.test(err.message) ? 'the feed is off on this router (feed = true)' : err.message;
+      steps(3, -1, notes);
+      throw new Error('the card did not reach the feed: ' + notes[3]);
+    }
+    notes[4] = up.chain + (up.free ? '' : ' (royalty ' + up.royalty_pct + ' %)');
+    steps(4, -1, notes);
+    say('Published: ' + (up.free ? 'free, anyone can play it' : 'paid') + '.');
+    const a = el('a', { href: '#/play/' + up.card_id }, 'Open it in the player');
+    $('pub-state').append(' ', a);
+  } catch (err) {
+    say('Publishing failed: ' + err.message, true);
+  } finally {
+    $('pub-go').disabled = false;
+  }
+}
+$('pub-form').addEventListener('submit', publish);
+
+// ---- Wallet: /api/market/wallet, /api/market/keys, /api/console/earnings ----
+function plot(svg, series, cls) {
+  const top = Math.max(1, ...series.flat());
+  svg.replaceChildren();
+  series.forEach((a, k) => {
+    const p = document.createElementNS('http://www.w3.org/2000/svg', 'polyline');
+    p.setAttribute('class', cls[k]);
+    p.setAttribute('points', a.map((v, i) => ((300 * i) / Math.max(1, a.length - 1)).toFixed(1) + ',' +
+      (78 - (74 * v) / top).toFixed(1)).join(' '));
+    svg.append(p);
+  });
+}
+
+async function showWallet() {
+  try {
+    const e = await api('/api/console/earnings');
+    const s = e.samples;
+    plot($('earn'), [s.map((x) => x.seeded), s.map((x) => x.relayed)], ['in', 'out']);
+    const last = s[s.length - 1] || { seeded: 0, relayed: 0 };
+    $('earn-now').textContent = 'total: ' + bytes(last.seeded) + ' seeded, ' + bytes(last.relayed) +
+      ' relayed (a sample every ' + e.interval_s + ' s)';
+  } catch (err) { $('earn-now').textContent = 'No samples: ' + err.message; }
+  let w = null, msg = '';
+  try { w = await api('/api/market/wallet'); } catch (err) {
+    msg = /Not Found/.test(err.message) ? 'Market not configured on this router: no balances to show (market.* keys in its config).'
+      : 'The market did not answer: ' + err.message;
+  }
+  if (w) {
+    fill($('wallet-bal'), (w.accounts || []).flatMap((a) => [[a.address, a.eth + ' wei ETH'],
+      ['', a.token + ' token units']]));
+    const earn = w.earnings || {};
+    fill($('wallet-earn'), [['As creator (licences owed)', (earn.licences || []).reduce((t, l) => t + BigInt(l.owed), 0n)],
+      ['As seeder, host and relay (vouchers)', (earn.stealth || []).reduce((t, l) => t + BigInt(l.balance), 0n)],
+      ['Total', earn.total]]);
+  } else {
+    fill($('wallet-bal'), [['Balance', 'market not configured']]);
+    fill($('wallet-earn'), [['Earnings', 'market not configured']]);
+  }
+  const lic = $('wallet-lic');
+  try {
+    const k = await api('/api/market/keys');
+    lic.replaceChildren(...(k.keys || []).map((x) => el('li', {}, (x.title || x.content_hash || '') + '')));
+    if (!lic.children.length) lic.append(el('li', {}, 'No licences yet.'));
+  } catch (err) {
+    lic.replaceChildren(el('li', {}, w ? 'The key library is not on this router yet.' : 'Market not configured.'));
+  }
+  $('wallet-state').textContent = msg || 'Up to date.';
+  $('wallet-state').classList.toggle('err', !!msg && !/not configured/.test(msg));
+}
+
+async function showRouterExtras() {
+  try {
+    const r = await api('/api/console/router');
+    const p = r.proxy;
+    fill($('router-proxy'), p.on ? [['HTTP proxy', p.http], ['SOCKS proxy', p.socks]] : [['Proxies', 'off']]);
+    $('router-proxy-hint').textContent = p.on ?
+      'Set your browser’s HTTP proxy to ' + p.http + ' (or SOCKS5 to ' + p.socks + ') to visit .i2p sites.' :
+      'The browsing proxies are off (proxy = true in the config).';
+    const ul = $('router-sites');
+    ul.replaceChildren(...r.sites.map((s) => el('li', {}, el('strong', {}, s.name), ' (' + s.type + ', ' + s.serves + ')',
+      el('br'), el('code', {}, s.address || 'address not known yet'))));
+    if (!r.sites.length) ul.append(el('li', {}, 'No hosted sites (server or web tunnels in tunnels.conf).'));
+  } catch (e) { $('router-proxy-hint').textContent = 'Not known: ' + e.message; }
+}
+
 const pages = {
   feed: { show: () => loadFeed(false), every: 0 },
-  router: { show: showRouter, every: 2000 },
+  play: { show: showPlay, every: 0 },
+  publish: { show: () => {}, every: 0 },
+  wallet: { show: showWallet, every: 10000 },
+  router: { show: () => { showRouter(); }, once: showRouterExtras, every: 2000 },
 };
 let timer = null;
 
 function route() {
-  const name = (location.hash.match(/^#\/(\w+)/) || [])[1] || 'feed';
-  const page = pages[name] ? name : 'feed';
+  const m = location.hash.match(/^#\/(\w+)(?:\/([0-9a-f]{64}))?/) || [];
+  const page = pages[m[1]] ? m[1] : 'feed';
   for (const sec of document.querySelectorAll('.page')) sec.hidden = sec.id !== 'page-' + page;
   for (const a of document.querySelectorAll('nav a')) {
     if (a.dataset.page === page) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
   }
   clearInterval(timer);
-  pages[page].show();
+  if (page !== 'play') { clearInterval(play.timer); play.hash = null; if (play.media) play.media.pause(); }
+  pages[page].show(m[2]);
+  if (pages[page].once) pages[page].once();
   if (pages[page].every) timer = setInterval(pages[page].show, pages[page].every);
 }
 

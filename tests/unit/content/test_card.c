@@ -5,10 +5,12 @@
 #include "apps/content/card.h"
 #include "crypto/base/alloc.h"
 #include "crypto/base/err.h"
+#include "crypto/base/fsutil.h"
 
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* A signed test card and its encoding. */
 static void signed_card(struct tctx *t, struct content_card *c,
@@ -258,7 +260,29 @@ static void test_json(struct tctx *t)
 	free(c);
 }
 
+/* creator.key: made 0600 on first use, the same seed read back, a file of
+ * another size refused. */
+static void test_creator_seed(struct tctx *t)
+{
+	char *dir = t_tmpdir(t), *p = fsutil_path_join(dir, "creator.key");
+	struct ed25519_seed a, b;
+	struct stat sb;
+
+	T_OK(t, content_creator_seed_load(p, &a));
+	T_OK(t, stat(p, &sb));
+	T_EQ(t, sb.st_mode & 0777, 0600);
+	T_EQ(t, sb.st_size, 32);
+	T_OK(t, content_creator_seed_load(p, &b));
+	T_MEMEQ(t, a.b, b.b, 32);
+	T_OK(t, fsutil_write_atomic(p, "short", 5, 0600, true));
+	T_EQ(t, content_creator_seed_load(p, &b), ERR_FORMAT);
+	t_rmtree(dir);
+	free(p);
+	free(dir);
+}
+
 const struct test_case content_card_tests[] = {
+	{ "creator_seed", test_creator_seed, 0 },
 	{ "roundtrip", test_roundtrip, 0 },
 	{ "every_bit_flip_rejected", test_every_bit_flip_rejected, 0 },
 	{ "limits", test_limits, 0 },
