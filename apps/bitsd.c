@@ -389,6 +389,7 @@ static int console_start_hook(struct daemon *d, void *ctx)
 		.transit = b->tunnels ? bitsd_tunnels_transit(b->tunnels) : NULL,
 		.workers = daemon_workers(d),
 		.market = bitsd_market_wanted(daemon_conf(d)),
+		.market_sub = b->market,
 	};
 
 	if (!b->api)

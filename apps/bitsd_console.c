@@ -15,6 +15,7 @@
 #include "config.h"
 #include "apps/bitsd_console.h"
 #include "apps/api/api.h"
+#include "apps/bitsd_market.h"
 #include "apps/content/card.h"
 #include "apps/content/fsio.h"
 #include "apps/content/publish.h"
@@ -118,7 +119,7 @@ static bool hex32(const char *s, size_t n, uint8_t out[32])
 	       got == 32;
 }
 
-static const struct content_key *book_find(struct bitsd_console *c,
+static const struct content_key *book_find(const struct bitsd_console *c,
 					   const uint8_t hash[32])
 {
 	for (size_t i = 0; i < c->nkeys; i++)
@@ -171,12 +172,27 @@ static int book_load(struct bitsd_console *c)
 
 /* ---- /api/swarm ---- */
 
-/* The content, with the key of the query or else our book's. */
+/* The key this router holds for hash: the key book (contents published
+ * here), then the market's key library (licences bought).  0 or
+ * ERR_NOT_FOUND; the caller wipes *k. */
+static int key_of(const struct bitsd_console *c, const uint8_t hash[32],
+		  struct content_key *k)
+{
+	const struct content_key *b = book_find(c, hash);
+
+	if (b) {
+		*k = *b;
+		return 0;
+	}
+	return bitsd_market_key_for(c->d.market_sub, hash, k->b);
+}
+
+/* The content, with the key of the query or else one we hold. */
 static void swarm_content(struct bitsd_console *c, struct evhttp_request *req,
 			  const char *rest, const char *query,
 			  const uint8_t hash[32])
 {
-	const struct content_key *k;
+	struct content_key k;
 	struct evkeyvalq q;
 	bool has_key;
 	char kq[4 + 64 + 1];
@@ -186,12 +202,13 @@ static void swarm_content(struct bitsd_console *c, struct evhttp_request *req,
 		evhttp_parse_query_str(query, &q);
 	has_key = evhttp_find_header(&q, "key") != NULL;
 	evhttp_clear_headers(&q);
-	if (has_key || !(k = book_find(c, hash))) {
+	if (has_key || key_of(c, hash, &k) != 0) {
 		swarm_service_http(c->d.swarm, req, rest, query);
 		return;
 	}
 	memcpy(kq, "key=", 4);
-	hex_encode(kq + 4, sizeof(kq) - 4, k->b, 32);
+	hex_encode(kq + 4, sizeof(kq) - 4, k.b, 32);
+	memwipe(&k, sizeof(k));
 	swarm_service_http(c->d.swarm, req, rest, kq);
 	memwipe(kq, sizeof(kq));
 }
@@ -217,8 +234,10 @@ static void on_swarm(void *ctx, struct evhttp_request *req, const char *rest)
 	}
 	if (n == 1 + 64 + 4 && strcmp(rest + 65, "/key") == 0 &&
 	    hex32(rest + 1, 64, hash)) {
-		json_t *o = json_pack("{s:b}", "known", book_find(c, hash) != NULL);
+		struct content_key k;
+		json_t *o = json_pack("{s:b}", "known", key_of(c, hash, &k) == 0);
 
+		memwipe(&k, sizeof(k));
 		api_reply_json(req, 200, o);
 		json_decref(o);
 		return;

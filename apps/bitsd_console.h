@@ -5,7 +5,8 @@
  *   /api/swarm/content/<hash>[?key=K]   the content, through the swarm
  *        service in process (swarm_service_http): Range answered while
  *        it downloads; without a key, the key this router holds for it
- *        (published here), else 400.
+ *        (published here: the key book; bought: the market's key
+ *        library, bitsd_market_key_for()), else 400.
  *   GET  /api/swarm/<hash>     download progress, chunk map and peers
  *   POST /api/swarm/<hash>[?peer=H]...   start fetching (seed hints)
  *   GET  /api/swarm/<hash>/key    {"known": bool}: whether this router
@@ -40,6 +41,7 @@
 #define BITSD_CONSOLE_KEYS_MAX 4096
 
 struct api;
+struct bitsd_market;
 struct conf;
 struct evloop;
 struct swarm_service;
@@ -53,6 +55,7 @@ struct bitsd_console_deps {
 	const struct transit_table *transit;	/* NULL: none */
 	struct worker_pool *workers;
 	bool market;			/* a market.* key is set */
+	const struct bitsd_market *market_sub;	/* NULL: no key library */
 };
 
 /*

@@ -179,7 +179,7 @@ try {
   await page.goto(origin + '/#/play/' + paidId);
   await page.getByLabel('Content key').waitFor({ timeout: 15000 });
   await page.waitForTimeout(1500);	// the progress poll must not overwrite the request
-  ok(await page.getByText('This content is paid: enter the key your licence gave you.').count() === 1,
+  ok(await page.getByText('This content is paid: buy a licence, or enter the key your licence gave you.').count() === 1,
      'a paid card without a key asks for the key');
   await page.getByLabel('Content key').fill('00'.repeat(32));
   await page.getByRole('button', { name: 'Play with this key' }).click();

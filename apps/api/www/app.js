@@ -377,6 +377,8 @@ async function showPlay(id) {
   play.hash = null; play.media = null; play.src = null;
   $('play-media').replaceChildren();
   $('play-key').hidden = true;
+  $('play-buy').hidden = true;
+  $('play-buy-steps').replaceChildren();
   $('play-seek').disabled = true; $('play-seek').value = '0';
   $('play-bar').replaceChildren(); $('play-stats').textContent = '';
   if (!/^[0-9a-f]{64}$/.test(id || '')) { playMsg('Pick something to play in the feed.'); return; }
@@ -401,8 +403,9 @@ async function showPlay(id) {
     }
   }
   if (key === null) {
-    playMsg('This content is paid: enter the key your licence gave you.');
+    playMsg('This content is paid: buy a licence, or enter the key your licence gave you.');
     play.src = 'key';
+    offerBuy(card);
     $('play-key').hidden = false;
     $('play-key').onsubmit = (e) => {
       e.preventDefault();
@@ -416,6 +419,49 @@ async function showPlay(id) {
   }
   playMsg('Building tunnels and looking for seeders…');
   startPlay(card, key);
+}
+
+// Buying through the market's key library (/api/market/buy): the router
+// pays, waits for the confirmations, asks the key agent and keeps the key,
+// which the content route then uses.
+const BUY_STEPS = ['paying', 'confirming', 'requesting key', 'done'];
+
+async function offerBuy(card) {
+  const box = $('play-buy');
+  box.hidden = true;
+  if (!card.licence || !card.keyAgent) return;	// not sold on chain
+  try { await api('/api/market'); } catch (e) { return; }	// no market here
+  const btn = $('play-buy-btn');
+  btn.textContent = 'Buy a licence for ' + card.price.amount + ' ' + card.price.currency;
+  box.hidden = false;
+  btn.onclick = async () => {
+    btn.disabled = true;
+    const h = card.contentHash;
+    try {
+      let j = await api('/api/market/buy', { method: 'POST', body: card });
+      while (j.state !== 'done' && j.state !== 'failed') {
+        const at = BUY_STEPS.indexOf(j.state);
+        $('play-buy-steps').replaceChildren(...BUY_STEPS.slice(0, 3).map((t, i) =>
+          el('li', { class: i < at ? 'done' : i === at ? 'active' : '' }, t +
+            (t === 'confirming' && i === at && j.paid_block ? ' (' + Math.max(0, j.tip - j.paid_block) + ' of ' +
+             j.confirmations + ' blocks)' : ''))));
+        playMsg('Buying: ' + j.state + '…');
+        await new Promise((r) => setTimeout(r, 1000));
+        if (h !== play.hash) return;
+        j = await api('/api/market/buy/' + j.id);
+      }
+      if (j.state === 'failed') throw new Error(j.error || 'failed');
+      $('play-buy-steps').replaceChildren(...BUY_STEPS.slice(0, 3).map((t) => el('li', { class: 'done' }, t)));
+      box.hidden = true;
+      $('play-key').hidden = true;
+      play.src = null;
+      playMsg(j.route === 'owned' ? 'You hold this licence already: playing.' : 'Bought: the key is in your library. Playing.');
+      startPlay(card, '');
+    } catch (e) {
+      playMsg('The purchase failed: ' + e.message, true);
+      btn.disabled = false;
+    }
+  };
 }
 
 // ---- Publish: /api/publish, then /api/feed/publish ----
@@ -545,10 +591,14 @@ async function showWallet() {
   const lic = $('wallet-lic');
   try {
     const k = await api('/api/market/keys');
-    lic.replaceChildren(...(k.keys || []).map((x) => el('li', {}, (x.title || x.content_hash || '') + '')));
+    lic.replaceChildren(...(k.licences || []).map((x) => el('li', {},
+      el('code', {}, (x.content_hash || '').slice(0, 16) + '…'), ' licence #' + x.index +
+      (x.token_id ? ', token ' + x.token_id : '') + ' · paid ' + x.price + ' (base units)' +
+      (x.bought_at ? ' · ' + new Date(x.bought_at * 1000).toLocaleDateString() : '') +
+      (x.has_key ? ' · key held' : ' · key not received yet'))));
     if (!lic.children.length) lic.append(el('li', {}, 'No licences yet.'));
   } catch (err) {
-    lic.replaceChildren(el('li', {}, w ? 'The key library is not on this router yet.' : 'Market not configured.'));
+    lic.replaceChildren(el('li', {}, w ? 'No key library: ' + err.message : 'Market not configured.'));
   }
   $('wallet-state').textContent = msg || 'Up to date.';
   $('wallet-state').classList.toggle('err', !!msg && !/not configured/.test(msg));
