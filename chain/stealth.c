@@ -114,6 +114,20 @@ out:
 	return r;
 }
 
+int stealth_derive(const struct secp_sk *view, const struct secp_pk *spend_pk,
+		   const struct secp_pk *eph, uint8_t addr[ETH_ADDR_BYTES])
+{
+	struct secp_pk p;
+	uint8_t h[32];
+	int r;
+
+	if ((r = shared_hash(h, view, eph)) == 0 &&
+	    (r = secp_pk_tweak_add(&p, spend_pk, h)) == 0)
+		r = secp_pk_address(&p, addr);
+	memwipe(h, sizeof(h));
+	return r;
+}
+
 int stealth_spend_key(struct secp_sk *out, const struct secp_sk *spend,
 		      const struct secp_sk *view, const struct secp_pk *eph)
 {

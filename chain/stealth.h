@@ -51,6 +51,10 @@ int stealth_generate(struct stealth_out *out, const struct stealth_meta *m,
 int stealth_scan(const struct secp_sk *view, const struct secp_pk *spend_pk,
 		 const struct secp_pk *eph, uint8_t view_tag,
 		 const uint8_t *want, uint8_t addr[ETH_ADDR_BYTES]);
+/* Recipient: the stealth address for E whatever its view tag (when E
+ * came over the overlay to us, with no tag to filter on). */
+int stealth_derive(const struct secp_sk *view, const struct secp_pk *spend_pk,
+		   const struct secp_pk *eph, uint8_t addr[ETH_ADDR_BYTES]);
 /* Recipient: the private key of the stealth address for E. */
 int stealth_spend_key(struct secp_sk *out, const struct secp_sk *spend,
 		      const struct secp_sk *view, const struct secp_pk *eph);

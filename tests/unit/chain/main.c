@@ -13,6 +13,7 @@ extern const struct test_case jsonrpc_tests[];
 extern const struct test_case rpc_tests[];
 extern const struct test_case calls_tests[];
 extern const struct test_case wallet_tests[];
+extern const struct test_case relaypay_tests[];
 
 int main(int argc, char **argv)
 {
@@ -28,6 +29,7 @@ int main(int argc, char **argv)
 		{ "rpc", rpc_tests },
 		{ "calls", calls_tests },
 		{ "wallet", wallet_tests },
+		{ "relaypay", relaypay_tests },
 		{ NULL, NULL }
 	};
 	return tharness_main(argc, argv, groups);
