@@ -122,24 +122,6 @@ static void intro_cb(void *arg)
 		bs->changed(bs->changed_ctx);
 }
 
-/* Open a session to peer: a Delivery Status (ignored by the peer) makes
- * the transport manager dial it. */
-static int dial(struct bitsd_ssu2 *bs, const uint8_t peer[32])
-{
-	struct i2np_delivery_status ds;
-	struct bbuf b = BBUF_INIT;
-	uint8_t *p;
-	size_t len;
-
-	rand_bytes(&ds.msg_id, sizeof(ds.msg_id));
-	ds.timestamp_ms = time_now_ms();
-	i2np_delivery_status_encode(&ds, &b);
-	p = bbuf_steal(&b, &len);
-	return transport_send(bs->tm, peer,
-			      i2np_msg_new_take(I2NP_DELIVERY_STATUS, p, len,
-						BITSD_SSU2_DIAL_TTL_MS));
-}
-
 /* Firewalled with too few introducers: dial up to want routers from the
  * netDb that can introduce us (SSU2 "C"), not yet connected nor being
  * dialled, from a random place in the store. */
@@ -163,7 +145,8 @@ static void want_intro_cb(void *arg, size_t want)
 		    transport_queued(bs->tm, e->hash) ||
 		    !ssu2_can_introduce(bs->s, e->ri))
 			continue;
-		if (dial(bs, e->hash) == 0) {
+		if (transport_dial(bs->tm, e->hash,
+				   BITSD_SSU2_DIAL_TTL_MS) == 0) {
 			log_info(LD_SSU2, "dialling a possible introducer");
 			dialled++;
 		}

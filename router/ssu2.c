@@ -41,6 +41,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+/* Reaching a firewalled router through an introducer we must dial first
+ * costs this much more than through one we have a session with. */
+#define SSU2_INTRO_DIAL_COST 5
+/* Alice waiting for a session with an introducer looks this often. */
+#define SSU2_RELAY_WAIT_POLL_MS 1000
 /* Datagrams read per socket event before yielding to the loop. */
 #define RECV_BUDGET_PKTS 128
 /* Packets taken in before we ACK and refill (a coalesced read can bring
@@ -181,6 +186,12 @@ struct sess {
 	bool tag_asked_hs;		/* ...in our SessionRequest */
 	uint32_t relay_nonce;
 	uint8_t relay_bob[32];
+	/* Alice without a session with any of Charlie's introducers (or not
+	 * knowing her own address yet): the introducers, dialled once, and
+	 * asked when one is up (relay_nonce 0 until then) */
+	struct router_address_ssu2_intro relay_intro[ROUTER_ADDRESS_SSU2_MAX_INTRODUCERS];
+	size_t relay_nintro;
+	bool relay_dialled;
 };
 
 enum pt_role { PT_NONE, PT_ALICE, PT_BOB, PT_CHARLIE };
@@ -1488,6 +1499,48 @@ static void timer_cb(void *arg)
 	batch_end(n);
 }
 
+static int relay_start(struct ssu2 *n, struct sess *s,
+		       const struct router_address_ssu2 *a);
+
+/* Alice waiting to ask an introducer (relay_start() found no session with
+ * one, or did not know our address): ask now if she can, else dial the
+ * introducers we know (once) and look again in a while, or as soon as a
+ * session comes up (relay_wake()).  The handshake timeout ends it. */
+static void relay_wait(struct sess *s)
+{
+	struct ssu2 *n = s->n;
+	struct router_address_ssu2 a;
+
+	memset(&a, 0, sizeof(a));
+	a.nintro = s->relay_nintro;
+	memcpy(a.intro, s->relay_intro, s->relay_nintro * sizeof(a.intro[0]));
+	if (relay_start(n, s, &a) != 0) {
+		sess_kill(s);
+		return;
+	}
+	if (s->relay_nonce)
+		return;			/* asked */
+	if (!s->relay_dialled) {
+		s->relay_dialled = true;
+		for (size_t i = 0; i < s->relay_nintro; i++)
+			if (transport_lookup(n->tm, s->relay_intro[i].h))
+				(void)transport_dial(n->tm, s->relay_intro[i].h,
+						     n->cfg.handshake_timeout_ms);
+		hs_debug(s, "dialling Charlie's introducers first");
+	}
+	s->hs_next_ms = now_ms() + SSU2_RELAY_WAIT_POLL_MS;
+}
+
+/* A session came up: Alices waiting for an introducer look again. */
+static void relay_wake(struct ssu2 *n)
+{
+	for (struct sess *t = n->sessions; t; t = t->next)
+		if (t->state == S_RELAY && !t->relay_nonce && !t->closed) {
+			t->hs_next_ms = 0;
+			evloop_timer_arm(t->timer, 0);
+		}
+}
+
 static void timer_run(struct sess *s)
 {
 	struct ssu2 *n = s->n;
@@ -1505,7 +1558,10 @@ static void timer_run(struct sess *s)
 			sess_kill(s);
 			return;
 		}
-		if (now >= s->hs_next_ms && hs_may_resend(s))
+		if (s->state == S_RELAY && !s->relay_nonce &&
+		    now >= s->hs_next_ms)
+			relay_wait(s);
+		else if (now >= s->hs_next_ms && hs_may_resend(s))
 			resend_hs(s);
 		sess_rearm(s);
 		return;
@@ -1579,6 +1635,7 @@ static void sess_established(struct sess *s)
 		n->st.established_in++;
 	else
 		n->st.established_out++;
+	relay_wake(n);
 	log_debug(LD_SSU2, "%s session %llu established with %02x%02x%02x%02x",
 		  s->inbound ? "inbound" : "outbound",
 		  (unsigned long long)s->id, s->peer_rh[0], s->peer_rh[1],
@@ -3454,7 +3511,8 @@ static void relay_alice_response(struct ssu2 *n, const struct ssu2_relay_resp *r
 	struct sess *s;
 
 	for (s = n->sessions; s; s = s->next)
-		if (s->state == S_RELAY && s->relay_nonce == rs->nonce)
+		if (s->state == S_RELAY && s->relay_nonce &&
+		    s->relay_nonce == rs->nonce)
 			break;
 	if (!s)
 		return;
@@ -3555,13 +3613,24 @@ static int relay_start(struct ssu2 *n, struct sess *s,
 	uint32_t tag = 0;
 	size_t sl;
 
-	if (!n->cfg.ks || !n->have_ext || n->ext_iplen != 4)
+	if (!n->cfg.ks)
 		return ERR_BAD_STATE;
 	for (size_t i = 0; i < a->nintro && !bob; i++)
 		if ((bob = sess_up_by_hash(n, a->intro[i].h)) != NULL)
 			tag = a->intro[i].tag;
-	if (!bob)
-		return ERR_NOT_FOUND;	/* FIXME: dial an introducer first */
+	if (!bob || !n->have_ext || n->ext_iplen != 4) {
+		/* Wait: relay_wait() dials the introducers, and an
+		 * introducer's session (whose Address block tells us our
+		 * address) brings us back here. */
+		s->relay_nintro = a->nintro < ROUTER_ADDRESS_SSU2_MAX_INTRODUCERS ?
+				  a->nintro : ROUTER_ADDRESS_SSU2_MAX_INTRODUCERS;
+		memcpy(s->relay_intro, a->intro,
+		       s->relay_nintro * sizeof(a->intro[0]));
+		s->relay_nonce = 0;
+		s->state = S_RELAY;
+		s->hs_next_ms = now_ms();
+		return 0;
+	}
 	do
 		s->relay_nonce = (uint32_t)rand_u64();
 	while (s->relay_nonce == 0);
@@ -3758,25 +3827,35 @@ bool ssu2_can_introduce(const struct ssu2 *n, const struct router_info *ri)
 
 /* An SSU2 address reachable only through introducers, one of which we
  * have a session with (FIXME: dial an introducer when we have none). */
+/* An IPv4 SSU2 address of ri with introducers: best one of them we have a
+ * session with; else one whose RouterInfo we know, to dial first (dearer
+ * by SSU2_INTRO_DIAL_COST). */
 static int pick_intro(struct ssu2 *n, const struct router_info *ri,
 		      struct router_address_ssu2 *out, int *cost)
 {
-	for (size_t i = 0; i < router_info_address_count(ri); i++) {
-		const struct router_address *a = router_info_address(ri, i);
-		struct router_address_ssu2 p;
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < router_info_address_count(ri); i++) {
+			const struct router_address *a =
+				router_info_address(ri, i);
+			struct router_address_ssu2 p;
 
-		if (!router_address_is_ssu2(a) ||
-		    router_address_ssu2_parse(a, &p) != 0 || p.published ||
-		    p.nintro == 0 || p.family == AF_INET6)
-			continue;
-		for (size_t k = 0; k < p.nintro; k++)
-			if (sess_up_by_hash(n, p.intro[k].h)) {
+			if (!router_address_is_ssu2(a) ||
+			    router_address_ssu2_parse(a, &p) != 0 ||
+			    p.published || p.nintro == 0 ||
+			    p.family == AF_INET6)
+				continue;
+			for (size_t k = 0; k < p.nintro; k++) {
+				if (pass == 0 ?
+				    !sess_up_by_hash(n, p.intro[k].h) :
+				    !transport_lookup(n->tm, p.intro[k].h))
+					continue;
 				*out = p;
 				if (cost)
-					*cost = a->cost + SSU2_INTRO_COST;
+					*cost = a->cost + SSU2_INTRO_COST +
+						(pass ? SSU2_INTRO_DIAL_COST : 0);
 				return 0;
 			}
-	}
+		}
 	return ERR_NOT_FOUND;
 }
 

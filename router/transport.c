@@ -18,6 +18,7 @@
 #include "crypto/rand.h"
 #include "crypto/siphash.h"
 #include "router/evloop.h"
+#include "router/i2np.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -549,6 +550,22 @@ drop:
 	tm->st.msgs_dropped++;
 	i2np_msg_free(m);
 	return r;
+}
+
+int transport_dial(struct transport_mgr *tm,
+		   const uint8_t peer[TRANSPORT_HASH_BYTES], uint64_t ttl_ms)
+{
+	struct i2np_delivery_status ds;
+	struct bbuf b = BBUF_INIT;
+	uint8_t *p;
+	size_t len;
+
+	rand_bytes(&ds.msg_id, sizeof(ds.msg_id));
+	ds.timestamp_ms = time_now_ms();
+	i2np_delivery_status_encode(&ds, &b);
+	p = bbuf_steal(&b, &len);
+	return transport_send(tm, peer, i2np_msg_new_take(I2NP_DELIVERY_STATUS,
+							  p, len, ttl_ms));
 }
 
 bool transport_is_connected(const struct transport_mgr *tm,

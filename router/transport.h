@@ -165,6 +165,11 @@ const uint8_t *transport_mgr_self(const struct transport_mgr *tm);
  */
 int transport_send(struct transport_mgr *tm,
 		   const uint8_t peer[TRANSPORT_HASH_BYTES], struct i2np_msg *m);
+/* Open a session to peer (when none is up) by sending it a Delivery
+ * Status, which the peer ignores, that expires in ttl_ms.  As
+ * transport_send(). */
+int transport_dial(struct transport_mgr *tm,
+		   const uint8_t peer[TRANSPORT_HASH_BYTES], uint64_t ttl_ms);
 /* True when an established session to peer exists. */
 bool transport_is_connected(const struct transport_mgr *tm,
 			    const uint8_t peer[TRANSPORT_HASH_BYTES]);

@@ -1257,17 +1257,36 @@ static bool got_tag(void *arg)
  * introducer; A (Alice), who has a session with B, reaches C: Relay
  * Request -> Intro -> Response (+ Hole Punch) -> SessionRequest with
  * Charlie's token. */
-static void test_relay(struct tctx *t)
+/* C's RouterInfo as a firewalled router publishes it: introducer in[0]. */
+static struct router_info *fw_ri(struct tctx *t, struct node *c,
+				 const struct router_address_ssu2_intro *in)
 {
-	struct evloop *el = evloop_new();
-	struct node *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
-	struct node *c = calloc(1, sizeof(*c));
-	struct router_address_ssu2_intro in[2];
 	struct router_address ad = ROUTER_ADDRESS_INIT;
 	struct router_info *cri;
 	struct keys_and_cert id;
 	struct x25519_pk spk;
-	struct ssu2_stats sa, sb, sc;
+
+	router_keys_identity(c->keys, &id);
+	cri = router_info_new(&id);
+	keystore_x25519_pk(router_keys_keystore(c->keys), KEYSTORE_X_SSU2, &spk);
+	T_OK(t, router_address_ssu2_build(&ad, 3, &spk, c->ik, NULL, 0, "4",
+					  in, 1));
+	T_OK(t, router_info_add_address(cri, &ad));
+	T_OK(t, router_info_set_basic_options(cri, NETID, "LU"));
+	T_OK(t, router_info_sign(cri, router_keys_keystore(c->keys)));
+	router_address_clear(&ad);
+	return cri;
+}
+
+/* A, B (caps BC) and C on el; C gets a relay tag from B and publishes B
+ * as its introducer (in[0]) in the RouterInfo returned.  A knows B and C,
+ * B and C know A; A has no session yet. */
+static struct router_info *relay_setup(struct tctx *t, struct evloop *el,
+				       struct node *a, struct node *b,
+				       struct node *c,
+				       struct router_address_ssu2_intro in[2])
+{
+	struct router_info *cri;
 	struct want w;
 	const uint8_t *bytes;
 	size_t len;
@@ -1288,22 +1307,40 @@ static void test_relay(struct tctx *t)
 	T_EQ(t, ssu2_introducers(c->s, in, 2), 1);
 	T_MEMEQ(t, in[0].h, router_info_hash(b->ri), 32);
 	T_NE(t, in[0].tag, 0);
-	/* C's RouterInfo as a firewalled router publishes it. */
-	router_keys_identity(c->keys, &id);
-	cri = router_info_new(&id);
-	keystore_x25519_pk(router_keys_keystore(c->keys), KEYSTORE_X_SSU2, &spk);
-	T_OK(t, router_address_ssu2_build(&ad, 3, &spk, c->ik, NULL, 0, "4",
-					  in, 1));
-	T_OK(t, router_info_add_address(cri, &ad));
-	T_OK(t, router_info_set_basic_options(cri, NETID, "LU"));
-	T_OK(t, router_info_sign(cri, router_keys_keystore(c->keys)));
+	cri = fw_ri(t, c, in);
 	bytes = router_info_bytes(cri, &len);
 	T_OK(t, ssu2_set_router_info(c->s, bytes, len));
-	/* A -> B first (A learns its address), then A -> C by relay. */
 	a->peer = b->ri;
 	a->peer2 = cri;
 	b->peer2 = a->ri;
 	c->peer2 = a->ri;
+	return cri;
+}
+
+static void relay_teardown(struct evloop *el, struct node *a, struct node *b,
+			   struct node *c, struct router_info *cri)
+{
+	router_info_free(cri);
+	node_stop(a);
+	node_stop(b);
+	node_stop(c);
+	evloop_free(el);
+	free(a);
+	free(b);
+	free(c);
+}
+
+static void test_relay(struct tctx *t)
+{
+	struct evloop *el = evloop_new();
+	struct node *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
+	struct node *c = calloc(1, sizeof(*c));
+	struct router_address_ssu2_intro in[2];
+	struct router_info *cri = relay_setup(t, el, a, b, c, in);
+	struct ssu2_stats sa, sb, sc;
+	struct want w;
+
+	/* A -> B first (A learns its address), then A -> C by relay. */
 	send_many(t, a, b, 1, 1, size_1k);
 	w = (struct want){ b, 2 };
 	T_TRUE(t, run_until(el, got_n, &w, 30000));
@@ -1325,12 +1362,7 @@ static void test_relay(struct tctx *t)
 	/* An unknown tag is refused by Bob. */
 	in[0].tag ^= 0x5a5a;
 	router_info_free(cri);
-	cri = router_info_new(&id);
-	T_OK(t, router_address_ssu2_build(&ad, 3, &spk, c->ik, NULL, 0, "4",
-					  in, 1));
-	T_OK(t, router_info_add_address(cri, &ad));
-	T_OK(t, router_info_set_basic_options(cri, NETID, "LU"));
-	T_OK(t, router_info_sign(cri, router_keys_keystore(c->keys)));
+	cri = fw_ri(t, c, in);
 	transport_mgr_close_all(a->tm);
 	T_TRUE(t, run_until(el, downs_2, a, 15000));
 	a->peer2 = cri;
@@ -1342,15 +1374,37 @@ static void test_relay(struct tctx *t)
 	ssu2_stats(a->s, &sa);
 	T_EQ(t, sa.relays_refused, 1);
 	T_EQ(t, c->seen[8], 0);
-	router_address_clear(&ad);
-	router_info_free(cri);
-	node_stop(a);
-	node_stop(b);
-	node_stop(c);
-	evloop_free(el);
-	free(a);
-	free(b);
-	free(c);
+	relay_teardown(el, a, b, c, cri);
+}
+
+/* Alice with no session with Charlie's introducer: she dials Bob first
+ * (through the manager), learns her address from him, then asks. */
+static void test_relay_dials_introducer(struct tctx *t)
+{
+	struct evloop *el = evloop_new();
+	struct node *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
+	struct node *c = calloc(1, sizeof(*c));
+	struct router_address_ssu2_intro in[2];
+	struct router_info *cri = relay_setup(t, el, a, b, c, in);
+	struct ssu2_stats sa, sb, sc;
+	struct want w;
+
+	T_FALSE(t, transport_is_connected(a->tm, router_info_hash(b->ri)));
+	T_OK(t, transport_send(a->tm, router_info_hash(cri), mk_msg(7, 30000)));
+	w = (struct want){ c, 1 };
+	T_TRUE(t, run_until(el, got_n, &w, 30000));
+	T_EQ(t, c->seen[7], 1);
+	T_TRUE(t, transport_is_connected(a->tm, router_info_hash(b->ri)));
+	ssu2_stats(a->s, &sa);
+	ssu2_stats(b->s, &sb);
+	ssu2_stats(c->s, &sc);
+	T_EQ(t, sa.relays_asked, 1);
+	T_EQ(t, sb.relays_forwarded, 1);
+	T_EQ(t, sc.relays_answered, 1);
+	T_EQ(t, sa.relays_done, 1);
+	T_EQ(t, sa.established_out, 2);		/* B, then C */
+	T_EQ(t, sc.established_in, 1);		/* from A */
+	relay_teardown(el, a, b, c, cri);
 }
 
 /* ---- a peer played by the test on a bare socket ---- */
@@ -1486,6 +1540,7 @@ static void test_retry_reads_as_hole_punch(struct tctx *t)
 
 const struct test_case router_ssu2_tests[] = {
 	{ "relay", test_relay, TT_FORK },
+	{ "relay_dials_introducer", test_relay_dials_introducer, TT_FORK },
 	{ "peer_test_reachable", test_peer_test_reachable, TT_FORK },
 	{ "peer_test_firewalled", test_peer_test_firewalled, TT_FORK },
 	{ "peer_test_charlie_connected", test_peer_test_charlie_connected,
