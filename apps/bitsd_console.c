@@ -723,6 +723,23 @@ static const char *card_fields(const struct bitsd_console *c,
 		cd->preview_len = (uint16_t)got;
 		snprintf(cd->preview_mime, sizeof(cd->preview_mime), "%s", m);
 	}
+	if ((t = json_object_get(body, "licence")) && !json_is_null(t)) {
+		json_t *ix = json_object_get(t, "index");
+
+		v = jstr(t, "contract");
+		if (!v || strlen(v) != 42 || strncmp(v, "0x", 2) ||
+		    hex_decode(cd->licence_contract, CARD_ADDRESS_BYTES, &got,
+			       v + 2, 40) != 0 || got != CARD_ADDRESS_BYTES ||
+		    !json_is_integer(ix) || json_integer_value(ix) <= 0)
+			return "licence: {contract: 0x and 40 hex digits, "
+			       "index: a positive number}";
+		cd->licence_index = (uint64_t)json_integer_value(ix);
+	}
+	if ((v = jstr(body, "key_agent")) && *v &&
+	    (strlen(v) != 60 || strcmp(v + 52, ".b32.i2p") ||
+	     b32_decode(cd->key_agent, sizeof(cd->key_agent), &got, v, 52) ||
+	     got != sizeof(cd->key_agent)))
+		return "key_agent: the agent's b32 address";
 	/* we seed it: our swarm destination is its first seed hint */
 	memcpy(cd->seeds[0], swarm_service_dest(c->d.swarm)->hash, 32);
 	cd->seed_count = 1;

@@ -15,7 +15,8 @@
  *   POST /api/publish/<id>/data?offset=N   the next piece of the file
  *        (raw bytes, at most API_MAX_BODY_BYTES), written on a worker
  *   POST /api/publish/<id>/seal {title, description, tags, price,
- *        currency, decimals, royalty, preview: {mime, data} | excerpt}
+ *        currency, decimals, royalty, preview: {mime, data} | excerpt,
+ *        licence: {contract, index}, key_agent}
  *        seal (encrypt), store and seed it, and sign its card with the
  *        creator key (what `bits publish` does); a free content's card
  *        carries its key (a last description line "bits-key: K")
