@@ -6,6 +6,7 @@
  */
 #include "config.h"
 #include "router/conf.h"
+#include "router/ri_pay.h"
 #include "crypto/base/fsutil.h"
 #include "crypto/base/alloc.h"
 #include "crypto/base/bytes.h"
@@ -37,6 +38,7 @@ enum opt_type {
 	OPT_LIFETIME,	/* 60..600 */
 	OPT_VARIANCE,	/* int32_t -3..3 (TUNNEL_POOL_MAX_VARIANCE) */
 	OPT_BACKUP,	/* 0..4 (TUNNEL_POOL_MAX_BACKUP) */
+	OPT_AMOUNT,	/* token amount: decimal, ≤ 2^96 - 1 (router/ri_pay.h) */
 };
 
 struct opt {
@@ -179,6 +181,11 @@ static const struct opt opts[] = {
 	  "proof of work asked of each feed item, 1-32 bits (default 12)" },
 	{ "feed.retention", OPT_COUNT, OFF(feed_retention_days), "DAYS",
 	  "keep feed items this many days, 0 for ever (default 0)" },
+	{ "relay.pay", OPT_BOOL, OFF(relay_pay), NULL,
+	  "ask for tickets for the transit traffic we carry (publishes a "
+	  "stealth meta-address and epoch commitment; docs/relaypay.md)" },
+	{ "relay.pay.price", OPT_AMOUNT, OFF(relay_pay_price), "AMOUNT",
+	  "our price in token base units per GiB carried" },
 	{ "market.gateway", OPT_BOOL, OFF(market_gateway), NULL,
 	  "publish the chain node of market.gateway.rpc as a hidden service" },
 	{ "market.gateway.rpc", OPT_OPT_PATH, OFF(market_gateway_rpc), "URL",
@@ -276,6 +283,7 @@ void conf_free(struct conf *cfg)
 	free(cfg->swarm_capture);
 	free(cfg->feed_dir);
 	free(cfg->feed_peers);
+	free(cfg->relay_pay_price);
 	free(cfg->market_gateway_rpc);
 	free(cfg->market_gateways);
 	free(cfg->market_deploy);
@@ -366,6 +374,13 @@ int conf_set(struct conf *cfg, const char *key, const char *value,
 		set_str(cfg, o->off, value);
 		return 0;
 	case OPT_OPT_PATH:
+		set_str(cfg, o->off, value);
+		return 0;
+	case OPT_AMOUNT:
+		if (!ri_pay_price_is_valid(value))
+			return fail(err, errlen, ERR_RANGE,
+				    "%s: expected a whole number below 2^96, "
+				    "got \"%s\"", key, value);
 		set_str(cfg, o->off, value);
 		return 0;
 	case OPT_LOGLEVEL:

@@ -119,6 +119,9 @@ struct conf {
 	uint32_t feed_round_s;		/* 0: 60 */
 	uint32_t feed_pow_bits;		/* 0: 12 */
 	uint32_t feed_retention_days;	/* 0: keep everything */
+	/* Paid relaying (docs/relaypay.md): ask for tickets as a relay. */
+	bool relay_pay;			/* publish bits.pay.* in our RI */
+	char *relay_pay_price;		/* token base units per GiB */
 	/* The market ([market] section, apps/bitsd_market.h). */
 	bool market_gateway;		/* publish market_gateway_rpc */
 	char *market_gateway_rpc;	/* http://127.x.y.z:PORT of a node */

@@ -14,6 +14,7 @@
 #include "router/router_address.h"
 #include "router/router_info.h"
 #include "router/router_keys.h"
+#include "router/ri_pay.h"
 #include "router/worker.h"
 #include "crypto/base/alloc.h"
 #include "crypto/base/bytes.h"
@@ -88,6 +89,23 @@ static int add_ntcp2(struct router_info *ri, const char *host,
 	return r;
 }
 
+/* relay.pay: bits.pay.* with the configured price (docs/relaypay.md §2). */
+static int add_pay(struct router_info *ri, const struct conf *cfg,
+		   const struct router_self_reach *rr)
+{
+	struct ri_pay p;
+
+	if (!cfg->relay_pay || !rr || !rr->pay)
+		return 0;
+	if (!cfg->relay_pay_price)
+		return ERR_ARG;
+	p = *rr->pay;
+	if (strlen(cfg->relay_pay_price) >= sizeof(p.price))
+		return ERR_FORMAT;
+	memcpy(p.price, cfg->relay_pay_price, strlen(cfg->relay_pay_price) + 1);
+	return ri_pay_publish(ri, &p);
+}
+
 int router_self_build(const struct conf *cfg, const struct router_keys *keys,
 		      struct router_info **out)
 {
@@ -122,6 +140,7 @@ int router_self_build_reach(const struct conf *cfg,
 					       cfg->floodfill ?
 					       ROUTER_SELF_CAPS_FLOODFILL :
 					       ROUTER_SELF_CAPS)) != 0 ||
+	    (r = add_pay(ri, cfg, rr)) != 0 ||
 	    (r = router_info_sign(ri, ks)) != 0)
 		goto out;
 	*out = ri;

@@ -5,7 +5,7 @@
  *
  * Published: the RouterIdentity, one NTCP2 address on the configured host
  * and port (options host, port, s, i, v=2), and the options caps, netId
- * and router.version.
+ * and router.version; with relay.pay, bits.pay.* (router/ri_pay.h).
  */
 #ifndef ROUTER_ROUTER_SELF_H
 #define ROUTER_ROUTER_SELF_H
@@ -18,6 +18,7 @@
 
 struct conf;
 struct router_info;
+struct ri_pay;
 struct router_keys;
 struct router_self;	/* opaque: rewrites router.info off the loop */
 struct worker_pool;
@@ -49,6 +50,9 @@ struct worker_pool;
  * routers to others).
  */
 struct router_self_reach {
+	/* With cfg->relay_pay: our meta-address and epoch commitment, published
+	 * with cfg->relay_pay_price (router/ri_pay.h).  NULL: none. */
+	const struct ri_pay *pay;
 	bool firewalled;
 	bool introducer;
 	size_t nintro;

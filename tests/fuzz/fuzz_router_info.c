@@ -1,13 +1,15 @@
 /*
  * libFuzzer target: RouterInfo and RouterAddress decoding
  * (router/router_info.h, router/router_address.h), signature verification
- * and every lookup a caller makes on a received RouterInfo.  Properties:
+ * and every lookup a caller makes on a received RouterInfo (the pay
+ * options of router/ri_pay.h among them).  Properties:
  * the kept bytes are the input, decoding them again gives the same router,
  * and no RouterInfo over the size limit is accepted.
  */
 #include "config.h"
 #include "router/router_address.h"
 #include "router/router_info.h"
+#include "router/ri_pay.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +22,7 @@ static void lookups(const struct router_info *ri)
 	const char *v;
 	uint32_t ver;
 	char name[ROUTER_INFO_FILE_NAME_BYTES];
+	struct ri_pay pay;
 
 	for (size_t i = 0; i < router_info_address_count(ri); i++) {
 		const struct router_address *a = router_info_address(ri, i);
@@ -34,6 +37,9 @@ static void lookups(const struct router_info *ri)
 	(void)router_info_check_published(ri, 1700000000000ULL);
 	if ((v = router_info_option(ri, "router.version")) != NULL)
 		(void)router_info_version_parse(v, &ver);
+	if (ri_pay_parse(router_info_options(ri), &pay) == 0 &&
+	    !ri_pay_price_is_valid(pay.price))
+		abort();
 	if (router_info_file_name(router_info_hash(ri), name, sizeof(name)) != 0)
 		abort();
 }

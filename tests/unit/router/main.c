@@ -18,6 +18,7 @@ extern const struct test_case router_fsutil_tests[];
 extern const struct test_case router_logsink_tests[];
 extern const struct test_case router_router_keys_tests[];
 extern const struct test_case router_router_self_tests[];
+extern const struct test_case router_ri_pay_tests[];
 extern const struct test_case router_worker_tests[];
 extern const struct test_case router_gzip_tests[];
 extern const struct test_case router_leaseset_tests[];
@@ -51,6 +52,7 @@ int main(int argc, char **argv)
 		{ "logsink", router_logsink_tests },
 		{ "router_keys", router_router_keys_tests },
 		{ "router_self", router_router_self_tests },
+		{ "ri_pay", router_ri_pay_tests },
 		{ "worker", router_worker_tests },
 		{ "gzip", router_gzip_tests },
 		{ "leaseset", router_leaseset_tests },
