@@ -10,6 +10,7 @@
 #include "crypto/aes.h"
 #include "crypto/base/alloc.h"
 #include "crypto/base/bytes.h"
+#include "crypto/base/encode.h"
 #include "crypto/base/err.h"
 #include "crypto/chacha.h"
 #include "crypto/hash.h"
@@ -186,6 +187,53 @@ int tunnel_build_request_options(const struct tunnel_build_request *req,
 
 	br_init(&r, req->options, req->options_len);
 	return mapping_decode(&r, TUNNEL_BUILD_OPTIONS_MAX_BYTES - 2, out);
+}
+
+int tunnel_build_opts_set_ticket(struct mapping *m, const uint8_t *ticket,
+				 size_t len)
+{
+	char v[B64_ENC_LEN(TUNNEL_BUILD_TICKET_MAX_BYTES)];
+	int r;
+
+	if (len == 0)
+		return ERR_ARG;
+	if (len > TUNNEL_BUILD_TICKET_MAX_BYTES)
+		return ERR_TOO_BIG;
+	if ((r = b64_encode(v, sizeof(v), ticket, len)) != 0)
+		return r;
+	return mapping_set(m, TUNNEL_BUILD_OPT_TICKET, v);
+}
+
+int tunnel_build_request_ticket(const struct tunnel_build_request *req,
+				uint8_t *out, size_t outmax, size_t *len)
+{
+	struct mapping m = MAPPING_INIT;
+	uint8_t buf[TUNNEL_BUILD_TICKET_MAX_BYTES];
+	const char *v;
+	size_t n;
+	int r;
+
+	if (req->options_len <= 2)
+		return ERR_NOT_FOUND;
+	if (tunnel_build_request_options(req, &m) != 0) {
+		r = ERR_FORMAT;
+		goto out;
+	}
+	if (!(v = mapping_get(&m, TUNNEL_BUILD_OPT_TICKET))) {
+		r = ERR_NOT_FOUND;
+		goto out;
+	}
+	if (b64_decode(buf, sizeof(buf), &n, v, strlen(v)) != 0 || n == 0 ||
+	    n > outmax) {
+		r = ERR_FORMAT;
+		goto out;
+	}
+	memcpy(out, buf, n);
+	*len = n;
+	r = 0;
+out:
+	mapping_clear(&m);
+	return r;
 }
 
 /* HKDF(ck, ZEROLEN, info, 64): ck = out[0:32], *second = out[32:64]. */

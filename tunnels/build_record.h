@@ -69,6 +69,14 @@ enum tunnel_build_kind {
 #define TUNNEL_BUILD_LAYER_AES 0
 #define TUNNEL_BUILD_MS_PER_MIN 60000ULL
 
+/* Paid relaying (docs/relaypay.md §3): a hop's ticket (chain/relaypay.h's
+ * wire form, opaque here) as base64 under this key of its record's
+ * options.  Routers that do not know the key ignore it.  Only long records
+ * have room: at most 168 bytes (224 of base64), so the ticket and the
+ * bandwidth options m, r and l of up to 7 digits each fit the 296 bytes. */
+#define TUNNEL_BUILD_OPT_TICKET "bits.tk"
+#define TUNNEL_BUILD_TICKET_MAX_BYTES 168
+
 /* The plaintext of a request record (both kinds). */
 struct tunnel_build_request {
 	uint32_t receive_id;		/* "tunnel ID to receive messages as" */
@@ -137,6 +145,18 @@ int tunnel_build_request_decode(enum tunnel_build_kind kind,
  */
 int tunnel_build_request_options(const struct tunnel_build_request *req,
 				 struct mapping *out);
+
+/* Put ticket (1..TUNNEL_BUILD_TICKET_MAX_BYTES) into the options m.
+ * ERR_TOO_BIG / ERR_ARG for a bad length. */
+int tunnel_build_opts_set_ticket(struct mapping *m, const uint8_t *ticket,
+				 size_t len);
+/*
+ * The ticket a request's options carry (untrusted) into out (outmax ≥
+ * TUNNEL_BUILD_TICKET_MAX_BYTES), its length in *len.  ERR_NOT_FOUND when
+ * there is none, ERR_FORMAT when the options or the base64 are bad.
+ */
+int tunnel_build_request_ticket(const struct tunnel_build_request *req,
+				uint8_t *out, size_t outmax, size_t *len);
 
 /*
  * Creator: build the encrypted record for one hop into out

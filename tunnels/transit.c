@@ -597,6 +597,20 @@ static bool prev_hop_loop(const struct transit_table *t,
 	       memcmp(from, o->req.next_ident, 32) == 0;
 }
 
+/* Hand a build record's ticket to the embedder (docs/relaypay.md §3). */
+static void take_ticket(struct transit_table *t,
+			const struct tunnel_build_open *o)
+{
+	uint8_t tk[TUNNEL_BUILD_TICKET_MAX_BYTES];
+	size_t n;
+
+	if (tunnel_build_request_ticket(&o->req, tk, sizeof(tk), &n) != 0)
+		return;
+	t->st.tickets++;
+	if (t->h.ticket)
+		t->h.ticket(t->h.ctx, tk, n, o->req.receive_id);
+}
+
 int transit_table_handle_build(struct transit_table *t,
 			       const struct i2np_msg *m, const uint8_t *from,
 			       uint64_t now_ms, uint64_t mono_ms)
@@ -643,6 +657,7 @@ int transit_table_handle_build(struct transit_table *t,
 	if (v == TRANSIT_ACCEPT) {
 		join(t, &o, mono_ms);
 		t->st.builds_accepted++;
+		take_ticket(t, &o);
 		code = TUNNEL_BUILD_REPLY_ACCEPT;
 		if (avail) {
 			/* "b := bandwidth available for this tunnel" */

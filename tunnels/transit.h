@@ -92,6 +92,12 @@ struct transit_hooks {
 	struct i2np_msg *(*wrap_reply)(void *ctx, struct i2np_msg *msg,
 				       const uint8_t key[32],
 				       const uint8_t tag[8]);
+	/* Paid relaying (docs/relaypay.md §3): an accepted build's record
+	 * carried a ticket (untrusted bytes, valid for the call) for the
+	 * tunnel we receive as receive_id.  Optional: without it tickets
+	 * are ignored.  A ticket never changes the reply. */
+	void (*ticket)(void *ctx, const uint8_t *ticket, size_t len,
+		       uint32_t receive_id);
 	void *ctx;
 };
 
@@ -100,6 +106,7 @@ struct transit_stats {
 	uint64_t builds_rejected[TRANSIT_VERDICT_COUNT_];
 	uint64_t builds_dropped;	/* no reply (tunnel_build_drop) */
 	uint64_t builds_loop;		/* of which: previous-hop loop checks */
+	uint64_t tickets;		/* accepted builds that had a ticket */
 	uint64_t data_relayed;		/* TunnelData out */
 	uint64_t gateway_msgs;		/* TunnelGateway in at an IBGW */
 	uint64_t obep_delivered;	/* messages out of an OBEP */

@@ -176,7 +176,7 @@ int tunnel_build_create(const struct tunnel_build_cfg *cfg,
 	for (unsigned i = 0; i < b->n_hops && r == 0; i++) {
 		b->slot[i] = perm[i];
 		hop_request(cfg, b, i, &q);
-		r = tunnel_build_record_encrypt(b->kind, &q, NULL,
+		r = tunnel_build_record_encrypt(b->kind, &q, cfg->hops[i].opts,
 						cfg->hops[i].ident,
 						&cfg->hops[i].enc_pk, NULL,
 						records + (size_t)b->slot[i] * rlen,

@@ -36,6 +36,10 @@
 struct tunnel_build_hop {
 	uint8_t ident[32];		/* the hop's router hash */
 	struct x25519_pk enc_pk;	/* its X25519 identity encryption key */
+	/* Options for this hop's record (NULL: none), e.g. its ticket
+	 * (tunnel_build_opts_set_ticket()); borrowed for
+	 * tunnel_build_create() only. */
+	const struct mapping *opts;
 };
 
 struct tunnel_build_cfg {

@@ -14,6 +14,8 @@
 #include "crypto/rand.h"
 #include "crypto/siphash.h"
 #include "router/garlic_router.h"
+#include "router/mapping.h"
+#include "tunnels/build_record.h"
 #include "tunnels/endpoint.h"
 #include "tunnels/gateway.h"
 #include "tunnels/layer.h"
@@ -73,6 +75,8 @@ struct tunnel_pool {
 struct tunnel_mgr {
 	struct tunnel_mgr_cfg cfg;
 	struct tunnel_mgr_hooks h;
+	tunnel_ticket_fn ticket;	/* paid relaying; NULL: none */
+	void *ticket_ctx;
 	struct tunnel_pool **pools;	/* pools[0]: exploratory */
 	size_t n_pools;
 	struct own_tunnel **t;
@@ -309,6 +313,13 @@ void tunnel_mgr_free(struct tunnel_mgr *m)
 		free(m->pools[i]);
 	free(m->pools);
 	free(m);
+}
+
+void tunnel_mgr_set_ticket_fn(struct tunnel_mgr *m, tunnel_ticket_fn fn,
+			      void *ctx)
+{
+	m->ticket = fn;
+	m->ticket_ctx = ctx;
 }
 
 struct tunnel_pool *tunnel_mgr_exploratory(struct tunnel_mgr *m)
@@ -667,10 +678,43 @@ static void note_length(struct tunnel_pool *p, bool inbound, unsigned len,
 		   dir_name(inbound), got);
 }
 
+/* Paid relaying: ask the embedder for each hop's ticket and put it in
+ * that hop's record options (docs/relaypay.md §3).  opts[0..len) are
+ * initialised here; true when any hop got one (long records needed). */
+static bool add_tickets(struct tunnel_pool *p, bool inbound, unsigned len,
+			struct tunnel_build_hop *hops, struct mapping *opts)
+{
+	const struct tunnel_mgr *m = p->m;
+	uint8_t tk[TUNNEL_BUILD_TICKET_MAX_BYTES];
+	unsigned got = 0;
+
+	for (unsigned i = 0; i < len; i++) {
+		size_t n;
+
+		mapping_init(&opts[i]);
+		if (!m->ticket ||
+		    (n = m->ticket(m->ticket_ctx, hops[i].ident, inbound, tk,
+				   sizeof(tk))) == 0 || n > sizeof(tk) ||
+		    tunnel_build_opts_set_ticket(&opts[i], tk, n) != 0)
+			continue;
+		hops[i].opts = &opts[i];
+		got++;
+	}
+	memwipe(tk, sizeof(tk));
+	if (got) {
+		p->st.tickets_sent += got;
+		log_debug(LD_TUNNEL, "tunnels: %u of %u hops of an %s tunnel "
+			  "get a ticket (long records)", got, len,
+			  dir_name(inbound));
+	}
+	return got != 0;
+}
+
 static void start_build(struct tunnel_pool *p, bool inbound)
 {
 	struct tunnel_mgr *m = p->m;
 	struct tunnel_build_cfg bc;
+	struct mapping opts[TUNNEL_BUILD_MAX_HOPS];
 	struct own_tunnel *t, *rp, *ob = NULL;
 	struct bbuf msg = BBUF_INIT;
 	struct i2np_msg *im;
@@ -694,6 +738,8 @@ static void start_build(struct tunnel_pool *p, bool inbound)
 		zero_hop(p, inbound);
 		return;
 	}
+	if (add_tickets(p, inbound, len, bc.hops, opts))
+		need_long = true;
 	t = xzalloc(sizeof(*t));
 	t->pool = p;
 	t->inbound = inbound;
@@ -724,7 +770,10 @@ static void start_build(struct tunnel_pool *p, bool inbound)
 			bc.reply_tunnel_id = t->zero_hop_id;
 		}
 	}
-	if ((r = tunnel_build_create(&bc, &t->build, &msg)) != 0) {
+	r = tunnel_build_create(&bc, &t->build, &msg);
+	for (unsigned i = 0; i < len; i++)
+		mapping_clear(&opts[i]);
+	if (r != 0) {
 		log_info(LD_TUNNEL, "cannot build an %s tunnel: %s",
 			 dir_name(inbound), err_str(r));
 		bbuf_free(&msg);

@@ -131,6 +131,14 @@ struct tunnel_mgr_hooks {
 	void *ctx;
 };
 
+/*
+ * Paid relaying (docs/relaypay.md §3): the ticket for hop (router hash) of
+ * a tunnel about to be built, written into out (outmax bytes); returns its
+ * length, 0 for none.  A tunnel with a ticket is built with long records.
+ */
+typedef size_t (*tunnel_ticket_fn)(void *ctx, const uint8_t hop[32],
+				   bool inbound, uint8_t *out, size_t outmax);
+
 struct tunnel_mgr_cfg {
 	uint8_t self[32];
 	bool allow_same_subnet;		/* loopback test networks */
@@ -151,6 +159,7 @@ struct tunnel_pool_stats {
 	uint64_t builds_started, builds_ok, builds_rejected;
 	uint64_t builds_timeout, builds_bad;	/* bad: reply did not verify */
 	uint64_t builds_late;			/* replies after the timeout */
+	uint64_t tickets_sent;			/* hops given a ticket */
 	uint64_t tests_sent, tests_ok, tests_failed;
 	uint64_t expired, failed;		/* tunnels removed */
 	uint64_t msgs_sent, msgs_received;	/* through our tunnels */
@@ -167,6 +176,9 @@ int tunnel_mgr_new(const struct tunnel_mgr_cfg *cfg,
 /* Free m, its pools and tunnels (wiping their keys).  Accepts NULL. */
 void tunnel_mgr_free(struct tunnel_mgr *m);
 struct tunnel_pool *tunnel_mgr_exploratory(struct tunnel_mgr *m);
+/* Ask fn (NULL: nobody) for each hop's ticket from now on. */
+void tunnel_mgr_set_ticket_fn(struct tunnel_mgr *m, tunnel_ticket_fn fn,
+			      void *ctx);
 /* The peer profiles m records into (its cfg's). */
 const struct peer_profiles *tunnel_mgr_profiles(const struct tunnel_mgr *m);
 /* Add a client pool (cfg copied; owned by m until tunnel_pool_remove()).

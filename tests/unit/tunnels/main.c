@@ -3,6 +3,7 @@
 #include "tests/unit/tharness.h"
 
 extern const struct test_case tunnels_build_tests[];
+extern const struct test_case tunnels_build_ticket_tests[];
 extern const struct test_case tunnels_data_tests[];
 extern const struct test_case tunnels_pool_tests[];
 extern const struct test_case tunnels_replay_tests[];
@@ -12,6 +13,7 @@ int main(int argc, char **argv)
 {
 	static const struct test_group groups[] = {
 		{ "build", tunnels_build_tests },
+		{ "build_ticket", tunnels_build_ticket_tests },
 		{ "data", tunnels_data_tests },
 		{ "pool", tunnels_pool_tests },
 		{ "replay", tunnels_replay_tests },

@@ -15,6 +15,7 @@
 #include "crypto/rand.h"
 #include "router/i2np.h"
 #include "router/mapping.h"
+#include "tunnels/build_record.h"
 #include "tunnels/endpoint.h"
 #include "tunnels/gateway.h"
 #include "tunnels/layer.h"
@@ -40,6 +41,10 @@ struct net {
 	bool congested;
 	uint32_t busy_id;
 	int send_ret;
+	uint8_t ticket[TUNNEL_BUILD_TICKET_MAX_BYTES];	/* the last one */
+	size_t ticket_len;
+	uint32_t ticket_id;
+	unsigned tickets;
 };
 
 static int net_send(void *ctx, const uint8_t peer[32], struct i2np_msg *m)
@@ -75,6 +80,17 @@ static bool net_id_in_use(void *ctx, uint32_t id)
 	return ((struct net *)ctx)->busy_id == id;
 }
 
+static void net_ticket(void *ctx, const uint8_t *tk, size_t len,
+		       uint32_t receive_id)
+{
+	struct net *n = ctx;
+
+	memcpy(n->ticket, tk, len);
+	n->ticket_len = len;
+	n->ticket_id = receive_id;
+	n->tickets++;
+}
+
 static void net_clear(struct net *n)
 {
 	for (size_t i = 0; i < n->n; i++)
@@ -97,6 +113,7 @@ struct rig {
 	uint8_t replies[8 * 528];	/* the creator's view after the reply */
 	uint64_t mono;			/* when the table sees the build */
 	const uint8_t *from;		/* the previous hop it comes from */
+	const struct mapping *opts[8];	/* each hop's record options */
 };
 
 static void rig_init(struct rig *g, unsigned nh, unsigned at,
@@ -105,7 +122,7 @@ static void rig_init(struct rig *g, unsigned nh, unsigned at,
 	struct transit_hooks h = {
 		.send = net_send, .local = net_local,
 		.congested = net_congested, .id_in_use = net_id_in_use,
-		.ctx = &g->net,
+		.ticket = net_ticket, .ctx = &g->net,
 	};
 
 	memset(g, 0, sizeof(*g));
@@ -161,8 +178,10 @@ static int rig_build(struct tctx *t, struct rig *g, enum tunnel_build_kind kind,
 	g->cfg.kind = kind;
 	g->cfg.inbound = inbound;
 	g->cfg.n_hops = g->nh;
-	for (unsigned i = 0; i < g->nh; i++)
+	for (unsigned i = 0; i < g->nh; i++) {
 		thop_to_cfg(&g->hops[i], &g->cfg.hops[i]);
+		g->cfg.hops[i].opts = g->opts[i];
+	}
 	memcpy(g->cfg.self, g->self, 32);
 	memset(g->cfg.reply_gateway, 0x77, 32);
 	g->cfg.reply_tunnel_id = 9999;
@@ -1009,8 +1028,44 @@ static void test_build_via_own_obep(struct tctx *t)
 	rig_free(&g);
 }
 
+/* Paid relaying: the ticket in our record reaches the embedder with the
+ * tunnel's receive id; one in another hop's record does not; the build is
+ * accepted either way. */
+static void test_ticket(struct tctx *t)
+{
+	struct mapping ours = MAPPING_INIT, other = MAPPING_INIT;
+	uint8_t tk[139], tk2[139];
+	struct rig g;
+
+	rand_bytes(tk, sizeof(tk));
+	rand_bytes(tk2, sizeof(tk2));
+	T_OK(t, tunnel_build_opts_set_ticket(&ours, tk, sizeof(tk)));
+	T_OK(t, tunnel_build_opts_set_ticket(&other, tk2, sizeof(tk2)));
+	rig_init(&g, 3, 1, NULL);
+	T_OK(t, rig_build(t, &g, TUNNEL_BUILD_LONG, false));
+	T_EQ(t, g.net.tickets, 0);
+	g.opts[0] = &other;
+	g.opts[2] = &other;
+	T_OK(t, rig_build(t, &g, TUNNEL_BUILD_LONG, false));
+	T_EQ(t, g.codes[1], 0);
+	T_EQ(t, g.net.tickets, 0);
+	g.opts[1] = &ours;
+	T_OK(t, rig_build(t, &g, TUNNEL_BUILD_LONG, true));
+	T_EQ(t, g.codes[1], 0);
+	T_EQ(t, g.net.tickets, 1);
+	T_EQ(t, g.net.ticket_len, sizeof(tk));
+	T_MEMEQ(t, g.net.ticket, tk, sizeof(tk));
+	T_EQ(t, g.net.ticket_id, tunnel_build_hop_id(g.b, 1));
+	T_EQ(t, transit_table_stats(g.t)->tickets, 1);
+	T_EQ(t, transit_table_stats(g.t)->builds_accepted, 3);
+	rig_free(&g);
+	mapping_clear(&ours);
+	mapping_clear(&other);
+}
+
 const struct test_case tunnels_transit_tests[] = {
 	{ "join_roles", test_join_roles, 0 },
+	{ "ticket", test_ticket, 0 },
 	{ "decisions", test_decisions, 0 },
 	{ "decide", test_decide, 0 },
 	{ "reply_bandwidth", test_reply_bandwidth, 0 },
