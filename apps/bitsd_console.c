@@ -28,6 +28,8 @@
 #include "router/evloop.h"
 #include "router/worker.h"
 #include "tunnels/transit.h"
+#include "netdb/netdb.h"
+#include "netdb/store.h"
 #include "crypto/base/alloc.h"
 #include "crypto/base/encode.h"
 #include "crypto/base/err.h"
@@ -910,6 +912,20 @@ static void on_console(void *ctx, struct evhttp_request *req,
 	}
 }
 
+/* The "netdb" section of /api/status. */
+static void netdb_section(void *ctx, json_t *o)
+{
+	struct bitsd_console *c = ctx;
+	struct netdb_store *st = netdb_get_store(c->d.netdb);
+
+	json_object_set_new(o, "routers",
+			    json_integer((json_int_t)netdb_store_ri_count(st)));
+	json_object_set_new(o, "floodfills",
+			    json_integer((json_int_t)netdb_store_ff_count(st)));
+	json_object_set_new(o, "leasesets",
+			    json_integer((json_int_t)netdb_store_ls_count(st)));
+}
+
 /* The first line of path (an address file), or NULL. */
 static char *first_line(const char *path)
 {
@@ -1025,6 +1041,8 @@ int bitsd_console_start(struct evloop *el, const struct conf *cfg,
 				api_remove_route(deps->api, routes[i]);
 			goto fail;
 		}
+	if (deps->netdb)
+		(void)api_add_section(deps->api, "netdb", netdb_section, c);
 	c->timer = evloop_timer_new(el, sample_take, c);
 	sample_take(c);
 	*out = c;
@@ -1048,6 +1066,7 @@ void bitsd_console_stop(struct bitsd_console *c)
 		return;
 	for (size_t i = 0; i < ARRAY_LEN(routes); i++)
 		api_remove_route(c->d.api, routes[i]);
+	api_remove_section(c->d.api, "netdb");
 	if (live == c)
 		live = NULL;
 	live_gen++;	/* jobs still out find nothing */

@@ -23,6 +23,8 @@
  *   GET  /api/publish/<id>     {state, received, size, ...,
  *        content_hash, card (hex, for /api/feed/publish), card_id}
  *   GET  /api/console/router   the proxies' settings and hosted sites
+ *   GET  /api/status "netdb" section: RouterInfos, floodfills and
+ *        LeaseSets held (counts only, like the other open sections)
  *   GET  /api/console/earnings the samples of bytes served as seeder and
  *        relay (every BITSD_CONSOLE_SAMPLE_MS, the last
  *        BITSD_CONSOLE_SAMPLES)
@@ -45,6 +47,7 @@ struct api;
 struct bitsd_market;
 struct conf;
 struct evloop;
+struct netdb;
 struct swarm_service;
 struct transit_table;
 struct worker_pool;
@@ -57,6 +60,7 @@ struct bitsd_console_deps {
 	struct worker_pool *workers;
 	bool market;			/* a market.* key is set */
 	const struct bitsd_market *market_sub;	/* NULL: no key library */
+	struct netdb *netdb;		/* NULL: no "netdb" section */
 };
 
 /*

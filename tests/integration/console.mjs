@@ -90,6 +90,8 @@ try {
   const id = await page.locator('#router-id').textContent();
   ok(id.includes(hash), 'the router page shows our identity hash');
   ok(await page.locator('#bw polyline').count() === 2, 'the bandwidth graph has its two lines');
+  ok(/^Routers\d+Floodfills\d+LeaseSets\d+$/.test(await page.locator('#router-netdb').textContent()),
+     'the router page shows the netDb counts: ' + await page.locator('#router-netdb').textContent());
   // keyboard: the nav link and the sign-out button are reachable
   const seen = new Set();
   await page.locator('body').focus();

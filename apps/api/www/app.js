@@ -81,6 +81,8 @@ async function showRouter() {
     fill($('router-transit'), [['Transit tunnels', tu.transit],
       ['Limit', lim.max_tunnels], ['Relayed in', bytes(tu.bytes_relayed_in)],
       ['Relayed out', bytes(tu.bytes_relayed_out)]]);
+    const nd = s.netdb || {};
+    fill($('router-netdb'), [['Routers', nd.routers], ['Floodfills', nd.floodfills], ['LeaseSets', nd.leasesets]]);
     bw.in.push(t.rate_in_Bps || 0);
     bw.out.push(t.rate_out_Bps || 0);
     for (const k of ['in', 'out']) while (bw[k].length > bw.max) bw[k].shift();
