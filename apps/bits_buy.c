@@ -113,8 +113,10 @@ int bits_buy_main(int argc, char **argv)
 			return buy_usage();
 		}
 	}
-	if (hash_s && hash_s[0] == '0' && (hash_s[1] == 'x' || hash_s[1] == 'X'))
-		hash_s += 2;	/* as cast and the chain tools print it */
+	/* 0x as cast and the chain tools print it */
+	if (hash_s && hash_s[0] == '0' &&
+	    (hash_s[1] == 'x' || hash_s[1] == 'X'))
+		hash_s += 2;
 	if (!hash_s || !agent_s || !port || !bits_hash_arg(hash_s, hash) ||
 	    !bits_hash_arg(agent_s, agent))
 		return buy_usage();
@@ -130,7 +132,8 @@ int bits_buy_main(int argc, char **argv)
 		}
 	}
 	tokpath = fsutil_path_join(dir, "api.token");
-	if (fsutil_read_file(tokpath, BUY_TOKEN_MAX_BYTES, &tok, &toklen) != 0) {
+	if (fsutil_read_file(tokpath, BUY_TOKEN_MAX_BYTES, &tok,
+			     &toklen) != 0) {
 		fprintf(stderr, "bits: cannot read the API token %s\n",
 			tokpath);
 		free(tokpath);

@@ -740,8 +740,9 @@ static int buyer_start(struct bitsd_market *m, const struct conf *cfg)
 		if (!parse_dest_hash(cfg->market_buy_relayer,
 				     strlen(cfg->market_buy_relayer),
 				     bc.relayer)) {
-			log_err(LD_APP, "market.buy.relayer: not a b32 address "
-				"or 64 hex digits: %s", cfg->market_buy_relayer);
+			log_err(LD_APP, "market.buy.relayer: not a b32 "
+				"address or 64 hex digits: %s",
+				cfg->market_buy_relayer);
 			return ERR_FORMAT;
 		}
 		bc.has_relayer = true;

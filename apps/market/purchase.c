@@ -64,7 +64,17 @@ struct buy_job {
 	uint8_t request_id[32];
 	enum buy_wait wait;
 	unsigned calls;			/* overlay calls under way */
-	/* worker in/out */
+	/* worker in/out: what the worker reads and writes is copied to wk
+	 * before it runs and back after, on the loop, so the API reads the
+	 * job while a worker runs */
+	struct {
+		struct market_licence lic;
+		bool have_lc;
+		struct license_content lc;
+		const char *route;
+		struct market_purchase mp;
+		uint64_t tip, chain_ts, paid_block;
+	} wk;
 	enum buy_work work;
 	int werr;
 	char wmsg[200];
@@ -126,6 +136,7 @@ static void job_wipe(struct buy_job *j)
 		secmem_free(j->e);
 	j->holder = j->e = NULL;
 	sodium_memzero(&j->mp, sizeof(j->mp));
+	sodium_memzero(&j->wk.mp, sizeof(j->wk.mp));
 }
 
 static void job_free(struct buy_job *j)
@@ -235,20 +246,20 @@ static void work_prepare(struct buy_job *j)
 			return;
 		}
 	}
-	j->lic.index = idx.w[0];
+	j->wk.lic.index = idx.w[0];
 	license_content_call(&c, &idx);
 	r = chain_call(b->cc, NULL, dep->license_registry, c.data, c.len,
 		       &ret);
 	bbuf_free(&c);
 	if (r == 0)
-		r = license_content_decode(ret.data, ret.len, &j->lc);
+		r = license_content_decode(ret.data, ret.len, &j->wk.lc);
 	bbuf_free(&ret);
 	if (r != 0)
 		return wfail(j, r, "reading the content's price");
-	j->have_lc = true;
+	j->wk.have_lc = true;
 	if ((r = chain_get_balance(b->cc, b->payer_addr, &eth)) != 0)
 		return wfail(j, r, "reading the wallet's ETH");
-	j->route = u256_is_zero(&eth) ? "relayed" : "direct";
+	j->wk.route = u256_is_zero(&eth) ? "relayed" : "direct";
 	if (u256_is_zero(&eth) && !b->cfg.has_relayer) {
 		j->werr = ERR_BAD_STATE;
 		snprintf(j->wmsg, sizeof(j->wmsg), "the wallet has no ETH for "
@@ -261,7 +272,7 @@ static void work_prepare(struct buy_job *j)
 	bbuf_free(&c);
 	if (r != 0)
 		return wfail(j, r, "reading the wallet's tokens");
-	if (u256_add(&need, &j->lc.price, &fee) != 0 ||
+	if (u256_add(&need, &j->wk.lc.price, &fee) != 0 ||
 	    u256_cmp(&tokens, &need) < 0) {
 		j->werr = ERR_BAD_STATE;
 		snprintf(j->wmsg, sizeof(j->wmsg), "the wallet holds %s token "
@@ -270,23 +281,23 @@ static void work_prepare(struct buy_job *j)
 			 u256_format_dec(&need, n2, sizeof(n2)));
 		return;
 	}
-	j->lic.price = j->lc.price;
-	j->lic.relayer_fee = fee;
+	j->wk.lic.price = j->wk.lc.price;
+	j->wk.lic.relayer_fee = fee;
 	if ((r = market_purchase_sign(b->cc, dep, b->payer, &idx,
-				      j->lic.holder, &fee,
-				      b->cfg.purchase_ttl_s, &j->mp)) != 0)
+				      j->wk.lic.holder, &fee,
+				      b->cfg.purchase_ttl_s, &j->wk.mp)) != 0)
 		return wfail(j, r, "signing the purchase");
 }
 
 static void work_send(struct buy_job *j)
 {
 	struct market_buyer *b = j->b;
-	int r = market_purchase_relay(b->cc, &b->cfg.dep, b->payer, &j->mp,
-				      &j->lic.token_id);
+	int r = market_purchase_relay(b->cc, &b->cfg.dep, b->payer, &j->wk.mp,
+				      &j->wk.lic.token_id);
 
 	if (r != 0)
 		return wfail(j, r, "buyFor from the wallet");
-	j->lic.has_token = true;
+	j->wk.lic.has_token = true;
 }
 
 static void work_confirm(struct buy_job *j)
@@ -295,31 +306,32 @@ static void work_confirm(struct buy_job *j)
 	uint8_t owner[20];
 	int r;
 
-	if (!j->have_lc) {
+	if (!j->wk.have_lc) {
 		struct bbuf c = BBUF_INIT, ret = BBUF_INIT;
-		struct u256 idx = u256_from_u64(j->lic.index);
+		struct u256 idx = u256_from_u64(j->wk.lic.index);
 
 		license_content_call(&c, &idx);
 		r = chain_call(b->cc, NULL, b->cfg.dep.license_registry,
 			       c.data, c.len, &ret);
 		if (r == 0)
-			r = license_content_decode(ret.data, ret.len, &j->lc);
+			r = license_content_decode(ret.data, ret.len,
+						   &j->wk.lc);
 		bbuf_free(&c);
 		bbuf_free(&ret);
 		if (r != 0)
 			return wfail(j, r, "reading the content");
-		j->have_lc = true;
+		j->wk.have_lc = true;
 	}
-	if ((r = chain_block_number(b->cc, &j->tip)) != 0 ||
-	    (r = chain_block_timestamp(b->cc, &j->chain_ts)) != 0)
+	if ((r = chain_block_number(b->cc, &j->wk.tip)) != 0 ||
+	    (r = chain_block_timestamp(b->cc, &j->wk.chain_ts)) != 0)
 		return wfail(j, r, "reading the chain's tip");
-	if (j->paid_block == 0) {
-		if ((r = owner_at_latest(b->cc, &b->cfg.dep, &j->lic.token_id,
-					 owner)) != 0)
+	if (j->wk.paid_block == 0) {
+		if ((r = owner_at_latest(b->cc, &b->cfg.dep,
+					 &j->wk.lic.token_id, owner)) != 0)
 			return wfail(j, r, "reading the licence's owner");
 		/* mined at or before this tip: count from here */
-		if (memcmp(owner, j->lic.holder, 20) == 0)
-			j->paid_block = j->tip;
+		if (memcmp(owner, j->wk.lic.holder, 20) == 0)
+			j->wk.paid_block = j->wk.tip;
 	}
 }
 
@@ -346,6 +358,14 @@ static void work_done(void *arg);
 
 static void submit(struct buy_job *j, enum buy_work w)
 {
+	j->wk.lic = j->lic;
+	j->wk.have_lc = j->have_lc;
+	j->wk.lc = j->lc;
+	j->wk.route = j->route;
+	j->wk.mp = j->mp;
+	j->wk.tip = j->tip;
+	j->wk.chain_ts = j->chain_ts;
+	j->wk.paid_block = j->paid_block;
 	j->work = w;
 	j->b->busy++;
 	worker_submit(j->b->wp, (struct work){ work_run, work_done, j });
@@ -462,6 +482,15 @@ static void work_done(void *arg)
 	int r;
 
 	b->busy--;
+	j->lic = j->wk.lic;
+	j->have_lc = j->wk.have_lc;
+	j->lc = j->wk.lc;
+	j->route = j->wk.route;
+	j->mp = j->wk.mp;
+	sodium_memzero(&j->wk.mp, sizeof(j->wk.mp));
+	j->tip = j->wk.tip;
+	j->chain_ts = j->wk.chain_ts;
+	j->paid_block = j->wk.paid_block;
 	if (j->state == MARKET_BUY_DONE || j->state == MARKET_BUY_FAILED)
 		return;
 	/* the gateways out of reach for now (tunnels, a LeaseSet): again,
@@ -783,8 +812,8 @@ int market_buyer_start(struct market_buyer *b,
 		j->route = "owned";
 		if (market_library_holder_key(b->lib, o->content_hash,
 					      j->holder) != 0) {
-			job_end(j, MARKET_BUY_FAILED, "the licence's holder key "
-				"cannot be read from the library");
+			job_end(j, MARKET_BUY_FAILED, "the licence's holder "
+				"key cannot be read from the library");
 			jobs_trim(b);
 			return 0;
 		}
