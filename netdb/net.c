@@ -513,15 +513,6 @@ static void handle_lookup(struct netdb *db, const uint8_t peer[32],
 	}
 	if (!rate_ok(db, lookup_rate_key(peer, &l, rk), true))
 		return;
-	/* We can answer in the clear or as an ECIES one-time garlic; the
-	 * ElGamal/AES reply (flag bit 1 alone) we do not implement. */
-	if (l.has_reply_key && !(l.flags & I2NP_LOOKUP_FLAG_ECIES)) {
-		db->st.dropped++;
-		log_info_rl(60, LD_NETDB, "DatabaseLookup from %s asks for an "
-			    "ElGamal/AES reply, which we do not support",
-			    log_safe_hash(h, sizeof(h), peer));
-		return;
-	}
 	type = l.flags & I2NP_LOOKUP_TYPE_MASK;
 	if (type == I2NP_LOOKUP_TYPE_EXPLORE)
 		reply = search_reply(db, &l, true);
@@ -538,8 +529,13 @@ static void handle_lookup(struct netdb *db, const uint8_t peer[32],
 			  reply && reply->type == I2NP_DATABASE_STORE ?
 			  "DatabaseStore" : "DatabaseSearchReply");
 	}
-	if (l.has_reply_key)
+	/* In the clear, as an ECIES one-time garlic, or (the encryption flag
+	 * alone: a requester with ElGamal keys) as ElGamal/AES under its
+	 * session key and 32-byte tag. */
+	if (l.has_reply_key && (l.flags & I2NP_LOOKUP_FLAG_ECIES))
 		reply = garlic_wrap_tagged(reply, l.reply_key, l.tags);
+	else if (l.has_reply_key)
+		reply = garlic_wrap_aes_tagged(reply, l.reply_key, l.tags);
 	/* "Honour the reply mode: direct to from, or TunnelGateway(reply
 	 * tunnel) to the reply gateway." */
 	send_reply(db, l.from, (l.flags & I2NP_LOOKUP_FLAG_TUNNEL) ?

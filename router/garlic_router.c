@@ -17,7 +17,9 @@
 #include "crypto/base/err.h"
 #include "crypto/base/log.h"
 #include "crypto/base/time.h"
+#include "crypto/aes.h"
 #include "crypto/chacha.h"
+#include "crypto/hash.h"
 #include "crypto/keystore.h"
 #include "crypto/noise.h"
 #include "crypto/rand.h"
@@ -313,6 +315,107 @@ int garlic_tag_decrypt(const uint8_t key[GARLIC_KEY_BYTES],
 				 len - GARLIC_TAG_BYTES);
 	if (r != 0)
 		plain->len -= n;
+	return r;
+}
+
+/* ---- ElGamal/AES+SessionTag replies ---- */
+
+/* The AES block's fixed part: tag count, payload size, hash, flag. */
+#define AES_TAG_BLOCK_FIXED_BYTES (2 + 4 + 32 + 1)
+
+struct i2np_msg *garlic_wrap_aes_tagged(struct i2np_msg *m,
+					const uint8_t key[GARLIC_AES_KEY_BYTES],
+					const uint8_t tag[GARLIC_AES_TAG_BYTES])
+{
+	struct bbuf g = BBUF_INIT, b = BBUF_INIT;
+	struct i2np_msg *out = NULL;
+	struct aes256_ctx *aes;
+	uint8_t iv[32], cid[4], *p;
+	uint64_t exp = m->expiration_ms;
+	size_t fill;
+
+	/* The garlic (i2np spec "Garlic"): one LOCAL clove (flag 0, the
+	 * message with its full header, clove id, expiration, null
+	 * certificate), then a null certificate, a message id and the
+	 * expiration. */
+	bbuf_u8(&g, 1);
+	bbuf_u8(&g, 0);
+	i2np_msg_encode(m, &g);
+	rand_bytes(cid, sizeof(cid));
+	bbuf_put(&g, cid, sizeof(cid));
+	bbuf_be64(&g, exp);
+	bbuf_put(&g, "\0\0\0", 3);
+	bbuf_put(&g, "\0\0\0", 3);
+	rand_bytes(cid, sizeof(cid));
+	bbuf_put(&g, cid, sizeof(cid));
+	bbuf_be64(&g, exp);
+	/* The AES block (elgamal-aes spec): no new tags, the payload's size
+	 * and SHA-256, no new key, the payload, random padding to a whole
+	 * number of AES blocks. */
+	bbuf_put(&b, tag, GARLIC_AES_TAG_BYTES);
+	bbuf_be16(&b, 0);
+	bbuf_be32(&b, (uint32_t)g.len);
+	sha256(bbuf_extend(&b, 32), g.data, g.len);
+	bbuf_u8(&b, 0);
+	bbuf_put(&b, g.data, g.len);
+	fill = (16 - (b.len - GARLIC_AES_TAG_BYTES) % 16) % 16;
+	rand_bytes(bbuf_extend(&b, fill), fill);
+	if (b.len + 4 <= GARLIC_MAX_BYTES) {
+		sha256(iv, tag, GARLIC_AES_TAG_BYTES);
+		aes = aes256_new(key);
+		p = b.data + GARLIC_AES_TAG_BYTES;
+		if (aes256_cbc_encrypt(aes, iv, p,
+				       b.len - GARLIC_AES_TAG_BYTES) == 0) {
+			out = garlic_msg(b.data, b.len, GARLIC_MIN_TTL_MS);
+			inherit_expiry(out, m);
+		}
+		aes256_free(aes);
+	}
+	memwipe(iv, sizeof(iv));
+	bbuf_free(&g);
+	bbuf_free(&b);
+	i2np_msg_free(m);
+	return out;
+}
+
+int garlic_aes_tag_decrypt(const uint8_t key[GARLIC_AES_KEY_BYTES],
+			   const uint8_t *data, size_t len, struct bbuf *garlic)
+{
+	struct aes256_ctx *aes;
+	uint8_t iv[32], h[32], *p;
+	size_t n;
+	uint32_t plen;
+	int r = 0;
+
+	if (len < GARLIC_AES_TAG_BYTES + 16 * 3)
+		return ERR_TRUNCATED;
+	if (len > GARLIC_MAX_BYTES)
+		return ERR_TOO_BIG;
+	n = len - GARLIC_AES_TAG_BYTES;
+	if (n % 16 != 0)
+		return ERR_FORMAT;
+	p = xmalloc(n);
+	memcpy(p, data + GARLIC_AES_TAG_BYTES, n);
+	sha256(iv, data, GARLIC_AES_TAG_BYTES);
+	aes = aes256_new(key);
+	if (aes256_cbc_decrypt(aes, iv, p, n) != 0)
+		r = ERR_CRYPTO;
+	aes256_free(aes);
+	if (r == 0 && be16_get(p) != 0)
+		r = ERR_UNSUPPORTED;	/* new tags: not in a reply */
+	plen = r == 0 ? be32_get(p + 2) : 0;
+	if (r == 0 && (p[38] != 0 ||
+		       plen > n - AES_TAG_BLOCK_FIXED_BYTES))
+		r = ERR_FORMAT;
+	if (r == 0) {
+		sha256(h, p + AES_TAG_BLOCK_FIXED_BYTES, plen);
+		if (memcmp(h, p + 6, 32) != 0)
+			r = ERR_AUTH;
+	}
+	if (r == 0)
+		bbuf_put(garlic, p + AES_TAG_BLOCK_FIXED_BYTES, plen);
+	memwipe(iv, sizeof(iv));
+	xfree_wipe(p, n);
 	return r;
 }
 

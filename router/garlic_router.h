@@ -151,6 +151,29 @@ struct i2np_msg *garlic_wrap_tagged(struct i2np_msg *m,
 int garlic_tag_decrypt(const uint8_t key[GARLIC_KEY_BYTES],
 		       const uint8_t *data, size_t len, struct bbuf *plain);
 
+/* ---- ElGamal/AES+SessionTag replies (elgamal-aes spec) ---- */
+
+#define GARLIC_AES_TAG_BYTES 32
+#define GARLIC_AES_KEY_BYTES 32
+/*
+ * Wrap m (taken on every path) as an existing-session ElGamal/AES message
+ * under (key, tag): tag ‖ AES-256-CBC(key, IV = SHA-256(tag)[0:16]) of an
+ * AES block (no new tags, payload size, its SHA-256, no new key) whose
+ * payload is a garlic of one LOCAL clove carrying m.  What a DatabaseLookup
+ * with the encryption flag alone (a requester with ElGamal keys, as
+ * i2pd's SAM destinations by default) asks its reply to be.  NULL on error.
+ */
+struct i2np_msg *garlic_wrap_aes_tagged(struct i2np_msg *m,
+					const uint8_t key[GARLIC_AES_KEY_BYTES],
+					const uint8_t tag[GARLIC_AES_TAG_BYTES]);
+/* Open such a message's data (tag ‖ ciphertext, untrusted) with key:
+ * garlic gets the AES block's payload.  ERR_TRUNCATED, ERR_TOO_BIG,
+ * ERR_FORMAT, ERR_UNSUPPORTED (it carries new tags), ERR_AUTH (the
+ * payload hash does not match: a wrong key). */
+int garlic_aes_tag_decrypt(const uint8_t key[GARLIC_AES_KEY_BYTES],
+			   const uint8_t *data, size_t len,
+			   struct bbuf *garlic);
+
 /* ---- the receiving side ---- */
 
 struct garlic_router;

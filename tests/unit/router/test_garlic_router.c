@@ -15,6 +15,8 @@
 #include "crypto/rand.h"
 
 #include <jansson.h>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -356,6 +358,87 @@ static void test_tag_table_bounded(struct tctx *t)
 	keystore_free(ks);
 }
 
+/* An ElGamal/AES lookup reply, opened here with OpenSSL directly and
+ * read by hand as the elgamal-aes and i2np specs lay it out. */
+static void test_aes_tagged(struct tctx *t)
+{
+	uint8_t key[32], tag[32], iv[32], h[32], *p = NULL;
+	struct i2np_msg *in = i2np_msg_new(I2NP_DATABASE_STORE, "hello", 5,
+					   9000);
+	struct i2np_msg *w, *back = NULL;
+	struct bbuf g = BBUF_INIT;
+	struct breader r;
+	const uint8_t *d;
+	uint32_t id = in->msg_id, plen;
+	EVP_CIPHER_CTX *c;
+	size_t n, dlen;
+	int outl = 0;
+
+	rand_bytes(key, sizeof(key));
+	rand_bytes(tag, sizeof(tag));
+	w = garlic_wrap_aes_tagged(in, key, tag);
+	T_TRUE(t, w != NULL);
+	if (!w)
+		return;
+	T_EQ(t, w->type, I2NP_GARLIC);
+	T_OK(t, i2np_blob_decode(w, &d, &dlen));
+	T_TRUE(t, dlen > 32 + 48 && (dlen - 32) % 16 == 0);
+	if (dlen <= 32 + 48 || (dlen - 32) % 16 != 0)
+		goto out;
+	T_MEMEQ(t, d, tag, 32);
+	n = dlen - 32;
+	p = xmalloc(n);
+	SHA256(tag, 32, iv);
+	c = EVP_CIPHER_CTX_new();
+	T_EQ(t, EVP_DecryptInit_ex(c, EVP_aes_256_cbc(), NULL, key, iv), 1);
+	EVP_CIPHER_CTX_set_padding(c, 0);
+	T_EQ(t, EVP_DecryptUpdate(c, p, &outl, d + 32, (int)n), 1);
+	EVP_CIPHER_CTX_free(c);
+	T_EQ(t, (size_t)outl, n);
+	/* tag count 0, payload size, its SHA-256, flag 0 */
+	T_EQ(t, be16_get(p), 0);
+	plen = be32_get(p + 2);
+	T_TRUE(t, plen <= n - 39 && n - 39 - plen < 16);
+	if (plen > n - 39)
+		goto out;
+	SHA256(p + 39, plen, h);
+	T_MEMEQ(t, h, p + 6, 32);
+	T_EQ(t, p[38], 0);
+	/* the garlic: 1 clove, LOCAL, the message with its full header,
+	 * clove id, expiration, null certificate; then certificate, id,
+	 * expiration */
+	br_init(&r, p + 39, plen);
+	T_EQ(t, br_u8(&r), 1);
+	T_EQ(t, br_u8(&r), 0);
+	T_OK(t, i2np_msg_decode(&r, &back));
+	if (back) {
+		T_EQ(t, back->type, I2NP_DATABASE_STORE);
+		T_EQ(t, back->msg_id, id);
+		T_EQ(t, back->len, 5);
+		T_MEMEQ(t, back->payload, "hello", 5);
+	}
+	(void)br_take(&r, 4 + 8);
+	T_MEMEQ(t, br_take(&r, 3), "\0\0\0", 3);
+	T_MEMEQ(t, br_take(&r, 3), "\0\0\0", 3);
+	(void)br_take(&r, 4 + 8);
+	T_TRUE(t, br_done(&r));
+	/* our own opener agrees, and a wrong key fails */
+	T_OK(t, garlic_aes_tag_decrypt(key, d, dlen, &g));
+	T_EQ(t, g.len, plen);
+	T_MEMEQ(t, g.data, p + 39, plen);
+	key[0] ^= 1;
+	bbuf_reset(&g);
+	T_TRUE(t, garlic_aes_tag_decrypt(key, d, dlen, &g) != 0);
+	T_EQ(t, g.len, 0);
+	T_EQ(t, garlic_aes_tag_decrypt(key, d, 40, &g), ERR_TRUNCATED);
+	T_EQ(t, garlic_aes_tag_decrypt(key, d, dlen - 1, &g), ERR_FORMAT);
+out:
+	free(p);
+	i2np_msg_free(back);
+	i2np_msg_free(w);
+	bbuf_free(&g);
+}
+
 const struct test_case router_garlic_tests[] = {
 	{ "model_noise_n", test_model_noise_n, 0 },
 	{ "model_tagged", test_model_tagged, 0 },
@@ -363,5 +446,6 @@ const struct test_case router_garlic_tests[] = {
 	{ "open_noise_n", test_open_noise_n, 0 },
 	{ "open_tagged", test_open_tagged, 0 },
 	{ "tag_table_bounded", test_tag_table_bounded, 0 },
+	{ "aes_tagged", test_aes_tagged, 0 },
 	{ NULL, NULL, 0 }
 };
