@@ -4,6 +4,7 @@
 #include "config.h"
 #include "apps/client/tunnelnet.h"
 
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,6 +25,7 @@
 #include "router/evloop.h"
 #include "router/i2np.h"
 #include "router/ratchet.h"
+#include "router/router_info.h"
 
 /* A remote destination a local one sends to. */
 struct tn_peer {
@@ -230,9 +232,24 @@ int tunnelnet_els_build(const struct dest_keys *k,
 	return e;
 }
 
+struct i2np_msg *tunnelnet_store_msg_new(const uint8_t key[32], uint8_t type,
+					 const uint8_t *data, size_t len,
+					 uint32_t token, uint32_t reply_tid,
+					 const uint8_t reply_gw[32],
+					 const struct x25519_pk *ff_pk)
+{
+	struct i2np_msg *m = netdb_store_msg_new(key, type, data, len, token,
+						 reply_tid, reply_gw);
+
+	return ff_pk ? garlic_wrap_for_router(m, ff_pk) : m;
+}
+
 /* Store x's LeaseSet (or the encrypted one instead) to the floodfills
  * closest to it, through its own tunnels, asking for a DeliveryStatus
- * back through them. */
+ * back through them; in garlic to each floodfill's router key when it
+ * has an X25519 one, so that our outbound endpoint cannot read or
+ * change the store (i2np spec, DatabaseStore: "LS2 ... should be
+ * garlic encrypted" through tunnels). */
 static void publish(struct tunnelnet *tn, struct tn_dest *x, uint64_t now_ms,
 		    uint64_t mono)
 {
@@ -271,15 +288,25 @@ static void publish(struct tunnelnet *tn, struct tn_dest *x, uint64_t now_ms,
 	netdb_store_closest(s, true, NULL, NULL, &c);
 	for (size_t i = 0; i < c.n; i++) {
 		uint32_t token = 1 + rand_uniform(UINT32_MAX - 1);
-		struct i2np_msg *m = netdb_store_msg_new(hash, store_type,
-							 pub->data, pub->len,
-							 token, tid, gw);
+		const struct router_info *ri = netdb_get_ri(tn->cfg.db,
+							    c.e[i].hash);
+		struct x25519_pk pk;
+		bool wrap = ri && keys_and_cert_x25519_pk(
+					  router_info_identity(ri), &pk) == 0;
+		struct i2np_msg *m = tunnelnet_store_msg_new(
+			hash, store_type, pub->data, pub->len, token, tid, gw,
+			wrap ? &pk : NULL);
 
-		if (tunnel_pool_send(x->pool, c.e[i].hash, 0, m, mono) == 0)
+		if (m && tunnel_pool_send(x->pool, c.e[i].hash, 0, m, mono) ==
+				 0) {
 			tn->st.published++;
+			tn->st.published_garlic += wrap;
+		}
 	}
-	log_debug(LD_CLIENT, "LeaseSet (%zu leases) stored to %zu floodfills",
-		  x->n_leases, c.n);
+	log_debug(LD_CLIENT, "LeaseSet (%zu leases) stored to %zu floodfills "
+		  "(%" PRIu64 " of %" PRIu64 " stores so far in garlic)",
+		  x->n_leases, c.n, tn->st.published_garlic,
+		  tn->st.published);
 }
 
 static void refresh_dest(struct tunnelnet *tn, struct tn_dest *x,

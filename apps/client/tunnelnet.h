@@ -5,7 +5,8 @@
  *   attach  a pair of client tunnel pools for the destination, its
  *           LeaseSet2 (X25519 key, type 4, and a lease per inbound
  *           tunnel) signed and published through its outbound tunnels to
- *           the floodfills closest to it (with a reply token) whenever
+ *           the floodfills closest to it in garlic to their router
+ *           keys (with a reply token) whenever
  *           the leases change and every TUNNELNET_REPUBLISH_MS (or, with
  *           client_ls_opts.encrypted, an EncryptedLeaseSet around it
  *           under today's blinded key, the LeaseSet2 itself only bundled
@@ -101,12 +102,25 @@ struct tunnelnet_stats {
 	uint64_t sent, queued, queue_dropped, no_route;
 	uint64_t garlic_in, data_in, stores_in, bad_payload;
 	uint64_t published, lookups;
+	uint64_t published_garlic;	/* of published: in garlic */
 	uint64_t refreshes;	/* LeaseSets looked up again: quiet remotes */
 	uint64_t els_opened;	/* encrypted LeaseSets decrypted */
 };
 void tunnelnet_stats(const struct tunnelnet *tn, struct tunnelnet_stats *out);
 
 /* ---- the pure parts (tests) ---- */
+
+/*
+ * The DatabaseStore of data (a LeaseSet of store type `type`) under key,
+ * asking for the DeliveryStatus `token` through (reply_tid, reply_gw);
+ * with ff_pk, in Noise_N garlic to that floodfill's router key (a LOCAL
+ * clove).  NULL on error.
+ */
+struct i2np_msg *tunnelnet_store_msg_new(const uint8_t key[32], uint8_t type,
+					 const uint8_t *data, size_t len,
+					 uint32_t token, uint32_t reply_tid,
+					 const uint8_t reply_gw[32],
+					 const struct x25519_pk *ff_pk);
 
 /*
  * Append the signed LeaseSet2 of k (Ed25519) with X25519 key enc and the

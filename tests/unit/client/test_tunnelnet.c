@@ -13,6 +13,7 @@
 #include "crypto/base/alloc.h"
 #include "crypto/base/err.h"
 #include "crypto/base/time.h"
+#include "crypto/keystore.h"
 #include "crypto/rand.h"
 #include "netdb/netdb.h"
 #include "router/certificate.h"
@@ -546,7 +547,73 @@ static void test_lookup_blinded(struct tctx *t)
 	env_free(&e);
 }
 
+/* A LeaseSet store through our tunnels is garlic to the floodfill's
+ * router key: only that router opens it, and finds the DatabaseStore
+ * with the reply path; without a key it goes in the clear. */
+static void test_store_garlic(struct tctx *t)
+{
+	struct keystore *ks = keystore_new_random(), *other =
+		keystore_new_random();
+	struct garlic_router *g = garlic_router_new(ks),
+			     *g2 = garlic_router_new(other);
+	struct x25519_pk pk;
+	struct bbuf plain = BBUF_INIT;
+	struct garlic_payload gp;
+	struct i2np_db_store s;
+	struct i2np_msg *m, *inner;
+	uint8_t key[32], gw[32], ls[300];
+	bool tagged = true;
+
+	rand_bytes(key, sizeof(key));
+	rand_bytes(gw, sizeof(gw));
+	rand_bytes(ls, sizeof(ls));
+	keystore_x25519_pk(ks, KEYSTORE_X_IDENTITY, &pk);
+	m = tunnelnet_store_msg_new(key, I2NP_STORE_LS2, ls, sizeof(ls), 77,
+				    1234, gw, &pk);
+	T_TRUE(t, m != NULL);
+	if (!m)
+		goto out;
+	T_EQ(t, m->type, I2NP_GARLIC);
+	/* the store is not readable on the way */
+	T_TRUE(t, memmem(m->payload, m->len, ls, 32) == NULL);
+	T_TRUE(t, garlic_router_open(g2, m, time_now_ms(), time_mono_ms(),
+				     &plain, &gp, &tagged) != 0);
+	bbuf_reset(&plain);
+	T_OK(t, garlic_router_open(g, m, time_now_ms(), time_mono_ms(),
+				   &plain, &gp, &tagged));
+	T_FALSE(t, tagged);
+	T_EQ(t, gp.n_cloves, 1);
+	T_EQ(t, gp.cloves[0].delivery, GARLIC_DELIVERY_LOCAL);
+	T_EQ(t, gp.cloves[0].type, I2NP_DATABASE_STORE);
+	inner = i2np_msg_new(gp.cloves[0].type, gp.cloves[0].body,
+			     gp.cloves[0].len, 1000);
+	T_OK(t, i2np_db_store_decode(inner, &s));
+	T_MEMEQ(t, s.key, key, 32);
+	T_EQ(t, s.store_type, I2NP_STORE_LS2);
+	T_EQ(t, s.reply_token, 77);
+	T_EQ(t, s.reply_tunnel_id, 1234);
+	T_MEMEQ(t, s.reply_gateway, gw, 32);
+	T_EQ(t, s.data_len, sizeof(ls));
+	T_MEMEQ(t, s.data, ls, sizeof(ls));
+	i2np_msg_free(inner);
+	i2np_msg_free(m);
+	/* no router key: the plain store */
+	m = tunnelnet_store_msg_new(key, I2NP_STORE_LS2, ls, sizeof(ls), 77,
+				    1234, gw, NULL);
+	T_EQ(t, m->type, I2NP_DATABASE_STORE);
+	T_OK(t, i2np_db_store_decode(m, &s));
+	T_EQ(t, s.data_len, sizeof(ls));
+	i2np_msg_free(m);
+out:
+	bbuf_free(&plain);
+	garlic_router_free(g);
+	garlic_router_free(g2);
+	keystore_free(ks);
+	keystore_free(other);
+}
+
 const struct test_case client_tunnelnet_tests[] = {
+	{ "store_garlic", test_store_garlic, 0 },
 	{ "lookup_blinded", test_lookup_blinded, TT_FORK },
 	{ "leaseset_build", test_leaseset_build, 0 },
 	{ "dispatch", test_dispatch, 0 },
