@@ -156,6 +156,7 @@ static void own_tunnels(const struct tunnel_mgr *m, json_t *o)
 	set_count(j, "builds_timeout", s.builds_timeout);
 	set_count(j, "builds_bad", s.builds_bad);
 	set_count(j, "builds_late", s.builds_late);
+	set_count(j, "tickets_sent", s.tickets_sent);
 	set_count(j, "tests_ok", s.tests_ok);
 	set_count(j, "tests_failed", s.tests_failed);
 	set_count(j, "expired", s.expired);
@@ -188,6 +189,8 @@ static void tunnels_section(void *ctx, json_t *o)
 				transit_table_count(st->transit)));
 	json_object_set_new(o, "builds_accepted",
 			    json_integer((json_int_t)s->builds_accepted));
+	json_object_set_new(o, "tickets_received",
+			    json_integer((json_int_t)s->tickets));
 	json_object_set_new(o, "data_relayed",
 			    json_integer((json_int_t)s->data_relayed));
 	json_object_set_new(o, "bytes_relayed_in",

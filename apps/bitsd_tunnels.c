@@ -20,6 +20,7 @@
 #include "crypto/base/fsutil.h"
 #include "crypto/base/log.h"
 #include "crypto/base/time.h"
+#include "crypto/rand.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -342,6 +343,24 @@ static void pool_cfg_from_conf(const struct conf *c, struct tunnel_pool_cfg *pc)
 	pc->allow_zero_hop = c->expl_allow_zero_hop;
 }
 
+/* tunnels.test-ticket: a ticket-shaped dummy (docs/relaypay.md §1: 139
+ * bytes, version 1) for every hop, to show that hops which do not know
+ * the bits.tk option ignore it. */
+static size_t test_ticket(void *ctx, const uint8_t hop[32], bool inbound,
+			  uint8_t *out, size_t outmax)
+{
+	const size_t n = 139;
+
+	(void)ctx;
+	(void)hop;
+	(void)inbound;
+	if (outmax < n)
+		return 0;
+	out[0] = 1;
+	rand_bytes(out + 1, n - 1);
+	return n;
+}
+
 static int own_start(struct bitsd_tunnels *bt, const uint8_t self[32])
 {
 	const struct conf *c = daemon_conf(bt->d);
@@ -361,6 +380,11 @@ static int own_start(struct bitsd_tunnels *bt, const uint8_t self[32])
 	if ((r = tunnel_mgr_new(&mc, &mh, &bt->own)) != 0) {
 		FREE_AND_NULL(peer_profiles_free, bt->profiles);
 		return r;
+	}
+	if (c->tunnels_test_ticket) {
+		log_notice(LD_TUNNEL, "tunnels: a dummy ticket for every hop "
+			   "(tunnels.test-ticket)");
+		tunnel_mgr_set_ticket_fn(bt->own, test_ticket, NULL);
 	}
 	bt->profiles_path = fsutil_path_join(c->datadir,
 					     PEER_PROFILES_FILE_NAME);

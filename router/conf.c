@@ -138,6 +138,9 @@ static const struct opt opts[] = {
 	{ "exploratory.outbound.backup", OPT_BACKUP, OFF(expl_out_backup), "N",
 	  "outbound exploratory tunnels built beyond the quantity, 0-4 "
 	  "(default 0)" },
+	{ "tunnels.test-ticket", OPT_BOOL, OFF(tunnels_test_ticket), NULL,
+	  "give every hop of our tunnels a dummy paid-relaying ticket "
+	  "(tests: hops that do not know it must ignore it)" },
 	{ "tunnels.same-subnet", OPT_BOOL, OFF(tunnels_same_subnet), NULL,
 	  "let our tunnels' hops share an IPv4 /16 (test networks only)" },
 	{ "tunnels.lifetime", OPT_LIFETIME, OFF(tunnels_lifetime_s), "SECONDS",

@@ -94,6 +94,7 @@ struct conf {
 	uint32_t expl_in_backup, expl_out_backup;
 	/* Let tunnel hops share an IPv4 /16 (loopback test networks). */
 	bool tunnels_same_subnet;
+	bool tunnels_test_ticket;	/* a dummy ticket to every hop */
 	/* How long we use each of our tunnels, seconds (60-600; 0: 600).
 	 * Test networks shorten it to see pools rebuilt. */
 	uint32_t tunnels_lifetime_s;

@@ -1351,6 +1351,7 @@ void tunnel_mgr_stats(const struct tunnel_mgr *m, struct tunnel_pool_stats *out)
 		out->builds_timeout += s.builds_timeout;
 		out->builds_bad += s.builds_bad;
 		out->builds_late += s.builds_late;
+		out->tickets_sent += s.tickets_sent;
 		out->tests_sent += s.tests_sent;
 		out->tests_ok += s.tests_ok;
 		out->tests_failed += s.tests_failed;

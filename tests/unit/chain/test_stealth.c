@@ -103,6 +103,12 @@ static void test_roundtrip_random(struct tctx *t)
 		T_OK(t, stealth_spend_key(&key, &spend, &view, &o.eph));
 		T_OK(t, secp_sk_address(&key, addr));
 		T_MEMEQ(t, addr, o.addr, 20);
+		/* without the tag (E over the overlay): the same address,
+		 * and another with a stranger's view key */
+		T_OK(t, stealth_derive(&view, &m.spend, &o.eph, addr));
+		T_MEMEQ(t, addr, o.addr, 20);
+		T_OK(t, stealth_derive(&other, &m.spend, &o.eph, addr));
+		T_TRUE(t, memcmp(addr, o.addr, 20) != 0);
 		/* a stranger's view key never yields the announced address,
 		 * and passes the tag alone about 1 time in 256 */
 		T_EQ(t, stealth_scan(&other, &m.spend, &o.eph, o.view_tag, o.addr, addr), 0);
