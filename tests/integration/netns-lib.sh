@@ -182,6 +182,18 @@ i2pd_ns_stop() {
 	rm -f "$1/pid"
 }
 
+# For peer tests: no tunnel may join bitsd (Alice) with a Charlie, which
+# would then refuse the test (code 68: a session with Alice) or leave it
+# undecided (a flow with us).  Routers learn each other from the
+# floodfill within seconds and build exploratory tunnels through whoever
+# they know, so the i2pd routers' exploratory tunnels are zero-hop
+# (i2pd_ns_zero_hop DIR, after i2pd_ns_conf) and so are bitsd's
+# ($BITSD_ZERO_HOP among its flags).
+BITSD_ZERO_HOP="--exploratory.allow-zero-hop --exploratory.inbound.length 0 --exploratory.outbound.length 0"
+i2pd_ns_zero_hop() {
+	printf '[exploratory]\ninbound.length = 0\noutbound.length = 0\n' >>"$1/i2pd.conf"
+}
+
 # i2pd_ns_mesh W FF FFIP SHORT...: the i2pd routers FF (a floodfill at
 # FFIP) and SHORT... (configured by i2pd_ns_conf in W/NAME) run once to
 # write their router.info, then again knowing each other through FF,

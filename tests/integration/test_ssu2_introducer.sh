@@ -14,6 +14,12 @@
 #    Relay Response and Hole Punch (bitsd -> r6), then r6's
 #    SessionRequest passes the NAT; the session is up on both sides and
 #    I2NP flows over it (bitsd receives r6's tunnel build).
+#  - our own Alice: tests/integration/ssu2_alice (router/ssu2 under the
+#    transport manager, as in bitsd) on the bridge, with no session at
+#    all, is given bitsd's RouterInfo and the i2pd routers' and sends
+#    bitsd a message: it dials an i2pd introducer first, asks it (Relay
+#    Request), gets bitsd's Relay Response and Hole Punch and reaches
+#    bitsd through the NAT.
 # KEEP_WORK=1 keeps the work directory (logs) after a pass.
 . "${top_srcdir:-.}/tests/integration/i2pd-lib.sh"
 . "${top_srcdir:-.}/tests/integration/ntcp2-lib.sh"
@@ -31,10 +37,13 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM
 umask 077
 BPORT=24200
+ALICE="${top_builddir:-.}/tests/integration/ssu2_alice"
+[ -x "$ALICE" ] || { bad "no $ALICE (make check builds it)"; result $NAME; exit 1; }
 
 if ! netns_hub || ! netns_node gw 198.18.0.1/24 ||
    ! netns_node r1 198.18.0.21/24 || ! netns_node r4 198.18.0.24/24 ||
    ! netns_node r5 198.18.0.25/24 || ! netns_node r6 198.18.0.26/24 ||
+   ! netns_node a7 198.18.0.27/24 ||
    ! netns_lan_behind gw; then
 	bad "cannot build the namespace network"; result $NAME; exit 1
 fi
@@ -64,6 +73,7 @@ i2pd_ns_conf "$W/r5" 198.18.0.25 24225 false true false
 # r6 dials out only: nobody (bitsd included) can dial it.
 i2pd_ns_conf "$W/r6" 198.18.0.26 24226 false true false
 sed -i '/^\[ssu2\]/,/^\[/s/^published = true/published = false/' "$W/r6/i2pd.conf"
+for n in 1 4 5; do i2pd_ns_zero_hop "$W/r$n"; done
 i2pd_ns_mesh "$W" r1 198.18.0.21 r4 r5 || { result $NAME; exit 1; }
 H1=$(ri_b64hash "$W/r1/router.info" | cut -c1-4)
 H4=$(ri_b64hash "$W/r4/router.info" | cut -c1-4)
@@ -75,10 +85,13 @@ for n in 1 4 5; do
 done
 
 # bitsd in lan, knowing only r1 (a Charlie it has a session with would
-# refuse the peer test); it learns r4 and r5 from r1.
+# refuse the peer test); it learns r4 and r5 from r1.  No exploratory
+# tunnel joins it with them (netns-lib.sh, BITSD_ZERO_HOP); it takes
+# transit tunnels (r6's).
 netdb_put "$B" "$W/r1/router.info"
+# shellcheck disable=SC2086
 netns_bg lan "$B/stdout.log" "$BITSD" --datadir "$B" --netid 77 --host 198.18.1.2 \
-	--port $BPORT --ssu2 --loglevel debug --logfile "$B/bitsd.log"
+	--port $BPORT --ssu2 --loglevel debug --logfile "$B/bitsd.log" $BITSD_ZERO_HOP
 BPID=$NETNS_LAST
 BHASH=$(ri_b64hash "$B/router.info")
 BH=$(printf %s "$BHASH" | cut -c1-4)
@@ -164,6 +177,29 @@ SID=$(sed -n "s/.*inbound session \([0-9]*\) established with $H6X.*/\1/p" "$B/b
 [ -n "$SID" ] && wait_log "$B/bitsd.log" "session $SID: first I2NP message in" 120 &&
 	ok "I2NP flows from r6 over the relayed session" ||
 	bad "no I2NP from r6 over session ${SID:-?} (see $B/bitsd.log)"
+
+# Our Alice, with bitsd's RouterInfo as it stands now.
+cp "$B/router.info" "$W/bitsd-now.ri"
+netns_exec a7 "$ALICE" 77 198.18.0.27 24227 60 "$W/bitsd-now.ri" \
+	"$W/r1/router.info" "$W/r4/router.info" "$W/r5/router.info" \
+	>"$W/alice.log" 2>&1 &&
+	ok "ssu2_alice reached bitsd behind the NAT with no session beforehand" ||
+	bad "ssu2_alice did not reach bitsd (see $W/alice.log)"
+# (sessions out: the introducers it dialled, up to three, then bitsd)
+grep -q "relays asked 1, done 1, refused 0, hole punches 1, sessions out [234]$" "$W/alice.log" &&
+	ok "Alice dialled the introducers, was introduced (Relay Response, Hole Punch), then dialled bitsd" ||
+	bad "ssu2_alice's counters say otherwise (see $W/alice.log)"
+AX=$(sed -n 's/^alice: hash //p' "$W/alice.log")
+[ -n "$AX" ] && grep -q "Relay Intro for Alice $AX .*code 0, Hole Punch sent" "$B/bitsd.log" &&
+	ok "an i2pd introducer relayed our Alice's Relay Request to bitsd" ||
+	bad "bitsd logged no Relay Intro for our Alice (see $B/bitsd.log)"
+[ -n "$AX" ] && wait_log "$B/bitsd.log" "inbound session [0-9]* established with $AX" 30 &&
+	ok "our Alice's session came through the NAT to bitsd" ||
+	bad "no inbound session from our Alice (see $B/bitsd.log)"
+SID=$(sed -n "s/.*inbound session \([0-9]*\) established with $AX.*/\1/p" "$B/bitsd.log" | head -1)
+[ -n "$SID" ] && wait_log "$B/bitsd.log" "session $SID: first I2NP message in" 30 &&
+	ok "our Alice's message arrived over the relayed session" ||
+	bad "no I2NP from our Alice over session ${SID:-?} (see $B/bitsd.log)"
 # The whole run, introducers set or not: a Charlie that had a session
 # with us (our introducers) proves nothing (router/ssu2.c, flow_open).
 grep -q "peer test: reachable" "$B/bitsd.log" &&

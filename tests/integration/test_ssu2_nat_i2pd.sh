@@ -104,15 +104,19 @@ fi
 i2pd_ns_conf "$W/r1" 198.18.0.21 24021 false true true
 i2pd_ns_conf "$W/r4" 198.18.0.24 24024 false true false
 i2pd_ns_conf "$W/r5" 198.18.0.25 24025 false true false
+for n in 1 4 5; do i2pd_ns_zero_hop "$W/r$n"; done
 i2pd_ns_mesh "$W" r1 198.18.0.21 r4 r5 || { result $NAME; exit 1; }
 
-# run_bitsd LOG [FLAGS]: bitsd in lan, knowing only r1
+# run_bitsd LOG [FLAGS]: bitsd in lan, knowing only r1; no tunnel joins
+# it with r4 or r5 (netns-lib.sh, BITSD_ZERO_HOP; no transit either)
 run_bitsd() {
 	log=$1; shift
 	rm -rf "$B/netDb"
 	netdb_put "$B" "$W/r1/router.info"
+	# shellcheck disable=SC2086
 	netns_bg lan "$B/stdout.log" "$BITSD" --datadir "$B" --netid 77 --host 198.18.1.2 \
-		--port $BPORT --ssu2 --loglevel debug --logfile "$log" "$@"
+		--port $BPORT --ssu2 --loglevel debug --logfile "$log" \
+		$BITSD_ZERO_HOP --transit.max-tunnels 0 "$@"
 	BPID=$NETNS_LAST
 }
 rule_there() {

@@ -39,9 +39,7 @@ fi
 i2pd_ns_conf "$W/r1" 198.18.0.21 24021 false true true
 i2pd_ns_conf "$W/r4" 198.18.0.24 24024 false true false
 i2pd_ns_conf "$W/r5" 198.18.0.25 24025 false true false
-for n in 1 4 5; do
-	printf '[exploratory]\ninbound.length = 0\noutbound.length = 0\n' >>"$W/r$n/i2pd.conf"
-done
+for n in 1 4 5; do i2pd_ns_zero_hop "$W/r$n"; done
 for n in 1 4 5; do i2pd_ns_start r$n "$W/r$n"; done
 for n in 1 4 5; do
 	i=0
@@ -68,16 +66,13 @@ until ns_console_ssu2_has r1 198.18.0.21 "$H4" && ns_console_ssu2_has r1 198.18.
 done
 ok "r1 has SSU2 sessions with r4 and r5"
 
-# bitsd_ns_run LOG: bitsd in its namespace until phase end.  No tunnel
-# may join bitsd with r4 or r5 (both learn it from r1 within seconds): a
-# Charlie that has a session with Alice refuses every test (code 68), and
-# one that had a flow with us decides nothing.  So every router's
-# exploratory tunnels are zero-hop and bitsd joins no transit tunnel.
+# bitsd_ns_run LOG: bitsd in its namespace until phase end; no tunnel
+# joins it with r4 or r5 (netns-lib.sh, BITSD_ZERO_HOP; no transit either)
 bitsd_ns_run() {
+	# shellcheck disable=SC2086
 	netns_bg bits "$B/stdout.log" "$BITSD" --datadir "$B" --netid 77 --host $BHOST \
 		--port $BPORT --ssu2 --loglevel debug --logfile "$1" \
-		--exploratory.allow-zero-hop --exploratory.inbound.length 0 \
-		--exploratory.outbound.length 0 --transit.max-tunnels 0
+		$BITSD_ZERO_HOP --transit.max-tunnels 0
 	BPID=$NETNS_LAST
 }
 
