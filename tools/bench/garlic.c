@@ -172,12 +172,16 @@ int main(int argc, char **argv)
 {
 	static const size_t sizes[] = { 64, 1024, 4096, 16384 };
 	double secs = 2, v = 0, c = 0;
+	size_t only = 0;
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--seconds") == 0 && i + 1 < argc) {
 			secs = atof(argv[++i]);
+		} else if (strcmp(argv[i], "--size") == 0 && i + 1 < argc) {
+			only = (size_t)atol(argv[++i]);	/* profiling */
 		} else {
-			fprintf(stderr, "usage: %s [--seconds S]\n", argv[0]);
+			fprintf(stderr, "usage: %s [--seconds S] [--size B]\n",
+				argv[0]);
 			return 2;
 		}
 	}
@@ -186,6 +190,8 @@ int main(int argc, char **argv)
 		uint64_t ratchets = 0;
 		double es = 0, aead = 0;
 
+		if (only && sizes[i] != only)
+			continue;
 		rates(sizes[i], secs, &es, &aead, &ratchets);
 
 		printf("%5zu B: ES encrypt+decrypt %.0f msgs/CPU-s, "
