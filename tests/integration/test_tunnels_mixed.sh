@@ -16,6 +16,8 @@
 #  - the i2pd routers build tunnels through bitsd hops too (learned from
 #    the floodfills): an i2pd console lists an established tunnel of
 #    theirs with a bitsd hop, and the bitsd hops relay TunnelData;
+#  - an i2pd SAM session's client tunnels (2 hops each way, b2 and b3 as
+#    its explicit peers) are established and pass i2pd's tunnel tests;
 #  - every bitsd stops cleanly, with no warning, error, BUG or sanitizer
 #    report.
 # MIXED_SOAK_S=1500 adds a soak with the full 10-minute lifetime (below).
@@ -27,7 +29,7 @@ W=$(mktemp -d "${TMPDIR:-/tmp}/tunnels-mixed.XXXXXX")
 NET=$W/net
 PIDS=""
 cleanup() {
-	for p in $PIDS; do kill -KILL "$p" 2>/dev/null; done
+	for p in $PIDS $CPID; do kill -KILL "$p" 2>/dev/null; done
 	"$TESTNET" down "$NET" >/dev/null 2>&1
 	if [ "$FAIL" = 0 ]; then rm -rf "$W"; else echo "kept $W"; fi
 }
@@ -81,6 +83,71 @@ for n in 1 2 3; do
 	eval "P$n=$!"
 done
 API=28161
+
+# i2pd builds client tunnels through bitsd too: a SAM session on r1 with
+# 2-hop tunnels each way whose explicit peers are b2 and b3 (i2pd's
+# explicitPeers), so both hops of each are bitsd.  r1's console must
+# list an inbound and an outbound tunnel of the session through them,
+# established for two of i2pd's 15-second tunnel tests with traffic
+# received, and r1's log no failed test of either.  It runs in the
+# background while the rest of the test goes on.
+cat >"$W/client.py" <<'PY'
+import re, socket, sys, time, urllib.request
+sam, http, peers, log = sys.argv[1], sys.argv[2], sys.argv[3:5], sys.argv[5]
+deadline = time.time() + float(sys.argv[6])
+host, port = sam.split(':')
+s = socket.create_connection((host, int(port)), timeout=30)
+f = s.makefile('rb')
+def cmd(line):
+    s.sendall((line + '\n').encode())
+    return f.readline().decode('utf-8', 'replace')
+if 'RESULT=OK' not in cmd('HELLO VERSION MIN=3.1 MAX=3.1'):
+    sys.exit('SAM HELLO refused')
+# i2pd answers once the session's tunnels are up: after it has found b2
+# and b3 in the netDb (from the floodfills) and built through them
+s.settimeout(deadline - time.time())
+r = cmd('SESSION CREATE STYLE=STREAM ID=mixed DESTINATION=TRANSIENT SIGNATURE_TYPE=7 '
+        'inbound.length=2 outbound.length=2 inbound.quantity=1 outbound.quantity=1 '
+        'explicitPeers=%s,%s' % tuple(peers))
+if 'RESULT=OK' not in r:
+    sys.exit('SESSION CREATE: ' + r.strip())
+abbr = [p[:4] for p in peers]
+def page(q):
+    return urllib.request.urlopen('http://%s/?page=%s' % (http, q), timeout=10).read().decode('utf-8', 'replace')
+def ours(t, kind):
+    """(tunnel id, KiB) of the established tunnels of kind through b2 and b3"""
+    m = re.search(r'%s tunnels:</b>(.*?)(<b>|$)' % kind, t, re.S)
+    out = []
+    for it in re.findall(r'<div class="listitem[^"]*">(.*?)</div>', m.group(1), re.S) if m else []:
+        i, k = re.search(r'(\d+):me', it), re.search(r'([\d.]+)&nbsp;KiB', it)
+        if i and 'tunnel established' in it and all(('&#8658; ' + a) in it for a in abbr):
+            out.append((i.group(1), float(k.group(1)) if k else 0.0))
+    return out
+first, last = {}, 'none seen'
+while time.time() < deadline:
+    now = time.time()
+    for b32 in set(re.findall(r'page=local_destination&(?:amp;)?b32=([a-z0-9]+)', page('local_destinations'))):
+        t = page('local_destination&b32=' + b32)
+        ins, outs = ours(t, 'Inbound'), ours(t, 'Outbound')
+        for i, _ in ins + outs:
+            first.setdefault(i, now)
+        old_in = [x for x in ins if now - first[x[0]] >= 30 and x[1] >= 2]
+        old_out = [x for x in outs if now - first[x[0]] >= 30]
+        if ins or outs:
+            last = '%d inbound, %d outbound' % (len(ins), len(outs))
+        if old_in and old_out:
+            ids = (old_in[0][0], old_out[0][0])
+            failed = [i for i in ids if re.search(r'Test of tunnel %s failed' % i, open(log).read())]
+            if failed:
+                sys.exit('i2pd: a test of tunnel %s failed' % failed[0])
+            print('ok inbound %s (%.0f KiB in), outbound %s' % (ids[0], old_in[0][1], ids[1]))
+            sys.exit(0)
+    time.sleep(2)
+sys.exit('none tested in time (last seen: %s)' % last)
+PY
+python3 "$W/client.py" "$R1_SAM" "$R1_HTTP" "$BH2" "$BH3" "$NET/r1/i2pd.log" 360 \
+	>"$W/client.out" 2>&1 &
+CPID=$!
 
 wait_own inbound 2 300 && ok "2 inbound tunnels with mixed hops" ||
 	bad "inbound tunnels: $(own inbound) (builds ok $(own builds_ok), rejected $(own builds_rejected), timed out $(own builds_timeout))"
@@ -167,6 +234,13 @@ for n in 2 3; do
 done
 [ "$relayed" -gt 0 ] && ok "the bitsd hops relayed $relayed TunnelData messages" ||
 	bad "the bitsd hops relayed nothing"
+
+# i2pd's client tunnels through bitsd (started with the routers, above).
+wait "$CPID"; CPID=""
+out=$(cat "$W/client.out")
+grep -q "^ok " "$W/client.out" &&
+	ok "i2pd client tunnels (2 hops each way, both bitsd) established and tested: ${out#ok }" ||
+	bad "i2pd client tunnels through bitsd: $out"
 
 # MIXED_SOAK_S=1500 (by hand, not in CI): go on that long with the full
 # 10-minute tunnel lifetime, sampling b1's pool every 10 s: it stays full
