@@ -609,7 +609,7 @@ static const char *order_parse(json_t *o, struct market_buy_order *out)
 		       "digits) needed";
 	if (!idx && json_is_object(json_object_get(o, "licence")))
 		idx = json_object_get(json_object_get(o, "licence"), "index");
-	if (json_is_integer(idx) && json_integer_value(idx) > 0) {
+	if (json_is_integer(idx) && json_integer_value(idx) >= 0) {
 		out->index = (uint64_t)json_integer_value(idx);
 	} else if (json_is_string(idx)) {
 		char *end;
@@ -619,7 +619,7 @@ static const char *order_parse(json_t *o, struct market_buy_order *out)
 		if (end == sv || *end)
 			return "index: a decimal number";
 	} else if (idx && !json_is_null(idx)) {
-		return "index: a positive number";
+		return "index: a number (0: the registry is asked)";
 	}
 	return NULL;
 }

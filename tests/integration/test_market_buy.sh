@@ -253,8 +253,9 @@ fi
 
 "$CAST" rpc --rpc-url "$RPC" anvil_setBalance "$PAYER" 0x8ac7230489e80000 >/dev/null
 t2=$(tok "$PAYER") r2=$(tok "$RELAYER")
-# bits buy: the same purchase from the command line, through b2's API
-"$top_builddir/apps/bits" buy "$H3" --agent "$AG" --index "$I3" \
+# bits buy: the same purchase from the command line, through b2's API,
+# no index given (the registry is asked)
+"$top_builddir/apps/bits" buy "$H3" --agent "$AG" \
 	--api-port 29362 --datadir "$W/b2" >"$W/buy3.out" 2>"$W/buy3.err" &
 BUY=$!
 i=0
