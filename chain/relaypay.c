@@ -383,8 +383,8 @@ static bool seen_has(const struct relaypay_payee *p,
 	return seen_slot(p, p->set, p->set_cap, key)->expiry != 0;
 }
 
-/* Rebuild the table without entries expired at now_s, at a size that
- * keeps it at most half full. */
+/* Rebuild the table without entries expired at now_s, at most a quarter
+ * full, so as many inserts again come before the next rebuild. */
 static void seen_rehash(struct relaypay_payee *p, uint64_t now_s)
 {
 	size_t live = 0, cap = 64;
@@ -392,7 +392,7 @@ static void seen_rehash(struct relaypay_payee *p, uint64_t now_s)
 
 	for (size_t i = 0; i < p->set_cap; i++)
 		live += p->set[i].expiry >= now_s;
-	while (cap < 2 * (live + 1))
+	while (cap < 4 * (live + 1))
 		cap *= 2;
 	n = xcalloc(cap, sizeof(*n));
 	for (size_t i = 0; i < p->set_cap; i++)
