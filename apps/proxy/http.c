@@ -324,6 +324,14 @@ static void put_str(struct bbuf *out, const char *s)
 	bbuf_put(out, s, strlen(s));
 }
 
+static void put_header(struct bbuf *out, const struct http_header *h)
+{
+	bbuf_put(out, h->name.p, h->name.n);
+	put_str(out, ": ");
+	bbuf_put(out, h->value.p, h->value.n);
+	put_str(out, "\r\n");
+}
+
 void http_req_rewrite(const struct http_req *r, const struct http_url *url,
 		      const struct http_str *path, struct bbuf *out)
 {
@@ -347,15 +355,71 @@ void http_req_rewrite(const struct http_req *r, const struct http_url *url,
 		bbuf_put(out, ref->p, ref->n);
 		put_str(out, "\r\n");
 	}
-	for (size_t i = 0; i < r->nh; i++) {
-		if (header_dropped(r->h[i].name))
-			continue;
-		bbuf_put(out, r->h[i].name.p, r->h[i].name.n);
-		put_str(out, ": ");
-		bbuf_put(out, r->h[i].value.p, r->h[i].value.n);
-		put_str(out, "\r\n");
-	}
+	for (size_t i = 0; i < r->nh; i++)
+		if (!header_dropped(r->h[i].name))
+			put_header(out, &r->h[i]);
 	put_str(out, "\r\n");
+}
+
+/* Response headers never passed on: hop-by-hop ones, and those I2P's
+ * HTTP server tunnel removes because they tell the server's software or
+ * clock (Date, Server, X-Powered-By, X-Runtime) or are httpoxy's
+ * (Proxy). */
+static bool resp_header_dropped(struct http_str name)
+{
+	static const char *const drop[] = {
+		"Connection", "Keep-Alive", "Proxy-Connection", "TE",
+		"Trailer", "Upgrade", "Proxy", "Date", "Server", "X-Powered-By",
+		"X-Runtime",
+	};
+
+	for (size_t i = 0; i < sizeof(drop) / sizeof(drop[0]); i++)
+		if (http_str_ieq(name, drop[i]))
+			return true;
+	return false;
+}
+
+bool http_resp_delimited(const struct http_resp *r, bool head_req)
+{
+	const struct http_str *te = http_resp_header(r, "Transfer-Encoding");
+	const struct http_str *cl = http_resp_header(r, "Content-Length");
+
+	if (head_req || r->status < 200 || r->status == 204 ||
+	    r->status == 304)
+		return true;
+	if (te)		/* chunked must be the last coding (RFC 9112 §6.1) */
+		return te->n >= 7 &&
+		       strncasecmp(te->p + te->n - 7, "chunked", 7) == 0;
+	if (!cl || cl->n == 0 || cl->n > 15)
+		return false;
+	for (size_t i = 0; i < cl->n; i++)
+		if (cl->p[i] < '0' || cl->p[i] > '9')
+			return false;
+	return true;
+}
+
+bool http_resp_rewrite(const char *buf, const struct http_resp *r,
+		       bool head_req, bool keep_alive, struct bbuf *out)
+{
+	const char *eol = memchr(buf, '\n', r->head_len);
+	size_t n = eol ? (size_t)(eol - buf) : 0;
+	bool ka = keep_alive && r->minor >= 1 &&
+		  http_resp_delimited(r, head_req);
+
+	/* the status line as it came (the parser checked it), ended by
+	 * CRLF whatever ended it */
+	if (n && buf[n - 1] == '\r')
+		n--;
+	bbuf_put(out, buf, n);
+	put_str(out, "\r\n");
+	for (size_t i = 0; i < r->nh; i++)
+		if (!resp_header_dropped(r->h[i].name))
+			put_header(out, &r->h[i]);
+	if (r->status >= 200)
+		put_str(out, ka ? "Connection: keep-alive\r\n" :
+				  "Connection: close\r\n");
+	put_str(out, "\r\n");
+	return ka;
 }
 
 int http_hexval(char c)

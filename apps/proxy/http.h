@@ -92,6 +92,23 @@ void http_req_rewrite(const struct http_req *r, const struct http_url *url,
 		      const struct http_str *path, struct bbuf *out);
 
 /*
+ * True when the client can find the end of r's body without the
+ * connection closing: no body (a HEAD request, 1xx, 204, 304), chunked
+ * last in Transfer-Encoding, or a Content-Length of digits.
+ */
+bool http_resp_delimited(const struct http_resp *r, bool head_req);
+/*
+ * Append the response head the client gets for r (buf: the bytes r was
+ * parsed from): the status line as it came, r's headers except
+ * hop-by-hop ones and those I2P's HTTP server tunnel removes (Date,
+ * Server, X-Powered-By, X-Runtime: the server's software and clock;
+ * Proxy), then for a final response "Connection: keep-alive" when
+ * keep_alive is asked, r is HTTP/1.1 and http_resp_delimited(), else
+ * "Connection: close".  Returns whether keep-alive was granted.
+ */
+bool http_resp_rewrite(const char *buf, const struct http_resp *r,
+		       bool head_req, bool keep_alive, struct bbuf *out);
+/*
  * Find the "i2paddresshelper" key in the query of path.  On true, value_out
  * holds its percent-decoded value (NUL-terminated, in value_out) and
  * path_out the path without the key (both appended).

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 #include <event2/buffer.h>
@@ -24,6 +25,7 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
+#include "apps/client/pump.h"
 #include "apps/proxy/addrbook.h"
 #include "apps/proxy/http.h"
 #include "apps/proxy/socks.h"
@@ -88,6 +90,10 @@ struct pconn {
 	enum pconn_front front;
 	bool closing, flush_close, in_eof, eof_out, out_shut;
 	bool http_connect;		/* HTTP CONNECT: raw after 200 */
+	/* HTTP requests: the site's response head is still to come (in
+	 * oresp); a HEAD request; the client asked for keep-alive, and it
+	 * was granted for this response (the next request follows). */
+	bool resp_head, head_req, client_ka, ka;
 	bool socks_outproxy;		/* SOCKS to the clearnet: CONNECT first */
 	struct bbuf oresp;		/* PC_OUTPROXY: the answer so far */
 	/* what goes to the stream first (the rewritten request head) */
@@ -130,6 +136,8 @@ struct psub {
 	struct evloop_timer *timer;
 	uint32_t interval_ms;
 	bool fetching;
+	/* the last 200's validators, sent back (conditional GET) */
+	char *etag, *last_modified;
 };
 
 struct proxy {
@@ -223,6 +231,7 @@ static void conn_flush_close(struct pconn *c)
 }
 
 static void conn_timer_cb(void *arg);
+static void http_read(struct pconn *c, struct evbuffer *in);
 
 static struct pconn *conn_new(struct proxy *p, struct proxy_dest *pd,
 			      struct bufferevent *bev)
@@ -292,20 +301,82 @@ static void conn_shut_out(struct pconn *c)
 		conn_close(c);
 }
 
+/* The site has answered and closed, and the client keeps the connection:
+ * wait for its next request (it may be here already). */
+static void next_request(struct pconn *c)
+{
+	stream_close(c->stream);
+	stream_release(c->stream);
+	c->stream = NULL;
+	c->p->st.keepalive_reuses++;
+	if (c->in_eof)
+		return conn_flush_close(c);
+	c->state = PC_HTTP_HEAD;
+	bbuf_reset(&c->pre);
+	c->pre_off = 0;
+	c->in_left = SIZE_MAX;
+	c->eof_out = c->ka = c->resp_head = c->http_connect = false;
+	c->blinded = false;
+	evloop_timer_arm(c->timer, c->p->cfg.head_timeout_ms);
+	bufferevent_enable(c->bev, EV_READ);
+	http_read(c, bufferevent_get_input(c->bev));
+}
+
+/* The site's response head, filtered, to the client (1xx heads and the
+ * final one).  False while it is incomplete.  An answer that is not
+ * HTTP passes as it is, and the connection closes after it. */
+static bool resp_head_in(struct pconn *c)
+{
+	uint8_t buf[4096];
+	struct http_resp r;
+	struct bbuf b = BBUF_INIT;
+	size_t n;
+	int e;
+
+	for (;;) {
+		while (c->oresp.len < HTTP_HEAD_MAX_BYTES &&
+		       (n = stream_read(c->stream, buf, sizeof(buf))) > 0)
+			bbuf_put(&c->oresp, buf, n);
+		e = c->oresp.len ? http_resp_parse((const char *)c->oresp.data,
+						   c->oresp.len, &r) :
+				   ERR_TRUNCATED;
+		if (e == ERR_TRUNCATED && c->oresp.len < HTTP_HEAD_MAX_BYTES &&
+		    !stream_is_eof(c->stream))
+			return false;
+		if (e != 0) {
+			send_bytes(c, c->oresp.data, c->oresp.len);
+			break;
+		}
+		c->ka = http_resp_rewrite((const char *)c->oresp.data, &r,
+					  c->head_req, c->client_ka, &b);
+		send_bytes(c, b.data, b.len);
+		bbuf_reset(&b);
+		if (r.status >= 200) {
+			send_bytes(c, c->oresp.data + r.head_len,
+				   c->oresp.len - r.head_len);
+			break;
+		}
+		/* 1xx: the final head follows */
+		memmove(c->oresp.data, c->oresp.data + r.head_len,
+			c->oresp.len - r.head_len);
+		c->oresp.len -= r.head_len;
+	}
+	bbuf_free(&b);
+	bbuf_free(&c->oresp);
+	c->resp_head = false;
+	return true;
+}
+
 /* Stream -> socket, up to the high-water mark. */
 static void pump_out(struct pconn *c)
 {
-	struct evbuffer *out;
-	uint8_t buf[PROXY_COPY_BYTES];
-	size_t n;
-
 	if (!c->stream || c->closing || c->state != PC_PIPE)
 		return;
-	out = bufferevent_get_output(c->bev);
-	while (evbuffer_get_length(out) < PROXY_OUT_HIGH_BYTES &&
-	       (n = stream_read(c->stream, buf, sizeof(buf))) > 0)
-		evbuffer_add(out, buf, n);
-	if (stream_is_eof(c->stream)) {
+	if (c->resp_head && !resp_head_in(c))
+		return;
+	if (client_pump_out(c->stream, bufferevent_get_output(c->bev))) {
+		if (c->ka)
+			return next_request(c);
 		c->eof_out = true;
 		conn_shut_out(c);
 	}
@@ -315,14 +386,14 @@ static void pump_out(struct pconn *c)
 static void pump_in(struct pconn *c)
 {
 	struct evbuffer *in;
-	size_t len;
+	bool full;
+	size_t n;
 
 	if (!c->stream || c->closing || c->flush_close || c->state != PC_PIPE)
 		return;
 	while (c->pre_off < c->pre.len) {
-		size_t n = stream_write(c->stream, c->pre.data + c->pre_off,
-					c->pre.len - c->pre_off);
-
+		n = stream_write(c->stream, c->pre.data + c->pre_off,
+				 c->pre.len - c->pre_off);
 		if (n == 0) {
 			bufferevent_disable(c->bev, EV_READ);
 			return;
@@ -330,29 +401,22 @@ static void pump_in(struct pconn *c)
 		c->pre_off += n;
 	}
 	in = bufferevent_get_input(c->bev);
-	while (c->in_left > 0 && (len = evbuffer_get_length(in)) > 0) {
-		size_t want = len < PROXY_COPY_BYTES ? len : PROXY_COPY_BYTES;
-		size_t n;
-
-		if (want > c->in_left)
-			want = c->in_left;
-		n = stream_write(c->stream,
-				 evbuffer_pullup(in, (ssize_t)want), want);
-		evbuffer_drain(in, n);
-		if (c->in_left != SIZE_MAX)
-			c->in_left -= n;
-		if (n < want) {
-			bufferevent_disable(c->bev, EV_READ);
-			return;
-		}
+	n = client_pump_in(c->stream, in, c->in_left, &full);
+	if (c->in_left != SIZE_MAX)
+		c->in_left -= n;
+	if (full) {
+		bufferevent_disable(c->bev, EV_READ);
+		return;
 	}
 	if (c->in_left == 0) {
 		/* A proxied HTTP request ends with its body: the site
 		 * answers and closes ("Connection: close").  Later bytes
-		 * from the client are not forwarded. */
+		 * from the client are never forwarded to it: with
+		 * keep-alive they are the next request, read (and filtered)
+		 * when this one is answered; without, they are dropped. */
 		bufferevent_disable(c->bev, EV_READ);
-		evbuffer_drain(bufferevent_get_input(c->bev),
-			       evbuffer_get_length(bufferevent_get_input(c->bev)));
+		if (!c->client_ka)
+			evbuffer_drain(in, evbuffer_get_length(in));
 		return;
 	}
 	if (c->in_eof)
@@ -464,7 +528,7 @@ static void stream_event(void *ctx, struct stream *s, unsigned ev)
 	if (ev & STREAM_EV_WRITABLE)
 		pump_in(c);
 	pump_out(c);
-	if (c->closing)
+	if (c->closing || c->flush_close || c->state != PC_PIPE || !c->stream)
 		return;
 	if (ev & (STREAM_EV_RESET | STREAM_EV_FAILED)) {
 		stream_release(c->stream);
@@ -855,6 +919,19 @@ static bool body_len(const struct http_req *r, size_t *out)
 	return true;
 }
 
+/* HTTP/1.1 unless "Connection: close", HTTP/1.0 with "keep-alive". */
+static bool client_keep_alive(const struct http_req *r)
+{
+	const struct http_str *h = http_req_header(r, "Connection");
+	const char *want = r->minor ? "close" : "keep-alive";
+	size_t n = strlen(want);
+	bool has = false;
+
+	for (size_t i = 0; h && i + n <= h->n && !has; i++)
+		has = strncasecmp(h->p + i, want, n) == 0;
+	return r->minor ? !has : has;
+}
+
 static void http_request(struct pconn *c, const struct http_req *r)
 {
 	bool connect = http_str_ieq(r->method, "CONNECT");
@@ -874,6 +951,9 @@ static void http_request(struct pconn *c, const struct http_req *r)
 	memcpy(c->host, u.host, sizeof(c->host));
 	c->port = u.port;
 	c->http_connect = connect;
+	c->resp_head = !connect;
+	c->head_req = http_str_ieq(r->method, "HEAD");
+	c->client_ka = !connect && client_keep_alive(r);
 	if (!connect && !body_len(r, &c->in_left))
 		return conn_fail(c, 501, "Not Implemented",
 				 "Request body not supported",
@@ -1145,10 +1225,10 @@ static void fetch_end(struct pfetch *f, int err)
 					   f->resp.len, &r)) == ERR_TRUNCATED)
 		e = ERR_FORMAT;
 	if (e == 0)
-		f->fn(f->ctx, 0, r.status, f->resp.data + r.head_len,
+		f->fn(f->ctx, 0, &r, f->resp.data + r.head_len,
 		      f->resp.len - r.head_len);
 	else
-		f->fn(f->ctx, e, 0, NULL, 0);
+		f->fn(f->ctx, e, NULL, NULL, 0);
 	evloop_mark_close(f->p->el, fetch_free, f);
 }
 
@@ -1215,7 +1295,8 @@ static void fetch_timer_cb(void *arg)
 }
 
 int proxy_fetch(struct proxy *p, struct proxy_dest *pd, const char *url,
-		size_t max_bytes, uint32_t timeout_ms, proxy_fetch_fn fn,
+		const char *headers, size_t max_bytes, uint32_t timeout_ms,
+		proxy_fetch_fn fn,
 		void *ctx)
 {
 	struct http_str s = { url, strlen(url) };
@@ -1241,7 +1322,10 @@ int proxy_fetch(struct proxy *p, struct proxy_dest *pd, const char *url,
 	put_s(&f->req, " HTTP/1.0\r\nHost: ");
 	put_s(&f->req, u.host);
 	put_s(&f->req, "\r\nUser-Agent: " HTTP_PROXY_USER_AGENT
-		       "\r\nConnection: close\r\n\r\n");
+		       "\r\nConnection: close\r\n");
+	if (headers)
+		put_s(&f->req, headers);
+	put_s(&f->req, "\r\n");
 	f->next = p->fetches;
 	p->fetches = f;
 	to = xmalloc(sizeof(*to));
@@ -1263,22 +1347,49 @@ int proxy_fetch(struct proxy *p, struct proxy_dest *pd, const char *url,
 
 /* ---- subscriptions ------------------------------------------------------ */
 
-static void sub_done(void *ctx, int err, unsigned status, const uint8_t *body,
-		     size_t len)
+/* A validator header of r worth keeping: short, printable (the parser
+ * never lets CR or LF into a value). */
+static char *validator(const struct http_resp *r, const char *name)
+{
+	const struct http_str *v = http_resp_header(r, name);
+	char *out;
+
+	if (!v || v->n == 0 || v->n > PROXY_SUB_VALIDATOR_MAX_BYTES)
+		return NULL;
+	for (size_t i = 0; i < v->n; i++)
+		if ((unsigned char)v->p[i] < 0x20 || v->p[i] == 0x7f)
+			return NULL;
+	out = xmalloc(v->n + 1);
+	memcpy(out, v->p, v->n);
+	out[v->n] = 0;
+	return out;
+}
+
+static void sub_done(void *ctx, int err, const struct http_resp *r,
+		     const uint8_t *body, size_t len)
 {
 	struct psub *s = ctx;
 	struct addrbook_merge_stats st;
 
 	s->fetching = false;
 	evloop_timer_arm(s->timer, s->interval_ms);
-	if (err != 0 || status != 200) {
+	if (err == 0 && r->status == 304) {
+		s->p->st.subs_unchanged++;
+		log_info(LD_APP, "proxy: subscription %s not modified", s->url);
+		return;
+	}
+	if (err != 0 || r->status != 200) {
 		log_info(LD_APP, "proxy: subscription fetch failed: %s (HTTP %u)",
-			 err ? err_str(err) : "ok", status);
+			 err ? err_str(err) : "ok", err ? 0 : r->status);
 		s->p->st.subs_failed++;
 		return;
 	}
 	addrbook_merge(s->p->ab, (const char *)body, len, &st);
 	s->p->st.subs_fetched++;
+	free(s->etag);
+	free(s->last_modified);
+	s->etag = validator(r, "ETag");
+	s->last_modified = validator(r, "Last-Modified");
 	log_notice(LD_APP, "proxy: subscription: %zu names added, %zu "
 		   "changed, %zu removed, %zu bad lines, %zu bad signatures",
 		   st.added, st.replaced, st.removed, st.bad, st.bad_sig);
@@ -1287,14 +1398,28 @@ static void sub_done(void *ctx, int err, unsigned status, const uint8_t *body,
 static void sub_timer_cb(void *arg)
 {
 	struct psub *s = arg;
+	struct bbuf h = BBUF_INIT;
 
 	if (s->fetching)
 		return;
-	if (proxy_fetch(s->p, s->pd, s->url, PROXY_SUB_MAX_BYTES,
-			PROXY_SUB_TIMEOUT_MS, sub_done, s) == 0)
+	if (s->etag) {
+		put_s(&h, "If-None-Match: ");
+		put_s(&h, s->etag);
+		put_s(&h, "\r\n");
+	}
+	if (s->last_modified) {
+		put_s(&h, "If-Modified-Since: ");
+		put_s(&h, s->last_modified);
+		put_s(&h, "\r\n");
+	}
+	bbuf_u8(&h, 0);
+	if (proxy_fetch(s->p, s->pd, s->url, (const char *)h.data,
+			PROXY_SUB_MAX_BYTES, PROXY_SUB_TIMEOUT_MS, sub_done,
+			s) == 0)
 		s->fetching = true;
 	else
 		evloop_timer_arm(s->timer, s->interval_ms);
+	bbuf_free(&h);
 }
 
 int proxy_subscribe(struct proxy *p, struct proxy_dest *pd, const char *url,
@@ -1467,6 +1592,8 @@ void proxy_free(struct proxy *p)
 
 		p->subs = s->next;
 		evloop_timer_free(s->timer);
+		free(s->etag);
+		free(s->last_modified);
 		free(s->url);
 		free(s);
 	}

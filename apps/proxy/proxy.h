@@ -30,7 +30,9 @@
 
 #include "apps/client/dest.h"
 #include "apps/client/net.h"
+#include "apps/client/pump.h"
 #include "apps/client/stream.h"
+#include "apps/proxy/http.h"
 
 struct evloop;
 struct addrbook;
@@ -44,11 +46,12 @@ struct proxy_dest;	/* opaque; owned by its proxy */
 #define PROXY_CONNECT_TIMEOUT_MS 60000	/* a server tunnel's local dial */
 #define PROXY_LOOKUP_POLL_MS 250
 #define PROXY_MAX_CONNS_DEFAULT 512
-#define PROXY_OUT_HIGH_BYTES (256 * 1024)	/* stop reading the stream */
+#define PROXY_OUT_HIGH_BYTES CLIENT_PUMP_OUT_HIGH_BYTES	/* stop reading the stream */
 #define PROXY_SUB_MAX_BYTES (16 * 1024 * 1024)	/* a subscription's hosts.txt */
 #define PROXY_SUB_TIMEOUT_MS (5 * 60 * 1000)
 #define PROXY_SUB_FIRST_MS (3 * 60 * 1000)	/* i2pd's first fetch */
 #define PROXY_SUB_INTERVAL_MS (12 * 3600 * 1000)
+#define PROXY_SUB_VALIDATOR_MAX_BYTES 256	/* an ETag we keep */
 
 struct proxy_cfg {
 	/* An outproxy's name (b32 or address book): clearnet HTTP goes
@@ -68,8 +71,9 @@ enum proxy_kind {
 struct proxy_stats {
 	uint64_t accepted, refused_clearnet, unknown_host, lookup_timeouts;
 	uint64_t bad_requests, streams_out, streams_in, helper_added;
-	uint64_t subs_fetched, subs_failed;
+	uint64_t subs_fetched, subs_failed, subs_unchanged;
 	uint64_t els_refused;	/* b33: no access, or it did not open */
+	uint64_t keepalive_reuses;	/* a client's next request, same socket */
 };
 
 void proxy_cfg_default(struct proxy_cfg *c);
@@ -112,29 +116,33 @@ int proxy_serve(struct proxy *p, struct proxy_dest *pd, const char *host,
 		uint16_t port);
 
 /*
- * The result of proxy_fetch(): err 0 with the HTTP status and the body
- * (borrowed for the call), or ERR_NOT_FOUND (unknown name, no LeaseSet),
+ * The result of proxy_fetch(): err 0 with the response head r and the
+ * body (both borrowed for the call), or ERR_NOT_FOUND (unknown name, no LeaseSet),
  * ERR_TIMEOUT, ERR_TOO_BIG (over max_bytes), ERR_FORMAT (not HTTP),
  * ERR_NETWORK (the stream failed).
  */
-typedef void (*proxy_fetch_fn)(void *ctx, int err, unsigned status,
+typedef void (*proxy_fetch_fn)(void *ctx, int err,
+			       const struct http_resp *r,
 			       const uint8_t *body, size_t len);
 /*
- * GET url ("http://NAME.i2p/path", a b32 or address-book name) through
- * the overlay as pd, as an HTTP/1.0 request with the proxy's
- * User-Agent; the response may be up to max_bytes.  fn runs once, from
+ * GET url ("http://NAME.i2p/path", a b32, b33 or address-book name)
+ * through the overlay as pd, as an HTTP/1.0 request with the proxy's
+ * User-Agent and headers ("Name: value\r\n" lines; NULL: none); the
+ * response may be up to max_bytes.  fn runs once, from
  * a later callback, unless p is freed first.  ERR_ARG for a URL that is
  * not an I2P http:// URL.
  */
 int proxy_fetch(struct proxy *p, struct proxy_dest *pd, const char *url,
-		size_t max_bytes, uint32_t timeout_ms, proxy_fetch_fn fn,
-		void *ctx);
+		const char *headers, size_t max_bytes, uint32_t timeout_ms,
+		proxy_fetch_fn fn, void *ctx);
 
 /*
  * An address-book subscription: GET url (an I2P http:// URL of a
  * hosts.txt) through pd after first_ms and then every interval_ms, and
  * merge each 200 answer into the address book (addrbook_merge(): plain
- * lines add unknown names, signed commands are verified first).
+ * lines add unknown names, signed commands are verified first).  Later
+ * fetches are conditional (If-None-Match, If-Modified-Since with the
+ * last 200's ETag and Last-Modified): a 304 leaves the book as it is.
  * ERR_ARG for a URL that is not an I2P http:// URL.
  */
 int proxy_subscribe(struct proxy *p, struct proxy_dest *pd, const char *url,

@@ -2,9 +2,10 @@
  * The static web server (see web.h; RFC 9110 for ranges and status codes,
  * RFC 9112 for the message syntax, parsed by apps/proxy/http.c).
  *
- * FIXME: open() and fstat() of the requested file run on the loop (a
- * local folder; the bytes themselves go out by evbuffer_add_file(), i.e.
- * sendfile or mmap, without reading them on the loop).
+ * The file system is touched off the loop: opening the requested file
+ * (or index.html), fstat() and a folder listing run as a job on the web
+ * server's worker thread; the loop gets an open descriptor and sends it
+ * by evbuffer_add_file() (sendfile or mmap, never read on the loop).
  */
 #include "config.h"
 #include "apps/proxy/web.h"
@@ -33,13 +34,16 @@
 #include "crypto/base/err.h"
 #include "crypto/base/log.h"
 #include "router/evloop.h"
+#include "router/worker.h"
 
 struct web_conn {
 	struct web_conn *next;
 	struct web *w;
 	struct bufferevent *bev;
 	struct evloop_timer *timer;
+	uint64_t id;
 	bool closing, done;
+	bool busy;			/* a job for its request is out */
 };
 
 struct web {
@@ -48,9 +52,31 @@ struct web {
 	char *root;
 	int root_fd;
 	struct evconnlistener *lis;
+	struct worker_pool *wp;
+	bool stopping;
 	uint16_t port;
+	uint64_t next_id;
 	struct web_conn *conns;
 	unsigned nconns;
+};
+
+/* What a request needs from the file system, found on the worker. */
+enum web_found { WF_FILE, WF_LISTING, WF_FORBIDDEN, WF_NOT_FOUND, WF_ERROR };
+
+struct web_job {
+	struct web *w;
+	uint64_t conn_id;
+	/* in (owned): a copy of the root descriptor, the decoded path */
+	int root_fd;
+	char *rel;
+	bool listing, head;
+	char *range;			/* the Range header; NULL: none */
+	/* out */
+	enum web_found found;
+	int fd;				/* WF_FILE: owned until sent */
+	struct stat sb;
+	const char *name;		/* rel or "index.html" */
+	struct bbuf body;		/* WF_LISTING: the page */
 };
 
 void web_cfg_default(struct web_cfg *c)
@@ -267,17 +293,17 @@ static void wc_error(struct web_conn *c, unsigned status, const char *reason)
 	wc_finish(c);
 }
 
-static void listing(struct web_conn *c, int dfd, const char *rel, bool head)
+/* The listing page of folder dfd (taken) into *body_out.  Worker
+ * thread. */
+static int listing_build(int dfd, const char *rel, struct bbuf *body_out)
 {
-	struct evbuffer *out = bufferevent_get_output(c->bev);
 	struct bbuf body = BBUF_INIT;
 	DIR *d = fdopendir(dfd);
 	struct dirent *de;
-	char line[64];
 
 	if (!d) {
 		close(dfd);
-		return wc_error(c, 500, "Internal Server Error");
+		return ERR_IO;
 	}
 	bbuf_put(&body, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
 			"<title>/", 57);
@@ -294,28 +320,37 @@ static void listing(struct web_conn *c, int dfd, const char *rel, bool head)
 	}
 	closedir(d);
 	bbuf_put(&body, "</ul></body></html>\n", 20);
+	*body_out = body;
+	return 0;
+}
+
+static void listing_send(struct web_conn *c, const struct bbuf *body,
+			 bool head)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	char line[64];
+
 	put_s(out, "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8"
 		   "\r\nConnection: close\r\n");
-	snprintf(line, sizeof(line), "Content-Length: %zu\r\n\r\n", body.len);
+	snprintf(line, sizeof(line), "Content-Length: %zu\r\n\r\n", body->len);
 	put_s(out, line);
 	if (!head)
-		evbuffer_add(out, body.data, body.len);
-	bbuf_free(&body);
+		evbuffer_add(out, body->data, body->len);
 	wc_finish(c);
 }
 
-/* Send fd (a regular file of sb's size) whole or the requested range. */
+/* Send fd (a regular file of sb's size; taken) whole or the range asked
+ * (range: the Range header's value, or NULL). */
 static void send_file(struct web_conn *c, int fd, const struct stat *sb,
-		      const char *name, const struct http_req *r, bool head)
+		      const char *name, const char *range, bool head)
 {
 	struct evbuffer *out = bufferevent_get_output(c->bev);
-	const struct http_str *range = http_req_header(r, "Range");
 	uint64_t size = (uint64_t)sb->st_size, first = 0, last = size - 1;
 	char line[160];
 	int e = ERR_UNSUPPORTED;
 
 	if (range)
-		e = web_range_parse(range->p, range->n, size, &first, &last);
+		e = web_range_parse(range, strlen(range), size, &first, &last);
 	if (e == ERR_RANGE) {
 		close(fd);
 		snprintf(line, sizeof(line), "HTTP/1.1 416 Range Not "
@@ -353,14 +388,106 @@ static void send_file(struct web_conn *c, int fd, const struct stat *sb,
 	wc_finish(c);
 }
 
+/* Worker thread: open what the request names, the way serve() needs
+ * it.  Touches only j. */
+static void job_run(void *arg)
+{
+	struct web_job *j = arg;
+	int fd, ifd;
+
+	j->found = WF_NOT_FOUND;
+	j->fd = -1;
+	j->name = j->rel;
+	fd = *j->rel ? openat(j->root_fd, j->rel, O_RDONLY | O_CLOEXEC |
+						  O_NOFOLLOW | O_NONBLOCK) :
+		       dup(j->root_fd);
+	if (fd < 0 || fstat(fd, &j->sb) != 0) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	if (S_ISREG(j->sb.st_mode)) {
+		j->found = WF_FILE;
+		j->fd = fd;
+		return;
+	}
+	if (!S_ISDIR(j->sb.st_mode)) {
+		close(fd);
+		return;
+	}
+	ifd = openat(fd, "index.html", O_RDONLY | O_CLOEXEC | O_NOFOLLOW |
+				       O_NONBLOCK);
+	if (ifd >= 0 && fstat(ifd, &j->sb) == 0 && S_ISREG(j->sb.st_mode)) {
+		close(fd);
+		j->found = WF_FILE;
+		j->fd = ifd;
+		j->name = "index.html";
+		return;
+	}
+	if (ifd >= 0)
+		close(ifd);
+	if (!j->listing) {
+		close(fd);
+		j->found = WF_FORBIDDEN;
+		return;
+	}
+	j->found = listing_build(fd, j->rel, &j->body) == 0 ? WF_LISTING :
+							       WF_ERROR;
+}
+
+static struct web_conn *conn_find(struct web *w, uint64_t id)
+{
+	for (struct web_conn *c = w->conns; c; c = c->next)
+		if (c->id == id)
+			return c;
+	return NULL;
+}
+
+/* Loop thread: answer the request with what the job found. */
+static void job_done(void *arg)
+{
+	struct web_job *j = arg;
+	struct web_conn *c = j->w->stopping ? NULL :
+						conn_find(j->w, j->conn_id);
+
+	if (c && !c->closing) {
+		c->busy = false;
+		switch (j->found) {
+		case WF_FILE:
+			send_file(c, j->fd, &j->sb, j->name, j->range, j->head);
+			j->fd = -1;
+			break;
+		case WF_LISTING:
+			listing_send(c, &j->body, j->head);
+			break;
+		case WF_FORBIDDEN:
+			wc_error(c, 403, "Forbidden");
+			break;
+		case WF_NOT_FOUND:
+			wc_error(c, 404, "Not Found");
+			break;
+		case WF_ERROR:
+			wc_error(c, 500, "Internal Server Error");
+			break;
+		}
+	}
+	if (j->fd >= 0)
+		close(j->fd);
+	close(j->root_fd);
+	bbuf_free(&j->body);
+	free(j->range);
+	free(j->rel);
+	free(j);
+}
+
 static void serve(struct web_conn *c, const struct http_req *r)
 {
 	struct web *w = c->w;
 	bool head = http_str_ieq(r->method, "HEAD");
+	const struct http_str *range = http_req_header(r, "Range");
 	struct bbuf path = BBUF_INIT;
-	const char *rel;
-	struct stat sb;
-	int fd = -1;
+	struct web_job *j;
+	int rfd;
 
 	if (!head && !http_str_ieq(r->method, "GET"))
 		return wc_error(c, 405, "Method Not Allowed");
@@ -368,40 +495,29 @@ static void serve(struct web_conn *c, const struct http_req *r)
 		bbuf_free(&path);
 		return wc_error(c, 404, "Not Found");
 	}
-	rel = (const char *)path.data;
-	fd = *rel ? openat(w->root_fd, rel, O_RDONLY | O_CLOEXEC | O_NOFOLLOW |
-				     O_NONBLOCK) :
-		    dup(w->root_fd);
-	if (fd < 0 || fstat(fd, &sb) != 0) {
-		if (fd >= 0)
-			close(fd);
+	if ((rfd = dup(w->root_fd)) < 0) {
 		bbuf_free(&path);
-		return wc_error(c, 404, "Not Found");
+		return wc_error(c, 503, "Service Unavailable");
 	}
-	if (S_ISDIR(sb.st_mode)) {
-		int ifd = openat(fd, "index.html", O_RDONLY | O_CLOEXEC |
-						   O_NOFOLLOW | O_NONBLOCK);
-
-		if (ifd >= 0 && fstat(ifd, &sb) == 0 && S_ISREG(sb.st_mode)) {
-			close(fd);
-			send_file(c, ifd, &sb, "index.html", r, head);
-		} else {
-			if (ifd >= 0)
-				close(ifd);
-			if (w->cfg.listing)
-				listing(c, fd, rel, head);
-			else {
-				close(fd);
-				wc_error(c, 403, "Forbidden");
-			}
-		}
-	} else if (S_ISREG(sb.st_mode)) {
-		send_file(c, fd, &sb, rel, r, head);
-	} else {
-		close(fd);
-		wc_error(c, 404, "Not Found");
+	j = xzalloc(sizeof(*j));
+	j->w = w;
+	j->conn_id = c->id;
+	j->root_fd = rfd;
+	j->rel = xstrdup((const char *)path.data);
+	j->listing = w->cfg.listing;
+	j->head = head;
+	j->fd = -1;
+	if (range) {
+		j->range = xmalloc(range->n + 1);
+		memcpy(j->range, range->p, range->n);
+		j->range[range->n] = 0;
 	}
 	bbuf_free(&path);
+	/* nothing more from this client until the answer */
+	c->busy = true;
+	evloop_timer_disarm(c->timer);
+	bufferevent_disable(c->bev, EV_READ);
+	worker_submit(w->wp, (struct work){ job_run, job_done, j });
 }
 
 static void wc_read_cb(struct bufferevent *bev, void *arg)
@@ -413,7 +529,7 @@ static void wc_read_cb(struct bufferevent *bev, void *arg)
 	struct http_req r;
 	int e;
 
-	if (c->done || c->closing)
+	if (c->done || c->closing || c->busy)
 		return;
 	e = http_req_parse((const char *)evbuffer_pullup(in, (ssize_t)take),
 			   take, &r);
@@ -464,6 +580,7 @@ static void web_accept_cb(struct evconnlistener *lis, evutil_socket_t fd,
 	}
 	c = xzalloc(sizeof(*c));
 	c->w = w;
+	c->id = ++w->next_id;
 	c->bev = bufferevent_socket_new(evloop_base(w->el), fd,
 					BEV_OPT_CLOSE_ON_FREE);
 	c->timer = evloop_timer_new(w->el, wc_timer_cb, c);
@@ -499,6 +616,7 @@ int web_new(struct evloop *el, const struct web_cfg *cfg, struct web **out)
 	w->cfg.root = w->root;
 	w->cfg.host = NULL;
 	w->root_fd = rfd;
+	w->wp = worker_pool_new(el, 1);
 	w->lis = evconnlistener_new_bind(evloop_base(el), web_accept_cb, w,
 					 LEV_OPT_CLOSE_ON_FREE |
 						 LEV_OPT_REUSEABLE,
@@ -507,6 +625,7 @@ int web_new(struct evloop *el, const struct web_cfg *cfg, struct web **out)
 	if (!w->lis) {
 		log_warn(LD_APP, "web: cannot listen on %s:%u", cfg->host,
 			 cfg->port);
+		worker_pool_free(w->wp);
 		close(rfd);
 		free(w->root);
 		free(w);
@@ -529,6 +648,9 @@ void web_free(struct web *w)
 	if (!w)
 		return;
 	evconnlistener_free(w->lis);
+	/* jobs still out finish here and find no connection */
+	w->stopping = true;
+	worker_pool_free(w->wp);
 	while (w->conns)
 		wc_close(w->conns);
 	close(w->root_fd);

@@ -24,6 +24,7 @@
 #include <event2/listener.h>
 
 #include "apps/client/dest.h"
+#include "apps/client/pump.h"
 #include "apps/sam/sam_cmd.h"
 #include "crypto/base/alloc.h"
 #include "crypto/base/encode.h"
@@ -33,8 +34,6 @@
 #include "router/datagram.h"
 #include "router/evloop.h"
 
-#define SAM_OUT_HIGH_BYTES (256 * 1024)	/* stop reading the stream */
-#define SAM_COPY_BYTES 16384
 #define SAM_ID_MAX_BYTES 64
 #define SAM_DEST_B64_MAX B64_ENC_LEN(KAC_MAX_BYTES)
 #define SAM_UDP_MAX_BYTES 65536
@@ -345,17 +344,9 @@ static void conn_shut_out(struct sam_conn *c)
  * socket's writing side after the last byte. */
 static void stream_pump_out(struct sam_conn *c)
 {
-	struct evbuffer *out;
-	uint8_t buf[SAM_COPY_BYTES];
-	size_t n;
-
 	if (!c->stream || c->closing)
 		return;
-	out = bufferevent_get_output(c->bev);
-	while (evbuffer_get_length(out) < SAM_OUT_HIGH_BYTES &&
-	       (n = stream_read(c->stream, buf, sizeof(buf))) > 0)
-		evbuffer_add(out, buf, n);
-	if (stream_is_eof(c->stream)) {
+	if (client_pump_out(c->stream, bufferevent_get_output(c->bev))) {
 		c->eof_out = true;
 		conn_shut_out(c);
 	}
@@ -364,22 +355,15 @@ static void stream_pump_out(struct sam_conn *c)
 /* Socket -> stream while the stream takes it. */
 static void stream_pump_in(struct sam_conn *c)
 {
-	struct evbuffer *in;
-	size_t len;
+	bool full;
 
 	if (!c->stream || c->closing || c->flush_close)
 		return;
-	in = bufferevent_get_input(c->bev);
-	while ((len = evbuffer_get_length(in)) > 0) {
-		size_t want = len < SAM_COPY_BYTES ? len : SAM_COPY_BYTES;
-		size_t n = stream_write(c->stream, evbuffer_pullup(in, (ssize_t)want),
-					want);
-
-		evbuffer_drain(in, n);
-		if (n < want) {
-			bufferevent_disable(c->bev, EV_READ);
-			return;
-		}
+	(void)client_pump_in(c->stream, bufferevent_get_input(c->bev), SIZE_MAX,
+			     &full);
+	if (full) {
+		bufferevent_disable(c->bev, EV_READ);
+		return;
 	}
 	if (c->in_eof)		/* all of it is in the stream: CLOSE next */
 		stream_close(c->stream);
@@ -1603,7 +1587,7 @@ static struct sam_conn *conn_new(struct sam_server *srv,
 	c->next = srv->conns;
 	srv->conns = c;
 	srv->nconns++;
-	bufferevent_setwatermark(bev, EV_WRITE, SAM_OUT_HIGH_BYTES / 2, 0);
+	bufferevent_setwatermark(bev, EV_WRITE, CLIENT_PUMP_OUT_HIGH_BYTES / 2, 0);
 	bufferevent_setcb(bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
 	return c;
 }

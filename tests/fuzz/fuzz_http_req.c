@@ -3,7 +3,9 @@
  * (apps/proxy/http.h).  Every parsed string must lie in the input; a
  * parsed head, rewritten by the proxy's filter, must parse again with
  * the same method, "Connection: close" and none of the headers the
- * filter drops; the address-helper split must keep every other byte.
+ * filter drops; a rewritten response head must parse again with the
+ * same status, no Server or Date, and its Connection answer; the
+ * address-helper split must keep every other byte.
  */
 #include "config.h"
 #include "apps/proxy/http.h"
@@ -35,6 +37,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			inside(buf, size, rs.h[i].name);
 			inside(buf, size, rs.h[i].value);
 		}
+		/* the response filter: it parses again, with the same status,
+		 * without Server and Date, and a final answer says whether
+		 * the connection stays */
+		bool ka = http_resp_rewrite(buf, &rs, size & 1, true, &out);
+		struct http_resp rs2;
+
+		if (out.len <= HTTP_HEAD_MAX_BYTES &&
+		    http_resp_parse((const char *)out.data, out.len, &rs2) == 0) {
+			const struct http_str *c =
+				http_resp_header(&rs2, "Connection");
+
+			if (rs2.status != rs.status ||
+			    http_resp_header(&rs2, "Server") ||
+			    http_resp_header(&rs2, "Date") ||
+			    (rs.status >= 200 &&
+			     (!c || !http_str_ieq(*c, ka ? "keep-alive" :
+							  "close"))))
+				abort();
+		}
+		bbuf_free(&out);
 	}
 	if (http_req_parse(buf, size, &r) != 0)
 		return 0;

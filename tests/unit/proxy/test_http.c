@@ -244,8 +244,70 @@ static void test_resp(struct tctx *t)
 		     ERR_FORMAT);
 }
 
+/* The response head the client gets: the server's software and clock and
+ * hop-by-hop headers gone, keep-alive only when the body is delimited. */
+static void test_resp_rewrite(struct tctx *t)
+{
+	static const char cl[] =
+		"HTTP/1.1 200 OK\r\nServer: nginx/1.2\r\nDate: Sun, 01 Jan "
+		"2026 00:00:00 GMT\r\nX-Powered-By: PHP\r\nX-Runtime: 0.1"
+		"\r\nConnection: close\r\nKeep-Alive: 5\r\nProxy: x\r\n"
+		"Content-Length: 4\r\nContent-Type: text/plain\r\n\r\nbody";
+	static const char chunked[] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: "
+				      "gzip, chunked\r\n\r\n";
+	static const char open_end[] = "HTTP/1.1 200 OK\r\nContent-Type: a"
+				       "\r\n\r\n";
+	static const char old[] = "HTTP/1.0 200 OK\r\nContent-Length: 0"
+				  "\r\n\r\n";
+	static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+	static const char nobody[] = "HTTP/1.1 304 Not Modified\r\n\r\n";
+	struct http_resp r;
+	struct bbuf b = BBUF_INIT;
+
+	T_OK(t, http_resp_parse(cl, sizeof(cl) - 1, &r));
+	T_TRUE(t, http_resp_rewrite(cl, &r, false, true, &b));
+	T_TRUE(t, b.len > 16 && memcmp(b.data, "HTTP/1.1 200 OK\r\n", 17) == 0);
+	T_FALSE(t, contains(&b, "nginx"));
+	T_FALSE(t, contains(&b, "Date"));
+	T_FALSE(t, contains(&b, "PHP"));
+	T_FALSE(t, contains(&b, "X-Runtime"));
+	T_FALSE(t, contains(&b, "Keep-Alive: 5"));
+	T_FALSE(t, contains(&b, "Proxy"));
+	T_FALSE(t, contains(&b, "close"));
+	T_TRUE(t, contains(&b, "Content-Length: 4\r\n"));
+	T_TRUE(t, contains(&b, "Content-Type: text/plain\r\n"));
+	T_TRUE(t, contains(&b, "Connection: keep-alive\r\n\r\n"));
+	T_FALSE(t, contains(&b, "body"));
+	/* the client did not ask */
+	bbuf_reset(&b);
+	T_FALSE(t, http_resp_rewrite(cl, &r, false, false, &b));
+	T_TRUE(t, contains(&b, "Connection: close\r\n\r\n"));
+	/* chunked last: delimited; no length: the close ends it */
+	T_OK(t, http_resp_parse(chunked, sizeof(chunked) - 1, &r));
+	T_TRUE(t, http_resp_delimited(&r, false));
+	T_OK(t, http_resp_parse(open_end, sizeof(open_end) - 1, &r));
+	T_FALSE(t, http_resp_delimited(&r, false));
+	T_TRUE(t, http_resp_delimited(&r, true));	/* HEAD */
+	bbuf_reset(&b);
+	T_FALSE(t, http_resp_rewrite(open_end, &r, false, true, &b));
+	T_TRUE(t, contains(&b, "Connection: close\r\n"));
+	/* HTTP/1.0 servers: no keep-alive */
+	T_OK(t, http_resp_parse(old, sizeof(old) - 1, &r));
+	bbuf_reset(&b);
+	T_FALSE(t, http_resp_rewrite(old, &r, false, true, &b));
+	/* 1xx: no Connection header; 304: no body */
+	T_OK(t, http_resp_parse(cont, sizeof(cont) - 1, &r));
+	bbuf_reset(&b);
+	(void)http_resp_rewrite(cont, &r, false, true, &b);
+	T_EQ(t, b.len, sizeof(cont) - 1);
+	T_OK(t, http_resp_parse(nobody, sizeof(nobody) - 1, &r));
+	T_TRUE(t, http_resp_delimited(&r, false));
+	bbuf_free(&b);
+}
+
 const struct test_case proxy_http_tests[] = {
 	{ "resp", test_resp, 0 },
+	{ "resp_rewrite", test_resp_rewrite, 0 },
 	{ "parse", test_parse, 0 },
 	{ "parse_bad", test_parse_bad, 0 },
 	{ "url", test_url, 0 },

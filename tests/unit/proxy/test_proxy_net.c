@@ -46,6 +46,7 @@ struct tproxy {
 	int echo_lis;		/* the test's own "site" behind echo.i2p */
 	char root[64];
 	bool outproxy;		/* clearnet to echo.i2p as the outproxy */
+	bool sub_echo;		/* a subscription to echo.i2p, every 200 ms */
 	struct tinfo in;
 };
 
@@ -184,6 +185,10 @@ static void child(struct tproxy *tp, uint16_t echo_port, int wfd)
 			b64, b64, b64);
 		fclose(f);
 		free(b64);
+		if (tp->sub_echo &&
+		    proxy_subscribe(p, cli, "http://echo.i2p/hosts.txt", 0,
+				    200) != 0)
+			_exit(1);
 		if (proxy_subscribe(p, cli, "http://site.i2p/hosts.txt", 0,
 				    3600 * 1000) != 0 ||
 		    proxy_subscribe(p, cli, "https://site.i2p/", 0, 1) !=
@@ -291,13 +296,26 @@ static bool read_n(int fd, void *b, size_t n)
 	return got == n;
 }
 
-/* One request on a new connection to port; the whole answer. */
+/* One request on a new connection to port; the whole answer.  An
+ * HTTP/1.1 request gets "Connection: close" (the proxy keeps other
+ * connections open: test_keep_alive). */
 static void txn(uint16_t port, const char *req, struct bbuf *resp)
 {
 	int fd = dial(port);
+	const char *end = strstr(req, "\r\n\r\n");
 
 	bbuf_reset(resp);
-	puts_fd(fd, req);
+	if (end && strstr(req, " HTTP/1.1\r\n") &&
+	    strncmp(req, "CONNECT ", 8) != 0) {
+		/* in one write: a proxy that refuses the start may close */
+		bbuf_put(resp, req, (size_t)(end - req) + 2);
+		bbuf_put(resp, "Connection: close\r\n", 19);
+		bbuf_put(resp, end + 2, strlen(end + 2));
+		put(fd, resp->data, resp->len);
+		bbuf_reset(resp);
+	} else {
+		puts_fd(fd, req);
+	}
 	read_all(fd, resp);
 	close(fd);
 }
@@ -595,7 +613,8 @@ static void test_filter_and_connect(struct tctx *t)
 	close(s);
 	read_all(fd, &r);
 	close(fd);
-	T_TRUE(t, starts(&r, "HTTP/1.0 200 OK\r\n\r\nseen"));
+	T_TRUE(t, starts(&r, "HTTP/1.0 200 OK\r\nConnection: close\r\n\r\n"
+			     "seen"));
 	/* the smuggled second request never reached the site */
 	{
 		struct timeval tv = { 1, 0 };
@@ -683,6 +702,45 @@ static void test_subscription(struct tctx *t)
 	T_TRUE(t, has(&r, "<h1>hello</h1>"));
 	txn(tp.in.http, "GET http://forged.i2p/ HTTP/1.1\r\n\r\n", &r);
 	T_TRUE(t, starts(&r, "HTTP/1.1 404 "));
+	bbuf_free(&r);
+	tproxy_stop(&tp);
+}
+
+/* Conditional subscription fetches: the first GET is plain; after a 200
+ * with validators, the next ones carry them, and a 304 leaves the names
+ * as they were. */
+static void test_subscription_conditional(struct tctx *t)
+{
+	struct tproxy tp = { .sub_echo = true };
+	struct bbuf h = BBUF_INIT, r = BBUF_INIT;
+	char body[1024];
+	int s, n;
+
+	T_TRUE(t, tproxy_start(&tp));
+	s = accept_site(&tp);
+	read_head(s, &h);
+	T_TRUE(t, starts(&h, "GET /hosts.txt HTTP/1.0\r\n"));
+	T_FALSE(t, has(&h, "If-None-Match"));
+	T_FALSE(t, has(&h, "If-Modified-Since"));
+	n = snprintf(body, sizeof(body), "cond.i2p=%s\n", tp.in.site_b64);
+	dprintf(s, "HTTP/1.1 200 OK\r\nETag: \"v1\"\r\nLast-Modified: Sun, "
+		"29 Nov 2026 10:00:00 GMT\r\nContent-Length: %d\r\n\r\n%s",
+		n, body);
+	close(s);
+	for (int round = 0; round < 2; round++) {
+		s = accept_site(&tp);
+		read_head(s, &h);
+		T_TRUE(t, has(&h, "If-None-Match: \"v1\"\r\n"));
+		T_TRUE(t, has(&h, "If-Modified-Since: Sun, 29 Nov 2026 "
+				  "10:00:00 GMT\r\n"));
+		puts_fd(s, "HTTP/1.1 304 Not Modified\r\n\r\n");
+		close(s);
+	}
+	/* the name from the 200 is still there */
+	txn(tp.in.http, "GET http://cond.i2p/ HTTP/1.1\r\n\r\n", &r);
+	T_TRUE(t, starts(&r, "HTTP/1.1 200 OK\r\n"));
+	T_TRUE(t, has(&r, "<h1>hello</h1>"));
+	bbuf_free(&h);
 	bbuf_free(&r);
 	tproxy_stop(&tp);
 }
@@ -878,7 +936,66 @@ static void test_web_pure(struct tctx *t)
 	bbuf_free(&p);
 }
 
+/* Read one response whose body has a Content-Length: head and body. */
+static void read_resp(int fd, struct bbuf *b)
+{
+	const char *cl;
+	size_t n = 0;
+	uint8_t *p;
+
+	read_head(fd, b);
+	cl = strstr((const char *)b->data, "Content-Length: ");
+	if (cl)
+		n = strtoul(cl + 16, NULL, 10);
+	p = xmalloc(n + 1);
+	if (read_n(fd, p, n))
+		bbuf_put(b, p, n);
+	free(p);
+	bbuf_u8(b, 0);
+	b->len--;
+}
+
+/* Keep-alive to the client: three requests on one socket, the last two
+ * sent at once; each response head filtered and saying keep-alive until
+ * the client asks to close. */
+static void test_keep_alive(struct tctx *t)
+{
+	struct tproxy tp = { 0 };
+	struct bbuf r = BBUF_INIT;
+	const uint8_t *bd;
+	size_t n;
+	int fd;
+
+	T_TRUE(t, tproxy_start(&tp));
+	fd = dial(tp.in.http);
+	puts_fd(fd, "GET http://site.i2p/index.html HTTP/1.1\r\n\r\n");
+	read_resp(fd, &r);
+	T_TRUE(t, starts(&r, "HTTP/1.1 200 OK\r\n"));
+	T_TRUE(t, has(&r, "Connection: keep-alive\r\n"));
+	bd = body(&r, &n);
+	T_TRUE(t, n == 15 && memcmp(bd, "<h1>hello</h1>\n", 15) == 0);
+	bbuf_reset(&r);
+	puts_fd(fd, "HEAD http://site.i2p/big.bin HTTP/1.1\r\n\r\n"
+		    "GET http://site.i2p/clip.mp4 HTTP/1.1\r\n"
+		    "Range: bytes=10-19\r\nConnection: close\r\n\r\n");
+	read_head(fd, &r);
+	T_TRUE(t, starts(&r, "HTTP/1.1 200 OK\r\n"));
+	T_TRUE(t, has(&r, "Connection: keep-alive\r\n"));
+	bbuf_reset(&r);
+	read_all(fd, &r);
+	close(fd);
+	T_TRUE(t, starts(&r, "HTTP/1.1 206 Partial Content\r\n"));
+	T_TRUE(t, has(&r, "Connection: close\r\n"));
+	bd = body(&r, &n);
+	T_EQ(t, n, 10);
+	for (size_t i = 0; bd && i < n; i++)
+		T_EQ(t, bd[i], big_byte(10 + i));
+	bbuf_free(&r);
+	tproxy_stop(&tp);
+}
+
 const struct test_case proxy_net_tests[] = {
+	{ "keep_alive", test_keep_alive, TT_FORK },
 	{ "web_pure", test_web_pure, 0 },
 	{ "http", test_http, TT_FORK },
 	{ "socks", test_socks, TT_FORK },
@@ -887,6 +1004,8 @@ const struct test_case proxy_net_tests[] = {
 	{ "address_helper", test_address_helper, TT_FORK },
 	{ "web", test_web, TT_FORK },
 	{ "subscription", test_subscription, TT_FORK },
+	{ "subscription_conditional", test_subscription_conditional,
+	  TT_FORK },
 	{ "inbound_limit", test_inbound_limit, TT_FORK },
 	{ "outproxy", test_outproxy, TT_FORK },
 	{ NULL, NULL, 0 }
