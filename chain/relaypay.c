@@ -646,3 +646,198 @@ void relaypay_batch_free(struct relaypay_batch *b)
 	}
 	memwipe(b, sizeof(*b));
 }
+
+/* ------------------------------------------------------- persistence */
+
+#define SAVE_MAGIC "RPAY"
+#define SAVE_VERSION 1
+/* recipient, face, winProb, nonce, randHash, expiry, sig, E, signer */
+#define WINNER_BYTES (20 + 32 + 32 + 32 + 32 + 8 + 65 + 33 + 20)
+
+static void put_u256(struct bbuf *b, const struct u256 *v)
+{
+	uint8_t w[32];
+
+	u256_to_be(v, w);
+	bbuf_put(b, w, sizeof(w));
+}
+
+static void get_u256(struct breader *r, struct u256 *v)
+{
+	const uint8_t *p = br_take(r, 32);
+
+	if (p)
+		(void)u256_from_be(v, p, 32);
+}
+
+void relaypay_payee_save(const struct relaypay_payee *p, struct bbuf *out)
+{
+	size_t live = 0;
+
+	bbuf_put(out, SAVE_MAGIC, 4);
+	bbuf_u8(out, SAVE_VERSION);
+	bbuf_be64(out, p->next_id);
+	bbuf_be64(out, p->st.accepted);
+	bbuf_be64(out, p->st.won);
+	bbuf_be64(out, p->st.refused);
+	put_u256(out, &p->st.won_face);
+	bbuf_be32(out, (uint32_t)p->nep);
+	for (size_t i = 0; i < p->nep; i++) {
+		const struct epoch *e = &p->ep[i];
+
+		bbuf_be64(out, e->id);
+		bbuf_put(out, e->r, 32);
+		bbuf_be64(out, e->start_s);
+		bbuf_be64(out, e->end_s);
+		bbuf_be32(out, (uint32_t)e->n);
+		for (size_t j = 0; j < e->n; j++) {
+			const struct relaypay_winner *w = &e->w[j];
+
+			bbuf_put(out, w->t.recipient, 20);
+			put_u256(out, &w->t.face_value);
+			put_u256(out, &w->t.win_prob);
+			put_u256(out, &w->t.sender_nonce);
+			bbuf_put(out, w->t.recipient_rand_hash, 32);
+			bbuf_be64(out, w->t.expiry);
+			bbuf_put(out, w->sig, SECP_SIG_BYTES);
+			bbuf_put(out, w->eph.b, SECP_PK_BYTES);
+			bbuf_put(out, w->signer, 20);
+		}
+	}
+	for (size_t i = 0; i < p->set_cap; i++)
+		live += p->set[i].expiry != 0;
+	bbuf_be32(out, (uint32_t)live);
+	for (size_t i = 0; i < p->set_cap; i++)
+		if (p->set[i].expiry != 0) {
+			bbuf_put(out, p->set[i].key, SEEN_KEY_BYTES);
+			bbuf_be64(out, p->set[i].expiry);
+		}
+}
+
+/* One epoch from r into e (zeroed by the caller). */
+static int load_epoch(struct breader *r, struct epoch *e)
+{
+	uint32_t n;
+
+	e->id = br_be64(r);
+	br_copy(r, e->r, 32);
+	e->start_s = br_be64(r);
+	e->end_s = br_be64(r);
+	n = br_be32(r);
+	if (r->failed)
+		return ERR_TRUNCATED;
+	if (n > RELAYPAY_SAVE_MAX_WINNERS)
+		return ERR_TOO_BIG;
+	if ((size_t)n * WINNER_BYTES > br_left(r))
+		return ERR_TRUNCATED;
+	keccak256(e->commit, e->r, 32);
+	e->cap = n ? n : 0;
+	e->w = n ? xcalloc(n, sizeof(*e->w)) : NULL;
+	for (e->n = 0; e->n < n; e->n++) {
+		struct relaypay_winner *w = &e->w[e->n];
+
+		br_copy(r, w->t.recipient, 20);
+		get_u256(r, &w->t.face_value);
+		get_u256(r, &w->t.win_prob);
+		get_u256(r, &w->t.sender_nonce);
+		br_copy(r, w->t.recipient_rand_hash, 32);
+		w->t.expiry = br_be64(r);
+		br_copy(r, w->sig, SECP_SIG_BYTES);
+		br_copy(r, w->eph.b, SECP_PK_BYTES);
+		br_copy(r, w->signer, 20);
+		if (r->failed)
+			return ERR_TRUNCATED;
+		if (memcmp(w->t.recipient_rand_hash, e->commit, 32) != 0)
+			return ERR_FORMAT;
+	}
+	return 0;
+}
+
+int relaypay_payee_load(const struct relaypay_policy *pol,
+			const uint8_t domain_sep[32],
+			const struct secp_sk *view,
+			const struct secp_pk *spend_pk,
+			const uint8_t *in, size_t len,
+			struct relaypay_payee **out)
+{
+	struct relaypay_payee *p = relaypay_payee_new(pol, domain_sep, view,
+						      spend_pk, 0);
+	struct breader r;
+	uint32_t nep, nseen;
+	uint8_t magic[4];
+	int e = 0;
+
+	/* drop the fresh epoch relaypay_payee_new() made */
+	epoch_wipe(&p->ep[0]);
+	p->nep = 0;
+	br_init(&r, in, len);
+	br_copy(&r, magic, 4);
+	if (r.failed || memcmp(magic, SAVE_MAGIC, 4) != 0) {
+		e = ERR_FORMAT;
+		goto out;
+	}
+	if (br_u8(&r) != SAVE_VERSION) {
+		e = r.failed ? ERR_TRUNCATED : ERR_UNSUPPORTED;
+		goto out;
+	}
+	p->next_id = br_be64(&r);
+	p->st.accepted = br_be64(&r);
+	p->st.won = br_be64(&r);
+	p->st.refused = br_be64(&r);
+	get_u256(&r, &p->st.won_face);
+	nep = br_be32(&r);
+	if (r.failed) {
+		e = ERR_TRUNCATED;
+		goto out;
+	}
+	/* at least the current epoch; ids below next_id, increasing */
+	if (nep == 0 || nep > RELAYPAY_SAVE_MAX_EPOCHS) {
+		e = nep ? ERR_TOO_BIG : ERR_FORMAT;
+		goto out;
+	}
+	p->ep = xrealloc(p->ep, nep * sizeof(*p->ep));
+	for (uint32_t i = 0; i < nep && e == 0; i++) {
+		memset(&p->ep[i], 0, sizeof(p->ep[i]));
+		p->nep++;
+		if ((e = load_epoch(&r, &p->ep[i])) == 0 &&
+		    (p->ep[i].id >= p->next_id ||
+		     (i && p->ep[i].id <= p->ep[i - 1].id)))
+			e = ERR_FORMAT;
+	}
+	if (e)
+		goto out;
+	nseen = br_be32(&r);
+	if (r.failed) {
+		e = ERR_TRUNCATED;
+		goto out;
+	}
+	if (nseen > p->pol.max_tickets) {
+		e = ERR_TOO_BIG;
+		goto out;
+	}
+	if ((size_t)nseen * (SEEN_KEY_BYTES + 8) != br_left(&r)) {
+		e = ERR_FORMAT;
+		goto out;
+	}
+	for (uint32_t i = 0; i < nseen; i++) {
+		uint8_t key[SEEN_KEY_BYTES];
+		uint64_t exp;
+
+		br_copy(&r, key, sizeof(key));
+		exp = br_be64(&r);
+		if (exp == 0 || seen_has(p, key)) {
+			e = ERR_FORMAT;
+			goto out;
+		}
+		/* now 0: nothing is dropped as expired while loading */
+		if (seen_add(p, key, exp, 0) != 0) {
+			e = ERR_TOO_BIG;
+			goto out;
+		}
+	}
+	*out = p;
+	p = NULL;
+out:
+	relaypay_payee_free(p);
+	return e;
+}

@@ -34,6 +34,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "crypto/base/bytes.h"
 #include "chain/calls.h"
 #include "chain/eip712.h"
 #include "chain/secp.h"
@@ -258,6 +259,29 @@ void relaypay_payee_stats(const struct relaypay_payee *p,
  */
 int relaypay_payee_batch_take(struct relaypay_payee *p, uint64_t now_s,
 			      struct relaypay_batch *b);
+
+/*
+ * The payee's state as bytes, for the embedder to keep across restarts
+ * (chain/ writes no files; the bytes hold r_epoch secrets: store them
+ * 0600 and wipe the buffer): every epoch with its secret and winners, the
+ * replay set and the counters.  Format version 1, "RPAY" first.
+ */
+void relaypay_payee_save(const struct relaypay_payee *p, struct bbuf *out);
+#define RELAYPAY_SAVE_MAX_EPOCHS 64
+#define RELAYPAY_SAVE_MAX_WINNERS (1u << 20)
+/*
+ * A payee restored from relaypay_payee_save() bytes (untrusted: counts
+ * bounded, every winner's recipientRandHash must be its epoch's
+ * commitment), with the policy, domain and keys as relaypay_payee_new().
+ * ERR_FORMAT / ERR_TRUNCATED / ERR_TOO_BIG / ERR_UNSUPPORTED; *out only
+ * on success.
+ */
+int relaypay_payee_load(const struct relaypay_policy *pol,
+			const uint8_t domain_sep[32],
+			const struct secp_sk *view,
+			const struct secp_pk *spend_pk,
+			const uint8_t *in, size_t len,
+			struct relaypay_payee **out);
 
 /*
  * The draw as PaymentHub._redeemTicket computes it: uint256(keccak256(sig

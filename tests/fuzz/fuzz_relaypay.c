@@ -3,12 +3,14 @@
  * untrusted ticket bytes: the wire decoder, then, with the input's
  * commitment tag replaced by the payee's own so the deeper steps are
  * reached, the stealth derivation, signer recovery, the policy checks and
- * the accept step against a funded pot.
+ * the accept step against a funded pot; and the same bytes as a saved
+ * payee state (relaypay_payee_load).
  */
 #include "config.h"
 #include "chain/relaypay.h"
 
 #include <stddef.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -35,6 +37,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	bool won;
 
 	(void)relaypay_wire_decode(data, size, &w);
+	/* the same bytes as a saved payee state */
+	memset(view.b, 0x22, sizeof(view.b));
+	if (secp_sk_pubkey(&view, &spend) == 0 &&
+	    relaypay_payee_load(&pol, sep, &view, &spend, data, size,
+				&p) == 0) {
+		struct bbuf out = BBUF_INIT;
+
+		relaypay_payee_save(p, &out);
+		if (out.len != size)	/* what loads saves to as many bytes */
+			abort();
+		(void)relaypay_payee_tick(p, 1800003600);
+		if (relaypay_payee_batch_take(p, 1800004200, &b) == 0)
+			relaypay_batch_free(&b);
+		bbuf_free(&out);
+		relaypay_payee_free(p);
+	}
 	memset(view.b, 0x22, sizeof(view.b));
 	if (secp_sk_pubkey(&view, &spend) != 0)
 		return 0;
