@@ -61,6 +61,7 @@ struct own_tunnel {
 	uint64_t test_deadline_ms, next_test_ms;
 	unsigned test_fails;
 	bool standby;			/* a backup: tested, not used */
+	bool shortened;			/* fewer hops than configured */
 };
 
 struct tunnel_pool {
@@ -70,6 +71,11 @@ struct tunnel_pool {
 	uint64_t retry_at[2];		/* [inbound] */
 	uint8_t order_key[2][SIPHASH_KEY_BYTES];	/* [inbound] */
 	bool short_logged[2];
+	/* With shortened tunnels: can full-length ones be had now (checked
+	 * each TUNNEL_POOL_RETRY_MS)?  Then the shortened ones are replaced. */
+	bool full_ok[2];
+	uint64_t full_check_at[2];
+	uint64_t short_since[2];	/* full length failing since; 0: not */
 };
 
 struct tunnel_mgr {
@@ -385,7 +391,8 @@ static struct own_tunnel *pick(const struct tunnel_pool *p, bool inbound,
 		    (!untested_only && t->standby))
 			continue;
 		late = m->mono_ms + TUNNEL_REBUILD_BEFORE_MS >= t->expires_ms ||
-		       t->state == OWN_TEST_FAILED;
+		       t->state == OWN_TEST_FAILED ||
+		       (t->shortened && p->full_ok[inbound]);
 		if (nb[late] < ARRAY_LEN(best[late]))
 			best[late][nb[late]++] = t;
 	}
@@ -580,7 +587,7 @@ int tunnel_pool_lease(const struct tunnel_pool *p, size_t i,
 /* A zero-hop tunnel of p: nothing to build.  Inbound, we are its
  * gateway and endpoint (its lease names us and the id we receive on);
  * outbound, messages leave us directly. */
-static void zero_hop(struct tunnel_pool *p, bool inbound)
+static struct own_tunnel *zero_hop(struct tunnel_pool *p, bool inbound)
 {
 	struct tunnel_mgr *m = p->m;
 	struct own_tunnel *t = xzalloc(sizeof(*t));
@@ -601,6 +608,7 @@ static void zero_hop(struct tunnel_pool *p, bool inbound)
 	p->st.builds_ok++;
 	log_info(LD_TUNNEL, "zero-hop %s tunnel %08x%s", dir_name(inbound),
 		 t->our_id, t->standby ? " (standby)" : "");
+	return t;
 }
 
 /* The length of p's next tunnel of a direction (see the header). */
@@ -626,9 +634,10 @@ static unsigned pool_length(const struct tunnel_pool_cfg *c, bool inbound)
 
 /*
  * Hops for a tunnel of p of len (≥ 1) hops into hops, in p's order:
- * without unreachable routers, as long as can be down to one hop (or
- * zero when p allows it); then with them.  Returns the number of hops
- * (0: a zero-hop tunnel), or -1 when there are too few routers.
+ * without unreachable routers, else with them; once full length without
+ * them has failed for TUNNEL_POOL_SHORTEN_AFTER_MS, shorter ones without
+ * them come first, down to one hop (or zero when p allows it).  Returns the number of hops
+ * (0: a zero-hop tunnel), or -1 when there are too few routers (yet).
  */
 static int select_hops(struct tunnel_pool *p, bool inbound, unsigned len,
 		       struct tunnel_build_hop *hops, bool *need_long)
@@ -639,9 +648,30 @@ static int select_hops(struct tunnel_pool *p, bool inbound, unsigned len,
 	memset(&sc, 0, sizeof(sc));
 	memcpy(sc.self, m->cfg.self, 32);
 	sc.allow_same_subnet = m->cfg.allow_same_subnet;
+	if (peer_select_hops(&sc, m->cfg.store, m->cfg.profiles, p->cfg.kind,
+			     NULL, 0, len, m->now_ms, hops, need_long) == 0) {
+		p->short_since[inbound] = 0;
+		peer_select_order(hops, len, p->order_key[inbound]);
+		return (int)len;
+	}
+	/* Not shorter at once: the netDb may still be loading.  Until then,
+	 * unreachable routers as a last resort (all of them are marked when
+	 * our own load made every build time out). */
+	if (!p->short_since[inbound])
+		p->short_since[inbound] = m->mono_ms;
+	if (m->mono_ms < p->short_since[inbound] +
+			 TUNNEL_POOL_SHORTEN_AFTER_MS) {
+		sc.use_unreachable = true;
+		if (peer_select_hops(&sc, m->cfg.store, m->cfg.profiles,
+				     p->cfg.kind, NULL, 0, len, m->now_ms, hops,
+				     need_long) != 0)
+			return -1;
+		peer_select_order(hops, len, p->order_key[inbound]);
+		return (int)len;
+	}
 	for (unsigned pass = 0; pass < 2; pass++) {
 		sc.use_unreachable = pass == 1;
-		for (unsigned n = len; n >= 1; n--) {
+		for (unsigned n = pass ? len : len - 1; n >= 1; n--) {
 			if (peer_select_hops(&sc, m->cfg.store,
 					     m->cfg.profiles, p->cfg.kind,
 					     NULL, 0, n, m->now_ms, hops,
@@ -719,11 +749,11 @@ static void start_build(struct tunnel_pool *p, bool inbound)
 	struct bbuf msg = BBUF_INIT;
 	struct i2np_msg *im;
 	unsigned len = pool_length(&p->cfg, inbound);
-	bool need_long = false;
+	bool need_long = false, shortened;
 	int r, got;
 
 	if (len == 0) {
-		zero_hop(p, inbound);
+		(void)zero_hop(p, inbound);
 		return;
 	}
 	memset(&bc, 0, sizeof(bc));
@@ -734,16 +764,22 @@ static void start_build(struct tunnel_pool *p, bool inbound)
 		return;
 	}
 	note_length(p, inbound, len, (unsigned)got);
-	if ((len = (unsigned)got) == 0) {
-		zero_hop(p, inbound);
+	/* shorter than the configured length (variance aside): replaced
+	 * once full-length tunnels can be had (check_full()) */
+	shortened = (unsigned)got <
+		    (inbound ? p->cfg.in_length : p->cfg.out_length);
+	if (got == 0) {
+		zero_hop(p, inbound)->shortened = shortened;
 		return;
 	}
+	len = (unsigned)got;
 	if (add_tickets(p, inbound, len, bc.hops, opts))
 		need_long = true;
 	t = xzalloc(sizeof(*t));
 	t->pool = p;
 	t->inbound = inbound;
 	t->state = OWN_BUILDING;
+	t->shortened = shortened;
 	t->n = len;
 	bc.kind = t->kind = need_long ? TUNNEL_BUILD_LONG : TUNNEL_BUILD_SHORT;
 	bc.inbound = inbound;
@@ -1260,7 +1296,8 @@ static size_t counted(const struct tunnel_mgr *m, const struct tunnel_pool *p,
 	for (size_t i = 0; i < m->n; i++) {
 		const struct own_tunnel *t = m->t[i];
 
-		if (t->pool != p || t->inbound != inbound)
+		if (t->pool != p || t->inbound != inbound ||
+		    (t->shortened && p->full_ok[inbound]))
 			continue;
 		if (t->state == OWN_BUILDING ||
 		    (t->state == OWN_READY &&
@@ -1270,13 +1307,72 @@ static size_t counted(const struct tunnel_mgr *m, const struct tunnel_pool *p,
 	return k;
 }
 
+/*
+ * While p has shortened tunnels in a direction, see every
+ * TUNNEL_POOL_RETRY_MS whether tunnels of its configured length can be
+ * had now (the netDb has grown, a router answers again): then they stop
+ * counting, fill() builds full ones, and once quantity full ones are
+ * ready the shortened ones are ended.
+ */
+static void check_full(struct tunnel_mgr *m, struct tunnel_pool *p,
+		       bool inbound)
+{
+	const struct tunnel_pool_cfg *c = &p->cfg;
+	unsigned len = inbound ? c->in_length : c->out_length;
+	struct tunnel_build_hop hops[TUNNEL_BUILD_MAX_HOPS];
+	struct peer_select_cfg sc;
+	size_t shortened = 0, full = 0;
+	bool lng;
+
+	for (size_t i = 0; i < m->n; i++) {
+		const struct own_tunnel *t = m->t[i];
+
+		if (t->pool != p || t->inbound != inbound ||
+		    t->state == OWN_DEAD)
+			continue;
+		shortened += t->shortened;
+		full += !t->shortened && is_fresh(m, t);
+	}
+	if (!shortened) {
+		p->full_ok[inbound] = false;
+		return;
+	}
+	if (p->full_ok[inbound] && full >= quantity(c, inbound)) {
+		for (size_t i = 0; i < m->n; i++) {
+			struct own_tunnel *t = m->t[i];
+
+			if (t->pool == p && t->inbound == inbound &&
+			    t->shortened && t->state != OWN_DEAD) {
+				log_info(LD_TUNNEL, "shortened %s tunnel %08x "
+					 "replaced by full-length ones",
+					 dir_name(inbound), inbound ? t->our_id
+								    : t->hop_id[0]);
+				t->state = OWN_DEAD;
+			}
+		}
+		return;
+	}
+	if (p->full_ok[inbound] || m->mono_ms < p->full_check_at[inbound])
+		return;
+	p->full_check_at[inbound] = m->mono_ms + TUNNEL_POOL_RETRY_MS;
+	memset(&sc, 0, sizeof(sc));
+	memcpy(sc.self, m->cfg.self, 32);
+	sc.allow_same_subnet = m->cfg.allow_same_subnet;
+	p->full_ok[inbound] = len == 0 ||
+		peer_select_hops(&sc, m->cfg.store, m->cfg.profiles, c->kind,
+				 NULL, 0, len, m->now_ms, hops, &lng) == 0;
+	memwipe(hops, sizeof(hops));
+}
+
 static void fill(struct tunnel_mgr *m, struct tunnel_pool *p, bool inbound)
 {
 	const struct tunnel_pool_cfg *c = &p->cfg;
 	size_t want = inbound ? c->in_quantity + c->in_backup
 			      : c->out_quantity + c->out_backup;
-	size_t have = counted(m, p, inbound);
+	size_t have;
 
+	check_full(m, p, inbound);
+	have = counted(m, p, inbound);
 	if (m->mono_ms < p->retry_at[inbound])
 		return;
 	for (; have < want; have++) {

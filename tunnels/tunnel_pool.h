@@ -28,14 +28,19 @@
  *    of each of its tunnels are put in that key's order
  *    (peer_select_order()), so the same peers keep the same relative
  *    order in that pool's tunnels.
- *  - Too few routers: when the netDb holds fewer usable routers than a
- *    tunnel's length, the pool builds a shorter tunnel, down to one hop,
+ *  - Too few routers: when the netDb has held fewer usable routers than
+ *    a tunnel's length for TUNNEL_POOL_SHORTEN_AFTER_MS (not at once: at
+ *    start the netDb may still be loading), the pool builds a shorter
+ *    tunnel, down to one hop,
  *    or to zero hops when the pool allows it (allow_zero_hop; Java's
  *    exploratory pools allow it, i2pd's do not), rather than stalling;
  *    Java's peer selectors likewise return fewer peers than asked for
  *    and its pools build with them, for client pools too (i2pd's client
  *    pools wait instead).  The first shortened build of a pool's
  *    direction is logged (notice), and the pool's figures show it.
+ *    While it has such tunnels, the pool looks every
+ *    TUNNEL_POOL_RETRY_MS whether full-length ones can be had again, and
+ *    then replaces them at once rather than at their expiry.
  *    Routers marked unreachable (tunnels/profile.h) are left out first:
  *    a shorter tunnel is preferred to one through a router that stopped
  *    answering, and only when not even the shortest tunnel can be had
@@ -96,6 +101,8 @@
 #define TUNNEL_TEST_MAX_FAILS 2
 /* After a failed selection (too few peers), wait before trying again. */
 #define TUNNEL_POOL_RETRY_MS 5000
+/* Full-length tunnels failing this long: shorter ones (see above). */
+#define TUNNEL_POOL_SHORTEN_AFTER_MS 30000
 /* Messages we send through tunnels live this long. */
 #define TUNNEL_MSG_TTL_MS 10000
 #define TUNNEL_BUILD_MSG_TTL_MS 60000

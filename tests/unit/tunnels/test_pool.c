@@ -55,6 +55,7 @@ struct hop {
 	struct transit_table *tt;
 	bool blackhole;			/* drops everything it gets */
 	bool in_build;			/* inside its build handler */
+	struct router_info *unknown;	/* its RI, not in the netDb yet */
 };
 
 struct sim {
@@ -292,7 +293,7 @@ static void sim_init(struct tctx *t, struct sim *s,
 			host, h->hash);
 
 		if (hops_known && i >= hops_known)
-			router_info_free(ri);
+			h->unknown = ri;
 		else
 			T_OK(t, netdb_store_add_ri_verified(s->store, ri,
 							    s->now, 0, NULL));
@@ -324,6 +325,7 @@ static void sim_free(struct sim *s)
 		i2np_msg_free(s->q[s->qh++ % MAXQ].m);
 	tunnel_mgr_free(s->mgr);
 	for (unsigned i = 0; i < NHOPS; i++) {
+		router_info_free(s->hops[i].unknown);
 		transit_table_free(s->hops[i].tt);
 		thop_free(&s->hops[i].th);
 	}
@@ -1513,9 +1515,22 @@ static void test_peer_order(struct tctx *t)
 			  siphash24_u64(key, a[i].ident, 32));
 }
 
+/* Put hop i's RouterInfo in the creator's netDb (left out by
+ * hops_known). */
+static void sim_learn(struct tctx *t, struct sim *s, unsigned i)
+{
+	T_TRUE(t, s->hops[i].unknown != NULL);
+	T_OK(t, netdb_store_add_ri_verified(s->store, s->hops[i].unknown,
+					    s->now, 0, NULL));
+	s->hops[i].unknown = NULL;
+}
+
 /*
- * Two routers in the netDb and 3-hop pools: 2-hop tunnels rather than
- * none, for the exploratory and a client pool, shown in the figures.
+ * Two routers in the netDb and 3-hop pools: after
+ * TUNNEL_POOL_SHORTEN_AFTER_MS, 2-hop tunnels rather than none, for the
+ * exploratory and a client pool, shown in the figures.
+ * Once the netDb knows more routers, full-length tunnels replace the
+ * shortened ones within seconds, not at their expiry.
  * With one router, and that one unreachable: a pool that allows zero
  * hops builds zero-hop tunnels; one that does not goes through the
  * unreachable router as a last resort.
@@ -1535,7 +1550,15 @@ static void test_short_tunnels(struct tctx *t)
 	small_pool(&cc, 3, 1);
 	cc.kind = PEER_SELECT_CLIENT;
 	T_OK(t, tunnel_mgr_add_pool(s.mgr, &cc, &client));
+	/* Not at once (the netDb may be loading)... */
 	step(&s, 0);
+	stats(&s, &st);
+	T_EQ(t, st.builds_started, 0);
+	step(&s, TUNNEL_POOL_SHORTEN_AFTER_MS - TUNNEL_POOL_RETRY_MS);
+	stats(&s, &st);
+	T_EQ(t, st.builds_started, 0);
+	/* ...but after TUNNEL_POOL_SHORTEN_AFTER_MS. */
+	step(&s, TUNNEL_POOL_RETRY_MS);
 	step(&s, 1000);
 	stats(&s, &st);
 	T_EQ(t, st.in_ready, 2);
@@ -1551,6 +1574,22 @@ static void test_short_tunnels(struct tctx *t)
 	T_EQ(t, st.builds_short, 2);
 	T_OK(t, tunnel_pool_hops(client, true, 0, hops, &n));
 	T_EQ(t, n, 2);
+	for (unsigned i = 2; i < NHOPS; i++)
+		sim_learn(t, &s, i);
+	step(&s, TUNNEL_POOL_RETRY_MS);		/* full ones built */
+	step(&s, 1000);				/* short ones ended */
+	step(&s, 1000);
+	stats(&s, &st);
+	T_EQ(t, st.in_ready, 2);
+	T_EQ(t, st.out_ready, 2);
+	T_FALSE(t, st.in_shortened || st.out_shortened);
+	check_hops(t, &s, true, 2, 3);
+	check_hops(t, &s, false, 2, 3);
+	T_TRUE(t, st.tests_ok > 2);
+	tunnel_pool_stats(client, &st);
+	T_EQ(t, st.in_ready, 1);
+	T_OK(t, tunnel_pool_hops(client, true, 0, hops, &n));
+	T_EQ(t, n, 3);
 	sim_free(&s);
 
 	for (int zero = 0; zero < 2; zero++) {
@@ -1560,6 +1599,7 @@ static void test_short_tunnels(struct tctx *t)
 		sim_init(t, &s, &pc);
 		tunnel_mgr_peer_unreachable(s.mgr, s.hops[0].hash, s.now);
 		step(&s, 0);
+		step(&s, TUNNEL_POOL_SHORTEN_AFTER_MS);
 		step(&s, 1000);
 		stats(&s, &st);
 		T_EQ(t, st.in_ready, 1);
