@@ -65,6 +65,7 @@ struct upload {
 	uint64_t size, received;
 	unsigned royalty_pct;
 	char *path;			/* the uploaded file */
+	uint64_t last_ms;		/* created or last piece stored */
 	char err[200];
 	uint8_t hash[32], card_id[32];
 	char *card_hex;
@@ -315,8 +316,13 @@ static void publish_new(struct bitsd_console *c, struct evhttp_request *req)
 			u = &c->up[i];
 	for (size_t i = 0; i < BITSD_CONSOLE_UPLOADS_MAX && !u; i++)
 		if (!c->up[i].busy && (c->up[i].state == UP_DONE ||
-				       c->up[i].state == UP_FAILED)) {
+				       c->up[i].state == UP_FAILED ||
+				       (c->up[i].state == UP_RECEIVING &&
+					time_mono_ms() - c->up[i].last_ms >
+					BITSD_CONSOLE_UPLOAD_IDLE_MS))) {
 			u = &c->up[i];
+			if (u->state == UP_RECEIVING)	/* abandoned */
+				(void)unlink(u->path);
 			upload_clear(u);
 		}
 	if (!u) {
@@ -328,6 +334,7 @@ static void publish_new(struct bitsd_console *c, struct evhttp_request *req)
 	snprintf(u->name, sizeof(u->name), "%s", name);
 	snprintf(u->mime, sizeof(u->mime), "%s", mime);
 	u->size = (uint64_t)size;
+	u->last_ms = time_mono_ms();
 	snprintf(idname, sizeof(idname), "up-%u", u->id);
 	u->path = fsutil_path_join(c->uploads, idname);
 	fd = open(u->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -398,6 +405,7 @@ static void piece_done(void *arg)
 		u->busy = false;
 		if (j->r == 0)
 			u->received = j->offset + j->len;
+		u->last_ms = time_mono_ms();
 	}
 	if (j->req) {
 		evhttp_connection_set_closecb(j->conn, NULL, NULL);

@@ -11,7 +11,8 @@
  *   POST /api/swarm/<hash>[?peer=H]...   start fetching (seed hints)
  *   GET  /api/swarm/<hash>/key    {"known": bool}: whether this router
  *        holds the key (the key itself never leaves bitsd)
- *   POST /api/publish {name, size, mime}   a new upload: {"id"}
+ *   POST /api/publish {name, size, mime}   a new upload: {"id"} (429
+ *        when BITSD_CONSOLE_UPLOADS_MAX are under way)
  *   POST /api/publish/<id>/data?offset=N   the next piece of the file
  *        (raw bytes, at most API_MAX_BODY_BYTES), written on a worker
  *   POST /api/publish/<id>/seal {title, description, tags, price,
@@ -39,6 +40,8 @@
 
 #define BITSD_CONSOLE_UPLOAD_MAX_BYTES ((uint64_t)256 << 20)
 #define BITSD_CONSOLE_UPLOADS_MAX 4
+/* An upload with no piece for this long gives its place to a new one. */
+#define BITSD_CONSOLE_UPLOAD_IDLE_MS (10 * 60 * 1000)
 #define BITSD_CONSOLE_SAMPLE_MS 10000
 #define BITSD_CONSOLE_SAMPLES 360
 #define BITSD_CONSOLE_KEYS_MAX 4096

@@ -3,20 +3,14 @@
 // player (paid on chain, then confirming and asking the key agent), the
 // creator's earnings in the wallet.
 //   node console-market.mjs ORIGIN TOKEN CARD_ID PAYER PAYER_WEI CREATOR CREATOR_WEI OWED_OUT
-import { createRequire } from 'node:module';
 import { writeFileSync } from 'node:fs';
-const require = createRequire(import.meta.url);
-const { chromium } = require(process.env.PLAYWRIGHT_CORE);
+import { launch, creatorOwed } from './console-lib.mjs';
 
 const [origin, token, cardId, payer, payerWei, creator, creatorWei, owedOut] = process.argv.slice(2);
 let pass = 0, fail = 0;
 const ok = (c, m) => { console.log((c ? 'ok   ' : 'FAIL ') + m); c ? pass++ : fail++; };
 
-const browser = await chromium.launch({
-  executablePath: '/usr/lib/chromium/chromium',
-  args: ['--gaia-url=http://127.0.0.1:9', '--component-updater=url-source=http://127.0.0.1:9/',
-         '--no-proxy-server'],
-});
+const browser = await launch();
 try {
   const page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
   const foreign = [], pageErrors = [];
@@ -48,14 +42,8 @@ try {
   await page.getByText(/^Buying: (confirming|requesting key)/).waitFor({ timeout: 120000 });
   ok(true, 'the purchase is paid and goes on to its confirmations and the key request');
   await page.getByRole('link', { name: 'Wallet' }).click();
-  // the earnings once the chain has the sale
   // the earnings once the chain has the sale (the page asks every 10 s)
-  let owed = '0';
-  for (let i = 0; i < 120 && owed === '0'; i++) {
-    const t = await page.locator('#wallet-earn').textContent();
-    owed = (/As creator \(licences owed\)(\d+)/.exec(t) || [])[1] || '0';
-    if (owed === '0') await page.waitForTimeout(1000);
-  }
+  const owed = await creatorOwed(page);
   ok(owed !== '0', "the wallet shows the creator's earnings: " + owed);
   writeFileSync(owedOut, owed);
   ok(foreign.length === 0, 'nothing loaded from outside ' + origin + (foreign.length ? ': ' + foreign.join(' ') : ''));

@@ -5,7 +5,7 @@
 #    session's POST without its CSRF token is refused;
 #  - uploads: a size over the limit (413), a bad MIME type (400), a piece
 #    at the wrong offset or past the size (409), sealing before the whole
-#    file is there (409);
+#    file is there (409), a fifth upload at once (429);
 #  - a free file uploaded in two pieces is sealed, stored and seeded: its
 #    card (seeded by our swarm destination) carries its key, which opens
 #    the content; the content comes back byte for byte through
@@ -170,6 +170,8 @@ ok(e.get("interval_s") == 10 and len(e.get("samples", [])) >= 1 and
 r = js(req("GET", "/api/console/router")[2])
 ok(r.get("proxy", {}).get("on") is False and r["proxy"]["http"] == "127.0.0.1:4444" and r["sites"] == [],
    "the router's proxy settings answer (off, no sites)")
+codes = [req("POST", "/api/publish", {"name": "w%d" % n, "size": 10, "mime": "text/plain"})[0] for n in range(5)]
+ok(codes == [201] * 4 + [429], "four uploads at once, a fifth is asked to wait (429): %s" % codes)
 open(W + "/hash", "w").write(ch)
 sys.exit(1 if fails else 0)
 PY

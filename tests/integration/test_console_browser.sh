@@ -9,6 +9,7 @@ set -u
 top_srcdir=${top_srcdir:-.}
 top_builddir=${top_builddir:-.}
 . "$top_srcdir/tests/integration/i2pd-lib.sh"	# ok, bad, result
+. "$top_srcdir/tests/integration/console-lib.sh"
 BITSD="$top_builddir/apps/bitsd"
 W=$(mktemp -d "${TMPDIR:-/tmp}/bits-console.XXXXXX")
 PID=""
@@ -36,12 +37,7 @@ type = web
 root = $W/site
 keys = mysite.dat
 CONF
-# six seconds of a quiet tone, 16-bit mono at 22050 Hz (5 chunks of 64 KiB)
-python3 -c 'import struct, math, sys
-n = 6 * 22050
-pcm = b"".join(struct.pack("<h", int(2000 * math.sin(i * 0.05))) for i in range(n))
-sys.stdout.buffer.write(b"RIFF" + struct.pack("<I", 36 + len(pcm)) + b"WAVEfmt " +
-    struct.pack("<IHHIIHH", 16, 1, 1, 22050, 44100, 2, 16) + b"data" + struct.pack("<I", len(pcm)) + pcm)' >"$W/tone.wav"
+console_wav "$W/tone.wav"
 "$BITSD" --datadir "$W/d" --netid 77 --host 127.0.0.92 --port 28901 \
 	--api-port 28900 --feed --loglevel info >"$W/log" 2>&1 &
 PID=$!

@@ -20,6 +20,7 @@
 set -u
 . "${top_srcdir:-.}/tests/integration/chain-lib.sh"
 . "$top_srcdir/tests/integration/i2pd-lib.sh"	# wait_log
+. "$top_srcdir/tests/integration/console-lib.sh"
 NAME=test_console_market
 BITSD=$top_builddir/apps/bitsd
 W=$(mktemp -d "${TMPDIR:-/tmp}/bits-console-market.XXXXXX")
@@ -60,11 +61,7 @@ printf '%s\n' "$AGENT_KEY" >"$W/agent.key"
 chmod 600 "$W/payer.key" "$W/agent.key" "$W/agent.keys"
 mkdir -p "$W/d"
 cp "$W/agent.key" "$W/d/market-agent.key"
-python3 -c 'import struct, math, sys
-n = 6 * 22050
-pcm = b"".join(struct.pack("<h", int(2000 * math.sin(i * 0.05))) for i in range(n))
-sys.stdout.buffer.write(b"RIFF" + struct.pack("<I", 36 + len(pcm)) + b"WAVEfmt " +
-    struct.pack("<IHHIIHH", 16, 1, 1, 22050, 44100, 2, 16) + b"data" + struct.pack("<I", len(pcm)) + pcm)' >"$W/tone.wav"
+console_wav "$W/tone.wav"
 
 start() {
 	: >"$W/log"
@@ -92,37 +89,7 @@ AG=$(tr -d '\n' <"$W/d/market-agent.b32")
 NEXT=$(( $(ccall "$REG" 'contentCount()(uint256)') + 1 ))
 # the creator publishes through the console's calls: a priced card with
 # its licence index and our agent
-if python3 - "$(cat "$W/d/api.token")" "$W" "$REG" "$NEXT" "$AG" <<'PY'
-import sys, json, http.client, time
-tok, W, reg, nxt, ag = sys.argv[1:6]
-def req(method, path, body=None, ctype="application/json"):
-    c = http.client.HTTPConnection("127.0.0.1", 28970, timeout=60)
-    if isinstance(body, dict): body = json.dumps(body).encode()
-    c.request(method, path, body, {"Authorization": "Bearer " + tok, "Content-Type": ctype})
-    r = c.getresponse(); d = r.read()
-    return r.status, json.loads(d) if d else {}
-data = open(W + "/tone.wav", "rb").read()
-s, up = req("POST", "/api/publish", {"name": "tone.wav", "size": len(data), "mime": "audio/wav"})
-assert s == 201, (s, up)
-for off in range(0, len(data), 200000):
-    s, up = req("POST", "/api/publish/%d/data?offset=%d" % (up["id"], off), data[off:off + 200000],
-                "application/octet-stream")
-    assert s == 200, (s, up)
-s, up = req("POST", "/api/publish/%d/seal" % up["id"], {"title": "A paid tone", "price": "1",
-            "currency": "USDC", "decimals": 6, "licence": {"contract": reg, "index": int(nxt)}, "key_agent": ag})
-assert s == 202, (s, up)
-while up["state"] not in ("done", "failed"):
-    time.sleep(0.2); s, up = req("GET", "/api/publish/%d" % up["id"])
-assert up["state"] == "done", up
-s, r = req("POST", "/api/feed/publish", {"card": up["card"]})
-assert s == 200, (s, r)
-s, c = req("GET", "/api/feed/card/" + up["card_id"])
-card = c["card"]
-assert card["licence"]["index"] in (nxt, int(nxt)) and card["keyAgent"] == ag, card
-key = [l.split()[1] for l in open(W + "/d/console/keys") if l.startswith(card["contentHash"])][0]
-open(W + "/card.env", "w").write("H=0x%s\nKC=0x%s\nCARD=%s\nK=%s\n" % (card["contentHash"], card["keyCommitment"],
-                                  up["card_id"], key))
-PY
+if console_seal $API "$W/d" "$W/tone.wav" "$REG" "$NEXT" "$AG" "$W/card.env"
 then ok "the creator's card is sealed through the console with its licence index and agent"
 else bad "sealing the creator's card"; finish; fi
 . "$W/card.env"
