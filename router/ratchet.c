@@ -15,12 +15,14 @@
 #include "router/ratchet.h"
 #include "crypto/base/alloc.h"
 #include "crypto/base/err.h"
+#include "crypto/base/log.h"
 #include "crypto/chacha.h"
 #include "crypto/elligator2.h"
 #include "crypto/hash.h"
 #include "crypto/rand.h"
 #include "router/ratchet_tagset.h"
 
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -186,6 +188,18 @@ static void rx_drop(struct ratchet_ctx *c, struct tag_ent *e)
 }
 
 /* Generate tags of ts up to (not including) message `upto`. */
+/* Tags kept ahead of the newest message n of a tag set: the base
+ * lookahead, plus n/4 up to RATCHET_LOOKAHEAD_MAX. */
+static uint32_t lookahead_at(const struct ratchet_ctx *c, uint32_t n)
+{
+	uint32_t la = c->params.lookahead + n / 4;
+
+	if (la > RATCHET_LOOKAHEAD_MAX)
+		la = c->params.lookahead > RATCHET_LOOKAHEAD_MAX ?
+			     c->params.lookahead : RATCHET_LOOKAHEAD_MAX;
+	return la;
+}
+
 static void rx_fill(struct ratchet_ctx *c, struct rx_ts *ts, uint32_t upto)
 {
 	if (upto > RATCHET_TAGSET_MAX_N)
@@ -978,6 +992,8 @@ static int nextkey_forward(struct ratchet_ctx *c, struct ratchet_session *s,
 	s->in_last_valid = true;
 	s->in_heard_new = false;
 	c->stats.ratchets_in++;
+	log_debug(LD_GARLIC, "DH ratchet: the peer's tag set %u (%" PRIu64
+		  " so far)", (unsigned)my_id, c->stats.ratchets_in);
 	return 0;
 }
 
@@ -1011,6 +1027,8 @@ static int nextkey_reverse(struct ratchet_ctx *c, struct ratchet_session *s,
 	s->pn = last;
 	s->send_pn = true;
 	c->stats.ratchets_out++;
+	log_debug(LD_GARLIC, "DH ratchet: our tag set %u (%" PRIu64
+		  " so far)", (unsigned)id, c->stats.ratchets_out);
 	return 0;
 }
 
@@ -1073,7 +1091,7 @@ static int es_read(struct ratchet_ctx *c, struct tag_ent *e,
 	/* spent: drop it, keep the window LOOKAHEAD ahead and MAX_BEHIND
 	 * behind */
 	rx_drop(c, e);
-	rx_fill(c, ts, (uint32_t)n + 1 + c->params.lookahead);
+	rx_fill(c, ts, (uint32_t)n + 1 + lookahead_at(c, n));
 	if ((uint32_t)n + 1 > RATCHET_MAX_BEHIND)
 		rx_advance(c, ts, (uint32_t)n + 1 - RATCHET_MAX_BEHIND);
 	else

@@ -16,8 +16,9 @@
  * (at most one used for sending per remote static key; older ones keep
  * receiving until they expire), one hash table from 8-byte tags to the
  * inbound tag set and message number, and a replay filter over NS
- * ephemeral keys.  Inbound tag sets keep RATCHET_LOOKAHEAD tags ahead of
- * the highest N received and RATCHET_MAX_BEHIND behind it.  The DH
+ * ephemeral keys.  Inbound tag sets keep RATCHET_LOOKAHEAD tags (growing
+ * to RATCHET_LOOKAHEAD_MAX on a busy tag set) ahead of the highest N
+ * received and RATCHET_MAX_BEHIND behind it.  The DH
  * ratchet (Next Key blocks) starts once a tag set has sent
  * params.ratchet_after messages; ACK Requests are answered in the next
  * message; Message Numbers (PN) follow a switch of outbound tag set.
@@ -50,6 +51,10 @@
 /* NS messages Alice keeps waiting for a reply at once. */
 #define RATCHET_MAX_PENDING_NS 4
 #define RATCHET_LOOKAHEAD 32
+/* The window ahead grows by a quarter of the newest N up to this (i2pd
+ * keeps 24 + N/4, at most 320): a session sending fast outlives a burst
+ * of lost messages longer than RATCHET_LOOKAHEAD. */
+#define RATCHET_LOOKAHEAD_MAX 320
 #define RATCHET_MAX_BEHIND 320
 /* The DH ratchet starts after this many messages on a tag set (i2pd). */
 #define RATCHET_RATCHET_AFTER 8192

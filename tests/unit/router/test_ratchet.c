@@ -287,6 +287,50 @@ static void test_max_behind(struct tctx *t)
 	pair_free(&p);
 }
 
+/* A burst of lost messages longer than the base lookahead on a busy tag
+ * set: the window has grown (n/4, up to RATCHET_LOOKAHEAD_MAX), so the
+ * next message still opens; a gap past the bound does not. */
+static void test_loss_burst(struct tctx *t)
+{
+	enum { BUSY = 2000, GAP = 250 };
+	struct pair p;
+	struct bbuf blk = BBUF_INIT, w = BBUF_INIT, plain = BBUF_INIT;
+	struct ratchet_payload pl;
+	struct ratchet_rx_info in;
+	const struct ratchet_params prm = { .ratchet_after = 8192,
+					    .lookahead = 32 };
+	unsigned fails = 0;
+
+	pair_init(&p);
+	ratchet_ctx_set_params(p.b, &prm);
+	establish(t, &p);
+	clove(&blk, 9);
+	for (unsigned i = 0; i < BUSY + GAP + 1; i++) {
+		bbuf_reset(&w);
+		T_OK(t, ratchet_encrypt(p.a, &p.bpk, blk.data, blk.len, 0, NOW,
+					&w));
+		if (i >= BUSY && i < BUSY + GAP)
+			continue;	/* lost */
+		if (ratchet_decrypt(p.b, w.data, w.len, NOW, &plain, &pl,
+				    &in) != 0)
+			fails++;
+	}
+	T_EQ(t, fails, 0);
+	T_TRUE(t, has_clove(&pl, 9));
+	/* past the bound: RATCHET_LOOKAHEAD_MAX + 1 lost, then no tag */
+	for (unsigned i = 0; i < RATCHET_LOOKAHEAD_MAX + 2; i++) {
+		bbuf_reset(&w);
+		T_OK(t, ratchet_encrypt(p.a, &p.bpk, blk.data, blk.len, 0, NOW,
+					&w));
+	}
+	T_ERR(t, ratchet_decrypt(p.b, w.data, w.len, NOW, &plain, &pl, &in),
+	      ERR_NOT_FOUND);
+	bbuf_free(&blk);
+	bbuf_free(&w);
+	bbuf_free(&plain);
+	pair_free(&p);
+}
+
 static void test_replay_and_garbage(struct tctx *t)
 {
 	struct pair p;
@@ -571,6 +615,7 @@ const struct test_case router_ratchet_tests[] = {
 	{ "dh_ratchet", test_dh_ratchet, 0 },
 	{ "out_of_order", test_out_of_order, 0 },
 	{ "max_behind", test_max_behind, 0 },
+	{ "loss_burst", test_loss_burst, 0 },
 	{ "replay_and_garbage", test_replay_and_garbage, 0 },
 	{ "tamper", test_tamper, 0 },
 	{ "ack", test_ack, 0 },
