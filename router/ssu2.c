@@ -1778,7 +1778,8 @@ static void handle_path_response(struct sess *s, const struct sockaddr_in6 *from
 
 static void pt_in_session(struct sess *s, const struct ssu2_block *b);
 static void relay_in_session(struct sess *s, const struct ssu2_block *b);
-static bool relay_hole_punch(struct ssu2 *n, uint8_t *p, size_t len);
+static bool relay_hole_punch(struct ssu2 *n, uint8_t *p, size_t len,
+			     const struct sockaddr_in6 *from);
 static bool pt_out_of_session(struct ssu2 *n, uint8_t *p, size_t len,
 			      const struct sockaddr_in6 *from);
 
@@ -2588,7 +2589,7 @@ static void on_packet(struct ssu2 *n, const uint8_t *orig, size_t len,
 		goto fallback;
 	}
 	if (!s && p[12] == SSU2_HOLE_PUNCH && len >= 16 + 16 + 24) {
-		if (relay_hole_punch(n, p, len))
+		if (relay_hole_punch(n, p, len, from))
 			return;
 		goto fallback;
 	}
@@ -3506,7 +3507,10 @@ static void relay_charlie_intro(struct sess *s, const struct ssu2_block *b)
 
 /* Alice: the answer (through Bob, or in the Hole Punch): on "accept",
  * the SessionRequest goes to Charlie's address with Charlie's token. */
-static void relay_alice_response(struct ssu2 *n, const struct ssu2_relay_resp *rs)
+/* Alice: Charlie's Relay Response, through Bob or in Charlie's Hole Punch
+ * (hp_from: where that came from, NULL through Bob). */
+static void relay_alice_response(struct ssu2 *n, const struct ssu2_relay_resp *rs,
+				 const struct sockaddr_in6 *hp_from)
 {
 	struct sess *s;
 
@@ -3532,6 +3536,18 @@ static void relay_alice_response(struct ssu2 *n, const struct ssu2_relay_resp *r
 		return;
 	}
 	addr_set(&s->peer, rs->ip, 4, rs->port);
+	/* The Hole Punch came through Charlie's NAT from the address that
+	 * lets our SessionRequest in; a NAT may have mapped it to another
+	 * port than the one Charlie knows of itself. */
+	if (hp_from && addr_is_v4(hp_from) && !addr_eq(hp_from, &s->peer)) {
+		log_info(LD_SSU2, "relay: Charlie's Hole Punch came from port "
+			 "%u, its Relay Response names %u: using the Hole "
+			 "Punch's", ntohs(hp_from->sin6_port), rs->port);
+		s->peer = *hp_from;
+	}
+	log_debug(LD_SSU2, "relay: Relay Response %s accepted: SessionRequest "
+		  "to Charlie's port %u", hp_from ? "in the Hole Punch" :
+		  "through Bob", ntohs(s->peer.sin6_port));
 	n->st.relays_done++;
 	if (send_request(s, rs->token) != 0)
 		sess_kill(s);
@@ -3570,7 +3586,7 @@ static void relay_in_session(struct sess *s, const struct ssu2_block *b)
 			break;
 		/* From Charlie to us as Bob, or from Bob to us as Alice. */
 		relay_bob_response(s, b, &rs);
-		relay_alice_response(s->n, &rs);
+		relay_alice_response(s->n, &rs, NULL);
 		break;
 	default:
 		break;
@@ -3578,7 +3594,8 @@ static void relay_in_session(struct sess *s, const struct ssu2_block *b)
 }
 
 /* Alice: Charlie's Hole Punch (keyed with our intro key). */
-static bool relay_hole_punch(struct ssu2 *n, uint8_t *p, size_t len)
+static bool relay_hole_punch(struct ssu2 *n, uint8_t *p, size_t len,
+			     const struct sockaddr_in6 *from)
 {
 	static uint8_t plain[SSU2_MAX_PACKET_BYTES];
 	static struct ssu2_payload pl;
@@ -3597,7 +3614,7 @@ static bool relay_hole_punch(struct ssu2 *n, uint8_t *p, size_t len)
 	for (size_t i = 0; i < pl.n; i++)
 		if (pl.b[i].type == SSU2_BLK_RELAY_RESPONSE &&
 		    ssu2_relay_resp_decode(&pl.b[i], &rs) == 0)
-			relay_alice_response(n, &rs);
+			relay_alice_response(n, &rs, from);
 	return true;
 }
 
