@@ -65,6 +65,7 @@ struct swarm_peer {
 	uint64_t last_rx_ms, last_tx_ms;
 	uint64_t last_piece_ms;		/* a piece came, or requests started */
 	uint64_t snubbed_until_ms;	/* not asked before this */
+	unsigned stalls;		/* request timeouts since its last piece */
 	bool got_peers;			/* one PEERS taken from it */
 	/* An announce to a tracker (in the pending list): for ann_hash. */
 	bool announcing;
@@ -100,6 +101,8 @@ struct swarm_content {
 	uint8_t (*banned)[32];
 	unsigned nbanned;
 	uint64_t next_announce_ms[SWARM_TRACKERS_MAX];
+	uint64_t announced_ms[SWARM_TRACKERS_MAX];
+	uint64_t progress_ms;		/* added, or a piece stored */
 	/* Metadata fetch (swarm_content_fetch). */
 	struct swarm_peer *meta_peer;
 	enum swarm_meta_kind meta_kind;
@@ -811,7 +814,8 @@ static int on_piece(struct swarm_peer *p, const struct swarm_msg *m)
 	if (!c->have_meta)
 		return ERR_PROTOCOL;
 	peer_inflight_remove(p, idx);
-	p->last_piece_ms = time_mono_ms();
+	p->last_piece_ms = c->progress_ms = time_mono_ms();
+	p->stalls = 0;
 	p->down += m->u.piece.chunk_len;
 	p->down_round += m->u.piece.chunk_len;
 	c->bytes_down += m->u.piece.chunk_len;
@@ -1500,16 +1504,26 @@ static bool announce_one(struct swarm_content *c, const uint8_t t[32])
 	return true;
 }
 
-/* Announce c to each tracker whose turn it is. */
+/*
+ * Announce c to each tracker whose turn it is.  An incomplete content
+ * with no peer, or none that sent a piece for a request timeout (its
+ * seeders gone or restarted), asks every SWARM_ANNOUNCE_RETRY_MS.
+ */
 static void content_announce(struct swarm_content *c, uint64_t now)
 {
 	struct swarm *sw = c->sw;
-	bool lonely = c->npeers == 0 &&
-		      !(c->have_meta && c->have_count == c->m.chunk_count);
+	bool done = c->have_meta && c->have_count == c->m.chunk_count;
+	bool lonely = !done && (c->npeers == 0 ||
+		now - c->progress_ms >= sw->cfg.request_timeout_ms);
 
 	for (unsigned i = 0; i < sw->ntrackers; i++) {
-		if (now < c->next_announce_ms[i])
+		uint64_t due = c->next_announce_ms[i];
+
+		if (lonely && due > c->announced_ms[i] + SWARM_ANNOUNCE_RETRY_MS)
+			due = c->announced_ms[i] + SWARM_ANNOUNCE_RETRY_MS;
+		if (now < due)
 			continue;
+		c->announced_ms[i] = now;
 		if (!announce_one(c, sw->trackers[i]))
 			c->next_announce_ms[i] = now + 5 * SWARM_TICK_MS;
 		else
@@ -1534,8 +1548,18 @@ static void content_tick(struct swarm_content *c, uint64_t now)
 		}
 		if (p->n_inflight && now - p->last_piece_ms >=
 		    sw->cfg.request_timeout_ms) {
-			/* It keeps the stream up but sits on our requests. */
+			/* It keeps the stream up but sits on our requests:
+			 * once, it is not asked for a while; twice, its
+			 * stream goes (a router that died or restarted may
+			 * keep ours open until it times out), so a tracker
+			 * or PEX can bring it back fresh. */
 			c->request_timeouts++;
+			if (++p->stalls >= 2) {
+				peer_drop(p, 0, "sat on our requests twice",
+					  true);
+				content_pick_all(c);
+				continue;
+			}
 			p->snubbed_until_ms = now + sw->cfg.request_timeout_ms;
 			for (unsigned i = 0; i < p->n_inflight; i++)
 				peer_send_range(p, SWARM_CANCEL, p->inflight[i]);
@@ -1743,7 +1767,7 @@ static struct swarm_content *content_new(struct swarm *sw,
 	c->sw = sw;
 	memcpy(c->hash, hash, 32);
 	c->mode = mode;
-	c->round_start_ms = time_mono_ms();
+	c->round_start_ms = c->progress_ms = time_mono_ms();
 	bbuf_init(&c->meta_buf);
 	bbuf_init(&c->manifest);
 	return c;

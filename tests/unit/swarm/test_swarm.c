@@ -350,6 +350,15 @@ static bool timed_out_once(struct tnet *tn)
 	       s.request_timeouts >= 1;
 }
 
+/* The mute peer sat on our requests twice and its stream was dropped. */
+static bool mute_dropped(struct tnet *tn)
+{
+	struct swarm_content_stats s;
+
+	return swarm_content_stats(tn->n[1].sw, tn->hash, &s) == 0 &&
+	       s.request_timeouts >= 2 && s.peers == 0;
+}
+
 /* Read file `name` of content hash in nd's store (caller frees). */
 static uint8_t *store_file(struct tctx *t, struct tnode *nd,
 			   const uint8_t hash[32], const char *name,
@@ -366,7 +375,8 @@ static uint8_t *store_file(struct tctx *t, struct tnode *nd,
 }
 
 /* A peer that keeps its stream up but never answers: our requests to it
- * time out and go to a seeder that answers. */
+ * time out (it is not asked for a while), then time out again and its
+ * stream is dropped; a seeder that answers brings the rest. */
 static void test_request_timeout(struct tctx *t)
 {
 	struct tnet tn;
@@ -380,6 +390,7 @@ static void test_request_timeout(struct tctx *t)
 
 	swarm_config_default(&cfg);
 	cfg.request_timeout_ms = 1000;
+	cfg.idle_timeout_ms = 2 * TN_TIMEOUT_MS;	/* silence alone: no drop */
 	tn_init(&tn, t);
 	seed = tn_node(&tn, NULL);
 	tn_publish(&tn, seed, CONTENT_BYTES, 19, 14, &pub);
@@ -402,6 +413,7 @@ static void test_request_timeout(struct tctx *t)
 	T_TRUE(t, tn_run(&tn, timed_out_once));
 	T_TRUE(t, mute->requests > 0);
 	T_EQ(t, leech->nlog, 0);
+	T_TRUE(t, tn_run(&tn, mute_dropped));
 	T_OK(t, swarm_peer_add(leech->sw, tn.hash, client_dest_pub(seed->d)));
 	T_TRUE(t, tn_run(&tn, all_complete));
 	T_OK(t, swarm_content_stats(leech->sw, tn.hash, &s));
