@@ -1545,11 +1545,13 @@ static void udp_read_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	for (int i = 0; i < 64; i++) {		/* bounded work per pass */
 		ssize_t n = recv(fd, buf, SAM_UDP_MAX_BYTES, 0);
+		int e;
 
 		if (n <= 0)
 			break;
-		if (udp_datagram(srv, buf, (size_t)n) != 0)
-			log_info_rl(60, LD_APP, "sam: UDP datagram dropped");
+		if ((e = udp_datagram(srv, buf, (size_t)n)) != 0)
+			log_info_rl(60, LD_APP, "sam: UDP datagram dropped: %s",
+				    err_str(e));
 	}
 	free(buf);
 }

@@ -23,3 +23,46 @@ bench() {
 		bad "20 MiB $1 failed: $(tail -3 "$W/$1.log" | tr '\n' ' ')"
 	fi
 }
+
+# bits_conf_short FILE: a bits.conf for a loopback testnet: one-hop
+# exploratory tunnels, two each way, hops on one subnet
+bits_conf_short() {
+	cat >"$1" <<CONF
+[exploratory]
+inbound.length = 1
+outbound.length = 1
+inbound.quantity = 2
+outbound.quantity = 2
+[tunnels]
+same-subnet = true
+CONF
+}
+
+# bitsd_i2pd_init N IP_PREFIX PORT_BASE: bitsd's datadir $B for
+# $HOST:$PORT (the testnet's floodfill, bits_conf_short) and the i2pd.conf
+# of N i2pd routers W/r1..rN on IP_PREFIXn, port PORT_BASE+n
+# (high-bandwidth caps, so both sides take them as hops), each knowing
+# bitsd's RouterInfo; ends the test ($NAME) when bitsd cannot init
+bitsd_i2pd_init() {
+	mkdir -p "$B"
+	"$BITSD" --datadir "$B" --init --netid 77 --host $HOST --port $PORT \
+		--floodfill >"$W/init.log" 2>&1 ||
+		{ bad "bitsd --init failed (see $W/init.log)"; result $NAME; exit 1; }
+	bits_conf_short "$B/bits.conf"
+	bi_ours=$(ri_b64hash "$B/router.info")
+	bi_c=$(printf %s "$bi_ours" | cut -c1)
+	for bi_n in $(seq 1 "$1"); do
+		bi_d="$W/r$bi_n"; mkdir -p "$bi_d/netDb/r$bi_c"
+		i2pd_conf "$bi_d" "$2$bi_n" $(($3 + bi_n)) ""
+		sed -i 's/^\[ntcp2\]$/bandwidth = X\nshare = 100\n[ntcp2]/' \
+			"$bi_d/i2pd.conf"
+		cp "$B/router.info" "$bi_d/netDb/r$bi_c/routerInfo-$bi_ours.dat"
+	done
+}
+
+# i2pd_sam DIR IP PORT: enable the SAM bridge of the i2pd in DIR on
+# IP:PORT (its UDP port one below)
+i2pd_sam() {
+	sed -i "/^\[sam\]$/{n;s/^enabled = false$/enabled = true\naddress = $2\nport = $3/}" \
+		"$1/i2pd.conf"
+}
