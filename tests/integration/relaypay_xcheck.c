@@ -15,6 +15,7 @@
 #include "config.h"
 #include "chain/calls.h"
 #include "chain/relaypay.h"
+#include "crypto/base/alloc.h"
 #include "crypto/base/bytes.h"
 #include "crypto/base/encode.h"
 
@@ -24,11 +25,14 @@
 
 static void hex(const char *name, const void *p, size_t n)
 {
-	char s[2 * 4096 + 1];
+	char *s = xmalloc(HEX_ENC_LEN(n));
 
-	if (HEX_ENC_LEN(n) > sizeof(s) || hex_encode(s, sizeof(s), p, n) < 0)
+	if (hex_encode(s, HEX_ENC_LEN(n), p, n) < 0) {
+		fprintf(stderr, "hex_encode of %zu bytes failed\n", n);
 		exit(2);
+	}
 	printf("%s0x%s", name, s);
+	free(s);
 }
 
 static void tuple(const struct eip712_ticket *t)
@@ -66,8 +70,11 @@ int main(int argc, char **argv)
 	size_t potlen;
 	int n;
 
-	if (argc != 7)
+	if (argc != 7) {
+		fprintf(stderr, "usage: relaypay_xcheck CHAIN_ID HUB NOW POT_HEX "
+			"NONCE0 N\n");
 		return 2;
+	}
 	dom.chain_id = strtoull(argv[1], NULL, 10);
 	if (eth_addr_parse(dom.verifying, argv[2]) != 0)
 		return 2;
@@ -75,8 +82,10 @@ int main(int argc, char **argv)
 	if (strncmp(argv[4], "0x", 2) != 0 ||
 	    hex_decode(potraw, sizeof(potraw), &potlen, argv[4] + 2,
 		       strlen(argv[4]) - 2) != 0 ||
-	    hub_pot_decode(potraw, potlen, &pot) != 0)
+	    hub_pot_decode(potraw, potlen, &pot) != 0) {
+		fprintf(stderr, "bad hub address or pots() answer\n");
 		return 2;
+	}
 	nonce0 = strtoull(argv[5], NULL, 10);
 	n = atoi(argv[6]);
 
@@ -105,8 +114,10 @@ int main(int argc, char **argv)
 		/* 2^28 bytes at 2·10^6 per GiB = half the face value */
 		if (relaypay_ticket_make(&k, &pot_sk, sep, &hop, &price,
 					 1ull << 28, nonce0 + i, now, NULL) ||
-		    relaypay_wire_encode(&k, w) != 0)
+		    relaypay_wire_encode(&k, w) != 0) {
+			fprintf(stderr, "ticket %d not made\n", i);
 			return 3;
+		}
 		why = relaypay_payee_check(p, w, sizeof(w), now, &c);
 		if (why == RELAYPAY_OK)
 			why = relaypay_payee_accept(p, &c, &pot, now, &won);
