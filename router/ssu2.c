@@ -3515,11 +3515,32 @@ static void relay_alice_response(struct ssu2 *n, const struct ssu2_relay_resp *r
 	struct sess *s;
 
 	for (s = n->sessions; s; s = s->next)
-		if (s->state == S_RELAY && s->relay_nonce &&
+		if ((s->state == S_RELAY ||
+		     (hp_from && s->state == S_REQ_SENT)) && s->relay_nonce &&
 		    s->relay_nonce == rs->nonce)
 			break;
 	if (!s)
 		return;
+	if (s->state == S_REQ_SENT) {
+		/* The Hole Punch after the Relay Response through Bob: if it
+		 * came from elsewhere, that is the way through Charlie's
+		 * NAT (see below) */
+		if (rs->code == SSU2_RELAY_ACCEPT && addr_is_v4(hp_from) &&
+		    !addr_eq(hp_from, &s->peer) &&
+		    relay_check(s->peer_ri, s->peer_ri_len,
+				SSU2_RELAY_RESP_PROLOGUE, s->relay_bob, NULL,
+				rs->sdata, rs->slen, rs->sig, rs->siglen, NULL)) {
+			log_info(LD_SSU2, "relay: Charlie's Hole Punch came "
+				 "from port %u after its Relay Response named "
+				 "%u: SessionRequest again, to the Hole Punch's",
+				 ntohs(hp_from->sin6_port),
+				 ntohs(s->peer.sin6_port));
+			s->peer = *hp_from;
+			resend_hs(s);
+			sess_rearm(s);
+		}
+		return;
+	}
 	if (rs->code != SSU2_RELAY_ACCEPT) {
 		sess_log(s, "relay refused", 0);
 		n->st.relays_refused++;
