@@ -73,7 +73,58 @@ struct swarm_service {
 	unsigned nreqs;
 	uint8_t *buf;			/* one sealed chunk */
 	int capture_fd;			/* -1: none */
+	char *tracker_path;		/* tracker role: its announces */
+	struct evloop_timer *tracker_save;
 };
+
+#define TRACKER_FILE "tracker.dat"
+#define TRACKER_SAVE_MS 60000
+#define TRACKER_FILE_MAX_BYTES (12 + 68 * (size_t)SWARM_TRACKER_ENTRIES_MAX)
+
+/* Tracker role: the announces to DATADIR/tracker.dat when they changed
+ * (at most once a minute, at most ~1 MiB), so a restart keeps them. */
+static void tracker_save(struct swarm_service *s)
+{
+	struct bbuf b = BBUF_INIT;
+	int r;
+
+	if (!swarm_tracker_dirty(s->sw))
+		return;
+	swarm_tracker_save(s->sw, &b);
+	if ((r = fsutil_write_atomic(s->tracker_path, b.data, b.len, 0600,
+				     true)) != 0)
+		log_warn(LD_APP, "swarm: cannot save %s: %s", s->tracker_path,
+			 err_str(r));
+	bbuf_free(&b);
+}
+
+static void tracker_save_tick(void *arg)
+{
+	struct swarm_service *s = arg;
+
+	tracker_save(s);
+	evloop_timer_arm(s->tracker_save, TRACKER_SAVE_MS);
+}
+
+/* A bad or missing file leaves the tracker empty (logged); it is a cache. */
+static void tracker_start(struct swarm_service *s, const char *datadir)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int r;
+
+	s->tracker_path = fsutil_path_join(datadir, TRACKER_FILE);
+	r = fsutil_read_file(s->tracker_path, TRACKER_FILE_MAX_BYTES, &buf,
+			     &len);
+	if (r == 0)
+		r = swarm_tracker_load(s->sw, buf, len);
+	if (r != 0 && r != ERR_NOT_FOUND)
+		log_warn(LD_APP, "swarm: %s: %s; the tracker starts empty",
+			 s->tracker_path, err_str(r));
+	xfree_wipe(buf, len);
+	s->tracker_save = evloop_timer_new(s->el, tracker_save_tick, s);
+	evloop_timer_arm(s->tracker_save, TRACKER_SAVE_MS);
+}
 
 void swarm_service_cfg_default(struct swarm_service_cfg *c)
 {
@@ -746,6 +797,8 @@ int swarm_service_start(struct evloop *el, const struct swarm_service_cfg *cfg,
 	swarm_set_chunk_cb(s->sw, service_chunk, s);
 	swarm_set_lookup(s->sw, s->net.lookup, s->net.ctx);
 	swarm_set_tracker_role(s->sw, cfg->tracker);
+	if (cfg->tracker)
+		tracker_start(s, cfg->datadir);
 	if (cfg->capture_path) {
 		s->capture_fd = open(cfg->capture_path, O_WRONLY | O_CREAT |
 				     O_APPEND | O_CLOEXEC, 0600);
@@ -785,7 +838,11 @@ void swarm_service_free(struct swarm_service *s)
 	}
 	if (s->http)
 		evhttp_free(s->http);
-
+	if (s->tracker_save) {
+		evloop_timer_free(s->tracker_save);
+		tracker_save(s);
+	}
+	free(s->tracker_path);
 	swarm_free(s->sw);
 	if (s->attached)
 		s->net.detach(s->net.ctx, s->d);

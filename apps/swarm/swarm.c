@@ -136,6 +136,7 @@ struct swarm {
 	bool tracker_role;
 	struct tracker_entry *tr;	/* tracker role: the announces */
 	size_t ntr, tr_cap;
+	bool tr_dirty;			/* changed since swarm_tracker_save() */
 	swarm_trace_fn trace;
 	void *trace_ctx;
 	struct {
@@ -1378,14 +1379,15 @@ static void tracker_expire(struct swarm *sw, uint64_t now)
 	}
 }
 
-/* Tracker role: dest announced hash (or stopped). */
-static void tracker_record(struct swarm *sw, const uint8_t hash[32],
-			   const uint8_t dest[32], uint8_t flags)
+/* Tracker role: dest announced hash (or stopped) at time now. */
+static void tracker_record_at(struct swarm *sw, const uint8_t hash[32],
+			      const uint8_t dest[32], uint8_t flags,
+			      uint64_t now)
 {
-	uint64_t now = time_mono_ms();
 	size_t n = 0, oldest = SIZE_MAX, i;
 
-	tracker_expire(sw, now);
+	sw->tr_dirty = true;
+	tracker_expire(sw, time_mono_ms());
 	for (i = 0; i < sw->ntr; i++) {
 		struct tracker_entry *e = &sw->tr[i];
 		if (memcmp(e->hash, hash, 32) != 0)
@@ -1417,6 +1419,75 @@ static void tracker_record(struct swarm *sw, const uint8_t hash[32],
 	memcpy(sw->tr[i].hash, hash, 32);
 	memcpy(sw->tr[i].dest, dest, 32);
 	sw->tr[i].last_ms = now;
+}
+
+static void tracker_record(struct swarm *sw, const uint8_t hash[32],
+			   const uint8_t dest[32], uint8_t flags)
+{
+	tracker_record_at(sw, hash, dest, flags, time_mono_ms());
+}
+
+#define TRACKER_FILE_VERSION 1
+#define TRACKER_FILE_ENTRY_BYTES (32 + 32 + 4)
+
+void swarm_tracker_save(struct swarm *sw, struct bbuf *out)
+{
+	uint64_t now = time_mono_ms();
+
+	tracker_expire(sw, now);
+	bbuf_put(out, "BTRK", 4);
+	bbuf_be32(out, TRACKER_FILE_VERSION);
+	bbuf_be32(out, (uint32_t)sw->ntr);
+	for (size_t i = 0; i < sw->ntr; i++) {
+		bbuf_put(out, sw->tr[i].hash, 32);
+		bbuf_put(out, sw->tr[i].dest, 32);
+		bbuf_be32(out, (uint32_t)(now - sw->tr[i].last_ms));
+	}
+	sw->tr_dirty = false;
+}
+
+int swarm_tracker_decode(const uint8_t *buf, size_t len,
+			 swarm_tracker_entry_fn fn, void *ctx)
+{
+	struct breader r;
+	uint8_t magic[4];
+	uint32_t version, n;
+
+	br_init(&r, buf, len);
+	br_copy(&r, magic, 4);
+	version = br_be32(&r);
+	n = br_be32(&r);
+	if (r.failed || memcmp(magic, "BTRK", 4) != 0 ||
+	    version != TRACKER_FILE_VERSION || n > SWARM_TRACKER_ENTRIES_MAX ||
+	    br_left(&r) != (size_t)n * TRACKER_FILE_ENTRY_BYTES)
+		return ERR_FORMAT;
+	for (uint32_t k = 0; k < n; k++) {
+		const uint8_t *hash = br_take(&r, 32), *dest = br_take(&r, 32);
+
+		fn(ctx, hash, dest, br_be32(&r));
+	}
+	return 0;
+}
+
+static void load_one(void *ctx, const uint8_t hash[32],
+		     const uint8_t dest[32], uint32_t age_ms)
+{
+	struct swarm *sw = ctx;
+	uint64_t now = time_mono_ms();
+
+	if (age_ms < sw->cfg.tracker_ttl_ms)
+		tracker_record_at(sw, hash, dest, 0,
+				  now > age_ms ? now - age_ms : 0);
+}
+
+int swarm_tracker_load(struct swarm *sw, const uint8_t *buf, size_t len)
+{
+	return swarm_tracker_decode(buf, len, load_one, sw);
+}
+
+bool swarm_tracker_dirty(const struct swarm *sw)
+{
+	return sw->tr_dirty;
 }
 
 /* Up to SWARM_PEERS_MAX destinations announced for hash but `except`,

@@ -42,6 +42,7 @@
 
 #include "apps/client/stream.h"
 #include "apps/content/store.h"
+#include "crypto/base/bytes.h"
 #include "router/keys_and_cert.h"
 
 #define SWARM_PORT 6881
@@ -181,6 +182,24 @@ void swarm_set_tracker_role(struct swarm *sw, bool on);
 /* Tracker role: up to max destination hashes announced for hash. */
 size_t swarm_tracker_list(struct swarm *sw, const uint8_t hash[32],
 			  uint8_t (*out)[32], size_t max);
+/*
+ * Tracker role: the announces as bytes, so that a restarted tracker
+ * answers at once instead of after every seeder's next announce: "BTRK",
+ * version (be32, 1), count (be32), then per announce the content hash,
+ * the destination hash and its age in ms (be32).  Load merges bytes from
+ * a file (untrusted: ERR_FORMAT for anything but a whole version-1 table
+ * of at most SWARM_TRACKER_ENTRIES_MAX; announces past the TTL are
+ * dropped).  swarm_tracker_dirty(): announces changed since the last save.
+ */
+void swarm_tracker_save(struct swarm *sw, struct bbuf *out);
+int swarm_tracker_load(struct swarm *sw, const uint8_t *buf, size_t len);
+/* The parser under swarm_tracker_load(): fn for each announce of a valid
+ * table (none for an invalid one: it is checked whole first). */
+typedef void (*swarm_tracker_entry_fn)(void *ctx, const uint8_t hash[32],
+				       const uint8_t dest[32], uint32_t age_ms);
+int swarm_tracker_decode(const uint8_t *buf, size_t len,
+			 swarm_tracker_entry_fn fn, void *ctx);
+bool swarm_tracker_dirty(const struct swarm *sw);
 /* Streaming mode: the play position moved to chunk idx (seek). */
 int swarm_seek(struct swarm *sw, const uint8_t hash[32], uint32_t idx);
 int swarm_set_mode(struct swarm *sw, const uint8_t hash[32],

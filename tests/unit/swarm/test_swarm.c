@@ -737,6 +737,34 @@ static void test_tracker(struct tctx *t)
 	T_TRUE(t, traced[1][SWARM_HANDSHAKE] >= 1);
 	T_TRUE(t, traced[0][SWARM_PIECE] >= 193);
 	check_plaintext(&tn, leech, &pub.key, CONTENT_BYTES, 23);
+	/* A restarted tracker (a new swarm) that loads what the old one
+	 * saved names the same two; damaged tables load nothing. */
+	{
+		struct bbuf b = BBUF_INIT;
+		struct tnode *tr2 = tn_node(&tn, NULL);
+		uint8_t got2[4][32];
+
+		T_TRUE(t, swarm_tracker_dirty(tr->sw));
+		swarm_tracker_save(tr->sw, &b);
+		T_TRUE(t, !swarm_tracker_dirty(tr->sw));
+		T_EQ(t, b.len, 12 + 2 * 68);
+		b.data[12 + 32] ^= 1;		/* truncated: refused */
+		T_ERR(t, swarm_tracker_load(tr2->sw, b.data, b.len - 1),
+		      ERR_FORMAT);
+		b.data[12 + 32] ^= 1;
+		b.data[7] = 2;			/* version 2: refused */
+		T_ERR(t, swarm_tracker_load(tr2->sw, b.data, b.len),
+		      ERR_FORMAT);
+		b.data[7] = 1;
+		T_EQ(t, swarm_tracker_list(tr2->sw, tn.hash, got2, 4), 0);
+		T_OK(t, swarm_tracker_load(tr2->sw, b.data, b.len));
+		T_EQ(t, swarm_tracker_list(tr2->sw, tn.hash, got2, 4), 2);
+		T_TRUE(t, (memcmp(got2[0], got[0], 32) == 0 &&
+			   memcmp(got2[1], got[1], 32) == 0) ||
+			  (memcmp(got2[0], got[1], 32) == 0 &&
+			   memcmp(got2[1], got[0], 32) == 0));
+		bbuf_free(&b);
+	}
 	content_published_clear(&pub);
 	tn_free(&tn);
 }
