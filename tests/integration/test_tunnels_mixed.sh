@@ -154,20 +154,31 @@ wait_own inbound 2 300 && ok "2 inbound tunnels with mixed hops" ||
 wait_own outbound 2 300 && ok "2 outbound tunnels with mixed hops" ||
 	bad "outbound tunnels: $(own outbound) (builds ok $(own builds_ok), rejected $(own builds_rejected), timed out $(own builds_timeout))"
 
-# Each tunnel b1 built, from its log: "tunnel ID hop N: HEX receives on
-# RID".  Every one must have bitsd and i2pd hops and nothing else.
+# While b1 knows too few routers (at start) it builds shorter tunnels,
+# replaced by 4-hop ones as soon as it can: wait until its last builds
+# were full-length and its pools full again.
+i=0
+while [ "$(api_num $API tunnels.own.shortened)" != 0 ] && [ $i -lt 120 ]; do
+	sleep 2; i=$((i + 2))
+done
+wait_own inbound 2 120 && wait_own outbound 2 120 ||
+	bad "no full pool of 4-hop tunnels: $(own inbound) in, $(own outbound) out"
+# Each 4-hop tunnel b1 built, from its log: "tunnel ID hop N: HEX
+# receives on RID".  Every one must have bitsd and i2pd hops and nothing
+# else.
 grep -o "tunnel [0-9a-f]* hop [0-9]: [0-9a-f]* receives on [0-9]*" \
 	"$W/b1/bitsd.log" | awk '{print $2, $5, $8}' | sort -u >"$W/hops.txt"
 awk -v i="$I2PD_HEX" -v b="$BITSD_HEX" '
 	BEGIN { split(i, a, " "); for (k in a) isi[a[k]] = 1
 		split(b, c, " "); for (k in c) isb[c[k]] = 1 }
-	{ t[$1] = 1; if ($2 in isi) ni[$1]++; else if ($2 in isb) nb[$1]++; else ns[$1]++ }
-	END { for (x in t) { n++; if (ni[x] >= 2 && nb[x] >= 1 && !ns[x]) m++ }
+	{ t[$1]++; if ($2 in isi) ni[$1]++; else if ($2 in isb) nb[$1]++; else ns[$1]++ }
+	END { for (x in t) { if (t[x] != 4) continue
+	      n++; if (ni[x] >= 2 && nb[x] >= 1 && !ns[x]) m++ }
 	      print n + 0, m + 0 }' "$W/hops.txt" >"$W/mixed.txt"
 read -r ntun nmixed <"$W/mixed.txt"
 [ "$ntun" -ge 4 ] && [ "$nmixed" = "$ntun" ] &&
-	ok "all $ntun tunnels b1 built mix bitsd and i2pd hops" ||
-	bad "$nmixed of $ntun tunnels mix bitsd and i2pd hops (see $W/hops.txt)"
+	ok "all $ntun 4-hop tunnels b1 built mix bitsd and i2pd hops" ||
+	bad "$nmixed of $ntun 4-hop tunnels mix bitsd and i2pd hops (see $W/hops.txt)"
 # The i2pd hops hold the transit tunnels b1 asked them for.
 found=0; asked=0
 while read -r tid h rid; do
