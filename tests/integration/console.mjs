@@ -62,8 +62,13 @@ try {
   await page.getByLabel('Search').fill('');
   await page.getByLabel('Price').selectOption('paid');
   await page.getByRole('button', { name: 'Apply' }).click();
-  await page.getByText('1 cards').waitFor({ timeout: 10000 });
-  ok(await page.getByRole('heading', { name: paid.title }).count() === 1, 'the paid filter keeps the paid card');
+  // the state already says "1 cards" (the search): wait for the list itself
+  await page.waitForFunction((t) => {
+    const a = document.querySelectorAll('#feed-list article');
+    return a.length === 1 && a[0].querySelector('h3').textContent === t;
+  }, paid.title, { timeout: 10000 }).catch(() => {});
+  ok(await page.getByRole('heading', { name: paid.title }).count() === 1 &&
+     await page.locator('#feed-list article').count() === 1, 'the paid filter keeps the paid card');
   await page.getByLabel('Price').selectOption('');
   await page.getByRole('button', { name: 'Apply' }).click();
   await page.getByText(cards.length + ' cards').waitFor({ timeout: 10000 });
