@@ -153,6 +153,18 @@ static void write_b33(const struct conf *cfg, const char *keys,
 	free(name);
 }
 
+/* Streams of the proxies and tunnels: ECIES-sized packets, and room for
+ * a fast sender: a window of PROXY_STREAM_WINDOW packets and a receive
+ * buffer of PROXY_STREAM_RECV_BYTES, so that a 128-packet window of
+ * reordered data is never dropped for want of room (the default buffer,
+ * about 230 KB, is full at 128 packets). */
+static void proxy_stream_tune(struct stream_config *sc)
+{
+	sc->mtu = STREAM_MTU_ECIES;
+	sc->max_window = PROXY_STREAM_WINDOW;
+	sc->recv_buffer_bytes = PROXY_STREAM_RECV_BYTES;
+}
+
 /* 32 bytes of I2P base64 (44 characters) into key. */
 static int b64_key(const char *s, uint8_t key[32])
 {
@@ -174,7 +186,7 @@ static int start_tunnel(struct bitsd_proxy *bp, struct evloop *el,
 	int e;
 
 	stream_config_default(&sc);
-	sc.mtu = STREAM_MTU_ECIES;
+	proxy_stream_tune(&sc);
 	sc.max_streams = t->max_streams;
 	sc.max_conns_per_minute = t->per_minute;
 	sc.max_conns_per_hour = t->per_hour;
@@ -310,7 +322,7 @@ int bitsd_proxy_start(struct evloop *el, const struct conf *cfg,
 	free(hosts);
 	proxy_cfg_default(&pc);
 	pc.outproxy = cfg->proxy_outproxy;
-	pc.stream.mtu = STREAM_MTU_ECIES;
+	proxy_stream_tune(&pc.stream);
 	bp->p = proxy_new(el, net, bp->ab, &pc);
 	if (cfg->proxy) {
 		hp = cfg->proxy_http_port ? cfg->proxy_http_port :

@@ -48,6 +48,7 @@ struct tn_dest {
 	 * els_key (today's blinded key) */
 	struct bbuf els;
 	uint8_t els_key[32];
+	uint64_t els_day;		/* UTC day (unix days) it is blinded for */
 	uint32_t ls_version;		/* bumped at each new LeaseSet */
 	struct lease leases[LEASESET_MAX_LEASES];
 	size_t n_leases;
@@ -273,6 +274,7 @@ static void publish(struct tunnelnet *tn, struct tn_dest *x, uint64_t now_ms,
 				 "LeaseSet");
 			return;
 		}
+		x->els_day = now_ms / TUNNELNET_DAY_MS;
 		hash = x->els_key;
 		pub = &x->els;
 		store_type = I2NP_STORE_ENC_LS2;
@@ -329,6 +331,11 @@ static void refresh_dest(struct tunnelnet *tn, struct tn_dest *x,
 		x->ls_version++;
 		x->publish_at = mono;
 	}
+	/* an encrypted LeaseSet at midnight UTC: under the new day's key
+	 * at once */
+	if (x->ls.len && client_dest_ls_opts(x->d)->encrypted &&
+	    now_ms / TUNNELNET_DAY_MS != x->els_day)
+		x->publish_at = mono;
 	if (x->ls.len && mono >= x->publish_at) {
 		publish(tn, x, now_ms, mono);
 		x->publish_at = mono + TUNNELNET_REPUBLISH_MS;

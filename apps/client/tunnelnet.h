@@ -72,6 +72,8 @@ struct tunnelnet;	/* opaque */
 #define TUNNELNET_QUIET_MS 8000
 /* Leases ending sooner than this are not used to send. */
 #define TUNNELNET_LEASE_MARGIN_MS 10000
+/* Blinded keys change at midnight UTC. */
+#define TUNNELNET_DAY_MS (86400ULL * 1000)
 /* Remote destinations known by their encrypted LeaseSets (b33). */
 #define TUNNELNET_ELS_MAX 32
 /* Remote destinations remembered per local one (LeaseSet bundling). */

@@ -572,22 +572,41 @@ static void open_stream(struct pconn *c, const struct keys_and_cert *to)
 	c->p->st.streams_out++;
 }
 
-/* The Destination behind b33 address a if the network knows it now, as
- * pd (with pd's client key).  ERR_NOT_FOUND: looked up. */
-static int lookup_b33(struct proxy *p, const struct proxy_dest *pd,
-		      const struct b33_addr *a, struct keys_and_cert *to)
+/* lookup_b33() with the key blinded for the UTC day of now_s. */
+static int lookup_b33_day(struct proxy *p, const struct proxy_dest *pd,
+			  const struct b33_addr *a, uint64_t now_s,
+			  struct keys_and_cert *to)
 {
 	struct els2_blinding bl;
 	int e;
 
-	if (!p->net.lookup_blinded)
-		return ERR_UNSUPPORTED;
-	if ((e = els2_blinding_derive(a->pk, a->sig_type, time_now_s(), NULL,
-				      0, &bl)) == 0)
+	if ((e = els2_blinding_derive(a->pk, a->sig_type, now_s, NULL, 0,
+				      &bl)) == 0)
 		e = p->net.lookup_blinded(p->net.ctx, &bl,
 					  pd->has_els_key ? pd->els_key : NULL,
 					  to);
 	memwipe(&bl, sizeof(bl));
+	return e;
+}
+
+/* The Destination behind b33 address a if the network knows it now, as
+ * pd (with pd's client key).  ERR_NOT_FOUND: looked up.  Within
+ * PROXY_B33_MIDNIGHT_S of midnight UTC the other day's key is tried
+ * too: the site's clock may differ from ours, and its LeaseSet under
+ * the new key may not be out yet. */
+static int lookup_b33(struct proxy *p, const struct proxy_dest *pd,
+		      const struct b33_addr *a, struct keys_and_cert *to)
+{
+	uint64_t now = time_now_s(), sod = now % 86400;
+	int e;
+
+	if (!p->net.lookup_blinded)
+		return ERR_UNSUPPORTED;
+	e = lookup_b33_day(p, pd, a, now, to);
+	if (e == ERR_NOT_FOUND && sod < PROXY_B33_MIDNIGHT_S)
+		e = lookup_b33_day(p, pd, a, now - 86400, to);
+	else if (e == ERR_NOT_FOUND && sod >= 86400 - PROXY_B33_MIDNIGHT_S)
+		e = lookup_b33_day(p, pd, a, now + 86400, to);
 	return e;
 }
 

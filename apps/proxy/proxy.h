@@ -45,6 +45,8 @@ struct proxy_dest;	/* opaque; owned by its proxy */
 #define PROXY_HEAD_TIMEOUT_MS 30000	/* a client's request head */
 #define PROXY_CONNECT_TIMEOUT_MS 60000	/* a server tunnel's local dial */
 #define PROXY_LOOKUP_POLL_MS 250
+/* b33: both days' blinded keys this close to midnight UTC */
+#define PROXY_B33_MIDNIGHT_S (15 * 60)
 #define PROXY_MAX_CONNS_DEFAULT 512
 #define PROXY_OUT_HIGH_BYTES CLIENT_PUMP_OUT_HIGH_BYTES	/* stop reading the stream */
 #define PROXY_SUB_MAX_BYTES (16 * 1024 * 1024)	/* a subscription's hosts.txt */
@@ -52,6 +54,9 @@ struct proxy_dest;	/* opaque; owned by its proxy */
 #define PROXY_SUB_FIRST_MS (3 * 60 * 1000)	/* i2pd's first fetch */
 #define PROXY_SUB_INTERVAL_MS (12 * 3600 * 1000)
 #define PROXY_SUB_VALIDATOR_MAX_BYTES 256	/* an ETag we keep */
+/* bitsd's proxy and tunnel streams (the library's defaults are smaller) */
+#define PROXY_STREAM_WINDOW 256			/* packets */
+#define PROXY_STREAM_RECV_BYTES (1024 * 1024)
 
 struct proxy_cfg {
 	/* An outproxy's name (b32 or address book): clearnet HTTP goes

@@ -185,6 +185,26 @@ static void test_ini_market(struct tctx *t)
 	conf_free(c);
 }
 
+/* [proxy] hops (default: sam.hops) and the b33 client key. */
+static void test_ini_proxy(struct tctx *t)
+{
+	char err[CONF_ERR_BYTES];
+	struct conf *c = conf_new_default("/d");
+
+	T_EQ(t, c->proxy_hops, CONF_UNSET_HOPS);
+	T_TRUE(t, c->proxy_leaseset_key == NULL);
+	conf_free(c);
+	T_OK(t, parse(&c, "[proxy]\nhops = 2\nleaseset-key = AAAA\n", err,
+		      sizeof(err)));
+	T_EQ(t, c->proxy_hops, 2);
+	T_STREQ(t, c->proxy_leaseset_key, "AAAA");
+	conf_free(c);
+	c = NULL;
+	T_ERR(t, parse(&c, "[proxy]\nhops = 8\n", err, sizeof(err)),
+	      ERR_RANGE);
+	conf_free(c);
+}
+
 static void test_ini_empty_value_clears_logfile(struct tctx *t)
 {
 	char err[CONF_ERR_BYTES];
@@ -453,6 +473,7 @@ const struct test_case router_conf_tests[] = {
 	{ "ini/bad_lines", test_ini_bad_lines, 0 },
 	{ "ini/tunnels", test_ini_tunnels, 0 },
 	{ "ini/market", test_ini_market, 0 },
+	{ "ini/proxy", test_ini_proxy, 0 },
 	{ "ini/nul_and_long_line", test_ini_nul_and_long_line, 0 },
 	{ "ini/unknown_warns", test_ini_unknown_warns, 0 },
 	{ "args/parse", test_args_parse, 0 },
