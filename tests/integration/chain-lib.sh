@@ -45,9 +45,13 @@ start_anvil() {
 		>"$1/anvil.log" 2>&1 &
 	APID=$!
 	i=0
-	until "$CAST" chain-id --rpc-url "$RPC" >/dev/null 2>&1; do
+	# Up when this anvil says it listens on the port and answers there
+	# (a loaded machine may take many seconds; another listener that
+	# took the port first would answer without the log line).
+	until grep -q "Listening on 127.0.0.1:$port" "$1/anvil.log" 2>/dev/null &&
+		"$CAST" chain-id --rpc-url "$RPC" >/dev/null 2>&1; do
 		i=$((i + 1))
-		if [ $i -gt 100 ] || ! kill -0 "$APID" 2>/dev/null; then
+		if [ $i -gt 600 ] || ! kill -0 "$APID" 2>/dev/null; then
 			bad "anvil did not start on $RPC"
 			tail -n 20 "$1/anvil.log"
 			return 1
