@@ -136,22 +136,15 @@ static int by_tier(const void *a, const void *b)
 	return (int)x->tier - (int)y->tier;
 }
 
-/* Is x worse than y: in the failing tier by capacity, in the
- * unreachable one by timeouts in a row. */
-static bool worse(const struct cand *x, const struct cand *y, bool suspect)
-{
-	return suspect ? x->suspect > y->suspect : x->capacity < y->capacity;
-}
-
-/* A tier after shuffling: best first (a stable insertion sort, so equal
- * ones keep their random order). */
-static void by_capacity(struct cand *c, size_t n, bool suspect)
+/* The failing tier after shuffling: least bad first (a stable insertion
+ * sort, so equal ones keep their random order). */
+static void by_capacity(struct cand *c, size_t n)
 {
 	for (size_t i = 1; i < n; i++) {
 		struct cand v = c[i];
 		size_t j = i;
 
-		for (; j > 0 && worse(&c[j - 1], &v, suspect); j--)
+		for (; j > 0 && c[j - 1].capacity < v.capacity; j--)
 			c[j] = c[j - 1];
 		c[j] = v;
 	}
@@ -276,23 +269,26 @@ int peer_select_hops(const struct peer_select_cfg *cfg,
 		c[nc].net = subnet16(e->ri);
 		nc++;
 	}
-	/* Group by tier; the failing tier least bad first, the unreachable
-	 * one least suspect first (a dead router is in every build that
-	 * timed out; a live one's timeouts in a row end with any answer). */
+	/* Group by tier; the failing tier least bad first.  In the
+	 * unreachable one, a peer's weight is divided by its timeouts in a
+	 * row plus one (a dead router is in every build that timed out; a
+	 * live one's row ends with any answer), drawn at random still, so
+	 * that one batch of builds does not all go to the same one. */
 	qsort(c, nc, sizeof(*c), by_tier);
 	for (size_t lo = 0; lo < nc;) {
 		size_t hi = lo;
 
 		while (hi < nc && c[hi].tier == c[lo].tier)
 			hi++;
-		if (c[lo].tier == PEER_TIER_FAILING ||
-		    c[lo].tier == PEER_TIER_UNREACHABLE) {
+		if (c[lo].tier == PEER_TIER_FAILING) {
 			shuffle(c + lo, hi - lo);
-			by_capacity(c + lo, hi - lo,
-				    c[lo].tier == PEER_TIER_UNREACHABLE);
+			by_capacity(c + lo, hi - lo);
 			for (size_t i = lo; i < hi; i++)
 				c[i].weight = 0;	/* in this order */
 		}
+		for (size_t i = lo; i < hi &&
+				    c[lo].tier == PEER_TIER_UNREACHABLE; i++)
+			c[i].weight = c[i].weight / (1 + c[i].suspect) + 1;
 		lo = hi;
 	}
 	/* Draw tier by tier: c[0..i) are used or skipped. */

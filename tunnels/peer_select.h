@@ -27,7 +27,9 @@
  * Unreachable: a peer marked unreachable in its profile (build
  * timeouts in a row, or a failed connection; tunnels/profile.h) is left
  * out unless cfg.use_unreachable asks for it, and then comes after all
- * others (the pool first tries a shorter tunnel without it).
+ * others, drawn with its weight divided by its build timeouts in a row
+ * plus one (the pool tries a shorter tunnel without it first, after a
+ * while; tunnels/tunnel_pool.h).
  *
  * Order: peer_select_hops() returns hops in the order drawn;
  * peer_select_order() puts them in a pool's fixed order (Java's
