@@ -2,6 +2,7 @@
 #include "config.h"
 #include "tests/unit/tharness.h"
 
+extern const struct test_case market_chunkpay_tests[];
 extern const struct test_case market_gateway_tests[];
 extern const struct test_case market_keyagent_tests[];
 extern const struct test_case market_library_tests[];
@@ -9,6 +10,7 @@ extern const struct test_case market_library_tests[];
 int main(int argc, char **argv)
 {
 	static const struct test_group groups[] = {
+		{ "chunkpay", market_chunkpay_tests },
 		{ "gateway", market_gateway_tests },
 		{ "keyagent", market_keyagent_tests },
 		{ "library", market_library_tests },

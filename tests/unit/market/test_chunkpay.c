@@ -1,0 +1,501 @@
+/*
+ * apps/market pay per chunk (CHAIN.md §5 flow 4): the TERMS and VOUCHER
+ * codecs; a viewer paying a seeder chunk by chunk with every payee policy
+ * enforced (a bad signature, a changed lane, a stale or over-long voucher,
+ * no pot, an unlocking pot, exposure over escrow / 8, a viewer that stops
+ * paying); and against anvil, through a gateway over localnet, one viewer
+ * paying three seeders whose batched vouchers a relayer redeems in one
+ * transaction: each stealth balance is what was paid less the protocol
+ * fee, to the wei, and each seeder holds its stealth key.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "apps/market/chunkpay.h"
+#include "apps/market/gateway.h"
+#include "apps/market/rpc.h"
+#include "apps/market/upstream_http.h"
+#include "chain/abi.h"
+#include "chain/calls.h"
+#include "chain/rpc.h"
+#include "crypto/base/err.h"
+#include "tests/unit/market/tmarket.h"
+
+#define NOW 1700000000u
+
+static void test_codec(struct tctx *t)
+{
+	struct chunkpay_terms a, b;
+	struct chunkpay_voucher v, w;
+	struct secp_sk s1, s2;
+	uint8_t buf[CHUNKPAY_TERMS_BYTES], vb[CHUNKPAY_VOUCHER_BYTES];
+
+	secp_sk_generate(&s1);
+	secp_sk_generate(&s2);
+	T_OK(t, stealth_meta_from_keys(&a.meta, &s1, &s2));
+	a.price = u256_from_u64(123456789);
+	a.credit = 9;
+	T_OK(t, chunkpay_terms_encode(&a, buf));
+	T_EQ(t, chunkpay_msg_type(buf, sizeof(buf)), CHUNKPAY_MSG_TERMS);
+	T_OK(t, chunkpay_terms_decode(buf, sizeof(buf), &b));
+	T_MEMEQ(t, b.meta.spend.b, a.meta.spend.b, SECP_PK_BYTES);
+	T_EQ(t, u256_cmp(&b.price, &a.price), 0);
+	T_EQ(t, b.credit, 9);
+	T_ERR(t, chunkpay_terms_decode(buf, sizeof(buf) - 1, &b),
+	      ERR_TRUNCATED);
+	buf[1] = 2;
+	T_ERR(t, chunkpay_terms_decode(buf, sizeof(buf), &b),
+	      ERR_UNSUPPORTED);
+	buf[1] = CHUNKPAY_VERSION;
+	buf[sizeof(buf) - 1] = buf[sizeof(buf) - 2] = 0;	/* credit 0 */
+	T_ERR(t, chunkpay_terms_decode(buf, sizeof(buf), &b), ERR_FORMAT);
+	a.price.w[1] = 1ull << 32;				/* > uint96 */
+	T_ERR(t, chunkpay_terms_encode(&a, buf), ERR_RANGE);
+
+	memset(&v, 0, sizeof(v));
+	T_OK(t, secp_sk_pubkey(&s1, &v.eph));
+	memset(v.lane, 0xab, 32);
+	v.cumulative = u256_from_u64(77);
+	v.expiry = NOW;
+	memset(v.sig, 5, 64);
+	v.sig[64] = 28;
+	T_OK(t, chunkpay_voucher_encode(&v, vb));
+	T_OK(t, chunkpay_voucher_decode(vb, sizeof(vb), &w));
+	T_MEMEQ(t, &w.eph, &v.eph, sizeof(v.eph));
+	T_EQ(t, w.expiry, NOW);
+	T_EQ(t, u256_cmp(&w.cumulative, &v.cumulative), 0);
+	T_MEMEQ(t, w.sig, v.sig, SECP_SIG_BYTES);
+	T_ERR(t, chunkpay_voucher_decode(vb, sizeof(vb) - 1, &w),
+	      ERR_TRUNCATED);
+	vb[sizeof(vb) - 1] = 29;
+	T_ERR(t, chunkpay_voucher_decode(vb, sizeof(vb), &w), ERR_FORMAT);
+	vb[sizeof(vb) - 1] = 27;
+	vb[1] = 5;				/* E not compressed */
+	T_ERR(t, chunkpay_voucher_decode(vb, sizeof(vb), &w), ERR_FORMAT);
+	vb[0] = CHUNKPAY_MSG_TERMS;
+	T_ERR(t, chunkpay_voucher_decode(vb, sizeof(vb), &w), ERR_FORMAT);
+}
+
+/* A seeder's keys and payee. */
+struct seeder {
+	struct secp_sk spend, view;
+	struct secp_pk spend_pk;
+	struct chunkpay_payee *pe;
+	uint32_t id;
+};
+
+static void seeder_init(struct tctx *t, struct seeder *s,
+			const struct chunkpay_policy *pol,
+			const uint8_t sep[32])
+{
+	secp_sk_generate(&s->spend);
+	secp_sk_generate(&s->view);
+	T_OK(t, secp_sk_pubkey(&s->spend, &s->spend_pk));
+	s->pe = chunkpay_payee_new(pol, sep, &s->view, &s->spend_pk);
+	T_OK(t, chunkpay_session_open(s->pe, &s->id));
+}
+
+static void policy(struct chunkpay_policy *pol, uint64_t price)
+{
+	memset(pol, 0, sizeof(*pol));
+	pol->price = u256_from_u64(price);
+	pol->credit = 4;
+	pol->max_paper_ttl_s = 12 * 3600;
+	pol->min_ttl_s = 600;
+}
+
+static struct chunkpay_payer *payer_for(struct tctx *t, struct seeder *s,
+					const struct secp_sk *pot,
+					const uint8_t sep[32])
+{
+	struct chunkpay_payer_config c;
+	struct chunkpay_payer *p;
+	uint8_t terms[CHUNKPAY_TERMS_BYTES];
+
+	memset(&c, 0, sizeof(c));
+	c.max_price = u256_from_u64(100);
+	c.max_batch = 8;
+	c.ttl_s = 3600;
+	p = chunkpay_payer_new(&c, pot, sep);
+	chunkpay_payee_terms(s->pe, terms);
+	T_OK(t, chunkpay_payer_terms(p, terms, sizeof(terms)));
+	T_ERR(t, chunkpay_payer_terms(p, terms, sizeof(terms)), ERR_EXISTS);
+	return p;
+}
+
+/* The time the payer and the payee see. */
+static uint64_t g_now = NOW;
+
+/*
+ * Serve chunks to p while the seeder may; each reaches the payer, whose
+ * vouchers go to the seeder unless `pay` is off (the last one signed is
+ * kept in last, when not NULL).  Returns the chunks served; why[reason]
+ * counts the seeder's answers.
+ */
+static unsigned serve(struct tctx *t, struct seeder *s,
+		      struct chunkpay_payer *p, unsigned max, bool pay,
+		      unsigned why[16], uint8_t *last)
+{
+	uint8_t vb[CHUNKPAY_VOUCHER_BYTES], signer[20];
+	unsigned n = 0;
+
+	while (n < max && chunkpay_session_may_serve(s->pe, s->id)) {
+		int r;
+
+		chunkpay_session_served(s->pe, s->id);
+		n++;
+		r = chunkpay_payer_chunk(p, g_now, vb);
+		T_TRUE(t, r >= 0);
+		if (r == 1 && last)
+			memcpy(last, vb, sizeof(vb));
+		if (r == 1 && pay)
+			why[chunkpay_session_voucher(s->pe, s->id, vb,
+						     sizeof(vb), g_now,
+						     signer) & 15]++;
+	}
+	return n;
+}
+
+static void test_policy(struct tctx *t)
+{
+	struct chunkpay_policy pol;
+	struct seeder s, s2;
+	struct secp_sk pot;
+	struct chunkpay_payer *p, *p2;
+	struct hub_pot hp;
+	struct chunkpay_batch b;
+	uint8_t sep[32], signer[20], vb[CHUNKPAY_VOUCHER_BYTES], r1[20], r2[20];
+	uint8_t sv[CHUNKPAY_VOUCHER_BYTES];
+	uint64_t served, paid;
+	unsigned why[16] = { 0 };
+	struct u256 e;
+
+	memset(sep, 0x5e, 32);
+	policy(&pol, 10);
+	pol.redeem_cost = u256_from_u64(1);
+	seeder_init(t, &s, &pol, sep);
+	seeder_init(t, &s2, &pol, sep);
+	secp_sk_generate(&pot);
+	T_OK(t, secp_sk_address(&pot, signer));
+	p = payer_for(t, &s, &pot, sep);
+	p2 = payer_for(t, &s2, &pot, sep);
+	chunkpay_payer_recipient(p, r1);
+	chunkpay_payer_recipient(p2, r2);
+	T_TRUE(t, memcmp(r1, r2, 20) != 0);	/* distinct payees */
+
+	g_now = NOW;
+	/* the pot is not known yet: credit (4) chunks, then a stop */
+	T_EQ(t, serve(t, &s, p, 100, true, why, NULL), 4);
+	T_EQ(t, why[CHUNKPAY_NEED_POT], 2);	/* batch = credit / 2 */
+	memset(&hp, 0, sizeof(hp));
+	hp.deposit = u256_from_u64(100000);
+	hp.escrow = u256_from_u64(8 * 1000);	/* exposure ≤ 1000 */
+	T_EQ(t, chunkpay_payee_pot_set(s.pe, signer, &hp, NOW), 1);
+	chunkpay_session_counts(s.pe, s.id, &served, &paid);
+	T_EQ(t, served, 4);
+	T_EQ(t, paid, 4);
+	/* paid as it goes: 96 more, exposure 1000 reached, no further */
+	T_EQ(t, serve(t, &s, p, 96, true, why, NULL), 96);
+	T_EQ(t, why[CHUNKPAY_NEED_POT], 2);
+	T_EQ(t, why[CHUNKPAY_OK], 48);
+	e = chunkpay_payee_exposure(s.pe, signer);
+	T_EQ(t, e.w[0], 1000);
+	/* the voucher for 102 chunks is over the exposure: refused */
+	T_EQ(t, serve(t, &s, p, 2, true, why, NULL), 2);
+	T_EQ(t, why[CHUNKPAY_EXPOSURE], 1);
+	chunkpay_session_counts(s.pe, s.id, &served, &paid);
+	T_EQ(t, served, 102);
+	T_EQ(t, paid, 100);
+	T_EQ(t, chunkpay_payer_flush(p, NOW, vb), 0);	/* all signed */
+	/* a batch worth ≥ 100 × cost: redeemed, exposure back to 0 */
+	T_OK(t, chunkpay_payee_batch(s.pe, false, &b));
+	T_EQ(t, b.n, 1);
+	T_EQ(t, b.total.w[0], 1000);
+	T_MEMEQ(t, b.v[0].recipient, r1, 20);
+	chunkpay_payee_redeemed(s.pe, &b);
+	chunkpay_batch_free(&b);
+	e = chunkpay_payee_exposure(s.pe, signer);
+	T_TRUE(t, u256_is_zero(&e));
+	T_OK(t, chunkpay_payee_batch(s.pe, false, &b));
+	T_EQ(t, b.n, 0);
+
+	/* a viewer that stops paying is served its credit, then nothing */
+	T_EQ(t, serve(t, &s, p, 100, false, why, vb), 2);
+	T_FALSE(t, chunkpay_session_may_serve(s.pe, s.id));
+	/* it pays up (104 chunks): served again */
+	memcpy(sv, vb, sizeof(vb));
+	T_EQ(t, chunkpay_session_voucher(s.pe, s.id, vb, sizeof(vb), NOW,
+					 NULL), CHUNKPAY_OK);
+	T_TRUE(t, chunkpay_session_may_serve(s.pe, s.id));
+	/* the same voucher again, or a tampered one */
+	T_EQ(t, chunkpay_session_voucher(s.pe, s.id, sv, sizeof(sv), NOW,
+					 NULL), CHUNKPAY_STALE);
+	sv[1 + 33 + 32 + 11] ^= 0x40;		/* cumulative changed */
+	T_EQ(t, chunkpay_session_voucher(s.pe, s.id, sv, sizeof(sv), NOW,
+					 NULL), CHUNKPAY_WRONG_LANE);
+	T_EQ(t, chunkpay_session_voucher(s.pe, s.id, sv, 10, NOW, NULL),
+	     CHUNKPAY_MALFORMED);
+	/* expiry: past, too short, too far */
+	T_EQ(t, chunkpay_session_voucher(s.pe, s.id, vb, sizeof(vb),
+					 NOW + 3600, NULL), CHUNKPAY_EXPIRED);
+	T_EQ(t, chunkpay_session_voucher(s.pe, s.id, vb, sizeof(vb),
+					 NOW + 3100, NULL), CHUNKPAY_EXPIRED);
+	T_EQ(t, chunkpay_session_voucher(s.pe, s.id, vb, sizeof(vb),
+					 NOW - 12 * 3600, NULL),
+	     CHUNKPAY_TTL_TOO_LONG);
+	/* another session's voucher on this lane */
+	T_EQ(t, serve(t, &s2, p2, 2, false, why, vb), 2);
+	T_EQ(t, chunkpay_payer_flush(p2, NOW, sv), 0);
+	T_EQ(t, chunkpay_session_voucher(s.pe, s.id, vb, sizeof(vb), NOW,
+					 NULL), CHUNKPAY_WRONG_LANE);
+	/* s2 knows the pot: unlocking refuses; a pot gone too */
+	hp.unlock_at = NOW + 86400;
+	T_EQ(t, chunkpay_payee_pot_set(s2.pe, signer, &hp, NOW), 0);
+	T_EQ(t, chunkpay_session_voucher(s2.pe, s2.id, vb, sizeof(vb), NOW,
+					 NULL), CHUNKPAY_UNLOCKING);
+	T_EQ(t, chunkpay_payee_pot_set(s2.pe, signer, NULL, NOW), 0);
+	T_EQ(t, chunkpay_session_voucher(s2.pe, s2.id, vb, sizeof(vb), NOW,
+					 NULL), CHUNKPAY_NO_POT);
+	hp.unlock_at = 0;
+	T_EQ(t, chunkpay_payee_pot_set(s2.pe, signer, &hp, NOW), 0);
+	T_EQ(t, chunkpay_session_voucher(s2.pe, s2.id, vb, sizeof(vb), NOW,
+					 NULL), CHUNKPAY_OK);
+	/* worth 20 < 100 × 1: not due unless forced; a closed lane stays
+	 * until it is redeemed */
+	T_OK(t, chunkpay_payee_batch(s2.pe, false, &b));
+	T_EQ(t, b.n, 0);
+	chunkpay_session_close(s2.pe, s2.id);
+	T_OK(t, chunkpay_payee_batch(s2.pe, true, &b));
+	T_EQ(t, b.n, 1);
+	T_EQ(t, b.total.w[0], 20);
+	chunkpay_payee_redeemed(s2.pe, &b);
+	chunkpay_batch_free(&b);
+	T_OK(t, chunkpay_payee_batch(s2.pe, true, &b));
+	T_EQ(t, b.n, 0);
+	/* the payer refuses a price over its maximum */
+	{
+		struct chunkpay_payer_config c = { .max_price = { { 9 } },
+						   .max_batch = 1,
+						   .ttl_s = 60 };
+		struct chunkpay_payer *px = chunkpay_payer_new(&c, &pot, sep);
+		uint8_t terms[CHUNKPAY_TERMS_BYTES];
+
+		chunkpay_payee_terms(s.pe, terms);
+		T_ERR(t, chunkpay_payer_terms(px, terms, sizeof(terms)),
+		      ERR_RANGE);
+		T_ERR(t, chunkpay_payer_chunk(px, NOW, vb), ERR_BAD_STATE);
+		chunkpay_payer_free(px);
+	}
+	T_EQ(t, chunkpay_redeem_delay_ms(5, 5), 5);
+	for (int i = 0; i < 50; i++) {
+		uint64_t d = chunkpay_redeem_delay_ms(100, 200);
+
+		T_TRUE(t, d >= 100 && d <= 200);
+	}
+	chunkpay_payer_free(p);
+	chunkpay_payer_free(p2);
+	chunkpay_payee_free(s.pe);
+	chunkpay_payee_free(s2.pe);
+}
+
+/* ------------------------------------------------------------ on chain */
+
+struct cworld {
+	struct tctx *t;
+	struct tm_anvil a;
+	struct tm_net tm;
+	struct market_http *up;
+	struct market_gw *gw;
+	struct market_rpc *rpc;
+	struct chain_client *cc;
+};
+
+static bool cworld_up(struct cworld *w, struct tctx *t)
+{
+	struct market_gw_config gc;
+	struct market_rpc_config rc;
+	struct chain_transport tr;
+	struct tm_node *gwn, *cl;
+
+	memset(w, 0, sizeof(*w));
+	w->t = t;
+	if (!tm_anvil_start(t, &w->a, true))
+		return false;
+	tm_init(&w->tm, t);
+	market_gw_config_default(&gc);
+	gc.rate_per_sec = 1000;
+	gc.rate_burst = 1000;
+	gwn = tm_node(&w->tm);
+	cl = tm_node(&w->tm);
+	T_OK(t, market_http_new(w->tm.el, w->a.url, 0, &w->up));
+	w->gw = market_gw_new(&gc, market_http_upstream(w->up), w->tm.el);
+	market_gw_serve(w->gw, gwn->mgr);
+	market_rpc_config_default(&rc);
+	w->rpc = market_rpc_new(&rc, cl->mgr, w->tm.el);
+	T_OK(t, market_rpc_add_gateway(w->rpc, tm_pub(gwn)));
+	tr = market_rpc_transport(w->rpc);
+	w->cc = chain_client_new(&tr, 31337);
+	return true;
+}
+
+static void cworld_down(struct cworld *w)
+{
+	if (w->cc) {
+		chain_client_free(w->cc);
+		market_rpc_free(w->rpc);
+		market_gw_free(w->gw);
+		market_http_free(w->up);
+		tm_free(&w->tm);
+	}
+	tm_anvil_stop(&w->a);
+}
+
+static bool csend(struct cworld *w, unsigned key, const uint8_t to[20],
+		  const struct bbuf *b)
+{
+	struct secp_sk sk;
+	struct chain_receipt rc = { 0 };
+	int r;
+
+	tm_anvil_key(key, &sk);
+	r = chain_send(w->cc, &sk, to, b->data, b->len, NULL, &rc);
+	chain_receipt_clear(&rc);
+	return r == 0;
+}
+
+static struct u256 view_u256(struct cworld *w, const uint8_t to[20],
+			     const struct bbuf *b)
+{
+	struct u256 v = u256_from_u64(0);
+
+	T_OK(w->t, chain_call_u256(w->cc, to, b->data, b->len, &v));
+	return v;
+}
+
+static void test_redeem(struct tctx *t)
+{
+	static const uint64_t price[3] = { 7, 11, 13 };
+	static const unsigned chunks[3] = { 40, 25, 33 };
+	struct cworld w;
+	struct chunkpay_policy pol;
+	struct seeder s[3];
+	struct chunkpay_payer *p[3];
+	struct chunkpay_batch b[3];
+	struct eip712_voucher v[3];
+	uint8_t sigs[3][SECP_SIG_BYTES];
+	struct secp_sk pot, k;
+	struct hub_pot hp;
+	struct bbuf c = BBUF_INIT, ret = BBUF_INIT;
+	struct u256 amount = u256_from_u64(1000000), dep, esc, fee_bps, bal;
+	uint8_t sep[32], signer[20], funder[20], vb[CHUNKPAY_VOUCHER_BYTES];
+	uint8_t sel[ABI_SELECTOR_BYTES], addr[20];
+	uint64_t total = 0;
+	unsigned why[16] = { 0 };
+
+	if (!cworld_up(&w, t))
+		return;
+	T_OK(t, chain_block_timestamp(w.cc, &g_now));
+	/* the viewer (account 4) funds a pot for a fresh signer */
+	secp_sk_generate(&pot);
+	T_OK(t, secp_sk_address(&pot, signer));
+	tm_anvil_key(4, &k);
+	T_OK(t, secp_sk_address(&k, funder));
+	erc20_mint(&c, funder, &amount);
+	T_TRUE(t, csend(&w, 9, w.a.dep.token, &c));
+	bbuf_reset(&c);
+	erc20_approve(&c, w.a.dep.payment_hub, &amount);
+	T_TRUE(t, csend(&w, 4, w.a.dep.token, &c));
+	dep = u256_from_u64(50000);
+	esc = u256_from_u64(40000);
+	bbuf_reset(&c);
+	T_OK(t, hub_fund_call(&c, signer, &dep, &esc));
+	T_TRUE(t, csend(&w, 4, w.a.dep.payment_hub, &c));
+	bbuf_reset(&c);
+	hub_domain_separator_call(&c);
+	T_OK(t, chain_call(w.cc, NULL, w.a.dep.payment_hub, c.data, c.len,
+			   &ret));
+	T_EQ(t, ret.len, 32);
+	memcpy(sep, ret.data, 32);
+	bbuf_reset(&c);
+	bbuf_reset(&ret);
+	hub_pots_call(&c, signer);
+	T_OK(t, chain_call(w.cc, NULL, w.a.dep.payment_hub, c.data, c.len,
+			   &ret));
+	T_OK(t, hub_pot_decode(ret.data, ret.len, &hp));
+	T_EQ(t, hp.deposit.w[0], 50000);
+
+	/* three seeders, each paid per chunk on its own lane */
+	for (int i = 0; i < 3; i++) {
+		policy(&pol, price[i]);
+		pol.redeem_cost = u256_from_u64(1);
+		seeder_init(t, &s[i], &pol, sep);
+		p[i] = payer_for(t, &s[i], &pot, sep);
+		(void)chunkpay_payee_pot_set(s[i].pe, signer, &hp, g_now);
+		T_EQ(t, serve(t, &s[i], p[i], chunks[i], true, why, NULL),
+		     chunks[i]);
+		if (chunkpay_payer_flush(p[i], g_now, vb) == 1)
+			T_EQ(t, chunkpay_session_voucher(s[i].pe, s[i].id, vb,
+							 sizeof(vb), g_now,
+							 NULL), CHUNKPAY_OK);
+		chunkpay_session_close(s[i].pe, s[i].id);
+		T_OK(t, chunkpay_payee_batch(s[i].pe, false, &b[i]));
+		T_EQ(t, b[i].n, 1);
+		T_EQ(t, b[i].total.w[0], price[i] * chunks[i]);
+		v[i] = b[i].v[0];
+		memcpy(sigs[i], b[i].sig[0], SECP_SIG_BYTES);
+		total += price[i] * chunks[i];
+	}
+	T_EQ(t, why[CHUNKPAY_OK], 20 + 12 + 16);
+	T_TRUE(t, memcmp(v[0].recipient, v[1].recipient, 20) != 0 &&
+		  memcmp(v[1].recipient, v[2].recipient, 20) != 0 &&
+		  memcmp(v[0].recipient, v[2].recipient, 20) != 0);
+	/* a relayer (account 5) redeems all three in one transaction */
+	bbuf_reset(&c);
+	hub_redeem_vouchers_call(&c, 3, v,
+				 (const uint8_t (*)[SECP_SIG_BYTES])sigs);
+	T_TRUE(t, csend(&w, 5, w.a.dep.payment_hub, &c));
+	/* again: nothing new, reverted */
+	T_FALSE(t, csend(&w, 5, w.a.dep.payment_hub, &c));
+	abi_selector(sel, "protocolFeeBps()");
+	bbuf_reset(&c);
+	bbuf_put(&c, sel, sizeof(sel));
+	fee_bps = view_u256(&w, w.a.dep.payment_hub, &c);
+	for (int i = 0; i < 3; i++) {
+		uint64_t gross = price[i] * chunks[i];
+		struct secp_sk sk;
+
+		chunkpay_payee_redeemed(s[i].pe, &b[i]);
+		bbuf_reset(&c);
+		hub_balances_call(&c, v[i].recipient);
+		bal = view_u256(&w, w.a.dep.payment_hub, &c);
+		T_EQ(t, bal.w[0], gross - gross * fee_bps.w[0] / 10000);
+		/* the seeder can spend it: its stealth key for E */
+		T_OK(t, stealth_spend_key(&sk, &s[i].spend, &s[i].view,
+					  &b[i].eph[0]));
+		T_OK(t, secp_sk_address(&sk, addr));
+		T_MEMEQ(t, addr, v[i].recipient, 20);
+		chunkpay_batch_free(&b[i]);
+		T_OK(t, chunkpay_payee_batch(s[i].pe, true, &b[i]));
+		T_EQ(t, b[i].n, 0);
+		chunkpay_payer_free(p[i]);
+		chunkpay_payee_free(s[i].pe);
+	}
+	bbuf_reset(&c);
+	bbuf_reset(&ret);
+	hub_pots_call(&c, signer);
+	T_OK(t, chain_call(w.cc, NULL, w.a.dep.payment_hub, c.data, c.len,
+			   &ret));
+	T_OK(t, hub_pot_decode(ret.data, ret.len, &hp));
+	T_EQ(t, hp.deposit.w[0], 50000 - total);
+	bbuf_free(&c);
+	bbuf_free(&ret);
+	cworld_down(&w);
+}
+
+const struct test_case market_chunkpay_tests[] = {
+	{ "codec", test_codec, 0 },
+	{ "policy", test_policy, 0 },
+	{ "redeem", test_redeem, TT_FORK },
+	{ NULL, NULL, 0 }
+};
