@@ -174,6 +174,17 @@ static void bit_set(uint8_t *b, uint32_t i)
 	b[i / 8] |= (uint8_t)(1u << (i % 8));
 }
 
+/*
+ * Milliseconds from then to now, 0 when then is later: a timer takes now
+ * once, and what it does meanwhile (an announce, requests moved to
+ * another peer) stamps objects with a later time_mono_ms(); unsigned
+ * now - then would wrap to a huge age and drop them at once.
+ */
+static uint64_t elapsed_ms(uint64_t now, uint64_t then)
+{
+	return now > then ? now - then : 0;
+}
+
 static struct swarm_content *content_find(struct swarm *sw,
 					  const uint8_t hash[32])
 {
@@ -327,7 +338,11 @@ static void peer_drop(struct swarm_peer *p, uint8_t code, const char *why,
 
 	if (p->dead)
 		return;
-	log_debug(LD_APP, "swarm: dropping a peer: %s", why);
+	if (log_enabled(LOG_DEBUG)) {
+		char h[72];
+		log_debug(LD_APP, "swarm: dropping peer %s: %s",
+			  log_safe_hash(h, sizeof(h), p->dest_hash), why);
+	}
 	if (code) {
 		struct swarm_msg m = { .type = SWARM_ERROR };
 		m.u.error.code = code;
@@ -1295,6 +1310,11 @@ static int swarm_resolve(struct swarm *sw, const uint8_t hash[32],
 	if (sw->lookup(sw->lookup_ctx, hash, out) == 0 &&
 	    memcmp(out->hash, hash, 32) == 0)
 		return 0;
+	if (log_enabled(LOG_DEBUG)) {
+		char h[72];
+		log_debug(LD_APP, "swarm: %s not resolved yet",
+			  log_safe_hash(h, sizeof(h), hash));
+	}
 	i = sw->next_miss++ % SWARM_LOOKUP_MISSES;
 	memcpy(sw->misses[i].hash, hash, 32);
 	sw->misses[i].until_ms = now + SWARM_LOOKUP_RETRY_MS;
@@ -1361,6 +1381,13 @@ static int on_peers(struct swarm_peer *p, const struct swarm_msg *m)
 		return 0;		/* one list per connection */
 	}
 	p->got_peers = true;
+	if (log_enabled(LOG_DEBUG)) {
+		char h[72];
+		log_debug(LD_APP, "swarm: %u peers from %s%s",
+			  m->u.peers.n,
+			  log_safe_hash(h, sizeof(h), p->dest_hash),
+			  p->announcing ? " (tracker)" : "");
+	}
 	if (!c)
 		return 0;
 	for (unsigned i = 0; i < m->u.peers.n; i++)
@@ -1372,7 +1399,7 @@ static int on_peers(struct swarm_peer *p, const struct swarm_msg *m)
 static void tracker_expire(struct swarm *sw, uint64_t now)
 {
 	for (size_t i = 0; i < sw->ntr;) {
-		if (now - sw->tr[i].last_ms >= sw->cfg.tracker_ttl_ms)
+		if (elapsed_ms(now, sw->tr[i].last_ms) >= sw->cfg.tracker_ttl_ms)
 			sw->tr[i] = sw->tr[--sw->ntr];
 		else
 			i++;
@@ -1441,7 +1468,7 @@ void swarm_tracker_save(struct swarm *sw, struct bbuf *out)
 	for (size_t i = 0; i < sw->ntr; i++) {
 		bbuf_put(out, sw->tr[i].hash, 32);
 		bbuf_put(out, sw->tr[i].dest, 32);
-		bbuf_be32(out, (uint32_t)(now - sw->tr[i].last_ms));
+		bbuf_be32(out, (uint32_t)elapsed_ms(now, sw->tr[i].last_ms));
 	}
 	sw->tr_dirty = false;
 }
@@ -1566,6 +1593,11 @@ static bool announce_one(struct swarm_content *c, const uint8_t t[32])
 		peer_free_cb(p);
 		return false;
 	}
+	if (log_enabled(LOG_DEBUG)) {
+		char h[72];
+		log_debug(LD_APP, "swarm: announcing to tracker %s",
+			  log_safe_hash(h, sizeof(h), t));
+	}
 	p->s = s;
 	p->next = sw->pending;
 	sw->pending = p;
@@ -1585,7 +1617,7 @@ static void content_announce(struct swarm_content *c, uint64_t now)
 	struct swarm *sw = c->sw;
 	bool done = c->have_meta && c->have_count == c->m.chunk_count;
 	bool lonely = !done && (c->npeers == 0 ||
-		now - c->progress_ms >= sw->cfg.request_timeout_ms);
+		elapsed_ms(now, c->progress_ms) >= sw->cfg.request_timeout_ms);
 
 	for (unsigned i = 0; i < sw->ntrackers; i++) {
 		uint64_t due = c->next_announce_ms[i];
@@ -1613,11 +1645,11 @@ static void content_tick(struct swarm_content *c, uint64_t now)
 
 	for (p = c->peers; p; p = next) {
 		next = p->next;
-		if (now - p->last_rx_ms >= sw->cfg.idle_timeout_ms) {
+		if (elapsed_ms(now, p->last_rx_ms) >= sw->cfg.idle_timeout_ms) {
 			peer_drop(p, 0, "idle", false);
 			continue;
 		}
-		if (p->n_inflight && now - p->last_piece_ms >=
+		if (p->n_inflight && elapsed_ms(now, p->last_piece_ms) >=
 		    sw->cfg.request_timeout_ms) {
 			/* It keeps the stream up but sits on our requests:
 			 * once, it is not asked for a while; twice, its
@@ -1640,12 +1672,13 @@ static void content_tick(struct swarm_content *c, uint64_t now)
 			p->snubbed_until_ms = 0;
 			peer_pick(p);
 		}
-		if (now - p->last_tx_ms >= sw->cfg.keepalive_ms) {
+		if (elapsed_ms(now, p->last_tx_ms) >= sw->cfg.keepalive_ms) {
 			peer_send_simple(p, SWARM_KEEPALIVE);
 			peer_flush(p);
 		}
 	}
-	if (now - c->round_start_ms >= sw->cfg.choke_interval_ms) {
+	if (elapsed_ms(now, c->round_start_ms) >=
+	    sw->cfg.choke_interval_ms) {
 		c->round_start_ms = now;
 		choke_round(c);
 	}
@@ -1665,7 +1698,7 @@ static void swarm_tick(void *arg)
 		content_tick(c, now);
 	for (p = sw->pending; p; p = next) {
 		next = p->next;
-		if (now - p->last_rx_ms >= sw->cfg.idle_timeout_ms)
+		if (elapsed_ms(now, p->last_rx_ms) >= sw->cfg.idle_timeout_ms)
 			peer_drop(p, 0, "no handshake", true);
 	}
 	evloop_timer_arm(sw->tick, SWARM_TICK_MS);
@@ -1917,6 +1950,12 @@ int swarm_peer_add(struct swarm *sw, const uint8_t hash[32],
 	memcpy(p->dest_hash, dest->hash, 32);
 	r = stream_connect(sw->mgr, dest, SWARM_PORT, SWARM_PORT, peer_event,
 			   p, &s);
+	if (log_enabled(LOG_DEBUG)) {
+		char h[72];
+		log_debug(LD_APP, "swarm: connecting to %s: %s",
+			  log_safe_hash(h, sizeof(h), dest->hash),
+			  r ? err_str(r) : "ok");
+	}
 	if (r != 0) {
 		peer_free_cb(p);
 		return r;
