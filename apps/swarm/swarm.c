@@ -48,6 +48,7 @@ struct swarm_peer {
 	struct stream *s;
 	uint8_t dest_hash[32];
 	bool outgoing, hs_got, dead;
+	uint64_t hs_ms;			/* when their handshake came */
 	bool has_meta;			/* their handshake flag */
 	bool we_choke, they_choke, we_interested, they_interested;
 	bool optimistic;
@@ -161,6 +162,7 @@ void swarm_config_default(struct swarm_config *c)
 		.request_timeout_ms = 30000,
 		.announce_interval_ms = 300000,
 		.tracker_ttl_ms = 1800000,
+		.dup_stale_ms = 60000,
 	};
 }
 
@@ -1011,6 +1013,7 @@ static int on_handshake(struct swarm_peer *p, const struct swarm_msg *m)
 	}
 	p->has_meta = (m->u.hs.flags & SWARM_HS_HAVE_META) != 0;
 	p->hs_got = true;
+	p->hs_ms = time_mono_ms();
 	if (p->outgoing) {
 		if (memcmp(m->u.hs.content_hash, p->c->hash, 32) != 0)
 			return ERR_PROTOCOL;
@@ -1231,13 +1234,21 @@ static int peer_attach(struct swarm_peer *p, struct swarm_content *c)
 		return 0;
 	}
 	if ((dup = content_peer(c, p->dest_hash)) != NULL) {
-		/* Both sides connected at once: the stream opened by the
-		 * lower destination hash stays, on both ends. */
-		if (memcmp(sw->self.hash, p->dest_hash, 32) < 0) {
+		/* A peer that had our stream for a while connects again:
+		 * it no longer has it (it restarted, or dropped it), and
+		 * ours is stale.  Else both sides connected at once: the
+		 * stream opened by the lower destination hash stays, on
+		 * both ends. */
+		if (dup->hs_got && elapsed_ms(time_mono_ms(), dup->hs_ms) >=
+				   sw->cfg.dup_stale_ms) {
+			peer_drop(dup, 0, "replaced by its new connection",
+				  true);
+		} else if (memcmp(sw->self.hash, p->dest_hash, 32) < 0) {
 			peer_drop(p, 0, "duplicate connection", false);
 			return 0;
+		} else {
+			peer_drop(dup, 0, "duplicate connection", false);
 		}
-		peer_drop(dup, 0, "duplicate connection", false);
 	}
 	if (c->npeers >= sw->cfg.max_peers) {
 		peer_drop(p, SWARM_ERR_LIMIT, "too many peers", false);

@@ -86,6 +86,10 @@ struct swarm_config {
 	uint32_t announce_interval_ms;
 	/* Tracker role: an announce is kept this long. */
 	uint32_t tracker_ttl_ms;
+	/* A peer that connects again this long after its handshake on the
+	 * stream we have replaces that stream (it lost it: a restart);
+	 * sooner, both opened at once and the lower hash's stream stays. */
+	uint32_t dup_stale_ms;
 	/* Chunk bytes served a second, all peers together (the seeding
 	 * budget); 0: no limit. */
 	uint32_t upload_Bps;
@@ -93,7 +97,8 @@ struct swarm_config {
 
 /* Fill c with the defaults (40 peers, 4 slots, pipeline 8, window 32,
  * 10 s choke interval, 60 s keepalive, 180 s idle timeout, 30 s request
- * timeout, announces every 5 min kept 30 min). */
+ * timeout, announces every 5 min kept 30 min, a second connection from
+ * a peer replaces a first one older than 60 s). */
 void swarm_config_default(struct swarm_config *c);
 
 struct swarm_peer_stats {

@@ -860,6 +860,90 @@ static void test_tracker_announce_in_tick(struct tctx *t)
 	tn_free(&tn);
 }
 
+static struct tnode *restarted;
+
+/* A router killed: what it would still send is lost. */
+static int send_nothing(void *ctx, const struct client_dest *from,
+			const struct keys_and_cert *to, uint8_t proto,
+			uint16_t src_port, uint16_t dst_port,
+			const uint8_t *data, size_t len)
+{
+	(void)ctx, (void)from, (void)to, (void)proto, (void)src_port;
+	(void)dst_port, (void)data, (void)len;
+	return 0;
+}
+
+static bool restarted_complete(struct tnet *tn)
+{
+	return node_complete(restarted, tn->hash);
+}
+
+/* A peer that restarts and connects again while we still hold the stream
+ * it had (a killed router sends no reset: ours lingers until it times
+ * out, minutes later) is served on its new stream; the old one gives way.
+ * The restarting side has the higher hash: the side whose new stream the
+ * simultaneous-open rule alone would drop. */
+static void test_restarted_peer_reconnects(struct tctx *t)
+{
+	struct tnet tn;
+	struct content_published pub;
+	struct swarm_config cfg;
+	struct stream_config sc;
+	struct client_rx rx = { 0 };
+	struct tnode *h, *r;
+	char *dir;
+	uint64_t t0;
+
+	swarm_config_default(&cfg);
+	cfg.dup_stale_ms = 1;
+	tn_init(&tn, t);
+	h = tn_node(&tn, &cfg);
+	r = tn_node(&tn, &cfg);
+	if (memcmp(client_dest_pub(h->d)->hash, client_dest_pub(r->d)->hash,
+		   32) > 0) {
+		struct tnode *x = h;
+		h = r;
+		r = x;
+	}
+	/* r seeds to h */
+	tn_publish(&tn, r, 200000, 41, 14, &pub);
+	T_OK(t, swarm_content_add(r->sw, tn.hash, SWARM_PICK_RAREST));
+	T_OK(t, swarm_content_fetch(h->sw, tn.hash, SWARM_PICK_RAREST));
+	T_OK(t, swarm_peer_add(h->sw, tn.hash, client_dest_pub(r->d)));
+	restarted = h;
+	T_TRUE(t, tn_run(&tn, restarted_complete));
+	T_TRUE(t, has_peer(h, tn.hash, r));
+	t0 = time_mono_ms();
+	while (time_mono_ms() < t0 + 2 * cfg.dup_stale_ms)
+		;
+	/* r dies without a word (its resets go nowhere) and comes back
+	 * with the same destination and an empty store */
+	r->cs.net.send = send_nothing;
+	tn.cn.detach(tn.cn.ctx, r->d);
+	swarm_free(r->sw);
+	stream_mgr_free(r->mgr);
+	content_store_free(r->st);
+	r->cs.net = tn.cn;
+	stream_config_default(&sc);
+	r->mgr = stream_mgr_new(&sc, &r->sg, client_stream_sink(&r->cs),
+				tn.el);
+	rx.mgr = r->mgr;
+	T_OK(t, tn.cn.attach(tn.cn.ctx, r->d, &rx));
+	dir = fsutil_path_join(tn.dir, "restarted");
+	T_OK(t, content_store_open(dir, &r->st));
+	free(dir);
+	r->sw = swarm_new(&cfg, client_dest_pub(r->d), r->mgr, r->st, tn.el);
+	T_TRUE(t, has_peer(h, tn.hash, r));	/* h's stream is stale now */
+	T_OK(t, swarm_content_fetch(r->sw, tn.hash, SWARM_PICK_RAREST));
+	T_OK(t, swarm_peer_add(r->sw, tn.hash, client_dest_pub(h->d)));
+	restarted = r;
+	T_TRUE(t, tn_run(&tn, restarted_complete));
+	T_TRUE(t, has_peer(h, tn.hash, r));
+	check_plaintext(&tn, r, &pub.key, 200000, 41);
+	content_published_clear(&pub);
+	tn_free(&tn);
+}
+
 const struct test_case swarm_engine_tests[] = {
 	{ "one_seeder_three_leechers", test_one_seeder_three_leechers, TT_FORK },
 	{ "lying_seeders_banned", test_lying_seeders_banned, TT_FORK },
@@ -873,6 +957,8 @@ const struct test_case swarm_engine_tests[] = {
 	{ "hints_and_pex", test_hints_and_pex, TT_FORK },
 	{ "tracker", test_tracker, TT_FORK },
 	{ "tracker_announce_in_tick", test_tracker_announce_in_tick, TT_FORK },
+	{ "restarted_peer_reconnects", test_restarted_peer_reconnects,
+	  TT_FORK },
 	{ "upload_budget", test_upload_budget, TT_FORK },
 	{ NULL, NULL, 0 }
 };
