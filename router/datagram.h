@@ -40,8 +40,8 @@ struct client_payload_hdr {
 };
 
 /*
- * Append the gzip member of len bytes of data with h's ports and protocol
- * in its header to out.  ERR_TOO_BIG over CLIENT_PAYLOAD_MAX_BYTES.
+ * Append the gzip member of len bytes of data (stored, uncompressed) with
+ * h's ports and protocol in its header to out.  ERR_TOO_BIG over CLIENT_PAYLOAD_MAX_BYTES.
  */
 int client_payload_encode(const void *data, size_t len,
 			  const struct client_payload_hdr *h, struct bbuf *out);

@@ -29,6 +29,14 @@
 int gzip_compress(const void *in, size_t len, struct bbuf *out);
 
 /*
+ * Append a gzip member holding len bytes of in uncompressed (stored
+ * deflate blocks: 23 bytes more than len up to 65535 bytes), without
+ * zlib's compressor state: what i2pd sends client payloads as unless
+ * asked to compress.  ERR_TOO_BIG over GZIP_MAX_INPUT_BYTES.
+ */
+int gzip_store(const void *in, size_t len, struct bbuf *out);
+
+/*
  * Append a raw deflate stream (zip method 8) of len bytes of in to out.
  * Errors as gzip_compress().
  */

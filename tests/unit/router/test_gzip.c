@@ -137,6 +137,81 @@ static void test_malformed(struct tctx *t)
 	free(m);
 }
 
+/* gzip.compress(b'I2P stored gzip vector\n' * 3, compresslevel=0,
+ * mtime=0), Python 3: one final stored block (XFL 4, OS 3). */
+static const char py_stored_hex[] =
+	"1f8b0800000000000403014500baff4932502073746f72656420677a697020766563"
+	"746f720a4932502073746f72656420677a697020766563746f720a49325020737"
+	"46f72656420677a697020766563746f720af26ee11f45000000";
+
+static void test_stored(struct tctx *t)
+{
+	static const size_t sizes[] = { 0, 1, 1812, 65535, 65536, 140000 };
+	size_t plen, outlen = 5;
+	uint8_t *py = tvec_hex(t, py_stored_hex, &plen);
+	uint8_t *m = xmalloc(plen + 1), out[100];
+	struct bbuf z = BBUF_INIT;
+	const char *v = "I2P stored gzip vector\n";
+
+	/* Ours is Python's member but for XFL and OS. */
+	T_EQ(t, plen, 92);
+	T_OK(t, gzip_decompress(py, plen, out, sizeof(out), &outlen));
+	T_EQ(t, outlen, 69);
+	for (int i = 0; i < 3; i++)
+		T_MEMEQ(t, out + 23 * i, v, 23);
+	T_OK(t, gzip_store(out, 69, &z));
+	T_EQ(t, z.len, plen);
+	T_MEMEQ(t, z.data, py, 8);
+	T_MEMEQ(t, z.data + 10, py + 10, plen - 10);
+	bbuf_free(&z);
+	/* A wrong CRC, a wrong ISIZE, a wrong NLEN, a byte after it, too
+	 * little room, cut anywhere: refused as zlib refuses them. */
+	memcpy(m, py, plen);
+	m[plen - 8] ^= 1;
+	T_ERR(t, gzip_decompress(m, plen, out, sizeof(out), &outlen),
+	      ERR_FORMAT);
+	memcpy(m, py, plen);
+	m[plen - 4] ^= 1;
+	T_ERR(t, gzip_decompress(m, plen, out, sizeof(out), &outlen),
+	      ERR_FORMAT);
+	memcpy(m, py, plen);
+	m[13] ^= 1;
+	T_ERR(t, gzip_decompress(m, plen, out, sizeof(out), &outlen),
+	      ERR_FORMAT);
+	memcpy(m, py, plen);
+	m[plen] = 0;
+	T_ERR(t, gzip_decompress(m, plen + 1, out, sizeof(out), &outlen),
+	      ERR_FORMAT);
+	T_ERR(t, gzip_decompress(py, plen, out, 68, &outlen), ERR_TOO_BIG);
+	for (size_t cut = 0; cut < plen; cut++) {
+		int r = gzip_decompress(py, cut, out, sizeof(out), &outlen);
+		T_TRUE(t, r == ERR_TRUNCATED || r == ERR_FORMAT);
+	}
+	T_EQ(t, outlen, 69);
+	/* Round trips, one block and several. */
+	for (size_t i = 0; i < ARRAY_LEN(sizes); i++) {
+		size_t n = sizes[i];
+		uint8_t *in = xmalloc(n + 1), *o = xmalloc(n + 1);
+
+		rand_bytes(in, n);
+		T_OK(t, gzip_store(in, n, &z));
+		T_EQ(t, z.len, n + 18 + 5 * (n ? (n + 65534) / 65535 : 1));
+		outlen = 0;
+		T_OK(t, gzip_decompress(z.data, z.len, o, n, &outlen));
+		T_EQ(t, outlen, n);
+		if (n) {
+			T_MEMEQ(t, o, in, n);
+			T_ERR(t, gzip_decompress(z.data, z.len, o, n - 1,
+						 &outlen), ERR_TOO_BIG);
+		}
+		bbuf_free(&z);
+		free(in);
+		free(o);
+	}
+	free(py);
+	free(m);
+}
+
 static void test_crc32(struct tctx *t)
 {
 	/* The CRC-32 check value (catalogue of CRCs, "CRC-32/ISO-HDLC"). */
@@ -149,6 +224,7 @@ const struct test_case router_gzip_tests[] = {
 	{ "roundtrip", test_roundtrip, 0 },
 	{ "bomb_capped", test_bomb_capped, 0 },
 	{ "malformed", test_malformed, 0 },
+	{ "stored", test_stored, 0 },
 	{ "crc32", test_crc32, 0 },
 	{ NULL, NULL, 0 }
 };
