@@ -1208,6 +1208,19 @@ size_t ratchet_ctx_tag_count(const struct ratchet_ctx *c)
 	return c->ntags;
 }
 
+bool ratchet_ctx_renew(struct ratchet_ctx *c, const struct x25519_pk *remote)
+{
+	bool any = false;
+
+	for (struct ratchet_session *s = c->sessions; s; s = s->next)
+		if (!s->retired && s->state == S_ESTABLISHED &&
+		    memcmp(s->remote.b, remote->b, 32) == 0) {
+			s->retired = true;
+			any = true;
+		}
+	return any;
+}
+
 int ratchet_ctx_tx_tagset_id(const struct ratchet_ctx *c,
 			     const struct x25519_pk *remote)
 {

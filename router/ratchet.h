@@ -147,6 +147,15 @@ void ratchet_ctx_expire(struct ratchet_ctx *c, uint64_t now_ms);
 /* Sessions and inbound tags held (tests). */
 size_t ratchet_ctx_session_count(const struct ratchet_ctx *c);
 size_t ratchet_ctx_tag_count(const struct ratchet_ctx *c);
+/*
+ * Send to remote on a new session from the next message on (an NS): its
+ * established sessions are retired (they still receive until
+ * RATCHET_OLD_TAGSET_MS).  For a sender that hears nothing back: the
+ * remote may have restarted with the same static key and lost the
+ * session, and drops every ES of it unread.  False when there was no
+ * established session (a new one is under way already).
+ */
+bool ratchet_ctx_renew(struct ratchet_ctx *c, const struct x25519_pk *remote);
 /* The outbound tag set id of the sending session to remote, or -1. */
 int ratchet_ctx_tx_tagset_id(const struct ratchet_ctx *c,
 			     const struct x25519_pk *remote);

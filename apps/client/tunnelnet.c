@@ -441,6 +441,11 @@ static int send_now(struct tunnelnet *tn, struct tn_dest *x,
 		peer->ls_version = 0;
 		tn->st.refreshes++;
 		(void)lookup_start(tn, to->hash);
+		if (mono - peer->quiet_since >= TUNNELNET_RENEW_MS &&
+		    ratchet_ctx_renew(x->rc, &pk))
+			log_debug(LD_CLIENT, "no word back for %" PRIu64
+				  " ms: a new ratchet session",
+				  mono - peer->quiet_since);
 	}
 	/* Our LeaseSet, while the session is new or after it changed, so
 	 * the remote can answer. */

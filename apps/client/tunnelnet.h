@@ -70,6 +70,9 @@ struct tunnelnet;	/* opaque */
 /* Sending to a remote that sent nothing back for this long, look its
  * LeaseSet up again and bundle ours again (at most this often). */
 #define TUNNELNET_QUIET_MS 8000
+/* Quiet this long, the ratchet session to it starts anew (an NS): a
+ * remote that restarted with the same keys reads none of the old one. */
+#define TUNNELNET_RENEW_MS 20000
 /* Leases ending sooner than this are not used to send. */
 #define TUNNELNET_LEASE_MARGIN_MS 10000
 /* Blinded keys change at midnight UTC. */

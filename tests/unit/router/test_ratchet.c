@@ -119,6 +119,40 @@ static void test_handshake(struct tctx *t)
 	pair_free(&p);
 }
 
+/* Bob restarts with the same static key: Alice's ES are unreadable to
+ * him; renewed, her next message is an NS he opens, and the new session
+ * is established.  The old session still receives. */
+static void test_renew(struct tctx *t)
+{
+	struct pair p;
+	struct ratchet_rx_info in;
+	struct ratchet_ctx *b2;
+
+	pair_init(&p);
+	T_FALSE(t, ratchet_ctx_renew(p.a, &p.bpk));	/* no session */
+	T_OK(t, send1(p.a, &p.bpk, p.b, 1, 0, &in, t));
+	T_FALSE(t, ratchet_ctx_renew(p.a, &p.bpk));	/* NS sent only */
+	T_OK(t, send1(p.b, &p.apk, p.a, 2, 0, &in, t));
+	T_OK(t, send1(p.a, &p.bpk, p.b, 3, 0, &in, t));
+	T_EQ(t, in.kind, RATCHET_KIND_ES);
+	b2 = ratchet_ctx_new(&p.bsk);			/* Bob restarted */
+	T_ERR(t, send1(p.a, &p.bpk, b2, 4, 0, &in, t), ERR_NOT_FOUND);
+	T_TRUE(t, ratchet_ctx_renew(p.a, &p.bpk));
+	T_FALSE(t, ratchet_ctx_renew(p.a, &p.bpk));
+	T_OK(t, send1(p.a, &p.bpk, b2, 5, 0, &in, t));
+	T_EQ(t, in.kind, RATCHET_KIND_NS);
+	T_MEMEQ(t, in.remote.b, p.apk.b, 32);
+	T_OK(t, send1(b2, &p.apk, p.a, 6, 0, &in, t));
+	T_EQ(t, in.kind, RATCHET_KIND_NSR);
+	T_OK(t, send1(p.a, &p.bpk, b2, 7, 0, &in, t));
+	T_EQ(t, in.kind, RATCHET_KIND_ES);
+	/* the old Bob's ES on the retired session still open */
+	T_OK(t, send1(p.b, &p.apk, p.a, 8, 0, &in, t));
+	T_EQ(t, in.kind, RATCHET_KIND_ES);
+	ratchet_ctx_free(b2);
+	pair_free(&p);
+}
+
 /* Bob answers with several NSRs before Alice's ES reaches him (i2pd's
  * repeated NSRs share his ephemeral key); Alice takes every one. */
 static void test_repeated_nsr(struct tctx *t)
@@ -612,6 +646,7 @@ static void test_blocks(struct tctx *t)
 const struct test_case router_ratchet_tests[] = {
 	{ "handshake", test_handshake, 0 },
 	{ "repeated_nsr", test_repeated_nsr, 0 },
+	{ "renew", test_renew, 0 },
 	{ "dh_ratchet", test_dh_ratchet, 0 },
 	{ "out_of_order", test_out_of_order, 0 },
 	{ "max_behind", test_max_behind, 0 },
