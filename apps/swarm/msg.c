@@ -35,6 +35,7 @@ static const struct {
 	[SWARM_ERROR] = { "error", 2, 2 + SWARM_ERROR_TEXT_MAX_BYTES },
 	[SWARM_ANNOUNCE] = { "announce", SWARM_ANNOUNCE_BYTES,
 			     SWARM_ANNOUNCE_BYTES },
+	[SWARM_PAY] = { "pay", 1, SWARM_PAY_MAX_BODY },
 };
 
 #define SWARM_ANNOUNCE_FLAGS (SWARM_ANNOUNCE_SEEDING | SWARM_ANNOUNCE_STOPPED)
@@ -177,6 +178,10 @@ static int decode_body(struct breader *r, struct swarm_msg *m)
 		m->u.announce.flags = br_u8(r);
 		return m->u.announce.flags & ~SWARM_ANNOUNCE_FLAGS ?
 		       ERR_FORMAT : 0;
+	case SWARM_PAY:
+		m->u.pay.len = br_left(r);
+		m->u.pay.data = br_take(r, m->u.pay.len);
+		return 0;
 	}
 	return ERR_UNSUPPORTED;
 }
@@ -244,6 +249,8 @@ static bool encodable(const struct swarm_msg *m)
 		return m->u.have < CONTENT_MAX_CHUNKS;
 	case SWARM_ANNOUNCE:
 		return (m->u.announce.flags & ~SWARM_ANNOUNCE_FLAGS) == 0;
+	case SWARM_PAY:
+		return m->u.pay.len >= 1 && m->u.pay.len <= SWARM_PAY_MAX_BODY;
 	case SWARM_HANDSHAKE:
 	case SWARM_KEEPALIVE:
 	case SWARM_CHOKE:
@@ -317,6 +324,9 @@ static void encode_body(const struct swarm_msg *m, struct bbuf *out)
 	case SWARM_ANNOUNCE:
 		bbuf_put(out, m->u.announce.content_hash, CONTENT_HASH_BYTES);
 		bbuf_u8(out, m->u.announce.flags);
+		break;
+	case SWARM_PAY:
+		bbuf_put(out, m->u.pay.data, m->u.pay.len);
 		break;
 	}
 }

@@ -60,9 +60,13 @@ enum swarm_msg_type {
 	SWARM_META = 13,
 	SWARM_PEERS = 14,
 	SWARM_ERROR = 15,
-	SWARM_ANNOUNCE = 16		/* to a tracker, instead of HANDSHAKE */
+	SWARM_ANNOUNCE = 16,		/* to a tracker, instead of HANDSHAKE */
+	SWARM_PAY = 17			/* a payment message, opaque here */
 };
-#define SWARM_MSG_TYPE_COUNT 17
+#define SWARM_MSG_TYPE_COUNT 18
+/* A PAY body: the payment app's message (terms, a voucher), carried
+ * as is; the swarm reads none of it (swarm.h, swarm_pay_hooks). */
+#define SWARM_PAY_MAX_BODY 512
 
 /* ANNOUNCE flags; the other bits must be 0. */
 #define SWARM_ANNOUNCE_SEEDING 0x01u	/* we hold every chunk */
@@ -132,6 +136,10 @@ struct swarm_msg {
 			uint8_t content_hash[CONTENT_HASH_BYTES];
 			uint8_t flags;		/* SWARM_ANNOUNCE_* */
 		} announce;
+		struct {			/* PAY */
+			const uint8_t *data;
+			size_t len;		/* 1..SWARM_PAY_MAX_BODY */
+		} pay;
 	} u;
 };
 

@@ -68,6 +68,7 @@ struct swarm_peer {
 	uint64_t snubbed_until_ms;	/* not asked before this */
 	unsigned stalls;		/* request timeouts since its last piece */
 	bool got_peers;			/* one PEERS taken from it */
+	uint64_t pay_wait_ms;		/* held for payment since (0: not) */
 	/* An announce to a tracker (in the pending list): for ann_hash. */
 	bool announcing;
 	uint8_t ann_hash[32];
@@ -147,6 +148,8 @@ struct swarm {
 	unsigned next_miss;
 	int64_t up_tokens;		/* upload budget left (bytes) */
 	struct evloop_timer *up_timer;	/* refills it (upload_Bps only) */
+	bool has_pay;			/* the payment hook (swarm_set_pay) */
+	struct swarm_pay_hooks pay;
 };
 
 void swarm_config_default(struct swarm_config *c)
@@ -236,6 +239,55 @@ static void peer_send_range(struct swarm_peer *p, enum swarm_msg_type t,
 	m.u.range.index = idx;
 	m.u.range.count = 1;
 	peer_send(p, &m);
+}
+
+/* ---- the payment hook (swarm_set_pay) ---- */
+
+/* Send what a payment hook appended to b as one PAY frame. */
+static void pay_send(struct swarm_peer *p, struct bbuf *b)
+{
+	struct swarm_msg m = { .type = SWARM_PAY };
+
+	if (b->len && b->len <= SWARM_PAY_MAX_BODY) {
+		m.u.pay.data = b->data;
+		m.u.pay.len = b->len;
+		peer_send(p, &m);
+	}
+	bbuf_free(b);
+}
+
+static bool pay_may_serve(const struct swarm_peer *p)
+{
+	const struct swarm *sw = p->sw;
+
+	return !sw->has_pay || !sw->pay.may_serve ||
+	       sw->pay.may_serve(sw->pay.ctx, p->c->hash, p->dest_hash);
+}
+
+/* A peer held for payment SWARM_PAY_WAIT_MS or more is not unchoked. */
+static bool pay_owing(const struct swarm_peer *p, uint64_t now)
+{
+	return p->pay_wait_ms && now >= p->pay_wait_ms + SWARM_PAY_WAIT_MS &&
+	       !pay_may_serve(p);
+}
+
+static void pay_open(struct swarm_peer *p)
+{
+	struct swarm *sw = p->sw;
+	struct bbuf b = BBUF_INIT;
+
+	if (sw->has_pay && sw->pay.open) {
+		sw->pay.open(sw->pay.ctx, p->c->hash, p->dest_hash, &b);
+		pay_send(p, &b);
+	}
+}
+
+static void pay_close(struct swarm_peer *p)
+{
+	struct swarm *sw = p->sw;
+
+	if (sw->has_pay && sw->pay.close && p->c && p->hs_got)
+		sw->pay.close(sw->pay.ctx, p->c->hash, p->dest_hash);
 }
 
 static bool peer_serve_one(struct swarm_peer *p);
@@ -353,6 +405,7 @@ static void peer_drop(struct swarm_peer *p, uint8_t code, const char *why,
 		peer_send(p, &m);
 		peer_flush(p);
 	}
+	pay_close(p);
 	p->dead = true;
 	if (reset)
 		stream_reset(p->s);
@@ -599,7 +652,8 @@ static void choke_fill(struct swarm_content *c)
 
 	for (struct swarm_peer *p = c->peers;
 	     p && n < c->sw->cfg.unchoke_slots; p = p->next) {
-		if (p->we_choke && p->they_interested && !p->dead) {
+		if (p->we_choke && p->they_interested && !p->dead &&
+		    !pay_owing(p, time_mono_ms())) {
 			peer_choke(p, false);
 			n++;
 		}
@@ -656,7 +710,8 @@ static void choke_round(struct swarm_content *c)
 		}
 	}
 	for (p = c->peers; p; p = p->next) {
-		bool keep = p->down_round == UINT64_MAX || p == opt;
+		bool keep = (p->down_round == UINT64_MAX || p == opt) &&
+			    !pay_owing(p, time_mono_ms());
 		peer_choke(p, !keep);
 		p->down_round = 0;
 		p->up_round = 0;
@@ -709,6 +764,12 @@ static bool peer_serve_one(struct swarm_peer *p)
 	if (!c || p->q_len == 0 || p->we_choke ||
 	    (sw->cfg.upload_Bps && sw->up_tokens <= 0))
 		return false;
+	if (!pay_may_serve(p)) {
+		if (!p->pay_wait_ms)
+			p->pay_wait_ms = time_mono_ms();
+		return false;
+	}
+	p->pay_wait_ms = 0;
 	idx = p->queue[0];
 	memmove(&p->queue[0], &p->queue[1], --p->q_len * sizeof(p->queue[0]));
 	r = content_store_chunk_get(sw->st, c->hash, idx, sw->chunk_buf,
@@ -731,6 +792,8 @@ static bool peer_serve_one(struct swarm_peer *p)
 	m.u.piece.chunk = sw->chunk_buf;
 	m.u.piece.chunk_len = len;
 	peer_send(p, &m);
+	if (sw->has_pay && sw->pay.served)
+		sw->pay.served(sw->pay.ctx, c->hash, p->dest_hash, idx);
 	sw->up_tokens -= (int64_t)len;
 	p->up += len;
 	p->up_round += len;
@@ -841,6 +904,13 @@ static int on_piece(struct swarm_peer *p, const struct swarm_msg *m)
 		c->bad_pieces++;
 		content_ban(c, p, "chunk or proof does not verify");
 		return 0;
+	}
+	if (p->sw->has_pay && p->sw->pay.received) {
+		struct bbuf b = BBUF_INIT;
+
+		p->sw->pay.received(p->sw->pay.ctx, c->hash, p->dest_hash, idx,
+				    &b);
+		pay_send(p, &b);
 	}
 	/* A chunk we cancelled late is still welcome. */
 	if (bit_get(c->have, idx)) {
@@ -1018,6 +1088,7 @@ static int on_handshake(struct swarm_peer *p, const struct swarm_msg *m)
 		if (memcmp(m->u.hs.content_hash, p->c->hash, 32) != 0)
 			return ERR_PROTOCOL;
 		peer_send_pex(p);
+		pay_open(p);
 		meta_request_next(p->c);
 		return 0;
 	}
@@ -1069,6 +1140,28 @@ static int on_have(struct swarm_peer *p, uint32_t idx)
 		p->we_interested = true;
 		peer_send_simple(p, SWARM_INTERESTED);
 	}
+	return 0;
+}
+
+/* A PAY body for the hook; serving resumes when it allows. */
+static int on_pay(struct swarm_peer *p, const struct swarm_msg *m)
+{
+	struct swarm *sw = p->sw;
+	struct bbuf b = BBUF_INIT;
+	int r;
+
+	if (!sw->has_pay || !sw->pay.recv)
+		return 0;		/* not a paying swarm: ignored */
+	r = sw->pay.recv(sw->pay.ctx, p->c->hash, p->dest_hash,
+			 m->u.pay.data, m->u.pay.len, &b);
+	pay_send(p, &b);
+	if (r != 0)
+		return ERR_PROTOCOL;
+	if (p->pay_wait_ms && pay_may_serve(p)) {
+		p->pay_wait_ms = 0;
+		choke_fill(p->c);
+	}
+	peer_flush(p);
 	return 0;
 }
 
@@ -1126,6 +1219,8 @@ static int peer_handle(struct swarm_peer *p, const struct swarm_msg *m)
 		return 0;
 	case SWARM_ANNOUNCE:
 		return ERR_PROTOCOL;
+	case SWARM_PAY:
+		return on_pay(p, m);
 	}
 	return ERR_PROTOCOL;
 }
@@ -1262,6 +1357,7 @@ static int peer_attach(struct swarm_peer *p, struct swarm_content *c)
 	c->npeers++;
 	peer_send_handshake(p);
 	peer_send_pex(p);
+	pay_open(p);
 	meta_request_next(c);
 	peer_flush(p);
 	return 0;
@@ -1660,6 +1756,9 @@ static void content_tick(struct swarm_content *c, uint64_t now)
 			peer_drop(p, 0, "idle", false);
 			continue;
 		}
+		/* "a viewer that stops paying is choked" (issue 13) */
+		if (!p->we_choke && pay_owing(p, now))
+			peer_choke(p, true);
 		if (p->n_inflight && elapsed_ms(now, p->last_piece_ms) >=
 		    sw->cfg.request_timeout_ms) {
 			/* It keeps the stream up but sits on our requests:
@@ -1813,6 +1912,13 @@ void swarm_free(struct swarm *sw)
 	free(sw->chunk_buf);
 	free(sw->tr);
 	free(sw);
+}
+
+void swarm_set_pay(struct swarm *sw, const struct swarm_pay_hooks *h)
+{
+	sw->has_pay = h != NULL;
+	if (h)
+		sw->pay = *h;
 }
 
 void swarm_set_chunk_cb(struct swarm *sw, swarm_chunk_fn fn, void *ctx)

@@ -217,6 +217,42 @@ int swarm_content_stats(struct swarm *sw, const uint8_t hash[32],
 typedef void (*swarm_trace_fn)(void *ctx, const uint8_t dest_hash[32],
 			       bool sent, const uint8_t *frame, size_t len);
 void swarm_set_trace(struct swarm *sw, swarm_trace_fn fn, void *ctx);
+/*
+ * Payment hook (pay per chunk, docs/market.md §7): an app that pays or is
+ * paid for chunks installs it; the swarm carries the app's messages in
+ * PAY frames without reading them and asks it before serving a chunk.
+ * Peers are named by content and destination hash; every hook may append
+ * a PAY body (≤ SWARM_PAY_MAX_BODY) to out, sent to that peer.
+ *   open:     the peer's handshake is done (a seeder sends its terms);
+ *   recv:     a PAY body from the peer (non-zero: drop the peer);
+ *   received: a chunk from the peer verified (a viewer pays for it; a
+ *             chunk that fails its proof is never reported);
+ *   may_serve: false holds the peer's requests; a peer held for
+ *             SWARM_PAY_WAIT_MS is choked until it may be served again;
+ *   served:   a chunk was sent to the peer;
+ *   close:    the peer is gone.
+ * Without a hook the swarm serves and sends no PAY.  Loop thread only.
+ */
+#define SWARM_PAY_WAIT_MS 10000
+struct swarm_pay_hooks {
+	void (*open)(void *ctx, const uint8_t hash[32], const uint8_t peer[32],
+		     struct bbuf *out);
+	int (*recv)(void *ctx, const uint8_t hash[32], const uint8_t peer[32],
+		    const uint8_t *body, size_t len, struct bbuf *out);
+	void (*received)(void *ctx, const uint8_t hash[32],
+			 const uint8_t peer[32], uint32_t idx,
+			 struct bbuf *out);
+	bool (*may_serve)(void *ctx, const uint8_t hash[32],
+			  const uint8_t peer[32]);
+	void (*served)(void *ctx, const uint8_t hash[32],
+		       const uint8_t peer[32], uint32_t idx);
+	void (*close)(void *ctx, const uint8_t hash[32],
+		      const uint8_t peer[32]);
+	void *ctx;
+};
+/* Install h (copied; NULL removes it) before any peer connects. */
+void swarm_set_pay(struct swarm *sw, const struct swarm_pay_hooks *h);
+
 /* Up to max peers' stats; returns how many were written. */
 size_t swarm_peer_stats(struct swarm *sw, const uint8_t hash[32],
 			struct swarm_peer_stats *out, size_t max);

@@ -6,6 +6,7 @@ extern const struct test_case market_chunkpay_tests[];
 extern const struct test_case market_gateway_tests[];
 extern const struct test_case market_keyagent_tests[];
 extern const struct test_case market_library_tests[];
+extern const struct test_case market_seedpay_tests[];
 
 int main(int argc, char **argv)
 {
@@ -14,6 +15,7 @@ int main(int argc, char **argv)
 		{ "gateway", market_gateway_tests },
 		{ "keyagent", market_keyagent_tests },
 		{ "library", market_library_tests },
+		{ "seedpay", market_seedpay_tests },
 		{ NULL, NULL }
 	};
 	return tharness_main(argc, argv, groups);

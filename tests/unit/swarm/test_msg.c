@@ -296,6 +296,38 @@ static void test_stream_of_frames(struct tctx *t)
 	bbuf_free(&b);
 }
 
+/* PAY carries 1..SWARM_PAY_MAX_BODY opaque bytes, as they are. */
+static void test_pay(struct tctx *t)
+{
+	static const uint8_t body[3] = { 2, 0xaa, 0x55 };
+	static const uint8_t empty[] = { 0, 0, 0, 1, SWARM_PAY };
+	uint8_t big[SWARM_HEADER_BYTES + SWARM_PAY_MAX_BODY + 1] = { 0 };
+	struct swarm_msg m = { .type = SWARM_PAY }, back;
+	struct bbuf b = BBUF_INIT;
+	size_t used;
+
+	m.u.pay.data = body;
+	m.u.pay.len = sizeof(body);
+	roundtrip(t, &m, &back);
+	T_EQ(t, back.u.pay.len, 3);
+	T_MEMEQ(t, back.u.pay.data, body, 3);
+	m.u.pay.len = 0;
+	T_ERR(t, swarm_msg_encode(&m, &b), ERR_ARG);
+	m.u.pay.len = SWARM_PAY_MAX_BODY + 1;
+	T_ERR(t, swarm_msg_encode(&m, &b), ERR_ARG);
+	T_EQ(t, b.len, 0);
+	T_ERR(t, swarm_msg_decode(empty, sizeof(empty), &back, &used),
+	      ERR_FORMAT);
+	big[2] = (SWARM_PAY_MAX_BODY + 2) >> 8;
+	big[3] = (SWARM_PAY_MAX_BODY + 2) & 0xff;
+	big[4] = SWARM_PAY;
+	T_ERR(t, swarm_msg_decode(big, sizeof(big), &back, &used),
+	      ERR_TOO_BIG);
+	T_STREQ(t, swarm_msg_type_name(SWARM_PAY), "pay");
+	bbuf_free(&rt_keep);
+	bbuf_free(&b);
+}
+
 const struct test_case swarm_msg_tests[] = {
 	{ "handshake", test_handshake, 0 },
 	{ "small", test_small_messages, 0 },
@@ -305,5 +337,6 @@ const struct test_case swarm_msg_tests[] = {
 	{ "meta_peers_error", test_meta_peers_error, 0 },
 	{ "stream_of_frames", test_stream_of_frames, 0 },
 	{ "announce", test_announce, 0 },
+	{ "pay", test_pay, 0 },
 	{ NULL, NULL, 0 }
 };
