@@ -21,6 +21,7 @@
 #include "apps/content/publish.h"
 #include "apps/content/store.h"
 #include "apps/content/text.h"
+#include "apps/market/register.h"
 #include "apps/proxy/tunconf.h"
 #include "apps/swarm/service.h"
 #include "apps/swarm/swarm.h"
@@ -30,6 +31,7 @@
 #include "tunnels/transit.h"
 #include "netdb/netdb.h"
 #include "netdb/store.h"
+#include "chain/u256.h"
 #include "crypto/base/alloc.h"
 #include "crypto/base/encode.h"
 #include "crypto/base/err.h"
@@ -53,7 +55,8 @@
 #define KEY_LINE_BYTES (64 + 1 + 64 + 1)
 #define FREE_KEY_PREFIX "bits-key: "
 
-enum upload_state { UP_RECEIVING, UP_SEALING, UP_SEEDING, UP_DONE, UP_FAILED };
+enum upload_state { UP_RECEIVING, UP_SEALING, UP_SEEDING, UP_REGISTERING,
+		    UP_DONE, UP_FAILED };
 
 struct upload {
 	unsigned id;			/* 0: a free slot */
@@ -69,6 +72,9 @@ struct upload {
 	char err[200];
 	uint8_t hash[32], card_id[32];
 	char *card_hex;
+	bool on_chain;			/* registered: licence_index, tx */
+	uint64_t licence_index;
+	uint8_t tx[32];
 };
 
 struct book_key {
@@ -255,11 +261,45 @@ static void on_swarm(void *ctx, struct evhttp_request *req, const char *rest)
 
 /* ---- /api/publish ---- */
 
+/* Registration on chain (apps/market/register.h): the market's
+ * registrar, when the router has a wallet and runs the key agent. */
+static struct market_registrar *registrar(const struct bitsd_console *c,
+					  uint8_t agent[32])
+{
+	uint8_t a[32];
+
+	return bitsd_market_registrar(c->d.market_sub, agent ? agent : a);
+}
+
+/* What the Publish page says of the chain step. */
+static const char *chain_note(const struct bitsd_console *c,
+			      const struct upload *u)
+{
+	if (!c->d.market)
+		return "market not configured on this router";
+	if (u->state == UP_RECEIVING || u->state == UP_SEALING ||
+	    u->state == UP_SEEDING)
+		return u->free_content || !registrar(c, NULL) ? "" :
+		       "waiting for the seal";
+	if (u->state == UP_REGISTERING)
+		return "sending LicenseRegistry.publish from this router's "
+		       "wallet and waiting for its receipt";
+	if (u->on_chain)
+		return "registered in the licence registry";
+	if (u->free_content)
+		return "free: nothing to register";
+	if (!registrar(c, NULL))
+		return "not registered: it needs this router's wallet "
+		       "(market.wallet.key) and key agent (market.agent)";
+	return "not registered";
+}
+
 static json_t *upload_json(const struct bitsd_console *c,
 			   const struct upload *u)
 {
 	static const char *const names[] = { "receiving", "sealing",
-					     "seeding", "done", "failed" };
+					     "seeding", "registering", "done",
+					     "failed" };
 	char hx[HEX_ENC_LEN(32)];
 	json_t *o = json_pack("{s:i, s:s, s:s, s:I, s:I, s:b, s:i}",
 			      "id", (int)u->id, "state", names[u->state],
@@ -270,17 +310,25 @@ static json_t *upload_json(const struct bitsd_console *c,
 
 	if (u->err[0])
 		json_object_set_new(o, "error", json_string(u->err));
-	if (u->state == UP_SEEDING || u->state == UP_DONE) {
+	if (u->state == UP_SEEDING || u->state == UP_REGISTERING ||
+	    u->state == UP_DONE) {
 		hex_encode(hx, sizeof(hx), u->hash, 32);
 		json_object_set_new(o, "content_hash", json_string(hx));
+	}
+	if (u->state == UP_DONE) {
 		hex_encode(hx, sizeof(hx), u->card_id, 32);
 		json_object_set_new(o, "card_id", json_string(hx));
 		json_object_set_new(o, "card", json_string(u->card_hex));
 	}
-	json_object_set_new(o, "chain", json_string(c->d.market ?
-		"the licence is registered on chain with bits-chain; the "
-		"console does not do it yet" :
-		"market not configured on this router"));
+	json_object_set_new(o, "chain", json_string(chain_note(c, u)));
+	if (u->on_chain) {
+		char tx[2 + HEX_ENC_LEN(32)] = "0x";
+
+		hex_encode(tx + 2, sizeof(tx) - 2, u->tx, 32);
+		json_object_set_new(o, "licence_index",
+				    json_integer((json_int_t)u->licence_index));
+		json_object_set_new(o, "tx", json_string(tx));
+	}
 	return o;
 }
 
@@ -483,39 +531,59 @@ struct seal_job {
 	struct content_published pub;
 	char *card_hex;
 	uint8_t card_id[32];
+	bool reg;			/* registered on chain before signing */
 };
+
+/* Sign the card with the creator key and encode it (worker). */
+static void card_sign(struct seal_job *j)
+{
+	struct ed25519_seed *sk = secmem_alloc(sizeof(*sk));
+	struct content_signer sg;
+	struct bbuf b = BBUF_INIT;
+
+	if ((j->r = content_creator_seed_load(j->creator_path, sk)) != 0) {
+		snprintf(j->err, sizeof(j->err), "the creator key: %s",
+			 err_str(j->r));
+		goto out;
+	}
+	content_signer_from_seed(&sg, sk);
+	if ((j->r = content_card_sign(j->card, &sg)) != 0 ||
+	    (j->r = content_card_encode(j->card, &b)) != 0 ||
+	    (j->r = content_card_id(j->card, j->card_id)) != 0) {
+		snprintf(j->err, sizeof(j->err), "the card: %s", err_str(j->r));
+		goto out;
+	}
+	free(j->card_hex);
+	j->card_hex = xmalloc(2 * b.len + 1);
+	hex_encode(j->card_hex, 2 * b.len + 1, b.data, b.len);
+out:
+	bbuf_free(&b);
+	secmem_free(sk);
+}
 
 static void seal_run(void *arg)
 {
 	struct seal_job *j = arg;
 	struct content_publish_opts o = { .mime = j->card->mime, .threads = 1 };
-	struct ed25519_seed *sk = secmem_alloc(sizeof(*sk));
 	struct content_card *cd = j->card;
-	struct content_signer sg;
-	struct bbuf b = BBUF_INIT;
 	char line[KEY_LINE_BYTES + 1];
 	int fd;
 
 	if ((j->r = content_fs_mkdirs(j->stage, 0700)) != 0) {
 		snprintf(j->err, sizeof(j->err), "cannot make the stage folder");
-		goto out;
+		return;
 	}
 	if ((fd = open(j->path, O_RDONLY | O_CLOEXEC)) < 0) {
 		j->r = ERR_IO;
 		snprintf(j->err, sizeof(j->err), "the upload is gone");
-		goto out;
+		return;
 	}
 	j->r = content_publish_fd(fd, j->stage, &o, &j->pub);
 	close(fd);
 	if (j->r != 0) {
 		snprintf(j->err, sizeof(j->err), "sealing failed: %s",
 			 err_str(j->r));
-		goto out;
-	}
-	if ((j->r = content_creator_seed_load(j->creator_path, sk)) != 0) {
-		snprintf(j->err, sizeof(j->err), "the creator key: %s",
-			 err_str(j->r));
-		goto out;
+		return;
 	}
 	memcpy(cd->content_hash, j->pub.content_hash, 32);
 	memcpy(cd->key_commitment, j->pub.key_commitment, 32);
@@ -536,17 +604,11 @@ static void seal_run(void *arg)
 		}
 		memwipe(hx, sizeof(hx));
 		if (j->r != 0)
-			goto out;
+			return;
 	}
-	content_signer_from_seed(&sg, sk);
-	if ((j->r = content_card_sign(cd, &sg)) != 0 ||
-	    (j->r = content_card_encode(cd, &b)) != 0 ||
-	    (j->r = content_card_id(cd, j->card_id)) != 0) {
-		snprintf(j->err, sizeof(j->err), "the card: %s", err_str(j->r));
-		goto out;
-	}
-	j->card_hex = xmalloc(2 * b.len + 1);
-	hex_encode(j->card_hex, 2 * b.len + 1, b.data, b.len);
+	/* a card registered on chain is signed once it has its licence */
+	if (!j->reg && (card_sign(j), j->r != 0))
+		return;
 	/* the key book: the creator keeps the key */
 	hex_encode(line, sizeof(line), j->pub.content_hash, 32);
 	line[64] = ' ';
@@ -562,9 +624,6 @@ static void seal_run(void *arg)
 	if (fd >= 0)
 		close(fd);
 	memwipe(line, sizeof(line));
-out:
-	bbuf_free(&b);
-	secmem_free(sk);
 }
 
 /* Remove the stage copy and the upload (worker). */
@@ -591,51 +650,11 @@ static void cleanup_done(void *arg)
 	free(j);
 }
 
-static void seal_done(void *arg)
+/* The stage copy and the upload removed, the job freed. */
+static void seal_end(struct seal_job *j)
 {
-	struct seal_job *j = arg;
-	struct upload *u = live_gen == j->gen ? upload_find(j->id) : NULL;
 	struct cleanup_job *cj = xzalloc(sizeof(*cj));
-	struct content_store *st;
-	uint8_t h[32];
-	int r = j->r;
 
-	if (u) {
-		u->busy = false;
-		if (r != 0) {
-			u->state = UP_FAILED;
-			snprintf(u->err, sizeof(u->err), "%s", j->err);
-		}
-	}
-	if (u && r == 0) {
-		st = swarm_service_store(live->d.swarm);
-		u->state = UP_SEEDING;
-		r = content_store_import(st, j->pub.dir, true, h);
-		if (r == ERR_EXISTS)
-			r = 0;
-		if (r == 0)
-			r = content_store_card_put(st, j->pub.content_hash, j->card);
-		if (r == 0) {
-			r = swarm_content_add(swarm_service_swarm(live->d.swarm),
-					      j->pub.content_hash,
-					      SWARM_PICK_RAREST);
-			r = r == ERR_EXISTS ? 0 : r;
-		}
-		if (r != 0) {
-			u->state = UP_FAILED;
-			snprintf(u->err, sizeof(u->err), "storing and seeding "
-				 "failed: %s", err_str(r));
-		} else {
-			u->state = UP_DONE;
-			memcpy(u->hash, j->pub.content_hash, 32);
-			memcpy(u->card_id, j->card_id, 32);
-			u->card_hex = j->card_hex;
-			j->card_hex = NULL;
-			book_add(live, j->pub.content_hash, &j->pub.key);
-			log_notice(LD_APP, "console: published %s (%llu bytes)",
-				   u->name, (unsigned long long)u->size);
-		}
-	}
 	cj->dir = j->pub.dir ? xstrdup(j->pub.dir) : NULL;
 	cj->file = xstrdup(j->path);
 	if (live && live_gen == j->gen)
@@ -651,6 +670,138 @@ static void seal_done(void *arg)
 	free(j->creator_path);
 	free(j->keys_path);
 	free(j);
+}
+
+static void upload_fail(struct upload *u, int r, const char *what)
+{
+	u->state = UP_FAILED;
+	snprintf(u->err, sizeof(u->err), "%s: %s", what, err_str(r));
+}
+
+/* The signed card in the store: published. */
+static void seal_finish(struct seal_job *j, struct upload *u)
+{
+	int r = content_store_card_put(swarm_service_store(live->d.swarm),
+				       j->pub.content_hash, j->card);
+
+	if (r != 0)
+		return upload_fail(u, r, "storing the card failed");
+	u->state = UP_DONE;
+	memcpy(u->card_id, j->card_id, 32);
+	u->card_hex = j->card_hex;
+	j->card_hex = NULL;
+	log_notice(LD_APP, "console: published %s (%llu bytes)", u->name,
+		   (unsigned long long)u->size);
+}
+
+static void sign_run(void *arg)
+{
+	card_sign(arg);
+}
+
+static void sign_done(void *arg)
+{
+	struct seal_job *j = arg;
+	struct upload *u = live_gen == j->gen ? upload_find(j->id) : NULL;
+
+	if (u) {
+		u->busy = false;
+		if (j->r != 0) {
+			u->state = UP_FAILED;
+			snprintf(u->err, sizeof(u->err), "%s", j->err);
+		} else {
+			seal_finish(j, u);
+		}
+	}
+	seal_end(j);
+}
+
+static void on_registered(void *arg, int err, const char *why,
+			  uint64_t index, const uint8_t tx[32])
+{
+	struct seal_job *j = arg;
+	struct upload *u = live_gen == j->gen ? upload_find(j->id) : NULL;
+	struct market_registrar *reg;
+
+	if (!u)
+		return seal_end(j);
+	reg = registrar(live, j->card->key_agent);
+	if (err != 0 || !reg) {
+		u->busy = false;
+		u->state = UP_FAILED;
+		snprintf(u->err, sizeof(u->err), "the chain registration "
+			 "failed: %s", err ? why : "the market stopped");
+		return seal_end(j);
+	}
+	u->on_chain = true;
+	u->licence_index = index;
+	memcpy(u->tx, tx, 32);
+	market_registrar_registry(reg, j->card->licence_contract);
+	j->card->licence_index = index;
+	worker_submit(live->d.workers, (struct work){ sign_run, sign_done, j });
+}
+
+/* Sealed: into the store and seeded; then registered on chain and signed,
+ * or published at once. */
+static void seal_done(void *arg)
+{
+	struct seal_job *j = arg;
+	struct upload *u = live_gen == j->gen ? upload_find(j->id) : NULL;
+	struct market_registrar *reg;
+	struct market_register_order o;
+	struct content_store *st;
+	uint8_t h[32];
+	int r = j->r;
+
+	if (!u)
+		return seal_end(j);
+	u->busy = false;
+	if (r != 0) {
+		u->state = UP_FAILED;
+		snprintf(u->err, sizeof(u->err), "%s", j->err);
+		return seal_end(j);
+	}
+	st = swarm_service_store(live->d.swarm);
+	u->state = UP_SEEDING;
+	r = content_store_import(st, j->pub.dir, true, h);
+	if (r == 0 || r == ERR_EXISTS)
+		r = swarm_content_add(swarm_service_swarm(live->d.swarm),
+				      j->pub.content_hash, SWARM_PICK_RAREST);
+	if (r != 0 && r != ERR_EXISTS) {
+		upload_fail(u, r, "storing and seeding failed");
+		return seal_end(j);
+	}
+	memcpy(u->hash, j->pub.content_hash, 32);
+	book_add(live, j->pub.content_hash, &j->pub.key);
+	if (!j->reg) {
+		seal_finish(j, u);
+		return seal_end(j);
+	}
+	memset(&o, 0, sizeof(o));
+	memcpy(o.content_hash, j->pub.content_hash, 32);
+	memcpy(o.key, j->pub.key.b, 32);
+	o.royalty_bps = (uint16_t)(u->royalty_pct * 100);
+	reg = registrar(live, j->card->key_agent);
+	if (!reg || u256_from_be(&o.price, j->card->price, 32) != 0 ||
+	    market_registrar_start(reg, &o, on_registered, j) != 0) {
+		u->state = UP_FAILED;
+		snprintf(u->err, sizeof(u->err), "the chain registration "
+			 "could not start: %s", reg ? "another one is under "
+			 "way" : "the market is off");
+		memwipe(&o, sizeof(o));
+		return seal_end(j);
+	}
+	memwipe(&o, sizeof(o));
+	u->state = UP_REGISTERING;
+	u->busy = true;
+}
+
+static bool is_zero(const uint8_t *p, size_t n)
+{
+	while (n--)
+		if (p[n])
+			return false;
+	return true;
 }
 
 static const char *jstr(json_t *o, const char *k)
@@ -797,6 +948,10 @@ static void publish_seal(struct bitsd_console *c, struct evhttp_request *req,
 	j->keys_path = xstrdup(c->keys_path);
 	j->card = cd;
 	j->free_content = fr;
+	/* a paid content with no licence named is registered here when the
+	 * market can (the card is signed once it has its licence) */
+	j->reg = !fr && is_zero(cd->licence_contract, CARD_ADDRESS_BYTES) &&
+		 registrar(c, NULL) != NULL;
 	worker_submit(c->d.workers, (struct work){ seal_run, seal_done, j });
 	o = upload_json(c, u);
 	api_reply_json(req, 202, o);

@@ -12,6 +12,7 @@
 #include "apps/market/keyagent.h"
 #include "apps/market/library.h"
 #include "apps/market/purchase.h"
+#include "apps/market/register.h"
 #include "apps/market/relayer.h"
 #include "apps/market/rpc.h"
 #include "apps/market/upstream_http.h"
@@ -34,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define MARKET_FILE_MAX_BYTES 4096
 #define MARKET_DEPLOY_MAX_BYTES (64u * 1024)
@@ -87,6 +89,8 @@ struct bitsd_market {
 	struct secp_sk *agent_sk;	/* secmem */
 	struct market_agent *agent;
 	unsigned agent_contents;	/* keys it holds */
+	char *agent_keys;		/* its key file */
+	struct market_registrar *reg;	/* NULL: no wallet or agent */
 	struct mdest agd;
 	struct secp_sk *relayer_sk;	/* secmem */
 	struct market_relayer *relayer;
@@ -673,6 +677,15 @@ static void buy_get(struct bitsd_market *m, struct evhttp_request *req,
 	json_decref(o);
 }
 
+struct market_registrar *bitsd_market_registrar(const struct bitsd_market *m,
+						uint8_t agent_dest[32])
+{
+	if (!m || !m->reg)
+		return NULL;
+	memcpy(agent_dest, client_dest_pub(m->agd.d)->hash, 32);
+	return m->reg;
+}
+
 int bitsd_market_key_for(const struct bitsd_market *m,
 			 const uint8_t content_hash[32], uint8_t key[32])
 {
@@ -760,6 +773,10 @@ static int buyer_start(struct bitsd_market *m, const struct conf *cfg)
 	if ((r = mdest_open(m, &m->bud, &m->net, NULL, NULL)) == 0)
 		m->buyer = market_buyer_new(&bc, payer, m->rpc, m->bud.mgr,
 					    &m->net, m->wp, m->el, m->lib);
+	if (payer && m->agent)	/* the console registers contents */
+		m->reg = market_registrar_new(&m->dep, payer, m->agent_sk,
+					      m->agent, m->agent_keys, m->rpc,
+					      m->wp);
 	if (payer)
 		secmem_free(payer);
 	return r;
@@ -813,8 +830,14 @@ static int services_start(struct bitsd_market *m, const struct conf *cfg)
 		memcpy(ac.key_release, m->dep.key_release, 20);
 		memcpy(ac.license_registry, m->dep.license_registry, 20);
 		m->agent = market_agent_new(&ac, m->agent_sk, m->rpc, m->el);
-		if (cfg->market_agent_keys &&
-		    (r = agent_keys_load(m->agent, cfg->market_agent_keys,
+		/* default: DATADIR/market-agent.keys, where the console's
+		 * registrations add theirs */
+		m->agent_keys = cfg->market_agent_keys ?
+			xstrdup(cfg->market_agent_keys) :
+			fsutil_path_join(m->datadir, "market-agent.keys");
+		if ((cfg->market_agent_keys ||
+		     access(m->agent_keys, F_OK) == 0) &&
+		    (r = agent_keys_load(m->agent, m->agent_keys,
 					 &m->agent_contents)) != 0)
 			return r;
 		if ((r = mdest_open(m, &m->agd, &m->net, "market-agent.dat",
@@ -899,7 +922,8 @@ void bitsd_market_stop(struct bitsd_market *m)
 	/* Workers in chain calls wait on the loop: run it until they end. */
 	t = evloop_timer_new(m->el, drain_tick, m->el);
 	while (m->job || (m->relayer && market_relayer_busy(m->relayer)) ||
-	       market_buyer_busy(m->buyer)) {
+	       market_buyer_busy(m->buyer) ||
+	       market_registrar_busy(m->reg)) {
 		if (m->job)
 			m->job->req = NULL;
 		evloop_timer_arm(t, 50);
@@ -908,6 +932,8 @@ void bitsd_market_stop(struct bitsd_market *m)
 	}
 	evloop_timer_free(t);
 	market_buyer_free(m->buyer);
+	market_registrar_free(m->reg);
+	free(m->agent_keys);
 	mdest_close(&m->bud);
 	market_library_free(m->lib);
 	market_relayer_free(m->relayer);

@@ -15,7 +15,9 @@
  *   market.agent = true: the key agent (apps/market/keyagent.h), its
  *       secp256k1 key in DATADIR/market-agent.key; address in
  *       DATADIR/market-agent.b32; market.agent.keys = FILE (mode 0600)
- *       gives it the content keys, lines of INDEX and 64 hex digits.
+ *       gives it the content keys, lines of INDEX and 64 hex digits
+ *       (default DATADIR/market-agent.keys, read when it exists; the
+ *       console's chain registrations add their keys to it).
  *   market.relayer.key = FILE (64 hex digits): the purchase relayer
  *       (apps/market/relayer.h) sending from that account, taking fees of
  *       at least market.relayer.min-fee; address in
@@ -47,6 +49,7 @@ struct conf;
 struct evloop;
 struct worker_pool;
 struct bitsd_market;
+struct market_registrar;
 
 /* Any market.* key that starts something. */
 bool bitsd_market_wanted(const struct conf *cfg);
@@ -64,6 +67,11 @@ int bitsd_market_start(struct evloop *el, const struct conf *cfg,
  */
 int bitsd_market_key_for(const struct bitsd_market *m,
 			 const uint8_t content_hash[32], uint8_t key[32]);
+/* The registrar of the console's paid contents (apps/market/register.h)
+ * and our key agent's destination hash, when this router runs the agent
+ * and has a wallet (market.wallet.key); else NULL. */
+struct market_registrar *bitsd_market_registrar(const struct bitsd_market *m,
+						uint8_t agent_dest[32]);
 /* Waits (running the loop) for chain calls under way.  Accepts NULL. */
 void bitsd_market_stop(struct bitsd_market *m);
 

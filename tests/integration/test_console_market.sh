@@ -3,17 +3,23 @@
 # one bitsd with the feed, the swarm, a chain RPC gateway on an anvil the
 # test starts (contracts deployed), the key agent and a wallet that pays
 # in tokens.
-#  - a creator's audio file is sealed through the console's calls with a
-#    price in tokens, its licence index and our key agent in the card; the
-#    creator registers it on chain (LicenseRegistry.publish with the card's
-#    keyCommitment); the agent gets its key; the creator's key book is
+#  - in Chromium (console-market.mjs publish): an audio file is published
+#    through the Publish page for 1 USDC with a 5 % royalty; the page
+#    shows the chain registration (LicenseRegistry.publish sent from the
+#    router's wallet, apps/market/register.h) with its licence index, and
+#    the card carries that index, the registry and our key agent; the
+#    chain has the content at that index with the wallet as its creator,
+#    the price, the royalty, the agent's address and keyCommitment =
+#    keccak256(K ‖ contentHash) for the key in the creator's key book;
+#  - the agent's key file (DATADIR/market-agent.keys) has the key, and
+#    the agent holds it after a restart; the creator's key book is
 #    removed, so this router has to buy it like any viewer;
-#  - in Chromium (console-market.mjs): the wallet shows the payer's and the
+#  - in Chromium (console-market.mjs buy): the wallet shows the payer's and the
 #    creator's balances as anvil has them, to the wei, and no licence; the
 #    player offers "Buy a licence for 1 USDC" (and a key field); the
 #    purchase is paid on chain and shows its steps while the test mines
-#    blocks; the wallet then shows the creator's earnings
-#    (LicenseRegistry.owed) as the chain has them.  The key's delivery by
+#    blocks; the wallet then shows the creator's earnings (the router's
+#    wallet: LicenseRegistry.owed) as the chain has them.  The key's delivery by
 #    the agent over tunnels is test_market_buy's (four routers).
 # 127.0.0.94, ports 28970 (API on 127.0.0.1), 28971, 28972 (swarm); anvil
 # on a free port.
@@ -57,8 +63,7 @@ send --private-key "$CREATOR_KEY" "$TOKEN" 'mint(address,uint256)' "$PAYER" 1000
 	{ bad "mint to the payer (see $W/cast.log)"; finish; }
 printf '%s\n' "$PAYER_KEY" >"$W/payer.key"
 printf '%s\n' "$AGENT_KEY" >"$W/agent.key"
-: >"$W/agent.keys"
-chmod 600 "$W/payer.key" "$W/agent.key" "$W/agent.keys"
+chmod 600 "$W/payer.key" "$W/agent.key"
 mkdir -p "$W/d"
 cp "$W/agent.key" "$W/d/market-agent.key"
 console_wav "$W/tone.wav"
@@ -68,7 +73,7 @@ start() {
 	"$BITSD" --datadir "$W/d" --netid 77 --host 127.0.0.94 --port 28971 \
 		--api-port $API --feed --swarm --swarm.http-port 28972 \
 		--loglevel info --market.gateway --market.gateway.rpc "$RPC" \
-		--market.deploy "$D" --market.agent --market.agent.keys "$W/agent.keys" \
+		--market.deploy "$D" --market.agent \
 		--market.wallet.key "$W/payer.key" --market.accounts "$PAYER,$CREATOR" \
 		>"$W/log" 2>&1 &
 	PID=$!
@@ -84,30 +89,56 @@ stop() {
 	PID=""
 }
 
+PW="$top_srcdir/tools/browser/node_modules/playwright-core"
+# cget FILE a.b.c: a member of the card JSON
+cget() {
+	python3 -c 'import json,sys
+v = json.load(open(sys.argv[1]))
+for k in sys.argv[2].split("."): v = v[k]
+print(v)' "$1" "$2"
+}
+api_get() {
+	curl -sf -H "Authorization: Bearer $(cat "$W/d/api.token")" "http://127.0.0.1:$API$1"
+}
 start
 AG=$(tr -d '\n' <"$W/d/market-agent.b32")
 NEXT=$(( $(ccall "$REG" 'contentCount()(uint256)') + 1 ))
-# the creator publishes through the console's calls: a priced card with
-# its licence index and our agent
-if console_seal $API "$W/d" "$W/tone.wav" "$REG" "$NEXT" "$AG" "$W/card.env"
-then ok "the creator's card is sealed through the console with its licence index and agent"
-else bad "sealing the creator's card"; finish; fi
-. "$W/card.env"
-send --private-key "$CREATOR_KEY" "$REG" 'publish(bytes32,uint96,uint16,address,uint16,bytes32)' \
-	"$H" $PRICE 0 "$AGENT" 300 "$KC" || { bad "register the content on chain (see $W/cast.log)"; finish; }
-check "the chain gives the card's index" "$NEXT" "$(ccall "$REG" 'indexOf(bytes32)(uint256)' "$H")"
+# the creator publishes through the Publish page: registered on chain
+if PLAYWRIGHT_CORE=$PW node "$top_srcdir/tests/integration/console-market.mjs" publish \
+	http://127.0.0.1:$API "$(cat "$W/d/api.token")" "$W/tone.wav" "$W/published"; then
+	ok "a paid file published and registered on chain through the Publish page"
+else
+	bad "publishing a paid file through the Publish page"; finish
+fi
+read -r N CARD <"$W/published"
+check "the page's licence index is the registry's next" "$NEXT" "$N"
+api_get "/api/feed/card/$CARD" >"$W/card.json" || { bad "no card $CARD in the feed"; finish; }
+H=0x$(cget "$W/card.json" card.contentHash) KC=0x$(cget "$W/card.json" card.keyCommitment)
+check "the card names licence $N" "$N" "$(cget "$W/card.json" card.licence.index)"
+check "the card names the registry" "$(lc "$REG")" "$(lc "$(cget "$W/card.json" card.licence.contract)")"
+check "the card names our key agent" "$AG" "$(cget "$W/card.json" card.keyAgent)"
+check "the chain has the content at index $N" "$N" "$(ccall "$REG" 'indexOf(bytes32)(uint256)' "$H")"
+"$CAST" call --rpc-url "$RPC" "$REG" \
+	'content(uint256)((address,uint64,uint16,uint16,address,uint96,bytes32))' "$N" >"$W/content.txt"
+check "on chain: creator (the wallet), serial, royalty, agent fee, agent, price, keyCommitment" \
+	"($PAYER, 0, 500, 0, $AGENT, $PRICE [1e6], $KC)" "$(cat "$W/content.txt")"
+K=$(awk -v h="${H#0x}" '$1 == h { print $2 }' "$W/d/console/keys")
+check "keyCommitment is keccak256(K ‖ contentHash) of the creator's key" "$KC" "$("$CAST" keccak "0x$K${H#0x}")"
 stop
-# the agent holds K; this router forgets the creator's key, as a viewer
-printf '%s %s\n' "$NEXT" "$K" >"$W/agent.keys"
+check "the agent's key file has the licence's key" "$N $K" "$(cat "$W/d/market-agent.keys" 2>/dev/null)"
+check "the agent's key file is 0600" "600" "$(stat -c %a "$W/d/market-agent.keys" 2>/dev/null)"
+# this router forgets the creator's key, as a viewer
 rm -f "$W/d/console/keys"
 start
+check "after a restart the agent holds the key" "1" \
+	"$(api_get /api/market | python3 -c 'import json,sys; print(json.load(sys.stdin)["agent_contents"])')"
 BAL_PAYER=$("$CAST" balance "$PAYER" --rpc-url "$RPC")
 BAL_CREATOR=$("$CAST" balance "$CREATOR" --rpc-url "$RPC")
 # blocks for the confirmations the agent asks, while the browser buys
 ( while :; do "$CAST" rpc --rpc-url "$RPC" anvil_mine 1 >/dev/null 2>&1; sleep 1; done ) &
 MINER=$!
 if PLAYWRIGHT_CORE="$top_srcdir/tools/browser/node_modules/playwright-core" \
-	node "$top_srcdir/tests/integration/console-market.mjs" http://127.0.0.1:$API \
+	node "$top_srcdir/tests/integration/console-market.mjs" buy http://127.0.0.1:$API \
 	"$(cat "$W/d/api.token")" "$CARD" "$PAYER" "$BAL_PAYER" "$CREATOR" "$BAL_CREATOR" \
 	"$W/owed"; then
 	ok "the wallet and a purchase in Chromium"
@@ -115,7 +146,7 @@ else
 	bad "the wallet and a purchase in Chromium"
 fi
 kill "$MINER"; MINER=
-check "the creator is owed what the wallet page showed" "$(ccall "$REG" 'owed(address)(uint256)' "$CREATOR")" \
+check "the creator (the wallet) is owed what the wallet page showed" "$(ccall "$REG" 'owed(address)(uint256)' "$PAYER")" \
 	"$(cat "$W/owed" 2>/dev/null)"
 stop
 grep -qE 'AddressSanitizer|runtime error' "$W/log" && bad "sanitizer report" || ok "no sanitizer report"

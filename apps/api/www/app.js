@@ -468,7 +468,8 @@ async function offerBuy(card) {
 
 // ---- Publish: /api/publish, then /api/feed/publish ----
 const PIECE = 192 * 1024;
-const STEPS = ['Upload', 'Encrypt (seal)', 'Seed', 'Card in the feed', 'Chain registration'];
+const STEPS = ['Upload', 'Encrypt (seal)', 'Seed', 'Chain registration', 'Card in the feed'];
+const UP_STEP = { sealing: 1, seeding: 2, registering: 3 };
 
 function steps(done, active, notes) {
   const ol = $('pub-steps');
@@ -522,26 +523,36 @@ async function publish(e) {
     up = await api('/api/publish/' + up.id + '/seal', { method: 'POST', body: meta });
     steps(1, 1, notes);
     say('Encrypting and sealing…');
-    while (up.state === 'sealing' || up.state === 'seeding') {
+    const seeds = (u) => 'this router seeds ' + u.content_hash.slice(0, 12) + '…';
+    while (UP_STEP[up.state]) {
       await new Promise((r) => setTimeout(r, 300));
       up = await api('/api/publish/' + up.id);
-      steps(up.state === 'sealing' ? 1 : 2, up.state === 'sealing' ? 1 : 2, notes);
+      const at = UP_STEP[up.state] || 0;
+      if (at >= 3) { notes[2] = seeds(up); notes[3] = up.chain; say('Registering the licence on chain…'); }
+      if (at) steps(at, at, notes);
     }
-    if (up.state !== 'done') throw new Error(up.error || up.state);
-    notes[2] = 'this router seeds ' + up.content_hash.slice(0, 12) + '…';
-    steps(3, 3, notes);
+    if (up.state !== 'done') {
+      if (up.content_hash) notes[2] = seeds(up);
+      notes[3] = up.chain;
+      steps(up.content_hash ? 3 : 1, -1, notes);
+      throw new Error(up.error || up.state);
+    }
+    notes[2] = seeds(up);
+    notes[3] = up.licence_index ? 'licence #' + up.licence_index + ' in the registry (transaction ' +
+      up.tx.slice(0, 12) + '…, royalty ' + up.royalty_pct + ' %)' : up.chain;
+    steps(4, 4, notes);
     say('Publishing the card…');
     try {
       await api('/api/feed/publish', { method: 'POST', body: { card: up.card } });
-      notes[3] = 'card ' + up.card_id.slice(0, 12) + '…';
+      notes[4] = 'card ' + up.card_id.slice(0, 12) + '…';
     } catch (err) {
-      notes[3] = /Not Found/.test(err.message) ? 'the feed is off on this router (feed = true)' : err.message;
-      steps(3, -1, notes);
-      throw new Error('the card did not reach the feed: ' + notes[3]);
+      notes[4] = /Not Found/.test(err.message) ? 'the feed is off on this router (feed = true)' : err.message;
+      steps(4, -1, notes);
+      throw new Error('the card did not reach the feed: ' + notes[4]);
     }
-    notes[4] = up.chain + (up.free ? '' : ' (royalty ' + up.royalty_pct + ' %)');
-    steps(4, -1, notes);
-    say('Published: ' + (up.free ? 'free, anyone can play it' : 'paid') + '.');
+    steps(5, -1, notes);
+    say('Published: ' + (up.free ? 'free, anyone can play it' : up.licence_index ?
+      'paid, licence #' + up.licence_index + ' on chain' : 'paid') + '.');
     const a = el('a', { href: '#/play/' + up.card_id }, 'Open it in the player');
     $('pub-state').append(' ', a);
   } catch (err) {
