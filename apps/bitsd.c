@@ -11,6 +11,7 @@
 #include "apps/bitsd_netdb.h"
 #include "apps/bitsd_ntcp2.h"
 #include "apps/bitsd_proxy.h"
+#include "apps/bitsd_relaypay.h"
 #include "apps/bitsd_ssu2.h"
 #include "apps/bitsd_status.h"
 #include "apps/bitsd_swarm.h"
@@ -19,8 +20,11 @@
 #include "apps/client/tunnelnet.h"
 #include "apps/sam/sam.h"
 #include "apps/swarm/service.h"
+#include "chain/rpc.h"
+#include "netdb/netdb.h"
 #include "router/conf.h"
 #include "router/daemon.h"
+#include "router/ri_pay.h"
 #include "router/router_keys.h"
 #include "router/router_self.h"
 #include "crypto/base/alloc.h"
@@ -47,6 +51,8 @@ struct bitsd {
 	struct swarm_service *swarm;
 	struct bitsd_feed *feed;
 	struct bitsd_market *market;
+	struct bitsd_relaypay *relaypay;
+	struct ri_pay pay;		/* what reach.pay points to */
 	struct bitsd_console *console;
 	struct daemon *d;
 	/* firewalled and our introducers, from SSU2; every RouterInfo we
@@ -379,6 +385,54 @@ static void market_stop_hook(struct daemon *d, void *ctx)
 	FREE_AND_NULL(bitsd_market_stop, b->market);
 }
 
+/* Paid relaying publishes bits.pay.* (a new commitment each epoch):
+ * re-sign and republish as for a change of reach. */
+static void relaypay_publish(void *ctx, const struct ri_pay *pay)
+{
+	struct bitsd *b = ctx;
+
+	b->pay = *pay;
+	b->reach.pay = &b->pay;
+	reach_changed(b);
+}
+
+/* Paid relaying (issue [R]) when relay.pay or tunnels.pay.key; after
+ * the market, whose chain client it shares. */
+static int relaypay_start_hook(struct daemon *d, void *ctx)
+{
+	struct bitsd *b = ctx;
+	struct chain_transport t;
+	struct bitsd_relaypay_deps deps = {
+		.el = daemon_evloop(d), .wp = daemon_workers(d), .api = b->api,
+		.store = b->netdb ? netdb_get_store(bitsd_netdb_get(b->netdb))
+				  : NULL,
+		.own = bitsd_tunnels_own(b->tunnels),
+		.transit = bitsd_tunnels_transit(b->tunnels),
+		.publish = relaypay_publish, .ctx = b,
+	};
+	int r;
+
+	if (!bitsd_relaypay_wanted(daemon_conf(d)))
+		return 0;
+	if (bitsd_market_chain(b->market, &t))
+		deps.chain = &t;
+	r = bitsd_relaypay_start(daemon_conf(d), &deps, &b->relaypay);
+	if (r == 0)
+		bitsd_tunnels_set_ticket(b->tunnels, bitsd_relaypay_ticket,
+					 b->relaypay);
+	return r;
+}
+
+static void relaypay_stop_hook(struct daemon *d, void *ctx)
+{
+	struct bitsd *b = ctx;
+
+	(void)d;
+	bitsd_tunnels_set_ticket(b->tunnels, NULL, NULL);
+	FREE_AND_NULL(bitsd_relaypay_stop, b->relaypay);
+	b->reach.pay = NULL;
+}
+
 /* The console's own calls (issue [UI]) when the API runs; after the
  * swarm, the proxies and the market, whose parts it shows. */
 static int console_start_hook(struct daemon *d, void *ctx)
@@ -461,6 +515,8 @@ int main(int argc, char **argv)
 		{ "api", 0, api_start_hook, api_stop_hook, NULL },
 		{ "feed", 0, feed_start_hook, feed_stop_hook, NULL },
 		{ "market", 0, market_start_hook, market_stop_hook, NULL },
+		{ "relaypay", 0, relaypay_start_hook, relaypay_stop_hook,
+		  NULL },
 		{ "console", 0, console_start_hook, console_stop_hook, NULL },
 	};
 	struct bitsd b = { 0 };

@@ -258,9 +258,7 @@ static int load_deploy(struct bitsd_market *m, const char *path)
 	return 0;
 }
 
-/* A secp256k1 key as 64 hex digits at path; made there when missing and
- * create is set. */
-static int sk_load(const char *path, bool create, struct secp_sk *sk)
+int bitsd_market_sk_load(const char *path, bool create, struct secp_sk *sk)
 {
 	uint8_t *buf = NULL;
 	size_t len = 0, got = 0;
@@ -686,6 +684,14 @@ struct market_registrar *bitsd_market_registrar(const struct bitsd_market *m,
 	return m->reg;
 }
 
+bool bitsd_market_chain(struct bitsd_market *m, struct chain_transport *out)
+{
+	if (!m || !m->rpc)
+		return false;
+	*out = market_rpc_transport(m->rpc);
+	return true;
+}
+
 int bitsd_market_key_for(const struct bitsd_market *m,
 			 const uint8_t content_hash[32], uint8_t key[32])
 {
@@ -763,7 +769,8 @@ static int buyer_start(struct bitsd_market *m, const struct conf *cfg)
 	bc.relayer_fee = u256_from_u64(cfg->market_buy_relayer_fee);
 	if (cfg->market_wallet_key) {
 		payer = secmem_alloc(sizeof(*payer));
-		if ((r = sk_load(cfg->market_wallet_key, false, payer)) != 0) {
+		if ((r = bitsd_market_sk_load(cfg->market_wallet_key, false,
+					      payer)) != 0) {
 			log_err(LD_APP, "market.wallet.key: %s: %s",
 				cfg->market_wallet_key, err_str(r));
 			secmem_free(payer);
@@ -821,7 +828,7 @@ static int services_start(struct bitsd_market *m, const struct conf *cfg)
 		char *path = fsutil_path_join(m->datadir, "market-agent.key");
 
 		m->agent_sk = secmem_alloc(sizeof(*m->agent_sk));
-		r = sk_load(path, true, m->agent_sk);
+		r = bitsd_market_sk_load(path, true, m->agent_sk);
 		free(path);
 		if (r != 0)
 			return r;
@@ -849,8 +856,8 @@ static int services_start(struct bitsd_market *m, const struct conf *cfg)
 		struct market_relayer_config rc = { 0 };
 
 		m->relayer_sk = secmem_alloc(sizeof(*m->relayer_sk));
-		if ((r = sk_load(cfg->market_relayer_key, false,
-				 m->relayer_sk)) != 0) {
+		if ((r = bitsd_market_sk_load(cfg->market_relayer_key, false,
+					      m->relayer_sk)) != 0) {
 			log_err(LD_APP, "market.relayer.key: %s: %s",
 				cfg->market_relayer_key, err_str(r));
 			return r;

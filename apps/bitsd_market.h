@@ -45,9 +45,11 @@
 #include "apps/client/net.h"
 
 struct api;
+struct chain_transport;
 struct conf;
 struct evloop;
 struct worker_pool;
+struct secp_sk;
 struct bitsd_market;
 struct market_registrar;
 
@@ -72,6 +74,16 @@ int bitsd_market_key_for(const struct bitsd_market *m,
  * and has a wallet (market.wallet.key); else NULL. */
 struct market_registrar *bitsd_market_registrar(const struct bitsd_market *m,
 						uint8_t agent_dest[32]);
+/* The chain client's transport over the gateways (blocking: for worker
+ * threads; chain/rpc.h), for other subsystems' own chain clients.  false
+ * when m is NULL or has no gateway. */
+bool bitsd_market_chain(struct bitsd_market *m, struct chain_transport *out);
+/*
+ * A secp256k1 key as 64 hex digits (an optional 0x) in the file at path;
+ * made there (0600) when missing and create is set.  ERR_FORMAT for
+ * anything else; fsutil's errors.  Also for paid relaying's keys.
+ */
+int bitsd_market_sk_load(const char *path, bool create, struct secp_sk *sk);
 /* Waits (running the loop) for chain calls under way.  Accepts NULL. */
 void bitsd_market_stop(struct bitsd_market *m);
 

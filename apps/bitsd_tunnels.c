@@ -48,6 +48,8 @@ struct bitsd_tunnels {
 	struct evloop_timer *loop_timer;
 	bitsd_tunnels_garlic_fn garlic;	/* local destinations first */
 	void *garlic_ctx;
+	bitsd_tunnels_ticket_fn ticket;	/* paid relaying: the payee */
+	void *ticket_ctx;
 };
 
 /* A profiles job: its own path and rows, nothing the loop owns. */
@@ -138,6 +140,25 @@ static struct i2np_msg *wrap_reply_hook(void *ctx, struct i2np_msg *m,
 {
 	(void)ctx;
 	return garlic_wrap_tagged(m, key, tag);
+}
+
+/* A transit build record's ticket: to the payee when there is one. */
+static void ticket_hook(void *ctx, const uint8_t *tk, size_t len,
+			uint32_t receive_id)
+{
+	struct bitsd_tunnels *bt = ctx;
+
+	if (bt->ticket)
+		bt->ticket(bt->ticket_ctx, tk, len, receive_id);
+}
+
+void bitsd_tunnels_set_ticket(struct bitsd_tunnels *bt,
+			      bitsd_tunnels_ticket_fn fn, void *ctx)
+{
+	if (!bt)
+		return;
+	bt->ticket = fn;
+	bt->ticket_ctx = ctx;
 }
 
 static void sweep_cb(void *arg)
@@ -449,7 +470,8 @@ int bitsd_tunnels_start(struct daemon *d, const struct router_keys *keys,
 	struct transit_hooks h = {
 		.send = send_hook, .local = local_hook,
 		.congested = congested_hook, .id_in_use = id_in_use_hook,
-		.wrap_reply = wrap_reply_hook, .ctx = bt,
+		.wrap_reply = wrap_reply_hook, .ticket = ticket_hook,
+		.ctx = bt,
 	};
 	struct transit_limits lim = {
 		.max_tunnels = c->transit_max_tunnels,

@@ -20,6 +20,7 @@
 #define APPS_BITSD_TUNNELS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct daemon;
@@ -72,6 +73,15 @@ struct transit_table *bitsd_tunnels_transit(struct bitsd_tunnels *bt);
 typedef bool (*bitsd_tunnels_garlic_fn)(void *ctx, struct i2np_msg *m);
 void bitsd_tunnels_set_garlic(struct bitsd_tunnels *bt,
 			      bitsd_tunnels_garlic_fn fn, void *ctx);
+/*
+ * Paid relaying: hand the tickets that accepted transit builds carry
+ * (untrusted bytes, valid for the call) to fn with the tunnel's receive
+ * id.  fn NULL: none (they are counted and dropped).
+ */
+typedef void (*bitsd_tunnels_ticket_fn)(void *ctx, const uint8_t *tk,
+					size_t len, uint32_t receive_id);
+void bitsd_tunnels_set_ticket(struct bitsd_tunnels *bt,
+			      bitsd_tunnels_ticket_fn fn, void *ctx);
 /* Our own tunnels (borrowed), or NULL without a netDb. */
 struct tunnel_mgr *bitsd_tunnels_own(struct bitsd_tunnels *bt);
 

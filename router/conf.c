@@ -189,6 +189,20 @@ static const struct opt opts[] = {
 	  "stealth meta-address and epoch commitment; docs/relaypay.md)" },
 	{ "relay.pay.price", OPT_AMOUNT, OFF(relay_pay_price), "AMOUNT",
 	  "our price in token base units per GiB carried" },
+	{ "relay.pay.redeem-key", OPT_OPT_PATH, OFF(relay_pay_redeem_key),
+	  "FILE", "redeem winning tickets from the account key in FILE "
+	  "(64 hex digits; it pays the gas)" },
+	{ "relay.pay.epoch", OPT_COUNT, OFF(relay_pay_epoch_s), "SECONDS",
+	  "rotate the epoch secret this often (default 3600)" },
+	{ "tunnels.pay.key", OPT_OPT_PATH, OFF(tunnels_pay_key), "FILE",
+	  "pay our tunnels' hops that ask for pay from the pot whose signer "
+	  "key is in FILE (64 hex digits)" },
+	{ "tunnels.pay.max-price", OPT_AMOUNT, OFF(tunnels_pay_max_price),
+	  "AMOUNT", "pay no hop asking more per GiB (default: any price)" },
+	{ "tunnels.pay.face", OPT_AMOUNT, OFF(tunnels_pay_face), "AMOUNT",
+	  "face value of each ticket (default 10^18)" },
+	{ "tunnels.pay.mib", OPT_COUNT, OFF(tunnels_pay_mib), "MIB",
+	  "MiB each hop is paid for per tunnel (default 16)" },
 	{ "market.gateway", OPT_BOOL, OFF(market_gateway), NULL,
 	  "publish the chain node of market.gateway.rpc as a hidden service" },
 	{ "market.gateway.rpc", OPT_OPT_PATH, OFF(market_gateway_rpc), "URL",
@@ -287,6 +301,10 @@ void conf_free(struct conf *cfg)
 	free(cfg->feed_dir);
 	free(cfg->feed_peers);
 	free(cfg->relay_pay_price);
+	free(cfg->relay_pay_redeem_key);
+	free(cfg->tunnels_pay_key);
+	free(cfg->tunnels_pay_max_price);
+	free(cfg->tunnels_pay_face);
 	free(cfg->market_gateway_rpc);
 	free(cfg->market_gateways);
 	free(cfg->market_deploy);

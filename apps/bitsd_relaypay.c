@@ -1,0 +1,937 @@
+/*
+ * bitsd's paid relaying (apps/bitsd_relaypay.h): the payer's ticket
+ * function for our tunnels, the relay's payee behind the transit hook,
+ * pot reads and redemption through the chain client on a worker.
+ */
+#include "config.h"
+#include "apps/bitsd_relaypay.h"
+#include "apps/api/api.h"
+#include "apps/bitsd_market.h"
+#include "chain/calls.h"
+#include "chain/eip712.h"
+#include "chain/relaypay.h"
+#include "chain/rpc.h"
+#include "chain/stealth.h"
+#include "netdb/store.h"
+#include "router/conf.h"
+#include "router/evloop.h"
+#include "router/ri_pay.h"
+#include "router/router_info.h"
+#include "router/worker.h"
+#include "tunnels/transit.h"
+#include "tunnels/tunnel_pool.h"
+#include "crypto/base/alloc.h"
+#include "crypto/base/bytes.h"
+#include "crypto/base/err.h"
+#include "crypto/base/fsutil.h"
+#include "crypto/base/log.h"
+#include "crypto/base/time.h"
+#include "crypto/secmem.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A transit tunnel whose build carried an accepted ticket. */
+struct paid_tunnel {
+	uint32_t receive_id;
+	uint64_t seen;			/* its bytes_in at the last look */
+};
+
+/* A checked ticket waiting for its signer's pot. */
+struct pending {
+	struct relaypay_checked c;
+	uint32_t receive_id;
+	uint64_t since_s;
+};
+
+struct pot_entry {
+	uint8_t signer[ETH_ADDR_BYTES];
+	struct hub_pot pot;
+	uint64_t read_s;
+};
+
+enum job_kind { JOB_POTS, JOB_REDEEM };
+
+/* One chain job at a time: it touches only itself and rp->cc. */
+struct job {
+	struct bitsd_relaypay *rp;
+	enum job_kind kind;
+	/* JOB_POTS */
+	uint8_t (*signers)[ETH_ADDR_BYTES];
+	struct hub_pot *pots;
+	bool *read;			/* pots[i] was read */
+	size_t n;
+	/* JOB_REDEEM */
+	struct relaypay_batch batch;
+	size_t redeemed;
+	struct u256 redeemed_face;
+	uint64_t gas;
+	int err;
+	char why[160];
+};
+
+struct save_job {
+	struct bitsd_relaypay *rp;
+	char *path;
+	struct bbuf bytes;
+	int r;
+};
+
+struct bitsd_relaypay {
+	struct bitsd_relaypay_deps deps;
+	struct chain_transport chain;
+	bool has_chain;
+	struct chain_client *cc;
+	struct chain_deploy dep;
+	uint8_t sep[32];
+	char *datadir;
+	struct evloop_timer *tick;
+	struct job *job;		/* under way */
+	bool saving;			/* a save job under way */
+	uint64_t save_at;		/* monotonic ms: next save */
+	/* relay */
+	struct relaypay_payee *payee;
+	struct secp_sk *view, *spend;	/* secmem */
+	struct ri_pay pay;
+	struct u256 price;
+	struct relaypay_policy pol;
+	struct secp_sk *redeem_sk;	/* secmem; NULL: winners kept */
+	uint8_t redeem_addr[ETH_ADDR_BYTES];
+	struct pending *pend;
+	size_t npend;
+	struct pot_entry *pots;
+	size_t npots;
+	uint64_t pot_retry_at;		/* monotonic ms */
+	uint64_t pot_failed;		/* pot reads that failed */
+	struct paid_tunnel *paid;
+	size_t npaid, paid_cap;
+	struct relaypay_batch *retry;	/* batches whose redemption failed */
+	size_t nretry;
+	bool dirty;
+	uint64_t received, refused[RELAYPAY_FULL + 1];
+	uint64_t paid_bytes, paid_tunnels;
+	struct u256 ev_accepted;	/* Σ face × winProb / 2^256 */
+	uint64_t redeemed, redeem_batches, redeem_failed, redeem_gas;
+	struct u256 redeemed_face;
+	/* payer */
+	struct secp_sk *pot_sk;		/* secmem; NULL: pay nobody */
+	uint8_t pot_addr[ETH_ADDR_BYTES];
+	struct relaypay_price pay_price;
+	struct u256 max_price;
+	bool has_max;
+	uint64_t pay_bytes;
+	uint64_t nonce;
+	uint64_t sent, skipped_price, failed_make;
+	struct u256 ev_sent;
+};
+
+bool bitsd_relaypay_wanted(const struct conf *cfg)
+{
+	return cfg->relay_pay || cfg->tunnels_pay_key;
+}
+
+/* face × top / 2^64: a ticket's expected value in token units. */
+static struct u256 ticket_ev(const struct u256 *face, uint64_t top)
+{
+	struct u256 v;
+
+	if (u256_mul_u64(&v, face, top) != 0)
+		return u256_from_u64(0);
+	(void)u256_div_u64(&v, NULL, &v, 1ULL << 32);
+	(void)u256_div_u64(&v, NULL, &v, 1ULL << 32);
+	return v;
+}
+
+/* The expected value of a ticket: face × winProb / 2^256 (winProb is
+ * w << 192, relaypay_win_prob()). */
+static struct u256 ticket_value(const struct eip712_ticket *t)
+{
+	uint8_t w[32];
+	uint64_t top = 0;
+
+	u256_to_be(&t->win_prob, w);
+	for (int i = 0; i < 8; i++)
+		top = top << 8 | w[i];
+	return ticket_ev(&t->face_value, top);
+}
+
+static void u256_accumulate(struct u256 *sum, const struct u256 *v)
+{
+	struct u256 t;
+
+	if (u256_add(&t, sum, v) == 0)
+		*sum = t;
+}
+
+static json_t *u256_json(const struct u256 *v)
+{
+	char s[U256_DEC_BYTES];
+
+	return json_string(u256_format_dec(v, s, sizeof(s)));
+}
+
+static json_t *addr_json(const uint8_t a[ETH_ADDR_BYTES])
+{
+	char s[2 + 2 * ETH_ADDR_BYTES + 1];
+
+	return json_string(eth_addr_format(a, s, sizeof(s)));
+}
+
+/* ---------------------------------------------------------- the payer */
+
+static size_t pay_ticket(void *ctx, const uint8_t hop[32], bool inbound,
+			 uint8_t *out, size_t outmax)
+{
+	struct bitsd_relaypay *rp = ctx;
+	const struct netdb_ri_entry *e;
+	struct relaypay_hop_info hi;
+	struct relaypay_ticket k;
+	struct relaypay_price pr = rp->pay_price;
+	struct ri_pay p;
+	struct u256 ev;
+	int r;
+
+	(void)inbound;
+	if (outmax < RELAYPAY_WIRE_BYTES ||
+	    !(e = netdb_store_find_ri(rp->deps.store, hop)) ||
+	    ri_pay_parse(router_info_options(e->ri), &p) != 0)
+		return 0;	/* asks for no pay (or cannot be read) */
+	if (u256_parse_str(&pr.price_per_gib, p.price) != 0)
+		return 0;
+	if (rp->has_max && u256_cmp(&pr.price_per_gib, &rp->max_price) > 0) {
+		rp->skipped_price++;
+		return 0;
+	}
+	if (stealth_meta_decode(&hi.meta, p.meta, sizeof(p.meta)) != 0) {
+		rp->failed_make++;
+		return 0;
+	}
+	memcpy(hi.commitment, p.commit, sizeof(hi.commitment));
+	r = relaypay_ticket_make(&k, rp->pot_sk, rp->sep, &hi, &pr,
+				 rp->pay_bytes, rp->nonce, time_now_s(), NULL);
+	if (r == 0)
+		r = relaypay_wire_encode(&k, out);
+	if (r != 0) {
+		rp->failed_make++;
+		log_info(LD_APP, "relaypay: no ticket for a hop asking %s per "
+			 "GiB: %s", p.price, err_str(r));
+		return 0;
+	}
+	rp->nonce++;
+	rp->sent++;
+	ev = ticket_value(&k.t);
+	u256_accumulate(&rp->ev_sent, &ev);
+	return RELAYPAY_WIRE_BYTES;
+}
+
+/* ---------------------------------------------------- chain jobs */
+
+static void job_run(void *arg)
+{
+	struct job *j = arg;
+	struct bitsd_relaypay *rp = j->rp;
+	struct bbuf call = BBUF_INIT, ret = BBUF_INIT;
+
+	if (j->kind == JOB_POTS) {
+		for (size_t i = 0; i < j->n; i++) {
+			bbuf_free(&call);
+			bbuf_free(&ret);
+			hub_pots_call(&call, j->signers[i]);
+			j->read[i] = chain_call(rp->cc, NULL,
+						rp->dep.payment_hub,
+						call.data, call.len,
+						&ret) == 0 &&
+				     hub_pot_decode(ret.data, ret.len,
+						    &j->pots[i]) == 0;
+		}
+	} else {
+		struct relaypay_batch *b = &j->batch;
+		struct eip712_ticket *t = xcalloc(b->n, sizeof(*t));
+		uint8_t (*sigs)[SECP_SIG_BYTES] = xcalloc(b->n, sizeof(*sigs));
+		struct chain_receipt rc = { 0 };
+
+		for (size_t i = 0; i < b->n; i++) {
+			t[i] = b->w[i].t;
+			memcpy(sigs[i], b->w[i].sig, SECP_SIG_BYTES);
+		}
+		hub_redeem_tickets_call(&call, b->n, t,
+					(const uint8_t (*)[SECP_SIG_BYTES])sigs,
+					b->rand);
+		j->err = chain_send(rp->cc, rp->redeem_sk, rp->dep.payment_hub,
+				    call.data, call.len, NULL, &rc);
+		if (j->err == 0 && rc.status) {
+			j->redeemed = b->n;
+			j->gas += rc.gas_used;
+			for (size_t i = 0; i < b->n; i++)
+				u256_accumulate(&j->redeemed_face,
+						&b->w[i].t.face_value);
+		} else {
+			/* One ticket the chain refuses (a nonce the payer
+			 * gave twice) reverts the whole batch: one at a
+			 * time instead. */
+			snprintf(j->why, sizeof(j->why), "%s",
+				 chain_client_error(rp->cc) ?
+				 chain_client_error(rp->cc) : err_str(j->err));
+			for (size_t i = 0; i < b->n; i++) {
+				chain_receipt_clear(&rc);
+				bbuf_free(&call);
+				hub_redeem_ticket_call(&call, &t[i], sigs[i],
+						       b->rand);
+				if (chain_send(rp->cc, rp->redeem_sk,
+					       rp->dep.payment_hub, call.data,
+					       call.len, NULL, &rc) == 0 &&
+				    rc.status) {
+					j->redeemed++;
+					j->gas += rc.gas_used;
+					u256_accumulate(&j->redeemed_face,
+							&t[i].face_value);
+				}
+			}
+			if (j->redeemed)
+				j->err = 0;
+		}
+		chain_receipt_clear(&rc);
+		free(t);
+		free(sigs);
+	}
+	bbuf_free(&call);
+	bbuf_free(&ret);
+}
+
+static void job_free(struct job *j)
+{
+	free(j->signers);
+	free(j->pots);
+	free(j->read);
+	relaypay_batch_free(&j->batch);
+	free(j);
+}
+
+static void settle_pending(struct bitsd_relaypay *rp);
+
+static struct pot_entry *pot_find(struct bitsd_relaypay *rp,
+				  const uint8_t signer[ETH_ADDR_BYTES])
+{
+	for (size_t i = 0; i < rp->npots; i++)
+		if (memcmp(rp->pots[i].signer, signer, ETH_ADDR_BYTES) == 0)
+			return &rp->pots[i];
+	return NULL;
+}
+
+static void job_done(void *arg)
+{
+	struct job *j = arg;
+	struct bitsd_relaypay *rp = j->rp;
+
+	rp->job = NULL;
+	if (j->kind == JOB_POTS) {
+		for (size_t i = 0; i < j->n; i++) {
+			struct pot_entry *e = pot_find(rp, j->signers[i]);
+
+			if (!j->read[i]) {
+				/* the chain unreachable (the gateway not
+				 * found yet): the tickets wait, up to
+				 * BITSD_RELAYPAY_PENDING_S */
+				rp->pot_retry_at = time_mono_ms() +
+						   BITSD_RELAYPAY_POT_RETRY_MS;
+				rp->pot_failed++;
+				continue;
+			}
+			if (!e) {
+				rp->pots = xrealloc(rp->pots, (rp->npots + 1) *
+					    sizeof(*rp->pots));
+				e = &rp->pots[rp->npots++];
+				memcpy(e->signer, j->signers[i],
+				       ETH_ADDR_BYTES);
+			}
+			e->pot = j->pots[i];
+			e->read_s = time_now_s();
+		}
+		settle_pending(rp);
+	} else if (j->redeemed) {
+		char s[U256_DEC_BYTES];
+
+		rp->redeemed += j->redeemed;
+		rp->redeem_batches++;
+		rp->redeem_gas += j->gas;
+		u256_accumulate(&rp->redeemed_face, &j->redeemed_face);
+		log_notice(LD_APP, "relaypay: epoch %llu: %zu of %zu winners "
+			   "redeemed, face %s, gas %llu%s%s",
+			   (unsigned long long)j->batch.epoch_id, j->redeemed,
+			   j->batch.n, u256_format_dec(&j->redeemed_face, s,
+						       sizeof(s)),
+			   (unsigned long long)j->gas, j->why[0] ?
+			   "; one at a time, the batch reverted: " : "",
+			   j->why);
+	} else {
+		/* Nothing went through (the chain unreachable): again
+		 * later, while the winners are still valid. */
+		rp->redeem_failed++;
+		log_warn(LD_APP, "relaypay: redeeming epoch %llu's %zu winners "
+			 "failed: %s; trying again later",
+			 (unsigned long long)j->batch.epoch_id, j->batch.n,
+			 j->why[0] ? j->why : err_str(j->err));
+		rp->retry = xrealloc(rp->retry, (rp->nretry + 1) *
+				     sizeof(*rp->retry));
+		rp->retry[rp->nretry++] = j->batch;
+		memset(&j->batch, 0, sizeof(j->batch));
+	}
+	job_free(j);
+}
+
+static void job_submit(struct bitsd_relaypay *rp, struct job *j)
+{
+	j->rp = rp;
+	rp->job = j;
+	worker_submit(rp->deps.wp, (struct work){ job_run, job_done, j });
+}
+
+/* ------------------------------------------------------------ the relay */
+
+static void refuse(struct bitsd_relaypay *rp, enum relaypay_reason why)
+{
+	rp->refused[why]++;
+	log_debug(LD_APP, "relaypay: ticket refused: %s",
+		  relaypay_reason_str(why));
+}
+
+static void paid_add(struct bitsd_relaypay *rp, uint32_t receive_id)
+{
+	struct transit_info ti;
+
+	if (rp->npaid == rp->paid_cap) {
+		rp->paid_cap = rp->paid_cap ? 2 * rp->paid_cap : 16;
+		rp->paid = xrealloc(rp->paid, rp->paid_cap *
+				    sizeof(*rp->paid));
+	}
+	rp->paid[rp->npaid].receive_id = receive_id;
+	rp->paid[rp->npaid].seen =
+		transit_table_lookup(rp->deps.transit, receive_id, &ti) ?
+		ti.bytes_in : 0;
+	rp->npaid++;
+	rp->paid_tunnels++;
+}
+
+/* Step 2 with the pot's state. */
+static void accept_one(struct bitsd_relaypay *rp, const struct pending *p,
+		       const struct pot_entry *e)
+{
+	enum relaypay_reason why;
+	struct u256 ev;
+	bool won = false;
+
+	why = relaypay_payee_accept(rp->payee, &p->c, &e->pot, time_now_s(),
+				    &won);
+	if (why != RELAYPAY_OK) {
+		refuse(rp, why);
+		return;
+	}
+	rp->dirty = true;
+	ev = ticket_value(&p->c.t);
+	u256_accumulate(&rp->ev_accepted, &ev);
+	paid_add(rp, p->receive_id);
+	log_debug(LD_APP, "relaypay: ticket accepted for tunnel %u%s",
+		  p->receive_id, won ? ": a winner" : "");
+}
+
+static bool pot_fresh(const struct pot_entry *e)
+{
+	return e && e->read_s + BITSD_RELAYPAY_POT_TTL_S > time_now_s();
+}
+
+/* Accept what has a fresh pot; read the others' pots (one job). */
+static void settle_pending(struct bitsd_relaypay *rp)
+{
+	struct job *j = NULL;
+	size_t keep = 0;
+	bool dup;
+
+	for (size_t i = 0; i < rp->npend; i++) {
+		struct pending *p = &rp->pend[i];
+		struct pot_entry *e = pot_find(rp, p->c.signer);
+
+		if (pot_fresh(e)) {
+			accept_one(rp, p, e);
+			continue;
+		}
+		if (p->since_s + BITSD_RELAYPAY_PENDING_S < time_now_s()) {
+			refuse(rp, RELAYPAY_NO_POT);	/* never read */
+			continue;
+		}
+		rp->pend[keep++] = *p;
+		if (rp->job || !rp->cc || time_mono_ms() < rp->pot_retry_at)
+			continue;
+		if (!j) {
+			j = xzalloc(sizeof(*j));
+			j->kind = JOB_POTS;
+			j->signers = xcalloc(rp->npend, sizeof(*j->signers));
+		}
+		dup = false;
+		for (size_t k = 0; k < j->n; k++)
+			dup |= memcmp(j->signers[k], p->c.signer,
+				      ETH_ADDR_BYTES) == 0;
+		if (!dup)
+			memcpy(j->signers[j->n++], p->c.signer,
+			       ETH_ADDR_BYTES);
+	}
+	rp->npend = keep;
+	if (j) {
+		j->pots = xcalloc(j->n, sizeof(*j->pots));
+		j->read = xcalloc(j->n, sizeof(*j->read));
+		job_submit(rp, j);
+	}
+}
+
+void bitsd_relaypay_ticket(void *ctx, const uint8_t *tk, size_t len,
+			   uint32_t receive_id)
+{
+	struct bitsd_relaypay *rp = ctx;
+	struct pending p;
+	enum relaypay_reason why;
+
+	if (!rp->payee)
+		return;
+	rp->received++;
+	why = relaypay_payee_check(rp->payee, tk, len, time_now_s(), &p.c);
+	if (why != RELAYPAY_OK) {
+		refuse(rp, why);
+		return;
+	}
+	if (!rp->cc) {
+		refuse(rp, RELAYPAY_NO_POT);	/* no way to read pots */
+		return;
+	}
+	if (rp->npend == BITSD_RELAYPAY_PENDING_MAX) {
+		refuse(rp, RELAYPAY_FULL);
+		return;
+	}
+	p.receive_id = receive_id;
+	p.since_s = time_now_s();
+	rp->pend[rp->npend++] = p;
+	settle_pending(rp);
+}
+
+/* The bytes the paid tunnels carried since the last look; tunnels gone
+ * from the transit table are forgotten. */
+static void count_bytes(struct bitsd_relaypay *rp)
+{
+	size_t keep = 0;
+
+	for (size_t i = 0; i < rp->npaid; i++) {
+		struct paid_tunnel *t = &rp->paid[i];
+		struct transit_info ti;
+
+		if (!transit_table_lookup(rp->deps.transit, t->receive_id,
+					  &ti))
+			continue;
+		if (ti.bytes_in > t->seen)
+			rp->paid_bytes += ti.bytes_in - t->seen;
+		t->seen = ti.bytes_in;
+		rp->paid[keep++] = *t;
+	}
+	rp->npaid = keep;
+}
+
+static void publish(struct bitsd_relaypay *rp)
+{
+	uint64_t end;
+
+	relaypay_payee_commitment(rp->payee, rp->pay.commit, &end);
+	if (rp->deps.publish)
+		rp->deps.publish(rp->deps.ctx, &rp->pay);
+}
+
+static void save_run(void *arg)
+{
+	struct save_job *s = arg;
+
+	s->r = fsutil_write_atomic(s->path, s->bytes.data, s->bytes.len,
+				   0600, true);
+}
+
+static void save_done(void *arg)
+{
+	struct save_job *s = arg;
+
+	if (s->r != 0)
+		log_warn(LD_APP, "relaypay: cannot write %s: %s", s->path,
+			 err_str(s->r));
+	if (s->rp)
+		s->rp->saving = false;
+	bbuf_free(&s->bytes);
+	free(s->path);
+	free(s);
+}
+
+static struct save_job *save_job_new(struct bitsd_relaypay *rp)
+{
+	struct save_job *s = xzalloc(sizeof(*s));
+
+	s->path = fsutil_path_join(rp->datadir, BITSD_RELAYPAY_STATE_FILE);
+	relaypay_payee_save(rp->payee, &s->bytes);
+	rp->dirty = false;
+	return s;
+}
+
+static void save_sync(struct bitsd_relaypay *rp)
+{
+	struct save_job *s = save_job_new(rp);
+
+	save_run(s);
+	save_done(s);
+}
+
+static void tick_cb(void *arg)
+{
+	struct bitsd_relaypay *rp = arg;
+	uint64_t now = time_now_s();
+
+	if (rp->payee) {
+		count_bytes(rp);
+		if (relaypay_payee_tick(rp->payee, now)) {
+			log_info(LD_APP, "relaypay: new epoch: republishing "
+				 "our RouterInfo");
+			rp->dirty = true;
+			publish(rp);
+		}
+		if (!rp->job && rp->npend)
+			settle_pending(rp);
+		if (!rp->job && rp->cc && rp->redeem_sk) {
+			struct job *j = xzalloc(sizeof(*j));
+
+			j->kind = JOB_REDEEM;
+			if (rp->nretry) {
+				j->batch = rp->retry[--rp->nretry];
+				job_submit(rp, j);
+			} else if (relaypay_payee_batch_take(rp->payee, now,
+							     &j->batch) == 0) {
+				rp->dirty = true;
+				job_submit(rp, j);
+			} else {
+				free(j);
+			}
+		}
+		if (rp->dirty && !rp->saving &&
+		    time_mono_ms() >= rp->save_at) {
+			struct save_job *s = save_job_new(rp);
+
+			s->rp = rp;
+			rp->saving = true;
+			rp->save_at = time_mono_ms() + BITSD_RELAYPAY_SAVE_MS;
+			worker_submit(rp->deps.wp, (struct work){
+				save_run, save_done, s });
+		}
+	}
+	evloop_timer_arm(rp->tick, BITSD_RELAYPAY_TICK_MS);
+}
+
+/* ------------------------------------------------------------ /api/status */
+
+static json_t *refused_json(const struct bitsd_relaypay *rp)
+{
+	json_t *o = json_object();
+
+	for (int i = RELAYPAY_MALFORMED; i <= RELAYPAY_FULL; i++)
+		if (rp->refused[i])
+			json_object_set_new(o, relaypay_reason_str(i),
+					    json_integer((json_int_t)
+							 rp->refused[i]));
+	return o;
+}
+
+static void status_section(void *ctx, json_t *o)
+{
+	struct bitsd_relaypay *rp = ctx;
+
+	if (rp->payee) {
+		struct relaypay_stats st;
+		struct u256 owed;
+		uint64_t end;
+		uint8_t c[32];
+		json_t *r;
+
+		relaypay_payee_stats(rp->payee, &st);
+		relaypay_payee_commitment(rp->payee, c, &end);
+		if (u256_mul_u64(&owed, &rp->price, rp->paid_bytes) != 0)
+			owed = u256_from_u64(0);
+		(void)u256_div_u64(&owed, NULL, &owed,
+				   1ULL << RELAYPAY_GIB_SHIFT);
+		r = json_pack("{sosIsIsIsIsosososIsIsIsososIsIsIsIsb}",
+			      "price", u256_json(&rp->price),
+			      "tickets_received", (json_int_t)rp->received,
+			      "accepted", (json_int_t)st.accepted,
+			      "won", (json_int_t)st.won,
+			      "pending", (json_int_t)rp->npend,
+			      "refused", refused_json(rp),
+			      "won_face", u256_json(&st.won_face),
+			      "expected_value", u256_json(&rp->ev_accepted),
+			      "paid_tunnels", (json_int_t)rp->paid_tunnels,
+			      "paid_bytes", (json_int_t)rp->paid_bytes,
+			      "transit_bytes", (json_int_t)
+			      transit_table_stats(rp->deps.transit)->bytes_in,
+			      "owed_for_bytes", u256_json(&owed),
+			      "redeemed_face", u256_json(&rp->redeemed_face),
+			      "redeemed", (json_int_t)rp->redeemed,
+			      "redeem_batches", (json_int_t)rp->redeem_batches,
+			      "redeem_failed", (json_int_t)rp->redeem_failed,
+			      "redeem_gas", (json_int_t)rp->redeem_gas,
+			      "chain", rp->cc != NULL);
+		json_object_set_new(r, "pot_reads_failed",
+				    json_integer((json_int_t)rp->pot_failed));
+		json_object_set_new(r, "epoch_ends_in_s", json_integer(
+			(json_int_t)(end > time_now_s() ? end - time_now_s()
+							: 0)));
+		json_object_set_new(o, "relay", r);
+	}
+	if (rp->pot_sk)
+		json_object_set_new(o, "payer", json_pack(
+			"{sosIsIsIsosIsI}", "signer", addr_json(rp->pot_addr),
+			"tickets_sent", (json_int_t)rp->sent,
+			"skipped_price", (json_int_t)rp->skipped_price,
+			"failed", (json_int_t)rp->failed_make,
+			"expected_value", u256_json(&rp->ev_sent),
+			"bytes_per_ticket", (json_int_t)rp->pay_bytes,
+			"next_nonce", (json_int_t)rp->nonce));
+}
+
+/* ---------------------------------------------------------- start, stop */
+
+static int load_deploy(struct bitsd_relaypay *rp, const char *path)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	const char *why = NULL;
+	struct eip712_domain d = { .name = EIP712_NAME_HUB };
+	int r;
+
+	if (!path) {
+		log_err(LD_APP, "relaypay: needs market.deploy (the chain id "
+			"and the PaymentHub)");
+		return ERR_ARG;
+	}
+	r = fsutil_read_file(path, CHAIN_DEPLOY_MAX_BYTES, &buf, &len);
+	if (r == 0)
+		r = chain_deploy_parse((const char *)buf, len, &rp->dep, &why);
+	free(buf);
+	if (r != 0) {
+		log_err(LD_APP, "relaypay: market.deploy %s: %s", path,
+			why ? why : err_str(r));
+		return r;
+	}
+	d.chain_id = rp->dep.chain_id;
+	memcpy(d.verifying, rp->dep.payment_hub, ETH_ADDR_BYTES);
+	eip712_domain_separator(&d, rp->sep);
+	return 0;
+}
+
+static struct secp_sk *key_load(const char *what, const char *path,
+				 bool create, int *r)
+{
+	struct secp_sk *sk = secmem_alloc(sizeof(*sk));
+
+	if ((*r = bitsd_market_sk_load(path, create, sk)) != 0) {
+		log_err(LD_APP, "relaypay: %s %s: %s", what, path,
+			err_str(*r));
+		secmem_free(sk);
+		return NULL;
+	}
+	return sk;
+}
+
+static int payee_start(struct bitsd_relaypay *rp, const struct conf *cfg)
+{
+	char *path;
+	struct stealth_meta meta;
+	struct secp_pk spend_pk;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int r;
+
+	if (!cfg->relay_pay_price || u256_parse_str(&rp->price,
+						    cfg->relay_pay_price)) {
+		log_err(LD_APP, "relay.pay needs relay.pay.price");
+		return ERR_ARG;
+	}
+	path = fsutil_path_join(cfg->datadir, "relaypay-spend.key");
+	rp->spend = key_load("stealth spend key", path, true, &r);
+	free(path);
+	if (!rp->spend)
+		return r;
+	path = fsutil_path_join(cfg->datadir, "relaypay-view.key");
+	rp->view = key_load("stealth view key", path, true, &r);
+	free(path);
+	if (!rp->view)
+		return r;
+	if ((r = stealth_meta_from_keys(&meta, rp->spend, rp->view)) != 0 ||
+	    (r = secp_sk_pubkey(rp->spend, &spend_pk)) != 0)
+		return r;
+	stealth_meta_encode(&meta, rp->pay.meta);
+	rp->pol.max_paper_ttl_s = BITSD_RELAYPAY_MAX_PAPER_TTL_S;
+	rp->pol.redeem_cost = u256_from_u64(1);
+	rp->pol.epoch_s = cfg->relay_pay_epoch_s ? cfg->relay_pay_epoch_s :
+			  BITSD_RELAYPAY_DEFAULT_EPOCH_S;
+	/* A payer's copy of our RouterInfo may name the previous epoch's
+	 * commitment for a while: accept it for one more epoch. */
+	rp->pol.grace_s = rp->pol.epoch_s;
+	rp->pol.redeem_margin_s = BITSD_RELAYPAY_REDEEM_MARGIN_S;
+	rp->pol.max_tickets = 1u << 20;
+	path = fsutil_path_join(cfg->datadir, BITSD_RELAYPAY_STATE_FILE);
+	r = fsutil_read_file(path, 256u << 20, &buf, &len);
+	if (r == 0) {
+		r = relaypay_payee_load(&rp->pol, rp->sep, rp->view, &spend_pk,
+					buf, len, &rp->payee);
+		if (r != 0)
+			log_warn(LD_APP, "relaypay: %s unreadable (%s): a new "
+				 "state", path, err_str(r));
+		else
+			log_info(LD_APP, "relaypay: state restored from %s",
+				 path);
+		xfree_wipe(buf, len);
+	}
+	free(path);
+	if (!rp->payee)
+		rp->payee = relaypay_payee_new(&rp->pol, rp->sep, rp->view,
+					       &spend_pk, time_now_s());
+	(void)relaypay_payee_tick(rp->payee, time_now_s());
+	if (cfg->relay_pay_redeem_key) {
+		rp->redeem_sk = key_load("relay.pay.redeem-key",
+					 cfg->relay_pay_redeem_key, false, &r);
+		if (!rp->redeem_sk)
+			return r;
+		(void)secp_sk_address(rp->redeem_sk, rp->redeem_addr);
+	}
+	rp->pend = xcalloc(BITSD_RELAYPAY_PENDING_MAX, sizeof(*rp->pend));
+	publish(rp);
+	return 0;
+}
+
+static int payer_start(struct bitsd_relaypay *rp, const struct conf *cfg)
+{
+	int r;
+
+	rp->pot_sk = key_load("tunnels.pay.key", cfg->tunnels_pay_key, false,
+			      &r);
+	if (!rp->pot_sk)
+		return r;
+	(void)secp_sk_address(rp->pot_sk, rp->pot_addr);
+	if ((r = u256_parse_str(&rp->pay_price.face_value,
+				cfg->tunnels_pay_face ? cfg->tunnels_pay_face :
+				BITSD_RELAYPAY_DEFAULT_FACE)) != 0)
+		return r;
+	rp->pay_price.ttl_s = BITSD_RELAYPAY_TICKET_TTL_S;
+	if (cfg->tunnels_pay_max_price) {
+		rp->has_max = true;
+		if ((r = u256_parse_str(&rp->max_price,
+					cfg->tunnels_pay_max_price)) != 0)
+			return r;
+	}
+	rp->pay_bytes = (uint64_t)(cfg->tunnels_pay_mib ? cfg->tunnels_pay_mib
+				   : BITSD_RELAYPAY_DEFAULT_MIB) << 20;
+	/* Nonces are used once per signer on chain: counting from the start
+	 * time × 2^20 never meets a nonce of an earlier run (fewer than 2^20
+	 * tickets a second), and sequential ones share bitmap words. */
+	rp->nonce = time_now_s() << 20;
+	if (rp->deps.own)
+		tunnel_mgr_set_ticket_fn(rp->deps.own, pay_ticket, rp);
+	return 0;
+}
+
+int bitsd_relaypay_start(const struct conf *cfg,
+			 const struct bitsd_relaypay_deps *deps,
+			 struct bitsd_relaypay **out)
+{
+	struct bitsd_relaypay *rp = xzalloc(sizeof(*rp));
+	int r;
+
+	rp->deps = *deps;
+	rp->datadir = xstrdup(cfg->datadir);
+	if (deps->chain) {
+		rp->chain = *deps->chain;
+		rp->has_chain = true;
+	}
+	rp->deps.chain = NULL;
+	if ((r = load_deploy(rp, cfg->market_deploy)) != 0)
+		goto fail;
+	if (rp->has_chain)
+		rp->cc = chain_client_new(&rp->chain, rp->dep.chain_id);
+	if (cfg->relay_pay && deps->transit &&
+	    (r = payee_start(rp, cfg)) != 0)
+		goto fail;
+	if (cfg->tunnels_pay_key && (r = payer_start(rp, cfg)) != 0)
+		goto fail;
+	rp->tick = evloop_timer_new(deps->el, tick_cb, rp);
+	evloop_timer_arm(rp->tick, BITSD_RELAYPAY_TICK_MS);
+	if (deps->api)
+		(void)api_add_section(deps->api, "relaypay", status_section,
+				      rp);
+	log_notice(LD_APP, "relaypay: relay %s (price %s per GiB, epoch %llu "
+		   "s, redeeming %s), payer %s, chain client %s",
+		   rp->payee ? "on" : "off",
+		   cfg->relay_pay_price ? cfg->relay_pay_price : "-",
+		   (unsigned long long)rp->pol.epoch_s,
+		   rp->redeem_sk ? "on" : "off", rp->pot_sk ? "on" : "off",
+		   rp->cc ? "on" : "off");
+	*out = rp;
+	return 0;
+fail:
+	bitsd_relaypay_stop(rp);
+	return r;
+}
+
+static void drain_tick(void *arg)
+{
+	evloop_break(arg);
+}
+
+void bitsd_relaypay_stop(struct bitsd_relaypay *rp)
+{
+	struct evloop_timer *t;
+
+	if (!rp)
+		return;
+	if (rp->deps.api)
+		api_remove_section(rp->deps.api, "relaypay");
+	if (rp->pot_sk && rp->deps.own) {
+		tunnel_mgr_set_ticket_fn(rp->deps.own, NULL, NULL);
+		log_notice(LD_APP, "relaypay: the payer sent %llu tickets",
+			   (unsigned long long)rp->sent);
+	}
+	evloop_timer_free(rp->tick);
+	/* A worker in a chain call waits on the loop: run it until done. */
+	t = evloop_timer_new(rp->deps.el, drain_tick, rp->deps.el);
+	while (rp->job || rp->saving) {
+		evloop_timer_arm(t, 50);
+		if (evloop_run(rp->deps.el) != 0)
+			break;
+	}
+	evloop_timer_free(t);
+	if (rp->payee) {
+		/* A failed batch goes unredeemed: its epoch is forgotten. */
+		if (rp->nretry)
+			log_warn(LD_APP, "relaypay: %zu batches of winners "
+				 "not redeemed", rp->nretry);
+		save_sync(rp);
+	}
+	for (size_t i = 0; i < rp->nretry; i++)
+		relaypay_batch_free(&rp->retry[i]);
+	free(rp->retry);
+	relaypay_payee_free(rp->payee);
+	chain_client_free(rp->cc);
+	if (rp->pend)
+		memwipe(rp->pend, BITSD_RELAYPAY_PENDING_MAX *
+				  sizeof(*rp->pend));
+	free(rp->pend);
+	free(rp->pots);
+	free(rp->paid);
+	if (rp->view)
+		secmem_free(rp->view);
+	if (rp->spend)
+		secmem_free(rp->spend);
+	if (rp->redeem_sk)
+		secmem_free(rp->redeem_sk);
+	if (rp->pot_sk)
+		secmem_free(rp->pot_sk);
+	free(rp->datadir);
+	free(rp);
+}

@@ -1,0 +1,99 @@
+/*
+ * bitsd's paid relaying (issue [R], docs/relaypay.md): wiring of
+ * chain/relaypay into the router.
+ *
+ * Relay (relay.pay): stealth keys in DATADIR/relaypay-spend.key and
+ * relaypay-view.key (made at first start, 0600); the meta-address, the
+ * current epoch commitment and relay.pay.price go into our RouterInfo
+ * through the publish callback, again at each epoch rotation
+ * (relay.pay.epoch).  A ticket that an accepted transit build carries is
+ * checked on the loop (relaypay_payee_check), its signer's pot is read
+ * through the chain client on a worker (cached BITSD_RELAYPAY_POT_TTL_S),
+ * then accepted and drawn; the bytes each paid tunnel carries are counted
+ * from the transit table.  Once an epoch stops taking tickets its winners
+ * are redeemed in one redeemTickets transaction from relay.pay.redeem-key
+ * (one ticket at a time when the batch reverts).  The payee's state
+ * (epoch secrets, winners, replay set) is kept in DATADIR/relaypay.state
+ * (0600).
+ *
+ * Payer (tunnels.pay.key): each hop of our tunnels that publishes
+ * bits.pay.* at no more than tunnels.pay.max-price gets a ticket worth
+ * tunnels.pay.mib MiB at its price, signed with the pot signer key; the
+ * other hops (i2pd, free or too dear) get none.
+ *
+ * Both need market.deploy (chain id and PaymentHub: the EIP-712 domain);
+ * the relay reads pots and redeems through the market's chain client
+ * (market.gateways or market.gateway) and refuses every ticket without
+ * one.  /api/status gets a "relaypay" section.  Thread: the loop thread.
+ */
+#ifndef APPS_BITSD_RELAYPAY_H
+#define APPS_BITSD_RELAYPAY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct api;
+struct chain_transport;
+struct conf;
+struct evloop;
+struct netdb_store;
+struct ri_pay;
+struct transit_table;
+struct tunnel_mgr;
+struct worker_pool;
+struct bitsd_relaypay;	/* opaque */
+
+/* A pot's state is read again after this long. */
+#define BITSD_RELAYPAY_POT_TTL_S 60
+/* Epochs, tickets, paid tunnels and saving are looked at this often. */
+#define BITSD_RELAYPAY_TICK_MS 2000
+/* The payee's state is written at most this often when it changed (and
+ * at stop). */
+#define BITSD_RELAYPAY_SAVE_MS 10000
+/* Tickets waiting for their pot's state (more are refused), at most
+ * this long; a pot read that failed is tried again after a while. */
+#define BITSD_RELAYPAY_PENDING_MAX 256
+#define BITSD_RELAYPAY_PENDING_S 300
+#define BITSD_RELAYPAY_POT_RETRY_MS 5000
+/* The payer's ticket lifetime (≤ maxPaperTTL, 12 h in genesis/demo.json;
+ * it must outlast a relay's epoch, grace and redemption margin). */
+#define BITSD_RELAYPAY_TICKET_TTL_S (6 * 3600)
+/* The relay's checks: maxPaperTTL, the redemption margin, the default
+ * epoch, the default face value and MiB per tunnel. */
+#define BITSD_RELAYPAY_MAX_PAPER_TTL_S (12 * 3600)
+#define BITSD_RELAYPAY_REDEEM_MARGIN_S 300
+#define BITSD_RELAYPAY_DEFAULT_EPOCH_S 3600
+#define BITSD_RELAYPAY_DEFAULT_FACE "1000000000000000000"
+#define BITSD_RELAYPAY_DEFAULT_MIB 16
+#define BITSD_RELAYPAY_STATE_FILE "relaypay.state"
+
+struct bitsd_relaypay_deps {
+	struct evloop *el;
+	struct worker_pool *wp;
+	struct api *api;			/* NULL: no status section */
+	const struct netdb_store *store;	/* payer: the hops' RIs */
+	struct tunnel_mgr *own;			/* payer: our tunnels */
+	struct transit_table *transit;		/* relay: bytes carried */
+	const struct chain_transport *chain;	/* NULL: no chain client */
+	/* Relay: sign and publish our RouterInfo with pay (borrowed for
+	 * the call; NULL: without bits.pay.*). */
+	void (*publish)(void *ctx, const struct ri_pay *pay);
+	void *ctx;
+};
+
+/* relay.pay or tunnels.pay.key. */
+bool bitsd_relaypay_wanted(const struct conf *cfg);
+/* Start (deps copied; what they point to outlives rp).  ERR_ARG without
+ * market.deploy or a price, key and file errors (logged). */
+int bitsd_relaypay_start(const struct conf *cfg,
+			 const struct bitsd_relaypay_deps *deps,
+			 struct bitsd_relaypay **out);
+/* A transit build's ticket (untrusted; bitsd_tunnels_ticket_fn). */
+void bitsd_relaypay_ticket(void *ctx, const uint8_t *tk, size_t len,
+			   uint32_t receive_id);
+/* Wait for chain calls under way (running the loop), save the state,
+ * publish no more.  Accepts NULL. */
+void bitsd_relaypay_stop(struct bitsd_relaypay *rp);
+
+#endif /* APPS_BITSD_RELAYPAY_H */

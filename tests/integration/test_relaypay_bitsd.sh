@@ -1,0 +1,206 @@
+#!/bin/sh
+# Paid relaying in bitsd (issue [R], docs/relaypay.md) on an anvil this
+# test starts: four bitsd, b1 the floodfill and the chain RPC gateway;
+# b1, b2, b3 relays that ask for pay (relay.pay, RELAY_EPOCH-second
+# epochs, each redeeming from an anvil account); b4 pays its 2-hop
+# exploratory tunnels from a pot (tunnels.pay.key) with tickets whose
+# winning chance is 1/2 (face FACE, PRICE per GiB, 16 MiB a ticket).
+#  - b4 gives tickets, the relays accept them (pots read through the
+#    gateway), count the bytes their paid tunnels carry and draw them;
+#  - once b4 stops and the epochs end, every relay redeems all its
+#    winners; the pot paid exactly their face values (PaymentHub.pots);
+#  - the number of winners lies within 4 standard deviations of the
+#    tickets' expected wins (the binomial of their winProb);
+#  - the expected value the relays got covers what the bytes their paid
+#    tunnels carried are worth at their price;
+#  - every bitsd stops cleanly, no sanitizer report.
+# 127.0.1.51-54, NTCP2 ports 29811-29814, APIs 29861-29864 on 127.0.0.1,
+# anvil on a free port.  About 3 minutes: not in TESTS (run by hand).
+. "${top_srcdir:-.}/tests/integration/chain-lib.sh"
+. "${top_srcdir:-.}/tests/integration/i2pd-lib.sh"
+. "${top_srcdir:-.}/tests/integration/ntcp2-lib.sh"
+NAME=test_relaypay_bitsd
+W=$(mktemp -d "${TMPDIR:-/tmp}/relaypay-bitsd.XXXXXX")
+PIDS=""
+cleanup() {
+	for p in $PIDS; do kill -KILL "$p" 2>/dev/null; done
+	stop_anvil
+	[ "$FAIL" = 0 ] && [ -z "${KEEP_WORK:-}" ] && rm -rf "$W" || echo "kept $W"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+umask 077
+FACE=1000000 PRICE=32000000 RELAY_EPOCH=${RELAY_EPOCH:-30}
+MIN_TICKETS=${MIN_TICKETS:-24}
+# anvil's accounts 0 (funds the pot) and 1-3 (the relays' redeemers)
+K0=0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80
+RK1=59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d
+RK2=5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a
+RK3=7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6
+POT_KEY=$(printf '44%.0s' $(seq 32))
+
+need_tools $NAME
+start_anvil "$W" || { result $NAME; exit 1; }
+deploy "$W" || { result $NAME; exit 1; }
+D=$W/deploy.json
+TOKEN=$(jget "$D" token) HUB=$(jget "$D" paymentHub)
+SIGNER=$("$CAST" wallet address --private-key "0x$POT_KEY")
+send() {
+	"$CAST" send --rpc-url "$RPC" --private-key "$K0" "$@" >"$W/send" 2>&1 &&
+		grep -q '^status *1' "$W/send"
+}
+# deposit: the pot's deposit (PaymentHub.pots(signer), first word)
+deposit() {
+	"$CAST" call --rpc-url "$RPC" "$HUB" 'pots(address)' "$SIGNER" |
+		python3 -c 'import sys; print(int(sys.stdin.read().strip()[2:66], 16))'
+}
+send "$TOKEN" 'mint(address,uint256)' "$("$CAST" wallet address --private-key "$K0")" 100000000000000 &&
+	send "$TOKEN" 'approve(address,uint256)' "$HUB" 100000000000000 &&
+	send "$HUB" 'fund(address,uint96,uint96)' "$SIGNER" 10000000000000 10000000000000 ||
+	{ bad "fund the pot: $(tail -n 3 "$W/send")"; result $NAME; exit 1; }
+DEP0=$(deposit)
+check "pot funded" 10000000000000 "$DEP0"
+
+bitsd_mesh "$W" 127.0.1 50 29810 || { result $NAME; exit 1; }
+for n in 1 2 3; do eval "printf '%s\n' \"\$RK$n\"" >"$W/redeem$n.key"; done
+printf '%s\n' "$POT_KEY" >"$W/pot.key"
+chmod 600 "$W"/*.key
+
+start() {
+	n=$1; shift
+	"$BITSD" --datadir "$W/b$n" --host 127.0.1.$((50 + n)) \
+		--port $((29810 + n)) --netid 77 --api-port $((29860 + n)) \
+		--loglevel debug --logfile "$W/b$n/bitsd.log" "$@" \
+		>>"$W/b$n/stdout.log" 2>&1 &
+	PIDS="$PIDS $!"
+	eval "P$n=$!"
+}
+RELAY="--market.deploy $D --relay.pay --relay.pay.price $PRICE --relay.pay.epoch $RELAY_EPOCH"
+start 1 --floodfill --market.gateway --market.gateway.rpc "$RPC" $RELAY \
+	--relay.pay.redeem-key "$W/redeem1.key"
+wait_log "$W/b1/bitsd.log" "market: gateway on" 120 &&
+	[ -s "$W/b1/market-gateway.b32" ] ||
+	{ bad "b1: no gateway (see $W/b1/bitsd.log)"; result $NAME; exit 1; }
+GW=$(tr -d '\n' <"$W/b1/market-gateway.b32")
+for n in 2 3; do
+	start $n --market.gateways "$GW" $RELAY --relay.pay.redeem-key "$W/redeem$n.key"
+done
+# chain N: 0 once router N's chain client reaches the chain (its gateway
+# found over the tunnels): GET /api/market/block answers 200
+chain() {
+	python3 - "$(cat "$W/b$1/api.token" 2>/dev/null)" $((29860 + $1)) <<'PY'
+import sys, http.client
+try:
+    c = http.client.HTTPConnection('127.0.0.1', int(sys.argv[2]), timeout=120)
+    c.request('GET', '/api/market/block', headers={'Authorization': 'Bearer ' + sys.argv[1]})
+    sys.exit(0 if c.getresponse().status == 200 else 1)
+except Exception:
+    sys.exit(1)
+PY
+}
+for n in 2 3; do
+	dl=$(($(date +%s) + 300))
+	until chain $n || [ "$(date +%s)" -gt $dl ]; do sleep 2; done
+	chain $n && ok "b$n reaches the chain through b1's gateway" ||
+		bad "b$n: no chain through the gateway (see $W/b$n/bitsd.log)"
+done
+start 4 --market.deploy "$D" --tunnels.pay.key "$W/pot.key" \
+	--tunnels.pay.face $FACE --tunnels.lifetime 60 \
+	--exploratory.inbound.length 2 --exploratory.outbound.length 2
+for n in 1 2 3; do
+	wait_log "$W/b$n/bitsd.log" "relaypay: relay on .*chain client on" 120 ||
+		bad "b$n: relaypay not on with a chain client (see $W/b$n/bitsd.log)"
+done
+wait_log "$W/b4/bitsd.log" "relaypay: relay off.*payer on" 120 ||
+	bad "b4: payer not on (see $W/b4/bitsd.log)"
+
+# rp FIELD...: the sums over b1-b3 of /api/status relaypay.relay.FIELD,
+# one line (0 for a relay that does not answer)
+rp() {
+	python3 - "$@" <<'PY'
+import sys, json, urllib.request
+sums = [0] * (len(sys.argv) - 1)
+for port in (29861, 29862, 29863):
+    try:
+        r = json.load(urllib.request.urlopen('http://127.0.0.1:%d/api/status' % port, timeout=20))['relaypay']['relay']
+    except Exception:
+        continue
+    for i, f in enumerate(sys.argv[1:]):
+        sums[i] += int(r[f])
+print(*sums)
+PY
+}
+# paid: how many of b1-b3 accepted a ticket
+paid() {
+	k=0
+	for port in 29861 29862 29863; do
+		[ "$(api_num $port relaypay.relay.accepted)" -gt 0 ] && k=$((k + 1))
+	done
+	echo $k
+}
+dl=$(($(date +%s) + 600))
+until { [ "$(rp accepted)" -ge "$MIN_TICKETS" ] && [ "$(paid)" -ge 2 ]; } ||
+	[ "$(date +%s)" -gt $dl ]; do sleep 2; done
+ACC=$(rp accepted)
+[ "$ACC" -ge "$MIN_TICKETS" ] && ok "relays accepted $ACC tickets" ||
+	bad "relays accepted $ACC tickets, want $MIN_TICKETS (see $W)"
+BPID=$P4
+bitsd_stop && ok "b4 (payer) stopped cleanly" || bad "b4 did not stop cleanly"
+SENT=$(sed -n 's/.*relaypay: the payer sent \([0-9]*\) tickets.*/\1/p' "$W/b4/bitsd.log")
+REC=$(rp tickets_received)
+[ "$REC" -le "$SENT" ] && ok "b4 sent $SENT tickets, the relays got $REC" ||
+	bad "the relays got $REC tickets, b4 sent only $SENT"
+
+# every winner redeemed: the last epoch ends, then its grace
+t0=$(date +%s)
+dl=$((t0 + RELAY_EPOCH * 2 + 300))
+while :; do
+	set -- $(rp won redeemed pending)
+	[ "$1" = "$2" ] && [ "$3" = 0 ] &&
+		[ "$(date +%s)" -gt $((t0 + RELAY_EPOCH * 2 + 6)) ] && break
+	[ "$(date +%s)" -gt $dl ] && break
+	sleep 2
+done
+for port in 29861 29862 29863; do
+	echo "$port: $(python3 -c 'import json,sys,urllib.request; print(json.dumps(json.load(urllib.request.urlopen("http://127.0.0.1:%s/api/status" % sys.argv[1], timeout=20))["relaypay"]["relay"]))' $port)"
+done
+set -- $(rp accepted won redeemed tickets_received)
+ACC=$1 WON=$2 RED=$3 REC=$4
+paid=$(paid)
+[ $paid -ge 2 ] && ok "$paid relays were paid" || bad "only $paid relays were paid"
+[ "$ACC" -ge $((REC * 3 / 4)) ] && ok "$ACC of the $REC tickets received accepted" ||
+	bad "only $ACC of the $REC tickets received accepted"
+[ "$WON" -gt 0 ] && check "every winner redeemed" "$WON" "$RED" ||
+	bad "no winner among $ACC tickets"
+set -- $(rp redeemed_face expected_value owed_for_bytes paid_bytes)
+RFACE=$1 EV=$2 OWED=$3 BYTES=$4
+check "redeemed face = winners x face" $((WON * FACE)) "$RFACE"
+check "the pot paid the redeemed face values" $((DEP0 - RFACE)) "$(deposit)"
+# the binomial: N tickets each winning with winProb (EV / face)
+if python3 - "$ACC" "$WON" "$EV" "$FACE" <<'PY'
+import sys, math
+n, w, ev, face = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+p = ev / (n * face)
+sd = math.sqrt(n * p * (1 - p))
+print("winners %d, expected %.1f +- %.1f (p %.4f)" % (w, n * p, sd, p))
+sys.exit(0 if abs(w - n * p) <= 4 * sd + 1 else 1)
+PY
+then ok "winners within 4 sd of the tickets' expectation"
+else bad "winners outside 4 sd of the tickets' expectation"; fi
+[ "$BYTES" -gt 0 ] && ok "the paid tunnels carried $BYTES bytes" ||
+	bad "no bytes counted in the paid tunnels"
+python3 -c "import sys; sys.exit(0 if $EV >= $OWED else 1)" &&
+	ok "expected value $EV covers the $OWED owed for the bytes carried" ||
+	bad "expected value $EV below the $OWED owed for the bytes carried"
+
+for n in 1 2 3; do
+	eval "BPID=\$P$n"
+	bitsd_stop && ok "b$n stopped cleanly" || bad "b$n did not stop cleanly"
+done
+for n in 1 2 3 4; do
+	[ -s "$W/b$n/relaypay.state" ] || [ $n = 4 ] ||
+		bad "b$n: no relaypay.state"
+	grep -qE 'AddressSanitizer|LeakSanitizer|runtime error' "$W/b$n/stdout.log" &&
+		bad "sanitizer report from b$n (see $W/b$n/stdout.log)"
+done
+result $NAME
