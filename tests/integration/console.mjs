@@ -2,7 +2,9 @@
 // from tools/browser): sign-in, the feed (filters, views, like, follow),
 // the router page, keyboard use, phone width, CSP, nothing loaded from
 // outside this origin, sign-out; then publishing a file through the page,
-// finding it in the feed and playing it (progress bar, seek), a paid card
+// finding it in the feed and playing it (progress bar, seek); a video, an
+// image and a text made in the browser (a canvas, its PNG, MediaRecorder's
+// WebM), published through the page, played, shown and read; a paid card
 // asking for its key, the wallet without a market, the proxy settings and
 // the hosted site on the router page.
 //   node console.mjs ORIGIN TOKEN ROUTER_HASH CARDS_JSON MEDIA_FILE PROXY_HTTP SITE_B32
@@ -179,6 +181,82 @@ try {
   const at = await page.evaluate(() => document.querySelector('#play-media audio').currentTime);
   ok(at > 0.5, 'seeking with the Position slider moves the audio (' + at.toFixed(2) + ' s)');
   await phoneOk('the player');
+  // ---- a video, an image and a text, made here and published through the page ----
+  const gen = await ctx.newPage();	// about:blank: made by Chromium itself, no file from outside
+  const made = await gen.evaluate(async () => {
+    const c = document.createElement('canvas');
+    c.width = 64; c.height = 48;
+    const g = c.getContext('2d');
+    let f = 0;
+    const draw = () => { g.fillStyle = 'hsl(' + (f * 37) % 360 + ',80%,50%)'; g.fillRect(0, 0, 64, 48);
+      g.fillStyle = '#fff'; g.fillRect(f % 64, 10, 8, 28); f++; };
+    draw();
+    const b64 = async (blob) => {
+      const a = new Uint8Array(await blob.arrayBuffer());
+      let s = '';
+      for (let i = 0; i < a.length; i += 8192) s += String.fromCharCode(...a.subarray(i, i + 8192));
+      return btoa(s);
+    };
+    const png = await new Promise((r) => c.toBlob(r, 'image/png'));
+    // two seconds of VP8 from the canvas (MediaRecorder's WebM)
+    const rec = new MediaRecorder(c.captureStream(25), { mimeType: 'video/webm;codecs=vp8' });
+    const parts = [];
+    rec.ondataavailable = (e) => { if (e.data.size) parts.push(e.data); };
+    const timer = setInterval(draw, 40);
+    const stopped = new Promise((r) => { rec.onstop = r; });
+    rec.start(500);
+    await new Promise((r) => setTimeout(r, 2000));
+    rec.stop();
+    await stopped;
+    clearInterval(timer);
+    return { png: await b64(png), webm: await b64(new Blob(parts, { type: 'video/webm' })) };
+  });
+  await gen.close();
+  const text = 'Notes on onion and garlic routing.\nLine two: every hop peels one layer.\n';
+  const media = [
+    { title: 'A made-up clip', name: 'clip.webm', mimeType: 'video/webm', buffer: Buffer.from(made.webm, 'base64') },
+    { title: 'A made-up picture', name: 'picture.png', mimeType: 'image/png', buffer: Buffer.from(made.png, 'base64') },
+    { title: 'A short note', name: 'note.txt', mimeType: 'text/plain', buffer: Buffer.from(text) },
+  ];
+  ok(media[0].buffer.length > 1000 && media[0].buffer.subarray(0, 4).toString('hex') === '1a45dfa3',
+     'Chromium recorded a WebM video (' + media[0].buffer.length + ' bytes)');
+  for (const mf of media) {
+    await page.getByRole('link', { name: 'Publish' }).click();
+    await page.getByLabel('File', { exact: true }).setInputFiles({ name: mf.name, mimeType: mf.mimeType, buffer: mf.buffer });
+    await page.getByLabel('Title', { exact: true }).fill(mf.title);
+    await page.getByLabel('Tags (commas between)').fill(mf.mimeType.split('/')[0]);
+    await page.getByLabel('Or a text excerpt').fill('');
+    await page.getByRole('button', { name: 'Publish' }).click();
+    await page.getByText(/^Published: free/).waitFor({ timeout: 60000 });
+    const href = await page.getByRole('link', { name: 'Open it in the player' }).getAttribute('href');
+    mf.id = (/^#\/play\/([0-9a-f]{64})$/.exec(href) || [])[1];
+    ok(!!mf.id, 'published ' + mf.name + ' through the page');
+  }
+  // the video plays: its time advances
+  await page.goto(origin + '/#/play/' + media[0].id);
+  await page.locator('#play-media video').waitFor({ timeout: 30000 });
+  await page.evaluate(() => { const v = document.querySelector('#play-media video'); v.muted = true; v.play(); });
+  await page.waitForFunction(() => { const v = document.querySelector('#play-media video');
+    return v && v.currentTime > 0.5; }, null, { timeout: 30000 }).catch(() => {});
+  const vt = await page.evaluate(() => { const v = document.querySelector('#play-media video');
+    return v ? { t: v.currentTime, w: v.videoWidth, h: v.videoHeight, err: v.error && v.error.message } : null; });
+  ok(vt && vt.t > 0.5 && vt.w === 64 && vt.h === 48,
+     'the video plays through /api/swarm/content: ' + JSON.stringify(vt));
+  await phoneOk('the player with a video');
+  // the image renders
+  await page.goto(origin + '/#/play/' + media[1].id);
+  await page.waitForFunction(() => { const i = document.querySelector('#play-media img');
+    return i && i.complete && i.naturalWidth > 0; }, null, { timeout: 30000 }).catch(() => {});
+  const iw = await page.evaluate(() => { const i = document.querySelector('#play-media img');
+    return i ? [i.naturalWidth, i.naturalHeight] : null; });
+  ok(iw && iw[0] === 64 && iw[1] === 48, 'the image renders (' + JSON.stringify(iw) + ')');
+  ok(await page.getByRole('img', { name: 'A made-up picture' }).count() === 1, 'the image has its title as alt text');
+  // the text shows
+  await page.goto(origin + '/#/play/' + media[2].id);
+  await page.locator('#play-media pre').waitFor({ timeout: 30000 });
+  ok(await page.locator('#play-media pre').textContent() === text, 'the text shows, whole');
+  await page.getByText('The whole text.').waitFor({ timeout: 10000 });
+  ok(true, 'the player says it shows the whole text');
   // a paid card with no key: the page asks for it
   const paidId = await page.evaluate(async (t) => {
     const r = await fetch('/api/feed?text=' + encodeURIComponent(t)); return (await r.json()).cards[0].id;
