@@ -4,6 +4,7 @@
 #ifndef CRYPTO_HASH_H
 #define CRYPTO_HASH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -54,5 +55,10 @@ struct hkdf_job {
  * not overlap any input.
  */
 void hkdf_sha256_many(const struct hkdf_job *jobs, size_t n);
+
+/* HMAC and HKDF compress on the CPU's SHA extensions when it has them
+ * (the default), else with OpenSSL's code; on = false takes OpenSSL's.
+ * Returns whether the extensions are used now (tests compare the two). */
+bool sha256_shani_set(bool on);
 
 #endif /* CRYPTO_HASH_H */

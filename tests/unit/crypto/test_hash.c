@@ -163,7 +163,8 @@ static void test_sha512_vs_openssl(struct tctx *t)
 }
 
 /* HMAC against OpenSSL's HMAC() for every key length 0..150 and message
- * lengths around the one-block fast path's 55-byte limit. */
+ * lengths around the one-block fast path's 55-byte limit, on the SHA
+ * extensions (where the CPU has them) and on OpenSSL's compression. */
 static void test_hmac_vs_openssl(struct tctx *t)
 {
 	static const size_t mlen[] = { 0, 1, 31, 54, 55, 56, 63, 64, 65, 200 };
@@ -172,46 +173,83 @@ static void test_hmac_vs_openssl(struct tctx *t)
 
 	rand_bytes(key, sizeof(key));
 	rand_bytes(msg, sizeof(msg));
-	for (size_t k = 0; k <= sizeof(key); k += 3) {
-		for (size_t i = 0; i < sizeof(mlen) / sizeof(mlen[0]); i++) {
-			hmac_sha256(a, key, k, msg, mlen[i]);
-			blen = 0;
-			HMAC(EVP_sha256(), key, (int)k, msg, mlen[i], b, &blen);
-			T_EQ(t, blen, 32);
-			T_MEMEQ(t, a, b, 32);
+	for (int mode = 0; mode < 2; mode++) {
+		(void)sha256_shani_set(mode == 0);
+		for (size_t k = 0; k <= sizeof(key); k += 3) {
+			for (size_t i = 0; i < sizeof(mlen) / sizeof(mlen[0]);
+			     i++) {
+				hmac_sha256(a, key, k, msg, mlen[i]);
+				blen = 0;
+				HMAC(EVP_sha256(), key, (int)k, msg, mlen[i],
+				     b, &blen);
+				T_EQ(t, blen, 32);
+				T_MEMEQ(t, a, b, 32);
+			}
 		}
 	}
+	(void)sha256_shani_set(true);
 }
 
-/* hkdf_sha256_many() gives what separate hkdf_sha256() calls give, with
- * short and long inputs and every output length. */
+/* RFC 5869 HKDF with L ≤ 64, from OpenSSL's HMAC() alone. */
+static void ref_hkdf(uint8_t *out, size_t outlen, const uint8_t *salt,
+		     size_t sl, const uint8_t *ikm, size_t il,
+		     const uint8_t *info, size_t nl)
+{
+	uint8_t prk[32], msg[32 + 100 + 1], t[64];
+	unsigned int len = 0;
+
+	HMAC(EVP_sha256(), salt, (int)sl, ikm, il, prk, &len);
+	memcpy(msg, info, nl);
+	msg[nl] = 1;
+	HMAC(EVP_sha256(), prk, 32, msg, nl + 1, t, &len);
+	memcpy(msg, t, 32);
+	memcpy(msg + 32, info, nl);
+	msg[32 + nl] = 2;
+	HMAC(EVP_sha256(), prk, 32, msg, 32 + nl + 1, t + 32, &len);
+	memcpy(out, t, outlen);
+}
+
+/* hkdf_sha256_many() and hkdf_sha256() against the reference, with short
+ * and long inputs (both sides of the one-block limits: ikm 55, info 22,
+ * a salt over 64 bytes), every output length and 1-4 jobs, on the SHA
+ * extensions and on OpenSSL's compression. */
 static void test_hkdf_many(struct tctx *t)
 {
-	uint8_t salt[4][40], ikm[4][80], info[4][60];
-	uint8_t want[4][64], got[4][64];
+	uint8_t salt[4][80], ikm[4][80], info[4][60];
+	uint8_t want[4][64], got[4][64], one[64];
 
-	for (int round = 0; round < 50; round++) {
+	for (int round = 0; round < 400; round++) {
 		struct hkdf_job j[4];
 		size_t n = 1 + (size_t)round % 4;
 
+		(void)sha256_shani_set(round % 2 == 0);
 		rand_bytes(salt, sizeof(salt));
 		rand_bytes(ikm, sizeof(ikm));
 		rand_bytes(info, sizeof(info));
 		memset(got, 0, sizeof(got));
 		for (size_t i = 0; i < n; i++) {
 			size_t outlen = 1 + rand_uniform(64);
-			size_t sl = rand_uniform(41), il = rand_uniform(81);
-			size_t nl = rand_uniform(61);
+			/* mostly around the limits, sometimes anywhere */
+			size_t sl = round % 5 ? 32 + rand_uniform(3) * 16 :
+						rand_uniform(81);
+			size_t il = round % 3 ? 54 + rand_uniform(3) :
+						rand_uniform(81);
+			size_t nl = round % 7 ? 21 + rand_uniform(3) :
+						rand_uniform(61);
 
 			j[i] = (struct hkdf_job){ got[i], outlen, salt[i], sl,
 						  ikm[i], il, info[i], nl };
-			hkdf_sha256(want[i], outlen, salt[i], sl, ikm[i], il,
+			ref_hkdf(want[i], outlen, salt[i], sl, ikm[i], il,
+				 info[i], nl);
+			hkdf_sha256(one, outlen, salt[i], sl, ikm[i], il,
 				    info[i], nl);
+			T_MEMEQ(t, one, want[i], outlen);
 		}
 		hkdf_sha256_many(j, n);
 		for (size_t i = 0; i < n; i++)
 			T_MEMEQ(t, got[i], want[i], j[i].outlen);
 	}
+	(void)sha256_shani_set(true);
 }
 
 const struct test_case hash_tests[] = {
