@@ -28,6 +28,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 struct bitsd_ssu2 {
 	struct daemon *d;
@@ -84,6 +85,10 @@ static void ptest_cb(void *arg)
 	}
 	if ((r = ssu2_peer_test(bs->s, NULL)) != 0)
 		log_debug(LD_SSU2, "no peer test yet: %s", err_str(r));
+	/* IPv6 on its own (its result is logged as "peer test (IPv6)"),
+	 * once a peer told us our IPv6 address */
+	if (ssu2_reachability_family(bs->s, AF_INET6) != SSU2_REACH_TESTING)
+		(void)ssu2_peer_test_family(bs->s, AF_INET6, NULL);
 	/* Until a test gave an answer (Bob may have had no Charlie yet),
 	 * try again soon; then now and then. */
 	evloop_timer_arm(bs->ptest, r == 0 && was != SSU2_REACH_UNKNOWN ?

@@ -303,6 +303,10 @@ int router_address_ssu2_parse(const struct router_address *a,
 		    (n.family = host_family(host)) == 0)
 			return ERR_UNSUPPORTED;
 		memcpy(n.host, host, strlen(host) + 1);
+	} else if (strchr(n.caps, '6') && !strchr(n.caps, '4')) {
+		n.family = AF_INET6;	/* unpublished: the caps say */
+	} else if (strchr(n.caps, '4') && !strchr(n.caps, '6')) {
+		n.family = AF_INET;
 	}
 	if (ssu2_intro_parse(a, &n) != 0)
 		return ERR_FORMAT;

@@ -109,7 +109,9 @@ struct router_address_ssu2 {
 	struct x25519_pk s;		/* static key, always present */
 	uint8_t ik[ROUTER_ADDRESS_SSU2_IK_BYTES];	/* "i", always present */
 	bool published;			/* host and port present */
-	int family;			/* AF_INET, AF_INET6, 0 without host */
+	/* AF_INET or AF_INET6: the host's; without host the caps' ("4" or
+	 * "6" alone), else 0 */
+	int family;
 	char host[ROUTER_ADDRESS_HOST_MAX_BYTES];
 	uint16_t port;
 	uint16_t mtu;			/* 0 when absent */

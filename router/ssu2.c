@@ -191,6 +191,7 @@ struct sess {
 	 * asked when one is up (relay_nonce 0 until then) */
 	struct router_address_ssu2_intro relay_intro[ROUTER_ADDRESS_SSU2_MAX_INTRODUCERS];
 	size_t relay_nintro;
+	bool relay_v6;			/* to Charlie's IPv6 address */
 	bool relay_dialled;
 };
 
@@ -202,6 +203,7 @@ struct ptest {
 	uint64_t started_ms, msg4_ms;
 	uint8_t sdata[SSU2_PT_SDATA_MAX_BYTES];
 	size_t slen;
+	bool v6;			/* an IPv6 test (Alice, Charlie) */
 	/* Alice */
 	uint64_t bob_id;
 	bool got4, got5, sent6;
@@ -268,10 +270,16 @@ struct ssu2 {
 	struct i2np_dedup *dedup;
 	struct ssu2_stats st;
 	bool shutting_down;
-	bool have_ext;
-	uint8_t ext_ip[16];
-	size_t ext_iplen;
-	uint16_t ext_port;
+	/* our address as peers see it, per family ([0] IPv4, [1] IPv6),
+	 * and which came last */
+	struct ext_addr {
+		bool have;
+		uint8_t ip[16];
+		size_t iplen;
+		uint16_t port;
+	} ext[2];
+	bool ext_last6;
+	enum ssu2_reach reach6;		/* IPv6 peer tests (reach: IPv4) */
 	struct sess *dirty[RECV_BUDGET_PKTS];
 	size_t ndirty;
 	struct ptest pt[SSU2_PT_MAX];
@@ -386,6 +394,16 @@ static bool flow_open(const struct ssu2 *n, const struct sockaddr_in6 *a)
 		    addr_eq(&n->flows[i].to, a))
 			return true;
 	return false;
+}
+
+/* We sent `to` a packet outside any session (a peer test message, a Hole
+ * Punch), or a session with it ended: a NAT in front of us now lets `to`
+ * in for a while, which flow_open() must know. */
+static void flow_note(struct ssu2 *n, const struct sockaddr_in6 *to)
+{
+	n->flows[n->flow_next].to = *to;
+	n->flows[n->flow_next].ms = now_ms();
+	n->flow_next = (n->flow_next + 1) % SSU2_FLOW_MAX;
 }
 
 static bool addr_is_v4(const struct sockaddr_in6 *a)
@@ -793,9 +811,7 @@ static void sess_free_common(struct sess *s, bool reaped)
 	 * ssu2_free() the manager may be gone already. */
 	if (!n->gone) {
 		transport_conn_down(n->tm, n->tid, s->id);
-		n->flows[n->flow_next].to = s->peer;
-		n->flows[n->flow_next].ms = now_ms();
-		n->flow_next = (n->flow_next + 1) % SSU2_FLOW_MAX;
+		flow_note(n, &s->peer);
 	}
 	evloop_timer_free(s->timer);
 	ssu2_hs_wipe(&s->hs);
@@ -1647,13 +1663,17 @@ static void sess_established(struct sess *s)
 static void note_address(struct ssu2 *n, const struct ssu2_block *b)
 {
 	struct ssu2_address a;
+	struct ext_addr *e;
 
-	if (ssu2_address_decode(b, &a) != 0)
+	if (ssu2_address_decode(b, &a) != 0 || (a.iplen != 4 && a.iplen != 16))
 		return;
-	memcpy(n->ext_ip, a.ip, a.iplen);
-	n->ext_iplen = a.iplen;
-	n->ext_port = a.port;
-	n->have_ext = true;
+	e = &n->ext[a.iplen == 16];
+
+	memcpy(e->ip, a.ip, a.iplen);
+	e->iplen = a.iplen;
+	e->port = a.port;
+	e->have = true;
+	n->ext_last6 = a.iplen == 16;
 }
 
 static void handle_ri_block(struct sess *s, const struct ssu2_block *b)
@@ -2744,10 +2764,10 @@ static bool ri_len_fits(const struct sess *s, size_t len)
 /* The IPv4 SSU2 address of a RouterInfo (bytes), its hash and whether it
  * offers peer testing ("B"); and a signature check against its identity
  * when msg is not NULL.  0, or an ERR_*. */
-static int ri_look(const uint8_t *ri, size_t len,
-		   struct router_address_ssu2 *out, bool *has_b,
-		   uint8_t hash[32], const uint8_t *msg, size_t mlen,
-		   const uint8_t *sig, size_t siglen)
+static int ri_look_family(const uint8_t *ri, size_t len, int family,
+			  struct router_address_ssu2 *out, bool *has_b,
+			  uint8_t hash[32], const uint8_t *msg, size_t mlen,
+			  const uint8_t *sig, size_t siglen)
 {
 	struct router_info *r = NULL;
 	int rc = ERR_NOT_FOUND;
@@ -2767,7 +2787,7 @@ static int ri_look(const uint8_t *ri, size_t len,
 
 		if (!router_address_is_ssu2(a) ||
 		    router_address_ssu2_parse(a, &p) != 0 ||
-		    p.family == AF_INET6)
+		    (p.family == AF_INET6) != (family == AF_INET6))
 			continue;
 		if (out)
 			*out = p;
@@ -2779,6 +2799,27 @@ static int ri_look(const uint8_t *ri, size_t len,
 out:
 	router_info_free(r);
 	return rc;
+}
+
+/* ri_look_family() for the IPv4 (or family-less) SSU2 address. */
+static int ri_look(const uint8_t *ri, size_t len,
+		   struct router_address_ssu2 *out, bool *has_b,
+		   uint8_t hash[32], const uint8_t *msg, size_t mlen,
+		   const uint8_t *sig, size_t siglen)
+{
+	return ri_look_family(ri, len, AF_INET, out, has_b, hash, msg, mlen,
+			      sig, siglen);
+}
+
+/* The hash of a RouterInfo with an SSU2 address of either family. */
+static int ri_hash(const uint8_t *ri, size_t len, uint8_t hash[32])
+{
+	int r = ri_look(ri, len, NULL, NULL, hash, NULL, 0, NULL, 0);
+
+	if (r == ERR_NOT_FOUND)
+		r = ri_look_family(ri, len, AF_INET6, NULL, NULL, hash, NULL,
+				   0, NULL, 0);
+	return r;
 }
 
 static struct ptest *pt_find(struct ssu2 *n, enum pt_role role,
@@ -2823,9 +2864,15 @@ static bool pt_check_sig(const uint8_t *ri, size_t rilen,
 	struct bbuf m = BBUF_INIT;
 	int r;
 
+	/* (a: the signer's address of the test's family, else its other
+	 * one: the intro key is what is used of it) */
 	ssu2_pt_sigmsg(&m, bhash, ahash, pt->sdata, pt->slen);
-	r = ri_look(ri, rilen, a, NULL, NULL, m.data, m.len, pt->sig,
-		    pt->siglen);
+	r = ri_look_family(ri, rilen, pt->iplen == 16 ? AF_INET6 : AF_INET,
+			   a, NULL, NULL, m.data, m.len, pt->sig, pt->siglen);
+	if (r == ERR_NOT_FOUND)
+		r = ri_look_family(ri, rilen, pt->iplen == 16 ? AF_INET :
+				   AF_INET6, a, NULL, NULL, m.data, m.len,
+				   pt->sig, pt->siglen);
 	bbuf_free(&m);
 	return r == 0;
 }
@@ -2876,8 +2923,12 @@ static void pt_send_out(struct ssu2 *n, const struct sockaddr_in6 *to,
 		put_addr_block(&pl, addr_blk);
 	ssu2_pt_put(&pl, msg, SSU2_PT_ACCEPT, NULL, sdata, slen, sig, siglen);
 	if (ssu2_oos_encrypt(&h, key, pl.data, pl.len, pkt, sizeof(pkt),
-			     &len) == 0)
+			     &len) == 0) {
 		send_raw(n, to, pkt, len);
+		/* As Charlie, message 5 opens our NAT to Alice: her own
+		 * peer test through us as Charlie would prove nothing. */
+		flow_note(n, to);
+	}
 	bbuf_free(&pl);
 }
 
@@ -2907,6 +2958,35 @@ static void set_reach(struct ssu2 *n, enum ssu2_reach r)
 	}
 }
 
+/* The result of an IPv6 test: kept apart (IPv4's decides introducers
+ * and caps); the embedder hears of a change to or from reachable. */
+static void set_reach6(struct ssu2 *n, enum ssu2_reach r)
+{
+	bool was_ok = n->reach6 == SSU2_REACH_OK;
+
+	if (n->reach6 != r)
+		log_notice(LD_SSU2, "peer test (IPv6): %s",
+			   ssu2_reach_name(r));
+	n->reach6 = r;
+	if (was_ok != (r == SSU2_REACH_OK))
+		intro_note_change(n);
+}
+
+/* Alice: the result of test t, for its family. */
+static void pt_set_reach(struct ssu2 *n, const struct ptest *t,
+			 enum ssu2_reach r)
+{
+	if (t->v6)
+		set_reach6(n, r);
+	else
+		set_reach(n, r);
+}
+
+static enum ssu2_reach pt_reach(const struct ssu2 *n, const struct ptest *t)
+{
+	return t->v6 ? n->reach6 : n->reach;
+}
+
 /* Alice: Bob said yes and Charlie wrote: answer Charlie (message 6). */
 static void pt_alice_msg6(struct ssu2 *n, struct ptest *t)
 {
@@ -2919,7 +2999,8 @@ static void pt_alice_msg6(struct ssu2 *n, struct ptest *t)
 
 /* Bob: choose a Charlie: another established session whose router
  * offers peer testing. */
-static struct sess *pt_pick_charlie(struct ssu2 *n, const struct sess *alice)
+static struct sess *pt_pick_charlie(struct ssu2 *n, const struct sess *alice,
+				    int family)
 {
 	for (struct sess *c = n->sessions; c; c = c->next) {
 		bool b = false;
@@ -2927,8 +3008,10 @@ static struct sess *pt_pick_charlie(struct ssu2 *n, const struct sess *alice)
 		if (c == alice || c->state != S_ESTABLISHED || !c->keyed ||
 		    memcmp(c->peer_rh, alice->peer_rh, 32) == 0)
 			continue;
-		if (ri_look(c->peer_ri, c->peer_ri_len, NULL, &b, NULL, NULL, 0,
-			    NULL, 0) == 0 && b)
+		/* "Bob must select a Charlie that advertises an address
+		 * of the family" of Alice's test */
+		if (ri_look_family(c->peer_ri, c->peer_ri_len, family, NULL,
+				   &b, NULL, NULL, 0, NULL, 0) == 0 && b)
 			return c;
 	}
 	return NULL;
@@ -2940,6 +3023,7 @@ static void pt_bob_msg1(struct sess *s, const struct ssu2_pt *pt)
 	static const uint8_t zero[32];
 	struct sess *c;
 	struct ptest *t;
+	bool v6;
 
 	/* Alice signed for us: "Signature of prologue, Bob's hash, and
 	 * signed data above, as signed by Alice". */
@@ -2950,15 +3034,18 @@ static void pt_bob_msg1(struct sess *s, const struct ssu2_pt *pt)
 		return;
 	}
 	/* "Bob should validate this IP and port, and reject with code 5 if
-	 * invalid ... for IPv4, it matches Alice's IP"; no privileged port. */
-	if (!addr_is_v4(&s->peer) || pt->iplen != 4 ||
-	    memcmp(pt->ip, s->peer.sin6_addr.s6_addr + 12, 4) != 0 ||
+	 * invalid ... for IPv4, it matches Alice's IP"; no privileged port.
+	 * The test is of the family of our session with Alice. */
+	v6 = !addr_is_v4(&s->peer);
+	if (pt->iplen != (v6 ? 16 : 4) ||
+	    memcmp(pt->ip, s->peer.sin6_addr.s6_addr + (v6 ? 0 : 12),
+		   pt->iplen) != 0 ||
 	    pt->port < 1024) {
 		pt_send_in(s, NULL, 0, 4, SSU2_PT_BOB_ADDRESS, zero, pt->sdata,
 			   pt->slen, NULL, 0);
 		return;
 	}
-	c = pt_pick_charlie(n, s);
+	c = pt_pick_charlie(n, s, v6 ? AF_INET6 : AF_INET);
 	t = c ? pt_new(n, PT_BOB, pt->nonce) : NULL;
 	if (!t) {
 		pt_send_in(s, NULL, 0, 4, c ? SSU2_PT_BOB_LIMIT :
@@ -3012,17 +3099,17 @@ static void pt_charlie_msg2(struct sess *s, const struct ssu2_pt *pt)
 	bool known = false;
 
 	/* Alice's RouterInfo came just before, in a RouterInfo block. */
-	if (s->last_ri &&
-	    ri_look(s->last_ri, s->last_ri_len, NULL, NULL, ahash, NULL, 0,
-		    NULL, 0) == 0 && memcmp(ahash, pt->hash, 32) == 0)
+	if (s->last_ri && ri_hash(s->last_ri, s->last_ri_len, ahash) == 0 &&
+	    memcmp(ahash, pt->hash, 32) == 0)
 		known = true;
 	if (!known)
 		code = SSU2_PT_CHARLIE_UNKNOWN;
 	else if (!pt_check_sig(s->last_ri, s->last_ri_len, s->peer_rh, NULL,
 			       pt, &a))
 		code = SSU2_PT_CHARLIE_SIGNATURE;
-	else if (pt->iplen != 4)
-		code = SSU2_PT_CHARLIE_ADDRESS;
+	else if ((pt->iplen != 4 && pt->iplen != 16) ||
+		 (pt->iplen == 4 ? n->fd : n->fd6) < 0)
+		code = SSU2_PT_CHARLIE_ADDRESS;	/* a family we lack */
 	else if (have_sess_with(n, pt->hash))
 		code = SSU2_PT_CHARLIE_CONNECTED;	/* proves nothing */
 	else if (!(t = pt_new(n, PT_CHARLIE, pt->nonce)))
@@ -3035,7 +3122,8 @@ static void pt_charlie_msg2(struct sess *s, const struct ssu2_pt *pt)
 	if (code != SSU2_PT_ACCEPT)
 		return;
 	memcpy(t->alice_ik, a.ik, 32);
-	addr_set(&t->alice_addr, pt->ip, 4, pt->port);
+	t->v6 = pt->iplen == 16;
+	addr_set(&t->alice_addr, pt->ip, pt->iplen, pt->port);
 	memcpy(t->sdata, pt->sdata, pt->slen);
 	t->slen = pt->slen;
 	/* message 5, straight to Alice's address: this is the test. */
@@ -3059,17 +3147,19 @@ static void pt_alice_msg4(struct sess *s, const struct ssu2_pt *pt)
 			 (unsigned)pt->code);
 		n->st.pt_rejected++;
 		t->role = PT_NONE;
-		if (n->reach == SSU2_REACH_TESTING)
-			set_reach(n, SSU2_REACH_UNKNOWN);
+		if (pt_reach(n, t) == SSU2_REACH_TESTING)
+			pt_set_reach(n, t, SSU2_REACH_UNKNOWN);
 		return;
 	}
 	t->got4 = true;
 	t->msg4_ms = now_ms();
-	/* Charlie's RouterInfo came just before (or we know it). */
+	/* Charlie's RouterInfo came just before (or we know it); its
+	 * address of the test's family. */
 	if (s->last_ri &&
-	    ri_look(s->last_ri, s->last_ri_len, &a, NULL, chash, NULL, 0,
-		    NULL, 0) == 0 && memcmp(chash, pt->hash, 32) == 0 &&
-	    a.published && a.family == AF_INET &&
+	    ri_look_family(s->last_ri, s->last_ri_len,
+			   t->v6 ? AF_INET6 : AF_INET, &a, NULL, chash, NULL,
+			   0, NULL, 0) == 0 && memcmp(chash, pt->hash, 32) == 0 &&
+	    a.published && a.family == (t->v6 ? AF_INET6 : AF_INET) &&
 	    addr_parse(&t->charlie_addr, a.host, a.port) == 0) {
 		memcpy(t->charlie_ik, a.ik, 32);
 		t->have_charlie = true;
@@ -3155,7 +3245,7 @@ static bool pt_out_of_session(struct ssu2 *n, uint8_t *p, size_t len,
 		}
 		n->st.pt_msg5++;
 		t->got5 = true;
-		set_reach(n, SSU2_REACH_OK);
+		pt_set_reach(n, t, SSU2_REACH_OK);
 		pt_alice_msg6(n, t);
 		return true;
 	case 6:		/* Alice -> Charlie: answer from where it came */
@@ -3197,14 +3287,14 @@ static void pt_timer_cb(void *arg)
 			continue;
 		if (t->role == PT_ALICE && t->got4 && !t->got5 && !t->moot &&
 		    now - t->msg4_ms >= SSU2_PT_WAIT_MS) {
-			set_reach(n, SSU2_REACH_FIREWALLED);
+			pt_set_reach(n, t, SSU2_REACH_FIREWALLED);
 			t->role = PT_NONE;
 			continue;
 		}
 		if (now - t->started_ms >= SSU2_PT_TIMEOUT_MS) {
 			if (t->role == PT_ALICE && !t->got5 &&
-			    n->reach == SSU2_REACH_TESTING)
-				set_reach(n, SSU2_REACH_UNKNOWN);
+			    pt_reach(n, t) == SSU2_REACH_TESTING)
+				pt_set_reach(n, t, SSU2_REACH_UNKNOWN);
 			t->role = PT_NONE;
 			continue;
 		}
@@ -3216,23 +3306,33 @@ static void pt_timer_cb(void *arg)
 
 int ssu2_peer_test(struct ssu2 *n, const uint8_t *bob_hash)
 {
+	return ssu2_peer_test_family(n, AF_INET, bob_hash);
+}
+
+int ssu2_peer_test_family(struct ssu2 *n, int family, const uint8_t *bob_hash)
+{
 	uint8_t sdata[SSU2_PT_SDATA_MAX_BYTES];
 	struct ed25519_sig sig;
 	struct ptest *t;
 	struct sess *bob = NULL;
+	bool v6 = family == AF_INET6;
+	const struct ext_addr *e = &n->ext[v6];
 	size_t slen;
 	uint32_t nonce;
 
-	if (!n->cfg.ks || !n->have_ext || n->ext_iplen != 4)
+	if (!n->cfg.ks || !e->have)
 		return ERR_BAD_STATE;
+	/* "Alice sends the request to Bob over the transport (IPv4 or
+	 * IPv6) that she wishes to test" */
 	for (struct sess *s = n->sessions; s && !bob; s = s->next) {
 		bool b = false;
 
-		if (s->state != S_ESTABLISHED || !s->keyed)
+		if (s->state != S_ESTABLISHED || !s->keyed ||
+		    addr_is_v4(&s->peer) == v6)
 			continue;
 		if (bob_hash ? memcmp(s->peer_rh, bob_hash, 32) == 0 :
-		    (ri_look(s->peer_ri, s->peer_ri_len, NULL, &b, NULL, NULL,
-			     0, NULL, 0) == 0 && b))
+		    (ri_look_family(s->peer_ri, s->peer_ri_len, family, NULL,
+				    &b, NULL, NULL, 0, NULL, 0) == 0 && b))
 			bob = s;
 	}
 	if (!bob)
@@ -3243,18 +3343,24 @@ int ssu2_peer_test(struct ssu2 *n, const uint8_t *bob_hash)
 	if (!(t = pt_new(n, PT_ALICE, nonce)))
 		return ERR_LIMIT;
 	t->bob_id = bob->id;
+	t->v6 = v6;
 	/* "message 1 must include Alice's IP address and port": the one
 	 * peers see (Address blocks). */
-	slen = ssu2_pt_sdata(sdata, nonce, now_s(), n->ext_ip, 4, n->ext_port);
+	slen = ssu2_pt_sdata(sdata, nonce, now_s(), e->ip, e->iplen, e->port);
 	memcpy(t->sdata, sdata, slen);
 	t->slen = slen;
 	pt_sign(n, bob->peer_rh, NULL, sdata, slen, &sig);
 	pt_send_in(bob, NULL, 0, 1, SSU2_PT_ACCEPT, NULL, sdata, slen, sig.b,
 		   sizeof(sig.b));
 	n->st.pt_started++;
-	if (n->reach != SSU2_REACH_OK)
-		set_reach(n, SSU2_REACH_TESTING);
+	if (pt_reach(n, t) != SSU2_REACH_OK)
+		pt_set_reach(n, t, SSU2_REACH_TESTING);
 	return 0;
+}
+
+enum ssu2_reach ssu2_reachability_family(const struct ssu2 *n, int family)
+{
+	return family == AF_INET6 ? n->reach6 : n->reach;
 }
 
 enum ssu2_reach ssu2_reachability(const struct ssu2 *n)
@@ -3279,14 +3385,17 @@ const char *ssu2_reach_name(enum ssu2_reach r)
 
 /* ---- relay ("Relay Process") ---- */
 
-/* The peer's SSU2 address has cap ch ("B": peer test, "C": introducer). */
+/* The peer's SSU2 address of our session's family has cap ch ("B": peer
+ * test, "C": introducer). */
 static bool ri_has_cap(const struct sess *s, char ch)
 {
 	struct router_address_ssu2 a;
 
 	return s->peer_ri &&
-	       ri_look(s->peer_ri, s->peer_ri_len, &a, NULL, NULL, NULL, 0,
-		       NULL, 0) == 0 && strchr(a.caps, ch) != NULL;
+	       ri_look_family(s->peer_ri, s->peer_ri_len,
+			      addr_is_v4(&s->peer) ? AF_INET : AF_INET6, &a,
+			      NULL, NULL, NULL, 0, NULL, 0) == 0 &&
+	       strchr(a.caps, ch) != NULL;
 }
 
 /* An established session with the router whose hash is h. */
@@ -3319,8 +3428,13 @@ static bool relay_check(const uint8_t *ri, size_t rilen, const char *prologue,
 	struct bbuf m = BBUF_INIT;
 	int r;
 
+	/* (a: the signer's IPv4 address, else its IPv6 one: its intro key
+	 * is what is used of it) */
 	ssu2_relay_sigmsg(&m, prologue, bhash, chash, sdata, slen);
 	r = ri_look(ri, rilen, a, NULL, NULL, m.data, m.len, sig, siglen);
+	if (r == ERR_NOT_FOUND)
+		r = ri_look_family(ri, rilen, AF_INET6, a, NULL, NULL, m.data,
+				   m.len, sig, siglen);
 	bbuf_free(&m);
 	return r == 0;
 }
@@ -3457,20 +3571,24 @@ static void relay_charlie_intro(struct sess *s, const struct ssu2_block *b)
 	if (!s->tag_from_peer || rq.tag != s->tag_from_peer)
 		code = SSU2_RELAY_CHARLIE_UNSPEC;
 	else if (!s->last_ri ||
-		 ri_look(s->last_ri, s->last_ri_len, NULL, NULL, ahash, NULL,
-			 0, NULL, 0) != 0 || memcmp(ahash, rq.hash, 32) != 0)
+		 ri_hash(s->last_ri, s->last_ri_len, ahash) != 0 ||
+		 memcmp(ahash, rq.hash, 32) != 0)
 		code = SSU2_RELAY_CHARLIE_UNKNOWN;
 	else if (!relay_check(s->last_ri, s->last_ri_len,
 			      SSU2_RELAY_REQ_PROLOGUE, s->peer_rh, n->cfg.rh,
 			      rq.sdata, rq.slen, rq.sig, rq.siglen, &aa))
 		code = SSU2_RELAY_CHARLIE_SIGNATURE;
-	else if (rq.iplen != 4 || !n->have_ext || n->ext_iplen != 4)
-		code = SSU2_RELAY_CHARLIE_ADDRESS;
+	else if ((rq.iplen != 4 && rq.iplen != 16) ||
+		 (rq.iplen == 4 ? n->fd : n->fd6) < 0 ||
+		 !n->ext[rq.iplen == 16].have)
+		code = SSU2_RELAY_CHARLIE_ADDRESS;	/* a family we lack */
 	else if (sess_up_by_hash(n, rq.hash))
 		code = SSU2_RELAY_CHARLIE_CONNECTED;
 	sl = ssu2_relay_resp_sdata(sd, rq.nonce, now_s(),
-				   code == SSU2_RELAY_ACCEPT ? n->ext_ip : NULL,
-				   4, n->ext_port);
+				   code == SSU2_RELAY_ACCEPT ?
+				   n->ext[rq.iplen == 16].ip : NULL,
+				   rq.iplen == 16 ? 16 : 4,
+				   n->ext[rq.iplen == 16].port);
 	relay_sign(n, SSU2_RELAY_RESP_PROLOGUE, s->peer_rh, NULL, sd, sl, &sig);
 	ssu2_relay_put_resp(&blk, code, sd, sl, sig.b, sizeof(sig.b), tok);
 	relay_send_in(s, NULL, 0, &blk);
@@ -3484,16 +3602,18 @@ static void relay_charlie_intro(struct sess *s, const struct ssu2_block *b)
 		uint8_t pkt[SSU2_MAX_PACKET_BYTES];
 		size_t len;
 
-		addr_set(&alice, rq.ip, 4, rq.port);
+		addr_set(&alice, rq.ip, rq.iplen, rq.port);
 		/* Alice's SessionRequest will carry this token. */
 		token_put(&n->issued, &alice, tok,
 			  now_s() + n->cfg.retry_token_lifetime_s * 6);
 		ssu2_blk_put_datetime(&pl, now_s());
-		ssu2_blk_put_address(&pl, rq.ip, 4, rq.port);
+		ssu2_blk_put_address(&pl, rq.ip, rq.iplen, rq.port);
 		bbuf_put(&pl, blk.data, blk.len);
 		if (ssu2_oos_encrypt(&h, aa.ik, pl.data, pl.len, pkt,
-				     sizeof(pkt), &len) == 0)
+				     sizeof(pkt), &len) == 0) {
 			send_raw(n, &alice, pkt, len);
+			flow_note(n, &alice);
+		}
 		n->st.relays_answered++;
 	}
 	log_info(LD_SSU2, "relay: Relay Intro for Alice %02x%02x%02x%02x "
@@ -3505,10 +3625,23 @@ static void relay_charlie_intro(struct sess *s, const struct ssu2_block *b)
 	bbuf_free(&pl);
 }
 
-/* Alice: the answer (through Bob, or in the Hole Punch): on "accept",
- * the SessionRequest goes to Charlie's address with Charlie's token. */
+/* Alice: forget the introducer that refused (s->relay_bob); true when
+ * Charlie has others left to ask. */
+static bool relay_drop_intro(struct sess *s)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < s->relay_nintro; i++)
+		if (memcmp(s->relay_intro[i].h, s->relay_bob, 32) != 0)
+			s->relay_intro[k++] = s->relay_intro[i];
+	s->relay_nintro = k;
+	return k > 0;
+}
+
 /* Alice: Charlie's Relay Response, through Bob or in Charlie's Hole Punch
- * (hp_from: where that came from, NULL through Bob). */
+ * (hp_from: where that came from, NULL through Bob): on "accept", the
+ * SessionRequest goes to Charlie's address with Charlie's token; Bob's
+ * refusal sends us to Charlie's next introducer. */
 static void relay_alice_response(struct ssu2 *n, const struct ssu2_relay_resp *rs,
 				 const struct sockaddr_in6 *hp_from)
 {
@@ -3525,7 +3658,8 @@ static void relay_alice_response(struct ssu2 *n, const struct ssu2_relay_resp *r
 		/* The Hole Punch after the Relay Response through Bob: if it
 		 * came from elsewhere, that is the way through Charlie's
 		 * NAT (see below) */
-		if (rs->code == SSU2_RELAY_ACCEPT && addr_is_v4(hp_from) &&
+		if (rs->code == SSU2_RELAY_ACCEPT &&
+		    addr_is_v4(hp_from) != s->relay_v6 &&
 		    !addr_eq(hp_from, &s->peer) &&
 		    relay_check(s->peer_ri, s->peer_ri_len,
 				SSU2_RELAY_RESP_PROLOGUE, s->relay_bob, NULL,
@@ -3542,13 +3676,28 @@ static void relay_alice_response(struct ssu2 *n, const struct ssu2_relay_resp *r
 		return;
 	}
 	if (rs->code != SSU2_RELAY_ACCEPT) {
-		sess_log(s, "relay refused", 0);
 		n->st.relays_refused++;
+		if (!hp_from && rs->code < SSU2_RELAY_CHARLIE_UNSPEC &&
+		    relay_drop_intro(s)) {
+			/* Bob refused (a stale tag, a limit): another of
+			 * Charlie's introducers may not */
+			log_info(LD_SSU2, "relay: introducer %02x%02x%02x%02x "
+				 "refused (code %u), asking another",
+				 s->relay_bob[0], s->relay_bob[1],
+				 s->relay_bob[2], s->relay_bob[3],
+				 (unsigned)rs->code);
+			s->relay_nonce = 0;
+			relay_wait(s);
+			if (!s->closed)
+				sess_rearm(s);
+			return;
+		}
+		sess_log(s, "relay refused", 0);
 		sess_kill(s);
 		return;
 	}
 	/* Charlie signed "Bob's hash" and the data. */
-	if (rs->iplen != 4 || !rs->has_token ||
+	if (rs->iplen != (s->relay_v6 ? 16 : 4) || !rs->has_token ||
 	    !relay_check(s->peer_ri, s->peer_ri_len, SSU2_RELAY_RESP_PROLOGUE,
 			 s->relay_bob, NULL, rs->sdata, rs->slen, rs->sig,
 			 rs->siglen, NULL)) {
@@ -3556,11 +3705,12 @@ static void relay_alice_response(struct ssu2 *n, const struct ssu2_relay_resp *r
 		sess_kill(s);
 		return;
 	}
-	addr_set(&s->peer, rs->ip, 4, rs->port);
+	addr_set(&s->peer, rs->ip, rs->iplen, rs->port);
 	/* The Hole Punch came through Charlie's NAT from the address that
 	 * lets our SessionRequest in; a NAT may have mapped it to another
 	 * port than the one Charlie knows of itself. */
-	if (hp_from && addr_is_v4(hp_from) && !addr_eq(hp_from, &s->peer)) {
+	if (hp_from && addr_is_v4(hp_from) != s->relay_v6 &&
+	    !addr_eq(hp_from, &s->peer)) {
 		log_info(LD_SSU2, "relay: Charlie's Hole Punch came from port "
 			 "%u, its Relay Response names %u: using the Hole "
 			 "Punch's", ntohs(hp_from->sin6_port), rs->port);
@@ -3653,17 +3803,19 @@ static int relay_start(struct ssu2 *n, struct sess *s,
 
 	if (!n->cfg.ks)
 		return ERR_BAD_STATE;
-	for (size_t i = 0; i < a->nintro && !bob; i++)
-		if ((bob = sess_up_by_hash(n, a->intro[i].h)) != NULL)
-			tag = a->intro[i].tag;
-	if (!bob || !n->have_ext || n->ext_iplen != 4) {
+	/* Kept for relay_wait(), and to ask another introducer when one
+	 * refuses (relay_alice_response()). */
+	s->relay_nintro = a->nintro < ROUTER_ADDRESS_SSU2_MAX_INTRODUCERS ?
+			  a->nintro : ROUTER_ADDRESS_SSU2_MAX_INTRODUCERS;
+	memmove(s->relay_intro, a->intro,
+		s->relay_nintro * sizeof(a->intro[0]));
+	for (size_t i = 0; i < s->relay_nintro && !bob; i++)
+		if ((bob = sess_up_by_hash(n, s->relay_intro[i].h)) != NULL)
+			tag = s->relay_intro[i].tag;
+	if (!bob || !n->ext[s->relay_v6].have) {
 		/* Wait: relay_wait() dials the introducers, and an
 		 * introducer's session (whose Address block tells us our
 		 * address) brings us back here. */
-		s->relay_nintro = a->nintro < ROUTER_ADDRESS_SSU2_MAX_INTRODUCERS ?
-				  a->nintro : ROUTER_ADDRESS_SSU2_MAX_INTRODUCERS;
-		memcpy(s->relay_intro, a->intro,
-		       s->relay_nintro * sizeof(a->intro[0]));
 		s->relay_nonce = 0;
 		s->state = S_RELAY;
 		s->hs_next_ms = now_ms();
@@ -3673,8 +3825,11 @@ static int relay_start(struct ssu2 *n, struct sess *s,
 		s->relay_nonce = (uint32_t)rand_u64();
 	while (s->relay_nonce == 0);
 	memcpy(s->relay_bob, bob->peer_rh, 32);
-	sl = ssu2_relay_req_sdata(sd, s->relay_nonce, tag, now_s(), n->ext_ip,
-				  4, n->ext_port);
+	/* our address of the family we want to reach Charlie on */
+	sl = ssu2_relay_req_sdata(sd, s->relay_nonce, tag, now_s(),
+				  n->ext[s->relay_v6].ip,
+				  n->ext[s->relay_v6].iplen,
+				  n->ext[s->relay_v6].port);
 	relay_sign(n, SSU2_RELAY_REQ_PROLOGUE, bob->peer_rh, s->peer_rh, sd,
 		   sl, &sig);
 	ssu2_relay_put_req(&blk, NULL, sd, sl, sig.b, sizeof(sig.b));
@@ -3732,6 +3887,18 @@ static uint64_t intro_seek(struct ssu2 *n)
 
 		if (s->state != S_ESTABLISHED || !s->keyed || !s->tag_from_peer)
 			continue;
+		if (now >= s->tag_got_s + life) {
+			/* Not renewed (i2pd answers a Relay Tag Request in
+			 * SessionCreated only): a stale introducer, which we
+			 * stop publishing.  Our own session is ended, so the
+			 * want hook dials it again and asks in the
+			 * SessionRequest. */
+			s->tag_from_peer = 0;
+			intro_note_change(n);
+			if (!s->inbound)
+				sess_terminate(s, SSU2_TERM_NORMAL);
+			continue;
+		}
 		have++;
 		renew = s->tag_got_s + life - ahead;
 		if (now >= renew) {
@@ -3812,7 +3979,8 @@ size_t ssu2_introducers(const struct ssu2 *n,
 	size_t k = 0;
 
 	for (const struct sess *s = n->sessions; s && k < max; s = s->next)
-		if (s->state == S_ESTABLISHED && s->tag_from_peer) {
+		if (s->state == S_ESTABLISHED && s->tag_from_peer &&
+		    now_s() < s->tag_got_s + n->cfg.intro_lifetime_s) {
 			memcpy(out[k].h, s->peer_rh, 32);
 			out[k].tag = s->tag_from_peer;
 			out[k].exp = (uint32_t)(s->tag_got_s +
@@ -3863,34 +4031,36 @@ bool ssu2_can_introduce(const struct ssu2 *n, const struct router_info *ri)
 	       strchr(a.caps, 'C') != NULL;
 }
 
-/* An SSU2 address reachable only through introducers, one of which we
- * have a session with (FIXME: dial an introducer when we have none). */
-/* An IPv4 SSU2 address of ri with introducers: best one of them we have a
- * session with; else one whose RouterInfo we know, to dial first (dearer
- * by SSU2_INTRO_DIAL_COST). */
+/* An SSU2 address of ri with introducers (IPv4 first; IPv6 when we have
+ * an IPv6 socket): best one of them we have a session with; else one
+ * whose RouterInfo we know, to dial first (dearer by
+ * SSU2_INTRO_DIAL_COST). */
 static int pick_intro(struct ssu2 *n, const struct router_info *ri,
 		      struct router_address_ssu2 *out, int *cost)
 {
-	for (int pass = 0; pass < 2; pass++)
+	for (int pass = 0; pass < 4; pass++)
 		for (size_t i = 0; i < router_info_address_count(ri); i++) {
 			const struct router_address *a =
 				router_info_address(ri, i);
 			struct router_address_ssu2 p;
+			bool v6 = pass % 2;
 
 			if (!router_address_is_ssu2(a) ||
 			    router_address_ssu2_parse(a, &p) != 0 ||
 			    p.published || p.nintro == 0 ||
-			    p.family == AF_INET6)
+			    (p.family == AF_INET6) != v6 ||
+			    (v6 ? n->fd6 : n->fd) < 0)
 				continue;
 			for (size_t k = 0; k < p.nintro; k++) {
-				if (pass == 0 ?
+				if (pass < 2 ?
 				    !sess_up_by_hash(n, p.intro[k].h) :
 				    !transport_lookup(n->tm, p.intro[k].h))
 					continue;
 				*out = p;
 				if (cost)
 					*cost = a->cost + SSU2_INTRO_COST +
-						(pass ? SSU2_INTRO_DIAL_COST : 0);
+						(pass >= 2 ?
+						 SSU2_INTRO_DIAL_COST : 0);
 				return 0;
 			}
 		}
@@ -3951,6 +4121,7 @@ static int ssu2_connect(void *impl, const struct router_info *ri,
 	ssu2_hs_init_alice(&s->hs, &n->cfg.st, &a.s, a.ik);
 	if (intro) {
 		/* Charlie's address comes in the RelayResponse. */
+		s->relay_v6 = a.family == AF_INET6;
 		if ((r = relay_start(n, s, &a)) != 0) {
 			sess_kill(s);
 			return r;
@@ -4180,10 +4351,20 @@ void ssu2_stats(const struct ssu2 *n, struct ssu2_stats *out)
 bool ssu2_external_address(const struct ssu2 *n, uint8_t ip[16],
 			   size_t *iplen, uint16_t *port)
 {
-	if (!n->have_ext)
+	return ssu2_external_address_family(n, n->ext_last6 ? AF_INET6 :
+					    AF_INET, ip, iplen, port);
+}
+
+bool ssu2_external_address_family(const struct ssu2 *n, int family,
+				  uint8_t ip[16], size_t *iplen,
+				  uint16_t *port)
+{
+	const struct ext_addr *e = &n->ext[family == AF_INET6];
+
+	if (!e->have)
 		return false;
-	memcpy(ip, n->ext_ip, n->ext_iplen);
-	*iplen = n->ext_iplen;
-	*port = n->ext_port;
+	memcpy(ip, e->ip, e->iplen);
+	*iplen = e->iplen;
+	*port = e->port;
 	return true;
 }

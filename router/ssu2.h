@@ -130,8 +130,9 @@ void ssu2_config_default(struct ssu2_config *cfg);
 #define SSU2_PT_TIMEOUT_MS 20000
 /* A NAT or stateful firewall keeps a UDP flow open this long after its
  * last packet (Linux conntrack: 120 s; home routers up to a few
- * minutes): a peer test whose Charlie had a session with us within it
- * decides nothing.  Ended sessions remembered for that: SSU2_FLOW_MAX. */
+ * minutes): a peer test whose Charlie had a session with us within it,
+ * or was sent a peer test message or a Hole Punch by us, decides
+ * nothing.  Ended sessions and such sends remembered: SSU2_FLOW_MAX. */
 #define SSU2_NAT_FLOW_MS 300000
 #define SSU2_FLOW_MAX 64
 /* Peer tests we take part in at once (each role). */
@@ -225,6 +226,14 @@ void ssu2_stats(const struct ssu2 *s, struct ssu2_stats *out);
  */
 int ssu2_peer_test(struct ssu2 *s, const uint8_t *bob_hash);
 enum ssu2_reach ssu2_reachability(const struct ssu2 *s);
+/*
+ * The same for one family (AF_INET, as above, or AF_INET6): the test
+ * goes to Bob over a session of that family, with our external address
+ * of that family, and Bob picks a Charlie whose SSU2 address of that
+ * family has "B"; each family has its own result.
+ */
+int ssu2_peer_test_family(struct ssu2 *s, int family, const uint8_t *bob_hash);
+enum ssu2_reach ssu2_reachability_family(const struct ssu2 *s, int family);
 
 /*
  * Relay (as Charlie, when firewalled): ask the peer with bob_hash (NULL:
@@ -273,5 +282,9 @@ const char *ssu2_reach_name(enum ssu2_reach r);
  */
 bool ssu2_external_address(const struct ssu2 *s, uint8_t ip[16],
 			   size_t *iplen, uint16_t *port);
+/* The last one of family (AF_INET or AF_INET6). */
+bool ssu2_external_address_family(const struct ssu2 *s, int family,
+				  uint8_t ip[16], size_t *iplen,
+				  uint16_t *port);
 
 #endif /* ROUTER_SSU2_H */

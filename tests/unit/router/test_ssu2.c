@@ -44,8 +44,9 @@ struct node {
 	const char *caps;		/* SSU2 caps we publish ("4") */
 	const char *host;		/* NULL: 127.0.0.1 */
 	const char *host6;		/* also listen and publish here */
+	const char *caps6;		/* ...with these caps (NULL: "6") */
 	uint8_t ik[32];
-	const struct router_info *peer, *peer2;
+	const struct router_info *peer, *peer2, *peer3;
 	uint64_t recv, bad, ri_stored;
 	unsigned ups, downs;
 	unsigned intro_calls;		/* ssu2_set_intro_hook */
@@ -95,6 +96,8 @@ static const struct router_info *on_lookup(void *ctx, const uint8_t *peer)
 		return nd->peer;
 	if (nd->peer2 && memcmp(router_info_hash(nd->peer2), peer, 32) == 0)
 		return nd->peer2;
+	if (nd->peer3 && memcmp(router_info_hash(nd->peer3), peer, 32) == 0)
+		return nd->peer3;
 	return NULL;
 }
 
@@ -143,7 +146,8 @@ static void node_sign(struct tctx *t, struct node *nd, uint16_t port)
 	if (nd->host6) {
 		T_OK(t, router_address_ssu2_build(&a6, 3, &spk, nd->ik,
 						  nd->host6,
-						  ssu2_port6(nd->s), "6",
+						  ssu2_port6(nd->s),
+						  nd->caps6 ? nd->caps6 : "6",
 						  NULL, 0));
 		T_OK(t, router_info_add_address(nd->ri, &a6));
 	}
@@ -164,9 +168,11 @@ static void node_start(struct tctx *t, struct node *nd, struct evloop *el,
 	struct keys_and_cert id;
 
 	const char *caps = nd->caps, *host = nd->host, *host6 = nd->host6;
+	const char *caps6 = nd->caps6;
 
 	memset(nd, 0, sizeof(*nd));
 	nd->caps = caps;
+	nd->caps6 = caps6;
 	nd->host = host;
 	nd->host6 = host6;
 	nd->el = el;
@@ -879,7 +885,18 @@ static void test_address(struct tctx *t)
 					  0));
 	T_OK(t, router_address_ssu2_parse(&a, &p));
 	T_FALSE(t, p.published);
+	T_EQ(t, p.family, AF_INET);		/* the caps say */
 	T_STREQ(t, mapping_get(&a.options, "v"), "2");
+	router_address_clear(&a);
+	T_OK(t, router_address_ssu2_build(&a, 5, &s, ik, NULL, 0, "6", NULL,
+					  0));
+	T_OK(t, router_address_ssu2_parse(&a, &p));
+	T_EQ(t, p.family, AF_INET6);
+	router_address_clear(&a);
+	T_OK(t, router_address_ssu2_build(&a, 5, &s, ik, NULL, 0, "46", NULL,
+					  0));
+	T_OK(t, router_address_ssu2_parse(&a, &p));
+	T_EQ(t, p.family, 0);
 	/* Missing i; bad introducer tag; not SSU2. */
 	(void)mapping_remove(&a.options, "i");
 	T_ERR(t, router_address_ssu2_parse(&a, &p), ERR_FORMAT);
@@ -1073,6 +1090,128 @@ static void test_peer_test_charlie_recent(struct tctx *t)
 	peer_test_flow(t, false);
 }
 
+static bool reach_ok(void *arg)
+{
+	return ssu2_reachability(((struct node *)arg)->s) == SSU2_REACH_OK;
+}
+
+static bool reach6_decided(void *arg)
+{
+	enum ssu2_reach r = ssu2_reachability_family(((struct node *)arg)->s,
+						     AF_INET6);
+
+	return r == SSU2_REACH_OK || r == SSU2_REACH_FIREWALLED;
+}
+
+/* An IPv6 peer test: A on ::1 only, B and C on 127.0.0.1 and ::1 with
+ * "B" on both addresses, B-C over IPv4.  A asks B over IPv6 with its
+ * IPv6 address; B picks C for its IPv6 "B" address, C sends message 5
+ * to A's IPv6 address, A answers C's IPv6 address (6) and C tells A its
+ * address (7).  A's IPv6 result is its own: IPv4 stays unknown (and
+ * cannot be tested without an IPv4 address). */
+static void test_peer_test_ipv6(struct tctx *t)
+{
+	struct evloop *el = evloop_new();
+	struct node *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
+	struct node *c = calloc(1, sizeof(*c));
+	static const uint8_t lo6[16] = { [15] = 1 };
+	struct ssu2_stats sa, sb, sc;
+	struct want w;
+	uint8_t ip[16];
+	size_t iplen = 0;
+	uint16_t port = 0;
+
+	a->host = "::1";
+	a->caps = "6";
+	b->caps = c->caps = "4B";
+	b->caps6 = c->caps6 = "6B";
+	b->host6 = c->host6 = "::1";
+	node_start(t, a, el, NULL);
+	node_start(t, b, el, NULL);
+	node_start(t, c, el, NULL);
+	b->peer = c->ri;
+	c->peer = b->ri;
+	send_many(t, b, c, 0, 1, size_1k);
+	w = (struct want){ c, 1 };
+	T_TRUE(t, run_until(el, got_n, &w, 10000));
+	a->peer = b->ri;
+	a->peer2 = c->ri;
+	b->peer2 = a->ri;
+	send_many(t, a, b, 1, 1, size_1k);
+	w = (struct want){ b, 1 };
+	T_TRUE(t, run_until(el, got_n, &w, 10000));
+	T_TRUE(t, ssu2_external_address_family(a->s, AF_INET6, ip, &iplen,
+					       &port));
+	T_EQ(t, iplen, 16);
+	T_MEMEQ(t, ip, lo6, 16);
+	T_FALSE(t, ssu2_external_address_family(a->s, AF_INET, ip, &iplen,
+						&port));
+	T_ERR(t, ssu2_peer_test(a->s, NULL), ERR_BAD_STATE);
+	T_OK(t, ssu2_peer_test_family(a->s, AF_INET6, NULL));
+	T_EQ(t, ssu2_reachability_family(a->s, AF_INET6), SSU2_REACH_TESTING);
+	T_TRUE(t, run_until(el, reach6_decided, a, 15000));
+	T_EQ(t, ssu2_reachability_family(a->s, AF_INET6), SSU2_REACH_OK);
+	T_EQ(t, ssu2_reachability(a->s), SSU2_REACH_UNKNOWN);
+	run_until(el, never, NULL, 300);	/* messages 6 and 7 */
+	ssu2_stats(a->s, &sa);
+	ssu2_stats(b->s, &sb);
+	ssu2_stats(c->s, &sc);
+	T_EQ(t, sb.pt_relayed, 1);
+	T_EQ(t, sc.pt_answered, 1);
+	T_EQ(t, sa.pt_msg4, 1);
+	T_EQ(t, sa.pt_msg5, 1);
+	T_EQ(t, sc.pt_msg6, 1);
+	T_EQ(t, sa.pt_msg7, 1);
+	T_FALSE(t, transport_is_connected(a->tm, router_info_hash(c->ri)));
+	nodes_free(el, (struct node *[]){ a, b, c }, 3);
+}
+
+/* A was Charlie in C's peer test (through B): A's message 5 to C opened
+ * A's NAT to C, so in A's own test through B a moment later, C's
+ * message 5 as Charlie proves nothing (no session between A and C ever;
+ * seen behind a real NAT with i2pd, where A called itself reachable). */
+static void test_peer_test_charlie_was_alice(struct tctx *t)
+{
+	struct evloop *el = evloop_new();
+	struct node *nd[3], *a, *b, *c;
+	struct ssu2_stats sa, sc;
+	struct want w;
+
+	/* A, B and C all with "B"; A -> B and C -> B (so both know their
+	 * address), no A-C session */
+	for (int i = 0; i < 3; i++) {
+		nd[i] = calloc(1, sizeof(*nd[i]));
+		nd[i]->caps = "4B";
+		node_start(t, nd[i], el, NULL);
+	}
+	a = nd[0];
+	b = nd[1];
+	c = nd[2];
+	a->peer = b->ri;
+	c->peer = b->ri;
+	b->peer = a->ri;
+	b->peer2 = c->ri;
+	send_many(t, c, b, 0, 1, size_1k);
+	send_many(t, a, b, 1, 1, size_1k);
+	w = (struct want){ b, 2 };
+	T_TRUE(t, run_until(el, got_n, &w, 10000));
+	/* C's test: Bob B, Charlie A (B's other peer with "B") */
+	T_OK(t, ssu2_peer_test(c->s, NULL));
+	T_TRUE(t, run_until(el, reach_ok, c, 15000));
+	ssu2_stats(a->s, &sa);
+	T_EQ(t, sa.pt_answered, 1);
+	T_FALSE(t, transport_is_connected(a->tm, router_info_hash(c->ri)));
+	/* A's test: Bob B, Charlie C */
+	T_OK(t, ssu2_peer_test(a->s, NULL));
+	T_TRUE(t, run_until(el, reach_unknown, a, SSU2_PT_TIMEOUT_MS + 5000));
+	ssu2_stats(a->s, &sa);
+	ssu2_stats(c->s, &sc);
+	T_EQ(t, sa.pt_msg4, 1);
+	T_EQ(t, sc.pt_answered, 1);		/* C did send it */
+	T_EQ(t, sa.pt_msg5, 0);			/* A did not believe it */
+	trio_stop(el, nd);
+}
+
 static void short_intro(struct ssu2_config *c)
 {
 	c->intro_lifetime_s = 6;
@@ -1258,8 +1397,9 @@ static bool got_tag(void *arg)
  * Request -> Intro -> Response (+ Hole Punch) -> SessionRequest with
  * Charlie's token. */
 /* C's RouterInfo as a firewalled router publishes it: introducer in[0]. */
-static struct router_info *fw_ri(struct tctx *t, struct node *c,
-				 const struct router_address_ssu2_intro *in)
+static struct router_info *fw_ri_caps(struct tctx *t, struct node *c,
+				      const struct router_address_ssu2_intro *in,
+				      size_t nin, const char *caps)
 {
 	struct router_address ad = ROUTER_ADDRESS_INIT;
 	struct router_info *cri;
@@ -1269,13 +1409,19 @@ static struct router_info *fw_ri(struct tctx *t, struct node *c,
 	router_keys_identity(c->keys, &id);
 	cri = router_info_new(&id);
 	keystore_x25519_pk(router_keys_keystore(c->keys), KEYSTORE_X_SSU2, &spk);
-	T_OK(t, router_address_ssu2_build(&ad, 3, &spk, c->ik, NULL, 0, "4",
-					  in, 1));
+	T_OK(t, router_address_ssu2_build(&ad, 3, &spk, c->ik, NULL, 0, caps,
+					  in, nin));
 	T_OK(t, router_info_add_address(cri, &ad));
 	T_OK(t, router_info_set_basic_options(cri, NETID, "LU"));
 	T_OK(t, router_info_sign(cri, router_keys_keystore(c->keys)));
 	router_address_clear(&ad);
 	return cri;
+}
+
+static struct router_info *fw_ri(struct tctx *t, struct node *c,
+				 const struct router_address_ssu2_intro *in)
+{
+	return fw_ri_caps(t, c, in, 1, "4");
 }
 
 /* A, B (caps BC) and C on el; C gets a relay tag from B and publishes B
@@ -1403,6 +1549,100 @@ static void test_relay_dials_introducer(struct tctx *t)
 	T_EQ(t, sc.relays_answered, 1);
 	T_EQ(t, sa.relays_done, 1);
 	T_EQ(t, sa.established_out, 2);		/* B, then C */
+	T_EQ(t, sc.established_in, 1);		/* from A */
+	relay_teardown(el, a, b, c, cri);
+}
+
+/* Charlie's first introducer (D, which A has a session with) does not
+ * know the tag Charlie publishes for it (a stale introducer: D refuses,
+ * code 5); A asks the next one, B, and gets through. */
+static void test_relay_next_introducer(struct tctx *t)
+{
+	struct evloop *el = evloop_new();
+	struct node *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
+	struct node *c = calloc(1, sizeof(*c)), *d = calloc(1, sizeof(*d));
+	struct router_address_ssu2_intro in[2], two[2];
+	struct router_info *cri = relay_setup(t, el, a, b, c, in);
+	struct ssu2_stats sa, sb, sd;
+	struct want w;
+
+	d->caps = "4BC";
+	node_start(t, d, el, NULL);
+	a->peer3 = d->ri;
+	send_many(t, a, d, 1, 1, size_1k);
+	w = (struct want){ d, 1 };
+	T_TRUE(t, run_until(el, got_n, &w, 30000));
+	send_many(t, a, b, 2, 1, size_1k);
+	w = (struct want){ b, 2 };
+	T_TRUE(t, run_until(el, got_n, &w, 30000));
+	memcpy(two[0].h, router_info_hash(d->ri), 32);
+	two[0].tag = in[0].tag ^ 0x5a5a;
+	two[0].exp = in[0].exp;
+	two[1] = in[0];
+	router_info_free(cri);
+	cri = fw_ri_caps(t, c, two, 2, "4");
+	a->peer2 = cri;
+	T_OK(t, transport_send(a->tm, router_info_hash(cri), mk_msg(7, 30000)));
+	w = (struct want){ c, 1 };
+	T_TRUE(t, run_until(el, got_n, &w, 30000));
+	T_EQ(t, c->seen[7], 1);
+	ssu2_stats(a->s, &sa);
+	ssu2_stats(b->s, &sb);
+	ssu2_stats(d->s, &sd);
+	T_EQ(t, sa.relays_asked, 2);		/* D, then B */
+	T_EQ(t, sa.relays_refused, 1);
+	T_EQ(t, sa.relays_done, 1);
+	T_EQ(t, sd.relays_forwarded, 0);
+	T_EQ(t, sb.relays_forwarded, 1);
+	node_stop(d);
+	free(d);
+	relay_teardown(el, a, b, c, cri);
+}
+
+/* Relay over IPv6: A, B (caps BC) and C on ::1 only; C (firewalled, its
+ * address "6" with B as introducer) learnt its IPv6 address from B, A
+ * its own likewise; A's Relay Request carries A's IPv6 address, C's
+ * Relay Response C's, and the Hole Punch and A's SessionRequest go
+ * between them over IPv6. */
+static void test_relay_ipv6(struct tctx *t)
+{
+	struct evloop *el = evloop_new();
+	struct node *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
+	struct node *c = calloc(1, sizeof(*c));
+	struct router_address_ssu2_intro in[2];
+	struct router_info *cri;
+	struct router_address_ssu2 p;
+	struct ssu2_stats sa, sb, sc;
+	struct want w;
+	uint8_t ip[16];
+	size_t iplen;
+	uint16_t port;
+
+	a->host = b->host = c->host = "::1";
+	a->caps = c->caps = "6";
+	cri = relay_setup(t, el, a, b, c, in);
+	T_TRUE(t, ssu2_external_address_family(c->s, AF_INET6, ip, &iplen,
+					       &port));
+	router_info_free(cri);
+	cri = fw_ri_caps(t, c, in, 1, "6");
+	T_OK(t, router_address_ssu2_parse(router_info_address(cri, 0), &p));
+	T_EQ(t, p.family, AF_INET6);
+	a->peer2 = cri;
+	send_many(t, a, b, 1, 1, size_1k);
+	w = (struct want){ b, 2 };
+	T_TRUE(t, run_until(el, got_n, &w, 30000));
+	T_OK(t, transport_send(a->tm, router_info_hash(cri), mk_msg(7, 30000)));
+	w = (struct want){ c, 1 };
+	T_TRUE(t, run_until(el, got_n, &w, 30000));
+	T_EQ(t, c->seen[7], 1);
+	ssu2_stats(a->s, &sa);
+	ssu2_stats(b->s, &sb);
+	ssu2_stats(c->s, &sc);
+	T_EQ(t, sa.relays_asked, 1);
+	T_EQ(t, sb.relays_forwarded, 1);
+	T_EQ(t, sc.relays_answered, 1);
+	T_EQ(t, sa.relays_done, 1);
+	T_EQ(t, sa.hole_punches, 1);
 	T_EQ(t, sc.established_in, 1);		/* from A */
 	relay_teardown(el, a, b, c, cri);
 }
@@ -1541,11 +1781,16 @@ static void test_retry_reads_as_hole_punch(struct tctx *t)
 const struct test_case router_ssu2_tests[] = {
 	{ "relay", test_relay, TT_FORK },
 	{ "relay_dials_introducer", test_relay_dials_introducer, TT_FORK },
+	{ "relay_next_introducer", test_relay_next_introducer, TT_FORK },
+	{ "relay_ipv6", test_relay_ipv6, TT_FORK },
 	{ "peer_test_reachable", test_peer_test_reachable, TT_FORK },
 	{ "peer_test_firewalled", test_peer_test_firewalled, TT_FORK },
 	{ "peer_test_charlie_connected", test_peer_test_charlie_connected,
 	  TT_FORK },
 	{ "peer_test_charlie_recent", test_peer_test_charlie_recent, TT_FORK },
+	{ "peer_test_charlie_was_alice", test_peer_test_charlie_was_alice,
+	  TT_FORK },
+	{ "peer_test_ipv6", test_peer_test_ipv6, TT_FORK },
 	{ "peer_test_no_charlie", test_peer_test_no_charlie, TT_FORK },
 	{ "intro_auto", test_intro_auto, TT_FORK },
 	{ "both_ways", test_both_ways, TT_FORK },
