@@ -62,6 +62,7 @@ struct own_tunnel {
 	unsigned test_fails;
 	bool standby;			/* a backup: tested, not used */
 	bool shortened;			/* fewer hops than configured */
+	uint64_t serial;		/* names it to tunnel_pool_send_on() */
 };
 
 struct tunnel_pool {
@@ -88,6 +89,7 @@ struct tunnel_mgr {
 	struct own_tunnel **t;
 	size_t n, cap;
 	uint64_t now_ms, mono_ms;	/* of the call being handled */
+	uint64_t serials;		/* the last own_tunnel.serial given */
 };
 
 static const char *dir_name(bool inbound)
@@ -166,6 +168,7 @@ static void add_tunnel(struct tunnel_mgr *m, struct own_tunnel *t)
 		m->cap = m->cap ? m->cap * 2 : 16;
 		m->t = xrealloc(m->t, m->cap * sizeof(*m->t));
 	}
+	t->serial = ++m->serials;
 	m->t[m->n++] = t;
 }
 
@@ -374,6 +377,15 @@ void tunnel_pool_remove(struct tunnel_pool *p)
 
 /* A usable tunnel of p in a direction, preferring those not about to
  * expire; NULL when there is none. */
+/* t should give way to a fresh tunnel: near its end, failing its tests,
+ * or shortened while full-length ones can be had. */
+static bool is_late(const struct tunnel_pool *p, const struct own_tunnel *t)
+{
+	return p->m->mono_ms + TUNNEL_REBUILD_BEFORE_MS >= t->expires_ms ||
+	       t->state == OWN_TEST_FAILED ||
+	       (t->shortened && p->full_ok[t->inbound]);
+}
+
 static struct own_tunnel *pick(const struct tunnel_pool *p, bool inbound,
 			       bool untested_only)
 {
@@ -390,9 +402,7 @@ static struct own_tunnel *pick(const struct tunnel_pool *p, bool inbound,
 		    (untested_only && t->test_id) ||
 		    (!untested_only && t->standby))
 			continue;
-		late = m->mono_ms + TUNNEL_REBUILD_BEFORE_MS >= t->expires_ms ||
-		       t->state == OWN_TEST_FAILED ||
-		       (t->shortened && p->full_ok[inbound]);
+		late = is_late(p, t);
 		if (nb[late] < ARRAY_LEN(best[late]))
 			best[late][nb[late]++] = t;
 	}
@@ -526,6 +536,30 @@ int tunnel_pool_send(struct tunnel_pool *p, const uint8_t to[32],
 		return ERR_NOT_FOUND;
 	}
 	return send_through(p->m, t, to, tunnel_id, msg);
+}
+
+int tunnel_pool_send_on(struct tunnel_pool *p, uint64_t *path,
+			const uint8_t to[32], uint32_t tunnel_id,
+			struct i2np_msg *msg, uint64_t mono_ms)
+{
+	struct tunnel_mgr *m = p->m;
+	struct own_tunnel *t = NULL;
+
+	m->mono_ms = mono_ms;
+	for (size_t i = 0; *path && i < m->n; i++)
+		if (m->t[i]->serial == *path) {
+			t = m->t[i];
+			break;
+		}
+	if (!t || t->pool != p || t->inbound || !is_usable(t) ||
+	    t->standby || is_late(p, t)) {
+		if (!(t = pick(p, false, false))) {
+			i2np_msg_free(msg);
+			return ERR_NOT_FOUND;
+		}
+		*path = t->serial;
+	}
+	return send_through(m, t, to, tunnel_id, msg);
 }
 
 int tunnel_pool_reply_path(const struct tunnel_pool *p, uint8_t gateway[32],

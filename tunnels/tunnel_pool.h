@@ -225,6 +225,18 @@ void tunnel_pool_stats(const struct tunnel_pool *p,
 int tunnel_pool_send(struct tunnel_pool *p, const uint8_t to[32],
 		     uint32_t tunnel_id, struct i2np_msg *msg,
 		     uint64_t mono_ms);
+/*
+ * As tunnel_pool_send(), through the outbound tunnel *path names while it
+ * is one of p's and as good as any (established, not near its end nor
+ * failing its tests), else through a new pick, whose name is written to
+ * *path (0 before the first send).  A flow of messages kept on one tunnel
+ * arrives in order: spread at random over the pool's tunnels, a stream's
+ * packets came out of order so often that half of its resends were
+ * needless.
+ */
+int tunnel_pool_send_on(struct tunnel_pool *p, uint64_t *path,
+			const uint8_t to[32], uint32_t tunnel_id,
+			struct i2np_msg *msg, uint64_t mono_ms);
 /* A reply path into us: gateway and tunnel id of one of p's inbound
  * tunnels.  ERR_NOT_FOUND when it has none. */
 int tunnel_pool_reply_path(const struct tunnel_pool *p, uint8_t gateway[32],

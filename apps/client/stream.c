@@ -236,6 +236,7 @@ static void tx_new(struct stream *s, uint16_t flags, const uint8_t *data,
 	t->data = len ? xmemdup(data, len) : NULL;
 	t->len = len;
 	t->first_sent = now_ms();
+	s->bytes_out += len;
 	s->inflight++;
 	if (!s->rto_due)
 		rto_arm(s);
@@ -320,6 +321,8 @@ static void rtt_sample(struct stream *s, uint32_t r)
 		s->rttvar_ms = (3 * s->rttvar_ms + d) / 4;
 		s->srtt_ms = (7 * s->srtt_ms + r) / 8;
 	}
+	if (!s->srtt_min_ms || r < s->srtt_min_ms)
+		s->srtt_min_ms = r;
 	rto_from_rtt(s);
 }
 
@@ -338,6 +341,7 @@ static void congestion_loss(struct stream *s, uint32_t seq)
 	s->cwnd = s->ssthresh;
 	s->recover = s->next_seq - 1;
 	s->in_recovery = true;
+	s->losses++;
 }
 
 static void window_grow(struct stream *s, unsigned acked)
@@ -352,6 +356,8 @@ static void window_grow(struct stream *s, unsigned acked)
 	}
 	if (s->cwnd > max)
 		s->cwnd = max;
+	if (s->cwnd > s->cwnd_max)
+		s->cwnd_max = s->cwnd;
 }
 
 static void tx_release(struct stream *s, struct stream_tx *t)
@@ -471,6 +477,7 @@ static void receive_data(struct stream *s, const struct stream_packet *p)
 	bool in_order;
 
 	if (seq_lt(p->seq, s->rcv_next)) {	/* a duplicate: re-ack now */
+		s->dups++;
 		schedule_ack(s, true);
 		return;
 	}
@@ -479,6 +486,7 @@ static void receive_data(struct stream *s, const struct stream_packet *p)
 		return;
 	r = &s->rx[p->seq % s->ring];
 	if (r->have) {
+		s->dups++;
 		schedule_ack(s, true);
 		return;
 	}
@@ -502,6 +510,9 @@ static void receive_data(struct stream *s, const struct stream_packet *p)
 		s->rcv_any = true;
 	}
 	in_order = p->seq == s->rcv_next;
+	if (!in_order)
+		s->ooo++;
+	s->bytes_in += r->len;
 	deliver(s);
 	/* Choke for unread data only: out-of-order data is bounded by the
 	 * sender's window, and choking for it stalls loss recovery. */
@@ -512,11 +523,33 @@ static void receive_data(struct stream *s, const struct stream_packet *p)
 			     r->close || (p->flags & STREAM_F_SYN));
 }
 
+/* A stream that moved enough says how it went (info), once it ends. */
+static void log_stats(const struct stream *s)
+{
+	if (s->bytes_out + s->bytes_in >= STREAM_LOG_STATS_BYTES)
+		log_info(LD_CLIENT, "stream %u: %llu ms, %llu B out in %llu "
+			 "packets (%llu resent, %llu loss episodes, %llu "
+			 "RTOs), %llu B in (%llu out of order, %llu dups); "
+			 "RTT %u ms min %u, cwnd max %u",
+			 s->local_id,
+			 (unsigned long long)(now_ms() - s->opened),
+			 (unsigned long long)s->bytes_out,
+			 (unsigned long long)s->packets_sent,
+			 (unsigned long long)s->packets_resent,
+			 (unsigned long long)s->losses,
+			 (unsigned long long)s->rtos,
+			 (unsigned long long)s->bytes_in,
+			 (unsigned long long)s->ooo,
+			 (unsigned long long)s->dups, s->srtt_ms,
+			 s->srtt_min_ms, (unsigned)s->cwnd_max);
+}
+
 static void stream_check_done(struct stream *s)
 {
 	if (s->state == STREAM_OPEN && s->close_sent && s->close_acked &&
 	    s->inflight == 0 && s->fin_received) {
 		s->state = STREAM_CLOSED;
+		log_stats(s);
 		/* Linger to re-ack a CLOSE whose ACK was lost. */
 		s->linger_until = now_ms() + STREAM_LINGER_MS +
 				  2 * (uint64_t)s->rto_ms;
@@ -530,6 +563,7 @@ static void stream_fail(struct stream *s, enum stream_state st,
 	if (stream_finished(s))
 		return;
 	s->state = st;
+	log_stats(s);
 	for (unsigned i = 0; i < s->ring; i++)
 		if (s->tx[i].used)
 			tx_release(s, &s->tx[i]);
@@ -651,6 +685,7 @@ static void on_rto(struct stream *s, uint64_t now)
 		return;
 	}
 	/* RFC 6298 5.4-5.6: resend the earliest, back off, collapse. */
+	s->rtos++;
 	s->ssthresh = s->inflight / 2 > 2 ? s->inflight / 2 : 2;
 	s->cwnd = 1;
 	s->recover = s->next_seq - 1;
@@ -726,7 +761,7 @@ struct stream *stream_alloc(struct stream_mgr *mgr,
 	s->tx = xzalloc(s->ring * sizeof(*s->tx));
 	s->rx = xzalloc(s->ring * sizeof(*s->rx));
 	s->rto_ms = mgr->cfg.initial_rto_ms;
-	s->last_activity = now_ms();
+	s->last_activity = s->opened = now_ms();
 	s->next = mgr->streams;
 	mgr->streams = s;
 	mgr->nstreams++;

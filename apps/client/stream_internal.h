@@ -13,6 +13,8 @@
 #define STREAM_RING_MIN 256
 #define STREAM_RATE_PEERS 256	/* peers tracked for the per-peer limits */
 #define STREAM_PINGS_MAX 16
+/* Streams that moved this much log their figures when freed (info). */
+#define STREAM_LOG_STATS_BYTES (1024 * 1024)
 
 struct sfifo {
 	uint8_t *buf;
@@ -75,6 +77,10 @@ struct stream {
 	uint64_t rto_due, ack_due, last_activity, linger_until;
 	uint64_t heard;			/* last packet from the peer */
 	uint64_t packets_sent, packets_resent;
+	/* for the end-of-stream log line */
+	uint64_t opened, bytes_out, bytes_in, rtos, losses, ooo, dups;
+	uint32_t srtt_min_ms;
+	double cwnd_max;
 };
 
 struct stream_rate {		/* fixed windows of incoming connections */

@@ -34,6 +34,12 @@ struct tn_peer {
 	struct x25519_pk pk;	/* its LeaseSet's key, when sent to */
 	uint64_t quiet_since;	/* monotonic: sent to, nothing back since */
 	uint64_t refreshed;	/* monotonic: last TUNNELNET_QUIET_MS lookup */
+	/* The path its messages take while it serves: one of our outbound
+	 * tunnels (tunnel_pool_send_on) and one of its leases, so they
+	 * arrive in the order sent. */
+	uint64_t out_path;
+	bool has_lease;
+	struct lease lease;
 };
 
 struct tn_dest {
@@ -360,9 +366,12 @@ static struct tn_peer *peer_get(struct tn_dest *x, const uint8_t hash[32])
 	return p;
 }
 
-/* The X25519 key and a usable lease of a LeaseSet. */
+/* The X25519 key of a LeaseSet, and the lease to send to: peer's, while
+ * the LeaseSet still lists it and it has TUNNELNET_LEASE_MARGIN_MS left,
+ * else one drawn at random among those that have (and kept). */
 static int route_of(const struct leaseset *ls, uint64_t now_ms,
-		    struct x25519_pk *pk, struct lease *out)
+		    struct tn_peer *peer, struct x25519_pk *pk,
+		    struct lease *out)
 {
 	size_t n = leaseset_lease_count(ls), ok = 0;
 	bool have_key = false;
@@ -378,10 +387,18 @@ static int route_of(const struct leaseset *ls, uint64_t now_ms,
 	}
 	if (!have_key)
 		return ERR_UNSUPPORTED;
-	for (size_t i = 0; i < n; i++)
-		if (leaseset_lease(ls, i)->end_ms >
-		    now_ms + TUNNELNET_LEASE_MARGIN_MS)
-			ok++;
+	for (size_t i = 0; i < n; i++) {
+		const struct lease *l = leaseset_lease(ls, i);
+
+		if (l->end_ms <= now_ms + TUNNELNET_LEASE_MARGIN_MS)
+			continue;
+		if (peer->has_lease && l->tunnel_id == peer->lease.tunnel_id &&
+		    memcmp(l->gateway, peer->lease.gateway, 32) == 0) {
+			*out = *l;
+			return 0;
+		}
+		ok++;
+	}
 	if (!ok)
 		return ERR_NOT_FOUND;
 	ok = rand_uniform((uint32_t)ok);
@@ -390,7 +407,8 @@ static int route_of(const struct leaseset *ls, uint64_t now_ms,
 
 		if (l->end_ms > now_ms + TUNNELNET_LEASE_MARGIN_MS &&
 		    ok-- == 0) {
-			*out = *l;
+			*out = peer->lease = *l;
+			peer->has_lease = true;
 			return 0;
 		}
 	}
@@ -414,7 +432,8 @@ static int send_now(struct tunnelnet *tn, struct tn_dest *x,
 	struct tn_peer *peer;
 	int e;
 
-	if ((e = route_of(ls, now, &pk, &l)) != 0)
+	peer = peer_get(x, to->hash);
+	if ((e = route_of(ls, now, peer, &pk, &l)) != 0)
 		goto out;
 	if ((e = client_payload_encode(data, len, &h, &cp)) != 0)
 		goto out;
@@ -427,7 +446,6 @@ static int send_now(struct tunnelnet *tn, struct tn_dest *x,
 	if ((e = garlic_block_clove(&blocks, dm, GARLIC_DELIVERY_DESTINATION,
 				    to->hash, 0)) != 0)
 		goto out;
-	peer = peer_get(x, to->hash);
 	peer->pk = pk;
 	if (!peer->quiet_since) {
 		peer->quiet_since = mono;
@@ -439,6 +457,9 @@ static int send_now(struct tunnelnet *tn, struct tn_dest *x,
 		 * LeaseSet again, and bundle ours once more. */
 		peer->refreshed = mono;
 		peer->ls_version = 0;
+		/* and take another way there: ours or its lease may be dead */
+		peer->has_lease = false;
+		peer->out_path = 0;
 		tn->st.refreshes++;
 		(void)lookup_start(tn, to->hash);
 		if (mono - peer->quiet_since >= TUNNELNET_RENEW_MS &&
@@ -468,8 +489,8 @@ static int send_now(struct tunnelnet *tn, struct tn_dest *x,
 	}
 	be32_put(g.data, (uint32_t)(g.len - 4));
 	gm = i2np_msg_new(I2NP_GARLIC, g.data, g.len, TUNNEL_MSG_TTL_MS);
-	if ((e = tunnel_pool_send(x->pool, l.gateway, l.tunnel_id, gm,
-				  mono)) == 0)
+	if ((e = tunnel_pool_send_on(x->pool, &peer->out_path, l.gateway,
+				     l.tunnel_id, gm, mono)) == 0)
 		tn->st.sent++;
 out:
 	if (e != 0)

@@ -71,6 +71,7 @@ struct sim {
 	uint64_t now, mono;
 	/* what reached the sink and the deliver hook */
 	struct i2np_msg *sunk[16];
+	uint8_t sunk_from[16][32];	/* the OBEP that sent it */
 	size_t n_sunk;
 	struct i2np_msg *delivered[16];
 	size_t n_delivered;
@@ -219,9 +220,10 @@ static void pump(struct sim *s)
 			continue;
 		}
 		if (memcmp(x.to, s->sink, 32) == 0) {
-			if (s->n_sunk < ARRAY_LEN(s->sunk))
+			if (s->n_sunk < ARRAY_LEN(s->sunk)) {
+				memcpy(s->sunk_from[s->n_sunk], x.from, 32);
 				s->sunk[s->n_sunk++] = x.m;
-			else
+			} else
 				i2np_msg_free(x.m);
 			continue;
 		}
@@ -1726,6 +1728,76 @@ static void test_standby(struct tctx *t)
 	sim_free(&s);
 }
 
+static void sink_reset(struct sim *s)
+{
+	for (size_t i = 0; i < s->n_sunk; i++)
+		i2np_msg_free(s->sunk[i]);
+	s->n_sunk = 0;
+}
+
+/* tunnel_pool_send_on(): every message of a flow leaves through the one
+ * tunnel its path names, until that tunnel nears its end; then through a
+ * fresh one, which the path names from then on. */
+static void test_send_on(struct tctx *t)
+{
+	struct sim s;
+	struct tunnel_pool_cfg pc;
+	struct tunnel_pool *p;
+	uint64_t path = 0, first;
+	bool spread = false;
+
+	rand_set_deterministic(5);
+	small_pool(&pc, 1, 3);
+	sim_init(t, &s, &pc);
+	p = tunnel_mgr_exploratory(s.mgr);
+	step(&s, 0);
+	step(&s, 1000);
+	for (unsigned i = 0; i < 12; i++)
+		T_OK(t, tunnel_pool_send_on(p, &path, s.sink, 0,
+					    i2np_msg_new(I2NP_DATA, "on", 2,
+							 5000), s.mono));
+	pump(&s);
+	T_EQ(t, s.n_sunk, 12);
+	T_TRUE(t, path != 0);
+	for (size_t i = 1; i < s.n_sunk; i++)
+		T_MEMEQ(t, s.sunk_from[i], s.sunk_from[0], 32);
+	/* tunnel_pool_send() spreads the same over the three. */
+	sink_reset(&s);
+	for (unsigned i = 0; i < 12; i++)
+		T_OK(t, tunnel_pool_send(p, s.sink, 0,
+					 i2np_msg_new(I2NP_DATA, "r", 1, 5000),
+					 s.mono));
+	pump(&s);
+	T_EQ(t, s.n_sunk, 12);
+	for (size_t i = 1; i < s.n_sunk; i++)
+		spread |= memcmp(s.sunk_from[i], s.sunk_from[0], 32) != 0;
+	T_TRUE(t, spread);
+	/* Near the end of the tunnels' lives (replacements built): the
+	 * flow moves to a new tunnel and stays there. */
+	first = path;
+	for (uint64_t end = s.mono + TUNNEL_LIFETIME_MS -
+			    TUNNEL_REBUILD_BEFORE_MS;
+	     s.mono < end;)
+		step(&s, TUNNEL_TEST_INTERVAL_MS);
+	sink_reset(&s);
+	for (unsigned i = 0; i < 6; i++)
+		T_OK(t, tunnel_pool_send_on(p, &path, s.sink, 0,
+					    i2np_msg_new(I2NP_DATA, "on", 2,
+							 5000), s.mono));
+	pump(&s);
+	T_TRUE(t, path != first);
+	T_EQ(t, s.n_sunk, 6);
+	for (size_t i = 1; i < s.n_sunk; i++)
+		T_MEMEQ(t, s.sunk_from[i], s.sunk_from[0], 32);
+	/* A path that names nothing of the pool's: a fresh pick. */
+	path = 0xdeadbeef;
+	T_OK(t, tunnel_pool_send_on(p, &path, s.sink, 0,
+				    i2np_msg_new(I2NP_DATA, "x", 1, 5000),
+				    s.mono));
+	T_TRUE(t, path != 0xdeadbeef && path != 0);
+	sim_free(&s);
+}
+
 /* Two build timeouts in a row, or a failed connection, mark a peer
  * unreachable for a minute, then two, ...; any answer clears it. */
 static void test_unreachable_profile(struct tctx *t)
@@ -1974,6 +2046,7 @@ const struct test_case tunnels_pool_tests[] = {
 	{ "short_tunnels", test_short_tunnels, TT_FORK },
 	{ "variance_negative", test_variance_negative, TT_FORK },
 	{ "standby", test_standby, TT_FORK },
+	{ "send_on", test_send_on, TT_FORK },
 	{ "unreachable_profile", test_unreachable_profile, 0 },
 	{ "dead_hop", test_dead_hop, TT_FORK },
 	{ "send_failure_marks", test_send_failure_marks, TT_FORK },
