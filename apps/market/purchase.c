@@ -782,6 +782,14 @@ int market_buyer_start(struct market_buyer *b,
 		*why = "no wallet: set market.wallet.key";
 		return ERR_BAD_STATE;
 	}
+	if (b->active && memcmp(b->active->o.content_hash, o->content_hash,
+				32) == 0) {
+		/* A second click on the same content follows the purchase
+		 * under way: one content is never bought twice at once. */
+		*id = b->active->id;
+		*done = false;
+		return 0;
+	}
 	if (b->active) {
 		*why = "another purchase is under way; try again when it ends";
 		return ERR_BAD_STATE;

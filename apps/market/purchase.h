@@ -104,8 +104,9 @@ void market_buyer_free(struct market_buyer *b);
 /*
  * Start buying o.  *id names the job (market_buyer_job_json()).  A
  * content already held with its key gives a job that is done at once
- * (*done set).  ERR_BAD_STATE (*why says: another purchase under way, no
- * wallet).
+ * (*done set); the content of the purchase under way gives that job's id
+ * (a second click: nothing is paid twice).  ERR_BAD_STATE (*why says:
+ * another content's purchase under way, no wallet).
  */
 int market_buyer_start(struct market_buyer *b,
 		       const struct market_buy_order *o, uint64_t *id,

@@ -206,6 +206,14 @@ BPS=$(view "$REG" 35659fb8)
 buy "$H1" "$I1" "$AG"
 [ -n "$ID" ] && [ "$ID" != None ] && ok "b2 took the purchase of content 1 (job $ID)" ||
 	bad "POST /api/market/buy: $out"
+# a double click: the same content again while it is being bought
+out=$(api 2 POST /api/market/buy \
+	"{\"content_hash\":\"${H1#0x}\",\"index\":$I1,\"agent\":\"$AG\"}")
+if printf '%s' "$out" | jq_ 'code == "202" and str(j["id"]) == "'"$ID"'"' | grep -q True; then
+	ok "the same content again while it is bought follows job $ID"
+else
+	bad "a second click during the purchase: $out"
+fi
 follow "$ID"
 if printf '%s' "$OUT" | jq_ 'code == "200" and j["state"] == "done" and j["route"] == "relayed" and j["has_key"] and j["token_id"] is not None' | grep -q True; then
 	ok "content 1 bought through the relayer, its key released"
