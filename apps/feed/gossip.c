@@ -51,6 +51,11 @@ struct feed_node {
 	/* Items from peers waiting for their checks (FEED_BATCH_MAX). */
 	struct feed_in *pending;
 	unsigned npending;
+	/* With a loop and a pool: the batch whose checks run on the pool's
+	 * workers while the loop stores the one before (FEED_BATCH_MAX),
+	 * and an empty array to take over as pending. */
+	struct feed_in *checking, *spare;
+	unsigned nchecking;
 	struct evloop_timer *flush;	/* NULL without a loop */
 	struct feed_node_stats stats;
 };
@@ -161,6 +166,7 @@ static void feed_send_item(struct feed_node *n,
 static int feed_precheck(struct feed_node *n, const uint8_t *from_hash,
 			 const uint8_t id[FEED_ID_BYTES], uint64_t pow)
 {
+	bool queued = false;
 	unsigned i;
 
 	if (from_hash && !feed_rl_take(&n->peer_rl, from_hash,
@@ -168,10 +174,11 @@ static int feed_precheck(struct feed_node *n, const uint8_t *from_hash,
 		n->stats.rej_peer_rate++;
 		return ERR_LIMIT;
 	}
-	for (i = 0; i < n->npending; i++)
-		if (!memcmp(n->pending[i].id, id, FEED_ID_BYTES))
-			break;
-	if (i < n->npending || feed_store_has(n->cfg.store, id)) {
+	for (i = 0; i < n->npending && !queued; i++)
+		queued = !memcmp(n->pending[i].id, id, FEED_ID_BYTES);
+	for (i = 0; i < n->nchecking && !queued; i++)
+		queued = !memcmp(n->checking[i].id, id, FEED_ID_BYTES);
+	if (queued || feed_store_has(n->cfg.store, id)) {
 		n->stats.items_dup++;
 		return ERR_DUPLICATE;
 	}
@@ -260,27 +267,22 @@ static void feed_push(struct feed_node *n, const uint8_t *from_hash,
 		      enum feed_item_kind kind, const uint8_t *enc,
 		      size_t len, uint64_t pow);
 
-/* Check the queued items (on the pool's threads), store those that pass
- * in one transaction, then push them on. */
-static void feed_flush(void *arg)
+/* Store the checked items[0..k) that pass in one transaction, then push
+ * them on. */
+static void feed_admit_batch(struct feed_node *n, struct feed_in *items,
+			     unsigned k)
 {
-	struct feed_node *n = arg;
-	unsigned i, k = n->npending;
 	int *res = xcalloc(k ? k : 1, sizeof(*res));
-	bool batch;
+	bool batch = feed_store_begin(n->cfg.store) == 0;
+	unsigned i;
 
-	if (n->flush)
-		evloop_timer_disarm(n->flush);
-	feed_in_check(n->cfg.pool, n->pending, k);
-	batch = feed_store_begin(n->cfg.store) == 0;
 	for (i = 0; i < k; i++)
-		res[i] = feed_admit(n, &n->pending[i]);
+		res[i] = feed_admit(n, &items[i]);
 	if (batch && feed_store_commit(n->cfg.store) < 0)
 		for (i = 0; i < k; i++)
 			res[i] = ERR_IO;
-	n->npending = 0;	/* before pushing: nothing below re-enters */
 	for (i = 0; i < k; i++) {
-		struct feed_in *it = &n->pending[i];
+		struct feed_in *it = &items[i];
 
 		if (res[i] == 0)
 			feed_push(n, it->has_from ? it->from : NULL, it->kind,
@@ -288,6 +290,53 @@ static void feed_flush(void *arg)
 		feed_in_clear(it);
 	}
 	free(res);
+}
+
+/*
+ * Move the queued items on.  With a loop and a pool the checks are a
+ * pipeline: the batch checked on the pool's workers since the last call
+ * is stored while the workers check the queued one, which the next loop
+ * pass stores; otherwise the queued items are checked (on the pool's
+ * threads and ours) and stored at once.
+ */
+static void feed_flush(void *arg)
+{
+	struct feed_node *n = arg;
+	struct feed_in *ready = NULL;
+	unsigned nready = 0;
+
+	if (n->flush)
+		evloop_timer_disarm(n->flush);
+	if (!n->flush || !n->cfg.pool) {
+		unsigned k = n->npending;
+
+		feed_in_check(n->cfg.pool, n->pending, k);
+		n->npending = 0;	/* nothing below re-enters */
+		feed_admit_batch(n, n->pending, k);
+		return;
+	}
+	if (n->nchecking) {
+		content_pool_wait(n->cfg.pool);
+		ready = n->checking;
+		nready = n->nchecking;
+		n->checking = n->spare;
+		n->spare = NULL;
+		n->nchecking = 0;
+	}
+	if (n->npending) {
+		struct feed_in *t = n->checking;
+
+		n->checking = n->pending;
+		n->nchecking = n->npending;
+		n->pending = t;
+		n->npending = 0;
+		feed_in_check_start(n->cfg.pool, n->checking, n->nchecking);
+		evloop_timer_arm(n->flush, 0);	/* stored next pass */
+	}
+	if (ready) {
+		feed_admit_batch(n, ready, nready);
+		n->spare = ready;
+	}
 }
 
 /* Queue an item from a peer for the costly checks. */
@@ -497,11 +546,15 @@ int feed_node_new(const struct feed_node_cfg *cfg, struct feed_node **out)
 	n->peers = xcalloc(FEED_PEERS_MAX, sizeof(*n->peers));
 	n->refused = xcalloc(FEED_REFUSED_MAX, sizeof(*n->refused));
 	n->pending = xcalloc(FEED_BATCH_MAX, sizeof(*n->pending));
+	n->checking = xcalloc(FEED_BATCH_MAX, sizeof(*n->checking));
+	n->spare = xcalloc(FEED_BATCH_MAX, sizeof(*n->spare));
 	if (n->cfg.el)
 		n->flush = evloop_timer_new(n->cfg.el, feed_flush, n);
 	r = n->cfg.net.attach(n->cfg.net.ctx, n->cfg.dest, &rx);
 	if (r < 0) {
 		evloop_timer_free(n->flush);
+		free(n->spare);
+		free(n->checking);
 		free(n->pending);
 		free(n->refused);
 		free(n->peers);
@@ -519,9 +572,15 @@ void feed_node_free(struct feed_node *n)
 	if (!n)
 		return;
 	n->cfg.net.detach(n->cfg.net.ctx, n->cfg.dest);
+	if (n->nchecking)
+		content_pool_wait(n->cfg.pool);
+	for (i = 0; i < n->nchecking; i++)	/* not stored: dropped */
+		feed_in_clear(&n->checking[i]);
 	for (i = 0; i < n->npending; i++)	/* unchecked: dropped */
 		feed_in_clear(&n->pending[i]);
 	evloop_timer_free(n->flush);
+	free(n->spare);
+	free(n->checking);
 	free(n->pending);
 	free(n->refused);
 	free(n->peers);
@@ -585,7 +644,7 @@ int feed_node_publish(struct feed_node *n, enum feed_item_kind kind,
 	if (len == 0 || len > FEED_ITEM_MAX_BYTES ||
 	    (kind != FEED_ITEM_CARD && kind != FEED_ITEM_RECORD))
 		return ERR_FORMAT;
-	if (n->npending)	/* keep the order items came in */
+	while (n->npending || n->nchecking)	/* keep the order items came in */
 		feed_flush(n);
 	feed_in_init(&it, kind, enc, len);
 	if (n->cfg.pow_bits != FEED_POW_NONE)
@@ -603,7 +662,7 @@ int feed_node_publish(struct feed_node *n, enum feed_item_kind kind,
 
 unsigned feed_node_pending(const struct feed_node *n)
 {
-	return n->npending;
+	return n->npending + n->nchecking;
 }
 
 const struct feed_node_stats *feed_node_get_stats(const struct feed_node *n)
