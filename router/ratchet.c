@@ -736,7 +736,7 @@ static void replay_add(struct ratchet_ctx *c, const uint8_t epk[32])
 /* Bob: a new session answering a bound NS from apk, with the NS state
  * (ck, h) and Alice's ephemeral key aepk.  Other sessions to apk retire
  * ("replaces any previous outbound session"), except Alice-side ones
- * still waiting for their NSR (the NS/NS race: both may complete). */
+ * still waiting for their NSR: then the NS/NS race is decided below. */
 static int bob_session(struct ratchet_ctx *c, const struct x25519_pk *apk,
 		       const struct x25519_pk *aepk, const uint8_t ck[32],
 		       const uint8_t h[32], uint64_t now_ms)
@@ -762,10 +762,23 @@ static int bob_session(struct ratchet_ctx *c, const struct x25519_pk *apk,
 	s->rx_cur = rx_new(s, 0, -1);
 	ratchet_tagset_init(&s->rx_cur->gen, ck2, k_ab);
 	rx_fill(c, s->rx_cur, c->params.lookahead);
-	for (struct ratchet_session *o = c->sessions; o; o = o->next)
-		if (o != s && o->state != S_NS_SENT &&
-		    memcmp(o->remote.b, apk->b, 32) == 0)
-			o->retired = true;
+	/* Both sent an NS before either heard back (the NS/NS race): if each
+	 * answered the other's NS and sent on the session it answered with,
+	 * each session would carry one direction only and the DH ratchet,
+	 * whose answer comes back on the paired session, would never
+	 * complete.  Both sides pick the same pair: the NS of the lower
+	 * static key wins.  The losing session still receives. */
+	for (struct ratchet_session *o = c->sessions; o; o = o->next) {
+		if (o == s || o->retired ||
+		    memcmp(o->remote.b, apk->b, 32) != 0)
+			continue;
+		if (o->state != S_NS_SENT)
+			o->retired = true;	/* replaced */
+		else if (memcmp(c->pk.b, apk->b, 32) < 0)
+			s->retired = true;	/* our NS wins */
+		else
+			o->retired = true;	/* theirs wins */
+	}
 out:
 	memwipe(&besk, sizeof(besk));
 	memwipe(ee, sizeof(ee));
@@ -1099,7 +1112,15 @@ static int es_read(struct ratchet_ctx *c, struct tag_ent *e,
 	s->active_ms = now_ms;
 	if (s->state == S_NSR_SENT) {
 		/* Alice's first ES: Bob "switches to use Existing Session
-		 * messages" */
+		 * messages" on this session, the one she chose: a later NS
+		 * of hers may have retired it (she sent another before our
+		 * NSR reached her), and Bob's other sessions to her "should
+		 * be destroyed" (they now only receive until they expire) */
+		for (struct ratchet_session *o = c->sessions; o; o = o->next)
+			if (o != s && !o->retired &&
+			    memcmp(o->remote.b, s->remote.b, 32) == 0)
+				o->retired = true;
+		s->retired = false;
 		s->state = S_ESTABLISHED;
 		ratchet_tagset_wipe(&s->nsr_tx);
 		memwipe(s->nsr_k, sizeof(s->nsr_k));

@@ -216,6 +216,197 @@ static void test_dh_ratchet(struct tctx *t)
 	pair_free(&p);
 }
 
+/* from encrypts message i to to_pk into wire (kept for later delivery). */
+static void enc1(struct tctx *t, struct ratchet_ctx *from,
+		 const struct x25519_pk *to_pk, unsigned i, struct bbuf *wire)
+{
+	struct bbuf blk = BBUF_INIT;
+
+	clove(&blk, i);
+	bbuf_reset(wire);
+	T_OK(t, ratchet_encrypt(from, to_pk, blk.data, blk.len, 0, NOW, wire));
+	bbuf_free(&blk);
+}
+
+/* to decrypts wire, which must hold message i; returns its kind. */
+static int dec1(struct tctx *t, struct ratchet_ctx *to,
+		const struct bbuf *wire, unsigned i)
+{
+	struct bbuf plain = BBUF_INIT;
+	struct ratchet_payload pl;
+	struct ratchet_rx_info in;
+	int r;
+
+	memset(&in, 0, sizeof(in));
+	r = ratchet_decrypt(to, wire->data, wire->len, NOW, &plain, &pl, &in);
+	T_OK(t, r);
+	if (r == 0)
+		T_TRUE(t, has_clove(&pl, i));
+	bbuf_free(&plain);
+	return r == 0 ? (int)in.kind : -1;
+}
+
+/* Both send a message at once, then both receive (messages cross on the
+ * way); returns the kinds each received through *ka (at Alice), *kb. */
+static void cross(struct tctx *t, struct pair *p, unsigned i, int *ka,
+		  int *kb)
+{
+	struct bbuf wa = BBUF_INIT, wb = BBUF_INIT;
+
+	enc1(t, p->a, &p->bpk, 2 * i, &wa);
+	enc1(t, p->b, &p->apk, 2 * i + 1, &wb);
+	*kb = dec1(t, p->b, &wa, 2 * i);
+	*ka = dec1(t, p->a, &wb, 2 * i + 1);
+	bbuf_free(&wa);
+	bbuf_free(&wb);
+}
+
+/* Traffic both ways in crossing pairs goes on across DH ratchets in both
+ * directions: each side's outbound tag set got its peer's Next Key
+ * answers, so the two sessions each sends on are paired. */
+static void check_ratchets_both_ways(struct tctx *t, struct pair *p,
+				     unsigned rounds)
+{
+	int ka = -1, kb = -1;
+
+	for (unsigned i = 100; i < 100 + rounds; i++)
+		cross(t, p, i, &ka, &kb);
+	T_EQ(t, ka, RATCHET_KIND_ES);
+	T_EQ(t, kb, RATCHET_KIND_ES);
+	T_TRUE(t, ratchet_ctx_stats(p->a)->ratchets_out >= rounds / 40);
+	T_TRUE(t, ratchet_ctx_stats(p->b)->ratchets_out >= rounds / 40);
+	T_TRUE(t, ratchet_ctx_stats(p->a)->ratchets_in >= rounds / 40);
+	T_TRUE(t, ratchet_ctx_stats(p->b)->ratchets_in >= rounds / 40);
+	T_EQ(t, ratchet_ctx_stats(p->a)->bad_nextkey, 0);
+	T_EQ(t, ratchet_ctx_stats(p->b)->bad_nextkey, 0);
+	T_TRUE(t, ratchet_ctx_tx_tagset_id(p->a, &p->bpk) >= (int)rounds / 40);
+	T_TRUE(t, ratchet_ctx_tx_tagset_id(p->b, &p->apk) >= (int)rounds / 40);
+}
+
+/* The NS/NS race: Alice and Bob each send an NS before the other's
+ * arrives.  Both sides settle on the session of the lower static key's
+ * NS (for either order of the keys), and the DH ratchet then runs in
+ * both directions; the session of the other NS expires. */
+static void test_ns_race(struct tctx *t)
+{
+	const struct ratchet_params prm = { .ratchet_after = 16,
+					    .lookahead = 8 };
+
+	for (int order = 0; order < 2; order++) {
+		struct pair p;
+		int ka, kb;
+
+		/* one run with Alice's key the lower, one with Bob's */
+		do {
+			pair_init(&p);
+			if ((memcmp(p.apk.b, p.bpk.b, 32) < 0) == (order == 0))
+				break;
+			pair_free(&p);
+		} while (1);
+		ratchet_ctx_set_params(p.a, &prm);
+		ratchet_ctx_set_params(p.b, &prm);
+		cross(t, &p, 0, &ka, &kb);
+		T_EQ(t, ka, RATCHET_KIND_NS);
+		T_EQ(t, kb, RATCHET_KIND_NS);
+		check_ratchets_both_ways(t, &p, 800);
+		/* the losing sessions expire; traffic goes on */
+		ratchet_ctx_expire(p.a, NOW + RATCHET_HANDSHAKE_MS + 1);
+		ratchet_ctx_expire(p.b, NOW + RATCHET_HANDSHAKE_MS + 1);
+		T_EQ(t, ratchet_ctx_session_count(p.a), 1);
+		T_EQ(t, ratchet_ctx_session_count(p.b), 1);
+		cross(t, &p, 2000, &ka, &kb);
+		T_EQ(t, ka, RATCHET_KIND_ES);
+		T_EQ(t, kb, RATCHET_KIND_ES);
+		pair_free(&p);
+	}
+}
+
+/* Alice sends a second NS before Bob's NSR to her first arrives; she
+ * takes that NSR (Bob's session for her first NS), so her first ES must
+ * make Bob send on that session, not on the one answering her second NS
+ * (which would wait for an ES that never comes).  Bob's NSR to her
+ * second NS, arriving after her ES, still delivers its payload. */
+static void test_nsr_for_earlier_ns(struct tctx *t)
+{
+	const struct ratchet_params prm = { .ratchet_after = 16,
+					    .lookahead = 8 };
+	struct pair p;
+	struct bbuf ns1 = BBUF_INIT, ns2 = BBUF_INIT, nsr1 = BBUF_INIT;
+	struct bbuf nsr2 = BBUF_INIT, w = BBUF_INIT;
+
+	pair_init(&p);
+	ratchet_ctx_set_params(p.a, &prm);
+	ratchet_ctx_set_params(p.b, &prm);
+	enc1(t, p.a, &p.bpk, 1, &ns1);
+	T_EQ(t, dec1(t, p.b, &ns1, 1), RATCHET_KIND_NS);
+	enc1(t, p.b, &p.apk, 2, &nsr1);		/* in flight */
+	enc1(t, p.a, &p.bpk, 3, &ns2);		/* Alice heard nothing yet */
+	T_EQ(t, dec1(t, p.b, &ns2, 3), RATCHET_KIND_NS);
+	enc1(t, p.b, &p.apk, 4, &nsr2);		/* for the second NS */
+	T_EQ(t, dec1(t, p.a, &nsr1, 2), RATCHET_KIND_NSR);
+	enc1(t, p.a, &p.bpk, 5, &w);
+	T_EQ(t, dec1(t, p.b, &w, 5), RATCHET_KIND_ES);
+	T_EQ(t, dec1(t, p.a, &nsr2, 4), RATCHET_KIND_NSR);	/* late */
+	enc1(t, p.b, &p.apk, 6, &w);
+	T_EQ(t, dec1(t, p.a, &w, 6), RATCHET_KIND_ES);
+	check_ratchets_both_ways(t, &p, 800);
+	bbuf_free(&ns1);
+	bbuf_free(&ns2);
+	bbuf_free(&nsr1);
+	bbuf_free(&nsr2);
+	bbuf_free(&w);
+	pair_free(&p);
+}
+
+/* At the default pace (a DH ratchet every RATCHET_RATCHET_AFTER messages
+ * sent), 2.5 x that many messages each way cross two DH ratchets in each
+ * direction, nothing lost, the tag windows bounded. */
+static void test_soak_default(struct tctx *t)
+{
+	const unsigned n = RATCHET_RATCHET_AFTER * 5 / 2;
+	struct pair p;
+	struct bbuf w = BBUF_INIT;
+	int bad = 0;
+
+	pair_init(&p);
+	establish(t, &p);
+	for (unsigned i = 0; i < n; i++) {
+		struct ratchet_payload pl;
+		struct ratchet_rx_info in;
+		struct bbuf plain = BBUF_INIT, blk = BBUF_INIT;
+
+		clove(&blk, i);
+		for (int dir = 0; dir < 2; dir++) {
+			struct ratchet_ctx *f = dir ? p.b : p.a;
+			struct ratchet_ctx *to = dir ? p.a : p.b;
+
+			bbuf_reset(&w);
+			if (ratchet_encrypt(f, dir ? &p.apk : &p.bpk, blk.data,
+					    blk.len, 0, NOW, &w) != 0 ||
+			    ratchet_decrypt(to, w.data, w.len, NOW, &plain, &pl,
+					    &in) != 0 ||
+			    !has_clove(&pl, i) || in.kind != RATCHET_KIND_ES)
+				bad++;
+		}
+		bbuf_free(&plain);
+		bbuf_free(&blk);
+	}
+	T_EQ(t, bad, 0);
+	T_EQ(t, ratchet_ctx_stats(p.a)->ratchets_out, 2);
+	T_EQ(t, ratchet_ctx_stats(p.b)->ratchets_out, 2);
+	T_EQ(t, ratchet_ctx_stats(p.a)->ratchets_in, 2);
+	T_EQ(t, ratchet_ctx_stats(p.b)->ratchets_in, 2);
+	T_EQ(t, ratchet_ctx_stats(p.b)->es_in, n + 1);
+	T_EQ(t, ratchet_ctx_tx_tagset_id(p.a, &p.bpk), 2);
+	T_EQ(t, ratchet_ctx_tx_tagset_id(p.b, &p.apk), 2);
+	T_TRUE(t, ratchet_ctx_tag_count(p.a) < 2 * RATCHET_LOOKAHEAD_MAX +
+						 RATCHET_MAX_BEHIND);
+	T_TRUE(t, ratchet_ctx_tag_count(p.b) < 2 * RATCHET_LOOKAHEAD_MAX +
+						 RATCHET_MAX_BEHIND);
+	bbuf_free(&w);
+	pair_free(&p);
+}
+
 /* Within the window, any order; a replayed ES finds no tag. */
 static void test_out_of_order(struct tctx *t)
 {
@@ -648,6 +839,9 @@ const struct test_case router_ratchet_tests[] = {
 	{ "repeated_nsr", test_repeated_nsr, 0 },
 	{ "renew", test_renew, 0 },
 	{ "dh_ratchet", test_dh_ratchet, 0 },
+	{ "ns_race", test_ns_race, 0 },
+	{ "nsr_for_earlier_ns", test_nsr_for_earlier_ns, 0 },
+	{ "soak_default", test_soak_default, 0 },
 	{ "out_of_order", test_out_of_order, 0 },
 	{ "max_behind", test_max_behind, 0 },
 	{ "loss_burst", test_loss_burst, 0 },
