@@ -1,0 +1,106 @@
+#!/bin/sh
+# SSU2 IPv6 peer test with i2pd 2.45.1 as Bob and Charlie, in network
+# namespaces: every node has an IPv4 address on 198.18.0.0/24 and an
+# IPv6 one on 2001:2::/64 (i2pd 2.45.1 drops SSU2 from fd00::/7; the
+# 2001:2::/48 benchmarking range passes).  r1 (floodfill, "B") speaks
+# SSU2 over IPv6 only, so bitsd's session with it is IPv6; r4 and r5
+# ("B") speak both.  bitsd asks r1 over IPv6 with its IPv6 address, r1
+# picks r4 or r5 for their IPv6 "B" address, and:
+#  - open: Charlie's message 5 reaches bitsd's IPv6 address:
+#    "peer test (IPv6): reachable";
+#  - firewalled (nftables in bitsd's namespace drops what r4 and r5 send
+#    it unasked over IPv6): "peer test (IPv6): firewalled".
+# Not in TESTS (run by hand): about two minutes.
+. "${top_srcdir:-.}/tests/integration/i2pd-lib.sh"
+. "${top_srcdir:-.}/tests/integration/ntcp2-lib.sh"
+. "${top_srcdir:-.}/tests/integration/netns-lib.sh"
+NAME=test_ssu2_peertest6
+need_i2pd $NAME
+netns_need_root $NAME
+W=$(mktemp -d "${TMPDIR:-/tmp}/ssu2-pt6.XXXXXX")
+B=$W/bitsd
+cleanup() {
+	netns_teardown
+	if [ "$FAIL" = 0 ] && [ -z "${KEEP_WORK:-}" ]; then rm -rf "$W"; else echo "kept $W"; fi
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+umask 077
+BHOST=198.18.0.10
+BHOST6=2001:2::10
+BPORT=24110
+
+# ns_v6 SHORT ADDR: an IPv6 address on the node's eth0 (no DAD wait)
+ns_v6() { ip -n "$(netns_name "$1")" addr add "$2/64" dev eth0 nodad; }
+
+if ! netns_hub || ! netns_node bits $BHOST/24 || ! netns_node r1 198.18.0.21/24 ||
+   ! netns_node r4 198.18.0.24/24 || ! netns_node r5 198.18.0.25/24 ||
+   ! ns_v6 bits $BHOST6 || ! ns_v6 r1 2001:2::21 || ! ns_v6 r4 2001:2::24 ||
+   ! ns_v6 r5 2001:2::25; then
+	bad "cannot build the namespace network"; result $NAME; exit 1
+fi
+mkdir -p "$B" "$W/r1" "$W/r4" "$W/r5"
+if ! "$BITSD" --datadir "$B" --init --netid 77 --host $BHOST --host6 $BHOST6 \
+	--port $BPORT --ssu2 >"$W/init.log" 2>&1; then
+	bad "bitsd --init failed (see $W/init.log)"; result $NAME; exit 1
+fi
+i2pd_ns_conf "$W/r1" 198.18.0.21 24121 false true true
+i2pd_ns_conf "$W/r4" 198.18.0.24 24124 false true false
+i2pd_ns_conf "$W/r5" 198.18.0.25 24125 false true false
+# (i2pd aborts at start with ipv4 = false and a host)
+sed -i 's/^ipv4 = true/ipv4 = false/;/^host = /d' "$W/r1/i2pd.conf"
+for n in 1 4 5; do
+	sed -i "s/^ipv6 = false/ipv6 = true\naddress6 = 2001:2::2$n/" "$W/r$n/i2pd.conf"
+done
+for n in 1 4 5; do i2pd_ns_zero_hop "$W/r$n"; done
+i2pd_ns_mesh "$W" r1 198.18.0.21 r4 r5 || { result $NAME; exit 1; }
+# (a string's length byte may be a newline: printable bytes only)
+r1ri=$(LC_ALL=C tr -c '[:print:]' '.' <"$W/r1/router.info")
+case $r1ri in *"host=.2001:2::21;"*) ok "r1 publishes its IPv6 SSU2 address" ;;
+*) bad "r1's router.info has no IPv6 host" ;; esac
+case $r1ri in *"host=.198.18.0.21;"*) bad "r1 publishes an IPv4 address" ;;
+*) ok "r1 publishes no IPv4 address" ;; esac
+netdb_put "$B" "$W/r1/router.info"
+
+bitsd_ns_run() {
+	# shellcheck disable=SC2086
+	netns_bg bits "$B/stdout.log" "$BITSD" --datadir "$B" --netid 77 --host $BHOST \
+		--host6 $BHOST6 --port $BPORT --ssu2 --loglevel debug --logfile "$1" \
+		$BITSD_ZERO_HOP --transit.max-tunnels 0
+	BPID=$NETNS_LAST
+}
+
+bitsd_ns_run "$B/open.log"
+wait_log "$B/open.log" "peer test (IPv6): reachable" 180 &&
+	ok "open: bitsd found its IPv6 address reachable (message 5 from Charlie)" ||
+	bad "open: no IPv6 \"reachable\" result (see $B/open.log)"
+grep -q "peer test (IPv6): firewalled" "$B/open.log" &&
+	bad "open: bitsd also called IPv6 firewalled" || ok "open: IPv6 never firewalled"
+netns_stop_pid "$BPID"
+log_clean "$B/open.log" >/dev/null && ok "open: no warning, error or BUG" ||
+	bad "open: bitsd logged a warning, error or BUG"
+
+# Firewalled over IPv6: what r4 and r5 send bitsd unasked is dropped.
+rm -rf "$B/netDb"
+netdb_put "$B" "$W/r1/router.info"
+netns_exec bits nft -f - <<'NFT' || bad "cannot install the firewall rule"
+table inet ssu2fw {
+	chain in { type filter hook input priority 0; policy accept;
+		ip6 saddr { 2001:2::24, 2001:2::25 } udp dport 24110 ct state new counter drop; }
+}
+NFT
+bitsd_ns_run "$B/fw.log"
+wait_log "$B/fw.log" "peer test (IPv6): firewalled" 180 &&
+	ok "firewalled: bitsd found its IPv6 address firewalled" ||
+	bad "firewalled: no IPv6 \"firewalled\" result (see $B/fw.log)"
+grep -q "peer test (IPv6): reachable" "$B/fw.log" &&
+	bad "firewalled: bitsd called IPv6 reachable" || ok "firewalled: IPv6 never reachable"
+c=$(netns_exec bits nft list table inet ssu2fw | sed -n 's/.*counter packets \([0-9]*\).*/\1/p')
+[ "${c:-0}" -gt 0 ] && ok "firewalled: the rule dropped $c packets from the Charlies" ||
+	bad "firewalled: the rule dropped nothing"
+netns_stop_pid "$BPID"
+log_clean "$B/fw.log" >/dev/null && ok "firewalled: no warning, error or BUG" ||
+	bad "firewalled: bitsd logged a warning, error or BUG"
+grep -qE 'AddressSanitizer|LeakSanitizer|runtime error' "$B/stdout.log" &&
+	bad "sanitizer report (see $B/stdout.log)" || ok "no sanitizer report"
+result $NAME
