@@ -4,7 +4,7 @@
 //     index); writes "INDEX CARD_ID" to OUT;
 //   buy: the wallet's balances as anvil has them, buying a licence from
 //     the player (paid on chain, then confirming and asking the key
-//     agent), the creator's earnings in the wallet.
+//     agent), the creator's earnings in the wallet, and over time.
 //   node console-market.mjs publish ORIGIN TOKEN FILE OUT
 //   node console-market.mjs buy ORIGIN TOKEN CARD_ID PAYER PAYER_WEI CREATOR CREATOR_WEI OWED_OUT
 import { writeFileSync } from 'node:fs';
@@ -87,4 +87,13 @@ async function buy(page, origin, cardId, payer, payerWei, creator, creatorWei, o
   const owed = await creatorOwed(page);
   ok(owed !== '0', "the wallet shows the creator's earnings: " + owed);
   writeFileSync(owedOut, owed);
+  // the same earnings over time, from the chain's sale events
+  const earned = page.locator('#earned-now', { hasText: 'total: ' + owed + ' token units from 1 sale ' });
+  await earned.waitFor({ timeout: 60000 }).catch(() => {});
+  ok(await earned.count() === 1, 'the earnings over time total what is owed: ' + await page.locator('#earned-now').textContent());
+  const pts = ((await page.locator('#earned polyline').getAttribute('points')) || '').split(' ');
+  ok(pts.length === 4 && pts[1].split(',')[1] === '78.0' && pts[2].split(',')[1] === '4.0',
+     'the plot steps up once, at the sale: ' + pts.join(' '));
+  ok(/sale of licence #\d+ for 1000000 · earned /.test(await page.locator('#earned-list').textContent()),
+     'the sale is listed with its time: ' + await page.locator('#earned-list').textContent());
 }

@@ -19,7 +19,9 @@
 #    player offers "Buy a licence for 1 USDC" (and a key field); the
 #    purchase is paid on chain and shows its steps while the test mines
 #    blocks; the wallet then shows the creator's earnings (the router's
-#    wallet: LicenseRegistry.owed) as the chain has them.  The key's delivery by
+#    wallet: LicenseRegistry.owed) as the chain has them, and over time
+#    (/api/market/history: the sale's event, its block time and its split
+#    checked against the chain to the wei).  The key's delivery by
 #    the agent over tunnels is test_market_buy's (four routers).
 # 127.0.0.94, ports 28970 (API on 127.0.0.1), 28971, 28972 (swarm); anvil
 # on a free port.
@@ -94,7 +96,7 @@ PW="$top_srcdir/tools/browser/node_modules/playwright-core"
 cget() {
 	python3 -c 'import json,sys
 v = json.load(open(sys.argv[1]))
-for k in sys.argv[2].split("."): v = v[k]
+for k in sys.argv[2].split("."): v = v[int(k)] if isinstance(v, list) else v[k]
 print(v)' "$1" "$2"
 }
 api_get() {
@@ -146,8 +148,20 @@ else
 	bad "the wallet and a purchase in Chromium"
 fi
 kill "$MINER"; MINER=
-check "the creator (the wallet) is owed what the wallet page showed" "$(ccall "$REG" 'owed(address)(uint256)' "$PAYER")" \
-	"$(cat "$W/owed" 2>/dev/null)"
+OWED=$(ccall "$REG" 'owed(address)(uint256)' "$PAYER")
+check "the creator (the wallet) is owed what the wallet page showed" "$OWED" "$(cat "$W/owed" 2>/dev/null)"
+# the earnings over time: the sale's event, its block time, the split
+i=0
+until api_get /api/market/history >"$W/history.json" || [ $i -gt 20 ]; do i=$((i + 1)); sleep 0.5; done
+FEE=$(ccall "$REG" 'protocolFeeBps()(uint16)')
+SALE_BLOCK=$(cget "$W/history.json" sales.0.block 2>/dev/null)
+check "one sale in the history" "1" "$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["sales"]))' "$W/history.json" 2>&1)"
+check "the history's total is what the chain owes, to the wei" "$OWED" "$(cget "$W/history.json" total 2>&1)"
+check "the sale earned the price less the protocol fee ($FEE bps)" "$((PRICE - PRICE * FEE / 10000))" \
+	"$(cget "$W/history.json" sales.0.amount 2>&1)"
+check "the sale's time is its block's" "$("$CAST" block --rpc-url "$RPC" "$SALE_BLOCK" -f timestamp 2>&1)" \
+	"$(cget "$W/history.json" sales.0.t 2>&1)"
+check "the sale is of licence $N" "$N" "$(cget "$W/history.json" sales.0.index 2>&1)"
 stop
 grep -qE 'AddressSanitizer|runtime error' "$W/log" && bad "sanitizer report" || ok "no sanitizer report"
 finish

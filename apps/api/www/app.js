@@ -576,6 +576,37 @@ function plot(svg, series, cls) {
   });
 }
 
+// Earnings in token units over time from the chain's licence sales
+// (/api/market/history): a step line of the running total, time across.
+async function showEarned() {
+  let h;
+  try { h = await api('/api/market/history'); } catch (err) {
+    $('earned-now').textContent = 'The chain did not answer: ' + err.message;
+    return;
+  }
+  const sales = h.sales || [];
+  const now = Math.floor(Date.now() / 1000);
+  const t0 = sales.length ? Math.min(sales[0].t, now - 60) : now - 3600;
+  const t1 = Math.max(now, sales.length ? sales[sales.length - 1].t : now);
+  let run = 0n;
+  const steps = sales.map((x) => [x.t, (run += BigInt(x.amount))]);
+  const top = run > 0n ? run : 1n;
+  const X = (t) => (300 * (t - t0) / Math.max(1, t1 - t0)).toFixed(1);
+  const Y = (v) => (78 - Number((74n * 1000n * v) / top) / 1000).toFixed(1);
+  const pts = [[t0, 0n]];
+  for (const [t, v] of steps) { pts.push([t, pts[pts.length - 1][1]], [t, v]); }
+  pts.push([t1, run]);
+  const p = document.createElementNS('http://www.w3.org/2000/svg', 'polyline');
+  p.setAttribute('class', 'in');
+  p.setAttribute('points', pts.map(([t, v]) => X(t) + ',' + Y(v)).join(' '));
+  $('earned').replaceChildren(p);
+  $('earned-now').textContent = 'total: ' + h.total + ' token units from ' + sales.length +
+    (sales.length === 1 ? ' sale' : ' sales') + ' (blocks ' + h.from_block + '–' + h.to_block + ')';
+  $('earned-list').replaceChildren(...sales.slice(-5).reverse().map((x) => el('li', {},
+    new Date(x.t * 1000).toLocaleString() + ' · ' + (x.kind === 'resale' ? 'resale' : 'sale') + ' of licence #' +
+    x.index + ' for ' + x.price + ' · earned ' + x.amount)));
+}
+
 async function showWallet() {
   try {
     const e = await api('/api/console/earnings');
@@ -600,6 +631,12 @@ async function showWallet() {
   } else {
     fill($('wallet-bal'), [['Balance', 'market not configured']]);
     fill($('wallet-earn'), [['Earnings', 'market not configured']]);
+  }
+  if (w) await showEarned();
+  else {
+    $('earned').replaceChildren();
+    $('earned-now').textContent = 'market not configured';
+    $('earned-list').replaceChildren();
   }
   const lic = $('wallet-lic');
   try {
