@@ -9,6 +9,7 @@
 #include "apps/client/dest.h"
 #include "apps/client/localnet.h"
 #include "apps/market/gateway.h"
+#include "apps/market/history.h"
 #include "apps/market/keyagent.h"
 #include "apps/market/library.h"
 #include "apps/market/purchase.h"
@@ -57,6 +58,9 @@ struct market_job {
 	struct bitsd_market *m;
 	struct evhttp_request *req;	/* NULL once the client went away */
 	bool wallet;			/* else: block number */
+	bool history;			/* the sales' history (wallet too) */
+	uint8_t (*acc)[20];		/* history: the accounts */
+	size_t nacc;
 	int err;
 	const char *why;
 	json_t *out;
@@ -423,7 +427,12 @@ static void job_run(void *arg)
 	struct market_job *j = arg;
 	struct bitsd_market *m = j->m;
 
-	if (j->wallet) {
+	if (j->history) {
+		j->err = market_history_json(m->cc, &m->dep,
+					     (const uint8_t (*)[20])j->acc,
+					     j->nacc, MARKET_HISTORY_BLOCKS,
+					     &j->out);
+	} else if (j->wallet) {
 		struct market_wallet_query q = { 0 };
 
 		q.accounts = (const uint8_t (*)[20])m->accounts;
@@ -467,11 +476,12 @@ static void job_done(void *arg)
 	}
 	json_decref(j->out);
 	j->m->job = NULL;
+	free(j->acc);
 	free(j);
 }
 
 static void start_job(struct bitsd_market *m, struct evhttp_request *req,
-		      bool wallet)
+		      bool wallet, bool history)
 {
 	struct market_job *j;
 
@@ -493,6 +503,15 @@ static void start_job(struct bitsd_market *m, struct evhttp_request *req,
 	j->m = m;
 	j->req = req;
 	j->wallet = wallet;
+	j->history = history;
+	if (history) {	/* market.accounts and the paying wallet */
+		j->acc = xmalloc((m->naccounts + 1) * 20);
+		if (m->naccounts)
+			memcpy(j->acc, m->accounts, m->naccounts * 20);
+		j->nacc = m->naccounts;
+		if (m->buyer && market_buyer_payer(m->buyer, j->acc[j->nacc]))
+			j->nacc++;
+	}
 	m->job = j;
 	evhttp_connection_set_closecb(evhttp_request_get_connection(req),
 				      job_closed, j);
@@ -717,9 +736,11 @@ static void on_request(void *ctx, struct evhttp_request *req,
 		api_reply_json(req, 200, o);
 		json_decref(o);
 	} else if (!strcmp(rest, "/wallet")) {
-		start_job(m, req, true);
+		start_job(m, req, true, false);
+	} else if (!strcmp(rest, "/history")) {
+		start_job(m, req, true, true);
 	} else if (!strcmp(rest, "/block")) {
-		start_job(m, req, false);
+		start_job(m, req, false, false);
 	} else if (!strcmp(rest, "/keys")) {
 		o = m->lib ? market_library_json(m->lib) : NULL;
 		if (o)

@@ -32,6 +32,8 @@
  * /api/market on the local JSON API: GET /api/market (which services run,
  * their addresses, the gateways' cross-check and counters), GET
  * /api/market/wallet (apps/market/wallet.h, on a worker thread), GET
+ * /api/market/history (the licence sales' earnings of market.accounts and
+ * the wallet over time: apps/market/history.h, on a worker), GET
  * /api/market/block (the chain's latest block number, through the
  * gateways), GET /api/market/keys (the licences held), POST
  * /api/market/buy and GET /api/market/buy/<id> (a purchase and its
