@@ -62,6 +62,11 @@ DEP0=$(deposit)
 check "pot funded" 10000000000000 "$DEP0"
 
 bitsd_mesh "$W" 127.0.1 50 29810 || { result $NAME; exit 1; }
+# the others know b1 as the floodfill from the start (its RouterInfo with
+# caps f: else a router may publish and look up nowhere for minutes)
+"$BITSD" --datadir "$W/b1" --host 127.0.1.51 --port 29811 --netid 77 \
+	--floodfill --init >>"$W/b1/init.log" 2>&1 || { bad "b1 --init"; result $NAME; exit 1; }
+for n in 2 3 4; do seed_ri "$W/b1/router.info" "$W/b$n"; done
 for n in 1 2 3; do eval "printf '%s\n' \"\$RK$n\"" >"$W/redeem$n.key"; done
 printf '%s\n' "$POT_KEY" >"$W/pot.key"
 chmod 600 "$W"/*.key
