@@ -269,17 +269,22 @@ const struct market_licence *market_library_find(
 	return NULL;
 }
 
-int market_library_put(struct market_library *lib,
-		       const struct market_licence *l,
-		       const struct secp_sk *holder, const uint8_t key[32])
+bool market_library_has_room(const struct market_library *lib,
+			     const uint8_t content_hash[32])
+{
+	return market_library_find(lib, content_hash) ||
+	       lib->n < MARKET_LIBRARY_MAX;
+}
+
+int market_library_store(const struct market_library *lib,
+			 const struct market_licence *l,
+			 const struct secp_sk *holder, const uint8_t key[32],
+			 struct market_licence *written)
 {
 	struct lic_file f, old;
 	char *path;
 	int r;
 
-	if (!market_library_find(lib, l->content_hash) &&
-	    lib->n >= MARKET_LIBRARY_MAX)
-		return ERR_LIMIT;
 	if (!(path = lic_path(lib, l->content_hash)))
 		return ERR_INTERNAL;
 	memset(&f, 0, sizeof(f));
@@ -299,12 +304,33 @@ int market_library_put(struct market_library *lib,
 	}
 	r = lic_write(path, &f);
 	if (r == 0)
-		mem_set(lib, &f.l);
+		*written = f.l;
 	else
 		log_err(LD_APP, "market: cannot write %s: %s", path,
 			err_str(r));
 	memwipe(&f, sizeof(f));
 	free(path);
+	return r;
+}
+
+void market_library_note(struct market_library *lib,
+			 const struct market_licence *l)
+{
+	if (market_library_has_room(lib, l->content_hash))
+		mem_set(lib, l);
+}
+
+int market_library_put(struct market_library *lib,
+		       const struct market_licence *l,
+		       const struct secp_sk *holder, const uint8_t key[32])
+{
+	struct market_licence w;
+	int r;
+
+	if (!market_library_has_room(lib, l->content_hash))
+		return ERR_LIMIT;
+	if ((r = market_library_store(lib, l, holder, key, &w)) == 0)
+		market_library_note(lib, &w);
 	return r;
 }
 

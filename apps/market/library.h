@@ -73,6 +73,23 @@ const struct market_licence *market_library_find(
 int market_library_put(struct market_library *lib,
 		       const struct market_licence *l,
 		       const struct secp_sk *holder, const uint8_t key[32]);
+/*
+ * market_library_put() in two steps, so the file is written off the loop
+ * (STYLE.md §4): market_library_store() writes the file only (any
+ * thread; lib is only read, and must outlive the call) and gives the
+ * licence as written (has_key as the file holds it);
+ * market_library_note() then updates the memory view on the loop.
+ * market_library_has_room(): false when a new content would pass
+ * MARKET_LIBRARY_MAX (check it before storing).
+ */
+bool market_library_has_room(const struct market_library *lib,
+			     const uint8_t content_hash[32]);
+int market_library_store(const struct market_library *lib,
+			 const struct market_licence *l,
+			 const struct secp_sk *holder, const uint8_t key[32],
+			 struct market_licence *written);
+void market_library_note(struct market_library *lib,
+			 const struct market_licence *l);
 /* The holder's key of the content's licence (from its file; wipe it
  * after use).  ERR_NOT_FOUND. */
 int market_library_holder_key(const struct market_library *lib,

@@ -30,7 +30,15 @@
 enum buy_work {
 	W_PREPARE,	/* index, price, balances; sign the purchase */
 	W_SEND,		/* buyFor from the payer's own account */
-	W_CONFIRM	/* tip, chain time, ownership */
+	W_CONFIRM,	/* tip, chain time, ownership */
+	W_KEEP		/* the licence's file in the library */
+};
+
+/* What follows a W_KEEP. */
+enum buy_keep {
+	KEEP_PREPARED,	/* the holder's key, before anything is paid */
+	KEEP_PAID,	/* the token */
+	KEEP_KEY	/* K, released and checked */
 };
 
 /* Where the loop goes next when the timer fires. */
@@ -76,6 +84,10 @@ struct buy_job {
 		uint64_t tip, chain_ts, paid_block;
 	} wk;
 	enum buy_work work;
+	enum buy_keep keep;
+	bool keep_k;			/* W_KEEP writes K (wk_k) too */
+	uint8_t wk_k[32];		/* wiped when the write is done */
+	struct market_licence kept;	/* W_KEEP: the licence as written */
 	int werr;
 	char wmsg[200];
 	struct buy_job *next;
@@ -351,6 +363,16 @@ static void work_run(void *arg)
 	case W_CONFIRM:
 		work_confirm(j);
 		return;
+	case W_KEEP:
+		/* file I/O only: the library's memory view is the loop's */
+		j->werr = market_library_store(j->b->lib, &j->wk.lic, j->holder,
+					       j->keep_k ? j->wk_k : NULL,
+					       &j->kept);
+		sodium_memzero(j->wk_k, sizeof(j->wk_k));
+		if (j->werr)
+			snprintf(j->wmsg, sizeof(j->wmsg), "%s",
+				 err_str(j->werr));
+		return;
 	}
 }
 
@@ -369,6 +391,26 @@ static void submit(struct buy_job *j, enum buy_work w)
 	j->work = w;
 	j->b->busy++;
 	worker_submit(j->b->wp, (struct work){ work_run, work_done, j });
+}
+
+static void keep_done(struct buy_job *j);
+
+/* Write the job's licence (and K when given) to the library on a worker,
+ * then go on as `next` says (keep_done). */
+static void keep(struct buy_job *j, enum buy_keep next, const uint8_t k[32])
+{
+	if (!market_library_has_room(j->b->lib, j->lic.content_hash)) {
+		j->werr = ERR_LIMIT;
+		snprintf(j->wmsg, sizeof(j->wmsg), "the library is full");
+		j->keep = next;
+		keep_done(j);
+		return;
+	}
+	j->keep = next;
+	j->keep_k = k != NULL;
+	if (k)
+		memcpy(j->wk_k, k, 32);
+	submit(j, W_KEEP);
 }
 
 /* ------------------------------------------------------------- the loop */
@@ -446,15 +488,40 @@ static bool call_back(struct buy_job *j, enum market_buy_state st)
 /* The licence is paid: keep it, then wait for the blocks. */
 static void paid(struct buy_job *j)
 {
-	int r;
-
 	j->lic.has_token = true;
-	if ((r = market_library_put(j->b->lib, &j->lic, j->holder, NULL)))
-		log_err(LD_APP, "market: the licence is paid but not kept: "
-			"%s", err_str(r));
-	j->state = MARKET_BUY_CONFIRMING;
-	j->phase_ms = now_ms();
-	submit(j, W_CONFIRM);
+	keep(j, KEEP_PAID, NULL);
+}
+
+/* A W_KEEP is done: the memory view, then the next step. */
+static void keep_done(struct buy_job *j)
+{
+	struct market_buyer *b = j->b;
+
+	if (j->werr == 0)
+		market_library_note(b->lib, &j->kept);
+	switch (j->keep) {
+	case KEEP_PREPARED:
+		if (j->werr)
+			return job_end(j, MARKET_BUY_FAILED, "cannot keep the "
+				       "licence in the library: %s", j->wmsg);
+		if (!strcmp(j->route, "direct"))
+			return submit(j, W_SEND);
+		j->phase_ms = now_ms();
+		return relay(j);
+	case KEEP_PAID:
+		if (j->werr)
+			log_err(LD_APP, "market: the licence is paid but not "
+				"kept: %s", j->wmsg);
+		j->state = MARKET_BUY_CONFIRMING;
+		j->phase_ms = now_ms();
+		return submit(j, W_CONFIRM);
+	case KEEP_KEY:
+		if (j->werr)
+			return job_end(j, MARKET_BUY_FAILED, "the key came but "
+				       "cannot be kept: %s", j->wmsg);
+		j->lic.has_key = true;
+		return job_end(j, MARKET_BUY_DONE, NULL);
+	}
 }
 
 static void on_relayed(void *arg, int err, int status,
@@ -479,7 +546,6 @@ static void work_done(void *arg)
 {
 	struct buy_job *j = arg;
 	struct market_buyer *b = j->b;
-	int r;
 
 	b->busy--;
 	j->lic = j->wk.lic;
@@ -496,26 +562,20 @@ static void work_done(void *arg)
 	/* the gateways out of reach for now (tunnels, a LeaseSet): again,
 	 * for as long as a destination lookup may take */
 	if ((j->werr == ERR_IO || j->werr == ERR_TIMEOUT) &&
-	    j->work != W_SEND &&
+	    j->work != W_SEND && j->work != W_KEEP &&
 	    now_ms() - j->phase_ms < b->cfg.lookup_timeout_ms) {
 		log_info(LD_APP, "market: %s; again", j->wmsg);
 		return job_wait(j, j->work == W_PREPARE ? WAIT_PREPARE :
 				WAIT_CONFIRM, b->cfg.poll_ms);
 	}
-	if (j->werr != 0)
+	if (j->werr != 0 && j->work != W_KEEP)
 		return job_end(j, MARKET_BUY_FAILED, "%s", j->wmsg);
 	switch (j->work) {
+	case W_KEEP:
+		return keep_done(j);
 	case W_PREPARE:
 		/* the holder's key is kept before anything is paid */
-		if ((r = market_library_put(b->lib, &j->lic, j->holder,
-					    NULL)) != 0)
-			return job_end(j, MARKET_BUY_FAILED, "cannot keep the "
-				       "licence in the library: %s",
-				       err_str(r));
-		if (!strcmp(j->route, "direct"))
-			return submit(j, W_SEND);
-		j->phase_ms = now_ms();
-		return relay(j);
+		return keep(j, KEEP_PREPARED, NULL);
 	case W_SEND:
 		return paid(j);
 	case W_CONFIRM:
@@ -652,13 +712,8 @@ static void on_key(void *arg, int err, int status, const uint8_t w[32])
 	if (r != 0)
 		return job_end(j, MARKET_BUY_FAILED, "unwrapping the key: %s",
 			       err_str(r));
-	r = market_library_put(j->b->lib, &j->lic, j->holder, k);
+	keep(j, KEEP_KEY, k);
 	sodium_memzero(k, sizeof(k));
-	if (r != 0)
-		return job_end(j, MARKET_BUY_FAILED, "the key came but cannot "
-			       "be kept: %s", err_str(r));
-	j->lic.has_key = true;
-	job_end(j, MARKET_BUY_DONE, NULL);
 }
 
 static void on_timer(void *arg)

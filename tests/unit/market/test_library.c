@@ -58,6 +58,22 @@ static void test_library(struct tctx *t)
 	T_OK(t, market_library_put(lib, &a, &ha, ka));
 	/* a later put without K keeps it */
 	T_OK(t, market_library_put(lib, &a, &ha, NULL));
+	/* b in two steps (the file on a worker, then the memory view):
+	 * stored alone, the memory knows nothing of it yet */
+	{
+		struct market_licence w;
+
+		T_TRUE(t, market_library_has_room(lib, b.content_hash));
+		T_OK(t, market_library_store(lib, &b, &hb, NULL, &w));
+		T_EQ(t, market_library_count(lib), 1);
+		T_TRUE(t, !w.has_key);
+		T_MEMEQ(t, w.content_hash, b.content_hash, 32);
+		market_library_note(lib, &w);
+		T_EQ(t, market_library_count(lib), 2);
+		/* a stored K comes back as has_key */
+		T_OK(t, market_library_store(lib, &a, &ha, NULL, &w));
+		T_TRUE(t, w.has_key);
+	}
 	T_OK(t, market_library_put(lib, &b, &hb, NULL));
 	T_EQ(t, market_library_count(lib), 2);
 	market_library_free(lib);
