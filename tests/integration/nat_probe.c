@@ -2,8 +2,10 @@
  * Drive router/nat.h for tests/integration/test_ssu2_nat.sh: map a UDP
  * port on the NAT in front of this namespace, echo every datagram that
  * reaches the port (so the test can prove the mapping from outside),
- * print one line per status change, and after SECONDS free the mapper
- * (which removes the mapping) and print "removed".
+ * print one line per status change, and SECONDS after the first mapping
+ * (or SECONDS + 60 without one: UPnP discovery may take long on a busy
+ * machine) free the mapper (which removes the mapping) and print
+ * "removed".
  *
  *   nat_probe PORT SECONDS [natpmp|upnp|both] [LIFETIME_S] [IGD_URL]
  */
@@ -23,11 +25,21 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+struct probe {
+	struct evloop_timer *stop;
+	uint64_t ms;		/* SECONDS */
+	bool mapped;
+};
+
 static void on_status(void *arg, const struct nat_status *st)
 {
+	struct probe *p = arg;
 	char ip[INET_ADDRSTRLEN] = "0.0.0.0";
 
-	(void)arg;
+	if (st->mapped && !p->mapped) {
+		p->mapped = true;
+		evloop_timer_arm(p->stop, p->ms);
+	}
 	inet_ntop(AF_INET, &st->ext_ip, ip, sizeof(ip));
 	printf("%s method=%s ext=%s:%u lifetime=%u mappings=%llu "
 	       "failures=%llu\n", st->mapped ? "mapped" : "unmapped",
@@ -63,7 +75,7 @@ int main(int argc, char **argv)
 	struct nat_config cfg;
 	struct evloop *el;
 	struct worker_pool *wp;
-	struct evloop_timer *t;
+	struct probe p = { 0 };
 	struct event *ev;
 	struct nat *n;
 	int fd;
@@ -91,16 +103,17 @@ int main(int argc, char **argv)
 	wp = worker_pool_new(el, 1);
 	ev = event_new(evloop_base(el), fd, EV_READ | EV_PERSIST, echo_cb, NULL);
 	event_add(ev, NULL);
+	p.ms = (uint64_t)atoi(argv[2]) * 1000;
+	p.stop = evloop_timer_new(el, stop_cb, el);
+	evloop_timer_arm(p.stop, p.ms + 60000);
 	n = nat_new(el, wp, &cfg, NAT_PROTO_UDP, (uint16_t)atoi(argv[1]),
-		    on_status, NULL);
-	t = evloop_timer_new(el, stop_cb, el);
-	evloop_timer_arm(t, (uint64_t)atoi(argv[2]) * 1000);
+		    on_status, &p);
 	(void)evloop_run(el);
 	nat_free(n);
 	worker_pool_free(wp);	/* runs the UPnP removal job */
 	printf("removed\n");
 	fflush(stdout);
-	evloop_timer_free(t);
+	evloop_timer_free(p.stop);
 	event_free(ev);
 	close(fd);
 	evloop_free(el);
