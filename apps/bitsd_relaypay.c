@@ -108,6 +108,7 @@ struct bitsd_relaypay {
 	size_t npaid, paid_cap;
 	struct relaypay_batch *retry;	/* batches whose redemption failed */
 	size_t nretry;
+	uint64_t redeem_retry_at;	/* monotonic ms */
 	bool dirty;
 	uint64_t received, refused[RELAYPAY_FULL + 1];
 	uint64_t paid_bytes, paid_tunnels;
@@ -375,6 +376,8 @@ static void job_done(void *arg)
 		rp->retry = xrealloc(rp->retry, (rp->nretry + 1) *
 				     sizeof(*rp->retry));
 		rp->retry[rp->nretry++] = j->batch;
+		rp->redeem_retry_at = time_mono_ms() +
+				      BITSD_RELAYPAY_REDEEM_RETRY_MS;
 		memset(&j->batch, 0, sizeof(j->batch));
 	}
 	job_free(j);
@@ -601,7 +604,7 @@ static void tick_cb(void *arg)
 			struct job *j = xzalloc(sizeof(*j));
 
 			j->kind = JOB_REDEEM;
-			if (rp->nretry) {
+			if (rp->nretry && time_mono_ms() >= rp->redeem_retry_at) {
 				j->batch = rp->retry[--rp->nretry];
 				job_submit(rp, j);
 			} else if (relaypay_payee_batch_take(rp->payee, now,

@@ -56,6 +56,8 @@ struct bitsd_relaypay;	/* opaque */
 #define BITSD_RELAYPAY_PENDING_MAX 256
 #define BITSD_RELAYPAY_PENDING_S 300
 #define BITSD_RELAYPAY_POT_RETRY_MS 5000
+/* A batch that could not be sent is tried again after this long. */
+#define BITSD_RELAYPAY_REDEEM_RETRY_MS 60000
 /* The payer's ticket lifetime (≤ maxPaperTTL, 12 h in genesis/demo.json;
  * it must outlast a relay's epoch, grace and redemption margin). */
 #define BITSD_RELAYPAY_TICKET_TTL_S (6 * 3600)
