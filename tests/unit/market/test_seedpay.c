@@ -4,14 +4,17 @@
  * verified chunk by voucher (every chunk paid for, the seeder holding the
  * vouchers to redeem); a viewer that does not pay gets the seeder's
  * credit and no more, and is choked; a viewer refuses a price over its
- * maximum and leaves that seeder.
+ * maximum and leaves that seeder; a seeder that sends a bad chunk is
+ * banned and paid nothing.
  */
 #include "config.h"
 
 #include <string.h>
 
 #include "apps/market/seedpay.h"
+#include "apps/swarm/msg.h"
 #include "apps/swarm/swarm.h"
+#include "crypto/base/alloc.h"
 #include "crypto/base/err.h"
 #include "crypto/base/time.h"
 #include "tests/unit/swarm/tswarm.h"
@@ -188,9 +191,162 @@ static void test_price_refused(struct tctx *t)
 	sp_down(&w);
 }
 
+/* ---- a seeder that sells, then sends a bad chunk ---- */
+
+struct liar {
+	struct tnode *nd;
+	struct stream *s;
+	uint8_t in[SWARM_FRAME_MAX_BYTES];
+	size_t in_len;
+	bool handshaken;
+	unsigned pieces, pays;
+};
+
+static struct liar *g_liar;
+
+static void liar_send(struct liar *l, const struct swarm_msg *m)
+{
+	struct bbuf b = BBUF_INIT;
+
+	if (swarm_msg_encode(m, &b) == 0)
+		(void)stream_write(l->s, b.data, b.len);
+	bbuf_free(&b);
+}
+
+/* Chunk idx from the honest seeder's store with one bit flipped. */
+static void liar_piece(struct liar *l, uint32_t idx)
+{
+	struct swarm_msg m = { .type = SWARM_PIECE };
+	uint8_t *buf = xmalloc(SWARM_CHUNK_MAX_BYTES);
+	size_t len;
+
+	if (content_store_chunk_get(g_w->seed->st, g_w->tn.hash, idx, buf,
+				    SWARM_CHUNK_MAX_BYTES, &len,
+				    &m.u.piece.proof) == 0) {
+		buf[len / 2] ^= 0x40;
+		m.u.piece.index = idx;
+		m.u.piece.chunk = buf;
+		m.u.piece.chunk_len = len;
+		liar_send(l, &m);
+		l->pieces++;
+	}
+	free(buf);
+}
+
+static void liar_handshake(struct liar *l, const struct swarm_msg *m)
+{
+	struct swarm_msg hs = { .type = SWARM_HANDSHAKE };
+	struct swarm_msg bf = { .type = SWARM_BITFIELD };
+	struct swarm_msg pay = { .type = SWARM_PAY };
+	uint8_t bits[(SP_CHUNKS + 7) / 8], terms[CHUNKPAY_TERMS_BYTES];
+
+	memset(bits, 0xff, sizeof(bits));
+	bits[sizeof(bits) - 1] = 0x01;		/* 65 = 8 * 8 + 1 */
+	hs.u.hs = m->u.hs;
+	hs.u.hs.flags = 0;			/* no metadata */
+	bf.u.bitfield.count = SP_CHUNKS;
+	bf.u.bitfield.bits = bits;
+	chunkpay_payee_terms(market_seedpay_payee(g_w->sell), terms);
+	pay.u.pay.data = terms;
+	pay.u.pay.len = sizeof(terms);
+	liar_send(l, &hs);
+	liar_send(l, &pay);
+	liar_send(l, &bf);
+	hs = (struct swarm_msg){ .type = SWARM_UNCHOKE };
+	liar_send(l, &hs);
+	l->handshaken = true;
+}
+
+static void liar_event(void *ctx, struct stream *s, unsigned ev)
+{
+	struct liar *l = ctx;
+	struct swarm_msg m;
+	size_t used;
+
+	if (ev & (STREAM_EV_EOF | STREAM_EV_RESET | STREAM_EV_CLOSED |
+		  STREAM_EV_FAILED)) {
+		stream_release(s);
+		l->s = NULL;
+		return;
+	}
+	if (!(ev & STREAM_EV_READABLE))
+		return;
+	l->in_len += stream_read(s, l->in + l->in_len,
+				 sizeof(l->in) - l->in_len);
+	while (swarm_msg_decode(l->in, l->in_len, &m, &used) == 0) {
+		if (m.type == SWARM_HANDSHAKE && !l->handshaken)
+			liar_handshake(l, &m);
+		else if (m.type == SWARM_PAY)
+			l->pays++;
+		else if (m.type == SWARM_REQUEST)
+			for (uint32_t k = 0; k < m.u.range.count; k++)
+				liar_piece(l, m.u.range.index + k);
+		memmove(l->in, l->in + used, l->in_len - used);
+		l->in_len -= used;
+	}
+}
+
+static void liar_accept(void *ctx, struct stream *s)
+{
+	struct liar *l = ctx;
+
+	l->s = s;
+	stream_set_handler(s, liar_event, l);
+}
+
+static bool liar_handshaken(struct tnet *tn)
+{
+	(void)tn;
+	return g_liar->handshaken;
+}
+
+/* The viewer takes the liar's terms, gets its bad chunk, bans it and
+ * pays it nothing; the honest seeder is paid for every chunk. */
+static void test_bad_chunk_unpaid(struct tctx *t)
+{
+	struct sp_world w;
+	struct liar *l = xzalloc(sizeof(*l));
+	struct market_seedpay_stats vs;
+	struct swarm_content_stats cs;
+	struct u256 paid;
+	uint8_t rcpt[20];
+
+	sp_up(&w, t, 10, true);
+	g_liar = l;
+	l->nd = tn_dest(&w.tn);
+	stream_mgr_set_acceptor(l->nd->mgr, liar_accept, l);
+	/* the viewer asks the liar first (sp_up added the honest seeder:
+	 * drop it until the liar has spoken) */
+	swarm_content_remove(w.view->sw, w.tn.hash);
+	T_OK(t, swarm_content_fetch(w.view->sw, w.tn.hash,
+				    SWARM_PICK_STREAMING));
+	T_OK(t, swarm_peer_add(w.view->sw, w.tn.hash,
+			       client_dest_pub(l->nd->d)));
+	T_TRUE(t, tn_run(&w.tn, liar_handshaken));
+	T_OK(t, swarm_peer_add(w.view->sw, w.tn.hash,
+			       client_dest_pub(w.seed->d)));
+	T_TRUE(t, tn_run(&w.tn, all_complete));
+	T_TRUE(t, l->pieces >= 1);
+	T_EQ(t, l->pays, 0);			/* no voucher to the liar */
+	T_TRUE(t, swarm_is_banned(w.view->sw, w.tn.hash,
+				  client_dest_pub(l->nd->d)->hash));
+	T_OK(t, swarm_content_stats(w.view->sw, w.tn.hash, &cs));
+	T_TRUE(t, cs.bad_pieces >= 1);
+	market_seedpay_stats(w.buy, &vs);
+	T_EQ(t, vs.terms_taken, 2);
+	T_EQ(t, vs.chunks_paid_for, SP_CHUNKS);
+	T_TRUE(t, market_seedpay_paid(w.buy, w.tn.hash,
+				      client_dest_pub(w.seed->d)->hash, &paid,
+				      rcpt));
+	T_EQ(t, paid.w[0], 5 * SP_CHUNKS);
+	sp_down(&w);
+	free(l);
+}
+
 const struct test_case market_seedpay_tests[] = {
 	{ "paid_fetch", test_paid_fetch, TT_FORK },
 	{ "no_pay_choked", test_no_pay_choked, TT_FORK },
 	{ "price_refused", test_price_refused, TT_FORK },
+	{ "bad_chunk_unpaid", test_bad_chunk_unpaid, TT_FORK },
 	{ NULL, NULL, 0 }
 };
