@@ -19,7 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NNODES 5
+#define NNODES 5		/* the tests' default network */
+#define NMAX 10
 #define QUIET_POLL_MS 2
 #define QUIET_MAX_POLLS 20000	/* ≥ 40 s of loop time */
 
@@ -29,9 +30,10 @@ struct env {
 	struct localnet *ln;
 	struct client_net inner;
 	uint64_t sent, rogue_rx;
-	struct client_dest *d[NNODES], *rogue;
-	struct feed_store *st[NNODES];
-	struct feed_node *fn[NNODES];
+	unsigned nn;		/* nodes in this test */
+	struct client_dest *d[NMAX], *rogue;
+	struct feed_store *st[NMAX];
+	struct feed_node *fn[NMAX];
 	char *dir;
 	struct evloop_timer *poll;
 	struct content_pool *pool;
@@ -90,8 +92,9 @@ static uint64_t received(struct env *e)
 	uint64_t n = e->rogue_rx;
 	unsigned i;
 
-	for (i = 0; i < NNODES; i++)
-		n += feed_node_get_stats(e->fn[i])->rx_msgs;
+	for (i = 0; i < e->nn; i++)
+		if (e->fn[i])
+			n += feed_node_get_stats(e->fn[i])->rx_msgs;
 	return n;
 }
 
@@ -100,8 +103,9 @@ static unsigned pending(struct env *e)
 {
 	unsigned i, n = 0;
 
-	for (i = 0; i < NNODES; i++)
-		n += feed_node_pending(e->fn[i]);
+	for (i = 0; i < e->nn; i++)
+		if (e->fn[i])
+			n += feed_node_pending(e->fn[i]);
 	return n;
 }
 
@@ -144,14 +148,29 @@ static void link_nodes(struct env *e, unsigned a, unsigned b)
 	T_OK(e->t, feed_node_add_peer(e->fn[b], client_dest_pub(e->d[a])));
 }
 
-/*
- * Five nodes; line 0-1-2-3 linked, and 3-4 too unless isolate_4.  Node 0
- * takes the rate settings of rl (if any); node 2 keeps followed creators
- * only when follow_2.
- */
-static void env_init(struct tctx *t, struct env *e,
-		     const struct feed_node_cfg *rl, bool follow_2,
-		     bool isolate_4)
+/* Start node i's feed node on its destination and store; it takes the
+ * rate settings of rl (if any) and keeps followed creators only when
+ * followed_only.  Node 1 checks its batches on the pool's threads. */
+static void node_start(struct env *e, unsigned i,
+		       const struct feed_node_cfg *rl, bool followed_only)
+{
+	struct feed_node_cfg c = { 0 };
+
+	if (rl)
+		c = *rl;
+	c.net = w_net(e);
+	c.el = e->el;	/* batches, checked on 2 threads at node 1 */
+	c.pool = i == 1 ? e->pool : NULL;
+	c.dest = e->d[i];
+	c.store = e->st[i];
+	c.followed_only = followed_only;
+	T_OK(e->t, feed_node_new(&c, &e->fn[i]));
+}
+
+/* nn nodes, none linked yet; node 0 takes the rate settings of rl (if
+ * any), node 2 keeps followed creators only when follow_2. */
+static void env_init_n(struct tctx *t, struct env *e, unsigned nn,
+		       const struct feed_node_cfg *rl, bool follow_2)
 {
 	struct client_rx rx = { .datagram = rogue_rx, .ctx = e };
 	char path[512];
@@ -159,33 +178,34 @@ static void env_init(struct tctx *t, struct env *e,
 
 	memset(e, 0, sizeof(*e));
 	e->t = t;
+	e->nn = nn;
 	e->el = evloop_new();
 	e->ln = localnet_new(e->el);
 	e->inner = localnet_client_net(e->ln);
 	e->poll = evloop_timer_new(e->el, on_poll, e);
 	e->pool = content_pool_new(2);
 	e->dir = t_tmpdir(t);
-	for (i = 0; i < NNODES; i++) {
-		struct feed_node_cfg c = { 0 };
-
-		if (i == 0 && rl)
-			c = *rl;
-		c.net = w_net(e);
-		c.el = e->el;	/* batches, checked on 2 threads at node 1 */
-		c.pool = i == 1 ? e->pool : NULL;
+	for (i = 0; i < nn; i++) {
 		e->d[i] = client_dest_new_random();
-		c.dest = e->d[i];
 		snprintf(path, sizeof(path), "%s/node%u.db", e->dir, i);
 		T_OK(t, feed_store_open(path, &e->st[i]));
-		c.store = e->st[i];
-		c.followed_only = follow_2 && i == 2;
-		T_OK(t, feed_node_new(&c, &e->fn[i]));
+		node_start(e, i, i == 0 ? rl : NULL, follow_2 && i == 2);
 	}
+	e->rogue = client_dest_new_random();
+	T_OK(t, e->inner.attach(e->inner.ctx, e->rogue, &rx));
+}
+
+/* Five nodes; line 0-1-2-3 linked, and 3-4 too unless isolate_4. */
+static void env_init(struct tctx *t, struct env *e,
+		     const struct feed_node_cfg *rl, bool follow_2,
+		     bool isolate_4)
+{
+	unsigned i;
+
+	env_init_n(t, e, NNODES, rl, follow_2);
 	for (i = 0; i + 1 < NNODES; i++)
 		if (!(isolate_4 && i == 3))
 			link_nodes(e, i, i + 1);
-	e->rogue = client_dest_new_random();
-	T_OK(t, e->inner.attach(e->inner.ctx, e->rogue, &rx));
 }
 
 static void env_free(struct env *e)
@@ -194,7 +214,7 @@ static void env_free(struct env *e)
 
 	e->inner.detach(e->inner.ctx, e->rogue);
 	client_dest_free(e->rogue);
-	for (i = 0; i < NNODES; i++) {
+	for (i = 0; i < e->nn; i++) {
 		feed_node_free(e->fn[i]);
 		feed_store_free(e->st[i]);
 		client_dest_free(e->d[i]);
@@ -240,7 +260,7 @@ static unsigned holders(struct env *e, const uint8_t id[32])
 {
 	unsigned i, n = 0;
 
-	for (i = 0; i < NNODES; i++)
+	for (i = 0; i < e->nn; i++)
 		n += feed_store_has(e->st[i], id);
 	return n;
 }
@@ -294,10 +314,122 @@ static uint64_t round_all(struct env *e)
 	uint64_t before = e->sent;
 	unsigned i;
 
-	for (i = 0; i < NNODES; i++)
-		feed_node_round(e->fn[i]);
+	for (i = 0; i < e->nn; i++)
+		if (e->fn[i])
+			feed_node_round(e->fn[i]);
 	run_quiet(e);
 	return e->sent - before;
+}
+
+/*
+ * Ten nodes on a ring with chords (i - i+1, and i - i+4 for even i): a
+ * card published on one reaches the nine others by push alone; node 2
+ * keeps followed creators only and gets the new cards of the creator it
+ * follows, not the others'.  Then node 9 is offline for an hour of the
+ * test clock (wall and monotonic), across midnight: what is published
+ * meanwhile reaches the others while the pushes to node 9 fail, and when
+ * node 9 comes back next to node 8, one round brings it every item it
+ * missed and nothing it held.
+ */
+static void test_ten_nodes(struct tctx *t)
+{
+	static const unsigned pubs[] = { 0, 1, 3, 4, 5, 6, 7, 8 };
+	struct env *e = calloc(1, sizeof(*e));
+	uint64_t now = TF_T0 + 40 * FEED_BUCKET_SECS - 1800, fail0;
+	uint8_t a[32], c2[32], a2[32], missed[16][32];
+	bool is_card[16];
+	struct bbuf b = BBUF_INIT;
+	struct ed25519_pk pk;
+	unsigned i, k = 0;
+
+	time_set_override(now * 1000);
+	time_set_mono_override(now * 1000);
+	env_init_n(t, e, NMAX, NULL, true);
+	for (i = 0; i < NMAX; i++)
+		link_nodes(e, i, (i + 1) % NMAX);
+	for (i = 0; i < NMAX; i += 2)
+		link_nodes(e, i, (i + 4) % NMAX);
+	tf_pk(1, &pk);
+	T_OK(t, feed_node_follow(e->fn[2], &pk, true));
+
+	tf_card(t, 1, "Tide tables", "every port", "sea", 0, now - 60, &b, a);
+	T_OK(t, feed_node_publish(e->fn[0], FEED_ITEM_CARD, b.data, b.len));
+	bbuf_reset(&b);
+	tf_card(t, 2, "Unfollowed", "x", "sea", 0, now - 50, &b, c2);
+	T_OK(t, feed_node_publish(e->fn[5], FEED_ITEM_CARD, b.data, b.len));
+	run_quiet(e);
+	T_EQ(t, holders(e, a), NMAX);
+	T_EQ(t, holders(e, c2), NMAX - 1);
+	T_FALSE(t, feed_store_has(e->st[2], c2));
+	T_TRUE(t, feed_node_get_stats(e->fn[2])->rej_follow >= 1);
+	/* The followed creator's next card reaches node 2 by push. */
+	bbuf_reset(&b);
+	tf_card(t, 1, "Tide tables II", "more ports", "sea", 0, now - 40, &b,
+		a2);
+	T_OK(t, feed_node_publish(e->fn[6], FEED_ITEM_CARD, b.data, b.len));
+	run_quiet(e);
+	T_EQ(t, holders(e, a2), NMAX);
+
+	/* Node 9 goes offline for an hour (what it received still counts
+	 * for run_quiet). */
+	e->rogue_rx += feed_node_get_stats(e->fn[9])->rx_msgs;
+	feed_node_free(e->fn[9]);
+	e->fn[9] = NULL;
+	fail0 = feed_node_get_stats(e->fn[0])->tx_fail +
+		feed_node_get_stats(e->fn[8])->tx_fail;
+	for (i = 0; i < 12; i++) {
+		now += 300;
+		time_set_override(now * 1000);
+		time_set_mono_override(now * 1000);
+		bbuf_reset(&b);
+		is_card[k] = true;
+		tf_card(t, (uint8_t)(10 + i), "While away", "an hour of news",
+			"news", 0, now, &b, missed[k]);
+		T_OK(t, feed_node_publish(e->fn[pubs[i % 8]], FEED_ITEM_CARD,
+					  b.data, b.len));
+		k++;
+		if (i % 4 == 0) {
+			bbuf_reset(&b);
+			is_card[k] = false;
+			tf_record(t, (uint8_t)(50 + i), CONTENT_RECORD_REACTION,
+				  CONTENT_REACT_LIKE, a, now, &b, missed[k]);
+			T_OK(t, feed_node_publish(e->fn[3], FEED_ITEM_RECORD,
+						  b.data, b.len));
+			k++;
+		}
+		run_quiet(e);
+	}
+	T_EQ(t, k, 15);
+	T_TRUE(t, now / FEED_BUCKET_SECS > (now - 3600) / FEED_BUCKET_SECS);
+	for (i = 0; i < k; i++) {
+		T_FALSE(t, feed_store_has(e->st[9], missed[i]));
+		/* node 2 keeps the likes of a card it keeps, no new card */
+		T_EQ(t, holders(e, missed[i]), is_card[i] ? NMAX - 2 :
+		     NMAX - 1);
+	}
+	T_TRUE(t, feed_node_get_stats(e->fn[0])->tx_fail +
+		  feed_node_get_stats(e->fn[8])->tx_fail > fail0);
+
+	/* Back next to node 8 (which still has it as a peer): one round. */
+	node_start(e, 9, NULL, false);
+	T_OK(t, feed_node_add_peer(e->fn[9], client_dest_pub(e->d[8])));
+	feed_node_round(e->fn[8]);
+	feed_node_round(e->fn[9]);
+	run_quiet(e);
+	for (i = 0; i < k; i++)
+		T_TRUE(t, feed_store_has(e->st[9], missed[i]));
+	T_EQ(t, feed_node_get_stats(e->fn[9])->items_new, k);
+	T_EQ(t, feed_node_get_stats(e->fn[9])->items_dup, 0);
+	/* Its other link back too: in sync, nothing more comes. */
+	T_OK(t, feed_node_add_peer(e->fn[9], client_dest_pub(e->d[0])));
+	round_all(e);
+	T_EQ(t, feed_node_get_stats(e->fn[9])->items_new, k);
+	T_EQ(t, feed_node_get_stats(e->fn[9])->items_dup, 0);
+	time_set_override(0);
+	time_set_mono_override(0);
+	bbuf_free(&b);
+	env_free(e);
+	free(e);
 }
 
 static void test_catch_up(struct tctx *t)
@@ -636,6 +768,7 @@ static void test_rate_limits(struct tctx *t)
 const struct test_case feed_gossip_tests[] = {
 	{ "push", test_push, 0 },
 	{ "catch_up", test_catch_up, 0 },
+	{ "ten_nodes", test_ten_nodes, 0 },
 	{ "forged", test_forged, 0 },
 	{ "follows", test_follows, 0 },
 	{ "rate_limits", test_rate_limits, 0 },
