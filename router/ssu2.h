@@ -134,7 +134,7 @@ void ssu2_config_default(struct ssu2_config *cfg);
  * or was sent a peer test message or a Hole Punch by us, decides
  * nothing.  Ended sessions and such sends remembered: SSU2_FLOW_MAX. */
 #define SSU2_NAT_FLOW_MS 300000
-#define SSU2_FLOW_MAX 64
+#define SSU2_FLOW_MAX 256
 /* Peer tests we take part in at once (each role). */
 #define SSU2_PT_MAX 16
 
