@@ -736,7 +736,7 @@ static void replay_add(struct ratchet_ctx *c, const uint8_t epk[32])
 /* Bob: a new session answering a bound NS from apk, with the NS state
  * (ck, h) and Alice's ephemeral key aepk.  Other sessions to apk retire
  * ("replaces any previous outbound session"), except Alice-side ones
- * still waiting for their NSR: then the NS/NS race is decided below. */
+ * still waiting for their NSR: the NS/NS race, decided in nsr_read(). */
 static int bob_session(struct ratchet_ctx *c, const struct x25519_pk *apk,
 		       const struct x25519_pk *aepk, const uint8_t ck[32],
 		       const uint8_t h[32], uint64_t now_ms)
@@ -762,23 +762,10 @@ static int bob_session(struct ratchet_ctx *c, const struct x25519_pk *apk,
 	s->rx_cur = rx_new(s, 0, -1);
 	ratchet_tagset_init(&s->rx_cur->gen, ck2, k_ab);
 	rx_fill(c, s->rx_cur, c->params.lookahead);
-	/* Both sent an NS before either heard back (the NS/NS race): if each
-	 * answered the other's NS and sent on the session it answered with,
-	 * each session would carry one direction only and the DH ratchet,
-	 * whose answer comes back on the paired session, would never
-	 * complete.  Both sides pick the same pair: the NS of the lower
-	 * static key wins.  The losing session still receives. */
-	for (struct ratchet_session *o = c->sessions; o; o = o->next) {
-		if (o == s || o->retired ||
-		    memcmp(o->remote.b, apk->b, 32) != 0)
-			continue;
-		if (o->state != S_NS_SENT)
-			o->retired = true;	/* replaced */
-		else if (memcmp(c->pk.b, apk->b, 32) < 0)
-			s->retired = true;	/* our NS wins */
-		else
-			o->retired = true;	/* theirs wins */
-	}
+	for (struct ratchet_session *o = c->sessions; o; o = o->next)
+		if (o != s && o->state != S_NS_SENT &&
+		    memcmp(o->remote.b, apk->b, 32) == 0)
+			o->retired = true;
 out:
 	memwipe(&besk, sizeof(besk));
 	memwipe(ee, sizeof(ee));
@@ -876,6 +863,36 @@ out:
 	return r;
 }
 
+/*
+ * The NS/NS race: both sides sent an NS before either heard back, each
+ * answered the other's with an NSR (the answering session sends before a
+ * session still waiting for its NSR), and now Alice's session s has its
+ * NSR while our answering session to the same peer waits for an ES.  If
+ * each side went on with the session it answered with, each session
+ * would carry one direction only, and the DH ratchet, whose answer comes
+ * back on the paired session, would never complete.  Both sides settle on
+ * the same pair: the NS of the lower static key wins; the losing session
+ * only receives until it expires.  (i2pd keeps its own NS's session and
+ * sends nothing until it gets our NSR, so the answer goes out first, and
+ * no NSR comes to decide on here.)
+ */
+static void ns_race_settle(struct ratchet_ctx *c, struct ratchet_session *s)
+{
+	bool ours_wins = memcmp(c->pk.b, s->remote.b, 32) < 0;
+
+	for (struct ratchet_session *o = c->sessions; o; o = o->next) {
+		if (o == s || o->retired || o->state != S_NSR_SENT ||
+		    memcmp(o->remote.b, s->remote.b, 32) != 0)
+			continue;
+		if (ours_wins) {
+			o->retired = true;
+		} else {
+			s->retired = true;
+			return;
+		}
+	}
+}
+
 /* Alice: an NSR under the tag of her NS rec. */
 static int nsr_read(struct ratchet_ctx *c, struct tag_ent *e,
 		    const uint8_t *data, size_t len, uint64_t now_ms,
@@ -922,6 +939,8 @@ static int nsr_read(struct ratchet_ctx *c, struct tag_ent *e,
 		ratchet_tagset_init(&s->rx_cur->gen, ck, k_ba);
 		rx_fill(c, s->rx_cur, c->params.lookahead);
 		s->state = S_ESTABLISHED;
+		if (!s->retired)
+			ns_race_settle(c, s);
 		/* the other NS records stay until expiry so that their NSRs
 		 * still deliver payloads; their keys are not used */
 		for (int i = 0; i < RATCHET_MAX_PENDING_NS; i++)
