@@ -60,6 +60,8 @@
 #define SESS_READ_MIN_BYTES (16 * 1024)
 /* Reads per readable event before yielding to the loop. */
 #define SESS_READS_PER_EVENT 8
+/* Fill-and-send rounds per write event (bounded work per callback). */
+#define SESS_WRITE_PASSES 2
 /* Per-IP table: entries and when an idle entry may be reused. */
 #define IPTAB_SLOTS 2048
 
@@ -93,6 +95,7 @@ struct sess {
 	bool inbound;
 	bool counted_pending;		/* holds a pending slot */
 	bool rst;			/* close with RST */
+	bool in_write;			/* inside sess_on_write */
 	evutil_socket_t fd;		/* -1 until there is a socket */
 	struct event *rev, *wev;
 	uint8_t *rbuf;			/* unconsumed input: [rpos, rlen) */
@@ -411,6 +414,8 @@ static void in_make_room(struct sess *s)
 /* Make sure the write event runs while there is output. */
 static void sess_want_write(struct sess *s)
 {
+	if (s->in_write)	/* sess_on_write decides when it is done */
+		return;
 	if (s->wev && s->state != S_DEAD && !event_pending(s->wev, EV_WRITE, NULL))
 		event_add(s->wev, NULL);
 }
@@ -1353,37 +1358,49 @@ static void sess_on_write(evutil_socket_t fd, short what, void *arg)
 		if (s->state == S_DEAD)
 			return;
 	}
-	if (out_len(s) > 0) {
-		size_t n = out_len(s) < SESS_IO_CHUNK_BYTES ? out_len(s) :
-			   SESS_IO_CHUNK_BYTES;
-		ssize_t w = send(fd, s->obuf + s->opos, n, MSG_NOSIGNAL);
+	/* Frames are made and sent in the same call (filled after the send,
+	 * they waited for the next pass of the loop, and the write event
+	 * went into epoll and out again around every burst); the event
+	 * stays in epoll only while the socket is full. */
+	s->in_write = true;
+	for (unsigned pass = 0; pass < SESS_WRITE_PASSES; pass++) {
+		size_t n;
+		ssize_t w;
 
+		if (s->state == S_ESTABLISHED &&
+		    out_len(s) <= NTCP2_OUTBUF_LOW_BYTES)
+			sess_fill(s);
+		if (s->state == S_DEAD || out_len(s) == 0)
+			break;
+		n = out_len(s) < SESS_IO_CHUNK_BYTES ? out_len(s) :
+			SESS_IO_CHUNK_BYTES;
+		w = send(fd, s->obuf + s->opos, n, MSG_NOSIGNAL);
 		if (w > 0) {
 			s->opos += (size_t)w;
 			if (s->opos == s->olen)
 				s->opos = s->olen = 0;
-		} else if (errno != EAGAIN && errno != EWOULDBLOCK &&
-			   errno != EINTR) {
+			if ((size_t)w < n)
+				break;		/* the socket is full */
+		} else if (errno == EAGAIN || errno == EWOULDBLOCK ||
+			   errno == EINTR) {
+			break;
+		} else {
+			s->in_write = false;
 			sess_closed(s, false);
 			return;
 		}
 	}
-	switch (s->state) {
-	case S_ESTABLISHED:
-		if (out_len(s) <= NTCP2_OUTBUF_LOW_BYTES)
-			sess_fill(s);
-		break;
-	case S_CLOSING:
-		if (out_len(s) == 0) {
-			sess_kill(s, false);
-			return;
-		}
-		break;
-	default:
-		break;
+	s->in_write = false;
+	if (s->state == S_DEAD)
+		return;
+	if (s->state == S_CLOSING && out_len(s) == 0) {
+		sess_kill(s, false);
+		return;
 	}
-	if (s->state != S_DEAD && out_len(s) == 0)
+	if (out_len(s) == 0)
 		event_del(s->wev);
+	else
+		sess_want_write(s);
 }
 
 /* Give s its socket and events (reads are enabled by the caller). */
