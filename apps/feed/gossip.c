@@ -45,7 +45,7 @@ struct feed_node {
 	struct feed_node_cfg cfg;
 	struct keys_and_cert *peers;	/* FEED_PEERS_MAX */
 	unsigned peer_count;
-	struct feed_rl peer_rl, creator_rl;
+	struct feed_rl peer_rl, creator_rl, favoured_rl;
 	uint8_t (*refused)[FEED_ID_BYTES];	/* FEED_REFUSED_MAX, a ring */
 	unsigned refused_count, refused_next;
 	/* Items from peers waiting for their checks (FEED_BATCH_MAX). */
@@ -161,11 +161,14 @@ static void feed_send_item(struct feed_node *n,
 	feed_send(n, to, &m);
 }
 
-/* The checks that need no signature work (peer rate, dedup); 0 when the
- * item goes on to the costly checks. */
+/* The checks that need no signature work (peer rate, dedup, proof of
+ * work); 0 when the item goes on to the costly checks, with *pow_short
+ * when its proof of work is enough only for a favoured creator. */
 static int feed_precheck(struct feed_node *n, const uint8_t *from_hash,
-			 const uint8_t id[FEED_ID_BYTES], uint64_t pow)
+			 const uint8_t id[FEED_ID_BYTES], uint64_t pow,
+			 bool *pow_short)
 {
+	unsigned bits;
 	bool queued = false;
 	unsigned i;
 
@@ -182,12 +185,18 @@ static int feed_precheck(struct feed_node *n, const uint8_t *from_hash,
 		n->stats.items_dup++;
 		return ERR_DUPLICATE;
 	}
-	if (n->cfg.pow_bits != FEED_POW_NONE &&
-	    feed_pow_bits(id, pow) < n->cfg.pow_bits) {
-		n->stats.rej_pow++;
-		return ERR_LIMIT;
+	*pow_short = false;
+	if (n->cfg.pow_bits == FEED_POW_NONE)
+		return 0;
+	bits = feed_pow_bits(id, pow);
+	if (bits >= n->cfg.pow_bits)
+		return 0;
+	if (n->cfg.favoured && bits >= n->cfg.pow_bits_favoured) {
+		*pow_short = true;
+		return 0;
 	}
-	return 0;
+	n->stats.rej_pow++;
+	return ERR_LIMIT;
 }
 
 /* After feed_in_check: the checks that need state, then the store. 0
@@ -198,6 +207,7 @@ static int feed_admit(struct feed_node *n, struct feed_in *it)
 	const struct ed25519_pk *who;
 	uint64_t created;
 	bool refuse = true;	/* until the checks that are final pass */
+	bool favoured = false;
 	int r = it->r;
 
 	if (r < 0) {
@@ -209,6 +219,14 @@ static int feed_admit(struct feed_node *n, struct feed_in *it)
 	}
 	who = it->card ? &it->card->creator : &it->rec.author;
 	created = it->card ? it->card->created : it->rec.created;
+	if (n->cfg.favoured)
+		favoured = n->cfg.favoured(n->cfg.favoured_ctx, who,
+					   it->card ? it->card->did : "");
+	if (it->pow_short && !favoured) {
+		n->stats.rej_pow++;
+		r = ERR_LIMIT;
+		goto out;
+	}
 	if (created > now_s + FEED_MAX_SKEW_S ||
 	    (n->cfg.retention_days && created + (uint64_t)n->cfg.retention_days *
 	     FEED_BUCKET_SECS < now_s)) {
@@ -242,7 +260,8 @@ static int feed_admit(struct feed_node *n, struct feed_in *it)
 		goto out;
 	}
 	refuse = false;
-	if (!feed_rl_take(&n->creator_rl, who->b, now_ms)) {
+	if (!feed_rl_take(favoured ? &n->favoured_rl : &n->creator_rl, who->b,
+			  now_ms)) {
 		n->stats.rej_creator_rate++;
 		r = ERR_LIMIT;
 		goto out;
@@ -253,6 +272,8 @@ static int feed_admit(struct feed_node *n, struct feed_in *it)
 					     it->len, it->id, it->pow);
 	if (r == 0)
 		n->stats.items_new++;
+	if (r == 0 && favoured)
+		n->stats.favoured++;
 	if (r == 0 && it->card && n->cfg.followed_only)	/* records of it */
 		n->refused_count = n->refused_next = 0;
 	else if (r == ERR_DUPLICATE)
@@ -346,12 +367,14 @@ static void feed_take(struct feed_node *n, const uint8_t from_hash[32],
 {
 	struct feed_in *it = &n->pending[n->npending];
 	uint8_t id[FEED_ID_BYTES];
+	bool pow_short;
 
 	sha256(id, enc, len);
-	if (feed_precheck(n, from_hash, id, pow) < 0)
+	if (feed_precheck(n, from_hash, id, pow, &pow_short) < 0)
 		return;
 	feed_in_init(it, kind, enc, len);
 	it->pow = pow;
+	it->pow_short = pow_short;
 	it->has_from = true;
 	memcpy(it->from, from_hash, 32);
 	n->npending++;
@@ -539,10 +562,17 @@ int feed_node_new(const struct feed_node_cfg *cfg, struct feed_node **out)
 	else if (n->cfg.pow_bits != FEED_POW_NONE &&
 		 n->cfg.pow_bits > FEED_POW_BITS_MAX)
 		n->cfg.pow_bits = FEED_POW_BITS_MAX;
+	if (!n->cfg.pow_bits_favoured || n->cfg.pow_bits_favoured >
+	    n->cfg.pow_bits)
+		n->cfg.pow_bits_favoured = n->cfg.pow_bits > 4 ?
+					   (uint8_t)(n->cfg.pow_bits - 4) : 0;
 	feed_rl_init(&n->peer_rl, n->cfg.peer_burst,
 		     (uint64_t)n->cfg.peer_items_per_s * 3600);
 	feed_rl_init(&n->creator_rl, n->cfg.creator_burst,
 		     n->cfg.creator_items_per_hour);
+	feed_rl_init(&n->favoured_rl, (uint64_t)n->cfg.creator_burst *
+		     FEED_FAVOUR_FACTOR, (uint64_t)n->cfg.creator_items_per_hour *
+		     FEED_FAVOUR_FACTOR);
 	n->peers = xcalloc(FEED_PEERS_MAX, sizeof(*n->peers));
 	n->refused = xcalloc(FEED_REFUSED_MAX, sizeof(*n->refused));
 	n->pending = xcalloc(FEED_BATCH_MAX, sizeof(*n->pending));
@@ -649,7 +679,7 @@ int feed_node_publish(struct feed_node *n, enum feed_item_kind kind,
 	feed_in_init(&it, kind, enc, len);
 	if (n->cfg.pow_bits != FEED_POW_NONE)
 		it.pow = feed_pow_solve(it.id, n->cfg.pow_bits);
-	r = feed_precheck(n, NULL, it.id, it.pow);
+	r = feed_precheck(n, NULL, it.id, it.pow, &it.pow_short);
 	if (r == 0) {
 		feed_in_check_one(&it);
 		r = feed_admit(n, &it);

@@ -67,7 +67,23 @@ struct feed_node_cfg {
 	/* Keep items this many days after their creation (older ones are
 	 * refused, and dropped each round); 0 keeps everything. */
 	uint32_t retention_days;
+	/*
+	 * Favoured creators (e.g. those whose DID is registered on chain,
+	 * as the owner's check finds; NULL: nobody is favoured).  An item
+	 * whose creator or author favoured() names needs only
+	 * pow_bits_favoured bits of proof of work (0: pow_bits - 4), and
+	 * its creator's bucket holds and refills FEED_FAVOUR_FACTOR times
+	 * as many items.  did: the card's DID text, "" for a record.  Items
+	 * with less than pow_bits are checked against it after their
+	 * signature, so the lower difficulty is only open to signed items.
+	 */
+	bool (*favoured)(void *ctx, const struct ed25519_pk *creator,
+			 const char *did);
+	void *favoured_ctx;
+	uint8_t pow_bits_favoured;
 };
+
+#define FEED_FAVOUR_FACTOR 4
 
 #define FEED_POW_NONE UINT8_MAX
 
@@ -84,6 +100,7 @@ struct feed_node_stats {
 	uint64_t rej_delete;		/* deletion not by the card's creator */
 	uint64_t rej_follow;		/* not kept by the follow policy */
 	uint64_t rej_peer_rate, rej_creator_rate;
+	uint64_t favoured;		/* items taken as a favoured creator's */
 };
 
 /* Attach cfg->dest to cfg->net and start.  Caller owns *out. */

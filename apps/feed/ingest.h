@@ -28,6 +28,7 @@ struct feed_in {
 	size_t len;
 	uint8_t id[FEED_ID_BYTES];	/* SHA-256(enc), set by the caller */
 	uint64_t pow;			/* its proof-of-work nonce */
+	bool pow_short;			/* enough only if its creator is favoured */
 	bool has_from;
 	uint8_t from[32];		/* the peer it came from */
 	/* After the check: 0, ERR_FORMAT (does not decode within the

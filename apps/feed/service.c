@@ -700,9 +700,10 @@ static int api_status(struct feed_service *s, json_t **out)
 			 "rej_creator_rate", (json_int_t)st->rej_creator_rate,
 			 "tx_fail", (json_int_t)st->tx_fail);
 	json_object_update(json_object_get(*out, "gossip"), tmp = json_pack(
-		"{s:I,s:I,s:I}", "rej_pow", (json_int_t)st->rej_pow,
+		"{s:I,s:I,s:I,s:I}", "rej_pow", (json_int_t)st->rej_pow,
 		"rej_blocked", (json_int_t)st->rej_blocked,
-		"rej_delete", (json_int_t)st->rej_delete));
+		"rej_delete", (json_int_t)st->rej_delete,
+		"favoured", (json_int_t)st->favoured));
 	json_decref(tmp);
 	return 200;
 }

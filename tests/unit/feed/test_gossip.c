@@ -38,6 +38,7 @@ struct env {
 	struct evloop_timer *poll;
 	struct content_pool *pool;
 	bool rogue_lazy;	/* rogue_send skips the proof of work */
+	unsigned rogue_bits;	/* with rogue_lazy: at least this much */
 	unsigned polls;
 	bool quiet;
 };
@@ -242,7 +243,8 @@ static void rogue_send(struct env *e, unsigned node, uint8_t proto,
 	m.u.item.pow = feed_pow_solve(id, FEED_POW_BITS_DEFAULT);
 	if (e->rogue_lazy)	/* a nonce short of the difficulty */
 		while (feed_pow_bits(id, ++m.u.item.pow) >=
-		       FEED_POW_BITS_DEFAULT)
+		       FEED_POW_BITS_DEFAULT ||
+		       feed_pow_bits(id, m.u.item.pow) < e->rogue_bits)
 			;
 	T_OK(e->t, feed_msg_encode(&m, &msg));
 	if (proto == DATAGRAM_PROTO_REPLIABLE)
@@ -765,10 +767,73 @@ static void test_rate_limits(struct tctx *t)
 	free(e);
 }
 
+/* The favoured() check of test_favoured: creator 1 only. */
+static bool favour_1(void *ctx, const struct ed25519_pk *creator,
+		     const char *did)
+{
+	struct ed25519_pk pk;
+
+	(void)ctx, (void)did;
+	tf_pk(1, &pk);
+	return !memcmp(pk.b, creator->b, 32);
+}
+
+/*
+ * Node 0 favours creator 1 (as it would a creator whose DID is on
+ * chain): its items need 8 bits of proof of work instead of 12 and its
+ * bucket holds 4 x 3 items; creator 2 gets neither.  Node 1 favours
+ * nobody and refuses the cheaper proof when node 0 relays it.
+ */
+static void test_favoured(struct tctx *t)
+{
+	struct env *e = calloc(1, sizeof(*e));
+	struct feed_node_cfg rl = { .creator_burst = 3,
+				    .creator_items_per_hour = 1,
+				    .favoured = favour_1,
+				    .pow_bits_favoured = 8 };
+	const struct feed_node_stats *s0;
+	struct bbuf b = BBUF_INIT;
+	uint8_t c1[32], c2[32];
+
+	time_set_mono_override(7000000);
+	env_init(t, e, &rl, false, false);
+	s0 = feed_node_get_stats(e->fn[0]);
+	e->rogue_lazy = true;
+	e->rogue_bits = 8;	/* 8 to 11 bits */
+	tf_card(t, 1, "Registered", "x", "a", 0, TF_T0, &b, c1);
+	rogue_send(e, 0, DATAGRAM_PROTO_REPLIABLE, FEED_ITEM_CARD, b.data,
+		   b.len);
+	bbuf_reset(&b);
+	tf_card(t, 2, "Anonymous", "x", "a", 0, TF_T0, &b, c2);
+	rogue_send(e, 0, DATAGRAM_PROTO_REPLIABLE, FEED_ITEM_CARD, b.data,
+		   b.len);
+	run_quiet(e);
+	T_TRUE(t, feed_store_has(e->st[0], c1));
+	T_FALSE(t, feed_store_has(e->st[0], c2));
+	T_EQ(t, s0->rej_pow, 1);
+	T_EQ(t, s0->favoured, 1);
+	T_FALSE(t, feed_store_has(e->st[1], c1));
+	T_EQ(t, feed_node_get_stats(e->fn[1])->rej_pow, 1);
+	/* Full proof of work: creator 1 may send 12 - 1 more of its 13,
+	 * creator 2 3 of its 5. */
+	e->rogue_lazy = false;
+	flood(e, 1, false, 13, TF_T0 + 10);
+	T_EQ(t, s0->favoured, 12);
+	T_EQ(t, s0->rej_creator_rate, 2);
+	flood(e, 2, false, 5, TF_T0 + 10);
+	T_EQ(t, s0->items_new, 12 + 3);
+	T_EQ(t, s0->rej_creator_rate, 2 + 2);
+	time_set_mono_override(0);
+	bbuf_free(&b);
+	env_free(e);
+	free(e);
+}
+
 const struct test_case feed_gossip_tests[] = {
 	{ "push", test_push, 0 },
 	{ "catch_up", test_catch_up, 0 },
 	{ "ten_nodes", test_ten_nodes, 0 },
+	{ "favoured", test_favoured, 0 },
 	{ "forged", test_forged, 0 },
 	{ "follows", test_follows, 0 },
 	{ "rate_limits", test_rate_limits, 0 },
