@@ -3,8 +3,11 @@
  * geti2p.net/spec/tunnel-message ("Tunnel Message Delivery Instructions",
  * "I2NP Message Maximum Size": "The maximum number of fragments is 64").
  *
- * Partial messages sit in a small fixed table searched linearly (at most
- * max_pending entries), each with one buffer per fragment number.
+ * Partial messages sit in a small table searched linearly, each with one
+ * buffer per fragment number.  The table grows on demand up to
+ * max_pending entries: most endpoints hold none or one partial message,
+ * and a full table (about 45 KB) for each of a thousand transit OBEPs
+ * would be most of the router's memory.
  */
 #include "config.h"
 #include "tunnels/endpoint.h"
@@ -32,7 +35,8 @@ struct tunnel_endpoint {
 	tunnel_deliver_fn fn;
 	void *ctx;
 	struct tunnel_endpoint_limits lim;
-	struct partial *p;		/* lim.max_pending entries */
+	struct partial *p;		/* cap entries, cap ≤ lim.max_pending */
+	size_t cap;
 	size_t n_pending, bytes;
 	struct tunnel_endpoint_stats st;
 };
@@ -52,7 +56,6 @@ struct tunnel_endpoint *tunnel_endpoint_new(tunnel_deliver_fn fn, void *ctx,
 		e->lim.max_bytes = TUNNEL_ENDPOINT_MAX_BYTES;
 	if (e->lim.timeout_ms == 0)
 		e->lim.timeout_ms = TUNNEL_ENDPOINT_TIMEOUT_MS;
-	e->p = xcalloc(e->lim.max_pending, sizeof(*e->p));
 	return e;
 }
 
@@ -72,7 +75,7 @@ void tunnel_endpoint_free(struct tunnel_endpoint *e)
 {
 	if (!e)
 		return;
-	for (size_t i = 0; i < e->lim.max_pending; i++)
+	for (size_t i = 0; i < e->cap; i++)
 		partial_clear(e, &e->p[i]);
 	free(e->p);
 	free(e);
@@ -80,7 +83,7 @@ void tunnel_endpoint_free(struct tunnel_endpoint *e)
 
 static struct partial *find(struct tunnel_endpoint *e, uint32_t msg_id)
 {
-	for (size_t i = 0; i < e->lim.max_pending; i++)
+	for (size_t i = 0; i < e->cap; i++)
 		if (e->p[i].used && e->p[i].msg_id == msg_id)
 			return &e->p[i];
 	return NULL;
@@ -90,7 +93,7 @@ static struct partial *oldest(struct tunnel_endpoint *e)
 {
 	struct partial *o = NULL;
 
-	for (size_t i = 0; i < e->lim.max_pending; i++)
+	for (size_t i = 0; i < e->cap; i++)
 		if (e->p[i].used &&
 		    (!o || e->p[i].first_seen_ms < o->first_seen_ms))
 			o = &e->p[i];
@@ -109,7 +112,16 @@ static struct partial *slot_for(struct tunnel_endpoint *e, uint32_t msg_id,
 		partial_clear(e, oldest(e));
 		e->st.dropped_partial++;
 	}
-	for (size_t i = 0; i < e->lim.max_pending; i++) {
+	if (e->n_pending == e->cap) {
+		size_t cap = e->cap ? e->cap * 2 : 2;
+
+		if (cap > e->lim.max_pending)
+			cap = e->lim.max_pending;
+		e->p = xrealloc(e->p, cap * sizeof(*e->p));
+		memset(e->p + e->cap, 0, (cap - e->cap) * sizeof(*e->p));
+		e->cap = cap;
+	}
+	for (size_t i = 0; i < e->cap; i++) {
 		if (!e->p[i].used) {
 			p = &e->p[i];
 			p->used = true;
@@ -183,7 +195,7 @@ static bool store(struct tunnel_endpoint *e, struct partial *p, unsigned num,
 	while (e->bytes + len > e->lim.max_bytes) {
 		struct partial *o = NULL;
 
-		for (size_t i = 0; i < e->lim.max_pending; i++)
+		for (size_t i = 0; i < e->cap; i++)
 			if (e->p[i].used && &e->p[i] != p &&
 			    (!o || e->p[i].first_seen_ms < o->first_seen_ms))
 				o = &e->p[i];
@@ -273,7 +285,7 @@ int tunnel_endpoint_recv(struct tunnel_endpoint *e, const uint8_t *msg,
 
 void tunnel_endpoint_expire(struct tunnel_endpoint *e, uint64_t now_ms)
 {
-	for (size_t i = 0; i < e->lim.max_pending; i++) {
+	for (size_t i = 0; i < e->cap; i++) {
 		struct partial *p = &e->p[i];
 
 		if (p->used && (now_ms < p->first_seen_ms ||
@@ -281,6 +293,12 @@ void tunnel_endpoint_expire(struct tunnel_endpoint *e, uint64_t now_ms)
 			partial_clear(e, p);
 			e->st.expired++;
 		}
+	}
+	/* Back to nothing once idle (a burst grew the table). */
+	if (e->n_pending == 0 && e->cap > 2) {
+		free(e->p);
+		e->p = NULL;
+		e->cap = 0;
 	}
 }
 
