@@ -116,12 +116,18 @@ static void intro_cb(void *arg)
 	rr->firewalled = ssu2_is_firewalled(bs->s);
 	rr->introducer = !rr->firewalled &&
 			 ssu2_reachability(bs->s) == SSU2_REACH_OK;
+	rr->firewalled6 = ssu2_is_firewalled_family(bs->s, AF_INET6);
+	rr->reachable6 = !rr->firewalled6 &&
+			 ssu2_reachability_family(bs->s, AF_INET6) ==
+			 SSU2_REACH_OK;
 	rr->nintro = rr->firewalled ?
 		     ssu2_introducers(bs->s, rr->intro, ROUTER_SELF_MAX_INTRO) :
 		     0;
-	log_notice(LD_SSU2, "publishing: %s, %zu introducer(s)",
+	log_notice(LD_SSU2, "publishing: %s, %zu introducer(s)%s",
 		   rr->firewalled ? "firewalled" : rr->introducer ?
-		   "reachable, introducer (C)" : "reachable", rr->nintro);
+		   "reachable, introducer (C)" : "reachable", rr->nintro,
+		   rr->firewalled6 ? "; IPv6 firewalled" :
+		   rr->reachable6 ? "; IPv6 reachable" : "");
 	(void)sign_self(bs);
 	if (bs->changed)
 		bs->changed(bs->changed_ctx);

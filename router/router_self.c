@@ -41,14 +41,16 @@ uint16_t router_self_port(const struct conf *cfg,
  * once a peer test said reachable (rr->introducer: we give relay tags
  * and introduce, and take part in peer tests as Bob or Charlie, which
  * a Charlie must be reachable for: Alice's message 6 comes unasked).
- * Firewalled (IPv4 only: peer tests run there): no host or port, and
- * our introducers ("Published Addresses" with introducers). */
+ * Firewalled: no host or port, and our introducers ("Published
+ * Addresses" with introducers); IPv6 by its own peer tests (rr's
+ * firewalled6 and reachable6). */
 static int add_ssu2(struct router_info *ri, const struct conf *cfg,
 		    const struct keystore *ks, const uint8_t hash[32],
 		    const char *host, const struct router_self_reach *rr)
 {
 	bool v6 = strchr(host, ':') != NULL;
-	bool fw = !v6 && rr && rr->firewalled;
+	bool fw = rr && (v6 ? rr->firewalled6 : rr->firewalled);
+	bool ok = !fw && rr && (v6 ? rr->reachable6 : rr->introducer);
 	struct router_address a = ROUTER_ADDRESS_INIT;
 	struct x25519_pk s;
 	uint8_t ik[SSU2_INTRO_KEY_BYTES];
@@ -59,8 +61,8 @@ static int add_ssu2(struct router_info *ri, const struct conf *cfg,
 	    (r = router_address_ssu2_build(&a, ROUTER_SELF_SSU2_COST, &s, ik,
 					   fw ? NULL : host,
 					   fw ? 0 : router_self_port(cfg, hash),
-					   v6 ? "6" : !fw && rr &&
-					   rr->introducer ? "4BC" : "4",
+					   v6 ? (ok ? "6BC" : "6") :
+					   ok ? "4BC" : "4",
 					   fw ? rr->intro : NULL,
 					   fw ? rr->nintro : 0)) != 0 ||
 	    (r = router_info_add_address(ri, &a)) != 0) {
@@ -129,8 +131,9 @@ int router_self_build_reach(const struct conf *cfg,
 	ri = router_info_new(&id);
 	if ((r = add_ntcp2(ri, fw ? NULL : cfg->host, cfg, keys, &ntcp2,
 			   id.hash)) != 0 ||
-	    (cfg->host6 && (r = add_ntcp2(ri, cfg->host6, cfg, keys, &ntcp2,
-					  id.hash)) != 0) ||
+	    (cfg->host6 && !(rr && rr->firewalled6) &&
+	     (r = add_ntcp2(ri, cfg->host6, cfg, keys, &ntcp2,
+			    id.hash)) != 0) ||
 	    (cfg->ssu2 && (r = add_ssu2(ri, cfg, ks, id.hash, cfg->host,
 					rr)) != 0) ||
 	    (cfg->ssu2 && cfg->host6 &&

@@ -55,6 +55,10 @@ struct router_self_reach {
 	const struct ri_pay *pay;
 	bool firewalled;
 	bool introducer;
+	/* IPv6 (host6), from its own peer tests: firewalled6, its SSU2
+	 * address loses host and port and no IPv6 NTCP2 address is
+	 * published; reachable6, its SSU2 address says "6BC" */
+	bool firewalled6, reachable6;
 	size_t nintro;
 	struct router_address_ssu2_intro intro[ROUTER_SELF_MAX_INTRO];
 };

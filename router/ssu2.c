@@ -280,6 +280,7 @@ struct ssu2 {
 	} ext[2];
 	bool ext_last6;
 	enum ssu2_reach reach6;		/* IPv6 peer tests (reach: IPv4) */
+	bool firewalled6;		/* ...said so last (firewalled: IPv4) */
 	struct sess *dirty[RECV_BUDGET_PKTS];
 	size_t ndirty;
 	struct ptest pt[SSU2_PT_MAX];
@@ -2962,14 +2963,20 @@ static void set_reach(struct ssu2 *n, enum ssu2_reach r)
  * and caps); the embedder hears of a change to or from reachable. */
 static void set_reach6(struct ssu2 *n, enum ssu2_reach r)
 {
-	bool was_ok = n->reach6 == SSU2_REACH_OK;
+	bool was_ok = n->reach6 == SSU2_REACH_OK, fw = n->firewalled6;
 
 	if (n->reach6 != r)
 		log_notice(LD_SSU2, "peer test (IPv6): %s",
 			   ssu2_reach_name(r));
 	n->reach6 = r;
-	if (was_ok != (r == SSU2_REACH_OK))
+	if (r == SSU2_REACH_OK)
+		fw = false;
+	else if (r == SSU2_REACH_FIREWALLED)
+		fw = true;
+	if (fw != n->firewalled6 || was_ok != (r == SSU2_REACH_OK)) {
+		n->firewalled6 = fw;
 		intro_note_change(n);
+	}
 }
 
 /* Alice: the result of test t, for its family. */
@@ -3971,6 +3978,11 @@ void ssu2_set_want_intro_hook(struct ssu2 *n, ssu2_want_intro_fn fn,
 bool ssu2_is_firewalled(const struct ssu2 *n)
 {
 	return n->firewalled;
+}
+
+bool ssu2_is_firewalled_family(const struct ssu2 *n, int family)
+{
+	return family == AF_INET6 ? n->firewalled6 : n->firewalled;
 }
 
 size_t ssu2_introducers(const struct ssu2 *n,

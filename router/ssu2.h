@@ -273,6 +273,8 @@ void ssu2_set_want_intro_hook(struct ssu2 *s, ssu2_want_intro_fn fn,
 bool ssu2_can_introduce(const struct ssu2 *s, const struct router_info *ri);
 /* The last decided peer test said firewalled (TESTING keeps it). */
 bool ssu2_is_firewalled(const struct ssu2 *s);
+/* The same for one family (AF_INET, as above, or AF_INET6). */
+bool ssu2_is_firewalled_family(const struct ssu2 *s, int family);
 const char *ssu2_reach_name(enum ssu2_reach r);
 
 /*

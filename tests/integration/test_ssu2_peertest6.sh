@@ -9,7 +9,8 @@
 #  - open: Charlie's message 5 reaches bitsd's IPv6 address:
 #    "peer test (IPv6): reachable";
 #  - firewalled (nftables in bitsd's namespace drops what r4 and r5 send
-#    it unasked over IPv6): "peer test (IPv6): firewalled".
+#    it unasked over IPv6): "peer test (IPv6): firewalled", and bitsd
+#    publishes its IPv6 SSU2 address without host.
 # Not in TESTS (run by hand): about two minutes.
 . "${top_srcdir:-.}/tests/integration/i2pd-lib.sh"
 . "${top_srcdir:-.}/tests/integration/ntcp2-lib.sh"
@@ -76,6 +77,9 @@ wait_log "$B/open.log" "peer test (IPv6): reachable" 180 &&
 	bad "open: no IPv6 \"reachable\" result (see $B/open.log)"
 grep -q "peer test (IPv6): firewalled" "$B/open.log" &&
 	bad "open: bitsd also called IPv6 firewalled" || ok "open: IPv6 never firewalled"
+wait_log "$B/open.log" "publishing: .*; IPv6 reachable" 30 &&
+	ok "open: bitsd republished with IPv6 reachable (caps 6BC)" ||
+	bad "open: no \"IPv6 reachable\" publishing (see $B/open.log)"
 netns_stop_pid "$BPID"
 log_clean "$B/open.log" >/dev/null && ok "open: no warning, error or BUG" ||
 	bad "open: bitsd logged a warning, error or BUG"
@@ -95,6 +99,16 @@ wait_log "$B/fw.log" "peer test (IPv6): firewalled" 180 &&
 	bad "firewalled: no IPv6 \"firewalled\" result (see $B/fw.log)"
 grep -q "peer test (IPv6): reachable" "$B/fw.log" &&
 	bad "firewalled: bitsd called IPv6 reachable" || ok "firewalled: IPv6 never reachable"
+# ...and publishes its IPv6 SSU2 address without host (caps "6")
+wait_log "$B/fw.log" "publishing: .*; IPv6 firewalled" 30 &&
+	ok "firewalled: bitsd republished with IPv6 firewalled" ||
+	bad "firewalled: no \"IPv6 firewalled\" publishing (see $B/fw.log)"
+i=0
+while LC_ALL=C tr -c '[:print:]' '.' <"$B/router.info" | grep -q "host=.$BHOST6;" &&
+	[ $i -lt 40 ]; do sleep 0.25; i=$((i + 1)); done
+LC_ALL=C tr -c '[:print:]' '.' <"$B/router.info" | grep -q "host=.$BHOST6;" &&
+	bad "firewalled: router.info still publishes $BHOST6" ||
+	ok "firewalled: router.info publishes no IPv6 host"
 c=$(netns_exec bits nft list table inet ssu2fw | sed -n 's/.*counter packets \([0-9]*\).*/\1/p')
 [ "${c:-0}" -gt 0 ] && ok "firewalled: the rule dropped $c packets from the Charlies" ||
 	bad "firewalled: the rule dropped nothing"

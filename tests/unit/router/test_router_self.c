@@ -251,6 +251,39 @@ static void test_ssu2_dual_stack(struct tctx *t)
 		T_STREQ(t, u[1].host, "2001:db8::5");
 		T_EQ(t, u[1].port, 12345);
 	}
+	/* IPv6 by its own peer tests: reachable, "6BC"; firewalled, no
+	 * host nor IPv6 NTCP2 address (IPv4 reachable, "4"). */
+	rr = (struct router_self_reach){ .reachable6 = true };
+	for (int fw6 = 0; fw6 < 2; fw6++) {
+		size_t ntcp2 = 0;
+
+		rr.firewalled6 = fw6;
+		rr.reachable6 = !fw6;
+		router_info_free(ri);
+		ri = NULL;
+		n = 0;
+		T_OK(t, router_self_build_reach(cfg, k, &rr, &ri));
+		if (!ri)
+			break;
+		for (size_t i = 0; i < router_info_address_count(ri); i++) {
+			const struct router_address *a =
+				router_info_address(ri, i);
+
+			if (router_address_is_ssu2(a) && n < 2)
+				T_OK(t, router_address_ssu2_parse(a, &u[n++]));
+			else if (!router_address_is_ssu2(a))
+				ntcp2++;
+		}
+		T_EQ(t, n, 2);
+		if (n != 2)
+			break;
+		T_STREQ(t, u[0].caps, "4");
+		T_TRUE(t, u[0].published);
+		T_STREQ(t, u[1].caps, fw6 ? "6" : "6BC");
+		T_EQ(t, u[1].published, !fw6);
+		T_EQ(t, u[1].family, AF_INET6);
+		T_EQ(t, ntcp2, fw6 ? 1 : 2);
+	}
 	router_info_free(ri);
 	conf_free(cfg);
 	router_keys_free(k);
