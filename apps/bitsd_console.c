@@ -72,7 +72,7 @@ struct upload {
 	char err[200];
 	uint8_t hash[32], card_id[32];
 	char *card_hex;
-	bool on_chain;			/* registered: licence_index, tx */
+	bool on_chain;			/* registered (licence_index, tx) */
 	uint64_t licence_index;
 	uint8_t tx[32];
 };
@@ -531,7 +531,7 @@ struct seal_job {
 	struct content_published pub;
 	char *card_hex;
 	uint8_t card_id[32];
-	bool reg;			/* registered on chain before signing */
+	bool reg;			/* on chain before it is signed */
 };
 
 /* Sign the card with the creator key and encode it (worker). */

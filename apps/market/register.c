@@ -98,7 +98,8 @@ void market_registrar_free(struct market_registrar *r)
 static int keys_append(const char *path, uint64_t index, const uint8_t k[32])
 {
 	char line[24 + 1 + 64 + 2];
-	int n = snprintf(line, sizeof(line), "%llu ", (unsigned long long)index);
+	int n = snprintf(line, sizeof(line), "%llu ",
+			 (unsigned long long)index);
 	int fd, r = 0;
 
 	hex_encode(line + n, sizeof(line) - (size_t)n, k, 32);
@@ -148,7 +149,8 @@ static void reg_run(void *arg)
 	memcpy(j->tx, rc.tx_hash, 32);
 	j->err = ERR_NOT_FOUND;
 	for (size_t i = 0; i < rc.nlogs && j->err; i++)
-		if (memcmp(rc.logs[i].address, r->dep.license_registry, 20) == 0 &&
+		if (memcmp(rc.logs[i].address, r->dep.license_registry,
+			   20) == 0 &&
 		    ev_content_published_decode(&rc.logs[i], &ev) == 0 &&
 		    memcmp(ev.content_hash, j->o.content_hash, 32) == 0 &&
 		    u256_fits_u64(&ev.index)) {
