@@ -103,6 +103,10 @@ struct relay_job {
 	const struct secp_sk *sk;
 	struct chain_deploy dep;
 	struct market_purchase mp;
+	bool redeem;			/* a voucher batch, not a purchase */
+	struct eip712_voucher v[MARKET_REDEEM_MAX];
+	uint8_t sigs[MARKET_REDEEM_MAX][SECP_SIG_BYTES];
+	size_t nv;
 	/* worker output */
 	int err;
 	struct u256 token_id;
@@ -136,7 +140,7 @@ struct market_relayer *market_relayer_new(
 	r->rpc = rpc;
 	r->wp = wp;
 	r->el = el;
-	market_service_init(&r->sv, MARKET_PURCHASE_WIRE_BYTES, 256,
+	market_service_init(&r->sv, MARKET_REDEEM_MAX_BYTES, 256,
 			    relay_request, r);
 	return r;
 }
@@ -171,8 +175,23 @@ static void relay_run(void *arg)
 	struct chain_transport tr = market_rpc_transport(j->rpc);
 	struct chain_client *cc = chain_client_new(&tr, j->dep.chain_id);
 
-	j->err = market_purchase_relay(cc, &j->dep, j->sk, &j->mp,
-				       &j->token_id);
+	if (j->redeem) {
+		struct bbuf b = BBUF_INIT;
+		struct chain_receipt rc = { 0 };
+
+		hub_redeem_vouchers_call(&b, j->nv, j->v,
+					 (const uint8_t (*)[SECP_SIG_BYTES])
+					 j->sigs);
+		j->err = chain_send(cc, j->sk, j->dep.payment_hub, b.data,
+				    b.len, NULL, &rc);
+		if (j->err == 0 && !rc.status)
+			j->err = ERR_BAD_STATE;
+		chain_receipt_clear(&rc);
+		bbuf_free(&b);
+	} else {
+		j->err = market_purchase_relay(cc, &j->dep, j->sk, &j->mp,
+					       &j->token_id);
+	}
 	if (j->err)
 		snprintf(j->why, sizeof(j->why), "%s",
 			 chain_client_error(cc));
@@ -189,11 +208,15 @@ static void relay_done(void *arg)
 	r->jobs--;
 	if (j->err == 0) {
 		status = MARKET_RELAY_OK;
-		r->stats.relayed++;
+		if (j->redeem)
+			r->stats.redeemed++;
+		else
+			r->stats.relayed++;
 	} else if (j->err == ERR_BAD_STATE) {
 		status = MARKET_RELAY_REVERTED;
 		r->stats.reverted++;
-		log_info(LD_APP, "relayer: purchase reverted: %s", j->why);
+		log_info(LD_APP, "relayer: %s reverted: %s",
+			 j->redeem ? "redemption" : "purchase", j->why);
 	} else {
 		status = MARKET_RELAY_CHAIN;
 		r->stats.chain_errors++;
@@ -202,7 +225,103 @@ static void relay_done(void *arg)
 	out[0] = (uint8_t)status;
 	u256_to_be(&j->token_id, out + 1);
 	if (j->conn)
-		market_conn_finish(j->conn, out, status ? 1 : 33);
+		market_conn_finish(j->conn, out,
+				   status || j->redeem ? 1 : 33);
+	free(j);
+}
+
+int market_redeem_encode(const struct eip712_voucher *v,
+			 const uint8_t (*sigs)[SECP_SIG_BYTES], size_t n,
+			 struct bbuf *out)
+{
+	uint8_t w[32];
+
+	if (n == 0 || n > MARKET_REDEEM_MAX)
+		return ERR_RANGE;
+	bbuf_u8(out, MARKET_REDEEM_TAG);
+	bbuf_u8(out, (uint8_t)n);
+	for (size_t i = 0; i < n; i++) {
+		bbuf_put(out, v[i].recipient, 20);
+		bbuf_put(out, v[i].lane, 32);
+		u256_to_be(&v[i].cumulative, w);
+		bbuf_put(out, w, 32);
+		bbuf_be64(out, v[i].expiry);
+		bbuf_put(out, sigs[i], SECP_SIG_BYTES);
+	}
+	return 0;
+}
+
+int market_redeem_decode(const uint8_t *p, size_t len,
+			 struct eip712_voucher *v,
+			 uint8_t (*sigs)[SECP_SIG_BYTES], size_t *n)
+{
+	struct breader r;
+	size_t k;
+
+	br_init(&r, p, len);
+	if (br_u8(&r) != MARKET_REDEEM_TAG)
+		return r.failed ? ERR_TRUNCATED : ERR_FORMAT;
+	k = br_u8(&r);
+	if (r.failed)
+		return ERR_TRUNCATED;
+	if (k == 0)
+		return ERR_FORMAT;
+	if (k > MARKET_REDEEM_MAX)
+		return ERR_TOO_BIG;
+	if (br_left(&r) != k * MARKET_VOUCHER_WIRE_BYTES)
+		return br_left(&r) < k * MARKET_VOUCHER_WIRE_BYTES ?
+		       ERR_TRUNCATED : ERR_TOO_BIG;
+	for (size_t i = 0; i < k; i++) {
+		memset(&v[i], 0, sizeof(v[i]));
+		br_copy(&r, v[i].recipient, 20);
+		br_copy(&r, v[i].lane, 32);
+		(void)u256_from_be(&v[i].cumulative, br_take(&r, 32), 32);
+		v[i].expiry = br_be64(&r);
+		br_copy(&r, sigs[i], SECP_SIG_BYTES);
+	}
+	if (!br_done(&r))
+		return ERR_INTERNAL;
+	*n = k;
+	return 0;
+}
+
+/* A voucher batch: every signature must recover before gas is spent. */
+static void redeem_request(struct market_relayer *r, struct market_conn *c,
+			   const uint8_t *p, size_t len)
+{
+	struct relay_job *j = xcalloc(1, sizeof(*j));
+	struct eip712_domain dom = { EIP712_NAME_HUB, r->cfg.dep.chain_id,
+				     { 0 } };
+	uint8_t sep[32], sh[32], d[32], who[20];
+
+	if (market_redeem_decode(p, len, j->v, j->sigs, &j->nv) != 0)
+		goto bad;
+	memcpy(dom.verifying, r->cfg.dep.payment_hub, 20);
+	eip712_domain_separator(&dom, sep);
+	for (size_t i = 0; i < j->nv; i++) {
+		eip712_hash_voucher(&j->v[i], sh);
+		eip712_digest(sep, sh, d);
+		if (secp_recover(d, j->sigs[i], who) != 0)
+			goto bad;
+	}
+	if (r->jobs >= MARKET_RELAY_MAX_JOBS) {
+		r->stats.busy++;
+		reply_status(c, MARKET_RELAY_BUSY);
+		free(j);
+		return;
+	}
+	j->r = r;
+	j->rpc = r->rpc;
+	j->sk = r->sk;
+	j->dep = r->cfg.dep;
+	j->redeem = true;
+	market_conn_hold(c, &j->conn);
+	r->jobs++;
+	worker_submit(r->wp, (struct work){ relay_run, relay_done, j });
+	return;
+bad:
+	r->stats.bad++;
+	reply_status(c, MARKET_RELAY_BAD_REQUEST);
 	free(j);
 }
 
@@ -214,6 +333,10 @@ static void relay_request(void *ctx, struct market_conn *c, const uint8_t *p,
 	struct market_purchase mp;
 
 	r->stats.requests++;
+	if (len > 0 && p[0] == MARKET_REDEEM_TAG) {
+		redeem_request(r, c, p, len);
+		return;
+	}
 	if (market_purchase_decode(p, len, &mp) != 0 ||
 	    !market_purchase_sig_ok(&mp, r->cfg.dep.chain_id,
 				    r->cfg.dep.license_registry)) {
@@ -263,6 +386,7 @@ void market_relayer_stats(const struct market_relayer *r,
 struct relay_send {
 	market_relay_fn done;
 	void *arg;
+	bool redeem;			/* a voucher batch: status only */
 };
 
 static void send_reply(void *arg, int err, const uint8_t *p, size_t len)
@@ -272,7 +396,9 @@ static void send_reply(void *arg, int err, const uint8_t *p, size_t len)
 	int status = 0;
 
 	if (err == 0) {
-		if (len == 33 && p[0] == MARKET_RELAY_OK)
+		if (rs->redeem && len == 1 && p[0] <= MARKET_RELAY_BUSY)
+			status = p[0];	/* a batch: the status alone */
+		else if (len == 33 && p[0] == MARKET_RELAY_OK)
 			(void)u256_from_be(&id, p + 1, 32);
 		else if (len == 1 && p[0] != MARKET_RELAY_OK &&
 			 p[0] <= MARKET_RELAY_BUSY)
@@ -280,8 +406,35 @@ static void send_reply(void *arg, int err, const uint8_t *p, size_t len)
 		else
 			err = ERR_PROTOCOL;
 	}
-	rs->done(rs->arg, err, status, err || status ? NULL : &id);
+	rs->done(rs->arg, err, status,
+		 err || status || rs->redeem ? NULL : &id);
 	free(rs);
+}
+
+int market_redeem_send(struct stream_mgr *mgr, struct evloop *el,
+		       const struct keys_and_cert *relayer,
+		       const struct eip712_voucher *v,
+		       const uint8_t (*sigs)[SECP_SIG_BYTES], size_t n,
+		       unsigned timeout_ms, market_relay_fn done, void *arg)
+{
+	struct relay_send *rs;
+	struct bbuf b = BBUF_INIT;
+	int err;
+
+	if ((err = market_redeem_encode(v, sigs, n, &b)) != 0) {
+		bbuf_free(&b);
+		return err;
+	}
+	rs = xcalloc(1, sizeof(*rs));
+	rs->done = done;
+	rs->arg = arg;
+	rs->redeem = true;
+	err = market_call(mgr, el, relayer, b.data, b.len, 33, timeout_ms,
+			  send_reply, rs);
+	if (err)
+		free(rs);
+	bbuf_free(&b);
+	return err;
 }
 
 int market_relay_send(struct stream_mgr *mgr, struct evloop *el,

@@ -13,6 +13,13 @@
  *            payer (20) ‖ sig (65) ‖ permit value (32) ‖
  *            permit deadline (8, 0: no permit) ‖ permit sig (65)
  *   reply    status (1) ‖ tokenId (32) when status is MARKET_RELAY_OK
+ * or a batch of PaymentHub vouchers to redeem (pay per chunk, chunkpay.h;
+ * "payees redeem (via relayers, batched, random delay)", CHAIN.md §5.6):
+ *   request  'V' ‖ n (1..MARKET_REDEEM_MAX) ‖ n × (recipient (20) ‖
+ *            lane (32) ‖ cumulative (32) ‖ expiry (8) ‖ sig (65))
+ *   reply    status (1)
+ * Anyone may submit redeemVouchers; the relayer checks that every
+ * signature recovers before spending gas, and the chain the rest.
  *
  * Thread: the loop thread only.
  */
@@ -35,6 +42,11 @@ struct worker_pool;
 #define MARKET_PURCHASE_WIRE_BYTES (32 + 20 + 32 + 32 + 32 + 8 + 20 + \
 	SECP_SIG_BYTES + 32 + 8 + SECP_SIG_BYTES)
 #define MARKET_RELAY_MAX_JOBS 16
+#define MARKET_REDEEM_TAG 0x56		/* 'V' (a content index starts 0) */
+#define MARKET_REDEEM_MAX 16		/* vouchers per batch */
+#define MARKET_VOUCHER_WIRE_BYTES (20 + 32 + 32 + 8 + SECP_SIG_BYTES)
+#define MARKET_REDEEM_MAX_BYTES (2 + MARKET_REDEEM_MAX * \
+				 MARKET_VOUCHER_WIRE_BYTES)
 
 enum market_relay_status {
 	MARKET_RELAY_OK = 0,
@@ -63,7 +75,18 @@ struct market_relayer_config {
 struct market_relayer_stats {
 	uint64_t requests, relayed, bad, fee_low, reverted, chain_errors,
 		busy;
+	uint64_t redeemed;		/* voucher batches submitted */
 };
+
+/* A voucher batch on the wire: ERR_RANGE past MARKET_REDEEM_MAX or for a
+ * zero count.  Decoding (untrusted bytes) fills up to MARKET_REDEEM_MAX
+ * vouchers and signatures; ERR_TRUNCATED/ERR_TOO_BIG/ERR_FORMAT. */
+int market_redeem_encode(const struct eip712_voucher *v,
+			 const uint8_t (*sigs)[SECP_SIG_BYTES], size_t n,
+			 struct bbuf *out);
+int market_redeem_decode(const uint8_t *p, size_t len,
+			 struct eip712_voucher *v,
+			 uint8_t (*sigs)[SECP_SIG_BYTES], size_t *n);
 
 struct market_relayer;	/* opaque */
 
@@ -96,5 +119,13 @@ int market_relay_send(struct stream_mgr *mgr, struct evloop *el,
 		      const struct keys_and_cert *relayer,
 		      const struct market_purchase *mp, unsigned timeout_ms,
 		      market_relay_fn done, void *arg);
+
+/* Hand a voucher batch to the relayer at `relayer` (done gets its status,
+ * token_id NULL); as market_relay_send(). */
+int market_redeem_send(struct stream_mgr *mgr, struct evloop *el,
+		       const struct keys_and_cert *relayer,
+		       const struct eip712_voucher *v,
+		       const uint8_t (*sigs)[SECP_SIG_BYTES], size_t n,
+		       unsigned timeout_ms, market_relay_fn done, void *arg);
 
 #endif /* APPS_MARKET_RELAYER_H */

@@ -1,7 +1,9 @@
 /*
  * libFuzzer target: a signed purchase as a relayer gets it
  * (apps/market/relayer.h).  A decoded purchase must encode back to the
- * same bytes; the signature check must not crash on any of them.
+ * same bytes; the signature check must not crash on any of them.  The
+ * same bytes as a voucher batch to redeem: decoded, it encodes back to
+ * them.
  */
 #include "config.h"
 
@@ -23,6 +25,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (size != sizeof(buf) || memcmp(buf, data, size) != 0)
 			abort();
 		(void)market_purchase_sig_ok(&mp, 31337, reg);
+	}
+	{
+		static struct eip712_voucher v[MARKET_REDEEM_MAX];
+		static uint8_t sigs[MARKET_REDEEM_MAX][SECP_SIG_BYTES];
+		struct bbuf b = BBUF_INIT;
+		size_t n;
+
+		if (market_redeem_decode(data, size, v, sigs, &n) == 0) {
+			if (market_redeem_encode(v, (const uint8_t (*)[
+					SECP_SIG_BYTES])sigs, n, &b) != 0 ||
+			    b.len != size || memcmp(b.data, data, size) != 0)
+				abort();
+		}
+		bbuf_free(&b);
 	}
 	return 0;
 }

@@ -4,8 +4,8 @@
  * enforced (a bad signature, a changed lane, a stale or over-long voucher,
  * no pot, an unlocking pot, exposure over escrow / 8, a viewer that stops
  * paying); and against anvil, through a gateway over localnet, one viewer
- * paying three seeders whose batched vouchers a relayer redeems in one
- * transaction: each stealth balance is what was paid less the protocol
+ * paying three seeders whose batched vouchers a relayer destination
+ * redeems in one transaction (the batch handed to it over a stream): each stealth balance is what was paid less the protocol
  * fee, to the wei, and each seeder holds its stealth key.
  */
 #include "config.h"
@@ -14,12 +14,14 @@
 
 #include "apps/market/chunkpay.h"
 #include "apps/market/gateway.h"
+#include "apps/market/relayer.h"
 #include "apps/market/rpc.h"
 #include "apps/market/upstream_http.h"
 #include "chain/abi.h"
 #include "chain/calls.h"
 #include "chain/rpc.h"
 #include "crypto/base/err.h"
+#include "router/worker.h"
 #include "tests/unit/market/tmarket.h"
 
 #define NOW 1700000000u
@@ -309,6 +311,7 @@ struct cworld {
 	struct market_gw *gw;
 	struct market_rpc *rpc;
 	struct chain_client *cc;
+	struct tm_node *cl;
 };
 
 static bool cworld_up(struct cworld *w, struct tctx *t)
@@ -327,7 +330,7 @@ static bool cworld_up(struct cworld *w, struct tctx *t)
 	gc.rate_per_sec = 1000;
 	gc.rate_burst = 1000;
 	gwn = tm_node(&w->tm);
-	cl = tm_node(&w->tm);
+	cl = w->cl = tm_node(&w->tm);
 	T_OK(t, market_http_new(w->tm.el, w->a.url, 0, &w->up));
 	w->gw = market_gw_new(&gc, market_http_upstream(w->up), w->tm.el);
 	market_gw_serve(w->gw, gwn->mgr);
@@ -373,6 +376,78 @@ static struct u256 view_u256(struct cworld *w, const uint8_t to[20],
 	return v;
 }
 
+struct redeemed {
+	bool done;
+	int err, status;
+};
+
+static void redeem_done(void *arg, int err, int status,
+			const struct u256 *token_id)
+{
+	struct redeemed *r = arg;
+
+	r->done = true;
+	r->err = err;
+	r->status = token_id ? -1 : status;
+}
+
+static bool redeem_cond(void *arg)
+{
+	return ((struct redeemed *)arg)->done;
+}
+
+/* Hand the batch to the relayer destination rn; its status. */
+static int redeem_via(struct cworld *w, struct tm_node *rn,
+		      const struct eip712_voucher *v,
+		      const uint8_t (*sigs)[SECP_SIG_BYTES], size_t n)
+{
+	struct redeemed r = { 0 };
+
+	T_OK(w->t, market_redeem_send(w->cl->mgr, w->tm.el, tm_pub(rn), v,
+				      sigs, n, TM_TIMEOUT_MS, redeem_done,
+				      &r));
+	T_TRUE(w->t, tm_run(&w->tm, redeem_cond, &r));
+	T_OK(w->t, r.err);
+	return r.status;
+}
+
+static void test_redeem_codec(struct tctx *t)
+{
+	struct eip712_voucher v[2], back[MARKET_REDEEM_MAX];
+	uint8_t sigs[2][SECP_SIG_BYTES], bs[MARKET_REDEEM_MAX][SECP_SIG_BYTES];
+	struct bbuf b = BBUF_INIT;
+	size_t n = 0;
+
+	memset(v, 0, sizeof(v));
+	for (int i = 0; i < 2; i++) {
+		memset(v[i].recipient, 0x10 + i, 20);
+		memset(v[i].lane, 0x20 + i, 32);
+		v[i].cumulative = u256_from_u64(1000 + i);
+		v[i].expiry = NOW + i;
+		memset(sigs[i], 0x30 + i, SECP_SIG_BYTES);
+	}
+	T_OK(t, market_redeem_encode(v, (const uint8_t (*)[65])sigs, 2, &b));
+	T_EQ(t, b.len, 2 + 2 * MARKET_VOUCHER_WIRE_BYTES);
+	T_OK(t, market_redeem_decode(b.data, b.len, back, bs, &n));
+	T_EQ(t, n, 2);
+	T_MEMEQ(t, back[1].recipient, v[1].recipient, 20);
+	T_MEMEQ(t, back[1].lane, v[1].lane, 32);
+	T_EQ(t, back[1].cumulative.w[0], 1001);
+	T_EQ(t, back[1].expiry, NOW + 1);
+	T_MEMEQ(t, bs[1], sigs[1], SECP_SIG_BYTES);
+	T_ERR(t, market_redeem_decode(b.data, b.len - 1, back, bs, &n),
+	      ERR_TRUNCATED);
+	b.data[1] = MARKET_REDEEM_MAX + 1;
+	T_ERR(t, market_redeem_decode(b.data, b.len, back, bs, &n),
+	      ERR_TOO_BIG);
+	b.data[1] = 0;
+	T_ERR(t, market_redeem_decode(b.data, b.len, back, bs, &n),
+	      ERR_FORMAT);
+	T_ERR(t, market_redeem_encode(v, (const uint8_t (*)[65])sigs, 0, &b),
+	      ERR_RANGE);
+	bbuf_free(&b);
+}
+
 static void test_redeem(struct tctx *t)
 {
 	static const uint64_t price[3] = { 7, 11, 13 };
@@ -392,6 +467,12 @@ static void test_redeem(struct tctx *t)
 	uint8_t sel[ABI_SELECTOR_BYTES], addr[20];
 	uint64_t total = 0;
 	unsigned why[16] = { 0 };
+	struct worker_pool *wp = NULL;
+	struct market_relayer *rl = NULL;
+	struct market_relayer_config rlc;
+	struct market_relayer_stats rst;
+	struct tm_node *rn;
+	struct secp_sk rk;
 
 	if (!cworld_up(&w, t))
 		return;
@@ -450,13 +531,28 @@ static void test_redeem(struct tctx *t)
 	T_TRUE(t, memcmp(v[0].recipient, v[1].recipient, 20) != 0 &&
 		  memcmp(v[1].recipient, v[2].recipient, 20) != 0 &&
 		  memcmp(v[0].recipient, v[2].recipient, 20) != 0);
-	/* a relayer (account 5) redeems all three in one transaction */
-	bbuf_reset(&c);
-	hub_redeem_vouchers_call(&c, 3, v,
-				 (const uint8_t (*)[SECP_SIG_BYTES])sigs);
-	T_TRUE(t, csend(&w, 5, w.a.dep.payment_hub, &c));
-	/* again: nothing new, reverted */
-	T_FALSE(t, csend(&w, 5, w.a.dep.payment_hub, &c));
+	/* a relayer destination (account 5) redeems all three in one
+	 * transaction; the batch goes to it over a stream */
+	wp = worker_pool_new(w.tm.el, 1);
+	memset(&rlc, 0, sizeof(rlc));
+	rlc.dep = w.a.dep;
+	tm_anvil_key(5, &rk);
+	rn = tm_node(&w.tm);
+	rl = market_relayer_new(&rlc, &rk, w.rpc, wp, w.tm.el);
+	market_relayer_serve(rl, rn->mgr);
+	T_EQ(t, redeem_via(&w, rn, v, (const uint8_t (*)[65])sigs, 3),
+	     MARKET_RELAY_OK);
+	/* again: nothing new, reverted on chain */
+	T_EQ(t, redeem_via(&w, rn, v, (const uint8_t (*)[65])sigs, 3),
+	     MARKET_RELAY_REVERTED);
+	/* a signature that cannot recover: refused before any gas */
+	sigs[1][64] = 29;
+	T_EQ(t, redeem_via(&w, rn, v, (const uint8_t (*)[65])sigs, 3),
+	     MARKET_RELAY_BAD_REQUEST);
+	market_relayer_stats(rl, &rst);
+	T_EQ(t, rst.redeemed, 1);
+	T_EQ(t, rst.reverted, 1);
+	T_EQ(t, rst.bad, 1);
 	abi_selector(sel, "protocolFeeBps()");
 	bbuf_reset(&c);
 	bbuf_put(&c, sel, sizeof(sel));
@@ -490,12 +586,15 @@ static void test_redeem(struct tctx *t)
 	T_EQ(t, hp.deposit.w[0], 50000 - total);
 	bbuf_free(&c);
 	bbuf_free(&ret);
+	market_relayer_free(rl);
+	worker_pool_free(wp);
 	cworld_down(&w);
 }
 
 const struct test_case market_chunkpay_tests[] = {
 	{ "codec", test_codec, 0 },
 	{ "policy", test_policy, 0 },
+	{ "redeem_codec", test_redeem_codec, 0 },
 	{ "redeem", test_redeem, TT_FORK },
 	{ NULL, NULL, 0 }
 };
