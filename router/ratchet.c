@@ -26,7 +26,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NBUCKETS 4096u		/* power of two */
+/* The tag table starts with this many buckets and doubles whenever the
+ * tags outnumber them (powers of two): a destination with one session
+ * holds a few hundred tags, and a table sized to them stays in cache. */
+#define TAG_BUCKETS_MIN 256u
 #define MAX_SPARE_TAGS 256
 #define RX_COMPACT_STEP 64
 #define LABEL(s) s, sizeof(s) - 1
@@ -106,7 +109,8 @@ struct ratchet_ctx {
 	struct x25519_pk pk;
 	struct ratchet_params params;
 	struct ratchet_stats stats;
-	struct tag_ent *buckets[NBUCKETS];
+	struct tag_ent **buckets;
+	size_t nbuckets;
 	size_t ntags;
 	struct ratchet_session *sessions;
 	uint64_t replay[RATCHET_REPLAY_MAX];
@@ -127,15 +131,36 @@ static uint64_t tag_u64(const uint8_t t[8])
 	return v;
 }
 
-static size_t bucket(uint64_t tag)
+static size_t bucket(const struct ratchet_ctx *c, uint64_t tag)
 {
 	/* tags are KDF output: any bits are uniform */
-	return (size_t)(tag ^ tag >> 32) & (NBUCKETS - 1);
+	return (size_t)(tag ^ tag >> 32) & (c->nbuckets - 1);
+}
+
+/* Double the table, moving every tag to its new bucket. */
+static void tag_table_grow(struct ratchet_ctx *c)
+{
+	struct tag_ent **old = c->buckets;
+	size_t n = c->nbuckets;
+
+	c->nbuckets = n * 2;
+	c->buckets = xcalloc(c->nbuckets, sizeof(*c->buckets));
+	for (size_t i = 0; i < n; i++) {
+		while (old[i]) {
+			struct tag_ent *e = old[i];
+			size_t b = bucket(c, e->tag);
+
+			old[i] = e->next;
+			e->next = c->buckets[b];
+			c->buckets[b] = e;
+		}
+	}
+	free(old);
 }
 
 static struct tag_ent *tag_find(struct ratchet_ctx *c, uint64_t tag)
 {
-	for (struct tag_ent *e = c->buckets[bucket(tag)]; e; e = e->next)
+	for (struct tag_ent *e = c->buckets[bucket(c, tag)]; e; e = e->next)
 		if (e->tag == tag)
 			return e;
 	return NULL;
@@ -168,7 +193,7 @@ static void tag_ent_put(struct ratchet_ctx *c, struct tag_ent *e)
 
 static void tag_unlink(struct ratchet_ctx *c, struct tag_ent *e)
 {
-	struct tag_ent **pp = &c->buckets[bucket(e->tag)];
+	struct tag_ent **pp = &c->buckets[bucket(c, e->tag)];
 
 	while (*pp && *pp != e)
 		pp = &(*pp)->next;
@@ -227,8 +252,10 @@ static void rx_fill(struct ratchet_ctx *c, struct rx_ts *ts, uint32_t upto)
 			tag_ent_put(c, e);
 			continue;
 		}
-		e->next = c->buckets[bucket(e->tag)];
-		c->buckets[bucket(e->tag)] = e;
+		if (c->ntags >= c->nbuckets)
+			tag_table_grow(c);
+		e->next = c->buckets[bucket(c, e->tag)];
+		c->buckets[bucket(c, e->tag)] = e;
 		c->ntags++;
 	}
 }
@@ -354,6 +381,8 @@ struct ratchet_ctx *ratchet_ctx_new(const struct x25519_sk *sk)
 
 	c->sk = *sk;
 	x25519_pk_from_sk(&c->pk, sk);
+	c->nbuckets = TAG_BUCKETS_MIN;
+	c->buckets = xcalloc(c->nbuckets, sizeof(*c->buckets));
 	c->params.ratchet_after = RATCHET_RATCHET_AFTER;
 	c->params.lookahead = RATCHET_LOOKAHEAD;
 	return c;
@@ -375,6 +404,7 @@ void ratchet_ctx_free(struct ratchet_ctx *c)
 		c->spare = e->next;
 		free(e);
 	}
+	free(c->buckets);
 	xfree_wipe(c, sizeof(*c));
 }
 

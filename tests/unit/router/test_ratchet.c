@@ -407,6 +407,44 @@ static void test_soak_default(struct tctx *t)
 	pair_free(&p);
 }
 
+/* One Bob and 24 Alices: his tag table grows past its first size several
+ * times (tags are moved to their new buckets) and every session's
+ * messages still find their tags. */
+static void test_many_sessions(struct tctx *t)
+{
+	enum { N = 24 };
+	const struct ratchet_params prm = { .ratchet_after = 8192,
+					    .lookahead = 64 };
+	struct pair p[N];
+	struct ratchet_rx_info in;
+	int fails = 0;
+
+	pair_init(&p[0]);
+	ratchet_ctx_set_params(p[0].b, &prm);
+	for (int k = 1; k < N; k++) {
+		x25519_keygen(&p[k].ask, &p[k].apk);
+		p[k].bsk = p[0].bsk;
+		p[k].bpk = p[0].bpk;
+		p[k].a = ratchet_ctx_new(&p[k].ask);
+		p[k].b = p[0].b;		/* the same Bob */
+	}
+	for (int k = 0; k < N; k++)
+		establish(t, &p[k]);
+	T_TRUE(t, ratchet_ctx_tag_count(p[0].b) > 4 * 256);
+	for (unsigned i = 0; i < 40; i++)
+		for (int k = 0; k < N; k++) {
+			if (send1(p[k].a, &p[k].bpk, p[k].b, i, 0, &in, t) != 0)
+				fails++;
+			if (send1(p[k].b, &p[k].apk, p[k].a, i, 0, &in, t) != 0)
+				fails++;
+		}
+	T_EQ(t, fails, 0);
+	T_EQ(t, ratchet_ctx_session_count(p[0].b), N);
+	for (int k = 1; k < N; k++)
+		ratchet_ctx_free(p[k].a);
+	pair_free(&p[0]);
+}
+
 /* Within the window, any order; a replayed ES finds no tag. */
 static void test_out_of_order(struct tctx *t)
 {
@@ -842,6 +880,7 @@ const struct test_case router_ratchet_tests[] = {
 	{ "ns_race", test_ns_race, 0 },
 	{ "nsr_for_earlier_ns", test_nsr_for_earlier_ns, 0 },
 	{ "soak_default", test_soak_default, 0 },
+	{ "many_sessions", test_many_sessions, 0 },
 	{ "out_of_order", test_out_of_order, 0 },
 	{ "max_behind", test_max_behind, 0 },
 	{ "loss_burst", test_loss_burst, 0 },
