@@ -32,6 +32,7 @@
 #include "crypto/base/fsutil.h"
 #include "crypto/base/log.h"
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stdlib.h>
 
@@ -277,6 +278,11 @@ static int sam_start_hook(struct daemon *d, void *ctx)
 	sc.udp = cfg->sam_port > 1;
 	sc.udp_port = (uint16_t)(cfg->sam_port - 1);
 	sc.stream.mtu = STREAM_MTU_ECIES;
+	/* [limits]: a session's i2p.streaming.maxConcurrentStreams may set
+	 * its own. */
+	sc.max_sessions = cfg->lim_sam_sessions ? cfg->lim_sam_sessions
+						: UINT_MAX;
+	sc.stream.max_streams = cfg->lim_streams;
 	if ((r = sam_server_new(daemon_evloop(d), &net, &sc, &b->sam)) != 0)
 		return r;
 	log_notice(LD_APP, "SAM bridge on 127.0.0.1:%u", sam_server_port(b->sam));

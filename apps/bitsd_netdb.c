@@ -18,6 +18,7 @@
 #include "crypto/base/err.h"
 #include "crypto/base/log.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -200,6 +201,15 @@ int bitsd_netdb_start(struct daemon *d, const struct router_keys *keys,
 	struct netdb_cfg nc = { .datadir = cfg->datadir, .netid = cfg->netid,
 				.floodfill = cfg->floodfill,
 				.export_dir = BITSD_NETDB_EXPORT_DIR };
+	/* [limits]; 0 lifts them (the netDb reads 0 as its default). */
+	nc.lookup_rate_per_min = cfg->lim_netdb_lookups ? cfg->lim_netdb_lookups
+							: UINT_MAX / 1000;
+	nc.store_rate_per_min = cfg->lim_netdb_stores ? cfg->lim_netdb_stores
+						      : UINT_MAX / 1000;
+	if (!cfg->lim_netdb_lookups)
+		nc.lookup_burst = UINT_MAX / 1000;
+	if (!cfg->lim_netdb_stores)
+		nc.store_burst = UINT_MAX / 1000;
 	struct keys_and_cert id;
 
 	bn->d = d;

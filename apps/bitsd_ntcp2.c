@@ -153,6 +153,7 @@ int bitsd_ntcp2_start(struct daemon *d, const struct router_keys *keys,
 		.peer_down = hook_peer_down, .ctx = bn,
 	};
 	struct ntcp2_config nc;
+	struct transport_limits tl;
 	struct keys_and_cert id;
 	char *dir;
 	uint16_t port;
@@ -168,7 +169,11 @@ int bitsd_ntcp2_start(struct daemon *d, const struct router_keys *keys,
 	log_info(LD_NETDB, "loaded %zu RouterInfos", ri_table_load(bn->rt));
 	ri_table_set_sender(bn->rt, (struct ri_table_sender){
 		send_via_transport, bn });
-	bn->tm = transport_mgr_new(el, bn->hash, NULL);
+	transport_limits_default(&tl);
+	tl.max_sessions = cfg->lim_sessions ? cfg->lim_sessions : SIZE_MAX;
+	tl.handshakes_per_min = cfg->lim_handshakes;
+	tl.handshakes_per_ip_min = cfg->lim_handshakes_ip;
+	bn->tm = transport_mgr_new(el, bn->hash, &tl);
 	transport_mgr_set_hooks(bn->tm, &h);
 
 	ntcp2_config_default(&nc);

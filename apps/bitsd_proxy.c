@@ -187,7 +187,8 @@ static int start_tunnel(struct bitsd_proxy *bp, struct evloop *el,
 
 	stream_config_default(&sc);
 	proxy_stream_tune(&sc);
-	sc.max_streams = t->max_streams;
+	sc.max_streams = t->max_streams ? t->max_streams
+					: cfg->lim_streams;
 	sc.max_conns_per_minute = t->per_minute;
 	sc.max_conns_per_hour = t->per_hour;
 	sc.max_conns_per_day = t->per_day;
@@ -323,6 +324,7 @@ int bitsd_proxy_start(struct evloop *el, const struct conf *cfg,
 	proxy_cfg_default(&pc);
 	pc.outproxy = cfg->proxy_outproxy;
 	proxy_stream_tune(&pc.stream);
+	pc.stream.max_streams = cfg->lim_streams;
 	bp->p = proxy_new(el, net, bp->ab, &pc);
 	if (cfg->proxy) {
 		hp = cfg->proxy_http_port ? cfg->proxy_http_port :

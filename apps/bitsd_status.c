@@ -13,6 +13,7 @@
 #include "router/transport.h"
 #include "tunnels/profile.h"
 #include "tunnels/transit.h"
+#include "router/membudget.h"
 #include "tunnels/tunnel_pool.h"
 #include "crypto/base/alloc.h"
 #include "crypto/base/encode.h"
@@ -202,6 +203,49 @@ static void tunnels_section(void *ctx, json_t *o)
 		own_tunnels(st->own, o);
 }
 
+/* The [limits] in force, what they refused, and the memory budget. */
+static void limits_section(void *ctx, json_t *o)
+{
+	struct bitsd_status *st = ctx;
+	const struct conf *c = st->cfg;
+	struct transport_stats ts;
+	json_t *cf = json_object(), *mem = json_object();
+
+	set_count(cf, "sessions", c->lim_sessions);
+	set_count(cf, "handshakes", c->lim_handshakes);
+	set_count(cf, "handshakes_per_ip", c->lim_handshakes_ip);
+	set_count(cf, "builds", c->lim_builds);
+	set_count(cf, "builds_per_peer", c->lim_builds_peer);
+	set_count(cf, "transit_per_peer", c->lim_transit_peer);
+	set_count(cf, "netdb_lookups", c->lim_netdb_lookups);
+	set_count(cf, "netdb_stores", c->lim_netdb_stores);
+	set_count(cf, "streams", c->lim_streams);
+	set_count(cf, "sam_sessions", c->lim_sam_sessions);
+	set_count(cf, "memory_mib", c->lim_memory_mib);
+	json_object_set_new(o, "config", cf);
+	transport_mgr_stats(st->tm, &ts);
+	set_count(o, "handshakes_refused", ts.handshakes_refused);
+	set_count(mem, "budget_bytes", (uint64_t)c->lim_memory_mib << 20);
+	set_count(mem, "heap_bytes", mem_heap_in_use());
+	if (st->transit) {
+		const struct transit_stats *s = transit_table_stats(st->transit);
+		bool refusing, shedding;
+
+		set_count(o, "builds_throttled", s->builds_throttled);
+		set_count(o, "builds_refused_peer_limit",
+			  s->builds_rejected[TRANSIT_REJECT_PEER_LIMIT]);
+		set_count(o, "builds_refused_memory",
+			  s->builds_rejected[TRANSIT_REJECT_MEMORY]);
+		set_count(o, "transit_dropped_memory", s->dropped_shed);
+		transit_table_shedding(st->transit, &refusing, &shedding);
+		json_object_set_new(mem, "refusing_transit",
+				    json_boolean(refusing));
+		json_object_set_new(mem, "shedding_transit",
+				    json_boolean(shedding));
+	}
+	json_object_set_new(o, "memory", mem);
+}
+
 void bitsd_status_free(struct bitsd_status *st)
 {
 	free(st);
@@ -223,8 +267,10 @@ struct bitsd_status *bitsd_status_register(struct api *a,
 	st->own = own;
 	st->started_ms = time_mono_ms();
 	api_add_section(a, "router", router_section, st);
-	if (tm)
+	if (tm) {
 		api_add_section(a, "transports", transports_section, st);
+		api_add_section(a, "limits", limits_section, st);
+	}
 	if (transit)
 		api_add_section(a, "tunnels", tunnels_section, st);
 	return st;

@@ -3,6 +3,7 @@
  */
 #include "config.h"
 #include "apps/bitsd_tunnels.h"
+#include "router/membudget.h"
 #include "netdb/netdb.h"
 #include "router/conf.h"
 #include "router/daemon.h"
@@ -46,6 +47,9 @@ struct bitsd_tunnels {
 	struct i2np_msg *loop[BITSD_TUNNELS_LOOPBACK_MAX];
 	size_t n_loop;
 	struct evloop_timer *loop_timer;
+	/* The memory budget ([limits] memory): transit is what it sheds. */
+	struct membudget mem;
+	struct evloop_timer *mem_timer;
 	bitsd_tunnels_garlic_fn garlic;	/* local destinations first */
 	void *garlic_ctx;
 	bitsd_tunnels_ticket_fn ticket;	/* paid relaying: the payee */
@@ -159,6 +163,16 @@ void bitsd_tunnels_set_ticket(struct bitsd_tunnels *bt,
 		return;
 	bt->ticket = fn;
 	bt->ticket_ctx = ctx;
+}
+
+static void mem_cb(void *arg)
+{
+	struct bitsd_tunnels *bt = arg;
+	enum mem_level l = membudget_update(&bt->mem, time_mono_ms(), false);
+
+	transit_table_set_shedding(bt->transit, l >= MEM_NO_NEW_TRANSIT,
+				   l >= MEM_SHED_TRANSIT);
+	evloop_timer_arm(bt->mem_timer, MEMBUDGET_READ_EVERY_MS);
 }
 
 static void sweep_cb(void *arg)
@@ -477,6 +491,9 @@ int bitsd_tunnels_start(struct daemon *d, const struct router_keys *keys,
 		.max_tunnels = c->transit_max_tunnels,
 		.share_pct = c->transit_share_pct,
 		.bandwidth_Bps = (uint64_t)c->bandwidth_kBps * 1000,
+		.builds_per_min = c->lim_builds,
+		.builds_per_peer_min = c->lim_builds_peer,
+		.max_per_peer = c->lim_transit_peer,
 	};
 	struct keys_and_cert id;
 	int r;
@@ -493,6 +510,11 @@ int bitsd_tunnels_start(struct daemon *d, const struct router_keys *keys,
 					&lim, &h);
 	bt->sweep = evloop_timer_new(daemon_evloop(d), sweep_cb, bt);
 	evloop_timer_arm(bt->sweep, BITSD_TUNNELS_SWEEP_MS);
+	membudget_init(&bt->mem, (size_t)c->lim_memory_mib << 20);
+	if (c->lim_memory_mib) {
+		bt->mem_timer = evloop_timer_new(daemon_evloop(d), mem_cb, bt);
+		evloop_timer_arm(bt->mem_timer, MEMBUDGET_READ_EVERY_MS);
+	}
 	if (db && (r = own_start(bt, id.hash)) != 0) {
 		bitsd_tunnels_stop(bt);
 		return r;
@@ -507,6 +529,7 @@ void bitsd_tunnels_stop(struct bitsd_tunnels *bt)
 		return;
 	own_stop(bt);
 	evloop_timer_free(bt->sweep);
+	evloop_timer_free(bt->mem_timer);
 	transit_table_free(bt->transit);
 	free(bt);
 }

@@ -151,6 +151,30 @@ static const struct opt opts[] = {
 	  "share of the bandwidth for transit traffic (default 80)" },
 	{ "bandwidth", OPT_COUNT, OFF(bandwidth_kBps), "KBPS",
 	  "bandwidth limit in KB/s, 0 for none (default 0)" },
+	{ "limits.sessions", OPT_COUNT, OFF(lim_sessions), "N",
+	  "transport sessions at once, 0 for no limit (default 512)" },
+	{ "limits.handshakes", OPT_COUNT, OFF(lim_handshakes), "N",
+	  "inbound handshakes a minute (default 1200)" },
+	{ "limits.handshakes-per-ip", OPT_COUNT, OFF(lim_handshakes_ip), "N",
+	  "inbound handshakes a minute from one IP address (default 60)" },
+	{ "limits.builds", OPT_COUNT, OFF(lim_builds), "N",
+	  "tunnel build requests a minute (default 6000)" },
+	{ "limits.builds-per-peer", OPT_COUNT, OFF(lim_builds_peer), "N",
+	  "tunnel build requests a minute from one router (default 300)" },
+	{ "limits.transit-per-peer", OPT_COUNT, OFF(lim_transit_peer), "N",
+	  "transit tunnels with one router as previous or next hop "
+	  "(default 500)" },
+	{ "limits.netdb-lookups", OPT_COUNT, OFF(lim_netdb_lookups), "N",
+	  "netDb lookups a minute from one peer (default 60)" },
+	{ "limits.netdb-stores", OPT_COUNT, OFF(lim_netdb_stores), "N",
+	  "netDb stores a minute from one peer (default 120)" },
+	{ "limits.streams", OPT_COUNT, OFF(lim_streams), "N",
+	  "open streams per local destination (default 512)" },
+	{ "limits.sam-sessions", OPT_COUNT, OFF(lim_sam_sessions), "N",
+	  "SAM sessions at once (default 64)" },
+	{ "limits.memory", OPT_COUNT, OFF(lim_memory_mib), "MIB",
+	  "heap budget in MiB: transit work is shed before our own "
+	  "(default 64)" },
 	{ "swarm", OPT_BOOL, OFF(swarm), NULL,
 	  "run the swarm: seed and fetch content, stream it on 127.0.0.1" },
 	{ "swarm.dir", OPT_OPT_PATH, OFF(swarm_dir), "DIR",
@@ -275,6 +299,17 @@ struct conf *conf_new_default(const char *datadir)
 	cfg->netid = CONF_DEFAULT_NETID;
 	cfg->transit_max_tunnels = CONF_DEFAULT_TRANSIT_MAX_TUNNELS;
 	cfg->transit_share_pct = CONF_DEFAULT_TRANSIT_SHARE_PCT;
+	cfg->lim_sessions = CONF_DEFAULT_LIM_SESSIONS;
+	cfg->lim_handshakes = CONF_DEFAULT_LIM_HANDSHAKES;
+	cfg->lim_handshakes_ip = CONF_DEFAULT_LIM_HANDSHAKES_IP;
+	cfg->lim_builds = CONF_DEFAULT_LIM_BUILDS;
+	cfg->lim_builds_peer = CONF_DEFAULT_LIM_BUILDS_PEER;
+	cfg->lim_transit_peer = CONF_DEFAULT_LIM_TRANSIT_PEER;
+	cfg->lim_netdb_lookups = CONF_DEFAULT_LIM_NETDB_LOOKUPS;
+	cfg->lim_netdb_stores = CONF_DEFAULT_LIM_NETDB_STORES;
+	cfg->lim_streams = CONF_DEFAULT_LIM_STREAMS;
+	cfg->lim_sam_sessions = CONF_DEFAULT_LIM_SAM_SESSIONS;
+	cfg->lim_memory_mib = CONF_DEFAULT_LIM_MEMORY_MIB;
 	cfg->sam_hops = CONF_DEFAULT_SAM_HOPS;
 	cfg->proxy_hops = CONF_UNSET_HOPS;
 	cfg->expl_in_length = cfg->expl_out_length = CONF_DEFAULT_EXPL_LENGTH;

@@ -36,6 +36,18 @@
 /* Transit defaults: i2pd's limits.transittunnels and Java's share. */
 #define CONF_DEFAULT_TRANSIT_MAX_TUNNELS 2500
 #define CONF_DEFAULT_TRANSIT_SHARE_PCT 80
+/* The [limits] section's defaults (docs/limits.md says why each). */
+#define CONF_DEFAULT_LIM_SESSIONS 512		/* = the transport's */
+#define CONF_DEFAULT_LIM_HANDSHAKES 1200	/* a minute, inbound */
+#define CONF_DEFAULT_LIM_HANDSHAKES_IP 60	/* a minute, one address */
+#define CONF_DEFAULT_LIM_BUILDS 6000		/* a minute */
+#define CONF_DEFAULT_LIM_BUILDS_PEER 300	/* a minute, one hop */
+#define CONF_DEFAULT_LIM_TRANSIT_PEER 500	/* tunnels, one peer */
+#define CONF_DEFAULT_LIM_NETDB_LOOKUPS 60	/* = the netDb's */
+#define CONF_DEFAULT_LIM_NETDB_STORES 120	/* = the netDb's */
+#define CONF_DEFAULT_LIM_STREAMS 512		/* per destination */
+#define CONF_DEFAULT_LIM_SAM_SESSIONS 64	/* = the SAM bridge's */
+#define CONF_DEFAULT_LIM_MEMORY_MIB 64
 /* Tunnel lengths: SAM destinations' (i2pd's inbound.length) and the
  * exploratory pool's (i2pd's exploratory pool). */
 #define CONF_DEFAULT_SAM_HOPS 3
@@ -102,6 +114,18 @@ struct conf {
 	uint32_t transit_max_tunnels;	/* 0: relay none */
 	uint32_t transit_share_pct;	/* of bandwidth_kBps */
 	uint32_t bandwidth_kBps;	/* 0: no limit */
+	/* Limits ([limits] section, docs/limits.md); 0 lifts one. */
+	uint32_t lim_sessions;		/* transport sessions at once */
+	uint32_t lim_handshakes;	/* inbound handshakes a minute */
+	uint32_t lim_handshakes_ip;	/* ... from one IP address */
+	uint32_t lim_builds;		/* tunnel build requests a minute */
+	uint32_t lim_builds_peer;	/* ... from one previous hop */
+	uint32_t lim_transit_peer;	/* transit tunnels next to one peer */
+	uint32_t lim_netdb_lookups;	/* netDb lookups a minute, per peer */
+	uint32_t lim_netdb_stores;	/* netDb stores a minute, per peer */
+	uint32_t lim_streams;		/* open streams per destination */
+	uint32_t lim_sam_sessions;	/* SAM sessions at once */
+	uint32_t lim_memory_mib;	/* heap budget: sheds transit first */
 	/* The swarm service ([swarm] section, apps/bitsd_swarm.h). */
 	bool swarm;
 	char *swarm_dir;		/* store and keys; NULL: datadir */

@@ -826,7 +826,7 @@ static void accept_cb(struct evconnlistener *lis, evutil_socket_t fd,
 	    e->banned_until_ms > time_mono_ms() ||
 	    n->pending_in >= n->cfg.max_pending ||
 	    e->pending >= n->cfg.max_pending_per_ip ||
-	    !transport_may_accept(n->tm)) {
+	    !transport_may_accept_from(n->tm, ip)) {
 		n->st.refused++;
 		log_info_rl(60, LD_NTCP2, "refused an inbound connection "
 			    "(limits or ban)");

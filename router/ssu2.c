@@ -2070,7 +2070,7 @@ static void on_session_request(struct ssu2 *n, uint8_t *pkt, size_t len,
 	if (!e || n->pending_in >= n->cfg.max_pending ||
 	    e->pending >= n->cfg.max_pending_per_ip ||
 	    n->nsess >= SSU2_MAX_SESSIONS || n->shutting_down ||
-	    !transport_may_accept(n->tm)) {
+	    !transport_may_accept_from(n->tm, e->ip)) {
 		n->st.refused++;
 		if (ip_may_retry(n, from))
 			send_retry(n, from, h, 0, SSU2_TERM_LIMITS);

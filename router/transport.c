@@ -19,6 +19,7 @@
 #include "crypto/siphash.h"
 #include "router/evloop.h"
 #include "router/i2np.h"
+#include "router/ratelim.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +64,8 @@ struct table {
 };
 
 #define RATE_SLOTS (TRANSPORT_RATE_WINDOW_MS / 1000)
+/* Addresses whose handshake rate is remembered. */
+#define TRANSPORT_HANDSHAKE_IPS 4096
 /* Expiry checks on pull read the clock this rarely (a bulk sender pulls
  * thousands of messages per millisecond). */
 #define PULL_CLOCK_EVERY 64
@@ -99,6 +102,9 @@ struct transport_mgr {
 	/* Messages to ourselves, handed to hooks.recv from the loop. */
 	struct peer *loop;
 	struct evloop_timer *loop_ev;
+	/* Inbound handshake rates (lim.handshakes_*). */
+	struct tbucket hs_all;
+	struct ratelim *hs_ip;
 };
 
 void transport_limits_default(struct transport_limits *lim)
@@ -406,6 +412,7 @@ struct transport_mgr *transport_mgr_new(struct evloop *el,
 	tm->loop = xzalloc(sizeof(*tm->loop));
 	tm->loop_ev = evloop_timer_new(el, loop_cb, tm);
 	tm->spare_ev = evloop_timer_new(el, spare_cb, tm);
+	tm->hs_ip = ratelim_new(TRANSPORT_HANDSHAKE_IPS, 0, 0);
 	return tm;
 }
 
@@ -415,6 +422,7 @@ void transport_mgr_free(struct transport_mgr *tm)
 		return;
 	evloop_timer_free(tm->loop_ev);
 	evloop_timer_free(tm->spare_ev);
+	ratelim_free(tm->hs_ip);
 	queue_drop_all(tm, tm->loop);
 	free(tm->loop->q);
 	free(tm->loop);
@@ -654,6 +662,43 @@ void transport_mgr_foreach_peer(const struct transport_mgr *tm,
 bool transport_may_accept(const struct transport_mgr *tm)
 {
 	return tm->n_up + tm->n_attempts < tm->lim.max_sessions;
+}
+
+void transport_mgr_set_limits(struct transport_mgr *tm,
+			      const struct transport_limits *lim)
+{
+	tm->lim = *lim;
+}
+
+void transport_mgr_limits(const struct transport_mgr *tm,
+			  struct transport_limits *out)
+{
+	*out = tm->lim;
+}
+
+static unsigned hs_burst(unsigned per_min)
+{
+	return per_min / 6 > 10 ? per_min / 6 : 10;
+}
+
+bool transport_may_accept_from(struct transport_mgr *tm,
+			       const uint8_t ip[16])
+{
+	unsigned all = tm->lim.handshakes_per_min;
+	unsigned one = tm->lim.handshakes_per_ip_min;
+	uint64_t now = time_mono_ms();
+
+	if (!transport_may_accept(tm))
+		return false;
+	/* The address first: one noisy address does not use up the
+	 * tokens of everyone else. */
+	ratelim_set(tm->hs_ip, one, hs_burst(one));
+	if (!ratelim_take(tm->hs_ip, ip, 16, now) ||
+	    !tbucket_take(&tm->hs_all, all, hs_burst(all), now)) {
+		tm->st.handshakes_refused++;
+		return false;
+	}
+	return true;
 }
 
 /* The router that dialled a session: the peer for inbound, us otherwise. */

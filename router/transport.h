@@ -112,6 +112,11 @@ struct transport_limits {
 	size_t peer_queue_bytes;	/* per peer */
 	size_t total_queue_bytes;	/* all peers */
 	size_t queue_low_msgs;		/* queue_low hook threshold */
+	/* Inbound handshakes a minute, in all and from one IP address
+	 * (router/ratelim.h buckets, a burst of a sixth of a minute's, at
+	 * least 10); 0: no limit.  The defaults set none: bitsd takes them
+	 * from its [limits] section. */
+	unsigned handshakes_per_min, handshakes_per_ip_min;
 };
 #define TRANSPORT_DEFAULT_MAX_SESSIONS 512
 #define TRANSPORT_DEFAULT_PEER_QUEUE_MSGS 1024
@@ -128,6 +133,7 @@ struct transport_stats {
 	uint64_t msgs_local;		/* sent to ourselves, handed to recv */
 	uint64_t sessions_in, sessions_out;	/* established, cumulative */
 	uint64_t connect_failures;
+	uint64_t handshakes_refused;	/* over a handshake rate limit */
 	size_t sessions;		/* established now */
 	size_t connecting;		/* outbound attempts now */
 	size_t queued_msgs, queued_bytes;
@@ -144,6 +150,10 @@ struct transport_mgr *transport_mgr_new(struct evloop *el,
 /* Free tm, dropping queued messages.  Every transport must be freed
  * first.  Accepts NULL. */
 void transport_mgr_free(struct transport_mgr *tm);
+void transport_mgr_set_limits(struct transport_mgr *tm,
+			      const struct transport_limits *lim);
+void transport_mgr_limits(const struct transport_mgr *tm,
+			  struct transport_limits *out);
 void transport_mgr_set_hooks(struct transport_mgr *tm,
 			     const struct transport_hooks *h);
 /* Register a transport (ops borrowed, static); returns its id. */
@@ -189,6 +199,10 @@ void transport_mgr_foreach_peer(const struct transport_mgr *tm,
 
 /* Whether a new inbound handshake may start (session limit). */
 bool transport_may_accept(const struct transport_mgr *tm);
+/* The same, and within the handshake rate limits for the IP address ip
+ * (IPv4 as ::ffff:a.b.c.d); takes a token when it says yes. */
+bool transport_may_accept_from(struct transport_mgr *tm,
+			       const uint8_t ip[16]);
 /*
  * conn's handshake completed with peer.  inbound: the peer dialled us.
  * Returns 0 (conn is the peer's session now, or its spare: with two

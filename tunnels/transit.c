@@ -20,6 +20,7 @@
 #include "crypto/rand.h"
 #include "crypto/siphash.h"
 #include "router/mapping.h"
+#include "router/ratelim.h"
 #include "tunnels/endpoint.h"
 #include "tunnels/gateway.h"
 #include "tunnels/layer.h"
@@ -32,6 +33,8 @@
 #define TOMBSTONE ((struct transit_tunnel *)&tombstone_)
 /* TunnelData is tunnel id ‖ 1024 bytes. */
 #define TD_PAYLOAD_BYTES (4 + TUNNEL_MSG_BYTES)
+/* Previous hops whose build request rate is remembered. */
+#define TRANSIT_BUILD_PEERS 2048
 
 static char tombstone_;
 
@@ -40,6 +43,7 @@ struct transit_tunnel {
 	enum transit_role role;
 	uint32_t receive_id, next_id;
 	uint8_t next_ident[32];
+	uint8_t prev_ident[32];		/* who sent the request; 0s: unknown */
 	struct tunnel_layer layer;
 	struct tunnel_gateway *gw;	/* IBGW */
 	struct tunnel_endpoint *ep;	/* OBEP */
@@ -64,6 +68,11 @@ struct transit_table {
 	uint64_t tokens_ms;
 	bool tokens_started;
 	uint64_t mono_now;		/* of the message being handled */
+	bool refusing;			/* refuse every build (memory) */
+	bool shedding;			/* drop all transit traffic */
+	/* build request rates (lim.builds_*) */
+	struct tbucket builds_all;
+	struct ratelim *builds_peer;
 	struct transit_stats st;
 };
 
@@ -85,6 +94,8 @@ const char *transit_verdict_name(enum transit_verdict v)
 	case TRANSIT_REJECT_DUP_ID: return "duplicate id";
 	case TRANSIT_REJECT_LAYER_TYPE: return "layer type";
 	case TRANSIT_REJECT_OPTIONS: return "options";
+	case TRANSIT_REJECT_PEER_LIMIT: return "peer limit";
+	case TRANSIT_REJECT_MEMORY: return "memory budget";
 	case TRANSIT_VERDICT_COUNT_: break;
 	}
 	return "?";
@@ -220,6 +231,21 @@ static bool tokens_take(struct transit_table *t, uint64_t bytes, uint64_t mono)
 	return true;
 }
 
+/* Whether one more tunnel message may be relayed: not while shedding
+ * (the memory budget), and within the bandwidth share. */
+static bool relay_ok(struct transit_table *t, uint64_t mono)
+{
+	if (t->shedding) {
+		t->st.dropped_shed++;
+		return false;
+	}
+	if (!tokens_take(t, TD_PAYLOAD_BYTES, mono)) {
+		t->st.dropped_bandwidth++;
+		return false;
+	}
+	return true;
+}
+
 /* ---- sending ---- */
 
 static void send_msg(struct transit_table *t, const uint8_t peer[32],
@@ -284,6 +310,7 @@ struct transit_table *transit_table_new(const struct keystore *ks,
 	t->cap = 64;
 	t->slots = xcalloc(t->cap, sizeof(*t->slots));
 	rand_bytes(t->hkey, sizeof(t->hkey));
+	t->builds_peer = ratelim_new(TRANSIT_BUILD_PEERS, 0, 0);
 	return t;
 }
 
@@ -297,6 +324,7 @@ void transit_table_free(struct transit_table *t)
 	free(t->slots);
 	tunnel_replay_free(t->build_replay);
 	tunnel_replay_free(t->iv_replay);
+	ratelim_free(t->builds_peer);
 	memwipe(&t->part, sizeof(t->part));
 	free(t);
 }
@@ -305,6 +333,20 @@ void transit_table_set_limits(struct transit_table *t,
 			      const struct transit_limits *lim)
 {
 	t->lim = *lim;
+}
+
+void transit_table_set_shedding(struct transit_table *t, bool refuse_builds,
+				bool drop_traffic)
+{
+	t->refusing = refuse_builds;
+	t->shedding = drop_traffic;
+}
+
+void transit_table_shedding(const struct transit_table *t,
+			    bool *refuse_builds, bool *drop_traffic)
+{
+	*refuse_builds = t->refusing;
+	*drop_traffic = t->shedding;
 }
 
 void transit_table_limits(const struct transit_table *t,
@@ -461,6 +503,8 @@ enum transit_verdict transit_table_decide(struct transit_table *t,
 	/* i2pd drops an unknown layer type; Java replies 30, and so do we. */
 	if (o->req.layer_type != TUNNEL_BUILD_LAYER_AES)
 		return TRANSIT_REJECT_LAYER_TYPE;
+	if (t->refusing)
+		return TRANSIT_REJECT_MEMORY;
 	if (t->h.congested && t->h.congested(t->h.ctx))
 		return TRANSIT_REJECT_CONGESTION;
 	if (t->lim.bandwidth_Bps != 0 &&
@@ -477,7 +521,7 @@ enum transit_verdict transit_table_decide(struct transit_table *t,
 static void obep_deliver(void *ctx, const struct tunnel_endpoint_msg *em);
 
 static void join(struct transit_table *t, const struct tunnel_build_open *o,
-		 uint64_t mono_ms)
+		 const uint8_t *from, uint64_t mono_ms)
 {
 	struct transit_tunnel *x = xzalloc(sizeof(*x));
 
@@ -485,6 +529,8 @@ static void join(struct transit_table *t, const struct tunnel_build_open *o,
 	x->receive_id = o->req.receive_id;
 	x->next_id = o->req.next_id;
 	memcpy(x->next_ident, o->req.next_ident, 32);
+	if (from)
+		memcpy(x->prev_ident, from, 32);
 	if (o->req.flags & TUNNEL_BUILD_FLAG_IBGW) {
 		x->role = TRANSIT_IBGW;
 		x->gw = tunnel_gateway_new();
@@ -611,6 +657,41 @@ static void take_ticket(struct transit_table *t,
 		t->h.ticket(t->h.ctx, tk, n, o->req.receive_id);
 }
 
+/* lim.builds_*: the previous hop's bucket first, so one busy peer does
+ * not take everyone's tokens. */
+static bool build_rate_ok(struct transit_table *t, const uint8_t *from,
+			  uint64_t mono_ms)
+{
+	static const uint8_t unknown[32];
+	unsigned all = t->lim.builds_per_min, one = t->lim.builds_per_peer_min;
+
+	ratelim_set(t->builds_peer, one, one / 6 > 10 ? one / 6 : 10);
+	return ratelim_take(t->builds_peer, from ? from : unknown, 32,
+			    mono_ms) &&
+	       tbucket_take(&t->builds_all, all, all / 6 > 10 ? all / 6 : 10,
+			    mono_ms);
+}
+
+/* Our tunnels with peer as previous or next hop (a scan: the table is at
+ * most lim.max_tunnels, and this runs only for requests that passed the
+ * rate limits). */
+static size_t peer_tunnels(const struct transit_table *t, const uint8_t *peer)
+{
+	size_t n = 0;
+
+	if (!peer || memcmp(peer, t->self, 32) == 0)
+		return 0;
+	for (size_t i = 0; i < t->cap; i++) {
+		const struct transit_tunnel *x = t->slots[i];
+
+		if (x && x != TOMBSTONE &&
+		    (memcmp(x->prev_ident, peer, 32) == 0 ||
+		     memcmp(x->next_ident, peer, 32) == 0))
+			n++;
+	}
+	return n;
+}
+
 int transit_table_handle_build(struct transit_table *t,
 			       const struct i2np_msg *m, const uint8_t *from,
 			       uint64_t now_ms, uint64_t mono_ms)
@@ -634,6 +715,13 @@ int transit_table_handle_build(struct transit_table *t,
 	kind = m->type == I2NP_VARIABLE_TUNNEL_BUILD ? TUNNEL_BUILD_LONG
 						     : TUNNEL_BUILD_SHORT;
 	t->st.bytes_in += m->len;
+	if (!build_rate_ok(t, from, mono_ms)) {
+		t->st.builds_dropped++;
+		t->st.builds_throttled++;
+		log_info_rl(60, LD_TUNNEL, "build requests over the rate "
+			    "limit: dropped");
+		return ERR_LIMIT;
+	}
 	if ((r = tunnel_build_participant_open(&t->part, kind, b.records,
 					       b.n_records, now_ms, &o,
 					       NULL)) != 0) {
@@ -654,8 +742,12 @@ int transit_table_handle_build(struct transit_table *t,
 		return ERR_PROTOCOL;
 	}
 	v = transit_table_decide(t, &o, mono_ms, &avail);
+	if (v == TRANSIT_ACCEPT && t->lim.max_per_peer &&
+	    (peer_tunnels(t, from) >= t->lim.max_per_peer ||
+	     peer_tunnels(t, o.req.next_ident) >= t->lim.max_per_peer))
+		v = TRANSIT_REJECT_PEER_LIMIT;
 	if (v == TRANSIT_ACCEPT) {
-		join(t, &o, mono_ms);
+		join(t, &o, from, mono_ms);
 		t->st.builds_accepted++;
 		take_ticket(t, &o);
 		code = TUNNEL_BUILD_REPLY_ACCEPT;
@@ -708,10 +800,8 @@ int transit_table_handle_data(struct transit_table *t,
 		t->st.dropped_replay++;
 		return ERR_DUPLICATE;
 	}
-	if (!tokens_take(t, TD_PAYLOAD_BYTES, mono_ms)) {
-		t->st.dropped_bandwidth++;
+	if (!relay_ok(t, mono_ms))
 		return ERR_LIMIT;
-	}
 	memcpy(buf, td.data, TUNNEL_MSG_BYTES);
 	if ((r = tunnel_layer_encrypt(&x->layer, buf)) != 0)
 		return r;
@@ -821,10 +911,8 @@ static void gateway_in(struct transit_table *t, struct transit_tunnel *x,
 	/* FIXME: no batching yet; every TunnelGateway message is flushed. */
 	tunnel_gateway_flush(x->gw);
 	while (tunnel_gateway_pop(x->gw, buf)) {
-		if (!tokens_take(t, TD_PAYLOAD_BYTES, mono)) {
-			t->st.dropped_bandwidth++;
+		if (!relay_ok(t, mono))
 			continue;
-		}
 		if (tunnel_layer_encrypt(&x->layer, buf) != 0)
 			continue;
 		send_td(t, x, buf, mono);

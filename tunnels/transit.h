@@ -64,6 +64,8 @@ enum transit_verdict {
 	TRANSIT_REJECT_DUP_ID,		/* receive id in use */
 	TRANSIT_REJECT_LAYER_TYPE,	/* short record, layer type not AES */
 	TRANSIT_REJECT_OPTIONS,		/* bad bandwidth options */
+	TRANSIT_REJECT_PEER_LIMIT,	/* previous or next hop in too many */
+	TRANSIT_REJECT_MEMORY,		/* the memory budget says shed */
 	TRANSIT_VERDICT_COUNT_
 };
 
@@ -71,6 +73,14 @@ struct transit_limits {
 	size_t max_tunnels;		/* 0: accept no transit tunnels */
 	unsigned share_pct;		/* of bandwidth_Bps, 0..100 */
 	uint64_t bandwidth_Bps;		/* 0: no bandwidth limit */
+	/* Build requests a minute, in all and from one previous hop (the
+	 * router that handed us the request), checked before any
+	 * decryption: over them a request is dropped unanswered, as Java's
+	 * RequestThrottler does.  0: no limit (the defaults). */
+	unsigned builds_per_min, builds_per_peer_min;
+	/* Tunnels that may have one router as previous or next hop (Java's
+	 * ParticipatingThrottler); 0: no limit (the default). */
+	size_t max_per_peer;
 };
 void transit_limits_default(struct transit_limits *lim);
 
@@ -106,6 +116,7 @@ struct transit_stats {
 	uint64_t builds_rejected[TRANSIT_VERDICT_COUNT_];
 	uint64_t builds_dropped;	/* no reply (tunnel_build_drop) */
 	uint64_t builds_loop;		/* of which: previous-hop loop checks */
+	uint64_t builds_throttled;	/* of which: over a build rate limit */
 	uint64_t tickets;		/* accepted builds that had a ticket */
 	uint64_t data_relayed;		/* TunnelData out */
 	uint64_t gateway_msgs;		/* TunnelGateway in at an IBGW */
@@ -113,6 +124,7 @@ struct transit_stats {
 	uint64_t dropped_unknown;	/* no such tunnel, or wrong role */
 	uint64_t dropped_replay;
 	uint64_t dropped_bandwidth;
+	uint64_t dropped_shed;		/* while shedding (memory budget) */
 	uint64_t dropped_bad;		/* malformed or expired content */
 	uint64_t send_failed;
 	uint64_t bytes_in, bytes_out;
@@ -142,6 +154,13 @@ struct transit_table *transit_table_new(const struct keystore *ks,
 void transit_table_free(struct transit_table *t);
 void transit_table_set_limits(struct transit_table *t,
 			      const struct transit_limits *lim);
+/* The memory budget (router/membudget.h): refuse_builds refuses every
+ * build request (reply 30), drop_traffic drops every transit tunnel
+ * message; the tunnels stay and carry traffic again once it is off. */
+void transit_table_set_shedding(struct transit_table *t, bool refuse_builds,
+				bool drop_traffic);
+void transit_table_shedding(const struct transit_table *t,
+			    bool *refuse_builds, bool *drop_traffic);
 void transit_table_limits(const struct transit_table *t,
 			  struct transit_limits *out);
 /* The participant state (its request-time window may be changed). */
@@ -153,7 +172,8 @@ struct tunnel_build_participant *transit_table_participant(
  * borrowed) from the router from (NULL when not known).  now_ms is the
  * wall clock (request times), mono_ms the monotonic one.  Returns 0 when
  * a reply went out (accept or reject), else the reason it was dropped:
- * an ERR_* from tunnel_build_participant_open(), ERR_PROTOCOL for Java's
+ * ERR_LIMIT over a build rate limit (before any decryption), an ERR_*
+ * from tunnel_build_participant_open(), ERR_PROTOCOL for Java's
  * loop checks on from (we are the previous hop of a hop that is not an
  * IBGW, or a middle hop's previous and next hop are the same router), or
  * ERR_FORMAT / ERR_ARG.

@@ -12,15 +12,12 @@
  */
 #include "config.h"
 #include "tests/unit/router/test_ntcp2_client.h"
-#include "router/conf.h"
 #include "router/router_info.h"
 #include "router/router_keys.h"
-#include "router/router_self.h"
 #include "crypto/base/alloc.h"
 #include "crypto/base/err.h"
 #include "crypto/base/time.h"
 #include "crypto/init.h"
-#include "crypto/keystore.h"
 #include "crypto/rand.h"
 
 #include <stdio.h>
@@ -152,7 +149,6 @@ int main(int argc, char **argv)
 {
 	struct router_info *target = NULL, *ri = NULL;
 	struct router_keys *keys;
-	struct conf *cfg;
 	int r;
 
 	if (argc < 4) {
@@ -167,19 +163,12 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	/* A throwaway identity, for the scenarios that finish a handshake. */
-	keys = router_keys_new_random();
-	cfg = conf_new_default("/nonexistent");
-	cfg->netid = tgt.netid;
-	cfg->port = 9;
-	if (router_self_build(cfg, keys, &ri) != 0)
+	if (ntc_identity(tgt.netid, &keys, &ri, &me) != 0)
 		return 2;
 	my_ri = router_info_bytes(ri, &my_ri_len);
-	noise_static_from_keystore(&me, router_keys_keystore(keys),
-				   KEYSTORE_X_NTCP2);
 	r = scenario(argv[3], argc > 4 ? (unsigned)atoi(argv[4]) : 100);
 	router_info_free(ri);
 	router_info_free(target);
 	router_keys_free(keys);
-	conf_free(cfg);
 	return r;
 }

@@ -19,6 +19,8 @@ extern const struct test_case router_logsink_tests[];
 extern const struct test_case router_router_keys_tests[];
 extern const struct test_case router_router_self_tests[];
 extern const struct test_case router_ri_pay_tests[];
+extern const struct test_case router_ratelim_tests[];
+extern const struct test_case router_membudget_tests[];
 extern const struct test_case router_worker_tests[];
 extern const struct test_case router_gzip_tests[];
 extern const struct test_case router_leaseset_tests[];
@@ -53,6 +55,8 @@ int main(int argc, char **argv)
 		{ "router_keys", router_router_keys_tests },
 		{ "router_self", router_router_self_tests },
 		{ "ri_pay", router_ri_pay_tests },
+		{ "ratelim", router_ratelim_tests },
+		{ "membudget", router_membudget_tests },
 		{ "worker", router_worker_tests },
 		{ "gzip", router_gzip_tests },
 		{ "leaseset", router_leaseset_tests },

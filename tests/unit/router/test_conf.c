@@ -466,12 +466,69 @@ static void test_help_lists_every_option(struct tctx *t)
 	free(text);
 }
 
+/* The [limits] section: on by default, each key read, 0 lifts one, and a
+ * value out of range is an error naming the key. */
+static void test_ini_limits(struct tctx *t)
+{
+	static const char text[] =
+		"[limits]\n"
+		"sessions = 100\n"
+		"handshakes = 0\n"
+		"handshakes-per-ip = 5\n"
+		"builds = 1000\n"
+		"builds-per-peer = 20\n"
+		"transit-per-peer = 7\n"
+		"netdb-lookups = 30\n"
+		"netdb-stores = 0\n"
+		"streams = 9\n"
+		"sam-sessions = 3\n"
+		"memory = 128\n";
+	char err[CONF_ERR_BYTES];
+	struct conf *c = conf_new_default("/d");
+
+	T_EQ(t, c->lim_sessions, CONF_DEFAULT_LIM_SESSIONS);
+	T_EQ(t, c->lim_handshakes, CONF_DEFAULT_LIM_HANDSHAKES);
+	T_EQ(t, c->lim_handshakes_ip, CONF_DEFAULT_LIM_HANDSHAKES_IP);
+	T_EQ(t, c->lim_builds, CONF_DEFAULT_LIM_BUILDS);
+	T_EQ(t, c->lim_builds_peer, CONF_DEFAULT_LIM_BUILDS_PEER);
+	T_EQ(t, c->lim_transit_peer, CONF_DEFAULT_LIM_TRANSIT_PEER);
+	T_EQ(t, c->lim_netdb_lookups, CONF_DEFAULT_LIM_NETDB_LOOKUPS);
+	T_EQ(t, c->lim_netdb_stores, CONF_DEFAULT_LIM_NETDB_STORES);
+	T_EQ(t, c->lim_streams, CONF_DEFAULT_LIM_STREAMS);
+	T_EQ(t, c->lim_sam_sessions, CONF_DEFAULT_LIM_SAM_SESSIONS);
+	T_EQ(t, c->lim_memory_mib, 64);
+	T_TRUE(t, c->lim_sessions && c->lim_handshakes &&
+		  c->lim_handshakes_ip && c->lim_builds &&
+		  c->lim_builds_peer && c->lim_transit_peer &&
+		  c->lim_netdb_lookups && c->lim_netdb_stores &&
+		  c->lim_streams && c->lim_sam_sessions);
+	conf_free(c);
+	T_OK(t, parse(&c, text, err, sizeof(err)));
+	T_EQ(t, c->lim_sessions, 100);
+	T_EQ(t, c->lim_handshakes, 0);
+	T_EQ(t, c->lim_handshakes_ip, 5);
+	T_EQ(t, c->lim_builds, 1000);
+	T_EQ(t, c->lim_builds_peer, 20);
+	T_EQ(t, c->lim_transit_peer, 7);
+	T_EQ(t, c->lim_netdb_lookups, 30);
+	T_EQ(t, c->lim_netdb_stores, 0);
+	T_EQ(t, c->lim_streams, 9);
+	T_EQ(t, c->lim_sam_sessions, 3);
+	T_EQ(t, c->lim_memory_mib, 128);
+	conf_free(c);
+	T_ERR(t, parse(&c, "[limits]\nbuilds = -1\n", err, sizeof(err)),
+	      ERR_RANGE);
+	T_TRUE(t, contains(err, "limits.builds"));
+	conf_free(c);
+}
+
 const struct test_case router_conf_tests[] = {
 	{ "defaults", test_defaults, 0 },
 	{ "ini/good", test_ini_good, 0 },
 	{ "ini/empty_value_clears_logfile", test_ini_empty_value_clears_logfile, 0 },
 	{ "ini/bad_lines", test_ini_bad_lines, 0 },
 	{ "ini/tunnels", test_ini_tunnels, 0 },
+	{ "ini/limits", test_ini_limits, 0 },
 	{ "ini/market", test_ini_market, 0 },
 	{ "ini/proxy", test_ini_proxy, 0 },
 	{ "ini/nul_and_long_line", test_ini_nul_and_long_line, 0 },

@@ -771,6 +771,54 @@ static void test_ban_after_failures(struct tctx *t)
 	T_EQ(t, at.st.refused, 3);
 }
 
+/* Thirty connections with junk from one address, its handshake limit 1 a
+ * minute (burst 10): ten handshakes start (and fail), twenty are closed
+ * at accept, before any work, and the transport counts them. */
+static void cl_thirty(struct client *c)
+{
+	for (int i = 0; i < 30; i++) {
+		uint8_t junk[64];
+		int fd = ntc_connect(&c->target);
+
+		if (fd < 0)
+			return;
+		rand_bytes(junk, sizeof(junk));
+		ntc_send(fd, junk, sizeof(junk));
+		close(fd);
+	}
+}
+
+static bool thirty_seen(void *arg)
+{
+	struct attack *at = arg;
+	struct ntcp2_stats s;
+
+	ntcp2_stats(at->b.n, &s);
+	return s.refused + s.hs_failed >= 30 && s.pending_in == 0;
+}
+
+static void test_handshake_rate(struct tctx *t)
+{
+	struct attack at;
+	struct transport_limits lim;
+	struct transport_stats ts = { 0 };
+
+	if (attack_start2(t, &at, no_ban)) {
+		transport_mgr_limits(at.b.tm, &lim);
+		lim.handshakes_per_ip_min = 1;
+		lim.handshakes_per_min = 600;
+		transport_mgr_set_limits(at.b.tm, &lim);
+		(void)run_client(t, &at.c, cl_thirty);
+		T_TRUE(t, tnode_run_until(at.el, thirty_seen, &at, 15000));
+		transport_mgr_stats(at.b.tm, &ts);
+	}
+	attack_stop(&at);
+	T_EQ(t, at.st.hs_failed, 10);
+	T_EQ(t, at.st.refused, 20);
+	T_EQ(t, ts.handshakes_refused, 20);
+	T_EQ(t, at.st.sessions, 0);
+}
+
 const struct test_case router_ntcp2_tests[] = {
 	{ "exchange_10k", test_exchange_10k, TT_FORK },
 	{ "simultaneous_dial", test_simultaneous_dial, TT_FORK },
@@ -788,6 +836,7 @@ const struct test_case router_ntcp2_tests[] = {
 	{ "bad_frame_aead", test_bad_frame_aead, TT_FORK },
 	{ "bad_frame_length", test_bad_frame_length, TT_FORK },
 	{ "bad_many_no_growth", test_bad_many_no_growth, TT_FORK },
+	{ "handshake_rate", test_handshake_rate, TT_FORK },
 	{ "ban_after_failures", test_ban_after_failures, TT_FORK },
 	{ NULL, NULL, 0 }
 };

@@ -1,7 +1,11 @@
 /* A raw NTCP2 client for tests (tests/unit/router/test_ntcp2_client.h). */
 #include "config.h"
 #include "tests/unit/router/test_ntcp2_client.h"
+#include "router/conf.h"
 #include "router/router_address.h"
+#include "router/router_keys.h"
+#include "router/router_self.h"
+#include "crypto/keystore.h"
 #include "router/router_info.h"
 #include "crypto/base/err.h"
 #include "crypto/base/time.h"
@@ -170,6 +174,23 @@ int ntc_read_termination(int fd, struct ntcp2_dir *rx)
 				return reason;
 	}
 	return -1;
+}
+
+int ntc_identity(uint8_t netid, struct router_keys **keys,
+		 struct router_info **ri, struct noise_static *st)
+{
+	struct conf *cfg = conf_new_default("/nonexistent");
+	int r;
+
+	*keys = router_keys_new_random();
+	cfg->netid = netid;
+	cfg->port = 9;
+	r = router_self_build(cfg, *keys, ri);
+	conf_free(cfg);
+	if (r == 0)
+		noise_static_from_keystore(st, router_keys_keystore(*keys),
+					   KEYSTORE_X_NTCP2);
+	return r;
 }
 
 int ntc_expected_reason(enum ntc_frame_attack a)

@@ -17,6 +17,7 @@
 #include "router/ntcp2_handshake.h"
 
 struct router_info;
+struct router_keys;
 
 /* Who we attack: Bob's address and NTCP2 keys. */
 struct ntc_target {
@@ -46,6 +47,11 @@ int64_t ntc_wait_close(int fd, size_t *extra);
 void ntc_request(const struct ntc_target *t, const struct noise_static *st,
 		 struct ntcp2_hs *hs, uint8_t netid, uint32_t ts, size_t m3p2,
 		 struct bbuf *out);
+/* A throwaway router for netid: fresh keys, a signed RouterInfo (port 9,
+ * never dialled) and its NTCP2 static key.  0 or an ERR_*; the caller
+ * frees *keys and *ri. */
+int ntc_identity(uint8_t netid, struct router_keys **keys,
+		 struct router_info **ri, struct noise_static *st);
 /* A whole handshake as Alice (static key st, RouterInfo ri); returns the
  * socket and the keys, or -1. */
 int ntc_handshake(const struct ntc_target *t, const struct noise_static *st,

@@ -15,12 +15,14 @@
 #include "crypto/rand.h"
 #include "router/i2np.h"
 #include "router/mapping.h"
+#include "router/membudget.h"
 #include "tunnels/build_record.h"
 #include "tunnels/endpoint.h"
 #include "tunnels/gateway.h"
 #include "tunnels/layer.h"
 #include "tunnels/transit.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -1063,6 +1065,176 @@ static void test_ticket(struct tctx *t)
 	mapping_clear(&other);
 }
 
+/* [limits] builds and builds-per-peer: over a previous hop's burst its
+ * requests are dropped before any decryption (no reply, no tunnel),
+ * another hop still gets in until the global burst is used, and a minute
+ * later the first hop is welcome again. */
+static void test_build_rate_limits(struct tctx *t)
+{
+	struct transit_limits lim = { .max_tunnels = 100,
+				      .builds_per_min = 66,
+				      .builds_per_peer_min = 6 };
+	const struct transit_stats *st;
+	uint8_t other[32], third[32];
+	struct rig g;
+
+	memset(other, 0x99, 32);
+	memset(third, 0x9a, 32);
+	rig_init(&g, 2, 1, &lim);		/* OBEP */
+	st = transit_table_stats(g.t);
+	g.from = g.hops[0].hash;
+	/* bursts: a sixth of a minute's, at least 10 (11 in all) */
+	for (int i = 0; i < 10; i++) {
+		T_OK(t, rig_build(t, &g, TUNNEL_BUILD_SHORT, false));
+		T_EQ(t, g.codes[1], 0);
+	}
+	T_ERR(t, rig_build(t, &g, TUNNEL_BUILD_SHORT, false), ERR_LIMIT);
+	T_EQ(t, g.net.n, 0);
+	T_EQ(t, st->builds_throttled, 1);
+	T_EQ(t, transit_table_count(g.t), 10);
+	/* another previous hop has its own bucket... */
+	g.from = other;
+	T_OK(t, rig_build(t, &g, TUNNEL_BUILD_SHORT, false));
+	T_EQ(t, g.codes[1], 0);
+	/* ...until the global one is empty */
+	g.from = third;
+	T_ERR(t, rig_build(t, &g, TUNNEL_BUILD_SHORT, false), ERR_LIMIT);
+	T_EQ(t, st->builds_throttled, 2);
+	T_EQ(t, transit_table_count(g.t), 11);
+	/* a minute later */
+	g.mono += 60000;
+	g.from = g.hops[0].hash;
+	T_OK(t, rig_build(t, &g, TUNNEL_BUILD_SHORT, false));
+	T_EQ(t, g.codes[1], 0);
+	/* 0 lifts the limits */
+	lim.builds_per_min = lim.builds_per_peer_min = 0;
+	transit_table_set_limits(g.t, &lim);
+	for (int i = 0; i < 30; i++)
+		T_OK(t, rig_build(t, &g, TUNNEL_BUILD_SHORT, false));
+	T_EQ(t, st->builds_throttled, 2);
+	rig_free(&g);
+}
+
+/* [limits] transit-per-peer: a router that is already the previous or
+ * next hop of that many of our tunnels gets reply 30 (counted as the
+ * peer limit); raising the limit lets it in again. */
+static void test_peer_tunnel_limit(struct tctx *t)
+{
+	struct transit_limits lim = { .max_tunnels = 100, .max_per_peer = 2 };
+	const struct transit_stats *st;
+	uint8_t other[32];
+	struct rig g;
+
+	memset(other, 0x99, 32);
+	rig_init(&g, 3, 1, &lim);		/* middle: from 0, next 2 */
+	st = transit_table_stats(g.t);
+	g.from = g.hops[0].hash;
+	T_OK(t, rig_build(t, &g, TUNNEL_BUILD_SHORT, false));
+	T_OK(t, rig_build(t, &g, TUNNEL_BUILD_LONG, false));
+	T_EQ(t, g.codes[1], 0);
+	T_OK(t, rig_build(t, &g, TUNNEL_BUILD_SHORT, false));
+	T_EQ(t, g.codes[1], TUNNEL_BUILD_REPLY_REJECT);
+	T_EQ(t, st->builds_rejected[TRANSIT_REJECT_PEER_LIMIT], 1);
+	/* a fresh previous hop, the same next hop: still too many */
+	g.from = other;
+	T_OK(t, rig_build(t, &g, TUNNEL_BUILD_SHORT, false));
+	T_EQ(t, g.codes[1], TUNNEL_BUILD_REPLY_REJECT);
+	T_EQ(t, st->builds_rejected[TRANSIT_REJECT_PEER_LIMIT], 2);
+	T_EQ(t, transit_table_count(g.t), 2);
+	lim.max_per_peer = 3;
+	transit_table_set_limits(g.t, &lim);
+	T_OK(t, rig_build(t, &g, TUNNEL_BUILD_SHORT, false));
+	T_EQ(t, g.codes[1], 0);
+	T_EQ(t, transit_table_count(g.t), 3);
+	rig_free(&g);
+}
+
+/* The memory budget's shedding: refusing builds answers 30 (counted as
+ * memory) while traffic still flows; dropping traffic drops every transit
+ * message (counted apart from the bandwidth share); off again, both work. */
+static void test_memory_shedding(struct tctx *t)
+{
+	const struct transit_stats *st;
+	struct tunnel_layer l[2];
+	uint8_t body[1024];
+	struct i2np_msg *m;
+	uint32_t id;
+	struct rig g;
+	bool refusing, shedding;
+
+	rig_init(&g, 2, 0, NULL);
+	st = transit_table_stats(g.t);
+	T_OK(t, rig_build(t, &g, TUNNEL_BUILD_SHORT, false));
+	T_EQ(t, g.codes[0], 0);
+	id = tunnel_build_hop_id(g.b, 0);
+	creator_layers(&g, l);
+	transit_table_set_shedding(g.t, true, false);
+	transit_table_shedding(g.t, &refusing, &shedding);
+	T_TRUE(t, refusing);
+	T_FALSE(t, shedding);
+	T_OK(t, rig_build(t, &g, TUNNEL_BUILD_SHORT, false));
+	T_EQ(t, g.codes[0], TUNNEL_BUILD_REPLY_REJECT);
+	T_EQ(t, st->builds_rejected[TRANSIT_REJECT_MEMORY], 1);
+	T_EQ(t, transit_table_count(g.t), 1);
+	rand_bytes(body, sizeof(body));
+	m = td_msg(id, body);
+	T_OK(t, transit_table_handle_data(g.t, m, MONO + 1));
+	i2np_msg_free(m);
+	T_EQ(t, g.net.n, 1);
+	net_clear(&g.net);
+	transit_table_set_shedding(g.t, true, true);
+	rand_bytes(body, sizeof(body));
+	m = td_msg(id, body);
+	T_ERR(t, transit_table_handle_data(g.t, m, MONO + 2), ERR_LIMIT);
+	i2np_msg_free(m);
+	T_EQ(t, g.net.n, 0);
+	T_EQ(t, st->dropped_shed, 1);
+	T_EQ(t, st->dropped_bandwidth, 0);
+	transit_table_set_shedding(g.t, false, false);
+	rand_bytes(body, sizeof(body));
+	m = td_msg(id, body);
+	T_OK(t, transit_table_handle_data(g.t, m, MONO + 3));
+	i2np_msg_free(m);
+	T_EQ(t, g.net.n, 1);
+	net_clear(&g.net);
+	T_OK(t, rig_build(t, &g, TUNNEL_BUILD_SHORT, false));
+	T_EQ(t, g.codes[0], 0);
+	T_EQ(t, transit_table_count(g.t), 2);
+	wipe_layers(l, 2);
+	rig_free(&g);
+}
+
+/* A thousand transit tunnels (the issue's "1,000 transit tunnels: RSS
+ * within 64 MiB"): what they add to the heap, a bound the memory budget's
+ * documentation relies on. */
+static void test_thousand_tunnels(struct tctx *t)
+{
+	struct transit_limits lim = { .max_tunnels = 2000 };
+	size_t before, after;
+	struct rig g;
+
+	rig_init(&g, 2, 1, &lim);		/* OBEP: the largest state */
+	g.from = g.hops[0].hash;
+	T_OK(t, rig_build(t, &g, TUNNEL_BUILD_SHORT, false));
+	before = mem_heap_in_use();
+	for (int i = 0; i < 1000; i++)
+		if (rig_build(t, &g, TUNNEL_BUILD_SHORT, false) != 0 ||
+		    g.codes[1] != 0)
+			break;
+	T_EQ(t, transit_table_count(g.t), 1001);
+	tunnel_build_free(g.b);
+	g.b = NULL;
+	after = mem_heap_in_use();
+	if (getenv("BITS_TEST_LOG"))
+		fprintf(stderr, "1000 transit tunnels: %zu bytes of heap "
+			"(%zu each)\n", after - before, (after - before) / 1000);
+	T_TRUE(t, after > before);
+	/* about 500 bytes each (an OBEP's reassembly table grows only
+	 * when fragments arrive) */
+	T_TRUE(t, after - before <= (2u << 20));
+	rig_free(&g);
+}
+
 const struct test_case tunnels_transit_tests[] = {
 	{ "join_roles", test_join_roles, 0 },
 	{ "ticket", test_ticket, 0 },
@@ -1078,5 +1250,9 @@ const struct test_case tunnels_transit_tests[] = {
 	{ "obep_to_own_zero_hop", test_obep_to_own_zero_hop, 0 },
 	{ "build_via_own_obep", test_build_via_own_obep, TT_FORK },
 	{ "bandwidth_share", test_bandwidth_share, 0 },
+	{ "build_rate_limits", test_build_rate_limits, 0 },
+	{ "peer_tunnel_limit", test_peer_tunnel_limit, 0 },
+	{ "memory_shedding", test_memory_shedding, 0 },
+	{ "thousand_tunnels", test_thousand_tunnels, TT_FORK },
 	{ NULL, NULL, 0 }
 };
