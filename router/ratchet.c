@@ -766,7 +766,7 @@ static void replay_add(struct ratchet_ctx *c, const uint8_t epk[32])
 /* Bob: a new session answering a bound NS from apk, with the NS state
  * (ck, h) and Alice's ephemeral key aepk.  Other sessions to apk retire
  * ("replaces any previous outbound session"), except Alice-side ones
- * still waiting for their NSR: the NS/NS race, decided in nsr_read(). */
+ * still waiting for their NSR (the NS/NS race: both may complete). */
 static int bob_session(struct ratchet_ctx *c, const struct x25519_pk *apk,
 		       const struct x25519_pk *aepk, const uint8_t ck[32],
 		       const uint8_t h[32], uint64_t now_ms)
@@ -893,36 +893,6 @@ out:
 	return r;
 }
 
-/*
- * The NS/NS race: both sides sent an NS before either heard back, each
- * answered the other's with an NSR (the answering session sends before a
- * session still waiting for its NSR), and now Alice's session s has its
- * NSR while our answering session to the same peer waits for an ES.  If
- * each side went on with the session it answered with, each session
- * would carry one direction only, and the DH ratchet, whose answer comes
- * back on the paired session, would never complete.  Both sides settle on
- * the same pair: the NS of the lower static key wins; the losing session
- * only receives until it expires.  (i2pd keeps its own NS's session and
- * sends nothing until it gets our NSR, so the answer goes out first, and
- * no NSR comes to decide on here.)
- */
-static void ns_race_settle(struct ratchet_ctx *c, struct ratchet_session *s)
-{
-	bool ours_wins = memcmp(c->pk.b, s->remote.b, 32) < 0;
-
-	for (struct ratchet_session *o = c->sessions; o; o = o->next) {
-		if (o == s || o->retired || o->state != S_NSR_SENT ||
-		    memcmp(o->remote.b, s->remote.b, 32) != 0)
-			continue;
-		if (ours_wins) {
-			o->retired = true;
-		} else {
-			s->retired = true;
-			return;
-		}
-	}
-}
-
 /* Alice: an NSR under the tag of her NS rec. */
 static int nsr_read(struct ratchet_ctx *c, struct tag_ent *e,
 		    const uint8_t *data, size_t len, uint64_t now_ms,
@@ -969,8 +939,6 @@ static int nsr_read(struct ratchet_ctx *c, struct tag_ent *e,
 		ratchet_tagset_init(&s->rx_cur->gen, ck, k_ba);
 		rx_fill(c, s->rx_cur, c->params.lookahead);
 		s->state = S_ESTABLISHED;
-		if (!s->retired)
-			ns_race_settle(c, s);
 		/* the other NS records stay until expiry so that their NSRs
 		 * still deliver payloads; their keys are not used */
 		for (int i = 0; i < RATCHET_MAX_PENDING_NS; i++)
@@ -1161,15 +1129,7 @@ static int es_read(struct ratchet_ctx *c, struct tag_ent *e,
 	s->active_ms = now_ms;
 	if (s->state == S_NSR_SENT) {
 		/* Alice's first ES: Bob "switches to use Existing Session
-		 * messages" on this session, the one she chose: a later NS
-		 * of hers may have retired it (she sent another before our
-		 * NSR reached her), and Bob's other sessions to her "should
-		 * be destroyed" (they now only receive until they expire) */
-		for (struct ratchet_session *o = c->sessions; o; o = o->next)
-			if (o != s && !o->retired &&
-			    memcmp(o->remote.b, s->remote.b, 32) == 0)
-				o->retired = true;
-		s->retired = false;
+		 * messages" */
 		s->state = S_ESTABLISHED;
 		ratchet_tagset_wipe(&s->nsr_tx);
 		memwipe(s->nsr_k, sizeof(s->nsr_k));
