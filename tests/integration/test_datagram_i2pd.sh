@@ -83,7 +83,9 @@ fi
 # ---- by hand: SOAK="N SECONDS" (the soak: SOAK="100000 600") ----
 # N repliable datagrams each way between new sessions, paced over SECONDS;
 # they cross bitsd's and i2pd's DH ratchets (a new tag set every few
-# thousand messages) in both directions
+# thousand messages) in both directions.  SOAK_RACE=1: no first exchange
+# one way and then the other, so the first messages of both sides cross
+# (each an NS: the NS/NS race)
 if [ -n "${SOAK:-}" ]; then
 	# shellcheck disable=SC2086
 	python3 "${top_srcdir:-.}/tests/integration/sam-datagram.py" soak \
