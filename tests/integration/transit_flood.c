@@ -40,7 +40,8 @@ struct pending {
 	uint32_t reply_id;
 };
 
-static uint8_t frame_plain[65536], frame_out[65536 + 18];
+/* One frame, sealed or read: its length, its blocks and their tag. */
+static uint8_t frame_out[NTCP2_FRAME_MAX_PLAIN_BYTES + 18];
 
 /* Send msg as one I2NP block in its own frame. */
 static bool send_msg(int fd, struct ntcp2_dir *tx, const struct i2np_msg *m)
@@ -48,7 +49,8 @@ static bool send_msg(int fd, struct ntcp2_dir *tx, const struct i2np_msg *m)
 	struct bbuf p = BBUF_INIT;
 	bool ok;
 
-	if (ntcp2_block_put_i2np(&p, m) != 0 || p.len > sizeof(frame_plain)) {
+	if (ntcp2_block_put_i2np(&p, m) != 0 ||
+	    p.len > NTCP2_FRAME_MAX_PLAIN_BYTES) {
 		bbuf_free(&p);
 		return false;
 	}
