@@ -1583,7 +1583,13 @@ static void timer_run(struct sess *s)
 		sess_rearm(s);
 		return;
 	}
-	if (now >= s->last_recv_ms + n->cfg.idle_timeout_ms) {
+	/* A session whose relay tag we publish stays while our keepalives
+	 * go out: its tag is valid only as long as the session, and an
+	 * i2pd introducer sends nothing on a quiet session (closing it
+	 * after a minute churned our introducers faster than routers
+	 * learned them: Relay Requests with the old tags, code 5). */
+	if (!s->tag_from_peer &&
+	    now >= s->last_recv_ms + n->cfg.idle_timeout_ms) {
 		sess_log(s, "idle", 0);
 		sess_terminate(s, SSU2_TERM_IDLE);
 		return;
