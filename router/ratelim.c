@@ -35,6 +35,11 @@ bool tbucket_take(struct tbucket *b, unsigned per_min, unsigned burst,
 	return true;
 }
 
+unsigned ratelim_burst(unsigned per_min)
+{
+	return per_min / 6 > 10 ? per_min / 6 : 10;
+}
+
 struct slot {
 	uint8_t key[RATELIM_KEY_MAX_BYTES];
 	uint8_t len;

@@ -34,6 +34,9 @@ struct tbucket {
 bool tbucket_take(struct tbucket *b, unsigned per_min, unsigned burst,
 		  uint64_t mono_ms);
 
+/* The burst the [limits] rates use: a sixth of a minute's, at least 10. */
+unsigned ratelim_burst(unsigned per_min);
+
 struct ratelim;		/* opaque */
 
 /* Room for at least max_keys keys (rounded up to whole sets). */

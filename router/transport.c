@@ -676,11 +676,6 @@ void transport_mgr_limits(const struct transport_mgr *tm,
 	*out = tm->lim;
 }
 
-static unsigned hs_burst(unsigned per_min)
-{
-	return per_min / 6 > 10 ? per_min / 6 : 10;
-}
-
 bool transport_may_accept_from(struct transport_mgr *tm,
 			       const uint8_t ip[16])
 {
@@ -692,9 +687,9 @@ bool transport_may_accept_from(struct transport_mgr *tm,
 		return false;
 	/* The address first: one noisy address does not use up the
 	 * tokens of everyone else. */
-	ratelim_set(tm->hs_ip, one, hs_burst(one));
+	ratelim_set(tm->hs_ip, one, ratelim_burst(one));
 	if (!ratelim_take(tm->hs_ip, ip, 16, now) ||
-	    !tbucket_take(&tm->hs_all, all, hs_burst(all), now)) {
+	    !tbucket_take(&tm->hs_all, all, ratelim_burst(all), now)) {
 		tm->st.handshakes_refused++;
 		return false;
 	}

@@ -665,11 +665,10 @@ static bool build_rate_ok(struct transit_table *t, const uint8_t *from,
 	static const uint8_t unknown[32];
 	unsigned all = t->lim.builds_per_min, one = t->lim.builds_per_peer_min;
 
-	ratelim_set(t->builds_peer, one, one / 6 > 10 ? one / 6 : 10);
+	ratelim_set(t->builds_peer, one, ratelim_burst(one));
 	return ratelim_take(t->builds_peer, from ? from : unknown, 32,
 			    mono_ms) &&
-	       tbucket_take(&t->builds_all, all, all / 6 > 10 ? all / 6 : 10,
-			    mono_ms);
+	       tbucket_take(&t->builds_all, all, ratelim_burst(all), mono_ms);
 }
 
 /* Our tunnels with peer as previous or next hop (a scan: the table is at
