@@ -92,8 +92,13 @@ struct tunnelnet {
 	struct tn_dest *dests;
 	struct tn_queued *queue;
 	size_t n_queued;
-	/* Keys of the lookups whose callback is ours (cancelled at free). */
-	uint8_t lookups[TUNNELNET_QUEUE_MAX][32];
+	/* The lookups whose callback is ours (cancelled at free): the key,
+	 * and the published time of the usable LeaseSet known when it
+	 * started (0: none), so that only a newer one ends it. */
+	struct tn_lookup {
+		uint8_t key[32];
+		uint64_t had_ms;
+	} lookups[TUNNELNET_QUEUE_MAX];
 	size_t n_lookups;
 	/* Destinations whose lookup failed lately (a ring): looked up
 	 * again after TUNNELNET_RELOOKUP_MS while payloads wait for them
@@ -415,6 +420,16 @@ static int route_of(const struct leaseset *ls, uint64_t now_ms,
 	return ERR_INTERNAL;
 }
 
+/* ls lists a lease route_of() would send to. */
+static bool ls_has_lease(const struct leaseset *ls, uint64_t now_ms)
+{
+	for (size_t i = 0; i < leaseset_lease_count(ls); i++)
+		if (leaseset_lease(ls, i)->end_ms >
+		    now_ms + TUNNELNET_LEASE_MARGIN_MS)
+			return true;
+	return false;
+}
+
 static int lookup_start(struct tunnelnet *tn, const uint8_t key[32]);
 
 static int send_now(struct tunnelnet *tn, struct tn_dest *x,
@@ -613,6 +628,9 @@ static const uint8_t *lookup_key(struct tunnelnet *tn, const uint8_t h[32])
 	return e ? e->bl.store_key : h;
 }
 
+/* The LeaseSet to send to hash by, while one of its leases is usable
+ * (NULL otherwise: a LeaseSet whose leases all ended, or end within
+ * TUNNELNET_LEASE_MARGIN_MS, is as good as none and is looked up). */
 static const struct leaseset *remote_ls(struct tunnelnet *tn,
 					const uint8_t hash[32])
 {
@@ -624,7 +642,7 @@ static const struct leaseset *remote_ls(struct tunnelnet *tn,
 	bool has_key;
 
 	if (ent && leaseset_type(ent->ls) == LEASESET_LS2)
-		return ent->ls;
+		return ls_has_lease(ent->ls, time_now_ms()) ? ent->ls : NULL;
 	if (!(e = els_by_dest(tn, hash)))
 		return NULL;
 	/* a newer one in the netDb (looked up again): open it (with
@@ -635,14 +653,13 @@ static const struct leaseset *remote_ls(struct tunnelnet *tn,
 	(void)els_open(tn, &bl, has_key ? key : NULL, &e);
 	memwipe(&bl, sizeof(bl));
 	memwipe(key, sizeof(key));
-	return leaseset_expires_ms(e->inner) > time_now_ms() ? e->inner :
-							       NULL;
+	return ls_has_lease(e->inner, time_now_ms()) ? e->inner : NULL;
 }
 
 static bool lookup_pending(const struct tunnelnet *tn, const uint8_t key[32])
 {
 	for (size_t i = 0; i < tn->n_lookups; i++)
-		if (memcmp(tn->lookups[i], key, 32) == 0)
+		if (memcmp(tn->lookups[i].key, key, 32) == 0)
 			return true;
 	return false;
 }
@@ -650,9 +667,8 @@ static bool lookup_pending(const struct tunnelnet *tn, const uint8_t key[32])
 static void lookup_forget(struct tunnelnet *tn, const uint8_t key[32])
 {
 	for (size_t i = 0; i < tn->n_lookups; i++)
-		if (memcmp(tn->lookups[i], key, 32) == 0) {
-			memcpy(tn->lookups[i], tn->lookups[--tn->n_lookups],
-			       32);
+		if (memcmp(tn->lookups[i].key, key, 32) == 0) {
+			tn->lookups[i] = tn->lookups[--tn->n_lookups];
 			return;
 		}
 }
@@ -681,6 +697,7 @@ static void miss_add(struct tn_miss *ring, size_t *next,
 /* Look key's LeaseSet up unless that is under way or failed just now. */
 static int lookup_start(struct tunnelnet *tn, const uint8_t key[32])
 {
+	const struct leaseset *had = remote_ls(tn, key);
 	int e;
 
 	key = lookup_key(tn, key);
@@ -692,7 +709,9 @@ static int lookup_start(struct tunnelnet *tn, const uint8_t key[32])
 			       tn);
 	if (e != 0)
 		return e;
-	memcpy(tn->lookups[tn->n_lookups++], key, 32);
+	memcpy(tn->lookups[tn->n_lookups].key, key, 32);
+	tn->lookups[tn->n_lookups++].had_ms =
+		had ? leaseset_published_ms(had) : 0;
 	tn->st.lookups++;
 	return 0;
 }
@@ -742,7 +761,9 @@ static int enqueue(struct tunnelnet *tn, const struct client_dest *from,
  * connects as soon as the peer's SESSION CREATE was answered, before
  * that session has tunnels and a published LeaseSet.  Lookups whose
  * LeaseSet arrived another way (bundled in a garlic clove, or stored
- * to us) are ended.
+ * to us) are ended: a usable one newer than what was known when the
+ * lookup started (a refresh goes on while the old LeaseSet is known,
+ * and a stale one never ends a lookup).
  */
 static void queue_run(struct tunnelnet *tn)
 {
@@ -750,10 +771,12 @@ static void queue_run(struct tunnelnet *tn)
 	uint64_t mono = time_mono_ms();
 
 	for (size_t i = 0; i < tn->n_lookups;) {
-		if (remote_ls(tn, tn->lookups[i])) {
-			(void)netdb_lookup_cancel(tn->cfg.db, tn->lookups[i]);
-			memcpy(tn->lookups[i], tn->lookups[--tn->n_lookups],
-			       32);
+		const struct tn_lookup *k = &tn->lookups[i];
+		const struct leaseset *ls = remote_ls(tn, k->key);
+
+		if (ls && leaseset_published_ms(ls) > k->had_ms) {
+			(void)netdb_lookup_cancel(tn->cfg.db, k->key);
+			tn->lookups[i] = tn->lookups[--tn->n_lookups];
 		} else {
 			i++;
 		}
@@ -791,7 +814,9 @@ static void lookup_done(void *ctx, const uint8_t key[32], int result)
 	struct tunnelnet *tn = ctx;
 
 	lookup_forget(tn, key);
-	if (result != 0)
+	/* Found, but still no lease to use (a floodfill had the same
+	 * stale LeaseSet): as failed, so it is not asked again at once. */
+	if (result != 0 || (!els_by_key(tn, key) && !remote_ls(tn, key)))
 		miss_add(tn->relook, &tn->next_relook, key,
 			 TUNNELNET_RELOOKUP_MS);
 	queue_run(tn);
@@ -1114,7 +1139,7 @@ void tunnelnet_free(struct tunnelnet *tn)
 	}
 	/* Lookups still pending would call back into freed memory. */
 	for (size_t i = 0; i < tn->n_lookups; i++)
-		(void)netdb_lookup_cancel(tn->cfg.db, tn->lookups[i]);
+		(void)netdb_lookup_cancel(tn->cfg.db, tn->lookups[i].key);
 	evloop_timer_free(tn->timer);
 	for (size_t i = 0; i < TUNNELNET_ELS_MAX; i++)
 		els_clear(&tn->els[i]);

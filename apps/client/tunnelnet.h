@@ -16,7 +16,9 @@
  *           (from, to) ratchet session (our LeaseSet bundled while the
  *           session is new or after it changed), out through one of the
  *           sender's outbound tunnels to one of the remote's leases; an
- *           unknown LeaseSet is looked up through the netDb and the
+ *           unknown LeaseSet (or one whose leases have all ended or
+ *           end within TUNNELNET_LEASE_MARGIN_MS) is looked up through
+ *           the netDb and the
  *           payload queued until it is found (TUNNELNET_QUEUE_MS; a
  *           failed lookup is made again meanwhile); a destination a
  *           payload waited for in vain gets ERR_NETWORK for a while

@@ -402,6 +402,77 @@ static void until_lookups_failed(struct env *e)
 	e->poll = NULL;
 }
 
+/* r's LeaseSet2 published at pub_ms with two leases ending at end_ms,
+ * added to e's netDb. */
+static void add_remote_ls(struct tctx *t, struct env *e, uint64_t pub_ms,
+			  uint64_t end_ms)
+{
+	struct lease l[2];
+	struct x25519_pk rpk;
+	struct bbuf ls = BBUF_INIT;
+	enum netdb_add_result res;
+
+	dest_x25519(e->r, &rpk);
+	make_leases(l, 2, pub_ms);
+	l[0].end_ms = l[1].end_ms = end_ms / 1000 * 1000;
+	T_OK(t, tunnelnet_leaseset_build(client_dest_keys(e->r), &rpk, l, 2,
+					 pub_ms, &ls));
+	T_OK(t, netdb_add_ls(e->db, LEASESET_LS2, ls.data, ls.len,
+			     client_dest_pub(e->r)->hash, NULL, &res));
+	bbuf_free(&ls);
+}
+
+/* A remote whose LeaseSet is known but whose leases have all ended (or
+ * end within TUNNELNET_LEASE_MARGIN_MS) is as good as unknown: a payload
+ * to it waits while the LeaseSet is looked up again, the stale one does
+ * not end that lookup, and a newer one does. */
+static void test_lookup_stale(struct tctx *t)
+{
+	struct env e;
+	struct tunnelnet_stats st;
+	const struct keys_and_cert *r;
+	uint64_t now = time_now_ms();
+
+	env_init(t, &e);
+	env_dests(t, &e);
+	r = client_dest_pub(e.r);
+	/* Published a minute ago, its leases end in 5 s. */
+	add_remote_ls(t, &e, now - 60000,
+		      now + TUNNELNET_LEASE_MARGIN_MS / 2);
+	T_OK(t, e.net.send(e.net.ctx, e.d, r, 6, 1, 2,
+			   (const uint8_t *)"x", 1));
+	tunnelnet_stats(e.tn, &st);
+	T_EQ(t, st.queued, 1);
+	T_EQ(t, st.lookups, 1);
+	T_EQ(t, netdb_lookups_pending(e.db), 1);
+	/* The stale LeaseSet does not end it; the leases' end passes. */
+	tunnelnet_poll(e.tn);
+	T_EQ(t, netdb_lookups_pending(e.db), 1);
+	time_set_override(now + TUNNELNET_LEASE_MARGIN_MS);
+	tunnelnet_poll(e.tn);
+	T_EQ(t, netdb_lookups_pending(e.db), 1);
+	T_OK(t, e.net.send(e.net.ctx, e.d, r, 6, 1, 2,
+			   (const uint8_t *)"y", 1));
+	tunnelnet_stats(e.tn, &st);
+	T_EQ(t, st.queued, 2);
+	T_EQ(t, st.lookups, 1);		/* joined the running one */
+	T_EQ(t, st.queue_dropped + st.no_route + st.sent, 0);
+	/* A newer LeaseSet with live leases arrives: the lookup ends and
+	 * the payloads wait only for tunnels. */
+	add_remote_ls(t, &e, now + TUNNELNET_LEASE_MARGIN_MS,
+		      now + 600000);
+	tunnelnet_poll(e.tn);
+	T_EQ(t, netdb_lookups_pending(e.db), 0);
+	T_OK(t, e.net.send(e.net.ctx, e.d, r, 6, 1, 2,
+			   (const uint8_t *)"z", 1));
+	tunnelnet_stats(e.tn, &st);
+	T_EQ(t, st.queued, 3);
+	T_EQ(t, st.lookups, 1);
+	T_EQ(t, st.queue_dropped + st.no_route + st.sent, 0);
+	time_set_override(0);
+	env_free(&e);
+}
+
 /* A lookup that fails (no floodfill known) is made again every
  * TUNNELNET_RELOOKUP_MS while its payload waits (a LeaseSet published
  * late: the peer's SESSION CREATE was answered before it had tunnels);
@@ -620,6 +691,7 @@ const struct test_case client_tunnelnet_tests[] = {
 	{ "garlic_in", test_garlic_in, TT_FORK },
 	{ "lookup_queue", test_lookup_queue, TT_FORK },
 	{ "lookup_fails", test_lookup_fails, TT_FORK },
+	{ "lookup_stale", test_lookup_stale, TT_FORK },
 	{ "tunnel_opts", test_tunnel_opts, TT_FORK },
 	{ NULL, NULL, 0 }
 };
