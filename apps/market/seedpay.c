@@ -22,6 +22,7 @@ struct sp_peer {
 	struct chunkpay_payer *payer;	/* we pay it (buy role) */
 	bool has_lane;			/* it pays us (sell role) */
 	uint32_t lane;
+	bool whole;			/* the content completed: pay each */
 };
 
 struct market_seedpay {
@@ -33,6 +34,7 @@ struct market_seedpay {
 	void *fetch_ctx;
 	uint8_t (*sell)[32], (*buy)[32];
 	size_t nsell, nbuy;
+	bool sell_all, buy_all;
 	struct sp_peer *peers;
 	size_t npeers;
 	struct market_seedpay_stats st;
@@ -81,6 +83,16 @@ static bool listed(uint8_t (*l)[32], size_t n, const uint8_t hash[32])
 	return false;
 }
 
+static bool selling(const struct market_seedpay *m, const uint8_t hash[32])
+{
+	return m->sell_all || listed(m->sell, m->nsell, hash);
+}
+
+static bool buying(const struct market_seedpay *m, const uint8_t hash[32])
+{
+	return m->buy_all || listed(m->buy, m->nbuy, hash);
+}
+
 static int list_add(uint8_t (*l)[32], size_t *n, const uint8_t hash[32])
 {
 	if (listed(l, *n, hash))
@@ -103,6 +115,22 @@ int market_seedpay_buy(struct market_seedpay *m, const uint8_t hash[32])
 	if (!m->pot_sk)
 		return ERR_BAD_STATE;
 	return list_add(m->buy, &m->nbuy, hash);
+}
+
+int market_seedpay_sell_all(struct market_seedpay *m)
+{
+	if (!m->payee)
+		return ERR_BAD_STATE;
+	m->sell_all = true;
+	return 0;
+}
+
+int market_seedpay_buy_all(struct market_seedpay *m)
+{
+	if (!m->pot_sk)
+		return ERR_BAD_STATE;
+	m->buy_all = true;
+	return 0;
 }
 
 static struct sp_peer *peer_find(const struct market_seedpay *m,
@@ -133,8 +161,8 @@ void market_seedpay_open(void *ctx, const uint8_t hash[32],
 			 const uint8_t peer[32], struct bbuf *out)
 {
 	struct market_seedpay *m = ctx;
-	bool sell = listed(m->sell, m->nsell, hash);
-	bool buy = listed(m->buy, m->nbuy, hash);
+	bool sell = selling(m, hash);
+	bool buy = buying(m, hash);
 	struct sp_peer *p;
 	size_t i;
 
@@ -236,6 +264,15 @@ int market_seedpay_recv(void *ctx, const uint8_t hash[32],
 	}
 }
 
+static void voucher_out(struct market_seedpay *m,
+			const uint8_t v[CHUNKPAY_VOUCHER_BYTES],
+			struct bbuf *out)
+{
+	bbuf_put(out, v, CHUNKPAY_VOUCHER_BYTES);
+	m->st.vouchers_sent++;
+	m->st.pay_bytes_sent += CHUNKPAY_VOUCHER_BYTES;
+}
+
 void market_seedpay_received(void *ctx, const uint8_t hash[32],
 			     const uint8_t peer[32], uint32_t idx,
 			     struct bbuf *out)
@@ -248,11 +285,9 @@ void market_seedpay_received(void *ctx, const uint8_t hash[32],
 	if (!p || !p->payer || !chunkpay_payer_has_terms(p->payer))
 		return;
 	m->st.chunks_paid_for++;
-	if (chunkpay_payer_chunk(p->payer, time_now_s(), v) == 1) {
-		bbuf_put(out, v, sizeof(v));
-		m->st.vouchers_sent++;
-		m->st.pay_bytes_sent += sizeof(v);
-	}
+	if (chunkpay_payer_chunk(p->payer, time_now_s(), v) == 1 ||
+	    (p->whole && chunkpay_payer_flush(p->payer, time_now_s(), v) == 1))
+		voucher_out(m, v, out);
 }
 
 bool market_seedpay_may_serve(void *ctx, const uint8_t hash[32],
@@ -261,7 +296,7 @@ bool market_seedpay_may_serve(void *ctx, const uint8_t hash[32],
 	struct market_seedpay *m = ctx;
 	struct sp_peer *p;
 
-	if (!listed(m->sell, m->nsell, hash))
+	if (!selling(m, hash))
 		return true;
 	p = peer_find(m, hash, peer);
 	return p && p->has_lane &&
@@ -289,6 +324,20 @@ void market_seedpay_close(void *ctx, const uint8_t hash[32],
 
 	if (p)
 		peer_release(m, p);
+}
+
+void market_seedpay_complete(void *ctx, const uint8_t hash[32],
+			     const uint8_t peer[32], struct bbuf *out)
+{
+	struct market_seedpay *m = ctx;
+	struct sp_peer *p = peer_find(m, hash, peer);
+	uint8_t v[CHUNKPAY_VOUCHER_BYTES];
+
+	if (!p || !p->payer || !chunkpay_payer_has_terms(p->payer))
+		return;
+	p->whole = true;
+	if (chunkpay_payer_flush(p->payer, time_now_s(), v) == 1)
+		voucher_out(m, v, out);
 }
 
 void market_seedpay_pot_set(struct market_seedpay *m,

@@ -59,6 +59,10 @@ void market_seedpay_free(struct market_seedpay *m);
  * ERR_BAD_STATE without the role's keys, ERR_LIMIT past the bound. */
 int market_seedpay_sell(struct market_seedpay *m, const uint8_t hash[32]);
 int market_seedpay_buy(struct market_seedpay *m, const uint8_t hash[32]);
+/* Sell or buy every content (a router seeding or fetching for pay):
+ * ERR_BAD_STATE without the role's keys. */
+int market_seedpay_sell_all(struct market_seedpay *m);
+int market_seedpay_buy_all(struct market_seedpay *m);
 /* The chain's pot of signer (NULL: none). */
 void market_seedpay_pot_set(struct market_seedpay *m,
 			    const uint8_t signer[ETH_ADDR_BYTES],
@@ -88,5 +92,10 @@ void market_seedpay_served(void *ctx, const uint8_t hash[32],
 			   const uint8_t peer[32], uint32_t idx);
 void market_seedpay_close(void *ctx, const uint8_t hash[32],
 			  const uint8_t peer[32]);
+/* The content is whole: the voucher for every chunk received from the
+ * peer and not yet paid; later chunks (ones asked twice near the end)
+ * are paid one voucher each. */
+void market_seedpay_complete(void *ctx, const uint8_t hash[32],
+			     const uint8_t peer[32], struct bbuf *out);
 
 #endif /* APPS_MARKET_SEEDPAY_H */

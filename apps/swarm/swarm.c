@@ -290,6 +290,23 @@ static void pay_close(struct swarm_peer *p)
 		sw->pay.close(sw->pay.ctx, p->c->hash, p->dest_hash);
 }
 
+/* The content became whole: each peer's hook may send what is owed. */
+static void pay_complete(struct swarm_content *c)
+{
+	struct swarm *sw = c->sw;
+
+	if (!sw->has_pay || !sw->pay.complete)
+		return;
+	for (struct swarm_peer *p = c->peers; p; p = p->next) {
+		struct bbuf b = BBUF_INIT;
+
+		if (p->dead || !p->hs_got)
+			continue;
+		sw->pay.complete(sw->pay.ctx, c->hash, p->dest_hash, &b);
+		pay_send(p, &b);
+	}
+}
+
 static bool peer_serve_one(struct swarm_peer *p);
 
 /* Hand queued output to the stream, serving queued requests while the
@@ -931,8 +948,10 @@ static int on_piece(struct swarm_peer *p, const struct swarm_msg *m)
 		return 0;
 	}
 	content_mark_have(c, idx);
-	if (c->have_count == c->m.chunk_count)
+	if (c->have_count == c->m.chunk_count) {
 		swarm_store_flush(p->sw);
+		pay_complete(c);
+	}
 	if (p->sw->chunk_cb)
 		p->sw->chunk_cb(p->sw->chunk_ctx, c->hash, idx);
 	content_pick_all(c);

@@ -230,7 +230,9 @@ void swarm_set_trace(struct swarm *sw, swarm_trace_fn fn, void *ctx);
  *   may_serve: false holds the peer's requests; a peer held for
  *             SWARM_PAY_WAIT_MS is choked until it may be served again;
  *   served:   a chunk was sent to the peer;
- *   close:    the peer is gone.
+ *   close:    the peer is gone;
+ *   complete: the content just became whole, once for each peer with a
+ *             handshake (a viewer pays what it still owes).
  * Without a hook the swarm serves and sends no PAY.  Loop thread only.
  */
 #define SWARM_PAY_WAIT_MS 10000
@@ -248,6 +250,8 @@ struct swarm_pay_hooks {
 		       const uint8_t peer[32], uint32_t idx);
 	void (*close)(void *ctx, const uint8_t hash[32],
 		      const uint8_t peer[32]);
+	void (*complete)(void *ctx, const uint8_t hash[32],
+			 const uint8_t peer[32], struct bbuf *out);
 	void *ctx;
 };
 /* Install h (copied; NULL removes it) before any peer connects. */

@@ -41,7 +41,11 @@ static const struct swarm_pay_hooks sp_hooks = {
 	.may_serve = market_seedpay_may_serve,
 	.served = market_seedpay_served,
 	.close = market_seedpay_close,
+	.complete = market_seedpay_complete,
 };
+
+/* The viewer's max_batch; sp_up sells and buys every content when > 1. */
+static unsigned g_batch = 1;
 
 /* The chain's answer, at once. */
 static void fetch_pot(void *ctx, const uint8_t signer[20])
@@ -76,7 +80,7 @@ static void sp_up(struct sp_world *w, struct tctx *t, uint64_t max_price,
 	pol.min_ttl_s = 600;
 	memset(&pc, 0, sizeof(pc));
 	pc.max_price = u256_from_u64(max_price);
-	pc.max_batch = 1;
+	pc.max_batch = g_batch;
 	pc.ttl_s = 3600;
 	w->sell = market_seedpay_new(&pol, &pc, w->sep, &w->view_sk,
 				     &w->spend_pk, NULL, fetch_pot, w);
@@ -86,9 +90,16 @@ static void sp_up(struct sp_world *w, struct tctx *t, uint64_t max_price,
 	w->view = tn_node(&w->tn, NULL);
 	tn_publish(&w->tn, w->seed, SP_BYTES, 3, 14, &pub);
 	content_published_clear(&pub);
-	T_OK(t, market_seedpay_sell(w->sell, w->tn.hash));
-	T_ERR(t, market_seedpay_buy(w->sell, w->tn.hash), ERR_BAD_STATE);
-	T_OK(t, market_seedpay_buy(w->buy, w->tn.hash));
+	if (g_batch > 1) {
+		T_OK(t, market_seedpay_sell_all(w->sell));
+		T_ERR(t, market_seedpay_buy_all(w->sell), ERR_BAD_STATE);
+		T_OK(t, market_seedpay_buy_all(w->buy));
+	} else {
+		T_OK(t, market_seedpay_sell(w->sell, w->tn.hash));
+		T_ERR(t, market_seedpay_buy(w->sell, w->tn.hash),
+		      ERR_BAD_STATE);
+		T_OK(t, market_seedpay_buy(w->buy, w->tn.hash));
+	}
 	h.ctx = w->sell;
 	swarm_set_pay(w->seed->sw, &h);
 	if (viewer_pays) {
@@ -153,6 +164,50 @@ static bool seeder_choked_viewer(struct tnet *tn)
 
 /* A viewer with no payment hook never pays: it gets the credit, no more,
  * and is choked once held for SWARM_PAY_WAIT_MS. */
+static bool seller_paid_up(struct tnet *tn)
+{
+	struct market_seedpay_stats ss;
+
+	(void)tn;
+	market_seedpay_stats(g_w->sell, &ss);
+	return ss.vouchers_ok == SP_CHUNKS / 8 + 1;
+}
+
+/* Batched vouchers (8 chunks each, credit 16) for every content: 65
+ * chunks are 8 vouchers and one more when the content is whole, so the
+ * seeder is paid for all 65 (64 without the complete hook). */
+static void test_batched_all(struct tctx *t)
+{
+	struct sp_world w;
+	struct market_seedpay_stats ss, vs;
+	struct chunkpay_batch b;
+	struct u256 paid;
+	uint8_t rcpt[20];
+
+	g_batch = 8;
+	sp_up(&w, t, 10, true);
+	T_TRUE(t, tn_run(&w.tn, all_complete));
+	T_TRUE(t, market_seedpay_paid(w.buy, w.tn.hash,
+				      client_dest_pub(w.seed->d)->hash, &paid,
+				      rcpt));
+	T_EQ(t, paid.w[0], 5 * SP_CHUNKS);
+	market_seedpay_stats(w.buy, &vs);
+	market_seedpay_stats(w.sell, &ss);
+	T_EQ(t, vs.chunks_paid_for, SP_CHUNKS);
+	T_EQ(t, vs.vouchers_sent, SP_CHUNKS / 8 + 1);
+	T_EQ(t, ss.chunks_served, SP_CHUNKS);
+	T_EQ(t, ss.vouchers_refused, 0);
+	/* the last voucher reaches the seeder after the content completed */
+	T_TRUE(t, tn_run(&w.tn, seller_paid_up));
+	T_OK(t, chunkpay_payee_batch(market_seedpay_payee(w.sell), true, &b));
+	T_EQ(t, b.n, 1);
+	T_EQ(t, b.total.w[0], 5 * SP_CHUNKS);
+	T_MEMEQ(t, b.v[0].recipient, rcpt, 20);
+	chunkpay_batch_free(&b);
+	sp_down(&w);
+	g_batch = 1;
+}
+
 static void test_no_pay_choked(struct tctx *t)
 {
 	struct sp_world w;
@@ -345,6 +400,7 @@ static void test_bad_chunk_unpaid(struct tctx *t)
 
 const struct test_case market_seedpay_tests[] = {
 	{ "paid_fetch", test_paid_fetch, TT_FORK },
+	{ "batched_all", test_batched_all, TT_FORK },
 	{ "no_pay_choked", test_no_pay_choked, TT_FORK },
 	{ "price_refused", test_price_refused, TT_FORK },
 	{ "bad_chunk_unpaid", test_bad_chunk_unpaid, TT_FORK },
