@@ -262,6 +262,24 @@ static void test_dedup(struct tctx *t)
 	i2np_dedup_free(d);
 }
 
+/* A full generation rotates early: the last max keys are always still
+ * known, and a key is forgotten two generations after it came. */
+static void test_dedup_full(struct tctx *t)
+{
+	struct i2np_dedup *d = i2np_dedup_new(1000);
+	uint64_t now = 5000;
+	unsigned dup = 0;
+
+	for (uint32_t i = 0; i < 3500; i++)
+		T_FALSE(t, i2np_dedup_check(d, i, 7, now));
+	/* 3500 keys: generations of 1000, the current one holds 500 */
+	for (uint32_t i = 2500; i < 3500; i++)
+		dup += i2np_dedup_check(d, i, 7, now);
+	T_EQ(t, dup, 1000);
+	T_FALSE(t, i2np_dedup_check(d, 1000, 7, now));
+	i2np_dedup_free(d);
+}
+
 const struct test_case router_i2np_tests[] = {
 	{ "header/roundtrip", test_header_roundtrip, 0 },
 	{ "header/short", test_short_header, 0 },
@@ -271,5 +289,6 @@ const struct test_case router_i2np_tests[] = {
 	{ "search_reply_and_status", test_search_reply_and_status, 0 },
 	{ "gateway_and_build", test_gateway_and_build, 0 },
 	{ "dedup", test_dedup, 0 },
+	{ "dedup_full", test_dedup_full, 0 },
 	{ NULL, NULL, 0 }
 };
