@@ -142,11 +142,16 @@ void content_pool_wait(struct content_pool *p)
 	pthread_mutex_unlock(&p->mu);
 }
 
+void content_pool_finish(struct content_pool *p)
+{
+	if (p->threads > 1)
+		drain(p, 0);
+	content_pool_wait(p);
+}
+
 void content_pool_run(struct content_pool *p, content_par_fn fn, void *ctx,
 		      uint32_t n)
 {
 	content_pool_start(p, fn, ctx, n);
-	if (p->threads > 1)
-		drain(p, 0);	/* the caller takes part, as worker 0 */
-	content_pool_wait(p);
+	content_pool_finish(p);	/* the caller takes part, as worker 0 */
 }

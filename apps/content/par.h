@@ -38,5 +38,9 @@ void content_pool_run(struct content_pool *p, content_par_fn fn, void *ctx,
 void content_pool_start(struct content_pool *p, content_par_fn fn, void *ctx,
 			uint32_t n);
 void content_pool_wait(struct content_pool *p);
+/* content_pool_wait, but the caller's thread first takes part in what is
+ * left of the run, as worker 0: the caller done with its I/O helps
+ * instead of sleeping. */
+void content_pool_finish(struct content_pool *p);
 
 #endif /* APPS_CONTENT_PAR_H */

@@ -337,7 +337,7 @@ static void feed_flush(void *arg)
 		return;
 	}
 	if (n->nchecking) {
-		content_pool_wait(n->cfg.pool);
+		content_pool_finish(n->cfg.pool);
 		ready = n->checking;
 		nready = n->nchecking;
 		n->checking = n->spare;

@@ -30,7 +30,7 @@
 struct feed_store;	/* opaque */
 
 enum feed_sort {
-	FEED_SORT_NEW = 0,	/* created, newest first */
+	FEED_SORT_NEW = 0,	/* created, newest first (ties: last come first) */
 	FEED_SORT_POPULAR = 1	/* score 4 × likes + views − dislikes, then new */
 };
 

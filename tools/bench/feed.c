@@ -4,8 +4,10 @@
  *   index  cards verified and indexed per second: decode, signature check
  *          and store of pre-signed cards as gossip does with a stream of
  *          new cards (batches of 256 checked on the T - 1 worker threads
- *          of a pool while the batch before is stored in one transaction);
- *          must reach ≥ 5,000/s; ceiling: decode + verify on one thread
+ *          of a pool while the batch before is stored in one transaction,
+ *          and then on this thread too); where the wall-clock time went
+ *          (on a CPU, waiting for one, blocked; Linux schedstat); must
+ *          reach ≥ 5,000/s; ceiling: decode + verify on one thread
  *   query  feed query latency over the whole set, p50 and p99, across a
  *          mix of queries (new, popular, tag, creator, price, text, paging;
  *          p99 must stay ≤ 50 ms)
@@ -23,6 +25,7 @@
 #include "crypto/hash.h"
 #include "crypto/init.h"
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +65,49 @@ static double thread_cpu_s(void)
 
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* From the kernel's scheduler statistics (Linux): the seconds the threads
+ * of the process ran and waited runnable for a CPU (the machine's load),
+ * over all threads (self false) or the calling one; false without them. */
+static bool sched_s(bool self, double *run, double *wait)
+{
+	char path[64];
+	unsigned long long a, b;
+	struct dirent *e;
+	DIR *d;
+	FILE *f;
+	bool any = false;
+
+	*run = *wait = 0;
+	if (self) {
+		f = fopen("/proc/thread-self/schedstat", "r");
+		if (f && fscanf(f, "%llu %llu", &a, &b) == 2) {
+			*run = a / 1e9;
+			*wait = b / 1e9;
+			any = true;
+		}
+		if (f)
+			fclose(f);
+		return any;
+	}
+	if (!(d = opendir("/proc/self/task")))
+		return false;
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.') {
+			snprintf(path, sizeof(path), "/proc/self/task/%.20s/"
+				 "schedstat", e->d_name);
+			if (!(f = fopen(path, "r")))
+				continue;
+			if (fscanf(f, "%llu %llu", &a, &b) == 2) {
+				*run += a / 1e9;
+				*wait += b / 1e9;
+				any = true;
+			}
+			fclose(f);
+		}
+	closedir(d);
+	return any;
 }
 
 static void json_line(const char *metric, double v, double ceiling,
@@ -135,6 +181,8 @@ int main(int argc, char **argv)
 	char tmpl[512], path[600];
 	const char *base = getenv("TMPDIR");
 	double cpu0, cpu_index, t0, t1, t_store = 0, c_store = 0, c1, t_verify, t_index, *lat, worst[8] = { 0 };
+	double run0, wait0, run1, wait1, mrun0, mwait0, mrun1, mwait1;
+	bool sched;
 
 	for (i = 1; i + 1 < (unsigned)argc; i += 2) {
 		if (!strcmp(argv[i], "--cards"))
@@ -187,6 +235,8 @@ int main(int argc, char **argv)
 	 * transaction on this thread. */
 	pool = content_pool_new(threads);
 	in = xcalloc(2 * FEED_BENCH_BATCH, sizeof(*in));
+	sched = sched_s(false, &run0, &wait0) &&
+		sched_s(true, &mrun0, &mwait0);
 	cpu0 = cpu_s();
 	t0 = now_s();
 	for (at = 0, prev = 0; at < ncards || prev; at += FEED_BENCH_BATCH) {
@@ -216,12 +266,14 @@ int main(int argc, char **argv)
 		c_store += thread_cpu_s() - c1;
 		for (j = 0; j < prev; j++)
 			feed_in_clear(&old[j]);
-		if (m)
-			content_pool_wait(pool);
+		if (m)	/* this thread checks what is left */
+			content_pool_finish(pool);
 		prev = m;
 	}
 	t_index = now_s() - t0;
 	cpu_index = cpu_s() - cpu0;
+	sched = sched && sched_s(false, &run1, &wait1) &&
+		sched_s(true, &mrun1, &mwait1);
 	printf("  decode + verify on one thread: %.0f cards/s; checked on %u "
 	       "worker thread%s while the last batch is indexed: %.0f cards/s "
 	       "(store alone %.0f cards/s)\n", ncards / t_verify,
@@ -230,20 +282,20 @@ int main(int argc, char **argv)
 	printf("  CPU time per card indexed (all threads): %.0f us, of which "
 	       "the store %.0f us\n", cpu_index * 1e6 / ncards,
 	       c_store * 1e6 / ncards);
-	/* The store and the checks run at the same time: on idle cores the
-	 * slower of the two sets the rate (an estimate, not a measure). */
-	{
-		double w = threads > 1 ? threads - 1 : 1;
-		double us_store = c_store * 1e6 / ncards;
-		double us_check = (cpu_index - c_store) * 1e6 / ncards / w;
+	/* Where the wall-clock time of a card went: on a CPU, runnable but
+	 * waiting for one (other processes' load), or blocked (I/O, or this
+	 * thread waiting for the workers). */
+	if (sched) {
+		double per = 1e6 / ncards, mrun = mrun1 - mrun0;
+		double mwait = mwait1 - mwait0;
 
-		printf("  on %u idle cores this would be about %.0f cards/s "
-		       "(CPU-bound estimate: the store %.0f us, the checks "
-		       "%.0f us a card per worker)\n", threads > 1 ? threads : 1,
-		       1e6 / (us_store > us_check ? us_store : us_check),
-		       us_store, us_check);
+		printf("  wall time a card %.0f us; this thread: on a CPU %.0f "
+		       "us, waiting runnable for a CPU %.0f us, blocked %.0f "
+		       "us; all threads: on a CPU %.0f us, waiting for a CPU "
+		       "%.0f us\n", t_index * per, mrun * per, mwait * per,
+		       (t_index - mrun - mwait) * per, (run1 - run0) * per,
+		       (wait1 - wait0) * per);
 	}
-
 	lat = xcalloc(nq, sizeof(*lat));
 	for (i = 0; i < nq; i++) {
 		struct feed_query q;

@@ -384,6 +384,8 @@ static void test_schema_1(struct tctx *t)
 		"CREATE VIRTUAL TABLE cards_fts USING fts5(title, description, "
 		" tags);"
 		"CREATE INDEX cards_price ON cards(price);"
+		"CREATE INDEX cards_created ON cards(created);"
+		"UPDATE cards SET rowid = 1000 - rowid;"	/* oldest last */
 		"UPDATE feed_meta SET v = 1 WHERE k = 'schema';",
 		NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
@@ -394,6 +396,11 @@ static void test_schema_1(struct tctx *t)
 	T_OK(t, feed_store_query(s->st, &q, rows, &n, NULL));
 	T_EQ(t, n, 1);
 	T_MEMEQ(t, rows[0].id, s->id[7], 32);
+	/* Schema 4: renumbered in time order (newest first as before). */
+	q.text = NULL;
+	expect(t, s, &q, pick_all, NULL);
+	q.text = "card";
+	expect(t, s, &q, pick_all, NULL);
 	feed_store_free(s->st);
 	T_EQ(t, sqlite3_open(s->path, &db), SQLITE_OK);
 	T_EQ(t, sqlite3_prepare_v2(db, "SELECT (SELECT v FROM feed_meta WHERE "
@@ -401,11 +408,20 @@ static void test_schema_1(struct tctx *t)
 				   "sqlite_master WHERE name = 'cards_price')",
 				   -1, &st, NULL), SQLITE_OK);
 	T_EQ(t, sqlite3_step(st), SQLITE_ROW);
-	T_EQ(t, sqlite3_column_int(st, 0), 3);
+	T_EQ(t, sqlite3_column_int(st, 0), 4);
 	T_EQ(t, sqlite3_column_int(st, 1), 0);
 	sqlite3_finalize(st);
+	T_EQ(t, sqlite3_prepare_v2(db, "SELECT count(*) FROM cards WHERE "
+				   "rowid = created << 20", -1, &st, NULL),
+	     SQLITE_OK);
+	T_EQ(t, sqlite3_step(st), SQLITE_ROW);
+	T_EQ(t, sqlite3_column_int(st, 0), NCARDS);
+	sqlite3_finalize(st);
+	T_EQ(t, sqlite3_exec(db, "INSERT INTO cards_fts(cards_fts, rank) "
+			     "VALUES('integrity-check', 1)", NULL, NULL, NULL),
+	     SQLITE_OK);
 	/* A newer schema than this code knows is refused. */
-	T_EQ(t, sqlite3_exec(db, "UPDATE feed_meta SET v = 4", NULL, NULL,
+	T_EQ(t, sqlite3_exec(db, "UPDATE feed_meta SET v = 5", NULL, NULL,
 			     NULL), SQLITE_OK);
 	sqlite3_close(db);
 	s->st = NULL;
@@ -504,7 +520,67 @@ static void test_versions_block_delete(struct tctx *t)
 	free(s);
 }
 
+/* Position of id among the newest-first rows of everything (-1: none). */
+static int new_pos(struct tctx *t, struct set *s, const uint8_t id[32])
+{
+	struct feed_row rows[FEED_QUERY_MAX_ROWS];
+	struct feed_query q;
+	unsigned n = 0, i;
+
+	memset(&q, 0, sizeof(q));
+	q.limit = 100;
+	T_OK(t, feed_store_query(s->st, &q, rows, &n, NULL));
+	for (i = 0; i < n; i++)
+		if (!memcmp(rows[i].id, id, 32))
+			return (int)i;
+	return -1;
+}
+
+/* In a batch the cards' text is indexed at the end, in one statement:
+ * a query inside the batch already finds them, a duplicate adds no index
+ * row, and the index agrees with the cards (FTS5's integrity check).
+ * Cards created in the same second come newest first by arrival. */
+static void test_batch_text(struct tctx *t)
+{
+	struct set *s = calloc(1, sizeof(*s));
+	struct bbuf b = BBUF_INIT;
+	uint8_t a[32], c[32], got[32];
+	sqlite3 *db;
+
+	set_open(t, s);
+	T_OK(t, feed_store_begin(s->st));
+	tf_card(t, 8, "Batched quokka", "", "a", 0, gen_created(5), &b, a);
+	put_one(t, s, &b, a);
+	tf_card(t, 8, "Quokka two", "", "a", 0, gen_created(5), &b, c);
+	T_OK(t, content_card_decode(b.data, b.len, s->card));
+	T_OK(t, feed_store_put_card(s->st, s->card, b.data, b.len, c, 0));
+	T_ERR(t, feed_store_put_card(s->st, s->card, b.data, b.len, c, 0),
+	      ERR_DUPLICATE);
+	bbuf_reset(&b);
+	T_EQ(t, text_rows(t, s, "quokka", got), 2);	/* inside the batch */
+	T_MEMEQ(t, got, c, 32);
+	T_OK(t, feed_store_commit(s->st));
+	T_EQ(t, text_rows(t, s, "quokka", got), 2);
+	T_MEMEQ(t, got, c, 32);
+	T_EQ(t, text_rows(t, s, "batched", got), 1);
+	T_MEMEQ(t, got, a, 32);
+	/* Same second as card 5, which came first: c, a, card 5. */
+	T_TRUE(t, new_pos(t, s, c) >= 0);
+	T_EQ(t, new_pos(t, s, a), new_pos(t, s, c) + 1);
+	T_EQ(t, new_pos(t, s, s->id[5]), new_pos(t, s, c) + 2);
+	T_EQ(t, sqlite3_open(s->path, &db), SQLITE_OK);
+	T_EQ(t, sqlite3_exec(db, "INSERT INTO cards_fts(cards_fts, rank) "
+			     "VALUES('integrity-check', 1)", NULL, NULL, NULL),
+	     SQLITE_OK);
+	sqlite3_close(db);
+	bbuf_free(&b);
+	feed_store_free(s->st);
+	free(s->dir);
+	free(s);
+}
+
 const struct test_case feed_store_tests[] = {
+	{ "batch_text", test_batch_text, 0 },
 	{ "versions_block_delete", test_versions_block_delete, 0 },
 	{ "schema_1", test_schema_1, 0 },
 	{ "filters", test_filters, 0 },
