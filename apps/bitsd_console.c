@@ -1080,13 +1080,27 @@ static void netdb_section(void *ctx, json_t *o)
 {
 	struct bitsd_console *c = ctx;
 	struct netdb_store *st = netdb_get_store(c->d.netdb);
+	struct netdb_stats ns;
 
+	netdb_stats(c->d.netdb, &ns);
 	json_object_set_new(o, "routers",
 			    json_integer((json_int_t)netdb_store_ri_count(st)));
 	json_object_set_new(o, "floodfills",
 			    json_integer((json_int_t)netdb_store_ff_count(st)));
 	json_object_set_new(o, "leasesets",
 			    json_integer((json_int_t)netdb_store_ls_count(st)));
+	/* Floodfill profiles (netdb/ffprof.h): left out now, bans so far,
+	 * junk answers, our stores verified or lost at another floodfill. */
+	json_object_set_new(o, "floodfills_bad",
+			    json_integer((json_int_t)ns.ff_bad));
+	json_object_set_new(o, "floodfill_bans",
+			    json_integer((json_int_t)ns.ff_bans));
+	json_object_set_new(o, "floodfill_junk",
+			    json_integer((json_int_t)ns.ff_junk));
+	json_object_set_new(o, "stores_verified",
+			    json_integer((json_int_t)ns.store_verified));
+	json_object_set_new(o, "stores_lost",
+			    json_integer((json_int_t)ns.store_lost));
 }
 
 /* The first line of path (an address file), or NULL. */

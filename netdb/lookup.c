@@ -17,10 +17,16 @@
  *    to the closest floodfill, confirmed by a DeliveryStatus with that
  *    token, else the next closest after 5 s; on change and every 40
  *    minutes.
+ *  - Floodfill profiles (netdb/ffprof.h): each floodfill asked is scored
+ *    when its lookup ends (found, answered, "not found" for what a
+ *    farther one had, silent, junk) and when it takes our stores
+ *    (confirmed or not, verified or lost); bad ones are left out while
+ *    others are known.
  * One timer ticks while anything waits; callbacks run from it or from the
  * message that ends a lookup, never inside netdb_lookup_start().
  */
 #include "config.h"
+#include "netdb/ffprof.h"
 #include "netdb/keymap.h"
 #include "netdb/netdb_internal.h"
 #include "router/evloop.h"
@@ -48,6 +54,12 @@
 #define PUBLISH_COPIES 2
 /* The first exploration, soon after start. */
 #define EXPLORE_FIRST_MS 1000
+/* A store is lost when this many other floodfills say "not found" (one
+ * hostile verifier alone cannot blame an honest floodfill). */
+#define VERIFY_ASK 2
+
+/* What a floodfill asked did. */
+enum try_state { TRY_ASKED, TRY_REPLIED, TRY_FOUND, TRY_JUNK };
 
 struct lookup {
 	uint8_t key[32];
@@ -55,6 +67,7 @@ struct lookup {
 	uint8_t tried[NETDB_LOOKUP_MAX_ATTEMPTS][32];
 	size_t n_tried;
 	bool answered[NETDB_LOOKUP_MAX_ATTEMPTS];	/* search reply came */
+	uint8_t state[NETDB_LOOKUP_MAX_ATTEMPTS];	/* enum try_state */
 	size_t n_answered;
 	uint64_t deadline;		/* monotonic: next step */
 	int result;			/* 1 while running */
@@ -78,17 +91,27 @@ struct netdb_lookups {
 	uint64_t pub_deadline;
 	uint8_t pub_tried[NETDB_PUBLISH_MAX_TRIES][32];
 	size_t pub_n_tried, pub_confirmed;
+	/* Verifying the first confirmed store: wait, then ask up to
+	 * VERIFY_ASK other floodfills in turn whether they have what
+	 * ver_ff confirmed (the last asked is ver_by[ver_n - 1]). */
+	enum { VER_NONE, VER_WAIT, VER_ASKED } ver;
+	uint8_t ver_ff[32], ver_by[VERIFY_ASK][32];
+	size_t ver_n;
+	uint64_t ver_deadline;
+	struct ffprof *prof;
 };
 
 static void tick_cb(void *arg);
 static void explore_cb(void *arg);
 static void publish_cb(void *arg);
+static void verify_on_search_reply(struct netdb *db, const uint8_t *sender);
 
 void netdb_lookups_init(struct netdb *db)
 {
 	struct netdb_lookups *lk = xzalloc(sizeof(*lk));
 
 	lk->pending = keymap_new();
+	lk->prof = ffprof_new();
 	lk->tick = evloop_timer_new(db->el, tick_cb, db);
 	lk->explore = evloop_timer_new(db->el, explore_cb, db);
 	lk->publish = evloop_timer_new(db->el, publish_cb, db);
@@ -105,6 +128,7 @@ void netdb_lookups_free(struct netdb *db)
 		free(lk->arr[i]);
 	free(lk->arr);
 	keymap_free(lk->pending);
+	ffprof_free(lk->prof);
 	evloop_timer_free(lk->tick);
 	evloop_timer_free(lk->explore);
 	evloop_timer_free(lk->publish);
@@ -135,8 +159,51 @@ static void tick_arm(struct netdb *db)
 {
 	struct netdb_lookups *lk = db->net->lk;
 
-	if (!evloop_timer_is_armed(lk->tick) && (lk->n || lk->pub_active))
+	if (!evloop_timer_is_armed(lk->tick) &&
+	    (lk->n || lk->pub_active || lk->ver != VER_NONE))
 		evloop_timer_arm(lk->tick, LOOKUP_TICK_MS);
+}
+
+static unsigned attempt_ms(const struct netdb *db)
+{
+	return db->cfg.lookup_attempt_ms ? db->cfg.lookup_attempt_ms
+					 : NETDB_LOOKUP_ATTEMPT_MS;
+}
+
+/* ---- floodfill profiles ---- */
+
+static void ff_note(struct netdb *db, const uint8_t ff[32],
+		    enum ffprof_event ev)
+{
+	char h[72];
+
+	if (ffprof_note(db->net->lk->prof, ff, ev, time_mono_ms()))
+		log_notice(LD_NETDB, "floodfill %s left out for %d minutes "
+			   "(last: %s)", log_safe_hash(h, sizeof(h), ff),
+			   FFPROF_BAN_MS / 60000, ffprof_event_name(ev));
+	else
+		log_debug(LD_NETDB, "floodfill %s: %s",
+			  log_safe_hash(h, sizeof(h), ff),
+			  ffprof_event_name(ev));
+}
+
+bool netdb_ff_is_bad(const struct netdb *db, const uint8_t ff[32])
+{
+	return ffprof_is_bad(db->net->lk->prof, ff, time_mono_ms());
+}
+
+void netdb_lookups_stats(const struct netdb *db, struct netdb_stats *out)
+{
+	struct ffprof_stats ps;
+
+	ffprof_stats(db->net->lk->prof, time_mono_ms(), &ps);
+	out->ff_known = ps.known;
+	out->ff_bad = ps.bad;
+	out->ff_bans = ps.bans;
+	out->ff_junk = ps.events[FFPROF_JUNK];
+	out->ff_timeouts = ps.events[FFPROF_TIMEOUT];
+	out->store_verified = ps.events[FFPROF_STORE_VERIFIED];
+	out->store_lost = ps.events[FFPROF_STORE_LOST];
 }
 
 /* ---- choosing floodfills ---- */
@@ -145,13 +212,16 @@ struct tried_filter {
 	const uint8_t (*tried)[32];
 	size_t n;
 	const uint8_t *self;
+	const struct ffprof *prof;	/* NULL: bad ones too */
+	uint64_t now;
 };
 
 static bool untried(void *ctx, const struct netdb_ri_entry *e)
 {
 	const struct tried_filter *f = ctx;
 
-	if (memcmp(e->hash, f->self, 32) == 0)
+	if (memcmp(e->hash, f->self, 32) == 0 ||
+	    (f->prof && ffprof_is_bad(f->prof, e->hash, f->now)))
 		return false;
 	for (size_t i = 0; i < f->n; i++)
 		if (memcmp(e->hash, f->tried[i], 32) == 0)
@@ -159,19 +229,24 @@ static bool untried(void *ctx, const struct netdb_ri_entry *e)
 	return true;
 }
 
-/* The floodfill closest to key's routing key not in tried; false if
- * none. */
+/* The floodfill closest to key's routing key not in tried, leaving out
+ * bad ones unless no other is left; false if none. */
 static bool closest_ff(struct netdb *db, const uint8_t key[32],
 		       const uint8_t (*tried)[32], size_t n_tried,
 		       uint8_t out[32])
 {
-	struct tried_filter f = { tried, n_tried, db->cfg.self };
+	struct tried_filter f = { tried, n_tried, db->cfg.self,
+				  db->net->lk->prof, time_mono_ms() };
 	struct netdb_closest c;
 	uint8_t rk[32];
 
 	netdb_routing_key(key, time_now_ms(), rk);
 	netdb_closest_init(&c, rk, 1);
 	netdb_store_closest(db->store, true, untried, &f, &c);
+	if (!c.n) {
+		f.prof = NULL;
+		netdb_store_closest(db->store, true, untried, &f, &c);
+	}
 	if (!c.n)
 		return false;
 	memcpy(out, c.e[0].hash, 32);
@@ -253,9 +328,41 @@ static void lookup_remove(struct netdb *db, struct lookup *L)
 	keymap_remove(lk->pending, L->key);
 }
 
+/* Score the floodfills L asked, now that it ends with r. */
+static void lookup_score(struct netdb *db, const struct lookup *L, int r)
+{
+	bool found = false;
+
+	for (size_t i = 0; i < L->n_tried; i++)
+		found |= L->state[i] == TRY_FOUND;
+	for (size_t i = 0; i < L->n_tried; i++) {
+		switch ((enum try_state)L->state[i]) {
+		case TRY_FOUND:
+			ff_note(db, L->tried[i], FFPROF_FOUND);
+			break;
+		case TRY_REPLIED:
+			/* "Not found" from a floodfill when another had it
+			 * (an exploration wants no entry). */
+			ff_note(db, L->tried[i],
+				found && L->kind != NETDB_LOOKUP_EXPLORE ?
+				FFPROF_MISSED : FFPROF_ANSWERED);
+			break;
+		case TRY_JUNK:		/* scored when it came */
+			break;
+		case TRY_ASKED:
+			/* Silent: a timeout, unless the lookup ended before
+			 * its time was up. */
+			if (r != 0 || i + 1 < L->n_tried)
+				ff_note(db, L->tried[i], FFPROF_TIMEOUT);
+			break;
+		}
+	}
+}
+
 /* End L with result r: remove it, then run its callbacks. */
 static void lookup_finish(struct netdb *db, struct lookup *L, int r)
 {
+	lookup_score(db, L, r);
 	lookup_remove(db, L);
 	if (r == 0)
 		db->st.lookups_succeeded++;
@@ -279,7 +386,7 @@ static bool lookup_step(struct netdb *db, struct lookup *L)
 	memcpy(L->tried[L->n_tried++], ff, 32);
 	(void)send_lookup(db, ff, L->key, L->kind,
 			  (const uint8_t (*)[32])L->tried, L->n_tried - 1);
-	L->deadline = time_mono_ms() + NETDB_LOOKUP_ATTEMPT_MS;
+	L->deadline = time_mono_ms() + attempt_ms(db);
 	return true;
 }
 
@@ -336,13 +443,55 @@ int netdb_lookup_cancel(struct netdb *db, const uint8_t key[32])
 	return 0;
 }
 
-void netdb_lookup_on_store(struct netdb *db, const uint8_t key[32], int err)
+/* The index in L->tried of the floodfill that sent an answer: peer when
+ * it is one asked, else (through our tunnel, which hides the sender) the
+ * last one asked; SIZE_MAX when none. */
+static size_t answerer(const struct lookup *L, const uint8_t *peer)
+{
+	for (size_t i = 0; peer && i < L->n_tried; i++)
+		if (memcmp(L->tried[i], peer, 32) == 0)
+			return i;
+	return L->n_tried ? L->n_tried - 1 : SIZE_MAX;
+}
+
+/* A refusal that says the answer was junk: it failed validation (not
+ * "we have it already", "store full", or our own hash). */
+static bool is_junk(int err)
+{
+	return err != 0 && err != ERR_EXISTS && err != ERR_LIMIT &&
+	       err != ERR_ARG;
+}
+
+void netdb_lookup_on_store(struct netdb *db, const uint8_t *peer,
+			   const uint8_t key[32], int err)
 {
 	struct lookup *L = keymap_get(db->net->lk->pending, key);
+	size_t who;
 
+	if (!L)
+		return;
+	who = peer ? answerer(L, peer) : SIZE_MAX;
 	/* ERR_EXISTS: we have it already, which is what the lookup wants. */
-	if (L && (err == 0 || err == ERR_EXISTS))
+	if (err == 0 || err == ERR_EXISTS) {
+		if (who != SIZE_MAX)
+			L->state[who] = TRY_FOUND;
 		lookup_finish(db, L, 0);
+		return;
+	}
+	/* A transport's RouterInfo names no floodfill; an answer from a
+	 * router we did not ask is not scored. */
+	if (!peer || !is_junk(err) || who == SIZE_MAX ||
+	    L->state[who] != TRY_ASKED)
+		return;
+	L->state[who] = TRY_JUNK;
+	ff_note(db, L->tried[who], FFPROF_JUNK);
+	if (!L->answered[who]) {
+		L->answered[who] = true;
+		L->n_answered++;
+	}
+	/* Ask the next one now. */
+	L->deadline = time_mono_ms();
+	tick_arm(db);
 }
 
 /* Fetch router h from the floodfill that named it (fire and forget: its
@@ -364,6 +513,10 @@ void netdb_lookup_on_search_reply(struct netdb *db, const uint8_t peer[32],
 	const uint8_t *sender = memcmp(peer, via_tunnel, 32) == 0 ? sr->from
 								  : peer;
 
+	if (memcmp(sr->key, db->cfg.self, 32) == 0) {
+		verify_on_search_reply(db, sender);
+		return;
+	}
 	if (!L)
 		return;
 	for (size_t i = 0; i < L->n_tried; i++)
@@ -372,6 +525,7 @@ void netdb_lookup_on_search_reply(struct netdb *db, const uint8_t peer[32],
 	if (who == SIZE_MAX || L->answered[who])
 		return;
 	L->answered[who] = true;
+	L->state[who] = TRY_REPLIED;
 	for (size_t i = 0; i < sr->n_peers && fetched < LOOKUP_MAX_FETCH; i++) {
 		const uint8_t *h = sr->peers + 32 * i;
 		if (memcmp(h, db->cfg.self, 32) == 0 ||
@@ -467,6 +621,7 @@ void netdb_publish_now(struct netdb *db)
 		return;
 	lk->pub_n_tried = 0;
 	lk->pub_confirmed = 0;
+	lk->ver = VER_NONE;
 	publish_next(db);
 	evloop_timer_arm(lk->publish, NETDB_PUBLISH_INTERVAL_MS);
 }
@@ -489,8 +644,110 @@ bool netdb_publish_on_status(struct netdb *db, uint32_t msg_id)
 	log_info(LD_NETDB, "our RouterInfo is published (confirmed by %s)",
 		 log_safe_hash(h, sizeof(h),
 			       lk->pub_tried[lk->pub_n_tried - 1]));
+	ff_note(db, lk->pub_tried[lk->pub_n_tried - 1],
+		FFPROF_STORE_CONFIRMED);
+	if (lk->pub_confirmed == 1) {
+		/* Verify the first copy before sending the next. */
+		lk->pub_active = false;
+		lk->ver = VER_WAIT;
+		memcpy(lk->ver_ff, lk->pub_tried[lk->pub_n_tried - 1], 32);
+		lk->ver_deadline = time_mono_ms() +
+				   (db->cfg.verify_delay_ms ?
+				    db->cfg.verify_delay_ms :
+				    NETDB_VERIFY_DELAY_MS);
+		tick_arm(db);
+		return true;
+	}
 	publish_next(db);
 	return true;
+}
+
+/* ---- verifying our store ---- */
+
+/* The verification is over; ev scores the floodfill that took the store
+ * (-1: it says nothing of it), and the next copy goes out. */
+static void verify_end(struct netdb *db, int ev)
+{
+	struct netdb_lookups *lk = db->net->lk;
+	char h[72];
+
+	lk->ver = VER_NONE;
+	if (ev >= 0) {
+		ff_note(db, lk->ver_ff, (enum ffprof_event)ev);
+		log_info(LD_NETDB, "our RouterInfo at %s: %s",
+			 log_safe_hash(h, sizeof(h), lk->ver_ff),
+			 ev == FFPROF_STORE_VERIFIED ? "verified elsewhere"
+			 : "acknowledged, but not found elsewhere");
+	}
+	publish_next(db);
+}
+
+/* Ask the closest floodfill neither stored to nor asked yet, through the
+ * same lookup as any other (its answer: our RouterInfo or a search
+ * reply).  Out of floodfills, a "not found" already heard decides. */
+static void verify_send(struct netdb *db)
+{
+	struct netdb_lookups *lk = db->net->lk;
+	uint8_t excl[NETDB_PUBLISH_MAX_TRIES + VERIFY_ASK][32];
+	size_t n = lk->pub_n_tried;
+
+	memcpy(excl, lk->pub_tried, n * 32);
+	memcpy(excl + n, lk->ver_by, lk->ver_n * 32);
+	n += lk->ver_n;
+	if (lk->ver_n == VERIFY_ASK ||
+	    !closest_ff(db, db->cfg.self, (const uint8_t (*)[32])excl, n,
+			lk->ver_by[lk->ver_n])) {
+		verify_end(db, lk->ver_n ? FFPROF_STORE_LOST : -1);
+		return;
+	}
+	(void)send_lookup(db, lk->ver_by[lk->ver_n], db->cfg.self,
+			  NETDB_LOOKUP_RI, (const uint8_t (*)[32])excl, n);
+	lk->ver_n++;
+	lk->ver = VER_ASKED;
+	lk->ver_deadline = time_mono_ms() + attempt_ms(db);
+}
+
+/* Is peer the floodfill asked last (or, all zero, our tunnel)? */
+static bool from_verifier(const struct netdb_lookups *lk,
+			  const uint8_t *peer)
+{
+	static const uint8_t via_tunnel[32];
+
+	return lk->ver == VER_ASKED && peer &&
+	       (memcmp(peer, lk->ver_by[lk->ver_n - 1], 32) == 0 ||
+		memcmp(peer, via_tunnel, 32) == 0);
+}
+
+void netdb_verify_on_store(struct netdb *db, const uint8_t peer[32],
+			   const uint8_t *ri, size_t len)
+{
+	struct netdb_lookups *lk = db->net->lk;
+	bool same;
+
+	if (!from_verifier(lk, peer))
+		return;
+	same = len == db->net->self_ri_len &&
+	       memcmp(ri, db->net->self_ri, len) == 0;
+	ff_note(db, lk->ver_by[lk->ver_n - 1], FFPROF_FOUND);
+	/* Those asked before said "not found" of what this one had. */
+	for (size_t i = 0; same && i + 1 < lk->ver_n; i++)
+		ff_note(db, lk->ver_by[i], FFPROF_MISSED);
+	/* An older RouterInfo of ours: the new one did not get there. */
+	verify_end(db, same ? FFPROF_STORE_VERIFIED : FFPROF_STORE_LOST);
+}
+
+static void verify_on_search_reply(struct netdb *db, const uint8_t *sender)
+{
+	struct netdb_lookups *lk = db->net->lk;
+
+	if (lk->ver != VER_ASKED ||
+	    memcmp(sender, lk->ver_by[lk->ver_n - 1], 32) != 0)
+		return;
+	/* Scored as answered once the verification ends without a find. */
+	if (lk->ver_n == VERIFY_ASK)
+		for (size_t i = 0; i < lk->ver_n; i++)
+			ff_note(db, lk->ver_by[i], FFPROF_ANSWERED);
+	verify_send(db);
 }
 
 static void publish_cb(void *arg)
@@ -560,7 +817,17 @@ static void tick_cb(void *arg)
 						  ERR_TIMEOUT : ERR_NOT_FOUND);
 	}
 	free(due);
-	if (lk->pub_active && lk->pub_deadline <= now)
+	if (lk->pub_active && lk->pub_deadline <= now) {
+		ff_note(db, lk->pub_tried[lk->pub_n_tried - 1],
+			FFPROF_STORE_UNCONFIRMED);
 		publish_next(db);
+	}
+	if (lk->ver == VER_WAIT && lk->ver_deadline <= now) {
+		lk->ver_n = 0;
+		verify_send(db);
+	} else if (lk->ver == VER_ASKED && lk->ver_deadline <= now) {
+		ff_note(db, lk->ver_by[lk->ver_n - 1], FFPROF_TIMEOUT);
+		verify_end(db, -1);
+	}
 	tick_arm(db);
 }

@@ -203,6 +203,7 @@ void netdb_stats(const struct netdb *db, struct netdb_stats *out)
 	struct netdb_writer_stats ws;
 
 	*out = db->st;
+	netdb_lookups_stats(db, out);
 	if (db->writer) {
 		netdb_writer_stats(db->writer, &ws);
 		out->db_written = ws.ops_written;

@@ -61,12 +61,18 @@ struct netdb;
 #define NETDB_EXPLORE_MAX_KEYS 9
 /* Publishing our RouterInfo: every 40 minutes and on change, to the
  * closest floodfill; "moving to the next-closest floodfill when no
- * confirmation came within 5 s". */
+ * confirmation came within 5 s".  The first confirmed store is verified
+ * as Java I2P's FloodfillVerifyStoreJob does: after NETDB_VERIFY_DELAY_MS
+ * (time for the floodfill to flood it) a lookup at the next closest
+ * floodfill, and when that one says "not found" at the one after, must
+ * find it; a floodfill that acknowledged and dropped it loses standing
+ * (netdb/ffprof.h), and the next copy goes out at once. */
 #define NETDB_PUBLISH_INTERVAL_MS (40 * 60 * 1000)
 #define NETDB_PUBLISH_CONFIRM_MS 5000
 #define NETDB_PUBLISH_MAX_TRIES 7
 /* Retry when no floodfill is known yet. */
 #define NETDB_PUBLISH_RETRY_MS 10000
+#define NETDB_VERIFY_DELAY_MS 10000
 
 struct netdb_sender {
 	/* Queue msg for peer; takes msg. via_tunnel: use an exploratory
@@ -94,6 +100,8 @@ struct netdb_cfg {
 	unsigned store_rate_per_min, store_burst;
 	/* No exploration or publishing timers (tests drive them). */
 	bool passive;
+	/* 0: NETDB_LOOKUP_ATTEMPT_MS and NETDB_VERIFY_DELAY_MS (tests). */
+	unsigned lookup_attempt_ms, verify_delay_ms;
 };
 
 struct netdb_stats {
@@ -111,6 +119,12 @@ struct netdb_stats {
 	uint64_t lookups_started, lookups_succeeded, lookups_failed;
 	uint64_t lookups_sent, explorations;
 	uint64_t publish_sent, publish_confirmed;
+	/* Floodfill profiles (netdb/ffprof.h): floodfills known, left out
+	 * now, and bans so far; answers that failed validation, lookups
+	 * unanswered; our stores verified or lost at another floodfill. */
+	size_t ff_known, ff_bad;
+	uint64_t ff_bans, ff_junk, ff_timeouts;
+	uint64_t store_verified, store_lost;
 	/* The SQLite writer. */
 	uint64_t db_written, db_dropped, db_errors;
 	size_t db_queued;
@@ -236,5 +250,9 @@ void netdb_explore_now(struct netdb *db);
 void netdb_publish_now(struct netdb *db);
 /* Pending lookups (tests, status). */
 size_t netdb_lookups_pending(const struct netdb *db);
+/* Is floodfill ff left out of lookups and stores for what it did
+ * (netdb/ffprof.h)?  Floodfills left out are still asked when no other
+ * is known. */
+bool netdb_ff_is_bad(const struct netdb *db, const uint8_t ff[32]);
 
 #endif /* NETDB_NETDB_H */

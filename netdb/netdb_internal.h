@@ -76,8 +76,16 @@ const uint8_t *netdb_self_gz(const struct netdb *db, size_t *len);
 void netdb_lookups_init(struct netdb *db);
 void netdb_lookups_free(struct netdb *db);
 void netdb_lookups_start_timers(struct netdb *db);
-/* A DatabaseStore for key arrived and was stored (or refused: err). */
-void netdb_lookup_on_store(struct netdb *db, const uint8_t key[32], int err);
+/* A DatabaseStore for key arrived from peer (NULL: a transport; all
+ * zero: through our tunnel) and was stored (or refused: err). */
+void netdb_lookup_on_store(struct netdb *db, const uint8_t *peer,
+			   const uint8_t key[32], int err);
+/* A DatabaseStore of our own RouterInfo (ri, len: inflated) arrived
+ * from peer: the answer to a store verification? */
+void netdb_verify_on_store(struct netdb *db, const uint8_t peer[32],
+			   const uint8_t *ri, size_t len);
+/* Fill the floodfill profile figures of out. */
+void netdb_lookups_stats(const struct netdb *db, struct netdb_stats *out);
 /* A DatabaseSearchReply from peer. */
 void netdb_lookup_on_search_reply(struct netdb *db, const uint8_t peer[32],
 				  const struct i2np_search_reply *sr);

@@ -7,6 +7,7 @@ extern const struct test_case netdb_store_tests[];
 extern const struct test_case netdb_persist_tests[];
 extern const struct test_case netdb_reseed_tests[];
 extern const struct test_case netdb_net_tests[];
+extern const struct test_case netdb_ffprof_tests[];
 
 int main(int argc, char **argv)
 {
@@ -16,6 +17,7 @@ int main(int argc, char **argv)
 		{ "persist", netdb_persist_tests },
 		{ "reseed", netdb_reseed_tests },
 		{ "net", netdb_net_tests },
+		{ "ffprof", netdb_ffprof_tests },
 		{ NULL, NULL }
 	};
 	return tharness_main(argc, argv, groups);

@@ -101,6 +101,9 @@ static int tsend(void *ctx, const uint8_t peer[32], struct i2np_msg *m,
 	return ERR_NOT_FOUND;
 }
 
+/* The lookup attempt of the netDbs net_add() makes (0: the default). */
+static unsigned attempt_ms;
+
 static void net_init(struct tnet *net)
 {
 	memset(net, 0, sizeof(*net));
@@ -112,7 +115,9 @@ static struct node *net_add(struct tctx *t, struct tnet *net, bool ff)
 {
 	struct node *n = &net->nodes[net->n++];
 	struct netdb_cfg cfg = { .netid = NETID, .no_persist = true,
-				 .floodfill = ff, .passive = true };
+				 .floodfill = ff, .passive = true,
+				 .verify_delay_ms = 50,
+				 .lookup_attempt_ms = attempt_ms };
 
 	n->net = net;
 	n->floodfill = ff;
@@ -741,9 +746,13 @@ static void test_publish_via_tunnel(struct tctx *t)
 	/* Each store arrived as garlic (the floodfills' floods to each
 	 * other are plain). */
 	T_EQ(t, garlic, 2);
-	T_EQ(t, STAT(a, publish_sent), a->sent_via_tunnel);
-	/* The acks came through the tunnel. */
-	T_EQ(t, tun_relayed, 2);
+	/* The first copy's verification asked the two others, also
+	 * through the tunnel; these floodfills know no other to flood to,
+	 * so both said "not found". */
+	T_EQ(t, STAT(a, store_lost), 1);
+	T_EQ(t, STAT(a, publish_sent) + 2, a->sent_via_tunnel);
+	/* The acks and the search replies came through the tunnel. */
+	T_EQ(t, tun_relayed, 4);
 	T_EQ(t, tun_bad, 0);
 	T_EQ(t, a->received[I2NP_DELIVERY_STATUS], 0);
 	net_free(&net);
@@ -910,6 +919,285 @@ static void test_bad_input(struct tctx *t)
 	net_free(&net);
 }
 
+/* ---- hostile floodfills ---- */
+
+enum hostile_kind { H_SILENT, H_JUNK, H_SYBIL, H_DROPPER };
+
+struct hostile {
+	struct node *n;
+	enum hostile_kind kind;
+	size_t lookups, stores;		/* from the client (a token set) */
+};
+static struct hostile hostiles[4];
+static size_t n_hostiles;
+
+/* A raw floodfill: it has a RouterInfo with the f cap (so others learn it)
+ * but no netDb; answer_hostiles() plays its part. */
+static struct node *net_add_hostile(struct tctx *t, struct tnet *net,
+				    enum hostile_kind kind)
+{
+	struct node *n = &net->nodes[net->n++];
+
+	n->net = net;
+	n->floodfill = true;
+	bbuf_init(&n->ri);
+	T_OK(t, synth_ri_ks(&n->ri, n->hash, NETID, "XfR",
+			    time_now_ms() - 1000, &n->ks));
+	hostiles[n_hostiles].n = n;
+	hostiles[n_hostiles].kind = kind;
+	hostiles[n_hostiles].lookups = hostiles[n_hostiles].stores = 0;
+	n_hostiles++;
+	return n;
+}
+
+/* Each hostile floodfill answers what reached it: junk (its own
+ * RouterInfo under the key asked), a search reply naming only the other
+ * hostile ones, an acknowledgement of a store it drops, or nothing. */
+static void answer_hostiles(void)
+{
+	for (size_t k = 0; k < n_hostiles; k++) {
+		struct hostile *h = &hostiles[k];
+		struct node *n = h->n;
+
+		for (size_t i = 0; i < n->n_inbox; i++) {
+			struct i2np_msg *m = n->inbox[i], *r = NULL;
+			struct i2np_db_lookup l;
+			struct i2np_db_store s;
+			struct bbuf b = BBUF_INIT;
+
+			if (m->type == I2NP_DATABASE_STORE &&
+			    i2np_db_store_decode(m, &s) == 0 &&
+			    s.reply_token) {
+				struct i2np_delivery_status d = {
+					.msg_id = s.reply_token,
+					.timestamp_ms = time_now_ms() };
+				h->stores++;
+				if (h->kind != H_DROPPER)
+					continue;
+				i2np_delivery_status_encode(&d, &b);
+				r = i2np_msg_new_take(I2NP_DELIVERY_STATUS,
+						      bbuf_steal(&b, &b.len),
+						      b.len, 10000);
+				tsend(n, s.reply_gateway, r, false);
+				continue;
+			}
+			if (m->type != I2NP_DATABASE_LOOKUP ||
+			    i2np_db_lookup_decode(m, &l) != 0)
+				continue;
+			h->lookups++;
+			if (h->kind == H_JUNK) {
+				r = store_ri_msg(&n->ri, l.key, 0, NULL);
+			} else if (h->kind == H_SYBIL || h->kind == H_DROPPER) {
+				struct i2np_search_reply sr = { 0 };
+				uint8_t peers[3 * 32];
+				for (size_t j = 0; j < n_hostiles && sr.n_peers < 3;
+				     j++)
+					if (j != k)
+						memcpy(peers + 32 * sr.n_peers++,
+						       hostiles[j].n->hash, 32);
+				memcpy(sr.key, l.key, 32);
+				memcpy(sr.from, n->hash, 32);
+				sr.peers = peers;
+				i2np_search_reply_encode(&sr, &b);
+				r = i2np_msg_new_take(I2NP_DATABASE_SEARCH_REPLY,
+						      bbuf_steal(&b, &b.len),
+						      b.len, 10000);
+			}
+			if (r)
+				tsend(n, l.from, r, false);
+		}
+		inbox_clear(n);
+	}
+}
+
+static bool hostile_until_ended(struct tnet *net)
+{
+	(void)net;
+	answer_hostiles();
+	return until_res->calls > 0;
+}
+
+static size_t hostile_lookups(void)
+{
+	size_t n = 0;
+
+	for (size_t k = 0; k < n_hostiles; k++)
+		n += hostiles[k].lookups;
+	return n;
+}
+
+/*
+ * A client among two honest floodfills and three hostile ones (silent,
+ * junk, and a Sybil naming only the others): every lookup still finds
+ * its key, the hostile floodfills are left out once they showed what
+ * they are, the honest ones never are, and later lookups ask no hostile
+ * floodfill at all.
+ */
+static void test_hostile_lookups(struct tctx *t)
+{
+	struct tnet net;
+	struct node *a, *f1, *f2;
+	uint8_t tgt[60][32];
+	size_t asked_before, i;
+
+	attempt_ms = 300;
+	n_hostiles = 0;
+	net_init(&net);
+	a = net_add(t, &net, false);
+	f1 = net_add(t, &net, true);
+	f2 = net_add(t, &net, true);
+	net_add_hostile(t, &net, H_SILENT);
+	net_add_hostile(t, &net, H_JUNK);
+	net_add_hostile(t, &net, H_SYBIL);
+	/* Routers only the honest floodfills know. */
+	for (i = 0; i < ARRAY_LEN(tgt); i++) {
+		struct bbuf b = BBUF_INIT;
+		T_OK(t, synth_ri(&b, tgt[i], NETID, "XR",
+				 time_now_ms() - 2000));
+		T_OK(t, netdb_add_ri(f1->db, b.data, b.len, tgt[i], NULL,
+				     NULL));
+		T_OK(t, netdb_add_ri(f2->db, b.data, b.len, tgt[i], NULL,
+				     NULL));
+		bbuf_free(&b);
+	}
+	teach(t, a, f1);
+	teach(t, a, f2);
+	for (size_t k = 0; k < n_hostiles; k++)
+		teach(t, a, hostiles[k].n);
+	for (i = 0; i < ARRAY_LEN(tgt); i++) {
+		struct lres r = { 0 };
+		T_OK(t, netdb_lookup_start(a->db, tgt[i], NETDB_LOOKUP_RI,
+					   lookup_done, &r));
+		until_res = &r;
+		run_until(t, &net, hostile_until_ended);
+		T_OK(t, r.result);
+		T_TRUE(t, netdb_get_ri(a->db, tgt[i]) != NULL);
+		if (STAT(a, ff_bad) == n_hostiles)
+			break;
+	}
+	/* All three found out before the targets ran out. */
+	T_TRUE(t, i < ARRAY_LEN(tgt));
+	for (size_t k = 0; k < n_hostiles; k++)
+		T_TRUE(t, netdb_ff_is_bad(a->db, hostiles[k].n->hash));
+	T_FALSE(t, netdb_ff_is_bad(a->db, f1->hash));
+	T_FALSE(t, netdb_ff_is_bad(a->db, f2->hash));
+	T_EQ(t, STAT(a, ff_bad), 3);
+	T_TRUE(t, STAT(a, ff_junk) >= 1);
+	T_TRUE(t, STAT(a, ff_timeouts) >= 1);
+	/* From now on only the honest floodfills are asked. */
+	asked_before = hostile_lookups();
+	for (size_t j = 0; j < 4; j++) {
+		struct lres r = { 0 };
+		const uint8_t *x = tgt[(i + 1 + j) % ARRAY_LEN(tgt)];
+		if (netdb_get_ri(a->db, x))
+			continue;
+		T_OK(t, netdb_lookup_start(a->db, x, NETDB_LOOKUP_RI,
+					   lookup_done, &r));
+		until_res = &r;
+		run_until(t, &net, hostile_until_ended);
+		T_OK(t, r.result);
+	}
+	T_EQ(t, hostile_lookups(), asked_before);
+	n_hostiles = 0;
+	attempt_ms = 0;
+	net_free(&net);
+}
+
+/* Is x closer than y to the routing key rk? */
+static bool closer(const uint8_t rk[32], const uint8_t x[32],
+		   const uint8_t y[32])
+{
+	for (int i = 0; i < 32; i++)
+		if ((x[i] ^ rk[i]) != (y[i] ^ rk[i]))
+			return (x[i] ^ rk[i]) < (y[i] ^ rk[i]);
+	return false;
+}
+
+static size_t publish_goal;
+static bool hostile_until_published(struct tnet *net)
+{
+	answer_hostiles();
+	return STAT(&net->nodes[0], publish_confirmed) >= publish_goal;
+}
+
+/*
+ * Our RouterInfo's store verified by a lookup at other floodfills: the
+ * closest floodfill acknowledges our store and drops it; two honest
+ * floodfills (which flood to each other) say "not found", so it is
+ * scored as lost, and the second time it is left out.  The next round
+ * stores to an honest floodfill, verified at the other.
+ */
+static void test_store_verify(struct tctx *t)
+{
+	struct tnet net;
+	struct node *a, *h[3], *d = NULL;
+	uint8_t rk[32];
+	size_t tries = 0;
+
+	n_hostiles = 0;
+	net_init(&net);
+	a = net_add(t, &net, false);
+	for (int i = 0; i < 3; i++)
+		h[i] = net_add(t, &net, true);
+	for (int i = 0; i < 3; i++)
+		for (int j = 0; j < 3; j++)
+			if (i != j)
+				teach(t, h[i], h[j]);
+	/* A dropper closer to our routing key than every honest one. */
+	netdb_routing_key(a->hash, time_now_ms(), rk);
+	while (!d) {
+		struct node *c;
+		T_TRUE(t, ++tries < 200);
+		if (tries >= 200)
+			break;
+		n_hostiles = 0;
+		c = net_add_hostile(t, &net, H_DROPPER);
+		if (closer(rk, c->hash, h[0]->hash) &&
+		    closer(rk, c->hash, h[1]->hash) &&
+		    closer(rk, c->hash, h[2]->hash)) {
+			d = c;
+			break;
+		}
+		bbuf_free(&c->ri);
+		keystore_free(c->ks);
+		net.n--;
+		memset(c, 0, sizeof(*c));
+	}
+	if (!d)
+		goto out;
+	for (int i = 0; i < 3; i++)
+		teach(t, a, h[i]);
+	teach(t, a, d);
+	/* Twice: the dropper takes the first copy, the verification finds
+	 * it nowhere, the second copy goes to an honest floodfill. */
+	for (size_t round = 1; round <= 2; round++) {
+		publish_goal = 2 * round;
+		netdb_publish_now(a->db);
+		run_until(t, &net, hostile_until_published);
+		T_EQ(t, hostiles[0].stores, round);
+		T_EQ(t, STAT(a, store_lost), round);
+		T_EQ(t, STAT(a, store_verified), 0);
+		/* The honest ones forget it, as they would an older one
+		 * once we publish a new RouterInfo. */
+		for (int i = 0; i < 3; i++)
+			(void)netdb_store_remove_ri(netdb_get_store(h[i]->db),
+						    a->hash);
+	}
+	T_TRUE(t, netdb_ff_is_bad(a->db, d->hash));
+	/* Now the honest closest one takes it, verified at another. */
+	publish_goal = 6;
+	netdb_publish_now(a->db);
+	run_until(t, &net, hostile_until_published);
+	T_EQ(t, hostiles[0].stores, 2);
+	T_EQ(t, STAT(a, store_verified), 1);
+	T_EQ(t, STAT(a, store_lost), 2);
+	for (int i = 0; i < 3; i++)
+		T_FALSE(t, netdb_ff_is_bad(a->db, h[i]->hash));
+out:
+	n_hostiles = 0;
+	net_free(&net);
+}
+
 const struct test_case netdb_net_tests[] = {
 	{ "floodfill_answers", test_floodfill_answers, 0 },
 	{ "store_ack_and_flood", test_store_ack_and_flood, 0 },
@@ -921,5 +1209,7 @@ const struct test_case netdb_net_tests[] = {
 	{ "leaseset_lookup_and_garlic_store",
 	  test_leaseset_lookup_and_garlic_store, 0 },
 	{ "bad_input", test_bad_input, TT_FORK },
+	{ "hostile_lookups", test_hostile_lookups, 0 },
+	{ "store_verify", test_store_verify, 0 },
 	{ NULL, NULL, 0 }
 };
