@@ -307,6 +307,9 @@ static int store_ri(struct netdb *db, const uint8_t peer[32],
 			    err_str(r));
 		return r;
 	}
+	/* Our own RouterInfo comes back only as a verification's answer. */
+	if (memcmp(s->key, db->cfg.self, 32) == 0)
+		netdb_verify_on_store(db, peer, ri, len);
 	r = netdb_add_ri(db, ri, len, s->key, peer, &res);
 	if (r == 0) {
 		const struct netdb_ri_entry *e =
@@ -365,7 +368,7 @@ static void handle_store(struct netdb *db, const uint8_t peer[32],
 		r = store_ri(db, peer, &s, &flood_it);
 	else
 		r = store_ls(db, peer, &s, &flood_it);
-	netdb_lookup_on_store(db, s.key, r);
+	netdb_lookup_on_store(db, peer, s.key, r);
 	/* Flood what is new to us, when the sender asked for a reply (the
 	 * publisher; flooded copies carry token 0 and stop here). */
 	if (r == 0 && db->net->floodfill && s.reply_token && flood_it)
@@ -663,7 +666,7 @@ void netdb_transport_ri(struct netdb *db, const uint8_t *ri, size_t len,
 		log_debug(LD_NETDB, "kept RouterInfo %s",
 			  log_safe_hash(h, sizeof(h), key));
 	}
-	netdb_lookup_on_store(db, key, 0);
+	netdb_lookup_on_store(db, NULL, key, 0);
 	if (flood_it && db->net->floodfill && gzip_compress(ri, len, &gz) == 0)
 		flood(db, key, I2NP_STORE_RI, gz.data, gz.len, NULL);
 	bbuf_free(&gz);
