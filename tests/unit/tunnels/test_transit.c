@@ -817,6 +817,69 @@ static void test_bandwidth_share(struct tctx *t)
 	rig_free(&g);
 }
 
+/* Offer relayed traffic for a minute of the table's clock from start,
+ * one message every step_ms; the bytes relayed. */
+static uint64_t relay_minute(struct tctx *t, struct rig *g, uint64_t start,
+			     unsigned step_ms)
+{
+	const struct transit_stats *st = transit_table_stats(g->t);
+	uint64_t before = st->bytes_out, dropped = st->dropped_replay;
+	uint8_t body[1024];
+
+	memset(body, 0x5a, sizeof(body));
+	for (uint64_t ms = 0; ms < 60000; ms += step_ms) {
+		struct i2np_msg *m;
+		/* Each IV its own, or the replay filter takes them. */
+		memcpy(body, &start, sizeof(start));
+		memcpy(body + 8, &ms, sizeof(ms));
+		m = td_msg(tunnel_build_hop_id(g->b, 0), body);
+		(void)transit_table_handle_data(g->t, m, start + ms);
+		i2np_msg_free(m);
+		if (g->net.n > 64)
+			net_clear(&g->net);
+	}
+	net_clear(&g->net);
+	T_EQ(t, st->dropped_replay, dropped);
+	T_TRUE(t, st->bytes_out >= before);
+	return st->bytes_out - before;
+}
+
+/* The relay bucket holds the share within 10 % over a minute (issue [X]:
+ * "token-bucket bandwidth limits that hold within +-10 % per minute"):
+ * offered twice the share, a minute relays 60 s of the share (plus at
+ * most the one-second burst); offered half of it, everything passes.
+ * The clock is the table's argument, so the minute takes no time. */
+static void test_bandwidth_minute(struct tctx *t)
+{
+	struct transit_limits lim = { .max_tunnels = 10, .share_pct = 50,
+				      .bandwidth_Bps = 400000 };
+	const uint64_t share = 200000, minute = 60 * share;
+	struct rig g;
+	uint64_t bytes;
+
+	rig_init(&g, 2, 0, &lim);
+	T_OK(t, rig_build(t, &g, TUNNEL_BUILD_SHORT, false));
+	/* 400 messages/s of 1028 bytes: 411 kB/s, twice the share. */
+	bytes = relay_minute(t, &g, MONO + 1, 2);
+	T_TRUE(t, bytes * 10 >= minute * 9);
+	T_TRUE(t, bytes * 10 <= minute * 11);
+	/* A second minute, bucket drained: the rate alone. */
+	bytes = relay_minute(t, &g, MONO + 60001, 2);
+	T_TRUE(t, bytes * 10 >= minute * 9);
+	T_TRUE(t, bytes * 10 <= minute * 11);
+	/* The windowed rate agrees. */
+	T_TRUE(t, transit_table_rate_Bps(g.t, MONO + 119999) * 10 >= share * 9);
+	T_TRUE(t, transit_table_rate_Bps(g.t, MONO + 119999) * 10 <= share * 11);
+	/* 100 messages/s, half the share, once the bucket has refilled:
+	 * nothing dropped. */
+	{
+		uint64_t dropped = transit_table_stats(g.t)->dropped_bandwidth;
+		bytes = relay_minute(t, &g, MONO + 121001, 10);
+		T_EQ(t, bytes, 6000ULL * 1028);
+		T_EQ(t, transit_table_stats(g.t)->dropped_bandwidth, dropped);
+	}
+	rig_free(&g);
+}
 
 /* Java's previous-hop checks: a middle hop whose previous and next hop
  * are the same router, or a hop that is not an IBGW receiving the build
@@ -1250,6 +1313,7 @@ const struct test_case tunnels_transit_tests[] = {
 	{ "obep_to_own_zero_hop", test_obep_to_own_zero_hop, 0 },
 	{ "build_via_own_obep", test_build_via_own_obep, TT_FORK },
 	{ "bandwidth_share", test_bandwidth_share, 0 },
+	{ "bandwidth_minute", test_bandwidth_minute, 0 },
 	{ "build_rate_limits", test_build_rate_limits, 0 },
 	{ "peer_tunnel_limit", test_peer_tunnel_limit, 0 },
 	{ "memory_shedding", test_memory_shedding, 0 },
