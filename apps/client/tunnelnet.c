@@ -59,6 +59,7 @@ struct tn_dest {
 	struct lease leases[LEASESET_MAX_LEASES];
 	size_t n_leases;
 	uint64_t publish_at;		/* monotonic */
+	uint64_t attached;		/* monotonic */
 	struct tn_peer peers[TUNNELNET_PEERS_MAX];
 	size_t n_peers;
 };
@@ -221,7 +222,8 @@ int tunnelnet_els_build(const struct dest_keys *k,
 	exp = leaseset_expires_ms(ls);
 	leaseset_free(ls);
 	if ((e = els2_blinding_derive(k->dest.sig_key, CERT_SIG_EDDSA_SHA512_ED25519,
-				      now_ms / 1000, NULL, 0, &bl)) != 0)
+				      now_ms / 1000, o->secret, o->secret_len,
+				      &bl)) != 0)
 		return e;
 	memcpy(seed.b, k->sig_sk, sizeof(seed.b));
 	blind_ed25519_scalar(a, &seed);
@@ -745,6 +747,8 @@ static int enqueue(struct tunnelnet *tn, const struct client_dest *from,
 	if (len)
 		memcpy(q->data, data, len);
 	/* At the tail: payloads leave in the order they came. */
+	if (!*pp)	/* the first: the queue is looked at often now */
+		evloop_timer_arm(tn->timer, TUNNELNET_FAST_TICK_MS);
 	while (*pp)
 		pp = &(*pp)->next;
 	*pp = q;
@@ -809,6 +813,24 @@ static void queue_run(struct tunnelnet *tn)
 	}
 }
 
+/* When to look key up again after a failure (TUNNELNET_RELOOKUP_MS). */
+static uint64_t relookup_ms(struct tunnelnet *tn, const uint8_t key[32])
+{
+	uint64_t mono = time_mono_ms(), waited = 0, ms;
+
+	for (const struct tn_queued *q = tn->queue; q; q = q->next) {
+		uint64_t since = q->deadline - TUNNELNET_QUEUE_MS;
+
+		if (mono > since && mono - since > waited &&
+		    memcmp(lookup_key(tn, q->to.hash), key, 32) == 0)
+			waited = mono - since;
+	}
+	ms = waited / 2;
+	if (ms < TUNNELNET_RELOOKUP_MIN_MS)
+		ms = TUNNELNET_RELOOKUP_MIN_MS;
+	return ms < TUNNELNET_RELOOKUP_MS ? ms : TUNNELNET_RELOOKUP_MS;
+}
+
 static void lookup_done(void *ctx, const uint8_t key[32], int result)
 {
 	struct tunnelnet *tn = ctx;
@@ -818,7 +840,7 @@ static void lookup_done(void *ctx, const uint8_t key[32], int result)
 	 * stale LeaseSet): as failed, so it is not asked again at once. */
 	if (result != 0 || (!els_by_key(tn, key) && !remote_ls(tn, key)))
 		miss_add(tn->relook, &tn->next_relook, key,
-			 TUNNELNET_RELOOKUP_MS);
+			 relookup_ms(tn, key));
 	queue_run(tn);
 }
 
@@ -958,12 +980,25 @@ void tunnelnet_poll(struct tunnelnet *tn)
 	queue_run(tn);
 }
 
+/* The next tick's delay (TUNNELNET_FAST_TICK_MS). */
+static uint64_t tick_ms(const struct tunnelnet *tn)
+{
+	uint64_t mono = time_mono_ms();
+
+	if (tn->queue)
+		return TUNNELNET_FAST_TICK_MS;
+	for (const struct tn_dest *x = tn->dests; x; x = x->next)
+		if (!x->ls.len && mono - x->attached < TUNNELNET_FAST_FOR_MS)
+			return TUNNELNET_FAST_TICK_MS;
+	return TUNNELNET_TICK_MS;
+}
+
 static void tick(void *arg)
 {
 	struct tunnelnet *tn = arg;
 
 	tunnelnet_poll(tn);
-	evloop_timer_arm(tn->timer, TUNNELNET_TICK_MS);
+	evloop_timer_arm(tn->timer, tick_ms(tn));
 }
 
 static int net_attach(void *ctx, const struct client_dest *d,
@@ -1007,8 +1042,13 @@ static int net_attach(void *ctx, const struct client_dest *d,
 	x->tn = tn;
 	x->d = d;
 	x->rx = *rx;
+	x->attached = time_mono_ms();
 	x->next = tn->dests;
 	tn->dests = x;
+	/* Its first tunnels are built now, not at the pools' next tick,
+	 * and it is looked at again soon (tick_ms()). */
+	tunnel_mgr_tick(tn->cfg.tunnels, time_now_ms(), x->attached);
+	evloop_timer_arm(tn->timer, TUNNELNET_FAST_TICK_MS);
 	return 0;
 }
 

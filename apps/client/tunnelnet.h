@@ -53,8 +53,14 @@ struct netdb;
 struct dest_keys;
 struct tunnelnet;	/* opaque */
 
-/* Leases, LeaseSet and queue timers run this often. */
+/* Leases, LeaseSet and queue timers run this often... */
 #define TUNNELNET_TICK_MS 1000
+/* ...and this often while a destination waits for its first LeaseSet
+ * (for at most TUNNELNET_FAST_FOR_MS after its attach) or payloads wait
+ * in the queue: a new session's LeaseSet goes out as soon as it has an
+ * inbound tunnel, and what waited goes as soon as it can. */
+#define TUNNELNET_FAST_TICK_MS 50
+#define TUNNELNET_FAST_FOR_MS 60000
 /* Publish again this often even without a change. */
 #define TUNNELNET_REPUBLISH_MS (5 * 60 * 1000)
 /* Floodfills each LeaseSet is stored to. */
@@ -62,7 +68,12 @@ struct tunnelnet;	/* opaque */
 /* A payload waits this long for its LeaseSet. */
 #define TUNNELNET_QUEUE_MS 30000
 #define TUNNELNET_QUEUE_MAX 256
-/* A failed lookup is made again after this while payloads wait. */
+/* A failed lookup is made again while payloads wait for it, after half
+ * the time the oldest of them has waited, at least
+ * TUNNELNET_RELOOKUP_MIN_MS and at most TUNNELNET_RELOOKUP_MS: a SAM
+ * client connects to a session created a moment before, whose LeaseSet
+ * is out a fraction of a second later. */
+#define TUNNELNET_RELOOKUP_MIN_MS 250
 #define TUNNELNET_RELOOKUP_MS 2000
 /* After a payload waited TUNNELNET_QUEUE_MS for a LeaseSet in vain,
  * sends to that destination fail at once (ERR_NETWORK: the stream fails

@@ -473,11 +473,13 @@ static void test_lookup_stale(struct tctx *t)
 	env_free(&e);
 }
 
-/* A lookup that fails (no floodfill known) is made again every
- * TUNNELNET_RELOOKUP_MS while its payload waits (a LeaseSet published
- * late: the peer's SESSION CREATE was answered before it had tunnels);
- * a payload that waited TUNNELNET_QUEUE_MS in vain is dropped, and the
- * destination refused with ERR_NETWORK for a while. */
+/* A lookup that fails (no floodfill known) is made again while its
+ * payload waits (a LeaseSet published late: the peer's SESSION CREATE
+ * was answered before it had tunnels), soon at first
+ * (TUNNELNET_RELOOKUP_MIN_MS), then after half the wait so far, at most
+ * TUNNELNET_RELOOKUP_MS; a payload that waited TUNNELNET_QUEUE_MS in
+ * vain is dropped, and the destination refused with ERR_NETWORK for a
+ * while. */
 static void test_lookup_fails(struct tctx *t)
 {
 	struct env e;
@@ -502,12 +504,44 @@ static void test_lookup_fails(struct tctx *t)
 			   (const uint8_t *)"y", 1));
 	tunnelnet_stats(e.tn, &st);
 	T_EQ(t, st.lookups, 1);
-	/* ...until TUNNELNET_RELOOKUP_MS has passed. */
-	time_set_mono_override(t0 + TUNNELNET_RELOOKUP_MS + 1);
+	/* ...until TUNNELNET_RELOOKUP_MIN_MS has passed. */
+	time_set_mono_override(t0 + TUNNELNET_RELOOKUP_MIN_MS - 1);
+	tunnelnet_poll(e.tn);
+	tunnelnet_stats(e.tn, &st);
+	T_EQ(t, st.lookups, 1);
+	time_set_mono_override(t0 + TUNNELNET_RELOOKUP_MIN_MS + 1);
 	tunnelnet_poll(e.tn);
 	tunnelnet_stats(e.tn, &st);
 	T_EQ(t, st.lookups, 2);
 	T_EQ(t, st.queue_dropped, 0);
+	until_lookups_failed(&e);
+	/* Failed after 3 s of waiting: again after 1.5 s. */
+	time_set_mono_override(t0 + 3000);
+	tunnelnet_poll(e.tn);
+	until_lookups_failed(&e);
+	tunnelnet_stats(e.tn, &st);
+	T_EQ(t, st.lookups, 3);
+	time_set_mono_override(t0 + 3000 + 1499);
+	tunnelnet_poll(e.tn);
+	tunnelnet_stats(e.tn, &st);
+	T_EQ(t, st.lookups, 3);
+	time_set_mono_override(t0 + 3000 + 1501);
+	tunnelnet_poll(e.tn);
+	tunnelnet_stats(e.tn, &st);
+	T_EQ(t, st.lookups, 4);
+	until_lookups_failed(&e);
+	/* Failed after 20 s: again after TUNNELNET_RELOOKUP_MS. */
+	time_set_mono_override(t0 + 20000);
+	tunnelnet_poll(e.tn);
+	until_lookups_failed(&e);
+	time_set_mono_override(t0 + 20000 + TUNNELNET_RELOOKUP_MS - 1);
+	tunnelnet_poll(e.tn);
+	tunnelnet_stats(e.tn, &st);
+	T_EQ(t, st.lookups, 5);
+	time_set_mono_override(t0 + 20000 + TUNNELNET_RELOOKUP_MS + 1);
+	tunnelnet_poll(e.tn);
+	tunnelnet_stats(e.tn, &st);
+	T_EQ(t, st.lookups, 6);
 	until_lookups_failed(&e);
 	/* The wait is over in vain: dropped, and refused a while. */
 	time_set_mono_override(t0 + TUNNELNET_QUEUE_MS + 1);
@@ -522,7 +556,7 @@ static void test_lookup_fails(struct tctx *t)
 	T_OK(t, e.net.send(e.net.ctx, e.d, r, 6, 1, 2,
 			   (const uint8_t *)"z", 1));
 	tunnelnet_stats(e.tn, &st);
-	T_EQ(t, st.lookups, 3);
+	T_EQ(t, st.lookups, 7);
 	env_free(&e);
 }
 
