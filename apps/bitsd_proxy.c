@@ -128,15 +128,18 @@ static int read_file(const char *path, size_t max, char **out, size_t *len)
 /* KEYS.b33 in the data directory: the b33 address of an encrypted
  * LeaseSet, for the operator (not a secret). */
 static void write_b33(const struct conf *cfg, const char *keys,
-		      const struct keys_and_cert *dest, enum els2_auth auth)
+		      const struct keys_and_cert *dest,
+		      const struct client_ls_opts *lo)
 {
 	struct b33_addr a = { .sig_type = CERT_SIG_EDDSA_SHA512_ED25519,
 			      .blinded_sig_type = 11 };
 	char b33[B33_MAX_CHARS + 1], *name, *path;
 	size_t n;
 
-	if (auth != ELS2_AUTH_NONE)
+	if (lo->auth != ELS2_AUTH_NONE)
 		a.flags = B33_FLAG_CLIENT_AUTH;
+	if (lo->secret)
+		a.flags |= B33_FLAG_SECRET;
 	memcpy(a.pk, dest->sig_key, B33_PUBKEY_BYTES);
 	if (b33_format(&a, b33, sizeof(b33) - 1) != 0)
 		return;
@@ -203,6 +206,7 @@ static int start_tunnel(struct bitsd_proxy *bp, struct evloop *el,
 			t->ls_auth == 2 ? ELS2_AUTH_PSK : ELS2_AUTH_NONE,
 		.clients = (const uint8_t (*)[32])t->ls_clients,
 		.n_clients = t->n_ls_clients,
+		.secret = t->ls_secret, .secret_len = t->ls_secret_len,
 	};
 
 	if (t->keys) {
@@ -217,11 +221,12 @@ static int start_tunnel(struct bitsd_proxy *bp, struct evloop *el,
 		return e;
 	}
 	if (t->ls_encrypted && t->keys)
-		write_b33(cfg, t->keys, client_dest_pub(d), lo.auth);
+		write_b33(cfg, t->keys, client_dest_pub(d), &lo);
 	if ((e = proxy_dest_add(bp->p, d, &sc, &pd)) != 0)
 		return e;
 	if (t->has_ls_priv_key)
 		proxy_dest_set_leaseset_key(pd, t->ls_priv_key);
+	proxy_dest_set_lookup_secret(pd, t->ls_secret, t->ls_secret_len);
 	switch (t->type) {
 	case TUNCONF_CLIENT:
 		return proxy_listen(bp->p, PROXY_CLIENT, pd, t->host, t->port,
@@ -350,6 +355,10 @@ int bitsd_proxy_start(struct evloop *el, const struct conf *cfg,
 			goto fail;
 		if (cfg->proxy_leaseset_key)
 			proxy_dest_set_leaseset_key(pd, key);
+		if (cfg->proxy_leaseset_secret)
+			proxy_dest_set_lookup_secret(
+				pd, (const uint8_t *)cfg->proxy_leaseset_secret,
+				strlen(cfg->proxy_leaseset_secret));
 		memwipe(key, sizeof(key));
 		if (
 		    (e = proxy_listen(bp->p, PROXY_HTTP, pd, "127.0.0.1", hp,

@@ -91,6 +91,9 @@ static const struct opt opts[] = {
 	  "the proxies' client key for per-client encrypted LeaseSets "
 	  "(b33): 32 bytes in I2P base64, an X25519 private key or a PSK "
 	  "(i2pd's i2cp.leaseSetPrivKey)" },
+	{ "proxy.leaseset-secret", OPT_OPT_PATH, OFF(proxy_leaseset_secret),
+	  "TEXT", "the proxies' lookup secret for b33 addresses that need "
+	  "one (Java I2P's i2cp.leaseSetSecret, as text)" },
 	{ "proxy.outproxy", OPT_OPT_PATH, OFF(proxy_outproxy), "NAME",
 	  "an outproxy (b32 or address-book name) for clearnet HTTP; "
 	  "default: clearnet is refused" },
@@ -330,6 +333,9 @@ void conf_free(struct conf *cfg)
 	free(cfg->proxy_tunnels);
 	free(cfg->proxy_subscriptions);
 	free(cfg->proxy_leaseset_key);
+	if (cfg->proxy_leaseset_secret)
+		xfree_wipe(cfg->proxy_leaseset_secret,
+			   strlen(cfg->proxy_leaseset_secret));
 	free(cfg->swarm_dir);
 	free(cfg->swarm_trackers);
 	free(cfg->swarm_capture);

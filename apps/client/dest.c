@@ -48,6 +48,8 @@ static void ls_opts_clear(struct client_ls_opts *o)
 {
 	if (o->clients)
 		xfree_wipe((void *)o->clients, o->n_clients * 32);
+	if (o->secret)
+		xfree_wipe((void *)o->secret, o->secret_len);
 	memset(o, 0, sizeof(*o));
 }
 
@@ -68,6 +70,12 @@ int client_dest_set_ls_opts(struct client_dest *d,
 		c = xmalloc(o->n_clients * 32);
 		memcpy(c, o->clients, o->n_clients * 32);
 		d->ls.clients = (const uint8_t (*)[32])c;
+	}
+	d->ls.secret = NULL;
+	d->ls.secret_len = 0;
+	if (o->secret && o->secret_len) {
+		d->ls.secret = xmemdup(o->secret, o->secret_len);
+		d->ls.secret_len = o->secret_len;
 	}
 	return 0;
 }

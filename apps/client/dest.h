@@ -65,6 +65,9 @@ struct client_ls_opts {
 	enum els2_auth auth;
 	const uint8_t (*clients)[32];
 	size_t n_clients;		/* 1..ELS2_MAX_CLIENTS with auth */
+	/* the blinding's secret (b33 flag "secret required"); NULL: none */
+	const uint8_t *secret;
+	size_t secret_len;
 };
 /* Set d's LeaseSet options (copied, the client keys too).  ERR_ARG for
  * a client count out of range. */

@@ -54,6 +54,9 @@ struct proxy_dest {
 	/* per-client encrypted LeaseSets: our key (secret) */
 	bool has_els_key;
 	uint8_t els_key[32];
+	/* b33 addresses that need a lookup secret: ours (secret) */
+	uint8_t *els_secret;
+	size_t els_secret_len;
 };
 
 struct plistener {
@@ -580,7 +583,8 @@ static int lookup_b33_day(struct proxy *p, const struct proxy_dest *pd,
 	struct els2_blinding bl;
 	int e;
 
-	if ((e = els2_blinding_derive(a->pk, a->sig_type, now_s, NULL, 0,
+	if ((e = els2_blinding_derive(a->pk, a->sig_type, now_s,
+				      pd->els_secret, pd->els_secret_len,
 				      &bl)) == 0)
 		e = p->net.lookup_blinded(p->net.ctx, &bl,
 					  pd->has_els_key ? pd->els_key : NULL,
@@ -693,13 +697,21 @@ static enum resolved resolve(struct pconn *c, const char *host,
 	case NAME_B32:
 		return RES_LOOKUP;
 	case NAME_B33:
-		if (!c->p->net.lookup_blinded ||
-		    (c->b33.flags & B33_FLAG_SECRET)) {
+		if (!c->p->net.lookup_blinded) {
 			conn_fail(c, 501, "Not Implemented",
 				  "Encrypted LeaseSet",
-				  "This b33 address needs a lookup secret, or "
-				  "this network has no encrypted LeaseSets.",
+				  "This network has no encrypted LeaseSets.",
 				  SOCKS5_HOST_UNREACHABLE);
+			return RES_FAILED;
+		}
+		if ((c->b33.flags & B33_FLAG_SECRET) && !c->pd->els_secret) {
+			c->p->st.els_refused++;
+			conn_fail(c, 403, "Forbidden",
+				  "Encrypted LeaseSet: lookup secret needed",
+				  "This b33 address is blinded with a secret, "
+				  "and this proxy has none (proxy.leaseset-"
+				  "secret, or i2cp.leaseSetSecret for a "
+				  "client tunnel).", SOCKS5_NOT_ALLOWED);
 			return RES_FAILED;
 		}
 		c->blinded = true;
@@ -1529,6 +1541,23 @@ void proxy_dest_set_leaseset_key(struct proxy_dest *pd, const uint8_t *key)
 		memwipe(pd->els_key, sizeof(pd->els_key));
 }
 
+static void els_secret_clear(struct proxy_dest *pd)
+{
+	xfree_wipe(pd->els_secret, pd->els_secret_len);
+	pd->els_secret = NULL;
+	pd->els_secret_len = 0;
+}
+
+void proxy_dest_set_lookup_secret(struct proxy_dest *pd,
+				  const uint8_t *secret, size_t len)
+{
+	els_secret_clear(pd);
+	if (secret && len) {
+		pd->els_secret = xmemdup(secret, len);
+		pd->els_secret_len = len;
+	}
+}
+
 const struct keys_and_cert *proxy_dest_pub(const struct proxy_dest *pd)
 {
 	return client_dest_pub(pd->dest);
@@ -1632,6 +1661,7 @@ void proxy_free(struct proxy *p)
 		p->net.detach(p->net.ctx, pd->dest);
 		stream_mgr_free(pd->mgr);
 		client_dest_free(pd->dest);
+		els_secret_clear(pd);
 		xfree_wipe(pd, sizeof(*pd));
 	}
 	free(p->outproxy);

@@ -102,6 +102,11 @@ const struct keys_and_cert *proxy_dest_pub(const struct proxy_dest *pd);
  * bytes, copied: an X25519 private key or a PSK, i2pd's
  * i2cp.leaseSetPrivKey); NULL: none. */
 void proxy_dest_set_leaseset_key(struct proxy_dest *pd, const uint8_t *key);
+/* The lookup secret pd blinds b33 addresses with when their "secret
+ * required" flag is set (len bytes, copied; the UTF-8 secret of I2P's
+ * i2cp.leaseSetSecret); NULL: none, and such addresses get 403. */
+void proxy_dest_set_lookup_secret(struct proxy_dest *pd,
+				  const uint8_t *secret, size_t len);
 
 /*
  * Listen on host:port (an IPv4 literal; port 0: any) for kind, through

@@ -151,6 +151,19 @@ static int set_key(struct tunconf_entry *e, const char *k, const char *v,
 			memcpy(e->ls_clients[e->n_ls_clients++], key, 32);
 		}
 		memwipe(key, sizeof(key));
+	} else if (strcmp(k, "i2cp.leaseSetSecret") == 0) {
+		uint8_t s[TUNCONF_MAX_LS_SECRET_BYTES];
+		size_t sl;
+
+		if (b64_decode(s, sizeof(s), &sl, v, strlen(v)) != 0 ||
+		    sl == 0)
+			return fail(err, errlen, ERR_FORMAT, line,
+				    "%s: expected 1-%d bytes in base64", k,
+				    TUNCONF_MAX_LS_SECRET_BYTES);
+		xfree_wipe(e->ls_secret, e->ls_secret_len);
+		e->ls_secret = xmemdup(s, sl);
+		e->ls_secret_len = sl;
+		memwipe(s, sizeof(s));
 	} else if (strcmp(k, "type") == 0) {
 		if (strcmp(v, "server") == 0 || strcmp(v, "http") == 0)
 			e->type = TUNCONF_SERVER;
@@ -244,6 +257,7 @@ static void entry_clear(struct tunconf_entry *e)
 	free(e->keys);
 	free(e->root);
 	free(e->ls_clients);
+	xfree_wipe(e->ls_secret, e->ls_secret_len);
 	memwipe(e, sizeof(*e));
 }
 

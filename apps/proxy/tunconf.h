@@ -25,6 +25,10 @@
  *   i2cp.leaseSetClient.psk.N = [name:]B64  pre-shared keys (32 bytes)
  *   i2cp.leaseSetPrivKey = B64  client: our key (X25519 private key or
  *                             PSK) for per-client encrypted LeaseSets
+ *   i2cp.leaseSetSecret = B64  the lookup secret (UTF-8, in base64 as in
+ *                             Java I2P): server/web blind their b33
+ *                             address with it, clients look b33
+ *                             addresses up with it
  *
  * "web" is ours: the built-in static web server on a free loopback port,
  * published like a server tunnel.  Other i2pd keys are accepted and
@@ -43,6 +47,7 @@
 #define TUNCONF_NAME_MAX_BYTES 64
 /* i2cp.leaseSetClient.* entries per tunnel (ELS2_MAX_CLIENTS) */
 #define TUNCONF_MAX_LS_CLIENTS 64
+#define TUNCONF_MAX_LS_SECRET_BYTES 128	/* i2cp.leaseSetSecret */
 
 enum tunconf_type { TUNCONF_SERVER, TUNCONF_CLIENT, TUNCONF_WEB };
 
@@ -70,6 +75,9 @@ struct tunconf_entry {
 	/* client: i2cp.leaseSetPrivKey (secret) */
 	bool has_ls_priv_key;
 	uint8_t ls_priv_key[32];
+	/* i2cp.leaseSetSecret, decoded (owned, secret); NULL: none */
+	uint8_t *ls_secret;
+	size_t ls_secret_len;
 };
 
 struct tunconf {

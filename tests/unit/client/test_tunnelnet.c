@@ -652,6 +652,57 @@ static void test_lookup_blinded(struct tctx *t)
 	env_free(&e);
 }
 
+/* b33 with a lookup secret: r's open encrypted LeaseSet is blinded with
+ * the secret of its ls opts, so it is stored under the key blinded with
+ * that secret, not under the plain one, and lookup_blinded opens it
+ * with the secret's blinding. */
+static void test_lookup_blinded_secret(struct tctx *t)
+{
+	static const uint8_t sec[] = "open sesame";
+	struct env e;
+	struct keys_and_cert out;
+	struct lease l[2];
+	struct x25519_pk rpk;
+	struct bbuf ls = BBUF_INIT, els = BBUF_INIT;
+	struct els2_blinding bl, plain;
+	struct client_ls_opts lo = { .encrypted = true,
+				     .auth = ELS2_AUTH_NONE,
+				     .secret = sec,
+				     .secret_len = sizeof(sec) - 1 };
+	enum netdb_add_result res;
+	uint8_t store_key[32];
+	uint64_t now = time_now_ms();
+
+	env_init(t, &e);
+	env_dests(t, &e);
+	T_OK(t, client_dest_set_ls_opts(e.r, &lo));
+	/* copied: the dest keeps its own */
+	T_TRUE(t, client_dest_ls_opts(e.r)->secret != sec);
+	T_EQ(t, client_dest_ls_opts(e.r)->secret_len, sizeof(sec) - 1);
+	dest_x25519(e.r, &rpk);
+	make_leases(l, 2, now);
+	T_OK(t, tunnelnet_leaseset_build(client_dest_keys(e.r), &rpk, l, 2,
+					 now, &ls));
+	T_OK(t, tunnelnet_els_build(client_dest_keys(e.r),
+				    client_dest_ls_opts(e.r), ls.data, ls.len,
+				    now, &els, store_key));
+	T_OK(t, els2_blinding_derive(client_dest_pub(e.r)->sig_key, 7,
+				     now / 1000, sec, sizeof(sec) - 1, &bl));
+	T_OK(t, els2_blinding_derive(client_dest_pub(e.r)->sig_key, 7,
+				     now / 1000, NULL, 0, &plain));
+	T_MEMEQ(t, bl.store_key, store_key, 32);
+	T_FALSE(t, memcmp(plain.store_key, store_key, 32) == 0);
+	T_OK(t, netdb_add_ls(e.db, LEASESET_ENC_LS2, els.data, els.len,
+			     store_key, NULL, &res));
+	T_ERR(t, e.net.lookup_blinded(e.net.ctx, &plain, NULL, &out),
+	      ERR_NOT_FOUND);
+	T_OK(t, e.net.lookup_blinded(e.net.ctx, &bl, NULL, &out));
+	T_MEMEQ(t, out.hash, client_dest_pub(e.r)->hash, 32);
+	bbuf_free(&ls);
+	bbuf_free(&els);
+	env_free(&e);
+}
+
 /* A LeaseSet store through our tunnels is garlic to the floodfill's
  * router key: only that router opens it, and finds the DatabaseStore
  * with the reply path; without a key it goes in the clear. */
@@ -720,6 +771,7 @@ out:
 const struct test_case client_tunnelnet_tests[] = {
 	{ "store_garlic", test_store_garlic, 0 },
 	{ "lookup_blinded", test_lookup_blinded, TT_FORK },
+	{ "lookup_blinded_secret", test_lookup_blinded_secret, TT_FORK },
 	{ "leaseset_build", test_leaseset_build, 0 },
 	{ "dispatch", test_dispatch, 0 },
 	{ "garlic_in", test_garlic_in, TT_FORK },

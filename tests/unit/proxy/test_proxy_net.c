@@ -28,7 +28,10 @@
 #include "crypto/base/bytes.h"
 #include "crypto/base/encode.h"
 #include "crypto/base/err.h"
+#include "crypto/base/time.h"
+#include "router/b33.h"
 #include "router/dest_keys.h"
+#include "router/els2.h"
 #include "router/evloop.h"
 #include "tests/unit/tharness.h"
 
@@ -39,6 +42,7 @@ struct tinfo {
 	uint16_t http, socks, client, web;
 	char site_b32[DEST_B32_CHARS + 1];
 	char site_b64[600], echo_b64[600];
+	char site_b33[B33_MAX_CHARS + 1];
 };
 
 struct tproxy {
@@ -47,8 +51,57 @@ struct tproxy {
 	char root[64];
 	bool outproxy;		/* clearnet to echo.i2p as the outproxy */
 	bool sub_echo;		/* a subscription to echo.i2p, every 200 ms */
+	/* b33: the child's wall clock pinned here (0: the real one), and
+	 * site.i2p's encrypted LeaseSet under the key blinded for the day
+	 * of wall + b33_day_s (with b33_secret: site_b33 says so) */
+	uint64_t wall_ms;
+	int64_t b33_day_s;
+	const char *b33_secret;		/* the site's */
+	const char *proxy_secret;	/* the proxy's lookup secret */
 	struct tinfo in;
 };
+
+/* The child's network for b33 names: site.i2p's encrypted LeaseSet is
+ * found under one blinded key only (the netDb key of a day and secret),
+ * and opens to site.i2p. */
+static struct {
+	uint8_t store_key[32];
+	struct keys_and_cert site;
+} b33net;
+
+static int b33_lookup_blinded(void *ctx, const struct els2_blinding *bl,
+			      const uint8_t *auth_key,
+			      struct keys_and_cert *out)
+{
+	(void)ctx;
+	(void)auth_key;
+	if (memcmp(bl->store_key, b33net.store_key, 32) != 0)
+		return ERR_NOT_FOUND;
+	*out = b33net.site;
+	return 0;
+}
+
+/* site's b33 address into in, and the key its LeaseSet is under. */
+static void b33_site(const struct tproxy *tp, const struct keys_and_cert *k,
+		     struct tinfo *in)
+{
+	struct b33_addr a = { .sig_type = 7, .blinded_sig_type = 11 };
+	const char *sec = tp->b33_secret;
+	struct els2_blinding bl;
+
+	memcpy(a.pk, k->sig_key, 32);
+	if (sec)
+		a.flags = B33_FLAG_SECRET;
+	if (b33_format(&a, in->site_b33, sizeof(in->site_b33)) != 0 ||
+	    els2_blinding_derive(k->sig_key, 7,
+				 (uint64_t)((int64_t)(tp->wall_ms / 1000) +
+					    tp->b33_day_s),
+				 (const uint8_t *)sec, sec ? strlen(sec) : 0,
+				 &bl) != 0)
+		_exit(1);
+	memcpy(b33net.store_key, bl.store_key, 32);
+	b33net.site = *k;
+}
 
 static uint8_t big_byte(size_t i)
 {
@@ -142,6 +195,10 @@ static void child(struct tproxy *tp, uint16_t echo_port, int wfd)
 	struct web *w;
 	struct tinfo in = { 0 };
 
+	if (tp->wall_ms) {
+		time_set_override(tp->wall_ms);
+		net.lookup_blinded = b33_lookup_blinded;
+	}
 	proxy_cfg_default(&pc);
 	pc.lookup_timeout_ms = 1500;
 	pc.head_timeout_ms = 1500;
@@ -172,6 +229,12 @@ static void child(struct tproxy *tp, uint16_t echo_port, int wfd)
 			 &in.client) != 0)
 		_exit(1);
 	in.web = web_port(w);
+	if (tp->wall_ms)
+		b33_site(tp, proxy_dest_pub(site), &in);
+	if (tp->proxy_secret)
+		proxy_dest_set_lookup_secret(cli,
+					     (const uint8_t *)tp->proxy_secret,
+					     strlen(tp->proxy_secret));
 	/* a subscription served by site.i2p itself: one plain name, one
 	 * line whose signature does not verify */
 	{
@@ -994,7 +1057,76 @@ static void test_keep_alive(struct tctx *t)
 	tproxy_stop(&tp);
 }
 
+/* GET http://B33/ through the HTTP proxy of a child whose clock reads
+ * wall_ms, with site.i2p's encrypted LeaseSet under the key of the day
+ * day_s away; the response's status line in r. */
+static void b33_get(struct tctx *t, uint64_t wall_ms, int64_t day_s,
+		    const char *site_secret, const char *proxy_secret,
+		    struct bbuf *r)
+{
+	struct tproxy tp = { .wall_ms = wall_ms, .b33_day_s = day_s,
+			     .b33_secret = site_secret,
+			     .proxy_secret = proxy_secret };
+	char req[200];
+
+	T_TRUE(t, tproxy_start(&tp));
+	T_TRUE(t, strlen(tp.in.site_b33) > DEST_B32_CHARS);
+	snprintf(req, sizeof(req), "GET http://%s/index.html HTTP/1.1\r\n\r\n",
+		 tp.in.site_b33);
+	txn(tp.in.http, req, r);
+	tproxy_stop(&tp);
+}
+
+/* 2026-03-01 00:00:00 UTC */
+#define MIDNIGHT_MS 1772323200000ull
+#define MIN_MS (60 * 1000ull)
+
+/* The key blinding changes at midnight UTC.  Within 15 minutes of it
+ * the proxy also tries the other day's key: at 23:55 a site already
+ * under the new day's key is found, and at 00:05 one still under the
+ * old day's; at noon only the day's own key is tried (tomorrow's is not
+ * found: 504), and it finds the site there. */
+static void test_b33_midnight(struct tctx *t)
+{
+	struct bbuf r = BBUF_INIT;
+
+	b33_get(t, MIDNIGHT_MS - 5 * MIN_MS, 86400, NULL, NULL, &r);
+	T_TRUE(t, starts(&r, "HTTP/1.1 200 OK\r\n"));
+	T_TRUE(t, has(&r, "<h1>hello</h1>"));
+	b33_get(t, MIDNIGHT_MS + 5 * MIN_MS, -86400, NULL, NULL, &r);
+	T_TRUE(t, starts(&r, "HTTP/1.1 200 OK\r\n"));
+	b33_get(t, MIDNIGHT_MS + 5 * MIN_MS, 0, NULL, NULL, &r);
+	T_TRUE(t, starts(&r, "HTTP/1.1 200 OK\r\n"));
+	b33_get(t, MIDNIGHT_MS + 720 * MIN_MS, 86400, NULL, NULL, &r);
+	T_TRUE(t, starts(&r, "HTTP/1.1 504 "));
+	T_TRUE(t, has(&r, "LeaseSet not found"));
+	b33_get(t, MIDNIGHT_MS + 720 * MIN_MS, 0, NULL, NULL, &r);
+	T_TRUE(t, starts(&r, "HTTP/1.1 200 OK\r\n"));
+	bbuf_free(&r);
+}
+
+/* A b33 address with "secret required": without a lookup secret the
+ * proxy says 403 at once; with the site's secret it finds and fetches
+ * it; with another secret it looks under another key (504). */
+static void test_b33_secret(struct tctx *t)
+{
+	struct bbuf r = BBUF_INIT;
+	uint64_t noon = MIDNIGHT_MS + 720 * MIN_MS;
+
+	b33_get(t, noon, 0, "open sesame", NULL, &r);
+	T_TRUE(t, starts(&r, "HTTP/1.1 403 "));
+	T_TRUE(t, has(&r, "lookup secret"));
+	b33_get(t, noon, 0, "open sesame", "open sesame", &r);
+	T_TRUE(t, starts(&r, "HTTP/1.1 200 OK\r\n"));
+	T_TRUE(t, has(&r, "<h1>hello</h1>"));
+	b33_get(t, noon, 0, "open sesame", "open sesame!", &r);
+	T_TRUE(t, starts(&r, "HTTP/1.1 504 "));
+	bbuf_free(&r);
+}
+
 const struct test_case proxy_net_tests[] = {
+	{ "b33_midnight", test_b33_midnight, TT_FORK },
+	{ "b33_secret", test_b33_secret, TT_FORK },
 	{ "keep_alive", test_keep_alive, TT_FORK },
 	{ "web_pure", test_web_pure, 0 },
 	{ "http", test_http, TT_FORK },

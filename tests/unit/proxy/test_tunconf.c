@@ -93,6 +93,13 @@ static void test_bad(struct tctx *t)
 		"i2cp.leaseSetPrivKey = AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==\n",
 		"[x]\ntype = server\nport = 1\nkeys = k\n"
 		"i2cp.leaseSetClient.psk.0 = a:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA+A=\n",
+		/* a lookup secret that is not base64, empty, over 128 bytes */
+		"[x]\ntype = server\nport = 1\nkeys = k\n"
+		"i2cp.leaseSetSecret = !!!!\n",
+		"[x]\ntype = server\nport = 1\nkeys = k\n"
+		"i2cp.leaseSetSecret = \n",
+		"[x]\ntype = client\ndestination = a.i2p\n"
+		"i2cp.leaseSetSecret = eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4\n",
 	};
 	for (size_t i = 0; i < sizeof(bad_ls) / sizeof(bad_ls[0]); i++) {
 		err[0] = 0;
@@ -116,6 +123,7 @@ static void test_els(struct tctx *t)
 		"AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=\n"
 		"i2cp.leaseSetClient.dh.1 = "
 		"AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI=\n"
+		"i2cp.leaseSetSecret = b3BlbiBzZXNhbWU=\n"
 		"[c]\ntype = client\ndestination = a.i2p\n"
 		"i2cp.leaseSetPrivKey = "
 		"~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~8=\n";
@@ -138,6 +146,10 @@ static void test_els(struct tctx *t)
 	T_EQ(t, tc->e[1].in_length, -1);
 	T_TRUE(t, tc->e[1].has_ls_priv_key);
 	T_EQ(t, tc->e[1].ls_priv_key[0], 0xff);
+	/* the lookup secret, decoded: "open sesame" */
+	T_EQ(t, tc->e[0].ls_secret_len, 11);
+	T_MEMEQ(t, tc->e[0].ls_secret, "open sesame", 11);
+	T_TRUE(t, tc->e[1].ls_secret == NULL);
 	tunconf_free(tc);
 }
 

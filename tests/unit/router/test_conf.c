@@ -185,7 +185,8 @@ static void test_ini_market(struct tctx *t)
 	conf_free(c);
 }
 
-/* [proxy] hops (default: sam.hops) and the b33 client key. */
+/* [proxy] hops (default: sam.hops), the b33 client key and lookup
+ * secret. */
 static void test_ini_proxy(struct tctx *t)
 {
 	char err[CONF_ERR_BYTES];
@@ -193,11 +194,13 @@ static void test_ini_proxy(struct tctx *t)
 
 	T_EQ(t, c->proxy_hops, CONF_UNSET_HOPS);
 	T_TRUE(t, c->proxy_leaseset_key == NULL);
+	T_TRUE(t, c->proxy_leaseset_secret == NULL);
 	conf_free(c);
-	T_OK(t, parse(&c, "[proxy]\nhops = 2\nleaseset-key = AAAA\n", err,
-		      sizeof(err)));
+	T_OK(t, parse(&c, "[proxy]\nhops = 2\nleaseset-key = AAAA\n"
+		      "leaseset-secret = open sesame\n", err, sizeof(err)));
 	T_EQ(t, c->proxy_hops, 2);
 	T_STREQ(t, c->proxy_leaseset_key, "AAAA");
+	T_STREQ(t, c->proxy_leaseset_secret, "open sesame");
 	conf_free(c);
 	c = NULL;
 	T_ERR(t, parse(&c, "[proxy]\nhops = 8\n", err, sizeof(err)),
