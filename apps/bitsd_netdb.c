@@ -210,6 +210,10 @@ int bitsd_netdb_start(struct daemon *d, const struct router_keys *keys,
 		nc.lookup_burst = UINT_MAX / 1000;
 	if (!cfg->lim_netdb_stores)
 		nc.store_burst = UINT_MAX / 1000;
+	/* tools/attacknet's hostile floodfills. */
+	if (cfg->floodfill && cfg->netdb_hostile >= 1 && cfg->netdb_hostile <= 2)
+		nc.hostile = cfg->netdb_hostile == 1 ? NETDB_HOSTILE_DROP
+						     : NETDB_HOSTILE_JUNK;
 	struct keys_and_cert id;
 
 	bn->d = d;

@@ -364,6 +364,12 @@ static void handle_store(struct netdb *db, const uint8_t peer[32],
 	 * delivery, not acceptance (PROTOCOLS.md 2.6). */
 	if (s.reply_token)
 		ack_store(db, &s);
+	/* A hostile floodfill (attack tests) keeps only what it asked for. */
+	if (db->cfg.hostile != NETDB_HOSTILE_NONE &&
+	    !netdb_lookup_is_pending(db, s.key)) {
+		db->st.dropped++;
+		return;
+	}
 	if (s.store_type == I2NP_STORE_RI)
 		r = store_ri(db, peer, &s, &flood_it);
 	else
@@ -500,6 +506,8 @@ static void handle_lookup(struct netdb *db, const uint8_t peer[32],
 	struct i2np_db_lookup l;
 	struct i2np_msg *reply;
 	uint8_t type, rk[32];
+	const uint8_t *data;
+	size_t len;
 	char h[72];
 	int r;
 
@@ -519,6 +527,12 @@ static void handle_lookup(struct netdb *db, const uint8_t peer[32],
 	type = l.flags & I2NP_LOOKUP_TYPE_MASK;
 	if (type == I2NP_LOOKUP_TYPE_EXPLORE)
 		reply = search_reply(db, &l, true);
+	else if (db->cfg.hostile == NETDB_HOSTILE_DROP)
+		reply = search_reply(db, &l, false);
+	else if (db->cfg.hostile == NETDB_HOSTILE_JUNK &&
+		 (data = netdb_self_gz(db, &len)) != NULL)
+		reply = netdb_store_msg_new(l.key, I2NP_STORE_RI, data, len, 0,
+					    0, NULL);
 	else if ((reply = lookup_answer(db, &l, type)) != NULL)
 		db->st.lookups_answered++;
 	else

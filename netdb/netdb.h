@@ -74,6 +74,18 @@ struct netdb;
 #define NETDB_PUBLISH_RETRY_MS 10000
 #define NETDB_VERIFY_DELAY_MS 10000
 
+/* How a floodfill misbehaves in an attack test network (tools/attacknet):
+ * never in a real one. */
+enum netdb_hostile {
+	NETDB_HOSTILE_NONE,
+	/* Acknowledge stores and keep nothing; answer every lookup with a
+	 * search reply ("not found"). */
+	NETDB_HOSTILE_DROP,
+	/* Answer every lookup with our own RouterInfo under the key asked
+	 * (junk: it fails the asker's checks); keep nothing. */
+	NETDB_HOSTILE_JUNK,
+};
+
 struct netdb_sender {
 	/* Queue msg for peer; takes msg. via_tunnel: use an exploratory
 	 * tunnel (when none exists the hook sends directly). */
@@ -102,6 +114,9 @@ struct netdb_cfg {
 	bool passive;
 	/* 0: NETDB_LOOKUP_ATTEMPT_MS and NETDB_VERIFY_DELAY_MS (tests). */
 	unsigned lookup_attempt_ms, verify_delay_ms;
+	/* A hostile floodfill, for attack test networks only
+	 * (tools/attacknet). */
+	enum netdb_hostile hostile;
 };
 
 struct netdb_stats {

@@ -171,6 +171,9 @@ static const struct opt opts[] = {
 	  "netDb lookups a minute from one peer (default 60)" },
 	{ "limits.netdb-stores", OPT_COUNT, OFF(lim_netdb_stores), "N",
 	  "netDb stores a minute from one peer (default 120)" },
+	{ "netdb.hostile", OPT_COUNT, OFF(netdb_hostile), "MODE",
+	  "attack test networks only (tools/attacknet): as a floodfill, "
+	  "1 drops stores and answers 'not found', 2 answers junk" },
 	{ "limits.streams", OPT_COUNT, OFF(lim_streams), "N",
 	  "open streams per local destination (default 512)" },
 	{ "limits.sam-sessions", OPT_COUNT, OFF(lim_sam_sessions), "N",

@@ -124,6 +124,7 @@ struct conf {
 	uint32_t lim_transit_peer;	/* transit tunnels next to one peer */
 	uint32_t lim_netdb_lookups;	/* netDb lookups a minute, per peer */
 	uint32_t lim_netdb_stores;	/* netDb stores a minute, per peer */
+	uint32_t netdb_hostile;	/* attack tests: 1 drop, 2 junk (netdb.h) */
 	uint32_t lim_streams;		/* open streams per destination */
 	uint32_t lim_sam_sessions;	/* SAM sessions at once */
 	uint32_t lim_memory_mib;	/* heap budget: sheds transit first */

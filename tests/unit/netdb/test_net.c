@@ -101,8 +101,10 @@ static int tsend(void *ctx, const uint8_t peer[32], struct i2np_msg *m,
 	return ERR_NOT_FOUND;
 }
 
-/* The lookup attempt of the netDbs net_add() makes (0: the default). */
+/* The lookup attempt of the netDbs net_add() makes (0: the default),
+ * and how its floodfills misbehave. */
 static unsigned attempt_ms;
+static enum netdb_hostile hostile_mode;
 
 static void net_init(struct tnet *net)
 {
@@ -117,7 +119,8 @@ static struct node *net_add(struct tctx *t, struct tnet *net, bool ff)
 	struct netdb_cfg cfg = { .netid = NETID, .no_persist = true,
 				 .floodfill = ff, .passive = true,
 				 .verify_delay_ms = 50,
-				 .lookup_attempt_ms = attempt_ms };
+				 .lookup_attempt_ms = attempt_ms,
+				 .hostile = ff ? hostile_mode : NETDB_HOSTILE_NONE };
 
 	n->net = net;
 	n->floodfill = ff;
@@ -950,6 +953,15 @@ static struct node *net_add_hostile(struct tctx *t, struct tnet *net,
 	return n;
 }
 
+/* A message of type with b's bytes (taken). */
+static struct i2np_msg *msg_of(uint8_t type, struct bbuf *b)
+{
+	size_t len = 0;
+	uint8_t *p = bbuf_steal(b, &len);
+
+	return i2np_msg_new_take(type, p, len, 10000);
+}
+
 /* Each hostile floodfill answers what reached it: junk (its own
  * RouterInfo under the key asked), a search reply naming only the other
  * hostile ones, an acknowledgement of a store it drops, or nothing. */
@@ -975,9 +987,7 @@ static void answer_hostiles(void)
 				if (h->kind != H_DROPPER)
 					continue;
 				i2np_delivery_status_encode(&d, &b);
-				r = i2np_msg_new_take(I2NP_DELIVERY_STATUS,
-						      bbuf_steal(&b, &b.len),
-						      b.len, 10000);
+				r = msg_of(I2NP_DELIVERY_STATUS, &b);
 				tsend(n, s.reply_gateway, r, false);
 				continue;
 			}
@@ -999,9 +1009,7 @@ static void answer_hostiles(void)
 				memcpy(sr.from, n->hash, 32);
 				sr.peers = peers;
 				i2np_search_reply_encode(&sr, &b);
-				r = i2np_msg_new_take(I2NP_DATABASE_SEARCH_REPLY,
-						      bbuf_steal(&b, &b.len),
-						      b.len, 10000);
+				r = msg_of(I2NP_DATABASE_SEARCH_REPLY, &b);
 			}
 			if (r)
 				tsend(n, l.from, r, false);
@@ -1099,6 +1107,55 @@ static void test_hostile_lookups(struct tctx *t)
 	}
 	T_EQ(t, hostile_lookups(), asked_before);
 	n_hostiles = 0;
+	attempt_ms = 0;
+	net_free(&net);
+}
+
+/* The netDb's own hostile modes (tools/attacknet): a dropping floodfill
+ * acknowledges a store, keeps nothing and says "not found"; a junk one
+ * answers with its RouterInfo under the key asked, which the asker
+ * refuses and scores. */
+static void test_hostile_modes(struct tctx *t)
+{
+	struct tnet net;
+	struct node *a, *d, *j, *p;
+	struct lres r = { 0 };
+	uint8_t key[32];
+	struct bbuf ri = BBUF_INIT;
+
+	attempt_ms = 300;
+	net_init(&net);
+	a = net_add(t, &net, false);
+	hostile_mode = NETDB_HOSTILE_DROP;
+	d = net_add(t, &net, true);
+	hostile_mode = NETDB_HOSTILE_JUNK;
+	j = net_add(t, &net, true);
+	hostile_mode = NETDB_HOSTILE_NONE;
+	p = net_add_raw(&net);
+	T_OK(t, synth_ri(&ri, key, NETID, "XR", time_now_ms() - 2000));
+	inject(t, &net, p, d, store_ri_msg(&ri, key, 77, p->hash));
+	T_EQ(t, p->n_inbox, 1);		/* the acknowledgement */
+	T_EQ(t, p->inbox[0]->type, I2NP_DELIVERY_STATUS);
+	T_TRUE(t, netdb_get_ri(d->db, key) == NULL);
+	T_EQ(t, STAT(d, flooded), 0);
+	/* The junk floodfill is asked (a knows no other) and left out. */
+	teach(t, a, j);
+	T_OK(t, netdb_lookup_start(a->db, key, NETDB_LOOKUP_RI, lookup_done,
+				   &r));
+	until_res = &r;
+	run_until(t, &net, lookup_ended);
+	T_TRUE(t, r.result != 0);
+	T_EQ(t, STAT(a, ff_junk), 1);
+	T_TRUE(t, netdb_ff_is_bad(a->db, j->hash));
+	/* The dropping one answers "not found" though it was given it. */
+	teach(t, a, d);
+	memset(&r, 0, sizeof(r));
+	T_OK(t, netdb_lookup_start(a->db, key, NETDB_LOOKUP_RI, lookup_done,
+				   &r));
+	run_until(t, &net, lookup_ended);
+	T_ERR(t, r.result, ERR_NOT_FOUND);
+	T_TRUE(t, d->received[I2NP_DATABASE_LOOKUP] >= 1);
+	bbuf_free(&ri);
 	attempt_ms = 0;
 	net_free(&net);
 }
@@ -1211,5 +1268,6 @@ const struct test_case netdb_net_tests[] = {
 	{ "bad_input", test_bad_input, TT_FORK },
 	{ "hostile_lookups", test_hostile_lookups, 0 },
 	{ "store_verify", test_store_verify, 0 },
+	{ "hostile_modes", test_hostile_modes, 0 },
 	{ NULL, NULL, 0 }
 };
