@@ -179,6 +179,19 @@ static void send_packet(struct stream *s, uint32_t seq, uint16_t flags,
 	} else if (s->unchoke_pending) {
 		flags |= STREAM_F_DELAY;
 		p->delay_ms = 0;
+	} else if (len && s->rtt_valid) {
+		/* Ask for ACKs after a tenth of the RTT (at most
+		 * ack_delay_ms): when the value changes and every
+		 * STREAM_ACK_REQ_EVERY packets (the receiver keeps it). */
+		uint32_t r = s->srtt_ms / 10 < s->mgr->cfg.ack_delay_ms ?
+				     s->srtt_ms / 10 :
+				     s->mgr->cfg.ack_delay_ms;
+
+		if (r != s->ack_req_sent || seq % STREAM_ACK_REQ_EVERY == 0) {
+			flags |= STREAM_F_DELAY;
+			p->delay_ms = (uint16_t)r;
+			s->ack_req_sent = r;
+		}
 	}
 	p->flags = flags;
 	p->payload = payload;
@@ -428,14 +441,27 @@ static void handle_ack(struct stream *s, const struct stream_packet *p)
 
 /* ---- receiving ---------------------------------------------------------- */
 
+/* An in-order packet: when the peer's data asks for an ACK delay (ours
+ * do: a tenth of their RTT), ack after it (at most ack_delay_ms) or at
+ * once when STREAM_ACK_EVERY packets wait, so that one ACK covers a
+ * burst; each ACK is a garlic message through two tunnels, and acking
+ * every second packet cost the hops and both ends as much as a third of
+ * the data did.  Otherwise (i2pd, whose resend timer is 1.5 times a mean
+ * RTT and fired three times as often when our ACKs waited) ack every
+ * second packet at once, and a lone one after ack_delay_ms. */
 static void schedule_ack(struct stream *s, bool now)
 {
-	if (now || ++s->ack_pending >= 2) {
+	uint32_t d = s->mgr->cfg.ack_delay_ms;
+	unsigned every = s->peer_ack_delay < 0 ? 2 : STREAM_ACK_EVERY;
+
+	if (now || ++s->ack_pending >= every) {
 		send_plain_ack(s);
 		return;
 	}
+	if (s->peer_ack_delay >= 0 && (uint32_t)s->peer_ack_delay < d)
+		d = (uint32_t)s->peer_ack_delay;
 	if (!s->ack_due)
-		s->ack_due = now_ms() + s->mgr->cfg.ack_delay_ms;
+		s->ack_due = now_ms() + d;
 }
 
 static size_t buffered(const struct stream *s)
@@ -518,9 +544,10 @@ static void receive_data(struct stream *s, const struct stream_packet *p)
 	 * sender's window, and choking for it stalls loss recovery. */
 	if (s->recvq.len > recv_limit(s->mgr) / 2)
 		s->choking = true;
-	/* Out of order (a hole below rcv_highest), CLOSE or SYN: ack now. */
+	/* Out of order (a hole below rcv_highest), CLOSE or SYN: ack now
+	 * (from p: deliver() has cleared r). */
 	schedule_ack(s, !in_order || s->rcv_next != s->rcv_highest + 1 ||
-			     r->close || (p->flags & STREAM_F_SYN));
+			     (p->flags & (STREAM_F_CLOSE | STREAM_F_SYN)));
 }
 
 /* A stream that moved enough says how it went (info), once it ends. */
@@ -647,6 +674,9 @@ void stream_on_packet(struct stream *s, const struct stream_packet *p,
 	    p->delay_ms <= STREAM_DELAY_CHOKE_MS) {
 		if (s->choked)
 			unchoked(s);
+		/* its data asks for ACKs after this delay */
+		if ((p->flags & STREAM_F_DELAY) && p->payload_len)
+			s->peer_ack_delay = p->delay_ms;
 	} else {
 		s->choked = true;
 	}
@@ -753,6 +783,8 @@ struct stream *stream_alloc(struct stream_mgr *mgr,
 	s->local_id = random_id();
 	s->state = initiator ? STREAM_CONNECTING : STREAM_OPEN;
 	s->syn_pending = !initiator;	/* the acceptor decides first */
+	s->peer_ack_delay = -1;
+	s->ack_req_sent = UINT32_MAX;
 	s->cwnd = mgr->cfg.initial_window;
 	s->ssthresh = mgr->cfg.max_window;
 	s->ring = STREAM_RING_MIN;

@@ -15,6 +15,8 @@
 #define STREAM_PINGS_MAX 16
 /* Streams that moved this much log their figures when freed (info). */
 #define STREAM_LOG_STATS_BYTES (1024 * 1024)
+#define STREAM_ACK_EVERY 16	/* in-order packets one ACK may cover */
+#define STREAM_ACK_REQ_EVERY 32	/* data packets between our delay requests */
 
 struct sfifo {
 	uint8_t *buf;
@@ -73,6 +75,8 @@ struct stream {
 	struct sfifo recvq;
 	bool choking, unchoke_pending;
 	unsigned ack_pending;
+	int32_t peer_ack_delay;		/* the delay its data asks for; -1: none */
+	uint32_t ack_req_sent;		/* the delay we last asked for */
 	/* timers (0: off) */
 	uint64_t rto_due, ack_due, last_activity, linger_until;
 	uint64_t heard;			/* last packet from the peer */

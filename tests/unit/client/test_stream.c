@@ -227,6 +227,33 @@ static void run_transfer(struct tctx *t, const struct tpipe_cfg *cfg,
 	tpipe_free(pp);
 }
 
+/* Our data asks for ACKs after a tenth of the RTT, and our receiver
+ * honours it: one ACK covers a burst (at most STREAM_ACK_EVERY
+ * packets), not every second packet, and the window still opens. */
+static void test_acks_sparse(struct tctx *t)
+{
+	struct tpipe_cfg c;
+	struct tpipe *pp;
+	struct pair p;
+	struct stream_info ia, ib;
+
+	default_cfg(&c, 0, 20, 0, 4);
+	pp = pair_new(&c, &p);
+	p.a.total = 4 * MIB;
+	p.a.close_after_send = p.b.close_after_send = true;
+	pair_connect(t, pp, &p);
+	T_TRUE(t, tpipe_run(pp, both_closed, &p, VIRTUAL_HOUR_MS));
+	T_EQ(t, p.b.rcvd, 4 * MIB);
+	T_FALSE(t, p.b.mismatch);
+	stream_get_info(p.a.s, &ia);
+	stream_get_info(p.b.s, &ib);
+	T_EQ(t, ia.packets_resent, 0);
+	T_EQ(t, ia.cwnd, STREAM_DEFAULT_WINDOW);
+	T_TRUE(t, ia.packets_sent > 2000);
+	T_TRUE(t, ib.packets_sent * 6 < ia.packets_sent);
+	tpipe_free(pp);
+}
+
 static void test_transfer_lossless(struct tctx *t)
 {
 	struct tpipe_cfg c;
@@ -861,6 +888,7 @@ const struct test_case client_stream_tests[] = {
 	{ "transfer_loss5", test_transfer_loss5, TT_FORK },
 	{ "transfer_loss20", test_transfer_loss20, TT_FORK },
 	{ "window_grows", test_window_grows, TT_FORK },
+	{ "acks_sparse", test_acks_sparse, TT_FORK },
 	{ "window_512", test_window_512, TT_FORK },
 	{ "reorder_no_spurious_resend", test_reorder_no_spurious_resend,
 	  TT_FORK },
