@@ -10,6 +10,17 @@
  * keys do not depend on which one arrives first).  Bob derives the same
  * keys when he answers the NS, registers the Alice->Bob tag set at once,
  * and sends NSRs until Alice's first ES arrives.
+ *
+ * Several sessions to one peer (session_settle(), bob_session()): every
+ * NS of the peer is answered by at least one NSR, and NSRs answer its
+ * newest NS; a session starts sending ES once established (Alice: an
+ * NSR came; Bob: an ES came), and of two established ones the newer
+ * replaces the older, except in an NS/NS race (both sides sent an NS
+ * before hearing the other's): there both sides end on the session the
+ * NS of the lower static key opened.  So both send on one pair of
+ * sessions and its DH ratchets complete.  With i2pd, which answers no NS
+ * while its own session is under 120 s old, our session for its NS is
+ * the only one established and carries everything.
  */
 #include "config.h"
 #include "router/ratchet.h"
@@ -73,6 +84,10 @@ struct ratchet_session {
 	struct x25519_pk remote;
 	enum sess_state state;
 	bool retired;			/* replaced: receives, never sends */
+	bool ours;			/* opened by our NS (we are Alice) */
+	bool race;			/* one of an NS/NS race's two sessions */
+	bool owe_nsr;			/* Bob: the peer's NS awaits an NSR */
+	bool heard;			/* an ES came in on it */
 	uint64_t created_ms, active_ms;
 	/* Alice, before the NSR */
 	struct ns_rec ns[RATCHET_MAX_PENDING_NS];
@@ -358,21 +373,74 @@ static void session_unlink_free(struct ratchet_ctx *c,
 	session_free(c, s);
 }
 
-/* The session to send on: newest established, else newest NSR-sent,
- * else newest NS-sent, never a retired one. */
+/* The peer's session to send on, never a retired one: the newest that
+ * owes an NSR when owed is set (every NS of the peer gets one, even
+ * while another session carries the traffic), else the newest
+ * established, else the newest NSR-sent (NSRs answer the newest NS),
+ * else the newest NS-sent. */
+static struct ratchet_session *session_pick(const struct ratchet_ctx *c,
+					    const struct x25519_pk *remote,
+					    bool owed)
+{
+	struct ratchet_session *best = NULL;
+	int best_rank = -1;
+
+	for (struct ratchet_session *s = c->sessions; s; s = s->next) {
+		int rank;
+
+		if (s->retired || memcmp(s->remote.b, remote->b, 32) != 0)
+			continue;
+		rank = owed && s->owe_nsr ? S_ESTABLISHED + 1 : (int)s->state;
+		if (rank > best_rank ||
+		    (rank == best_rank && s->created_ms > best->created_ms)) {
+			best = s;
+			best_rank = rank;
+		}
+	}
+	return best;
+}
+
 static struct ratchet_session *session_for(const struct ratchet_ctx *c,
 					   const struct x25519_pk *remote)
 {
-	struct ratchet_session *best = NULL;
+	return session_pick(c, remote, false);
+}
 
-	for (struct ratchet_session *s = c->sessions; s; s = s->next) {
-		if (s->retired || memcmp(s->remote.b, remote->b, 32) != 0)
+/*
+ * s has just been established (Alice: its first NSR; Bob: the first ES).
+ * At most one established session per peer sends: of s and another
+ * established one, the two sessions of an NS/NS race keep the one the
+ * NS of the lower static key opened, which both sides pick alike;
+ * otherwise s, the peer's latest word, replaces the other.  The loser
+ * is retired (it still receives, so nothing in flight is lost).  Bob's
+ * sessions answering other NS of the same peer owe no more NSRs: Alice
+ * took one of them ("any other ... sessions (for multiple NSRs) should
+ * be destroyed" after her first ES; they expire with the handshake).
+ */
+static void session_settle(struct ratchet_ctx *c, struct ratchet_session *s)
+{
+	/* our key is the lower: the session our NS opened wins a race */
+	bool ours_win = memcmp(c->pk.b, s->remote.b, 32) < 0;
+
+	if (s->retired)
+		return;
+	for (struct ratchet_session *o = c->sessions; o; o = o->next) {
+		if (o == s || o->retired ||
+		    memcmp(o->remote.b, s->remote.b, 32) != 0)
 			continue;
-		if (!best || s->state > best->state ||
-		    (s->state == best->state && s->created_ms > best->created_ms))
-			best = s;
+		if (!s->ours && !o->ours)
+			o->owe_nsr = false;
+		if (o->state != S_ESTABLISHED)
+			continue;
+		if (s->race && o->race && s->ours != o->ours &&
+		    s->ours != ours_win) {
+			s->retired = true;
+			log_debug(LD_GARLIC, "NS/NS race: the %s session stays",
+				  o->ours ? "our NS's" : "peer NS's");
+			return;
+		}
+		o->retired = true;
 	}
-	return best;
 }
 
 struct ratchet_ctx *ratchet_ctx_new(const struct x25519_sk *sk)
@@ -653,6 +721,7 @@ static int nsr_write(struct ratchet_ctx *c, struct ratchet_session *s,
 			     len);
 	memwipe(key, sizeof(key));
 	memwipe(pk, sizeof(pk));
+	s->owe_nsr = false;
 	c->stats.nsr_out++;
 	return 0;
 }
@@ -720,9 +789,11 @@ int ratchet_encrypt(struct ratchet_ctx *c, const struct x25519_pk *remote,
 			c->stats.ns_out++;
 		return r;
 	}
-	s = session_for(c, remote);
-	if (!s)
+	s = session_pick(c, remote, true);
+	if (!s) {
 		s = session_new(c, remote, S_NS_SENT, now_ms);
+		s->ours = true;
+	}
 	s->active_ms = now_ms;
 	switch (s->state) {
 	case S_ESTABLISHED:
@@ -763,10 +834,17 @@ static void replay_add(struct ratchet_ctx *c, const uint8_t epk[32])
 		c->replay_n++;
 }
 
-/* Bob: a new session answering a bound NS from apk, with the NS state
- * (ck, h) and Alice's ephemeral key aepk.  Other sessions to apk retire
- * ("replaces any previous outbound session"), except Alice-side ones
- * still waiting for their NSR (the NS/NS race: both may complete). */
+/*
+ * Bob: a new session answering a bound NS from apk, with the NS state
+ * (ck, h) and Alice's ephemeral key aepk; it owes Alice an NSR (she may
+ * send nothing until one comes: i2pd does so).  An established session
+ * to apk older than RATCHET_REPLACE_MS is replaced at once ("replace
+ * session if NS received after" that long); a younger one keeps sending
+ * until the new session's first ES shows Alice uses it (a late NS, or
+ * several NS before her NSR, must not cut a working session).  Our own
+ * session to apk still waiting for its NSR, or established but never
+ * answered, makes this an NS/NS race (session_settle()).
+ */
 static int bob_session(struct ratchet_ctx *c, const struct x25519_pk *apk,
 		       const struct x25519_pk *aepk, const uint8_t ck[32],
 		       const uint8_t h[32], uint64_t now_ms)
@@ -792,10 +870,22 @@ static int bob_session(struct ratchet_ctx *c, const struct x25519_pk *apk,
 	s->rx_cur = rx_new(s, 0, -1);
 	ratchet_tagset_init(&s->rx_cur->gen, ck2, k_ab);
 	rx_fill(c, s->rx_cur, c->params.lookahead);
-	for (struct ratchet_session *o = c->sessions; o; o = o->next)
-		if (o != s && o->state != S_NS_SENT &&
-		    memcmp(o->remote.b, apk->b, 32) == 0)
+	s->owe_nsr = true;
+	for (struct ratchet_session *o = c->sessions; o; o = o->next) {
+		bool young = now_ms < o->created_ms + RATCHET_REPLACE_MS;
+
+		if (o == s || o->retired ||
+		    memcmp(o->remote.b, apk->b, 32) != 0)
+			continue;
+		if (!o->ours)		/* NSRs answer the newest NS */
+			o->owe_nsr = false;
+		if (o->ours && (o->state == S_NS_SENT ||
+				(o->state == S_ESTABLISHED && young &&
+				 !o->heard)))
+			o->race = s->race = true;
+		else if (o->state == S_ESTABLISHED && !young)
 			o->retired = true;
+	}
 out:
 	memwipe(&besk, sizeof(besk));
 	memwipe(ee, sizeof(ee));
@@ -945,6 +1035,7 @@ static int nsr_read(struct ratchet_ctx *c, struct tag_ent *e,
 			if (s->ns[i].nsr_ts)
 				s->ns[i].nsr_ts->expires_ms =
 					now_ms + RATCHET_OLD_TAGSET_MS;
+		session_settle(c, s);
 	}
 	s->active_ms = now_ms;
 	c->stats.nsr_in++;
@@ -1131,10 +1222,13 @@ static int es_read(struct ratchet_ctx *c, struct tag_ent *e,
 		/* Alice's first ES: Bob "switches to use Existing Session
 		 * messages" */
 		s->state = S_ESTABLISHED;
+		s->owe_nsr = false;
 		ratchet_tagset_wipe(&s->nsr_tx);
 		memwipe(s->nsr_k, sizeof(s->nsr_k));
 		memwipe(s->k_ba, sizeof(s->k_ba));
+		session_settle(c, s);
 	}
+	s->heard = true;
 	/* the reverse key goes out "until tag received on new tagset" */
 	if (ts == s->rx_cur && ts->id != 0) {
 		s->in_heard_new = true;

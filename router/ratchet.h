@@ -13,8 +13,9 @@
  *   ES  = tag (8) ‖ ChaChaPoly(key_N, nonce N, ad = tag, payload)
  *
  * struct ratchet_ctx holds the destination's X25519 key, its sessions
- * (at most one used for sending per remote static key; older ones keep
- * receiving until they expire), one hash table from 8-byte tags to the
+ * (at most one used for sending per remote static key, the same pair on
+ * both sides after an NS/NS race; older ones keep receiving until they
+ * expire), one hash table from 8-byte tags to the
  * inbound tag set and message number, and a replay filter over NS
  * ephemeral keys.  Inbound tag sets keep RATCHET_LOOKAHEAD tags (growing
  * to RATCHET_LOOKAHEAD_MAX on a busy tag set) ahead of the highest N
@@ -62,6 +63,11 @@
 #define RATCHET_OLD_TAGSET_MS (3 * 60 * 1000)
 /* Sessions with no traffic for this long are dropped. */
 #define RATCHET_SESSION_IDLE_MS (10 * 60 * 1000)
+/* A peer's NS replaces our established session with it at once when
+ * that is older than this (the spec suggests 3 minutes; i2pd starts a
+ * new session only after 120 s, so its renewals always do); a younger
+ * one sends on until the new session's first ES. */
+#define RATCHET_REPLACE_MS (60 * 1000)
 /* A session waiting for its NSR or first ES gives up after this long. */
 #define RATCHET_HANDSHAKE_MS (3 * 60 * 1000)
 /* NS ephemeral keys remembered for replay detection. */

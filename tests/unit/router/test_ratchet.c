@@ -216,6 +216,308 @@ static void test_dh_ratchet(struct tctx *t)
 	pair_free(&p);
 }
 
+/* from encrypts message i to to_pk at time now into wire (kept for later
+ * delivery). */
+static void enc_at(struct tctx *t, struct ratchet_ctx *from,
+		   const struct x25519_pk *to_pk, unsigned i, uint64_t now,
+		   struct bbuf *wire)
+{
+	struct bbuf blk = BBUF_INIT;
+
+	clove(&blk, i);
+	bbuf_reset(wire);
+	T_OK(t, ratchet_encrypt(from, to_pk, blk.data, blk.len, 0, now, wire));
+	bbuf_free(&blk);
+}
+
+/* to decrypts wire at time now, which must hold message i; returns its
+ * kind (-1 when it did not open). */
+static int dec_at(struct tctx *t, struct ratchet_ctx *to,
+		  const struct bbuf *wire, unsigned i, uint64_t now)
+{
+	struct bbuf plain = BBUF_INIT;
+	struct ratchet_payload pl;
+	struct ratchet_rx_info in;
+	int r;
+
+	memset(&in, 0, sizeof(in));
+	r = ratchet_decrypt(to, wire->data, wire->len, now, &plain, &pl, &in);
+	T_OK(t, r);
+	if (r == 0)
+		T_TRUE(t, has_clove(&pl, i));
+	bbuf_free(&plain);
+	return r == 0 ? (int)in.kind : -1;
+}
+
+static void enc1(struct tctx *t, struct ratchet_ctx *from,
+		 const struct x25519_pk *to_pk, unsigned i, struct bbuf *wire)
+{
+	enc_at(t, from, to_pk, i, NOW, wire);
+}
+
+static int dec1(struct tctx *t, struct ratchet_ctx *to,
+		const struct bbuf *wire, unsigned i)
+{
+	return dec_at(t, to, wire, i, NOW);
+}
+
+/* Both send a message at once, then both receive (messages cross on the
+ * way); the kinds each received go to *ka (at Alice) and *kb. */
+static void cross_at(struct tctx *t, struct pair *p, unsigned i,
+		     uint64_t now, int *ka, int *kb)
+{
+	struct bbuf wa = BBUF_INIT, wb = BBUF_INIT;
+
+	enc_at(t, p->a, &p->bpk, 2 * i, now, &wa);
+	enc_at(t, p->b, &p->apk, 2 * i + 1, now, &wb);
+	*kb = dec_at(t, p->b, &wa, 2 * i, now);
+	*ka = dec_at(t, p->a, &wb, 2 * i + 1, now);
+	bbuf_free(&wa);
+	bbuf_free(&wb);
+}
+
+static void cross(struct tctx *t, struct pair *p, unsigned i, int *ka,
+		  int *kb)
+{
+	cross_at(t, p, i, NOW, ka, kb);
+}
+
+/* Traffic both ways in crossing pairs goes on across DH ratchets in both
+ * directions: each side's outbound tag set got its peer's Next Key
+ * answers, which only happens when the session each sends on is the one
+ * the other receives on and answers from (crosswise sessions never
+ * ratchet: the answer goes out on the other pair). */
+static void check_ratchets_both_ways_at(struct tctx *t, struct pair *p,
+					unsigned first, unsigned rounds,
+					uint64_t now)
+{
+	const struct ratchet_stats *sa = ratchet_ctx_stats(p->a);
+	const struct ratchet_stats *sb = ratchet_ctx_stats(p->b);
+	uint64_t oa = sa->ratchets_out, ob = sb->ratchets_out;
+	uint64_t ia = sa->ratchets_in, ib = sb->ratchets_in;
+	int ka = -1, kb = -1;
+
+	for (unsigned i = first; i < first + rounds; i++)
+		cross_at(t, p, i, now, &ka, &kb);
+	T_EQ(t, ka, RATCHET_KIND_ES);
+	T_EQ(t, kb, RATCHET_KIND_ES);
+	T_TRUE(t, sa->ratchets_out - oa >= rounds / 40);
+	T_TRUE(t, sb->ratchets_out - ob >= rounds / 40);
+	T_TRUE(t, sa->ratchets_in - ia >= rounds / 40);
+	T_TRUE(t, sb->ratchets_in - ib >= rounds / 40);
+	T_EQ(t, sa->bad_nextkey, 0);
+	T_EQ(t, sb->bad_nextkey, 0);
+	T_TRUE(t, ratchet_ctx_tx_tagset_id(p->a, &p->bpk) >= (int)rounds / 40);
+	T_TRUE(t, ratchet_ctx_tx_tagset_id(p->b, &p->apk) >= (int)rounds / 40);
+}
+
+static void check_ratchets_both_ways(struct tctx *t, struct pair *p,
+				     unsigned rounds)
+{
+	check_ratchets_both_ways_at(t, p, 100, rounds, NOW);
+}
+
+static const struct ratchet_params race_prm = { .ratchet_after = 16,
+						.lookahead = 8 };
+
+/* A pair whose Alice has the lower static key (alice_lower) or Bob. */
+static void pair_init_order(struct pair *p, bool alice_lower)
+{
+	for (;;) {
+		pair_init(p);
+		if ((memcmp(p->apk.b, p->bpk.b, 32) < 0) == alice_lower)
+			break;
+		pair_free(p);
+	}
+	ratchet_ctx_set_params(p->a, &race_prm);
+	ratchet_ctx_set_params(p->b, &race_prm);
+}
+
+/* After the handshakes' time is up, each side holds the one session it
+ * sends on, and traffic goes on. */
+static void check_one_pair_left(struct tctx *t, struct pair *p,
+				unsigned first)
+{
+	uint64_t later = NOW + RATCHET_HANDSHAKE_MS + 1;
+	int ka, kb;
+
+	ratchet_ctx_expire(p->a, later);
+	ratchet_ctx_expire(p->b, later);
+	T_EQ(t, ratchet_ctx_session_count(p->a), 1);
+	T_EQ(t, ratchet_ctx_session_count(p->b), 1);
+	cross_at(t, p, first, later, &ka, &kb);
+	T_EQ(t, ka, RATCHET_KIND_ES);
+	T_EQ(t, kb, RATCHET_KIND_ES);
+}
+
+/* The NS/NS race: Alice and Bob each send an NS before the other's
+ * arrives, and each answers the other's NS with NSRs (i2pd waits for
+ * one).  Both sessions complete on both sides, then both sides keep the
+ * session the NS of the lower static key opened (for either order of
+ * the keys), and the DH ratchet runs in both directions on it. */
+static void test_ns_race(struct tctx *t)
+{
+	for (int order = 0; order < 2; order++) {
+		struct pair p;
+		int ka, kb;
+
+		pair_init_order(&p, order == 0);
+		cross(t, &p, 0, &ka, &kb);
+		T_EQ(t, ka, RATCHET_KIND_NS);
+		T_EQ(t, kb, RATCHET_KIND_NS);
+		cross(t, &p, 1, &ka, &kb);
+		T_EQ(t, ka, RATCHET_KIND_NSR);
+		T_EQ(t, kb, RATCHET_KIND_NSR);
+		check_ratchets_both_ways(t, &p, 800);
+		check_one_pair_left(t, &p, 2000);
+		pair_free(&p);
+	}
+}
+
+/* The race again, with Bob's NSR to Alice's NS overtaking his own NS on
+ * the way: Alice is established and has sent ES when Bob's NS arrives.
+ * She answers it with an NSR, and both sides still end on one pair. */
+static void test_ns_race_overtaken(struct tctx *t)
+{
+	for (int order = 0; order < 2; order++) {
+		struct pair p;
+		struct bbuf nsa = BBUF_INIT, nsb = BBUF_INIT, w = BBUF_INIT;
+
+		pair_init_order(&p, order == 0);
+		enc1(t, p.a, &p.bpk, 1, &nsa);
+		enc1(t, p.b, &p.apk, 2, &nsb);		/* slow */
+		T_EQ(t, dec1(t, p.b, &nsa, 1), RATCHET_KIND_NS);
+		enc1(t, p.b, &p.apk, 3, &w);
+		T_EQ(t, dec1(t, p.a, &w, 3), RATCHET_KIND_NSR);
+		enc1(t, p.a, &p.bpk, 4, &w);
+		T_EQ(t, dec1(t, p.b, &w, 4), RATCHET_KIND_ES);
+		T_EQ(t, dec1(t, p.a, &nsb, 2), RATCHET_KIND_NS);
+		/* Alice owes Bob's NS an NSR: her next message */
+		enc1(t, p.a, &p.bpk, 5, &w);
+		T_EQ(t, dec1(t, p.b, &w, 5), RATCHET_KIND_NSR);
+		check_ratchets_both_ways(t, &p, 800);
+		check_one_pair_left(t, &p, 2000);
+		bbuf_free(&nsa);
+		bbuf_free(&nsb);
+		bbuf_free(&w);
+		pair_free(&p);
+	}
+}
+
+/* Alice sends a second NS before Bob's NSR to her first arrives.  Bob's
+ * NSRs then answer the newest NS; Alice takes the NSR to her first (the
+ * one that reaches her first), so her first ES makes Bob send on that
+ * session, not on the one answering her second NS (which would send its
+ * 12 NSRs and fall silent).  Bob's NSR to her second NS, arriving after
+ * her ES, still delivers its payload. */
+static void test_nsr_for_earlier_ns(struct tctx *t)
+{
+	struct pair p;
+	struct bbuf ns1 = BBUF_INIT, ns2 = BBUF_INIT, nsr1 = BBUF_INIT;
+	struct bbuf nsr2 = BBUF_INIT, w = BBUF_INIT;
+
+	pair_init(&p);
+	ratchet_ctx_set_params(p.a, &race_prm);
+	ratchet_ctx_set_params(p.b, &race_prm);
+	enc1(t, p.a, &p.bpk, 1, &ns1);
+	T_EQ(t, dec1(t, p.b, &ns1, 1), RATCHET_KIND_NS);
+	enc1(t, p.b, &p.apk, 2, &nsr1);		/* in flight */
+	enc1(t, p.a, &p.bpk, 3, &ns2);		/* Alice heard nothing yet */
+	T_EQ(t, dec1(t, p.b, &ns2, 3), RATCHET_KIND_NS);
+	enc1(t, p.b, &p.apk, 4, &nsr2);		/* for the second NS */
+	T_EQ(t, dec1(t, p.a, &nsr1, 2), RATCHET_KIND_NSR);
+	enc1(t, p.a, &p.bpk, 5, &w);
+	T_EQ(t, dec1(t, p.b, &w, 5), RATCHET_KIND_ES);
+	T_EQ(t, dec1(t, p.a, &nsr2, 4), RATCHET_KIND_NSR);	/* late */
+	for (unsigned i = 0; i < 2 * RATCHET_NSR_TAGS; i++) {
+		enc1(t, p.b, &p.apk, 6 + i, &w);
+		T_EQ(t, dec1(t, p.a, &w, 6 + i), RATCHET_KIND_ES);
+	}
+	check_ratchets_both_ways(t, &p, 800);
+	check_one_pair_left(t, &p, 2000);
+	bbuf_free(&ns1);
+	bbuf_free(&ns2);
+	bbuf_free(&nsr1);
+	bbuf_free(&nsr2);
+	bbuf_free(&w);
+	pair_free(&p);
+}
+
+/* Alice's second NS reaches Bob only after her first ES: the session that
+ * works goes on sending ES (an NSR for the late NS goes out once), and
+ * never falls back to NSRs Alice has no use for. */
+static void test_late_ns(struct tctx *t)
+{
+	struct pair p;
+	struct bbuf ns2 = BBUF_INIT, w = BBUF_INIT;
+	int kinds[3] = { 0, 0, 0 };
+
+	pair_init(&p);
+	ratchet_ctx_set_params(p.a, &race_prm);
+	ratchet_ctx_set_params(p.b, &race_prm);
+	enc1(t, p.a, &p.bpk, 1, &w);
+	enc1(t, p.a, &p.bpk, 2, &ns2);		/* slow */
+	T_EQ(t, dec1(t, p.b, &w, 1), RATCHET_KIND_NS);
+	enc1(t, p.b, &p.apk, 3, &w);
+	T_EQ(t, dec1(t, p.a, &w, 3), RATCHET_KIND_NSR);
+	enc1(t, p.a, &p.bpk, 4, &w);
+	T_EQ(t, dec1(t, p.b, &w, 4), RATCHET_KIND_ES);
+	T_EQ(t, dec1(t, p.b, &ns2, 2), RATCHET_KIND_NS);
+	for (unsigned i = 0; i < 2 * RATCHET_NSR_TAGS; i++) {
+		int k;
+
+		enc1(t, p.b, &p.apk, 10 + i, &w);
+		k = dec1(t, p.a, &w, 10 + i);
+		if (k >= RATCHET_KIND_NS && k <= RATCHET_KIND_ES)
+			kinds[k - RATCHET_KIND_NS]++;
+	}
+	T_EQ(t, kinds[RATCHET_KIND_NSR - RATCHET_KIND_NS], 1);
+	T_EQ(t, kinds[RATCHET_KIND_ES - RATCHET_KIND_NS],
+	     2 * RATCHET_NSR_TAGS - 1);
+	check_ratchets_both_ways(t, &p, 800);
+	check_one_pair_left(t, &p, 2000);
+	bbuf_free(&ns2);
+	bbuf_free(&w);
+	pair_free(&p);
+}
+
+/* Bob renews (he heard nothing back) while Alice's session, which she
+ * opened, is young: Alice answers his NS and goes on sending on the old
+ * session, which Bob still receives on, until his first ES on the new
+ * one; then both use the new one.  After RATCHET_REPLACE_MS the same NS
+ * replaces her session at once. */
+static void test_peer_renew(struct tctx *t)
+{
+	for (int old = 0; old < 2; old++) {
+		uint64_t t1 = NOW + (old ? RATCHET_REPLACE_MS + 1000 : 1000);
+		struct pair p;
+		struct bbuf w = BBUF_INIT;
+		int ka, kb;
+
+		pair_init_order(&p, true);	/* no race: the keys' order
+						 * must not matter */
+		establish(t, &p);
+		cross(t, &p, 1, &ka, &kb);
+		T_EQ(t, ka, RATCHET_KIND_ES);
+		T_TRUE(t, ratchet_ctx_renew(p.b, &p.apk));
+		enc_at(t, p.b, &p.apk, 10, t1, &w);
+		T_EQ(t, dec_at(t, p.a, &w, 10, t1), RATCHET_KIND_NS);
+		enc_at(t, p.a, &p.bpk, 11, t1, &w);
+		T_EQ(t, dec_at(t, p.b, &w, 11, t1), RATCHET_KIND_NSR);
+		enc_at(t, p.a, &p.bpk, 12, t1, &w);
+		/* old: Alice answers on the new session until Bob's ES;
+		 * young: she kept the old one, which Bob still opens */
+		T_EQ(t, dec_at(t, p.b, &w, 12, t1),
+		     old ? RATCHET_KIND_NSR : RATCHET_KIND_ES);
+		enc_at(t, p.b, &p.apk, 13, t1, &w);
+		T_EQ(t, dec_at(t, p.a, &w, 13, t1), RATCHET_KIND_ES);
+		check_ratchets_both_ways_at(t, &p, 100, 800, t1);
+		T_EQ(t, ratchet_ctx_stats(p.a)->ns_out, 1);
+		bbuf_free(&w);
+		pair_free(&p);
+	}
+}
+
 /* At the default pace (a DH ratchet every RATCHET_RATCHET_AFTER messages
  * sent), 2.5 x that many messages each way cross two DH ratchets in each
  * direction, nothing lost, the tag windows bounded. */
@@ -735,6 +1037,11 @@ const struct test_case router_ratchet_tests[] = {
 	{ "repeated_nsr", test_repeated_nsr, 0 },
 	{ "renew", test_renew, 0 },
 	{ "dh_ratchet", test_dh_ratchet, 0 },
+	{ "ns_race", test_ns_race, 0 },
+	{ "ns_race_overtaken", test_ns_race_overtaken, 0 },
+	{ "nsr_for_earlier_ns", test_nsr_for_earlier_ns, 0 },
+	{ "late_ns", test_late_ns, 0 },
+	{ "peer_renew", test_peer_renew, 0 },
 	{ "soak_default", test_soak_default, 0 },
 	{ "many_sessions", test_many_sessions, 0 },
 	{ "out_of_order", test_out_of_order, 0 },
