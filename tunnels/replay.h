@@ -28,9 +28,15 @@
 /* Build records: the request-time window is 8 + 5 minutes. */
 #define TUNNEL_REPLAY_BUILD_PERIOD_MS (10ULL * 60 * 1000)
 #define TUNNEL_REPLAY_BUILD_ENTRIES 65536
-/* TunnelData: a tunnel lives 10 minutes. */
+/* TunnelData: a tunnel lives 10 minutes.  2^18 entries take 2^23 bits, 1
+ * MiB a generation (Java's default IV filter: 2 MB in two halves): each
+ * IV sets 16 bits at random, so every page of a generation is touched
+ * after a few thousand messages, and 2^20 entries (4 MiB a generation)
+ * were most of a busy hop's resident memory.  Past 2^18 IVs in 10
+ * minutes (about 440 a second) a generation is full sooner and turns
+ * early; an IV is still remembered for one generation's time at least. */
 #define TUNNEL_REPLAY_IV_PERIOD_MS (10ULL * 60 * 1000)
-#define TUNNEL_REPLAY_IV_ENTRIES (1u << 20)
+#define TUNNEL_REPLAY_IV_ENTRIES (1u << 18)
 #define TUNNEL_REPLAY_MAX_ENTRIES (1u << 24)
 
 struct tunnel_replay;	/* opaque */
