@@ -388,6 +388,60 @@ static bool nacked(const struct stream_packet *p, uint32_t seq)
 	return false;
 }
 
+/*
+ * After an RTO, the first ACK of the packet it resent tells whether the
+ * timeout was spurious: when it also acks, without a NACK, a packet sent
+ * after that one and before the timeout, the original had arrived (a
+ * packet lost with later ones arriving would have been NACKed) and the
+ * ACKs were only late: a hop or an end stalled (on a loaded machine,
+ * longer than an RTO of 100-200 ms), nothing was lost.  Then the window,
+ * threshold and RTO come back to what they were (the Eifel response,
+ * RFC 4015, detected as F-RTO does, RFC 5682): a stall costs no window.
+ * A second RTO of the same packet, or a NACK of it, disarms this.
+ */
+static void undo_rto(struct stream *s, const struct stream_packet *p)
+{
+	if (!s->undo_armed || seq_lt(p->ack_through, s->undo_seq))
+		return;
+	s->undo_armed = false;
+	if (nacked(p, s->undo_seq) || !seq_lt(s->undo_seq, p->ack_through) ||
+	    !seq_lt(s->undo_seq + 1, s->undo_next) ||
+	    nacked(p, s->undo_seq + 1))
+		return;
+	if (s->cwnd < s->undo_cwnd)
+		s->cwnd = s->undo_cwnd;
+	if (s->ssthresh < s->undo_ssthresh)
+		s->ssthresh = s->undo_ssthresh;
+	s->rto_ms = s->undo_rto_ms;
+	s->in_recovery = false;
+	s->gobn = false;
+	s->rtos_undone++;
+}
+
+/*
+ * After an RTO everything sent before it is presumed lost (RFC 5681 3.1:
+ * after a timeout, slow start from the oldest unacked): as ACKs come, the
+ * next of those still unacked and not resent since are resent, two for
+ * each packet acked.  Resending only the oldest one per RTO, the rest of
+ * a flight lost in a blackout (a dead hop) went one packet per backed-off
+ * RTO, up to 45 s each: a stream that lost 40 packets took half an hour.
+ */
+static void resend_after_rto(struct stream *s, unsigned n)
+{
+	if (seq_lt(s->gobn_next, s->una))
+		s->gobn_next = s->una;
+	while (n > 0 && seq_lt(s->gobn_next, s->gobn_end)) {
+		struct stream_tx *t = &s->tx[s->gobn_next++ % s->ring];
+
+		if (t->used && t->last_sent <= s->gobn_at) {
+			tx_send(s, t);
+			n--;
+		}
+	}
+	if (!seq_lt(s->gobn_next, s->gobn_end))
+		s->gobn = false;
+}
+
 /* "All packets up to and including this sequence number are ACKed,
  * EXCEPT for those listed in NACKs." */
 static void handle_ack(struct stream *s, const struct stream_packet *p)
@@ -400,6 +454,7 @@ static void handle_ack(struct stream *s, const struct stream_packet *p)
 	if (!s->inflight || seq_lt(p->ack_through, s->una) ||
 	    !seq_lt(p->ack_through, s->next_seq))
 		return;
+	undo_rto(s, p);
 	for (q = s->una; seq_le(q, p->ack_through); q++) {
 		struct stream_tx *t = &s->tx[q % s->ring];
 
@@ -436,6 +491,8 @@ static void handle_ack(struct stream *s, const struct stream_packet *p)
 	if (s->in_recovery && seq_lt(s->recover, s->una))
 		s->in_recovery = false;
 	window_grow(s, acked);
+	if (s->gobn)
+		resend_after_rto(s, 2 * acked);
 	rto_arm(s);
 }
 
@@ -556,8 +613,8 @@ static void log_stats(const struct stream *s)
 	if (s->bytes_out + s->bytes_in >= STREAM_LOG_STATS_BYTES)
 		log_info(LD_CLIENT, "stream %u: %llu ms, %llu B out in %llu "
 			 "packets (%llu resent, %llu loss episodes, %llu "
-			 "RTOs), %llu B in (%llu out of order, %llu dups); "
-			 "RTT %u ms min %u, cwnd max %u",
+			 "RTOs, %llu of them undone), %llu B in (%llu out of "
+			 "order, %llu dups); RTT %u ms min %u, cwnd max %u",
 			 s->local_id,
 			 (unsigned long long)(now_ms() - s->opened),
 			 (unsigned long long)s->bytes_out,
@@ -565,6 +622,7 @@ static void log_stats(const struct stream *s)
 			 (unsigned long long)s->packets_resent,
 			 (unsigned long long)s->losses,
 			 (unsigned long long)s->rtos,
+			 (unsigned long long)s->rtos_undone,
 			 (unsigned long long)s->bytes_in,
 			 (unsigned long long)s->ooo,
 			 (unsigned long long)s->dups, s->srtt_ms,
@@ -714,6 +772,22 @@ static void on_rto(struct stream *s, uint64_t now)
 		stream_fail(s, STREAM_FAILED, STREAM_EV_FAILED);
 		return;
 	}
+	/* The first RTO of a packet may prove spurious (undo_rto()); its
+	 * later RTOs keep what the first saved. */
+	if (t->sends == 1) {
+		s->undo_armed = true;
+		s->undo_cwnd = s->cwnd;
+		s->undo_ssthresh = s->ssthresh;
+		s->undo_rto_ms = s->rto_ms;
+		s->undo_seq = t->seq;
+		s->undo_next = s->next_seq;
+	} else if (t->seq != s->undo_seq) {
+		s->undo_armed = false;
+	}
+	s->gobn = true;
+	s->gobn_next = t->seq + 1;
+	s->gobn_end = s->next_seq;
+	s->gobn_at = now;
 	/* RFC 6298 5.4-5.6: resend the earliest, back off, collapse. */
 	s->rtos++;
 	s->ssthresh = s->inflight / 2 > 2 ? s->inflight / 2 : 2;
@@ -946,6 +1020,8 @@ void stream_get_info(const struct stream *s, struct stream_info *out)
 	out->rto_ms = s->rto_ms;
 	out->packets_sent = s->packets_sent;
 	out->packets_resent = s->packets_resent;
+	out->rtos = s->rtos;
+	out->rtos_undone = s->rtos_undone;
 }
 
 const struct keys_and_cert *stream_peer(const struct stream *s)

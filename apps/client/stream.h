@@ -210,6 +210,7 @@ struct stream_info {
 	unsigned cwnd, ssthresh, inflight;
 	uint32_t srtt_ms, rto_ms;
 	uint64_t packets_sent, packets_resent;
+	uint64_t rtos, rtos_undone;	/* timeouts; found spurious */
 };
 void stream_get_info(const struct stream *s, struct stream_info *out);
 /* The remote destination (borrowed; lives as long as s). */

@@ -66,6 +66,18 @@ struct stream {
 	uint32_t srtt_ms, rttvar_ms, rto_ms;
 	bool rtt_valid;
 	unsigned backoff;
+	/* An RTO that may prove spurious (undo_rto()): what it changed, the
+	 * packet it resent and the next sequence number at that time. */
+	bool undo_armed;
+	double undo_cwnd;
+	unsigned undo_ssthresh;
+	uint32_t undo_rto_ms, undo_seq, undo_next;
+	/* After an RTO, the packets sent before it (below gobn_end) are
+	 * resent as ACKs come back (resend_after_rto()); sent at or before
+	 * gobn_at, they had not been resent since. */
+	bool gobn;
+	uint32_t gobn_next, gobn_end;
+	uint64_t gobn_at;
 	/* receiving */
 	bool rcv_syn, rcv_any, fin_received, eof_signalled;
 	uint32_t rcv_next, rcv_highest;
@@ -83,6 +95,7 @@ struct stream {
 	uint64_t packets_sent, packets_resent;
 	/* for the end-of-stream log line */
 	uint64_t opened, bytes_out, bytes_in, rtos, losses, ooo, dups;
+	uint64_t rtos_undone;
 	uint32_t srtt_min_ms;
 	double cwnd_max;
 };

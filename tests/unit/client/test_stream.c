@@ -336,6 +336,66 @@ static void test_window_grows(struct tctx *t)
 	tpipe_free(pp);
 }
 
+/* A stall on the ACK path (B's packets held 600 ms mid-transfer, as when
+ * a hop is descheduled on a loaded machine): A's RTO fires, and the first
+ * ACK after the stall acks packets sent before it, so the RTO is undone:
+ * the window is back at its cap, not regrown from 1 through slow start
+ * and a halved threshold. */
+static void test_rto_stall_undone(struct tctx *t)
+{
+	struct tpipe_cfg c;
+	struct tpipe *pp;
+	struct pair p;
+	struct stream_info ia;
+
+	default_cfg(&c, 0, 10, 0, 7);
+	c.stall_from = 1;
+	c.stall_at_ms = 300;
+	c.stall_ms = 600;
+	pp = pair_new(&c, &p);
+	p.a.total = 16 * MIB;
+	pair_connect(t, pp, &p);
+	/* until 300 ms after the stall */
+	T_FALSE(t, tpipe_run(pp, never, NULL, 1200));
+	stream_get_info(p.a.s, &ia);
+	T_TRUE(t, p.b.rcvd > 4 * MIB && p.b.rcvd < 16 * MIB);
+	T_TRUE(t, ia.rtos >= 1);		/* one episode, undone */
+	T_EQ(t, ia.rtos_undone, 1);
+	T_EQ(t, ia.cwnd, STREAM_DEFAULT_WINDOW);
+	T_TRUE(t, ia.ssthresh >= STREAM_DEFAULT_WINDOW);
+	T_TRUE(t, ia.rto_ms < 1000);
+	tpipe_free(pp);
+}
+
+/* A blackout (A's packets lost for 1 s): the resends are lost too, so the
+ * RTOs stand (nothing is undone), and after it the flight lost in it is
+ * resent as ACKs come back (it went one packet per backed-off RTO, and
+ * the transfer took hours). */
+static void test_rto_blackout_stands(struct tctx *t)
+{
+	struct tpipe_cfg c;
+	struct tpipe *pp;
+	struct pair p;
+	struct stream_info ia;
+
+	default_cfg(&c, 0, 10, 0, 8);
+	c.stall_from = 0;
+	c.stall_at_ms = 300;
+	c.stall_ms = 1000;
+	c.stall_drops = true;
+	pp = pair_new(&c, &p);
+	p.a.total = 8 * MIB;
+	p.a.close_after_send = p.b.close_after_send = true;
+	pair_connect(t, pp, &p);
+	T_TRUE(t, tpipe_run(pp, both_closed, &p, VIRTUAL_HOUR_MS));
+	stream_get_info(p.a.s, &ia);
+	T_EQ(t, p.b.rcvd, 8 * MIB);
+	T_FALSE(t, p.b.mismatch);
+	T_TRUE(t, ia.rtos >= 2);
+	T_EQ(t, ia.rtos_undone, 0);
+	tpipe_free(pp);
+}
+
 /* A window past the default (512 packets, rings of 1024): it opens all
  * the way on a long clean path, and bytes arrive exact through loss and
  * reordering with that many packets in flight. */
@@ -903,6 +963,8 @@ const struct test_case client_stream_tests[] = {
 	{ "mtu", test_mtu, TT_FORK },
 	{ "choke", test_choke, TT_FORK },
 	{ "choke_then_silence", test_choke_then_silence, TT_FORK },
+	{ "rto_stall_undone", test_rto_stall_undone, TT_FORK },
+	{ "rto_blackout_stands", test_rto_blackout_stands, TT_FORK },
 	{ "bad_signature_dropped", test_bad_signature_dropped, TT_FORK },
 	{ "inactivity_disconnect", test_inactivity_disconnect, TT_FORK },
 	{ NULL, NULL, 0 }

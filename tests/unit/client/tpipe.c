@@ -46,6 +46,15 @@ static uint32_t prng(struct tpipe *p)
 	return (uint32_t)((p->rng * 2685821657736338717ull) >> 32);
 }
 
+/* What endpoint from sends now is stalled (tpipe_cfg). */
+static bool in_stall(const struct tpipe *p, int from)
+{
+	uint64_t at = TPIPE_T0_MS + p->cfg.stall_at_ms;
+
+	return p->cfg.stall_ms && from == p->cfg.stall_from &&
+	       p->now >= at && p->now < at + p->cfg.stall_ms;
+}
+
 static int pipe_send(void *ctx, const struct keys_and_cert *to,
 		     uint16_t src_port, uint16_t dst_port, const uint8_t *pkt,
 		     size_t len)
@@ -57,7 +66,8 @@ static int pipe_send(void *ctx, const struct keys_and_cert *to,
 
 	if (memcmp(to->hash, client_dest_pub(p->dest[dst])->hash, 32) != 0)
 		abort();		/* addressed to nobody we know */
-	if (prng(p) % 100 < p->cfg.loss_pct) {
+	if (prng(p) % 100 < p->cfg.loss_pct || (in_stall(p, e->idx) &&
+						 p->cfg.stall_drops)) {
 		p->lost++;
 		return 0;
 	}
@@ -68,6 +78,9 @@ static int pipe_send(void *ctx, const struct keys_and_cert *to,
 	t = &p->q[p->nq++];
 	t->at = p->now + p->cfg.delay_ms +
 		(p->cfg.jitter_ms ? prng(p) % (p->cfg.jitter_ms + 1) : 0);
+	if (in_stall(p, e->idx) &&
+	    t->at < TPIPE_T0_MS + p->cfg.stall_at_ms + p->cfg.stall_ms)
+		t->at = TPIPE_T0_MS + p->cfg.stall_at_ms + p->cfg.stall_ms;
 	t->to = dst;
 	t->sp = src_port;
 	t->dp = dst_port;

@@ -27,6 +27,12 @@ struct tpipe_cfg {
 	struct stream_config stream[2];	/* per endpoint */
 	tpipe_tap_fn tap;
 	void *tap_ctx;
+	/* A stall (stall_ms > 0): what endpoint stall_from sends from
+	 * stall_at_ms (after the start) for stall_ms is held until the
+	 * stall ends (a hop descheduled), or lost with stall_drops. */
+	int stall_from;
+	uint64_t stall_at_ms, stall_ms;
+	bool stall_drops;
 };
 
 /* Endpoints 0 and 1 with destinations tclient_dest(1) and (2).  Starts the
