@@ -14,6 +14,7 @@
 #include "apps/bitsd_relaypay.h"
 #include "apps/bitsd_ssu2.h"
 #include "apps/bitsd_status.h"
+#include "apps/bitsd_seedpay.h"
 #include "apps/bitsd_swarm.h"
 #include "apps/bitsd_tunnels.h"
 #include "apps/api/console_assets.h"
@@ -52,6 +53,7 @@ struct bitsd {
 	struct swarm_service *swarm;
 	struct bitsd_feed *feed;
 	struct bitsd_market *market;
+	struct bitsd_seedpay *seedpay;
 	struct bitsd_relaypay *relaypay;
 	struct ri_pay pay;		/* what reach.pay points to */
 	struct bitsd_console *console;
@@ -391,6 +393,33 @@ static void market_stop_hook(struct daemon *d, void *ctx)
 	FREE_AND_NULL(bitsd_market_stop, b->market);
 }
 
+/* Pay per chunk on the swarm (swarm.pay.*); after the market, whose
+ * chain client, contracts and streams it uses. */
+static int seedpay_start_hook(struct daemon *d, void *ctx)
+{
+	struct bitsd *b = ctx;
+	struct bitsd_seedpay_deps deps = {
+		.el = daemon_evloop(d), .wp = daemon_workers(d), .api = b->api,
+		.swarm = b->swarm ? swarm_service_swarm(b->swarm) : NULL,
+		.market = b->market,
+	};
+	int r;
+
+	if (!bitsd_seedpay_wanted(daemon_conf(d)))
+		return 0;
+	if ((r = client_net_get(b, d, &deps.net)) != 0)
+		return r;
+	return bitsd_seedpay_start(daemon_conf(d), &deps, &b->seedpay);
+}
+
+static void seedpay_stop_hook(struct daemon *d, void *ctx)
+{
+	struct bitsd *b = ctx;
+
+	(void)d;
+	FREE_AND_NULL(bitsd_seedpay_stop, b->seedpay);
+}
+
 /* Paid relaying publishes bits.pay.* (a new commitment each epoch):
  * re-sign and republish as for a change of reach. */
 static void relaypay_publish(void *ctx, const struct ri_pay *pay)
@@ -521,6 +550,7 @@ int main(int argc, char **argv)
 		{ "api", 0, api_start_hook, api_stop_hook, NULL },
 		{ "feed", 0, feed_start_hook, feed_stop_hook, NULL },
 		{ "market", 0, market_start_hook, market_stop_hook, NULL },
+		{ "seedpay", 0, seedpay_start_hook, seedpay_stop_hook, NULL },
 		{ "relaypay", 0, relaypay_start_hook, relaypay_stop_hook,
 		  NULL },
 		{ "console", 0, console_start_hook, console_stop_hook, NULL },

@@ -103,6 +103,8 @@ struct bitsd_market {
 	struct market_library *lib;
 	struct market_buyer *buyer;
 	struct mdest bud;
+	/* streams for other parts (bitsd_market_streams) */
+	struct mdest other;
 	/* the wallet view */
 	uint8_t (*accounts)[20];
 	size_t naccounts;
@@ -711,6 +713,27 @@ bool bitsd_market_chain(struct bitsd_market *m, struct chain_transport *out)
 	return true;
 }
 
+bool bitsd_market_deploy(const struct bitsd_market *m,
+			 struct chain_deploy *out)
+{
+	if (!m || !m->have_dep)
+		return false;
+	*out = m->dep;
+	return true;
+}
+
+struct stream_mgr *bitsd_market_streams(struct bitsd_market *m)
+{
+	if (!m)
+		return NULL;
+	if (!m->other.mgr && mdest_open(m, &m->other, &m->net, NULL,
+					NULL) != 0) {
+		mdest_close(&m->other);
+		return NULL;
+	}
+	return m->other.mgr;
+}
+
 int bitsd_market_key_for(const struct bitsd_market *m,
 			 const uint8_t content_hash[32], uint8_t key[32])
 {
@@ -934,35 +957,60 @@ int bitsd_market_start(struct evloop *el, const struct conf *cfg,
 	return 0;
 }
 
+struct secp_sk *bitsd_market_sk_secure(const char *what, const char *path,
+				       bool create, int *r)
+{
+	struct secp_sk *sk = secmem_alloc(sizeof(*sk));
+
+	if ((*r = bitsd_market_sk_load(path, create, sk)) != 0) {
+		log_err(LD_APP, "%s %s: %s", what, path, err_str(*r));
+		secmem_free(sk);
+		return NULL;
+	}
+	return sk;
+}
+
 static void drain_tick(void *arg)
 {
 	evloop_break(arg);
 }
 
+void bitsd_market_drain(struct evloop *el, bool (*busy)(void *arg),
+			void *arg)
+{
+	struct evloop_timer *t = evloop_timer_new(el, drain_tick, el);
+
+	while (busy(arg)) {
+		evloop_timer_arm(t, 50);
+		if (evloop_run(el) != 0)
+			break;
+	}
+	evloop_timer_free(t);
+}
+
+static bool market_busy(void *arg)
+{
+	struct bitsd_market *m = arg;
+
+	if (m->job)
+		m->job->req = NULL;
+	return m->job || (m->relayer && market_relayer_busy(m->relayer)) ||
+	       market_buyer_busy(m->buyer) || market_registrar_busy(m->reg);
+}
+
 void bitsd_market_stop(struct bitsd_market *m)
 {
-	struct evloop_timer *t;
-
 	if (!m)
 		return;
 	if (m->api)
 		api_remove_route(m->api, "/api/market");
 	/* Workers in chain calls wait on the loop: run it until they end. */
-	t = evloop_timer_new(m->el, drain_tick, m->el);
-	while (m->job || (m->relayer && market_relayer_busy(m->relayer)) ||
-	       market_buyer_busy(m->buyer) ||
-	       market_registrar_busy(m->reg)) {
-		if (m->job)
-			m->job->req = NULL;
-		evloop_timer_arm(t, 50);
-		if (evloop_run(m->el) != 0)
-			break;
-	}
-	evloop_timer_free(t);
+	bitsd_market_drain(m->el, market_busy, m);
 	market_buyer_free(m->buyer);
 	market_registrar_free(m->reg);
 	free(m->agent_keys);
 	mdest_close(&m->bud);
+	mdest_close(&m->other);
 	market_library_free(m->lib);
 	market_relayer_free(m->relayer);
 	mdest_close(&m->rld);

@@ -80,12 +80,29 @@ struct market_registrar *bitsd_market_registrar(const struct bitsd_market *m,
  * threads; chain/rpc.h), for other subsystems' own chain clients.  false
  * when m is NULL or has no gateway. */
 bool bitsd_market_chain(struct bitsd_market *m, struct chain_transport *out);
+/* The contracts of market.deploy; false when m is NULL or has none. */
+struct chain_deploy;
+bool bitsd_market_deploy(const struct bitsd_market *m,
+			 struct chain_deploy *out);
+/* The stream manager of a destination of the market's own (new each
+ * run, made on first call) on the router's network, for another part's
+ * streams to market services (pay per chunk's redemptions at a
+ * relayer); NULL when m is NULL.  It lives until bitsd_market_stop(). */
+struct stream_mgr *bitsd_market_streams(struct bitsd_market *m);
 /*
  * A secp256k1 key as 64 hex digits (an optional 0x) in the file at path;
  * made there (0600) when missing and create is set.  ERR_FORMAT for
  * anything else; fsutil's errors.  Also for paid relaying's keys.
  */
 int bitsd_market_sk_load(const char *path, bool create, struct secp_sk *sk);
+/* bitsd_market_sk_load() into secure memory (secmem_free() it), or NULL
+ * with *r set and the failure logged as `what` and path. */
+struct secp_sk *bitsd_market_sk_secure(const char *what, const char *path,
+				       bool create, int *r);
+/* Run the loop until busy(arg) is false (workers in chain calls wait on
+ * the loop): for stopping. */
+void bitsd_market_drain(struct evloop *el, bool (*busy)(void *arg),
+			void *arg);
 /* Waits (running the loop) for chain calls under way.  Accepts NULL. */
 void bitsd_market_stop(struct bitsd_market *m);
 

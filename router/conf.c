@@ -197,6 +197,21 @@ static const struct opt opts[] = {
 	  "append every swarm frame to FILE (tests: the plaintext)" },
 	{ "swarm.trackers", OPT_OPT_PATH, OFF(swarm_trackers), "LIST",
 	  "trackers to announce to: b32 addresses or hashes, commas between" },
+	{ "swarm.pay.price", OPT_AMOUNT, OFF(swarm_pay_price), "AMOUNT",
+	  "sell the chunks we seed at AMOUNT token base units each, paid by "
+	  "vouchers to our stealth addresses (docs/market.md §7)" },
+	{ "swarm.pay.relayer", OPT_OPT_PATH, OFF(swarm_pay_relayer), "B32",
+	  "the relayer that redeems our vouchers (market.relayer.key)" },
+	{ "swarm.pay.redeem-delay", OPT_COUNT, OFF(swarm_pay_redeem_s),
+	  "SECONDS", "redeem due vouchers after a random delay up to this "
+	  "(default 600)" },
+	{ "swarm.pay.key", OPT_OPT_PATH, OFF(swarm_pay_key), "FILE",
+	  "pay seeders per chunk from the pot whose signer key is in FILE" },
+	{ "swarm.pay.max-price", OPT_AMOUNT, OFF(swarm_pay_max_price),
+	  "AMOUNT", "pay no seeder asking more per chunk (needed with "
+	  "swarm.pay.key)" },
+	{ "swarm.pay.batch", OPT_COUNT, OFF(swarm_pay_batch), "N",
+	  "chunks paid by each voucher, at most (default 8)" },
 	{ "feed", OPT_BOOL, OFF(feed), NULL,
 	  "run the feed: gossip hash cards, the /api/feed calls" },
 	{ "feed.dir", OPT_OPT_PATH, OFF(feed_dir), "DIR",
@@ -342,6 +357,10 @@ void conf_free(struct conf *cfg)
 	free(cfg->swarm_dir);
 	free(cfg->swarm_trackers);
 	free(cfg->swarm_capture);
+	free(cfg->swarm_pay_price);
+	free(cfg->swarm_pay_relayer);
+	free(cfg->swarm_pay_key);
+	free(cfg->swarm_pay_max_price);
 	free(cfg->feed_dir);
 	free(cfg->feed_peers);
 	free(cfg->relay_pay_price);

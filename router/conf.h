@@ -137,6 +137,13 @@ struct conf {
 	bool swarm_tracker;		/* answer announces */
 	char *swarm_trackers;		/* b32s or hex, comma-separated */
 	char *swarm_capture;		/* tests: every frame to this file */
+	/* Pay per chunk (apps/bitsd_seedpay.h). */
+	char *swarm_pay_price;		/* seeder: token units per chunk */
+	char *swarm_pay_relayer;	/* seeder: b32 that redeems */
+	uint32_t swarm_pay_redeem_s;	/* seeder: longest redeem delay */
+	char *swarm_pay_key;		/* viewer: pot signer key file */
+	char *swarm_pay_max_price;	/* viewer: dearest chunk paid */
+	uint32_t swarm_pay_batch;	/* viewer: chunks per voucher */
 	/* The feed ([feed] section, apps/bitsd_feed.h). */
 	bool feed;
 	char *feed_dir;			/* store and keys; NULL: datadir */

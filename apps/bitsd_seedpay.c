@@ -1,0 +1,593 @@
+/*
+ * bitsd's pay per chunk (apps/bitsd_seedpay.h): seedpay on the swarm,
+ * pots read on a worker, vouchers redeemed through a relayer.
+ */
+#include "config.h"
+#include "apps/bitsd_seedpay.h"
+#include "apps/api/api.h"
+#include "apps/bitsd_market.h"
+#include "apps/market/relayer.h"
+#include "apps/market/seedpay.h"
+#include "apps/swarm/swarm.h"
+#include "chain/calls.h"
+#include "chain/eip712.h"
+#include "chain/rpc.h"
+#include "chain/stealth.h"
+#include "router/conf.h"
+#include "router/evloop.h"
+#include "router/worker.h"
+#include "crypto/base/alloc.h"
+#include "crypto/base/encode.h"
+#include "crypto/base/err.h"
+#include "crypto/base/fsutil.h"
+#include "crypto/base/log.h"
+#include "crypto/base/time.h"
+#include "crypto/secmem.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TICK_MS 1000u
+
+/* A pot signer met in a voucher. */
+struct signer {
+	uint8_t a[ETH_ADDR_BYTES];
+	uint64_t read_ms;		/* monotonic; 0: never read */
+	uint64_t retry_ms;		/* a failed read: not before */
+	bool want;			/* a voucher waits for it */
+};
+
+/* A worker's pot reads. */
+struct pot_job {
+	struct bitsd_seedpay *sp;
+	uint8_t (*a)[ETH_ADDR_BYTES];
+	struct hub_pot *pot;
+	bool *ok;
+	size_t n;
+};
+
+/* A batch handed to the relayer (outlives sp when it stops first). */
+struct redeem_req {
+	struct bitsd_seedpay *sp;	/* NULL: stopped meanwhile */
+	struct chunkpay_batch b;	/* its first n vouchers were sent */
+	size_t n;
+};
+
+struct payee_shown {
+	uint8_t a[ETH_ADDR_BYTES];
+	struct u256 cumulative;
+};
+
+struct bitsd_seedpay {
+	struct bitsd_seedpay_deps deps;
+	struct chain_deploy dep;
+	uint8_t sep[32];
+	struct chain_client *cc;	/* pot reads; NULL: none */
+	struct market_seedpay *sp;
+	struct secp_sk *view, *spend, *pot_sk;	/* secmem */
+	uint8_t pot_addr[ETH_ADDR_BYTES];
+	struct u256 price, max_price;
+	struct evloop_timer *tick;
+	/* pots */
+	struct signer *sig;
+	size_t nsig;
+	struct pot_job *job;		/* under way */
+	uint64_t pot_reads, pot_failed;
+	/* redemption */
+	bool has_relayer;
+	uint8_t relayer[32];
+	uint64_t delay_ms, redeem_at_ms;	/* monotonic */
+	struct redeem_req *rq;		/* under way */
+	uint64_t batches, redeemed, redeem_failed;
+	struct u256 redeemed_value;
+	struct payee_shown shown[BITSD_SEEDPAY_PAYEES_SHOWN];
+	size_t nshown;
+};
+
+bool bitsd_seedpay_wanted(const struct conf *cfg)
+{
+	return cfg->swarm_pay_price || cfg->swarm_pay_key;
+}
+
+static json_t *u256_json(const struct u256 *v)
+{
+	char s[U256_DEC_BYTES];
+
+	return json_string(u256_format_dec(v, s, sizeof(s)));
+}
+
+static json_t *addr_json(const uint8_t a[ETH_ADDR_BYTES])
+{
+	char s[2 + 2 * ETH_ADDR_BYTES + 1];
+
+	return json_string(eth_addr_format(a, s, sizeof(s)));
+}
+
+/* ------------------------------------------------------------- pots */
+
+static void pot_run(void *arg)
+{
+	struct pot_job *j = arg;
+	struct bitsd_seedpay *sp = j->sp;
+	struct bbuf call = BBUF_INIT, ret = BBUF_INIT;
+
+	for (size_t i = 0; i < j->n; i++) {
+		bbuf_reset(&call);
+		bbuf_reset(&ret);
+		hub_pots_call(&call, j->a[i]);
+		j->ok[i] = chain_call(sp->cc, NULL, sp->dep.payment_hub,
+				      call.data, call.len, &ret) == 0 &&
+			   hub_pot_decode(ret.data, ret.len, &j->pot[i]) == 0;
+	}
+	bbuf_free(&call);
+	bbuf_free(&ret);
+}
+
+static struct signer *signer_find(struct bitsd_seedpay *sp,
+				  const uint8_t a[ETH_ADDR_BYTES])
+{
+	for (size_t i = 0; i < sp->nsig; i++)
+		if (memcmp(sp->sig[i].a, a, ETH_ADDR_BYTES) == 0)
+			return &sp->sig[i];
+	return NULL;
+}
+
+static void pot_done(void *arg)
+{
+	struct pot_job *j = arg;
+	struct bitsd_seedpay *sp = j->sp;
+	uint64_t now = time_mono_ms();
+
+	sp->job = NULL;
+	for (size_t i = 0; i < j->n; i++) {
+		struct signer *s = signer_find(sp, j->a[i]);
+
+		if (!j->ok[i]) {
+			sp->pot_failed++;
+			if (s)
+				s->retry_ms = now + BITSD_SEEDPAY_RETRY_MS;
+			continue;
+		}
+		sp->pot_reads++;
+		if (s) {
+			s->read_ms = now;
+			s->want = false;
+		}
+		market_seedpay_pot_set(sp->sp, j->a[i], &j->pot[i],
+				       time_now_s());
+	}
+	free(j->a);
+	free(j->pot);
+	free(j->ok);
+	free(j);
+}
+
+/* Read the pots waited for, or older than the TTL, on a worker. */
+static void pots_read(struct bitsd_seedpay *sp)
+{
+	uint64_t now = time_mono_ms();
+	struct pot_job *j;
+
+	if (sp->job || !sp->cc)
+		return;
+	j = xzalloc(sizeof(*j));
+	j->sp = sp;
+	j->a = xcalloc(sp->nsig ? sp->nsig : 1, sizeof(*j->a));
+	j->pot = xcalloc(sp->nsig ? sp->nsig : 1, sizeof(*j->pot));
+	j->ok = xcalloc(sp->nsig ? sp->nsig : 1, sizeof(*j->ok));
+	for (size_t i = 0; i < sp->nsig; i++) {
+		struct signer *s = &sp->sig[i];
+		bool due = s->want ||
+			   now - s->read_ms >= BITSD_SEEDPAY_POT_TTL_S * 1000u;
+
+		if (due && now >= s->retry_ms)
+			memcpy(j->a[j->n++], s->a, ETH_ADDR_BYTES);
+	}
+	if (j->n == 0) {
+		free(j->a);
+		free(j->pot);
+		free(j->ok);
+		free(j);
+		return;
+	}
+	sp->job = j;
+	worker_submit(sp->deps.wp, (struct work){ pot_run, pot_done, j });
+}
+
+/* seedpay asks for signer's pot (a voucher waits for it). */
+static void pot_fetch(void *ctx, const uint8_t signer[ETH_ADDR_BYTES])
+{
+	struct bitsd_seedpay *sp = ctx;
+	struct signer *s = signer_find(sp, signer);
+
+	if (!s) {
+		if (sp->nsig == BITSD_SEEDPAY_SIGNERS_MAX) {
+			log_info(LD_APP, "seedpay: too many pots to follow");
+			return;
+		}
+		sp->sig = xrealloc(sp->sig, (sp->nsig + 1) * sizeof(*sp->sig));
+		s = &sp->sig[sp->nsig++];
+		memset(s, 0, sizeof(*s));
+		memcpy(s->a, signer, ETH_ADDR_BYTES);
+	}
+	s->want = true;
+	pots_read(sp);
+}
+
+/* ------------------------------------------------------- redemption */
+
+static void redeem_arm(struct bitsd_seedpay *sp)
+{
+	sp->redeem_at_ms = time_mono_ms() +
+		chunkpay_redeem_delay_ms(sp->delay_ms / 4, sp->delay_ms);
+}
+
+/* What the payee holds and has not redeemed yet. */
+static struct u256 unredeemed(struct bitsd_seedpay *sp)
+{
+	struct chunkpay_batch b;
+	struct u256 t = u256_from_u64(0);
+
+	if (chunkpay_payee_batch(market_seedpay_payee(sp->sp), true, &b) == 0)
+		t = b.total;
+	chunkpay_batch_free(&b);
+	return t;
+}
+
+static void show_payee(struct bitsd_seedpay *sp,
+		       const struct eip712_voucher *v)
+{
+	struct payee_shown *e = NULL;
+
+	for (size_t i = 0; i < sp->nshown && !e; i++)
+		if (!memcmp(sp->shown[i].a, v->recipient, ETH_ADDR_BYTES))
+			e = &sp->shown[i];
+	if (!e) {
+		if (sp->nshown == BITSD_SEEDPAY_PAYEES_SHOWN) {
+			memmove(sp->shown, sp->shown + 1,
+				(sp->nshown - 1) * sizeof(*sp->shown));
+			sp->nshown--;
+		}
+		e = &sp->shown[sp->nshown++];
+		memcpy(e->a, v->recipient, ETH_ADDR_BYTES);
+	}
+	e->cumulative = v->cumulative;
+}
+
+static void redeem_done(void *arg, int err, int status,
+			const struct u256 *token_id)
+{
+	struct redeem_req *rq = arg;
+	struct bitsd_seedpay *sp = rq->sp;
+
+	(void)token_id;
+	if (sp) {
+		sp->rq = NULL;
+		if (err == 0 && status == MARKET_RELAY_OK) {
+			struct chunkpay_batch sent = rq->b;
+			struct u256 before = unredeemed(sp), after, d;
+
+			sent.n = rq->n;
+			chunkpay_payee_redeemed(market_seedpay_payee(sp->sp),
+						&sent);
+			after = unredeemed(sp);
+			if (u256_sub(&d, &before, &after) == 0)
+				(void)u256_add(&sp->redeemed_value,
+					       &sp->redeemed_value, &d);
+			for (size_t i = 0; i < rq->n; i++)
+				show_payee(sp, &rq->b.v[i]);
+			sp->batches++;
+			sp->redeemed += rq->n;
+			log_info(LD_APP, "seedpay: %zu vouchers redeemed",
+				 rq->n);
+			redeem_arm(sp);
+		} else {
+			sp->redeem_failed++;
+			log_info(LD_APP, "seedpay: redemption failed: %s",
+				 err ? err_str(err) : "the relayer refused");
+			sp->redeem_at_ms = time_mono_ms() +
+					   BITSD_SEEDPAY_RETRY_MS;
+		}
+	}
+	chunkpay_batch_free(&rq->b);
+	free(rq);
+}
+
+/* Hand the vouchers due to the relayer (MARKET_REDEEM_MAX at a time). */
+static void redeem(struct bitsd_seedpay *sp)
+{
+	struct keys_and_cert *kc;
+	struct stream_mgr *mgr;
+	struct redeem_req *rq;
+	int r;
+
+	if (sp->rq || time_mono_ms() < sp->redeem_at_ms)
+		return;
+	rq = xzalloc(sizeof(*rq));
+	if (chunkpay_payee_batch(market_seedpay_payee(sp->sp), false,
+				 &rq->b) != 0 || rq->b.n == 0) {
+		free(rq);
+		redeem_arm(sp);
+		return;
+	}
+	rq->n = rq->b.n < MARKET_REDEEM_MAX ? rq->b.n : MARKET_REDEEM_MAX;
+	kc = xmalloc(sizeof(*kc));
+	mgr = bitsd_market_streams(sp->deps.market);
+	r = !mgr ? ERR_BAD_STATE :
+	    sp->deps.net.lookup(sp->deps.net.ctx, sp->relayer, kc);
+	if (r == 0) {
+		rq->sp = sp;
+		r = market_redeem_send(mgr, sp->deps.el, kc, rq->b.v,
+				       (const uint8_t (*)[SECP_SIG_BYTES])
+				       rq->b.sig, rq->n,
+				       BITSD_SEEDPAY_REDEEM_TIMEOUT_MS,
+				       redeem_done, rq);
+	}
+	free(kc);
+	if (r != 0) {
+		/* the relayer not known yet (a lookup started) */
+		chunkpay_batch_free(&rq->b);
+		free(rq);
+		sp->redeem_at_ms = time_mono_ms() + BITSD_SEEDPAY_RETRY_MS;
+		return;
+	}
+	sp->rq = rq;
+}
+
+static void tick_cb(void *arg)
+{
+	struct bitsd_seedpay *sp = arg;
+
+	if (sp->nsig)
+		pots_read(sp);
+	if (sp->has_relayer && market_seedpay_payee(sp->sp))
+		redeem(sp);
+	evloop_timer_arm(sp->tick, TICK_MS);
+}
+
+/* ------------------------------------------------------ /api/status */
+
+static void status_section(void *ctx, json_t *o)
+{
+	struct bitsd_seedpay *sp = ctx;
+	struct market_seedpay_stats st;
+
+	market_seedpay_stats(sp->sp, &st);
+	if (market_seedpay_payee(sp->sp)) {
+		json_t *a = json_array(), *r;
+		struct u256 held = unredeemed(sp);
+
+		for (size_t i = 0; i < sp->nshown; i++)
+			json_array_append_new(a, json_pack(
+				"{soso}", "address", addr_json(sp->shown[i].a),
+				"cumulative",
+				u256_json(&sp->shown[i].cumulative)));
+		r = json_pack("{sosIsIsIsIsIsI}",
+			      "price", u256_json(&sp->price),
+			      "terms_sent", (json_int_t)st.terms_sent,
+			      "chunks_served", (json_int_t)st.chunks_served,
+			      "vouchers_ok", (json_int_t)st.vouchers_ok,
+			      "vouchers_refused",
+			      (json_int_t)st.vouchers_refused,
+			      "pot_fetches", (json_int_t)st.pot_fetches,
+			      "pot_reads", (json_int_t)sp->pot_reads,
+			      "pot_reads_failed", (json_int_t)sp->pot_failed);
+		json_object_set_new(r, "unredeemed", u256_json(&held));
+		json_object_set_new(r, "redeemed_value",
+				    u256_json(&sp->redeemed_value));
+		json_object_set_new(r, "redeemed",
+				    json_integer((json_int_t)sp->redeemed));
+		json_object_set_new(r, "redeem_batches",
+				    json_integer((json_int_t)sp->batches));
+		json_object_set_new(r, "redeem_failed",
+				    json_integer((json_int_t)sp->redeem_failed));
+		json_object_set_new(r, "relayer", json_boolean(sp->has_relayer));
+		json_object_set_new(r, "payees", a);
+		json_object_set_new(o, "seeder", r);
+	}
+	if (sp->pot_sk)
+		json_object_set_new(o, "viewer", json_pack(
+			"{sososIsIsIsIsI}", "signer", addr_json(sp->pot_addr),
+			"max_price", u256_json(&sp->max_price),
+			"terms_taken", (json_int_t)st.terms_taken,
+			"terms_refused", (json_int_t)st.terms_refused,
+			"chunks_paid_for", (json_int_t)st.chunks_paid_for,
+			"vouchers_sent", (json_int_t)st.vouchers_sent,
+			"pay_bytes_sent", (json_int_t)st.pay_bytes_sent));
+}
+
+/* ------------------------------------------------------ start, stop */
+
+/* The seeder's stealth keys, made at first start. */
+static int seller_keys(struct bitsd_seedpay *sp, const struct conf *cfg)
+{
+	char *path = fsutil_path_join(cfg->datadir, "seedpay-spend.key");
+	int r;
+
+	sp->spend = bitsd_market_sk_secure("seedpay: stealth spend key", path, true, &r);
+	free(path);
+	if (!sp->spend)
+		return r;
+	path = fsutil_path_join(cfg->datadir, "seedpay-view.key");
+	sp->view = bitsd_market_sk_secure("seedpay: stealth view key", path, true, &r);
+	free(path);
+	return sp->view ? 0 : r;
+}
+
+static int config(struct bitsd_seedpay *sp, const struct conf *cfg,
+		  struct chunkpay_policy *pol,
+		  struct chunkpay_payer_config *pc)
+{
+	size_t got = 0;
+	const char *rl = cfg->swarm_pay_relayer;
+	int r;
+
+	memset(pol, 0, sizeof(*pol));
+	memset(pc, 0, sizeof(*pc));
+	if (!bitsd_market_deploy(sp->deps.market, &sp->dep)) {
+		log_err(LD_APP, "swarm.pay.*: needs market.deploy (the chain "
+			"and its PaymentHub)");
+		return ERR_ARG;
+	}
+	if (cfg->swarm_pay_price &&
+	    (u256_parse_str(&sp->price, cfg->swarm_pay_price) != 0 ||
+	     u256_is_zero(&sp->price))) {
+		log_err(LD_APP, "swarm.pay.price: a positive amount");
+		return ERR_ARG;
+	}
+	if (cfg->swarm_pay_key && (!cfg->swarm_pay_max_price ||
+	    u256_parse_str(&sp->max_price, cfg->swarm_pay_max_price) != 0)) {
+		log_err(LD_APP, "swarm.pay.key needs swarm.pay.max-price");
+		return ERR_ARG;
+	}
+	if (rl) {
+		sp->has_relayer = strlen(rl) == 60 &&
+				  !strcmp(rl + 52, ".b32.i2p") &&
+				  b32_decode(sp->relayer, 32, &got, rl,
+					     52) == 0 && got == 32;
+		if (!sp->has_relayer) {
+			log_err(LD_APP, "swarm.pay.relayer: not a b32 "
+				"address: %s", rl);
+			return ERR_FORMAT;
+		}
+	}
+	pol->price = sp->price;
+	pol->credit = BITSD_SEEDPAY_CREDIT;
+	pol->max_paper_ttl_s = BITSD_SEEDPAY_MAX_PAPER_TTL_S;
+	pol->min_ttl_s = BITSD_SEEDPAY_MIN_TTL_S;
+	pol->redeem_cost = u256_from_u64(1);
+	pc->max_price = sp->max_price;
+	pc->max_batch = cfg->swarm_pay_batch ? cfg->swarm_pay_batch :
+			BITSD_SEEDPAY_BATCH;
+	pc->ttl_s = BITSD_SEEDPAY_VOUCHER_TTL_S;
+	sp->delay_ms = (uint64_t)(cfg->swarm_pay_redeem_s ?
+				  cfg->swarm_pay_redeem_s :
+				  BITSD_SEEDPAY_REDEEM_DELAY_S) * 1000u;
+	if ((r = cfg->swarm_pay_price ? seller_keys(sp, cfg) : 0) != 0)
+		return r;
+	if (cfg->swarm_pay_key) {
+		sp->pot_sk = bitsd_market_sk_secure("swarm.pay.key",
+						    cfg->swarm_pay_key, false,
+						    &r);
+		if (!sp->pot_sk)
+			return r;
+		(void)secp_sk_address(sp->pot_sk, sp->pot_addr);
+	}
+	return 0;
+}
+
+int bitsd_seedpay_start(const struct conf *cfg,
+			const struct bitsd_seedpay_deps *deps,
+			struct bitsd_seedpay **out)
+{
+	struct bitsd_seedpay *sp = xzalloc(sizeof(*sp));
+	struct eip712_domain d = { .name = EIP712_NAME_HUB };
+	struct chunkpay_policy pol;
+	struct chunkpay_payer_config pc;
+	struct chain_transport t;
+	struct secp_pk spend_pk;
+	struct swarm_pay_hooks h = {
+		.open = market_seedpay_open,
+		.recv = market_seedpay_recv,
+		.received = market_seedpay_received,
+		.may_serve = market_seedpay_may_serve,
+		.served = market_seedpay_served,
+		.close = market_seedpay_close,
+		.complete = market_seedpay_complete,
+	};
+	int r;
+
+	sp->deps = *deps;
+	if (!deps->swarm) {
+		log_err(LD_APP, "swarm.pay.*: needs swarm = true");
+		r = ERR_ARG;
+		goto fail;
+	}
+	if ((r = config(sp, cfg, &pol, &pc)) != 0)
+		goto fail;
+	d.chain_id = sp->dep.chain_id;
+	memcpy(d.verifying, sp->dep.payment_hub, ETH_ADDR_BYTES);
+	eip712_domain_separator(&d, sp->sep);
+	if (sp->spend && (r = secp_sk_pubkey(sp->spend, &spend_pk)) != 0)
+		goto fail;
+	if (sp->spend && !bitsd_market_chain(deps->market, &t)) {
+		log_err(LD_APP, "swarm.pay.price: needs a chain RPC gateway "
+			"(market.gateways or market.gateway) for the pots");
+		r = ERR_ARG;
+		goto fail;
+	}
+	if (sp->spend)
+		sp->cc = chain_client_new(&t, sp->dep.chain_id);
+	if (sp->spend && !sp->has_relayer)
+		log_warn(LD_APP, "seedpay: no swarm.pay.relayer: vouchers are "
+			 "kept, not redeemed");
+	sp->sp = market_seedpay_new(&pol, &pc, sp->sep, sp->view,
+				    sp->spend ? &spend_pk : NULL, sp->pot_sk,
+				    pot_fetch, sp);
+	if (sp->spend)
+		(void)market_seedpay_sell_all(sp->sp);
+	if (sp->pot_sk)
+		(void)market_seedpay_buy_all(sp->sp);
+	h.ctx = sp->sp;
+	swarm_set_pay(deps->swarm, &h);
+	redeem_arm(sp);
+	sp->tick = evloop_timer_new(deps->el, tick_cb, sp);
+	evloop_timer_arm(sp->tick, TICK_MS);
+	if (deps->api)
+		(void)api_add_section(deps->api, "seedpay", status_section, sp);
+	log_notice(LD_APP, "seedpay: selling %s (price %s a chunk, redeeming "
+		   "%s), paying %s (at most %s a chunk)",
+		   sp->spend ? "on" : "off",
+		   cfg->swarm_pay_price ? cfg->swarm_pay_price : "-",
+		   sp->has_relayer ? "through the relayer" : "off",
+		   sp->pot_sk ? "on" : "off",
+		   cfg->swarm_pay_max_price ? cfg->swarm_pay_max_price : "-");
+	*out = sp;
+	return 0;
+fail:
+	bitsd_seedpay_stop(sp);
+	return r;
+}
+
+static bool pot_busy(void *arg)
+{
+	return ((struct bitsd_seedpay *)arg)->job != NULL;
+}
+
+void bitsd_seedpay_stop(struct bitsd_seedpay *sp)
+{
+	if (!sp)
+		return;
+	if (sp->deps.api)
+		api_remove_section(sp->deps.api, "seedpay");
+	if (sp->sp && sp->deps.swarm)
+		swarm_set_pay(sp->deps.swarm, NULL);
+	evloop_timer_free(sp->tick);
+	/* A worker in a chain call waits on the loop: run it until done. */
+	bitsd_market_drain(sp->deps.el, pot_busy, sp);
+	if (sp->rq)
+		sp->rq->sp = NULL;	/* its answer frees it */
+	if (sp->sp && market_seedpay_payee(sp->sp)) {
+		struct u256 held = unredeemed(sp);
+
+		if (!u256_is_zero(&held)) {
+			char s[U256_DEC_BYTES];
+
+			log_warn(LD_APP, "seedpay: vouchers worth %s not "
+				 "redeemed",
+				 u256_format_dec(&held, s, sizeof(s)));
+		}
+	}
+	market_seedpay_free(sp->sp);
+	chain_client_free(sp->cc);
+	free(sp->sig);
+	if (sp->view)
+		secmem_free(sp->view);
+	if (sp->spend)
+		secmem_free(sp->spend);
+	if (sp->pot_sk)
+		secmem_free(sp->pot_sk);
+	free(sp);
+}

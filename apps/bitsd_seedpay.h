@@ -1,0 +1,83 @@
+/*
+ * bitsd's pay per chunk (issue 13, docs/market.md §7): apps/market/seedpay
+ * installed as the payment hook of the swarm service's engine.
+ *
+ * Seeder (swarm.pay.price = AMOUNT a chunk): every content the swarm
+ * serves is sold.  Its stealth keys are DATADIR/seedpay-spend.key and
+ * seedpay-view.key (made at first start, 0600); each viewer session pays
+ * a stealth address of its own.  A voucher whose signer's pot is not
+ * known yet waits while the pot is read through the market's chain
+ * client on a worker (never on the loop); a pot is read again after
+ * BITSD_SEEDPAY_POT_TTL_S.  After a random delay of up to
+ * swarm.pay.redeem-delay seconds (a quarter of it at least) the vouchers
+ * due (worth 100 times the redemption cost each) go, at most
+ * MARKET_REDEEM_MAX at a time, to the relayer of swarm.pay.relayer over
+ * the overlay, which redeems them from its own account (the stealth
+ * addresses need no ETH).  Vouchers are kept in memory only: those not
+ * redeemed when bitsd stops are lost.
+ *
+ * Viewer (swarm.pay.key = FILE, the pot signer's key; with
+ * swarm.pay.max-price): every seeder that sends terms at no more than
+ * the maximum is paid for each verified chunk by cumulative vouchers,
+ * one every swarm.pay.batch chunks (at most half the seeder's credit)
+ * and one for the rest when the content is whole; a dearer seeder is
+ * left.
+ *
+ * Both need market.deploy (the PaymentHub's domain) and the seeder a
+ * chain RPC gateway (market.gateways or market.gateway).  /api/status
+ * gets a "seedpay" section.  Thread: the loop thread.
+ */
+#ifndef APPS_BITSD_SEEDPAY_H
+#define APPS_BITSD_SEEDPAY_H
+
+#include <stdbool.h>
+
+#include "apps/client/net.h"
+
+/* The seeder's policy and the viewer's defaults. */
+#define BITSD_SEEDPAY_CREDIT 16		/* chunks served ahead of pay */
+#define BITSD_SEEDPAY_MAX_PAPER_TTL_S (12 * 3600)
+#define BITSD_SEEDPAY_MIN_TTL_S 600
+#define BITSD_SEEDPAY_VOUCHER_TTL_S 3600
+#define BITSD_SEEDPAY_BATCH 8
+#define BITSD_SEEDPAY_REDEEM_DELAY_S 600
+#define BITSD_SEEDPAY_POT_TTL_S 60
+/* A pot read or a redemption that failed is tried again after this. */
+#define BITSD_SEEDPAY_RETRY_MS 5000
+#define BITSD_SEEDPAY_REDEEM_TIMEOUT_MS 120000
+/* Pots known at most (each read again every BITSD_SEEDPAY_POT_TTL_S). */
+#define BITSD_SEEDPAY_SIGNERS_MAX 256
+/* Stealth addresses redeemed to, listed in /api/status (the latest). */
+#define BITSD_SEEDPAY_PAYEES_SHOWN 64
+
+struct api;
+struct bitsd_market;
+struct conf;
+struct evloop;
+struct swarm;
+struct worker_pool;
+struct bitsd_seedpay;	/* opaque */
+
+struct bitsd_seedpay_deps {
+	struct evloop *el;
+	struct worker_pool *wp;
+	struct api *api;		/* NULL: no status section */
+	struct swarm *swarm;		/* the engine paid or paying */
+	struct bitsd_market *market;	/* chain, contracts, streams */
+	struct client_net net;		/* the relayer's lookup */
+};
+
+/* swarm.pay.price or swarm.pay.key is set. */
+bool bitsd_seedpay_wanted(const struct conf *cfg);
+/*
+ * Start the roles cfg asks for and install the hook on deps->swarm.
+ * Errors: ERR_ARG (a missing or contradictory key, logged), ERR_FORMAT,
+ * the key files'.
+ */
+int bitsd_seedpay_start(const struct conf *cfg,
+			const struct bitsd_seedpay_deps *deps,
+			struct bitsd_seedpay **out);
+/* Remove the hook, wait for chain work under way, free.  Accepts NULL. */
+void bitsd_seedpay_stop(struct bitsd_seedpay *sp);
+
+#endif /* APPS_BITSD_SEEDPAY_H */

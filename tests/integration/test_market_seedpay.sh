@@ -1,0 +1,185 @@
+#!/bin/sh
+# Pay per chunk in bitsd (issue 13, docs/market.md §7): four bitsd with
+# one-hop tunnels (tests/integration/ntcp2-lib.sh's bitsd_mesh) and an
+# anvil started here with the contracts deployed.
+#  - b1, the floodfill, publishes the node as a chain RPC gateway, runs
+#    the relayer, and is the viewer: swarm.pay.key (a pot signer whose pot
+#    the test funds) with swarm.pay.max-price;
+#  - b2, b3 and b4 seed the same 3 MiB content for swarm.pay.price a chunk
+#    (upload 96 KB/s each, so that all three serve), each with stealth
+#    keys of its own (DATADIR/seedpay-*.key, 0600), reading pots through
+#    b1's gateway over tunnels and redeeming through b1's relayer;
+#  - b1 fetches the content from the three with `bits get` (the seeders
+#    named, no tracker): byte-exact;
+#    it took the three seeders' terms and paid every chunk it received;
+#  - every seeder redeems all it served (/api/status seedpay): the
+#    stealth addresses are all distinct, hold no ETH, and each seeder's
+#    hold exactly what it served x price less the protocol fee, to the
+#    wei (PaymentHub.balances); the pot's deposit fell by the total;
+#  - all stop cleanly, with no sanitizer report.
+# Waits are on conditions with generous timeouts.  127.0.1.71-74, NTCP2
+# ports 29911-29914, the APIs on 127.0.0.1:29961-29964, the swarm
+# endpoints on 127.0.0.1:29971-29974, anvil on a free port.
+. "${top_srcdir:-.}/tests/integration/chain-lib.sh"
+. "${top_srcdir:-.}/tests/integration/i2pd-lib.sh"
+. "${top_srcdir:-.}/tests/integration/ntcp2-lib.sh"
+NAME=test_market_seedpay
+W=$(mktemp -d "${TMPDIR:-/tmp}/market-seedpay.XXXXXX")
+BITS=${BITS:-${top_builddir:-.}/apps/bits}
+PIDS=""
+cleanup() {
+	for p in $PIDS; do kill -KILL "$p" 2>/dev/null; done
+	stop_anvil
+	[ "$FAIL" = 0 ] && [ -z "${KEEP_WORK:-}" ] && rm -rf "$W" || echo "kept $W"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+umask 077
+# anvil's account 0 funds the pot, account 1 is the relayer
+K0=0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80
+RELAYER_KEY=59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d
+POT_KEY=$(printf '5e%.0s' $(seq 32))
+PRICE=10000 DEPOSIT=100000000000 ESCROW=100000000000 SIZE=3145728
+
+need_tools $NAME
+start_anvil "$W" || { result $NAME; exit 1; }
+deploy "$W" || { result $NAME; exit 1; }
+D=$W/deploy.json
+TOKEN=$(jget "$D" token) HUB=$(jget "$D" paymentHub)
+SIGNER=$("$CAST" wallet address --private-key "0x$POT_KEY")
+send() {
+	"$CAST" send --rpc-url "$RPC" --private-key "$K0" "$@" >"$W/send" 2>&1 &&
+		grep -q '^status *1' "$W/send"
+}
+# word N ADDR SIG: the Nth 32-byte word (from 0) of a view's answer
+word() {
+	"$CAST" call --rpc-url "$RPC" "$HUB" "$3" "$2" |
+		python3 -c 'import sys; n = int(sys.argv[1]); h = sys.stdin.read().strip()[2:]; print(int(h[64 * n:64 * n + 64], 16))' "$1"
+}
+deposit() { word 0 "$SIGNER" 'pots(address)'; }
+balance() { word 0 "$1" 'balances(address)'; }
+send "$TOKEN" 'mint(address,uint256)' "$("$CAST" wallet address --private-key "$K0")" $((DEPOSIT + ESCROW)) &&
+	send "$TOKEN" 'approve(address,uint256)' "$HUB" $((DEPOSIT + ESCROW)) &&
+	send "$HUB" 'fund(address,uint96,uint96)' "$SIGNER" $DEPOSIT $ESCROW ||
+	{ bad "fund the pot: $(tail -n 3 "$W/send")"; result $NAME; exit 1; }
+DEP0=$(deposit)
+check "pot funded" $DEPOSIT "$DEP0"
+BPS=$("$CAST" call --rpc-url "$RPC" "$HUB" 'protocolFeeBps()' | python3 -c 'import sys; print(int(sys.stdin.read().split()[0], 0))')
+
+bitsd_mesh "$W" 127.0.1 70 29910 "swarm = true" "[swarm]
+upload = 96" || { result $NAME; exit 1; }
+printf '%s\n' "$RELAYER_KEY" >"$W/relayer.key"
+printf '%s\n' "$POT_KEY" >"$W/pot.key"
+chmod 600 "$W"/*.key
+
+# The content, published into b2's store and copied to b3's and b4's.
+python3 -c 'import random, sys
+sys.stdout.buffer.write(random.Random(13).randbytes(int(sys.argv[1])))' \
+	$SIZE >"$W/item.bin"
+"$BITS" publish "$W/item.bin" --mime video/mp4 --datadir "$W/b2" \
+	>"$W/pub.out" 2>"$W/pub.err" ||
+	{ bad "bits publish: $(cat "$W/pub.err")"; result $NAME; exit 1; }
+HASH=$(sed -n 's/^content  *\([0-9a-f]\{64\}\)$/\1/p' "$W/pub.out")
+KEY=$(sed -n 's/^key  *\([0-9a-f]\{64\}\)$/\1/p' "$W/pub.out")
+[ -n "$HASH" ] && [ -n "$KEY" ] || { bad "no hash or key: $(cat "$W/pub.out")"; result $NAME; exit 1; }
+for n in 3 4; do cp -a "$W/b2/content" "$W/b$n/"; done
+CHUNKS=$(( (SIZE + 65535) / 65536 ))
+
+# start N ARGS...: router n in the background
+start() {
+	n=$1; shift
+	ff=""; [ "$n" = 1 ] && ff=--floodfill
+	"$BITSD" --datadir "$W/b$n" --host 127.0.1.$((70 + n)) \
+		--port $((29910 + n)) --netid 77 --api-port $((29960 + n)) $ff \
+		--swarm.http-port $((29970 + n)) \
+		--loglevel debug --logfile "$W/b$n/bitsd.log" "$@" \
+		>>"$W/b$n/stdout.log" 2>&1 &
+	PIDS="$PIDS $!"
+	eval "P$n=$!"
+}
+start 1 --market.gateway --market.gateway.rpc "$RPC" \
+	--market.deploy "$D" --market.relayer.key "$W/relayer.key" \
+	--swarm.pay.key "$W/pot.key" --swarm.pay.max-price $PRICE
+wait_log "$W/b1/bitsd.log" "seedpay: selling off" 120 &&
+	[ -s "$W/b1/market-relayer.b32" ] ||
+	{ bad "b1: no market or seedpay (see $W/b1/bitsd.log)"; result $NAME; exit 1; }
+GW=$(tr -d '\n' <"$W/b1/market-gateway.b32")
+RL=$(tr -d '\n' <"$W/b1/market-relayer.b32")
+for n in 2 3 4; do
+	start $n --market.gateways "$GW" --market.deploy "$D" \
+		--swarm.pay.price $PRICE \
+		--swarm.pay.relayer "$RL" --swarm.pay.redeem-delay 4
+done
+for n in 2 3 4; do
+	wait_log "$W/b$n/bitsd.log" "seedpay: selling on" 120 &&
+		[ -s "$W/b$n/swarm.b32" ] ||
+		{ bad "b$n: no seedpay (see $W/b$n/bitsd.log)"; result $NAME; exit 1; }
+	check "b$n's stealth keys are 0600" "600 600" \
+		"$(stat -c %a "$W/b$n/seedpay-spend.key" "$W/b$n/seedpay-view.key" | tr '\n' ' ' | sed 's/ $//')"
+done
+
+# st N: router n's /api/status
+st() {
+	curl -s -m 30 -H "Authorization: Bearer $(cat "$W/b$1/api.token")" \
+		"http://127.0.0.1:$((29960 + $1))/api/status"
+}
+# sp N EXPR: a Python expression over router n's seedpay section (s)
+sp() {
+	st "$1" | python3 -c '
+import sys, json
+s = json.load(sys.stdin).get("seedpay", {})
+print(eval(sys.argv[1]))' "$2" 2>/dev/null
+}
+
+PEERS=""
+for n in 2 3 4; do PEERS="$PEERS --peer $(tr -d '\n' <"$W/b$n/swarm.b32")"; done
+if timeout 600 "$BITS" get "$HASH" --key "$KEY" --port 29971 $PEERS \
+	--output "$W/got.bin" 2>"$W/get.err" && cmp -s "$W/got.bin" "$W/item.bin"; then
+	ok "b1 got the whole item from the paid seeders, byte-exact"
+else
+	bad "bits get: $(tr '\r' '\n' <"$W/get.err" | tail -n 2 | tr '\n' ' ')"
+fi
+check "b1 took the terms of the three seeders" 3 "$(sp 1 's["viewer"]["terms_taken"]')"
+
+# Every seeder redeems what it served (the last voucher comes when the
+# content is whole, then a redemption within 4 s of it, over tunnels).
+i=0
+while :; do
+	done_=0
+	for n in 2 3 4; do
+		[ "$(sp $n 's["seeder"]["unredeemed"] == "0" and int(s["seeder"]["redeemed_value"]) == s["seeder"]["chunks_served"] * '$PRICE'')" = True ] &&
+			done_=$((done_ + 1))
+	done
+	[ $done_ = 3 ] || [ $i -ge 120 ] && break
+	sleep 1; i=$((i + 1))
+done
+for n in 1 2 3 4; do st $n >"$W/status$n.json"; done
+check "the three seeders redeemed every chunk they served" 3 $done_
+TOTAL=0 SERVED=0 ALL=""
+for n in 2 3 4; do
+	s=$(sp $n 's["seeder"]["chunks_served"]')
+	[ "${s:-0}" -gt 0 ] && ok "b$n served $s chunks" || bad "b$n served no chunk"
+	addrs=$(sp $n '" ".join(p["address"] for p in s["seeder"]["payees"])')
+	got=0
+	for a in $addrs; do
+		got=$((got + $(balance "$a")))
+		[ "$("$CAST" balance "$a" --rpc-url "$RPC")" = 0 ] ||
+			bad "b$n's stealth address $a holds ETH"
+	done
+	gross=$((s * PRICE))
+	check "b$n's stealth balances: $s chunks x $PRICE less the fee, to the wei" \
+		$((gross - gross * BPS / 10000)) "$got"
+	SERVED=$((SERVED + s)) TOTAL=$((TOTAL + gross)) ALL="$ALL $addrs"
+done
+n_all=$(echo $ALL | wc -w) n_uniq=$(echo $ALL | tr ' ' '\n' | sort -u | wc -l)
+[ "$n_all" -ge 3 ] && [ "$n_all" = "$n_uniq" ] &&
+	ok "the seeders' payee addresses are all distinct ($n_all)" ||
+	bad "payee addresses: $ALL"
+check "b1 paid for every chunk the seeders served" "$SERVED" "$(sp 1 's["viewer"]["chunks_paid_for"]')"
+[ "$SERVED" -ge $CHUNKS ] && ok "$SERVED chunks served for $CHUNKS" ||
+	bad "only $SERVED chunks served for $CHUNKS"
+check "the pot's deposit fell by the total" $((DEP0 - TOTAL)) "$(deposit)"
+
+bitsd_mesh_stop "$W"
+PIDS=""
+result $NAME
