@@ -11,7 +11,9 @@
 #  4. i2pd's own HTTP proxy (r2) fetches the bitsd-hosted page;
 #  5. bitsd stops cleanly, with no sanitizer report.
 # Everything stays on 127.0.0.0/8: 127.0.0.81-86, ports 28700-28704,
-# 28721, 28731, 127.0.0.1:28743 and 28746 (our proxies).
+# 28721, 28731, 127.0.0.1:28743 and 28746 (our proxies); with
+# PROXY_BENCH_JSON (tools/bench/proxy) a second bitsd hosting the
+# benchmark's site on 127.0.0.80:28705.
 . "${top_srcdir:-.}/tests/integration/i2pd-lib.sh"
 . "${top_srcdir:-.}/tests/integration/ntcp2-lib.sh"
 . "${top_srcdir:-.}/tests/integration/proxy-lib.sh"
@@ -24,8 +26,10 @@ HTTP=127.0.0.1:28743
 SOCKS=127.0.0.1:28746
 N=4
 WEB_PID=""
+S_PID=""
 cleanup() {
 	[ -z "$WEB_PID" ] || kill "$WEB_PID" 2>/dev/null
+	[ -z "$S_PID" ] || kill -KILL "$S_PID" 2>/dev/null
 	[ -z "$BPID" ] || kill -KILL "$BPID" 2>/dev/null
 	for n in $(seq 1 $N); do i2pd_stop "$W/r$n"; done
 	[ "$FAIL" = 0 ] && [ -z "${KEEP_WORK:-}" ] && rm -rf "$W" || echo "kept $W"
@@ -38,9 +42,18 @@ mkdir -p "$B" "$W/ours" "$W/theirs"
 printf '<!DOCTYPE html><h1>hosted by bitsd</h1>\n' >"$W/ours/index.html"
 head -c 262144 /dev/urandom >"$W/ours/blob.bin"
 printf '<!DOCTYPE html><h1>hosted by i2pd</h1>\n' >"$W/theirs/index.html"
-# tools/bench/proxy sets PROXY_BENCH_JSON: 20 MiB on r1's site too
-[ -z "${PROXY_BENCH_JSON:-}" ] ||
+# tools/bench/proxy sets PROXY_BENCH_JSON: 20 MiB on i2pd's site and on
+# a site of a second bitsd (S, not a floodfill), as i2pd's site and
+# proxy are two routers too
+S=$W/site
+if [ -n "${PROXY_BENCH_JSON:-}" ]; then
 	head -c 20971520 /dev/urandom >"$W/theirs/big.bin"
+	mkdir -p "$S" "$W/site-root"
+	cp "$W/theirs/big.bin" "$W/site-root/big.bin"
+	"$BITSD" --datadir "$S" --init --netid 77 --host 127.0.0.80 \
+		--port 28705 >"$W/site-init.log" 2>&1 ||
+		{ bad "bitsd --init failed (see $W/site-init.log)"; result $NAME; exit 1; }
+fi
 "$BITSD" --datadir "$B" --init --netid 77 --host $HOST --port $PORT \
 	--floodfill >"$W/init.log" 2>&1 ||
 	{ bad "bitsd --init failed (see $W/init.log)"; result $NAME; exit 1; }
@@ -66,6 +79,17 @@ root = $W/ours
 keys = ours.dat
 CONF
 OURS=$(ri_b64hash "$B/router.info")
+if [ -n "${PROXY_BENCH_JSON:-}" ]; then
+	seed_ri "$B/router.info" "$S"
+	# bitsd's settings without the proxies
+	sed -n '/^\[exploratory\]/,$p' "$B/bits.conf" >"$S/bits.conf"
+	cat >"$S/tunnels.conf" <<CONF
+[site]
+type = web
+root = $W/site-root
+keys = site.dat
+CONF
+fi
 c=$(printf %s "$OURS" | cut -c1)
 for n in $(seq 1 $N); do
 	ip=127.0.0.$((80 + n))
@@ -101,6 +125,11 @@ WEB_PID=$!
 	--loglevel debug --logfile "$B/bitsd.log" --reseed.threshold 1 \
 	>"$B/stdout.log" 2>&1 &
 BPID=$!
+if [ -n "${PROXY_BENCH_JSON:-}" ]; then
+	"$BITSD" --datadir "$S" --host 127.0.0.80 --port 28705 --netid 77 \
+		--loglevel info --logfile "$S/bitsd.log" >"$S/stdout.log" 2>&1 &
+	S_PID=$!
+fi
 I2PD_SHIM_MAP_PORTS=$(seq -s, $((PORT + 1)) $((PORT + N)))
 export I2PD_SHIM_MAP_PORTS
 for n in $(seq 1 $N); do i2pd_start "$W/r$n"; done
@@ -145,11 +174,17 @@ fetch "our HTTP proxy: 256 KiB from the bitsd-hosted site" \
 fetch "i2pd's HTTP proxy: the bitsd-hosted page" "http://$OURS_SITE/" \
 	"$W/i1.out" "$W/ours/index.html" -x "http://127.0.0.82:28731"
 
-# ---- tools/bench/proxy: 20 MiB from r1's site, our proxy and i2pd's ----
-# get20 PROXY: MiB/s of one GET of r1's 20 MiB file (0 unless byte-exact)
+# ---- tools/bench/proxy: 20 MiB GETs, bitsd against i2pd ----
+# The issue's figure: bitsd's proxy fetching from the second bitsd's site
+# against i2pd's proxy (r2) fetching from i2pd's site (r1): two routers
+# of each kind, 1-hop tunnels everywhere, the hops among the same
+# routers.  The mixed pairs are printed too (the other side's streaming
+# sends there).
+# get20 PROXY SITE: MiB/s of one GET of SITE's 20 MiB file (0 unless
+# byte-exact)
 get20() {
 	s=$(curl -s -m 900 -o "$W/big.out" -w '%{time_total}' -x "$1" \
-		"http://$THEIRS/big.bin")
+		"http://$2/big.bin")
 	if cmp -s "$W/big.out" "$W/theirs/big.bin"; then
 		python3 -c "import sys; print('%.3f' % (20 / float(sys.argv[1])))" "$s"
 	else
@@ -157,19 +192,38 @@ get20() {
 	fi
 }
 if [ -n "${PROXY_BENCH_JSON:-}" ]; then
-	ours=$(get20 "http://$HTTP")
-	theirs=$(get20 "http://127.0.0.82:28731")
-	echo "bench: 20 MiB GET from an i2pd-hosted site, 1-hop tunnels:" \
-		"bitsd's proxy $ours MiB/s, i2pd's proxy $theirs MiB/s"
-	python3 - "$ours" "$theirs" >"$PROXY_BENCH_JSON" <<'PY'
+	i=0
+	while [ ! -s "$S/site.dat.b32" ] && [ $i -lt 120 ]; do sleep 0.25; i=$((i + 1)); done
+	SITE=$(cat "$S/site.dat.b32")
+	# the site's LeaseSet is out and its tunnels work: a page first
+	printf '<!DOCTYPE html><h1>bench site</h1>\n' >"$W/site-root/index.html"
+	fetch "our HTTP proxy: the second bitsd's site" "http://$SITE/" \
+		"$W/s1.out" "$W/site-root/index.html" -x "http://$HTTP"
+	fetch "i2pd's HTTP proxy: the second bitsd's site" "http://$SITE/" \
+		"$W/s2.out" "$W/site-root/index.html" -x "http://127.0.0.82:28731"
+	bb=$(get20 "http://$HTTP" "$SITE")
+	ii=$(get20 "http://127.0.0.82:28731" "$THEIRS")
+	bi=$(get20 "http://$HTTP" "$THEIRS")
+	ib=$(get20 "http://127.0.0.82:28731" "$SITE")
+	echo "bench: 20 MiB GET, 1-hop tunnels, MiB/s (proxy <- site):" \
+		"bitsd <- bitsd $bb, i2pd <- i2pd $ii;" \
+		"bitsd <- i2pd $bi, i2pd <- bitsd $ib"
+	python3 - "$bb" "$ii" "$bi" "$ib" >"$PROXY_BENCH_JSON" <<'PY'
 import json, sys
-v, c = float(sys.argv[1]), float(sys.argv[2])
+bb, ii, bi, ib = map(float, sys.argv[1:5])
 print(json.dumps({"bench": "proxy", "metric": "http_get_20MiB_MiBps",
-                  "value": v, "ceiling": c,
-                  "ratio": round(v / c, 3) if c else 0,
+                  "value": bb, "ceiling": ii,
+                  "ratio": round(bb / ii, 3) if ii else 0,
+                  "target": 1.5, "higher_is_better": True}))
+# the mixed pair with i2pd's site sending: our proxy against i2pd's
+print(json.dumps({"bench": "proxy",
+                  "metric": "http_get_20MiB_from_i2pd_site_MiBps",
+                  "value": bi, "ceiling": ii,
+                  "ratio": round(bi / ii, 3) if ii else 0,
                   "target": 1.5, "higher_is_better": True}))
 PY
-	[ "$ours" != 0 ] && ok "bench: 20 MiB byte-exact through our proxy" ||
+	[ "$bb" != 0 ] && [ "$bi" != 0 ] &&
+		ok "bench: 20 MiB byte-exact through our proxy" ||
 		bad "bench: 20 MiB through our proxy failed"
 fi
 
