@@ -4,6 +4,7 @@
 
 extern const struct test_case feed_msg_tests[];
 extern const struct test_case feed_store_tests[];
+extern const struct test_case feed_search_tests[];
 extern const struct test_case feed_gossip_tests[];
 extern const struct test_case feed_service_tests[];
 
@@ -12,6 +13,7 @@ int main(int argc, char **argv)
 	static const struct test_group groups[] = {
 		{ "msg", feed_msg_tests },
 		{ "store", feed_store_tests },
+		{ "store", feed_search_tests },
 		{ "gossip", feed_gossip_tests },
 		{ "service", feed_service_tests },
 		{ NULL, NULL }
