@@ -169,15 +169,28 @@ static void send_reply(struct netdb *db, const uint8_t gateway[32],
 		       uint32_t tunnel, struct i2np_msg *reply)
 {
 	struct bbuf b = BBUF_INIT;
+	uint8_t type;
+	char h[72];
+	int r;
 
 	if (!reply)
 		return;
+	type = reply->type;
 	if (tunnel) {
 		i2np_tunnel_gateway_encode(tunnel, reply, &b);
 		i2np_msg_free(reply);
 		reply = msg_from(I2NP_TUNNEL_GATEWAY, &b);
 	}
-	(void)netdb_send(db, gateway, reply, false);
+	/* A reply that cannot leave is the publisher's lost confirmation or
+	 * the looker's lost answer: say where it was going. */
+	log_safe_hash(h, sizeof(h), gateway);
+	if ((r = netdb_send(db, gateway, reply, false)) != 0)
+		log_info_rl(10, LD_NETDB, "reply (type %u) to gateway %s "
+			    "tunnel %u not sent: %s", (unsigned)type, h,
+			    (unsigned)tunnel, err_str(r));
+	else
+		log_debug(LD_NETDB, "reply (type %u) to gateway %s tunnel %u",
+			  (unsigned)type, h, (unsigned)tunnel);
 }
 
 const uint8_t *netdb_self_gz(const struct netdb *db, size_t *len)

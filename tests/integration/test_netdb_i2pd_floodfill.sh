@@ -142,6 +142,8 @@ if wait_log "$W/r1/i2pd.log" "Publishing LeaseSet confirmed" 180; then
 	ok "r1's destination $B32.b32.i2p published its LeaseSet to us (confirmed)"
 else
 	bad "r1 never confirmed a LeaseSet publish"
+	grep -E 'Destination: .*(Publish|publish)' "$W/r1/i2pd.log" | head -8
+	grep -E 'reply \(type 10\)' "$B/bitsd.log" | head -8
 fi
 grep -q "kept LeaseSet $DHASH" "$B/bitsd.log" &&
 	ok "bitsd verified and stored the LeaseSet ($(grep -m1 "kept LeaseSet $DHASH" "$B/bitsd.log" | sed 's/.*(//; s/)//'))" ||
