@@ -131,8 +131,16 @@ s = json.load(sys.stdin).get("seedpay", {})
 print(eval(sys.argv[1]))' "$2" 2>/dev/null
 }
 
+# b1, the floodfill, holds the seeders' LeaseSets before it fetches (so
+# that it meets all three from the start)
 PEERS=""
-for n in 2 3 4; do PEERS="$PEERS --peer $(tr -d '\n' <"$W/b$n/swarm.b32")"; done
+for n in 2 3 4; do
+	b32=$(tr -d '\n' <"$W/b$n/swarm.b32")
+	h8=$(python3 -c 'import base64, sys; print(base64.b32decode(sys.argv[1][:52].upper() + "====").hex()[:8])' "$b32")
+	wait_log "$W/b1/bitsd.log" "kept LeaseSet $h8" 180 ||
+		bad "b1 never got b$n's swarm LeaseSet"
+	PEERS="$PEERS --peer $b32"
+done
 if timeout 600 "$BITS" get "$HASH" --key "$KEY" --port 29971 $PEERS \
 	--output "$W/got.bin" 2>"$W/get.err" && cmp -s "$W/got.bin" "$W/item.bin"; then
 	ok "b1 got the whole item from the paid seeders, byte-exact"
