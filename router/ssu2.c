@@ -60,6 +60,9 @@
 /* Messages taken from the manager and not yet acked, per session. */
 #define OUT_MAX_MSGS 512
 #define OUT_MAX_BYTES (512 * 1024)
+/* Message records kept for reuse (a bulk sender frees and takes one for
+ * each message; malloc's small caches hold a few only). */
+#define OM_SPARE_MAX 1024
 /* Datagrams per sendmmsg() / recvmmsg() call. */
 #define OUT_BATCH 32
 #define IN_BATCH 32
@@ -91,7 +94,7 @@ enum sess_state {
 };
 
 struct outmsg {
-	struct outmsg *next;
+	struct outmsg *next;		/* (in n->om_spare: the next spare) */
 	struct i2np_msg *m;
 	unsigned nfrags;	/* 1: a whole I2NP block */
 	size_t frag0, fragn;	/* bytes in the first / later fragments */
@@ -283,6 +286,8 @@ struct ssu2 {
 	bool firewalled6;		/* ...said so last (firewalled: IPv4) */
 	struct sess *dirty[RECV_BUDGET_PKTS];
 	size_t ndirty;
+	struct outmsg *om_spare;	/* freed records for out_pull() */
+	size_t om_nspare;
 	struct ptest pt[SSU2_PT_MAX];
 	/* where our recently ended sessions went, and when (a ring) */
 	struct {
@@ -803,6 +808,31 @@ static void outmsg_free(struct outmsg *om)
 	free(om);
 }
 
+/* Free om's message and keep the record for out_pull() (a few). */
+static void outmsg_recycle(struct ssu2 *n, struct outmsg *om)
+{
+	if (n->om_nspare >= OM_SPARE_MAX) {
+		outmsg_free(om);
+		return;
+	}
+	i2np_msg_free(om->m);
+	om->next = n->om_spare;
+	n->om_spare = om;
+	n->om_nspare++;
+}
+
+static struct outmsg *outmsg_take(struct ssu2 *n)
+{
+	struct outmsg *om = n->om_spare;
+
+	if (!om)
+		return xzalloc(sizeof(*om));
+	n->om_spare = om->next;
+	n->om_nspare--;
+	memset(om, 0, sizeof(*om));
+	return om;
+}
+
 static void sess_free_common(struct sess *s, bool reaped)
 {
 	struct ssu2 *n = s->n;
@@ -988,7 +1018,7 @@ static void out_gc(struct sess *s)
 			*pp = om->next;
 			s->out_msgs--;
 			s->out_bytes -= om->m->len;
-			outmsg_free(om);
+			outmsg_recycle(s->n, om);
 			continue;
 		}
 		if (!all)
@@ -1069,7 +1099,7 @@ static void out_pull(struct sess *s)
 
 		if (!m)
 			break;
-		om = xzalloc(sizeof(*om));
+		om = outmsg_take(n);
 		om->m = m;
 		outmsg_plan(s, om);
 		if (s->out_tail)
@@ -1144,23 +1174,25 @@ static void sess_flush(struct sess *s)
 		return;
 	out_pull(s);
 	while (s->inflight < s->cwnd) {
-		struct sentpkt tmp, *slot;
+		struct sentpkt *slot = &s->sent[s->send_pn % SENT_SLOTS];
 		struct outmsg *om;
 
-		tmp.n = 0;
 		/* skip the run of messages sent in full */
 		for (om = s->out_sent ? s->out_sent->next : s->out_head;
 		     om && (om->dead || !om->pending); om = om->next)
 			s->out_sent = om;
 		if (!om)
 			break;
+		if (slot->used)		/* ancient: count it lost */
+			sent_release(s, slot, false);
+		slot->n = 0;
 		bbuf_reset(&pl);
 		had_ack = put_ack_tentative(s, &pl, ACK_RESERVE_BYTES);
-		for (; om && tmp.n < PKT_MAX_FRAGS; om = om->next) {
+		for (; om && slot->n < PKT_MAX_FRAGS; om = om->next) {
 			if (om->dead || !om->pending)
 				continue;
 			for (unsigned f = 0; f < om->nfrags &&
-			     tmp.n < PKT_MAX_FRAGS; f++) {
+			     slot->n < PKT_MAX_FRAGS; f++) {
 				if (!(om->pending & ((uint64_t)1 << f)))
 					continue;
 				if (om->acked & ((uint64_t)1 << f)) {
@@ -1177,21 +1209,17 @@ static void sess_flush(struct sess *s)
 				if (!om->first_ms)
 					om->first_ms = now;
 				om->refs++;
-				tmp.f[tmp.n].om = om;
-				tmp.f[tmp.n].frag = (uint8_t)f;
-				tmp.n++;
+				slot->f[slot->n].om = om;
+				slot->f[slot->n].frag = (uint8_t)f;
+				slot->n++;
 			}
 		}
 full:
-		if (tmp.n == 0)
+		if (slot->n == 0)
 			break;
-		tmp.used = true;
-		tmp.sent_ms = now;
-		tmp.pn = s->send_pn;
-		slot = &s->sent[tmp.pn % SENT_SLOTS];
-		if (slot->used)		/* ancient: count it lost */
-			sent_release(s, slot, false);
-		*slot = tmp;
+		slot->used = true;
+		slot->sent_ms = now;
+		slot->pn = s->send_pn;
 		s->inflight++;
 		(void)send_data(s, &s->peer, &pl, 0);
 		if (had_ack) {
@@ -4256,6 +4284,13 @@ void ssu2_free(struct ssu2 *n)
 		evutil_closesocket(n->fd6);
 	ntcp2_replay_free(n->replay);
 	i2np_dedup_free(n->dedup);
+	while (n->om_spare) {
+		struct outmsg *om = n->om_spare;
+
+		n->om_spare = om->next;
+		free(om);
+	}
+	n->om_nspare = 0;
 	free(n->ri);
 	if (n->dying > 0) {
 		n->gone = true;		/* the last reaped session frees n */
