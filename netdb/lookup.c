@@ -230,7 +230,7 @@ static bool untried(void *ctx, const struct netdb_ri_entry *e)
 }
 
 /* The floodfill closest to key's routing key not in tried, leaving out
- * bad ones unless no other is left; false if none. */
+ * bad ones unless no other is known; false if none. */
 static bool closest_ff(struct netdb *db, const uint8_t key[32],
 		       const uint8_t (*tried)[32], size_t n_tried,
 		       uint8_t out[32])
@@ -243,7 +243,9 @@ static bool closest_ff(struct netdb *db, const uint8_t key[32],
 	netdb_routing_key(key, time_now_ms(), rk);
 	netdb_closest_init(&c, rk, 1);
 	netdb_store_closest(db->store, true, untried, &f, &c);
-	if (!c.n) {
+	/* Bad ones only while no other is known at all (nothing tried yet:
+	 * every floodfill left was a candidate). */
+	if (!c.n && !n_tried) {
 		f.prof = NULL;
 		netdb_store_closest(db->store, true, untried, &f, &c);
 	}

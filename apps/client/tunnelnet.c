@@ -258,6 +258,11 @@ struct i2np_msg *tunnelnet_store_msg_new(const uint8_t key[32], uint8_t type,
 	return ff_pk ? garlic_wrap_for_router(m, ff_pk) : m;
 }
 
+static bool ff_in_good_standing(void *db, const struct netdb_ri_entry *e)
+{
+	return !netdb_ff_is_bad(db, e->hash);
+}
+
 /* Store x's LeaseSet (or the encrypted one instead) to the floodfills
  * closest to it, through its own tunnels, asking for a DeliveryStatus
  * back through them; in garlic to each floodfill's router key when it
@@ -300,7 +305,11 @@ static void publish(struct tunnelnet *tn, struct tn_dest *x, uint64_t now_ms,
 		return;
 	netdb_routing_key(hash, now_ms, rk);
 	netdb_closest_init(&c, rk, TUNNELNET_PUBLISH_PEERS);
-	netdb_store_closest(s, true, NULL, NULL, &c);
+	/* Not to floodfills the netDb left out for what they did (stores
+	 * dropped, junk answers: netdb/ffprof.h), unless no other is left. */
+	netdb_store_closest(s, true, ff_in_good_standing, tn->cfg.db, &c);
+	if (!c.n)
+		netdb_store_closest(s, true, NULL, NULL, &c);
 	for (size_t i = 0; i < c.n; i++) {
 		uint32_t token = 1 + rand_uniform(UINT32_MAX - 1);
 		const struct router_info *ri = netdb_get_ri(tn->cfg.db,
