@@ -306,8 +306,10 @@ static void redeem(struct bitsd_seedpay *sp)
 	if (sp->rq || time_mono_ms() < sp->redeem_at_ms)
 		return;
 	rq = xzalloc(sizeof(*rq));
-	if (chunkpay_payee_batch(market_seedpay_payee(sp->sp), false,
-				 &rq->b) != 0 || rq->b.n == 0) {
+	if (chunkpay_payee_batch_due(market_seedpay_payee(sp->sp),
+				     time_now_s(), sp->delay_ms / 1000 +
+				     BITSD_SEEDPAY_REDEEM_SLACK_S,
+				     &rq->b) != 0 || rq->b.n == 0) {
 		free(rq);
 		redeem_arm(sp);
 		return;

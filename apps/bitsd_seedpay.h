@@ -10,7 +10,8 @@
  * client on a worker (never on the loop); a pot is read again after
  * BITSD_SEEDPAY_POT_TTL_S.  After a random delay of up to
  * swarm.pay.redeem-delay seconds (a quarter of it at least) the vouchers
- * due (worth 100 times the redemption cost each) go, at most
+ * due (worth 100 times the redemption cost each, or any that would
+ * expire before the next look) go, at most
  * MARKET_REDEEM_MAX at a time, to the relayer of swarm.pay.relayer over
  * the overlay, which redeems them from its own account (the stealth
  * addresses need no ETH).  Vouchers are kept in memory only: those not
@@ -42,6 +43,9 @@
 #define BITSD_SEEDPAY_BATCH 8
 #define BITSD_SEEDPAY_REDEEM_DELAY_S 600
 #define BITSD_SEEDPAY_POT_TTL_S 60
+/* A voucher that expires within the longest redeem delay and this is
+ * redeemed whatever it is worth (the next look may come too late). */
+#define BITSD_SEEDPAY_REDEEM_SLACK_S 120
 /* A pot read or a redemption that failed is tried again after this. */
 #define BITSD_SEEDPAY_RETRY_MS 5000
 #define BITSD_SEEDPAY_REDEEM_TIMEOUT_MS 120000

@@ -684,6 +684,18 @@ int chunkpay_payee_batch(const struct chunkpay_payee *p, bool force,
 	return 0;
 }
 
+int chunkpay_payee_batch_due(const struct chunkpay_payee *p, uint64_t now_s,
+			     uint64_t margin_s, struct chunkpay_batch *out)
+{
+	int r = chunkpay_payee_batch(p, true, out);
+
+	for (size_t i = 0; r == 0 && i < out->n; i++)
+		if (out->v[i].expiry <= now_s + margin_s)
+			return 0;
+	chunkpay_batch_free(out);
+	return r ? r : chunkpay_payee_batch(p, false, out);
+}
+
 void chunkpay_payee_redeemed(struct chunkpay_payee *p,
 			     const struct chunkpay_batch *b)
 {

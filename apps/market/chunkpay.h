@@ -230,6 +230,13 @@ void chunkpay_batch_free(struct chunkpay_batch *b);
  */
 int chunkpay_payee_batch(const struct chunkpay_payee *p, bool force,
 			 struct chunkpay_batch *out);
+/*
+ * The batch to redeem at now_s: chunkpay_payee_batch(p, false), or the
+ * forced one when a voucher in it expires within margin_s (it must reach
+ * the chain before it expires, whatever it is worth).
+ */
+int chunkpay_payee_batch_due(const struct chunkpay_payee *p, uint64_t now_s,
+			     uint64_t margin_s, struct chunkpay_batch *out);
 /* The batch b was redeemed on chain: its lanes are paid up to it (closed
  * lanes paid in full are dropped). */
 void chunkpay_payee_redeemed(struct chunkpay_payee *p,

@@ -411,6 +411,46 @@ static int redeem_via(struct cworld *w, struct tm_node *rn,
 	return r.status;
 }
 
+/* A batch worth less than 100x its cost waits, until a voucher in it
+ * would expire within the margin. */
+static void test_batch_due(struct tctx *t)
+{
+	struct chunkpay_policy pol;
+	struct seeder s;
+	struct secp_sk pot;
+	struct chunkpay_payer *p;
+	struct chunkpay_batch b;
+	struct hub_pot hp;
+	uint8_t sep[32], signer[20];
+	unsigned why[16] = { 0 };
+
+	memset(sep, 0x5d, 32);
+	policy(&pol, 10);
+	pol.redeem_cost = u256_from_u64(5);	/* due at 500 a voucher */
+	seeder_init(t, &s, &pol, sep);
+	secp_sk_generate(&pot);
+	T_OK(t, secp_sk_address(&pot, signer));
+	memset(&hp, 0, sizeof(hp));
+	hp.deposit = u256_from_u64(100000);
+	hp.escrow = u256_from_u64(100000);
+	(void)chunkpay_payee_pot_set(s.pe, signer, &hp, g_now);
+	p = payer_for(t, &s, &pot, sep);
+	T_EQ(t, serve(t, &s, p, 2, true, why, NULL), 2);
+	T_EQ(t, why[CHUNKPAY_OK], 1);		/* 2 chunks: 20 */
+	T_OK(t, chunkpay_payee_batch_due(s.pe, g_now, 600, &b));
+	T_EQ(t, b.n, 0);
+	/* the voucher (expiry now + 3600) within the 600 s margin */
+	T_OK(t, chunkpay_payee_batch_due(s.pe, g_now + 3000, 600, &b));
+	T_EQ(t, b.n, 1);
+	T_EQ(t, b.total.w[0], 20);
+	chunkpay_payee_redeemed(s.pe, &b);
+	chunkpay_batch_free(&b);
+	T_OK(t, chunkpay_payee_batch_due(s.pe, g_now + 3000, 600, &b));
+	T_EQ(t, b.n, 0);
+	chunkpay_payer_free(p);
+	chunkpay_payee_free(s.pe);
+}
+
 static void test_redeem_codec(struct tctx *t)
 {
 	struct eip712_voucher v[2], back[MARKET_REDEEM_MAX];
@@ -594,6 +634,7 @@ static void test_redeem(struct tctx *t)
 const struct test_case market_chunkpay_tests[] = {
 	{ "codec", test_codec, 0 },
 	{ "policy", test_policy, 0 },
+	{ "batch_due", test_batch_due, 0 },
 	{ "redeem_codec", test_redeem_codec, 0 },
 	{ "redeem", test_redeem, TT_FORK },
 	{ NULL, NULL, 0 }
