@@ -1257,8 +1257,10 @@ int ratchet_decrypt(struct ratchet_ctx *c, const uint8_t *data, size_t len,
 	struct tag_ent *e = NULL;
 	int r;
 
-	if (len > RATCHET_MAX_PAYLOAD_BYTES + RATCHET_NS_OVERHEAD_BYTES)
+	if (len > RATCHET_MAX_PAYLOAD_BYTES + RATCHET_NS_OVERHEAD_BYTES) {
+		c->stats.bad_size++;
 		return ERR_TOO_BIG;
+	}
 	if (len >= 8)
 		e = tag_find(c, tag_u64(data));
 	if (e && e->ts->ns_idx >= 0) {

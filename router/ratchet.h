@@ -84,6 +84,7 @@ struct ratchet_params {
 struct ratchet_stats {
 	uint64_t ns_in, nsr_in, es_in, ns_out, nsr_out, es_out;
 	uint64_t no_tag;	/* no tag matched and not a valid NS */
+	uint64_t bad_size;	/* longer than any garlic can be */
 	uint64_t replay;	/* NS with an ephemeral key seen before */
 	uint64_t bad_time;	/* NS DateTime outside the window */
 	uint64_t bad_auth;	/* known tag, AEAD failed */

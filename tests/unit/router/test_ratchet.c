@@ -797,6 +797,70 @@ static void test_replay_and_garbage(struct tctx *t)
 
 /* Every single-bit flip of an NS, NSR and ES is refused; the ES tag
  * survives a forgery. */
+/* The issue's bad input, each dropped and counted with nothing kept: an
+ * oversized garlic, an NS whose representative is out of Elligator2's
+ * range (r > (p-1)/2), a truncated NS, and an ES under a tag nobody
+ * knows (its session expired). */
+static void test_bad_input(struct tctx *t)
+{
+	struct pair p;
+	struct bbuf blk = BBUF_INIT, ns = BBUF_INIT, plain = BBUF_INIT;
+	struct bbuf es = BBUF_INIT;
+	struct ratchet_payload pl;
+	struct ratchet_rx_info in;
+	const struct ratchet_stats *st;
+	uint8_t *big;
+	size_t big_len = RATCHET_MAX_PAYLOAD_BYTES +
+			 RATCHET_NS_OVERHEAD_BYTES + 1;
+
+	pair_init(&p);
+	st = ratchet_ctx_stats(p.b);
+	big = calloc(1, big_len);
+	T_ERR(t, ratchet_decrypt(p.b, big, big_len, NOW, &plain, &pl, &in),
+	      ERR_TOO_BIG);
+	T_EQ(t, st->bad_size, 1);
+	free(big);
+	clove(&blk, 1);
+	T_OK(t, ratchet_encrypt(p.a, &p.bpk, blk.data, blk.len, 0, NOW, &ns));
+	/* out of range: all 254 bits set (the top two are padding) */
+	{
+		struct bbuf w = BBUF_INIT;
+		struct x25519_pk k;
+
+		bbuf_put(&w, ns.data, ns.len);
+		memset(w.data, 0xff, 32);
+		T_TRUE(t, elligator2_decode(w.data, &k) != 0);
+		T_ERR(t, ratchet_decrypt(p.b, w.data, w.len, NOW, &plain, &pl,
+					 &in), ERR_NOT_FOUND);
+		T_EQ(t, st->no_tag, 1);
+		bbuf_free(&w);
+	}
+	/* truncated: the payload's MAC cut off, then less than an NS */
+	T_TRUE(t, ratchet_decrypt(p.b, ns.data, ns.len - 16, NOW, &plain,
+				  &pl, &in) != 0);
+	T_ERR(t, ratchet_decrypt(p.b, ns.data, RATCHET_NS_OVERHEAD_BYTES - 1,
+				 NOW, &plain, &pl, &in), ERR_NOT_FOUND);
+	T_EQ(t, ratchet_ctx_session_count(p.b), 0);
+	T_EQ(t, st->ns_in, 0);
+	/* the whole NS still opens: nothing above burnt it */
+	T_OK(t, ratchet_decrypt(p.b, ns.data, ns.len, NOW, &plain, &pl, &in));
+	T_EQ(t, in.kind, RATCHET_KIND_NS);
+	/* an ES of a session Bob no longer has */
+	T_OK(t, send1(p.b, &p.apk, p.a, 2, 0, &in, t));
+	T_OK(t, ratchet_encrypt(p.a, &p.bpk, blk.data, blk.len, 0, NOW, &es));
+	ratchet_ctx_expire(p.b, NOW + RATCHET_SESSION_IDLE_MS + 1);
+	T_EQ(t, ratchet_ctx_session_count(p.b), 0);
+	T_ERR(t, ratchet_decrypt(p.b, es.data, es.len, NOW, &plain, &pl, &in),
+	      ERR_NOT_FOUND);
+	T_EQ(t, st->no_tag, 3);
+	T_EQ(t, ratchet_ctx_tag_count(p.b), 0);
+	bbuf_free(&blk);
+	bbuf_free(&ns);
+	bbuf_free(&es);
+	bbuf_free(&plain);
+	pair_free(&p);
+}
+
 static void test_tamper(struct tctx *t)
 {
 	struct pair p;
@@ -1049,6 +1113,7 @@ const struct test_case router_ratchet_tests[] = {
 	{ "loss_burst", test_loss_burst, 0 },
 	{ "replay_and_garbage", test_replay_and_garbage, 0 },
 	{ "tamper", test_tamper, 0 },
+	{ "bad_input", test_bad_input, 0 },
 	{ "ack", test_ack, 0 },
 	{ "one_time", test_one_time, 0 },
 	{ "ns_independent", test_ns_independent, 0 },
