@@ -808,10 +808,11 @@ static void outmsg_free(struct outmsg *om)
 	free(om);
 }
 
-/* Free om's message and keep the record for out_pull() (a few). */
+/* Free om's message and keep the record for out_pull() (a few; none
+ * once ssu2_free() has let the spares go). */
 static void outmsg_recycle(struct ssu2 *n, struct outmsg *om)
 {
-	if (n->om_nspare >= OM_SPARE_MAX) {
+	if (n->om_nspare >= OM_SPARE_MAX || n->gone) {
 		outmsg_free(om);
 		return;
 	}
