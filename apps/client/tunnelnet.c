@@ -505,6 +505,12 @@ static int send_now(struct tunnelnet *tn, struct tn_dest *x,
 				       NULL, 0) == 0)
 			peer->ls_version = x->ls_version;
 	}
+	if (blocks.len + 3 + TUNNELNET_PAD_MAX <= TUNNELNET_PAD_UNTIL) {
+		uint8_t r;
+
+		rand_bytes(&r, 1);
+		garlic_block_padding(&blocks, r % (TUNNELNET_PAD_MAX + 1));
+	}
 	bbuf_be32(&g, 0);
 	if ((e = ratchet_encrypt(x->rc, &pk, blocks.data, blocks.len, 0, now,
 				 &g)) != 0)
@@ -873,6 +879,7 @@ static void queue_drop_from(struct tunnelnet *tn, const struct client_dest *d)
 /* ---- receiving ---- */
 
 size_t tunnelnet_dispatch(const struct client_rx *rx, struct netdb *db,
+			  const uint8_t self[32], uint64_t now_ms,
 			  const struct garlic_payload *g, uint64_t *bad)
 {
 	size_t n = 0;
@@ -884,6 +891,16 @@ size_t tunnelnet_dispatch(const struct client_rx *rx, struct netdb *db,
 				      (uint64_t)c->expiration_s * 1000,
 				      (uint8_t *)c->body, c->len };
 
+		if (c->delivery != GARLIC_DELIVERY_LOCAL &&
+		    (c->delivery != GARLIC_DELIVERY_DESTINATION ||
+		     memcmp(c->to_hash, self, 32) != 0)) {
+			(*bad)++;	/* not ours; we forward none */
+			continue;
+		}
+		if (m.expiration_ms + TUNNELNET_CLOVE_GRACE_MS < now_ms) {
+			(*bad)++;
+			continue;
+		}
 		if (c->type == I2NP_DATA) {
 			struct client_payload_hdr h;
 			const uint8_t *p;
@@ -963,8 +980,9 @@ bool tunnelnet_garlic_in(struct tunnelnet *tn, struct i2np_msg *m)
 		for (size_t i = 0; info.bound && i < x->n_peers; i++)
 			if (memcmp(x->peers[i].pk.b, info.remote.b, 32) == 0)
 				x->peers[i].quiet_since = 0;
-		tn->st.data_in += tunnelnet_dispatch(&x->rx, tn->cfg.db, &pl.g,
-						     &bad);
+		tn->st.data_in += tunnelnet_dispatch(&x->rx, tn->cfg.db,
+						     client_dest_pub(x->d)->hash,
+						     now, &pl.g, &bad);
 		tn->st.bad_payload += bad;
 		bbuf_free(&plain);
 		i2np_msg_free(m);

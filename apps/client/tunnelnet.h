@@ -63,6 +63,14 @@ struct tunnelnet;	/* opaque */
 #define TUNNELNET_FAST_FOR_MS 60000
 /* Publish again this often even without a change. */
 #define TUNNELNET_REPUBLISH_MS (5 * 60 * 1000)
+/* A clove that expired longer ago than this is dropped (clock skew). */
+#define TUNNELNET_CLOVE_GRACE_MS (60 * 1000)
+/* Our garlic payloads end in a Padding block of 0-15 random bytes (the
+ * ecies spec's "0-15 bytes") when they stay within this size, under
+ * what two tunnel messages hold, as i2pd pads: full-size streaming
+ * packets get none and take no more fragments. */
+#define TUNNELNET_PAD_UNTIL 1850
+#define TUNNELNET_PAD_MAX 15
 /* Floodfills each LeaseSet is stored to. */
 #define TUNNELNET_PUBLISH_PEERS 2
 /* A payload waits this long for its LeaseSet. */
@@ -161,13 +169,18 @@ int tunnelnet_els_build(const struct dest_keys *k,
 			size_t inner_len, uint64_t now_ms, struct bbuf *out,
 			uint8_t store_key[32]);
 /*
- * Hand the cloves of a decrypted garlic payload on: Data messages as
- * client payloads (protocol 6 to rx->mgr, others to rx->datagram), the
- * LeaseSets of DatabaseStore cloves to db (NULL: dropped).  Returns the
- * number of client payloads delivered; malformed ones are counted in
- * *bad.
+ * Hand the cloves of a decrypted garlic payload to destination self on:
+ * Data messages as client payloads (protocol 6 to rx->mgr, others to
+ * rx->datagram), the LeaseSets of DatabaseStore cloves to db (NULL:
+ * dropped).  Only cloves for us are taken: LOCAL ones and DESTINATION
+ * ones naming self; a DESTINATION clove for another destination and
+ * ROUTER or TUNNEL ones (not forwarded) are dropped and counted in *bad,
+ * as are malformed ones and those expired TUNNELNET_CLOVE_GRACE_MS
+ * before now_ms (wall clock).  Returns the number of client payloads
+ * delivered.
  */
 size_t tunnelnet_dispatch(const struct client_rx *rx, struct netdb *db,
+			  const uint8_t self[32], uint64_t now_ms,
 			  const struct garlic_payload *g, uint64_t *bad);
 
 #endif /* APPS_CLIENT_TUNNELNET_H */

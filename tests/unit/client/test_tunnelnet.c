@@ -108,10 +108,11 @@ static void test_leaseset_build(struct tctx *t)
 	client_dest_free(d);
 }
 
-/* A Garlic Clove block with a Data message carrying a client payload. */
-static void data_clove(struct bbuf *blocks, const uint8_t to[32],
-		       uint8_t proto, uint16_t sp, uint16_t dp,
-		       const char *text)
+/* A Garlic Clove block with a Data message carrying a client payload,
+ * delivered as dl says. */
+static void data_clove_to(struct bbuf *blocks, enum garlic_delivery dl,
+			  const uint8_t to[32], uint8_t proto, uint16_t sp,
+			  uint16_t dp, const char *text)
 {
 	struct client_payload_hdr h = { sp, dp, proto };
 	struct bbuf cp = BBUF_INIT, blob = BBUF_INIT;
@@ -120,15 +121,24 @@ static void data_clove(struct bbuf *blocks, const uint8_t to[32],
 	(void)client_payload_encode(text, strlen(text), &h, &cp);
 	i2np_blob_encode(cp.data, cp.len, &blob);
 	m = i2np_msg_new(I2NP_DATA, blob.data, blob.len, 10000);
-	(void)garlic_block_clove(blocks, m, GARLIC_DELIVERY_DESTINATION, to, 0);
+	(void)garlic_block_clove(blocks, m, dl, to, 7);
 	i2np_msg_free(m);
 	bbuf_free(&cp);
 	bbuf_free(&blob);
 }
 
+static void data_clove(struct bbuf *blocks, const uint8_t to[32],
+		       uint8_t proto, uint16_t sp, uint16_t dp,
+		       const char *text)
+{
+	data_clove_to(blocks, GARLIC_DELIVERY_DESTINATION, to, proto, sp, dp,
+		      text);
+}
+
 static void test_dispatch(struct tctx *t)
 {
-	uint8_t to[32];
+	uint64_t now = time_now_ms();
+	uint8_t to[32], other[32];
 	struct bbuf blocks = BBUF_INIT;
 	struct garlic_payload g;
 	struct rxlog log = { 0 };
@@ -138,17 +148,35 @@ static void test_dispatch(struct tctx *t)
 	uint64_t nbad = 0;
 
 	rand_bytes(to, 32);
+	rand_bytes(other, 32);
 	/* A streaming payload with no manager: dropped, not a datagram. */
 	data_clove(&blocks, to, DATAGRAM_PROTO_STREAMING, 1, 2, "syn");
 	data_clove(&blocks, to, DATAGRAM_PROTO_RAW, 7000, 7001, "hello raw");
 	/* A Data message that is not a gzip member. */
 	T_OK(t, garlic_block_clove(&blocks, bad, GARLIC_DELIVERY_LOCAL, NULL,
 				   0));
+	/* Cloves for others (another destination, a router, a tunnel):
+	 * not ours, dropped and counted */
+	data_clove(&blocks, other, DATAGRAM_PROTO_RAW, 1, 1, "not ours");
+	data_clove_to(&blocks, GARLIC_DELIVERY_ROUTER, to, DATAGRAM_PROTO_RAW,
+		      2, 2, "to a router");
+	data_clove_to(&blocks, GARLIC_DELIVERY_TUNNEL, to, DATAGRAM_PROTO_RAW,
+		      3, 3, "to a tunnel");
 	T_OK(t, garlic_payload_parse(blocks.data, blocks.len, &g));
-	T_EQ(t, g.n_cloves, 3);
-	T_EQ(t, tunnelnet_dispatch(&rx, NULL, &g, &nbad), 2);
-	T_EQ(t, nbad, 1);
+	T_EQ(t, g.n_cloves, 6);
+	T_EQ(t, tunnelnet_dispatch(&rx, NULL, to, now, &g, &nbad), 2);
+	T_EQ(t, nbad, 4);
 	expect_rx(t, &log, 1, DATAGRAM_PROTO_RAW, 7000, 7001, "hello raw");
+	/* the same cloves past their expiration and the clock skew's grace
+	 * (they expire 10 s from now): every one dropped */
+	nbad = 0;
+	T_EQ(t, tunnelnet_dispatch(&rx, NULL, to,
+				   now + 11000 + TUNNELNET_CLOVE_GRACE_MS, &g,
+				   &nbad), 0);
+	T_EQ(t, nbad, 6);
+	T_EQ(t, tunnelnet_dispatch(&rx, NULL, to,
+				   now + TUNNELNET_CLOVE_GRACE_MS, &g,
+				   &nbad), 2);
 	i2np_msg_free(bad);
 	bbuf_free(&blocks);
 }
