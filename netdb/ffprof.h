@@ -11,9 +11,10 @@
  *
  *   good: the entry found there 2, a search reply 1, a store confirmed 1,
  *         a store verified at another floodfill 2
- *   bad:  no answer in time 2, a store not confirmed 2, "not found" for a
- *         key a farther floodfill had 2, a junk answer 8, a confirmed
- *         store another floodfill never saw 6
+ *   bad:  no answer in time 1 (the answer may have been lost in our own
+ *         tunnels), a store not confirmed 2, "not found" for a key a
+ *         farther floodfill had 2, a junk answer 8, a confirmed store
+ *         another floodfill never saw 6
  *
  * A floodfill is bad while its bad points reach FFPROF_BAD_MIN and
  * exceed its good ones: it is left out for FFPROF_BAN_MS, then comes back

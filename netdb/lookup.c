@@ -229,8 +229,21 @@ static bool untried(void *ctx, const struct netdb_ri_entry *e)
 	return true;
 }
 
+/* Is there a floodfill other than us not left out? */
+static bool any_good_ff(struct netdb *db, uint64_t now)
+{
+	struct tried_filter f = { NULL, 0, db->cfg.self, db->net->lk->prof,
+				  now };
+	struct netdb_closest c;
+	uint8_t rk[32] = { 0 };
+
+	netdb_closest_init(&c, rk, 1);
+	netdb_store_closest(db->store, true, untried, &f, &c);
+	return c.n > 0;
+}
+
 /* The floodfill closest to key's routing key not in tried, leaving out
- * bad ones unless no other is known; false if none. */
+ * bad ones while a good one is known; false if none. */
 static bool closest_ff(struct netdb *db, const uint8_t key[32],
 		       const uint8_t (*tried)[32], size_t n_tried,
 		       uint8_t out[32])
@@ -243,9 +256,9 @@ static bool closest_ff(struct netdb *db, const uint8_t key[32],
 	netdb_routing_key(key, time_now_ms(), rk);
 	netdb_closest_init(&c, rk, 1);
 	netdb_store_closest(db->store, true, untried, &f, &c);
-	/* Bad ones only while no other is known at all (nothing tried yet:
-	 * every floodfill left was a candidate). */
-	if (!c.n && !n_tried) {
+	/* Bad ones only while every floodfill we know is bad (then a lookup
+	 * asks them all rather than none). */
+	if (!c.n && !any_good_ff(db, f.now)) {
 		f.prof = NULL;
 		netdb_store_closest(db->store, true, untried, &f, &c);
 	}

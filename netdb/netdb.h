@@ -266,8 +266,8 @@ void netdb_publish_now(struct netdb *db);
 /* Pending lookups (tests, status). */
 size_t netdb_lookups_pending(const struct netdb *db);
 /* Is floodfill ff left out of lookups and stores for what it did
- * (netdb/ffprof.h)?  Floodfills left out are still asked when no other
- * is known. */
+ * (netdb/ffprof.h)?  Floodfills left out are still asked while every
+ * floodfill known is. */
 bool netdb_ff_is_bad(const struct netdb *db, const uint8_t ff[32]);
 
 #endif /* NETDB_NETDB_H */

@@ -32,8 +32,8 @@ static void test_scoring(struct tctx *t)
 	T_FALSE(t, ffprof_note(p, honest, FFPROF_TIMEOUT, now));
 	T_FALSE(t, ffprof_note(p, honest, FFPROF_STORE_LOST, now));
 	T_FALSE(t, ffprof_is_bad(p, honest, now));
-	/* Silence: bad at the fourth timeout (8 points), not before. */
-	for (int i = 0; i < 3; i++)
+	/* Silence: bad at the eighth timeout (8 points), not before. */
+	for (int i = 0; i < 7; i++)
 		T_FALSE(t, ffprof_note(p, silent, FFPROF_TIMEOUT, now));
 	T_FALSE(t, ffprof_is_bad(p, silent, now));
 	T_TRUE(t, ffprof_note(p, silent, FFPROF_TIMEOUT, now));
@@ -44,13 +44,14 @@ static void test_scoring(struct tctx *t)
 	T_EQ(t, st.known, 3);
 	T_EQ(t, st.bad, 2);
 	T_EQ(t, st.bans, 2);
-	T_EQ(t, st.events[FFPROF_TIMEOUT], 5);
+	T_EQ(t, st.events[FFPROF_TIMEOUT], 9);
 	T_EQ(t, st.events[FFPROF_JUNK], 1);
 	/* The ban ends; a second offence bans sooner (half the points kept:
-	 * two timeouts instead of four). */
+	 * four timeouts instead of eight). */
 	now += FFPROF_BAN_MS;
 	T_FALSE(t, ffprof_is_bad(p, silent, now));
-	T_FALSE(t, ffprof_note(p, silent, FFPROF_TIMEOUT, now));
+	for (int i = 0; i < 3; i++)
+		T_FALSE(t, ffprof_note(p, silent, FFPROF_TIMEOUT, now));
 	T_TRUE(t, ffprof_note(p, silent, FFPROF_TIMEOUT, now));
 	T_TRUE(t, ffprof_is_bad(p, silent, now));
 	/* Good points outweigh bad ones. */

@@ -1045,7 +1045,7 @@ static void test_hostile_lookups(struct tctx *t)
 {
 	struct tnet net;
 	struct node *a, *f1, *f2;
-	uint8_t tgt[60][32];
+	uint8_t tgt[100][32];
 	size_t asked_before, i;
 
 	attempt_ms = 300;
