@@ -23,7 +23,9 @@
 . "${top_srcdir:-.}/tests/integration/chain-lib.sh"
 . "${top_srcdir:-.}/tests/integration/i2pd-lib.sh"
 . "${top_srcdir:-.}/tests/integration/ntcp2-lib.sh"
+. "${top_srcdir:-.}/tests/integration/market-lib.sh"
 NAME=test_market_buy
+API_BASE=29360
 W=$(mktemp -d "${TMPDIR:-/tmp}/market-buy.XXXXXX")
 PIDS=""
 cleanup() {
@@ -51,36 +53,6 @@ TOKEN=$(jget "$D" token) REG=$(jget "$D" licenseRegistry)
 AGENT=$("$CAST" wallet address --private-key "0x$AGENT_KEY")
 CREATOR=$("$CAST" wallet address --private-key "$CREATOR_KEY")
 PAYER=$("$CAST" wallet address --private-key "0x$PAYER_KEY")
-# view TO SELECTOR [ARG]: a view with one static argument (an address, a
-# bytes32 or a number) through anvil's JSON-RPC, the word as a number
-# (python: cast takes a second a call on a loaded machine).  Selectors:
-# balanceOf(address) 70a08231, owed(address) df18e047, treasuryOwed()
-# 75c3fc13, protocolFeeBps() 35659fb8, indexOf(bytes32) 6f4ce56a,
-# ownerOf(uint256) 6352211e.
-view() {
-	python3 - "$RPC" "$@" <<'PY'
-import sys, json, urllib.request
-rpc, to, sel = sys.argv[1:4]
-data = "0x" + sel
-if len(sys.argv) > 4:
-    a = sys.argv[4]
-    data += (a[2:].lower().rjust(64, "0") if a.startswith("0x") else "%064x" % int(a))
-req = {"jsonrpc": "2.0", "id": 1, "method": "eth_call",
-       "params": [{"to": to, "data": data}, "latest"]}
-r = urllib.request.urlopen(urllib.request.Request(rpc, json.dumps(req).encode(),
-    {"Content-Type": "application/json"}), timeout=60)
-print(int(json.loads(r.read())["result"], 16))
-PY
-}
-# mine: one block (the agent wants the licence 3 blocks deep)
-mine() {
-	python3 - "$RPC" <<'PY'
-import sys, json, urllib.request
-req = {"jsonrpc": "2.0", "id": 1, "method": "anvil_mine", "params": []}
-urllib.request.urlopen(urllib.request.Request(sys.argv[1], json.dumps(req).encode(),
-    {"Content-Type": "application/json"}), timeout=60).read()
-PY
-}
 tok() { view "$TOKEN" 70a08231 "$1"; }
 owed() { view "$REG" df18e047 "$1"; }
 send() { "$CAST" send --rpc-url "$RPC" "$@" >>"$W/cast.log" 2>&1; }
@@ -151,25 +123,6 @@ send --private-key "$CREATOR_KEY" "$TOKEN" 'mint(address,uint256)' "$PAYER" 1000
 	{ bad "mint to the payer"; result $NAME; exit 1; }
 check "the payer holds no ETH" 0 "$("$CAST" balance "$PAYER" --rpc-url "$RPC")"
 
-# api N METHOD PATH [BODY]: router n's answer, "CODE BODY"
-api() {
-	python3 - "$(cat "$W/b$1/api.token" 2>/dev/null)" $((29360 + $1)) "$2" "$3" "${4:-}" <<'PY'
-import sys, http.client
-c = http.client.HTTPConnection('127.0.0.1', int(sys.argv[2]), timeout=200)
-h = {'Authorization': 'Bearer ' + sys.argv[1], 'Content-Type': 'application/json'}
-c.request(sys.argv[3], sys.argv[4], body=sys.argv[5] or None, headers=h)
-r = c.getresponse(); print(r.status, r.read().decode())
-PY
-}
-# jq_ EXPR: evaluate a Python expression over the "CODE BODY" on stdin
-# (code, j), print it
-jq_() {
-	python3 -c '
-import sys, json
-code, body = sys.stdin.read().split(" ", 1)
-j = json.loads(body)
-print(eval(sys.argv[1]))' "$1"
-}
 # buy CONTENT_HASH INDEX AGENT: start a purchase on b2; sets ID
 buy() {
 	out=$(api 2 POST /api/market/buy \
@@ -177,20 +130,6 @@ buy() {
 	ID=$(printf '%s' "$out" | jq_ 'j.get("id")' 2>/dev/null)
 	echo "$out" >>"$W/api.log"
 }
-# follow ID: poll the purchase to its end, mining a block each second
-# (the agent wants the licence 3 blocks deep); sets OUT, its last state
-follow() {
-	i=0
-	while [ $i -lt 240 ]; do
-		OUT=$(api 2 GET "/api/market/buy/$1")
-		st=$(printf '%s' "$OUT" | jq_ 'j["state"]' 2>/dev/null)
-		[ "$st" = done ] || [ "$st" = failed ] && break
-		mine
-		sleep 1; i=$((i + 1))
-	done
-	echo "$OUT" >>"$W/api.log"
-}
-
 # b2 needs its tunnels and b1's LeaseSet first: ask until it answers
 i=0
 while out=$(api 2 GET /api/market/block 2>/dev/null); [ "${out%% *}" != 200 ] && [ $i -lt 60 ]; do
@@ -214,7 +153,7 @@ if printf '%s' "$out" | jq_ 'code == "202" and str(j["id"]) == "'"$ID"'"' | grep
 else
 	bad "a second click during the purchase: $out"
 fi
-follow "$ID"
+follow 2 "$ID"
 if printf '%s' "$OUT" | jq_ 'code == "200" and j["state"] == "done" and j["route"] == "relayed" and j["has_key"] and j["token_id"] is not None' | grep -q True; then
 	ok "content 1 bought through the relayer, its key released"
 else
@@ -250,7 +189,7 @@ fi
 check "and pays nothing" "$t1" "$(tok "$PAYER")"
 
 buy "$H2" "$I2" "$LIAR"
-follow "$ID"
+follow 2 "$ID"
 if printf '%s' "$OUT" | jq_ 'j["state"] == "failed" and "keyCommitment" in j["error"] and not j["has_key"]' | grep -q True; then
 	ok "content 2 from the lying agent: K refused by keyCommitment"
 else

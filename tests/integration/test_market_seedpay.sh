@@ -1,17 +1,24 @@
 #!/bin/sh
-# Pay per chunk in bitsd (issue 13, docs/market.md §7): four bitsd with
-# one-hop tunnels (tests/integration/ntcp2-lib.sh's bitsd_mesh) and an
-# anvil started here with the contracts deployed.
+# Issue 13's end to end in bitsd: buying a licence with no ETH, then pay
+# per chunk (docs/market.md §5, §7).  Four bitsd with one-hop tunnels
+# (tests/integration/ntcp2-lib.sh's bitsd_mesh) and an anvil started here
+# with the contracts deployed.
 #  - b1, the floodfill, publishes the node as a chain RPC gateway, runs
-#    the relayer, and is the viewer: swarm.pay.key (a pot signer whose pot
-#    the test funds) with swarm.pay.max-price;
+#    the relayer and the creator's key agent, and is the viewer: a wallet
+#    holding tokens and no ETH (market.wallet.key, purchases relayed by
+#    its own relayer) and swarm.pay.key (a pot signer whose pot the test
+#    funds) with swarm.pay.max-price;
 #  - b2, b3 and b4 seed the same 3 MiB content for swarm.pay.price a chunk
-#    (upload 96 KB/s each, so that all three serve), each with stealth
-#    keys of its own (DATADIR/seedpay-*.key, 0600), reading pots through
-#    b1's gateway over tunnels and redeeming through b1's relayer;
-#  - b1 fetches the content from the three with `bits get` (the seeders
-#    named, no tracker): byte-exact;
-#    it took the three seeders' terms and paid every chunk it received;
+#    (upload 96 KB/s each), each with stealth keys of its own
+#    (DATADIR/seedpay-*.key, 0600), reading pots through b1's gateway over
+#    tunnels and redeeming through b1's relayer;
+#  - the creator publishes the content on chain (its key's commitment, b1's
+#    agent); b1 buys it through POST /api/market/buy: relayed, K released
+#    by the agent and checked; payer, relayer, creator, agent and protocol
+#    cut move to the wei; the licence's holder is a fresh address;
+#  - b1 fetches the content from the three with `bits get` and the K from
+#    its key library (the seeders named, no tracker): byte-exact; it took
+#    the three seeders' terms and paid every chunk it received;
 #  - every seeder redeems all it served (/api/status seedpay): the
 #    stealth addresses are all distinct, hold no ETH, and each seeder's
 #    hold exactly what it served x price less the protocol fee, to the
@@ -23,7 +30,9 @@
 . "${top_srcdir:-.}/tests/integration/chain-lib.sh"
 . "${top_srcdir:-.}/tests/integration/i2pd-lib.sh"
 . "${top_srcdir:-.}/tests/integration/ntcp2-lib.sh"
+. "${top_srcdir:-.}/tests/integration/market-lib.sh"
 NAME=test_market_seedpay
+API_BASE=29960
 W=$(mktemp -d "${TMPDIR:-/tmp}/market-seedpay.XXXXXX")
 BITS=${BITS:-${top_builddir:-.}/apps/bits}
 PIDS=""
@@ -39,6 +48,10 @@ umask 077
 K0=0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80
 RELAYER_KEY=59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d
 POT_KEY=$(printf '5e%.0s' $(seq 32))
+CREATOR_KEY=0x$(printf 'd4%.0s' $(seq 32))
+AGENT_KEY=$(printf 'a1%.0s' $(seq 32))
+PAYER_KEY=$(printf 'c3%.0s' $(seq 32))
+LPRICE=1000000 AGENT_FEE_BPS=300 FEE=2500
 PRICE=10000 DEPOSIT=100000000000 ESCROW=100000000000 SIZE=3145728
 
 need_tools $NAME
@@ -70,7 +83,9 @@ bitsd_mesh "$W" 127.0.1 70 29910 "swarm = true" "[swarm]
 upload = 96" || { result $NAME; exit 1; }
 printf '%s\n' "$RELAYER_KEY" >"$W/relayer.key"
 printf '%s\n' "$POT_KEY" >"$W/pot.key"
-chmod 600 "$W"/*.key
+printf '%s\n' "$PAYER_KEY" >"$W/payer.key"
+printf '%s\n' "$AGENT_KEY" >"$W/b1/market-agent.key"
+chmod 600 "$W"/*.key "$W/b1/market-agent.key"
 
 # The content, published into b2's store and copied to b3's and b4's.
 python3 -c 'import random, sys
@@ -83,6 +98,9 @@ HASH=$(sed -n 's/^content  *\([0-9a-f]\{64\}\)$/\1/p' "$W/pub.out")
 KEY=$(sed -n 's/^key  *\([0-9a-f]\{64\}\)$/\1/p' "$W/pub.out")
 [ -n "$HASH" ] && [ -n "$KEY" ] || { bad "no hash or key: $(cat "$W/pub.out")"; result $NAME; exit 1; }
 for n in 3 4; do cp -a "$W/b2/content" "$W/b$n/"; done
+# the content's K for b1's agent: index 1 of the fresh registry
+printf '1 %s\n' "$KEY" >"$W/agent.keys"
+chmod 600 "$W/agent.keys"
 CHUNKS=$(( (SIZE + 65535) / 65536 ))
 
 # start N ARGS...: router n in the background
@@ -97,14 +115,26 @@ start() {
 	PIDS="$PIDS $!"
 	eval "P$n=$!"
 }
+# b1 once to make its relayer's destination (its wallet names it)
+start 1 --market.gateway --market.gateway.rpc "$RPC" \
+	--market.deploy "$D" --market.relayer.key "$W/relayer.key"
+wait_log "$W/b1/bitsd.log" "market: gateway on" 120 &&
+	[ -s "$W/b1/market-relayer.b32" ] ||
+	{ bad "b1: no relayer (see $W/b1/bitsd.log)"; result $NAME; exit 1; }
+RL=$(tr -d '\n' <"$W/b1/market-relayer.b32")
+BPID=$P1
+bitsd_stop || { bad "b1 did not stop cleanly"; result $NAME; exit 1; }
 start 1 --market.gateway --market.gateway.rpc "$RPC" \
 	--market.deploy "$D" --market.relayer.key "$W/relayer.key" \
+	--market.relayer.min-fee 1000 --market.agent \
+	--market.agent.keys "$W/agent.keys" --market.wallet.key "$W/payer.key" \
+	--market.buy.relayer "$RL" --market.buy.relayer-fee $FEE \
 	--swarm.pay.key "$W/pot.key" --swarm.pay.max-price $PRICE
 wait_log "$W/b1/bitsd.log" "seedpay: selling off" 120 &&
 	[ -s "$W/b1/market-relayer.b32" ] ||
 	{ bad "b1: no market or seedpay (see $W/b1/bitsd.log)"; result $NAME; exit 1; }
 GW=$(tr -d '\n' <"$W/b1/market-gateway.b32")
-RL=$(tr -d '\n' <"$W/b1/market-relayer.b32")
+AG=$(tr -d '\n' <"$W/b1/market-agent.b32")
 for n in 2 3 4; do
 	start $n --market.gateways "$GW" --market.deploy "$D" \
 		--swarm.pay.price $PRICE \
@@ -131,6 +161,54 @@ s = json.load(sys.stdin).get("seedpay", {})
 print(eval(sys.argv[1]))' "$2" 2>/dev/null
 }
 
+# The creator publishes the content on chain, b1's agent named; b1's
+# wallet buys it with tokens and no ETH, through its relayer.
+REG=$(jget "$D" licenseRegistry)
+AGENT=$("$CAST" wallet address --private-key "0x$AGENT_KEY")
+CREATOR=$("$CAST" wallet address --private-key "$CREATOR_KEY")
+PAYER=$("$CAST" wallet address --private-key "0x$PAYER_KEY")
+RELAYER=$("$CAST" wallet address --private-key "0x$RELAYER_KEY")
+csend() { "$CAST" send --rpc-url "$RPC" "$@" >>"$W/cast.log" 2>&1; }
+"$CAST" rpc --rpc-url "$RPC" anvil_setBalance "$CREATOR" 0x8ac7230489e80000 >/dev/null
+csend --private-key "$CREATOR_KEY" "$REG" \
+	'publish(bytes32,uint96,uint16,address,uint16,bytes32)' "0x$HASH" \
+	$LPRICE 0 "$AGENT" $AGENT_FEE_BPS "$("$CAST" keccak "0x$KEY$HASH")" &&
+	csend --private-key "$CREATOR_KEY" "$TOKEN" 'mint(address,uint256)' \
+		"$PAYER" 10000000 ||
+	{ bad "publish and mint (see $W/cast.log)"; result $NAME; exit 1; }
+check "the content is at index 1" 1 "$(view "$REG" 6f4ce56a "0x$HASH")"
+tok() { view "$TOKEN" 70a08231 "$1"; }
+t0=$(tok "$PAYER") r0=$(tok "$RELAYER") c0=$(view "$REG" df18e047 "$CREATOR")
+a0=$(view "$REG" df18e047 "$AGENT") f0=$(view "$REG" 75c3fc13)
+LBPS=$(view "$REG" 35659fb8)
+i=0
+while out=$(api 1 POST /api/market/buy \
+	"{\"content_hash\":\"$HASH\",\"index\":1,\"agent\":\"$AG\"}"); \
+	[ "${out%% *}" != 202 ] && [ $i -lt 60 ]; do
+	sleep 2; i=$((i + 1))
+done
+ID=$(printf '%s' "$out" | jq_ 'j.get("id")' 2>/dev/null)
+follow 1 "$ID"
+if printf '%s' "$OUT" | jq_ 'code == "200" and j["state"] == "done" and j["route"] == "relayed" and j["has_key"]' | grep -q True; then
+	ok "b1 bought the content through its relayer, the key released"
+else
+	bad "the purchase: $out / $OUT"
+fi
+check "the payer holds no ETH" 0 "$("$CAST" balance "$PAYER" --rpc-url "$RPC")"
+LK=$(sed -n 's/^key //p' "$W/b1/market-licences/$HASH" 2>/dev/null)
+check "b1's key library holds the content's K" "$KEY" "$LK"
+HOLDER=$(printf '%s' "$OUT" | jq_ 'j["holder"]')
+TID=$(printf '%s' "$OUT" | jq_ 'j["token_id"]')
+check "the licence's holder (ownerOf), a fresh address" \
+	"$(python3 -c 'import sys; print(int(sys.argv[1], 16))' "$HOLDER")" \
+	"$(view "$REG" 6352211e "$TID")"
+fee=$((LPRICE * LBPS / 10000)) agf=$((LPRICE * AGENT_FEE_BPS / 10000))
+check "payer's tokens: price and relayer fee paid" $((t0 - LPRICE - FEE)) "$(tok "$PAYER")"
+check "relayer's tokens: its fee" $((r0 + FEE)) "$(tok "$RELAYER")"
+check "creator owed: price less protocol and agent fees" $((c0 + LPRICE - fee - agf)) "$(view "$REG" df18e047 "$CREATOR")"
+check "agent owed: its fee" $((a0 + agf)) "$(view "$REG" df18e047 "$AGENT")"
+check "protocol cut" $((f0 + fee)) "$(view "$REG" 75c3fc13)"
+
 # b1, the floodfill, holds the seeders' LeaseSets before it fetches (so
 # that it meets all three from the start)
 PEERS=""
@@ -141,7 +219,7 @@ for n in 2 3 4; do
 		bad "b1 never got b$n's swarm LeaseSet"
 	PEERS="$PEERS --peer $b32"
 done
-if timeout 600 "$BITS" get "$HASH" --key "$KEY" --port 29971 $PEERS \
+if timeout 600 "$BITS" get "$HASH" --key "${LK:-$KEY}" --port 29971 $PEERS \
 	--output "$W/got.bin" 2>"$W/get.err" && cmp -s "$W/got.bin" "$W/item.bin"; then
 	ok "b1 got the whole item from the paid seeders, byte-exact"
 else
