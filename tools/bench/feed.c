@@ -275,10 +275,10 @@ int main(int argc, char **argv)
 	sched = sched && sched_s(false, &run1, &wait1) &&
 		sched_s(true, &mrun1, &mwait1);
 	printf("  decode + verify on one thread: %.0f cards/s; checked on %u "
-	       "worker thread%s while the last batch is indexed: %.0f cards/s "
-	       "(store alone %.0f cards/s)\n", ncards / t_verify,
-	       threads > 1 ? threads - 1 : 1, threads > 2 ? "s" : "",
-	       ncards / t_index, ncards / t_store);
+	       "worker thread%s while the last batch is indexed, then on "
+	       "this one too: %.0f cards/s (store alone %.0f cards/s)\n",
+	       ncards / t_verify, threads > 1 ? threads - 1 : 1,
+	       threads > 2 ? "s" : "", ncards / t_index, ncards / t_store);
 	printf("  CPU time per card indexed (all threads): %.0f us, of which "
 	       "the store %.0f us\n", cpu_index * 1e6 / ncards,
 	       c_store * 1e6 / ncards);
