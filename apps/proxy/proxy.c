@@ -581,11 +581,12 @@ static int lookup_b33_day(struct proxy *p, const struct proxy_dest *pd,
 			  struct keys_and_cert *to)
 {
 	struct els2_blinding bl;
+	bool sec = (a->flags & B33_FLAG_SECRET) != 0;
 	int e;
 
 	if ((e = els2_blinding_derive(a->pk, a->sig_type, now_s,
-				      pd->els_secret, pd->els_secret_len,
-				      &bl)) == 0)
+				      sec ? pd->els_secret : NULL,
+				      sec ? pd->els_secret_len : 0, &bl)) == 0)
 		e = p->net.lookup_blinded(p->net.ctx, &bl,
 					  pd->has_els_key ? pd->els_key : NULL,
 					  to);

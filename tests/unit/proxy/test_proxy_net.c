@@ -1107,7 +1107,8 @@ static void test_b33_midnight(struct tctx *t)
 
 /* A b33 address with "secret required": without a lookup secret the
  * proxy says 403 at once; with the site's secret it finds and fetches
- * it; with another secret it looks under another key (504). */
+ * it; with another secret it looks under another key (504).  An address
+ * without the flag is blinded without the proxy's secret. */
 static void test_b33_secret(struct tctx *t)
 {
 	struct bbuf r = BBUF_INIT;
@@ -1121,6 +1122,9 @@ static void test_b33_secret(struct tctx *t)
 	T_TRUE(t, has(&r, "<h1>hello</h1>"));
 	b33_get(t, noon, 0, "open sesame", "open sesame!", &r);
 	T_TRUE(t, starts(&r, "HTTP/1.1 504 "));
+	/* the proxy's secret is for addresses that say so only */
+	b33_get(t, noon, 0, NULL, "open sesame", &r);
+	T_TRUE(t, starts(&r, "HTTP/1.1 200 OK\r\n"));
 	bbuf_free(&r);
 }
 
