@@ -23,6 +23,7 @@
 #    stealth addresses are all distinct, hold no ETH, and each seeder's
 #    hold exactly what it served x price less the protocol fee, to the
 #    wei (PaymentHub.balances); the pot's deposit fell by the total;
+#  - no transaction on the chain carries a router's IP or destination;
 #  - all stop cleanly, with no sanitizer report.
 # Waits are on conditions with generous timeouts.  127.0.1.71-74, NTCP2
 # ports 29911-29914, the APIs on 127.0.0.1:29961-29964, the swarm
@@ -265,6 +266,35 @@ check "b1 paid for every chunk the seeders served" "$SERVED" "$(sp 1 's["viewer"
 [ "$SERVED" -ge $CHUNKS ] && ok "$SERVED chunks served for $CHUNKS" ||
 	bad "only $SERVED chunks served for $CHUNKS"
 check "the pot's deposit fell by the total" $((DEP0 - TOTAL)) "$(deposit)"
+# No transaction on the chain carries a router's address (as 4 bytes) or
+# any destination of the routers (swarm and market services, by hash).
+DESTS=$(cat "$W"/b?/swarm.b32 "$W"/b?/market-*.b32 2>/dev/null | tr '\n' ' ')
+if python3 - "$RPC" $DESTS >"$W/txscan.log" 2>&1 <<'PY'; then
+import base64, json, sys, urllib.request
+rpc = sys.argv[1]
+def call(m, p):
+    req = {"jsonrpc": "2.0", "id": 1, "method": m, "params": p}
+    r = urllib.request.urlopen(urllib.request.Request(rpc, json.dumps(req).encode(),
+        {"Content-Type": "application/json"}), timeout=60)
+    return json.loads(r.read())["result"]
+needles = {"127.0.1.%d" % (70 + n): "7f0001%02x" % (70 + n) for n in range(1, 5)}
+for b in sys.argv[2:]:
+    needles[b] = base64.b32decode(b[:52].upper() + "====").hex()
+txs = 0
+for n in range(int(call("eth_blockNumber", []), 16) + 1):
+    for tx in call("eth_getBlockByNumber", [hex(n), True])["transactions"]:
+        txs += 1
+        for what, hx in needles.items():
+            if hx in tx["input"].lower():
+                print("tx %s carries %s" % (tx["hash"], what))
+                sys.exit(1)
+print("%d transactions, %d needles" % (txs, len(needles)))
+sys.exit(0 if txs and len(needles) > 4 else 1)
+PY
+	ok "no transaction carries a router's IP or destination ($(cat "$W/txscan.log"))"
+else
+	bad "chain transactions: $(cat "$W/txscan.log")"
+fi
 
 bitsd_mesh_stop "$W"
 PIDS=""
