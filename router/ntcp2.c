@@ -1397,6 +1397,12 @@ static void sess_on_write(evutil_socket_t fd, short what, void *arg)
 		sess_kill(s, false);
 		return;
 	}
+	/* The last pass can empty the buffer exactly while messages are
+	 * still queued (a fill stops at NTCP2_OUTBUF_HIGH_BYTES): with the
+	 * event gone and the queue not empty, no wake would come until the
+	 * keepalive timer. */
+	if (s->state == S_ESTABLISHED && out_len(s) == 0)
+		sess_fill(s);
 	if (out_len(s) == 0)
 		event_del(s->wev);
 	else
