@@ -4,13 +4,15 @@
 #     proxy.hops, its client key proxy.leaseset-key) and one i2pd r1;
 #     r1 hosts three sites with i2cp.leaseSetType = 5: for everybody,
 #     per-client DH (our key is listed) and per-client PSK (ours is not);
-#     bitsd hosts two web sites with encrypted LeaseSets: for everybody
-#     and per-client DH (r1's HTTP proxy key is not listed);
+#     bitsd hosts three web sites with encrypted LeaseSets: for everybody,
+#     per-client DH (r1's HTTP proxy key is not listed) and one blinded
+#     with a lookup secret (i2cp.leaseSetSecret; proxy.leaseset-secret);
 #  2. curl through our HTTP proxy fetches r1's open and DH sites
 #     byte-exact by their b33 addresses; the PSK site gets our 403 page
 #     "no access" (the key does not open it), and a client tunnel from
 #     tunnels.conf with i2cp.leaseSetPrivKey = the PSK fetches it;
-#  3. our HTTP proxy and SOCKS proxy fetch bitsd's own encrypted sites;
+#  3. our HTTP proxy and SOCKS proxy fetch bitsd's own encrypted sites,
+#     the one with the lookup secret too;
 #  4. r1's HTTP proxy fetches bitsd's open encrypted site (our blinding,
 #     signature and layers, opened by i2pd);
 #  5. bitsd stops cleanly, with no sanitizer report.
@@ -104,6 +106,7 @@ http-port = ${HTTP#*:}
 socks-port = ${SOCKS#*:}
 hops = 0
 leaseset-key = $(b64 "$DH_SK")
+leaseset-secret = open sesame
 [exploratory]
 inbound.length = 0
 outbound.length = 0
@@ -128,6 +131,14 @@ i2cp.leaseSetType = 5
 i2cp.leaseSetAuthType = 1
 i2cp.leaseSetClient.dh.0 = us:$DH_PK
 i2cp.leaseSetClient.dh.1 = $OTHER_PK
+[ours-secret]
+type = web
+root = $W/ours
+keys = ours-secret.dat
+inbound.length = 0
+outbound.length = 0
+i2cp.leaseSetType = 5
+i2cp.leaseSetSecret = b3BlbiBzZXNhbWU=
 [to-psk]
 type = client
 address = ${CLI%:*}
@@ -147,11 +158,13 @@ wait_log "$B/bitsd.log" "HTTP proxy on $HTTP" 30 &&
 	{ bad "no proxies in bitsd"; result $NAME; exit 1; }
 i2pd_start "$d"
 i=0
-while { [ ! -s "$B/ours.dat.b33" ] || [ ! -s "$B/ours-dh.dat.b33" ]; } && [ $i -lt 120 ]; do
+while { [ ! -s "$B/ours.dat.b33" ] || [ ! -s "$B/ours-dh.dat.b33" ] ||
+	[ ! -s "$B/ours-secret.dat.b33" ]; } && [ $i -lt 120 ]; do
 	sleep 0.25; i=$((i + 1))
 done
 OURS_B33=$(cat "$B/ours.dat.b33")
 OURS_DH_B33=$(cat "$B/ours-dh.dat.b33")
+OURS_SEC_B33=$(cat "$B/ours-secret.dat.b33")
 [ ${#OURS_B33} -gt 60 ] && ok "bitsd's encrypted sites: $OURS_B33, $OURS_DH_B33" ||
 	bad "no b33 address in $B/ours.dat.b33"
 
@@ -182,6 +195,10 @@ fetch "SOCKS proxy: bitsd's open encrypted site, 64 KiB" \
 	--socks5-hostname "$SOCKS"
 fetch "HTTP proxy: bitsd's per-client DH site with our key" \
 	"http://$OURS_DH_B33/" "$W/o3.out" "$W/ours/index.html" -x "http://$HTTP"
+# blinded with "open sesame" (the address says "secret required"), which
+# the proxy has: found only under the key blinded with it
+fetch "HTTP proxy: bitsd's site blinded with a lookup secret" \
+	"http://$OURS_SEC_B33/" "$W/o4.out" "$W/ours/index.html" -x "http://$HTTP"
 
 # ---- 4. i2pd opens ours ----
 fetch "r1's HTTP proxy: bitsd's open encrypted site" "http://$OURS_B33/" \
