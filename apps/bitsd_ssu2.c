@@ -121,22 +121,33 @@ static void intro_cb(void *arg)
 			 ssu2_reachability_family(bs->s, AF_INET6) ==
 			 SSU2_REACH_OK;
 	rr->nintro = rr->firewalled ?
-		     ssu2_introducers(bs->s, rr->intro, ROUTER_SELF_MAX_INTRO) :
-		     0;
-	log_notice(LD_SSU2, "publishing: %s, %zu introducer(s)%s",
-		   rr->firewalled ? "firewalled" : rr->introducer ?
-		   "reachable, introducer (C)" : "reachable", rr->nintro,
-		   rr->firewalled6 ? "; IPv6 firewalled" :
-		   rr->reachable6 ? "; IPv6 reachable" : "");
+		     ssu2_introducers_family(bs->s, AF_INET, rr->intro,
+					     ROUTER_SELF_MAX_INTRO) : 0;
+	rr->nintro6 = rr->firewalled6 ?
+		      ssu2_introducers_family(bs->s, AF_INET6, rr->intro6,
+					      ROUTER_SELF_MAX_INTRO) : 0;
+	if (rr->firewalled6)
+		log_notice(LD_SSU2, "publishing: %s, %zu introducer(s); "
+			   "IPv6 firewalled, %zu IPv6 introducer(s)",
+			   rr->firewalled ? "firewalled" : rr->introducer ?
+			   "reachable, introducer (C)" : "reachable",
+			   rr->nintro, rr->nintro6);
+	else
+		log_notice(LD_SSU2, "publishing: %s, %zu introducer(s)%s",
+			   rr->firewalled ? "firewalled" : rr->introducer ?
+			   "reachable, introducer (C)" : "reachable",
+			   rr->nintro,
+			   rr->reachable6 ? "; IPv6 reachable" : "");
 	(void)sign_self(bs);
 	if (bs->changed)
 		bs->changed(bs->changed_ctx);
 }
 
-/* Firewalled with too few introducers: dial up to want routers from the
- * netDb that can introduce us (SSU2 "C"), not yet connected nor being
- * dialled, from a random place in the store. */
-static void want_intro_cb(void *arg, size_t want)
+/* Firewalled on family with too few introducers: dial up to want
+ * routers from the netDb that can introduce us on that family (SSU2 "C"
+ * on their address of that family), not yet connected nor being dialled,
+ * from a random place in the store, on that family. */
+static void want_intro_cb(void *arg, int family, size_t want)
 {
 	struct bitsd_ssu2 *bs = arg;
 	struct netdb_store *st;
@@ -154,11 +165,13 @@ static void want_intro_cb(void *arg, size_t want)
 
 		if (!e || transport_is_connected(bs->tm, e->hash) ||
 		    transport_queued(bs->tm, e->hash) ||
-		    !ssu2_can_introduce(bs->s, e->ri))
+		    !ssu2_can_introduce_family(bs->s, e->ri, family))
 			continue;
+		ssu2_prefer_family(bs->s, e->hash, family);
 		if (transport_dial(bs->tm, e->hash,
 				   BITSD_SSU2_DIAL_TTL_MS) == 0) {
-			log_info(LD_SSU2, "dialling a possible introducer");
+			log_info(LD_SSU2, "dialling a possible introducer%s",
+				 family == AF_INET6 ? " (IPv6)" : "");
 			dialled++;
 		}
 	}

@@ -43,7 +43,7 @@ uint16_t router_self_port(const struct conf *cfg,
  * a Charlie must be reachable for: Alice's message 6 comes unasked).
  * Firewalled: no host or port, and our introducers ("Published
  * Addresses" with introducers); IPv6 by its own peer tests (rr's
- * firewalled6 and reachable6). */
+ * firewalled6 and reachable6), with its own introducers (intro6). */
 static int add_ssu2(struct router_info *ri, const struct conf *cfg,
 		    const struct keystore *ks, const uint8_t hash[32],
 		    const char *host, const struct router_self_reach *rr)
@@ -63,8 +63,10 @@ static int add_ssu2(struct router_info *ri, const struct conf *cfg,
 					   fw ? 0 : router_self_port(cfg, hash),
 					   v6 ? (ok ? "6BC" : "6") :
 					   ok ? "4BC" : "4",
-					   fw ? rr->intro : NULL,
-					   fw ? rr->nintro : 0)) != 0 ||
+					   !fw ? NULL :
+					   v6 ? rr->intro6 : rr->intro,
+					   !fw ? 0 :
+					   v6 ? rr->nintro6 : rr->nintro)) != 0 ||
 	    (r = router_info_add_address(ri, &a)) != 0) {
 		router_address_clear(&a);
 		return r;

@@ -61,6 +61,10 @@ struct router_self_reach {
 	bool firewalled6, reachable6;
 	size_t nintro;
 	struct router_address_ssu2_intro intro[ROUTER_SELF_MAX_INTRO];
+	/* firewalled6: the IPv6 SSU2 address's introducers (relay tags from
+	 * sessions over IPv6) */
+	size_t nintro6;
+	struct router_address_ssu2_intro intro6[ROUTER_SELF_MAX_INTRO];
 };
 
 /* The NTCP2 port to publish: cfg->port, or one derived from hash. */

@@ -313,6 +313,13 @@ struct ssu2 {
 	ssu2_want_intro_fn want_fn;	/* dial more introducers */
 	void *want_ctx;
 	bool intro_changed;		/* call intro_fn on the next pass */
+	/* ssu2_prefer_family(): routers to dial on one family */
+	struct {
+		uint8_t h[32];
+		int family;
+		uint64_t until_ms;
+	} prefer[SSU2_PREFER_MAX];
+	size_t prefer_next;
 	/* datagrams waiting for one sendmmsg() while batching > 0 */
 	bool no_gso;			/* the kernel refused UDP_SEGMENT */
 	unsigned batching;
@@ -326,6 +333,7 @@ static void sess_flush(struct sess *s);
 static void sess_rearm(struct sess *s);
 static void sess_kill(struct sess *s);
 static bool ri_has_cap(const struct sess *s, char ch);
+static int sess_family(const struct sess *s);
 
 void ssu2_config_default(struct ssu2_config *cfg)
 {
@@ -415,6 +423,12 @@ static void flow_note(struct ssu2 *n, const struct sockaddr_in6 *to)
 static bool addr_is_v4(const struct sockaddr_in6 *a)
 {
 	return IN6_IS_ADDR_V4MAPPED(&a->sin6_addr);
+}
+
+/* The session's family: AF_INET or AF_INET6. */
+static int sess_family(const struct sess *s)
+{
+	return addr_is_v4(&s->peer) ? AF_INET : AF_INET6;
 }
 
 /* The 4 (IPv4) or 16 address bytes of a. */
@@ -1688,10 +1702,11 @@ static void sess_established(struct sess *s)
 	else
 		n->st.established_out++;
 	relay_wake(n);
-	log_debug(LD_SSU2, "%s session %llu established with %02x%02x%02x%02x",
-		  s->inbound ? "inbound" : "outbound",
+	log_debug(LD_SSU2, "%s session %llu established with %02x%02x%02x%02x "
+		  "over %s", s->inbound ? "inbound" : "outbound",
 		  (unsigned long long)s->id, s->peer_rh[0], s->peer_rh[1],
-		  s->peer_rh[2], s->peer_rh[3]);
+		  s->peer_rh[2], s->peer_rh[3],
+		  sess_family(s) == AF_INET ? "IPv4" : "IPv6");
 }
 
 /* ---- received blocks ---- */
@@ -2328,7 +2343,8 @@ static int send_request(struct sess *s, uint64_t token)
 	ssu2_blk_put_datetime(&pl, now_s());
 	/* Firewalled: ask an introducer for a relay tag right away (i2pd
 	 * answers only in SessionCreated). */
-	if (n->firewalled && ri_has_cap(s, 'C')) {
+	if (ssu2_is_firewalled_family(n, sess_family(s)) &&
+	    ri_has_cap(s, 'C')) {
 		ssu2_blk_put(&pl, SSU2_BLK_RELAY_TAG_REQUEST, NULL, 0);
 		s->tag_asked_hs = true;
 		s->tag_asked_ms = now_ms();
@@ -3909,11 +3925,11 @@ int ssu2_request_relay_tag(struct ssu2 *n, const uint8_t *bob_hash)
 	return sent ? 0 : ERR_NOT_FOUND;
 }
 
-/* Firewalled: renew tags near their expiry, and ask session peers with
- * "C" for more while we have fewer than SSU2_INTRO_MAX.  Returns the
- * milliseconds until the next renewal is due (at most
- * SSU2_INTRO_CHECK_MS). */
-static uint64_t intro_seek(struct ssu2 *n)
+/* Firewalled on family: renew the tags of that family's sessions near
+ * their expiry, and ask its session peers with "C" for more while we
+ * have fewer than SSU2_INTRO_MAX.  Returns the milliseconds until the
+ * next renewal is due (at most SSU2_INTRO_CHECK_MS). */
+static uint64_t intro_seek(struct ssu2 *n, int family)
 {
 	uint64_t now = now_s(), next = SSU2_INTRO_CHECK_MS;
 	uint64_t life = n->cfg.intro_lifetime_s;
@@ -3927,7 +3943,8 @@ static uint64_t intro_seek(struct ssu2 *n)
 			      now_ms() - s->tag_asked_ms < SSU2_INTRO_CHECK_MS;
 		uint64_t renew;
 
-		if (s->state != S_ESTABLISHED || !s->keyed || !s->tag_from_peer)
+		if (s->state != S_ESTABLISHED || !s->keyed ||
+		    !s->tag_from_peer || sess_family(s) != family)
 			continue;
 		if (now >= s->tag_got_s + life) {
 			/* Not renewed (i2pd answers a Relay Tag Request in
@@ -3952,7 +3969,8 @@ static uint64_t intro_seek(struct ssu2 *n)
 	}
 	for (s = n->sessions; s && have < SSU2_INTRO_MAX; s = s->next) {
 		if (s->state != S_ESTABLISHED || !s->keyed ||
-		    s->tag_from_peer || !ri_has_cap(s, 'C'))
+		    s->tag_from_peer || sess_family(s) != family ||
+		    !ri_has_cap(s, 'C'))
 			continue;
 		/* A session from before we were firewalled, asked in the
 		 * data phase without an answer for a whole period: i2pd
@@ -3972,12 +3990,12 @@ static uint64_t intro_seek(struct ssu2 *n)
 	/* Our handshakes with routers with "C" ask in SessionRequest. */
 	for (s = n->sessions; s && have < SSU2_INTRO_MAX; s = s->next)
 		if ((s->state == S_TOKEN_REQ || s->state == S_REQ_SENT) &&
-		    ri_has_cap(s, 'C'))
+		    sess_family(s) == family && ri_has_cap(s, 'C'))
 			have++;
 	/* Still short: the embedder dials routers with "C" (from the loop,
 	 * after our walks over the session list). */
 	if (have < SSU2_INTRO_MAX && n->want_fn)
-		n->want_fn(n->want_ctx, SSU2_INTRO_MAX - have);
+		n->want_fn(n->want_ctx, family, SSU2_INTRO_MAX - have);
 	return next < 1000 ? 1000 : next;
 }
 
@@ -3987,7 +4005,13 @@ static void intro_timer_cb(void *arg)
 	uint64_t next = 0;
 
 	if (n->firewalled && !n->shutting_down)
-		next = intro_seek(n);
+		next = intro_seek(n, AF_INET);
+	if (n->firewalled6 && !n->shutting_down) {
+		uint64_t next6 = intro_seek(n, AF_INET6);
+
+		if (!next || next6 < next)
+			next = next6;
+	}
 	if (n->intro_changed) {
 		n->intro_changed = false;
 		if (n->intro_fn)
@@ -4020,13 +4044,14 @@ bool ssu2_is_firewalled_family(const struct ssu2 *n, int family)
 	return family == AF_INET6 ? n->firewalled6 : n->firewalled;
 }
 
-size_t ssu2_introducers(const struct ssu2 *n,
-			struct router_address_ssu2_intro *out, size_t max)
+static size_t introducers(const struct ssu2 *n, int family,
+			  struct router_address_ssu2_intro *out, size_t max)
 {
 	size_t k = 0;
 
 	for (const struct sess *s = n->sessions; s && k < max; s = s->next)
 		if (s->state == S_ESTABLISHED && s->tag_from_peer &&
+		    (!family || sess_family(s) == family) &&
 		    now_s() < s->tag_got_s + n->cfg.intro_lifetime_s) {
 			memcpy(out[k].h, s->peer_rh, 32);
 			out[k].tag = s->tag_from_peer;
@@ -4037,12 +4062,50 @@ size_t ssu2_introducers(const struct ssu2 *n,
 	return k;
 }
 
+size_t ssu2_introducers(const struct ssu2 *n,
+			struct router_address_ssu2_intro *out, size_t max)
+{
+	return introducers(n, 0, out, max);
+}
+
+size_t ssu2_introducers_family(const struct ssu2 *n, int family,
+			       struct router_address_ssu2_intro *out,
+			       size_t max)
+{
+	return introducers(n, family, out, max);
+}
+
+void ssu2_prefer_family(struct ssu2 *n, const uint8_t hash[32], int family)
+{
+	size_t i;
+
+	for (i = 0; i < SSU2_PREFER_MAX; i++)
+		if (memcmp(n->prefer[i].h, hash, 32) == 0)
+			break;
+	if (i == SSU2_PREFER_MAX)
+		i = n->prefer_next++ % SSU2_PREFER_MAX;
+	memcpy(n->prefer[i].h, hash, 32);
+	n->prefer[i].family = family;
+	n->prefer[i].until_ms = now_ms() + SSU2_PREFER_MS;
+}
+
+/* The family ssu2_prefer_family() asked for hash, or 0 (any). */
+static int preferred_family(const struct ssu2 *n, const uint8_t hash[32])
+{
+	for (size_t i = 0; i < SSU2_PREFER_MAX; i++)
+		if (n->prefer[i].until_ms > now_ms() &&
+		    memcmp(n->prefer[i].h, hash, 32) == 0)
+			return n->prefer[i].family;
+	return 0;
+}
+
 /* ---- transport_ops ---- */
 
 /* The SSU2 address of ri we can dial (published, of a family we have a
- * socket for), the cheapest. */
-static int pick_address(const struct ssu2 *n, const struct router_info *ri,
-			struct router_address_ssu2 *out, int *cost)
+ * socket for; of family unless 0), the cheapest. */
+static int pick_address_family(const struct ssu2 *n,
+			       const struct router_info *ri, int family,
+			       struct router_address_ssu2 *out, int *cost)
 {
 	int best = -1;
 
@@ -4054,7 +4117,8 @@ static int pick_address(const struct ssu2 *n, const struct router_info *ri,
 		if (!router_address_is_ssu2(a) ||
 		    router_address_ssu2_parse(a, &p) != 0 || !p.published ||
 		    addr_parse(&sa, p.host, p.port) != 0 ||
-		    (addr_is_v4(&sa) ? n->fd : n->fd6) < 0)
+		    (addr_is_v4(&sa) ? n->fd : n->fd6) < 0 ||
+		    (family && (addr_is_v4(&sa) ? AF_INET : AF_INET6) != family))
 			continue;
 		if (!n->cfg.allow_loopback && addr_is_loopback(&sa))
 			continue;
@@ -4070,12 +4134,30 @@ static int pick_address(const struct ssu2 *n, const struct router_info *ri,
 	return 0;
 }
 
-bool ssu2_can_introduce(const struct ssu2 *n, const struct router_info *ri)
+/* The same, of the family ssu2_prefer_family() asked for ri, if any
+ * (else of any family). */
+static int pick_address(const struct ssu2 *n, const struct router_info *ri,
+			struct router_address_ssu2 *out, int *cost)
+{
+	int f = preferred_family(n, router_info_hash(ri));
+
+	if (f && pick_address_family(n, ri, f, out, cost) == 0)
+		return 0;
+	return pick_address_family(n, ri, 0, out, cost);
+}
+
+bool ssu2_can_introduce_family(const struct ssu2 *n,
+			       const struct router_info *ri, int family)
 {
 	struct router_address_ssu2 a;
 
-	return pick_address(n, ri, &a, NULL) == 0 && a.family == AF_INET &&
+	return pick_address_family(n, ri, family, &a, NULL) == 0 &&
 	       strchr(a.caps, 'C') != NULL;
+}
+
+bool ssu2_can_introduce(const struct ssu2 *n, const struct router_info *ri)
+{
+	return ssu2_can_introduce_family(n, ri, AF_INET);
 }
 
 /* An SSU2 address of ri with introducers (IPv4 first; IPv6 when we have

@@ -148,6 +148,9 @@ void ssu2_config_default(struct ssu2_config *cfg);
 #define SSU2_INTRO_REFRESH_S 1200
 #define SSU2_INTRO_MAX 3
 #define SSU2_INTRO_CHECK_MS 30000
+/* ssu2_prefer_family(): routers remembered, and for how long. */
+#define SSU2_PREFER_MAX 8
+#define SSU2_PREFER_MS 60000
 
 /* What peer testing found out about us. */
 enum ssu2_reach {
@@ -242,9 +245,17 @@ enum ssu2_reach ssu2_reachability_family(const struct ssu2 *s, int family);
  * ssu2_introducers() lists them for our RouterInfo (ih, itag, iexp).
  */
 int ssu2_request_relay_tag(struct ssu2 *s, const uint8_t *bob_hash);
-/* Our introducers, expiry = when the tag came + the intro lifetime. */
+/* Our introducers, expiry = when the tag came + the intro lifetime:
+ * ssu2_introducers() all of them, ssu2_introducers_family() those whose
+ * session is of family (AF_INET or AF_INET6), for our address of that
+ * family (an i2pd Alice dials the introducer's address of the family of
+ * the address it found it in, and an i2pd Bob hands out tags only on a
+ * family its own address says "C" for). */
 size_t ssu2_introducers(const struct ssu2 *s,
 			struct router_address_ssu2_intro *out, size_t max);
+size_t ssu2_introducers_family(const struct ssu2 *s, int family,
+			       struct router_address_ssu2_intro *out,
+			       size_t max);
 /*
  * Called (on the loop, never inside another SSU2 call) whenever what we
  * should publish changes: a peer test decided we are firewalled or
@@ -252,25 +263,33 @@ size_t ssu2_introducers(const struct ssu2 *s,
  * ended.  The embedder then re-signs its RouterInfo with
  * ssu2_is_firewalled() and ssu2_introducers(), and with the "C" cap
  * while ssu2_reachability() is SSU2_REACH_OK (as Bob we hand out relay
- * tags and introduce).  While firewalled, the
- * transport asks up to SSU2_INTRO_MAX session peers with the "C" cap for
- * relay tags by itself, and asks again before they expire.
+ * tags and introduce).  While firewalled on a family (IPv4 and IPv6 each
+ * by their own peer tests), the transport asks up to SSU2_INTRO_MAX
+ * session peers of that family with the "C" cap for relay tags by
+ * itself, and asks again before they expire.
  */
 typedef void (*ssu2_intro_fn)(void *ctx);
 void ssu2_set_intro_hook(struct ssu2 *s, ssu2_intro_fn fn, void *ctx);
 /*
- * Called (on the loop) while firewalled when session peers with "C",
- * those with a tag, asked or being dialled, are fewer than
- * SSU2_INTRO_MAX: the embedder should dial up to want more routers for
- * which ssu2_can_introduce() is true (a new session asks for a tag in
+ * Called (on the loop) while firewalled on family when session peers of
+ * that family with "C", those with a tag, asked or being dialled, are
+ * fewer than SSU2_INTRO_MAX: the embedder should dial up to want more
+ * routers for which ssu2_can_introduce_family() is true, on that family
+ * (ssu2_prefer_family() before the dial; a new session asks for a tag in
  * its SessionRequest).  Again every SSU2_INTRO_CHECK_MS while short.
  */
-typedef void (*ssu2_want_intro_fn)(void *ctx, size_t want);
+typedef void (*ssu2_want_intro_fn)(void *ctx, int family, size_t want);
 void ssu2_set_want_intro_hook(struct ssu2 *s, ssu2_want_intro_fn fn,
 			      void *ctx);
 /* ri has an SSU2 IPv4 address we can dial with the "C" (introducer)
  * cap. */
 bool ssu2_can_introduce(const struct ssu2 *s, const struct router_info *ri);
+/* The same for family (AF_INET or AF_INET6). */
+bool ssu2_can_introduce_family(const struct ssu2 *s,
+			       const struct router_info *ri, int family);
+/* Dial the router with hash on family when it has an address of that
+ * family (for SSU2_PREFER_MS; up to SSU2_PREFER_MAX routers). */
+void ssu2_prefer_family(struct ssu2 *s, const uint8_t hash[32], int family);
 /* The last decided peer test said firewalled (TESTING keeps it). */
 bool ssu2_is_firewalled(const struct ssu2 *s);
 /* The same for one family (AF_INET, as above, or AF_INET6). */

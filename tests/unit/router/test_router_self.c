@@ -252,8 +252,16 @@ static void test_ssu2_dual_stack(struct tctx *t)
 		T_EQ(t, u[1].port, 12345);
 	}
 	/* IPv6 by its own peer tests: reachable, "6BC"; firewalled, no
-	 * host nor IPv6 NTCP2 address (IPv4 reachable, "4"). */
-	rr = (struct router_self_reach){ .reachable6 = true };
+	 * host nor IPv6 NTCP2 address (IPv4 reachable, "4"), and its own
+	 * introducers (intro6: two), none in the IPv4 address. */
+	rr = (struct router_self_reach){ .reachable6 = true, .nintro = 1,
+					 .nintro6 = 2 };
+	for (int i = 0; i < 3; i++) {
+		memset(rr.intro[i].h, 0x10 + i, 32);
+		memset(rr.intro6[i].h, 0x60 + i, 32);
+		rr.intro[i].tag = rr.intro6[i].tag = 100u + (uint32_t)i;
+		rr.intro[i].exp = rr.intro6[i].exp = 2000000000u;
+	}
 	for (int fw6 = 0; fw6 < 2; fw6++) {
 		size_t ntcp2 = 0;
 
@@ -283,6 +291,13 @@ static void test_ssu2_dual_stack(struct tctx *t)
 		T_EQ(t, u[1].published, !fw6);
 		T_EQ(t, u[1].family, AF_INET6);
 		T_EQ(t, ntcp2, fw6 ? 1 : 2);
+		T_EQ(t, u[0].nintro, 0);
+		T_EQ(t, u[1].nintro, fw6 ? 2 : 0);
+		if (fw6 && u[1].nintro == 2) {
+			T_MEMEQ(t, u[1].intro[0].h, rr.intro6[0].h, 32);
+			T_MEMEQ(t, u[1].intro[1].h, rr.intro6[1].h, 32);
+			T_EQ(t, u[1].intro[1].tag, 101);
+		}
 	}
 	router_info_free(ri);
 	conf_free(cfg);

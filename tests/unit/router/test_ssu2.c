@@ -52,6 +52,7 @@ struct node {
 	unsigned intro_calls;		/* ssu2_set_intro_hook */
 	unsigned want_calls;		/* ssu2_set_want_intro_hook */
 	size_t last_want;
+	int last_want_family;
 	const struct router_info *dial;	/* the want hook dials it once */
 	uint8_t seen[MAX_SEQ];
 };
@@ -1220,13 +1221,14 @@ static void short_intro(struct ssu2_config *c)
 
 /* Firewalled and short of introducers: dial nd->dial (once), as
  * apps/bitsd_ssu2.c dials routers with "C" from the netDb. */
-static void on_want_intro(void *ctx, size_t want)
+static void on_want_intro(void *ctx, int family, size_t want)
 {
 	struct node *nd = ctx;
 
 	nd->want_calls++;
 	nd->last_want = want;
-	if (nd->dial && ssu2_can_introduce(nd->s, nd->dial) &&
+	nd->last_want_family = family;
+	if (nd->dial && ssu2_can_introduce_family(nd->s, nd->dial, family) &&
 	    transport_send(nd->tm, router_info_hash(nd->dial),
 			   mk_msg(0, 1024)) == 0)
 		nd->dial = NULL;
@@ -1316,6 +1318,7 @@ static void test_intro_auto(struct tctx *t)
 	/* B is the only session peer with "C": two more wanted. */
 	T_TRUE(t, a->want_calls >= 1);
 	T_EQ(t, a->last_want, 2);
+	T_EQ(t, a->last_want_family, AF_INET);
 	/* Renewed before it expires: a later expiry, same tag. */
 	iw = (struct intro_want){ a, 1, in[0].exp };
 	T_TRUE(t, run_until(el, intros_are, &iw, 30000));
@@ -1346,6 +1349,63 @@ static void test_intro_auto(struct tctx *t)
 	T_MEMEQ(t, in[0].h, router_info_hash(d->ri), 32);
 	relay_stop(&r);
 	nodes_free(el, (struct node *[]){ a, b, c, d }, 4);
+}
+
+static bool tags_2(void *arg)
+{
+	struct ssu2_stats st;
+
+	ssu2_stats(((struct node *)arg)->s, &st);
+	return st.relay_tags_got >= 2;
+}
+
+/* Introducers per family: A on 127.0.0.1 and ::1; B with "C" on both
+ * its addresses, D with "C" on its IPv4 one only.  A dials B on IPv6
+ * (ssu2_prefer_family(), as bitsd's want hook does for IPv6
+ * introducers; B's IPv4 address would be taken otherwise) and D on
+ * IPv4, and gets a relay tag from each: B is an introducer for A's IPv6
+ * address only, D for its IPv4 one only. */
+static void test_intro_family(struct tctx *t)
+{
+	struct evloop *el = evloop_new();
+	struct node *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
+	struct node *d = calloc(1, sizeof(*d));
+	struct router_address_ssu2_intro in[SSU2_INTRO_MAX];
+	struct want w;
+
+	a->host6 = b->host6 = d->host6 = "::1";
+	b->caps = d->caps = "4BC";
+	b->caps6 = "6BC";
+	d->caps6 = "6B";
+	node_start(t, a, el, NULL);
+	node_start(t, b, el, NULL);
+	node_start(t, d, el, NULL);
+	T_TRUE(t, ssu2_can_introduce_family(a->s, b->ri, AF_INET));
+	T_TRUE(t, ssu2_can_introduce_family(a->s, b->ri, AF_INET6));
+	T_TRUE(t, ssu2_can_introduce_family(a->s, d->ri, AF_INET));
+	T_FALSE(t, ssu2_can_introduce_family(a->s, d->ri, AF_INET6));
+	T_FALSE(t, ssu2_can_introduce_family(a->s, a->ri, AF_INET6));
+	a->peer = b->ri;
+	a->peer2 = d->ri;
+	b->peer = d->peer = a->ri;
+	ssu2_prefer_family(a->s, router_info_hash(b->ri), AF_INET6);
+	send_many(t, a, b, 0, 1, size_1k);
+	send_many(t, a, d, 1, 1, size_1k);
+	w = (struct want){ b, 1 };
+	T_TRUE(t, run_until(el, got_n, &w, 30000));
+	w = (struct want){ d, 1 };
+	T_TRUE(t, run_until(el, got_n, &w, 30000));
+	T_OK(t, ssu2_request_relay_tag(a->s, router_info_hash(b->ri)));
+	T_OK(t, ssu2_request_relay_tag(a->s, router_info_hash(d->ri)));
+	T_TRUE(t, run_until(el, tags_2, a, 20000));
+	T_EQ(t, ssu2_introducers(a->s, in, SSU2_INTRO_MAX), 2);
+	T_EQ(t, ssu2_introducers_family(a->s, AF_INET6, in, SSU2_INTRO_MAX), 1);
+	T_MEMEQ(t, in[0].h, router_info_hash(b->ri), 32);
+	T_NE(t, in[0].tag, 0);
+	T_EQ(t, ssu2_introducers_family(a->s, AF_INET, in, SSU2_INTRO_MAX), 1);
+	T_MEMEQ(t, in[0].h, router_info_hash(d->ri), 32);
+	T_NE(t, in[0].tag, 0);
+	nodes_free(el, (struct node *[]){ a, b, d }, 3);
 }
 
 /* Bob without a Charlie says so (code 2) and Alice stays undecided. */
@@ -1793,6 +1853,7 @@ const struct test_case router_ssu2_tests[] = {
 	{ "peer_test_ipv6", test_peer_test_ipv6, TT_FORK },
 	{ "peer_test_no_charlie", test_peer_test_no_charlie, TT_FORK },
 	{ "intro_auto", test_intro_auto, TT_FORK },
+	{ "intro_family", test_intro_family, TT_FORK },
 	{ "both_ways", test_both_ways, TT_FORK },
 	{ "ipv6", test_ipv6, TT_FORK },
 	{ "loss_5", test_loss_5, TT_FORK },
