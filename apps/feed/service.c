@@ -146,6 +146,7 @@ int feed_service_start(struct evloop *el, const struct feed_service_cfg *cfg,
 		feed_service_free(s);
 		return r;
 	}
+	feed_store_set_owned(s->store, cfg->owned, cfg->owned_ctx);
 	s->pool = content_pool_new(cfg->threads ? cfg->threads : 2);
 	nc.net = s->net;
 	nc.el = el;
@@ -293,9 +294,16 @@ const char *feed_service_parse_query(char *buf, struct feed_query *q)
 			} else if (!strcmp(val, "paid")) {
 				q->has_price_min = true;
 				q->price_min[31] = 1;
+			} else if (!strcmp(val, "owned")) {
+				q->owned_only = true;
 			} else {
-				return "price: free or paid";
+				return "price: free, paid or owned";
 			}
+		} else if (!strcmp(kv, "media")) {
+			if (!val[0] || strlen(val) > CONTENT_MIME_MAX_BYTES)
+				return "media: a MIME type or its top-level "
+				       "type";
+			q->media = val;
 		} else if (!strcmp(kv, "price_min") || !strcmp(kv, "price_max")) {
 			bool min = kv[6] == 'm' && kv[7] == 'i';
 
@@ -314,8 +322,10 @@ const char *feed_service_parse_query(char *buf, struct feed_query *q)
 				q->sort = FEED_SORT_NEW;
 			else if (!strcmp(val, "popular"))
 				q->sort = FEED_SORT_POPULAR;
+			else if (!strcmp(val, "trending"))
+				q->sort = FEED_SORT_TRENDING;
 			else
-				return "sort: new or popular";
+				return "sort: new, popular or trending";
 		} else if (!strcmp(kv, "offset")) {
 			if (!parse_uint(val, 1000000, &q->offset))
 				return "offset: a number";
@@ -356,11 +366,12 @@ static int api_query(struct feed_service *s, const char *qs, json_t **out)
 
 		content_amount_format(rows[i].price, 0, amount);
 		json_array_append_new(cards, json_pack(
-			"{s:o,s:o,s:I,s:s,s:s,s:b,s:o}",
+			"{s:o,s:o,s:I,s:s,s:s,s:s,s:b,s:o}",
 			"id", hex_json(rows[i].id, 32),
 			"creator", hex_json(rows[i].creator.b, 32),
 			"created", (json_int_t)rows[i].created,
-			"title", rows[i].title, "price", amount,
+			"title", rows[i].title, "mime", rows[i].mime,
+			"price", amount,
 			"free", memcmp(rows[i].price, zero, 32) == 0,
 			"stats", stats_json(&rows[i].stats)));
 	}

@@ -19,6 +19,7 @@
 
 #include "apps/client/net.h"
 #include "apps/feed/gossip.h"
+#include "apps/feed/store.h"
 
 #define FEED_SERVICE_DEST_FILE "feed.dest"
 #define FEED_SERVICE_STORE_FILE "feed.db"
@@ -46,6 +47,11 @@ struct feed_service_cfg {
 	uint32_t creator_items_per_hour, creator_burst;
 	uint8_t pow_bits;		/* struct feed_node_cfg */
 	uint32_t retention_days;	/* 0: keep everything */
+	/* Whether this router holds a licence for a content (the owned
+	 * filter, price=owned); NULL: nothing is owned.  Called on the loop
+	 * thread during queries. */
+	feed_owned_fn owned;
+	void *owned_ctx;
 };
 
 /* Add the peers of list ("<52 base32>.b32.i2p" or 64 hex digits, commas

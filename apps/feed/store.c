@@ -6,6 +6,7 @@
 #include "crypto/base/log.h"
 #include "crypto/hash.h"
 
+#include <math.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,8 @@ struct feed_store {
 	unsigned ncache;
 	unsigned batch;		/* feed_store_begin depth */
 	unsigned pending;	/* cards put since their text was indexed */
+	feed_owned_fn owned;	/* feed_store_set_owned */
+	void *owned_ctx;
 };
 
 static const char FEED_SCHEMA[] =
@@ -35,9 +38,11 @@ static const char FEED_SCHEMA[] =
 	" price BLOB NOT NULL, currency TEXT NOT NULL, mime TEXT NOT NULL, "
 	" enc BLOB NOT NULL, score INTEGER NOT NULL DEFAULT 0, "
 	" pow INTEGER NOT NULL DEFAULT 0, chash BLOB, "
-	" version INTEGER NOT NULL DEFAULT 1, live INTEGER NOT NULL DEFAULT 1);"
+	" version INTEGER NOT NULL DEFAULT 1, live INTEGER NOT NULL DEFAULT 1, "
+	" trend REAL NOT NULL DEFAULT 0);"
 	"CREATE INDEX IF NOT EXISTS cards_bucket ON cards(bucket, id);"
 	"CREATE INDEX IF NOT EXISTS cards_score2 ON cards(score, created);"
+	"CREATE INDEX IF NOT EXISTS cards_trend ON cards(trend);"
 	"CREATE INDEX IF NOT EXISTS cards_creator2 ON cards(creator, chash);"
 	"CREATE VIRTUAL TABLE IF NOT EXISTS cards_fts USING "
 	" fts5(title, description, tags, content='cards', "
@@ -53,10 +58,10 @@ static const char FEED_SCHEMA[] =
 	"CREATE TABLE IF NOT EXISTS stats(card_id BLOB PRIMARY KEY, "
 	" likes INTEGER NOT NULL DEFAULT 0, dislikes INTEGER NOT NULL DEFAULT 0, "
 	" flags INTEGER NOT NULL DEFAULT 0, emojis INTEGER NOT NULL DEFAULT 0, "
-	" views INTEGER NOT NULL DEFAULT 0);"
+	" views INTEGER NOT NULL DEFAULT 0, trend REAL);"
 	"CREATE TABLE IF NOT EXISTS following(creator BLOB PRIMARY KEY);"
 	"CREATE TABLE IF NOT EXISTS blocked(creator BLOB PRIMARY KEY);"
-	"INSERT OR IGNORE INTO feed_meta VALUES('schema', 4);";
+	"INSERT OR IGNORE INTO feed_meta VALUES('schema', 5);";
 
 /* Schema 1 → 2: no price index (price filters are tested while walking
  * the sort order), an ascending score index, and the text index reading
@@ -82,6 +87,25 @@ static const char *const FEED_SCHEMA_2_TO_3[][3] = {
 	{ "cards", "live", "INTEGER NOT NULL DEFAULT 1" },
 	{ "records", "pow", "INTEGER NOT NULL DEFAULT 0" },
 };
+
+/* Schema 4 → 5: the trending weight (FEED_TREND_HALF_LIFE_SECS) of cards,
+ * and of reactions and views held before their card. */
+static const char *const FEED_SCHEMA_4_TO_5[][3] = {
+	{ "cards", "trend", "REAL NOT NULL DEFAULT 0" },
+	{ "stats", "trend", "REAL" },
+};
+
+/* Then the weights from the counts: the times of the reactions and views
+ * counted are not kept, so each card's count as if made at its latest
+ * record (or, when there is none, the card's creation). */
+static const char FEED_SCHEMA_4_TO_5_FILL[] =
+	"UPDATE stats SET trend = feed_trend(4 * likes + views + emojis, "
+	" coalesce((SELECT max(created) FROM records r WHERE r.card_id = "
+	" stats.card_id), (SELECT created FROM cards c WHERE c.id = "
+	" stats.card_id), 0));"
+	"UPDATE cards SET trend = feed_logadd(feed_trend(1, created), "
+	" (SELECT trend FROM stats WHERE card_id = cards.id));"
+	"UPDATE feed_meta SET v = 5 WHERE k = 'schema';";
 
 /*
  * A card's rowid is its time of creation and a slot: created << 20 plus
@@ -167,16 +191,17 @@ static void feed_release(struct feed_store *s, sqlite3_stmt *st)
 	sqlite3_finalize(st);
 }
 
-/* Add the columns of schema 3 that the tables lack. */
-static int feed_schema_2_to_3(struct feed_store *s)
+/* Add the columns of cols (table, name, type) that the tables lack. */
+static int feed_add_columns(struct feed_store *s,
+			    const char *const cols[][3], unsigned n)
 {
 	char sql[256];
 	sqlite3_stmt *st;
 	unsigned i;
 	int r = 0, has;
 
-	for (i = 0; i < ARRAY_LEN(FEED_SCHEMA_2_TO_3) && r == 0; i++) {
-		const char *const *c = FEED_SCHEMA_2_TO_3[i];
+	for (i = 0; i < n && r == 0; i++) {
+		const char *const *c = cols[i];
 
 		snprintf(sql, sizeof(sql), "SELECT count(*) FROM "
 			 "pragma_table_info('%s') WHERE name = '%s'", c[0], c[1]);
@@ -190,6 +215,15 @@ static int feed_schema_2_to_3(struct feed_store *s)
 		if (!has)
 			r = feed_exec(s, sql);
 	}
+	return r;
+}
+
+/* Add the columns of schema 3 that the tables lack. */
+static int feed_schema_2_to_3(struct feed_store *s)
+{
+	int r = feed_add_columns(s, FEED_SCHEMA_2_TO_3,
+				 ARRAY_LEN(FEED_SCHEMA_2_TO_3));
+
 	if (r == 0)
 		r = feed_exec(s, "DROP INDEX IF EXISTS cards_creator;"
 			      "UPDATE feed_meta SET v = 3 WHERE k = 'schema';");
@@ -208,7 +242,7 @@ static int feed_schema(struct feed_store *s)
 			version = sqlite3_column_int(st, 0);
 		sqlite3_finalize(st);
 	}
-	if (version > 4)
+	if (version > 5)
 		return ERR_FORMAT;
 	r = feed_exec(s, "BEGIN IMMEDIATE");
 	if (r == 0 && version == 1)
@@ -217,12 +251,85 @@ static int feed_schema(struct feed_store *s)
 		r = feed_schema_2_to_3(s);
 	if (r == 0 && version >= 1 && version <= 3)
 		r = feed_exec(s, FEED_SCHEMA_3_TO_4);
+	if (r == 0 && version >= 1 && version <= 4)
+		r = feed_add_columns(s, FEED_SCHEMA_4_TO_5,
+				     ARRAY_LEN(FEED_SCHEMA_4_TO_5));
+	if (r == 0 && version >= 1 && version <= 4)
+		r = feed_exec(s, FEED_SCHEMA_4_TO_5_FILL);
 	if (r == 0)
 		r = feed_exec(s, FEED_SCHEMA);
 	if (r == 0)
 		return feed_exec(s, "COMMIT");
 	feed_exec(s, "ROLLBACK");
 	return r;
+}
+
+/* feed_logadd(a, b): log2(2^a + 2^b), either NULL for nothing. */
+static void feed_sql_logadd(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	double a, b, hi, lo;
+
+	(void)argc;
+	if (sqlite3_value_type(v[0]) == SQLITE_NULL) {
+		sqlite3_result_value(cx, v[1]);
+		return;
+	}
+	if (sqlite3_value_type(v[1]) == SQLITE_NULL) {
+		sqlite3_result_value(cx, v[0]);
+		return;
+	}
+	a = sqlite3_value_double(v[0]);
+	b = sqlite3_value_double(v[1]);
+	hi = a > b ? a : b;
+	lo = a > b ? b : a;
+	sqlite3_result_double(cx, hi + log2(1.0 + exp2(lo - hi)));
+}
+
+/* feed_trend(w, t): log2(w × 2^(t / half-life)), NULL when w ≤ 0. */
+static void feed_sql_trend(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	sqlite3_int64 w = sqlite3_value_int64(v[0]);
+	sqlite3_int64 t = sqlite3_value_int64(v[1]);
+
+	(void)argc;
+	if (w <= 0) {
+		sqlite3_result_null(cx);
+		return;
+	}
+	sqlite3_result_double(cx, log2((double)w) + (double)(t < 0 ? 0 : t) /
+			      FEED_TREND_HALF_LIFE_SECS);
+}
+
+/* feed_owned(content hash): 1 when the owned callback says it is held. */
+static void feed_sql_owned(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	struct feed_store *s = sqlite3_user_data(cx);
+	const void *h = sqlite3_value_blob(v[0]);
+
+	(void)argc;
+	sqlite3_result_int(cx, s->owned && h &&
+			   sqlite3_value_bytes(v[0]) == 32 &&
+			   s->owned(s->owned_ctx, h));
+}
+
+void feed_store_set_owned(struct feed_store *s, feed_owned_fn fn, void *ctx)
+{
+	s->owned = fn;
+	s->owned_ctx = ctx;
+}
+
+static int feed_functions(struct feed_store *s)
+{
+	const int det = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS;
+
+	if (sqlite3_create_function(s->db, "feed_logadd", 2, det, NULL,
+				    feed_sql_logadd, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_create_function(s->db, "feed_trend", 2, det, NULL,
+				    feed_sql_trend, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_create_function(s->db, "feed_owned", 1, SQLITE_UTF8, s,
+				    feed_sql_owned, NULL, NULL) != SQLITE_OK)
+		return ERR_IO;
+	return 0;
 }
 
 int feed_store_open(const char *path, struct feed_store **out)
@@ -243,6 +350,8 @@ int feed_store_open(const char *path, struct feed_store **out)
 		      "PRAGMA cache_size=-16384; PRAGMA temp_store=MEMORY;"
 		      "PRAGMA wal_autocheckpoint=4000;"
 		      "PRAGMA mmap_size=268435456;");
+	if (r == 0)
+		r = feed_functions(s);
 	if (r == 0)
 		r = feed_schema(s);
 	if (r == 0)	/* this connection's cards awaiting the text index */
@@ -416,12 +525,14 @@ static int feed_put_card(struct feed_store *s, const struct content_card *c,
 	 * block came first (FEED_LIVE_EXPR for the new row). */
 	st = feed_prep(s, "INSERT INTO cards(id, creator, created, bucket, "
 		       "title, description, tags, price, currency, mime, enc, "
-		       "pow, chash, version, rowid, score, live) VALUES(?,?,?,"
-		       "?,?,?,?,?,?,?,?,?,?,?, (SELECT CASE WHEN m IS NULL "
+		       "pow, chash, version, rowid, trend, score, live) VALUES("
+		       "?,?,?,?,?,?,?,?,?,?,?,?,?,?, (SELECT CASE WHEN m IS NULL "
 		       "THEN ?15 WHEN m < ?15 + 1048575 THEN m + 1 ELSE "
 		       "(SELECT max(rowid) + 1 FROM cards) END FROM (SELECT "
 		       "max(rowid) AS m FROM cards WHERE rowid BETWEEN ?15 AND "
-		       "?15 + 1048575)), coalesce((SELECT 4 * likes + views - "
+		       "?15 + 1048575)), feed_logadd(feed_trend(1, ?3), (SELECT "
+		       "trend FROM stats WHERE card_id = ?1)), "
+		       "coalesce((SELECT 4 * likes + views - "
 		       "dislikes FROM stats WHERE card_id = ?1), 0), "
 		       "NOT EXISTS(SELECT 1 FROM cards n WHERE n.creator = ?2 "
 		       "AND n.chash = ?13 AND n.version > ?14) AND NOT EXISTS("
@@ -486,9 +597,9 @@ int feed_store_put_card(struct feed_store *s, const struct content_card *c,
 }
 
 /* The stats update a record makes (NULL: follows count nowhere), and
- * what it adds to the card's popularity score. */
+ * what it adds to the card's popularity score and trending weight. */
 static const char *feed_stat_sql(const struct content_record *rec,
-				 int *score)
+				 int *score, int *trend)
 {
 #define FEED_STAT_SQL(col) "INSERT INTO stats(card_id, " col ") " \
 	"VALUES(?, 1) ON CONFLICT(card_id) DO UPDATE SET " col " = " col " + 1"
@@ -499,10 +610,10 @@ static const char *feed_stat_sql(const struct content_record *rec,
 	static const char views[] = FEED_STAT_SQL("views");
 #undef FEED_STAT_SQL
 
-	*score = 0;
+	*score = *trend = 0;
 	switch (rec->kind) {
 	case CONTENT_RECORD_VIEW:
-		*score = 1;
+		*score = *trend = 1;
 		return views;
 	case CONTENT_RECORD_FOLLOW:
 	case CONTENT_RECORD_DELETE:
@@ -510,7 +621,7 @@ static const char *feed_stat_sql(const struct content_record *rec,
 	case CONTENT_RECORD_REACTION:
 		switch (rec->reaction) {
 		case CONTENT_REACT_LIKE:
-			*score = 4;
+			*score = *trend = 4;
 			return likes;
 		case CONTENT_REACT_DISLIKE:
 			*score = -1;
@@ -518,6 +629,7 @@ static const char *feed_stat_sql(const struct content_record *rec,
 		case CONTENT_REACT_FLAG:
 			return flags;
 		case CONTENT_REACT_EMOJI:
+			*trend = 1;
 			return emojis;
 		}
 	}
@@ -529,8 +641,10 @@ int feed_store_put_record(struct feed_store *s,
 			  const uint8_t *enc, size_t len,
 			  const uint8_t id[FEED_ID_BYTES], uint64_t pow)
 {
-	int score;
-	const char *stat_sql = feed_stat_sql(rec, &score);
+	int score, trend;
+	const char *stat_sql = feed_stat_sql(rec, &score, &trend);
+	sqlite3_int64 when = (sqlite3_int64)(rec->created > INT64_MAX ?
+					     INT64_MAX : rec->created);
 	int reaction = rec->kind == CONTENT_RECORD_REACTION ?
 		       (int)rec->reaction : 0;
 	sqlite3_stmt *st;
@@ -562,8 +676,7 @@ int feed_store_put_record(struct feed_store *s,
 		sqlite3_bind_int(st, 2, (int)rec->kind);
 		sqlite3_bind_blob(st, 3, rec->card_id, 32, SQLITE_STATIC);
 		sqlite3_bind_blob(st, 4, rec->author.b, 32, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 5, (sqlite3_int64)(rec->created > INT64_MAX ?
-				   INT64_MAX : rec->created));
+		sqlite3_bind_int64(st, 5, when);
 		sqlite3_bind_int64(st, 6, feed_bucket_of(rec->created));
 		sqlite3_bind_int(st, 7, reaction);
 		sqlite3_bind_int(st, 8, rec->follow ? 1 : 0);
@@ -588,12 +701,26 @@ int feed_store_put_record(struct feed_store *s,
 	if (st)
 		sqlite3_bind_blob(st, 1, rec->card_id, 32, SQLITE_STATIC);
 	r = feed_step_done(s, st);
-	if (r < 0 || !score)
+	if (r < 0 || (!score && !trend))
 		goto out;
-	st = feed_prep(s, "UPDATE cards SET score = score + ? WHERE id = ?");
+	/* The card's, and its stats' for a card that comes later. */
+	st = feed_prep(s, "UPDATE stats SET trend = feed_logadd(trend, "
+		       "feed_trend(?1, ?2)) WHERE card_id = ?3");
+	if (st) {
+		sqlite3_bind_int(st, 1, trend);
+		sqlite3_bind_int64(st, 2, when);
+		sqlite3_bind_blob(st, 3, rec->card_id, 32, SQLITE_STATIC);
+	}
+	r = feed_step_done(s, st);
+	if (r < 0)
+		goto out;
+	st = feed_prep(s, "UPDATE cards SET score = score + ?1, trend = "
+		       "feed_logadd(trend, feed_trend(?2, ?3)) WHERE id = ?4");
 	if (st) {
 		sqlite3_bind_int(st, 1, score);
-		sqlite3_bind_blob(st, 2, rec->card_id, 32, SQLITE_STATIC);
+		sqlite3_bind_int(st, 2, trend);
+		sqlite3_bind_int64(st, 3, when);
+		sqlite3_bind_blob(st, 4, rec->card_id, 32, SQLITE_STATIC);
 	}
 	r = feed_step_done(s, st);
 out:
@@ -920,8 +1047,8 @@ static char *feed_fts_query(const char *text)
 /* Copy one result row; false when a column is missing or mis-sized. */
 static bool feed_row_read(sqlite3_stmt *st, struct feed_row *r)
 {
-	const unsigned char *title;
-	int tl;
+	const unsigned char *title, *mime;
+	int tl, ml;
 
 	if (sqlite3_column_bytes(st, 0) != FEED_ID_BYTES ||
 	    sqlite3_column_bytes(st, 1) != 32 ||
@@ -941,6 +1068,11 @@ static bool feed_row_read(sqlite3_stmt *st, struct feed_row *r)
 	memcpy(r->title, title, (size_t)tl);
 	memcpy(r->price, sqlite3_column_blob(st, 4), 32);
 	feed_stats_read(st, 5, &r->stats);
+	mime = sqlite3_column_text(st, 10);
+	ml = sqlite3_column_bytes(st, 10);
+	if (mime && ml > 0 && ml <= CONTENT_MIME_MAX_BYTES &&
+	    !memchr(mime, '\0', (size_t)ml))
+		memcpy(r->mime, mime, (size_t)ml);
 	return true;
 }
 
@@ -959,6 +1091,9 @@ int feed_store_query(struct feed_store *s, const struct feed_query *q,
 		return ERR_ARG;
 	if (q->text && strlen(q->text) > FEED_QUERY_TEXT_MAX_BYTES)
 		return ERR_ARG;
+	if (q->media && (!q->media[0] ||
+			 strlen(q->media) > CONTENT_MIME_MAX_BYTES))
+		return ERR_ARG;
 	for (i = 0; i < q->tag_count; i++)
 		if (!q->tags[i] || strlen(q->tags[i]) > CARD_TAG_MAX_BYTES)
 			return ERR_ARG;
@@ -972,7 +1107,7 @@ int feed_store_query(struct feed_store *s, const struct feed_query *q,
 	feed_sql_add(&sql, "SELECT c.id, c.creator, c.created, c.title, "
 		     "c.price, coalesce(s.likes,0), coalesce(s.dislikes,0), "
 		     "coalesce(s.flags,0), coalesce(s.emojis,0), "
-		     "coalesce(s.views,0) FROM ");
+		     "coalesce(s.views,0), c.mime FROM ");
 	/* Newest first, a text is a walk down the text index's matches
 	 * (rowids in time order), each looked up in cards, until the page
 	 * is full (18-25 ms -> 0.2-0.3 ms for a word in half of 100,000
@@ -1003,6 +1138,14 @@ int feed_store_query(struct feed_store *s, const struct feed_query *q,
 	if (q->followed_only)
 		feed_sql_add(&sql, " AND c.creator IN (SELECT creator FROM "
 			     "following)");
+	if (q->media && strchr(q->media, '/'))	/* the type */
+		feed_sql_add(&sql, " AND lower(c.mime) = lower(?)");
+	else if (q->media)	/* the top-level type */
+		feed_sql_add(&sql, " AND instr(c.mime, '/') > 1 AND "
+			     "lower(substr(c.mime, 1, instr(c.mime, '/') - 1)) "
+			     "= lower(?)");
+	if (q->owned_only)
+		feed_sql_add(&sql, " AND feed_owned(c.chash)");
 	switch (q->sort) {
 	case FEED_SORT_NEW:	/* created, then arrival (FEED_ROWID_*) */
 		feed_sql_add(&sql, walk_fts ? " ORDER BY f.rowid DESC" :
@@ -1011,6 +1154,9 @@ int feed_store_query(struct feed_store *s, const struct feed_query *q,
 	case FEED_SORT_POPULAR:
 		feed_sql_add(&sql, " ORDER BY c.score DESC, c.created DESC, "
 			     "c.id");
+		break;
+	case FEED_SORT_TRENDING:
+		feed_sql_add(&sql, " ORDER BY c.trend DESC, c.rowid DESC");
 		break;
 	}
 	feed_sql_add(&sql, " LIMIT ? OFFSET ?");
@@ -1034,6 +1180,8 @@ int feed_store_query(struct feed_store *s, const struct feed_query *q,
 		sqlite3_bind_blob(st, idx++, q->price_min, 32, SQLITE_STATIC);
 	if (q->has_price_max)
 		sqlite3_bind_blob(st, idx++, q->price_max, 32, SQLITE_STATIC);
+	if (q->media)
+		sqlite3_bind_text(st, idx++, q->media, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, idx++, (int)q->limit);
 	sqlite3_bind_int64(st, idx++, q->offset);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW && k < q->limit) {

@@ -31,8 +31,23 @@ struct feed_store;	/* opaque */
 
 enum feed_sort {
 	FEED_SORT_NEW = 0,	/* created, newest first (ties: last come first) */
-	FEED_SORT_POPULAR = 1	/* score 4 × likes + views − dislikes, then new */
+	FEED_SORT_POPULAR = 1,	/* score 4 × likes + views − dislikes, then new */
+	FEED_SORT_TRENDING = 2	/* attention decayed by age, then new */
 };
+
+/*
+ * Trending (docs/feed.md §4): a card's weight is the sum of its events'
+ * weights, each halved every FEED_TREND_HALF_LIFE_SECS of age: the card
+ * itself 1 at its creation, a like 4, a view or an emoji 1, each at the
+ * record's time (dislikes and flags add nothing).  Kept per card as
+ * log2(sum of w × 2^(t / half-life)), whose order is the order of the
+ * decayed weights at any one time.
+ */
+#define FEED_TREND_HALF_LIFE_SECS 86400u
+
+/* Whether this router holds a licence for a content (by content hash);
+ * the store asks it for the owned filter. */
+typedef bool (*feed_owned_fn)(void *ctx, const uint8_t content_hash[32]);
 
 struct feed_query {
 	const char *text;	/* words that must all occur (FTS5), or NULL */
@@ -43,6 +58,10 @@ struct feed_query {
 	bool has_price_min, has_price_max;	/* inclusive, uint256 BE */
 	uint8_t price_min[32], price_max[32];
 	bool followed_only;	/* creators in the local follow set */
+	bool owned_only;	/* contents feed_owned_fn says are held */
+	/* Media type: "video/mp4" (the card's MIME type, case-insensitive)
+	 * or its top-level type alone ("video"); NULL: any. */
+	const char *media;
 	enum feed_sort sort;
 	unsigned offset;
 	unsigned limit;		/* 1..FEED_QUERY_MAX_ROWS */
@@ -59,6 +78,7 @@ struct feed_row {
 	uint64_t created;
 	char title[CARD_TITLE_MAX_BYTES + 1];
 	uint8_t price[32];
+	char mime[CONTENT_MIME_MAX_BYTES + 1];
 	struct feed_card_stats stats;
 };
 
@@ -110,6 +130,10 @@ int feed_store_bucket_ids(struct feed_store *s, uint32_t bucket,
 			  unsigned skip, uint8_t *ids, unsigned max,
 			  unsigned *n);
 
+/* Set (fn NULL: clear) what answers the owned filter; with none, an
+ * owned-only query finds nothing. */
+void feed_store_set_owned(struct feed_store *s, feed_owned_fn fn, void *ctx);
+
 /* Add or remove a creator in the local follow set. */
 int feed_store_follow(struct feed_store *s, const struct ed25519_pk *creator,
 		      bool on);
@@ -131,7 +155,7 @@ int feed_store_card_stats(struct feed_store *s,
 /*
  * Run a feed query: up to q->limit rows into rows (room for q->limit),
  * *n of them.  *skipped (may be NULL) counts bad rows left out.
- * ERR_ARG on a bad query (limit, text too long), ERR_IO.
+ * ERR_ARG on a bad query (limit, text or media type too long), ERR_IO.
  */
 int feed_store_query(struct feed_store *s, const struct feed_query *q,
 		     struct feed_row *rows, unsigned *n, unsigned *skipped);

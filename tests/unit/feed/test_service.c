@@ -161,6 +161,19 @@ static json_int_t gossip_stat(struct senv *e, unsigned i, const char *what)
 	return v;
 }
 
+/* Service 0 holds a licence for the content of hash 11…11. */
+static bool owns_11(void *ctx, const uint8_t content_hash[32])
+{
+	static const uint8_t h[32] = {
+		0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11,
+		0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11,
+		0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11,
+	};
+
+	(void)ctx;
+	return !memcmp(content_hash, h, 32);
+}
+
 /* Start service i from its datadir, gossiping with its neighbours in the
  * line 0-1-2 (hashes: NULL for none); 2 publishes views. */
 static void svc_start(struct senv *e, unsigned i, uint8_t hashes[][32])
@@ -170,6 +183,8 @@ static void svc_start(struct senv *e, unsigned i, uint8_t hashes[][32])
 
 	c.datadir = e->dir[i];
 	c.views = i == 2;
+	if (i == 0)
+		c.owned = owns_11;
 	c.round_s = 3600;	/* the test runs the rounds */
 	for (j = 0; hashes && j < NSVC; j++)
 		if (j + 1 == i || j == i + 1)
@@ -224,6 +239,39 @@ static char *card_body(const struct bbuf *b)
 	hex_encode(s + 9, n - 9, b->data, b->len);
 	snprintf(s + 9 + b->len * 2, n - 9 - b->len * 2, "\"}");
 	return s;
+}
+
+/* The query string's filters and sorts. */
+static void test_parse_query(struct tctx *t)
+{
+	char buf[512];
+	struct feed_query q;
+	unsigned i;
+	static const char *const bad[] = {
+		"price=owns", "media=", "sort=hot", "media=aaaaaaaaaaaaaaaaaaaa"
+		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+	};
+
+	snprintf(buf, sizeof(buf), "media=audio%%2Fogg&price=owned&"
+		 "sort=trending&tag=live");
+	T_TRUE(t, feed_service_parse_query(buf, &q) == NULL);
+	T_STREQ(t, q.media, "audio/ogg");
+	T_TRUE(t, q.owned_only);
+	T_EQ(t, q.sort, FEED_SORT_TRENDING);
+	T_EQ(t, q.tag_count, 1);
+	T_TRUE(t, !q.has_price_min && !q.has_price_max);
+	snprintf(buf, sizeof(buf), "media=video&sort=popular");
+	T_TRUE(t, feed_service_parse_query(buf, &q) == NULL);
+	T_STREQ(t, q.media, "video");
+	T_TRUE(t, !q.owned_only);
+	T_EQ(t, q.sort, FEED_SORT_POPULAR);
+	for (i = 0; i < ARRAY_LEN(bad); i++) {
+		snprintf(buf, sizeof(buf), "%s", bad[i]);
+		T_TRUE(t, feed_service_parse_query(buf, &q) != NULL);
+	}
 }
 
 static void test_api(struct tctx *t)
@@ -297,6 +345,20 @@ static void test_api(struct tctx *t)
 	}
 	T_EQ(t, feed_count(e, 0, NULL), 2);
 	T_EQ(t, feed_count(e, 0, "price=free"), 1);
+	/* Owned: what the callback says this router holds (0 only). */
+	T_EQ(t, feed_count(e, 0, "price=owned"), 1);
+	T_EQ(t, feed_count(e, 0, "price=owned&tag=music"), 0);
+	T_EQ(t, feed_count(e, 1, "price=owned"), 0);
+	/* Media types (both cards video/mp4), trending. */
+	T_EQ(t, feed_count(e, 0, "media=video"), 2);
+	T_EQ(t, feed_count(e, 0, "media=video%2Fmp4&sort=trending"), 2);
+	T_EQ(t, feed_count(e, 0, "media=audio"), 0);
+	T_EQ(t, call(e, 0, false, "", "price=owned", NULL, &o), 200);
+	T_STREQ(t, json_string_value(json_object_get(json_array_get(
+		json_object_get(o, "cards"), 0), "title")), "Harbour lights");
+	T_STREQ(t, json_string_value(json_object_get(json_array_get(
+		json_object_get(o, "cards"), 0), "mime")), "video/mp4");
+	json_decref(o);
 
 	/* Reactions travel and count once per author. */
 	snprintf(body, sizeof(body), "{\"card\":\"%s\",\"reaction\":\"like\"}",
@@ -364,6 +426,10 @@ static void test_api(struct tctx *t)
 	json_decref(o);
 	T_EQ(t, call(e, 0, false, "", "sort=oldest", NULL, &o), 400);
 	json_decref(o);
+	T_EQ(t, call(e, 0, false, "", "price=bought", NULL, &o), 400);
+	json_decref(o);
+	T_EQ(t, call(e, 0, false, "", "media=", NULL, &o), 400);
+	json_decref(o);
 	T_EQ(t, call(e, 0, false, "", "bogus=1", NULL, &o), 400);
 	json_decref(o);
 	T_EQ(t, call(e, 0, false, "/card/00", NULL, NULL, &o), 400);
@@ -413,5 +479,6 @@ static void test_api(struct tctx *t)
 
 const struct test_case feed_service_tests[] = {
 	{ "api", test_api, 0 },
+	{ "parse_query", test_parse_query, 0 },
 	{ NULL, NULL, 0 }
 };

@@ -315,7 +315,7 @@ static void test_bad_rows(struct tctx *t)
 		"9999999999, 1, x'00ff', '', ',', zeroblob(32), '', '', x'', 0);"
 		"INSERT INTO cards" COLS " VALUES(randomblob(32), zeroblob(32), "
 		"9999999998, 1, 'ok title', '', ',', x'01', '', '', x'', 0);"
-		"INSERT INTO stats VALUES(zeroblob(32), -5, 'x', 1, 1, 1);",
+		"INSERT INTO stats VALUES(zeroblob(32), -5, 'x', 1, 1, 1, NULL);",
 		NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	memset(&q, 0, sizeof(q));
@@ -377,9 +377,16 @@ static void test_schema_1(struct tctx *t)
 	sqlite3_stmt *st;
 
 	set_open(t, s);
+	/* A like for card 3 as new as card 29 (schema 5 fills the trending
+	 * weights from the counts). */
+	put_rec(t, s, 9, CONTENT_RECORD_REACTION, CONTENT_REACT_LIKE, 3,
+		gen_created(NCARDS - 1));
 	feed_store_free(s->st);
 	T_EQ(t, sqlite3_open(s->path, &db), SQLITE_OK);
 	T_EQ(t, sqlite3_exec(db,
+		"DROP INDEX cards_trend;"
+		"ALTER TABLE cards DROP COLUMN trend;"
+		"ALTER TABLE stats DROP COLUMN trend;"
 		"DROP TABLE cards_fts;"
 		"CREATE VIRTUAL TABLE cards_fts USING fts5(title, description, "
 		" tags);"
@@ -401,6 +408,14 @@ static void test_schema_1(struct tctx *t)
 	expect(t, s, &q, pick_all, NULL);
 	q.text = "card";
 	expect(t, s, &q, pick_all, NULL);
+	/* Schema 5: trending weights, card 3's like counted at its time. */
+	q.text = NULL;
+	q.sort = FEED_SORT_TRENDING;
+	T_OK(t, feed_store_query(s->st, &q, rows, &n, NULL));
+	T_EQ(t, n, NCARDS);
+	T_MEMEQ(t, rows[0].id, s->id[3], 32);
+	T_MEMEQ(t, rows[1].id, s->id[NCARDS - 1], 32);
+	T_MEMEQ(t, rows[NCARDS - 1].id, s->id[0], 32);
 	feed_store_free(s->st);
 	T_EQ(t, sqlite3_open(s->path, &db), SQLITE_OK);
 	T_EQ(t, sqlite3_prepare_v2(db, "SELECT (SELECT v FROM feed_meta WHERE "
@@ -408,7 +423,7 @@ static void test_schema_1(struct tctx *t)
 				   "sqlite_master WHERE name = 'cards_price')",
 				   -1, &st, NULL), SQLITE_OK);
 	T_EQ(t, sqlite3_step(st), SQLITE_ROW);
-	T_EQ(t, sqlite3_column_int(st, 0), 4);
+	T_EQ(t, sqlite3_column_int(st, 0), 5);
 	T_EQ(t, sqlite3_column_int(st, 1), 0);
 	sqlite3_finalize(st);
 	T_EQ(t, sqlite3_prepare_v2(db, "SELECT count(*) FROM cards WHERE "
@@ -421,7 +436,7 @@ static void test_schema_1(struct tctx *t)
 			     "VALUES('integrity-check', 1)", NULL, NULL, NULL),
 	     SQLITE_OK);
 	/* A newer schema than this code knows is refused. */
-	T_EQ(t, sqlite3_exec(db, "UPDATE feed_meta SET v = 5", NULL, NULL,
+	T_EQ(t, sqlite3_exec(db, "UPDATE feed_meta SET v = 6", NULL, NULL,
 			     NULL), SQLITE_OK);
 	sqlite3_close(db);
 	s->st = NULL;
@@ -540,6 +555,177 @@ static int new_pos(struct tctx *t, struct set *s, const uint8_t id[32])
  * a query inside the batch already finds them, a duplicate adds no index
  * row, and the index agrees with the cards (FTS5's integrity check).
  * Cards created in the same second come newest first by arrival. */
+/* Cards of several media types, three times, and what owns them. */
+#define NMEDIA 6
+static const char *const MEDIA_MIME[NMEDIA] = {
+	"video/mp4", "audio/ogg", "video/webm", "image/png", "text/plain",
+	"video/mp4",
+};
+
+struct owned_set {
+	uint8_t hash[2][32];
+	unsigned calls;
+};
+
+static bool owns(void *ctx, const uint8_t content_hash[32])
+{
+	struct owned_set *o = ctx;
+
+	o->calls++;
+	return !memcmp(content_hash, o->hash[0], 32) ||
+	       !memcmp(content_hash, o->hash[1], 32);
+}
+
+/* Run q; the rows must be the cards of want[] (indexes, -1 ends) in
+ * that order. */
+static void expect_ids(struct tctx *t, struct feed_store *st,
+		       const struct feed_query *q, uint8_t ids[][32],
+		       const int *want)
+{
+	struct feed_row rows[FEED_QUERY_MAX_ROWS];
+	unsigned n = 99, k;
+
+	T_OK(t, feed_store_query(st, q, rows, &n, NULL));
+	for (k = 0; want[k] >= 0; k++) {
+		if (k >= n) {
+			T_TRUE(t, k < n);
+			return;
+		}
+		T_MEMEQ(t, rows[k].id, ids[want[k]], 32);
+	}
+	T_EQ(t, n, k);
+}
+
+static void test_media_owned(struct tctx *t)
+{
+	static const int video[] = { 5, 2, 0, -1 }, mp4[] = { 5, 0, -1 },
+		audio[] = { 1, -1 }, none[] = { -1 }, owned[] = { 3, 1, -1 },
+		owned_video[] = { 5, -1 };
+	struct set *s = calloc(1, sizeof(*s));
+	struct owned_set o;
+	struct feed_row rows[FEED_QUERY_MAX_ROWS];
+	struct feed_query q;
+	struct bbuf b = BBUF_INIT;
+	unsigned i, n = 0;
+
+	s->dir = t_tmpdir(t);
+	snprintf(s->path, sizeof(s->path), "%s/feed.db", s->dir);
+	T_OK(t, feed_store_open(s->path, &s->st));
+	memset(&o, 0, sizeof(o));
+	for (i = 0; i < NMEDIA; i++) {
+		bbuf_reset(&b);
+		tf_card_mime(t, (uint8_t)(1 + i), "Card", MEDIA_MIME[i],
+			     i * 1000u, TF_T0 + i * 60u, 1, &b, s->id[i]);
+		T_OK(t, content_card_decode(b.data, b.len, s->card));
+		T_OK(t, feed_store_put_card(s->st, s->card, b.data, b.len,
+					    s->id[i], 0));
+		if (i == 1 || i == 3)	/* the licences held */
+			memcpy(o.hash[i == 3], s->card->content_hash, 32);
+	}
+	bbuf_free(&b);
+	memset(&q, 0, sizeof(q));
+	q.limit = 100;
+	q.media = "video";	/* the top-level type, any case */
+	expect_ids(t, s->st, &q, s->id, video);
+	q.media = "VIDEO/MP4";
+	expect_ids(t, s->st, &q, s->id, mp4);
+	q.media = "audio/ogg";
+	expect_ids(t, s->st, &q, s->id, audio);
+	T_OK(t, feed_store_query(s->st, &q, rows, &n, NULL));
+	T_EQ(t, n, 1);
+	T_STREQ(t, rows[0].mime, "audio/ogg");
+	q.media = "vid";	/* never a prefix of the type */
+	expect_ids(t, s->st, &q, s->id, none);
+	q.media = "video/";
+	expect_ids(t, s->st, &q, s->id, none);
+	q.media = "";
+	T_ERR(t, feed_store_query(s->st, &q, rows, &n, NULL), ERR_ARG);
+	q.media = NULL;
+
+	/* Owned: nothing without the callback, then what it says is held. */
+	q.owned_only = true;
+	expect_ids(t, s->st, &q, s->id, none);
+	feed_store_set_owned(s->st, owns, &o);
+	expect_ids(t, s->st, &q, s->id, owned);
+	T_TRUE(t, o.calls >= NMEDIA);
+	q.media = "video";
+	expect_ids(t, s->st, &q, s->id, none);
+	memcpy(o.hash[0], s->card->content_hash, 32);	/* card 5 bought */
+	expect_ids(t, s->st, &q, s->id, owned_video);
+	feed_store_set_owned(s->st, NULL, NULL);
+	expect_ids(t, s->st, &q, s->id, none);
+	feed_store_free(s->st);
+	free(s->dir);
+	free(s);
+}
+
+/*
+ * Trending: the weights decay with age.  Cards 0, 1, 2 made a day apart
+ * (weights 0.25, 0.5, 1 at card 2's time), and card 3 as old as card 0;
+ * card 0 gets three likes at its creation (13 → 3.25), card 1 two likes
+ * at card 2's time (8.5): 1, 0, 2 by trend where the fixed score says
+ * 0 (12), 1 (8).  Card 3's four likes at card 2's time (16.25) came
+ * before the card: it leads.
+ */
+static void test_trending(struct tctx *t)
+{
+	static const int fresh[] = { 2, 1, 0, -1 }, decayed[] = { 1, 0, 2, -1 },
+		popular[] = { 0, 1, 2, -1 }, early[] = { 3, 1, 0, 2, -1 };
+	struct set *s = calloc(1, sizeof(*s));
+	struct feed_query q;
+	struct content_card *late = calloc(1, sizeof(*late));
+	struct bbuf b = BBUF_INIT, lb = BBUF_INIT;
+	const uint64_t day = FEED_TREND_HALF_LIFE_SECS;
+	unsigned i;
+
+	s->dir = t_tmpdir(t);
+	snprintf(s->path, sizeof(s->path), "%s/feed.db", s->dir);
+	T_OK(t, feed_store_open(s->path, &s->st));
+	for (i = 0; i < 3; i++) {
+		bbuf_reset(&b);
+		tf_card_mime(t, (uint8_t)(1 + i), "Card", "video/mp4", 0,
+			     TF_T0 + i * day, 1, &b, s->id[i]);
+		T_OK(t, content_card_decode(b.data, b.len, s->card));
+		T_OK(t, feed_store_put_card(s->st, s->card, b.data, b.len,
+					    s->id[i], 0));
+	}
+	memset(&q, 0, sizeof(q));
+	q.limit = 100;
+	q.sort = FEED_SORT_TRENDING;
+	expect_ids(t, s->st, &q, s->id, fresh);
+	for (i = 0; i < 3; i++)
+		put_rec(t, s, (uint8_t)(10 + i), CONTENT_RECORD_REACTION,
+			CONTENT_REACT_LIKE, 0, TF_T0);
+	for (i = 0; i < 2; i++)
+		put_rec(t, s, (uint8_t)(20 + i), CONTENT_RECORD_REACTION,
+			CONTENT_REACT_LIKE, 1, TF_T0 + 2 * day);
+	/* A dislike adds nothing. */
+	put_rec(t, s, 30, CONTENT_RECORD_REACTION, CONTENT_REACT_DISLIKE, 2,
+		TF_T0 + 2 * day);
+	expect_ids(t, s->st, &q, s->id, decayed);
+	q.sort = FEED_SORT_POPULAR;
+	expect_ids(t, s->st, &q, s->id, popular);
+
+	q.sort = FEED_SORT_TRENDING;
+	tf_card_mime(t, 4, "Late", "video/mp4", 0, TF_T0, 1, &lb, s->id[3]);
+	T_OK(t, content_card_decode(lb.data, lb.len, late));
+	for (i = 0; i < 4; i++)
+		put_rec(t, s, (uint8_t)(40 + i), CONTENT_RECORD_REACTION,
+			CONTENT_REACT_LIKE, 3, TF_T0 + 2 * day);
+	T_OK(t, feed_store_put_card(s->st, late, lb.data, lb.len, s->id[3], 0));
+	expect_ids(t, s->st, &q, s->id, early);
+	/* The order survives reopening. */
+	feed_store_free(s->st);
+	T_OK(t, feed_store_open(s->path, &s->st));
+	expect_ids(t, s->st, &q, s->id, early);
+	bbuf_free(&b);
+	bbuf_free(&lb);
+	free(late);
+	feed_store_free(s->st);
+	free(s->dir);
+	free(s);
+}
+
 static void test_batch_text(struct tctx *t)
 {
 	struct set *s = calloc(1, sizeof(*s));
@@ -581,6 +767,8 @@ static void test_batch_text(struct tctx *t)
 
 const struct test_case feed_store_tests[] = {
 	{ "batch_text", test_batch_text, 0 },
+	{ "media_owned", test_media_owned, 0 },
+	{ "trending", test_trending, 0 },
 	{ "versions_block_delete", test_versions_block_delete, 0 },
 	{ "schema_1", test_schema_1, 0 },
 	{ "filters", test_filters, 0 },

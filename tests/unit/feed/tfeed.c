@@ -33,10 +33,32 @@ void tf_card(struct tctx *t, uint8_t who, const char *title,
 	tf_card_v(t, who, title, desc, tags, price, created, 1, out, id);
 }
 
+static void tf_card_any(struct tctx *t, uint8_t who, const char *title,
+			const char *desc, const char *tags, const char *mime,
+			uint64_t price, uint64_t created, uint32_t version,
+			struct bbuf *out, uint8_t id[32]);
+
 void tf_card_v(struct tctx *t, uint8_t who, const char *title,
 	       const char *desc, const char *tags, uint64_t price,
 	       uint64_t created, uint32_t version, struct bbuf *out,
 	       uint8_t id[32])
+{
+	tf_card_any(t, who, title, desc, tags, "video/mp4", price, created,
+		    version, out, id);
+}
+
+void tf_card_mime(struct tctx *t, uint8_t who, const char *title,
+		  const char *mime, uint64_t price, uint64_t created,
+		  uint32_t version, struct bbuf *out, uint8_t id[32])
+{
+	tf_card_any(t, who, title, "", "", mime, price, created, version, out,
+		    id);
+}
+
+static void tf_card_any(struct tctx *t, uint8_t who, const char *title,
+			const char *desc, const char *tags, const char *mime,
+			uint64_t price, uint64_t created, uint32_t version,
+			struct bbuf *out, uint8_t id[32])
 {
 	struct content_card *c = calloc(1, sizeof(*c));
 	struct content_signer s;
@@ -50,7 +72,7 @@ void tf_card_v(struct tctx *t, uint8_t who, const char *title,
 	c->content_hash[1] = (uint8_t)(created >> 8);
 	memset(c->key_commitment, 0x22, 32);
 	c->size = 1000;
-	snprintf(c->mime, sizeof(c->mime), "video/mp4");
+	snprintf(c->mime, sizeof(c->mime), "%s", mime);
 	snprintf(c->title, sizeof(c->title), "%s", title);
 	snprintf(c->description, sizeof(c->description), "%s", desc);
 	while (p && *p && c->tag_count < CARD_TAGS_MAX) {
