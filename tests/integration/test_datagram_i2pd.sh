@@ -97,9 +97,14 @@ if [ -n "${SOAK:-}" ]; then
 	[ $SK = 0 ] || bad "the soak failed: $(tail -1 "$W/soak.log")"
 	ro=$(grep -c 'DH ratchet: our tag set' "$B/bitsd.log")
 	ri=$(grep -c "DH ratchet: the peer's tag set" "$B/bitsd.log")
-	[ "$ro" -ge 1 ] && [ "$ri" -ge 1 ] &&
-		ok "the soak crossed DH ratchets both ways: $ro of bitsd's tag sets, $ri of i2pd's" ||
+	# both sides start a DH ratchet after 8192 messages on a tag set
+	if [ "${SOAK%% *}" -le 8192 ]; then
+		echo "# $ro of bitsd's tag sets, $ri of i2pd's (no DH ratchet is due within 8192 messages)"
+	elif [ "$ro" -ge 1 ] && [ "$ri" -ge 1 ]; then
+		ok "the soak crossed DH ratchets both ways: $ro of bitsd's tag sets, $ri of i2pd's"
+	else
 		bad "the soak crossed no DH ratchet both ways ($ro of ours, $ri of i2pd's)"
+	fi
 fi
 
 # ---- 3. clean ----
