@@ -345,6 +345,15 @@ static void swarm_stop_hook(struct daemon *d, void *ctx)
 	FREE_AND_NULL(swarm_service_free, b->swarm);
 }
 
+/* The feed's owned filter: the market's key library (none without the
+ * market, which may start after the feed). */
+static bool feed_owns(void *ctx, const uint8_t content_hash[32])
+{
+	struct bitsd *b = ctx;
+
+	return bitsd_market_owns(b->market, content_hash);
+}
+
 /* The feed (issue [H]) when `feed = true`; after the API so that it can
  * serve /api/feed there. */
 static int feed_start_hook(struct daemon *d, void *ctx)
@@ -358,7 +367,7 @@ static int feed_start_hook(struct daemon *d, void *ctx)
 	if ((r = client_net_get(b, d, &net)) != 0)
 		return r;
 	return bitsd_feed_start(daemon_evloop(d), daemon_conf(d), &net,
-				b->api, &b->feed);
+				b->api, feed_owns, b, &b->feed);
 }
 
 static void feed_stop_hook(struct daemon *d, void *ctx)

@@ -48,6 +48,7 @@ static void on_request(void *ctx, struct evhttp_request *req,
 
 int bitsd_feed_start(struct evloop *el, const struct conf *cfg,
 		     const struct client_net *net, struct api *api,
+		     feed_owned_fn owned, void *owned_ctx,
 		     struct bitsd_feed **out)
 {
 	struct feed_service_cfg *fc = xzalloc(sizeof(*fc));
@@ -61,6 +62,8 @@ int bitsd_feed_start(struct evloop *el, const struct conf *cfg,
 	fc->pow_bits = (uint8_t)(cfg->feed_pow_bits > FEED_POW_BITS_MAX ?
 				 FEED_POW_BITS_MAX : cfg->feed_pow_bits);
 	fc->retention_days = cfg->feed_retention_days;
+	fc->owned = owned;
+	fc->owned_ctx = owned_ctx;
 	if (cfg->feed_peers &&
 	    (r = feed_service_parse_peers(cfg->feed_peers, fc)) != 0) {
 		free(fc);

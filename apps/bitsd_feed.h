@@ -12,6 +12,7 @@
 #define APPS_BITSD_FEED_H
 
 #include "apps/client/net.h"
+#include "apps/feed/store.h"
 
 struct api;
 struct conf;
@@ -19,10 +20,12 @@ struct evloop;
 struct bitsd_feed;
 
 /* Start what cfg asks for on net (copied); with api (may be NULL), serve
- * /api/feed there until stopped.  Errors: ERR_FORMAT (a bad feed.peers
- * entry, logged), the service's. */
+ * /api/feed there until stopped; owned (may be NULL) answers the owned
+ * filter (feed_service_cfg).  Errors: ERR_FORMAT (a bad feed.peers entry,
+ * logged), the service's. */
 int bitsd_feed_start(struct evloop *el, const struct conf *cfg,
 		     const struct client_net *net, struct api *api,
+		     feed_owned_fn owned, void *owned_ctx,
 		     struct bitsd_feed **out);
 /* Accepts NULL. */
 void bitsd_feed_stop(struct bitsd_feed *f);

@@ -734,6 +734,17 @@ struct stream_mgr *bitsd_market_streams(struct bitsd_market *m)
 	return m->other.mgr;
 }
 
+bool bitsd_market_owns(const struct bitsd_market *m,
+		       const uint8_t content_hash[32])
+{
+	const struct market_licence *l;
+
+	if (!m || !m->lib)
+		return false;
+	l = market_library_find(m->lib, content_hash);
+	return l && l->has_token;
+}
+
 int bitsd_market_key_for(const struct bitsd_market *m,
 			 const uint8_t content_hash[32], uint8_t key[32])
 {

@@ -71,6 +71,11 @@ int bitsd_market_start(struct evloop *el, const struct conf *cfg,
  */
 int bitsd_market_key_for(const struct bitsd_market *m,
 			 const uint8_t content_hash[32], uint8_t key[32]);
+/* Whether the key library holds a paid licence (token minted) for the
+ * content of content_hash (false when m is NULL): the feed's owned
+ * filter. */
+bool bitsd_market_owns(const struct bitsd_market *m,
+		       const uint8_t content_hash[32]);
 /* The registrar of the console's paid contents (apps/market/register.h)
  * and our key agent's destination hash, when this router runs the agent
  * and has a wallet (market.wallet.key); else NULL. */

@@ -145,6 +145,17 @@ done
 [ "$(jget "$(feed 1 GET "/card/$CARD" 2>/dev/null)" stats.likes)" = 1 ] &&
 	ok "b4's like is counted at b1" || bad "b4's like never reached b1"
 
+# ---- filters by media type and owned, trending (the liked card first,
+#      though the other is newer; no market here: nothing owned) ----
+[ "$(rows 1 "media=audio")" = 1 ] && [ "$(rows 1 "media=video%2Fmp4")" = 1 ] &&
+	[ "$(rows 1 "media=image")" = 0 ] && [ "$(rows 1 "price=owned")" = 0 ] &&
+	ok "b1 filters by media type and owned" ||
+	bad "b1's media/owned filters: audio $(rows 1 "media=audio"), video/mp4 $(rows 1 "media=video%2Fmp4"), owned $(rows 1 "price=owned")"
+[ "$(jget "$(feed 1 GET "?sort=trending&limit=1" 2>/dev/null)" cards.0.id)" = "$CARD" ] &&
+	[ "$(jget "$(feed 1 GET "?sort=new&limit=1" 2>/dev/null)" cards.0.id)" != "$CARD" ] &&
+	ok "b1's trending puts the liked card first, newest the other" ||
+	bad "b1's trending: $(feed 1 GET "?sort=trending" 2>/dev/null)"
+
 for n in 1 2 3 4; do
 	eval "BPID=\$P$n"
 	bitsd_stop && ok "bitsd $n stopped cleanly" || bad "bitsd $n did not stop cleanly"

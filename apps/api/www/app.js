@@ -116,6 +116,7 @@ function feedQuery() {
   if (text) q.set('text', text);
   if (tag) q.set('tag', tag);
   if ($('f-price').value) q.set('price', $('f-price').value);
+  if ($('f-media').value) q.set('media', $('f-media').value);
   q.set('sort', $('f-sort').value);
   if ($('f-followed').checked) q.set('followed', '1');
   q.set('offset', String(feed.offset));
