@@ -26,7 +26,8 @@ import {FeeSource} from "./FeeSource.sol";
 /// - primary sale: protocol fee to the treasury, agent fee to the key agent,
 ///   the rest to the creator;
 /// - resale (`buyListed`): protocol fee, agent fee, royalty to the creator,
-///   the rest to the seller.
+///   the relayer's fee when the listing was relayed (`listFor`), the rest to
+///   the seller.
 /// Payments are pulled: `owed[account]` grows, `withdraw(to)` pays out.
 /// Plain ERC-721 transfers stay allowed (ERC-2981 is advisory elsewhere).
 contract LicenseRegistry is ERC721, IERC2981, EIP712, FeeSource {
@@ -35,6 +36,11 @@ contract LicenseRegistry is ERC721, IERC2981, EIP712, FeeSource {
     bytes32 public constant PURCHASE_TYPEHASH = keccak256(
         "Purchase(uint256 contentIndex,address holder,uint256 maxPrice,uint256 relayerFee,uint256 nonce,uint64 deadline)"
     );
+
+    bytes32 public constant LISTING_TYPEHASH =
+        keccak256("Listing(uint256 tokenId,uint256 price,uint256 relayerFee,uint256 nonce,uint64 deadline)");
+    bytes32 public constant CANCEL_LISTING_TYPEHASH =
+        keccak256("CancelListing(uint256 tokenId,uint256 relayerFee,uint256 nonce,uint64 deadline)");
 
     /// @dev Three slots: creator|serial|royaltyBps|agentFeeBps, keyAgent|price, keyCommitment.
     struct Content {
@@ -56,6 +62,22 @@ contract LicenseRegistry is ERC721, IERC2981, EIP712, FeeSource {
         uint64 deadline;
     }
 
+    /// @notice A relayed listing (`listFor`), signed by the licence owner as
+    /// EIP-712 `Listing`. `relayerFee` is paid to the relayer out of the
+    /// seller's share when the licence sells, not before.
+    struct ListingRequest {
+        uint256 tokenId;
+        uint256 price;
+        uint256 relayerFee;
+        uint64 deadline;
+    }
+
+    /// @notice The relayer of a standing relayed listing and its fee (one slot).
+    struct ListingRelay {
+        address relayer;
+        uint96 fee;
+    }
+
     /// @notice An optional EIP-2612 permit run before a relayed purchase.
     struct Permit {
         uint256 value;
@@ -74,7 +96,10 @@ contract LicenseRegistry is ERC721, IERC2981, EIP712, FeeSource {
     mapping(bytes32 contentHash => uint256 index) public indexOf;
     mapping(uint256 tokenId => uint256 price) public askPrice;
     mapping(address account => uint256) public owed;
-    mapping(address payer => uint256) public nonces;
+    /// @notice One counter per signer, shared by `Purchase`, `Listing` and `CancelListing`.
+    mapping(address signer => uint256) public nonces;
+    /// @notice Set while a relayed listing stands; cleared with the listing.
+    mapping(uint256 tokenId => ListingRelay) public listingRelay;
 
     event ContentPublished(
         uint256 indexed index,
@@ -89,6 +114,7 @@ contract LicenseRegistry is ERC721, IERC2981, EIP712, FeeSource {
     event LicensePurchased(uint256 indexed tokenId, uint256 price);
     event Listed(uint256 indexed tokenId, address indexed seller, uint256 price);
     event Unlisted(uint256 indexed tokenId);
+    event ListingRelayed(uint256 indexed tokenId, address indexed relayer, uint256 relayerFee);
     event Resold(uint256 indexed tokenId, uint256 price);
     event Withdrawn(address indexed account, address indexed to, uint256 amount);
     error ZeroContentHash();
@@ -105,6 +131,7 @@ contract LicenseRegistry is ERC721, IERC2981, EIP712, FeeSource {
     error NothingOwed();
     error Expired(uint64 deadline);
     error BadSignature();
+    error RelayerFeeTooHigh(uint256 relayerFee, uint256 sellerShare);
 
     constructor(
         IERC20 token_,
@@ -215,6 +242,7 @@ contract LicenseRegistry is ERC721, IERC2981, EIP712, FeeSource {
     function list(uint256 tokenId, uint96 price) external {
         if (_ownerOf(tokenId) != msg.sender) revert NotTokenOwner(tokenId);
         if (price == 0) revert ZeroPrice();
+        _clearRelay(tokenId);
         askPrice[tokenId] = price;
         emit Listed(tokenId, msg.sender, price);
     }
@@ -222,9 +250,68 @@ contract LicenseRegistry is ERC721, IERC2981, EIP712, FeeSource {
     /// @notice The licence owner withdraws its offer.
     function unlist(uint256 tokenId) external {
         if (_ownerOf(tokenId) != msg.sender) revert NotTokenOwner(tokenId);
+        _unlist(tokenId);
+    }
+
+    /// @notice Relayed listing: the licence owner (who may hold no ETH) signed
+    /// an EIP-712 `Listing`; the caller (a relayer) submits it and is owed
+    /// `relayerFee` out of the seller's share when the licence sells. The
+    /// signer must own the licence now; any transfer clears the listing, so
+    /// it still owns it at sale time. The fee must fit in the seller's share
+    /// (price less protocol fee, agent fee and royalty).
+    function listFor(ListingRequest calldata req, bytes calldata sig) external {
+        if (block.timestamp > req.deadline) revert Expired(req.deadline);
+        uint256 tokenId = req.tokenId;
+        address owner = _ownerOf(tokenId);
+        if (owner == address(0)) revert NotTokenOwner(tokenId);
+        uint256 nonce = nonces[owner];
+        if (ECDSA.recoverCalldata(hashListing(req, nonce), sig) != owner) revert BadSignature();
+        nonces[owner] = nonce + 1;
+        uint256 price = req.price;
+        if (price == 0) revert ZeroPrice();
+        if (price > type(uint96).max) revert PriceAboveMax(price, type(uint96).max);
+        uint256 share = price - _cuts(_contents[tokenId >> 64], price);
+        if (req.relayerFee > share) revert RelayerFeeTooHigh(req.relayerFee, share);
+        askPrice[tokenId] = price;
+        if (req.relayerFee != 0) {
+            listingRelay[tokenId] = ListingRelay(msg.sender, uint96(req.relayerFee)); // <= share < 2^96
+        } else {
+            _clearRelay(tokenId);
+        }
+        emit Listed(tokenId, owner, price);
+        emit ListingRelayed(tokenId, msg.sender, req.relayerFee);
+    }
+
+    /// @notice Relayed unlisting: the licence owner signed an EIP-712
+    /// `CancelListing`; the caller submits it and gets `relayerFee` from the
+    /// owner's tokens (allowance needed), as `buyFor` pays its relayer.
+    function cancelFor(uint256 tokenId, uint256 relayerFee, uint64 deadline, bytes calldata sig) external nonReentrant {
+        if (block.timestamp > deadline) revert Expired(deadline);
+        address owner = _ownerOf(tokenId);
+        if (owner == address(0)) revert NotTokenOwner(tokenId);
+        uint256 nonce = nonces[owner];
+        if (ECDSA.recoverCalldata(hashCancelListing(tokenId, relayerFee, nonce, deadline), sig) != owner) {
+            revert BadSignature();
+        }
+        nonces[owner] = nonce + 1;
+        _unlist(tokenId);
+        if (relayerFee != 0) token.safeTransferFrom(owner, msg.sender, relayerFee);
+    }
+
+    function _unlist(uint256 tokenId) private {
         if (askPrice[tokenId] == 0) revert NotListed(tokenId);
         delete askPrice[tokenId];
+        _clearRelay(tokenId);
         emit Unlisted(tokenId);
+    }
+
+    function _clearRelay(uint256 tokenId) private {
+        if (listingRelay[tokenId].relayer != address(0)) delete listingRelay[tokenId];
+    }
+
+    /// @dev Protocol fee, agent fee and royalty of a resale at `price`.
+    function _cuts(Content storage c, uint256 price) private view returns (uint256) {
+        return price * protocolFeeBps / BPS + price * c.agentFeeBps / BPS + price * c.royaltyBps / BPS;
     }
 
     /// @notice Buy a listed licence for `holder`, paid by the caller; fees and
@@ -243,8 +330,10 @@ contract LicenseRegistry is ERC721, IERC2981, EIP712, FeeSource {
         treasuryOwed += fee;
         if (agentFee != 0) owed[c.keyAgent] += agentFee;
         if (royalty != 0) owed[c.creator] += royalty;
-        owed[seller] += price - fee - agentFee - royalty;
-        _update(holder, tokenId, address(0)); // clears the listing
+        ListingRelay memory relay = listingRelay[tokenId];
+        if (relay.fee != 0) owed[relay.relayer] += relay.fee;
+        owed[seller] += price - fee - agentFee - royalty - relay.fee;
+        _update(holder, tokenId, address(0)); // clears the listing and its relay
         emit Resold(tokenId, price);
     }
 
@@ -253,6 +342,7 @@ contract LicenseRegistry is ERC721, IERC2981, EIP712, FeeSource {
         from = super._update(to, tokenId, auth);
         if (from != address(0) && askPrice[tokenId] != 0) {
             delete askPrice[tokenId];
+            _clearRelay(tokenId);
             emit Unlisted(tokenId);
         }
     }
@@ -299,6 +389,22 @@ contract LicenseRegistry is ERC721, IERC2981, EIP712, FeeSource {
                 )
             )
         );
+    }
+
+    /// @notice EIP-712 digest of a `Listing` with `nonce` (the owner's `nonces`).
+    function hashListing(ListingRequest calldata req, uint256 nonce) public view returns (bytes32) {
+        return _hashTypedDataV4(
+            keccak256(abi.encode(LISTING_TYPEHASH, req.tokenId, req.price, req.relayerFee, nonce, req.deadline))
+        );
+    }
+
+    /// @notice EIP-712 digest of a `CancelListing` with `nonce`.
+    function hashCancelListing(uint256 tokenId, uint256 relayerFee, uint256 nonce, uint64 deadline)
+        public
+        view
+        returns (bytes32)
+    {
+        return _hashTypedDataV4(keccak256(abi.encode(CANCEL_LISTING_TYPEHASH, tokenId, relayerFee, nonce, deadline)));
     }
 
     function domainSeparator() external view returns (bytes32) {

@@ -328,6 +328,307 @@ contract LicenseRegistryTest is RegistryBase {
         vm.stopPrank();
     }
 
+    // ------------------------------------------------------- relayed resale
+
+    uint256 internal constant HOLDER_PK = 0x401DE5;
+    address internal constant RELAYER = address(0x4E1A7);
+
+    /// @dev A licence bought by `buyer` for a fresh holder key with no ETH.
+    function _heldLicence() internal returns (uint256 id, address holder) {
+        holder = vm.addr(HOLDER_PK);
+        id = _buy(_publish(10e18), holder);
+        assertEq(holder.balance, 0);
+    }
+
+    function _listing(uint256 id, uint256 price, uint256 fee)
+        internal
+        view
+        returns (LicenseRegistry.ListingRequest memory r)
+    {
+        r = LicenseRegistry.ListingRequest(id, price, fee, uint64(block.timestamp + 60));
+    }
+
+    function _signListing(uint256 pk, LicenseRegistry.ListingRequest memory r, uint256 nonce)
+        internal
+        view
+        returns (bytes memory)
+    {
+        return sig(pk, _listingDigest(r, nonce));
+    }
+
+    /// @dev The EIP-712 digests by hand, with no call to the registry (a call
+    /// while a prank or an expected revert stands would consume it).
+    function _listingDigest(LicenseRegistry.ListingRequest memory r, uint256 nonce) internal view returns (bytes32) {
+        bytes32 sh = keccak256(
+            abi.encode(
+                keccak256("Listing(uint256 tokenId,uint256 price,uint256 relayerFee,uint256 nonce,uint64 deadline)"),
+                r.tokenId,
+                r.price,
+                r.relayerFee,
+                nonce,
+                r.deadline
+            )
+        );
+        return keccak256(abi.encodePacked("\x19\x01", _domain("LicenseRegistry", address(registry)), sh));
+    }
+
+    function _cancelDigest(uint256 id, uint256 fee, uint256 nonce, uint64 deadline) internal view returns (bytes32) {
+        bytes32 sh = keccak256(
+            abi.encode(
+                keccak256("CancelListing(uint256 tokenId,uint256 relayerFee,uint256 nonce,uint64 deadline)"),
+                id,
+                fee,
+                nonce,
+                deadline
+            )
+        );
+        return keccak256(abi.encodePacked("\x19\x01", _domain("LicenseRegistry", address(registry)), sh));
+    }
+
+    function test_listFor_relayedListingAndSale_splitsToTheWei() public {
+        (uint256 id, address holder) = _heldLicence();
+        uint256 price = 20e18 + 12_345; // odd: every bps share rounds down
+        uint256 relayerFee = 3e17 + 7;
+        LicenseRegistry.ListingRequest memory r = _listing(id, price, relayerFee);
+        bytes memory s = _signListing(HOLDER_PK, r, 0);
+        vm.expectEmit(true, true, false, true, address(registry));
+        emit LicenseRegistry.Listed(id, holder, price);
+        vm.expectEmit(true, true, false, true, address(registry));
+        emit LicenseRegistry.ListingRelayed(id, RELAYER, relayerFee);
+        vm.prank(RELAYER);
+        registry.listFor(r, s);
+        assertEq(registry.askPrice(id), price);
+        (address rel, uint96 fee) = registry.listingRelay(id);
+        assertEq(rel, RELAYER);
+        assertEq(fee, relayerFee);
+        assertEq(registry.nonces(holder), 1);
+        assertEq(token.balanceOf(RELAYER), 0, "the relayer is paid at the sale, not before");
+
+        uint256[4] memory before =
+            [registry.owed(creator), registry.owed(agent), registry.treasuryOwed(), token.balanceOf(address(registry))];
+        vm.expectEmit(true, false, false, true, address(registry));
+        emit LicenseRegistry.Resold(id, price);
+        vm.prank(buyer);
+        registry.buyListed(id, address(0x401E), price);
+        assertEq(registry.ownerOf(id), address(0x401E));
+        assertEq(registry.askPrice(id), 0);
+        (rel, fee) = registry.listingRelay(id);
+        assertEq(rel, address(0));
+        assertEq(fee, 0);
+        // to the wei, computed by hand: 2 %, 3 % and 7 % of 20e18 + 12,345, rounded down
+        assertEq(registry.treasuryOwed() - before[2], 400000000000000246);
+        assertEq(registry.owed(agent) - before[1], 600000000000000370);
+        assertEq(registry.owed(creator) - before[0], 1400000000000000864);
+        assertEq(registry.owed(RELAYER), 300000000000000007);
+        assertEq(registry.owed(holder), 17300000000000010858);
+        assertEq(token.balanceOf(address(registry)) - before[3], price);
+        // the relayer and the seller withdraw exactly that
+        vm.prank(RELAYER);
+        assertEq(registry.withdraw(RELAYER), relayerFee);
+        assertEq(token.balanceOf(RELAYER), relayerFee);
+    }
+
+    function test_listFor_noRelayerFee_andDirectRelistClearsRelay() public {
+        (uint256 id, address holder) = _heldLicence();
+        LicenseRegistry.ListingRequest memory r = _listing(id, 20e18, 1e18);
+        registry.listFor(r, _signListing(HOLDER_PK, r, 0));
+        (address rel,) = registry.listingRelay(id);
+        assertEq(rel, address(this));
+        // a fee-free relayed relisting drops the old relayer's fee
+        r = _listing(id, 15e18, 0);
+        registry.listFor(r, _signListing(HOLDER_PK, r, 1));
+        (rel,) = registry.listingRelay(id);
+        assertEq(rel, address(0));
+        assertEq(registry.askPrice(id), 15e18);
+        // and so does a direct listing by the owner
+        r = _listing(id, 20e18, 1e18);
+        registry.listFor(r, _signListing(HOLDER_PK, r, 2));
+        vm.prank(holder);
+        registry.list(id, 18e18);
+        (rel,) = registry.listingRelay(id);
+        assertEq(rel, address(0));
+        vm.prank(buyer);
+        registry.buyListed(id, buyer, 18e18);
+        assertEq(registry.owed(address(this)), 0);
+        uint256 p = 18e18;
+        assertEq(registry.owed(holder), p - _fee(p) - p * AGENT_FEE / 10_000 - p * ROYALTY / 10_000);
+    }
+
+    function test_listFor_replayedSignatureReverts() public {
+        (uint256 id,) = _heldLicence();
+        LicenseRegistry.ListingRequest memory r = _listing(id, 20e18, 1e17);
+        bytes memory s = _signListing(HOLDER_PK, r, 0);
+        vm.prank(RELAYER);
+        registry.listFor(r, s);
+        vm.expectRevert(LicenseRegistry.BadSignature.selector); // same listing again
+        registry.listFor(r, s);
+        // after an unlisting the old signature still cannot list it again
+        vm.prank(vm.addr(HOLDER_PK));
+        registry.unlist(id);
+        vm.expectRevert(LicenseRegistry.BadSignature.selector);
+        registry.listFor(r, s);
+        assertEq(registry.askPrice(id), 0);
+        // nor after the licence was sold and came back to the same key
+        r = _listing(id, 20e18, 0);
+        s = _signListing(HOLDER_PK, r, 1);
+        registry.listFor(r, s);
+        vm.prank(buyer);
+        registry.buyListed(id, buyer, 20e18);
+        vm.prank(buyer);
+        registry.transferFrom(buyer, vm.addr(HOLDER_PK), id);
+        vm.expectRevert(LicenseRegistry.BadSignature.selector);
+        registry.listFor(r, s);
+    }
+
+    function test_listFor_expiredDeadlineReverts() public {
+        (uint256 id,) = _heldLicence();
+        LicenseRegistry.ListingRequest memory r = _listing(id, 20e18, 1e17);
+        bytes memory s = _signListing(HOLDER_PK, r, 0);
+        vm.warp(r.deadline + 1);
+        vm.expectRevert(abi.encodeWithSelector(LicenseRegistry.Expired.selector, r.deadline));
+        registry.listFor(r, s);
+        vm.warp(r.deadline); // the deadline itself is still in time
+        registry.listFor(r, s);
+        assertEq(registry.askPrice(id), 20e18);
+    }
+
+    function test_listFor_wrongSignerReverts() public {
+        (uint256 id,) = _heldLicence();
+        LicenseRegistry.ListingRequest memory r = _listing(id, 20e18, 1e17);
+        vm.expectRevert(LicenseRegistry.BadSignature.selector);
+        registry.listFor(r, _signListing(0xBAD, r, 0));
+        // signed terms are bound: another price or fee breaks the signature
+        bytes memory s = _signListing(HOLDER_PK, r, 0);
+        r.relayerFee = 1e18;
+        vm.expectRevert(LicenseRegistry.BadSignature.selector);
+        registry.listFor(r, s);
+        r = _listing(id, 20e18, 1e17);
+        r.price = 1e18;
+        vm.expectRevert(LicenseRegistry.BadSignature.selector);
+        registry.listFor(r, s);
+        // a high-s copy is refused
+        r = _listing(id, 20e18, 1e17);
+        vm.expectRevert();
+        registry.listFor(r, _highS(s));
+        // a licence that does not exist
+        r.tokenId = id + 9;
+        vm.expectRevert(abi.encodeWithSelector(LicenseRegistry.NotTokenOwner.selector, id + 9));
+        registry.listFor(r, _signListing(HOLDER_PK, r, 0));
+        assertEq(registry.askPrice(id), 0);
+        assertEq(registry.nonces(vm.addr(HOLDER_PK)), 0);
+    }
+
+    function test_listFor_formerOwnerCannotList() public {
+        (uint256 id, address holder) = _heldLicence();
+        vm.prank(holder);
+        registry.transferFrom(holder, address(0x7777), id);
+        LicenseRegistry.ListingRequest memory r = _listing(id, 20e18, 0);
+        vm.expectRevert(LicenseRegistry.BadSignature.selector);
+        registry.listFor(r, _signListing(HOLDER_PK, r, 0));
+    }
+
+    function test_listFor_licenceMovedAfterListing_saleReverts() public {
+        (uint256 id, address holder) = _heldLicence();
+        LicenseRegistry.ListingRequest memory r = _listing(id, 20e18, 1e17);
+        vm.prank(RELAYER);
+        registry.listFor(r, _signListing(HOLDER_PK, r, 0));
+        vm.prank(holder);
+        registry.transferFrom(holder, address(0x7777), id);
+        assertEq(registry.askPrice(id), 0);
+        (address rel, uint96 fee) = registry.listingRelay(id);
+        assertEq(rel, address(0));
+        assertEq(fee, 0);
+        vm.prank(buyer);
+        vm.expectRevert(abi.encodeWithSelector(LicenseRegistry.NotListed.selector, id));
+        registry.buyListed(id, buyer, 20e18);
+        // the new owner's own listing carries no relayer fee from before
+        vm.prank(address(0x7777));
+        registry.list(id, 20e18);
+        vm.prank(buyer);
+        registry.buyListed(id, buyer, 20e18);
+        assertEq(registry.owed(RELAYER), 0);
+        assertEq(registry.owed(holder), 0);
+        assertEq(registry.ownerOf(id), buyer);
+    }
+
+    function test_listFor_feeAndPriceChecks() public {
+        (uint256 id,) = _heldLicence();
+        uint256 price = 20e18;
+        uint256 share = price - _fee(price) - price * AGENT_FEE / 10_000 - price * ROYALTY / 10_000;
+        LicenseRegistry.ListingRequest memory r = _listing(id, price, share + 1);
+        vm.expectRevert(abi.encodeWithSelector(LicenseRegistry.RelayerFeeTooHigh.selector, share + 1, share));
+        registry.listFor(r, _signListing(HOLDER_PK, r, 0));
+        r = _listing(id, 0, 0);
+        vm.expectRevert(LicenseRegistry.ZeroPrice.selector);
+        registry.listFor(r, _signListing(HOLDER_PK, r, 0));
+        r = _listing(id, uint256(type(uint96).max) + 1, 0);
+        vm.expectRevert(
+            abi.encodeWithSelector(LicenseRegistry.PriceAboveMax.selector, r.price, uint256(type(uint96).max))
+        );
+        registry.listFor(r, _signListing(HOLDER_PK, r, 0));
+        // the whole seller's share may go to the relayer
+        r = _listing(id, price, share);
+        registry.listFor(r, _signListing(HOLDER_PK, r, 0));
+        vm.prank(buyer);
+        registry.buyListed(id, buyer, price);
+        assertEq(registry.owed(vm.addr(HOLDER_PK)), 0);
+        assertEq(registry.owed(address(this)), share);
+    }
+
+    function _signCancel(uint256 pk, uint256 id, uint256 fee, uint256 nonce, uint64 deadline)
+        internal
+        view
+        returns (bytes memory)
+    {
+        return sig(pk, _cancelDigest(id, fee, nonce, deadline));
+    }
+
+    function test_cancelFor() public {
+        (uint256 id, address holder) = _heldLicence();
+        _fundAccount(holder, address(registry), 1e18); // tokens, an allowance, no ETH
+        LicenseRegistry.ListingRequest memory r = _listing(id, 20e18, 1e17);
+        registry.listFor(r, _signListing(HOLDER_PK, r, 0));
+        uint64 dl = uint64(block.timestamp + 60);
+        bytes memory s = _signCancel(HOLDER_PK, id, 5e16, 1, dl);
+        vm.expectRevert(LicenseRegistry.BadSignature.selector);
+        registry.cancelFor(id, 5e16, dl, _signCancel(0xBAD, id, 5e16, 1, dl));
+        vm.expectRevert(LicenseRegistry.BadSignature.selector); // terms bound
+        registry.cancelFor(id, 6e16, dl, s);
+        vm.warp(dl + 1);
+        vm.expectRevert(abi.encodeWithSelector(LicenseRegistry.Expired.selector, dl));
+        registry.cancelFor(id, 5e16, dl, s);
+        vm.warp(dl);
+        vm.expectEmit(true, false, false, false, address(registry));
+        emit LicenseRegistry.Unlisted(id);
+        vm.prank(RELAYER);
+        registry.cancelFor(id, 5e16, dl, s);
+        assertEq(registry.askPrice(id), 0);
+        (address rel,) = registry.listingRelay(id);
+        assertEq(rel, address(0));
+        assertEq(token.balanceOf(RELAYER), 5e16);
+        assertEq(token.balanceOf(holder), 1e18 - 5e16);
+        assertEq(registry.nonces(holder), 2);
+        vm.expectRevert(LicenseRegistry.BadSignature.selector); // replay
+        registry.cancelFor(id, 5e16, dl, s);
+        // a licence that is not listed
+        vm.expectRevert(abi.encodeWithSelector(LicenseRegistry.NotListed.selector, id));
+        registry.cancelFor(id, 0, dl, _signCancel(HOLDER_PK, id, 0, 2, dl));
+        vm.prank(buyer);
+        vm.expectRevert(abi.encodeWithSelector(LicenseRegistry.NotListed.selector, id));
+        registry.buyListed(id, buyer, 20e18);
+    }
+
+    function test_hashListing_matchesEIP712ByHand() public view {
+        LicenseRegistry.ListingRequest memory r = _listing(3 << 64 | 4, 20e18, 1e17);
+        assertEq(registry.domainSeparator(), _domain("LicenseRegistry", address(registry)));
+        assertEq(registry.hashListing(r, 5), _listingDigest(r, 5));
+        assertEq(
+            registry.hashCancelListing(r.tokenId, r.relayerFee, 6, r.deadline),
+            _cancelDigest(r.tokenId, r.relayerFee, 6, r.deadline)
+        );
+        assertTrue(registry.hashListing(r, 5) != registry.hashListing(r, 6), "the nonce is signed");
+    }
+
     // -------------------------------------------------------------- payouts
 
     function test_withdraw_and_payTreasury() public {
@@ -389,5 +690,34 @@ contract LicenseRegistryTest is RegistryBase {
             uint256(price) + resale
         );
         assertEq(token.balanceOf(address(registry)), uint256(price) + resale);
+    }
+
+    /// @dev A relayed listing's sale adds up to the price exactly, the
+    /// relayer's fee out of the seller's share.
+    function testFuzz_relayedSplitsAddUp(uint96 resale, uint96 relayerFee, uint16 royalty, uint16 agentFee) public {
+        royalty = uint16(bound(royalty, 0, MAX_ROYALTY_BPS));
+        agentFee = uint16(bound(agentFee, 0, MAX_AGENT_BPS));
+        resale = uint96(bound(resale, 1, type(uint96).max));
+        vm.prank(creator);
+        uint256 index = registry.publish(HASH, 0, royalty, agent, agentFee, KEY);
+        token.mint(buyer, resale);
+        address holder = vm.addr(HOLDER_PK);
+        uint256 id = _buy(index, holder);
+        uint256 share =
+            uint256(resale) - _fee(resale) - uint256(resale) * agentFee / 10_000 - uint256(resale) * royalty / 10_000;
+        relayerFee = uint96(bound(relayerFee, 0, share));
+        LicenseRegistry.ListingRequest memory r = _listing(id, resale, relayerFee);
+        vm.prank(RELAYER);
+        registry.listFor(r, _signListing(HOLDER_PK, r, 0));
+        vm.prank(buyer);
+        registry.buyListed(id, buyer, resale);
+        assertEq(registry.owed(RELAYER), relayerFee);
+        assertEq(registry.owed(holder), share - relayerFee);
+        assertEq(
+            registry.owed(creator) + registry.owed(agent) + registry.owed(holder) + registry.owed(RELAYER)
+                + registry.treasuryOwed(),
+            resale
+        );
+        assertEq(token.balanceOf(address(registry)), resale);
     }
 }
