@@ -7,6 +7,7 @@ extern const struct test_case feed_store_tests[];
 extern const struct test_case feed_search_tests[];
 extern const struct test_case feed_gossip_tests[];
 extern const struct test_case feed_service_tests[];
+extern const struct test_case feed_did_tests[];
 
 int main(int argc, char **argv)
 {
@@ -16,6 +17,7 @@ int main(int argc, char **argv)
 		{ "store", feed_search_tests },
 		{ "gossip", feed_gossip_tests },
 		{ "service", feed_service_tests },
+		{ "did", feed_did_tests },
 		{ NULL, NULL }
 	};
 	return tharness_main(argc, argv, groups);

@@ -6,6 +6,7 @@
  */
 #include "config.h"
 #include "apps/client/localnet.h"
+#include "apps/feed/did.h"
 #include "apps/feed/gossip.h"
 #include "apps/feed/pow.h"
 #include "crypto/base/err.h"
@@ -829,11 +830,73 @@ static void test_favoured(struct tctx *t)
 	free(e);
 }
 
+/*
+ * Favoured by DID (apps/feed/did): node 0's index says identity aa…aa
+ * names creator 1's key.  With 8 bits of proof of work, creator 1's card
+ * naming that DID is taken; creator 2's naming the same DID, creator 1's
+ * naming another identity's and creator 1's naming none are refused.
+ */
+static void test_favoured_did(struct tctx *t)
+{
+	struct feed_did_index *x = feed_did_new();
+	struct feed_node_cfg rl = { .favoured = feed_did_favoured_now,
+				    .favoured_ctx = x,
+				    .pow_bits_favoured = 8 };
+	struct env *e = calloc(1, sizeof(*e));
+	const struct feed_node_stats *s0;
+	struct bbuf b = BBUF_INIT;
+	struct ed25519_pk k1;
+	uint8_t ida[20], name[32] = { 0 }, c[4][32];
+	char dida[64], didb[64];
+	static const char *const titles[4] = {
+		"Registered", "Impostor", "Other identity", "No identity",
+	};
+	static const uint8_t who[4] = { 1, 2, 1, 1 };
+	unsigned i;
+
+	memset(ida, 0xaa, 20);
+	memcpy(dida, "did:ethr:0x", 11);
+	memcpy(didb, "did:ethr:0x", 11);
+	for (i = 0; i < 40; i++) {
+		dida[11 + i] = 'a';
+		didb[11 + i] = 'b';
+	}
+	dida[51] = didb[51] = '\0';
+	memcpy(name, FEED_DID_KEY_ATTR, sizeof(FEED_DID_KEY_ATTR) - 1);
+	tf_pk(1, &k1);
+	T_OK(t, feed_did_apply(x, ida, name, k1.b, 32, time_now_s() + 86400));
+
+	time_set_mono_override(7000000);
+	env_init(t, e, &rl, false, false);
+	s0 = feed_node_get_stats(e->fn[0]);
+	e->rogue_lazy = true;
+	e->rogue_bits = 8;	/* 8 to 11 bits */
+	for (i = 0; i < 4; i++) {
+		bbuf_reset(&b);
+		tf_card_did(t, who[i], titles[i], i < 2 ? dida : i == 2 ?
+			    didb : "", TF_T0, &b, c[i]);
+		rogue_send(e, 0, DATAGRAM_PROTO_REPLIABLE, FEED_ITEM_CARD,
+			   b.data, b.len);
+	}
+	run_quiet(e);
+	T_TRUE(t, feed_store_has(e->st[0], c[0]));
+	for (i = 1; i < 4; i++)
+		T_FALSE(t, feed_store_has(e->st[0], c[i]));
+	T_EQ(t, s0->favoured, 1);
+	T_EQ(t, s0->rej_pow, 3);
+	time_set_mono_override(0);
+	bbuf_free(&b);
+	env_free(e);
+	free(e);
+	feed_did_free(x);
+}
+
 const struct test_case feed_gossip_tests[] = {
 	{ "push", test_push, 0 },
 	{ "catch_up", test_catch_up, 0 },
 	{ "ten_nodes", test_ten_nodes, 0 },
 	{ "favoured", test_favoured, 0 },
+	{ "favoured_did", test_favoured_did, 0 },
 	{ "forged", test_forged, 0 },
 	{ "follows", test_follows, 0 },
 	{ "rate_limits", test_rate_limits, 0 },

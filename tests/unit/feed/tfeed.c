@@ -35,30 +35,38 @@ void tf_card(struct tctx *t, uint8_t who, const char *title,
 
 static void tf_card_any(struct tctx *t, uint8_t who, const char *title,
 			const char *desc, const char *tags, const char *mime,
-			uint64_t price, uint64_t created, uint32_t version,
-			struct bbuf *out, uint8_t id[32]);
+			const char *did, uint64_t price, uint64_t created,
+			uint32_t version, struct bbuf *out, uint8_t id[32]);
 
 void tf_card_v(struct tctx *t, uint8_t who, const char *title,
 	       const char *desc, const char *tags, uint64_t price,
 	       uint64_t created, uint32_t version, struct bbuf *out,
 	       uint8_t id[32])
 {
-	tf_card_any(t, who, title, desc, tags, "video/mp4", price, created,
-		    version, out, id);
+	tf_card_any(t, who, title, desc, tags, "video/mp4", NULL, price,
+		    created, version, out, id);
 }
 
 void tf_card_mime(struct tctx *t, uint8_t who, const char *title,
 		  const char *mime, uint64_t price, uint64_t created,
 		  uint32_t version, struct bbuf *out, uint8_t id[32])
 {
-	tf_card_any(t, who, title, "", "", mime, price, created, version, out,
-		    id);
+	tf_card_any(t, who, title, "", "", mime, NULL, price, created,
+		    version, out, id);
+}
+
+void tf_card_did(struct tctx *t, uint8_t who, const char *title,
+		 const char *did, uint64_t created, struct bbuf *out,
+		 uint8_t id[32])
+{
+	tf_card_any(t, who, title, "", "", "video/mp4", did, 0, created, 1,
+		    out, id);
 }
 
 static void tf_card_any(struct tctx *t, uint8_t who, const char *title,
 			const char *desc, const char *tags, const char *mime,
-			uint64_t price, uint64_t created, uint32_t version,
-			struct bbuf *out, uint8_t id[32])
+			const char *did, uint64_t price, uint64_t created,
+			uint32_t version, struct bbuf *out, uint8_t id[32])
 {
 	struct content_card *c = calloc(1, sizeof(*c));
 	struct content_signer s;
@@ -73,6 +81,8 @@ static void tf_card_any(struct tctx *t, uint8_t who, const char *title,
 	memset(c->key_commitment, 0x22, 32);
 	c->size = 1000;
 	snprintf(c->mime, sizeof(c->mime), "%s", mime);
+	if (did)
+		snprintf(c->did, sizeof(c->did), "%s", did);
 	snprintf(c->title, sizeof(c->title), "%s", title);
 	snprintf(c->description, sizeof(c->description), "%s", desc);
 	while (p && *p && c->tag_count < CARD_TAGS_MAX) {

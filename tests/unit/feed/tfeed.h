@@ -28,6 +28,10 @@ void tf_card_v(struct tctx *t, uint8_t who, const char *title,
 void tf_card_mime(struct tctx *t, uint8_t who, const char *title,
 		  const char *mime, uint64_t price, uint64_t created,
 		  uint32_t version, struct bbuf *out, uint8_t id[32]);
+/* A free video card naming did (a did:ethr) as its creator's. */
+void tf_card_did(struct tctx *t, uint8_t who, const char *title,
+		 const char *did, uint64_t created, struct bbuf *out,
+		 uint8_t id[32]);
 /* A signed record by seed byte who about card_id, appended to out. */
 void tf_record(struct tctx *t, uint8_t who, enum content_record_kind kind,
 	       enum content_reaction reaction, const uint8_t card_id[32],
