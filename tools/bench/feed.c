@@ -9,7 +9,8 @@
  *          (on a CPU, waiting for one, blocked; Linux schedstat); must
  *          reach ≥ 5,000/s; ceiling: decode + verify on one thread
  *   query  feed query latency over the whole set, p50 and p99, across a
- *          mix of queries (new, popular, tag, creator, price, text, paging;
+ *          mix of queries (new, popular, tag, creator, price, text, paging,
+ *          trending, media type;
  *          p99 must stay ≤ 50 ms)
  *
  * Usage: bench_feed [--cards N] [--queries Q] [--threads T]
@@ -37,6 +38,10 @@ static const char *const WORDS[] = {
 	"winter", "signal", "harbour", "desert", "orbit", "violin", "market"
 };
 #define NWORDS (sizeof(WORDS) / sizeof(WORDS[0]))
+static const char *const MIMES[4] = {
+	"video/mp4", "audio/ogg", "image/png", "text/plain"
+};
+#define NKINDS 10	/* query kinds in the mix */
 #define NCREATORS 200
 #define FEED_BENCH_BATCH 256u
 
@@ -136,7 +141,7 @@ static void make_card(unsigned i, const struct content_signer *signers,
 	memcpy(c->content_hash, &i, sizeof(i));
 	memset(c->key_commitment, 0x22, 32);
 	c->size = 1000 + i;
-	snprintf(c->mime, sizeof(c->mime), "video/mp4");
+	snprintf(c->mime, sizeof(c->mime), "%s", MIMES[i % 4]);
 	snprintf(c->title, sizeof(c->title), "%s %s %u", WORDS[i % NWORDS],
 		 WORDS[(i / NWORDS) % NWORDS], i);
 	snprintf(c->description, sizeof(c->description),
@@ -180,7 +185,7 @@ int main(int argc, char **argv)
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	char tmpl[512], path[600];
 	const char *base = getenv("TMPDIR");
-	double cpu0, cpu_index, t0, t1, t_store = 0, c_store = 0, c1, t_verify, t_index, *lat, worst[8] = { 0 };
+	double cpu0, cpu_index, t0, t1, t_store = 0, c_store = 0, c1, t_verify, t_index, *lat, worst[NKINDS] = { 0 };
 	double run0, wait0, run1, wait1, mrun0, mwait0, mrun1, mwait1;
 	bool sched;
 
@@ -303,7 +308,7 @@ int main(int argc, char **argv)
 
 		memset(&q, 0, sizeof(q));
 		q.limit = 50;
-		switch (i % 8) {
+		switch (i % NKINDS) {
 		case 0:
 			break;
 		case 1:
@@ -333,18 +338,24 @@ int main(int argc, char **argv)
 		case 7:	/* pages 2..20 of the newest */
 			q.offset = 50 * (1 + i % 19);
 			break;
+		case 8:
+			q.sort = FEED_SORT_TRENDING;
+			break;
+		case 9:	/* a top-level media type, a quarter of the cards */
+			q.media = "audio";
+			break;
 		}
 		t0 = now_s();
 		if (feed_store_query(st, &q, rows, &n, NULL) != 0)
 			abort();
 		lat[i] = (now_s() - t0) * 1000;
-		if (lat[i] > worst[i % 8])
-			worst[i % 8] = lat[i];
+		if (lat[i] > worst[i % NKINDS])
+			worst[i % NKINDS] = lat[i];
 	}
 	printf("  slowest per kind (new, popular, tag, creator, free, text, "
-	       "text+tag+page, page): ");
-	for (i = 0; i < 8; i++)
-		printf("%.1f%s", worst[i], i < 7 ? ", " : " ms\n");
+	       "text+tag+page, page, trending, media): ");
+	for (i = 0; i < NKINDS; i++)
+		printf("%.1f%s", worst[i], i + 1 < NKINDS ? ", " : " ms\n");
 	qsort(lat, nq, sizeof(*lat), cmp_double);
 	printf("  query latency: p50 %.2f ms, p99 %.2f ms\n",
 	       lat[nq / 2], lat[(nq * 99) / 100]);
