@@ -26,6 +26,8 @@
 	"uint256 amount,uint256 nonce,uint64 deadline)"
 #define EIP712_TYPE_PURCHASE "Purchase(uint256 contentIndex,address holder," \
 	"uint256 maxPrice,uint256 relayerFee,uint256 nonce,uint64 deadline)"
+#define EIP712_TYPE_LISTING "Listing(uint256 tokenId,uint256 price," \
+	"uint256 relayerFee,uint256 nonce,uint64 deadline)"
 #define EIP712_TYPE_KEYREQUEST "KeyRequest(uint256 tokenId," \
 	"bytes ephemeralPubKey,uint64 deadline)"
 
@@ -81,6 +83,15 @@ struct eip712_purchase {
 	uint64_t deadline;
 };
 
+/* LicenseRegistry.listFor: a relayed resale listing by the licence owner. */
+struct eip712_listing {
+	struct u256 token_id;
+	struct u256 price;
+	struct u256 relayer_fee;
+	struct u256 nonce;
+	uint64_t deadline;
+};
+
 struct eip712_key_request {
 	struct u256 token_id;
 	uint8_t eph_pub[SECP_PK_BYTES];	/* the `bytes ephemeralPubKey` */
@@ -100,6 +111,7 @@ void eip712_hash_voucher(const struct eip712_voucher *v, uint8_t out[32]);
 void eip712_hash_withdraw(const struct eip712_withdraw *w, uint8_t out[32]);
 void eip712_hash_fundpot(const struct eip712_fundpot *f, uint8_t out[32]);
 void eip712_hash_purchase(const struct eip712_purchase *p, uint8_t out[32]);
+void eip712_hash_listing(const struct eip712_listing *l, uint8_t out[32]);
 void eip712_hash_key_request(const struct eip712_key_request *k,
 			     uint8_t out[32]);
 

@@ -32,6 +32,21 @@ static int view_addr(struct chain_client *cc, const uint8_t to[20],
 	return r;
 }
 
+/* Sign struct_hash under the registry's EIP-712 domain. */
+static int registry_sign(const struct chain_deploy *dep,
+			 const struct secp_sk *sk, const uint8_t struct_hash[32],
+			 uint8_t sig[SECP_SIG_BYTES])
+{
+	struct eip712_domain d = { EIP712_NAME_LICENSE, dep->chain_id,
+				   { 0 } };
+	uint8_t sep[32], digest[32];
+
+	memcpy(d.verifying, dep->license_registry, 20);
+	eip712_domain_separator(&d, sep);
+	eip712_digest(sep, struct_hash, digest);
+	return secp_sign(sk, digest, sig);
+}
+
 /* EIP-2612: sign Permit(owner, spender, value, nonce, deadline) under the
  * token's own domain separator. */
 static int permit_sign(struct chain_client *cc, const uint8_t token[20],
@@ -70,12 +85,10 @@ int market_purchase_sign(struct chain_client *cc,
 			 const struct u256 *relayer_fee, uint64_t ttl_s,
 			 struct market_purchase *out)
 {
-	struct eip712_domain d = { EIP712_NAME_LICENSE, dep->chain_id,
-				   { 0 } };
 	struct market_purchase mp;
 	struct license_content lc;
 	struct bbuf b = BBUF_INIT, ret = BBUF_INIT;
-	uint8_t sep[32], h[32], digest[32];
+	uint8_t h[32];
 	uint64_t now;
 	int r;
 
@@ -100,11 +113,8 @@ int market_purchase_sign(struct chain_client *cc,
 	mp.p.max_price = lc.price;
 	mp.p.relayer_fee = *relayer_fee;
 	mp.p.deadline = now + ttl_s;
-	memcpy(d.verifying, dep->license_registry, 20);
-	eip712_domain_separator(&d, sep);
 	eip712_hash_purchase(&mp.p, h);
-	eip712_digest(sep, h, digest);
-	if ((r = secp_sign(payer, digest, mp.sig)) != 0)
+	if ((r = registry_sign(dep, payer, h, mp.sig)) != 0)
 		return r;
 	if (u256_add(&mp.permit_value, &lc.price, relayer_fee) != 0)
 		return ERR_RANGE;
@@ -211,4 +221,70 @@ void market_buy_listed_call(struct bbuf *out, const struct u256 *token_id,
 	abi_enc_address(&e, holder);
 	abi_enc_u256(&e, max_price);
 	(void)abi_enc_finish(&e, out);
+}
+
+int market_listing_sign(struct chain_client *cc,
+			const struct chain_deploy *dep,
+			const struct secp_sk *owner,
+			const struct u256 *token_id, const struct u256 *price,
+			const struct u256 *relayer_fee, uint64_t ttl_s,
+			struct market_listing *out)
+{
+	struct market_listing ml;
+	uint8_t owner_a[20], be[32], h[32];
+	uint64_t now;
+	int r;
+
+	u256_to_be(price, be);
+	if (!sodium_is_zero(be, 20))		/* uint96 */
+		return ERR_RANGE;
+	memset(&ml, 0, sizeof(ml));
+	if ((r = secp_sk_address(owner, owner_a)) != 0 ||
+	    (r = view_addr(cc, dep->license_registry, "nonces(address)",
+			   owner_a, &ml.l.nonce)) != 0 ||
+	    (r = chain_block_timestamp(cc, &now)) != 0)
+		return r;
+	ml.l.token_id = *token_id;
+	ml.l.price = *price;
+	ml.l.relayer_fee = *relayer_fee;
+	ml.l.deadline = now + ttl_s;
+	eip712_hash_listing(&ml.l, h);
+	if ((r = registry_sign(dep, owner, h, ml.sig)) != 0)
+		return r;
+	*out = ml;
+	return 0;
+}
+
+void market_list_for_call(struct bbuf *out, const struct market_listing *ml)
+{
+	struct abi_enc e;
+	uint8_t sel[4];
+
+	abi_selector(sel, "listFor((uint256,uint256,uint256,uint64),bytes)");
+	bbuf_put(out, sel, 4);
+	/* the static tuple's 4 words in the head, then sig's offset */
+	abi_enc_init(&e, 5);
+	abi_enc_u256(&e, &ml->l.token_id);
+	abi_enc_u256(&e, &ml->l.price);
+	abi_enc_u256(&e, &ml->l.relayer_fee);
+	abi_enc_u64(&e, ml->l.deadline);
+	abi_enc_bytes(&e, ml->sig, SECP_SIG_BYTES);
+	(void)abi_enc_finish(&e, out);
+}
+
+int market_listing_relay(struct chain_client *cc,
+			 const struct chain_deploy *dep,
+			 const struct secp_sk *relayer,
+			 const struct market_listing *ml)
+{
+	struct chain_receipt rc = { 0 };
+	struct bbuf b = BBUF_INIT;
+	int r;
+
+	market_list_for_call(&b, ml);
+	r = chain_send(cc, relayer, dep->license_registry, b.data, b.len, NULL,
+		       &rc);
+	bbuf_free(&b);
+	chain_receipt_clear(&rc);
+	return r;
 }

@@ -71,4 +71,33 @@ void market_buy_listed_call(struct bbuf *out, const struct u256 *token_id,
 			    const uint8_t holder[20],
 			    const struct u256 *max_price);
 
+/*
+ * Relayed resale listing (LicenseRegistry.listFor): the licence owner, who
+ * may hold no ETH, signs an EIP-712 Listing; any relayer submits it and is
+ * owed relayer_fee out of the seller's share when the licence sells.
+ */
+struct market_listing {
+	struct eip712_listing l;	/* nonce: the registry's for the owner */
+	uint8_t sig[SECP_SIG_BYTES];	/* over l, by the owner */
+};
+
+/* Owner side: read the owner's nonce and the chain time, sign a Listing of
+ * token_id at price (must fit uint96: ERR_RANGE) with relayer_fee, valid
+ * ttl_s seconds of chain time. */
+int market_listing_sign(struct chain_client *cc,
+			const struct chain_deploy *dep,
+			const struct secp_sk *owner,
+			const struct u256 *token_id, const struct u256 *price,
+			const struct u256 *relayer_fee, uint64_t ttl_s,
+			struct market_listing *out);
+/* listFor((tokenId, price, relayerFee, deadline), sig) calldata. */
+void market_list_for_call(struct bbuf *out, const struct market_listing *ml);
+/* Relayer side: submit ml from the relayer's account.  ERR_BAD_STATE when
+ * it reverts (expired, used nonce, bad signature, not the owner, fee
+ * above the seller's share; the reason in chain_client_error()). */
+int market_listing_relay(struct chain_client *cc,
+			 const struct chain_deploy *dep,
+			 const struct secp_sk *relayer,
+			 const struct market_listing *ml);
+
 #endif /* APPS_MARKET_BUY_H */

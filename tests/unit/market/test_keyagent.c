@@ -636,6 +636,27 @@ static void owed(struct world *w, const uint8_t who[20], uint64_t want)
 	bbuf_free(&b);
 }
 
+/* Account 6, given tokens, buys listed licence tid at price for holder2. */
+static void buy_listed(struct world *w, const struct u256 *tid,
+		       const uint8_t holder2[20], const struct u256 *price)
+{
+	struct bbuf b = BBUF_INIT;
+	struct u256 minted = u256_from_u64(5000);
+	uint8_t buyer2[20];
+
+	addr_of(6, buyer2);
+	erc20_mint(&b, buyer2, &minted);
+	T_TRUE(w->t, send(w, 9, w->a.dep.token, &b, NULL, NULL));
+	bbuf_reset(&b);
+	erc20_approve(&b, w->a.dep.license_registry, price);
+	T_TRUE(w->t, send(w, 6, w->a.dep.token, &b, NULL, NULL));
+	bbuf_reset(&b);
+	market_buy_listed_call(&b, tid, holder2, price);
+	T_TRUE(w->t, send(w, 6, w->a.dep.license_registry, &b, NULL, NULL));
+	check_owner(w, tid, holder2);
+	bbuf_free(&b);
+}
+
 /*
  * Resale through the registry (CHAIN.md §5 step 7): the holder lists at
  * 2000, another buyer takes it for a fresh holder; fee (2 %), royalty
@@ -648,9 +669,8 @@ static void test_resale(struct tctx *t)
 	struct secp_sk h, h2;
 	struct bbuf b = BBUF_INIT;
 	struct u256 tid, ask_price = u256_from_u64(2000);
-	struct u256 minted = u256_from_u64(5000);
 	struct u256 gas = u256_from_u64(100000000000000000ull);
-	uint8_t holder[20], holder2[20], buyer2[20], creator[20], key[32];
+	uint8_t holder[20], holder2[20], creator[20], key[32];
 	int status = -1;
 
 	if (!world_up(&w, t))
@@ -659,7 +679,6 @@ static void test_resale(struct tctx *t)
 	secp_sk_generate(&h2);
 	T_OK(t, secp_sk_address(&h, holder));
 	T_OK(t, secp_sk_address(&h2, holder2));
-	addr_of(6, buyer2);
 	addr_of(2, creator);
 	if (!buy(&w, holder, &tid))
 		goto out;
@@ -668,16 +687,7 @@ static void test_resale(struct tctx *t)
 	T_OK(t, market_list_call(&b, &tid, &ask_price));
 	T_TRUE(t, send_sk(&w, &h, w.a.dep.license_registry, &b));
 	bbuf_reset(&b);
-	/* account 6 buys it for a fresh holder */
-	erc20_mint(&b, buyer2, &minted);
-	T_TRUE(t, send(&w, 9, w.a.dep.token, &b, NULL, NULL));
-	bbuf_reset(&b);
-	erc20_approve(&b, w.a.dep.license_registry, &ask_price);
-	T_TRUE(t, send(&w, 6, w.a.dep.token, &b, NULL, NULL));
-	bbuf_reset(&b);
-	market_buy_listed_call(&b, &tid, holder2, &ask_price);
-	T_TRUE(t, send(&w, 6, w.a.dep.license_registry, &b, NULL, NULL));
-	check_owner(&w, &tid, holder2);
+	buy_listed(&w, &tid, holder2, &ask_price);
 	/* primary 1000: creator 980; resale 2000: fee 40, royalty 100 to
 	 * the creator, 1860 to the seller */
 	owed(&w, creator, 980 + 100);
@@ -693,6 +703,67 @@ static void test_resale(struct tctx *t)
 	      ERR_NOT_FOUND);
 out:
 	bbuf_free(&b);
+	world_down(&w);
+}
+
+/*
+ * Relayed resale listing: the holder, with no ETH at all, signs a Listing
+ * at 2000 with a relayer fee of 30; account 4 relays listFor; account 6
+ * buys it for a fresh holder.  Fee (2 %), royalty (5 %) to the creator, 30
+ * to the relayer and the rest to the seller, to the wei; the signed
+ * listing is good once; the new holder gets K once the sale is deep.
+ */
+static void test_relayed_resale(struct tctx *t)
+{
+	struct world w;
+	struct secp_sk h, h2, relayer;
+	struct market_listing ml;
+	struct u256 tid, ask_price = u256_from_u64(2000);
+	struct u256 fee = u256_from_u64(30), big, eth;
+	uint8_t holder[20], holder2[20], creator[20], relayer_a[20];
+	uint8_t key[32];
+	int status = -1;
+
+	if (!world_up(&w, t))
+		goto out;
+	secp_sk_generate(&h);
+	secp_sk_generate(&h2);
+	T_OK(t, secp_sk_address(&h, holder));
+	T_OK(t, secp_sk_address(&h2, holder2));
+	tm_anvil_key(4, &relayer);
+	T_OK(t, secp_sk_address(&relayer, relayer_a));
+	addr_of(2, creator);
+	if (!buy(&w, holder, &tid))
+		goto out;
+	/* a price above uint96 is refused before signing */
+	T_OK(t, u256_parse_str(&big, "79228162514264337593543950336")); /* 2^96 */
+	T_ERR(t, market_listing_sign(w.cc, &w.a.dep, &h, &tid, &big, &fee,
+				     600, &ml), ERR_RANGE);
+	/* a listing signed by another key is refused on chain */
+	T_OK(t, market_listing_sign(w.cc, &w.a.dep, &h2, &tid, &ask_price,
+				    &fee, 600, &ml));
+	T_ERR(t, market_listing_relay(w.cc, &w.a.dep, &relayer, &ml),
+	      ERR_BAD_STATE);
+	/* the holder's listing, relayed */
+	T_OK(t, market_listing_sign(w.cc, &w.a.dep, &h, &tid, &ask_price,
+				    &fee, 600, &ml));
+	T_OK(t, market_listing_relay(w.cc, &w.a.dep, &relayer, &ml));
+	T_ERR(t, market_listing_relay(w.cc, &w.a.dep, &relayer, &ml),
+	      ERR_BAD_STATE);			/* good once */
+	T_OK(t, chain_get_balance(w.cc, holder, &eth));
+	T_TRUE(t, u256_is_zero(&eth));		/* the holder never had ETH */
+	buy_listed(&w, &tid, holder2, &ask_price);
+	/* primary 1000: creator 980; resale 2000: fee 40, royalty 100 to the
+	 * creator, 30 to the relayer, 1830 to the seller */
+	owed(&w, creator, 980 + 100);
+	owed(&w, relayer_a, 30);
+	owed(&w, holder, 2000 - 40 - 100 - 30);
+	mine(&w, MARKET_KEY_CONFIRMATIONS);
+	T_OK(t, ask(&w, w.agent_n, &tid, &h2, 600, &status, key));
+	T_MEMEQ(t, key, w.K, 32);
+	T_ERR(t, ask(&w, w.agent_n, &tid, &h, 600, &status, key),
+	      ERR_NOT_FOUND);
+out:
 	world_down(&w);
 }
 
@@ -804,5 +875,6 @@ const struct test_case market_keyagent_tests[] = {
 	{ "relayed_buy", test_relayed, TT_FORK },
 	{ "relayer_service", test_relayer_service, TT_FORK },
 	{ "resale", test_resale, TT_FORK },
+	{ "relayed_resale", test_relayed_resale, TT_FORK },
 	{ NULL, NULL, 0 }
 };
