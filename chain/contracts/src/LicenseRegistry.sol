@@ -39,6 +39,8 @@ contract LicenseRegistry is ERC721, IERC2981, EIP712, FeeSource {
 
     bytes32 public constant LISTING_TYPEHASH =
         keccak256("Listing(uint256 tokenId,uint256 price,uint256 relayerFee,uint256 nonce,uint64 deadline)");
+    bytes32 public constant WITHDRAW_TYPEHASH =
+        keccak256("Withdraw(address from,address to,uint256 amount,uint256 fee,uint256 nonce,uint64 deadline)");
     bytes32 public constant CANCEL_LISTING_TYPEHASH =
         keccak256("CancelListing(uint256 tokenId,uint256 relayerFee,uint256 nonce,uint64 deadline)");
 
@@ -96,7 +98,7 @@ contract LicenseRegistry is ERC721, IERC2981, EIP712, FeeSource {
     mapping(bytes32 contentHash => uint256 index) public indexOf;
     mapping(uint256 tokenId => uint256 price) public askPrice;
     mapping(address account => uint256) public owed;
-    /// @notice One counter per signer, shared by `Purchase`, `Listing` and `CancelListing`.
+    /// @notice One counter per signer, shared by `Purchase`, `Listing`, `CancelListing` and `Withdraw`.
     mapping(address signer => uint256) public nonces;
     /// @notice Set while a relayed listing stands; cleared with the listing.
     mapping(uint256 tokenId => ListingRelay) public listingRelay;
@@ -131,6 +133,7 @@ contract LicenseRegistry is ERC721, IERC2981, EIP712, FeeSource {
     error NothingOwed();
     error Expired(uint64 deadline);
     error BadSignature();
+    error OwedTooLow(uint256 owed, uint256 needed);
     error RelayerFeeTooHigh(uint256 relayerFee, uint256 sellerShare);
 
     constructor(
@@ -357,6 +360,28 @@ contract LicenseRegistry is ERC721, IERC2981, EIP712, FeeSource {
         owed[msg.sender] = 0;
         emit Withdrawn(msg.sender, to, amount);
         token.safeTransfer(to, amount);
+    }
+
+    /// @notice Relayed payout, for a seller or creator with no ETH: `from`
+    /// signed an EIP-712 `Withdraw`; `to` gets `amount` and the caller (a
+    /// relayer) `fee`, both out of what `from` is owed.
+    function withdrawFor(address from, address to, uint256 amount, uint256 fee, uint64 deadline, bytes calldata sig)
+        external
+        nonReentrant
+    {
+        if (block.timestamp > deadline) revert Expired(deadline);
+        if (to == address(0)) revert ZeroAddress();
+        uint256 nonce = nonces[from];
+        bytes32 digest =
+            _hashTypedDataV4(keccak256(abi.encode(WITHDRAW_TYPEHASH, from, to, amount, fee, nonce, deadline)));
+        if (ECDSA.recoverCalldata(digest, sig) != from) revert BadSignature();
+        nonces[from] = nonce + 1;
+        uint256 have = owed[from];
+        if (amount == 0 || have < amount + fee) revert OwedTooLow(have, amount + fee);
+        owed[from] = have - amount - fee;
+        emit Withdrawn(from, to, amount);
+        token.safeTransfer(to, amount);
+        if (fee != 0) token.safeTransfer(msg.sender, fee);
     }
 
     // ------------------------------------------------------------------ views

@@ -618,6 +618,65 @@ contract LicenseRegistryTest is RegistryBase {
         registry.buyListed(id, buyer, 20e18);
     }
 
+    function _withdrawDigest(address from, address to, uint256 amount, uint256 fee, uint256 nonce, uint64 deadline)
+        internal
+        view
+        returns (bytes32)
+    {
+        bytes32 sh = keccak256(
+            abi.encode(
+                keccak256("Withdraw(address from,address to,uint256 amount,uint256 fee,uint256 nonce,uint64 deadline)"),
+                from,
+                to,
+                amount,
+                fee,
+                nonce,
+                deadline
+            )
+        );
+        return keccak256(abi.encodePacked("\x19\x01", _domain("LicenseRegistry", address(registry)), sh));
+    }
+
+    /// @dev The seller of a relayed listing, with no ETH, is paid out by a
+    /// relayed withdrawal.
+    function test_withdrawFor_sellerWithNoEth() public {
+        (uint256 id, address holder) = _heldLicence();
+        LicenseRegistry.ListingRequest memory r = _listing(id, 20e18, 1e17);
+        registry.listFor(r, _signListing(HOLDER_PK, r, 0));
+        vm.prank(buyer);
+        registry.buyListed(id, buyer, 20e18);
+        uint256 owedH = registry.owed(holder);
+        assertEq(owedH, 20e18 - _fee(20e18) - uint256(20e18) * (AGENT_FEE + ROYALTY) / 10_000 - 1e17);
+        address to = address(0x70);
+        uint64 dl = uint64(block.timestamp + 60);
+        uint256 amount = owedH - 2e16;
+        bytes memory s = sig(HOLDER_PK, _withdrawDigest(holder, to, amount, 1e16, 1, dl));
+        // another key, changed terms, an expired deadline, too much
+        bytes memory bad = sig(0xBAD, _withdrawDigest(holder, to, amount, 1e16, 1, dl));
+        vm.expectRevert(LicenseRegistry.BadSignature.selector);
+        registry.withdrawFor(holder, to, amount, 1e16, dl, bad);
+        vm.expectRevert(LicenseRegistry.BadSignature.selector);
+        registry.withdrawFor(holder, to, amount, 2e16, dl, s);
+        vm.warp(dl + 1);
+        vm.expectRevert(abi.encodeWithSelector(LicenseRegistry.Expired.selector, dl));
+        registry.withdrawFor(holder, to, amount, 1e16, dl, s);
+        vm.warp(dl);
+        bytes memory over = sig(HOLDER_PK, _withdrawDigest(holder, to, owedH, 1, 1, dl));
+        vm.expectRevert(abi.encodeWithSelector(LicenseRegistry.OwedTooLow.selector, owedH, owedH + 1));
+        registry.withdrawFor(holder, to, owedH, 1, dl, over);
+        vm.expectEmit(true, true, false, true, address(registry));
+        emit LicenseRegistry.Withdrawn(holder, to, amount);
+        vm.prank(RELAYER);
+        registry.withdrawFor(holder, to, amount, 1e16, dl, s);
+        assertEq(token.balanceOf(to), amount);
+        assertEq(token.balanceOf(RELAYER), 1e16);
+        assertEq(registry.owed(holder), 1e16);
+        assertEq(registry.nonces(holder), 2);
+        vm.expectRevert(LicenseRegistry.BadSignature.selector); // replay
+        registry.withdrawFor(holder, to, amount, 1e16, dl, s);
+        assertEq(holder.balance, 0);
+    }
+
     function test_hashListing_matchesEIP712ByHand() public view {
         LicenseRegistry.ListingRequest memory r = _listing(3 << 64 | 4, 20e18, 1e17);
         assertEq(registry.domainSeparator(), _domain("LicenseRegistry", address(registry)));
