@@ -24,6 +24,7 @@
 . "${top_srcdir:-.}/tests/integration/i2pd-lib.sh"
 . "${top_srcdir:-.}/tests/integration/ntcp2-lib.sh"
 . "${top_srcdir:-.}/tests/integration/netns-lib.sh"
+. "${top_srcdir:-.}/tests/integration/ssu2-relay-lib.sh"
 NAME=test_ssu2_introducer
 need_i2pd $NAME
 netns_need_root $NAME
@@ -117,66 +118,11 @@ LC_ALL=C grep -aq 'host=.198.18.1.2;' "$B/router.info" &&
 LC_ALL=C grep -aq 'ih1=' "$B/router.info" && LC_ALL=C grep -aq 'itag1=' "$B/router.info" &&
 	ok "router.info names introducers (ih, itag)" ||
 	bad "router.info names fewer than two introducers"
-intros_ok=1
-for h in $(LC_ALL=C grep -ao 'ih[0-2]=.[A-Za-z0-9~-]\{44\}' "$B/router.info" | cut -c5-8); do
-	[ "$h" = "$H1" ] || [ "$h" = "$H4" ] || [ "$h" = "$H5" ] || intros_ok=0
-done
-[ $intros_ok = 1 ] && ok "every introducer is one of the i2pd routers" ||
-	bad "an introducer is not r1, r4 or r5"
+relay_intros_among "$B/router.info" "$H1" "$H4" "$H5"
 
-# r6 has never spoken to bitsd: it gets bitsd's RouterInfo (with the
-# introducers) and the others'.
-for n in 1 4 5; do netdb_put "$W/r6" "$W/r$n/router.info"; done
-cp "$B/router.info" "$W/bitsd.ri"
-netdb_put "$W/r6" "$W/bitsd.ri"
-# r6 runs a destination whose one-hop tunnels go through bitsd
-# (explicitPeers), so r6 must reach bitsd: its outbound tunnel's build
-# goes to bitsd directly.
-cat > "$W/r6/tunnels.conf" <<CONF
-[through-bitsd]
-type = server
-host = 127.0.0.1
-port = 24299
-keys = transient
-inbound.length = 1
-outbound.length = 1
-inbound.quantity = 1
-outbound.quantity = 1
-explicitPeers = $BHASH
-CONF
 grep -q "established with" "$B/bitsd.log" || bad "bitsd logs no sessions"
-i2pd_ns_start r6 "$W/r6"
-i=0
-while [ ! -s "$W/r6/router.info" ] && [ $i -lt 120 ]; do sleep 0.25; i=$((i + 1)); done
-H6=$(ri_b64hash "$W/r6/router.info")
-H6X=$(python3 -c 'import base64,sys; print(base64.b64decode(sys.argv[1], altchars=b"-~")[:4].hex())' "$H6")
-H6=$(printf %s "$H6" | cut -c1-4)
-# A session with r6 may already be up (r6 is quick to need us), but only
-# one that came after an introducer's Relay Intro: never a direct one.
-awk -v h="$H6X" '
-	index($0, "Relay Intro for Alice " h) && !intro { intro = NR }
-	index($0, "established with " h) && !est { est = NR }
-	END { exit !(est && (!intro || intro > est)) }' "$B/bitsd.log" &&
-	bad "bitsd had a session with r6 that no introducer relayed"
-wait_log "$B/bitsd.log" "Relay Intro for Alice $H6X .*code 0, Hole Punch sent" 300 &&
-	ok "an introducer relayed r6's Relay Request to bitsd, which answered and sent the Hole Punch" ||
-	bad "no Relay Intro for r6 (see $B/bitsd.log)"
-wait_log "$B/bitsd.log" "inbound session [0-9]* established with $H6X" 120 &&
-	ok "r6's session came through the NAT to bitsd" ||
-	bad "no inbound session from r6 (see $B/bitsd.log)"
-ns_console_ssu2_has r6 198.18.0.26 "$BH" 60 &&
-	ok "r6's console lists the SSU2 session with bitsd" ||
-	bad "r6's console does not list bitsd (see $W/r6/i2pd.log)"
-# (through Bob, or in the Hole Punch, whichever comes first; a Hole
-# Punch that comes late may go unlogged: seen under ASan)
-grep -q "SSU2: RelayResponse" "$W/r6/i2pd.log" &&
-	ok "r6 logged bitsd's Relay Response" ||
-	bad "r6's log shows no Relay Response (see $W/r6/i2pd.log)"
-# I2NP from r6 over that session (bitsd logs a session's first one).
-SID=$(sed -n "s/.*inbound session \([0-9]*\) established with $H6X.*/\1/p" "$B/bitsd.log" | head -1)
-[ -n "$SID" ] && wait_log "$B/bitsd.log" "session $SID: first I2NP message in" 120 &&
-	ok "I2NP flows from r6 over the relayed session" ||
-	bad "no I2NP from r6 over session ${SID:-?} (see $B/bitsd.log)"
+relay_alice_start "$BHASH" 24299
+relay_alice_checks "$BH" "the NAT" ""
 
 # Our Alice, with bitsd's RouterInfo as it stands now.
 cp "$B/router.info" "$W/bitsd-now.ri"

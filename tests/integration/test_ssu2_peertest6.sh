@@ -15,6 +15,7 @@
 . "${top_srcdir:-.}/tests/integration/i2pd-lib.sh"
 . "${top_srcdir:-.}/tests/integration/ntcp2-lib.sh"
 . "${top_srcdir:-.}/tests/integration/netns-lib.sh"
+. "${top_srcdir:-.}/tests/integration/ssu2v6-lib.sh"
 NAME=test_ssu2_peertest6
 need_i2pd $NAME
 netns_need_root $NAME
@@ -31,36 +32,15 @@ BHOST=198.18.0.10
 BHOST6=2001:2::10
 BPORT=24110
 
-# ns_v6 SHORT ADDR: an IPv6 address on the node's eth0 (no DAD wait)
-ns_v6() { ip -n "$(netns_name "$1")" addr add "$2/64" dev eth0 nodad; }
-
-if ! netns_hub || ! netns_node bits $BHOST/24 || ! netns_node r1 198.18.0.21/24 ||
-   ! netns_node r4 198.18.0.24/24 || ! netns_node r5 198.18.0.25/24 ||
-   ! ns_v6 bits $BHOST6 || ! ns_v6 r1 2001:2::21 || ! ns_v6 r4 2001:2::24 ||
-   ! ns_v6 r5 2001:2::25; then
+if ! netns_hub || ! netns_node bits $BHOST/24 || ! ns_v6 bits $BHOST6; then
 	bad "cannot build the namespace network"; result $NAME; exit 1
 fi
-mkdir -p "$B" "$W/r1" "$W/r4" "$W/r5"
+ssu2v6_routers "$W" 24121 24124 24125 || { result $NAME; exit 1; }
+mkdir -p "$B"
 if ! "$BITSD" --datadir "$B" --init --netid 77 --host $BHOST --host6 $BHOST6 \
 	--port $BPORT --ssu2 >"$W/init.log" 2>&1; then
 	bad "bitsd --init failed (see $W/init.log)"; result $NAME; exit 1
 fi
-i2pd_ns_conf "$W/r1" 198.18.0.21 24121 false true true
-i2pd_ns_conf "$W/r4" 198.18.0.24 24124 false true false
-i2pd_ns_conf "$W/r5" 198.18.0.25 24125 false true false
-# (i2pd aborts at start with ipv4 = false and a host)
-sed -i 's/^ipv4 = true/ipv4 = false/;/^host = /d' "$W/r1/i2pd.conf"
-for n in 1 4 5; do
-	sed -i "s/^ipv6 = false/ipv6 = true\naddress6 = 2001:2::2$n/" "$W/r$n/i2pd.conf"
-done
-for n in 1 4 5; do i2pd_ns_zero_hop "$W/r$n"; done
-i2pd_ns_mesh "$W" r1 198.18.0.21 r4 r5 || { result $NAME; exit 1; }
-# (a string's length byte may be a newline: printable bytes only)
-r1ri=$(LC_ALL=C tr -c '[:print:]' '.' <"$W/r1/router.info")
-case $r1ri in *"host=.2001:2::21;"*) ok "r1 publishes its IPv6 SSU2 address" ;;
-*) bad "r1's router.info has no IPv6 host" ;; esac
-case $r1ri in *"host=.198.18.0.21;"*) bad "r1 publishes an IPv4 address" ;;
-*) ok "r1 publishes no IPv4 address" ;; esac
 netdb_put "$B" "$W/r1/router.info"
 
 bitsd_ns_run() {
@@ -104,9 +84,9 @@ wait_log "$B/fw.log" "publishing: .*; IPv6 firewalled" 30 &&
 	ok "firewalled: bitsd republished with IPv6 firewalled" ||
 	bad "firewalled: no \"IPv6 firewalled\" publishing (see $B/fw.log)"
 i=0
-while LC_ALL=C tr -c '[:print:]' '.' <"$B/router.info" | grep -q "host=.$BHOST6;" &&
+while ri_text "$B/router.info" | grep -q "host=.$BHOST6;" &&
 	[ $i -lt 40 ]; do sleep 0.25; i=$((i + 1)); done
-LC_ALL=C tr -c '[:print:]' '.' <"$B/router.info" | grep -q "host=.$BHOST6;" &&
+ri_text "$B/router.info" | grep -q "host=.$BHOST6;" &&
 	bad "firewalled: router.info still publishes $BHOST6" ||
 	ok "firewalled: router.info publishes no IPv6 host"
 c=$(netns_exec bits nft list table inet ssu2fw | sed -n 's/.*counter packets \([0-9]*\).*/\1/p')
