@@ -223,6 +223,37 @@ void market_buy_listed_call(struct bbuf *out, const struct u256 *token_id,
 	(void)abi_enc_finish(&e, out);
 }
 
+/* The registry's nonce for `who` and a deadline ttl_s of chain time on. */
+static int nonce_deadline(struct chain_client *cc,
+			  const struct chain_deploy *dep, const uint8_t who[20],
+			  uint64_t ttl_s, struct u256 *nonce, uint64_t *deadline)
+{
+	uint64_t now;
+	int r;
+
+	if ((r = view_addr(cc, dep->license_registry, "nonces(address)", who,
+			   nonce)) != 0 ||
+	    (r = chain_block_timestamp(cc, &now)) != 0)
+		return r;
+	*deadline = now + ttl_s;
+	return 0;
+}
+
+/* Send calldata b (freed) to the registry from sk's account. */
+static int registry_send(struct chain_client *cc,
+			 const struct chain_deploy *dep,
+			 const struct secp_sk *sk, struct bbuf *b)
+{
+	struct chain_receipt rc = { 0 };
+	int r;
+
+	r = chain_send(cc, sk, dep->license_registry, b->data, b->len, NULL,
+		       &rc);
+	bbuf_free(b);
+	chain_receipt_clear(&rc);
+	return r;
+}
+
 int market_listing_sign(struct chain_client *cc,
 			const struct chain_deploy *dep,
 			const struct secp_sk *owner,
@@ -232,7 +263,6 @@ int market_listing_sign(struct chain_client *cc,
 {
 	struct market_listing ml;
 	uint8_t owner_a[20], be[32], h[32];
-	uint64_t now;
 	int r;
 
 	u256_to_be(price, be);
@@ -240,14 +270,12 @@ int market_listing_sign(struct chain_client *cc,
 		return ERR_RANGE;
 	memset(&ml, 0, sizeof(ml));
 	if ((r = secp_sk_address(owner, owner_a)) != 0 ||
-	    (r = view_addr(cc, dep->license_registry, "nonces(address)",
-			   owner_a, &ml.l.nonce)) != 0 ||
-	    (r = chain_block_timestamp(cc, &now)) != 0)
+	    (r = nonce_deadline(cc, dep, owner_a, ttl_s, &ml.l.nonce,
+				&ml.l.deadline)) != 0)
 		return r;
 	ml.l.token_id = *token_id;
 	ml.l.price = *price;
 	ml.l.relayer_fee = *relayer_fee;
-	ml.l.deadline = now + ttl_s;
 	eip712_hash_listing(&ml.l, h);
 	if ((r = registry_sign(dep, owner, h, ml.sig)) != 0)
 		return r;
@@ -277,14 +305,44 @@ int market_listing_relay(struct chain_client *cc,
 			 const struct secp_sk *relayer,
 			 const struct market_listing *ml)
 {
-	struct chain_receipt rc = { 0 };
 	struct bbuf b = BBUF_INIT;
-	int r;
 
 	market_list_for_call(&b, ml);
-	r = chain_send(cc, relayer, dep->license_registry, b.data, b.len, NULL,
-		       &rc);
-	bbuf_free(&b);
-	chain_receipt_clear(&rc);
-	return r;
+	return registry_send(cc, dep, relayer, &b);
+}
+
+int market_payout_sign(struct chain_client *cc,
+		       const struct chain_deploy *dep,
+		       const struct secp_sk *owner, const uint8_t to[20],
+		       const struct u256 *amount, const struct u256 *fee,
+		       uint64_t ttl_s, struct market_payout *out)
+{
+	struct market_payout mp;
+	uint8_t h[32];
+	int r;
+
+	memset(&mp, 0, sizeof(mp));
+	if ((r = secp_sk_address(owner, mp.w.from)) != 0 ||
+	    (r = nonce_deadline(cc, dep, mp.w.from, ttl_s, &mp.w.nonce,
+				&mp.w.deadline)) != 0)
+		return r;
+	memcpy(mp.w.to, to, 20);
+	mp.w.amount = *amount;
+	mp.w.fee = *fee;
+	eip712_hash_withdraw(&mp.w, h);
+	if ((r = registry_sign(dep, owner, h, mp.sig)) != 0)
+		return r;
+	*out = mp;
+	return 0;
+}
+
+int market_payout_relay(struct chain_client *cc,
+			const struct chain_deploy *dep,
+			const struct secp_sk *relayer,
+			const struct market_payout *mp)
+{
+	struct bbuf b = BBUF_INIT;
+
+	hub_withdraw_for_call(&b, &mp->w, mp->sig);
+	return registry_send(cc, dep, relayer, &b);
 }

@@ -100,4 +100,26 @@ int market_listing_relay(struct chain_client *cc,
 			 const struct secp_sk *relayer,
 			 const struct market_listing *ml);
 
+/*
+ * Relayed payout (LicenseRegistry.withdrawFor, the calldata of
+ * hub_withdraw_for_call): an account owed by the registry (a seller, a
+ * creator) with no ETH signs a Withdraw under the registry's domain; `to`
+ * gets amount and the relayer fee, both from what it is owed.
+ */
+struct market_payout {
+	struct eip712_withdraw w;	/* nonce: the registry's for w.from */
+	uint8_t sig[SECP_SIG_BYTES];
+};
+
+int market_payout_sign(struct chain_client *cc,
+		       const struct chain_deploy *dep,
+		       const struct secp_sk *owner, const uint8_t to[20],
+		       const struct u256 *amount, const struct u256 *fee,
+		       uint64_t ttl_s, struct market_payout *out);
+/* ERR_BAD_STATE when it reverts (more than owed, used nonce, expired). */
+int market_payout_relay(struct chain_client *cc,
+			const struct chain_deploy *dep,
+			const struct secp_sk *relayer,
+			const struct market_payout *mp);
+
 #endif /* APPS_MARKET_BUY_H */

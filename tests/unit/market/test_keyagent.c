@@ -711,13 +711,18 @@ out:
  * at 2000 with a relayer fee of 30; account 4 relays listFor; account 6
  * buys it for a fresh holder.  Fee (2 %), royalty (5 %) to the creator, 30
  * to the relayer and the rest to the seller, to the wei; the signed
- * listing is good once; the new holder gets K once the sale is deep.
+ * listing is good once; the seller is paid out by a relayed withdrawal;
+ * the new holder gets K once the sale is deep.
  */
 static void test_relayed_resale(struct tctx *t)
 {
 	struct world w;
-	struct secp_sk h, h2, relayer;
+	struct secp_sk h, h2, h3, relayer;
 	struct market_listing ml;
+	struct market_payout mp;
+	struct u256 out_amount = u256_from_u64(1820);
+	struct u256 out_fee = u256_from_u64(10), bal, rel0, rel1;
+	uint8_t to[20];
 	struct u256 tid, ask_price = u256_from_u64(2000);
 	struct u256 fee = u256_from_u64(30), big, eth;
 	uint8_t holder[20], holder2[20], creator[20], relayer_a[20];
@@ -758,6 +763,29 @@ static void test_relayed_resale(struct tctx *t)
 	owed(&w, creator, 980 + 100);
 	owed(&w, relayer_a, 30);
 	owed(&w, holder, 2000 - 40 - 100 - 30);
+	/* the seller, still with no ETH, is paid out through the relayer:
+	 * 1820 to a fresh address, 10 to the relayer; more than owed and a
+	 * replay revert */
+	secp_sk_generate(&h3);
+	T_OK(t, secp_sk_address(&h3, to));
+	T_OK(t, market_payout_sign(w.cc, &w.a.dep, &h, to, &out_amount,
+				   &big, 600, &mp));
+	T_ERR(t, market_payout_relay(w.cc, &w.a.dep, &relayer, &mp),
+	      ERR_BAD_STATE);
+	token_balance(&w, relayer_a, &rel0);
+	T_OK(t, market_payout_sign(w.cc, &w.a.dep, &h, to, &out_amount,
+				   &out_fee, 600, &mp));
+	T_OK(t, market_payout_relay(w.cc, &w.a.dep, &relayer, &mp));
+	T_ERR(t, market_payout_relay(w.cc, &w.a.dep, &relayer, &mp),
+	      ERR_BAD_STATE);
+	owed(&w, holder, 0);
+	token_balance(&w, to, &bal);
+	T_EQ(t, u256_cmp(&bal, &out_amount), 0);
+	token_balance(&w, relayer_a, &rel1);
+	T_OK(t, u256_add(&rel0, &rel0, &out_fee));
+	T_EQ(t, u256_cmp(&rel1, &rel0), 0);
+	T_OK(t, chain_get_balance(w.cc, holder, &eth));
+	T_TRUE(t, u256_is_zero(&eth));
 	mine(&w, MARKET_KEY_CONFIRMATIONS);
 	T_OK(t, ask(&w, w.agent_n, &tid, &h2, 600, &status, key));
 	T_MEMEQ(t, key, w.K, 32);
