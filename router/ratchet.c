@@ -112,6 +112,7 @@ struct ratchet_session {
 	struct x25519_sk in_sk;
 	struct x25519_pk in_pk, in_peer;
 	bool in_reply_pending, in_last_valid, in_heard_new;
+	bool owe_reply;			/* in_reply asked for, not sent since */
 	struct ratchet_nextkey in_reply, in_last;
 	bool send_pn;
 	uint16_t pn;
@@ -688,6 +689,7 @@ static int es_write(struct ratchet_ctx *c, struct ratchet_session *s,
 	}
 	s->send_pn = false;
 	s->n_acks = 0;
+	s->owe_reply = false;
 	n = ratchet_tagset_next(&s->tx, out->data + start, key);
 	/* "ES: tag ‖ AEAD(key for that tag, nonce = N, AD = tag)" */
 	bbuf_extend(out, 16);
@@ -1070,7 +1072,7 @@ static int nextkey_forward(struct ratchet_ctx *c, struct ratchet_session *s,
 	     memcmp(s->in_last.key.b, nk->key.b, 32) == 0)) {
 		/* nothing has come on the new tag set yet */
 		if (!s->in_heard_new)
-			s->in_reply_pending = true;
+			s->in_reply_pending = s->owe_reply = true;
 		return 0;
 	}
 	if (!(nk->flags & RATCHET_NK_KEY) && s->in_peer_id != nk->key_id)
@@ -1108,7 +1110,7 @@ static int nextkey_forward(struct ratchet_ctx *c, struct ratchet_session *s,
 			    (newkey ? RATCHET_NK_KEY : 0);
 	s->in_reply.key_id = (uint16_t)my_id;
 	s->in_reply.key = s->in_pk;
-	s->in_reply_pending = true;
+	s->in_reply_pending = s->owe_reply = true;
 	s->in_last = *nk;
 	s->in_last_valid = true;
 	s->in_heard_new = false;
@@ -1232,7 +1234,7 @@ static int es_read(struct ratchet_ctx *c, struct tag_ent *e,
 	/* the reverse key goes out "until tag received on new tagset" */
 	if (ts == s->rx_cur && ts->id != 0) {
 		s->in_heard_new = true;
-		s->in_reply_pending = false;
+		s->in_reply_pending = s->owe_reply = false;
 	}
 	if ((r = ratchet_payload_parse(plain->data, plain->len,
 				       RATCHET_KIND_ES, pl)) != 0) {
@@ -1285,9 +1287,9 @@ int ratchet_decrypt(struct ratchet_ctx *c, const uint8_t *data, size_t len,
 bool ratchet_ctx_ack_pending(const struct ratchet_ctx *c,
 			     const struct x25519_pk *remote)
 {
-	const struct ratchet_session *s = session_for(c, remote);
+	const struct ratchet_session *s = session_pick(c, remote, true);
 
-	return s && s->n_acks > 0;
+	return s && (s->owe_nsr || s->n_acks > 0 || s->owe_reply);
 }
 
 void ratchet_ctx_expire(struct ratchet_ctx *c, uint64_t now_ms)

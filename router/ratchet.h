@@ -145,8 +145,10 @@ int ratchet_decrypt(struct ratchet_ctx *c, const uint8_t *data, size_t len,
 		    uint64_t now_ms, struct bbuf *plain,
 		    struct ratchet_payload *pl, struct ratchet_rx_info *info);
 
-/* True when the session to remote owes an ACK (send an ES, even one with
- * no cloves). */
+/* True when the session to remote owes a protocol-layer response not
+ * sent since it was asked for: an NSR to the peer's NS, an ACK, or our
+ * reverse Next Key (send a message, even one with no cloves: ecies spec
+ * "Protocol-layer responses"). */
 bool ratchet_ctx_ack_pending(const struct ratchet_ctx *c,
 			     const struct x25519_pk *remote);
 /* Drop sessions and tag sets past their time. */

@@ -34,6 +34,9 @@ struct tn_peer {
 	struct x25519_pk pk;	/* its LeaseSet's key, when sent to */
 	uint64_t quiet_since;	/* monotonic: sent to, nothing back since */
 	uint64_t refreshed;	/* monotonic: last TUNNELNET_QUIET_MS lookup */
+	/* monotonic: its session owes it a protocol-layer response and
+	 * nothing went to it since (0: none owed) */
+	uint64_t owed_since;
 	/* The path its messages take while it serves: one of our outbound
 	 * tunnels (tunnel_pool_send_on) and one of its leases, so they
 	 * arrive in the order sent. */
@@ -112,6 +115,7 @@ struct tunnelnet {
 	struct tn_els els[TUNNELNET_ELS_MAX];
 	size_t next_els;
 	struct tunnelnet_stats st;
+	uint64_t ack_in;	/* ms from the last poll to the next owed ack */
 };
 
 static struct tn_dest *find_dest(const struct tunnelnet *tn,
@@ -443,12 +447,14 @@ static bool ls_has_lease(const struct leaseset *ls, uint64_t now_ms)
 
 static int lookup_start(struct tunnelnet *tn, const uint8_t key[32]);
 
-static int send_now(struct tunnelnet *tn, struct tn_dest *x,
-		    const struct leaseset *ls, const struct keys_and_cert *to,
-		    uint8_t proto, uint16_t src_port, uint16_t dst_port,
-		    const uint8_t *data, size_t len)
+/* Garlic from x to the destination hash whose LeaseSet is ls: the client
+ * payload data under h in a Data clove, or (h NULL) only what the
+ * ratchet owes the remote (ACKs, Next Key, an NSR) beside padding. */
+static int send_garlic(struct tunnelnet *tn, struct tn_dest *x,
+		       const struct leaseset *ls, const uint8_t hash[32],
+		       const struct client_payload_hdr *h, const uint8_t *data,
+		       size_t len)
 {
-	struct client_payload_hdr h = { src_port, dst_port, proto };
 	uint64_t now = time_now_ms(), mono = time_mono_ms();
 	struct bbuf cp = BBUF_INIT, blob = BBUF_INIT, blocks = BBUF_INIT;
 	struct bbuf g = BBUF_INIT;
@@ -458,10 +464,13 @@ static int send_now(struct tunnelnet *tn, struct tn_dest *x,
 	struct tn_peer *peer;
 	int e;
 
-	peer = peer_get(x, to->hash);
+	peer = peer_get(x, hash);
 	if ((e = route_of(ls, now, peer, &pk, &l)) != 0)
 		goto out;
-	if ((e = client_payload_encode(data, len, &h, &cp)) != 0)
+	peer->pk = pk;
+	if (!h)
+		goto bundle;
+	if ((e = client_payload_encode(data, len, h, &cp)) != 0)
 		goto out;
 	i2np_blob_encode(cp.data, cp.len, &blob);
 	if (blob.len > I2NP_MAX_PAYLOAD_BYTES) {
@@ -470,9 +479,8 @@ static int send_now(struct tunnelnet *tn, struct tn_dest *x,
 	}
 	dm = i2np_msg_new(I2NP_DATA, blob.data, blob.len, TUNNEL_MSG_TTL_MS);
 	if ((e = garlic_block_clove(&blocks, dm, GARLIC_DELIVERY_DESTINATION,
-				    to->hash, 0)) != 0)
+				    hash, 0)) != 0)
 		goto out;
-	peer->pk = pk;
 	if (!peer->quiet_since) {
 		peer->quiet_since = mono;
 	} else if (mono - peer->quiet_since >= TUNNELNET_QUIET_MS &&
@@ -487,13 +495,14 @@ static int send_now(struct tunnelnet *tn, struct tn_dest *x,
 		peer->has_lease = false;
 		peer->out_path = 0;
 		tn->st.refreshes++;
-		(void)lookup_start(tn, to->hash);
+		(void)lookup_start(tn, hash);
 		if (mono - peer->quiet_since >= TUNNELNET_RENEW_MS &&
 		    ratchet_ctx_renew(x->rc, &pk))
 			log_debug(LD_CLIENT, "no word back for %" PRIu64
 				  " ms: a new ratchet session",
 				  mono - peer->quiet_since);
 	}
+bundle:
 	/* Our LeaseSet, while the session is new or after it changed, so
 	 * the remote can answer. */
 	if (x->ls.len && (peer->ls_version != x->ls_version ||
@@ -522,8 +531,12 @@ static int send_now(struct tunnelnet *tn, struct tn_dest *x,
 	be32_put(g.data, (uint32_t)(g.len - 4));
 	gm = i2np_msg_new(I2NP_GARLIC, g.data, g.len, TUNNEL_MSG_TTL_MS);
 	if ((e = tunnel_pool_send_on(x->pool, &peer->out_path, l.gateway,
-				     l.tunnel_id, gm, mono)) == 0)
+				     l.tunnel_id, gm, mono)) == 0) {
 		tn->st.sent++;
+		tn->st.acks_sent += !h;
+		/* what the ratchet owed went with it */
+		peer->owed_since = 0;
+	}
 out:
 	if (e != 0)
 		tn->st.no_route++;
@@ -534,6 +547,16 @@ out:
 	bbuf_free(&blocks);
 	bbuf_free(&g);
 	return e;
+}
+
+static int send_now(struct tunnelnet *tn, struct tn_dest *x,
+		    const struct leaseset *ls, const struct keys_and_cert *to,
+		    uint8_t proto, uint16_t src_port, uint16_t dst_port,
+		    const uint8_t *data, size_t len)
+{
+	struct client_payload_hdr h = { src_port, dst_port, proto };
+
+	return send_garlic(tn, x, ls, to->hash, &h, data, len);
 }
 
 static void queue_free(struct tn_queued *q)
@@ -948,6 +971,75 @@ size_t tunnelnet_dispatch(const struct client_rx *rx, struct netdb *db,
 	return n;
 }
 
+/* The remote whose static key is pk, when x has sent to it or g bundles
+ * its LeaseSet (stored by now) with that key (the binding checked, as
+ * the ecies spec asks before answering). */
+static struct tn_peer *peer_by_key(struct tunnelnet *tn, struct tn_dest *x,
+				   const struct x25519_pk *pk,
+				   const struct garlic_payload *g)
+{
+	for (size_t i = 0; i < x->n_peers; i++)
+		if (memcmp(x->peers[i].pk.b, pk->b, 32) == 0)
+			return &x->peers[i];
+	for (size_t i = 0; i < g->n_cloves; i++) {
+		const struct garlic_clove *c = &g->cloves[i];
+		struct i2np_msg m = { c->type, c->msg_id, 0, (uint8_t *)c->body,
+				      c->len };
+		const struct leaseset *ls;
+		struct i2np_db_store st;
+
+		if (c->type != I2NP_DATABASE_STORE ||
+		    i2np_db_store_decode(&m, &st) != 0 ||
+		    !(ls = remote_ls(tn, st.key)))
+			continue;
+		for (size_t k = 0; k < leaseset_enc_key_count(ls); k++) {
+			const struct leaseset_enc_key *ek =
+				leaseset_enc_key(ls, k);
+
+			if (ek->type == CERT_ENC_X25519 && ek->len == 32 &&
+			    memcmp(ek->key, pk->b, 32) == 0) {
+				struct tn_peer *p = peer_get(x, st.key);
+
+				p->pk = *pk;
+				return p;
+			}
+		}
+	}
+	return NULL;
+}
+
+/* Send what x's ratchet sessions owe (see TUNNELNET_ACK_MS); *next gets
+ * the time to look again when sooner. */
+static void acks_run(struct tunnelnet *tn, struct tn_dest *x, uint64_t mono,
+		     uint64_t *next)
+{
+	for (size_t i = 0; i < x->n_peers; i++) {
+		struct tn_peer *p = &x->peers[i];
+		const struct leaseset *ls = NULL;
+
+		if (!p->owed_since)
+			continue;
+		if (!ratchet_ctx_ack_pending(x->rc, &p->pk)) {
+			p->owed_since = 0;
+			continue;
+		}
+		if (mono - p->owed_since < TUNNELNET_ACK_MS) {
+			uint64_t in = TUNNELNET_ACK_MS - (mono - p->owed_since);
+
+			if (in < *next)
+				*next = in;
+			continue;
+		}
+		if (!dest_ready(x) || !(ls = remote_ls(tn, p->hash)) ||
+		    send_garlic(tn, x, ls, p->hash, NULL, NULL, 0) != 0) {
+			/* no way there now: again in a while */
+			p->owed_since = mono;
+			if (!ls)
+				(void)lookup_start(tn, p->hash);
+		}
+	}
+}
+
 bool tunnelnet_garlic_in(struct tunnelnet *tn, struct i2np_msg *m)
 {
 	uint64_t now = time_now_ms();
@@ -984,6 +1076,14 @@ bool tunnelnet_garlic_in(struct tunnelnet *tn, struct i2np_msg *m)
 						     client_dest_pub(x->d)->hash,
 						     now, &pl.g, &bad);
 		tn->st.bad_payload += bad;
+		/* after the cloves: a LeaseSet among them routes the answer */
+		if (info.bound && ratchet_ctx_ack_pending(x->rc, &info.remote)) {
+			struct tn_peer *p = peer_by_key(tn, x, &info.remote,
+							&pl.g);
+
+			if (p && !p->owed_since)
+				p->owed_since = time_mono_ms() | 1;
+		}
 		bbuf_free(&plain);
 		i2np_msg_free(m);
 		if (tn->queue)
@@ -1000,11 +1100,15 @@ void tunnelnet_poll(struct tunnelnet *tn)
 {
 	uint64_t now = time_now_ms(), mono = time_mono_ms();
 
+	tn->ack_in = UINT64_MAX;
 	for (struct tn_dest *x = tn->dests; x; x = x->next) {
 		refresh_dest(tn, x, now, mono);
 		ratchet_ctx_expire(x->rc, now);
 	}
 	queue_run(tn);
+	/* after the queue: what waited there carries the acks */
+	for (struct tn_dest *x = tn->dests; x; x = x->next)
+		acks_run(tn, x, mono, &tn->ack_in);
 }
 
 /* The next tick's delay (TUNNELNET_FAST_TICK_MS). */
@@ -1017,6 +1121,10 @@ static uint64_t tick_ms(const struct tunnelnet *tn)
 	for (const struct tn_dest *x = tn->dests; x; x = x->next)
 		if (!x->ls.len && mono - x->attached < TUNNELNET_FAST_FOR_MS)
 			return TUNNELNET_FAST_TICK_MS;
+	/* an ack due sooner than the next tick */
+	if (tn->ack_in < TUNNELNET_TICK_MS)
+		return tn->ack_in > TUNNELNET_FAST_TICK_MS ?
+		       tn->ack_in : TUNNELNET_FAST_TICK_MS;
 	return TUNNELNET_TICK_MS;
 }
 
@@ -1066,6 +1174,13 @@ static int net_attach(void *ctx, const struct client_dest *d,
 		x25519_keygen(&sk, &pk);
 	x->rc = ratchet_ctx_new(&sk);
 	memwipe(&sk, sizeof(sk));
+	if (tn->cfg.ratchet.ratchet_after || tn->cfg.ratchet.lookahead) {
+		struct ratchet_params rp = tn->cfg.ratchet;
+
+		if (!rp.lookahead)
+			rp.lookahead = RATCHET_LOOKAHEAD;
+		ratchet_ctx_set_params(x->rc, &rp);
+	}
 	x->tn = tn;
 	x->d = d;
 	x->rx = *rx;
@@ -1186,6 +1301,7 @@ int tunnelnet_new(const struct tunnelnet_cfg *cfg, struct tunnelnet **out)
 		return e;
 	tn = xzalloc(sizeof(*tn));
 	tn->cfg = *cfg;
+	tn->ack_in = UINT64_MAX;
 	tn->timer = evloop_timer_new(cfg->el, tick, tn);
 	evloop_timer_arm(tn->timer, TUNNELNET_TICK_MS);
 	*out = tn;
@@ -1216,4 +1332,12 @@ void tunnelnet_free(struct tunnelnet *tn)
 void tunnelnet_stats(const struct tunnelnet *tn, struct tunnelnet_stats *out)
 {
 	*out = tn->st;
+}
+
+const struct ratchet_stats *tunnelnet_ratchet_stats(const struct tunnelnet *tn,
+						    const struct client_dest *d)
+{
+	const struct tn_dest *x = find_by_client(tn, d);
+
+	return x ? ratchet_ctx_stats(x->rc) : NULL;
 }

@@ -29,6 +29,9 @@
  *           per-client ones); its inner LeaseSet2 is kept here, out of
  *           the netDb, and looked up again by the blinded key
  *
+ * What a remote's ratchet session is owed (an NSR, ACKs, our reverse
+ * Next Key) goes with the next payload to it, or alone in a message of
+ * its own TUNNELNET_ACK_MS after it was owed when none went (the timer).
  * Garlic from our inbound tunnels reaches it through tunnelnet_garlic_in()
  * (the owner of the tunnel manager's deliver hook calls it first).
  * Thread: the loop thread.  Ownership: the caller owns tn and frees it
@@ -46,6 +49,7 @@
 #include "crypto/x25519.h"
 #include "router/garlic_router.h"
 #include "router/leaseset.h"
+#include "router/ratchet.h"
 #include "tunnels/tunnel_pool.h"
 
 struct evloop;
@@ -94,6 +98,12 @@ struct tunnelnet;	/* opaque */
 /* Quiet this long, the ratchet session to it starts anew (an NS): a
  * remote that restarted with the same keys reads none of the old one. */
 #define TUNNELNET_RENEW_MS 20000
+/* A remote's ratchet session owes it a protocol-layer response (an NSR,
+ * an ACK, our reverse Next Key) and we sent it nothing for this long
+ * since: an Existing Session message with only those blocks and padding
+ * goes (ecies spec "Message ACKs": wait a little for the application to
+ * answer; with one-way traffic the remote's DH ratchet needs it). */
+#define TUNNELNET_ACK_MS 1000
 /* Leases ending sooner than this are not used to send. */
 #define TUNNELNET_LEASE_MARGIN_MS 10000
 /* Blinded keys change at midnight UTC. */
@@ -108,6 +118,7 @@ struct tunnelnet_cfg {
 	struct tunnel_mgr *tunnels;	/* borrowed; outlives tn */
 	struct netdb *db;		/* borrowed; outlives tn */
 	struct tunnel_pool_cfg pool;	/* each destination's pools */
+	struct ratchet_params ratchet;	/* zero: the defaults */
 };
 
 int tunnelnet_new(const struct tunnelnet_cfg *cfg, struct tunnelnet **out);
@@ -131,8 +142,12 @@ struct tunnelnet_stats {
 	uint64_t published_garlic;	/* of published: in garlic */
 	uint64_t refreshes;	/* LeaseSets looked up again: quiet remotes */
 	uint64_t els_opened;	/* encrypted LeaseSets decrypted */
+	uint64_t acks_sent;	/* of sent: protocol-layer responses only */
 };
 void tunnelnet_stats(const struct tunnelnet *tn, struct tunnelnet_stats *out);
+/* The ratchet counters of local destination d (NULL: not attached). */
+const struct ratchet_stats *tunnelnet_ratchet_stats(const struct tunnelnet *tn,
+						    const struct client_dest *d);
 
 /* ---- the pure parts (tests) ---- */
 

@@ -1,11 +1,13 @@
 /*
  * apps/client/tunnelnet: the LeaseSet2 built from pool leases, the
  * dispatch of garlic cloves, garlic from a remote ratchet session opened
- * and handed to the destination, and payloads queued while the remote's
- * LeaseSet is looked up.
+ * and handed to the destination, payloads queued while the remote's
+ * LeaseSet is looked up, and the protocol-layer responses of a
+ * destination that sends nothing of its own (over zero-hop tunnels).
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -196,6 +198,11 @@ struct env {
 	/* env_dests(): d attached, r remote */
 	struct client_dest *d, *r;
 	struct client_net net;
+	/* env_init_loop(): what the tunnel manager sends to us, handled
+	 * by env_pump() */
+	uint8_t self[32];
+	struct i2np_msg *q[256];
+	size_t qhead, qtail;
 };
 
 static int env_netdb_send(void *ctx, const uint8_t peer[32],
@@ -218,7 +225,45 @@ static int env_mgr_send(void *ctx, const uint8_t peer[32], struct i2np_msg *m)
 	return 0;
 }
 
-static void env_init(struct tctx *t, struct env *e)
+/* Zero-hop tunnels: what goes to us waits for env_pump(). */
+static int env_loop_send(void *ctx, const uint8_t peer[32], struct i2np_msg *m)
+{
+	struct env *e = ctx;
+
+	if (memcmp(peer, e->self, 32) != 0 ||
+	    e->qtail - e->qhead >= sizeof(e->q) / sizeof(e->q[0])) {
+		i2np_msg_free(m);
+		return 0;
+	}
+	e->q[e->qtail++ % (sizeof(e->q) / sizeof(e->q[0]))] = m;
+	return 0;
+}
+
+static void env_loop_deliver(void *ctx, struct i2np_msg *m)
+{
+	struct env *e = ctx;
+
+	if (!tunnelnet_garlic_in(e->tn, m))
+		i2np_msg_free(m);
+}
+
+/* Hand what went to us to the tunnel manager until nothing is left. */
+static void env_pump(struct env *e)
+{
+	while (e->qhead < e->qtail) {
+		struct i2np_msg *m =
+			e->q[e->qhead++ % (sizeof(e->q) / sizeof(e->q[0]))];
+
+		if (!tunnel_mgr_handle(e->mgr, e->self, m, time_now_ms(),
+				       time_mono_ms()))
+			i2np_msg_free(m);
+	}
+}
+
+/* e with zero-hop client tunnels looping back to us (loop), and the
+ * ratchet's DH ratchet after ratchet_after messages (0: default). */
+static void env_init_with(struct tctx *t, struct env *e, bool loop,
+			  uint32_t ratchet_after)
 {
 	struct netdb_cfg nc = { .netid = 77, .no_persist = true,
 				.passive = true };
@@ -227,9 +272,14 @@ static void env_init(struct tctx *t, struct env *e)
 	struct tunnelnet_cfg tc = { 0 };
 
 	memset(e, 0, sizeof(*e));
+	if (loop) {
+		mh.send = env_loop_send;
+		mh.deliver = env_loop_deliver;
+	}
 	e->el = evloop_new();
 	e->wp = worker_pool_new(e->el, 1);
 	rand_bytes(nc.self, 32);
+	memcpy(e->self, nc.self, 32);
 	e->db = netdb_new(e->el, e->wp, &nc);
 	netdb_set_sender(e->db, (struct netdb_sender){ env_netdb_send, e });
 	e->prof = peer_profiles_new();
@@ -244,7 +294,17 @@ static void env_init(struct tctx *t, struct env *e)
 	tc.db = e->db;
 	tunnel_pool_cfg_default(&tc.pool);
 	tc.pool.kind = PEER_SELECT_CLIENT;
+	if (loop) {
+		tc.pool.in_length = tc.pool.out_length = 0;
+		tc.pool.in_quantity = tc.pool.out_quantity = 1;
+	}
+	tc.ratchet.ratchet_after = ratchet_after;
 	T_OK(t, tunnelnet_new(&tc, &e->tn));
+}
+
+static void env_init(struct tctx *t, struct env *e)
+{
+	env_init_with(t, e, false, 0);
 }
 
 static void env_dests(struct tctx *t, struct env *e)
@@ -259,6 +319,9 @@ static void env_dests(struct tctx *t, struct env *e)
 
 static void env_free(struct env *e)
 {
+	while (e->qhead < e->qtail)
+		i2np_msg_free(
+			e->q[e->qhead++ % (sizeof(e->q) / sizeof(e->q[0]))]);
 	tunnelnet_free(e->tn);
 	tunnel_mgr_free(e->mgr);
 	netdb_free(e->db);
@@ -796,7 +859,85 @@ out:
 	keystore_free(other);
 }
 
+/*
+ * Datagrams one way only, from d to r (both ours, over zero-hop tunnels):
+ * r sends nothing of its own, yet its NSR and its reverse Next Keys must
+ * go back (protocol-layer responses, TUNNELNET_ACK_MS after they are
+ * owed) for d's session to start and its DH ratchet to complete, tag set
+ * after tag set, with nothing lost.
+ */
+#define ONEWAY_RATCHET_AFTER 16
+#define ONEWAY_MSGS (8 * ONEWAY_RATCHET_AFTER)
+#define ONEWAY_STEP_MS 50
+
+static void test_oneway_ratchet(struct tctx *t)
+{
+	struct env e;
+	struct rxlog dlog = { 0 }, rlog = { 0 };
+	struct client_rx drx = { NULL, rx_datagram, &dlog };
+	struct client_rx rrx = { NULL, rx_datagram, &rlog };
+	const struct ratchet_stats *ds, *rs;
+	struct tunnelnet_stats st;
+	uint64_t mono = time_mono_ms(), start;
+	char text[16];
+
+	env_init_with(t, &e, true, ONEWAY_RATCHET_AFTER);
+	e.d = client_dest_new_random();
+	e.r = client_dest_new_random();
+	e.net = tunnelnet_client_net(e.tn);
+	time_set_mono_override(mono);
+	start = mono;
+	T_OK(t, e.net.attach(e.net.ctx, e.d, &drx));
+	T_OK(t, e.net.attach(e.net.ctx, e.r, &rrx));
+	/* zero-hop tunnels at once; the LeaseSets into our netDb */
+	tunnelnet_poll(e.tn);
+	env_pump(&e);
+	for (unsigned i = 0; i < ONEWAY_MSGS; i++) {
+		int n = snprintf(text, sizeof(text), "dg %u", i);
+
+		T_OK(t, e.net.send(e.net.ctx, e.d, client_dest_pub(e.r),
+				   DATAGRAM_PROTO_RAW, 7, 8,
+				   (const uint8_t *)text, (size_t)n));
+		env_pump(&e);
+		mono += ONEWAY_STEP_MS;
+		time_set_mono_override(mono);
+		tunnelnet_poll(e.tn);
+		env_pump(&e);
+	}
+	ds = tunnelnet_ratchet_stats(e.tn, e.d);
+	rs = tunnelnet_ratchet_stats(e.tn, e.r);
+	T_TRUE(t, ds && rs);
+	if (!ds || !rs)
+		goto out;
+	/* nothing lost, and only r's protocol-layer responses came back */
+	T_EQ(t, rlog.n, ONEWAY_MSGS);
+	T_EQ(t, rlog.len, strlen(text));
+	T_MEMEQ(t, rlog.data, text, strlen(text));
+	T_EQ(t, dlog.n, 0);
+	/* d's session was answered (an NSR), then ran on ES */
+	T_EQ(t, ds->nsr_in > 0, 1);
+	T_EQ(t, rs->nsr_out > 0, 1);
+	T_EQ(t, ds->es_out > ONEWAY_MSGS / 2, 1);
+	/* the DH ratchet completed at least twice, on both sides */
+	T_EQ(t, ds->ratchets_out >= 2, 1);
+	T_EQ(t, rs->ratchets_in >= 2, 1);
+	T_EQ(t, rs->ratchets_in >= ds->ratchets_out, 1);
+	T_EQ(t, rs->bad_nextkey + ds->bad_nextkey, 0);
+	tunnelnet_stats(e.tn, &st);
+	/* at most one response a TUNNELNET_ACK_MS (and a spare) */
+	T_EQ(t, st.acks_sent > 0, 1);
+	T_EQ(t, st.acks_sent <= (mono - start) / TUNNELNET_ACK_MS + 2, 1);
+	T_EQ(t, st.sent, ONEWAY_MSGS + st.acks_sent);
+	T_EQ(t, st.no_route, 0);
+out:
+	time_set_mono_override(0);
+	e.net.detach(e.net.ctx, e.d);
+	e.net.detach(e.net.ctx, e.r);
+	env_free(&e);
+}
+
 const struct test_case client_tunnelnet_tests[] = {
+	{ "oneway_ratchet", test_oneway_ratchet, TT_FORK },
 	{ "store_garlic", test_store_garlic, 0 },
 	{ "lookup_blinded", test_lookup_blinded, TT_FORK },
 	{ "lookup_blinded_secret", test_lookup_blinded_secret, TT_FORK },

@@ -216,6 +216,63 @@ static void test_dh_ratchet(struct tctx *t)
 	pair_free(&p);
 }
 
+/* What Bob owes Alice with nothing of his own to send (ecies spec
+ * "Protocol-layer responses"): an NSR to her NS, his reverse Next Key to
+ * her forward one, again when she repeats it because his was lost, and
+ * nothing once it went. */
+static void test_owed_responses(struct tctx *t)
+{
+	struct pair p;
+	struct ratchet_rx_info in;
+	const struct ratchet_params prm = { .ratchet_after = 4,
+					    .lookahead = 8 };
+	struct bbuf wire = BBUF_INIT, blk = BBUF_INIT;
+	unsigned i = 0;
+
+	pair_init(&p);
+	ratchet_ctx_set_params(p.a, &prm);
+	T_FALSE(t, ratchet_ctx_ack_pending(p.b, &p.apk));
+	T_OK(t, send1(p.a, &p.bpk, p.b, i++, 0, &in, t));
+	T_TRUE(t, ratchet_ctx_ack_pending(p.b, &p.apk));	/* an NSR */
+	T_OK(t, send1(p.b, &p.apk, p.a, i++, 0, &in, t));
+	T_EQ(t, in.kind, RATCHET_KIND_NSR);
+	T_FALSE(t, ratchet_ctx_ack_pending(p.b, &p.apk));
+	/* Alice's ES up to her DH ratchet ask for nothing */
+	while (ratchet_ctx_stats(p.b)->ratchets_in == 0 && i < 20) {
+		T_FALSE(t, ratchet_ctx_ack_pending(p.b, &p.apk));
+		T_OK(t, send1(p.a, &p.bpk, p.b, i++, 0, &in, t));
+	}
+	T_EQ(t, ratchet_ctx_stats(p.b)->ratchets_in, 1);
+	T_TRUE(t, ratchet_ctx_ack_pending(p.b, &p.apk));	/* reverse key */
+	/* an empty ES carries it, and is lost */
+	T_OK(t, ratchet_encrypt(p.b, &p.apk, blk.data, 0, 0, NOW, &wire));
+	T_FALSE(t, ratchet_ctx_ack_pending(p.b, &p.apk));
+	/* Alice repeats her Next Key: owed again */
+	T_OK(t, send1(p.a, &p.bpk, p.b, i++, 0, &in, t));
+	T_TRUE(t, ratchet_ctx_ack_pending(p.b, &p.apk));
+	bbuf_reset(&wire);
+	T_OK(t, ratchet_encrypt(p.b, &p.apk, blk.data, 0, 0, NOW, &wire));
+	T_FALSE(t, ratchet_ctx_ack_pending(p.b, &p.apk));
+	{
+		struct bbuf plain = BBUF_INIT;
+		struct ratchet_payload pl;
+
+		T_OK(t, ratchet_decrypt(p.a, wire.data, wire.len, NOW, &plain,
+					&pl, &in));
+		T_EQ(t, in.kind, RATCHET_KIND_ES);
+		T_EQ(t, pl.g.n_cloves, 0);
+		bbuf_free(&plain);
+	}
+	T_EQ(t, ratchet_ctx_stats(p.a)->ratchets_out, 1);
+	/* Alice on her new tag set: nothing owed */
+	T_OK(t, send1(p.a, &p.bpk, p.b, i++, 0, &in, t));
+	T_EQ(t, in.tagset_id, 1);
+	T_FALSE(t, ratchet_ctx_ack_pending(p.b, &p.apk));
+	bbuf_free(&wire);
+	bbuf_free(&blk);
+	pair_free(&p);
+}
+
 /* from encrypts message i to to_pk at time now into wire (kept for later
  * delivery). */
 static void enc_at(struct tctx *t, struct ratchet_ctx *from,
@@ -1101,6 +1158,7 @@ const struct test_case router_ratchet_tests[] = {
 	{ "repeated_nsr", test_repeated_nsr, 0 },
 	{ "renew", test_renew, 0 },
 	{ "dh_ratchet", test_dh_ratchet, 0 },
+	{ "owed_responses", test_owed_responses, 0 },
 	{ "ns_race", test_ns_race, 0 },
 	{ "ns_race_overtaken", test_ns_race_overtaken, 0 },
 	{ "nsr_for_earlier_ns", test_nsr_for_earlier_ns, 0 },
