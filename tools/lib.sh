@@ -3,7 +3,7 @@
 BITS_APT_PKGS="build-essential autoconf automake libtool pkg-config clang
 libclang-rt-14-dev llvm libsodium-dev libssl-dev libevent-dev libsqlite3-dev
 zlib1g-dev libnatpmp-dev libminiupnpc-dev libsecp256k1-dev libjansson-dev
-python3 i2pd unzip zip
+python3 python3-txi2p-tahoe i2pd unzip zip
 nftables iproute2 miniupnpd-nftables natpmpc miniupnpc conntrack
 curl strace chromium"
 
