@@ -66,3 +66,28 @@ i2pd_sam() {
 	sed -i "/^\[sam\]$/{n;s/^enabled = false$/enabled = true\naddress = $2\nport = $3/}" \
 		"$1/i2pd.conf"
 }
+
+# bitsd_sam_mesh W IP_PREFIX IP_BASE PORT_BASE API_BASE SAM1 SAM2: the
+# four routers of bitsd_mesh W started (pids P1..P4, and in PIDS): router n
+# on IP_PREFIX.(IP_BASE+n), NTCP2 port PORT_BASE+n, API API_BASE+n; b1 the
+# floodfill with a SAM bridge on 127.0.0.1:SAM1, b2 with one on SAM2 (UDP
+# one below each); checks that both bridges came up
+bitsd_sam_mesh() {
+	for n in 1 2 3 4; do
+		bm_extra=""
+		[ $n = 1 ] && bm_extra="--floodfill --sam-port $6"
+		[ $n = 2 ] && bm_extra="--sam-port $7"
+		"$BITSD" --datadir "$1/b$n" --host "$2.$(($3 + n))" \
+			--port $(($4 + n)) --netid 77 --api-port $(($5 + n)) \
+			--loglevel debug --logfile "$1/b$n/bitsd.log" $bm_extra \
+			>"$1/b$n/stdout.log" 2>&1 &
+		PIDS="$PIDS $!"
+		eval "P$n=$!"
+	done
+	for n in 1 2; do
+		eval "bm_sam=\$$((5 + n))"
+		wait_log "$1/b$n/bitsd.log" "SAM bridge on 127.0.0.1:$bm_sam" 60 &&
+			ok "b$n runs its SAM bridge on 127.0.0.1:$bm_sam" ||
+			bad "no SAM bridge in b$n"
+	done
+}

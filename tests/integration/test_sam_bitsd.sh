@@ -29,22 +29,7 @@ umask 077
 
 # router n: 127.0.0.(244+n), NTCP2 port 28500+n, API 28550+n
 bitsd_mesh "$W" 127.0.0 244 28500 || { result $NAME; exit 1; }
-for n in 1 2 3 4; do
-	extra=""
-	[ $n = 1 ] && extra="--floodfill --sam-port 28561"
-	[ $n = 2 ] && extra="--sam-port 28562"
-	"$BITSD" --datadir "$W/b$n" --host 127.0.0.$((244 + n)) \
-		--port $((28500 + n)) --netid 77 --api-port $((28550 + n)) \
-		--loglevel debug --logfile "$W/b$n/bitsd.log" $extra \
-		>"$W/b$n/stdout.log" 2>&1 &
-	PIDS="$PIDS $!"
-	eval "P$n=$!"
-done
-for n in 1 2; do
-	wait_log "$W/b$n/bitsd.log" "SAM bridge on 127.0.0.1:$((28560 + n))" 30 &&
-		ok "b$n runs its SAM bridge on 127.0.0.1:$((28560 + n))" ||
-		bad "no SAM bridge in b$n"
-done
+bitsd_sam_mesh "$W" 127.0.0 244 28500 28550 28561 28562
 
 bench b2-to-b1 127.0.0.1:28561 127.0.0.1:28562
 bench b1-to-b2 127.0.0.1:28562 127.0.0.1:28561

@@ -9,12 +9,13 @@
 #  2. four bitsd routers (127.0.1.81-84, NTCP2 31301-31304, API
 #     31351-31354 on 127.0.0.1) that know each other; b1 (floodfill) and b2
 #     run SAM bridges on 127.0.0.1:31362 and :31364 (UDP one below): the
-#     server session on b1, the client on b2, one-hop tunnels; then both
-#     routers stop cleanly with no sanitizer report.
+#     server session on b1, the client on b2, one-hop tunnels; then all
+#     four routers stop cleanly with no sanitizer report.
 # Fails loudly when txi2p or Twisted is missing (apt-get install
 # python3-txi2p-tahoe; it installs for Debian's /usr/bin/python3).
 . "${top_srcdir:-.}/tests/integration/i2pd-lib.sh"
 . "${top_srcdir:-.}/tests/integration/ntcp2-lib.sh"
+. "${top_srcdir:-.}/tests/integration/sam-lib.sh"
 NAME=test_sam_txi2p
 HELPER="${top_srcdir:-.}/tests/integration/sam-txi2p.py"
 SAMLOCAL="${top_builddir:-.}/tools/sam-local"
@@ -66,31 +67,11 @@ PIDS=""
 
 # ---- 2. two bitsd SAM bridges over one-hop tunnels ----
 bitsd_mesh "$W" 127.0.1 80 31300 || { result $NAME; exit 1; }
-for n in 1 2 3 4; do
-	extra=""
-	[ $n = 1 ] && extra="--floodfill --sam-port 31362"
-	[ $n = 2 ] && extra="--sam-port 31364"
-	"$BITSD" --datadir "$W/b$n" --host 127.0.1.$((80 + n)) \
-		--port $((31300 + n)) --netid 77 --api-port $((31350 + n)) \
-		--loglevel debug --logfile "$W/b$n/bitsd.log" $extra \
-		>"$W/b$n/stdout.log" 2>&1 &
-	PIDS="$PIDS $!"
-	eval "P$n=$!"
-done
-for n in 1 2; do
-	wait_log "$W/b$n/bitsd.log" "SAM bridge on 127.0.0.1:$((31360 + 2 * n))" 60 &&
-		ok "b$n runs its SAM bridge on 127.0.0.1:$((31360 + 2 * n))" ||
-		bad "no SAM bridge in b$n"
-done
+bitsd_sam_mesh "$W" 127.0.1 80 31300 31350 31362 31364
 # the client's CONNECT is retried while the server's LeaseSet is not out
 txi2p bitsd 127.0.0.1:31362 127.0.0.1:31364 --tries 100 --retry-delay 3 \
 	--timeout 600
 
-for n in 1 2; do
-	eval "BPID=\$P$n"
-	bitsd_stop && ok "bitsd $n stopped cleanly" || bad "bitsd $n did not stop cleanly"
-	grep -qE 'AddressSanitizer|LeakSanitizer|runtime error' "$W/b$n/stdout.log" &&
-		bad "sanitizer report from $n (see $W/b$n/stdout.log)" ||
-		ok "no sanitizer report from $n"
-done
+bitsd_mesh_stop "$W"
+PIDS=""
 result $NAME
