@@ -18,15 +18,32 @@ struct terms {
 	struct license_content lc;
 };
 
+/* A standing relayed listing: its relayer is owed fee out of the
+ * seller's share when the licence sells. */
+struct relay {
+	uint8_t token[32];
+	uint8_t relayer[20];
+	struct u256 fee;
+};
+
 struct walk {
 	struct chain_client *cc;
 	const struct chain_deploy *dep;
 	const uint8_t (*accounts)[20];
 	size_t naccounts;
 	uint64_t fee_bps;
-	uint8_t t_sale[32], t_resale[32];
+	uint8_t t_sale[32], t_resale[32], t_transfer[32], t_listed[32];
+	uint8_t t_unlisted[32], t_relayed[32];
 	struct terms *terms;
 	size_t nterms;
+	struct relay relays[MARKET_HISTORY_MAX_RELAYS];
+	size_t nrelays;
+	/* The last Transfer (a resale's comes just before its Resold, in
+	 * the same transaction): the seller, and the relay it cleared. */
+	bool has_moved;
+	uint8_t moved_tx[32], moved_token[32], moved_from[20];
+	struct relay moved_relay;
+	bool moved_relayed;
 	uint64_t ts_block, ts;		/* the last block's time */
 	json_t *sales;
 	struct u256 total;
@@ -116,6 +133,84 @@ static void add(struct u256 *a, const struct u256 *b)
 	(void)u256_add(a, a, b);	/* a sum of uint96 prices */
 }
 
+static struct relay *relay_find(struct walk *w, const uint8_t token[32])
+{
+	for (size_t i = 0; i < w->nrelays; i++)
+		if (memcmp(w->relays[i].token, token, 32) == 0)
+			return &w->relays[i];
+	return NULL;
+}
+
+static void relay_drop(struct walk *w, const uint8_t token[32])
+{
+	struct relay *r = relay_find(w, token);
+
+	if (r)
+		*r = w->relays[--w->nrelays];
+}
+
+/* Listings, their relays and transfers, in chain order: what a resale's
+ * seller and relayer get.  True when l was one of them. */
+static bool track(struct walk *w, const struct chain_log *l)
+{
+	struct relay *r;
+
+	if (l->ntopics == 4 && l->data_len == 0 &&
+	    memcmp(l->topics[0], w->t_transfer, 32) == 0) {
+		w->has_moved = true;
+		memcpy(w->moved_tx, l->tx_hash, 32);
+		memcpy(w->moved_token, l->topics[3], 32);
+		memcpy(w->moved_from, l->topics[1] + 12, 20);
+		r = relay_find(w, l->topics[3]);
+		w->moved_relayed = r != NULL;
+		if (r)
+			w->moved_relay = *r;
+		relay_drop(w, l->topics[3]);	/* a transfer clears it */
+		return true;
+	}
+	if ((l->ntopics == 3 && l->data_len == 32 &&
+	     memcmp(l->topics[0], w->t_listed, 32) == 0) ||
+	    (l->ntopics == 2 && l->data_len == 0 &&
+	     memcmp(l->topics[0], w->t_unlisted, 32) == 0)) {
+		relay_drop(w, l->topics[1]);
+		return true;
+	}
+	if (l->ntopics == 3 && l->data_len == 32 &&
+	    memcmp(l->topics[0], w->t_relayed, 32) == 0) {
+		relay_drop(w, l->topics[1]);
+		if (w->nrelays == MARKET_HISTORY_MAX_RELAYS)
+			relay_drop(w, w->relays[0].token);
+		r = &w->relays[w->nrelays++];
+		memcpy(r->token, l->topics[1], 32);
+		memcpy(r->relayer, l->topics[2] + 12, 20);
+		(void)u256_from_be(&r->fee, l->data, 32);
+		return true;
+	}
+	return false;
+}
+
+/* A resale's seller part and relayer: the Transfer just before the
+ * Resold in its transaction names the seller; the relayed listing it
+ * cleared, the relayer and its fee. */
+static void resale_parts(struct walk *w, const struct chain_log *l,
+			 const struct u256 *price, const struct u256 *cuts,
+			 struct u256 *mine)
+{
+	struct u256 seller = *price;
+
+	if (!w->has_moved || memcmp(w->moved_tx, l->tx_hash, 32) != 0 ||
+	    memcmp(w->moved_token, l->topics[1], 32) != 0)
+		return;
+	sub(&seller, cuts);
+	if (w->moved_relayed) {
+		sub(&seller, &w->moved_relay.fee);
+		if (ours(w, w->moved_relay.relayer))
+			add(mine, &w->moved_relay.fee);
+	}
+	if (ours(w, w->moved_from))
+		add(mine, &seller);
+}
+
 static int on_log(void *arg, const struct chain_log *l)
 {
 	struct walk *w = arg;
@@ -126,7 +221,7 @@ static int on_log(void *arg, const struct chain_log *l)
 	char a[80], b[80];
 	int r;
 
-	if (l->ntopics != 2 || l->data_len != 32)
+	if (track(w, l) || l->ntopics != 2 || l->data_len != 32)
 		return 0;
 	resale = memcmp(l->topics[0], w->t_resale, 32) == 0;
 	if (!resale && memcmp(l->topics[0], w->t_sale, 32) != 0)
@@ -158,6 +253,13 @@ static int on_log(void *arg, const struct chain_log *l)
 		add(&mine, &creator);
 	if (ours(w, lc->key_agent))
 		add(&mine, &agent);
+	if (resale) {
+		struct u256 cuts = fee;
+
+		add(&cuts, &afee);
+		add(&cuts, &creator);
+		resale_parts(w, l, &price, &cuts, &mine);
+	}
 	if (u256_is_zero(&mine))
 		return 0;
 	if ((r = block_time(w, l->block_number, &t)) != 0)
@@ -194,6 +296,11 @@ int market_history_json(struct chain_client *cc,
 	w.naccounts = naccounts;
 	chain_event_topic(w.t_sale, EV_LICENSE_PURCHASED);
 	chain_event_topic(w.t_resale, "Resold(uint256,uint256)");
+	chain_event_topic(w.t_transfer, "Transfer(address,address,uint256)");
+	chain_event_topic(w.t_listed, "Listed(uint256,address,uint256)");
+	chain_event_topic(w.t_unlisted, "Unlisted(uint256)");
+	chain_event_topic(w.t_relayed,
+			  "ListingRelayed(uint256,address,uint256)");
 	abi_selector(sel, "protocolFeeBps()");
 	if ((r = chain_call_u256(cc, dep->license_registry, sel, sizeof(sel),
 				 &fee)) != 0)

@@ -10,9 +10,14 @@
  * the registry): a primary sale gives its creator the price less the
  * protocol fee and the agent fee (the whole price less the protocol fee
  * when the creator is its own agent) and the agent its fee; a resale
- * gives the creator its royalty and the agent its fee (the seller's part
- * is not counted: the event does not name the seller).  Only the shares
- * of the given accounts count.
+ * gives the creator its royalty, the agent its fee, the relayer of a
+ * relayed listing its fee and the seller the rest.  The Resold event
+ * does not name the seller: the ERC-721 Transfer just before it in the
+ * same transaction does, and the walk follows Listed, ListingRelayed,
+ * Unlisted and Transfer events to know which relayed listing a sale
+ * took (a relayed listing made before the blocks read is not seen: its
+ * fee then counts as the seller's).  Only the shares of the given
+ * accounts count.
  *
  *   { "from_block", "to_block", "fee_bps",
  *     "sales": [ { "t", "block", "kind" ("sale" | "resale"), "index",
@@ -40,6 +45,7 @@
 #define MARKET_HISTORY_BLOCKS 50000	/* about a week of 12 s blocks */
 #define MARKET_HISTORY_MAX_SALES 2000	/* the newest kept past that */
 #define MARKET_HISTORY_MAX_CONTENTS 256	/* terms cached per walk */
+#define MARKET_HISTORY_MAX_RELAYS 64	/* standing relayed listings followed */
 
 /* *out is a new object.  The chain client's errors; ERR_FORMAT for a
  * malformed event or answer. */

@@ -14,6 +14,7 @@
 
 #include "apps/market/buy.h"
 #include "apps/market/gateway.h"
+#include "apps/market/history.h"
 #include "apps/market/keyagent.h"
 #include "apps/market/relayer.h"
 #include "apps/market/rpc.h"
@@ -714,6 +715,28 @@ out:
  * listing is good once; the seller is paid out by a relayed withdrawal;
  * the new holder gets K once the sale is deep.
  */
+/* The Wallet's earnings over time (apps/market/history.h) for one
+ * account: the total, and the last sale's kind and amount. */
+static void history_of(struct world *w, const uint8_t who[20],
+		       const char *total, size_t nsales, const char *kind,
+		       const char *last)
+{
+	json_t *o = NULL, *sales, *s;
+
+	T_OK(w->t, market_history_json(w->cc, &w->a.dep,
+				       (const uint8_t (*)[20])who, 1,
+				       MARKET_HISTORY_BLOCKS, &o));
+	if (!o)
+		return;
+	sales = json_object_get(o, "sales");
+	T_STREQ(w->t, json_string_value(json_object_get(o, "total")), total);
+	T_EQ(w->t, json_array_size(sales), nsales);
+	s = json_array_get(sales, json_array_size(sales) - 1);
+	T_STREQ(w->t, json_string_value(json_object_get(s, "kind")), kind);
+	T_STREQ(w->t, json_string_value(json_object_get(s, "amount")), last);
+	json_decref(o);
+}
+
 static void test_relayed_resale(struct tctx *t)
 {
 	struct world w;
@@ -763,6 +786,11 @@ static void test_relayed_resale(struct tctx *t)
 	owed(&w, creator, 980 + 100);
 	owed(&w, relayer_a, 30);
 	owed(&w, holder, 2000 - 40 - 100 - 30);
+	/* the same parts in the earnings over time: the seller's (named by
+	 * the sale's Transfer), the relayer's, the creator's two */
+	history_of(&w, holder, "1830", 1, "resale", "1830");
+	history_of(&w, relayer_a, "30", 1, "resale", "30");
+	history_of(&w, creator, "1080", 2, "resale", "100");
 	/* the seller, still with no ETH, is paid out through the relayer:
 	 * 1820 to a fresh address, 10 to the relayer; more than owed and a
 	 * replay revert */
