@@ -16,13 +16,13 @@
 
 /* The typehashes, computed once. */
 enum { TH_DOMAIN, TH_TICKET, TH_VOUCHER, TH_WITHDRAW, TH_FUNDPOT, TH_PURCHASE,
-       TH_KEYREQUEST, TH_LISTING, TH_COUNT };
+       TH_KEYREQUEST, TH_LISTING, TH_CANCEL_LISTING, TH_COUNT };
 static const char *const th_types[TH_COUNT] = {
 	"EIP712Domain(string name,string version,uint256 chainId,"
 	"address verifyingContract)",
 	EIP712_TYPE_TICKET, EIP712_TYPE_VOUCHER, EIP712_TYPE_WITHDRAW,
 	EIP712_TYPE_FUNDPOT, EIP712_TYPE_PURCHASE, EIP712_TYPE_KEYREQUEST,
-	EIP712_TYPE_LISTING,
+	EIP712_TYPE_LISTING, EIP712_TYPE_CANCEL_LISTING,
 };
 static uint8_t th_hash[TH_COUNT][32];
 static pthread_once_t th_once = PTHREAD_ONCE_INIT;
@@ -187,6 +187,19 @@ void eip712_hash_listing(const struct eip712_listing *l, uint8_t out[32])
 	w_u256(&s, &l->relayer_fee);
 	w_u256(&s, &l->nonce);
 	w_u64(&s, l->deadline);
+	w_hash(&s, out);
+}
+
+void eip712_hash_cancel_listing(const struct eip712_cancel_listing *c,
+				uint8_t out[32])
+{
+	struct words s;
+
+	w_start(&s, TH_CANCEL_LISTING);
+	w_u256(&s, &c->token_id);
+	w_u256(&s, &c->relayer_fee);
+	w_u256(&s, &c->nonce);
+	w_u64(&s, c->deadline);
 	w_hash(&s, out);
 }
 

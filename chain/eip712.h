@@ -28,6 +28,8 @@
 	"uint256 maxPrice,uint256 relayerFee,uint256 nonce,uint64 deadline)"
 #define EIP712_TYPE_LISTING "Listing(uint256 tokenId,uint256 price," \
 	"uint256 relayerFee,uint256 nonce,uint64 deadline)"
+#define EIP712_TYPE_CANCEL_LISTING "CancelListing(uint256 tokenId," \
+	"uint256 relayerFee,uint256 nonce,uint64 deadline)"
 #define EIP712_TYPE_KEYREQUEST "KeyRequest(uint256 tokenId," \
 	"bytes ephemeralPubKey,uint64 deadline)"
 
@@ -92,6 +94,14 @@ struct eip712_listing {
 	uint64_t deadline;
 };
 
+/* LicenseRegistry.cancelFor: a relayed unlisting by the licence owner. */
+struct eip712_cancel_listing {
+	struct u256 token_id;
+	struct u256 relayer_fee;
+	struct u256 nonce;
+	uint64_t deadline;
+};
+
 struct eip712_key_request {
 	struct u256 token_id;
 	uint8_t eph_pub[SECP_PK_BYTES];	/* the `bytes ephemeralPubKey` */
@@ -112,6 +122,8 @@ void eip712_hash_withdraw(const struct eip712_withdraw *w, uint8_t out[32]);
 void eip712_hash_fundpot(const struct eip712_fundpot *f, uint8_t out[32]);
 void eip712_hash_purchase(const struct eip712_purchase *p, uint8_t out[32]);
 void eip712_hash_listing(const struct eip712_listing *l, uint8_t out[32]);
+void eip712_hash_cancel_listing(const struct eip712_cancel_listing *c,
+				uint8_t out[32]);
 void eip712_hash_key_request(const struct eip712_key_request *k,
 			     uint8_t out[32]);
 

@@ -32,18 +32,26 @@ static int view_addr(struct chain_client *cc, const uint8_t to[20],
 	return r;
 }
 
+void market_registry_digest(const struct chain_deploy *dep,
+			    const uint8_t struct_hash[32], uint8_t digest[32])
+{
+	struct eip712_domain d = { EIP712_NAME_LICENSE, dep->chain_id,
+				   { 0 } };
+	uint8_t sep[32];
+
+	memcpy(d.verifying, dep->license_registry, 20);
+	eip712_domain_separator(&d, sep);
+	eip712_digest(sep, struct_hash, digest);
+}
+
 /* Sign struct_hash under the registry's EIP-712 domain. */
 static int registry_sign(const struct chain_deploy *dep,
 			 const struct secp_sk *sk, const uint8_t struct_hash[32],
 			 uint8_t sig[SECP_SIG_BYTES])
 {
-	struct eip712_domain d = { EIP712_NAME_LICENSE, dep->chain_id,
-				   { 0 } };
-	uint8_t sep[32], digest[32];
+	uint8_t digest[32];
 
-	memcpy(d.verifying, dep->license_registry, 20);
-	eip712_domain_separator(&d, sep);
-	eip712_digest(sep, struct_hash, digest);
+	market_registry_digest(dep, struct_hash, digest);
 	return secp_sign(sk, digest, sig);
 }
 
@@ -308,6 +316,69 @@ int market_listing_relay(struct chain_client *cc,
 	struct bbuf b = BBUF_INIT;
 
 	market_list_for_call(&b, ml);
+	return registry_send(cc, dep, relayer, &b);
+}
+
+void market_ask_price_call(struct bbuf *out, const struct u256 *token_id)
+{
+	struct abi_enc e;
+	uint8_t sel[4];
+
+	abi_selector(sel, "askPrice(uint256)");
+	bbuf_put(out, sel, 4);
+	abi_enc_init(&e, 1);
+	abi_enc_u256(&e, token_id);
+	(void)abi_enc_finish(&e, out);
+}
+
+int market_cancel_sign(struct chain_client *cc,
+		       const struct chain_deploy *dep,
+		       const struct secp_sk *owner,
+		       const struct u256 *token_id,
+		       const struct u256 *relayer_fee, uint64_t ttl_s,
+		       struct market_cancel *out)
+{
+	struct market_cancel mc;
+	uint8_t owner_a[20], h[32];
+	int r;
+
+	memset(&mc, 0, sizeof(mc));
+	if ((r = secp_sk_address(owner, owner_a)) != 0 ||
+	    (r = nonce_deadline(cc, dep, owner_a, ttl_s, &mc.c.nonce,
+				&mc.c.deadline)) != 0)
+		return r;
+	mc.c.token_id = *token_id;
+	mc.c.relayer_fee = *relayer_fee;
+	eip712_hash_cancel_listing(&mc.c, h);
+	if ((r = registry_sign(dep, owner, h, mc.sig)) != 0)
+		return r;
+	*out = mc;
+	return 0;
+}
+
+void market_cancel_for_call(struct bbuf *out, const struct market_cancel *mc)
+{
+	struct abi_enc e;
+	uint8_t sel[4];
+
+	abi_selector(sel, "cancelFor(uint256,uint256,uint64,bytes)");
+	bbuf_put(out, sel, 4);
+	abi_enc_init(&e, 4);
+	abi_enc_u256(&e, &mc->c.token_id);
+	abi_enc_u256(&e, &mc->c.relayer_fee);
+	abi_enc_u64(&e, mc->c.deadline);
+	abi_enc_bytes(&e, mc->sig, SECP_SIG_BYTES);
+	(void)abi_enc_finish(&e, out);
+}
+
+int market_cancel_relay(struct chain_client *cc,
+			const struct chain_deploy *dep,
+			const struct secp_sk *relayer,
+			const struct market_cancel *mc)
+{
+	struct bbuf b = BBUF_INIT;
+
+	market_cancel_for_call(&b, mc);
 	return registry_send(cc, dep, relayer, &b);
 }
 

@@ -24,6 +24,11 @@
 #define MARKET_PERMIT_TYPE "Permit(address owner,address spender," \
 	"uint256 value,uint256 nonce,uint256 deadline)"
 
+/* The EIP-712 digest of struct_hash under the registry's domain. */
+void market_registry_digest(const struct chain_deploy *dep,
+			    const uint8_t struct_hash[32],
+			    uint8_t digest[32]);
+
 /* What the payer hands to a relayer. */
 struct market_purchase {
 	struct eip712_purchase p;	/* nonce: the registry's for payer */
@@ -99,6 +104,35 @@ int market_listing_relay(struct chain_client *cc,
 			 const struct chain_deploy *dep,
 			 const struct secp_sk *relayer,
 			 const struct market_listing *ml);
+
+/* askPrice(tokenId) calldata: the standing listing's price, 0 if none. */
+void market_ask_price_call(struct bbuf *out, const struct u256 *token_id);
+
+/*
+ * Relayed unlisting (LicenseRegistry.cancelFor): the licence owner signs an
+ * EIP-712 CancelListing; any relayer submits it and gets relayer_fee from
+ * the owner's tokens (which needs the owner's allowance to the registry:
+ * an owner with no ETH offers 0).
+ */
+struct market_cancel {
+	struct eip712_cancel_listing c;	/* nonce: the registry's for the owner */
+	uint8_t sig[SECP_SIG_BYTES];	/* over c, by the owner */
+};
+
+int market_cancel_sign(struct chain_client *cc,
+		       const struct chain_deploy *dep,
+		       const struct secp_sk *owner,
+		       const struct u256 *token_id,
+		       const struct u256 *relayer_fee, uint64_t ttl_s,
+		       struct market_cancel *out);
+/* cancelFor(tokenId, relayerFee, deadline, sig) calldata. */
+void market_cancel_for_call(struct bbuf *out, const struct market_cancel *mc);
+/* ERR_BAD_STATE when it reverts (not listed, expired, used nonce, bad
+ * signature, the fee not allowed). */
+int market_cancel_relay(struct chain_client *cc,
+			const struct chain_deploy *dep,
+			const struct secp_sk *relayer,
+			const struct market_cancel *mc);
 
 /*
  * Relayed payout (LicenseRegistry.withdrawFor, the calldata of

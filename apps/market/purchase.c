@@ -453,25 +453,6 @@ static void relay(struct buy_job *j)
 	j->calls++;
 }
 
-static const char *relay_status_str(int status)
-{
-	switch (status) {
-	case MARKET_RELAY_BAD_REQUEST:
-		return "it refused the request as malformed";
-	case MARKET_RELAY_FEE_LOW:
-		return "the fee offered is below its minimum "
-		       "(market.buy.relayer-fee)";
-	case MARKET_RELAY_REVERTED:
-		return "the chain refused the purchase";
-	case MARKET_RELAY_CHAIN:
-		return "it cannot reach the chain";
-	case MARKET_RELAY_BUSY:
-		return "it is busy";
-	default:
-		return "unknown status";
-	}
-}
-
 /* An overlay call of j answered: false when j goes no further (the buyer
  * gone: j is freed with its last call; or j has moved on from st). */
 static bool call_back(struct buy_job *j, enum market_buy_state st)
@@ -537,7 +518,7 @@ static void on_relayed(void *arg, int err, int status,
 			       "buy again to check)", err_str(err));
 	if (status != MARKET_RELAY_OK)
 		return job_end(j, MARKET_BUY_FAILED, "the relayer refused: %s",
-			       relay_status_str(status));
+			       market_relay_status_str(status));
 	j->lic.token_id = *token_id;
 	paid(j);
 }

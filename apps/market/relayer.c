@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <sodium.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +19,17 @@
 #include "router/worker.h"
 
 /* ------------------------------------------------------------ the codec */
+
+/* The signer of struct_hash under the registry's domain. */
+static bool registry_signer(const struct chain_deploy *dep,
+			    const uint8_t struct_hash[32],
+			    const uint8_t sig[SECP_SIG_BYTES], uint8_t who[20])
+{
+	uint8_t digest[32];
+
+	market_registry_digest(dep, struct_hash, digest);
+	return secp_recover(digest, sig, who) == 0;
+}
 
 void market_purchase_encode(const struct market_purchase *mp,
 			    uint8_t out[MARKET_PURCHASE_WIRE_BYTES])
@@ -78,15 +90,154 @@ int market_purchase_decode(const uint8_t *p, size_t len,
 bool market_purchase_sig_ok(const struct market_purchase *mp,
 			    uint64_t chain_id, const uint8_t registry[20])
 {
-	struct eip712_domain d = { EIP712_NAME_LICENSE, chain_id, { 0 } };
-	uint8_t sep[32], h[32], digest[32], who[20];
+	struct chain_deploy dep;
+	uint8_t h[32], who[20];
 
-	memcpy(d.verifying, registry, 20);
-	eip712_domain_separator(&d, sep);
+	memset(&dep, 0, sizeof(dep));
+	dep.chain_id = chain_id;
+	memcpy(dep.license_registry, registry, 20);
 	eip712_hash_purchase(&mp->p, h);
-	eip712_digest(sep, h, digest);
-	return secp_recover(digest, mp->sig, who) == 0 &&
+	return registry_signer(&dep, h, mp->sig, who) &&
 	       memcmp(who, mp->payer, 20) == 0;
+}
+
+static uint8_t *put_u256(uint8_t *p, const struct u256 *v)
+{
+	u256_to_be(v, p);
+	return p + 32;
+}
+
+static void take_u256(struct breader *r, struct u256 *v)
+{
+	const uint8_t *p = br_take(r, 32);
+
+	if (p)
+		(void)u256_from_be(v, p, 32);
+}
+
+/* A resale request's tag and length checked: its reader after the tag. */
+static int resale_open(struct breader *r, const uint8_t *p, size_t len,
+		       uint8_t tag, size_t want)
+{
+	if (len < 1)
+		return ERR_TRUNCATED;
+	if (p[0] != tag)
+		return ERR_FORMAT;
+	if (len != want)
+		return len < want ? ERR_TRUNCATED : ERR_FORMAT;
+	br_init(r, p + 1, len - 1);
+	return 0;
+}
+
+void market_listing_encode(const struct market_listing *ml,
+			   uint8_t out[MARKET_LISTING_WIRE_BYTES])
+{
+	uint8_t *p = out;
+
+	*p++ = MARKET_LISTING_TAG;
+	p = put_u256(p, &ml->l.token_id);
+	p = put_u256(p, &ml->l.price);
+	p = put_u256(p, &ml->l.relayer_fee);
+	p = put_u256(p, &ml->l.nonce);
+	be64_put(p, ml->l.deadline);
+	memcpy(p + 8, ml->sig, SECP_SIG_BYTES);
+}
+
+int market_listing_decode(const uint8_t *p, size_t len,
+			  struct market_listing *out)
+{
+	struct market_listing ml;
+	struct breader r;
+	int e;
+
+	if ((e = resale_open(&r, p, len, MARKET_LISTING_TAG,
+			     MARKET_LISTING_WIRE_BYTES)) != 0)
+		return e;
+	memset(&ml, 0, sizeof(ml));
+	take_u256(&r, &ml.l.token_id);
+	take_u256(&r, &ml.l.price);
+	take_u256(&r, &ml.l.relayer_fee);
+	take_u256(&r, &ml.l.nonce);
+	ml.l.deadline = br_be64(&r);
+	br_copy(&r, ml.sig, SECP_SIG_BYTES);
+	if (!br_done(&r))
+		return ERR_INTERNAL;
+	*out = ml;
+	return 0;
+}
+
+void market_cancel_encode(const struct market_cancel *mc,
+			  uint8_t out[MARKET_CANCEL_WIRE_BYTES])
+{
+	uint8_t *p = out;
+
+	*p++ = MARKET_CANCEL_TAG;
+	p = put_u256(p, &mc->c.token_id);
+	p = put_u256(p, &mc->c.relayer_fee);
+	p = put_u256(p, &mc->c.nonce);
+	be64_put(p, mc->c.deadline);
+	memcpy(p + 8, mc->sig, SECP_SIG_BYTES);
+}
+
+int market_cancel_decode(const uint8_t *p, size_t len,
+			 struct market_cancel *out)
+{
+	struct market_cancel mc;
+	struct breader r;
+	int e;
+
+	if ((e = resale_open(&r, p, len, MARKET_CANCEL_TAG,
+			     MARKET_CANCEL_WIRE_BYTES)) != 0)
+		return e;
+	memset(&mc, 0, sizeof(mc));
+	take_u256(&r, &mc.c.token_id);
+	take_u256(&r, &mc.c.relayer_fee);
+	take_u256(&r, &mc.c.nonce);
+	mc.c.deadline = br_be64(&r);
+	br_copy(&r, mc.sig, SECP_SIG_BYTES);
+	if (!br_done(&r))
+		return ERR_INTERNAL;
+	*out = mc;
+	return 0;
+}
+
+void market_payout_encode(const struct market_payout *mp,
+			  uint8_t out[MARKET_PAYOUT_WIRE_BYTES])
+{
+	uint8_t *p = out;
+
+	*p++ = MARKET_PAYOUT_TAG;
+	memcpy(p, mp->w.from, 20);
+	memcpy(p + 20, mp->w.to, 20);
+	p = put_u256(p + 40, &mp->w.amount);
+	p = put_u256(p, &mp->w.fee);
+	p = put_u256(p, &mp->w.nonce);
+	be64_put(p, mp->w.deadline);
+	memcpy(p + 8, mp->sig, SECP_SIG_BYTES);
+}
+
+int market_payout_decode(const uint8_t *p, size_t len,
+			 struct market_payout *out)
+{
+	struct market_payout mp;
+	struct breader r;
+	int e;
+
+	if ((e = resale_open(&r, p, len, MARKET_PAYOUT_TAG,
+			     MARKET_PAYOUT_WIRE_BYTES)) != 0)
+		return e;
+	memset(&mp, 0, sizeof(mp));
+	br_copy(&r, mp.w.from, 20);
+	br_copy(&r, mp.w.to, 20);
+	take_u256(&r, &mp.w.amount);
+	take_u256(&r, &mp.w.fee);
+	take_u256(&r, &mp.w.nonce);
+	mp.w.deadline = br_be64(&r);
+	br_copy(&r, mp.sig, SECP_SIG_BYTES);
+	if (!br_done(&r))
+		return ERR_INTERNAL;
+	*out = mp;
+	return 0;
 }
 
 /* ---------------------------------------------------------- the service */
@@ -102,8 +253,13 @@ struct relay_job {
 	struct market_rpc *rpc;
 	const struct secp_sk *sk;
 	struct chain_deploy dep;
+	enum relay_kind {
+		K_PURCHASE, K_REDEEM, K_LISTING, K_CANCEL, K_PAYOUT
+	} kind;
 	struct market_purchase mp;
-	bool redeem;			/* a voucher batch, not a purchase */
+	struct market_listing ml;
+	struct market_cancel mc;
+	struct market_payout po;
 	struct eip712_voucher v[MARKET_REDEEM_MAX];
 	uint8_t sigs[MARKET_REDEEM_MAX][SECP_SIG_BYTES];
 	size_t nv;
@@ -175,7 +331,8 @@ static void relay_run(void *arg)
 	struct chain_transport tr = market_rpc_transport(j->rpc);
 	struct chain_client *cc = chain_client_new(&tr, j->dep.chain_id);
 
-	if (j->redeem) {
+	switch (j->kind) {
+	case K_REDEEM: {
 		struct bbuf b = BBUF_INIT;
 		struct chain_receipt rc = { 0 };
 
@@ -188,15 +345,52 @@ static void relay_run(void *arg)
 			j->err = ERR_BAD_STATE;
 		chain_receipt_clear(&rc);
 		bbuf_free(&b);
-	} else {
+		break;
+	}
+	case K_PURCHASE:
 		j->err = market_purchase_relay(cc, &j->dep, j->sk, &j->mp,
 					       &j->token_id);
+		break;
+	case K_LISTING:
+		j->err = market_listing_relay(cc, &j->dep, j->sk, &j->ml);
+		break;
+	case K_CANCEL:
+		j->err = market_cancel_relay(cc, &j->dep, j->sk, &j->mc);
+		break;
+	case K_PAYOUT:
+		j->err = market_payout_relay(cc, &j->dep, j->sk, &j->po);
+		break;
 	}
 	if (j->err)
 		snprintf(j->why, sizeof(j->why), "%s",
 			 chain_client_error(cc));
 	chain_client_free(cc);
 }
+
+const char *market_relay_status_str(int status)
+{
+	switch (status) {
+	case MARKET_RELAY_OK:
+		return "relayed";
+	case MARKET_RELAY_BAD_REQUEST:
+		return "the relayer refused the request as malformed";
+	case MARKET_RELAY_FEE_LOW:
+		return "the fee offered is below the relayer's minimum "
+		       "(market.buy.relayer-fee)";
+	case MARKET_RELAY_REVERTED:
+		return "the chain refused it";
+	case MARKET_RELAY_CHAIN:
+		return "the relayer cannot reach the chain";
+	case MARKET_RELAY_BUSY:
+		return "the relayer is busy";
+	default:
+		return "unknown status";
+	}
+}
+
+static const char *const kind_names[] = {
+	"purchase", "redemption", "listing", "cancel", "payout"
+};
 
 static void relay_done(void *arg)
 {
@@ -207,16 +401,20 @@ static void relay_done(void *arg)
 
 	r->jobs--;
 	if (j->err == 0) {
+		static const size_t off[] = {
+			offsetof(struct market_relayer_stats, relayed),
+			offsetof(struct market_relayer_stats, redeemed),
+			offsetof(struct market_relayer_stats, listed),
+			offsetof(struct market_relayer_stats, cancelled),
+			offsetof(struct market_relayer_stats, paid_out),
+		};
 		status = MARKET_RELAY_OK;
-		if (j->redeem)
-			r->stats.redeemed++;
-		else
-			r->stats.relayed++;
+		(*(uint64_t *)((char *)&r->stats + off[j->kind]))++;
 	} else if (j->err == ERR_BAD_STATE) {
 		status = MARKET_RELAY_REVERTED;
 		r->stats.reverted++;
 		log_info(LD_APP, "relayer: %s reverted: %s",
-			 j->redeem ? "redemption" : "purchase", j->why);
+			 kind_names[j->kind], j->why);
 	} else {
 		status = MARKET_RELAY_CHAIN;
 		r->stats.chain_errors++;
@@ -226,7 +424,8 @@ static void relay_done(void *arg)
 	u256_to_be(&j->token_id, out + 1);
 	if (j->conn)
 		market_conn_finish(j->conn, out,
-				   status || j->redeem ? 1 : 33);
+				   status || j->kind != K_PURCHASE ? 1 : 33);
+	sodium_memzero(j, sizeof(*j));
 	free(j);
 }
 
@@ -285,6 +484,91 @@ int market_redeem_decode(const uint8_t *p, size_t len,
 	return 0;
 }
 
+/* j (allocated, its request filled) to a worker, or BUSY. */
+static void job_submit(struct market_relayer *r, struct market_conn *c,
+		       struct relay_job *j)
+{
+	if (r->jobs >= MARKET_RELAY_MAX_JOBS) {
+		r->stats.busy++;
+		reply_status(c, MARKET_RELAY_BUSY);
+		sodium_memzero(j, sizeof(*j));
+		free(j);
+		return;
+	}
+	j->r = r;
+	j->rpc = r->rpc;
+	j->sk = r->sk;
+	j->dep = r->cfg.dep;
+	market_conn_hold(c, &j->conn);
+	r->jobs++;
+	worker_submit(r->wp, (struct work){ relay_run, relay_done, j });
+}
+
+/* A listing, cancel or payout: decoded and checked as relayer.h says.
+ * 0 with j filled, or the status to answer. */
+static int resale_check(struct market_relayer *r, const uint8_t *p,
+			size_t len, struct relay_job *j)
+{
+	const struct chain_deploy *dep = &r->cfg.dep;
+	uint8_t h[32], who[20], be[32];
+
+	switch (p[0]) {
+	case MARKET_LISTING_TAG:
+		if (market_listing_decode(p, len, &j->ml) != 0)
+			return MARKET_RELAY_BAD_REQUEST;
+		u256_to_be(&j->ml.l.price, be);
+		if (u256_is_zero(&j->ml.l.price) || !sodium_is_zero(be, 20))
+			return MARKET_RELAY_BAD_REQUEST;
+		eip712_hash_listing(&j->ml.l, h);
+		if (!registry_signer(dep, h, j->ml.sig, who))
+			return MARKET_RELAY_BAD_REQUEST;
+		if (u256_cmp(&j->ml.l.relayer_fee, &r->cfg.min_fee) < 0)
+			return MARKET_RELAY_FEE_LOW;
+		j->kind = K_LISTING;
+		return 0;
+	case MARKET_CANCEL_TAG:
+		if (market_cancel_decode(p, len, &j->mc) != 0)
+			return MARKET_RELAY_BAD_REQUEST;
+		eip712_hash_cancel_listing(&j->mc.c, h);
+		if (!registry_signer(dep, h, j->mc.sig, who))
+			return MARKET_RELAY_BAD_REQUEST;
+		j->kind = K_CANCEL;
+		return 0;
+	default:
+		if (market_payout_decode(p, len, &j->po) != 0 ||
+		    u256_is_zero(&j->po.w.amount) ||
+		    sodium_is_zero(j->po.w.to, 20))
+			return MARKET_RELAY_BAD_REQUEST;
+		eip712_hash_withdraw(&j->po.w, h);
+		if (!registry_signer(dep, h, j->po.sig, who) ||
+		    memcmp(who, j->po.w.from, 20) != 0)
+			return MARKET_RELAY_BAD_REQUEST;
+		if (u256_cmp(&j->po.w.fee, &r->cfg.min_fee) < 0)
+			return MARKET_RELAY_FEE_LOW;
+		j->kind = K_PAYOUT;
+		return 0;
+	}
+}
+
+static void resale_request(struct market_relayer *r, struct market_conn *c,
+			   const uint8_t *p, size_t len)
+{
+	struct relay_job *j = xcalloc(1, sizeof(*j));
+	int st = resale_check(r, p, len, j);
+
+	if (st == 0) {
+		job_submit(r, c, j);
+		return;
+	}
+	if (st == MARKET_RELAY_FEE_LOW)
+		r->stats.fee_low++;
+	else
+		r->stats.bad++;
+	reply_status(c, st);
+	sodium_memzero(j, sizeof(*j));
+	free(j);
+}
+
 /* A voucher batch: every signature must recover before gas is spent. */
 static void redeem_request(struct market_relayer *r, struct market_conn *c,
 			   const uint8_t *p, size_t len)
@@ -304,20 +588,8 @@ static void redeem_request(struct market_relayer *r, struct market_conn *c,
 		if (secp_recover(d, j->sigs[i], who) != 0)
 			goto bad;
 	}
-	if (r->jobs >= MARKET_RELAY_MAX_JOBS) {
-		r->stats.busy++;
-		reply_status(c, MARKET_RELAY_BUSY);
-		free(j);
-		return;
-	}
-	j->r = r;
-	j->rpc = r->rpc;
-	j->sk = r->sk;
-	j->dep = r->cfg.dep;
-	j->redeem = true;
-	market_conn_hold(c, &j->conn);
-	r->jobs++;
-	worker_submit(r->wp, (struct work){ relay_run, relay_done, j });
+	j->kind = K_REDEEM;
+	job_submit(r, c, j);
 	return;
 bad:
 	r->stats.bad++;
@@ -337,6 +609,12 @@ static void relay_request(void *ctx, struct market_conn *c, const uint8_t *p,
 		redeem_request(r, c, p, len);
 		return;
 	}
+	if (len > 0 && (p[0] == MARKET_LISTING_TAG ||
+			p[0] == MARKET_CANCEL_TAG ||
+			p[0] == MARKET_PAYOUT_TAG)) {
+		resale_request(r, c, p, len);
+		return;
+	}
 	if (market_purchase_decode(p, len, &mp) != 0 ||
 	    !market_purchase_sig_ok(&mp, r->cfg.dep.chain_id,
 				    r->cfg.dep.license_registry)) {
@@ -349,20 +627,10 @@ static void relay_request(void *ctx, struct market_conn *c, const uint8_t *p,
 		reply_status(c, MARKET_RELAY_FEE_LOW);
 		return;
 	}
-	if (r->jobs >= MARKET_RELAY_MAX_JOBS) {
-		r->stats.busy++;
-		reply_status(c, MARKET_RELAY_BUSY);
-		return;
-	}
 	j = xcalloc(1, sizeof(*j));
-	j->r = r;
-	j->rpc = r->rpc;
-	j->sk = r->sk;
-	j->dep = r->cfg.dep;
+	j->kind = K_PURCHASE;
 	j->mp = mp;
-	market_conn_hold(c, &j->conn);
-	r->jobs++;
-	worker_submit(r->wp, (struct work){ relay_run, relay_done, j });
+	job_submit(r, c, j);
 }
 
 void market_relayer_accept(struct market_relayer *r, struct stream *s)
@@ -386,7 +654,7 @@ void market_relayer_stats(const struct market_relayer *r,
 struct relay_send {
 	market_relay_fn done;
 	void *arg;
-	bool redeem;			/* a voucher batch: status only */
+	bool status_only;		/* not a purchase: status only */
 };
 
 static void send_reply(void *arg, int err, const uint8_t *p, size_t len)
@@ -396,7 +664,7 @@ static void send_reply(void *arg, int err, const uint8_t *p, size_t len)
 	int status = 0;
 
 	if (err == 0) {
-		if (rs->redeem && len == 1 && p[0] <= MARKET_RELAY_BUSY)
+		if (rs->status_only && len == 1 && p[0] <= MARKET_RELAY_BUSY)
 			status = p[0];	/* a batch: the status alone */
 		else if (len == 33 && p[0] == MARKET_RELAY_OK)
 			(void)u256_from_be(&id, p + 1, 32);
@@ -407,7 +675,7 @@ static void send_reply(void *arg, int err, const uint8_t *p, size_t len)
 			err = ERR_PROTOCOL;
 	}
 	rs->done(rs->arg, err, status,
-		 err || status || rs->redeem ? NULL : &id);
+		 err || status || rs->status_only ? NULL : &id);
 	free(rs);
 }
 
@@ -417,7 +685,6 @@ int market_redeem_send(struct stream_mgr *mgr, struct evloop *el,
 		       const uint8_t (*sigs)[SECP_SIG_BYTES], size_t n,
 		       unsigned timeout_ms, market_relay_fn done, void *arg)
 {
-	struct relay_send *rs;
 	struct bbuf b = BBUF_INIT;
 	int err;
 
@@ -425,15 +692,27 @@ int market_redeem_send(struct stream_mgr *mgr, struct evloop *el,
 		bbuf_free(&b);
 		return err;
 	}
-	rs = xcalloc(1, sizeof(*rs));
+	err = market_resale_send(mgr, el, relayer, b.data, b.len,
+				 timeout_ms, done, arg);
+	bbuf_free(&b);
+	return err;
+}
+
+int market_resale_send(struct stream_mgr *mgr, struct evloop *el,
+		       const struct keys_and_cert *relayer,
+		       const uint8_t *req, size_t len, unsigned timeout_ms,
+		       market_relay_fn done, void *arg)
+{
+	struct relay_send *rs = xcalloc(1, sizeof(*rs));
+	int err;
+
 	rs->done = done;
 	rs->arg = arg;
-	rs->redeem = true;
-	err = market_call(mgr, el, relayer, b.data, b.len, 33, timeout_ms,
+	rs->status_only = true;
+	err = market_call(mgr, el, relayer, req, len, 33, timeout_ms,
 			  send_reply, rs);
 	if (err)
 		free(rs);
-	bbuf_free(&b);
 	return err;
 }
 

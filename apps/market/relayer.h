@@ -20,6 +20,22 @@
  *   reply    status (1)
  * Anyone may submit redeemVouchers; the relayer checks that every
  * signature recovers before spending gas, and the chain the rest.
+ * Resale for a licence holder with no ETH (buy.h), each answered by a
+ * status byte:
+ *   listing  'L' ‖ tokenId (32) ‖ price (32) ‖ relayerFee (32) ‖
+ *            nonce (32) ‖ deadline (8) ‖ sig (65)        listFor
+ *   cancel   'C' ‖ tokenId (32) ‖ relayerFee (32) ‖ nonce (32) ‖
+ *            deadline (8) ‖ sig (65)                     cancelFor
+ *   payout   'W' ‖ from (20) ‖ to (20) ‖ amount (32) ‖ fee (32) ‖
+ *            nonce (32) ‖ deadline (8) ‖ sig (65)        withdrawFor
+ * Before any gas: the signature recovers (for a payout, to `from`); a
+ * listing's price is not 0 and fits uint96, its fee (owed to the relayer
+ * when the licence sells) and a payout's fee at least the minimum; a
+ * payout's amount is not 0 and `to` not the zero address.  A cancel is
+ * relayed at the fee it offers, 0 too (its fee needs the owner's
+ * allowance, which an owner with no ETH cannot give); it can succeed once
+ * per listing.  The chain's gas estimate refuses the rest (not the owner,
+ * a used nonce, more than owed) before anything is sent.
  *
  * Thread: the loop thread only.
  */
@@ -45,6 +61,12 @@ struct worker_pool;
 #define MARKET_REDEEM_TAG 0x56		/* 'V' (a content index starts 0) */
 #define MARKET_REDEEM_MAX 16		/* vouchers per batch */
 #define MARKET_VOUCHER_WIRE_BYTES (20 + 32 + 32 + 8 + SECP_SIG_BYTES)
+#define MARKET_LISTING_TAG 0x4c		/* 'L' */
+#define MARKET_CANCEL_TAG 0x43		/* 'C' */
+#define MARKET_PAYOUT_TAG 0x57		/* 'W' */
+#define MARKET_LISTING_WIRE_BYTES (1 + 32 * 4 + 8 + SECP_SIG_BYTES)
+#define MARKET_CANCEL_WIRE_BYTES (1 + 32 * 3 + 8 + SECP_SIG_BYTES)
+#define MARKET_PAYOUT_WIRE_BYTES (1 + 20 + 20 + 32 * 3 + 8 + SECP_SIG_BYTES)
 #define MARKET_REDEEM_MAX_BYTES (2 + MARKET_REDEEM_MAX * \
 				 MARKET_VOUCHER_WIRE_BYTES)
 
@@ -57,6 +79,9 @@ enum market_relay_status {
 	MARKET_RELAY_BUSY = 5
 };
 
+/* What a status means, for a person. */
+const char *market_relay_status_str(int status);
+
 void market_purchase_encode(const struct market_purchase *mp,
 			    uint8_t out[MARKET_PURCHASE_WIRE_BYTES]);
 /* Untrusted bytes: ERR_TRUNCATED/ERR_FORMAT. */
@@ -67,6 +92,21 @@ int market_purchase_decode(const uint8_t *p, size_t len,
 bool market_purchase_sig_ok(const struct market_purchase *mp,
 			    uint64_t chain_id, const uint8_t registry[20]);
 
+/* The resale requests on the wire.  Decoding takes untrusted bytes:
+ * ERR_TRUNCATED / ERR_FORMAT (a wrong tag or length). */
+void market_listing_encode(const struct market_listing *ml,
+			   uint8_t out[MARKET_LISTING_WIRE_BYTES]);
+int market_listing_decode(const uint8_t *p, size_t len,
+			  struct market_listing *out);
+void market_cancel_encode(const struct market_cancel *mc,
+			  uint8_t out[MARKET_CANCEL_WIRE_BYTES]);
+int market_cancel_decode(const uint8_t *p, size_t len,
+			 struct market_cancel *out);
+void market_payout_encode(const struct market_payout *mp,
+			  uint8_t out[MARKET_PAYOUT_WIRE_BYTES]);
+int market_payout_decode(const uint8_t *p, size_t len,
+			 struct market_payout *out);
+
 struct market_relayer_config {
 	struct chain_deploy dep;
 	struct u256 min_fee;
@@ -76,6 +116,7 @@ struct market_relayer_stats {
 	uint64_t requests, relayed, bad, fee_low, reverted, chain_errors,
 		busy;
 	uint64_t redeemed;		/* voucher batches submitted */
+	uint64_t listed, cancelled, paid_out;	/* resale requests mined */
 };
 
 /* A voucher batch on the wire: ERR_RANGE past MARKET_REDEEM_MAX or for a
@@ -127,5 +168,13 @@ int market_redeem_send(struct stream_mgr *mgr, struct evloop *el,
 		       const struct eip712_voucher *v,
 		       const uint8_t (*sigs)[SECP_SIG_BYTES], size_t n,
 		       unsigned timeout_ms, market_relay_fn done, void *arg);
+
+/* Hand a resale request (a listing, cancel or payout's wire bytes, the
+ * encoders above) to the relayer at `relayer`: done gets its status,
+ * token_id NULL; as market_relay_send(). */
+int market_resale_send(struct stream_mgr *mgr, struct evloop *el,
+		       const struct keys_and_cert *relayer,
+		       const uint8_t *req, size_t len, unsigned timeout_ms,
+		       market_relay_fn done, void *arg);
 
 #endif /* APPS_MARKET_RELAYER_H */

@@ -3,7 +3,7 @@
  * (apps/market/relayer.h).  A decoded purchase must encode back to the
  * same bytes; the signature check must not crash on any of them.  The
  * same bytes as a voucher batch to redeem: decoded, it encodes back to
- * them.
+ * them.  The same again as a resale listing, cancel and payout.
  */
 #include "config.h"
 
@@ -39,6 +39,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 		}
 		bbuf_free(&b);
+	}
+	{
+		struct market_listing ml;
+		struct market_cancel mc;
+		struct market_payout po;
+		uint8_t lb[MARKET_LISTING_WIRE_BYTES];
+		uint8_t cb[MARKET_CANCEL_WIRE_BYTES];
+		uint8_t pb[MARKET_PAYOUT_WIRE_BYTES];
+
+		if (market_listing_decode(data, size, &ml) == 0) {
+			market_listing_encode(&ml, lb);
+			if (size != sizeof(lb) || memcmp(lb, data, size))
+				abort();
+		}
+		if (market_cancel_decode(data, size, &mc) == 0) {
+			market_cancel_encode(&mc, cb);
+			if (size != sizeof(cb) || memcmp(cb, data, size))
+				abort();
+		}
+		if (market_payout_decode(data, size, &po) == 0) {
+			market_payout_encode(&po, pb);
+			if (size != sizeof(pb) || memcmp(pb, data, size))
+				abort();
+		}
 	}
 	return 0;
 }

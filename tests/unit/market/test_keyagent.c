@@ -823,6 +823,152 @@ out:
 	world_down(&w);
 }
 
+static void check_ask(struct world *w, const struct u256 *tid, uint64_t want)
+{
+	struct bbuf b = BBUF_INIT;
+	struct u256 v, wv = u256_from_u64(want);
+
+	market_ask_price_call(&b, tid);
+	T_OK(w->t, chain_call_u256(w->cc, w->a.dep.license_registry, b.data,
+				   b.len, &v));
+	T_EQ(w->t, u256_cmp(&v, &wv), 0);
+	bbuf_free(&b);
+}
+
+/* The registry's hashCancelListing() of mc is our digest of it. */
+static void cancel_digest_check(struct world *w, const struct market_cancel *mc)
+{
+	struct eip712_domain d = { EIP712_NAME_LICENSE, 31337, { 0 } };
+	struct bbuf b = BBUF_INIT;
+	struct abi_enc e;
+	struct u256 v;
+	uint8_t sel[4], sep[32], h[32], digest[32], got[32];
+
+	abi_selector(sel, "hashCancelListing(uint256,uint256,uint256,uint64)");
+	bbuf_put(&b, sel, 4);
+	abi_enc_init(&e, 4);
+	abi_enc_u256(&e, &mc->c.token_id);
+	abi_enc_u256(&e, &mc->c.relayer_fee);
+	abi_enc_u256(&e, &mc->c.nonce);
+	abi_enc_u64(&e, mc->c.deadline);
+	(void)abi_enc_finish(&e, &b);
+	T_OK(w->t, chain_call_u256(w->cc, w->a.dep.license_registry, b.data,
+				   b.len, &v));
+	u256_to_be(&v, got);
+	memcpy(d.verifying, w->a.dep.license_registry, 20);
+	eip712_domain_separator(&d, sep);
+	eip712_hash_cancel_listing(&mc->c, h);
+	eip712_digest(sep, h, digest);
+	T_MEMEQ(w->t, got, digest, 32);
+	bbuf_free(&b);
+}
+
+/*
+ * Relayed unlisting: the holder, with no ETH, lists through a relayer and
+ * takes the listing back by a signed CancelListing the relayer submits
+ * (cancelFor).  Our digest is the registry's; nothing to cancel, another
+ * key's cancel and a fee the owner never allowed revert; the cancel is
+ * good once, the listing is gone (askPrice 0, buyListed reverts); an
+ * owner that allowed the registry pays the relayer its fee to the wei.
+ */
+static void test_relayed_cancel(struct tctx *t)
+{
+	struct world w;
+	struct secp_sk h, h2, relayer;
+	struct market_listing ml;
+	struct market_cancel mc;
+	struct chain_receipt rc = { 0 };
+	struct bbuf b = BBUF_INIT;
+	struct u256 tid, ask_price = u256_from_u64(2000);
+	struct u256 zero = u256_from_u64(0), fee = u256_from_u64(30);
+	struct u256 cfee = u256_from_u64(7), tokens = u256_from_u64(100);
+	struct u256 gas = u256_from_u64(100000000000000000ull), eth, r0, r1;
+	uint8_t holder[20], holder2[20], relayer_a[20], buyer2_a[20];
+	struct secp_sk buyer2;
+
+	if (!world_up(&w, t))
+		goto out;
+	secp_sk_generate(&h);
+	secp_sk_generate(&h2);
+	T_OK(t, secp_sk_address(&h, holder));
+	T_OK(t, secp_sk_address(&h2, holder2));
+	tm_anvil_key(4, &relayer);
+	T_OK(t, secp_sk_address(&relayer, relayer_a));
+	if (!buy(&w, holder, &tid))
+		goto out;
+	/* nothing listed: nothing to cancel */
+	T_OK(t, market_cancel_sign(w.cc, &w.a.dep, &h, &tid, &zero, 600,
+				   &mc));
+	cancel_digest_check(&w, &mc);
+	T_ERR(t, market_cancel_relay(w.cc, &w.a.dep, &relayer, &mc),
+	      ERR_BAD_STATE);
+	T_OK(t, market_listing_sign(w.cc, &w.a.dep, &h, &tid, &ask_price,
+				    &fee, 600, &ml));
+	T_OK(t, market_listing_relay(w.cc, &w.a.dep, &relayer, &ml));
+	check_ask(&w, &tid, 2000);
+	/* another key's cancel, and a fee the owner never allowed */
+	T_OK(t, market_cancel_sign(w.cc, &w.a.dep, &h2, &tid, &zero, 600,
+				   &mc));
+	T_ERR(t, market_cancel_relay(w.cc, &w.a.dep, &relayer, &mc),
+	      ERR_BAD_STATE);
+	T_OK(t, market_cancel_sign(w.cc, &w.a.dep, &h, &tid, &cfee, 600,
+				   &mc));
+	cancel_digest_check(&w, &mc);
+	T_ERR(t, market_cancel_relay(w.cc, &w.a.dep, &relayer, &mc),
+	      ERR_BAD_STATE);
+	check_ask(&w, &tid, 2000);
+	/* the owner's cancel, relayed once */
+	T_OK(t, market_cancel_sign(w.cc, &w.a.dep, &h, &tid, &zero, 600,
+				   &mc));
+	T_OK(t, market_cancel_relay(w.cc, &w.a.dep, &relayer, &mc));
+	T_ERR(t, market_cancel_relay(w.cc, &w.a.dep, &relayer, &mc),
+	      ERR_BAD_STATE);
+	check_ask(&w, &tid, 0);
+	T_OK(t, chain_get_balance(w.cc, holder, &eth));
+	T_TRUE(t, u256_is_zero(&eth));
+	/* a buyer finds nothing to buy */
+	tm_anvil_key(6, &buyer2);
+	T_OK(t, secp_sk_address(&buyer2, buyer2_a));
+	erc20_mint(&b, buyer2_a, &ask_price);	/* it could pay */
+	T_TRUE(t, send(&w, 9, w.a.dep.token, &b, NULL, NULL));
+	bbuf_reset(&b);
+	erc20_approve(&b, w.a.dep.license_registry, &ask_price);
+	T_TRUE(t, send(&w, 6, w.a.dep.token, &b, NULL, NULL));
+	bbuf_reset(&b);
+	market_buy_listed_call(&b, &tid, holder2, &ask_price);
+	T_ERR(t, chain_send(w.cc, &buyer2, w.a.dep.license_registry, b.data,
+			    b.len, NULL, &rc), ERR_BAD_STATE);
+	chain_receipt_clear(&rc);
+	bbuf_reset(&b);
+	check_owner(&w, &tid, holder);
+	/* an owner that allowed the registry pays the relayer's fee */
+	T_TRUE(t, send(&w, 9, holder, NULL, &gas, NULL));
+	erc20_mint(&b, holder, &tokens);
+	T_TRUE(t, send(&w, 9, w.a.dep.token, &b, NULL, NULL));
+	bbuf_reset(&b);
+	erc20_approve(&b, w.a.dep.license_registry, &cfee);
+	T_TRUE(t, send_sk(&w, &h, w.a.dep.token, &b));
+	bbuf_reset(&b);
+	T_OK(t, market_listing_sign(w.cc, &w.a.dep, &h, &tid, &ask_price,
+				    &zero, 600, &ml));
+	T_OK(t, market_listing_relay(w.cc, &w.a.dep, &relayer, &ml));
+	check_ask(&w, &tid, 2000);
+	token_balance(&w, relayer_a, &r0);
+	T_OK(t, market_cancel_sign(w.cc, &w.a.dep, &h, &tid, &cfee, 600,
+				   &mc));
+	T_OK(t, market_cancel_relay(w.cc, &w.a.dep, &relayer, &mc));
+	check_ask(&w, &tid, 0);
+	token_balance(&w, relayer_a, &r1);
+	T_OK(t, u256_add(&r0, &r0, &cfee));
+	T_EQ(t, u256_cmp(&r1, &r0), 0);
+	token_balance(&w, holder, &r1);
+	r0 = u256_from_u64(100 - 7);
+	T_EQ(t, u256_cmp(&r1, &r0), 0);
+out:
+	bbuf_free(&b);
+	world_down(&w);
+}
+
 struct relay_wait {
 	bool done;
 	int err, status;
@@ -861,6 +1007,27 @@ static int relay(struct world *w, struct tm_node *nd,
 	return rw.done && rw.err == 0 ? rw.status : -1;
 }
 
+/* A relayer service from anvil account 5 with a minimum fee of 40, on a
+ * node of its own, its transactions on a worker pool of one. */
+static struct market_relayer *relayer_on(struct world *w,
+					 struct secp_sk *relayer,
+					 struct worker_pool **wp,
+					 struct tm_node **rn)
+{
+	struct market_relayer_config rc;
+	struct market_relayer *rl;
+
+	*wp = worker_pool_new(w->tm.el, 1);
+	memset(&rc, 0, sizeof(rc));
+	rc.dep = w->a.dep;
+	rc.min_fee = u256_from_u64(40);
+	tm_anvil_key(5, relayer);
+	*rn = tm_node(&w->tm);
+	rl = market_relayer_new(&rc, relayer, w->agent_rpc, *wp, w->tm.el);
+	market_relayer_serve(rl, (*rn)->mgr);
+	return rl;
+}
+
 /* The payer hands its signed purchase to a relayer destination, which
  * submits it from a worker thread. */
 static void test_relayer_service(struct tctx *t)
@@ -868,7 +1035,6 @@ static void test_relayer_service(struct tctx *t)
 	struct world w;
 	struct worker_pool *wp = NULL;
 	struct market_relayer *rl = NULL;
-	struct market_relayer_config rc;
 	struct market_relayer_stats st;
 	struct market_purchase mp, low, bad;
 	struct secp_sk payer, h, relayer;
@@ -881,14 +1047,7 @@ static void test_relayer_service(struct tctx *t)
 		goto out;
 	payer_setup(&w, &payer, payer_a, &h, holder);
 
-	wp = worker_pool_new(w.tm.el, 1);
-	memset(&rc, 0, sizeof(rc));
-	rc.dep = w.a.dep;
-	rc.min_fee = u256_from_u64(40);
-	tm_anvil_key(5, &relayer);
-	rn = tm_node(&w.tm);
-	rl = market_relayer_new(&rc, &relayer, w.agent_rpc, wp, w.tm.el);
-	market_relayer_serve(rl, rn->mgr);
+	rl = relayer_on(&w, &relayer, &wp, &rn);
 
 	/* the wire round-trips */
 	T_OK(t, market_purchase_sign(w.cc, &w.a.dep, &payer, &w.index,
@@ -924,6 +1083,150 @@ out:
 	world_down(&w);
 }
 
+/* Hand a resale request's bytes to the relayer on nd; its status. */
+static int resale(struct world *w, struct tm_node *nd, const uint8_t *req,
+		  size_t len)
+{
+	struct relay_wait rw = { 0 };
+
+	T_OK(w->t, market_resale_send(w->buyer->mgr, w->tm.el, tm_pub(nd),
+				      req, len, TM_TIMEOUT_MS, relay_done_cb,
+				      &rw));
+	T_TRUE(w->t, tm_run(&w->tm, relay_cond, &rw));
+	T_OK(w->t, rw.err);
+	return rw.done && rw.err == 0 ? rw.status : -1;
+}
+
+/*
+ * Resale through the relayer service, for a holder with no ETH: the wire
+ * round-trips; a listing under the relayer's minimum fee, at price 0 or
+ * cut short is refused before any gas, one changed after signing reverts
+ * in the estimate; the listing, its cancel and a second listing relayed
+ * (a cancel at fee 0); the licence sold, the seller's payout relayed to a
+ * fresh address less the relayer's fee, to the wei; a payout under the
+ * minimum fee or changed after signing refused, a replay reverts.
+ */
+static void test_relayer_resale(struct tctx *t)
+{
+	struct world w;
+	struct worker_pool *wp = NULL;
+	struct market_relayer *rl = NULL;
+	struct market_relayer_stats st;
+	struct market_listing ml, ml2;
+	struct market_cancel mc, mc2;
+	struct market_payout po, po2;
+	struct secp_sk h, h2, h3, relayer;
+	struct u256 tid, price = u256_from_u64(2000), zero = u256_from_u64(0);
+	struct u256 fee = u256_from_u64(50), low = u256_from_u64(10);
+	struct u256 amount = u256_from_u64(2000 - 40 - 100 - 50 - 50), bal;
+	uint8_t holder[20], holder2[20], to[20], relayer_a[20];
+	uint8_t lw[MARKET_LISTING_WIRE_BYTES], cw[MARKET_CANCEL_WIRE_BYTES];
+	uint8_t pw[MARKET_PAYOUT_WIRE_BYTES];
+	uint8_t lw2[MARKET_LISTING_WIRE_BYTES], cw2[MARKET_CANCEL_WIRE_BYTES];
+	uint8_t pw2[MARKET_PAYOUT_WIRE_BYTES];
+	struct tm_node *rn;
+
+	if (!world_up(&w, t))
+		goto out;
+	rl = relayer_on(&w, &relayer, &wp, &rn);
+	T_OK(t, secp_sk_address(&relayer, relayer_a));
+	secp_sk_generate(&h);
+	secp_sk_generate(&h2);
+	secp_sk_generate(&h3);
+	T_OK(t, secp_sk_address(&h, holder));
+	T_OK(t, secp_sk_address(&h2, holder2));
+	T_OK(t, secp_sk_address(&h3, to));
+	if (!buy(&w, holder, &tid))
+		goto out;
+
+	/* the codecs */
+	T_OK(t, market_listing_sign(w.cc, &w.a.dep, &h, &tid, &price, &fee,
+				    600, &ml));
+	market_listing_encode(&ml, lw);
+	T_OK(t, market_listing_decode(lw, sizeof(lw), &ml2));
+	market_listing_encode(&ml2, lw2);
+	T_MEMEQ(t, lw2, lw, sizeof(lw));
+	T_ERR(t, market_listing_decode(lw, sizeof(lw) - 1, &ml2),
+	      ERR_TRUNCATED);
+	T_OK(t, market_cancel_sign(w.cc, &w.a.dep, &h, &tid, &zero, 600,
+				   &mc));
+	market_cancel_encode(&mc, cw);
+	T_OK(t, market_cancel_decode(cw, sizeof(cw), &mc2));
+	market_cancel_encode(&mc2, cw2);
+	T_MEMEQ(t, cw2, cw, sizeof(cw));
+	T_ERR(t, market_cancel_decode(lw, sizeof(lw), &mc2), ERR_FORMAT);
+	T_ERR(t, market_payout_decode(cw, sizeof(cw), &po2), ERR_FORMAT);
+
+	/* refused before any gas */
+	T_OK(t, market_listing_sign(w.cc, &w.a.dep, &h, &tid, &price, &low,
+				    600, &ml2));
+	market_listing_encode(&ml2, lw);
+	T_EQ(t, resale(&w, rn, lw, sizeof(lw)), MARKET_RELAY_FEE_LOW);
+	T_OK(t, market_listing_sign(w.cc, &w.a.dep, &h, &tid, &zero, &fee,
+				    600, &ml2));
+	market_listing_encode(&ml2, lw);
+	T_EQ(t, resale(&w, rn, lw, sizeof(lw)), MARKET_RELAY_BAD_REQUEST);
+	market_listing_encode(&ml, lw);
+	T_EQ(t, resale(&w, rn, lw, sizeof(lw) - 1), MARKET_RELAY_BAD_REQUEST);
+	/* changed after signing: the chain's estimate refuses it */
+	ml2 = ml;
+	ml2.l.price = u256_from_u64(1);
+	market_listing_encode(&ml2, lw);
+	T_EQ(t, resale(&w, rn, lw, sizeof(lw)), MARKET_RELAY_REVERTED);
+	check_ask(&w, &tid, 0);
+	/* listed, cancelled (fee 0), listed again */
+	market_listing_encode(&ml, lw);
+	T_EQ(t, resale(&w, rn, lw, sizeof(lw)), MARKET_RELAY_OK);
+	check_ask(&w, &tid, 2000);
+	T_OK(t, market_cancel_sign(w.cc, &w.a.dep, &h, &tid, &zero, 600,
+				   &mc));
+	market_cancel_encode(&mc, cw);
+	T_EQ(t, resale(&w, rn, cw, sizeof(cw)), MARKET_RELAY_OK);
+	T_EQ(t, resale(&w, rn, cw, sizeof(cw)), MARKET_RELAY_REVERTED);
+	check_ask(&w, &tid, 0);
+	T_OK(t, market_listing_sign(w.cc, &w.a.dep, &h, &tid, &price, &fee,
+				    600, &ml));
+	market_listing_encode(&ml, lw);
+	T_EQ(t, resale(&w, rn, lw, sizeof(lw)), MARKET_RELAY_OK);
+	buy_listed(&w, &tid, holder2, &price);
+	/* resale 2000: fee 40, royalty 100, the relayer 50 */
+	owed(&w, relayer_a, 50);
+	owed(&w, holder, 2000 - 40 - 100 - 50);
+
+	/* the payout: under the fee, changed after signing, then paid */
+	T_OK(t, market_payout_sign(w.cc, &w.a.dep, &h, to, &amount, &low,
+				   600, &po));
+	market_payout_encode(&po, pw);
+	T_EQ(t, resale(&w, rn, pw, sizeof(pw)), MARKET_RELAY_FEE_LOW);
+	T_OK(t, market_payout_sign(w.cc, &w.a.dep, &h, to, &amount, &fee,
+				   600, &po));
+	po2 = po;
+	po2.w.to[0] ^= 1;
+	market_payout_encode(&po2, pw);
+	T_EQ(t, resale(&w, rn, pw, sizeof(pw)), MARKET_RELAY_BAD_REQUEST);
+	market_payout_encode(&po, pw);
+	T_OK(t, market_payout_decode(pw, sizeof(pw), &po2));
+	market_payout_encode(&po2, pw2);
+	T_MEMEQ(t, pw2, pw, sizeof(pw));
+	T_EQ(t, resale(&w, rn, pw, sizeof(pw)), MARKET_RELAY_OK);
+	T_EQ(t, resale(&w, rn, pw, sizeof(pw)), MARKET_RELAY_REVERTED);
+	owed(&w, holder, 0);
+	token_balance(&w, to, &bal);
+	T_EQ(t, u256_cmp(&bal, &amount), 0);
+	market_relayer_stats(rl, &st);
+	T_EQ(t, st.listed, 2);
+	T_EQ(t, st.cancelled, 1);
+	T_EQ(t, st.paid_out, 1);
+	T_EQ(t, st.fee_low, 2);
+	T_EQ(t, st.bad, 3);
+	T_EQ(t, st.reverted, 3);
+	T_EQ(t, market_relayer_busy(rl), 0);
+out:
+	market_relayer_free(rl);
+	worker_pool_free(wp);
+	world_down(&w);
+}
+
 const struct test_case market_keyagent_tests[] = {
 	{ "codec", test_codec, 0 },
 	{ "rate_limit", test_rate_limit, 0 },
@@ -932,5 +1235,7 @@ const struct test_case market_keyagent_tests[] = {
 	{ "relayer_service", test_relayer_service, TT_FORK },
 	{ "resale", test_resale, TT_FORK },
 	{ "relayed_resale", test_relayed_resale, TT_FORK },
+	{ "relayed_cancel", test_relayed_cancel, TT_FORK },
+	{ "relayer_resale", test_relayer_resale, TT_FORK },
 	{ NULL, NULL, 0 }
 };
