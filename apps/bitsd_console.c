@@ -16,6 +16,7 @@
 #include "apps/bitsd_console.h"
 #include "apps/api/api.h"
 #include "apps/bitsd_market.h"
+#include "apps/bitsd_proxy.h"
 #include "apps/content/card.h"
 #include "apps/content/fsio.h"
 #include "apps/content/publish.h"
@@ -82,8 +83,17 @@ struct book_key {
 	struct content_key key;
 };
 
+/* Money (token base units, from the "seedpay" and "relaypay" sections
+ * of /api/status): the seeder's vouchers held and redeemed, the relay's
+ * tickets' expected value, the face of those that won and of those
+ * redeemed. */
+enum { M_SEED, M_SEED_REDEEMED, M_RELAY_EXPECTED, M_RELAY_WON,
+       M_RELAY_REDEEMED, M_N };
+
 struct sample {
-	uint64_t t_s, seeded, relayed;
+	uint64_t t_s, seeded, relayed, hosted;
+	bool seedpay, relaypay;
+	struct u256 money[M_N];
 };
 
 struct bitsd_console {
@@ -1018,6 +1028,51 @@ static void seeded_one(void *ctx, const struct content_store_info *i)
 		s->seeded += cs.bytes_up;
 }
 
+static void hosted_one(void *ctx, const char *name, uint64_t served)
+{
+	(void)name;
+	*(uint64_t *)ctx += served;
+}
+
+/* Section sec's object member role, decimal fields into money. */
+static bool money_of(struct api *api, const char *sec, const char *role,
+		     const char *const *keys, struct u256 *money)
+{
+	json_t *o = api_section_json(api, sec), *r;
+	bool on = false;
+
+	if (o && (r = json_object_get(o, role)) != NULL) {
+		on = true;
+		for (; *keys; keys++, money++) {
+			const char *v = json_string_value(json_object_get(
+				r, *keys));
+
+			if (!v || u256_parse_str(money, v) != 0)
+				*money = u256_from_u64(0);
+		}
+	}
+	json_decref(o);
+	return on;
+}
+
+static void sample_money(struct bitsd_console *c, struct sample *s)
+{
+	static const char *const seed[] = { "unredeemed", "redeemed_value",
+					    NULL };
+	static const char *const relay[] = { "expected_value", "won_face",
+					     "redeemed_face", NULL };
+
+	s->seedpay = money_of(c->d.api, "seedpay", "seeder", seed,
+			      &s->money[M_SEED]);
+	/* earned as seeder: held and redeemed */
+	if (s->seedpay &&
+	    u256_add(&s->money[M_SEED], &s->money[M_SEED],
+		     &s->money[M_SEED_REDEEMED]) != 0)
+		s->money[M_SEED] = s->money[M_SEED_REDEEMED];
+	s->relaypay = money_of(c->d.api, "relaypay", "relay", relay,
+			       &s->money[M_RELAY_EXPECTED]);
+}
+
 static void sample_take(void *arg)
 {
 	struct bitsd_console *c = arg;
@@ -1035,6 +1090,8 @@ static void sample_take(void *arg)
 					 seeded_one, c);
 	if (c->d.transit)
 		s->relayed = transit_table_stats(c->d.transit)->bytes_out;
+	bitsd_proxy_sites(c->d.proxy, hosted_one, &s->hosted);
+	sample_money(c, s);
 	c->nsamples++;
 	evloop_timer_arm(c->timer, BITSD_CONSOLE_SAMPLE_MS);
 }
@@ -1047,15 +1104,44 @@ static json_t *earnings_json(const struct bitsd_console *c)
 		const struct sample *s =
 			&c->samples[(c->first + i) % BITSD_CONSOLE_SAMPLES];
 
-		json_array_append_new(arr, json_pack("{s:I, s:I, s:I}",
+		static const char *const names[M_N] = {
+			"seeder", "seeder_redeemed", "relay_expected",
+			"relay_won", "relay_redeemed" };
+		json_t *o = json_pack("{s:I, s:I, s:I, s:I}",
 			"t", (json_int_t)s->t_s, "seeded", (json_int_t)s->seeded,
-			"relayed", (json_int_t)s->relayed));
+			"relayed", (json_int_t)s->relayed,
+			"hosted", (json_int_t)s->hosted);
+		json_t *m = json_object();
+		char d[U256_DEC_BYTES];
+
+		for (size_t k = 0; k < M_N; k++)
+			if (k < M_RELAY_EXPECTED ? s->seedpay : s->relaypay)
+				json_object_set_new(m, names[k], json_string(
+					u256_format_dec(&s->money[k], d,
+							sizeof(d))));
+		json_object_set_new(o, "money", m);
+		json_array_append_new(arr, o);
 	}
-	return json_pack("{s:i, s:b, s:b, s:b, s:o}",
+	return json_pack("{s:i, s:b, s:b, s:b, s:b, s:o}",
 			 "interval_s", BITSD_CONSOLE_SAMPLE_MS / 1000,
 			 "swarm", c->d.swarm != NULL,
 			 "transit", c->d.transit != NULL,
+			 "hosting", c->d.proxy != NULL,
 			 "market", c->d.market, "samples", arr);
+}
+
+/* A hosted site's bytes served, on its entry of the router's "sites". */
+static void served_one(void *ctx, const char *name, uint64_t served)
+{
+	json_t *sites = ctx, *e;
+	const char *n;
+	size_t i;
+
+	json_array_foreach(sites, i, e)
+		if ((n = json_string_value(json_object_get(e, "name"))) &&
+		    !strcmp(n, name))
+			json_object_set_new(e, "served",
+					    json_integer((json_int_t)served));
 }
 
 static void on_console(void *ctx, struct evhttp_request *req,
@@ -1065,7 +1151,11 @@ static void on_console(void *ctx, struct evhttp_request *req,
 	json_t *o;
 
 	if (!strcmp(rest, "/router")) {
-		api_reply_json(req, 200, c->router);
+		o = json_deep_copy(c->router);
+		bitsd_proxy_sites(c->d.proxy, served_one,
+				  json_object_get(o, "sites"));
+		api_reply_json(req, 200, o);
+		json_decref(o);
 	} else if (!strcmp(rest, "/earnings")) {
 		o = earnings_json(c);
 		api_reply_json(req, 200, o);
@@ -1101,6 +1191,14 @@ static void netdb_section(void *ctx, json_t *o)
 			    json_integer((json_int_t)ns.store_verified));
 	json_object_set_new(o, "stores_lost",
 			    json_integer((json_int_t)ns.store_lost));
+	/* Lookups and stores refused by the rate limits; lookups we sent
+	 * and exploration keys. */
+	json_object_set_new(o, "rate_limited",
+			    json_integer((json_int_t)ns.rate_limited));
+	json_object_set_new(o, "lookups_sent",
+			    json_integer((json_int_t)ns.lookups_sent));
+	json_object_set_new(o, "explorations",
+			    json_integer((json_int_t)ns.explorations));
 }
 
 /* The first line of path (an address file), or NULL. */

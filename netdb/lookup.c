@@ -71,6 +71,7 @@ struct lookup {
 	size_t n_answered;
 	uint64_t deadline;		/* monotonic: next step */
 	int result;			/* 1 while running */
+	bool explore;			/* ends with its first answer */
 	struct {
 		netdb_lookup_cb cb;
 		void *ctx;
@@ -85,6 +86,9 @@ struct netdb_lookups {
 	size_t n, cap;
 	struct evloop_timer *tick, *explore, *publish;
 	bool explore_toggle;
+	/* Routers known at the last round, and the wait after it. */
+	size_t explore_known;
+	unsigned explore_wait_ms;
 	/* Publishing our RouterInfo. */
 	bool pub_active;
 	uint32_t pub_token;
@@ -405,9 +409,11 @@ static bool lookup_step(struct netdb *db, struct lookup *L)
 	return true;
 }
 
-int netdb_lookup_start(struct netdb *db, const uint8_t key[32],
-		       enum netdb_lookup_kind kind, netdb_lookup_cb cb,
-		       void *ctx)
+/* netdb_lookup_start(); explore: a random key, done at its first
+ * answer. */
+static int lookup_begin(struct netdb *db, const uint8_t key[32],
+			enum netdb_lookup_kind kind, bool explore,
+			netdb_lookup_cb cb, void *ctx)
 {
 	struct netdb_lookups *lk = db->net->lk;
 	struct lookup *L = keymap_get(lk->pending, key);
@@ -426,6 +432,7 @@ int netdb_lookup_start(struct netdb *db, const uint8_t key[32],
 	L = xzalloc(sizeof(*L));
 	memcpy(L->key, key, 32);
 	L->kind = kind;
+	L->explore = explore || kind == NETDB_LOOKUP_EXPLORE;
 	L->result = 1;
 	if (cb) {
 		L->cbs[0].cb = cb;
@@ -445,6 +452,13 @@ int netdb_lookup_start(struct netdb *db, const uint8_t key[32],
 		L->deadline = time_mono_ms();
 	tick_arm(db);
 	return 0;
+}
+
+int netdb_lookup_start(struct netdb *db, const uint8_t key[32],
+		       enum netdb_lookup_kind kind, netdb_lookup_cb cb,
+		       void *ctx)
+{
+	return lookup_begin(db, key, kind, false, cb, ctx);
 }
 
 int netdb_lookup_cancel(struct netdb *db, const uint8_t key[32])
@@ -549,10 +563,11 @@ void netdb_lookup_on_search_reply(struct netdb *db, const uint8_t peer[32],
 		fetch_router(db, L->tried[who], h);
 		fetched++;
 	}
-	/* An exploration ends with its first answer; a lookup goes on
+	/* An exploration (of either kind: its key is random, so no
+	 * floodfill has it) ends with its first answer; a lookup goes on
 	 * with the next closest floodfill, once the new routers had a
 	 * moment to arrive. */
-	if (L->kind == NETDB_LOOKUP_EXPLORE) {
+	if (L->explore) {
 		lookup_finish(db, L, 0);
 		return;
 	}
@@ -772,36 +787,63 @@ static void publish_cb(void *arg)
 
 /* ---- exploration ---- */
 
-void netdb_explore_now(struct netdb *db)
+/* One round of n random keys. */
+static void explore_round(struct netdb *db, size_t n)
 {
 	struct netdb_lookups *lk = db->net->lk;
-	size_t known = netdb_store_ri_count(db->store), n;
 	uint8_t key[32];
 
-	/* i2pd: "800 ÷ known routers random keys, clamped to 1–9" */
-	n = known ? 800 / known : NETDB_EXPLORE_MAX_KEYS;
-	n = n < 1 ? 1 : n > NETDB_EXPLORE_MAX_KEYS ? NETDB_EXPLORE_MAX_KEYS : n;
 	for (size_t i = 0; i < n; i++) {
 		rand_bytes(key, sizeof(key));
 		/* Alternate: non-floodfills near a key, floodfills near
 		 * another. */
 		lk->explore_toggle = !lk->explore_toggle;
-		if (netdb_lookup_start(db, key, lk->explore_toggle ?
-				       NETDB_LOOKUP_EXPLORE : NETDB_LOOKUP_RI,
-				       NULL, NULL) == 0)
+		if (lookup_begin(db, key, lk->explore_toggle ?
+				 NETDB_LOOKUP_EXPLORE : NETDB_LOOKUP_RI, true,
+				 NULL, NULL) == 0)
 			db->st.explorations++;
 	}
+}
+
+/* i2pd: "800 / known routers random keys, clamped to 1-9". */
+static size_t explore_keys(size_t known)
+{
+	size_t n = known ? 800 / known : NETDB_EXPLORE_MAX_KEYS;
+
+	return n < 1 ? 1 : n > NETDB_EXPLORE_MAX_KEYS ? NETDB_EXPLORE_MAX_KEYS
+						      : n;
+}
+
+void netdb_explore_now(struct netdb *db)
+{
+	explore_round(db, explore_keys(netdb_store_ri_count(db->store)));
+}
+
+unsigned netdb_explore_step(struct netdb *db)
+{
+	struct netdb_lookups *lk = db->net->lk;
+	size_t known = netdb_store_ri_count(db->store);
+	unsigned base = known < NETDB_EXPLORE_FAST_BELOW ?
+			NETDB_EXPLORE_FAST_MS : NETDB_EXPLORE_INTERVAL_MS;
+	/* The last round (or anything since) taught us a router. */
+	bool learnt = known > lk->explore_known || !lk->explore_wait_ms;
+
+	lk->explore_known = known;
+	if (learnt || lk->explore_wait_ms < base)
+		lk->explore_wait_ms = base;
+	else if (lk->explore_wait_ms < NETDB_EXPLORE_MAX_MS / 2)
+		lk->explore_wait_ms *= 2;
+	else
+		lk->explore_wait_ms = NETDB_EXPLORE_MAX_MS;
+	explore_round(db, learnt ? explore_keys(known) : 1);
+	return lk->explore_wait_ms;
 }
 
 static void explore_cb(void *arg)
 {
 	struct netdb *db = arg;
-	struct netdb_lookups *lk = db->net->lk;
 
-	netdb_explore_now(db);
-	evloop_timer_arm(lk->explore, netdb_store_ri_count(db->store) <
-			 NETDB_EXPLORE_FAST_BELOW ? NETDB_EXPLORE_FAST_MS :
-			 NETDB_EXPLORE_INTERVAL_MS);
+	evloop_timer_arm(db->net->lk->explore, netdb_explore_step(db));
 }
 
 /* ---- the tick ---- */

@@ -18,8 +18,9 @@
  *    (netdb/lookup.c).
  *  - Garlic to our router key: opened with the garlic router, and its
  *    LOCAL cloves handled as above.
- * Every peer has token buckets for lookups and stores; over them a
- * message is dropped with a rate-limited info line.
+ * Token buckets bound each requester's lookups, each peer's relayed
+ * lookups and each peer's stores; over them a message is dropped with a
+ * rate-limited info line.
  */
 #include "config.h"
 #include "netdb/keymap.h"
@@ -65,9 +66,11 @@ void netdb_net_init(struct netdb *db)
 	netdb_lookups_init(db);
 }
 
+/* One key's buckets: a requester's lookups (its reply path), a
+ * transport peer's stores and the lookups it hands us for others. */
 struct rate {
 	uint64_t last;			/* monotonic ms */
-	uint64_t lookup, store;		/* tokens x RATE_UNIT */
+	uint64_t lookup, relay, store;	/* tokens x RATE_UNIT */
 };
 
 
@@ -100,6 +103,12 @@ void netdb_set_reply_path(struct netdb *db, netdb_reply_path_fn fn, void *ctx)
 {
 	db->reply_path = fn;
 	db->reply_path_ctx = ctx;
+}
+
+void netdb_set_data_fn(struct netdb *db, netdb_data_fn fn, void *ctx)
+{
+	db->data_fn = fn;
+	db->data_ctx = ctx;
 }
 
 void netdb_set_floodfill(struct netdb *db, bool floodfill)
@@ -201,11 +210,28 @@ const uint8_t *netdb_self_gz(const struct netdb *db, size_t *len)
 
 /* ---- rate limits ---- */
 
-/* Take a token from peer's bucket; false when it is empty. */
-static bool rate_take(struct netdb *db, const uint8_t peer[32], bool lookup)
+enum rate_kind { RATE_LOOKUP, RATE_RELAY, RATE_STORE };
+
+/* Refill one bucket by dt ms at per_min a minute, up to burst. */
+static void rate_fill(uint64_t *tok, uint64_t dt, uint64_t per_min,
+		      uint64_t burst)
+{
+	*tok += dt * RATE_UNIT * per_min / 60000;
+	if (*tok > burst * RATE_UNIT)
+		*tok = burst * RATE_UNIT;
+}
+
+/* Take a token from key's bucket of kind; false when it is empty.  A
+ * relaying peer's bucket holds NETDB_LOOKUP_RELAY_FACTOR times a
+ * requester's. */
+static bool rate_take(struct netdb *db, const uint8_t key[32],
+		      enum rate_kind kind)
 {
 	struct netdb_net *n = db->net;
-	struct rate *r = keymap_get(n->rates, peer);
+	struct rate *r = keymap_get(n->rates, key);
+	const uint64_t lr = db->cfg.lookup_rate_per_min,
+		       lb = db->cfg.lookup_burst,
+		       f = NETDB_LOOKUP_RELAY_FACTOR;
 	uint64_t now = time_mono_ms(), *tok;
 
 	if (!r) {
@@ -215,39 +241,43 @@ static bool rate_take(struct netdb *db, const uint8_t peer[32], bool lookup)
 			keymap_clear(n->rates, free);
 		r = xzalloc(sizeof(*r));
 		r->last = now;
-		r->lookup = (uint64_t)db->cfg.lookup_burst * RATE_UNIT;
+		r->lookup = lb * RATE_UNIT;
+		r->relay = lb * f * RATE_UNIT;
 		r->store = (uint64_t)db->cfg.store_burst * RATE_UNIT;
-		keymap_put(n->rates, peer, r);
+		keymap_put(n->rates, key, r);
 	}
 	/* Refill by the elapsed time (in steps of 100 ms, so rounding
 	 * loses little). */
 	if (now >= r->last + 100) {
-		uint64_t dt = now - r->last;
-		r->lookup += dt * RATE_UNIT * db->cfg.lookup_rate_per_min / 60000;
-		r->store += dt * RATE_UNIT * db->cfg.store_rate_per_min / 60000;
-		if (r->lookup > (uint64_t)db->cfg.lookup_burst * RATE_UNIT)
-			r->lookup = (uint64_t)db->cfg.lookup_burst * RATE_UNIT;
-		if (r->store > (uint64_t)db->cfg.store_burst * RATE_UNIT)
-			r->store = (uint64_t)db->cfg.store_burst * RATE_UNIT;
+		/* Ten minutes fill every bucket (and keep this in range). */
+		uint64_t dt = now - r->last > 600000 ? 600000 : now - r->last;
+		rate_fill(&r->lookup, dt, lr, lb);
+		rate_fill(&r->relay, dt, lr * f, lb * f);
+		rate_fill(&r->store, dt, db->cfg.store_rate_per_min,
+			  db->cfg.store_burst);
 		r->last = now;
 	}
-	tok = lookup ? &r->lookup : &r->store;
+	tok = kind == RATE_LOOKUP ? &r->lookup :
+	      kind == RATE_RELAY ? &r->relay : &r->store;
 	if (*tok < RATE_UNIT)
 		return false;
 	*tok -= RATE_UNIT;
 	return true;
 }
 
-static bool rate_ok(struct netdb *db, const uint8_t peer[32], bool lookup)
+static bool rate_ok(struct netdb *db, const uint8_t key[32],
+		    enum rate_kind kind)
 {
 	char h[72];
 
-	if (rate_take(db, peer, lookup))
+	if (rate_take(db, key, kind))
 		return true;
 	db->st.rate_limited++;
-	log_info_rl(10, LD_NETDB, "%s from %s over the rate limit; dropped",
-		    lookup ? "DatabaseLookups" : "DatabaseStores",
-		    log_safe_hash(h, sizeof(h), peer));
+	log_info_rl(10, LD_NETDB, "%s %s over the rate limit; dropped",
+		    kind == RATE_STORE ? "DatabaseStores from" :
+		    kind == RATE_RELAY ? "DatabaseLookups relayed by" :
+		    "DatabaseLookups with the reply path of",
+		    log_safe_hash(h, sizeof(h), key));
 	return false;
 }
 
@@ -371,7 +401,7 @@ static void handle_store(struct netdb *db, const uint8_t peer[32],
 			    log_safe_hash(h, sizeof(h), peer), err_str(r));
 		return;
 	}
-	if (!rate_ok(db, peer, false))
+	if (!rate_ok(db, peer, RATE_STORE))
 		return;
 	/* i2pd acknowledges before validating: the DeliveryStatus proves
 	 * delivery, not acceptance (PROTOCOLS.md 2.6). */
@@ -494,23 +524,29 @@ static bool has_zero_excluded(const struct i2np_db_lookup *l)
 }
 
 /*
- * The rate bucket of a lookup: its transport peer, or for one that came
- * out of a tunnel (no peer) the reply path it names, the gateway and
- * tunnel id, as Java I2P throttles: clients behind different gateways then
- * do not share one bucket, and one client cannot spend another's.
+ * May we answer lookup l that peer handed us?  Each requester has a
+ * bucket, named by the reply path the lookup gives (the gateway and tunnel
+ * id, or the router for a direct reply), as Java I2P throttles: clients
+ * behind different gateways do not share one, and one client cannot spend
+ * another's.  A router that hands us lookups for others (the outbound
+ * endpoint of their tunnels) has a bucket of its own,
+ * NETDB_LOOKUP_RELAY_FACTOR times larger, which also bounds a peer that
+ * names a new reply path each time.  A lookup out of a garlic (no peer)
+ * meets only its requester's.
  */
-static const uint8_t *lookup_rate_key(const uint8_t peer[32],
-				      const struct i2np_db_lookup *l,
-				      uint8_t key[32])
+static bool lookup_allowed(struct netdb *db, const uint8_t peer[32],
+			   const struct i2np_db_lookup *l)
 {
-	uint8_t tid[4];
+	uint8_t tid[4], key[32];
+	bool tunnel = (l->flags & I2NP_LOOKUP_FLAG_TUNNEL) != 0;
 
-	if (memcmp(peer, zero_hash, 32) != 0)
-		return peer;
-	be32_put(tid, (l->flags & I2NP_LOOKUP_FLAG_TUNNEL) ?
-		 l->reply_tunnel_id : 0);
+	if (memcmp(peer, zero_hash, 32) != 0 &&
+	    (tunnel || memcmp(peer, l->from, 32) != 0) &&
+	    !rate_ok(db, peer, RATE_RELAY))
+		return false;
+	be32_put(tid, tunnel ? l->reply_tunnel_id : 0);
 	sha256_2(key, l->from, 32, tid, sizeof(tid));
-	return key;
+	return rate_ok(db, key, RATE_LOOKUP);
 }
 
 static void handle_lookup(struct netdb *db, const uint8_t peer[32],
@@ -518,7 +554,7 @@ static void handle_lookup(struct netdb *db, const uint8_t peer[32],
 {
 	struct i2np_db_lookup l;
 	struct i2np_msg *reply;
-	uint8_t type, rk[32];
+	uint8_t type;
 	const uint8_t *data;
 	size_t len;
 	char h[72];
@@ -535,7 +571,7 @@ static void handle_lookup(struct netdb *db, const uint8_t peer[32],
 		db->st.dropped++;
 		return;
 	}
-	if (!rate_ok(db, lookup_rate_key(peer, &l, rk), true))
+	if (!lookup_allowed(db, peer, &l))
 		return;
 	type = l.flags & I2NP_LOOKUP_TYPE_MASK;
 	if (type == I2NP_LOOKUP_TYPE_EXPLORE)
@@ -633,7 +669,10 @@ static void handle_garlic(struct netdb *db, const uint8_t peer[32],
 			continue;
 		}
 		c = garlic_clove_msg(&gp.cloves[i]);
-		handle(db, peer, c, depth + 1);
+		if (c->type == I2NP_DATA && db->data_fn)
+			db->data_fn(db->data_ctx, c);
+		else
+			handle(db, peer, c, depth + 1);
 		i2np_msg_free(c);
 	}
 	bbuf_free(&plain);

@@ -41,9 +41,13 @@ struct netdb;
 #define NETDB_FLOOD_MAX_AGE_MS (60 * 60 * 1000)
 /* Our replies and stores live this long. */
 #define NETDB_MSG_TTL_MS 10000
-/* Per-peer token buckets: messages per minute and burst. */
+/* Token buckets: messages per minute and burst.  Lookups count per
+ * requester (the reply path named), and a router handing us others'
+ * lookups (their tunnels' outbound endpoint) may pass RELAY_FACTOR times
+ * as many in all; stores count per peer. */
 #define NETDB_LOOKUP_RATE_PER_MIN 60
 #define NETDB_LOOKUP_BURST 30
+#define NETDB_LOOKUP_RELAY_FACTOR 10
 #define NETDB_STORE_RATE_PER_MIN 120
 #define NETDB_STORE_BURST 60
 #define NETDB_RATE_MAX_PEERS 4096
@@ -54,11 +58,16 @@ struct netdb;
 #define NETDB_LOOKUP_MAX_ATTEMPTS 7
 #define NETDB_LOOKUP_MAX_PENDING 256
 /* Exploration: i2pd explores every 30 s with 800 / known routers random
- * keys (1..9); we start faster while the netDb is small. */
+ * keys (1..9); we start faster while the netDb is small.  A round that
+ * taught us no new router doubles the wait before the next, up to
+ * NETDB_EXPLORE_MAX_MS (Java I2P's longest), and the next round asks one
+ * key: a netDb that knows the whole network stops asking its floodfills
+ * for more.  Any new router brings the pace back. */
 #define NETDB_EXPLORE_INTERVAL_MS (30 * 1000)
 #define NETDB_EXPLORE_FAST_MS 5000
 #define NETDB_EXPLORE_FAST_BELOW 25
 #define NETDB_EXPLORE_MAX_KEYS 9
+#define NETDB_EXPLORE_MAX_MS (15 * 60 * 1000)
 /* Publishing our RouterInfo: every 40 minutes and on change, to the
  * closest floodfill; "moving to the next-closest floodfill when no
  * confirmation came within 5 s".  The first confirmed store is verified
@@ -173,6 +182,12 @@ typedef int (*netdb_reply_path_fn)(void *ctx, uint8_t gateway[32],
  * tunnel (directly, the reply to us, while there is no reply path).
  */
 void netdb_set_reply_path(struct netdb *db, netdb_reply_path_fn fn, void *ctx);
+/* A Data message in a Garlic message addressed to us (a LOCAL clove;
+ * paid relaying's tickets after the build, docs/relaypay.md §3), m
+ * borrowed.  Plain Data messages and Data in other cloves are dropped. */
+typedef void (*netdb_data_fn)(void *ctx, const struct i2np_msg *m);
+/* Install (fn NULL: remove) the Data handler. */
+void netdb_set_data_fn(struct netdb *db, netdb_data_fn fn, void *ctx);
 /* Called once the database is loaded (at once if it already is). */
 void netdb_on_loaded(struct netdb *db, void (*fn)(void *ctx), void *ctx);
 
@@ -259,8 +274,13 @@ int netdb_lookup_start(struct netdb *db, const uint8_t key[32],
 /* Stop the lookup for key without calling its callbacks.  ERR_NOT_FOUND
  * when none is pending. */
 int netdb_lookup_cancel(struct netdb *db, const uint8_t key[32]);
-/* Run one exploration round now (also on the timer). */
+/* Run one exploration round now, with i2pd's number of keys. */
 void netdb_explore_now(struct netdb *db);
+/* The exploration timer's round: as many keys as netdb_explore_now()
+ * when the netDb grew since the last round, else one; returns the wait
+ * before the next round in ms (NETDB_EXPLORE_*: doubling while rounds
+ * teach nothing). */
+unsigned netdb_explore_step(struct netdb *db);
 /* Publish our RouterInfo now (also on the timer and on change). */
 void netdb_publish_now(struct netdb *db);
 /* Pending lookups (tests, status). */

@@ -686,6 +686,81 @@ static void test_exploration(struct tctx *t)
 	net_free(&net);
 }
 
+static bool no_lookups_pending(struct tnet *net)
+{
+	(void)net;
+	return !netdb_lookups_pending(explorer->db);
+}
+
+/* One netdb_explore_step() round of a, run to its end; the lookups it
+ * sent (each round's keys, plus fetches of routers named). */
+static size_t explore_step_sent(struct tctx *t, struct tnet *net,
+				struct node *a, unsigned *wait)
+{
+	size_t before = STAT(a, lookups_sent);
+
+	explorer = a;
+	*wait = netdb_explore_step(a->db);
+	run_until(t, net, no_lookups_pending);
+	return STAT(a, lookups_sent) - before;
+}
+
+/* Exploration backs off while it learns nothing: a router that knows the
+ * whole network asks one key a round, each round twice as long after the
+ * last, up to NETDB_EXPLORE_MAX_MS; a new router brings the fast pace and
+ * the full count back.  A random key's RouterInfo lookup ends with the
+ * first answer, as an exploration does, instead of walking every
+ * floodfill. */
+static void test_explore_backoff(struct tctx *t)
+{
+	struct tnet net;
+	struct node *a, *x, *nd[7];
+	struct bbuf b = BBUF_INIT;
+	uint8_t h[32];
+	unsigned wait = 0, last;
+	size_t sent;
+
+	net_init(&net);
+	a = net_add(t, &net, false);
+	for (int i = 0; i < 7; i++)
+		nd[i] = net_add(t, &net, i < 4);	/* 4 floodfills */
+	for (int i = 0; i < 7; i++) {
+		teach(t, a, nd[i]);
+		teach(t, nd[i], a);
+		for (int j = 0; j < 7; j++)
+			if (j != i)
+				teach(t, nd[i], nd[j]);
+	}
+	/* First round: i2pd's count (800 / 7 known: 9), one lookup each. */
+	sent = explore_step_sent(t, &net, a, &wait);
+	T_EQ(t, wait, NETDB_EXPLORE_FAST_MS);
+	T_EQ(t, STAT(a, explorations), NETDB_EXPLORE_MAX_KEYS);
+	T_EQ(t, sent, NETDB_EXPLORE_MAX_KEYS);
+	T_EQ(t, STAT(a, lookups_failed), 0);
+	/* Nothing new: one key, the wait doubling to the cap. */
+	last = wait;
+	for (int i = 0; i < 10; i++) {
+		sent = explore_step_sent(t, &net, a, &wait);
+		T_EQ(t, sent, 1);
+		T_EQ(t, wait, last * 2 > NETDB_EXPLORE_MAX_MS ?
+			      NETDB_EXPLORE_MAX_MS : last * 2);
+		last = wait;
+	}
+	T_EQ(t, wait, NETDB_EXPLORE_MAX_MS);
+	T_EQ(t, STAT(a, explorations), NETDB_EXPLORE_MAX_KEYS + 10);
+	/* A router joins (a floodfill floods it to a): the fast pace and
+	 * the full count again. */
+	x = nd[0];
+	T_OK(t, synth_ri(&b, h, NETID, "XR", time_now_ms() - 1000));
+	T_OK(t, netdb_add_ri(x->db, b.data, b.len, h, NULL, NULL));
+	T_OK(t, netdb_add_ri(a->db, b.data, b.len, h, NULL, NULL));
+	sent = explore_step_sent(t, &net, a, &wait);
+	T_EQ(t, wait, NETDB_EXPLORE_FAST_MS);
+	T_EQ(t, sent, NETDB_EXPLORE_MAX_KEYS);
+	bbuf_free(&b);
+	net_free(&net);
+}
+
 static bool published(struct tnet *net)
 {
 	return STAT(&net->nodes[0], publish_confirmed) >= 2;
@@ -919,6 +994,69 @@ static void test_bad_input(struct tctx *t)
 	bbuf_free(&z);
 	bbuf_free(&gz);
 	bbuf_free(&ls);
+	net_free(&net);
+}
+
+/* A lookup for a random key whose reply goes to tunnel tid at gw. */
+static struct i2np_msg *tunnel_lookup_msg(const uint8_t gw[32], uint32_t tid)
+{
+	struct i2np_db_lookup l = { 0 };
+	struct bbuf b = BBUF_INIT;
+	uint8_t *p;
+	size_t len = 0;
+
+	rand_bytes(l.key, sizeof(l.key));
+	memcpy(l.from, gw, 32);
+	l.flags = I2NP_LOOKUP_TYPE_RI | I2NP_LOOKUP_FLAG_TUNNEL;
+	l.reply_tunnel_id = tid;
+	i2np_db_lookup_encode(&l, &b);
+	p = bbuf_steal(&b, &len);
+	return i2np_msg_new_take(I2NP_DATABASE_LOOKUP, p, len, 10000);
+}
+
+/* Lookup limits count per requester (the reply path named), whichever
+ * router hands the lookups over, and a router relaying lookups for many
+ * (the outbound endpoint of their tunnels) has a bucket of its own,
+ * NETDB_LOOKUP_RELAY_FACTOR times a requester's: the clients behind one
+ * endpoint do not share one requester's allowance, and a peer naming a
+ * new reply path each time is still bounded. */
+static void test_lookup_rate_keys(struct tctx *t)
+{
+	const size_t burst = NETDB_LOOKUP_BURST,
+		     relay = NETDB_LOOKUP_BURST * NETDB_LOOKUP_RELAY_FACTOR;
+	struct tnet net;
+	struct node *ff, *obep1, *obep2, *obep3;
+	uint8_t gw[32];
+
+	/* Frozen monotonic clock: the token buckets do not refill. */
+	time_set_mono_override(5000000);
+	net_init(&net);
+	ff = net_add(t, &net, true);
+	obep1 = net_add_raw(&net);
+	obep2 = net_add_raw(&net);
+	obep3 = net_add_raw(&net);
+	/* One client's reply path: its burst passes, the rest do not. */
+	rand_bytes(gw, sizeof(gw));
+	for (size_t i = 0; i < 2 * burst; i++)
+		netdb_handle_msg(ff->db, obep1->hash, tunnel_lookup_msg(gw, 7));
+	T_EQ(t, STAT(ff, rate_limited), burst);
+	/* The same reply path through another endpoint: still spent. */
+	for (size_t i = 0; i < 10; i++)
+		netdb_handle_msg(ff->db, obep2->hash, tunnel_lookup_msg(gw, 7));
+	T_EQ(t, STAT(ff, rate_limited), burst + 10);
+	/* Another tunnel of the same gateway is another requester. */
+	for (size_t i = 0; i < burst; i++)
+		netdb_handle_msg(ff->db, obep2->hash, tunnel_lookup_msg(gw, 8));
+	T_EQ(t, STAT(ff, rate_limited), burst + 10);
+	/* Many clients (a new reply path each) behind one endpoint: far
+	 * more than one requester's burst passes, up to the endpoint's. */
+	for (size_t i = 0; i < relay + 20; i++) {
+		rand_bytes(gw, sizeof(gw));
+		netdb_handle_msg(ff->db, obep3->hash, tunnel_lookup_msg(gw, 9));
+	}
+	T_EQ(t, STAT(ff, rate_limited), burst + 10 + 20);
+	T_EQ(t, STAT(ff, lookups_in), 2 * burst + 10 + burst + relay + 20);
+	settle(t, &net);
 	net_free(&net);
 }
 
@@ -1255,17 +1393,83 @@ out:
 	net_free(&net);
 }
 
+/* Paid relaying's tickets after the build: a Data message in Noise_N
+ * garlic to the router reaches the Data handler (once, with its body);
+ * a plain Data message or one without a handler does not. */
+static unsigned data_got;
+static uint8_t data_body[8];
+
+static void on_data(void *ctx, const struct i2np_msg *m)
+{
+	const uint8_t *d;
+	size_t len;
+
+	(void)ctx;
+	if (i2np_blob_decode(m, &d, &len) == 0 && len == sizeof(data_body))
+		memcpy(data_body, d, len);
+	data_got++;
+}
+
+static struct i2np_msg *data_msg(void)
+{
+	struct bbuf b = BBUF_INIT;
+	struct i2np_msg *m;
+
+	i2np_blob_encode((const uint8_t *)"btk1tick", 8, &b);
+	m = i2np_msg_new(I2NP_DATA, b.data, b.len, 10000);
+	bbuf_free(&b);
+	return m;
+}
+
+static void test_data_in_garlic(struct tctx *t)
+{
+	struct tnet net;
+	struct node *a, *b;
+	struct x25519_pk bk;
+
+	net_init(&net);
+	a = net_add(t, &net, false);
+	b = net_add(t, &net, false);
+	keystore_x25519_pk(b->ks, KEYSTORE_X_IDENTITY, &bk);
+	data_got = 0;
+	/* no handler: dropped */
+	T_OK(t, tsend(a, b->hash, garlic_wrap_for_router(data_msg(), &bk),
+		      false));
+	settle(t, &net);
+	T_EQ(t, data_got, 0);
+	T_EQ(t, STAT(b, garlic_in), 1);
+	netdb_set_data_fn(b->db, on_data, NULL);
+	T_OK(t, tsend(a, b->hash, garlic_wrap_for_router(data_msg(), &bk),
+		      false));
+	settle(t, &net);
+	T_EQ(t, data_got, 1);
+	T_MEMEQ(t, data_body, "btk1tick", 8);
+	/* not in garlic: never */
+	T_OK(t, tsend(a, b->hash, data_msg(), false));
+	settle(t, &net);
+	T_EQ(t, data_got, 1);
+	netdb_set_data_fn(b->db, NULL, NULL);
+	T_OK(t, tsend(a, b->hash, garlic_wrap_for_router(data_msg(), &bk),
+		      false));
+	settle(t, &net);
+	T_EQ(t, data_got, 1);
+	net_free(&net);
+}
+
 const struct test_case netdb_net_tests[] = {
 	{ "floodfill_answers", test_floodfill_answers, 0 },
 	{ "store_ack_and_flood", test_store_ack_and_flood, 0 },
 	{ "iterative_lookup", test_iterative_lookup, 0 },
 	{ "lookup_via_tunnel", test_lookup_via_tunnel, 0 },
 	{ "exploration", test_exploration, 0 },
+	{ "explore_backoff", test_explore_backoff, 0 },
 	{ "publish", test_publish, 0 },
 	{ "publish_via_tunnel", test_publish_via_tunnel, 0 },
 	{ "leaseset_lookup_and_garlic_store",
 	  test_leaseset_lookup_and_garlic_store, 0 },
+	{ "data_in_garlic", test_data_in_garlic, 0 },
 	{ "bad_input", test_bad_input, TT_FORK },
+	{ "lookup_rate_keys", test_lookup_rate_keys, TT_FORK },
 	{ "hostile_lookups", test_hostile_lookups, 0 },
 	{ "store_verify", test_store_verify, 0 },
 	{ "hostile_modes", test_hostile_modes, 0 },
