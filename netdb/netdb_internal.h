@@ -23,6 +23,8 @@ struct netdb {
 	struct netdb_sender sender;
 	netdb_reply_path_fn reply_path;	/* NULL: replies come directly */
 	void *reply_path_ctx;
+	netdb_data_fn data_fn;		/* NULL: Data in garlic dropped */
+	void *data_ctx;
 	struct netdb_stats st;
 	/* The load, a batch per loop pass. */
 	struct netdb_loaded *loading;
