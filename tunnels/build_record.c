@@ -236,6 +236,56 @@ out:
 	return r;
 }
 
+int tunnel_topup_encode(uint32_t tunnel_id, const uint8_t *tk, size_t len,
+			struct bbuf *out)
+{
+	if (len == 0 || tunnel_id == 0)
+		return ERR_ARG;
+	if (len > TUNNEL_BUILD_TICKET_MAX_BYTES)
+		return ERR_TOO_BIG;
+	bbuf_put(out, TUNNEL_TOPUP_MAGIC, 4);
+	bbuf_be32(out, tunnel_id);
+	bbuf_u8(out, 1);
+	bbuf_u8(out, (uint8_t)len);
+	bbuf_put(out, tk, len);
+	return 0;
+}
+
+int tunnel_topup_decode(const uint8_t *in, size_t len,
+			struct tunnel_topup *out)
+{
+	struct tunnel_topup t;
+	struct breader r;
+	const uint8_t *magic;
+
+	br_init(&r, in, len);
+	magic = br_take(&r, 4);
+	if (r.failed)
+		return ERR_TRUNCATED;
+	if (memcmp(magic, TUNNEL_TOPUP_MAGIC, 4) != 0)
+		return ERR_NOT_FOUND;
+	memset(&t, 0, sizeof(t));
+	t.tunnel_id = br_be32(&r);
+	t.n = br_u8(&r);
+	if (r.failed)
+		return ERR_TRUNCATED;
+	if (t.tunnel_id == 0 || t.n == 0 || t.n > TUNNEL_TOPUP_MAX_TICKETS)
+		return ERR_FORMAT;
+	for (size_t i = 0; i < t.n; i++) {
+		t.len[i] = br_u8(&r);
+		if (!r.failed && (t.len[i] == 0 ||
+				  t.len[i] > TUNNEL_BUILD_TICKET_MAX_BYTES))
+			return ERR_FORMAT;
+		t.tk[i] = br_take(&r, t.len[i]);
+		if (r.failed)
+			return ERR_TRUNCATED;
+	}
+	if (br_left(&r) != 0)
+		return ERR_TOO_BIG;
+	*out = t;
+	return 0;
+}
+
 /* HKDF(ck, ZEROLEN, info, 64): ck = out[0:32], *second = out[32:64]. */
 static void kdf_step(uint8_t ck[32], const char *info, uint8_t second[32])
 {

@@ -27,6 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "crypto/base/bytes.h"
 #include "crypto/keystore.h"
 #include "crypto/noise.h"
 #include "crypto/x25519.h"
@@ -157,6 +158,40 @@ int tunnel_build_opts_set_ticket(struct mapping *m, const uint8_t *ticket,
  */
 int tunnel_build_request_ticket(const struct tunnel_build_request *req,
 				uint8_t *out, size_t outmax, size_t *len);
+
+/*
+ * Tickets after the build (docs/relaypay.md §3): as a tunnel carries
+ * more, its creator sends each paid hop further tickets in the body of an
+ * I2NP Data message, garlic-wrapped (Noise_N) to the hop's router and
+ * delivered through one of the creator's outbound tunnels.  Only hops that
+ * publish bits.pay.* get one (never an i2pd or Java router):
+ *   magic "btk1" (4) ‖ the tunnel id the hop receives on (4) ‖ n (1,
+ *   1..TUNNEL_TOPUP_MAX_TICKETS) ‖ n × (length (1, 1..168) ‖ ticket)
+ */
+#define TUNNEL_TOPUP_MAGIC "btk1"
+#define TUNNEL_TOPUP_MAX_TICKETS 4
+#define TUNNEL_TOPUP_MAX_BYTES \
+	(9 + TUNNEL_TOPUP_MAX_TICKETS * (1 + TUNNEL_BUILD_TICKET_MAX_BYTES))
+
+struct tunnel_topup {
+	uint32_t tunnel_id;
+	size_t n;
+	const uint8_t *tk[TUNNEL_TOPUP_MAX_TICKETS];	/* borrow the input */
+	size_t len[TUNNEL_TOPUP_MAX_TICKETS];
+};
+
+/* Append the body for one ticket (1..TUNNEL_BUILD_TICKET_MAX_BYTES) to
+ * out.  ERR_ARG / ERR_TOO_BIG for a bad length, a zero tunnel id. */
+int tunnel_topup_encode(uint32_t tunnel_id, const uint8_t *tk, size_t len,
+			struct bbuf *out);
+/*
+ * Decode a Data message's body (untrusted).  ERR_NOT_FOUND: not a top-up
+ * (another magic); ERR_TRUNCATED / ERR_TOO_BIG for a length that does not
+ * match, ERR_FORMAT for a zero tunnel id, no ticket, too many or an empty
+ * or oversized one.
+ */
+int tunnel_topup_decode(const uint8_t *in, size_t len,
+			struct tunnel_topup *out);
 
 /*
  * Creator: build the encrypted record for one hop into out

@@ -63,6 +63,12 @@ struct own_tunnel {
 	bool standby;			/* a backup: tested, not used */
 	bool shortened;			/* fewer hops than configured */
 	uint64_t serial;		/* names it to tunnel_pool_send_on() */
+	/* Paid relaying: the hops given a ticket (bit i: hops[i]), their
+	 * keys for top-ups, the bytes of tunnel messages carried and paid
+	 * for so far (docs/relaypay.md §3). */
+	uint8_t paid;
+	struct x25519_pk hop_pk[TUNNEL_BUILD_MAX_HOPS];
+	uint64_t carried, covered;
 };
 
 struct tunnel_pool {
@@ -84,6 +90,7 @@ struct tunnel_mgr {
 	struct tunnel_mgr_hooks h;
 	tunnel_ticket_fn ticket;	/* paid relaying; NULL: none */
 	void *ticket_ctx;
+	uint64_t topup_bytes;		/* bytes a ticket pays; 0: no top-ups */
 	struct tunnel_pool **pools;	/* pools[0]: exploratory */
 	size_t n_pools;
 	struct own_tunnel **t;
@@ -331,6 +338,11 @@ void tunnel_mgr_set_ticket_fn(struct tunnel_mgr *m, tunnel_ticket_fn fn,
 	m->ticket_ctx = ctx;
 }
 
+void tunnel_mgr_set_topup(struct tunnel_mgr *m, uint64_t bytes)
+{
+	m->topup_bytes = bytes;
+}
+
 struct tunnel_pool *tunnel_mgr_exploratory(struct tunnel_mgr *m)
 {
 	return m->pools[0];
@@ -513,6 +525,7 @@ static int send_through(struct tunnel_mgr *m, struct own_tunnel *t,
 		p = xmalloc(TD_PAYLOAD_BYTES);
 		be32_put(p, t->hop_id[0]);
 		memcpy(p + 4, buf, TUNNEL_MSG_BYTES);
+		t->carried += TD_PAYLOAD_BYTES;
 		send_first(m, t->hops[0],
 			   i2np_msg_new_take(I2NP_TUNNEL_DATA, p,
 					     TD_PAYLOAD_BYTES,
@@ -744,10 +757,13 @@ static void note_length(struct tunnel_pool *p, bool inbound, unsigned len,
 
 /* Paid relaying: ask the embedder for each hop's ticket and put it in
  * that hop's record options (docs/relaypay.md §3).  opts[0..len) are
- * initialised here; true when any hop got one (long records needed). */
-static bool add_tickets(struct tunnel_pool *p, bool inbound, unsigned len,
-			struct tunnel_build_hop *hops, struct mapping *opts)
+ * initialised here; returns the hops that got one (bit i: hops[i]; any:
+ * long records needed). */
+static uint8_t add_tickets(struct tunnel_pool *p, bool inbound, unsigned len,
+			   struct tunnel_build_hop *hops, struct mapping *opts)
 {
+	uint8_t mask = 0;
+
 	const struct tunnel_mgr *m = p->m;
 	uint8_t tk[TUNNEL_BUILD_TICKET_MAX_BYTES];
 	unsigned got = 0;
@@ -762,6 +778,7 @@ static bool add_tickets(struct tunnel_pool *p, bool inbound, unsigned len,
 		    tunnel_build_opts_set_ticket(&opts[i], tk, n) != 0)
 			continue;
 		hops[i].opts = &opts[i];
+		mask |= (uint8_t)(1u << i);
 		got++;
 	}
 	memwipe(tk, sizeof(tk));
@@ -771,7 +788,7 @@ static bool add_tickets(struct tunnel_pool *p, bool inbound, unsigned len,
 			  "get a ticket (long records)", got, len,
 			  dir_name(inbound));
 	}
-	return got != 0;
+	return mask;
 }
 
 static void start_build(struct tunnel_pool *p, bool inbound)
@@ -784,6 +801,7 @@ static void start_build(struct tunnel_pool *p, bool inbound)
 	struct i2np_msg *im;
 	unsigned len = pool_length(&p->cfg, inbound);
 	bool need_long = false, shortened;
+	uint8_t paid;
 	int r, got;
 
 	if (len == 0) {
@@ -807,9 +825,11 @@ static void start_build(struct tunnel_pool *p, bool inbound)
 		return;
 	}
 	len = (unsigned)got;
-	if (add_tickets(p, inbound, len, bc.hops, opts))
+	if ((paid = add_tickets(p, inbound, len, bc.hops, opts)) != 0)
 		need_long = true;
 	t = xzalloc(sizeof(*t));
+	t->paid = paid;
+	t->covered = m->topup_bytes;
 	t->pool = p;
 	t->inbound = inbound;
 	t->state = OWN_BUILDING;
@@ -853,6 +873,7 @@ static void start_build(struct tunnel_pool *p, bool inbound)
 	}
 	for (unsigned i = 0; i < len; i++) {
 		memcpy(t->hops[i], bc.hops[i].ident, 32);
+		t->hop_pk[i] = bc.hops[i].enc_pk;
 		t->hop_id[i] = tunnel_build_hop_id(t->build, i);
 	}
 	if (inbound)
@@ -1218,6 +1239,7 @@ static bool handle_data(struct tunnel_mgr *m, const struct i2np_msg *msg)
 	if (!t)
 		return false;
 	memcpy(buf, td.data, TUNNEL_MSG_BYTES);
+	t->carried += TD_PAYLOAD_BYTES;
 	if (tunnel_layer_peel(t->layers, t->n, buf) != 0 ||
 	    tunnel_endpoint_recv(t->ep, buf, m->mono_ms) != 0)
 		t->pool->st.dropped++;
@@ -1418,12 +1440,77 @@ static void fill(struct tunnel_mgr *m, struct tunnel_pool *p, bool inbound)
 	}
 }
 
+/*
+ * Paid relaying: a paid tunnel that has carried what its tickets pay for,
+ * less half a ticket's worth, gets another ticket for each paid hop: an
+ * I2NP Data message (tunnel_topup_encode()) garlic-wrapped to the hop's
+ * router, sent through one of our outbound tunnels of at least one hop
+ * (never straight from us) whose endpoint is not the hop, unless it is the
+ * paid tunnel itself (an endpoint handed a ticket for another tunnel of
+ * ours would learn that both are one creator's).  Without such a tunnel
+ * it waits for the next tick.  One round per tick.
+ */
+static void topup(struct tunnel_mgr *m, struct own_tunnel *t)
+{
+	uint8_t tk[TUNNEL_BUILD_TICKET_MAX_BYTES];
+	struct own_tunnel *via[TUNNEL_BUILD_MAX_HOPS];
+	unsigned sent = 0;
+
+	if (!t->paid || !m->ticket || !m->topup_bytes || !is_usable(t) ||
+	    t->carried + m->topup_bytes / 2 < t->covered)
+		return;
+	for (unsigned i = 0; i < t->n; i++) {
+		via[i] = NULL;
+		for (unsigned k = 0; k < 4 && (t->paid & (1u << i)) &&
+				     !via[i]; k++) {
+			via[i] = pick(k < 2 ? t->pool : m->pools[0], false,
+				      false);
+			if (via[i] && (via[i]->n == 0 ||
+				       (via[i] != t &&
+					!memcmp(via[i]->hops[via[i]->n - 1],
+						t->hops[i], 32))))
+				via[i] = NULL;
+		}
+		if ((t->paid & (1u << i)) && !via[i])
+			return;		/* next tick */
+	}
+	for (unsigned i = 0; i < t->n; i++) {
+		struct bbuf b = BBUF_INIT, d = BBUF_INIT;
+		struct i2np_msg *dm;
+		size_t n;
+
+		if (!(t->paid & (1u << i)))
+			continue;
+		if ((n = m->ticket(m->ticket_ctx, t->hops[i], t->inbound, tk,
+				   sizeof(tk))) == 0 || n > sizeof(tk) ||
+		    tunnel_topup_encode(t->hop_id[i], tk, n, &b) != 0) {
+			bbuf_free(&b);
+			continue;	/* asks no more (its price, its RI) */
+		}
+		i2np_blob_encode(b.data, b.len, &d);
+		bbuf_free(&b);
+		dm = i2np_msg_new(I2NP_DATA, d.data, d.len, TUNNEL_MSG_TTL_MS);
+		bbuf_free(&d);
+		if ((dm = garlic_wrap_for_router(dm, &t->hop_pk[i])) != NULL &&
+		    send_through(m, via[i], t->hops[i], 0, dm) == 0)
+			sent++;
+	}
+	memwipe(tk, sizeof(tk));
+	t->covered += m->topup_bytes;
+	t->pool->st.topups_sent += sent;
+	log_debug(LD_TUNNEL, "tunnels: an %s tunnel carried %llu bytes: %u "
+		  "further tickets", dir_name(t->inbound),
+		  (unsigned long long)t->carried, sent);
+}
+
 void tunnel_mgr_tick(struct tunnel_mgr *m, uint64_t now_ms, uint64_t mono_ms)
 {
 	m->now_ms = now_ms;
 	m->mono_ms = mono_ms;
 	expire(m);
 	reap(m);
+	for (size_t i = 0; i < m->n; i++)
+		topup(m, m->t[i]);
 	for (size_t i = 0; i < m->n_pools; i++) {
 		promote(m, m->pools[i], true);
 		promote(m, m->pools[i], false);
@@ -1482,6 +1569,7 @@ void tunnel_mgr_stats(const struct tunnel_mgr *m, struct tunnel_pool_stats *out)
 		out->builds_bad += s.builds_bad;
 		out->builds_late += s.builds_late;
 		out->tickets_sent += s.tickets_sent;
+		out->topups_sent += s.topups_sent;
 		out->tests_sent += s.tests_sent;
 		out->tests_ok += s.tests_ok;
 		out->tests_failed += s.tests_failed;

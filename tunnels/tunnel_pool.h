@@ -167,6 +167,7 @@ struct tunnel_pool_stats {
 	uint64_t builds_timeout, builds_bad;	/* bad: reply did not verify */
 	uint64_t builds_late;			/* replies after the timeout */
 	uint64_t tickets_sent;			/* hops given a ticket */
+	uint64_t topups_sent;			/* tickets sent after the build */
 	uint64_t tests_sent, tests_ok, tests_failed;
 	uint64_t expired, failed;		/* tunnels removed */
 	uint64_t msgs_sent, msgs_received;	/* through our tunnels */
@@ -186,6 +187,11 @@ struct tunnel_pool *tunnel_mgr_exploratory(struct tunnel_mgr *m);
 /* Ask fn (NULL: nobody) for each hop's ticket from now on. */
 void tunnel_mgr_set_ticket_fn(struct tunnel_mgr *m, tunnel_ticket_fn fn,
 			      void *ctx);
+/* Paid relaying: once a paid tunnel has carried about what its tickets
+ * pay for, each paid hop gets another ticket from the ticket function,
+ * sent after the build (tunnel_topup_encode(), docs/relaypay.md §3), each
+ * paying for bytes (0: none). */
+void tunnel_mgr_set_topup(struct tunnel_mgr *m, uint64_t bytes);
 /* The peer profiles m records into (its cfg's). */
 const struct peer_profiles *tunnel_mgr_profiles(const struct tunnel_mgr *m);
 /* Add a client pool (cfg copied; owned by m until tunnel_pool_remove()).

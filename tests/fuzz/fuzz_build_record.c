@@ -8,6 +8,9 @@
  *      encrypted to us, so the field checks, the decision, the reply and
  *      the forwarding are reached (a "bits.tk" option gives a ticket);
  *   2: the records of a reply to a pending 3-hop build of ours.
+ * Every input is also decoded as a ticket after the build (the body of a
+ * Data message, tunnel_topup_decode()), checked to borrow only from the
+ * input and to encode back to the same bytes.
  */
 #include "config.h"
 #include "crypto/base/alloc.h"
@@ -133,6 +136,28 @@ static void encrypt_plain(struct state *s, enum tunnel_build_kind kind,
 	noise_sym_wipe(&ns);
 }
 
+static void topup(const uint8_t *data, size_t size)
+{
+	struct tunnel_topup tu;
+	struct bbuf b = BBUF_INIT;
+
+	if (tunnel_topup_decode(data, size, &tu) != 0)
+		return;
+	if (tu.n == 0 || tu.n > TUNNEL_TOPUP_MAX_TICKETS ||
+	    size > TUNNEL_TOPUP_MAX_BYTES)
+		abort();
+	for (size_t i = 0; i < tu.n; i++)
+		if (tu.len[i] == 0 ||
+		    tu.len[i] > TUNNEL_BUILD_TICKET_MAX_BYTES ||
+		    tu.tk[i] < data || tu.tk[i] + tu.len[i] > data + size)
+			abort();
+	if (tu.n == 1 &&
+	    (tunnel_topup_encode(tu.tunnel_id, tu.tk[0], tu.len[0], &b) != 0 ||
+	     b.len != size || memcmp(b.data, data, size) != 0))
+		abort();
+	bbuf_free(&b);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct state *s = state();
@@ -140,6 +165,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	enum tunnel_build_kind kind;
 	size_t rl, n;
 
+	topup(data, size);
 	if (size < 2)
 		return 0;
 	kind = data[1] & 1 ? TUNNEL_BUILD_SHORT : TUNNEL_BUILD_LONG;

@@ -2,7 +2,9 @@
  * tunnels: a paying hop's ticket in its build record's options
  * (docs/relaypay.md §3): only that hop finds it, beside the bandwidth
  * options; the other hops' records carry none; short records have no
- * room; bad values are refused.
+ * room; bad values are refused.  And tickets after the build (the body
+ * of a Data message): the layout byte by byte, several tickets, and every
+ * malformed form refused.
  */
 #include "config.h"
 #include "tests/unit/tharness.h"
@@ -154,8 +156,76 @@ static void test_ticket_limits(struct tctx *t)
 		thop_free(&h[i]);
 }
 
+static void test_topup(struct tctx *t)
+{
+	uint8_t tk[TUNNEL_BUILD_TICKET_MAX_BYTES + 1], buf[1024];
+	struct bbuf b = BBUF_INIT;
+	struct tunnel_topup tu;
+	size_t n;
+
+	for (size_t i = 0; i < sizeof(tk); i++)
+		tk[i] = (uint8_t)i;
+	T_OK(t, tunnel_topup_encode(0x01020304, tk, 139, &b));
+	T_EQ(t, b.len, 4 + 4 + 1 + 1 + 139);
+	T_MEMEQ(t, b.data, "btk1\x01\x02\x03\x04\x01\x8b", 10);
+	T_MEMEQ(t, b.data + 10, tk, 139);
+	T_OK(t, tunnel_topup_decode(b.data, b.len, &tu));
+	T_EQ(t, tu.tunnel_id, 0x01020304);
+	T_EQ(t, tu.n, 1);
+	T_EQ(t, tu.len[0], 139);
+	T_TRUE(t, tu.tk[0] == b.data + 10);
+	/* every shorter prefix is truncated, a longer one too big */
+	for (size_t k = 4; k < b.len; k++)
+		T_ERR(t, tunnel_topup_decode(b.data, k, &tu), ERR_TRUNCATED);
+	T_ERR(t, tunnel_topup_decode(b.data, 3, &tu), ERR_TRUNCATED);
+	memcpy(buf, b.data, b.len);
+	buf[b.len] = 0;
+	T_ERR(t, tunnel_topup_decode(buf, b.len + 1, &tu), ERR_TOO_BIG);
+	/* another magic: not a top-up */
+	buf[3] = '2';
+	T_ERR(t, tunnel_topup_decode(buf, b.len, &tu), ERR_NOT_FOUND);
+	/* tunnel id 0, no ticket, too many, an empty ticket */
+	memcpy(buf, b.data, b.len);
+	memset(buf + 4, 0, 4);
+	T_ERR(t, tunnel_topup_decode(buf, b.len, &tu), ERR_FORMAT);
+	memcpy(buf, b.data, b.len);
+	buf[8] = 0;
+	T_ERR(t, tunnel_topup_decode(buf, 9, &tu), ERR_FORMAT);
+	buf[8] = TUNNEL_TOPUP_MAX_TICKETS + 1;
+	T_ERR(t, tunnel_topup_decode(buf, b.len, &tu), ERR_FORMAT);
+	buf[8] = 1;
+	buf[9] = 0;
+	T_ERR(t, tunnel_topup_decode(buf, 10, &tu), ERR_FORMAT);
+	buf[9] = TUNNEL_BUILD_TICKET_MAX_BYTES + 1;
+	T_ERR(t, tunnel_topup_decode(buf, b.len, &tu), ERR_FORMAT);
+	/* several tickets of several sizes */
+	memcpy(buf, b.data, 8);
+	buf[8] = TUNNEL_TOPUP_MAX_TICKETS;
+	n = 9;
+	for (size_t i = 0; i < TUNNEL_TOPUP_MAX_TICKETS; i++) {
+		size_t len = i == 0 ? 1 : TUNNEL_BUILD_TICKET_MAX_BYTES - i;
+
+		buf[n++] = (uint8_t)len;
+		memcpy(buf + n, tk + i, len);
+		n += len;
+	}
+	T_TRUE(t, n <= TUNNEL_TOPUP_MAX_BYTES);
+	T_OK(t, tunnel_topup_decode(buf, n, &tu));
+	T_EQ(t, tu.n, TUNNEL_TOPUP_MAX_TICKETS);
+	T_EQ(t, tu.len[0], 1);
+	T_EQ(t, tu.len[3], TUNNEL_BUILD_TICKET_MAX_BYTES - 3);
+	T_MEMEQ(t, tu.tk[3], tk + 3, tu.len[3]);
+	/* the encoder's limits */
+	T_ERR(t, tunnel_topup_encode(1, tk, 0, &b), ERR_ARG);
+	T_ERR(t, tunnel_topup_encode(0, tk, 139, &b), ERR_ARG);
+	T_ERR(t, tunnel_topup_encode(1, tk, sizeof(tk), &b), ERR_TOO_BIG);
+	T_EQ(t, b.len, 4 + 4 + 1 + 1 + 139);	/* nothing appended */
+	bbuf_free(&b);
+}
+
 const struct test_case tunnels_build_ticket_tests[] = {
 	{ "one_hop", test_ticket_one_hop, 0 },
 	{ "limits", test_ticket_limits, 0 },
+	{ "topup", test_topup, 0 },
 	{ NULL, NULL, 0 }
 };

@@ -27,6 +27,7 @@
 #include "router/i2np.h"
 #include "router/router_address.h"
 #include "router/router_info.h"
+#include "tunnels/build_record.h"
 #include "tunnels/peer_select.h"
 #include "tunnels/profile.h"
 #include "tunnels/transit.h"
@@ -55,6 +56,11 @@ struct hop {
 	struct transit_table *tt;
 	bool blackhole;			/* drops everything it gets */
 	bool in_build;			/* inside its build handler */
+	/* paid relaying: the tickets after the build it was sent (tunnel
+	 * id it receives on, the ticket's first byte) */
+	uint32_t topup_id[16];
+	uint8_t topup_tk[16];
+	size_t n_topups, topups_bad;
 	struct router_info *unknown;	/* its RI, not in the netDb yet */
 };
 
@@ -164,6 +170,51 @@ static struct i2np_msg *hop_wrap(void *ctx, struct i2np_msg *m,
 	return garlic_wrap_tagged(m, key, tag);
 }
 
+/* Garlic to a hop's router: the tickets after the build it carries (a
+ * Data message in a LOCAL clove) are recorded; anything else is bad. */
+static void hop_garlic(struct hop *h, const struct i2np_msg *m)
+{
+	struct bbuf plain = BBUF_INIT;
+	struct garlic_payload gp;
+	struct tunnel_topup tu;
+	const uint8_t *data, *body;
+	size_t len, blen;
+	uint8_t epk[32];
+
+	if (i2np_blob_decode(m, &data, &len) != 0 ||
+	    garlic_router_decrypt(h->th.ks, data, len, &plain, epk) != 0 ||
+	    garlic_payload_parse(plain.data, plain.len, &gp) != 0 ||
+	    !gp.has_datetime || gp.n_cloves != 1 ||
+	    gp.cloves[0].delivery != GARLIC_DELIVERY_LOCAL ||
+	    gp.cloves[0].type != I2NP_DATA) {
+		h->topups_bad++;
+		bbuf_free(&plain);
+		return;
+	}
+	{
+		struct i2np_msg *c = garlic_clove_msg(&gp.cloves[0]);
+
+		if (i2np_blob_decode(c, &body, &blen) != 0 ||
+		    tunnel_topup_decode(body, blen, &tu) != 0 || tu.n != 1 ||
+		    tu.len[0] != 139 || h->n_topups == ARRAY_LEN(h->topup_id))
+			h->topups_bad++;
+		else {
+			h->topup_id[h->n_topups] = tu.tunnel_id;
+			h->topup_tk[h->n_topups++] = tu.tk[0][0];
+		}
+		i2np_msg_free(c);
+	}
+	bbuf_free(&plain);
+}
+
+/* What a hop's OBEP delivers to its own router. */
+static void hop_local(void *ctx, struct i2np_msg *m)
+{
+	if (m->type == I2NP_GARLIC)
+		hop_garlic(ctx, m);
+	i2np_msg_free(m);
+}
+
 static void to_hop(struct sim *s, struct hop *h, const uint8_t from[32],
 		   struct i2np_msg *m)
 {
@@ -182,6 +233,9 @@ static void to_hop(struct sim *s, struct hop *h, const uint8_t from[32],
 		break;
 	case I2NP_TUNNEL_GATEWAY:
 		(void)transit_table_handle_gateway(h->tt, m, s->mono);
+		break;
+	case I2NP_GARLIC:
+		hop_garlic(h, m);
 		break;
 	default:
 		break;
@@ -284,6 +338,7 @@ static void sim_init(struct tctx *t, struct sim *s,
 	for (unsigned i = 0; i < NHOPS; i++) {
 		struct hop *h = &s->hops[i];
 		struct transit_hooks th = { .send = hop_send,
+					    .local = hop_local,
 					    .wrap_reply = hop_wrap, .ctx = h };
 		char host[32];
 
@@ -2021,6 +2076,120 @@ static void test_select_caps(struct tctx *t)
 	peer_profiles_free(pp);
 }
 
+/* Paid relaying: every hop is paid (a 139-byte ticket whose first byte
+ * counts the tickets given); each ticket pays for PAY_TD tunnel
+ * messages. */
+#define PAY_TD 40
+static unsigned tickets_given;
+
+static size_t give_ticket(void *ctx, const uint8_t hop[32], bool inbound,
+			  uint8_t *out, size_t outmax)
+{
+	(void)ctx;
+	(void)hop;
+	(void)inbound;
+	if (outmax < 139)
+		return 0;
+	memset(out, 0x77, 139);
+	out[0] = (uint8_t)++tickets_given;
+	return 139;
+}
+
+static size_t topups_at(const struct sim *s)
+{
+	size_t n = 0;
+
+	for (unsigned i = 0; i < NHOPS; i++)
+		n += s->hops[i].n_topups;
+	return n;
+}
+
+/* Tickets after the build: once the outbound tunnel has carried half of
+ * what its build tickets paid for, each of its hops gets one more, as
+ * garlic to its router through the tunnel, naming the id it receives on;
+ * nothing for the inbound tunnel that carried little, nothing without
+ * the top-up size. */
+static void test_paid_topup(struct tctx *t)
+{
+	struct sim s;
+	struct tunnel_pool_cfg pc;
+	struct tunnel_pool_stats st;
+	struct tunnel_pool *p;
+	struct transit_info ti;
+	uint8_t hops[8][32], body[900];
+	unsigned n = 0, first;
+
+	small_pool(&pc, 2, 1);
+	sim_init(t, &s, &pc);
+	tickets_given = 0;
+	tunnel_mgr_set_ticket_fn(s.mgr, give_ticket, NULL);
+	tunnel_mgr_set_topup(s.mgr, PAY_TD * 1028);
+	p = tunnel_mgr_exploratory(s.mgr);
+	step(&s, 0);
+	stats(&s, &st);
+	T_EQ(t, st.out_ready, 1);
+	T_EQ(t, st.in_ready, 1);
+	T_EQ(t, st.tickets_sent, 4);
+	T_EQ(t, tickets_given, 4);
+	T_EQ(t, s.seen[I2NP_SHORT_TUNNEL_BUILD], 0);	/* long records */
+	T_OK(t, tunnel_pool_hops(p, false, 0, hops, &n));
+	T_EQ(t, n, 2);
+	memset(body, 0x42, sizeof(body));
+	/* a quarter of what was paid: nothing yet */
+	for (int i = 0; i < PAY_TD / 4; i++)
+		T_OK(t, tunnel_pool_send(p, s.sink, 0,
+					 i2np_msg_new(I2NP_DATA, body,
+						      sizeof(body), 5000),
+					 s.mono));
+	step(&s, 1000);
+	stats(&s, &st);
+	T_EQ(t, st.topups_sent, 0);
+	T_EQ(t, topups_at(&s), 0);
+	/* past half: one ticket for each hop of the outbound tunnel */
+	for (int i = 0; i < PAY_TD / 4 + 2; i++)
+		T_OK(t, tunnel_pool_send(p, s.sink, 0,
+					 i2np_msg_new(I2NP_DATA, body,
+						      sizeof(body), 5000),
+					 s.mono));
+	first = tickets_given;
+	step(&s, 1000);
+	stats(&s, &st);
+	T_EQ(t, st.topups_sent, 2);
+	T_EQ(t, tickets_given, first + 2);
+	T_EQ(t, topups_at(&s), 2);
+	for (unsigned k = 0; k < 2; k++) {
+		struct hop *h = NULL;
+
+		for (unsigned i = 0; i < NHOPS; i++)
+			if (!memcmp(s.hops[i].hash, hops[k], 32))
+				h = &s.hops[i];
+		T_TRUE(t, h != NULL);
+		if (!h)
+			continue;
+		T_EQ(t, h->topups_bad, 0);
+		T_EQ(t, h->n_topups, 1);
+		/* the id it receives the outbound tunnel's messages on */
+		T_TRUE(t, transit_table_lookup(h->tt, h->topup_id[0], &ti));
+		T_TRUE(t, h->topup_tk[0] > first && h->topup_tk[0] <= first + 2);
+	}
+	/* paid ahead now: no more until another half ticket's worth */
+	step(&s, 1000);
+	stats(&s, &st);
+	T_EQ(t, st.topups_sent, 2);
+	/* without a top-up size, none however much is carried */
+	tunnel_mgr_set_topup(s.mgr, 0);
+	for (int i = 0; i < PAY_TD * 2; i++)
+		(void)tunnel_pool_send(p, s.sink, 0,
+				       i2np_msg_new(I2NP_DATA, body,
+						    sizeof(body), 5000),
+				       s.mono);
+	step(&s, 1000);
+	stats(&s, &st);
+	T_EQ(t, st.topups_sent, 2);
+	T_EQ(t, topups_at(&s), 2);
+	sim_free(&s);
+}
+
 const struct test_case tunnels_pool_tests[] = {
 	{ "build_and_test", test_build_and_test, TT_FORK },
 	{ "send_and_receive", test_send_and_receive, TT_FORK },
@@ -2051,5 +2220,6 @@ const struct test_case tunnels_pool_tests[] = {
 	{ "dead_hop", test_dead_hop, TT_FORK },
 	{ "send_failure_marks", test_send_failure_marks, TT_FORK },
 	{ "select_caps", test_select_caps, TT_FORK },
+	{ "paid_topup", test_paid_topup, TT_FORK },
 	{ NULL, NULL, 0 }
 };
