@@ -823,18 +823,20 @@ unsigned netdb_explore_step(struct netdb *db)
 {
 	struct netdb_lookups *lk = db->net->lk;
 	size_t known = netdb_store_ri_count(db->store);
-	unsigned base = known < NETDB_EXPLORE_FAST_BELOW ?
-			NETDB_EXPLORE_FAST_MS : NETDB_EXPLORE_INTERVAL_MS;
+	bool small = known < NETDB_EXPLORE_FAST_BELOW;
+	unsigned base = small ? NETDB_EXPLORE_FAST_MS
+			      : NETDB_EXPLORE_INTERVAL_MS,
+		 cap = small ? NETDB_EXPLORE_INTERVAL_MS : NETDB_EXPLORE_MAX_MS;
 	/* The last round (or anything since) taught us a router. */
 	bool learnt = known > lk->explore_known || !lk->explore_wait_ms;
 
 	lk->explore_known = known;
 	if (learnt || lk->explore_wait_ms < base)
 		lk->explore_wait_ms = base;
-	else if (lk->explore_wait_ms < NETDB_EXPLORE_MAX_MS / 2)
+	else if (lk->explore_wait_ms < cap / 2)
 		lk->explore_wait_ms *= 2;
 	else
-		lk->explore_wait_ms = NETDB_EXPLORE_MAX_MS;
+		lk->explore_wait_ms = cap;
 	explore_round(db, learnt ? explore_keys(known) : 1);
 	return lk->explore_wait_ms;
 }

@@ -705,20 +705,34 @@ static size_t explore_step_sent(struct tctx *t, struct tnet *net,
 	return STAT(a, lookups_sent) - before;
 }
 
+/* Rounds of a learning nothing: one lookup each, the wait doubling from
+ * *wait to cap. */
+static void explore_idle(struct tctx *t, struct tnet *net, struct node *a,
+			 unsigned *wait, unsigned cap)
+{
+	unsigned last = *wait;
+
+	for (int i = 0; i < 10; i++) {
+		T_EQ(t, explore_step_sent(t, net, a, wait), 1);
+		T_EQ(t, *wait, last * 2 > cap ? cap : last * 2);
+		last = *wait;
+	}
+	T_EQ(t, *wait, cap);
+}
+
 /* Exploration backs off while it learns nothing: a router that knows the
  * whole network asks one key a round, each round twice as long after the
- * last, up to NETDB_EXPLORE_MAX_MS; a new router brings the fast pace and
- * the full count back.  A random key's RouterInfo lookup ends with the
- * first answer, as an exploration does, instead of walking every
- * floodfill. */
+ * last, up to 30 s in a small netDb and NETDB_EXPLORE_MAX_MS in a larger
+ * one; a new router brings the pace and the full count back.  A random
+ * key's RouterInfo lookup ends with the first answer, as an exploration
+ * does, instead of walking every floodfill. */
 static void test_explore_backoff(struct tctx *t)
 {
 	struct tnet net;
-	struct node *a, *x, *nd[7];
+	struct node *a, *nd[7];
 	struct bbuf b = BBUF_INIT;
 	uint8_t h[32];
-	unsigned wait = 0, last;
-	size_t sent;
+	unsigned wait = 0;
 
 	net_init(&net);
 	a = net_add(t, &net, false);
@@ -732,31 +746,28 @@ static void test_explore_backoff(struct tctx *t)
 				teach(t, nd[i], nd[j]);
 	}
 	/* First round: i2pd's count (800 / 7 known: 9), one lookup each. */
-	sent = explore_step_sent(t, &net, a, &wait);
+	T_EQ(t, explore_step_sent(t, &net, a, &wait), NETDB_EXPLORE_MAX_KEYS);
 	T_EQ(t, wait, NETDB_EXPLORE_FAST_MS);
 	T_EQ(t, STAT(a, explorations), NETDB_EXPLORE_MAX_KEYS);
-	T_EQ(t, sent, NETDB_EXPLORE_MAX_KEYS);
 	T_EQ(t, STAT(a, lookups_failed), 0);
-	/* Nothing new: one key, the wait doubling to the cap. */
-	last = wait;
-	for (int i = 0; i < 10; i++) {
-		sent = explore_step_sent(t, &net, a, &wait);
-		T_EQ(t, sent, 1);
-		T_EQ(t, wait, last * 2 > NETDB_EXPLORE_MAX_MS ?
-			      NETDB_EXPLORE_MAX_MS : last * 2);
-		last = wait;
-	}
-	T_EQ(t, wait, NETDB_EXPLORE_MAX_MS);
+	explore_idle(t, &net, a, &wait, NETDB_EXPLORE_INTERVAL_MS);
 	T_EQ(t, STAT(a, explorations), NETDB_EXPLORE_MAX_KEYS + 10);
-	/* A router joins (a floodfill floods it to a): the fast pace and
-	 * the full count again. */
-	x = nd[0];
+	/* Routers join (a floodfill floods them to a): the full count
+	 * again, at the pace of a netDb no longer small, then backing off
+	 * to the longest wait. */
+	for (int i = 0; i < NETDB_EXPLORE_FAST_BELOW; i++) {
+		T_OK(t, synth_ri(&b, h, NETID, "XR", time_now_ms() - 1000));
+		T_OK(t, netdb_add_ri(a->db, b.data, b.len, h, NULL, NULL));
+		bbuf_free(&b);
+	}
+	T_EQ(t, explore_step_sent(t, &net, a, &wait), NETDB_EXPLORE_MAX_KEYS);
+	T_EQ(t, wait, NETDB_EXPLORE_INTERVAL_MS);
+	explore_idle(t, &net, a, &wait, NETDB_EXPLORE_MAX_MS);
+	/* One more router: the pace is back. */
 	T_OK(t, synth_ri(&b, h, NETID, "XR", time_now_ms() - 1000));
-	T_OK(t, netdb_add_ri(x->db, b.data, b.len, h, NULL, NULL));
 	T_OK(t, netdb_add_ri(a->db, b.data, b.len, h, NULL, NULL));
-	sent = explore_step_sent(t, &net, a, &wait);
-	T_EQ(t, wait, NETDB_EXPLORE_FAST_MS);
-	T_EQ(t, sent, NETDB_EXPLORE_MAX_KEYS);
+	T_EQ(t, explore_step_sent(t, &net, a, &wait), NETDB_EXPLORE_MAX_KEYS);
+	T_EQ(t, wait, NETDB_EXPLORE_INTERVAL_MS);
 	bbuf_free(&b);
 	net_free(&net);
 }
