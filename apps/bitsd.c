@@ -489,6 +489,7 @@ static int console_start_hook(struct daemon *d, void *ctx)
 		.market = bitsd_market_wanted(daemon_conf(d)),
 		.market_sub = b->market,
 		.netdb = b->netdb ? bitsd_netdb_get(b->netdb) : NULL,
+		.proxy = b->proxy,
 	};
 
 	if (!b->api)

@@ -1016,16 +1016,18 @@ static void on_publish(void *ctx, struct evhttp_request *req,
 
 /* ---- /api/console ---- */
 
+struct seeded_sum {
+	struct swarm *sw;
+	uint64_t bytes;
+};
+
 static void seeded_one(void *ctx, const struct content_store_info *i)
 {
-	struct bitsd_console *c = ctx;
+	struct seeded_sum *sum = ctx;
 	struct swarm_content_stats cs;
-	struct sample *s = &c->samples[(c->first + c->nsamples) %
-				      BITSD_CONSOLE_SAMPLES];
 
-	if (swarm_content_stats(swarm_service_swarm(c->d.swarm), i->hash,
-				&cs) == 0)
-		s->seeded += cs.bytes_up;
+	if (swarm_content_stats(sum->sw, i->hash, &cs) == 0)
+		sum->bytes += cs.bytes_up;
 }
 
 static void hosted_one(void *ctx, const char *name, uint64_t served)
@@ -1055,16 +1057,29 @@ static bool money_of(struct api *api, const char *sec, const char *role,
 	return on;
 }
 
-static void sample_money(struct bitsd_console *c, struct sample *s)
+/* What the router has served and earned so far, into s. */
+static void sample_fill(const struct bitsd_console *c, struct sample *s)
 {
 	static const char *const seed[] = { "unredeemed", "redeemed_value",
 					    NULL };
 	static const char *const relay[] = { "expected_value", "won_face",
 					     "redeemed_face", NULL };
+	struct seeded_sum sum = { 0 };
 
+	memset(s, 0, sizeof(*s));
+	s->t_s = time_now_s();
+	if (c->d.swarm) {
+		sum.sw = swarm_service_swarm(c->d.swarm);
+		(void)content_store_list(swarm_service_store(c->d.swarm),
+					 seeded_one, &sum);
+		s->seeded = sum.bytes;
+	}
+	if (c->d.transit)
+		s->relayed = transit_table_stats(c->d.transit)->bytes_out;
+	bitsd_proxy_sites(c->d.proxy, hosted_one, &s->hosted);
 	s->seedpay = money_of(c->d.api, "seedpay", "seeder", seed,
 			      &s->money[M_SEED]);
-	/* earned as seeder: held and redeemed */
+	/* earned as seeder: the vouchers held and those redeemed */
 	if (s->seedpay &&
 	    u256_add(&s->money[M_SEED], &s->money[M_SEED],
 		     &s->money[M_SEED_REDEEMED]) != 0)
@@ -1076,58 +1091,52 @@ static void sample_money(struct bitsd_console *c, struct sample *s)
 static void sample_take(void *arg)
 {
 	struct bitsd_console *c = arg;
-	struct sample *s;
 
 	if (c->nsamples == BITSD_CONSOLE_SAMPLES) {
 		c->first = (c->first + 1) % BITSD_CONSOLE_SAMPLES;
 		c->nsamples--;
 	}
-	s = &c->samples[(c->first + c->nsamples) % BITSD_CONSOLE_SAMPLES];
-	memset(s, 0, sizeof(*s));
-	s->t_s = time_now_s();
-	if (c->d.swarm)
-		(void)content_store_list(swarm_service_store(c->d.swarm),
-					 seeded_one, c);
-	if (c->d.transit)
-		s->relayed = transit_table_stats(c->d.transit)->bytes_out;
-	bitsd_proxy_sites(c->d.proxy, hosted_one, &s->hosted);
-	sample_money(c, s);
+	sample_fill(c, &c->samples[(c->first + c->nsamples) %
+				   BITSD_CONSOLE_SAMPLES]);
 	c->nsamples++;
 	evloop_timer_arm(c->timer, BITSD_CONSOLE_SAMPLE_MS);
 }
 
+static json_t *sample_json(const struct sample *s)
+{
+	static const char *const names[M_N] = {
+		"seeder", "seeder_redeemed", "relay_expected", "relay_won",
+		"relay_redeemed" };
+	json_t *m = json_object();
+	char d[U256_DEC_BYTES];
+
+	for (size_t k = 0; k < M_N; k++)
+		if (k < M_RELAY_EXPECTED ? s->seedpay : s->relaypay)
+			json_object_set_new(m, names[k], json_string(
+				u256_format_dec(&s->money[k], d, sizeof(d))));
+	return json_pack("{s:I, s:I, s:I, s:I, s:o}", "t", (json_int_t)s->t_s,
+			 "seeded", (json_int_t)s->seeded,
+			 "relayed", (json_int_t)s->relayed,
+			 "hosted", (json_int_t)s->hosted, "money", m);
+}
+
+/* The samples, oldest first, and "now": the same taken at the call. */
 static json_t *earnings_json(const struct bitsd_console *c)
 {
 	json_t *arr = json_array();
+	struct sample now;
 
-	for (size_t i = 0; i < c->nsamples; i++) {
-		const struct sample *s =
-			&c->samples[(c->first + i) % BITSD_CONSOLE_SAMPLES];
-
-		static const char *const names[M_N] = {
-			"seeder", "seeder_redeemed", "relay_expected",
-			"relay_won", "relay_redeemed" };
-		json_t *o = json_pack("{s:I, s:I, s:I, s:I}",
-			"t", (json_int_t)s->t_s, "seeded", (json_int_t)s->seeded,
-			"relayed", (json_int_t)s->relayed,
-			"hosted", (json_int_t)s->hosted);
-		json_t *m = json_object();
-		char d[U256_DEC_BYTES];
-
-		for (size_t k = 0; k < M_N; k++)
-			if (k < M_RELAY_EXPECTED ? s->seedpay : s->relaypay)
-				json_object_set_new(m, names[k], json_string(
-					u256_format_dec(&s->money[k], d,
-							sizeof(d))));
-		json_object_set_new(o, "money", m);
-		json_array_append_new(arr, o);
-	}
-	return json_pack("{s:i, s:b, s:b, s:b, s:b, s:o}",
+	for (size_t i = 0; i < c->nsamples; i++)
+		json_array_append_new(arr, sample_json(
+			&c->samples[(c->first + i) % BITSD_CONSOLE_SAMPLES]));
+	sample_fill(c, &now);
+	return json_pack("{s:i, s:b, s:b, s:b, s:b, s:o, s:o}",
 			 "interval_s", BITSD_CONSOLE_SAMPLE_MS / 1000,
 			 "swarm", c->d.swarm != NULL,
 			 "transit", c->d.transit != NULL,
 			 "hosting", c->d.proxy != NULL,
-			 "market", c->d.market, "samples", arr);
+			 "market", c->d.market, "samples", arr,
+			 "now", sample_json(&now));
 }
 
 /* A hosted site's bytes served, on its entry of the router's "sites". */

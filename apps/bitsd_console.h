@@ -26,9 +26,11 @@
  *   GET  /api/console/router   the proxies' settings and hosted sites
  *   GET  /api/status "netdb" section: RouterInfos, floodfills and
  *        LeaseSets held (counts only, like the other open sections)
- *   GET  /api/console/earnings the samples of bytes served as seeder and
- *        relay (every BITSD_CONSOLE_SAMPLE_MS, the last
- *        BITSD_CONSOLE_SAMPLES)
+ *   GET  /api/console/earnings the samples of bytes served as seeder,
+ *        relay and host (the hosted sites' streams), and of money earned
+ *        as seeder and relay from the "seedpay" and "relaypay" sections
+ *        (every BITSD_CONSOLE_SAMPLE_MS, the last BITSD_CONSOLE_SAMPLES)
+ *   GET  /api/console/router also gives each hosted site's bytes served
  *
  * Thread: the loop thread; file writes and sealing run on the workers.
  */
@@ -48,6 +50,7 @@
 
 struct api;
 struct bitsd_market;
+struct bitsd_proxy;
 struct conf;
 struct evloop;
 struct netdb;
@@ -64,6 +67,7 @@ struct bitsd_console_deps {
 	bool market;			/* a market.* key is set */
 	const struct bitsd_market *market_sub;	/* NULL: no key library */
 	struct netdb *netdb;		/* NULL: no "netdb" section */
+	const struct bitsd_proxy *proxy;	/* NULL: no hosted sites */
 };
 
 /*

@@ -506,13 +506,19 @@ static void start_job(struct bitsd_market *m, struct evhttp_request *req,
 	j->req = req;
 	j->wallet = wallet;
 	j->history = history;
-	if (history) {	/* market.accounts and the paying wallet */
-		j->acc = xmalloc((m->naccounts + 1) * 20);
+	if (history) {	/* market.accounts, the paying wallet and the
+			 * holders of the licences bought here (resales) */
+		size_t nlib = m->lib ? market_library_count(m->lib) : 0;
+
+		j->acc = xmalloc((m->naccounts + 1 + nlib) * 20);
 		if (m->naccounts)
 			memcpy(j->acc, m->accounts, m->naccounts * 20);
 		j->nacc = m->naccounts;
 		if (m->buyer && market_buyer_payer(m->buyer, j->acc[j->nacc]))
 			j->nacc++;
+		for (size_t i = 0; i < nlib; i++)
+			memcpy(j->acc[j->nacc++],
+			       market_library_at(m->lib, i)->holder, 20);
 	}
 	m->job = j;
 	evhttp_connection_set_closecb(evhttp_request_get_connection(req),

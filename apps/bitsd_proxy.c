@@ -37,7 +37,31 @@ struct bitsd_proxy {
 	struct proxy *p;
 	struct web *web[BITSD_PROXY_MAX_WEB];
 	size_t nweb;
+	/* the server and web tunnels, for bitsd_proxy_sites() */
+	char *site_name[TUNCONF_MAX_TUNNELS];
+	struct proxy_dest *site[TUNCONF_MAX_TUNNELS];
+	size_t nsites;
 };
+
+static int serve_site(struct bitsd_proxy *bp, struct proxy_dest *pd,
+		      const char *name, const char *host, uint16_t port)
+{
+	int e = proxy_serve(bp->p, pd, host, port);
+
+	if (e == 0 && bp->nsites < TUNCONF_MAX_TUNNELS) {
+		bp->site_name[bp->nsites] = xstrdup(name);
+		bp->site[bp->nsites++] = pd;
+	}
+	return e;
+}
+
+void bitsd_proxy_sites(const struct bitsd_proxy *bp,
+		       void (*fn)(void *ctx, const char *name, uint64_t served),
+		       void *ctx)
+{
+	for (size_t i = 0; bp && i < bp->nsites; i++)
+		fn(ctx, bp->site_name[i], proxy_dest_served(bp->site[i]));
+}
 
 static char *datadir_path(const struct conf *cfg, const char *name)
 {
@@ -240,9 +264,9 @@ static int start_tunnel(struct bitsd_proxy *bp, struct evloop *el,
 		if ((e = web_new(el, &wc, &bp->web[bp->nweb])) != 0)
 			return e;
 		port = web_port(bp->web[bp->nweb++]);
-		return proxy_serve(bp->p, pd, "127.0.0.1", port);
+		return serve_site(bp, pd, t->name, "127.0.0.1", port);
 	case TUNCONF_SERVER:
-		return proxy_serve(bp->p, pd, t->host, port);
+		return serve_site(bp, pd, t->name, t->host, port);
 	}
 	return ERR_INTERNAL;
 }
@@ -387,6 +411,8 @@ void bitsd_proxy_stop(struct bitsd_proxy *bp)
 	proxy_free(bp->p);
 	for (size_t i = 0; i < bp->nweb; i++)
 		web_free(bp->web[i]);
+	for (size_t i = 0; i < bp->nsites; i++)
+		free(bp->site_name[i]);
 	addrbook_free(bp->ab);
 	free(bp);
 }

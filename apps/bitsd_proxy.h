@@ -14,6 +14,7 @@
 #define APPS_BITSD_PROXY_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "apps/client/net.h"
 
@@ -32,5 +33,11 @@ int bitsd_proxy_start(struct evloop *el, const struct conf *cfg,
 		      const struct client_net *net, struct bitsd_proxy **out);
 /* Accepts NULL. */
 void bitsd_proxy_stop(struct bitsd_proxy *bp);
+/* fn once for each hosted site (a server or web tunnel of tunnels.conf
+ * that serves), with its name and the bytes it has served so far.
+ * Accepts NULL (no site). */
+void bitsd_proxy_sites(const struct bitsd_proxy *bp,
+		       void (*fn)(void *ctx, const char *name, uint64_t served),
+		       void *ctx);
 
 #endif /* APPS_BITSD_PROXY_H */

@@ -602,6 +602,19 @@ int api_add_section(struct api *a, const char *name, api_section_fn fn,
 	return 0;
 }
 
+json_t *api_section_json(struct api *a, const char *name)
+{
+	json_t *obj;
+
+	for (size_t i = 0; i < a->n_sections; i++)
+		if (strcmp(a->sections[i].name, name) == 0) {
+			obj = json_object();
+			a->sections[i].fn(a->sections[i].ctx, obj);
+			return obj;
+		}
+	return NULL;
+}
+
 void api_remove_section(struct api *a, const char *name)
 {
 	for (size_t i = 0; i < a->n_sections; i++) {

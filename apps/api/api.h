@@ -78,6 +78,9 @@ int api_load_token(struct api *a, const char *path);
 int api_add_section(struct api *a, const char *name, api_section_fn fn,
 		    void *ctx);
 void api_remove_section(struct api *a, const char *name);
+/* One section's members as /api/status has them now (a new object), or
+ * NULL when no such section is registered. */
+struct json_t *api_section_json(struct api *a, const char *name);
 /*
  * Route requests whose path is prefix or starts with prefix followed by
  * '/' to fn (token needed; methods: an EVHTTP_REQ_* mask, others get

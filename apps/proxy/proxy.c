@@ -51,6 +51,7 @@ struct proxy_dest {
 	/* server tunnel */
 	bool serving;
 	struct sockaddr_in serve_to;
+	uint64_t served;		/* bytes from the service to streams */
 	/* per-client encrypted LeaseSets: our key (secret) */
 	bool has_els_key;
 	uint8_t els_key[32];
@@ -98,6 +99,7 @@ struct pconn {
 	 * was granted for this response (the next request follows). */
 	bool resp_head, head_req, client_ka, ka;
 	bool socks_outproxy;		/* SOCKS to the clearnet: CONNECT first */
+	bool inbound;			/* a server tunnel's stream */
 	struct bbuf oresp;		/* PC_OUTPROXY: the answer so far */
 	/* what goes to the stream first (the rewritten request head) */
 	struct bbuf pre;
@@ -405,6 +407,8 @@ static void pump_in(struct pconn *c)
 	}
 	in = bufferevent_get_input(c->bev);
 	n = client_pump_in(c->stream, in, c->in_left, &full);
+	if (c->inbound)
+		c->pd->served += n;
 	if (c->in_left != SIZE_MAX)
 		c->in_left -= n;
 	if (full) {
@@ -1212,6 +1216,7 @@ static void serve_accept(void *ctx, struct stream *s)
 	c = conn_new(p, pd, bev);
 	c->front = FRONT_RAW;
 	c->state = PC_DIAL;
+	c->inbound = true;
 	c->stream = s;
 	stream_set_handler(s, stream_event, c);
 	evloop_timer_arm(c->timer, p->cfg.connect_timeout_ms);
@@ -1620,6 +1625,11 @@ int proxy_serve(struct proxy *p, struct proxy_dest *pd, const char *host,
 	pd->serving = true;
 	stream_mgr_set_acceptor(pd->mgr, serve_accept, pd);
 	return 0;
+}
+
+uint64_t proxy_dest_served(const struct proxy_dest *pd)
+{
+	return pd->served;
 }
 
 void proxy_free(struct proxy *p)

@@ -124,6 +124,8 @@ int proxy_listen(struct proxy *p, enum proxy_kind kind, struct proxy_dest *pd,
  */
 int proxy_serve(struct proxy *p, struct proxy_dest *pd, const char *host,
 		uint16_t port);
+/* Bytes a server tunnel's service has sent into its streams so far. */
+uint64_t proxy_dest_served(const struct proxy_dest *pd);
 
 /*
  * The result of proxy_fetch(): err 0 with the response head r and the

@@ -5,8 +5,9 @@
 // finding it in the feed and playing it (progress bar, seek); a video, an
 // image and a text made in the browser (a canvas, its PNG, MediaRecorder's
 // WebM), published through the page, played, shown and read; a paid card
-// asking for its key, the wallet without a market, the proxy settings and
-// the hosted site on the router page.
+// asking for its key, the wallet without a market (bytes served by the
+// hosted site, no money for traffic), the proxy settings and the hosted
+// site with its bytes served on the router page.
 //   node console.mjs ORIGIN TOKEN ROUTER_HASH CARDS_JSON MEDIA_FILE PROXY_HTTP SITE_B32
 import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
@@ -274,7 +275,11 @@ try {
   await page.getByRole('link', { name: 'Wallet' }).click();
   await page.getByText(/Market not configured on this router/).waitFor({ timeout: 15000 });
   ok(true, 'the wallet says the market is not configured');
-  ok(await page.locator('#earn polyline').count() === 2, 'the earnings plot has its two lines');
+  ok(await page.locator('#earn polyline').count() === 3, 'the plot of bytes served has its three lines');
+  const earnNow = await page.locator('#earn-now').textContent();
+  ok(/[1-9]\d* B served by hosted sites/.test(earnNow), 'the wallet counts the bytes the hosted site served: ' + earnNow);
+  ok(await page.getByText('Not paid for traffic here', { exact: false }).count() === 1 &&
+     await page.locator('#paid').isHidden(), 'without pay per chunk or paid relaying the wallet says so, no money plot');
   ok(await page.getByText('Whoever once had the key keeps it', { exact: false }).count() === 1,
      'the wallet explains the licence limits');
   await phoneOk('the wallet');
@@ -283,6 +288,8 @@ try {
   await page.locator('#router-proxy').getByText(proxyHttp).waitFor({ timeout: 15000 });
   ok(true, 'the router page shows the HTTP proxy ' + proxyHttp);
   ok((await page.locator('#router-sites').textContent()).includes(siteB32), 'the router page lists the hosted site ' + siteB32);
+  ok(/served [1-9]\d* B/.test(await page.locator('#router-sites').textContent()),
+     'the router page shows the bytes the site served: ' + await page.locator('#router-sites .served').textContent());
   await phoneOk('the router page');
   const navSeen = new Set();
   await page.locator('body').focus();

@@ -165,8 +165,13 @@ ok(s == 200 and d == paid and hd.get("content-type") == "application/octet-strea
 kb = W + "/d/console/keys"
 ok(stat.S_IMODE(os.stat(kb).st_mode) == 0o600 and ch in open(kb).read(), "the key book is 0600 and holds the key")
 e = js(req("GET", "/api/console/earnings")[2])
+keys = {"t", "seeded", "relayed", "hosted", "money"}
 ok(e.get("interval_s") == 10 and len(e.get("samples", [])) >= 1 and
-   set(e["samples"][0]) == {"t", "seeded", "relayed"}, "the earnings samples answer")
+   set(e["samples"][0]) == keys and set(e.get("now", {})) == keys and
+   e["now"]["seeded"] >= e["samples"][-1]["seeded"] and e["now"]["t"] >= e["samples"][-1]["t"],
+   "the earnings samples and the current figures answer")
+ok(e.get("hosting") is False and e["now"]["hosted"] == 0 and e["now"]["money"] == {},
+   "no hosted sites, no paid traffic: nothing hosted, no money figures (%s)" % e.get("now"))
 r = js(req("GET", "/api/console/router")[2])
 ok(r.get("proxy", {}).get("on") is False and r["proxy"]["http"] == "127.0.0.1:4444" and r["sites"] == [],
    "the router's proxy settings answer (off, no sites)")

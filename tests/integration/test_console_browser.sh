@@ -22,14 +22,21 @@ if ! "$top_srcdir/tools/browser-deps" >"$W/deps.log" 2>&1; then
 fi
 mkdir -p "$W/d" "$W/site"
 echo '<h1>hello</h1>' >"$W/site/index.html"
+# A floodfill with zero-hop tunnels reaches its own site through its proxy.
 cat >"$W/d/bits.conf" <<CONF
 swarm = true
 proxy = true
+floodfill = true
 [swarm]
 http-port = 28902
 [proxy]
 http-port = 28903
 socks-port = 28904
+[exploratory]
+inbound.length = 0
+outbound.length = 0
+[sam]
+hops = 0
 CONF
 cat >"$W/d/tunnels.conf" <<CONF
 [mysite]
@@ -46,6 +53,28 @@ until [ -s "$W/d/api.token" ] && [ -s "$W/d/mysite.dat.b32" ] && grep -q "consol
 	i=$((i + 1)); [ $i -gt 80 ] && { bad "bitsd did not start its console (see log)"; cat "$W/log"; finish; }
 	sleep 0.25
 done
+# The hosted site fetched through the router's own proxy: the bytes it
+# served show on /api/console/router and in the earnings' current figures.
+i=0
+until [ "$(curl -s -m 30 -o "$W/site.out" -w '%{http_code}' -x 127.0.0.1:28903 \
+	"http://$(cat "$W/d/mysite.dat.b32")/")" = 200 ]; do
+	i=$((i + 1)); [ $i -gt 60 ] && break; sleep 1
+done
+cmp -s "$W/site.out" "$W/site/index.html" && ok "the hosted site answers through the proxy" ||
+	bad "the hosted site through the proxy: $(head -c 200 "$W/site.out")"
+if python3 - "$(cat "$W/d/api.token")" <<'PY'
+import sys, json, urllib.request
+def get(p):
+    return json.load(urllib.request.urlopen(urllib.request.Request("http://127.0.0.1:28900" + p,
+        headers={"Authorization": "Bearer " + sys.argv[1]}), timeout=10))
+site = get("/api/console/router")["sites"][0]
+e = get("/api/console/earnings")
+print("site served %s bytes, earnings now %s" % (site.get("served"), e["now"]))
+sys.exit(0 if site["name"] == "mysite" and site["served"] > 15 and e["hosting"] and
+         e["now"]["hosted"] == site["served"] else 1)
+PY
+then ok "the site's bytes served (headers and page) on the router and in the earnings"
+else bad "the site's bytes served"; fi
 hash=$(python3 -c 'import sys,hashlib,base64; d=open(sys.argv[1],"rb").read(); cl=int.from_bytes(d[385:387],"big"); print(base64.b64encode(hashlib.sha256(d[:387+cl]).digest(),altchars=b"-~").decode())' "$W/d/router.info")
 # A creator's card made by `bits publish` (with a preview image), and two
 # from fields signed by the router's creator key, all through the API.

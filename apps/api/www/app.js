@@ -608,14 +608,32 @@ async function showEarned() {
     x.index + ' for ' + x.price + ' · earned ' + x.amount)));
 }
 
+// Money paid for traffic over time (/api/console/earnings, sampled in
+// bitsd from the seedpay and relaypay sections): vouchers earned as seeder
+// (held and redeemed) and relay tickets that won, in token base units.
+function showPaid(s, m) {
+  const on = 'seeder' in m || 'relay_won' in m;
+  const n = (v) => Number(BigInt(v || '0'));
+  $('paid').toggleAttribute('hidden', !on);
+  if (on) plot($('paid'), [s.map((x) => n((x.money || {}).seeder)), s.map((x) => n((x.money || {}).relay_won))], ['in', 'out']);
+  const parts = [];
+  if ('seeder' in m) parts.push('as seeder ' + m.seeder + ' (' + m.seeder_redeemed + ' redeemed)');
+  if ('relay_won' in m) {
+    parts.push('as relay ' + m.relay_won + ' won (expected ' + m.relay_expected + ', ' + m.relay_redeemed + ' redeemed)');
+  }
+  $('paid-now').textContent = on ? parts.join(' · ') + ' token units'
+    : 'Not paid for traffic here: pay per chunk (swarm.pay.price) and paid relaying (relay.pay) are off.';
+}
+
 async function showWallet() {
   try {
     const e = await api('/api/console/earnings');
-    const s = e.samples;
-    plot($('earn'), [s.map((x) => x.seeded), s.map((x) => x.relayed)], ['in', 'out']);
-    const last = s[s.length - 1] || { seeded: 0, relayed: 0 };
+    const s = e.samples.concat(e.now ? [e.now] : []);
+    plot($('earn'), [s.map((x) => x.seeded), s.map((x) => x.relayed), s.map((x) => x.hosted)], ['in', 'out', 'host']);
+    const last = s[s.length - 1] || { seeded: 0, relayed: 0, hosted: 0, money: {} };
     $('earn-now').textContent = 'total: ' + bytes(last.seeded) + ' seeded, ' + bytes(last.relayed) +
-      ' relayed (a sample every ' + e.interval_s + ' s)';
+      ' relayed, ' + bytes(last.hosted) + ' served by hosted sites (a sample every ' + e.interval_s + ' s)';
+    showPaid(s, last.money || {});
   } catch (err) { $('earn-now').textContent = 'No samples: ' + err.message; }
   let w = null, msg = '';
   try { w = await api('/api/market/wallet'); } catch (err) {
@@ -665,7 +683,8 @@ async function showRouterExtras() {
       'The browsing proxies are off (proxy = true in the config).';
     const ul = $('router-sites');
     ul.replaceChildren(...r.sites.map((s) => el('li', {}, el('strong', {}, s.name), ' (' + s.type + ', ' + s.serves + ')',
-      el('br'), el('code', {}, s.address || 'address not known yet'))));
+      el('br'), el('code', {}, s.address || 'address not known yet'),
+      el('br'), el('span', { class: 'served' }, 'served ' + bytes(s.served || 0)))));
     if (!r.sites.length) ul.append(el('li', {}, 'No hosted sites (server or web tunnels in tunnels.conf).'));
   } catch (e) { $('router-proxy-hint').textContent = 'Not known: ' + e.message; }
 }
