@@ -9,6 +9,7 @@
  *                                 (apps/bits_get.c)
  *   bits buy HASH --agent DEST    buy the licence and its key through the
  *                                 local bitsd's market (apps/bits_buy.c)
+ *   bits resale list|cancel|payout HASH  resell a licence held there
  *
  * CONTENT and DIR are a content directory, or a content hash looked up in
  * the store under --datadir.  Exit status: 0 ok, 1 rejected or failed,
@@ -59,7 +60,9 @@ static const char usage_text[] =
 	"       bits get HASH --key K [--port P] [--peer DEST]...\n"
 	"           [--output FILE] [--quiet]\n"
 	"       bits buy HASH --agent DEST [--index N] --api-port P\n"
-	"           [--datadir DIR] [--quiet]\n";
+	"           [--datadir DIR] [--quiet]\n"
+	"       bits resale list HASH --price N | cancel HASH |\n"
+	"           payout HASH [--to 0xADDRESS]  --api-port P [--datadir DIR]\n";
 
 static int usage(void)
 {
@@ -701,6 +704,8 @@ int main(int argc, char **argv)
 		return bits_get_main(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "buy") == 0)
 		return bits_buy_main(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "resale") == 0)
+		return bits_resale_main(argc - 1, argv + 1);
 	if (argc < 3)
 		return usage();
 	crypto_init();

@@ -13,6 +13,15 @@
  * --datadir, $BITS_DATADIR or ~/.bits).  The key stays in bitsd's key
  * library: `bits get` and the console play the content with it.
  * Exit status: 0 bought (or held already), 1 failed, 2 usage.
+ *
+ * bits resale: resell a licence held in bitsd's key library through its
+ * relayer (POST /api/market/resale; docs/market.md §5):
+ *
+ *   bits resale list HASH --price N     offer it at N token base units
+ *   bits resale cancel HASH             take the offer back
+ *   bits resale payout HASH [--to 0xA]  collect what its sales are owed
+ *                                       (to the wallet by default)
+ *   each with --api-port P [--datadir DIR].
  */
 #include "config.h"
 #include "apps/bits_buy.h"
@@ -59,6 +68,41 @@ static int api_call(uint16_t port, const char *token, const char *method,
 	return r;
 }
 
+/* The API token of DIR (NULL: $BITS_DATADIR or ~/.bits) into token. */
+static bool read_token(const char *dir, char token[BUY_TOKEN_MAX_BYTES + 1])
+{
+	char dbuf[512], *tokpath;
+	uint8_t *tok = NULL;
+	size_t toklen = 0;
+
+	if (!dir) {
+		const char *d = getenv("BITS_DATADIR"), *home = getenv("HOME");
+
+		if (d && *d) {
+			dir = d;
+		} else {
+			snprintf(dbuf, sizeof(dbuf), "%s/.bits",
+				 home && *home ? home : ".");
+			dir = dbuf;
+		}
+	}
+	tokpath = fsutil_path_join(dir, "api.token");
+	if (fsutil_read_file(tokpath, BUY_TOKEN_MAX_BYTES, &tok,
+			     &toklen) != 0) {
+		fprintf(stderr, "bits: cannot read the API token %s\n",
+			tokpath);
+		free(tokpath);
+		return false;
+	}
+	free(tokpath);
+	while (toklen && (tok[toklen - 1] == '\n' || tok[toklen - 1] == '\r'))
+		toklen--;
+	memcpy(token, tok, toklen);
+	token[toklen] = 0;
+	xfree_wipe(tok, toklen);
+	return true;
+}
+
 static const char *jstr(json_t *o, const char *k)
 {
 	const char *s = json_string_value(json_object_get(o, k));
@@ -70,12 +114,10 @@ int bits_buy_main(int argc, char **argv)
 {
 	const char *hash_s = NULL, *agent_s = NULL, *dir = NULL;
 	char hash[HEX_ENC_LEN(32)], agent[HEX_ENC_LEN(32)], body[256];
-	char path[128], dbuf[512], *tokpath, token[BUY_TOKEN_MAX_BYTES + 1];
+	char path[128], token[BUY_TOKEN_MAX_BYTES + 1];
 	unsigned long long index = 0;
 	long port = 0;
 	bool quiet = false;
-	uint8_t *tok = NULL;
-	size_t toklen = 0;
 	json_t *o = NULL;
 	int status = 0, r = 1;
 	char last[32] = "";
@@ -120,30 +162,8 @@ int bits_buy_main(int argc, char **argv)
 	if (!hash_s || !agent_s || !port || !bits_hash_arg(hash_s, hash) ||
 	    !bits_hash_arg(agent_s, agent))
 		return buy_usage();
-	if (!dir) {
-		const char *d = getenv("BITS_DATADIR"), *home = getenv("HOME");
-
-		if (d && *d) {
-			dir = d;
-		} else {
-			snprintf(dbuf, sizeof(dbuf), "%s/.bits",
-				 home && *home ? home : ".");
-			dir = dbuf;
-		}
-	}
-	tokpath = fsutil_path_join(dir, "api.token");
-	if (fsutil_read_file(tokpath, BUY_TOKEN_MAX_BYTES, &tok,
-			     &toklen) != 0) {
-		fprintf(stderr, "bits: cannot read the API token %s\n",
-			tokpath);
-		free(tokpath);
+	if (!read_token(dir, token))
 		return 1;
-	}
-	free(tokpath);
-	while (toklen && (tok[toklen - 1] == '\n' || tok[toklen - 1] == '\r'))
-		toklen--;
-	memcpy(token, tok, toklen);
-	token[toklen] = 0;
 	snprintf(body, sizeof(body), "{\"content_hash\":\"%s\",\"index\":%llu,"
 		 "\"agent\":\"%s\"}", hash, index, agent);
 	if (api_call((uint16_t)port, token, "POST", "/api/market/buy",
@@ -188,7 +208,94 @@ int bits_buy_main(int argc, char **argv)
 	r = 0;
 out:
 	json_decref(o);
-	xfree_wipe(tok, toklen);
+	memwipe(token, sizeof(token));
+	return r;
+}
+
+static int resale_usage(void)
+{
+	fputs("usage: bits resale list HASH --price N --api-port P "
+	      "[--datadir DIR]\n"
+	      "       bits resale cancel HASH --api-port P [--datadir DIR]\n"
+	      "       bits resale payout HASH [--to 0xADDRESS] --api-port P "
+	      "[--datadir DIR]\n", stderr);
+	return 2;
+}
+
+int bits_resale_main(int argc, char **argv)
+{
+	const char *action, *hash_s = NULL, *dir = NULL, *price = NULL;
+	const char *to = NULL;
+	char hash[HEX_ENC_LEN(32)], token[BUY_TOKEN_MAX_BYTES + 1];
+	long port = 0;
+	json_t *body, *o = NULL;
+	char *bs;
+	int status = 0, r = 1;
+
+	if (argc < 3)
+		return resale_usage();
+	action = argv[1];
+	if (strcmp(action, "list") && strcmp(action, "cancel") &&
+	    strcmp(action, "payout"))
+		return resale_usage();
+	hash_s = argv[2];
+	for (int i = 3; i < argc; i += 2) {
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+		char *end;
+
+		if (!v)
+			return resale_usage();
+		if (!strcmp(argv[i], "--datadir")) {
+			dir = v;
+		} else if (!strcmp(argv[i], "--price")) {
+			price = v;
+		} else if (!strcmp(argv[i], "--to")) {
+			to = v;
+		} else if (!strcmp(argv[i], "--api-port")) {
+			port = strtol(v, &end, 10);
+			if (end == v || *end || port <= 0 || port > 65535)
+				return resale_usage();
+		} else {
+			return resale_usage();
+		}
+	}
+	if (hash_s[0] == '0' && (hash_s[1] == 'x' || hash_s[1] == 'X'))
+		hash_s += 2;
+	if (!port || !bits_hash_arg(hash_s, hash) ||
+	    (!strcmp(action, "list") != (price != NULL)) ||
+	    (to && strcmp(action, "payout")))
+		return resale_usage();
+	if (!read_token(dir, token))
+		return 1;
+	body = json_pack("{ssss}", "content_hash", hash, "action", action);
+	if (price)
+		json_object_set_new(body, "price", json_string(price));
+	if (to)
+		json_object_set_new(body, "to", json_string(to));
+	bs = json_dumps(body, JSON_COMPACT);
+	json_decref(body);
+	if (api_call((uint16_t)port, token, "POST", "/api/market/resale", bs,
+		     &status, &o) != 0) {
+		fprintf(stderr, "bits: no bitsd API at 127.0.0.1:%ld\n", port);
+		goto out;
+	}
+	if (status != 200) {
+		fprintf(stderr, "bits: the resale %s failed (%d): %s\n", action,
+			status, jstr(o, "error"));
+		goto out;
+	}
+	printf("action: %s\ncontent: %s\ntoken-id: %s\nrelayer-fee: %s\n",
+	       jstr(o, "action"), jstr(o, "content_hash"), jstr(o, "token_id"),
+	       jstr(o, "relayer_fee"));
+	if (!strcmp(action, "list"))
+		printf("price: %s\n", jstr(o, "price"));
+	if (!strcmp(action, "payout"))
+		printf("amount: %s\nto: %s\n", jstr(o, "amount"),
+		       jstr(o, "to"));
+	r = 0;
+out:
+	free(bs);
+	json_decref(o);
 	memwipe(token, sizeof(token));
 	return r;
 }

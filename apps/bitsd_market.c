@@ -15,6 +15,7 @@
 #include "apps/market/purchase.h"
 #include "apps/market/register.h"
 #include "apps/market/relayer.h"
+#include "apps/market/resale.h"
 #include "apps/market/rpc.h"
 #include "apps/market/upstream_http.h"
 #include "apps/market/wallet.h"
@@ -103,6 +104,8 @@ struct bitsd_market {
 	struct market_library *lib;
 	struct market_buyer *buyer;
 	struct mdest bud;
+	struct market_reseller *reseller;	/* on the buyer's destination */
+	struct evhttp_request *resale_req;	/* the resale step's caller */
 	/* streams for other parts (bitsd_market_streams) */
 	struct mdest other;
 	/* the wallet view */
@@ -702,6 +705,104 @@ static void buy_get(struct bitsd_market *m, struct evhttp_request *req,
 	json_decref(o);
 }
 
+/* ---- resale of a licence held ---- */
+
+static void resale_done(void *arg, int err, const char *why, json_t *res)
+{
+	struct bitsd_market *m = arg;
+	struct evhttp_request *req = m->resale_req;
+
+	m->resale_req = NULL;
+	if (!req)
+		return;
+	evhttp_connection_set_closecb(evhttp_request_get_connection(req),
+				      NULL, NULL);
+	if (err == 0)
+		api_reply_json(req, 200, res);
+	else
+		api_reply_error(req, err == ERR_BAD_STATE ? 409 : 502, why);
+}
+
+static void resale_closed(struct evhttp_connection *evcon, void *arg)
+{
+	struct bitsd_market *m = arg;
+
+	(void)evcon;
+	m->resale_req = NULL;	/* the step goes on; nobody to tell */
+}
+
+/* The order from a POST /api/market/resale body: content_hash, action
+ * ("list", "cancel", "payout"), price (list), to (payout, optional). */
+static const char *resale_parse(json_t *o, struct market_resale_order *out)
+{
+	const char *h = body_str(o, "content_hash", "contentHash");
+	const char *a = json_string_value(json_object_get(o, "action"));
+	const char *to = json_string_value(json_object_get(o, "to"));
+	json_t *price = json_object_get(o, "price");
+	size_t got = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (!h || strlen(h) != 64 ||
+	    hex_decode(out->content_hash, 32, &got, h, 64) != 0 || got != 32)
+		return "content_hash: 64 hex digits needed";
+	if (a && !strcmp(a, "list"))
+		out->action = MARKET_RESALE_LIST;
+	else if (a && !strcmp(a, "cancel"))
+		out->action = MARKET_RESALE_CANCEL;
+	else if (a && !strcmp(a, "payout"))
+		out->action = MARKET_RESALE_PAYOUT;
+	else
+		return "action: \"list\", \"cancel\" or \"payout\"";
+	if (out->action == MARKET_RESALE_LIST) {
+		if (json_is_integer(price) && json_integer_value(price) > 0)
+			out->price = u256_from_u64(
+				(uint64_t)json_integer_value(price));
+		else if (!json_is_string(price) ||
+			 u256_parse_str(&out->price,
+					json_string_value(price)) != 0)
+			return "price: token base units (a number or a "
+			       "decimal string)";
+	}
+	if (to) {
+		if (eth_addr_parse(out->to, to) != 0)
+			return "to: 0x and 40 hex digits";
+		out->has_to = true;
+	}
+	return NULL;
+}
+
+static void resale_post(struct bitsd_market *m, struct evhttp_request *req)
+{
+	struct market_resale_order o;
+	json_t *body = NULL;
+	const char *why;
+	int r;
+
+	if (!m->reseller) {
+		api_reply_error(req, 503, "no resale here: it needs "
+				"market.deploy and a chain RPC gateway");
+		return;
+	}
+	if (api_body_json(req, &body) != 0) {
+		api_reply_error(req, 400, "a JSON object is needed");
+		return;
+	}
+	why = resale_parse(body, &o);
+	json_decref(body);
+	if (why) {
+		api_reply_error(req, 400, why);
+		return;
+	}
+	if ((r = market_reseller_start(m->reseller, &o, resale_done, m,
+				       &why)) != 0) {
+		api_reply_error(req, r == ERR_NOT_FOUND ? 404 : 409, why);
+		return;
+	}
+	m->resale_req = req;
+	evhttp_connection_set_closecb(evhttp_request_get_connection(req),
+				      resale_closed, m);
+}
+
 struct market_registrar *bitsd_market_registrar(const struct bitsd_market *m,
 						uint8_t agent_dest[32])
 {
@@ -769,6 +870,8 @@ static void on_request(void *ctx, struct evhttp_request *req,
 	if (post) {
 		if (!strcmp(rest, "/buy"))
 			buy_post(m, req);
+		else if (!strcmp(rest, "/resale"))
+			resale_post(m, req);
 		else
 			api_reply_error(req, 405, "Method Not Allowed");
 	} else if (!rest || !*rest || !strcmp(rest, "/")) {
@@ -838,9 +941,21 @@ static int buyer_start(struct bitsd_market *m, const struct conf *cfg)
 			return r;
 		}
 	}
-	if ((r = mdest_open(m, &m->bud, &m->net, NULL, NULL)) == 0)
+	if ((r = mdest_open(m, &m->bud, &m->net, NULL, NULL)) == 0) {
+		struct market_reseller_config sc;
+
 		m->buyer = market_buyer_new(&bc, payer, m->rpc, m->bud.mgr,
 					    &m->net, m->wp, m->el, m->lib);
+		market_reseller_config_default(&sc);
+		sc.dep = m->dep;
+		sc.has_relayer = bc.has_relayer;
+		memcpy(sc.relayer, bc.relayer, 32);
+		sc.relayer_fee = bc.relayer_fee;
+		sc.has_payee = market_buyer_payer(m->buyer, sc.payee);
+		m->reseller = market_reseller_new(&sc, m->rpc, m->bud.mgr,
+						  &m->net, m->wp, m->el,
+						  m->lib);
+	}
 	if (payer && m->agent)	/* the console registers contents */
 		m->reg = market_registrar_new(&m->dep, payer, m->agent_sk,
 					      m->agent, m->agent_keys, m->rpc,
@@ -1012,7 +1127,8 @@ static bool market_busy(void *arg)
 	if (m->job)
 		m->job->req = NULL;
 	return m->job || (m->relayer && market_relayer_busy(m->relayer)) ||
-	       market_buyer_busy(m->buyer) || market_registrar_busy(m->reg);
+	       market_buyer_busy(m->buyer) || market_registrar_busy(m->reg) ||
+	       market_reseller_busy(m->reseller);
 }
 
 void bitsd_market_stop(struct bitsd_market *m)
@@ -1024,6 +1140,11 @@ void bitsd_market_stop(struct bitsd_market *m)
 	/* Workers in chain calls wait on the loop: run it until they end. */
 	bitsd_market_drain(m->el, market_busy, m);
 	market_buyer_free(m->buyer);
+	if (m->resale_req)
+		evhttp_connection_set_closecb(
+			evhttp_request_get_connection(m->resale_req), NULL,
+			NULL);
+	market_reseller_free(m->reseller);
 	market_registrar_free(m->reg);
 	free(m->agent_keys);
 	mdest_close(&m->bud);

@@ -15,6 +15,9 @@
 #    (keyCommitment) and no key is kept;
 #  - with ETH, content 3 is bought directly (no relayer fee) by
 #    `bits buy` through b2's API;
+#  - content 1's licence resold from b2, its holder with no ETH, through
+#    b1's relayer: `bits resale list`, cancel and list again by the API,
+#    a sale, `bits resale payout` to the wallet, all to the wei;
 #  - b2 restarted still lists both keys;
 #  - all stop cleanly, with no sanitizer report.
 # Waits are on conditions with generous timeouts.  127.0.1.31-34, NTCP2
@@ -219,6 +222,57 @@ fi
 check "content 3's K" "${K3#0x}" "$(sed -n 's/^key //p' "$W/b2/market-licences/${H3#0x}" 2>/dev/null)"
 check "payer's tokens: the price only" $((t2 - PRICE)) "$(tok "$PAYER")"
 check "relayer's tokens unchanged" "$r2" "$(tok "$RELAYER")"
+
+# resale of content 1, its holder with no ETH, every step through b1's
+# relayer: `bits resale list`, a cancel and a listing again through the
+# API, a sale to anvil's account 2, and `bits resale payout` of the
+# seller's share less the relayer's fee to the wallet
+ASK=3000000 ro0=$(owed "$RELAYER")
+ask() { view "$REG" e26f1c6d "$TID"; }
+if "$top_builddir/apps/bits" resale list "$H1" --price $ASK \
+	--api-port 29362 --datadir "$W/b2" >"$W/resale1.out" 2>&1 &&
+	grep -q "^price: $ASK\$" "$W/resale1.out"; then
+	ok "bits resale list: content 1's licence offered at $ASK"
+else
+	bad "bits resale list: $(cat "$W/resale1.out")"
+fi
+check "askPrice on chain" $ASK "$(ask)"
+out=$(api 2 POST /api/market/resale "{\"content_hash\":\"${H1#0x}\",\"action\":\"cancel\"}")
+echo "$out" >>"$W/api.log"
+printf '%s' "$out" | jq_ 'code == "200" and j["action"] == "cancel"' | grep -q True &&
+	[ "$(ask)" = 0 ] && ok "the listing cancelled through the API" ||
+	bad "cancel: $out, askPrice $(ask)"
+out=$(api 2 POST /api/market/resale "{\"content_hash\":\"${H1#0x}\",\"action\":\"cancel\"}")
+printf '%s' "$out" | jq_ 'code == "409" and "not listed" in j["error"]' | grep -q True &&
+	ok "nothing listed: a cancel is refused (409)" || bad "second cancel: $out"
+out=$(api 2 POST /api/market/resale "{\"content_hash\":\"${H1#0x}\",\"action\":\"list\",\"price\":\"$ASK\"}")
+echo "$out" >>"$W/api.log"
+printf '%s' "$out" | jq_ 'code == "200" and j["price"] == "'$ASK'"' | grep -q True &&
+	[ "$(ask)" = $ASK ] && ok "listed again through the API" || bad "list: $out"
+check "the holder still has no ETH" 0 "$("$CAST" balance "$HOLDER" --rpc-url "$RPC")"
+B2KEY=0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a
+B2=0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC
+NEWHOLDER=0x00000000000000000000000000000000000000b2
+send --private-key "$CREATOR_KEY" "$TOKEN" 'mint(address,uint256)' "$B2" $ASK &&
+	send --private-key "$B2KEY" "$TOKEN" 'approve(address,uint256)' "$REG" $ASK &&
+	send --private-key "$B2KEY" "$REG" 'buyListed(uint256,address,uint256)' \
+		"$TID" "$NEWHOLDER" $ASK || bad "buyListed (see $W/cast.log)"
+check "the licence's new holder" "$(python3 -c 'import sys; print(int(sys.argv[1], 16))' $NEWHOLDER)" "$(view "$REG" 6352211e "$TID")"
+rfee=$((ASK * BPS / 10000)) ragf=$((ASK * AGENT_FEE_BPS / 10000))
+share=$((ASK - rfee - ragf - FEE))
+check "the seller (the holder) owed its share less the listing's relayer fee" $share "$(owed "$HOLDER")"
+check "the relayer owed the listing's fee" $((ro0 + FEE)) "$(owed "$RELAYER")"
+t3=$(tok "$PAYER") r3=$(tok "$RELAYER")
+if "$top_builddir/apps/bits" resale payout "$H1" \
+	--api-port 29362 --datadir "$W/b2" >"$W/resale2.out" 2>&1 &&
+	grep -q "^amount: $((share - FEE))\$" "$W/resale2.out"; then
+	ok "bits resale payout: $((share - FEE)) to the wallet"
+else
+	bad "bits resale payout: $(cat "$W/resale2.out")"
+fi
+check "the wallet's tokens: the share less the payout's fee" $((t3 + share - FEE)) "$(tok "$PAYER")"
+check "the relayer's tokens: the payout's fee" $((r3 + FEE)) "$(tok "$RELAYER")"
+check "the holder owed nothing now" 0 "$(owed "$HOLDER")"
 
 # the library survives a restart
 BPID=$P2

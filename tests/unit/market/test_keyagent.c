@@ -16,7 +16,9 @@
 #include "apps/market/gateway.h"
 #include "apps/market/history.h"
 #include "apps/market/keyagent.h"
+#include "apps/market/library.h"
 #include "apps/market/relayer.h"
+#include "apps/market/resale.h"
 #include "apps/market/rpc.h"
 #include "apps/market/service.h"
 #include "apps/market/upstream_http.h"
@@ -1227,6 +1229,148 @@ out:
 	world_down(&w);
 }
 
+struct resale_wait {
+	bool done;
+	int err;
+	char why[200];
+	char amount[80], price[80];
+};
+
+static void resale_cb(void *arg, int err, const char *why, json_t *res)
+{
+	struct resale_wait *rw = arg;
+	const char *a = json_string_value(json_object_get(res, "amount"));
+	const char *p = json_string_value(json_object_get(res, "price"));
+
+	rw->done = true;
+	rw->err = err;
+	snprintf(rw->why, sizeof(rw->why), "%s", why ? why : "");
+	snprintf(rw->amount, sizeof(rw->amount), "%s", a ? a : "");
+	snprintf(rw->price, sizeof(rw->price), "%s", p ? p : "");
+}
+
+static bool resale_cond(void *arg)
+{
+	return ((struct resale_wait *)arg)->done;
+}
+
+/* Run one resale step of the content to its end; its error. */
+static int resell(struct world *w, struct market_reseller *rs,
+		  enum market_resale_action a, uint64_t price,
+		  struct resale_wait *rw)
+{
+	struct market_resale_order o;
+	const char *why = NULL;
+
+	memset(&o, 0, sizeof(o));
+	memcpy(o.content_hash, w->content_hash, 32);
+	o.action = a;
+	o.price = u256_from_u64(price);
+	memset(rw, 0, sizeof(*rw));
+	T_OK(w->t, market_reseller_start(rs, &o, resale_cb, rw, &why));
+	T_TRUE(w->t, tm_run(&w->tm, resale_cond, rw));
+	return rw->err;
+}
+
+/*
+ * What bitsd's POST /api/market/resale runs (apps/market/resale.c): a
+ * licence in the key library, its holder with no ETH, listed, cancelled
+ * and listed again through the relayer destination, sold, and its payout
+ * collected to the wallet's address less the relayer's fee, to the wei;
+ * nothing to cancel, nothing owed, a licence no longer held and an
+ * unknown content refused before anything is signed; one step at a time.
+ */
+static void test_reseller(struct tctx *t)
+{
+	struct world w;
+	struct worker_pool *wp = NULL;
+	struct market_relayer *rl = NULL;
+	struct market_reseller *rs = NULL;
+	struct market_reseller_config sc;
+	struct market_library *lib = NULL;
+	struct market_licence lic;
+	struct market_resale_order o;
+	struct resale_wait rw;
+	struct secp_sk h, h2, relayer, payee;
+	struct u256 price = u256_from_u64(2000), bal, want;
+	uint8_t holder2[20];
+	const char *why = NULL;
+	struct tm_node *rn;
+
+	if (!world_up(&w, t))
+		goto out;
+	rl = relayer_on(&w, &relayer, &wp, &rn);
+	secp_sk_generate(&h);
+	secp_sk_generate(&h2);
+	secp_sk_generate(&payee);
+	T_OK(t, secp_sk_address(&h2, holder2));
+	memset(&lic, 0, sizeof(lic));
+	memcpy(lic.content_hash, w.content_hash, 32);
+	lic.index = w.index.w[0];
+	T_OK(t, secp_sk_address(&h, lic.holder));
+	if (!buy(&w, lic.holder, &lic.token_id))
+		goto out;
+	lic.has_token = true;
+	lic.price = u256_from_u64(1000);
+	T_OK(t, market_library_open(t_tmpdir(t), &lib));
+	T_OK(t, market_library_put(lib, &lic, &h, w.K));
+
+	market_reseller_config_default(&sc);
+	sc.dep = w.a.dep;
+	sc.has_relayer = true;
+	memcpy(sc.relayer, tm_pub(rn)->hash, 32);
+	sc.relayer_fee = u256_from_u64(50);
+	sc.has_payee = true;
+	T_OK(t, secp_sk_address(&payee, sc.payee));
+	rs = market_reseller_new(&sc, w.buyer_rpc, w.buyer->mgr, &w.tm.cn, wp,
+				 w.tm.el, lib);
+
+	/* an unknown content; nothing listed to cancel */
+	memset(&o, 0, sizeof(o));
+	o.action = MARKET_RESALE_CANCEL;
+	T_ERR(t, market_reseller_start(rs, &o, resale_cb, &rw, &why),
+	      ERR_NOT_FOUND);
+	T_ERR(t, resell(&w, rs, MARKET_RESALE_CANCEL, 0, &rw), ERR_BAD_STATE);
+	T_TRUE(t, strstr(rw.why, "not listed") != NULL);
+	/* listed; a second step while one is under way is refused */
+	memcpy(o.content_hash, w.content_hash, 32);
+	o.action = MARKET_RESALE_LIST;
+	o.price = price;
+	T_OK(t, market_reseller_start(rs, &o, resale_cb, &rw, &why));
+	T_ERR(t, market_reseller_start(rs, &o, resale_cb, &rw, &why),
+	      ERR_BAD_STATE);
+	memset(&rw, 0, sizeof(rw));
+	T_TRUE(t, tm_run(&w.tm, resale_cond, &rw));
+	T_OK(t, rw.err);
+	T_EQ(t, strcmp(rw.price, "2000"), 0);
+	check_ask(&w, &lic.token_id, 2000);
+	T_OK(t, resell(&w, rs, MARKET_RESALE_CANCEL, 0, &rw));
+	check_ask(&w, &lic.token_id, 0);
+	T_OK(t, resell(&w, rs, MARKET_RESALE_LIST, 2000, &rw));
+	check_ask(&w, &lic.token_id, 2000);
+	/* nothing owed before the sale */
+	T_ERR(t, resell(&w, rs, MARKET_RESALE_PAYOUT, 0, &rw), ERR_BAD_STATE);
+	buy_listed(&w, &lic.token_id, holder2, &price);
+	owed(&w, lic.holder, 2000 - 40 - 100 - 50);
+	/* sold: no listing by the old holder; its payout to the wallet */
+	T_ERR(t, resell(&w, rs, MARKET_RESALE_LIST, 2500, &rw), ERR_BAD_STATE);
+	T_TRUE(t, strstr(rw.why, "no longer held") != NULL);
+	T_OK(t, resell(&w, rs, MARKET_RESALE_PAYOUT, 0, &rw));
+	T_EQ(t, strcmp(rw.amount, "1760"), 0);
+	owed(&w, lic.holder, 0);
+	token_balance(&w, sc.payee, &bal);
+	want = u256_from_u64(1760);
+	T_EQ(t, u256_cmp(&bal, &want), 0);
+	T_ERR(t, resell(&w, rs, MARKET_RESALE_PAYOUT, 0, &rw), ERR_BAD_STATE);
+	T_EQ(t, market_reseller_busy(rs), 0);
+out:
+	market_reseller_free(rs);
+	market_library_free(lib);
+	market_relayer_free(rl);
+	worker_pool_free(wp);
+	world_down(&w);
+}
+
 const struct test_case market_keyagent_tests[] = {
 	{ "codec", test_codec, 0 },
 	{ "rate_limit", test_rate_limit, 0 },
@@ -1237,5 +1381,6 @@ const struct test_case market_keyagent_tests[] = {
 	{ "relayed_resale", test_relayed_resale, TT_FORK },
 	{ "relayed_cancel", test_relayed_cancel, TT_FORK },
 	{ "relayer_resale", test_relayer_resale, TT_FORK },
+	{ "reseller", test_reseller, TT_FORK },
 	{ NULL, NULL, 0 }
 };
