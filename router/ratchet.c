@@ -174,7 +174,7 @@ static void tag_table_grow(struct ratchet_ctx *c)
 	free(old);
 }
 
-static struct tag_ent *tag_find(struct ratchet_ctx *c, uint64_t tag)
+static struct tag_ent *tag_find(const struct ratchet_ctx *c, uint64_t tag)
 {
 	for (struct tag_ent *e = c->buckets[bucket(c, tag)]; e; e = e->next)
 		if (e->tag == tag)
@@ -1282,6 +1282,12 @@ int ratchet_decrypt(struct ratchet_ctx *c, const uint8_t *data, size_t len,
 	if (r == ERR_NOT_FOUND)
 		c->stats.no_tag++;
 	return r;
+}
+
+bool ratchet_ctx_has_tag(const struct ratchet_ctx *c, const uint8_t *data,
+			 size_t len)
+{
+	return len >= 8 && tag_find(c, tag_u64(data)) != NULL;
 }
 
 bool ratchet_ctx_ack_pending(const struct ratchet_ctx *c,

@@ -145,6 +145,12 @@ int ratchet_decrypt(struct ratchet_ctx *c, const uint8_t *data, size_t len,
 		    uint64_t now_ms, struct bbuf *plain,
 		    struct ratchet_payload *pl, struct ratchet_rx_info *info);
 
+/* True when data (the Garlic data, as ratchet_decrypt() takes it) starts
+ * with one of c's inbound tags: an ES or NSR for c.  With several
+ * contexts, ask each before trying any with ratchet_decrypt(), which
+ * takes an untagged message as an NS (an Elligator2 decode and a DH). */
+bool ratchet_ctx_has_tag(const struct ratchet_ctx *c, const uint8_t *data,
+			 size_t len);
 /* True when the session to remote owes a protocol-layer response not
  * sent since it was asked for: an NSR to the peer's NS, an ACK, or our
  * reverse Next Key (send a message, even one with no cloves: ecies spec

@@ -859,6 +859,24 @@ out:
 	keystore_free(other);
 }
 
+/* e over zero-hop tunnels with d and r attached (their client_rx
+ * borrowed), the clock pinned at mono: the tunnels at once, the
+ * LeaseSets into our netDb. */
+static void env_loop_pair(struct tctx *t, struct env *e,
+			  uint32_t ratchet_after, const struct client_rx *drx,
+			  const struct client_rx *rrx, uint64_t mono)
+{
+	env_init_with(t, e, true, ratchet_after);
+	e->d = client_dest_new_random();
+	e->r = client_dest_new_random();
+	e->net = tunnelnet_client_net(e->tn);
+	time_set_mono_override(mono);
+	T_OK(t, e->net.attach(e->net.ctx, e->d, drx));
+	T_OK(t, e->net.attach(e->net.ctx, e->r, rrx));
+	tunnelnet_poll(e->tn);
+	env_pump(e);
+}
+
 /*
  * Datagrams one way only, from d to r (both ours, over zero-hop tunnels):
  * r sends nothing of its own, yet its NSR and its reverse Next Keys must
@@ -869,6 +887,15 @@ out:
 #define ONEWAY_RATCHET_AFTER 16
 #define ONEWAY_MSGS (8 * ONEWAY_RATCHET_AFTER)
 #define ONEWAY_STEP_MS 50
+
+/* ONEWAY_STEP_MS on from mono (returned), then the timers' work. */
+static uint64_t env_tick(struct env *e, uint64_t mono)
+{
+	time_set_mono_override(mono + ONEWAY_STEP_MS);
+	tunnelnet_poll(e->tn);
+	env_pump(e);
+	return mono + ONEWAY_STEP_MS;
+}
 
 static void test_oneway_ratchet(struct tctx *t)
 {
@@ -881,17 +908,8 @@ static void test_oneway_ratchet(struct tctx *t)
 	uint64_t mono = time_mono_ms(), start;
 	char text[16];
 
-	env_init_with(t, &e, true, ONEWAY_RATCHET_AFTER);
-	e.d = client_dest_new_random();
-	e.r = client_dest_new_random();
-	e.net = tunnelnet_client_net(e.tn);
-	time_set_mono_override(mono);
+	env_loop_pair(t, &e, ONEWAY_RATCHET_AFTER, &drx, &rrx, mono);
 	start = mono;
-	T_OK(t, e.net.attach(e.net.ctx, e.d, &drx));
-	T_OK(t, e.net.attach(e.net.ctx, e.r, &rrx));
-	/* zero-hop tunnels at once; the LeaseSets into our netDb */
-	tunnelnet_poll(e.tn);
-	env_pump(&e);
 	for (unsigned i = 0; i < ONEWAY_MSGS; i++) {
 		int n = snprintf(text, sizeof(text), "dg %u", i);
 
@@ -899,10 +917,7 @@ static void test_oneway_ratchet(struct tctx *t)
 				   DATAGRAM_PROTO_RAW, 7, 8,
 				   (const uint8_t *)text, (size_t)n));
 		env_pump(&e);
-		mono += ONEWAY_STEP_MS;
-		time_set_mono_override(mono);
-		tunnelnet_poll(e.tn);
-		env_pump(&e);
+		mono = env_tick(&e, mono);
 	}
 	ds = tunnelnet_ratchet_stats(e.tn, e.d);
 	rs = tunnelnet_ratchet_stats(e.tn, e.r);
@@ -936,7 +951,55 @@ out:
 	env_free(&e);
 }
 
+#define BYTAG_MSGS 32
+
+/* Two destinations on one router talking both ways: each garlic goes to
+ * the destination whose tag it carries, and only an NS is tried on the
+ * others (each such trial counts as no_tag there).  Before, every ES to
+ * the second destination in the list was tried as an NS on the first:
+ * an Elligator2 decode and a DH each, half a receiving router's CPU. */
+static void test_garlic_in_by_tag(struct tctx *t)
+{
+	struct rxlog log[2] = { { 0 }, { 0 } };	/* what d and r got */
+	struct client_rx rx[2] = { { NULL, rx_datagram, &log[0] },
+				   { NULL, rx_datagram, &log[1] } };
+	uint64_t mono = time_mono_ms();
+	const struct ratchet_stats *ds, *rs;
+	struct env e;
+
+	env_loop_pair(t, &e, 0, &rx[0], &rx[1], mono);
+	for (unsigned i = 0; i < BYTAG_MSGS; i++) {
+		/* d to r on ports 7 -> 8, r to d on 8 -> 7 */
+		for (int k = 0; k < 2; k++) {
+			T_OK(t, e.net.send(e.net.ctx, k ? e.r : e.d,
+					   client_dest_pub(k ? e.d : e.r),
+					   DATAGRAM_PROTO_RAW, 7 + k, 8 - k,
+					   (const uint8_t *)(k ? "to d" : "to r"),
+					   4));
+			env_pump(&e);
+		}
+		mono = env_tick(&e, mono);
+	}
+	ds = tunnelnet_ratchet_stats(e.tn, e.d);
+	rs = tunnelnet_ratchet_stats(e.tn, e.r);
+	T_TRUE(t, ds && rs);
+	if (!ds || !rs)
+		goto out;
+	expect_rx(t, &log[1], BYTAG_MSGS, DATAGRAM_PROTO_RAW, 7, 8, "to r");
+	expect_rx(t, &log[0], BYTAG_MSGS, DATAGRAM_PROTO_RAW, 8, 7, "to d");
+	/* the sessions ran on ES both ways */
+	T_EQ(t, ds->es_in + rs->es_in >= BYTAG_MSGS, 1);
+	/* an NS trial on the wrong destination only for an NS */
+	T_EQ(t, ds->no_tag + rs->no_tag <= ds->ns_in + rs->ns_in, 1);
+out:
+	time_set_mono_override(0);
+	e.net.detach(e.net.ctx, e.d);
+	e.net.detach(e.net.ctx, e.r);
+	env_free(&e);
+}
+
 const struct test_case client_tunnelnet_tests[] = {
+	{ "garlic_in_by_tag", test_garlic_in_by_tag, TT_FORK },
 	{ "oneway_ratchet", test_oneway_ratchet, TT_FORK },
 	{ "store_garlic", test_store_garlic, 0 },
 	{ "lookup_blinded", test_lookup_blinded, TT_FORK },
