@@ -464,6 +464,9 @@ static int relaypay_start_hook(struct daemon *d, void *ctx)
 	if (r == 0)
 		bitsd_tunnels_set_ticket(b->tunnels, bitsd_relaypay_ticket,
 					 b->relaypay);
+	if (r == 0 && b->netdb)
+		netdb_set_data_fn(bitsd_netdb_get(b->netdb),
+				  bitsd_relaypay_data, b->relaypay);
 	return r;
 }
 
@@ -473,6 +476,8 @@ static void relaypay_stop_hook(struct daemon *d, void *ctx)
 
 	(void)d;
 	bitsd_tunnels_set_ticket(b->tunnels, NULL, NULL);
+	if (b->netdb)
+		netdb_set_data_fn(bitsd_netdb_get(b->netdb), NULL, NULL);
 	FREE_AND_NULL(bitsd_relaypay_stop, b->relaypay);
 	b->reach.pay = NULL;
 }

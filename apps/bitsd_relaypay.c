@@ -15,9 +15,11 @@
 #include "netdb/store.h"
 #include "router/conf.h"
 #include "router/evloop.h"
+#include "router/i2np.h"
 #include "router/ri_pay.h"
 #include "router/router_info.h"
 #include "router/worker.h"
+#include "tunnels/build_record.h"
 #include "tunnels/transit.h"
 #include "tunnels/tunnel_pool.h"
 #include "crypto/base/alloc.h"
@@ -32,10 +34,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A transit tunnel whose build carried an accepted ticket. */
+/* A transit tunnel whose build carried a ticket that passed the first
+ * check; its bytes count once a ticket of it was accepted. */
 struct paid_tunnel {
 	uint32_t receive_id;
+	bool counted;
 	uint64_t seen;			/* its bytes_in at the last look */
+	uint32_t topups;		/* tickets after the build */
 };
 
 /* A checked ticket waiting for its signer's pot. */
@@ -67,6 +72,9 @@ struct job {
 	size_t redeemed;
 	struct u256 redeemed_face;
 	uint64_t gas;
+	bool *won;			/* batch.w[i] was redeemed */
+	size_t withdrawn, withdraw_failed;
+	struct u256 withdrawn_amount;
 	int err;
 	char why[160];
 };
@@ -98,6 +106,8 @@ struct bitsd_relaypay {
 	struct relaypay_policy pol;
 	struct secp_sk *redeem_sk;	/* secmem; NULL: winners kept */
 	uint8_t redeem_addr[ETH_ADDR_BYTES];
+	bool has_withdraw;		/* relay.pay.withdraw-to */
+	uint8_t withdraw_to[ETH_ADDR_BYTES];
 	struct pending *pend;
 	size_t npend;
 	struct pot_entry *pots;
@@ -111,10 +121,13 @@ struct bitsd_relaypay {
 	uint64_t redeem_retry_at;	/* monotonic ms */
 	bool dirty;
 	uint64_t received, refused[RELAYPAY_FULL + 1];
+	uint64_t topups, topups_refused;	/* tickets after the build */
 	uint64_t paid_bytes, paid_tunnels;
 	struct u256 ev_accepted;	/* Σ face × winProb / 2^256 */
 	uint64_t redeemed, redeem_batches, redeem_failed, redeem_gas;
 	struct u256 redeemed_face;
+	uint64_t withdrawn, withdraw_failed;
+	struct u256 withdrawn_amount;
 	/* payer */
 	struct secp_sk *pot_sk;		/* secmem; NULL: pay nobody */
 	uint8_t pot_addr[ETH_ADDR_BYTES];
@@ -122,6 +135,7 @@ struct bitsd_relaypay {
 	struct u256 max_price;
 	bool has_max;
 	uint64_t pay_bytes;
+	enum peer_pay_policy pay_policy;
 	uint64_t nonce;
 	uint64_t sent, skipped_price, failed_make;
 	struct u256 ev_sent;
@@ -228,6 +242,77 @@ static size_t pay_ticket(void *ctx, const uint8_t hop[32], bool inbound,
 
 /* ---------------------------------------------------- chain jobs */
 
+/* A 32-byte word of a view call (PaymentHub.balances, nonces). */
+static int view_word(struct bitsd_relaypay *rp, const struct bbuf *call,
+		     struct u256 *out)
+{
+	struct bbuf ret = BBUF_INIT;
+	int r = chain_call(rp->cc, NULL, rp->dep.payment_hub, call->data,
+			   call->len, &ret);
+
+	if (r == 0)
+		r = ret.len == 32 ? u256_from_be(out, ret.data, 32)
+				  : ERR_FORMAT;
+	bbuf_free(&ret);
+	return r;
+}
+
+/*
+ * On a worker: move a redeemed winner's credit (PaymentHub.balances of
+ * its stealth address) to relay.pay.withdraw-to: the stealth key signs an
+ * EIP-712 Withdraw (no fee), the redeem account sends withdrawFor and
+ * pays the gas (the stealth address holds no ETH).  0 when it went
+ * through (or there was nothing to move).
+ */
+static int withdraw_one(struct bitsd_relaypay *rp,
+			const struct relaypay_winner *w, uint64_t deadline,
+			struct job *j)
+{
+	struct secp_sk *sk = secmem_alloc(sizeof(*sk));
+	struct eip712_withdraw wd;
+	struct chain_receipt rc = { 0 };
+	struct bbuf call = BBUF_INIT;
+	uint8_t h[32], d[32], sig[SECP_SIG_BYTES];
+	int r;
+
+	memset(&wd, 0, sizeof(wd));
+	if ((r = stealth_spend_key(sk, rp->spend, rp->view, &w->eph)) != 0 ||
+	    (r = secp_sk_address(sk, wd.from)) != 0)
+		goto out;
+	hub_balances_call(&call, wd.from);
+	if ((r = view_word(rp, &call, &wd.amount)) != 0 ||
+	    u256_is_zero(&wd.amount))
+		goto out;
+	bbuf_free(&call);
+	hub_nonces_call(&call, wd.from);
+	if ((r = view_word(rp, &call, &wd.nonce)) != 0)
+		goto out;
+	memcpy(wd.to, rp->withdraw_to, ETH_ADDR_BYTES);
+	wd.deadline = deadline;
+	eip712_hash_withdraw(&wd, h);
+	eip712_digest(rp->sep, h, d);
+	if ((r = secp_sign(sk, d, sig)) != 0)
+		goto out;
+	bbuf_free(&call);
+	hub_withdraw_for_call(&call, &wd, sig);
+	r = chain_send(rp->cc, rp->redeem_sk, rp->dep.payment_hub, call.data,
+		       call.len, NULL, &rc);
+	if (r == 0 && !rc.status)
+		r = ERR_BAD_STATE;
+	if (r == 0) {
+		j->withdrawn++;
+		j->gas += rc.gas_used;
+		u256_accumulate(&j->withdrawn_amount, &wd.amount);
+	}
+out:
+	if (r != 0)
+		j->withdraw_failed++;
+	chain_receipt_clear(&rc);
+	bbuf_free(&call);
+	secmem_free(sk);
+	return r;
+}
+
 static void job_run(void *arg)
 {
 	struct job *j = arg;
@@ -261,12 +346,15 @@ static void job_run(void *arg)
 					b->rand);
 		j->err = chain_send(rp->cc, rp->redeem_sk, rp->dep.payment_hub,
 				    call.data, call.len, NULL, &rc);
+		j->won = xcalloc(b->n ? b->n : 1, sizeof(*j->won));
 		if (j->err == 0 && rc.status) {
 			j->redeemed = b->n;
 			j->gas += rc.gas_used;
-			for (size_t i = 0; i < b->n; i++)
+			for (size_t i = 0; i < b->n; i++) {
 				u256_accumulate(&j->redeemed_face,
 						&b->w[i].t.face_value);
+				j->won[i] = true;
+			}
 		} else {
 			/* One ticket the chain refuses (a nonce the payer
 			 * gave twice) reverts the whole batch: one at a
@@ -284,6 +372,7 @@ static void job_run(void *arg)
 					       call.len, NULL, &rc) == 0 &&
 				    rc.status) {
 					j->redeemed++;
+					j->won[i] = true;
 					j->gas += rc.gas_used;
 					u256_accumulate(&j->redeemed_face,
 							&t[i].face_value);
@@ -293,6 +382,16 @@ static void job_run(void *arg)
 				j->err = 0;
 		}
 		chain_receipt_clear(&rc);
+		if (j->redeemed && rp->has_withdraw) {
+			uint64_t now = 0;
+
+			if (chain_block_timestamp(rp->cc, &now) != 0)
+				now = time_now_s();
+			for (size_t i = 0; i < b->n; i++)
+				if (j->won[i])
+					(void)withdraw_one(rp, &b->w[i],
+						now + BITSD_RELAYPAY_WITHDRAW_S, j);
+		}
 		free(t);
 		free(sigs);
 	}
@@ -305,6 +404,7 @@ static void job_free(struct job *j)
 	free(j->signers);
 	free(j->pots);
 	free(j->read);
+	free(j->won);
 	relaypay_batch_free(&j->batch);
 	free(j);
 }
@@ -357,6 +457,19 @@ static void job_done(void *arg)
 		rp->redeem_batches++;
 		rp->redeem_gas += j->gas;
 		u256_accumulate(&rp->redeemed_face, &j->redeemed_face);
+		rp->withdrawn += j->withdrawn;
+		rp->withdraw_failed += j->withdraw_failed;
+		u256_accumulate(&rp->withdrawn_amount, &j->withdrawn_amount);
+		if (j->withdrawn || j->withdraw_failed) {
+			char a[U256_DEC_BYTES];
+
+			log_notice(LD_APP, "relaypay: epoch %llu: %zu winnings "
+				   "withdrawn (%s), %zu failed",
+				   (unsigned long long)j->batch.epoch_id,
+				   j->withdrawn, u256_format_dec(
+					&j->withdrawn_amount, a, sizeof(a)),
+				   j->withdraw_failed);
+		}
 		log_notice(LD_APP, "relaypay: epoch %llu: %zu of %zu winners "
 			   "redeemed, face %s, gas %llu%s%s",
 			   (unsigned long long)j->batch.epoch_id, j->redeemed,
@@ -399,20 +512,46 @@ static void refuse(struct bitsd_relaypay *rp, enum relaypay_reason why)
 		  relaypay_reason_str(why));
 }
 
-static void paid_add(struct bitsd_relaypay *rp, uint32_t receive_id)
+static struct paid_tunnel *paid_find(struct bitsd_relaypay *rp,
+				     uint32_t receive_id)
 {
-	struct transit_info ti;
+	for (size_t i = 0; i < rp->npaid; i++)
+		if (rp->paid[i].receive_id == receive_id)
+			return &rp->paid[i];
+	return NULL;
+}
 
+/* A tunnel whose build ticket passed the first check (its tickets after
+ * the build are taken from now on). */
+static struct paid_tunnel *paid_note(struct bitsd_relaypay *rp,
+				     uint32_t receive_id)
+{
+	struct paid_tunnel *t = paid_find(rp, receive_id);
+
+	if (t)
+		return t;
 	if (rp->npaid == rp->paid_cap) {
 		rp->paid_cap = rp->paid_cap ? 2 * rp->paid_cap : 16;
 		rp->paid = xrealloc(rp->paid, rp->paid_cap *
 				    sizeof(*rp->paid));
 	}
-	rp->paid[rp->npaid].receive_id = receive_id;
-	rp->paid[rp->npaid].seen =
-		transit_table_lookup(rp->deps.transit, receive_id, &ti) ?
-		ti.bytes_in : 0;
-	rp->npaid++;
+	t = &rp->paid[rp->npaid++];
+	memset(t, 0, sizeof(*t));
+	t->receive_id = receive_id;
+	return t;
+}
+
+/* A ticket of the tunnel was accepted: its bytes count from now on. */
+static void paid_add(struct bitsd_relaypay *rp, uint32_t receive_id)
+{
+	struct paid_tunnel *t = paid_note(rp, receive_id);
+	struct transit_info ti;
+
+	if (t->counted)
+		return;
+	t->counted = true;
+	t->seen = transit_table_lookup(rp->deps.transit, receive_id, &ti) ?
+		  ti.bytes_in : 0;
 	rp->paid_tunnels++;
 }
 
@@ -512,7 +651,47 @@ void bitsd_relaypay_ticket(void *ctx, const uint8_t *tk, size_t len,
 	p.receive_id = receive_id;
 	p.since_s = time_now_s();
 	rp->pend[rp->npend++] = p;
+	(void)paid_note(rp, receive_id);
 	settle_pending(rp);
+}
+
+static bool pending_for(const struct bitsd_relaypay *rp, uint32_t receive_id)
+{
+	for (size_t i = 0; i < rp->npend; i++)
+		if (rp->pend[i].receive_id == receive_id)
+			return true;
+	return false;
+}
+
+void bitsd_relaypay_data(void *ctx, const struct i2np_msg *m)
+{
+	struct bitsd_relaypay *rp = ctx;
+	struct tunnel_topup tu;
+	struct paid_tunnel *pt;
+	struct transit_info ti;
+	const uint8_t *body;
+	size_t len;
+
+	if (!rp->payee || i2np_blob_decode(m, &body, &len) != 0 ||
+	    tunnel_topup_decode(body, len, &tu) != 0)
+		return;
+	rp->topups += tu.n;
+	/* Only for a tunnel through us whose build ticket was accepted (or
+	 * waits for its pot), a bounded number: each ticket costs an ECDH
+	 * and a signature recovery. */
+	if (!transit_table_lookup(rp->deps.transit, tu.tunnel_id, &ti) ||
+	    !(pt = paid_find(rp, tu.tunnel_id)) ||
+	    !(pt->counted || pending_for(rp, tu.tunnel_id)) ||
+	    pt->topups + tu.n > BITSD_RELAYPAY_TOPUPS_MAX) {
+		rp->topups_refused += tu.n;
+		log_debug(LD_APP, "relaypay: %zu tickets for tunnel %u "
+			  "refused: not a paid tunnel of ours, or too many",
+			  tu.n, tu.tunnel_id);
+		return;
+	}
+	pt->topups += (uint32_t)tu.n;
+	for (size_t i = 0; i < tu.n; i++)
+		bitsd_relaypay_ticket(rp, tu.tk[i], tu.len[i], tu.tunnel_id);
 }
 
 /* The bytes the paid tunnels carried since the last look; tunnels gone
@@ -528,7 +707,7 @@ static void count_bytes(struct bitsd_relaypay *rp)
 		if (!transit_table_lookup(rp->deps.transit, t->receive_id,
 					  &ti))
 			continue;
-		if (ti.bytes_in > t->seen)
+		if (t->counted && ti.bytes_in > t->seen)
 			rp->paid_bytes += ti.bytes_in - t->seen;
 		t->seen = ti.bytes_in;
 		rp->paid[keep++] = *t;
@@ -680,6 +859,16 @@ static void status_section(void *ctx, json_t *o)
 			      "redeem_failed", (json_int_t)rp->redeem_failed,
 			      "redeem_gas", (json_int_t)rp->redeem_gas,
 			      "chain", rp->cc != NULL);
+		json_object_set_new(r, "withdrawn",
+				    json_integer((json_int_t)rp->withdrawn));
+		json_object_set_new(r, "withdrawn_amount",
+				    u256_json(&rp->withdrawn_amount));
+		json_object_set_new(r, "withdraw_failed",
+				    json_integer((json_int_t)rp->withdraw_failed));
+		json_object_set_new(r, "topups_received",
+				    json_integer((json_int_t)rp->topups));
+		json_object_set_new(r, "topups_refused",
+				    json_integer((json_int_t)rp->topups_refused));
 		json_object_set_new(r, "pot_reads_failed",
 				    json_integer((json_int_t)rp->pot_failed));
 		json_object_set_new(r, "epoch_ends_in_s", json_integer(
@@ -687,15 +876,21 @@ static void status_section(void *ctx, json_t *o)
 							: 0)));
 		json_object_set_new(o, "relay", r);
 	}
-	if (rp->pot_sk)
+	if (rp->pot_sk) {
+		struct tunnel_pool_stats ps = { 0 };
+
+		if (rp->deps.own)
+			tunnel_mgr_stats(rp->deps.own, &ps);
 		json_object_set_new(o, "payer", json_pack(
-			"{sosIsIsIsosIsI}", "signer", addr_json(rp->pot_addr),
+			"{sosIsIsIsIsosIsI}", "signer", addr_json(rp->pot_addr),
+			"topups_sent", (json_int_t)ps.topups_sent,
 			"tickets_sent", (json_int_t)rp->sent,
 			"skipped_price", (json_int_t)rp->skipped_price,
 			"failed", (json_int_t)rp->failed_make,
 			"expected_value", u256_json(&rp->ev_sent),
 			"bytes_per_ticket", (json_int_t)rp->pay_bytes,
 			"next_nonce", (json_int_t)rp->nonce));
+	}
 }
 
 /* ---------------------------------------------------------- start, stop */
@@ -804,6 +999,16 @@ static int payee_start(struct bitsd_relaypay *rp, const struct conf *cfg)
 			return r;
 		(void)secp_sk_address(rp->redeem_sk, rp->redeem_addr);
 	}
+	if (cfg->relay_pay_withdraw_to) {
+		if (!rp->redeem_sk || eth_addr_parse(rp->withdraw_to,
+				cfg->relay_pay_withdraw_to) != 0) {
+			log_err(LD_APP, "relay.pay.withdraw-to needs an "
+				"address (0x and 40 hex digits) and "
+				"relay.pay.redeem-key");
+			return ERR_ARG;
+		}
+		rp->has_withdraw = true;
+	}
 	rp->pend = xcalloc(BITSD_RELAYPAY_PENDING_MAX, sizeof(*rp->pend));
 	publish(rp);
 	return 0;
@@ -829,14 +1034,27 @@ static int payer_start(struct bitsd_relaypay *rp, const struct conf *cfg)
 					cfg->tunnels_pay_max_price)) != 0)
 			return r;
 	}
-	rp->pay_bytes = (uint64_t)(cfg->tunnels_pay_mib ? cfg->tunnels_pay_mib
+	rp->pay_bytes = cfg->tunnels_pay_kib ?
+			(uint64_t)cfg->tunnels_pay_kib << 10 :
+			(uint64_t)(cfg->tunnels_pay_mib ? cfg->tunnels_pay_mib
 				   : BITSD_RELAYPAY_DEFAULT_MIB) << 20;
 	/* Nonces are used once per signer on chain: counting from the start
 	 * time × 2^20 never meets a nonce of an earlier run (fewer than 2^20
 	 * tickets a second), and sequential ones share bitmap words. */
 	rp->nonce = time_now_s() << 20;
-	if (rp->deps.own)
+	if (cfg->tunnels_pay_hops &&
+	    peer_pay_policy_parse(cfg->tunnels_pay_hops, &rp->pay_policy)) {
+		log_err(LD_APP, "tunnels.pay.hops: any, prefer-paid, "
+			"prefer-free, paid-only or free-only, not \"%s\"",
+			cfg->tunnels_pay_hops);
+		return ERR_ARG;
+	}
+	if (rp->deps.own) {
 		tunnel_mgr_set_ticket_fn(rp->deps.own, pay_ticket, rp);
+		tunnel_mgr_set_topup(rp->deps.own, rp->pay_bytes);
+		tunnel_mgr_set_pay_policy(rp->deps.own, rp->pay_policy,
+					  cfg->tunnels_pay_max_paid);
+	}
 	return 0;
 }
 
@@ -896,9 +1114,15 @@ void bitsd_relaypay_stop(struct bitsd_relaypay *rp)
 	if (rp->deps.api)
 		api_remove_section(rp->deps.api, "relaypay");
 	if (rp->pot_sk && rp->deps.own) {
+		struct tunnel_pool_stats ps;
+
+		tunnel_mgr_stats(rp->deps.own, &ps);
 		tunnel_mgr_set_ticket_fn(rp->deps.own, NULL, NULL);
-		log_notice(LD_APP, "relaypay: the payer sent %llu tickets",
-			   (unsigned long long)rp->sent);
+		tunnel_mgr_set_topup(rp->deps.own, 0);
+		tunnel_mgr_set_pay_policy(rp->deps.own, PEER_PAY_ANY, 0);
+		log_notice(LD_APP, "relaypay: the payer sent %llu tickets (%llu "
+			   "after the build)", (unsigned long long)rp->sent,
+			   (unsigned long long)ps.topups_sent);
 	}
 	evloop_timer_free(rp->tick);
 	/* A worker in a chain call waits on the loop: run it until done. */

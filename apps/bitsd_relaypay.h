@@ -36,6 +36,7 @@
 struct api;
 struct chain_transport;
 struct conf;
+struct i2np_msg;
 struct evloop;
 struct netdb_store;
 struct ri_pay;
@@ -69,6 +70,11 @@ struct bitsd_relaypay;	/* opaque */
 #define BITSD_RELAYPAY_DEFAULT_FACE "1000000000000000000"
 #define BITSD_RELAYPAY_DEFAULT_MIB 16
 #define BITSD_RELAYPAY_STATE_FILE "relaypay.state"
+/* Tickets after the build taken for one tunnel (a 10-minute tunnel at
+ * 1 KiB a ticket carries 1 MiB a second). */
+#define BITSD_RELAYPAY_TOPUPS_MAX 4096
+/* A withdrawal's deadline after the chain's time. */
+#define BITSD_RELAYPAY_WITHDRAW_S 3600
 
 struct bitsd_relaypay_deps {
 	struct evloop *el;
@@ -94,6 +100,11 @@ int bitsd_relaypay_start(const struct conf *cfg,
 /* A transit build's ticket (untrusted; bitsd_tunnels_ticket_fn). */
 void bitsd_relaypay_ticket(void *ctx, const uint8_t *tk, size_t len,
 			   uint32_t receive_id);
+/* A Data message in garlic to our router (netdb_data_fn, m borrowed):
+ * tickets after the build (tunnel_topup_decode()) for a paid tunnel
+ * through us, at most BITSD_RELAYPAY_TOPUPS_MAX a tunnel; others are
+ * ignored. */
+void bitsd_relaypay_data(void *ctx, const struct i2np_msg *m);
 /* Wait for chain calls under way (running the loop), save the state,
  * publish no more.  Accepts NULL. */
 void bitsd_relaypay_stop(struct bitsd_relaypay *rp);

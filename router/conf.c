@@ -234,6 +234,9 @@ static const struct opt opts[] = {
 	  "stealth meta-address and epoch commitment; docs/relaypay.md)" },
 	{ "relay.pay.price", OPT_AMOUNT, OFF(relay_pay_price), "AMOUNT",
 	  "our price in token base units per GiB carried" },
+	{ "relay.pay.withdraw-to", OPT_OPT_PATH, OFF(relay_pay_withdraw_to),
+	  "ADDRESS", "after redeeming, move the winnings from their stealth "
+	  "addresses to ADDRESS (withdrawFor, gas from relay.pay.redeem-key)" },
 	{ "relay.pay.redeem-key", OPT_OPT_PATH, OFF(relay_pay_redeem_key),
 	  "FILE", "redeem winning tickets from the account key in FILE "
 	  "(64 hex digits; it pays the gas)" },
@@ -247,7 +250,14 @@ static const struct opt opts[] = {
 	{ "tunnels.pay.face", OPT_AMOUNT, OFF(tunnels_pay_face), "AMOUNT",
 	  "face value of each ticket (default 10^18)" },
 	{ "tunnels.pay.mib", OPT_COUNT, OFF(tunnels_pay_mib), "MIB",
-	  "MiB each hop is paid for per tunnel (default 16)" },
+	  "MiB each ticket pays a hop for (default 16)" },
+	{ "tunnels.pay.kib", OPT_COUNT, OFF(tunnels_pay_kib), "KIB",
+	  "KiB each ticket pays a hop for, instead of tunnels.pay.mib" },
+	{ "tunnels.pay.hops", OPT_OPT_PATH, OFF(tunnels_pay_hops), "POLICY",
+	  "any (default), prefer-paid, prefer-free, paid-only or free-only "
+	  "hops that ask for pay" },
+	{ "tunnels.pay.max-paid-hops", OPT_COUNT, OFF(tunnels_pay_max_paid),
+	  "N", "at most N hops of a tunnel that ask for pay (default: any)" },
 	{ "market.gateway", OPT_BOOL, OFF(market_gateway), NULL,
 	  "publish the chain node of market.gateway.rpc as a hidden service" },
 	{ "market.gateway.rpc", OPT_OPT_PATH, OFF(market_gateway_rpc), "URL",
@@ -365,9 +375,11 @@ void conf_free(struct conf *cfg)
 	free(cfg->feed_peers);
 	free(cfg->relay_pay_price);
 	free(cfg->relay_pay_redeem_key);
+	free(cfg->relay_pay_withdraw_to);
 	free(cfg->tunnels_pay_key);
 	free(cfg->tunnels_pay_max_price);
 	free(cfg->tunnels_pay_face);
+	free(cfg->tunnels_pay_hops);
 	free(cfg->market_gateway_rpc);
 	free(cfg->market_gateways);
 	free(cfg->market_deploy);

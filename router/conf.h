@@ -157,12 +157,16 @@ struct conf {
 	bool relay_pay;			/* publish bits.pay.* in our RI */
 	char *relay_pay_price;		/* token base units per GiB */
 	char *relay_pay_redeem_key;	/* account key file: redeems winners */
+	char *relay_pay_withdraw_to;	/* address the winnings go to */
 	uint32_t relay_pay_epoch_s;	/* r_epoch lifetime; 0: 3600 */
 	/* Paying our tunnels' hops (docs/relaypay.md §4). */
 	char *tunnels_pay_key;		/* pot signer key file; NULL: pay none */
 	char *tunnels_pay_max_price;	/* per GiB; NULL: any price */
 	char *tunnels_pay_face;		/* ticket face value; NULL: default */
-	uint32_t tunnels_pay_mib;	/* MiB a hop is paid for per tunnel */
+	uint32_t tunnels_pay_mib;	/* MiB a ticket pays a hop for */
+	uint32_t tunnels_pay_kib;	/* the same in KiB; 0: the MiB */
+	char *tunnels_pay_hops;		/* peer_pay_policy name; NULL: any */
+	uint32_t tunnels_pay_max_paid;	/* paid hops a tunnel; 0: any */
 	/* The market ([market] section, apps/bitsd_market.h). */
 	bool market_gateway;		/* publish market_gateway_rpc */
 	char *market_gateway_rpc;	/* http://127.x.y.z:PORT of a node */

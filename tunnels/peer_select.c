@@ -8,6 +8,7 @@
 #include "crypto/base/alloc.h"
 #include "crypto/base/err.h"
 #include "crypto/rand.h"
+#include "router/ri_pay.h"
 #include "router/router_info.h"
 
 #include <arpa/inet.h>
@@ -118,6 +119,7 @@ struct cand {
 	uint32_t suspect;	/* orders the unreachable tier */
 	unsigned weight;
 	uint32_t net;
+	bool paid;		/* asks to be paid */
 };
 
 static bool excluded(const uint8_t hash[32], const uint8_t (*excl)[32],
@@ -196,6 +198,51 @@ static bool clashes(const struct peer_select_cfg *cfg, const uint32_t *nets,
 }
 
 /* Make c hop k of out. */
+int peer_pay_policy_parse(const char *s, enum peer_pay_policy *out)
+{
+	static const char *const names[] = {
+		[PEER_PAY_ANY] = "any", [PEER_PAY_PREFER_PAID] = "prefer-paid",
+		[PEER_PAY_PREFER_FREE] = "prefer-free",
+		[PEER_PAY_PAID_ONLY] = "paid-only",
+		[PEER_PAY_FREE_ONLY] = "free-only",
+	};
+
+	for (size_t i = 0; s && i < ARRAY_LEN(names); i++)
+		if (strcmp(s, names[i]) == 0) {
+			*out = (enum peer_pay_policy)i;
+			return 0;
+		}
+	return ERR_ARG;
+}
+
+bool peer_select_asks_pay(const struct netdb_ri_entry *e)
+{
+	const char *p = router_info_option(e->ri, RI_PAY_OPT_PRICE);
+
+	return p && *p;
+}
+
+/* The pay policy on a candidate: false to leave it out; else its weight
+ * adjusted. */
+static bool pay_weigh(const struct peer_select_cfg *cfg, struct cand *c)
+{
+	switch (cfg->pay) {
+	case PEER_PAY_PAID_ONLY:
+		return c->paid;
+	case PEER_PAY_FREE_ONLY:
+		return !c->paid;
+	case PEER_PAY_PREFER_PAID:
+	case PEER_PAY_PREFER_FREE:
+		/* the preferred kind weighs more, so no weight goes to 0 */
+		if (c->paid == (cfg->pay == PEER_PAY_PREFER_PAID))
+			c->weight *= PEER_SELECT_PAY_PREFER_MUL;
+		return true;
+	case PEER_PAY_ANY:
+		break;
+	}
+	return true;
+}
+
 static void take(const struct cand *c, struct tunnel_build_hop *out,
 		 uint32_t *nets, unsigned k, bool *lng)
 {
@@ -245,7 +292,7 @@ int peer_select_hops(const struct peer_select_cfg *cfg,
 	size_t total = netdb_store_ri_count(s), nc = 0;
 	struct cand *c;
 	uint32_t nets[TUNNEL_BUILD_MAX_HOPS];
-	unsigned got = 0;
+	unsigned got = 0, paid = 0;
 	bool lng = false;
 
 	if (n < 1 || n > TUNNEL_BUILD_MAX_HOPS)
@@ -267,6 +314,9 @@ int peer_select_hops(const struct peer_select_cfg *cfg,
 		c[nc].capacity = peer_profile_capacity(pr);
 		c[nc].suspect = pr ? pr->timeouts_row : 0;
 		c[nc].net = subnet16(e->ri);
+		c[nc].paid = peer_select_asks_pay(e);
+		if (!pay_weigh(cfg, &c[nc]))
+			continue;
 		nc++;
 	}
 	/* Group by tier; the failing tier least bad first.  In the
@@ -298,8 +348,10 @@ int peer_select_hops(const struct peer_select_cfg *cfg,
 		while (hi < nc && c[hi].tier == c[i].tier)
 			hi++;
 		draw(c + i, hi - i);
-		if (clashes(cfg, nets, got, c[i].net))
+		if (clashes(cfg, nets, got, c[i].net) ||
+		    (c[i].paid && cfg->max_paid && paid >= cfg->max_paid))
 			continue;
+		paid += c[i].paid;
 		take(&c[i], out, nets, got++, &lng);
 	}
 	free(c);

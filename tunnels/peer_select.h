@@ -57,6 +57,16 @@
  * to not failing to any).  Only too few usable routers in the netDb
  * stops a build.
  *
+ * Paid relaying (docs/relaypay.md §4): a router that publishes
+ * bits.pay.price asks to be paid.  cfg.pay chooses between such hops and
+ * free ones (i2pd and Java routers, free bitsd): any (the default),
+ * prefer paid or prefer free (the preferred kind's weight is multiplied
+ * by PEER_SELECT_PAY_PREFER_MUL: the others are still taken, less often
+ * and when too few of the preferred are left), paid only or free only
+ * (the other kind is left out: with too few such routers the pool builds
+ * shorter tunnels).  cfg.max_paid (0: no limit) caps the paid hops of a
+ * tunnel, the others being free.
+ *
  * Pure: reads the store and the profiles, takes randomness from
  * crypto/rand.h.  Thread: the loop (the store's owner).
  */
@@ -101,11 +111,29 @@ enum peer_select_kind {
 	PEER_SELECT_CLIENT,
 };
 
+/* Paid or free hops (see above). */
+enum peer_pay_policy {
+	PEER_PAY_ANY = 0,
+	PEER_PAY_PREFER_PAID,
+	PEER_PAY_PREFER_FREE,
+	PEER_PAY_PAID_ONLY,
+	PEER_PAY_FREE_ONLY,
+};
+#define PEER_SELECT_PAY_PREFER_MUL 16
+
 struct peer_select_cfg {
 	uint8_t self[32];
 	bool allow_same_subnet;		/* loopback test networks */
 	bool use_unreachable;		/* last resort: marked peers too */
+	enum peer_pay_policy pay;
+	unsigned max_paid;		/* paid hops a tunnel; 0: any */
 };
+
+/* "any", "prefer-paid", "prefer-free", "paid-only", "free-only" into
+ * *out; ERR_ARG for another name. */
+int peer_pay_policy_parse(const char *s, enum peer_pay_policy *out);
+/* Does the router ask to be paid (bits.pay.price in its options)? */
+bool peer_select_asks_pay(const struct netdb_ri_entry *e);
 
 /* Why a RouterInfo cannot be a hop at now_ms (0 when it can; its
  * profile aside); for tests. */

@@ -91,6 +91,8 @@ struct tunnel_mgr {
 	tunnel_ticket_fn ticket;	/* paid relaying; NULL: none */
 	void *ticket_ctx;
 	uint64_t topup_bytes;		/* bytes a ticket pays; 0: no top-ups */
+	enum peer_pay_policy pay;	/* paid or free hops */
+	unsigned max_paid;
 	struct tunnel_pool **pools;	/* pools[0]: exploratory */
 	size_t n_pools;
 	struct own_tunnel **t;
@@ -341,6 +343,13 @@ void tunnel_mgr_set_ticket_fn(struct tunnel_mgr *m, tunnel_ticket_fn fn,
 void tunnel_mgr_set_topup(struct tunnel_mgr *m, uint64_t bytes)
 {
 	m->topup_bytes = bytes;
+}
+
+void tunnel_mgr_set_pay_policy(struct tunnel_mgr *m,
+			       enum peer_pay_policy pay, unsigned max_paid)
+{
+	m->pay = pay;
+	m->max_paid = max_paid;
 }
 
 struct tunnel_pool *tunnel_mgr_exploratory(struct tunnel_mgr *m)
@@ -695,6 +704,8 @@ static int select_hops(struct tunnel_pool *p, bool inbound, unsigned len,
 	memset(&sc, 0, sizeof(sc));
 	memcpy(sc.self, m->cfg.self, 32);
 	sc.allow_same_subnet = m->cfg.allow_same_subnet;
+	sc.pay = m->pay;
+	sc.max_paid = m->max_paid;
 	if (peer_select_hops(&sc, m->cfg.store, m->cfg.profiles, p->cfg.kind,
 			     NULL, 0, len, m->now_ms, hops, need_long) == 0) {
 		p->short_since[inbound] = 0;

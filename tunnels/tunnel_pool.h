@@ -192,6 +192,10 @@ void tunnel_mgr_set_ticket_fn(struct tunnel_mgr *m, tunnel_ticket_fn fn,
  * sent after the build (tunnel_topup_encode(), docs/relaypay.md §3), each
  * paying for bytes (0: none). */
 void tunnel_mgr_set_topup(struct tunnel_mgr *m, uint64_t bytes);
+/* Paid or free hops for our tunnels from now on, at most max_paid paid
+ * ones a tunnel (0: any; tunnels/peer_select.h). */
+void tunnel_mgr_set_pay_policy(struct tunnel_mgr *m,
+			       enum peer_pay_policy pay, unsigned max_paid);
 /* The peer profiles m records into (its cfg's). */
 const struct peer_profiles *tunnel_mgr_profiles(const struct tunnel_mgr *m);
 /* Add a client pool (cfg copied; owned by m until tunnel_pool_remove()).

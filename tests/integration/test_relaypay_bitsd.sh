@@ -4,9 +4,12 @@
 # b1, b2, b3 relays that ask for pay (relay.pay, RELAY_EPOCH-second
 # epochs, each redeeming from an anvil account); b4 pays its 2-hop
 # exploratory tunnels from a pot (tunnels.pay.key) with tickets whose
-# winning chance is 1/2 (face FACE, PRICE per GiB, 16 MiB a ticket).
+# winning chance is 1/2 (face FACE, PRICE per GiB, PAY_KIB KiB a ticket).
 #  - b4 gives tickets, the relays accept them (pots read through the
 #    gateway), count the bytes their paid tunnels carry and draw them;
+#  - as its tunnels carry traffic, b4 sends their paid hops further
+#    tickets (garlic to the hop's router, docs/relaypay.md §3.1), and the
+#    relays take them;
 #  - once b4 stops and the epochs end, every relay redeems all its
 #    winners; the pot paid exactly their face values (PaymentHub.pots);
 #  - the number of winners lies within 4 standard deviations of the
@@ -30,7 +33,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 umask 077
-FACE=1000000 PRICE=32000000 RELAY_EPOCH=${RELAY_EPOCH:-30}
+PAY_KIB=${PAY_KIB:-8}
+# a ticket's worth is half its face value: winProb 1/2
+FACE=1000000 PRICE=$((500000 * 1048576 / PAY_KIB)) RELAY_EPOCH=${RELAY_EPOCH:-30}
 MIN_TICKETS=${MIN_TICKETS:-24}
 # anvil's accounts 0 (funds the pot) and 1-3 (the relays' redeemers)
 K0=0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80
@@ -110,7 +115,7 @@ for n in 2 3; do
 		bad "b$n: no chain through the gateway (see $W/b$n/bitsd.log)"
 done
 start 4 --market.deploy "$D" --tunnels.pay.key "$W/pot.key" \
-	--tunnels.pay.face $FACE --tunnels.lifetime 60 \
+	--tunnels.pay.face $FACE --tunnels.pay.kib $PAY_KIB --tunnels.lifetime 60 \
 	--exploratory.inbound.length 2 --exploratory.outbound.length 2
 for n in 1 2 3; do
 	wait_log "$W/b$n/bitsd.log" "relaypay: relay on .*chain client on" 120 ||
@@ -144,7 +149,8 @@ paid() {
 	echo $k
 }
 dl=$(($(date +%s) + 600))
-until { [ "$(rp accepted)" -ge "$MIN_TICKETS" ] && [ "$(paid)" -ge 2 ]; } ||
+until { [ "$(rp accepted)" -ge "$MIN_TICKETS" ] && [ "$(paid)" -ge 2 ] &&
+	[ "$(rp topups_received)" -gt 0 ]; } ||
 	[ "$(date +%s)" -gt $dl ]; do sleep 2; done
 ACC=$(rp accepted)
 [ "$ACC" -ge "$MIN_TICKETS" ] && ok "relays accepted $ACC tickets" ||
@@ -152,9 +158,14 @@ ACC=$(rp accepted)
 BPID=$P4
 bitsd_stop && ok "b4 (payer) stopped cleanly" || bad "b4 did not stop cleanly"
 SENT=$(sed -n 's/.*relaypay: the payer sent \([0-9]*\) tickets.*/\1/p' "$W/b4/bitsd.log")
+TOPS=$(sed -n 's/.*relaypay: the payer sent [0-9]* tickets (\([0-9]*\) after the build).*/\1/p' "$W/b4/bitsd.log")
 REC=$(rp tickets_received)
 [ "$REC" -le "$SENT" ] && ok "b4 sent $SENT tickets, the relays got $REC" ||
 	bad "the relays got $REC tickets, b4 sent only $SENT"
+set -- $(rp topups_received topups_refused)
+[ "${TOPS:-0}" -gt 0 ] && [ "$1" -gt 0 ] && [ "$1" -le "$TOPS" ] &&
+	ok "b4 sent $TOPS tickets after the build, the relays got $1 ($2 refused)" ||
+	bad "tickets after the build: b4 sent ${TOPS:-none}, the relays got $1"
 
 # every winner redeemed: the last epoch ends, then its grace
 t0=$(date +%s)

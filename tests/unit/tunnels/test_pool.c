@@ -1149,6 +1149,120 @@ static void add_peer(struct tctx *t, struct netdb_store *st, uint8_t seed,
 		NULL));
 }
 
+/* Paid relaying's policy in peer selection: four routers ask to be paid
+ * (bits.pay.price), four do not. */
+static void test_select_pay(struct tctx *t)
+{
+	struct netdb_store_cfg sc = { .netid = NETID };
+	struct peer_select_cfg pc;
+	struct netdb_store *st;
+	struct peer_profiles *pp = peer_profiles_new();
+	struct tunnel_build_hop out[8];
+	enum peer_pay_policy pol;
+	uint64_t now = time_now_ms();
+	unsigned paid_seen, n_paid;
+	bool lng = false;
+
+	memset(sc.self, 0xee, 32);
+	st = netdb_store_new(&sc);
+	memset(&pc, 0, sizeof(pc));
+	memcpy(pc.self, sc.self, 32);
+	for (unsigned i = 0; i < 8; i++) {
+		struct x25519_pk pk;
+		struct router_info *ri;
+		uint8_t hash[32];
+		char host[32];
+
+		memset(pk.b, (int)(i + 1), 32);
+		pk.b[0] = 9;
+		snprintf(host, sizeof(host), "10.%u.0.1", i + 1);
+		ri = make_ri(&pk, (uint8_t)(i + 1), "XR", "0.9.58", host, hash);
+		if (i < 4)
+			router_info_set_option(ri, "bits.pay.price", "1000");
+		T_OK(t, netdb_store_add_ri_verified(st, ri, now, 0, NULL));
+		T_EQ(t, peer_select_asks_pay(netdb_store_find_ri(st, hash)),
+		     i < 4);
+	}
+	T_OK(t, peer_pay_policy_parse("prefer-free", &pol));
+	T_EQ(t, pol, PEER_PAY_PREFER_FREE);
+	T_OK(t, peer_pay_policy_parse("any", &pol));
+	T_EQ(t, pol, PEER_PAY_ANY);
+	T_ERR(t, peer_pay_policy_parse("paid", &pol), ERR_ARG);
+	T_ERR(t, peer_pay_policy_parse(NULL, &pol), ERR_ARG);
+#define COUNT_PAID(len)                                                     \
+	do {                                                                \
+		n_paid = 0;                                                 \
+		for (unsigned k = 0; k < (len); k++)                        \
+			n_paid += peer_select_asks_pay(                     \
+				netdb_store_find_ri(st, out[k].ident));     \
+	} while (0)
+	/* free only: never a paid hop; five hops are too many */
+	pc.pay = PEER_PAY_FREE_ONLY;
+	for (unsigned r = 0; r < 50; r++) {
+		T_OK(t, peer_select_hops(&pc, st, pp, PEER_SELECT_EXPLORATORY,
+					 NULL, 0, 3, now, out, &lng));
+		COUNT_PAID(3);
+		T_EQ(t, n_paid, 0);
+	}
+	T_ERR(t, peer_select_hops(&pc, st, pp, PEER_SELECT_CLIENT, NULL, 0, 5,
+				  now, out, &lng), ERR_NOT_FOUND);
+	/* paid only: every hop */
+	pc.pay = PEER_PAY_PAID_ONLY;
+	for (unsigned r = 0; r < 50; r++) {
+		T_OK(t, peer_select_hops(&pc, st, pp, PEER_SELECT_CLIENT, NULL,
+					 0, 4, now, out, &lng));
+		COUNT_PAID(4);
+		T_EQ(t, n_paid, 4);
+	}
+	/* any, at most one paid hop: a 6-hop tunnel has exactly one (four
+	 * free ones are not enough), shorter ones at most one */
+	pc.pay = PEER_PAY_ANY;
+	pc.max_paid = 1;
+	paid_seen = 0;
+	for (unsigned r = 0; r < 50; r++) {
+		T_OK(t, peer_select_hops(&pc, st, pp, PEER_SELECT_EXPLORATORY,
+					 NULL, 0, 3, now, out, &lng));
+		COUNT_PAID(3);
+		T_TRUE(t, n_paid <= 1);
+		paid_seen += n_paid;
+	}
+	T_TRUE(t, paid_seen > 0);
+	T_OK(t, peer_select_hops(&pc, st, pp, PEER_SELECT_EXPLORATORY, NULL, 0,
+				 5, now, out, &lng));
+	COUNT_PAID(5);
+	T_EQ(t, n_paid, 1);
+	T_ERR(t, peer_select_hops(&pc, st, pp, PEER_SELECT_EXPLORATORY, NULL,
+				  0, 6, now, out, &lng), ERR_NOT_FOUND);
+	/* preferences: one-hop draws go mostly (16 to 1 each) to the
+	 * preferred kind, the other still drawn */
+	pc.max_paid = 0;
+	pc.pay = PEER_PAY_PREFER_PAID;
+	paid_seen = 0;
+	for (unsigned r = 0; r < 400; r++) {
+		T_OK(t, peer_select_hops(&pc, st, pp, PEER_SELECT_EXPLORATORY,
+					 NULL, 0, 1, now, out, &lng));
+		COUNT_PAID(1);
+		paid_seen += n_paid;
+	}
+	T_TRUE(t, paid_seen > 340 && paid_seen < 400);
+	pc.pay = PEER_PAY_PREFER_FREE;
+	paid_seen = 0;
+	for (unsigned r = 0; r < 400; r++) {
+		T_OK(t, peer_select_hops(&pc, st, pp, PEER_SELECT_EXPLORATORY,
+					 NULL, 0, 1, now, out, &lng));
+		COUNT_PAID(1);
+		paid_seen += n_paid;
+	}
+	T_TRUE(t, paid_seen > 0 && paid_seen < 60);
+	/* when the preferred are too few, the others fill in */
+	pc.pay = PEER_PAY_PREFER_FREE;
+	T_OK(t, peer_select_hops(&pc, st, pp, PEER_SELECT_EXPLORATORY, NULL, 0,
+				 7, now, out, &lng));
+#undef COUNT_PAID
+	peer_profiles_free(pp);
+	netdb_store_free(st);
+}
+
 static void test_select(struct tctx *t)
 {
 	struct netdb_store_cfg sc = { .netid = NETID };
@@ -2208,6 +2322,7 @@ const struct test_case tunnels_pool_tests[] = {
 	{ "variance", test_variance, TT_FORK },
 	{ "select", test_select, 0 },
 	{ "select_fallback", test_select_fallback, 0 },
+	{ "select_pay", test_select_pay, 0 },
 	{ "profiles_persist", test_profiles_persist, 0 },
 	{ "profiles_decay", test_profiles_decay, 0 },
 	{ "profiles_v1_db", test_profiles_v1_db, 0 },
