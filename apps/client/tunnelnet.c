@@ -462,28 +462,16 @@ static int send_garlic(struct tunnelnet *tn, struct tn_dest *x,
 	struct lease l;
 	struct i2np_msg *dm = NULL, *sm = NULL, *gm;
 	struct tn_peer *peer;
+	bool bundled = false;
 	int e;
 
 	peer = peer_get(x, hash);
 	if ((e = route_of(ls, now, peer, &pk, &l)) != 0)
 		goto out;
 	peer->pk = pk;
-	if (!h)
-		goto bundle;
-	if ((e = client_payload_encode(data, len, h, &cp)) != 0)
-		goto out;
-	i2np_blob_encode(cp.data, cp.len, &blob);
-	if (blob.len > I2NP_MAX_PAYLOAD_BYTES) {
-		e = ERR_TOO_BIG;
-		goto out;
-	}
-	dm = i2np_msg_new(I2NP_DATA, blob.data, blob.len, TUNNEL_MSG_TTL_MS);
-	if ((e = garlic_block_clove(&blocks, dm, GARLIC_DELIVERY_DESTINATION,
-				    hash, 0)) != 0)
-		goto out;
-	if (!peer->quiet_since) {
+	if (h && !peer->quiet_since) {
 		peer->quiet_since = mono;
-	} else if (mono - peer->quiet_since >= TUNNELNET_QUIET_MS &&
+	} else if (h && mono - peer->quiet_since >= TUNNELNET_QUIET_MS &&
 		   mono - peer->refreshed >= TUNNELNET_QUIET_MS) {
 		/* Sending without a word back: the leases we send to may
 		 * be gone (a hop of the remote's died) and our new ones
@@ -502,17 +490,33 @@ static int send_garlic(struct tunnelnet *tn, struct tn_dest *x,
 				  " ms: a new ratchet session",
 				  mono - peer->quiet_since);
 	}
-bundle:
 	/* Our LeaseSet, while the session is new or after it changed, so
-	 * the remote can answer. */
+	 * the remote can answer; ahead of the payload, as i2pd orders them:
+	 * i2pd acts on the cloves in order and answers a SYN at once, and
+	 * with no LeaseSet of ours yet it drops its SYN ACK and asks the
+	 * floodfills (the answer then waits for its first resend, 9 s). */
 	if (x->ls.len && (peer->ls_version != x->ls_version ||
 			  ratchet_ctx_tx_tagset_id(x->rc, &pk) < 0)) {
 		sm = netdb_store_msg_new(client_dest_pub(x->d)->hash,
 					 I2NP_STORE_LS2, x->ls.data, x->ls.len,
 					 0, 0, NULL);
-		if (garlic_block_clove(&blocks, sm, GARLIC_DELIVERY_LOCAL,
-				       NULL, 0) == 0)
-			peer->ls_version = x->ls_version;
+		bundled = garlic_block_clove(&blocks, sm, GARLIC_DELIVERY_LOCAL,
+					     NULL, 0) == 0;
+	}
+	if (h) {
+		if ((e = client_payload_encode(data, len, h, &cp)) != 0)
+			goto out;
+		i2np_blob_encode(cp.data, cp.len, &blob);
+		if (blob.len > I2NP_MAX_PAYLOAD_BYTES) {
+			e = ERR_TOO_BIG;
+			goto out;
+		}
+		dm = i2np_msg_new(I2NP_DATA, blob.data, blob.len,
+				  TUNNEL_MSG_TTL_MS);
+		if ((e = garlic_block_clove(&blocks, dm,
+					      GARLIC_DELIVERY_DESTINATION, hash,
+					      0)) != 0)
+			goto out;
 	}
 	if (blocks.len + 3 + TUNNELNET_PAD_MAX <= TUNNELNET_PAD_UNTIL) {
 		uint8_t r;
@@ -536,6 +540,8 @@ bundle:
 		tn->st.acks_sent += !h;
 		/* what the ratchet owed went with it */
 		peer->owed_since = 0;
+		if (bundled)
+			peer->ls_version = x->ls_version;
 	}
 out:
 	if (e != 0)

@@ -203,6 +203,11 @@ struct env {
 	uint8_t self[32];
 	struct i2np_msg *q[256];
 	size_t qhead, qtail;
+	/* when set, the I2NP types of the cloves in the first garlic it
+	 * opens (an NS to its key) as it comes out of a tunnel */
+	struct ratchet_ctx *spy;
+	uint8_t spy_types[GARLIC_MAX_CLOVES];
+	size_t spy_n;
 };
 
 static int env_netdb_send(void *ctx, const uint8_t peer[32],
@@ -243,6 +248,17 @@ static void env_loop_deliver(void *ctx, struct i2np_msg *m)
 {
 	struct env *e = ctx;
 
+	if (e->spy && !e->spy_n && m->type == I2NP_GARLIC && m->len > 4) {
+		struct bbuf plain = BBUF_INIT;
+		struct ratchet_payload pl;
+		struct ratchet_rx_info info;
+
+		if (ratchet_decrypt(e->spy, m->payload + 4, m->len - 4,
+				    time_now_ms(), &plain, &pl, &info) == 0)
+			for (size_t i = 0; i < pl.g.n_cloves; i++)
+				e->spy_types[e->spy_n++] = pl.g.cloves[i].type;
+		bbuf_free(&plain);
+	}
 	if (!tunnelnet_garlic_in(e->tn, m))
 		i2np_msg_free(m);
 }
@@ -998,6 +1014,47 @@ out:
 	env_free(&e);
 }
 
+/*
+ * The first garlic from d to r carries d's LeaseSet ahead of the payload,
+ * as i2pd orders them: i2pd acts on the cloves in order and answers a SYN
+ * at once, so with the LeaseSet behind it i2pd knew of no way back, dropped
+ * its SYN ACK and asked the floodfills (the answer waited for its first
+ * resend, 9 s).
+ */
+static void test_leaseset_first(struct tctx *t)
+{
+	struct env e;
+	struct rxlog rlog = { 0 };
+	static const struct client_rx none = { NULL, NULL, NULL };
+	struct client_rx rrx = { NULL, rx_datagram, &rlog };
+	struct x25519_sk rsk;
+
+	env_init_with(t, &e, true, 0);
+	e.d = client_dest_new_random();
+	e.r = client_dest_new_random();
+	e.net = tunnelnet_client_net(e.tn);
+	memcpy(rsk.b, client_dest_keys(e.r)->enc_sk, 32);
+	e.spy = ratchet_ctx_new(&rsk);
+	time_set_mono_override(time_mono_ms());
+	T_OK(t, e.net.attach(e.net.ctx, e.d, &none));
+	T_OK(t, e.net.attach(e.net.ctx, e.r, &rrx));
+	/* zero-hop tunnels at once; the LeaseSets into our netDb */
+	tunnelnet_poll(e.tn);
+	env_pump(&e);
+	T_OK(t, e.net.send(e.net.ctx, e.d, client_dest_pub(e.r),
+			   DATAGRAM_PROTO_RAW, 7, 8, (const uint8_t *)"syn", 3));
+	env_pump(&e);
+	expect_rx(t, &rlog, 1, DATAGRAM_PROTO_RAW, 7, 8, "syn");
+	T_EQ(t, e.spy_n, 2);
+	T_EQ(t, e.spy_types[0], I2NP_DATABASE_STORE);
+	T_EQ(t, e.spy_types[1], I2NP_DATA);
+	time_set_mono_override(0);
+	e.net.detach(e.net.ctx, e.d);
+	e.net.detach(e.net.ctx, e.r);
+	ratchet_ctx_free(e.spy);
+	env_free(&e);
+}
+
 const struct test_case client_tunnelnet_tests[] = {
 	{ "garlic_in_by_tag", test_garlic_in_by_tag, TT_FORK },
 	{ "oneway_ratchet", test_oneway_ratchet, TT_FORK },
@@ -1011,5 +1068,6 @@ const struct test_case client_tunnelnet_tests[] = {
 	{ "lookup_fails", test_lookup_fails, TT_FORK },
 	{ "lookup_stale", test_lookup_stale, TT_FORK },
 	{ "tunnel_opts", test_tunnel_opts, TT_FORK },
+	{ "leaseset_first", test_leaseset_first, TT_FORK },
 	{ NULL, NULL, 0 }
 };
