@@ -258,6 +258,22 @@ for n in 2 3 4; do
 		$((gross - gross * BPS / 10000)) "$got"
 	SERVED=$((SERVED + s)) TOTAL=$((TOTAL + gross)) ALL="$ALL $addrs"
 done
+# The console's earnings (/api/console/earnings): each seeder's money
+# earned (vouchers held and redeemed) as its seedpay section has it, in
+# the current figures and in the samples; the viewer earns none.
+earn() {
+	curl -s -m 30 -H "Authorization: Bearer $(cat "$W/b$1/api.token")" \
+		"http://127.0.0.1:$((29960 + $1))/api/console/earnings" | python3 -c '
+import sys, json
+j = json.load(sys.stdin); m = j["now"]["money"]
+print(eval(sys.argv[1]))' "$2" 2>/dev/null
+}
+for n in 2 3 4; do
+	v=$(sp $n 's["seeder"]["redeemed_value"]')
+	check "b$n's console: earned as seeder, all redeemed" "$v $v True" \
+		"$(earn $n 'm["seeder"] + " " + m["seeder_redeemed"] + " " + str("seeder" in j["samples"][-1]["money"])')"
+done
+check "b1's console: nothing earned as seeder" False "$(earn 1 '"seeder" in m')"
 n_all=$(echo $ALL | wc -w) n_uniq=$(echo $ALL | tr ' ' '\n' | sort -u | wc -l)
 [ "$n_all" -ge 3 ] && [ "$n_all" = "$n_uniq" ] &&
 	ok "the seeders' payee addresses are all distinct ($n_all)" ||
