@@ -1024,23 +1024,14 @@ out:
 static void test_leaseset_first(struct tctx *t)
 {
 	struct env e;
-	struct rxlog rlog = { 0 };
-	static const struct client_rx none = { NULL, NULL, NULL };
+	struct rxlog dlog = { 0 }, rlog = { 0 };
+	struct client_rx drx = { NULL, rx_datagram, &dlog };
 	struct client_rx rrx = { NULL, rx_datagram, &rlog };
 	struct x25519_sk rsk;
 
-	env_init_with(t, &e, true, 0);
-	e.d = client_dest_new_random();
-	e.r = client_dest_new_random();
-	e.net = tunnelnet_client_net(e.tn);
+	env_loop_pair(t, &e, 0, &drx, &rrx, time_mono_ms());
 	memcpy(rsk.b, client_dest_keys(e.r)->enc_sk, 32);
 	e.spy = ratchet_ctx_new(&rsk);
-	time_set_mono_override(time_mono_ms());
-	T_OK(t, e.net.attach(e.net.ctx, e.d, &none));
-	T_OK(t, e.net.attach(e.net.ctx, e.r, &rrx));
-	/* zero-hop tunnels at once; the LeaseSets into our netDb */
-	tunnelnet_poll(e.tn);
-	env_pump(&e);
 	T_OK(t, e.net.send(e.net.ctx, e.d, client_dest_pub(e.r),
 			   DATAGRAM_PROTO_RAW, 7, 8, (const uint8_t *)"syn", 3));
 	env_pump(&e);
