@@ -217,6 +217,8 @@ static void limits_section(void *ctx, json_t *o)
 	set_count(cf, "builds", c->lim_builds);
 	set_count(cf, "builds_per_peer", c->lim_builds_peer);
 	set_count(cf, "transit_per_peer", c->lim_transit_peer);
+	set_count(cf, "tunnel_msgs", c->lim_tunnel_msgs);
+	set_count(cf, "tunnel_msgs_per_peer", c->lim_tunnel_msgs_peer);
 	set_count(cf, "netdb_lookups", c->lim_netdb_lookups);
 	set_count(cf, "netdb_stores", c->lim_netdb_stores);
 	set_count(cf, "streams", c->lim_streams);
@@ -237,6 +239,8 @@ static void limits_section(void *ctx, json_t *o)
 		set_count(o, "builds_refused_memory",
 			  s->builds_rejected[TRANSIT_REJECT_MEMORY]);
 		set_count(o, "transit_dropped_memory", s->dropped_shed);
+		set_count(o, "transit_dropped_flood", s->dropped_flood);
+		set_count(o, "transit_dropped_wrong_hop", s->dropped_wrong_hop);
 		transit_table_shedding(st->transit, &refusing, &shedding);
 		json_object_set_new(mem, "refusing_transit",
 				    json_boolean(refusing));

@@ -494,6 +494,8 @@ int bitsd_tunnels_start(struct daemon *d, const struct router_keys *keys,
 		.builds_per_min = c->lim_builds,
 		.builds_per_peer_min = c->lim_builds_peer,
 		.max_per_peer = c->lim_transit_peer,
+		.msgs_per_tunnel_s = c->lim_tunnel_msgs,
+		.msgs_per_peer_s = c->lim_tunnel_msgs_peer,
 	};
 	struct keys_and_cert id;
 	int r;
@@ -547,7 +549,8 @@ bool bitsd_tunnels_recv(struct bitsd_tunnels *bt, const uint8_t peer[32],
 		return true;
 	switch (m->type) {
 	case I2NP_TUNNEL_DATA:
-		r = transit_table_handle_data(bt->transit, m, time_mono_ms());
+		r = transit_table_handle_data(bt->transit, m, peer,
+					      time_mono_ms());
 		break;
 	case I2NP_TUNNEL_GATEWAY:
 		r = transit_table_handle_gateway(bt->transit, m,

@@ -167,6 +167,11 @@ static const struct opt opts[] = {
 	{ "limits.transit-per-peer", OPT_COUNT, OFF(lim_transit_peer), "N",
 	  "transit tunnels with one router as previous or next hop "
 	  "(default 500)" },
+	{ "limits.tunnel-msgs", OPT_COUNT, OFF(lim_tunnel_msgs), "N",
+	  "messages a second one transit tunnel may carry (default 8000)" },
+	{ "limits.tunnel-msgs-per-peer", OPT_COUNT, OFF(lim_tunnel_msgs_peer),
+	  "N", "transit tunnel messages a second from one router "
+	  "(default 16000)" },
 	{ "limits.netdb-lookups", OPT_COUNT, OFF(lim_netdb_lookups), "N",
 	  "netDb lookups a minute from one peer (default 60)" },
 	{ "limits.netdb-stores", OPT_COUNT, OFF(lim_netdb_stores), "N",
@@ -336,6 +341,8 @@ struct conf *conf_new_default(const char *datadir)
 	cfg->lim_builds = CONF_DEFAULT_LIM_BUILDS;
 	cfg->lim_builds_peer = CONF_DEFAULT_LIM_BUILDS_PEER;
 	cfg->lim_transit_peer = CONF_DEFAULT_LIM_TRANSIT_PEER;
+	cfg->lim_tunnel_msgs = CONF_DEFAULT_LIM_TUNNEL_MSGS;
+	cfg->lim_tunnel_msgs_peer = CONF_DEFAULT_LIM_TUNNEL_MSGS_PEER;
 	cfg->lim_netdb_lookups = CONF_DEFAULT_LIM_NETDB_LOOKUPS;
 	cfg->lim_netdb_stores = CONF_DEFAULT_LIM_NETDB_STORES;
 	cfg->lim_streams = CONF_DEFAULT_LIM_STREAMS;

@@ -43,6 +43,8 @@
 #define CONF_DEFAULT_LIM_BUILDS 6000		/* a minute */
 #define CONF_DEFAULT_LIM_BUILDS_PEER 300	/* a minute, one hop */
 #define CONF_DEFAULT_LIM_TRANSIT_PEER 500	/* tunnels, one peer */
+#define CONF_DEFAULT_LIM_TUNNEL_MSGS 8000	/* a second, one tunnel */
+#define CONF_DEFAULT_LIM_TUNNEL_MSGS_PEER 16000	/* a second, one hop */
 #define CONF_DEFAULT_LIM_NETDB_LOOKUPS 60	/* = the netDb's */
 #define CONF_DEFAULT_LIM_NETDB_STORES 120	/* = the netDb's */
 #define CONF_DEFAULT_LIM_STREAMS 512		/* per destination */
@@ -122,6 +124,8 @@ struct conf {
 	uint32_t lim_builds;		/* tunnel build requests a minute */
 	uint32_t lim_builds_peer;	/* ... from one previous hop */
 	uint32_t lim_transit_peer;	/* transit tunnels next to one peer */
+	uint32_t lim_tunnel_msgs;	/* transit tunnel messages a second */
+	uint32_t lim_tunnel_msgs_peer;	/* ... from one previous hop */
 	uint32_t lim_netdb_lookups;	/* netDb lookups a minute, per peer */
 	uint32_t lim_netdb_stores;	/* netDb stores a minute, per peer */
 	uint32_t netdb_hostile;	/* attack tests: 1 drop, 2 junk (netdb.h) */

@@ -35,6 +35,8 @@
 #define TD_PAYLOAD_BYTES (4 + TUNNEL_MSG_BYTES)
 /* Previous hops whose build request rate is remembered. */
 #define TRANSIT_BUILD_PEERS 2048
+/* Previous hops whose tunnel message rate is remembered. */
+#define TRANSIT_DATA_PEERS 2048
 
 static char tombstone_;
 
@@ -49,6 +51,7 @@ struct transit_tunnel {
 	struct tunnel_endpoint *ep;	/* OBEP */
 	uint64_t created_ms, expires_ms;
 	uint64_t bytes_in, bytes_out, msgs_in, msgs_out;
+	struct tbucket msgs;		/* lim.msgs_per_tunnel_s */
 };
 
 struct transit_table {
@@ -73,6 +76,8 @@ struct transit_table {
 	/* build request rates (lim.builds_*) */
 	struct tbucket builds_all;
 	struct ratelim *builds_peer;
+	/* tunnel message rates per previous hop (lim.msgs_per_peer_s) */
+	struct ratelim *msgs_peer;
 	struct transit_stats st;
 };
 
@@ -231,6 +236,28 @@ static bool tokens_take(struct transit_table *t, uint64_t bytes, uint64_t mono)
 	return true;
 }
 
+/*
+ * lim.msgs_per_*: a tunnel message for x, handed us by from (NULL: not
+ * known, or any router, as at an IBGW).  The tunnel's bucket first, so a
+ * flood on one tunnel does not spend its previous hop's other tunnels'
+ * share; each holds a second's worth.
+ */
+static bool msg_rate_ok(struct transit_table *t, struct transit_tunnel *x,
+			const uint8_t *from, uint64_t mono)
+{
+	const unsigned one = t->lim.msgs_per_tunnel_s,
+		       peer = t->lim.msgs_per_peer_s;
+	bool ok = !one || tbucket_take(&x->msgs, one * 60, one, mono);
+
+	if (ok && peer && from) {
+		ratelim_set(t->msgs_peer, peer * 60, peer);
+		ok = ratelim_take(t->msgs_peer, from, 32, mono);
+	}
+	if (!ok)
+		t->st.dropped_flood++;
+	return ok;
+}
+
 /* Whether one more tunnel message may be relayed: not while shedding
  * (the memory budget), and within the bandwidth share. */
 static bool relay_ok(struct transit_table *t, uint64_t mono)
@@ -311,6 +338,7 @@ struct transit_table *transit_table_new(const struct keystore *ks,
 	t->slots = xcalloc(t->cap, sizeof(*t->slots));
 	rand_bytes(t->hkey, sizeof(t->hkey));
 	t->builds_peer = ratelim_new(TRANSIT_BUILD_PEERS, 0, 0);
+	t->msgs_peer = ratelim_new(TRANSIT_DATA_PEERS, 0, 0);
 	return t;
 }
 
@@ -325,6 +353,7 @@ void transit_table_free(struct transit_table *t)
 	tunnel_replay_free(t->build_replay);
 	tunnel_replay_free(t->iv_replay);
 	ratelim_free(t->builds_peer);
+	ratelim_free(t->msgs_peer);
 	memwipe(&t->part, sizeof(t->part));
 	free(t);
 }
@@ -776,8 +805,10 @@ int transit_table_handle_build(struct transit_table *t,
 /* ---- data ---- */
 
 int transit_table_handle_data(struct transit_table *t,
-			      const struct i2np_msg *m, uint64_t mono_ms)
+			      const struct i2np_msg *m, const uint8_t *from,
+			      uint64_t mono_ms)
 {
+	static const uint8_t unknown[32];
 	struct i2np_tunnel_data td;
 	struct transit_tunnel *x;
 	uint8_t buf[TUNNEL_MSG_BYTES];
@@ -792,6 +823,15 @@ int transit_table_handle_data(struct transit_table *t,
 		t->st.dropped_unknown++;
 		return ERR_NOT_FOUND;
 	}
+	/* Only the previous hop (the router that handed us the build
+	 * request: the same router sends the tunnel's data) may use it. */
+	if (from && memcmp(x->prev_ident, unknown, 32) != 0 &&
+	    memcmp(x->prev_ident, from, 32) != 0) {
+		t->st.dropped_wrong_hop++;
+		return ERR_PROTOCOL;
+	}
+	if (!msg_rate_ok(t, x, from, mono_ms))
+		return ERR_LIMIT;
 	x->bytes_in += m->len;
 	x->msgs_in++;
 	/* The IV and first block: a replayed message repeats both. */
@@ -945,6 +985,8 @@ int transit_table_handle_gateway(struct transit_table *t,
 		return rc ? rc : ERR_FORMAT;
 	}
 	i2np_msg_free(inner);
+	if (!msg_rate_ok(t, x, NULL, mono_ms))
+		return ERR_LIMIT;
 	gateway_in(t, x, g.data, g.len, mono_ms);
 	return 0;
 }

@@ -81,6 +81,12 @@ struct transit_limits {
 	/* Tunnels that may have one router as previous or next hop (Java's
 	 * ParticipatingThrottler); 0: no limit (the default). */
 	size_t max_per_peer;
+	/* Tunnel messages a second (TunnelData at a middle hop or OBEP,
+	 * TunnelGateway at an IBGW) one transit tunnel may carry, and one
+	 * previous hop may hand us over all its tunnels (TunnelData);
+	 * over them a message is dropped before any decryption.  0: no
+	 * limit (the defaults). */
+	unsigned msgs_per_tunnel_s, msgs_per_peer_s;
 };
 void transit_limits_default(struct transit_limits *lim);
 
@@ -126,6 +132,9 @@ struct transit_stats {
 	uint64_t dropped_bandwidth;
 	uint64_t dropped_shed;		/* while shedding (memory budget) */
 	uint64_t dropped_bad;		/* malformed or expired content */
+	uint64_t dropped_wrong_hop;	/* TunnelData not from the previous
+					 * hop that built the tunnel */
+	uint64_t dropped_flood;		/* over lim.msgs_per_* */
 	uint64_t send_failed;
 	uint64_t bytes_in, bytes_out;
 	uint64_t expired;		/* tunnels removed at end of life */
@@ -181,9 +190,16 @@ struct tunnel_build_participant *transit_table_participant(
 int transit_table_handle_build(struct transit_table *t,
 			       const struct i2np_msg *m, const uint8_t *from,
 			       uint64_t now_ms, uint64_t mono_ms);
-/* TunnelData (18) for one of our transit tunnels (m borrowed). */
+/*
+ * TunnelData (18) for one of our transit tunnels (m borrowed) from the
+ * router from (NULL when not known).  It must come from the router that
+ * handed us the tunnel's build request, when we know it (ERR_PROTOCOL), and
+ * within lim.msgs_per_* (ERR_LIMIT); both are checked before any
+ * decryption.
+ */
 int transit_table_handle_data(struct transit_table *t,
-			      const struct i2np_msg *m, uint64_t mono_ms);
+			      const struct i2np_msg *m, const uint8_t *from,
+			      uint64_t mono_ms);
 /* TunnelGateway (19) for a tunnel where we are the IBGW (m borrowed). */
 int transit_table_handle_gateway(struct transit_table *t,
 				 const struct i2np_msg *m, uint64_t mono_ms);

@@ -194,7 +194,7 @@ static double relay_rate(const struct keystore *ks, double secs,
 		for (int i = 0; i < 1000; i++) {
 			/* a fresh IV each time, as a real stream has */
 			be64_put(td->payload + 4, n + (uint64_t)i);
-			transit_table_handle_data(tt, td, mono);
+			transit_table_handle_data(tt, td, NULL, mono);
 		}
 		n += 1000;
 		mono++;

@@ -229,7 +229,7 @@ static void to_hop(struct sim *s, struct hop *h, const uint8_t from[32],
 		h->in_build = false;
 		break;
 	case I2NP_TUNNEL_DATA:
-		(void)transit_table_handle_data(h->tt, m, s->mono);
+		(void)transit_table_handle_data(h->tt, m, NULL, s->mono);
 		break;
 	case I2NP_TUNNEL_GATEWAY:
 		(void)transit_table_handle_gateway(h->tt, m, s->mono);

@@ -567,7 +567,8 @@ static void test_relay_middle(struct tctx *t)
 			if (sent == 0)
 				memcpy(first, body, sizeof(first));
 			m = td_msg(tunnel_build_hop_id(g.b, 1), body);
-			T_OK(t, transit_table_handle_data(g.t, m, MONO + 10));
+			T_OK(t, transit_table_handle_data(g.t, m, NULL,
+							  MONO + 10));
 			i2np_msg_free(m);
 			out = take_one(t, &g.net, g.hops[2].hash);
 			if (!out)
@@ -590,11 +591,13 @@ static void test_relay_middle(struct tctx *t)
 	T_EQ(t, transit_table_stats(g.t)->data_relayed, sent);
 	/* a replay of the first message is dropped */
 	m = td_msg(tunnel_build_hop_id(g.b, 1), first);
-	T_ERR(t, transit_table_handle_data(g.t, m, MONO + 20), ERR_DUPLICATE);
+	T_ERR(t, transit_table_handle_data(g.t, m, NULL,
+					   MONO + 20), ERR_DUPLICATE);
 	T_EQ(t, transit_table_stats(g.t)->dropped_replay, 1);
 	/* an unknown tunnel id */
 	be32_put(m->payload, tunnel_build_hop_id(g.b, 1) ^ 1);
-	T_ERR(t, transit_table_handle_data(g.t, m, MONO + 20), ERR_NOT_FOUND);
+	T_ERR(t, transit_table_handle_data(g.t, m, NULL,
+					   MONO + 20), ERR_NOT_FOUND);
 	T_EQ(t, g.net.n, 0);
 	i2np_msg_free(m);
 	i2np_msg_free(inner);
@@ -651,7 +654,7 @@ static void test_ibgw(struct tctx *t)
 	memset(body, 1, sizeof(body));
 	i2np_msg_free(m);
 	m = td_msg(tunnel_build_hop_id(g.b, 0), body);
-	T_ERR(t, transit_table_handle_data(g.t, m, MONO), ERR_NOT_FOUND);
+	T_ERR(t, transit_table_handle_data(g.t, m, NULL, MONO), ERR_NOT_FOUND);
 	i2np_msg_free(m);
 	/* a TunnelGateway whose inner message is corrupt */
 	gwp.data[gwp.len - 1] ^= 1;	/* inner payload: checksum breaks */
@@ -684,7 +687,7 @@ static void to_obep(struct tctx *t, struct rig *g, struct tunnel_layer *l,
 		T_OK(t, tunnel_layer_peel(l, 2, body));
 		T_OK(t, tunnel_layer_encrypt(&l[0], body));
 		m = td_msg(tunnel_build_hop_id(g->b, 1), body);
-		T_OK(t, transit_table_handle_data(g->t, m, MONO));
+		T_OK(t, transit_table_handle_data(g->t, m, NULL, MONO));
 		i2np_msg_free(m);
 	}
 }
@@ -780,7 +783,7 @@ static void test_bandwidth_share(struct tctx *t)
 	for (int i = 0; i < 200; i++) {
 		rand_bytes(body, sizeof(body));
 		m = td_msg(tunnel_build_hop_id(g.b, 0), body);
-		if (transit_table_handle_data(g.t, m, MONO + 1) == 0)
+		if (transit_table_handle_data(g.t, m, NULL, MONO + 1) == 0)
 			ok++;
 		else
 			dropped++;
@@ -796,7 +799,7 @@ static void test_bandwidth_share(struct tctx *t)
 	for (int i = 0; i < 200; i++) {
 		rand_bytes(body, sizeof(body));
 		m = td_msg(tunnel_build_hop_id(g.b, 0), body);
-		ok += transit_table_handle_data(g.t, m, MONO + 1001) == 0;
+		ok += transit_table_handle_data(g.t, m, NULL, MONO + 1001) == 0;
 		i2np_msg_free(m);
 	}
 	net_clear(&g.net);
@@ -833,7 +836,7 @@ static uint64_t relay_minute(struct tctx *t, struct rig *g, uint64_t start,
 		memcpy(body, &start, sizeof(start));
 		memcpy(body + 8, &ms, sizeof(ms));
 		m = td_msg(tunnel_build_hop_id(g->b, 0), body);
-		(void)transit_table_handle_data(g->t, m, start + ms);
+		(void)transit_table_handle_data(g->t, m, NULL, start + ms);
 		i2np_msg_free(m);
 		if (g->net.n > 64)
 			net_clear(&g->net);
@@ -988,7 +991,7 @@ static void test_obep_to_own_ibgw(struct tctx *t)
 	T_OK(t, tunnel_layer_peel(lo, 2, body));
 	T_OK(t, tunnel_layer_encrypt(&lo[0], body));
 	m = td_msg(tunnel_build_hop_id(ob, 1), body);
-	T_OK(t, transit_table_handle_data(g.t, m, MONO + 5));
+	T_OK(t, transit_table_handle_data(g.t, m, NULL, MONO + 5));
 	i2np_msg_free(m);
 	/* out of the inbound tunnel's gateway, to its second hop */
 	m = take_one(t, &g.net, g.hops[1].hash);
@@ -1068,7 +1071,8 @@ static void test_build_via_own_obep(struct tctx *t)
 			T_OK(t, tunnel_layer_peel(lo, 2, body));
 			T_OK(t, tunnel_layer_encrypt(&lo[0], body));
 			m = td_msg(tunnel_build_hop_id(ob, 1), body);
-			T_OK(t, transit_table_handle_data(g.t, m, MONO + 7));
+			T_OK(t, transit_table_handle_data(g.t, m, NULL,
+							  MONO + 7));
 			i2np_msg_free(m);
 		}
 		if (pass == 0) {
@@ -1241,14 +1245,14 @@ static void test_memory_shedding(struct tctx *t)
 	T_EQ(t, transit_table_count(g.t), 1);
 	rand_bytes(body, sizeof(body));
 	m = td_msg(id, body);
-	T_OK(t, transit_table_handle_data(g.t, m, MONO + 1));
+	T_OK(t, transit_table_handle_data(g.t, m, NULL, MONO + 1));
 	i2np_msg_free(m);
 	T_EQ(t, g.net.n, 1);
 	net_clear(&g.net);
 	transit_table_set_shedding(g.t, true, true);
 	rand_bytes(body, sizeof(body));
 	m = td_msg(id, body);
-	T_ERR(t, transit_table_handle_data(g.t, m, MONO + 2), ERR_LIMIT);
+	T_ERR(t, transit_table_handle_data(g.t, m, NULL, MONO + 2), ERR_LIMIT);
 	i2np_msg_free(m);
 	T_EQ(t, g.net.n, 0);
 	T_EQ(t, st->dropped_shed, 1);
@@ -1256,7 +1260,7 @@ static void test_memory_shedding(struct tctx *t)
 	transit_table_set_shedding(g.t, false, false);
 	rand_bytes(body, sizeof(body));
 	m = td_msg(id, body);
-	T_OK(t, transit_table_handle_data(g.t, m, MONO + 3));
+	T_OK(t, transit_table_handle_data(g.t, m, NULL, MONO + 3));
 	i2np_msg_free(m);
 	T_EQ(t, g.net.n, 1);
 	net_clear(&g.net);
@@ -1264,6 +1268,106 @@ static void test_memory_shedding(struct tctx *t)
 	T_EQ(t, g.codes[0], 0);
 	T_EQ(t, transit_table_count(g.t), 2);
 	wipe_layers(l, 2);
+	rig_free(&g);
+}
+
+/* One TunnelData of random bytes for tunnel id from from; the result. */
+static int td_from(struct rig *g, uint32_t id, const uint8_t *from,
+		   uint64_t mono)
+{
+	uint8_t body[1024];
+	struct i2np_msg *m;
+	int r;
+
+	rand_bytes(body, sizeof(body));
+	m = td_msg(id, body);
+	r = transit_table_handle_data(g->t, m, from, mono);
+	i2np_msg_free(m);
+	net_clear(&g->net);
+	return r;
+}
+
+/*
+ * A tunnel-data flood: TunnelData only from the router that built the
+ * tunnel through us (the previous hop), at most msgs_per_tunnel_s a
+ * second on one tunnel and msgs_per_peer_s from one previous hop over all
+ * its tunnels, each a second's burst; the rest dropped before decryption
+ * and counted.  A TunnelGateway flood on an IBGW meets the tunnel's
+ * bucket too.
+ */
+static void test_data_flood(struct tctx *t)
+{
+	const struct transit_limits lim = {
+		.max_tunnels = 100, .share_pct = 80,
+		.msgs_per_tunnel_s = 10, .msgs_per_peer_s = 15,
+	};
+	const struct transit_stats *st;
+	uint8_t a[32], c[32], body[1024];
+	uint32_t t1, t2, t3, gw;
+	struct bbuf gwp = BBUF_INIT;
+	struct i2np_msg *inner;
+	struct rig g;
+	unsigned ok;
+
+	memset(a, 0xa1, 32);
+	memset(c, 0xc3, 32);
+	rig_init(&g, 2, 0, &lim);
+	st = transit_table_stats(g.t);
+	g.from = a;
+	T_OK(t, rig_build(t, &g, TUNNEL_BUILD_SHORT, false));
+	t1 = tunnel_build_hop_id(g.b, 0);
+	T_OK(t, rig_build(t, &g, TUNNEL_BUILD_SHORT, false));
+	t2 = tunnel_build_hop_id(g.b, 0);
+	g.from = c;
+	T_OK(t, rig_build(t, &g, TUNNEL_BUILD_SHORT, false));
+	t3 = tunnel_build_hop_id(g.b, 0);
+	g.from = NULL;
+	T_OK(t, rig_build(t, &g, TUNNEL_BUILD_SHORT, true));	/* IBGW */
+	gw = tunnel_build_hop_id(g.b, 0);
+	T_EQ(t, transit_table_count(g.t), 4);
+	/* Another router's TunnelData on a's tunnel: dropped. */
+	T_ERR(t, td_from(&g, t1, c, MONO + 1), ERR_PROTOCOL);
+	T_EQ(t, st->dropped_wrong_hop, 1);
+	T_EQ(t, st->data_relayed, 0);
+	/* One tunnel's second: 10 relayed, the 11th dropped. */
+	for (ok = 0; ok < 20 && td_from(&g, t1, a, MONO + 1) == 0; ok++)
+		;
+	T_EQ(t, ok, 10);
+	T_EQ(t, st->dropped_flood, 1);
+	/* a's other tunnel: what is left of a's 15. */
+	for (ok = 0; ok < 20 && td_from(&g, t2, a, MONO + 1) == 0; ok++)
+		;
+	T_EQ(t, ok, 5);
+	T_EQ(t, st->dropped_flood, 2);
+	/* Another previous hop is not held back by a's flood. */
+	for (ok = 0; ok < 20 && td_from(&g, t3, c, MONO + 1) == 0; ok++)
+		;
+	T_EQ(t, ok, 10);
+	T_EQ(t, st->dropped_flood, 3);
+	T_EQ(t, st->data_relayed, 25);
+	T_EQ(t, st->dropped_replay, 0);
+	/* A second later, a's tunnel carries again. */
+	T_OK(t, td_from(&g, t1, a, MONO + 1001));
+	/* TunnelGateway at an IBGW, from anyone: the tunnel's 10. */
+	rand_bytes(body, sizeof(body));
+	inner = i2np_msg_new(I2NP_DATA, body, 100, 60000);
+	i2np_tunnel_gateway_encode(gw, inner, &gwp);
+	for (ok = 0; ok < 20; ok++) {
+		struct i2np_msg *m = i2np_msg_new(I2NP_TUNNEL_GATEWAY, gwp.data,
+						  gwp.len, 8000);
+		int r = transit_table_handle_gateway(g.t, m, MONO + 1);
+
+		i2np_msg_free(m);
+		net_clear(&g.net);
+		if (r != 0) {
+			T_ERR(t, r, ERR_LIMIT);
+			break;
+		}
+	}
+	T_EQ(t, ok, 10);
+	T_EQ(t, st->dropped_flood, 4);
+	i2np_msg_free(inner);
+	bbuf_free(&gwp);
 	rig_free(&g);
 }
 
@@ -1317,6 +1421,7 @@ const struct test_case tunnels_transit_tests[] = {
 	{ "build_rate_limits", test_build_rate_limits, 0 },
 	{ "peer_tunnel_limit", test_peer_tunnel_limit, 0 },
 	{ "memory_shedding", test_memory_shedding, 0 },
+	{ "data_flood", test_data_flood, 0 },
 	{ "thousand_tunnels", test_thousand_tunnels, TT_FORK },
 	{ NULL, NULL, 0 }
 };
