@@ -21,6 +21,7 @@
 #include "apps/client/tunnelnet.h"
 #include "apps/sam/sam.h"
 #include "apps/swarm/service.h"
+#include "chain/calls.h"
 #include "chain/rpc.h"
 #include "netdb/netdb.h"
 #include "router/conf.h"
@@ -402,6 +403,26 @@ static void market_stop_hook(struct daemon *d, void *ctx)
 	FREE_AND_NULL(bitsd_market_stop, b->market);
 }
 
+/* The feed's favoured creators by DID read from the chain; after the
+ * market, whose chain client and contracts it uses, stopped before it. */
+static int feed_did_start_hook(struct daemon *d, void *ctx)
+{
+	struct bitsd *b = ctx;
+	struct chain_transport t;
+	struct chain_deploy dep;
+
+	if (!b->feed || !bitsd_market_chain(b->market, &t) ||
+	    !bitsd_market_deploy(b->market, &dep))
+		return 0;
+	return bitsd_feed_did_start(b->feed, daemon_workers(d), &t, &dep);
+}
+
+static void feed_did_stop_hook(struct daemon *d, void *ctx)
+{
+	(void)d;
+	bitsd_feed_did_stop(((struct bitsd *)ctx)->feed);
+}
+
 /* Pay per chunk on the swarm (swarm.pay.*); after the market, whose
  * chain client, contracts and streams it uses. */
 static int seedpay_start_hook(struct daemon *d, void *ctx)
@@ -565,6 +586,8 @@ int main(int argc, char **argv)
 		{ "api", 0, api_start_hook, api_stop_hook, NULL },
 		{ "feed", 0, feed_start_hook, feed_stop_hook, NULL },
 		{ "market", 0, market_start_hook, market_stop_hook, NULL },
+		{ "feed-did", 0, feed_did_start_hook, feed_did_stop_hook,
+		  NULL },
 		{ "seedpay", 0, seedpay_start_hook, seedpay_stop_hook, NULL },
 		{ "relaypay", 0, relaypay_start_hook, relaypay_stop_hook,
 		  NULL },

@@ -3,6 +3,7 @@
 #include "apps/feed/did.h"
 #include "apps/content/text.h"
 #include "crypto/base/alloc.h"
+#include "crypto/base/bytes.h"
 #include "crypto/base/encode.h"
 #include "crypto/base/err.h"
 #include "crypto/base/time.h"
@@ -38,6 +39,71 @@ void feed_did_free(struct feed_did_index *x)
 size_t feed_did_count(const struct feed_did_index *x)
 {
 	return x->n;
+}
+
+void feed_did_clear(struct feed_did_index *x)
+{
+	x->n = 0;
+}
+
+void feed_did_save(const struct feed_did_index *x, const uint8_t source[32],
+		   uint64_t next_block, uint64_t now_s, struct bbuf *out)
+{
+	size_t i, at;
+	uint32_t n = 0;
+
+	bbuf_put(out, FEED_DID_FILE_MAGIC, 4);
+	bbuf_u8(out, 1);
+	bbuf_put(out, source, 32);
+	bbuf_be64(out, next_block);
+	at = out->len;
+	bbuf_be32(out, 0);
+	for (i = 0; i < x->n; i++) {
+		if (x->p[i].valid_to <= now_s)
+			continue;
+		bbuf_put(out, x->p[i].id, FEED_DID_PAIR_BYTES);
+		bbuf_be64(out, x->p[i].valid_to);
+		n++;
+	}
+	be32_put(out->data + at, n);
+}
+
+int feed_did_load(struct feed_did_index *x, const uint8_t source[32],
+		  const uint8_t *p, size_t n, uint64_t *next_block)
+{
+	struct breader r;
+	const uint8_t *magic, *src;
+	uint64_t next;
+	uint32_t count, i;
+
+	x->n = 0;
+	br_init(&r, p, n);
+	magic = br_take(&r, 4);
+	if (!magic || memcmp(magic, FEED_DID_FILE_MAGIC, 4) != 0 ||
+	    br_u8(&r) != 1)
+		return ERR_FORMAT;
+	src = br_take(&r, 32);
+	next = br_be64(&r);
+	count = br_be32(&r);
+	if (r.failed || count > FEED_DID_MAX ||
+	    br_left(&r) != (size_t)count * FEED_DID_FILE_PAIR)
+		return ERR_FORMAT;
+	if (memcmp(src, source, 32) != 0)
+		return ERR_NOT_FOUND;
+	if (count > x->cap) {
+		x->cap = count;
+		x->p = xrealloc(x->p, x->cap * sizeof(*x->p));
+	}
+	for (i = 0; i < count; i++) {
+		br_copy(&r, x->p[i].id, FEED_DID_PAIR_BYTES);
+		x->p[i].valid_to = br_be64(&r);
+		if (i && memcmp(x->p[i - 1].id, x->p[i].id,
+				FEED_DID_PAIR_BYTES) >= 0)
+			return ERR_FORMAT;	/* x->n still 0 */
+	}
+	x->n = count;
+	*next_block = next;
+	return 0;
 }
 
 bool feed_did_identity(const char *did, uint8_t identity[20])

@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "crypto/base/bytes.h"
 #include "crypto/ed25519.h"
 
 /* The attribute's name, as the bytes32 of the event (right-padded). */
@@ -47,6 +48,32 @@ int feed_did_apply(struct feed_did_index *x, const uint8_t identity[20],
 		   size_t value_len, uint64_t valid_to);
 /* Pairs held. */
 size_t feed_did_count(const struct feed_did_index *x);
+/* Drop every pair (a new chain or registry). */
+void feed_did_clear(struct feed_did_index *x);
+
+/*
+ * The index as saved between runs (docs/feed.md §4):
+ *   "BDID" ‖ u8 version = 1 ‖ source[32] ‖ u64 next block ‖ u32 n ‖
+ *   n × (identity[20] ‖ key[32] ‖ u64 validTo), pairs strictly ascending
+ * source names what was read (the caller's: chain and registry), next
+ * block the first block not read yet.  Pairs whose validity has ended
+ * by now_s are left out (a later event brings a pair back).
+ */
+#define FEED_DID_FILE_MAGIC "BDID"
+#define FEED_DID_FILE_HEAD (4 + 1 + 32 + 8 + 4)
+#define FEED_DID_FILE_PAIR (20 + 32 + 8)
+#define FEED_DID_FILE_MAX (FEED_DID_FILE_HEAD + \
+			   (size_t)FEED_DID_MAX * FEED_DID_FILE_PAIR)
+void feed_did_save(const struct feed_did_index *x, const uint8_t source[32],
+		   uint64_t next_block, uint64_t now_s, struct bbuf *out);
+/*
+ * Replace x's pairs with those of a saved index (untrusted bytes: any
+ * fault leaves x empty).  ERR_FORMAT: not a saved index (bad magic or
+ * version, a length that does not add up, pairs out of order, more than
+ * FEED_DID_MAX); ERR_NOT_FOUND: another source's (x left empty).
+ */
+int feed_did_load(struct feed_did_index *x, const uint8_t source[32],
+		  const uint8_t *p, size_t n, uint64_t *next_block);
 
 /* Whether did names an identity whose feed keys include creator, valid
  * at now_s. */

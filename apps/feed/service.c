@@ -160,6 +160,8 @@ int feed_service_start(struct evloop *el, const struct feed_service_cfg *cfg,
 	nc.creator_burst = cfg->creator_burst;
 	nc.pow_bits = cfg->pow_bits;
 	nc.retention_days = cfg->retention_days;
+	nc.favoured = cfg->favoured;
+	nc.favoured_ctx = cfg->favoured_ctx;
 	if ((r = feed_node_new(&nc, &s->node)) != 0) {
 		feed_service_free(s);
 		return r;

@@ -52,6 +52,11 @@ struct feed_service_cfg {
 	 * thread during queries. */
 	feed_owned_fn owned;
 	void *owned_ctx;
+	/* Favoured creators (struct feed_node_cfg's hook, e.g.
+	 * feed_did_favoured_now); NULL: nobody is favoured. */
+	bool (*favoured)(void *ctx, const struct ed25519_pk *creator,
+			 const char *did);
+	void *favoured_ctx;
 };
 
 /* Add the peers of list ("<52 base32>.b32.i2p" or 64 hex digits, commas
