@@ -15,7 +15,9 @@
 #include "router/router_self.h"
 #include "router/transport.h"
 #include "crypto/base/alloc.h"
+#include "crypto/base/encode.h"
 #include "crypto/base/err.h"
+#include "crypto/base/fsutil.h"
 #include "crypto/base/log.h"
 
 #include <limits.h>
@@ -193,6 +195,38 @@ static void loaded(void *ctx)
 	}
 }
 
+/* netdb.accomplices: a Sybil's accomplices, a hex router hash a line
+ * (attack tests).  Returns how many; *out is the caller's to free. */
+static size_t read_accomplices(const char *path, uint8_t (**out)[32])
+{
+	uint8_t *buf = NULL, (*h)[32] = NULL;
+	size_t len = 0, n = 0, got;
+	char *p, *line, *save = NULL;
+
+	*out = NULL;
+	if (!path || fsutil_read_file(path, 1 << 20, &buf, &len) != 0) {
+		log_warn(LD_NETDB, "netdb.hostile 3: no netdb.accomplices "
+			 "to read");
+		return 0;
+	}
+	p = xmalloc(len + 1);
+	memcpy(p, buf, len);
+	p[len] = '\0';
+	for (line = strtok_r(p, " \t\r\n,", &save); line;
+	     line = strtok_r(NULL, " \t\r\n,", &save)) {
+		h = xrealloc(h, (n + 1) * sizeof(*h));
+		if (hex_decode(h[n], 32, &got, line, strlen(line)) == 0 &&
+		    got == 32)
+			n++;
+	}
+	free(p);
+	free(buf);
+	log_notice(LD_NETDB, "netdb.hostile 3: a Sybil naming %zu "
+		   "accomplices", n);
+	*out = h;
+	return n;
+}
+
 int bitsd_netdb_start(struct daemon *d, const struct router_keys *keys,
 		      struct transport_mgr *tm, struct bitsd_netdb **out)
 {
@@ -211,9 +245,15 @@ int bitsd_netdb_start(struct daemon *d, const struct router_keys *keys,
 	if (!cfg->lim_netdb_stores)
 		nc.store_burst = UINT_MAX / 1000;
 	/* tools/attacknet's hostile floodfills. */
-	if (cfg->floodfill && cfg->netdb_hostile >= 1 && cfg->netdb_hostile <= 2)
-		nc.hostile = cfg->netdb_hostile == 1 ? NETDB_HOSTILE_DROP
-						     : NETDB_HOSTILE_JUNK;
+	if (cfg->floodfill && cfg->netdb_hostile >= 1 && cfg->netdb_hostile <= 3)
+		nc.hostile = cfg->netdb_hostile == 1 ? NETDB_HOSTILE_DROP :
+			     cfg->netdb_hostile == 2 ? NETDB_HOSTILE_JUNK :
+			     NETDB_HOSTILE_SYBIL;
+	uint8_t (*accomplices)[32] = NULL;
+	if (nc.hostile == NETDB_HOSTILE_SYBIL)
+		nc.n_accomplices = read_accomplices(cfg->netdb_accomplices,
+						    &accomplices);
+	nc.accomplices = (const uint8_t (*)[32])accomplices;
 	struct keys_and_cert id;
 
 	bn->d = d;
@@ -224,6 +264,7 @@ int bitsd_netdb_start(struct daemon *d, const struct router_keys *keys,
 	bn->garlic = garlic_router_new(router_keys_keystore(keys));
 	nc.garlic = bn->garlic;
 	bn->db = netdb_new(daemon_evloop(d), daemon_workers(d), &nc);
+	free(accomplices);
 	netdb_set_sender(bn->db, (struct netdb_sender){ send_hook, bn });
 	set_self(bn);
 	bn->resign = evloop_timer_new(daemon_evloop(d), resign_cb, bn);

@@ -54,6 +54,12 @@ void netdb_net_init(struct netdb *db)
 
 	n->floodfill = db->cfg.floodfill;
 	n->rates = keymap_new();
+	if (db->cfg.n_accomplices) {
+		n->accomplices = xmemdup(db->cfg.accomplices,
+					 db->cfg.n_accomplices * 32);
+		n->n_accomplices = db->cfg.n_accomplices;
+	}
+	db->cfg.accomplices = NULL;	/* borrowed for netdb_new() only */
 	db->net = n;
 	if (!db->cfg.lookup_rate_per_min)
 		db->cfg.lookup_rate_per_min = NETDB_LOOKUP_RATE_PER_MIN;
@@ -83,6 +89,7 @@ void netdb_net_free(struct netdb *db)
 	netdb_lookups_free(db);
 	keymap_clear(n->rates, free);
 	keymap_free(n->rates);
+	free(n->accomplices);
 	free(n->self_ri);
 	free(n->self_gz);
 	free(n);
@@ -430,30 +437,43 @@ struct excl {
 	const uint8_t *list;		/* n × 32 */
 	size_t n;
 	const uint8_t *also;		/* the requester */
+	/* A Sybil names only these (n_only × 32); NULL: anyone. */
+	const uint8_t *only;
+	size_t n_only;
 };
 
 static bool lookup_filter(void *ctx, const struct netdb_ri_entry *e)
 {
 	const struct excl *x = ctx;
+	bool in = !x->only;
 
 	if (x->also && memcmp(e->hash, x->also, 32) == 0)
 		return false;
 	for (size_t i = 0; i < x->n; i++)
 		if (memcmp(e->hash, x->list + 32 * i, 32) == 0)
 			return false;
-	return true;
+	for (size_t i = 0; !in && i < x->n_only; i++)
+		in = memcmp(e->hash, x->only + 32 * i, 32) == 0;
+	return in;
 }
 
 static struct i2np_msg *search_reply(struct netdb *db,
 				     const struct i2np_db_lookup *l,
 				     bool explore)
 {
-	struct excl x = { l->excluded, l->n_excluded, l->from };
+	struct excl x = { l->excluded, l->n_excluded, l->from, NULL, 0 };
 	struct i2np_search_reply sr = { 0 };
 	uint8_t peers[NETDB_SEARCH_REPLY_PEERS * 32], rk[32];
 	struct netdb_closest c;
 	struct bbuf b = BBUF_INIT;
 
+	/* A Sybil (attack tests) names its accomplices only, whatever was
+	 * asked. */
+	if (db->cfg.hostile == NETDB_HOSTILE_SYBIL) {
+		x.only = db->net->accomplices;
+		x.n_only = db->net->n_accomplices;
+		explore = false;
+	}
 	netdb_routing_key(l->key, time_now_ms(), rk);
 	netdb_closest_init(&c, rk, NETDB_SEARCH_REPLY_PEERS);
 	/* Exploration ("a router hash of all zeros ... in the don't include
@@ -469,7 +489,7 @@ static struct i2np_msg *search_reply(struct netdb *db,
 	 * names, so this is how they find each other.  FIXME: deviation from
 	 * the spec's "floodfill routers close to the key"; revisit once
 	 * bitsd builds tunnels. */
-	if (!explore && c.n < NETDB_SEARCH_REPLY_PEERS) {
+	if (!explore && !x.only && c.n < NETDB_SEARCH_REPLY_PEERS) {
 		netdb_closest_init(&c, rk,
 				   NETDB_SEARCH_REPLY_PEERS - sr.n_peers);
 		netdb_store_closest(db->store, false, lookup_filter, &x, &c);
@@ -576,7 +596,8 @@ static void handle_lookup(struct netdb *db, const uint8_t peer[32],
 	type = l.flags & I2NP_LOOKUP_TYPE_MASK;
 	if (type == I2NP_LOOKUP_TYPE_EXPLORE)
 		reply = search_reply(db, &l, true);
-	else if (db->cfg.hostile == NETDB_HOSTILE_DROP)
+	else if (db->cfg.hostile == NETDB_HOSTILE_DROP ||
+		 db->cfg.hostile == NETDB_HOSTILE_SYBIL)
 		reply = search_reply(db, &l, false);
 	else if (db->cfg.hostile == NETDB_HOSTILE_JUNK &&
 		 (data = netdb_self_gz(db, &len)) != NULL)

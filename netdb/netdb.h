@@ -94,6 +94,10 @@ enum netdb_hostile {
 	/* Answer every lookup with our own RouterInfo under the key asked
 	 * (junk: it fails the asker's checks); keep nothing. */
 	NETDB_HOSTILE_JUNK,
+	/* A Sybil: acknowledge stores and keep nothing; answer every lookup
+	 * with a search reply naming only accomplices
+	 * (netdb_cfg.accomplices, those of them we know). */
+	NETDB_HOSTILE_SYBIL,
 };
 
 struct netdb_sender {
@@ -125,8 +129,11 @@ struct netdb_cfg {
 	/* 0: NETDB_LOOKUP_ATTEMPT_MS and NETDB_VERIFY_DELAY_MS (tests). */
 	unsigned lookup_attempt_ms, verify_delay_ms;
 	/* A hostile floodfill, for attack test networks only
-	 * (tools/attacknet). */
+	 * (tools/attacknet), and a Sybil's accomplices (router hashes;
+	 * borrowed for netdb_new() only). */
 	enum netdb_hostile hostile;
+	const uint8_t (*accomplices)[32];
+	size_t n_accomplices;
 };
 
 struct netdb_stats {

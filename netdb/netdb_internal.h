@@ -61,6 +61,8 @@ struct netdb_net {
 	bool floodfill;
 	bool started;
 	struct keymap *rates;		/* peer hash -> struct rate */
+	uint8_t *accomplices;		/* a Sybil's, n_accomplices × 32 */
+	size_t n_accomplices;
 	uint8_t *self_ri, *self_gz;	/* our RouterInfo, and its gzip */
 	size_t self_ri_len, self_gz_len;
 	uint64_t self_published;

@@ -178,7 +178,11 @@ static const struct opt opts[] = {
 	  "netDb stores a minute from one peer (default 120)" },
 	{ "netdb.hostile", OPT_COUNT, OFF(netdb_hostile), "MODE",
 	  "attack test networks only (tools/attacknet): as a floodfill, "
-	  "1 drops stores and answers 'not found', 2 answers junk" },
+	  "1 drops stores and answers 'not found', 2 answers junk, 3 is a "
+	  "Sybil naming only netdb.accomplices" },
+	{ "netdb.accomplices", OPT_OPT_PATH, OFF(netdb_accomplices), "FILE",
+	  "attack test networks only: the router hashes (hex, one a line) "
+	  "a netdb.hostile 3 floodfill names" },
 	{ "limits.streams", OPT_COUNT, OFF(lim_streams), "N",
 	  "open streams per local destination (default 512)" },
 	{ "limits.sam-sessions", OPT_COUNT, OFF(lim_sam_sessions), "N",
@@ -400,6 +404,7 @@ void conf_free(struct conf *cfg)
 	free(cfg->reseed_url);
 	free(cfg->reseed_signers);
 	free(cfg->reseed_cafile);
+	free(cfg->netdb_accomplices);
 	free(cfg);
 }
 

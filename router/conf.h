@@ -128,7 +128,8 @@ struct conf {
 	uint32_t lim_tunnel_msgs_peer;	/* ... from one previous hop */
 	uint32_t lim_netdb_lookups;	/* netDb lookups a minute, per peer */
 	uint32_t lim_netdb_stores;	/* netDb stores a minute, per peer */
-	uint32_t netdb_hostile;	/* attack tests: 1 drop, 2 junk (netdb.h) */
+	uint32_t netdb_hostile;	/* attack tests: 1 drop, 2 junk, 3 Sybil */
+	char *netdb_accomplices;	/* the Sybil's: hex hashes a line */
 	uint32_t lim_streams;		/* open streams per destination */
 	uint32_t lim_sam_sessions;	/* SAM sessions at once */
 	uint32_t lim_memory_mib;	/* heap budget: sheds transit first */

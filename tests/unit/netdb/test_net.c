@@ -105,6 +105,9 @@ static int tsend(void *ctx, const uint8_t peer[32], struct i2np_msg *m,
  * and how its floodfills misbehave. */
 static unsigned attempt_ms;
 static enum netdb_hostile hostile_mode;
+/* A Sybil's accomplices (with hostile_mode NETDB_HOSTILE_SYBIL). */
+static uint8_t accomplices[4][32];
+static size_t n_accomplices;
 
 static void net_init(struct tnet *net)
 {
@@ -120,7 +123,9 @@ static struct node *net_add(struct tctx *t, struct tnet *net, bool ff)
 				 .floodfill = ff, .passive = true,
 				 .verify_delay_ms = 50,
 				 .lookup_attempt_ms = attempt_ms,
-				 .hostile = ff ? hostile_mode : NETDB_HOSTILE_NONE };
+				 .hostile = ff ? hostile_mode : NETDB_HOSTILE_NONE,
+				 .accomplices = (const uint8_t (*)[32])accomplices,
+				 .n_accomplices = n_accomplices };
 
 	n->net = net;
 	n->floodfill = ff;
@@ -1309,6 +1314,70 @@ static void test_hostile_modes(struct tctx *t)
 	net_free(&net);
 }
 
+/*
+ * A Sybil floodfill (netdb.hostile 3) answers every lookup with a search
+ * reply naming only its accomplices, though it knows an honest floodfill
+ * that has the entry, and keeps nothing stored to it; a client's lookup
+ * still finds the entry at the honest one.
+ */
+static void test_sybil_floodfill(struct tctx *t)
+{
+	struct tnet net;
+	struct node *a, *h, *s, *d, *p;
+	struct i2np_search_reply sr;
+	struct lres r = { 0 };
+	struct bbuf ri = BBUF_INIT;
+	uint8_t key[32];
+
+	attempt_ms = 300;
+	net_init(&net);
+	a = net_add(t, &net, false);
+	h = net_add(t, &net, true);
+	hostile_mode = NETDB_HOSTILE_DROP;
+	d = net_add(t, &net, true);
+	memcpy(accomplices[0], d->hash, 32);
+	n_accomplices = 1;
+	hostile_mode = NETDB_HOSTILE_SYBIL;
+	s = net_add(t, &net, true);
+	hostile_mode = NETDB_HOSTILE_NONE;
+	n_accomplices = 0;
+	p = net_add_raw(&net);
+	teach(t, s, h);
+	teach(t, s, d);
+	T_OK(t, synth_ri(&ri, key, NETID, "XR", time_now_ms() - 2000));
+	T_OK(t, netdb_add_ri(h->db, ri.data, ri.len, key, NULL, NULL));
+	/* Stored to it: acknowledged, kept nowhere. */
+	inject(t, &net, p, s, store_ri_msg(&ri, key, 78, p->hash));
+	T_EQ(t, p->n_inbox, 1);
+	T_TRUE(t, netdb_get_ri(s->db, key) == NULL);
+	inbox_clear(p);
+	/* Asked: its accomplice alone, not the honest floodfill. */
+	inject(t, &net, p, s, lookup_msg(key, p->hash, I2NP_LOOKUP_TYPE_RI,
+					  NULL, 0, NULL, NULL));
+	T_EQ(t, p->n_inbox, 1);
+	if (p->n_inbox == 1 && p->inbox[0]->type == I2NP_DATABASE_SEARCH_REPLY &&
+	    i2np_search_reply_decode(p->inbox[0], &sr) == 0) {
+		T_EQ(t, sr.n_peers, 1);
+		T_MEMEQ(t, sr.peers, d->hash, 32);
+	} else {
+		t_fail(t, __FILE__, __LINE__, "no search reply");
+	}
+	inbox_clear(p);
+	/* A client that knows all three still finds the entry. */
+	teach(t, a, s);
+	teach(t, a, d);
+	teach(t, a, h);
+	T_OK(t, netdb_lookup_start(a->db, key, NETDB_LOOKUP_RI, lookup_done,
+				   &r));
+	until_res = &r;
+	run_until(t, &net, lookup_ended);
+	T_OK(t, r.result);
+	T_TRUE(t, netdb_get_ri(a->db, key) != NULL);
+	bbuf_free(&ri);
+	attempt_ms = 0;
+	net_free(&net);
+}
+
 /* Is x closer than y to the routing key rk? */
 static bool closer(const uint8_t rk[32], const uint8_t x[32],
 		   const uint8_t y[32])
@@ -1487,5 +1556,6 @@ const struct test_case netdb_net_tests[] = {
 	{ "hostile_lookups", test_hostile_lookups, 0 },
 	{ "store_verify", test_store_verify, 0 },
 	{ "hostile_modes", test_hostile_modes, 0 },
+	{ "sybil_floodfill", test_sybil_floodfill, 0 },
 	{ NULL, NULL, 0 }
 };
