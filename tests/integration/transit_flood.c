@@ -6,13 +6,21 @@
  * thousand transit tunnels within the memory budget; the build-request
  * limits of [limits]).
  *
- *   transit_flood ROUTER_INFO NETID COUNT [BATCH]
+ *   transit_flood ROUTER_INFO NETID COUNT [BATCH [DATA_SECONDS]]
  *
  * Sends COUNT ShortTunnelBuild requests in batches of BATCH (default 50),
  * waiting after each batch for its answers (10 s at most, then the rest
  * count as unanswered).  Prints
  *   "sent N accepted A rejected R unanswered U"
  * and exits 0 when the session held (whatever the answers were).
+ *
+ * With DATA_SECONDS, a tunnel-data flood instead (tools/attacknet): COUNT
+ * one-hop outbound tunnels with the router under test as their endpoint
+ * and us as the previous hop (their replies come back to us in
+ * TunnelGateway messages, counted as answered, not opened), then as much
+ * TunnelData of random bytes to them, in turn, as one NTCP2 session
+ * carries for DATA_SECONDS.  Prints
+ *   "data: tunnels N answered A sent M in S s (R/s)"
  */
 #include "config.h"
 #include "tests/unit/router/test_ntcp2_client.h"
@@ -26,6 +34,7 @@
 #include "crypto/base/err.h"
 #include "crypto/base/time.h"
 #include "crypto/init.h"
+#include "crypto/rand.h"
 
 #include <poll.h>
 #include <stdio.h>
@@ -127,6 +136,112 @@ static void on_msg(void *arg, struct i2np_msg *m)
 	i2np_msg_free(m);
 }
 
+/* The replies of our outbound builds: TunnelGateway to reply_id. */
+struct gw_count {
+	uint32_t reply_id;
+	unsigned answered;
+};
+
+static void on_gw(void *arg, struct i2np_msg *m)
+{
+	struct gw_count *g = arg;
+	struct i2np_tunnel_gateway tg;
+
+	if (m->type == I2NP_TUNNEL_GATEWAY &&
+	    i2np_tunnel_gateway_decode(m, &tg) == 0 &&
+	    tg.tunnel_id == g->reply_id)
+		g->answered++;
+	i2np_msg_free(m);
+}
+
+/* Read whatever has come (without waiting); false when the session ended. */
+static bool drain(int fd, struct ntcp2_dir *rx, struct gw_count *g)
+{
+	int got;
+
+	while ((got = read_frame(fd, rx, 0, on_gw, g)) > 0)
+		;
+	return got == 0;
+}
+
+/* The tunnel-data flood: count tunnels through the target, then TunnelData
+ * to them for secs seconds.  0 when the session held. */
+static int data_flood(int fd, struct ntcp2_dir *tx, struct ntcp2_dir *rx,
+		      const struct tunnel_build_hop *hop, const uint8_t self[32],
+		      size_t count, double secs)
+{
+	uint32_t *ids = xcalloc(count ? count : 1, sizeof(*ids));
+	struct gw_count g = { 0 };
+	uint8_t td[4 + 1024];
+	uint64_t sent = 0, t0, until;
+	size_t n = 0;
+	int rc = 0;
+
+	rand_bytes(&g.reply_id, sizeof(g.reply_id));
+	for (; n < count && rc == 0; n++) {
+		struct tunnel_build_cfg c = {
+			.kind = TUNNEL_BUILD_SHORT, .inbound = false,
+			.n_hops = 1, .now_ms = time_now_ms(),
+			.reply_tunnel_id = g.reply_id,
+		};
+		struct bbuf msg = BBUF_INIT;
+		struct tunnel_build *b;
+		struct i2np_msg *m;
+
+		c.hops[0] = *hop;
+		memcpy(c.self, self, 32);
+		memcpy(c.reply_gateway, self, 32);
+		if (tunnel_build_create(&c, &b, &msg) != 0) {
+			rc = 1;
+			break;
+		}
+		ids[n] = tunnel_build_hop_id(b, 0);
+		m = i2np_msg_new(I2NP_SHORT_TUNNEL_BUILD, msg.data, msg.len,
+				 60000);
+		m->msg_id = tunnel_build_first_msg_id(b);
+		if (!send_msg(fd, tx, m) || !drain(fd, rx, &g))
+			rc = 1;
+		i2np_msg_free(m);
+		bbuf_free(&msg);
+		tunnel_build_free(b);
+	}
+	/* The answers, for up to 10 s. */
+	until = time_mono_ms() + 10000;
+	while (rc == 0 && g.answered < n && time_mono_ms() < until)
+		if (read_frame(fd, rx, 200, on_gw, &g) < 0)
+			rc = 1;
+	t0 = time_mono_ms();
+	until = t0 + (uint64_t)(secs * 1000);
+	while (rc == 0 && n && time_mono_ms() < until) {
+		struct bbuf p = BBUF_INIT;
+
+		/* A frame of tunnel messages, each to the next tunnel. */
+		while (p.len + sizeof(td) + 64 < NTCP2_FRAME_MAX_PLAIN_BYTES) {
+			struct i2np_msg *m;
+
+			be32_put(td, ids[sent % n]);
+			rand_bytes(td + 4, sizeof(td) - 4);
+			m = i2np_msg_new(I2NP_TUNNEL_DATA, td, sizeof(td), 8000);
+			if (ntcp2_block_put_i2np(&p, m) != 0)
+				rc = 1;
+			i2np_msg_free(m);
+			sent++;
+		}
+		if (rc != 0 ||
+		    ntcp2_frame_seal(tx, frame_out, p.data, p.len) != 0 ||
+		    !ntc_send(fd, frame_out, p.len + 18) || !drain(fd, rx, &g))
+			rc = 1;
+		bbuf_free(&p);
+	}
+	secs = (double)(time_mono_ms() - t0) / 1000.0;
+	printf("data: tunnels %zu answered %u sent %llu in %.1f s (%.0f/s)%s\n",
+	       n, g.answered, (unsigned long long)sent, secs,
+	       secs > 0 ? (double)sent / secs : 0.0,
+	       rc ? " (session lost)" : "");
+	free(ids);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	struct router_info *target = NULL, *ri = NULL;
@@ -143,8 +258,8 @@ int main(int argc, char **argv)
 	int fd, r, rc = 0;
 
 	if (argc < 4) {
-		fprintf(stderr, "usage: %s ROUTER_INFO NETID COUNT [BATCH]\n",
-			argv[0]);
+		fprintf(stderr, "usage: %s ROUTER_INFO NETID COUNT "
+			"[BATCH [DATA_SECONDS]]\n", argv[0]);
 		return 2;
 	}
 	crypto_init();
@@ -171,6 +286,11 @@ int main(int argc, char **argv)
 	}
 	ntcp2_dir_init(&tx, &k.send);
 	ntcp2_dir_init(&rx, &k.recv);
+	if (argc > 5) {
+		rc = data_flood(fd, &tx, &rx, &hop, id.hash, count,
+				strtod(argv[5], NULL));
+		sent = count = 0;
+	}
 	while (sent < count && rc == 0) {
 		struct batch bt = { .n = 0 };
 		uint64_t until;
@@ -214,8 +334,10 @@ int main(int argc, char **argv)
 		for (size_t i = 0; i < bt.n; i++)
 			tunnel_build_free(bt.p[i].b);
 	}
-	printf("sent %zu accepted %u rejected %u unanswered %u%s\n", sent,
-	       accepted, rejected, unanswered, rc ? " (session lost)" : "");
+	if (argc <= 5)
+		printf("sent %zu accepted %u rejected %u unanswered %u%s\n",
+		       sent, accepted, rejected, unanswered,
+		       rc ? " (session lost)" : "");
 	close(fd);
 	ntcp2_dir_wipe(&tx);
 	ntcp2_dir_wipe(&rx);
