@@ -9,6 +9,7 @@
 #include "apps/market/relayer.h"
 #include "apps/market/seedpay.h"
 #include "apps/swarm/swarm.h"
+#include "chain/abi.h"
 #include "chain/calls.h"
 #include "chain/eip712.h"
 #include "chain/rpc.h"
@@ -55,6 +56,23 @@ struct redeem_req {
 	size_t n;
 };
 
+/* A worker's reads of what the chain paid of lanes (redeemed(laneKey)). */
+struct sync_job {
+	struct bitsd_seedpay *sp;
+	struct chunkpay_saved *lanes;
+	struct u256 *paid;
+	bool *ok;
+	size_t n;
+};
+
+/* The kept vouchers written on a worker. */
+struct save_job {
+	struct bitsd_seedpay *sp;
+	char *path;
+	struct bbuf b;
+	int err;
+};
+
 struct payee_shown {
 	uint8_t a[ETH_ADDR_BYTES];
 	struct u256 cumulative;
@@ -84,6 +102,13 @@ struct bitsd_seedpay {
 	struct u256 redeemed_value;
 	struct payee_shown shown[BITSD_SEEDPAY_PAYEES_SHOWN];
 	size_t nshown;
+	/* vouchers kept across restarts (DATADIR/MARKET_VOUCHERS_FILE) */
+	char *vpath;
+	uint64_t saved_changes;
+	struct save_job *save;		/* under way */
+	bool sync_due;			/* ask the chain before redeeming */
+	struct sync_job *sync;		/* under way */
+	uint64_t restored, saves, save_failed, syncs;
 };
 
 bool bitsd_seedpay_wanted(const struct conf *cfg)
@@ -170,7 +195,7 @@ static void pots_read(struct bitsd_seedpay *sp)
 	uint64_t now = time_mono_ms();
 	struct pot_job *j;
 
-	if (sp->job || !sp->cc)
+	if (sp->job || sp->sync || !sp->cc)
 		return;
 	j = xzalloc(sizeof(*j));
 	j->sp = sp;
@@ -214,6 +239,124 @@ static void pot_fetch(void *ctx, const uint8_t signer[ETH_ADDR_BYTES])
 	}
 	s->want = true;
 	pots_read(sp);
+}
+
+/* --------------------------------------------- vouchers kept on disk */
+
+static void sync_run(void *arg)
+{
+	struct sync_job *j = arg;
+	struct bbuf call = BBUF_INIT;
+	uint8_t sel[4], key[32];
+
+	abi_selector(sel, "redeemed(bytes32)");
+	for (size_t i = 0; i < j->n; i++) {
+		chunkpay_lane_key(j->lanes[i].signer, j->lanes[i].v.lane,
+				  j->lanes[i].v.recipient, key);
+		bbuf_reset(&call);
+		bbuf_put(&call, sel, 4);
+		bbuf_put(&call, key, 32);
+		j->ok[i] = chain_call_u256(j->sp->cc, j->sp->dep.payment_hub,
+					   call.data, call.len,
+					   &j->paid[i]) == 0;
+	}
+	bbuf_free(&call);
+}
+
+static void sync_done(void *arg)
+{
+	struct sync_job *j = arg;
+	struct bitsd_seedpay *sp = j->sp;
+	struct chunkpay_payee *pe = market_seedpay_payee(sp->sp);
+	bool all = true;
+
+	sp->sync = NULL;
+	for (size_t i = 0; i < j->n; i++) {
+		if (!j->ok[i]) {
+			all = false;
+			continue;
+		}
+		chunkpay_payee_chain_redeemed(pe, j->lanes[i].signer,
+					      j->lanes[i].v.lane,
+					      j->lanes[i].v.recipient,
+					      &j->paid[i]);
+	}
+	if (all) {
+		sp->sync_due = false;
+		sp->syncs++;
+	}
+	free(j->lanes);
+	free(j->paid);
+	free(j->ok);
+	free(j);
+}
+
+/* Read on a worker what the chain paid of every lane owed (after a
+ * restart, or a redemption that failed: its answer may have been lost
+ * while the chain paid it), so no voucher is sent twice. */
+static void sync_start(struct bitsd_seedpay *sp)
+{
+	struct sync_job *j;
+
+	if (sp->sync || sp->job || !sp->cc)
+		return;			/* one worker on sp->cc at a time */
+	j = xzalloc(sizeof(*j));
+	j->sp = sp;
+	j->n = chunkpay_payee_saved(market_seedpay_payee(sp->sp), &j->lanes);
+	if (j->n == 0) {
+		free(j);
+		sp->sync_due = false;
+		return;
+	}
+	j->paid = xcalloc(j->n, sizeof(*j->paid));
+	j->ok = xcalloc(j->n, sizeof(*j->ok));
+	sp->sync = j;
+	worker_submit(sp->deps.wp, (struct work){ sync_run, sync_done, j });
+}
+
+static void save_run(void *arg)
+{
+	struct save_job *j = arg;
+
+	j->err = market_vouchers_write(j->path, &j->b);
+}
+
+static void save_done(void *arg)
+{
+	struct save_job *j = arg;
+	struct bitsd_seedpay *sp = j->sp;
+
+	sp->save = NULL;
+	if (j->err) {
+		sp->save_failed++;
+		log_warn(LD_APP, "seedpay: cannot keep the vouchers in %s: %s",
+			 j->path, err_str(j->err));
+		sp->saved_changes = UINT64_MAX;	/* try again */
+	} else {
+		sp->saves++;
+	}
+	bbuf_free(&j->b);
+	free(j->path);
+	free(j);
+}
+
+/* The payee changed since the last write: write its vouchers owed (the
+ * bytes made here, the file written on a worker). */
+static void save_start(struct bitsd_seedpay *sp)
+{
+	struct chunkpay_payee *pe = market_seedpay_payee(sp->sp);
+	uint64_t ch = chunkpay_payee_changes(pe);
+	struct save_job *j;
+
+	if (sp->save || !sp->vpath || ch == sp->saved_changes)
+		return;
+	j = xzalloc(sizeof(*j));
+	j->sp = sp;
+	j->path = xstrdup(sp->vpath);
+	market_vouchers_encode(pe, &j->b);
+	sp->saved_changes = ch;
+	sp->save = j;
+	worker_submit(sp->deps.wp, (struct work){ save_run, save_done, j });
 }
 
 /* ------------------------------------------------------- redemption */
@@ -285,6 +428,7 @@ static void redeem_done(void *arg, int err, int status,
 			redeem_arm(sp);
 		} else {
 			sp->redeem_failed++;
+			sp->sync_due = true;
 			log_info(LD_APP, "seedpay: redemption failed: %s",
 				 err ? err_str(err) : "the relayer refused");
 			sp->redeem_at_ms = time_mono_ms() +
@@ -303,7 +447,8 @@ static void redeem(struct bitsd_seedpay *sp)
 	struct redeem_req *rq;
 	int r;
 
-	if (sp->rq || time_mono_ms() < sp->redeem_at_ms)
+	if (sp->rq || sp->sync_due || sp->sync ||
+	    time_mono_ms() < sp->redeem_at_ms)
 		return;
 	rq = xzalloc(sizeof(*rq));
 	if (chunkpay_payee_batch_due(market_seedpay_payee(sp->sp),
@@ -344,6 +489,11 @@ static void tick_cb(void *arg)
 
 	if (sp->nsig)
 		pots_read(sp);
+	if (market_seedpay_payee(sp->sp)) {
+		if (sp->sync_due)
+			sync_start(sp);
+		save_start(sp);
+	}
 	if (sp->has_relayer && market_seedpay_payee(sp->sp))
 		redeem(sp);
 	evloop_timer_arm(sp->tick, TICK_MS);
@@ -385,6 +535,12 @@ static void status_section(void *ctx, json_t *o)
 				    json_integer((json_int_t)sp->batches));
 		json_object_set_new(r, "redeem_failed",
 				    json_integer((json_int_t)sp->redeem_failed));
+		json_object_set_new(r, "vouchers_restored",
+				    json_integer((json_int_t)sp->restored));
+		json_object_set_new(r, "vouchers_saves",
+				    json_integer((json_int_t)sp->saves));
+		json_object_set_new(r, "chain_syncs",
+				    json_integer((json_int_t)sp->syncs));
 		json_object_set_new(r, "relayer", json_boolean(sp->has_relayer));
 		json_object_set_new(r, "payees", a);
 		json_object_set_new(o, "seeder", r);
@@ -528,8 +684,28 @@ int bitsd_seedpay_start(const struct conf *cfg,
 	sp->sp = market_seedpay_new(&pol, &pc, sp->sep, sp->view,
 				    sp->spend ? &spend_pk : NULL, sp->pot_sk,
 				    pot_fetch, sp);
-	if (sp->spend)
+	if (sp->spend) {
+		size_t restored = 0, skipped = 0;
+
 		(void)market_seedpay_sell_all(sp->sp);
+		sp->vpath = fsutil_path_join(cfg->datadir,
+					     MARKET_VOUCHERS_FILE);
+		r = market_vouchers_load(market_seedpay_payee(sp->sp),
+					 sp->vpath, time_now_s(), &restored,
+					 &skipped);
+		if (r != 0)
+			log_warn(LD_APP, "seedpay: %s not read (%s): its "
+				 "vouchers are not restored", sp->vpath,
+				 err_str(r));
+		else if (restored || skipped)
+			log_notice(LD_APP, "seedpay: %zu kept vouchers "
+				   "restored, %zu left out", restored,
+				   skipped);
+		sp->restored = restored;
+		sp->sync_due = restored > 0;
+		sp->saved_changes = chunkpay_payee_changes(
+			market_seedpay_payee(sp->sp));
+	}
 	if (sp->pot_sk)
 		(void)market_seedpay_buy_all(sp->sp);
 	h.ctx = sp->sp;
@@ -555,7 +731,9 @@ fail:
 
 static bool pot_busy(void *arg)
 {
-	return ((struct bitsd_seedpay *)arg)->job != NULL;
+	struct bitsd_seedpay *sp = arg;
+
+	return sp->job || sp->sync || sp->save;
 }
 
 void bitsd_seedpay_stop(struct bitsd_seedpay *sp)
@@ -574,14 +752,28 @@ void bitsd_seedpay_stop(struct bitsd_seedpay *sp)
 	if (sp->sp && market_seedpay_payee(sp->sp)) {
 		struct u256 held = unredeemed(sp);
 
+		if (sp->vpath &&
+		    chunkpay_payee_changes(market_seedpay_payee(sp->sp)) !=
+		    sp->saved_changes) {
+			struct bbuf b = BBUF_INIT;
+
+			market_vouchers_encode(market_seedpay_payee(sp->sp),
+					       &b);
+			if (market_vouchers_write(sp->vpath, &b) != 0)
+				log_warn(LD_APP, "seedpay: cannot keep the "
+					 "vouchers in %s", sp->vpath);
+			bbuf_free(&b);
+		}
 		if (!u256_is_zero(&held)) {
 			char s[U256_DEC_BYTES];
 
-			log_warn(LD_APP, "seedpay: vouchers worth %s not "
-				 "redeemed",
-				 u256_format_dec(&held, s, sizeof(s)));
+			log_notice(LD_APP, "seedpay: vouchers worth %s not "
+				   "redeemed yet, kept in %s",
+				   u256_format_dec(&held, s, sizeof(s)),
+				   sp->vpath);
 		}
 	}
+	free(sp->vpath);
 	market_seedpay_free(sp->sp);
 	chain_client_free(sp->cc);
 	free(sp->sig);

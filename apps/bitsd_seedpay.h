@@ -14,8 +14,12 @@
  * expire before the next look) go, at most
  * MARKET_REDEEM_MAX at a time, to the relayer of swarm.pay.relayer over
  * the overlay, which redeems them from its own account (the stealth
- * addresses need no ETH).  Vouchers are kept in memory only: those not
- * redeemed when bitsd stops are lost.
+ * addresses need no ETH).  The vouchers owed are kept in
+ * DATADIR/seedpay-vouchers (0600; written on a worker within a second of
+ * a change, and at stop) and restored at start; before the first
+ * redemption after a restart, and after a redemption that failed, what
+ * the chain paid of each lane is read (PaymentHub.redeemed), so nothing
+ * is redeemed twice.
  *
  * Viewer (swarm.pay.key = FILE, the pot signer's key; with
  * swarm.pay.max-price): every seeder that sends terms at no more than

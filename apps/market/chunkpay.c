@@ -18,6 +18,7 @@
 #include "crypto/base/alloc.h"
 #include "crypto/base/bytes.h"
 #include "crypto/base/err.h"
+#include "crypto/keccak.h"
 #include "crypto/rand.h"
 
 /* ------------------------------------------------------------- codec */
@@ -323,6 +324,7 @@ struct chunkpay_payee {
 	size_t nlanes, caplanes;
 	struct pot_entry *pots;
 	size_t npots, cappots;
+	uint64_t changes;		/* chunkpay_payee_changes() */
 };
 
 const char *chunkpay_reason_str(enum chunkpay_reason r)
@@ -529,6 +531,7 @@ static enum chunkpay_reason judge(struct chunkpay_payee *p, struct lane *l,
 	l->v = *v;
 	memcpy(l->sig, sig, SECP_SIG_BYTES);
 	l->has_v = true;
+	p->changes++;
 	return CHUNKPAY_OK;
 }
 
@@ -709,6 +712,187 @@ void chunkpay_payee_redeemed(struct chunkpay_payee *p,
 		if (!l->open && !lane_owes(l))
 			memset(l, 0, sizeof(*l));
 	}
+	p->changes++;
+}
+
+size_t chunkpay_payee_saved(const struct chunkpay_payee *p,
+			    struct chunkpay_saved **out)
+{
+	size_t n = 0;
+
+	*out = NULL;
+	for (size_t i = 0; i < p->nlanes; i++)
+		if (p->lanes[i].used && lane_owes(&p->lanes[i]))
+			n++;
+	if (n == 0)
+		return 0;
+	*out = xcalloc(n, sizeof(**out));
+	n = 0;
+	for (size_t i = 0; i < p->nlanes; i++) {
+		const struct lane *l = &p->lanes[i];
+		struct chunkpay_saved *s = &(*out)[n];
+
+		if (!l->used || !lane_owes(l))
+			continue;
+		s->eph = l->eph;
+		memcpy(s->signer, l->signer, ETH_ADDR_BYTES);
+		s->v = l->v;
+		memcpy(s->sig, l->sig, SECP_SIG_BYTES);
+		s->redeemed = l->redeemed;
+		n++;
+	}
+	return n;
+}
+
+uint64_t chunkpay_payee_changes(const struct chunkpay_payee *p)
+{
+	return p->changes;
+}
+
+static struct lane *lane_find(const struct chunkpay_payee *p,
+			      const uint8_t signer[ETH_ADDR_BYTES],
+			      const uint8_t lane[32],
+			      const uint8_t recipient[ETH_ADDR_BYTES])
+{
+	for (size_t i = 0; i < p->nlanes; i++) {
+		struct lane *l = &p->lanes[i];
+
+		if (l->used && l->bound &&
+		    !memcmp(l->signer, signer, ETH_ADDR_BYTES) &&
+		    !memcmp(l->lane, lane, 32) &&
+		    !memcmp(l->recipient, recipient, ETH_ADDR_BYTES))
+			return l;
+	}
+	return NULL;
+}
+
+int chunkpay_payee_restore(struct chunkpay_payee *p,
+			   const struct chunkpay_saved *s, uint64_t now_s)
+{
+	uint8_t rcpt[ETH_ADDR_BYTES], d[32], who[ETH_ADDR_BYTES];
+	struct lane *l;
+	uint32_t id;
+	int r;
+
+	if (s->v.expiry <= now_s)
+		return ERR_EXPIRED;
+	if (u256_cmp(&s->v.cumulative, &s->redeemed) <= 0 ||
+	    stealth_derive(&p->view, &p->spend, &s->eph, rcpt) != 0 ||
+	    memcmp(rcpt, s->v.recipient, ETH_ADDR_BYTES) != 0)
+		return ERR_FORMAT;
+	voucher_digest(p->sep, &s->v, d);
+	if (secp_recover(d, s->sig, who) != 0 ||
+	    memcmp(who, s->signer, ETH_ADDR_BYTES) != 0)
+		return ERR_BAD_SIG;
+	if (lane_find(p, s->signer, s->v.lane, s->v.recipient))
+		return ERR_EXISTS;
+	if ((r = chunkpay_session_open(p, &id)) != 0)
+		return r;
+	l = &p->lanes[id];
+	l->open = false;
+	l->bound = true;
+	l->eph = s->eph;
+	memcpy(l->lane, s->v.lane, 32);
+	memcpy(l->recipient, s->v.recipient, ETH_ADDR_BYTES);
+	memcpy(l->signer, s->signer, ETH_ADDR_BYTES);
+	l->redeemed = s->redeemed;
+	l->v = s->v;
+	memcpy(l->sig, s->sig, SECP_SIG_BYTES);
+	l->has_v = true;
+	return 0;
+}
+
+void chunkpay_saved_encode(const struct chunkpay_saved *s, size_t n,
+			   struct bbuf *out)
+{
+	uint8_t w[32];
+
+	bbuf_put(out, CHUNKPAY_SAVED_MAGIC, 4);
+	bbuf_be32(out, (uint32_t)n);
+	for (size_t i = 0; i < n; i++) {
+		bbuf_put(out, s[i].eph.b, SECP_PK_BYTES);
+		bbuf_put(out, s[i].signer, ETH_ADDR_BYTES);
+		bbuf_put(out, s[i].v.recipient, ETH_ADDR_BYTES);
+		bbuf_put(out, s[i].v.lane, 32);
+		u256_to_be(&s[i].v.cumulative, w);
+		bbuf_put(out, w, 32);
+		bbuf_be64(out, s[i].v.expiry);
+		bbuf_put(out, s[i].sig, SECP_SIG_BYTES);
+		u256_to_be(&s[i].redeemed, w);
+		bbuf_put(out, w, 32);
+	}
+}
+
+int chunkpay_saved_decode(const uint8_t *in, size_t len,
+			  struct chunkpay_saved **out, size_t *n)
+{
+	struct chunkpay_saved *s;
+	struct breader r;
+	uint32_t k;
+
+	*out = NULL;
+	*n = 0;
+	if (len < CHUNKPAY_SAVED_HEAD_BYTES)
+		return ERR_TRUNCATED;
+	if (memcmp(in, CHUNKPAY_SAVED_MAGIC, 4) != 0)
+		return ERR_FORMAT;
+	br_init(&r, in + 4, len - 4);
+	k = br_be32(&r);
+	if (k > CHUNKPAY_LANES_MAX)
+		return ERR_TOO_BIG;
+	if (br_left(&r) != (size_t)k * CHUNKPAY_SAVED_BYTES)
+		return br_left(&r) < (size_t)k * CHUNKPAY_SAVED_BYTES ?
+		       ERR_TRUNCATED : ERR_FORMAT;
+	if (k == 0)
+		return 0;
+	s = xcalloc(k, sizeof(*s));
+	for (uint32_t i = 0; i < k; i++) {
+		br_copy(&r, s[i].eph.b, SECP_PK_BYTES);
+		br_copy(&r, s[i].signer, ETH_ADDR_BYTES);
+		br_copy(&r, s[i].v.recipient, ETH_ADDR_BYTES);
+		br_copy(&r, s[i].v.lane, 32);
+		(void)u256_from_be(&s[i].v.cumulative, br_take(&r, 32), 32);
+		s[i].v.expiry = br_be64(&r);
+		br_copy(&r, s[i].sig, SECP_SIG_BYTES);
+		(void)u256_from_be(&s[i].redeemed, br_take(&r, 32), 32);
+	}
+	if (!br_done(&r)) {
+		free(s);
+		return ERR_INTERNAL;
+	}
+	*out = s;
+	*n = k;
+	return 0;
+}
+
+void chunkpay_lane_key(const uint8_t signer[ETH_ADDR_BYTES],
+		       const uint8_t lane[32],
+		       const uint8_t recipient[ETH_ADDR_BYTES],
+		       uint8_t key[32])
+{
+	uint8_t m[96];
+
+	memset(m, 0, sizeof(m));
+	memcpy(m + 12, signer, ETH_ADDR_BYTES);
+	memcpy(m + 32, lane, 32);
+	memcpy(m + 76, recipient, ETH_ADDR_BYTES);
+	keccak256(key, m, sizeof(m));
+}
+
+void chunkpay_payee_chain_redeemed(struct chunkpay_payee *p,
+				   const uint8_t signer[ETH_ADDR_BYTES],
+				   const uint8_t lane[32],
+				   const uint8_t recipient[ETH_ADDR_BYTES],
+				   const struct u256 *redeemed)
+{
+	struct lane *l = lane_find(p, signer, lane, recipient);
+
+	if (!l || u256_cmp(redeemed, &l->redeemed) <= 0)
+		return;
+	l->redeemed = *redeemed;
+	if (!l->open && !lane_owes(l))
+		memset(l, 0, sizeof(*l));
+	p->changes++;
 }
 
 uint64_t chunkpay_redeem_delay_ms(uint64_t min_ms, uint64_t max_ms)

@@ -37,6 +37,7 @@
 #include <stdint.h>
 
 #include "chain/calls.h"
+#include "crypto/base/bytes.h"
 #include "chain/eip712.h"
 #include "chain/secp.h"
 #include "chain/stealth.h"
@@ -241,6 +242,64 @@ int chunkpay_payee_batch_due(const struct chunkpay_payee *p, uint64_t now_s,
  * lanes paid in full are dropped). */
 void chunkpay_payee_redeemed(struct chunkpay_payee *p,
 			     const struct chunkpay_batch *b);
+/* ------------------------------------------------ kept across restarts */
+
+/* A lane's latest accepted voucher and what the chain paid of it. */
+struct chunkpay_saved {
+	struct secp_pk eph;
+	uint8_t signer[ETH_ADDR_BYTES];
+	struct eip712_voucher v;	/* recipient, lane, cumulative, expiry */
+	uint8_t sig[SECP_SIG_BYTES];
+	struct u256 redeemed;
+};
+#define CHUNKPAY_SAVED_MAGIC "BVS1"
+#define CHUNKPAY_SAVED_HEAD_BYTES 8	/* magic ‖ count (u32) */
+#define CHUNKPAY_SAVED_BYTES (SECP_PK_BYTES + 2 * ETH_ADDR_BYTES + 32 + \
+			      32 + 8 + SECP_SIG_BYTES + 32)
+
+/* Every lane owed something (a voucher accepted and not all redeemed),
+ * in *out (the caller frees it); their count. */
+size_t chunkpay_payee_saved(const struct chunkpay_payee *p,
+			    struct chunkpay_saved **out);
+/* Grows with every voucher accepted and every redemption noted: what
+ * chunkpay_payee_saved() gives may have changed. */
+uint64_t chunkpay_payee_changes(const struct chunkpay_payee *p);
+/*
+ * A lane saved before a restart, back as a closed lane (its peer is gone)
+ * owed until redeemed, checked as a voucher received: the recipient is
+ * our stealth address for E, the signature recovers to the signer,
+ * something is owed, it expires after now_s.  ERR_EXPIRED, ERR_BAD_SIG,
+ * ERR_FORMAT, ERR_EXISTS (that lane is held already), ERR_LIMIT.
+ */
+int chunkpay_payee_restore(struct chunkpay_payee *p,
+			   const struct chunkpay_saved *s, uint64_t now_s);
+/* The saved lanes as bytes: magic ‖ count (u32) ‖ count records of
+ * E ‖ signer ‖ recipient ‖ lane ‖ cumulative ‖ expiry ‖ sig ‖ redeemed,
+ * all big-endian.  Decoding takes untrusted bytes: ERR_TRUNCATED,
+ * ERR_FORMAT, ERR_TOO_BIG past CHUNKPAY_LANES_MAX; *out freed by the
+ * caller. */
+void chunkpay_saved_encode(const struct chunkpay_saved *s, size_t n,
+			   struct bbuf *out);
+int chunkpay_saved_decode(const uint8_t *in, size_t len,
+			  struct chunkpay_saved **out, size_t *n);
+/* PaymentHub's key of a lane: keccak256(signer ‖ lane ‖ recipient), each
+ * in a word (redeemed(key) is what the chain paid of it). */
+void chunkpay_lane_key(const uint8_t signer[ETH_ADDR_BYTES],
+		       const uint8_t lane[32],
+		       const uint8_t recipient[ETH_ADDR_BYTES],
+		       uint8_t key[32]);
+/*
+ * What the chain paid of a lane (PaymentHub.redeemed(key), read after a
+ * restart or a redemption whose answer was lost): the lane's redeemed is
+ * raised to it, so a voucher the chain paid is never sent again; a
+ * closed lane paid in full is dropped.
+ */
+void chunkpay_payee_chain_redeemed(struct chunkpay_payee *p,
+				   const uint8_t signer[ETH_ADDR_BYTES],
+				   const uint8_t lane[32],
+				   const uint8_t recipient[ETH_ADDR_BYTES],
+				   const struct u256 *redeemed);
+
 /* A random delay before the next redemption, in [min_ms, max_ms]
  * (redemptions at random times do not line up with sessions). */
 uint64_t chunkpay_redeem_delay_ms(uint64_t min_ms, uint64_t max_ms);

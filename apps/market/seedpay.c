@@ -13,6 +13,7 @@
 #include "apps/market/seedpay.h"
 #include "crypto/base/alloc.h"
 #include "crypto/base/err.h"
+#include "crypto/base/fsutil.h"
 #include "crypto/base/log.h"
 #include "crypto/base/time.h"
 
@@ -371,4 +372,49 @@ bool market_seedpay_paid(const struct market_seedpay *m,
 	*paid = chunkpay_payer_paid(p->payer);
 	chunkpay_payer_recipient(p->payer, recipient);
 	return true;
+}
+
+void market_vouchers_encode(const struct chunkpay_payee *p, struct bbuf *out)
+{
+	struct chunkpay_saved *s = NULL;
+	size_t n = chunkpay_payee_saved(p, &s);
+
+	chunkpay_saved_encode(s, n, out);
+	free(s);
+}
+
+int market_vouchers_write(const char *path, const struct bbuf *b)
+{
+	return fsutil_write_atomic(path, b->data, b->len, 0600, true);
+}
+
+int market_vouchers_load(struct chunkpay_payee *p, const char *path,
+			 uint64_t now_s, size_t *restored, size_t *skipped)
+{
+	struct chunkpay_saved *s = NULL;
+	uint8_t *buf = NULL;
+	size_t len = 0, n = 0;
+	int r;
+
+	*restored = *skipped = 0;
+	r = fsutil_read_file(path, MARKET_VOUCHERS_MAX_BYTES, &buf, &len);
+	if (r == ERR_NOT_FOUND)
+		return 0;
+	if (r != 0)
+		return r;
+	r = chunkpay_saved_decode(buf, len, &s, &n);
+	xfree_wipe(buf, len);
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		int e = chunkpay_payee_restore(p, &s[i], now_s);
+
+		if (e == 0) {
+			++*restored;
+		} else {
+			++*skipped;
+			log_info(LD_APP, "seedpay: a kept voucher left out: %s",
+				 err_str(e));
+		}
+	}
+	free(s);
+	return r;
 }

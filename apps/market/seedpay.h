@@ -77,6 +77,27 @@ bool market_seedpay_paid(const struct market_seedpay *m,
 			 const uint8_t hash[32], const uint8_t peer[32],
 			 struct u256 *paid, uint8_t recipient[ETH_ADDR_BYTES]);
 
+/*
+ * Vouchers kept across a restart (the seeder's, DATADIR/MARKET_VOUCHERS_FILE,
+ * mode 0600): every lane owed something, written whole and atomically.
+ * market_vouchers_encode() runs where the payee lives (the loop),
+ * market_vouchers_write() anywhere (a worker).  Loading restores each lane
+ * still good (chunkpay_payee_restore(): ours, signed, owed, not expired)
+ * and counts the rest; a missing file restores nothing.  What the chain
+ * paid of a restored lane since the file was written is not in it: read
+ * redeemed(chunkpay_lane_key()) before redeeming
+ * (chunkpay_payee_chain_redeemed()), so nothing is redeemed twice.
+ */
+#define MARKET_VOUCHERS_FILE "seedpay-vouchers"
+#define MARKET_VOUCHERS_MAX_BYTES (CHUNKPAY_SAVED_HEAD_BYTES + \
+	CHUNKPAY_LANES_MAX * CHUNKPAY_SAVED_BYTES)
+void market_vouchers_encode(const struct chunkpay_payee *p, struct bbuf *out);
+int market_vouchers_write(const char *path, const struct bbuf *b);
+/* ERR_FORMAT/ERR_TRUNCATED/ERR_TOO_BIG for a file that does not parse
+ * (nothing restored), ERR_IO. */
+int market_vouchers_load(struct chunkpay_payee *p, const char *path,
+			 uint64_t now_s, size_t *restored, size_t *skipped);
+
 /* The swarm_pay_hooks functions; ctx is the struct market_seedpay. */
 void market_seedpay_open(void *ctx, const uint8_t hash[32],
 			 const uint8_t peer[32], struct bbuf *out);

@@ -3,7 +3,10 @@
  * a viewer gets TERMS and a seeder gets VOUCHERs.  A decoded message must
  * encode back to the same bytes; the input is also given to a payer as
  * terms and to a payee session as a voucher (with its pot known), whose
- * answer must be a reason it names.
+ * answer must be a reason it names.  The input as a file of kept
+ * vouchers (chunkpay_saved_decode): decoded, it encodes back to the same
+ * bytes, and each record given to chunkpay_payee_restore() must not
+ * crash.
  */
 #include "config.h"
 
@@ -61,6 +64,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		(void)chunkpay_payee_pot_set(pe, signer, &hp, 1000);
 	if (strcmp(chunkpay_reason_str(why), "?") == 0)
 		abort();
+	{
+		struct chunkpay_saved *sv = NULL;
+		struct bbuf b = BBUF_INIT;
+		size_t n = 0;
+
+		if (chunkpay_saved_decode(data, size, &sv, &n) == 0) {
+			chunkpay_saved_encode(sv, n, &b);
+			if (b.len != size || memcmp(b.data, data, size))
+				abort();
+			for (size_t i = 0; i < n; i++)
+				(void)chunkpay_payee_restore(pe, &sv[i], 1000);
+		}
+		free(sv);
+		bbuf_free(&b);
+	}
 	chunkpay_payee_free(pe);
 	return 0;
 }

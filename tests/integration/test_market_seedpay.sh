@@ -19,6 +19,9 @@
 #  - b1 fetches the content from the three with `bits get` and the K from
 #    its key library (the seeders named, no tracker): byte-exact; it took
 #    the three seeders' terms and paid every chunk it received;
+#  - b4 (a redeem delay of an hour) holds every voucher when the fetch
+#    ends, stops, and starts again with a short delay: its vouchers kept
+#    in DATADIR/seedpay-vouchers (0600) are restored and redeemed;
 #  - every seeder redeems all it served (/api/status seedpay): the
 #    stealth addresses are all distinct, hold no ETH, and each seeder's
 #    hold exactly what it served x price less the protocol fee, to the
@@ -136,10 +139,12 @@ wait_log "$W/b1/bitsd.log" "seedpay: selling off" 120 &&
 	{ bad "b1: no market or seedpay (see $W/b1/bitsd.log)"; result $NAME; exit 1; }
 GW=$(tr -d '\n' <"$W/b1/market-gateway.b32")
 AG=$(tr -d '\n' <"$W/b1/market-agent.b32")
+# b4 redeems nothing for an hour (the first run); b2 and b3 within 4 s
 for n in 2 3 4; do
+	delay=4; [ $n = 4 ] && delay=3600
 	start $n --market.gateways "$GW" --market.deploy "$D" \
 		--swarm.pay.price $PRICE \
-		--swarm.pay.relayer "$RL" --swarm.pay.redeem-delay 4
+		--swarm.pay.relayer "$RL" --swarm.pay.redeem-delay $delay
 done
 for n in 2 3 4; do
 	wait_log "$W/b$n/bitsd.log" "seedpay: selling on" 120 &&
@@ -228,13 +233,36 @@ else
 fi
 check "b1 took the terms of the three seeders" 3 "$(sp 1 's["viewer"]["terms_taken"]')"
 
+# b4 holds every voucher, nothing redeemed; it stops and starts again
+# with a short delay: the vouchers kept in DATADIR/seedpay-vouchers
+# (0600) are restored, what the chain paid of their lanes is read, and
+# they are redeemed (S4: what it served before the restart)
+i=0
+while [ "$(sp 4 's["seeder"]["chunks_served"] > 0 and int(s["seeder"]["unredeemed"]) == s["seeder"]["chunks_served"] * '$PRICE' and s["seeder"]["redeemed"] == 0')" != True ] && [ $i -lt 120 ]; do
+	sleep 1; i=$((i + 1))
+done
+S4=$(sp 4 's["seeder"]["chunks_served"]')
+check "b4 holds the vouchers of all it served, none redeemed" \
+	"$((${S4:-0} * PRICE)) 0" "$(sp 4 's["seeder"]["unredeemed"] + " " + str(s["seeder"]["redeemed"])')"
+BPID=$P4
+bitsd_stop && ok "b4 stopped cleanly" || bad "b4 did not stop cleanly"
+check "b4's kept vouchers are 0600" 600 "$(stat -c %a "$W/b4/seedpay-vouchers" 2>/dev/null)"
+start 4 --market.gateways "$GW" --market.deploy "$D" \
+	--swarm.pay.price $PRICE \
+	--swarm.pay.relayer "$RL" --swarm.pay.redeem-delay 4
+wait_log "$W/b4/bitsd.log" "kept vouchers restored, 0 left out" 120 &&
+	ok "b4 restored its kept vouchers" ||
+	bad "b4 restored no voucher (see $W/b4/bitsd.log)"
+# served N: what router n served (b4: before its restart)
+served() { if [ "$1" = 4 ]; then echo "${S4:-0}"; else sp "$1" 's["seeder"]["chunks_served"]'; fi; }
+
 # Every seeder redeems what it served (the last voucher comes when the
 # content is whole, then a redemption within 4 s of it, over tunnels).
 i=0
 while :; do
 	done_=0
 	for n in 2 3 4; do
-		[ "$(sp $n 's["seeder"]["unredeemed"] == "0" and int(s["seeder"]["redeemed_value"]) == s["seeder"]["chunks_served"] * '$PRICE'')" = True ] &&
+		[ "$(sp $n 's["seeder"]["unredeemed"] == "0" and int(s["seeder"]["redeemed_value"]) == '"$(served $n)"' * '$PRICE'')" = True ] &&
 			done_=$((done_ + 1))
 	done
 	[ $done_ = 3 ] || [ $i -ge 120 ] && break
@@ -242,9 +270,11 @@ while :; do
 done
 for n in 1 2 3 4; do st $n >"$W/status$n.json"; done
 check "the three seeders redeemed every chunk they served" 3 $done_
+check "b4 after its restart: vouchers restored, the chain asked" True \
+	"$(sp 4 's["seeder"]["vouchers_restored"] > 0 and s["seeder"]["chain_syncs"] > 0')"
 TOTAL=0 SERVED=0 ALL=""
 for n in 2 3 4; do
-	s=$(sp $n 's["seeder"]["chunks_served"]')
+	s=$(served $n)
 	[ "${s:-0}" -gt 0 ] && ok "b$n served $s chunks" || bad "b$n served no chunk"
 	addrs=$(sp $n '" ".join(p["address"] for p in s["seeder"]["payees"])')
 	got=0

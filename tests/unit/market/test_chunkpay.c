@@ -10,17 +10,22 @@
  */
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "apps/market/chunkpay.h"
 #include "apps/market/gateway.h"
 #include "apps/market/relayer.h"
 #include "apps/market/rpc.h"
+#include "apps/market/seedpay.h"
 #include "apps/market/upstream_http.h"
 #include "chain/abi.h"
 #include "chain/calls.h"
 #include "chain/rpc.h"
+#include "crypto/base/alloc.h"
 #include "crypto/base/err.h"
+#include "crypto/base/fsutil.h"
 #include "router/worker.h"
 #include "tests/unit/market/tmarket.h"
 
@@ -376,6 +381,70 @@ static struct u256 view_u256(struct cworld *w, const uint8_t to[20],
 	return v;
 }
 
+/* The viewer (account 4) funds a pot (deposit 50000, escrow 40000) for a
+ * fresh signer pot; the hub's domain separator in sep, the pot in hp;
+ * the test's clock is the chain's. */
+static void pot_up(struct cworld *w, struct secp_sk *pot, uint8_t signer[20],
+		   uint8_t sep[32], struct hub_pot *hp)
+{
+	struct tctx *t = w->t;
+	struct bbuf c = BBUF_INIT, ret = BBUF_INIT;
+	struct u256 amount = u256_from_u64(1000000), dep, esc;
+	struct secp_sk k;
+	uint8_t funder[20];
+
+	T_OK(t, chain_block_timestamp(w->cc, &g_now));
+	secp_sk_generate(pot);
+	T_OK(t, secp_sk_address(pot, signer));
+	tm_anvil_key(4, &k);
+	T_OK(t, secp_sk_address(&k, funder));
+	erc20_mint(&c, funder, &amount);
+	T_TRUE(t, csend(w, 9, w->a.dep.token, &c));
+	bbuf_reset(&c);
+	erc20_approve(&c, w->a.dep.payment_hub, &amount);
+	T_TRUE(t, csend(w, 4, w->a.dep.token, &c));
+	dep = u256_from_u64(50000);
+	esc = u256_from_u64(40000);
+	bbuf_reset(&c);
+	T_OK(t, hub_fund_call(&c, signer, &dep, &esc));
+	T_TRUE(t, csend(w, 4, w->a.dep.payment_hub, &c));
+	bbuf_reset(&c);
+	hub_domain_separator_call(&c);
+	T_OK(t, chain_call(w->cc, NULL, w->a.dep.payment_hub, c.data, c.len,
+			   &ret));
+	T_EQ(t, ret.len, 32);
+	if (ret.len == 32)
+		memcpy(sep, ret.data, 32);
+	bbuf_reset(&c);
+	bbuf_reset(&ret);
+	hub_pots_call(&c, signer);
+	T_OK(t, chain_call(w->cc, NULL, w->a.dep.payment_hub, c.data, c.len,
+			   &ret));
+	T_OK(t, hub_pot_decode(ret.data, ret.len, hp));
+	T_EQ(t, hp->deposit.w[0], 50000);
+	bbuf_free(&c);
+	bbuf_free(&ret);
+}
+
+/* A relayer destination (account 5) on a node of its own. */
+static struct market_relayer *relayer_up(struct cworld *w,
+					 struct worker_pool **wp,
+					 struct tm_node **rn)
+{
+	struct market_relayer_config rlc;
+	struct market_relayer *rl;
+	struct secp_sk rk;
+
+	*wp = worker_pool_new(w->tm.el, 1);
+	memset(&rlc, 0, sizeof(rlc));
+	rlc.dep = w->a.dep;
+	tm_anvil_key(5, &rk);
+	*rn = tm_node(&w->tm);
+	rl = market_relayer_new(&rlc, &rk, w->rpc, *wp, w->tm.el);
+	market_relayer_serve(rl, (*rn)->mgr);
+	return rl;
+}
+
 struct redeemed {
 	bool done;
 	int err, status;
@@ -499,52 +568,22 @@ static void test_redeem(struct tctx *t)
 	struct chunkpay_batch b[3];
 	struct eip712_voucher v[3];
 	uint8_t sigs[3][SECP_SIG_BYTES];
-	struct secp_sk pot, k;
+	struct secp_sk pot;
 	struct hub_pot hp;
 	struct bbuf c = BBUF_INIT, ret = BBUF_INIT;
-	struct u256 amount = u256_from_u64(1000000), dep, esc, fee_bps, bal;
-	uint8_t sep[32], signer[20], funder[20], vb[CHUNKPAY_VOUCHER_BYTES];
+	struct u256 fee_bps, bal;
+	uint8_t sep[32], signer[20], vb[CHUNKPAY_VOUCHER_BYTES];
 	uint8_t sel[ABI_SELECTOR_BYTES], addr[20];
 	uint64_t total = 0;
 	unsigned why[16] = { 0 };
 	struct worker_pool *wp = NULL;
 	struct market_relayer *rl = NULL;
-	struct market_relayer_config rlc;
 	struct market_relayer_stats rst;
 	struct tm_node *rn;
-	struct secp_sk rk;
 
 	if (!cworld_up(&w, t))
 		return;
-	T_OK(t, chain_block_timestamp(w.cc, &g_now));
-	/* the viewer (account 4) funds a pot for a fresh signer */
-	secp_sk_generate(&pot);
-	T_OK(t, secp_sk_address(&pot, signer));
-	tm_anvil_key(4, &k);
-	T_OK(t, secp_sk_address(&k, funder));
-	erc20_mint(&c, funder, &amount);
-	T_TRUE(t, csend(&w, 9, w.a.dep.token, &c));
-	bbuf_reset(&c);
-	erc20_approve(&c, w.a.dep.payment_hub, &amount);
-	T_TRUE(t, csend(&w, 4, w.a.dep.token, &c));
-	dep = u256_from_u64(50000);
-	esc = u256_from_u64(40000);
-	bbuf_reset(&c);
-	T_OK(t, hub_fund_call(&c, signer, &dep, &esc));
-	T_TRUE(t, csend(&w, 4, w.a.dep.payment_hub, &c));
-	bbuf_reset(&c);
-	hub_domain_separator_call(&c);
-	T_OK(t, chain_call(w.cc, NULL, w.a.dep.payment_hub, c.data, c.len,
-			   &ret));
-	T_EQ(t, ret.len, 32);
-	memcpy(sep, ret.data, 32);
-	bbuf_reset(&c);
-	bbuf_reset(&ret);
-	hub_pots_call(&c, signer);
-	T_OK(t, chain_call(w.cc, NULL, w.a.dep.payment_hub, c.data, c.len,
-			   &ret));
-	T_OK(t, hub_pot_decode(ret.data, ret.len, &hp));
-	T_EQ(t, hp.deposit.w[0], 50000);
+	pot_up(&w, &pot, signer, sep, &hp);
 
 	/* three seeders, each paid per chunk on its own lane */
 	for (int i = 0; i < 3; i++) {
@@ -573,13 +612,7 @@ static void test_redeem(struct tctx *t)
 		  memcmp(v[0].recipient, v[2].recipient, 20) != 0);
 	/* a relayer destination (account 5) redeems all three in one
 	 * transaction; the batch goes to it over a stream */
-	wp = worker_pool_new(w.tm.el, 1);
-	memset(&rlc, 0, sizeof(rlc));
-	rlc.dep = w.a.dep;
-	tm_anvil_key(5, &rk);
-	rn = tm_node(&w.tm);
-	rl = market_relayer_new(&rlc, &rk, w.rpc, wp, w.tm.el);
-	market_relayer_serve(rl, rn->mgr);
+	rl = relayer_up(&w, &wp, &rn);
 	T_EQ(t, redeem_via(&w, rn, v, (const uint8_t (*)[65])sigs, 3),
 	     MARKET_RELAY_OK);
 	/* again: nothing new, reverted on chain */
@@ -631,11 +664,238 @@ static void test_redeem(struct tctx *t)
 	cworld_down(&w);
 }
 
+/* The lanes' saved form round-trips; a cut, a bad magic or too many
+ * lanes are refused. */
+static void test_saved_codec(struct tctx *t)
+{
+	struct chunkpay_saved in[2], *out = NULL;
+	struct bbuf b = BBUF_INIT, b2 = BBUF_INIT;
+	size_t n = 0;
+
+	memset(in, 0, sizeof(in));
+	for (int i = 0; i < 2; i++) {
+		memset(in[i].eph.b, 0x11 + i, SECP_PK_BYTES);
+		memset(in[i].signer, 0x21 + i, 20);
+		memset(in[i].v.recipient, 0x31 + i, 20);
+		memset(in[i].v.lane, 0x41 + i, 32);
+		in[i].v.cumulative = u256_from_u64(1000 + i);
+		in[i].v.expiry = NOW + i;
+		memset(in[i].sig, 0x51 + i, SECP_SIG_BYTES);
+		in[i].redeemed = u256_from_u64(10 + i);
+	}
+	chunkpay_saved_encode(in, 2, &b);
+	T_EQ(t, b.len, CHUNKPAY_SAVED_HEAD_BYTES + 2 * CHUNKPAY_SAVED_BYTES);
+	T_OK(t, chunkpay_saved_decode(b.data, b.len, &out, &n));
+	T_EQ(t, n, 2);
+	if (n == 2) {
+		chunkpay_saved_encode(out, n, &b2);
+		T_EQ(t, b2.len, b.len);
+		T_MEMEQ(t, b2.data, b.data, b.len);
+		T_EQ(t, out[1].redeemed.w[0], 11);
+		T_EQ(t, out[1].v.expiry, NOW + 1);
+	}
+	free(out);
+	T_ERR(t, chunkpay_saved_decode(b.data, b.len - 1, &out, &n),
+	      ERR_TRUNCATED);
+	T_ERR(t, chunkpay_saved_decode(b.data, 7, &out, &n), ERR_TRUNCATED);
+	b.data[7] = 3;				/* count 3, two records */
+	T_ERR(t, chunkpay_saved_decode(b.data, b.len, &out, &n),
+	      ERR_TRUNCATED);
+	b.data[6] = 0x10;			/* count 4099 */
+	T_ERR(t, chunkpay_saved_decode(b.data, b.len, &out, &n), ERR_TOO_BIG);
+	b.data[0] = 'X';
+	T_ERR(t, chunkpay_saved_decode(b.data, b.len, &out, &n), ERR_FORMAT);
+	bbuf_free(&b);
+	bbuf_free(&b2);
+}
+
+/* What the chain paid of each lane owed: redeemed(laneKey). */
+static void chain_sync(struct cworld *w, struct chunkpay_payee *pe)
+{
+	struct chunkpay_saved *sv = NULL;
+	size_t n = chunkpay_payee_saved(pe, &sv);
+	uint8_t sel[ABI_SELECTOR_BYTES], key[32];
+	struct bbuf c = BBUF_INIT;
+	struct u256 r;
+
+	abi_selector(sel, "redeemed(bytes32)");
+	for (size_t i = 0; i < n; i++) {
+		chunkpay_lane_key(sv[i].signer, sv[i].v.lane,
+				  sv[i].v.recipient, key);
+		bbuf_reset(&c);
+		bbuf_put(&c, sel, sizeof(sel));
+		bbuf_put(&c, key, 32);
+		r = view_u256(w, w->a.dep.payment_hub, &c);
+		chunkpay_payee_chain_redeemed(pe, sv[i].signer, sv[i].v.lane,
+					      sv[i].v.recipient, &r);
+	}
+	free(sv);
+	bbuf_free(&c);
+}
+
+/*
+ * Vouchers kept across a seeder's restart: two viewers' vouchers saved
+ * (0600), a new payee with the same keys loads both and redeems them
+ * through a relayer, each stealth balance to the wei; saved again, the
+ * file holds nothing owed.  A restart from the file written before that
+ * redemption (a crash before the save) restores both, and the chain's
+ * redeemed() of each lane leaves nothing to redeem (the same batch again
+ * reverts on chain): never redeemed twice.  A record changed in the file,
+ * another seeder's keys and an expired voucher are left out.
+ */
+static void test_restart(struct tctx *t)
+{
+	static const uint64_t chunks[2] = { 24, 17 };
+	struct cworld w;
+	struct chunkpay_policy pol;
+	struct seeder s;
+	struct chunkpay_payee *pe2 = NULL, *pe3 = NULL, *pe4 = NULL;
+	struct chunkpay_payer *p[2] = { NULL, NULL };
+	struct chunkpay_batch b = { 0 }, b3 = { 0 };
+	struct secp_sk pot, ov;
+	struct secp_pk osp;
+	struct hub_pot hp;
+	struct bbuf old = BBUF_INIT, c = BBUF_INIT;
+	struct worker_pool *wp = NULL;
+	struct market_relayer *rl = NULL;
+	struct tm_node *rn;
+	struct u256 fee_bps, bal;
+	uint8_t sep[32], signer[20], vb[CHUNKPAY_VOUCHER_BYTES];
+	uint8_t sel[ABI_SELECTOR_BYTES], *file = NULL;
+	unsigned why[16] = { 0 };
+	size_t restored, skipped, flen = 0;
+	char *path, *oldpath;
+	struct stat st;
+
+	if (!cworld_up(&w, t))
+		return;
+	path = fsutil_path_join(t_tmpdir(t), MARKET_VOUCHERS_FILE);
+	oldpath = fsutil_path_join(t_tmpdir(t), "old-vouchers");
+	pot_up(&w, &pot, signer, sep, &hp);
+	policy(&pol, 9);
+	pol.redeem_cost = u256_from_u64(1);
+	seeder_init(t, &s, &pol, sep);
+	(void)chunkpay_payee_pot_set(s.pe, signer, &hp, g_now);
+	for (int i = 0; i < 2; i++) {
+		if (i == 1)
+			T_OK(t, chunkpay_session_open(s.pe, &s.id));
+		p[i] = payer_for(t, &s, &pot, sep);
+		T_EQ(t, serve(t, &s, p[i], chunks[i], true, why, NULL),
+		     chunks[i]);
+		if (chunkpay_payer_flush(p[i], g_now, vb) == 1)
+			T_EQ(t, chunkpay_session_voucher(s.pe, s.id, vb,
+							 sizeof(vb), g_now,
+							 NULL), CHUNKPAY_OK);
+	}
+	/* saved while one session is still open */
+	market_vouchers_encode(s.pe, &old);
+	T_OK(t, market_vouchers_write(path, &old));
+	T_OK(t, market_vouchers_write(oldpath, &old));
+	T_OK(t, stat(path, &st));
+	T_EQ(t, st.st_mode & 0777, 0600);
+	chunkpay_payee_free(s.pe);
+	s.pe = NULL;
+
+	/* the restart: the same keys, the file loaded */
+	pe2 = chunkpay_payee_new(&pol, sep, &s.view, &s.spend_pk);
+	T_OK(t, market_vouchers_load(pe2, path, g_now, &restored, &skipped));
+	T_EQ(t, restored, 2);
+	T_EQ(t, skipped, 0);
+	/* loading again adds nothing (the lanes are held) */
+	T_OK(t, market_vouchers_load(pe2, path, g_now, &restored, &skipped));
+	T_EQ(t, restored, 0);
+	T_EQ(t, skipped, 2);
+	T_OK(t, chunkpay_payee_batch(pe2, false, &b));
+	T_EQ(t, b.n, 2);
+	T_EQ(t, b.total.w[0], 9 * (chunks[0] + chunks[1]));
+	rl = relayer_up(&w, &wp, &rn);
+	T_EQ(t, redeem_via(&w, rn, b.v, (const uint8_t (*)[65])b.sig, b.n),
+	     MARKET_RELAY_OK);
+	chunkpay_payee_redeemed(pe2, &b);
+	abi_selector(sel, "protocolFeeBps()");
+	bbuf_put(&c, sel, sizeof(sel));
+	fee_bps = view_u256(&w, w.a.dep.payment_hub, &c);
+	for (size_t i = 0; i < b.n; i++) {
+		uint64_t gross = b.v[i].cumulative.w[0];
+
+		bbuf_reset(&c);
+		hub_balances_call(&c, b.v[i].recipient);
+		bal = view_u256(&w, w.a.dep.payment_hub, &c);
+		T_EQ(t, bal.w[0], gross - gross * fee_bps.w[0] / 10000);
+	}
+	/* saved again: nothing owed is left in the file */
+	bbuf_reset(&c);
+	market_vouchers_encode(pe2, &c);
+	T_OK(t, market_vouchers_write(path, &c));
+	T_EQ(t, c.len, CHUNKPAY_SAVED_HEAD_BYTES);
+	chunkpay_batch_free(&b);
+	T_OK(t, chunkpay_payee_batch(pe2, true, &b));
+	T_EQ(t, b.n, 0);
+
+	/* a crash before that save: the old file again, the chain asked */
+	pe3 = chunkpay_payee_new(&pol, sep, &s.view, &s.spend_pk);
+	T_OK(t, market_vouchers_load(pe3, oldpath, g_now, &restored,
+				     &skipped));
+	T_EQ(t, restored, 2);
+	T_OK(t, chunkpay_payee_batch(pe3, true, &b3));
+	T_EQ(t, b3.n, 2);
+	T_EQ(t, redeem_via(&w, rn, b3.v, (const uint8_t (*)[65])b3.sig,
+			   b3.n), MARKET_RELAY_REVERTED);
+	chain_sync(&w, pe3);
+	chunkpay_batch_free(&b3);
+	T_OK(t, chunkpay_payee_batch(pe3, true, &b3));
+	T_EQ(t, b3.n, 0);
+
+	/* another seeder's keys, a changed record, an expired voucher */
+	secp_sk_generate(&ov);
+	T_OK(t, secp_sk_pubkey(&s.spend, &osp));
+	pe4 = chunkpay_payee_new(&pol, sep, &ov, &osp);
+	T_OK(t, market_vouchers_load(pe4, oldpath, g_now, &restored,
+				     &skipped));
+	T_EQ(t, restored, 0);
+	T_EQ(t, skipped, 2);
+	chunkpay_payee_free(pe4);
+	pe4 = chunkpay_payee_new(&pol, sep, &s.view, &s.spend_pk);
+	T_OK(t, fsutil_read_file(oldpath, 1 << 20, &file, &flen));
+	/* the first record's cumulative, last byte */
+	file[CHUNKPAY_SAVED_HEAD_BYTES + SECP_PK_BYTES + 40 + 32 + 31] ^= 1;
+	T_OK(t, fsutil_write_atomic(oldpath, file, flen, 0600, true));
+	T_OK(t, market_vouchers_load(pe4, oldpath, g_now, &restored,
+				     &skipped));
+	T_EQ(t, restored, 1);
+	T_EQ(t, skipped, 1);
+	chunkpay_payee_free(pe4);
+	pe4 = chunkpay_payee_new(&pol, sep, &s.view, &s.spend_pk);
+	T_OK(t, market_vouchers_write(oldpath, &old));
+	T_OK(t, market_vouchers_load(pe4, oldpath, g_now + 3600, &restored,
+				     &skipped));
+	T_EQ(t, restored, 0);
+	T_EQ(t, skipped, 2);
+
+	xfree_wipe(file, flen);
+	chunkpay_batch_free(&b);
+	chunkpay_batch_free(&b3);
+	chunkpay_payee_free(pe2);
+	chunkpay_payee_free(pe3);
+	chunkpay_payee_free(pe4);
+	chunkpay_payer_free(p[0]);
+	chunkpay_payer_free(p[1]);
+	bbuf_free(&old);
+	bbuf_free(&c);
+	free(path);
+	free(oldpath);
+	market_relayer_free(rl);
+	worker_pool_free(wp);
+	cworld_down(&w);
+}
+
 const struct test_case market_chunkpay_tests[] = {
 	{ "codec", test_codec, 0 },
 	{ "policy", test_policy, 0 },
 	{ "batch_due", test_batch_due, 0 },
 	{ "redeem_codec", test_redeem_codec, 0 },
 	{ "redeem", test_redeem, TT_FORK },
+	{ "saved_codec", test_saved_codec, 0 },
+	{ "restart", test_restart, TT_FORK },
 	{ NULL, NULL, 0 }
 };
