@@ -96,8 +96,9 @@ enum sess_state {
 struct outmsg {
 	struct outmsg *next;		/* (in n->om_spare: the next spare) */
 	struct i2np_msg *m;
-	unsigned nfrags;	/* 1: a whole I2NP block */
-	size_t frag0, fragn;	/* bytes in the first / later fragments */
+	/* cut into blocks when first sent (plan.nfrags 0: not yet, and
+	 * pending is 1) */
+	struct ssu2_frag_plan plan;
 	uint64_t acked;		/* bit i: fragment i acked */
 	uint64_t pending;	/* bit i: fragment i to (re)send */
 	uint8_t sends[SSU2_MAX_FRAGS];
@@ -1007,12 +1008,16 @@ static void sent_release(struct sess *s, struct sentpkt *p, bool acked)
 	s->inflight--;
 }
 
+static uint64_t frag_bits(unsigned nfrags)
+{
+	return nfrags >= 64 ? ~(uint64_t)0 : (((uint64_t)1 << nfrags) - 1);
+}
+
 static bool outmsg_done(const struct outmsg *om)
 {
-	uint64_t all = om->nfrags == 64 ? ~(uint64_t)0
-		       : (((uint64_t)1 << om->nfrags) - 1);
-
-	return om->refs == 0 && (om->dead || om->acked == all);
+	return om->refs == 0 &&
+	       (om->dead || (om->plan.nfrags &&
+			     om->acked == frag_bits(om->plan.nfrags)));
 }
 
 /* Drop messages fully acked (or given up) that no packet refers to.
@@ -1044,61 +1049,28 @@ static void out_gc(struct sess *s)
 	s->out_tail = last;
 }
 
-/* Fragment om of body length len for packets of payload_max bytes. */
-static void outmsg_plan(struct sess *s, struct outmsg *om)
+/* Room for one block in a data packet: its payload less an ACK's. */
+static size_t block_room(const struct ssu2 *n)
 {
-	size_t room = payload_max(s->n) - ACK_RESERVE_BYTES;
-	size_t whole = room - SSU2_BLOCK_HEADER_BYTES - SSU2_I2NP_HDR_BYTES;
-	size_t len = om->m->len;
+	return payload_max(n) - ACK_RESERVE_BYTES;
+}
 
-	if (len <= whole) {
-		om->nfrags = 1;
-		om->frag0 = len;
-	} else {
-		om->frag0 = whole;
-		om->fragn = room - SSU2_BLOCK_HEADER_BYTES -
-			    SSU2_FOLLOW_HDR_BYTES;
-		om->nfrags = 1 + (unsigned)((len - om->frag0 + om->fragn - 1) /
-					    om->fragn);
+/* Cut om into blocks, its first to go where avail bytes are left in the
+ * packet being filled.  False: it starts in the next packet (or, in an
+ * empty one, cannot be sent: it is given up). */
+static bool outmsg_plan(struct sess *s, struct outmsg *om, size_t avail,
+			bool empty)
+{
+	if (ssu2_frag_plan(om->m->len, avail, block_room(s->n), &om->plan)) {
+		om->pending = frag_bits(om->plan.nfrags);
+		return true;
 	}
-	om->pending = om->nfrags == 64 ? ~(uint64_t)0
-		      : (((uint64_t)1 << om->nfrags) - 1);
-}
-
-static size_t frag_len(const struct outmsg *om, unsigned f, size_t *off)
-{
-	size_t o, l;
-
-	if (f == 0) {
-		*off = 0;
-		return om->frag0;
+	if (empty) {
+		om->dead = true;
+		om->pending = 0;
+		s->n->st.msgs_dropped++;
 	}
-	o = om->frag0 + (f - 1) * om->fragn;
-	l = om->m->len - o < om->fragn ? om->m->len - o : om->fragn;
-	*off = o;
-	return l;
-}
-
-static size_t frag_wire(const struct outmsg *om, unsigned f)
-{
-	size_t off, l = frag_len(om, f, &off);
-
-	if (om->nfrags == 1 || f == 0)
-		return SSU2_BLOCK_HEADER_BYTES + SSU2_I2NP_HDR_BYTES + l;
-	return SSU2_BLOCK_HEADER_BYTES + SSU2_FOLLOW_HDR_BYTES + l;
-}
-
-static void frag_put(struct bbuf *b, const struct outmsg *om, unsigned f)
-{
-	size_t off, l = frag_len(om, f, &off);
-
-	if (om->nfrags == 1)
-		ssu2_blk_put_i2np(b, om->m);
-	else if (f == 0)
-		ssu2_blk_put_first_frag(b, om->m, l);
-	else
-		ssu2_blk_put_follow_frag(b, om->m, f, f == om->nfrags - 1,
-					 off, l);
+	return false;
 }
 
 /* Take more messages from the manager while our queue has room. */
@@ -1116,7 +1088,8 @@ static void out_pull(struct sess *s)
 			break;
 		om = outmsg_take(n);
 		om->m = m;
-		outmsg_plan(s, om);
+		memset(&om->plan, 0, sizeof(om->plan));
+		om->pending = 1;
 		if (s->out_tail)
 			s->out_tail->next = om;
 		else
@@ -1206,7 +1179,13 @@ static void sess_flush(struct sess *s)
 		for (; om && slot->n < PKT_MAX_FRAGS; om = om->next) {
 			if (om->dead || !om->pending)
 				continue;
-			for (unsigned f = 0; f < om->nfrags &&
+			if (!om->plan.nfrags &&
+			    !outmsg_plan(s, om, pmax - pl.len, slot->n == 0)) {
+				if (om->dead)
+					continue;
+				goto full;
+			}
+			for (unsigned f = 0; f < om->plan.nfrags &&
 			     slot->n < PKT_MAX_FRAGS; f++) {
 				if (!(om->pending & ((uint64_t)1 << f)))
 					continue;
@@ -1215,9 +1194,10 @@ static void sess_flush(struct sess *s)
 					om->pending &= ~((uint64_t)1 << f);
 					continue;
 				}
-				if (pl.len + frag_wire(om, f) > pmax)
+				if (pl.len + ssu2_frag_wire(&om->plan,
+							    om->m->len, f) > pmax)
 					goto full;
-				frag_put(&pl, om, f);
+				ssu2_blk_put_frag(&pl, om->m, &om->plan, f);
 				om->pending &= ~((uint64_t)1 << f);
 				if (om->sends[f] < UINT8_MAX)
 					om->sends[f]++;

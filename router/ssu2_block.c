@@ -188,6 +188,71 @@ void ssu2_blk_put_follow_frag(struct bbuf *b, const struct i2np_msg *m,
 	bbuf_put(b, m->payload + off, n);
 }
 
+bool ssu2_frag_plan(size_t len, size_t avail, size_t room,
+		    struct ssu2_frag_plan *out)
+{
+	const size_t first_hdr = SSU2_BLOCK_HEADER_BYTES + SSU2_I2NP_HDR_BYTES;
+	const size_t follow_hdr = SSU2_BLOCK_HEADER_BYTES +
+				  SSU2_FOLLOW_HDR_BYTES;
+	size_t rest, more;
+
+	memset(out, 0, sizeof(*out));
+	if (avail > room)
+		avail = room;
+	if (len <= SIZE_MAX - first_hdr && len + first_hdr <= avail) {
+		out->nfrags = 1;
+		out->frag0 = len;
+		return true;
+	}
+	if (avail < first_hdr + SSU2_SPLIT_MIN_BYTES || room <= follow_hdr)
+		return false;
+	out->frag0 = avail - first_hdr;
+	out->fragn = room - follow_hdr;
+	rest = len - out->frag0;	/* > 0: not whole in avail */
+	more = rest / out->fragn + (rest % out->fragn != 0);
+	if (more > SSU2_MAX_FRAGS - 1) {
+		memset(out, 0, sizeof(*out));
+		return false;
+	}
+	out->nfrags = 1 + (unsigned)more;
+	return true;
+}
+
+size_t ssu2_frag_len(const struct ssu2_frag_plan *p, size_t len, unsigned f,
+		     size_t *off)
+{
+	size_t o;
+
+	if (f == 0) {
+		*off = 0;
+		return p->nfrags == 1 ? len : p->frag0;
+	}
+	o = p->frag0 + (size_t)(f - 1) * p->fragn;
+	*off = o;
+	return len - o < p->fragn ? len - o : p->fragn;
+}
+
+size_t ssu2_frag_wire(const struct ssu2_frag_plan *p, size_t len, unsigned f)
+{
+	size_t off, l = ssu2_frag_len(p, len, f, &off);
+
+	return SSU2_BLOCK_HEADER_BYTES + l +
+	       (f == 0 ? SSU2_I2NP_HDR_BYTES : SSU2_FOLLOW_HDR_BYTES);
+}
+
+void ssu2_blk_put_frag(struct bbuf *b, const struct i2np_msg *m,
+		       const struct ssu2_frag_plan *p, unsigned f)
+{
+	size_t off, l = ssu2_frag_len(p, m->len, f, &off);
+
+	if (p->nfrags == 1)
+		ssu2_blk_put_i2np(b, m);
+	else if (f == 0)
+		ssu2_blk_put_first_frag(b, m, l);
+	else
+		ssu2_blk_put_follow_frag(b, m, f, f == p->nfrags - 1, off, l);
+}
+
 void ssu2_blk_put_padding(struct bbuf *b, size_t n)
 {
 	bbuf_u8(b, SSU2_BLK_PADDING);

@@ -162,6 +162,41 @@ void ssu2_blk_put_first_frag(struct bbuf *b, const struct i2np_msg *m,
 /* Follow-on Fragment number frag (1..127) of m: body[off..off+n). */
 void ssu2_blk_put_follow_frag(struct bbuf *b, const struct i2np_msg *m,
 			      unsigned frag, bool last, size_t off, size_t n);
+/*
+ * How a message of len body bytes is cut into blocks, decided when it is
+ * first put into a packet with avail bytes left (block headers
+ * included).  room is what a packet gives one block (its payload less
+ * the room kept for an ACK); every fragment fits that, so a fragment
+ * resent alone always fits.  The first block takes what fits of avail
+ * (avail is capped at room): the whole message as an I2NP block, or a
+ * First Fragment filling avail with the rest in Follow-on Fragments of
+ * room bytes each ("multiple I2NP blocks ... and fragments may be packed
+ * in one packet", ssu2.rst, Data phase).  Fragment boundaries stay fixed
+ * from then on: a receiver joins fragments by number.
+ *
+ * Returns false when the message should not start in this packet: it is
+ * not whole in avail, and avail holds under SSU2_SPLIT_MIN_BYTES of its
+ * body, or cutting it there needs over SSU2_MAX_FRAGS fragments.  With
+ * avail == room (an empty packet) false means it cannot be sent at all.
+ */
+#define SSU2_SPLIT_MIN_BYTES 64
+struct ssu2_frag_plan {
+	unsigned nfrags;	/* 1: a whole I2NP block */
+	size_t frag0;		/* body bytes in the first block */
+	size_t fragn;		/* ...in each later one (the last: the rest) */
+};
+bool ssu2_frag_plan(size_t len, size_t avail, size_t room,
+		    struct ssu2_frag_plan *out);
+/* Body bytes of fragment f (< p->nfrags) of a message of len bytes, and
+ * their offset in the body. */
+size_t ssu2_frag_len(const struct ssu2_frag_plan *p, size_t len, unsigned f,
+		     size_t *off);
+/* Its block on the wire: header, I2NP or follow-on header, body. */
+size_t ssu2_frag_wire(const struct ssu2_frag_plan *p, size_t len, unsigned f);
+/* Append fragment f of m as planned (an I2NP block when whole). */
+void ssu2_blk_put_frag(struct bbuf *b, const struct i2np_msg *m,
+		       const struct ssu2_frag_plan *p, unsigned f);
+
 /* Padding block of n random bytes. */
 void ssu2_blk_put_padding(struct bbuf *b, size_t n);
 

@@ -5,10 +5,13 @@
  * I2NP Data messages over one SSU2 session, the receiver counting them.
  * Prints one line:
  *   msgs=N bytes=B seconds=S cpu_s=C lost=L reordered=R resent=F
+ *   pkts_tx=P pkts_rx=Q
  * where bytes counts I2NP bodies, seconds runs from the first message
  * received to the last, cpu_s is user+system time of both processes, and
  * reordered counts messages that arrived after a later one (SSU2 does not
- * promise order), resent the sender's retransmitted fragments.
+ * promise order), resent the sender's retransmitted fragments, pkts_tx
+ * and pkts_rx the datagrams the sender and the receiver sent (data, and
+ * the receiver's ACKs).
  *
  *   ssu2-bench [MESSAGES]       (default 200000)
  */
@@ -174,6 +177,14 @@ static unsigned long long resent(const struct node *nd)
 	return (unsigned long long)st.resent_frags;
 }
 
+static unsigned long long pkts_out(const struct node *nd)
+{
+	struct ssu2_stats st;
+
+	ssu2_stats(nd->n, &st);
+	return (unsigned long long)st.pkts_out;
+}
+
 static double cpu_s(int who)
 {
 	struct rusage ru;
@@ -204,13 +215,15 @@ static int one_loop(struct node *rx, struct node *tx)
 	top_up(tx);
 	(void)evloop_run(rx->el);
 	printf("msgs=%llu bytes=%llu seconds=%.3f cpu_s=%.3f cpu_tx=0 "
-	       "cpu_rx=0 lost=%llu reordered=%llu resent=%llu\n",
+	       "cpu_rx=0 lost=%llu reordered=%llu resent=%llu pkts_tx=%llu "
+	       "pkts_rx=%llu\n",
 	       (unsigned long long)rx->got,
 	       (unsigned long long)rx->got * MSG_BYTES,
 	       (double)(rx->t_last - rx->t_first) / 1000.0,
 	       cpu_s(RUSAGE_SELF) - c0,
 	       (unsigned long long)(rx->total - rx->got),
-	       (unsigned long long)rx->reordered, resent(tx));
+	       (unsigned long long)rx->reordered, resent(tx), pkts_out(tx),
+	       pkts_out(rx));
 	return rx->got == rx->total ? 0 : 1;
 }
 
@@ -219,7 +232,7 @@ int main(int argc, char **argv)
 	static struct node rx, tx;
 	uint64_t total = argc > 1 ? strtoull(argv[1], NULL, 10) : 200000;
 	struct event *ev;
-	double res[4];
+	double res[5];
 	int fds[2];
 	pid_t child;
 
@@ -246,6 +259,7 @@ int main(int argc, char **argv)
 		res[1] = (double)(rx.t_last - rx.t_first) / 1000.0;
 		res[2] = cpu_s(RUSAGE_SELF);
 		res[3] = (double)rx.reordered;
+		res[4] = (double)pkts_out(&rx);
 		_exit(write(fds[1], res, sizeof(res)) == (ssize_t)sizeof(res) ?
 		      0 : 1);
 	}
@@ -265,11 +279,13 @@ int main(int argc, char **argv)
 	}
 	waitpid(child, NULL, 0);
 	printf("msgs=%llu bytes=%llu seconds=%.3f cpu_s=%.3f cpu_tx=%.3f "
-	       "cpu_rx=%.3f lost=%llu reordered=%llu resent=%llu\n",
+	       "cpu_rx=%.3f lost=%llu reordered=%llu resent=%llu pkts_tx=%llu "
+	       "pkts_rx=%llu\n",
 	       (unsigned long long)res[0],
 	       (unsigned long long)res[0] * MSG_BYTES, res[1],
 	       res[2] + cpu_s(RUSAGE_SELF), cpu_s(RUSAGE_SELF), res[2],
 	       (unsigned long long)(total - (uint64_t)res[0]),
-	       (unsigned long long)res[3], resent(&tx));
+	       (unsigned long long)res[3], resent(&tx), pkts_out(&tx),
+	       (unsigned long long)res[4]);
 	return res[0] == (double)total ? 0 : 1;
 }

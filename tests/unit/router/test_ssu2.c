@@ -449,6 +449,57 @@ static size_t size_1k(uint32_t seq)
 	return 1024;
 }
 
+
+static size_t size_100(uint32_t seq)
+{
+	(void)seq;
+	return 100;
+}
+
+static uint64_t pkts_out(struct node *nd)
+{
+	struct ssu2_stats st;
+
+	ssu2_stats(nd->s, &st);
+	return st.pkts_out;
+}
+
+/* Packing on a session: messages queued together share packets.  Small
+ * ones go several to a packet as I2NP blocks; 1 KiB ones (two do not fit
+ * whole) fill each packet's rest with a First Fragment, the receiver
+ * joining the parts.  One packet a message would be 60 and 40. */
+static void test_packing(struct tctx *t)
+{
+	struct evloop *el = evloop_new();
+	struct node *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
+	struct want w;
+	uint64_t p0;
+
+	node_start(t, a, el, NULL);
+	node_start(t, b, el, NULL);
+	a->peer = b->ri;
+	b->peer = a->ri;
+	send_many(t, a, b, 0, 1, size_1k);
+	w = (struct want){ b, 1 };
+	T_TRUE(t, run_until(el, got_n, &w, 20000));
+	p0 = pkts_out(a);
+	send_many(t, a, b, 1, 60, size_100);
+	w = (struct want){ b, 61 };
+	T_TRUE(t, run_until(el, got_n, &w, 20000));
+	/* 12 blocks of 112 bytes in a packet: 5 packets (and any resent) */
+	T_TRUE(t, pkts_out(a) - p0 <= 10);
+	p0 = pkts_out(a);
+	send_many(t, a, b, 61, 40, size_1k);
+	w = (struct want){ b, 101 };
+	T_TRUE(t, run_until(el, got_n, &w, 20000));
+	/* 40 x 1036 bytes in packets of 1416: 30 */
+	T_TRUE(t, pkts_out(a) - p0 <= 34);
+	T_EQ(t, b->bad, 0);
+	for (uint32_t i = 0; i < 101; i++)
+		T_EQ(t, b->seen[i], 1);
+	nodes_free(el, (struct node *[]){ a, b }, 2);
+}
+
 static void test_both_ways(struct tctx *t)
 {
 	struct evloop *el = evloop_new();
@@ -1855,6 +1906,7 @@ const struct test_case router_ssu2_tests[] = {
 	{ "intro_auto", test_intro_auto, TT_FORK },
 	{ "intro_family", test_intro_family, TT_FORK },
 	{ "both_ways", test_both_ways, TT_FORK },
+	{ "packing", test_packing, TT_FORK },
 	{ "ipv6", test_ipv6, TT_FORK },
 	{ "loss_5", test_loss_5, TT_FORK },
 	{ "loss_20", test_loss_20, TT_FORK },

@@ -2,7 +2,9 @@
  * router/ssu2_block: the payload splitter's ordering and size rules, block
  * round trips, the spec's ACK example, ACK blocks written from the
  * received-packet window and read back against a model set, and I2NP
- * fragment reassembly (any order, duplicates, limits, expiry).
+ * fragment reassembly (any order, duplicates, limits, expiry), and the
+ * sender's cutting of messages into blocks (several in a packet, a
+ * message split where a packet ends, bounds).
  */
 #include "config.h"
 #include "tests/unit/tharness.h"
@@ -447,6 +449,196 @@ static void test_reasm(struct tctx *t)
 	bbuf_free(&b);
 }
 
+
+/* A packet's room for blocks at MTU 1500 (IPv4) and at 1280 over IPv6:
+ * the payload less the data header, the tag and the ACK reserve. */
+#define ROOM_1500 (1500 - 28 - 32 - 24)
+#define ROOM_1280 (1280 - 48 - 32 - 24)
+
+/* Cutting messages into blocks: whole when they fit, a First Fragment
+ * filling what is left, never under SSU2_SPLIT_MIN_BYTES, at most
+ * SSU2_MAX_FRAGS fragments, every fragment within room. */
+static void test_frag_plan(struct tctx *t)
+{
+	struct ssu2_frag_plan p;
+	size_t avail = ROOM_1500, off, sum, n = 0;
+
+	/* several whole messages in one packet: 100-byte bodies take 112
+	 * bytes each, so 12 fit and the 13th waits for the next packet */
+	while (ssu2_frag_plan(100, avail, ROOM_1500, &p)) {
+		T_EQ(t, p.nfrags, 1);
+		T_EQ(t, ssu2_frag_wire(&p, 100, 0), 112);
+		avail -= ssu2_frag_wire(&p, 100, 0);
+		n++;
+	}
+	T_EQ(t, n, ROOM_1500 / 112);
+	T_EQ(t, p.nfrags, 0);
+	/* a 1 KiB message after another: a First Fragment fills the rest,
+	 * the Follow-on takes what is left of the body */
+	avail = ROOM_1500 - (3 + 9 + 1024);
+	T_TRUE(t, ssu2_frag_plan(1024, avail, ROOM_1500, &p));
+	T_EQ(t, p.nfrags, 2);
+	T_EQ(t, p.frag0, avail - 12);
+	T_EQ(t, ssu2_frag_wire(&p, 1024, 0), avail);
+	T_EQ(t, ssu2_frag_len(&p, 1024, 1, &off), 1024 - (avail - 12));
+	T_EQ(t, off, avail - 12);
+	T_EQ(t, ssu2_frag_wire(&p, 1024, 1), 3 + 5 + 1024 - (avail - 12));
+	/* the smallest split, and just under it */
+	T_TRUE(t, ssu2_frag_plan(1024, 12 + SSU2_SPLIT_MIN_BYTES, ROOM_1500,
+				 &p));
+	T_EQ(t, p.frag0, SSU2_SPLIT_MIN_BYTES);
+	T_FALSE(t, ssu2_frag_plan(1024, 11 + SSU2_SPLIT_MIN_BYTES, ROOM_1500,
+				  &p));
+	/* a message smaller than that still goes whole where it fits */
+	T_TRUE(t, ssu2_frag_plan(10, 22, ROOM_1500, &p));
+	T_EQ(t, p.nfrags, 1);
+	T_TRUE(t, ssu2_frag_plan(0, 12, ROOM_1500, &p));
+	T_EQ(t, p.nfrags, 1);
+	/* avail above room is room: no fragment outgrows a packet that
+	 * also carries an ACK */
+	T_TRUE(t, ssu2_frag_plan(5000, 9000, ROOM_1500, &p));
+	T_EQ(t, p.frag0, ROOM_1500 - 12);
+	T_EQ(t, p.fragn, ROOM_1500 - 8);
+	T_EQ(t, p.nfrags, 4);
+	/* the I2NP maximum, at both MTUs, however small the first part:
+	 * the fragments add up to the body, each within room */
+	for (int mtu = 0; mtu < 2; mtu++) {
+		size_t room = mtu ? ROOM_1280 : ROOM_1500;
+		size_t firsts[] = { room, 12 + SSU2_SPLIT_MIN_BYTES, 700 };
+
+		for (size_t k = 0; k < 3; k++) {
+			T_TRUE(t, ssu2_frag_plan(I2NP_MAX_PAYLOAD_BYTES,
+						 firsts[k], room, &p));
+			T_TRUE(t, p.nfrags > 1 && p.nfrags <= SSU2_MAX_FRAGS);
+			sum = 0;
+			for (unsigned f = 0; f < p.nfrags; f++) {
+				size_t l = ssu2_frag_len(&p,
+						I2NP_MAX_PAYLOAD_BYTES, f, &off);
+
+				T_EQ(t, off, sum);
+				T_TRUE(t, l > 0);
+				T_TRUE(t, ssu2_frag_wire(&p,
+					I2NP_MAX_PAYLOAD_BYTES, f) <=
+					  (f ? room : firsts[k]));
+				sum += l;
+			}
+			T_EQ(t, sum, I2NP_MAX_PAYLOAD_BYTES);
+		}
+	}
+	/* more than SSU2_MAX_FRAGS fragments: refused, plan left empty */
+	T_FALSE(t, ssu2_frag_plan(I2NP_MAX_PAYLOAD_BYTES, 500, 500, &p));
+	T_EQ(t, p.nfrags, 0);
+	T_TRUE(t, ssu2_frag_plan(63 * (500 - 8) + (500 - 12), 500, 500, &p));
+	T_EQ(t, p.nfrags, SSU2_MAX_FRAGS);
+	T_FALSE(t, ssu2_frag_plan(63 * (500 - 8) + (500 - 12) + 1, 500, 500,
+				  &p));
+}
+
+/* Pack messages of the given sizes as a sender does (blocks in order,
+ * each packet filled to room, a message cut where the packet ends), then
+ * decode each packet and reassemble: every message must come back whole
+ * and in order.  Returns the packets used; *multi counts those with more
+ * than one block. */
+static size_t pack_check(struct tctx *t, const size_t *sizes, size_t n,
+			 size_t *multi)
+{
+	struct i2np_msg **m = xcalloc(n, sizeof(*m));
+	struct ssu2_frag_plan *plan = xcalloc(n, sizeof(*plan));
+	struct ssu2_reasm *r = ssu2_reasm_new();
+	struct ssu2_payload *pl = malloc(sizeof(*pl));
+	struct bbuf b = BBUF_INIT;
+	size_t next = 0, got = 0, pkts = 0;
+	unsigned f = 0;
+
+	*multi = 0;
+	for (size_t i = 0; i < n; i++) {
+		uint8_t *body = xmalloc(sizes[i] ? sizes[i] : 1);
+
+		rand_bytes(body, sizes[i]);
+		m[i] = i2np_msg_new_take(I2NP_DATA, body, sizes[i], 60000);
+		m[i]->msg_id = (uint32_t)(1000 + i);
+	}
+	while (next < n && pkts < 1000) {
+		bbuf_reset(&b);
+		while (next < n) {
+			size_t len = m[next]->len;
+
+			if (f == 0 && !ssu2_frag_plan(len, ROOM_1500 - b.len,
+						      ROOM_1500, &plan[next])) {
+				T_TRUE(t, b.len > 0);
+				break;
+			}
+			if (b.len + ssu2_frag_wire(&plan[next], len, f) >
+			    ROOM_1500)
+				break;
+			ssu2_blk_put_frag(&b, m[next], &plan[next], f);
+			if (++f == plan[next].nfrags) {
+				next++;
+				f = 0;
+			}
+		}
+		T_TRUE(t, b.len > 0 && b.len <= ROOM_1500);
+		pkts++;
+		T_OK(t, ssu2_payload_decode(b.data, b.len, false, pl));
+		if (pl->n > 1)
+			(*multi)++;
+		for (size_t i = 0; i < pl->n; i++) {
+			struct ssu2_i2np_part part;
+			struct i2np_msg *done = NULL;
+
+			if (pl->b[i].type == SSU2_BLK_I2NP) {
+				T_OK(t, i2np_msg_decode_short(pl->b[i].data,
+							      pl->b[i].len,
+							      &done));
+			} else {
+				T_OK(t, ssu2_i2np_part_decode(&pl->b[i],
+							      &part));
+				T_OK(t, ssu2_reasm_add(r, &part, 0, &done));
+			}
+			if (!done)
+				continue;
+			T_EQ(t, done->msg_id, 1000 + got);
+			T_EQ(t, done->len, m[got]->len);
+			T_MEMEQ(t, done->payload, m[got]->payload,
+				m[got]->len);
+			i2np_msg_free(done);
+			got++;
+		}
+	}
+	T_EQ(t, got, n);
+	T_EQ(t, ssu2_reasm_count(r), 0);
+	for (size_t i = 0; i < n; i++)
+		i2np_msg_free(m[i]);
+	free(m);
+	free(plan);
+	ssu2_reasm_free(r);
+	free(pl);
+	bbuf_free(&b);
+	return pkts;
+}
+
+static void test_frag_pack(struct tctx *t)
+{
+	static const size_t mixed[] = { 1024, 10, 1024, 3000, 100, 100, 0,
+					I2NP_MAX_PAYLOAD_BYTES, 1024, 1400,
+					1404, 1405, 64, 1024 };
+	size_t kib[20], small[40], multi;
+
+	/* every size, split at every kind of place */
+	(void)pack_check(t, mixed, sizeof(mixed) / sizeof(mixed[0]), &multi);
+	T_TRUE(t, multi > 0);
+	/* 1 KiB messages: 20 x 1036 bytes of blocks (and 8 more for each
+	 * one cut) in packets of 1416: 15 packets, not 20 */
+	for (size_t i = 0; i < 20; i++)
+		kib[i] = 1024;
+	T_EQ(t, pack_check(t, kib, 20, &multi), 15);
+	T_EQ(t, multi, 14);
+	/* small ones: 12 whole I2NP blocks of 112 bytes a packet */
+	for (size_t i = 0; i < 40; i++)
+		small[i] = 100;
+	T_EQ(t, pack_check(t, small, 40, &multi), 4);
+}
+
 const struct test_case router_ssu2_block_tests[] = {
 	{ "payload_order", test_payload_order, 0 },
 	{ "blocks_roundtrip", test_blocks_roundtrip, 0 },
@@ -455,5 +647,7 @@ const struct test_case router_ssu2_block_tests[] = {
 	{ "ack_random", test_ack_random, TT_FORK },
 	{ "rxwin_edges", test_rxwin_edges, 0 },
 	{ "reasm", test_reasm, TT_FORK },
+	{ "frag_plan", test_frag_plan, 0 },
+	{ "frag_pack", test_frag_pack, TT_FORK },
 	{ NULL, NULL, 0 }
 };
