@@ -57,9 +57,12 @@
 /* A store is lost when this many other floodfills say "not found" (one
  * hostile verifier alone cannot blame an honest floodfill). */
 #define VERIFY_ASK 2
+/* The floodfills a verified store may have gone to. */
+#define VERIFY_MAX_STORED 4
 
-/* What a floodfill asked did. */
-enum try_state { TRY_ASKED, TRY_REPLIED, TRY_FOUND, TRY_JUNK };
+/* What a floodfill asked did (TRY_STORED: one a verified store went to,
+ * not asked). */
+enum try_state { TRY_ASKED, TRY_REPLIED, TRY_FOUND, TRY_JUNK, TRY_STORED };
 
 struct lookup {
 	uint8_t key[32];
@@ -72,6 +75,9 @@ struct lookup {
 	uint64_t deadline;		/* monotonic: next step */
 	int result;			/* 1 while running */
 	bool explore;			/* ends with its first answer */
+	/* Verifying a store: tried[0..n_stored) are the floodfills it went
+	 * to (not asked); at most VERIFY_ASK others are. */
+	size_t n_stored;
 	struct {
 		netdb_lookup_cb cb;
 		void *ctx;
@@ -347,7 +353,9 @@ static void lookup_remove(struct netdb *db, struct lookup *L)
 	keymap_remove(lk->pending, L->key);
 }
 
-/* Score the floodfills L asked, now that it ends with r. */
+/* Score the floodfills L asked, now that it ends with r; for a
+ * verification, those the store went to: verified when a floodfill asked
+ * had it, lost when those asked all said "not found". */
 static void lookup_score(struct netdb *db, const struct lookup *L, int r)
 {
 	bool found = false;
@@ -356,6 +364,12 @@ static void lookup_score(struct netdb *db, const struct lookup *L, int r)
 		found |= L->state[i] == TRY_FOUND;
 	for (size_t i = 0; i < L->n_tried; i++) {
 		switch ((enum try_state)L->state[i]) {
+		case TRY_STORED:
+			if (r == 0)
+				ff_note(db, L->tried[i], FFPROF_STORE_VERIFIED);
+			else if (r == ERR_NOT_FOUND && L->n_tried > L->n_stored)
+				ff_note(db, L->tried[i], FFPROF_STORE_LOST);
+			break;
 		case TRY_FOUND:
 			ff_note(db, L->tried[i], FFPROF_FOUND);
 			break;
@@ -399,6 +413,7 @@ static bool lookup_step(struct netdb *db, struct lookup *L)
 	uint8_t ff[32];
 
 	if (L->n_tried >= NETDB_LOOKUP_MAX_ATTEMPTS ||
+	    (L->n_stored && L->n_tried >= L->n_stored + VERIFY_ASK) ||
 	    !closest_ff(db, L->key, (const uint8_t (*)[32])L->tried,
 			L->n_tried, ff))
 		return false;
@@ -410,9 +425,10 @@ static bool lookup_step(struct netdb *db, struct lookup *L)
 }
 
 /* netdb_lookup_start(); explore: a random key, done at its first
- * answer. */
+ * answer; stored (n_stored of them): verify a store that went there. */
 static int lookup_begin(struct netdb *db, const uint8_t key[32],
 			enum netdb_lookup_kind kind, bool explore,
+			const uint8_t (*stored)[32], size_t n_stored,
 			netdb_lookup_cb cb, void *ctx)
 {
 	struct netdb_lookups *lk = db->net->lk;
@@ -420,6 +436,8 @@ static int lookup_begin(struct netdb *db, const uint8_t key[32],
 
 	if (!db->sender.send)
 		return ERR_BAD_STATE;
+	if (L && n_stored)		/* not while another is running */
+		return ERR_EXISTS;
 	if (L) {			/* join the running one */
 		if (cb && L->n_cbs < LOOKUP_MAX_CBS) {
 			L->cbs[L->n_cbs].cb = cb;
@@ -434,6 +452,12 @@ static int lookup_begin(struct netdb *db, const uint8_t key[32],
 	L->kind = kind;
 	L->explore = explore || kind == NETDB_LOOKUP_EXPLORE;
 	L->result = 1;
+	for (; L->n_stored < n_stored && L->n_stored < VERIFY_MAX_STORED;
+	     L->n_stored++) {
+		memcpy(L->tried[L->n_stored], stored[L->n_stored], 32);
+		L->state[L->n_stored] = TRY_STORED;
+	}
+	L->n_tried = L->n_stored;
 	if (cb) {
 		L->cbs[0].cb = cb;
 		L->cbs[0].ctx = ctx;
@@ -458,7 +482,16 @@ int netdb_lookup_start(struct netdb *db, const uint8_t key[32],
 		       enum netdb_lookup_kind kind, netdb_lookup_cb cb,
 		       void *ctx)
 {
-	return lookup_begin(db, key, kind, false, cb, ctx);
+	return lookup_begin(db, key, kind, false, NULL, 0, cb, ctx);
+}
+
+int netdb_verify_store(struct netdb *db, const uint8_t key[32],
+		       enum netdb_lookup_kind kind, const uint8_t (*stored)[32],
+		       size_t n_stored, netdb_lookup_cb cb, void *ctx)
+{
+	if (!n_stored || kind == NETDB_LOOKUP_EXPLORE)
+		return ERR_ARG;
+	return lookup_begin(db, key, kind, false, stored, n_stored, cb, ctx);
 }
 
 int netdb_lookup_cancel(struct netdb *db, const uint8_t key[32])
@@ -477,10 +510,10 @@ int netdb_lookup_cancel(struct netdb *db, const uint8_t key[32])
  * last one asked; SIZE_MAX when none. */
 static size_t answerer(const struct lookup *L, const uint8_t *peer)
 {
-	for (size_t i = 0; peer && i < L->n_tried; i++)
+	for (size_t i = L->n_stored; peer && i < L->n_tried; i++)
 		if (memcmp(L->tried[i], peer, 32) == 0)
 			return i;
-	return L->n_tried ? L->n_tried - 1 : SIZE_MAX;
+	return L->n_tried > L->n_stored ? L->n_tried - 1 : SIZE_MAX;
 }
 
 /* A refusal that says the answer was junk: it failed validation (not
@@ -548,7 +581,7 @@ void netdb_lookup_on_search_reply(struct netdb *db, const uint8_t peer[32],
 	}
 	if (!L)
 		return;
-	for (size_t i = 0; i < L->n_tried; i++)
+	for (size_t i = L->n_stored; i < L->n_tried; i++)
 		if (memcmp(L->tried[i], sender, 32) == 0)
 			who = i;
 	if (who == SIZE_MAX || L->answered[who])
@@ -800,7 +833,7 @@ static void explore_round(struct netdb *db, size_t n)
 		lk->explore_toggle = !lk->explore_toggle;
 		if (lookup_begin(db, key, lk->explore_toggle ?
 				 NETDB_LOOKUP_EXPLORE : NETDB_LOOKUP_RI, true,
-				 NULL, NULL) == 0)
+				 NULL, 0, NULL, NULL) == 0)
 			db->st.explorations++;
 	}
 }
@@ -871,9 +904,12 @@ static void tick_cb(void *arg)
 			continue;
 		/* Out of floodfills: "not found" when every one answered
 		 * so, a timeout when some never did. */
+		/* (A verification that could ask none: unverified.) */
 		if (!lookup_step(db, L))
-			lookup_finish(db, L, L->n_answered < L->n_tried ?
-						  ERR_TIMEOUT : ERR_NOT_FOUND);
+			lookup_finish(db, L,
+				      L->n_answered < L->n_tried - L->n_stored ||
+				      L->n_tried == L->n_stored
+				      ? ERR_TIMEOUT : ERR_NOT_FOUND);
 	}
 	free(due);
 	if (lk->pub_active && lk->pub_deadline <= now) {

@@ -282,6 +282,21 @@ int netdb_lookup_start(struct netdb *db, const uint8_t key[32],
 /* Stop the lookup for key without calling its callbacks.  ERR_NOT_FOUND
  * when none is pending. */
 int netdb_lookup_cancel(struct netdb *db, const uint8_t key[32]);
+/*
+ * Verify a store of key (an entry of kind we hold the newest of, as our
+ * LeaseSet) that went to the n_stored floodfills in stored, as Java I2P's
+ * FloodfillVerifyStoreJob does: look it up at the closest floodfill the
+ * store did not go to, and when that one says "not found" at the next
+ * (two at most).  cb gets 0 when one had it (the floodfills stored to are
+ * scored as verified), ERR_NOT_FOUND when those asked all said "not
+ * found" (scored as having lost it: netdb/ffprof.h), ERR_TIMEOUT when one
+ * stayed silent or there was none to ask.  A copy older than ours counts
+ * as had.  ERR_EXISTS while a lookup of key is pending; else as
+ * netdb_lookup_start().
+ */
+int netdb_verify_store(struct netdb *db, const uint8_t key[32],
+		       enum netdb_lookup_kind kind, const uint8_t (*stored)[32],
+		       size_t n_stored, netdb_lookup_cb cb, void *ctx);
 /* Run one exploration round now, with i2pd's number of keys. */
 void netdb_explore_now(struct netdb *db);
 /* The exploration timer's round: as many keys as netdb_explore_now()

@@ -140,6 +140,9 @@ struct tunnelnet_stats {
 	uint64_t garlic_in, data_in, stores_in, bad_payload;
 	uint64_t published, lookups;
 	uint64_t published_garlic;	/* of published: in garlic */
+	/* Stores verified at another floodfill, and lost (netdb_verify_store:
+	 * stored again at once). */
+	uint64_t ls_verified, ls_lost;
 	uint64_t refreshes;	/* LeaseSets looked up again: quiet remotes */
 	uint64_t els_opened;	/* encrypted LeaseSets decrypted */
 	uint64_t acks_sent;	/* of sent: protocol-layer responses only */

@@ -18,6 +18,12 @@
 #  - content 1's licence resold from b2, its holder with no ETH, through
 #    b1's relayer: `bits resale list`, cancel and list again by the API,
 #    a sale, `bits resale payout` to the wallet, all to the wei;
+#  - b2's feed (feed = true) holds cards for contents 1, 2, 3 and one
+#    never bought: its owned filter (price=owned, the key library's
+#    minted licences) shows none before the purchases, content 1's card
+#    once it is bought, contents 1-3 (2's licence paid, its key refused)
+#    after, never the fourth; b2 reads the DIDRegistry through b1's
+#    gateway over tunnels for its feed's favoured creators;
 #  - b2 restarted still lists both keys;
 #  - all stop cleanly, with no sanitizer report.
 # Waits are on conditions with generous timeouts.  127.0.1.31-34, NTCP2
@@ -98,7 +104,7 @@ AG=$(tr -d '\n' <"$W/b1/market-agent.b32")
 RL=$(tr -d '\n' <"$W/b1/market-relayer.b32")
 start 2 --market.gateways "$GW" --market.deploy "$D" \
 	--market.wallet.key "$W/payer.key" --market.buy.relayer "$RL" \
-	--market.buy.relayer-fee $FEE
+	--market.buy.relayer-fee $FEE --feed --feed.round 10
 start 3 --market.gateways "$GW" --market.deploy "$D" --market.agent \
 	--market.agent.keys "$W/liar.keys"
 start 4
@@ -141,6 +147,20 @@ done
 [ "${out%% *}" = 200 ] && ok "b2 reaches the chain over tunnels" ||
 	{ bad "b2's /api/market/block: $out"; result $NAME; exit 1; }
 
+# b2's feed: a paid card for each content, and one never bought
+# owned: the ids of b2's cards the owned filter shows, sorted
+owned() {
+	api 2 GET "/api/feed?price=owned&limit=100" | jq_ '" ".join(sorted(c["id"] for c in j["cards"]))'
+}
+H4=$("$CAST" keccak "content four")
+for n in 1 2 3 4; do
+	eval "h=\$H$n"
+	out=$(api 2 POST /api/feed/publish "{\"content_hash\":\"${h#0x}\",\"size\":4096,\"mime\":\"audio/ogg\",\"title\":\"Content $n\",\"price\":\"$PRICE\",\"currency\":\"BITS\",\"decimals\":0}")
+	eval "CARD$n=$(printf '%s' "$out" | jq_ 'j["id"]' 2>/dev/null)"
+	[ "${out%% *}" = 200 ] || bad "b2 cannot publish content $n's card: $out"
+done
+check "b2's feed: nothing owned before a purchase" "" "$(owned)"
+
 t0=$(tok "$PAYER") r0=$(tok "$RELAYER") c0=$(owed "$CREATOR") a0=$(owed "$AGENT")
 f0=$(view "$REG" 75c3fc13)
 BPS=$(view "$REG" 35659fb8)
@@ -174,6 +194,7 @@ check "relayer's tokens: its fee" $((r0 + FEE)) "$(tok "$RELAYER")"
 check "creator owed: price less protocol and agent fees" $((c0 + PRICE - fee - agf)) "$(owed "$CREATOR")"
 check "agent owed: its fee" $((a0 + agf)) "$(owed "$AGENT")"
 check "protocol cut" $((f0 + fee)) "$(view "$REG" 75c3fc13)"
+check "b2's feed: content 1's card owned once bought" "$CARD1" "$(owned)"
 out=$(api 2 GET /api/market/keys)
 if printf '%s' "$out" | jq_ '[(l["content_hash"], l["has_key"], l["price"], l["token_id"]) for l in j["licences"]] == [("'"${H1#0x}"'", True, "'$PRICE'", "'"$TID"'")]' | grep -q True; then
 	ok "/api/market/keys lists content 1 with its key, price and token"
@@ -222,6 +243,17 @@ fi
 check "content 3's K" "${K3#0x}" "$(sed -n 's/^key //p' "$W/b2/market-licences/${H3#0x}" 2>/dev/null)"
 check "payer's tokens: the price only" $((t2 - PRICE)) "$(tok "$PAYER")"
 check "relayer's tokens unchanged" "$r2" "$(tok "$RELAYER")"
+check "b2's feed: contents 1-3 owned, never the fourth" \
+	"$(printf '%s\n' "$CARD1" "$CARD2" "$CARD3" | sort | tr '\n' ' ' | sed 's/ $//')" "$(owned)"
+# the last scan of the DID registry went through (one may have failed
+# before b2 found b1's gateway)
+i=0
+while out=$(api 2 GET /api/feed/status); ! printf '%s' "$out" | jq_ 'j["did"]["reading"] and j["did"]["error"] == "" and j["did"]["next_block"] > 1' | grep -q True && [ $i -lt 120 ]; do
+	sleep 1; i=$((i + 1))
+done
+printf '%s' "$out" | jq_ 'j["did"]["error"] == "" and j["did"]["next_block"] > 1' | grep -q True &&
+	ok "b2 reads the DIDRegistry through b1's gateway for its feed" ||
+	bad "b2's DID index: $out"
 
 # resale of content 1, its holder with no ETH, every step through b1's
 # relayer: `bits resale list`, a cancel and a listing again through the

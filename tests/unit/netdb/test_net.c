@@ -1378,6 +1378,88 @@ static void test_sybil_floodfill(struct tctx *t)
 	net_free(&net);
 }
 
+/* Verify a LeaseSet store to d at a and wait for the answer. */
+static int verify_ls(struct tctx *t, struct tnet *net, struct node *a,
+		     const uint8_t key[32], const struct node *d)
+{
+	struct lres r = { 0 };
+	uint8_t stored[1][32];
+
+	memcpy(stored[0], d->hash, 32);
+	T_OK(t, netdb_verify_store(a->db, key, NETDB_LOOKUP_LS,
+				   (const uint8_t (*)[32])stored, 1,
+				   lookup_done, &r));
+	until_res = &r;
+	run_until(t, net, lookup_ended);
+	return r.result;
+}
+
+/*
+ * Our LeaseSet's store verified elsewhere (Java's FloodfillVerifyStoreJob
+ * for LeaseSets): the floodfill it went to is not asked; one that was not
+ * given it is, and the next when that one says "not found".  Found there
+ * (the honest floodfill flooded it): verified.  Found nowhere: lost, and
+ * a floodfill that loses two is left out.
+ */
+static void test_ls_store_verify(struct tctx *t)
+{
+	struct tnet net;
+	struct node *a, *b, *d, *h[2];
+	struct bbuf ls = BBUF_INIT;
+	uint8_t key[32];
+
+	attempt_ms = 300;
+	net_init(&net);
+	a = net_add(t, &net, false);
+	hostile_mode = NETDB_HOSTILE_DROP;
+	d = net_add(t, &net, true);
+	hostile_mode = NETDB_HOSTILE_NONE;
+	for (int i = 0; i < 2; i++)
+		h[i] = net_add(t, &net, true);
+	teach(t, a, d);
+	teach(t, a, h[0]);
+	teach(t, a, h[1]);
+	/* Flooded to one honest floodfill: verified, d not asked. */
+	T_OK(t, synth_ls2(&ls, key, (uint32_t)time_now_s(), 1));
+	T_OK(t, netdb_add_ls(h[1]->db, LEASESET_LS2, ls.data, ls.len, key,
+			     NULL, NULL));
+	T_OK(t, verify_ls(t, &net, a, key, d));
+	T_EQ(t, d->received[I2NP_DATABASE_LOOKUP], 0);
+	T_EQ(t, STAT(a, store_verified), 1);
+	T_EQ(t, STAT(a, store_lost), 0);
+	T_TRUE(t, netdb_store_find_ls(netdb_get_store(a->db), key) != NULL);
+	/* Twice a LeaseSet only d was given (and dropped): both others say
+	 * "not found", lost; d left out after the second. */
+	for (int round = 1; round <= 2; round++) {
+		size_t asked = h[0]->received[I2NP_DATABASE_LOOKUP] +
+			       h[1]->received[I2NP_DATABASE_LOOKUP];
+
+		bbuf_free(&ls);
+		T_OK(t, synth_ls2(&ls, key, (uint32_t)time_now_s(), 1));
+		T_ERR(t, verify_ls(t, &net, a, key, d), ERR_NOT_FOUND);
+		T_EQ(t, STAT(a, store_lost), (size_t)round);
+		T_EQ(t, h[0]->received[I2NP_DATABASE_LOOKUP] +
+			h[1]->received[I2NP_DATABASE_LOOKUP], asked + 2);
+	}
+	T_EQ(t, d->received[I2NP_DATABASE_LOOKUP], 0);
+	T_TRUE(t, netdb_ff_is_bad(a->db, d->hash));
+	T_FALSE(t, netdb_ff_is_bad(a->db, h[0]->hash));
+	T_FALSE(t, netdb_ff_is_bad(a->db, h[1]->hash));
+	/* A router that knows no other floodfill cannot verify: no
+	 * verdict, no score. */
+	b = net_add(t, &net, false);
+	teach(t, b, d);
+	T_ERR(t, verify_ls(t, &net, b, key, d), ERR_TIMEOUT);
+	T_EQ(t, STAT(b, store_lost), 0);
+	T_EQ(t, STAT(b, store_verified), 0);
+	/* Bad arguments. */
+	T_ERR(t, netdb_verify_store(a->db, key, NETDB_LOOKUP_LS, NULL, 0,
+				    NULL, NULL), ERR_ARG);
+	bbuf_free(&ls);
+	attempt_ms = 0;
+	net_free(&net);
+}
+
 /* Is x closer than y to the routing key rk? */
 static bool closer(const uint8_t rk[32], const uint8_t x[32],
 		   const uint8_t y[32])
@@ -1557,5 +1639,6 @@ const struct test_case netdb_net_tests[] = {
 	{ "store_verify", test_store_verify, 0 },
 	{ "hostile_modes", test_hostile_modes, 0 },
 	{ "sybil_floodfill", test_sybil_floodfill, 0 },
+	{ "ls_store_verify", test_ls_store_verify, 0 },
 	{ NULL, NULL, 0 }
 };
