@@ -971,6 +971,134 @@ out:
 	world_down(&w);
 }
 
+struct node_call {
+	bool done;
+	int err;
+	char body[512];
+};
+
+static void node_call_done(void *arg, int err, const uint8_t *body,
+			   size_t len)
+{
+	struct node_call *nc = arg;
+
+	nc->done = true;
+	nc->err = err;
+	if (len >= sizeof(nc->body))
+		len = sizeof(nc->body) - 1;
+	if (body)
+		memcpy(nc->body, body, len);
+	nc->body[body ? len : 0] = 0;
+}
+
+static bool node_call_cond(void *arg)
+{
+	return ((struct node_call *)arg)->done;
+}
+
+/* A call straight to anvil (not through the gateway: evm_* are not on
+ * its allow-list); the "result" member as text in out. */
+static bool anvil_call(struct world *w, const char *method,
+		       const char *params, char *out, size_t outlen)
+{
+	struct market_upstream up = market_http_upstream(w->up);
+	struct node_call nc = { 0 };
+	char req[256];
+	json_t *j, *res;
+	bool ok = false;
+
+	snprintf(req, sizeof(req), "{\"jsonrpc\":\"2.0\",\"id\":1,"
+		 "\"method\":\"%s\",\"params\":%s}", method, params);
+	T_OK(w->t, up.start(up.ctx, req, strlen(req), 4096, node_call_done,
+			    &nc));
+	T_TRUE(w->t, tm_run(&w->tm, node_call_cond, &nc));
+	T_OK(w->t, nc.err);
+	j = json_loads(nc.body, 0, NULL);
+	res = json_object_get(j, "result");
+	if (json_is_string(res)) {
+		snprintf(out, outlen, "%s", json_string_value(res));
+		ok = true;
+	} else if (json_is_boolean(res)) {
+		snprintf(out, outlen, "%s", json_is_true(res) ? "true" :
+			 "false");
+		ok = true;
+	}
+	T_TRUE(w->t, ok);
+	json_decref(j);
+	return ok;
+}
+
+/*
+ * A licence taken from its holder gets it no key (issue 13: "a revoked or
+ * resold licence gets no new key for the old holder"; the registry has
+ * no revoke call, and KeyRelease cannot take back a key already given):
+ * (a) moved away by a plain ERC-721 transfer, the old holder is refused
+ * (NOT_HOLDER) and the new one gets K once it is deep; (b) a purchase
+ * undone by a reorganisation (anvil's evm_revert past it): K was released
+ * while it stood, and after it is gone the holder is refused.
+ */
+static void test_revoked(struct tctx *t)
+{
+	struct world w;
+	struct secp_sk h, h2, h3;
+	struct bbuf b = BBUF_INIT;
+	struct u256 tid, tid3;
+	struct u256 gas = u256_from_u64(100000000000000000ull);
+	uint8_t holder[20], holder2[20], holder3[20], key[32];
+	char snap[80], ok[16], params[96];
+	struct abi_enc e;
+	uint8_t sel[4];
+	int status = -1;
+
+	if (!world_up(&w, t))
+		goto out;
+	secp_sk_generate(&h);
+	secp_sk_generate(&h2);
+	secp_sk_generate(&h3);
+	T_OK(t, secp_sk_address(&h, holder));
+	T_OK(t, secp_sk_address(&h2, holder2));
+	T_OK(t, secp_sk_address(&h3, holder3));
+	if (!buy(&w, holder, &tid))
+		goto out;
+	/* (a) the licence moved away before any key was asked */
+	T_TRUE(t, send(&w, 9, holder, NULL, &gas, NULL));
+	abi_selector(sel, "transferFrom(address,address,uint256)");
+	bbuf_put(&b, sel, 4);
+	abi_enc_init(&e, 3);
+	abi_enc_address(&e, holder);
+	abi_enc_address(&e, holder2);
+	abi_enc_u256(&e, &tid);
+	(void)abi_enc_finish(&e, &b);
+	T_TRUE(t, send_sk(&w, &h, w.a.dep.license_registry, &b));
+	check_owner(&w, &tid, holder2);
+	mine(&w, MARKET_KEY_CONFIRMATIONS);
+	T_ERR(t, ask(&w, w.agent_n, &tid, &h, 600, &status, key),
+	      ERR_NOT_FOUND);
+	T_EQ(t, status, MARKET_KEY_NOT_HOLDER);
+	T_OK(t, ask(&w, w.agent_n, &tid, &h2, 600, &status, key));
+	T_MEMEQ(t, key, w.K, 32);
+
+	/* (b) a purchase the chain undoes */
+	if (!anvil_call(&w, "evm_snapshot", "[]", snap, sizeof(snap)))
+		goto out;
+	if (!buy(&w, holder3, &tid3))
+		goto out;
+	mine(&w, MARKET_KEY_CONFIRMATIONS);
+	T_OK(t, ask(&w, w.agent_n, &tid3, &h3, 600, &status, key));
+	T_MEMEQ(t, key, w.K, 32);
+	snprintf(params, sizeof(params), "[\"%s\"]", snap);
+	T_TRUE(t, anvil_call(&w, "evm_revert", params, ok, sizeof(ok)) &&
+		  !strcmp(ok, "true"));
+	mine(&w, MARKET_KEY_CONFIRMATIONS + 1);
+	status = -1;
+	T_ERR(t, ask(&w, w.agent_n, &tid3, &h3, 600, &status, key),
+	      ERR_NOT_FOUND);
+	T_EQ(t, status, MARKET_KEY_NOT_HOLDER);
+out:
+	bbuf_free(&b);
+	world_down(&w);
+}
+
 struct relay_wait {
 	bool done;
 	int err, status;
@@ -1380,6 +1508,7 @@ const struct test_case market_keyagent_tests[] = {
 	{ "resale", test_resale, TT_FORK },
 	{ "relayed_resale", test_relayed_resale, TT_FORK },
 	{ "relayed_cancel", test_relayed_cancel, TT_FORK },
+	{ "revoked", test_revoked, TT_FORK },
 	{ "relayer_resale", test_relayer_resale, TT_FORK },
 	{ "reseller", test_reseller, TT_FORK },
 	{ NULL, NULL, 0 }
