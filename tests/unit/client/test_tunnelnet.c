@@ -1046,7 +1046,60 @@ static void test_leaseset_first(struct tctx *t)
 	env_free(&e);
 }
 
+/* One datagram from d to r (raw: r answers nothing of its own). */
+static void env_send_dr(struct tctx *t, struct env *e, const char *text)
+{
+	T_OK(t, e->net.send(e->net.ctx, e->d, client_dest_pub(e->r),
+			    DATAGRAM_PROTO_RAW, 7, 8, (const uint8_t *)text,
+			    strlen(text)));
+	env_pump(e);
+}
+
+/* A destination that sends again after an idle spell keeps its ratchet
+ * session and asks for no LeaseSet: silence while it sent nothing says
+ * nothing of the remote.  Before, the first payload after
+ * TUNNELNET_RENEW_MS of idling renewed the session with an NS; i2pd kept
+ * its own session, never answered the new one, and every message after
+ * it went as an NS (its DH ratchet then stalled a 20 MiB stream). */
+static void test_idle_keeps_session(struct tctx *t)
+{
+	struct rxlog log[2] = { { 0 }, { 0 } };	/* what d and r got */
+	struct client_rx rx[2] = { { NULL, rx_datagram, &log[0] },
+				   { NULL, rx_datagram, &log[1] } };
+	uint64_t mono = time_mono_ms();
+	const struct ratchet_stats *ds;
+	struct tunnelnet_stats st;
+	struct env e;
+
+	env_loop_pair(t, &e, 0, &rx[0], &rx[1], mono);
+	/* d's NS; r's NSR comes back as a protocol-layer response */
+	env_send_dr(t, &e, "one");
+	for (unsigned i = 0; i < 2 * TUNNELNET_ACK_MS / ONEWAY_STEP_MS; i++)
+		mono = env_tick(&e, mono);
+	ds = tunnelnet_ratchet_stats(e.tn, e.d);
+	T_TRUE(t, ds != NULL);
+	if (!ds)
+		goto out;
+	T_EQ(t, ds->nsr_in, 1);
+	/* an ES nobody answers, then an idle spell past the renewal */
+	env_send_dr(t, &e, "two");
+	mono += 2 * TUNNELNET_RENEW_MS;
+	time_set_mono_override(mono);
+	env_send_dr(t, &e, "three");
+	expect_rx(t, &log[1], 3, DATAGRAM_PROTO_RAW, 7, 8, "three");
+	T_EQ(t, ds->ns_out, 1);
+	T_EQ(t, ds->es_out, 2);
+	tunnelnet_stats(e.tn, &st);
+	T_EQ(t, st.refreshes, 0);
+out:
+	time_set_mono_override(0);
+	e.net.detach(e.net.ctx, e.d);
+	e.net.detach(e.net.ctx, e.r);
+	env_free(&e);
+}
+
 const struct test_case client_tunnelnet_tests[] = {
+	{ "idle_keeps_session", test_idle_keeps_session, TT_FORK },
 	{ "garlic_in_by_tag", test_garlic_in_by_tag, TT_FORK },
 	{ "oneway_ratchet", test_oneway_ratchet, TT_FORK },
 	{ "store_garlic", test_store_garlic, 0 },
