@@ -62,6 +62,12 @@ struct tn_dest {
 	uint32_t ls_version;		/* bumped at each new LeaseSet */
 	struct lease leases[LEASESET_MAX_LEASES];
 	size_t n_leases;
+	/* Its last LeaseSet store: the floodfills it went to, under which
+	 * key, and when to verify it (0: not now; netdb_verify_store()). */
+	uint8_t stored[TUNNELNET_PUBLISH_PEERS][32], stored_key[32];
+	size_t n_stored;
+	uint64_t verify_at;
+	bool verifying;
 	uint64_t publish_at;		/* monotonic */
 	uint64_t attached;		/* monotonic */
 	struct tn_peer peers[TUNNELNET_PEERS_MAX];
@@ -315,6 +321,11 @@ static void publish(struct tunnelnet *tn, struct tn_dest *x, uint64_t now_ms,
 	netdb_store_closest(s, true, ff_in_good_standing, tn->cfg.db, &c);
 	if (!c.n)
 		netdb_store_closest(s, true, NULL, NULL, &c);
+	if (x->verifying)	/* a new store: the last one's check is moot */
+		(void)netdb_lookup_cancel(tn->cfg.db, x->stored_key);
+	x->verifying = false;
+	x->n_stored = 0;
+	memcpy(x->stored_key, hash, 32);
 	for (size_t i = 0; i < c.n; i++) {
 		uint32_t token = 1 + rand_uniform(UINT32_MAX - 1);
 		const struct router_info *ri = netdb_get_ri(tn->cfg.db,
@@ -330,12 +341,54 @@ static void publish(struct tunnelnet *tn, struct tn_dest *x, uint64_t now_ms,
 				 0) {
 			tn->st.published++;
 			tn->st.published_garlic += wrap;
+			if (x->n_stored < TUNNELNET_PUBLISH_PEERS)
+				memcpy(x->stored[x->n_stored++], c.e[i].hash,
+				       32);
+			x->verify_at = mono + NETDB_VERIFY_DELAY_MS;
 		}
 	}
 	log_debug(LD_CLIENT, "LeaseSet (%zu leases) stored to %zu floodfills "
 		  "(%" PRIu64 " of %" PRIu64 " stores so far in garlic)",
 		  x->n_leases, c.n, tn->st.published_garlic,
 		  tn->st.published);
+}
+
+/* The verification of a LeaseSet store ended: lost (every floodfill
+ * asked said "not found"), its destination stores it again at once. */
+static void verify_done(void *ctx, const uint8_t key[32], int result)
+{
+	struct tunnelnet *tn = ctx;
+	char h[72];
+
+	for (struct tn_dest *x = tn->dests; x; x = x->next) {
+		if (!x->verifying || memcmp(x->stored_key, key, 32) != 0)
+			continue;
+		x->verifying = false;
+		if (result == ERR_NOT_FOUND) {
+			tn->st.ls_lost++;
+			x->publish_at = time_mono_ms();
+		} else if (result == 0) {
+			tn->st.ls_verified++;
+		}
+		log_info(LD_CLIENT, "LeaseSet %s: %s", log_safe_hash(h,
+			 sizeof(h), key), result == 0 ? "verified elsewhere" :
+			 result == ERR_NOT_FOUND ? "not found elsewhere: "
+			 "storing it again" : err_str(result));
+	}
+}
+
+/* Java I2P's FloodfillVerifyStoreJob for our LeaseSets: NETDB_VERIFY_DELAY_MS
+ * after a store, ask floodfills it did not go to (netdb/netdb.h). */
+static void verify_dest(struct tunnelnet *tn, struct tn_dest *x,
+			uint64_t mono)
+{
+	if (!x->verify_at || mono < x->verify_at || !x->n_stored)
+		return;
+	x->verify_at = 0;
+	x->verifying = netdb_verify_store(tn->cfg.db, x->stored_key,
+					  NETDB_LOOKUP_LS,
+					  (const uint8_t (*)[32])x->stored,
+					  x->n_stored, verify_done, tn) == 0;
 }
 
 static void refresh_dest(struct tunnelnet *tn, struct tn_dest *x,
@@ -1131,6 +1184,7 @@ void tunnelnet_poll(struct tunnelnet *tn)
 	tn->ack_in = UINT64_MAX;
 	for (struct tn_dest *x = tn->dests; x; x = x->next) {
 		refresh_dest(tn, x, now, mono);
+		verify_dest(tn, x, mono);
 		ratchet_ctx_expire(x->rc, now);
 	}
 	queue_run(tn);
@@ -1232,6 +1286,9 @@ static void net_detach(void *ctx, const struct client_dest *d)
 			struct tn_dest *x = *pp;
 
 			*pp = x->next;
+			if (x->verifying)
+				(void)netdb_lookup_cancel(tn->cfg.db,
+							  x->stored_key);
 			tunnel_pool_remove(x->pool);
 			ratchet_ctx_free(x->rc);
 			bbuf_free(&x->ls);
