@@ -69,14 +69,23 @@ struct job {
 	size_t n;
 	/* JOB_REDEEM */
 	struct relaypay_batch batch;
+	unsigned tries;			/* earlier tries of these winners */
 	size_t redeemed;
 	struct u256 redeemed_face;
 	uint64_t gas;
 	bool *won;			/* batch.w[i] was redeemed */
 	size_t withdrawn, withdraw_failed;
 	struct u256 withdrawn_amount;
+	uint64_t wgas;
+	char wwhy[160];			/* the first withdrawal's error */
 	int err;
 	char why[160];
+};
+
+/* Winners to redeem again, and how often they were tried. */
+struct retry_batch {
+	struct relaypay_batch b;
+	unsigned tries;
 };
 
 struct save_job {
@@ -116,7 +125,7 @@ struct bitsd_relaypay {
 	uint64_t pot_failed;		/* pot reads that failed */
 	struct paid_tunnel *paid;
 	size_t npaid, paid_cap;
-	struct relaypay_batch *retry;	/* batches whose redemption failed */
+	struct retry_batch *retry;	/* winners whose redemption failed */
 	size_t nretry;
 	uint64_t redeem_retry_at;	/* monotonic ms */
 	bool dirty;
@@ -126,11 +135,14 @@ struct bitsd_relaypay {
 	struct u256 ev_accepted;	/* Σ face × winProb / 2^256 */
 	uint64_t redeemed, redeem_batches, redeem_failed, redeem_gas;
 	struct u256 redeemed_face;
-	uint64_t withdrawn, withdraw_failed;
+	uint64_t withdrawn, withdraw_failed, withdraw_gas;
 	struct u256 withdrawn_amount;
 	/* payer */
-	struct secp_sk *pot_sk;		/* secmem; NULL: pay nobody */
-	uint8_t pot_addr[ETH_ADDR_BYTES];
+	/* the pot signer keys (secmem; none: pay nobody), in turn */
+	struct secp_sk *pay_sk[BITSD_RELAYPAY_PAY_KEYS_MAX];
+	uint8_t pay_addr[BITSD_RELAYPAY_PAY_KEYS_MAX][ETH_ADDR_BYTES];
+	size_t npay_keys;
+	uint64_t rotate_s;
 	struct relaypay_price pay_price;
 	struct u256 max_price;
 	bool has_max;
@@ -195,8 +207,17 @@ static json_t *addr_json(const uint8_t a[ETH_ADDR_BYTES])
 
 /* ---------------------------------------------------------- the payer */
 
+/* The pot key in use now: the next each rotate_s seconds. */
+static size_t pay_key_now(const struct bitsd_relaypay *rp)
+{
+	return rp->rotate_s ? (size_t)(time_now_s() / rp->rotate_s %
+				       rp->npay_keys) : 0;
+}
+
+/* The ticket function (tunnel_ticket_fn): a tunnel's tickets all come
+ * from the pot in use at its first (*tag: its key + 1). */
 static size_t pay_ticket(void *ctx, const uint8_t hop[32], bool inbound,
-			 uint8_t *out, size_t outmax)
+			 uint32_t *tag, uint8_t *out, size_t outmax)
 {
 	struct bitsd_relaypay *rp = ctx;
 	const struct netdb_ri_entry *e;
@@ -205,9 +226,13 @@ static size_t pay_ticket(void *ctx, const uint8_t hop[32], bool inbound,
 	struct relaypay_price pr = rp->pay_price;
 	struct ri_pay p;
 	struct u256 ev;
+	size_t key;
 	int r;
 
 	(void)inbound;
+	if (!*tag || *tag > rp->npay_keys)
+		*tag = (uint32_t)pay_key_now(rp) + 1;
+	key = *tag - 1;
 	if (outmax < RELAYPAY_WIRE_BYTES ||
 	    !(e = netdb_store_find_ri(rp->deps.store, hop)) ||
 	    ri_pay_parse(router_info_options(e->ri), &p) != 0)
@@ -223,7 +248,7 @@ static size_t pay_ticket(void *ctx, const uint8_t hop[32], bool inbound,
 		return 0;
 	}
 	memcpy(hi.commitment, p.commit, sizeof(hi.commitment));
-	r = relaypay_ticket_make(&k, rp->pot_sk, rp->sep, &hi, &pr,
+	r = relaypay_ticket_make(&k, rp->pay_sk[key], rp->sep, &hi, &pr,
 				 rp->pay_bytes, rp->nonce, time_now_s(), NULL);
 	if (r == 0)
 		r = relaypay_wire_encode(&k, out);
@@ -241,6 +266,13 @@ static size_t pay_ticket(void *ctx, const uint8_t hop[32], bool inbound,
 }
 
 /* ---------------------------------------------------- chain jobs */
+
+/* On a worker: wait ms (the chain transport's wait), if it can. */
+static void chain_pause(struct bitsd_relaypay *rp, unsigned ms)
+{
+	if (rp->chain.wait_ms)
+		rp->chain.wait_ms(rp->chain.ctx, ms);
+}
 
 /* A 32-byte word of a view call (PaymentHub.balances, nonces). */
 static int view_word(struct bitsd_relaypay *rp, const struct bbuf *call,
@@ -280,9 +312,12 @@ static int withdraw_one(struct bitsd_relaypay *rp,
 	    (r = secp_sk_address(sk, wd.from)) != 0)
 		goto out;
 	hub_balances_call(&call, wd.from);
-	if ((r = view_word(rp, &call, &wd.amount)) != 0 ||
-	    u256_is_zero(&wd.amount))
+	if ((r = view_word(rp, &call, &wd.amount)) != 0)
 		goto out;
+	if (u256_is_zero(&wd.amount)) {
+		j->withdrawn++;		/* nothing left to move */
+		goto out;
+	}
 	bbuf_free(&call);
 	hub_nonces_call(&call, wd.from);
 	if ((r = view_word(rp, &call, &wd.nonce)) != 0)
@@ -301,12 +336,15 @@ static int withdraw_one(struct bitsd_relaypay *rp,
 		r = ERR_BAD_STATE;
 	if (r == 0) {
 		j->withdrawn++;
-		j->gas += rc.gas_used;
+		j->wgas += rc.gas_used;
 		u256_accumulate(&j->withdrawn_amount, &wd.amount);
 	}
 out:
 	if (r != 0)
-		j->withdraw_failed++;
+		snprintf(j->wwhy, sizeof(j->wwhy), "%s%s%s", err_str(r),
+			 chain_client_error(rp->cc) ? ": " : "",
+			 chain_client_error(rp->cc) ?
+			 chain_client_error(rp->cc) : "");
 	chain_receipt_clear(&rc);
 	bbuf_free(&call);
 	secmem_free(sk);
@@ -333,36 +371,55 @@ static void job_run(void *arg)
 		}
 	} else {
 		struct relaypay_batch *b = &j->batch;
-		struct eip712_ticket *t = xcalloc(b->n, sizeof(*t));
-		uint8_t (*sigs)[SECP_SIG_BYTES] = xcalloc(b->n, sizeof(*sigs));
+		struct eip712_ticket *t = xcalloc(b->n ? b->n : 1, sizeof(*t));
+		uint8_t (*sigs)[SECP_SIG_BYTES] =
+			xcalloc(b->n ? b->n : 1, sizeof(*sigs));
 		struct chain_receipt rc = { 0 };
 
 		for (size_t i = 0; i < b->n; i++) {
 			t[i] = b->w[i].t;
 			memcpy(sigs[i], b->w[i].sig, SECP_SIG_BYTES);
 		}
-		hub_redeem_tickets_call(&call, b->n, t,
-					(const uint8_t (*)[SECP_SIG_BYTES])sigs,
-					b->rand);
-		j->err = chain_send(rp->cc, rp->redeem_sk, rp->dep.payment_hub,
-				    call.data, call.len, NULL, &rc);
 		j->won = xcalloc(b->n ? b->n : 1, sizeof(*j->won));
-		if (j->err == 0 && rc.status) {
-			j->redeemed = b->n;
-			j->gas += rc.gas_used;
-			for (size_t i = 0; i < b->n; i++) {
-				u256_accumulate(&j->redeemed_face,
-						&b->w[i].t.face_value);
-				j->won[i] = true;
+		/* In chunks: a receipt holds one log a winner, and the chain
+		 * client reads at most CHAIN_RECEIPT_MAX_LOGS. */
+		for (size_t lo = 0; lo < b->n; lo += BITSD_RELAYPAY_BATCH_MAX) {
+			size_t hi = b->n - lo > BITSD_RELAYPAY_BATCH_MAX ?
+				    lo + BITSD_RELAYPAY_BATCH_MAX : b->n;
+			int r;
+
+			if (lo)
+				chain_pause(rp, BITSD_RELAYPAY_WITHDRAW_PACE_MS);
+			chain_receipt_clear(&rc);
+			bbuf_free(&call);
+			hub_redeem_tickets_call(&call, hi - lo, t + lo,
+				(const uint8_t (*)[SECP_SIG_BYTES])(sigs + lo),
+				b->rand);
+			r = chain_send(rp->cc, rp->redeem_sk,
+				       rp->dep.payment_hub, call.data,
+				       call.len, NULL, &rc);
+			if (r == 0 && rc.status) {
+				j->gas += rc.gas_used;
+				for (size_t i = lo; i < hi; i++) {
+					j->redeemed++;
+					j->won[i] = true;
+					u256_accumulate(&j->redeemed_face,
+							&t[i].face_value);
+				}
+				continue;
 			}
-		} else {
+			j->err = r ? r : ERR_BAD_STATE;
 			/* One ticket the chain refuses (a nonce the payer
-			 * gave twice) reverts the whole batch: one at a
-			 * time instead. */
-			snprintf(j->why, sizeof(j->why), "%s",
-				 chain_client_error(rp->cc) ?
-				 chain_client_error(rp->cc) : err_str(j->err));
-			for (size_t i = 0; i < b->n; i++) {
+			 * gave twice) reverts the whole chunk: one at a
+			 * time instead, paced (a chain gateway limits
+			 * each peer's requests a second). */
+			if (!j->why[0])
+				snprintf(j->why, sizeof(j->why), "%s",
+					 chain_client_error(rp->cc) ?
+					 chain_client_error(rp->cc) :
+					 err_str(j->err));
+			for (size_t i = lo; i < hi; i++) {
+				chain_pause(rp, BITSD_RELAYPAY_WITHDRAW_PACE_MS);
 				chain_receipt_clear(&rc);
 				bbuf_free(&call);
 				hub_redeem_ticket_call(&call, &t[i], sigs[i],
@@ -378,19 +435,34 @@ static void job_run(void *arg)
 							&t[i].face_value);
 				}
 			}
-			if (j->redeemed)
-				j->err = 0;
 		}
+		if (j->redeemed)
+			j->err = 0;
 		chain_receipt_clear(&rc);
 		if (j->redeemed && rp->has_withdraw) {
 			uint64_t now = 0;
 
 			if (chain_block_timestamp(rp->cc, &now) != 0)
 				now = time_now_s();
-			for (size_t i = 0; i < b->n; i++)
-				if (j->won[i])
-					(void)withdraw_one(rp, &b->w[i],
-						now + BITSD_RELAYPAY_WITHDRAW_S, j);
+			for (size_t i = 0; i < b->n; i++) {
+				/* paced and tried again: a chain gateway
+				 * limits each peer's requests a second */
+				int r = -1;
+
+				for (unsigned k = 0; j->won[i] && r != 0 &&
+						     k < BITSD_RELAYPAY_WITHDRAW_TRIES;
+				     k++) {
+					if (k)
+						chain_pause(rp, k * 2000);
+					r = withdraw_one(rp, &b->w[i], now +
+						BITSD_RELAYPAY_WITHDRAW_S, j);
+				}
+				if (!j->won[i])
+					continue;
+				if (r != 0)
+					j->withdraw_failed++;
+				chain_pause(rp, BITSD_RELAYPAY_WITHDRAW_PACE_MS);
+			}
 		}
 		free(t);
 		free(sigs);
@@ -418,6 +490,36 @@ static struct pot_entry *pot_find(struct bitsd_relaypay *rp,
 		if (memcmp(rp->pots[i].signer, signer, ETH_ADDR_BYTES) == 0)
 			return &rp->pots[i];
 	return NULL;
+}
+
+/* The winners of j's batch that were not redeemed go back to the retry
+ * list, up to BITSD_RELAYPAY_REDEEM_TRIES tries (then they are given
+ * up: the chain refuses them, or they expire). */
+static void retry_later(struct bitsd_relaypay *rp, struct job *j)
+{
+	struct retry_batch *rb;
+	size_t n = 0;
+
+	if (j->tries + 1 >= BITSD_RELAYPAY_REDEEM_TRIES) {
+		log_warn(LD_APP, "relaypay: %zu winners of epoch %llu given "
+			 "up after %u tries", j->batch.n - j->redeemed,
+			 (unsigned long long)j->batch.epoch_id,
+			 j->tries + 1);
+		return;
+	}
+	rp->retry = xrealloc(rp->retry, (rp->nretry + 1) *
+			     sizeof(*rp->retry));
+	rb = &rp->retry[rp->nretry++];
+	memset(rb, 0, sizeof(*rb));
+	rb->tries = j->tries + 1;
+	rb->b.epoch_id = j->batch.epoch_id;
+	memcpy(rb->b.rand, j->batch.rand, sizeof(rb->b.rand));
+	rb->b.w = xcalloc(j->batch.n ? j->batch.n : 1, sizeof(*rb->b.w));
+	for (size_t i = 0; i < j->batch.n; i++)
+		if (!j->won || !j->won[i])
+			rb->b.w[n++] = j->batch.w[i];
+	rb->b.n = n;
+	rp->redeem_retry_at = time_mono_ms() + BITSD_RELAYPAY_REDEEM_RETRY_MS;
 }
 
 static void job_done(void *arg)
@@ -459,16 +561,19 @@ static void job_done(void *arg)
 		u256_accumulate(&rp->redeemed_face, &j->redeemed_face);
 		rp->withdrawn += j->withdrawn;
 		rp->withdraw_failed += j->withdraw_failed;
+		rp->withdraw_gas += j->wgas;
 		u256_accumulate(&rp->withdrawn_amount, &j->withdrawn_amount);
 		if (j->withdrawn || j->withdraw_failed) {
 			char a[U256_DEC_BYTES];
 
 			log_notice(LD_APP, "relaypay: epoch %llu: %zu winnings "
-				   "withdrawn (%s), %zu failed",
+				   "withdrawn (%s), %zu failed%s%s",
 				   (unsigned long long)j->batch.epoch_id,
 				   j->withdrawn, u256_format_dec(
 					&j->withdrawn_amount, a, sizeof(a)),
-				   j->withdraw_failed);
+				   j->withdraw_failed,
+				   j->withdraw_failed ? ": " : "",
+				   j->withdraw_failed ? j->wwhy : "");
 		}
 		log_notice(LD_APP, "relaypay: epoch %llu: %zu of %zu winners "
 			   "redeemed, face %s, gas %llu%s%s",
@@ -476,8 +581,10 @@ static void job_done(void *arg)
 			   j->batch.n, u256_format_dec(&j->redeemed_face, s,
 						       sizeof(s)),
 			   (unsigned long long)j->gas, j->why[0] ?
-			   "; one at a time, the batch reverted: " : "",
+			   "; one at a time, a chunk reverted: " : "",
 			   j->why);
+		if (j->redeemed < j->batch.n)
+			retry_later(rp, j);
 	} else {
 		/* Nothing went through (the chain unreachable): again
 		 * later, while the winners are still valid. */
@@ -486,12 +593,7 @@ static void job_done(void *arg)
 			 "failed: %s; trying again later",
 			 (unsigned long long)j->batch.epoch_id, j->batch.n,
 			 j->why[0] ? j->why : err_str(j->err));
-		rp->retry = xrealloc(rp->retry, (rp->nretry + 1) *
-				     sizeof(*rp->retry));
-		rp->retry[rp->nretry++] = j->batch;
-		rp->redeem_retry_at = time_mono_ms() +
-				      BITSD_RELAYPAY_REDEEM_RETRY_MS;
-		memset(&j->batch, 0, sizeof(j->batch));
+		retry_later(rp, j);
 	}
 	job_free(j);
 }
@@ -784,7 +886,9 @@ static void tick_cb(void *arg)
 
 			j->kind = JOB_REDEEM;
 			if (rp->nretry && time_mono_ms() >= rp->redeem_retry_at) {
-				j->batch = rp->retry[--rp->nretry];
+				rp->nretry--;
+				j->batch = rp->retry[rp->nretry].b;
+				j->tries = rp->retry[rp->nretry].tries;
 				job_submit(rp, j);
 			} else if (relaypay_payee_batch_take(rp->payee, now,
 							     &j->batch) == 0) {
@@ -865,6 +969,8 @@ static void status_section(void *ctx, json_t *o)
 				    u256_json(&rp->withdrawn_amount));
 		json_object_set_new(r, "withdraw_failed",
 				    json_integer((json_int_t)rp->withdraw_failed));
+		json_object_set_new(r, "withdraw_gas",
+				    json_integer((json_int_t)rp->withdraw_gas));
 		json_object_set_new(r, "topups_received",
 				    json_integer((json_int_t)rp->topups));
 		json_object_set_new(r, "topups_refused",
@@ -876,13 +982,15 @@ static void status_section(void *ctx, json_t *o)
 							: 0)));
 		json_object_set_new(o, "relay", r);
 	}
-	if (rp->pot_sk) {
+	if (rp->npay_keys) {
 		struct tunnel_pool_stats ps = { 0 };
 
 		if (rp->deps.own)
 			tunnel_mgr_stats(rp->deps.own, &ps);
 		json_object_set_new(o, "payer", json_pack(
-			"{sosIsIsIsIsosIsI}", "signer", addr_json(rp->pot_addr),
+			"{sosIsIsIsIsIsosIsI}", "signer",
+			addr_json(rp->pay_addr[pay_key_now(rp)]),
+			"signers", (json_int_t)rp->npay_keys,
 			"topups_sent", (json_int_t)ps.topups_sent,
 			"tickets_sent", (json_int_t)rp->sent,
 			"skipped_price", (json_int_t)rp->skipped_price,
@@ -1018,11 +1126,32 @@ static int payer_start(struct bitsd_relaypay *rp, const struct conf *cfg)
 {
 	int r;
 
-	rp->pot_sk = key_load("tunnels.pay.key", cfg->tunnels_pay_key, false,
-			      &r);
-	if (!rp->pot_sk)
-		return r;
-	(void)secp_sk_address(rp->pot_sk, rp->pot_addr);
+	/* FILE[,FILE...]: one pot each, used in turn */
+	for (const char *f = cfg->tunnels_pay_key; f && *f;) {
+		const char *comma = strchr(f, ',');
+		size_t len = comma ? (size_t)(comma - f) : strlen(f);
+		char *path = xzalloc(len + 1);
+		struct secp_sk *sk;
+
+		memcpy(path, f, len);
+		if (rp->npay_keys == BITSD_RELAYPAY_PAY_KEYS_MAX) {
+			free(path);
+			log_err(LD_APP, "tunnels.pay.key: at most %d keys",
+				BITSD_RELAYPAY_PAY_KEYS_MAX);
+			return ERR_TOO_BIG;
+		}
+		sk = key_load("tunnels.pay.key", path, false, &r);
+		free(path);
+		if (!sk)
+			return r;
+		rp->pay_sk[rp->npay_keys] = sk;
+		(void)secp_sk_address(sk, rp->pay_addr[rp->npay_keys++]);
+		f = comma ? comma + 1 : f + len;
+	}
+	if (!rp->npay_keys)
+		return ERR_ARG;
+	rp->rotate_s = rp->npay_keys < 2 ? 0 : cfg->tunnels_pay_rotate_s ?
+		       cfg->tunnels_pay_rotate_s : BITSD_RELAYPAY_ROTATE_S;
 	if ((r = u256_parse_str(&rp->pay_price.face_value,
 				cfg->tunnels_pay_face ? cfg->tunnels_pay_face :
 				BITSD_RELAYPAY_DEFAULT_FACE)) != 0)
@@ -1091,7 +1220,7 @@ int bitsd_relaypay_start(const struct conf *cfg,
 		   rp->payee ? "on" : "off",
 		   cfg->relay_pay_price ? cfg->relay_pay_price : "-",
 		   (unsigned long long)rp->pol.epoch_s,
-		   rp->redeem_sk ? "on" : "off", rp->pot_sk ? "on" : "off",
+		   rp->redeem_sk ? "on" : "off", rp->npay_keys ? "on" : "off",
 		   rp->cc ? "on" : "off");
 	*out = rp;
 	return 0;
@@ -1113,7 +1242,7 @@ void bitsd_relaypay_stop(struct bitsd_relaypay *rp)
 		return;
 	if (rp->deps.api)
 		api_remove_section(rp->deps.api, "relaypay");
-	if (rp->pot_sk && rp->deps.own) {
+	if (rp->npay_keys && rp->deps.own) {
 		struct tunnel_pool_stats ps;
 
 		tunnel_mgr_stats(rp->deps.own, &ps);
@@ -1141,7 +1270,7 @@ void bitsd_relaypay_stop(struct bitsd_relaypay *rp)
 		save_sync(rp);
 	}
 	for (size_t i = 0; i < rp->nretry; i++)
-		relaypay_batch_free(&rp->retry[i]);
+		relaypay_batch_free(&rp->retry[i].b);
 	free(rp->retry);
 	relaypay_payee_free(rp->payee);
 	chain_client_free(rp->cc);
@@ -1157,8 +1286,8 @@ void bitsd_relaypay_stop(struct bitsd_relaypay *rp)
 		secmem_free(rp->spend);
 	if (rp->redeem_sk)
 		secmem_free(rp->redeem_sk);
-	if (rp->pot_sk)
-		secmem_free(rp->pot_sk);
+	for (size_t i = 0; i < rp->npay_keys; i++)
+		secmem_free(rp->pay_sk[i]);
 	free(rp->datadir);
 	free(rp);
 }

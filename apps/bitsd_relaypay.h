@@ -18,8 +18,10 @@
  *
  * Payer (tunnels.pay.key): each hop of our tunnels that publishes
  * bits.pay.* at no more than tunnels.pay.max-price gets a ticket worth
- * tunnels.pay.mib MiB at its price, signed with the pot signer key; the
- * other hops (i2pd, free or too dear) get none.
+ * tunnels.pay.mib MiB at its price, signed with the pot signer key (with
+ * several, the next each tunnels.pay.rotate seconds; a tunnel keeps the
+ * one it was built with), and another each time the tunnel carries as
+ * much; the other hops (i2pd, free or too dear) get none.
  *
  * Both need market.deploy (chain id and PaymentHub: the EIP-712 domain);
  * the relay reads pots and redeems through the market's chain client
@@ -57,8 +59,12 @@ struct bitsd_relaypay;	/* opaque */
 #define BITSD_RELAYPAY_PENDING_MAX 256
 #define BITSD_RELAYPAY_PENDING_S 300
 #define BITSD_RELAYPAY_POT_RETRY_MS 5000
-/* A batch that could not be sent is tried again after this long. */
+/* Winners that could not be redeemed are tried again after this long,
+ * this many times in all; at most this many a redeemTickets (one log
+ * each in the receipt: CHAIN_RECEIPT_MAX_LOGS). */
 #define BITSD_RELAYPAY_REDEEM_RETRY_MS 60000
+#define BITSD_RELAYPAY_REDEEM_TRIES 4
+#define BITSD_RELAYPAY_BATCH_MAX 48
 /* The payer's ticket lifetime (≤ maxPaperTTL, 12 h in genesis/demo.json;
  * it must outlast a relay's epoch, grace and redemption margin). */
 #define BITSD_RELAYPAY_TICKET_TTL_S (6 * 3600)
@@ -73,8 +79,16 @@ struct bitsd_relaypay;	/* opaque */
 /* Tickets after the build taken for one tunnel (a 10-minute tunnel at
  * 1 KiB a ticket carries 1 MiB a second). */
 #define BITSD_RELAYPAY_TOPUPS_MAX 4096
-/* A withdrawal's deadline after the chain's time. */
+/* Pot signer keys in tunnels.pay.key, and how long each is used in turn
+ * by default (tunnels.pay.rotate). */
+#define BITSD_RELAYPAY_PAY_KEYS_MAX 16
+#define BITSD_RELAYPAY_ROTATE_S 3600
+/* A withdrawal's deadline after the chain's time; tries for each (2 s,
+ * 4 s... apart) and the pause between two (a chain gateway allows each
+ * peer 20 requests a second). */
 #define BITSD_RELAYPAY_WITHDRAW_S 3600
+#define BITSD_RELAYPAY_WITHDRAW_TRIES 4
+#define BITSD_RELAYPAY_WITHDRAW_PACE_MS 300
 
 struct bitsd_relaypay_deps {
 	struct evloop *el;

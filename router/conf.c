@@ -253,7 +253,10 @@ static const struct opt opts[] = {
 	  "rotate the epoch secret this often (default 3600)" },
 	{ "tunnels.pay.key", OPT_OPT_PATH, OFF(tunnels_pay_key), "FILE",
 	  "pay our tunnels' hops that ask for pay from the pot whose signer "
-	  "key is in FILE (64 hex digits)" },
+	  "key is in FILE (64 hex digits); FILE,FILE...: several pots, "
+	  "used in turn" },
+	{ "tunnels.pay.rotate", OPT_COUNT, OFF(tunnels_pay_rotate_s), "SECONDS",
+	  "with several pots, the next one this often (default 3600)" },
 	{ "tunnels.pay.max-price", OPT_AMOUNT, OFF(tunnels_pay_max_price),
 	  "AMOUNT", "pay no hop asking more per GiB (default: any price)" },
 	{ "tunnels.pay.face", OPT_AMOUNT, OFF(tunnels_pay_face), "AMOUNT",

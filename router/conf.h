@@ -170,6 +170,7 @@ struct conf {
 	char *tunnels_pay_face;		/* ticket face value; NULL: default */
 	uint32_t tunnels_pay_mib;	/* MiB a ticket pays a hop for */
 	uint32_t tunnels_pay_kib;	/* the same in KiB; 0: the MiB */
+	uint32_t tunnels_pay_rotate_s;	/* next pot key this often; 0: 3600 */
 	char *tunnels_pay_hops;		/* peer_pay_policy name; NULL: any */
 	uint32_t tunnels_pay_max_paid;	/* paid hops a tunnel; 0: any */
 	/* The market ([market] section, apps/bitsd_market.h). */

@@ -67,6 +67,7 @@ struct own_tunnel {
 	 * keys for top-ups, the bytes of tunnel messages carried and paid
 	 * for so far (docs/relaypay.md §3). */
 	uint8_t paid;
+	uint32_t pay_tag;		/* the ticket function's tag */
 	struct x25519_pk hop_pk[TUNNEL_BUILD_MAX_HOPS];
 	uint64_t carried, covered;
 };
@@ -771,7 +772,8 @@ static void note_length(struct tunnel_pool *p, bool inbound, unsigned len,
  * initialised here; returns the hops that got one (bit i: hops[i]; any:
  * long records needed). */
 static uint8_t add_tickets(struct tunnel_pool *p, bool inbound, unsigned len,
-			   struct tunnel_build_hop *hops, struct mapping *opts)
+			   struct tunnel_build_hop *hops, struct mapping *opts,
+			   uint32_t *tag)
 {
 	uint8_t mask = 0;
 
@@ -784,8 +786,8 @@ static uint8_t add_tickets(struct tunnel_pool *p, bool inbound, unsigned len,
 
 		mapping_init(&opts[i]);
 		if (!m->ticket ||
-		    (n = m->ticket(m->ticket_ctx, hops[i].ident, inbound, tk,
-				   sizeof(tk))) == 0 || n > sizeof(tk) ||
+		    (n = m->ticket(m->ticket_ctx, hops[i].ident, inbound, tag,
+				   tk, sizeof(tk))) == 0 || n > sizeof(tk) ||
 		    tunnel_build_opts_set_ticket(&opts[i], tk, n) != 0)
 			continue;
 		hops[i].opts = &opts[i];
@@ -813,6 +815,7 @@ static void start_build(struct tunnel_pool *p, bool inbound)
 	unsigned len = pool_length(&p->cfg, inbound);
 	bool need_long = false, shortened;
 	uint8_t paid;
+	uint32_t tag = 0;
 	int r, got;
 
 	if (len == 0) {
@@ -836,10 +839,11 @@ static void start_build(struct tunnel_pool *p, bool inbound)
 		return;
 	}
 	len = (unsigned)got;
-	if ((paid = add_tickets(p, inbound, len, bc.hops, opts)) != 0)
+	if ((paid = add_tickets(p, inbound, len, bc.hops, opts, &tag)) != 0)
 		need_long = true;
 	t = xzalloc(sizeof(*t));
 	t->paid = paid;
+	t->pay_tag = tag;
 	t->covered = m->topup_bytes;
 	t->pool = p;
 	t->inbound = inbound;
@@ -1492,8 +1496,9 @@ static void topup(struct tunnel_mgr *m, struct own_tunnel *t)
 
 		if (!(t->paid & (1u << i)))
 			continue;
-		if ((n = m->ticket(m->ticket_ctx, t->hops[i], t->inbound, tk,
-				   sizeof(tk))) == 0 || n > sizeof(tk) ||
+		if ((n = m->ticket(m->ticket_ctx, t->hops[i], t->inbound,
+				   &t->pay_tag, tk, sizeof(tk))) == 0 ||
+		    n > sizeof(tk) ||
 		    tunnel_topup_encode(t->hop_id[i], tk, n, &b) != 0) {
 			bbuf_free(&b);
 			continue;	/* asks no more (its price, its RI) */

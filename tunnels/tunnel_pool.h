@@ -140,11 +140,16 @@ struct tunnel_mgr_hooks {
 
 /*
  * Paid relaying (docs/relaypay.md §3): the ticket for hop (router hash) of
- * a tunnel about to be built, written into out (outmax bytes); returns its
- * length, 0 for none.  A tunnel with a ticket is built with long records.
+ * a tunnel about to be built, or of one built that has carried what its
+ * tickets paid for, written into out (outmax bytes); returns its length,
+ * 0 for none.  A tunnel with a ticket is built with long records.  *tag
+ * is 0 for a tunnel's first call; what the function leaves there comes
+ * back with each later call for the same tunnel (the payer's pot: one
+ * tunnel's tickets name one signer).
  */
 typedef size_t (*tunnel_ticket_fn)(void *ctx, const uint8_t hop[32],
-				   bool inbound, uint8_t *out, size_t outmax);
+				   bool inbound, uint32_t *tag, uint8_t *out,
+				   size_t outmax);
 
 struct tunnel_mgr_cfg {
 	uint8_t self[32];

@@ -10,8 +10,12 @@
 #  - as its tunnels carry traffic, b4 sends their paid hops further
 #    tickets (garlic to the hop's router, docs/relaypay.md §3.1), and the
 #    relays take them;
+#  - b4 has two pots and takes the next every 15 s (tunnels.pay.rotate);
 #  - once b4 stops and the epochs end, every relay redeems all its
-#    winners; the pot paid exactly their face values (PaymentHub.pots);
+#    winners; the pots paid exactly their face values (PaymentHub.pots),
+#    each some;
+#  - each relay moves every redeemed winner's credit from its stealth
+#    address to WTO (relay.pay.withdraw-to): WTO holds their sum in tokens;
 #  - the number of winners lies within 4 standard deviations of the
 #    tickets' expected wins (the binomial of their winProb);
 #  - the expected value the relays got covers what the bytes their paid
@@ -43,6 +47,7 @@ RK1=59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d
 RK2=5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a
 RK3=7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6
 POT_KEY=$(printf '44%.0s' $(seq 32))
+POT_KEY2=$(printf '45%.0s' $(seq 32))
 
 need_tools $NAME
 start_anvil "$W" || { result $NAME; exit 1; }
@@ -50,18 +55,20 @@ deploy "$W" || { result $NAME; exit 1; }
 D=$W/deploy.json
 TOKEN=$(jget "$D" token) HUB=$(jget "$D" paymentHub)
 SIGNER=$("$CAST" wallet address --private-key "0x$POT_KEY")
+SIGNER2=$("$CAST" wallet address --private-key "0x$POT_KEY2")
 send() {
 	"$CAST" send --rpc-url "$RPC" --private-key "$K0" "$@" >"$W/send" 2>&1 &&
 		grep -q '^status *1' "$W/send"
 }
-# deposit: the pot's deposit (PaymentHub.pots(signer), first word)
+# deposit [SIGNER]: the pot's deposit (PaymentHub.pots(signer), first word)
 deposit() {
-	"$CAST" call --rpc-url "$RPC" "$HUB" 'pots(address)' "$SIGNER" |
+	"$CAST" call --rpc-url "$RPC" "$HUB" 'pots(address)' "${1:-$SIGNER}" |
 		python3 -c 'import sys; print(int(sys.stdin.read().strip()[2:66], 16))'
 }
 send "$TOKEN" 'mint(address,uint256)' "$("$CAST" wallet address --private-key "$K0")" 100000000000000 &&
 	send "$TOKEN" 'approve(address,uint256)' "$HUB" 100000000000000 &&
-	send "$HUB" 'fund(address,uint96,uint96)' "$SIGNER" 10000000000000 10000000000000 ||
+	send "$HUB" 'fund(address,uint96,uint96)' "$SIGNER" 10000000000000 10000000000000 &&
+	send "$HUB" 'fund(address,uint96,uint96)' "$SIGNER2" 10000000000000 10000000000000 ||
 	{ bad "fund the pot: $(tail -n 3 "$W/send")"; result $NAME; exit 1; }
 DEP0=$(deposit)
 check "pot funded" 10000000000000 "$DEP0"
@@ -74,6 +81,7 @@ bitsd_mesh "$W" 127.0.1 50 29810 || { result $NAME; exit 1; }
 for n in 2 3 4; do seed_ri "$W/b1/router.info" "$W/b$n"; done
 for n in 1 2 3; do eval "printf '%s\n' \"\$RK$n\"" >"$W/redeem$n.key"; done
 printf '%s\n' "$POT_KEY" >"$W/pot.key"
+printf '%s\n' "$POT_KEY2" >"$W/pot2.key"
 chmod 600 "$W"/*.key
 
 start() {
@@ -85,7 +93,9 @@ start() {
 	PIDS="$PIDS $!"
 	eval "P$n=$!"
 }
-RELAY="--market.deploy $D --relay.pay --relay.pay.price $PRICE --relay.pay.epoch $RELAY_EPOCH"
+# where the relays withdraw their winnings to
+WTO=0x000000000000000000000000000000000000b175
+RELAY="--market.deploy $D --relay.pay --relay.pay.price $PRICE --relay.pay.epoch $RELAY_EPOCH --relay.pay.withdraw-to $WTO"
 start 1 --floodfill --market.gateway --market.gateway.rpc "$RPC" $RELAY \
 	--relay.pay.redeem-key "$W/redeem1.key"
 wait_log "$W/b1/bitsd.log" "market: gateway on" 120 &&
@@ -114,7 +124,8 @@ for n in 2 3; do
 	chain $n && ok "b$n reaches the chain through b1's gateway" ||
 		bad "b$n: no chain through the gateway (see $W/b$n/bitsd.log)"
 done
-start 4 --market.deploy "$D" --tunnels.pay.key "$W/pot.key" \
+start 4 --market.deploy "$D" --tunnels.pay.key "$W/pot.key,$W/pot2.key" \
+	--tunnels.pay.rotate 15 \
 	--tunnels.pay.face $FACE --tunnels.pay.kib $PAY_KIB --tunnels.lifetime 60 \
 	--exploratory.inbound.length 2 --exploratory.outbound.length 2
 for n in 1 2 3; do
@@ -149,8 +160,10 @@ paid() {
 	echo $k
 }
 dl=$(($(date +%s) + 600))
+# (b4 runs at least 35 s: both pots are used)
+T4=$(date +%s)
 until { [ "$(rp accepted)" -ge "$MIN_TICKETS" ] && [ "$(paid)" -ge 2 ] &&
-	[ "$(rp topups_received)" -gt 0 ]; } ||
+	[ "$(rp topups_received)" -gt 0 ] && [ "$(date +%s)" -ge $((T4 + 35)) ]; } ||
 	[ "$(date +%s)" -gt $dl ]; do sleep 2; done
 ACC=$(rp accepted)
 [ "$ACC" -ge "$MIN_TICKETS" ] && ok "relays accepted $ACC tickets" ||
@@ -171,8 +184,8 @@ set -- $(rp topups_received topups_refused)
 t0=$(date +%s)
 dl=$((t0 + RELAY_EPOCH * 2 + 300))
 while :; do
-	set -- $(rp won redeemed pending)
-	[ "$1" = "$2" ] && [ "$3" = 0 ] &&
+	set -- $(rp won redeemed pending withdrawn withdraw_failed)
+	[ "$1" = "$2" ] && [ "$3" = 0 ] && [ $(($4 + $5)) = "$2" ] &&
 		[ "$(date +%s)" -gt $((t0 + RELAY_EPOCH * 2 + 6)) ] && break
 	[ "$(date +%s)" -gt $dl ] && break
 	sleep 2
@@ -191,7 +204,17 @@ paid=$(paid)
 set -- $(rp redeemed_face expected_value owed_for_bytes paid_bytes)
 RFACE=$1 EV=$2 OWED=$3 BYTES=$4
 check "redeemed face = winners x face" $((WON * FACE)) "$RFACE"
-check "the pot paid the redeemed face values" $((DEP0 - RFACE)) "$(deposit)"
+D1=$(deposit) D2=$(deposit "$SIGNER2")
+check "the pots paid the redeemed face values" $((2 * DEP0 - RFACE)) $((D1 + D2))
+[ "$D1" -lt "$DEP0" ] && [ "$D2" -lt "$DEP0" ] &&
+	ok "both pots paid ($((DEP0 - D1)) and $((DEP0 - D2)))" ||
+	bad "both pots should have paid: $((DEP0 - D1)) and $((DEP0 - D2))"
+set -- $(rp withdrawn withdraw_failed withdrawn_amount)
+check "every redeemed winner withdrawn" "$RED 0" "$1 $2"
+WBAL=$("$CAST" call --rpc-url "$RPC" "$TOKEN" 'balanceOf(address)' "$WTO" |
+	python3 -c 'import sys; print(int(sys.stdin.read().strip()[2:66], 16))')
+[ "$3" -gt 0 ] && [ "$3" -le "$RFACE" ] && check "withdrawn to $WTO (of $RFACE redeemed)" "$3" "$WBAL" ||
+	bad "withdrawn $3 of $RFACE redeemed, $WTO holds $WBAL"
 # the binomial: N tickets each winning with winProb (EV / face)
 if python3 - "$ACC" "$WON" "$EV" "$FACE" <<'PY'
 import sys, math

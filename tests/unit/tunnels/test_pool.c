@@ -2194,14 +2194,19 @@ static void test_select_caps(struct tctx *t)
  * counts the tickets given); each ticket pays for PAY_TD tunnel
  * messages. */
 #define PAY_TD 40
-static unsigned tickets_given;
+static unsigned tickets_given, tags_made;
+static uint32_t tag_in[64];	/* the tag of each call, as it came */
 
 static size_t give_ticket(void *ctx, const uint8_t hop[32], bool inbound,
-			  uint8_t *out, size_t outmax)
+			  uint32_t *tag, uint8_t *out, size_t outmax)
 {
 	(void)ctx;
 	(void)hop;
 	(void)inbound;
+	if (tickets_given < ARRAY_LEN(tag_in))
+		tag_in[tickets_given] = *tag;
+	if (!*tag)
+		*tag = 100 + ++tags_made;	/* a tunnel's first ticket */
 	if (outmax < 139)
 		return 0;
 	memset(out, 0x77, 139);
@@ -2235,7 +2240,7 @@ static void test_paid_topup(struct tctx *t)
 
 	small_pool(&pc, 2, 1);
 	sim_init(t, &s, &pc);
-	tickets_given = 0;
+	tickets_given = tags_made = 0;
 	tunnel_mgr_set_ticket_fn(s.mgr, give_ticket, NULL);
 	tunnel_mgr_set_topup(s.mgr, PAY_TD * 1028);
 	p = tunnel_mgr_exploratory(s.mgr);
@@ -2245,6 +2250,12 @@ static void test_paid_topup(struct tctx *t)
 	T_EQ(t, st.in_ready, 1);
 	T_EQ(t, st.tickets_sent, 4);
 	T_EQ(t, tickets_given, 4);
+	/* each tunnel's first call has no tag, its second the first's */
+	T_EQ(t, tags_made, 2);
+	T_EQ(t, tag_in[0], 0);
+	T_TRUE(t, tag_in[1] > 100);
+	T_EQ(t, tag_in[2], 0);
+	T_TRUE(t, tag_in[3] > 100 && tag_in[3] != tag_in[1]);
 	T_EQ(t, s.seen[I2NP_SHORT_TUNNEL_BUILD], 0);	/* long records */
 	T_OK(t, tunnel_pool_hops(p, false, 0, hops, &n));
 	T_EQ(t, n, 2);
@@ -2271,6 +2282,10 @@ static void test_paid_topup(struct tctx *t)
 	T_EQ(t, st.topups_sent, 2);
 	T_EQ(t, tickets_given, first + 2);
 	T_EQ(t, topups_at(&s), 2);
+	/* the top-ups come with the outbound tunnel's tag */
+	T_TRUE(t, tag_in[first] == tag_in[1] || tag_in[first] == tag_in[3]);
+	T_EQ(t, tag_in[first + 1], tag_in[first]);
+	T_EQ(t, tags_made, 2);
 	for (unsigned k = 0; k < 2; k++) {
 		struct hop *h = NULL;
 
