@@ -69,6 +69,7 @@ struct tn_dest {
 	uint64_t verify_at;
 	bool verifying;
 	uint64_t publish_at;		/* monotonic */
+	bool unpublished;		/* its LeaseSet reached no floodfill yet */
 	uint64_t attached;		/* monotonic */
 	struct tn_peer peers[TUNNELNET_PEERS_MAX];
 	size_t n_peers;
@@ -279,9 +280,10 @@ static bool ff_in_good_standing(void *db, const struct netdb_ri_entry *e)
  * back through them; in garlic to each floodfill's router key when it
  * has an X25519 one, so that our outbound endpoint cannot read or
  * change the store (i2np spec, DatabaseStore: "LS2 ... should be
- * garlic encrypted" through tunnels). */
-static void publish(struct tunnelnet *tn, struct tn_dest *x, uint64_t now_ms,
-		    uint64_t mono)
+ * garlic encrypted" through tunnels).  Returns the number of stores
+ * sent (0: no reply path, no floodfill known, or no outbound tunnel). */
+static size_t publish(struct tunnelnet *tn, struct tn_dest *x,
+		      uint64_t now_ms, uint64_t mono)
 {
 	const uint8_t *hash = client_dest_pub(x->d)->hash;
 	struct netdb_store *s = netdb_get_store(tn->cfg.db);
@@ -291,6 +293,7 @@ static void publish(struct tunnelnet *tn, struct tn_dest *x, uint64_t now_ms,
 	uint8_t rk[32], gw[32];
 	uint32_t tid;
 	enum netdb_add_result res;
+	size_t sent = 0;
 
 	if (client_dest_ls_opts(x->d)->encrypted) {
 		/* blinded for today: a new key after midnight UTC */
@@ -301,7 +304,7 @@ static void publish(struct tunnelnet *tn, struct tn_dest *x, uint64_t now_ms,
 					x->els_key) != 0) {
 			log_warn(LD_CLIENT, "cannot build the encrypted "
 				 "LeaseSet");
-			return;
+			return 0;
 		}
 		x->els_day = now_ms / TUNNELNET_DAY_MS;
 		hash = x->els_key;
@@ -313,7 +316,7 @@ static void publish(struct tunnelnet *tn, struct tn_dest *x, uint64_t now_ms,
 	(void)netdb_add_ls(tn->cfg.db, (enum leaseset_type)store_type,
 			   pub->data, pub->len, hash, NULL, &res);
 	if (tunnel_pool_reply_path(x->pool, gw, &tid, mono) != 0)
-		return;
+		return 0;
 	netdb_routing_key(hash, now_ms, rk);
 	netdb_closest_init(&c, rk, TUNNELNET_PUBLISH_PEERS);
 	/* Not to floodfills the netDb left out for what they did (stores
@@ -345,13 +348,17 @@ static void publish(struct tunnelnet *tn, struct tn_dest *x, uint64_t now_ms,
 				memcpy(x->stored[x->n_stored++], c.e[i].hash,
 				       32);
 			x->verify_at = mono + NETDB_VERIFY_DELAY_MS;
+			sent++;
 		}
 	}
-	log_debug(LD_CLIENT, "LeaseSet (%zu leases) stored to %zu floodfills "
-		  "(%" PRIu64 " of %" PRIu64 " stores so far in garlic)",
-		  x->n_leases, c.n, tn->st.published_garlic,
+	log_debug(LD_CLIENT, "LeaseSet (%zu leases) stored to %zu of %zu "
+		  "floodfills (%" PRIu64 " of %" PRIu64 " stores so far in "
+		  "garlic)", x->n_leases, sent, c.n, tn->st.published_garlic,
 		  tn->st.published);
+	return sent;
 }
+
+static bool dest_ready(const struct tn_dest *x);
 
 /* The verification of a LeaseSet store ended: lost (every floodfill
  * asked said "not found"), its destination stores it again at once. */
@@ -410,15 +417,24 @@ static void refresh_dest(struct tunnelnet *tn, struct tn_dest *x,
 		x->ls = b;
 		x->ls_version++;
 		x->publish_at = mono;
+		x->unpublished = true;
 	}
 	/* an encrypted LeaseSet at midnight UTC: under the new day's key
 	 * at once */
 	if (x->ls.len && client_dest_ls_opts(x->d)->encrypted &&
 	    now_ms / TUNNELNET_DAY_MS != x->els_day)
 		x->publish_at = mono;
-	if (x->ls.len && mono >= x->publish_at) {
-		publish(tn, x, now_ms, mono);
-		x->publish_at = mono + TUNNELNET_REPUBLISH_MS;
+	/* Not before it has a way out: its inbound tunnels are often up
+	 * first (an outbound build's reply comes back through a tunnel),
+	 * and a LeaseSet that went nowhere waited for the next change of
+	 * leases or TUNNELNET_REPUBLISH_MS. */
+	if (x->ls.len && mono >= x->publish_at && dest_ready(x)) {
+		if (publish(tn, x, now_ms, mono) > 0) {
+			x->unpublished = false;
+			x->publish_at = mono + TUNNELNET_REPUBLISH_MS;
+		} else {
+			x->publish_at = mono + TUNNELNET_PUBLISH_RETRY_MS;
+		}
 	}
 }
 
@@ -1201,7 +1217,8 @@ static uint64_t tick_ms(const struct tunnelnet *tn)
 	if (tn->queue)
 		return TUNNELNET_FAST_TICK_MS;
 	for (const struct tn_dest *x = tn->dests; x; x = x->next)
-		if (!x->ls.len && mono - x->attached < TUNNELNET_FAST_FOR_MS)
+		if ((!x->ls.len || x->unpublished) &&
+		    mono - x->attached < TUNNELNET_FAST_FOR_MS)
 			return TUNNELNET_FAST_TICK_MS;
 	/* an ack due sooner than the next tick */
 	if (tn->ack_in < TUNNELNET_TICK_MS)

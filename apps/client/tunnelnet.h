@@ -7,7 +7,9 @@
  *           tunnel) signed and published through its outbound tunnels to
  *           the floodfills closest to it in garlic to their router
  *           keys (with a reply token) whenever
- *           the leases change and every TUNNELNET_REPUBLISH_MS (or, with
+ *           the leases change (once it has an outbound tunnel; again
+ *           TUNNELNET_PUBLISH_RETRY_MS later when no store went out) and
+ *           every TUNNELNET_REPUBLISH_MS (or, with
  *           client_ls_opts.encrypted, an EncryptedLeaseSet around it
  *           under today's blinded key, the LeaseSet2 itself only bundled
  *           to the remotes we talk to), and its
@@ -60,13 +62,16 @@ struct tunnelnet;	/* opaque */
 /* Leases, LeaseSet and queue timers run this often... */
 #define TUNNELNET_TICK_MS 1000
 /* ...and this often while a destination waits for its first LeaseSet
- * (for at most TUNNELNET_FAST_FOR_MS after its attach) or payloads wait
- * in the queue: a new session's LeaseSet goes out as soon as it has an
- * inbound tunnel, and what waited goes as soon as it can. */
+ * or for it to reach a floodfill (for at most TUNNELNET_FAST_FOR_MS
+ * after its attach) or payloads wait in the queue: a new session's
+ * LeaseSet goes out as soon as it has an inbound and an outbound tunnel,
+ * and what waited goes as soon as it can. */
 #define TUNNELNET_FAST_TICK_MS 50
 #define TUNNELNET_FAST_FOR_MS 60000
-/* Publish again this often even without a change. */
+/* Publish again this often even without a change... */
 #define TUNNELNET_REPUBLISH_MS (5 * 60 * 1000)
+/* ...and this soon when no store went out (no floodfill known yet). */
+#define TUNNELNET_PUBLISH_RETRY_MS 1000
 /* A clove that expired longer ago than this is dropped (clock skew). */
 #define TUNNELNET_CLOVE_GRACE_MS (60 * 1000)
 /* Our garlic payloads end in a Padding block of 0-15 random bytes (the

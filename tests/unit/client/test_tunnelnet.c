@@ -24,6 +24,7 @@
 #include "router/evloop.h"
 #include "router/ratchet.h"
 #include "router/worker.h"
+#include "tests/unit/netdb/synth.h"
 #include "tests/unit/tharness.h"
 
 /* What the datagram hook got. */
@@ -1046,6 +1047,49 @@ static void test_leaseset_first(struct tctx *t)
 	env_free(&e);
 }
 
+/*
+ * A LeaseSet that reached no floodfill goes out again soon, not at the
+ * next change of leases or TUNNELNET_REPUBLISH_MS later: here the netDb
+ * knows no floodfill when the destinations' tunnels come up, and one a
+ * moment later.  (Likewise a LeaseSet whose inbound tunnels came up
+ * before any outbound one: it went nowhere and waited for the next
+ * change; a new SAM session's peers could not find it.)
+ */
+static void test_publish_retry(struct tctx *t)
+{
+	struct env e;
+	struct rxlog dlog = { 0 }, rlog = { 0 };
+	struct client_rx drx = { NULL, rx_datagram, &dlog };
+	struct client_rx rrx = { NULL, rx_datagram, &rlog };
+	struct tunnelnet_stats st;
+	struct bbuf ri = BBUF_INIT;
+	uint8_t ff[32];
+	uint64_t mono = time_mono_ms();
+
+	env_loop_pair(t, &e, 0, &drx, &rrx, mono);
+	tunnelnet_stats(e.tn, &st);
+	T_EQ(t, st.published, 0);	/* no floodfill known */
+	T_OK(t, synth_ri(&ri, ff, 77, "XfR", time_now_ms()));
+	T_OK(t, netdb_add_ri(e.db, ri.data, ri.len, ff, NULL, NULL));
+	mono += TUNNELNET_PUBLISH_RETRY_MS;
+	time_set_mono_override(mono);
+	tunnelnet_poll(e.tn);
+	tunnelnet_stats(e.tn, &st);
+	T_EQ(t, st.published, 2);	/* both LeaseSets, to it */
+	T_EQ(t, st.published_garlic, 2);
+	/* and once stored, not again before TUNNELNET_REPUBLISH_MS */
+	mono += 10 * TUNNELNET_PUBLISH_RETRY_MS;
+	time_set_mono_override(mono);
+	tunnelnet_poll(e.tn);
+	tunnelnet_stats(e.tn, &st);
+	T_EQ(t, st.published, 2);
+	time_set_mono_override(0);
+	e.net.detach(e.net.ctx, e.d);
+	e.net.detach(e.net.ctx, e.r);
+	bbuf_free(&ri);
+	env_free(&e);
+}
+
 /* One datagram from d to r (raw: r answers nothing of its own). */
 static void env_send_dr(struct tctx *t, struct env *e, const char *text)
 {
@@ -1113,5 +1157,6 @@ const struct test_case client_tunnelnet_tests[] = {
 	{ "lookup_stale", test_lookup_stale, TT_FORK },
 	{ "tunnel_opts", test_tunnel_opts, TT_FORK },
 	{ "leaseset_first", test_leaseset_first, TT_FORK },
+	{ "publish_retry", test_publish_retry, TT_FORK },
 	{ NULL, NULL, 0 }
 };
