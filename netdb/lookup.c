@@ -33,6 +33,7 @@
 #include "router/garlic_router.h"
 #include "router/i2np.h"
 #include "router/keys_and_cert.h"
+#include "router/leaseset.h"
 #include "router/router_info.h"
 #include "crypto/base/alloc.h"
 #include "crypto/base/err.h"
@@ -59,6 +60,9 @@
 #define VERIFY_ASK 2
 /* The floodfills a verified store may have gone to. */
 #define VERIFY_MAX_STORED 4
+/* An entry published this recently may not have been flooded to every
+ * floodfill yet: "not found" of it is no fault. */
+#define MISSED_GRACE_MS (60 * 1000)
 
 /* What a floodfill asked did (TRY_STORED: one a verified store went to,
  * not asked). */
@@ -212,6 +216,7 @@ void netdb_lookups_stats(const struct netdb *db, struct netdb_stats *out)
 	out->ff_bans = ps.bans;
 	out->ff_junk = ps.events[FFPROF_JUNK];
 	out->ff_timeouts = ps.events[FFPROF_TIMEOUT];
+	out->ff_missed = ps.events[FFPROF_MISSED];
 	out->store_verified = ps.events[FFPROF_STORE_VERIFIED];
 	out->store_lost = ps.events[FFPROF_STORE_LOST];
 }
@@ -353,6 +358,22 @@ static void lookup_remove(struct netdb *db, struct lookup *L)
 	keymap_remove(lk->pending, L->key);
 }
 
+/* Is the entry L found (in our store now) younger than MISSED_GRACE_MS? */
+static bool found_is_fresh(struct netdb *db, const struct lookup *L)
+{
+	const struct netdb_ri_entry *ri;
+	const struct netdb_ls_entry *ls;
+	uint64_t pub = 0;
+
+	if (L->kind == NETDB_LOOKUP_LS &&
+	    (ls = netdb_store_find_ls(db->store, L->key)) != NULL)
+		pub = leaseset_published_ms(ls->ls);
+	else if (L->kind == NETDB_LOOKUP_RI &&
+		 (ri = netdb_store_find_ri(db->store, L->key)) != NULL)
+		pub = ri->published_ms;
+	return pub + MISSED_GRACE_MS > time_now_ms();
+}
+
 /* Score the floodfills L asked, now that it ends with r; for a
  * verification, those the store went to: verified when a floodfill asked
  * had it, lost when those asked all said "not found". */
@@ -362,6 +383,10 @@ static void lookup_score(struct netdb *db, const struct lookup *L, int r)
 
 	for (size_t i = 0; i < L->n_tried; i++)
 		found |= L->state[i] == TRY_FOUND;
+	/* Not yet flooded everywhere (a LeaseSet looked up the moment it is
+	 * out): those that said "not found" only answered. */
+	if (found && found_is_fresh(db, L))
+		found = false;
 	for (size_t i = 0; i < L->n_tried; i++) {
 		switch ((enum try_state)L->state[i]) {
 		case TRY_STORED:

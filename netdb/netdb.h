@@ -156,6 +156,7 @@ struct netdb_stats {
 	 * unanswered; our stores verified or lost at another floodfill. */
 	size_t ff_known, ff_bad;
 	uint64_t ff_bans, ff_junk, ff_timeouts;
+	uint64_t ff_missed;	/* "not found" of what a farther one had */
 	uint64_t store_verified, store_lost;
 	/* The SQLite writer. */
 	uint64_t db_written, db_dropped, db_errors;

@@ -1211,11 +1211,12 @@ static void test_hostile_lookups(struct tctx *t)
 	net_add_hostile(t, &net, H_SILENT);
 	net_add_hostile(t, &net, H_JUNK);
 	net_add_hostile(t, &net, H_SYBIL);
-	/* Routers only the honest floodfills know. */
+	/* Routers only the honest floodfills know, published two minutes
+	 * ago (flooded by now: "not found" of them is a miss). */
 	for (i = 0; i < ARRAY_LEN(tgt); i++) {
 		struct bbuf b = BBUF_INIT;
 		T_OK(t, synth_ri(&b, tgt[i], NETID, "XR",
-				 time_now_ms() - 2000));
+				 time_now_ms() - 120000));
 		T_OK(t, netdb_add_ri(f1->db, b.data, b.len, tgt[i], NULL,
 				     NULL));
 		T_OK(t, netdb_add_ri(f2->db, b.data, b.len, tgt[i], NULL,
@@ -1470,6 +1471,48 @@ static bool closer(const uint8_t rk[32], const uint8_t x[32],
 	return false;
 }
 
+/* A lookup of a RouterInfo published at pub_ms that only the farther of
+ * two honest floodfills has; a misses counted by then. */
+static size_t missed_after(struct tctx *t, struct tnet *net, struct node *a,
+			   struct node *f[2], uint64_t pub_ms)
+{
+	struct bbuf b = BBUF_INIT;
+	struct lres r = { 0 };
+	uint8_t key[32], rk[32];
+
+	T_OK(t, synth_ri(&b, key, NETID, "XR", pub_ms));
+	netdb_routing_key(key, time_now_ms(), rk);
+	T_OK(t, netdb_add_ri(closer(rk, f[0]->hash, f[1]->hash) ? f[1]->db
+							     : f[0]->db,
+			     b.data, b.len, key, NULL, NULL));
+	T_OK(t, netdb_lookup_start(a->db, key, NETDB_LOOKUP_RI, lookup_done,
+				   &r));
+	until_res = &r;
+	run_until(t, net, lookup_ended);
+	T_OK(t, r.result);
+	bbuf_free(&b);
+	return STAT(a, ff_missed);
+}
+
+/* "Not found" from the closer floodfill of what the farther had is a
+ * miss, unless the entry is under a minute old (it may not have been
+ * flooded there yet: a LeaseSet looked up the moment it is out). */
+static void test_fresh_not_missed(struct tctx *t)
+{
+	struct tnet net;
+	struct node *a, *f[2];
+
+	net_init(&net);
+	a = net_add(t, &net, false);
+	for (int i = 0; i < 2; i++) {
+		f[i] = net_add(t, &net, true);
+		teach(t, a, f[i]);
+	}
+	T_EQ(t, missed_after(t, &net, a, f, time_now_ms() - 2000), 0);
+	T_EQ(t, missed_after(t, &net, a, f, time_now_ms() - 120000), 1);
+	net_free(&net);
+}
+
 static size_t publish_goal;
 static bool hostile_until_published(struct tnet *net)
 {
@@ -1640,5 +1683,6 @@ const struct test_case netdb_net_tests[] = {
 	{ "hostile_modes", test_hostile_modes, 0 },
 	{ "sybil_floodfill", test_sybil_floodfill, 0 },
 	{ "ls_store_verify", test_ls_store_verify, 0 },
+	{ "fresh_not_missed", test_fresh_not_missed, 0 },
 	{ NULL, NULL, 0 }
 };
