@@ -607,8 +607,13 @@ struct partial {
 	uint64_t created_ms;
 };
 
+/* The message ids of the slots in use beside a bit mask of them, so a
+ * fragment's lookup reads one or two cache lines, not every slot. */
+_Static_assert(SSU2_REASM_MAX_MSGS <= 64, "one bit a slot");
 struct ssu2_reasm {
 	struct partial p[SSU2_REASM_MAX_MSGS];
+	uint32_t ids[SSU2_REASM_MAX_MSGS];
+	uint64_t used;			/* bit i: p[i] in use */
 	size_t count;
 };
 
@@ -619,10 +624,16 @@ struct ssu2_reasm *ssu2_reasm_new(void)
 
 static void partial_drop(struct ssu2_reasm *r, struct partial *p)
 {
-	for (int i = 0; i < SSU2_MAX_FRAGS; i++)
-		if (p->data[i])
+	/* no fragment above the highest held */
+	for (int i = 0; i <= p->highest; i++)
+		if (p->data[i]) {
 			xfree_wipe(p->data[i], p->len[i]);
-	memset(p, 0, sizeof(*p));
+			p->data[i] = NULL;
+		}
+	p->used = false;
+	p->total = 0;
+	p->have_first = false;
+	r->used &= ~((uint64_t)1 << (p - r->p));
 	r->count--;
 }
 
@@ -630,35 +641,34 @@ void ssu2_reasm_free(struct ssu2_reasm *r)
 {
 	if (!r)
 		return;
-	for (size_t i = 0; i < SSU2_REASM_MAX_MSGS; i++)
-		if (r->p[i].used)
-			partial_drop(r, &r->p[i]);
+	while (r->used)
+		partial_drop(r, &r->p[__builtin_ctzll(r->used)]);
 	free(r);
 }
 
 static struct partial *partial_get(struct ssu2_reasm *r, uint32_t msg_id,
 				   uint64_t now_ms)
 {
-	struct partial *free_slot = NULL, *oldest = NULL;
+	struct partial *free_slot, *oldest = NULL;
 
-	for (size_t i = 0; i < SSU2_REASM_MAX_MSGS; i++) {
-		struct partial *p = &r->p[i];
+	for (uint64_t m = r->used; m; m &= m - 1) {
+		int i = __builtin_ctzll(m);
 
-		if (!p->used) {
-			if (!free_slot)
-				free_slot = p;
-			continue;
-		}
-		if (p->msg_id == msg_id)
-			return p;
-		if (!oldest || p->created_ms < oldest->created_ms)
-			oldest = p;
+		if (r->ids[i] == msg_id)
+			return &r->p[i];
 	}
-	if (!free_slot) {
+	if (~r->used) {
+		free_slot = &r->p[__builtin_ctzll(~r->used)];
+	} else {
 		/* Full: the oldest partial message makes room. */
+		for (size_t i = 0; i < SSU2_REASM_MAX_MSGS; i++)
+			if (!oldest || r->p[i].created_ms < oldest->created_ms)
+				oldest = &r->p[i];
 		partial_drop(r, oldest);
 		free_slot = oldest;
 	}
+	r->used |= (uint64_t)1 << (free_slot - r->p);
+	r->ids[free_slot - r->p] = msg_id;
 	free_slot->used = true;
 	free_slot->msg_id = msg_id;
 	free_slot->last = -1;
@@ -737,10 +747,10 @@ size_t ssu2_reasm_expire(struct ssu2_reasm *r, uint64_t now_ms)
 {
 	size_t n = 0;
 
-	for (size_t i = 0; i < SSU2_REASM_MAX_MSGS; i++) {
-		struct partial *p = &r->p[i];
+	for (uint64_t m = r->used; m; m &= m - 1) {
+		struct partial *p = &r->p[__builtin_ctzll(m)];
 
-		if (p->used && now_ms - p->created_ms > SSU2_REASM_TIMEOUT_MS) {
+		if (now_ms - p->created_ms > SSU2_REASM_TIMEOUT_MS) {
 			partial_drop(r, p);
 			n++;
 		}
