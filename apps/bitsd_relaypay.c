@@ -31,6 +31,7 @@
 #include "crypto/secmem.h"
 
 #include <jansson.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -105,6 +106,7 @@ struct bitsd_relaypay {
 	char *datadir;
 	struct evloop_timer *tick;
 	struct job *job;		/* under way */
+	atomic_bool stopping;		/* the job cuts its paced loops short */
 	bool saving;			/* a save job under way */
 	uint64_t save_at;		/* monotonic ms: next save */
 	/* relay */
@@ -383,7 +385,8 @@ static void job_run(void *arg)
 		j->won = xcalloc(b->n ? b->n : 1, sizeof(*j->won));
 		/* In chunks: a receipt holds one log a winner, and the chain
 		 * client reads at most CHAIN_RECEIPT_MAX_LOGS. */
-		for (size_t lo = 0; lo < b->n; lo += BITSD_RELAYPAY_BATCH_MAX) {
+		for (size_t lo = 0; lo < b->n && !atomic_load(&rp->stopping);
+		     lo += BITSD_RELAYPAY_BATCH_MAX) {
 			size_t hi = b->n - lo > BITSD_RELAYPAY_BATCH_MAX ?
 				    lo + BITSD_RELAYPAY_BATCH_MAX : b->n;
 			int r;
@@ -418,7 +421,8 @@ static void job_run(void *arg)
 					 chain_client_error(rp->cc) ?
 					 chain_client_error(rp->cc) :
 					 err_str(j->err));
-			for (size_t i = lo; i < hi; i++) {
+			for (size_t i = lo; i < hi &&
+					    !atomic_load(&rp->stopping); i++) {
 				chain_pause(rp, BITSD_RELAYPAY_WITHDRAW_PACE_MS);
 				chain_receipt_clear(&rc);
 				bbuf_free(&call);
@@ -444,7 +448,8 @@ static void job_run(void *arg)
 
 			if (chain_block_timestamp(rp->cc, &now) != 0)
 				now = time_now_s();
-			for (size_t i = 0; i < b->n; i++) {
+			for (size_t i = 0; i < b->n &&
+					    !atomic_load(&rp->stopping); i++) {
 				/* paced and tried again: a chain gateway
 				 * limits each peer's requests a second */
 				int r = -1;
@@ -1254,7 +1259,9 @@ void bitsd_relaypay_stop(struct bitsd_relaypay *rp)
 			   (unsigned long long)ps.topups_sent);
 	}
 	evloop_timer_free(rp->tick);
-	/* A worker in a chain call waits on the loop: run it until done. */
+	/* A worker in a chain call waits on the loop: run it until done
+	 * (the job's paced loops stop early). */
+	atomic_store(&rp->stopping, true);
 	t = evloop_timer_new(rp->deps.el, drain_tick, rp->deps.el);
 	while (rp->job || rp->saving) {
 		evloop_timer_arm(t, 50);
