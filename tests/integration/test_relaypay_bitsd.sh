@@ -215,6 +215,27 @@ WBAL=$("$CAST" call --rpc-url "$RPC" "$TOKEN" 'balanceOf(address)' "$WTO" |
 	python3 -c 'import sys; print(int(sys.stdin.read().strip()[2:66], 16))')
 [ "$3" -gt 0 ] && [ "$3" -le "$RFACE" ] && check "withdrawn to $WTO (of $RFACE redeemed)" "$3" "$WBAL" ||
 	bad "withdrawn $3 of $RFACE redeemed, $WTO holds $WBAL"
+# The console's earnings (/api/console/earnings): each relay's money (the
+# face of its winners, their expected value, the face redeemed) as its
+# relaypay section has it, in the current figures and in the samples.
+if python3 - "$W" <<'PY'
+import sys, json, urllib.request
+bad = 0
+for n in (1, 2, 3):
+    port = 29860 + n
+    tok = open("%s/b%d/api.token" % (sys.argv[1], n)).read().strip()
+    st = json.load(urllib.request.urlopen('http://127.0.0.1:%d/api/status' % port, timeout=20))['relaypay']['relay']
+    e = json.load(urllib.request.urlopen(urllib.request.Request('http://127.0.0.1:%d/api/console/earnings' % port,
+        headers={'Authorization': 'Bearer ' + tok}), timeout=20))
+    m = e['now']['money']
+    got = (m.get('relay_won'), m.get('relay_expected'), m.get('relay_redeemed'))
+    want = (st['won_face'], st['expected_value'], st['redeemed_face'])
+    print('b%d: console %s, status %s' % (n, got, want))
+    bad += got != want or 'relay_won' not in e['samples'][-1]['money']
+sys.exit(1 if bad else 0)
+PY
+then ok "each relay's console shows its money won, expected and redeemed"
+else bad "the relays' consoles: money earned as relay"; fi
 # the binomial: N tickets each winning with winProb (EV / face)
 if python3 - "$ACC" "$WON" "$EV" "$FACE" <<'PY'
 import sys, math
