@@ -280,6 +280,26 @@ try {
   ok(/[1-9]\d* B served by hosted sites/.test(earnNow), 'the wallet counts the bytes the hosted site served: ' + earnNow);
   ok(await page.getByText('Not paid for traffic here', { exact: false }).count() === 1 &&
      await page.locator('#paid').isHidden(), 'without pay per chunk or paid relaying the wallet says so, no money plot');
+  // The money plot as a seeder and relay would see it: bitsd's answer with
+  // money figures put in (what bitsd samples is checked by
+  // test_market_seedpay and test_relaypay_bitsd).
+  const money = (k) => ({ seeder: String(1000 * k), seeder_redeemed: String(500 * k), relay_expected: '500',
+                          relay_won: String(2000 * k), relay_redeemed: '0' });
+  await page.route('**/api/console/earnings', async (route) => {
+    const r = await route.fetch();
+    const j = await r.json();
+    j.samples.forEach((s, i) => { s.money = money(i); });
+    j.now.money = money(3);
+    await route.fulfill({ response: r, json: j });
+  });
+  await page.getByRole('link', { name: 'Feed' }).click();
+  await page.getByRole('link', { name: 'Wallet' }).click();
+  await page.locator('#paid polyline').first().waitFor({ timeout: 15000 });
+  const paidNow = await page.locator('#paid-now').textContent();
+  ok(await page.locator('#paid').isVisible() && await page.locator('#paid polyline').count() === 2 &&
+     paidNow === 'as seeder 3000 (1500 redeemed) · as relay 6000 won (expected 500, 0 redeemed) token units',
+     'with money earned the wallet plots it as seeder and relay: ' + paidNow);
+  await page.unroute('**/api/console/earnings');
   ok(await page.getByText('Whoever once had the key keeps it', { exact: false }).count() === 1,
      'the wallet explains the licence limits');
   await phoneOk('the wallet');
