@@ -547,24 +547,58 @@ static void sigs_array(struct bbuf *b, size_t n,
 	free(lens);
 }
 
-void hub_redeem_vouchers_call(struct bbuf *out, size_t n,
-			      const struct eip712_voucher *v,
-			      const uint8_t (*sigs)[SECP_SIG_BYTES])
+/* The Voucher[] and bytes[] arguments of a batch. */
+static void vouchers_arrays(struct bbuf *arr, struct bbuf *sa, size_t n,
+			    const struct eip712_voucher *v,
+			    const uint8_t (*sigs)[SECP_SIG_BYTES])
 {
-	struct abi_enc e, el;
-	struct bbuf elems = BBUF_INIT, arr = BBUF_INIT, sa = BBUF_INIT;
+	struct abi_enc el;
+	struct bbuf elems = BBUF_INIT;
 
 	abi_enc_init(&el, n * VOUCHER_WORDS);
 	for (size_t i = 0; i < n; i++)
 		put_voucher(&el, &v[i]);
 	(void)abi_enc_finish(&el, &elems);
-	abi_array_encode(&arr, n, elems.data, elems.len);
-	sigs_array(&sa, n, sigs);
+	abi_array_encode(arr, n, elems.data, elems.len);
+	sigs_array(sa, n, sigs);
+	bbuf_free(&elems);
+}
+
+void hub_redeem_vouchers_call(struct bbuf *out, size_t n,
+			      const struct eip712_voucher *v,
+			      const uint8_t (*sigs)[SECP_SIG_BYTES])
+{
+	struct abi_enc e;
+	struct bbuf arr = BBUF_INIT, sa = BBUF_INIT;
+
+	vouchers_arrays(&arr, &sa, n, v, sigs);
 	abi_enc_init(&e, 2);
 	abi_enc_dyn(&e, arr.data, arr.len);
 	abi_enc_dyn(&e, sa.data, sa.len);
 	call_finish(out, "redeemVouchers(" VOUCHER_TUPLE "[],bytes[])", &e);
-	bbuf_free(&elems);
+	bbuf_free(&arr);
+	bbuf_free(&sa);
+}
+
+void hub_redeem_vouchers_for_call(struct bbuf *out, size_t n,
+				  const struct eip712_voucher *v,
+				  const uint8_t (*sigs)[SECP_SIG_BYTES],
+				  const struct eip712_redeem_fee *f,
+				  const uint8_t fee_sig[SECP_SIG_BYTES])
+{
+	struct abi_enc e;
+	struct bbuf arr = BBUF_INIT, sa = BBUF_INIT;
+
+	vouchers_arrays(&arr, &sa, n, v, sigs);
+	abi_enc_init(&e, 6);
+	abi_enc_dyn(&e, arr.data, arr.len);
+	abi_enc_dyn(&e, sa.data, sa.len);
+	abi_enc_address(&e, f->payee);
+	abi_enc_u256(&e, &f->fee);
+	abi_enc_u64(&e, f->deadline);
+	abi_enc_bytes(&e, fee_sig, SECP_SIG_BYTES);
+	call_finish(out, "redeemVouchersFor(" VOUCHER_TUPLE "[],bytes[],"
+		    "address,uint256,uint64,bytes)", &e);
 	bbuf_free(&arr);
 	bbuf_free(&sa);
 }

@@ -142,6 +142,13 @@ void hub_redeem_voucher_call(struct bbuf *out, const struct eip712_voucher *v,
 void hub_redeem_vouchers_call(struct bbuf *out, size_t n,
 			      const struct eip712_voucher *v,
 			      const uint8_t (*sigs)[SECP_SIG_BYTES]);
+/* redeemVouchersFor(vs, sigs, payee, fee, deadline, feeSig): the batch
+ * and its relayer's fee, a RedeemFee signed by f->payee. */
+void hub_redeem_vouchers_for_call(struct bbuf *out, size_t n,
+				  const struct eip712_voucher *v,
+				  const uint8_t (*sigs)[SECP_SIG_BYTES],
+				  const struct eip712_redeem_fee *f,
+				  const uint8_t fee_sig[SECP_SIG_BYTES]);
 void hub_redeem_ticket_call(struct bbuf *out, const struct eip712_ticket *t,
 			    const uint8_t sig[SECP_SIG_BYTES],
 			    const uint8_t rand[32]);

@@ -16,13 +16,14 @@
 
 /* The typehashes, computed once. */
 enum { TH_DOMAIN, TH_TICKET, TH_VOUCHER, TH_WITHDRAW, TH_FUNDPOT, TH_PURCHASE,
-       TH_KEYREQUEST, TH_LISTING, TH_CANCEL_LISTING, TH_COUNT };
+       TH_KEYREQUEST, TH_LISTING, TH_CANCEL_LISTING, TH_REDEEM_FEE,
+       TH_COUNT };
 static const char *const th_types[TH_COUNT] = {
 	"EIP712Domain(string name,string version,uint256 chainId,"
 	"address verifyingContract)",
 	EIP712_TYPE_TICKET, EIP712_TYPE_VOUCHER, EIP712_TYPE_WITHDRAW,
 	EIP712_TYPE_FUNDPOT, EIP712_TYPE_PURCHASE, EIP712_TYPE_KEYREQUEST,
-	EIP712_TYPE_LISTING, EIP712_TYPE_CANCEL_LISTING,
+	EIP712_TYPE_LISTING, EIP712_TYPE_CANCEL_LISTING, EIP712_TYPE_REDEEM_FEE,
 };
 static uint8_t th_hash[TH_COUNT][32];
 static pthread_once_t th_once = PTHREAD_ONCE_INIT;
@@ -201,6 +202,36 @@ void eip712_hash_cancel_listing(const struct eip712_cancel_listing *c,
 	w_u256(&s, &c->nonce);
 	w_u64(&s, c->deadline);
 	w_hash(&s, out);
+}
+
+void eip712_hash_redeem_fee(const struct eip712_redeem_fee *f,
+			    uint8_t out[32])
+{
+	struct words s;
+
+	w_start(&s, TH_REDEEM_FEE);
+	w_addr(&s, f->payee);
+	w_word(&s, f->batch);
+	w_u256(&s, &f->fee);
+	w_u256(&s, &f->nonce);
+	w_u64(&s, f->deadline);
+	w_hash(&s, out);
+}
+
+void eip712_redeem_batch_hash(const uint8_t sep[32],
+			      const struct eip712_voucher *v, size_t n,
+			      uint8_t out[32])
+{
+	struct keccak256_ctx c;
+	uint8_t h[32], d[32];
+
+	keccak256_init(&c);
+	for (size_t i = 0; i < n; i++) {
+		eip712_hash_voucher(&v[i], h);
+		eip712_digest(sep, h, d);
+		keccak256_update(&c, d, 32);
+	}
+	keccak256_final(&c, out);
 }
 
 void eip712_hash_key_request(const struct eip712_key_request *k,

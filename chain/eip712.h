@@ -30,6 +30,8 @@
 	"uint256 relayerFee,uint256 nonce,uint64 deadline)"
 #define EIP712_TYPE_CANCEL_LISTING "CancelListing(uint256 tokenId," \
 	"uint256 relayerFee,uint256 nonce,uint64 deadline)"
+#define EIP712_TYPE_REDEEM_FEE "RedeemFee(address payee,bytes32 batch," \
+	"uint256 fee,uint256 nonce,uint64 deadline)"
 #define EIP712_TYPE_KEYREQUEST "KeyRequest(uint256 tokenId," \
 	"bytes ephemeralPubKey,uint64 deadline)"
 
@@ -102,6 +104,15 @@ struct eip712_cancel_listing {
 	uint64_t deadline;
 };
 
+/* PaymentHub.redeemVouchersFor: a payee pays the relayer of a batch. */
+struct eip712_redeem_fee {
+	uint8_t payee[ETH_ADDR_BYTES];
+	uint8_t batch[32];		/* eip712_redeem_batch_hash() */
+	struct u256 fee;
+	struct u256 nonce;		/* the hub's nonces(payee) */
+	uint64_t deadline;
+};
+
 struct eip712_key_request {
 	struct u256 token_id;
 	uint8_t eph_pub[SECP_PK_BYTES];	/* the `bytes ephemeralPubKey` */
@@ -124,6 +135,13 @@ void eip712_hash_purchase(const struct eip712_purchase *p, uint8_t out[32]);
 void eip712_hash_listing(const struct eip712_listing *l, uint8_t out[32]);
 void eip712_hash_cancel_listing(const struct eip712_cancel_listing *c,
 				uint8_t out[32]);
+void eip712_hash_redeem_fee(const struct eip712_redeem_fee *f,
+			    uint8_t out[32]);
+/* PaymentHub.batchHash: keccak256 of the vouchers' digests under the
+ * hub's domain separator sep, in order. */
+void eip712_redeem_batch_hash(const uint8_t sep[32],
+			      const struct eip712_voucher *v, size_t n,
+			      uint8_t out[32]);
 void eip712_hash_key_request(const struct eip712_key_request *k,
 			     uint8_t out[32]);
 

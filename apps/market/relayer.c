@@ -254,8 +254,11 @@ struct relay_job {
 	const struct secp_sk *sk;
 	struct chain_deploy dep;
 	enum relay_kind {
-		K_PURCHASE, K_REDEEM, K_LISTING, K_CANCEL, K_PAYOUT
+		K_PURCHASE, K_REDEEM, K_LISTING, K_CANCEL, K_PAYOUT,
+		K_REDEEM_FEE
 	} kind;
+	struct eip712_redeem_fee rf;
+	uint8_t rf_sig[SECP_SIG_BYTES];
 	struct market_purchase mp;
 	struct market_listing ml;
 	struct market_cancel mc;
@@ -296,7 +299,8 @@ struct market_relayer *market_relayer_new(
 	r->rpc = rpc;
 	r->wp = wp;
 	r->el = el;
-	market_service_init(&r->sv, MARKET_REDEEM_MAX_BYTES, 256,
+	market_service_init(&r->sv, MARKET_REDEEM_MAX_BYTES +
+			    MARKET_REDEEM_FEE_PART_BYTES, 256,
 			    relay_request, r);
 	return r;
 }
@@ -332,13 +336,20 @@ static void relay_run(void *arg)
 	struct chain_client *cc = chain_client_new(&tr, j->dep.chain_id);
 
 	switch (j->kind) {
-	case K_REDEEM: {
+	case K_REDEEM:
+	case K_REDEEM_FEE: {
 		struct bbuf b = BBUF_INIT;
 		struct chain_receipt rc = { 0 };
 
-		hub_redeem_vouchers_call(&b, j->nv, j->v,
-					 (const uint8_t (*)[SECP_SIG_BYTES])
-					 j->sigs);
+		if (j->kind == K_REDEEM_FEE)
+			hub_redeem_vouchers_for_call(
+				&b, j->nv, j->v,
+				(const uint8_t (*)[SECP_SIG_BYTES])j->sigs,
+				&j->rf, j->rf_sig);
+		else
+			hub_redeem_vouchers_call(
+				&b, j->nv, j->v,
+				(const uint8_t (*)[SECP_SIG_BYTES])j->sigs);
 		j->err = chain_send(cc, j->sk, j->dep.payment_hub, b.data,
 				    b.len, NULL, &rc);
 		if (j->err == 0 && !rc.status)
@@ -389,7 +400,8 @@ const char *market_relay_status_str(int status)
 }
 
 static const char *const kind_names[] = {
-	"purchase", "redemption", "listing", "cancel", "payout"
+	"purchase", "redemption", "listing", "cancel", "payout",
+	"redemption"
 };
 
 static void relay_done(void *arg)
@@ -407,9 +419,12 @@ static void relay_done(void *arg)
 			offsetof(struct market_relayer_stats, listed),
 			offsetof(struct market_relayer_stats, cancelled),
 			offsetof(struct market_relayer_stats, paid_out),
+			offsetof(struct market_relayer_stats, redeemed),
 		};
 		status = MARKET_RELAY_OK;
 		(*(uint64_t *)((char *)&r->stats + off[j->kind]))++;
+		if (j->kind == K_REDEEM_FEE)
+			r->stats.redeem_fees++;
 	} else if (j->err == ERR_BAD_STATE) {
 		status = MARKET_RELAY_REVERTED;
 		r->stats.reverted++;
@@ -450,16 +465,15 @@ int market_redeem_encode(const struct eip712_voucher *v,
 	return 0;
 }
 
-int market_redeem_decode(const uint8_t *p, size_t len,
-			 struct eip712_voucher *v,
-			 uint8_t (*sigs)[SECP_SIG_BYTES], size_t *n)
+/* n ‖ n vouchers, the whole of p (after the tag). */
+static int redeem_body_decode(const uint8_t *p, size_t len,
+			      struct eip712_voucher *v,
+			      uint8_t (*sigs)[SECP_SIG_BYTES], size_t *n)
 {
 	struct breader r;
 	size_t k;
 
 	br_init(&r, p, len);
-	if (br_u8(&r) != MARKET_REDEEM_TAG)
-		return r.failed ? ERR_TRUNCATED : ERR_FORMAT;
 	k = br_u8(&r);
 	if (r.failed)
 		return ERR_TRUNCATED;
@@ -482,6 +496,89 @@ int market_redeem_decode(const uint8_t *p, size_t len,
 		return ERR_INTERNAL;
 	*n = k;
 	return 0;
+}
+
+int market_redeem_decode(const uint8_t *p, size_t len,
+			 struct eip712_voucher *v,
+			 uint8_t (*sigs)[SECP_SIG_BYTES], size_t *n)
+{
+	if (len < 1)
+		return ERR_TRUNCATED;
+	if (p[0] != MARKET_REDEEM_TAG)
+		return ERR_FORMAT;
+	return redeem_body_decode(p + 1, len - 1, v, sigs, n);
+}
+
+int market_redeem_fee_encode(const struct eip712_voucher *v,
+			     const uint8_t (*sigs)[SECP_SIG_BYTES], size_t n,
+			     const struct eip712_redeem_fee *f,
+			     const uint8_t fee_sig[SECP_SIG_BYTES],
+			     struct bbuf *out)
+{
+	uint8_t w[32];
+	size_t at = out->len;
+	int e = market_redeem_encode(v, sigs, n, out);
+
+	if (e != 0)
+		return e;
+	out->data[at] = MARKET_REDEEM_FEE_TAG;
+	bbuf_put(out, f->payee, 20);
+	u256_to_be(&f->fee, w);
+	bbuf_put(out, w, 32);
+	u256_to_be(&f->nonce, w);
+	bbuf_put(out, w, 32);
+	bbuf_be64(out, f->deadline);
+	bbuf_put(out, fee_sig, SECP_SIG_BYTES);
+	return 0;
+}
+
+int market_redeem_fee_decode(const uint8_t *p, size_t len,
+			     struct eip712_voucher *v,
+			     uint8_t (*sigs)[SECP_SIG_BYTES], size_t *n,
+			     struct eip712_redeem_fee *f,
+			     uint8_t fee_sig[SECP_SIG_BYTES])
+{
+	struct breader r;
+	size_t body;
+	int e;
+
+	if (len < 2 + MARKET_REDEEM_FEE_PART_BYTES)
+		return ERR_TRUNCATED;
+	if (p[0] != MARKET_REDEEM_FEE_TAG)
+		return ERR_FORMAT;
+	body = len - 1 - MARKET_REDEEM_FEE_PART_BYTES;
+	if ((e = redeem_body_decode(p + 1, body, v, sigs, n)) != 0)
+		return e;
+	memset(f, 0, sizeof(*f));
+	br_init(&r, p + 1 + body, MARKET_REDEEM_FEE_PART_BYTES);
+	br_copy(&r, f->payee, 20);
+	take_u256(&r, &f->fee);
+	take_u256(&r, &f->nonce);
+	f->deadline = br_be64(&r);
+	br_copy(&r, fee_sig, SECP_SIG_BYTES);
+	return br_done(&r) ? 0 : ERR_INTERNAL;
+}
+
+int market_redeem_fee_sign(const uint8_t sep[32],
+			   const struct eip712_voucher *v, size_t n,
+			   const struct secp_sk *payee,
+			   const struct u256 *fee, const struct u256 *nonce,
+			   uint64_t deadline, struct eip712_redeem_fee *f,
+			   uint8_t fee_sig[SECP_SIG_BYTES])
+{
+	uint8_t h[32], d[32];
+	int e;
+
+	memset(f, 0, sizeof(*f));
+	if ((e = secp_sk_address(payee, f->payee)) != 0)
+		return e;
+	eip712_redeem_batch_hash(sep, v, n, f->batch);
+	f->fee = *fee;
+	f->nonce = *nonce;
+	f->deadline = deadline;
+	eip712_hash_redeem_fee(f, h);
+	eip712_digest(sep, h, d);
+	return secp_sign(payee, d, fee_sig);
 }
 
 /* j (allocated, its request filled) to a worker, or BUSY. */
@@ -578,7 +675,11 @@ static void redeem_request(struct market_relayer *r, struct market_conn *c,
 				     { 0 } };
 	uint8_t sep[32], sh[32], d[32], who[20];
 
-	if (market_redeem_decode(p, len, j->v, j->sigs, &j->nv) != 0)
+	bool fee = p[0] == MARKET_REDEEM_FEE_TAG;
+
+	if ((fee ? market_redeem_fee_decode(p, len, j->v, j->sigs, &j->nv,
+					    &j->rf, j->rf_sig) :
+	     market_redeem_decode(p, len, j->v, j->sigs, &j->nv)) != 0)
 		goto bad;
 	memcpy(dom.verifying, r->cfg.dep.payment_hub, 20);
 	eip712_domain_separator(&dom, sep);
@@ -588,7 +689,23 @@ static void redeem_request(struct market_relayer *r, struct market_conn *c,
 		if (secp_recover(d, j->sigs[i], who) != 0)
 			goto bad;
 	}
-	j->kind = K_REDEEM;
+	if (fee) {
+		/* the fee signed by its payee for this very batch */
+		eip712_redeem_batch_hash(sep, j->v, j->nv, j->rf.batch);
+		eip712_hash_redeem_fee(&j->rf, sh);
+		eip712_digest(sep, sh, d);
+		if (secp_recover(d, j->rf_sig, who) != 0 ||
+		    memcmp(who, j->rf.payee, 20) != 0)
+			goto bad;
+	}
+	if (u256_cmp(fee ? &j->rf.fee : &(struct u256){ { 0 } },
+		     &r->cfg.redeem_min_fee) < 0) {
+		r->stats.fee_low++;
+		reply_status(c, MARKET_RELAY_FEE_LOW);
+		free(j);
+		return;
+	}
+	j->kind = fee ? K_REDEEM_FEE : K_REDEEM;
 	job_submit(r, c, j);
 	return;
 bad:
@@ -605,7 +722,8 @@ static void relay_request(void *ctx, struct market_conn *c, const uint8_t *p,
 	struct market_purchase mp;
 
 	r->stats.requests++;
-	if (len > 0 && p[0] == MARKET_REDEEM_TAG) {
+	if (len > 0 && (p[0] == MARKET_REDEEM_TAG ||
+			p[0] == MARKET_REDEEM_FEE_TAG)) {
 		redeem_request(r, c, p, len);
 		return;
 	}
@@ -694,6 +812,26 @@ int market_redeem_send(struct stream_mgr *mgr, struct evloop *el,
 	}
 	err = market_resale_send(mgr, el, relayer, b.data, b.len,
 				 timeout_ms, done, arg);
+	bbuf_free(&b);
+	return err;
+}
+
+int market_redeem_fee_send(struct stream_mgr *mgr, struct evloop *el,
+			   const struct keys_and_cert *relayer,
+			   const struct eip712_voucher *v,
+			   const uint8_t (*sigs)[SECP_SIG_BYTES], size_t n,
+			   const struct eip712_redeem_fee *f,
+			   const uint8_t fee_sig[SECP_SIG_BYTES],
+			   unsigned timeout_ms, market_relay_fn done,
+			   void *arg)
+{
+	struct bbuf b = BBUF_INIT;
+	int err;
+
+	if ((err = market_redeem_fee_encode(v, sigs, n, f, fee_sig,
+					    &b)) == 0)
+		err = market_resale_send(mgr, el, relayer, b.data, b.len,
+					 timeout_ms, done, arg);
 	bbuf_free(&b);
 	return err;
 }

@@ -20,6 +20,15 @@
  *   reply    status (1)
  * Anyone may submit redeemVouchers; the relayer checks that every
  * signature recovers before spending gas, and the chain the rest.
+ * or the same batch with its relayer's fee (PaymentHub.redeemVouchersFor),
+ * a RedeemFee signed by a payee of the batch (its stealth key):
+ *   request  'F' ‖ n ‖ n × voucher (as above) ‖ payee (20) ‖ fee (32) ‖
+ *            nonce (32) ‖ deadline (8) ‖ fee sig (65)
+ *   reply    status (1)
+ * checked before any gas: every voucher signature recovers, the fee is at
+ * least the relayer's redeem_min_fee, the fee signature recovers to the
+ * payee over this batch; a plain 'V' batch is refused (FEE_LOW) when
+ * redeem_min_fee is not 0.
  * Resale for a licence holder with no ETH (buy.h), each answered by a
  * status byte:
  *   listing  'L' ‖ tokenId (32) ‖ price (32) ‖ relayerFee (32) ‖
@@ -61,6 +70,8 @@ struct worker_pool;
 #define MARKET_REDEEM_TAG 0x56		/* 'V' (a content index starts 0) */
 #define MARKET_REDEEM_MAX 16		/* vouchers per batch */
 #define MARKET_VOUCHER_WIRE_BYTES (20 + 32 + 32 + 8 + SECP_SIG_BYTES)
+#define MARKET_REDEEM_FEE_TAG 0x46	/* 'F' */
+#define MARKET_REDEEM_FEE_PART_BYTES (20 + 32 + 32 + 8 + SECP_SIG_BYTES)
 #define MARKET_LISTING_TAG 0x4c		/* 'L' */
 #define MARKET_CANCEL_TAG 0x43		/* 'C' */
 #define MARKET_PAYOUT_TAG 0x57		/* 'W' */
@@ -110,12 +121,14 @@ int market_payout_decode(const uint8_t *p, size_t len,
 struct market_relayer_config {
 	struct chain_deploy dep;
 	struct u256 min_fee;
+	struct u256 redeem_min_fee;	/* 0: batches with no fee taken */
 };
 
 struct market_relayer_stats {
 	uint64_t requests, relayed, bad, fee_low, reverted, chain_errors,
 		busy;
 	uint64_t redeemed;		/* voucher batches submitted */
+	uint64_t redeem_fees;		/* of them, with a fee paid */
 	uint64_t listed, cancelled, paid_out;	/* resale requests mined */
 };
 
@@ -128,6 +141,29 @@ int market_redeem_encode(const struct eip712_voucher *v,
 int market_redeem_decode(const uint8_t *p, size_t len,
 			 struct eip712_voucher *v,
 			 uint8_t (*sigs)[SECP_SIG_BYTES], size_t *n);
+
+/* A batch with its fee: as market_redeem_encode(), then the fee part
+ * (f->batch is not sent: the receiver computes it from the vouchers;
+ * decoding leaves it zero). */
+int market_redeem_fee_encode(const struct eip712_voucher *v,
+			     const uint8_t (*sigs)[SECP_SIG_BYTES], size_t n,
+			     const struct eip712_redeem_fee *f,
+			     const uint8_t fee_sig[SECP_SIG_BYTES],
+			     struct bbuf *out);
+int market_redeem_fee_decode(const uint8_t *p, size_t len,
+			     struct eip712_voucher *v,
+			     uint8_t (*sigs)[SECP_SIG_BYTES], size_t *n,
+			     struct eip712_redeem_fee *f,
+			     uint8_t fee_sig[SECP_SIG_BYTES]);
+/* The payee's side: a RedeemFee of fee for the batch v[0..n) under the
+ * hub's domain separator sep, with the payee's hub nonce, signed by
+ * payee (a stealth spend key). */
+int market_redeem_fee_sign(const uint8_t sep[32],
+			   const struct eip712_voucher *v, size_t n,
+			   const struct secp_sk *payee,
+			   const struct u256 *fee, const struct u256 *nonce,
+			   uint64_t deadline, struct eip712_redeem_fee *f,
+			   uint8_t fee_sig[SECP_SIG_BYTES]);
 
 struct market_relayer;	/* opaque */
 
@@ -168,6 +204,17 @@ int market_redeem_send(struct stream_mgr *mgr, struct evloop *el,
 		       const struct eip712_voucher *v,
 		       const uint8_t (*sigs)[SECP_SIG_BYTES], size_t n,
 		       unsigned timeout_ms, market_relay_fn done, void *arg);
+
+/* A batch with its fee (market_redeem_fee_encode()); as
+ * market_redeem_send(). */
+int market_redeem_fee_send(struct stream_mgr *mgr, struct evloop *el,
+			   const struct keys_and_cert *relayer,
+			   const struct eip712_voucher *v,
+			   const uint8_t (*sigs)[SECP_SIG_BYTES], size_t n,
+			   const struct eip712_redeem_fee *f,
+			   const uint8_t fee_sig[SECP_SIG_BYTES],
+			   unsigned timeout_ms, market_relay_fn done,
+			   void *arg);
 
 /* Hand a resale request (a listing, cancel or payout's wire bytes, the
  * encoders above) to the relayer at `relayer`: done gets its status,

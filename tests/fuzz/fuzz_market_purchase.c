@@ -3,7 +3,8 @@
  * (apps/market/relayer.h).  A decoded purchase must encode back to the
  * same bytes; the signature check must not crash on any of them.  The
  * same bytes as a voucher batch to redeem: decoded, it encodes back to
- * them.  The same again as a resale listing, cancel and payout.
+ * them.  The same again as a batch with its fee, a resale listing,
+ * cancel and payout.
  */
 #include "config.h"
 
@@ -35,6 +36,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (market_redeem_decode(data, size, v, sigs, &n) == 0) {
 			if (market_redeem_encode(v, (const uint8_t (*)[
 					SECP_SIG_BYTES])sigs, n, &b) != 0 ||
+			    b.len != size || memcmp(b.data, data, size) != 0)
+				abort();
+		}
+		bbuf_free(&b);
+	}
+	{
+		static struct eip712_voucher v[MARKET_REDEEM_MAX];
+		static uint8_t sigs[MARKET_REDEEM_MAX][SECP_SIG_BYTES];
+		struct eip712_redeem_fee f;
+		uint8_t fs[SECP_SIG_BYTES];
+		struct bbuf b = BBUF_INIT;
+		size_t n;
+
+		if (market_redeem_fee_decode(data, size, v, sigs, &n, &f,
+					     fs) == 0) {
+			if (market_redeem_fee_encode(v, (const uint8_t (*)[
+					SECP_SIG_BYTES])sigs, n, &f, fs,
+					&b) != 0 ||
 			    b.len != size || memcmp(b.data, data, size) != 0)
 				abort();
 		}

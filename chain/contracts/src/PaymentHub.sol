@@ -48,6 +48,8 @@ contract PaymentHub is EIP712, FeeSource {
         keccak256("Withdraw(address from,address to,uint256 amount,uint256 fee,uint256 nonce,uint64 deadline)");
     bytes32 public constant FUNDPOT_TYPEHASH =
         keccak256("FundPot(address from,address signer,uint256 amount,uint256 nonce,uint64 deadline)");
+    bytes32 public constant REDEEM_FEE_TYPEHASH =
+        keccak256("RedeemFee(address payee,bytes32 batch,uint256 fee,uint256 nonce,uint64 deadline)");
 
     struct Ticket {
         address recipient;
@@ -95,6 +97,7 @@ contract PaymentHub is EIP712, FeeSource {
     event VoucherRedeemed(address signer, address recipient, bytes32 lane, uint256 amount);
     event Withdrawn(address indexed from, address indexed to, uint256 amount, uint256 fee);
     event FeesSwept(uint256 amount);
+    event RedeemFeePaid(address indexed payee, address indexed relayer, uint256 fee);
 
     error ZeroAmount();
     error LengthMismatch();
@@ -255,6 +258,39 @@ contract PaymentHub is EIP712, FeeSource {
             _redeemVoucher(k, vs[i], sigs[i]);
         }
         _flush(k);
+    }
+
+    /// @notice Relayed redemption that pays its relayer: `payee` (a payee
+    /// of the batch, e.g. a stealth address with no ETH) signed an EIP-712
+    /// `RedeemFee` naming the batch (`batchHash(vs)`); once the vouchers
+    /// are paid, `fee` moves from its balance here to the caller's. All or
+    /// nothing, so a relayer's gas estimate refuses a fee that cannot be
+    /// paid before anything is sent.
+    function redeemVouchersFor(
+        Voucher[] calldata vs,
+        bytes[] calldata sigs,
+        address payee,
+        uint256 fee,
+        uint64 deadline,
+        bytes calldata feeSig
+    ) external nonReentrant {
+        if (block.timestamp > deadline) revert Expired(deadline);
+        if (vs.length != sigs.length) revert LengthMismatch();
+        Cache memory k;
+        for (uint256 i; i < vs.length; ++i) {
+            _redeemVoucher(k, vs[i], sigs[i]);
+        }
+        _flush(k);
+        uint256 nonce = nonces[payee]++;
+        bytes32 digest = _hashTypedDataV4(
+            keccak256(abi.encode(REDEEM_FEE_TYPEHASH, payee, batchHash(vs), fee, nonce, deadline))
+        );
+        if (ECDSA.recoverCalldata(digest, feeSig) != payee) revert BadSignature();
+        uint256 bal = balances[payee];
+        if (bal < fee) revert InsufficientBalance(bal, fee);
+        balances[payee] = bal - fee;
+        balances[msg.sender] += fee;
+        emit RedeemFeePaid(payee, msg.sender, fee);
     }
 
     function _redeemTicket(Cache memory k, Ticket calldata t, bytes calldata sig, bytes32 rand, bytes32 randHash)
@@ -465,6 +501,24 @@ contract PaymentHub is EIP712, FeeSource {
             ptr := v
         }
         return _digest(VOUCHER_TYPEHASH, ptr, 4);
+    }
+
+    /// @notice What a `RedeemFee` names: keccak256 of the batch's voucher
+    /// digests (`hashVoucher`) in order.
+    function batchHash(Voucher[] calldata vs) public view returns (bytes32) {
+        bytes32[] memory ds = new bytes32[](vs.length);
+        for (uint256 i; i < vs.length; ++i) {
+            ds[i] = hashVoucher(vs[i]);
+        }
+        return keccak256(abi.encodePacked(ds));
+    }
+
+    function hashRedeemFee(address payee, bytes32 batch, uint256 fee, uint256 nonce, uint64 deadline)
+        external
+        view
+        returns (bytes32)
+    {
+        return _hashTypedDataV4(keccak256(abi.encode(REDEEM_FEE_TYPEHASH, payee, batch, fee, nonce, deadline)));
     }
 
     function hashWithdraw(address from, address to, uint256 amount, uint256 fee, uint256 nonce, uint64 deadline)

@@ -522,6 +522,80 @@ contract PaymentHubTest is HubBase {
         hub.withdrawFor(stealth, address(0xCAFE), 10e18, 0, dl, s);
     }
 
+    function _batch2() internal view returns (PaymentHub.Voucher[] memory vs, bytes[] memory ss) {
+        vs = new PaymentHub.Voucher[](2);
+        ss = new bytes[](2);
+        vs[0] = _voucher(stealth, 3e18);
+        vs[1] = PaymentHub.Voucher(address(0x5EED2), keccak256("lane 2"), 2e18, uint64(block.timestamp + 1 hours));
+        for (uint256 i; i < 2; ++i) {
+            ss[i] = _signV(POT_PK, vs[i]);
+        }
+    }
+
+    function test_redeemVouchersFor_paysRelayer() public {
+        _fund(potSigner, 100e18, 10e18);
+        (PaymentHub.Voucher[] memory vs, bytes[] memory ss) = _batch2();
+        uint64 dl = uint64(block.timestamp + 60);
+        address relayer = address(0x4E1A7);
+        bytes32 batch = hub.batchHash(vs);
+        assertEq(batch, keccak256(abi.encodePacked(hub.hashVoucher(vs[0]), hub.hashVoucher(vs[1]))));
+        bytes32 h = hub.hashRedeemFee(stealth, batch, 1e17, 0, dl);
+        assertEq(
+            h,
+            _digest(
+                keccak256(
+                    abi.encode(
+                        keccak256("RedeemFee(address payee,bytes32 batch,uint256 fee,uint256 nonce,uint64 deadline)"),
+                        stealth,
+                        batch,
+                        1e17,
+                        0,
+                        dl
+                    )
+                )
+            )
+        );
+        bytes memory fs = sig(STEALTH_PK, h);
+        vm.expectEmit(true, true, false, true, address(hub));
+        emit PaymentHub.RedeemFeePaid(stealth, relayer, 1e17);
+        vm.prank(relayer);
+        hub.redeemVouchersFor(vs, ss, stealth, 1e17, dl, fs);
+        assertEq(hub.balances(stealth), _net(3e18) - 1e17);
+        assertEq(hub.balances(address(0x5EED2)), _net(2e18));
+        assertEq(hub.balances(relayer), 1e17);
+        assertEq(hub.nonces(stealth), 1);
+        vm.expectRevert(abi.encodeWithSelector(PaymentHub.NothingNew.selector, 3e18, 3e18));
+        hub.redeemVouchersFor(vs, ss, stealth, 1e17, dl, fs);
+    }
+
+    function test_redeemVouchersFor_reverts() public {
+        _fund(potSigner, 100e18, 10e18);
+        (PaymentHub.Voucher[] memory vs, bytes[] memory ss) = _batch2();
+        uint64 dl = uint64(block.timestamp + 60);
+        bytes memory fs = sig(STEALTH_PK, hub.hashRedeemFee(stealth, hub.batchHash(vs), 1e17, 0, dl));
+        vm.warp(dl + 1);
+        vm.expectRevert(abi.encodeWithSelector(PaymentHub.Expired.selector, dl));
+        hub.redeemVouchersFor(vs, ss, stealth, 1e17, dl, fs);
+        vm.warp(dl);
+        vm.expectRevert(PaymentHub.BadSignature.selector); // another fee than signed
+        hub.redeemVouchersFor(vs, ss, stealth, 2e17, dl, fs);
+        PaymentHub.Voucher[] memory one = new PaymentHub.Voucher[](1);
+        bytes[] memory s1 = new bytes[](1);
+        one[0] = vs[0];
+        s1[0] = ss[0];
+        vm.expectRevert(PaymentHub.BadSignature.selector); // another batch
+        hub.redeemVouchersFor(one, s1, stealth, 1e17, dl, fs);
+        vm.expectRevert(PaymentHub.BadSignature.selector); // another payee
+        hub.redeemVouchersFor(vs, ss, address(0x5EED2), 1e17, dl, fs);
+        vm.expectRevert(PaymentHub.LengthMismatch.selector);
+        hub.redeemVouchersFor(vs, s1, stealth, 1e17, dl, fs);
+        bytes memory big = sig(STEALTH_PK, hub.hashRedeemFee(stealth, hub.batchHash(vs), 3e18, 0, dl));
+        vm.expectRevert(abi.encodeWithSelector(PaymentHub.InsufficientBalance.selector, _net(3e18), 3e18));
+        hub.redeemVouchersFor(vs, ss, stealth, 3e18, dl, big);
+        assertEq(hub.balances(stealth), 0); // all or nothing
+        assertEq(hub.nonces(stealth), 0);
+    }
+
     // ---------------------------------------------------------------- fees
 
     function test_sweepFees_and_payTreasury() public {

@@ -426,10 +426,12 @@ static void pot_up(struct cworld *w, struct secp_sk *pot, uint8_t signer[20],
 	bbuf_free(&ret);
 }
 
-/* A relayer destination (account 5) on a node of its own. */
+/* A relayer destination (account 5) on a node of its own, taking
+ * batches whose fee is at least redeem_min_fee. */
 static struct market_relayer *relayer_up(struct cworld *w,
 					 struct worker_pool **wp,
-					 struct tm_node **rn)
+					 struct tm_node **rn,
+					 uint64_t redeem_min_fee)
 {
 	struct market_relayer_config rlc;
 	struct market_relayer *rl;
@@ -438,6 +440,7 @@ static struct market_relayer *relayer_up(struct cworld *w,
 	*wp = worker_pool_new(w->tm.el, 1);
 	memset(&rlc, 0, sizeof(rlc));
 	rlc.dep = w->a.dep;
+	rlc.redeem_min_fee = u256_from_u64(redeem_min_fee);
 	tm_anvil_key(5, &rk);
 	*rn = tm_node(&w->tm);
 	rl = market_relayer_new(&rlc, &rk, w->rpc, *wp, w->tm.el);
@@ -612,7 +615,7 @@ static void test_redeem(struct tctx *t)
 		  memcmp(v[0].recipient, v[2].recipient, 20) != 0);
 	/* a relayer destination (account 5) redeems all three in one
 	 * transaction; the batch goes to it over a stream */
-	rl = relayer_up(&w, &wp, &rn);
+	rl = relayer_up(&w, &wp, &rn, 0);
 	T_EQ(t, redeem_via(&w, rn, v, (const uint8_t (*)[65])sigs, 3),
 	     MARKET_RELAY_OK);
 	/* again: nothing new, reverted on chain */
@@ -709,6 +712,34 @@ static void test_saved_codec(struct tctx *t)
 	bbuf_free(&b2);
 }
 
+/* A seeder at 9 a chunk (policy in pol) paid by two viewers of one pot,
+ * on a lane each, every chunk of chunks[i] paid for. */
+static void two_viewers(struct tctx *t, struct seeder *s,
+			struct chunkpay_policy *pol, const struct secp_sk *pot,
+			const uint8_t signer[20], const uint8_t sep[32],
+			const struct hub_pot *hp, const uint64_t chunks[2],
+			struct chunkpay_payer *p[2])
+{
+	uint8_t vb[CHUNKPAY_VOUCHER_BYTES];
+	unsigned why[16] = { 0 };
+
+	policy(pol, 9);
+	pol->redeem_cost = u256_from_u64(1);
+	seeder_init(t, s, pol, sep);
+	(void)chunkpay_payee_pot_set(s->pe, signer, hp, g_now);
+	for (int i = 0; i < 2; i++) {
+		if (i == 1)
+			T_OK(t, chunkpay_session_open(s->pe, &s->id));
+		p[i] = payer_for(t, s, pot, sep);
+		T_EQ(t, serve(t, s, p[i], (unsigned)chunks[i], true, why,
+			      NULL), chunks[i]);
+		if (chunkpay_payer_flush(p[i], g_now, vb) == 1)
+			T_EQ(t, chunkpay_session_voucher(s->pe, s->id, vb,
+							 sizeof(vb), g_now,
+							 NULL), CHUNKPAY_OK);
+	}
+}
+
 /* What the chain paid of each lane owed: redeemed(laneKey). */
 static void chain_sync(struct cworld *w, struct chunkpay_payee *pe)
 {
@@ -760,9 +791,8 @@ static void test_restart(struct tctx *t)
 	struct market_relayer *rl = NULL;
 	struct tm_node *rn;
 	struct u256 fee_bps, bal;
-	uint8_t sep[32], signer[20], vb[CHUNKPAY_VOUCHER_BYTES];
+	uint8_t sep[32], signer[20];
 	uint8_t sel[ABI_SELECTOR_BYTES], *file = NULL;
-	unsigned why[16] = { 0 };
 	size_t restored, skipped, flen = 0;
 	char *path, *oldpath;
 	struct stat st;
@@ -772,21 +802,7 @@ static void test_restart(struct tctx *t)
 	path = fsutil_path_join(t_tmpdir(t), MARKET_VOUCHERS_FILE);
 	oldpath = fsutil_path_join(t_tmpdir(t), "old-vouchers");
 	pot_up(&w, &pot, signer, sep, &hp);
-	policy(&pol, 9);
-	pol.redeem_cost = u256_from_u64(1);
-	seeder_init(t, &s, &pol, sep);
-	(void)chunkpay_payee_pot_set(s.pe, signer, &hp, g_now);
-	for (int i = 0; i < 2; i++) {
-		if (i == 1)
-			T_OK(t, chunkpay_session_open(s.pe, &s.id));
-		p[i] = payer_for(t, &s, &pot, sep);
-		T_EQ(t, serve(t, &s, p[i], chunks[i], true, why, NULL),
-		     chunks[i]);
-		if (chunkpay_payer_flush(p[i], g_now, vb) == 1)
-			T_EQ(t, chunkpay_session_voucher(s.pe, s.id, vb,
-							 sizeof(vb), g_now,
-							 NULL), CHUNKPAY_OK);
-	}
+	two_viewers(t, &s, &pol, &pot, signer, sep, &hp, chunks, p);
 	/* saved while one session is still open */
 	market_vouchers_encode(s.pe, &old);
 	T_OK(t, market_vouchers_write(path, &old));
@@ -808,7 +824,7 @@ static void test_restart(struct tctx *t)
 	T_OK(t, chunkpay_payee_batch(pe2, false, &b));
 	T_EQ(t, b.n, 2);
 	T_EQ(t, b.total.w[0], 9 * (chunks[0] + chunks[1]));
-	rl = relayer_up(&w, &wp, &rn);
+	rl = relayer_up(&w, &wp, &rn, 0);
 	T_EQ(t, redeem_via(&w, rn, b.v, (const uint8_t (*)[65])b.sig, b.n),
 	     MARKET_RELAY_OK);
 	chunkpay_payee_redeemed(pe2, &b);
@@ -889,6 +905,141 @@ static void test_restart(struct tctx *t)
 	cworld_down(&w);
 }
 
+/* Hand the batch with its fee to the relayer destination rn; its status. */
+static int redeem_fee_via(struct cworld *w, struct tm_node *rn,
+			  const struct chunkpay_batch *b,
+			  const struct eip712_redeem_fee *f,
+			  const uint8_t fee_sig[SECP_SIG_BYTES])
+{
+	struct redeemed r = { 0 };
+
+	T_OK(w->t, market_redeem_fee_send(w->cl->mgr, w->tm.el, tm_pub(rn),
+					  b->v, (const uint8_t (*)[65])b->sig,
+					  b->n, f, fee_sig, TM_TIMEOUT_MS,
+					  redeem_done, &r));
+	T_TRUE(w->t, tm_run(&w->tm, redeem_cond, &r));
+	T_OK(w->t, r.err);
+	return r.status;
+}
+
+/*
+ * A relayer fee for redemptions (PaymentHub.redeemVouchersFor): a relayer
+ * asking at least 50 refuses a batch with no fee or a fee of 10, and a
+ * fee signed for another batch, before any gas; a fee above what the
+ * payee will hold reverts in the estimate; a fee of 60 signed by the
+ * first lane's stealth key is paid: its balance is its voucher less the
+ * protocol fee and 60, the other's untouched, the relayer's hub balance
+ * 60, to the wei.  The wire round-trips.
+ */
+static void test_redeem_fee(struct tctx *t)
+{
+	static const uint64_t chunks[2] = { 20, 12 };
+	struct cworld w;
+	struct chunkpay_policy pol;
+	struct seeder s;
+	struct chunkpay_payer *p[2] = { NULL, NULL };
+	struct chunkpay_batch b = { 0 };
+	struct eip712_redeem_fee f, f2;
+	struct eip712_voucher dv[MARKET_REDEEM_MAX];
+	uint8_t dsig[MARKET_REDEEM_MAX][SECP_SIG_BYTES];
+	struct secp_sk pot, psk, rk;
+	struct hub_pot hp;
+	struct bbuf c = BBUF_INIT, wire = BBUF_INIT, wire2 = BBUF_INIT;
+	struct worker_pool *wp = NULL;
+	struct market_relayer *rl = NULL;
+	struct market_relayer_stats rst;
+	struct tm_node *rn;
+	struct u256 fee_bps, bal, zero = u256_from_u64(0);
+	struct u256 fee = u256_from_u64(60), low = u256_from_u64(10);
+	struct u256 big = u256_from_u64(1000000);
+	uint8_t sep[32], signer[20], rk_a[20];
+	uint8_t fsig[SECP_SIG_BYTES], fsig2[SECP_SIG_BYTES];
+	uint8_t sel[ABI_SELECTOR_BYTES];
+	uint64_t dl;
+	size_t n = 0;
+
+	if (!cworld_up(&w, t))
+		return;
+	pot_up(&w, &pot, signer, sep, &hp);
+	two_viewers(t, &s, &pol, &pot, signer, sep, &hp, chunks, p);
+	T_OK(t, chunkpay_payee_batch(s.pe, true, &b));
+	T_EQ(t, b.n, 2);
+	if (b.n != 2)
+		goto out;
+	/* the first lane's stealth key pays the fee */
+	T_OK(t, stealth_spend_key(&psk, &s.spend, &s.view, &b.eph[0]));
+	dl = g_now + 600;
+	T_OK(t, market_redeem_fee_sign(sep, b.v, b.n, &psk, &fee, &zero, dl,
+				       &f, fsig));
+	T_MEMEQ(t, f.payee, b.v[0].recipient, 20);
+	T_OK(t, market_redeem_fee_encode(b.v, (const uint8_t (*)[65])b.sig,
+					 b.n, &f, fsig, &wire));
+	T_EQ(t, wire.len, 2 + 2 * MARKET_VOUCHER_WIRE_BYTES +
+	     MARKET_REDEEM_FEE_PART_BYTES);
+	T_OK(t, market_redeem_fee_decode(wire.data, wire.len, dv, dsig, &n,
+					 &f2, fsig2));
+	T_EQ(t, n, 2);
+	T_OK(t, market_redeem_fee_encode(dv, (const uint8_t (*)[65])dsig, n,
+					 &f2, fsig2, &wire2));
+	T_EQ(t, wire2.len, wire.len);
+	T_MEMEQ(t, wire2.data, wire.data, wire.len);
+	T_ERR(t, market_redeem_fee_decode(wire.data, wire.len - 1, dv, dsig,
+					  &n, &f2, fsig2), ERR_TRUNCATED);
+
+	rl = relayer_up(&w, &wp, &rn, 50);
+	tm_anvil_key(5, &rk);
+	T_OK(t, secp_sk_address(&rk, rk_a));
+	/* no fee, too low a fee, a fee for another batch: no gas spent */
+	T_EQ(t, redeem_via(&w, rn, b.v, (const uint8_t (*)[65])b.sig, b.n),
+	     MARKET_RELAY_FEE_LOW);
+	T_OK(t, market_redeem_fee_sign(sep, b.v, b.n, &psk, &low, &zero, dl,
+				       &f2, fsig2));
+	T_EQ(t, redeem_fee_via(&w, rn, &b, &f2, fsig2), MARKET_RELAY_FEE_LOW);
+	T_OK(t, market_redeem_fee_sign(sep, b.v, 1, &psk, &fee, &zero, dl,
+				       &f2, fsig2));
+	T_EQ(t, redeem_fee_via(&w, rn, &b, &f2, fsig2),
+	     MARKET_RELAY_BAD_REQUEST);
+	/* more than the payee will hold: the estimate reverts */
+	T_OK(t, market_redeem_fee_sign(sep, b.v, b.n, &psk, &big, &zero, dl,
+				       &f2, fsig2));
+	T_EQ(t, redeem_fee_via(&w, rn, &b, &f2, fsig2), MARKET_RELAY_REVERTED);
+	/* paid */
+	T_EQ(t, redeem_fee_via(&w, rn, &b, &f, fsig), MARKET_RELAY_OK);
+	abi_selector(sel, "protocolFeeBps()");
+	bbuf_put(&c, sel, sizeof(sel));
+	fee_bps = view_u256(&w, w.a.dep.payment_hub, &c);
+	for (size_t i = 0; i < 2; i++) {
+		uint64_t gross = 9 * chunks[i];
+
+		bbuf_reset(&c);
+		hub_balances_call(&c, b.v[i].recipient);
+		bal = view_u256(&w, w.a.dep.payment_hub, &c);
+		T_EQ(t, bal.w[0], gross - gross * fee_bps.w[0] / 10000 -
+		     (i == 0 ? 60 : 0));
+	}
+	bbuf_reset(&c);
+	hub_balances_call(&c, rk_a);
+	bal = view_u256(&w, w.a.dep.payment_hub, &c);
+	T_EQ(t, bal.w[0], 60);
+	market_relayer_stats(rl, &rst);
+	T_EQ(t, rst.redeemed, 1);
+	T_EQ(t, rst.redeem_fees, 1);
+	T_EQ(t, rst.fee_low, 2);
+	T_EQ(t, rst.bad, 1);
+	T_EQ(t, rst.reverted, 1);
+out:
+	chunkpay_batch_free(&b);
+	chunkpay_payee_free(s.pe);
+	chunkpay_payer_free(p[0]);
+	chunkpay_payer_free(p[1]);
+	bbuf_free(&c);
+	bbuf_free(&wire);
+	bbuf_free(&wire2);
+	market_relayer_free(rl);
+	worker_pool_free(wp);
+	cworld_down(&w);
+}
+
 const struct test_case market_chunkpay_tests[] = {
 	{ "codec", test_codec, 0 },
 	{ "policy", test_policy, 0 },
@@ -897,5 +1048,6 @@ const struct test_case market_chunkpay_tests[] = {
 	{ "redeem", test_redeem, TT_FORK },
 	{ "saved_codec", test_saved_codec, 0 },
 	{ "restart", test_restart, TT_FORK },
+	{ "redeem_fee", test_redeem_fee, TT_FORK },
 	{ NULL, NULL, 0 }
 };
