@@ -444,6 +444,30 @@ static void session_settle(struct ratchet_ctx *c, struct ratchet_session *s)
 	}
 }
 
+/*
+ * The peer still sends on s, a session we retired for one of ours whose
+ * NS it never answered: i2pd keeps a session younger than two minutes
+ * and ignores an NS that would replace it.  Send on s again (the new one
+ * stays, and replaces s if its NSR ever comes); otherwise every message
+ * went as an NS, and the peer's DH ratchet on s, which needs our answer
+ * there, never completed.
+ */
+static void session_revive(struct ratchet_ctx *c, struct ratchet_session *s)
+{
+	bool unanswered = false;
+
+	for (struct ratchet_session *o = c->sessions; o; o = o->next) {
+		if (o == s || o->retired ||
+		    memcmp(o->remote.b, s->remote.b, 32) != 0)
+			continue;
+		if (o->state != S_NS_SENT || !o->ours)
+			return;
+		unanswered = true;
+	}
+	if (unanswered)
+		s->retired = false;
+}
+
 struct ratchet_ctx *ratchet_ctx_new(const struct x25519_sk *sk)
 {
 	struct ratchet_ctx *c = xzalloc(sizeof(*c));
@@ -1231,6 +1255,8 @@ static int es_read(struct ratchet_ctx *c, struct tag_ent *e,
 		session_settle(c, s);
 	}
 	s->heard = true;
+	if (s->retired && s->state == S_ESTABLISHED)
+		session_revive(c, s);
 	/* the reverse key goes out "until tag received on new tagset" */
 	if (ts == s->rx_cur && ts->id != 0) {
 		s->in_heard_new = true;

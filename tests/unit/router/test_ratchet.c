@@ -575,6 +575,34 @@ static void test_peer_renew(struct tctx *t)
 	}
 }
 
+/* Alice renews, and Bob (as i2pd does with a session younger than two
+ * minutes) keeps the old session and ignores her NS: his ES on the old
+ * one take it back, so hers go as ES again instead of an NS each, and the
+ * DH ratchets both ways complete there (they stalled: his Next Key wants
+ * her answer on his session). */
+static void test_renew_ignored(struct tctx *t)
+{
+	struct pair p;
+	struct bbuf w = BBUF_INIT;
+
+	pair_init(&p);
+	ratchet_ctx_set_params(p.a, &race_prm);
+	ratchet_ctx_set_params(p.b, &race_prm);
+	establish(t, &p);
+	T_TRUE(t, ratchet_ctx_renew(p.a, &p.bpk));
+	enc1(t, p.a, &p.bpk, 1, &w);		/* an NS Bob never sees */
+	T_EQ(t, ratchet_ctx_stats(p.a)->ns_out, 2);
+	enc1(t, p.b, &p.apk, 2, &w);
+	T_EQ(t, dec1(t, p.a, &w, 2), RATCHET_KIND_ES);
+	enc1(t, p.a, &p.bpk, 3, &w);
+	T_EQ(t, dec1(t, p.b, &w, 3), RATCHET_KIND_ES);
+	T_EQ(t, ratchet_ctx_stats(p.a)->ns_out, 2);
+	check_ratchets_both_ways(t, &p, 800);
+	T_EQ(t, ratchet_ctx_stats(p.a)->ns_out, 2);
+	bbuf_free(&w);
+	pair_free(&p);
+}
+
 /* At the default pace (a DH ratchet every RATCHET_RATCHET_AFTER messages
  * sent), 2.5 x that many messages each way cross two DH ratchets in each
  * direction, nothing lost, the tag windows bounded. */
@@ -1163,6 +1191,7 @@ const struct test_case router_ratchet_tests[] = {
 	{ "ns_race_overtaken", test_ns_race_overtaken, 0 },
 	{ "nsr_for_earlier_ns", test_nsr_for_earlier_ns, 0 },
 	{ "late_ns", test_late_ns, 0 },
+	{ "renew_ignored", test_renew_ignored, 0 },
 	{ "peer_renew", test_peer_renew, 0 },
 	{ "soak_default", test_soak_default, 0 },
 	{ "many_sessions", test_many_sessions, 0 },
