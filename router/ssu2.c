@@ -1212,6 +1212,13 @@ static void sess_flush(struct sess *s)
 full:
 		if (slot->n == 0)
 			break;
+		/* More to send: pad to the full size, so the burst's packets
+		 * are all one size and go down the stack as one UDP_SEGMENT
+		 * run (packing leaves under 76 bytes, which would end a run
+		 * at each packet). */
+		if (om && pl.len + SSU2_BLOCK_HEADER_BYTES <= pmax)
+			ssu2_blk_put_padding(&pl, pmax - pl.len -
+					     SSU2_BLOCK_HEADER_BYTES);
 		slot->used = true;
 		slot->sent_ms = now;
 		slot->pn = s->send_pn;

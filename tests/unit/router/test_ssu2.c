@@ -308,6 +308,7 @@ struct relay {
 	uint8_t first[2048];
 	size_t first_len;
 	unsigned from_a_count;
+	unsigned full_from_a;	/* of A's datagrams, those of the IPv4 maximum */
 };
 
 static void relay_from_a(evutil_socket_t fd, short w, void *arg)
@@ -324,6 +325,8 @@ static void relay_from_a(evutil_socket_t fd, short w, void *arg)
 		r->a_addr = from;
 		r->have_a = true;
 		r->from_a_count++;
+		if (n == SSU2_MAX_PACKET_BYTES_V4)
+			r->full_from_a++;
 		if (r->keep_first && r->from_a_count == 2) {
 			/* the SessionRequest after the Token Request */
 			memcpy(r->first, buf, (size_t)n);
@@ -450,6 +453,9 @@ static size_t size_1k(uint32_t seq)
 }
 
 
+static void via_relay(struct tctx *t, struct node *a, struct node *b,
+		      struct relay *r, uint16_t front);
+
 static size_t size_100(uint32_t seq)
 {
 	(void)seq;
@@ -467,18 +473,23 @@ static uint64_t pkts_out(struct node *nd)
 /* Packing on a session: messages queued together share packets.  Small
  * ones go several to a packet as I2NP blocks; 1 KiB ones (two do not fit
  * whole) fill each packet's rest with a First Fragment, the receiver
- * joining the parts.  One packet a message would be 60 and 40. */
+ * joining the parts.  One packet a message would be 60 and 40.  Packets
+ * with more to follow are padded to the maximum (one UDP_SEGMENT run):
+ * seen at a relay between the two. */
 static void test_packing(struct tctx *t)
 {
 	struct evloop *el = evloop_new();
 	struct node *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
+	struct relay r;
 	struct want w;
 	uint64_t p0;
+	unsigned full0;
+	uint16_t front;
 
 	node_start(t, a, el, NULL);
 	node_start(t, b, el, NULL);
-	a->peer = b->ri;
-	b->peer = a->ri;
+	relay_start(t, &r, el, b, &front);
+	via_relay(t, a, b, &r, front);
 	send_many(t, a, b, 0, 1, size_1k);
 	w = (struct want){ b, 1 };
 	T_TRUE(t, run_until(el, got_n, &w, 20000));
@@ -489,14 +500,17 @@ static void test_packing(struct tctx *t)
 	/* 12 blocks of 112 bytes in a packet: 5 packets (and any resent) */
 	T_TRUE(t, pkts_out(a) - p0 <= 10);
 	p0 = pkts_out(a);
+	full0 = r.full_from_a;
 	send_many(t, a, b, 61, 40, size_1k);
 	w = (struct want){ b, 101 };
 	T_TRUE(t, run_until(el, got_n, &w, 20000));
-	/* 40 x 1036 bytes in packets of 1416: 30 */
+	/* 40 x 1036 bytes in packets of 1416: 30, all but the last full */
 	T_TRUE(t, pkts_out(a) - p0 <= 34);
+	T_TRUE(t, r.full_from_a - full0 >= 28);
 	T_EQ(t, b->bad, 0);
 	for (uint32_t i = 0; i < 101; i++)
 		T_EQ(t, b->seen[i], 1);
+	relay_stop(&r);
 	nodes_free(el, (struct node *[]){ a, b }, 2);
 }
 
