@@ -1040,6 +1040,8 @@ static int services_start(struct bitsd_market *m, const struct conf *cfg)
 		}
 		rc.dep = m->dep;
 		rc.min_fee = u256_from_u64(cfg->market_relayer_min_fee);
+		rc.redeem_min_fee =
+			u256_from_u64(cfg->market_relayer_redeem_min_fee);
 		m->relayer = market_relayer_new(&rc, m->relayer_sk, m->rpc,
 						m->wp, m->el);
 		if ((r = mdest_open(m, &m->rld, &m->net, "market-relayer.dat",

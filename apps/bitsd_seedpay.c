@@ -54,6 +54,12 @@ struct redeem_req {
 	struct bitsd_seedpay *sp;	/* NULL: stopped meanwhile */
 	struct chunkpay_batch b;	/* its first n vouchers were sent */
 	size_t n;
+	/* with a relayer fee: the payee's hub nonce read on a worker first */
+	struct keys_and_cert *kc;	/* the relayer */
+	size_t payee;			/* the voucher whose payee pays */
+	uint8_t payee_a[ETH_ADDR_BYTES];
+	struct u256 nonce;
+	int nonce_err;
 };
 
 /* A worker's reads of what the chain paid of lanes (redeemed(laneKey)). */
@@ -109,6 +115,9 @@ struct bitsd_seedpay {
 	bool sync_due;			/* ask the chain before redeeming */
 	struct sync_job *sync;		/* under way */
 	uint64_t restored, saves, save_failed, syncs;
+	struct u256 redeem_fee;		/* offered per batch (0: none) */
+	bool nonce_job;			/* a payee's nonce being read */
+	uint64_t fees_paid;
 };
 
 bool bitsd_seedpay_wanted(const struct conf *cfg)
@@ -195,7 +204,7 @@ static void pots_read(struct bitsd_seedpay *sp)
 	uint64_t now = time_mono_ms();
 	struct pot_job *j;
 
-	if (sp->job || sp->sync || !sp->cc)
+	if (sp->job || sp->sync || sp->nonce_job || !sp->cc)
 		return;
 	j = xzalloc(sizeof(*j));
 	j->sp = sp;
@@ -298,7 +307,7 @@ static void sync_start(struct bitsd_seedpay *sp)
 {
 	struct sync_job *j;
 
-	if (sp->sync || sp->job || !sp->cc)
+	if (sp->sync || sp->job || sp->nonce_job || !sp->cc)
 		return;			/* one worker on sp->cc at a time */
 	j = xzalloc(sizeof(*j));
 	j->sp = sp;
@@ -408,6 +417,8 @@ static void redeem_done(void *arg, int err, int status,
 	(void)token_id;
 	if (sp) {
 		sp->rq = NULL;
+		if (err == 0 && status == MARKET_RELAY_OK && rq->kc)
+			sp->fees_paid++;
 		if (err == 0 && status == MARKET_RELAY_OK) {
 			struct chunkpay_batch sent = rq->b;
 			struct u256 before = unredeemed(sp), after, d;
@@ -436,7 +447,54 @@ static void redeem_done(void *arg, int err, int status,
 		}
 	}
 	chunkpay_batch_free(&rq->b);
+	free(rq->kc);
 	free(rq);
+}
+
+static void nonce_run(void *arg)
+{
+	struct redeem_req *rq = arg;
+	struct bbuf call = BBUF_INIT;
+
+	hub_nonces_call(&call, rq->payee_a);
+	rq->nonce_err = chain_call_u256(rq->sp->cc, rq->sp->dep.payment_hub,
+					call.data, call.len, &rq->nonce);
+	bbuf_free(&call);
+}
+
+/* The payee's nonce is known: its stealth key signs the fee, the batch
+ * goes to the relayer. */
+static void nonce_done(void *arg)
+{
+	struct redeem_req *rq = arg;
+	struct bitsd_seedpay *sp = rq->sp;
+	struct eip712_redeem_fee f;
+	uint8_t fsig[SECP_SIG_BYTES];
+	struct secp_sk psk;
+	struct stream_mgr *mgr;
+	int r = rq->nonce_err;
+
+	sp->nonce_job = false;
+	mgr = bitsd_market_streams(sp->deps.market);
+	if (r == 0 && !mgr)
+		r = ERR_BAD_STATE;
+	if (r == 0)
+		r = stealth_spend_key(&psk, sp->spend, sp->view,
+				      &rq->b.eph[rq->payee]);
+	if (r == 0)
+		r = market_redeem_fee_sign(sp->sep, rq->b.v, rq->n, &psk,
+					   &sp->redeem_fee, &rq->nonce,
+					   rq->b.v[rq->payee].expiry, &f,
+					   fsig);
+	memwipe(&psk, sizeof(psk));
+	if (r == 0)
+		r = market_redeem_fee_send(mgr, sp->deps.el, rq->kc, rq->b.v,
+					   (const uint8_t (*)[SECP_SIG_BYTES])
+					   rq->b.sig, rq->n, &f, fsig,
+					   BITSD_SEEDPAY_REDEEM_TIMEOUT_MS,
+					   redeem_done, rq);
+	if (r != 0)
+		redeem_done(rq, r, 0, NULL);
 }
 
 /* Hand the vouchers due to the relayer (MARKET_REDEEM_MAX at a time). */
@@ -464,6 +522,28 @@ static void redeem(struct bitsd_seedpay *sp)
 	mgr = bitsd_market_streams(sp->deps.market);
 	r = !mgr ? ERR_BAD_STATE :
 	    sp->deps.net.lookup(sp->deps.net.ctx, sp->relayer, kc);
+	if (r == 0 && !u256_is_zero(&sp->redeem_fee)) {
+		/* the fee from the payee of the largest voucher, its hub
+		 * nonce read first (one worker on sp->cc at a time) */
+		if (sp->job || sp->sync) {
+			r = ERR_BAD_STATE;
+		} else {
+			for (size_t i = 1; i < rq->n; i++)
+				if (u256_cmp(&rq->b.v[i].cumulative,
+					     &rq->b.v[rq->payee].cumulative) > 0)
+					rq->payee = i;
+			memcpy(rq->payee_a, rq->b.v[rq->payee].recipient,
+			       ETH_ADDR_BYTES);
+			rq->sp = sp;
+			rq->kc = kc;
+			sp->rq = rq;
+			sp->nonce_job = true;
+			worker_submit(sp->deps.wp,
+				      (struct work){ nonce_run, nonce_done,
+						     rq });
+			return;
+		}
+	}
 	if (r == 0) {
 		rq->sp = sp;
 		r = market_redeem_send(mgr, sp->deps.el, kc, rq->b.v,
@@ -541,6 +621,10 @@ static void status_section(void *ctx, json_t *o)
 				    json_integer((json_int_t)sp->saves));
 		json_object_set_new(r, "chain_syncs",
 				    json_integer((json_int_t)sp->syncs));
+		json_object_set_new(r, "relayer_fee",
+				    u256_json(&sp->redeem_fee));
+		json_object_set_new(r, "fees_paid",
+				    json_integer((json_int_t)sp->fees_paid));
 		json_object_set_new(r, "relayer", json_boolean(sp->has_relayer));
 		json_object_set_new(r, "payees", a);
 		json_object_set_new(o, "seeder", r);
@@ -612,6 +696,7 @@ static int config(struct bitsd_seedpay *sp, const struct conf *cfg,
 		}
 	}
 	pol->price = sp->price;
+	sp->redeem_fee = u256_from_u64(cfg->swarm_pay_relayer_fee);
 	pol->credit = BITSD_SEEDPAY_CREDIT;
 	pol->max_paper_ttl_s = BITSD_SEEDPAY_MAX_PAPER_TTL_S;
 	pol->min_ttl_s = BITSD_SEEDPAY_MIN_TTL_S;
@@ -733,7 +818,7 @@ static bool pot_busy(void *arg)
 {
 	struct bitsd_seedpay *sp = arg;
 
-	return sp->job || sp->sync || sp->save;
+	return sp->job || sp->sync || sp->save || sp->nonce_job;
 }
 
 void bitsd_seedpay_stop(struct bitsd_seedpay *sp)

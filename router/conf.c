@@ -211,6 +211,9 @@ static const struct opt opts[] = {
 	  "vouchers to our stealth addresses (docs/market.md §7)" },
 	{ "swarm.pay.relayer", OPT_OPT_PATH, OFF(swarm_pay_relayer), "B32",
 	  "the relayer that redeems our vouchers (market.relayer.key)" },
+	{ "swarm.pay.relayer-fee", OPT_COUNT, OFF(swarm_pay_relayer_fee),
+	  "UNITS", "pay the relayer UNITS token base units from a stealth "
+	  "balance for each batch it redeems (default 0: none)" },
 	{ "swarm.pay.redeem-delay", OPT_COUNT, OFF(swarm_pay_redeem_s),
 	  "SECONDS", "redeem due vouchers after a random delay up to this "
 	  "(default 600)" },
@@ -288,6 +291,10 @@ static const struct opt opts[] = {
 	  "run the purchase relayer, sending from the account key in FILE" },
 	{ "market.relayer.min-fee", OPT_COUNT, OFF(market_relayer_min_fee),
 	  "UNITS", "smallest relayer fee taken, in token base units" },
+	{ "market.relayer.redeem-min-fee", OPT_COUNT,
+	  OFF(market_relayer_redeem_min_fee), "UNITS", "smallest fee a "
+	  "voucher batch must pay the relayer (default 0: batches with no "
+	  "fee taken)" },
 	{ "market.wallet.key", OPT_OPT_PATH, OFF(market_wallet_key), "FILE",
 	  "the wallet that pays for licences: an account key, 64 hex digits" },
 	{ "market.buy.relayer", OPT_OPT_PATH, OFF(market_buy_relayer), "B32",

@@ -146,6 +146,7 @@ struct conf {
 	char *swarm_pay_price;		/* seeder: token units per chunk */
 	char *swarm_pay_relayer;	/* seeder: b32 that redeems */
 	uint32_t swarm_pay_redeem_s;	/* seeder: longest redeem delay */
+	uint32_t swarm_pay_relayer_fee;	/* seeder: paid per batch redeemed */
 	char *swarm_pay_key;		/* viewer: pot signer key file */
 	char *swarm_pay_max_price;	/* viewer: dearest chunk paid */
 	uint32_t swarm_pay_batch;	/* viewer: chunks per voucher */
@@ -183,6 +184,7 @@ struct conf {
 	char *market_agent_keys;	/* its content keys file */
 	char *market_relayer_key;	/* relayer account key file */
 	uint32_t market_relayer_min_fee;	/* token base units */
+	uint32_t market_relayer_redeem_min_fee;	/* a voucher batch's fee */
 	char *market_wallet_key;	/* the buyer's paying account key */
 	char *market_buy_relayer;	/* b32 or hex of a relayer */
 	uint32_t market_buy_relayer_fee;	/* token base units */

@@ -22,9 +22,10 @@
 #  - b4 (a redeem delay of an hour) holds every voucher when the fetch
 #    ends, stops, and starts again with a short delay: its vouchers kept
 #    in DATADIR/seedpay-vouchers (0600) are restored and redeemed;
-#  - every seeder redeems all it served (/api/status seedpay): the
+#  - every seeder redeems all it served (/api/status seedpay), each batch
+#    paying b1's relayer RFEE from a stealth balance (redeemVouchersFor): the
 #    stealth addresses are all distinct, hold no ETH, and each seeder's
-#    hold exactly what it served x price less the protocol fee, to the
+#    hold exactly what it served x price less the protocol and relayer fees, to the
 #    wei (PaymentHub.balances); the pot's deposit fell by the total;
 #  - no transaction on the chain carries a router's IP or destination;
 #  - all stop cleanly, with no sanitizer report.
@@ -57,6 +58,7 @@ AGENT_KEY=$(printf 'a1%.0s' $(seq 32))
 PAYER_KEY=$(printf 'c3%.0s' $(seq 32))
 LPRICE=1000000 AGENT_FEE_BPS=300 FEE=2500
 PRICE=10000 DEPOSIT=100000000000 ESCROW=100000000000 SIZE=3145728
+RFEE=700	# each redemption batch pays b1's relayer (it asks 500)
 
 need_tools $NAME
 start_anvil "$W" || { result $NAME; exit 1; }
@@ -130,7 +132,8 @@ BPID=$P1
 bitsd_stop || { bad "b1 did not stop cleanly"; result $NAME; exit 1; }
 start 1 --market.gateway --market.gateway.rpc "$RPC" \
 	--market.deploy "$D" --market.relayer.key "$W/relayer.key" \
-	--market.relayer.min-fee 1000 --market.agent \
+	--market.relayer.min-fee 1000 --market.relayer.redeem-min-fee 500 \
+	--market.agent \
 	--market.agent.keys "$W/agent.keys" --market.wallet.key "$W/payer.key" \
 	--market.buy.relayer "$RL" --market.buy.relayer-fee $FEE \
 	--swarm.pay.key "$W/pot.key" --swarm.pay.max-price $PRICE
@@ -143,7 +146,7 @@ AG=$(tr -d '\n' <"$W/b1/market-agent.b32")
 for n in 2 3 4; do
 	delay=4; [ $n = 4 ] && delay=3600
 	start $n --market.gateways "$GW" --market.deploy "$D" \
-		--swarm.pay.price $PRICE \
+		--swarm.pay.price $PRICE --swarm.pay.relayer-fee $RFEE \
 		--swarm.pay.relayer "$RL" --swarm.pay.redeem-delay $delay
 done
 for n in 2 3 4; do
@@ -248,7 +251,7 @@ BPID=$P4
 bitsd_stop && ok "b4 stopped cleanly" || bad "b4 did not stop cleanly"
 check "b4's kept vouchers are 0600" 600 "$(stat -c %a "$W/b4/seedpay-vouchers" 2>/dev/null)"
 start 4 --market.gateways "$GW" --market.deploy "$D" \
-	--swarm.pay.price $PRICE \
+	--swarm.pay.price $PRICE --swarm.pay.relayer-fee $RFEE \
 	--swarm.pay.relayer "$RL" --swarm.pay.redeem-delay 4
 wait_log "$W/b4/bitsd.log" "kept vouchers restored, 0 left out" 120 &&
 	ok "b4 restored its kept vouchers" ||
@@ -284,8 +287,13 @@ for n in 2 3 4; do
 			bad "b$n's stealth address $a holds ETH"
 	done
 	gross=$((s * PRICE))
-	check "b$n's stealth balances: $s chunks x $PRICE less the fee, to the wei" \
-		$((gross - gross * BPS / 10000)) "$got"
+	fees=$(sp $n 's["seeder"]["fees_paid"]')
+	[ "${fees:-0}" = "$(sp $n 's["seeder"]["redeem_batches"]')" ] && [ "${fees:-0}" -gt 0 ] &&
+		ok "b$n paid the relayer for each of its $fees batches" ||
+		bad "b$n: $fees relayer fees for $(sp $n 's["seeder"]["redeem_batches"]') batches"
+	check "b$n's stealth balances: $s chunks x $PRICE less the fee and $fees x $RFEE to the relayer, to the wei" \
+		$((gross - gross * BPS / 10000 - ${fees:-0} * RFEE)) "$got"
+	RFEES=$((${RFEES:-0} + ${fees:-0}))
 	SERVED=$((SERVED + s)) TOTAL=$((TOTAL + gross)) ALL="$ALL $addrs"
 done
 # The console's earnings (/api/console/earnings): each seeder's money
@@ -312,6 +320,7 @@ check "b1 paid for every chunk the seeders served" "$SERVED" "$(sp 1 's["viewer"
 [ "$SERVED" -ge $CHUNKS ] && ok "$SERVED chunks served for $CHUNKS" ||
 	bad "only $SERVED chunks served for $CHUNKS"
 check "the pot's deposit fell by the total" $((DEP0 - TOTAL)) "$(deposit)"
+check "the relayer's hub balance: the redemption fees" $((RFEES * RFEE)) "$(balance "$RELAYER")"
 # No transaction on the chain carries a router's address (as 4 bytes) or
 # any destination of the routers (swarm and market services, by hash).
 DESTS=$(cat "$W"/b?/swarm.b32 "$W"/b?/market-*.b32 2>/dev/null | tr '\n' ' ')
