@@ -481,6 +481,8 @@ static void test_ini_limits(struct tctx *t)
 		"builds = 1000\n"
 		"builds-per-peer = 20\n"
 		"transit-per-peer = 7\n"
+		"tunnel-msgs = 400\n"
+		"tunnel-msgs-per-peer = 0\n"
 		"netdb-lookups = 30\n"
 		"netdb-stores = 0\n"
 		"streams = 9\n"
@@ -495,6 +497,9 @@ static void test_ini_limits(struct tctx *t)
 	T_EQ(t, c->lim_builds, CONF_DEFAULT_LIM_BUILDS);
 	T_EQ(t, c->lim_builds_peer, CONF_DEFAULT_LIM_BUILDS_PEER);
 	T_EQ(t, c->lim_transit_peer, CONF_DEFAULT_LIM_TRANSIT_PEER);
+	T_EQ(t, c->lim_tunnel_msgs, CONF_DEFAULT_LIM_TUNNEL_MSGS);
+	T_EQ(t, c->lim_tunnel_msgs_peer, CONF_DEFAULT_LIM_TUNNEL_MSGS_PEER);
+	T_TRUE(t, c->lim_tunnel_msgs && c->lim_tunnel_msgs_peer);
 	T_EQ(t, c->lim_netdb_lookups, CONF_DEFAULT_LIM_NETDB_LOOKUPS);
 	T_EQ(t, c->lim_netdb_stores, CONF_DEFAULT_LIM_NETDB_STORES);
 	T_EQ(t, c->lim_streams, CONF_DEFAULT_LIM_STREAMS);
@@ -513,6 +518,8 @@ static void test_ini_limits(struct tctx *t)
 	T_EQ(t, c->lim_builds, 1000);
 	T_EQ(t, c->lim_builds_peer, 20);
 	T_EQ(t, c->lim_transit_peer, 7);
+	T_EQ(t, c->lim_tunnel_msgs, 400);
+	T_EQ(t, c->lim_tunnel_msgs_peer, 0);
 	T_EQ(t, c->lim_netdb_lookups, 30);
 	T_EQ(t, c->lim_netdb_stores, 0);
 	T_EQ(t, c->lim_streams, 9);
