@@ -884,7 +884,8 @@ unsigned netdb_explore_step(struct netdb *db)
 	bool small = known < NETDB_EXPLORE_FAST_BELOW;
 	unsigned base = small ? NETDB_EXPLORE_FAST_MS
 			      : NETDB_EXPLORE_INTERVAL_MS,
-		 cap = small ? NETDB_EXPLORE_INTERVAL_MS : NETDB_EXPLORE_MAX_MS;
+		 cap = small ? NETDB_EXPLORE_SMALL_MAX_MS
+			     : NETDB_EXPLORE_MAX_MS;
 	/* The last round (or anything since) taught us a router. */
 	bool learnt = known > lk->explore_known || !lk->explore_wait_ms;
 

@@ -59,13 +59,15 @@ struct netdb;
 #define NETDB_LOOKUP_MAX_PENDING 256
 /* Exploration: i2pd explores every 30 s with 800 / known routers random
  * keys (1..9); we start faster while the netDb is small.  A round that
- * taught us no new router doubles the wait before the next, up to 30 s
- * while the netDb is small and NETDB_EXPLORE_MAX_MS (Java I2P's longest)
- * once it is not, and the next round asks one key: a netDb that knows the
- * whole network stops asking its floodfills for more.  Any new router
- * brings the pace and the count back. */
+ * taught us no new router doubles the wait before the next, up to
+ * NETDB_EXPLORE_SMALL_MAX_MS while the netDb is small (a router joining a
+ * test network is still found within seconds) and NETDB_EXPLORE_MAX_MS
+ * (Java I2P's longest) once it is not, and the next round asks one key: a
+ * netDb that knows the whole network stops asking its floodfills for
+ * more.  Any new router brings the pace and the count back. */
 #define NETDB_EXPLORE_INTERVAL_MS (30 * 1000)
 #define NETDB_EXPLORE_FAST_MS 5000
+#define NETDB_EXPLORE_SMALL_MAX_MS 10000
 #define NETDB_EXPLORE_FAST_BELOW 25
 #define NETDB_EXPLORE_MAX_KEYS 9
 #define NETDB_EXPLORE_MAX_MS (15 * 60 * 1000)

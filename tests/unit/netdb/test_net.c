@@ -727,7 +727,7 @@ static void explore_idle(struct tctx *t, struct tnet *net, struct node *a,
 
 /* Exploration backs off while it learns nothing: a router that knows the
  * whole network asks one key a round, each round twice as long after the
- * last, up to 30 s in a small netDb and NETDB_EXPLORE_MAX_MS in a larger
+ * last, up to 10 s in a small netDb and NETDB_EXPLORE_MAX_MS in a larger
  * one; a new router brings the pace and the full count back.  A random
  * key's RouterInfo lookup ends with the first answer, as an exploration
  * does, instead of walking every floodfill. */
@@ -755,7 +755,7 @@ static void test_explore_backoff(struct tctx *t)
 	T_EQ(t, wait, NETDB_EXPLORE_FAST_MS);
 	T_EQ(t, STAT(a, explorations), NETDB_EXPLORE_MAX_KEYS);
 	T_EQ(t, STAT(a, lookups_failed), 0);
-	explore_idle(t, &net, a, &wait, NETDB_EXPLORE_INTERVAL_MS);
+	explore_idle(t, &net, a, &wait, NETDB_EXPLORE_SMALL_MAX_MS);
 	T_EQ(t, STAT(a, explorations), NETDB_EXPLORE_MAX_KEYS + 10);
 	/* Routers join (a floodfill floods them to a): the full count
 	 * again, at the pace of a netDb no longer small, then backing off
