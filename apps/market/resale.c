@@ -369,11 +369,6 @@ void market_reseller_free(struct market_reseller *r)
 	free(r);
 }
 
-void market_reseller_cancel_notify(struct market_reseller *r)
-{
-	r->done = NULL;
-}
-
 int market_reseller_start(struct market_reseller *r,
 			  const struct market_resale_order *o,
 			  market_resale_fn done, void *arg, const char **why)

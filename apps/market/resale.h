@@ -96,9 +96,6 @@ void market_reseller_free(struct market_reseller *r);
 int market_reseller_start(struct market_reseller *r,
 			  const struct market_resale_order *o,
 			  market_resale_fn done, void *arg, const char **why);
-/* The caller no longer wants the answer (done will not run). */
-void market_reseller_cancel_notify(struct market_reseller *r);
-
 const char *market_resale_action_str(enum market_resale_action a);
 
 #endif /* APPS_MARKET_RESALE_H */
