@@ -643,6 +643,53 @@ static void test_ipv6(struct tctx *t)
 	nodes_free(el, (struct node *[]){ a, b, c, d }, 4);
 }
 
+/* One session per router, as i2pd and Java keep (docs/ssu2.md §2): A and
+ * C listen on 127.0.0.1 and ::1 and publish both.  A reaches C over IPv4
+ * (its IPv4 address comes first; C's Address block tells A its IPv4
+ * address), then prefers IPv6 for C and sends again, and C sends to A:
+ * the one session carries it all, no second one is dialled over IPv6. */
+static void test_one_per_router(struct tctx *t)
+{
+	struct evloop *el = evloop_new();
+	struct node *a = calloc(1, sizeof(*a)), *c = calloc(1, sizeof(*c));
+	struct ssu2_stats sa, sc;
+	struct want w;
+	uint8_t ip[16];
+	size_t iplen;
+	uint16_t port;
+
+	a->host6 = c->host6 = "::1";
+	node_start(t, a, el, NULL);
+	node_start(t, c, el, NULL);
+	a->peer = c->ri;
+	c->peer = a->ri;
+	send_many(t, a, c, 0, 5, size_1k);
+	w = (struct want){ c, 5 };
+	T_TRUE(t, run_until(el, got_n, &w, 20000));
+	T_TRUE(t, ssu2_external_address_family(a->s, AF_INET, ip, &iplen,
+					       &port));
+	ssu2_prefer_family(a->s, router_info_hash(c->ri), AF_INET6);
+	send_many(t, a, c, 5, 5, size_1k);
+	send_many(t, c, a, 0, 5, size_1k);
+	w = (struct want){ c, 10 };
+	T_TRUE(t, run_until(el, got_n, &w, 20000));
+	w = (struct want){ a, 5 };
+	T_TRUE(t, run_until(el, got_n, &w, 20000));
+	ssu2_stats(a->s, &sa);
+	ssu2_stats(c->s, &sc);
+	T_EQ(t, sa.established_out, 1);
+	T_EQ(t, sa.established_in, 0);
+	T_EQ(t, sc.established_in, 1);
+	T_EQ(t, sc.established_out, 0);
+	T_EQ(t, sa.sessions, 1);
+	T_EQ(t, sc.sessions, 1);
+	T_FALSE(t, ssu2_external_address_family(a->s, AF_INET6, ip, &iplen,
+						&port));
+	T_EQ(t, a->ups, 1);
+	T_EQ(t, c->ups, 1);
+	nodes_free(el, (struct node *[]){ a, c }, 2);
+}
+
 /* A reaches B through the relay: B's RouterInfo (as A knows it) names the
  * relay's front port. */
 static void via_relay(struct tctx *t, struct node *a, struct node *b,
@@ -1922,6 +1969,7 @@ const struct test_case router_ssu2_tests[] = {
 	{ "both_ways", test_both_ways, TT_FORK },
 	{ "packing", test_packing, TT_FORK },
 	{ "ipv6", test_ipv6, TT_FORK },
+	{ "one_per_router", test_one_per_router, TT_FORK },
 	{ "loss_5", test_loss_5, TT_FORK },
 	{ "loss_20", test_loss_20, TT_FORK },
 	{ "migration", test_migration, TT_FORK },
