@@ -379,14 +379,13 @@ static bool found_is_fresh(struct netdb *db, const struct lookup *L)
  * had it, lost when those asked all said "not found". */
 static void lookup_score(struct netdb *db, const struct lookup *L, int r)
 {
-	bool found = false;
+	bool found = false, fresh;
 
 	for (size_t i = 0; i < L->n_tried; i++)
 		found |= L->state[i] == TRY_FOUND;
 	/* Not yet flooded everywhere (a LeaseSet looked up the moment it is
-	 * out): those that said "not found" only answered. */
-	if (found && found_is_fresh(db, L))
-		found = false;
+	 * out): a "not found" of it says nothing, good or bad. */
+	fresh = found && found_is_fresh(db, L);
 	for (size_t i = 0; i < L->n_tried; i++) {
 		switch ((enum try_state)L->state[i]) {
 		case TRY_STORED:
@@ -401,6 +400,8 @@ static void lookup_score(struct netdb *db, const struct lookup *L, int r)
 		case TRY_REPLIED:
 			/* "Not found" from a floodfill when another had it
 			 * (an exploration wants no entry). */
+			if (fresh)
+				break;
 			ff_note(db, L->tried[i],
 				found && L->kind != NETDB_LOOKUP_EXPLORE ?
 				FFPROF_MISSED : FFPROF_ANSWERED);
