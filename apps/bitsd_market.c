@@ -162,6 +162,9 @@ static int mdest_open(struct bitsd_market *m, struct mdest *md,
 
 static void mdest_close(struct mdest *md)
 {
+	/* A call still waiting on a stream (a purchase asking a key agent,
+	 * a voucher at a relayer) ends now and frees what it holds. */
+	stream_mgr_reset_all(md->mgr);
 	if (md->attached)
 		md->net.detach(md->net.ctx, md->d);
 	stream_mgr_free(md->mgr);

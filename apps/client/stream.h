@@ -150,6 +150,13 @@ struct stream_mgr *stream_mgr_new(const struct stream_config *cfg,
 /* Drop every stream silently (no packets) and release mgr.  Accepts NULL.
  * The app must not use its stream handles afterwards. */
 void stream_mgr_free(struct stream_mgr *mgr);
+/*
+ * Before the manager goes: reset every stream the app has not released
+ * (a RESET to its peer) and deliver the events due now, so each handler
+ * hears STREAM_EV_RESET and can end what waits on its stream (a pending
+ * call's callback).  Not from inside a handler.  Accepts NULL.
+ */
+void stream_mgr_reset_all(struct stream_mgr *mgr);
 /* Who takes incoming streams; without an acceptor a SYN gets a RESET. */
 void stream_mgr_set_acceptor(struct stream_mgr *mgr, stream_accept_fn fn,
 			     void *ctx);

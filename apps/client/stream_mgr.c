@@ -149,6 +149,17 @@ static void mgr_finish(struct stream_mgr *mgr)
 	stream_mgr_rearm(mgr);
 }
 
+void stream_mgr_reset_all(struct stream_mgr *mgr)
+{
+	if (!mgr)
+		return;
+	mgr->in_call = true;
+	for (struct stream *s = mgr->streams; s; s = s->next)
+		if (!s->released)
+			stream_reset(s);
+	mgr_finish(mgr);
+}
+
 void stream_mgr_run_timers(struct stream_mgr *mgr)
 {
 	uint64_t now = time_mono_ms();

@@ -475,6 +475,37 @@ static void test_reset(struct tctx *t)
 	tpipe_free(pp);
 }
 
+/* A manager about to go resets what the app still holds: the handler
+ * hears it at once (a call waiting on its stream can end), the peer gets
+ * the RESET, a released stream hears nothing. */
+static void test_reset_all(struct tctx *t)
+{
+	struct tpipe_cfg c;
+	struct tpipe *pp;
+	struct pair p;
+	struct tapp other = { 0 };
+
+	default_cfg(&c, 0, 10, 0, 6);
+	pp = pair_new(&c, &p);
+	p.a.total = 200000;
+	pair_connect(t, pp, &p);
+	T_TRUE(t, tpipe_run(pp, b_got_some, &p, VIRTUAL_HOUR_MS));
+	/* a second stream, released at once */
+	T_OK(t, stream_connect(tpipe_mgr(pp, 0), tpipe_dest(pp, 1), 0, 0,
+			       app_event, &other, &other.s));
+	stream_release(other.s);
+	T_FALSE(t, p.a.reset);
+	stream_mgr_reset_all(tpipe_mgr(pp, 0));
+	T_TRUE(t, p.a.reset);
+	T_FALSE(t, other.reset);
+	T_TRUE(t, tpipe_run(pp, b_reset, &p, VIRTUAL_HOUR_MS));
+	T_TRUE(t, p.b.reset);
+	stream_mgr_reset_all(NULL);
+	stream_release(p.a.s);
+	stream_release(p.b.s);
+	tpipe_free(pp);
+}
+
 /* max_streams on the acceptor: a second SYN gets a signed RESET. */
 static void test_limit_max_streams(struct tctx *t)
 {
@@ -943,6 +974,7 @@ static void test_parallel_streams(struct tctx *t)
 
 const struct test_case client_stream_tests[] = {
 	{ "parallel_streams", test_parallel_streams, TT_FORK },
+	{ "reset_all", test_reset_all, TT_FORK },
 	{ "no_route", test_no_route, TT_FORK },
 	{ "transfer_lossless", test_transfer_lossless, TT_FORK },
 	{ "transfer_loss5", test_transfer_loss5, TT_FORK },
