@@ -201,8 +201,11 @@ static int tunnels_start_hook(struct daemon *d, void *ctx)
 	r = bitsd_tunnels_start(d, b->keys, bitsd_ntcp2_transport(b->ntcp2),
 				b->netdb ? bitsd_netdb_get(b->netdb) : NULL,
 				&b->tunnels);
-	if (r == 0 && b->netdb)
+	if (r == 0 && b->netdb) {
 		bitsd_netdb_set_other(b->netdb, tunnels_take, b->tunnels);
+		bitsd_netdb_set_failed(b->netdb, bitsd_tunnels_peer_failed,
+				       b->tunnels);
+	}
 	return r;
 }
 
@@ -213,8 +216,10 @@ static void tunnels_stop_hook(struct daemon *d, void *ctx)
 	struct bitsd *b = ctx;
 
 	(void)d;
-	if (b->netdb)
+	if (b->netdb) {
 		bitsd_netdb_set_other(b->netdb, NULL, NULL);
+		bitsd_netdb_set_failed(b->netdb, NULL, NULL);
+	}
 	client_net_free(b);
 	FREE_AND_NULL(bitsd_tunnels_stop, b->tunnels);
 }

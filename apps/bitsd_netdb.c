@@ -34,6 +34,8 @@ struct bitsd_netdb {
 	bool hooked;			/* the transport hooks are ours */
 	bitsd_netdb_other_fn other;	/* types the netDb does not handle */
 	void *other_ctx;
+	bitsd_netdb_failed_fn failed;	/* a connection attempt failed */
+	void *failed_ctx;
 	const struct router_self_reach *rr;	/* run-time reachability */
 };
 
@@ -86,6 +88,14 @@ static void hook_peer_down(void *ctx, const uint8_t peer[32])
 	(void)ctx;
 	log_info(LD_NTCP2, "session with %s is down",
 		 log_safe_hash(h, sizeof(h), peer));
+}
+
+static void hook_peer_failed(void *ctx, const uint8_t peer[32])
+{
+	struct bitsd_netdb *bn = ctx;
+
+	if (bn->failed)
+		bn->failed(bn->failed_ctx, peer);
 }
 
 /* After stop: nobody listens. */
@@ -174,7 +184,8 @@ static void loaded(void *ctx)
 	struct transport_hooks h = {
 		.recv = hook_recv, .lookup = hook_lookup,
 		.store_ri = hook_store_ri, .peer_up = hook_peer_up,
-		.peer_down = hook_peer_down, .ctx = bn,
+		.peer_down = hook_peer_down, .peer_failed = hook_peer_failed,
+		.ctx = bn,
 	};
 	size_t known = netdb_store_ri_count(netdb_get_store(bn->db));
 	size_t threshold = cfg->reseed_threshold ? cfg->reseed_threshold :
@@ -300,4 +311,11 @@ void bitsd_netdb_set_other(struct bitsd_netdb *bn, bitsd_netdb_other_fn fn,
 {
 	bn->other = fn;
 	bn->other_ctx = ctx;
+}
+
+void bitsd_netdb_set_failed(struct bitsd_netdb *bn, bitsd_netdb_failed_fn fn,
+			    void *ctx)
+{
+	bn->failed = fn;
+	bn->failed_ctx = ctx;
 }

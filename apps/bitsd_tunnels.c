@@ -579,6 +579,14 @@ struct transit_table *bitsd_tunnels_transit(struct bitsd_tunnels *bt)
 	return bt ? bt->transit : NULL;
 }
 
+void bitsd_tunnels_peer_failed(void *ctx, const uint8_t peer[32])
+{
+	struct bitsd_tunnels *bt = ctx;
+
+	if (bt->own)
+		tunnel_mgr_peer_unreachable(bt->own, peer, time_now_ms());
+}
+
 struct tunnel_mgr *bitsd_tunnels_own(struct bitsd_tunnels *bt)
 {
 	return bt ? bt->own : NULL;

@@ -82,6 +82,9 @@ typedef void (*bitsd_tunnels_ticket_fn)(void *ctx, const uint8_t *tk,
 					size_t len, uint32_t receive_id);
 void bitsd_tunnels_set_ticket(struct bitsd_tunnels *bt,
 			      bitsd_tunnels_ticket_fn fn, void *ctx);
+/* Our connection attempt to peer failed: it leaves new tunnels for a
+ * while (tunnel_mgr_peer_unreachable()).  ctx: the bitsd_tunnels. */
+void bitsd_tunnels_peer_failed(void *ctx, const uint8_t peer[32]);
 /* Our own tunnels (borrowed), or NULL without a netDb. */
 struct tunnel_mgr *bitsd_tunnels_own(struct bitsd_tunnels *bt);
 

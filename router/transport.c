@@ -834,6 +834,8 @@ void transport_conn_down(struct transport_mgr *tm, unsigned tid,
 			p->backoff_until = time_mono_ms() +
 					   TRANSPORT_RETRY_BACKOFF_MS;
 			queue_drop_all(tm, p);
+			if (tm->hooks.peer_failed)
+				tm->hooks.peer_failed(tm->hooks.ctx, p->hash);
 		}
 	}
 	peer_maybe_free(tm, p);

@@ -100,6 +100,10 @@ struct transport_hooks {
 	void (*peer_up)(void *ctx, const uint8_t peer[TRANSPORT_HASH_BYTES],
 			bool inbound);
 	void (*peer_down)(void *ctx, const uint8_t peer[TRANSPORT_HASH_BYTES]);
+	/* Our connection attempt to peer failed (optional): its queue was
+	 * dropped and it is backed off for TRANSPORT_RETRY_BACKOFF_MS. */
+	void (*peer_failed)(void *ctx,
+			    const uint8_t peer[TRANSPORT_HASH_BYTES]);
 	/* The peer's queue fell to the low-water mark after being above it
 	 * (optional; senders that pace themselves use it). */
 	void (*queue_low)(void *ctx, const uint8_t peer[TRANSPORT_HASH_BYTES]);

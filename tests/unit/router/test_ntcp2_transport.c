@@ -71,7 +71,8 @@ struct env {
 	struct fake f;
 	uint8_t self[32], peer[32], other[32];
 	struct router_info *ri;		/* returned by lookup for any hash */
-	unsigned lows, recvs, ups, downs;
+	unsigned lows, recvs, ups, downs, failed;
+	uint8_t failed_peer[32];
 };
 
 static const struct router_info *h_lookup(void *ctx, const uint8_t *peer)
@@ -86,6 +87,14 @@ static void h_recv(void *ctx, const uint8_t *peer, struct i2np_msg *m)
 	(void)peer;
 	((struct env *)ctx)->recvs++;
 	i2np_msg_free(m);
+}
+
+static void h_failed(void *ctx, const uint8_t *peer)
+{
+	struct env *e = ctx;
+
+	e->failed++;
+	memcpy(e->failed_peer, peer, 32);
 }
 
 static void h_low(void *ctx, const uint8_t *peer)
@@ -113,7 +122,8 @@ static void env_init(struct env *e, const struct transport_limits *lim)
 	struct keys_and_cert id;
 	struct transport_hooks h = { .recv = h_recv, .lookup = h_lookup,
 				     .queue_low = h_low, .peer_up = h_up,
-				     .peer_down = h_down };
+				     .peer_down = h_down,
+				     .peer_failed = h_failed };
 
 	memset(e, 0, sizeof(*e));
 	memset(e->self, 0x10, 32);
@@ -250,8 +260,12 @@ static void test_failed_dial_drops_queue(struct tctx *t)
 	env_init(&e, NULL);
 	T_OK(t, transport_send(e.tm, e.peer, msg(10)));
 	T_OK(t, transport_send(e.tm, e.peer, msg(10)));
+	T_EQ(t, e.failed, 0);
 	transport_conn_down(e.tm, e.f.tid, 1);	/* the dial failed */
 	T_EQ(t, transport_queued(e.tm, e.peer), 0);
+	/* the layers above hear of it (tunnels leave the peer out) */
+	T_EQ(t, e.failed, 1);
+	T_MEMEQ(t, e.failed_peer, e.peer, 32);
 	transport_mgr_stats(e.tm, &st);
 	T_EQ(t, st.connect_failures, 1);
 	T_EQ(t, st.msgs_dropped, 2);
