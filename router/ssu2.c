@@ -1022,12 +1022,16 @@ static bool outmsg_done(const struct outmsg *om)
 
 /* Drop messages fully acked (or given up) that no packet refers to.
  * ACKs come mostly in order, so the run at the head goes; the whole
- * queue is looked through only when it is full (a lost packet holds the
- * head while later messages are acked). */
+ * queue is looked through only when it is full and the head did not
+ * move (a lost packet holds the head while later messages are acked: a
+ * bulk sender's queue is always full, and a walk of it at each ACK
+ * showed in its profile). */
 static void out_gc(struct sess *s)
 {
 	struct outmsg **pp = &s->out_head, *last = NULL;
-	bool all = s->out_msgs >= OUT_MAX_MSGS || s->out_bytes >= OUT_MAX_BYTES;
+	bool full = s->out_msgs >= OUT_MAX_MSGS ||
+		    s->out_bytes >= OUT_MAX_BYTES;
+	bool all = false, freed = false;
 
 	while (*pp) {
 		struct outmsg *om = *pp;
@@ -1039,10 +1043,14 @@ static void out_gc(struct sess *s)
 			s->out_msgs--;
 			s->out_bytes -= om->m->len;
 			outmsg_recycle(s->n, om);
+			freed = true;
 			continue;
 		}
-		if (!all)
-			return;	/* the tail stays */
+		if (!all) {
+			if (!full || freed)
+				return;	/* the tail stays */
+			all = true;
+		}
 		last = om;
 		pp = &om->next;
 	}
