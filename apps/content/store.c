@@ -36,6 +36,7 @@ struct content_store {
 	uint64_t budget;	/* 0: unlimited */
 	struct store_pending *pending;	/* written, not flushed */
 	unsigned npending;		/* chunks in all of them */
+	struct content_store_batch *batches;	/* being synced */
 };
 
 /* The chunks of one content written by content_store_chunk_write since the
@@ -46,6 +47,16 @@ struct store_pending {
 	uint32_t chunk_count;
 	uint8_t *bits;
 	int data_fd;
+	bool synced;		/* in a batch: its fdatasync succeeded */
+	bool dropped;		/* in a batch: the content was removed */
+};
+
+/* Pending chunks taken off for a sync away from the loop: still served
+ * and counted until content_store_flush_end. */
+struct content_store_batch {
+	struct content_store_batch *next;	/* in st->batches */
+	struct content_store *st;	/* NULL once the store is freed */
+	struct store_pending *pending;
 };
 
 static const char schema[] =
@@ -81,12 +92,43 @@ static struct store_pending *pending_find(const struct content_store *st,
 	return NULL;
 }
 
+static bool pending_bit(const struct store_pending *p,
+			const uint8_t hash[32], uint32_t idx)
+{
+	return !p->dropped && memcmp(p->hash, hash, 32) == 0 &&
+	       idx < p->chunk_count && bit_get(p->bits, idx);
+}
+
+/* idx of hash is written and not in the index yet (pending or in a
+ * batch being synced). */
 static bool pending_has(const struct content_store *st,
 			const uint8_t hash[32], uint32_t idx)
 {
 	const struct store_pending *p = pending_find(st, hash);
 
-	return p && idx < p->chunk_count && bit_get(p->bits, idx);
+	if (p && pending_bit(p, hash, idx))
+		return true;
+	for (const struct content_store_batch *b = st->batches; b; b = b->next)
+		for (p = b->pending; p; p = p->next)
+			if (pending_bit(p, hash, idx))
+				return true;
+	return false;
+}
+
+/* Clear idx of hash wherever it is pending (it went bad). */
+static void pending_unmark(struct content_store *st, const uint8_t hash[32],
+			   uint32_t idx)
+{
+	struct store_pending *p = pending_find(st, hash);
+
+	if (p && pending_bit(p, hash, idx)) {
+		p->bits[idx / 8] &= (uint8_t)~(1u << (idx % 8));
+		st->npending--;
+	}
+	for (struct content_store_batch *b = st->batches; b; b = b->next)
+		for (p = b->pending; p; p = p->next)
+			if (pending_bit(p, hash, idx))
+				p->bits[idx / 8] &= (uint8_t)~(1u << (idx % 8));
 }
 
 static void pending_free(struct store_pending *p)
@@ -108,8 +150,12 @@ static void pending_forget(struct content_store *st, const uint8_t hash[32])
 			st->npending -= bit_get(p->bits, i);
 		*pp = p->next;
 		pending_free(p);
-		return;
+		break;
 	}
+	for (struct content_store_batch *b = st->batches; b; b = b->next)
+		for (struct store_pending *p = b->pending; p; p = p->next)
+			if (memcmp(p->hash, hash, 32) == 0)
+				p->dropped = true;
 }
 
 static void hexname(const uint8_t hash[32], char out[HEX_ENC_LEN(32)])
@@ -504,6 +550,13 @@ void content_store_free(struct content_store *st)
 		st->pending = p->next;
 		pending_free(p);
 	}
+	/* Batches still being synced: their chunks are lost (fetched
+	 * again); content_store_flush_end then only frees them. */
+	while (st->batches) {
+		struct content_store_batch *b = st->batches;
+		st->batches = b->next;
+		b->st = NULL;
+	}
 	if (st->db)
 		sqlite3_close(st->db);
 	if (st->lock_fd >= 0)
@@ -883,31 +936,77 @@ unsigned content_store_pending(const struct content_store *st)
 	return st->npending;
 }
 
-int content_store_flush(struct content_store *st)
+struct content_store_batch *content_store_flush_begin(
+	struct content_store *st)
 {
-	struct store_pending *p, *next;
-	int r = 0;
+	struct content_store_batch *b;
 
 	if (!st->pending)
-		return 0;
-	/* Data first: a content whose sync fails loses its pending chunks. */
-	for (struct store_pending **pp = &st->pending; (p = *pp) != NULL;) {
-		if (fdatasync(p->data_fd) == 0) {
-			pp = &p->next;
+		return NULL;
+	b = xzalloc(sizeof(*b));
+	b->st = st;
+	b->pending = st->pending;
+	b->next = st->batches;
+	st->batches = b;
+	st->pending = NULL;
+	st->npending = 0;
+	return b;
+}
+
+void content_store_flush_sync(struct content_store_batch *b)
+{
+	for (struct store_pending *p = b->pending; p; p = p->next)
+		p->synced = fdatasync(p->data_fd) == 0;
+}
+
+static void batch_free(struct content_store_batch *b)
+{
+	struct store_pending *p, *next;
+
+	if (b->st) {
+		struct content_store_batch **bp = &b->st->batches;
+		while (*bp && *bp != b)
+			bp = &(*bp)->next;
+		if (*bp)
+			*bp = b->next;
+	}
+	for (p = b->pending; p; p = next) {
+		next = p->next;
+		pending_free(p);
+	}
+	free(b);
+}
+
+int content_store_flush_end(struct content_store_batch *b)
+{
+	struct content_store *st = b->st;
+	struct store_pending *p;
+	bool db_ok = true;
+	int r = 0;
+
+	if (!st) {
+		batch_free(b);
+		return ERR_BAD_STATE;
+	}
+	/* Data first: a content whose sync failed loses its pending chunks. */
+	for (p = b->pending; p; p = p->next) {
+		if (p->synced || p->dropped)
 			continue;
-		}
-		log_warn(LD_APP, "content store: syncing chunks failed: %s",
-			 strerror(errno));
+		log_warn(LD_APP, "content store: syncing chunks failed");
 		r = ERR_IO;
-		pending_forget(st, p->hash);
+		p->dropped = true;
 	}
 	if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
 	    SQLITE_OK)
-		r = db_err(st, "begin");
-	for (p = st->pending; p && r == 0; p = p->next) {
+		db_ok = false, r = db_err(st, "begin");
+	for (p = b->pending; p && db_ok; p = p->next) {
 		struct content_store_info info;
 		uint8_t *have = NULL;
-		int e = row_get(st, p->hash, &info, &have);
+		int e;
+
+		if (p->dropped)
+			continue;
+		e = row_get(st, p->hash, &info, &have);
 		if (e == 0 && info.chunk_count == p->chunk_count) {
 			for (size_t i = 0; i < have_bytes(p->chunk_count); i++)
 				have[i] |= p->bits[i];
@@ -915,20 +1014,25 @@ int content_store_flush(struct content_store *st)
 		}
 		free(have);
 		if (e != 0 && e != ERR_NOT_FOUND)
-			r = e;
+			db_ok = false, r = e;
 	}
-	if (r == 0 && sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) !=
+	if (db_ok && sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) !=
 	    SQLITE_OK)
-		r = db_err(st, "commit");
-	if (r != 0)
+		db_ok = false, r = db_err(st, "commit");
+	if (!db_ok)
 		(void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-	for (p = st->pending; p; p = next) {
-		next = p->next;
-		pending_free(p);
-	}
-	st->pending = NULL;
-	st->npending = 0;
+	batch_free(b);
 	return r;
+}
+
+int content_store_flush(struct content_store *st)
+{
+	struct content_store_batch *b = content_store_flush_begin(st);
+
+	if (!b)
+		return 0;
+	content_store_flush_sync(b);
+	return content_store_flush_end(b);
 }
 
 int content_store_chunk_get(struct content_store *st, const uint8_t hash[32],
@@ -952,14 +1056,10 @@ int content_store_chunk_get(struct content_store *st, const uint8_t hash[32],
 	r = content_dir_chunk(d, idx, buf, cap, len);
 	if (r == ERR_AUTH || r == ERR_FORMAT) {
 		char hb[80];
-		struct store_pending *p = pending_find(st, hash);
 		log_info(LD_APP, "content store: chunk %u of %s failed its "
 			 "check; it will be fetched again", idx,
 			 log_safe_hash(hb, sizeof(hb), hash));
-		if (p && bit_get(p->bits, idx)) {
-			p->bits[idx / 8] &= (uint8_t)~(1u << (idx % 8));
-			st->npending--;
-		}
+		pending_unmark(st, hash, idx);
 		have[idx / 8] &= (uint8_t)~(1u << (idx % 8));
 		row_set_have(st, hash, have, info.chunk_count);
 		r = ERR_AUTH;
@@ -1036,6 +1136,12 @@ int content_store_have(struct content_store *st, const uint8_t hash[32],
 	if (p && p->chunk_count == info.chunk_count)
 		for (size_t i = 0; i < *len; i++)
 			(*bits)[i] |= p->bits[i];
+	for (const struct content_store_batch *b = st->batches; b; b = b->next)
+		for (p = b->pending; p; p = p->next)
+			if (!p->dropped && p->chunk_count == info.chunk_count &&
+			    memcmp(p->hash, hash, 32) == 0)
+				for (size_t i = 0; i < *len; i++)
+					(*bits)[i] |= p->bits[i];
 	return 0;
 }
 

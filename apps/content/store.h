@@ -107,6 +107,23 @@ int content_store_chunk_write(struct content_store *st,
  * one index transaction.  0, or ERR_IO (the chunks of a content whose sync
  * failed are forgotten: not stored). */
 int content_store_flush(struct content_store *st);
+/*
+ * content_store_flush in three steps, so the syncs run on a worker:
+ * _begin (loop) takes the pending chunks as a batch (NULL when none);
+ * they stay served and counted, and a bad one found meanwhile or a
+ * content removed meanwhile is left out of the commit.  _sync (any
+ * thread) fdatasyncs the batch's data files and touches nothing else.
+ * _end (loop) marks in the index, in one transaction, the chunks of the
+ * contents whose sync succeeded and frees the batch: 0, ERR_IO (a sync
+ * or the index failed: those chunks are forgotten), or ERR_BAD_STATE
+ * when the store was freed meanwhile (its chunks lost, fetched again).
+ * Writes after _begin go to the next batch.
+ */
+struct content_store_batch;
+struct content_store_batch *content_store_flush_begin(
+	struct content_store *st);
+void content_store_flush_sync(struct content_store_batch *b);
+int content_store_flush_end(struct content_store_batch *b);
 /* Chunks written by content_store_chunk_write and not flushed yet. */
 unsigned content_store_pending(const struct content_store *st);
 /*

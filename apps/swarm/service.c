@@ -37,6 +37,7 @@
 #include "crypto/base/fsutil.h"
 #include "crypto/base/log.h"
 #include "router/evloop.h"
+#include "router/worker.h"
 
 #define SERVICE_KEY_FILE_MAX_BYTES 4096
 
@@ -65,6 +66,7 @@ struct swarm_service {
 	struct stream_mgr *mgr;
 	struct content_store *st;
 	struct swarm *sw;
+	struct worker_pool *wp;		/* the store's syncs */
 	bool attached;
 	struct evhttp *http;
 	struct evhttp_bound_socket *sock;
@@ -794,6 +796,8 @@ int swarm_service_start(struct evloop *el, const struct swarm_service_cfg *cfg,
 	content_store_set_budget(s->st, cfg->storage_bytes);
 	s->sw = swarm_new(&cfg->swarm, client_dest_pub(s->d), s->mgr, s->st,
 			  el);
+	s->wp = worker_pool_new(el, 1);
+	swarm_set_workers(s->sw, s->wp);
 	swarm_set_chunk_cb(s->sw, service_chunk, s);
 	swarm_set_lookup(s->sw, s->net.lookup, s->net.ctx);
 	swarm_set_tracker_role(s->sw, cfg->tracker);
@@ -844,6 +848,7 @@ void swarm_service_free(struct swarm_service *s)
 	}
 	free(s->tracker_path);
 	swarm_free(s->sw);
+	worker_pool_free(s->wp);	/* a flush under way commits */
 	if (s->attached)
 		s->net.detach(s->net.ctx, s->d);
 	stream_mgr_free(s->mgr);

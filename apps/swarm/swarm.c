@@ -26,6 +26,7 @@
 #include "crypto/base/time.h"
 #include "crypto/rand.h"
 #include "router/evloop.h"
+#include "router/worker.h"
 
 #define SWARM_TICK_MS 1000
 #define SWARM_PENDING_MAX 64		/* incoming streams before a handshake */
@@ -150,6 +151,15 @@ struct swarm {
 	struct evloop_timer *up_timer;	/* refills it (upload_Bps only) */
 	bool has_pay;			/* the payment hook (swarm_set_pay) */
 	struct swarm_pay_hooks pay;
+	struct worker_pool *wp;		/* flushes sync here (or NULL) */
+	struct flush_job *flushing;	/* the flush on a worker */
+	bool flush_again;		/* flush once it is done */
+};
+
+/* A flush whose syncs run on a worker (docs/swarm.md §3). */
+struct flush_job {
+	struct swarm *sw;		/* NULL once the swarm is freed */
+	struct content_store_batch *b;
 };
 
 void swarm_config_default(struct swarm_config *c)
@@ -853,15 +863,62 @@ static void on_cancel(struct swarm_peer *p, const struct swarm_msg *m)
 
 /* ---- receiving chunks ---- */
 
-/* Make the chunks written since the last flush durable (group commit:
- * one sync for many chunks, docs/swarm.md §3). */
-static void swarm_store_flush(struct swarm *sw)
+static void flush_log(int r)
 {
-	int r = content_store_flush(sw->st);
-
 	if (r != 0)
 		log_warn(LD_APP, "swarm: syncing the store failed: %s",
 			 err_str(r));
+}
+
+static void flush_run(void *arg)
+{
+	struct flush_job *j = arg;
+
+	content_store_flush_sync(j->b);
+}
+
+static void swarm_store_flush(struct swarm *sw);
+
+static void flush_done(void *arg)
+{
+	struct flush_job *j = arg;
+	struct swarm *sw = j->sw;
+	int r = content_store_flush_end(j->b);
+
+	free(j);
+	if (!sw)
+		return;		/* freed meanwhile: the batch freed itself */
+	flush_log(r);
+	sw->flushing = NULL;
+	if (sw->flush_again) {
+		sw->flush_again = false;
+		swarm_store_flush(sw);
+	}
+}
+
+/* Make the chunks written since the last flush durable (group commit:
+ * one sync for many chunks, docs/swarm.md §3): with a worker pool, the
+ * syncs run there and the index is marked when they are done. */
+static void swarm_store_flush(struct swarm *sw)
+{
+	struct flush_job *j;
+
+	if (!sw->wp) {
+		flush_log(content_store_flush(sw->st));
+		return;
+	}
+	if (sw->flushing) {
+		sw->flush_again = true;
+		return;
+	}
+	j = xzalloc(sizeof(*j));
+	if ((j->b = content_store_flush_begin(sw->st)) == NULL) {
+		free(j);
+		return;
+	}
+	j->sw = sw;
+	sw->flushing = j;
+	worker_submit(sw->wp, (struct work){ flush_run, flush_done, j });
 }
 
 static void content_mark_have(struct swarm_content *c, uint32_t idx)
@@ -1916,7 +1973,9 @@ void swarm_free(struct swarm *sw)
 	if (!sw)
 		return;
 	stream_mgr_set_acceptor(sw->mgr, NULL, NULL);
-	swarm_store_flush(sw);
+	if (sw->flushing)
+		sw->flushing->sw = NULL;
+	flush_log(content_store_flush(sw->st));
 	while (sw->contents) {
 		struct swarm_content *c = sw->contents;
 		sw->contents = c->next;
@@ -1931,6 +1990,11 @@ void swarm_free(struct swarm *sw)
 	free(sw->chunk_buf);
 	free(sw->tr);
 	free(sw);
+}
+
+void swarm_set_workers(struct swarm *sw, struct worker_pool *wp)
+{
+	sw->wp = wp;
 }
 
 void swarm_set_pay(struct swarm *sw, const struct swarm_pay_hooks *h)

@@ -135,6 +135,14 @@ struct swarm *swarm_new(const struct swarm_config *cfg,
 			struct evloop *el);
 /* Reset every peer stream and release sw.  Accepts NULL. */
 void swarm_free(struct swarm *sw);
+/*
+ * Flushes of the store sync on wp (borrowed; NULL: on the loop): the
+ * chunks are marked in the index when the syncs are done.  wp must
+ * outlive sw, or be freed after it (a flush still running then commits,
+ * or frees itself when the store is gone too).
+ */
+struct worker_pool;
+void swarm_set_workers(struct swarm *sw, struct worker_pool *wp);
 /* Called for each chunk stored, after it is stored (may call any swarm
  * function except swarm_free and swarm_content_remove). */
 void swarm_set_chunk_cb(struct swarm *sw, swarm_chunk_fn fn, void *ctx);

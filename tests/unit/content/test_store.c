@@ -485,6 +485,100 @@ out:
 	free(dir2);
 }
 
+/* The flush in three steps (the sync on a worker): a batch's chunks are
+ * served and counted while it syncs and reach the index only at its end;
+ * writes meanwhile go to the next batch; a chunk that goes bad meanwhile
+ * and a content removed meanwhile are left out of the commit; a store
+ * freed meanwhile leaves the batch to free itself. */
+static void test_flush_batch(struct tctx *t)
+{
+	char *dir = t_tmpdir(t), *dir2 = fsutil_path_join(dir, "peer");
+	char *cd = NULL, *data = NULL;
+	struct content_store *a = NULL, *b = NULL;
+	struct content_store_batch *bt;
+	struct content_store_info info;
+	uint8_t h[32], h2[32], buf[16400], *mf = NULL, *tree = NULL, *have;
+	size_t ml = 0, tl = 0, len, hl;
+
+	T_OK(t, content_fs_mkdirs(dir2, 0700));
+	T_OK(t, content_store_open(dir, &a));
+	T_OK(t, content_store_open(dir2, &b));
+	if (!a || !b)
+		goto out;
+	T_TRUE(t, content_store_flush_begin(b) == NULL);	/* nothing */
+	T_OK(t, store_publish(t, a, dir, 200000, 4, true, h));
+	read_meta(a, h, &mf, &ml, &tree, &tl);
+	T_OK(t, content_store_add(b, mf, ml, tree, tl, false, h2));
+	for (uint32_t i = 0; i < 4; i++) {
+		T_OK(t, content_store_chunk_get(a, h, i, buf, sizeof(buf), &len, NULL));
+		T_OK(t, content_store_chunk_write(b, h, i, buf, len, NULL));
+	}
+	bt = content_store_flush_begin(b);
+	T_TRUE(t, bt != NULL);
+	T_EQ(t, content_store_pending(b), 0);
+	/* Still served, counted, and not written twice. */
+	T_OK(t, content_store_chunk_get(b, h, 2, buf, sizeof(buf), &len, NULL));
+	T_OK(t, content_store_chunk_write(b, h, 2, buf, len, NULL));
+	T_EQ(t, content_store_pending(b), 0);
+	T_OK(t, content_store_have(b, h, &have, &hl));
+	T_EQ(t, have ? have[0] & 0x1f : 0, 0x0f);
+	free(have);
+	/* A write meanwhile goes to the next batch. */
+	T_OK(t, content_store_chunk_get(a, h, 4, buf, sizeof(buf), &len, NULL));
+	T_OK(t, content_store_chunk_write(b, h, 4, buf, len, NULL));
+	T_EQ(t, content_store_pending(b), 1);
+	/* Chunk 3 goes bad on disk while the batch syncs: unmarked. */
+	cd = content_store_dir(b, h);
+	data = fsutil_path_join(cd, "data");
+	tc_flip(t, data, 3 * 16400 + 7, 0x20);
+	T_ERR(t, content_store_chunk_get(b, h, 3, buf, sizeof(buf), &len, NULL),
+	      ERR_AUTH);
+	content_store_flush_sync(bt);
+	T_OK(t, content_store_info(b, h, &info));
+	T_EQ(t, info.have_count, 0);		/* not before the end */
+	T_OK(t, content_store_flush_end(bt));
+	T_OK(t, content_store_info(b, h, &info));
+	T_EQ(t, info.have_count, 3);		/* 0, 1, 2: not the bad 3 */
+	T_EQ(t, content_store_pending(b), 1);
+	T_OK(t, content_store_have(b, h, &have, &hl));
+	T_EQ(t, have ? have[0] & 0x1f : 0, 0x17);
+	free(have);
+	/* The next batch, its content removed while it syncs. */
+	bt = content_store_flush_begin(b);
+	T_TRUE(t, bt != NULL);
+	content_store_flush_sync(bt);
+	T_OK(t, content_store_remove(b, h));
+	T_OK(t, content_store_flush_end(bt));
+	T_ERR(t, content_store_info(b, h, &info), ERR_NOT_FOUND);
+	/* A store freed while a batch syncs: the batch frees itself. */
+	T_OK(t, content_store_add(b, mf, ml, tree, tl, false, h2));
+	T_OK(t, content_store_chunk_get(a, h, 5, buf, sizeof(buf), &len, NULL));
+	T_OK(t, content_store_chunk_write(b, h, 5, buf, len, NULL));
+	bt = content_store_flush_begin(b);
+	T_TRUE(t, bt != NULL);
+	content_store_free(b);
+	b = NULL;
+	if (bt) {
+		content_store_flush_sync(bt);
+		T_ERR(t, content_store_flush_end(bt), ERR_BAD_STATE);
+	}
+	T_OK(t, content_store_open(dir2, &b));
+	if (b) {
+		T_OK(t, content_store_info(b, h, &info));
+		T_EQ(t, info.have_count, 0);	/* lost, fetched again */
+	}
+out:
+	free(mf);
+	free(tree);
+	free(cd);
+	free(data);
+	content_store_free(a);
+	content_store_free(b);
+	t_rmtree(dir);
+	free(dir);
+	free(dir2);
+}
+
 /* The child of the kill -9 test: write and write until killed.  Each
  * phase starts with a marker byte on wfd, so the parent can kill it in a
  * chosen phase: 'p' publish (with eviction), 'a' add, 'c' chunk put or write. */
@@ -641,5 +735,6 @@ const struct test_case content_store_tests[] = {
 	{ "import", test_import, 0 },
 	{ "kill9_during_writes", test_kill9_during_writes, TT_FORK },
 	{ "group_commit", test_group_commit, TT_FORK },
+	{ "flush_batch", test_flush_batch, TT_FORK },
 	{ NULL, NULL, 0 }
 };

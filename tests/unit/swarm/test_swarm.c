@@ -769,6 +769,149 @@ static void test_tracker(struct tctx *t)
 	tn_free(&tn);
 }
 
+/* Handshakes the seeder received, by the peer that sent them. */
+static unsigned tv_hs_from_tracker;
+static const uint8_t *tv_tracker_hash;
+
+static void trace_tv(void *ctx, const uint8_t dest[32], bool sent,
+		     const uint8_t *frame, size_t len)
+{
+	(void)ctx;
+	if (!sent && len >= SWARM_HEADER_BYTES &&
+	    frame[4] == SWARM_HANDSHAKE &&
+	    memcmp(dest, tv_tracker_hash, 32) == 0)
+		tv_hs_from_tracker++;
+}
+
+static bool tracker_viewer_done(struct tnet *tn)
+{
+	return node_complete(&tn->n[0], tn->hash) &&
+	       node_complete(&tn->n[2], tn->hash);
+}
+
+/* A tracker that also views the content: the seeder's announce is
+ * answered on a stream of its own, and the stream the two trade the
+ * chunks on stays up (one connection between them, none dropped),
+ * while a second viewer that knows only the tracker fetches too. */
+static void test_tracker_viewer(struct tctx *t)
+{
+	struct tnet tn;
+	struct content_published pub;
+	struct swarm_content_stats s;
+	struct swarm_config cfg;
+	struct tnode *tr, *seed, *v2;
+	const uint8_t *th;
+
+	/* Every party announces at each tick, the seeder serves slowly:
+	 * several announces come while the chunks flow. */
+	swarm_config_default(&cfg);
+	cfg.announce_interval_ms = 1;
+	tn_init(&tn, t);
+	tr = tn_node(&tn, &cfg);
+	swarm_set_tracker_role(tr->sw, true);
+	th = client_dest_pub(tr->d)->hash;
+	cfg.upload_Bps = 1000000;
+	seed = tn_node(&tn, &cfg);
+	cfg.upload_Bps = 0;
+	tn_publish(&tn, seed, CONTENT_BYTES, 29, 14, &pub);
+	use_lookup(&tn, seed);
+	use_lookup(&tn, tr);
+	tv_tracker_hash = th;
+	swarm_set_trace(seed->sw, trace_tv, NULL);
+	T_OK(t, swarm_tracker_add(tr->sw, th));
+	T_OK(t, swarm_content_fetch(tr->sw, tn.hash, SWARM_PICK_RAREST));
+	T_OK(t, swarm_tracker_add(seed->sw, th));
+	T_OK(t, swarm_content_add(seed->sw, tn.hash, SWARM_PICK_RAREST));
+	v2 = tn_node(&tn, &cfg);
+	use_lookup(&tn, v2);
+	T_OK(t, swarm_tracker_add(v2->sw, th));
+	T_OK(t, swarm_content_fetch(v2->sw, tn.hash, SWARM_PICK_RAREST));
+	T_TRUE(t, tn_run(&tn, tracker_viewer_done));
+	T_TRUE(t, has_peer(tr, tn.hash, seed));
+	T_TRUE(t, has_peer(seed, tn.hash, tr));
+	T_OK(t, swarm_content_stats(tr->sw, tn.hash, &s));
+	T_EQ(t, s.request_timeouts, 0);
+	/* The tracker opened at most one swarm stream to the seeder
+	 * (its announce answers go on streams the seeder opens). */
+	T_TRUE(t, tv_hs_from_tracker <= 1);
+	check_plaintext(&tn, tr, &pub.key, CONTENT_BYTES, 29);
+	check_plaintext(&tn, v2, &pub.key, CONTENT_BYTES, 29);
+	content_published_clear(&pub);
+	tn_free(&tn);
+}
+
+/* What the viewer's store said when its last chunk came in. */
+static struct {
+	struct tnode *nd;
+	bool seen;
+	uint32_t index_have;		/* chunks marked in the index */
+	unsigned pending;		/* written and not in a batch */
+	size_t have_bits;		/* chunks served (content_store_have) */
+} fw;
+
+static void fw_chunk(void *ctx, const uint8_t hash[32], uint32_t idx)
+{
+	struct content_store_info info;
+	uint8_t *have = NULL;
+	size_t hl = 0;
+
+	(void)ctx;
+	if (idx == SWARM_META_READY || fw.seen ||
+	    !node_complete(fw.nd, hash))
+		return;
+	fw.seen = true;
+	if (content_store_info(fw.nd->st, hash, &info) == 0)
+		fw.index_have = info.have_count;
+	fw.pending = content_store_pending(fw.nd->st);
+	if (content_store_have(fw.nd->st, hash, &have, &hl) == 0)
+		for (size_t i = 0; i < hl; i++)
+			fw.have_bits += (size_t)__builtin_popcount(have[i]);
+	free(have);
+}
+
+static bool fw_index_whole(struct tnet *tn)
+{
+	struct content_store_info info;
+
+	return fw.seen &&
+	       content_store_info(fw.nd->st, tn->hash, &info) == 0 &&
+	       info.have_count == info.chunk_count &&
+	       content_store_pending(fw.nd->st) == 0;
+}
+
+/* The store's syncs run on the worker pool: when the last chunk is in,
+ * the completion flush has taken every pending chunk into a batch that
+ * is served and counted but not yet in the index (the loop did not wait
+ * for the disk); the worker's sync done, the index has them all. */
+static void test_flush_on_worker(struct tctx *t)
+{
+	struct tnet tn;
+	struct content_published pub;
+	struct content_store_info info;
+	struct tnode *seed, *leech;
+
+	tn_init(&tn, t);
+	seed = tn_node(&tn, NULL);
+	tn_publish(&tn, seed, CONTENT_BYTES, 31, 14, &pub);
+	T_OK(t, swarm_content_add(seed->sw, tn.hash, SWARM_PICK_RAREST));
+	leech = tn_node(&tn, NULL);
+	memset(&fw, 0, sizeof(fw));
+	fw.nd = leech;
+	swarm_set_chunk_cb(leech->sw, fw_chunk, NULL);
+	T_OK(t, swarm_content_fetch(leech->sw, tn.hash, SWARM_PICK_RAREST));
+	T_OK(t, swarm_peer_add(leech->sw, tn.hash, client_dest_pub(seed->d)));
+	T_TRUE(t, tn_run(&tn, fw_index_whole));
+	T_TRUE(t, fw.seen);
+	T_EQ(t, fw.pending, 0);
+	T_EQ(t, fw.have_bits, 193);
+	T_TRUE(t, fw.index_have < 193);
+	T_OK(t, content_store_info(leech->st, tn.hash, &info));
+	T_EQ(t, info.have_count, 193);
+	check_plaintext(&tn, leech, &pub.key, CONTENT_BYTES, 31);
+	content_published_clear(&pub);
+	tn_free(&tn);
+}
+
 /* The upload budget: a seeder limited to 300,000 chunk bytes a second
  * takes at least (size - first refill) / rate to serve the content (a
  * lower bound only: load makes it slower, never faster). */
@@ -956,6 +1099,8 @@ const struct test_case swarm_engine_tests[] = {
 	{ "unknown_content", test_unknown_content, TT_FORK },
 	{ "hints_and_pex", test_hints_and_pex, TT_FORK },
 	{ "tracker", test_tracker, TT_FORK },
+	{ "tracker_viewer", test_tracker_viewer, TT_FORK },
+	{ "flush_on_worker", test_flush_on_worker, TT_FORK },
 	{ "tracker_announce_in_tick", test_tracker_announce_in_tick, TT_FORK },
 	{ "restarted_peer_reconnects", test_restarted_peer_reconnects,
 	  TT_FORK },

@@ -13,6 +13,7 @@
 #include "crypto/base/fsutil.h"
 #include "crypto/base/time.h"
 #include "router/evloop.h"
+#include "router/worker.h"
 #include "tests/unit/content/tcontent.h"
 #include "tests/unit/swarm/tswarm.h"
 
@@ -40,6 +41,7 @@ void tn_init(struct tnet *tn, struct tctx *t)
 	tn->el = evloop_new();
 	tn->ln = localnet_new(tn->el);
 	tn->cn = localnet_client_net(tn->ln);
+	tn->wp = worker_pool_new(tn->el, 1);
 }
 
 /* A destination with its stream manager and store (no swarm yet). */
@@ -80,6 +82,7 @@ struct tnode *tn_node(struct tnet *tn, const struct swarm_config *c)
 	nd->sw = swarm_new(c, client_dest_pub(nd->d), nd->mgr, nd->st,
 			   tn->el);
 	swarm_set_chunk_cb(nd->sw, tn_chunk, nd);
+	swarm_set_workers(nd->sw, tn->wp);
 	return nd;
 }
 
@@ -93,6 +96,7 @@ void tn_free(struct tnet *tn)
 		content_store_free(nd->st);
 		client_dest_free(nd->d);
 	}
+	worker_pool_free(tn->wp);
 	localnet_free(tn->ln);
 	evloop_free(tn->el);
 	t_rmtree(tn->dir);

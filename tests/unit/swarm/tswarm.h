@@ -47,6 +47,7 @@ struct tnet {
 	unsigned count;
 	uint8_t hash[32];
 	struct evloop_timer *poll;
+	struct worker_pool *wp;		/* every swarm's flushes */
 	bool (*cond)(struct tnet *tn);
 	uint64_t deadline;
 	bool met;
