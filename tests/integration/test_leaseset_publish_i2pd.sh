@@ -44,7 +44,7 @@ if python3 "${top_srcdir:-.}/tests/integration/sam-datagram.py" lookup \
 else
 	bad "r3 could not resolve the bitsd session's b32: $(tail -1 "$W/lookup.log")"
 fi
-line=$(grep 'LeaseSet (.* leases) stored to [1-9][0-9]* floodfills' "$B/bitsd.log" | tail -1)
+line=$(grep 'LeaseSet (.* leases) stored to [1-9][0-9]* of [0-9]* floodfills' "$B/bitsd.log" | tail -1)
 g=$(printf %s "$line" | sed -n 's/.*(\([0-9]*\) of \([0-9]*\) stores so far in garlic).*/\1 \2/p')
 if [ -n "$g" ] && [ "${g% *}" = "${g#* }" ] && [ "${g% *}" -gt 0 ]; then
 	ok "bitsd stored its LeaseSets to the floodfills through its tunnels, each in garlic (${g% *} stores)"
