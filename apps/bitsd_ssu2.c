@@ -273,12 +273,14 @@ void bitsd_ssu2_stop(struct bitsd_ssu2 *bs)
 		return;
 	ssu2_stats(bs->s, &st);
 	log_info(LD_SSU2, "SSU2: %llu sessions in, %llu out, %llu handshakes "
-		 "failed, %llu packets in, %llu out, %llu fragments resent",
+		 "failed, %llu packets in, %llu out, %llu fragments resent, "
+		 "%llu messages cut to fill packets",
 		 (unsigned long long)st.established_in,
 		 (unsigned long long)st.established_out,
 		 (unsigned long long)st.hs_failed,
 		 (unsigned long long)st.pkts_in, (unsigned long long)st.pkts_out,
-		 (unsigned long long)st.resent_frags);
+		 (unsigned long long)st.resent_frags,
+		 (unsigned long long)st.msgs_cut);
 	ssu2_set_intro_hook(bs->s, NULL, NULL);
 	ssu2_set_want_intro_hook(bs->s, NULL, NULL);
 	/* Remove the mapping (UPnP: a job the worker pool finishes). */

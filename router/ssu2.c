@@ -1071,6 +1071,9 @@ static bool outmsg_plan(struct sess *s, struct outmsg *om, size_t avail,
 {
 	if (ssu2_frag_plan(om->m->len, avail, block_room(s->n), &om->plan)) {
 		om->pending = frag_bits(om->plan.nfrags);
+		if (om->plan.nfrags > 1 && om->m->len + SSU2_BLOCK_HEADER_BYTES +
+		    SSU2_I2NP_HDR_BYTES <= block_room(s->n))
+			s->n->st.msgs_cut++;
 		return true;
 	}
 	if (empty) {

@@ -174,6 +174,8 @@ struct ssu2_stats {
 	uint64_t dup_packets;		/* data packets seen before */
 	uint64_t pkts_in, pkts_out;
 	uint64_t resent_frags;		/* fragments sent again */
+	uint64_t msgs_cut;		/* cut to fill a packet, though they
+					 * fit an empty one whole */
 	uint64_t lost_pkts;		/* packets declared lost */
 	uint64_t msgs_dropped;		/* given up (SSU2_MSG_GIVEUP_MS) */
 	uint64_t terminations_sent, terminations_received;

@@ -140,6 +140,10 @@ wait "$BPID" 2>/dev/null
 grep -q "SSU2: [0-9]* sessions in, 1 out, 0 handshakes failed" "$B/bitsd.log" &&
 	ok "bitsd stopped SSU2: one outbound session, no failed handshake" ||
 	bad "bitsd did not stop SSU2 cleanly (or a handshake failed)"
+# how many messages went to the i2pds cut to fill a packet (shown only:
+# whether any were depends on what was queued together)
+cut=$(sed -n 's/.* \([0-9]*\) messages cut to fill packets.*/\1/p' "$B/bitsd.log" | tail -1)
+echo "     (bitsd cut ${cut:-0} messages to fill packets)"
 log_clean "$B/bitsd.log" >/dev/null && ok "no warning, error or BUG in bitsd's log" ||
 	bad "bitsd logged a warning, error or BUG"
 grep -qE 'AddressSanitizer|LeakSanitizer|runtime error' "$B/stdout.log" &&

@@ -482,6 +482,7 @@ static void test_packing(struct tctx *t)
 	struct node *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
 	struct relay r;
 	struct want w;
+	struct ssu2_stats st;
 	uint64_t p0;
 	unsigned full0;
 	uint16_t front;
@@ -506,6 +507,8 @@ static void test_packing(struct tctx *t)
 	T_TRUE(t, run_until(el, got_n, &w, 20000));
 	/* 40 x 1036 bytes in packets of 1416: 30, all but the last full */
 	T_TRUE(t, pkts_out(a) - p0 <= 34);
+	ssu2_stats(a->s, &st);
+	T_TRUE(t, st.msgs_cut >= 20);
 	T_TRUE(t, r.full_from_a - full0 >= 28);
 	T_EQ(t, b->bad, 0);
 	for (uint32_t i = 0; i < 101; i++)
