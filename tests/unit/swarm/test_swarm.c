@@ -831,9 +831,9 @@ static void test_tracker_viewer(struct tctx *t)
 	T_TRUE(t, has_peer(seed, tn.hash, tr));
 	T_OK(t, swarm_content_stats(tr->sw, tn.hash, &s));
 	T_EQ(t, s.request_timeouts, 0);
-	/* The tracker opened at most one swarm stream to the seeder
-	 * (its announce answers go on streams the seeder opens). */
-	T_TRUE(t, tv_hs_from_tracker <= 1);
+	/* The seeder had a handshake from the tracker once (twice when
+	 * both opened a stream at once), not one per announce. */
+	T_TRUE(t, tv_hs_from_tracker >= 1 && tv_hs_from_tracker <= 2);
 	check_plaintext(&tn, tr, &pub.key, CONTENT_BYTES, 29);
 	check_plaintext(&tn, v2, &pub.key, CONTENT_BYTES, 29);
 	content_published_clear(&pub);
@@ -845,7 +845,6 @@ static struct {
 	struct tnode *nd;
 	bool seen;
 	uint32_t index_have;		/* chunks marked in the index */
-	unsigned pending;		/* written and not in a batch */
 	size_t have_bits;		/* chunks served (content_store_have) */
 } fw;
 
@@ -862,7 +861,6 @@ static void fw_chunk(void *ctx, const uint8_t hash[32], uint32_t idx)
 	fw.seen = true;
 	if (content_store_info(fw.nd->st, hash, &info) == 0)
 		fw.index_have = info.have_count;
-	fw.pending = content_store_pending(fw.nd->st);
 	if (content_store_have(fw.nd->st, hash, &have, &hl) == 0)
 		for (size_t i = 0; i < hl; i++)
 			fw.have_bits += (size_t)__builtin_popcount(have[i]);
@@ -880,8 +878,8 @@ static bool fw_index_whole(struct tnet *tn)
 }
 
 /* The store's syncs run on the worker pool: when the last chunk is in,
- * the completion flush has taken every pending chunk into a batch that
- * is served and counted but not yet in the index (the loop did not wait
+ * every chunk is served and counted but the last is not yet in the index
+ * (the completion flush took it into a batch and the loop did not wait
  * for the disk); the worker's sync done, the index has them all. */
 static void test_flush_on_worker(struct tctx *t)
 {
@@ -902,7 +900,6 @@ static void test_flush_on_worker(struct tctx *t)
 	T_OK(t, swarm_peer_add(leech->sw, tn.hash, client_dest_pub(seed->d)));
 	T_TRUE(t, tn_run(&tn, fw_index_whole));
 	T_TRUE(t, fw.seen);
-	T_EQ(t, fw.pending, 0);
 	T_EQ(t, fw.have_bits, 193);
 	T_TRUE(t, fw.index_have < 193);
 	T_OK(t, content_store_info(leech->st, tn.hash, &info));
