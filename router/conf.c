@@ -168,10 +168,10 @@ static const struct opt opts[] = {
 	  "transit tunnels with one router as previous or next hop "
 	  "(default 500)" },
 	{ "limits.tunnel-msgs", OPT_COUNT, OFF(lim_tunnel_msgs), "N",
-	  "messages a second one transit tunnel may carry (default 8000)" },
+	  "messages a second one transit tunnel may carry (default 32000)" },
 	{ "limits.tunnel-msgs-per-peer", OPT_COUNT, OFF(lim_tunnel_msgs_peer),
 	  "N", "transit tunnel messages a second from one router "
-	  "(default 16000)" },
+	  "(default 64000)" },
 	{ "limits.netdb-lookups", OPT_COUNT, OFF(lim_netdb_lookups), "N",
 	  "netDb lookups a minute from one peer (default 60)" },
 	{ "limits.netdb-stores", OPT_COUNT, OFF(lim_netdb_stores), "N",

@@ -43,8 +43,8 @@
 #define CONF_DEFAULT_LIM_BUILDS 6000		/* a minute */
 #define CONF_DEFAULT_LIM_BUILDS_PEER 300	/* a minute, one hop */
 #define CONF_DEFAULT_LIM_TRANSIT_PEER 500	/* tunnels, one peer */
-#define CONF_DEFAULT_LIM_TUNNEL_MSGS 8000	/* a second, one tunnel */
-#define CONF_DEFAULT_LIM_TUNNEL_MSGS_PEER 16000	/* a second, one hop */
+#define CONF_DEFAULT_LIM_TUNNEL_MSGS 32000	/* a second, one tunnel */
+#define CONF_DEFAULT_LIM_TUNNEL_MSGS_PEER 64000	/* a second, one hop */
 #define CONF_DEFAULT_LIM_NETDB_LOOKUPS 60	/* = the netDb's */
 #define CONF_DEFAULT_LIM_NETDB_STORES 120	/* = the netDb's */
 #define CONF_DEFAULT_LIM_STREAMS 512		/* per destination */
