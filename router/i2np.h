@@ -178,17 +178,24 @@ int i2np_build_decode(const struct i2np_msg *m, struct i2np_build *out);
 const char *i2np_type_name(uint8_t type);
 
 /*
- * Duplicate filter over (msg_id, expiration): two generations of a hash set
- * that rotate every I2NP_DEDUP_ROTATE_MS (longer than the expiry window), so
- * memory stays bounded and a replay inside the window is caught.
+ * Duplicate filter over (msg_id, expiration): the most recent keys, as
+ * 32-bit fingerprints in buckets of one cache line (a key leaves when 16
+ * newer ones came to its bucket; an expired message is refused before it
+ * comes here).  A fingerprint of another key matches with a chance of
+ * about 2^-28 a check: that message is dropped as a duplicate.
  */
-#define I2NP_DEDUP_ROTATE_MS (I2NP_EXPIRY_PAST_MS + I2NP_EXPIRY_FUTURE_MS)
 struct i2np_dedup;
-/* max_per_gen bounds memory; a full generation rotates early. */
-struct i2np_dedup *i2np_dedup_new(size_t max_per_gen);
+/* Sized to remember about the last `keys` keys (almost surely the last
+ * keys / 2). */
+struct i2np_dedup *i2np_dedup_new(size_t keys);
 void i2np_dedup_free(struct i2np_dedup *d);
 /* Record the message; true if it was already seen. */
 bool i2np_dedup_check(struct i2np_dedup *d, uint32_t msg_id,
-		      uint64_t expiration_ms, uint64_t now_mono_ms);
+		      uint64_t expiration_ms);
+/* Start loading what a check of this key will read (its bucket is most
+ * likely out of the caches at bulk rates): call it as soon as the key is
+ * known, well before the check. */
+void i2np_dedup_prefetch(struct i2np_dedup *d, uint32_t msg_id,
+			 uint64_t expiration_ms);
 
 #endif /* ROUTER_I2NP_H */

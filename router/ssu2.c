@@ -359,11 +359,23 @@ void ssu2_config_default(struct ssu2_config *cfg)
 /* While a burst of datagrams is handled, the clock read at its start (and
  * again after each ACK_EVERY_PKTS): a read per packet, several times, was
  * a visible part of the cost of a packet.  0: read the clock. */
-static uint64_t clock_cached;
+static uint64_t clock_cached, wall_cached;
 
 static uint64_t now_ms(void)
 {
 	return clock_cached ? clock_cached : time_mono_ms();
+}
+
+/* The same for the wall clock (I2NP expirations). */
+static uint64_t wall_ms(void)
+{
+	return wall_cached ? wall_cached : time_now_ms();
+}
+
+static void clock_read(void)
+{
+	clock_cached = time_mono_ms();
+	wall_cached = time_now_ms();
 }
 
 static uint32_t now_s(void)
@@ -1752,9 +1764,8 @@ static void deliver(struct sess *s, struct i2np_msg *m)
 {
 	struct ssu2 *n = s->n;
 
-	if (i2np_msg_is_expired(m, time_now_ms()) ||
-	    i2np_dedup_check(n->dedup, m->msg_id, m->expiration_ms,
-			     now_ms())) {
+	if (i2np_msg_is_expired(m, wall_ms()) ||
+	    i2np_dedup_check(n->dedup, m->msg_id, m->expiration_ms)) {
 		i2np_msg_free(m);
 		return;
 	}
@@ -1948,6 +1959,23 @@ static bool handle_blocks(struct sess *s, const struct sockaddr_in6 *from,
 
 /* ---- inbound packets: data phase ---- */
 
+/* The duplicate filter's lines for the messages a payload starts: a
+ * message cut in two is checked when its last part comes, in a later
+ * packet, and a whole one after it was copied out. */
+static void prefetch_dedup(struct ssu2 *n, const struct ssu2_payload *pl)
+{
+	for (size_t i = 0; i < pl->n; i++) {
+		const struct ssu2_block *b = &pl->b[i];
+
+		if ((b->type == SSU2_BLK_I2NP ||
+		     b->type == SSU2_BLK_FIRST_FRAG) &&
+		    b->len >= SSU2_I2NP_HDR_BYTES)
+			i2np_dedup_prefetch(n->dedup, be32_get(b->data + 1),
+					    (uint64_t)be32_get(b->data + 5) *
+					    1000);
+	}
+}
+
 /* False when pkt does not authenticate (it may be another type whose
  * type byte read as Data). */
 static bool on_data(struct sess *s, uint8_t *pkt, size_t len,
@@ -1979,6 +2007,7 @@ static bool on_data(struct sess *s, uint8_t *pkt, size_t len,
 	}
 	if (!addr_eq(from, &s->peer))
 		start_path_challenge(s, from);
+	prefetch_dedup(s->n, &pl);
 	if (handle_blocks(s, from, &pl, 0) && !s->closed) {
 		s->ack_owed++;
 		if (!s->ack_due_ms)
@@ -2709,7 +2738,7 @@ static void flush_now(struct ssu2 *n)
 	flush_dirty(n);
 	if (n->nout)
 		out_flush(n);
-	clock_cached = time_mono_ms();
+	clock_read();
 }
 
 static void on_readable(evutil_socket_t fd, short what, void *arg)
@@ -2727,7 +2756,7 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 	unsigned since_ack = 0;
 
 	(void)what;
-	clock_cached = time_mono_ms();
+	clock_read();
 	batch_begin(n);
 	for (int round = 0; round < RECV_BUDGET_PKTS / IN_BATCH; round++) {
 		int got;
@@ -2799,6 +2828,7 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 	}
 	batch_end(n);
 	clock_cached = 0;
+	wall_cached = 0;
 }
 
 /* ---- peer test ("Peer Test Process") ---- */
