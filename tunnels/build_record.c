@@ -236,18 +236,24 @@ out:
 	return r;
 }
 
-int tunnel_topup_encode(uint32_t tunnel_id, const uint8_t *tk, size_t len,
-			struct bbuf *out)
+int tunnel_topup_encode(uint32_t tunnel_id, const uint8_t *const *tk,
+			const size_t *len, size_t n, struct bbuf *out)
 {
-	if (len == 0 || tunnel_id == 0)
+	if (n == 0 || n > TUNNEL_TOPUP_MAX_TICKETS || tunnel_id == 0)
 		return ERR_ARG;
-	if (len > TUNNEL_BUILD_TICKET_MAX_BYTES)
-		return ERR_TOO_BIG;
+	for (size_t i = 0; i < n; i++) {
+		if (len[i] == 0)
+			return ERR_ARG;
+		if (len[i] > TUNNEL_BUILD_TICKET_MAX_BYTES)
+			return ERR_TOO_BIG;
+	}
 	bbuf_put(out, TUNNEL_TOPUP_MAGIC, 4);
 	bbuf_be32(out, tunnel_id);
-	bbuf_u8(out, 1);
-	bbuf_u8(out, (uint8_t)len);
-	bbuf_put(out, tk, len);
+	bbuf_u8(out, (uint8_t)n);
+	for (size_t i = 0; i < n; i++) {
+		bbuf_u8(out, (uint8_t)len[i]);
+		bbuf_put(out, tk[i], len[i]);
+	}
 	return 0;
 }
 

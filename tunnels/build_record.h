@@ -180,10 +180,12 @@ struct tunnel_topup {
 	size_t len[TUNNEL_TOPUP_MAX_TICKETS];
 };
 
-/* Append the body for one ticket (1..TUNNEL_BUILD_TICKET_MAX_BYTES) to
- * out.  ERR_ARG / ERR_TOO_BIG for a bad length, a zero tunnel id. */
-int tunnel_topup_encode(uint32_t tunnel_id, const uint8_t *tk, size_t len,
-			struct bbuf *out);
+/* Append the body for n (1..TUNNEL_TOPUP_MAX_TICKETS) tickets tk[i] of
+ * len[i] (1..TUNNEL_BUILD_TICKET_MAX_BYTES) bytes to out.  ERR_ARG /
+ * ERR_TOO_BIG for a bad count or length, a zero tunnel id (out
+ * unchanged). */
+int tunnel_topup_encode(uint32_t tunnel_id, const uint8_t *const *tk,
+			const size_t *len, size_t n, struct bbuf *out);
 /*
  * Decode a Data message's body (untrusted).  ERR_NOT_FOUND: not a top-up
  * (another magic); ERR_TRUNCATED / ERR_TOO_BIG for a length that does not

@@ -65,11 +65,11 @@ struct own_tunnel {
 	uint64_t serial;		/* names it to tunnel_pool_send_on() */
 	/* Paid relaying: the hops given a ticket (bit i: hops[i]), their
 	 * keys for top-ups, the bytes of tunnel messages carried and paid
-	 * for so far (docs/relaypay.md §3). */
+	 * for so far, carried at the last tick (docs/relaypay.md §3). */
 	uint8_t paid;
 	uint32_t pay_tag;		/* the ticket function's tag */
 	struct x25519_pk hop_pk[TUNNEL_BUILD_MAX_HOPS];
-	uint64_t carried, covered;
+	uint64_t carried, covered, carried_tick;
 };
 
 struct tunnel_pool {
@@ -1456,9 +1456,13 @@ static void fill(struct tunnel_mgr *m, struct tunnel_pool *p, bool inbound)
 }
 
 /*
- * Paid relaying: a paid tunnel that has carried what its tickets pay for,
- * less half a ticket's worth, gets another ticket for each paid hop: an
- * I2NP Data message (tunnel_topup_encode()) garlic-wrapped to the hop's
+ * Paid relaying: a paid tunnel is paid ahead by what it carried in the
+ * last tick, at least half a ticket's worth: once it has carried what its
+ * tickets pay for less that, each paid hop gets as many further tickets
+ * as pay for the difference, plus one (at most TUNNEL_TOPUP_PER_TICK a
+ * round), so a tunnel that ends is not left owing its last second's
+ * bytes; up to TUNNEL_TOPUP_MAX_TICKETS in an I2NP
+ * Data message (tunnel_topup_encode()) garlic-wrapped to the hop's
  * router, sent through one of our outbound tunnels of at least one hop
  * (never straight from us) whose endpoint is not the hop, unless it is the
  * paid tunnel itself (an endpoint handed a ticket for another tunnel of
@@ -1467,18 +1471,27 @@ static void fill(struct tunnel_mgr *m, struct tunnel_pool *p, bool inbound)
  */
 static void topup(struct tunnel_mgr *m, struct own_tunnel *t)
 {
-	uint8_t tk[TUNNEL_BUILD_TICKET_MAX_BYTES];
+	uint8_t tk[TUNNEL_TOPUP_MAX_TICKETS][TUNNEL_BUILD_TICKET_MAX_BYTES];
+	const uint8_t *tkp[TUNNEL_TOPUP_MAX_TICKETS];
+	size_t tkn[TUNNEL_TOPUP_MAX_TICKETS];
 	struct own_tunnel *via[TUNNEL_BUILD_MAX_HOPS];
 	unsigned sent = 0;
+	uint64_t k, ahead = t->carried - t->carried_tick;
 
+	t->carried_tick = t->carried;
+	if (ahead < m->topup_bytes / 2)
+		ahead = m->topup_bytes / 2;
 	if (!t->paid || !m->ticket || !m->topup_bytes || !is_usable(t) ||
-	    t->carried + m->topup_bytes / 2 < t->covered)
+	    t->carried + ahead < t->covered)
 		return;
+	k = (t->carried + ahead - t->covered) / m->topup_bytes + 1;
+	if (k > TUNNEL_TOPUP_PER_TICK)
+		k = TUNNEL_TOPUP_PER_TICK;
 	for (unsigned i = 0; i < t->n; i++) {
 		via[i] = NULL;
-		for (unsigned k = 0; k < 4 && (t->paid & (1u << i)) &&
-				     !via[i]; k++) {
-			via[i] = pick(k < 2 ? t->pool : m->pools[0], false,
+		for (unsigned j = 0; j < 4 && (t->paid & (1u << i)) &&
+				     !via[i]; j++) {
+			via[i] = pick(j < 2 ? t->pool : m->pools[0], false,
 				      false);
 			if (via[i] && (via[i]->n == 0 ||
 				       (via[i] != t &&
@@ -1490,29 +1503,45 @@ static void topup(struct tunnel_mgr *m, struct own_tunnel *t)
 			return;		/* next tick */
 	}
 	for (unsigned i = 0; i < t->n; i++) {
-		struct bbuf b = BBUF_INIT, d = BBUF_INIT;
-		struct i2np_msg *dm;
-		size_t n;
+		uint64_t left = k;
 
 		if (!(t->paid & (1u << i)))
 			continue;
-		if ((n = m->ticket(m->ticket_ctx, t->hops[i], t->inbound,
-				   &t->pay_tag, tk, sizeof(tk))) == 0 ||
-		    n > sizeof(tk) ||
-		    tunnel_topup_encode(t->hop_id[i], tk, n, &b) != 0) {
+		while (left) {
+			struct bbuf b = BBUF_INIT, d = BBUF_INIT;
+			struct i2np_msg *dm;
+			size_t got = 0, n = 0;
+
+			while (got < TUNNEL_TOPUP_MAX_TICKETS && left &&
+			       (n = m->ticket(m->ticket_ctx, t->hops[i],
+					      t->inbound, &t->pay_tag, tk[got],
+					      sizeof(tk[got]))) != 0 &&
+			       n <= sizeof(tk[got])) {
+				tkp[got] = tk[got];
+				tkn[got++] = n;
+				left--;
+			}
+			if (!got ||
+			    tunnel_topup_encode(t->hop_id[i], tkp, tkn, got,
+						&b) != 0) {
+				bbuf_free(&b);
+				break;	/* asks no more (its price, its RI) */
+			}
+			i2np_blob_encode(b.data, b.len, &d);
 			bbuf_free(&b);
-			continue;	/* asks no more (its price, its RI) */
+			dm = i2np_msg_new(I2NP_DATA, d.data, d.len,
+					  TUNNEL_MSG_TTL_MS);
+			bbuf_free(&d);
+			if ((dm = garlic_wrap_for_router(dm, &t->hop_pk[i])) !=
+			    NULL && send_through(m, via[i], t->hops[i], 0,
+						 dm) == 0)
+				sent += (unsigned)got;
+			if (got < TUNNEL_TOPUP_MAX_TICKETS && left)
+				break;	/* the ticket function declined */
 		}
-		i2np_blob_encode(b.data, b.len, &d);
-		bbuf_free(&b);
-		dm = i2np_msg_new(I2NP_DATA, d.data, d.len, TUNNEL_MSG_TTL_MS);
-		bbuf_free(&d);
-		if ((dm = garlic_wrap_for_router(dm, &t->hop_pk[i])) != NULL &&
-		    send_through(m, via[i], t->hops[i], 0, dm) == 0)
-			sent++;
 	}
 	memwipe(tk, sizeof(tk));
-	t->covered += m->topup_bytes;
+	t->covered += k * m->topup_bytes;
 	t->pool->st.topups_sent += sent;
 	log_debug(LD_TUNNEL, "tunnels: an %s tunnel carried %llu bytes: %u "
 		  "further tickets", dir_name(t->inbound),

@@ -193,9 +193,11 @@ struct tunnel_pool *tunnel_mgr_exploratory(struct tunnel_mgr *m);
 void tunnel_mgr_set_ticket_fn(struct tunnel_mgr *m, tunnel_ticket_fn fn,
 			      void *ctx);
 /* Paid relaying: once a paid tunnel has carried about what its tickets
- * pay for, each paid hop gets another ticket from the ticket function,
+ * pay for, each paid hop gets further tickets from the ticket function,
  * sent after the build (tunnel_topup_encode(), docs/relaypay.md §3), each
- * paying for bytes (0: none). */
+ * paying for bytes (0: none), as many as the tunnel carried, at most
+ * TUNNEL_TOPUP_PER_TICK a hop each tick. */
+#define TUNNEL_TOPUP_PER_TICK 16
 void tunnel_mgr_set_topup(struct tunnel_mgr *m, uint64_t bytes);
 /* Paid or free hops for our tunnels from now on, at most max_paid paid
  * ones a tunnel (0: any; tunnels/peer_select.h). */

@@ -161,11 +161,14 @@ static void test_topup(struct tctx *t)
 	uint8_t tk[TUNNEL_BUILD_TICKET_MAX_BYTES + 1], buf[1024];
 	struct bbuf b = BBUF_INIT;
 	struct tunnel_topup tu;
-	size_t n;
+	const uint8_t *tks[TUNNEL_TOPUP_MAX_TICKETS + 1];
+	size_t lens[TUNNEL_TOPUP_MAX_TICKETS + 1];
+	size_t n, len139 = 139, len0 = 0, lenbig = sizeof(tk);
+	const uint8_t *tk0 = tk;
 
 	for (size_t i = 0; i < sizeof(tk); i++)
 		tk[i] = (uint8_t)i;
-	T_OK(t, tunnel_topup_encode(0x01020304, tk, 139, &b));
+	T_OK(t, tunnel_topup_encode(0x01020304, &tk0, &len139, 1, &b));
 	T_EQ(t, b.len, 4 + 4 + 1 + 1 + 139);
 	T_MEMEQ(t, b.data, "btk1\x01\x02\x03\x04\x01\x8b", 10);
 	T_MEMEQ(t, b.data + 10, tk, 139);
@@ -216,10 +219,32 @@ static void test_topup(struct tctx *t)
 	T_EQ(t, tu.len[3], TUNNEL_BUILD_TICKET_MAX_BYTES - 3);
 	T_MEMEQ(t, tu.tk[3], tk + 3, tu.len[3]);
 	/* the encoder's limits */
-	T_ERR(t, tunnel_topup_encode(1, tk, 0, &b), ERR_ARG);
-	T_ERR(t, tunnel_topup_encode(0, tk, 139, &b), ERR_ARG);
-	T_ERR(t, tunnel_topup_encode(1, tk, sizeof(tk), &b), ERR_TOO_BIG);
-	T_EQ(t, b.len, 4 + 4 + 1 + 1 + 139);	/* nothing appended */
+	T_ERR(t, tunnel_topup_encode(1, &tk0, &len0, 1, &b), ERR_ARG);
+	T_ERR(t, tunnel_topup_encode(0, &tk0, &len139, 1, &b), ERR_ARG);
+	T_ERR(t, tunnel_topup_encode(1, &tk0, &lenbig, 1, &b), ERR_TOO_BIG);
+	T_ERR(t, tunnel_topup_encode(1, &tk0, &len139, 0, &b), ERR_ARG);
+	for (size_t i = 0; i <= TUNNEL_TOPUP_MAX_TICKETS; i++) {
+		tks[i] = tk + i;
+		lens[i] = 139 + i;
+	}
+	T_ERR(t, tunnel_topup_encode(1, tks, lens,
+				     TUNNEL_TOPUP_MAX_TICKETS + 1, &b),
+	      ERR_ARG);
+	lens[2] = 0;	/* a bad one among good ones: nothing appended */
+	T_ERR(t, tunnel_topup_encode(1, tks, lens, 3, &b), ERR_ARG);
+	T_EQ(t, b.len, 4 + 4 + 1 + 1 + 139);
+	/* several: what the decoder reads back */
+	lens[2] = 141;
+	bbuf_free(&b);
+	T_OK(t, tunnel_topup_encode(7, tks, lens, TUNNEL_TOPUP_MAX_TICKETS,
+				    &b));
+	T_OK(t, tunnel_topup_decode(b.data, b.len, &tu));
+	T_EQ(t, tu.tunnel_id, 7);
+	T_EQ(t, tu.n, TUNNEL_TOPUP_MAX_TICKETS);
+	for (size_t i = 0; i < TUNNEL_TOPUP_MAX_TICKETS; i++) {
+		T_EQ(t, tu.len[i], 139 + i);
+		T_MEMEQ(t, tu.tk[i], tk + i, 139 + i);
+	}
 	bbuf_free(&b);
 }
 

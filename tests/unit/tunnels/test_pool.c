@@ -60,7 +60,7 @@ struct hop {
 	 * id it receives on, the ticket's first byte) */
 	uint32_t topup_id[16];
 	uint8_t topup_tk[16];
-	size_t n_topups, topups_bad;
+	size_t n_topups, topups_bad, topup_msgs;
 	struct router_info *unknown;	/* its RI, not in the netDb yet */
 };
 
@@ -195,12 +195,19 @@ static void hop_garlic(struct hop *h, const struct i2np_msg *m)
 		struct i2np_msg *c = garlic_clove_msg(&gp.cloves[0]);
 
 		if (i2np_blob_decode(c, &body, &blen) != 0 ||
-		    tunnel_topup_decode(body, blen, &tu) != 0 || tu.n != 1 ||
-		    tu.len[0] != 139 || h->n_topups == ARRAY_LEN(h->topup_id))
+		    tunnel_topup_decode(body, blen, &tu) != 0)
 			h->topups_bad++;
 		else {
-			h->topup_id[h->n_topups] = tu.tunnel_id;
-			h->topup_tk[h->n_topups++] = tu.tk[0][0];
+			h->topup_msgs++;
+			for (size_t i = 0; i < tu.n; i++) {
+				if (tu.len[i] != 139 ||
+				    h->n_topups == ARRAY_LEN(h->topup_id)) {
+					h->topups_bad++;
+					continue;
+				}
+				h->topup_id[h->n_topups] = tu.tunnel_id;
+				h->topup_tk[h->n_topups++] = tu.tk[i][0];
+			}
 		}
 		i2np_msg_free(c);
 	}
@@ -2226,8 +2233,26 @@ static size_t topups_at(const struct sim *s)
 /* Tickets after the build: once the outbound tunnel has carried half of
  * what its build tickets paid for, each of its hops gets one more, as
  * garlic to its router through the tunnel, naming the id it receives on;
- * nothing for the inbound tunnel that carried little, nothing without
- * the top-up size. */
+ * a tunnel that carried several tickets' worth in a tick gets them all in
+ * one round (and a tick's worth ahead), several to a message; nothing for
+ * the inbound tunnel that carried little, nothing without the top-up
+ * size. */
+/* Send n 900-byte Data messages down p's outbound tunnel (one tunnel
+ * message each); the sends that failed. */
+static int carry(struct sim *s, struct tunnel_pool *p, int n)
+{
+	uint8_t body[900];
+	int bad = 0;
+
+	memset(body, 0x42, sizeof(body));
+	for (int i = 0; i < n; i++)
+		bad += tunnel_pool_send(p, s->sink, 0,
+					i2np_msg_new(I2NP_DATA, body,
+						     sizeof(body), 5000),
+					s->mono) != 0;
+	return bad;
+}
+
 static void test_paid_topup(struct tctx *t)
 {
 	struct sim s;
@@ -2235,7 +2260,7 @@ static void test_paid_topup(struct tctx *t)
 	struct tunnel_pool_stats st;
 	struct tunnel_pool *p;
 	struct transit_info ti;
-	uint8_t hops[8][32], body[900];
+	uint8_t hops[8][32];
 	unsigned n = 0, first;
 
 	small_pool(&pc, 2, 1);
@@ -2259,23 +2284,14 @@ static void test_paid_topup(struct tctx *t)
 	T_EQ(t, s.seen[I2NP_SHORT_TUNNEL_BUILD], 0);	/* long records */
 	T_OK(t, tunnel_pool_hops(p, false, 0, hops, &n));
 	T_EQ(t, n, 2);
-	memset(body, 0x42, sizeof(body));
 	/* a quarter of what was paid: nothing yet */
-	for (int i = 0; i < PAY_TD / 4; i++)
-		T_OK(t, tunnel_pool_send(p, s.sink, 0,
-					 i2np_msg_new(I2NP_DATA, body,
-						      sizeof(body), 5000),
-					 s.mono));
+	T_EQ(t, carry(&s, p, PAY_TD / 4), 0);
 	step(&s, 1000);
 	stats(&s, &st);
 	T_EQ(t, st.topups_sent, 0);
 	T_EQ(t, topups_at(&s), 0);
 	/* past half: one ticket for each hop of the outbound tunnel */
-	for (int i = 0; i < PAY_TD / 4 + 2; i++)
-		T_OK(t, tunnel_pool_send(p, s.sink, 0,
-					 i2np_msg_new(I2NP_DATA, body,
-						      sizeof(body), 5000),
-					 s.mono));
+	T_EQ(t, carry(&s, p, PAY_TD / 4 + 2), 0);
 	first = tickets_given;
 	step(&s, 1000);
 	stats(&s, &st);
@@ -2305,17 +2321,32 @@ static void test_paid_topup(struct tctx *t)
 	step(&s, 1000);
 	stats(&s, &st);
 	T_EQ(t, st.topups_sent, 2);
-	/* without a top-up size, none however much is carried */
-	tunnel_mgr_set_topup(s.mgr, 0);
-	for (int i = 0; i < PAY_TD * 2; i++)
-		(void)tunnel_pool_send(p, s.sink, 0,
-				       i2np_msg_new(I2NP_DATA, body,
-						    sizeof(body), 5000),
-				       s.mono);
+	/* three tickets' worth more in one tick (a fast tunnel): in one
+	 * round each hop gets what pays for it and for another tick at that
+	 * rate, plus one: (3.5 + 3 - 2) tickets' worth, 5 tickets, in two
+	 * messages (4 + 1) */
+	T_EQ(t, carry(&s, p, PAY_TD * 3), 0);
+	first = tickets_given;
 	step(&s, 1000);
 	stats(&s, &st);
-	T_EQ(t, st.topups_sent, 2);
-	T_EQ(t, topups_at(&s), 2);
+	T_EQ(t, st.topups_sent, 2 + 2 * 5);
+	T_EQ(t, tickets_given, first + 10);
+	T_EQ(t, topups_at(&s), 12);
+	for (unsigned i = 0; i < NHOPS; i++)
+		T_TRUE(t, s.hops[i].topup_msgs == 0 ||
+			  (s.hops[i].topup_msgs == 3 &&
+			   s.hops[i].n_topups == 6));
+	/* paid ahead again: the next tick, with nothing carried, none */
+	step(&s, 1000);
+	stats(&s, &st);
+	T_EQ(t, st.topups_sent, 12);
+	/* without a top-up size, none however much is carried */
+	tunnel_mgr_set_topup(s.mgr, 0);
+	(void)carry(&s, p, PAY_TD * 2);
+	step(&s, 1000);
+	stats(&s, &st);
+	T_EQ(t, st.topups_sent, 12);
+	T_EQ(t, topups_at(&s), 12);
 	sim_free(&s);
 }
 
