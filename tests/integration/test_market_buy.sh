@@ -25,6 +25,11 @@
 #    after, never the fourth; b2 reads the DIDRegistry through b1's
 #    gateway over tunnels for its feed's favoured creators;
 #  - b2 restarted still lists both keys;
+#  - b1's gateway reaches anvil only through a proxy the test puts
+#    between them: every request body forwarded (b2's reads and the
+#    relayed transactions among them) holds no router's address, port,
+#    identity hash or destination hash, and every connection to it came
+#    from b1's process (b2-b4 have no node: tunnels only);
 #  - all stop cleanly, with no sanitizer report.
 # Waits are on conditions with generous timeouts.  127.0.1.31-34, NTCP2
 # ports 29311-29314, the APIs on 127.0.0.1:29361-29364, anvil on a free
@@ -38,7 +43,7 @@ API_BASE=29360
 W=$(mktemp -d "${TMPDIR:-/tmp}/market-buy.XXXXXX")
 PIDS=""
 cleanup() {
-	for p in $PIDS; do kill -KILL "$p" 2>/dev/null; done
+	for p in $PIDS $CAPPID; do kill -KILL "$p" 2>/dev/null; done
 	stop_anvil
 	[ "$FAIL" = 0 ] && [ -z "${KEEP_WORK:-}" ] && rm -rf "$W" || echo "kept $W"
 }
@@ -58,6 +63,7 @@ need_tools $NAME
 start_anvil "$W" || { result $NAME; exit 1; }
 deploy "$W" || { result $NAME; exit 1; }
 D=$W/deploy.json
+start_rpc_capture "$RPC" || { bad "the RPC capture proxy did not start"; result $NAME; exit 1; }
 TOKEN=$(jget "$D" token) REG=$(jget "$D" licenseRegistry)
 AGENT=$("$CAST" wallet address --private-key "0x$AGENT_KEY")
 CREATOR=$("$CAST" wallet address --private-key "$CREATOR_KEY")
@@ -93,7 +99,7 @@ start() {
 	PIDS="$PIDS $!"
 	eval "P$n=$!"
 }
-start 1 --market.gateway --market.gateway.rpc "$RPC" \
+start 1 --market.gateway --market.gateway.rpc "$CAPTURE" \
 	--market.deploy "$D" --market.agent --market.agent.keys "$W/agent.keys" \
 	--market.relayer.key "$W/relayer.key" --market.relayer.min-fee 1000
 wait_log "$W/b1/bitsd.log" "market: gateway on, agent on, relayer on" 120 &&
@@ -305,6 +311,19 @@ fi
 check "the wallet's tokens: the share less the payout's fee" $((t3 + share - FEE)) "$(tok "$PAYER")"
 check "the relayer's tokens: the payout's fee" $((r3 + FEE)) "$(tok "$RELAYER")"
 check "the holder owed nothing now" 0 "$(owed "$HOLDER")"
+
+# what b1's gateway sent its node: no router named in any request, all
+# from b1 itself
+for n in 1 2 3 4; do forbid_router $n; done >"$W/forbidden"
+FWD=$(api 1 GET /api/market | jq_ 'j["gateway_stats"]["forwarded"]')
+set -- $(rpc_capture_scan "$W/forbidden")
+NREQ=$1; shift
+[ $# = 0 ] && [ "$NREQ" -gt 0 ] && [ "$NREQ" -ge "${FWD:-1000000}" ] &&
+	[ "$(grep -c _dest "$W/forbidden")" -ge 15 ] &&
+	ok "$NREQ requests to the node ($FWD of them forwarded from the overlay): no router's address, port, identity or destination hash" ||
+	bad "the node's requests ($NREQ, $FWD forwarded) name: $* (see $W/rpc-capture.jsonl, $W/forbidden)"
+check "every connection to the node came from b1's process" "$P1" \
+	"$(cut -d' ' -f2 "$W/rpc-capture.conns" | sort -u | tr '\n' ' ' | sed 's/ $//')"
 
 # the library survives a restart
 BPID=$P2
