@@ -50,7 +50,7 @@
 #define RECV_BUDGET_PKTS 128
 /* Packets taken in before we ACK and refill (a coalesced read can bring
  * a whole window at once). */
-#define ACK_EVERY_PKTS 32
+#define ACK_EVERY_PKTS 64
 /* Room kept in each data packet for an ACK block with a few ranges. */
 #define ACK_RESERVE_BYTES (SSU2_BLOCK_HEADER_BYTES + SSU2_ACK_MIN_BYTES + 16)
 /* Fragments one packet can carry (each at least 3 + 5 + 1 bytes). */
@@ -169,6 +169,7 @@ struct sess {
 	uint32_t largest_acked;
 	bool any_acked;
 	unsigned cwnd, ssthresh;
+	unsigned cwnd_acked;		/* packets acked toward cwnd + 1 */
 	uint64_t srtt_ms, rttvar_ms, rto_ms;
 	unsigned rto_backoff;		/* expiries since the last ACK */
 	bool have_rtt;
@@ -327,6 +328,7 @@ struct ssu2 {
 	size_t nout;
 	uint8_t out_buf[OUT_BATCH][SSU2_MAX_PACKET_BYTES];
 	size_t out_len[OUT_BATCH];
+	size_t nout_bytes;		/* their bytes, for transport_count_bytes */
 	struct sockaddr_in6 out_to[OUT_BATCH];
 };
 
@@ -756,6 +758,8 @@ static void out_flush(struct ssu2 *n)
 	out_flush_family(n, true);
 	out_flush_family(n, false);
 	n->nout = 0;
+	transport_count_bytes(n->tm, 0, n->nout_bytes);
+	n->nout_bytes = 0;
 }
 
 static void batch_begin(struct ssu2 *n)
@@ -787,7 +791,7 @@ static void out_commit(struct ssu2 *n, const struct sockaddr_in6 *to,
 	n->out_to[n->nout] = *to;
 	n->nout++;
 	n->st.pkts_out++;
-	transport_count_bytes(n->tm, 0, len);
+	n->nout_bytes += len;
 	if (n->nout == OUT_BATCH || n->batching == 0)
 		out_flush(n);
 }
@@ -1327,8 +1331,10 @@ static void on_acked_pn(void *arg, uint32_t pn)
 	if (s->cwnd < SSU2_CWND_MAX) {
 		if (s->cwnd < s->ssthresh)
 			s->cwnd++;		/* slow start */
-		else if (rand_uniform(s->cwnd) == 0)
-			s->cwnd++;		/* about +1 per window */
+		else if (++s->cwnd_acked >= s->cwnd) {
+			s->cwnd_acked = 0;
+			s->cwnd++;		/* +1 per window acked */
+		}
 	}
 }
 
@@ -2754,6 +2760,7 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 	struct iovec iov[IN_BATCH];
 	struct ssu2 *n = arg;
 	unsigned since_ack = 0;
+	size_t in_bytes = 0;
 
 	(void)what;
 	clock_read();
@@ -2814,7 +2821,7 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 				size_t l = len - off < seg ? len - off : seg;
 
 				n->st.pkts_in++;
-				transport_count_bytes(n->tm, l, 0);
+				in_bytes += l;
 				on_packet(n, buf[i] + off, l, &src);
 				if (++since_ack == ACK_EVERY_PKTS) {
 					since_ack = 0;
@@ -2826,6 +2833,8 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 		if (got < IN_BATCH)
 			break;
 	}
+	/* counted once a burst: the manager's rate reads the clock */
+	transport_count_bytes(n->tm, in_bytes, 0);
 	batch_end(n);
 	clock_cached = 0;
 	wall_cached = 0;
