@@ -593,6 +593,25 @@ static char *hex32(char out[HEX_ENC_LEN(32)], const uint8_t h[32])
 	return out;
 }
 
+/* A peer stream's figures now (its sender's side for what we send). */
+static json_t *stream_json(const struct stream_info *si)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "cwnd", json_integer(si->cwnd));
+	json_object_set_new(o, "inflight", json_integer(si->inflight));
+	json_object_set_new(o, "srtt_ms", json_integer(si->srtt_ms));
+	json_object_set_new(o, "rto_ms", json_integer(si->rto_ms));
+	json_object_set_new(o, "rtos", json_integer((json_int_t)si->rtos));
+	json_object_set_new(o, "rtos_undone",
+			    json_integer((json_int_t)si->rtos_undone));
+	json_object_set_new(o, "packets_sent",
+			    json_integer((json_int_t)si->packets_sent));
+	json_object_set_new(o, "packets_resent",
+			    json_integer((json_int_t)si->packets_resent));
+	return o;
+}
+
 static void handle_stats(struct swarm_service *s, struct evhttp_request *req,
 			 const uint8_t hash[32])
 {
@@ -650,6 +669,9 @@ static void handle_stats(struct swarm_service *s, struct evhttp_request *req,
 			(json_int_t)ps[i].bytes_up));
 		json_object_set_new(p, "choking_us",
 				    json_boolean(ps[i].they_choke));
+		if (ps[i].has_stream)
+			json_object_set_new(p, "stream",
+					    stream_json(&ps[i].stream));
 		json_array_append_new(peers, p);
 	}
 	json_object_set_new(root, "peers", peers);

@@ -2245,7 +2245,10 @@ size_t swarm_peer_stats(struct swarm *sw, const uint8_t hash[32],
 			.in_flight = p->n_inflight,
 			.bytes_down = p->down,
 			.bytes_up = p->up,
+			.has_stream = p->s != NULL,
 		};
+		if (p->s)
+			stream_get_info(p->s, &out[n].stream);
 		memcpy(out[n].dest_hash, p->dest_hash, 32);
 	}
 	return n;

@@ -107,6 +107,8 @@ struct swarm_peer_stats {
 	uint32_t have_count;		/* chunks the peer announced */
 	unsigned in_flight;		/* our requests out to it */
 	uint64_t bytes_down, bytes_up;	/* chunk bytes */
+	bool has_stream;		/* stream: its figures now */
+	struct stream_info stream;
 };
 
 struct swarm_content_stats {

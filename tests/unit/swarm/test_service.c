@@ -281,6 +281,9 @@ static void test_endpoint(struct tctx *t)
 	T_EQ(t, h->status, 200);
 	T_TRUE(t, h->body && strstr((char *)h->body, "\"have\":129"));
 	T_TRUE(t, h->body && strstr((char *)h->body, sh));
+	/* the peer's stream figures, RTOs among them, while it runs */
+	T_TRUE(t, h->body && strstr((char *)h->body, "\"stream\":{\"cwnd\":"));
+	T_TRUE(t, h->body && strstr((char *)h->body, "\"rtos\":"));
 	hx_free(h);
 
 	/* A restart: the same destination, the content seeded again. */

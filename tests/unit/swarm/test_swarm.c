@@ -330,6 +330,13 @@ static void test_seeder_leaves(struct tctx *t)
 				   client_dest_pub(seed2->d)->hash, 32) == 0)
 				inflight = ps[i].in_flight;
 		T_TRUE(t, inflight > 0);
+		/* seed2's stream to the leech, its figures while it runs */
+		n = swarm_peer_stats(seed2->sw, tn.hash, ps, 4);
+		T_EQ(t, n, 1);
+		T_TRUE(t, ps[0].has_stream);
+		T_TRUE(t, ps[0].stream.packets_sent > 0);
+		T_TRUE(t, ps[0].stream.cwnd > 0);
+		T_EQ(t, ps[0].stream.state, STREAM_OPEN);
 	}
 	swarm_free(seed2->sw);
 	seed2->sw = NULL;
