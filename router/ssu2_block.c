@@ -678,18 +678,28 @@ static struct partial *partial_get(struct ssu2_reasm *r, uint32_t msg_id,
 	return free_slot;
 }
 
+/* The whole message: the parts held, with the one that completed it
+ * (fragment last_f, not held) copied straight from the packet. */
 static struct i2np_msg *partial_finish(struct ssu2_reasm *r,
-				       struct partial *p)
+				       struct partial *p,
+				       const struct ssu2_i2np_part *last_part)
 {
-	uint8_t *buf = xmalloc(p->total ? p->total : 1);
-	struct i2np_msg *m;
+	size_t total = p->total + last_part->len;
+	struct i2np_msg *m = xzalloc(sizeof(*m));
 	size_t off = 0;
 
+	m->payload = xmalloc(total ? total : 1);
 	for (int i = 0; i <= p->last; i++) {
-		memcpy(buf + off, p->data[i], p->len[i]);
-		off += p->len[i];
+		const uint8_t *d = i == (int)last_part->frag ? last_part->data
+							      : p->data[i];
+		size_t l = i == (int)last_part->frag ? last_part->len
+						     : p->len[i];
+
+		memcpy(m->payload + off, d, l);
+		off += l;
 	}
-	m = i2np_msg_new_take(p->type, buf, p->total, 0);
+	m->len = total;
+	m->type = p->type;
 	m->msg_id = p->msg_id;
 	m->expiration_ms = (uint64_t)p->exp_s * 1000;
 	partial_drop(r, p);
@@ -726,17 +736,23 @@ int ssu2_reasm_add(struct ssu2_reasm *r, const struct ssu2_i2np_part *part,
 		p->type = part->type;
 		p->exp_s = part->exp_s;
 	}
+	if ((int)f > p->highest)
+		p->highest = (int)f;
+	if (p->have_first && p->last >= 0) {
+		int i;
+
+		for (i = 0; i <= p->last; i++)
+			if (!p->data[i] && i != (int)f)
+				break;
+		if (i > p->last) {
+			/* this part completes it: no copy of it kept */
+			*done = partial_finish(r, p, part);
+			return 0;
+		}
+	}
 	p->data[f] = xmemdup(part->data, part->len);
 	p->len[f] = (uint16_t)part->len;
 	p->total += part->len;
-	if ((int)f > p->highest)
-		p->highest = (int)f;
-	if (!p->have_first || p->last < 0)
-		return 0;
-	for (int i = 0; i <= p->last; i++)
-		if (!p->data[i])
-			return 0;
-	*done = partial_finish(r, p);
 	return 0;
 bad:
 	partial_drop(r, p);
