@@ -75,6 +75,7 @@ struct lookup {
 	size_t n_tried;
 	bool answered[NETDB_LOOKUP_MAX_ATTEMPTS];	/* search reply came */
 	uint8_t state[NETDB_LOOKUP_MAX_ATTEMPTS];	/* enum try_state */
+	uint64_t asked_ms[NETDB_LOOKUP_MAX_ATTEMPTS];	/* monotonic */
 	size_t n_answered;
 	uint64_t deadline;		/* monotonic: next step */
 	int result;			/* 1 while running */
@@ -184,6 +185,14 @@ static unsigned attempt_ms(const struct netdb *db)
 					 : NETDB_LOOKUP_ATTEMPT_MS;
 }
 
+static unsigned hedge_ms(const struct netdb *db)
+{
+	if (db->cfg.lookup_hedge_ms)
+		return db->cfg.lookup_hedge_ms;
+	return db->cfg.lookup_attempt_ms ? db->cfg.lookup_attempt_ms * 2 / 5
+					 : NETDB_LOOKUP_HEDGE_MS;
+}
+
 /* ---- floodfill profiles ---- */
 
 static void ff_note(struct netdb *db, const uint8_t ff[32],
@@ -217,6 +226,7 @@ void netdb_lookups_stats(const struct netdb *db, struct netdb_stats *out)
 	out->ff_junk = ps.events[FFPROF_JUNK];
 	out->ff_timeouts = ps.events[FFPROF_TIMEOUT];
 	out->ff_missed = ps.events[FFPROF_MISSED];
+	out->ff_answered = ps.events[FFPROF_ANSWERED];
 	out->store_verified = ps.events[FFPROF_STORE_VERIFIED];
 	out->store_lost = ps.events[FFPROF_STORE_LOST];
 }
@@ -398,19 +408,21 @@ static void lookup_score(struct netdb *db, const struct lookup *L, int r)
 			ff_note(db, L->tried[i], FFPROF_FOUND);
 			break;
 		case TRY_REPLIED:
-			/* "Not found" from a floodfill when another had it
-			 * (an exploration wants no entry). */
-			if (fresh)
+			/* "Not found" from a floodfill when another had it.
+			 * An exploration's answer proves nothing: any router
+			 * can name some (a Sybil naming only its accomplices
+			 * earned a point an exploration). */
+			if (fresh || L->explore)
 				break;
 			ff_note(db, L->tried[i],
-				found && L->kind != NETDB_LOOKUP_EXPLORE ?
-				FFPROF_MISSED : FFPROF_ANSWERED);
+				found ? FFPROF_MISSED : FFPROF_ANSWERED);
 			break;
 		case TRY_JUNK:		/* scored when it came */
 			break;
 		case TRY_ASKED:
 			/* Silent: a timeout, unless the lookup ended before
-			 * its time was up. */
+			 * its time was up (silent past the hedge while a
+			 * later one answered counts). */
 			if (r != 0 || i + 1 < L->n_tried)
 				ff_note(db, L->tried[i], FFPROF_TIMEOUT);
 			break;
@@ -443,11 +455,26 @@ static bool lookup_step(struct netdb *db, struct lookup *L)
 	    !closest_ff(db, L->key, (const uint8_t (*)[32])L->tried,
 			L->n_tried, ff))
 		return false;
+	L->asked_ms[L->n_tried] = time_mono_ms();
 	memcpy(L->tried[L->n_tried++], ff, 32);
 	(void)send_lookup(db, ff, L->key, L->kind,
 			  (const uint8_t (*)[32])L->tried, L->n_tried - 1);
-	L->deadline = time_mono_ms() + attempt_ms(db);
+	/* Silent until then: the next is asked too. */
+	L->deadline = time_mono_ms() + hedge_ms(db);
 	return true;
+}
+
+/* When the last attempt of L still open (asked, silent) is up; 0 when
+ * none is. */
+static uint64_t open_until(const struct netdb *db, const struct lookup *L)
+{
+	uint64_t end = 0;
+
+	for (size_t i = L->n_stored; i < L->n_tried; i++)
+		if (L->state[i] == TRY_ASKED &&
+		    L->asked_ms[i] + attempt_ms(db) > end)
+			end = L->asked_ms[i] + attempt_ms(db);
+	return end;
 }
 
 /* netdb_lookup_start(); explore: a random key, done at its first
@@ -929,10 +956,15 @@ static void tick_cb(void *arg)
 		struct lookup *L = keymap_get(lk->pending, due[i]);
 		if (!L || L->deadline > now)
 			continue;
-		/* Out of floodfills: "not found" when every one answered
-		 * so, a timeout when some never did. */
+		/* Out of floodfills: wait for those still silent until
+		 * their attempts are up; then "not found" when every one
+		 * answered so, a timeout when some never did. */
 		/* (A verification that could ask none: unverified.) */
-		if (!lookup_step(db, L))
+		if (lookup_step(db, L))
+			continue;
+		if (open_until(db, L) > now)
+			L->deadline = open_until(db, L);
+		else
 			lookup_finish(db, L,
 				      L->n_answered < L->n_tried - L->n_stored ||
 				      L->n_tried == L->n_stored

@@ -56,6 +56,11 @@ struct netdb;
  * floodfills, 5 s each). */
 #define NETDB_LOOKUP_ATTEMPT_MS 5000
 #define NETDB_LOOKUP_MAX_ATTEMPTS 7
+/* A floodfill silent this long: ask the next one too, while the first
+ * may still answer until its attempt is up (Java I2P's iterative search
+ * asks the next after 3 s the same way).  A reply lost on a flooded
+ * tunnel then costs this, not a whole attempt. */
+#define NETDB_LOOKUP_HEDGE_MS 2000
 #define NETDB_LOOKUP_MAX_PENDING 256
 /* Exploration: i2pd explores every 30 s with 800 / known routers random
  * keys (1..9); we start faster while the netDb is small.  A round that
@@ -128,8 +133,10 @@ struct netdb_cfg {
 	unsigned store_rate_per_min, store_burst;
 	/* No exploration or publishing timers (tests drive them). */
 	bool passive;
-	/* 0: NETDB_LOOKUP_ATTEMPT_MS and NETDB_VERIFY_DELAY_MS (tests). */
-	unsigned lookup_attempt_ms, verify_delay_ms;
+	/* 0: NETDB_LOOKUP_ATTEMPT_MS and NETDB_VERIFY_DELAY_MS (tests);
+	 * lookup_hedge_ms 0: NETDB_LOOKUP_HEDGE_MS, or 2/5 of a
+	 * lookup_attempt_ms given. */
+	unsigned lookup_attempt_ms, verify_delay_ms, lookup_hedge_ms;
 	/* A hostile floodfill, for attack test networks only
 	 * (tools/attacknet), and a Sybil's accomplices (router hashes;
 	 * borrowed for netdb_new() only). */
@@ -159,6 +166,7 @@ struct netdb_stats {
 	size_t ff_known, ff_bad;
 	uint64_t ff_bans, ff_junk, ff_timeouts;
 	uint64_t ff_missed;	/* "not found" of what a farther one had */
+	uint64_t ff_answered;	/* "not found" of a lookup (no exploration) */
 	uint64_t store_verified, store_lost;
 	/* The SQLite writer. */
 	uint64_t db_written, db_dropped, db_errors;
@@ -271,7 +279,8 @@ typedef void (*netdb_lookup_cb)(void *ctx, const uint8_t key[32],
 				int result);
 /*
  * Look key up through the floodfills closest to it, iteratively: one
- * floodfill at a time, NETDB_LOOKUP_ATTEMPT_MS each, following the
+ * floodfill at a time, NETDB_LOOKUP_ATTEMPT_MS each (the next is asked
+ * beside one silent for NETDB_LOOKUP_HEDGE_MS), following the
  * closer floodfills DatabaseSearchReplies name, up to
  * NETDB_LOOKUP_MAX_ATTEMPTS.  Replies come through an exploratory tunnel
  * when a reply path is installed, else directly; LeaseSet lookups ask for an

@@ -77,6 +77,11 @@ static void deliver(void *arg)
 	free(d);
 }
 
+/* A router whose messages are lost on the way (NULL: none), and how
+ * many were. */
+static const uint8_t *lost_to;
+static size_t n_lost;
+
 static int tsend(void *ctx, const uint8_t peer[32], struct i2np_msg *m,
 		 bool via_tunnel)
 {
@@ -85,6 +90,11 @@ static int tsend(void *ctx, const uint8_t peer[32], struct i2np_msg *m,
 
 	if (via_tunnel)
 		from->sent_via_tunnel++;
+	if (lost_to && memcmp(peer, lost_to, 32) == 0) {
+		n_lost++;
+		i2np_msg_free(m);
+		return 0;
+	}
 	for (size_t i = 0; i < net->n; i++) {
 		if (memcmp(net->nodes[i].hash, peer, 32) == 0) {
 			struct delivery *d = xzalloc(sizeof(*d));
@@ -103,7 +113,7 @@ static int tsend(void *ctx, const uint8_t peer[32], struct i2np_msg *m,
 
 /* The lookup attempt of the netDbs net_add() makes (0: the default),
  * and how its floodfills misbehave. */
-static unsigned attempt_ms;
+static unsigned attempt_ms, hedge_ms;
 static enum netdb_hostile hostile_mode;
 /* A Sybil's accomplices (with hostile_mode NETDB_HOSTILE_SYBIL). */
 static uint8_t accomplices[4][32];
@@ -123,6 +133,7 @@ static struct node *net_add(struct tctx *t, struct tnet *net, bool ff)
 				 .floodfill = ff, .passive = true,
 				 .verify_delay_ms = 50,
 				 .lookup_attempt_ms = attempt_ms,
+				 .lookup_hedge_ms = hedge_ms,
 				 .hostile = ff ? hostile_mode : NETDB_HOSTILE_NONE,
 				 .accomplices = (const uint8_t (*)[32])accomplices,
 				 .n_accomplices = n_accomplices };
@@ -1513,6 +1524,104 @@ static void test_fresh_not_missed(struct tctx *t)
 	net_free(&net);
 }
 
+/* A lookup of key (an entry of h's, or of nobody's with h NULL) from a,
+ * which knows two floodfills: the closer one's messages are lost, the
+ * farther (h, when not NULL) answers.  Its result; *ms: how long it
+ * took. */
+static int lookup_past_lost(struct tctx *t, unsigned attempt,
+			    bool has_it, uint64_t *ms)
+{
+	struct tnet net;
+	struct node *a, *f[2], *near, *far;
+	struct bbuf b = BBUF_INIT;
+	struct lres r = { 0 };
+	uint8_t key[32], rk[32];
+	uint64_t t0;
+
+	attempt_ms = attempt;
+	hedge_ms = 100;
+	net_init(&net);
+	a = net_add(t, &net, false);
+	f[0] = net_add(t, &net, true);
+	f[1] = net_add(t, &net, true);
+	teach(t, a, f[0]);
+	teach(t, a, f[1]);
+	T_OK(t, synth_ri(&b, key, NETID, "XR", time_now_ms() - 120000));
+	netdb_routing_key(key, time_now_ms(), rk);
+	near = closer(rk, f[0]->hash, f[1]->hash) ? f[0] : f[1];
+	far = near == f[0] ? f[1] : f[0];
+	if (has_it)
+		T_OK(t, netdb_add_ri(far->db, b.data, b.len, key, NULL,
+				     NULL));
+	lost_to = near->hash;
+	n_lost = 0;
+	t0 = time_mono_ms();
+	T_OK(t, netdb_lookup_start(a->db, key, NETDB_LOOKUP_RI, lookup_done,
+				   &r));
+	until_res = &r;
+	run_until(t, &net, lookup_ended);
+	*ms = time_mono_ms() - t0;
+	T_EQ(t, n_lost, 1);		/* the closer one was asked */
+	T_EQ(t, far->received[I2NP_DATABASE_LOOKUP], 1);
+	if (has_it)
+		T_TRUE(t, netdb_get_ri(a->db, key) != NULL);
+	lost_to = NULL;
+	attempt_ms = hedge_ms = 0;
+	bbuf_free(&b);
+	net_free(&net);
+	return r.result;
+}
+
+/*
+ * A lookup whose message (or answer) is lost asks the next floodfill
+ * after the hedge, not a whole attempt later: with 20 s attempts (twice
+ * the loop's guard) the farther floodfill's answer ends it.  With no
+ * answer anywhere, the lost one still has its whole attempt before the
+ * lookup ends (a timeout: it never answered).
+ */
+static void test_lookup_hedge(struct tctx *t)
+{
+	uint64_t ms;
+
+	T_OK(t, lookup_past_lost(t, 20000, true, &ms));
+	T_TRUE(t, ms < 20000);
+	T_ERR(t, lookup_past_lost(t, 600, false, &ms), ERR_TIMEOUT);
+	T_TRUE(t, ms >= 600);
+}
+
+/*
+ * A floodfill earns nothing by answering an exploration (any router can
+ * name routers: a Sybil naming only its accomplices earned a good point
+ * for each); a "not found" to a lookup still counts as answered.
+ */
+static void test_explore_earns_nothing(struct tctx *t)
+{
+	struct tnet net;
+	struct node *a, *f;
+	struct lres r = { 0 };
+	uint8_t key[32];
+
+	net_init(&net);
+	a = net_add(t, &net, false);
+	f = net_add(t, &net, true);
+	teach(t, a, f);
+	for (int i = 0; i < 3; i++) {
+		explorer = a;
+		netdb_explore_now(a->db);
+		run_until(t, &net, no_lookups_pending);
+	}
+	T_TRUE(t, f->received[I2NP_DATABASE_LOOKUP] >= 3);
+	T_EQ(t, STAT(a, ff_answered), 0);
+	rand_bytes(key, sizeof(key));
+	T_OK(t, netdb_lookup_start(a->db, key, NETDB_LOOKUP_RI, lookup_done,
+				   &r));
+	until_res = &r;
+	run_until(t, &net, lookup_ended);
+	T_ERR(t, r.result, ERR_NOT_FOUND);
+	T_EQ(t, STAT(a, ff_answered), 1);
+	net_free(&net);
+}
+
 static size_t publish_goal;
 static bool hostile_until_published(struct tnet *net)
 {
@@ -1684,5 +1793,7 @@ const struct test_case netdb_net_tests[] = {
 	{ "sybil_floodfill", test_sybil_floodfill, 0 },
 	{ "ls_store_verify", test_ls_store_verify, 0 },
 	{ "fresh_not_missed", test_fresh_not_missed, 0 },
+	{ "lookup_hedge", test_lookup_hedge, 0 },
+	{ "explore_earns_nothing", test_explore_earns_nothing, 0 },
 	{ NULL, NULL, 0 }
 };
