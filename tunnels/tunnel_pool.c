@@ -92,6 +92,8 @@ struct tunnel_mgr {
 	tunnel_ticket_fn ticket;	/* paid relaying; NULL: none */
 	void *ticket_ctx;
 	uint64_t topup_bytes;		/* bytes a ticket pays; 0: no top-ups */
+	/* tickets sent by pools since removed (in tunnel_mgr_stats) */
+	uint64_t gone_tickets, gone_topups;
 	enum peer_pay_policy pay;	/* paid or free hops */
 	unsigned max_paid;
 	struct tunnel_pool **pools;	/* pools[0]: exploratory */
@@ -388,6 +390,8 @@ void tunnel_pool_remove(struct tunnel_pool *p)
 			m->t[k++] = m->t[i];
 	}
 	m->n = k;
+	m->gone_tickets += p->st.tickets_sent;
+	m->gone_topups += p->st.topups_sent;
 	for (size_t i = 1; i < m->n_pools; i++) {
 		if (m->pools[i] == p) {
 			m->pools[i] = m->pools[--m->n_pools];
@@ -1594,6 +1598,8 @@ void tunnel_pool_stats(const struct tunnel_pool *p,
 void tunnel_mgr_stats(const struct tunnel_mgr *m, struct tunnel_pool_stats *out)
 {
 	memset(out, 0, sizeof(*out));
+	out->tickets_sent = m->gone_tickets;
+	out->topups_sent = m->gone_topups;
 	for (size_t i = 0; i < m->n_pools; i++) {
 		struct tunnel_pool_stats s;
 

@@ -229,7 +229,8 @@ void tunnel_mgr_peer_unreachable(struct tunnel_mgr *m, const uint8_t peer[32],
 				 uint64_t now_ms);
 /* An id we receive on (the transit table must not take it). */
 bool tunnel_mgr_id_in_use(const struct tunnel_mgr *m, uint32_t id);
-/* Every pool's figures, summed (in_shortened, out_shortened: any). */
+/* Every pool's figures, summed (in_shortened, out_shortened: any;
+ * tickets_sent, topups_sent: pools removed since included). */
 void tunnel_mgr_stats(const struct tunnel_mgr *m, struct tunnel_pool_stats *out);
 
 void tunnel_pool_stats(const struct tunnel_pool *p,

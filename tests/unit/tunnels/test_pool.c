@@ -923,15 +923,20 @@ static void test_long_records(struct tctx *t)
 
 /* A client pool next to the exploratory one: its own tunnels, built
  * from the client tiers, gone with the pool. */
+static size_t give_ticket(void *ctx, const uint8_t hop[32], bool inbound,
+			  uint32_t *tag, uint8_t *out, size_t outmax);
+
 static void test_client_pool(struct tctx *t)
 {
 	struct sim s;
 	struct tunnel_pool_cfg pc, cc;
 	struct tunnel_pool_stats st, all;
 	struct tunnel_pool *client;
+	uint64_t tickets;
 
 	small_pool(&pc, 1, 1);
 	sim_init(t, &s, &pc);
+	tunnel_mgr_set_ticket_fn(s.mgr, give_ticket, NULL);
 	small_pool(&cc, 2, 2);
 	cc.kind = PEER_SELECT_CLIENT;
 	cc.in_backup = 1;
@@ -949,10 +954,15 @@ static void test_client_pool(struct tctx *t)
 	T_EQ(t, all.in_ready, 3);
 	T_EQ(t, all.in_standby, 1);
 	T_EQ(t, all.out_ready, 3);
+	tunnel_pool_stats(client, &st);
+	T_TRUE(t, st.tickets_sent >= 10);	/* 5 tunnels of 2 hops */
+	tickets = all.tickets_sent;
 	tunnel_pool_remove(client);
 	tunnel_mgr_stats(s.mgr, &all);
 	T_EQ(t, all.in_ready, 1);
 	T_EQ(t, all.out_ready, 1);
+	/* the tickets a removed pool sent still count */
+	T_EQ(t, all.tickets_sent, tickets);
 	tunnel_pool_remove(tunnel_mgr_exploratory(s.mgr));	/* refused */
 	stats(&s, &st);
 	T_EQ(t, st.in_ready, 1);
