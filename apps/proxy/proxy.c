@@ -394,8 +394,13 @@ static void pump_in(struct pconn *c)
 	bool full;
 	size_t n;
 
-	if (!c->stream || c->closing || c->flush_close || c->state != PC_PIPE)
+	if (c->closing || c->state != PC_PIPE)
 		return;
+	if (!c->stream || c->flush_close) {
+		/* no stream to take it: never read into memory */
+		bufferevent_disable(c->bev, EV_READ);
+		return;
+	}
 	while (c->pre_off < c->pre.len) {
 		n = stream_write(c->stream, c->pre.data + c->pre_off,
 				 c->pre.len - c->pre_off);
@@ -538,13 +543,15 @@ static void stream_event(void *ctx, struct stream *s, unsigned ev)
 	if (c->closing || c->flush_close || c->state != PC_PIPE || !c->stream)
 		return;
 	if (ev & (STREAM_EV_RESET | STREAM_EV_FAILED)) {
+		/* Nothing the socket sends can go anywhere now: stop reading
+		 * it (its writing side may have been shut already, at the
+		 * stream's EOF), write out what is queued for it, close. */
 		stream_release(c->stream);
 		c->stream = NULL;
 		c->eof_out = true;
 		c->in_eof = true;
 		conn_shut_out(c);
-		if (!c->closing && !c->out_shut)
-			c->flush_close = true;
+		conn_flush_close(c);
 	} else if (ev & STREAM_EV_CLOSED) {
 		c->eof_out = true;
 		c->in_eof = true;
@@ -1066,8 +1073,10 @@ static void conn_read_cb(struct bufferevent *bev, void *arg)
 	struct pconn *c = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
 
-	if (c->closing || c->flush_close)
+	if (c->closing || c->flush_close) {
+		bufferevent_disable(bev, EV_READ);
 		return;
+	}
 	switch (c->state) {
 	case PC_SOCKS_GREET:
 	case PC_SOCKS_REQ:

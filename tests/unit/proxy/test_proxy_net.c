@@ -10,6 +10,8 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -1128,7 +1130,139 @@ static void test_b33_secret(struct tctx *t)
 	bbuf_free(&r);
 }
 
+/* ---- a server tunnel's stream gone while its site sends ---------------- */
+
+#define GONE_SEND_MAX (64u << 20)	/* what the site tries to send */
+#define GONE_BOUND (32u << 20)	/* socket buffers hold far less */
+
+struct gone {
+	struct evloop *el;
+	struct evloop_timer *tick;
+	struct stream *s;
+	int lis, site;
+	unsigned phase;
+	bool connected, closed;
+	size_t sent;
+	uint64_t deadline;
+};
+
+static void gone_event(void *ctx, struct stream *s, unsigned ev)
+{
+	struct gone *g = ctx;
+
+	(void)s;
+	if (ev & STREAM_EV_CONNECTED)
+		g->connected = true;
+}
+
+/* The site's side, one step a tick: accept the proxy's connection, see
+ * the request and the EOF the stream's CLOSE gave, reset the stream, then
+ * send until the proxy closes the socket or GONE_SEND_MAX went in. */
+static void gone_tick(void *arg)
+{
+	static uint8_t buf[64 * 1024];
+	struct gone *g = arg;
+	char in[16];
+	ssize_t n;
+
+	if (time_mono_ms() > g->deadline)
+		return evloop_break(g->el);
+	switch (g->phase) {
+	case 0:		/* the proxy dials the site */
+		if (g->connected &&
+		    (g->site = accept(g->lis, NULL, NULL)) >= 0) {
+			stream_write(g->s, "GET", 3);
+			stream_close(g->s);
+			g->phase = 1;
+		}
+		break;
+	case 1:		/* "GET", then EOF: the proxy shut its writing side */
+		n = recv(g->site, in, sizeof(in), MSG_DONTWAIT);
+		if (n == 0) {
+			stream_reset(g->s);
+			g->phase = 2;
+		}
+		break;
+	case 2:
+		while (g->sent < GONE_SEND_MAX) {
+			n = send(g->site, buf, sizeof(buf),
+				 MSG_DONTWAIT | MSG_NOSIGNAL);
+			if (n > 0) {
+				g->sent += (size_t)n;
+				continue;
+			}
+			if (n < 0 && (errno == EPIPE || errno == ECONNRESET))
+				g->closed = true;
+			break;
+		}
+		if (g->closed || g->sent >= GONE_SEND_MAX)
+			return evloop_break(g->el);
+		break;
+	}
+	evloop_timer_arm(g->tick, 2);
+}
+
+static void test_serve_stream_gone(struct tctx *t)
+{
+	struct gone g = { 0 };
+	struct localnet *ln;
+	struct client_net net;
+	struct addrbook *ab = addrbook_new();
+	struct proxy_cfg pc;
+	struct proxy *p;
+	struct proxy_dest *srv;
+	struct client_dest *d = client_dest_new_random();
+	struct client_stream_sink cs;
+	struct stream_signer sg;
+	struct stream_config sc;
+	struct stream_mgr *mgr;
+	struct client_rx rx = { 0 };
+	uint16_t port;
+
+	g.el = evloop_new();
+	ln = localnet_new(g.el);
+	net = localnet_client_net(ln);
+	proxy_cfg_default(&pc);
+	p = proxy_new(g.el, &net, ab, &pc);
+	g.lis = listen_any(&port);
+	T_OK(t, fcntl(g.lis, F_SETFL, O_NONBLOCK));
+	g.site = -1;
+	T_OK(t, proxy_dest_add(p, client_dest_new_random(), NULL, &srv));
+	T_OK(t, proxy_serve(p, srv, "127.0.0.1", port));
+	client_dest_signer(d, &sg);
+	stream_config_default(&sc);
+	cs.net = net;
+	cs.from = d;
+	mgr = stream_mgr_new(&sc, &sg, client_stream_sink(&cs), g.el);
+	rx.mgr = mgr;
+	T_OK(t, net.attach(net.ctx, d, &rx));
+	T_OK(t, stream_connect(mgr, proxy_dest_pub(srv), 0, 0, gone_event,
+			       &g, &g.s));
+	g.tick = evloop_timer_new(g.el, gone_tick, &g);
+	g.deadline = time_mono_ms() + IO_TIMEOUT_S * 1000;
+	evloop_timer_arm(g.tick, 0);
+	evloop_run(g.el);
+	T_EQ(t, g.phase, 2u);
+	/* the proxy closed the socket; it did not read the rest into
+	 * memory (it read all GONE_SEND_MAX before the fix) */
+	T_TRUE(t, g.closed);
+	T_TRUE(t, g.sent < GONE_BOUND);
+	stream_release(g.s);
+	if (g.site >= 0)
+		close(g.site);
+	close(g.lis);
+	evloop_timer_free(g.tick);
+	proxy_free(p);
+	net.detach(net.ctx, d);
+	stream_mgr_free(mgr);
+	client_dest_free(d);
+	addrbook_free(ab);
+	localnet_free(ln);
+	evloop_free(g.el);
+}
+
 const struct test_case proxy_net_tests[] = {
+	{ "serve_stream_gone", test_serve_stream_gone, TT_FORK },
 	{ "b33_midnight", test_b33_midnight, TT_FORK },
 	{ "b33_secret", test_b33_secret, TT_FORK },
 	{ "keep_alive", test_keep_alive, TT_FORK },
