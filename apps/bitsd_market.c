@@ -8,6 +8,7 @@
 #include "apps/api/api.h"
 #include "apps/client/dest.h"
 #include "apps/client/localnet.h"
+#include "apps/market/buy.h"
 #include "apps/market/gateway.h"
 #include "apps/market/history.h"
 #include "apps/market/keyagent.h"
@@ -55,13 +56,16 @@ struct mdest {
 };
 
 /* A /api/market call running on a worker. */
+enum market_job_kind { JOB_BLOCK, JOB_WALLET, JOB_HISTORY, JOB_RESALE };
+
 struct market_job {
 	struct bitsd_market *m;
 	struct evhttp_request *req;	/* NULL once the client went away */
-	bool wallet;			/* else: block number */
-	bool history;			/* the sales' history (wallet too) */
+	enum market_job_kind kind;
 	uint8_t (*acc)[20];		/* history: the accounts */
 	size_t nacc;
+	struct market_licence *lic;	/* resale: the licences held */
+	size_t nlic;
 	int err;
 	const char *why;
 	json_t *out;
@@ -105,6 +109,8 @@ struct bitsd_market {
 	struct market_buyer *buyer;
 	struct mdest bud;
 	struct market_reseller *reseller;	/* on the buyer's destination */
+	bool resale_relayer;		/* its steps can be relayed */
+	struct u256 resale_fee;		/* the relayer's fee a step */
 	struct evhttp_request *resale_req;	/* the resale step's caller */
 	/* streams for other parts (bitsd_market_streams) */
 	struct mdest other;
@@ -430,17 +436,108 @@ static int client_start(struct bitsd_market *m)
 
 /* ---- /api/market ---- */
 
+static json_t *hex_json(const uint8_t *p, size_t n)
+{
+	char hex[2 * 64 + 1];
+
+	if (n > 64 || hex_encode(hex, sizeof(hex), p, n) != 0)
+		return json_null();
+	return json_string(hex);
+}
+
+static json_t *addr_json(const uint8_t a[20])
+{
+	char s[43] = "0x";
+
+	if (hex_encode(s + 2, sizeof(s) - 2, a, 20) != 0)
+		return json_null();
+	return json_string(s);
+}
+
+/* ownerOf(token_id): the answer's word is an address (its last 20
+ * bytes). */
+static int owner_of(struct chain_client *cc, const struct chain_deploy *dep,
+		    const struct u256 *token_id, uint8_t owner[20])
+{
+	struct bbuf b = BBUF_INIT, ret = BBUF_INIT;
+	int r;
+
+	license_owner_of_call(&b, token_id);
+	r = chain_call(cc, NULL, dep->license_registry, b.data, b.len, &ret);
+	bbuf_free(&b);
+	if (r == 0 && ret.len != 32)
+		r = ERR_FORMAT;
+	if (r == 0)
+		memcpy(owner, ret.data + 12, 20);
+	bbuf_free(&ret);
+	return r;
+}
+
+/* GET /api/market/resale: each licence of the key library as the chain
+ * has it now: still held by its holder address, its standing listing
+ * (askPrice, 0: none), what the registry owes the holder (a sale's share
+ * until paid out). */
+static int resale_status(struct market_job *j)
+{
+	struct bitsd_market *m = j->m;
+	json_t *a = json_array();
+	char num[80];
+	int r = 0;
+
+	for (size_t i = 0; i < j->nlic && r == 0; i++) {
+		const struct market_licence *l = &j->lic[i];
+		struct bbuf ac = BBUF_INIT, oc = BBUF_INIT;
+		struct u256 ask, owed;
+		uint8_t owner[20];
+		json_t *o;
+
+		if ((r = owner_of(m->cc, &m->dep, &l->token_id, owner)) != 0)
+			break;
+		market_ask_price_call(&ac, &l->token_id);
+		license_owed_call(&oc, l->holder);
+		r = chain_call_u256(m->cc, m->dep.license_registry, ac.data,
+				    ac.len, &ask);
+		if (r == 0)
+			r = chain_call_u256(m->cc, m->dep.license_registry,
+					    oc.data, oc.len, &owed);
+		bbuf_free(&ac);
+		bbuf_free(&oc);
+		if (r != 0)
+			break;
+		o = market_licence_json(l);
+		json_object_set_new(o, "owner", addr_json(owner));
+		json_object_set_new(o, "held", json_boolean(
+			!memcmp(owner, l->holder, 20)));
+		json_object_set_new(o, "ask", json_string(
+			u256_format_dec(&ask, num, sizeof(num))));
+		json_object_set_new(o, "owed", json_string(
+			u256_format_dec(&owed, num, sizeof(num))));
+		json_array_append_new(a, o);
+	}
+	if (r != 0) {
+		json_decref(a);
+		return r;
+	}
+	j->out = json_pack("{sb ss so}", "relayer", m->resale_relayer,
+			   "relayer_fee", u256_format_dec(&m->resale_fee, num,
+							  sizeof(num)),
+			   "licences", a);
+	return 0;
+}
+
 static void job_run(void *arg)
 {
 	struct market_job *j = arg;
 	struct bitsd_market *m = j->m;
 
-	if (j->history) {
+	if (j->kind == JOB_RESALE) {
+		j->err = resale_status(j);
+	} else if (j->kind == JOB_HISTORY) {
 		j->err = market_history_json(m->cc, &m->dep,
 					     (const uint8_t (*)[20])j->acc,
 					     j->nacc, MARKET_HISTORY_BLOCKS,
 					     &j->out);
-	} else if (j->wallet) {
+	} else if (j->kind == JOB_WALLET) {
 		struct market_wallet_query q = { 0 };
 
 		q.accounts = (const uint8_t (*)[20])m->accounts;
@@ -485,11 +582,12 @@ static void job_done(void *arg)
 	json_decref(j->out);
 	j->m->job = NULL;
 	free(j->acc);
+	free(j->lic);
 	free(j);
 }
 
 static void start_job(struct bitsd_market *m, struct evhttp_request *req,
-		      bool wallet, bool history)
+		      enum market_job_kind kind)
 {
 	struct market_job *j;
 
@@ -498,7 +596,7 @@ static void start_job(struct bitsd_market *m, struct evhttp_request *req,
 				"market.gateways or run market.gateway");
 		return;
 	}
-	if (wallet && !m->have_dep) {
+	if (kind != JOB_BLOCK && !m->have_dep) {
 		api_reply_error(req, 503, "no contracts: set market.deploy");
 		return;
 	}
@@ -510,10 +608,10 @@ static void start_job(struct bitsd_market *m, struct evhttp_request *req,
 	j = xzalloc(sizeof(*j));
 	j->m = m;
 	j->req = req;
-	j->wallet = wallet;
-	j->history = history;
-	if (history) {	/* market.accounts, the paying wallet and the
-			 * holders of the licences bought here (resales) */
+	j->kind = kind;
+	/* history: market.accounts, the paying wallet and the holders of
+	 * the licences bought here (resales) */
+	if (kind == JOB_HISTORY) {
 		size_t nlib = m->lib ? market_library_count(m->lib) : 0;
 
 		j->acc = xmalloc((m->naccounts + 1 + nlib) * 20);
@@ -526,28 +624,19 @@ static void start_job(struct bitsd_market *m, struct evhttp_request *req,
 			memcpy(j->acc[j->nacc++],
 			       market_library_at(m->lib, i)->holder, 20);
 	}
+	if (kind == JOB_RESALE) {	/* the licences minted to us */
+		size_t nlib = market_library_count(m->lib);
+
+		j->lic = xmalloc((nlib ? nlib : 1) * sizeof(*j->lic));
+		for (size_t i = 0; i < nlib; i++)
+			if (market_library_at(m->lib, i)->has_token)
+				j->lic[j->nlic++] = *market_library_at(m->lib,
+								       i);
+	}
 	m->job = j;
 	evhttp_connection_set_closecb(evhttp_request_get_connection(req),
 				      job_closed, j);
 	worker_submit(m->wp, (struct work){ job_run, job_done, j });
-}
-
-static json_t *hex_json(const uint8_t *p, size_t n)
-{
-	char hex[2 * 64 + 1];
-
-	if (n > 64 || hex_encode(hex, sizeof(hex), p, n) != 0)
-		return json_null();
-	return json_string(hex);
-}
-
-static json_t *addr_json(const uint8_t a[20])
-{
-	char s[43] = "0x";
-
-	if (hex_encode(s + 2, sizeof(s) - 2, a, 20) != 0)
-		return json_null();
-	return json_string(s);
 }
 
 static json_t *status_json(struct bitsd_market *m)
@@ -882,11 +971,16 @@ static void on_request(void *ctx, struct evhttp_request *req,
 		api_reply_json(req, 200, o);
 		json_decref(o);
 	} else if (!strcmp(rest, "/wallet")) {
-		start_job(m, req, true, false);
+		start_job(m, req, JOB_WALLET);
 	} else if (!strcmp(rest, "/history")) {
-		start_job(m, req, true, true);
+		start_job(m, req, JOB_HISTORY);
+	} else if (!strcmp(rest, "/resale")) {
+		if (m->lib)
+			start_job(m, req, JOB_RESALE);
+		else
+			api_reply_error(req, 503, "no key library");
 	} else if (!strcmp(rest, "/block")) {
-		start_job(m, req, false, false);
+		start_job(m, req, JOB_BLOCK);
 	} else if (!strcmp(rest, "/keys")) {
 		o = m->lib ? market_library_json(m->lib) : NULL;
 		if (o)
@@ -954,6 +1048,8 @@ static int buyer_start(struct bitsd_market *m, const struct conf *cfg)
 		sc.has_relayer = bc.has_relayer;
 		memcpy(sc.relayer, bc.relayer, 32);
 		sc.relayer_fee = bc.relayer_fee;
+		m->resale_relayer = bc.has_relayer;
+		m->resale_fee = bc.relayer_fee;
 		sc.has_payee = market_buyer_payer(m->buyer, sc.payee);
 		m->reseller = market_reseller_new(&sc, m->rpc, m->bud.mgr,
 						  &m->net, m->wp, m->el,

@@ -1,52 +1,70 @@
 #!/bin/sh
-# The console with the market on (apps/bitsd_console, apps/bitsd_market):
-# one bitsd with the feed, the swarm, a chain RPC gateway on an anvil the
-# test starts (contracts deployed), the key agent and a wallet that pays
-# in tokens.
-#  - in Chromium (console-market.mjs publish): an audio file is published
-#    through the Publish page for 1 USDC with a 5 % royalty; the page
-#    shows the chain registration (LicenseRegistry.publish sent from the
-#    router's wallet, apps/market/register.h) with its licence index, and
-#    the card carries that index, the registry and our key agent; the
-#    chain has the content at that index with the wallet as its creator,
-#    the price, the royalty, the agent's address and keyCommitment =
-#    keccak256(K ‖ contentHash) for the key in the creator's key book;
-#  - the agent's key file (DATADIR/market-agent.keys) has the key, and
-#    the agent holds it after a restart; the creator's key book is
-#    removed, so this router has to buy it like any viewer;
-#  - in Chromium (console-market.mjs buy): the wallet shows the payer's and the
-#    creator's balances as anvil has them, to the wei, and no licence; the
-#    player offers "Buy a licence for 1 USDC" (and a key field); the
-#    purchase is paid on chain and shows its steps while the test mines
-#    blocks; the wallet then shows the creator's earnings (the router's
-#    wallet: LicenseRegistry.owed) as the chain has them, and over time
+# The console with the market on (apps/bitsd_console, apps/bitsd_market),
+# issue 15's story end to end in Chromium: a creator publishes a video; on
+# another router a viewer finds it in the feed, buys it, and it plays; the
+# wallet shows the purchase and the creator's earnings; the viewer then
+# resells the licence from the Resale page.  Two bitsd with zero-hop
+# tunnels (so the tunnels are up at once) and an anvil the test starts
+# with the contracts deployed:
+#  - b1, the creator's router: feed, swarm, a chain RPC gateway on the
+#    anvil, the key agent, the relayer (anvil's account 1) and the
+#    creator's wallet; the floodfill;
+#  - b2, the viewer's router: feed, swarm, the chain through b1's gateway
+#    over the overlay, a wallet that pays in tokens (anvil's account 0),
+#    b1's relayer for its resale steps.
+# Checks:
+#  - in Chromium on b1 (console-market.mjs publish): a WebM video that
+#    Chromium records from a canvas is published through the Publish page
+#    for 1 USDC with a 5 % royalty; the page shows the chain registration
+#    (LicenseRegistry.publish from the router's wallet,
+#    apps/market/register.h) with its licence index; the card carries that
+#    index, the registry and b1's key agent; the chain has the content at
+#    that index with the wallet as its creator, the price, the royalty,
+#    the agent's address and keyCommitment = keccak256(K ‖ contentHash);
+#  - the agent's key file (DATADIR/market-agent.keys, 0600) has the key,
+#    and the agent holds it after a restart;
+#  - in Chromium on b2 (console-market.mjs buy): the wallet shows the
+#    payer's and the creator's balances as anvil has them, to the wei,
+#    and no licence; the feed's search finds the card (it comes by
+#    gossip); the player offers "Buy a licence for 1 USDC", the purchase
+#    is paid on chain, confirmed (the test mines blocks) and the key comes
+#    from b1's agent over tunnels; the video plays (its time advances)
+#    fetched from b1; the wallet lists the licence with its key and the
+#    creator's earnings as LicenseRegistry.owed has them, and over time
 #    (/api/market/history: the sale's event, its block time and its split
-#    checked against the chain to the wei).  The key's delivery by
-#    the agent over tunnels is test_market_buy's (four routers).
-# 127.0.0.94, ports 28970 (API on 127.0.0.1), 28971, 28972 (swarm); anvil
-# on a free port.
+#    checked against the chain to the wei);
+#  - the Resale page on b2, by keyboard: the licence listed at a price
+#    (askPrice on chain), the listing cancelled and listed again; a buyer
+#    (anvil's account 2) takes it on chain; the page shows it sold and
+#    owed the seller's share, and takes the payout (to the wallet, less
+#    the relayer's fee); the chain agrees to the wei.
+# 127.0.0.94 (b1) and 127.0.0.95 (b2), ports 28970/28974 (APIs, on
+# 127.0.0.1), 28971/28973 (NTCP2), 28972/28975 (swarm, on 127.0.0.1);
+# anvil on a free port.
 set -u
 . "${top_srcdir:-.}/tests/integration/chain-lib.sh"
-. "$top_srcdir/tests/integration/i2pd-lib.sh"	# wait_log
+. "$top_srcdir/tests/integration/i2pd-lib.sh"	# wait_log, ri_b64hash
+. "$top_srcdir/tests/integration/ntcp2-lib.sh"	# seed_ri
 . "$top_srcdir/tests/integration/console-lib.sh"
 NAME=test_console_market
 BITSD=$top_builddir/apps/bitsd
 W=$(mktemp -d "${TMPDIR:-/tmp}/bits-console-market.XXXXXX")
-PID= MINER=
+P1= P2= MINER=
 cleanup() {
 	[ -n "$MINER" ] && kill "$MINER" 2>/dev/null
-	if [ -n "$PID" ]; then kill "$PID" 2>/dev/null; wait "$PID" 2>/dev/null; fi
+	for p in $P1 $P2; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
 	stop_anvil
 	[ "$FAIL" = 0 ] && [ -z "${KEEP_WORK:-}" ] && rm -rf "$W" || echo "kept $W"
 }
 trap cleanup EXIT INT TERM
 finish() { result $NAME; exit $?; }
-API=28970
+API1=28970 API2=28974
 CREATOR_KEY=0x$(printf 'd4%.0s' $(seq 32))
 AGENT_KEY=$(printf 'a1%.0s' $(seq 32))
-# anvil's account 0 pays (it has ETH for gas)
+# anvil's account 0 pays (it has ETH for gas), account 1 relays
 PAYER_KEY=ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80
-PRICE=1000000
+RELAYER_KEY=59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d
+PRICE=1000000 FEE=2500 ASK=3000000
 
 if ! "$top_srcdir/tools/browser-deps" >"$W/deps.log" 2>&1; then
 	bad "tools/browser-deps failed: $(tail -n 3 "$W/deps.log")"; finish
@@ -59,39 +77,67 @@ TOKEN=$(jget "$D" token) REG=$(jget "$D" licenseRegistry)
 CREATOR=$("$CAST" wallet address --private-key "$CREATOR_KEY")
 PAYER=$("$CAST" wallet address --private-key "0x$PAYER_KEY")
 AGENT=$("$CAST" wallet address --private-key "0x$AGENT_KEY")
+RELAYER=$("$CAST" wallet address --private-key "0x$RELAYER_KEY")
 send() { "$CAST" send --rpc-url "$RPC" "$@" >>"$W/cast.log" 2>&1; }
 "$CAST" rpc --rpc-url "$RPC" anvil_setBalance "$CREATOR" 0x8ac7230489e80000 >/dev/null
 send --private-key "$CREATOR_KEY" "$TOKEN" 'mint(address,uint256)' "$PAYER" 10000000 ||
 	{ bad "mint to the payer (see $W/cast.log)"; finish; }
+printf '%s\n' "${CREATOR_KEY#0x}" >"$W/creator.key"
 printf '%s\n' "$PAYER_KEY" >"$W/payer.key"
-printf '%s\n' "$AGENT_KEY" >"$W/agent.key"
-chmod 600 "$W/payer.key" "$W/agent.key"
-mkdir -p "$W/d"
-cp "$W/agent.key" "$W/d/market-agent.key"
-console_wav "$W/tone.wav"
+printf '%s\n' "$RELAYER_KEY" >"$W/relayer.key"
+chmod 600 "$W"/*.key
+# two routers that know each other, with zero-hop tunnels
+for n in 1 2; do
+	mkdir -p "$W/b$n"
+	"$BITSD" --datadir "$W/b$n" --host 127.0.0.$((93 + n)) --port $((28969 + 2 * n)) \
+		--netid 77 --init >"$W/b$n/init.log" 2>&1 || { bad "bitsd --init $n"; finish; }
+	cat >"$W/b$n/bits.conf" <<CONF
+[exploratory]
+inbound.length = 0
+outbound.length = 0
+[tunnels]
+same-subnet = true
+[sam]
+hops = 0
+CONF
+done
+seed_ri "$W/b1/router.info" "$W/b2" && seed_ri "$W/b2/router.info" "$W/b1"
+printf '%s\n' "$AGENT_KEY" >"$W/b1/market-agent.key"
+chmod 600 "$W/b1/market-agent.key"
 
-start() {
-	: >"$W/log"
-	"$BITSD" --datadir "$W/d" --netid 77 --host 127.0.0.94 --port 28971 \
-		--api-port $API --feed --swarm --swarm.http-port 28972 \
+start1() {
+	: >"$W/log1"
+	"$BITSD" --datadir "$W/b1" --netid 77 --host 127.0.0.94 --port 28971 \
+		--api-port $API1 --floodfill --feed --feed.round 5 --swarm --swarm.http-port 28972 \
 		--loglevel info --market.gateway --market.gateway.rpc "$RPC" \
-		--market.deploy "$D" --market.agent \
-		--market.wallet.key "$W/payer.key" --market.accounts "$PAYER,$CREATOR" \
-		>"$W/log" 2>&1 &
-	PID=$!
-	wait_log "$W/log" "market: gateway on, agent on" 120 && [ -s "$W/d/market-agent.b32" ] &&
-		wait_log "$W/log" "console on" 60 ||
-		{ bad "bitsd did not start its market and console (see log)"; tail -n 20 "$W/log"; finish; }
+		--market.deploy "$D" --market.agent --market.wallet.key "$W/creator.key" \
+		--market.accounts "$CREATOR" --market.relayer.key "$W/relayer.key" \
+		--market.relayer.min-fee 1000 >"$W/log1" 2>&1 &
+	P1=$!
+	wait_log "$W/log1" "market: gateway on, agent on, relayer on" 120 &&
+		[ -s "$W/b1/market-agent.b32" ] && wait_log "$W/log1" "console on" 60 ||
+		{ bad "b1 did not start its market and console (see log1)"; tail -n 20 "$W/log1"; finish; }
 }
+start2() {
+	"$BITSD" --datadir "$W/b2" --netid 77 --host 127.0.0.95 --port 28973 \
+		--api-port $API2 --feed --feed.round 5 --swarm --swarm.http-port 28975 \
+		--loglevel info --market.gateways "$(tr -d '\n' <"$W/b1/market-gateway.b32")" \
+		--market.deploy "$D" --market.wallet.key "$W/payer.key" \
+		--market.accounts "$PAYER,$CREATOR" \
+		--market.buy.relayer "$(tr -d '\n' <"$W/b1/market-relayer.b32")" \
+		--market.buy.relayer-fee $FEE >"$W/log2" 2>&1 &
+	P2=$!
+}
+# stop PID NAME: SIGTERM, a bounded wait, a clean exit
 stop() {
-	kill -TERM "$PID"; i=0
-	while kill -0 "$PID" 2>/dev/null && [ $i -lt 120 ]; do sleep 0.25; i=$((i + 1)); done
-	if ! kill -0 "$PID" 2>/dev/null && wait "$PID"; then ok "bitsd stopped cleanly"
-	else bad "bitsd did not stop cleanly"; fi
-	PID=""
+	kill -TERM "$1"; i=0
+	while kill -0 "$1" 2>/dev/null && [ $i -lt 120 ]; do sleep 0.25; i=$((i + 1)); done
+	if ! kill -0 "$1" 2>/dev/null && wait "$1"; then ok "$2 stopped cleanly"
+	else bad "$2 did not stop cleanly"; fi
 }
 
 PW="$top_srcdir/tools/browser/node_modules/playwright-core"
+MJS=$top_srcdir/tests/integration/console-market.mjs
 # cget FILE a.b.c: a member of the card JSON
 cget() {
 	python3 -c 'import json,sys
@@ -99,23 +145,24 @@ v = json.load(open(sys.argv[1]))
 for k in sys.argv[2].split("."): v = v[int(k)] if isinstance(v, list) else v[k]
 print(v)' "$1" "$2"
 }
-api_get() {
-	curl -sf -H "Authorization: Bearer $(cat "$W/d/api.token")" "http://127.0.0.1:$API$1"
+api_get() { # PORT DATADIR PATH
+	curl -sf -H "Authorization: Bearer $(cat "$2/api.token")" "http://127.0.0.1:$1$3"
 }
-start
-AG=$(tr -d '\n' <"$W/d/market-agent.b32")
+start1
+AG=$(tr -d '\n' <"$W/b1/market-agent.b32")
 NEXT=$(( $(ccall "$REG" 'contentCount()(uint256)') + 1 ))
-# the creator publishes through the Publish page: registered on chain
-if PLAYWRIGHT_CORE=$PW node "$top_srcdir/tests/integration/console-market.mjs" publish \
-	http://127.0.0.1:$API "$(cat "$W/d/api.token")" "$W/tone.wav" "$W/published"; then
-	ok "a paid file published and registered on chain through the Publish page"
+# the creator publishes a video through the Publish page: registered on chain
+if PLAYWRIGHT_CORE=$PW node "$MJS" publish http://127.0.0.1:$API1 "$(cat "$W/b1/api.token")" \
+	"$W/published"; then
+	ok "a paid video published and registered on chain through b1's Publish page"
 else
-	bad "publishing a paid file through the Publish page"; finish
+	bad "publishing a paid video through the Publish page"; finish
 fi
 read -r N CARD <"$W/published"
 check "the page's licence index is the registry's next" "$NEXT" "$N"
-api_get "/api/feed/card/$CARD" >"$W/card.json" || { bad "no card $CARD in the feed"; finish; }
+api_get $API1 "$W/b1" "/api/feed/card/$CARD" >"$W/card.json" || { bad "no card $CARD in the feed"; finish; }
 H=0x$(cget "$W/card.json" card.contentHash) KC=0x$(cget "$W/card.json" card.keyCommitment)
+check "the card is a video" "video/webm" "$(cget "$W/card.json" card.mime)"
 check "the card names licence $N" "$N" "$(cget "$W/card.json" card.licence.index)"
 check "the card names the registry" "$(lc "$REG")" "$(lc "$(cget "$W/card.json" card.licence.contract)")"
 check "the card names our key agent" "$AG" "$(cget "$W/card.json" card.keyAgent)"
@@ -123,45 +170,73 @@ check "the chain has the content at index $N" "$N" "$(ccall "$REG" 'indexOf(byte
 "$CAST" call --rpc-url "$RPC" "$REG" \
 	'content(uint256)((address,uint64,uint16,uint16,address,uint96,bytes32))' "$N" >"$W/content.txt"
 check "on chain: creator (the wallet), serial, royalty, agent fee, agent, price, keyCommitment" \
-	"($PAYER, 0, 500, 0, $AGENT, $PRICE [1e6], $KC)" "$(cat "$W/content.txt")"
-K=$(awk -v h="${H#0x}" '$1 == h { print $2 }' "$W/d/console/keys")
+	"($CREATOR, 0, 500, 0, $AGENT, $PRICE [1e6], $KC)" "$(cat "$W/content.txt")"
+K=$(awk -v h="${H#0x}" '$1 == h { print $2 }' "$W/b1/console/keys")
 check "keyCommitment is keccak256(K ‖ contentHash) of the creator's key" "$KC" "$("$CAST" keccak "0x$K${H#0x}")"
-stop
-check "the agent's key file has the licence's key" "$N $K" "$(cat "$W/d/market-agent.keys" 2>/dev/null)"
-check "the agent's key file is 0600" "600" "$(stat -c %a "$W/d/market-agent.keys" 2>/dev/null)"
-# this router forgets the creator's key, as a viewer
-rm -f "$W/d/console/keys"
-start
+stop "$P1" "b1"; P1=
+check "the agent's key file has the licence's key" "$N $K" "$(cat "$W/b1/market-agent.keys" 2>/dev/null)"
+check "the agent's key file is 0600" "600" "$(stat -c %a "$W/b1/market-agent.keys" 2>/dev/null)"
+start1
+start2
 check "after a restart the agent holds the key" "1" \
-	"$(api_get /api/market | python3 -c 'import json,sys; print(json.load(sys.stdin)["agent_contents"])')"
+	"$(api_get $API1 "$W/b1" /api/market | python3 -c 'import json,sys; print(json.load(sys.stdin)["agent_contents"])')"
+wait_log "$W/log2" "console on" 120 || { bad "b2: no console"; tail -n 20 "$W/log2"; finish; }
+# b1 and b2 gossip with each other (each takes only its peers' items)
+peer() { # N M: router n takes router m as feed peer
+	python3 - "$(cat "$W/b$1/api.token")" $2 "$(tr -d '\n' <"$W/b$3/feed.b32")" <<'PY'
+import sys, json, http.client
+c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[2]), timeout=60)
+c.request("POST", "/api/feed/peers", json.dumps({"peer": sys.argv[3]}),
+          {"Authorization": "Bearer " + sys.argv[1], "Content-Type": "application/json"})
+r = c.getresponse(); r.read(); sys.exit(0 if r.status == 200 else 1)
+PY
+}
+peer 2 $API2 1 && peer 1 $API1 2 && ok "b1 and b2 are feed peers" || bad "feed peers b1, b2"
 BAL_PAYER=$("$CAST" balance "$PAYER" --rpc-url "$RPC")
 BAL_CREATOR=$("$CAST" balance "$CREATOR" --rpc-url "$RPC")
+RO0=$(ccall "$REG" 'owed(address)(uint256)' "$RELAYER")
 # blocks for the confirmations the agent asks, while the browser buys
 ( while :; do "$CAST" rpc --rpc-url "$RPC" anvil_mine 1 >/dev/null 2>&1; sleep 1; done ) &
 MINER=$!
-if PLAYWRIGHT_CORE="$top_srcdir/tools/browser/node_modules/playwright-core" \
-	node "$top_srcdir/tests/integration/console-market.mjs" buy http://127.0.0.1:$API \
-	"$(cat "$W/d/api.token")" "$CARD" "$PAYER" "$BAL_PAYER" "$CREATOR" "$BAL_CREATOR" \
-	"$W/owed"; then
-	ok "the wallet and a purchase in Chromium"
+if PLAYWRIGHT_CORE=$PW CAST=$CAST RPC=$RPC TOKEN=$TOKEN REG=$REG MINTER_KEY=$CREATOR_KEY \
+	node "$MJS" buy http://127.0.0.1:$API2 "$(cat "$W/b2/api.token")" "$CARD" "$PAYER" "$BAL_PAYER" \
+	"$CREATOR" "$BAL_CREATOR" "$ASK" "$W/out"; then
+	ok "b2's console: the card found in the feed, bought, played, in the wallet, resold"
 else
-	bad "the wallet and a purchase in Chromium"
+	bad "b2's console in Chromium"
 fi
 kill "$MINER"; MINER=
-OWED=$(ccall "$REG" 'owed(address)(uint256)' "$PAYER")
-check "the creator (the wallet) is owed what the wallet page showed" "$OWED" "$(cat "$W/owed" 2>/dev/null)"
+OWED=$(ccall "$REG" 'owed(address)(uint256)' "$CREATOR")
+ROY=$((ASK * 500 / 10000))
+check "the creator's earnings the wallet page showed were the chain's" "$((OWED - ROY))" \
+	"$(sed -n 's/^owed //p' "$W/out" 2>/dev/null)"
 # the earnings over time: the sale's event, its block time, the split
 i=0
-until api_get /api/market/history >"$W/history.json" || [ $i -gt 20 ]; do i=$((i + 1)); sleep 0.5; done
-FEE=$(ccall "$REG" 'protocolFeeBps()(uint16)')
+until api_get $API2 "$W/b2" /api/market/history >"$W/history.json" || [ $i -gt 20 ]; do i=$((i + 1)); sleep 0.5; done
+FEE_BPS=$(ccall "$REG" 'protocolFeeBps()(uint16)')
 SALE_BLOCK=$(cget "$W/history.json" sales.0.block 2>/dev/null)
-check "one sale in the history" "1" "$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["sales"]))' "$W/history.json" 2>&1)"
-check "the history's total is what the chain owes, to the wei" "$OWED" "$(cget "$W/history.json" total 2>&1)"
-check "the sale earned the price less the protocol fee ($FEE bps)" "$((PRICE - PRICE * FEE / 10000))" \
-	"$(cget "$W/history.json" sales.0.amount 2>&1)"
+check "the sale and the resale in b2's history" "sale resale" \
+	"$(python3 -c 'import json,sys; print(" ".join(s["kind"] for s in json.load(open(sys.argv[1]))["sales"]))' "$W/history.json" 2>&1)"
+check "the sale earned the creator the price less the protocol fee ($FEE_BPS bps)" \
+	"$((PRICE - PRICE * FEE_BPS / 10000))" "$(cget "$W/history.json" sales.0.amount 2>&1)"
 check "the sale's time is its block's" "$("$CAST" block --rpc-url "$RPC" "$SALE_BLOCK" -f timestamp 2>&1)" \
 	"$(cget "$W/history.json" sales.0.t 2>&1)"
 check "the sale is of licence $N" "$N" "$(cget "$W/history.json" sales.0.index 2>&1)"
-stop
-grep -qE 'AddressSanitizer|runtime error' "$W/log" && bad "sanitizer report" || ok "no sanitizer report"
+# the resale: the seller's share less the listing's relayer fee, paid
+# out to the wallet less the payout's relayer fee
+SHARE=$((ASK - ASK * FEE_BPS / 10000 - ROY - FEE))
+HOLDER=$(sed -n 's/^holder //p' "$W/out" 2>/dev/null)
+check "the history's resale: the creator's royalty and the seller's share" "$((ROY + SHARE))" \
+	"$(cget "$W/history.json" sales.1.amount 2>&1)"
+check "the history's total is what the chain owes the creator, plus the seller's share" \
+	"$((OWED + SHARE))" "$(cget "$W/history.json" total 2>&1)"
+check "the page's payout: the seller's share less the relayer's fee" "$((SHARE - FEE))" \
+	"$(sed -n 's/^payout //p' "$W/out" 2>/dev/null)"
+check "the registry owes the seller nothing after the payout" 0 "$(ccall "$REG" 'owed(address)(uint256)' "$HOLDER")"
+check "the relayer owed the listing's fee" "$((RO0 + FEE))" "$(ccall "$REG" 'owed(address)(uint256)' "$RELAYER")"
+check "the seller's address still has no ETH" 0 "$("$CAST" balance "$HOLDER" --rpc-url "$RPC")"
+stop "$P2" "b2"; P2=
+stop "$P1" "b1"; P1=
+grep -qE 'AddressSanitizer|LeakSanitizer|runtime error' "$W/log1" "$W/log2" && bad "sanitizer report" ||
+	ok "no sanitizer report"
 finish

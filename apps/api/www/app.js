@@ -673,6 +673,107 @@ async function showWallet() {
   $('wallet-state').classList.toggle('err', !!msg && !/not configured/.test(msg));
 }
 
+// ---- Resale: GET /api/market/resale (each licence as the chain has it),
+// POST /api/market/resale (list, cancel, payout through the relayer) ----
+const resale = { rows: new Map(), busy: false };
+
+function resaleRow(x) {
+  const id = 'rs-' + x.content_hash.slice(0, 16);
+  const price = el('input', { id: id + '-price', type: 'text', inputmode: 'numeric', autocomplete: 'off',
+    size: '14', pattern: '[0-9]+', required: '' });
+  const list = el('button', { type: 'submit' }, 'List for sale');
+  const form = el('form', { class: 'filters' },
+    el('label', { for: id + '-price' }, 'Price for licence #' + x.index + ' (token base units)'), price, list);
+  const cancel = el('button', { type: 'button' }, 'Cancel the listing');
+  const payout = el('button', { type: 'button' }, 'Take the payout');
+  const r = {
+    box: el('article', { class: 'card', 'aria-labelledby': id + '-h' },
+      el('h2', { id: id + '-h' }, 'Licence #' + x.index),
+      el('p', { class: 'meta' }, el('code', {}, x.content_hash.slice(0, 16) + '…'), ' · token ' + x.token_id +
+        ' · you paid ' + x.price + ' token units'),
+      el('p', { id: id + '-st', class: 'rs-st', role: 'status' }), form,
+      el('div', { class: 'acts' }, cancel, payout),
+      el('p', { id: id + '-out', class: 'rs-out', 'aria-live': 'polite' })),
+    st: null, out: null, form, price, list, cancel, payout, x };
+  r.st = r.box.querySelector('.rs-st');
+  r.out = r.box.querySelector('.rs-out');
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const p = price.value.trim();
+    if (!/^[1-9][0-9]*$/.test(p)) { r.out.textContent = 'A price is a whole number of token base units, above 0.'; return; }
+    resaleStep(r, { action: 'list', price: p }, 'Listing it for ' + p);
+  });
+  cancel.addEventListener('click', () => resaleStep(r, { action: 'cancel' }, 'Cancelling the listing'));
+  payout.addEventListener('click', () => resaleStep(r, { action: 'payout' }, 'Paying out'));
+  return r;
+}
+
+function resaleShow(r, x, relayer, fee) {
+  r.x = x;
+  const owed = BigInt(x.owed || '0'), listed = x.ask && x.ask !== '0';
+  let t;
+  if (!x.held) t = 'Sold: the licence now belongs to ' + x.owner + '. Your key still plays it here.';
+  else if (listed) t = 'Listed for sale at ' + x.ask + ' token units.';
+  else t = 'Yours, not for sale.';
+  if (owed > 0n) t += ' Owed to you: ' + owed + ' token units.';
+  else if (!x.held) t += ' Nothing more owed to you.';
+  r.st.textContent = t;
+  r.form.hidden = !x.held || listed;
+  r.cancel.hidden = !x.held || !listed;
+  r.payout.hidden = owed === 0n;
+  const payable = owed > BigInt(fee || '0');
+  for (const b of [r.list, r.cancel, r.payout]) b.disabled = resale.busy || !relayer;
+  if (!payable) r.payout.disabled = true;
+  r.payout.textContent = 'Take the payout' + (payable ? ' (' + (owed - BigInt(fee || '0')) + ' after the relayer\u2019s ' +
+    (fee || '0') + ')' : '');
+}
+
+let resaleLast = null;
+
+async function showResale() {
+  let j;
+  try { j = await api('/api/market/resale'); } catch (e) {
+    if (/under way/.test(e.message)) return;	// another chain call: the next tick
+    $('resale-state').textContent = /Not Found|no such market call/.test(e.message) ?
+      'Market not configured on this router: nothing to resell (market.* keys in its config).' :
+      'The market did not answer: ' + e.message;
+    $('resale-state').classList.toggle('err', !/not configured/.test($('resale-state').textContent));
+    return;
+  }
+  resaleLast = j;
+  const box = $('resale-list');
+  for (const x of j.licences) {
+    let r = resale.rows.get(x.content_hash);
+    if (!r) { r = resaleRow(x); resale.rows.set(x.content_hash, r); box.append(r.box); }
+    resaleShow(r, x, j.relayer, j.relayer_fee);
+  }
+  if (!resale.busy) {
+    $('resale-state').textContent = !j.licences.length ? 'No licences to resell: buy one from the player first.' :
+      !j.relayer ? 'Resale needs a relayer (market.buy.relayer in the config): the licence\u2019s address has no ETH.' :
+      'Up to date. The relayer takes ' + j.relayer_fee + ' token units a step.';
+    $('resale-state').classList.remove('err');
+  }
+}
+
+async function resaleStep(r, body, what) {
+  resale.busy = true;
+  resaleShow(r, r.x, false, '0');
+  r.out.textContent = what + '… (signed here, sent by the relayer, waiting for the transaction)';
+  $('resale-state').textContent = what + '…';
+  try {
+    body.content_hash = r.x.content_hash;
+    const j = await api('/api/market/resale', { method: 'POST', body });
+    r.out.textContent = j.action === 'list' ? 'Listed for ' + j.price + ' token units.' :
+      j.action === 'cancel' ? 'The listing is withdrawn.' :
+      'Paid out: ' + j.amount + ' token units to ' + j.to + '.';
+  } catch (e) {
+    r.out.textContent = 'The ' + body.action + ' failed: ' + e.message;
+  } finally {
+    resale.busy = false;
+  }
+  await showResale();
+}
+
 async function showRouterExtras() {
   try {
     const r = await api('/api/console/router');
@@ -694,6 +795,7 @@ const pages = {
   play: { show: showPlay, every: 0 },
   publish: { show: () => {}, every: 0 },
   wallet: { show: showWallet, every: 10000 },
+  resale: { show: showResale, every: 5000 },
   router: { show: () => { showRouter(); }, once: showRouterExtras, every: 2000 },
 };
 let timer = null;
