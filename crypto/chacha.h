@@ -42,4 +42,13 @@ int chachapoly_decrypt_n(uint8_t *out, const uint8_t key[32], uint64_t n,
 void chacha20_xor(uint8_t *out, const uint8_t *in, size_t len,
 		  const uint8_t key[32], const uint8_t nonce[12], uint32_t ic);
 
+/* Two independent 8-byte XORs with ChaCha20 at block counter 1: d1 with
+ * the stream of (k1, n1), d2 with that of (k2, n2); as two chacha20_xor()
+ * calls, but with SSE2 both blocks are computed side by side (a block's
+ * latency, not two).  SSU2's header protection takes both for each data
+ * packet sent.  The ranges must not overlap. */
+void chacha20_xor8x2(uint8_t d1[8], const uint8_t k1[32],
+		     const uint8_t n1[12], uint8_t d2[8],
+		     const uint8_t k2[32], const uint8_t n2[12]);
+
 #endif /* CRYPTO_CHACHA_H */

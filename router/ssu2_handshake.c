@@ -704,8 +704,9 @@ int ssu2_data_seal(const struct ssu2_aead *a, const uint8_t k_hdr2[32],
 	if ((r = evp_aead(a, true, pkt_num, out, SSU2_SHORT_HEADER_BYTES,
 			  out + SSU2_SHORT_HEADER_BYTES, payload, plen)) != 0)
 		return r;
-	ssu2_hp_part1(out, len, peer_ik);
-	ssu2_hp_part2(out, len, k_hdr2);
+	/* ssu2_hp_part1() and ssu2_hp_part2() in one go */
+	chacha20_xor8x2(out, peer_ik, out + len - 24, out + 8, k_hdr2,
+			out + len - 12);
 	*outlen = len;
 	return 0;
 }

@@ -187,11 +187,46 @@ static void test_nonce_layout(struct tctx *t)
 	      ERR_AUTH);
 }
 
+/* Two 8-byte XORs at once equal two chacha20_xor() calls: the RFC's key
+ * stream, then 2000 pairs of keys and nonces (and one key twice). */
+static void test_xor8x2(struct tctx *t)
+{
+	static const uint8_t key[32] = {
+		0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17,
+		18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31 };
+	static const uint8_t nonce[12] = { 0, 0, 0, 0, 0, 0, 0, 0x4a };
+	/* RFC 8439 2.4.2: the key stream's first bytes at counter 1 */
+	static const uint8_t ks[8] = { 0x22, 0x4f, 0x51, 0xf3, 0x40, 0x1b,
+				       0xd9, 0xe1 };
+	uint8_t in[2][64 + 24], a[16], b[16];
+	uint64_t x = 0x9e3779b97f4a7c15ULL;
+
+	memset(a, 0, sizeof(a));
+	chacha20_xor8x2(a, key, nonce, a + 8, key, nonce);
+	T_MEMEQ(t, a, ks, 8);
+	T_MEMEQ(t, a + 8, ks, 8);
+	for (int i = 0; i < 2000; i++) {
+		for (size_t j = 0; j < sizeof(in); j++) {
+			x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+			((uint8_t *)in)[j] = (uint8_t)(x >> 56);
+		}
+		memcpy(a, in[0], 16);
+		memcpy(b, in[0], 16);
+		chacha20_xor8x2(a, in[0] + 16, in[0] + 48, a + 8,
+				i % 7 ? in[1] : in[0] + 16, in[1] + 60);
+		chacha20_xor(b, b, 8, in[0] + 16, in[0] + 48, 1);
+		chacha20_xor(b + 8, b + 8, 8, i % 7 ? in[1] : in[0] + 16,
+			     in[1] + 60, 1);
+		T_MEMEQ(t, a, b, 16);
+	}
+}
+
 const struct test_case chacha_tests[] = {
 	{ "chacha20/rfc8439_ic1", test_chacha20_ic1, 0 },
 	{ "aead/rfc8439", test_aead_rfc8439, 0 },
 	{ "aead/i2pd", test_aead_i2pd, 0 },
 	{ "aead/nonce_layout", test_nonce_layout, 0 },
 	{ "chacha20/rfc8439_otk_ic0", test_poly1305_key_gen, 0 },
+	{ "chacha20/xor8x2", test_xor8x2, 0 },
 	{ NULL, NULL, 0 }
 };
