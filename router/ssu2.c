@@ -1192,6 +1192,11 @@ static void sess_flush(struct sess *s)
 		struct sentpkt *slot = &s->sent[s->send_pn % SENT_SLOTS];
 		struct outmsg *om;
 
+		/* the next packet's record, last used SENT_SLOTS packets ago
+		 * (out of the caches at bulk rates: its first read here was
+		 * half of this function's own time) */
+		__builtin_prefetch(&s->sent[(s->send_pn + 1) % SENT_SLOTS], 1);
+
 		/* skip the run of messages sent in full */
 		for (om = s->out_sent ? s->out_sent->next : s->out_head;
 		     om && (om->dead || !om->pending); om = om->next)
