@@ -683,7 +683,7 @@ static json_t *status_json(struct bitsd_market *m)
 		json_object_set_new(o, "buyer", m->buyer ? mdest_b32(&m->bud) :
 						     json_null());
 		json_object_set_new(o, "licences", json_integer(m->lib ?
-				    (json_int_t)market_library_count(m->lib) :
+				    (json_int_t)market_library_held(m->lib) :
 				    0));
 	}
 	json_object_set_new(o, "relayer", m->relayer ? mdest_b32(&m->rld) :
@@ -941,7 +941,7 @@ bool bitsd_market_owns(const struct bitsd_market *m,
 	if (!m || !m->lib)
 		return false;
 	l = market_library_find(m->lib, content_hash);
-	return l && l->has_token;
+	return l && l->has_token && !l->sold_at;
 }
 
 int bitsd_market_key_for(const struct bitsd_market *m,

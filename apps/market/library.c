@@ -113,6 +113,8 @@ static bool parse_line(const char *p, size_t n, struct lic_file *f,
 		f->l.has_key = true;
 		return take_hex(v, vn, f->key, 32);
 	}
+	if (IS("sold"))
+		return take_u64(v, vn, &f->l.sold_at) && f->l.sold_at != 0;
 #undef IS
 	return false;
 }
@@ -182,6 +184,8 @@ static int lic_write(const char *path, const struct lic_file *f)
 			goto out;
 		ADD("key %s\n", hk);
 	}
+	if (f->l.sold_at)
+		ADD("sold %llu\n", (unsigned long long)f->l.sold_at);
 #undef ADD
 	r = fsutil_write_atomic(path, t, n, 0600, true);
 out:
@@ -252,6 +256,15 @@ void market_library_free(struct market_library *lib)
 size_t market_library_count(const struct market_library *lib)
 {
 	return lib->n;
+}
+
+size_t market_library_held(const struct market_library *lib)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < lib->n; i++)
+		n += lib->l[i].sold_at == 0;
+	return n;
 }
 
 const struct market_licence *market_library_at(const struct market_library *lib,
@@ -350,6 +363,28 @@ static int lic_get(const struct market_library *lib, const uint8_t h[32],
 	return r;
 }
 
+int market_library_mark_sold(struct market_library *lib,
+			     const uint8_t content_hash[32], uint64_t when)
+{
+	struct lic_file f;
+	char *path;
+	int r = lic_get(lib, content_hash, &f);
+
+	if (r == 0 && f.l.sold_at == 0 && when != 0) {
+		f.l.sold_at = when;
+		if (!(path = lic_path(lib, content_hash)))
+			r = ERR_INTERNAL;
+		else if ((r = lic_write(path, &f)) != 0)
+			log_err(LD_APP, "market: cannot write %s: %s", path,
+				err_str(r));
+		free(path);
+	}
+	if (r == 0)
+		mem_set(lib, &f.l);
+	memwipe(&f, sizeof(f));
+	return r;
+}
+
 int market_library_holder_key(const struct market_library *lib,
 			      const uint8_t content_hash[32],
 			      struct secp_sk *out)
@@ -403,14 +438,19 @@ json_t *market_licence_json(const struct market_licence *l)
 	json_object_set_new(o, "bought_at",
 			    json_integer((json_int_t)l->bought_at));
 	json_object_set_new(o, "has_key", json_boolean(l->has_key));
+	json_object_set_new(o, "held", json_boolean(l->sold_at == 0));
+	json_object_set_new(o, "sold_at", l->sold_at ?
+			    json_integer((json_int_t)l->sold_at) :
+			    json_null());
 	return o;
 }
 
 json_t *market_library_json(const struct market_library *lib)
 {
-	json_t *a = json_array();
+	json_t *a = json_array(), *sold = json_array();
 
 	for (size_t i = 0; i < lib->n; i++)
-		json_array_append_new(a, market_licence_json(&lib->l[i]));
-	return json_pack("{so}", "licences", a);
+		json_array_append_new(lib->l[i].sold_at ? sold : a,
+				      market_licence_json(&lib->l[i]));
+	return json_pack("{soso}", "licences", a, "sold", sold);
 }

@@ -15,6 +15,12 @@
  *   content HEX64   index DEC   token DEC (absent before payment)
  *   price DEC   fee DEC   holder 0xHEX40   agent HEX64   bought UNIX
  *   holder-key HEX64   key HEX64 (absent until released)
+ *   sold UNIX (absent while held)
+ *
+ * A licence found sold or moved away from its holder address (a resale
+ * step reading ownerOf) is marked sold: it no longer counts as held (the
+ * owned filter, the wallet's list), but its file stays, with K (whoever
+ * had the key keeps it) and the holder key (the seller's payout).
  *
  * Thread: the loop thread (or any one thread at a time).
  */
@@ -46,6 +52,7 @@ struct market_licence {
 	uint8_t agent[32];		/* key agent's destination hash */
 	uint64_t bought_at;		/* Unix seconds */
 	bool has_key;			/* K held */
+	uint64_t sold_at;		/* Unix seconds found sold; 0: held */
 };
 
 struct market_library;	/* opaque */
@@ -59,6 +66,8 @@ int market_library_open(const char *datadir, struct market_library **out);
 void market_library_free(struct market_library *lib);
 
 size_t market_library_count(const struct market_library *lib);
+/* The licences not sold (sold_at 0). */
+size_t market_library_held(const struct market_library *lib);
 /* The i-th licence (borrowed until the next put), or NULL. */
 const struct market_licence *market_library_at(const struct market_library *lib,
 					       size_t i);
@@ -90,6 +99,13 @@ int market_library_store(const struct market_library *lib,
 			 struct market_licence *written);
 void market_library_note(struct market_library *lib,
 			 const struct market_licence *l);
+/*
+ * Mark the content's licence sold at `when` (its file rewritten, K and
+ * the holder key kept); a licence already marked keeps its time.
+ * ERR_NOT_FOUND; ERR_IO.
+ */
+int market_library_mark_sold(struct market_library *lib,
+			     const uint8_t content_hash[32], uint64_t when);
 /* The holder's key of the content's licence (from its file; wipe it
  * after use).  ERR_NOT_FOUND. */
 int market_library_holder_key(const struct market_library *lib,
@@ -101,7 +117,8 @@ int market_library_content_key(const struct market_library *lib,
 			       const uint8_t content_hash[32],
 			       uint8_t key[32]);
 
-/* The public facts as JSON ({"licences": [...]}; new reference). */
+/* The public facts as JSON ({"licences": [the held...], "sold": [the
+ * sold...]}; new reference). */
 struct json_t *market_library_json(const struct market_library *lib);
 struct json_t *market_licence_json(const struct market_licence *l);
 

@@ -814,6 +814,12 @@ int market_buyer_start(struct market_buyer *b,
 		market_library_find(b->lib, o->content_hash);
 	struct buy_job *j;
 
+	if (held && held->sold_at) {
+		/* its file keeps the seller's holder key (the payout) */
+		*why = "this router sold its licence of the content; buying "
+		       "it again is not supported";
+		return ERR_BAD_STATE;
+	}
 	if (!b->payer && !(held && held->has_token)) {
 		*why = "no wallet: set market.wallet.key";
 		return ERR_BAD_STATE;

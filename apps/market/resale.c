@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "apps/market/buy.h"
 #include "apps/market/library.h"
@@ -34,6 +35,7 @@ struct resale_job {
 	uint8_t wire[MARKET_PAYOUT_WIRE_BYTES];	/* the largest request */
 	size_t wlen;
 	struct u256 amount;		/* payout */
+	bool sold;			/* ownerOf is not the holder */
 	/* loop */
 	uint64_t phase_ms;
 	bool calling;
@@ -109,10 +111,11 @@ static int registry_view(struct chain_client *cc,
 	return r;
 }
 
-static void sign_list(struct resale_job *j, struct chain_client *cc,
+/* ownerOf the licence's token: j->sold when it is not the holder
+ * address (resold or moved away). */
+static int read_owner(struct resale_job *j, struct chain_client *cc,
 		      const struct market_reseller_config *c)
 {
-	struct market_listing ml;
 	struct bbuf b = BBUF_INIT, ret = BBUF_INIT;
 	int r;
 
@@ -120,17 +123,28 @@ static void sign_list(struct resale_job *j, struct chain_client *cc,
 	r = chain_call(cc, NULL, c->dep.license_registry, b.data, b.len,
 		       &ret);
 	bbuf_free(&b);
-	if (r == 0 && (ret.len != 32 ||
-		       memcmp(ret.data + 12, j->lic.holder, 20) != 0)) {
+	if (r == 0 && ret.len != 32)
+		r = ERR_FORMAT;
+	if (r == 0)
+		j->sold = memcmp(ret.data + 12, j->lic.holder, 20) != 0;
+	bbuf_free(&ret);
+	return r;
+}
+
+static void sign_list(struct resale_job *j, struct chain_client *cc,
+		      const struct market_reseller_config *c)
+{
+	struct market_listing ml;
+	int r;
+
+	if ((r = read_owner(j, cc, c)) != 0)
+		return wfail(j, cc, r, "reading the licence's owner");
+	if (j->sold) {
 		j->err = ERR_BAD_STATE;
 		snprintf(j->why, sizeof(j->why), "the licence is no longer "
 			 "held by its holder address (sold or moved)");
-	}
-	bbuf_free(&ret);
-	if (r != 0)
-		return wfail(j, cc, r, "reading the licence's owner");
-	if (j->err)
 		return;
+	}
 	if ((r = market_listing_sign(cc, &c->dep, j->holder, &j->lic.token_id,
 				     &j->o.price, &c->relayer_fee, c->ttl_s,
 				     &ml)) != 0)
@@ -184,6 +198,9 @@ static void sign_payout(struct resale_job *j, struct chain_client *cc,
 		return;
 	}
 	(void)u256_sub(&j->amount, &owed, &c->relayer_fee);
+	/* a payout usually follows a sale: the library learns of it */
+	if ((r = read_owner(j, cc, c)) != 0)
+		return wfail(j, cc, r, "reading the licence's owner");
 	if ((r = market_payout_sign(cc, &c->dep, j->holder, j->o.to,
 				    &j->amount, &c->relayer_fee, c->ttl_s,
 				    &mp)) != 0)
@@ -319,8 +336,16 @@ static void on_timer(void *arg)
 static void work_done(void *arg)
 {
 	struct resale_job *j = arg;
+	char num[80];
 
 	j->r->busy--;
+	/* a file under a page: written on the loop (library.h) */
+	if (j->sold && market_library_mark_sold(j->r->lib, j->o.content_hash,
+						(uint64_t)time(NULL)) == 0)
+		log_notice(LD_APP, "market: the licence of token %s is no "
+			   "longer held (sold or moved): marked sold",
+			   u256_format_dec(&j->lic.token_id, num,
+					   sizeof(num)));
 	if (j->err)
 		return finish(j, j->err, j->why);
 	j->phase_ms = time_mono_ms();

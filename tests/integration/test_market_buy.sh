@@ -17,14 +17,16 @@
 #    `bits buy` through b2's API;
 #  - content 1's licence resold from b2, its holder with no ETH, through
 #    b1's relayer: `bits resale list`, cancel and list again by the API,
-#    a sale, `bits resale payout` to the wallet, all to the wei;
+#    a sale, `bits resale payout` to the wallet, all to the wei; the
+#    licence then no longer held (owned filter, /api/market/keys), its K
+#    kept among the sold;
 #  - b2's feed (feed = true) holds cards for contents 1, 2, 3 and one
 #    never bought: its owned filter (price=owned, the key library's
 #    minted licences) shows none before the purchases, content 1's card
 #    once it is bought, contents 1-3 (2's licence paid, its key refused)
 #    after, never the fourth; b2 reads the DIDRegistry through b1's
 #    gateway over tunnels for its feed's favoured creators;
-#  - b2 restarted still lists both keys;
+#  - b2 restarted still lists both keys, content 1's as sold;
 #  - b1's gateway reaches anvil only through a proxy the test puts
 #    between them: every request body forwarded (b2's reads and the
 #    relayed transactions among them) holds no router's address, port,
@@ -311,6 +313,16 @@ fi
 check "the wallet's tokens: the share less the payout's fee" $((t3 + share - FEE)) "$(tok "$PAYER")"
 check "the relayer's tokens: the payout's fee" $((r3 + FEE)) "$(tok "$RELAYER")"
 check "the holder owed nothing now" 0 "$(owed "$HOLDER")"
+# sold: no longer held (the owned filter, /api/market/keys' licences, the
+# count), kept with its K among the sold
+check "b2's feed: content 1 no longer owned once sold" \
+	"$(printf '%s\n' "$CARD2" "$CARD3" | sort | tr '\n' ' ' | sed 's/ $//')" "$(owned)"
+sold_keys='sorted((l["content_hash"], l["has_key"]) for l in j["licences"]) == sorted([("'"${H2#0x}"'", False), ("'"${H3#0x}"'", True)]) and [(l["content_hash"], l["has_key"], l["held"], l["sold_at"] > 0) for l in j["sold"]] == [("'"${H1#0x}"'", True, False, True)]'
+api 2 GET /api/market/keys | jq_ "$sold_keys" | grep -q True &&
+	ok "/api/market/keys: content 1 among the sold, its K kept" ||
+	bad "/api/market/keys after the sale: $(api 2 GET /api/market/keys)"
+check "b2 holds two licences" 2 "$(api 2 GET /api/market | jq_ 'j["licences"]')"
+check "the library's file keeps K" "${K1#0x}" "$(sed -n 's/^key //p' "$LIB" 2>/dev/null)"
 
 # what b1's gateway sent its node: no router named in any request, all
 # from b1 itself
@@ -334,8 +346,8 @@ i=0
 while out=$(api 2 GET /api/market/keys 2>/dev/null); [ "${out%% *}" != 200 ] && [ $i -lt 120 ]; do
 	sleep 0.5; i=$((i + 1))
 done
-if printf '%s' "$out" | jq_ 'sorted((l["content_hash"], l["has_key"]) for l in j["licences"]) == sorted([("'"${H1#0x}"'", True), ("'"${H2#0x}"'", False), ("'"${H3#0x}"'", True)])' | grep -q True; then
-	ok "after a restart b2 still holds the keys of contents 1 and 3"
+if printf '%s' "$out" | jq_ "$sold_keys" | grep -q True; then
+	ok "after a restart b2 still holds the keys of contents 1 (sold) and 3"
 else
 	bad "/api/market/keys after the restart: $out"
 fi

@@ -2,6 +2,7 @@
  * apps/market key library: licences kept across a reopen with their
  * public facts, holder keys and content keys; files 0600 in a 0700
  * directory; a later put without K keeps the K held; a bad file left out;
+ * a licence marked sold no longer counts as held but keeps its keys;
  * and the key agent's public-key answer decoded (market_key_pubkey_decode).
  */
 #include "config.h"
@@ -121,6 +122,38 @@ static void test_library(struct tctx *t)
 	T_ERR(t, market_library_content_key(lib, k, k), ERR_NOT_FOUND);
 	j = market_library_json(lib);
 	T_EQ(t, json_array_size(json_object_get(j, "licences")), 2);
+	T_EQ(t, json_array_size(json_object_get(j, "sold")), 0);
+	json_decref(j);
+	T_EQ(t, market_library_held(lib), 2);
+
+	/* a sold: out of the held ones, across a reopen, K and the holder
+	 * key kept; marking it again keeps the first time */
+	T_OK(t, market_library_mark_sold(lib, a.content_hash, 1800000000u));
+	T_OK(t, market_library_mark_sold(lib, a.content_hash, 1900000000u));
+	T_ERR(t, market_library_mark_sold(lib, k, 1800000000u), ERR_NOT_FOUND);
+	T_EQ(t, market_library_held(lib), 1);
+	T_EQ(t, market_library_count(lib), 2);
+	market_library_free(lib);
+	T_OK(t, market_library_open(dir, &lib));
+	T_EQ(t, market_library_count(lib), 2);
+	T_EQ(t, market_library_held(lib), 1);
+	got = market_library_find(lib, a.content_hash);
+	T_TRUE(t, got && got->sold_at == 1800000000u && got->has_key &&
+		  got->has_token);
+	T_TRUE(t, market_library_find(lib, b.content_hash)->sold_at == 0);
+	T_OK(t, market_library_content_key(lib, a.content_hash, k));
+	T_MEMEQ(t, k, ka, 32);
+	T_OK(t, market_library_holder_key(lib, a.content_hash, &h));
+	T_MEMEQ(t, h.b, ha.b, 32);
+	j = market_library_json(lib);
+	T_EQ(t, json_array_size(json_object_get(j, "licences")), 1);
+	T_EQ(t, json_array_size(json_object_get(j, "sold")), 1);
+	T_TRUE(t, json_is_false(json_object_get(json_array_get(
+		json_object_get(j, "sold"), 0), "held")));
+	T_EQ(t, json_integer_value(json_object_get(json_array_get(
+		json_object_get(j, "sold"), 0), "sold_at")), 1800000000);
+	T_TRUE(t, json_is_true(json_object_get(json_array_get(
+		json_object_get(j, "licences"), 0), "held")));
 	json_decref(j);
 	market_library_free(lib);
 	free(path);
