@@ -70,6 +70,10 @@ struct tn_dest {
 	bool verifying;
 	uint64_t publish_at;		/* monotonic */
 	bool unpublished;		/* its LeaseSet reached no floodfill yet */
+	/* After a publish that went nowhere: the wait before the next try
+	 * (0: none failed), and the floodfills known then. */
+	uint64_t retry_ms;
+	size_t retry_ff;
 	uint64_t attached;		/* monotonic */
 	struct tn_peer peers[TUNNELNET_PEERS_MAX];
 	size_t n_peers;
@@ -402,6 +406,7 @@ static void refresh_dest(struct tunnelnet *tn, struct tn_dest *x,
 			 uint64_t now_ms, uint64_t mono)
 {
 	const struct dest_keys *k = client_dest_keys(x->d);
+	size_t ff = netdb_store_ff_count(netdb_get_store(tn->cfg.db));
 	struct bbuf b = BBUF_INIT;
 
 	if (collect_leases(x, now_ms, mono)) {
@@ -428,12 +433,25 @@ static void refresh_dest(struct tunnelnet *tn, struct tn_dest *x,
 	 * first (an outbound build's reply comes back through a tunnel),
 	 * and a LeaseSet that went nowhere waited for the next change of
 	 * leases or TUNNELNET_REPUBLISH_MS. */
+	if (x->retry_ms && ff > x->retry_ff) {	/* a floodfill came */
+		x->retry_ms = 0;
+		x->publish_at = mono;
+	}
 	if (x->ls.len && mono >= x->publish_at && dest_ready(x)) {
 		if (publish(tn, x, now_ms, mono) > 0) {
 			x->unpublished = false;
+			x->retry_ms = 0;
 			x->publish_at = mono + TUNNELNET_REPUBLISH_MS;
 		} else {
-			x->publish_at = mono + TUNNELNET_PUBLISH_RETRY_MS;
+			/* (no floodfill known: a router alone, a test net
+			 * still starting) */
+			tn->st.publish_none++;
+			x->retry_ms = x->retry_ms ? 2 * x->retry_ms :
+						    TUNNELNET_PUBLISH_RETRY_MS;
+			if (x->retry_ms > TUNNELNET_PUBLISH_RETRY_MAX_MS)
+				x->retry_ms = TUNNELNET_PUBLISH_RETRY_MAX_MS;
+			x->retry_ff = ff;
+			x->publish_at = mono + x->retry_ms;
 		}
 	}
 }

@@ -8,7 +8,8 @@
  *           the floodfills closest to it in garlic to their router
  *           keys (with a reply token) whenever
  *           the leases change (once it has an outbound tunnel; again
- *           TUNNELNET_PUBLISH_RETRY_MS later when no store went out) and
+ *           TUNNELNET_PUBLISH_RETRY_MS later when no store went out,
+ *           backing off) and
  *           every TUNNELNET_REPUBLISH_MS (or, with
  *           client_ls_opts.encrypted, an EncryptedLeaseSet around it
  *           under today's blinded key, the LeaseSet2 itself only bundled
@@ -70,8 +71,12 @@ struct tunnelnet;	/* opaque */
 #define TUNNELNET_FAST_FOR_MS 60000
 /* Publish again this often even without a change... */
 #define TUNNELNET_REPUBLISH_MS (5 * 60 * 1000)
-/* ...and this soon when no store went out (no floodfill known yet). */
+/* ...and this soon when no store went out (no floodfill known yet),
+ * the wait doubling at each try that goes nowhere up to
+ * TUNNELNET_PUBLISH_RETRY_MAX_MS; at once when a floodfill becomes
+ * known meanwhile. */
 #define TUNNELNET_PUBLISH_RETRY_MS 1000
+#define TUNNELNET_PUBLISH_RETRY_MAX_MS 60000
 /* A clove that expired longer ago than this is dropped (clock skew). */
 #define TUNNELNET_CLOVE_GRACE_MS (60 * 1000)
 /* Our garlic payloads end in a Padding block of 0-15 random bytes (the
@@ -144,6 +149,7 @@ struct tunnelnet_stats {
 	uint64_t sent, queued, queue_dropped, no_route;
 	uint64_t garlic_in, data_in, stores_in, bad_payload;
 	uint64_t published, lookups;
+	uint64_t publish_none;	/* LeaseSet publishes that went nowhere */
 	uint64_t published_garlic;	/* of published: in garlic */
 	/* Stores verified at another floodfill, and lost (netdb_verify_store:
 	 * stored again at once). */

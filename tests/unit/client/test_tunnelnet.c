@@ -1050,10 +1050,14 @@ static void test_leaseset_first(struct tctx *t)
 /*
  * A LeaseSet that reached no floodfill goes out again soon, not at the
  * next change of leases or TUNNELNET_REPUBLISH_MS later: here the netDb
- * knows no floodfill when the destinations' tunnels come up, and one a
- * moment later.  (Likewise a LeaseSet whose inbound tunnels came up
- * before any outbound one: it went nowhere and waited for the next
- * change; a new SAM session's peers could not find it.)
+ * knows no floodfill when the destinations' tunnels come up, and one
+ * later.  (Likewise a LeaseSet whose inbound tunnels came up before any
+ * outbound one: it went nowhere and waited for the next change; a new
+ * SAM session's peers could not find it.)  Meanwhile the tries come less
+ * and less often (1, 2, 4 ... s, then every
+ * TUNNELNET_PUBLISH_RETRY_MAX_MS), and the first after a floodfill
+ * becomes known goes at once: before, a router that knew no floodfill
+ * tried every second for as long as it ran.
  */
 static void test_publish_retry(struct tctx *t)
 {
@@ -1064,19 +1068,39 @@ static void test_publish_retry(struct tctx *t)
 	struct tunnelnet_stats st;
 	struct bbuf ri = BBUF_INIT;
 	uint8_t ff[32];
-	uint64_t mono = time_mono_ms();
+	uint64_t mono = time_mono_ms(), tries;
 
 	env_loop_pair(t, &e, 0, &drx, &rrx, mono);
 	tunnelnet_stats(e.tn, &st);
 	T_EQ(t, st.published, 0);	/* no floodfill known */
+	/* 4 minutes, a poll a second: per destination, tries at 0, 1, 3,
+	 * 7, 15, 31, 63, 123, 183 and 243 s */
+	for (unsigned i = 0; i < 240; i++) {
+		mono += 1000;
+		time_set_mono_override(mono);
+		tunnelnet_poll(e.tn);
+	}
+	tunnelnet_stats(e.tn, &st);
+	T_EQ(t, st.published, 0);
+	T_TRUE(t, st.publish_none >= 2 * 9);
+	T_TRUE(t, st.publish_none <= 2 * 10);
+	tries = st.publish_none;
+	/* the longest wait is 60 s: one more try a minute */
+	mono += TUNNELNET_PUBLISH_RETRY_MAX_MS;
+	time_set_mono_override(mono);
+	tunnelnet_poll(e.tn);
+	tunnelnet_stats(e.tn, &st);
+	T_EQ(t, st.publish_none, tries + 2);
+	/* a floodfill becomes known: both stores go at the next poll */
 	T_OK(t, synth_ri(&ri, ff, 77, "XfR", time_now_ms()));
 	T_OK(t, netdb_add_ri(e.db, ri.data, ri.len, ff, NULL, NULL));
-	mono += TUNNELNET_PUBLISH_RETRY_MS;
+	mono += 50;
 	time_set_mono_override(mono);
 	tunnelnet_poll(e.tn);
 	tunnelnet_stats(e.tn, &st);
 	T_EQ(t, st.published, 2);	/* both LeaseSets, to it */
 	T_EQ(t, st.published_garlic, 2);
+	T_EQ(t, st.publish_none, tries + 2);
 	/* and once stored, not again before TUNNELNET_REPUBLISH_MS */
 	mono += 10 * TUNNELNET_PUBLISH_RETRY_MS;
 	time_set_mono_override(mono);
