@@ -34,7 +34,7 @@ static const struct {
 	[FFPROF_FOUND] = { "found", 2, 0 },
 	[FFPROF_ANSWERED] = { "answered", 1, 0 },
 	[FFPROF_STORE_CONFIRMED] = { "store-confirmed", 1, 0 },
-	[FFPROF_STORE_VERIFIED] = { "store-verified", 2, 0 },
+	[FFPROF_STORE_VERIFIED] = { "store-verified", 0, 0 },
 	[FFPROF_TIMEOUT] = { "timeout", 0, 1 },
 	[FFPROF_STORE_UNCONFIRMED] = { "store-unconfirmed", 0, 2 },
 	[FFPROF_MISSED] = { "missed", 0, 2 },

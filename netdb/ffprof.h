@@ -9,8 +9,11 @@
  * verified (FloodfillVerifyStoreJob) and leaves out floodfills that fail;
  * this is the same idea in one place.  Each event weighs (in points):
  *
- *   good: the entry found there 2, a search reply 1, a store confirmed 1,
- *         a store verified at another floodfill 2
+ *   good: the entry found there 2, a search reply 1, a store confirmed 1
+ *         (a store verified at another floodfill is counted, worth
+ *         nothing: the entry may have got there another way, as our
+ *         other copies or our RouterInfo in a transport handshake, so a
+ *         Sybil that keeps nothing earned 2 a store)
  *   bad:  no answer in time 1 (the answer may have been lost in our own
  *         tunnels), a store not confirmed 2, "not found" for a key a
  *         farther floodfill had 2, a junk answer 8, a confirmed store

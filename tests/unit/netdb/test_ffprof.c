@@ -107,7 +107,29 @@ static void test_full_table_keeps_bans(struct tctx *t)
 	ffprof_free(p);
 }
 
+/* A store verified at another floodfill is counted but earns nothing
+ * (the entry may have got there another way): a Sybil that keeps nothing
+ * and had ten of its stores "verified" so is still left out at its
+ * second lost one (it was not: 20 good points against 12 bad). */
+static void test_verified_earns_nothing(struct tctx *t)
+{
+	struct ffprof *p = ffprof_new();
+	struct ffprof_stats st;
+	uint8_t h[32];
+
+	key(h, 9);
+	for (int i = 0; i < 10; i++)
+		T_FALSE(t, ffprof_note(p, h, FFPROF_STORE_VERIFIED, 1));
+	T_FALSE(t, ffprof_note(p, h, FFPROF_STORE_LOST, 1));
+	T_TRUE(t, ffprof_note(p, h, FFPROF_STORE_LOST, 1));
+	T_TRUE(t, ffprof_is_bad(p, h, 1));
+	ffprof_stats(p, 1, &st);
+	T_EQ(t, st.events[FFPROF_STORE_VERIFIED], 10);
+	ffprof_free(p);
+}
+
 const struct test_case netdb_ffprof_tests[] = {
+	{ "verified_earns_nothing", test_verified_earns_nothing, 0 },
 	{ "scoring", test_scoring, 0 },
 	{ "decay", test_decay, 0 },
 	{ "full_table_keeps_bans", test_full_table_keeps_bans, 0 },
