@@ -921,6 +921,18 @@ static void swarm_store_flush(struct swarm *sw)
 	worker_submit(sw->wp, (struct work){ flush_run, flush_done, j });
 }
 
+/* p told us it holds every chunk of c (a seeder). */
+static bool peer_is_seed(const struct swarm_content *c,
+			 const struct swarm_peer *p)
+{
+	return c->have_meta && p->bits && p->bits_count == c->m.chunk_count &&
+	       p->have_count == c->m.chunk_count;
+}
+
+/* A chunk stored: HAVE to every peer but seeders.  A seeder needs none
+ * (it asks us for nothing), and each HAVE is a stream packet of its own
+ * through both tunnels: a viewer fetching from four seeders sent them
+ * four per chunk, as many packets as its requests and ACKs together. */
 static void content_mark_have(struct swarm_content *c, uint32_t idx)
 {
 	struct swarm_msg hv = { .type = SWARM_HAVE, .u.have = idx };
@@ -934,7 +946,8 @@ static void content_mark_have(struct swarm_content *c, uint32_t idx)
 		next = p->next;
 		if (peer_inflight_remove(p, idx))	/* endgame duplicate */
 			peer_send_range(p, SWARM_CANCEL, idx);
-		peer_send(p, &hv);
+		if (!peer_is_seed(c, p))
+			peer_send(p, &hv);
 		if (c->have_count == c->m.chunk_count && p->we_interested) {
 			p->we_interested = false;
 			peer_send_simple(p, SWARM_NOT_INTERESTED);
