@@ -476,6 +476,7 @@ static int relaypay_start_hook(struct daemon *d, void *ctx)
 		.el = daemon_evloop(d), .wp = daemon_workers(d), .api = b->api,
 		.store = b->netdb ? netdb_get_store(bitsd_netdb_get(b->netdb))
 				  : NULL,
+		.db = b->netdb ? bitsd_netdb_get(b->netdb) : NULL,
 		.own = bitsd_tunnels_own(b->tunnels),
 		.transit = bitsd_tunnels_transit(b->tunnels),
 		.publish = relaypay_publish, .ctx = b,

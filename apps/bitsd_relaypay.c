@@ -12,6 +12,7 @@
 #include "chain/relaypay.h"
 #include "chain/rpc.h"
 #include "chain/stealth.h"
+#include "netdb/netdb.h"
 #include "netdb/store.h"
 #include "router/conf.h"
 #include "router/evloop.h"
@@ -41,6 +42,8 @@ struct paid_tunnel {
 	uint32_t receive_id;
 	bool counted;
 	uint64_t seen;			/* its bytes_in at the last look */
+	uint64_t bytes;			/* counted */
+	struct u256 ev;			/* of its accepted tickets */
 	uint32_t topups;		/* tickets after the build */
 };
 
@@ -57,17 +60,35 @@ struct pot_entry {
 	uint64_t read_s;
 };
 
-enum job_kind { JOB_POTS, JOB_REDEEM };
+enum job_kind { JOB_POTS, JOB_REDEEM, JOB_WITHDRAW, JOB_FUND };
+
+/* What the payer knows of one of its pots (with tunnels.pay.fund-key). */
+enum { POT_UNKNOWN, POT_FUNDED, POT_EMPTY };
+
+/* A redeemed winning whose withdrawal failed: tried again later. */
+struct wretry {
+	struct secp_pk eph;		/* derives its stealth key */
+	unsigned tries;			/* rounds that failed */
+	uint64_t at_ms;			/* monotonic: the next round */
+};
+
+/* A withdrawal's outcome in a job. */
+enum { W_UNTRIED, W_DONE, W_FAILED };
 
 /* One chain job at a time: it touches only itself and rp->cc. */
 struct job {
 	struct bitsd_relaypay *rp;
 	enum job_kind kind;
-	/* JOB_POTS */
+	/* JOB_POTS, JOB_FUND */
 	uint8_t (*signers)[ETH_ADDR_BYTES];
 	struct hub_pot *pots;
 	bool *read;			/* pots[i] was read */
 	size_t n;
+	/* JOB_FUND: each pot's POT_*, pots funded, the amount spent on
+	 * funding in all (from rp's, the job's added), over the budget */
+	uint8_t *state;
+	size_t funded, over_budget;
+	struct u256 spent;
 	/* JOB_REDEEM */
 	struct relaypay_batch batch;
 	unsigned tries;			/* earlier tries of these winners */
@@ -75,7 +96,12 @@ struct job {
 	struct u256 redeemed_face;
 	uint64_t gas;
 	bool *won;			/* batch.w[i] was redeemed */
-	size_t withdrawn, withdraw_failed;
+	/* withdrawals: JOB_REDEEM's of batch.w[i] (won), JOB_WITHDRAW's of
+	 * wr[i] (retries); their outcomes */
+	struct wretry *wr;
+	size_t nwr;
+	uint8_t *wres;
+	size_t withdrawn;
 	struct u256 withdrawn_amount;
 	uint64_t wgas;
 	char wwhy[160];			/* the first withdrawal's error */
@@ -129,15 +155,22 @@ struct bitsd_relaypay {
 	size_t npaid, paid_cap;
 	struct retry_batch *retry;	/* winners whose redemption failed */
 	size_t nretry;
+	struct wretry *wretry;		/* withdrawals to try again */
+	size_t nwretry;
+	uint32_t test_withdraw_fail;	/* tests: withdrawals left to fail */
 	uint64_t redeem_retry_at;	/* monotonic ms */
 	bool dirty;
 	uint64_t received, refused[RELAYPAY_FULL + 1];
 	uint64_t topups, topups_refused;	/* tickets after the build */
 	uint64_t paid_bytes, paid_tunnels;
 	struct u256 ev_accepted;	/* Σ face × winProb / 2^256 */
+	/* of ended paid tunnels: Σ what the bytes were worth beyond the
+	 * tickets' expected value, and the other way round */
+	struct u256 underpaid, paid_ahead;
 	uint64_t redeemed, redeem_batches, redeem_failed, redeem_gas;
 	struct u256 redeemed_face;
 	uint64_t withdrawn, withdraw_failed, withdraw_gas;
+	uint64_t withdraw_retried;	/* went through in a later round */
 	struct u256 withdrawn_amount;
 	/* payer */
 	/* the pot signer keys (secmem; none: pay nobody), in turn */
@@ -153,6 +186,23 @@ struct bitsd_relaypay {
 	uint64_t nonce;
 	uint64_t sent, skipped_price, failed_make;
 	struct u256 ev_sent;
+	/* pot funding (tunnels.pay.fund-key) */
+	struct secp_sk *fund_sk;	/* secmem; NULL: pots not funded */
+	uint8_t fund_addr[ETH_ADDR_BYTES];
+	struct u256 fund_to, fund_budget, fund_spent;
+	char *fund_path;		/* DATADIR/relaypay-fund.spent */
+	uint8_t pot_state[BITSD_RELAYPAY_PAY_KEYS_MAX];	/* POT_* */
+	size_t fund_turn;		/* pay_turn() at the last check */
+	uint64_t fund_at;		/* monotonic ms: check again */
+	uint64_t funded, fund_over_budget;
+	/* paid hops' RouterInfos looked up again: when, the last few */
+	uint64_t ri_refresh_s;
+	struct ri_fresh {
+		uint8_t hash[32];
+		uint64_t at_s;
+	} fresh[BITSD_RELAYPAY_RI_FRESH_MAX];
+	size_t nfresh;
+	uint64_t ri_lookups;
 };
 
 bool bitsd_relaypay_wanted(const struct conf *cfg)
@@ -209,11 +259,56 @@ static json_t *addr_json(const uint8_t a[ETH_ADDR_BYTES])
 
 /* ---------------------------------------------------------- the payer */
 
-/* The pot key in use now: the next each rotate_s seconds. */
-static size_t pay_key_now(const struct bitsd_relaypay *rp)
+/* The pot whose turn it is: the next each rotate_s seconds. */
+static size_t pay_turn(const struct bitsd_relaypay *rp)
 {
 	return rp->rotate_s ? (size_t)(time_now_s() / rp->rotate_s %
 				       rp->npay_keys) : 0;
+}
+
+/* The pot key in use now: the one whose turn it is; when we fund our
+ * pots, the first funded one from it (SIZE_MAX: none known funded). */
+static size_t pay_key_now(const struct bitsd_relaypay *rp)
+{
+	size_t k = pay_turn(rp);
+
+	if (!rp->fund_sk)
+		return k;
+	for (size_t i = 0; i < rp->npay_keys; i++)
+		if (rp->pot_state[(k + i) % rp->npay_keys] == POT_FUNDED)
+			return (k + i) % rp->npay_keys;
+	return SIZE_MAX;
+}
+
+/* A paid hop's RouterInfo older than ri_refresh_s is looked up again (a
+ * payer's copy of an old epoch's commitment gets its tickets refused), at
+ * most once that long for a hop. */
+static void ri_refresh(struct bitsd_relaypay *rp, const uint8_t hop[32],
+		       const struct router_info *ri)
+{
+	uint64_t now = time_now_s();
+	struct ri_fresh *f = NULL, *old = NULL;
+
+	if (!rp->deps.db ||
+	    router_info_published(ri) / 1000 + rp->ri_refresh_s > now)
+		return;
+	for (size_t i = 0; i < rp->nfresh && !f; i++) {
+		if (memcmp(rp->fresh[i].hash, hop, 32) == 0)
+			f = &rp->fresh[i];
+		else if (!old || rp->fresh[i].at_s < old->at_s)
+			old = &rp->fresh[i];
+	}
+	if (f && f->at_s + rp->ri_refresh_s > now)
+		return;		/* asked lately */
+	if (!f) {
+		f = rp->nfresh < BITSD_RELAYPAY_RI_FRESH_MAX ?
+		    &rp->fresh[rp->nfresh++] : old;
+		memcpy(f->hash, hop, 32);
+	}
+	f->at_s = now;
+	if (netdb_lookup_start(rp->deps.db, hop, NETDB_LOOKUP_RI, NULL,
+			       NULL) == 0)
+		rp->ri_lookups++;
 }
 
 /* The ticket function (tunnel_ticket_fn): a tunnel's tickets all come
@@ -232,13 +327,17 @@ static size_t pay_ticket(void *ctx, const uint8_t hop[32], bool inbound,
 	int r;
 
 	(void)inbound;
-	if (!*tag || *tag > rp->npay_keys)
-		*tag = (uint32_t)pay_key_now(rp) + 1;
+	if (!*tag || *tag > rp->npay_keys) {
+		if ((key = pay_key_now(rp)) == SIZE_MAX)
+			return 0;	/* no pot funded yet: a free hop */
+		*tag = (uint32_t)key + 1;
+	}
 	key = *tag - 1;
 	if (outmax < RELAYPAY_WIRE_BYTES ||
 	    !(e = netdb_store_find_ri(rp->deps.store, hop)) ||
 	    ri_pay_parse(router_info_options(e->ri), &p) != 0)
 		return 0;	/* asks for no pay (or cannot be read) */
+	ri_refresh(rp, hop, e->ri);
 	if (u256_parse_str(&pr.price_per_gib, p.price) != 0)
 		return 0;
 	if (rp->has_max && u256_cmp(&pr.price_per_gib, &rp->max_price) > 0) {
@@ -298,9 +397,8 @@ static int view_word(struct bitsd_relaypay *rp, const struct bbuf *call,
  * pays the gas (the stealth address holds no ETH).  0 when it went
  * through (or there was nothing to move).
  */
-static int withdraw_one(struct bitsd_relaypay *rp,
-			const struct relaypay_winner *w, uint64_t deadline,
-			struct job *j)
+static int withdraw_one(struct bitsd_relaypay *rp, const struct secp_pk *eph,
+			uint64_t deadline, struct job *j)
 {
 	struct secp_sk *sk = secmem_alloc(sizeof(*sk));
 	struct eip712_withdraw wd;
@@ -310,7 +408,7 @@ static int withdraw_one(struct bitsd_relaypay *rp,
 	int r;
 
 	memset(&wd, 0, sizeof(wd));
-	if ((r = stealth_spend_key(sk, rp->spend, rp->view, &w->eph)) != 0 ||
+	if ((r = stealth_spend_key(sk, rp->spend, rp->view, eph)) != 0 ||
 	    (r = secp_sk_address(sk, wd.from)) != 0)
 		goto out;
 	hub_balances_call(&call, wd.from);
@@ -353,13 +451,152 @@ out:
 	return r;
 }
 
+/*
+ * On a worker: withdraw the winnings of j->wr (their ephemeral keys),
+ * 300 ms apart, each tried up to BITSD_RELAYPAY_WITHDRAW_TRIES times (2,
+ * 4, 6 s apart: a chain gateway limits each peer's requests a second);
+ * j->wres[i] says how it went.  At stop the rest stay untried.
+ */
+static void withdraw_all(struct bitsd_relaypay *rp, struct job *j)
+{
+	uint64_t now = 0;
+
+	j->wres = xcalloc(j->nwr ? j->nwr : 1, sizeof(*j->wres));
+	if (chain_block_timestamp(rp->cc, &now) != 0)
+		now = time_now_s();
+	for (size_t i = 0; i < j->nwr && !atomic_load(&rp->stopping); i++) {
+		bool fail = rp->test_withdraw_fail > 0;	/* tests */
+		int r = -1;
+
+		if (fail)
+			rp->test_withdraw_fail--;
+		for (unsigned k = 0; r != 0 &&
+				     k < BITSD_RELAYPAY_WITHDRAW_TRIES; k++) {
+			if (k)
+				chain_pause(rp, k * 2000);
+			if (fail) {
+				snprintf(j->wwhy, sizeof(j->wwhy),
+					 "made to fail (a test)");
+				continue;
+			}
+			r = withdraw_one(rp, &j->wr[i].eph, now +
+					 BITSD_RELAYPAY_WITHDRAW_S, j);
+		}
+		j->wres[i] = r == 0 ? W_DONE : W_FAILED;
+		chain_pause(rp, BITSD_RELAYPAY_WITHDRAW_PACE_MS);
+	}
+}
+
+static bool pot_funded(const struct hub_pot *pot)
+{
+	static const uint8_t zero[ETH_ADDR_BYTES];
+
+	return memcmp(pot->funder, zero, ETH_ADDR_BYTES) != 0 &&
+	       !u256_is_zero(&pot->deposit) && pot->unlock_at == 0;
+}
+
+/* On a worker: one send from the funding account; 0 when it went
+ * through. */
+static int fund_send(struct bitsd_relaypay *rp, const uint8_t to[20],
+		     const struct bbuf *call)
+{
+	struct chain_receipt rc = { 0 };
+	int r = chain_send(rp->cc, rp->fund_sk, to, call->data, call->len,
+			   NULL, &rc);
+
+	if (r == 0 && !rc.status)
+		r = ERR_BAD_STATE;
+	chain_receipt_clear(&rc);
+	return r;
+}
+
+/*
+ * On a worker: read each of our pots; one that is ours to fund (new, or
+ * funded by the funding account) and not unlocking, whose deposit is
+ * under half of tunnels.pay.fund, has its deposit and escrow filled up to
+ * it (the token approved first when the allowance is short), if the
+ * budget allows.  What was spent in all is written to rp->fund_path.
+ */
+static void fund_run(struct bitsd_relaypay *rp, struct job *j)
+{
+	static const uint8_t zero[ETH_ADDR_BYTES];
+	struct bbuf call = BBUF_INIT, ret = BBUF_INIT;
+	struct u256 half;
+
+	(void)u256_div_u64(&half, NULL, &rp->fund_to, 2);
+	for (size_t i = 0; i < j->n && !atomic_load(&rp->stopping); i++) {
+		struct hub_pot pot;
+		struct u256 dep = { { 0 } }, esc = { { 0 } }, total, allow, t;
+		char a[U256_DEC_BYTES];
+		int r;
+
+		bbuf_free(&call);
+		bbuf_free(&ret);
+		hub_pots_call(&call, j->signers[i]);
+		if (chain_call(rp->cc, NULL, rp->dep.payment_hub, call.data,
+			       call.len, &ret) != 0 ||
+		    hub_pot_decode(ret.data, ret.len, &pot) != 0) {
+			j->state[i] = POT_UNKNOWN;
+			continue;
+		}
+		j->state[i] = pot_funded(&pot) ? POT_FUNDED : POT_EMPTY;
+		if (u256_cmp(&pot.deposit, &half) >= 0 || pot.unlock_at ||
+		    (memcmp(pot.funder, zero, ETH_ADDR_BYTES) != 0 &&
+		     memcmp(pot.funder, rp->fund_addr, ETH_ADDR_BYTES) != 0))
+			continue;	/* enough, or not ours to fund */
+		(void)u256_sub(&dep, &rp->fund_to, &pot.deposit);
+		if (u256_cmp(&pot.escrow, &rp->fund_to) < 0)
+			(void)u256_sub(&esc, &rp->fund_to, &pot.escrow);
+		if (u256_add(&total, &dep, &esc) != 0 ||
+		    u256_add(&t, &j->spent, &total) != 0 ||
+		    u256_cmp(&t, &rp->fund_budget) > 0) {
+			j->over_budget++;
+			continue;
+		}
+		bbuf_free(&call);
+		erc20_allowance(&call, rp->fund_addr, rp->dep.payment_hub);
+		r = chain_call_u256(rp->cc, rp->dep.token, call.data,
+				    call.len, &allow);
+		if (r == 0 && u256_cmp(&allow, &total) < 0) {
+			bbuf_free(&call);
+			erc20_approve(&call, rp->dep.payment_hub, &total);
+			r = fund_send(rp, rp->dep.token, &call);
+		}
+		bbuf_free(&call);
+		if (r == 0 && (r = hub_fund_call(&call, j->signers[i], &dep,
+						 &esc)) == 0)
+			r = fund_send(rp, rp->dep.payment_hub, &call);
+		if (r != 0) {
+			snprintf(j->why, sizeof(j->why), "%s%s%s", err_str(r),
+				 chain_client_error(rp->cc) ? ": " : "",
+				 chain_client_error(rp->cc) ?
+				 chain_client_error(rp->cc) : "");
+			continue;
+		}
+		j->spent = t;
+		j->funded++;
+		j->state[i] = POT_FUNDED;
+		u256_format_dec(&j->spent, a, sizeof(a));
+		if ((r = fsutil_write_atomic(rp->fund_path, a, strlen(a), 0600,
+					     true)) != 0)
+			snprintf(j->why, sizeof(j->why), "cannot write %s: %s",
+				 rp->fund_path, err_str(r));
+	}
+	bbuf_free(&call);
+	bbuf_free(&ret);
+}
+
 static void job_run(void *arg)
 {
 	struct job *j = arg;
 	struct bitsd_relaypay *rp = j->rp;
 	struct bbuf call = BBUF_INIT, ret = BBUF_INIT;
 
-	if (j->kind == JOB_POTS) {
+	if (j->kind == JOB_WITHDRAW) {
+		withdraw_all(rp, j);
+	} else if (j->kind == JOB_FUND) {
+		fund_run(rp, j);
+	} else if (j->kind == JOB_POTS) {
 		for (size_t i = 0; i < j->n; i++) {
 			bbuf_free(&call);
 			bbuf_free(&ret);
@@ -444,30 +681,11 @@ static void job_run(void *arg)
 			j->err = 0;
 		chain_receipt_clear(&rc);
 		if (j->redeemed && rp->has_withdraw) {
-			uint64_t now = 0;
-
-			if (chain_block_timestamp(rp->cc, &now) != 0)
-				now = time_now_s();
-			for (size_t i = 0; i < b->n &&
-					    !atomic_load(&rp->stopping); i++) {
-				/* paced and tried again: a chain gateway
-				 * limits each peer's requests a second */
-				int r = -1;
-
-				for (unsigned k = 0; j->won[i] && r != 0 &&
-						     k < BITSD_RELAYPAY_WITHDRAW_TRIES;
-				     k++) {
-					if (k)
-						chain_pause(rp, k * 2000);
-					r = withdraw_one(rp, &b->w[i], now +
-						BITSD_RELAYPAY_WITHDRAW_S, j);
-				}
-				if (!j->won[i])
-					continue;
-				if (r != 0)
-					j->withdraw_failed++;
-				chain_pause(rp, BITSD_RELAYPAY_WITHDRAW_PACE_MS);
-			}
+			j->wr = xcalloc(j->redeemed, sizeof(*j->wr));
+			for (size_t i = 0; i < b->n; i++)
+				if (j->won[i])
+					j->wr[j->nwr++].eph = b->w[i].eph;
+			withdraw_all(rp, j);
 		}
 		free(t);
 		free(sigs);
@@ -482,11 +700,92 @@ static void job_free(struct job *j)
 	free(j->pots);
 	free(j->read);
 	free(j->won);
+	if (j->wr)
+		memwipe(j->wr, j->nwr * sizeof(*j->wr));
+	free(j->wr);
+	free(j->wres);
+	free(j->state);
 	relaypay_batch_free(&j->batch);
 	free(j);
 }
 
+/*
+ * The job's withdrawals that failed go back to the retry list, the next
+ * round BITSD_RELAYPAY_WITHDRAW_RETRY_MS × 2^(rounds failed - 1) later,
+ * up to BITSD_RELAYPAY_WITHDRAW_ROUNDS rounds (then given up: the
+ * winnings stay in the contract at the stealth address); untried ones
+ * (bitsd stopping) go back as they were.  Counts the job's withdrawals.
+ */
+static void withdrawals_done(struct bitsd_relaypay *rp, struct job *j)
+{
+	size_t failed = 0, given_up = 0, done = 0;
+
+	for (size_t i = 0; i < j->nwr; i++) {
+		struct wretry w = j->wr[i];
+
+		if (j->wres && j->wres[i] == W_DONE) {
+			done++;
+			if (w.tries)
+				rp->withdraw_retried++;
+			continue;
+		}
+		if (j->wres && j->wres[i] == W_FAILED) {
+			failed++;
+			if (++w.tries >= BITSD_RELAYPAY_WITHDRAW_ROUNDS) {
+				given_up++;
+				continue;
+			}
+		}
+		w.at_ms = time_mono_ms() + ((uint64_t)
+			  BITSD_RELAYPAY_WITHDRAW_RETRY_MS <<
+			  (w.tries ? w.tries - 1 : 0));
+		rp->wretry = xrealloc(rp->wretry, (rp->nwretry + 1) *
+				      sizeof(*rp->wretry));
+		rp->wretry[rp->nwretry++] = w;
+	}
+	rp->withdrawn += j->withdrawn;
+	rp->withdraw_failed += given_up;
+	rp->withdraw_gas += j->wgas;
+	u256_accumulate(&rp->withdrawn_amount, &j->withdrawn_amount);
+	if (j->nwr) {
+		char a[U256_DEC_BYTES];
+
+		log_notice(LD_APP, "relaypay: %zu winnings withdrawn (%s), "
+			   "%zu failed (%zu given up, %zu to try again)%s%s",
+			   done, u256_format_dec(&j->withdrawn_amount, a,
+						 sizeof(a)),
+			   failed, given_up, failed - given_up,
+			   failed ? ": " : "", failed ? j->wwhy : "");
+	}
+}
+
+/* A withdrawal round for the retries that are due (one job). */
+static struct job *withdraw_job(struct bitsd_relaypay *rp)
+{
+	uint64_t now = time_mono_ms();
+	struct job *j = NULL;
+	size_t keep = 0;
+
+	for (size_t i = 0; i < rp->nwretry; i++) {
+		if (rp->wretry[i].at_ms > now ||
+		    (j && j->nwr == BITSD_RELAYPAY_BATCH_MAX)) {
+			rp->wretry[keep++] = rp->wretry[i];
+			continue;
+		}
+		if (!j) {
+			j = xzalloc(sizeof(*j));
+			j->kind = JOB_WITHDRAW;
+			j->wr = xcalloc(BITSD_RELAYPAY_BATCH_MAX,
+					sizeof(*j->wr));
+		}
+		j->wr[j->nwr++] = rp->wretry[i];
+	}
+	rp->nwretry = keep;
+	return j;
+}
+
 static void settle_pending(struct bitsd_relaypay *rp);
+static void job_submit(struct bitsd_relaypay *rp, struct job *j);
 
 static struct pot_entry *pot_find(struct bitsd_relaypay *rp,
 				  const uint8_t signer[ETH_ADDR_BYTES])
@@ -527,13 +826,64 @@ static void retry_later(struct bitsd_relaypay *rp, struct job *j)
 	rp->redeem_retry_at = time_mono_ms() + BITSD_RELAYPAY_REDEEM_RETRY_MS;
 }
 
+/* The payer's pots as the funding job found them. */
+static void fund_done(struct bitsd_relaypay *rp, struct job *j)
+{
+	size_t unknown = 0;
+
+	for (size_t i = 0; i < j->n; i++) {
+		if (j->state[i] != POT_UNKNOWN)
+			rp->pot_state[i] = j->state[i];
+		unknown += j->state[i] == POT_UNKNOWN;
+	}
+	rp->fund_spent = j->spent;
+	rp->funded += j->funded;
+	rp->fund_over_budget += j->over_budget;
+	/* a pot not read (the chain not reached yet): again soon */
+	rp->fund_at = time_mono_ms() + (unknown ? BITSD_RELAYPAY_POT_RETRY_MS :
+					BITSD_RELAYPAY_FUND_CHECK_MS);
+	if (j->funded || j->over_budget || j->why[0]) {
+		char a[U256_DEC_BYTES];
+
+		log_notice(LD_APP, "relaypay: %zu pots funded (%s spent in all"
+			   "), %zu over the budget%s%s", j->funded,
+			   u256_format_dec(&j->spent, a, sizeof(a)),
+			   j->over_budget, j->why[0] ? "; " : "", j->why);
+	}
+}
+
+/* Check (and fund) our pots: at start, at each turn, every
+ * BITSD_RELAYPAY_FUND_CHECK_MS. */
+static void fund_job(struct bitsd_relaypay *rp)
+{
+	struct job *j;
+
+	if (!rp->fund_sk || !rp->cc || rp->job ||
+	    (pay_turn(rp) == rp->fund_turn && time_mono_ms() < rp->fund_at))
+		return;
+	rp->fund_turn = pay_turn(rp);
+	rp->fund_at = UINT64_MAX;	/* fund_done() sets it */
+	j = xzalloc(sizeof(*j));
+	j->kind = JOB_FUND;
+	j->n = rp->npay_keys;
+	j->signers = xcalloc(j->n, sizeof(*j->signers));
+	memcpy(j->signers, rp->pay_addr, j->n * sizeof(*j->signers));
+	j->state = xcalloc(j->n, sizeof(*j->state));
+	j->spent = rp->fund_spent;
+	job_submit(rp, j);
+}
+
 static void job_done(void *arg)
 {
 	struct job *j = arg;
 	struct bitsd_relaypay *rp = j->rp;
 
 	rp->job = NULL;
-	if (j->kind == JOB_POTS) {
+	if (j->kind == JOB_WITHDRAW) {
+		withdrawals_done(rp, j);
+	} else if (j->kind == JOB_FUND) {
+		fund_done(rp, j);
+	} else if (j->kind == JOB_POTS) {
 		for (size_t i = 0; i < j->n; i++) {
 			struct pot_entry *e = pot_find(rp, j->signers[i]);
 
@@ -564,22 +914,7 @@ static void job_done(void *arg)
 		rp->redeem_batches++;
 		rp->redeem_gas += j->gas;
 		u256_accumulate(&rp->redeemed_face, &j->redeemed_face);
-		rp->withdrawn += j->withdrawn;
-		rp->withdraw_failed += j->withdraw_failed;
-		rp->withdraw_gas += j->wgas;
-		u256_accumulate(&rp->withdrawn_amount, &j->withdrawn_amount);
-		if (j->withdrawn || j->withdraw_failed) {
-			char a[U256_DEC_BYTES];
-
-			log_notice(LD_APP, "relaypay: epoch %llu: %zu winnings "
-				   "withdrawn (%s), %zu failed%s%s",
-				   (unsigned long long)j->batch.epoch_id,
-				   j->withdrawn, u256_format_dec(
-					&j->withdrawn_amount, a, sizeof(a)),
-				   j->withdraw_failed,
-				   j->withdraw_failed ? ": " : "",
-				   j->withdraw_failed ? j->wwhy : "");
-		}
+		withdrawals_done(rp, j);
 		log_notice(LD_APP, "relaypay: epoch %llu: %zu of %zu winners "
 			   "redeemed, face %s, gas %llu%s%s",
 			   (unsigned long long)j->batch.epoch_id, j->redeemed,
@@ -648,18 +983,50 @@ static struct paid_tunnel *paid_note(struct bitsd_relaypay *rp,
 	return t;
 }
 
-/* A ticket of the tunnel was accepted: its bytes count from now on. */
-static void paid_add(struct bitsd_relaypay *rp, uint32_t receive_id)
+/* A ticket of the tunnel was accepted: its bytes count, from its first
+ * (the build ticket pays from the start; bytes carried while the ticket
+ * waited for its pot count too). */
+static struct paid_tunnel *paid_add(struct bitsd_relaypay *rp,
+				    uint32_t receive_id)
 {
 	struct paid_tunnel *t = paid_note(rp, receive_id);
-	struct transit_info ti;
 
-	if (t->counted)
+	if (!t->counted) {
+		t->counted = true;
+		t->seen = 0;
+		rp->paid_tunnels++;
+	}
+	return t;
+}
+
+/* bytes × price / 2^30: what carrying them is worth. */
+static struct u256 owed_for(const struct bitsd_relaypay *rp, uint64_t bytes)
+{
+	struct u256 owed;
+
+	if (u256_mul_u64(&owed, &rp->price, bytes) != 0)
+		return u256_from_u64(0);
+	(void)u256_div_u64(&owed, NULL, &owed, 1ULL << RELAYPAY_GIB_SHIFT);
+	return owed;
+}
+
+/* Add what paid tunnel t's bytes were worth beyond its tickets' expected
+ * value to *under, or the other way round to *ahead. */
+static void paid_balance(const struct bitsd_relaypay *rp,
+			 const struct paid_tunnel *t, struct u256 *under,
+			 struct u256 *ahead)
+{
+	struct u256 owed = owed_for(rp, t->bytes), d;
+
+	if (!t->counted)
 		return;
-	t->counted = true;
-	t->seen = transit_table_lookup(rp->deps.transit, receive_id, &ti) ?
-		  ti.bytes_in : 0;
-	rp->paid_tunnels++;
+	if (u256_cmp(&owed, &t->ev) > 0) {
+		(void)u256_sub(&d, &owed, &t->ev);
+		u256_accumulate(under, &d);
+	} else {
+		(void)u256_sub(&d, &t->ev, &owed);
+		u256_accumulate(ahead, &d);
+	}
 }
 
 /* Step 2 with the pot's state. */
@@ -679,14 +1046,22 @@ static void accept_one(struct bitsd_relaypay *rp, const struct pending *p,
 	rp->dirty = true;
 	ev = ticket_value(&p->c.t);
 	u256_accumulate(&rp->ev_accepted, &ev);
-	paid_add(rp, p->receive_id);
+	u256_accumulate(&paid_add(rp, p->receive_id)->ev, &ev);
 	log_debug(LD_APP, "relaypay: ticket accepted for tunnel %u%s",
 		  p->receive_id, won ? ": a winner" : "");
 }
 
-static bool pot_fresh(const struct pot_entry *e)
+/* A pot read less than BITSD_RELAYPAY_POT_TTL_S ago; while a redemption
+ * or withdrawals hold the chain client (minutes), one read less than
+ * BITSD_RELAYPAY_POT_STALE_S ago: a pot that began unlocking since still
+ * pays for unlockDelay > maxPaperTTL, longer than the ticket lives. */
+static bool pot_fresh(const struct bitsd_relaypay *rp,
+		      const struct pot_entry *e)
 {
-	return e && e->read_s + BITSD_RELAYPAY_POT_TTL_S > time_now_s();
+	uint64_t ttl = rp->job && rp->job->kind != JOB_POTS ?
+		       BITSD_RELAYPAY_POT_STALE_S : BITSD_RELAYPAY_POT_TTL_S;
+
+	return e && e->read_s + ttl > time_now_s();
 }
 
 /* Accept what has a fresh pot; read the others' pots (one job). */
@@ -700,7 +1075,7 @@ static void settle_pending(struct bitsd_relaypay *rp)
 		struct pending *p = &rp->pend[i];
 		struct pot_entry *e = pot_find(rp, p->c.signer);
 
-		if (pot_fresh(e)) {
+		if (pot_fresh(rp, e)) {
 			accept_one(rp, p, e);
 			continue;
 		}
@@ -812,10 +1187,14 @@ static void count_bytes(struct bitsd_relaypay *rp)
 		struct transit_info ti;
 
 		if (!transit_table_lookup(rp->deps.transit, t->receive_id,
-					  &ti))
+					  &ti)) {
+			paid_balance(rp, t, &rp->underpaid, &rp->paid_ahead);
 			continue;
-		if (t->counted && ti.bytes_in > t->seen)
+		}
+		if (t->counted && ti.bytes_in > t->seen) {
 			rp->paid_bytes += ti.bytes_in - t->seen;
+			t->bytes += ti.bytes_in - t->seen;
+		}
 		t->seen = ti.bytes_in;
 		rp->paid[keep++] = *t;
 	}
@@ -901,6 +1280,8 @@ static void tick_cb(void *arg)
 				job_submit(rp, j);
 			} else {
 				free(j);
+				if ((j = withdraw_job(rp)) != NULL)
+					job_submit(rp, j);
 			}
 		}
 		if (rp->dirty && !rp->saving &&
@@ -914,6 +1295,7 @@ static void tick_cb(void *arg)
 				save_run, save_done, s });
 		}
 	}
+	fund_job(rp);
 	evloop_timer_arm(rp->tick, BITSD_RELAYPAY_TICK_MS);
 }
 
@@ -937,17 +1319,16 @@ static void status_section(void *ctx, json_t *o)
 
 	if (rp->payee) {
 		struct relaypay_stats st;
-		struct u256 owed;
+		struct u256 owed = owed_for(rp, rp->paid_bytes);
+		struct u256 under = rp->underpaid, ahead = rp->paid_ahead;
 		uint64_t end;
 		uint8_t c[32];
 		json_t *r;
 
 		relaypay_payee_stats(rp->payee, &st);
 		relaypay_payee_commitment(rp->payee, c, &end);
-		if (u256_mul_u64(&owed, &rp->price, rp->paid_bytes) != 0)
-			owed = u256_from_u64(0);
-		(void)u256_div_u64(&owed, NULL, &owed,
-				   1ULL << RELAYPAY_GIB_SHIFT);
+		for (size_t i = 0; i < rp->npaid; i++)
+			paid_balance(rp, &rp->paid[i], &under, &ahead);
 		r = json_pack("{sosIsIsIsIsosososIsIsIsososIsIsIsIsb}",
 			      "price", u256_json(&rp->price),
 			      "tickets_received", (json_int_t)rp->received,
@@ -974,12 +1355,20 @@ static void status_section(void *ctx, json_t *o)
 				    u256_json(&rp->withdrawn_amount));
 		json_object_set_new(r, "withdraw_failed",
 				    json_integer((json_int_t)rp->withdraw_failed));
+		json_object_set_new(r, "withdraw_retrying", json_integer(
+			(json_int_t)(rp->nwretry + (rp->job &&
+				rp->job->kind == JOB_WITHDRAW ?
+				rp->job->nwr : 0))));
+		json_object_set_new(r, "withdraw_retried",
+				    json_integer((json_int_t)rp->withdraw_retried));
 		json_object_set_new(r, "withdraw_gas",
 				    json_integer((json_int_t)rp->withdraw_gas));
 		json_object_set_new(r, "topups_received",
 				    json_integer((json_int_t)rp->topups));
 		json_object_set_new(r, "topups_refused",
 				    json_integer((json_int_t)rp->topups_refused));
+		json_object_set_new(r, "underpaid", u256_json(&under));
+		json_object_set_new(r, "paid_ahead", u256_json(&ahead));
 		json_object_set_new(r, "pot_reads_failed",
 				    json_integer((json_int_t)rp->pot_failed));
 		json_object_set_new(r, "epoch_ends_in_s", json_integer(
@@ -989,12 +1378,14 @@ static void status_section(void *ctx, json_t *o)
 	}
 	if (rp->npay_keys) {
 		struct tunnel_pool_stats ps = { 0 };
+		size_t k = pay_key_now(rp);
+		json_t *py;
 
 		if (rp->deps.own)
 			tunnel_mgr_stats(rp->deps.own, &ps);
-		json_object_set_new(o, "payer", json_pack(
+		json_object_set_new(o, "payer", py = json_pack(
 			"{sosIsIsIsIsIsosIsI}", "signer",
-			addr_json(rp->pay_addr[pay_key_now(rp)]),
+			addr_json(rp->pay_addr[k == SIZE_MAX ? pay_turn(rp) : k]),
 			"signers", (json_int_t)rp->npay_keys,
 			"topups_sent", (json_int_t)ps.topups_sent,
 			"tickets_sent", (json_int_t)rp->sent,
@@ -1003,6 +1394,24 @@ static void status_section(void *ctx, json_t *o)
 			"expected_value", u256_json(&rp->ev_sent),
 			"bytes_per_ticket", (json_int_t)rp->pay_bytes,
 			"next_nonce", (json_int_t)rp->nonce));
+		json_object_set_new(py, "ri_lookups",
+				    json_integer((json_int_t)rp->ri_lookups));
+		if (rp->fund_sk) {
+			size_t n = 0;
+
+			for (size_t i = 0; i < rp->npay_keys; i++)
+				n += rp->pot_state[i] == POT_FUNDED;
+			json_object_set_new(py, "pots_funded",
+					    json_integer((json_int_t)n));
+			json_object_set_new(py, "funded",
+					    json_integer((json_int_t)rp->funded));
+			json_object_set_new(py, "fund_spent",
+					    u256_json(&rp->fund_spent));
+			json_object_set_new(py, "fund_budget",
+					    u256_json(&rp->fund_budget));
+			json_object_set_new(py, "fund_over_budget", json_integer(
+				(json_int_t)rp->fund_over_budget));
+		}
 	}
 }
 
@@ -1122,8 +1531,50 @@ static int payee_start(struct bitsd_relaypay *rp, const struct conf *cfg)
 		}
 		rp->has_withdraw = true;
 	}
+	rp->test_withdraw_fail = cfg->relay_pay_test_withdraw_fail;
 	rp->pend = xcalloc(BITSD_RELAYPAY_PENDING_MAX, sizeof(*rp->pend));
 	publish(rp);
+	return 0;
+}
+
+/* tunnels.pay.fund-key: the account, the fill and the budget, what was
+ * spent before (DATADIR/relaypay-fund.spent). */
+static int fund_start(struct bitsd_relaypay *rp, const struct conf *cfg)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int r;
+
+	if (!rp->cc || !cfg->tunnels_pay_fund ||
+	    !cfg->tunnels_pay_fund_budget ||
+	    u256_parse_str(&rp->fund_to, cfg->tunnels_pay_fund) != 0 ||
+	    u256_parse_str(&rp->fund_budget,
+			   cfg->tunnels_pay_fund_budget) != 0 ||
+	    u256_is_zero(&rp->fund_to)) {
+		log_err(LD_APP, "tunnels.pay.fund-key needs tunnels.pay.fund, "
+			"tunnels.pay.fund-budget and a chain client "
+			"(market.gateways or market.gateway)");
+		return ERR_ARG;
+	}
+	if (!(rp->fund_sk = key_load("tunnels.pay.fund-key",
+				     cfg->tunnels_pay_fund_key, false, &r)))
+		return r;
+	(void)secp_sk_address(rp->fund_sk, rp->fund_addr);
+	rp->fund_path = fsutil_path_join(cfg->datadir, BITSD_RELAYPAY_FUND_FILE);
+	if (fsutil_read_file(rp->fund_path, U256_DEC_BYTES, &buf, &len) == 0) {
+		char s[U256_DEC_BYTES];
+
+		memcpy(s, buf, len < sizeof(s) ? len : sizeof(s) - 1);
+		s[len < sizeof(s) ? len : sizeof(s) - 1] = 0;
+		if (u256_parse_str(&rp->fund_spent, s) != 0) {
+			log_err(LD_APP, "relaypay: %s unreadable",
+				rp->fund_path);
+			free(buf);
+			return ERR_FORMAT;
+		}
+	}
+	free(buf);
+	rp->fund_turn = SIZE_MAX;
 	return 0;
 }
 
@@ -1162,6 +1613,9 @@ static int payer_start(struct bitsd_relaypay *rp, const struct conf *cfg)
 				BITSD_RELAYPAY_DEFAULT_FACE)) != 0)
 		return r;
 	rp->pay_price.ttl_s = BITSD_RELAYPAY_TICKET_TTL_S;
+	rp->ri_refresh_s = cfg->tunnels_pay_ri_refresh_s ?
+			   cfg->tunnels_pay_ri_refresh_s :
+			   BITSD_RELAYPAY_RI_REFRESH_S;
 	if (cfg->tunnels_pay_max_price) {
 		rp->has_max = true;
 		if ((r = u256_parse_str(&rp->max_price,
@@ -1183,6 +1637,8 @@ static int payer_start(struct bitsd_relaypay *rp, const struct conf *cfg)
 			cfg->tunnels_pay_hops);
 		return ERR_ARG;
 	}
+	if (cfg->tunnels_pay_fund_key && (r = fund_start(rp, cfg)) != 0)
+		return r;
 	if (rp->deps.own) {
 		tunnel_mgr_set_ticket_fn(rp->deps.own, pay_ticket, rp);
 		tunnel_mgr_set_topup(rp->deps.own, rp->pay_bytes);
@@ -1274,11 +1730,18 @@ void bitsd_relaypay_stop(struct bitsd_relaypay *rp)
 		if (rp->nretry)
 			log_warn(LD_APP, "relaypay: %zu batches of winners "
 				 "not redeemed", rp->nretry);
+		if (rp->nwretry)
+			log_warn(LD_APP, "relaypay: %zu winnings not withdrawn "
+				 "(they stay at their stealth addresses)",
+				 rp->nwretry);
 		save_sync(rp);
 	}
 	for (size_t i = 0; i < rp->nretry; i++)
 		relaypay_batch_free(&rp->retry[i].b);
 	free(rp->retry);
+	if (rp->wretry)
+		memwipe(rp->wretry, rp->nwretry * sizeof(*rp->wretry));
+	free(rp->wretry);
 	relaypay_payee_free(rp->payee);
 	chain_client_free(rp->cc);
 	if (rp->pend)
@@ -1295,6 +1758,9 @@ void bitsd_relaypay_stop(struct bitsd_relaypay *rp)
 		secmem_free(rp->redeem_sk);
 	for (size_t i = 0; i < rp->npay_keys; i++)
 		secmem_free(rp->pay_sk[i]);
+	if (rp->fund_sk)
+		secmem_free(rp->fund_sk);
+	free(rp->fund_path);
 	free(rp->datadir);
 	free(rp);
 }

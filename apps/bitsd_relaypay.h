@@ -40,6 +40,7 @@ struct chain_transport;
 struct conf;
 struct i2np_msg;
 struct evloop;
+struct netdb;
 struct netdb_store;
 struct ri_pay;
 struct transit_table;
@@ -47,8 +48,10 @@ struct tunnel_mgr;
 struct worker_pool;
 struct bitsd_relaypay;	/* opaque */
 
-/* A pot's state is read again after this long. */
+/* A pot's state is read again after this long (while a redemption holds
+ * the chain client, after the second). */
 #define BITSD_RELAYPAY_POT_TTL_S 60
+#define BITSD_RELAYPAY_POT_STALE_S 600
 /* Epochs, tickets, paid tunnels and saving are looked at this often. */
 #define BITSD_RELAYPAY_TICK_MS 2000
 /* The payee's state is written at most this often when it changed (and
@@ -79,6 +82,11 @@ struct bitsd_relaypay;	/* opaque */
 /* Tickets after the build taken for one tunnel (a 10-minute tunnel at
  * 1 KiB a ticket carries 1 MiB a second). */
 #define BITSD_RELAYPAY_TOPUPS_MAX 4096
+/* Payer: a paid hop's RouterInfo older than tunnels.pay.ri-refresh
+ * (default) is looked up again (its epoch commitment changes), at most
+ * once that long for each of the last this many hops. */
+#define BITSD_RELAYPAY_RI_REFRESH_S 600
+#define BITSD_RELAYPAY_RI_FRESH_MAX 64
 /* Pot signer keys in tunnels.pay.key, and how long each is used in turn
  * by default (tunnels.pay.rotate). */
 #define BITSD_RELAYPAY_PAY_KEYS_MAX 16
@@ -89,12 +97,21 @@ struct bitsd_relaypay;	/* opaque */
 #define BITSD_RELAYPAY_WITHDRAW_S 3600
 #define BITSD_RELAYPAY_WITHDRAW_TRIES 4
 #define BITSD_RELAYPAY_WITHDRAW_PACE_MS 300
+/* A withdrawal whose tries all failed is tried again in a later round,
+ * this long after, doubling each round, this many rounds in all. */
+#define BITSD_RELAYPAY_WITHDRAW_RETRY_MS 30000
+/* Pot funding (tunnels.pay.fund-key): the pots are checked at start, at
+ * each turn and this often; what was spent is kept in this file. */
+#define BITSD_RELAYPAY_FUND_CHECK_MS 600000
+#define BITSD_RELAYPAY_FUND_FILE "relaypay-fund.spent"
+#define BITSD_RELAYPAY_WITHDRAW_ROUNDS 6
 
 struct bitsd_relaypay_deps {
 	struct evloop *el;
 	struct worker_pool *wp;
 	struct api *api;			/* NULL: no status section */
 	const struct netdb_store *store;	/* payer: the hops' RIs */
+	struct netdb *db;			/* payer: RIs looked up again */
 	struct tunnel_mgr *own;			/* payer: our tunnels */
 	struct transit_table *transit;		/* relay: bytes carried */
 	const struct chain_transport *chain;	/* NULL: no chain client */

@@ -254,6 +254,10 @@ static const struct opt opts[] = {
 	  "(64 hex digits; it pays the gas)" },
 	{ "relay.pay.epoch", OPT_COUNT, OFF(relay_pay_epoch_s), "SECONDS",
 	  "rotate the epoch secret this often (default 3600)" },
+	{ "relay.pay.test-withdraw-fail", OPT_COUNT,
+	  OFF(relay_pay_test_withdraw_fail), "N",
+	  "tests: the first N withdrawals fail every try of their first "
+	  "round (they are tried again later)" },
 	{ "tunnels.pay.key", OPT_OPT_PATH, OFF(tunnels_pay_key), "FILE",
 	  "pay our tunnels' hops that ask for pay from the pot whose signer "
 	  "key is in FILE (64 hex digits); FILE,FILE...: several pots, "
@@ -271,6 +275,20 @@ static const struct opt opts[] = {
 	{ "tunnels.pay.hops", OPT_OPT_PATH, OFF(tunnels_pay_hops), "POLICY",
 	  "any (default), prefer-paid, prefer-free, paid-only or free-only "
 	  "hops that ask for pay" },
+	{ "tunnels.pay.ri-refresh", OPT_COUNT, OFF(tunnels_pay_ri_refresh_s),
+	  "SECONDS", "look a paid hop's RouterInfo up again when ours is "
+	  "older (its epoch commitment changes; default 600)" },
+	{ "tunnels.pay.fund-key", OPT_OPT_PATH, OFF(tunnels_pay_fund_key),
+	  "FILE", "fund our pots from the account key in FILE (64 hex "
+	  "digits; it holds the tokens and pays the gas): a pot unfunded or "
+	  "under half of tunnels.pay.fund is filled up when it comes in "
+	  "turn; pots not funded are not used" },
+	{ "tunnels.pay.fund", OPT_AMOUNT, OFF(tunnels_pay_fund), "AMOUNT",
+	  "with tunnels.pay.fund-key, what each pot's deposit and escrow "
+	  "are filled up to" },
+	{ "tunnels.pay.fund-budget", OPT_AMOUNT, OFF(tunnels_pay_fund_budget),
+	  "AMOUNT", "with tunnels.pay.fund-key, the most put into pots in "
+	  "all (kept in DATADIR/relaypay-fund.spent)" },
 	{ "tunnels.pay.max-paid-hops", OPT_COUNT, OFF(tunnels_pay_max_paid),
 	  "N", "at most N hops of a tunnel that ask for pay (default: any)" },
 	{ "market.gateway", OPT_BOOL, OFF(market_gateway), NULL,
@@ -401,6 +419,9 @@ void conf_free(struct conf *cfg)
 	free(cfg->tunnels_pay_max_price);
 	free(cfg->tunnels_pay_face);
 	free(cfg->tunnels_pay_hops);
+	free(cfg->tunnels_pay_fund_key);
+	free(cfg->tunnels_pay_fund);
+	free(cfg->tunnels_pay_fund_budget);
 	free(cfg->market_gateway_rpc);
 	free(cfg->market_gateways);
 	free(cfg->market_deploy);

@@ -165,6 +165,7 @@ struct conf {
 	char *relay_pay_redeem_key;	/* account key file: redeems winners */
 	char *relay_pay_withdraw_to;	/* address the winnings go to */
 	uint32_t relay_pay_epoch_s;	/* r_epoch lifetime; 0: 3600 */
+	uint32_t relay_pay_test_withdraw_fail;	/* tests: first N fail */
 	/* Paying our tunnels' hops (docs/relaypay.md §4). */
 	char *tunnels_pay_key;		/* pot signer key file; NULL: pay none */
 	char *tunnels_pay_max_price;	/* per GiB; NULL: any price */
@@ -174,6 +175,10 @@ struct conf {
 	uint32_t tunnels_pay_rotate_s;	/* next pot key this often; 0: 3600 */
 	char *tunnels_pay_hops;		/* peer_pay_policy name; NULL: any */
 	uint32_t tunnels_pay_max_paid;	/* paid hops a tunnel; 0: any */
+	uint32_t tunnels_pay_ri_refresh_s; /* hops' RIs again; 0: 600 */
+	char *tunnels_pay_fund_key;	/* account funding pots; NULL: none */
+	char *tunnels_pay_fund;		/* each pot filled up to */
+	char *tunnels_pay_fund_budget;	/* put into pots in all, at most */
 	/* The market ([market] section, apps/bitsd_market.h). */
 	bool market_gateway;		/* publish market_gateway_rpc */
 	char *market_gateway_rpc;	/* http://127.x.y.z:PORT of a node */
