@@ -152,40 +152,54 @@ void ssu2_blk_put_ri(struct bbuf *b, uint8_t flags, const uint8_t *ri,
 }
 
 /* "type ‖ msg id ‖ short exp" */
-static void put_i2np_hdr(struct bbuf *b, const struct i2np_msg *m)
+/* A block of type t carrying n bytes of m's body from off, after the
+ * block header and h bytes of fragment header (returned to be filled):
+ * one reservation, not one per field (a bulk sender writes two or three
+ * such blocks a packet). */
+static uint8_t *put_msg_block(struct bbuf *b, uint8_t t,
+			      const struct i2np_msg *m, size_t h, size_t off,
+			      size_t n)
 {
-	bbuf_u8(b, m->type);
-	bbuf_be32(b, m->msg_id);
-	bbuf_be32(b, (uint32_t)(m->expiration_ms / 1000));
+	uint8_t *p = bbuf_extend(b, SSU2_BLOCK_HEADER_BYTES + h + n);
+
+	p[0] = t;
+	be16_put(p + 1, (uint16_t)(h + n));
+	p += SSU2_BLOCK_HEADER_BYTES;
+	if (n)
+		memcpy(p + h, m->payload + off, n);
+	return p;
+}
+
+/* The I2NP short header of m at p (I2NP and First Fragment blocks). */
+static void put_i2np_hdr(uint8_t *p, const struct i2np_msg *m)
+{
+	p[0] = m->type;
+	be32_put(p + 1, m->msg_id);
+	be32_put(p + 5, (uint32_t)(m->expiration_ms / 1000));
 }
 
 void ssu2_blk_put_i2np(struct bbuf *b, const struct i2np_msg *m)
 {
-	bbuf_u8(b, SSU2_BLK_I2NP);
-	bbuf_be16(b, (uint16_t)(SSU2_I2NP_HDR_BYTES + m->len));
-	put_i2np_hdr(b, m);
-	if (m->len)
-		bbuf_put(b, m->payload, m->len);
+	put_i2np_hdr(put_msg_block(b, SSU2_BLK_I2NP, m, SSU2_I2NP_HDR_BYTES,
+				   0, m->len), m);
 }
 
 void ssu2_blk_put_first_frag(struct bbuf *b, const struct i2np_msg *m,
 			     size_t n)
 {
-	bbuf_u8(b, SSU2_BLK_FIRST_FRAG);
-	bbuf_be16(b, (uint16_t)(SSU2_I2NP_HDR_BYTES + n));
-	put_i2np_hdr(b, m);
-	bbuf_put(b, m->payload, n);
+	put_i2np_hdr(put_msg_block(b, SSU2_BLK_FIRST_FRAG, m,
+				   SSU2_I2NP_HDR_BYTES, 0, n), m);
 }
 
 void ssu2_blk_put_follow_frag(struct bbuf *b, const struct i2np_msg *m,
 			      unsigned frag, bool last, size_t off, size_t n)
 {
-	bbuf_u8(b, SSU2_BLK_FOLLOW_FRAG);
-	bbuf_be16(b, (uint16_t)(SSU2_FOLLOW_HDR_BYTES + n));
+	uint8_t *p = put_msg_block(b, SSU2_BLK_FOLLOW_FRAG, m,
+				   SSU2_FOLLOW_HDR_BYTES, off, n);
+
 	/* "bits 7-1: fragment number; bit 0: isLast" */
-	bbuf_u8(b, (uint8_t)(frag << 1 | (last ? 1 : 0)));
-	bbuf_be32(b, m->msg_id);
-	bbuf_put(b, m->payload + off, n);
+	p[0] = (uint8_t)(frag << 1 | (last ? 1 : 0));
+	be32_put(p + 1, m->msg_id);
 }
 
 bool ssu2_frag_plan(size_t len, size_t avail, size_t room,
