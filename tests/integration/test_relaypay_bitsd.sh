@@ -39,8 +39,9 @@
 # short by no more than the tickets refused or lost were worth.
 # WITHDRAW=0 leaves the withdrawals out (one a second and winner).
 # 127.0.1.51-55, NTCP2 ports 29811-29815, APIs 29861-29865 and SAM
-# 29854-29855 on 127.0.0.1, anvil on a free port.  About 3 minutes (SIZE=1G:
-# about 15): not in TESTS (run by hand).
+# 29854-29855 on 127.0.0.1, anvil on a free port.  About 8 minutes at load
+# 20 (withdrawals take a second each; SIZE=1G: about 15): not in TESTS (run
+# by hand).
 . "${top_srcdir:-.}/tests/integration/chain-lib.sh"
 . "${top_srcdir:-.}/tests/integration/i2pd-lib.sh"
 . "${top_srcdir:-.}/tests/integration/ntcp2-lib.sh"
@@ -365,7 +366,10 @@ python3 -c "import sys; sys.exit(0 if $EV >= $OWED else 1)" &&
 # half a ticket; a tunnel that ended before its build ticket's worth was
 # carried) less what they were paid short; the redeemed face is EV but
 # for the draws (4 sd of the binomial).  Paid short: by no more than the
-# tickets b4 sent that no relay accepted were worth.
+# tickets b4 sent that no relay accepted were worth, a ticket and 1 % of
+# the bytes' worth (a tunnel paid ahead by its last tick's traffic falls
+# short when its traffic grows, and a relay counts what an inbound
+# tunnel's endpoint may not get).
 set -- $(rp underpaid paid_ahead)
 UNDER=$1 AHEAD=$2
 if python3 - "$RFACE" "$OWED" "$EV" "$UNDER" "$AHEAD" "$ACC" "$FACE" "$SENT" \
@@ -381,9 +385,9 @@ print("bytes carried in paid tunnels %d (%.1f MiB), worth %d; tickets' expected 
          (rface - ev) / sd if sd else 0))
 lost = (sent - n) * tv			# tickets sent but not accepted
 ok = abs(ev - (owed + ahead - under)) <= 2 * n + 2 and abs(rface - ev) <= 4 * sd + face \
-    and under <= lost + tv
-print("owed + ahead - short = %d (EV %d); short %d against %d worth of tickets not accepted"
-      % (owed + ahead - under, ev, under, lost))
+    and under <= lost + tv + owed / 100
+print("owed + ahead - short = %d (EV %d); short %d (%.3f %% of the worth) against %d worth of "
+      "tickets not accepted" % (owed + ahead - under, ev, under, 100 * under / max(owed, 1), lost))
 sys.exit(0 if ok else 1)
 PY
 then ok "redeemed face = worth of the bytes + paid ahead - paid short, within 4 sd of the draws"
