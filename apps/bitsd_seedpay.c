@@ -59,7 +59,10 @@ struct redeem_req {
 	size_t payee;			/* the voucher whose payee pays */
 	uint8_t payee_a[ETH_ADDR_BYTES];
 	struct u256 nonce;
+	struct u256 balance;		/* its hub balance before the batch */
+	unsigned fee_bps;		/* the hub's protocol fee */
 	int nonce_err;
+	bool no_fee;			/* the fee would not fit: sent plain */
 };
 
 /* A worker's reads of what the chain paid of lanes (redeemed(laneKey)). */
@@ -117,7 +120,8 @@ struct bitsd_seedpay {
 	uint64_t restored, saves, save_failed, syncs;
 	struct u256 redeem_fee;		/* offered per batch (0: none) */
 	bool nonce_job;			/* a payee's nonce being read */
-	uint64_t fees_paid;
+	uint64_t fees_paid, fees_skipped;
+	unsigned redeem_fails;		/* in a row: the retry's back-off */
 };
 
 bool bitsd_seedpay_wanted(const struct conf *cfg)
@@ -417,7 +421,8 @@ static void redeem_done(void *arg, int err, int status,
 	(void)token_id;
 	if (sp) {
 		sp->rq = NULL;
-		if (err == 0 && status == MARKET_RELAY_OK && rq->kc)
+		if (err == 0 && status == MARKET_RELAY_OK && rq->kc &&
+		    !rq->no_fee)
 			sp->fees_paid++;
 		if (err == 0 && status == MARKET_RELAY_OK) {
 			struct chunkpay_batch sent = rq->b;
@@ -436,14 +441,24 @@ static void redeem_done(void *arg, int err, int status,
 			sp->redeemed += rq->n;
 			log_info(LD_APP, "seedpay: %zu vouchers redeemed",
 				 rq->n);
+			sp->redeem_fails = 0;
 			redeem_arm(sp);
 		} else {
+			uint64_t wait;
+
 			sp->redeem_failed++;
 			sp->sync_due = true;
-			log_info(LD_APP, "seedpay: redemption failed: %s",
-				 err ? err_str(err) : "the relayer refused");
-			sp->redeem_at_ms = time_mono_ms() +
-					   BITSD_SEEDPAY_RETRY_MS;
+			/* backed off: a batch the chain refuses (its gas
+			 * estimate failing) fails the same way each time */
+			wait = market_seedpay_retry_ms(++sp->redeem_fails,
+						       BITSD_SEEDPAY_RETRY_MS,
+						       BITSD_SEEDPAY_RETRY_MAX_MS);
+			log_info(LD_APP, "seedpay: redemption failed: %s; "
+				 "again in %llu s (%u in a row)",
+				 err ? err_str(err) : "the relayer refused",
+				 (unsigned long long)(wait / 1000),
+				 sp->redeem_fails);
+			sp->redeem_at_ms = time_mono_ms() + wait;
 		}
 	}
 	chunkpay_batch_free(&rq->b);
@@ -456,10 +471,58 @@ static void nonce_run(void *arg)
 	struct redeem_req *rq = arg;
 	struct bbuf call = BBUF_INIT;
 
+	struct u256 bps;
+	uint8_t sel[4];
+	int r;
+
 	hub_nonces_call(&call, rq->payee_a);
-	rq->nonce_err = chain_call_u256(rq->sp->cc, rq->sp->dep.payment_hub,
-					call.data, call.len, &rq->nonce);
+	r = chain_call_u256(rq->sp->cc, rq->sp->dep.payment_hub, call.data,
+			    call.len, &rq->nonce);
 	bbuf_free(&call);
+	/* what it will hold, for the fee (market_seedpay_fee_fits) */
+	if (r == 0) {
+		hub_balances_call(&call, rq->payee_a);
+		r = chain_call_u256(rq->sp->cc, rq->sp->dep.payment_hub,
+				    call.data, call.len, &rq->balance);
+		bbuf_free(&call);
+	}
+	if (r == 0) {
+		abi_selector(sel, "protocolFeeBps()");
+		r = chain_call_u256(rq->sp->cc, rq->sp->dep.payment_hub, sel,
+				    sizeof(sel), &bps);
+	}
+	if (r == 0 && (!u256_fits_u64(&bps) || bps.w[0] > 10000))
+		r = ERR_FORMAT;
+	if (r == 0)
+		rq->fee_bps = (unsigned)bps.w[0];
+	rq->nonce_err = r;
+}
+
+/* The relayer fee does not fit what the payee will hold (a setting
+ * above a batch's value): the batch goes without it. */
+static bool fee_fits(struct redeem_req *rq)
+{
+	struct bitsd_seedpay *sp = rq->sp;
+	struct u256 *owed = xcalloc(rq->n, sizeof(*owed)), holds;
+	size_t k = 0;
+	char a[80], b[80];
+	bool fits;
+
+	for (size_t i = 0; i < rq->n; i++)
+		if (!memcmp(rq->b.v[i].recipient, rq->payee_a, ETH_ADDR_BYTES))
+			owed[k++] = rq->b.owed[i];
+	fits = market_seedpay_fee_fits(&sp->redeem_fee, &rq->balance, owed,
+				       k, rq->fee_bps, &holds);
+	free(owed);
+	if (!fits) {
+		sp->fees_skipped++;
+		log_warn(LD_APP, "seedpay: swarm.pay.relayer-fee %s is above "
+			 "what the batch's payee holds once it is redeemed "
+			 "(%s): this batch goes without a fee",
+			 u256_format_dec(&sp->redeem_fee, a, sizeof(a)),
+			 u256_format_dec(&holds, b, sizeof(b)));
+	}
+	return fits;
 }
 
 /* The payee's nonce is known: its stealth key signs the fee, the batch
@@ -478,6 +541,17 @@ static void nonce_done(void *arg)
 	mgr = bitsd_market_streams(sp->deps.market);
 	if (r == 0 && !mgr)
 		r = ERR_BAD_STATE;
+	if (r == 0 && !fee_fits(rq)) {
+		rq->no_fee = true;
+		r = market_redeem_send(mgr, sp->deps.el, rq->kc, rq->b.v,
+				       (const uint8_t (*)[SECP_SIG_BYTES])
+				       rq->b.sig, rq->n,
+				       BITSD_SEEDPAY_REDEEM_TIMEOUT_MS,
+				       redeem_done, rq);
+		if (r != 0)
+			redeem_done(rq, r, 0, NULL);
+		return;
+	}
 	if (r == 0)
 		r = stealth_spend_key(&psk, sp->spend, sp->view,
 				      &rq->b.eph[rq->payee]);
@@ -529,8 +603,8 @@ static void redeem(struct bitsd_seedpay *sp)
 			r = ERR_BAD_STATE;
 		} else {
 			for (size_t i = 1; i < rq->n; i++)
-				if (u256_cmp(&rq->b.v[i].cumulative,
-					     &rq->b.v[rq->payee].cumulative) > 0)
+				if (u256_cmp(&rq->b.owed[i],
+					     &rq->b.owed[rq->payee]) > 0)
 					rq->payee = i;
 			memcpy(rq->payee_a, rq->b.v[rq->payee].recipient,
 			       ETH_ADDR_BYTES);
@@ -625,6 +699,10 @@ static void status_section(void *ctx, json_t *o)
 				    u256_json(&sp->redeem_fee));
 		json_object_set_new(r, "fees_paid",
 				    json_integer((json_int_t)sp->fees_paid));
+		json_object_set_new(r, "fees_skipped",
+				    json_integer((json_int_t)sp->fees_skipped));
+		json_object_set_new(r, "redeem_fails_in_row",
+				    json_integer((json_int_t)sp->redeem_fails));
 		json_object_set_new(r, "relayer", json_boolean(sp->has_relayer));
 		json_object_set_new(r, "payees", a);
 		json_object_set_new(o, "seeder", r);

@@ -50,8 +50,10 @@
 /* A voucher that expires within the longest redeem delay and this is
  * redeemed whatever it is worth (the next look may come too late). */
 #define BITSD_SEEDPAY_REDEEM_SLACK_S 120
-/* A pot read or a redemption that failed is tried again after this. */
+/* A pot read or a redemption that failed is tried again after this (a
+ * redemption failing again after twice as long, up to the max). */
 #define BITSD_SEEDPAY_RETRY_MS 5000
+#define BITSD_SEEDPAY_RETRY_MAX_MS 300000
 #define BITSD_SEEDPAY_REDEEM_TIMEOUT_MS 120000
 /* Pots known at most (each read again every BITSD_SEEDPAY_POT_TTL_S). */
 #define BITSD_SEEDPAY_SIGNERS_MAX 256

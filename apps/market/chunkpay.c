@@ -641,6 +641,7 @@ void chunkpay_batch_free(struct chunkpay_batch *b)
 	free(b->sig);
 	free(b->eph);
 	free(b->lane_id);
+	free(b->owed);
 	memset(b, 0, sizeof(*b));
 }
 
@@ -661,6 +662,7 @@ int chunkpay_payee_batch(const struct chunkpay_payee *p, bool force,
 	b.sig = xcalloc(n, sizeof(*b.sig));
 	b.eph = xcalloc(n, sizeof(*b.eph));
 	b.lane_id = xcalloc(n, sizeof(*b.lane_id));
+	b.owed = xcalloc(n, sizeof(*b.owed));
 	for (size_t i = 0; i < p->nlanes; i++) {
 		const struct lane *l = &p->lanes[i];
 
@@ -670,8 +672,10 @@ int chunkpay_payee_batch(const struct chunkpay_payee *p, bool force,
 		memcpy(b.sig[b.n], l->sig, SECP_SIG_BYTES);
 		b.eph[b.n] = l->eph;
 		b.lane_id[b.n] = (uint32_t)i;
-		if (u256_sub(&d, &l->v.cumulative, &l->redeemed) == 0)
+		if (u256_sub(&d, &l->v.cumulative, &l->redeemed) == 0) {
+			b.owed[b.n] = d;
 			(void)u256_add(&b.total, &b.total, &d);
+		}
 		b.n++;
 	}
 	/* "face value ≥ 100× redemption cost", per voucher of the batch */

@@ -219,6 +219,7 @@ struct chunkpay_batch {
 	uint8_t (*sig)[SECP_SIG_BYTES];
 	struct secp_pk *eph;
 	uint32_t *lane_id;
+	struct u256 *owed;		/* each voucher's unredeemed value */
 	size_t n;
 	struct u256 total;		/* unredeemed value in it */
 };

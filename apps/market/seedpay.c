@@ -418,3 +418,36 @@ int market_vouchers_load(struct chunkpay_payee *p, const char *path,
 	free(s);
 	return r;
 }
+
+/* ------------------------------------------------ redemption's terms */
+
+bool market_seedpay_fee_fits(const struct u256 *fee,
+			     const struct u256 *balance,
+			     const struct u256 *owed, size_t n,
+			     unsigned protocol_bps, struct u256 *holds)
+{
+	struct u256 h = *balance, cut, net;
+
+	for (size_t i = 0; i < n; i++) {
+		/* paid - paid * bps / 10000, floored as the hub does */
+		if (u256_mul_u64(&cut, &owed[i], protocol_bps) != 0 ||
+		    u256_div_u64(&cut, NULL, &cut, 10000) != 0 ||
+		    u256_sub(&net, &owed[i], &cut) != 0 ||
+		    u256_add(&h, &h, &net) != 0) {
+			*holds = h;
+			return true;	/* past 2^256: more than any fee */
+		}
+	}
+	*holds = h;
+	return u256_cmp(&h, fee) >= 0;
+}
+
+uint64_t market_seedpay_retry_ms(unsigned fails, uint64_t base_ms,
+				 uint64_t max_ms)
+{
+	uint64_t d = base_ms;
+
+	for (unsigned i = 1; i < fails && d < max_ms; i++)
+		d = d > max_ms / 2 ? max_ms : 2 * d;
+	return d < max_ms ? d : max_ms;
+}

@@ -78,6 +78,23 @@ bool market_seedpay_paid(const struct market_seedpay *m,
 			 struct u256 *paid, uint8_t recipient[ETH_ADDR_BYTES]);
 
 /*
+ * Whether a batch's payee can pay the relayer `fee` (PaymentHub's
+ * redeemVouchersFor takes it from the payee's hub balance after the
+ * batch, all or nothing): its balance plus each of its n vouchers' new
+ * value (owed) less the protocol fee, as the hub pays each, is at least
+ * fee.  *holds gets that sum.  A fee set above it would make the batch
+ * revert at its gas estimate on every try.
+ */
+bool market_seedpay_fee_fits(const struct u256 *fee,
+			     const struct u256 *balance,
+			     const struct u256 *owed, size_t n,
+			     unsigned protocol_bps, struct u256 *holds);
+/* The wait before the next redemption after `fails` failed in a row (1:
+ * the first): base_ms, doubled with each further failure, at most max_ms. */
+uint64_t market_seedpay_retry_ms(unsigned fails, uint64_t base_ms,
+				 uint64_t max_ms);
+
+/*
  * Vouchers kept across a restart (the seeder's, DATADIR/MARKET_VOUCHERS_FILE,
  * mode 0600): every lane owed something, written whole and atomically.
  * market_vouchers_encode() runs where the payee lives (the loop),

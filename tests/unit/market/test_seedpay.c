@@ -398,11 +398,47 @@ static void test_bad_chunk_unpaid(struct tctx *t)
 	free(l);
 }
 
+/* A relayer fee above what the batch's payee will hold is seen before
+ * the batch is sent (it would revert at its gas estimate on every try),
+ * with the protocol fee taken from each voucher as PaymentHub takes it;
+ * failed redemptions back off. */
+static void test_fee_fits(struct tctx *t)
+{
+	struct u256 zero = u256_from_u64(0), bal = u256_from_u64(40);
+	struct u256 one[1] = { u256_from_u64(1000) };
+	struct u256 two[2] = { u256_from_u64(999), u256_from_u64(1) };
+	struct u256 fee, holds;
+
+	fee = u256_from_u64(975);
+	T_TRUE(t, market_seedpay_fee_fits(&fee, &zero, one, 1, 250, &holds));
+	T_EQ(t, holds.w[0], 975);
+	fee = u256_from_u64(976);
+	T_TRUE(t, !market_seedpay_fee_fits(&fee, &zero, one, 1, 250, &holds));
+	/* each voucher's cut floored apart: 999 - 24 and 1 - 0 */
+	T_TRUE(t, market_seedpay_fee_fits(&fee, &zero, two, 2, 250, &holds));
+	T_EQ(t, holds.w[0], 976);
+	/* the balance held already counts */
+	fee = u256_from_u64(1015);
+	T_TRUE(t, market_seedpay_fee_fits(&fee, &bal, one, 1, 250, &holds));
+	fee = u256_from_u64(1016);
+	T_TRUE(t, !market_seedpay_fee_fits(&fee, &bal, one, 1, 250, &holds));
+	/* nothing of the payee's in the batch */
+	fee = u256_from_u64(1);
+	T_TRUE(t, !market_seedpay_fee_fits(&fee, &zero, one, 0, 250, &holds));
+
+	T_EQ(t, market_seedpay_retry_ms(1, 5000, 300000), 5000);
+	T_EQ(t, market_seedpay_retry_ms(2, 5000, 300000), 10000);
+	T_EQ(t, market_seedpay_retry_ms(6, 5000, 300000), 160000);
+	T_EQ(t, market_seedpay_retry_ms(7, 5000, 300000), 300000);
+	T_EQ(t, market_seedpay_retry_ms(1000, 5000, 300000), 300000);
+}
+
 const struct test_case market_seedpay_tests[] = {
 	{ "paid_fetch", test_paid_fetch, TT_FORK },
 	{ "batched_all", test_batched_all, TT_FORK },
 	{ "no_pay_choked", test_no_pay_choked, TT_FORK },
 	{ "price_refused", test_price_refused, TT_FORK },
 	{ "bad_chunk_unpaid", test_bad_chunk_unpaid, TT_FORK },
+	{ "fee_fits", test_fee_fits, 0 },
 	{ NULL, NULL, 0 }
 };
