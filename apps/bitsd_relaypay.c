@@ -852,14 +852,18 @@ static void fund_done(struct bitsd_relaypay *rp, struct job *j)
 	}
 }
 
-/* Check (and fund) our pots: at start, at each turn, every
- * BITSD_RELAYPAY_FUND_CHECK_MS. */
+/* Check (and fund) our pots: at start, every BITSD_RELAYPAY_FUND_CHECK_MS
+ * (more often than the turns by default: a pot is filled before its turn
+ * comes), and at a turn to a pot whose state is not known.  Each check
+ * holds the chain client (a stop waits for it). */
 static void fund_job(struct bitsd_relaypay *rp)
 {
 	struct job *j;
 
 	if (!rp->fund_sk || !rp->cc || rp->job ||
-	    (pay_turn(rp) == rp->fund_turn && time_mono_ms() < rp->fund_at))
+	    (time_mono_ms() < rp->fund_at &&
+	     (pay_turn(rp) == rp->fund_turn ||
+	      rp->pot_state[pay_turn(rp)] != POT_UNKNOWN)))
 		return;
 	rp->fund_turn = pay_turn(rp);
 	rp->fund_at = UINT64_MAX;	/* fund_done() sets it */

@@ -100,8 +100,9 @@ struct bitsd_relaypay;	/* opaque */
 /* A withdrawal whose tries all failed is tried again in a later round,
  * this long after, doubling each round, this many rounds in all. */
 #define BITSD_RELAYPAY_WITHDRAW_RETRY_MS 30000
-/* Pot funding (tunnels.pay.fund-key): the pots are checked at start, at
- * each turn and this often; what was spent is kept in this file. */
+/* Pot funding (tunnels.pay.fund-key): the pots are checked at start and
+ * this often (and at a turn to a pot not read); what was spent is kept in
+ * this file. */
 #define BITSD_RELAYPAY_FUND_CHECK_MS 600000
 #define BITSD_RELAYPAY_FUND_FILE "relaypay-fund.spent"
 #define BITSD_RELAYPAY_WITHDRAW_ROUNDS 6

@@ -281,8 +281,8 @@ static const struct opt opts[] = {
 	{ "tunnels.pay.fund-key", OPT_OPT_PATH, OFF(tunnels_pay_fund_key),
 	  "FILE", "fund our pots from the account key in FILE (64 hex "
 	  "digits; it holds the tokens and pays the gas): a pot unfunded or "
-	  "under half of tunnels.pay.fund is filled up when it comes in "
-	  "turn; pots not funded are not used" },
+	  "under half of tunnels.pay.fund is filled up (checked at start and "
+	  "every 10 minutes); pots not funded are not used" },
 	{ "tunnels.pay.fund", OPT_AMOUNT, OFF(tunnels_pay_fund), "AMOUNT",
 	  "with tunnels.pay.fund-key, what each pot's deposit and escrow "
 	  "are filled up to" },
