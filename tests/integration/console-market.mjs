@@ -19,7 +19,11 @@ import { launch, creatorOwed } from './console-lib.mjs';
 
 const mode = process.argv[2];
 let pass = 0, fail = 0;
-const ok = (c, m) => { console.log((c ? 'ok   ' : 'FAIL ') + m); c ? pass++ : fail++; };
+const T0 = Date.now();
+const ok = (c, m) => {
+  console.log((c ? 'ok   ' : 'FAIL ') + m + ' [' + ((Date.now() - T0) / 1000).toFixed(1) + ' s]');
+  c ? pass++ : fail++;
+};
 const TITLE = 'A paid clip';
 const cast = (...a) => execFileSync(process.env.CAST, a.concat(['--rpc-url', process.env.RPC]),
                                     { encoding: 'utf8' }).trim();
@@ -153,6 +157,8 @@ async function buy(page, origin, cardId, payer, payerWei, creator, creatorWei, a
   const owed = await creatorOwed(page);
   ok(owed !== '0', "the wallet shows the creator's earnings: " + owed);
   appendFileSync(out, 'owed ' + owed + '\n');
+  ok(/As hostno payments yet: hosting is not paid for/.test(await page.locator('#wallet-earn').textContent()),
+     'the wallet says plainly that hosting earns nothing yet');
   const earned = page.locator('#earned-now', { hasText: 'total: ' + owed + ' token units from 1 sale ' });
   await earned.waitFor({ timeout: 60000 }).catch(() => {});
   ok(await earned.count() === 1, 'the earnings over time total what is owed: ' + await page.locator('#earned-now').textContent());

@@ -303,6 +303,11 @@ try {
   ok(await page.getByText('Whoever once had the key keeps it', { exact: false }).count() === 1,
      'the wallet explains the licence limits');
   await phoneOk('the wallet');
+  // ---- the Resale page without a market ----
+  await page.getByRole('link', { name: 'Resale' }).click();
+  await page.locator('#resale-state', { hasText: 'Market not configured on this router' }).waitFor({ timeout: 15000 });
+  ok(true, 'the Resale page says the market is not configured');
+  await phoneOk('the Resale page');
   // ---- router: proxy settings and the hosted site ----
   await page.getByRole('link', { name: 'Router' }).click();
   await page.locator('#router-proxy').getByText(proxyHttp).waitFor({ timeout: 15000 });
@@ -317,7 +322,7 @@ try {
     await page.keyboard.press('Tab');
     navSeen.add(await page.evaluate(() => document.activeElement ? document.activeElement.textContent.trim() : ''));
   }
-  ok(['Publish', 'Wallet'].every((n) => navSeen.has(n)), 'Tab reaches Publish and Wallet');
+  ok(['Publish', 'Wallet', 'Resale'].every((n) => navSeen.has(n)), 'Tab reaches Publish, Wallet and Resale');
   ok(foreign.length === 0, 'nothing loaded from outside ' + origin + (foreign.length ? ': ' + foreign.join(' ') : ''));
   ok(cspErrors.length === 1, 'the only CSP report is the injected script (' + cspErrors.length + ')');
   ok(pageErrors.length === 0, 'no script errors' + (pageErrors.length ? ': ' + pageErrors.join('; ') : ''));

@@ -176,8 +176,8 @@ check "keyCommitment is keccak256(K ‖ contentHash) of the creator's key" "$KC"
 stop "$P1" "b1"; P1=
 check "the agent's key file has the licence's key" "$N $K" "$(cat "$W/b1/market-agent.keys" 2>/dev/null)"
 check "the agent's key file is 0600" "600" "$(stat -c %a "$W/b1/market-agent.keys" 2>/dev/null)"
+start2	# b1's destinations' addresses are kept from its first run
 start1
-start2
 check "after a restart the agent holds the key" "1" \
 	"$(api_get $API1 "$W/b1" /api/market | python3 -c 'import json,sys; print(json.load(sys.stdin)["agent_contents"])')"
 wait_log "$W/log2" "console on" 120 || { bad "b2: no console"; tail -n 20 "$W/log2"; finish; }

@@ -645,7 +645,8 @@ async function showWallet() {
       ['', a.token + ' token units']]));
     const earn = w.earnings || {};
     fill($('wallet-earn'), [['As creator (licences owed)', (earn.licences || []).reduce((t, l) => t + BigInt(l.owed), 0n)],
-      ['As seeder, host and relay (vouchers)', (earn.stealth || []).reduce((t, l) => t + BigInt(l.balance), 0n)],
+      ['As seeder and relay (vouchers and tickets redeemed)', (earn.stealth || []).reduce((t, l) => t + BigInt(l.balance), 0n)],
+      ['As host', 'no payments yet: hosting is not paid for (bytes served only, below)'],
       ['Total', earn.total]]);
   } else {
     fill($('wallet-bal'), [['Balance', 'market not configured']]);
