@@ -493,20 +493,22 @@ static uint64_t mix64(uint64_t x)
 	return x;
 }
 
+/* The table, zeroed, on a huge page where the kernel gives one (a
+ * random line a message: one TLB entry covers them all). */
 #define HUGE_PAGE_BYTES ((size_t)2 << 20)
 static void *dedup_table(size_t bytes)
 {
 	void *p = NULL;
+	size_t span = (bytes + HUGE_PAGE_BYTES - 1) & ~(HUGE_PAGE_BYTES - 1);
 
 	if (bytes < HUGE_PAGE_BYTES / 4)
 		return xcalloc(1, bytes);
-	bytes = (bytes + HUGE_PAGE_BYTES - 1) & ~(HUGE_PAGE_BYTES - 1);
-	if (posix_memalign(&p, HUGE_PAGE_BYTES, bytes) != 0)
-		abort();
+	if (posix_memalign(&p, HUGE_PAGE_BYTES, span) != 0)
+		abort();	/* like OOM */
 #ifdef MADV_HUGEPAGE
-	(void)madvise(p, bytes, MADV_HUGEPAGE);
+	(void)madvise(p, span, MADV_HUGEPAGE);
 #endif
-	memset(p, 0, bytes);
+	memset(p, 0, bytes);	/* without a huge page the rest stays unused */
 	return p;
 }
 
