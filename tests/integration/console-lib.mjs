@@ -24,3 +24,39 @@ export async function creatorOwed(page) {
   }
   return owed;
 }
+
+// A 64x48 canvas drawn by Chromium itself on about:blank (no file from
+// outside): its first frame as PNG and `ms` of it as VP8 WebM
+// (MediaRecorder), as Buffers.
+export async function canvasMedia(ctx, ms) {
+  const gen = await ctx.newPage();
+  const made = await gen.evaluate(async (ms) => {
+    const c = document.createElement('canvas');
+    c.width = 64; c.height = 48;
+    const g = c.getContext('2d');
+    let f = 0;
+    const draw = () => { g.fillStyle = 'hsl(' + (f * 37) % 360 + ',80%,50%)'; g.fillRect(0, 0, 64, 48);
+      g.fillStyle = '#fff'; g.fillRect(f % 64, 10, 8, 28); f++; };
+    draw();
+    const b64 = async (blob) => {
+      const a = new Uint8Array(await blob.arrayBuffer());
+      let s = '';
+      for (let i = 0; i < a.length; i += 8192) s += String.fromCharCode(...a.subarray(i, i + 8192));
+      return btoa(s);
+    };
+    const png = await new Promise((r) => c.toBlob(r, 'image/png'));
+    const rec = new MediaRecorder(c.captureStream(25), { mimeType: 'video/webm;codecs=vp8' });
+    const parts = [];
+    rec.ondataavailable = (e) => { if (e.data.size) parts.push(e.data); };
+    const timer = setInterval(draw, 40);
+    const stopped = new Promise((r) => { rec.onstop = r; });
+    rec.start(500);
+    await new Promise((r) => setTimeout(r, ms));
+    rec.stop();
+    await stopped;
+    clearInterval(timer);
+    return { png: await b64(png), webm: await b64(new Blob(parts, { type: 'video/webm' })) };
+  }, ms);
+  await gen.close();
+  return { png: Buffer.from(made.png, 'base64'), webm: Buffer.from(made.webm, 'base64') };
+}

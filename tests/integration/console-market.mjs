@@ -15,7 +15,7 @@
 //   (buy: CAST, RPC, TOKEN, REG and MINTER_KEY in the environment)
 import { writeFileSync, appendFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { launch, creatorOwed } from './console-lib.mjs';
+import { launch, creatorOwed, canvasMedia } from './console-lib.mjs';
 
 const mode = process.argv[2];
 let pass = 0, fail = 0;
@@ -28,39 +28,9 @@ const TITLE = 'A paid clip';
 const cast = (...a) => execFileSync(process.env.CAST, a.concat(['--rpc-url', process.env.RPC]),
                                     { encoding: 'utf8' }).trim();
 
-// Three seconds of VP8 from a canvas (MediaRecorder's WebM), made by
-// Chromium itself on about:blank: no file from outside.
-async function recordVideo(ctx) {
-  const gen = await ctx.newPage();
-  const b64 = await gen.evaluate(async () => {
-    const c = document.createElement('canvas');
-    c.width = 64; c.height = 48;
-    const g = c.getContext('2d');
-    let f = 0;
-    const draw = () => { g.fillStyle = 'hsl(' + (f * 37) % 360 + ',80%,50%)'; g.fillRect(0, 0, 64, 48);
-      g.fillStyle = '#fff'; g.fillRect(f % 64, 10, 8, 28); f++; };
-    draw();
-    const rec = new MediaRecorder(c.captureStream(25), { mimeType: 'video/webm;codecs=vp8' });
-    const parts = [];
-    rec.ondataavailable = (e) => { if (e.data.size) parts.push(e.data); };
-    const timer = setInterval(draw, 40);
-    const stopped = new Promise((r) => { rec.onstop = r; });
-    rec.start(500);
-    await new Promise((r) => setTimeout(r, 3000));
-    rec.stop();
-    await stopped;
-    clearInterval(timer);
-    const a = new Uint8Array(await new Blob(parts, { type: 'video/webm' }).arrayBuffer());
-    let s = '';
-    for (let i = 0; i < a.length; i += 8192) s += String.fromCharCode(...a.subarray(i, i + 8192));
-    return btoa(s);
-  });
-  await gen.close();
-  return Buffer.from(b64, 'base64');
-}
 
 async function publish(page, origin, out) {
-  const webm = await recordVideo(page.context());
+  const webm = (await canvasMedia(page.context(), 3000)).webm;	// three seconds of VP8
   ok(webm.length > 1000 && webm.subarray(0, 4).toString('hex') === '1a45dfa3',
      'Chromium recorded a WebM video (' + webm.length + ' bytes)');
   await page.getByRole('link', { name: 'Publish' }).click();

@@ -10,6 +10,7 @@
 // site with its bytes served on the router page.
 //   node console.mjs ORIGIN TOKEN ROUTER_HASH CARDS_JSON MEDIA_FILE PROXY_HTTP SITE_B32
 import { createRequire } from 'node:module';
+import { canvasMedia } from './console-lib.mjs';
 const require = createRequire(import.meta.url);
 const { chromium } = require(process.env.PLAYWRIGHT_CORE);
 
@@ -183,40 +184,11 @@ try {
   ok(at > 0.5, 'seeking with the Position slider moves the audio (' + at.toFixed(2) + ' s)');
   await phoneOk('the player');
   // ---- a video, an image and a text, made here and published through the page ----
-  const gen = await ctx.newPage();	// about:blank: made by Chromium itself, no file from outside
-  const made = await gen.evaluate(async () => {
-    const c = document.createElement('canvas');
-    c.width = 64; c.height = 48;
-    const g = c.getContext('2d');
-    let f = 0;
-    const draw = () => { g.fillStyle = 'hsl(' + (f * 37) % 360 + ',80%,50%)'; g.fillRect(0, 0, 64, 48);
-      g.fillStyle = '#fff'; g.fillRect(f % 64, 10, 8, 28); f++; };
-    draw();
-    const b64 = async (blob) => {
-      const a = new Uint8Array(await blob.arrayBuffer());
-      let s = '';
-      for (let i = 0; i < a.length; i += 8192) s += String.fromCharCode(...a.subarray(i, i + 8192));
-      return btoa(s);
-    };
-    const png = await new Promise((r) => c.toBlob(r, 'image/png'));
-    // two seconds of VP8 from the canvas (MediaRecorder's WebM)
-    const rec = new MediaRecorder(c.captureStream(25), { mimeType: 'video/webm;codecs=vp8' });
-    const parts = [];
-    rec.ondataavailable = (e) => { if (e.data.size) parts.push(e.data); };
-    const timer = setInterval(draw, 40);
-    const stopped = new Promise((r) => { rec.onstop = r; });
-    rec.start(500);
-    await new Promise((r) => setTimeout(r, 2000));
-    rec.stop();
-    await stopped;
-    clearInterval(timer);
-    return { png: await b64(png), webm: await b64(new Blob(parts, { type: 'video/webm' })) };
-  });
-  await gen.close();
+  const made = await canvasMedia(ctx, 2000);	// two seconds of VP8
   const text = 'Notes on onion and garlic routing.\nLine two: every hop peels one layer.\n';
   const media = [
-    { title: 'A made-up clip', name: 'clip.webm', mimeType: 'video/webm', buffer: Buffer.from(made.webm, 'base64') },
-    { title: 'A made-up picture', name: 'picture.png', mimeType: 'image/png', buffer: Buffer.from(made.png, 'base64') },
+    { title: 'A made-up clip', name: 'clip.webm', mimeType: 'video/webm', buffer: made.webm },
+    { title: 'A made-up picture', name: 'picture.png', mimeType: 'image/png', buffer: made.png },
     { title: 'A short note', name: 'note.txt', mimeType: 'text/plain', buffer: Buffer.from(text) },
   ];
   ok(media[0].buffer.length > 1000 && media[0].buffer.subarray(0, 4).toString('hex') === '1a45dfa3',
