@@ -6,7 +6,8 @@
  *  - DatabaseStore: a RouterInfo (gzip, capped before inflating) or a
  *    LeaseSet is validated and stored; a store with a reply token is
  *    acknowledged with a DeliveryStatus (directly, or through the reply
- *    tunnel's gateway); as a floodfill, a new entry stored with a token
+ *    tunnel's gateway, then once more NETDB_ACK_AGAIN_MS later); as a
+ *    floodfill, a new entry stored with a token
  *    is flooded with token 0 to the 3 floodfills closest to its routing
  *    key, never to the sender or ourselves.  A non-floodfill takes
  *    LeaseSets only as answers to its own lookups.
@@ -27,6 +28,7 @@
 #include "netdb/netdb_internal.h"
 #include "router/garlic_router.h"
 #include "router/gzip.h"
+#include "router/evloop.h"
 #include "router/i2np.h"
 #include "crypto/base/alloc.h"
 #include "crypto/base/bytes.h"
@@ -48,6 +50,8 @@ static const uint8_t zero_hash[32];
 
 /* ---- set-up ---- */
 
+static void ack_again_cb(void *arg);
+
 void netdb_net_init(struct netdb *db)
 {
 	struct netdb_net *n = xzalloc(sizeof(*n));
@@ -61,6 +65,7 @@ void netdb_net_init(struct netdb *db)
 	}
 	db->cfg.accomplices = NULL;	/* borrowed for netdb_new() only */
 	db->net = n;
+	n->ack_timer = evloop_timer_new(db->el, ack_again_cb, db);
 	if (!db->cfg.lookup_rate_per_min)
 		db->cfg.lookup_rate_per_min = NETDB_LOOKUP_RATE_PER_MIN;
 	if (!db->cfg.lookup_burst)
@@ -87,6 +92,7 @@ void netdb_net_free(struct netdb *db)
 	if (!n)
 		return;
 	netdb_lookups_free(db);
+	evloop_timer_free(n->ack_timer);
 	keymap_clear(n->rates, free);
 	keymap_free(n->rates);
 	free(n->accomplices);
@@ -326,16 +332,53 @@ static void flood(struct netdb *db, const uint8_t key[32], uint8_t type,
 
 /* ---- DatabaseStore ---- */
 
-static void ack_store(struct netdb *db, const struct i2np_db_store *s)
+static void send_ack(struct netdb *db, const uint8_t gateway[32],
+		     uint32_t tunnel, uint32_t token)
 {
-	struct i2np_delivery_status d = { .msg_id = s->reply_token,
+	struct i2np_delivery_status d = { .msg_id = token,
 					  .timestamp_ms = time_now_ms() };
 	struct bbuf b = BBUF_INIT;
 
 	i2np_delivery_status_encode(&d, &b);
-	send_reply(db, s->reply_gateway, s->reply_tunnel_id,
-		   msg_from(I2NP_DELIVERY_STATUS, &b));
+	send_reply(db, gateway, tunnel, msg_from(I2NP_DELIVERY_STATUS, &b));
 	db->st.acks_sent++;
+}
+
+/* The copies due (NETDB_ACK_AGAIN_MS), then the timer for the next. */
+static void ack_again_cb(void *arg)
+{
+	struct netdb *db = arg;
+	struct netdb_net *n = db->net;
+	uint64_t now = time_mono_ms();
+	size_t i = 0;
+
+	while (i < n->n_acks && n->acks[i].due <= now) {
+		send_ack(db, n->acks[i].gateway, n->acks[i].tunnel,
+			 n->acks[i].token);
+		db->st.acks_again++;
+		i++;
+	}
+	memmove(n->acks, n->acks + i, (n->n_acks - i) * sizeof(n->acks[0]));
+	n->n_acks -= i;
+	if (n->n_acks)
+		evloop_timer_arm(n->ack_timer, n->acks[0].due - now);
+}
+
+static void ack_store(struct netdb *db, const struct i2np_db_store *s)
+{
+	struct netdb_net *n = db->net;
+	struct ack_again *a;
+
+	send_ack(db, s->reply_gateway, s->reply_tunnel_id, s->reply_token);
+	if (!s->reply_tunnel_id || n->n_acks == NETDB_ACK_AGAIN_MAX)
+		return;
+	a = &n->acks[n->n_acks++];
+	memcpy(a->gateway, s->reply_gateway, 32);
+	a->tunnel = s->reply_tunnel_id;
+	a->token = s->reply_token;
+	a->due = time_mono_ms() + NETDB_ACK_AGAIN_MS;
+	if (n->n_acks == 1)
+		evloop_timer_arm(n->ack_timer, NETDB_ACK_AGAIN_MS);
 }
 
 static int store_ri(struct netdb *db, const uint8_t peer[32],

@@ -89,6 +89,17 @@ struct netdb;
 #define NETDB_PUBLISH_MAX_TRIES 7
 /* Retry when no floodfill is known yet. */
 #define NETDB_PUBLISH_RETRY_MS 10000
+/* A DeliveryStatus that goes through a reply tunnel is sent again this
+ * long after the first.  i2pd 2.45.1's tunnel thread flushes a transit
+ * gateway's buffer when the next message in its queue is for another
+ * tunnel, not when it is a tunnel build message: a TunnelGateway message
+ * followed by a build message waits at the gateway until that tunnel's
+ * next message (its tunnel test, about 15 s on), past i2pd's 5 s wait for
+ * a publish confirmation, and i2pd tries each floodfill once.  The second
+ * copy flushes the first; the publisher drops the one it no longer waits
+ * for. */
+#define NETDB_ACK_AGAIN_MS 1000
+#define NETDB_ACK_AGAIN_MAX 64
 #define NETDB_VERIFY_DELAY_MS 10000
 
 /* How a floodfill misbehaves in an attack test network (tools/attacknet):
@@ -154,6 +165,7 @@ struct netdb_stats {
 	/* Floodfill side. */
 	uint64_t stores_in, lookups_in, search_replies_in;
 	uint64_t lookups_answered, search_replies_sent, acks_sent;
+	uint64_t acks_again;	/* of acks_sent: the second copies */
 	uint64_t flooded, rate_limited, garlic_in, garlic_bad;
 	uint64_t dropped;			/* malformed or unwanted */
 	/* Client side. */

@@ -67,6 +67,15 @@ struct netdb_net {
 	size_t self_ri_len, self_gz_len;
 	uint64_t self_published;
 	struct netdb_lookups *lk;	/* netdb/lookup.c */
+	/* DeliveryStatus messages to send again (NETDB_ACK_AGAIN_MS), oldest
+	 * first */
+	struct evloop_timer *ack_timer;
+	struct ack_again {
+		uint8_t gateway[32];
+		uint32_t tunnel, token;
+		uint64_t due;		/* monotonic */
+	} acks[NETDB_ACK_AGAIN_MAX];
+	size_t n_acks;
 };
 
 /* Send m to peer through the sender hook (takes m).  via_tunnel as the

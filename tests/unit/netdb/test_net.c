@@ -519,6 +519,70 @@ static void test_store_ack_and_flood(struct tctx *t)
 	net_free(&net);
 }
 
+#define TUN_ID 4242
+
+/* A DeliveryStatus through a reply tunnel goes twice, NETDB_ACK_AGAIN_MS
+ * apart (netdb.h: i2pd 2.45.1 may hold the first at its gateway); one
+ * sent directly goes once. */
+static struct node *ack_gw;
+static bool three_acks(struct tnet *net)
+{
+	(void)net;
+	return ack_gw->n_inbox >= 3;
+}
+
+static void test_store_ack_again(struct tctx *t)
+{
+	struct tnet net;
+	struct node *ff, *p;
+	struct bbuf x = BBUF_INIT, gz = BBUF_INIT;
+	uint8_t hx[32];
+	uint64_t t0;
+
+	net_init(&net);
+	ff = net_add(t, &net, true);
+	p = net_add_raw(&net);
+	T_OK(t, synth_ri(&x, hx, NETID, "XR", time_now_ms() - 1000));
+	inject(t, &net, p, ff, store_ri_msg(&x, hx, 1234, p->hash));
+	gzip_compress(x.data, x.len, &gz);
+	t0 = time_mono_ms();
+	inject(t, &net, p, ff, netdb_store_msg_new(hx, 0, gz.data, gz.len,
+						   5678, TUN_ID, p->hash));
+	T_EQ(t, p->n_inbox, 2);
+	ack_gw = p;
+	run_until(t, &net, three_acks);
+	settle(t, &net);
+	T_TRUE(t, time_mono_ms() - t0 >= NETDB_ACK_AGAIN_MS);
+	T_EQ(t, p->n_inbox, 3);
+	T_EQ(t, STAT(ff, acks_sent), 3);
+	T_EQ(t, STAT(ff, acks_again), 1);
+	for (size_t i = 0; i < p->n_inbox; i++) {
+		struct i2np_msg *m = p->inbox[i], *inner = NULL;
+		struct i2np_delivery_status ds = { 0 };
+		struct i2np_tunnel_gateway g;
+		struct breader r;
+
+		if (i == 0) {	/* direct, once */
+			T_EQ(t, m->type, I2NP_DELIVERY_STATUS);
+			T_OK(t, i2np_delivery_status_decode(m, &ds));
+			T_EQ(t, ds.msg_id, 1234);
+			continue;
+		}
+		T_OK(t, i2np_tunnel_gateway_decode(m, &g));
+		T_EQ(t, g.tunnel_id, TUN_ID);
+		br_init(&r, g.data, g.len);
+		T_OK(t, i2np_msg_decode(&r, &inner));
+		if (inner) {
+			T_OK(t, i2np_delivery_status_decode(inner, &ds));
+			T_EQ(t, ds.msg_id, 5678);
+			i2np_msg_free(inner);
+		}
+	}
+	bbuf_free(&gz);
+	bbuf_free(&x);
+	net_free(&net);
+}
+
 struct lres {
 	int calls, result;
 };
@@ -579,7 +643,6 @@ static void test_iterative_lookup(struct tctx *t)
 /* Lookups with a reply path: the floodfills answer to a raw "inbound
  * gateway"; the relay below plays the tunnel and hands what reached it
  * to the asker as a message from one of its tunnels (all-zero peer). */
-#define TUN_ID 4242
 static struct node *tun_gw, *tun_owner;
 static size_t tun_relayed, tun_bad;
 
@@ -1776,6 +1839,7 @@ static void test_data_in_garlic(struct tctx *t)
 const struct test_case netdb_net_tests[] = {
 	{ "floodfill_answers", test_floodfill_answers, 0 },
 	{ "store_ack_and_flood", test_store_ack_and_flood, 0 },
+	{ "store_ack_again", test_store_ack_again, 0 },
 	{ "iterative_lookup", test_iterative_lookup, 0 },
 	{ "lookup_via_tunnel", test_lookup_via_tunnel, 0 },
 	{ "exploration", test_exploration, 0 },
