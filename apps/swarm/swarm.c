@@ -2311,6 +2311,10 @@ int swarm_tracker_add(struct swarm *sw, const uint8_t dest_hash[32])
 void swarm_set_tracker_role(struct swarm *sw, bool on)
 {
 	sw->tracker_role = on;
+	/* Without it, a tracker's own fetches asked no tracker (unless it
+	 * listed itself) and found no seeder. */
+	if (on)
+		(void)swarm_tracker_add(sw, sw->self.hash);
 }
 
 size_t swarm_tracker_list(struct swarm *sw, const uint8_t hash[32],
