@@ -408,6 +408,23 @@ static void market_stop_hook(struct daemon *d, void *ctx)
 	FREE_AND_NULL(bitsd_market_stop, b->market);
 }
 
+/* Stopped first: the market's chain calls end at once (a gateway may
+ * have gone before us), so no subsystem waits on one while stopping. */
+static int chain_calls_start_hook(struct daemon *d, void *ctx)
+{
+	(void)d;
+	(void)ctx;
+	return 0;
+}
+
+static void chain_calls_stop_hook(struct daemon *d, void *ctx)
+{
+	struct bitsd *b = ctx;
+
+	(void)d;
+	bitsd_market_quiesce(b->market);
+}
+
 /* The feed's favoured creators by DID read from the chain; after the
  * market, whose chain client and contracts it uses, stopped before it. */
 static int feed_did_start_hook(struct daemon *d, void *ctx)
@@ -598,6 +615,8 @@ int main(int argc, char **argv)
 		{ "relaypay", 0, relaypay_start_hook, relaypay_stop_hook,
 		  NULL },
 		{ "console", 0, console_start_hook, console_stop_hook, NULL },
+		{ "chain-calls", 0, chain_calls_start_hook,
+		  chain_calls_stop_hook, NULL },
 	};
 	struct bitsd b = { 0 };
 

@@ -1232,6 +1232,15 @@ static bool market_busy(void *arg)
 	       market_reseller_busy(m->reseller);
 }
 
+void bitsd_market_quiesce(struct bitsd_market *m)
+{
+	if (m && m->rpc) {
+		log_info(LD_APP, "market: stopping: chain calls through "
+			 "gateways end now");
+		market_rpc_stop(m->rpc);
+	}
+}
+
 void bitsd_market_stop(struct bitsd_market *m)
 {
 	if (!m)

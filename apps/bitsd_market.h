@@ -108,6 +108,11 @@ struct secp_sk *bitsd_market_sk_secure(const char *what, const char *path,
  * the loop): for stopping. */
 void bitsd_market_drain(struct evloop *el, bool (*busy)(void *arg),
 			void *arg);
+/* The router is stopping: the chain calls through gateways under way end
+ * (ERR_IO) now and later ones at once, so that the subsystems stopped
+ * before the market do not wait out a gateway gone meanwhile (a minute
+ * a call).  Accepts NULL. */
+void bitsd_market_quiesce(struct bitsd_market *m);
 /* Waits (running the loop) for chain calls under way.  Accepts NULL. */
 void bitsd_market_stop(struct bitsd_market *m);
 

@@ -505,6 +505,8 @@ void market_rpc_exchange(struct market_rpc *mr, const char *req, size_t len,
 {
 	struct xreq *x = xreq_new(mr, req, len, max_reply, done, arg, -1);
 
+	if (mr->freeing)	/* stopped: dispatch ends it */
+		return dispatch(x);
 	if (mr->phase == CHECK_IDLE && mr->ngws >= 2 &&
 	    (!mr->checked_once || time_mono_ms() >= mr->next_check_ms))
 		market_rpc_crosscheck(mr, NULL, NULL);
@@ -516,28 +518,49 @@ void market_rpc_exchange(struct market_rpc *mr, const char *req, size_t len,
 	dispatch(x);
 }
 
-void market_rpc_free(struct market_rpc *mr)
+/* Every request waiting ends with ERR_IO now. */
+static void end_pending(struct market_rpc *mr)
 {
 	struct xreq *x;
 
-	if (!mr)
-		return;
-	mr->freeing = true;
 	for (unsigned i = 0; i < mr->ngws; i++) {
 		struct rpc_gw *g = &mr->gws[i];
+
 		while ((x = g->head)) {
 			g->head = x->next;
 			xreq_finish(x, ERR_IO, NULL, 0);
 		}
+		g->tail = &g->head;
+	}
+	while ((x = mr->waiting)) {
+		mr->waiting = x->next;
+		xreq_finish(x, ERR_IO, NULL, 0);
+	}
+	mr->waiting_tail = &mr->waiting;
+}
+
+void market_rpc_stop(struct market_rpc *mr)
+{
+	if (!mr || mr->freeing)
+		return;
+	mr->freeing = true;
+	end_pending(mr);
+}
+
+void market_rpc_free(struct market_rpc *mr)
+{
+	if (!mr)
+		return;
+	mr->freeing = true;
+	end_pending(mr);
+	for (unsigned i = 0; i < mr->ngws; i++) {
+		struct rpc_gw *g = &mr->gws[i];
+
 		if (g->s) {
 			stream_set_handler(g->s, NULL, NULL);
 			stream_release(g->s);
 		}
 		market_link_clear(&g->link);
-	}
-	while ((x = mr->waiting)) {
-		mr->waiting = x->next;
-		xreq_finish(x, ERR_IO, NULL, 0);
 	}
 	free(mr);
 }

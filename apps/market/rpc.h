@@ -72,6 +72,10 @@ struct market_rpc *market_rpc_new(const struct market_rpc_config *c,
 /* Close the streams; pending requests end with ERR_IO now.  Accepts
  * NULL. */
 void market_rpc_free(struct market_rpc *mr);
+/* The router is stopping: pending requests end with ERR_IO now, and any
+ * later one at once, so that no one waits out MARKET_RPC_TIMEOUT_MS on a
+ * gateway gone meanwhile.  Accepts NULL. */
+void market_rpc_stop(struct market_rpc *mr);
 /* Add a gateway (copied).  ERR_LIMIT past MARKET_RPC_MAX_GATEWAYS. */
 int market_rpc_add_gateway(struct market_rpc *mr,
 			   const struct keys_and_cert *dest);

@@ -477,6 +477,46 @@ static void test_failover(struct tctx *t)
 	tm_free(&tm);
 }
 
+static bool held_cond(void *arg)
+{
+	return ((struct fake_node *)arg)->nheld > 0;
+}
+
+/* Stopping: a request held by a gateway whose node hangs ends at once
+ * (not at the minute's timeout), and so does any later one. */
+static void test_stop(struct tctx *t)
+{
+	struct tm_net tm;
+	struct fake_node fn[1];
+	struct market_gw *gw[1];
+	struct market_rpc_config rc;
+	struct market_rpc *mr;
+	struct xdone x, y;
+
+	tm_init(&tm, t);
+	fake_init(&fn[0], tm.el, 'a');
+	fn[0].silent = true;
+	market_rpc_config_default(&rc);
+	mr = fake_gateways(&tm, &rc, fn, gw, 1);
+	memset(&x, 0, sizeof(x));
+	market_rpc_exchange(mr, REQ, strlen(REQ), 4096, xdone_fn, &x);
+	/* the node holds it: it reached the gateway */
+	T_TRUE(t, tm_run(&tm, held_cond, &fn[0]));
+	T_FALSE(t, x.done);
+	market_rpc_stop(mr);
+	T_TRUE(t, x.done);
+	T_ERR(t, x.err, ERR_IO);
+	memset(&y, 0, sizeof(y));
+	market_rpc_exchange(mr, REQ, strlen(REQ), 4096, xdone_fn, &y);
+	T_TRUE(t, y.done);
+	T_ERR(t, y.err, ERR_IO);
+	market_rpc_stop(mr);
+	market_rpc_free(mr);
+	market_gw_free(gw[0]);
+	fake_drop_held(&fn[0]);
+	tm_free(&tm);
+}
+
 /* ---------------------------------------------------------------- anvil */
 
 /* A worker thread using the blocking transport while the loop runs. */
@@ -591,6 +631,7 @@ const struct test_case market_gateway_tests[] = {
 	{ "rate_limit", test_rate_limit, 0 },
 	{ "oversized", test_oversized, 0 },
 	{ "crosscheck", test_crosscheck, 0 },
+	{ "stop", test_stop, 0 },
 	{ "failover", test_failover, 0 },
 	{ "anvil", test_anvil, TT_FORK },
 	{ NULL, NULL, 0 }
