@@ -233,11 +233,20 @@ static size_t quantity(const struct tunnel_pool_cfg *c, bool inbound)
 	return inbound ? c->in_quantity : c->out_quantity;
 }
 
+/* How long before a tunnel's end its replacement is built: half the
+ * lifetime when that is shorter, or a tunnel of a 60 s lifetime would be
+ * due for replacement the moment it was built. */
+static uint64_t rebuild_before(const struct tunnel_mgr *m)
+{
+	return m->cfg.lifetime_ms / 2 < TUNNEL_REBUILD_BEFORE_MS ?
+		       m->cfg.lifetime_ms / 2 : TUNNEL_REBUILD_BEFORE_MS;
+}
+
 /* Ready and not due for replacement. */
 static bool is_fresh(const struct tunnel_mgr *m, const struct own_tunnel *t)
 {
 	return t->state == OWN_READY &&
-	       m->mono_ms + TUNNEL_REBUILD_BEFORE_MS < t->expires_ms;
+	       m->mono_ms + rebuild_before(m) < t->expires_ms;
 }
 
 /* Tunnels of p in a direction in use: fresh and not standby. */
@@ -401,17 +410,17 @@ void tunnel_pool_remove(struct tunnel_pool *p)
 	free(p);
 }
 
-/* A usable tunnel of p in a direction, preferring those not about to
- * expire; NULL when there is none. */
 /* t should give way to a fresh tunnel: near its end, failing its tests,
  * or shortened while full-length ones can be had. */
 static bool is_late(const struct tunnel_pool *p, const struct own_tunnel *t)
 {
-	return p->m->mono_ms + TUNNEL_REBUILD_BEFORE_MS >= t->expires_ms ||
+	return p->m->mono_ms + rebuild_before(p->m) >= t->expires_ms ||
 	       t->state == OWN_TEST_FAILED ||
 	       (t->shortened && p->full_ok[t->inbound]);
 }
 
+/* A usable tunnel of p in a direction, preferring those not about to
+ * expire; NULL when there is none. */
 static struct own_tunnel *pick(const struct tunnel_pool *p, bool inbound,
 			       bool untested_only)
 {
@@ -1376,7 +1385,7 @@ static size_t counted(const struct tunnel_mgr *m, const struct tunnel_pool *p,
 			continue;
 		if (t->state == OWN_BUILDING ||
 		    (t->state == OWN_READY &&
-		     m->mono_ms + TUNNEL_REBUILD_BEFORE_MS < t->expires_ms))
+		     m->mono_ms + rebuild_before(m) < t->expires_ms))
 			k++;
 	}
 	return k;

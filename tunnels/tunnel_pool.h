@@ -19,7 +19,8 @@
  *    replaced), but a reply up to TUNNEL_BUILD_LATE_MS later still
  *    counts.
  *  - Pools: keep quantity (+ backup) tunnels each way, build
- *    replacements TUNNEL_REBUILD_BEFORE_MS before a tunnel expires, and
+ *    replacements TUNNEL_REBUILD_BEFORE_MS (or half the lifetime, if
+ *    shorter) before a tunnel expires, and
  *    replace failed ones.  Length: length + 0..variance hops, or with a
  *    negative variance -N, length - N..length + N (Java's
  *    TunnelPeerSelector.getLength), never below 0, and never 0 unless

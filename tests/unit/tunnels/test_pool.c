@@ -103,6 +103,8 @@ struct sim {
 static const char *hop0_version;
 /* How many hops the next sim_init() puts in the netDb (0: all). */
 static unsigned hops_known;
+/* The tunnel lifetime of the next sim_init() (0: the default). */
+static uint64_t sim_lifetime_ms;
 
 static void enqueue(struct sim *s, const uint8_t from[32],
 		    const uint8_t to[32], struct i2np_msg *m)
@@ -368,6 +370,7 @@ static void sim_init(struct tctx *t, struct sim *s,
 	mc.store = s->store;
 	mc.profiles = s->prof;
 	mc.exploratory = *pc;
+	mc.lifetime_ms = sim_lifetime_ms;
 	T_OK(t, tunnel_mgr_new(&mc, &mh, &s->mgr));
 }
 
@@ -863,6 +866,40 @@ static void test_rebuild_before_expiry(struct tctx *t)
 	T_EQ(t, st.in_ready, 1);
 	T_EQ(t, st.out_ready, 1);
 	T_EQ(t, st.tests_failed, 0);
+	sim_free(&s);
+}
+
+/* A lifetime no longer than TUNNEL_REBUILD_BEFORE_MS (tunnels.lifetime
+ * 60): replacements are built at half the lifetime, not the moment a
+ * tunnel is up (that rebuilt without pause, ~95 builds a minute). */
+static void test_rebuild_short_lifetime(struct tctx *t)
+{
+	struct sim s;
+	struct tunnel_pool_cfg pc;
+	struct tunnel_pool_stats st;
+
+	small_pool(&pc, 2, 1);
+	sim_lifetime_ms = 60000;
+	sim_init(t, &s, &pc);
+	step(&s, 0);
+	for (int i = 0; i < 25; i++)
+		step(&s, 1000);
+	stats(&s, &st);
+	T_EQ(t, st.in_ready, 1);
+	T_EQ(t, st.out_ready, 1);
+	T_EQ(t, st.builds_started, 2);
+	for (int i = 0; i < 10; i++)
+		step(&s, 1000);
+	stats(&s, &st);
+	T_EQ(t, st.builds_started, 4);
+	T_EQ(t, st.expired, 0);
+	for (int i = 0; i < 30; i++)
+		step(&s, 1000);
+	/* The first ones expired; the second, due at half their life too,
+	 * have their replacements: one generation every 30 s. */
+	stats(&s, &st);
+	T_EQ(t, st.expired, 2);
+	T_EQ(t, st.builds_started, 6);
 	sim_free(&s);
 }
 
@@ -2368,6 +2405,7 @@ const struct test_case tunnels_pool_tests[] = {
 	{ "tampered_reply", test_tampered_reply, TT_FORK },
 	{ "test_failure_replaces", test_test_failure_replaces, TT_FORK },
 	{ "rebuild_before_expiry", test_rebuild_before_expiry, TT_FORK },
+	{ "rebuild_short_lifetime", test_rebuild_short_lifetime, TT_FORK },
 	{ "long_records", test_long_records, TT_FORK },
 	{ "reply_not_via_obep", test_reply_not_via_obep, TT_FORK },
 	{ "client_pool", test_client_pool, TT_FORK },
