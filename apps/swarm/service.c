@@ -822,6 +822,9 @@ int swarm_service_start(struct evloop *el, const struct swarm_service_cfg *cfg,
 	swarm_set_workers(s->sw, s->wp);
 	swarm_set_chunk_cb(s->sw, service_chunk, s);
 	swarm_set_lookup(s->sw, s->net.lookup, s->net.ctx);
+	/* the trackers named first: the role takes a slot only if left */
+	for (unsigned i = 0; i < cfg->ntrackers; i++)
+		(void)swarm_tracker_add(s->sw, cfg->trackers[i]);
 	swarm_set_tracker_role(s->sw, cfg->tracker);
 	if (cfg->tracker)
 		tracker_start(s, cfg->datadir);
@@ -834,8 +837,6 @@ int swarm_service_start(struct evloop *el, const struct swarm_service_cfg *cfg,
 		}
 		swarm_set_trace(s->sw, capture, s);
 	}
-	for (unsigned i = 0; i < cfg->ntrackers; i++)
-		(void)swarm_tracker_add(s->sw, cfg->trackers[i]);
 	rx.mgr = s->mgr;
 	if ((r = s->net.attach(s->net.ctx, s->d, &rx)) != 0)
 		goto fail;

@@ -194,8 +194,9 @@ int swarm_tracker_add(struct swarm *sw, const uint8_t dest_hash[32]);
 /* The tracker role: answer ANNOUNCEs with the other destinations that
  * announced the same content (never anything but destination hashes).
  * On, the swarm is also one of its own trackers (swarm_tracker_add of
- * its own hash; answered in place, no stream): what it fetches finds the
- * seeders that announced to it, and others are told it trades. */
+ * its own hash, while SWARM_TRACKERS_MAX leaves room; answered in place,
+ * no stream): what it fetches finds the seeders that announced to it,
+ * and others are told it trades. */
 void swarm_set_tracker_role(struct swarm *sw, bool on);
 /* Tracker role: up to max destination hashes announced for hash. */
 size_t swarm_tracker_list(struct swarm *sw, const uint8_t hash[32],
