@@ -25,7 +25,9 @@
 #     or identity hash in any transaction's calldata or event log on the
 #     chain, in any card of the viewer's feed, in any swarm frame (every
 #     bitsd captures them), or in any bitsd's log at info level;
-#  9. the demo stops on TERM and leaves nothing running.
+#  9. the demo stops on TERM and leaves nothing running; every bitsd left
+#     stopped cleanly, with no sanitizer report (top_builddir may be an
+#     ASan build).
 # Run by hand (about 6 to 10 minutes; not in TESTS):
 #   tools/test-netns tests/e2e/acceptance.sh [--ci]
 # with top_srcdir and top_builddir set as make check does (default: the
@@ -328,5 +330,14 @@ done
 [ -z "$left" ] && grep -q "nothing of the demo left running" "$W/demo.log" &&
 	ok "the demo stopped on TERM: none of its $(echo $kids | wc -w) processes left running" ||
 	bad "left running:$left ($(tail -1 "$W/demo.log"))"
+clean=0 san=""
+for n in $(seq 1 "$N_BITSD"); do
+	[ "$n" = "$K" ] && continue
+	grep -q 'stopped cleanly' "$DEMO_DIR/bitsd$n/bitsd.log" && clean=$((clean + 1))
+	grep -q 'ERROR: [A-Za-z]*Sanitizer\|runtime error' "$DEMO_DIR/bitsd$n/stdout.log" \
+		"$DEMO_DIR/bitsd$n/bitsd.log" 2>/dev/null && san="$san bitsd$n"
+done
+check "every bitsd left stopped cleanly" $((N_BITSD - 1)) $clean
+check "no sanitizer report" "" "$san"
 echo "total $(el) s"
 result $NAME
