@@ -14,31 +14,127 @@
 #include "crypto/hash.h"
 #include "crypto/rand.h"
 
+#include <malloc.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <string.h>
 
-static struct i2np_msg *msg_alloc(uint8_t type, uint64_t ttl_ms)
+/*
+ * A bounded cache of freed messages and of payload buffers of the common
+ * size (up to a tunnel message and its headers), so that a busy transport
+ * does not go through malloc's slow paths twice a message: the allocator's
+ * own per-size caches hold a handful of blocks, and a window of hundreds of
+ * messages acked at once overflows them.  Buffers stay ordinary malloc
+ * blocks (a holder may free() or realloc() a payload, as before); a payload
+ * is wiped over its length before it is cached, as before it was freed.
+ * At most I2NP_POOL_MAX of each per thread (about 280 KiB);
+ * i2np_pool_trim() gives them back.  Off under AddressSanitizer, which
+ * must see each free.
+ */
+#define POOL_BUF_BYTES 1072	/* TunnelData (1028) and a garlic's headers */
+#define POOL_BUF_MIN 256	/* smaller payloads come from malloc */
+
+#if defined(__SANITIZE_ADDRESS__)
+#define POOL_OFF 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define POOL_OFF 1
+#endif
+#endif
+#ifndef POOL_OFF
+#define POOL_OFF 0
+#endif
+
+static _Thread_local struct {
+	void *buf[I2NP_POOL_MAX];
+	struct i2np_msg *msg[I2NP_POOL_MAX];
+	unsigned nbuf, nmsg;
+} pool;
+
+static uint8_t *payload_alloc(size_t len)
 {
-	struct i2np_msg *m = xzalloc(sizeof(*m));
+	if (len >= POOL_BUF_MIN && len <= POOL_BUF_BYTES) {
+		if (pool.nbuf)
+			return pool.buf[--pool.nbuf];
+		return xmalloc(POOL_BUF_BYTES);
+	}
+	return xmalloc(len ? len : 1);
+}
+
+static void payload_free(uint8_t *p, size_t len)
+{
+	size_t cap;
+
+	if (!p)
+		return;
+	memwipe(p, len);
+	if (!POOL_OFF && pool.nbuf < I2NP_POOL_MAX) {
+		cap = malloc_usable_size(p);
+		if (cap >= POOL_BUF_BYTES && cap < 2 * POOL_BUF_BYTES) {
+			pool.buf[pool.nbuf++] = p;
+			return;
+		}
+	}
+	free(p);
+}
+
+static struct i2np_msg *msg_struct(void)
+{
+	struct i2np_msg *m;
+
+	if (pool.nmsg) {
+		m = pool.msg[--pool.nmsg];
+		memset(m, 0, sizeof(*m));
+		return m;
+	}
+	return xzalloc(sizeof(*m));
+}
+
+void i2np_pool_trim(void)
+{
+	while (pool.nbuf)
+		free(pool.buf[--pool.nbuf]);
+	while (pool.nmsg)
+		free(pool.msg[--pool.nmsg]);
+}
+
+const bool i2np_pool_enabled = !POOL_OFF;
+
+size_t i2np_pool_held(void)
+{
+	return pool.nbuf;
+}
+
+struct i2np_msg *i2np_msg_make(uint8_t type, size_t len)
+{
+	struct i2np_msg *m = msg_struct();
 
 	m->type = type;
-	rand_bytes(&m->msg_id, sizeof(m->msg_id));
-	m->expiration_ms = time_now_ms() + ttl_ms;
+	m->payload = payload_alloc(len);
+	m->len = len;
 	return m;
 }
 
 struct i2np_msg *i2np_msg_new(uint8_t type, const void *payload, size_t len,
 			      uint64_t ttl_ms)
 {
-	return i2np_msg_new_take(type, xmemdup(payload, len), len, ttl_ms);
+	struct i2np_msg *m = i2np_msg_make(type, len);
+
+	if (len)
+		memcpy(m->payload, payload, len);
+	rand_bytes(&m->msg_id, sizeof(m->msg_id));
+	m->expiration_ms = time_now_ms() + ttl_ms;
+	return m;
 }
 
 struct i2np_msg *i2np_msg_new_take(uint8_t type, uint8_t *payload, size_t len,
 				   uint64_t ttl_ms)
 {
-	struct i2np_msg *m = msg_alloc(type, ttl_ms);
+	struct i2np_msg *m = msg_struct();
 
+	m->type = type;
+	rand_bytes(&m->msg_id, sizeof(m->msg_id));
+	m->expiration_ms = time_now_ms() + ttl_ms;
 	m->payload = payload ? payload : xmalloc(1);
 	m->len = len;
 	return m;
@@ -48,7 +144,11 @@ void i2np_msg_free(struct i2np_msg *m)
 {
 	if (!m)
 		return;
-	xfree_wipe(m->payload, m->len);
+	payload_free(m->payload, m->len);
+	if (!POOL_OFF && pool.nmsg < I2NP_POOL_MAX) {
+		pool.msg[pool.nmsg++] = m;
+		return;
+	}
 	free(m);
 }
 
@@ -107,12 +207,10 @@ int i2np_msg_decode(struct breader *r, struct i2np_msg **out)
 	sha256(h, p, size);
 	if (h[0] != chks)
 		return ERR_FORMAT;
-	m = xzalloc(sizeof(*m));
-	m->type = type;
+	m = i2np_msg_make(type, size);
 	m->msg_id = id;
 	m->expiration_ms = exp;
-	m->payload = xmemdup(p, size);
-	m->len = size;
+	memcpy(m->payload, p, size);
 	*out = m;
 	return 0;
 }
@@ -132,12 +230,10 @@ int i2np_msg_decode_short(const uint8_t *buf, size_t len, struct i2np_msg **out)
 		return ERR_TRUNCATED;
 	if (br_left(&r) > I2NP_MAX_PAYLOAD_BYTES)
 		return ERR_TOO_BIG;
-	m = xzalloc(sizeof(*m));
-	m->type = type;
+	m = i2np_msg_make(type, br_left(&r));
 	m->msg_id = id;
 	m->expiration_ms = (uint64_t)exp_s * 1000;
-	m->len = br_left(&r);
-	m->payload = xmemdup(br_take(&r, m->len), m->len);
+	memcpy(m->payload, br_take(&r, m->len), m->len);
 	*out = m;
 	return 0;
 }

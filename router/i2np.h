@@ -64,6 +64,17 @@ struct i2np_msg *i2np_msg_new(uint8_t type, const void *payload, size_t len,
 struct i2np_msg *i2np_msg_new_take(uint8_t type, uint8_t *payload, size_t len,
 				   uint64_t ttl_ms);
 void i2np_msg_free(struct i2np_msg *m);
+/* New message of len payload bytes, not filled in: id and expiration 0.
+ * Its payload is a malloc block as with the others. */
+struct i2np_msg *i2np_msg_make(uint8_t type, size_t len);
+#define I2NP_POOL_MAX 256	/* messages and buffers kept, each */
+/* Give back the messages and payload buffers this thread's cache holds
+ * (freed messages are kept for reuse, a few hundred at most). */
+void i2np_pool_trim(void);
+/* Payload buffers the cache holds now (none when the cache is off, as
+ * under AddressSanitizer: i2np_pool_enabled false). */
+size_t i2np_pool_held(void);
+extern const bool i2np_pool_enabled;
 struct i2np_msg *i2np_msg_dup(const struct i2np_msg *m);
 
 /* Append the standard 16-byte header and payload to out. */

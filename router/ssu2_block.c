@@ -699,10 +699,9 @@ static struct i2np_msg *partial_finish(struct ssu2_reasm *r,
 				       const struct ssu2_i2np_part *last_part)
 {
 	size_t total = p->total + last_part->len;
-	struct i2np_msg *m = xzalloc(sizeof(*m));
+	struct i2np_msg *m = i2np_msg_make(p->type, total);
 	size_t off = 0;
 
-	m->payload = xmalloc(total ? total : 1);
 	for (int i = 0; i <= p->last; i++) {
 		const uint8_t *d = i == (int)last_part->frag ? last_part->data
 							      : p->data[i];
@@ -712,8 +711,6 @@ static struct i2np_msg *partial_finish(struct ssu2_reasm *r,
 		memcpy(m->payload + off, d, l);
 		off += l;
 	}
-	m->len = total;
-	m->type = p->type;
 	m->msg_id = p->msg_id;
 	m->expiration_ms = (uint64_t)p->exp_s * 1000;
 	partial_drop(r, p);

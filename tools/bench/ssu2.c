@@ -65,13 +65,10 @@ struct node {
  * the kernel for each message, which would dominate this benchmark). */
 static struct i2np_msg *make_msg(uint32_t seq, uint64_t expiration_ms)
 {
-	struct i2np_msg *m = xmalloc(sizeof(*m));
+	struct i2np_msg *m = i2np_msg_make(I2NP_DATA, MSG_BYTES);
 
-	m->type = I2NP_DATA;
 	m->msg_id = seq;
 	m->expiration_ms = expiration_ms;
-	m->payload = xmalloc(MSG_BYTES);
-	m->len = MSG_BYTES;
 	memcpy(m->payload, template_body, MSG_BYTES);
 	be32_put(m->payload, seq);
 	return m;

@@ -4,9 +4,13 @@
 #include "router/i2np.h"
 #include "crypto/base/err.h"
 #include "crypto/base/time.h"
+#include "crypto/base/alloc.h"
 #include "crypto/hash.h"
 
 #include <stdlib.h>
+#include <string.h>
+
+#define I2NP_POOL_TEST_N (I2NP_POOL_MAX + 44)
 
 static void test_header_roundtrip(struct tctx *t)
 {
@@ -260,6 +264,46 @@ static void test_dedup(struct tctx *t)
  * 3500 are all still known, and keys 3000 older are mostly forgotten (a
  * bucket of 16 keeps a key until 16 newer ones came to it: the last 250
  * put about 2 in each of 128 buckets, the 3000 after key i about 23). */
+/* Freed messages of the common size come back wiped; the cache is
+ * bounded; other sizes and foreign buffers go back to malloc. */
+static void test_pool(struct tctx *t)
+{
+	struct i2np_msg *m, *many[I2NP_POOL_TEST_N];
+	uint8_t *p, zero[1028] = { 0 };
+	size_t on = i2np_pool_enabled ? 1 : 0;
+
+	i2np_pool_trim();
+	T_EQ(t, i2np_pool_held(), 0);
+	m = i2np_msg_new(I2NP_DATA, NULL, 0, 1000);
+	T_EQ(t, m->len, 0);
+	i2np_msg_free(m);
+	m = i2np_msg_make(I2NP_TUNNEL_DATA, 1028);
+	T_EQ(t, m->type, I2NP_TUNNEL_DATA);
+	T_EQ(t, m->msg_id, 0);
+	memset(m->payload, 0xa5, m->len);
+	p = m->payload;
+	i2np_msg_free(m);
+	T_EQ(t, i2np_pool_held(), on);
+	m = i2np_msg_make(I2NP_DATA, 1000);
+	T_EQ(t, m->payload == p, i2np_pool_enabled);
+	if (m->payload == p)	/* the old bytes were wiped */
+		T_MEMEQ(t, m->payload, zero, sizeof(zero));
+	T_EQ(t, i2np_pool_held(), 0);
+	i2np_msg_free(m);
+	/* small payloads and a caller's own smaller block are not kept */
+	i2np_msg_free(i2np_msg_make(I2NP_DATA, 100));
+	m = i2np_msg_new_take(I2NP_DATA, xmalloc(1024), 1024, 1000);
+	i2np_msg_free(m);
+	T_EQ(t, i2np_pool_held(), on);
+	for (int i = 0; i < I2NP_POOL_TEST_N; i++)
+		many[i] = i2np_msg_new(I2NP_DATA, zero, 900, 1000);
+	for (int i = 0; i < I2NP_POOL_TEST_N; i++)
+		i2np_msg_free(many[i]);
+	T_EQ(t, i2np_pool_held(), i2np_pool_enabled ? I2NP_POOL_MAX : 0);
+	i2np_pool_trim();
+	T_EQ(t, i2np_pool_held(), 0);
+}
+
 static void test_dedup_full(struct tctx *t)
 {
 	struct i2np_dedup *d = i2np_dedup_new(1000);
@@ -287,5 +331,6 @@ const struct test_case router_i2np_tests[] = {
 	{ "gateway_and_build", test_gateway_and_build, 0 },
 	{ "dedup", test_dedup, 0 },
 	{ "dedup_full", test_dedup_full, 0 },
+	{ "pool", test_pool, 0 },
 	{ NULL, NULL, 0 }
 };
