@@ -356,6 +356,7 @@ void ssu2_config_default(struct ssu2_config *cfg)
 	cfg->ban_ms = SSU2_DEFAULT_BAN_MS;
 	cfg->intro_lifetime_s = SSU2_INTRO_LIFETIME_S;
 	cfg->intro_refresh_s = SSU2_INTRO_REFRESH_S;
+	cfg->pt_timeout_ms = SSU2_PT_TIMEOUT_MS;
 }
 
 /* While a burst of datagrams is handled, the clock read at its start (and
@@ -3391,7 +3392,7 @@ static void pt_timer_cb(void *arg)
 			t->role = PT_NONE;
 			continue;
 		}
-		if (now - t->started_ms >= SSU2_PT_TIMEOUT_MS) {
+		if (now - t->started_ms >= n->cfg.pt_timeout_ms) {
 			if (t->role == PT_ALICE && !t->got5 &&
 			    pt_reach(n, t) == SSU2_REACH_TESTING)
 				pt_set_reach(n, t, SSU2_REACH_UNKNOWN);

@@ -62,6 +62,9 @@ struct ssu2_config {
 	bool allow_loopback;		/* dial 127/8 (tests; i2pd refuses) */
 	uint32_t intro_lifetime_s;	/* SSU2_INTRO_LIFETIME_S */
 	uint32_t intro_refresh_s;	/* SSU2_INTRO_REFRESH_S */
+	/* a peer test of ours with no answer ends undecided after this long
+	 * (SSU2_PT_TIMEOUT_MS) */
+	uint64_t pt_timeout_ms;
 	/* Signs Peer Test messages (borrowed; NULL: no peer test roles). */
 	const struct keystore *ks;
 };

@@ -158,6 +158,10 @@ static void node_sign(struct tctx *t, struct node *nd, uint16_t port)
 	T_OK(t, ssu2_set_router_info(nd->s, b, len));
 }
 
+/* Peer tests that end undecided wait this long (0: the default's 20 s;
+ * above SSU2_PT_WAIT_MS): what they check is decided well before. */
+static uint64_t pt_timeout_ms;
+
 static void node_start(struct tctx *t, struct node *nd, struct evloop *el,
 		       void (*tweak)(struct ssu2_config *))
 {
@@ -192,6 +196,8 @@ static void node_start(struct tctx *t, struct node *nd, struct evloop *el,
 	c.ks = router_keys_keystore(nd->keys);
 	if (tweak)
 		tweak(&c);
+	if (pt_timeout_ms)
+		c.pt_timeout_ms = pt_timeout_ms;
 	nd->s = ssu2_new(el, nd->tm, &c);
 	T_OK(t, ssu2_listen(nd->s, host ? host : "127.0.0.1", 0));
 	if (host6)
@@ -1168,6 +1174,7 @@ static void peer_test_flow(struct tctx *t, bool live)
 	struct want w;
 
 	/* B's keepalives keep B-C and B-A up */
+	pt_timeout_ms = 10000;
 	trio_start(t, el, nd, quick_keepalive, live ? NULL : quick_idle);
 	a = nd[0];
 	b = nd[1];
@@ -1295,6 +1302,7 @@ static void test_peer_test_charlie_was_alice(struct tctx *t)
 
 	/* A, B and C all with "B"; A -> B and C -> B (so both know their
 	 * address), no A-C session */
+	pt_timeout_ms = 10000;
 	for (int i = 0; i < 3; i++) {
 		nd[i] = calloc(1, sizeof(*nd[i]));
 		nd[i]->caps = "4B";
