@@ -151,9 +151,8 @@ static void topup(const uint8_t *data, size_t size)
 		    tu.len[i] > TUNNEL_BUILD_TICKET_MAX_BYTES ||
 		    tu.tk[i] < data || tu.tk[i] + tu.len[i] > data + size)
 			abort();
-	if (tu.n == 1 &&
-	    (tunnel_topup_encode(tu.tunnel_id, tu.tk[0], tu.len[0], &b) != 0 ||
-	     b.len != size || memcmp(b.data, data, size) != 0))
+	if (tunnel_topup_encode(tu.tunnel_id, tu.tk, tu.len, tu.n, &b) != 0 ||
+	    b.len != size || memcmp(b.data, data, size) != 0)
 		abort();
 	bbuf_free(&b);
 }
