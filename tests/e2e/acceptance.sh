@@ -28,7 +28,8 @@
 #  9. the demo stops on TERM and leaves nothing running; every bitsd left
 #     stopped cleanly, with no sanitizer report (top_builddir may be an
 #     ASan build).
-# Run by hand (about 6 to 10 minutes; not in TESTS):
+# tools/check runs it with --ci beside its gcc tests (about 3 minutes on
+# a quiet machine; the full size about 5).  By hand:
 #   tools/test-netns tests/e2e/acceptance.sh [--ci]
 # with top_srcdir and top_builddir set as make check does (default: the
 # checkout and its _build/plain).  Times of each story are printed.
