@@ -374,13 +374,20 @@ void chunkpay_payee_free(struct chunkpay_payee *p)
 void chunkpay_payee_terms(const struct chunkpay_payee *p,
 			  uint8_t out[CHUNKPAY_TERMS_BYTES])
 {
+	chunkpay_payee_terms_at(p, &p->pol.price, p->pol.credit, out);
+}
+
+void chunkpay_payee_terms_at(const struct chunkpay_payee *p,
+			     const struct u256 *price, uint16_t credit,
+			     uint8_t out[CHUNKPAY_TERMS_BYTES])
+{
 	struct chunkpay_terms t;
 
 	t.meta.view = (struct secp_pk){ { 0 } };
 	(void)secp_sk_pubkey(&p->view, &t.meta.view);
 	t.meta.spend = p->spend;
-	t.price = p->pol.price;
-	t.credit = p->pol.credit;
+	t.price = *price;
+	t.credit = credit ? credit : 1;
 	/* the price was checked to fit at start; BUG otherwise */
 	if (chunkpay_terms_encode(&t, out) != 0)
 		memset(out, 0, CHUNKPAY_TERMS_BYTES);
@@ -477,6 +484,18 @@ void chunkpay_session_counts(const struct chunkpay_payee *p, uint32_t id,
 
 	*served = l ? l->served : 0;
 	*paid = l ? lane_paid_chunks(p, l) : 0;
+}
+
+bool chunkpay_session_value(const struct chunkpay_payee *p, uint32_t id,
+			    struct u256 *accepted, struct u256 *redeemed)
+{
+	const struct lane *l = lane_get(p, id);
+
+	if (!l)
+		return false;
+	*redeemed = l->redeemed;
+	*accepted = l->has_v ? l->v.cumulative : l->redeemed;
+	return true;
 }
 
 static struct pot_entry *pot_find(const struct chunkpay_payee *p,

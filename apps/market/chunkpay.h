@@ -181,6 +181,13 @@ void chunkpay_payee_free(struct chunkpay_payee *p);
 void chunkpay_payee_terms(const struct chunkpay_payee *p,
 			  uint8_t out[CHUNKPAY_TERMS_BYTES]);
 
+/* TERMS at another price and credit (a host's per epoch, apps/market/
+ * hostpay.h), with the payee's meta-address; ERR_RANGE-free: a price over
+ * uint96 gives zeros. */
+void chunkpay_payee_terms_at(const struct chunkpay_payee *p,
+			     const struct u256 *price, uint16_t credit,
+			     uint8_t out[CHUNKPAY_TERMS_BYTES]);
+
 /* A session (one peer's lane) by id; ERR_LIMIT past CHUNKPAY_LANES_MAX. */
 int chunkpay_session_open(struct chunkpay_payee *p, uint32_t *id);
 /* The peer went; its latest voucher stays until redeemed. */
@@ -192,6 +199,11 @@ void chunkpay_session_served(struct chunkpay_payee *p, uint32_t id);
 /* Chunks served and chunks paid by accepted vouchers. */
 void chunkpay_session_counts(const struct chunkpay_payee *p, uint32_t id,
 			     uint64_t *served, uint64_t *paid);
+/* The latest accepted cumulative of a session's lane (what was redeemed
+ * when none is held) and what the chain paid of it; false for an unknown
+ * id (a lane closed and paid in full is gone). */
+bool chunkpay_session_value(const struct chunkpay_payee *p, uint32_t id,
+			    struct u256 *accepted, struct u256 *redeemed);
 /*
  * A VOUCHER from the session's peer (untrusted).  CHUNKPAY_NEED_POT: the
  * voucher is kept pending and *signer names the pot to fetch (then

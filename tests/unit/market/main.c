@@ -4,6 +4,7 @@
 
 extern const struct test_case market_chunkpay_tests[];
 extern const struct test_case market_gateway_tests[];
+extern const struct test_case market_hostpay_tests[];
 extern const struct test_case market_keyagent_tests[];
 extern const struct test_case market_library_tests[];
 extern const struct test_case market_seedpay_tests[];
@@ -13,6 +14,7 @@ int main(int argc, char **argv)
 	static const struct test_group groups[] = {
 		{ "chunkpay", market_chunkpay_tests },
 		{ "gateway", market_gateway_tests },
+		{ "hostpay", market_hostpay_tests },
 		{ "keyagent", market_keyagent_tests },
 		{ "library", market_library_tests },
 		{ "seedpay", market_seedpay_tests },
