@@ -453,6 +453,7 @@ static int seedpay_start_hook(struct daemon *d, void *ctx)
 	struct bitsd_seedpay_deps deps = {
 		.el = daemon_evloop(d), .wp = daemon_workers(d), .api = b->api,
 		.swarm = b->swarm ? swarm_service_swarm(b->swarm) : NULL,
+		.store = b->swarm ? swarm_service_store(b->swarm) : NULL,
 		.market = b->market,
 	};
 	int r;

@@ -17,6 +17,7 @@
 #include "apps/market/register.h"
 #include "apps/market/relayer.h"
 #include "apps/market/resale.h"
+#include "apps/market/service.h"
 #include "apps/market/rpc.h"
 #include "apps/market/upstream_http.h"
 #include "apps/market/wallet.h"
@@ -114,6 +115,8 @@ struct bitsd_market {
 	struct evhttp_request *resale_req;	/* the resale step's caller */
 	/* streams for other parts (bitsd_market_streams) */
 	struct mdest other;
+	/* a service of another part (bitsd_market_serve) */
+	struct mdest served;
 	/* the wallet view */
 	uint8_t (*accounts)[20];
 	size_t naccounts;
@@ -224,6 +227,36 @@ static bool parse_dest_hash(const char *p, size_t n, uint8_t h[32])
 		  b32_decode(h, 32, &got, p, 52) == 0;
 
 	return ok && got == 32;
+}
+
+int bitsd_market_hash_list(const char *key, const char *list, size_t max,
+			   uint8_t (**out)[32], size_t *n)
+{
+	const char *p = list;
+	size_t k;
+
+	*out = NULL;
+	*n = 0;
+	for (; *p; p += k) {
+		p += strspn(p, ", \t");
+		if (!(k = strcspn(p, ", \t")))
+			break;
+		*out = xrealloc(*out, (*n + 1) * 32);
+		if (*n == max || !parse_dest_hash(p, k, (*out)[*n])) {
+			int r = *n == max ? ERR_LIMIT : ERR_FORMAT;
+
+			log_err(LD_APP, "%s: bad entry %.*s: %s", key,
+				(int)(k > 80 ? 80 : k), p,
+				r == ERR_LIMIT ? "too many" : "not a b32 "
+				"address or 64 hex digits");
+			free(*out);
+			*out = NULL;
+			*n = 0;
+			return r;
+		}
+		++*n;
+	}
+	return 0;
 }
 
 static int add_gateway_hash(struct bitsd_market *m, const char *p, size_t n)
@@ -921,6 +954,32 @@ bool bitsd_market_deploy(const struct bitsd_market *m,
 	return true;
 }
 
+int bitsd_market_serve(struct bitsd_market *m, struct market_service *sv,
+		       const char *name, const char *b32name)
+{
+	int r;
+
+	if (!m || m->served.mgr)
+		return ERR_BAD_STATE;
+	if ((r = mdest_open(m, &m->served, &m->net, name, b32name)) != 0) {
+		mdest_close(&m->served);
+		return r;
+	}
+	market_service_serve(sv, m->served.mgr);
+	return 0;
+}
+
+void bitsd_market_unserve(struct bitsd_market *m)
+{
+	if (m && m->served.mgr)
+		mdest_close(&m->served);
+}
+
+json_t *bitsd_market_served_b32(const struct bitsd_market *m)
+{
+	return m ? mdest_b32(&m->served) : json_null();
+}
+
 struct stream_mgr *bitsd_market_streams(struct bitsd_market *m)
 {
 	if (!m)
@@ -928,6 +987,7 @@ struct stream_mgr *bitsd_market_streams(struct bitsd_market *m)
 	if (!m->other.mgr && mdest_open(m, &m->other, &m->net, NULL,
 					NULL) != 0) {
 		mdest_close(&m->other);
+	mdest_close(&m->served);
 		return NULL;
 	}
 	return m->other.mgr;

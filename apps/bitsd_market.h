@@ -95,6 +95,28 @@ bool bitsd_market_deploy(const struct bitsd_market *m,
  * relayer); NULL when m is NULL.  It lives until bitsd_market_stop(). */
 struct stream_mgr *bitsd_market_streams(struct bitsd_market *m);
 /*
+ * The hashes of a config list (b32 addresses or 64 hex digits, commas or
+ * spaces between) into *out (the caller frees it), at most max.
+ * ERR_FORMAT or ERR_LIMIT, logged with key.
+ */
+int bitsd_market_hash_list(const char *key, const char *list, size_t max,
+			   uint8_t (**out)[32], size_t *n);
+/*
+ * Serve sv (borrowed until bitsd_market_unserve()) on a destination of
+ * the market's own, its keys in DATADIR/name (kept across runs), its
+ * address in DATADIR/b32name: another part's service (a host's, paid per
+ * epoch).  One at a time: ERR_BAD_STATE for a second or with m NULL;
+ * client_dest's errors.  bitsd_market_served_b32() gives its address as
+ * JSON (null when none).
+ */
+struct market_service;
+int bitsd_market_serve(struct bitsd_market *m, struct market_service *sv,
+		       const char *name, const char *b32name);
+/* Close that destination (after market_service_clear() of sv). */
+void bitsd_market_unserve(struct bitsd_market *m);
+struct json_t;
+struct json_t *bitsd_market_served_b32(const struct bitsd_market *m);
+/*
  * A secp256k1 key as 64 hex digits (an optional 0x) in the file at path;
  * made there (0600) when missing and create is set.  ERR_FORMAT for
  * anything else; fsutil's errors.  Also for paid relaying's keys.

@@ -6,8 +6,11 @@
 #include "apps/bitsd_seedpay.h"
 #include "apps/api/api.h"
 #include "apps/bitsd_market.h"
+#include "apps/content/store.h"
+#include "apps/market/hostpay.h"
 #include "apps/market/relayer.h"
 #include "apps/market/seedpay.h"
+#include "apps/market/service.h"
 #include "apps/swarm/swarm.h"
 #include "chain/abi.h"
 #include "chain/calls.h"
@@ -82,6 +85,19 @@ struct save_job {
 	int err;
 };
 
+/* A (host, content) to pay this epoch. */
+struct hp_pair {
+	uint8_t host[32], hash[32];
+	unsigned tries;			/* lookups of the host so far */
+};
+
+/* A host's TERMS and then VOUCHER call (outlives sp when it stops). */
+struct hp_call {
+	struct bitsd_seedpay *sp;	/* NULL: stopped meanwhile */
+	struct hp_pair p;
+	struct keys_and_cert kc;
+};
+
 struct payee_shown {
 	uint8_t a[ETH_ADDR_BYTES];
 	struct u256 cumulative;
@@ -122,11 +138,31 @@ struct bitsd_seedpay {
 	bool nonce_job;			/* a payee's nonce being read */
 	uint64_t fees_paid, fees_skipped;
 	unsigned redeem_fails;		/* in a row: the retry's back-off */
+	/* a host paid per epoch (docs/market.md §8) */
+	struct hostpay_host *host;	/* NULL: not a host */
+	struct u256 host_price;
+	struct market_service hsv;
+	struct market_rate hrate;
+	bool serving;
+	/* a creator paying its hosts per epoch */
+	struct hostpay_creator *creator;	/* NULL: not paying */
+	struct secp_sk *host_sk;	/* secmem: its pot signer */
+	uint8_t host_addr[ETH_ADDR_BYTES];
+	struct u256 host_max, host_budget;
+	uint64_t epoch_ms, epoch_at_ms;	/* monotonic */
+	uint8_t (*hosts)[32], (*contents)[32];	/* contents NULL: all held */
+	size_t nhosts, ncontents;
+	struct hp_pair *q;		/* this epoch's pairs left */
+	size_t nq;
+	uint64_t q_at_ms;
+	struct hp_call *call;		/* under way */
+	uint64_t calls_failed, lookups_failed, epochs;
 };
 
 bool bitsd_seedpay_wanted(const struct conf *cfg)
 {
-	return cfg->swarm_pay_price || cfg->swarm_pay_key;
+	return cfg->swarm_pay_price || cfg->swarm_pay_key ||
+	       cfg->swarm_host_price || cfg->swarm_host_pay_key;
 }
 
 static json_t *u256_json(const struct u256 *v)
@@ -637,6 +673,186 @@ static void redeem(struct bitsd_seedpay *sp)
 	sp->rq = rq;
 }
 
+/* ------------------------------------------- hosts paid per epoch */
+
+/* The host's word: the content is held whole in the store. */
+static bool host_holds(void *ctx, const uint8_t hash[32])
+{
+	struct bitsd_seedpay *sp = ctx;
+	struct content_store_info i;
+
+	return sp->deps.store &&
+	       content_store_info(sp->deps.store, hash, &i) == 0 &&
+	       i.chunk_count > 0 && i.have_count == i.chunk_count;
+}
+
+/* A creator's request to our host service (untrusted). */
+static void host_request(void *ctx, struct market_conn *c, const uint8_t *p,
+			 size_t len)
+{
+	struct bitsd_seedpay *sp = ctx;
+	const uint8_t *peer = market_conn_peer_hash(c);
+	struct bbuf out = BBUF_INIT;
+	uint8_t signer[ETH_ADDR_BYTES];
+
+	if (!market_rate_take(&sp->hrate, peer)) {
+		bbuf_u8(&out, HOSTPAY_BUSY);
+	} else if (hostpay_host_request(sp->host, peer, p, len, time_now_s(),
+					&out, signer) == CHUNKPAY_NEED_POT) {
+		pot_fetch(sp, signer);	/* the voucher waits for its pot */
+	}
+	market_conn_reply(c, out.data, out.len);
+	bbuf_free(&out);
+}
+
+static void pair_queue(struct bitsd_seedpay *sp, const uint8_t host[32],
+		       const uint8_t hash[32], unsigned tries)
+{
+	struct hp_pair *p;
+
+	if (sp->nq == HOSTPAY_DEALS_MAX)
+		return;
+	p = &sp->q[sp->nq++];
+	memcpy(p->host, host, 32);
+	memcpy(p->hash, hash, 32);
+	p->tries = tries;
+}
+
+static void content_held(void *ctx, const struct content_store_info *i)
+{
+	struct bitsd_seedpay *sp = ctx;
+
+	if (i->chunk_count == 0 || i->have_count != i->chunk_count)
+		return;
+	for (size_t h = 0; h < sp->nhosts; h++)
+		pair_queue(sp, sp->hosts[h], i->hash, 0);
+}
+
+/* An epoch ended: each host is asked for each content (the pairs of an
+ * epoch not done by now are dropped: the next voucher covers them). */
+static void epoch_end(struct bitsd_seedpay *sp)
+{
+	sp->nq = 0;
+	sp->q_at_ms = 0;
+	sp->epochs++;
+	if (sp->contents) {
+		for (size_t c = 0; c < sp->ncontents; c++)
+			for (size_t h = 0; h < sp->nhosts; h++)
+				pair_queue(sp, sp->hosts[h], sp->contents[c],
+					   0);
+	} else if (sp->deps.store) {
+		(void)content_store_list(sp->deps.store, content_held, sp);
+	}
+}
+
+static void call_end(struct hp_call *hc)
+{
+	if (hc->sp)
+		hc->sp->call = NULL;
+	free(hc);
+}
+
+static void voucher_answer(void *arg, int err, const uint8_t *reply,
+			   size_t len)
+{
+	struct hp_call *hc = arg;
+	struct bitsd_seedpay *sp = hc->sp;
+	int r;
+
+	if (sp && err) {
+		sp->calls_failed++;
+		log_info(LD_APP, "hostpay: a host did not take its voucher: "
+			 "%s", err_str(err));
+	} else if (sp && (r = hostpay_creator_voucher_reply(
+				  sp->creator, hc->p.host, hc->p.hash, reply,
+				  len)) != 0) {
+		log_info(LD_APP, "hostpay: a host refused its voucher: %s",
+			 err_str(r));
+	}
+	call_end(hc);
+}
+
+static void terms_answer(void *arg, int err, const uint8_t *reply,
+			 size_t len)
+{
+	struct hp_call *hc = arg;
+	struct bitsd_seedpay *sp = hc->sp;
+	uint8_t req[HOSTPAY_VOUCHER_REQ_BYTES];
+	struct stream_mgr *mgr;
+	int r = err;
+
+	if (!sp) {
+		free(hc);
+		return;
+	}
+	if (r == 0)
+		r = hostpay_creator_terms(sp->creator, hc->p.host, hc->p.hash,
+					  reply, len, time_now_s(), req);
+	else
+		sp->calls_failed++;
+	if (r != 0) {
+		if (r != ERR_NOT_FOUND)	/* not hosted: no pay, no news */
+			log_info(LD_APP, "hostpay: a host's epoch not paid: "
+				 "%s", err_str(r));
+		call_end(hc);
+		return;
+	}
+	mgr = bitsd_market_streams(sp->deps.market);
+	r = !mgr ? ERR_BAD_STATE :
+	    market_call(mgr, sp->deps.el, &hc->kc, req, sizeof(req),
+			HOSTPAY_REPLY_MAX_BYTES, BITSD_HOSTPAY_CALL_TIMEOUT_MS,
+			voucher_answer, hc);
+	if (r != 0) {
+		sp->calls_failed++;
+		call_end(hc);
+	}
+}
+
+/* At an epoch's end queue its pairs; ask the hosts one at a time. */
+static void creator_step(struct bitsd_seedpay *sp)
+{
+	uint64_t now = time_mono_ms();
+	uint8_t req[HOSTPAY_TERMS_REQ_BYTES];
+	struct stream_mgr *mgr;
+	struct hp_call *hc;
+	int r;
+
+	if (now >= sp->epoch_at_ms) {
+		sp->epoch_at_ms += sp->epoch_ms;
+		if (sp->epoch_at_ms <= now)
+			sp->epoch_at_ms = now + sp->epoch_ms;
+		epoch_end(sp);
+	}
+	if (sp->call || sp->nq == 0 || now < sp->q_at_ms ||
+	    !(mgr = bitsd_market_streams(sp->deps.market)))
+		return;
+	hc = xzalloc(sizeof(*hc));
+	hc->sp = sp;
+	hc->p = sp->q[0];
+	memmove(sp->q, sp->q + 1, --sp->nq * sizeof(*sp->q));
+	if (sp->deps.net.lookup(sp->deps.net.ctx, hc->p.host, &hc->kc) != 0) {
+		/* not known yet (a lookup started): again in a while */
+		if (++hc->p.tries < BITSD_HOSTPAY_LOOKUP_TRIES) {
+			pair_queue(sp, hc->p.host, hc->p.hash, hc->p.tries);
+			sp->q_at_ms = now + BITSD_SEEDPAY_RETRY_MS;
+		} else {
+			sp->lookups_failed++;
+		}
+		free(hc);
+		return;
+	}
+	hostpay_terms_request(hc->p.hash, req);
+	r = market_call(mgr, sp->deps.el, &hc->kc, req, sizeof(req),
+			HOSTPAY_REPLY_MAX_BYTES, BITSD_HOSTPAY_CALL_TIMEOUT_MS,
+			terms_answer, hc);
+	if (r != 0) {
+		sp->calls_failed++;
+		free(hc);
+		return;
+	}
+	sp->call = hc;
+}
+
 static void tick_cb(void *arg)
 {
 	struct bitsd_seedpay *sp = arg;
@@ -650,10 +866,34 @@ static void tick_cb(void *arg)
 	}
 	if (sp->has_relayer && market_seedpay_payee(sp->sp))
 		redeem(sp);
+	if (sp->creator)
+		creator_step(sp);
 	evloop_timer_arm(sp->tick, TICK_MS);
 }
 
 /* ------------------------------------------------------ /api/status */
+
+static void sub_floor(struct u256 *a, const struct u256 *b)
+{
+	if (u256_sub(a, a, b) != 0)
+		*a = u256_from_u64(0);
+}
+
+/* The host's share of the payee's vouchers (its lanes): accepted and not
+ * redeemed, and redeemed. */
+static void host_share(const struct bitsd_seedpay *sp, struct u256 *owed,
+		       struct u256 *redeemed)
+{
+	struct hostpay_host_stats hs;
+
+	*owed = *redeemed = u256_from_u64(0);
+	if (!sp->host)
+		return;
+	hostpay_host_stats(sp->host, &hs);
+	*redeemed = hs.redeemed;
+	*owed = hs.earned;
+	sub_floor(owed, &hs.redeemed);
+}
 
 static void status_section(void *ctx, json_t *o)
 {
@@ -663,7 +903,14 @@ static void status_section(void *ctx, json_t *o)
 	market_seedpay_stats(sp->sp, &st);
 	if (market_seedpay_payee(sp->sp)) {
 		json_t *a = json_array(), *r;
-		struct u256 held = unredeemed(sp);
+		struct u256 held = unredeemed(sp), rv = sp->redeemed_value;
+		struct u256 host_owed, host_red;
+
+		/* a seeder's own: the host's lanes are in the hostpay
+		 * section */
+		host_share(sp, &host_owed, &host_red);
+		sub_floor(&held, &host_owed);
+		sub_floor(&rv, &host_red);
 
 		for (size_t i = 0; i < sp->nshown; i++)
 			json_array_append_new(a, json_pack(
@@ -681,8 +928,7 @@ static void status_section(void *ctx, json_t *o)
 			      "pot_reads", (json_int_t)sp->pot_reads,
 			      "pot_reads_failed", (json_int_t)sp->pot_failed);
 		json_object_set_new(r, "unredeemed", u256_json(&held));
-		json_object_set_new(r, "redeemed_value",
-				    u256_json(&sp->redeemed_value));
+		json_object_set_new(r, "redeemed_value", u256_json(&rv));
 		json_object_set_new(r, "redeemed",
 				    json_integer((json_int_t)sp->redeemed));
 		json_object_set_new(r, "redeem_batches",
@@ -718,6 +964,92 @@ static void status_section(void *ctx, json_t *o)
 			"pay_bytes_sent", (json_int_t)st.pay_bytes_sent));
 }
 
+static json_t *hash_json(const uint8_t h[32], bool b32)
+{
+	char s[80];
+	size_t n;
+
+	if (!b32)
+		return json_string(hex_encode(s, sizeof(s), h, 32) == 0 ?
+				   s : "");
+	if (b32_encode(s, sizeof(s), h, 32) != 0)
+		return json_null();
+	n = strlen(s);
+	snprintf(s + n, sizeof(s) - n, ".b32.i2p");
+	return json_string(s);
+}
+
+static json_t *host_json(const struct bitsd_seedpay *sp)
+{
+	struct hostpay_host_stats hs;
+	json_t *r;
+
+	hostpay_host_stats(sp->host, &hs);
+	r = json_pack("{sososIsIsIsIsIsIsI}",
+		      "price", u256_json(&sp->host_price),
+		      "address", bitsd_market_served_b32(sp->deps.market),
+		      "terms_sent", (json_int_t)hs.terms_sent,
+		      "not_hosted", (json_int_t)hs.not_hosted,
+		      "vouchers_ok", (json_int_t)hs.vouchers_ok,
+		      "vouchers_pending", (json_int_t)hs.vouchers_pending,
+		      "vouchers_refused", (json_int_t)hs.vouchers_refused,
+		      "bad_requests", (json_int_t)hs.bad_requests,
+		      "lanes", (json_int_t)hs.lanes);
+	json_object_set_new(r, "earned", u256_json(&hs.earned));
+	json_object_set_new(r, "redeemed", u256_json(&hs.redeemed));
+	return r;
+}
+
+static json_t *creator_json(const struct bitsd_seedpay *sp)
+{
+	struct hostpay_creator_stats cs;
+	struct hostpay_deal_info *d = xcalloc(HOSTPAY_DEALS_MAX, sizeof(*d));
+	size_t n = hostpay_creator_deals(sp->creator, d, HOSTPAY_DEALS_MAX);
+	json_t *a = json_array(), *r;
+
+	hostpay_creator_stats(sp->creator, &cs);
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_pack(
+			"{sososIsoso}", "host", hash_json(d[i].host, true),
+			"content", hash_json(d[i].hash, false),
+			"epochs", (json_int_t)d[i].epochs,
+			"paid", u256_json(&d[i].paid),
+			"price", u256_json(&d[i].price)));
+	free(d);
+	r = json_pack("{sosososIsIsIsIsIsIsIsIsIsI}",
+		      "signer", addr_json(sp->host_addr),
+		      "max_price", u256_json(&sp->host_max),
+		      "budget", u256_json(&sp->host_budget),
+		      "epoch_s", (json_int_t)(sp->epoch_ms / 1000),
+		      "hosts", (json_int_t)sp->nhosts,
+		      "epochs", (json_int_t)sp->epochs,
+		      "epochs_paid", (json_int_t)cs.epochs_paid,
+		      "vouchers_sent", (json_int_t)cs.vouchers_sent,
+		      "vouchers_ok", (json_int_t)cs.vouchers_ok,
+		      "vouchers_refused", (json_int_t)cs.vouchers_refused,
+		      "not_hosted", (json_int_t)cs.not_hosted,
+		      "terms_refused", (json_int_t)cs.terms_refused,
+		      "over_budget", (json_int_t)cs.over_budget);
+	json_object_set_new(r, "calls_failed",
+			    json_integer((json_int_t)sp->calls_failed));
+	json_object_set_new(r, "lookups_failed",
+			    json_integer((json_int_t)sp->lookups_failed));
+	json_object_set_new(r, "paid", u256_json(&cs.paid));
+	json_object_set_new(r, "deals", a);
+	return r;
+}
+
+/* /api/status "hostpay": the host's and the creator's side. */
+static void hostpay_section(void *ctx, json_t *o)
+{
+	struct bitsd_seedpay *sp = ctx;
+
+	if (sp->host)
+		json_object_set_new(o, "host", host_json(sp));
+	if (sp->creator)
+		json_object_set_new(o, "creator", creator_json(sp));
+}
+
 /* ------------------------------------------------------ start, stop */
 
 /* The seeder's stealth keys, made at first start. */
@@ -734,6 +1066,59 @@ static int seller_keys(struct bitsd_seedpay *sp, const struct conf *cfg)
 	sp->view = bitsd_market_sk_secure("seedpay: stealth view key", path, true, &r);
 	free(path);
 	return sp->view ? 0 : r;
+}
+
+/* The swarm.host.* keys: a host's price; a creator's pot key, maximum,
+ * budget, epoch, hosts and contents. */
+static int host_config(struct bitsd_seedpay *sp, const struct conf *cfg)
+{
+	size_t n = 0;
+	int r;
+
+	if (cfg->swarm_host_price &&
+	    (u256_parse_str(&sp->host_price, cfg->swarm_host_price) != 0 ||
+	     u256_is_zero(&sp->host_price))) {
+		log_err(LD_APP, "swarm.host.price: a positive amount");
+		return ERR_ARG;
+	}
+	if (cfg->swarm_host_price && cfg->swarm_storage_mib == 0) {
+		log_err(LD_APP, "swarm.host.price: a host keeps contents "
+			"under a storage budget: set swarm.storage");
+		return ERR_ARG;
+	}
+	if (!cfg->swarm_host_pay_key)
+		return 0;
+	if (!cfg->swarm_host_max_price || !cfg->swarm_host_hosts ||
+	    u256_parse_str(&sp->host_max, cfg->swarm_host_max_price) != 0) {
+		log_err(LD_APP, "swarm.host.pay-key needs swarm.host.max-price "
+			"and swarm.host.hosts");
+		return ERR_ARG;
+	}
+	if (cfg->swarm_host_budget &&
+	    u256_parse_str(&sp->host_budget, cfg->swarm_host_budget) != 0)
+		return ERR_ARG;
+	if ((r = bitsd_market_hash_list("swarm.host.hosts",
+					cfg->swarm_host_hosts,
+					BITSD_HOSTPAY_HOSTS_MAX, &sp->hosts,
+					&sp->nhosts)) != 0)
+		return r;
+	if (cfg->swarm_host_contents &&
+	    (r = bitsd_market_hash_list("swarm.host.contents",
+					cfg->swarm_host_contents,
+					HOSTPAY_DEALS_MAX, &sp->contents,
+					&n)) != 0)
+		return r;
+	sp->ncontents = n;
+	sp->epoch_ms = (uint64_t)(cfg->swarm_host_epoch_s ?
+				  cfg->swarm_host_epoch_s :
+				  BITSD_HOSTPAY_EPOCH_S) * 1000u;
+	sp->host_sk = bitsd_market_sk_secure("swarm.host.pay-key",
+					     cfg->swarm_host_pay_key, false,
+					     &r);
+	if (!sp->host_sk)
+		return r;
+	(void)secp_sk_address(sp->host_sk, sp->host_addr);
+	return 0;
 }
 
 static int config(struct bitsd_seedpay *sp, const struct conf *cfg,
@@ -786,7 +1171,12 @@ static int config(struct bitsd_seedpay *sp, const struct conf *cfg,
 	sp->delay_ms = (uint64_t)(cfg->swarm_pay_redeem_s ?
 				  cfg->swarm_pay_redeem_s :
 				  BITSD_SEEDPAY_REDEEM_DELAY_S) * 1000u;
-	if ((r = cfg->swarm_pay_price ? seller_keys(sp, cfg) : 0) != 0)
+	if ((r = host_config(sp, cfg)) != 0)
+		return r;
+	if (!cfg->swarm_pay_price && cfg->swarm_host_price)
+		pol->price = sp->host_price;	/* a host only */
+	if ((r = cfg->swarm_pay_price || cfg->swarm_host_price ?
+		 seller_keys(sp, cfg) : 0) != 0)
 		return r;
 	if (cfg->swarm_pay_key) {
 		sp->pot_sk = bitsd_market_sk_secure("swarm.pay.key",
@@ -795,6 +1185,44 @@ static int config(struct bitsd_seedpay *sp, const struct conf *cfg,
 		if (!sp->pot_sk)
 			return r;
 		(void)secp_sk_address(sp->pot_sk, sp->pot_addr);
+	}
+	return 0;
+}
+
+/* The host's service and the creator's payer, as cfg asks. */
+static int hostpay_start(struct bitsd_seedpay *sp, const struct conf *cfg)
+{
+	struct hostpay_creator_config cc = {
+		.max_price = sp->host_max, .budget = sp->host_budget,
+		.ttl_s = BITSD_HOSTPAY_VOUCHER_TTL_S };
+	int r;
+
+	if (cfg->swarm_host_price) {
+		sp->host = hostpay_host_new(market_seedpay_payee(sp->sp),
+					    &sp->host_price, host_holds, sp);
+		market_service_init(&sp->hsv, HOSTPAY_REQ_MAX_BYTES, 64,
+				    host_request, sp);
+		market_rate_init(&sp->hrate, BITSD_HOSTPAY_RATE_PER_S,
+				 BITSD_HOSTPAY_RATE_BURST);
+		if ((r = bitsd_market_serve(sp->deps.market, &sp->hsv,
+					    "market-host.dat",
+					    "market-host.b32")) != 0) {
+			log_err(LD_APP, "swarm.host.price: cannot start the "
+				"host service: %s", err_str(r));
+			return r;
+		}
+		sp->serving = true;
+		log_notice(LD_APP, "hostpay: hosting contents held whole for "
+			   "%s a content per epoch", cfg->swarm_host_price);
+	}
+	if (sp->host_sk) {
+		sp->creator = hostpay_creator_new(&cc, sp->host_sk, sp->sep);
+		sp->q = xcalloc(HOSTPAY_DEALS_MAX, sizeof(*sp->q));
+		sp->epoch_at_ms = time_mono_ms() + sp->epoch_ms;
+		log_notice(LD_APP, "hostpay: paying %zu hosts every %llu s "
+			   "(at most %s a content per epoch)", sp->nhosts,
+			   (unsigned long long)(sp->epoch_ms / 1000),
+			   cfg->swarm_host_max_price);
 	}
 	return 0;
 }
@@ -850,7 +1278,8 @@ int bitsd_seedpay_start(const struct conf *cfg,
 	if (sp->spend) {
 		size_t restored = 0, skipped = 0;
 
-		(void)market_seedpay_sell_all(sp->sp);
+		if (cfg->swarm_pay_price)
+			(void)market_seedpay_sell_all(sp->sp);
 		sp->vpath = fsutil_path_join(cfg->datadir,
 					     MARKET_VOUCHERS_FILE);
 		r = market_vouchers_load(market_seedpay_payee(sp->sp),
@@ -871,6 +1300,8 @@ int bitsd_seedpay_start(const struct conf *cfg,
 	}
 	if (sp->pot_sk)
 		(void)market_seedpay_buy_all(sp->sp);
+	if ((r = hostpay_start(sp, cfg)) != 0)
+		goto fail;
 	h.ctx = sp->sp;
 	swarm_set_pay(deps->swarm, &h);
 	redeem_arm(sp);
@@ -878,6 +1309,9 @@ int bitsd_seedpay_start(const struct conf *cfg,
 	evloop_timer_arm(sp->tick, TICK_MS);
 	if (deps->api)
 		(void)api_add_section(deps->api, "seedpay", status_section, sp);
+	if (deps->api && (sp->host || sp->creator))
+		(void)api_add_section(deps->api, "hostpay", hostpay_section,
+				      sp);
 	log_notice(LD_APP, "seedpay: selling %s (price %s a chunk, redeeming "
 		   "%s), paying %s (at most %s a chunk)",
 		   sp->spend ? "on" : "off",
@@ -903,8 +1337,16 @@ void bitsd_seedpay_stop(struct bitsd_seedpay *sp)
 {
 	if (!sp)
 		return;
-	if (sp->deps.api)
+	if (sp->deps.api) {
 		api_remove_section(sp->deps.api, "seedpay");
+		api_remove_section(sp->deps.api, "hostpay");
+	}
+	if (sp->serving) {
+		market_service_clear(&sp->hsv);
+		bitsd_market_unserve(sp->deps.market);
+	}
+	if (sp->call)
+		sp->call->sp = NULL;	/* its answer frees it */
 	if (sp->sp && sp->deps.swarm)
 		swarm_set_pay(sp->deps.swarm, NULL);
 	evloop_timer_free(sp->tick);
@@ -937,6 +1379,13 @@ void bitsd_seedpay_stop(struct bitsd_seedpay *sp)
 		}
 	}
 	free(sp->vpath);
+	hostpay_host_free(sp->host);
+	hostpay_creator_free(sp->creator);
+	free(sp->hosts);
+	free(sp->contents);
+	free(sp->q);
+	if (sp->host_sk)
+		secmem_free(sp->host_sk);
 	market_seedpay_free(sp->sp);
 	chain_client_free(sp->cc);
 	free(sp->sig);

@@ -28,9 +28,23 @@
  * and one for the rest when the content is whole; a dearer seeder is
  * left.
  *
- * Both need market.deploy (the PaymentHub's domain) and the seeder a
- * chain RPC gateway (market.gateways or market.gateway).  /api/status
- * gets a "seedpay" section.  Thread: the loop thread.
+ * Host (swarm.host.price = AMOUNT a content per epoch, with
+ * swarm.storage: docs/market.md §8): a service on a destination of its
+ * own (keys DATADIR/market-host.dat, address DATADIR/market-host.b32)
+ * answers creators' TERMS for contents held whole in the store and takes
+ * their per-epoch vouchers (apps/market/hostpay.h) into the seeder's
+ * payee, so they are checked, kept and redeemed as the seeder's are.
+ *
+ * Creator (swarm.host.pay-key = FILE, swarm.host.max-price, the hosts'
+ * service addresses in swarm.host.hosts): at each swarm.host.epoch's end
+ * every host is asked, for each content (swarm.host.contents, or every
+ * content held whole here), whether it holds it, and paid the epoch by a
+ * voucher when it does, up to swarm.host.budget per host and content.
+ *
+ * All need market.deploy (the PaymentHub's domain) and the seeder and
+ * host a chain RPC gateway (market.gateways or market.gateway).
+ * /api/status gets a "seedpay" section, and a "hostpay" one for hosts
+ * and creators.  Thread: the loop thread.
  */
 #ifndef APPS_BITSD_SEEDPAY_H
 #define APPS_BITSD_SEEDPAY_H
@@ -57,12 +71,22 @@
 #define BITSD_SEEDPAY_REDEEM_TIMEOUT_MS 120000
 /* Pots known at most (each read again every BITSD_SEEDPAY_POT_TTL_S). */
 #define BITSD_SEEDPAY_SIGNERS_MAX 256
+/* Hosts paid per epoch: the default epoch, a voucher's life, a host
+ * service's request rate per creator, a lookup's retries. */
+#define BITSD_HOSTPAY_EPOCH_S 3600
+#define BITSD_HOSTPAY_VOUCHER_TTL_S 3600
+#define BITSD_HOSTPAY_RATE_PER_S 4
+#define BITSD_HOSTPAY_RATE_BURST 32
+#define BITSD_HOSTPAY_CALL_TIMEOUT_MS 60000
+#define BITSD_HOSTPAY_LOOKUP_TRIES 24
+#define BITSD_HOSTPAY_HOSTS_MAX 64
 /* Stealth addresses redeemed to, listed in /api/status (the latest). */
 #define BITSD_SEEDPAY_PAYEES_SHOWN 64
 
 struct api;
 struct bitsd_market;
 struct conf;
+struct content_store;
 struct evloop;
 struct swarm;
 struct worker_pool;
@@ -73,11 +97,13 @@ struct bitsd_seedpay_deps {
 	struct worker_pool *wp;
 	struct api *api;		/* NULL: no status section */
 	struct swarm *swarm;		/* the engine paid or paying */
+	struct content_store *store;	/* what a host holds (its store) */
 	struct bitsd_market *market;	/* chain, contracts, streams */
 	struct client_net net;		/* the relayer's lookup */
 };
 
-/* swarm.pay.price or swarm.pay.key is set. */
+/* swarm.pay.price, swarm.pay.key, swarm.host.price or
+ * swarm.host.pay-key is set. */
 bool bitsd_seedpay_wanted(const struct conf *cfg);
 /*
  * Start the roles cfg asks for and install the hook on deps->swarm.

@@ -224,6 +224,27 @@ static const struct opt opts[] = {
 	  "swarm.pay.key)" },
 	{ "swarm.pay.batch", OPT_COUNT, OFF(swarm_pay_batch), "N",
 	  "chunks paid by each voucher, at most (default 8)" },
+	{ "swarm.host.price", OPT_AMOUNT, OFF(swarm_host_price), "AMOUNT",
+	  "host: keep creators' contents whole under swarm.storage for "
+	  "AMOUNT token base units a content per epoch, paid by vouchers "
+	  "(docs/market.md §8)" },
+	{ "swarm.host.pay-key", OPT_OPT_PATH, OFF(swarm_host_pay_key), "FILE",
+	  "creator: pay the hosts of swarm.host.hosts per epoch from the pot "
+	  "whose signer key is in FILE" },
+	{ "swarm.host.max-price", OPT_AMOUNT, OFF(swarm_host_max_price),
+	  "AMOUNT", "creator: pay no host asking more a content per epoch "
+	  "(needed with swarm.host.pay-key)" },
+	{ "swarm.host.budget", OPT_AMOUNT, OFF(swarm_host_budget), "AMOUNT",
+	  "creator: pay each host at most AMOUNT for each content in all "
+	  "(default: no limit)" },
+	{ "swarm.host.hosts", OPT_OPT_PATH, OFF(swarm_host_hosts), "LIST",
+	  "creator: the hosts paid, b32 addresses of their host services "
+	  "(DATADIR/market-host.b32), commas between" },
+	{ "swarm.host.contents", OPT_OPT_PATH, OFF(swarm_host_contents),
+	  "LIST", "creator: the contents their hosts are paid for, hashes "
+	  "in hex, commas between (default: every content held whole here)" },
+	{ "swarm.host.epoch", OPT_COUNT, OFF(swarm_host_epoch_s), "SECONDS",
+	  "creator: the epoch hosts are paid for (default 3600)" },
 	{ "feed", OPT_BOOL, OFF(feed), NULL,
 	  "run the feed: gossip hash cards, the /api/feed calls" },
 	{ "feed.dir", OPT_OPT_PATH, OFF(feed_dir), "DIR",
@@ -410,6 +431,12 @@ void conf_free(struct conf *cfg)
 	free(cfg->swarm_pay_relayer);
 	free(cfg->swarm_pay_key);
 	free(cfg->swarm_pay_max_price);
+	free(cfg->swarm_host_price);
+	free(cfg->swarm_host_pay_key);
+	free(cfg->swarm_host_max_price);
+	free(cfg->swarm_host_budget);
+	free(cfg->swarm_host_hosts);
+	free(cfg->swarm_host_contents);
 	free(cfg->feed_dir);
 	free(cfg->feed_peers);
 	free(cfg->relay_pay_price);

@@ -150,6 +150,14 @@ struct conf {
 	char *swarm_pay_key;		/* viewer: pot signer key file */
 	char *swarm_pay_max_price;	/* viewer: dearest chunk paid */
 	uint32_t swarm_pay_batch;	/* viewer: chunks per voucher */
+	/* Hosts paid per epoch (docs/market.md §8). */
+	char *swarm_host_price;		/* host: token units per epoch */
+	char *swarm_host_pay_key;	/* creator: pot signer key file */
+	char *swarm_host_max_price;	/* creator: dearest epoch paid */
+	char *swarm_host_budget;	/* creator: per host and content */
+	char *swarm_host_hosts;		/* creator: b32s of host services */
+	char *swarm_host_contents;	/* creator: hashes; NULL: all held */
+	uint32_t swarm_host_epoch_s;	/* creator: 0: 3600 */
 	/* The feed ([feed] section, apps/bitsd_feed.h). */
 	bool feed;
 	char *feed_dir;			/* store and keys; NULL: datadir */

@@ -26,6 +26,7 @@
 #include "crypto/base/err.h"
 #include "crypto/base/log.h"
 #include "crypto/base/time.h"
+#include "crypto/chacha.h"
 #include "crypto/rand.h"
 #include "crypto/keystore.h"
 #include "router/ntcp2_handshake.h"	/* the ephemeral-key replay cache */
@@ -322,6 +323,9 @@ struct ssu2 {
 		uint64_t until_ms;
 	} prefer[SSU2_PREFER_MAX];
 	size_t prefer_next;
+	/* the session of the last data packet received: on_packet() tries
+	 * its header key first */
+	struct sess *rx_last;
 	/* datagrams waiting for one sendmmsg() while batching > 0 */
 	bool no_gso;			/* the kernel refused UDP_SEGMENT */
 	unsigned batching;
@@ -877,6 +881,8 @@ static void sess_free_common(struct sess *s, bool reaped)
 		transport_conn_down(n->tm, n->tid, s->id);
 		flow_note(n, &s->peer);
 	}
+	if (n->rx_last == s)
+		n->rx_last = NULL;
 	evloop_timer_free(s->timer);
 	ssu2_hs_wipe(&s->hs);
 	if (s->keyed) {
@@ -2001,8 +2007,8 @@ static void prefetch_dedup(struct ssu2 *n, const struct ssu2_payload *pl)
 
 /* False when pkt does not authenticate (it may be another type whose
  * type byte read as Data). */
-static bool on_data(struct sess *s, uint8_t *pkt, size_t len,
-		    const struct sockaddr_in6 *from)
+static bool on_data(struct sess *s, const uint8_t *hdr, const uint8_t *pkt,
+		    size_t len, const struct sockaddr_in6 *from)
 {
 	static uint8_t plain[SSU2_MAX_PACKET_BYTES];
 	static struct ssu2_payload pl;
@@ -2010,10 +2016,11 @@ static bool on_data(struct sess *s, uint8_t *pkt, size_t len,
 	size_t plen;
 	int r;
 
-	ssu2_short_hdr_decode(pkt, &sh);
-	if ((r = ssu2_data_open(&s->aead_rx, pkt, len, plain, sizeof(plain),
-				&plen)) != 0)
+	ssu2_short_hdr_decode(hdr, &sh);
+	if ((r = ssu2_data_open(&s->aead_rx, hdr, pkt, len, plain,
+				sizeof(plain), &plen)) != 0)
 		return false;
+	s->n->rx_last = s;
 	if ((r = ssu2_rxwin_add(&s->rx, sh.pkt_num)) != 0) {
 		/* A duplicate: the ACK for it was lost, so ACK again. */
 		s->n->st.dup_packets++;
@@ -2587,7 +2594,7 @@ static void on_session_pkt(struct sess *s, uint8_t *p, const uint8_t *orig,
 	if (s->state == S_ESTABLISHED || s->state == S_CLOSING) {
 		ssu2_hp_part2(p, len, s->keys.recv.k_hdr2);
 		ssu2_short_hdr_decode(p, &sh);
-		if (sh.type == SSU2_DATA && on_data(s, p, len, from))
+		if (sh.type == SSU2_DATA && on_data(s, p, p, len, from))
 			return;
 		/* Bob: a resent SessionConfirmed means our ACK was lost
 		 * (its type byte may have read as Data above). */
@@ -2689,6 +2696,21 @@ static void on_packet(struct ssu2 *n, const uint8_t *orig, size_t len,
 	if (ip_banned(n, from)) {
 		n->st.refused++;
 		return;
+	}
+	/* Most packets are data of the session the last one was for: both
+	 * header masks in one pass, that session's key the guess for part
+	 * 2 (the destination id part 1 gives, then the AEAD, confirm it),
+	 * and the packet read where it came. */
+	s = n->rx_last;
+	if (s && s->state == S_ESTABLISHED) {
+		uint8_t hdr[SSU2_SHORT_HEADER_BYTES];
+
+		memcpy(hdr, orig, sizeof(hdr));
+		chacha20_xor8x2(hdr, n->cfg.ik, orig + len - 24, hdr + 8,
+				s->keys.recv.k_hdr2, orig + len - 12);
+		if (ssu2_pkt_dst_id(hdr) == s->rid && hdr[12] == SSU2_DATA &&
+		    on_data(s, hdr, orig, len, from))
+			return;
 	}
 	memcpy(p, orig, len);
 	ssu2_hp_part1(p, len, n->cfg.ik);

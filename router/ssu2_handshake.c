@@ -711,8 +711,10 @@ int ssu2_data_seal(const struct ssu2_aead *a, const uint8_t k_hdr2[32],
 	return 0;
 }
 
-int ssu2_data_open(const struct ssu2_aead *a, const uint8_t *pkt, size_t len,
-		   uint8_t *out, size_t outmax, size_t *plen)
+int ssu2_data_open(const struct ssu2_aead *a,
+		   const uint8_t hdr[SSU2_SHORT_HEADER_BYTES],
+		   const uint8_t *pkt, size_t len, uint8_t *out, size_t outmax,
+		   size_t *plen)
 {
 	size_t n;
 
@@ -722,7 +724,7 @@ int ssu2_data_open(const struct ssu2_aead *a, const uint8_t *pkt, size_t len,
 	n = len - SSU2_SHORT_HEADER_BYTES - SSU2_TAG_BYTES;
 	if (n > outmax)
 		return ERR_TOO_BIG;
-	if (evp_aead(a, false, be32_get(pkt + 8), pkt, SSU2_SHORT_HEADER_BYTES,
+	if (evp_aead(a, false, be32_get(hdr + 8), hdr, SSU2_SHORT_HEADER_BYTES,
 		     out, pkt + SSU2_SHORT_HEADER_BYTES, n) != 0)
 		return ERR_AUTH;
 	*plen = n;

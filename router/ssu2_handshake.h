@@ -321,9 +321,13 @@ int ssu2_data_seal(const struct ssu2_aead *a, const uint8_t k_hdr2[32],
 		   uint64_t dst_id, uint32_t pkt_num, uint8_t flags,
 		   const uint8_t *payload, size_t plen, uint8_t *out,
 		   size_t outmax, size_t *outlen);
-/* As ssu2_data_decrypt() with a's key. */
-int ssu2_data_open(const struct ssu2_aead *a, const uint8_t *pkt, size_t len,
-		   uint8_t *out, size_t outmax, size_t *plen);
+/* As ssu2_data_decrypt() with a's key, the header (its protection
+ * removed) at hdr, apart from the packet as it came (whose first 16
+ * bytes are not read): no copy of the packet to unprotect it in. */
+int ssu2_data_open(const struct ssu2_aead *a,
+		   const uint8_t hdr[SSU2_SHORT_HEADER_BYTES],
+		   const uint8_t *pkt, size_t len, uint8_t *out, size_t outmax,
+		   size_t *plen);
 
 /* True when a peer's clock (seconds) is within SSU2_CLOCK_SKEW_S of now. */
 bool ssu2_skew_ok(uint32_t peer_s, uint32_t now_s);

@@ -15,7 +15,8 @@
  * Requests to the host's service (one frame each, apps/market/service.h):
  *   TERMS    'T' ‖ content hash (32)
  *            → 0 ‖ TERMS (chunkpay's, price per epoch, credit 1), or
- *              1 (not hosted: not held whole here), 3 (bad request)
+ *              1 (not hosted: not held whole here), 3 (bad request),
+ *              4 (busy: the service's rate per creator)
  *   VOUCHER  'V' ‖ content hash (32) ‖ VOUCHER (chunkpay's, 151)
  *            → 0 ‖ reason (enum chunkpay_reason: OK, or NEED_POT while
  *              the host reads the pot: kept), or 1, or 2 ‖ reason
@@ -48,6 +49,7 @@ enum hostpay_status {
 	HOSTPAY_NOT_HOSTED = 1,
 	HOSTPAY_REFUSED = 2,
 	HOSTPAY_BAD_REQUEST = 3,
+	HOSTPAY_BUSY = 4,		/* the service's rate per peer */
 };
 
 /* Lanes a host follows, and deals a creator keeps, at most. */

@@ -200,3 +200,37 @@ for i, b32 in enumerate(sys.argv[3:]):
     forms("b%d_dest%d" % (n, i), base64.b32decode(s + "=" * (-len(s) % 8)))
 PY
 }
+# hub_word N ADDR SIG: the Nth 32-byte word (from 0) of the PaymentHub
+# ($HUB) view SIG at ADDR, as a number
+hub_word() {
+	"$CAST" call --rpc-url "$RPC" "$HUB" "$3" "$2" |
+		python3 -c 'import sys; n = int(sys.argv[1]); h = sys.stdin.read().strip()[2:]; print(int(h[64 * n:64 * n + 64], 16))' "$1"
+}
+# hub_balance ADDR: its PaymentHub balance
+hub_balance() { hub_word 0 "$1" 'balances(address)'; }
+# hub_send KEY TO SIG ARGS...: a transaction from KEY's account, mined
+# with status 1 (cast's output in W/send)
+hub_send() {
+	k=$1; shift
+	"$CAST" send --rpc-url "$RPC" --private-key "$k" "$@" >"$W/send" 2>&1 &&
+		grep -q '^status *1' "$W/send"
+}
+# pot_fund KEY SIGNER DEPOSIT ESCROW: the account of KEY (with ETH) mints
+# DEPOSIT + ESCROW tokens, lets the hub ($HUB) take them and funds
+# SIGNER's pot
+pot_fund() {
+	t=$(($3 + $4))
+	hub_send "$1" "$TOKEN" 'mint(address,uint256)' \
+		"$("$CAST" wallet address --private-key "$1")" $t &&
+		hub_send "$1" "$TOKEN" 'approve(address,uint256)' "$HUB" $t &&
+		hub_send "$1" "$HUB" 'fund(address,uint96,uint96)' "$2" "$3" "$4"
+}
+# earn N EXPR: a Python expression over router n's console earnings
+# (/api/console/earnings: j, and m its current money figures)
+earn() {
+	curl -s -m 30 -H "Authorization: Bearer $(cat "$W/b$1/api.token")" \
+		"http://127.0.0.1:$((API_BASE + $1))/api/console/earnings" | python3 -c '
+import sys, json
+j = json.load(sys.stdin); m = j["now"]["money"]
+print(eval(sys.argv[1]))' "$2" 2>/dev/null
+}

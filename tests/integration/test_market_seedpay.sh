@@ -66,20 +66,8 @@ deploy "$W" || { result $NAME; exit 1; }
 D=$W/deploy.json
 TOKEN=$(jget "$D" token) HUB=$(jget "$D" paymentHub)
 SIGNER=$("$CAST" wallet address --private-key "0x$POT_KEY")
-send() {
-	"$CAST" send --rpc-url "$RPC" --private-key "$K0" "$@" >"$W/send" 2>&1 &&
-		grep -q '^status *1' "$W/send"
-}
-# word N ADDR SIG: the Nth 32-byte word (from 0) of a view's answer
-word() {
-	"$CAST" call --rpc-url "$RPC" "$HUB" "$3" "$2" |
-		python3 -c 'import sys; n = int(sys.argv[1]); h = sys.stdin.read().strip()[2:]; print(int(h[64 * n:64 * n + 64], 16))' "$1"
-}
-deposit() { word 0 "$SIGNER" 'pots(address)'; }
-balance() { word 0 "$1" 'balances(address)'; }
-send "$TOKEN" 'mint(address,uint256)' "$("$CAST" wallet address --private-key "$K0")" $((DEPOSIT + ESCROW)) &&
-	send "$TOKEN" 'approve(address,uint256)' "$HUB" $((DEPOSIT + ESCROW)) &&
-	send "$HUB" 'fund(address,uint96,uint96)' "$SIGNER" $DEPOSIT $ESCROW ||
+deposit() { hub_word 0 "$SIGNER" 'pots(address)'; }
+pot_fund "$K0" "$SIGNER" $DEPOSIT $ESCROW ||
 	{ bad "fund the pot: $(tail -n 3 "$W/send")"; result $NAME; exit 1; }
 DEP0=$(deposit)
 check "pot funded" $DEPOSIT "$DEP0"
@@ -282,7 +270,7 @@ for n in 2 3 4; do
 	addrs=$(sp $n '" ".join(p["address"] for p in s["seeder"]["payees"])')
 	got=0
 	for a in $addrs; do
-		got=$((got + $(balance "$a")))
+		got=$((got + $(hub_balance "$a")))
 		[ "$("$CAST" balance "$a" --rpc-url "$RPC")" = 0 ] ||
 			bad "b$n's stealth address $a holds ETH"
 	done
@@ -299,13 +287,6 @@ done
 # The console's earnings (/api/console/earnings): each seeder's money
 # earned (vouchers held and redeemed) as its seedpay section has it, in
 # the current figures and in the samples; the viewer earns none.
-earn() {
-	curl -s -m 30 -H "Authorization: Bearer $(cat "$W/b$1/api.token")" \
-		"http://127.0.0.1:$((29960 + $1))/api/console/earnings" | python3 -c '
-import sys, json
-j = json.load(sys.stdin); m = j["now"]["money"]
-print(eval(sys.argv[1]))' "$2" 2>/dev/null
-}
 for n in 2 3 4; do
 	v=$(sp $n 's["seeder"]["redeemed_value"]')
 	check "b$n's console: earned as seeder, all redeemed" "$v $v True" \
@@ -320,7 +301,7 @@ check "b1 paid for every chunk the seeders served" "$SERVED" "$(sp 1 's["viewer"
 [ "$SERVED" -ge $CHUNKS ] && ok "$SERVED chunks served for $CHUNKS" ||
 	bad "only $SERVED chunks served for $CHUNKS"
 check "the pot's deposit fell by the total" $((DEP0 - TOTAL)) "$(deposit)"
-check "the relayer's hub balance: the redemption fees" $((RFEES * RFEE)) "$(balance "$RELAYER")"
+check "the relayer's hub balance: the redemption fees" $((RFEES * RFEE)) "$(hub_balance "$RELAYER")"
 # No transaction on the chain carries a router's address (as 4 bytes) or
 # any destination of the routers (swarm and market services, by hash).
 DESTS=$(cat "$W"/b?/swarm.b32 "$W"/b?/market-*.b32 2>/dev/null | tr '\n' ' ')

@@ -567,7 +567,7 @@ static void test_data_evp(struct tctx *t)
 	struct fixture f;
 	struct run *r = calloc(1, sizeof(*r));
 	struct ssu2_aead tx, rx;
-	uint8_t a[1500], b[1500], out[1500];
+	uint8_t a[1500], b[1500], c[1500], out[1500];
 	size_t la, lb, plen;
 
 	fixture_init(&f);
@@ -582,17 +582,25 @@ static void test_data_evp(struct tctx *t)
 				       sizeof(b), &lb));
 		T_EQ(t, la, lb);
 		T_MEMEQ(t, a, b, la);
+		memcpy(c, b, lb);
 		ssu2_hp_part1(b, lb, f.b_ik);
 		ssu2_hp_part2(b, lb, r->kb.recv.k_hdr2);
-		T_OK(t, ssu2_data_open(&rx, b, lb, out, sizeof(out), &plen));
+		T_OK(t, ssu2_data_open(&rx, b, b, lb, out, sizeof(out), &plen));
 		T_EQ(t, plen, n);
 		T_MEMEQ(t, out, f.payload, n);
+		/* the header apart, the packet as it came */
+		memset(out, 0, sizeof(out));
+		T_OK(t, ssu2_data_open(&rx, b, c, lb, out, sizeof(out), &plen));
+		T_EQ(t, plen, n);
+		T_MEMEQ(t, out, f.payload, n);
+		T_ERR(t, ssu2_data_open(&rx, c, c, lb, out, sizeof(out), &plen),
+		      ERR_AUTH);
 		b[lb - 1] ^= 1;
-		T_ERR(t, ssu2_data_open(&rx, b, lb, out, sizeof(out), &plen),
+		T_ERR(t, ssu2_data_open(&rx, b, b, lb, out, sizeof(out), &plen),
 		      ERR_AUTH);
 		b[9] ^= 1;	/* the packet number is nonce and AD */
 		b[lb - 1] ^= 1;
-		T_ERR(t, ssu2_data_open(&rx, b, lb, out, sizeof(out), &plen),
+		T_ERR(t, ssu2_data_open(&rx, b, b, lb, out, sizeof(out), &plen),
 		      ERR_AUTH);
 	}
 	ssu2_aead_free(&tx);
