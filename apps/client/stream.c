@@ -397,23 +397,68 @@ static bool nacked(const struct stream_packet *p, uint32_t seq)
  * longer than an RTO of 100-200 ms), nothing was lost.  Then the window,
  * threshold and RTO come back to what they were (the Eifel response,
  * RFC 4015, detected as F-RTO does, RFC 5682): a stall costs no window.
- * A second RTO of the same packet, or a NACK of it, disarms this.
+ * An ACK held in the stall may NACK packets that were only overtaken
+ * when it was sent (tunnels reorder): when that first ACK NACKs packets
+ * sent before the timeout, the later ACKs are watched too, and one that
+ * acks, without a NACK of the packet the RTO resent, a packet whose
+ * latest copy went out under half the smallest round trip ago (too soon
+ * for that copy's ACK: the original had arrived), shows the same (as
+ * Eifel does with timestamps), until every packet sent before the
+ * timeout is acked.  A second RTO of another packet disarms this.
  */
-static void undo_rto(struct stream *s, const struct stream_packet *p)
+static bool undo_proved(const struct stream *s, const struct stream_packet *p,
+			uint64_t now, bool *nacks_flight)
 {
+	const struct stream_tx *t;
+	bool fast = false;
+
+	*nacks_flight = false;
+	for (uint32_t q = s->undo_seq; seq_lt(q, s->undo_next) &&
+	     seq_le(q, p->ack_through); q++) {
+		t = &s->tx[q % s->ring];
+		if (nacked(p, q)) {
+			*nacks_flight = true;
+			continue;
+		}
+		if (t->used && t->seq == q &&
+		    2 * (now - t->last_sent) < s->srtt_min_ms)
+			fast = true;
+	}
+	if (nacked(p, s->undo_seq))
+		return false;
+	if (fast)
+		return true;
+	if (s->undo_later)
+		return false;
+	return seq_lt(s->undo_seq, p->ack_through) &&
+	       seq_lt(s->undo_seq + 1, s->undo_next) &&
+	       !nacked(p, s->undo_seq + 1);
+}
+
+static void undo_rto(struct stream *s, const struct stream_packet *p,
+		     uint64_t now)
+{
+	bool nacks_flight;
+
 	if (!s->undo_armed || seq_lt(p->ack_through, s->undo_seq))
 		return;
-	s->undo_armed = false;
-	if (nacked(p, s->undo_seq) || !seq_lt(s->undo_seq, p->ack_through) ||
-	    !seq_lt(s->undo_seq + 1, s->undo_next) ||
-	    nacked(p, s->undo_seq + 1))
+	if (!undo_proved(s, p, now, &nacks_flight)) {
+		if (s->undo_later || !nacks_flight)
+			s->undo_armed = s->undo_later;
+		s->undo_later = true;
 		return;
+	}
+	s->undo_armed = false;
 	if (s->cwnd < s->undo_cwnd)
 		s->cwnd = s->undo_cwnd;
 	if (s->ssthresh < s->undo_ssthresh)
 		s->ssthresh = s->undo_ssthresh;
 	s->rto_ms = s->undo_rto_ms;
-	s->in_recovery = false;
+	/* The ACKs held with this one may NACK more packets of that flight
+	 * that were only overtaken: they are resent when NACKed long after
+	 * their send, but cost no window (one episode per flight). */
+	s->in_recovery = true;
+	s->recover = s->undo_next - 1;
 	s->gobn = false;
 	s->rtos_undone++;
 }
@@ -454,7 +499,7 @@ static void handle_ack(struct stream *s, const struct stream_packet *p)
 	if (!s->inflight || seq_lt(p->ack_through, s->una) ||
 	    !seq_lt(p->ack_through, s->next_seq))
 		return;
-	undo_rto(s, p);
+	undo_rto(s, p, now);
 	for (q = s->una; seq_le(q, p->ack_through); q++) {
 		struct stream_tx *t = &s->tx[q % s->ring];
 
@@ -485,6 +530,8 @@ static void handle_ack(struct stream *s, const struct stream_packet *p)
 	while (s->una != s->next_seq &&
 	       !s->tx[s->una % s->ring].used)
 		s->una++;
+	if (s->undo_armed && !seq_lt(s->una, s->undo_next))
+		s->undo_armed = false;	/* all acked, none proved it */
 	if (!acked)
 		return;
 	s->backoff = 0;
@@ -776,6 +823,7 @@ static void on_rto(struct stream *s, uint64_t now)
 	 * later RTOs keep what the first saved. */
 	if (t->sends == 1) {
 		s->undo_armed = true;
+		s->undo_later = false;
 		s->undo_cwnd = s->cwnd;
 		s->undo_ssthresh = s->ssthresh;
 		s->undo_rto_ms = s->rto_ms;

@@ -69,6 +69,7 @@ struct stream {
 	/* An RTO that may prove spurious (undo_rto()): what it changed, the
 	 * packet it resent and the next sequence number at that time. */
 	bool undo_armed;
+	bool undo_later;	/* past its first ACK: by the ACKs' time only */
 	double undo_cwnd;
 	unsigned undo_ssthresh;
 	uint32_t undo_rto_ms, undo_seq, undo_next;
