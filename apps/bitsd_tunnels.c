@@ -17,6 +17,7 @@
 #include "tunnels/transit.h"
 #include "tunnels/tunnel_pool.h"
 #include "crypto/base/alloc.h"
+#include "crypto/base/encode.h"
 #include "crypto/base/err.h"
 #include "crypto/base/fsutil.h"
 #include "crypto/base/log.h"
@@ -397,6 +398,55 @@ static size_t test_ticket(void *ctx, const uint8_t hop[32], bool inbound,
 	return n;
 }
 
+/* tunnels.test-hops-in/-out: router hashes in base64, commas between,
+ * into ids; the count, or -1 with the error logged. */
+static int parse_test_hops(const char *key, const char *s,
+			   uint8_t ids[TUNNEL_BUILD_MAX_HOPS][32])
+{
+	unsigned n = 0;
+
+	while (*s) {
+		size_t len = strcspn(s, ","), got;
+
+		if (n == TUNNEL_BUILD_MAX_HOPS ||
+		    b64_decode(ids[n], 32, &got, s, len) != 0 || got != 32) {
+			log_err(LD_TUNNEL, "%s: up to %u router hashes in "
+				"base64, commas between", key,
+				TUNNEL_BUILD_MAX_HOPS);
+			return -1;
+		}
+		n++;
+		s += len + (s[len] == ',');
+	}
+	return (int)n;
+}
+
+/* Fixed hops for tests (tunnel_mgr_set_test_hops()). */
+static int set_test_hops(struct bitsd_tunnels *bt, const struct conf *c)
+{
+	const char *v[2] = { c->tunnels_test_hops_out,
+			     c->tunnels_test_hops_in };
+	static const char *const key[2] = { "tunnels.test-hops-out",
+					    "tunnels.test-hops-in" };
+	uint8_t ids[TUNNEL_BUILD_MAX_HOPS][32];
+
+	for (unsigned in = 0; in < 2; in++) {
+		int n;
+
+		if (!v[in] || !*v[in])
+			continue;
+		if ((n = parse_test_hops(key[in], v[in], ids)) < 0)
+			return ERR_ARG;
+		(void)tunnel_mgr_set_test_hops(bt->own, in,
+					       (const uint8_t (*)[32])ids,
+					       (unsigned)n);
+		log_notice(LD_TUNNEL, "tunnels: every %s tunnel through the "
+			   "%d hops of %s", in ? "inbound" : "outbound", n,
+			   key[in]);
+	}
+	return 0;
+}
+
 static int own_start(struct bitsd_tunnels *bt, const uint8_t self[32])
 {
 	const struct conf *c = daemon_conf(bt->d);
@@ -421,6 +471,11 @@ static int own_start(struct bitsd_tunnels *bt, const uint8_t self[32])
 		log_notice(LD_TUNNEL, "tunnels: a dummy ticket for every hop "
 			   "(tunnels.test-ticket)");
 		tunnel_mgr_set_ticket_fn(bt->own, test_ticket, NULL);
+	}
+	if ((r = set_test_hops(bt, c)) != 0) {
+		FREE_AND_NULL(tunnel_mgr_free, bt->own);
+		FREE_AND_NULL(peer_profiles_free, bt->profiles);
+		return r;
 	}
 	bt->profiles_path = fsutil_path_join(c->datadir,
 					     PEER_PROFILES_FILE_NAME);

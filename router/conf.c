@@ -144,6 +144,12 @@ static const struct opt opts[] = {
 	{ "tunnels.test-ticket", OPT_BOOL, OFF(tunnels_test_ticket), NULL,
 	  "give every hop of our tunnels a dummy paid-relaying ticket "
 	  "(tests: hops that do not know it must ignore it)" },
+	{ "tunnels.test-hops-in", OPT_OPT_PATH, OFF(tunnels_test_hops_in),
+	  "HASH,HASH", "tests: every inbound tunnel we build has these hops "
+	  "(router hashes in base64), the gateway first" },
+	{ "tunnels.test-hops-out", OPT_OPT_PATH, OFF(tunnels_test_hops_out),
+	  "HASH,HASH", "tests: every outbound tunnel we build has these "
+	  "hops (router hashes in base64), the first after us first" },
 	{ "tunnels.same-subnet", OPT_BOOL, OFF(tunnels_same_subnet), NULL,
 	  "let our tunnels' hops share an IPv4 /16 (test networks only)" },
 	{ "tunnels.lifetime", OPT_LIFETIME, OFF(tunnels_lifetime_s), "SECONDS",
@@ -446,6 +452,8 @@ void conf_free(struct conf *cfg)
 	free(cfg->tunnels_pay_max_price);
 	free(cfg->tunnels_pay_face);
 	free(cfg->tunnels_pay_hops);
+	free(cfg->tunnels_test_hops_in);
+	free(cfg->tunnels_test_hops_out);
 	free(cfg->tunnels_pay_fund_key);
 	free(cfg->tunnels_pay_fund);
 	free(cfg->tunnels_pay_fund_budget);

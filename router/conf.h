@@ -110,6 +110,9 @@ struct conf {
 	/* Let tunnel hops share an IPv4 /16 (loopback test networks). */
 	bool tunnels_same_subnet;
 	bool tunnels_test_ticket;	/* a dummy ticket to every hop */
+	/* Tests: fixed hops for all our tunnels, router hashes (base64)
+	 * with commas between, hop 1 first; NULL: drawn. */
+	char *tunnels_test_hops_in, *tunnels_test_hops_out;
 	/* How long we use each of our tunnels, seconds (60-600; 0: 600).
 	 * Test networks shorten it to see pools rebuilt. */
 	uint32_t tunnels_lifetime_s;

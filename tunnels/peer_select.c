@@ -360,3 +360,26 @@ int peer_select_hops(const struct peer_select_cfg *cfg,
 	*need_long = lng;
 	return 0;
 }
+
+int peer_select_fixed(const struct peer_select_cfg *cfg,
+		      const struct netdb_store *s, const uint8_t (*ids)[32],
+		      unsigned n, uint64_t now_ms,
+		      struct tunnel_build_hop *out, bool *need_long)
+{
+	uint32_t nets[TUNNEL_BUILD_MAX_HOPS];
+	bool lng = false;
+
+	if (n < 1 || n > TUNNEL_BUILD_MAX_HOPS)
+		return ERR_ARG;
+	for (unsigned k = 0; k < n; k++) {
+		struct cand c;
+
+		memset(&c, 0, sizeof(c));
+		c.e = netdb_store_find_ri(s, ids[k]);
+		if (!c.e || peer_select_check(cfg, c.e, now_ms) != 0)
+			return ERR_NOT_FOUND;
+		take(&c, out, nets, k, &lng);
+	}
+	*need_long = lng;
+	return 0;
+}

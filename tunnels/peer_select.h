@@ -165,4 +165,16 @@ int peer_select_hops(const struct peer_select_cfg *cfg,
 		     size_t n_excl, unsigned n, uint64_t now_ms,
 		     struct tunnel_build_hop *out, bool *need_long);
 
+/*
+ * The n (1..TUNNEL_BUILD_MAX_HOPS) routers ids as hops out[0..n-1], in
+ * this order (fixed paths for tests: tunnel_mgr_set_test_hops()).  Each
+ * must be in s and pass peer_select_check(); profiles, tiers, the pay
+ * policy and the /16 rule are not applied.  ERR_NOT_FOUND otherwise (out
+ * is then undefined); *need_long as for peer_select_hops().
+ */
+int peer_select_fixed(const struct peer_select_cfg *cfg,
+		      const struct netdb_store *s, const uint8_t (*ids)[32],
+		      unsigned n, uint64_t now_ms,
+		      struct tunnel_build_hop *out, bool *need_long);
+
 #endif /* TUNNELS_PEER_SELECT_H */

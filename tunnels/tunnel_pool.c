@@ -96,6 +96,9 @@ struct tunnel_mgr {
 	uint64_t gone_tickets, gone_topups;
 	enum peer_pay_policy pay;	/* paid or free hops */
 	unsigned max_paid;
+	/* tunnel_mgr_set_test_hops(): [inbound] fixed hops; n 0: drawn */
+	uint8_t test_hops[2][TUNNEL_BUILD_MAX_HOPS][32];
+	unsigned test_n[2];
 	struct tunnel_pool **pools;	/* pools[0]: exploratory */
 	size_t n_pools;
 	struct own_tunnel **t;
@@ -362,6 +365,17 @@ void tunnel_mgr_set_pay_policy(struct tunnel_mgr *m,
 {
 	m->pay = pay;
 	m->max_paid = max_paid;
+}
+
+int tunnel_mgr_set_test_hops(struct tunnel_mgr *m, bool inbound,
+			     const uint8_t (*ids)[32], unsigned n)
+{
+	if (n > TUNNEL_BUILD_MAX_HOPS)
+		return ERR_ARG;
+	if (n)
+		memcpy(m->test_hops[inbound], ids, (size_t)n * 32);
+	m->test_n[inbound] = n;
+	return 0;
 }
 
 struct tunnel_pool *tunnel_mgr_exploratory(struct tunnel_mgr *m)
@@ -720,6 +734,11 @@ static int select_hops(struct tunnel_pool *p, bool inbound, unsigned len,
 	sc.allow_same_subnet = m->cfg.allow_same_subnet;
 	sc.pay = m->pay;
 	sc.max_paid = m->max_paid;
+	if (m->test_n[inbound])		/* len is test_n: start_build() */
+		return peer_select_fixed(&sc, m->cfg.store,
+					 (const uint8_t (*)[32])
+					 m->test_hops[inbound], len, m->now_ms,
+					 hops, need_long) == 0 ? (int)len : -1;
 	if (peer_select_hops(&sc, m->cfg.store, m->cfg.profiles, p->cfg.kind,
 			     NULL, 0, len, m->now_ms, hops, need_long) == 0) {
 		p->short_since[inbound] = 0;
@@ -825,7 +844,8 @@ static void start_build(struct tunnel_pool *p, bool inbound)
 	struct own_tunnel *t, *rp, *ob = NULL;
 	struct bbuf msg = BBUF_INIT;
 	struct i2np_msg *im;
-	unsigned len = pool_length(&p->cfg, inbound);
+	unsigned len = m->test_n[inbound] ? m->test_n[inbound]
+					  : pool_length(&p->cfg, inbound);
 	bool need_long = false, shortened;
 	uint8_t paid;
 	uint32_t tag = 0;
@@ -845,7 +865,7 @@ static void start_build(struct tunnel_pool *p, bool inbound)
 	note_length(p, inbound, len, (unsigned)got);
 	/* shorter than the configured length (variance aside): replaced
 	 * once full-length tunnels can be had (check_full()) */
-	shortened = (unsigned)got <
+	shortened = !m->test_n[inbound] && (unsigned)got <
 		    (inbound ? p->cfg.in_length : p->cfg.out_length);
 	if (got == 0) {
 		zero_hop(p, inbound)->shortened = shortened;

@@ -204,6 +204,15 @@ void tunnel_mgr_set_topup(struct tunnel_mgr *m, uint64_t bytes);
  * ones a tunnel (0: any; tunnels/peer_select.h). */
 void tunnel_mgr_set_pay_policy(struct tunnel_mgr *m,
 			       enum peer_pay_policy pay, unsigned max_paid);
+/* Tests and benchmarks (fixed paths, e.g. tools/bench/relaypay-net):
+ * every tunnel we build in a direction, in every pool, gets exactly the
+ * n routers ids as its hops, in this order (hops[0] as in
+ * tunnel_build_cfg: the inbound gateway, or the hop after us outbound),
+ * whatever the pool's length; a build waits while one of them is not in
+ * the netDb or cannot be a hop (peer_select_fixed()).  n 0: hops drawn
+ * as usual.  ERR_ARG for n over TUNNEL_BUILD_MAX_HOPS. */
+int tunnel_mgr_set_test_hops(struct tunnel_mgr *m, bool inbound,
+			     const uint8_t (*ids)[32], unsigned n);
 /* The peer profiles m records into (its cfg's). */
 const struct peer_profiles *tunnel_mgr_profiles(const struct tunnel_mgr *m);
 /* Add a client pool (cfg copied; owned by m until tunnel_pool_remove()).

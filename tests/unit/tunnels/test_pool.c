@@ -1188,6 +1188,74 @@ static void test_zero_hop_mixed(struct tctx *t)
 	}
 }
 
+/* Fixed hops (tunnel_mgr_set_test_hops()): every tunnel of a direction
+ * through exactly the given routers in the given order, whatever the
+ * pool's length; a build waits while one of them is unknown. */
+static void test_test_hops(struct tctx *t)
+{
+	struct sim s;
+	struct tunnel_pool_cfg pc;
+	struct tunnel_pool_stats st;
+	struct tunnel_pool *p;
+	uint8_t out_ids[2][32], in_ids[3][32], bad[9][32];
+
+	small_pool(&pc, 3, 2);
+	sim_init(t, &s, &pc);
+	p = tunnel_mgr_exploratory(s.mgr);
+	memcpy(out_ids[0], s.hops[4].hash, 32);
+	memcpy(out_ids[1], s.hops[1].hash, 32);
+	memcpy(in_ids[0], s.hops[2].hash, 32);
+	memcpy(in_ids[1], s.hops[0].hash, 32);
+	memcpy(in_ids[2], s.hops[4].hash, 32);
+	memset(bad, 0, sizeof(bad));
+	T_ERR(t, tunnel_mgr_set_test_hops(s.mgr, true,
+					  (const uint8_t (*)[32])bad, 9),
+	      ERR_ARG);
+	T_OK(t, tunnel_mgr_set_test_hops(s.mgr, false,
+					 (const uint8_t (*)[32])out_ids, 2));
+	T_OK(t, tunnel_mgr_set_test_hops(s.mgr, true,
+					 (const uint8_t (*)[32])in_ids, 3));
+	step(&s, 0);
+	stats(&s, &st);
+	T_EQ(t, st.in_ready, 2);
+	T_EQ(t, st.out_ready, 2);
+	T_EQ(t, st.builds_ok, 4);
+	T_FALSE(t, st.in_shortened || st.out_shortened);
+	for (size_t i = 0; i < 2; i++) {
+		uint8_t hops[8][32];
+		unsigned n = 0;
+
+		T_OK(t, tunnel_pool_hops(p, false, i, hops, &n));
+		T_EQ(t, n, 2);
+		T_OK(t, memcmp(hops, out_ids, sizeof(out_ids)));
+		T_OK(t, tunnel_pool_hops(p, true, i, hops, &n));
+		T_EQ(t, n, 3);
+		T_OK(t, memcmp(hops, in_ids, sizeof(in_ids)));
+	}
+	/* a router the netDb does not know cannot be a fixed hop */
+	memset(in_ids[1], 0x77, 32);
+	T_OK(t, peer_select_fixed(&(struct peer_select_cfg){ .pay = 0 },
+				  s.store, (const uint8_t (*)[32])in_ids, 1,
+				  s.now, (struct tunnel_build_hop[1]){ 0 },
+				  &(bool){ false }));
+	T_ERR(t, peer_select_fixed(&(struct peer_select_cfg){ .pay = 0 },
+				   s.store, (const uint8_t (*)[32])in_ids, 2,
+				   s.now, (struct tunnel_build_hop[2]){ 0 },
+				   &(bool){ false }), ERR_NOT_FOUND);
+	sim_free(&s);
+	/* so the inbound builds wait; the outbound ones are drawn */
+	sim_init(t, &s, &pc);
+	T_OK(t, tunnel_mgr_set_test_hops(s.mgr, true,
+					 (const uint8_t (*)[32])in_ids, 2));
+	step(&s, 0);
+	step(&s, 1000);
+	stats(&s, &st);
+	T_EQ(t, st.in_ready, 0);
+	T_EQ(t, st.out_ready, 2);
+	check_hops(t, &s, false, 2, 3);
+	sim_free(&s);
+}
+
 /* ---- peer selection ---- */
 
 static void add_peer(struct tctx *t, struct netdb_store *st, uint8_t seed,
@@ -2417,6 +2485,7 @@ const struct test_case tunnels_pool_tests[] = {
 	{ "select", test_select, 0 },
 	{ "select_fallback", test_select_fallback, 0 },
 	{ "select_pay", test_select_pay, 0 },
+	{ "test_hops", test_test_hops, TT_FORK },
 	{ "profiles_persist", test_profiles_persist, 0 },
 	{ "profiles_decay", test_profiles_decay, 0 },
 	{ "profiles_v1_db", test_profiles_v1_db, 0 },
