@@ -51,4 +51,14 @@ void chacha20_xor8x2(uint8_t d1[8], const uint8_t k1[32],
 		     const uint8_t n1[12], uint8_t d2[8],
 		     const uint8_t k2[32], const uint8_t n2[12]);
 
+/* n independent 8-byte XORs with ChaCha20 at block counter 1: dst[i]
+ * with the stream of (key[i], nonce[i]); as n chacha20_xor() calls.  With
+ * AVX-512 (or AVX2) 16 (8) blocks are computed at once, one lane each,
+ * about 12 (26) ns a block against 65 to 90 one at a time: SSU2 removes
+ * the header protection of a received burst, and adds that of a burst to
+ * send, in one call.  No dst[i] may overlap another's or a key or nonce. */
+void chacha20_xor8_many(size_t n, uint8_t *const dst[],
+			const uint8_t *const key[],
+			const uint8_t *const nonce[]);
+
 #endif /* CRYPTO_CHACHA_H */

@@ -221,6 +221,44 @@ static void test_xor8x2(struct tctx *t)
 	}
 }
 
+/* n 8-byte XORs at once equal n chacha20_xor() calls, for every n from
+ * 0 to 40 (past one and two vectors of lanes, and partial ones): random
+ * keys, nonces and data, the same key for every third. */
+static void test_xor8_many(struct tctx *t)
+{
+	enum { MAX = 40 };
+	static uint8_t key[MAX][32], nonce[MAX][12], a[MAX][8], b[MAX][8];
+	uint8_t *dst[MAX];
+	const uint8_t *kp[MAX], *np[MAX];
+	uint64_t x = 0x2545f4914f6cdd1dULL;
+
+	for (size_t n = 0; n <= MAX; n++) {
+		for (size_t i = 0; i < MAX; i++) {
+			for (size_t j = 0; j < 32 + 12 + 8; j++) {
+				uint8_t v;
+
+				x = x * 6364136223846793005ULL +
+				    1442695040888963407ULL;
+				v = (uint8_t)(x >> 56);
+				if (j < 32)
+					key[i][j] = v;
+				else if (j < 44)
+					nonce[i][j - 32] = v;
+				else
+					a[i][j - 44] = b[i][j - 44] = v;
+			}
+			dst[i] = a[i];
+			kp[i] = i % 3 ? key[i] : key[0];
+			np[i] = nonce[i];
+		}
+		chacha20_xor8_many(n, dst, kp, np);
+		for (size_t i = 0; i < n; i++)
+			chacha20_xor(b[i], b[i], 8, kp[i], np[i], 1);
+		/* and past n, nothing touched */
+		T_MEMEQ(t, a, b, sizeof(a));
+	}
+}
+
 const struct test_case chacha_tests[] = {
 	{ "chacha20/rfc8439_ic1", test_chacha20_ic1, 0 },
 	{ "aead/rfc8439", test_aead_rfc8439, 0 },
@@ -228,5 +266,6 @@ const struct test_case chacha_tests[] = {
 	{ "aead/nonce_layout", test_nonce_layout, 0 },
 	{ "chacha20/rfc8439_otk_ic0", test_poly1305_key_gen, 0 },
 	{ "chacha20/xor8x2", test_xor8x2, 0 },
+	{ "chacha20/xor8_many", test_xor8_many, 0 },
 	{ NULL, NULL, 0 }
 };
