@@ -25,6 +25,7 @@
 #include "tunnels/tunnel_pool.h"
 #include "crypto/base/alloc.h"
 #include "crypto/base/bytes.h"
+#include "crypto/base/encode.h"
 #include "crypto/base/err.h"
 #include "crypto/base/fsutil.h"
 #include "crypto/base/log.h"
@@ -119,7 +120,10 @@ struct save_job {
 	struct bitsd_relaypay *rp;
 	char *path;
 	struct bbuf bytes;
-	int r;
+	/* BITSD_RELAYPAY_WRETRY_FILE; NULL: not written */
+	char *wpath;
+	struct bbuf wbytes;
+	int r, wr;
 };
 
 struct bitsd_relaypay {
@@ -743,6 +747,7 @@ static void withdrawals_done(struct bitsd_relaypay *rp, struct job *j)
 				      sizeof(*rp->wretry));
 		rp->wretry[rp->nwretry++] = w;
 	}
+	rp->dirty = true;	/* the retries to save */
 	rp->withdrawn += j->withdrawn;
 	rp->withdraw_failed += given_up;
 	rp->withdraw_gas += j->wgas;
@@ -781,6 +786,8 @@ static struct job *withdraw_job(struct bitsd_relaypay *rp)
 		j->wr[j->nwr++] = rp->wretry[i];
 	}
 	rp->nwretry = keep;
+	if (j)
+		rp->dirty = true;
 	return j;
 }
 
@@ -1220,6 +1227,9 @@ static void save_run(void *arg)
 
 	s->r = fsutil_write_atomic(s->path, s->bytes.data, s->bytes.len,
 				   0600, true);
+	if (s->wpath)
+		s->wr = fsutil_write_atomic(s->wpath, s->wbytes.data,
+					    s->wbytes.len, 0600, true);
 }
 
 static void save_done(void *arg)
@@ -1229,11 +1239,108 @@ static void save_done(void *arg)
 	if (s->r != 0)
 		log_warn(LD_APP, "relaypay: cannot write %s: %s", s->path,
 			 err_str(s->r));
+	if (s->wr != 0)
+		log_warn(LD_APP, "relaypay: cannot write %s: %s", s->wpath,
+			 err_str(s->wr));
 	if (s->rp)
 		s->rp->saving = false;
 	bbuf_free(&s->bytes);
+	bbuf_free(&s->wbytes);
 	free(s->path);
+	free(s->wpath);
 	free(s);
+}
+
+/*
+ * The withdrawals to try again as BITSD_RELAYPAY_WRETRY_FILE's lines.
+ * Those of a round in progress are in its job, not here: they are
+ * written when it ends (withdrawals_done() marks the state dirty; at
+ * stop the round ends before the last save).
+ */
+static void wretry_format(const struct bitsd_relaypay *rp, struct bbuf *out)
+{
+	for (size_t i = 0; i < rp->nwretry; i++) {
+		char hex[2 * SECP_PK_BYTES + 1], line[2 * SECP_PK_BYTES + 16];
+		int n;
+
+		(void)hex_encode(hex, sizeof(hex), rp->wretry[i].eph.b,
+				 SECP_PK_BYTES);
+		n = snprintf(line, sizeof(line), "%s %u\n", hex,
+			     rp->wretry[i].tries);
+		bbuf_put(out, line, (size_t)n);
+	}
+}
+
+/* One line of BITSD_RELAYPAY_WRETRY_FILE (without its newline) into *w;
+ * ERR_FORMAT when it is not a point and a round count below
+ * BITSD_RELAYPAY_WITHDRAW_ROUNDS. */
+static int wretry_parse_line(const char *s, size_t len, struct wretry *w)
+{
+	uint8_t b[SECP_PK_BYTES];
+	size_t got;
+	unsigned tries = 0;
+
+	if (len < 2 * SECP_PK_BYTES + 2 || len > 2 * SECP_PK_BYTES + 3 ||
+	    s[2 * SECP_PK_BYTES] != ' ' ||
+	    hex_decode(b, sizeof(b), &got, s, 2 * SECP_PK_BYTES) != 0 ||
+	    got != SECP_PK_BYTES || secp_pk_parse(&w->eph, b, got) != 0)
+		return ERR_FORMAT;
+	for (size_t i = 2 * SECP_PK_BYTES + 1; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return ERR_FORMAT;
+		tries = tries * 10 + (unsigned)(s[i] - '0');
+	}
+	if (tries >= BITSD_RELAYPAY_WITHDRAW_ROUNDS)
+		return ERR_FORMAT;
+	w->tries = tries;
+	return 0;
+}
+
+/* At start: the withdrawals a former run left to try again, the next
+ * round BITSD_RELAYPAY_WITHDRAW_RETRY_MS from now (without
+ * relay.pay.withdraw-to they are kept, not tried).  A line that does not
+ * read is left out, with a warning. */
+static void wretry_load(struct bitsd_relaypay *rp)
+{
+	char *path = fsutil_path_join(rp->datadir, BITSD_RELAYPAY_WRETRY_FILE);
+	uint8_t *buf = NULL;
+	size_t len = 0, bad = 0, got = 0;
+	int r;
+
+	if ((r = fsutil_read_file(path, 1u << 20, &buf, &len)) != 0) {
+		if (r != ERR_NOT_FOUND)
+			log_warn(LD_APP, "relaypay: cannot read %s: %s", path,
+				 err_str(r));
+		free(path);
+		return;
+	}
+	for (size_t i = 0; i < len;) {
+		const char *line = (const char *)buf + i;
+		const uint8_t *nl = memchr(buf + i, '\n', len - i);
+		size_t n = nl ? (size_t)(nl - (buf + i)) : len - i;
+		struct wretry w;
+
+		i += n + 1;
+		memset(&w, 0, sizeof(w));
+		if (wretry_parse_line(line, n, &w) != 0) {
+			bad++;
+			continue;
+		}
+		w.at_ms = rp->has_withdraw ? time_mono_ms() +
+			  BITSD_RELAYPAY_WITHDRAW_RETRY_MS : UINT64_MAX;
+		rp->wretry = xrealloc(rp->wretry, (rp->nwretry + 1) *
+				      sizeof(*rp->wretry));
+		rp->wretry[rp->nwretry++] = w;
+		got++;
+	}
+	if (got)
+		log_notice(LD_APP, "relaypay: %zu withdrawals to try again "
+			   "from %s", got, path);
+	if (bad)
+		log_warn(LD_APP, "relaypay: %zu lines of %s do not read: "
+			 "left out", bad, path);
+	xfree_wipe(buf, len);
+	free(path);
 }
 
 static struct save_job *save_job_new(struct bitsd_relaypay *rp)
@@ -1242,6 +1349,11 @@ static struct save_job *save_job_new(struct bitsd_relaypay *rp)
 
 	s->path = fsutil_path_join(rp->datadir, BITSD_RELAYPAY_STATE_FILE);
 	relaypay_payee_save(rp->payee, &s->bytes);
+	if (rp->has_withdraw || rp->nwretry) {
+		s->wpath = fsutil_path_join(rp->datadir,
+					    BITSD_RELAYPAY_WRETRY_FILE);
+		wretry_format(rp, &s->wbytes);
+	}
 	rp->dirty = false;
 	return s;
 }
@@ -1536,6 +1648,7 @@ static int payee_start(struct bitsd_relaypay *rp, const struct conf *cfg)
 		rp->has_withdraw = true;
 	}
 	rp->test_withdraw_fail = cfg->relay_pay_test_withdraw_fail;
+	wretry_load(rp);
 	rp->pend = xcalloc(BITSD_RELAYPAY_PENDING_MAX, sizeof(*rp->pend));
 	publish(rp);
 	return 0;

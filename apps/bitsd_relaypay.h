@@ -106,6 +106,10 @@ struct bitsd_relaypay;	/* opaque */
 #define BITSD_RELAYPAY_FUND_CHECK_MS 600000
 #define BITSD_RELAYPAY_FUND_FILE "relaypay-fund.spent"
 #define BITSD_RELAYPAY_WITHDRAW_ROUNDS 6
+/* The withdrawals to try again, kept across a restart (0600, written
+ * with the state): a line each, the winner's ephemeral key (66 hex
+ * digits, compressed) and the rounds that failed. */
+#define BITSD_RELAYPAY_WRETRY_FILE "relaypay-withdraw.retry"
 
 struct bitsd_relaypay_deps {
 	struct evloop *el;
