@@ -7,9 +7,11 @@
 //     the card found with the feed's search, a licence bought from the
 //     player (paid on chain, confirmed, the key from the creator's agent),
 //     the video playing, the purchase and the creator's earnings in the
-//     wallet and over time; then the Resale page: listed, cancelled,
-//     listed again, sold on chain (cast, as anvil's account 2), paid out.
-//     Writes "owed N", "holder 0x..", "payout N" lines to OUT.
+//     wallet and over time, what the creator paid the viewer's router for
+//     hosting the video (the wallet's host row and its plot line); then
+//     the Resale page: listed, cancelled, listed again, sold on chain
+//     (cast, as anvil's account 2), paid out.  Writes "owed N",
+//     "host N", "holder 0x..", "payout N" lines to OUT.
 //   node console-market.mjs publish ORIGIN TOKEN OUT
 //   node console-market.mjs buy ORIGIN TOKEN CARD_ID PAYER PAYER_WEI CREATOR CREATOR_WEI ASK OUT
 //   (buy: CAST, RPC, TOKEN, REG and MINTER_KEY in the environment)
@@ -127,8 +129,27 @@ async function buy(page, origin, cardId, payer, payerWei, creator, creatorWei, a
   const owed = await creatorOwed(page);
   ok(owed !== '0', "the wallet shows the creator's earnings: " + owed);
   appendFileSync(out, 'owed ' + owed + '\n');
-  ok(/As hostno payments yet: hosting is not paid for/.test(await page.locator('#wallet-earn').textContent()),
-     'the wallet says plainly that hosting earns nothing yet');
+  // The viewer's router hosts what it holds whole: once the video is all
+  // here, the creator's router pays it an epoch (test_console_market.sh
+  // checks the figure against both routers' hostpay sections).
+  let host = null;
+  for (let i = 0; i < 60 && !host; i++) {
+    host = /As host \(epochs of creators' content kept\)([1-9]\d*) token units \((\d+) redeemed\)/.exec(
+      await page.locator('#wallet-earn').textContent());
+    if (!host) {
+      await page.waitForTimeout(2000);
+      await page.getByRole('link', { name: 'Feed' }).click();
+      await page.getByRole('link', { name: 'Wallet' }).click();
+      await page.locator('#wallet-lic').getByText(/key held/).waitFor({ timeout: 60000 });
+    }
+  }
+  ok(!!host, "the wallet's host row shows what the creator paid for keeping the video: " +
+     await page.locator('#wallet-earn').textContent());
+  if (host) appendFileSync(out, 'host ' + host[1] + '\n');
+  const paidNow = await page.locator('#paid-now').textContent();
+  ok(host && await page.locator('#paid').isVisible() && await page.locator('#paid polyline').count() === 3 &&
+     paidNow.includes('as host ' + host[1] + ' (' + host[2] + ' redeemed)'),
+     'the plot of money over time has its host line: ' + paidNow);
   const earned = page.locator('#earned-now', { hasText: 'total: ' + owed + ' token units from 1 sale ' });
   await earned.waitFor({ timeout: 60000 }).catch(() => {});
   ok(await earned.count() === 1, 'the earnings over time total what is owed: ' + await page.locator('#earned-now').textContent());
@@ -148,26 +169,32 @@ async function resell(page, payer, ask, out) {
   const st = row.getByRole('status');
   await st.getByText('Yours, not for sale.').waitFor({ timeout: 60000 });
   ok(true, 'the Resale page shows the licence held, not for sale');
-  const price = page.getByLabel('Price for licence #' + lic.index + ' (token base units)');
-  ok(await price.count() === 1, 'the price field has its label');
+  // the card's title and its currency (6 decimals): a price typed in
+  // USDC, shown in USDC and base units
+  ok(await row.getByText(TITLE, { exact: true }).count() === 1, 'the licence shows its content\'s title');
+  const price = page.getByLabel('Price for licence #' + lic.index + ' (USDC)');
+  ok(await price.count() === 1, 'the price field has its label, in the card\'s currency');
+  const human = (v) => { const b = BigInt(v); const f = (b % 1000000n).toString().padStart(6, '0').replace(/0+$/, '');
+    return (b / 1000000n) + (f ? '.' + f : ''); };
+  const listedAt = 'Listed for sale at ' + human(ask) + ' USDC (' + ask + ' base units).';
   const unlabelled = await page.evaluate(() => [...document.querySelectorAll('#page-resale input, #page-resale button')]
     .filter((e) => !e.hidden && !(e.labels && e.labels.length) && !e.textContent.trim()).length);
   ok(unlabelled === 0, 'every field and button of the page is named');
   // by keyboard: type the price, Tab to the button, Enter
   await price.focus();
-  await page.keyboard.type(ask);
+  await page.keyboard.type(human(ask));
   await page.keyboard.press('Tab');
   ok(await page.evaluate(() => document.activeElement.textContent) === 'List for sale', 'Tab goes from the price to List for sale');
   await page.keyboard.press('Enter');
-  await st.getByText('Listed for sale at ' + ask + ' token units.').waitFor({ timeout: 120000 });
+  await st.getByText(listedAt).waitFor({ timeout: 120000 });
   const onChain = () => cast('call', process.env.REG, 'askPrice(uint256)(uint256)', lic.token_id).split(' ')[0];
   ok(onChain() === ask, 'listed by keyboard; askPrice on chain: ' + onChain());
   await row.getByRole('button', { name: 'Cancel the listing' }).click();
   await st.getByText('Yours, not for sale.').waitFor({ timeout: 120000 });
   ok(onChain() === '0', 'the listing cancelled from the page; askPrice on chain: ' + onChain());
-  await price.fill(ask);
+  await price.fill(human(ask));
   await row.getByRole('button', { name: 'List for sale' }).click();
-  await st.getByText('Listed for sale at ' + ask + ' token units.').waitFor({ timeout: 120000 });
+  await st.getByText(listedAt).waitFor({ timeout: 120000 });
   ok(onChain() === ask, 'listed again; askPrice on chain: ' + onChain());
   await phoneOk(page, 'the Resale page');
   // anvil's account 2 buys it for a holder of its own
@@ -176,7 +203,7 @@ async function resell(page, payer, ask, out) {
   cast('send', '--private-key', process.env.MINTER_KEY, process.env.TOKEN, 'mint(address,uint256)', b, ask);
   cast('send', '--private-key', bKey, process.env.TOKEN, 'approve(address,uint256)', process.env.REG, ask);
   cast('send', '--private-key', bKey, process.env.REG, 'buyListed(uint256,address,uint256)', lic.token_id, nh, ask);
-  await st.getByText(/^Sold: the licence now belongs to 0x0+b2\. .* Owed to you: \d+ token units\.$/).waitFor({ timeout: 60000 });
+  await st.getByText(/^Sold: the licence now belongs to 0x0+b2\. .* Owed to you: [\d.]+ USDC \(\d+ base units\)\.$/).waitFor({ timeout: 60000 });
   ok(true, 'the page shows it sold and what is owed: ' + await st.textContent());
   const pay = row.getByRole('button', { name: /^Take the payout \(\d+ after the relayer’s \d+\)$/ });
   await pay.waitFor({ timeout: 30000 });

@@ -250,13 +250,16 @@ try {
   ok(await page.locator('#earn polyline').count() === 3, 'the plot of bytes served has its three lines');
   const earnNow = await page.locator('#earn-now').textContent();
   ok(/[1-9]\d* B served by hosted sites/.test(earnNow), 'the wallet counts the bytes the hosted site served: ' + earnNow);
-  ok(await page.getByText('Not paid for traffic here', { exact: false }).count() === 1 &&
-     await page.locator('#paid').isHidden(), 'without pay per chunk or paid relaying the wallet says so, no money plot');
-  // The money plot as a seeder and relay would see it: bitsd's answer with
-  // money figures put in (what bitsd samples is checked by
-  // test_market_seedpay and test_relaypay_bitsd).
+  ok(await page.getByText('Not paid here', { exact: false }).count() === 1 &&
+     await page.locator('#paid').isHidden(), 'without pay per chunk, paid relaying or hosting the wallet says so, no money plot');
+  ok(/As hostnot a host here/.test(await page.locator('#wallet-earn').textContent()),
+     'the wallet says this router is not a host');
+  // The money plot as a seeder, relay and host would see it: bitsd's
+  // answer with money figures put in (what bitsd samples is checked by
+  // test_market_seedpay, test_relaypay_bitsd and test_market_hostpay).
   const money = (k) => ({ seeder: String(1000 * k), seeder_redeemed: String(500 * k), relay_expected: '500',
-                          relay_won: String(2000 * k), relay_redeemed: '0' });
+                          relay_won: String(2000 * k), relay_redeemed: '0',
+                          host: String(4000 * k), host_redeemed: String(4000 * Math.max(0, k - 1)) });
   await page.route('**/api/console/earnings', async (route) => {
     const r = await route.fetch();
     const j = await r.json();
@@ -268,9 +271,12 @@ try {
   await page.getByRole('link', { name: 'Wallet' }).click();
   await page.locator('#paid polyline').first().waitFor({ timeout: 15000 });
   const paidNow = await page.locator('#paid-now').textContent();
-  ok(await page.locator('#paid').isVisible() && await page.locator('#paid polyline').count() === 2 &&
-     paidNow === 'as seeder 3000 (1500 redeemed) · as relay 6000 won (expected 500, 0 redeemed) token units',
-     'with money earned the wallet plots it as seeder and relay: ' + paidNow);
+  ok(await page.locator('#paid').isVisible() && await page.locator('#paid polyline').count() === 3 &&
+     paidNow === 'as seeder 3000 (1500 redeemed) · as relay 6000 won (expected 500, 0 redeemed) · ' +
+       'as host 12000 (8000 redeemed) token units',
+     'with money earned the wallet plots it as seeder, relay and host: ' + paidNow);
+  const hostRow = await page.locator('#wallet-earn').textContent();
+  ok(/As host12000 token units \(8000 redeemed\)/.test(hostRow), "the wallet's host row shows the earning: " + hostRow);
   await page.unroute('**/api/console/earnings');
   ok(await page.getByText('Whoever once had the key keeps it', { exact: false }).count() === 1,
      'the wallet explains the licence limits');

@@ -23,6 +23,8 @@
 #    the agent's address and keyCommitment = keccak256(K ‖ contentHash);
 #  - the agent's key file (DATADIR/market-agent.keys, 0600) has the key,
 #    and the agent holds it after a restart;
+#  - b2 hosts what it holds whole (swarm.host.price, docs/market.md §8);
+#    b1 restarted pays it per epoch of 5 s for the video, two at most;
 #  - in Chromium on b2 (console-market.mjs buy): the wallet shows the
 #    payer's and the creator's balances as anvil has them, to the wei,
 #    and no licence; the feed's search finds the card (it comes by
@@ -65,6 +67,12 @@ AGENT_KEY=$(printf 'a1%.0s' $(seq 32))
 PAYER_KEY=ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80
 RELAYER_KEY=59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d
 PRICE=1000000 FEE=2500 ASK=3000000
+# b2 hosts what it holds whole at HPRICE an epoch; b1 pays it two epochs
+# of HEPOCH s at most from the pot of HOST_POT_KEY, funded by anvil's
+# account 3
+HPRICE=40000 HEPOCH=5
+HOST_POT_KEY=$(printf '7e%.0s' $(seq 32))
+FUNDER_KEY=0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6
 
 if ! "$top_srcdir/tools/browser-deps" >"$W/deps.log" 2>&1; then
 	bad "tools/browser-deps failed: $(tail -n 3 "$W/deps.log")"; finish
@@ -85,7 +93,15 @@ send --private-key "$CREATOR_KEY" "$TOKEN" 'mint(address,uint256)' "$PAYER" 1000
 printf '%s\n' "${CREATOR_KEY#0x}" >"$W/creator.key"
 printf '%s\n' "$PAYER_KEY" >"$W/payer.key"
 printf '%s\n' "$RELAYER_KEY" >"$W/relayer.key"
+printf '%s\n' "$HOST_POT_KEY" >"$W/hostpot.key"
 chmod 600 "$W"/*.key
+HUB=$(jget "$D" paymentHub)
+HSIGNER=$("$CAST" wallet address --private-key "0x$HOST_POT_KEY")
+FUNDER=$("$CAST" wallet address --private-key "$FUNDER_KEY")
+send --private-key "$CREATOR_KEY" "$TOKEN" 'mint(address,uint256)' "$FUNDER" 100000000 &&
+	send --private-key "$FUNDER_KEY" "$TOKEN" 'approve(address,uint256)' "$HUB" 100000000 &&
+	send --private-key "$FUNDER_KEY" "$HUB" 'fund(address,uint96,uint96)' "$HSIGNER" 50000000 50000000 ||
+	{ bad "fund the hosting pot (see $W/cast.log)"; finish; }
 # two routers that know each other, with zero-hop tunnels
 for n in 1 2; do
 	mkdir -p "$W/b$n"
@@ -105,6 +121,7 @@ seed_ri "$W/b1/router.info" "$W/b2" && seed_ri "$W/b2/router.info" "$W/b1"
 printf '%s\n' "$AGENT_KEY" >"$W/b1/market-agent.key"
 chmod 600 "$W/b1/market-agent.key"
 
+# start1 [ARGS...]: b1 (the second time, paying b2 for hosting)
 start1() {
 	: >"$W/log1"
 	"$BITSD" --datadir "$W/b1" --netid 77 --host 127.0.0.94 --port 28971 \
@@ -112,7 +129,7 @@ start1() {
 		--loglevel info --market.gateway --market.gateway.rpc "$RPC" \
 		--market.deploy "$D" --market.agent --market.wallet.key "$W/creator.key" \
 		--market.accounts "$CREATOR" --market.relayer.key "$W/relayer.key" \
-		--market.relayer.min-fee 1000 >"$W/log1" 2>&1 &
+		--market.relayer.min-fee 1000 "$@" >"$W/log1" 2>&1 &
 	P1=$!
 	wait_log "$W/log1" "market: gateway on, agent on, relayer on" 120 &&
 		[ -s "$W/b1/market-agent.b32" ] && wait_log "$W/log1" "console on" 60 ||
@@ -125,7 +142,8 @@ start2() {
 		--market.deploy "$D" --market.wallet.key "$W/payer.key" \
 		--market.accounts "$PAYER,$CREATOR" \
 		--market.buy.relayer "$(tr -d '\n' <"$W/b1/market-relayer.b32")" \
-		--market.buy.relayer-fee $FEE >"$W/log2" 2>&1 &
+		--market.buy.relayer-fee $FEE \
+		--swarm.storage 64 --swarm.host.price $HPRICE >"$W/log2" 2>&1 &
 	P2=$!
 }
 # stop PID NAME: SIGTERM, a bounded wait, a clean exit
@@ -177,7 +195,11 @@ stop "$P1" "b1"; P1=
 check "the agent's key file has the licence's key" "$N $K" "$(cat "$W/b1/market-agent.keys" 2>/dev/null)"
 check "the agent's key file is 0600" "600" "$(stat -c %a "$W/b1/market-agent.keys" 2>/dev/null)"
 start2	# b1's destinations' addresses are kept from its first run
-start1
+wait_log "$W/log2" "hostpay: hosting contents" 120 && [ -s "$W/b2/market-host.b32" ] ||
+	{ bad "b2: no host service"; tail -n 20 "$W/log2"; finish; }
+start1 --swarm.host.pay-key "$W/hostpot.key" --swarm.host.max-price $HPRICE \
+	--swarm.host.budget $((2 * HPRICE)) --swarm.host.epoch $HEPOCH \
+	--swarm.host.hosts "$(tr -d '\n' <"$W/b2/market-host.b32")"
 check "after a restart the agent holds the key" "1" \
 	"$(api_get $API1 "$W/b1" /api/market | python3 -c 'import json,sys; print(json.load(sys.stdin)["agent_contents"])')"
 wait_log "$W/log2" "console on" 120 || { bad "b2: no console"; tail -n 20 "$W/log2"; finish; }
@@ -235,6 +257,28 @@ check "the page's payout: the seller's share less the relayer's fee" "$((SHARE -
 check "the registry owes the seller nothing after the payout" 0 "$(ccall "$REG" 'owed(address)(uint256)' "$HOLDER")"
 check "the relayer owed the listing's fee" "$((RO0 + FEE))" "$(ccall "$REG" 'owed(address)(uint256)' "$RELAYER")"
 check "the seller's address still has no ETH" 0 "$("$CAST" balance "$HOLDER" --rpc-url "$RPC")"
+# hosting: what the page showed b2 earned as host is what b1 paid it,
+# an epoch or both of the budget's two; by now both, and b2 holds them
+# (no relayer: kept, not redeemed)
+hp() { # PORT DATADIR EXPR over the hostpay section h
+	api_get $1 "$2" /api/status | python3 -c '
+import sys, json
+h = json.load(sys.stdin).get("hostpay", {})
+print(eval(sys.argv[1]))' "$3" 2>&1
+}
+HSHOWN=$(sed -n 's/^host //p' "$W/out" 2>/dev/null)
+case "$HSHOWN" in
+$HPRICE|$((2 * HPRICE))) ok "the wallet's host row showed $HSHOWN, one or two epochs";;
+*) bad "the wallet's host row showed '$HSHOWN' (an epoch is $HPRICE)";;
+esac
+i=0
+while { [ "$(hp $API2 "$W/b2" 'h["host"]["earned"]')" != $((2 * HPRICE)) ] ||
+	[ "$(hp $API1 "$W/b1" 'h["creator"]["over_budget"] > 0')" != True ]; } && [ $i -lt 60 ]; do
+	sleep 1; i=$((i + 1))
+done
+check "b2 earned two epochs as host, b1 paid it two (its budget), for the video" \
+	"$((2 * HPRICE)) $((2 * HPRICE)) ${H#0x} True" \
+	"$(hp $API2 "$W/b2" 'h["host"]["earned"]') $(hp $API1 "$W/b1" 'h["creator"]["paid"], h["creator"]["deals"][0]["content"], h["creator"]["over_budget"] > 0' | tr -d "(),'")"
 stop "$P2" "b2"; P2=
 stop "$P1" "b1"; P1=
 grep -qE 'AddressSanitizer|LeakSanitizer|runtime error' "$W/log1" "$W/log2" && bad "sanitizer report" ||

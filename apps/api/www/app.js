@@ -608,24 +608,37 @@ async function showEarned() {
     x.index + ' for ' + x.price + ' · earned ' + x.amount)));
 }
 
-// Money paid for traffic over time (/api/console/earnings, sampled in
-// bitsd from the seedpay and relaypay sections): vouchers earned as seeder
-// (held and redeemed) and relay tickets that won, in token base units.
+// Money paid over time (/api/console/earnings, sampled in bitsd from the
+// seedpay, relaypay and hostpay sections): vouchers earned as seeder (held
+// and redeemed), relay tickets that won, and vouchers earned as host (paid
+// by creators per epoch of their content kept), in token base units.
 function showPaid(s, m) {
-  const on = 'seeder' in m || 'relay_won' in m;
+  const on = 'seeder' in m || 'relay_won' in m || 'host' in m;
   const n = (v) => Number(BigInt(v || '0'));
   $('paid').toggleAttribute('hidden', !on);
-  if (on) plot($('paid'), [s.map((x) => n((x.money || {}).seeder)), s.map((x) => n((x.money || {}).relay_won))], ['in', 'out']);
+  if (on) {
+    plot($('paid'), [s.map((x) => n((x.money || {}).seeder)), s.map((x) => n((x.money || {}).relay_won)),
+      s.map((x) => n((x.money || {}).host))], ['in', 'out', 'host']);
+  }
   const parts = [];
   if ('seeder' in m) parts.push('as seeder ' + m.seeder + ' (' + m.seeder_redeemed + ' redeemed)');
   if ('relay_won' in m) {
     parts.push('as relay ' + m.relay_won + ' won (expected ' + m.relay_expected + ', ' + m.relay_redeemed + ' redeemed)');
   }
+  if ('host' in m) parts.push('as host ' + m.host + ' (' + m.host_redeemed + ' redeemed)');
   $('paid-now').textContent = on ? parts.join(' · ') + ' token units'
-    : 'Not paid for traffic here: pay per chunk (swarm.pay.price) and paid relaying (relay.pay) are off.';
+    : 'Not paid here: pay per chunk (swarm.pay.price), paid relaying (relay.pay) and hosting (swarm.host.price) are off.';
+}
+
+// The Wallet's "As host" line: what creators paid this router for keeping
+// their content (the hostpay section through the earnings samples).
+function hostLine(m) {
+  return 'host' in m ? m.host + ' token units (' + m.host_redeemed + ' redeemed)'
+    : 'not a host here (swarm.host.price is off)';
 }
 
 async function showWallet() {
+  let money = {};
   try {
     const e = await api('/api/console/earnings');
     const s = e.samples.concat(e.now ? [e.now] : []);
@@ -633,7 +646,8 @@ async function showWallet() {
     const last = s[s.length - 1] || { seeded: 0, relayed: 0, hosted: 0, money: {} };
     $('earn-now').textContent = 'total: ' + bytes(last.seeded) + ' seeded, ' + bytes(last.relayed) +
       ' relayed, ' + bytes(last.hosted) + ' served by hosted sites (a sample every ' + e.interval_s + ' s)';
-    showPaid(s, last.money || {});
+    money = last.money || {};
+    showPaid(s, money);
   } catch (err) { $('earn-now').textContent = 'No samples: ' + err.message; }
   let w = null, msg = '';
   try { w = await api('/api/market/wallet'); } catch (err) {
@@ -646,11 +660,11 @@ async function showWallet() {
     const earn = w.earnings || {};
     fill($('wallet-earn'), [['As creator (licences owed)', (earn.licences || []).reduce((t, l) => t + BigInt(l.owed), 0n)],
       ['As seeder and relay (vouchers and tickets redeemed)', (earn.stealth || []).reduce((t, l) => t + BigInt(l.balance), 0n)],
-      ['As host', 'no payments yet: hosting is not paid for (bytes served only, below)'],
+      ['As host (epochs of creators\' content kept)', hostLine(money)],
       ['Total', earn.total]]);
   } else {
     fill($('wallet-bal'), [['Balance', 'market not configured']]);
-    fill($('wallet-earn'), [['Earnings', 'market not configured']]);
+    fill($('wallet-earn'), [['Earnings', 'market not configured'], ['As host', hostLine(money)]]);
   }
   if (w) await showEarned();
   else {
@@ -676,33 +690,76 @@ async function showWallet() {
 
 // ---- Resale: GET /api/market/resale (each licence as the chain has it),
 // POST /api/market/resale (list, cancel, payout through the relayer) ----
-const resale = { rows: new Map(), busy: false };
+const resale = { rows: new Map(), busy: false, cards: new Map(), ids: new Set(), cardsAt: 0 };
+
+// Token base units as the card's currency shows them ("1.5 USDC").
+function units(v, c) {
+  if (!c || !c.currency) return v + ' token units';
+  const d = BigInt(c.decimals || 0), b = BigInt(v || '0'), m = 10n ** d;
+  const frac = d ? (b % m).toString().padStart(Number(d), '0').replace(/0+$/, '') : '';
+  return (b / m) + (frac ? '.' + frac : '') + ' ' + c.currency + ' (' + b + ' base units)';
+}
+
+// A price typed in the card's currency ("1.5"), in base units; null when
+// it is not a positive amount with at most the currency's decimals.
+function parseUnits(text, c) {
+  const d = c && c.currency ? Number(c.decimals || 0) : 0;
+  const m = /^([0-9]+)(?:\.([0-9]+))?$/.exec(text);
+  if (!m || (m[2] || '').length > d) return null;
+  const v = BigInt(m[1]) * 10n ** BigInt(d) + BigInt((m[2] || '').padEnd(d, '0') || '0');
+  return v > 0n ? v.toString() : null;
+}
+
+// The titles and currencies of the licences' contents, from the feed's
+// cards of contents owned (asked again every 30 s at most; a licence
+// sold keeps what was found while it was held).
+async function resaleCards() {
+  if (Date.now() - resale.cardsAt < 30000) return;
+  resale.cardsAt = Date.now();
+  try {
+    const f = await api('/api/feed?price=owned&limit=100');
+    for (const c of f.cards || []) {
+      if (resale.ids.has(c.id)) continue;
+      const d = (await api('/api/feed/card/' + c.id)).card;
+      resale.ids.add(c.id);
+      resale.cards.set(d.contentHash, { title: d.title, currency: d.price && d.price.currency,
+        decimals: d.price && d.price.decimals });
+    }
+  } catch (e) { /* shown by hash and in base units */ }
+}
 
 function resaleRow(x) {
   const id = 'rs-' + x.content_hash.slice(0, 16);
-  const price = el('input', { id: id + '-price', type: 'text', inputmode: 'numeric', autocomplete: 'off',
-    size: '14', pattern: '[0-9]+', required: '' });
+  const c = resale.cards.get(x.content_hash);
+  const price = el('input', { id: id + '-price', type: 'text', inputmode: 'decimal', autocomplete: 'off',
+    size: '14', pattern: '[0-9]+([.][0-9]+)?', required: '' });
   const list = el('button', { type: 'submit' }, 'List for sale');
   const form = el('form', { class: 'filters' },
-    el('label', { for: id + '-price' }, 'Price for licence #' + x.index + ' (token base units)'), price, list);
+    el('label', { for: id + '-price' }, 'Price for licence #' + x.index + ' (' +
+      (c && c.currency ? c.currency : 'token base units') + ')'), price, list);
   const cancel = el('button', { type: 'button' }, 'Cancel the listing');
   const payout = el('button', { type: 'button' }, 'Take the payout');
   const r = {
     box: el('article', { class: 'card', 'aria-labelledby': id + '-h' },
       el('h2', { id: id + '-h' }, 'Licence #' + x.index),
-      el('p', { class: 'meta' }, el('code', {}, x.content_hash.slice(0, 16) + '…'), ' · token ' + x.token_id +
-        ' · you paid ' + x.price + ' token units'),
+      el('p', { class: 'meta' }, c && c.title ? el('strong', { title: x.content_hash }, c.title)
+        : el('code', {}, x.content_hash.slice(0, 16) + '…'), ' · token ' + x.token_id +
+        ' · you paid ' + units(x.price, c)),
       el('p', { id: id + '-st', class: 'rs-st', role: 'status' }), form,
       el('div', { class: 'acts' }, cancel, payout),
       el('p', { id: id + '-out', class: 'rs-out', 'aria-live': 'polite' })),
-    st: null, out: null, form, price, list, cancel, payout, x };
+    st: null, out: null, form, price, list, cancel, payout, x, c };
   r.st = r.box.querySelector('.rs-st');
   r.out = r.box.querySelector('.rs-out');
   form.addEventListener('submit', (e) => {
     e.preventDefault();
-    const p = price.value.trim();
-    if (!/^[1-9][0-9]*$/.test(p)) { r.out.textContent = 'A price is a whole number of token base units, above 0.'; return; }
-    resaleStep(r, { action: 'list', price: p }, 'Listing it for ' + p);
+    const p = parseUnits(price.value.trim(), c);
+    if (!p) {
+      r.out.textContent = c && c.currency ? 'A price is an amount of ' + c.currency + ' above 0, with at most ' +
+        c.decimals + ' decimals.' : 'A price is a whole number of token base units, above 0.';
+      return;
+    }
+    resaleStep(r, { action: 'list', price: p }, 'Listing it for ' + units(p, c));
   });
   cancel.addEventListener('click', () => resaleStep(r, { action: 'cancel' }, 'Cancelling the listing'));
   payout.addEventListener('click', () => resaleStep(r, { action: 'payout' }, 'Paying out'));
@@ -714,9 +771,9 @@ function resaleShow(r, x, relayer, fee) {
   const owed = BigInt(x.owed || '0'), listed = x.ask && x.ask !== '0';
   let t;
   if (!x.held) t = 'Sold: the licence now belongs to ' + x.owner + '. Your key still plays it here.';
-  else if (listed) t = 'Listed for sale at ' + x.ask + ' token units.';
+  else if (listed) t = 'Listed for sale at ' + units(x.ask, r.c) + '.';
   else t = 'Yours, not for sale.';
-  if (owed > 0n) t += ' Owed to you: ' + owed + ' token units.';
+  if (owed > 0n) t += ' Owed to you: ' + units(owed.toString(), r.c) + '.';
   else if (!x.held) t += ' Nothing more owed to you.';
   r.st.textContent = t;
   r.form.hidden = !x.held || listed;
@@ -742,6 +799,7 @@ async function showResale() {
     return;
   }
   resaleLast = j;
+  if (j.licences.some((x) => !resale.rows.has(x.content_hash))) await resaleCards();
   const box = $('resale-list');
   for (const x of j.licences) {
     let r = resale.rows.get(x.content_hash);
@@ -764,7 +822,7 @@ async function resaleStep(r, body, what) {
   try {
     body.content_hash = r.x.content_hash;
     const j = await api('/api/market/resale', { method: 'POST', body });
-    r.out.textContent = j.action === 'list' ? 'Listed for ' + j.price + ' token units.' :
+    r.out.textContent = j.action === 'list' ? 'Listed for ' + units(j.price, r.c) + '.' :
       j.action === 'cancel' ? 'The listing is withdrawn.' :
       'Paid out: ' + j.amount + ' token units to ' + j.to + '.';
   } catch (e) {
