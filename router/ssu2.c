@@ -332,6 +332,10 @@ struct ssu2 {
 	size_t nout;
 	uint8_t out_buf[OUT_BATCH][SSU2_MAX_PACKET_BYTES];
 	size_t out_len[OUT_BATCH];
+	/* data packets whose header protection out_flush() adds, all at
+	 * once: the keys of its two parts (copies, wiped once used) */
+	bool out_hp[OUT_BATCH];
+	uint8_t out_hpk[OUT_BATCH][2][32];
 	size_t nout_bytes;		/* their bytes, for transport_count_bytes */
 	struct sockaddr_in6 out_to[OUT_BATCH];
 };
@@ -758,8 +762,39 @@ static void out_flush_family(struct ssu2 *n, bool v4)
 	}
 }
 
+/* The header protection of the queued data packets, in one pass: two
+ * ChaCha20 blocks a packet, one a vector lane each. */
+static void out_protect(struct ssu2 *n)
+{
+	uint8_t *dst[2 * OUT_BATCH];
+	const uint8_t *key[2 * OUT_BATCH], *nonce[2 * OUT_BATCH];
+	size_t m = 0;
+
+	for (size_t i = 0; i < n->nout; i++) {
+		uint8_t *p = n->out_buf[i];
+		size_t len = n->out_len[i];
+
+		if (!n->out_hp[i])
+			continue;
+		n->out_hp[i] = false;
+		/* ssu2_hp_part1(): "iv = packet[len-24:len-13]";
+		 * ssu2_hp_part2(): "iv = packet[len-12:len-1]" */
+		dst[m] = p;
+		key[m] = n->out_hpk[i][0];
+		nonce[m++] = p + len - 24;
+		dst[m] = p + 8;
+		key[m] = n->out_hpk[i][1];
+		nonce[m++] = p + len - 12;
+	}
+	if (!m)
+		return;
+	chacha20_xor8_many(m, dst, key, nonce);
+	memwipe(n->out_hpk, n->nout * sizeof(n->out_hpk[0]));
+}
+
 static void out_flush(struct ssu2 *n)
 {
+	out_protect(n);
 	out_flush_family(n, true);
 	out_flush_family(n, false);
 	n->nout = 0;
@@ -785,13 +820,20 @@ static uint8_t *out_next(struct ssu2 *n)
 	return n->out_buf[n->nout];
 }
 
-/* Queue the datagram written into out_next(), of len bytes, to to. */
-static void out_commit(struct ssu2 *n, const struct sockaddr_in6 *to,
-		       size_t len)
+/* Queue the datagram written into out_next(), of len bytes, to to; when
+ * k1 is not NULL, a data packet whose header protection (k1 for part 1,
+ * k2 for part 2) is added when the batch goes. */
+static void out_commit_hp(struct ssu2 *n, const struct sockaddr_in6 *to,
+			  size_t len, const uint8_t *k1, const uint8_t *k2)
 {
 	if ((addr_is_v4(to) ? n->fd : n->fd6) < 0 ||
-	    len > SSU2_MAX_PACKET_BYTES)
+	    len > SSU2_MAX_PACKET_BYTES || (k1 && len < SSU2_MIN_PACKET_BYTES))
 		return;
+	n->out_hp[n->nout] = k1 != NULL;
+	if (k1) {
+		memcpy(n->out_hpk[n->nout][0], k1, 32);
+		memcpy(n->out_hpk[n->nout][1], k2, 32);
+	}
 	n->out_len[n->nout] = len;
 	n->out_to[n->nout] = *to;
 	n->nout++;
@@ -799,6 +841,12 @@ static void out_commit(struct ssu2 *n, const struct sockaddr_in6 *to,
 	n->nout_bytes += len;
 	if (n->nout == OUT_BATCH || n->batching == 0)
 		out_flush(n);
+}
+
+static void out_commit(struct ssu2 *n, const struct sockaddr_in6 *to,
+		       size_t len)
+{
+	out_commit_hp(n, to, len, NULL, NULL);
 }
 
 static void send_raw(struct ssu2 *n, const struct sockaddr_in6 *to,
@@ -1155,11 +1203,11 @@ static uint32_t send_data(struct sess *s, const struct sockaddr_in6 *to,
 
 	if (pl->len < SSU2_MIN_PAYLOAD_BYTES)
 		ssu2_blk_put_padding(pl, SSU2_MIN_PAYLOAD_BYTES - pl->len);
-	if (BUG(ssu2_data_seal(&s->aead_tx, s->keys.send.k_hdr2, s->peer_ik, s->sid,
-			       pn, flags, pl->data, pl->len, pkt,
-			       SSU2_MAX_PACKET_BYTES, &len) != 0))
+	if (BUG(ssu2_data_seal_bare(&s->aead_tx, s->sid, pn, flags, pl->data,
+				    pl->len, pkt, SSU2_MAX_PACKET_BYTES,
+				    &len) != 0))
 		return pn;
-	out_commit(s->n, to, len);
+	out_commit_hp(s->n, to, len, s->peer_ik, s->keys.send.k_hdr2);
 	s->last_send_ms = now_ms();
 	return pn;
 }
@@ -2682,8 +2730,11 @@ static bool on_fallback(struct ssu2 *n, const uint8_t *orig, size_t len,
 	return false;
 }
 
+/* hdr, when not NULL: orig's first 16 bytes with both header masks
+ * taken off, part 2's with guess's key. */
 static void on_packet(struct ssu2 *n, const uint8_t *orig, size_t len,
-		      const struct sockaddr_in6 *from)
+		      const struct sockaddr_in6 *from, const uint8_t *hdr,
+		      const struct sess *guess)
 {
 	static uint8_t p[SSU2_MAX_PACKET_BYTES];
 	struct ssu2_long_hdr h;
@@ -2703,11 +2754,14 @@ static void on_packet(struct ssu2 *n, const uint8_t *orig, size_t len,
 	 * and the packet read where it came. */
 	s = n->rx_last;
 	if (s && s->state == S_ESTABLISHED) {
-		uint8_t hdr[SSU2_SHORT_HEADER_BYTES];
+		uint8_t hd[SSU2_SHORT_HEADER_BYTES];
 
-		memcpy(hdr, orig, sizeof(hdr));
-		chacha20_xor8x2(hdr, n->cfg.ik, orig + len - 24, hdr + 8,
-				s->keys.recv.k_hdr2, orig + len - 12);
+		if (!hdr || guess != s) {
+			memcpy(hd, orig, sizeof(hd));
+			chacha20_xor8x2(hd, n->cfg.ik, orig + len - 24, hd + 8,
+					s->keys.recv.k_hdr2, orig + len - 12);
+			hdr = hd;
+		}
 		if (ssu2_pkt_dst_id(hdr) == s->rid && hdr[12] == SSU2_DATA &&
 		    on_data(s, hdr, orig, len, from))
 			return;
@@ -2786,6 +2840,53 @@ static void flush_now(struct ssu2 *n)
 	clock_read();
 }
 
+/* Datagrams read and not yet handled: their header masks are taken off
+ * a chunk at a time (chacha20_xor8_many()), part 2's with the key of the
+ * session the last data packet was for. */
+#define RX_CHUNK 16
+struct rx_item {
+	const uint8_t *p;
+	size_t len;
+	struct sockaddr_in6 from;
+	uint8_t hdr[SSU2_SHORT_HEADER_BYTES];
+};
+
+static void rx_chunk(struct ssu2 *n, struct rx_item *it, size_t cnt,
+		     unsigned *since_ack)
+{
+	struct sess *s = n->rx_last;
+	uint8_t *dst[2 * RX_CHUNK];
+	const uint8_t *key[2 * RX_CHUNK], *nonce[2 * RX_CHUNK];
+	size_t m = 0;
+
+	if (s && s->state != S_ESTABLISHED)
+		s = NULL;
+	for (size_t i = 0; s && i < cnt; i++) {
+		const uint8_t *p = it[i].p;
+		size_t len = it[i].len;
+
+		if (len < SSU2_MIN_PACKET_BYTES)
+			continue;	/* on_packet() drops it */
+		memcpy(it[i].hdr, p, SSU2_SHORT_HEADER_BYTES);
+		dst[m] = it[i].hdr;
+		key[m] = n->cfg.ik;
+		nonce[m++] = p + len - 24;
+		dst[m] = it[i].hdr + 8;
+		key[m] = s->keys.recv.k_hdr2;
+		nonce[m++] = p + len - 12;
+	}
+	if (m)
+		chacha20_xor8_many(m, dst, key, nonce);
+	for (size_t i = 0; i < cnt; i++) {
+		on_packet(n, it[i].p, it[i].len, &it[i].from,
+			  s ? it[i].hdr : NULL, s);
+		if (++*since_ack == ACK_EVERY_PKTS) {
+			*since_ack = 0;
+			flush_now(n);
+		}
+	}
+}
+
 static void on_readable(evutil_socket_t fd, short what, void *arg)
 {
 	static uint8_t buf[IN_BATCH][GRO_BUF_BYTES];
@@ -2797,6 +2898,8 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 	struct sockaddr_in6 src;
 	struct mmsghdr mh[IN_BATCH];
 	struct iovec iov[IN_BATCH];
+	struct rx_item items[RX_CHUNK];
+	size_t nitems = 0;
 	struct ssu2 *n = arg;
 	unsigned since_ack = 0;
 	size_t in_bytes = 0;
@@ -2861,13 +2964,17 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 
 				n->st.pkts_in++;
 				in_bytes += l;
-				on_packet(n, buf[i] + off, l, &src);
-				if (++since_ack == ACK_EVERY_PKTS) {
-					since_ack = 0;
-					flush_now(n);
+				items[nitems].p = buf[i] + off;
+				items[nitems].len = l;
+				items[nitems].from = src;
+				if (++nitems == RX_CHUNK) {
+					rx_chunk(n, items, nitems, &since_ack);
+					nitems = 0;
 				}
 			}
 		}
+		rx_chunk(n, items, nitems, &since_ack);
+		nitems = 0;
 		flush_now(n);
 		if (got < IN_BATCH)
 			break;

@@ -684,11 +684,10 @@ static int evp_aead(const struct ssu2_aead *a, bool enc, uint64_t n,
 	return 0;
 }
 
-int ssu2_data_seal(const struct ssu2_aead *a, const uint8_t k_hdr2[32],
-		   const uint8_t peer_ik[SSU2_INTRO_KEY_BYTES],
-		   uint64_t dst_id, uint32_t pkt_num, uint8_t flags,
-		   const uint8_t *payload, size_t plen, uint8_t *out,
-		   size_t outmax, size_t *outlen)
+int ssu2_data_seal_bare(const struct ssu2_aead *a, uint64_t dst_id,
+			uint32_t pkt_num, uint8_t flags,
+			const uint8_t *payload, size_t plen, uint8_t *out,
+			size_t outmax, size_t *outlen)
 {
 	struct ssu2_short_hdr sh = { .dst_id = dst_id, .pkt_num = pkt_num,
 				     .type = SSU2_DATA,
@@ -704,10 +703,24 @@ int ssu2_data_seal(const struct ssu2_aead *a, const uint8_t k_hdr2[32],
 	if ((r = evp_aead(a, true, pkt_num, out, SSU2_SHORT_HEADER_BYTES,
 			  out + SSU2_SHORT_HEADER_BYTES, payload, plen)) != 0)
 		return r;
-	/* ssu2_hp_part1() and ssu2_hp_part2() in one go */
-	chacha20_xor8x2(out, peer_ik, out + len - 24, out + 8, k_hdr2,
-			out + len - 12);
 	*outlen = len;
+	return 0;
+}
+
+int ssu2_data_seal(const struct ssu2_aead *a, const uint8_t k_hdr2[32],
+		   const uint8_t peer_ik[SSU2_INTRO_KEY_BYTES],
+		   uint64_t dst_id, uint32_t pkt_num, uint8_t flags,
+		   const uint8_t *payload, size_t plen, uint8_t *out,
+		   size_t outmax, size_t *outlen)
+{
+	int r = ssu2_data_seal_bare(a, dst_id, pkt_num, flags, payload, plen,
+				    out, outmax, outlen);
+
+	if (r != 0)
+		return r;
+	/* ssu2_hp_part1() and ssu2_hp_part2() in one go */
+	chacha20_xor8x2(out, peer_ik, out + *outlen - 24, out + 8, k_hdr2,
+			out + *outlen - 12);
 	return 0;
 }
 

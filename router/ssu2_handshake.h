@@ -321,6 +321,14 @@ int ssu2_data_seal(const struct ssu2_aead *a, const uint8_t k_hdr2[32],
 		   uint64_t dst_id, uint32_t pkt_num, uint8_t flags,
 		   const uint8_t *payload, size_t plen, uint8_t *out,
 		   size_t outmax, size_t *outlen);
+/* As ssu2_data_seal() but the header left unprotected: the caller adds
+ * both parts of the protection (ssu2_hp_part1() with peer_ik and
+ * ssu2_hp_part2() with k_hdr2, or chacha20_xor8_many() for several
+ * packets at once) before it is sent. */
+int ssu2_data_seal_bare(const struct ssu2_aead *a, uint64_t dst_id,
+			uint32_t pkt_num, uint8_t flags,
+			const uint8_t *payload, size_t plen, uint8_t *out,
+			size_t outmax, size_t *outlen);
 /* As ssu2_data_decrypt() with a's key, the header (its protection
  * removed) at hdr, apart from the packet as it came (whose first 16
  * bytes are not read): no copy of the packet to unprotect it in. */
