@@ -11,21 +11,34 @@
 #     the console's streaming endpoint, made while the viewer holds none
 #     of its chunks, answers 206 with exactly those bytes; then the whole
 #     file, byte-exact;
-#  5. a paid relay earns: winning tickets redeemed from the viewer's pot
+#  5. the seeders are paid per chunk: the viewer took the video from the
+#     seeders (the creator asks more a chunk than the viewer pays), paying
+#     each chunk with a voucher from its swarm pot; each seeder's earnings
+#     rose by exactly what it served x its price, redeemed through creator
+#     A's relayer to stealth addresses of its own that hold that less the
+#     protocol fee and the relayer's fees, to the wei; the pot fell by the
+#     total, the relayer's hub balance rose by its fees;
+#  6. a paid relay earns: winning tickets redeemed from the viewer's pot
 #     and withdrawn; each relay's withdraw address holds exactly what it
 #     withdrew, the pot fell by exactly the face values redeemed;
-#  6. the licence is resold: listed by the viewer through its API (its
+#  7. the licence is resold: listed by the viewer through its API (its
 #     holder has no ETH: relayed), bought on chain by another account;
 #     the sale's parts add up to the price to the wei, the creator gets a
 #     royalty, the seller's payout reaches its wallet to the wei;
-#  7. a router (a paid relay and seeder) is killed with SIGKILL: the
+#  8. a router (a paid relay and seeder) is killed with SIGKILL: the
 #     proxy fetches the page again and a card published afterwards
-#     reaches the viewer's feed (timed);
-#  8. no IP where it must not be: no router's address (text or packed)
-#     or identity hash in any transaction's calldata or event log on the
-#     chain, in any card of the viewer's feed, in any swarm frame (every
-#     bitsd captures them), or in any bitsd's log at info level;
-#  9. the demo stops on TERM and leaves nothing running; every bitsd left
+#     reaches the viewer's feed (timed); the router is started again and
+#     rejoins: NTCP2 sessions, its own tunnels, a card it publishes
+#     reaches the viewer's feed, and the viewer
+#     fetches that content from it (the only holder), paying it per chunk;
+#  9. nothing where it must not be: no router's IP (text or packed) and
+#     no router identity hash anywhere below; no destination hash (hex,
+#     raw, base64 or base32) in any transaction's calldata or event log on
+#     the chain; in the cards of the viewer's feed only the destinations
+#     a card names by design (key agents, seeds: swarm destinations); in
+#     the swarm frames every bitsd captured only swarm destinations; in a
+#     bitsd's log at info level only that router's own destinations;
+# 10. the demo stops on TERM and leaves nothing running; every bitsd left
 #     stopped cleanly, with no sanitizer report (top_builddir may be an
 #     ASan build).
 # tools/check runs it with --ci beside its gcc tests (about 3 minutes on
@@ -44,7 +57,9 @@ SIZE=""
 [ "${1:-}" = --ci ] && SIZE=--ci
 W=$(mktemp -d "${TMPDIR:-/tmp}/e2e.XXXXXX")
 DPID=""
+KPID=""
 cleanup() {
+	[ -n "$KPID" ] && kill -KILL "$KPID" 2>/dev/null	# a router the suite started again
 	[ -n "$DPID" ] && kill -TERM "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null
 	[ "$FAIL" = 0 ] && [ -z "${KEEP_WORK:-}" ] && rm -rf "$W" || echo "kept $W"
 }
@@ -124,13 +139,30 @@ check "creator, agent and protocol share the price to the wei" "$PRICE" $((dc + 
 story "4. the viewer plays the video while it downloads"
 SZ=$(stat -c %s "$DEMO_DIR/video.webm")
 OFF=$((SZ * 3 / 4))
-swarm_have() { curl -s -m 20 "http://127.0.0.1:$((BP + 150 + V))/swarm/$VIDEO_HASH" | jq_x 'str(j.get("have", 0)) + " " + str(j.get("chunks", 0))'; }
+swarm_have() { curl -s -m 20 "http://127.0.0.1:$((BP + 150 + ${2:-$V}))/swarm/${3:-$VIDEO_HASH}" | jq_x 'str(j.get("have", 0)) + " " + str(j.get("chunks", 0))'; }
 jq_x() { python3 -c 'import sys, json
 try:
     j = json.load(sys.stdin)
 except Exception:
     j = {}
 print(eval(sys.argv[1]))' "$1"; }
+# sp N EXPR: a Python expression over router n's seedpay section (s)
+sp() { curl -s -m 20 "http://127.0.0.1:$((API_BASE + $1))/api/status" | jq_x "$(printf '(lambda s: %s)(j["seedpay"])' "$2")" 2>/dev/null; }
+# num X: X if a number, else 0 (a router that did not answer)
+num() { case $1 in '' | *[!0-9]*) echo 0 ;; *) echo "$1" ;; esac; }
+spn() { num "$(sp "$@")"; }
+# the seeders hold the whole video before the viewer asks (they fetched
+# it from the creators while the demo populated)
+i=0
+for n in $SEEDERS; do
+	while set -- $(swarm_have x "$n") && { [ "${1:-0}" = 0 ] || [ "$1" != "$2" ]; } && [ $i -lt 120 ]; do sleep 1; i=$((i + 1)); done
+done
+for n in $SEEDERS; do eval "SV0_$n=\$(spn $n 's[\"seeder\"][\"chunks_served\"]') SR0_$n=\$(spn $n 'int(s[\"seeder\"][\"redeemed_value\"])')"; done
+VP0=$(spn $V 's["viewer"]["chunks_paid_for"]')
+HUB_BPS=$("$CAST" call --rpc-url "$RPC" "$HUB" 'protocolFeeBps()' | python3 -c 'import sys; print(int(sys.stdin.read().split()[0], 0))')
+hubw() { num "$("$CAST" call --rpc-url "$RPC" "$HUB" "$2" "$1" | python3 -c 'import sys; print(int(sys.stdin.read().strip()[2:66], 16))' 2>/dev/null)"; }
+SDEP0=$(hubw "$SWARM_POT" 'pots(address)')
+RH0=$(hubw "$RELAYER" 'balances(address)')
 set -- $(swarm_have)
 H0=${1:-0}
 t=$(python3 -c 'import time; print(time.time())')
@@ -149,8 +181,51 @@ curl -s -m 300 -H "Authorization: Bearer $(cat "$W/b$V/api.token")" -o "$W/video
 cmp -s "$W/video.bin" "$DEMO_DIR/video.webm" && ok "then the whole video, byte-exact ($SZ bytes)" ||
 	bad "the whole video differs ($(stat -c %s "$W/video.bin" 2>/dev/null) bytes)"
 
-# 5. a relay earns
-story "5. the paid relays earn"
+# 5. pay per chunk
+story "5. the seeders are paid per chunk"
+# the viewer pays the last chunks when the video is whole, each seeder
+# redeems within 2-8 s through creator A's relayer
+t=$(date +%s) i=0
+sv() { eval "echo \$$1_$2"; }
+while :; do
+	vp=$(spn $V 's["viewer"]["chunks_paid_for"]') ds=0 settled=0
+	for n in $SEEDERS; do
+		d=$(($(spn $n 's["seeder"]["chunks_served"]') - $(sv SV0 $n)))
+		ds=$((ds + d))
+		[ "$(sp $n 's["seeder"]["unredeemed"] == "0" and int(s["seeder"]["redeemed_value"]) == '"$(($(sv SR0 $n) + d * CHUNK_PRICE))")" = True ] &&
+			settled=$((settled + 1))
+	done
+	[ "$settled" = "$(echo $SEEDERS | wc -w)" ] && [ $ds -gt 0 ] && [ $((vp - VP0)) = $ds ] && break
+	[ $i -ge 120 ] && break
+	sleep 1; i=$((i + 1))
+done
+VPAID=$(($(spn $V 's["viewer"]["chunks_paid_for"]') - VP0))
+check "the viewer paid for every chunk the seeders served it" "$ds" "$VPAID"
+[ "$VPAID" -ge "$(swarm_have | cut -d' ' -f2)" ] && ok "the viewer paid for $VPAID chunks of the video's $(swarm_have | cut -d' ' -f2) (terms refused: $(sp $V 's["viewer"]["terms_refused"]'), the creator's dearer price)" ||
+	bad "the viewer paid for $VPAID chunks of $(swarm_have | cut -d' ' -f2)"
+GROSS=0 FEES=0 earners=""
+for n in $SEEDERS; do
+	d=$(($(spn $n 's["seeder"]["chunks_served"]') - $(sv SV0 $n)))
+	[ $d -gt 0 ] || continue
+	earned=$(($(spn $n 'int(s["seeder"]["redeemed_value"])') - $(sv SR0 $n)))
+	check "bitsd$n's earnings rose by the $d chunks it served x $CHUNK_PRICE, all redeemed" $((d * CHUNK_PRICE)) "$earned"
+	fees=$(spn $n 's["seeder"]["fees_paid"]') got=0 eth=0
+	for a in $(sp $n '" ".join(p["address"] for p in s["seeder"]["payees"])'); do
+		got=$((got + $(hubw "$a" 'balances(address)')))
+		eth=$((eth + $(num "$("$CAST" balance "$a" --rpc-url "$RPC")")))
+	done
+	# every batch it redeemed paid the relayer (this run's seeders
+	# redeemed nothing before the viewer paid them)
+	check "bitsd$n's stealth addresses: what it earned less the protocol fee and $fees x $REDEEM_FEE to the relayer, to the wei (no ETH on them)" \
+		"$((earned - earned * HUB_BPS / 10000 - fees * REDEEM_FEE)) 0" "$got $eth"
+	GROSS=$((GROSS + earned)) FEES=$((FEES + fees)) earners="$earners bitsd$n"
+done
+[ -n "$earners" ] && ok "seeders paid:$earners, $GROSS in all ($(($(date +%s) - t)) s after the video was whole)" || bad "no seeder was paid"
+check "the viewer's swarm pot fell by the total" $((SDEP0 - GROSS)) "$(hubw "$SWARM_POT" 'pots(address)')"
+check "the relayer's hub balance rose by its fees" $((RH0 + FEES * REDEEM_FEE)) "$(hubw "$RELAYER" 'balances(address)')"
+
+# 6. a relay earns
+story "6. the paid relays earn"
 # rp: the relays' withdrawn and withdrawn_amount sums, redeemed_face sum, won, redeemed
 rp() {
 	python3 - "$BP" $RELAYS <<'PY'
@@ -180,8 +255,8 @@ set -- $a
 [ $good = 1 ] && ok "the relays won $4 tickets, redeemed $5 (face $3: the pot fell by exactly that), withdrew $1 ($2: exactly what their withdraw addresses hold) in $(($(date +%s) - t)) s" ||
 	bad "relays: withdrawn $1 ($2), redeemed face $3, won $4, redeemed $5; withdraw addresses hold $(wto_sum), the pot fell by $((1000000000 - $(dep)))"
 
-# 6. the resale
-story "6. the viewer resells its licence"
+# 7. the resale
+story "7. the viewer resells its licence"
 ASK=3000000
 ask() { view "$REG" e26f1c6d "$TID"; }
 s0=$(owed "$HOLDER") c0=$(owed "$CREATOR") a0=$(owed "$AGENT") f0=$(view "$REG" 75c3fc13) ro0=$(owed "$RELAYER")
@@ -212,83 +287,167 @@ check "the payout: the seller's share less the relayer's fee" $((ds - RELAYER_FE
 check "the viewer's wallet got it to the wei" $((p3 + ds - RELAYER_FEE)) "$(tok "$PAYER")"
 check "the seller owed nothing now" 0 "$(owed "$HOLDER")"
 
-# 7. a router killed
-story "7. a router is killed"
+# 8. a router killed
+story "8. a router is killed"
 K=${RELAYS##* }
 eval "KPID=\$PID$K"
+# its command line, to start it again as the demo did
+cp "/proc/$KPID/cmdline" "$W/k.cmdline"
 kill -KILL "$KPID" && ok "bitsd$K (paid relay, seeder) killed with SIGKILL" || bad "could not kill bitsd$K"
 t=$(date +%s) i=0
 until curl -s -m 60 -x "http://$PROXY_HTTP" "http://$SITE/?after-kill" 2>/dev/null | grep -q "Hosted by" || [ $i -gt 100 ]; do sleep 2; i=$((i + 1)); done
 [ $i -le 100 ] && ok "the page through the proxy again $(($(date +%s) - t)) s after the kill" ||
 	bad "no page through the proxy in 200 s after the kill"
-t=$(date +%s)
-s=$(python3 - "$W/b$CREATOR_A/api.token" $((API_BASE + CREATOR_A)) <<'PY'
+# started again: the same identity, data and configuration
+python3 -c 'import os, sys
+a = open(sys.argv[1], "rb").read().split(b"\0")[:-1]
+os.execv(a[0], a)' "$W/k.cmdline" >>"$W/b$K/stdout.log" 2>&1 &
+KPID=$!
+TR=$(date +%s)
+# publish N NAME TITLE TEXT: router n publishes a free text and its card;
+# prints the card's publish status and the content's hash
+publish() {
+	python3 - "$W/b$1/api.token" $((API_BASE + $1)) "$2" "$3" "$4" <<'PY'
 import json, sys, time, http.client
-tok = open(sys.argv[1]).read().strip()
+tok, port, name, title, text = sys.argv[1:6]
+tok = open(tok).read().strip()
 def req(method, path, body=None, ctype='application/json'):
-    c = http.client.HTTPConnection('127.0.0.1', int(sys.argv[2]), timeout=120)
-    if isinstance(body, dict): body = json.dumps(body).encode()
-    c.request(method, path, body, {'Authorization': 'Bearer ' + tok, 'Content-Type': ctype})
-    r = c.getresponse(); return r.status, json.loads(r.read() or b'{}')
-data = b'Written after a router was killed.\n'
-s, up = req('POST', '/api/publish', {'name': 'after.txt', 'size': len(data), 'mime': 'text/plain'})
+    for _ in range(120):	# a router just started: its console comes up
+        try:
+            c = http.client.HTTPConnection('127.0.0.1', int(port), timeout=120)
+            if isinstance(body, dict):
+                data = json.dumps(body).encode()
+            else:
+                data = body
+            c.request(method, path, data, {'Authorization': 'Bearer ' + tok, 'Content-Type': ctype})
+            r = c.getresponse(); return r.status, json.loads(r.read() or b'{}')
+        except OSError:
+            time.sleep(1)
+    return 0, {}
+data = text.encode()
+s, up = req('POST', '/api/publish', {'name': name, 'size': len(data), 'mime': 'text/plain'})
 s, up = req('POST', '/api/publish/%d/data?offset=0' % up['id'], data, 'application/octet-stream')
-s, up = req('POST', '/api/publish/%d/seal' % up['id'], {'price': '0', 'title': 'After the kill', 'tags': ['text']})
+s, up = req('POST', '/api/publish/%d/seal' % up['id'], {'price': '0', 'title': title, 'tags': ['text']})
 while up.get('state') in ('sealing', 'seeding', 'registering'):
     time.sleep(0.3); s, up = req('GET', '/api/publish/%d' % up['id'])
-print(req('POST', '/api/feed/publish', {'card': up['card']})[0])
+print(req('POST', '/api/feed/publish', {'card': up.get('card')})[0], up.get('content_hash', ''))
 PY
-)
+}
+set -- $(publish "$CREATOR_A" after.txt "After the kill" "Written after a router was killed.
+")
+s=$1
+set -- $(publish "$K" back.txt "Back after a restart" "Written by bitsd$K after it was killed and started again.
+")
+sk=$1 KHASH=$2
 i=0
 until api $V GET "/api/feed?limit=100" | grep -q '"After the kill"' || [ $i -gt 150 ]; do sleep 2; i=$((i + 1)); done
-[ "$s" = 200 ] && [ $i -le 150 ] && ok "a card published after the kill reached the viewer's feed in $(($(date +%s) - t)) s" ||
+[ "$s" = 200 ] && [ $i -le 150 ] && ok "a card creator A published after the kill reached the viewer's feed ($(($(date +%s) - TR)) s after the restart)" ||
 	bad "the card published after the kill (publish $s) did not reach the viewer in 300 s"
+# the router rejoins: sessions, its own tunnels, and what it publishes
+# reaches the viewer (its feed peers are in its bits.conf: the demo
+# wrote them there)
+ks() { curl -s -m 10 "http://127.0.0.1:$((API_BASE + K))/api/status" | jq_x "$1" 2>/dev/null; }
+t_s="" t_t="" t_f=""
+while [ $(($(date +%s) - TR)) -lt 150 ]; do
+	now=$(($(date +%s) - TR))
+	[ -z "$t_s" ] && [ "$(ks 'j["transports"]["sessions"] >= 2')" = True ] && t_s=$now
+	[ -z "$t_t" ] && [ "$(ks 'j["tunnels"]["own"]["inbound"] > 0 and j["tunnels"]["own"]["outbound"] > 0')" = True ] && t_t=$now
+	[ -z "$t_f" ] && api $V GET "/api/feed?limit=100" | grep -q '"Back after a restart"' && t_f=$now
+	[ -n "$t_s" ] && [ -n "$t_t" ] && [ -n "$t_f" ] && break
+	sleep 1
+done
+[ -n "$t_s" ] && ok "bitsd$K started again: NTCP2 sessions up in $t_s s (now $(ks 'j["transports"]["sessions"]'))" || bad "bitsd$K holds no NTCP2 sessions after its restart"
+[ -n "$t_t" ] && ok "its own tunnels up in $t_t s ($(ks '"%d in, %d out; %d transit" % (j["tunnels"]["own"]["inbound"], j["tunnels"]["own"]["outbound"], j["tunnels"]["transit"])'))" ||
+	bad "bitsd$K built no tunnels of its own after its restart"
+[ "$sk" = 200 ] && [ -n "$t_f" ] && ok "the card it published after its restart reached the viewer's feed in $t_f s" ||
+	bad "bitsd$K's card after its restart (publish $sk) did not reach the viewer"
+# the viewer fetches that content: bitsd$K is its only holder (and
+# sells its chunks: the viewer pays them)
+KS0=$(spn $K 's["seeder"]["chunks_served"]') VP1=$(spn $V 's["viewer"]["chunks_paid_for"]')
+hint=$(python3 -c 'import base64, sys; print(base64.b32decode(sys.argv[1][:52].upper() + "====").hex())' "$(tr -d '\n' <"$W/b$K/swarm.b32")")
+t=$(date +%s)
+curl -s -m 20 -X POST "http://127.0.0.1:$((BP + 150 + V))/swarm/$KHASH?peer=$hint" >/dev/null
+i=0
+while set -- $(swarm_have x "$V" "$KHASH") && { [ "${1:-0}" = 0 ] || [ "$1" != "$2" ]; } && [ $i -lt 120 ]; do sleep 1; i=$((i + 1)); done
+set -- $(swarm_have x "$V" "$KHASH")
+[ "${1:-0}" -gt 0 ] && [ "$1" = "$2" ] && ok "the viewer fetched it from bitsd$K, $1 of $2 chunks checked, in $(($(date +%s) - t)) s" ||
+	bad "the viewer could not fetch bitsd$K's content after its restart ($1 of $2 chunks)"
+i=0
+while [ $(($(spn $V 's["viewer"]["chunks_paid_for"]') - VP1)) -lt "${2:-1}" ] && [ $i -lt 30 ]; do sleep 1; i=$((i + 1)); done
+check "the viewer paid bitsd$K for every chunk it served" "$(($(spn $K 's["seeder"]["chunks_served"]') - KS0))" \
+	"$(($(spn $V 's["viewer"]["chunks_paid_for"]') - VP1))"
 
-# 8. no IP where it must not be
-story "8. no IP where it must not be"
+# 9. nothing where it must not be
+story "9. nothing where it must not be"
 for n in $(seq 1 "$N_BITSD"); do
-	[ "$n" = "$K" ] && continue
 	curl -s -m 20 "http://127.0.0.1:$((API_BASE + n))/api/status" | jq_x 'j["router"]["hash"]' >>"$W/idents"
 done
-api $V GET "/api/feed?limit=100" >"$W/feed.json"
-python3 - "$RPC" "$W/idents" "$W/feed.json" "$DEMO_DIR" "$N_BITSD" "$N_I2PD" <<'PY' >"$W/noip.log" 2>&1
-import base64, glob, json, os, socket, sys, urllib.request
-rpc, idents, feed, d, nb, ni = sys.argv[1:7]
-ips = ['127.0.0.%d' % (50 + n) for n in range(1, int(nb) + 1)] + ['127.0.0.%d' % (39 + n) for n in range(1, int(ni) + 2)]
-packed = [socket.inet_aton(ip) for ip in ips]
-ids = [base64.b64decode(l.strip(), altchars=b'-~') for l in open(idents) if l.strip()]
-def hits(blob, what):
+# every card of the viewer's feed whole (its seeds, its key agent, ...)
+for id in $(api $V GET "/api/feed?limit=100" | jq_ '" ".join(c["id"] for c in j["cards"])'); do
+	api $V GET "/api/feed/card/$id" | cut -d' ' -f2-
+done >"$W/cards.json"
+python3 - "$RPC" "$W/idents" "$W/cards.json" "$DEMO_DIR" "$N_BITSD" "$N_I2PD" <<'PY' >"$W/noip.log" 2>&1
+import base64, glob, hashlib, json, os, re, socket, struct, sys, urllib.request
+rpc, idents, cardsf, d, nb, ni = sys.argv[1:7]
+nb, ni = int(nb), int(ni)
+# what must not appear: the routers' IPs, their identity hashes, and the
+# destinations of their services (DATADIR/*.b32: feed, swarm, market
+# gateway, relayer and key agent, the site)
+ips = ['127.0.0.%d' % (50 + n) for n in range(1, nb + 1)] + ['127.0.0.%d' % (39 + n) for n in range(1, ni + 1)]
+routers = {}
+for f in glob.glob(d + '/bitsd*/router.info') + glob.glob(d + '/i2pd/r*/router.info'):
+    ri = open(f, 'rb').read(); cl = int.from_bytes(ri[385:387], 'big')
+    routers[hashlib.sha256(ri[:387 + cl]).digest()] = os.path.basename(os.path.dirname(f))
+api_ids = [base64.b64decode(l.strip(), altchars=b'-~') for l in open(idents) if l.strip()]
+dests = {}	# hash -> (bitsd n, kind)
+for n in range(1, nb + 1):
+    for f in glob.glob('%s/bitsd%d/*.b32' % (d, n)):
+        b32 = open(f).read().strip()[:52]
+        dests[base64.b32decode(b32.upper() + '====')] = (n, os.path.basename(f)[:-4])
+def forms(h):
+    return [h, h.hex().encode(), base64.b32encode(h).rstrip(b'=').lower(),
+            base64.b64encode(h, altchars=b'-~')[:43], base64.b64encode(h)[:43]]
+needles = [('IP %s' % ip, [ip.encode(), socket.inet_aton(ip), socket.inet_aton(ip).hex().encode()], None)
+           for ip in ips]
+needles += [('router %s' % who, forms(h), None) for h, who in routers.items()]
+needles += [('%s destination of bitsd%d' % (k, n), forms(h), (n, k)) for h, (n, k) in dests.items()]
+allowed_seen = {}
+def hits(blob, what, allow):
     out = []
     low = blob.lower()
-    for ip, p in zip(ips, packed):
-        if ip.encode() in blob or p.hex().encode() in low or p in blob:
-            out.append('%s: %s' % (what, ip))
-    for i in ids:
-        if i.hex().encode() in low or i in blob or base64.b64encode(i, altchars=b'-~').rstrip(b'=') in blob:
-            out.append('%s: router %s' % (what, base64.b64encode(i, altchars=b'-~')[:8].decode()))
+    for name, fs, tag in needles:
+        if any(f in blob or (f.isalnum() and f.lower() in low) for f in fs):
+            if tag and allow(tag):
+                allowed_seen[what.split()[0]] = allowed_seen.get(what.split()[0], 0) + 1
+            else:
+                out.append('%s: %s' % (what, name))
     return out
+nothing = lambda tag: False
 def call(m, p):
     r = urllib.request.urlopen(urllib.request.Request(rpc, json.dumps({'jsonrpc': '2.0', 'id': 1, 'method': m, 'params': p}).encode(),
                                                       {'Content-Type': 'application/json'}), timeout=60)
     return json.load(r)['result']
 bad, ntx, nlog = [], 0, 0
+# the chain: nothing at all
 last = int(call('eth_blockNumber', []), 16)
 for b in range(last + 1):
     blk = call('eth_getBlockByNumber', [hex(b), True])
     for tx in blk['transactions']:
         ntx += 1
-        bad += hits(tx['input'].encode(), 'tx %s calldata' % tx['hash'][:10])
+        bad += hits(tx['input'].encode(), 'chain tx %s calldata' % tx['hash'][:10], nothing)
         rc = call('eth_getTransactionReceipt', [tx['hash']])
         for lg in rc['logs']:
             nlog += 1
-            bad += hits((lg['data'] + ''.join(lg['topics'])).encode(), 'tx %s log' % tx['hash'][:10])
-body = open(feed, 'rb').read().split(b' ', 1)[1]
-ncards = len(json.loads(body)['cards'])
-bad += hits(body, 'card')
+            bad += hits((lg['data'] + ''.join(lg['topics'])).encode(), 'chain tx %s log' % tx['hash'][:10], nothing)
+# the cards: only what a card names by design (its key agent, its seeds)
+cards = [l for l in open(cardsf, 'rb') if l.strip()]
+for c in cards:
+    bad += hits(c, 'cards %s' % c[:60].decode(errors='replace'), lambda t: t[1] in ('swarm', 'market-agent'))
+# the swarm frames: only swarm destinations
 nframes = 0
-import struct
 for path in glob.glob(d + '/bitsd*/capture.bin'):
     data = open(path, 'rb').read(); o = 0
+    who = os.path.basename(os.path.dirname(path))
     while o + 37 <= len(data):
         n = struct.unpack('>I', data[o + 33:o + 37])[0]
         f = data[o + 37:o + 37 + n]; o += 37 + n
@@ -297,27 +456,45 @@ for path in glob.glob(d + '/bitsd*/capture.bin'):
         nframes += 1
         if f[4] == 9:   # PIECE: the sealed chunk's bytes are random
             f = f[:11 + struct.unpack('>H', f[9:11])[0]]
-        bad += hits(f, '%s frame type %d' % (os.path.basename(os.path.dirname(path)), f[4]))
+        bad += hits(f, 'frames %s type %d' % (who, f[4]), lambda t: t[1] == 'swarm')
+# the logs at info level: only the router's own destinations
 nlines = 0
-for path in glob.glob(d + '/bitsd*/bitsd.log'):
-    who = os.path.basename(os.path.dirname(path))
-    for line in open(path, 'rb'):
+for n in range(1, nb + 1):
+    for line in open('%s/bitsd%d/bitsd.log' % (d, n), 'rb'):
+        if b'[debug]' in line[:40]:	# BITS_LOGLEVEL=debug: info and above
+            continue
         nlines += 1
-        for h in hits(line, '%s log' % who):
+        for h in hits(line, 'logs bitsd%d' % n, lambda t, n=n: t[0] == n):
             bad.append(h + ': ' + line.decode(errors='replace').strip()[:160])
-print('%d transactions, %d logs, %d cards, %d swarm frames, %d log lines searched' % (ntx, nlog, ncards, nframes, nlines))
+print('%d transactions, %d event logs, %d cards, %d swarm frames, %d log lines searched for %d IPs, '
+      '%d router identities, %d destinations (allowed and seen: %s)' % (
+          ntx, nlog, len(cards), nframes, nlines, len(ips), len(routers), len(dests),
+          ', '.join('%s %d' % kv for kv in sorted(allowed_seen.items()))))
 seen = set()
 for b in bad:
     k = b.split(':')[0] + b.split(':')[1]
     if k not in seen:
         seen.add(k); print(b)
-sys.exit(1 if bad or not ntx or not ncards or not nframes else 0)
+# the search works: the bitsd routers' identities as their APIs give
+# them, the seeds the cards name, the destinations the logs name
+if set(api_ids) - set(routers) or len(api_ids) != nb:
+    print('router hashes: %d from the APIs, not all among the %d computed' % (len(api_ids), len(routers))); bad.append('')
+if not allowed_seen.get('cards') or not allowed_seen.get('logs'):
+    print('the search found no card seed or logged destination: is it searching?'); bad.append('')
+sys.exit(1 if bad or not ntx or not cards or not nframes else 0)
 PY
-[ $? = 0 ] && ok "no router address or identity: $(head -1 "$W/noip.log")" ||
-	bad "addresses found: $(head -12 "$W/noip.log")"
+[ $? = 0 ] && ok "no IP, router identity or misplaced destination: $(head -1 "$W/noip.log")" ||
+	bad "found: $(head -12 "$W/noip.log")"
 
-# 9. the end
-story "9. the demo stops"
+# the restarted router stops cleanly
+kill -TERM "$KPID"
+i=0; while kill -0 "$KPID" 2>/dev/null && [ $i -lt 60 ]; do sleep 1; i=$((i + 1)); done
+wait "$KPID" 2>/dev/null
+kill -0 "$KPID" 2>/dev/null && { kill -KILL "$KPID"; bad "bitsd$K did not stop on TERM"; }
+KPID=""
+
+# 10. the end
+story "10. the demo stops"
 # what the demo runs: its children and theirs (anvil's npm wrapper runs anvil)
 kids=$(pgrep -P $DPID | tr '\n' ' ')
 for k in $kids; do kids="$kids $(pgrep -P "$k" | tr '\n' ' ')"; done
@@ -333,12 +510,11 @@ done
 	bad "left running:$left ($(tail -1 "$W/demo.log"))"
 clean=0 san=""
 for n in $(seq 1 "$N_BITSD"); do
-	[ "$n" = "$K" ] && continue
 	grep -q 'stopped cleanly' "$DEMO_DIR/bitsd$n/bitsd.log" && clean=$((clean + 1))
 	grep -q 'ERROR: [A-Za-z]*Sanitizer\|runtime error' "$DEMO_DIR/bitsd$n/stdout.log" \
 		"$DEMO_DIR/bitsd$n/bitsd.log" 2>/dev/null && san="$san bitsd$n"
 done
-check "every bitsd left stopped cleanly" $((N_BITSD - 1)) $clean
+check "every bitsd stopped cleanly (bitsd$K after its restart)" "$N_BITSD" $clean
 check "no sanitizer report" "" "$san"
 echo "total $(el) s"
 result $NAME
