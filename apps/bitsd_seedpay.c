@@ -6,6 +6,7 @@
 #include "apps/bitsd_seedpay.h"
 #include "apps/api/api.h"
 #include "apps/bitsd_market.h"
+#include "apps/content/manifest.h"
 #include "apps/content/store.h"
 #include "apps/market/hostpay.h"
 #include "apps/market/relayer.h"
@@ -26,6 +27,7 @@
 #include "crypto/base/fsutil.h"
 #include "crypto/base/log.h"
 #include "crypto/base/time.h"
+#include "crypto/rand.h"
 #include "crypto/secmem.h"
 
 #include <jansson.h>
@@ -96,6 +98,7 @@ struct hp_call {
 	struct bitsd_seedpay *sp;	/* NULL: stopped meanwhile */
 	struct hp_pair p;
 	struct keys_and_cert kc;
+	uint8_t expect[HOSTPAY_PROOF_BYTES];	/* the challenge's proof */
 };
 
 struct payee_shown {
@@ -686,6 +689,40 @@ static bool host_holds(void *ctx, const uint8_t hash[32])
 	       i.chunk_count > 0 && i.have_count == i.chunk_count;
 }
 
+/* The proof for chunk idx of hash (hostpay_proof() over the stored
+ * chunk, read on the loop as the swarm reads the chunks it serves, and
+ * checked against the content's root): the host's answer to a challenge,
+ * and the creator's own copy's to check it. */
+static int chunk_proof(struct content_store *st, const uint8_t hash[32],
+		       const uint8_t challenge[HOSTPAY_CHALLENGE_BYTES],
+		       uint32_t idx, uint8_t proof[HOSTPAY_PROOF_BYTES])
+{
+	const size_t cap = (size_t)1 << CONTENT_CHUNK_LOG2_MAX;
+	struct content_store_info i;
+	uint8_t *buf;
+	size_t len = 0;
+	int r;
+
+	if (!st || (r = content_store_info(st, hash, &i)) != 0)
+		return ERR_NOT_FOUND;
+	if (idx >= i.chunk_count)
+		return ERR_RANGE;
+	buf = xmalloc(cap);
+	r = content_store_chunk_get(st, hash, idx, buf, cap, &len, NULL);
+	if (r == 0)
+		hostpay_proof(challenge, idx, buf, len, proof);
+	free(buf);
+	return r;
+}
+
+static int host_prove(void *ctx, const uint8_t hash[32],
+		      const uint8_t challenge[HOSTPAY_CHALLENGE_BYTES],
+		      uint32_t idx, uint8_t proof[HOSTPAY_PROOF_BYTES])
+{
+	return chunk_proof(((struct bitsd_seedpay *)ctx)->deps.store, hash,
+			   challenge, idx, proof);
+}
+
 /* A creator's request to our host service (untrusted). */
 static void host_request(void *ctx, struct market_conn *c, const uint8_t *p,
 			 size_t len)
@@ -787,11 +824,15 @@ static void terms_answer(void *arg, int err, const uint8_t *reply,
 	}
 	if (r == 0)
 		r = hostpay_creator_terms(sp->creator, hc->p.host, hc->p.hash,
-					  reply, len, time_now_s(), req);
+					  hc->expect, reply, len, time_now_s(),
+					  req);
 	else
 		sp->calls_failed++;
 	if (r != 0) {
-		if (r != ERR_NOT_FOUND)	/* not hosted: no pay, no news */
+		if (r == ERR_AUTH)
+			log_info(LD_APP, "hostpay: a host's proof of the "
+				 "chunk asked is wrong: its epoch not paid");
+		else if (r != ERR_NOT_FOUND)	/* not hosted: no news */
 			log_info(LD_APP, "hostpay: a host's epoch not paid: "
 				 "%s", err_str(r));
 		call_end(hc);
@@ -812,9 +853,11 @@ static void terms_answer(void *arg, int err, const uint8_t *reply,
 static void creator_step(struct bitsd_seedpay *sp)
 {
 	uint64_t now = time_mono_ms();
-	uint8_t req[HOSTPAY_TERMS_REQ_BYTES];
+	uint8_t req[HOSTPAY_TERMS_REQ_BYTES], ch[HOSTPAY_CHALLENGE_BYTES];
+	struct content_store_info ci;
 	struct stream_mgr *mgr;
 	struct hp_call *hc;
+	uint32_t idx;
 	int r;
 
 	if (now >= sp->epoch_at_ms) {
@@ -841,7 +884,21 @@ static void creator_step(struct bitsd_seedpay *sp)
 		free(hc);
 		return;
 	}
-	hostpay_terms_request(hc->p.hash, req);
+	/* a chunk drawn at random, proved from our own copy */
+	rand_bytes(ch, sizeof(ch));
+	rand_bytes(&idx, sizeof(idx));
+	if (!sp->deps.store ||
+	    content_store_info(sp->deps.store, hc->p.hash, &ci) != 0 ||
+	    ci.chunk_count == 0 || ci.have_count != ci.chunk_count ||
+	    chunk_proof(sp->deps.store, hc->p.hash, ch,
+			idx %= ci.chunk_count, hc->expect) != 0) {
+		log_info(LD_APP, "hostpay: a content of swarm.host.contents "
+			 "is not held whole here: its hosts cannot be checked "
+			 "nor paid");
+		free(hc);
+		return;
+	}
+	hostpay_terms_request(hc->p.hash, ch, idx, req);
 	r = market_call(mgr, sp->deps.el, &hc->kc, req, sizeof(req),
 			HOSTPAY_REPLY_MAX_BYTES, BITSD_HOSTPAY_CALL_TIMEOUT_MS,
 			terms_answer, hc);
@@ -1030,6 +1087,8 @@ static json_t *creator_json(const struct bitsd_seedpay *sp)
 		      "not_hosted", (json_int_t)cs.not_hosted,
 		      "terms_refused", (json_int_t)cs.terms_refused,
 		      "over_budget", (json_int_t)cs.over_budget);
+	json_object_set_new(r, "proofs_failed",
+			    json_integer((json_int_t)cs.proofs_failed));
 	json_object_set_new(r, "calls_failed",
 			    json_integer((json_int_t)sp->calls_failed));
 	json_object_set_new(r, "lookups_failed",
@@ -1199,7 +1258,8 @@ static int hostpay_start(struct bitsd_seedpay *sp, const struct conf *cfg)
 
 	if (cfg->swarm_host_price) {
 		sp->host = hostpay_host_new(market_seedpay_payee(sp->sp),
-					    &sp->host_price, host_holds, sp);
+					    &sp->host_price, host_holds,
+					    host_prove, sp);
 		market_service_init(&sp->hsv, HOSTPAY_REQ_MAX_BYTES, 64,
 				    host_request, sp);
 		market_rate_init(&sp->hrate, BITSD_HOSTPAY_RATE_PER_S,

@@ -38,8 +38,10 @@
  * Creator (swarm.host.pay-key = FILE, swarm.host.max-price, the hosts'
  * service addresses in swarm.host.hosts): at each swarm.host.epoch's end
  * every host is asked, for each content (swarm.host.contents, or every
- * content held whole here), whether it holds it, and paid the epoch by a
- * voucher when it does, up to swarm.host.budget per host and content.
+ * content held whole here), whether it holds it, with a challenge for a
+ * chunk drawn at random checked against our own copy, and paid the epoch
+ * by a voucher when it proves it, up to swarm.host.budget per host and
+ * content.
  *
  * All need market.deploy (the PaymentHub's domain) and the seeder and
  * host a chain RPC gateway (market.gateways or market.gateway).

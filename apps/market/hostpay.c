@@ -7,12 +7,29 @@
  */
 #include "config.h"
 
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "apps/market/hostpay.h"
 #include "crypto/base/alloc.h"
 #include "crypto/base/err.h"
+#include "crypto/hash.h"
+
+void hostpay_proof(const uint8_t challenge[HOSTPAY_CHALLENGE_BYTES],
+		   uint32_t idx, const uint8_t *chunk, size_t len,
+		   uint8_t out[HOSTPAY_PROOF_BYTES])
+{
+	struct sha256_ctx h;
+	uint8_t i[4];
+
+	be32_put(i, idx);
+	sha256_init(&h);
+	sha256_update(&h, challenge, HOSTPAY_CHALLENGE_BYTES);
+	sha256_update(&h, i, sizeof(i));
+	sha256_update(&h, chunk, len);
+	sha256_final(&h, out);
+}
 
 /* ----------------------------------------------------------------- host */
 
@@ -26,6 +43,7 @@ struct hostpay_host {
 	struct chunkpay_payee *payee;	/* borrowed */
 	struct u256 price;
 	hostpay_held_fn held;
+	hostpay_prove_fn prove;
 	void *held_ctx;
 	struct hp_session *s;
 	size_t ns;
@@ -34,14 +52,16 @@ struct hostpay_host {
 
 struct hostpay_host *hostpay_host_new(struct chunkpay_payee *payee,
 				      const struct u256 *price,
-				      hostpay_held_fn held, void *held_ctx)
+				      hostpay_held_fn held,
+				      hostpay_prove_fn prove, void *ctx)
 {
 	struct hostpay_host *h = xzalloc(sizeof(*h));
 
 	h->payee = payee;
 	h->price = *price;
 	h->held = held;
-	h->held_ctx = held_ctx;
+	h->prove = prove;
+	h->held_ctx = ctx;
 	h->s = xcalloc(HOSTPAY_SESSIONS_MAX, sizeof(*h->s));
 	return h;
 }
@@ -163,10 +183,14 @@ enum chunkpay_reason hostpay_host_request(struct hostpay_host *h,
 					  uint64_t now_s, struct bbuf *out,
 					  uint8_t signer[ETH_ADDR_BYTES])
 {
-	uint8_t terms[CHUNKPAY_TERMS_BYTES];
+	uint8_t terms[CHUNKPAY_TERMS_BYTES], proof[HOSTPAY_PROOF_BYTES];
 
 	if (len == HOSTPAY_TERMS_REQ_BYTES && in[0] == HOSTPAY_REQ_TERMS) {
-		if (!h->held(h->held_ctx, in + 1)) {
+		const uint8_t *hash = in + 1, *ch = in + 1 + 32;
+		uint32_t idx = be32_get(ch + HOSTPAY_CHALLENGE_BYTES);
+
+		if (!h->held(h->held_ctx, hash) ||
+		    h->prove(h->held_ctx, hash, ch, idx, proof) != 0) {
 			h->st.not_hosted++;
 			bbuf_u8(out, HOSTPAY_NOT_HOSTED);
 			return CHUNKPAY_OK;
@@ -175,6 +199,7 @@ enum chunkpay_reason hostpay_host_request(struct hostpay_host *h,
 		chunkpay_payee_terms_at(h->payee, &h->price, 1, terms);
 		bbuf_u8(out, HOSTPAY_OK);
 		bbuf_put(out, terms, sizeof(terms));
+		bbuf_put(out, proof, sizeof(proof));
 		h->st.terms_sent++;
 		return CHUNKPAY_OK;
 	}
@@ -256,10 +281,13 @@ void hostpay_creator_free(struct hostpay_creator *c)
 }
 
 void hostpay_terms_request(const uint8_t hash[32],
-			   uint8_t out[HOSTPAY_TERMS_REQ_BYTES])
+			   const uint8_t challenge[HOSTPAY_CHALLENGE_BYTES],
+			   uint32_t idx, uint8_t out[HOSTPAY_TERMS_REQ_BYTES])
 {
 	out[0] = HOSTPAY_REQ_TERMS;
 	memcpy(out + 1, hash, 32);
+	memcpy(out + 1 + 32, challenge, HOSTPAY_CHALLENGE_BYTES);
+	be32_put(out + 1 + 32 + HOSTPAY_CHALLENGE_BYTES, idx);
 }
 
 static struct hp_deal *deal_find(struct hostpay_creator *c,
@@ -296,8 +324,9 @@ static void lane_drop(struct hp_deal *d)
 }
 
 int hostpay_creator_terms(struct hostpay_creator *c, const uint8_t host[32],
-			  const uint8_t hash[32], const uint8_t *reply,
-			  size_t len, uint64_t now_s,
+			  const uint8_t hash[32],
+			  const uint8_t expect[HOSTPAY_PROOF_BYTES],
+			  const uint8_t *reply, size_t len, uint64_t now_s,
 			  uint8_t req[HOSTPAY_VOUCHER_REQ_BYTES])
 {
 	struct chunkpay_payer_config pc = { .max_price = c->cfg.max_price,
@@ -315,6 +344,16 @@ int hostpay_creator_terms(struct hostpay_creator *c, const uint8_t host[32],
 	}
 	if (len < 1 || reply[0] != HOSTPAY_OK)
 		return ERR_FORMAT;
+	if (len != HOSTPAY_REPLY_MAX_BYTES)
+		return len < HOSTPAY_REPLY_MAX_BYTES ? ERR_TRUNCATED :
+						       ERR_TOO_BIG;
+	/* "proves it holds the chunk asked" */
+	if (sodium_memcmp(reply + 1 + CHUNKPAY_TERMS_BYTES, expect,
+			  HOSTPAY_PROOF_BYTES) != 0) {
+		c->st.proofs_failed++;
+		return ERR_AUTH;
+	}
+	len -= HOSTPAY_PROOF_BYTES;
 	if ((r = chunkpay_terms_decode(reply + 1, len - 1, &t)) != 0)
 		return r;
 	if (!(d = deal_find(c, host, hash))) {

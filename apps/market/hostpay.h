@@ -13,17 +13,21 @@
  * unit differs: an epoch, not a chunk.
  *
  * Requests to the host's service (one frame each, apps/market/service.h):
- *   TERMS    'T' ‖ content hash (32)
- *            → 0 ‖ TERMS (chunkpay's, price per epoch, credit 1), or
- *              1 (not hosted: not held whole here), 3 (bad request),
- *              4 (busy: the service's rate per creator)
+ *   TERMS    'T' ‖ content hash (32) ‖ challenge (16) ‖ chunk index (u32)
+ *            → 0 ‖ TERMS (chunkpay's, price per epoch, credit 1) ‖
+ *              proof (32), or 1 (not hosted: not held whole here),
+ *              3 (bad request), 4 (busy: the service's rate per creator)
+ * The proof is SHA-256(challenge ‖ index ‖ the chunk's bytes), which only
+ * a router holding that chunk can give: the creator draws the challenge
+ * and the chunk at random and checks the proof against its own copy.
  *   VOUCHER  'V' ‖ content hash (32) ‖ VOUCHER (chunkpay's, 151)
  *            → 0 ‖ reason (enum chunkpay_reason: OK, or NEED_POT while
  *              the host reads the pot: kept), or 1, or 2 ‖ reason
  *              (refused), or 3
  * The creator asks TERMS at each epoch's end (the host says whether it
- * holds the content whole now) and, when it does, signs the voucher for
- * every epoch held so far on its lane for that (host, content).
+ * holds the content whole now and proves it holds the chunk asked) and,
+ * when the proof is right, signs the voucher for every epoch held so far
+ * on its lane for that (host, content).
  *
  * Pure computation: no clock (callers pass now_s), no I/O.  Loop thread.
  */
@@ -39,10 +43,13 @@
 
 #define HOSTPAY_REQ_TERMS 'T'
 #define HOSTPAY_REQ_VOUCHER 'V'
-#define HOSTPAY_TERMS_REQ_BYTES (1 + 32)
+#define HOSTPAY_CHALLENGE_BYTES 16
+#define HOSTPAY_PROOF_BYTES 32
+#define HOSTPAY_TERMS_REQ_BYTES (1 + 32 + HOSTPAY_CHALLENGE_BYTES + 4)
 #define HOSTPAY_VOUCHER_REQ_BYTES (1 + 32 + CHUNKPAY_VOUCHER_BYTES)
 #define HOSTPAY_REQ_MAX_BYTES HOSTPAY_VOUCHER_REQ_BYTES
-#define HOSTPAY_REPLY_MAX_BYTES (1 + CHUNKPAY_TERMS_BYTES)
+#define HOSTPAY_REPLY_MAX_BYTES (1 + CHUNKPAY_TERMS_BYTES + \
+				 HOSTPAY_PROOF_BYTES)
 
 enum hostpay_status {
 	HOSTPAY_OK = 0,
@@ -56,13 +63,25 @@ enum hostpay_status {
 #define HOSTPAY_SESSIONS_MAX 1024
 #define HOSTPAY_DEALS_MAX 256
 
+/* A challenge's proof: SHA-256(challenge ‖ idx (u32) ‖ the chunk). */
+void hostpay_proof(const uint8_t challenge[HOSTPAY_CHALLENGE_BYTES],
+		   uint32_t idx, const uint8_t *chunk, size_t len,
+		   uint8_t out[HOSTPAY_PROOF_BYTES]);
+
 /* ----------------------------------------------------------------- host */
 
 /* Whether the content of hash is held whole here (the store's word). */
 typedef bool (*hostpay_held_fn)(void *ctx, const uint8_t hash[32]);
+/* The proof for chunk idx of hash held here (hostpay_proof() over the
+ * stored chunk, checked against the content's root): 0, or non-zero
+ * when that chunk is not held (answered as not hosted). */
+typedef int (*hostpay_prove_fn)(void *ctx, const uint8_t hash[32],
+				const uint8_t challenge[HOSTPAY_CHALLENGE_BYTES],
+				uint32_t idx,
+				uint8_t proof[HOSTPAY_PROOF_BYTES]);
 
 struct hostpay_host_stats {
-	uint64_t terms_sent, not_hosted, bad_requests;
+	uint64_t terms_sent, not_hosted, bad_requests;	/* proofs: terms */
 	uint64_t vouchers_ok, vouchers_pending, vouchers_refused;
 	uint64_t lanes;			/* creators' lanes followed */
 	struct u256 earned;		/* accepted on them (held + redeemed) */
@@ -78,7 +97,8 @@ struct hostpay_host;
  */
 struct hostpay_host *hostpay_host_new(struct chunkpay_payee *payee,
 				      const struct u256 *price,
-				      hostpay_held_fn held, void *held_ctx);
+				      hostpay_held_fn held,
+				      hostpay_prove_fn prove, void *ctx);
 void hostpay_host_free(struct hostpay_host *h);
 /*
  * One request from peer (untrusted; its destination hash), answered in
@@ -111,6 +131,7 @@ struct hostpay_creator_config {
 struct hostpay_creator_stats {
 	uint64_t epochs_paid, vouchers_sent, vouchers_ok, vouchers_refused;
 	uint64_t not_hosted, terms_refused, over_budget;
+	uint64_t proofs_failed;		/* a wrong proof: not paid */
 	struct u256 paid;		/* signed to hosts in all */
 };
 
@@ -130,21 +151,25 @@ struct hostpay_creator *hostpay_creator_new(
 	const struct hostpay_creator_config *cfg,
 	const struct secp_sk *pot_sk, const uint8_t domain_sep[32]);
 void hostpay_creator_free(struct hostpay_creator *c);
-/* The TERMS request for hash. */
+/* The TERMS request for hash, challenging chunk idx. */
 void hostpay_terms_request(const uint8_t hash[32],
-			   uint8_t out[HOSTPAY_TERMS_REQ_BYTES]);
+			   const uint8_t challenge[HOSTPAY_CHALLENGE_BYTES],
+			   uint32_t idx, uint8_t out[HOSTPAY_TERMS_REQ_BYTES]);
 /*
- * The host's answer to TERMS for hash (untrusted).  When it holds the
- * content whole at an acceptable price and the budget allows another
- * epoch, the voucher for every epoch held so far is signed and its
- * request written to req (HOSTPAY_VOUCHER_REQ_BYTES): 0.  ERR_NOT_FOUND
- * (not hosted: this epoch is not paid), ERR_RANGE (a price over our
- * maximum), ERR_LIMIT (the budget is spent, or too many deals),
+ * The host's answer to TERMS for hash (untrusted), whose proof must be
+ * `expect` (hostpay_proof() over our own copy of the chunk challenged).
+ * When it holds the content whole, proves it, asks an acceptable price
+ * and the budget allows another epoch, the voucher for every epoch held
+ * so far is signed and its request written to req
+ * (HOSTPAY_VOUCHER_REQ_BYTES): 0.  ERR_NOT_FOUND (not hosted: this epoch
+ * is not paid), ERR_AUTH (a wrong proof: not paid), ERR_RANGE (a price
+ * over our maximum), ERR_LIMIT (the budget is spent, or too many deals),
  * ERR_FORMAT/ERR_TRUNCATED (a bad answer).
  */
 int hostpay_creator_terms(struct hostpay_creator *c, const uint8_t host[32],
-			  const uint8_t hash[32], const uint8_t *reply,
-			  size_t len, uint64_t now_s,
+			  const uint8_t hash[32],
+			  const uint8_t expect[HOSTPAY_PROOF_BYTES],
+			  const uint8_t *reply, size_t len, uint64_t now_s,
 			  uint8_t req[HOSTPAY_VOUCHER_REQ_BYTES]);
 /*
  * The host's answer to that voucher (untrusted).  0 when kept (accepted,

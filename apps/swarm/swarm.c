@@ -1021,6 +1021,9 @@ static int on_piece(struct swarm_peer *p, const struct swarm_msg *m)
 	if (c->have_count == c->m.chunk_count) {
 		swarm_store_flush(p->sw);
 		pay_complete(c);
+	} else if (p->sw->wp && content_store_pending(p->sw->st) >=
+		   SWARM_FLUSH_PENDING_CHUNKS) {
+		swarm_store_flush(p->sw);
 	}
 	if (p->sw->chunk_cb)
 		p->sw->chunk_cb(p->sw->chunk_ctx, c->hash, idx);

@@ -60,6 +60,11 @@
 #define SWARM_TRACKER_PER_CONTENT_MAX 256
 #define SWARM_TRACKER_ENTRIES_MAX 16384
 #define SWARM_UPLOAD_TICK_MS 100	/* the upload budget refills this often */
+/* With a worker pool, chunks written and not yet synced start a flush
+ * at this count, before the tick's, so that the store never reaches
+ * CONTENT_STORE_PENDING_MAX and syncs on the loop (four seeders over
+ * tunnels brought 256 chunks within a second). */
+#define SWARM_FLUSH_PENDING_CHUNKS 64
 
 struct evloop;
 struct swarm;	/* opaque */

@@ -3,8 +3,8 @@
  * input is a request to a host (TERMS, VOUCHER, anything else), whose
  * answer must be one of its statuses and at most
  * HOSTPAY_REPLY_MAX_BYTES; and a host's answer to a creator, as terms
- * (a voucher request is signed only for well-formed terms) and as the
- * answer to a voucher.
+ * (its last 32 bytes taken as the proof expected: a voucher request is
+ * signed only for well-formed terms) and as the answer to a voucher.
  */
 #include "config.h"
 
@@ -19,6 +19,17 @@ static bool held(void *ctx, const uint8_t hash[32])
 {
 	(void)ctx;
 	return hash[0] != 0xff;
+}
+
+static int prove(void *ctx, const uint8_t hash[32],
+		 const uint8_t challenge[HOSTPAY_CHALLENGE_BYTES],
+		 uint32_t idx, uint8_t proof[HOSTPAY_PROOF_BYTES])
+{
+	(void)ctx;
+	if (idx > 3)
+		return -1;
+	hostpay_proof(challenge, idx, hash, 32, proof);
+	return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -46,7 +57,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (secp_sk_pubkey(&view, &spend) != 0)
 		abort();
 	pe = chunkpay_payee_new(&pol, sep, &view, &spend);
-	h = hostpay_host_new(pe, &price, held, NULL);
+	h = hostpay_host_new(pe, &price, held, prove, NULL);
 	why = hostpay_host_request(h, peer, data, size, 1000, &out, signer);
 	if (why == CHUNKPAY_NEED_POT)
 		(void)chunkpay_payee_pot_set(pe, signer, &hp, 1000);
@@ -59,7 +70,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	chunkpay_payee_free(pe);
 
 	c = hostpay_creator_new(&cc, &pot, sep);
-	if (hostpay_creator_terms(c, peer, hash, data, size, 1000, req) == 0 &&
+	if (size >= HOSTPAY_PROOF_BYTES &&
+	    hostpay_creator_terms(c, peer, hash, data + size -
+				  HOSTPAY_PROOF_BYTES, data, size, 1000,
+				  req) == 0 &&
 	    (req[0] != HOSTPAY_REQ_VOUCHER || memcmp(req + 1, hash, 32)))
 		abort();
 	(void)hostpay_creator_voucher_reply(c, peer, hash, data, size);

@@ -5,7 +5,8 @@
  * refuses: a forged voucher (bad signature, another signer on the lane),
  * a replayed one, one over the pot's exposure cap, one for content not
  * held; what the creator refuses: a price over its maximum, an epoch past
- * its budget, a content the host does not hold (not paid); a lane the host
+ * its budget, a content the host does not hold or a chunk it cannot prove
+ * (SHA-256 of the creator's challenge and the chunk: not paid); a lane the host
  * gave up replaced, its spending still counted against the budget.
  */
 #include "config.h"
@@ -19,12 +20,21 @@
 #define NOW 1700000000u
 #define EPOCH_S 3600u
 
+#define CHUNKS 4
+
+/* The content's chunks, as the creator and an honest host hold them. */
+static void chunk_of(uint32_t idx, uint8_t out[100])
+{
+	memset(out, 0x30 + (int)idx, 100);
+}
+
 struct host {
 	struct secp_sk spend, view;
 	struct secp_pk spend_pk;
 	struct chunkpay_payee *pe;
 	struct hostpay_host *h;
 	bool held;
+	bool lies;			/* proves over bytes it does not hold */
 };
 
 static bool held(void *ctx, const uint8_t hash[32])
@@ -33,12 +43,28 @@ static bool held(void *ctx, const uint8_t hash[32])
 	return ((struct host *)ctx)->held;
 }
 
+static int prove(void *ctx, const uint8_t hash[32],
+		 const uint8_t challenge[HOSTPAY_CHALLENGE_BYTES],
+		 uint32_t idx, uint8_t proof[HOSTPAY_PROOF_BYTES])
+{
+	struct host *h = ctx;
+	uint8_t c[100];
+
+	(void)hash;
+	if (idx >= CHUNKS)
+		return ERR_NOT_FOUND;
+	chunk_of(h->lies ? idx + 1 : idx, c);
+	hostpay_proof(challenge, idx, c, sizeof(c), proof);
+	return 0;
+}
+
 static void host_init(struct tctx *t, struct host *h, const uint8_t sep[32],
 		      uint64_t price)
 {
 	struct chunkpay_policy pol;
 	struct u256 p = u256_from_u64(price);
 
+	memset(h, 0, sizeof(*h));
 	memset(&pol, 0, sizeof(pol));
 	pol.price = u256_from_u64(7);		/* the seeder's, per chunk */
 	pol.credit = 16;
@@ -49,7 +75,7 @@ static void host_init(struct tctx *t, struct host *h, const uint8_t sep[32],
 	secp_sk_generate(&h->view);
 	T_OK(t, secp_sk_pubkey(&h->spend, &h->spend_pk));
 	h->pe = chunkpay_payee_new(&pol, sep, &h->view, &h->spend_pk);
-	h->h = hostpay_host_new(h->pe, &p, held, h);
+	h->h = hostpay_host_new(h->pe, &p, held, prove, h);
 	h->held = true;
 }
 
@@ -92,14 +118,20 @@ static int epoch(struct tctx *t, struct hostpay_creator *c, struct host *h,
 		 const uint8_t peer[32], const uint8_t hash[32], uint64_t now,
 		 int *vr, uint8_t vreq[HOSTPAY_VOUCHER_REQ_BYTES])
 {
-	uint8_t treq[HOSTPAY_TERMS_REQ_BYTES];
+	uint8_t treq[HOSTPAY_TERMS_REQ_BYTES], ch[HOSTPAY_CHALLENGE_BYTES];
+	uint8_t chunk[100], expect[HOSTPAY_PROOF_BYTES];
+	uint32_t idx = (uint32_t)(now / EPOCH_S) % CHUNKS;
 	struct bbuf out = BBUF_INIT;
 	int r;
 
-	hostpay_terms_request(hash, treq);
+	/* a fresh challenge for a chunk, proved from our own copy */
+	memset(ch, (int)(now & 0xff), sizeof(ch));
+	chunk_of(idx, chunk);
+	hostpay_proof(ch, idx, chunk, sizeof(chunk), expect);
+	hostpay_terms_request(hash, ch, idx, treq);
 	T_EQ(t, ask(h, peer, treq, sizeof(treq), now, &out), CHUNKPAY_OK);
-	r = hostpay_creator_terms(c, peer, hash, out.data, out.len, now,
-				  vreq);
+	r = hostpay_creator_terms(c, peer, hash, expect, out.data, out.len,
+				  now, vreq);
 	if (r == 0) {
 		(void)ask(h, peer, vreq, HOSTPAY_VOUCHER_REQ_BYTES, now, &out);
 		*vr = hostpay_creator_voucher_reply(c, peer, hash, out.data,
@@ -196,6 +228,18 @@ static void test_epochs(struct tctx *t)
 	T_TRUE(t, u256_is(&hs.redeemed, 1500));
 	T_TRUE(t, u256_is(&hs.earned, 1500));
 
+	/* a chunk past the content's end: not hosted */
+	{
+		uint8_t ch[HOSTPAY_CHALLENGE_BYTES] = { 0 };
+		uint8_t treq[HOSTPAY_TERMS_REQ_BYTES];
+		struct bbuf out = BBUF_INIT;
+
+		hostpay_terms_request(hash, ch, CHUNKS, treq);
+		(void)ask(&h, peer, treq, sizeof(treq), NOW, &out);
+		T_EQ(t, out.len, 1);
+		T_EQ(t, out.data[0], HOSTPAY_NOT_HOSTED);
+		bbuf_free(&out);
+	}
 	/* not held whole: no terms, that epoch not paid */
 	h.held = false;
 	T_ERR(t, epoch(t, c, &h, peer, hash, NOW + 3 * EPOCH_S, &vr, vreq),
@@ -250,10 +294,17 @@ static void test_refused(struct tctx *t)
 	/* another creator's pot signing on this lane: its voucher on our
 	 * lane is refused (the lane is bound to its signer) */
 	other = hostpay_creator_new(&cc, &pot2, sep);
-	hostpay_terms_request(hash, treq);
-	(void)ask(&h, peer, treq, sizeof(treq), NOW, &out);
-	T_OK(t, hostpay_creator_terms(other, peer, hash, out.data, out.len,
-				      NOW, v2));
+	{
+		uint8_t ch[HOSTPAY_CHALLENGE_BYTES] = { 1 }, c0[100];
+		uint8_t expect[HOSTPAY_PROOF_BYTES];
+
+		chunk_of(0, c0);
+		hostpay_proof(ch, 0, c0, sizeof(c0), expect);
+		hostpay_terms_request(hash, ch, 0, treq);
+		(void)ask(&h, peer, treq, sizeof(treq), NOW, &out);
+		T_OK(t, hostpay_creator_terms(other, peer, hash, expect,
+					      out.data, out.len, NOW, v2));
+	}
 	memcpy(v2 + 1 + 32 + 1 + 33, v1 + 1 + 32 + 1 + 33, 32);	/* lane */
 	why = ask(&h, peer, v2, sizeof(v2), NOW, &out);
 	T_TRUE(t, why == CHUNKPAY_BAD_SIG || why == CHUNKPAY_WRONG_LANE);
@@ -303,8 +354,14 @@ static void test_creator(struct tctx *t)
 	creator_cfg(&cc, 1000, 1700);	/* three epochs of 500 fit */
 	c = hostpay_creator_new(&cc, &pot, sep);
 	T_ERR(t, epoch(t, c, &dear, peer, hash, NOW, &vr, vreq), ERR_RANGE);
-	T_ERR(t, hostpay_creator_terms(c, peer, hash, (const uint8_t *)"\0",
-				       1, NOW, vreq), ERR_TRUNCATED);
+	T_ERR(t, hostpay_creator_terms(c, peer, hash, vreq,
+				       (const uint8_t *)"\0", 1, NOW, vreq),
+	      ERR_TRUNCATED);
+	/* a host that does not hold the chunk asked: its proof is wrong,
+	 * the epoch is not paid */
+	h.lies = true;
+	T_ERR(t, epoch(t, c, &h, peer, hash, NOW, &vr, vreq), ERR_AUTH);
+	h.lies = false;
 	T_OK(t, epoch(t, c, &h, peer, hash, NOW, &vr, vreq));
 	T_OK(t, vr);
 	/* the host says it no longer follows the lane: a new one */
@@ -319,6 +376,7 @@ static void test_creator(struct tctx *t)
 	      ERR_LIMIT);
 	hostpay_creator_stats(c, &cs);
 	T_EQ(t, cs.terms_refused, 1);
+	T_EQ(t, cs.proofs_failed, 1);
 	T_EQ(t, cs.over_budget, 1);
 	T_EQ(t, cs.epochs_paid, 3);
 	T_EQ(t, hostpay_creator_deals(c, &di, 1), 1);

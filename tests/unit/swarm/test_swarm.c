@@ -911,6 +911,7 @@ static struct {
 	bool seen;
 	uint32_t index_have;		/* chunks marked in the index */
 	size_t have_bits;		/* chunks served (content_store_have) */
+	unsigned max_pending;		/* chunks not synced, at most */
 } fw;
 
 static void fw_chunk(void *ctx, const uint8_t hash[32], uint32_t idx)
@@ -920,6 +921,8 @@ static void fw_chunk(void *ctx, const uint8_t hash[32], uint32_t idx)
 	size_t hl = 0;
 
 	(void)ctx;
+	if (content_store_pending(fw.nd->st) > fw.max_pending)
+		fw.max_pending = content_store_pending(fw.nd->st);
 	if (idx == SWARM_META_READY || fw.seen ||
 	    !node_complete(fw.nd, hash))
 		return;
@@ -945,7 +948,9 @@ static bool fw_index_whole(struct tnet *tn)
 /* The store's syncs run on the worker pool: when the last chunk is in,
  * every chunk is served and counted but the last is not yet in the index
  * (the completion flush took it into a batch and the loop did not wait
- * for the disk); the worker's sync done, the index has them all. */
+ * for the disk); the worker's sync done, the index has them all.  A
+ * flush starts every SWARM_FLUSH_PENDING_CHUNKS chunks, so the store
+ * never reaches CONTENT_STORE_PENDING_MAX, where it syncs on the loop. */
 static void test_flush_on_worker(struct tctx *t)
 {
 	struct tnet tn;
@@ -967,6 +972,9 @@ static void test_flush_on_worker(struct tctx *t)
 	T_TRUE(t, fw.seen);
 	T_EQ(t, fw.have_bits, 193);
 	T_TRUE(t, fw.index_have < 193);
+	/* Flushes began at SWARM_FLUSH_PENDING_CHUNKS, before the tick's
+	 * (without: 192 pending when the last chunk came, 63 to 120 with). */
+	T_TRUE(t, fw.max_pending < 192);
 	T_OK(t, content_store_info(leech->st, tn.hash, &info));
 	T_EQ(t, info.have_count, 193);
 	check_plaintext(&tn, leech, &pub.key, CONTENT_BYTES, 31);
