@@ -196,9 +196,18 @@ i2pd_ns_zero_hop() {
 
 # i2pd_ns_mesh W FF FFIP SHORT...: the i2pd routers FF (a floodfill at
 # FFIP) and SHORT... (configured by i2pd_ns_conf in W/NAME) run once to
-# write their router.info, then again knowing each other through FF,
-# until FF's console lists each one's SSU2 session.  1 (said by bad)
-# when one wrote no router.info or never connected.
+# write their router.info, then again knowing FF (FF first, up before
+# they start), until FF's console lists each one's SSU2 session.  FF
+# learns them from their handshakes: were their RouterInfos in its netDb
+# too, FF would dial each at start (its peer test) while each dialled it,
+# and i2pd 2.45.1 loses both crossing handshakes ("Unexpected message
+# type ... instead 9", then "not established after 5 seconds") and holds
+# the other unreachable until its netDb's first save a minute later: the
+# sessions came up about 78 s after the start, close to the wait, and
+# later on a loaded machine.  One that is not listed after 45 s (a
+# handshake lost all the same) is restarted once, which dials FF again
+# at once; 1 (said by bad) when one wrote no router.info or is still not
+# listed 90 s after its restart.
 i2pd_ns_mesh() {
 	mw=$1; mff=$2; mffip=$3; shift 3
 	for m in "$mff" "$@"; do i2pd_ns_start "$m" "$mw/$m"; done
@@ -211,15 +220,19 @@ i2pd_ns_mesh() {
 		[ -s "$mw/$m/router.info" ] || { bad "$m wrote no router.info"; return 1; }
 		rm -rf "$mw/$m/netDb" "$mw/$m/peerProfiles"
 	done
+	for m in "$@"; do netdb_put "$mw/$m" "$mw/$mff/router.info"; done
+	i2pd_ns_start "$mff" "$mw/$mff"
+	ns_console_has "$mff" "$mffip" "" "" 60 ||
+		{ bad "$mff's console never answered (see $mw/$mff/i2pd.log)"; return 1; }
+	for m in "$@"; do i2pd_ns_start "$m" "$mw/$m"; done
 	for m in "$@"; do
-		netdb_put "$mw/$mff" "$mw/$m/router.info"
-		netdb_put "$mw/$m" "$mw/$mff/router.info"
-	done
-	for m in "$mff" "$@"; do i2pd_ns_start "$m" "$mw/$m"; done
-	for m in "$@"; do
-		ns_console_ssu2_has "$mff" "$mffip" \
-			"$(ri_b64hash "$mw/$m/router.info" | cut -c1-4)" 90 ||
-			{ bad "$m never connected to $mff"; return 1; }
+		mh=$(ri_b64hash "$mw/$m/router.info" | cut -c1-4)
+		ns_console_ssu2_has "$mff" "$mffip" "$mh" 45 && continue
+		echo "note $m not connected to $mff after 45 s: restarting it"
+		i2pd_ns_stop "$mw/$m"
+		i2pd_ns_start "$m" "$mw/$m"
+		ns_console_ssu2_has "$mff" "$mffip" "$mh" 90 ||
+			{ bad "$m never connected to $mff (not in 45 s, nor in 90 s after a restart; see $mw/$m/i2pd.log)"; return 1; }
 	done
 }
 
