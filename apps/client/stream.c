@@ -988,6 +988,14 @@ size_t stream_write(struct stream *s, const void *buf, size_t n)
 	return n;
 }
 
+void stream_trim(struct stream *s)
+{
+	if (s->sendq.len == 0)
+		fifo_free(&s->sendq);
+	if (s->recvq.len == 0)
+		fifo_free(&s->recvq);
+}
+
 size_t stream_read(struct stream *s, void *buf, size_t n)
 {
 	n = fifo_pop(&s->recvq, buf, n);
@@ -1070,6 +1078,7 @@ void stream_get_info(const struct stream *s, struct stream_info *out)
 	out->packets_resent = s->packets_resent;
 	out->rtos = s->rtos;
 	out->rtos_undone = s->rtos_undone;
+	out->buffer_bytes = s->sendq.cap + s->recvq.cap;
 }
 
 const struct keys_and_cert *stream_peer(const struct stream *s)

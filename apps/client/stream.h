@@ -197,6 +197,11 @@ size_t stream_write(struct stream *s, const void *buf, size_t n);
 /* Take up to n bytes that arrived in order. */
 size_t stream_read(struct stream *s, void *buf, size_t n);
 size_t stream_readable(const struct stream *s);
+/* Give back the send and receive buffers while they are empty.  They
+ * grow to twice what they held (up to the send buffer) and are kept for
+ * the stream's life: a connection that moved data once and then idles
+ * would hold them for nothing. */
+void stream_trim(struct stream *s);
 /* Bytes written but not yet acked by the peer (queued or in flight). */
 size_t stream_unacked(const struct stream *s);
 /* True once the peer's CLOSE came and every byte before it was read. */
@@ -218,6 +223,7 @@ struct stream_info {
 	uint32_t srtt_ms, rto_ms;
 	uint64_t packets_sent, packets_resent;
 	uint64_t rtos, rtos_undone;	/* timeouts; found spurious */
+	size_t buffer_bytes;		/* its send and receive buffers hold */
 };
 void stream_get_info(const struct stream *s, struct stream_info *out);
 /* The remote destination (borrowed; lives as long as s). */

@@ -346,6 +346,21 @@ static void peer_flush(struct swarm_peer *p)
 	}
 }
 
+/* A peer with no requests either way and nothing buffered gives its
+ * buffers back (they grew with its last transfer; kept, every idle
+ * connection a seeder holds, one a viewer and item, would hold them). */
+static void peer_trim(struct swarm_peer *p)
+{
+	if (p->n_inflight || p->q_len || p->in_len || p->out.len)
+		return;
+	free(p->in);
+	p->in = NULL;
+	p->in_cap = 0;
+	bbuf_free(&p->out);
+	p->out_off = 0;
+	stream_trim(p->s);
+}
+
 static void peer_free_cb(void *arg)
 {
 	struct swarm_peer *p = arg;
@@ -1878,6 +1893,8 @@ static void content_tick(struct swarm_content *c, uint64_t now)
 			peer_send_simple(p, SWARM_KEEPALIVE);
 			peer_flush(p);
 		}
+		if (!p->dead)
+			peer_trim(p);
 	}
 	if (elapsed_ms(now, c->round_start_ms) >=
 	    sw->cfg.choke_interval_ms) {
@@ -2261,6 +2278,7 @@ size_t swarm_peer_stats(struct swarm *sw, const uint8_t hash[32],
 			.in_flight = p->n_inflight,
 			.bytes_down = p->down,
 			.bytes_up = p->up,
+			.buffer_bytes = p->in_cap + p->out.cap,
 			.has_stream = p->s != NULL,
 		};
 		if (p->s)

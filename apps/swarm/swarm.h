@@ -112,6 +112,7 @@ struct swarm_peer_stats {
 	uint32_t have_count;		/* chunks the peer announced */
 	unsigned in_flight;		/* our requests out to it */
 	uint64_t bytes_down, bytes_up;	/* chunk bytes */
+	size_t buffer_bytes;		/* our input and output buffers hold */
 	bool has_stream;		/* stream: its figures now */
 	struct stream_info stream;
 };

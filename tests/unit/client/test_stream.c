@@ -1005,6 +1005,51 @@ static void test_parallel_streams(struct tctx *t)
 	free(m);
 }
 
+static bool b_rcvd_all(void *ctx)
+{
+	struct pair *p = ctx;
+
+	return p->b.rcvd == p->a.total || p->a.reset || p->b.reset ||
+	       p->a.failed || p->b.failed;
+}
+
+/* Once everything was read, stream_trim() gives the send and receive
+ * buffers back (an open stream that idles held them for its life); the
+ * stream carries more data after it, byte-exact. */
+static void test_trim(struct tctx *t)
+{
+	struct tpipe_cfg c;
+	struct tpipe *pp;
+	struct pair p;
+	struct stream_info ia, ib;
+
+	default_cfg(&c, 0, 20, 0, 6);
+	pp = pair_new(&c, &p);
+	p.a.total = MIB;
+	p.a.tx_seed = p.b.rx_seed = 0x33;
+	pair_connect(t, pp, &p);
+	T_TRUE(t, tpipe_run(pp, b_rcvd_all, &p, VIRTUAL_HOUR_MS));
+	T_EQ(t, p.b.rcvd, MIB);
+	stream_get_info(p.a.s, &ia);
+	stream_get_info(p.b.s, &ib);
+	T_TRUE(t, ia.buffer_bytes >= 256 * 1024);	/* the send buffer */
+	T_TRUE(t, ib.buffer_bytes > 0);
+	stream_trim(p.a.s);
+	stream_trim(p.b.s);
+	stream_get_info(p.a.s, &ia);
+	stream_get_info(p.b.s, &ib);
+	T_EQ(t, ia.buffer_bytes, 0);
+	T_EQ(t, ib.buffer_bytes, 0);
+	T_EQ(t, ia.state, STREAM_OPEN);
+	p.a.total += MIB / 2;
+	app_pump(&p.a);
+	T_TRUE(t, tpipe_run(pp, b_rcvd_all, &p, VIRTUAL_HOUR_MS));
+	T_EQ(t, p.b.rcvd, MIB + MIB / 2);
+	T_FALSE(t, p.b.mismatch);
+	T_FALSE(t, p.a.reset || p.b.reset || p.a.failed || p.b.failed);
+	tpipe_free(pp);
+}
+
 const struct test_case client_stream_tests[] = {
 	{ "parallel_streams", test_parallel_streams, TT_FORK },
 	{ "reset_all", test_reset_all, TT_FORK },
@@ -1034,5 +1079,6 @@ const struct test_case client_stream_tests[] = {
 	{ "rto_blackout_stands", test_rto_blackout_stands, TT_FORK },
 	{ "bad_signature_dropped", test_bad_signature_dropped, TT_FORK },
 	{ "inactivity_disconnect", test_inactivity_disconnect, TT_FORK },
+	{ "trim", test_trim, TT_FORK },
 	{ NULL, NULL, 0 }
 };

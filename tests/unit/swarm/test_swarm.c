@@ -1157,6 +1157,60 @@ static void test_restarted_peer_reconnects(struct tctx *t)
 	tn_free(&tn);
 }
 
+/* Bytes the seeder's (n[0]) and the viewer's (n[1]) connection to each
+ * other hold in buffers, theirs and their streams'. */
+static size_t pair_buffers(struct tnet *tn)
+{
+	struct swarm_peer_stats ps[2];
+	size_t sum = 0, n;
+
+	for (unsigned i = 0; i < 2; i++) {
+		n = swarm_peer_stats(tn->n[i].sw, tn->hash, ps, 2);
+		for (size_t k = 0; k < n; k++)
+			sum += ps[k].buffer_bytes + ps[k].stream.buffer_bytes;
+	}
+	return sum;
+}
+
+static bool pair_buffers_held(struct tnet *tn)
+{
+	return pair_buffers(tn) >= 64 * 1024;
+}
+
+static bool pair_buffers_given_back(struct tnet *tn)
+{
+	return all_complete(tn) && pair_buffers(tn) == 0;
+}
+
+/* A connection that moved a content and idles (both ends whole, kept
+ * up by keepalives) gives its buffers back within a tick: a seeder keeps
+ * one a viewer and item, and each held hundreds of KiB (the soak's
+ * creator grew by 2 MiB a minute).  Their streams stay open. */
+static void test_idle_buffers_given_back(struct tctx *t)
+{
+	struct tnet tn;
+	struct content_published pub;
+	struct swarm_peer_stats ps[2];
+	struct tnode *seed, *leech;
+
+	tn_init(&tn, t);
+	seed = tn_node(&tn, NULL);
+	tn_publish(&tn, seed, CONTENT_BYTES, 43, 14, &pub);
+	T_OK(t, swarm_content_add(seed->sw, tn.hash, SWARM_PICK_RAREST));
+	leech = tn_node(&tn, NULL);
+	T_OK(t, swarm_content_fetch(leech->sw, tn.hash, SWARM_PICK_RAREST));
+	T_OK(t, swarm_peer_add(leech->sw, tn.hash, client_dest_pub(seed->d)));
+	T_TRUE(t, tn_run(&tn, pair_buffers_held));
+	T_TRUE(t, tn_run(&tn, pair_buffers_given_back));
+	T_EQ(t, swarm_peer_stats(seed->sw, tn.hash, ps, 2), 1);
+	T_TRUE(t, ps[0].has_stream);
+	T_EQ(t, ps[0].stream.state, STREAM_OPEN);
+	T_EQ(t, swarm_peer_stats(leech->sw, tn.hash, ps, 2), 1);
+	check_plaintext(&tn, leech, &pub.key, CONTENT_BYTES, 43);
+	content_published_clear(&pub);
+	tn_free(&tn);
+}
+
 const struct test_case swarm_engine_tests[] = {
 	{ "one_seeder_three_leechers", test_one_seeder_three_leechers, TT_FORK },
 	{ "lying_seeders_banned", test_lying_seeders_banned, TT_FORK },
@@ -1176,5 +1230,6 @@ const struct test_case swarm_engine_tests[] = {
 	{ "restarted_peer_reconnects", test_restarted_peer_reconnects,
 	  TT_FORK },
 	{ "upload_budget", test_upload_budget, TT_FORK },
+	{ "idle_buffers_given_back", test_idle_buffers_given_back, TT_FORK },
 	{ NULL, NULL, 0 }
 };
