@@ -30,7 +30,10 @@
 #include <unistd.h>
 
 #define GET_DEFAULT_PORT 7670
-#define GET_POLL_MS 500
+/* The bar's refresh, and how late the end of the download is seen before
+ * the file is read: at 500 ms a 32 MiB fetch from four seeders over
+ * tunnels (about 2 s) waited 250 ms on average for the last poll. */
+#define GET_POLL_MS 100
 #define GET_PEERS_MAX 8
 #define GET_REPLY_MAX_BYTES (1u << 20)	/* a stats reply */
 #define GET_BAR_WIDTH 30
