@@ -270,11 +270,14 @@ static size_t pay_turn(const struct bitsd_relaypay *rp)
 				       rp->npay_keys) : 0;
 }
 
-/* The pot key in use now: the one whose turn it is; when we fund our
- * pots, the first funded one from it (SIZE_MAX: none known funded). */
-static size_t pay_key_now(const struct bitsd_relaypay *rp)
+/* The pot key in use now for the tunnels of pool (tunnel_ticket_fn): the
+ * one whose turn it is, pool places on, so that pools (the exploratory
+ * one, each destination's) use different pots while there are as many
+ * keys; when we fund our pots, the first funded one from it (SIZE_MAX:
+ * none known funded). */
+static size_t pay_key_now(const struct bitsd_relaypay *rp, unsigned pool)
 {
-	size_t k = pay_turn(rp);
+	size_t k = (pay_turn(rp) + pool) % rp->npay_keys;
 
 	if (!rp->fund_sk)
 		return k;
@@ -318,7 +321,8 @@ static void ri_refresh(struct bitsd_relaypay *rp, const uint8_t hop[32],
 /* The ticket function (tunnel_ticket_fn): a tunnel's tickets all come
  * from the pot in use at its first (*tag: its key + 1). */
 static size_t pay_ticket(void *ctx, const uint8_t hop[32], bool inbound,
-			 uint32_t *tag, uint8_t *out, size_t outmax)
+			 unsigned pool, uint32_t *tag, uint8_t *out,
+			 size_t outmax)
 {
 	struct bitsd_relaypay *rp = ctx;
 	const struct netdb_ri_entry *e;
@@ -332,7 +336,7 @@ static size_t pay_ticket(void *ctx, const uint8_t hop[32], bool inbound,
 
 	(void)inbound;
 	if (!*tag || *tag > rp->npay_keys) {
-		if ((key = pay_key_now(rp)) == SIZE_MAX)
+		if ((key = pay_key_now(rp, pool)) == SIZE_MAX)
 			return 0;	/* no pot funded yet: a free hop */
 		*tag = (uint32_t)key + 1;
 	}
@@ -1494,7 +1498,7 @@ static void status_section(void *ctx, json_t *o)
 	}
 	if (rp->npay_keys) {
 		struct tunnel_pool_stats ps = { 0 };
-		size_t k = pay_key_now(rp);
+		size_t k = pay_key_now(rp, 0);
 		json_t *py;
 
 		if (rp->deps.own)

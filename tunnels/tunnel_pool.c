@@ -74,6 +74,7 @@ struct own_tunnel {
 
 struct tunnel_pool {
 	struct tunnel_mgr *m;
+	unsigned num;			/* 0: exploratory (tunnel_ticket_fn) */
 	struct tunnel_pool_cfg cfg;
 	struct tunnel_pool_stats st;
 	uint64_t retry_at[2];		/* [inbound] */
@@ -101,6 +102,7 @@ struct tunnel_mgr {
 	unsigned test_n[2];
 	struct tunnel_pool **pools;	/* pools[0]: exploratory */
 	size_t n_pools;
+	unsigned pools_added;		/* the last tunnel_pool.num given */
 	struct own_tunnel **t;
 	size_t n, cap;
 	uint64_t now_ms, mono_ms;	/* of the call being handled */
@@ -309,6 +311,7 @@ static struct tunnel_pool *pool_new(struct tunnel_mgr *m,
 
 	p->m = m;
 	p->cfg = *cfg;
+	p->num = m->n_pools ? ++m->pools_added : 0;
 	rand_bytes(p->order_key, sizeof(p->order_key));
 	m->pools = xrealloc(m->pools, (m->n_pools + 1) * sizeof(*m->pools));
 	m->pools[m->n_pools++] = p;
@@ -818,8 +821,9 @@ static uint8_t add_tickets(struct tunnel_pool *p, bool inbound, unsigned len,
 
 		mapping_init(&opts[i]);
 		if (!m->ticket ||
-		    (n = m->ticket(m->ticket_ctx, hops[i].ident, inbound, tag,
-				   tk, sizeof(tk))) == 0 || n > sizeof(tk) ||
+		    (n = m->ticket(m->ticket_ctx, hops[i].ident, inbound,
+				   p->num, tag, tk, sizeof(tk))) == 0 ||
+		    n > sizeof(tk) ||
 		    tunnel_build_opts_set_ticket(&opts[i], tk, n) != 0)
 			continue;
 		hops[i].opts = &opts[i];
@@ -1547,7 +1551,8 @@ static void topup(struct tunnel_mgr *m, struct own_tunnel *t)
 
 			while (got < TUNNEL_TOPUP_MAX_TICKETS && left &&
 			       (n = m->ticket(m->ticket_ctx, t->hops[i],
-					      t->inbound, &t->pay_tag, tk[got],
+					      t->inbound, t->pool->num,
+					      &t->pay_tag, tk[got],
 					      sizeof(tk[got]))) != 0 &&
 			       n <= sizeof(tk[got])) {
 				tkp[got] = tk[got];

@@ -146,11 +146,14 @@ struct tunnel_mgr_hooks {
  * 0 for none.  A tunnel with a ticket is built with long records.  *tag
  * is 0 for a tunnel's first call; what the function leaves there comes
  * back with each later call for the same tunnel (the payer's pot: one
- * tunnel's tickets name one signer).
+ * tunnel's tickets name one signer).  pool numbers the tunnel's pool: 0
+ * the exploratory one, each client pool the next number when added
+ * (never reused), so a payer can keep pools' pots apart (a destination's
+ * tunnels and another's, a client's and a server's).
  */
 typedef size_t (*tunnel_ticket_fn)(void *ctx, const uint8_t hop[32],
-				   bool inbound, uint32_t *tag, uint8_t *out,
-				   size_t outmax);
+				   bool inbound, unsigned pool, uint32_t *tag,
+				   uint8_t *out, size_t outmax);
 
 struct tunnel_mgr_cfg {
 	uint8_t self[32];

@@ -961,7 +961,9 @@ static void test_long_records(struct tctx *t)
 /* A client pool next to the exploratory one: its own tunnels, built
  * from the client tiers, gone with the pool. */
 static size_t give_ticket(void *ctx, const uint8_t hop[32], bool inbound,
-			  uint32_t *tag, uint8_t *out, size_t outmax);
+			  unsigned pool, uint32_t *tag, uint8_t *out,
+			  size_t outmax);
+static unsigned pools_seen;	/* give_ticket(): bit i: pool i asked */
 
 static void test_client_pool(struct tctx *t)
 {
@@ -974,6 +976,7 @@ static void test_client_pool(struct tctx *t)
 	small_pool(&pc, 1, 1);
 	sim_init(t, &s, &pc);
 	tunnel_mgr_set_ticket_fn(s.mgr, give_ticket, NULL);
+	pools_seen = 0;
 	small_pool(&cc, 2, 2);
 	cc.kind = PEER_SELECT_CLIENT;
 	cc.in_backup = 1;
@@ -993,6 +996,8 @@ static void test_client_pool(struct tctx *t)
 	T_EQ(t, all.out_ready, 3);
 	tunnel_pool_stats(client, &st);
 	T_TRUE(t, st.tickets_sent >= 10);	/* 5 tunnels of 2 hops */
+	/* the ticket function told the pools apart: 0 exploratory, 1 */
+	T_EQ(t, pools_seen, 3);
 	tickets = all.tickets_sent;
 	tunnel_pool_remove(client);
 	tunnel_mgr_stats(s.mgr, &all);
@@ -1000,6 +1005,15 @@ static void test_client_pool(struct tctx *t)
 	T_EQ(t, all.out_ready, 1);
 	/* the tickets a removed pool sent still count */
 	T_EQ(t, all.tickets_sent, tickets);
+	/* a pool added later gets a number not used before */
+	small_pool(&cc, 2, 1);
+	cc.kind = PEER_SELECT_CLIENT;
+	T_OK(t, tunnel_mgr_add_pool(s.mgr, &cc, &client));
+	pools_seen = 0;
+	step(&s, 2000);
+	T_TRUE(t, pools_seen & 4);
+	T_FALSE(t, pools_seen & 2);
+	tunnel_pool_remove(client);
 	tunnel_pool_remove(tunnel_mgr_exploratory(s.mgr));	/* refused */
 	stats(&s, &st);
 	T_EQ(t, st.in_ready, 1);
@@ -2320,11 +2334,14 @@ static unsigned tickets_given, tags_made;
 static uint32_t tag_in[64];	/* the tag of each call, as it came */
 
 static size_t give_ticket(void *ctx, const uint8_t hop[32], bool inbound,
-			  uint32_t *tag, uint8_t *out, size_t outmax)
+			  unsigned pool, uint32_t *tag, uint8_t *out,
+			  size_t outmax)
 {
 	(void)ctx;
 	(void)hop;
 	(void)inbound;
+	if (pool < 32)
+		pools_seen |= 1u << pool;
 	if (tickets_given < ARRAY_LEN(tag_in))
 		tag_in[tickets_given] = *tag;
 	if (!*tag)
