@@ -60,6 +60,7 @@ struct own_tunnel {
 	uint32_t test_id;
 	uint64_t test_deadline_ms, next_test_ms;
 	unsigned test_fails;
+	bool hop_unreachable;		/* its next failed test is its last */
 	bool standby;			/* a backup: tested, not used */
 	bool shortened;			/* fewer hops than configured */
 	uint64_t serial;		/* names it to tunnel_pool_send_on() */
@@ -216,6 +217,45 @@ static void profile_all(struct tunnel_mgr *m, const struct own_tunnel *t,
 		peer_profiles_record(m->cfg.profiles, t->hops[i], ev, m->now_ms);
 }
 
+static bool has_hop(const struct own_tunnel *t, const uint8_t peer[32])
+{
+	for (unsigned i = 0; i < t->n; i++)
+		if (memcmp(t->hops[i], peer, 32) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * peer could not be reached: marked unreachable, and each of our tunnels
+ * through it is handled as if it had failed a test (traffic and tests
+ * move to the others, a replacement is built) and tested at once, its
+ * next failed test its last; a passed test puts it back in use.  A
+ * killed router's tunnels went on carrying traffic into it until two
+ * tests had failed (30-45 s), while its neighbours' connections to it
+ * were refused within a second.
+ */
+static void peer_unreachable(struct tunnel_mgr *m, const uint8_t peer[32],
+			     uint64_t now_ms)
+{
+	peer_profiles_mark_unreachable(m->cfg.profiles, peer, now_ms);
+	for (size_t i = 0; i < m->n; i++) {
+		struct own_tunnel *t = m->t[i];
+
+		if (t->state != OWN_READY || !has_hop(t, peer))
+			continue;
+		t->state = OWN_TEST_FAILED;
+		t->hop_unreachable = true;
+		t->next_test_ms = 0;
+		if (!t->inbound)
+			continue;
+		/* an inbound one is tested with an outbound one's test */
+		for (size_t k = 0; k < m->n; k++)
+			if (m->t[k]->pool == t->pool && !m->t[k]->inbound &&
+			    !m->t[k]->test_id)
+				m->t[k]->next_test_ms = 0;
+	}
+}
+
 /* Send msg (taken) to hop, the first of one of our tunnels; a hop the
  * send hook cannot reach is marked unreachable. */
 static void send_first(struct tunnel_mgr *m, const uint8_t hop[32],
@@ -224,13 +264,13 @@ static void send_first(struct tunnel_mgr *m, const uint8_t hop[32],
 	int r = m->h.send(m->h.ctx, hop, msg);
 
 	if (r != 0 && r != ERR_LIMIT)
-		peer_profiles_mark_unreachable(m->cfg.profiles, hop, m->now_ms);
+		peer_unreachable(m, hop, m->now_ms);
 }
 
 void tunnel_mgr_peer_unreachable(struct tunnel_mgr *m, const uint8_t peer[32],
 				 uint64_t now_ms)
 {
-	peer_profiles_mark_unreachable(m->cfg.profiles, peer, now_ms);
+	peer_unreachable(m, peer, now_ms);
 }
 
 static size_t quantity(const struct tunnel_pool_cfg *c, bool inbound)
@@ -1114,6 +1154,7 @@ static void test_pass(struct tunnel_mgr *m, struct own_tunnel *t)
 {
 	t->test_id = 0;
 	t->test_fails = 0;
+	t->hop_unreachable = false;
 	t->state = OWN_READY;
 	t->next_test_ms = m->mono_ms + TUNNEL_TEST_INTERVAL_MS;
 	profile_all(m, t, PEER_TEST_OK);
@@ -1124,9 +1165,11 @@ static void test_fail(struct tunnel_mgr *m, struct own_tunnel *t)
 	t->test_id = 0;
 	t->next_test_ms = m->mono_ms;
 	profile_all(m, t, PEER_TEST_FAIL);
-	if (++t->test_fails >= TUNNEL_TEST_MAX_FAILS) {
-		log_info(LD_TUNNEL, "%s tunnel failed %u tests: replaced",
-			 dir_name(t->inbound), t->test_fails);
+	if (++t->test_fails >= TUNNEL_TEST_MAX_FAILS || t->hop_unreachable) {
+		log_info(LD_TUNNEL, "%s tunnel failed %u test%s%s: replaced",
+			 dir_name(t->inbound), t->test_fails,
+			 t->test_fails == 1 ? "" : "s",
+			 t->hop_unreachable ? " (a hop unreachable)" : "");
 		t->state = OWN_DEAD;
 		t->pool->st.failed++;
 	} else {
@@ -1161,6 +1204,21 @@ static void delivery_status(struct tunnel_mgr *m, const struct i2np_msg *msg,
 		m->h.deliver(m->h.ctx, i2np_msg_dup(msg));
 }
 
+/* An inbound tunnel of p that failed a test and waits for another. */
+static struct own_tunnel *retest_in(const struct tunnel_pool *p)
+{
+	const struct tunnel_mgr *m = p->m;
+
+	for (size_t i = 0; i < m->n; i++) {
+		struct own_tunnel *t = m->t[i];
+
+		if (t->pool == p && t->inbound &&
+		    t->state == OWN_TEST_FAILED && !t->test_id)
+			return t;
+	}
+	return NULL;
+}
+
 static void run_tests(struct tunnel_mgr *m, struct tunnel_pool *p)
 {
 	for (size_t i = 0; i < m->n; i++) {
@@ -1172,7 +1230,11 @@ static void run_tests(struct tunnel_mgr *m, struct tunnel_pool *p)
 		if (o->pool != p || o->inbound || !is_usable(o) || o->test_id ||
 		    m->mono_ms < o->next_test_ms)
 			continue;
-		if (!(in = pick(p, true, true)))
+		/* an inbound tunnel that failed a test is tried again with
+		 * an outbound one that did not: one failing itself gets a
+		 * partner drawn afresh */
+		if (!(o->state == OWN_READY && (in = retest_in(p))) &&
+		    !(in = pick(p, true, true)))
 			return;
 		ds.msg_id = new_id(m);
 		ds.timestamp_ms = m->now_ms;

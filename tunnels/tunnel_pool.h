@@ -51,11 +51,17 @@
  *    ones; when an active tunnel fails a test or nears its expiry, a
  *    standby one takes its place at the next tick.
  *  - Unreachable: a first hop the send hook cannot reach (an error
- *    other than ERR_LIMIT) is marked unreachable in its profile.
+ *    other than ERR_LIMIT) is marked unreachable in its profile, as is
+ *    a router a connection failed to (tunnel_mgr_peer_unreachable());
+ *    our tunnels through it are then handled as having failed a test
+ *    (replaced, no traffic while others can carry it) and tested at
+ *    once: one more failed test drops them, a passed one keeps them.
  *  - Testing: every TUNNEL_TEST_INTERVAL_MS an outbound tunnel sends a
  *    DeliveryStatus to the gateway of an inbound tunnel of its pool; the
  *    pair passes when it comes back within TUNNEL_TEST_TIMEOUT_MS.  A
- *    tunnel failing two tests in a row is dropped (and so replaced).
+ *    tunnel failing two tests in a row is dropped (and so replaced).  An
+ *    inbound tunnel that failed a test is tried again with the next
+ *    outbound tunnel that has not.
  *  - Zero hops: a pool of length 0 (without variance) has tunnels that
  *    need no build.  A zero-hop inbound tunnel has us as its gateway and
  *    endpoint: its lease names us and an id of ours, and TunnelGateway
@@ -237,7 +243,9 @@ void tunnel_mgr_tick(struct tunnel_mgr *m, uint64_t now_ms, uint64_t mono_ms);
 bool tunnel_mgr_handle(struct tunnel_mgr *m, const uint8_t *peer,
 		       struct i2np_msg *msg, uint64_t now_ms, uint64_t mono_ms);
 /* peer could not be reached (a failed connection): leave it out of new
- * tunnels for a while (peer_profiles_mark_unreachable()). */
+ * tunnels for a while (peer_profiles_mark_unreachable()); our tunnels
+ * through it are replaced and tested at once (one more failed test
+ * retires them). */
 void tunnel_mgr_peer_unreachable(struct tunnel_mgr *m, const uint8_t peer[32],
 				 uint64_t now_ms);
 /* An id we receive on (the transit table must not take it). */

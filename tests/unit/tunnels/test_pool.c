@@ -838,6 +838,59 @@ static void test_test_failure_replaces(struct tctx *t)
 	sim_free(&s);
 }
 
+/* A pool of one 5-hop tunnel each way over the sim's five hops, built. */
+static void five_hop_pair(struct tctx *t, struct sim *s,
+			  struct tunnel_pool_cfg *pc)
+{
+	small_pool(pc, 5, 1);
+	sim_init(t, s, pc);
+	step(s, 0);
+	step(s, 1000);
+}
+
+/* A router a connection failed to (a killed one) is a hop of both
+ * tunnels: they are replaced and tested at once, and one failed test
+ * drops them, 15 s after the failed connection rather than 30-45. */
+static void test_unreachable_hop_retests(struct tctx *t)
+{
+	struct sim s;
+	struct tunnel_pool_cfg pc;
+	struct tunnel_pool_stats st;
+	uint64_t started, sent;
+
+	five_hop_pair(t, &s, &pc);
+	stats(&s, &st);
+	T_EQ(t, st.tests_ok, 1);
+	started = st.builds_started;
+	sent = st.tests_sent;
+	s.hops[3].blackhole = true;
+	tunnel_mgr_peer_unreachable(s.mgr, s.hops[3].hash, s.now);
+	step(&s, 1000);		/* long before the next test was due */
+	stats(&s, &st);
+	T_EQ(t, st.tests_sent, sent + 1);
+	T_TRUE(t, st.builds_started > started);	/* replacements at once */
+	T_EQ(t, st.failed, 0);
+	step(&s, TUNNEL_TEST_TIMEOUT_MS);
+	step(&s, 0);
+	stats(&s, &st);
+	T_EQ(t, st.tests_failed, 1);
+	T_EQ(t, st.failed, 2);		/* both, at their first failed test */
+	sim_free(&s);
+
+	/* A router we could not reach that still answers: the test passes
+	 * and its tunnels are back in use beside their replacements, none
+	 * dropped. */
+	five_hop_pair(t, &s, &pc);
+	tunnel_mgr_peer_unreachable(s.mgr, s.hops[3].hash, s.now);
+	step(&s, 1000);
+	stats(&s, &st);
+	T_EQ(t, st.tests_ok, 2);
+	T_EQ(t, st.failed, 0);
+	T_EQ(t, st.in_ready, 2);
+	T_EQ(t, st.out_ready, 2);
+	sim_free(&s);
+}
+
 static void test_rebuild_before_expiry(struct tctx *t)
 {
 	struct sim s;
@@ -2489,6 +2542,7 @@ const struct test_case tunnels_pool_tests[] = {
 	{ "timeout", test_timeout, TT_FORK },
 	{ "tampered_reply", test_tampered_reply, TT_FORK },
 	{ "test_failure_replaces", test_test_failure_replaces, TT_FORK },
+	{ "unreachable_hop_retests", test_unreachable_hop_retests, TT_FORK },
 	{ "rebuild_before_expiry", test_rebuild_before_expiry, TT_FORK },
 	{ "rebuild_short_lifetime", test_rebuild_short_lifetime, TT_FORK },
 	{ "long_records", test_long_records, TT_FORK },
