@@ -431,6 +431,24 @@ static bool lane_owes(const struct lane *l)
 	return l->has_v && u256_cmp(&l->v.cumulative, &l->redeemed) > 0;
 }
 
+int chunkpay_session_resume(struct chunkpay_payee *p,
+			    const struct secp_pk *eph, const uint8_t lane[32],
+			    uint32_t *id)
+{
+	for (size_t i = 0; i < p->nlanes; i++) {
+		struct lane *l = &p->lanes[i];
+
+		if (l->used && l->bound && !l->open &&
+		    !memcmp(l->eph.b, eph->b, SECP_PK_BYTES) &&
+		    !memcmp(l->lane, lane, 32)) {
+			l->open = true;
+			*id = (uint32_t)i;
+			return 0;
+		}
+	}
+	return ERR_NOT_FOUND;
+}
+
 void chunkpay_session_close(struct chunkpay_payee *p, uint32_t id)
 {
 	struct lane *l = lane_get(p, id);

@@ -190,6 +190,15 @@ void chunkpay_payee_terms_at(const struct chunkpay_payee *p,
 
 /* A session (one peer's lane) by id; ERR_LIMIT past CHUNKPAY_LANES_MAX. */
 int chunkpay_session_open(struct chunkpay_payee *p, uint32_t *id);
+/*
+ * A closed lane (its peer gone, or restored after a restart) that is still
+ * owed, bound to E and lane, open again as a session for a peer that goes
+ * on paying on it (a creator paying a host per epoch): *id.  ERR_NOT_FOUND
+ * when there is none (open a new session).
+ */
+int chunkpay_session_resume(struct chunkpay_payee *p,
+			    const struct secp_pk *eph, const uint8_t lane[32],
+			    uint32_t *id);
 /* The peer went; its latest voucher stays until redeemed. */
 void chunkpay_session_close(struct chunkpay_payee *p, uint32_t id);
 /* May another chunk be served (served - paid < credit)? */

@@ -119,7 +119,7 @@ static enum chunkpay_reason on_voucher(struct hostpay_host *h,
 	struct chunkpay_voucher w;
 	struct hp_session *s;
 	enum chunkpay_reason why;
-	bool fresh = false;
+	bool fresh = false;	/* a new or resumed lane: ours if paid */
 
 	if (len != HOSTPAY_VOUCHER_REQ_BYTES ||
 	    chunkpay_voucher_decode(body, CHUNKPAY_VOUCHER_BYTES, &w) != 0) {
@@ -133,7 +133,15 @@ static enum chunkpay_reason on_voucher(struct hostpay_host *h,
 		return CHUNKPAY_OK;
 	}
 	if (!(s = session_find(h, peer, hash, w.lane))) {
-		if (!(s = session_new(h)) ||
+		if (!(s = session_new(h))) {
+			h->st.vouchers_refused++;
+			reply2(out, HOSTPAY_REFUSED, CHUNKPAY_EXPOSURE);
+			return CHUNKPAY_EXPOSURE;
+		}
+		/* a lane restored after our restart goes on (one lane a
+		 * creator and content, never two for the same key) */
+		if (chunkpay_session_resume(h->payee, &w.eph, w.lane,
+					    &s->id) != 0 &&
 		    chunkpay_session_open(h->payee, &s->id) != 0) {
 			h->st.vouchers_refused++;
 			reply2(out, HOSTPAY_REFUSED, CHUNKPAY_EXPOSURE);
@@ -167,7 +175,9 @@ static enum chunkpay_reason on_voucher(struct hostpay_host *h,
 		break;
 	}
 	h->st.vouchers_refused++;
-	if (fresh) {		/* a refused first voucher leaves nothing */
+	/* a refused first voucher leaves nothing (a resumed lane stays
+	 * closed and owed, for its own creator's next voucher) */
+	if (fresh) {
 		chunkpay_session_close(h->payee, s->id);
 		memset(s, 0, sizeof(*s));
 		while (h->ns && !h->s[h->ns - 1].used)

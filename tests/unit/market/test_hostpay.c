@@ -7,7 +7,8 @@
  * held; what the creator refuses: a price over its maximum, an epoch past
  * its budget, a content the host does not hold or a chunk it cannot prove
  * (SHA-256 of the creator's challenge and the chunk: not paid); a lane the host
- * gave up replaced, its spending still counted against the budget.
+ * gave up replaced, its spending still counted against the budget; a host
+ * restarted with its vouchers kept goes on with the creator's lane.
  */
 #include "config.h"
 
@@ -386,9 +387,71 @@ static void test_creator(struct tctx *t)
 	host_free(&h);
 }
 
+/* The host restarts with its vouchers kept (the seeder's file): the
+ * creator's next voucher goes on the restored lane, one lane owed, the
+ * earnings the host's again. */
+static void test_restart(struct tctx *t)
+{
+	struct hostpay_creator_config cc;
+	struct hostpay_creator *c;
+	struct hostpay_host_stats hs;
+	struct chunkpay_saved *sv = NULL;
+	struct chunkpay_policy pol;
+	struct chunkpay_batch b;
+	struct host h;
+	struct secp_sk pot;
+	struct u256 p = u256_from_u64(500);
+	uint8_t sep[32], peer[32], hash[32], vreq[HOSTPAY_VOUCHER_REQ_BYTES];
+	size_t n;
+	int vr = 1;
+
+	ids(sep, peer, hash);
+	host_init(t, &h, sep, 500);
+	secp_sk_generate(&pot);
+	pot_of(&h, &pot, 8 * 100000);
+	creator_cfg(&cc, 1000, 0);
+	c = hostpay_creator_new(&cc, &pot, sep);
+	for (unsigned e = 0; e < 2; e++) {
+		T_OK(t, epoch(t, c, &h, peer, hash, NOW + e * EPOCH_S, &vr,
+			      vreq));
+		T_OK(t, vr);
+	}
+	/* the vouchers kept, the host gone and back with the same keys */
+	n = chunkpay_payee_saved(h.pe, &sv);
+	T_EQ(t, n, 1);
+	hostpay_host_free(h.h);
+	chunkpay_payee_free(h.pe);
+	memset(&pol, 0, sizeof(pol));
+	pol.price = u256_from_u64(7);
+	pol.credit = 16;
+	pol.max_paper_ttl_s = 12 * 3600;
+	pol.min_ttl_s = 600;
+	pol.redeem_cost = u256_from_u64(1);
+	h.pe = chunkpay_payee_new(&pol, sep, &h.view, &h.spend_pk);
+	h.h = hostpay_host_new(h.pe, &p, held, prove, &h);
+	T_OK(t, chunkpay_payee_restore(h.pe, &sv[0], NOW + EPOCH_S));
+	free(sv);
+	pot_of(&h, &pot, 8 * 100000);
+	hostpay_host_stats(h.h, &hs);
+	T_EQ(t, hs.lanes, 0);		/* not known as the host's yet */
+	T_OK(t, epoch(t, c, &h, peer, hash, NOW + 2 * EPOCH_S, &vr, vreq));
+	T_OK(t, vr);
+	hostpay_host_stats(h.h, &hs);
+	T_EQ(t, hs.lanes, 1);
+	T_TRUE(t, u256_is(&hs.earned, 1500));
+	/* one lane owed, its latest voucher: no second lane of the key */
+	T_OK(t, chunkpay_payee_batch(h.pe, true, &b));
+	T_EQ(t, b.n, 1);
+	T_TRUE(t, u256_is(&b.total, 1500));
+	chunkpay_batch_free(&b);
+	hostpay_creator_free(c);
+	host_free(&h);
+}
+
 const struct test_case market_hostpay_tests[] = {
 	{ "epochs", test_epochs, 0 },
 	{ "refused", test_refused, 0 },
 	{ "creator", test_creator, 0 },
+	{ "restart", test_restart, 0 },
 	{ NULL, NULL, 0 }
 };
