@@ -59,6 +59,18 @@ static int prove(void *ctx, const uint8_t hash[32],
 	return 0;
 }
 
+/* The payee's policy (the seeder's, per chunk: the host's price is its
+ * own). */
+static void host_policy(struct chunkpay_policy *pol)
+{
+	memset(pol, 0, sizeof(*pol));
+	pol->price = u256_from_u64(7);
+	pol->credit = 16;
+	pol->max_paper_ttl_s = 12 * 3600;
+	pol->min_ttl_s = 600;
+	pol->redeem_cost = u256_from_u64(1);
+}
+
 static void host_init(struct tctx *t, struct host *h, const uint8_t sep[32],
 		      uint64_t price)
 {
@@ -66,12 +78,7 @@ static void host_init(struct tctx *t, struct host *h, const uint8_t sep[32],
 	struct u256 p = u256_from_u64(price);
 
 	memset(h, 0, sizeof(*h));
-	memset(&pol, 0, sizeof(pol));
-	pol.price = u256_from_u64(7);		/* the seeder's, per chunk */
-	pol.credit = 16;
-	pol.max_paper_ttl_s = 12 * 3600;
-	pol.min_ttl_s = 600;
-	pol.redeem_cost = u256_from_u64(1);
+	host_policy(&pol);
 	secp_sk_generate(&h->spend);
 	secp_sk_generate(&h->view);
 	T_OK(t, secp_sk_pubkey(&h->spend, &h->spend_pk));
@@ -421,12 +428,7 @@ static void test_restart(struct tctx *t)
 	T_EQ(t, n, 1);
 	hostpay_host_free(h.h);
 	chunkpay_payee_free(h.pe);
-	memset(&pol, 0, sizeof(pol));
-	pol.price = u256_from_u64(7);
-	pol.credit = 16;
-	pol.max_paper_ttl_s = 12 * 3600;
-	pol.min_ttl_s = 600;
-	pol.redeem_cost = u256_from_u64(1);
+	host_policy(&pol);
 	h.pe = chunkpay_payee_new(&pol, sep, &h.view, &h.spend_pk);
 	h.h = hostpay_host_new(h.pe, &p, held, prove, &h);
 	T_OK(t, chunkpay_payee_restore(h.pe, &sv[0], NOW + EPOCH_S));
