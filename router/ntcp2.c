@@ -717,6 +717,7 @@ static void sess_set_keys(struct sess *s, struct ntcp2_keys *k)
 static void sess_established(struct sess *s)
 {
 	struct ntcp2 *n = s->n;
+	char h[72];
 	int r;
 
 	s->hs_done = true;
@@ -737,8 +738,9 @@ static void sess_established(struct sess *s)
 		n->st.established_in++;
 	else
 		n->st.established_out++;
-	log_debug(LD_NTCP2, "%s session %llu established",
-		  s->inbound ? "inbound" : "outbound", (unsigned long long)s->id);
+	log_debug(LD_NTCP2, "%s session %llu established with %s",
+		  s->inbound ? "inbound" : "outbound", (unsigned long long)s->id,
+		  log_safe_hash(h, sizeof(h), s->peer_rh));
 	sess_fill(s);
 }
 

@@ -32,28 +32,46 @@ bitsd_start "$B" 127.0.0.110 25150
 HEX=""
 for n in 1 2 3 4 5 6; do eval "h=\$R${n}_HASH"; HEX="$HEX $(b64_hex4 "$h")"; done
 
-# bitsd dials every router it knows; one that dialled bitsd first (an
-# i2pd exploring or publishing) already has its session, which bitsd
-# then keeps rather than dialling a second: that counts, as long as most
-# sessions are bitsd's own.
+# bitsd dials every router it knows, all at once.  Its first sessions
+# flood its RouterInfo from the i2pd floodfills, so on a loaded machine
+# an i2pd may dial bitsd before bitsd's own handshake with it completes:
+# bitsd keeps both, sends on one and holds the other as a spare
+# (router/transport.c), and "<direction> session with H is up" names
+# whichever came first.  "outbound session N established with H"
+# (router/ntcp2.c) is bitsd's own handshake with H completing, whether
+# its session then leads or waits as the spare: that is what this test
+# is for, so it is counted per router.
+own() { # routers bitsd's own outbound handshake completed with
+	k=0
+	for h in $HEX; do
+		grep -q "outbound session [0-9]* established with $h" "$B/bitsd.log" && k=$((k + 1))
+	done
+	echo $k
+}
 i=0
-while [ $(($(count_sessions "$B/bitsd.log" outbound $HEX) + $(count_sessions "$B/bitsd.log" inbound $HEX))) -lt 6 ] &&
-      [ $i -lt 240 ]; do
+while { [ $(($(count_sessions "$B/bitsd.log" outbound $HEX) + $(count_sessions "$B/bitsd.log" inbound $HEX))) -lt 6 ] ||
+	[ "$(own)" -lt 6 ]; } && [ $i -lt 240 ]; do
 	sleep 0.25; i=$((i + 1))
 done
-n=0 dialled=0
+n=0 first=0
 for h in $HEX; do
 	n=$((n + 1))
 	if grep -q "outbound session with $h is up" "$B/bitsd.log"; then
-		ok "bitsd dialled r$n over NTCP2"; dialled=$((dialled + 1))
+		ok "bitsd dialled r$n over NTCP2"; first=$((first + 1))
 	elif grep -q "inbound session with $h is up" "$B/bitsd.log"; then
-		ok "r$n dialled bitsd first, so bitsd kept that session"
+		ok "r$n dialled bitsd first"
 	else
 		bad "no session with r$n"
 	fi
 done
-[ "$dialled" -ge 4 ] && ok "bitsd opened $dialled of the 6 sessions itself" ||
-	bad "bitsd opened only $dialled of the 6 sessions itself"
+echo "note bitsd's session came first with $first of the 6 routers"
+dialled=$(own)
+[ "$dialled" -ge 6 ] && ok "bitsd's own NTCP2 handshake completed with all 6 routers" ||
+	bad "bitsd's own NTCP2 handshake completed with only $dialled of the 6 routers"
+# (an i2pd dialling us while we dial it may drop its own dial: that is
+# an inbound line; an outbound one is our handshake failing)
+grep "sess_log()" "$B/bitsd.log" | grep -q "outbound session" &&
+	bad "an outbound handshake failed (see $B/bitsd.log)" || ok "no outbound handshake failed"
 
 OURS=$(ri_b64hash "$B/router.info")
 OUR4=$(printf %s "$OURS" | cut -c1-4)
