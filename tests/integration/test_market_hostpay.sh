@@ -18,6 +18,9 @@
 #    voucher, b4 answers that it does not hold the content and is paid
 #    nothing; after three epochs b3's deal is over budget and no more is
 #    signed;
+#  - b3 holds its first two epochs' vouchers, stops and starts again: they
+#    come back from DATADIR/seedpay-vouchers (0600) and the third epoch's
+#    voucher goes on with the same lane;
 #  - b3 redeems its vouchers through b1's relayer: its stealth addresses
 #    (no ETH on them) hold 3 x HPRICE less the protocol fee, to the wei;
 #    the pot's deposit fell by 3 x HPRICE; its /api/status hostpay section
@@ -26,7 +29,7 @@
 #  - all stop cleanly, with no sanitizer report.
 # 127.0.1.111-114, NTCP2 ports 31411-31414, the APIs on
 # 127.0.0.1:31461-31464, the swarm endpoints on 127.0.0.1:31471-31474,
-# anvil on a free port.  By hand (about 2 min):
+# anvil on a free port.  By hand (about 2.5 min):
 #   make check TESTS=tests/integration/test_market_hostpay.sh
 . "${top_srcdir:-.}/tests/integration/chain-lib.sh"
 . "${top_srcdir:-.}/tests/integration/i2pd-lib.sh"
@@ -49,7 +52,7 @@ umask 077
 K0=0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80
 RELAYER_KEY=59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d
 POT_KEY=$(printf '6e%.0s' $(seq 32))
-HPRICE=50000 EPOCH=10 DEPOSIT=100000000000 ESCROW=100000000000
+HPRICE=50000 EPOCH=15 DEPOSIT=100000000000 ESCROW=100000000000
 SIZE=300000
 
 need_tools $NAME
@@ -112,11 +115,14 @@ else
 		ok "a host with no storage budget is refused" ||
 		bad "a host with no storage budget: $(tail -n 2 "$W/b4/refused.out")"
 fi
-for n in 3 4; do
-	start $n --market.gateways "$GW" --market.deploy "$D" \
+# host N DELAY: start host n, redeeming after DELAY s at most
+host() {
+	start $1 --market.gateways "$GW" --market.deploy "$D" \
 		--swarm.storage 64 --swarm.host.price $HPRICE \
-		--swarm.pay.relayer "$RL" --swarm.pay.redeem-delay 4
-done
+		--swarm.pay.relayer "$RL" --swarm.pay.redeem-delay $2
+}
+host 3 3600	# b3 keeps its vouchers until its restart
+host 4 4
 for n in 3 4; do
 	wait_log "$W/b$n/bitsd.log" "hostpay: hosting contents" 120 &&
 		[ -s "$W/b$n/market-host.b32" ] ||
@@ -146,6 +152,22 @@ print(eval(sys.argv[1]))' "$2" 2>/dev/null
 # deal B32 FIELD: b2's deal with that host for the content
 deal() { hp 2 'next((d["'"$2"'"] for d in h["creator"]["deals"] if d["host"] == "'"$1"'"), None)'; }
 
+# b3 holds two epochs' vouchers, stops, starts again with a short delay:
+# its vouchers kept in DATADIR/seedpay-vouchers come back, and the third
+# epoch's voucher goes on with the same lane.
+i=0
+while [ "$(hp 3 'h["host"]["earned"]')" != $((2 * HPRICE)) ] && [ $i -lt 300 ]; do
+	sleep 0.5; i=$((i + 1))
+done
+BPID=$P3
+bitsd_stop && ok "b3 stopped cleanly" || bad "b3 did not stop cleanly"
+check "b3 stopped with two epochs paid, before the third" 2 "$(deal "$H3" epochs)"
+check "b3's kept vouchers are 0600" 600 "$(stat -c %a "$W/b3/seedpay-vouchers" 2>/dev/null)"
+host 3 4
+wait_log "$W/b3/bitsd.log" "1 kept vouchers restored, 0 left out" 120 &&
+	ok "b3 restored its kept vouchers" ||
+	bad "b3 restored no voucher (see $W/b3/bitsd.log)"
+
 # Three epochs paid to b3, then its deal is over budget; b4 is asked and
 # holds nothing.
 i=0
@@ -167,9 +189,9 @@ i=0
 while [ "$(hp 3 'h["host"]["earned"] == h["host"]["redeemed"] == "'$((3 * HPRICE))'"')" != True ] && [ $i -lt 120 ]; do
 	sleep 1; i=$((i + 1))
 done
-check "b3 earned and redeemed three epochs as host" \
-	"$((3 * HPRICE)) $((3 * HPRICE)) 3" \
-	"$(hp 3 'h["host"]["earned"], h["host"]["redeemed"], h["host"]["vouchers_ok"] + h["host"]["vouchers_pending"]' | tr -d "(),'")"
+check "b3 earned and redeemed three epochs as host, one lane (the third voucher since its restart)" \
+	"$((3 * HPRICE)) $((3 * HPRICE)) 1 1" \
+	"$(hp 3 'h["host"]["earned"], h["host"]["redeemed"], h["host"]["lanes"], h["host"]["vouchers_ok"] + h["host"]["vouchers_pending"]' | tr -d "(),'")"
 check "b3's seeder figures leave its host lanes out" "0 0" \
 	"$(hp 3 's["seeder"]["unredeemed"], s["seeder"]["redeemed_value"]' | tr -d "(),'")"
 check "b4 was asked, earned nothing" "True 0" \
