@@ -67,6 +67,9 @@
 /* Datagrams per sendmmsg() / recvmmsg() call. */
 #define OUT_BATCH 32
 #define IN_BATCH 32
+/* Received datagrams whose headers are unprotected, and data packets
+ * opened, together (rx_chunk()). */
+#define RX_CHUNK 16
 /* UDP generic segmentation offload (Linux 4.18): a run of equal-sized
  * datagrams to one address goes down the stack once. */
 #ifndef UDP_SEGMENT
@@ -326,6 +329,8 @@ struct ssu2 {
 	/* the session of the last data packet received: on_packet() tries
 	 * its header key first */
 	struct sess *rx_last;
+	/* the payloads of a chunk of received data packets (rx_chunk()) */
+	uint8_t rx_plain[RX_CHUNK][SSU2_MAX_PACKET_BYTES];
 	/* datagrams waiting for one sendmmsg() while batching > 0 */
 	bool no_gso;			/* the kernel refused UDP_SEGMENT */
 	unsigned batching;
@@ -2055,33 +2060,31 @@ static void prefetch_dedup(struct ssu2 *n, const struct ssu2_payload *pl)
 
 /* False when pkt does not authenticate (it may be another type whose
  * type byte read as Data). */
-static bool on_data(struct sess *s, const uint8_t *hdr, const uint8_t *pkt,
-		    size_t len, const struct sockaddr_in6 *from)
+/* A data packet of s's, opened: its header (unprotected) and its
+ * payload's plen bytes at plain. */
+static void on_data_plain(struct sess *s, const uint8_t *hdr,
+			  const uint8_t *plain, size_t plen,
+			  const struct sockaddr_in6 *from)
 {
-	static uint8_t plain[SSU2_MAX_PACKET_BYTES];
 	static struct ssu2_payload pl;
 	struct ssu2_short_hdr sh;
-	size_t plen;
 	int r;
 
 	ssu2_short_hdr_decode(hdr, &sh);
-	if ((r = ssu2_data_open(&s->aead_rx, hdr, pkt, len, plain,
-				sizeof(plain), &plen)) != 0)
-		return false;
 	s->n->rx_last = s;
 	if ((r = ssu2_rxwin_add(&s->rx, sh.pkt_num)) != 0) {
 		/* A duplicate: the ACK for it was lost, so ACK again. */
 		s->n->st.dup_packets++;
 		s->ack_owed++;
 		mark_dirty(s);
-		return true;
+		return;
 	}
 	s->last_recv_ms = now_ms();
 	if (!s->inbound)
 		s->confirmed_acked = true;
 	if ((r = ssu2_payload_decode(plain, plen, false, &pl)) != 0) {
 		sess_log(s, "bad data payload", r);
-		return true;
+		return;
 	}
 	if (!addr_eq(from, &s->peer))
 		start_path_challenge(s, from);
@@ -2095,6 +2098,20 @@ static bool on_data(struct sess *s, const uint8_t *hdr, const uint8_t *pkt,
 	}
 	if (!s->closed)
 		mark_dirty(s);
+}
+
+/* A data packet of s's (hdr: its header, unprotected): false if it does
+ * not open with s's key. */
+static bool on_data(struct sess *s, const uint8_t *hdr, const uint8_t *pkt,
+		    size_t len, const struct sockaddr_in6 *from)
+{
+	static uint8_t plain[SSU2_MAX_PACKET_BYTES];
+	size_t plen;
+
+	if (ssu2_data_open(&s->aead_rx, hdr, pkt, len, plain, sizeof(plain),
+			   &plen) != 0)
+		return false;
+	on_data_plain(s, hdr, plain, plen, from);
 	return true;
 }
 
@@ -2843,12 +2860,12 @@ static void flush_now(struct ssu2 *n)
 /* Datagrams read and not yet handled: their header masks are taken off
  * a chunk at a time (chacha20_xor8_many()), part 2's with the key of the
  * session the last data packet was for. */
-#define RX_CHUNK 16
 struct rx_item {
 	const uint8_t *p;
 	size_t len;
 	struct sockaddr_in6 from;
 	uint8_t hdr[SSU2_SHORT_HEADER_BYTES];
+	size_t plen;		/* opened: its payload's length, else 0 */
 };
 
 static void rx_chunk(struct ssu2 *n, struct rx_item *it, size_t cnt,
@@ -2877,9 +2894,29 @@ static void rx_chunk(struct ssu2 *n, struct rx_item *it, size_t cnt,
 	}
 	if (m)
 		chacha20_xor8_many(m, dst, key, nonce);
+	/* Open the data packets of that session, then handle them all:
+	 * the AEAD's code and tables stay in the caches for the chunk. */
+	for (size_t i = 0; s && i < cnt; i++) {
+		it[i].plen = 0;
+		if (it[i].len >= SSU2_MIN_PACKET_BYTES &&
+		    ssu2_pkt_dst_id(it[i].hdr) == s->rid &&
+		    it[i].hdr[12] == SSU2_DATA &&
+		    ssu2_data_open(&s->aead_rx, it[i].hdr, it[i].p, it[i].len,
+				   n->rx_plain[i], SSU2_MAX_PACKET_BYTES,
+				   &it[i].plen) != 0)
+			it[i].plen = 0;
+	}
 	for (size_t i = 0; i < cnt; i++) {
-		on_packet(n, it[i].p, it[i].len, &it[i].from,
-			  s ? it[i].hdr : NULL, s);
+		/* (s may have gone meanwhile: then rx_last is not s) */
+		if (s && it[i].plen && n->rx_last == s &&
+		    s->state == S_ESTABLISHED &&
+		    ssu2_pkt_dst_id(it[i].hdr) == s->rid &&
+		    !ip_banned(n, &it[i].from))
+			on_data_plain(s, it[i].hdr, n->rx_plain[i],
+				      it[i].plen, &it[i].from);
+		else
+			on_packet(n, it[i].p, it[i].len, &it[i].from,
+				  s ? it[i].hdr : NULL, s);
 		if (++*since_ack == ACK_EVERY_PKTS) {
 			*since_ack = 0;
 			flush_now(n);
