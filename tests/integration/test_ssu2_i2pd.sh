@@ -70,10 +70,14 @@ H2=$(b64_hex4 "$(ri_b64hash "$W/r2/router.info")")
 H3=$(b64_hex4 "$(ri_b64hash "$W/r3/router.info")")
 OUR4=$(ri_b64hash "$B/router.info" | cut -c1-4)
 
-# Outbound, and the transport each peer got.
-wait_log "$B/bitsd.log" "outbound session with $H1 is up" 30 &&
+# Outbound, and the transport each peer got.  Our own handshake with
+# each ("outbound session N established with H", router/ssu2.c and
+# ntcp2.c), not "outbound session with H is up": r3 may learn us from r1
+# and dial us while our dial is under way, and the "is up" line names
+# whichever session came first.
+wait_log "$B/bitsd.log" "outbound session [0-9]* established with $H1" 30 &&
 	ok "bitsd reached r1 (SSU2 only)" || bad "no session with r1"
-wait_log "$B/bitsd.log" "outbound session with $H3 is up" 30 &&
+wait_log "$B/bitsd.log" "outbound session [0-9]* established with $H3" 30 &&
 	ok "bitsd reached r3" || bad "no session with r3"
 sleep 2
 ns_console_ssu2_has r1 198.18.0.21 "$OUR4" 20 &&
@@ -151,7 +155,7 @@ grep -qE 'AddressSanitizer|LeakSanitizer|runtime error' "$B/stdout.log" &&
 if [ "$R3_LATE" = 1 ]; then
 	# lookups from r3 answered at least 20 s after the session came up
 	awk -v h="$H3" 'function sec(t, a) { split(t, a, ":"); return a[1] * 3600 + a[2] * 60 + a[3] }
-		!up && index($0, "outbound session with " h " is up") { up = sec($2) }
+		!up && $0 ~ ("outbound session [0-9]* established with " h) { up = sec($2) }
 		up && index($0, "from " h " answered") && sec($2) >= up + 20 { n++ }
 		END { exit !(n > 0) }' "$B/bitsd.log" &&
 		ok "r3 dropped a crossing duplicate and kept using our session (I2NP from it 20 s later)" ||
