@@ -29,8 +29,20 @@
 #     proxy fetches the page again and a card published afterwards
 #     reaches the viewer's feed (timed); the router is started again and
 #     rejoins: NTCP2 sessions, its own tunnels, a card it publishes
-#     reaches the viewer's feed, and the viewer
-#     fetches that content from it (the only holder), paying it per chunk;
+#     reaches the viewer's feed, and the viewer fetches that content from
+#     it (the only holder), paying it per chunk.  How long the page
+#     takes: the killed router's neighbours see their sessions with it
+#     close and their new connections refused within 0.02-1.5 s; their
+#     tunnels through it (3-hop tunnels among 5 other routers: most of
+#     them) used to carry traffic into it until two tests had failed (a
+#     test every 15 s, 15 s to answer: 33-35 s after the kill), and
+#     builds sent through those tunnels meanwhile timed out (20 s); now
+#     they carry nothing once the connection is refused and are dropped
+#     at their first failed test, 15.5 s on (tunnels/tunnel_pool.h,
+#     "Unreachable").  A stream's SYN goes again 9 s and 27 s after the
+#     first, so a 60 s try that began at the kill saw the recovery only
+#     at the next try (the 62 s and 124 s measured before); each try now
+#     lasts 15 s, a new one each second;
 #  9. nothing where it must not be: no router's IP (text or packed) and
 #     no router identity hash anywhere below; no destination hash (hex,
 #     raw, base64 or base32) in any transaction's calldata or event log on
@@ -294,9 +306,12 @@ eval "KPID=\$PID$K"
 # its command line, to start it again as the demo did
 cp "/proc/$KPID/cmdline" "$W/k.cmdline"
 kill -KILL "$KPID" && ok "bitsd$K (paid relay, seeder) killed with SIGKILL" || bad "could not kill bitsd$K"
-t=$(date +%s) i=0
-until curl -s -m 60 -x "http://$PROXY_HTTP" "http://$SITE/?after-kill" 2>/dev/null | grep -q "Hosted by" || [ $i -gt 100 ]; do sleep 2; i=$((i + 1)); done
-[ $i -le 100 ] && ok "the page through the proxy again $(($(date +%s) - t)) s after the kill" ||
+# each try a new stream whose SYN is sent again 9 s on (a longer try
+# would wait for its next one, 27 s on, after the network recovered)
+t=$(date +%s)
+until curl -s -m 15 -x "http://$PROXY_HTTP" "http://$SITE/?after-kill" 2>/dev/null | grep -q "Hosted by" ||
+	[ $(($(date +%s) - t)) -gt 200 ]; do sleep 1; done
+[ $(($(date +%s) - t)) -le 200 ] && ok "the page through the proxy again $(($(date +%s) - t)) s after the kill" ||
 	bad "no page through the proxy in 200 s after the kill"
 # started again: the same identity, data and configuration
 python3 -c 'import os, sys
