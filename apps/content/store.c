@@ -27,6 +27,8 @@
 #define STORE_SCHEMA_VERSION 1
 #define STORE_BUSY_MS 5000
 
+#define STORE_DIRS_OPEN 4	/* contents kept open for their chunks */
+
 struct content_store {
 	char *root;		/* datadir/content */
 	char *objects;		/* root/objects: one directory per content */
@@ -37,6 +39,20 @@ struct content_store {
 	struct store_pending *pending;	/* written, not flushed */
 	unsigned npending;		/* chunks in all of them */
 	struct content_store_batch *batches;	/* being synced */
+	/* Kept so that reading or writing a chunk calls neither SQLite nor
+	 * open(2) (two per chunk in a download, on the loop): the last row
+	 * read (dropped by any other statement), and the contents last
+	 * opened for their chunks (dropped with their content). */
+	struct {
+		bool valid;
+		struct content_store_info info;
+		uint8_t *have;
+	} row;
+	struct {
+		uint8_t hash[32];
+		struct content_dir *d;
+	} dirs[STORE_DIRS_OPEN];
+	unsigned dirs_next;
 };
 
 /* The chunks of one content written by content_store_chunk_write since the
@@ -178,9 +194,27 @@ static int db_err(struct content_store *st, const char *what)
 	return ERR_IO;
 }
 
+/* Close the directory kept open for hash (NULL: all of them). */
+static void dirs_forget(struct content_store *st, const uint8_t *hash)
+{
+	for (unsigned i = 0; i < STORE_DIRS_OPEN; i++)
+		if (st->dirs[i].d &&
+		    (!hash || memcmp(st->dirs[i].hash, hash, 32) == 0))
+			FREE_AND_NULL(content_dir_free, st->dirs[i].d);
+}
+
+static void row_cache_drop(struct content_store *st)
+{
+	st->row.valid = false;
+	FREE_AND_NULL(free, st->row.have);
+}
+
 static sqlite3_stmt *prep(struct content_store *st, const char *sql)
 {
 	sqlite3_stmt *s = NULL;
+
+	if (strncmp(sql, "SELECT ", 7) != 0)
+		row_cache_drop(st);	/* it may change a row */
 
 	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
 		db_err(st, "prepare");
@@ -209,12 +243,21 @@ static int exec_hash(struct content_store *st, const char *sql,
 static int row_get(struct content_store *st, const uint8_t hash[32],
 		   struct content_store_info *info, uint8_t **have)
 {
-	sqlite3_stmt *s = prep(st, "SELECT size, chunk_count, stored_bytes, "
-			       "have, have_count, pinned, last_access, added "
-			       "FROM content WHERE hash = ?1");
+	sqlite3_stmt *s;
 	struct content_store_info i = { 0 };
 	int r = 0, rc;
 
+	if (st->row.valid && memcmp(st->row.info.hash, hash, 32) == 0) {
+		if (have)
+			*have = xmemdup(st->row.have,
+					have_bytes(st->row.info.chunk_count));
+		if (info)
+			*info = st->row.info;
+		return 0;
+	}
+	s = prep(st, "SELECT size, chunk_count, stored_bytes, have, "
+		 "have_count, pinned, last_access, added FROM content "
+		 "WHERE hash = ?1");
 	if (!s)
 		return ERR_IO;
 	sqlite3_bind_blob(s, 1, hash, 32, SQLITE_STATIC);
@@ -245,6 +288,11 @@ static int row_get(struct content_store *st, const uint8_t hash[32],
 				have_bytes(i.chunk_count));
 	if (info)
 		*info = i;
+	row_cache_drop(st);
+	st->row.have = xmemdup(sqlite3_column_blob(s, 3),
+			       have_bytes(i.chunk_count));
+	st->row.info = i;
+	st->row.valid = true;
 out:
 	sqlite3_finalize(s);
 	return r;
@@ -353,6 +401,7 @@ static int drop(struct content_store *st, const uint8_t hash[32])
 		return r;
 	}
 	pending_forget(st, hash);
+	dirs_forget(st, hash);
 	hexname(hash, hex);
 	snprintf(name, sizeof(name), "rm-%s", hex);
 	to = fsutil_path_join(st->tmp, name);
@@ -557,6 +606,8 @@ void content_store_free(struct content_store *st)
 		st->batches = b->next;
 		b->st = NULL;
 	}
+	dirs_forget(st, NULL);
+	row_cache_drop(st);
 	if (st->db)
 		sqlite3_close(st->db);
 	if (st->lock_fd >= 0)
@@ -807,6 +858,30 @@ static int open_stored(struct content_store *st, const uint8_t hash[32],
 	return r;
 }
 
+/* The content's directory opened for its chunks (borrowed: kept open
+ * in st->dirs until its content is dropped or STORE_DIRS_OPEN others
+ * were opened since). */
+static int open_chunks(struct content_store *st, const uint8_t hash[32],
+		       struct content_dir **d)
+{
+	unsigned i;
+	int r;
+
+	for (i = 0; i < STORE_DIRS_OPEN; i++)
+		if (st->dirs[i].d && memcmp(st->dirs[i].hash, hash, 32) == 0) {
+			*d = st->dirs[i].d;
+			return 0;
+		}
+	i = st->dirs_next++ % STORE_DIRS_OPEN;
+	content_dir_free(st->dirs[i].d);
+	st->dirs[i].d = NULL;
+	if ((r = open_stored(st, hash, d)) != 0)
+		return r;
+	memcpy(st->dirs[i].hash, hash, 32);
+	st->dirs[i].d = *d;
+	return 0;
+}
+
 static int data_open(struct content_store *st, const uint8_t hash[32])
 {
 	char *dir = obj_dir(st, hash), *dp = fsutil_path_join(dir, "data");
@@ -880,7 +955,7 @@ static int chunk_store(struct content_store *st, const uint8_t hash[32],
 	}
 	if (bit_get(have, idx) || pending_has(st, hash, idx))
 		goto out;	/* never overwrite a stored chunk */
-	if ((r = open_stored(st, hash, &d)) != 0)
+	if ((r = open_chunks(st, hash, &d)) != 0)
 		goto out;
 	m = content_dir_manifest(d);
 	if (len != content_chunk_plain_len(m, idx) + CONTENT_TAG_BYTES) {
@@ -912,7 +987,6 @@ static int chunk_store(struct content_store *st, const uint8_t hash[32],
 	if ((r = row_set_have(st, hash, have, info.chunk_count)) == 0)
 		pending_forget(st, hash);
 out:
-	content_dir_free(d);
 	free(have);
 	return r;
 }
@@ -1029,6 +1103,7 @@ int content_store_flush_end(struct content_store_batch *b)
 		db_ok = false, r = db_err(st, "commit");
 	if (!db_ok)
 		(void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	row_cache_drop(st);
 	(void)sqlite3_exec(st->db, "PRAGMA synchronous = FULL", NULL, NULL,
 			   NULL);
 	batch_free(b);
@@ -1061,7 +1136,7 @@ int content_store_chunk_get(struct content_store *st, const uint8_t hash[32],
 		r = ERR_NOT_FOUND;
 		goto out;
 	}
-	if ((r = open_stored(st, hash, &d)) != 0)
+	if ((r = open_chunks(st, hash, &d)) != 0)
 		goto out;
 	r = content_dir_chunk(d, idx, buf, cap, len);
 	if (r == ERR_AUTH || r == ERR_FORMAT) {
@@ -1080,7 +1155,6 @@ int content_store_chunk_get(struct content_store *st, const uint8_t hash[32],
 	if (r == 0)
 		touch(st, &info);
 out:
-	content_dir_free(d);
 	free(have);
 	return r;
 }

@@ -726,7 +726,54 @@ static void test_kill9_during_writes(struct tctx *t)
 	free(dir);
 }
 
+/* A chunk read keeps its row and its content's files for the next (no
+ * SQLite or open(2) a chunk): the row follows every change to the index,
+ * the files close when their content goes, and more contents than are
+ * kept open are read in turn. */
+static void test_kept_open(struct tctx *t)
+{
+	char *dir = t_tmpdir(t);
+	struct content_store *st = NULL;
+	struct content_store_info info;
+	uint8_t h[6][32], buf[16400], first[6][64];
+	size_t len;
+	int fds;
+
+	T_OK(t, content_store_open(dir, &st));
+	if (!st)
+		goto out;
+	for (uint32_t i = 0; i < 6; i++)
+		T_OK(t, store_publish(t, st, dir, 100000, 40 + i, false, h[i]));
+	fds = count_entries("/proc/self/fd");
+	for (int round = 0; round < 2; round++)
+		for (unsigned i = 0; i < 6; i++) {
+			T_OK(t, content_store_chunk_get(st, h[i], 3, buf,
+							sizeof(buf), &len, NULL));
+			if (round == 0)
+				memcpy(first[i], buf, 64);
+			else
+				T_MEMEQ(t, buf, first[i], 64);
+		}
+	T_OK(t, content_store_pin(st, h[5], true));	/* row read last */
+	T_OK(t, content_store_info(st, h[5], &info));
+	T_TRUE(t, info.pinned);
+	for (unsigned i = 0; i < 6; i++) {
+		T_OK(t, content_store_remove(st, h[i]));
+		T_ERR(t, content_store_chunk_get(st, h[i], 3, buf, sizeof(buf),
+						 &len, NULL), ERR_NOT_FOUND);
+	}
+	T_EQ(t, count_entries("/proc/self/fd"), fds);
+	T_OK(t, store_publish(t, st, dir, 100000, 40, false, h[0]));
+	T_OK(t, content_store_chunk_get(st, h[0], 3, buf, sizeof(buf), &len,
+					NULL));
+out:
+	content_store_free(st);
+	t_rmtree(dir);
+	free(dir);
+}
+
 const struct test_case content_store_tests[] = {
+	{ "kept_open", test_kept_open, TT_FORK },
 	{ "publish_and_serve", test_publish_and_serve, 0 },
 	{ "partial_download", test_partial_download, 0 },
 	{ "budget_eviction", test_budget_eviction, TT_FORK },
