@@ -79,11 +79,11 @@ struct sync_job {
 	size_t n;
 };
 
-/* The kept vouchers written on a worker. */
+/* The kept vouchers (and a host's lanes) written on a worker. */
 struct save_job {
 	struct bitsd_seedpay *sp;
-	char *path;
-	struct bbuf b;
+	char *path, *hpath;		/* hpath NULL: not a host */
+	struct bbuf b, hb;
 	int err;
 };
 
@@ -130,8 +130,9 @@ struct bitsd_seedpay {
 	struct u256 redeemed_value;
 	struct payee_shown shown[BITSD_SEEDPAY_PAYEES_SHOWN];
 	size_t nshown;
-	/* vouchers kept across restarts (DATADIR/MARKET_VOUCHERS_FILE) */
-	char *vpath;
+	/* vouchers kept across restarts (DATADIR/MARKET_VOUCHERS_FILE), and
+	 * a host's lanes (DATADIR/BITSD_HOSTPAY_LANES_FILE) */
+	char *vpath, *hpath;
 	uint64_t saved_changes;
 	struct save_job *save;		/* under way */
 	bool sync_due;			/* ask the chain before redeeming */
@@ -366,11 +367,29 @@ static void sync_start(struct bitsd_seedpay *sp)
 	worker_submit(sp->deps.wp, (struct work){ sync_run, sync_done, j });
 }
 
+/* What the kept files hold changed: the payee's vouchers, the host's
+ * lanes (both only grow). */
+static uint64_t kept_changes(const struct bitsd_seedpay *sp)
+{
+	uint64_t ch = chunkpay_payee_changes(market_seedpay_payee(sp->sp));
+
+	return sp->host ? ch + hostpay_host_changes(sp->host) : ch;
+}
+
+/* The vouchers, and the host's lanes when hpath is set (0600, atomic). */
+static int kept_write(const char *path, const struct bbuf *b,
+		      const char *hpath, const struct bbuf *hb)
+{
+	int r = market_vouchers_write(path, b);
+
+	return r == 0 && hpath ? market_vouchers_write(hpath, hb) : r;
+}
+
 static void save_run(void *arg)
 {
 	struct save_job *j = arg;
 
-	j->err = market_vouchers_write(j->path, &j->b);
+	j->err = kept_write(j->path, &j->b, j->hpath, &j->hb);
 }
 
 static void save_done(void *arg)
@@ -388,7 +407,9 @@ static void save_done(void *arg)
 		sp->saves++;
 	}
 	bbuf_free(&j->b);
+	bbuf_free(&j->hb);
 	free(j->path);
+	free(j->hpath);
 	free(j);
 }
 
@@ -397,7 +418,7 @@ static void save_done(void *arg)
 static void save_start(struct bitsd_seedpay *sp)
 {
 	struct chunkpay_payee *pe = market_seedpay_payee(sp->sp);
-	uint64_t ch = chunkpay_payee_changes(pe);
+	uint64_t ch = kept_changes(sp);
 	struct save_job *j;
 
 	if (sp->save || !sp->vpath || ch == sp->saved_changes)
@@ -406,6 +427,10 @@ static void save_start(struct bitsd_seedpay *sp)
 	j->sp = sp;
 	j->path = xstrdup(sp->vpath);
 	market_vouchers_encode(pe, &j->b);
+	if (sp->host && sp->hpath) {
+		j->hpath = xstrdup(sp->hpath);
+		hostpay_host_lanes_encode(sp->host, &j->hb);
+	}
 	sp->saved_changes = ch;
 	sp->save = j;
 	worker_submit(sp->deps.wp, (struct work){ save_run, save_done, j });
@@ -1248,6 +1273,28 @@ static int config(struct bitsd_seedpay *sp, const struct conf *cfg,
 	return 0;
 }
 
+/* The host's lanes kept at the last stop: those restored from the kept
+ * vouchers are the host's again. */
+static void host_lanes_load(struct bitsd_seedpay *sp, const struct conf *cfg)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0, adopted = 0;
+	int r;
+
+	sp->hpath = fsutil_path_join(cfg->datadir, BITSD_HOSTPAY_LANES_FILE);
+	r = fsutil_read_file(sp->hpath, HOSTPAY_LANES_MAX_BYTES, &buf, &len);
+	if (r == 0)
+		r = hostpay_host_lanes_load(sp->host, buf, len, &adopted);
+	free(buf);
+	if (r != 0 && r != ERR_NOT_FOUND)
+		log_warn(LD_APP, "hostpay: %s not read (%s): its lanes count "
+			 "as the seeder's until the creators pay on them",
+			 sp->hpath, err_str(r));
+	else if (adopted)
+		log_notice(LD_APP, "hostpay: %zu kept host lanes followed "
+			   "again", adopted);
+}
+
 /* The host's service and the creator's payer, as cfg asks. */
 static int hostpay_start(struct bitsd_seedpay *sp, const struct conf *cfg)
 {
@@ -1272,6 +1319,7 @@ static int hostpay_start(struct bitsd_seedpay *sp, const struct conf *cfg)
 			return r;
 		}
 		sp->serving = true;
+		host_lanes_load(sp, cfg);
 		log_notice(LD_APP, "hostpay: hosting contents held whole for "
 			   "%s a content per epoch", cfg->swarm_host_price);
 	}
@@ -1417,17 +1465,19 @@ void bitsd_seedpay_stop(struct bitsd_seedpay *sp)
 	if (sp->sp && market_seedpay_payee(sp->sp)) {
 		struct u256 held = unredeemed(sp);
 
-		if (sp->vpath &&
-		    chunkpay_payee_changes(market_seedpay_payee(sp->sp)) !=
-		    sp->saved_changes) {
-			struct bbuf b = BBUF_INIT;
+		if (sp->vpath && kept_changes(sp) != sp->saved_changes) {
+			struct bbuf b = BBUF_INIT, hb = BBUF_INIT;
+			const char *hpath = sp->host ? sp->hpath : NULL;
 
 			market_vouchers_encode(market_seedpay_payee(sp->sp),
 					       &b);
-			if (market_vouchers_write(sp->vpath, &b) != 0)
+			if (hpath)
+				hostpay_host_lanes_encode(sp->host, &hb);
+			if (kept_write(sp->vpath, &b, hpath, &hb) != 0)
 				log_warn(LD_APP, "seedpay: cannot keep the "
 					 "vouchers in %s", sp->vpath);
 			bbuf_free(&b);
+			bbuf_free(&hb);
 		}
 		if (!u256_is_zero(&held)) {
 			char s[U256_DEC_BYTES];
@@ -1439,6 +1489,7 @@ void bitsd_seedpay_stop(struct bitsd_seedpay *sp)
 		}
 	}
 	free(sp->vpath);
+	free(sp->hpath);
 	hostpay_host_free(sp->host);
 	hostpay_creator_free(sp->creator);
 	free(sp->hosts);

@@ -82,6 +82,9 @@
 #define BITSD_HOSTPAY_CALL_TIMEOUT_MS 60000
 #define BITSD_HOSTPAY_LOOKUP_TRIES 24
 #define BITSD_HOSTPAY_HOSTS_MAX 64
+/* A host's lanes kept across restarts (apps/market/hostpay.h), beside
+ * the vouchers (DATADIR/seedpay-vouchers), 0600. */
+#define BITSD_HOSTPAY_LANES_FILE "hostpay-lanes"
 /* Stealth addresses redeemed to, listed in /api/status (the latest). */
 #define BITSD_SEEDPAY_PAYEES_SHOWN 64
 

@@ -36,6 +36,7 @@ void hostpay_proof(const uint8_t challenge[HOSTPAY_CHALLENGE_BYTES],
 struct hp_session {
 	bool used;
 	uint8_t peer[32], hash[32], lane[32];
+	struct secp_pk eph;
 	uint32_t id;			/* the payee's session */
 };
 
@@ -47,6 +48,7 @@ struct hostpay_host {
 	void *held_ctx;
 	struct hp_session *s;
 	size_t ns;
+	uint64_t changes;		/* lanes added or dropped */
 	struct hostpay_host_stats st;	/* counters only */
 };
 
@@ -151,6 +153,8 @@ static enum chunkpay_reason on_voucher(struct hostpay_host *h,
 		memcpy(s->peer, peer, 32);
 		memcpy(s->hash, hash, 32);
 		memcpy(s->lane, w.lane, 32);
+		s->eph = w.eph;
+		h->changes++;
 	}
 	why = chunkpay_session_voucher(h->payee, s->id, body,
 				       CHUNKPAY_VOUCHER_BYTES, now_s, signer);
@@ -180,6 +184,7 @@ static enum chunkpay_reason on_voucher(struct hostpay_host *h,
 	if (fresh) {
 		chunkpay_session_close(h->payee, s->id);
 		memset(s, 0, sizeof(*s));
+		h->changes++;
 		while (h->ns && !h->s[h->ns - 1].used)
 			h->ns--;
 	}
@@ -236,6 +241,79 @@ void hostpay_host_stats(const struct hostpay_host *h,
 		(void)u256_add(&out->earned, &out->earned, &acc);
 		(void)u256_add(&out->redeemed, &out->redeemed, &red);
 	}
+}
+
+uint64_t hostpay_host_changes(const struct hostpay_host *h)
+{
+	return h->changes;
+}
+
+void hostpay_host_lanes_encode(const struct hostpay_host *h,
+			       struct bbuf *out)
+{
+	uint32_t n = 0;
+
+	for (size_t i = 0; i < h->ns; i++)
+		n += h->s[i].used;
+	bbuf_put(out, HOSTPAY_LANES_MAGIC, 4);
+	bbuf_be32(out, n);
+	for (size_t i = 0; i < h->ns; i++) {
+		const struct hp_session *s = &h->s[i];
+
+		if (!s->used)
+			continue;
+		bbuf_put(out, s->peer, 32);
+		bbuf_put(out, s->hash, 32);
+		bbuf_put(out, s->lane, 32);
+		bbuf_put(out, s->eph.b, SECP_PK_BYTES);
+	}
+}
+
+int hostpay_host_lanes_load(struct hostpay_host *h, const uint8_t *in,
+			    size_t len, size_t *adopted)
+{
+	struct breader r;
+	const uint8_t *m;
+	uint32_t n;
+
+	*adopted = 0;
+	br_init(&r, in, len);
+	m = br_take(&r, 4);
+	n = br_be32(&r);
+	if (r.failed)
+		return ERR_TRUNCATED;
+	if (memcmp(m, HOSTPAY_LANES_MAGIC, 4) != 0)
+		return ERR_FORMAT;
+	if (n > HOSTPAY_SESSIONS_MAX)
+		return ERR_TOO_BIG;
+	if (r.left != (size_t)n * HOSTPAY_LANE_REC_BYTES)
+		return r.left < (size_t)n * HOSTPAY_LANE_REC_BYTES ?
+		       ERR_TRUNCATED : ERR_FORMAT;
+	for (uint32_t i = 0; i < n; i++) {
+		const uint8_t *peer = br_take(&r, 32), *hash = br_take(&r, 32);
+		const uint8_t *lane = br_take(&r, 32);
+		struct secp_pk eph;
+		struct hp_session *s;
+		uint32_t id;
+
+		memcpy(eph.b, br_take(&r, SECP_PK_BYTES), SECP_PK_BYTES);
+		if (session_find(h, peer, hash, lane) ||
+		    chunkpay_session_resume(h->payee, &eph, lane, &id) != 0)
+			continue;	/* paid in full before: nothing owed */
+		if (!(s = session_new(h))) {
+			chunkpay_session_close(h->payee, id);
+			break;
+		}
+		s->used = true;
+		memcpy(s->peer, peer, 32);
+		memcpy(s->hash, hash, 32);
+		memcpy(s->lane, lane, 32);
+		s->eph = eph;
+		s->id = id;
+		h->changes++;
+		++*adopted;
+	}
+	return 0;
 }
 
 bool hostpay_host_has_lane(const struct hostpay_host *h, uint32_t id)

@@ -120,6 +120,33 @@ void hostpay_host_stats(const struct hostpay_host *h,
  * a host's, not a seeder's). */
 bool hostpay_host_has_lane(const struct hostpay_host *h, uint32_t id);
 
+/* ------------------------------------------- host: kept across restarts */
+
+/*
+ * The host's lanes (the creator's destination, the content, the lane and
+ * E), kept beside the seeder's vouchers file so that after a restart the
+ * lanes it restores are the host's again at once: followed, counted as
+ * the host's, and never dropped once redeemed while the creator goes on
+ * paying on them.  File: magic ‖ count (u32) ‖ count records, big-endian.
+ */
+#define HOSTPAY_LANES_MAGIC "BHL1"
+#define HOSTPAY_LANE_REC_BYTES (3 * 32 + SECP_PK_BYTES)
+#define HOSTPAY_LANES_MAX_BYTES (8 + HOSTPAY_SESSIONS_MAX * \
+				 HOSTPAY_LANE_REC_BYTES)
+/* Grows with every lane added or dropped. */
+uint64_t hostpay_host_changes(const struct hostpay_host *h);
+void hostpay_host_lanes_encode(const struct hostpay_host *h,
+			       struct bbuf *out);
+/*
+ * The lanes of a file (untrusted bytes): each one the payee holds as a
+ * closed lane (restored from the kept vouchers) is followed again;
+ * *adopted counts them, the rest (paid in full before the restart) are
+ * left.  ERR_FORMAT, ERR_TRUNCATED, ERR_TOO_BIG (past
+ * HOSTPAY_SESSIONS_MAX): nothing adopted.
+ */
+int hostpay_host_lanes_load(struct hostpay_host *h, const uint8_t *in,
+			    size_t len, size_t *adopted);
+
 /* -------------------------------------------------------------- creator */
 
 struct hostpay_creator_config {

@@ -4,7 +4,8 @@
  * answer must be one of its statuses and at most
  * HOSTPAY_REPLY_MAX_BYTES; and a host's answer to a creator, as terms
  * (its last 32 bytes taken as the proof expected: a voucher request is
- * signed only for well-formed terms) and as the answer to a voucher.
+ * signed only for well-formed terms) and as the answer to a voucher; and
+ * as a host's file of kept lanes.
  */
 #include "config.h"
 
@@ -65,6 +66,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    out.data[0] > HOSTPAY_BAD_REQUEST)
 		abort();
 	hostpay_host_stats(h, &hs);
+	{
+		size_t adopted = 0;
+		struct bbuf b = BBUF_INIT;
+
+		/* as a file of kept lanes: decoded, it encodes back to the
+		 * lanes adopted (none here: the payee restored none) */
+		if (hostpay_host_lanes_load(h, data, size, &adopted) == 0 &&
+		    adopted != 0)
+			abort();
+		hostpay_host_lanes_encode(h, &b);
+		if (b.len < 8)
+			abort();
+		bbuf_free(&b);
+	}
 	bbuf_free(&out);
 	hostpay_host_free(h);
 	chunkpay_payee_free(pe);

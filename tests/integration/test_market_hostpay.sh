@@ -19,8 +19,9 @@
 #    nothing; after three epochs b3's deal is over budget and no more is
 #    signed;
 #  - b3 holds its first two epochs' vouchers, stops and starts again: they
-#    come back from DATADIR/seedpay-vouchers (0600) and the third epoch's
-#    voucher goes on with the same lane;
+#    come back from DATADIR/seedpay-vouchers (0600), its lane is the
+#    host's again (DATADIR/hostpay-lanes, 0600) and the third epoch's
+#    voucher goes on with it;
 #  - b3 redeems its vouchers through b1's relayer: its stealth addresses
 #    (no ETH on them) hold 3 x HPRICE less the protocol fee, to the wei;
 #    the pot's deposit fell by 3 x HPRICE; its /api/status hostpay section
@@ -162,11 +163,15 @@ done
 BPID=$P3
 bitsd_stop && ok "b3 stopped cleanly" || bad "b3 did not stop cleanly"
 check "b3 stopped with two epochs paid, before the third" 2 "$(deal "$H3" epochs)"
-check "b3's kept vouchers are 0600" 600 "$(stat -c %a "$W/b3/seedpay-vouchers" 2>/dev/null)"
+check "b3's kept vouchers and host lanes are 0600" "600 600" \
+	"$(stat -c %a "$W/b3/seedpay-vouchers" "$W/b3/hostpay-lanes" 2>/dev/null | tr '\n' ' ' | sed 's/ $//')"
 host 3 4
 wait_log "$W/b3/bitsd.log" "1 kept vouchers restored, 0 left out" 120 &&
 	ok "b3 restored its kept vouchers" ||
 	bad "b3 restored no voucher (see $W/b3/bitsd.log)"
+wait_log "$W/b3/bitsd.log" "1 kept host lanes followed again" 30 &&
+	ok "b3 follows its kept lane again as host" ||
+	bad "b3 did not take its lane back (see $W/b3/bitsd.log)"
 
 # Three epochs paid to b3, then its deal is over budget; b4 is asked and
 # holds nothing.

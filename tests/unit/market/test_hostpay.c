@@ -394,9 +394,9 @@ static void test_creator(struct tctx *t)
 	host_free(&h);
 }
 
-/* The host restarts with its vouchers kept (the seeder's file): the
- * creator's next voucher goes on the restored lane, one lane owed, the
- * earnings the host's again. */
+/* The host restarts with its vouchers kept (the seeder's file) and its
+ * lanes (hostpay's): the restored lane is the host's at once, the
+ * creator's next voucher goes on with it, one lane owed. */
 static void test_restart(struct tctx *t)
 {
 	struct hostpay_creator_config cc;
@@ -404,6 +404,7 @@ static void test_restart(struct tctx *t)
 	struct hostpay_host_stats hs;
 	struct chunkpay_saved *sv = NULL;
 	struct chunkpay_policy pol;
+	struct bbuf kept = BBUF_INIT;
 	struct chunkpay_batch b;
 	struct host h;
 	struct secp_sk pot;
@@ -423,9 +424,12 @@ static void test_restart(struct tctx *t)
 			      vreq));
 		T_OK(t, vr);
 	}
-	/* the vouchers kept, the host gone and back with the same keys */
+	/* the vouchers and the host's lanes kept, the host gone and back
+	 * with the same keys */
 	n = chunkpay_payee_saved(h.pe, &sv);
 	T_EQ(t, n, 1);
+	hostpay_host_lanes_encode(h.h, &kept);
+	T_EQ(t, kept.len, 8 + HOSTPAY_LANE_REC_BYTES);
 	hostpay_host_free(h.h);
 	chunkpay_payee_free(h.pe);
 	host_policy(&pol);
@@ -436,6 +440,21 @@ static void test_restart(struct tctx *t)
 	pot_of(&h, &pot, 8 * 100000);
 	hostpay_host_stats(h.h, &hs);
 	T_EQ(t, hs.lanes, 0);		/* not known as the host's yet */
+	/* a bad file adopts nothing; the kept one adopts the lane */
+	T_ERR(t, hostpay_host_lanes_load(h.h, kept.data, kept.len - 1, &n),
+	      ERR_TRUNCATED);
+	kept.data[0] ^= 1;
+	T_ERR(t, hostpay_host_lanes_load(h.h, kept.data, kept.len, &n),
+	      ERR_FORMAT);
+	kept.data[0] ^= 1;
+	T_OK(t, hostpay_host_lanes_load(h.h, kept.data, kept.len, &n));
+	T_EQ(t, n, 1);
+	T_OK(t, hostpay_host_lanes_load(h.h, kept.data, kept.len, &n));
+	T_EQ(t, n, 0);			/* followed already */
+	bbuf_free(&kept);
+	hostpay_host_stats(h.h, &hs);
+	T_EQ(t, hs.lanes, 1);		/* the host's at once */
+	T_TRUE(t, u256_is(&hs.earned, 1000));
 	T_OK(t, epoch(t, c, &h, peer, hash, NOW + 2 * EPOCH_S, &vr, vreq));
 	T_OK(t, vr);
 	hostpay_host_stats(h.h, &hs);
