@@ -114,6 +114,27 @@ wait_log() {
 	return 1
 }
 
+# python3 -c "$I2PD_PAGE_WAIT" URL PATTERN SECTION WAIT: 0 when the i2pd
+# console page URL has PATTERN (after SECTION when not empty), asking
+# again for up to WAIT seconds (i2pd lists a session a moment after our
+# side logs it up; a loaded machine answers late)
+I2PD_PAGE_WAIT='
+import sys, time, urllib.request
+url, pat, sec = sys.argv[1:4]
+end = time.time() + float(sys.argv[4])
+while True:
+    try:
+        t = urllib.request.urlopen(url, timeout=10).read().decode("utf-8", "replace")
+        i = t.find(sec) if sec else 0
+        if i >= 0 and pat in t[i:]:
+            sys.exit(0)
+    except OSError:
+        pass
+    if time.time() > end:
+        sys.exit(1)
+    time.sleep(0.5)
+'
+
 # The EXIT trap of a test running bitsd ($BPID) beside an i2pd testnet
 # ($NET) in the work directory $W, kept when a check failed.
 testnet_cleanup() {

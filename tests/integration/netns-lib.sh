@@ -247,22 +247,8 @@ netdb_put() {
 # for up to WAIT seconds (i2pd lists a session a moment after our side
 # logs it up)
 ns_console_has() {
-	netns_exec "$1" python3 - "$2" "$3" "${4:-}" "${5:-0}" <<'PY'
-import sys, time, urllib.request
-ip, pat, sec = sys.argv[1:4]
-end = time.time() + float(sys.argv[4])
-while True:
-    try:
-        t = urllib.request.urlopen('http://%s:7070/?page=transports' % ip, timeout=10).read().decode('utf-8', 'replace')
-        i = t.find(sec) if sec else 0
-        if i >= 0 and pat in t[i:]:
-            sys.exit(0)
-    except OSError:
-        pass
-    if time.time() > end:
-        sys.exit(1)
-    time.sleep(0.5)
-PY
+	netns_exec "$1" python3 -c "$I2PD_PAGE_WAIT" "http://$2:7070/?page=transports" \
+		"$3" "${4:-}" "${5:-0}"
 }
 
 # ns_console_ssu2_has SHORT IP PATTERN [WAIT]: the pattern in the SSU2 section

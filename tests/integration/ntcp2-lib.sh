@@ -8,13 +8,10 @@ b64_hex4() {
 	python3 -c "import base64,sys; print(base64.b64decode(sys.argv[1], altchars=b'-~')[:4].hex())" "$1"
 }
 
-# console_has HTTP PATTERN: 0 when i2pd's transports page contains PATTERN
+# console_has HTTP PATTERN [WAIT]: 0 when i2pd's transports page contains
+# PATTERN, asking again for up to WAIT seconds
 console_has() {
-	python3 - "$1" "$2" <<'PY'
-import sys, urllib.request
-t = urllib.request.urlopen('http://%s/?page=transports' % sys.argv[1], timeout=10).read().decode('utf-8', 'replace')
-sys.exit(0 if sys.argv[2] in t else 1)
-PY
+	python3 -c "$I2PD_PAGE_WAIT" "http://$1/?page=transports" "$2" "" "${3:-0}"
 }
 
 # console_routers HTTP: the "Routers" count on i2pd's main page
@@ -148,7 +145,7 @@ crossed() {
 ntcp2_common_checks() {
 	for n in 1 2 3 4 5 6; do
 		eval "http=\$R${n}_HTTP"
-		if console_has "$http" "$OUR4:"; then
+		if console_has "$http" "$OUR4:" 10; then
 			ok "r$n's console lists the session"
 		elif crossed $n; then
 			ok "r$n replaced or dropped a crossing duplicate (then off its console); bitsd's session with it is up"
@@ -165,6 +162,10 @@ ntcp2_common_checks() {
 	done
 	for n in 1 2 3 4 5 6; do
 		eval "http=\$R${n}_HTTP"
+		i=0
+		while [ "$(console_routers "$http")" -lt 7 ] && [ $i -lt 20 ]; do
+			sleep 0.5; i=$((i + 1))
+		done
 		[ "$(console_routers "$http")" -ge 7 ] && ok "r$n knows our RouterInfo" ||
 			bad "r$n does not know our RouterInfo"
 	done
