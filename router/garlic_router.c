@@ -427,17 +427,29 @@ struct fent {
 	uint8_t key[GARLIC_KEY_BYTES];
 };
 
+/*
+ * The table starts at FTAB_CAP_MIN slots and doubles as it fills, up to
+ * cap_max (2 x max), dropping expired entries first: its memory follows
+ * the entries live at once, not max.  (At full size the replayed-key
+ * table is 6 MiB, and the random slots its keys land in made the pages
+ * resident one by one: a slow RSS climb over the first hours.)
+ */
+#define FTAB_CAP_MIN 64
+
 struct ftab {
 	struct fent *e;
-	size_t cap;			/* power of two, 2 x max */
+	size_t cap;			/* power of two, at most cap_max */
+	size_t cap_max;			/* power of two, 2 x max */
 	size_t n, max;
 };
 
 static void ftab_init(struct ftab *t, size_t max)
 {
 	t->max = max;
-	for (t->cap = 64; t->cap < 2 * max; t->cap *= 2)
+	for (t->cap_max = FTAB_CAP_MIN; t->cap_max < 2 * max;
+	     t->cap_max *= 2)
 		;
+	t->cap = FTAB_CAP_MIN;
 	t->e = xcalloc(t->cap, sizeof(*t->e));
 	t->n = 0;
 }
@@ -481,6 +493,51 @@ static void ftab_del(struct ftab *t, struct fent *e)
 	t->n--;
 }
 
+/* Drop every expired entry. */
+static void ftab_drop_expired(struct ftab *t, uint64_t now)
+{
+	for (size_t i = 0; i < t->cap; i++) {
+		struct fent *e = &t->e[i];
+		if (e->fp && e->expires <= now) {
+			ftab_del(t, e);
+			i--;		/* a shifted entry may sit here now */
+		}
+	}
+}
+
+/* Move the entries to a table of cap slots. */
+static void ftab_resize(struct ftab *t, size_t cap)
+{
+	struct fent *old = t->e;
+	size_t old_cap = t->cap;
+
+	t->e = xcalloc(cap, sizeof(*t->e));
+	t->cap = cap;
+	for (size_t i = 0; i < old_cap; i++) {
+		size_t j;
+
+		if (!old[i].fp)
+			continue;
+		for (j = old[i].fp & (cap - 1); t->e[j].fp;
+		     j = (j + 1) & (cap - 1))
+			;
+		t->e[j] = old[i];
+	}
+	xfree_wipe(old, old_cap * sizeof(*old));
+}
+
+/* Room for one more below full size: past half full, expired entries go,
+ * and the table doubles unless that left it at most a quarter full (so
+ * a sweep comes at most every cap/4 insertions). */
+static void ftab_grow(struct ftab *t, uint64_t now)
+{
+	if (t->cap >= t->cap_max || 2 * (t->n + 1) <= t->cap)
+		return;
+	ftab_drop_expired(t, now);
+	if (4 * (t->n + 1) > t->cap)
+		ftab_resize(t, 2 * t->cap);
+}
+
 /* Make room: drop expired entries, else the one expiring first. */
 static void ftab_make_room(struct ftab *t, uint64_t now)
 {
@@ -512,6 +569,8 @@ static struct fent *ftab_put(struct ftab *t, uint64_t fp, uint64_t expires,
 	if (!e) {
 		if (t->n >= t->max)
 			ftab_make_room(t, now);
+		else
+			ftab_grow(t, now);
 		for (i = fp & (t->cap - 1); t->e[i].fp;
 		     i = (i + 1) & (t->cap - 1))
 			;
@@ -585,6 +644,11 @@ void garlic_router_new_tag(struct garlic_router *g,
 size_t garlic_router_tag_count(const struct garlic_router *g)
 {
 	return g->tags.n;
+}
+
+size_t garlic_router_bytes(const struct garlic_router *g)
+{
+	return (g->tags.cap + g->seen.cap) * sizeof(struct fent);
 }
 
 /* A one-time tag we wait for: decrypt and use it up. */

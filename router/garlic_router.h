@@ -209,5 +209,8 @@ int garlic_router_open(struct garlic_router *g, const struct i2np_msg *m,
 		       bool *tagged);
 /* Tags currently expected (tests). */
 size_t garlic_router_tag_count(const struct garlic_router *g);
+/* Bytes its tag and replayed-key tables take: they grow with the entries
+ * live at once, up to GARLIC_TAGS_MAX and GARLIC_REPLAY_MAX. */
+size_t garlic_router_bytes(const struct garlic_router *g);
 
 #endif /* ROUTER_GARLIC_ROUTER_H */

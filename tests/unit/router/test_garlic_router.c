@@ -342,16 +342,63 @@ static void test_tag_table_bounded(struct tctx *t)
 	struct garlic_payload gp;
 	bool tagged;
 
+	time_set_mono_override(1000);	/* none expired as they go in */
 	for (uint64_t i = 0; i < GARLIC_TAGS_MAX + 100; i++)
 		garlic_router_new_tag(g, key, tag, 1000000 + i);
+	time_set_mono_override(0);
 	memcpy(last_key, key, 32);
 	memcpy(last_tag, tag, 8);
 	T_EQ(t, garlic_router_tag_count(g), GARLIC_TAGS_MAX);
+	/* grown to full size: 2 slots a tag (the key table still small) */
+	T_TRUE(t, garlic_router_bytes(g) >= 2 * GARLIC_TAGS_MAX * 48);
 	w = garlic_wrap_tagged(i2np_msg_new(I2NP_DATA, "y", 1, 9000), last_key,
 			       last_tag);
 	T_OK(t, garlic_router_open(g, w, NOW_MS, 1000, &plain, &gp, &tagged));
 	T_TRUE(t, tagged);
 	T_EQ(t, garlic_router_tag_count(g), GARLIC_TAGS_MAX - 1);
+	i2np_msg_free(w);
+	bbuf_free(&plain);
+	garlic_router_free(g);
+	keystore_free(ks);
+}
+
+/* The tables' memory follows the entries live at once: a new router's
+ * are small, expired tags make no room taken, and live ones grow the
+ * table, each still found after the moves.  (At full size from the
+ * start, the replayed-key table's 6 MiB became resident page by page.) */
+static void test_tables_follow_use(struct tctx *t)
+{
+	struct keystore *ks = keystore_new_random();
+	struct garlic_router *g = garlic_router_new(ks);
+	uint8_t key[32], tag[8], first_key[32], first_tag[8];
+	struct i2np_msg *w;
+	struct bbuf plain = BBUF_INIT;
+	struct garlic_payload gp;
+	bool tagged = false;
+	size_t small = garlic_router_bytes(g);
+
+	T_TRUE(t, small <= 16 * 1024);
+	/* 20,000 tags, each expired by the time the next comes */
+	for (uint64_t i = 0; i < 20000; i++) {
+		time_set_mono_override(10000 + 2 * i);
+		garlic_router_new_tag(g, key, tag, 10000 + 2 * i + 1);
+	}
+	T_EQ(t, garlic_router_bytes(g), small);
+	T_TRUE(t, garlic_router_tag_count(g) <= 64);
+	/* 3,000 live ones: the table grows to hold them */
+	time_set_mono_override(100000);
+	garlic_router_new_tag(g, first_key, first_tag, 900000);
+	for (unsigned i = 0; i < 3000; i++)
+		garlic_router_new_tag(g, key, tag, 900000);
+	time_set_mono_override(0);
+	T_TRUE(t, garlic_router_tag_count(g) >= 3001);
+	T_TRUE(t, garlic_router_bytes(g) >= 2 * 3001 * 48);
+	T_TRUE(t, garlic_router_bytes(g) < 2 * GARLIC_TAGS_MAX * 48);
+	w = garlic_wrap_tagged(i2np_msg_new(I2NP_DATA, "z", 1, 9000),
+			       first_key, first_tag);
+	T_OK(t, garlic_router_open(g, w, NOW_MS, 200000, &plain, &gp,
+				   &tagged));
+	T_TRUE(t, tagged);
 	i2np_msg_free(w);
 	bbuf_free(&plain);
 	garlic_router_free(g);
@@ -446,6 +493,7 @@ const struct test_case router_garlic_tests[] = {
 	{ "open_noise_n", test_open_noise_n, 0 },
 	{ "open_tagged", test_open_tagged, 0 },
 	{ "tag_table_bounded", test_tag_table_bounded, 0 },
+	{ "tables_follow_use", test_tables_follow_use, 0 },
 	{ "aes_tagged", test_aes_tagged, 0 },
 	{ NULL, NULL, 0 }
 };
