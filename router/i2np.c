@@ -27,7 +27,8 @@
  * messages acked at once overflows them.  Buffers stay ordinary malloc
  * blocks (a holder may free() or realloc() a payload, as before); a payload
  * is wiped over its length before it is cached, as before it was freed.
- * At most I2NP_POOL_MAX of each per thread (about 280 KiB);
+ * At most I2NP_POOL_MAX of each per thread (about 580 KiB: a bulk SSU2
+ * sender frees and makes messages in runs of hundreds, its window);
  * i2np_pool_trim() gives them back.  Off under AddressSanitizer, which
  * must see each free.
  */

@@ -67,7 +67,7 @@ void i2np_msg_free(struct i2np_msg *m);
 /* New message of len payload bytes, not filled in: id and expiration 0.
  * Its payload is a malloc block as with the others. */
 struct i2np_msg *i2np_msg_make(uint8_t type, size_t len);
-#define I2NP_POOL_MAX 256	/* messages and buffers kept, each */
+#define I2NP_POOL_MAX 512	/* messages and buffers kept, each */
 /* Give back the messages and payload buffers this thread's cache holds
  * (freed messages are kept for reuse, a few hundred at most). */
 void i2np_pool_trim(void);
