@@ -228,6 +228,13 @@ int content_dir_proof(struct content_dir *d, uint32_t idx,
 int content_dir_chunk(struct content_dir *d, uint32_t idx, uint8_t *buf,
 		      size_t cap, size_t *len)
 {
+	return content_dir_chunk_proof(d, idx, buf, cap, len, NULL);
+}
+
+int content_dir_chunk_proof(struct content_dir *d, uint32_t idx, uint8_t *buf,
+			    size_t cap, size_t *len,
+			    struct content_proof *proof)
+{
 	struct content_proof p;
 	uint8_t leaf[32];
 	size_t n;
@@ -246,6 +253,8 @@ int content_dir_chunk(struct content_dir *d, uint32_t idx, uint8_t *buf,
 	if ((r = content_proof_verify(&p, leaf, d->m.root)) != 0)
 		return r;
 	*len = n;
+	if (proof)
+		*proof = p;
 	return 0;
 }
 

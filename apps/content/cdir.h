@@ -67,6 +67,11 @@ int content_dir_proof(struct content_dir *d, uint32_t idx,
  */
 int content_dir_chunk(struct content_dir *d, uint32_t idx, uint8_t *buf,
 		      size_t cap, size_t *len);
+/* content_dir_chunk, also giving the proof it checked (when proof is not
+ * NULL), so that a reader sending both reads the tree path once. */
+int content_dir_chunk_proof(struct content_dir *d, uint32_t idx, uint8_t *buf,
+			    size_t cap, size_t *len,
+			    struct content_proof *proof);
 /*
  * Check everything a seeder can without the key: the whole tree against
  * the root, then every chunk (only those set in have, if not NULL)

@@ -1138,7 +1138,7 @@ int content_store_chunk_get(struct content_store *st, const uint8_t hash[32],
 	}
 	if ((r = open_chunks(st, hash, &d)) != 0)
 		goto out;
-	r = content_dir_chunk(d, idx, buf, cap, len);
+	r = content_dir_chunk_proof(d, idx, buf, cap, len, proof);
 	if (r == ERR_AUTH || r == ERR_FORMAT) {
 		char hb[80];
 		log_info(LD_APP, "content store: chunk %u of %s failed its "
@@ -1150,8 +1150,6 @@ int content_store_chunk_get(struct content_store *st, const uint8_t hash[32],
 		r = ERR_AUTH;
 		goto out;
 	}
-	if (r == 0 && proof)
-		r = content_dir_proof(d, idx, proof);
 	if (r == 0)
 		touch(st, &info);
 out:
