@@ -1,6 +1,7 @@
 /* The memory budget (router/membudget.h). */
 #include "config.h"
 #include "router/membudget.h"
+#include "router/i2np.h"
 
 #include "crypto/base/log.h"
 
@@ -105,6 +106,8 @@ enum mem_level membudget_update(struct membudget *mb, uint64_t mono_ms,
 			log_notice(LD_GENERAL, "memory: %zu KiB of a %zu KiB "
 				   "budget: %s", mb->in_use / 1024,
 				   mb->budget / 1024, mem_level_name(l));
+		if (l == MEM_OVER)
+			i2np_pool_trim();
 #ifdef __GLIBC__
 		if (l == MEM_OVER)
 			(void)malloc_trim(0);

@@ -7,7 +7,8 @@
  * shadow and quarantine are not ours), read at most once a second.  The
  * levels, in order: at 75 % of the budget no new transit tunnels are
  * joined; at 90 % transit traffic is dropped as well; at 100 % freed
- * memory is also handed back to the system.  Our own tunnels, streams and
+ * memory is also handed back to the system (the calling thread's cache
+ * of freed I2NP messages, router/i2np.h, emptied first).  Our own tunnels, streams and
  * lookups are never shed (inbound sessions included: our inbound tunnels'
  * gateways reach us through them): they are what the user runs the
  * router for, and with transit gone they are bounded by the other
@@ -50,8 +51,8 @@ struct membudget {
 
 void membudget_init(struct membudget *mb, size_t budget_bytes);
 /* Read the heap (at most once per MEMBUDGET_READ_EVERY_MS, or now when
- * force) and return the level; a rise to MEM_OVER hands freed memory
- * back to the system. */
+ * force) and return the level; a rise to MEM_OVER empties this thread's
+ * I2NP message cache and hands freed memory back to the system. */
 enum mem_level membudget_update(struct membudget *mb, uint64_t mono_ms,
 				bool force);
 /* The level for a reading of in_use bytes after the level `was`. */

@@ -6,6 +6,7 @@
 #include "config.h"
 #include "tests/unit/tharness.h"
 #include "router/membudget.h"
+#include "router/i2np.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -71,6 +72,29 @@ static void test_update(struct tctx *t)
 	T_EQ(t, mb.in_use, 0);
 }
 
+/* A rise to MEM_OVER empties the loop thread's cache of freed I2NP
+ * messages (up to I2NP_POOL_MAX messages and buffers, about 280 KiB)
+ * before malloc_trim(): it was not tied to the budget at all. */
+static void test_over_trims_i2np_pool(struct tctx *t)
+{
+	struct membudget mb;
+	size_t heap = 100;
+
+	for (int i = 0; i < 10; i++)
+		i2np_msg_free(i2np_msg_make(I2NP_TUNNEL_DATA, 1028));
+	T_EQ(t, i2np_pool_held(), i2np_pool_enabled ? 1 : 0);
+	membudget_init(&mb, 1000);
+	mb.read = fake_read;
+	mb.read_ctx = &heap;
+	T_EQ(t, membudget_update(&mb, 0, true), MEM_OK);
+	heap = 990;
+	T_EQ(t, membudget_update(&mb, 1000, true), MEM_SHED_TRANSIT);
+	T_EQ(t, i2np_pool_held(), i2np_pool_enabled ? 1 : 0);
+	heap = 1100;
+	T_EQ(t, membudget_update(&mb, 2000, true), MEM_OVER);
+	T_EQ(t, i2np_pool_held(), 0);
+}
+
 /* Where the test's block is kept: the compiler may not drop an
  * allocation that escapes (clang removes a malloc, memset, free). */
 static char *volatile kept;
@@ -97,6 +121,7 @@ static void test_heap_reading(struct tctx *t)
 const struct test_case router_membudget_tests[] = {
 	{ "levels", test_levels, 0 },
 	{ "update", test_update, 0 },
+	{ "over_trims_i2np_pool", test_over_trims_i2np_pool, TT_FORK },
 	{ "heap_reading", test_heap_reading, TT_FORK },
 	{ NULL, NULL, 0 }
 };
