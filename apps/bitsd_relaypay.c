@@ -25,7 +25,6 @@
 #include "tunnels/tunnel_pool.h"
 #include "crypto/base/alloc.h"
 #include "crypto/base/bytes.h"
-#include "crypto/base/encode.h"
 #include "crypto/base/err.h"
 #include "crypto/base/fsutil.h"
 #include "crypto/base/log.h"
@@ -1263,41 +1262,9 @@ static void save_done(void *arg)
  */
 static void wretry_format(const struct bitsd_relaypay *rp, struct bbuf *out)
 {
-	for (size_t i = 0; i < rp->nwretry; i++) {
-		char hex[2 * SECP_PK_BYTES + 1], line[2 * SECP_PK_BYTES + 16];
-		int n;
-
-		(void)hex_encode(hex, sizeof(hex), rp->wretry[i].eph.b,
-				 SECP_PK_BYTES);
-		n = snprintf(line, sizeof(line), "%s %u\n", hex,
-			     rp->wretry[i].tries);
-		bbuf_put(out, line, (size_t)n);
-	}
-}
-
-/* One line of BITSD_RELAYPAY_WRETRY_FILE (without its newline) into *w;
- * ERR_FORMAT when it is not a point and a round count below
- * BITSD_RELAYPAY_WITHDRAW_ROUNDS. */
-static int wretry_parse_line(const char *s, size_t len, struct wretry *w)
-{
-	uint8_t b[SECP_PK_BYTES];
-	size_t got;
-	unsigned tries = 0;
-
-	if (len < 2 * SECP_PK_BYTES + 2 || len > 2 * SECP_PK_BYTES + 3 ||
-	    s[2 * SECP_PK_BYTES] != ' ' ||
-	    hex_decode(b, sizeof(b), &got, s, 2 * SECP_PK_BYTES) != 0 ||
-	    got != SECP_PK_BYTES || secp_pk_parse(&w->eph, b, got) != 0)
-		return ERR_FORMAT;
-	for (size_t i = 2 * SECP_PK_BYTES + 1; i < len; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return ERR_FORMAT;
-		tries = tries * 10 + (unsigned)(s[i] - '0');
-	}
-	if (tries >= BITSD_RELAYPAY_WITHDRAW_ROUNDS)
-		return ERR_FORMAT;
-	w->tries = tries;
-	return 0;
+	for (size_t i = 0; i < rp->nwretry; i++)
+		relaypay_retry_line_format(&rp->wretry[i].eph,
+					   rp->wretry[i].tries, out);
 }
 
 /* At start: the withdrawals a former run left to try again, the next
@@ -1326,7 +1293,9 @@ static void wretry_load(struct bitsd_relaypay *rp)
 
 		i += n + 1;
 		memset(&w, 0, sizeof(w));
-		if (wretry_parse_line(line, n, &w) != 0) {
+		if (relaypay_retry_line_parse(line, n,
+					      BITSD_RELAYPAY_WITHDRAW_ROUNDS,
+					      &w.eph, &w.tries) != 0) {
 			bad++;
 			continue;
 		}

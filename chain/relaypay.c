@@ -14,11 +14,13 @@
 #include "chain/relaypay.h"
 #include "crypto/base/alloc.h"
 #include "crypto/base/bytes.h"
+#include "crypto/base/encode.h"
 #include "crypto/base/err.h"
 #include "crypto/keccak.h"
 #include "crypto/rand.h"
 #include "crypto/siphash.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* ------------------------------------------------------------ pricing */
@@ -840,4 +842,41 @@ int relaypay_payee_load(const struct relaypay_policy *pol,
 out:
 	relaypay_payee_free(p);
 	return e;
+}
+
+void relaypay_retry_line_format(const struct secp_pk *eph, unsigned rounds,
+				struct bbuf *out)
+{
+	char line[RELAYPAY_RETRY_LINE_MAX + 1];
+	int n;
+
+	(void)hex_encode(line, 2 * SECP_PK_BYTES + 1, eph->b, SECP_PK_BYTES);
+	n = snprintf(line + 2 * SECP_PK_BYTES,
+		     sizeof(line) - 2 * SECP_PK_BYTES, " %u\n", rounds);
+	bbuf_put(out, line, 2 * SECP_PK_BYTES + (size_t)n);
+}
+
+int relaypay_retry_line_parse(const char *s, size_t len,
+			      unsigned max_rounds, struct secp_pk *eph,
+			      unsigned *rounds)
+{
+	uint8_t b[SECP_PK_BYTES];
+	size_t got;
+	unsigned r = 0;
+
+	/* E, a space, 1-3 digits */
+	if (len < 2 * SECP_PK_BYTES + 2 || len > 2 * SECP_PK_BYTES + 4 ||
+	    s[2 * SECP_PK_BYTES] != ' ' ||
+	    hex_decode(b, sizeof(b), &got, s, 2 * SECP_PK_BYTES) != 0 ||
+	    got != SECP_PK_BYTES)
+		return ERR_FORMAT;
+	for (size_t i = 2 * SECP_PK_BYTES + 1; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return ERR_FORMAT;
+		r = r * 10 + (unsigned)(s[i] - '0');
+	}
+	if (r >= max_rounds || secp_pk_parse(eph, b, got) != 0)
+		return ERR_FORMAT;
+	*rounds = r;
+	return 0;
 }

@@ -291,4 +291,20 @@ bool relaypay_ticket_wins(const struct eip712_ticket *t,
 			  const uint8_t sig[SECP_SIG_BYTES],
 			  const uint8_t rand[32]);
 
+/*
+ * A redeemed winning whose withdrawal is to be tried again, as one text
+ * line (the embedder keeps these across restarts: chain/ writes no
+ * files): the winner's ephemeral key E (66 hex digits, compressed: with
+ * the spend key it derives the stealth key), a space, the withdrawal
+ * rounds that failed.  _format() appends it with its newline;
+ * _parse() reads one without it (untrusted): ERR_FORMAT unless E is a
+ * point and rounds a decimal below max_rounds.
+ */
+#define RELAYPAY_RETRY_LINE_MAX (2 * SECP_PK_BYTES + 12)
+void relaypay_retry_line_format(const struct secp_pk *eph, unsigned rounds,
+				struct bbuf *out);
+int relaypay_retry_line_parse(const char *s, size_t len,
+			      unsigned max_rounds, struct secp_pk *eph,
+			      unsigned *rounds);
+
 #endif /* CHAIN_RELAYPAY_H */

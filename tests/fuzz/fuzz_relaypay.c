@@ -3,8 +3,10 @@
  * untrusted ticket bytes: the wire decoder, then, with the input's
  * commitment tag replaced by the payee's own so the deeper steps are
  * reached, the stealth derivation, signer recovery, the policy checks and
- * the accept step against a funded pot; and the same bytes as a saved
- * payee state (relaypay_payee_load).
+ * the accept step against a funded pot; the same bytes as a saved
+ * payee state (relaypay_payee_load); and each of their lines as a
+ * withdrawal to try again (relaypay_retry_line_parse: what reads writes
+ * back a line that reads the same).
  */
 #include "config.h"
 #include "chain/relaypay.h"
@@ -37,6 +39,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	bool won;
 
 	(void)relaypay_wire_decode(data, size, &w);
+	for (size_t i = 0; i < size;) {
+		const uint8_t *nl = memchr(data + i, '\n', size - i);
+		size_t n = nl ? (size_t)(nl - (data + i)) : size - i;
+		struct secp_pk e, e2;
+		unsigned r, r2;
+
+		if (relaypay_retry_line_parse((const char *)data + i, n, 6, &e,
+					      &r) == 0) {
+			struct bbuf out = BBUF_INIT;
+
+			relaypay_retry_line_format(&e, r, &out);
+			if (r >= 6 || out.len < 1 ||
+			    relaypay_retry_line_parse((const char *)out.data,
+						      out.len - 1, 6, &e2,
+						      &r2) != 0 ||
+			    r2 != r || memcmp(&e, &e2, sizeof(e)) != 0)
+				abort();
+			bbuf_free(&out);
+		}
+		i += n + 1;
+	}
 	/* the same bytes as a saved payee state */
 	memset(view.b, 0x22, sizeof(view.b));
 	if (secp_sk_pubkey(&view, &spend) == 0 &&

@@ -9,6 +9,7 @@
 #include "config.h"
 #include "tests/unit/tharness.h"
 #include "chain/relaypay.h"
+#include "crypto/base/encode.h"
 #include "crypto/base/err.h"
 #include "crypto/keccak.h"
 
@@ -563,6 +564,48 @@ out:
 	relaypay_payee_free(f.payee);
 }
 
+/* A withdrawal to try again as a line and back; lines that do not
+ * read. */
+static void test_retry_line(struct tctx *t)
+{
+	static const char g[] = "0279be667ef9dcbbac55a06295ce870b07029bfcdb2d"
+				"ce28d959f2815b16f81798";
+	static const char *const bad[] = {
+		"0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798 6",
+		"0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798 ",
+		"0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798 1x",
+		"0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798  1",
+		"0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798 0001",
+		"0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f8179 1",
+		"02ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff 1",
+		"0779be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798 1",
+		"zz79be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798 1",
+		"",
+	};
+	struct secp_pk e, e2;
+	struct bbuf b = BBUF_INIT;
+	unsigned rounds = 9;
+	size_t got;
+
+	T_OK(t, hex_decode(e.b, sizeof(e.b), &got, g, strlen(g)));
+	relaypay_retry_line_format(&e, 5, &b);
+	T_EQ(t, b.len, strlen(g) + 3);
+	T_OK(t, memcmp(b.data, g, strlen(g)));
+	T_OK(t, memcmp(b.data + strlen(g), " 5\n", 3));
+	T_OK(t, relaypay_retry_line_parse((const char *)b.data, b.len - 1, 6,
+					  &e2, &rounds));
+	T_EQ(t, rounds, 5);
+	T_OK(t, memcmp(&e, &e2, sizeof(e)));
+	T_ERR(t, relaypay_retry_line_parse((const char *)b.data, b.len - 1,
+					   5, &e2, &rounds), ERR_FORMAT);
+	rounds = 9;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		T_ERR(t, relaypay_retry_line_parse(bad[i], strlen(bad[i]), 6,
+						   &e2, &rounds), ERR_FORMAT);
+	T_EQ(t, rounds, 9);	/* untouched */
+	bbuf_free(&b);
+}
+
 const struct test_case relaypay_tests[] = {
 	{ "win_top", test_win_top, 0 },
 	{ "make_vector", test_make_vector, 0 },
@@ -574,5 +617,6 @@ const struct test_case relaypay_tests[] = {
 	{ "epochs", test_epochs, 0 },
 	{ "replay_limit", test_replay_limit, 0 },
 	{ "save_load", test_save_load, 0 },
+	{ "retry_line", test_retry_line, 0 },
 	{ NULL, NULL, 0 }
 };
