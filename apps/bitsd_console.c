@@ -87,13 +87,13 @@ struct book_key {
  * "hostpay" sections of /api/status): the seeder's vouchers held and
  * redeemed, the relay's tickets' expected value, the face of those that
  * won and of those redeemed, the host's epoch vouchers held and redeemed
- * (docs/market.md §8). */
+ * (docs/market.md §8), and what this router paid hosts as a creator. */
 enum { M_SEED, M_SEED_REDEEMED, M_RELAY_EXPECTED, M_RELAY_WON,
-       M_RELAY_REDEEMED, M_HOST, M_HOST_REDEEMED, M_N };
+       M_RELAY_REDEEMED, M_HOST, M_HOST_REDEEMED, M_HOST_PAID, M_N };
 
 struct sample {
 	uint64_t t_s, seeded, relayed, hosted;
-	bool seedpay, relaypay, hostpay;
+	bool seedpay, relaypay, hostpay, hostpay_creator;
 	struct u256 money[M_N];
 };
 
@@ -1066,6 +1066,7 @@ static void sample_fill(const struct bitsd_console *c, struct sample *s)
 	static const char *const relay[] = { "expected_value", "won_face",
 					     "redeemed_face", NULL };
 	static const char *const host[] = { "earned", "redeemed", NULL };
+	static const char *const creator[] = { "paid", NULL };
 	struct seeded_sum sum = { 0 };
 
 	memset(s, 0, sizeof(*s));
@@ -1090,6 +1091,8 @@ static void sample_fill(const struct bitsd_console *c, struct sample *s)
 			       &s->money[M_RELAY_EXPECTED]);
 	s->hostpay = money_of(c->d.api, "hostpay", "host", host,
 			      &s->money[M_HOST]);
+	s->hostpay_creator = money_of(c->d.api, "hostpay", "creator", creator,
+				      &s->money[M_HOST_PAID]);
 }
 
 static void sample_take(void *arg)
@@ -1110,13 +1113,14 @@ static json_t *sample_json(const struct sample *s)
 {
 	static const char *const names[M_N] = {
 		"seeder", "seeder_redeemed", "relay_expected", "relay_won",
-		"relay_redeemed", "host", "host_redeemed" };
+		"relay_redeemed", "host", "host_redeemed", "host_paid" };
 	json_t *m = json_object();
 	char d[U256_DEC_BYTES];
 
 	for (size_t k = 0; k < M_N; k++)
 		if (k < M_RELAY_EXPECTED ? s->seedpay :
-		    k < M_HOST ? s->relaypay : s->hostpay)
+		    k < M_HOST ? s->relaypay :
+		    k < M_HOST_PAID ? s->hostpay : s->hostpay_creator)
 			json_object_set_new(m, names[k], json_string(
 				u256_format_dec(&s->money[k], d, sizeof(d))));
 	return json_pack("{s:I, s:I, s:I, s:I, s:o}", "t", (json_int_t)s->t_s,

@@ -252,14 +252,16 @@ try {
   ok(/[1-9]\d* B served by hosted sites/.test(earnNow), 'the wallet counts the bytes the hosted site served: ' + earnNow);
   ok(await page.getByText('Not paid here', { exact: false }).count() === 1 &&
      await page.locator('#paid').isHidden(), 'without pay per chunk, paid relaying or hosting the wallet says so, no money plot');
-  ok(/As hostnot a host here/.test(await page.locator('#wallet-earn').textContent()),
-     'the wallet says this router is not a host');
+  ok(/As hostnot a host here/.test(await page.locator('#wallet-earn').textContent()) &&
+     !/Paid to hosts/.test(await page.locator('#wallet-earn').textContent()),
+     'the wallet says this router is not a host, and pays none');
   // The money plot as a seeder, relay and host would see it: bitsd's
   // answer with money figures put in (what bitsd samples is checked by
   // test_market_seedpay, test_relaypay_bitsd and test_market_hostpay).
   const money = (k) => ({ seeder: String(1000 * k), seeder_redeemed: String(500 * k), relay_expected: '500',
                           relay_won: String(2000 * k), relay_redeemed: '0',
-                          host: String(4000 * k), host_redeemed: String(4000 * Math.max(0, k - 1)) });
+                          host: String(4000 * k), host_redeemed: String(4000 * Math.max(0, k - 1)),
+                          host_paid: String(300 * k) });
   await page.route('**/api/console/earnings', async (route) => {
     const r = await route.fetch();
     const j = await r.json();
@@ -277,6 +279,7 @@ try {
      'with money earned the wallet plots it as seeder, relay and host: ' + paidNow);
   const hostRow = await page.locator('#wallet-earn').textContent();
   ok(/As host12000 token units \(8000 redeemed\)/.test(hostRow), "the wallet's host row shows the earning: " + hostRow);
+  ok(/Paid to hosts \(as creator\)900 token units/.test(hostRow), 'the wallet shows what it paid hosts as a creator: ' + hostRow);
   await page.unroute('**/api/console/earnings');
   ok(await page.getByText('Whoever once had the key keeps it', { exact: false }).count() === 1,
      'the wallet explains the licence limits');

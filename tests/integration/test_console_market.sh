@@ -279,6 +279,9 @@ done
 check "b2 earned two epochs as host, b1 paid it two (its budget), for the video" \
 	"$((2 * HPRICE)) $((2 * HPRICE)) ${H#0x} True" \
 	"$(hp $API2 "$W/b2" 'h["host"]["earned"]') $(hp $API1 "$W/b1" 'h["creator"]["paid"], h["creator"]["deals"][0]["content"], h["creator"]["over_budget"] > 0' | tr -d "(),'")"
+check "b1's console: paid two epochs to hosts as creator, b2's: earned them as host" \
+	"$((2 * HPRICE)) $((2 * HPRICE))" \
+	"$(api_get $API1 "$W/b1" /api/console/earnings | python3 -c 'import json,sys; print(json.load(sys.stdin)["now"]["money"].get("host_paid"))') $(api_get $API2 "$W/b2" /api/console/earnings | python3 -c 'import json,sys; print(json.load(sys.stdin)["now"]["money"].get("host"))')"
 stop "$P2" "b2"; P2=
 stop "$P1" "b1"; P1=
 grep -qE 'AddressSanitizer|LeakSanitizer|runtime error' "$W/log1" "$W/log2" && bad "sanitizer report" ||

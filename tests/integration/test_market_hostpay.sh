@@ -218,7 +218,8 @@ check "the pot's deposit fell by three epochs" $((DEP0 - gross)) "$(deposit)"
 check "b3's console: earned as host, all redeemed, nothing as seeder" \
 	"$gross $gross 0" \
 	"$(earn 3 'm["host"] + " " + m["host_redeemed"] + " " + m["seeder"]')"
-check "b2's console: nothing earned as host" False "$(earn 2 '"host" in m')"
+check "b2's console: nothing earned as host, three epochs paid to hosts as creator" \
+	"False $gross" "$(earn 2 '"host" in m, m.get("host_paid")' | tr -d "(),'")"
 
 bitsd_mesh_stop "$W"
 PIDS=""

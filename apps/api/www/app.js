@@ -637,6 +637,12 @@ function hostLine(m) {
     : 'not a host here (swarm.host.price is off)';
 }
 
+// What this router paid hosts for keeping its content, as a creator
+// (swarm.host.pay-key): a row only when it pays hosts.
+function hostPaidRows(m) {
+  return 'host_paid' in m ? [['Paid to hosts (as creator)', m.host_paid + ' token units']] : [];
+}
+
 async function showWallet() {
   let money = {};
   try {
@@ -661,10 +667,11 @@ async function showWallet() {
     fill($('wallet-earn'), [['As creator (licences owed)', (earn.licences || []).reduce((t, l) => t + BigInt(l.owed), 0n)],
       ['As seeder and relay (vouchers and tickets redeemed)', (earn.stealth || []).reduce((t, l) => t + BigInt(l.balance), 0n)],
       ['As host (epochs of creators\' content kept)', hostLine(money)],
-      ['Total', earn.total]]);
+      ['Total', earn.total], ...hostPaidRows(money)]);
   } else {
     fill($('wallet-bal'), [['Balance', 'market not configured']]);
-    fill($('wallet-earn'), [['Earnings', 'market not configured'], ['As host', hostLine(money)]]);
+    fill($('wallet-earn'), [['Earnings', 'market not configured'], ['As host', hostLine(money)],
+      ...hostPaidRows(money)]);
   }
   if (w) await showEarned();
   else {
