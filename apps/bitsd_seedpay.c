@@ -146,7 +146,7 @@ struct bitsd_seedpay {
 	struct hostpay_host *host;	/* NULL: not a host */
 	struct u256 host_price;
 	struct market_service hsv;
-	struct market_rate hrate;
+	struct market_rate hrate, hrate_all;	/* per creator, in all */
 	bool serving;
 	/* a creator paying its hosts per epoch */
 	struct hostpay_creator *creator;	/* NULL: not paying */
@@ -752,12 +752,17 @@ static int host_prove(void *ctx, const uint8_t hash[32],
 static void host_request(void *ctx, struct market_conn *c, const uint8_t *p,
 			 size_t len)
 {
+	static const uint8_t all[32];	/* the bucket of all creators */
 	struct bitsd_seedpay *sp = ctx;
 	const uint8_t *peer = market_conn_peer_hash(c);
 	struct bbuf out = BBUF_INIT;
 	uint8_t signer[ETH_ADDR_BYTES];
 
-	if (!market_rate_take(&sp->hrate, peer)) {
+	/* a TERMS costs a chunk read: a bucket for all creators too, as
+	 * destinations cost nothing to make */
+	if (!market_rate_take(&sp->hrate, peer) ||
+	    (len >= 1 && p[0] == HOSTPAY_REQ_TERMS &&
+	     !market_rate_take(&sp->hrate_all, all))) {
 		bbuf_u8(&out, HOSTPAY_BUSY);
 	} else if (hostpay_host_request(sp->host, peer, p, len, time_now_s(),
 					&out, signer) == CHUNKPAY_NEED_POT) {
@@ -1311,6 +1316,8 @@ static int hostpay_start(struct bitsd_seedpay *sp, const struct conf *cfg)
 				    host_request, sp);
 		market_rate_init(&sp->hrate, BITSD_HOSTPAY_RATE_PER_S,
 				 BITSD_HOSTPAY_RATE_BURST);
+		market_rate_init(&sp->hrate_all, BITSD_HOSTPAY_PROOFS_PER_S,
+				 BITSD_HOSTPAY_PROOFS_BURST);
 		if ((r = bitsd_market_serve(sp->deps.market, &sp->hsv,
 					    "market-host.dat",
 					    "market-host.b32")) != 0) {
