@@ -14,11 +14,14 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 struct gen {
 	uint64_t *bits;
 	size_t count;
 	uint64_t start_ms;
+	bool paged;		/* bits: whole pages (gen_zero gives them back) */
 };
 
 struct tunnel_replay {
@@ -31,6 +34,43 @@ struct tunnel_replay {
 	uint8_t key1[SIPHASH_KEY_BYTES], key2[SIPHASH_KEY_BYTES];
 	bool started;
 };
+
+static size_t page_bytes(void)
+{
+	long p = sysconf(_SC_PAGESIZE);
+
+	return p > 0 ? (size_t)p : 4096;
+}
+
+/*
+ * Zero a generation.  One of whole pages hands them back to the system
+ * instead (they read as zeros again, and take memory once written): a
+ * memset made every page resident, so at its first rotation a filter
+ * grew to its full size however few keys it held (the IV filter's
+ * 2 MiB, at a tunnel's lifetime into a router's life), and kept it.
+ */
+static void gen_zero(struct tunnel_replay *r, struct gen *g)
+{
+	size_t n = r->words * sizeof(uint64_t);
+
+	if (g->paged && madvise(g->bits, n, MADV_DONTNEED) == 0)
+		return;
+	memset(g->bits, 0, n);
+}
+
+static void gen_alloc(struct tunnel_replay *r, struct gen *g)
+{
+	size_t n = r->words * sizeof(uint64_t), pg = page_bytes();
+	void *p;
+
+	if (n % pg == 0 && posix_memalign(&p, pg, n) == 0) {
+		g->bits = p;
+		g->paged = true;
+		gen_zero(r, g);
+	} else {
+		g->bits = xcalloc(r->words, sizeof(uint64_t));
+	}
+}
 
 struct tunnel_replay *tunnel_replay_new(size_t max_entries, uint64_t period_ms)
 {
@@ -48,7 +88,7 @@ struct tunnel_replay *tunnel_replay_new(size_t max_entries, uint64_t period_ms)
 	r->max_entries = max_entries;
 	r->period_ms = period_ms ? period_ms : 1;
 	for (unsigned i = 0; i < 2; i++)
-		r->g[i].bits = xcalloc(r->words, sizeof(uint64_t));
+		gen_alloc(r, &r->g[i]);
 	rand_bytes(r->key1, sizeof(r->key1));
 	rand_bytes(r->key2, sizeof(r->key2));
 	return r;
@@ -68,7 +108,7 @@ void tunnel_replay_free(struct tunnel_replay *r)
 static void rotate(struct tunnel_replay *r, uint64_t now)
 {
 	r->cur ^= 1;
-	memset(r->g[r->cur].bits, 0, r->words * sizeof(uint64_t));
+	gen_zero(r, &r->g[r->cur]);
 	r->g[r->cur].count = 0;
 	r->g[r->cur].start_ms = now;
 }
@@ -189,4 +229,25 @@ size_t tunnel_replay_count(const struct tunnel_replay *r)
 size_t tunnel_replay_bytes(const struct tunnel_replay *r)
 {
 	return 2 * r->words * sizeof(uint64_t);
+}
+
+size_t tunnel_replay_resident(const struct tunnel_replay *r)
+{
+	size_t n = r->words * sizeof(uint64_t), pg = page_bytes();
+	size_t pages = n / pg, sum = 0;
+	unsigned char *v;
+
+	for (unsigned i = 0; i < 2; i++) {
+		if (!r->g[i].paged) {
+			sum += n;
+			continue;
+		}
+		v = xmalloc(pages);
+		if (mincore(r->g[i].bits, n, v) != 0)
+			memset(v, 1, pages);
+		for (size_t k = 0; k < pages; k++)
+			sum += (v[k] & 1) ? pg : 0;
+		free(v);
+	}
+	return sum;
 }

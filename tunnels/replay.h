@@ -5,7 +5,8 @@
  * one of its k bits is set in either generation; new keys go into the
  * current one, which becomes the previous one after period_ms or once it
  * holds max_entries keys.  So a key is remembered for at least period_ms
- * (unless a burst fills a generation early), memory is fixed at creation,
+ * (unless a burst fills a generation early), its size is fixed at creation
+ * (in memory: the pages the keys since the last clearing touched),
  * and false positives stay near TUNNEL_REPLAY_FP_RATE while a generation
  * is below its entry limit.
  *
@@ -54,5 +55,8 @@ bool tunnel_replay_add(struct tunnel_replay *r, const void *key, size_t len,
 /* Keys in the current generation, and the bytes both generations use. */
 size_t tunnel_replay_count(const struct tunnel_replay *r);
 size_t tunnel_replay_bytes(const struct tunnel_replay *r);
+/* Of those, the bytes in memory now (a generation of whole pages gives
+ * them back when it is cleared, and takes them as keys come). */
+size_t tunnel_replay_resident(const struct tunnel_replay *r);
 
 #endif /* TUNNELS_REPLAY_H */

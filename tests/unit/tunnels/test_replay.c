@@ -61,6 +61,33 @@ static void test_rotation(struct tctx *t)
 	tunnel_replay_free(r);
 }
 
+/* A cleared generation hands its pages back: a new filter has next to
+ * nothing in memory, keys bring pages in, and two periods without keys
+ * leave next to nothing again (with a memset, both generations stayed
+ * in memory whole from their first clearing on: 2 MiB for the IV
+ * filter). */
+static void test_cleared_pages_given_back(struct tctx *t)
+{
+	const uint64_t P = 600000;
+	struct tunnel_replay *r = tunnel_replay_new(TUNNEL_REPLAY_IV_ENTRIES, P);
+	size_t gen = tunnel_replay_bytes(r) / 2;
+	uint8_t k[32];
+
+	T_TRUE(t, tunnel_replay_resident(r) < gen / 8);
+	for (uint32_t i = 0; i < 20000; i++) {
+		key_of(k, i, 7);
+		T_FALSE(t, tunnel_replay_add(r, k, 32, 1000));
+	}
+	T_TRUE(t, tunnel_replay_resident(r) >= gen / 2);
+	T_TRUE(t, tunnel_replay_check(r, k, 32, 1000 + P));	/* rotates */
+	T_TRUE(t, tunnel_replay_resident(r) >= gen / 2);
+	T_FALSE(t, tunnel_replay_check(r, k, 32, 1000 + 2 * P));
+	T_TRUE(t, tunnel_replay_resident(r) < gen / 8);
+	T_FALSE(t, tunnel_replay_add(r, k, 32, 1000 + 2 * P));
+	T_TRUE(t, tunnel_replay_check(r, k, 32, 1000 + 2 * P + 1));
+	tunnel_replay_free(r);
+}
+
 static void test_full_generation(struct tctx *t)
 {
 	struct tunnel_replay *r = tunnel_replay_new(100, 600000);
@@ -121,6 +148,7 @@ const struct test_case tunnels_replay_tests[] = {
 	{ "basic", test_basic, 0 },
 	{ "rotation", test_rotation, 0 },
 	{ "full_generation", test_full_generation, 0 },
+	{ "cleared_pages_given_back", test_cleared_pages_given_back, 0 },
 	{ "false_positives", test_false_positives, 0 },
 	{ NULL, NULL, 0 }
 };
