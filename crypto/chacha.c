@@ -285,15 +285,18 @@ static void xor8_lanes8(size_t n, uint8_t *const dst[],
 }
 #endif
 
-void chacha20_xor8_many(size_t n, uint8_t *const dst[],
-			const uint8_t *const key[],
-			const uint8_t *const nonce[])
+void chacha20_xor8_many_lanes(size_t lanes_max, size_t n,
+			      uint8_t *const dst[],
+			      const uint8_t *const key[],
+			      const uint8_t *const nonce[])
 {
 #if defined(CHACHA_LANES_X86)
 	/* 16 lanes cost about what a pair does with chacha20_xor8x2()
 	 * (190 against 180 ns): a lone pair goes that way */
-	size_t lanes = n <= 2 ? 0 : __builtin_cpu_supports("avx512f") ? 16 :
-		       __builtin_cpu_supports("avx2") ? 8 : 0;
+	size_t lanes = n <= 2 ? 0 :
+		       lanes_max >= 16 && __builtin_cpu_supports("avx512f") ?
+		       16 : lanes_max >= 8 && __builtin_cpu_supports("avx2") ?
+		       8 : 0;
 
 	while (lanes && n) {
 		size_t k = n < lanes ? n : lanes;
@@ -307,10 +310,19 @@ void chacha20_xor8_many(size_t n, uint8_t *const dst[],
 		nonce += k;
 		n -= k;
 	}
+#else
+	(void)lanes_max;
 #endif
 	for (; n >= 2; n -= 2, dst += 2, key += 2, nonce += 2)
 		chacha20_xor8x2(dst[0], key[0], nonce[0], dst[1], key[1],
 				nonce[1]);
 	if (n)
 		chacha20_xor(dst[0], dst[0], 8, key[0], nonce[0], 1);
+}
+
+void chacha20_xor8_many(size_t n, uint8_t *const dst[],
+			const uint8_t *const key[],
+			const uint8_t *const nonce[])
+{
+	chacha20_xor8_many_lanes(16, n, dst, key, nonce);
 }

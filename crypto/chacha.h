@@ -60,5 +60,11 @@ void chacha20_xor8x2(uint8_t d1[8], const uint8_t k1[32],
 void chacha20_xor8_many(size_t n, uint8_t *const dst[],
 			const uint8_t *const key[],
 			const uint8_t *const nonce[]);
+/* The same with at most lanes_max blocks at once (16: AVX-512, 8: AVX2,
+ * 0: none), as the CPU allows: the tests reach each path on any CPU. */
+void chacha20_xor8_many_lanes(size_t lanes_max, size_t n,
+			      uint8_t *const dst[],
+			      const uint8_t *const key[],
+			      const uint8_t *const nonce[]);
 
 #endif /* CRYPTO_CHACHA_H */
