@@ -987,7 +987,6 @@ struct stream_mgr *bitsd_market_streams(struct bitsd_market *m)
 	if (!m->other.mgr && mdest_open(m, &m->other, &m->net, NULL,
 					NULL) != 0) {
 		mdest_close(&m->other);
-	mdest_close(&m->served);
 		return NULL;
 	}
 	return m->other.mgr;
@@ -1319,6 +1318,7 @@ void bitsd_market_stop(struct bitsd_market *m)
 	free(m->agent_keys);
 	mdest_close(&m->bud);
 	mdest_close(&m->other);
+	mdest_close(&m->served);
 	market_library_free(m->lib);
 	market_relayer_free(m->relayer);
 	mdest_close(&m->rld);
