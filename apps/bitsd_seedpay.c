@@ -722,7 +722,8 @@ static int chunk_proof(struct content_store *st, const uint8_t hash[32],
 		       const uint8_t challenge[HOSTPAY_CHALLENGE_BYTES],
 		       uint32_t idx, uint8_t proof[HOSTPAY_PROOF_BYTES])
 {
-	const size_t cap = (size_t)1 << CONTENT_CHUNK_LOG2_MAX;
+	const size_t cap = ((size_t)1 << CONTENT_CHUNK_LOG2_MAX) +
+			   CONTENT_TAG_BYTES;	/* a stored chunk */
 	struct content_store_info i;
 	uint8_t *buf;
 	size_t len = 0;

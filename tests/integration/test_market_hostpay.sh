@@ -54,7 +54,9 @@ K0=0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80
 RELAYER_KEY=59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d
 POT_KEY=$(printf '6e%.0s' $(seq 32))
 HPRICE=50000 EPOCH=15 DEPOSIT=100000000000 ESCROW=100000000000
-SIZE=300000
+# two chunks of the largest size (1 MiB): a proof reads one whole with
+# its tag
+SIZE=2097152
 
 need_tools $NAME
 start_anvil "$W" || { result $NAME; exit 1; }
@@ -79,7 +81,8 @@ chmod 600 "$W"/*.key
 python3 -c 'import random, sys
 sys.stdout.buffer.write(random.Random(17).randbytes(int(sys.argv[1])))' \
 	$SIZE >"$W/item.bin"
-"$BITS" publish "$W/item.bin" --mime video/mp4 --datadir "$W/b2" \
+"$BITS" publish "$W/item.bin" --mime video/mp4 --chunk-log2 20 \
+	--datadir "$W/b2" \
 	>"$W/pub.out" 2>"$W/pub.err" ||
 	{ bad "bits publish: $(cat "$W/pub.err")"; result $NAME; exit 1; }
 HASH=$(sed -n 's/^content  *\([0-9a-f]\{64\}\)$/\1/p' "$W/pub.out")
