@@ -31,6 +31,12 @@ static void tn_chunk(void *ctx, const uint8_t hash[32], uint32_t idx)
 		nd->seek_at = nd->nlog;
 		(void)swarm_seek(nd->sw, hash, nd->seek_to);
 	}
+	/* tn_run's condition is met the moment this chunk makes it so, not
+	 * at the next 10 ms poll: a transfer can finish in between. */
+	if (nd->tn->poll && !nd->tn->met && nd->tn->cond(nd->tn)) {
+		nd->tn->met = true;
+		evloop_break(nd->tn->el);
+	}
 }
 
 void tn_init(struct tnet *tn, struct tctx *t)
