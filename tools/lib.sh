@@ -1,4 +1,4 @@
-# Shared helpers for tools/check and tools/demo (sourced, not run).
+# Shared helpers for tools/check, tools/demo and tests/e2e (sourced, not run).
 # deps_install: install what is missing on Debian 12 (apt-get update once).
 BITS_APT_PKGS="build-essential autoconf automake libtool pkg-config clang
 libclang-rt-14-dev llvm libsodium-dev libssl-dev libevent-dev libsqlite3-dev
@@ -6,6 +6,15 @@ zlib1g-dev libnatpmp-dev libminiupnpc-dev libsecp256k1-dev libjansson-dev
 python3 python3-txi2p-tahoe i2pd unzip zip
 nftables iproute2 miniupnpd-nftables natpmpc miniupnpc conntrack
 curl strace chromium ffmpeg"
+
+# still_running PID: PID is still running (a zombie is not) after up to
+# 5 s; a process killed a moment ago may still be on its way out
+still_running() {
+	for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+		kill -0 "$1" 2>/dev/null && [ "$(ps -o stat= -p "$1" 2>/dev/null | cut -c1)" != Z ] || return 1
+		sleep 0.25
+	done
+}
 
 as_root() {
 	if [ "$(id -u)" = 0 ]; then "$@"

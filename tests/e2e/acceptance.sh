@@ -64,6 +64,7 @@ top_builddir=$(cd "$top_builddir" && pwd)
 . "$top_srcdir/tests/integration/chain-lib.sh"
 . "$top_srcdir/tests/integration/i2pd-lib.sh"
 . "$top_srcdir/tests/integration/market-lib.sh"
+. "$top_srcdir/tools/lib.sh"
 NAME=e2e_acceptance
 SIZE=""
 [ "${1:-}" = --ci ] && SIZE=--ci
@@ -517,11 +518,8 @@ kill -TERM $DPID
 i=0; while kill -0 $DPID 2>/dev/null && [ $i -lt 120 ]; do sleep 1; i=$((i + 1)); done
 wait $DPID 2>/dev/null; DPID=""
 left=""
-alive() { kill -0 "$1" 2>/dev/null && [ "$(ps -o stat= -p "$1" 2>/dev/null | cut -c1)" != Z ]; }
 for p in $kids $(pgrep -f -- "$W/net"); do
-	# one killed a moment ago may still be on its way out
-	for _ in $(seq 1 20); do alive "$p" || break; sleep 0.25; done
-	alive "$p" && left="$left $p ($(ps -o args= -p "$p" 2>/dev/null | cut -c1-80))"
+	still_running "$p" && left="$left $p ($(ps -o args= -p "$p" 2>/dev/null | cut -c1-80))"
 done
 [ -z "$left" ] && grep -q "nothing of the demo left running" "$W/demo.log" &&
 	ok "the demo stopped on TERM: none of its $(echo $kids | wc -w) processes left running" ||
