@@ -172,6 +172,7 @@ void swarm_config_default(struct swarm_config *c)
 		.choke_interval_ms = 10000,
 		.keepalive_ms = 60000,
 		.idle_timeout_ms = 180000,
+		.whole_idle_ms = 30000,
 		.request_timeout_ms = 30000,
 		.announce_interval_ms = 300000,
 		.tracker_ttl_ms = 1800000,
@@ -944,6 +945,20 @@ static bool peer_is_seed(const struct swarm_content *c,
 	       p->have_count == c->m.chunk_count;
 }
 
+static bool content_is_whole(const struct swarm_content *c)
+{
+	return c->have_meta && c->have_count == c->m.chunk_count;
+}
+
+/* Neither end needs anything from the other, now or later (a content's
+ * chunks never change): both whole, nothing asked or queued. */
+static bool peer_is_redundant(const struct swarm_content *c,
+			      const struct swarm_peer *p)
+{
+	return content_is_whole(c) && peer_is_seed(c, p) && !p->n_inflight &&
+	       !p->q_len && p->out.len == 0 && c->meta_peer != p;
+}
+
 /* A chunk stored: HAVE to every peer but seeders.  A seeder needs none
  * (it asks us for nothing), and each HAVE is a stream packet of its own
  * through both tunnels: a viewer fetching from four seeders sent them
@@ -1602,8 +1617,8 @@ static int on_peers(struct swarm_peer *p, const struct swarm_msg *m)
 			  log_safe_hash(h, sizeof(h), p->dest_hash),
 			  p->announcing ? " (tracker)" : "");
 	}
-	if (!c)
-		return 0;
+	if (!c || content_is_whole(c))
+		return 0;	/* whole: those who want a piece connect to us */
 	for (unsigned i = 0; i < m->u.peers.n; i++)
 		hint_add(c, m->u.peers.hashes + 32 * i);
 	hints_try(c);
@@ -1790,7 +1805,8 @@ static bool announce_one(struct swarm_content *c, const uint8_t t[32])
 		if (!sw->tracker_role)
 			return true;
 		tracker_record(sw, c->hash, sw->self.hash, m.u.announce.flags);
-		n = tracker_answer(sw, c->hash, sw->self.hash, hashes);
+		n = content_is_whole(c) ? 0 :
+		    tracker_answer(sw, c->hash, sw->self.hash, hashes);
 		for (unsigned i = 0; i < n; i++)
 			hint_add(c, hashes[i]);
 		hints_try(c);
@@ -1861,6 +1877,12 @@ static void content_tick(struct swarm_content *c, uint64_t now)
 		next = p->next;
 		if (elapsed_ms(now, p->last_rx_ms) >= sw->cfg.idle_timeout_ms) {
 			peer_drop(p, 0, "idle", false);
+			continue;
+		}
+		if (peer_is_redundant(c, p) &&
+		    elapsed_ms(now, p->last_rx_ms) >= sw->cfg.whole_idle_ms &&
+		    elapsed_ms(now, p->last_tx_ms) >= sw->cfg.whole_idle_ms) {
+			peer_drop(p, 0, "both whole", false);
 			continue;
 		}
 		/* "a viewer that stops paying is choked" (issue 13) */

@@ -83,6 +83,9 @@ struct swarm_config {
 	uint32_t choke_interval_ms;
 	uint32_t keepalive_ms;		/* send one after this much silence */
 	uint32_t idle_timeout_ms;	/* drop a peer silent this long */
+	/* Both ends whole and silent both ways this long: the connection
+	 * ends (one that wants a piece again connects anew). */
+	uint32_t whole_idle_ms;
 	/* Our requests to a peer that sent no piece for this long go back
 	 * to the picker, and the peer is not asked again for as long. */
 	uint32_t request_timeout_ms;

@@ -1211,6 +1211,52 @@ static void test_idle_buffers_given_back(struct tctx *t)
 	tn_free(&tn);
 }
 
+static bool nobody_connected(struct tnet *tn)
+{
+	struct swarm_content_stats s;
+
+	for (unsigned i = 0; i < tn->count; i++)
+		if (swarm_content_stats(tn->n[i].sw, tn->hash, &s) != 0 ||
+		    s.peers != 0)
+			return false;
+	return true;
+}
+
+/* Both ends whole, the connection ends once it was silent whole_idle_ms
+ * both ways (neither will ever ask the other for a piece; kept, a seeder
+ * held one a viewer and item); a new viewer still connects and fetches,
+ * and its connection ends the same way. */
+static void test_whole_pair_closes(struct tctx *t)
+{
+	struct tnet tn;
+	struct content_published pub;
+	struct swarm_config cfg;
+	struct swarm_peer_stats ps[2];
+	struct tnode *seed, *leech, *late;
+
+	swarm_config_default(&cfg);
+	cfg.whole_idle_ms = 1000;
+	tn_init(&tn, t);
+	seed = tn_node(&tn, &cfg);
+	tn_publish(&tn, seed, CONTENT_BYTES, 44, 14, &pub);
+	T_OK(t, swarm_content_add(seed->sw, tn.hash, SWARM_PICK_RAREST));
+	leech = tn_node(&tn, &cfg);
+	T_OK(t, swarm_content_fetch(leech->sw, tn.hash, SWARM_PICK_RAREST));
+	T_OK(t, swarm_peer_add(leech->sw, tn.hash, client_dest_pub(seed->d)));
+	T_TRUE(t, tn_run(&tn, all_complete));
+	T_EQ(t, swarm_peer_stats(seed->sw, tn.hash, ps, 2), 1);
+	T_TRUE(t, tn_run(&tn, nobody_connected));
+	late = tn_node(&tn, &cfg);
+	T_OK(t, swarm_content_fetch(late->sw, tn.hash, SWARM_PICK_RAREST));
+	T_OK(t, swarm_peer_add(late->sw, tn.hash, client_dest_pub(seed->d)));
+	T_TRUE(t, tn_run(&tn, all_complete));
+	check_plaintext(&tn, late, &pub.key, CONTENT_BYTES, 44);
+	T_TRUE(t, tn_run(&tn, nobody_connected));
+	check_plaintext(&tn, leech, &pub.key, CONTENT_BYTES, 44);
+	content_published_clear(&pub);
+	tn_free(&tn);
+}
+
 const struct test_case swarm_engine_tests[] = {
 	{ "one_seeder_three_leechers", test_one_seeder_three_leechers, TT_FORK },
 	{ "lying_seeders_banned", test_lying_seeders_banned, TT_FORK },
@@ -1231,5 +1277,6 @@ const struct test_case swarm_engine_tests[] = {
 	  TT_FORK },
 	{ "upload_budget", test_upload_budget, TT_FORK },
 	{ "idle_buffers_given_back", test_idle_buffers_given_back, TT_FORK },
+	{ "whole_pair_closes", test_whole_pair_closes, TT_FORK },
 	{ NULL, NULL, 0 }
 };
