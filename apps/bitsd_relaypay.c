@@ -161,6 +161,7 @@ struct bitsd_relaypay {
 	struct wretry *wretry;		/* withdrawals to try again */
 	size_t nwretry;
 	uint32_t test_withdraw_fail;	/* tests: withdrawals left to fail */
+	uint64_t wretry_ms;		/* BITSD_RELAYPAY_WITHDRAW_RETRY_MS */
 	uint64_t redeem_retry_at;	/* monotonic ms */
 	bool dirty;
 	uint64_t received, refused[RELAYPAY_FULL + 1];
@@ -743,9 +744,8 @@ static void withdrawals_done(struct bitsd_relaypay *rp, struct job *j)
 				continue;
 			}
 		}
-		w.at_ms = time_mono_ms() + ((uint64_t)
-			  BITSD_RELAYPAY_WITHDRAW_RETRY_MS <<
-			  (w.tries ? w.tries - 1 : 0));
+		w.at_ms = time_mono_ms() + (rp->wretry_ms <<
+					    (w.tries ? w.tries - 1 : 0));
 		rp->wretry = xrealloc(rp->wretry, (rp->nwretry + 1) *
 				      sizeof(*rp->wretry));
 		rp->wretry[rp->nwretry++] = w;
@@ -788,9 +788,7 @@ static struct job *withdraw_job(struct bitsd_relaypay *rp)
 		}
 		j->wr[j->nwr++] = rp->wretry[i];
 	}
-	rp->nwretry = keep;
-	if (j)
-		rp->dirty = true;
+	rp->nwretry = keep;	/* the job's are still saved: wretry_format */
 	return j;
 }
 
@@ -1255,13 +1253,18 @@ static void save_done(void *arg)
 }
 
 /*
- * The withdrawals to try again as BITSD_RELAYPAY_WRETRY_FILE's lines.
- * Those of a round in progress are in its job, not here: they are
- * written when it ends (withdrawals_done() marks the state dirty; at
- * stop the round ends before the last save).
+ * The withdrawals to try again as BITSD_RELAYPAY_WRETRY_FILE's lines:
+ * those of a round in progress (its job's, read-only on the worker) too,
+ * so that a crash during the round does not lose them; when the round
+ * ends, withdrawals_done() puts back what did not go through and marks
+ * the state dirty.
  */
 static void wretry_format(const struct bitsd_relaypay *rp, struct bbuf *out)
 {
+	const struct job *j = rp->job;
+
+	for (size_t i = 0; j && j->kind == JOB_WITHDRAW && i < j->nwr; i++)
+		relaypay_retry_line_format(&j->wr[i].eph, j->wr[i].tries, out);
 	for (size_t i = 0; i < rp->nwretry; i++)
 		relaypay_retry_line_format(&rp->wretry[i].eph,
 					   rp->wretry[i].tries, out);
@@ -1299,8 +1302,8 @@ static void wretry_load(struct bitsd_relaypay *rp)
 			bad++;
 			continue;
 		}
-		w.at_ms = rp->has_withdraw ? time_mono_ms() +
-			  BITSD_RELAYPAY_WITHDRAW_RETRY_MS : UINT64_MAX;
+		w.at_ms = rp->has_withdraw ? time_mono_ms() + rp->wretry_ms
+					   : UINT64_MAX;
 		rp->wretry = xrealloc(rp->wretry, (rp->nwretry + 1) *
 				      sizeof(*rp->wretry));
 		rp->wretry[rp->nwretry++] = w;
@@ -1621,6 +1624,9 @@ static int payee_start(struct bitsd_relaypay *rp, const struct conf *cfg)
 		rp->has_withdraw = true;
 	}
 	rp->test_withdraw_fail = cfg->relay_pay_test_withdraw_fail;
+	rp->wretry_ms = cfg->relay_pay_test_withdraw_retry_s ?
+			cfg->relay_pay_test_withdraw_retry_s * 1000ULL :
+			BITSD_RELAYPAY_WITHDRAW_RETRY_MS;
 	wretry_load(rp);
 	rp->pend = xcalloc(BITSD_RELAYPAY_PENDING_MAX, sizeof(*rp->pend));
 	publish(rp);

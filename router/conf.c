@@ -285,6 +285,10 @@ static const struct opt opts[] = {
 	  OFF(relay_pay_test_withdraw_fail), "N",
 	  "tests: the first N withdrawals fail every try of their first "
 	  "round (they are tried again later)" },
+	{ "relay.pay.test-withdraw-retry", OPT_COUNT,
+	  OFF(relay_pay_test_withdraw_retry_s), "SECONDS",
+	  "tests: a withdrawal to try again waits this long for its next "
+	  "round, doubling with each failed one (default 30)" },
 	{ "tunnels.pay.key", OPT_OPT_PATH, OFF(tunnels_pay_key), "FILE",
 	  "pay our tunnels' hops that ask for pay from the pot whose signer "
 	  "key is in FILE (64 hex digits); FILE,FILE...: several pots, "

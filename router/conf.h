@@ -177,6 +177,7 @@ struct conf {
 	char *relay_pay_withdraw_to;	/* address the winnings go to */
 	uint32_t relay_pay_epoch_s;	/* r_epoch lifetime; 0: 3600 */
 	uint32_t relay_pay_test_withdraw_fail;	/* tests: first N fail */
+	uint32_t relay_pay_test_withdraw_retry_s; /* tests: 0: 30 s */
 	/* Paying our tunnels' hops (docs/relaypay.md §4). */
 	char *tunnels_pay_key;		/* pot signer key file; NULL: pay none */
 	char *tunnels_pay_max_price;	/* per GiB; NULL: any price */

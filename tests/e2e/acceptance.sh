@@ -15,17 +15,25 @@
 #     seeders (the creator asks more a chunk than the viewer pays), paying
 #     each chunk with a voucher from its swarm pot; each seeder's earnings
 #     rose by exactly what it served x its price, redeemed through creator
-#     A's relayer to stealth addresses of its own that hold that less the
+#     A's relayer to stealth addresses of its own that hold what it
+#     redeemed (as seeder and, the first seeder, as host) less the
 #     protocol fee and the relayer's fees, to the wei; the pot fell by the
-#     total, the relayer's hub balance rose by its fees;
+#     total, the relayer's hub balance holds the fee of every batch;
 #  6. a paid relay earns: winning tickets redeemed from the viewer's pot
 #     and withdrawn; each relay's withdraw address holds exactly what it
 #     withdrew, the pot fell by exactly the face values redeemed;
-#  7. the licence is resold: listed by the viewer through its API (its
+#  7. a host is paid: creator A pays the first seeder, its host, for each
+#     epoch it held each of creator A's contents whole (proved on a chunk
+#     drawn at random): at least one epoch, both contents; what the host
+#     earned and redeemed (its status and its console's earnings: host,
+#     host_redeemed) is what creator A paid (status, console: host_paid),
+#     epochs x price, and what its hosting pot lost, to the wei; the
+#     host's stealth addresses hold it less the fees;
+#  8. the licence is resold: listed by the viewer through its API (its
 #     holder has no ETH: relayed), bought on chain by another account;
 #     the sale's parts add up to the price to the wei, the creator gets a
 #     royalty, the seller's payout reaches its wallet to the wei;
-#  8. a router (a paid relay and seeder) is killed with SIGKILL: the
+#  9. a router (a paid relay and seeder) is killed with SIGKILL: the
 #     proxy fetches the page again and a card published afterwards
 #     reaches the viewer's feed (timed); the router is started again and
 #     rejoins: NTCP2 sessions, its own tunnels, a card it publishes
@@ -43,14 +51,14 @@
 #     first, so a 60 s try that began at the kill saw the recovery only
 #     at the next try (the 62 s and 124 s measured before); each try now
 #     lasts 15 s, a new one each second;
-#  9. nothing where it must not be: no router's IP (text or packed) and
+# 10. nothing where it must not be: no router's IP (text or packed) and
 #     no router identity hash anywhere below; no destination hash (hex,
 #     raw, base64 or base32) in any transaction's calldata or event log on
 #     the chain; in the cards of the viewer's feed only the destinations
 #     a card names by design (key agents, seeds: swarm destinations); in
 #     the swarm frames every bitsd captured only swarm destinations; in a
 #     bitsd's log at info level only that router's own destinations;
-# 10. the demo stops on TERM and leaves nothing running; every bitsd left
+# 11. the demo stops on TERM and leaves nothing running; every bitsd left
 #     stopped cleanly, with no sanitizer report (top_builddir may be an
 #     ASan build).
 # tools/check runs it with --ci beside its gcc tests (about 3 minutes on
@@ -175,7 +183,33 @@ VP0=$(spn $V 's["viewer"]["chunks_paid_for"]')
 HUB_BPS=$("$CAST" call --rpc-url "$RPC" "$HUB" 'protocolFeeBps()' | python3 -c 'import sys; print(int(sys.stdin.read().split()[0], 0))')
 hubw() { num "$("$CAST" call --rpc-url "$RPC" "$HUB" "$2" "$1" | python3 -c 'import sys; print(int(sys.stdin.read().strip()[2:66], 16))' 2>/dev/null)"; }
 SDEP0=$(hubw "$SWARM_POT" 'pots(address)')
-RH0=$(hubw "$RELAYER" 'balances(address)')
+# hs N EXPR: a Python expression over router n's hostpay section (h)
+hs() { curl -s -m 20 "http://127.0.0.1:$((API_BASE + $1))/api/status" | jq_x "$(printf '(lambda h: %s)(j["hostpay"])' "$2")" 2>/dev/null; }
+# stealth N: router n's stealth addresses against what it redeemed as
+# seeder and as host, less the protocol fee and the relayer's fee for each
+# batch: "want got seeder host batches eth" (read again while a batch
+# lands between the figures and the balances)
+stealth() {
+	sn=$1 si=0
+	while :; do
+		sc=$(sp $sn '"%s %s" % (s["seeder"]["redeemed_value"], s["seeder"]["fees_paid"])')
+		shr=$(num "$(hs $sn 'h["host"]["redeemed"]')")
+		sgot=0 seth=0
+		for a in $(sp $sn '" ".join(p["address"] for p in s["seeder"]["payees"])'); do
+			sgot=$((sgot + $(hubw "$a" 'balances(address)')))
+			seth=$((seth + $(num "$("$CAST" balance "$a" --rpc-url "$RPC")")))
+		done
+		set -- $sc
+		stot=$(($(num "$1") + shr))
+		swant=$((stot - stot * HUB_BPS / 10000 - $(num "$2") * REDEEM_FEE))
+		{ [ "$swant" = "$sgot" ] && [ "$(sp $sn '"%s %s" % (s["seeder"]["redeemed_value"], s["seeder"]["fees_paid"])')" = "$sc" ]; } ||
+			[ $si -ge 30 ] && break
+		sleep 1; si=$((si + 1))
+	done
+	echo "$swant $sgot $(num "$1") $shr $(num "$2") $seth"
+}
+# fees_all: the batches the seeders redeemed through the relayer
+fees_all() { fs=0; for n in $SEEDERS; do fs=$((fs + $(spn $n 's["seeder"]["fees_paid"]'))); done; echo $fs; }
 set -- $(swarm_have)
 H0=${1:-0}
 t=$(python3 -c 'import time; print(time.time())')
@@ -216,26 +250,27 @@ VPAID=$(($(spn $V 's["viewer"]["chunks_paid_for"]') - VP0))
 check "the viewer paid for every chunk the seeders served it" "$ds" "$VPAID"
 [ "$VPAID" -ge "$(swarm_have | cut -d' ' -f2)" ] && ok "the viewer paid for $VPAID chunks of the video's $(swarm_have | cut -d' ' -f2) (terms refused: $(sp $V 's["viewer"]["terms_refused"]'), the creator's dearer price)" ||
 	bad "the viewer paid for $VPAID chunks of $(swarm_have | cut -d' ' -f2)"
-GROSS=0 FEES=0 earners=""
+GROSS=0 earners=""
 for n in $SEEDERS; do
 	d=$(($(spn $n 's["seeder"]["chunks_served"]') - $(sv SV0 $n)))
 	[ $d -gt 0 ] || continue
 	earned=$(($(spn $n 'int(s["seeder"]["redeemed_value"])') - $(sv SR0 $n)))
 	check "bitsd$n's earnings rose by the $d chunks it served x $CHUNK_PRICE, all redeemed" $((d * CHUNK_PRICE)) "$earned"
-	fees=$(spn $n 's["seeder"]["fees_paid"]') got=0 eth=0
-	for a in $(sp $n '" ".join(p["address"] for p in s["seeder"]["payees"])'); do
-		got=$((got + $(hubw "$a" 'balances(address)')))
-		eth=$((eth + $(num "$("$CAST" balance "$a" --rpc-url "$RPC")")))
-	done
-	# every batch it redeemed paid the relayer (this run's seeders
-	# redeemed nothing before the viewer paid them)
-	check "bitsd$n's stealth addresses: what it earned less the protocol fee and $fees x $REDEEM_FEE to the relayer, to the wei (no ETH on them)" \
-		"$((earned - earned * HUB_BPS / 10000 - fees * REDEEM_FEE)) 0" "$got $eth"
-	GROSS=$((GROSS + earned)) FEES=$((FEES + fees)) earners="$earners bitsd$n"
+	# every batch it redeemed paid the relayer; the host's vouchers go
+	# to the same stealth addresses
+	set -- $(stealth $n)
+	check "bitsd$n's stealth addresses: what it redeemed ($3 as seeder$([ "$n" = "$HOST" ] && echo ", $4 as host")) less the protocol fee and $5 x $REDEEM_FEE to the relayer, to the wei (no ETH on them)" \
+		"$1 0" "$2 $6"
+	GROSS=$((GROSS + earned)) earners="$earners bitsd$n"
 done
 [ -n "$earners" ] && ok "seeders paid:$earners, $GROSS in all ($(($(date +%s) - t)) s after the video was whole)" || bad "no seeder was paid"
 check "the viewer's swarm pot fell by the total" $((SDEP0 - GROSS)) "$(hubw "$SWARM_POT" 'pots(address)')"
-check "the relayer's hub balance rose by its fees" $((RH0 + FEES * REDEEM_FEE)) "$(hubw "$RELAYER" 'balances(address)')"
+i=0
+while fa=$(fees_all) rh=$(hubw "$RELAYER" 'balances(address)') && [ "$rh" != $((fa * REDEEM_FEE)) ] && [ $i -lt 30 ]; do
+	sleep 1; i=$((i + 1))
+done
+check "the relayer's hub balance: $REDEEM_FEE for each of the $fa batches the seeders redeemed (as seeders and as host)" \
+	$((fa * REDEEM_FEE)) "$rh"
 
 # 6. a relay earns
 story "6. the paid relays earn"
@@ -268,8 +303,46 @@ set -- $a
 [ $good = 1 ] && ok "the relays won $4 tickets, redeemed $5 (face $3: the pot fell by exactly that), withdrew $1 ($2: exactly what their withdraw addresses hold) in $(($(date +%s) - t)) s" ||
 	bad "relays: withdrawn $1 ($2), redeemed face $3, won $4, redeemed $5; withdraw addresses hold $(wto_sum), the pot fell by $((1000000000 - $(dep)))"
 
-# 7. the resale
-story "7. the viewer resells its licence"
+# 7. a host
+story "7. creator A pays its host"
+# bitsd$HOST keeps creator A's contents whole (fetched as a seeder while
+# the demo populated) and proves it each epoch; creator A pays each
+# content's epochs from its hosting pot, the host redeems them with its
+# seeder's vouchers.  Read again until the figures agree (an epoch's
+# voucher or a batch may land between two of them).
+HDEP0=100000000
+hst() {
+	printf '%s %s %s %s %s %s' "$(hs $HOST '"%s %s" % (h["host"]["earned"], h["host"]["redeemed"])')" \
+		"$(earn $HOST 'm.get("host", "-") + " " + m.get("host_redeemed", "-")')" \
+		"$(hs $CREATOR_A 'h["creator"]["paid"]')" "$(earn $CREATOR_A 'm.get("host_paid", "-")')" \
+		"$(hubw "$HOST_POT" 'pots(address)')" \
+		"$(hs $CREATOR_A '" ".join(sorted("%s:%d" % (d["content"], d["epochs"]) for d in h["creator"]["deals"] if d["epochs"]))')"
+}
+t=$(date +%s) i=0 good=0
+while [ $i -lt 90 ]; do
+	a=$(hst)
+	set -- $a
+	e=$(num "$1")
+	if [ "$e" -ge "$HOST_PRICE" ] && [ "$1 $2 $3 $4 $5 $6 $7" = "$e $e $e $e $e $e $((HDEP0 - e))" ] &&
+		[ -n "${9:-}" ] && [ "$(hst)" = "$a" ]; then
+		good=1; break
+	fi
+	sleep 1; i=$((i + 1))
+done
+set -- $a
+[ $good = 1 ] && ok "bitsd$HOST earned $1 as host ($(($1 / HOST_PRICE)) content-epochs of $HOST_PRICE) and redeemed it all; creator A paid it that, its hosting pot fell by exactly that ($(($(date +%s) - t)) s)" ||
+	bad "host: earned $1, redeemed $2, console $3 $4; creator A paid $5 (console $6), its hosting pot $7 of $HDEP0"
+check "creator A paid for both its contents, its host held them whole" \
+	"$(printf '%s\n' "$VIDEO_HASH" "$NOTES_HASH" | sort | tr '\n' ' ')" \
+	"$(printf '%s\n' ${8:-} ${9:-} | cut -d: -f1 | sort | tr '\n' ' ')"
+check "the host's deals: every epoch at $HOST_PRICE" "${1:-}" \
+	"$(hs $CREATOR_A 'sum(d["epochs"] * int(d["price"]) for d in h["creator"]["deals"])')"
+set -- $(stealth $HOST)
+check "bitsd$HOST's stealth addresses: its redemptions as host ($4) and as seeder ($3) less the protocol fee and $5 x $REDEEM_FEE to the relayer, to the wei" \
+	"$1 0" "$2 $6"
+
+# 8. the resale
+story "8. the viewer resells its licence"
 ASK=3000000
 ask() { view "$REG" e26f1c6d "$TID"; }
 s0=$(owed "$HOLDER") c0=$(owed "$CREATOR") a0=$(owed "$AGENT") f0=$(view "$REG" 75c3fc13) ro0=$(owed "$RELAYER")
@@ -300,8 +373,8 @@ check "the payout: the seller's share less the relayer's fee" $((ds - RELAYER_FE
 check "the viewer's wallet got it to the wei" $((p3 + ds - RELAYER_FEE)) "$(tok "$PAYER")"
 check "the seller owed nothing now" 0 "$(owed "$HOLDER")"
 
-# 8. a router killed
-story "8. a router is killed"
+# 9. a router killed
+story "9. a router is killed"
 K=${RELAYS##* }
 eval "KPID=\$PID$K"
 # its command line, to start it again as the demo did
@@ -393,8 +466,8 @@ while [ $(($(spn $V 's["viewer"]["chunks_paid_for"]') - VP1)) -lt "${2:-1}" ] &&
 check "the viewer paid bitsd$K for every chunk it served" "$(($(spn $K 's["seeder"]["chunks_served"]') - KS0))" \
 	"$(($(spn $V 's["viewer"]["chunks_paid_for"]') - VP1))"
 
-# 9. nothing where it must not be
-story "9. nothing where it must not be"
+# 10. nothing where it must not be
+story "10. nothing where it must not be"
 for n in $(seq 1 "$N_BITSD"); do
 	curl -s -m 20 "http://127.0.0.1:$((API_BASE + n))/api/status" | jq_x 'j["router"]["hash"]' >>"$W/idents"
 done
@@ -509,8 +582,8 @@ wait "$KPID" 2>/dev/null
 kill -0 "$KPID" 2>/dev/null && { kill -KILL "$KPID"; bad "bitsd$K did not stop on TERM"; }
 KPID=""
 
-# 10. the end
-story "10. the demo stops"
+# 11. the end
+story "11. the demo stops"
 # what the demo runs: its children and theirs (anvil's npm wrapper runs anvil)
 kids=$(pgrep -P $DPID | tr '\n' ' ')
 for k in $kids; do kids="$kids $(pgrep -P "$k" | tr '\n' ' ')"; done
