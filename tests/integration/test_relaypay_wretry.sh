@@ -7,7 +7,17 @@
 # over the limit, garbage): it takes the two (/api/status
 # withdraw_retrying, a log line) and warns of the three, and at stop
 # writes the two back, in order, with their round counts.  Started again
-# without relay.pay.withdraw-to, it keeps them (not tried, written back).  127.0.2.91, NTCP2 29791, API 29790; a few seconds, no network.
+# without relay.pay.withdraw-to, it keeps them (not tried, written back).
+# Then a crash during a withdrawal round keeps the round's withdrawals:
+# with a chain client (its own gateway, market.gateway) and the round 1 s
+# after start (relay.pay.test-withdraw-retry), against a chain stand-in
+# on 127.0.0.1 that takes each request and never answers, bitsd is
+# killed (SIGKILL) in the round's first chain call; the file must still
+# hold both.  Started again against a stand-in that answers (chain id
+# 31337, a balance of 0 at each stealth address: nothing left to move),
+# it takes them from the file and withdraws them; the file is empty
+# after the stop.  127.0.2.91, NTCP2 29791, API 29790; about 15 s, no
+# network.
 set -u
 top_srcdir=${top_srcdir:-.}
 top_builddir=${top_builddir:-.}
@@ -17,9 +27,10 @@ BITSD="$top_builddir/apps/bitsd"
 . "$top_srcdir/tests/integration/ntcp2-lib.sh"
 NAME=test_relaypay_wretry
 W=$(mktemp -d "${TMPDIR:-/tmp}/relaypay-wretry.XXXXXX")
-BPID=
+BPID= NPID=
 cleanup() {
 	[ -n "$BPID" ] && kill -KILL "$BPID" 2>/dev/null
+	[ -n "$NPID" ] && kill "$NPID" 2>/dev/null
 	if [ "$FAIL" = 0 ]; then rm -rf "$W"; else echo "kept $W"; fi
 }
 trap cleanup EXIT
@@ -84,6 +95,116 @@ check "withdraw_retrying after the restart" 2 "$(retrying 2)"
 bitsd_stop && ok "bitsd stopped cleanly" || bad "bitsd did not stop cleanly"
 check "kept without relay.pay.withdraw-to" "$(printf '%s 1\n%s 0' "$G" "$G2")" \
 	"$(cat "$D/relaypay-withdraw.retry")"
+
+# a crash during a withdrawal round
+# node MODE: the chain stand-in (hang: read each request, never answer;
+# answer: chain id, a block, 32 zero bytes for eth_call); each request's
+# method goes to $W/node.log.  Sets NODE_URL and NPID.
+node() {
+	rm -f "$W/node.port"
+	python3 - "$1" "$W/node.log" "$W/node.port" <<'PY' &
+import json, socket, sys, threading
+mode, logf, portf = sys.argv[1:4]
+srv = socket.socket()
+srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind(("127.0.0.1", 0))
+srv.listen(16)
+open(portf + ".tmp", "w").write(str(srv.getsockname()[1]))
+import os; os.rename(portf + ".tmp", portf)
+held = []
+def serve(c):
+    f = c.makefile("rb")
+    while True:
+        hdr, n = f.readline(), 0
+        if not hdr:
+            return
+        while True:
+            line = f.readline()
+            if line in (b"\r\n", b"\n", b""):
+                break
+            k, _, v = line.decode().partition(":")
+            if k.strip().lower() == "content-length":
+                n = int(v)
+        req = json.loads(f.read(n))
+        with open(logf, "a") as lf:
+            lf.write(req["method"] + "\n")
+        if mode == "hang":
+            held.append(c)
+            return
+        m = req["method"]
+        if m == "eth_chainId":
+            res = {"result": "0x7a69"}
+        elif m == "eth_getBlockByNumber":
+            res = {"result": {"number": "0x1", "timestamp": "0x6553f100"}}
+        elif m == "eth_call":
+            res = {"result": "0x" + "00" * 32}
+        else:
+            res = {"error": {"code": -32601, "message": "not here"}}
+        res.update(jsonrpc="2.0", id=req["id"])
+        body = json.dumps(res).encode()
+        c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                  b"Content-Length: %d\r\n\r\n" % len(body) + body)
+while True:
+    c, _ = srv.accept()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+PY
+	NPID=$!
+	i=0
+	until [ -s "$W/node.port" ] || [ $i -gt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	[ -s "$W/node.port" ] ||
+		{ bad "the chain stand-in did not start"; result $NAME; exit 1; }
+	NODE_URL=http://127.0.0.1:$(cat "$W/node.port")
+}
+crun() {
+	"$BITSD" --datadir "$D" --host 127.0.2.91 --port 29791 --netid 77 \
+		--api-port 29790 --loglevel info --logfile "$D/bitsd.log" \
+		--market.deploy "$W/deploy.json" --market.gateway \
+		--market.gateway.rpc "$NODE_URL" --relay.pay \
+		--relay.pay.price 1000 --relay.pay.redeem-key "$W/redeem.key" \
+		--relay.pay.withdraw-to 0x000000000000000000000000000000000000b175 \
+		--relay.pay.test-withdraw-retry 1 >>"$D/stdout.log" 2>&1 &
+	BPID=$!
+}
+WANT=$(printf '%s 1\n%s 0' "$G" "$G2")
+printf '%s\n' "$WANT" >"$D/relaypay-withdraw.retry"
+: >"$D/bitsd.log"
+
+node hang
+crun
+wait_log "$D/bitsd.log" "relaypay: relay on.*chain client on" 60 ||
+	{ bad "relaypay not on with a chain client (see $D/bitsd.log)"; result $NAME; exit 1; }
+# the round is under way once the node is asked (the chain id first)
+wait_log "$W/node.log" "eth_chainId" 30 &&
+	ok "the withdrawal round asks the chain" ||
+	bad "the chain was never asked (see $D/bitsd.log)"
+check "withdraw_retrying during the round" 2 \
+	"$(api_num 29790 relaypay.relay.withdraw_retrying)"
+sleep 3		# a tick or more: a save of the state would be written
+kill -KILL "$BPID"
+wait "$BPID" 2>/dev/null
+BPID=
+check "the round's withdrawals kept across the crash" "$WANT" \
+	"$(cat "$D/relaypay-withdraw.retry")"
+kill "$NPID"; wait "$NPID" 2>/dev/null; NPID=
+
+: >"$W/node.log"
+node answer
+crun
+i=0
+until [ "$(grep -c '2 withdrawals to try again' "$D/bitsd.log")" = 2 ] ||
+	[ $i -gt 240 ]; do
+	sleep 0.25; i=$((i + 1))
+done
+check "taken again after the crash" 2 \
+	"$(grep -c '2 withdrawals to try again' "$D/bitsd.log")"
+wait_api 29790 relaypay.relay.withdrawn 2 60 &&
+	ok "withdrawn after the restart" ||
+	bad "withdrawn after the restart: $(api_num 29790 relaypay.relay.withdrawn) of 2"
+check "withdraw_retrying once done" 0 \
+	"$(api_num 29790 relaypay.relay.withdraw_retrying)"
+check "withdraw_retried" 1 "$(api_num 29790 relaypay.relay.withdraw_retried)"
+bitsd_stop && ok "bitsd stopped cleanly" || bad "bitsd did not stop cleanly"
+check "nothing left to try" "" "$(cat "$D/relaypay-withdraw.retry")"
 grep -qE 'AddressSanitizer|LeakSanitizer|runtime error' "$D/stdout.log" &&
 	bad "sanitizer report (see $D/stdout.log)"
 result $NAME
