@@ -83,7 +83,8 @@ void i2np_msg_encode(const struct i2np_msg *m, struct bbuf *out);
 void i2np_msg_encode_short(const struct i2np_msg *m, struct bbuf *out);
 /*
  * Decode one standard-header message from r (consuming header + payload).
- * ERR_TRUNCATED, ERR_TOO_BIG, ERR_FORMAT (checksum mismatch).
+ * ERR_TRUNCATED, ERR_TOO_BIG, ERR_FORMAT (checksum mismatch; not checked
+ * for Garlic, Data, TunnelData and TunnelGateway, as Java does not).
  */
 int i2np_msg_decode(struct breader *r, struct i2np_msg **out);
 /* Decode a whole NTCP2/SSU2 I2NP block (short header + payload). */

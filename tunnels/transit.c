@@ -580,30 +580,39 @@ static void join(struct transit_table *t, const struct tunnel_build_open *o,
 static void gateway_in(struct transit_table *t, struct transit_tunnel *x,
 		       const uint8_t *inner, size_t len, uint64_t mono);
 
-/* Hand msg to the gateway of tunnel_id at peer: through the network, or
- * straight in when that gateway is us ("IBGW is local"). */
-static void to_gateway(struct transit_table *t, const uint8_t peer[32],
-		       uint32_t tunnel_id, struct i2np_msg *msg, uint64_t mono)
+/* Hand the I2NP message enc (standard header, len bytes) to the gateway
+ * of tunnel_id at peer: through the network, or straight in when that
+ * gateway is us ("IBGW is local"). */
+static void to_gateway_raw(struct transit_table *t, const uint8_t peer[32],
+			   uint32_t tunnel_id, const uint8_t *enc, size_t len,
+			   uint64_t mono)
 {
-	struct bbuf b = BBUF_INIT;
 	struct transit_tunnel *x;
 
-	i2np_msg_encode(msg, &b);
 	if (memcmp(peer, t->self, 32) == 0) {
 		x = find(t, tunnel_id);
 		if (x && x->role == TRANSIT_IBGW)
-			gateway_in(t, x, b.data, b.len, mono);
+			gateway_in(t, x, enc, len, mono);
 		else if (!x && t->h.local && t->h.id_in_use &&
 			 t->h.id_in_use(t->h.ctx, tunnel_id))
 			/* a zero-hop inbound tunnel of this router's own:
 			 * we are its gateway, the router takes it */
-			t->h.local(t->h.ctx,
-				   gateway_msg(tunnel_id, b.data, b.len));
+			t->h.local(t->h.ctx, gateway_msg(tunnel_id, enc, len));
 		else
 			t->st.dropped_unknown++;
 	} else {
-		send_msg(t, peer, gateway_msg(tunnel_id, b.data, b.len));
+		send_msg(t, peer, gateway_msg(tunnel_id, enc, len));
 	}
+}
+
+/* The same for msg (taken), encoded here. */
+static void to_gateway(struct transit_table *t, const uint8_t peer[32],
+		       uint32_t tunnel_id, struct i2np_msg *msg, uint64_t mono)
+{
+	struct bbuf b = BBUF_INIT;
+
+	i2np_msg_encode(msg, &b);
+	to_gateway_raw(t, peer, tunnel_id, b.data, b.len, mono);
 	bbuf_free(&b);
 	i2np_msg_free(msg);
 }
@@ -921,8 +930,12 @@ static void obep_deliver(void *ctx, const struct tunnel_endpoint_msg *em)
 		return;
 	case TUNNEL_DELIVER_TUNNEL:
 		/* a tunnel whose gateway may be us (a tunnel test from an
-		 * outbound tunnel to an inbound one, both through us) */
-		to_gateway(t, em->hash, em->tunnel_id, msg, t->mono_now);
+		 * outbound tunnel to an inbound one, both through us); the
+		 * bytes as they came (not decoded and encoded again: the
+		 * same bytes, one SHA-256 more for the checksum) */
+		to_gateway_raw(t, em->hash, em->tunnel_id, em->data, em->len,
+			       t->mono_now);
+		i2np_msg_free(msg);
 		return;
 	case TUNNEL_DELIVER_LOCAL:
 		local_in(t, msg);

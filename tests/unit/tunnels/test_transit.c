@@ -656,12 +656,23 @@ static void test_ibgw(struct tctx *t)
 	m = td_msg(tunnel_build_hop_id(g.b, 0), body);
 	T_ERR(t, transit_table_handle_data(g.t, m, NULL, MONO), ERR_NOT_FOUND);
 	i2np_msg_free(m);
-	/* a TunnelGateway whose inner message is corrupt */
-	gwp.data[gwp.len - 1] ^= 1;	/* inner payload: checksum breaks */
+	/* a TunnelGateway whose inner message is corrupt (its size one
+	 * short of the bytes there) */
+	gwp.data[6 + 14]--;		/* tunnel id, length; size low byte */
 	m = i2np_msg_new(I2NP_TUNNEL_GATEWAY, gwp.data, gwp.len, 8000);
 	T_ERR(t, transit_table_handle_gateway(g.t, m, MONO), ERR_FORMAT);
 	T_EQ(t, g.net.n, 0);
 	T_EQ(t, transit_table_stats(g.t)->gateway_msgs, 1);
+	i2np_msg_free(m);
+	gwp.data[6 + 14]++;
+	/* a wrong checksum byte on the inner Data message: read as Java
+	 * reads it (not checked), sent on */
+	gwp.data[6 + 15] ^= 1;
+	m = i2np_msg_new(I2NP_TUNNEL_GATEWAY, gwp.data, gwp.len, 8000);
+	T_OK(t, transit_table_handle_gateway(g.t, m, MONO));
+	T_TRUE(t, g.net.n >= 4);
+	T_EQ(t, transit_table_stats(g.t)->gateway_msgs, 2);
+	net_clear(&g.net);
 	i2np_msg_free(m);
 	i2np_msg_free(inner);
 	free(big);
