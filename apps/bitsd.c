@@ -203,8 +203,8 @@ static int tunnels_start_hook(struct daemon *d, void *ctx)
 				&b->tunnels);
 	if (r == 0 && b->netdb) {
 		bitsd_netdb_set_other(b->netdb, tunnels_take, b->tunnels);
-		bitsd_netdb_set_failed(b->netdb, bitsd_tunnels_peer_failed,
-				       b->tunnels);
+		bitsd_netdb_set_peer_hooks(b->netdb, bitsd_tunnels_peer_failed,
+					   bitsd_tunnels_peer_up, b->tunnels);
 	}
 	return r;
 }
@@ -218,7 +218,7 @@ static void tunnels_stop_hook(struct daemon *d, void *ctx)
 	(void)d;
 	if (b->netdb) {
 		bitsd_netdb_set_other(b->netdb, NULL, NULL);
-		bitsd_netdb_set_failed(b->netdb, NULL, NULL);
+		bitsd_netdb_set_peer_hooks(b->netdb, NULL, NULL, NULL);
 	}
 	client_net_free(b);
 	FREE_AND_NULL(bitsd_tunnels_stop, b->tunnels);

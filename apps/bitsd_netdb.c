@@ -34,8 +34,9 @@ struct bitsd_netdb {
 	bool hooked;			/* the transport hooks are ours */
 	bitsd_netdb_other_fn other;	/* types the netDb does not handle */
 	void *other_ctx;
-	bitsd_netdb_failed_fn failed;	/* a connection attempt failed */
-	void *failed_ctx;
+	bitsd_netdb_peer_fn failed;	/* a connection attempt failed */
+	bitsd_netdb_peer_fn up;		/* a session came up */
+	void *peer_ctx;
 	const struct router_self_reach *rr;	/* run-time reachability */
 };
 
@@ -73,12 +74,14 @@ static void hook_store_ri(void *ctx, const uint8_t *ri, size_t len, bool flood)
 
 static void hook_peer_up(void *ctx, const uint8_t peer[32], bool inbound)
 {
+	struct bitsd_netdb *bn = ctx;
 	char h[72];
 
-	(void)ctx;
 	log_info(LD_NTCP2, "%s session with %s is up",
 		 inbound ? "inbound" : "outbound",
 		 log_safe_hash(h, sizeof(h), peer));
+	if (bn->up)
+		bn->up(bn->peer_ctx, peer);
 }
 
 static void hook_peer_down(void *ctx, const uint8_t peer[32])
@@ -95,7 +98,7 @@ static void hook_peer_failed(void *ctx, const uint8_t peer[32])
 	struct bitsd_netdb *bn = ctx;
 
 	if (bn->failed)
-		bn->failed(bn->failed_ctx, peer);
+		bn->failed(bn->peer_ctx, peer);
 }
 
 /* After stop: nobody listens. */
@@ -313,9 +316,11 @@ void bitsd_netdb_set_other(struct bitsd_netdb *bn, bitsd_netdb_other_fn fn,
 	bn->other_ctx = ctx;
 }
 
-void bitsd_netdb_set_failed(struct bitsd_netdb *bn, bitsd_netdb_failed_fn fn,
-			    void *ctx)
+void bitsd_netdb_set_peer_hooks(struct bitsd_netdb *bn,
+				bitsd_netdb_peer_fn failed,
+				bitsd_netdb_peer_fn up, void *ctx)
 {
-	bn->failed = fn;
-	bn->failed_ctx = ctx;
+	bn->failed = failed;
+	bn->up = up;
+	bn->peer_ctx = ctx;
 }

@@ -52,10 +52,12 @@ void bitsd_netdb_set_reach(struct bitsd_netdb *bn,
 /* Install (or with fn NULL remove) the handler for the other types. */
 void bitsd_netdb_set_other(struct bitsd_netdb *bn, bitsd_netdb_other_fn fn,
 			   void *ctx);
-/* Told each peer our connection attempt to failed; install (or with fn
- * NULL remove) it. */
-typedef void (*bitsd_netdb_failed_fn)(void *ctx, const uint8_t peer[32]);
-void bitsd_netdb_set_failed(struct bitsd_netdb *bn, bitsd_netdb_failed_fn fn,
-			    void *ctx);
+/* Told each peer our connection attempt to failed (failed), and each
+ * peer a session with came up either way (up); install (or with NULL
+ * remove) them. */
+typedef void (*bitsd_netdb_peer_fn)(void *ctx, const uint8_t peer[32]);
+void bitsd_netdb_set_peer_hooks(struct bitsd_netdb *bn,
+				bitsd_netdb_peer_fn failed,
+				bitsd_netdb_peer_fn up, void *ctx);
 
 #endif /* APPS_BITSD_NETDB_H */

@@ -644,6 +644,14 @@ void bitsd_tunnels_peer_failed(void *ctx, const uint8_t peer[32])
 		tunnel_mgr_peer_unreachable(bt->own, peer, time_now_ms());
 }
 
+void bitsd_tunnels_peer_up(void *ctx, const uint8_t peer[32])
+{
+	struct bitsd_tunnels *bt = ctx;
+
+	if (bt->profiles)
+		peer_profiles_mark_reachable(bt->profiles, peer);
+}
+
 struct tunnel_mgr *bitsd_tunnels_own(struct bitsd_tunnels *bt)
 {
 	return bt ? bt->own : NULL;

@@ -85,6 +85,10 @@ void bitsd_tunnels_set_ticket(struct bitsd_tunnels *bt,
 /* Our connection attempt to peer failed: it leaves new tunnels for a
  * while (tunnel_mgr_peer_unreachable()).  ctx: the bitsd_tunnels. */
 void bitsd_tunnels_peer_failed(void *ctx, const uint8_t peer[32]);
+/* A session with peer came up: it is no longer left out of new tunnels
+ * as unreachable (peer_profiles_mark_reachable()).  ctx: the
+ * bitsd_tunnels. */
+void bitsd_tunnels_peer_up(void *ctx, const uint8_t peer[32]);
 /* Our own tunnels (borrowed), or NULL without a netDb. */
 struct tunnel_mgr *bitsd_tunnels_own(struct bitsd_tunnels *bt);
 

@@ -112,6 +112,15 @@ void peer_profiles_mark_unreachable(struct peer_profiles *p,
 		mark(pr, now_ms);
 }
 
+void peer_profiles_mark_reachable(struct peer_profiles *p,
+				  const uint8_t hash[32])
+{
+	struct peer_profile *pr = keymap_get(p->map, hash);
+
+	if (pr)
+		pr->unreach_until_ms = 0;
+}
+
 bool peer_profile_is_unreachable(const struct peer_profile *pr,
 				 uint64_t now_ms)
 {

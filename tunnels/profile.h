@@ -30,7 +30,11 @@
  * a failed connection (peer_profiles_mark_unreachable()), mark the peer
  * unreachable for PEER_PROFILE_UNREACHABLE_MS, doubled for each further
  * mark up to PEER_PROFILE_UNREACHABLE_MAX_MS; any answer (a build reply,
- * even a rejection, or a passed test) clears the mark.  Java's
+ * even a rejection, or a passed test) clears the mark, and so does a
+ * session with it coming up (peer_profiles_mark_reachable(): a router
+ * started again connects to its neighbours at once, and new tunnels take
+ * it again then, not when the mark runs out, up to 8 minutes later; the
+ * count of marks stays, so one that keeps failing is marked longer).  Java's
  * TunnelPeerSelector leaves out peers the transports found unreachable
  * the same way.  The mark is not persisted.
  *
@@ -118,6 +122,10 @@ void peer_profiles_record_late(struct peer_profiles *p, const uint8_t hash[32],
  * now_ms (wall clock); a new profile is made unless the table is full. */
 void peer_profiles_mark_unreachable(struct peer_profiles *p,
 				    const uint8_t hash[32], uint64_t now_ms);
+/* A session with hash came up (either way): its unreachable mark, if
+ * any, is lifted.  Makes no profile. */
+void peer_profiles_mark_reachable(struct peer_profiles *p,
+				  const uint8_t hash[32]);
 /* Halve every counter (the caller's timer, each PEER_PROFILE_DECAY_MS). */
 void peer_profiles_decay(struct peer_profiles *p);
 /* Halve the build timeouts only (each PEER_PROFILE_TIMEOUT_DECAY_MS). */

@@ -2191,6 +2191,22 @@ static void test_unreachable_profile(struct tctx *t)
 	peer_profiles_mark_unreachable(pp, h, now);
 	peer_profiles_mark_unreachable(pp, h, now + 1000);
 	T_EQ(t, pr->unreach_until_ms, now + PEER_PROFILE_UNREACHABLE_MS);
+	/* A session with it came up: the mark is lifted, the count of
+	 * marks kept (the next one is twice as long); an unknown router
+	 * gets no profile. */
+	peer_profiles_mark_reachable(pp, h);
+	T_FALSE(t, peer_profile_is_unreachable(pr, now));
+	peer_profiles_mark_unreachable(pp, h, now + 2000);
+	T_EQ(t, pr->unreach_until_ms,
+	     now + 2000 + 2 * PEER_PROFILE_UNREACHABLE_MS);
+	{
+		uint8_t other[32];
+		size_t n = peer_profiles_count(pp);
+
+		memset(other, 0x5a, sizeof(other));
+		peer_profiles_mark_reachable(pp, other);
+		T_EQ(t, peer_profiles_count(pp), n);
+	}
 	/* Marks long past are forgotten: short again, and never past
 	 * the maximum. */
 	for (unsigned i = 0; i < 8; i++) {
