@@ -6,10 +6,13 @@
  *   bits get HASH --key K [--port P] [--peer DEST]... [--output FILE]
  *            [--quiet]
  *
- * POST /swarm/HASH starts the fetch (with the peers as seed hints), GET
- * /swarm/HASH is polled for the bar until every chunk is in, then GET
- * /content/HASH writes the decrypted file (stdout without --output).
- * Blocking sockets: this is a command, not the daemon.
+ * POST /swarm/HASH starts the fetch (with the peers as seed hints), then
+ * GET /content/HASH at once: the endpoint sends the decrypted file in
+ * order as the chunks come in (the fetch goes in streaming order), and it
+ * is written as it comes (stdout without --output); nothing is read back
+ * at the end.  Meanwhile GET /swarm/HASH every GET_POLL_MS feeds the bar
+ * (not with --quiet), and once more at the end the per-peer table.
+ * Blocking sockets and poll(2): this is a command, not the daemon.
  */
 #include "config.h"
 #include "apps/bits_get.h"
@@ -20,23 +23,25 @@
 #include "crypto/base/time.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #define GET_DEFAULT_PORT 7670
-/* The bar's refresh, and how late the end of the download is seen before
- * the file is read: at 500 ms a 32 MiB fetch from four seeders over
- * tunnels (about 2 s) waited 250 ms on average for the last poll. */
+/* The bar's refresh (one GET /swarm/HASH each). */
 #define GET_POLL_MS 100
 #define GET_PEERS_MAX 8
 #define GET_REPLY_MAX_BYTES (1u << 20)	/* a stats reply */
 #define GET_BAR_WIDTH 30
+#define GET_IO_BYTES (256 * 1024)	/* a read of the content */
 
 struct get_args {
 	const char *hash, *key, *output;
@@ -179,12 +184,130 @@ bool bits_hash_arg(const char *s, char hex[HEX_ENC_LEN(32)])
 	return true;
 }
 
+/* The content reply: its header, then its body written to out. */
+struct get_reply {
+	int fd;				/* the connection */
+	char *buf;			/* GET_IO_BYTES + 1 */
+	size_t hlen;			/* header bytes so far */
+	bool have_hdr;
+	int status;
+	uint64_t length;		/* Content-Length; UINT64_MAX: none */
+	uint64_t got;			/* body bytes written */
+	int out;			/* -1 until the 200 */
+};
+
+/* The value of header name (with its colon) in hdr, or NULL. */
+static const char *header_value(const char *hdr, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *l = strstr(hdr, "\r\n"); l; l = strstr(l, "\r\n")) {
+		l += 2;
+		if (strncasecmp(l, name, n) == 0)
+			return l + n + strspn(l + n, " \t");
+	}
+	return NULL;
+}
+
+/* The reply's header is in: check it and open the output. */
+static int reply_header(struct get_reply *g, const struct get_args *a,
+			char *end)
+{
+	const char *cl;
+	size_t body;
+
+	*end = 0;
+	if (g->hlen < 12 || strncmp(g->buf, "HTTP/1.", 7) != 0) {
+		fputs("bits: the swarm's answer is not HTTP\n", stderr);
+		return -1;
+	}
+	g->have_hdr = true;
+	g->status = atoi(g->buf + 9);
+	if (g->status != 200) {
+		fprintf(stderr, "bits: the content was refused (%d%s)\n",
+			g->status, g->status == 403 ? ": wrong key" : "");
+		return -1;
+	}
+	g->length = UINT64_MAX;
+	if ((cl = header_value(g->buf, "Content-Length:")) != NULL)
+		g->length = strtoull(cl, NULL, 10);
+	g->out = a->output ? open(a->output, O_WRONLY | O_CREAT | O_TRUNC |
+				  O_CLOEXEC, 0644) : STDOUT_FILENO;
+	if (g->out < 0) {
+		perror(a->output);
+		return -1;
+	}
+	body = g->hlen - (size_t)(end + 4 - g->buf);
+	if (body && fsutil_write_all(g->out, end + 4, body) != 0)
+		return -1;
+	g->got = body;
+	return 0;
+}
+
+/* Read what the reply has: 1 (more to come), 0 (its end), -1 (said). */
+static int reply_read(struct get_reply *g, const struct get_args *a)
+{
+	ssize_t n;
+	char *end;
+
+	if (!g->have_hdr) {
+		n = read(g->fd, g->buf + g->hlen, GET_IO_BYTES - g->hlen);
+		if (n <= 0)
+			goto cut;
+		g->hlen += (size_t)n;
+		g->buf[g->hlen] = 0;
+		if ((end = strstr(g->buf, "\r\n\r\n")) != NULL)
+			return reply_header(g, a, end) == 0 ? 1 : -1;
+		if (g->hlen == GET_IO_BYTES)
+			goto cut;	/* no header is this long */
+		return 1;
+	}
+	if ((n = read(g->fd, g->buf, GET_IO_BYTES)) < 0)
+		goto cut;
+	if (n == 0)
+		return 0;
+	if (fsutil_write_all(g->out, g->buf, (size_t)n) != 0) {
+		perror(a->output ? a->output : "stdout");
+		return -1;
+	}
+	g->got += (uint64_t)n;
+	return 1;
+cut:
+	fputs("bits: the swarm stopped answering\n", stderr);
+	return -1;
+}
+
+/* GET /swarm/HASH into *st (replacing it) and the bar. */
+static int poll_stats(const struct get_args *a, const char *hash,
+		      uint64_t t0, json_t **st)
+{
+	char req[256], *body = NULL;
+	json_t *j = NULL;
+	int status = 0;
+
+	snprintf(req, sizeof(req), "GET /swarm/%s HTTP/1.0\r\n"
+		 "Host: 127.0.0.1\r\n\r\n", hash);
+	if (bits_http_do(a->port, req, &status, -1, &body, NULL) != 0 ||
+	    status != 200 || !(j = json_loads(body, 0, NULL))) {
+		free(body);
+		fprintf(stderr, "\nbits: the swarm stopped answering\n");
+		return -1;
+	}
+	free(body);
+	json_decref(*st);
+	*st = j;
+	show_bar(j, (double)json_integer_value(json_object_get(j,
+		 "bytes_down")) / 1e3 / (double)(time_mono_ms() - t0 + 1));
+	return 0;
+}
+
 static int run_get(const struct get_args *a)
 {
 	char hash[HEX_ENC_LEN(32)], req[2048], *body = NULL;
+	struct get_reply g = { .fd = -1, .out = -1 };
 	json_t *st = NULL;
-	uint64_t t0 = time_mono_ms(), got = 0;
-	int status = 0, fd = -1, r = 1;
+	uint64_t t0 = time_mono_ms(), next = t0;
+	int status = 0, r = 1, k;
 	size_t off;
 
 	if (!bits_hash_arg(a->hash, hash) || strlen(a->key) != 64 ||
@@ -206,54 +329,64 @@ static int run_get(const struct get_args *a)
 			"running with swarm = true?)\n", a->port);
 		goto out;
 	}
-	for (;;) {
-		json_int_t have, chunks;
-		free(body);
-		body = NULL;
-		snprintf(req, sizeof(req), "GET /swarm/%s HTTP/1.0\r\n"
-			 "Host: 127.0.0.1\r\n\r\n", hash);
-		if (bits_http_do(a->port, req, &status, -1, &body, NULL) != 0 ||
-		    status != 200 || !(st = json_loads(body, 0, NULL))) {
-			fprintf(stderr, "\nbits: the swarm stopped answering\n");
-			goto out;
-		}
-		have = json_integer_value(json_object_get(st, "have"));
-		chunks = json_integer_value(json_object_get(st, "chunks"));
-		if (!a->quiet)
-			show_bar(st, (double)json_integer_value(json_object_get(
-				     st, "bytes_down")) / 1e3 /
-				     (double)(time_mono_ms() - t0 + 1));
-		if (chunks > 0 && have == chunks)
-			break;
-		json_decref(st);
-		st = NULL;
-		usleep(GET_POLL_MS * 1000);
-	}
-	if (!a->quiet) {
-		fputc('\n', stderr);
-		show_peers(st);
-	}
-	fd = a->output ? open(a->output, O_WRONLY | O_CREAT | O_TRUNC |
-			      O_CLOEXEC, 0644) : STDOUT_FILENO;
-	if (fd < 0) {
-		perror(a->output);
-		goto out;
-	}
+	/* The content at once: written as it comes in. */
 	snprintf(req, sizeof(req), "GET /content/%s HTTP/1.0\r\nHost: "
 		 "127.0.0.1\r\nX-Bits-Key: %s\r\n\r\n", hash, a->key);
-	if (bits_http_do(a->port, req, &status, fd, NULL, &got) != 0 ||
-	    status != 200) {
-		fprintf(stderr, "bits: the content was refused (%d%s)\n",
-			status, status == 403 ? ": wrong key" : "");
+	g.buf = xmalloc(GET_IO_BYTES + 1);
+	if ((g.fd = connect_local(a->port)) < 0 ||
+	    fsutil_write_all(g.fd, req, strlen(req)) != 0) {
+		fputs("bits: the swarm stopped answering\n", stderr);
 		goto out;
 	}
-	if (!a->quiet)
-		fprintf(stderr, "%llu bytes\n", (unsigned long long)got);
+	do {
+		struct pollfd pfd = { .fd = g.fd, .events = POLLIN };
+		int wait = -1;
+
+		if (!a->quiet) {
+			uint64_t now = time_mono_ms();
+			if (now >= next) {
+				if (poll_stats(a, hash, t0, &st) != 0)
+					goto out;
+				next = now + GET_POLL_MS;
+			}
+			wait = (int)(next - now);
+		}
+		k = poll(&pfd, 1, wait);
+		if (k < 0 && errno != EINTR) {
+			perror("poll");
+			goto out;
+		}
+		k = k > 0 ? reply_read(&g, a) : 1;
+		if (k < 0)
+			goto out;
+	} while (k > 0);
+	if (!g.have_hdr || (g.length != UINT64_MAX && g.got != g.length)) {
+		fprintf(stderr, "bits: the content was cut short (%llu of "
+			"%llu bytes)\n", (unsigned long long)g.got,
+			(unsigned long long)g.length);
+		goto out;
+	}
+	if (!a->quiet) {
+		if (poll_stats(a, hash, t0, &st) != 0)
+			goto out;
+		fputc('\n', stderr);
+		show_peers(st);
+		fprintf(stderr, "%llu bytes\n", (unsigned long long)g.got);
+	}
 	r = 0;
 out:
 	memwipe(req, sizeof(req));
-	if (fd >= 0 && fd != STDOUT_FILENO)
-		close(fd);
+	if (g.fd >= 0)
+		close(g.fd);
+	if (g.out >= 0 && g.out != STDOUT_FILENO) {
+		if (close(g.out) != 0 && r == 0) {
+			perror(a->output);
+			r = 1;
+		}
+		if (r != 0)	/* no partial file left for the content */
+			unlink(a->output);
+	}
+	free(g.buf);
 	json_decref(st);
 	free(body);
 	return r;

@@ -9,6 +9,11 @@
  * evhttp's output (the next are sent once they are written), so a slow
  * player holds that much memory and a fast reader is not held to one
  * chunk a loop pass.
+ * A chunk that arrives while a reply is under way is kept (its verified
+ * sealed bytes, SERVICE_WEB_KEPT_BYTES at most over all replies) until
+ * the reply reaches it, so the reply neither reads it back from the store
+ * nor hashes it again: a download read as it comes in (bits get) costs
+ * one hash and one decryption a chunk.
  * The status line goes out with the first chunk, once the key has opened
  * it: a wrong key gets 403, never a body.
  */
@@ -43,6 +48,13 @@
 
 #define SERVICE_KEY_FILE_MAX_BYTES 4096
 
+/* A chunk verified on arrival, kept for a reply that will need it. */
+struct web_kept {
+	uint32_t idx;
+	size_t len;
+	uint8_t *ct;			/* sealed, as stored */
+};
+
 /* One GET /content reply under way. */
 struct web_req {
 	struct swarm_service *s;
@@ -57,6 +69,8 @@ struct web_req {
 	uint64_t from, end;		/* [from, end) of the plaintext */
 	uint64_t pos;			/* next byte to send */
 	struct aesgcm_ctx *aead;
+	struct web_kept *kept;		/* chunks at or past pos */
+	unsigned nkept, kept_cap;
 };
 
 struct swarm_service {
@@ -76,6 +90,7 @@ struct swarm_service {
 	struct web_req *reqs;
 	unsigned nreqs;
 	uint8_t *buf;			/* one sealed chunk */
+	size_t kept_bytes;		/* the replies' kept chunks */
 	int capture_fd;			/* -1: none */
 	char *tracker_path;		/* tracker role: its announces */
 	struct evloop_timer *tracker_save;
@@ -85,6 +100,12 @@ struct swarm_service {
  * 64 KiB chunk at a time held a whole-file read of 32 MiB by a local
  * client to 512 loop passes and 185-730 ms on a loaded machine. */
 #define SERVICE_WEB_AHEAD_BYTES (512 * 1024)
+/* Chunks kept for replies (all together), and how far past a reply's
+ * position: four seeders with 8 chunks each in flight deliver up to 32
+ * chunks out of order, and a reader that falls behind finds the rest in
+ * the store (read and checked there). */
+#define SERVICE_WEB_KEPT_BYTES (8u << 20)
+#define SERVICE_WEB_KEPT_CHUNKS 128u
 #define TRACKER_FILE "tracker.dat"
 #define TRACKER_SAVE_MS 60000
 #define TRACKER_FILE_MAX_BYTES (12 + 68 * (size_t)SWARM_TRACKER_ENTRIES_MAX)
@@ -309,6 +330,41 @@ int swarm_service_parse_range(const char *h, uint64_t size, uint64_t *from,
 
 /* ---- the endpoint: content replies ---- */
 
+static void web_kept_drop(struct web_req *w, unsigned i)
+{
+	w->s->kept_bytes -= w->kept[i].len;
+	free(w->kept[i].ct);
+	w->kept[i] = w->kept[--w->nkept];
+}
+
+/* Keep chunk idx (verified: ct, len) if w will send it soon. */
+static void web_keep(struct web_req *w, uint32_t idx, const uint8_t *ct,
+		     size_t len)
+{
+	struct swarm_service *s = w->s;
+	uint32_t cur;
+
+	if (!w->have_m || w->pos >= w->end ||
+	    s->kept_bytes + len > SERVICE_WEB_KEPT_BYTES)
+		return;
+	cur = (uint32_t)(w->pos >> w->m.chunk_log2);
+	if (idx < cur || idx - cur >= SERVICE_WEB_KEPT_CHUNKS ||
+	    (uint64_t)idx << w->m.chunk_log2 >= w->end)
+		return;
+	for (unsigned i = 0; i < w->nkept; i++)
+		if (w->kept[i].idx == idx)
+			return;
+	if (w->nkept == w->kept_cap) {
+		w->kept_cap = w->kept_cap ? 2 * w->kept_cap : 16;
+		w->kept = xrealloc(w->kept, w->kept_cap * sizeof(*w->kept));
+	}
+	w->kept[w->nkept].idx = idx;
+	w->kept[w->nkept].len = len;
+	w->kept[w->nkept].ct = xmemdup(ct, len);
+	w->nkept++;
+	s->kept_bytes += len;
+}
+
 static void web_req_free(struct web_req *w)
 {
 	struct swarm_service *s = w->s;
@@ -326,6 +382,9 @@ static void web_req_free(struct web_req *w)
 		content_manifest_clear(&w->m);
 	aesgcm_free(w->aead);
 	memwipe(&w->key, sizeof(w->key));
+	while (w->nkept)
+		web_kept_drop(w, 0);
+	free(w->kept);
 	free(w);
 }
 
@@ -463,12 +522,13 @@ static void web_start_reply(struct web_req *w)
 static int web_pump_one(struct web_req *w)
 {
 	struct swarm_service *s = w->s;
-	struct content_proof proof;
 	struct evbuffer *b;
+	struct evbuffer_iovec v;
+	const uint8_t *ct = s->buf;
 	uint32_t idx;
 	uint64_t start;
-	size_t len, skip, take;
-	int r;
+	size_t len = 0, plen, skip, take;
+	int r, k = -1;
 
 	if ((r = web_load_manifest(w)) <= 0) {
 		if (r < 0) {
@@ -487,16 +547,48 @@ static int web_pump_one(struct web_req *w)
 	}
 	idx = (uint32_t)(w->pos >> w->m.chunk_log2);
 	start = (uint64_t)idx << w->m.chunk_log2;
-	r = content_store_chunk_get(s->st, w->hash, idx, s->buf,
-				    SWARM_CHUNK_MAX_BYTES, &len, &proof);
+	for (unsigned i = w->nkept; i-- > 0;)
+		if (w->kept[i].idx < idx)
+			web_kept_drop(w, i);	/* passed */
+	for (unsigned i = 0; i < w->nkept; i++)
+		if (w->kept[i].idx == idx)
+			k = (int)i;
+	if (k >= 0) {	/* verified when it came in */
+		ct = w->kept[k].ct;
+		len = w->kept[k].len;
+		r = 0;
+	} else {
+		r = content_store_chunk_get(s->st, w->hash, idx, s->buf,
+					    SWARM_CHUNK_MAX_BYTES, &len, NULL);
+	}
 	if (r == ERR_NOT_FOUND || r == ERR_AUTH) {
-		(void)swarm_set_mode(s->sw, w->hash, SWARM_PICK_STREAMING);
-		(void)swarm_seek(s->sw, w->hash, idx);
+		(void)swarm_play(s->sw, w->hash, idx);
 		return 0;			/* the chunk callback resumes */
 	}
-	if (r == 0)
-		r = content_chunk_open(s->buf, w->aead, &w->m, idx, s->buf, len);
+	b = evbuffer_new();
+	plen = r == 0 ? len - CONTENT_TAG_BYTES : 0;
+	skip = (size_t)(w->pos - start);
+	take = start + plen > w->end ? (size_t)(w->end - start) - skip :
+	       plen - skip;
+	if (r == 0 && skip == 0 && take == plen && plen > 0) {
+		/* the whole chunk: opened straight into the reply */
+		if (evbuffer_reserve_space(b, plen, &v, 1) != 1)
+			r = ERR_IO;
+		else if ((r = content_chunk_open(v.iov_base, w->aead, &w->m,
+						 idx, ct, len)) == 0) {
+			v.iov_len = plen;
+			evbuffer_commit_space(b, &v, 1);
+		}
+	} else if (r == 0 &&
+		   (r = content_chunk_open(s->buf, w->aead, &w->m, idx, ct,
+					   len)) == 0) {
+		evbuffer_add(b, s->buf + skip, take);
+		memwipe(s->buf, plen);
+	}
+	if (k >= 0)
+		web_kept_drop(w, (unsigned)k);
 	if (r != 0) {
+		evbuffer_free(b);
 		web_detach(w);
 		if (!w->started)
 			reply_text(w->req, r == ERR_AUTH ? 403 : 500,
@@ -506,15 +598,8 @@ static int web_pump_one(struct web_req *w)
 		web_req_free(w);
 		return -1;
 	}
-	len -= CONTENT_TAG_BYTES;
-	skip = (size_t)(w->pos - start);
-	take = start + len > w->end ? (size_t)(w->end - start) - skip :
-	       len - skip;
 	if (!w->started)
 		web_start_reply(w);
-	b = evbuffer_new();
-	evbuffer_add(b, s->buf + skip, take);
-	memwipe(s->buf, len);
 	w->pos += take;
 	w->in_flight = true;
 	/* Each call sets the same callback: it comes once all is written. */
@@ -536,16 +621,20 @@ static void web_pump(struct web_req *w)
 			return;
 }
 
-static void service_chunk(void *ctx, const uint8_t hash[32], uint32_t idx)
+static void service_chunk(void *ctx, const uint8_t hash[32], uint32_t idx,
+			  const uint8_t *ct, size_t len)
 {
 	struct swarm_service *s = ctx;
 	struct web_req *w, *next;
 
-	(void)idx;	/* a chunk, or the metadata: either may unblock */
+	/* a chunk, or the metadata: either may unblock */
 	for (w = s->reqs; w; w = next) {
 		next = w->next;
-		if (memcmp(w->hash, hash, 32) == 0)
-			web_pump(w);
+		if (memcmp(w->hash, hash, 32) != 0)
+			continue;
+		if (ct && idx != SWARM_META_READY)
+			web_keep(w, idx, ct, len);
+		web_pump(w);
 	}
 }
 

@@ -794,6 +794,26 @@ out:
 	return r;
 }
 
+/* The store no longer holds chunk idx (it went bad on disk, or was
+ * evicted): it is fetched again. */
+static void content_unmark(struct swarm_content *c, uint32_t idx)
+{
+	struct swarm_peer *p;
+
+	if (!bit_get(c->have, idx))
+		return;
+	c->have[idx / 8] &= (uint8_t)~(1u << (idx % 8));
+	c->have_count--;
+	if (c->req[idx] == 0)
+		c->unrequested++;
+	for (p = c->peers; p; p = p->next)
+		if (!p->we_interested && peer_has(p, idx)) {
+			p->we_interested = true;
+			peer_send_simple(p, SWARM_INTERESTED);
+			peer_flush(p);
+		}
+}
+
 /* Serve the oldest queued request of p; false when there is none. */
 static bool peer_serve_one(struct swarm_peer *p)
 {
@@ -820,14 +840,8 @@ static bool peer_serve_one(struct swarm_peer *p)
 				    &m.u.piece.proof);
 	if (r != 0) {
 		/* Gone bad on disk (the store unmarked it) or evicted. */
-		if (r == ERR_AUTH || r == ERR_NOT_FOUND) {
-			if (bit_get(c->have, idx)) {
-				c->have[idx / 8] &= (uint8_t)~(1u << (idx % 8));
-				c->have_count--;
-				if (c->req[idx] == 0)
-					c->unrequested++;
-			}
-		}
+		if (r == ERR_AUTH || r == ERR_NOT_FOUND)
+			content_unmark(c, idx);
 		peer_send_range(p, SWARM_REJECT, idx);
 		return true;
 	}
@@ -1056,7 +1070,8 @@ static int on_piece(struct swarm_peer *p, const struct swarm_msg *m)
 		swarm_store_flush(p->sw);
 	}
 	if (p->sw->chunk_cb)
-		p->sw->chunk_cb(p->sw->chunk_ctx, c->hash, idx);
+		p->sw->chunk_cb(p->sw->chunk_ctx, c->hash, idx,
+				m->u.piece.chunk, m->u.piece.chunk_len);
 	content_pick_all(c);
 	return 0;
 }
@@ -1120,7 +1135,8 @@ static int meta_complete(struct swarm_content *c)
 	bbuf_free(&c->manifest);
 	c->meta_peer = NULL;
 	if ((r = content_load(c)) == 0 && c->sw->chunk_cb)
-		c->sw->chunk_cb(c->sw->chunk_ctx, c->hash, SWARM_META_READY);
+		c->sw->chunk_cb(c->sw->chunk_ctx, c->hash, SWARM_META_READY,
+				NULL, 0);
 	return r;
 }
 
@@ -2261,6 +2277,36 @@ int swarm_set_mode(struct swarm *sw, const uint8_t hash[32],
 		return ERR_NOT_FOUND;
 	c->mode = mode;
 	return 0;
+}
+
+int swarm_chunk_lost(struct swarm *sw, const uint8_t hash[32], uint32_t idx)
+{
+	struct swarm_content *c = content_find(sw, hash);
+
+	if (!c)
+		return ERR_NOT_FOUND;
+	if (!c->have_meta || idx >= c->m.chunk_count)
+		return ERR_RANGE;
+	content_unmark(c, idx);
+	content_pick_all(c);
+	return 0;
+}
+
+int swarm_play(struct swarm *sw, const uint8_t hash[32], uint32_t idx)
+{
+	struct swarm_content *c = content_find(sw, hash);
+
+	if (!c)
+		return ERR_NOT_FOUND;
+	if (c->mode == SWARM_PICK_STREAMING && c->have_meta &&
+	    idx < c->m.chunk_count && idx >= c->pos &&
+	    idx - c->pos < sw->cfg.window_chunks) {
+		c->pos = idx;
+		content_pick_all(c);
+		return 0;
+	}
+	c->mode = SWARM_PICK_STREAMING;
+	return swarm_seek(sw, hash, idx);
 }
 
 int swarm_content_stats(struct swarm *sw, const uint8_t hash[32],

@@ -129,10 +129,12 @@ struct swarm_content_stats {
 	unsigned banned;
 };
 
-/* A chunk was verified and stored (idx), or (idx SWARM_META_READY) the
- * manifest and tree of a content fetched by hash arrived. */
+/* A chunk was verified and stored (idx; ct and len: its sealed bytes,
+ * borrowed for the call, so a reader of the content need not read and
+ * hash them again), or (idx SWARM_META_READY, ct NULL) the manifest and
+ * tree of a content fetched by hash arrived. */
 typedef void (*swarm_chunk_fn)(void *ctx, const uint8_t hash[32],
-			       uint32_t idx);
+			       uint32_t idx, const uint8_t *ct, size_t len);
 #define SWARM_META_READY UINT32_MAX
 
 /*
@@ -232,6 +234,17 @@ bool swarm_tracker_dirty(const struct swarm *sw);
 int swarm_seek(struct swarm *sw, const uint8_t hash[32], uint32_t idx);
 int swarm_set_mode(struct swarm *sw, const uint8_t hash[32],
 		   enum swarm_pick_mode mode);
+/*
+ * A reader of the content in order (the endpoint's reply) waits for
+ * chunk idx: streaming mode, and the play position moves there.  A move
+ * forward inside the window keeps the requests under way (they are the
+ * window's next chunks; cancelling those past the new window, as a seek
+ * does, had them asked again at once); anything else is swarm_seek.
+ */
+int swarm_play(struct swarm *sw, const uint8_t hash[32], uint32_t idx);
+/* The store found chunk idx bad on a read of ours (it unmarked it): fetch
+ * it again.  ERR_NOT_FOUND (not traded), ERR_RANGE. */
+int swarm_chunk_lost(struct swarm *sw, const uint8_t hash[32], uint32_t idx);
 
 int swarm_content_stats(struct swarm *sw, const uint8_t hash[32],
 			struct swarm_content_stats *out);

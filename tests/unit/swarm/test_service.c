@@ -97,23 +97,53 @@ static bool hx_done(struct tnet *tn)
 	return atomic_load(&hx_cur->done);
 }
 
+static struct hx *hx_vstart(struct tnet *tn, uint16_t port, pthread_t *th,
+			    const char *fmt, va_list ap)
+	__attribute__((format(printf, 4, 0)));
+
+static struct hx *hx_vstart(struct tnet *tn, uint16_t port, pthread_t *th,
+			    const char *fmt, va_list ap)
+{
+	struct hx *h = xzalloc(sizeof(*h));
+
+	h->port = port;
+	vsnprintf(h->req, sizeof(h->req), fmt, ap);
+	atomic_init(&h->done, false);
+	T_OK(tn->t, pthread_create(th, NULL, hx_run, h));
+	return h;
+}
+
+/* Start req (printf-style) to the endpoint on a client thread (*th). */
+static struct hx *hx_start(struct tnet *tn, uint16_t port, pthread_t *th,
+			   const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static struct hx *hx_start(struct tnet *tn, uint16_t port, pthread_t *th,
+			   const char *fmt, ...)
+{
+	struct hx *h;
+	va_list ap;
+
+	va_start(ap, fmt);
+	h = hx_vstart(tn, port, th, fmt, ap);
+	va_end(ap);
+	return h;
+}
+
 /* Send req (printf-style) to the endpoint while the loop runs. */
 static struct hx *http(struct tnet *tn, uint16_t port, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 static struct hx *http(struct tnet *tn, uint16_t port, const char *fmt, ...)
 {
-	struct hx *h = xzalloc(sizeof(*h));
+	struct hx *h;
 	pthread_t th;
 	va_list ap;
 
-	h->port = port;
 	va_start(ap, fmt);
-	vsnprintf(h->req, sizeof(h->req), fmt, ap);
+	h = hx_vstart(tn, port, &th, fmt, ap);
 	va_end(ap);
-	atomic_init(&h->done, false);
 	hx_cur = h;
-	T_OK(tn->t, pthread_create(&th, NULL, hx_run, h));
 	T_TRUE(tn->t, tn_run(tn, hx_done));
 	pthread_join(th, NULL);
 	return h;
@@ -307,6 +337,112 @@ out:
 	tn_free(&tn);
 }
 
+static bool svc_trades(struct tnet *tn)
+{
+	struct swarm_content_stats s;
+
+	return swarm_content_stats(svc_sw, tn->hash, &s) == 0;
+}
+
+/* While a whole-file reply runs, the viewer's data file is zeroed at
+ * every poll of the loop (what is on disk no longer matches the tree). */
+static char *spoil_path;
+static unsigned spoiled;
+
+static bool spoil_until_done(struct tnet *tn)
+{
+	int fd = open(spoil_path, O_WRONLY);
+	off_t end;
+
+	if (fd >= 0 && (end = lseek(fd, 0, SEEK_END)) > 0) {
+		uint8_t *z = xzalloc((size_t)end);
+		if (pwrite(fd, z, (size_t)end, 0) == (ssize_t)end)
+			spoiled++;
+		free(z);
+	}
+	if (fd >= 0)
+		close(fd);
+	return hx_done(tn);
+}
+
+/*
+ * A whole-file GET sent before any chunk is in is answered from the
+ * chunks as they arrive, verified once on receipt: the reply never reads
+ * them back from the store (which checks each read and hashes it again).
+ * The viewer's data file is zeroed all along, so a chunk read back would
+ * fail its check and never reach the reply; the reply is byte-exact.
+ */
+static void test_reply_as_it_comes(struct tctx *t)
+{
+	struct tnet tn;
+	struct content_published pub;
+	struct swarm_service_cfg cfg;
+	struct swarm_service *svc = NULL;
+	struct tnode *seed;
+	struct hx *get, *post;
+	pthread_t tg, tp;
+	char hx[HEX_ENC_LEN(32)], key[HEX_ENC_LEN(32)], sh[HEX_ENC_LEN(32)];
+	char *dir;
+	const uint64_t n = 1024 * 1024 + 333;	/* 65 chunks of 16 KiB */
+	uint8_t *want = xmalloc(n);
+	uint16_t port;
+	bool ok;
+
+	tn_init(&tn, t);
+	seed = tn_node(&tn, NULL);
+	tn_publish(&tn, seed, n, 35, 14, &pub);
+	T_OK(t, swarm_content_add(seed->sw, tn.hash, SWARM_PICK_RAREST));
+	tc_fill(want, n, 0, 35);
+	if (!(svc = svc_open(&tn, &cfg)))
+		goto out;
+	svc_sw = swarm_service_swarm(svc);
+	port = swarm_service_http_port(svc);
+	hexes(&tn, &pub, seed, hx, key, sh);
+	dir = content_store_dir(swarm_service_store(svc), tn.hash);
+	spoil_path = fsutil_path_join(dir, "data");
+	free(dir);
+	spoiled = 0;
+	/* The GET first: the service knows no peer, so it waits... */
+	get = hx_start(&tn, port, &tg, "GET /content/%s HTTP/1.0\r\nHost: "
+		       "127.0.0.1\r\nX-Bits-Key: %s\r\n\r\n", hx, key);
+	ok = tn_run(&tn, svc_trades);
+	T_TRUE(t, ok);
+	/* ...until the seeder is named. */
+	post = hx_start(&tn, port, &tp, "POST /swarm/%s?peer=%s HTTP/1.0"
+			"\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n",
+			hx, sh);
+	hx_cur = post;
+	T_TRUE(t, ok && (ok = tn_run(&tn, spoil_until_done)));
+	if (!ok) {	/* the clients return once their connections close */
+		swarm_service_free(svc);
+		svc = NULL;
+	}
+	pthread_join(tp, NULL);
+	T_EQ(t, post->status, 200);
+	hx_free(post);
+	hx_cur = get;
+	T_TRUE(t, ok && (ok = tn_run(&tn, spoil_until_done)));
+	if (!ok) {
+		swarm_service_free(svc);
+		svc = NULL;
+	}
+	pthread_join(tg, NULL);
+	T_TRUE(t, spoiled > 0);
+	T_EQ(t, get->status, 200);
+	T_EQ(t, get->body_len, n);
+	if (get->body_len == n)
+		T_MEMEQ(t, get->body, want, n);
+	hx_free(get);
+	free(spoil_path);
+	spoil_path = NULL;
+out:
+	swarm_service_free(svc);
+	free((char *)cfg.datadir);
+	free(want);
+	content_published_clear(&pub);
+	tn_free(&tn);
+}
+
 static pid_t get_pid;
 static int get_status;
 static bool get_reaped;
@@ -441,5 +577,6 @@ const struct test_case swarm_service_tests[] = {
 	{ "range", test_range, 0 },
 	{ "endpoint", test_endpoint, TT_FORK },
 	{ "bits_get", test_bits_get, TT_FORK },
+	{ "reply_as_it_comes", test_reply_as_it_comes, TT_FORK },
 	{ NULL, NULL, 0 }
 };

@@ -914,13 +914,16 @@ static struct {
 	unsigned max_pending;		/* chunks not synced, at most */
 } fw;
 
-static void fw_chunk(void *ctx, const uint8_t hash[32], uint32_t idx)
+static void fw_chunk(void *ctx, const uint8_t hash[32], uint32_t idx,
+		     const uint8_t *ct, size_t len)
 {
 	struct content_store_info info;
 	uint8_t *have = NULL;
 	size_t hl = 0;
 
 	(void)ctx;
+	(void)ct;
+	(void)len;
 	if (content_store_pending(fw.nd->st) > fw.max_pending)
 		fw.max_pending = content_store_pending(fw.nd->st);
 	if (idx == SWARM_META_READY || fw.seen ||

@@ -17,10 +17,13 @@
 #include "tests/unit/content/tcontent.h"
 #include "tests/unit/swarm/tswarm.h"
 
-static void tn_chunk(void *ctx, const uint8_t hash[32], uint32_t idx)
+static void tn_chunk(void *ctx, const uint8_t hash[32], uint32_t idx,
+		     const uint8_t *ct, size_t len)
 {
 	struct tnode *nd = ctx;
 
+	(void)ct;
+	(void)len;
 	if (idx == SWARM_META_READY)
 		return;
 	if (nd->nlog == 0)
