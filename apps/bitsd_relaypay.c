@@ -321,8 +321,8 @@ static void ri_refresh(struct bitsd_relaypay *rp, const uint8_t hop[32],
 /* The ticket function (tunnel_ticket_fn): a tunnel's tickets all come
  * from the pot in use at its first (*tag: its key + 1). */
 static size_t pay_ticket(void *ctx, const uint8_t hop[32], bool inbound,
-			 unsigned pool, uint32_t *tag, uint8_t *out,
-			 size_t outmax)
+			 unsigned pool, uint32_t *tag, uint64_t *bytes,
+			 uint8_t *out, size_t outmax)
 {
 	struct bitsd_relaypay *rp = ctx;
 	const struct netdb_ri_entry *e;
@@ -331,6 +331,7 @@ static size_t pay_ticket(void *ctx, const uint8_t hop[32], bool inbound,
 	struct relaypay_price pr = rp->pay_price;
 	struct ri_pay p;
 	struct u256 ev;
+	uint64_t want;
 	size_t key;
 	int r;
 
@@ -357,8 +358,15 @@ static size_t pay_ticket(void *ctx, const uint8_t hop[32], bool inbound,
 		return 0;
 	}
 	memcpy(hi.commitment, p.commit, sizeof(hi.commitment));
+	/* a larger ticket for a busy tunnel (§3.1): at most what the face
+	 * value pays for at the hop's price, at least our own size */
+	want = *bytes > rp->pay_bytes ?
+	       relaypay_bytes_max(&pr.face_value, &pr.price_per_gib, *bytes) :
+	       rp->pay_bytes;
+	if (want < rp->pay_bytes)
+		want = rp->pay_bytes;
 	r = relaypay_ticket_make(&k, rp->pay_sk[key], rp->sep, &hi, &pr,
-				 rp->pay_bytes, rp->nonce, time_now_s(), NULL);
+				 want, rp->nonce, time_now_s(), NULL);
 	if (r == 0)
 		r = relaypay_wire_encode(&k, out);
 	if (r != 0) {
@@ -371,6 +379,7 @@ static size_t pay_ticket(void *ctx, const uint8_t hop[32], bool inbound,
 	rp->sent++;
 	ev = ticket_value(&k.t);
 	u256_accumulate(&rp->ev_sent, &ev);
+	*bytes = want;
 	return RELAYPAY_WIRE_BYTES;
 }
 

@@ -383,8 +383,8 @@ static void pool_cfg_from_conf(const struct conf *c, struct tunnel_pool_cfg *pc)
  * bytes, version 1) for every hop, to show that hops which do not know
  * the bits.tk option ignore it. */
 static size_t test_ticket(void *ctx, const uint8_t hop[32], bool inbound,
-			  unsigned pool, uint32_t *tag, uint8_t *out,
-			  size_t outmax)
+			  unsigned pool, uint32_t *tag, uint64_t *bytes,
+			  uint8_t *out, size_t outmax)
 {
 	const size_t n = 139;
 
@@ -393,6 +393,7 @@ static size_t test_ticket(void *ctx, const uint8_t hop[32], bool inbound,
 	(void)inbound;
 	(void)pool;
 	(void)tag;
+	(void)bytes;
 	if (outmax < n)
 		return 0;
 	out[0] = 1;

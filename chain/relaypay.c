@@ -72,6 +72,27 @@ struct u256 relaypay_win_prob(uint64_t top)
 	return (struct u256){ { 0, 0, 0, top } };
 }
 
+uint64_t relaypay_bytes_max(const struct u256 *face,
+			    const struct u256 *price_per_gib, uint64_t limit)
+{
+	uint64_t lo = 0, hi = limit, top;
+
+	if (relaypay_win_top(&top, face, price_per_gib, limit) == 0)
+		return limit;
+	if (relaypay_win_top(&top, face, price_per_gib, 0) != 0)
+		return 0;
+	/* win_top(lo) succeeds, win_top(hi) fails; it is monotonic */
+	while (hi - lo > 1) {
+		uint64_t mid = lo + (hi - lo) / 2;
+
+		if (relaypay_win_top(&top, face, price_per_gib, mid) == 0)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 /* --------------------------------------------------------------- payer */
 
 void relaypay_ticket_digest(const struct eip712_ticket *t,

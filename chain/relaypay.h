@@ -84,6 +84,10 @@ int relaypay_win_top(uint64_t *top, const struct u256 *face,
 		     const struct u256 *price_per_gib, uint64_t bytes);
 /* winProb = top << 192. */
 struct u256 relaypay_win_prob(uint64_t top);
+/* The most bytes, at most limit, one ticket of face value face pays for
+ * at price_per_gib (relaypay_win_top() succeeds); 0 when none. */
+uint64_t relaypay_bytes_max(const struct u256 *face,
+			    const struct u256 *price_per_gib, uint64_t limit);
 
 /*
  * Payer: make a ticket for a hop expected to carry `bytes`.  domain_sep is

@@ -65,12 +65,14 @@ struct own_tunnel {
 	bool shortened;			/* fewer hops than configured */
 	uint64_t serial;		/* names it to tunnel_pool_send_on() */
 	/* Paid relaying: the hops given a ticket (bit i: hops[i]), their
-	 * keys for top-ups, the bytes of tunnel messages carried and paid
-	 * for so far, carried at the last tick (docs/relaypay.md §3). */
+	 * keys for top-ups, the bytes of tunnel messages carried, carried at
+	 * the last tick, and paid for so far to each hop (docs/relaypay.md
+	 * §3.1). */
 	uint8_t paid;
 	uint32_t pay_tag;		/* the ticket function's tag */
 	struct x25519_pk hop_pk[TUNNEL_BUILD_MAX_HOPS];
-	uint64_t carried, covered, carried_tick;
+	uint64_t carried, carried_tick;
+	uint64_t covered[TUNNEL_BUILD_MAX_HOPS];
 };
 
 struct tunnel_pool {
@@ -848,7 +850,7 @@ static void note_length(struct tunnel_pool *p, bool inbound, unsigned len,
  * long records needed). */
 static uint8_t add_tickets(struct tunnel_pool *p, bool inbound, unsigned len,
 			   struct tunnel_build_hop *hops, struct mapping *opts,
-			   uint32_t *tag)
+			   uint32_t *tag, uint64_t *covered)
 {
 	uint8_t mask = 0;
 
@@ -860,9 +862,11 @@ static uint8_t add_tickets(struct tunnel_pool *p, bool inbound, unsigned len,
 		size_t n;
 
 		mapping_init(&opts[i]);
+		covered[i] = m->topup_bytes;
 		if (!m->ticket ||
 		    (n = m->ticket(m->ticket_ctx, hops[i].ident, inbound,
-				   p->num, tag, tk, sizeof(tk))) == 0 ||
+				   p->num, tag, &covered[i], tk,
+				   sizeof(tk))) == 0 ||
 		    n > sizeof(tk) ||
 		    tunnel_build_opts_set_ticket(&opts[i], tk, n) != 0)
 			continue;
@@ -893,6 +897,7 @@ static void start_build(struct tunnel_pool *p, bool inbound)
 	bool need_long = false, shortened;
 	uint8_t paid;
 	uint32_t tag = 0;
+	uint64_t covered[TUNNEL_BUILD_MAX_HOPS];
 	int r, got;
 
 	if (len == 0) {
@@ -916,12 +921,13 @@ static void start_build(struct tunnel_pool *p, bool inbound)
 		return;
 	}
 	len = (unsigned)got;
-	if ((paid = add_tickets(p, inbound, len, bc.hops, opts, &tag)) != 0)
+	if ((paid = add_tickets(p, inbound, len, bc.hops, opts, &tag,
+				covered)) != 0)
 		need_long = true;
 	t = xzalloc(sizeof(*t));
 	t->paid = paid;
 	t->pay_tag = tag;
-	t->covered = m->topup_bytes;
+	memcpy(t->covered, covered, len * sizeof(*covered));
 	t->pool = p;
 	t->inbound = inbound;
 	t->state = OWN_BUILDING;
@@ -1556,17 +1562,22 @@ static void fill(struct tunnel_mgr *m, struct tunnel_pool *p, bool inbound)
 
 /*
  * Paid relaying: a paid tunnel is paid ahead by what it carried in the
- * last tick, at least half a ticket's worth: once it has carried what its
- * tickets pay for less that, each paid hop gets as many further tickets
- * as pay for the difference, plus one (at most TUNNEL_TOPUP_PER_TICK a
- * round), so a tunnel that ends is not left owing its last second's
- * bytes; up to TUNNEL_TOPUP_MAX_TICKETS in an I2NP
- * Data message (tunnel_topup_encode()) garlic-wrapped to the hop's
- * router, sent through one of our outbound tunnels of at least one hop
- * (never straight from us) whose endpoint is not the hop, unless it is the
- * paid tunnel itself (an endpoint handed a ticket for another tunnel of
- * ours would learn that both are one creator's).  Without such a tunnel
- * it waits for the next tick.  One round per tick.
+ * last tick, at least half a build ticket's worth: once it has carried
+ * what a hop's tickets pay for less that, the hop gets as many further
+ * tickets as pay for the difference, plus one (at most
+ * TUNNEL_TOPUP_PER_TICK a round), so a tunnel that ends is not left owing
+ * its last second's bytes.  A busy tunnel gets larger tickets rather
+ * than more: each pays for the build ticket's bytes doubled as long as
+ * that stays within TUNNEL_TOPUP_SIZE_S ticks of the last tick's bytes
+ * (at most TUNNEL_TOPUP_GROW_MAX times), so what is paid ahead stays
+ * within a few seconds of the tunnel's traffic; the ticket function may
+ * pay a hop for less (its face value).  Up to TUNNEL_TOPUP_MAX_TICKETS in
+ * an I2NP Data message (tunnel_topup_encode()) garlic-wrapped to the
+ * hop's router, sent through one of our outbound tunnels of at least one
+ * hop (never straight from us) whose endpoint is not the hop, unless it
+ * is the paid tunnel itself (an endpoint handed a ticket for another
+ * tunnel of ours would learn that both are one creator's).  Without such
+ * a tunnel it waits for the next tick.  One round per tick.
  */
 static void topup(struct tunnel_mgr *m, struct own_tunnel *t)
 {
@@ -1575,21 +1586,28 @@ static void topup(struct tunnel_mgr *m, struct own_tunnel *t)
 	size_t tkn[TUNNEL_TOPUP_MAX_TICKETS];
 	struct own_tunnel *via[TUNNEL_BUILD_MAX_HOPS];
 	unsigned sent = 0;
-	uint64_t k, ahead = t->carried - t->carried_tick;
+	uint64_t size = m->topup_bytes, rate = t->carried - t->carried_tick;
+	uint64_t ahead = rate, upto;
+	uint8_t due = 0;
 
 	t->carried_tick = t->carried;
 	if (ahead < m->topup_bytes / 2)
 		ahead = m->topup_bytes / 2;
-	if (!t->paid || !m->ticket || !m->topup_bytes || !is_usable(t) ||
-	    t->carried + ahead < t->covered)
+	if (!t->paid || !m->ticket || !m->topup_bytes || !is_usable(t))
 		return;
-	k = (t->carried + ahead - t->covered) / m->topup_bytes + 1;
-	if (k > TUNNEL_TOPUP_PER_TICK)
-		k = TUNNEL_TOPUP_PER_TICK;
+	upto = t->carried + ahead;
+	for (unsigned i = 0; i < t->n; i++)
+		if ((t->paid & (1u << i)) && upto >= t->covered[i])
+			due |= (uint8_t)(1u << i);
+	if (!due)
+		return;
+	while (size < TUNNEL_TOPUP_GROW_MAX * m->topup_bytes &&
+	       2 * size <= TUNNEL_TOPUP_SIZE_S * rate)
+		size *= 2;
 	for (unsigned i = 0; i < t->n; i++) {
 		via[i] = NULL;
-		for (unsigned j = 0; j < 4 && (t->paid & (1u << i)) &&
-				     !via[i]; j++) {
+		for (unsigned j = 0; j < 4 && (due & (1u << i)) && !via[i];
+		     j++) {
 			via[i] = pick(j < 2 ? t->pool : m->pools[0], false,
 				      false);
 			if (via[i] && (via[i]->n == 0 ||
@@ -1598,27 +1616,34 @@ static void topup(struct tunnel_mgr *m, struct own_tunnel *t)
 						t->hops[i], 32))))
 				via[i] = NULL;
 		}
-		if ((t->paid & (1u << i)) && !via[i])
+		if ((due & (1u << i)) && !via[i])
 			return;		/* next tick */
 	}
 	for (unsigned i = 0; i < t->n; i++) {
-		uint64_t left = k;
+		uint64_t left;
 
-		if (!(t->paid & (1u << i)))
+		if (!(due & (1u << i)))
 			continue;
+		left = (upto - t->covered[i]) / size + 1;
+		if (left > TUNNEL_TOPUP_PER_TICK)
+			left = TUNNEL_TOPUP_PER_TICK;
 		while (left) {
 			struct bbuf b = BBUF_INIT, d = BBUF_INIT;
 			struct i2np_msg *dm;
 			size_t got = 0, n = 0;
 
-			while (got < TUNNEL_TOPUP_MAX_TICKETS && left &&
-			       (n = m->ticket(m->ticket_ctx, t->hops[i],
+			while (got < TUNNEL_TOPUP_MAX_TICKETS && left) {
+				uint64_t pays = size;
+
+				n = m->ticket(m->ticket_ctx, t->hops[i],
 					      t->inbound, t->pool->num,
-					      &t->pay_tag, tk[got],
-					      sizeof(tk[got]))) != 0 &&
-			       n <= sizeof(tk[got])) {
+					      &t->pay_tag, &pays, tk[got],
+					      sizeof(tk[got]));
+				if (n == 0 || n > sizeof(tk[got]))
+					break;
 				tkp[got] = tk[got];
 				tkn[got++] = n;
+				t->covered[i] += pays < size ? pays : size;
 				left--;
 			}
 			if (!got ||
@@ -1639,9 +1664,11 @@ static void topup(struct tunnel_mgr *m, struct own_tunnel *t)
 			if (got < TUNNEL_TOPUP_MAX_TICKETS && left)
 				break;	/* the ticket function declined */
 		}
+		/* declined ones count as paid, so they are not asked for
+		 * again each tick */
+		t->covered[i] += left * size;
 	}
 	memwipe(tk, sizeof(tk));
-	t->covered += k * m->topup_bytes;
 	t->pool->st.topups_sent += sent;
 	log_debug(LD_TUNNEL, "tunnels: an %s tunnel carried %llu bytes: %u "
 		  "further tickets", dir_name(t->inbound),

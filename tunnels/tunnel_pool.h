@@ -155,11 +155,15 @@ struct tunnel_mgr_hooks {
  * tunnel's tickets name one signer).  pool numbers the tunnel's pool: 0
  * the exploratory one, each client pool the next number when added
  * (never reused), so a payer can keep pools' pots apart (a destination's
- * tunnels and another's, a client's and a server's).
+ * tunnels and another's, a client's and a server's).  *bytes: the bytes
+ * of tunnel messages the ticket is to pay the hop for (0: the payer's
+ * own size); the function leaves there what it pays for, which may be
+ * less (a ticket is worth at most its face value).
  */
 typedef size_t (*tunnel_ticket_fn)(void *ctx, const uint8_t hop[32],
 				   bool inbound, unsigned pool, uint32_t *tag,
-				   uint8_t *out, size_t outmax);
+				   uint64_t *bytes, uint8_t *out,
+				   size_t outmax);
 
 struct tunnel_mgr_cfg {
 	uint8_t self[32];
@@ -204,10 +208,15 @@ void tunnel_mgr_set_ticket_fn(struct tunnel_mgr *m, tunnel_ticket_fn fn,
 			      void *ctx);
 /* Paid relaying: once a paid tunnel has carried about what its tickets
  * pay for, each paid hop gets further tickets from the ticket function,
- * sent after the build (tunnel_topup_encode(), docs/relaypay.md §3), each
- * paying for bytes (0: none), as many as the tunnel carried, at most
+ * sent after the build (tunnel_topup_encode(), docs/relaypay.md §3.1).
+ * The build ticket pays for bytes (0: no top-ups); a further one for
+ * bytes doubled as long as that stays within TUNNEL_TOPUP_SIZE_S times
+ * what the tunnel carried in the last tick, at most TUNNEL_TOPUP_GROW_MAX
+ * times bytes; as many as pay for what the tunnel carried, at most
  * TUNNEL_TOPUP_PER_TICK a hop each tick. */
 #define TUNNEL_TOPUP_PER_TICK 16
+#define TUNNEL_TOPUP_SIZE_S 4
+#define TUNNEL_TOPUP_GROW_MAX 8
 void tunnel_mgr_set_topup(struct tunnel_mgr *m, uint64_t bytes);
 /* Paid or free hops for our tunnels from now on, at most max_paid paid
  * ones a tunnel (0: any; tunnels/peer_select.h). */

@@ -112,6 +112,21 @@ static void test_win_top(struct tctx *t)
 	T_ERR(t, relaypay_win_top(&top, &face, &price, 2ull << 30), ERR_RANGE);
 	face = u256_from_u64(0);
 	T_ERR(t, relaypay_win_top(&top, &face, &price, 1), ERR_ARG);
+	/* the most one ticket pays for: 1000 per GiB, face 1000 pays for
+	 * bytes × 2^34 < 2^64; under the limit, the limit itself */
+	T_EQ(t, relaypay_bytes_max(&face, &price, 1ull << 40), 0);
+	face = u256_from_u64(1000);
+	T_EQ(t, relaypay_bytes_max(&face, &price, 2ull << 30),
+	     (1ull << 30) - 1);
+	T_EQ(t, relaypay_bytes_max(&face, &price, 5), 5);
+	/* tools/bench/relaypay-net: face 10^6 at 32 × 10^6 per GiB, winProb
+	 * 1/2 for 16 MiB, so under 32 MiB a ticket */
+	face = u256_from_u64(1000000);
+	price = u256_from_u64(32000000);
+	T_EQ(t, relaypay_bytes_max(&face, &price, 128ull << 20),
+	     (32ull << 20) - 1);
+	T_OK(t, relaypay_win_top(&top, &face, &price, (32ull << 20) - 1));
+	T_EQ(t, top, UINT64_MAX - ((1ull << 39) - 1));
 }
 
 static void test_make_vector(struct tctx *t)

@@ -1014,8 +1014,8 @@ static void test_long_records(struct tctx *t)
 /* A client pool next to the exploratory one: its own tunnels, built
  * from the client tiers, gone with the pool. */
 static size_t give_ticket(void *ctx, const uint8_t hop[32], bool inbound,
-			  unsigned pool, uint32_t *tag, uint8_t *out,
-			  size_t outmax);
+			  unsigned pool, uint32_t *tag, uint64_t *bytes,
+			  uint8_t *out, size_t outmax);
 static unsigned pools_seen;	/* give_ticket(): bit i: pool i asked */
 
 static void test_client_pool(struct tctx *t)
@@ -2399,20 +2399,27 @@ static void test_select_caps(struct tctx *t)
  * counts the tickets given); each ticket pays for PAY_TD tunnel
  * messages. */
 #define PAY_TD 40
+#define PAY_B ((uint64_t)PAY_TD * 1028)	/* bytes a build ticket pays */
 static unsigned tickets_given, tags_made;
 static uint32_t tag_in[64];	/* the tag of each call, as it came */
+static uint64_t bytes_in[64];	/* the bytes each call asked to pay */
+static uint64_t pay_cap;	/* pay at most this (0: what is asked) */
 
 static size_t give_ticket(void *ctx, const uint8_t hop[32], bool inbound,
-			  unsigned pool, uint32_t *tag, uint8_t *out,
-			  size_t outmax)
+			  unsigned pool, uint32_t *tag, uint64_t *bytes,
+			  uint8_t *out, size_t outmax)
 {
 	(void)ctx;
 	(void)hop;
 	(void)inbound;
 	if (pool < 32)
 		pools_seen |= 1u << pool;
-	if (tickets_given < ARRAY_LEN(tag_in))
+	if (tickets_given < ARRAY_LEN(tag_in)) {
 		tag_in[tickets_given] = *tag;
+		bytes_in[tickets_given] = *bytes;
+	}
+	if (pay_cap && *bytes > pay_cap)
+		*bytes = pay_cap;
 	if (!*tag)
 		*tag = 100 + ++tags_made;	/* a tunnel's first ticket */
 	if (outmax < 139)
@@ -2434,10 +2441,10 @@ static size_t topups_at(const struct sim *s)
 /* Tickets after the build: once the outbound tunnel has carried half of
  * what its build tickets paid for, each of its hops gets one more, as
  * garlic to its router through the tunnel, naming the id it receives on;
- * a tunnel that carried several tickets' worth in a tick gets them all in
- * one round (and a tick's worth ahead), several to a message; nothing for
- * the inbound tunnel that carried little, nothing without the top-up
- * size. */
+ * a tunnel that carried several tickets' worth in a tick is paid for
+ * them in one round (and a tick's worth ahead) with larger tickets; a hop
+ * paid less than asked gets the next sooner; nothing for the inbound
+ * tunnel that carried little, nothing without the top-up size. */
 /* Send n 900-byte Data messages down p's outbound tunnel (one tunnel
  * message each); the sends that failed. */
 static int carry(struct sim *s, struct tunnel_pool *p, int n)
@@ -2467,8 +2474,9 @@ static void test_paid_topup(struct tctx *t)
 	small_pool(&pc, 2, 1);
 	sim_init(t, &s, &pc);
 	tickets_given = tags_made = 0;
+	pay_cap = 0;
 	tunnel_mgr_set_ticket_fn(s.mgr, give_ticket, NULL);
-	tunnel_mgr_set_topup(s.mgr, PAY_TD * 1028);
+	tunnel_mgr_set_topup(s.mgr, PAY_B);
 	p = tunnel_mgr_exploratory(s.mgr);
 	step(&s, 0);
 	stats(&s, &st);
@@ -2482,6 +2490,8 @@ static void test_paid_topup(struct tctx *t)
 	T_TRUE(t, tag_in[1] > 100);
 	T_EQ(t, tag_in[2], 0);
 	T_TRUE(t, tag_in[3] > 100 && tag_in[3] != tag_in[1]);
+	for (unsigned i = 0; i < 4; i++)
+		T_EQ(t, bytes_in[i], PAY_B);	/* the build tickets */
 	T_EQ(t, s.seen[I2NP_SHORT_TUNNEL_BUILD], 0);	/* long records */
 	T_OK(t, tunnel_pool_hops(p, false, 0, hops, &n));
 	T_EQ(t, n, 2);
@@ -2499,6 +2509,9 @@ static void test_paid_topup(struct tctx *t)
 	T_EQ(t, st.topups_sent, 2);
 	T_EQ(t, tickets_given, first + 2);
 	T_EQ(t, topups_at(&s), 2);
+	/* a tunnel carrying under a ticket's worth a tick: the same size */
+	T_EQ(t, bytes_in[first], PAY_B);
+	T_EQ(t, bytes_in[first + 1], PAY_B);
 	/* the top-ups come with the outbound tunnel's tag */
 	T_TRUE(t, tag_in[first] == tag_in[1] || tag_in[first] == tag_in[3]);
 	T_EQ(t, tag_in[first + 1], tag_in[first]);
@@ -2522,32 +2535,56 @@ static void test_paid_topup(struct tctx *t)
 	step(&s, 1000);
 	stats(&s, &st);
 	T_EQ(t, st.topups_sent, 2);
-	/* three tickets' worth more in one tick (a fast tunnel): in one
-	 * round each hop gets what pays for it and for another tick at that
-	 * rate, plus one: (3.5 + 3 - 2) tickets' worth, 5 tickets, in two
-	 * messages (4 + 1) */
+	/* three tickets' worth more in one tick (a fast tunnel): paid for
+	 * what it carried and another tick at that rate, (3.5 + 3 - 2)
+	 * tickets' worth, with larger tickets rather than more: the size
+	 * doubled while within TUNNEL_TOPUP_SIZE_S ticks at that rate, at
+	 * most TUNNEL_TOPUP_GROW_MAX times; one of 8 tickets' worth a hop */
 	T_EQ(t, carry(&s, p, PAY_TD * 3), 0);
 	first = tickets_given;
 	step(&s, 1000);
 	stats(&s, &st);
-	T_EQ(t, st.topups_sent, 2 + 2 * 5);
-	T_EQ(t, tickets_given, first + 10);
-	T_EQ(t, topups_at(&s), 12);
+	T_EQ(t, st.topups_sent, 2 + 2);
+	T_EQ(t, tickets_given, first + 2);
+	T_EQ(t, topups_at(&s), 4);
+	T_EQ(t, bytes_in[first], TUNNEL_TOPUP_GROW_MAX * PAY_B);
+	T_EQ(t, bytes_in[first + 1], TUNNEL_TOPUP_GROW_MAX * PAY_B);
 	for (unsigned i = 0; i < NHOPS; i++)
 		T_TRUE(t, s.hops[i].topup_msgs == 0 ||
-			  (s.hops[i].topup_msgs == 3 &&
-			   s.hops[i].n_topups == 6));
-	/* paid ahead again: the next tick, with nothing carried, none */
+			  (s.hops[i].topup_msgs == 2 &&
+			   s.hops[i].n_topups == 2));
+	/* paid ahead again (10 tickets' worth): the next tick, with nothing
+	 * carried, none */
 	step(&s, 1000);
 	stats(&s, &st);
-	T_EQ(t, st.topups_sent, 12);
+	T_EQ(t, st.topups_sent, 4);
+	/* hops the ticket function pays less than asked (its face value):
+	 * 9 tickets' worth in a tick, asked 8 a ticket, paid 2: two tickets
+	 * a hop (14 paid for, 13 carried) */
+	pay_cap = 2 * PAY_B;
+	T_EQ(t, carry(&s, p, PAY_TD * 9), 0);
+	first = tickets_given;
+	step(&s, 1000);
+	stats(&s, &st);
+	T_EQ(t, st.topups_sent, 4 + 4);
+	T_EQ(t, bytes_in[first], TUNNEL_TOPUP_GROW_MAX * PAY_B);
+	/* so one more ticket's worth is enough for another round, asked 4
+	 * tickets' worth (within 4 ticks of 1) */
+	T_EQ(t, carry(&s, p, PAY_TD), 0);
+	first = tickets_given;
+	step(&s, 1000);
+	stats(&s, &st);
+	T_EQ(t, st.topups_sent, 8 + 2);
+	T_EQ(t, bytes_in[first], 4 * PAY_B);
+	T_EQ(t, topups_at(&s), 10);
+	pay_cap = 0;
 	/* without a top-up size, none however much is carried */
 	tunnel_mgr_set_topup(s.mgr, 0);
 	(void)carry(&s, p, PAY_TD * 2);
 	step(&s, 1000);
 	stats(&s, &st);
-	T_EQ(t, st.topups_sent, 12);
-	T_EQ(t, topups_at(&s), 12);
+	T_EQ(t, st.topups_sent, 10);
+	T_EQ(t, topups_at(&s), 10);
 	sim_free(&s);
 }
 
