@@ -205,18 +205,17 @@ static bool chks_verified(uint8_t type)
 	}
 }
 
-int i2np_msg_decode(struct breader *r, struct i2np_msg **out)
+/* The standard header at r and its payload, checked: into hdr, whose
+ * payload points into r's bytes. */
+static int decode_head(struct breader *r, struct i2np_msg *hdr)
 {
-	uint8_t type, chks, h[SHA256_BYTES];
-	uint32_t id;
-	uint64_t exp;
+	uint8_t chks, h[SHA256_BYTES];
 	uint16_t size;
 	const uint8_t *p;
-	struct i2np_msg *m;
 
-	type = br_u8(r);
-	id = br_be32(r);
-	exp = br_be64(r);
+	hdr->type = br_u8(r);
+	hdr->msg_id = br_be32(r);
+	hdr->expiration_ms = br_be64(r);
 	size = br_be16(r);
 	chks = br_u8(r);
 	if (r->failed)
@@ -225,17 +224,41 @@ int i2np_msg_decode(struct breader *r, struct i2np_msg **out)
 		return ERR_TOO_BIG;
 	if (!(p = br_take(r, size)))
 		return ERR_TRUNCATED;
-	if (chks_verified(type)) {
+	if (chks_verified(hdr->type)) {
 		sha256(h, p, size);
 		if (h[0] != chks)
 			return ERR_FORMAT;
 	}
-	m = i2np_msg_make(type, size);
-	m->msg_id = id;
-	m->expiration_ms = exp;
-	memcpy(m->payload, p, size);
+	hdr->payload = (uint8_t *)p;
+	hdr->len = size;
+	return 0;
+}
+
+int i2np_msg_decode(struct breader *r, struct i2np_msg **out)
+{
+	struct i2np_msg hdr;
+	struct i2np_msg *m;
+	int e;
+
+	if ((e = decode_head(r, &hdr)) != 0)
+		return e;
+	m = i2np_msg_make(hdr.type, hdr.len);
+	m->msg_id = hdr.msg_id;
+	m->expiration_ms = hdr.expiration_ms;
+	memcpy(m->payload, hdr.payload, hdr.len);
 	*out = m;
 	return 0;
+}
+
+int i2np_msg_peek(const uint8_t *buf, size_t len, struct i2np_msg *hdr)
+{
+	struct breader r;
+	int e;
+
+	br_init(&r, buf, len);
+	if ((e = decode_head(&r, hdr)) != 0)
+		return e;
+	return br_left(&r) ? ERR_FORMAT : 0;
 }
 
 int i2np_msg_decode_short(const uint8_t *buf, size_t len, struct i2np_msg **out)

@@ -87,6 +87,13 @@ void i2np_msg_encode_short(const struct i2np_msg *m, struct bbuf *out);
  * for Garlic, Data, TunnelData and TunnelGateway, as Java does not).
  */
 int i2np_msg_decode(struct breader *r, struct i2np_msg **out);
+/*
+ * Whether buf holds exactly one standard-header message, as
+ * i2np_msg_decode() reads it, without copying it: its header into *hdr,
+ * whose payload points into buf (borrowed: never freed).  0, or
+ * i2np_msg_decode()'s errors; ERR_FORMAT for bytes after it.
+ */
+int i2np_msg_peek(const uint8_t *buf, size_t len, struct i2np_msg *hdr);
 /* Decode a whole NTCP2/SSU2 I2NP block (short header + payload). */
 int i2np_msg_decode_short(const uint8_t *buf, size_t len, struct i2np_msg **out);
 /* True if m is expired or too far in the future at now_ms. */

@@ -906,20 +906,33 @@ static void obep_deliver(void *ctx, const struct tunnel_endpoint_msg *em)
 {
 	struct transit_tunnel *x = ctx;
 	struct transit_table *t = x->t;
-	struct i2np_msg *msg = NULL;
+	struct i2np_msg *msg = NULL, hdr;
 	struct breader r;
 
-	br_init(&r, em->data, em->len);
-	if (i2np_msg_decode(&r, &msg) != 0 || br_left(&r) != 0 ||
-	    i2np_msg_is_expired(msg, time_now_ms())) {
+	/* Checked in place: a message for a tunnel goes on as the bytes
+	 * that came (not decoded and encoded again: the same bytes, with a
+	 * copy and a SHA-256 more for its checksum); the others decoded. */
+	if (i2np_msg_peek(em->data, em->len, &hdr) != 0 ||
+	    i2np_msg_is_expired(&hdr, time_now_ms())) {
 		t->st.dropped_bad++;
-		i2np_msg_free(msg);
 		return;
 	}
 	t->st.obep_delivered++;
 	x->msgs_out++;
 	x->bytes_out += em->len;
 	rate_add(t, em->len, t->mono_now);
+	if (em->type == TUNNEL_DELIVER_TUNNEL) {
+		/* a tunnel whose gateway may be us (a tunnel test from an
+		 * outbound tunnel to an inbound one, both through us) */
+		to_gateway_raw(t, em->hash, em->tunnel_id, em->data, em->len,
+			       t->mono_now);
+		return;
+	}
+	br_init(&r, em->data, em->len);
+	if (i2np_msg_decode(&r, &msg) != 0) {	/* as peeked: cannot fail */
+		t->st.dropped_bad++;
+		return;
+	}
 	switch (em->type) {
 	case TUNNEL_DELIVER_ROUTER:
 		if (memcmp(em->hash, t->self, 32) != 0) {
@@ -928,18 +941,11 @@ static void obep_deliver(void *ctx, const struct tunnel_endpoint_msg *em)
 		}
 		local_in(t, msg);	/* to us: as i2pd's loopback does */
 		return;
-	case TUNNEL_DELIVER_TUNNEL:
-		/* a tunnel whose gateway may be us (a tunnel test from an
-		 * outbound tunnel to an inbound one, both through us); the
-		 * bytes as they came (not decoded and encoded again: the
-		 * same bytes, one SHA-256 more for the checksum) */
-		to_gateway_raw(t, em->hash, em->tunnel_id, em->data, em->len,
-			       t->mono_now);
-		i2np_msg_free(msg);
-		return;
 	case TUNNEL_DELIVER_LOCAL:
 		local_in(t, msg);
 		return;
+	case TUNNEL_DELIVER_TUNNEL:	/* above */
+		break;
 	}
 	t->st.dropped_bad++;
 	i2np_msg_free(msg);
@@ -977,8 +983,7 @@ int transit_table_handle_gateway(struct transit_table *t,
 {
 	struct i2np_tunnel_gateway g;
 	struct transit_tunnel *x;
-	struct i2np_msg *inner = NULL;
-	struct breader r;
+	struct i2np_msg inner;
 	int rc;
 
 	if ((rc = i2np_tunnel_gateway_decode(m, &g)) != 0) {
@@ -991,13 +996,10 @@ int transit_table_handle_gateway(struct transit_table *t,
 		return ERR_NOT_FOUND;
 	}
 	/* The inner message must be one whole I2NP message. */
-	br_init(&r, g.data, g.len);
-	if ((rc = i2np_msg_decode(&r, &inner)) != 0 || br_left(&r) != 0) {
+	if ((rc = i2np_msg_peek(g.data, g.len, &inner)) != 0) {
 		t->st.dropped_bad++;
-		i2np_msg_free(inner);
-		return rc ? rc : ERR_FORMAT;
+		return rc;
 	}
-	i2np_msg_free(inner);
 	if (!msg_rate_ok(t, x, NULL, mono_ms))
 		return ERR_LIMIT;
 	gateway_in(t, x, g.data, g.len, mono_ms);

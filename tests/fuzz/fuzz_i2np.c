@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -28,10 +29,18 @@ static void bodies(const struct i2np_msg *m)
 	(void)i2np_build_decode(m, &b);
 	if (i2np_tunnel_gateway_decode(m, &g) == 0) {
 		struct breader r;
-		struct i2np_msg *inner = NULL;
+		struct i2np_msg *inner = NULL, hdr;
+		int peeked = i2np_msg_peek(g.data, g.len, &hdr);
+
 		br_init(&r, g.data, g.len);
-		if (i2np_msg_decode(&r, &inner) == 0)
+		if (i2np_msg_decode(&r, &inner) == 0) {
+			/* peek takes what decode takes, whole */
+			if ((peeked == 0) != (br_left(&r) == 0))
+				abort();
 			i2np_msg_free(inner);
+		} else if (peeked == 0) {
+			abort();
+		}
 	}
 }
 

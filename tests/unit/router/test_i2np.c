@@ -16,7 +16,7 @@ static void test_header_roundtrip(struct tctx *t)
 {
 	static const uint8_t body[] = "hello i2np";
 	struct i2np_msg *m = i2np_msg_new(I2NP_DATA, body, sizeof(body), 60000);
-	struct i2np_msg *d = NULL;
+	struct i2np_msg *d = NULL, hdr;
 	struct bbuf b = BBUF_INIT;
 	struct breader r;
 	uint8_t h[32];
@@ -70,7 +70,25 @@ static void test_header_roundtrip(struct tctx *t)
 	for (size_t n = 0; n < b.len; n++) {
 		br_init(&r, b.data, n);
 		T_ERR(t, i2np_msg_decode(&r, &d), ERR_TRUNCATED);
+		T_ERR(t, i2np_msg_peek(b.data, n, &hdr), ERR_TRUNCATED);
 	}
+	/* peeked in place: the same header, the payload in the buffer; a
+	 * byte after it, or a wrong checksum where one is checked, refused */
+	T_OK(t, i2np_msg_peek(b.data, b.len, &hdr));
+	T_EQ(t, hdr.type, I2NP_DATA);
+	T_EQ(t, hdr.msg_id, 0x01020304);
+	T_TRUE(t, hdr.expiration_ms == m->expiration_ms);
+	T_EQ(t, hdr.len, sizeof(body));
+	T_TRUE(t, hdr.payload == b.data + I2NP_HEADER_BYTES);
+	bbuf_u8(&b, 0);
+	T_ERR(t, i2np_msg_peek(b.data, b.len, &hdr), ERR_FORMAT);
+	b.len--;
+	b.data[0] = I2NP_DELIVERY_STATUS;
+	b.data[15] ^= 1;
+	T_ERR(t, i2np_msg_peek(b.data, b.len, &hdr), ERR_FORMAT);
+	b.data[15] ^= 1;
+	T_OK(t, i2np_msg_peek(b.data, b.len, &hdr));
+	b.data[0] = I2NP_DATA;
 	bbuf_free(&b);
 	i2np_msg_free(m);
 }
