@@ -21,7 +21,9 @@
  * tunnels.pay.mib MiB at its price, signed with the pot signer key (with
  * several, the next each tunnels.pay.rotate seconds; a tunnel keeps the
  * one it was built with), and another each time the tunnel carries as
- * much; the other hops (i2pd, free or too dear) get none.
+ * much; the other hops (i2pd, free or too dear) get none.  With
+ * tunnels.pay.fresh-pots the pots are made, funded and drained by bitsd,
+ * new ones each turn (docs/relaypay.md §4).
  *
  * Both need market.deploy (chain id and PaymentHub: the EIP-712 domain);
  * the relay reads pots and redeems through the market's chain client
@@ -47,6 +49,34 @@ struct transit_table;
 struct tunnel_mgr;
 struct worker_pool;
 struct bitsd_relaypay;	/* opaque */
+
+/*
+ * The payer's choice of pot key for the tunnels of pool (tunnel_ticket_fn
+ * numbers the pools: 0 the exploratory one, each client pool its own):
+ * of nkeys keys used in turn, the turn's key pool places on, or the first
+ * key from there whose bit is set in usable (the pots known funded);
+ * SIZE_MAX when none is.  With as many keys as pools, no two pools name
+ * the same pot at once.
+ */
+static inline size_t bitsd_relaypay_key_pick(uint64_t turn, unsigned pool,
+					     size_t nkeys, uint32_t usable)
+{
+	size_t k = (size_t)((turn + pool) % nkeys);
+
+	for (size_t i = 0; i < nkeys; i++)
+		if (usable & 1u << (k + i) % nkeys)
+			return (k + i) % nkeys;
+	return SIZE_MAX;
+}
+
+/* tunnels.pay.fresh-pots: the slot of pot pool mod per_turn of turn, in
+ * slots for turns turns (a slot is used again that many turns later). */
+static inline size_t bitsd_relaypay_fresh_slot(uint64_t turn, unsigned pool,
+					       unsigned per_turn,
+					       unsigned turns)
+{
+	return (size_t)(turn % turns) * per_turn + pool % per_turn;
+}
 
 /* A pot's state is read again after this long (while a redemption holds
  * the chain client, after the second). */
@@ -110,6 +140,12 @@ struct bitsd_relaypay;	/* opaque */
  * with the state): a line each, the winner's ephemeral key (66 hex
  * digits, compressed) and the rounds that failed. */
 #define BITSD_RELAYPAY_WRETRY_FILE "relaypay-withdraw.retry"
+/* tunnels.pay.fresh-pots: the pots' keys (DATADIR/relaypay-pots/END-I.key,
+ * pot I of the turn ending at END, unix s); a tunnel may outlive
+ * tunnels.lifetime by this much (its build), so a pot is unlocked this
+ * long after its turn plus the lifetime and the ticket TTL. */
+#define BITSD_RELAYPAY_POTS_DIR "relaypay-pots"
+#define BITSD_RELAYPAY_FRESH_MARGIN_S 60
 
 struct bitsd_relaypay_deps {
 	struct evloop *el;

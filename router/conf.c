@@ -289,6 +289,10 @@ static const struct opt opts[] = {
 	  OFF(relay_pay_test_withdraw_retry_s), "SECONDS",
 	  "tests: a withdrawal to try again waits this long for its next "
 	  "round, doubling with each failed one (default 30)" },
+	{ "relay.pay.test-redeem-margin", OPT_COUNT,
+	  OFF(relay_pay_test_redeem_margin_s), "SECONDS",
+	  "tests: take tickets that expire this long after their epoch's "
+	  "redemption (default 300)" },
 	{ "tunnels.pay.key", OPT_OPT_PATH, OFF(tunnels_pay_key), "FILE",
 	  "pay our tunnels' hops that ask for pay from the pot whose signer "
 	  "key is in FILE (64 hex digits); FILE,FILE...: several pots, "
@@ -320,6 +324,14 @@ static const struct opt opts[] = {
 	{ "tunnels.pay.fund-budget", OPT_AMOUNT, OFF(tunnels_pay_fund_budget),
 	  "AMOUNT", "with tunnels.pay.fund-key, the most put into pots in "
 	  "all (kept in DATADIR/relaypay-fund.spent)" },
+	{ "tunnels.pay.fresh-pots", OPT_COUNT, OFF(tunnels_pay_fresh),
+	  "N", "with tunnels.pay.fund-key: make N new pots each turn of "
+	  "tunnels.pay.rotate (keys in DATADIR/relaypay-pots), fund them, and "
+	  "drain each back to the funding account once its tickets expired "
+	  "(instead of tunnels.pay.key)" },
+	{ "tunnels.pay.ttl", OPT_COUNT, OFF(tunnels_pay_ttl_s), "SECONDS",
+	  "tickets expire this long after they are made (default 21600; at "
+	  "most the PaymentHub's maxPaperTTL)" },
 	{ "tunnels.pay.max-paid-hops", OPT_COUNT, OFF(tunnels_pay_max_paid),
 	  "N", "at most N hops of a tunnel that ask for pay (default: any)" },
 	{ "market.gateway", OPT_BOOL, OFF(market_gateway), NULL,

@@ -178,6 +178,7 @@ struct conf {
 	uint32_t relay_pay_epoch_s;	/* r_epoch lifetime; 0: 3600 */
 	uint32_t relay_pay_test_withdraw_fail;	/* tests: first N fail */
 	uint32_t relay_pay_test_withdraw_retry_s; /* tests: 0: 30 s */
+	uint32_t relay_pay_test_redeem_margin_s; /* tests: 0: 300 s */
 	/* Paying our tunnels' hops (docs/relaypay.md §4). */
 	char *tunnels_pay_key;		/* pot signer key file; NULL: pay none */
 	char *tunnels_pay_max_price;	/* per GiB; NULL: any price */
@@ -191,6 +192,8 @@ struct conf {
 	char *tunnels_pay_fund_key;	/* account funding pots; NULL: none */
 	char *tunnels_pay_fund;		/* each pot filled up to */
 	char *tunnels_pay_fund_budget;	/* put into pots in all, at most */
+	uint32_t tunnels_pay_fresh;	/* new pots a turn; 0: pay.key's */
+	uint32_t tunnels_pay_ttl_s;	/* ticket lifetime; 0: 6 h */
 	/* The market ([market] section, apps/bitsd_market.h). */
 	bool market_gateway;		/* publish market_gateway_rpc */
 	char *market_gateway_rpc;	/* http://127.x.y.z:PORT of a node */

@@ -91,3 +91,18 @@ ccall() {
 	to=$1; shift
 	"$CAST" call --rpc-url "$RPC" "$to" "$@" | awk '{ print $1 }'
 }
+
+# chain_up DATADIR API_PORT: 0 once that bitsd's chain client reaches the
+# chain (its gateway found over the tunnels): GET /api/market/block
+# answers 200.
+chain_up() {
+	python3 - "$(cat "$1/api.token" 2>/dev/null)" "$2" <<'PY'
+import sys, http.client
+try:
+    c = http.client.HTTPConnection('127.0.0.1', int(sys.argv[2]), timeout=120)
+    c.request('GET', '/api/market/block', headers={'Authorization': 'Bearer ' + sys.argv[1]})
+    sys.exit(0 if c.getresponse().status == 200 else 1)
+except Exception:
+    sys.exit(1)
+PY
+}

@@ -145,19 +145,8 @@ GW=$(tr -d '\n' <"$W/b1/market-gateway.b32")
 for n in 2 3; do
 	start $n --market.gateways "$GW" $RELAY --relay.pay.redeem-key "$W/redeem$n.key"
 done
-# chain N: 0 once router N's chain client reaches the chain (its gateway
-# found over the tunnels): GET /api/market/block answers 200
-chain() {
-	python3 - "$(cat "$W/b$1/api.token" 2>/dev/null)" $((29860 + $1)) <<'PY'
-import sys, http.client
-try:
-    c = http.client.HTTPConnection('127.0.0.1', int(sys.argv[2]), timeout=120)
-    c.request('GET', '/api/market/block', headers={'Authorization': 'Bearer ' + sys.argv[1]})
-    sys.exit(0 if c.getresponse().status == 200 else 1)
-except Exception:
-    sys.exit(1)
-PY
-}
+# chain N: 0 once router N's chain client reaches the chain
+chain() { chain_up "$W/b$1" $((29860 + $1)); }
 for n in 2 3; do
 	dl=$(($(date +%s) + 300))
 	until chain $n || [ "$(date +%s)" -gt $dl ]; do sleep 2; done
