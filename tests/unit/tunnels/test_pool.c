@@ -13,6 +13,7 @@
  */
 #include "config.h"
 #include "tests/unit/tharness.h"
+#include "apps/bitsd_relaypay.h"
 #include "tests/unit/tunnels/thops.h"
 #include "crypto/base/alloc.h"
 #include "crypto/base/bytes.h"
@@ -1071,6 +1072,91 @@ static void test_client_pool(struct tctx *t)
 	stats(&s, &st);
 	T_EQ(t, st.in_ready, 1);
 	sim_free(&s);
+}
+
+/* bitsd's payer choosing pot keys as in apps/bitsd_relaypay.c: with
+ * pick_fresh, the fresh pots' slots (2 a turn, slots for 3 turns), else
+ * 3 keys in turn; the keys each pool's tickets named (bit k: key k). */
+static bool pick_fresh;
+static uint64_t pick_turn;
+static uint32_t pick_usable;
+static unsigned keys_of_pool[4];
+
+static size_t pick_ticket(void *ctx, const uint8_t hop[32], bool inbound,
+			  unsigned pool, uint32_t *tag, uint64_t *bytes,
+			  uint8_t *out, size_t outmax)
+{
+	size_t k;
+
+	(void)ctx;
+	(void)hop;
+	(void)inbound;
+	(void)bytes;
+	if (!*tag) {		/* a tunnel's first ticket: the pot now */
+		k = pick_fresh ? bitsd_relaypay_fresh_slot(pick_turn, pool,
+							   2, 3)
+			       : bitsd_relaypay_key_pick(pick_turn, pool, 3,
+							 pick_usable);
+		if (k == SIZE_MAX)
+			return 0;
+		*tag = (uint32_t)k + 1;
+	}
+	if (pool < ARRAY_LEN(keys_of_pool))
+		keys_of_pool[pool] |= 1u << (*tag - 1);
+	if (outmax < 139)
+		return 0;
+	memset(out, 0x77, 139);
+	return 139;
+}
+
+/* Two pools at once (the exploratory one and a client pool, numbered by
+ * the tunnel manager) name different pots, with keys in turn and with
+ * fresh pots; the next turn moves each to another. */
+static void test_pay_keys(struct tctx *t)
+{
+	struct sim s;
+	struct tunnel_pool_cfg pc, cc;
+	struct tunnel_pool *client;
+
+	/* the choice alone: pools 0-2 of 3 keys all differ, each turn */
+	for (uint64_t turn = 0; turn < 6; turn++) {
+		size_t a = bitsd_relaypay_key_pick(turn, 0, 3, 7);
+		size_t b = bitsd_relaypay_key_pick(turn, 1, 3, 7);
+		size_t c = bitsd_relaypay_key_pick(turn, 2, 3, 7);
+
+		T_TRUE(t, a != b && b != c && a != c);
+		T_EQ(t, bitsd_relaypay_key_pick(turn + 1, 0, 3, 7), b);
+		T_TRUE(t, bitsd_relaypay_fresh_slot(turn, 0, 2, 3) !=
+			  bitsd_relaypay_fresh_slot(turn, 1, 2, 3));
+		/* a turn's slots are not the next two turns' */
+		for (unsigned d = 1; d < 3; d++)
+			T_TRUE(t, bitsd_relaypay_fresh_slot(turn, 1, 2, 3) / 2 !=
+				  bitsd_relaypay_fresh_slot(turn + d, 1, 2, 3) / 2);
+	}
+	/* key 1 not funded: pool 1 takes the next funded one */
+	T_EQ(t, bitsd_relaypay_key_pick(0, 1, 3, 5), 2);
+	T_EQ(t, bitsd_relaypay_key_pick(0, 1, 3, 0), SIZE_MAX);
+
+	for (int fresh = 0; fresh < 2; fresh++) {
+		pick_fresh = fresh;
+		pick_turn = 7;
+		pick_usable = 7;
+		memset(keys_of_pool, 0, sizeof(keys_of_pool));
+		small_pool(&pc, 1, 1);
+		sim_init(t, &s, &pc);
+		tunnel_mgr_set_ticket_fn(s.mgr, pick_ticket, NULL);
+		small_pool(&cc, 2, 2);
+		cc.kind = PEER_SELECT_CLIENT;
+		T_OK(t, tunnel_mgr_add_pool(s.mgr, &cc, &client));
+		step(&s, 0);
+		step(&s, 1000);
+		/* each pool's tunnels named one pot, not the other's */
+		T_TRUE(t, keys_of_pool[0] && keys_of_pool[1]);
+		T_EQ(t, keys_of_pool[0] & (keys_of_pool[0] - 1), 0);
+		T_EQ(t, keys_of_pool[1] & (keys_of_pool[1] - 1), 0);
+		T_TRUE(t, keys_of_pool[0] != keys_of_pool[1]);
+		sim_free(&s);
+	}
 }
 
 /* ---- zero-hop tunnels ---- */
@@ -2601,6 +2687,7 @@ const struct test_case tunnels_pool_tests[] = {
 	{ "long_records", test_long_records, TT_FORK },
 	{ "reply_not_via_obep", test_reply_not_via_obep, TT_FORK },
 	{ "client_pool", test_client_pool, TT_FORK },
+	{ "pay_keys", test_pay_keys, TT_FORK },
 	{ "zero_hop", test_zero_hop, TT_FORK },
 	{ "zero_hop_mixed", test_zero_hop_mixed, TT_FORK },
 	{ "load_fallback", test_load_fallback, TT_FORK },
