@@ -410,6 +410,47 @@ static void test_chunk_and_proof(struct tctx *t)
 	fix_close(&fx);
 }
 
+static int mem_node(void *ctx, uint64_t node, uint8_t out[32])
+{
+	memcpy(out, (const uint8_t *)ctx + 32 * node, 32);
+	return 0;
+}
+
+/*
+ * A small tree is read once, at the first proof: the later proofs, and
+ * the chunk reads checked with them, read no tree node from the file
+ * (here truncated to nothing after the first proof) and are the proofs
+ * the file held.
+ */
+static void test_proof_tree_kept(struct tctx *t)
+{
+	struct fixture fx;
+	struct content_dir *d = NULL;
+	struct content_fault f;
+	struct content_proof p, want;
+	uint8_t *tree = NULL, buf[16400];
+	size_t tlen = 0, len;
+
+	fix_open(t, &fx);
+	T_OK(t, fsutil_read_file(fx.tree, 1 << 20, &tree, &tlen));
+	T_OK(t, content_dir_open(fx.p.dir, &d, &f));
+	if (d && tree) {
+		T_OK(t, content_dir_proof(d, 0, &p));
+		T_OK(t, truncate(fx.tree, 0));
+		for (uint32_t i = 0; i < 8; i++) {
+			T_OK(t, content_dir_proof(d, i, &p));
+			T_OK(t, content_proof_make(&want, i, 8, mem_node, tree));
+			T_MEMEQ(t, &p, &want, sizeof(p));
+			T_OK(t, content_dir_chunk(d, i, buf, sizeof(buf), &len));
+		}
+	}
+	content_dir_free(d);
+	/* A directory opened now finds the tree file cut short. */
+	T_ERR(t, content_dir_open(fx.p.dir, &d, &f), ERR_FORMAT);
+	free(tree);
+	fix_close(&fx);
+}
+
 /* Bad options and non-files leave nothing behind. */
 static void test_publish_refuses(struct tctx *t)
 {
@@ -545,6 +586,7 @@ const struct test_case content_publish_tests[] = {
 	{ "tampered_card", test_tampered_card, 0 },
 	{ "wrong_key", test_wrong_key, 0 },
 	{ "chunk_and_proof", test_chunk_and_proof, 0 },
+	{ "proof_tree_kept", test_proof_tree_kept, 0 },
 	{ "publish_refuses", test_publish_refuses, 0 },
 	{ NULL, NULL, 0 }
 };
