@@ -121,6 +121,9 @@ struct sess {
 	size_t rx_need;			/* frame length being waited for */
 	uint64_t partial_since_ms;	/* a partial frame is buffered since */
 	uint64_t last_send_ms, last_i2np_ms;
+	uint64_t trim_at_ms;		/* next look at the buffers' size */
+	uint64_t timer_at_ms;		/* when the data phase's timer fires */
+	bool grew;			/* a buffer grew since the last look */
 	bool send_intro;		/* Bob: DateTime + our RI first */
 	struct bbuf plain;		/* frame plaintext scratch */
 	/* random bytes for padding, drawn in batches (a system call each) */
@@ -166,6 +169,7 @@ void ntcp2_config_default(struct ntcp2_config *cfg)
 	cfg->handshake_timeout_ms = NTCP2_DEFAULT_HANDSHAKE_TIMEOUT_MS;
 	cfg->keepalive_ms = NTCP2_DEFAULT_KEEPALIVE_MS;
 	cfg->idle_timeout_ms = NTCP2_DEFAULT_IDLE_TIMEOUT_MS;
+	cfg->trim_ms = NTCP2_DEFAULT_TRIM_MS;
 	cfg->frame_timeout_ms = NTCP2_DEFAULT_FRAME_TIMEOUT_MS;
 	cfg->close_timeout_ms = NTCP2_DEFAULT_CLOSE_TIMEOUT_MS;
 	cfg->probe_min_ms = NTCP2_DEFAULT_PROBE_MIN_MS;
@@ -388,6 +392,20 @@ static void in_remove(struct sess *s, void *dst, size_t n)
 	in_drain(s, n);
 }
 
+/* A buffer grew: the data phase's timer looks at it by trim_at_ms (a
+ * session that only reads arms it nowhere else). */
+static void sess_grew(struct sess *s)
+{
+	uint64_t now = now_ms();
+
+	s->grew = true;
+	if (s->state != S_ESTABLISHED || !s->n->cfg.trim_ms ||
+	    s->timer_at_ms <= s->trim_at_ms)
+		return;
+	s->timer_at_ms = s->trim_at_ms;
+	evloop_timer_arm(s->timer, s->trim_at_ms > now ? s->trim_at_ms - now : 0);
+}
+
 /* Room for a read of at least SESS_READ_MIN_BYTES at the tail. */
 static void in_make_room(struct sess *s)
 {
@@ -408,6 +426,7 @@ static void in_make_room(struct sess *s)
 		xfree_wipe(s->rbuf, s->rcap);
 		s->rbuf = b;
 		s->rcap = cap;
+		sess_grew(s);
 	}
 }
 
@@ -439,6 +458,7 @@ static uint8_t *out_extend(struct sess *s, size_t n)
 		while (s->ocap - s->olen < n)
 			s->ocap *= 2;
 		s->obuf = xrealloc(s->obuf, s->ocap);
+		sess_grew(s);
 	}
 	p = s->obuf + s->olen;
 	s->olen += n;
@@ -1279,6 +1299,10 @@ static void sess_fill(struct sess *s)
 
 	if (s->rx_need && s->partial_since_ms + s->n->cfg.frame_timeout_ms < next)
 		next = s->partial_since_ms + s->n->cfg.frame_timeout_ms;
+	if (s->n->cfg.trim_ms && s->trim_at_ms < next &&
+	    (s->ocap > SESS_RBUF_INIT_BYTES || s->rcap > SESS_RBUF_INIT_BYTES))
+		next = s->trim_at_ms;
+	s->timer_at_ms = next;
 	evloop_timer_arm(s->timer, next > now ? next - now : 0);
 }
 
@@ -1423,6 +1447,29 @@ static void sess_attach(struct sess *s, evutil_socket_t fd)
 		abort();	/* like OOM */
 }
 
+/*
+ * Buffers a burst grew (output to 512 KiB, input to 128 KiB) go back to
+ * their first size once empty and not grown for a check's period: kept,
+ * every session that ever carried a burst held them for its life.
+ */
+static void sess_trim(struct sess *s, uint64_t now)
+{
+	if (!s->grew && out_len(s) == 0 && s->ocap > SESS_RBUF_INIT_BYTES) {
+		free(s->obuf);
+		s->ocap = SESS_RBUF_INIT_BYTES;
+		s->obuf = xmalloc(s->ocap);
+		s->opos = s->olen = 0;
+	}
+	if (!s->grew && in_len(s) == 0 && s->rcap > SESS_RBUF_INIT_BYTES) {
+		xfree_wipe(s->rbuf, s->rcap);	/* decrypted in place */
+		s->rcap = SESS_RBUF_INIT_BYTES;
+		s->rbuf = xmalloc(s->rcap);
+		s->rpos = s->rlen = 0;
+	}
+	s->grew = false;
+	s->trim_at_ms = now + s->n->cfg.trim_ms;
+}
+
 static void sess_timer_cb(void *arg)
 {
 	struct sess *s = arg;
@@ -1442,6 +1489,8 @@ static void sess_timer_cb(void *arg)
 			sess_terminate(s, NTCP2_TERM_IDLE);
 			return;
 		}
+		if (s->n->cfg.trim_ms && s->trim_at_ms <= now)
+			sess_trim(s, now);
 		if (s->last_send_ms + s->n->cfg.keepalive_ms <= now) {
 			/* Keepalive: a DateTime block keeps the peer's idle
 			 * timer (i2pd: 120 s) from closing us. */
@@ -1726,4 +1775,7 @@ void ntcp2_stats(const struct ntcp2 *n, struct ntcp2_stats *out)
 	*out = n->st;
 	out->sessions = n->nsessions;
 	out->pending_in = n->pending_in;
+	out->buffer_bytes = 0;
+	for (const struct sess *s = n->sessions; s; s = s->next)
+		out->buffer_bytes += s->ocap + s->rcap;
 }

@@ -45,6 +45,10 @@ struct ntcp2_config {
 	uint64_t idle_timeout_ms;	/* close after this long without I2NP */
 	uint64_t frame_timeout_ms;	/* a partial frame may wait this long */
 	uint64_t close_timeout_ms;	/* flushing a termination */
+	/* A session's buffers grown past their first size (a burst) go
+	 * back to it at the first of these checks that finds them empty and
+	 * not grown since the last (0: never). */
+	uint64_t trim_ms;
 	uint64_t probe_min_ms, probe_max_ms;	/* probing-resistance delay */
 	size_t probe_max_bytes;		/* ...and bytes read before closing */
 	unsigned ban_failures;		/* handshake failures from one IP... */
@@ -62,6 +66,7 @@ struct ntcp2_config {
 #define NTCP2_DEFAULT_IDLE_TIMEOUT_MS (5 * 60 * 1000)
 #define NTCP2_DEFAULT_FRAME_TIMEOUT_MS 30000
 #define NTCP2_DEFAULT_CLOSE_TIMEOUT_MS 3000
+#define NTCP2_DEFAULT_TRIM_MS 10000
 #define NTCP2_DEFAULT_PROBE_MIN_MS 2000
 #define NTCP2_DEFAULT_PROBE_MAX_MS 10000
 #define NTCP2_DEFAULT_PROBE_MAX_BYTES 1024
@@ -90,6 +95,7 @@ struct ntcp2_stats {
 	uint64_t frames_in, frames_out;
 	size_t sessions;		/* all sessions, any state */
 	size_t pending_in;		/* inbound handshakes now */
+	size_t buffer_bytes;		/* the sessions' input and output buffers */
 	uint8_t last_term_reason;	/* last Termination received */
 };
 

@@ -291,6 +291,72 @@ out:
 	pair_stop(&p);
 }
 
+static void quick_trim(struct ntcp2_config *c)
+{
+	c->trim_ms = 200;
+}
+
+struct trim_watch {
+	struct pair *p;
+	size_t max_a, max_b;
+};
+
+static size_t buffer_bytes(const struct tnode *nd)
+{
+	struct ntcp2_stats s;
+
+	ntcp2_stats(nd->n, &s);
+	return s.buffer_bytes;
+}
+
+static bool burst_received(void *arg)
+{
+	struct trim_watch *w = arg;
+	size_t a = buffer_bytes(&w->p->a), b = buffer_bytes(&w->p->b);
+
+	w->max_a = a > w->max_a ? a : w->max_a;
+	w->max_b = b > w->max_b ? b : w->max_b;
+	return w->p->b.recv_count >= w->p->target;
+}
+
+/* One session each, its two buffers at their first 16 KiB. */
+static bool buffers_back(void *arg)
+{
+	struct pair *p = arg;
+
+	return buffer_bytes(&p->a) == 2 * 16 * 1024 &&
+	       buffer_bytes(&p->b) == 2 * 16 * 1024;
+}
+
+/* A burst grows the sender's output buffer and the receiver's input
+ * buffer; once the session idles they go back to their first size (16
+ * KiB each), and the session still carries messages. */
+static void test_buffers_trimmed(struct tctx *t)
+{
+	struct pair p;
+	struct trim_watch w = { &p, 0, 0 };
+
+	if (!pair_start(t, &p, quick_trim))
+		goto out;
+	T_OK(t, transport_send(p.a.tm, p.b.hash, tnode_msg(0, 100)));
+	T_TRUE(t, tnode_run_until(p.el, both_up, &p, 20000));
+	for (uint32_t i = 0; i < 2000; i++)
+		T_OK(t, transport_send(p.a.tm, p.b.hash,
+				       tnode_msg(i + 1, 3000)));
+	p.target = 2001;
+	T_TRUE(t, tnode_run_until(p.el, burst_received, &w, 60000));
+	/* A's output past NTCP2_OUTBUF_HIGH_BYTES, B's input doubled */
+	T_TRUE(t, w.max_a >= NTCP2_OUTBUF_HIGH_BYTES);
+	T_TRUE(t, w.max_b >= 3 * 16 * 1024);
+	T_TRUE(t, tnode_run_until(p.el, buffers_back, &p, 5000));
+	T_OK(t, transport_send(p.a.tm, p.b.hash, tnode_msg(2001, 3000)));
+	p.target = 2002;
+	T_TRUE(t, tnode_run_until(p.el, burst_received, &w, 20000));
+	T_EQ(t, p.b.recv_bad, 0);
+out:
+	pair_stop(&p);
+}
+
 static void test_shutdown_reason(struct tctx *t)
 {
 	struct pair p;
@@ -824,6 +890,7 @@ const struct test_case router_ntcp2_tests[] = {
 	{ "simultaneous_dial", test_simultaneous_dial, TT_FORK },
 	{ "ipv6", test_ipv6, TT_FORK },
 	{ "keepalive_and_idle", test_keepalive_and_idle, TT_FORK },
+	{ "buffers_trimmed", test_buffers_trimmed, TT_FORK },
 	{ "shutdown_reason", test_shutdown_reason, TT_FORK },
 	{ "free_says_goodbye", test_free_says_goodbye, TT_FORK },
 	{ "bad_garbage", test_bad_garbage, TT_FORK },
