@@ -31,11 +31,14 @@
 #include "crypto/base/time.h"
 #include "crypto/secmem.h"
 
+#include <dirent.h>
 #include <jansson.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 /* A transit tunnel whose build carried a ticket that passed the first
  * check; its bytes count once a ticket of it was accepted. */
@@ -66,6 +69,19 @@ enum job_kind { JOB_POTS, JOB_REDEEM, JOB_WITHDRAW, JOB_FUND };
 /* What the payer knows of one of its pots (with tunnels.pay.fund-key). */
 enum { POT_UNKNOWN, POT_FUNDED, POT_EMPTY };
 
+/* A pot of tunnels.pay.fresh-pots, made for one turn: pot i of the turn
+ * ending at end_s, its key in DATADIR/BITSD_RELAYPAY_POTS_DIR/END-I.key
+ * until the pot is drained. */
+struct fresh_pot {
+	uint64_t end_s;
+	unsigned i;
+	uint8_t addr[ETH_ADDR_BYTES];
+	bool unlocking;			/* requestUnlock went through */
+};
+
+/* What a funding job does with a fresh pot. */
+enum { FRESH_FUND, FRESH_MAKE, FRESH_DRAIN };
+
 /* A redeemed winning whose withdrawal failed: tried again later. */
 struct wretry {
 	struct secp_pk eph;		/* derives its stealth key */
@@ -90,6 +106,15 @@ struct job {
 	uint8_t *state;
 	size_t funded, over_budget;
 	struct u256 spent;
+	/* JOB_FUND of fresh pots: each one's FRESH_*, its turn's end and
+	 * number; the keys made (secmem), the pots drained (their keys
+	 * deleted) or unlocking, what came back */
+	uint8_t *act;
+	struct fresh_pot *fp;
+	struct secp_sk **made;
+	bool *gone;
+	size_t drained;
+	struct u256 returned;
 	/* JOB_REDEEM */
 	struct relaypay_batch batch;
 	unsigned tries;			/* earlier tries of these winners */
@@ -201,6 +226,20 @@ struct bitsd_relaypay {
 	size_t fund_turn;		/* pay_turn() at the last check */
 	uint64_t fund_at;		/* monotonic ms: check again */
 	uint64_t funded, fund_over_budget;
+	/* tunnels.pay.fresh-pots: fresh_n pots a turn, pot i of the turn
+	 * ending at end_s in slot (end_s / rotate_s mod fresh_k) × fresh_n + i
+	 * of pay_sk (slot_end: its turn's end, 0: empty), so a tunnel's tag
+	 * keeps its pot while the tunnel lives; every pot made and not yet
+	 * drained in fpots (its key in pots_dir), drained retire_s after its
+	 * turn (tunnels outlive it, then their tickets) */
+	unsigned fresh_n, fresh_k;
+	uint64_t slot_end[BITSD_RELAYPAY_PAY_KEYS_MAX];
+	struct fresh_pot *fpots;
+	size_t nfpots;
+	char *pots_dir;
+	uint64_t retire_s;
+	uint64_t pots_drained;
+	struct u256 pots_returned;
 	/* paid hops' RouterInfos looked up again: when, the last few */
 	uint64_t ri_refresh_s;
 	struct ri_fresh {
@@ -213,7 +252,7 @@ struct bitsd_relaypay {
 
 bool bitsd_relaypay_wanted(const struct conf *cfg)
 {
-	return cfg->relay_pay || cfg->tunnels_pay_key;
+	return cfg->relay_pay || cfg->tunnels_pay_key || cfg->tunnels_pay_fresh;
 }
 
 /* face × top / 2^64: a ticket's expected value in token units. */
@@ -272,6 +311,30 @@ static size_t pay_turn(const struct bitsd_relaypay *rp)
 				       rp->npay_keys) : 0;
 }
 
+/* Fresh pots: the end of the turn now, pot i's slot of the turn ending at
+ * end_s. */
+static uint64_t fresh_end(const struct bitsd_relaypay *rp)
+{
+	return (time_now_s() / rp->rotate_s + 1) * rp->rotate_s;
+}
+
+static size_t fresh_slot(const struct bitsd_relaypay *rp, uint64_t end_s,
+			 unsigned i)
+{
+	return bitsd_relaypay_fresh_slot(end_s / rp->rotate_s, i, rp->fresh_n,
+					 rp->fresh_k);
+}
+
+/* Fresh pots: pool's pot of this turn (pool mod fresh_n), once funded. */
+static size_t fresh_key_now(const struct bitsd_relaypay *rp, unsigned pool)
+{
+	uint64_t end = fresh_end(rp);
+	size_t k = fresh_slot(rp, end, pool);
+
+	return rp->slot_end[k] == end && rp->pot_state[k] == POT_FUNDED ?
+	       k : SIZE_MAX;
+}
+
 /* The pot key in use now for the tunnels of pool (tunnel_ticket_fn): the
  * one whose turn it is, pool places on, so that pools (the exploratory
  * one, each destination's) use different pots while there are as many
@@ -279,14 +342,15 @@ static size_t pay_turn(const struct bitsd_relaypay *rp)
  * none known funded). */
 static size_t pay_key_now(const struct bitsd_relaypay *rp, unsigned pool)
 {
-	size_t k = (pay_turn(rp) + pool) % rp->npay_keys;
+	uint32_t usable = 0;
 
-	if (!rp->fund_sk)
-		return k;
+	if (rp->fresh_n)
+		return fresh_key_now(rp, pool);
 	for (size_t i = 0; i < rp->npay_keys; i++)
-		if (rp->pot_state[(k + i) % rp->npay_keys] == POT_FUNDED)
-			return (k + i) % rp->npay_keys;
-	return SIZE_MAX;
+		if (!rp->fund_sk || rp->pot_state[i] == POT_FUNDED)
+			usable |= 1u << i;
+	return bitsd_relaypay_key_pick(pay_turn(rp), pool, rp->npay_keys,
+				       usable);
 }
 
 /* A paid hop's RouterInfo older than ri_refresh_s is looked up again (a
@@ -529,80 +593,219 @@ static int fund_send(struct bitsd_relaypay *rp, const uint8_t to[20],
 	return r;
 }
 
+/* On a worker: the chain error of r into j->why. */
+static void fund_why(struct bitsd_relaypay *rp, struct job *j, int r)
+{
+	snprintf(j->why, sizeof(j->why), "%s%s%s", err_str(r),
+		 chain_client_error(rp->cc) ? ": " : "",
+		 chain_client_error(rp->cc) ? chain_client_error(rp->cc) : "");
+}
+
+/* On a worker: the amount spent on funding in all, j->spent, to
+ * rp->fund_path. */
+static void fund_spent_write(struct bitsd_relaypay *rp, struct job *j)
+{
+	char a[U256_DEC_BYTES];
+	int r;
+
+	u256_format_dec(&j->spent, a, sizeof(a));
+	if ((r = fsutil_write_atomic(rp->fund_path, a, strlen(a), 0600,
+				     true)) != 0)
+		snprintf(j->why, sizeof(j->why), "cannot write %s: %s",
+			 rp->fund_path, err_str(r));
+}
+
+/* On a worker: pots(signer) into *pot; 0 when it was read. */
+static int pot_read(struct bitsd_relaypay *rp, const uint8_t signer[20],
+		    struct hub_pot *pot)
+{
+	struct bbuf call = BBUF_INIT, ret = BBUF_INIT;
+	int r;
+
+	hub_pots_call(&call, signer);
+	r = chain_call(rp->cc, NULL, rp->dep.payment_hub, call.data, call.len,
+		       &ret);
+	if (r == 0)
+		r = hub_pot_decode(ret.data, ret.len, pot);
+	bbuf_free(&call);
+	bbuf_free(&ret);
+	return r;
+}
+
 /*
- * On a worker: read each of our pots; one that is ours to fund (new, or
- * funded by the funding account) and not unlocking, whose deposit is
+ * On a worker: j's pot i, read as *pot, when it is ours to fund (new, or
+ * funded by the funding account) and not unlocking, and its deposit is
  * under half of tunnels.pay.fund, has its deposit and escrow filled up to
  * it (the token approved first when the allowance is short), if the
  * budget allows.  What was spent in all is written to rp->fund_path.
  */
-static void fund_run(struct bitsd_relaypay *rp, struct job *j)
+static void fund_one(struct bitsd_relaypay *rp, struct job *j, size_t i,
+		     const struct hub_pot *pot)
 {
 	static const uint8_t zero[ETH_ADDR_BYTES];
-	struct bbuf call = BBUF_INIT, ret = BBUF_INIT;
-	struct u256 half;
+	struct bbuf call = BBUF_INIT;
+	struct u256 dep = { { 0 } }, esc = { { 0 } }, total, allow, t, half;
+	int r;
 
 	(void)u256_div_u64(&half, NULL, &rp->fund_to, 2);
+	if (u256_cmp(&pot->deposit, &half) >= 0 || pot->unlock_at ||
+	    (memcmp(pot->funder, zero, ETH_ADDR_BYTES) != 0 &&
+	     memcmp(pot->funder, rp->fund_addr, ETH_ADDR_BYTES) != 0))
+		return;		/* enough, or not ours to fund */
+	(void)u256_sub(&dep, &rp->fund_to, &pot->deposit);
+	if (u256_cmp(&pot->escrow, &rp->fund_to) < 0)
+		(void)u256_sub(&esc, &rp->fund_to, &pot->escrow);
+	if (u256_add(&total, &dep, &esc) != 0 ||
+	    u256_add(&t, &j->spent, &total) != 0 ||
+	    u256_cmp(&t, &rp->fund_budget) > 0) {
+		j->over_budget++;
+		return;
+	}
+	erc20_allowance(&call, rp->fund_addr, rp->dep.payment_hub);
+	r = chain_call_u256(rp->cc, rp->dep.token, call.data, call.len,
+			    &allow);
+	if (r == 0 && u256_cmp(&allow, &total) < 0) {
+		bbuf_free(&call);
+		erc20_approve(&call, rp->dep.payment_hub, &total);
+		r = fund_send(rp, rp->dep.token, &call);
+	}
+	bbuf_free(&call);
+	if (r == 0 && (r = hub_fund_call(&call, j->signers[i], &dep,
+					 &esc)) == 0)
+		r = fund_send(rp, rp->dep.payment_hub, &call);
+	bbuf_free(&call);
+	if (r != 0) {
+		fund_why(rp, j, r);
+		return;
+	}
+	j->spent = t;
+	j->funded++;
+	j->state[i] = POT_FUNDED;
+	fund_spent_write(rp, j);
+}
+
+/* On a worker: read each of our pots and fund those that need it. */
+static void fund_run(struct bitsd_relaypay *rp, struct job *j)
+{
 	for (size_t i = 0; i < j->n && !atomic_load(&rp->stopping); i++) {
 		struct hub_pot pot;
-		struct u256 dep = { { 0 } }, esc = { { 0 } }, total, allow, t;
-		char a[U256_DEC_BYTES];
-		int r;
 
-		bbuf_free(&call);
-		bbuf_free(&ret);
-		hub_pots_call(&call, j->signers[i]);
-		if (chain_call(rp->cc, NULL, rp->dep.payment_hub, call.data,
-			       call.len, &ret) != 0 ||
-		    hub_pot_decode(ret.data, ret.len, &pot) != 0) {
+		if (pot_read(rp, j->signers[i], &pot) != 0) {
 			j->state[i] = POT_UNKNOWN;
 			continue;
 		}
 		j->state[i] = pot_funded(&pot) ? POT_FUNDED : POT_EMPTY;
-		if (u256_cmp(&pot.deposit, &half) >= 0 || pot.unlock_at ||
-		    (memcmp(pot.funder, zero, ETH_ADDR_BYTES) != 0 &&
-		     memcmp(pot.funder, rp->fund_addr, ETH_ADDR_BYTES) != 0))
-			continue;	/* enough, or not ours to fund */
-		(void)u256_sub(&dep, &rp->fund_to, &pot.deposit);
-		if (u256_cmp(&pot.escrow, &rp->fund_to) < 0)
-			(void)u256_sub(&esc, &rp->fund_to, &pot.escrow);
-		if (u256_add(&total, &dep, &esc) != 0 ||
-		    u256_add(&t, &j->spent, &total) != 0 ||
-		    u256_cmp(&t, &rp->fund_budget) > 0) {
-			j->over_budget++;
-			continue;
-		}
-		bbuf_free(&call);
-		erc20_allowance(&call, rp->fund_addr, rp->dep.payment_hub);
-		r = chain_call_u256(rp->cc, rp->dep.token, call.data,
-				    call.len, &allow);
-		if (r == 0 && u256_cmp(&allow, &total) < 0) {
-			bbuf_free(&call);
-			erc20_approve(&call, rp->dep.payment_hub, &total);
-			r = fund_send(rp, rp->dep.token, &call);
-		}
-		bbuf_free(&call);
-		if (r == 0 && (r = hub_fund_call(&call, j->signers[i], &dep,
-						 &esc)) == 0)
-			r = fund_send(rp, rp->dep.payment_hub, &call);
-		if (r != 0) {
-			snprintf(j->why, sizeof(j->why), "%s%s%s", err_str(r),
-				 chain_client_error(rp->cc) ? ": " : "",
-				 chain_client_error(rp->cc) ?
-				 chain_client_error(rp->cc) : "");
-			continue;
-		}
-		j->spent = t;
-		j->funded++;
-		j->state[i] = POT_FUNDED;
-		u256_format_dec(&j->spent, a, sizeof(a));
-		if ((r = fsutil_write_atomic(rp->fund_path, a, strlen(a), 0600,
-					     true)) != 0)
-			snprintf(j->why, sizeof(j->why), "cannot write %s: %s",
-				 rp->fund_path, err_str(r));
+		fund_one(rp, j, i, &pot);
 	}
-	bbuf_free(&call);
-	bbuf_free(&ret);
+}
+
+/* DATADIR/BITSD_RELAYPAY_POTS_DIR/END-I.key of fresh pot f. */
+static char *fresh_path(const struct bitsd_relaypay *rp,
+			const struct fresh_pot *f)
+{
+	char name[48];
+
+	snprintf(name, sizeof(name), "%llu-%u.key",
+		 (unsigned long long)f->end_s, f->i);
+	return fsutil_path_join(rp->pots_dir, name);
+}
+
+/*
+ * On a worker: a retired fresh pot whose tickets all expired.  Not funded
+ * (or drained already, before a crash): its key is deleted.  Ours and not
+ * unlocking: requestUnlock from the funding account.  Unlocked (the
+ * chain's time past unlockAt): withdrawPot, deposit and escrow back to
+ * the funding account, taken off the amount spent; then its key is
+ * deleted.
+ */
+static void drain_one(struct bitsd_relaypay *rp, struct job *j, size_t i,
+		      const struct hub_pot *pot, uint64_t chain_now)
+{
+	static const uint8_t zero[ETH_ADDR_BYTES];
+	struct bbuf call = BBUF_INIT;
+	struct u256 back;
+	char *path;
+	int r;
+
+	if (memcmp(pot->funder, zero, ETH_ADDR_BYTES) != 0) {
+		if (memcmp(pot->funder, rp->fund_addr, ETH_ADDR_BYTES) != 0)
+			return;		/* not ours: kept */
+		if (!pot->unlock_at) {
+			hub_request_unlock_call(&call, j->signers[i]);
+			if ((r = fund_send(rp, rp->dep.payment_hub, &call)) != 0)
+				fund_why(rp, j, r);
+			j->fp[i].unlocking = r == 0;
+			bbuf_free(&call);
+			return;
+		}
+		j->fp[i].unlocking = true;
+		if (chain_now < pot->unlock_at)
+			return;
+		(void)u256_add(&back, &pot->deposit, &pot->escrow);
+		hub_withdraw_pot_call(&call, j->signers[i]);
+		r = fund_send(rp, rp->dep.payment_hub, &call);
+		bbuf_free(&call);
+		if (r != 0) {
+			fund_why(rp, j, r);
+			return;
+		}
+		u256_accumulate(&j->returned, &back);
+		j->drained++;
+		if (u256_sub(&j->spent, &j->spent, &back) != 0)
+			j->spent = u256_from_u64(0);
+		fund_spent_write(rp, j);
+	}
+	path = fresh_path(rp, &j->fp[i]);
+	if (unlink(path) == 0)
+		j->gone[i] = true;
+	else
+		snprintf(j->why, sizeof(j->why), "cannot delete %s", path);
+	free(path);
+}
+
+/*
+ * On a worker: the fresh pots of j.  FRESH_MAKE: a new key, written (0600,
+ * synced) before the pot is funded; FRESH_MAKE and FRESH_FUND: funded as
+ * in fund_run(); FRESH_DRAIN: drain_one().
+ */
+static void fresh_run(struct bitsd_relaypay *rp, struct job *j)
+{
+	uint64_t now = 0;
+
+	if (chain_block_timestamp(rp->cc, &now) != 0)
+		now = 0;	/* no pot withdrawn this time */
+	for (size_t i = 0; i < j->n && !atomic_load(&rp->stopping); i++) {
+		struct hub_pot pot;
+		int r;
+
+		if (j->act[i] == FRESH_MAKE) {
+			char *path = fresh_path(rp, &j->fp[i]);
+
+			j->made[i] = secmem_alloc(sizeof(*j->made[i]));
+			r = bitsd_market_sk_load(path, true, j->made[i]);
+			if (r == 0)
+				r = secp_sk_address(j->made[i], j->signers[i]);
+			if (r != 0) {
+				snprintf(j->why, sizeof(j->why), "cannot make "
+					 "%s: %s", path, err_str(r));
+				secmem_free(j->made[i]);
+				j->made[i] = NULL;
+			}
+			free(path);
+			if (r != 0)
+				continue;
+			memcpy(j->fp[i].addr, j->signers[i], ETH_ADDR_BYTES);
+		}
+		if (pot_read(rp, j->signers[i], &pot) != 0) {
+			j->state[i] = POT_UNKNOWN;
+			continue;
+		}
+		j->state[i] = pot_funded(&pot) ? POT_FUNDED : POT_EMPTY;
+		if (j->act[i] == FRESH_DRAIN)
+			drain_one(rp, j, i, &pot, now);
+		else
+			fund_one(rp, j, i, &pot);
+	}
 }
 
 static void job_run(void *arg)
@@ -613,6 +816,8 @@ static void job_run(void *arg)
 
 	if (j->kind == JOB_WITHDRAW) {
 		withdraw_all(rp, j);
+	} else if (j->kind == JOB_FUND && j->act) {
+		fresh_run(rp, j);
 	} else if (j->kind == JOB_FUND) {
 		fund_run(rp, j);
 	} else if (j->kind == JOB_POTS) {
@@ -724,6 +929,12 @@ static void job_free(struct job *j)
 	free(j->wr);
 	free(j->wres);
 	free(j->state);
+	for (size_t i = 0; j->made && i < j->n; i++)
+		secmem_free(j->made[i]);
+	free(j->made);
+	free(j->act);
+	free(j->fp);
+	free(j->gone);
 	relaypay_batch_free(&j->batch);
 	free(j);
 }
@@ -845,30 +1056,140 @@ static void retry_later(struct bitsd_relaypay *rp, struct job *j)
 	rp->redeem_retry_at = time_mono_ms() + BITSD_RELAYPAY_REDEEM_RETRY_MS;
 }
 
+/* Fresh pots as the funding job left them: the keys made go into their
+ * slots, the pots drained leave the list. */
+static void fresh_done(struct bitsd_relaypay *rp, struct job *j)
+{
+	for (size_t i = 0; i < j->n; i++) {
+		struct fresh_pot *f = &j->fp[i];
+		size_t k = fresh_slot(rp, f->end_s, f->i), keep = 0;
+
+		if (j->act[i] == FRESH_MAKE && j->made[i]) {
+			rp->fpots = xrealloc(rp->fpots, (rp->nfpots + 1) *
+					     sizeof(*rp->fpots));
+			rp->fpots[rp->nfpots++] = *f;
+			secmem_free(rp->pay_sk[k]);
+			rp->pay_sk[k] = j->made[i];
+			j->made[i] = NULL;
+			memcpy(rp->pay_addr[k], f->addr, ETH_ADDR_BYTES);
+			rp->slot_end[k] = f->end_s;
+			rp->pot_state[k] = j->state[i];
+		} else if (j->act[i] == FRESH_FUND && rp->slot_end[k] ==
+			   f->end_s && j->state[i] != POT_UNKNOWN) {
+			rp->pot_state[k] = j->state[i];
+		}
+		if (j->act[i] != FRESH_DRAIN)
+			continue;
+		for (size_t m = 0; m < rp->nfpots; m++) {
+			struct fresh_pot *g = &rp->fpots[m];
+
+			if (memcmp(g->addr, f->addr, ETH_ADDR_BYTES) == 0) {
+				if (j->gone[i])
+					continue;
+				g->unlocking |= f->unlocking;
+			}
+			rp->fpots[keep++] = *g;
+		}
+		rp->nfpots = keep;
+	}
+	rp->pots_drained += j->drained;
+	u256_accumulate(&rp->pots_returned, &j->returned);
+}
+
 /* The payer's pots as the funding job found them. */
 static void fund_done(struct bitsd_relaypay *rp, struct job *j)
 {
 	size_t unknown = 0;
+	uint64_t next = BITSD_RELAYPAY_FUND_CHECK_MS;
 
 	for (size_t i = 0; i < j->n; i++) {
-		if (j->state[i] != POT_UNKNOWN)
+		if (!j->act && j->state[i] != POT_UNKNOWN)
 			rp->pot_state[i] = j->state[i];
 		unknown += j->state[i] == POT_UNKNOWN;
+	}
+	if (j->act) {
+		fresh_done(rp, j);
+		/* often enough to fund each turn's pots before it, and to
+		 * drain the retired ones */
+		if (rp->rotate_s * 500 < next)
+			next = rp->rotate_s * 500;
 	}
 	rp->fund_spent = j->spent;
 	rp->funded += j->funded;
 	rp->fund_over_budget += j->over_budget;
 	/* a pot not read (the chain not reached yet): again soon */
 	rp->fund_at = time_mono_ms() + (unknown ? BITSD_RELAYPAY_POT_RETRY_MS :
-					BITSD_RELAYPAY_FUND_CHECK_MS);
-	if (j->funded || j->over_budget || j->why[0]) {
-		char a[U256_DEC_BYTES];
+					next);
+	if (j->funded || j->over_budget || j->drained || j->why[0]) {
+		char a[U256_DEC_BYTES], b[U256_DEC_BYTES], d[64 + U256_DEC_BYTES];
 
+		d[0] = 0;
+		if (j->act)
+			snprintf(d, sizeof(d), ", %zu drained (%s back)",
+				 j->drained, u256_format_dec(&j->returned, b,
+							     sizeof(b)));
 		log_notice(LD_APP, "relaypay: %zu pots funded (%s spent in all"
-			   "), %zu over the budget%s%s", j->funded,
+			   "), %zu over the budget%s%s%s", j->funded,
 			   u256_format_dec(&j->spent, a, sizeof(a)),
-			   j->over_budget, j->why[0] ? "; " : "", j->why);
+			   j->over_budget, d, j->why[0] ? "; " : "", j->why);
 	}
+}
+
+/*
+ * Fresh pots (tunnels.pay.fresh-pots): a job for this turn's pots and
+ * the next's (made when missing, so that a pot is funded before its turn;
+ * funded) and the retired ones whose tickets all expired (unlocked, then
+ * drained).  At a turn and every half turn (at most
+ * BITSD_RELAYPAY_FUND_CHECK_MS).
+ */
+static void fresh_job(struct bitsd_relaypay *rp)
+{
+	uint64_t end = fresh_end(rp), now = time_now_s();
+	size_t cap = rp->nfpots + 2 * rp->fresh_n, ndrain = 0;
+	struct job *j;
+
+	if (time_mono_ms() < rp->fund_at && end == rp->fund_turn)
+		return;
+	rp->fund_turn = end;
+	rp->fund_at = UINT64_MAX;	/* fund_done() sets it */
+	j = xzalloc(sizeof(*j));
+	j->kind = JOB_FUND;
+	j->signers = xcalloc(cap, sizeof(*j->signers));
+	j->state = xcalloc(cap, sizeof(*j->state));
+	j->act = xcalloc(cap, sizeof(*j->act));
+	j->fp = xcalloc(cap, sizeof(*j->fp));
+	j->made = xcalloc(cap, sizeof(*j->made));
+	j->gone = xcalloc(cap, sizeof(*j->gone));
+	for (uint64_t e = end; e <= end + rp->rotate_s; e += rp->rotate_s) {
+		for (unsigned i = 0; i < rp->fresh_n; i++) {
+			size_t k = fresh_slot(rp, e, i), n = j->n++;
+
+			j->fp[n].end_s = e;
+			j->fp[n].i = i;
+			if (rp->slot_end[k] == e) {
+				j->act[n] = FRESH_FUND;
+				memcpy(j->fp[n].addr, rp->pay_addr[k],
+				       ETH_ADDR_BYTES);
+				memcpy(j->signers[n], rp->pay_addr[k],
+				       ETH_ADDR_BYTES);
+			} else {
+				j->act[n] = FRESH_MAKE;
+			}
+		}
+	}
+	for (size_t m = 0; m < rp->nfpots &&
+			   ndrain < BITSD_RELAYPAY_BATCH_MAX; m++) {
+		const struct fresh_pot *f = &rp->fpots[m];
+
+		if (f->end_s + rp->retire_s > now)
+			continue;	/* its tickets may still be good */
+		j->act[j->n] = FRESH_DRAIN;
+		j->fp[j->n] = *f;
+		memcpy(j->signers[j->n++], f->addr, ETH_ADDR_BYTES);
+		ndrain++;
+	}
+	j->spent = rp->fund_spent;
+	job_submit(rp, j);
 }
 
 /* Check (and fund) our pots: at start, every BITSD_RELAYPAY_FUND_CHECK_MS
@@ -879,6 +1200,10 @@ static void fund_job(struct bitsd_relaypay *rp)
 {
 	struct job *j;
 
+	if (rp->fresh_n && rp->fund_sk && rp->cc && !rp->job) {
+		fresh_job(rp);
+		return;
+	}
 	if (!rp->fund_sk || !rp->cc || rp->job ||
 	    (time_mono_ms() < rp->fund_at &&
 	     (pay_turn(rp) == rp->fund_turn ||
@@ -1554,6 +1879,14 @@ static void status_section(void *ctx, json_t *o)
 			json_object_set_new(py, "fund_over_budget", json_integer(
 				(json_int_t)rp->fund_over_budget));
 		}
+		if (rp->fresh_n) {
+			json_object_set_new(py, "pots_live", json_integer(
+				(json_int_t)rp->nfpots));
+			json_object_set_new(py, "pots_drained", json_integer(
+				(json_int_t)rp->pots_drained));
+			json_object_set_new(py, "pots_returned",
+					    u256_json(&rp->pots_returned));
+		}
 	}
 }
 
@@ -1636,7 +1969,9 @@ static int payee_start(struct bitsd_relaypay *rp, const struct conf *cfg)
 	/* A payer's copy of our RouterInfo may name the previous epoch's
 	 * commitment for a while: accept it for one more epoch. */
 	rp->pol.grace_s = rp->pol.epoch_s;
-	rp->pol.redeem_margin_s = BITSD_RELAYPAY_REDEEM_MARGIN_S;
+	rp->pol.redeem_margin_s = cfg->relay_pay_test_redeem_margin_s ?
+				  cfg->relay_pay_test_redeem_margin_s :
+				  BITSD_RELAYPAY_REDEEM_MARGIN_S;
 	rp->pol.max_tickets = 1u << 20;
 	path = fsutil_path_join(cfg->datadir, BITSD_RELAYPAY_STATE_FILE);
 	r = fsutil_read_file(path, 256u << 20, &buf, &len);
@@ -1724,6 +2059,100 @@ static int fund_start(struct bitsd_relaypay *rp, const struct conf *cfg)
 	return 0;
 }
 
+/*
+ * tunnels.pay.fresh-pots N: N pots a turn in slots for as many turns as a
+ * tunnel of a turn may outlive it, plus two (the turn and the next, made
+ * ahead); the pots a former run made and did not drain, from their key
+ * files (this turn's and the next's into their slots).  Needs
+ * tunnels.pay.fund-key; not with tunnels.pay.key.
+ */
+static int fresh_start(struct bitsd_relaypay *rp, const struct conf *cfg)
+{
+	uint64_t life = cfg->tunnels_lifetime_s ? cfg->tunnels_lifetime_s :
+			TUNNEL_LIFETIME_MS / 1000;
+	uint64_t rot = cfg->tunnels_pay_rotate_s ? cfg->tunnels_pay_rotate_s :
+		       BITSD_RELAYPAY_ROTATE_S;
+	uint64_t ttl = cfg->tunnels_pay_ttl_s ? cfg->tunnels_pay_ttl_s :
+		       BITSD_RELAYPAY_TICKET_TTL_S, end;
+	size_t bad = 0;
+	struct dirent *de;
+	DIR *d;
+	int r;
+
+	life += BITSD_RELAYPAY_FRESH_MARGIN_S;
+	rp->fresh_n = cfg->tunnels_pay_fresh;
+	rp->fresh_k = (unsigned)((life + rot - 1) / rot + 2);
+	if (cfg->tunnels_pay_key || !cfg->tunnels_pay_fund_key ||
+	    (uint64_t)rp->fresh_k * rp->fresh_n > BITSD_RELAYPAY_PAY_KEYS_MAX) {
+		log_err(LD_APP, "tunnels.pay.fresh-pots needs "
+			"tunnels.pay.fund-key, not tunnels.pay.key, and at most "
+			"%d pots (%u a turn) of the turns a tunnel lives in "
+			"(%u, tunnels.lifetime against tunnels.pay.rotate)",
+			BITSD_RELAYPAY_PAY_KEYS_MAX, rp->fresh_n, rp->fresh_k);
+		return ERR_ARG;
+	}
+	rp->npay_keys = (size_t)rp->fresh_k * rp->fresh_n;
+	rp->rotate_s = rot;
+	rp->retire_s = life + ttl;
+	rp->pots_dir = fsutil_path_join(cfg->datadir, BITSD_RELAYPAY_POTS_DIR);
+	if ((r = fsutil_dir_ensure_private(rp->pots_dir)) != 0) {
+		log_err(LD_APP, "relaypay: %s: %s", rp->pots_dir, err_str(r));
+		return r;
+	}
+	if (!(d = opendir(rp->pots_dir))) {
+		log_err(LD_APP, "relaypay: cannot read %s", rp->pots_dir);
+		return ERR_IO;
+	}
+	end = fresh_end(rp);
+	while ((de = readdir(d)) != NULL) {
+		struct fresh_pot f = { 0 };
+		unsigned long long e;
+		unsigned i;
+		int used = 0;
+		char *path;
+		struct secp_sk *sk;
+
+		if (de->d_name[0] == '.')
+			continue;
+		if (sscanf(de->d_name, "%llu-%u.key%n", &e, &i, &used) != 2 ||
+		    de->d_name[used] || !e || i >= rp->fresh_n) {
+			bad++;
+			continue;
+		}
+		f.end_s = e;
+		f.i = i;
+		path = fresh_path(rp, &f);
+		sk = key_load("a fresh pot key", path, false, &r);
+		free(path);
+		if (!sk) {
+			bad++;
+			continue;
+		}
+		(void)secp_sk_address(sk, f.addr);
+		if ((e == end || e == end + rot) && e % rot == 0) {
+			size_t k = fresh_slot(rp, e, i);
+
+			secmem_free(rp->pay_sk[k]);
+			rp->pay_sk[k] = sk;
+			memcpy(rp->pay_addr[k], f.addr, ETH_ADDR_BYTES);
+			rp->slot_end[k] = e;
+		} else {
+			secmem_free(sk);
+		}
+		rp->fpots = xrealloc(rp->fpots, (rp->nfpots + 1) *
+				     sizeof(*rp->fpots));
+		rp->fpots[rp->nfpots++] = f;
+	}
+	closedir(d);
+	if (rp->nfpots)
+		log_notice(LD_APP, "relaypay: %zu fresh pots from %s",
+			   rp->nfpots, rp->pots_dir);
+	if (bad)
+		log_warn(LD_APP, "relaypay: %zu files in %s are not pot keys: "
+			 "left alone", bad, rp->pots_dir);
+	return 0;
+}
+
 static int payer_start(struct bitsd_relaypay *rp, const struct conf *cfg)
 {
 	int r;
@@ -1750,6 +2179,8 @@ static int payer_start(struct bitsd_relaypay *rp, const struct conf *cfg)
 		(void)secp_sk_address(sk, rp->pay_addr[rp->npay_keys++]);
 		f = comma ? comma + 1 : f + len;
 	}
+	if (cfg->tunnels_pay_fresh && (r = fresh_start(rp, cfg)) != 0)
+		return r;
 	if (!rp->npay_keys)
 		return ERR_ARG;
 	rp->rotate_s = rp->npay_keys < 2 ? 0 : cfg->tunnels_pay_rotate_s ?
@@ -1758,7 +2189,8 @@ static int payer_start(struct bitsd_relaypay *rp, const struct conf *cfg)
 				cfg->tunnels_pay_face ? cfg->tunnels_pay_face :
 				BITSD_RELAYPAY_DEFAULT_FACE)) != 0)
 		return r;
-	rp->pay_price.ttl_s = BITSD_RELAYPAY_TICKET_TTL_S;
+	rp->pay_price.ttl_s = cfg->tunnels_pay_ttl_s ? cfg->tunnels_pay_ttl_s :
+			      BITSD_RELAYPAY_TICKET_TTL_S;
 	rp->ri_refresh_s = cfg->tunnels_pay_ri_refresh_s ?
 			   cfg->tunnels_pay_ri_refresh_s :
 			   BITSD_RELAYPAY_RI_REFRESH_S;
@@ -1815,7 +2247,8 @@ int bitsd_relaypay_start(const struct conf *cfg,
 	if (cfg->relay_pay && deps->transit &&
 	    (r = payee_start(rp, cfg)) != 0)
 		goto fail;
-	if (cfg->tunnels_pay_key && (r = payer_start(rp, cfg)) != 0)
+	if ((cfg->tunnels_pay_key || cfg->tunnels_pay_fresh) &&
+	    (r = payer_start(rp, cfg)) != 0)
 		goto fail;
 	rp->tick = evloop_timer_new(deps->el, tick_cb, rp);
 	evloop_timer_arm(rp->tick, BITSD_RELAYPAY_TICK_MS);
@@ -1904,6 +2337,8 @@ void bitsd_relaypay_stop(struct bitsd_relaypay *rp)
 		secmem_free(rp->redeem_sk);
 	for (size_t i = 0; i < rp->npay_keys; i++)
 		secmem_free(rp->pay_sk[i]);
+	free(rp->fpots);
+	free(rp->pots_dir);
 	if (rp->fund_sk)
 		secmem_free(rp->fund_sk);
 	free(rp->fund_path);
