@@ -185,24 +185,17 @@ void i2np_msg_encode_short(const struct i2np_msg *m, struct bbuf *out)
 	bbuf_put(out, m->payload, m->len);
 }
 
-/* Whether a received message's checksum is verified.  Not for the four
- * types that carry the bulk of the traffic: Java has read them without
- * checking it since 0.8.12 (FastI2NPMessageImpl keeps the byte only to
- * send it on), nor does i2pd check it.  A tunnel message's checksum or a
- * garlic's AEAD covers each of them, and the one byte cost a SHA-256 of
- * every data packet at each end of each tunnel it went through (the
- * sender still computes it, i2np_msg_encode()). */
+/* Whether a received message's checksum is verified.  Not for Garlic
+ * and TunnelData, the messages that carry the bulk of the traffic: Java
+ * reads them (FastI2NPMessageImpl, since 0.8.12) without checking it and
+ * keeps the byte only to send it on, and i2pd checks it on none.  A
+ * garlic's AEAD or a tunnel message's checksum covers each, and the one
+ * byte cost a SHA-256 of every data packet at each end of each tunnel it
+ * went through.  Data and TunnelGateway are checked, as Java checks them
+ * (I2NPMessageImpl).  The sender still computes it (i2np_msg_encode()). */
 static bool chks_verified(uint8_t type)
 {
-	switch (type) {
-	case I2NP_GARLIC:
-	case I2NP_TUNNEL_DATA:
-	case I2NP_TUNNEL_GATEWAY:
-	case I2NP_DATA:
-		return false;
-	default:
-		return true;
-	}
+	return type != I2NP_GARLIC && type != I2NP_TUNNEL_DATA;
 }
 
 /* The standard header at r and its payload, checked: into hdr, whose

@@ -84,7 +84,7 @@ void i2np_msg_encode_short(const struct i2np_msg *m, struct bbuf *out);
 /*
  * Decode one standard-header message from r (consuming header + payload).
  * ERR_TRUNCATED, ERR_TOO_BIG, ERR_FORMAT (checksum mismatch; not checked
- * for Garlic, Data, TunnelData and TunnelGateway, as Java does not).
+ * for Garlic and TunnelData, which Java does not check either).
  */
 int i2np_msg_decode(struct breader *r, struct i2np_msg **out);
 /*

@@ -42,13 +42,11 @@ static void test_header_roundtrip(struct tctx *t)
 	T_MEMEQ(t, d->payload, body, sizeof(body));
 	i2np_msg_free(d);
 	d = NULL;
-	/* a wrong checksum is refused, except on the four types of the
-	 * data path (Garlic, TunnelData, TunnelGateway, Data), which are
-	 * read as Java reads them, with the byte unchecked */
+	/* a wrong checksum is refused, except on Garlic and TunnelData,
+	 * which are read as Java reads them, with the byte unchecked */
 	b.data[15] ^= 1;
 	for (unsigned type = 0; type < 256; type++) {
-		bool bulk = type == I2NP_GARLIC || type == I2NP_TUNNEL_DATA ||
-			    type == I2NP_TUNNEL_GATEWAY || type == I2NP_DATA;
+		bool bulk = type == I2NP_GARLIC || type == I2NP_TUNNEL_DATA;
 
 		b.data[0] = (uint8_t)type;
 		br_init(&r, b.data, b.len);

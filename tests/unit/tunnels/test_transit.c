@@ -665,9 +665,15 @@ static void test_ibgw(struct tctx *t)
 	T_EQ(t, transit_table_stats(g.t)->gateway_msgs, 1);
 	i2np_msg_free(m);
 	gwp.data[6 + 14]++;
-	/* a wrong checksum byte on the inner Data message: read as Java
-	 * reads it (not checked), sent on */
+	/* a wrong checksum byte on the inner message: refused on a Data
+	 * message, and on a Garlic message read as Java reads it (not
+	 * checked) and sent on */
 	gwp.data[6 + 15] ^= 1;
+	m = i2np_msg_new(I2NP_TUNNEL_GATEWAY, gwp.data, gwp.len, 8000);
+	T_ERR(t, transit_table_handle_gateway(g.t, m, MONO), ERR_FORMAT);
+	T_EQ(t, g.net.n, 0);
+	i2np_msg_free(m);
+	gwp.data[6] = I2NP_GARLIC;
 	m = i2np_msg_new(I2NP_TUNNEL_GATEWAY, gwp.data, gwp.len, 8000);
 	T_OK(t, transit_table_handle_gateway(g.t, m, MONO));
 	T_TRUE(t, g.net.n >= 4);
