@@ -106,3 +106,21 @@ except Exception:
     sys.exit(1)
 PY
 }
+
+# relay_sum "PORT..." FIELD...: the sums over the bitsd APIs on PORTs of
+# /api/status relaypay.relay.FIELD, one line (0 for one that does not
+# answer).
+relay_sum() {
+	python3 - "$@" <<'PY'
+import sys, json, urllib.request
+sums = [0] * (len(sys.argv) - 2)
+for port in sys.argv[1].split():
+    try:
+        r = json.load(urllib.request.urlopen('http://127.0.0.1:%s/api/status' % port, timeout=20))['relaypay']['relay']
+    except Exception:
+        continue
+    for i, f in enumerate(sys.argv[2:]):
+        sums[i] += int(r[f])
+print(*sums)
+PY
+}

@@ -185,20 +185,7 @@ check "b4: pots funded, spent, funded in use" "1 $((2 * DEP0)) 2" \
 
 # rp FIELD...: the sums over b1-b3 of /api/status relaypay.relay.FIELD,
 # one line (0 for a relay that does not answer)
-rp() {
-	python3 - "$@" <<'PY'
-import sys, json, urllib.request
-sums = [0] * (len(sys.argv) - 1)
-for port in (29861, 29862, 29863):
-    try:
-        r = json.load(urllib.request.urlopen('http://127.0.0.1:%d/api/status' % port, timeout=20))['relaypay']['relay']
-    except Exception:
-        continue
-    for i, f in enumerate(sys.argv[1:]):
-        sums[i] += int(r[f])
-print(*sums)
-PY
-}
+rp() { relay_sum "29861 29862 29863" "$@"; }
 # paid: how many of b1-b3 accepted a ticket
 paid() {
 	k=0

@@ -203,20 +203,7 @@ kill "$WATCH" 2>/dev/null; WATCH=
 ls "$PD" >"$W/left"
 
 # every winner redeemed: the last epoch ends, then its grace
-rp() {
-	python3 - "$@" <<'PY'
-import sys, json, urllib.request
-sums = [0] * (len(sys.argv) - 1)
-for port in (29841, 29842, 29843):
-    try:
-        r = json.load(urllib.request.urlopen('http://127.0.0.1:%d/api/status' % port, timeout=20))['relaypay']['relay']
-    except Exception:
-        continue
-    for i, f in enumerate(sys.argv[1:]):
-        sums[i] += int(r[f])
-print(*sums)
-PY
-}
+rp() { relay_sum "29841 29842 29843" "$@"; }
 t0=$(date +%s)
 while :; do
 	set -- $(rp won redeemed pending)
