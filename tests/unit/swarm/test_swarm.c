@@ -559,6 +559,17 @@ static void test_output_cap(struct tctx *t)
 	free(g);
 }
 
+/* nd stored the 193 chunks once each, in order. */
+static void check_in_order(struct tctx *t, const struct tnode *nd)
+{
+	T_EQ(t, nd->nlog, 193);
+	for (unsigned i = 0; i < nd->nlog; i++)
+		if (nd->log[i] != i) {
+			T_EQ(t, nd->log[i], i);
+			break;
+		}
+}
+
 /* Streaming mode from one seeder: chunks become available in order. */
 static void test_streaming_in_order(struct tctx *t)
 {
@@ -574,12 +585,7 @@ static void test_streaming_in_order(struct tctx *t)
 	T_OK(t, swarm_content_fetch(leech->sw, tn.hash, SWARM_PICK_STREAMING));
 	T_OK(t, swarm_peer_add(leech->sw, tn.hash, client_dest_pub(seed->d)));
 	T_TRUE(t, tn_run(&tn, all_complete));
-	T_EQ(t, leech->nlog, 193);
-	for (unsigned i = 0; i < leech->nlog; i++)
-		if (leech->log[i] != i) {
-			T_EQ(t, leech->log[i], i);
-			break;
-		}
+	check_in_order(t, leech);
 	check_plaintext(&tn, leech, &pub.key, CONTENT_BYTES, 11);
 	content_published_clear(&pub);
 	tn_free(&tn);
@@ -631,6 +637,61 @@ static void test_streaming_seek(struct tctx *t)
 	}
 	T_EQ(t, got, 193);
 	check_plaintext(&tn, leech, &pub.key, CONTENT_BYTES, 13);
+	content_published_clear(&pub);
+	tn_free(&tn);
+}
+
+/* Counts the CANCEL frames a node sends (swarm_set_trace). */
+static void count_cancel_out(void *ctx, const uint8_t dest_hash[32],
+			     bool sent, const uint8_t *frame, size_t len)
+{
+	struct swarm_msg m;
+	size_t used;
+
+	(void)dest_hash;
+	if (sent && swarm_msg_decode(frame, len, &m, &used) == 0 &&
+	    m.type == SWARM_CANCEL)
+		++*(unsigned *)ctx;
+}
+
+/*
+ * A reader in order (the endpoint's reply) waits for each next chunk in
+ * turn, with a pipeline (8) deeper than the window (4): with swarm_play
+ * the position moves on and no request is cancelled, the chunks come in
+ * order and once each; moving it with swarm_seek instead cancels the
+ * requests past the window at every chunk, to ask for them again.
+ */
+static void test_play_reading_on(struct tctx *t)
+{
+	struct tnet tn;
+	struct content_published pub;
+	struct swarm_config cfg;
+	struct tnode *seed, *play, *seek;
+	unsigned cancels_play = 0, cancels_seek = 0;
+
+	swarm_config_default(&cfg);
+	cfg.pipeline = 8;
+	cfg.window_chunks = 4;
+	tn_init(&tn, t);
+	seed = tn_node(&tn, &cfg);
+	tn_publish(&tn, seed, CONTENT_BYTES, 19, 14, &pub);
+	T_OK(t, swarm_content_add(seed->sw, tn.hash, SWARM_PICK_RAREST));
+	play = tn_node(&tn, &cfg);
+	play->reader = 1;
+	swarm_set_trace(play->sw, count_cancel_out, &cancels_play);
+	T_OK(t, swarm_content_fetch(play->sw, tn.hash, SWARM_PICK_STREAMING));
+	T_OK(t, swarm_peer_add(play->sw, tn.hash, client_dest_pub(seed->d)));
+	seek = tn_node(&tn, &cfg);
+	seek->reader = 2;
+	swarm_set_trace(seek->sw, count_cancel_out, &cancels_seek);
+	T_OK(t, swarm_content_fetch(seek->sw, tn.hash, SWARM_PICK_STREAMING));
+	T_OK(t, swarm_peer_add(seek->sw, tn.hash, client_dest_pub(seed->d)));
+	T_TRUE(t, tn_run(&tn, all_complete));
+	T_EQ(t, cancels_play, 0);
+	T_TRUE(t, cancels_seek > 0);
+	check_in_order(t, play);
+	check_plaintext(&tn, play, &pub.key, CONTENT_BYTES, 19);
+	check_plaintext(&tn, seek, &pub.key, CONTENT_BYTES, 19);
 	content_published_clear(&pub);
 	tn_free(&tn);
 }
@@ -1281,5 +1342,6 @@ const struct test_case swarm_engine_tests[] = {
 	{ "upload_budget", test_upload_budget, TT_FORK },
 	{ "idle_buffers_given_back", test_idle_buffers_given_back, TT_FORK },
 	{ "whole_pair_closes", test_whole_pair_closes, TT_FORK },
+	{ "play_reading_on", test_play_reading_on, TT_FORK },
 	{ NULL, NULL, 0 }
 };

@@ -30,6 +30,10 @@ static void tn_chunk(void *ctx, const uint8_t hash[32], uint32_t idx,
 		nd->first_chunk_ms = time_mono_ms();
 	if (nd->nlog < TN_LOG_MAX)
 		nd->log[nd->nlog++] = idx;
+	if (nd->reader == 1)
+		(void)swarm_play(nd->sw, hash, idx + 1);
+	else if (nd->reader == 2)
+		(void)swarm_seek(nd->sw, hash, idx + 1);
 	if (nd->seek_after && nd->nlog == nd->seek_after) {
 		nd->seek_at = nd->nlog;
 		(void)swarm_seek(nd->sw, hash, nd->seek_to);

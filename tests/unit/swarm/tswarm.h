@@ -35,6 +35,9 @@ struct tnode {
 	unsigned seek_after;
 	uint32_t seek_to;
 	unsigned seek_at;		/* nlog when the seek happened */
+	/* A reader in order: after chunk i, wait for i + 1 with
+	 * swarm_play (1) or swarm_seek (2); 0: none. */
+	unsigned reader;
 };
 
 struct tnet {
