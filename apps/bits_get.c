@@ -196,6 +196,13 @@ struct get_reply {
 	int out;			/* -1 until the 200 */
 };
 
+/* Before a message: end the bar's line. */
+static void bar_break(const struct get_args *a)
+{
+	if (!a->quiet)
+		fputc('\n', stderr);
+}
+
 /* The value of header name (with its colon) in hdr, or NULL. */
 static const char *header_value(const char *hdr, const char *name)
 {
@@ -218,12 +225,14 @@ static int reply_header(struct get_reply *g, const struct get_args *a,
 
 	*end = 0;
 	if (g->hlen < 12 || strncmp(g->buf, "HTTP/1.", 7) != 0) {
+		bar_break(a);
 		fputs("bits: the swarm's answer is not HTTP\n", stderr);
 		return -1;
 	}
 	g->have_hdr = true;
 	g->status = atoi(g->buf + 9);
 	if (g->status != 200) {
+		bar_break(a);
 		fprintf(stderr, "bits: the content was refused (%d%s)\n",
 			g->status, g->status == 403 ? ": wrong key" : "");
 		return -1;
@@ -234,6 +243,7 @@ static int reply_header(struct get_reply *g, const struct get_args *a,
 	g->out = a->output ? open(a->output, O_WRONLY | O_CREAT | O_TRUNC |
 				  O_CLOEXEC, 0644) : STDOUT_FILENO;
 	if (g->out < 0) {
+		bar_break(a);
 		perror(a->output);
 		return -1;
 	}
@@ -267,12 +277,14 @@ static int reply_read(struct get_reply *g, const struct get_args *a)
 	if (n == 0)
 		return 0;
 	if (fsutil_write_all(g->out, g->buf, (size_t)n) != 0) {
+		bar_break(a);
 		perror(a->output ? a->output : "stdout");
 		return -1;
 	}
 	g->got += (uint64_t)n;
 	return 1;
 cut:
+	bar_break(a);
 	fputs("bits: the swarm stopped answering\n", stderr);
 	return -1;
 }
@@ -353,6 +365,7 @@ static int run_get(const struct get_args *a)
 		}
 		k = poll(&pfd, 1, wait);
 		if (k < 0 && errno != EINTR) {
+			bar_break(a);
 			perror("poll");
 			goto out;
 		}
@@ -361,6 +374,7 @@ static int run_get(const struct get_args *a)
 			goto out;
 	} while (k > 0);
 	if (!g.have_hdr || (g.length != UINT64_MAX && g.got != g.length)) {
+		bar_break(a);
 		fprintf(stderr, "bits: the content was cut short (%llu of "
 			"%llu bytes)\n", (unsigned long long)g.got,
 			(unsigned long long)g.length);
