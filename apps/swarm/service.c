@@ -562,6 +562,10 @@ static int web_pump_one(struct web_req *w)
 					    SWARM_CHUNK_MAX_BYTES, &len, NULL);
 	}
 	if (r == ERR_NOT_FOUND || r == ERR_AUTH) {
+		/* Not in yet; or gone bad on disk, or evicted, while the
+		 * swarm still counts it had: fetched again (else the reply
+		 * would wait for it for ever). */
+		(void)swarm_chunk_lost(s->sw, w->hash, idx);
 		(void)swarm_play(s->sw, w->hash, idx);
 		return 0;			/* the chunk callback resumes */
 	}

@@ -349,19 +349,27 @@ static bool svc_trades(struct tnet *tn)
 static char *spoil_path;
 static unsigned spoiled;
 
-static bool spoil_until_done(struct tnet *tn)
+/* Zero the file at path, all of it; true when it was. */
+static bool zero_file(const char *path)
 {
-	int fd = open(spoil_path, O_WRONLY);
+	int fd = open(path, O_WRONLY);
 	off_t end;
+	bool ok = false;
 
 	if (fd >= 0 && (end = lseek(fd, 0, SEEK_END)) > 0) {
 		uint8_t *z = xzalloc((size_t)end);
-		if (pwrite(fd, z, (size_t)end, 0) == (ssize_t)end)
-			spoiled++;
+		ok = pwrite(fd, z, (size_t)end, 0) == (ssize_t)end;
 		free(z);
 	}
 	if (fd >= 0)
 		close(fd);
+	return ok;
+}
+
+static bool spoil_until_done(struct tnet *tn)
+{
+	if (zero_file(spoil_path))
+		spoiled++;
 	return hx_done(tn);
 }
 
@@ -435,6 +443,73 @@ static void test_reply_as_it_comes(struct tctx *t)
 	hx_free(get);
 	free(spoil_path);
 	spoil_path = NULL;
+out:
+	swarm_service_free(svc);
+	free((char *)cfg.datadir);
+	free(want);
+	content_published_clear(&pub);
+	tn_free(&tn);
+}
+
+/*
+ * A whole content at the viewer whose data file went bad on disk (zeroed
+ * once, after the download): a GET finds each chunk bad in the store,
+ * which unmarks it; the swarm fetches it again from the seeder and the
+ * reply is byte-exact (the swarm, still counting the chunks had, never
+ * asked for them, and the reply waited for ever).
+ */
+static void test_reply_refetch(struct tctx *t)
+{
+	struct tnet tn;
+	struct content_published pub;
+	struct swarm_service_cfg cfg;
+	struct swarm_service *svc = NULL;
+	struct swarm_content_stats cs;
+	struct tnode *seed;
+	struct hx *get;
+	pthread_t tg;
+	char hx[HEX_ENC_LEN(32)], key[HEX_ENC_LEN(32)], sh[HEX_ENC_LEN(32)];
+	char *dir, *path;
+	const uint64_t n = 512 * 1024 + 99;	/* 33 chunks of 16 KiB */
+	uint8_t *want = xmalloc(n);
+	uint16_t port;
+	bool ok;
+
+	tn_init(&tn, t);
+	seed = tn_node(&tn, NULL);
+	tn_publish(&tn, seed, n, 36, 14, &pub);
+	T_OK(t, swarm_content_add(seed->sw, tn.hash, SWARM_PICK_RAREST));
+	tc_fill(want, n, 0, 36);
+	if (!(svc = svc_open(&tn, &cfg)))
+		goto out;
+	svc_sw = swarm_service_swarm(svc);
+	port = swarm_service_http_port(svc);
+	hexes(&tn, &pub, seed, hx, key, sh);
+	post_peer(&tn, port, hx, sh);
+	T_TRUE(t, tn_run(&tn, svc_complete));
+	dir = content_store_dir(swarm_service_store(svc), tn.hash);
+	path = fsutil_path_join(dir, "data");
+	free(dir);
+	T_TRUE(t, zero_file(path));
+	free(path);
+	get = hx_start(&tn, port, &tg, "GET /content/%s HTTP/1.0\r\nHost: "
+		       "127.0.0.1\r\nX-Bits-Key: %s\r\n\r\n", hx, key);
+	hx_cur = get;
+	T_TRUE(t, (ok = tn_run(&tn, hx_done)));
+	if (!ok) {	/* the client returns once its connection closes */
+		swarm_service_free(svc);
+		svc = NULL;
+	}
+	pthread_join(tg, NULL);
+	T_EQ(t, get->status, 200);
+	T_EQ(t, get->body_len, n);
+	if (get->body_len == n)
+		T_MEMEQ(t, get->body, want, n);
+	hx_free(get);
+	if (svc) {	/* fetched again: whole once more */
+		T_OK(t, swarm_content_stats(svc_sw, tn.hash, &cs));
+		T_EQ(t, cs.have_count, cs.chunk_count);
+	}
 out:
 	swarm_service_free(svc);
 	free((char *)cfg.datadir);
@@ -578,5 +653,6 @@ const struct test_case swarm_service_tests[] = {
 	{ "endpoint", test_endpoint, TT_FORK },
 	{ "bits_get", test_bits_get, TT_FORK },
 	{ "reply_as_it_comes", test_reply_as_it_comes, TT_FORK },
+	{ "reply_refetch", test_reply_refetch, TT_FORK },
 	{ NULL, NULL, 0 }
 };
