@@ -95,6 +95,13 @@ enum mem_level membudget_update(struct membudget *mb, uint64_t mono_ms,
 	mb->in_use = mb->read ? mb->read(mb->read_ctx) : mem_heap_in_use();
 	if (mb->in_use > mb->peak)
 		mb->peak = mb->in_use;
+	if (mono_ms >= mb->trim_ms + MEMBUDGET_TRIM_EVERY_MS) {
+		mb->trim_ms = mono_ms;
+		mb->trims++;
+#ifdef __GLIBC__
+		(void)malloc_trim(0);
+#endif
+	}
 	l = membudget_level(mb->budget, mb->in_use, mb->level);
 	if (l != mb->level) {
 		mb->changes++;

@@ -63,6 +63,14 @@ static void test_update(struct tctx *t)
 	T_EQ(t, membudget_update(&mb, 2100, false), MEM_OK);
 	T_EQ(t, mb.peak, 1200);
 	T_EQ(t, mb.changes, 3);
+	/* the allocator trimmed once a minute of readings */
+	T_EQ(t, mb.trims, 0);
+	T_EQ(t, membudget_update(&mb, 60000, false), MEM_OK);
+	T_EQ(t, mb.trims, 1);
+	T_EQ(t, membudget_update(&mb, 119000, false), MEM_OK);
+	T_EQ(t, mb.trims, 1);
+	T_EQ(t, membudget_update(&mb, 120000, false), MEM_OK);
+	T_EQ(t, mb.trims, 2);
 	/* no budget: not even read */
 	membudget_init(&mb, 0);
 	mb.read = fake_read;
