@@ -7,6 +7,7 @@
 #include "apps/bitsd_relaypay.h"
 #include "apps/api/api.h"
 #include "apps/bitsd_market.h"
+#include "chain/abi.h"
 #include "chain/calls.h"
 #include "chain/eip712.h"
 #include "chain/relaypay.h"
@@ -32,6 +33,7 @@
 #include "crypto/secmem.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <jansson.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -119,6 +121,10 @@ struct job {
 	struct relaypay_batch batch;
 	unsigned tries;			/* earlier tries of these winners */
 	size_t redeemed;
+	/* winners whose nonce was already spent: redeemed by us before a
+	 * crash (their stealth addresses hold the winnings) or refused for
+	 * good; withdrawn like the redeemed ones */
+	size_t already;
 	struct u256 redeemed_face;
 	uint64_t gas;
 	bool *won;			/* batch.w[i] was redeemed */
@@ -808,6 +814,26 @@ static void fresh_run(struct bitsd_relaypay *rp, struct job *j)
 	}
 }
 
+/* On a worker: t's nonce is spent on the chain (false when unknown). */
+static bool nonce_used(struct bitsd_relaypay *rp,
+		       const struct relaypay_winner *w)
+{
+	struct bbuf call = BBUF_INIT, ret = BBUF_INIT;
+	bool used = false;
+
+	hub_is_nonce_used_call(&call, w->signer, &w->t.sender_nonce);
+	if (chain_call(rp->cc, NULL, rp->dep.payment_hub, call.data,
+		       call.len, &ret) == 0) {
+		struct abi_dec d = abi_dec_init(ret.data, ret.len);
+
+		if (ret.len != ABI_WORD_BYTES || abi_dec_bool(&d, 0, &used))
+			used = false;
+	}
+	bbuf_free(&call);
+	bbuf_free(&ret);
+	return used;
+}
+
 static void job_run(void *arg)
 {
 	struct job *j = arg;
@@ -898,14 +924,23 @@ static void job_run(void *arg)
 					j->gas += rc.gas_used;
 					u256_accumulate(&j->redeemed_face,
 							&t[i].face_value);
+				} else if (nonce_used(rp, &b->w[i])) {
+					/* spent already: ours before a crash
+					 * (a batch saved while on the chain)
+					 * or the payer's nonce given twice;
+					 * never redeemed again, its stealth
+					 * address withdrawn */
+					j->already++;
+					j->won[i] = true;
 				}
 			}
 		}
-		if (j->redeemed)
+		if (j->redeemed || j->already)
 			j->err = 0;
 		chain_receipt_clear(&rc);
-		if (j->redeemed && rp->has_withdraw) {
-			j->wr = xcalloc(j->redeemed, sizeof(*j->wr));
+		if ((j->redeemed || j->already) && rp->has_withdraw) {
+			j->wr = xcalloc(j->redeemed + j->already,
+					sizeof(*j->wr));
 			for (size_t i = 0; i < b->n; i++)
 				if (j->won[i])
 					j->wr[j->nwr++].eph = b->w[i].eph;
@@ -1227,6 +1262,8 @@ static void job_done(void *arg)
 	struct bitsd_relaypay *rp = j->rp;
 
 	rp->job = NULL;
+	if (j->kind == JOB_REDEEM)
+		rp->dirty = true;	/* its batch leaves the saved state */
 	if (j->kind == JOB_WITHDRAW) {
 		withdrawals_done(rp, j);
 	} else if (j->kind == JOB_FUND) {
@@ -1255,7 +1292,7 @@ static void job_done(void *arg)
 			e->read_s = time_now_s();
 		}
 		settle_pending(rp);
-	} else if (j->redeemed) {
+	} else if (j->redeemed || j->already) {
 		char s[U256_DEC_BYTES];
 
 		rp->redeemed += j->redeemed;
@@ -1264,14 +1301,14 @@ static void job_done(void *arg)
 		u256_accumulate(&rp->redeemed_face, &j->redeemed_face);
 		withdrawals_done(rp, j);
 		log_notice(LD_APP, "relaypay: epoch %llu: %zu of %zu winners "
-			   "redeemed, face %s, gas %llu%s%s",
+			   "redeemed (%zu spent already), face %s, gas %llu%s%s",
 			   (unsigned long long)j->batch.epoch_id, j->redeemed,
-			   j->batch.n, u256_format_dec(&j->redeemed_face, s,
-						       sizeof(s)),
+			   j->batch.n, j->already,
+			   u256_format_dec(&j->redeemed_face, s, sizeof(s)),
 			   (unsigned long long)j->gas, j->why[0] ?
 			   "; one at a time, a chunk reverted: " : "",
 			   j->why);
-		if (j->redeemed < j->batch.n)
+		if (j->redeemed + j->already < j->batch.n)
 			retry_later(rp, j);
 	} else {
 		/* Nothing went through (the chain unreachable): again
@@ -1696,7 +1733,19 @@ static struct save_job *save_job_new(struct bitsd_relaypay *rp)
 	struct save_job *s = xzalloc(sizeof(*s));
 
 	s->path = fsutil_path_join(rp->datadir, BITSD_RELAYPAY_STATE_FILE);
-	relaypay_payee_save(rp->payee, &s->bytes);
+	{
+		/* the winners taken for the chain, until it has them */
+		const struct relaypay_batch **b =
+			xcalloc(rp->nretry + 1, sizeof(*b));
+		size_t nb = 0;
+
+		if (rp->job && rp->job->kind == JOB_REDEEM)
+			b[nb++] = &rp->job->batch;
+		for (size_t i = 0; i < rp->nretry; i++)
+			b[nb++] = &rp->retry[i].b;
+		relaypay_payee_save_with(rp->payee, b, nb, &s->bytes);
+		free(b);
+	}
 	if (rp->has_withdraw || rp->nwretry) {
 		s->wpath = fsutil_path_join(rp->datadir,
 					    BITSD_RELAYPAY_WRETRY_FILE);
@@ -1978,10 +2027,19 @@ static int payee_start(struct bitsd_relaypay *rp, const struct conf *cfg)
 	if (r == 0) {
 		r = relaypay_payee_load(&rp->pol, rp->sep, rp->view, &spend_pk,
 					buf, len, &rp->payee);
-		if (r != 0)
+		if (r != 0) {
+			/* kept aside, not overwritten: it may hold winners */
+			char *aside = fsutil_path_join(cfg->datadir,
+				BITSD_RELAYPAY_STATE_FILE ".unreadable");
+
+			if (rename(path, aside) != 0)
+				log_warn(LD_APP, "relaypay: cannot move %s "
+					 "aside: %s", path, strerror(errno));
 			log_warn(LD_APP, "relaypay: %s unreadable (%s): a new "
-				 "state", path, err_str(r));
-		else
+				 "state; the old one is %s", path, err_str(r),
+				 aside);
+			free(aside);
+		} else
 			log_info(LD_APP, "relaypay: state restored from %s",
 				 path);
 		xfree_wipe(buf, len);

@@ -435,6 +435,12 @@ void hub_nonces_call(struct bbuf *out, const uint8_t who[20])
 	call_addr(out, "nonces(address)", who);
 }
 
+void hub_is_nonce_used_call(struct bbuf *out, const uint8_t signer[20],
+			    const struct u256 *nonce)
+{
+	call_addr_u256(out, "isNonceUsed(address,uint256)", signer, nonce);
+}
+
 void hub_pots_call(struct bbuf *out, const uint8_t signer[20])
 {
 	call_addr(out, "pots(address)", signer);

@@ -119,6 +119,10 @@ void hub_request_unlock_call(struct bbuf *out, const uint8_t signer[20]);
 void hub_withdraw_pot_call(struct bbuf *out, const uint8_t signer[20]);
 void hub_balances_call(struct bbuf *out, const uint8_t who[20]);
 void hub_nonces_call(struct bbuf *out, const uint8_t who[20]);
+/* isNonceUsed(signer, nonce): a ticket's nonce spent on the chain (its
+ * answer: one ABI bool, abi_dec_bool). */
+void hub_is_nonce_used_call(struct bbuf *out, const uint8_t signer[20],
+			    const struct u256 *nonce);
 void hub_pots_call(struct bbuf *out, const uint8_t signer[20]);
 struct hub_pot {
 	struct u256 deposit;

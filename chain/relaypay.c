@@ -693,10 +693,56 @@ static void get_u256(struct breader *r, struct u256 *v)
 		(void)u256_from_be(v, p, 32);
 }
 
-void relaypay_payee_save(const struct relaypay_payee *p, struct bbuf *out)
+static void put_winner(struct bbuf *out, const struct relaypay_winner *w)
 {
-	size_t live = 0;
+	bbuf_put(out, w->t.recipient, 20);
+	put_u256(out, &w->t.face_value);
+	put_u256(out, &w->t.win_prob);
+	put_u256(out, &w->t.sender_nonce);
+	bbuf_put(out, w->t.recipient_rand_hash, 32);
+	bbuf_be64(out, w->t.expiry);
+	bbuf_put(out, w->sig, SECP_SIG_BYTES);
+	bbuf_put(out, w->eph.b, SECP_PK_BYTES);
+	bbuf_put(out, w->signer, 20);
+}
 
+/* An epoch to write: one of the payee's, or a batch taken from it. */
+struct save_ep {
+	uint64_t id;
+	const uint8_t *r;
+	uint64_t start_s, end_s;
+	const struct relaypay_winner *w;
+	size_t n;
+};
+
+void relaypay_payee_save_with(const struct relaypay_payee *p,
+			      const struct relaypay_batch *const *b, size_t nb,
+			      struct bbuf *out)
+{
+	struct save_ep *v = xcalloc(p->nep + nb, sizeof(*v));
+	size_t nv = 0, live = 0, groups = 0;
+
+	for (size_t i = 0; i < p->nep; i++)
+		v[nv++] = (struct save_ep){ p->ep[i].id, p->ep[i].r,
+			p->ep[i].start_s, p->ep[i].end_s, p->ep[i].w,
+			p->ep[i].n };
+	/* a batch is an epoch that has ended (start = end = 0): restored,
+	 * it is taken again at once and accepts no ticket */
+	for (size_t i = 0; i < nb; i++)
+		if (b[i] && b[i]->n)
+			v[nv++] = (struct save_ep){ b[i]->epoch_id, b[i]->rand,
+				0, 0, b[i]->w, b[i]->n };
+	/* by id (few: insertion sort), a stable order keeping the payee's
+	 * own epoch first among equal ids */
+	for (size_t i = 1; i < nv; i++)
+		for (size_t k = i; k > 0 && v[k - 1].id > v[k].id; k--) {
+			struct save_ep t = v[k - 1];
+
+			v[k - 1] = v[k];
+			v[k] = t;
+		}
+	for (size_t i = 0; i < nv; i++)
+		groups += i == 0 || v[i].id != v[i - 1].id;
 	bbuf_put(out, SAVE_MAGIC, 4);
 	bbuf_u8(out, SAVE_VERSION);
 	bbuf_be64(out, p->next_id);
@@ -704,29 +750,24 @@ void relaypay_payee_save(const struct relaypay_payee *p, struct bbuf *out)
 	bbuf_be64(out, p->st.won);
 	bbuf_be64(out, p->st.refused);
 	put_u256(out, &p->st.won_face);
-	bbuf_be32(out, (uint32_t)p->nep);
-	for (size_t i = 0; i < p->nep; i++) {
-		const struct epoch *e = &p->ep[i];
+	bbuf_be32(out, (uint32_t)groups);
+	for (size_t i = 0; i < nv;) {
+		size_t k = i, n = 0;
 
-		bbuf_be64(out, e->id);
-		bbuf_put(out, e->r, 32);
-		bbuf_be64(out, e->start_s);
-		bbuf_be64(out, e->end_s);
-		bbuf_be32(out, (uint32_t)e->n);
-		for (size_t j = 0; j < e->n; j++) {
-			const struct relaypay_winner *w = &e->w[j];
-
-			bbuf_put(out, w->t.recipient, 20);
-			put_u256(out, &w->t.face_value);
-			put_u256(out, &w->t.win_prob);
-			put_u256(out, &w->t.sender_nonce);
-			bbuf_put(out, w->t.recipient_rand_hash, 32);
-			bbuf_be64(out, w->t.expiry);
-			bbuf_put(out, w->sig, SECP_SIG_BYTES);
-			bbuf_put(out, w->eph.b, SECP_PK_BYTES);
-			bbuf_put(out, w->signer, 20);
-		}
+		/* equal ids are one epoch (its winners split between the
+		 * payee and a batch, or two batches) */
+		while (k < nv && v[k].id == v[i].id)
+			n += v[k++].n;
+		bbuf_be64(out, v[i].id);
+		bbuf_put(out, v[i].r, 32);
+		bbuf_be64(out, v[i].start_s);
+		bbuf_be64(out, v[i].end_s);
+		bbuf_be32(out, (uint32_t)n);
+		for (; i < k; i++)
+			for (size_t j = 0; j < v[i].n; j++)
+				put_winner(out, &v[i].w[j]);
 	}
+	free(v);
 	for (size_t i = 0; i < p->set_cap; i++)
 		live += p->set[i].expiry != 0;
 	bbuf_be32(out, (uint32_t)live);
@@ -735,6 +776,11 @@ void relaypay_payee_save(const struct relaypay_payee *p, struct bbuf *out)
 			bbuf_put(out, p->set[i].key, SEEN_KEY_BYTES);
 			bbuf_be64(out, p->set[i].expiry);
 		}
+}
+
+void relaypay_payee_save(const struct relaypay_payee *p, struct bbuf *out)
+{
+	relaypay_payee_save_with(p, NULL, 0, out);
 }
 
 /* One epoch from r into e (zeroed by the caller). */

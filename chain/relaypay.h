@@ -271,7 +271,17 @@ int relaypay_payee_batch_take(struct relaypay_payee *p, uint64_t now_s,
  * replay set and the counters.  Format version 1, "RPAY" first.
  */
 void relaypay_payee_save(const struct relaypay_payee *p, struct bbuf *out);
-#define RELAYPAY_SAVE_MAX_EPOCHS 64
+/*
+ * The same, with batches taken by relaypay_payee_batch_take() and not yet
+ * settled (a redemption under way, winners to try again; NULL entries and
+ * empty batches are skipped) written back as ended epochs: a crash while
+ * they are on the chain loses none of them, and the payee loaded from the
+ * bytes hands them out again at once.  Epochs of the same id are merged.
+ */
+void relaypay_payee_save_with(const struct relaypay_payee *p,
+			      const struct relaypay_batch *const *b, size_t nb,
+			      struct bbuf *out);
+#define RELAYPAY_SAVE_MAX_EPOCHS 256
 #define RELAYPAY_SAVE_MAX_WINNERS (1u << 20)
 /*
  * A payee restored from relaypay_payee_save() bytes (untrusted: counts

@@ -579,6 +579,108 @@ out:
 	relaypay_payee_free(f.payee);
 }
 
+/* Batches taken for the chain and saved with the payee come back as
+ * ended epochs, handed out again at once with the same winners; a batch
+ * split in two (part retried) is one epoch again; the payee's own epochs
+ * and the current one are unchanged. */
+static void test_save_batches(struct tctx *t)
+{
+	struct fix f;
+	struct relaypay_checked c;
+	struct relaypay_payee *q = NULL;
+	struct relaypay_batch b = { 0 }, half = { 0 }, r1 = { 0 }, r2 = { 0 };
+	const struct relaypay_batch *bs[2];
+	struct bbuf buf = BBUF_INIT, plain = BBUF_INIT;
+	uint8_t w[RELAYPAY_WIRE_BYTES], c1[32], c2[32];
+	uint64_t n = 0;
+
+	fix_init(t, &f);
+	f.pot_state.escrow = u256_from_u64(8000000000ull);
+	f.pot_state.deposit = u256_from_u64(1000000000ull);
+	/* p = 1 - 2^-20: every ticket wins (but once in ~170,000 runs);
+	 * six in the first epoch */
+	for (; n < 6; n++) {
+		make_wire(t, &f, (1ull << 30) - 1024, n, T0, w);
+		T_EQ(t, relaypay_payee_check(f.payee, w, sizeof(w), T0, &c), RELAYPAY_OK);
+		T_EQ(t, relaypay_payee_accept(f.payee, &c, &f.pot_state, T0, NULL),
+		     RELAYPAY_OK);
+	}
+	T_TRUE(t, relaypay_payee_tick(f.payee, T0 + 3600));
+	T_OK(t, relaypay_payee_batch_take(f.payee, T0 + 4200, &b));
+	T_EQ(t, b.n, 6);
+	/* taken: a plain save no longer holds them */
+	relaypay_payee_save(f.payee, &plain);
+	T_OK(t, relaypay_payee_load(&f.pol, f.sep, &f.view, &f.meta.spend,
+				    plain.data, plain.len, &q));
+	if (q)
+		T_ERR(t, relaypay_payee_batch_take(q, T0 + 4200, &r1), ERR_NOT_FOUND);
+	relaypay_payee_free(q);
+	q = NULL;
+	/* the batch in two parts: 4 on the chain, 2 to retry */
+	half.epoch_id = b.epoch_id;
+	memcpy(half.rand, b.rand, 32);
+	half.w = b.w + 4;
+	half.n = 2;
+	b.n = 4;
+	bs[0] = &half;
+	bs[1] = &b;
+	relaypay_payee_save_with(f.payee, bs, 2, &buf);
+	b.n = 6;
+	T_OK(t, relaypay_payee_load(&f.pol, f.sep, &f.view, &f.meta.spend,
+				    buf.data, buf.len, &q));
+	if (!q)
+		goto out;
+	relaypay_payee_commitment(f.payee, c1, NULL);
+	relaypay_payee_commitment(q, c2, NULL);
+	T_MEMEQ(t, c1, c2, 32);
+	/* handed out again at once (its end is past), all six, once */
+	T_OK(t, relaypay_payee_batch_take(q, T0 + 3601, &r1));
+	T_EQ(t, r1.epoch_id, b.epoch_id);
+	T_MEMEQ(t, r1.rand, b.rand, 32);
+	T_EQ(t, r1.n, 6);
+	for (size_t i = 0; i < r1.n && i < 6; i++) {
+		bool found = false;
+
+		for (size_t k = 0; k < 6; k++)
+			found |= memcmp(r1.w[i].sig, b.w[k].sig, 65) == 0;
+		T_TRUE(t, found);
+	}
+	T_ERR(t, relaypay_payee_batch_take(q, T0 + 3601, &r2), ERR_NOT_FOUND);
+	/* ...and the epoch takes no ticket */
+	{
+		struct relaypay_hop_info h = { .meta = f.meta };
+		struct relaypay_ticket k;
+		struct relaypay_checked c2k;
+		enum relaypay_reason why;
+
+		keccak256(h.commitment, b.rand, 32);
+		T_OK(t, relaypay_ticket_make(&k, &f.pot, f.sep, &h, &f.price,
+					     (1ull << 30) - 1024, n,
+					     T0 + 3601, NULL));
+		T_OK(t, relaypay_wire_encode(&k, w));
+		why = relaypay_payee_check(q, w, sizeof(w), T0 + 3601, &c2k);
+		if (why == RELAYPAY_OK)
+			why = relaypay_payee_accept(q, &c2k, &f.pot_state,
+						    T0 + 3601, NULL);
+		T_TRUE(t, why != RELAYPAY_OK);
+	}
+	relaypay_batch_free(&r1);
+	/* NULL and empty batches are skipped: the plain save's bytes */
+	bbuf_free(&buf);
+	half.n = 0;
+	bs[0] = NULL;
+	bs[1] = &half;
+	relaypay_payee_save_with(f.payee, bs, 2, &buf);
+	T_EQ(t, buf.len, plain.len);
+	T_MEMEQ(t, buf.data, plain.data, plain.len - 6 * 36);
+out:
+	relaypay_payee_free(q);
+	relaypay_batch_free(&b);
+	bbuf_free(&buf);
+	bbuf_free(&plain);
+	relaypay_payee_free(f.payee);
+}
+
 /* A withdrawal to try again as a line and back; lines that do not
  * read. */
 static void test_retry_line(struct tctx *t)
@@ -632,6 +734,7 @@ const struct test_case relaypay_tests[] = {
 	{ "epochs", test_epochs, 0 },
 	{ "replay_limit", test_replay_limit, 0 },
 	{ "save_load", test_save_load, 0 },
+	{ "save_batches", test_save_batches, 0 },
 	{ "retry_line", test_retry_line, 0 },
 	{ NULL, NULL, 0 }
 };
