@@ -847,17 +847,9 @@ static void job_run(void *arg)
 	} else if (j->kind == JOB_FUND) {
 		fund_run(rp, j);
 	} else if (j->kind == JOB_POTS) {
-		for (size_t i = 0; i < j->n; i++) {
-			bbuf_free(&call);
-			bbuf_free(&ret);
-			hub_pots_call(&call, j->signers[i]);
-			j->read[i] = chain_call(rp->cc, NULL,
-						rp->dep.payment_hub,
-						call.data, call.len,
-						&ret) == 0 &&
-				     hub_pot_decode(ret.data, ret.len,
-						    &j->pots[i]) == 0;
-		}
+		for (size_t i = 0; i < j->n; i++)
+			j->read[i] = pot_read(rp, j->signers[i],
+					      &j->pots[i]) == 0;
 	} else {
 		struct relaypay_batch *b = &j->batch;
 		struct eip712_ticket *t = xcalloc(b->n ? b->n : 1, sizeof(*t));
