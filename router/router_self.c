@@ -110,6 +110,33 @@ static int add_pay(struct router_info *ri, const struct conf *cfg,
 	return ri_pay_publish(ri, &p);
 }
 
+void router_self_caps(const struct conf *cfg, bool firewalled, char buf[4])
+{
+	static const struct { uint32_t below; char letter; } cls[] = {
+		{ 12, 'K' }, { 48, 'L' }, { 64, 'M' }, { 128, 'N' },
+		{ 256, 'O' }, { 2000, 'P' },
+	};
+	uint64_t share = (uint64_t)cfg->bandwidth_kBps *
+			 cfg->transit_share_pct / 100;
+	char letter = 'X';
+	size_t n = 0;
+
+	if (!cfg->bandwidth_kBps)
+		letter = 'L';
+	else
+		for (size_t i = 0; i < sizeof(cls) / sizeof(cls[0]); i++)
+			if (share < cls[i].below ||
+			    (share == cls[i].below && cls[i].letter != 'K')) {
+				letter = cls[i].letter;
+				break;
+			}
+	buf[n++] = letter;
+	if (cfg->floodfill && !firewalled)
+		buf[n++] = 'f';
+	buf[n++] = firewalled ? 'U' : 'R';
+	buf[n] = '\0';
+}
+
 int router_self_build(const struct conf *cfg, const struct router_keys *keys,
 		      struct router_info **out)
 {
@@ -126,8 +153,10 @@ int router_self_build_reach(const struct conf *cfg,
 	struct router_info *ri;
 	struct keys_and_cert id;
 	struct x25519_pk ntcp2;
+	char caps[4];
 	int r;
 
+	router_self_caps(cfg, fw, caps);
 	router_keys_identity(keys, &id);
 	keystore_x25519_pk(ks, KEYSTORE_X_NTCP2, &ntcp2);
 	ri = router_info_new(&id);
@@ -140,11 +169,7 @@ int router_self_build_reach(const struct conf *cfg,
 					rr)) != 0) ||
 	    (cfg->ssu2 && cfg->host6 &&
 	     (r = add_ssu2(ri, cfg, ks, id.hash, cfg->host6, rr)) != 0) ||
-	    (r = router_info_set_basic_options(ri, cfg->netid,
-					       fw ? ROUTER_SELF_CAPS_FIREWALLED :
-					       cfg->floodfill ?
-					       ROUTER_SELF_CAPS_FLOODFILL :
-					       ROUTER_SELF_CAPS)) != 0 ||
+	    (r = router_info_set_basic_options(ri, cfg->netid, caps)) != 0 ||
 	    (r = add_pay(ri, cfg, rr)) != 0 ||
 	    (r = router_info_sign(ri, ks)) != 0)
 		goto out;

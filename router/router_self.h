@@ -33,11 +33,12 @@ struct worker_pool;
  * the router hash, so it is the same on every start. */
 #define ROUTER_SELF_PORT_MIN 9111
 #define ROUTER_SELF_PORT_MAX 30777
-/* FIXME: "LR" (bandwidth class L, reachable) until bandwidth limits and
- * reachability testing exist; a floodfill adds "f". */
+/* The caps of a router without a bandwidth limit (class L, as i2pd's
+ * default; reachable), a floodfill's (adds "f"), and a firewalled one's
+ * (a peer test said so: "U", unreachable).  With `bandwidth` set, the
+ * letter follows the share for transit: router_self_caps(). */
 #define ROUTER_SELF_CAPS "LR"
 #define ROUTER_SELF_CAPS_FLOODFILL "LfR"
-/* Firewalled (a peer test said so): "U", unreachable. */
 #define ROUTER_SELF_CAPS_FIREWALLED "LU"
 #define ROUTER_SELF_MAX_INTRO 3
 
@@ -70,6 +71,16 @@ struct router_self_reach {
 /* The NTCP2 port to publish: cfg->port, or one derived from hash. */
 uint16_t router_self_port(const struct conf *cfg,
 			  const uint8_t hash[SHA256_BYTES]);
+/*
+ * The caps we publish into buf (at least 4 bytes): the bandwidth letter,
+ * "f" on a floodfill, "R" or (firewalled) "U".  The letter is "L" without
+ * a bandwidth limit; with one it is the class of the transit share,
+ * bandwidth x transit.share (network-database spec: K under 12 KB/s,
+ * L 12-48, M 48-64, N 64-128, O 128-256, P 256-2000, X above), as Java
+ * derives it from its share bandwidth.  i2pd and Java take client-tunnel
+ * hops only from M and up.
+ */
+void router_self_caps(const struct conf *cfg, bool firewalled, char buf[4]);
 /*
  * Build and sign our RouterInfo, published now.  On success *out is new
  * and the caller owns it.  Errors: those of router_address_ntcp2_build()

@@ -463,7 +463,64 @@ static void test_free_while_writing(struct tctx *t)
 	fix_free(&f);
 }
 
+/* The bandwidth letter follows bandwidth x transit.share at the spec's
+ * class edges (K below 12, L up to 48, ... X above 2000 KB/s); no limit
+ * publishes L; a floodfill adds f, a firewalled router U (and no f). */
+static void test_caps_classes(struct tctx *t)
+{
+	static const struct {
+		uint32_t kBps, share;
+		bool ff, fw;
+		const char *caps;
+	} c[] = {
+		{ 0, 80, false, false, "LR" },
+		{ 0, 80, true, false, "LfR" },
+		{ 0, 80, false, true, "LU" },
+		{ 11, 100, false, false, "KR" },
+		{ 12, 100, false, false, "LR" },
+		{ 60, 80, false, false, "LR" },		/* 48 */
+		{ 49, 100, false, false, "MR" },
+		{ 80, 80, false, false, "MR" },		/* 64 */
+		{ 65, 100, false, false, "NR" },
+		{ 128, 100, false, false, "NR" },
+		{ 256, 100, false, false, "OR" },
+		{ 257, 100, false, false, "PR" },
+		{ 2500, 80, false, false, "PR" },	/* 2000 */
+		{ 2001, 100, true, false, "XfR" },
+		{ 100000, 0, false, false, "KR" },	/* no transit share */
+		{ 5000, 100, true, true, "XU" },
+	};
+	struct conf *cfg = conf_new_default("/unused");
+	char caps[4];
+
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		cfg->bandwidth_kBps = c[i].kBps;
+		cfg->transit_share_pct = c[i].share;
+		cfg->floodfill = c[i].ff;
+		router_self_caps(cfg, c[i].fw, caps);
+		T_STREQ(t, caps, c[i].caps);
+	}
+	/* and what is published */
+	{
+		struct router_keys *k = router_keys_new_random();
+		struct router_info *ri = NULL;
+
+		cfg->bandwidth_kBps = 1000;
+		cfg->transit_share_pct = 50;
+		cfg->floodfill = false;
+		cfg->port = 12345;
+		T_OK(t, conf_set(cfg, "host", "127.0.0.5", NULL, 0));
+		T_OK(t, router_self_build(cfg, k, &ri));
+		if (ri)
+			T_STREQ(t, router_info_option(ri, "caps"), "PR");
+		router_info_free(ri);
+		router_keys_free(k);
+	}
+	conf_free(cfg);
+}
+
 const struct test_case router_router_self_tests[] = {
+	{ "caps_classes", test_caps_classes, 0 },
 	{ "build_verifies", test_build_verifies, 0 },
 	{ "port_derived", test_port_derived, 0 },
 	{ "dual_stack", test_dual_stack, 0 },
