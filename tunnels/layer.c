@@ -2,11 +2,11 @@
  * Tunnel layer encryption (tunnels/layer.h): AES-256 with the double IV
  * encryption, after geti2p.net/docs/tunnels/implementation ("Participant
  * processing", "Outbound tunnel processing", "Inbound endpoint
- * processing").
+ * processing"); the AES is crypto/aes_layer.h's.
  */
 #include "config.h"
 #include "tunnels/layer.h"
-#include "crypto/aes.h"
+#include "crypto/aes_layer.h"
 #include "crypto/base/err.h"
 
 #include <string.h>
@@ -14,46 +14,46 @@
 void tunnel_layer_init(struct tunnel_layer *l, const uint8_t layer_key[32],
 		       const uint8_t iv_key[32])
 {
-	l->layer = aes256_new(layer_key);
-	l->iv = aes256_new(iv_key);
+	/* "the IV is encrypted with AES256/ECB using their IV key ... the
+	 * data is encrypted using that encrypted IV ... with AES256/CBC using
+	 * their layer key ... the IV is encrypted again ... with the IV key" */
+	l->keys = aes_layer_keys_new(layer_key, iv_key);
 }
 
 void tunnel_layer_wipe(struct tunnel_layer *l)
 {
-	aes256_free(l->layer);
-	aes256_free(l->iv);
-	l->layer = l->iv = NULL;
+	aes_layer_keys_free(l->keys);
+	l->keys = NULL;
 }
 
 int tunnel_layer_encrypt(struct tunnel_layer *l, uint8_t *msg)
 {
-	uint8_t iv[TUNNEL_IV_BYTES];
+	return aes_layer_encrypt_n(&l->keys, &msg, 1, TUNNEL_ENC_BYTES);
+}
+
+int tunnel_layer_encrypt_n(struct tunnel_layer *const *layers,
+			   uint8_t *const *msgs, size_t n)
+{
+	struct aes_layer_keys *k[AES_LAYER_LANES];
 	int r;
 
-	/* "the IV is encrypted with AES256/ECB using their IV key ... the
-	 * data is encrypted using that encrypted IV ... with AES256/CBC using
-	 * their layer key ... the IV is encrypted again ... with the IV key" */
-	if ((r = aes256_ecb_encrypt(l->iv, msg, TUNNEL_IV_BYTES)) != 0)
-		return r;
-	memcpy(iv, msg, TUNNEL_IV_BYTES);
-	if ((r = aes256_cbc_encrypt(l->layer, iv, msg + TUNNEL_IV_BYTES,
-				    TUNNEL_ENC_BYTES)) != 0)
-		return r;
-	return aes256_ecb_encrypt(l->iv, msg, TUNNEL_IV_BYTES);
+	while (n) {
+		size_t m = n < AES_LAYER_LANES ? n : AES_LAYER_LANES;
+
+		for (size_t i = 0; i < m; i++)
+			k[i] = layers[i]->keys;
+		if ((r = aes_layer_encrypt_n(k, msgs, m, TUNNEL_ENC_BYTES)) != 0)
+			return r;
+		layers += m;
+		msgs += m;
+		n -= m;
+	}
+	return 0;
 }
 
 int tunnel_layer_decrypt(struct tunnel_layer *l, uint8_t *msg)
 {
-	uint8_t iv[TUNNEL_IV_BYTES];
-	int r;
-
-	if ((r = aes256_ecb_decrypt(l->iv, msg, TUNNEL_IV_BYTES)) != 0)
-		return r;
-	memcpy(iv, msg, TUNNEL_IV_BYTES);
-	if ((r = aes256_cbc_decrypt(l->layer, iv, msg + TUNNEL_IV_BYTES,
-				    TUNNEL_ENC_BYTES)) != 0)
-		return r;
-	return aes256_ecb_decrypt(l->iv, msg, TUNNEL_IV_BYTES);
+	return aes_layer_decrypt(l->keys, msg, TUNNEL_ENC_BYTES);
 }
 
 int tunnel_layer_peel(struct tunnel_layer *hops, unsigned n, uint8_t *msg)

@@ -9,8 +9,11 @@
  * OBEP sees plaintext; an inbound endpoint peels every hop, last hop
  * first.
  *
- * A struct tunnel_layer keeps one AES context per key, keyed once; it is
- * not thread-safe.  It holds tunnel secrets: tunnel_layer_wipe() it.
+ * A struct tunnel_layer keeps both keys' AES schedules (crypto/aes_layer.h),
+ * made once; it is not thread-safe.  It holds tunnel secrets:
+ * tunnel_layer_wipe() it.  tunnel_layer_encrypt_n() runs several
+ * messages' steps at once, which a hop relaying a burst of messages
+ * does several times faster than one after another.
  */
 #ifndef TUNNELS_LAYER_H
 #define TUNNELS_LAYER_H
@@ -23,11 +26,10 @@
 /* IV ‖ encrypted data: the TunnelData payload after the tunnel id. */
 #define TUNNEL_MSG_BYTES (TUNNEL_IV_BYTES + TUNNEL_ENC_BYTES)
 
-struct aes256_ctx;
+struct aes_layer_keys;
 
 struct tunnel_layer {
-	struct aes256_ctx *layer;	/* layerKey, CBC */
-	struct aes256_ctx *iv;		/* ivKey, ECB */
+	struct aes_layer_keys *keys;	/* layerKey and ivKey */
 };
 
 /* Set l up for one hop's keys (copied). */
@@ -38,6 +40,11 @@ void tunnel_layer_wipe(struct tunnel_layer *l);
 /* A participant's step on msg (TUNNEL_MSG_BYTES, in place).  ERR_CRYPTO
  * if OpenSSL fails. */
 int tunnel_layer_encrypt(struct tunnel_layer *l, uint8_t *msg);
+/* The same on n messages at once: msgs[i] with layers[i] (which may
+ * repeat; the messages may not overlap).  ERR_CRYPTO if OpenSSL fails,
+ * with some messages done. */
+int tunnel_layer_encrypt_n(struct tunnel_layer *const *layers,
+			   uint8_t *const *msgs, size_t n);
 /* The inverse step. */
 int tunnel_layer_decrypt(struct tunnel_layer *l, uint8_t *msg);
 /* The creator's pass over n hops' layers (hop 0 first in the tunnel):

@@ -11,6 +11,7 @@ extern const struct test_case x25519_tests[];
 extern const struct test_case chacha_tests[];
 extern const struct test_case keccak_tests[];
 extern const struct test_case aes_tests[];
+extern const struct test_case aes_layer_tests[];
 extern const struct test_case aesgcm_tests[];
 extern const struct test_case siphash_tests[];
 extern const struct test_case keystore_tests[];
@@ -30,6 +31,7 @@ int main(int argc, char **argv)
 		{ "chacha", chacha_tests },
 		{ "keccak", keccak_tests },
 		{ "aes", aes_tests },
+		{ "aes_layer", aes_layer_tests },
 		{ "aesgcm", aesgcm_tests },
 		{ "siphash", siphash_tests },
 		{ "keystore", keystore_tests },

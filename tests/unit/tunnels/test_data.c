@@ -48,7 +48,37 @@ static void test_layer_model(struct tctx *t)
 	}
 	T_MEMEQ(t, a, orig, sizeof(a));
 	tunnel_layer_wipe(&l);
-	T_TRUE(t, l.layer == NULL && l.iv == NULL);
+	T_TRUE(t, l.keys == NULL);
+}
+
+/* Eleven messages at once (a full pass of lanes and a part one), some
+ * sharing a layer, against the model one by one. */
+static void test_layer_n_model(struct tctx *t)
+{
+	enum { N = 11, K = 4 };
+	uint8_t lk[K][32], ik[K][32], a[N][1024], b[N][1024];
+	struct tunnel_layer l[K], *lp[N];
+	uint8_t *mp[N];
+
+	for (int k = 0; k < K; k++) {
+		fill(lk[k], 32, (uint8_t)(10 + k));
+		fill(ik[k], 32, (uint8_t)(20 + k));
+		tunnel_layer_init(&l[k], lk[k], ik[k]);
+	}
+	for (int i = 0; i < N; i++) {
+		fill(a[i], sizeof(a[i]), (uint8_t)(30 + i));
+		memcpy(b[i], a[i], sizeof(a[i]));
+		lp[i] = &l[i % K];
+		mp[i] = a[i];
+	}
+	T_OK(t, tunnel_layer_encrypt_n(lp, mp, N));
+	for (int i = 0; i < N; i++) {
+		tmodel_layer(lk[i % K], ik[i % K], b[i], true);
+		T_MEMEQ(t, a[i], b[i], sizeof(a[i]));
+	}
+	T_OK(t, tunnel_layer_encrypt_n(lp, mp, 0));
+	for (int k = 0; k < K; k++)
+		tunnel_layer_wipe(&l[k]);
 }
 
 /* Outbound: the gateway peels every hop, each hop adds its layer, the
@@ -587,6 +617,7 @@ static void test_endpoint_limits(struct tctx *t)
 
 const struct test_case tunnels_data_tests[] = {
 	{ "layer/model", test_layer_model, 0 },
+	{ "layer/n_model", test_layer_n_model, 0 },
 	{ "layer/peel", test_layer_peel, 0 },
 	{ "msg/checksum", test_msg_checksum, 0 },
 	{ "di/codec", test_di_codec, 0 },

@@ -1,0 +1,361 @@
+/*
+ * The tunnel layer step over many messages (crypto/aes_layer.h).
+ *
+ * AES-NI path: AES-256 key expansion with AESKEYGENASSIST (FIPS 197
+ * §5.2), decryption round keys with AESIMC (the "equivalent inverse
+ * cipher", §5.3.5), and a pass that keeps L <= 8 messages' states in
+ * registers and gives each AES round to every lane before the next
+ * round, each lane with its own round keys.  The second IV encryption
+ * depends only on the first, not on the chain, so it runs as one more
+ * interleaved block at the end.  Decryption needs no lanes: CBC
+ * decryption of one message is already parallel, 8 blocks at a time.
+ *
+ * The intrinsics are compiled with target attributes and used only when
+ * the CPU says it has AES (checked once), so the file builds for any
+ * x86-64 and, without the AES-NI part, for any other architecture.
+ */
+#include "config.h"
+#include "crypto/aes_layer.h"
+#include "crypto/aes.h"
+#include "crypto/base/alloc.h"
+#include "crypto/base/err.h"
+
+#include <pthread.h>
+#include <string.h>
+
+#if (defined(__x86_64__) || defined(__i386__)) && \
+	(defined(__GNUC__) || defined(__clang__))
+#define AES_LAYER_X86 1
+#include <immintrin.h>
+#endif
+
+#define AES256_ROUNDS 14
+
+struct aes_layer_keys {
+	/* round keys: [0] layerKey, [1] ivKey; enc[x][0..1] is the key */
+	uint8_t enc[2][AES256_ROUNDS + 1][16];
+	uint8_t dec[2][AES256_ROUNDS + 1][16];
+	struct aes256_ctx *ossl[2];	/* fallback, made on first use */
+};
+
+static bool hw_present, forced_openssl;
+static pthread_once_t hw_once = PTHREAD_ONCE_INIT;
+
+static void hw_detect(void)
+{
+#ifdef AES_LAYER_X86
+	__builtin_cpu_init();
+	hw_present = __builtin_cpu_supports("aes") &&
+		     __builtin_cpu_supports("sse4.1");
+#endif
+}
+
+bool aes_layer_is_hw(void)
+{
+	pthread_once(&hw_once, hw_detect);
+	return hw_present && !forced_openssl;
+}
+
+void aes_layer_force_openssl(bool on)
+{
+	forced_openssl = on;
+}
+
+/* ---- AES-NI ---- */
+
+#ifdef AES_LAYER_X86
+#define HW __attribute__((target("aes,sse4.1")))
+#define HW_INLINE static inline __attribute__((always_inline, \
+					      target("aes,sse4.1")))
+
+typedef const uint8_t (*rk_t)[16];	/* AES256_ROUNDS + 1 round keys */
+
+#define LD(p) _mm_loadu_si128((const __m128i *)(const void *)(p))
+#define ST(p, v) _mm_storeu_si128((__m128i *)(void *)(p), (v))
+
+/* The next two round keys' halves: w[i] = w[i-8] ^ SubWord(...) as the
+ * slices of FIPS 197 Figure 11, four words at a time. */
+HW_INLINE __m128i expand_mix(__m128i k, __m128i t)
+{
+	k = _mm_xor_si128(k, _mm_slli_si128(k, 4));
+	k = _mm_xor_si128(k, _mm_slli_si128(k, 4));
+	k = _mm_xor_si128(k, _mm_slli_si128(k, 4));
+	return _mm_xor_si128(k, t);
+}
+
+#define EXPAND_EVEN(i, rcon)                                                  \
+	rk[i] = expand_mix(rk[(i) - 2],                                       \
+			   _mm_shuffle_epi32(                                  \
+				   _mm_aeskeygenassist_si128(rk[(i) - 1], rcon), \
+				   0xff))
+#define EXPAND_ODD(i)                                                         \
+	rk[i] = expand_mix(rk[(i) - 2],                                       \
+			   _mm_shuffle_epi32(                                  \
+				   _mm_aeskeygenassist_si128(rk[(i) - 1], 0),  \
+				   0xaa))
+
+HW static void hw_expand(const uint8_t key[32], uint8_t enc[15][16],
+			 uint8_t dec[15][16])
+{
+	__m128i rk[AES256_ROUNDS + 1];
+
+	rk[0] = LD(key);
+	rk[1] = LD(key + 16);
+	EXPAND_EVEN(2, 0x01);
+	EXPAND_ODD(3);
+	EXPAND_EVEN(4, 0x02);
+	EXPAND_ODD(5);
+	EXPAND_EVEN(6, 0x04);
+	EXPAND_ODD(7);
+	EXPAND_EVEN(8, 0x08);
+	EXPAND_ODD(9);
+	EXPAND_EVEN(10, 0x10);
+	EXPAND_ODD(11);
+	EXPAND_EVEN(12, 0x20);
+	EXPAND_ODD(13);
+	EXPAND_EVEN(14, 0x40);
+	for (int i = 0; i <= AES256_ROUNDS; i++)
+		ST(enc[i], rk[i]);
+	ST(dec[0], rk[AES256_ROUNDS]);
+	for (int i = 1; i < AES256_ROUNDS; i++)
+		ST(dec[i], _mm_aesimc_si128(rk[AES256_ROUNDS - i]));
+	ST(dec[AES256_ROUNDS], rk[0]);
+	memwipe(rk, sizeof(rk));
+}
+
+/* Encrypt L blocks, block j of s[] with round keys rk[j], round by round
+ * across the lanes. */
+HW_INLINE void enc_lanes(const int L, const rk_t *rk, __m128i *s)
+{
+#pragma GCC unroll 8
+	for (int j = 0; j < L; j++)
+		s[j] = _mm_xor_si128(s[j], LD(rk[j][0]));
+	for (int r = 1; r < AES256_ROUNDS; r++) {
+#pragma GCC unroll 8
+		for (int j = 0; j < L; j++)
+			s[j] = _mm_aesenc_si128(s[j], LD(rk[j][r]));
+	}
+#pragma GCC unroll 8
+	for (int j = 0; j < L; j++)
+		s[j] = _mm_aesenclast_si128(s[j], LD(rk[j][AES256_ROUNDS]));
+}
+
+/* Decrypt L blocks with one schedule. */
+HW_INLINE void dec_lanes(const int L, rk_t rk, __m128i *s)
+{
+#pragma GCC unroll 8
+	for (int j = 0; j < L; j++)
+		s[j] = _mm_xor_si128(s[j], LD(rk[0]));
+	for (int r = 1; r < AES256_ROUNDS; r++) {
+		const __m128i k = LD(rk[r]);
+#pragma GCC unroll 8
+		for (int j = 0; j < L; j++)
+			s[j] = _mm_aesdec_si128(s[j], k);
+	}
+#pragma GCC unroll 8
+	for (int j = 0; j < L; j++)
+		s[j] = _mm_aesdeclast_si128(s[j], LD(rk[AES256_ROUNDS]));
+}
+
+/* The encryption step on L messages (nblk data blocks each). */
+HW_INLINE void hw_step_lanes(const int L, struct aes_layer_keys *const *k,
+			     uint8_t *const *m, size_t nblk)
+{
+	rk_t lk[AES_LAYER_LANES], ik[AES_LAYER_LANES];
+	__m128i s[AES_LAYER_LANES], iv[AES_LAYER_LANES];
+
+#pragma GCC unroll 8
+	for (int j = 0; j < L; j++) {
+		lk[j] = (rk_t)k[j]->enc[0];
+		ik[j] = (rk_t)k[j]->enc[1];
+		s[j] = LD(m[j]);
+	}
+	enc_lanes(L, ik, s);			/* IV' = E(ivKey, IV) */
+#pragma GCC unroll 8
+	for (int j = 0; j < L; j++)
+		iv[j] = s[j];
+	for (size_t b = 0; b < nblk; b++) {
+		const size_t off = AES_LAYER_IV_BYTES + 16 * b;
+
+#pragma GCC unroll 8
+		for (int j = 0; j < L; j++)
+			s[j] = _mm_xor_si128(s[j], LD(m[j] + off));
+		enc_lanes(L, lk, s);
+#pragma GCC unroll 8
+		for (int j = 0; j < L; j++)
+			ST(m[j] + off, s[j]);
+	}
+	enc_lanes(L, ik, iv);			/* IV = E(ivKey, IV') */
+#pragma GCC unroll 8
+	for (int j = 0; j < L; j++)
+		ST(m[j], iv[j]);
+}
+
+HW static void hw_encrypt_n(struct aes_layer_keys *const *k,
+			    uint8_t *const *m, size_t n, size_t nblk)
+{
+	for (; n >= AES_LAYER_LANES; n -= AES_LAYER_LANES) {
+		hw_step_lanes(AES_LAYER_LANES, k, m, nblk);
+		k += AES_LAYER_LANES;
+		m += AES_LAYER_LANES;
+	}
+	switch (n) {
+	case 7: hw_step_lanes(7, k, m, nblk); break;
+	case 6: hw_step_lanes(6, k, m, nblk); break;
+	case 5: hw_step_lanes(5, k, m, nblk); break;
+	case 4: hw_step_lanes(4, k, m, nblk); break;
+	case 3: hw_step_lanes(3, k, m, nblk); break;
+	case 2: hw_step_lanes(2, k, m, nblk); break;
+	case 1: hw_step_lanes(1, k, m, nblk); break;
+	default: break;
+	}
+}
+
+/* CBC-decrypt the L blocks at p in place; *prev is the ciphertext block
+ * before them (the IV first), and becomes their last. */
+HW_INLINE void hw_cbc_dec_run(const int L, rk_t rk, uint8_t *p, __m128i *prev)
+{
+	__m128i c[AES_LAYER_LANES], s[AES_LAYER_LANES];
+
+#pragma GCC unroll 8
+	for (int j = 0; j < L; j++)
+		s[j] = c[j] = LD(p + 16 * j);
+	dec_lanes(L, rk, s);
+	ST(p, _mm_xor_si128(s[0], *prev));
+#pragma GCC unroll 8
+	for (int j = 1; j < L; j++)
+		ST(p + 16 * j, _mm_xor_si128(s[j], c[j - 1]));
+	*prev = c[L - 1];
+}
+
+HW static void hw_decrypt(const struct aes_layer_keys *k, uint8_t *msg,
+			  size_t nblk)
+{
+	rk_t lk = (rk_t)k->dec[0], ik = (rk_t)k->dec[1];
+	uint8_t *p = msg + AES_LAYER_IV_BYTES;
+	__m128i iv = LD(msg), iv2;
+
+	dec_lanes(1, ik, &iv);			/* IV' = D(ivKey, IV) */
+	iv2 = iv;
+	for (; nblk >= AES_LAYER_LANES; nblk -= AES_LAYER_LANES) {
+		hw_cbc_dec_run(AES_LAYER_LANES, lk, p, &iv);
+		p += 16 * AES_LAYER_LANES;
+	}
+	switch (nblk) {
+	case 7: hw_cbc_dec_run(7, lk, p, &iv); break;
+	case 6: hw_cbc_dec_run(6, lk, p, &iv); break;
+	case 5: hw_cbc_dec_run(5, lk, p, &iv); break;
+	case 4: hw_cbc_dec_run(4, lk, p, &iv); break;
+	case 3: hw_cbc_dec_run(3, lk, p, &iv); break;
+	case 2: hw_cbc_dec_run(2, lk, p, &iv); break;
+	case 1: hw_cbc_dec_run(1, lk, p, &iv); break;
+	default: break;
+	}
+	dec_lanes(1, ik, &iv2);			/* IV = D(ivKey, IV') */
+	ST(msg, iv2);
+}
+#endif /* AES_LAYER_X86 */
+
+/* ---- the keys ---- */
+
+struct aes_layer_keys *aes_layer_keys_new(
+	const uint8_t layer_key[AES_LAYER_KEY_BYTES],
+	const uint8_t iv_key[AES_LAYER_KEY_BYTES])
+{
+	struct aes_layer_keys *k = xzalloc(sizeof(*k));
+	const uint8_t *key[2] = { layer_key, iv_key };
+
+	for (int i = 0; i < 2; i++) {
+#ifdef AES_LAYER_X86
+		pthread_once(&hw_once, hw_detect);
+		if (hw_present) {
+			hw_expand(key[i], k->enc[i], k->dec[i]);
+			continue;
+		}
+#endif
+		/* the key itself, for the fallback to schedule */
+		memcpy(k->enc[i], key[i], AES_LAYER_KEY_BYTES);
+	}
+	return k;
+}
+
+void aes_layer_keys_free(struct aes_layer_keys *k)
+{
+	if (!k)
+		return;
+	aes256_free(k->ossl[0]);
+	aes256_free(k->ossl[1]);
+	xfree_wipe(k, sizeof(*k));
+}
+
+/* ---- the OpenSSL fallback, one message at a time ---- */
+
+static struct aes256_ctx *ossl(struct aes_layer_keys *k, int i)
+{
+	if (!k->ossl[i])
+		k->ossl[i] = aes256_new((const uint8_t *)k->enc[i]); /* the key */
+	return k->ossl[i];
+}
+
+static int ossl_encrypt(struct aes_layer_keys *k, uint8_t *msg, size_t len)
+{
+	uint8_t iv[AES_LAYER_IV_BYTES];
+	int r;
+
+	if ((r = aes256_ecb_encrypt(ossl(k, 1), msg, AES_LAYER_IV_BYTES)) != 0)
+		return r;
+	memcpy(iv, msg, AES_LAYER_IV_BYTES);
+	if ((r = aes256_cbc_encrypt(ossl(k, 0), iv, msg + AES_LAYER_IV_BYTES,
+				    len)) != 0)
+		return r;
+	return aes256_ecb_encrypt(ossl(k, 1), msg, AES_LAYER_IV_BYTES);
+}
+
+static int ossl_decrypt(struct aes_layer_keys *k, uint8_t *msg, size_t len)
+{
+	uint8_t iv[AES_LAYER_IV_BYTES];
+	int r;
+
+	if ((r = aes256_ecb_decrypt(ossl(k, 1), msg, AES_LAYER_IV_BYTES)) != 0)
+		return r;
+	memcpy(iv, msg, AES_LAYER_IV_BYTES);
+	if ((r = aes256_cbc_decrypt(ossl(k, 0), iv, msg + AES_LAYER_IV_BYTES,
+				    len)) != 0)
+		return r;
+	return aes256_ecb_decrypt(ossl(k, 1), msg, AES_LAYER_IV_BYTES);
+}
+
+/* ---- the step ---- */
+
+int aes_layer_encrypt_n(struct aes_layer_keys *const *keys,
+			uint8_t *const *msgs, size_t n, size_t data_len)
+{
+	int r;
+
+	if (data_len % 16)
+		return ERR_ARG;
+#ifdef AES_LAYER_X86
+	if (aes_layer_is_hw()) {
+		hw_encrypt_n(keys, msgs, n, data_len / 16);
+		return 0;
+	}
+#endif
+	for (size_t i = 0; i < n; i++)
+		if ((r = ossl_encrypt(keys[i], msgs[i], data_len)) != 0)
+			return r;
+	return 0;
+}
+
+int aes_layer_decrypt(struct aes_layer_keys *k, uint8_t *msg,
+		      size_t data_len)
+{
+	if (data_len % 16)
+		return ERR_ARG;
+#ifdef AES_LAYER_X86
+	if (aes_layer_is_hw()) {
+		hw_decrypt(k, msg, data_len / 16);
+		return 0;
+	}
+#endif
+	return ossl_decrypt(k, msg, data_len);
+}

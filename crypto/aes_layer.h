@@ -1,0 +1,60 @@
+/*
+ * The I2P tunnel layer step in AES-256 (geti2p.net/docs/tunnels/
+ * implementation), over many messages at once.  A message is IV (16) ‖
+ * data (a multiple of 16 bytes), and the step with (layerKey, ivKey) is
+ *   IV' = ECB(ivKey, IV); data = CBC-encrypt(layerKey, IV', data);
+ *   IV  = ECB(ivKey, IV')
+ * with the inverse for decryption.  CBC encryption is one chain of
+ * dependent blocks per message, so a core's AES unit would idle between
+ * them: aes_layer_encrypt_n() runs up to 8 messages' chains side by side
+ * (each with its own keys), round by round, with AES-NI and our own key
+ * schedules.  Without AES-NI (another CPU or architecture) every call
+ * goes through crypto/aes.h (OpenSSL EVP), one message after another.
+ *
+ * A struct aes_layer_keys holds one hop's two keys and their schedules,
+ * wiped on free.  It is not thread-safe (the OpenSSL fallback keeps
+ * state in it); distinct keys may be used on distinct threads.
+ */
+#ifndef CRYPTO_AES_LAYER_H
+#define CRYPTO_AES_LAYER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define AES_LAYER_KEY_BYTES 32
+#define AES_LAYER_IV_BYTES 16
+/* Messages whose chains one pass interleaves. */
+#define AES_LAYER_LANES 8
+
+struct aes_layer_keys;	/* opaque */
+
+/* Schedules for layer_key and iv_key (copied).  Never NULL; caller owns
+ * the result. */
+struct aes_layer_keys *aes_layer_keys_new(
+	const uint8_t layer_key[AES_LAYER_KEY_BYTES],
+	const uint8_t iv_key[AES_LAYER_KEY_BYTES]);
+/* Wipe and release k.  Accepts NULL. */
+void aes_layer_keys_free(struct aes_layer_keys *k);
+
+/*
+ * The encryption step on n messages in place: msgs[i] (IV ‖ data_len
+ * bytes) with keys[i].  The messages must not overlap; keys may repeat.
+ * data_len must be a multiple of 16 (ERR_ARG otherwise, nothing
+ * changed).  ERR_CRYPTO if the OpenSSL fallback fails (messages before
+ * the failing one are done, the rest untouched).
+ */
+int aes_layer_encrypt_n(struct aes_layer_keys *const *keys,
+			uint8_t *const *msgs, size_t n, size_t data_len);
+/* The inverse step on one message. */
+int aes_layer_decrypt(struct aes_layer_keys *k, uint8_t *msg,
+		      size_t data_len);
+
+/* Whether the AES-NI path is in use. */
+bool aes_layer_is_hw(void);
+/* For tests and benches: take the OpenSSL path even where AES-NI is
+ * there (on), or the AES-NI path again where it is (off).  Not
+ * thread-safe against calls running on other threads. */
+void aes_layer_force_openssl(bool on);
+
+#endif /* CRYPTO_AES_LAYER_H */
