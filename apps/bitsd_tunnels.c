@@ -24,6 +24,7 @@
 #include "crypto/base/time.h"
 #include "crypto/rand.h"
 
+#include <event2/event.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,6 +32,7 @@ struct bitsd_tunnels {
 	struct daemon *d;
 	struct transport_mgr *tm;
 	struct transit_table *transit;
+	struct event *flush_ev;		/* transit_table_flush, once a pass */
 	struct evloop_timer *sweep;
 	/* our own tunnels (with a netDb) */
 	struct netdb *db;
@@ -69,6 +71,21 @@ struct profiles_job {
 static int send_hook(void *ctx, const uint8_t peer[32], struct i2np_msg *m)
 {
 	return transport_send(((struct bitsd_tunnels *)ctx)->tm, peer, m);
+}
+
+/* Tunnel messages are queued: layer them in one pass once the read
+ * callbacks active in this loop pass have handed theirs in (the event
+ * goes to the end of the active queue). */
+static void flush_soon_hook(void *ctx)
+{
+	event_active(((struct bitsd_tunnels *)ctx)->flush_ev, EV_READ, 0);
+}
+
+static void flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	transit_table_flush(((struct bitsd_tunnels *)arg)->transit);
 }
 
 static bool congested_hook(void *ctx)
@@ -183,9 +200,12 @@ static void sweep_cb(void *arg)
 
 	transit_table_expire(bt->transit, time_mono_ms());
 	log_debug(LD_TUNNEL, "transit: %zu tunnels, %llu accepted, %llu "
-		  "relayed", transit_table_count(bt->transit),
+		  "relayed, %llu messages layered in %llu passes",
+		  transit_table_count(bt->transit),
 		  (unsigned long long)st->builds_accepted,
-		  (unsigned long long)st->data_relayed);
+		  (unsigned long long)st->data_relayed,
+		  (unsigned long long)st->layer_msgs,
+		  (unsigned long long)st->layer_passes);
 	evloop_timer_arm(bt->sweep, BITSD_TUNNELS_SWEEP_MS);
 }
 
@@ -544,7 +564,7 @@ int bitsd_tunnels_start(struct daemon *d, const struct router_keys *keys,
 		.send = send_hook, .local = local_hook,
 		.congested = congested_hook, .id_in_use = id_in_use_hook,
 		.wrap_reply = wrap_reply_hook, .ticket = ticket_hook,
-		.ctx = bt,
+		.flush_soon = flush_soon_hook, .ctx = bt,
 	};
 	struct transit_limits lim = {
 		.max_tunnels = c->transit_max_tunnels,
@@ -567,6 +587,12 @@ int bitsd_tunnels_start(struct daemon *d, const struct router_keys *keys,
 	bt->tm = tm;
 	bt->db = db;
 	router_keys_identity(keys, &id);
+	bt->flush_ev = event_new(evloop_base(daemon_evloop(d)), -1, 0,
+				 flush_cb, bt);
+	if (!bt->flush_ev) {
+		free(bt);
+		return ERR_INTERNAL;
+	}
 	bt->transit = transit_table_new(router_keys_keystore(keys), id.hash,
 					&lim, &h);
 	bt->sweep = evloop_timer_new(daemon_evloop(d), sweep_cb, bt);
@@ -591,6 +617,7 @@ void bitsd_tunnels_stop(struct bitsd_tunnels *bt)
 	own_stop(bt);
 	evloop_timer_free(bt->sweep);
 	evloop_timer_free(bt->mem_timer);
+	event_free(bt->flush_ev);
 	transit_table_free(bt->transit);
 	free(bt);
 }

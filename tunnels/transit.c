@@ -12,6 +12,7 @@
  */
 #include "config.h"
 #include "tunnels/transit.h"
+#include "crypto/aes_layer.h"
 #include "crypto/base/alloc.h"
 #include "crypto/base/bytes.h"
 #include "crypto/base/err.h"
@@ -37,6 +38,8 @@
 #define TRANSIT_BUILD_PEERS 2048
 /* Previous hops whose tunnel message rate is remembered. */
 #define TRANSIT_DATA_PEERS 2048
+/* Queued tunnel messages that make one layer pass (transit_table_flush). */
+#define TRANSIT_BATCH_MSGS AES_LAYER_LANES
 
 static char tombstone_;
 
@@ -52,6 +55,14 @@ struct transit_tunnel {
 	uint64_t created_ms, expires_ms;
 	uint64_t bytes_in, bytes_out, msgs_in, msgs_out;
 	struct tbucket msgs;		/* lim.msgs_per_tunnel_s */
+};
+
+/* A tunnel message checked and waiting for its layer. */
+struct transit_queued {
+	struct transit_tunnel *x;
+	uint8_t *p;		/* TD_PAYLOAD_BYTES: room for the next id ‖
+				 * the message */
+	uint64_t mono;		/* when it came */
 };
 
 struct transit_table {
@@ -78,6 +89,10 @@ struct transit_table {
 	struct ratelim *builds_peer;
 	/* tunnel message rates per previous hop (lim.msgs_per_peer_s) */
 	struct ratelim *msgs_peer;
+	/* messages waiting for transit_table_flush(), oldest first */
+	struct transit_queued *q;
+	size_t nq, qcap;
+	bool flushing;
 	struct transit_stats st;
 };
 
@@ -283,14 +298,12 @@ static void send_msg(struct transit_table *t, const uint8_t peer[32],
 		t->st.send_failed++;
 }
 
-/* Send one tunnel message (already layered) to the next hop. */
+/* Send one tunnel message (already layered, at p + 4) to the next hop;
+ * takes p (TD_PAYLOAD_BYTES). */
 static void send_td(struct transit_table *t, struct transit_tunnel *x,
-		    const uint8_t *msg, uint64_t mono)
+		    uint8_t *p, uint64_t mono)
 {
-	uint8_t *p = xmalloc(TD_PAYLOAD_BYTES);
-
 	be32_put(p, x->next_id);
-	memcpy(p + 4, msg, TUNNEL_MSG_BYTES);
 	x->bytes_out += TD_PAYLOAD_BYTES;
 	x->msgs_out++;
 	t->st.data_relayed++;
@@ -346,6 +359,9 @@ void transit_table_free(struct transit_table *t)
 {
 	if (!t)
 		return;
+	for (size_t i = 0; i < t->nq; i++)	/* dropped unsent */
+		xfree_wipe(t->q[i].p, TD_PAYLOAD_BYTES);
+	free(t->q);
 	for (size_t i = 0; i < t->cap; i++)
 		if (t->slots[i] && t->slots[i] != TOMBSTONE)
 			tunnel_free(t->slots[i]);
@@ -422,6 +438,7 @@ bool transit_table_lookup(const struct transit_table *t, uint32_t receive_id,
 
 void transit_table_expire(struct transit_table *t, uint64_t mono_ms)
 {
+	transit_table_flush(t);		/* the queue points at tunnels */
 	for (size_t i = 0; i < t->cap; i++) {
 		struct transit_tunnel *x = t->slots[i];
 
@@ -813,6 +830,99 @@ int transit_table_handle_build(struct transit_table *t,
 
 /* ---- data ---- */
 
+/* A layered message on: to the next hop, or (OBEP: our layer was the
+ * last, what is left is plaintext) into reassembly.  Takes e->p. */
+static int layer_deliver(struct transit_table *t, struct transit_queued *e)
+{
+	struct transit_tunnel *x = e->x;
+	int r;
+
+	if (x->role != TRANSIT_OBEP) {
+		send_td(t, x, e->p, e->mono);
+		return 0;
+	}
+	t->mono_now = e->mono;
+	if ((r = tunnel_endpoint_recv(x->ep, e->p + 4, e->mono)) != 0)
+		t->st.dropped_bad++;
+	xfree_wipe(e->p, TD_PAYLOAD_BYTES);
+	return r;
+}
+
+/* Our layer on n queued messages in one pass, then each on in order.
+ * Takes every e[i].p.  The first error, or 0. */
+static int layer_pass(struct transit_table *t, struct transit_queued *e,
+		      size_t n)
+{
+	struct tunnel_layer *l[TRANSIT_BATCH_MSGS];
+	uint8_t *msg[TRANSIT_BATCH_MSGS];
+	int r, r1;
+
+	for (size_t i = 0; i < n; i++) {
+		l[i] = &e[i].x->layer;
+		msg[i] = e[i].p + 4;
+	}
+	if ((r = tunnel_layer_encrypt_n(l, msg, n)) != 0) {
+		for (size_t i = 0; i < n; i++)
+			xfree_wipe(e[i].p, TD_PAYLOAD_BYTES);
+		t->st.dropped_bad += n;
+		return r;
+	}
+	t->st.layer_passes++;
+	t->st.layer_msgs += n;
+	for (size_t i = 0; i < n; i++)
+		if ((r1 = layer_deliver(t, &e[i])) != 0 && r == 0)
+			r = r1;
+	return r;
+}
+
+/*
+ * A checked tunnel message for x (TUNNEL_MSG_BYTES at msg, copied): with
+ * the flush_soon hook, queued for transit_table_flush() (or a pass of its
+ * own once TRANSIT_BATCH_MSGS wait); without it, layered and sent on now.
+ */
+static int layer_queue(struct transit_table *t, struct transit_tunnel *x,
+		       const uint8_t *msg, uint64_t mono)
+{
+	struct transit_queued e = { .x = x, .mono = mono };
+
+	e.p = xmalloc(TD_PAYLOAD_BYTES);
+	memcpy(e.p + 4, msg, TUNNEL_MSG_BYTES);
+	if (!t->h.flush_soon)
+		return layer_pass(t, &e, 1);
+	if (t->nq == t->qcap) {
+		t->qcap = t->qcap ? 2 * t->qcap : TRANSIT_BATCH_MSGS;
+		t->q = xrealloc(t->q, t->qcap * sizeof(*t->q));
+	}
+	t->q[t->nq++] = e;
+	if (t->nq == 1)
+		t->h.flush_soon(t->h.ctx);
+	if (t->nq >= TRANSIT_BATCH_MSGS)
+		transit_table_flush(t);
+	return 0;
+}
+
+void transit_table_flush(struct transit_table *t)
+{
+	struct transit_queued e[TRANSIT_BATCH_MSGS];
+
+	/* Messages queued while we deliver (an OBEP handing a message to
+	 * our own IBGW) come after the ones being delivered: the loop below
+	 * takes them, in order. */
+	if (t->flushing)
+		return;
+	t->flushing = true;
+	while (t->nq) {
+		size_t n = t->nq < TRANSIT_BATCH_MSGS ? t->nq
+						      : TRANSIT_BATCH_MSGS;
+
+		memcpy(e, t->q, n * sizeof(*e));
+		t->nq -= n;
+		memmove(t->q, t->q + n, t->nq * sizeof(*t->q));
+		(void)layer_pass(t, e, n);
+	}
+	t->flushing = false;
+}
+
 int transit_table_handle_data(struct transit_table *t,
 			      const struct i2np_msg *m, const uint8_t *from,
 			      uint64_t mono_ms)
@@ -820,7 +930,6 @@ int transit_table_handle_data(struct transit_table *t,
 	static const uint8_t unknown[32];
 	struct i2np_tunnel_data td;
 	struct transit_tunnel *x;
-	uint8_t buf[TUNNEL_MSG_BYTES];
 	int r;
 
 	if ((r = i2np_tunnel_data_decode(m, &td)) != 0) {
@@ -850,20 +959,7 @@ int transit_table_handle_data(struct transit_table *t,
 	}
 	if (!relay_ok(t, mono_ms))
 		return ERR_LIMIT;
-	memcpy(buf, td.data, TUNNEL_MSG_BYTES);
-	if ((r = tunnel_layer_encrypt(&x->layer, buf)) != 0)
-		return r;
-	if (x->role == TRANSIT_PARTICIPANT) {
-		send_td(t, x, buf, mono_ms);
-		return 0;
-	}
-	/* OBEP: our layer was the last; what is left is plaintext. */
-	t->mono_now = mono_ms;
-	r = tunnel_endpoint_recv(x->ep, buf, mono_ms);
-	if (r != 0)
-		t->st.dropped_bad++;
-	memwipe(buf, sizeof(buf));
-	return r;
+	return layer_queue(t, x, td.data, mono_ms);
 }
 
 /*
@@ -966,15 +1062,12 @@ static void gateway_in(struct transit_table *t, struct transit_tunnel *x,
 		t->st.dropped_bad++;
 		return;
 	}
-	/* FIXME: no batching yet; every TunnelGateway message is flushed. */
+	/* FIXME: no packing of several TunnelGateway messages into one
+	 * TunnelData; every one is flushed. */
 	tunnel_gateway_flush(x->gw);
-	while (tunnel_gateway_pop(x->gw, buf)) {
-		if (!relay_ok(t, mono))
-			continue;
-		if (tunnel_layer_encrypt(&x->layer, buf) != 0)
-			continue;
-		send_td(t, x, buf, mono);
-	}
+	while (tunnel_gateway_pop(x->gw, buf))
+		if (relay_ok(t, mono))
+			(void)layer_queue(t, x, buf, mono);
 	memwipe(buf, sizeof(buf));
 }
 

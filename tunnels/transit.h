@@ -114,6 +114,16 @@ struct transit_hooks {
 	 * are ignored.  A ticket never changes the reply. */
 	void (*ticket)(void *ctx, const uint8_t *ticket, size_t len,
 		       uint32_t receive_id);
+	/* Batching: tunnel messages that passed every check wait in a
+	 * queue so that up to AES_LAYER_LANES of them get their layer in
+	 * one pass (crypto/aes_layer.h).  The hook is called when the first
+	 * one is queued; the owner must then call transit_table_flush()
+	 * before the event loop waits again (an event made active, run
+	 * after the transport's read callbacks of the same pass).  The
+	 * table flushes by itself whenever the queue is full, and before it
+	 * expires tunnels.  Optional: without it every message is layered
+	 * and sent on at once. */
+	void (*flush_soon)(void *ctx);
 	void *ctx;
 };
 
@@ -136,6 +146,9 @@ struct transit_stats {
 					 * hop that built the tunnel */
 	uint64_t dropped_flood;		/* over lim.msgs_per_* */
 	uint64_t send_failed;
+	/* layer passes over queued messages, and the messages in them
+	 * (their ratio: the average batch) */
+	uint64_t layer_passes, layer_msgs;
 	uint64_t bytes_in, bytes_out;
 	uint64_t expired;		/* tunnels removed at end of life */
 };
@@ -195,11 +208,15 @@ int transit_table_handle_build(struct transit_table *t,
  * router from (NULL when not known).  It must come from the router that
  * handed us the tunnel's build request, when we know it (ERR_PROTOCOL), and
  * within lim.msgs_per_* (ERR_LIMIT); both are checked before any
- * decryption.
+ * decryption.  With the flush_soon hook, 0 means queued (later errors
+ * only count in the statistics).
  */
 int transit_table_handle_data(struct transit_table *t,
 			      const struct i2np_msg *m, const uint8_t *from,
 			      uint64_t mono_ms);
+/* Layer and send on every queued tunnel message (see flush_soon), in the
+ * order they came. */
+void transit_table_flush(struct transit_table *t);
 /* TunnelGateway (19) for a tunnel where we are the IBGW (m borrowed). */
 int transit_table_handle_gateway(struct transit_table *t,
 				 const struct i2np_msg *m, uint64_t mono_ms);

@@ -47,6 +47,7 @@ struct net {
 	size_t ticket_len;
 	uint32_t ticket_id;
 	unsigned tickets;
+	unsigned flush_soon;	/* calls of the hook */
 };
 
 static int net_send(void *ctx, const uint8_t peer[32], struct i2np_msg *m)
@@ -93,6 +94,11 @@ static void net_ticket(void *ctx, const uint8_t *tk, size_t len,
 	n->tickets++;
 }
 
+static void net_flush_soon(void *ctx)
+{
+	((struct net *)ctx)->flush_soon++;
+}
+
 static void net_clear(struct net *n)
 {
 	for (size_t i = 0; i < n->n; i++)
@@ -118,13 +124,16 @@ struct rig {
 	const struct mapping *opts[8];	/* each hop's record options */
 };
 
-static void rig_init(struct rig *g, unsigned nh, unsigned at,
-		     const struct transit_limits *lim)
+/* batched: with the flush_soon hook (tunnel messages queued). */
+static void rig_init_batched(struct rig *g, unsigned nh, unsigned at,
+			     const struct transit_limits *lim, bool batched)
 {
 	struct transit_hooks h = {
 		.send = net_send, .local = net_local,
 		.congested = net_congested, .id_in_use = net_id_in_use,
-		.ticket = net_ticket, .ctx = &g->net,
+		.ticket = net_ticket,
+		.flush_soon = batched ? net_flush_soon : NULL,
+		.ctx = &g->net,
 	};
 
 	memset(g, 0, sizeof(*g));
@@ -135,6 +144,12 @@ static void rig_init(struct rig *g, unsigned nh, unsigned at,
 		thop_init(&g->hops[i], (uint8_t)(40 + i));
 	memset(g->self, 0xc5, 32);
 	g->t = transit_table_new(g->hops[at].ks, g->hops[at].hash, lim, &h);
+}
+
+static void rig_init(struct rig *g, unsigned nh, unsigned at,
+		     const struct transit_limits *lim)
+{
+	rig_init_batched(g, nh, at, lim, false);
 }
 
 static void rig_free(struct rig *g)
@@ -536,6 +551,82 @@ static void on_msg(void *ctx, const struct tunnel_endpoint_msg *m)
 	T_EQ(gt->t, m->len, gt->want.len);
 	if (m->len == gt->want.len)
 		T_MEMEQ(gt->t, m->data, gt->want.data, m->len);
+}
+
+/* Hand the table (the middle hop) body i of bodies, and the layered
+ * copy the next hop should get to want[i]. */
+static void batch_in(struct tctx *t, struct rig *g, struct tunnel_layer *l,
+		     uint8_t (*want)[1024], unsigned i)
+{
+	struct i2np_msg *m;
+	uint8_t body[1024];
+
+	memset(body, 0, sizeof(body));
+	be32_put(body, i);		/* a distinct IV each */
+	body[100] = (uint8_t)i;
+	m = td_msg(tunnel_build_hop_id(g->b, 1), body);
+	T_OK(t, transit_table_handle_data(g->t, m, NULL, MONO + 10));
+	i2np_msg_free(m);
+	memcpy(want[i], body, 1024);
+	T_OK(t, tunnel_layer_encrypt(&l[1], want[i]));
+}
+
+/* The messages sent so far are want[from..] in order; cleared. */
+static void batch_out(struct tctx *t, struct rig *g, uint8_t (*want)[1024],
+		      unsigned from, unsigned n)
+{
+	T_EQ(t, g->net.n, n);
+	for (unsigned i = 0; i < g->net.n && i < n; i++) {
+		struct i2np_msg *m = g->net.out[i].m;
+
+		T_MEMEQ(t, g->net.out[i].peer, g->hops[2].hash, 32);
+		T_EQ(t, m->type, I2NP_TUNNEL_DATA);
+		T_EQ(t, be32_get(m->payload), tunnel_build_hop_id(g->b, 2));
+		T_MEMEQ(t, m->payload + 4, want[from + i], 1024);
+	}
+	net_clear(&g->net);
+}
+
+/* With the flush_soon hook the middle hop queues what passed its checks:
+ * nothing leaves until transit_table_flush(), a full queue (a layer pass
+ * of AES_LAYER_LANES) or an expiry sweep, and then every message leaves
+ * layered, in the order it came.  Freeing the table drops what waits. */
+static void test_relay_batched(struct tctx *t)
+{
+	struct rig g;
+	struct tunnel_layer l[3];
+	uint8_t want[32][1024];
+	const struct transit_stats *st;
+
+	rig_init_batched(&g, 3, 1, NULL, true);
+	T_OK(t, rig_build(t, &g, TUNNEL_BUILD_SHORT, false));
+	net_clear(&g.net);
+	creator_layers(&g, l);
+	st = transit_table_stats(g.t);
+	for (unsigned i = 0; i < 5; i++)
+		batch_in(t, &g, l, want, i);
+	T_EQ(t, g.net.n, 0);
+	T_EQ(t, g.net.flush_soon, 1);	/* once, for the first */
+	transit_table_flush(g.t);
+	batch_out(t, &g, want, 0, 5);
+	transit_table_flush(g.t);	/* nothing left */
+	T_EQ(t, g.net.n, 0);
+	/* 19 more: two full passes leave by themselves, 3 wait */
+	for (unsigned i = 5; i < 24; i++)
+		batch_in(t, &g, l, want, i);
+	batch_out(t, &g, want, 5, 16);
+	T_EQ(t, g.net.flush_soon, 4);
+	transit_table_expire(g.t, MONO + 20);	/* flushes first */
+	batch_out(t, &g, want, 21, 3);
+	T_EQ(t, st->layer_passes, 4);
+	T_EQ(t, st->layer_msgs, 24);
+	T_EQ(t, st->data_relayed, 24);
+	/* two left queued when the table goes */
+	batch_in(t, &g, l, want, 24);
+	batch_in(t, &g, l, want, 25);
+	T_EQ(t, g.net.n, 0);
+	wipe_layers(l, 3);
+	rig_free(&g);
 }
 
 /* Outbound 3-hop, the table in the middle: the creator pre-decrypts, hop
@@ -1428,6 +1519,7 @@ const struct test_case tunnels_transit_tests[] = {
 	{ "build_drops", test_build_drops, 0 },
 	{ "prev_hop_loops", test_prev_hop_loops, 0 },
 	{ "relay_middle", test_relay_middle, 0 },
+	{ "relay_batched", test_relay_batched, 0 },
 	{ "ibgw", test_ibgw, 0 },
 	{ "obep", test_obep, 0 },
 	{ "obep_to_own_ibgw", test_obep_to_own_ibgw, 0 },
