@@ -19,4 +19,10 @@ void siphash24(uint8_t out[SIPHASH_BYTES], const uint8_t key[SIPHASH_KEY_BYTES],
 uint64_t siphash24_u64(const uint8_t key[SIPHASH_KEY_BYTES], const void *in,
 		       size_t len);
 
+/* SipHash-2-4 with its 128-bit output (libsodium's siphashx24): out[0]
+ * and out[1] are the little-endian readings of its first and last 8
+ * bytes.  Two independent 64-bit values for the price of one call. */
+void siphashx24_u128(uint64_t out[2], const uint8_t key[SIPHASH_KEY_BYTES],
+		     const void *in, size_t len);
+
 #endif /* CRYPTO_SIPHASH_H */

@@ -31,7 +31,7 @@ struct tunnel_replay {
 	uint64_t mask;		/* bit index mask */
 	size_t max_entries;
 	uint64_t period_ms;
-	uint8_t key1[SIPHASH_KEY_BYTES], key2[SIPHASH_KEY_BYTES];
+	uint8_t key[SIPHASH_KEY_BYTES];
 	bool started;
 };
 
@@ -89,8 +89,7 @@ struct tunnel_replay *tunnel_replay_new(size_t max_entries, uint64_t period_ms)
 	r->period_ms = period_ms ? period_ms : 1;
 	for (unsigned i = 0; i < 2; i++)
 		gen_alloc(r, &r->g[i]);
-	rand_bytes(r->key1, sizeof(r->key1));
-	rand_bytes(r->key2, sizeof(r->key2));
+	rand_bytes(r->key, sizeof(r->key));
 	return r;
 }
 
@@ -178,11 +177,17 @@ static bool gen_has(const struct gen *g, const struct probe *p)
 	return true;
 }
 
+/* h1 and h2 are the two halves of one SipHash-128 under the filter's
+ * random key: two independent PRF outputs, as two SipHash-64 under two
+ * keys were, for a little more than the cost of one. */
 static void hashes(const struct tunnel_replay *r, const void *key, size_t len,
 		   uint64_t *h1, uint64_t *h2)
 {
-	*h1 = siphash24_u64(r->key1, key, len);
-	*h2 = siphash24_u64(r->key2, key, len);
+	uint64_t h[2];
+
+	siphashx24_u128(h, r->key, key, len);
+	*h1 = h[0];
+	*h2 = h[1];
 }
 
 bool tunnel_replay_check(struct tunnel_replay *r, const void *key, size_t len,

@@ -2133,7 +2133,10 @@ static void test_standby(struct tctx *t)
 	uint64_t exp;
 	bool other = false;
 
-	rand_set_deterministic(3);
+	/* A seed under which the standby tunnel's one hop is not the hop of
+	 * the tunnel in use (under some seeds both pick the same of the
+	 * NHOPS, and its death fails both tests). */
+	rand_set_deterministic(1);
 	small_pool(&pc, 1, 1);
 	pc.in_length = 0;
 	pc.in_backup = pc.out_backup = 1;
