@@ -33,6 +33,7 @@ struct bitsd_tunnels {
 	struct transport_mgr *tm;
 	struct transit_table *transit;
 	struct event *flush_ev;		/* transit_table_flush, once a pass */
+	uint64_t swept_passes;		/* layer passes at the last sweep */
 	struct evloop_timer *sweep;
 	/* our own tunnels (with a netDb) */
 	struct netdb *db;
@@ -197,15 +198,19 @@ static void sweep_cb(void *arg)
 {
 	struct bitsd_tunnels *bt = arg;
 	const struct transit_stats *st = transit_table_stats(bt->transit);
+	/* info while tunnel messages flow (once a sweep), debug when idle */
+	const enum log_level lvl = st->layer_passes != bt->swept_passes
+					   ? LOG_INFO : LOG_DEBUG;
 
 	transit_table_expire(bt->transit, time_mono_ms());
-	log_debug(LD_TUNNEL, "transit: %zu tunnels, %llu accepted, %llu "
-		  "relayed, %llu messages layered in %llu passes",
-		  transit_table_count(bt->transit),
-		  (unsigned long long)st->builds_accepted,
-		  (unsigned long long)st->data_relayed,
-		  (unsigned long long)st->layer_msgs,
-		  (unsigned long long)st->layer_passes);
+	bt->swept_passes = st->layer_passes;
+	log_msg(lvl, LD_TUNNEL, __func__, "transit: %zu tunnels, %llu "
+		"accepted, %llu relayed, %llu messages layered in %llu passes",
+		transit_table_count(bt->transit),
+		(unsigned long long)st->builds_accepted,
+		(unsigned long long)st->data_relayed,
+		(unsigned long long)st->layer_msgs,
+		(unsigned long long)st->layer_passes);
 	evloop_timer_arm(bt->sweep, BITSD_TUNNELS_SWEEP_MS);
 }
 

@@ -90,6 +90,28 @@ static double layer_rate(double secs, size_t lanes)
 	return (double)n / t;
 }
 
+/* tunnel_layer_decrypt (one hop of a creator's peel) on one message,
+ * messages per CPU-second. */
+static double peel_rate(double secs)
+{
+	struct tunnel_layer l;
+	uint8_t k1[32], k2[32], msg[TUNNEL_MSG_BYTES];
+	uint64_t n = 0;
+	double t0 = cpu_s(), t;
+
+	rand_bytes(k1, 32);
+	rand_bytes(k2, 32);
+	rand_bytes(msg, sizeof(msg));
+	tunnel_layer_init(&l, k1, k2);
+	do {
+		for (int i = 0; i < 1000; i++)
+			tunnel_layer_decrypt(&l, msg);
+		n += 1000;
+	} while ((t = cpu_s() - t0) < secs);
+	tunnel_layer_wipe(&l);
+	return (double)n / t;
+}
+
 static double x25519_rate(double secs)
 {
 	struct x25519_sk a, b;
@@ -241,7 +263,7 @@ static void json(const char *metric, double v, double c, double target)
 
 int main(int argc, char **argv)
 {
-	double secs = 3, layer, layer8, relay, relay8, x, bs, bl;
+	double secs = 3, layer, layer8, layer_ossl, peel, peel_ossl, relay, relay8, x, bs, bl;
 	uint64_t relayed = 0, relayed8 = 0, sent1, acc_s = 0, acc_l = 0;
 	struct keystore *ks;
 
@@ -257,6 +279,11 @@ int main(int argc, char **argv)
 	ks = keystore_new_random();
 	layer = layer_rate(secs, 1);
 	layer8 = layer_rate(secs, AES_LAYER_LANES);
+	peel = peel_rate(secs);
+	aes_layer_force_openssl(true);	/* the same through OpenSSL EVP */
+	layer_ossl = layer_rate(secs, 1);
+	peel_ossl = peel_rate(secs);
+	aes_layer_force_openssl(false);
 	relay = relay_rate(ks, secs, false, &relayed);
 	sent1 = sent;
 	relay8 = relay_rate(ks, secs, true, &relayed8);
@@ -269,6 +296,11 @@ int main(int argc, char **argv)
 	       "(%s)\n", AES_LAYER_LANES, layer8,
 	       layer8 * TUNNEL_MSG_BYTES / 1e6, layer8 / layer,
 	       aes_layer_is_hw() ? "AES-NI" : "OpenSSL, one by one");
+	printf("the layer through OpenSSL EVP, one message: %.0f msgs/CPU-s; "
+	       "ours %.2fx\n", layer_ossl, layer / layer_ossl);
+	printf("the inverse (a peel's hop), one message: %.0f msgs/CPU-s, "
+	       "OpenSSL EVP %.0f; ours %.2fx\n", peel, peel_ossl,
+	       peel / peel_ossl);
 	printf("transit relay:        %.0f msgs/CPU-s (%.1f MB/s), %.0f %% of "
 	       "the layer; %llu relayed, %llu sent\n", relay,
 	       relay * (4 + TUNNEL_MSG_BYTES) / 1e6, 100 * relay / layer,
