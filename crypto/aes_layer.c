@@ -26,10 +26,14 @@
 #if (defined(__x86_64__) || defined(__i386__)) && \
 	(defined(__GNUC__) || defined(__clang__))
 #define AES_LAYER_X86 1
+#include <cpuid.h>
 #include <immintrin.h>
 #endif
 
 #define AES256_ROUNDS 14
+/* Lanes of the 128-bit kernel: 8 chains keep two AES units busy through
+ * a 4-cycle latency; 16 would not fit the 16 XMM registers. */
+#define XMM_LANES 8
 
 struct aes_layer_keys {
 	/* round keys: [0] layerKey, [1] ivKey; enc[x][0..1] is the key */
@@ -38,27 +42,44 @@ struct aes_layer_keys {
 	struct aes256_ctx *ossl[2];	/* fallback, made on first use */
 };
 
-static bool hw_present, forced_openssl;
+static bool hw_present, vaes_present;
+static enum aes_layer_path forced = AES_LAYER_PATH_BEST;
 static pthread_once_t hw_once = PTHREAD_ONCE_INIT;
 
 static void hw_detect(void)
 {
 #ifdef AES_LAYER_X86
+	unsigned a, b, c, d;
+
 	__builtin_cpu_init();
 	hw_present = __builtin_cpu_supports("aes") &&
 		     __builtin_cpu_supports("sse4.1");
+	/* VAES: CPUID.(EAX=7,ECX=0):ECX bit 9; "avx2" includes the check
+	 * that the OS saves the YMM registers. */
+	vaes_present = hw_present && __builtin_cpu_supports("avx2") &&
+		       __get_cpuid_count(7, 0, &a, &b, &c, &d) &&
+		       (c & (1u << 9));
 #endif
+}
+
+enum aes_layer_path aes_layer_path(void)
+{
+	pthread_once(&hw_once, hw_detect);
+	if (!hw_present || forced == AES_LAYER_PATH_OPENSSL)
+		return AES_LAYER_PATH_OPENSSL;
+	if (!vaes_present || forced == AES_LAYER_PATH_AESNI)
+		return AES_LAYER_PATH_AESNI;
+	return AES_LAYER_PATH_BEST;
 }
 
 bool aes_layer_is_hw(void)
 {
-	pthread_once(&hw_once, hw_detect);
-	return hw_present && !forced_openssl;
+	return aes_layer_path() != AES_LAYER_PATH_OPENSSL;
 }
 
-void aes_layer_force_openssl(bool on)
+void aes_layer_force_path(enum aes_layer_path p)
 {
-	forced_openssl = on;
+	forced = p;
 }
 
 /* ---- AES-NI ---- */
@@ -161,8 +182,8 @@ HW_INLINE void dec_lanes(const int L, rk_t rk, __m128i *s)
 HW_INLINE void hw_step_lanes(const int L, struct aes_layer_keys *const *k,
 			     uint8_t *const *m, size_t nblk)
 {
-	rk_t lk[AES_LAYER_LANES], ik[AES_LAYER_LANES];
-	__m128i s[AES_LAYER_LANES], iv[AES_LAYER_LANES];
+	rk_t lk[XMM_LANES], ik[XMM_LANES];
+	__m128i s[XMM_LANES], iv[XMM_LANES];
 
 #pragma GCC unroll 8
 	for (int j = 0; j < L; j++) {
@@ -191,13 +212,35 @@ HW_INLINE void hw_step_lanes(const int L, struct aes_layer_keys *const *k,
 		ST(m[j], iv[j]);
 }
 
+static void vaes_encrypt(struct aes_layer_keys *const *k, uint8_t *const *m,
+			 size_t n, size_t nblk, uint8_t *scratch);
+
 HW static void hw_encrypt_n(struct aes_layer_keys *const *k,
-			    uint8_t *const *m, size_t n, size_t nblk)
+			    uint8_t *const *m, size_t n, size_t nblk, bool vaes)
 {
-	for (; n >= AES_LAYER_LANES; n -= AES_LAYER_LANES) {
-		hw_step_lanes(AES_LAYER_LANES, k, m, nblk);
-		k += AES_LAYER_LANES;
-		m += AES_LAYER_LANES;
+	uint8_t scratch[1024];		/* an odd VAES lane's partner */
+	const size_t len = AES_LAYER_IV_BYTES + 16 * nblk;
+	bool used = false;
+
+	/* More than XMM_LANES: passes of up to AES_LAYER_LANES with VAES */
+	while (vaes && len <= sizeof(scratch) && n > XMM_LANES) {
+		size_t c = n < AES_LAYER_LANES ? n : AES_LAYER_LANES;
+
+		if (c % 2) {
+			memcpy(scratch, m[c - 1], len);
+			used = true;
+		}
+		vaes_encrypt(k, m, c, nblk, scratch);
+		k += c;
+		m += c;
+		n -= c;
+	}
+	if (used)
+		memwipe(scratch, len);
+	for (; n >= XMM_LANES; n -= XMM_LANES) {
+		hw_step_lanes(XMM_LANES, k, m, nblk);
+		k += XMM_LANES;
+		m += XMM_LANES;
 	}
 	switch (n) {
 	case 7: hw_step_lanes(7, k, m, nblk); break;
@@ -215,7 +258,7 @@ HW static void hw_encrypt_n(struct aes_layer_keys *const *k,
  * before them (the IV first), and becomes their last. */
 HW_INLINE void hw_cbc_dec_run(const int L, rk_t rk, uint8_t *p, __m128i *prev)
 {
-	__m128i c[AES_LAYER_LANES], s[AES_LAYER_LANES];
+	__m128i c[XMM_LANES], s[XMM_LANES];
 
 #pragma GCC unroll 8
 	for (int j = 0; j < L; j++)
@@ -237,9 +280,9 @@ HW static void hw_decrypt(const struct aes_layer_keys *k, uint8_t *msg,
 
 	dec_lanes(1, ik, &iv);			/* IV' = D(ivKey, IV) */
 	iv2 = iv;
-	for (; nblk >= AES_LAYER_LANES; nblk -= AES_LAYER_LANES) {
-		hw_cbc_dec_run(AES_LAYER_LANES, lk, p, &iv);
-		p += 16 * AES_LAYER_LANES;
+	for (; nblk >= XMM_LANES; nblk -= XMM_LANES) {
+		hw_cbc_dec_run(XMM_LANES, lk, p, &iv);
+		p += 16 * XMM_LANES;
 	}
 	switch (nblk) {
 	case 7: hw_cbc_dec_run(7, lk, p, &iv); break;
@@ -253,6 +296,109 @@ HW static void hw_decrypt(const struct aes_layer_keys *k, uint8_t *msg,
 	}
 	dec_lanes(1, ik, &iv2);			/* IV = D(ivKey, IV') */
 	ST(msg, iv2);
+}
+
+/* ---- VAES: two lanes in each 256-bit register ---- */
+
+#define HWV __attribute__((target("aes,avx2,vaes")))
+#define HWV_INLINE static inline __attribute__((always_inline, \
+					       target("aes,avx2,vaes")))
+#define VPAIRS (AES_LAYER_LANES / 2)
+
+/* Block b of messages a (low half) and c (high half). */
+HWV_INLINE __m256i ld2(const uint8_t *a, const uint8_t *c)
+{
+	return _mm256_inserti128_si256(_mm256_castsi128_si256(LD(a)), LD(c),
+				       1);
+}
+
+HWV_INLINE void st2(uint8_t *a, uint8_t *c, __m256i v)
+{
+	ST(a, _mm256_castsi256_si128(v));
+	ST(c, _mm256_extracti128_si256(v, 1));
+}
+
+HWV_INLINE void venc(const int P, const __m256i (*k)[AES256_ROUNDS + 1],
+		     __m256i *s)
+{
+#pragma GCC unroll 8
+	for (int j = 0; j < P; j++)
+		s[j] = _mm256_xor_si256(s[j], k[j][0]);
+	for (int r = 1; r < AES256_ROUNDS; r++) {
+#pragma GCC unroll 8
+		for (int j = 0; j < P; j++)
+			s[j] = _mm256_aesenc_epi128(s[j], k[j][r]);
+	}
+#pragma GCC unroll 8
+	for (int j = 0; j < P; j++)
+		s[j] = _mm256_aesenclast_epi128(s[j], k[j][AES256_ROUNDS]);
+}
+
+/* The step on 2P messages m[0..2P-1] (pairs of lanes), as hw_step_lanes;
+ * lk and ik hold each pair's round keys side by side. */
+HWV_INLINE void vstep_pairs(const int P, uint8_t *const *m, size_t nblk,
+			    const __m256i (*lk)[AES256_ROUNDS + 1],
+			    const __m256i (*ik)[AES256_ROUNDS + 1])
+{
+	__m256i s[VPAIRS], iv[VPAIRS];
+
+#pragma GCC unroll 8
+	for (int j = 0; j < P; j++)
+		s[j] = ld2(m[2 * j], m[2 * j + 1]);
+	venc(P, ik, s);
+#pragma GCC unroll 8
+	for (int j = 0; j < P; j++)
+		iv[j] = s[j];
+	for (size_t b = 0; b < nblk; b++) {
+		const size_t off = AES_LAYER_IV_BYTES + 16 * b;
+
+#pragma GCC unroll 8
+		for (int j = 0; j < P; j++)
+			s[j] = _mm256_xor_si256(
+				s[j], ld2(m[2 * j] + off, m[2 * j + 1] + off));
+		venc(P, lk, s);
+#pragma GCC unroll 8
+		for (int j = 0; j < P; j++)
+			st2(m[2 * j] + off, m[2 * j + 1] + off, s[j]);
+	}
+	venc(P, ik, iv);
+#pragma GCC unroll 8
+	for (int j = 0; j < P; j++)
+		st2(m[2 * j], m[2 * j + 1], iv[j]);
+}
+
+/* n (9..AES_LAYER_LANES) messages in one pass of ceil(n/2) pairs; an odd
+ * last lane is paired with a scratch copy of itself. */
+HWV static void vaes_encrypt(struct aes_layer_keys *const *k,
+			     uint8_t *const *m, size_t n, size_t nblk,
+			     uint8_t *scratch)
+{
+	__m256i lk[VPAIRS][AES256_ROUNDS + 1], ik[VPAIRS][AES256_ROUNDS + 1];
+	uint8_t *mm[AES_LAYER_LANES];
+	const size_t P = (n + 1) / 2;
+
+	for (size_t i = 0; i < 2 * P; i++) {
+		const struct aes_layer_keys *a = k[i < n ? i : n - 1];
+
+		mm[i] = i < n ? m[i] : scratch;
+		if (i % 2)
+			continue;
+		for (int r = 0; r <= AES256_ROUNDS; r++) {
+			const struct aes_layer_keys *c = k[i + 1 < n ? i + 1
+								     : n - 1];
+
+			lk[i / 2][r] = ld2(a->enc[0][r], c->enc[0][r]);
+			ik[i / 2][r] = ld2(a->enc[1][r], c->enc[1][r]);
+		}
+	}
+	switch (P) {
+	case 8: vstep_pairs(8, mm, nblk, lk, ik); break;
+	case 7: vstep_pairs(7, mm, nblk, lk, ik); break;
+	case 6: vstep_pairs(6, mm, nblk, lk, ik); break;
+	default: vstep_pairs(5, mm, nblk, lk, ik); break;
+	}
+	memwipe(lk, sizeof(lk));
+	memwipe(ik, sizeof(ik));
 }
 #endif /* AES_LAYER_X86 */
 
@@ -336,7 +482,8 @@ int aes_layer_encrypt_n(struct aes_layer_keys *const *keys,
 		return ERR_ARG;
 #ifdef AES_LAYER_X86
 	if (aes_layer_is_hw()) {
-		hw_encrypt_n(keys, msgs, n, data_len / 16);
+		hw_encrypt_n(keys, msgs, n, data_len / 16,
+			     aes_layer_path() == AES_LAYER_PATH_BEST);
 		return 0;
 	}
 #endif

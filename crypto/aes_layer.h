@@ -8,8 +8,9 @@
  * dependent blocks per message, so a core's AES unit would idle between
  * them: aes_layer_encrypt_n() runs up to 8 messages' chains side by side
  * (each with its own keys), round by round, with AES-NI and our own key
- * schedules.  Without AES-NI (another CPU or architecture) every call
- * goes through crypto/aes.h (OpenSSL EVP), one message after another.
+ * schedules, or up to 16 in pairs with VAES where the CPU has it.
+ * Without AES-NI (another CPU or architecture) every call goes through
+ * crypto/aes.h (OpenSSL EVP), one message after another.
  *
  * A struct aes_layer_keys holds one hop's two keys and their schedules,
  * wiped on free.  It is not thread-safe (the OpenSSL fallback keeps
@@ -24,8 +25,8 @@
 
 #define AES_LAYER_KEY_BYTES 32
 #define AES_LAYER_IV_BYTES 16
-/* Messages whose chains one pass interleaves. */
-#define AES_LAYER_LANES 8
+/* Messages whose chains one pass interleaves, at most (VAES). */
+#define AES_LAYER_LANES 16
 
 struct aes_layer_keys;	/* opaque */
 
@@ -50,11 +51,17 @@ int aes_layer_encrypt_n(struct aes_layer_keys *const *keys,
 int aes_layer_decrypt(struct aes_layer_keys *k, uint8_t *msg,
 		      size_t data_len);
 
-/* Whether the AES-NI path is in use. */
+enum aes_layer_path {
+	AES_LAYER_PATH_BEST,	/* AES-NI, and VAES over 8 messages */
+	AES_LAYER_PATH_AESNI,	/* AES-NI, 8 messages a pass */
+	AES_LAYER_PATH_OPENSSL,	/* crypto/aes.h, one by one */
+};
+/* The path in use: the best the CPU has, or a slower one forced. */
+enum aes_layer_path aes_layer_path(void);
+/* Whether an AES-NI path is in use. */
 bool aes_layer_is_hw(void);
-/* For tests and benches: take the OpenSSL path even where AES-NI is
- * there (on), or the AES-NI path again where it is (off).  Not
- * thread-safe against calls running on other threads. */
-void aes_layer_force_openssl(bool on);
+/* For tests and benches: use no better path than p (BEST: back to the
+ * best there is).  Not thread-safe against calls on other threads. */
+void aes_layer_force_path(enum aes_layer_path p);
 
 #endif /* CRYPTO_AES_LAYER_H */

@@ -263,7 +263,7 @@ static void json(const char *metric, double v, double c, double target)
 
 int main(int argc, char **argv)
 {
-	double secs = 3, layer, layer8, layer_ossl, peel, peel_ossl, relay, relay8, x, bs, bl;
+	double secs = 3, layer, layer8, layer16, layer_ossl, peel, peel_ossl, relay, relay8, x, bs, bl;
 	uint64_t relayed = 0, relayed8 = 0, sent1, acc_s = 0, acc_l = 0;
 	struct keystore *ks;
 
@@ -278,12 +278,13 @@ int main(int argc, char **argv)
 	crypto_init();
 	ks = keystore_new_random();
 	layer = layer_rate(secs, 1);
-	layer8 = layer_rate(secs, AES_LAYER_LANES);
+	layer8 = layer_rate(secs, 8);
+	layer16 = layer_rate(secs, AES_LAYER_LANES);
 	peel = peel_rate(secs);
-	aes_layer_force_openssl(true);	/* the same through OpenSSL EVP */
+	aes_layer_force_path(AES_LAYER_PATH_OPENSSL); /* through EVP */
 	layer_ossl = layer_rate(secs, 1);
 	peel_ossl = peel_rate(secs);
-	aes_layer_force_openssl(false);
+	aes_layer_force_path(AES_LAYER_PATH_BEST);
 	relay = relay_rate(ks, secs, false, &relayed);
 	sent1 = sent;
 	relay8 = relay_rate(ks, secs, true, &relayed8);
@@ -292,10 +293,12 @@ int main(int argc, char **argv)
 	bl = build_rate(ks, TUNNEL_BUILD_LONG, secs, &acc_l);
 	printf("AES-256 tunnel layer: %.0f msgs/CPU-s (%.1f MB/s)\n", layer,
 	       layer * TUNNEL_MSG_BYTES / 1e6);
-	printf("the layer, %d at once: %.0f msgs/CPU-s (%.1f MB/s), %.2fx "
-	       "(%s)\n", AES_LAYER_LANES, layer8,
+	printf("the layer, 8 at once: %.0f msgs/CPU-s (%.1f MB/s), %.2fx; %d "
+	       "at once: %.0f msgs/CPU-s, %.2fx (%s)\n", layer8,
 	       layer8 * TUNNEL_MSG_BYTES / 1e6, layer8 / layer,
-	       aes_layer_is_hw() ? "AES-NI" : "OpenSSL, one by one");
+	       AES_LAYER_LANES, layer16, layer16 / layer,
+	       aes_layer_path() == AES_LAYER_PATH_BEST ? "VAES over 8"
+	       : aes_layer_is_hw() ? "AES-NI" : "OpenSSL, one by one");
 	printf("the layer through OpenSSL EVP, one message: %.0f msgs/CPU-s; "
 	       "ours %.2fx\n", layer_ossl, layer / layer_ossl);
 	printf("the inverse (a peel's hop), one message: %.0f msgs/CPU-s, "

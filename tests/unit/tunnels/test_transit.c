@@ -9,6 +9,7 @@
 #include "config.h"
 #include "tests/unit/tharness.h"
 #include "tests/unit/tunnels/thops.h"
+#include "crypto/aes_layer.h"
 #include "crypto/base/alloc.h"
 #include "crypto/base/err.h"
 #include "crypto/base/time.h"
@@ -595,7 +596,8 @@ static void test_relay_batched(struct tctx *t)
 {
 	struct rig g;
 	struct tunnel_layer l[3];
-	uint8_t want[32][1024];
+	enum { B = AES_LAYER_LANES };		/* a full pass */
+	uint8_t want[2 * B + 10][1024];
 	const struct transit_stats *st;
 
 	rig_init_batched(&g, 3, 1, NULL, true);
@@ -611,19 +613,19 @@ static void test_relay_batched(struct tctx *t)
 	batch_out(t, &g, want, 0, 5);
 	transit_table_flush(g.t);	/* nothing left */
 	T_EQ(t, g.net.n, 0);
-	/* 19 more: two full passes leave by themselves, 3 wait */
-	for (unsigned i = 5; i < 24; i++)
+	/* 2B + 3 more: two full passes leave by themselves, 3 wait */
+	for (unsigned i = 5; i < 2 * B + 8; i++)
 		batch_in(t, &g, l, want, i);
-	batch_out(t, &g, want, 5, 16);
+	batch_out(t, &g, want, 5, 2 * B);
 	T_EQ(t, g.net.flush_soon, 4);
 	transit_table_expire(g.t, MONO + 20);	/* flushes first */
-	batch_out(t, &g, want, 21, 3);
+	batch_out(t, &g, want, 2 * B + 5, 3);
 	T_EQ(t, st->layer_passes, 4);
-	T_EQ(t, st->layer_msgs, 24);
-	T_EQ(t, st->data_relayed, 24);
+	T_EQ(t, st->layer_msgs, 2 * B + 8);
+	T_EQ(t, st->data_relayed, 2 * B + 8);
 	/* two left queued when the table goes */
-	batch_in(t, &g, l, want, 24);
-	batch_in(t, &g, l, want, 25);
+	batch_in(t, &g, l, want, 2 * B + 8);
+	batch_in(t, &g, l, want, 2 * B + 9);
 	T_EQ(t, g.net.n, 0);
 	wipe_layers(l, 3);
 	rig_free(&g);
