@@ -8,7 +8,9 @@
  * round, each lane with its own round keys.  The second IV encryption
  * depends only on the first, not on the chain, so it runs as one more
  * interleaved block at the end.  Decryption needs no lanes: CBC
- * decryption of one message is already parallel, 8 blocks at a time.
+ * decryption of one message is already parallel, 8 blocks at a time (16
+ * with VAES, two to a 256-bit register).  With VAES, 9 to 16 messages'
+ * chains also run as pairs in 256-bit registers.
  *
  * The intrinsics are compiled with target attributes and used only when
  * the CPU says it has AES (checked once), so the file builds for any
@@ -271,15 +273,23 @@ HW_INLINE void hw_cbc_dec_run(const int L, rk_t rk, uint8_t *p, __m128i *prev)
 	*prev = c[L - 1];
 }
 
+static size_t vaes_cbc_dec(rk_t rk, uint8_t *p, size_t nblk, __m128i *iv);
+
 HW static void hw_decrypt(const struct aes_layer_keys *k, uint8_t *msg,
-			  size_t nblk)
+			  size_t nblk, bool vaes)
 {
 	rk_t lk = (rk_t)k->dec[0], ik = (rk_t)k->dec[1];
 	uint8_t *p = msg + AES_LAYER_IV_BYTES;
 	__m128i iv = LD(msg), iv2;
+	size_t done;
 
 	dec_lanes(1, ik, &iv);			/* IV' = D(ivKey, IV) */
 	iv2 = iv;
+	if (vaes) {			/* all but an odd last block */
+		done = vaes_cbc_dec(lk, p, nblk, &iv);
+		p += 16 * done;
+		nblk -= done;
+	}
 	for (; nblk >= XMM_LANES; nblk -= XMM_LANES) {
 		hw_cbc_dec_run(XMM_LANES, lk, p, &iv);
 		p += 16 * XMM_LANES;
@@ -400,6 +410,65 @@ HWV static void vaes_encrypt(struct aes_layer_keys *const *k,
 	memwipe(lk, sizeof(lk));
 	memwipe(ik, sizeof(ik));
 }
+
+/* CBC-decrypt the 2P blocks at p in place, two to a register; *iv is
+ * the ciphertext block before them and becomes their last. */
+HWV_INLINE void vdec_run(const int P, const __m256i *dk, uint8_t *p,
+			 __m128i *iv)
+{
+	__m256i c[VPAIRS], s[VPAIRS], prev[VPAIRS];
+
+#pragma GCC unroll 8
+	for (int j = 0; j < P; j++)
+		s[j] = c[j] = _mm256_loadu_si256(
+			(const __m256i *)(void *)(p + 32 * j));
+	prev[0] = _mm256_inserti128_si256(_mm256_castsi128_si256(*iv),
+					  _mm256_castsi256_si128(c[0]), 1);
+#pragma GCC unroll 8
+	for (int j = 1; j < P; j++)	/* blocks 2j-1 and 2j */
+		prev[j] = _mm256_permute2x128_si256(c[j - 1], c[j], 0x21);
+#pragma GCC unroll 8
+	for (int j = 0; j < P; j++)
+		s[j] = _mm256_xor_si256(s[j], dk[0]);
+	for (int r = 1; r < AES256_ROUNDS; r++) {
+#pragma GCC unroll 8
+		for (int j = 0; j < P; j++)
+			s[j] = _mm256_aesdec_epi128(s[j], dk[r]);
+	}
+#pragma GCC unroll 8
+	for (int j = 0; j < P; j++)
+		_mm256_storeu_si256((__m256i *)(void *)(p + 32 * j),
+				    _mm256_xor_si256(_mm256_aesdeclast_epi128(
+					    s[j], dk[AES256_ROUNDS]), prev[j]));
+	*iv = _mm256_extracti128_si256(c[P - 1], 1);
+}
+
+/* CBC decryption of the whole pairs of nblk blocks at p, 16 blocks in
+ * flight; returns the blocks done (nblk rounded down to even). */
+HWV static size_t vaes_cbc_dec(rk_t rk, uint8_t *p, size_t nblk, __m128i *iv)
+{
+	__m256i dk[AES256_ROUNDS + 1];
+	const size_t done = nblk & ~(size_t)1;
+
+	for (int r = 0; r <= AES256_ROUNDS; r++)
+		dk[r] = _mm256_broadcastsi128_si256(LD(rk[r]));
+	for (; nblk >= 2 * VPAIRS; nblk -= 2 * VPAIRS) {
+		vdec_run(VPAIRS, dk, p, iv);
+		p += 32 * VPAIRS;
+	}
+	switch (nblk / 2) {
+	case 7: vdec_run(7, dk, p, iv); break;
+	case 6: vdec_run(6, dk, p, iv); break;
+	case 5: vdec_run(5, dk, p, iv); break;
+	case 4: vdec_run(4, dk, p, iv); break;
+	case 3: vdec_run(3, dk, p, iv); break;
+	case 2: vdec_run(2, dk, p, iv); break;
+	case 1: vdec_run(1, dk, p, iv); break;
+	default: break;
+	}
+	memwipe(dk, sizeof(dk));
+	return done;
+}
 #endif /* AES_LAYER_X86 */
 
 /* ---- the keys ---- */
@@ -500,7 +569,8 @@ int aes_layer_decrypt(struct aes_layer_keys *k, uint8_t *msg,
 		return ERR_ARG;
 #ifdef AES_LAYER_X86
 	if (aes_layer_is_hw()) {
-		hw_decrypt(k, msg, data_len / 16);
+		hw_decrypt(k, msg, data_len / 16,
+			   aes_layer_path() == AES_LAYER_PATH_BEST);
 		return 0;
 	}
 #endif
