@@ -630,27 +630,27 @@ void bitsd_tunnels_stop(struct bitsd_tunnels *bt)
 bool bitsd_tunnels_recv(struct bitsd_tunnels *bt, const uint8_t peer[32],
 			struct i2np_msg *m)
 {
+	uint64_t mono;
 	int r;
 
 	if (!bt)
 		return false;
+	mono = time_mono_ms();		/* one clock reading a message */
 	/* Our own tunnels' ids and build replies first. */
 	if (bt->own && tunnel_mgr_handle(bt->own, peer, m, time_now_ms(),
-					 time_mono_ms()))
+					 mono))
 		return true;
 	switch (m->type) {
 	case I2NP_TUNNEL_DATA:
-		r = transit_table_handle_data(bt->transit, m, peer,
-					      time_mono_ms());
+		r = transit_table_handle_data(bt->transit, m, peer, mono);
 		break;
 	case I2NP_TUNNEL_GATEWAY:
-		r = transit_table_handle_gateway(bt->transit, m,
-						 time_mono_ms());
+		r = transit_table_handle_gateway(bt->transit, m, mono);
 		break;
 	case I2NP_VARIABLE_TUNNEL_BUILD:
 	case I2NP_SHORT_TUNNEL_BUILD:
 		r = transit_table_handle_build(bt->transit, m, peer,
-					       time_now_ms(), time_mono_ms());
+					       time_now_ms(), mono);
 		if (r == 0)
 			log_debug(LD_TUNNEL, "answered a tunnel build request");
 		break;
