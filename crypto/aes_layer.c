@@ -9,7 +9,8 @@
  * depends only on the first, not on the chain, so it runs as one more
  * interleaved block at the end.  Decryption needs no lanes: CBC
  * decryption of one message is already parallel, 8 blocks at a time (16
- * with VAES, two to a 256-bit register).  With VAES, 9 to 16 messages'
+ * with VAES, two to a 256-bit register; 32 with AVX-512, four to a
+ * 512-bit one).  With VAES, 9 to 16 messages'
  * chains also run as pairs in 256-bit registers.
  *
  * The intrinsics are compiled with target attributes and used only when
@@ -44,7 +45,7 @@ struct aes_layer_keys {
 	struct aes256_ctx *ossl[2];	/* fallback, made on first use */
 };
 
-static bool hw_present, vaes_present;
+static bool hw_present, vaes_present, vaes512_present;
 static enum aes_layer_path forced = AES_LAYER_PATH_BEST;
 static pthread_once_t hw_once = PTHREAD_ONCE_INIT;
 
@@ -61,6 +62,8 @@ static void hw_detect(void)
 	vaes_present = hw_present && __builtin_cpu_supports("avx2") &&
 		       __get_cpuid_count(7, 0, &a, &b, &c, &d) &&
 		       (c & (1u << 9));
+	/* and its 512-bit form: AVX-512F, with the OS saving ZMM state */
+	vaes512_present = vaes_present && __builtin_cpu_supports("avx512f");
 #endif
 }
 
@@ -71,6 +74,8 @@ enum aes_layer_path aes_layer_path(void)
 		return AES_LAYER_PATH_OPENSSL;
 	if (!vaes_present || forced == AES_LAYER_PATH_AESNI)
 		return AES_LAYER_PATH_AESNI;
+	if (!vaes512_present || forced == AES_LAYER_PATH_VAES)
+		return AES_LAYER_PATH_VAES;
 	return AES_LAYER_PATH_BEST;
 }
 
@@ -274,9 +279,11 @@ HW_INLINE void hw_cbc_dec_run(const int L, rk_t rk, uint8_t *p, __m128i *prev)
 }
 
 static size_t vaes_cbc_dec(rk_t rk, uint8_t *p, size_t nblk, __m128i *iv);
+static size_t vaes512_cbc_dec(rk_t rk, uint8_t *p, size_t nblk,
+			      __m128i *iv);
 
 HW static void hw_decrypt(const struct aes_layer_keys *k, uint8_t *msg,
-			  size_t nblk, bool vaes)
+			  size_t nblk, enum aes_layer_path path)
 {
 	rk_t lk = (rk_t)k->dec[0], ik = (rk_t)k->dec[1];
 	uint8_t *p = msg + AES_LAYER_IV_BYTES;
@@ -285,7 +292,12 @@ HW static void hw_decrypt(const struct aes_layer_keys *k, uint8_t *msg,
 
 	dec_lanes(1, ik, &iv);			/* IV' = D(ivKey, IV) */
 	iv2 = iv;
-	if (vaes) {			/* all but an odd last block */
+	if (path == AES_LAYER_PATH_BEST) {	/* whole fours of blocks */
+		done = vaes512_cbc_dec(lk, p, nblk, &iv);
+		p += 16 * done;
+		nblk -= done;
+	}
+	if (path <= AES_LAYER_PATH_VAES) {	/* then whole pairs */
 		done = vaes_cbc_dec(lk, p, nblk, &iv);
 		p += 16 * done;
 		nblk -= done;
@@ -469,6 +481,73 @@ HWV static size_t vaes_cbc_dec(rk_t rk, uint8_t *p, size_t nblk, __m128i *iv)
 	memwipe(dk, sizeof(dk));
 	return done;
 }
+
+/* ---- VAES with AVX-512: four blocks in each 512-bit register ---- */
+
+#define HWZ_INLINE static inline __attribute__((always_inline, \
+					       target("aes,avx512f,vaes")))
+#define ZREGS 8
+
+/* CBC-decrypt the 4P blocks at p in place; *iv as in vdec_run. */
+HWZ_INLINE void zdec_run(const int P, const __m512i *dk, uint8_t *p,
+			 __m128i *iv)
+{
+	__m512i c[ZREGS], s[ZREGS], prev[ZREGS];
+
+#pragma GCC unroll 8
+	for (int j = 0; j < P; j++)
+		s[j] = c[j] = _mm512_loadu_si512((const void *)(p + 64 * j));
+	/* blocks 4j-1 .. 4j+2: the last of the register before, then the
+	 * first three of this one */
+	prev[0] = _mm512_alignr_epi64(
+		c[0], _mm512_inserti32x4(_mm512_setzero_si512(), *iv, 3), 6);
+#pragma GCC unroll 8
+	for (int j = 1; j < P; j++)
+		prev[j] = _mm512_alignr_epi64(c[j], c[j - 1], 6);
+#pragma GCC unroll 8
+	for (int j = 0; j < P; j++)
+		s[j] = _mm512_xor_si512(s[j], dk[0]);
+	for (int r = 1; r < AES256_ROUNDS; r++) {
+#pragma GCC unroll 8
+		for (int j = 0; j < P; j++)
+			s[j] = _mm512_aesdec_epi128(s[j], dk[r]);
+	}
+#pragma GCC unroll 8
+	for (int j = 0; j < P; j++)
+		_mm512_storeu_si512((void *)(p + 64 * j),
+				    _mm512_xor_si512(_mm512_aesdeclast_epi128(
+					    s[j], dk[AES256_ROUNDS]), prev[j]));
+	*iv = _mm512_extracti32x4_epi32(c[P - 1], 3);
+}
+
+/* CBC decryption of the whole fours of nblk blocks at p, 32 blocks in
+ * flight; returns the blocks done (nblk rounded down to a multiple of
+ * 4). */
+__attribute__((target("aes,avx512f,vaes")))
+static size_t vaes512_cbc_dec(rk_t rk, uint8_t *p, size_t nblk, __m128i *iv)
+{
+	__m512i dk[AES256_ROUNDS + 1];
+	const size_t done = nblk & ~(size_t)3;
+
+	for (int r = 0; r <= AES256_ROUNDS; r++)
+		dk[r] = _mm512_broadcast_i32x4(LD(rk[r]));
+	for (; nblk >= 4 * ZREGS; nblk -= 4 * ZREGS) {
+		zdec_run(ZREGS, dk, p, iv);
+		p += 64 * ZREGS;
+	}
+	switch (nblk / 4) {
+	case 7: zdec_run(7, dk, p, iv); break;
+	case 6: zdec_run(6, dk, p, iv); break;
+	case 5: zdec_run(5, dk, p, iv); break;
+	case 4: zdec_run(4, dk, p, iv); break;
+	case 3: zdec_run(3, dk, p, iv); break;
+	case 2: zdec_run(2, dk, p, iv); break;
+	case 1: zdec_run(1, dk, p, iv); break;
+	default: break;
+	}
+	memwipe(dk, sizeof(dk));
+	return done;
+}
 #endif /* AES_LAYER_X86 */
 
 /* ---- the keys ---- */
@@ -552,7 +631,7 @@ int aes_layer_encrypt_n(struct aes_layer_keys *const *keys,
 #ifdef AES_LAYER_X86
 	if (aes_layer_is_hw()) {
 		hw_encrypt_n(keys, msgs, n, data_len / 16,
-			     aes_layer_path() == AES_LAYER_PATH_BEST);
+			     aes_layer_path() <= AES_LAYER_PATH_VAES);
 		return 0;
 	}
 #endif
@@ -569,8 +648,7 @@ int aes_layer_decrypt(struct aes_layer_keys *k, uint8_t *msg,
 		return ERR_ARG;
 #ifdef AES_LAYER_X86
 	if (aes_layer_is_hw()) {
-		hw_decrypt(k, msg, data_len / 16,
-			   aes_layer_path() == AES_LAYER_PATH_BEST);
+		hw_decrypt(k, msg, data_len / 16, aes_layer_path());
 		return 0;
 	}
 #endif

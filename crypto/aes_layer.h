@@ -52,7 +52,10 @@ int aes_layer_decrypt(struct aes_layer_keys *k, uint8_t *msg,
 		      size_t data_len);
 
 enum aes_layer_path {
-	AES_LAYER_PATH_BEST,	/* AES-NI, and VAES over 8 messages */
+	AES_LAYER_PATH_BEST,	/* as VAES, and CBC decryption 32 blocks at
+				 * a time with 512-bit VAES (AVX-512) */
+	AES_LAYER_PATH_VAES,	/* AES-NI, and 256-bit VAES: over 8
+				 * messages a pass, decryption 16 blocks */
 	AES_LAYER_PATH_AESNI,	/* AES-NI, 8 messages a pass */
 	AES_LAYER_PATH_OPENSSL,	/* crypto/aes.h, one by one */
 };

@@ -297,7 +297,7 @@ int main(int argc, char **argv)
 	       "at once: %.0f msgs/CPU-s, %.2fx (%s)\n", layer8,
 	       layer8 * TUNNEL_MSG_BYTES / 1e6, layer8 / layer,
 	       AES_LAYER_LANES, layer16, layer16 / layer,
-	       aes_layer_path() == AES_LAYER_PATH_BEST ? "VAES over 8"
+	       aes_layer_path() <= AES_LAYER_PATH_VAES ? "VAES over 8"
 	       : aes_layer_is_hw() ? "AES-NI" : "OpenSSL, one by one");
 	printf("the layer through OpenSSL EVP, one message: %.0f msgs/CPU-s; "
 	       "ours %.2fx\n", layer_ossl, layer / layer_ossl);

@@ -98,7 +98,8 @@ static void kat(struct tctx *t, size_t lanes)
 }
 
 static const enum aes_layer_path paths[] = {
-	AES_LAYER_PATH_BEST, AES_LAYER_PATH_AESNI, AES_LAYER_PATH_OPENSSL,
+	AES_LAYER_PATH_BEST, AES_LAYER_PATH_VAES, AES_LAYER_PATH_AESNI,
+	AES_LAYER_PATH_OPENSSL,
 };
 
 static void test_fips197(struct tctx *t)
@@ -161,8 +162,8 @@ static void random_n(struct tctx *t, size_t n, size_t data_len)
 static void test_random(struct tctx *t)
 {
 	/* 2032: too long for the VAES pass's scratch lane */
-	static const size_t lens[] = { DATA_BYTES, 0, 16, 112, 128, 144,
-				       2032 };
+	static const size_t lens[] = { DATA_BYTES, 0, 16, 48, 112, 128, 144,
+				       496, 512, 528, 2032 };
 
 	for (size_t p = 0; p < sizeof(paths) / sizeof(*paths); p++) {
 		aes_layer_force_path(paths[p]);
