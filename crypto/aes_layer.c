@@ -10,8 +10,9 @@
  * interleaved block at the end.  Decryption needs no lanes: CBC
  * decryption of one message is already parallel, 8 blocks at a time (16
  * with VAES, two to a 256-bit register; 32 with AVX-512, four to a
- * 512-bit one).  With VAES, 9 to 16 messages'
- * chains also run as pairs in 256-bit registers.
+ * 512-bit one).  With VAES, 9 to 16 messages' chains also run as pairs
+ * in 256-bit registers, and with AVX-512 17 to 32 as fours in 512-bit
+ * ones.
  *
  * The intrinsics are compiled with target attributes and used only when
  * the CPU says it has AES (checked once), so the file builds for any
@@ -37,6 +38,10 @@
 /* Lanes of the 128-bit kernel: 8 chains keep two AES units busy through
  * a 4-cycle latency; 16 would not fit the 16 XMM registers. */
 #define XMM_LANES 8
+/* Registers of the VAES passes: 8 of two lanes (256-bit), 8 of four
+ * (512-bit). */
+#define VPAIRS 8
+#define ZREGS 8
 
 struct aes_layer_keys {
 	/* round keys: [0] layerKey, [1] ivKey; enc[x][0..1] is the key */
@@ -221,17 +226,36 @@ HW_INLINE void hw_step_lanes(const int L, struct aes_layer_keys *const *k,
 
 static void vaes_encrypt(struct aes_layer_keys *const *k, uint8_t *const *m,
 			 size_t n, size_t nblk, uint8_t *scratch);
+static void vaes512_encrypt(struct aes_layer_keys *const *k,
+			    uint8_t *const *m, size_t n, size_t nblk,
+			    uint8_t *scratch);
 
 HW static void hw_encrypt_n(struct aes_layer_keys *const *k,
-			    uint8_t *const *m, size_t n, size_t nblk, bool vaes)
+			    uint8_t *const *m, size_t n, size_t nblk,
+			    enum aes_layer_path path)
 {
-	uint8_t scratch[1024];		/* an odd VAES lane's partner */
+	uint8_t scratch[1024];		/* the partner of lanes left over */
 	const size_t len = AES_LAYER_IV_BYTES + 16 * nblk;
 	bool used = false;
 
-	/* More than XMM_LANES: passes of up to AES_LAYER_LANES with VAES */
-	while (vaes && len <= sizeof(scratch) && n > XMM_LANES) {
-		size_t c = n < AES_LAYER_LANES ? n : AES_LAYER_LANES;
+	/* More than 16: passes of up to 32 in 512-bit registers */
+	while (path == AES_LAYER_PATH_BEST && len <= sizeof(scratch) &&
+	       n > 2 * VPAIRS) {
+		size_t c = n < 4 * ZREGS ? n : 4 * ZREGS;
+
+		if (c % 4) {
+			memcpy(scratch, m[c - 1], len);
+			used = true;
+		}
+		vaes512_encrypt(k, m, c, nblk, scratch);
+		k += c;
+		m += c;
+		n -= c;
+	}
+	/* More than XMM_LANES: passes of up to 16 in 256-bit registers */
+	while (path <= AES_LAYER_PATH_VAES && len <= sizeof(scratch) &&
+	       n > XMM_LANES) {
+		size_t c = n < 2 * VPAIRS ? n : 2 * VPAIRS;
 
 		if (c % 2) {
 			memcpy(scratch, m[c - 1], len);
@@ -325,7 +349,6 @@ HW static void hw_decrypt(const struct aes_layer_keys *k, uint8_t *msg,
 #define HWV __attribute__((target("aes,avx2,vaes")))
 #define HWV_INLINE static inline __attribute__((always_inline, \
 					       target("aes,avx2,vaes")))
-#define VPAIRS (AES_LAYER_LANES / 2)
 
 /* Block b of messages a (low half) and c (high half). */
 HWV_INLINE __m256i ld2(const uint8_t *a, const uint8_t *c)
@@ -389,14 +412,14 @@ HWV_INLINE void vstep_pairs(const int P, uint8_t *const *m, size_t nblk,
 		st2(m[2 * j], m[2 * j + 1], iv[j]);
 }
 
-/* n (9..AES_LAYER_LANES) messages in one pass of ceil(n/2) pairs; an odd
+/* n (9..16) messages in one pass of ceil(n/2) pairs; an odd
  * last lane is paired with a scratch copy of itself. */
 HWV static void vaes_encrypt(struct aes_layer_keys *const *k,
 			     uint8_t *const *m, size_t n, size_t nblk,
 			     uint8_t *scratch)
 {
 	__m256i lk[VPAIRS][AES256_ROUNDS + 1], ik[VPAIRS][AES256_ROUNDS + 1];
-	uint8_t *mm[AES_LAYER_LANES];
+	uint8_t *mm[2 * VPAIRS];
 	const size_t P = (n + 1) / 2;
 
 	for (size_t i = 0; i < 2 * P; i++) {
@@ -486,7 +509,114 @@ HWV static size_t vaes_cbc_dec(rk_t rk, uint8_t *p, size_t nblk, __m128i *iv)
 
 #define HWZ_INLINE static inline __attribute__((always_inline, \
 					       target("aes,avx512f,vaes")))
-#define ZREGS 8
+
+/* Block b of messages a, b, c, d, low to high. */
+HWZ_INLINE __m512i ld4(const uint8_t *a, const uint8_t *b, const uint8_t *c,
+		       const uint8_t *d)
+{
+	__m512i v = _mm512_castsi128_si512(LD(a));
+
+	v = _mm512_inserti32x4(v, LD(b), 1);
+	v = _mm512_inserti32x4(v, LD(c), 2);
+	return _mm512_inserti32x4(v, LD(d), 3);
+}
+
+HWZ_INLINE void st4(uint8_t *a, uint8_t *b, uint8_t *c, uint8_t *d,
+		    __m512i v)
+{
+	ST(a, _mm512_castsi512_si128(v));
+	ST(b, _mm512_extracti32x4_epi32(v, 1));
+	ST(c, _mm512_extracti32x4_epi32(v, 2));
+	ST(d, _mm512_extracti32x4_epi32(v, 3));
+}
+
+HWZ_INLINE void zenc(const int Q, const __m512i (*k)[AES256_ROUNDS + 1],
+		     __m512i *s)
+{
+#pragma GCC unroll 8
+	for (int j = 0; j < Q; j++)
+		s[j] = _mm512_xor_si512(s[j], k[j][0]);
+	for (int r = 1; r < AES256_ROUNDS; r++) {
+#pragma GCC unroll 8
+		for (int j = 0; j < Q; j++)
+			s[j] = _mm512_aesenc_epi128(s[j], k[j][r]);
+	}
+#pragma GCC unroll 8
+	for (int j = 0; j < Q; j++)
+		s[j] = _mm512_aesenclast_epi128(s[j], k[j][AES256_ROUNDS]);
+}
+
+#define M4(j, x) m[4 * (j)] + (x), m[4 * (j) + 1] + (x), \
+		 m[4 * (j) + 2] + (x), m[4 * (j) + 3] + (x)
+
+/* The step on 4Q messages, as vstep_pairs with four to a register. */
+HWZ_INLINE void zstep_quads(const int Q, uint8_t *const *m, size_t nblk,
+			    const __m512i (*lk)[AES256_ROUNDS + 1],
+			    const __m512i (*ik)[AES256_ROUNDS + 1])
+{
+	__m512i s[ZREGS], iv[ZREGS];
+
+#pragma GCC unroll 8
+	for (int j = 0; j < Q; j++)
+		s[j] = ld4(M4(j, 0));
+	zenc(Q, ik, s);
+#pragma GCC unroll 8
+	for (int j = 0; j < Q; j++)
+		iv[j] = s[j];
+	for (size_t b = 0; b < nblk; b++) {
+		const size_t off = AES_LAYER_IV_BYTES + 16 * b;
+
+#pragma GCC unroll 8
+		for (int j = 0; j < Q; j++)
+			s[j] = _mm512_xor_si512(s[j], ld4(M4(j, off)));
+		zenc(Q, lk, s);
+#pragma GCC unroll 8
+		for (int j = 0; j < Q; j++)
+			st4(M4(j, off), s[j]);
+	}
+	zenc(Q, ik, iv);
+#pragma GCC unroll 8
+	for (int j = 0; j < Q; j++)
+		st4(M4(j, 0), iv[j]);
+}
+
+/* n (17..32) messages in one pass of ceil(n/4) registers; the lanes
+ * left over in the last one work on scratch (a copy of the last
+ * message) with its keys. */
+__attribute__((target("aes,avx512f,vaes")))
+static void vaes512_encrypt(struct aes_layer_keys *const *k,
+			    uint8_t *const *m, size_t n, size_t nblk,
+			    uint8_t *scratch)
+{
+	__m512i lk[ZREGS][AES256_ROUNDS + 1], ik[ZREGS][AES256_ROUNDS + 1];
+	const struct aes_layer_keys *kk[4 * ZREGS];
+	uint8_t *mm[4 * ZREGS];
+	const size_t Q = (n + 3) / 4;
+
+	for (size_t i = 0; i < 4 * Q; i++) {
+		kk[i] = k[i < n ? i : n - 1];
+		mm[i] = i < n ? m[i] : scratch;
+	}
+	for (size_t j = 0; j < Q; j++)
+		for (int r = 0; r <= AES256_ROUNDS; r++) {
+			lk[j][r] = ld4(kk[4 * j]->enc[0][r],
+				       kk[4 * j + 1]->enc[0][r],
+				       kk[4 * j + 2]->enc[0][r],
+				       kk[4 * j + 3]->enc[0][r]);
+			ik[j][r] = ld4(kk[4 * j]->enc[1][r],
+				       kk[4 * j + 1]->enc[1][r],
+				       kk[4 * j + 2]->enc[1][r],
+				       kk[4 * j + 3]->enc[1][r]);
+		}
+	switch (Q) {
+	case 8: zstep_quads(8, mm, nblk, lk, ik); break;
+	case 7: zstep_quads(7, mm, nblk, lk, ik); break;
+	case 6: zstep_quads(6, mm, nblk, lk, ik); break;
+	default: zstep_quads(5, mm, nblk, lk, ik); break;
+	}
+	memwipe(lk, sizeof(lk));
+	memwipe(ik, sizeof(ik));
+}
 
 /* CBC-decrypt the 4P blocks at p in place; *iv as in vdec_run. */
 HWZ_INLINE void zdec_run(const int P, const __m512i *dk, uint8_t *p,
@@ -630,8 +760,7 @@ int aes_layer_encrypt_n(struct aes_layer_keys *const *keys,
 		return ERR_ARG;
 #ifdef AES_LAYER_X86
 	if (aes_layer_is_hw()) {
-		hw_encrypt_n(keys, msgs, n, data_len / 16,
-			     aes_layer_path() <= AES_LAYER_PATH_VAES);
+		hw_encrypt_n(keys, msgs, n, data_len / 16, aes_layer_path());
 		return 0;
 	}
 #endif

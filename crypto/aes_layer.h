@@ -8,7 +8,8 @@
  * dependent blocks per message, so a core's AES unit would idle between
  * them: aes_layer_encrypt_n() runs up to 8 messages' chains side by side
  * (each with its own keys), round by round, with AES-NI and our own key
- * schedules, or up to 16 in pairs with VAES where the CPU has it.
+ * schedules, or up to 16 in pairs with VAES where the CPU has it (32
+ * in fours with AVX-512).
  * Without AES-NI (another CPU or architecture) every call goes through
  * crypto/aes.h (OpenSSL EVP), one message after another.
  *
@@ -25,8 +26,8 @@
 
 #define AES_LAYER_KEY_BYTES 32
 #define AES_LAYER_IV_BYTES 16
-/* Messages whose chains one pass interleaves, at most (VAES). */
-#define AES_LAYER_LANES 16
+/* Messages whose chains one pass interleaves, at most (512-bit VAES). */
+#define AES_LAYER_LANES 32
 
 struct aes_layer_keys;	/* opaque */
 
@@ -52,8 +53,9 @@ int aes_layer_decrypt(struct aes_layer_keys *k, uint8_t *msg,
 		      size_t data_len);
 
 enum aes_layer_path {
-	AES_LAYER_PATH_BEST,	/* as VAES, and CBC decryption 32 blocks at
-				 * a time with 512-bit VAES (AVX-512) */
+	AES_LAYER_PATH_BEST,	/* as VAES, and with 512-bit VAES
+				 * (AVX-512) over 16 messages a pass and
+				 * CBC decryption 32 blocks at a time */
 	AES_LAYER_PATH_VAES,	/* AES-NI, and 256-bit VAES: over 8
 				 * messages a pass, decryption 16 blocks */
 	AES_LAYER_PATH_AESNI,	/* AES-NI, 8 messages a pass */

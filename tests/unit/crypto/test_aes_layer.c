@@ -104,7 +104,7 @@ static const enum aes_layer_path paths[] = {
 
 static void test_fips197(struct tctx *t)
 {
-	static const size_t lanes[] = { 1, 3, 8, 9, 16, 17, 33 };
+	static const size_t lanes[] = { 1, 3, 8, 9, 16, 17, 32, 33 };
 
 	for (size_t p = 0; p < sizeof(paths) / sizeof(*paths); p++) {
 		aes_layer_force_path(paths[p]);
