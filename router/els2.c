@@ -21,6 +21,8 @@
 #define ELS2_IV_BYTES 12
 /* innerSalt, then at least the type byte */
 #define ELS2_MIN_INNER_BYTES (ELS2_SALT_BYTES + 1)
+/* how far the inner LeaseSet's times may lie from the outer's */
+#define ELS2_INNER_SKEW_MS 60000
 /* authInput: sharedSecret ‖ cpk ‖ subcredential ‖ published (DH) */
 #define ELS2_MAX_KDF_INPUT_BYTES (3 * ELS2_KEY_BYTES + 4)
 
@@ -360,18 +362,27 @@ static int find_cookie(const struct els2_layer1 *l,
 	return r;
 }
 
-/* The inner LeaseSet must be bl's destination's, with the outer times. */
+/*
+ * The inner LeaseSet must be bl's destination's, published within
+ * ELS2_INNER_SKEW_MS of the outer (i2pd stamps the two with separate
+ * clock reads) and not ending before it: i2pd ends the outer at the
+ * next midnight UTC, when its blinded key changes, and leaves the
+ * inner as it was.
+ */
 static int check_inner(const struct leaseset *outer,
 		       const struct leaseset *in,
 		       const struct els2_blinding *bl)
 {
 	const struct keys_and_cert *d = leaseset_destination(in);
+	uint64_t ip = leaseset_published_ms(in);
+	uint64_t op = leaseset_published_ms(outer);
 
 	if (!d || d->sig_type != bl->sig_type || d->sig_key_len !=
 	    ELS2_KEY_BYTES || memcmp(d->sig_key, bl->pk, ELS2_KEY_BYTES) != 0)
 		return ERR_FORMAT;
-	if (leaseset_published_ms(in) != leaseset_published_ms(outer) ||
-	    leaseset_expires_ms(in) != leaseset_expires_ms(outer))
+	if ((ip > op ? ip - op : op - ip) > ELS2_INNER_SKEW_MS ||
+	    leaseset_expires_ms(outer) >
+	    leaseset_expires_ms(in) + ELS2_INNER_SKEW_MS)
 		return ERR_FORMAT;
 	return 0;
 }

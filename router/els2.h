@@ -72,8 +72,10 @@ int els2_blinding_derive(const uint8_t pk[ELS2_KEY_BYTES], uint16_t sig_type,
 struct els2_params {
 	const struct els2_blinding *bl;
 	const uint8_t *blinded_sk;	/* a' (32 bytes), signs the outer layer */
-	uint32_t published_s;		/* must equal the inner LeaseSet's */
-	uint16_t expires_s;		/* likewise */
+	/* the inner LeaseSet's (els2_decrypt() allows a minute's
+	 * difference, and an outer that ends sooner) */
+	uint32_t published_s;
+	uint16_t expires_s;
 	enum leaseset_type inner_type;	/* LEASESET_LS2 or LEASESET_META */
 	const uint8_t *inner;		/* the signed inner LeaseSet */
 	size_t inner_len;
@@ -102,13 +104,13 @@ struct els2_cred {
  * Decrypt ls (an EncryptedLeaseSet already decoded and verified) with
  * bl (derived for ls's day) and cred (NULL: none).  On success *inner
  * (caller frees) is the inner LeaseSet, decoded and signature-checked,
- * signed by bl's destination key, with the outer published and expires
- * times.  Errors: ERR_ARG (ls is not an EncryptedLeaseSet, or is
- * blinded with another key), ERR_AUTH (per-client and no matching entry
- * for cred, or no cred), ERR_FORMAT / ERR_TRUNCATED / ERR_UNSUPPORTED
- * (bad layers or inner LeaseSet, times that differ, another destination),
- * ERR_BAD_SIG.  ChaCha20 carries no MAC: a wrong key shows as ERR_FORMAT
- * or ERR_BAD_SIG.
+ * signed by bl's destination key, published within a minute of the
+ * outer and ending no sooner than it.  Errors: ERR_ARG (ls is not an
+ * EncryptedLeaseSet, or is blinded with another key), ERR_AUTH
+ * (per-client and no matching entry for cred, or no cred), ERR_FORMAT /
+ * ERR_TRUNCATED / ERR_UNSUPPORTED (bad layers or inner LeaseSet, times
+ * too far apart, another destination), ERR_BAD_SIG.  ChaCha20 carries
+ * no MAC: a wrong key shows as ERR_FORMAT or ERR_BAD_SIG.
  */
 int els2_decrypt(const struct leaseset *ls, const struct els2_blinding *bl,
 		 const struct els2_cred *cred, struct leaseset **inner);

@@ -58,7 +58,7 @@ struct tn_dest {
 	 * els_key (today's blinded key) */
 	struct bbuf els;
 	uint8_t els_key[32];
-	uint64_t els_day;		/* UTC day (unix days) it is blinded for */
+	uint64_t ls_day;		/* UTC day (unix days) ls was built */
 	uint32_t ls_version;		/* bumped at each new LeaseSet */
 	struct lease leases[LEASESET_MAX_LEASES];
 	size_t n_leases;
@@ -219,7 +219,7 @@ static bool collect_leases(struct tn_dest *x, uint64_t now_ms, uint64_t mono)
 
 int tunnelnet_els_build(const struct dest_keys *k,
 			const struct client_ls_opts *o, const uint8_t *inner,
-			size_t inner_len, uint64_t now_ms, struct bbuf *out,
+			size_t inner_len, struct bbuf *out,
 			uint8_t store_key[32])
 {
 	struct leaseset *ls = NULL;
@@ -238,7 +238,7 @@ int tunnelnet_els_build(const struct dest_keys *k,
 	exp = leaseset_expires_ms(ls);
 	leaseset_free(ls);
 	if ((e = els2_blinding_derive(k->dest.sig_key, CERT_SIG_EDDSA_SHA512_ED25519,
-				      now_ms / 1000, o->secret, o->secret_len,
+				      pub / 1000, o->secret, o->secret_len,
 				      &bl)) != 0)
 		return e;
 	memcpy(seed.b, k->sig_sk, sizeof(seed.b));
@@ -300,17 +300,17 @@ static size_t publish(struct tunnelnet *tn, struct tn_dest *x,
 	size_t sent = 0;
 
 	if (client_dest_ls_opts(x->d)->encrypted) {
-		/* blinded for today: a new key after midnight UTC */
+		/* blinded for the day ls was published (a new inner
+		 * LeaseSet and key after midnight UTC: refresh_dest()) */
 		bbuf_reset(&x->els);
 		if (tunnelnet_els_build(client_dest_keys(x->d),
 					client_dest_ls_opts(x->d), x->ls.data,
-					x->ls.len, now_ms, &x->els,
+					x->ls.len, &x->els,
 					x->els_key) != 0) {
 			log_warn(LD_CLIENT, "cannot build the encrypted "
 				 "LeaseSet");
 			return 0;
 		}
-		x->els_day = now_ms / TUNNELNET_DAY_MS;
 		hash = x->els_key;
 		pub = &x->els;
 		store_type = I2NP_STORE_ENC_LS2;
@@ -408,10 +408,19 @@ static void refresh_dest(struct tunnelnet *tn, struct tn_dest *x,
 	const struct dest_keys *k = client_dest_keys(x->d);
 	size_t ff = netdb_store_ff_count(netdb_get_store(tn->cfg.db));
 	struct bbuf b = BBUF_INIT;
+	bool changed = collect_leases(x, now_ms, mono);
 
-	if (collect_leases(x, now_ms, mono)) {
-		if (x->n_leases == 0)
-			return;
+	if (changed && x->n_leases == 0)
+		return;
+	/* An encrypted LeaseSet at midnight UTC: a new one at once, its
+	 * inner LeaseSet published today, as the new day's blinding must
+	 * be (tunnelnet_els_build(); i2pd checks the blinded key against
+	 * the published date). */
+	if (!changed && x->ls.len && x->n_leases &&
+	    client_dest_ls_opts(x->d)->encrypted &&
+	    now_ms / TUNNELNET_DAY_MS != x->ls_day)
+		changed = true;
+	if (changed) {
 		if (tunnelnet_leaseset_build(k, ratchet_ctx_pubkey(x->rc),
 					     x->leases, x->n_leases, now_ms,
 					     &b) != 0) {
@@ -420,15 +429,11 @@ static void refresh_dest(struct tunnelnet *tn, struct tn_dest *x,
 		}
 		bbuf_free(&x->ls);
 		x->ls = b;
+		x->ls_day = now_ms / TUNNELNET_DAY_MS;
 		x->ls_version++;
 		x->publish_at = mono;
 		x->unpublished = true;
 	}
-	/* an encrypted LeaseSet at midnight UTC: under the new day's key
-	 * at once */
-	if (x->ls.len && client_dest_ls_opts(x->d)->encrypted &&
-	    now_ms / TUNNELNET_DAY_MS != x->els_day)
-		x->publish_at = mono;
 	/* Not before it has a way out: its inbound tunnels are often up
 	 * first (an outbound build's reply comes back through a tunnel),
 	 * and a LeaseSet that went nowhere waited for the next change of

@@ -189,13 +189,15 @@ int tunnelnet_leaseset_build(const struct dest_keys *k,
 			     uint64_t now_ms, struct bbuf *out);
 /*
  * Append the EncryptedLeaseSet of k (Ed25519) wrapping inner (a signed
- * LeaseSet2 of k, len bytes) as o says, blinded for the UTC day of
- * now_ms; store_key gets its netDb key.  Errors: ERR_UNSUPPORTED for
- * another signing type, leaseset_decode()'s and els2_encode()'s.
+ * LeaseSet2 of k, len bytes) as o says, with inner's published and
+ * expiry times and blinded for the UTC day inner was published (the day
+ * a reader takes the blinding's date from: i2pd checks it); store_key
+ * gets its netDb key.  Errors: ERR_UNSUPPORTED for another signing
+ * type, leaseset_decode()'s and els2_encode()'s.
  */
 int tunnelnet_els_build(const struct dest_keys *k,
 			const struct client_ls_opts *o, const uint8_t *inner,
-			size_t inner_len, uint64_t now_ms, struct bbuf *out,
+			size_t inner_len, struct bbuf *out,
 			uint8_t store_key[32]);
 /*
  * Hand the cloves of a decrypted garlic payload to destination self on:

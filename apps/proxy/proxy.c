@@ -609,21 +609,27 @@ static int lookup_b33_day(struct proxy *p, const struct proxy_dest *pd,
  * pd (with pd's client key).  ERR_NOT_FOUND: looked up.  Within
  * PROXY_B33_MIDNIGHT_S of midnight UTC the other day's key is tried
  * too: the site's clock may differ from ours, and its LeaseSet under
- * the new key may not be out yet. */
+ * the new key may not be out yet.  The other day's counts when it
+ * opens or says "no access"; one that does not open leaves the lookup
+ * waiting for the day's own. */
 static int lookup_b33(struct proxy *p, const struct proxy_dest *pd,
 		      const struct b33_addr *a, struct keys_and_cert *to)
 {
 	uint64_t now = time_now_s(), sod = now % 86400;
-	int e;
+	int e, o;
 
 	if (!p->net.lookup_blinded)
 		return ERR_UNSUPPORTED;
 	e = lookup_b33_day(p, pd, a, now, to);
-	if (e == ERR_NOT_FOUND && sod < PROXY_B33_MIDNIGHT_S)
-		e = lookup_b33_day(p, pd, a, now - 86400, to);
-	else if (e == ERR_NOT_FOUND && sod >= 86400 - PROXY_B33_MIDNIGHT_S)
-		e = lookup_b33_day(p, pd, a, now + 86400, to);
-	return e;
+	if (e != ERR_NOT_FOUND)
+		return e;
+	if (sod < PROXY_B33_MIDNIGHT_S)
+		o = lookup_b33_day(p, pd, a, now - 86400, to);
+	else if (sod >= 86400 - PROXY_B33_MIDNIGHT_S)
+		o = lookup_b33_day(p, pd, a, now + 86400, to);
+	else
+		return e;
+	return o == 0 || o == ERR_AUTH ? o : e;
 }
 
 /* Poll the network for a b32 or b33 Destination until it is known or

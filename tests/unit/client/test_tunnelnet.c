@@ -725,7 +725,7 @@ static void test_lookup_blinded(struct tctx *t)
 	T_OK(t, tunnelnet_leaseset_build(client_dest_keys(e.r), &rpk, l, 2,
 					 now, &ls));
 	T_OK(t, tunnelnet_els_build(client_dest_keys(e.r), &lo, ls.data,
-				    ls.len, now, &els, store_key));
+				    ls.len, &els, store_key));
 	T_OK(t, els2_blinding_derive(client_dest_pub(e.r)->sig_key, 7,
 				     now / 1000, NULL, 0, &bl));
 	T_MEMEQ(t, bl.store_key, store_key, 32);
@@ -793,7 +793,7 @@ static void test_lookup_blinded_secret(struct tctx *t)
 					 now, &ls));
 	T_OK(t, tunnelnet_els_build(client_dest_keys(e.r),
 				    client_dest_ls_opts(e.r), ls.data, ls.len,
-				    now, &els, store_key));
+				    &els, store_key));
 	T_OK(t, els2_blinding_derive(client_dest_pub(e.r)->sig_key, 7,
 				     now / 1000, sec, sizeof(sec) - 1, &bl));
 	T_OK(t, els2_blinding_derive(client_dest_pub(e.r)->sig_key, 7,
@@ -1114,6 +1114,65 @@ static void test_publish_retry(struct tctx *t)
 	env_free(&e);
 }
 
+/*
+ * An encrypted LeaseSet over midnight UTC: before it, under the day's
+ * blinded key; a second after it, a new one under the new day's key at
+ * once, published that day, its inner LeaseSet too, and opening with
+ * that day's blinding.  (Before, the new day's blinding wrapped the
+ * inner LeaseSet of the day before with its time; i2pd takes the
+ * blinding's date from the published time and refused it until the
+ * next change of leases.)
+ */
+static void test_els_midnight(struct tctx *t)
+{
+	struct env e;
+	struct rxlog rlog = { 0 };
+	struct client_rx rrx = { NULL, rx_datagram, &rlog };
+	struct client_ls_opts lo = { .encrypted = true,
+				     .auth = ELS2_AUTH_NONE };
+	struct els2_blinding d1, d2;
+	const struct netdb_ls_entry *ent;
+	struct leaseset *in = NULL;
+	const uint8_t *pk;
+	uint64_t midnight = 20424 * TUNNELNET_DAY_MS;
+	uint64_t mono = time_mono_ms();
+
+	time_set_override(midnight - 10000);
+	time_set_mono_override(mono);
+	env_init_with(t, &e, true, 0);
+	e.r = client_dest_new_random();
+	e.net = tunnelnet_client_net(e.tn);
+	T_OK(t, client_dest_set_ls_opts(e.r, &lo));
+	T_OK(t, e.net.attach(e.net.ctx, e.r, &rrx));
+	tunnelnet_poll(e.tn);
+	env_pump(&e);
+	pk = client_dest_pub(e.r)->sig_key;
+	T_OK(t, els2_blinding_derive(pk, 7, (midnight - 10000) / 1000, NULL,
+				     0, &d1));
+	T_OK(t, els2_blinding_derive(pk, 7, midnight / 1000 + 1, NULL, 0,
+				     &d2));
+	T_TRUE(t, netdb_store_find_ls(netdb_get_store(e.db), d1.store_key) !=
+		  NULL);
+	T_TRUE(t, netdb_store_find_ls(netdb_get_store(e.db), d2.store_key) ==
+		  NULL);
+	time_set_override(midnight + 1000);
+	time_set_mono_override(mono + 11000);
+	tunnelnet_poll(e.tn);
+	env_pump(&e);
+	ent = netdb_store_find_ls(netdb_get_store(e.db), d2.store_key);
+	T_TRUE(t, ent != NULL);
+	if (ent) {
+		T_TRUE(t, leaseset_published_ms(ent->ls) >= midnight);
+		T_OK(t, els2_decrypt(ent->ls, &d2, NULL, &in));
+		T_TRUE(t, in && leaseset_published_ms(in) >= midnight);
+	}
+	leaseset_free(in);
+	time_set_override(0);
+	time_set_mono_override(0);
+	e.net.detach(e.net.ctx, e.r);
+	env_free(&e);
+}
+
 /* One datagram from d to r (raw: r answers nothing of its own). */
 static void env_send_dr(struct tctx *t, struct env *e, const char *text)
 {
@@ -1182,5 +1241,6 @@ const struct test_case client_tunnelnet_tests[] = {
 	{ "tunnel_opts", test_tunnel_opts, TT_FORK },
 	{ "leaseset_first", test_leaseset_first, TT_FORK },
 	{ "publish_retry", test_publish_retry, TT_FORK },
+	{ "els_midnight", test_els_midnight, TT_FORK },
 	{ NULL, NULL, 0 }
 };

@@ -58,6 +58,10 @@ struct tproxy {
 	 * of wall + b33_day_s (with b33_secret: site_b33 says so) */
 	uint64_t wall_ms;
 	int64_t b33_day_s;
+	/* with bad_day: one that does not open under the key of the day
+	 * of wall + bad_day_s */
+	bool bad_day;
+	int64_t bad_day_s;
 	const char *b33_secret;		/* the site's */
 	const char *proxy_secret;	/* the proxy's lookup secret */
 	struct tinfo in;
@@ -65,10 +69,12 @@ struct tproxy {
 
 /* The child's network for b33 names: site.i2p's encrypted LeaseSet is
  * found under one blinded key only (the netDb key of a day and secret),
- * and opens to site.i2p. */
+ * and opens to site.i2p; with has_bad, one under bad_key does not open. */
 static struct {
 	uint8_t store_key[32];
 	struct keys_and_cert site;
+	bool has_bad;
+	uint8_t bad_key[32];
 } b33net;
 
 static int b33_lookup_blinded(void *ctx, const struct els2_blinding *bl,
@@ -77,6 +83,8 @@ static int b33_lookup_blinded(void *ctx, const struct els2_blinding *bl,
 {
 	(void)ctx;
 	(void)auth_key;
+	if (b33net.has_bad && memcmp(bl->store_key, b33net.bad_key, 32) == 0)
+		return ERR_FORMAT;
 	if (memcmp(bl->store_key, b33net.store_key, 32) != 0)
 		return ERR_NOT_FOUND;
 	*out = b33net.site;
@@ -103,6 +111,17 @@ static void b33_site(const struct tproxy *tp, const struct keys_and_cert *k,
 		_exit(1);
 	memcpy(b33net.store_key, bl.store_key, 32);
 	b33net.site = *k;
+	if (tp->bad_day) {
+		if (els2_blinding_derive(k->sig_key, 7,
+					 (uint64_t)((int64_t)(tp->wall_ms /
+							      1000) +
+						    tp->bad_day_s),
+					 (const uint8_t *)sec,
+					 sec ? strlen(sec) : 0, &bl) != 0)
+			_exit(1);
+		memcpy(b33net.bad_key, bl.store_key, 32);
+		b33net.has_bad = true;
+	}
 }
 
 static uint8_t big_byte(size_t i)
@@ -1059,9 +1078,23 @@ static void test_keep_alive(struct tctx *t)
 	tproxy_stop(&tp);
 }
 
+/* GET http://B33/ through the HTTP proxy of child tp (started here)
+ * into r. */
+static void b33_get_tp(struct tctx *t, struct tproxy *tp, struct bbuf *r)
+{
+	char req[200];
+
+	T_TRUE(t, tproxy_start(tp));
+	T_TRUE(t, strlen(tp->in.site_b33) > DEST_B32_CHARS);
+	snprintf(req, sizeof(req), "GET http://%s/index.html HTTP/1.1\r\n\r\n",
+		 tp->in.site_b33);
+	txn(tp->in.http, req, r);
+	tproxy_stop(tp);
+}
+
 /* GET http://B33/ through the HTTP proxy of a child whose clock reads
  * wall_ms, with site.i2p's encrypted LeaseSet under the key of the day
- * day_s away; the response's status line in r. */
+ * day_s away; the response in r. */
 static void b33_get(struct tctx *t, uint64_t wall_ms, int64_t day_s,
 		    const char *site_secret, const char *proxy_secret,
 		    struct bbuf *r)
@@ -1069,14 +1102,8 @@ static void b33_get(struct tctx *t, uint64_t wall_ms, int64_t day_s,
 	struct tproxy tp = { .wall_ms = wall_ms, .b33_day_s = day_s,
 			     .b33_secret = site_secret,
 			     .proxy_secret = proxy_secret };
-	char req[200];
 
-	T_TRUE(t, tproxy_start(&tp));
-	T_TRUE(t, strlen(tp.in.site_b33) > DEST_B32_CHARS);
-	snprintf(req, sizeof(req), "GET http://%s/index.html HTTP/1.1\r\n\r\n",
-		 tp.in.site_b33);
-	txn(tp.in.http, req, r);
-	tproxy_stop(&tp);
+	b33_get_tp(t, &tp, r);
 }
 
 /* 2026-03-01 00:00:00 UTC */
@@ -1091,6 +1118,7 @@ static void b33_get(struct tctx *t, uint64_t wall_ms, int64_t day_s,
 static void test_b33_midnight(struct tctx *t)
 {
 	struct bbuf r = BBUF_INIT;
+	struct tproxy tp;
 
 	b33_get(t, MIDNIGHT_MS - 5 * MIN_MS, 86400, NULL, NULL, &r);
 	T_TRUE(t, starts(&r, "HTTP/1.1 200 OK\r\n"));
@@ -1104,6 +1132,19 @@ static void test_b33_midnight(struct tctx *t)
 	T_TRUE(t, has(&r, "LeaseSet not found"));
 	b33_get(t, MIDNIGHT_MS + 720 * MIN_MS, 0, NULL, NULL, &r);
 	T_TRUE(t, starts(&r, "HTTP/1.1 200 OK\r\n"));
+	/* at 00:05 the day before's does not open (i2pd's used to end
+	 * before its inner LeaseSet did, which we refused): with today's
+	 * found it is never tried, and without, today's is waited for
+	 * (504 at the deadline), not given up on at once (502) */
+	tp = (struct tproxy){ .wall_ms = MIDNIGHT_MS + 5 * MIN_MS,
+			      .bad_day = true, .bad_day_s = -86400 };
+	b33_get_tp(t, &tp, &r);
+	T_TRUE(t, starts(&r, "HTTP/1.1 200 OK\r\n"));
+	tp = (struct tproxy){ .wall_ms = MIDNIGHT_MS + 5 * MIN_MS,
+			      .b33_day_s = 2 * 86400,
+			      .bad_day = true, .bad_day_s = -86400 };
+	b33_get_tp(t, &tp, &r);
+	T_TRUE(t, starts(&r, "HTTP/1.1 504 "));
 	bbuf_free(&r);
 }
 

@@ -283,17 +283,26 @@ static void pub_make(struct tctx *t, struct pub *p, uint32_t inner_pub_s)
 	blind_privkey(p->bsk, a, p->bl.alpha);
 }
 
-static int build(struct pub *p, enum els2_auth auth,
-		 const uint8_t (*clients)[32], size_t n, struct bbuf *out)
+/* p's inner LS2 wrapped with the outer times published_s, expires_s */
+static int build_at(struct pub *p, enum els2_auth auth,
+		    const uint8_t (*clients)[32], size_t n,
+		    uint32_t published_s, uint16_t expires_s, struct bbuf *out)
 {
 	struct els2_params ep = {
-		.bl = &p->bl, .blinded_sk = p->bsk, .published_s = MODEL_S,
-		.expires_s = 600, .inner_type = LEASESET_LS2,
+		.bl = &p->bl, .blinded_sk = p->bsk,
+		.published_s = published_s, .expires_s = expires_s,
+		.inner_type = LEASESET_LS2,
 		.inner = p->inner.data, .inner_len = p->inner.len,
 		.auth = auth, .clients = clients, .n_clients = n,
 	};
 
 	return els2_encode(&ep, out);
+}
+
+static int build(struct pub *p, enum els2_auth auth,
+		 const uint8_t (*clients)[32], size_t n, struct bbuf *out)
+{
+	return build_at(p, auth, clients, n, MODEL_S, 600, out);
 }
 
 static struct leaseset *decode_ok(struct tctx *t, const struct bbuf *b)
@@ -412,21 +421,43 @@ static void test_secret(struct tctx *t)
 	bbuf_free(&p.inner);
 }
 
-/* Inner times that differ from the outer, or another destination's LS2
- * inside: refused after decryption. */
+/* Outer times against the inner LS2's (published MODEL_S, 600 s): want
+ * 0 or ERR_FORMAT from decryption. */
+static void times_case(struct tctx *t, struct pub *p, uint32_t published_s,
+		       uint16_t expires_s, int want)
+{
+	struct bbuf b = BBUF_INIT;
+	struct leaseset *ls, *in = NULL;
+
+	T_OK(t, build_at(p, ELS2_AUTH_NONE, NULL, 0, published_s, expires_s,
+			 &b));
+	ls = decode_ok(t, &b);
+	if (ls) {
+		T_ERR(t, els2_decrypt(ls, &p->bl, NULL, &in), want);
+		T_TRUE(t, (in != NULL) == (want == 0));
+	}
+	leaseset_free(in);
+	leaseset_free(ls);
+	bbuf_free(&b);
+}
+
+/* Inner times far from the outer's, or another destination's LS2
+ * inside: refused after decryption.  i2pd's outer ends at midnight
+ * UTC before its inner does, and takes its own clock read: opened. */
 static void test_inner_checks(struct tctx *t)
 {
 	struct pub p, q;
 	struct bbuf b = BBUF_INIT;
 	struct leaseset *ls, *in = NULL;
 
-	pub_make(t, &p, MODEL_S - 1);
-	T_OK(t, build(&p, ELS2_AUTH_NONE, NULL, 0, &b));
-	ls = decode_ok(t, &b);
-	if (ls)
-		T_ERR(t, els2_decrypt(ls, &p.bl, NULL, &in), ERR_FORMAT);
-	leaseset_free(ls);
-	bbuf_reset(&b);
+	pub_make(t, &p, MODEL_S);
+	times_case(t, &p, MODEL_S, 600, 0);
+	times_case(t, &p, MODEL_S, 120, 0);		/* ends at midnight */
+	times_case(t, &p, MODEL_S + 1, 599, 0);	/* a second later */
+	times_case(t, &p, MODEL_S - 60, 660, 0);
+	times_case(t, &p, MODEL_S + 61, 300, ERR_FORMAT);
+	times_case(t, &p, MODEL_S - 61, 600, ERR_FORMAT);
+	times_case(t, &p, MODEL_S, 661, ERR_FORMAT);	/* outlives it */
 	bbuf_free(&p.inner);
 
 	pub_make(t, &p, MODEL_S);
