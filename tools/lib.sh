@@ -5,7 +5,7 @@ libclang-rt-14-dev llvm libsodium-dev libssl-dev libevent-dev libsqlite3-dev
 zlib1g-dev libnatpmp-dev libminiupnpc-dev libsecp256k1-dev libjansson-dev
 python3 python3-txi2p-tahoe i2pd unzip zip
 nftables iproute2 miniupnpd-nftables natpmpc miniupnpc conntrack
-curl strace chromium ffmpeg"
+curl strace chromium ffmpeg faketime"
 
 # still_running PID: PID is still running (a zombie is not) after up to
 # 5 s; a process killed a moment ago may still be on its way out

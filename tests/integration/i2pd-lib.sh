@@ -82,7 +82,7 @@ CONF
 i2pd_start() {
 	so=$(shim_so) || return 1
 	port=$(sed -n 's/^port *= *//p' "$1/i2pd.conf" | head -1)
-	LD_PRELOAD="$so" I2PD_SHIM_LOG="$1/shim.log" \
+	LD_PRELOAD="$so${LD_PRELOAD:+ $LD_PRELOAD}" I2PD_SHIM_LOG="$1/shim.log" \
 		I2PD_SHIM_MAP_PORTS="${I2PD_SHIM_MAP_PORTS:+$I2PD_SHIM_MAP_PORTS,}$port" \
 		"$I2PD_BIN" --conf="$1/i2pd.conf" --datadir="$1" >"$1/stdout.log" 2>&1 &
 	echo $! > "$1/pid"

@@ -168,6 +168,24 @@ OURS_SEC_B33=$(cat "$B/ours-secret.dat.b33")
 [ ${#OURS_B33} -gt 60 ] && ok "bitsd's encrypted sites: $OURS_B33, $OURS_DH_B33" ||
 	bad "no b33 address in $B/ours.dat.b33"
 
+# With B33_MIDNIGHT (test_b33_midnight.sh: the unix time of a midnight
+# UTC a minute away on a faked clock), everything is published before
+# it and fetched after it: r1's encrypted LeaseSets (which i2pd ends at
+# midnight, before their inner LeaseSets) stored at bitsd, bitsd's own
+# blinded for the day before.
+if [ -n "${B33_MIDNIGHT:-}" ]; then
+	i=0
+	while [ "$(grep -c 'kept LeaseSet .*(store type 5)' "$B/bitsd.log")" -lt 3 ] &&
+	      [ $i -lt 240 ]; do
+		sleep 0.25; i=$((i + 1))
+	done
+	t=$(date +%s)
+	[ "$(grep -c 'kept LeaseSet .*(store type 5)' "$B/bitsd.log")" -ge 3 ] &&
+	[ "$t" -lt "$B33_MIDNIGHT" ] &&
+		ok "r1's and bitsd's encrypted LeaseSets out $((B33_MIDNIGHT - t)) s before midnight UTC" ||
+		bad "r1's encrypted LeaseSets not stored at bitsd before midnight UTC"
+	while [ "$(date +%s)" -le "$B33_MIDNIGHT" ]; do sleep 0.5; done
+fi
 
 # ---- 2. r1's encrypted sites through our proxy ----
 fetch "HTTP proxy: r1's open encrypted site by b33" "http://$B33_open/" \
