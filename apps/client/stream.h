@@ -127,7 +127,9 @@ enum stream_event {
 /* Events for one stream: a bitmask of enum stream_event. */
 typedef void (*stream_event_fn)(void *ctx, struct stream *s, unsigned events);
 /* A new incoming stream (open: write and read at will), before our SYN
- * reply goes out: stream_reset() here refuses it. */
+ * reply goes out; the acceptor owns it.  stream_reset() here refuses it,
+ * and the acceptor still gives it back with stream_release() (a stream
+ * nobody releases stays until the manager goes). */
 typedef void (*stream_accept_fn)(void *ctx, struct stream *s);
 /* A pong (err 0, rtt_ms) or ERR_TIMEOUT. */
 typedef void (*stream_pong_fn)(void *ctx, int err, uint32_t rtt_ms);

@@ -29,7 +29,6 @@
 #include "router/worker.h"
 
 #define SWARM_TICK_MS 1000
-#define SWARM_PENDING_MAX 64		/* incoming streams before a handshake */
 #define SWARM_READ_BYTES 65536
 #define SWARM_HS_HAVE_META 1u		/* handshake flag: we serve META */
 #define SWARM_OPTIMISTIC_ROUNDS 3
@@ -1509,7 +1508,10 @@ static void swarm_accept(void *ctx, struct stream *s)
 
 	stream_get_info(s, &si);
 	if (si.dst_port != SWARM_PORT || sw->npending >= SWARM_PENDING_MAX) {
+		/* Refused: a RESET instead of our SYN, and the stream is
+		 * ours to give back (nobody else holds it). */
 		stream_reset(s);
+		stream_release(s);
 		return;
 	}
 	p = peer_new(sw, s, false);
@@ -1803,7 +1805,18 @@ static int on_announce(struct swarm_peer *p, const struct swarm_msg *m)
 	return 0;
 }
 
-/* Announce c to tracker t; false when t cannot be reached yet. */
+/* Our announce streams waiting for their answer. */
+static unsigned announces_open(const struct swarm *sw)
+{
+	unsigned n = 0;
+
+	for (const struct swarm_peer *p = sw->pending; p; p = p->next)
+		n += p->announcing;
+	return n;
+}
+
+/* Announce c to tracker t; false when t cannot be reached yet, or
+ * SWARM_ANNOUNCES_MAX announces are under way. */
 static bool announce_one(struct swarm_content *c, const uint8_t t[32])
 {
 	struct swarm *sw = c->sw;
@@ -1828,7 +1841,9 @@ static bool announce_one(struct swarm_content *c, const uint8_t t[32])
 		hints_try(c);
 		return true;
 	}
-	if (swarm_resolve(sw, t, &k) != 0 || sw->npending >= SWARM_PENDING_MAX)
+	if (sw->npending >= SWARM_PENDING_MAX ||
+	    announces_open(sw) >= SWARM_ANNOUNCES_MAX ||
+	    swarm_resolve(sw, t, &k) != 0)
 		return false;
 	p = peer_new(sw, NULL, true);
 	memcpy(p->dest_hash, t, 32);
@@ -1874,7 +1889,9 @@ static void content_announce(struct swarm_content *c, uint64_t now)
 			continue;
 		c->announced_ms[i] = now;
 		if (!announce_one(c, sw->trackers[i]))
-			c->next_announce_ms[i] = now + 5 * SWARM_TICK_MS;
+			/* (at the next tick when others' answers are due) */
+			c->next_announce_ms[i] = now + (announces_open(sw) >=
+				SWARM_ANNOUNCES_MAX ? 1 : 5) * SWARM_TICK_MS;
 		else
 			c->next_announce_ms[i] = now + (lonely ?
 				SWARM_ANNOUNCE_RETRY_MS :

@@ -46,6 +46,13 @@
 #include "router/keys_and_cert.h"
 
 #define SWARM_PORT 6881
+/* Streams waiting for a first message (incoming, before a handshake, and
+ * our announces): past it, incoming streams are refused with a RESET. */
+#define SWARM_PENDING_MAX 64
+/* Announce streams open at once: a seeder of many contents announces them
+ * a few at a time, so that its start does not fill a tracker's pending
+ * streams with one burst (and others' announces are not refused). */
+#define SWARM_ANNOUNCES_MAX 8
 #define SWARM_PEER_QUEUE_MAX 64		/* requests a peer may queue with us */
 #define SWARM_PIPELINE_MAX 64		/* chunks in flight per peer */
 #define SWARM_SEND_BUFFER_BYTES (256 * 1024)	/* queued output per peer */

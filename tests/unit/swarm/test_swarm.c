@@ -1140,6 +1140,72 @@ static void test_tracker_announce_in_tick(struct tctx *t)
 	tn_free(&tn);
 }
 
+/*
+ * A seeder of many contents announces them a few at a time: never more
+ * than SWARM_ANNOUNCES_MAX announces without their answer (a seeder that
+ * started announced every content at once, and two such bursts filled a
+ * tracker's SWARM_PENDING_MAX: others' announces were refused), and the
+ * tracker still learns of every content within seconds.
+ */
+#define MANY_ITEMS 24
+static uint8_t many_hash[MANY_ITEMS][32];
+static int ann_open, ann_open_max;
+
+static void trace_announces(void *ctx, const uint8_t dest[32], bool sent,
+			    const uint8_t *frame, size_t len)
+{
+	(void)ctx;
+	(void)dest;
+	if (len < SWARM_HEADER_BYTES)
+		return;
+	if (sent && frame[4] == SWARM_ANNOUNCE)
+		ann_open++;
+	else if (!sent && frame[4] == SWARM_PEERS)
+		ann_open--;
+	if (ann_open > ann_open_max)
+		ann_open_max = ann_open;
+}
+
+static bool tracker_lists_many(struct tnet *tn)
+{
+	uint8_t got[4][32];
+
+	for (unsigned i = 0; i < MANY_ITEMS; i++)
+		if (swarm_tracker_list(tn->n[0].sw, many_hash[i], got, 4) != 1)
+			return false;
+	return true;
+}
+
+static void test_announces_few_at_a_time(struct tctx *t)
+{
+	struct tnet tn;
+	struct content_published pub;
+	struct tnode *tr, *seed;
+	uint64_t t0;
+
+	tn_init(&tn, t);
+	tr = tn_node(&tn, NULL);
+	swarm_set_tracker_role(tr->sw, true);
+	seed = tn_node(&tn, NULL);
+	use_lookup(&tn, seed);
+	for (unsigned i = 0; i < MANY_ITEMS; i++) {
+		tn_publish(&tn, seed, 5000 + 100 * i, 60 + i, 14, &pub);
+		memcpy(many_hash[i], tn.hash, 32);
+		content_published_clear(&pub);
+		T_OK(t, swarm_content_add(seed->sw, tn.hash, SWARM_PICK_RAREST));
+	}
+	ann_open = ann_open_max = 0;
+	swarm_set_trace(seed->sw, trace_announces, NULL);
+	t0 = time_mono_ms();
+	T_OK(t, swarm_tracker_add(seed->sw, client_dest_pub(tr->d)->hash));
+	T_TRUE(t, tn_run(&tn, tracker_lists_many));
+	T_TRUE(t, ann_open_max >= 2);		/* a few at once, */
+	T_TRUE(t, ann_open_max <= SWARM_ANNOUNCES_MAX);	/* not all */
+	/* One tick a round of SWARM_ANNOUNCES_MAX: about 3 s here. */
+	T_TRUE(t, time_mono_ms() - t0 < 30000);
+	tn_free(&tn);
+}
+
 static struct tnode *restarted;
 
 /* A router killed: what it would still send is lost. */
@@ -1289,6 +1355,70 @@ static bool nobody_connected(struct tnet *tn)
 	return true;
 }
 
+/*
+ * Streams the swarm refuses are given back, not kept: a destination
+ * without a swarm opens SWARM_PENDING_MAX + 4 streams to the swarm's port
+ * and 2 to another port, and says nothing.  The 6 past the limit or on
+ * the wrong port get a RESET at once; the others are dropped for want of
+ * a handshake (a short idle timeout here).  In the end every stream of
+ * the opener was reset and the swarm's manager holds none (a refused
+ * stream nobody released stayed in it for the life of the swarm).
+ */
+#define RF_QUIET (SWARM_PENDING_MAX + 4)
+#define RF_STREAMS (RF_QUIET + 2)
+
+static unsigned rf_resets;
+static struct tnode *rf_swarm;
+
+static void rf_event(void *ctx, struct stream *s, unsigned ev)
+{
+	(void)ctx;
+	(void)s;
+	if (ev & STREAM_EV_RESET)
+		rf_resets++;
+}
+
+static bool rf_some_refused(struct tnet *tn)
+{
+	(void)tn;
+	return rf_resets >= RF_STREAMS - SWARM_PENDING_MAX;
+}
+
+static bool rf_all_gone(struct tnet *tn)
+{
+	(void)tn;
+	return rf_resets == RF_STREAMS && stream_mgr_count(rf_swarm->mgr) == 0;
+}
+
+static void test_refused_streams_freed(struct tctx *t)
+{
+	struct tnet tn;
+	struct swarm_config cfg;
+	struct tnode *quiet;
+	struct stream *s[RF_STREAMS];
+
+	swarm_config_default(&cfg);
+	cfg.idle_timeout_ms = 3000;
+	tn_init(&tn, t);
+	rf_swarm = tn_node(&tn, &cfg);
+	quiet = tn_dest(&tn);
+	rf_resets = 0;
+	for (unsigned i = 0; i < RF_STREAMS; i++)
+		T_OK(t, stream_connect(quiet->mgr, client_dest_pub(rf_swarm->d),
+				       SWARM_PORT, i < RF_QUIET ? SWARM_PORT : 80,
+				       rf_event, NULL, &s[i]));
+	T_TRUE(t, tn_run(&tn, rf_some_refused));
+	/* Before the idle timeout: only the refused were reset. */
+	T_EQ(t, rf_resets, RF_STREAMS - SWARM_PENDING_MAX);
+	T_TRUE(t, stream_mgr_count(rf_swarm->mgr) >= SWARM_PENDING_MAX);
+	T_TRUE(t, tn_run(&tn, rf_all_gone));
+	T_EQ(t, stream_mgr_count(rf_swarm->mgr), 0);
+	for (unsigned i = 0; i < RF_STREAMS; i++)
+		stream_release(s[i]);
+	tn_free(&tn);
+}
+
+
 /* Both ends whole, the connection ends once it was silent whole_idle_ms
  * both ways (neither will ever ask the other for a piece; kept, a seeder
  * held one a viewer and item); a new viewer still connects and fetches,
@@ -1345,6 +1475,8 @@ const struct test_case swarm_engine_tests[] = {
 	{ "upload_budget", test_upload_budget, TT_FORK },
 	{ "idle_buffers_given_back", test_idle_buffers_given_back, TT_FORK },
 	{ "whole_pair_closes", test_whole_pair_closes, TT_FORK },
+	{ "refused_streams_freed", test_refused_streams_freed, TT_FORK },
+	{ "announces_few_at_a_time", test_announces_few_at_a_time, TT_FORK },
 	{ "play_reading_on", test_play_reading_on, TT_FORK },
 	{ NULL, NULL, 0 }
 };
