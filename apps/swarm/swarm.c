@@ -1805,18 +1805,18 @@ static int on_announce(struct swarm_peer *p, const struct swarm_msg *m)
 	return 0;
 }
 
-/* Our announce streams waiting for their answer. */
-static unsigned announces_open(const struct swarm *sw)
+/* Our announce streams to tracker t waiting for their answer. */
+static unsigned announces_open(const struct swarm *sw, const uint8_t t[32])
 {
 	unsigned n = 0;
 
 	for (const struct swarm_peer *p = sw->pending; p; p = p->next)
-		n += p->announcing;
+		n += p->announcing && memcmp(p->dest_hash, t, 32) == 0;
 	return n;
 }
 
 /* Announce c to tracker t; false when t cannot be reached yet, or
- * SWARM_ANNOUNCES_MAX announces are under way. */
+ * SWARM_ANNOUNCES_MAX announces to it are under way. */
 static bool announce_one(struct swarm_content *c, const uint8_t t[32])
 {
 	struct swarm *sw = c->sw;
@@ -1842,7 +1842,7 @@ static bool announce_one(struct swarm_content *c, const uint8_t t[32])
 		return true;
 	}
 	if (sw->npending >= SWARM_PENDING_MAX ||
-	    announces_open(sw) >= SWARM_ANNOUNCES_MAX ||
+	    announces_open(sw, t) >= SWARM_ANNOUNCES_MAX ||
 	    swarm_resolve(sw, t, &k) != 0)
 		return false;
 	p = peer_new(sw, NULL, true);
@@ -1890,8 +1890,9 @@ static void content_announce(struct swarm_content *c, uint64_t now)
 		c->announced_ms[i] = now;
 		if (!announce_one(c, sw->trackers[i]))
 			/* (at the next tick when others' answers are due) */
-			c->next_announce_ms[i] = now + (announces_open(sw) >=
-				SWARM_ANNOUNCES_MAX ? 1 : 5) * SWARM_TICK_MS;
+			c->next_announce_ms[i] = now + (announces_open(sw,
+				sw->trackers[i]) >= SWARM_ANNOUNCES_MAX ?
+				1 : 5) * SWARM_TICK_MS;
 		else
 			c->next_announce_ms[i] = now + (lonely ?
 				SWARM_ANNOUNCE_RETRY_MS :

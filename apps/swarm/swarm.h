@@ -49,9 +49,10 @@
 /* Streams waiting for a first message (incoming, before a handshake, and
  * our announces): past it, incoming streams are refused with a RESET. */
 #define SWARM_PENDING_MAX 64
-/* Announce streams open at once: a seeder of many contents announces them
- * a few at a time, so that its start does not fill a tracker's pending
- * streams with one burst (and others' announces are not refused). */
+/* Announce streams open at once to one tracker: a seeder of many contents
+ * announces them a few at a time, so that its start does not fill the
+ * tracker's pending streams with one burst (and others' announces are not
+ * refused); a tracker that does not answer holds up no other. */
 #define SWARM_ANNOUNCES_MAX 8
 #define SWARM_PEER_QUEUE_MAX 64		/* requests a peer may queue with us */
 #define SWARM_PIPELINE_MAX 64		/* chunks in flight per peer */
