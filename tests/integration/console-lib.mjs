@@ -5,12 +5,39 @@ import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 const { chromium } = require(process.env.PLAYWRIGHT_CORE);
 
-export function launch() {
-  return chromium.launch({
+// When the browser or a page's renderer goes away under a test, say so
+// ("Target page, context or browser has been closed" alone does not),
+// with the test's last calls into it (playwright's log).
+const lastWords = [];
+function said(why) {
+  console.log('# ' + why + '; the last calls:');
+  for (const l of lastWords) console.log('#   ' + l);
+}
+
+export async function launch() {
+  const browser = await chromium.launch({
     executablePath: '/usr/lib/chromium/chromium',
     args: ['--gaia-url=http://127.0.0.1:9', '--component-updater=url-source=http://127.0.0.1:9/',
            '--no-proxy-server'],
+    logger: {
+      isEnabled: (name) => name === 'api' || name === 'browser',
+      log: (name, severity, message) => {
+        lastWords.push(String(message).slice(0, 300));
+        if (lastWords.length > 30) lastWords.shift();
+      },
+    },
   });
+  let closing = false;
+  const close = browser.close.bind(browser);
+  browser.close = () => { closing = true; return close(); };
+  browser.on('disconnected', () => { if (!closing) said('Chromium went away'); });
+  const newContext = browser.newContext.bind(browser);
+  browser.newContext = async (options) => {
+    const ctx = await newContext(options);
+    ctx.on('page', (page) => page.on('crash', () => said('a page\'s renderer crashed')));
+    return ctx;
+  };
+  return browser;
 }
 
 // What the wallet page shows as owed to creators, once it is not 0 (the
