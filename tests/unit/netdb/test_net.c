@@ -855,6 +855,7 @@ static void test_explore_backoff(struct tctx *t)
 	T_EQ(t, wait, NETDB_EXPLORE_INTERVAL_MS);
 	bbuf_free(&b);
 	net_free(&net);
+	hedge_ms = attempt_ms = 0;	/* (the next tests run in this process) */
 }
 
 static bool published(struct tnet *net)
