@@ -1100,15 +1100,23 @@ static int slow_lookup(void *ctx, const uint8_t hash[32],
 #define TICK_ITEMS 4
 static uint8_t tick_hash[TICK_ITEMS][32];
 
-static bool tracker_lists_all(struct tnet *tn)
+/* The tracker (node 0) lists the seeder (node 1), and it alone, for each
+ * of the n contents. */
+static bool tracker_lists_seeder(struct tnet *tn, const uint8_t (*hash)[32],
+				 unsigned n)
 {
 	uint8_t got[4][32];
 
-	for (unsigned i = 0; i < TICK_ITEMS; i++)
-		if (swarm_tracker_list(tn->n[0].sw, tick_hash[i], got, 4) != 1 ||
+	for (unsigned i = 0; i < n; i++)
+		if (swarm_tracker_list(tn->n[0].sw, hash[i], got, 4) != 1 ||
 		    memcmp(got[0], client_dest_pub(tn->n[1].d)->hash, 32) != 0)
 			return false;
 	return true;
+}
+
+static bool tracker_lists_all(struct tnet *tn)
+{
+	return tracker_lists_seeder(tn, tick_hash, TICK_ITEMS);
 }
 
 /* Announces made by the 1 s timer reach the tracker: a seeder of four
@@ -1182,12 +1190,7 @@ static void trace_announces(void *ctx, const uint8_t dest[32], bool sent,
 
 static bool tracker_lists_many(struct tnet *tn)
 {
-	uint8_t got[4][32];
-
-	for (unsigned i = 0; i < MANY_ITEMS; i++)
-		if (swarm_tracker_list(tn->n[0].sw, many_hash[i], got, 4) != 1)
-			return false;
-	return true;
+	return tracker_lists_seeder(tn, many_hash, MANY_ITEMS);
 }
 
 static void test_announces_few_at_a_time(struct tctx *t)
@@ -1440,7 +1443,6 @@ static void test_refused_streams_freed(struct tctx *t)
 		stream_release(s[i]);
 	tn_free(&tn);
 }
-
 
 /* Both ends whole, the connection ends once it was silent whole_idle_ms
  * both ways (neither will ever ask the other for a piece; kept, a seeder
