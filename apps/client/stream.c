@@ -850,6 +850,13 @@ static void on_rto(struct stream *s, uint64_t now)
 
 void stream_run_timers(struct stream *s, uint64_t now)
 {
+	if (s->syn_pending && s->initiator && !stream_finished(s)) {
+		stream_send_syn(s);
+		/* The network has no way to the peer at all (not even by a
+		 * lookup): fail now rather than after every resend. */
+		if (s->no_route)
+			stream_fail(s, STREAM_FAILED, STREAM_EV_FAILED);
+	}
 	if (s->rto_due && s->rto_due <= now && !stream_finished(s))
 		on_rto(s, now);
 	if (s->ack_due && s->ack_due <= now && !stream_finished(s))
@@ -882,6 +889,8 @@ uint64_t stream_next_deadline(const struct stream *s)
 
 	if (stream_finished(s))
 		return s->released ? s->linger_until : UINT64_MAX;
+	if (s->syn_pending && s->initiator)
+		return 0;		/* the SYN: at once */
 	if (s->rto_due && s->rto_due < d)
 		d = s->rto_due;
 	if (s->ack_due && s->ack_due < d)
@@ -904,7 +913,7 @@ struct stream *stream_alloc(struct stream_mgr *mgr,
 	s->initiator = initiator;
 	s->local_id = random_id();
 	s->state = initiator ? STREAM_CONNECTING : STREAM_OPEN;
-	s->syn_pending = !initiator;	/* the acceptor decides first */
+	s->syn_pending = true;
 	s->peer_ack_delay = -1;
 	s->ack_req_sent = UINT32_MAX;
 	s->cwnd = mgr->cfg.initial_window;
@@ -924,8 +933,15 @@ struct stream *stream_alloc(struct stream_mgr *mgr,
 
 void stream_send_syn(struct stream *s)
 {
+	size_t n = 0;
+
 	s->syn_pending = false;
-	tx_new(s, STREAM_F_SYN, NULL, 0);
+	/* Ours opens the stream: it carries the first packet of what the
+	 * caller wrote (the peer's MTU is not known yet: ours).  The rest
+	 * waits for the peer's SYN, which gives its stream ID. */
+	if (s->initiator)
+		n = fifo_pop(&s->sendq, s->mgr->chunk, stream_mtu(s));
+	tx_new(s, STREAM_F_SYN, n ? s->mgr->chunk : NULL, n);
 	pump(s);		/* what the acceptor wrote already */
 }
 
@@ -956,11 +972,8 @@ int stream_connect(struct stream_mgr *mgr, const struct keys_and_cert *to,
 	s->fn = fn;
 	s->fn_ctx = ctx;
 	mgr->stats.conns_out++;
-	stream_send_syn(s);
-	/* The network has no way to the peer at all (not even by a lookup):
-	 * fail now rather than after every resend. */
-	if (s->no_route)
-		stream_fail(s, STREAM_FAILED, STREAM_EV_FAILED);
+	/* The SYN goes at the end of this loop turn (stream_run_timers()),
+	 * with what the caller writes before then. */
 	stream_mgr_rearm(mgr);
 	*out = s;
 	return 0;
@@ -1041,7 +1054,9 @@ void stream_reset(struct stream *s)
 {
 	if (stream_finished(s))
 		return;
-	if (s->remote_id || s->state == STREAM_CONNECTING)
+	/* (An outgoing stream whose SYN has not gone: the peer knows
+	 * nothing of it.) */
+	if (s->remote_id || (s->state == STREAM_CONNECTING && !s->syn_pending))
 		send_packet(s, s->next_seq, STREAM_F_RESET, NULL, 0);
 	stream_fail(s, STREAM_RESET, STREAM_EV_RESET);
 	stream_mgr_rearm(s->mgr);

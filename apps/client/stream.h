@@ -183,9 +183,12 @@ void stream_mgr_stats(const struct stream_mgr *mgr,
 size_t stream_mgr_count(const struct stream_mgr *mgr);
 
 /*
- * Open a stream to `to` (copied): sends the SYN.  fn gets the events; when
- * the sink answers the SYN with ERR_NETWORK (no way to the peer at all)
- * the first is STREAM_EV_FAILED.  *out is borrowed until stream_release().
+ * Open a stream to `to` (copied).  The SYN goes at the end of this loop
+ * turn and carries the first packet of what the caller writes before
+ * then (the peer gets a request with the SYN, and its answer can come
+ * a round trip sooner).  fn gets the events; when the sink answers the
+ * SYN with ERR_NETWORK (no way to the peer at all) the first is
+ * STREAM_EV_FAILED.  *out is borrowed until stream_release().
  * ERR_LIMIT when max_streams are open.
  */
 int stream_connect(struct stream_mgr *mgr, const struct keys_and_cert *to,

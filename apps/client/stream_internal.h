@@ -44,7 +44,11 @@ struct stream {
 	struct stream *next;		/* mgr->streams */
 	enum stream_state state;
 	bool initiator, released, in_pump;
-	bool syn_pending;		/* incoming: SYN reply not sent yet */
+	/* Our SYN not sent yet: an incoming stream's until its acceptor
+	 * decided; an outgoing one's until the end of the loop turn that
+	 * opened it, so that what the caller writes meanwhile rides in
+	 * the SYN (one round trip less to the first answer). */
+	bool syn_pending;
 	bool no_route;			/* the sink said ERR_NETWORK */
 	uint32_t local_id, remote_id;
 	struct keys_and_cert peer;

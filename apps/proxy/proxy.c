@@ -584,6 +584,12 @@ static void open_stream(struct pconn *c, const struct keys_and_cert *to)
 				 SOCKS5_FAILURE);
 	}
 	c->p->st.streams_out++;
+	/* An HTTP request's head (to a site or the outproxy) goes with the
+	 * SYN: the answer comes a round trip sooner.  A body waits in the
+	 * socket until the stream is open (start_pipe()). */
+	if (c->front == FRONT_HTTP && c->pre_off < c->pre.len)
+		c->pre_off += stream_write(c->stream, c->pre.data + c->pre_off,
+					   c->pre.len - c->pre_off);
 }
 
 /* lookup_b33() with the key blinded for the UTC day of now_s. */
@@ -1293,10 +1299,6 @@ static void fetch_event(void *ctx, struct stream *s, unsigned ev)
 	(void)s;
 	if (f->done)
 		return;
-	/* the request is far below the send buffer: it goes at once */
-	if ((ev & STREAM_EV_CONNECTED) &&
-	    stream_write(f->stream, f->req.data, f->req.len) != f->req.len)
-		return fetch_end(f, ERR_INTERNAL);
 	while ((n = stream_read(f->stream, buf, sizeof(buf))) > 0) {
 		if (f->resp.len + n > f->max)
 			return fetch_end(f, ERR_TOO_BIG);
@@ -1314,8 +1316,11 @@ static void fetch_connect(struct pfetch *f, const struct keys_and_cert *to)
 	if (stream_connect(f->pd->mgr, to, 0, f->port, fetch_event, f,
 			   &f->stream) != 0) {
 		f->stream = NULL;
-		fetch_end(f, ERR_LIMIT);
+		return fetch_end(f, ERR_LIMIT);
 	}
+	/* With the SYN; the request is far below the send buffer. */
+	if (stream_write(f->stream, f->req.data, f->req.len) != f->req.len)
+		fetch_end(f, ERR_INTERNAL);
 }
 
 static void fetch_timer_cb(void *arg)

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "apps/client/stream.h"
+#include "crypto/base/alloc.h"
 #include "crypto/base/err.h"
 #include "crypto/base/time.h"
 #include "crypto/rand.h"
@@ -1050,6 +1051,117 @@ static void test_trim(struct tctx *t)
 	tpipe_free(pp);
 }
 
+/* A request written in the turn that opens the stream rides in the SYN:
+ * the acceptor has it when it accepts, and the answer is back one round
+ * trip after the connect (it took two when the SYN went out alone and
+ * the request after the peer's SYN).  What does not fit in the SYN's
+ * packet follows the peer's SYN, byte-exact. */
+struct syn_req {
+	struct stream *s;
+	size_t want, got, at_accept;
+	bool answered, mismatch;
+	uint64_t answer_at;
+	size_t answer_got;
+	struct tpipe *pp;
+};
+
+static void syn_srv_event(void *ctx, struct stream *s, unsigned ev)
+{
+	struct syn_req *r = ctx;
+	uint8_t buf[4096];
+	size_t n;
+
+	(void)ev;
+	while ((n = stream_read(s, buf, sizeof(buf))) > 0) {
+		for (size_t i = 0; i < n; i++)
+			r->mismatch |= buf[i] != pattern(0x33, r->got + i);
+		r->got += n;
+	}
+	if (r->got == r->want && !r->answered) {
+		r->answered = true;
+		stream_write(s, "answer", 6);
+		stream_close(s);
+	}
+}
+
+static void syn_srv_accept(void *ctx, struct stream *s)
+{
+	struct syn_req *r = ctx;
+
+	r->s = s;
+	r->at_accept = stream_readable(s);
+	stream_set_handler(s, syn_srv_event, r);
+	syn_srv_event(r, s, 0);
+}
+
+static void syn_cli_event(void *ctx, struct stream *s, unsigned ev)
+{
+	struct syn_req *r = ctx;
+	uint8_t buf[64];
+	size_t n;
+
+	(void)ev;
+	while ((n = stream_read(s, buf, sizeof(buf))) > 0) {
+		r->answer_got += n;
+		if (r->answer_got == 6 && !r->answer_at)
+			r->answer_at = tpipe_now(r->pp);
+	}
+}
+
+static bool syn_answered(void *ctx)
+{
+	return ((struct syn_req *)ctx)->answer_at != 0;
+}
+
+static void syn_request(struct tctx *t, size_t len, uint32_t delay_ms,
+			struct syn_req *srv, struct syn_req *cli)
+{
+	struct tpipe_cfg cfg;
+	struct tpipe *pp;
+	struct stream *s;
+	uint8_t *req = xmalloc(len);
+	uint64_t t0;
+
+	default_cfg(&cfg, 0, delay_ms, 0, 7);
+	pp = tpipe_new(&cfg);
+	memset(srv, 0, sizeof(*srv));
+	memset(cli, 0, sizeof(*cli));
+	srv->want = len;
+	cli->pp = pp;
+	for (size_t i = 0; i < len; i++)
+		req[i] = pattern(0x33, i);
+	stream_mgr_set_acceptor(tpipe_mgr(pp, 1), syn_srv_accept, srv);
+	t0 = tpipe_now(pp);
+	T_OK(t, stream_connect(tpipe_mgr(pp, 0), tpipe_dest(pp, 1), 0, 0,
+			       syn_cli_event, cli, &s));
+	T_EQ(t, stream_write(s, req, len), len);
+	T_TRUE(t, tpipe_run(pp, syn_answered, cli, 60000));
+	T_EQ(t, srv->got, len);
+	T_FALSE(t, srv->mismatch);
+	cli->answer_at -= t0;
+	stream_release(s);
+	tpipe_free(pp);
+	free(req);
+}
+
+static void test_request_in_syn(struct tctx *t)
+{
+	struct syn_req srv, cli;
+
+	/* 200 bytes over a 100 ms pipe: in the SYN; the answer after one
+	 * round trip (200 ms), not two. */
+	syn_request(t, 200, 100, &srv, &cli);
+	T_EQ(t, srv.at_accept, 200);
+	T_TRUE(t, cli.answer_at >= 200);
+	T_TRUE(t, cli.answer_at < 300);
+	/* 5000 bytes: the SYN's packet holds the first MTU of them, the
+	 * rest follows the acceptor's SYN. */
+	syn_request(t, 5000, 100, &srv, &cli);
+	T_TRUE(t, srv.at_accept > 0);
+	T_TRUE(t, srv.at_accept <= STREAM_MTU_DEFAULT);
+	T_TRUE(t, cli.answer_at >= 400);
+}
+
 const struct test_case client_stream_tests[] = {
 	{ "parallel_streams", test_parallel_streams, TT_FORK },
 	{ "reset_all", test_reset_all, TT_FORK },
@@ -1080,5 +1192,6 @@ const struct test_case client_stream_tests[] = {
 	{ "bad_signature_dropped", test_bad_signature_dropped, TT_FORK },
 	{ "inactivity_disconnect", test_inactivity_disconnect, TT_FORK },
 	{ "trim", test_trim, TT_FORK },
+	{ "request_in_syn", test_request_in_syn, TT_FORK },
 	{ NULL, NULL, 0 }
 };
