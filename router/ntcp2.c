@@ -1339,6 +1339,23 @@ static void sess_closed(struct sess *s, bool eof)
 	}
 }
 
+/* ACK what came at once.  A peer sending with Nagle's algorithm holds
+ * its next small frame until the last one is acked, and Linux delays an
+ * ACK by up to 40 ms: in about half of tools/bench/proxy's runs on the
+ * loopback testnet (bitsd and i2pd hops), a stream's SYN took ~45 ms to
+ * reach the site, 3 ms with quick ACKs.  Quick-ACK mode ends by itself,
+ * so it is set again after every read. */
+static void quickack(evutil_socket_t fd)
+{
+#ifdef TCP_QUICKACK
+	int one = 1;
+
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
+#else
+	(void)fd;
+#endif
+}
+
 static void sess_on_read(evutil_socket_t fd, short what, void *arg)
 {
 	struct sess *s = arg;
@@ -1355,6 +1372,7 @@ static void sess_on_read(evutil_socket_t fd, short what, void *arg)
 		in_make_room(s);
 		r = recv(fd, s->rbuf + s->rlen, s->rcap - s->rlen, 0);
 		if (r > 0) {
+			quickack(fd);
 			s->rlen += (size_t)r;
 			sess_process(s);
 			continue;
