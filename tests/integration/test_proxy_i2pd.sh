@@ -196,6 +196,20 @@ get20() {
 		echo 0
 	fi
 }
+# first_byte PROXY SITE PAGE: the median of 15 GETs of SITE's page (each
+# a stream of its own), ms to the first byte of the answer, over the
+# byte-exact ones; 0 when fewer than 12 were
+first_byte() {
+	: >"$W/fb.times"
+	for k in $(seq 1 15); do
+		curl -s -m 60 -o "$W/fb.out" -w '%{time_starttransfer}\n' \
+			-x "$1" "http://$2/" >"$W/fb.t" &&
+			cmp -s "$W/fb.out" "$3" && cat "$W/fb.t" >>"$W/fb.times"
+	done
+	python3 -c "import sys, statistics
+t = [float(x) for x in open(sys.argv[1])]
+print('%.1f' % (1000 * statistics.median(t)) if len(t) >= 12 else 0)" "$W/fb.times"
+}
 if [ -n "${PROXY_BENCH_JSON:-}" ]; then
 	i=0
 	while [ ! -s "$S/site.dat.b32" ] && [ $i -lt 120 ]; do sleep 0.25; i=$((i + 1)); done
@@ -206,6 +220,11 @@ if [ -n "${PROXY_BENCH_JSON:-}" ]; then
 		"$W/s1.out" "$W/site-root/index.html" -x "http://$HTTP"
 	fetch "i2pd's HTTP proxy: the second bitsd's site" "http://$SITE/" \
 		"$W/s2.out" "$W/site-root/index.html" -x "http://127.0.0.82:28731"
+	fbb=$(first_byte "http://$HTTP" "$SITE" "$W/site-root/index.html")
+	fii=$(first_byte "http://127.0.0.82:28731" "$THEIRS" "$W/theirs/index.html")
+	fbi=$(first_byte "http://$HTTP" "$THEIRS" "$W/theirs/index.html")
+	echo "bench: a page's first byte, 1-hop tunnels, median ms of 15 (proxy <- site):" \
+		"bitsd <- bitsd $fbb, i2pd <- i2pd $fii; bitsd <- i2pd $fbi"
 	bb=$(get20 "http://$HTTP" "$SITE")
 	ii=$(get20 "http://127.0.0.82:28731" "$THEIRS")
 	bi=$(get20 "http://$HTTP" "$THEIRS")
@@ -213,9 +232,9 @@ if [ -n "${PROXY_BENCH_JSON:-}" ]; then
 	echo "bench: 20 MiB GET, 1-hop tunnels, MiB/s (proxy <- site):" \
 		"bitsd <- bitsd $bb, i2pd <- i2pd $ii;" \
 		"bitsd <- i2pd $bi, i2pd <- bitsd $ib"
-	python3 - "$bb" "$ii" "$bi" "$ib" >"$PROXY_BENCH_JSON" <<'PY'
+	python3 - "$bb" "$ii" "$bi" "$ib" "$fbb" "$fii" >"$PROXY_BENCH_JSON" <<'PY'
 import json, sys
-bb, ii, bi, ib = map(float, sys.argv[1:5])
+bb, ii, bi, ib, fbb, fii = map(float, sys.argv[1:7])
 print(json.dumps({"bench": "proxy", "metric": "http_get_20MiB_MiBps",
                   "value": bb, "ceiling": ii,
                   "ratio": round(bb / ii, 3) if ii else 0,
@@ -226,7 +245,15 @@ print(json.dumps({"bench": "proxy",
                   "value": bi, "ceiling": ii,
                   "ratio": round(bi / ii, 3) if ii else 0,
                   "target": 1.5, "higher_is_better": True}))
+# a small page's first byte: a new stream, its request and the answer
+print(json.dumps({"bench": "proxy", "metric": "http_page_first_byte_ms",
+                  "value": fbb, "ceiling": fii,
+                  "ratio": round(fbb / fii, 3) if fii else 0,
+                  "target": 1.0, "higher_is_better": False}))
 PY
+	[ "$fbb" != 0 ] && [ "$fbi" != 0 ] &&
+		ok "bench: every page byte-exact through our proxy" ||
+		bad "bench: a page through our proxy failed"
 	[ "$bb" != 0 ] && [ "$bi" != 0 ] &&
 		ok "bench: 20 MiB byte-exact through our proxy" ||
 		bad "bench: 20 MiB through our proxy failed"
