@@ -11,6 +11,7 @@
 #include "config.h"
 
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -71,6 +72,7 @@ struct swarm_peer {
 	uint64_t pay_wait_ms;		/* held for payment since (0: not) */
 	/* An announce to a tracker (in the pending list): for ann_hash. */
 	bool announcing;
+	bool ann_ended;			/* announce_end() has counted it */
 	uint8_t ann_hash[32];
 };
 
@@ -104,6 +106,7 @@ struct swarm_content {
 	unsigned nbanned;
 	uint64_t next_announce_ms[SWARM_TRACKERS_MAX];
 	uint64_t announced_ms[SWARM_TRACKERS_MAX];
+	uint8_t announce_fails[SWARM_TRACKERS_MAX];	/* in a row */
 	uint64_t progress_ms;		/* added, or a piece stored */
 	/* Metadata fetch (swarm_content_fetch). */
 	struct swarm_peer *meta_peer;
@@ -174,6 +177,7 @@ void swarm_config_default(struct swarm_config *c)
 		.whole_idle_ms = 30000,
 		.request_timeout_ms = 30000,
 		.announce_interval_ms = 300000,
+		.announce_retry_ms = 15000,
 		.tracker_ttl_ms = 1800000,
 		.dup_stale_ms = 60000,
 	};
@@ -426,6 +430,8 @@ static void list_unlink(struct swarm_peer **head, struct swarm_peer *p)
  * gracefully (reset when `reset`).  p is unlinked now and freed after the
  * loop pass; its requests go back to the picker.
  */
+static void announce_end(struct swarm_peer *p, bool answered);
+
 static void peer_drop(struct swarm_peer *p, uint8_t code, const char *why,
 		      bool reset)
 {
@@ -447,6 +453,8 @@ static void peer_drop(struct swarm_peer *p, uint8_t code, const char *why,
 		peer_send(p, &m);
 		peer_flush(p);
 	}
+	if (p->announcing)
+		announce_end(p, false);
 	pay_close(p);
 	p->dead = true;
 	if (reset)
@@ -1623,6 +1631,7 @@ static int on_peers(struct swarm_peer *p, const struct swarm_msg *m)
 		if (m->type != SWARM_PEERS)
 			return ERR_PROTOCOL;
 		c = content_find(p->sw, p->ann_hash);
+		announce_end(p, true);
 		peer_drop(p, 0, "the tracker answered", false);
 	} else if (p->got_peers) {
 		return 0;		/* one list per connection */
@@ -1869,9 +1878,51 @@ static bool announce_one(struct swarm_content *c, const uint8_t t[32])
 }
 
 /*
+ * The announce on p ended, answered with a PEERS or not (an error, a
+ * reset, no answer within the idle timeout).  A failed one goes again
+ * after announce_retry_ms, twice that after a second failure in a row,
+ * and so on up to the interval: a tracker that was down or restarting
+ * learns of its seeders soon after it is back, not minutes later.
+ */
+static void announce_end(struct swarm_peer *p, bool answered)
+{
+	struct swarm *sw = p->sw;
+	struct swarm_content *c;
+	uint64_t wait, due;
+	unsigned i;
+
+	if (p->ann_ended)
+		return;
+	p->ann_ended = true;
+	if (!(c = content_find(sw, p->ann_hash)))
+		return;			/* removed meanwhile */
+	for (i = 0; i < sw->ntrackers; i++)
+		if (memcmp(sw->trackers[i], p->dest_hash, 32) == 0)
+			break;
+	if (i == sw->ntrackers)
+		return;
+	if (answered) {
+		c->announce_fails[i] = 0;
+		return;
+	}
+	if (c->announce_fails[i] < UINT8_MAX)
+		c->announce_fails[i]++;
+	wait = (uint64_t)sw->cfg.announce_retry_ms <<
+	       (c->announce_fails[i] > 16 ? 15 : c->announce_fails[i] - 1);
+	if (wait > sw->cfg.announce_interval_ms)
+		wait = sw->cfg.announce_interval_ms;
+	due = time_mono_ms() + wait;
+	if (c->next_announce_ms[i] > due)
+		c->next_announce_ms[i] = due;
+	log_info_rl(60, LD_APP, "swarm: an announce failed (%u in a row); "
+		    "again in %" PRIu64 " s", c->announce_fails[i],
+		    wait / 1000);
+}
+
+/*
  * Announce c to each tracker whose turn it is.  An incomplete content
  * with no peer, or none that sent a piece for a request timeout (its
- * seeders gone or restarted), asks every SWARM_ANNOUNCE_RETRY_MS.
+ * seeders gone or restarted), asks every announce_retry_ms.
  */
 static void content_announce(struct swarm_content *c, uint64_t now)
 {
@@ -1883,8 +1934,9 @@ static void content_announce(struct swarm_content *c, uint64_t now)
 	for (unsigned i = 0; i < sw->ntrackers; i++) {
 		uint64_t due = c->next_announce_ms[i];
 
-		if (lonely && due > c->announced_ms[i] + SWARM_ANNOUNCE_RETRY_MS)
-			due = c->announced_ms[i] + SWARM_ANNOUNCE_RETRY_MS;
+		if (lonely && due > c->announced_ms[i] +
+		    sw->cfg.announce_retry_ms)
+			due = c->announced_ms[i] + sw->cfg.announce_retry_ms;
 		if (now < due)
 			continue;
 		c->announced_ms[i] = now;
@@ -1895,7 +1947,7 @@ static void content_announce(struct swarm_content *c, uint64_t now)
 				1 : 5) * SWARM_TICK_MS;
 		else
 			c->next_announce_ms[i] = now + (lonely ?
-				SWARM_ANNOUNCE_RETRY_MS :
+				sw->cfg.announce_retry_ms :
 				sw->cfg.announce_interval_ms);
 	}
 }
@@ -2410,8 +2462,10 @@ int swarm_tracker_add(struct swarm *sw, const uint8_t dest_hash[32])
 	if (sw->ntrackers == SWARM_TRACKERS_MAX)
 		return ERR_LIMIT;
 	memcpy(sw->trackers[sw->ntrackers++], dest_hash, 32);
-	for (struct swarm_content *c = sw->contents; c; c = c->next)
+	for (struct swarm_content *c = sw->contents; c; c = c->next) {
 		c->next_announce_ms[sw->ntrackers - 1] = 0;
+		c->announce_fails[sw->ntrackers - 1] = 0;
+	}
 	return 0;
 }
 

@@ -63,7 +63,6 @@
 #define SWARM_HINTS_MAX 64		/* destination hashes waiting, per content */
 #define SWARM_HINT_TTL_MS 120000	/* a hint not resolved by then is dropped */
 #define SWARM_TRACKERS_MAX 8
-#define SWARM_ANNOUNCE_RETRY_MS 15000	/* no peer yet: announce again */
 /* Tracker role: destinations kept per content and in all. */
 #define SWARM_TRACKER_PER_CONTENT_MAX 256
 #define SWARM_TRACKER_ENTRIES_MAX 16384
@@ -100,6 +99,10 @@ struct swarm_config {
 	/* Announce each content to the trackers this often (sooner while
 	 * it has no peer and is not complete). */
 	uint32_t announce_interval_ms;
+	/* An incomplete content without peers announces this often; an
+	 * announce a tracker did not answer (or refused) is sent again
+	 * after this, doubled at each further failure up to the interval. */
+	uint32_t announce_retry_ms;
 	/* Tracker role: an announce is kept this long. */
 	uint32_t tracker_ttl_ms;
 	/* A peer that connects again this long after its handshake on the
@@ -113,7 +116,8 @@ struct swarm_config {
 
 /* Fill c with the defaults (40 peers, 4 slots, pipeline 8, window 32,
  * 10 s choke interval, 60 s keepalive, 180 s idle timeout, 30 s request
- * timeout, announces every 5 min kept 30 min, a second connection from
+ * timeout, announces every 5 min kept 30 min (every 15 s without peers
+ * or after a failed one, backing off), a second connection from
  * a peer replaces a first one older than 60 s). */
 void swarm_config_default(struct swarm_config *c);
 

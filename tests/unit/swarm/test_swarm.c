@@ -1232,6 +1232,97 @@ static void test_announces_few_at_a_time(struct tctx *t)
 	tn_free(&tn);
 }
 
+/*
+ * An announce the tracker refuses (or never answers) goes again soon,
+ * backing off: retry, twice that, four times, ... up to the interval, not
+ * after the whole interval.  A tracker that was down or restarting learns
+ * of a seeder seconds after it is back.  Once answered, the seeder waits
+ * the interval again.
+ */
+#define RETRY_MS 400
+static uint64_t rt_sent[16];
+static unsigned rt_nsent, rt_nerr;
+static const uint8_t *rt_tracker;
+static struct tnode *rt_tr, *rt_seed;
+static uint64_t rt_t0, rt_on_ms, rt_listed_ms;
+
+static void trace_retries(void *ctx, const uint8_t dest[32], bool sent,
+			  const uint8_t *frame, size_t len)
+{
+	(void)ctx;
+	if (len < SWARM_HEADER_BYTES || memcmp(dest, rt_tracker, 32) != 0)
+		return;
+	if (sent && frame[4] == SWARM_ANNOUNCE && rt_nsent < 16)
+		rt_sent[rt_nsent++] = time_mono_ms();
+	else if (!sent && frame[4] == SWARM_ERROR)
+		rt_nerr++;
+}
+
+/* Refused four times, then the tracker comes up; done once it lists the
+ * seeder, or after 30 s of either (a seeder that waits the interval). */
+static bool retry_cond(struct tnet *tn)
+{
+	uint8_t got[4][32];
+
+	if (!rt_on_ms) {
+		if (rt_nsent >= 4 && rt_nerr >= 4) {
+			swarm_set_tracker_role(rt_tr->sw, true);
+			rt_on_ms = time_mono_ms();
+		}
+		return time_mono_ms() - rt_t0 > 30000;
+	}
+	if (!rt_listed_ms &&
+	    swarm_tracker_list(rt_tr->sw, tn->hash, got, 4) == 1 &&
+	    memcmp(got[0], client_dest_pub(rt_seed->d)->hash, 32) == 0)
+		rt_listed_ms = time_mono_ms();
+	return rt_listed_ms || time_mono_ms() - rt_on_ms > 30000;
+}
+
+static bool wait_3s(struct tnet *tn)
+{
+	(void)tn;
+	return time_mono_ms() - rt_listed_ms > 3000;
+}
+
+static void test_failed_announce_retried(struct tctx *t)
+{
+	struct tnet tn;
+	struct content_published pub;
+	struct swarm_config cfg;
+	unsigned n;
+
+	swarm_config_default(&cfg);
+	cfg.announce_interval_ms = 600000;
+	cfg.announce_retry_ms = RETRY_MS;
+	tn_init(&tn, t);
+	rt_tr = tn_node(&tn, NULL);		/* not a tracker yet */
+	rt_seed = tn_node(&tn, &cfg);
+	use_lookup(&tn, rt_seed);
+	tn_publish(&tn, rt_seed, 30000, 77, 14, &pub);
+	content_published_clear(&pub);
+	T_OK(t, swarm_content_add(rt_seed->sw, tn.hash, SWARM_PICK_RAREST));
+	rt_tracker = client_dest_pub(rt_tr->d)->hash;
+	rt_nsent = rt_nerr = 0;
+	rt_on_ms = rt_listed_ms = 0;
+	rt_t0 = time_mono_ms();
+	swarm_set_trace(rt_seed->sw, trace_retries, NULL);
+	T_OK(t, swarm_tracker_add(rt_seed->sw, rt_tracker));
+	T_TRUE(t, tn_run(&tn, retry_cond));
+	T_TRUE(t, rt_listed_ms != 0);
+	/* Each wait at least the one before it doubled (the tick may add
+	 * up to a second to any of them). */
+	for (unsigned i = 1; i < 4; i++)
+		T_TRUE(t, rt_sent[i] - rt_sent[i - 1] >=
+			  (uint64_t)RETRY_MS << (i - 1));
+	/* Listed within the next wait (8 x RETRY_MS) and a tick or two. */
+	T_TRUE(t, rt_listed_ms - rt_on_ms < 8 * RETRY_MS + 3000);
+	/* Answered: no announce again before the interval. */
+	n = rt_nsent;
+	T_TRUE(t, tn_run(&tn, wait_3s));
+	T_EQ(t, rt_nsent, n);
+	tn_free(&tn);
+}
+
 static struct tnode *restarted;
 
 /* A router killed: what it would still send is lost. */
@@ -1502,6 +1593,7 @@ const struct test_case swarm_engine_tests[] = {
 	{ "whole_pair_closes", test_whole_pair_closes, TT_FORK },
 	{ "refused_streams_freed", test_refused_streams_freed, TT_FORK },
 	{ "announces_few_at_a_time", test_announces_few_at_a_time, TT_FORK },
+	{ "failed_announce_retried", test_failed_announce_retried, TT_FORK },
 	{ "play_reading_on", test_play_reading_on, TT_FORK },
 	{ NULL, NULL, 0 }
 };
