@@ -4,7 +4,7 @@
 Listens on 127.0.0.1 (port given, 0 = pick one and print it). eth_chainId is
 answered correctly (0x7a69) except under /chain1; every other call is
 answered according to the URL path: garbage, html502, huge, hang, trickle,
-wrongid, deep, error, chain1.
+wrongid, deep, error, chain1.  Each request's method goes to stderr.
 """
 import http.server
 import json
@@ -30,6 +30,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         n = int(self.headers.get("Content-Length", "0"))
         req = json.loads(self.rfile.read(n))
         rid, method, mode = req["id"], req["method"], self.path.strip("/")
+        print(method, file=sys.stderr, flush=True)  # what was asked, in order
         ok = lambda res: json.dumps({"jsonrpc": "2.0", "id": rid, "result": res}).encode()
         if method == "eth_chainId":
             self.send(200, ok("0x1" if mode == "chain1" else "0x7a69"))

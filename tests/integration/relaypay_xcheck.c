@@ -11,6 +11,14 @@
  * the pot signer key is 0x44…44.  Tickets are worth half their face value
  * (winProb 2^255), made at NOW, checked and accepted by a payee whose
  * epoch then ends.  Prints lines of "name value…".
+ *
+ *   relaypay_xcheck CHAIN_ID HUB NOW POT_HEX NONCE0 N DATADIR EPOCH_S
+ *
+ * The same tickets, accepted by a relay as bitsd's relay.pay with
+ * relay.pay.epoch EPOCH_S keeps them: DATADIR gets that relay's stealth
+ * keys (relaypay-spend.key, relaypay-view.key) and its state
+ * (relaypay.state) with the epoch ended, its winners to redeem.  Prints
+ * the ticket lines and "winners K".
  */
 #include "config.h"
 #include "chain/calls.h"
@@ -18,6 +26,8 @@
 #include "crypto/base/alloc.h"
 #include "crypto/base/bytes.h"
 #include "crypto/base/encode.h"
+#include "crypto/base/err.h"
+#include "crypto/base/fsutil.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +43,32 @@ static void hex(const char *name, const void *p, size_t n)
 	}
 	printf("%s0x%s", name, s);
 	free(s);
+}
+
+/* DATADIR/name: a key as bitsd reads one (64 hex digits), or bytes. */
+static int put(const char *dir, const char *name, const void *p, size_t n,
+	       bool as_hex)
+{
+	char *path = fsutil_path_join(dir, name), *h = NULL;
+	int r;
+
+	if (as_hex) {
+		h = xmalloc(HEX_ENC_LEN(n) + 1);
+		if (hex_encode(h, HEX_ENC_LEN(n), p, n) < 0) {
+			free(h);
+			free(path);
+			return ERR_INTERNAL;
+		}
+		strcat(h, "\n");
+		p = h;
+		n = strlen(h);
+	}
+	r = fsutil_write_atomic(path, p, n, 0600, false);
+	if (r != 0)
+		fprintf(stderr, "%s: %s\n", path, err_str(r));
+	free(h);
+	free(path);
+	return r;
 }
 
 static void tuple(const struct eip712_ticket *t)
@@ -70,10 +106,20 @@ int main(int argc, char **argv)
 	size_t potlen;
 	int n;
 
-	if (argc != 7) {
+	const char *datadir = NULL;
+	unsigned wins = 0;
+
+	if (argc != 7 && argc != 9) {
 		fprintf(stderr, "usage: relaypay_xcheck CHAIN_ID HUB NOW POT_HEX "
-			"NONCE0 N\n");
+			"NONCE0 N [DATADIR EPOCH_S]\n");
 		return 2;
+	}
+	if (argc == 9) {	/* bitsd's relay.pay policy (bitsd_relaypay.c) */
+		datadir = argv[7];
+		pol.epoch_s = pol.grace_s = strtoull(argv[8], NULL, 10);
+		pol.redeem_cost = u256_from_u64(1);
+		pol.redeem_margin_s = 300;
+		pol.max_tickets = 1u << 20;
 	}
 	dom.chain_id = strtoull(argv[1], NULL, 10);
 	if (eth_addr_parse(dom.verifying, argv[2]) != 0)
@@ -130,6 +176,24 @@ int main(int argc, char **argv)
 			printf(" %s\n", won ? "win" : "lose");
 		else
 			printf(" refused:%s\n", relaypay_reason_str(why));
+		wins += why == RELAYPAY_OK && won;
+	}
+	if (datadir) {	/* the epoch ends; the relay saves its state */
+		struct bbuf st = BBUF_INIT;
+		int r;
+
+		(void)relaypay_payee_tick(p, now + pol.epoch_s);
+		relaypay_payee_save(p, &st);
+		r = put(datadir, "relaypay-spend.key", spend.b, 32, true);
+		if (r == 0)
+			r = put(datadir, "relaypay-view.key", view.b, 32, true);
+		if (r == 0)
+			r = put(datadir, "relaypay.state", st.data, st.len,
+				false);
+		printf("winners %u\n", wins);
+		bbuf_free(&st);
+		relaypay_payee_free(p);
+		return r ? 3 : 0;
 	}
 	/* the epoch ends; its winners and r_epoch come out for redemption */
 	(void)relaypay_payee_tick(p, now + pol.epoch_s);
