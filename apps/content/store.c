@@ -39,6 +39,8 @@ struct content_store {
 	struct store_pending *pending;	/* written, not flushed */
 	unsigned npending;		/* chunks in all of them */
 	struct content_store_batch *batches;	/* being synced */
+	size_t hold_max;		/* content_store_set_hold */
+	size_t held;			/* bytes held in pending and batches */
 	/* Kept so that reading or writing a chunk calls neither SQLite nor
 	 * open(2) (two per chunk in a download, on the loop): the last row
 	 * read (dropped by any other statement), and the contents last
@@ -55,15 +57,25 @@ struct content_store {
 	unsigned dirs_next;
 };
 
+/* A pending chunk kept in memory until the flush writes it. */
+struct held_chunk {
+	uint64_t off;		/* its slot in the data file */
+	uint32_t idx, len;
+	uint8_t *data;
+};
+
 /* The chunks of one content written by content_store_chunk_write since the
- * last flush, and its data file (open for writing while any are). */
+ * last flush, and its data file (open for writing while any are).  Those
+ * in held are not in the file yet; the others are. */
 struct store_pending {
 	struct store_pending *next;
 	uint8_t hash[32];
 	uint32_t chunk_count;
 	uint8_t *bits;
 	int data_fd;
-	bool synced;		/* in a batch: its fdatasync succeeded */
+	struct held_chunk *held;
+	unsigned nheld, held_cap;
+	bool synced;		/* in a batch: written and fdatasynced */
 	bool dropped;		/* in a batch: the content was removed */
 };
 
@@ -147,8 +159,67 @@ static void pending_unmark(struct content_store *st, const uint8_t hash[32],
 				p->bits[idx / 8] &= (uint8_t)~(1u << (idx % 8));
 }
 
-static void pending_free(struct store_pending *p)
+/* p's held copy of chunk idx of hash (pending there, not dropped), or
+ * NULL. */
+static const struct held_chunk *held_in(const struct store_pending *p,
+					const uint8_t hash[32], uint32_t idx)
 {
+	if (!pending_bit(p, hash, idx))
+		return NULL;
+	for (unsigned i = 0; i < p->nheld; i++)
+		if (p->held[i].idx == idx)
+			return &p->held[i];
+	return NULL;
+}
+
+/* The held copy of chunk idx of hash, pending or in a batch being
+ * synced, or NULL (not held: in the data file, or not stored). */
+static const struct held_chunk *held_find(const struct content_store *st,
+					  const uint8_t hash[32], uint32_t idx)
+{
+	const struct store_pending *p = pending_find(st, hash);
+	const struct held_chunk *h;
+
+	if (p && (h = held_in(p, hash, idx)) != NULL)
+		return h;
+	for (const struct content_store_batch *b = st->batches; b; b = b->next)
+		for (p = b->pending; p; p = p->next)
+			if ((h = held_in(p, hash, idx)) != NULL)
+				return h;
+	return NULL;
+}
+
+/* Write p's held chunks into their slots (any thread: touches only p).
+ * 0 or ERR_IO. */
+static int held_write(const struct store_pending *p)
+{
+	for (unsigned i = 0; i < p->nheld; i++) {
+		const struct held_chunk *h = &p->held[i];
+		int r = content_fs_pwrite_all(p->data_fd, h->data, h->len,
+					      h->off);
+		if (r != 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Let p's held chunks go (written, or forgotten); st NULL once the store
+ * is freed. */
+static void held_release(struct content_store *st, struct store_pending *p)
+{
+	for (unsigned i = 0; i < p->nheld; i++) {
+		if (st)
+			st->held -= p->held[i].len;
+		free(p->held[i].data);
+	}
+	free(p->held);
+	p->held = NULL;
+	p->nheld = p->held_cap = 0;
+}
+
+static void pending_free(struct content_store *st, struct store_pending *p)
+{
+	held_release(st, p);
 	if (p->data_fd >= 0)
 		close(p->data_fd);
 	free(p->bits);
@@ -165,7 +236,7 @@ static void pending_forget(struct content_store *st, const uint8_t hash[32])
 		for (uint32_t i = 0; i < p->chunk_count; i++)
 			st->npending -= bit_get(p->bits, i);
 		*pp = p->next;
-		pending_free(p);
+		pending_free(st, p);
 		break;
 	}
 	for (struct content_store_batch *b = st->batches; b; b = b->next)
@@ -563,6 +634,7 @@ int content_store_open(const char *datadir, struct content_store **out)
 	int r;
 
 	st->lock_fd = -1;
+	st->hold_max = CONTENT_STORE_HOLD_BYTES;
 	st->root = fsutil_path_join(datadir, "content");
 	st->objects = fsutil_path_join(st->root, "objects");
 	st->tmp = fsutil_path_join(st->root, "tmp");
@@ -597,7 +669,7 @@ void content_store_free(struct content_store *st)
 	while (st->pending) {
 		struct store_pending *p = st->pending;
 		st->pending = p->next;
-		pending_free(p);
+		pending_free(st, p);
 	}
 	/* Batches still being synced: their chunks are lost (fetched
 	 * again); content_store_flush_end then only frees them. */
@@ -908,7 +980,8 @@ static int write_slot(struct content_store *st, const uint8_t hash[32],
 	return r;
 }
 
-/* Write ct into its slot without a sync; idx becomes pending. */
+/* Keep ct for the flush to write (within the hold bytes), or write it
+ * into its slot now, without a sync; idx becomes pending. */
 static int write_pending(struct content_store *st, const uint8_t hash[32],
 			 uint32_t count, uint32_t idx, uint64_t off,
 			 const uint8_t *ct, size_t len)
@@ -928,8 +1001,23 @@ static int write_pending(struct content_store *st, const uint8_t hash[32],
 		p->next = st->pending;
 		st->pending = p;
 	}
-	if ((r = content_fs_pwrite_all(p->data_fd, ct, len, off)) != 0)
+	if (len <= st->hold_max && st->held <= st->hold_max - len) {
+		struct held_chunk *h;
+
+		if (p->nheld == p->held_cap) {
+			p->held_cap = p->held_cap ? 2 * p->held_cap : 16;
+			p->held = xrealloc(p->held,
+					   p->held_cap * sizeof(*p->held));
+		}
+		h = &p->held[p->nheld++];
+		h->off = off;
+		h->idx = idx;
+		h->len = (uint32_t)len;
+		h->data = xmemdup(ct, len);
+		st->held += len;
+	} else if ((r = content_fs_pwrite_all(p->data_fd, ct, len, off)) != 0) {
 		return r;
+	}
 	p->bits[idx / 8] |= (uint8_t)(1u << (idx % 8));
 	st->npending++;
 	return 0;
@@ -976,6 +1064,13 @@ static int chunk_store(struct content_store *st, const uint8_t hash[32],
 			r = content_store_flush(st);
 		goto out;
 	}
+	/* The held chunks of the same content go into the file first, so
+	 * that the sync covers them with the rest of its pending writes. */
+	if ((pend = pending_find(st, hash)) != NULL && pend->nheld) {
+		if ((r = held_write(pend)) != 0)
+			goto out;
+		held_release(st, pend);
+	}
 	if ((r = write_slot(st, hash, content_chunk_data_offset(m, idx), ct,
 			    len)) != 0)
 		goto out;
@@ -1010,6 +1105,34 @@ unsigned content_store_pending(const struct content_store *st)
 	return st->npending;
 }
 
+int content_store_write_out(struct content_store *st, const uint8_t hash[32])
+{
+	struct store_pending *p = pending_find(st, hash);
+	int r;
+
+	if (p && p->nheld) {
+		if ((r = held_write(p)) != 0)
+			return r;
+		held_release(st, p);
+	}
+	for (struct content_store_batch *b = st->batches; b; b = b->next)
+		for (p = b->pending; p; p = p->next)
+			if (!p->dropped && memcmp(p->hash, hash, 32) == 0 &&
+			    (r = held_write(p)) != 0)
+				return r;
+	return 0;
+}
+
+void content_store_set_hold(struct content_store *st, size_t bytes)
+{
+	st->hold_max = bytes;
+}
+
+size_t content_store_held(const struct content_store *st)
+{
+	return st->held;
+}
+
 struct content_store_batch *content_store_flush_begin(
 	struct content_store *st)
 {
@@ -1030,7 +1153,7 @@ struct content_store_batch *content_store_flush_begin(
 void content_store_flush_sync(struct content_store_batch *b)
 {
 	for (struct store_pending *p = b->pending; p; p = p->next)
-		p->synced = fdatasync(p->data_fd) == 0;
+		p->synced = held_write(p) == 0 && fdatasync(p->data_fd) == 0;
 }
 
 static void batch_free(struct content_store_batch *b)
@@ -1046,7 +1169,7 @@ static void batch_free(struct content_store_batch *b)
 	}
 	for (p = b->pending; p; p = next) {
 		next = p->next;
-		pending_free(p);
+		pending_free(b->st, p);
 	}
 	free(b);
 }
@@ -1126,6 +1249,7 @@ int content_store_chunk_get(struct content_store *st, const uint8_t hash[32],
 {
 	struct content_store_info info;
 	struct content_dir *d = NULL;
+	const struct held_chunk *h = NULL;
 	uint8_t *have = NULL;
 	int r;
 
@@ -1138,7 +1262,17 @@ int content_store_chunk_get(struct content_store *st, const uint8_t hash[32],
 	}
 	if ((r = open_chunks(st, hash, &d)) != 0)
 		goto out;
-	r = content_dir_chunk_proof(d, idx, buf, cap, len, proof);
+	if (!bit_get(have, idx) && (h = held_find(st, hash, idx)) != NULL) {
+		/* checked when it was written; not in the file yet */
+		if (h->len > cap)
+			r = ERR_ARG;
+		else if (!proof || (r = content_dir_proof(d, idx, proof)) == 0) {
+			memcpy(buf, h->data, h->len);
+			*len = h->len;
+		}
+	} else {
+		r = content_dir_chunk_proof(d, idx, buf, cap, len, proof);
+	}
 	if (r == ERR_AUTH || r == ERR_FORMAT) {
 		char hb[80];
 		log_info(LD_APP, "content store: chunk %u of %s failed its "

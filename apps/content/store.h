@@ -34,6 +34,8 @@
 #define CONTENT_STORE_TOUCH_MS 60000u
 /* Chunks content_store_chunk_write may leave pending before it flushes. */
 #define CONTENT_STORE_PENDING_MAX 256u
+/* Bytes of pending chunks held in memory until the flush writes them. */
+#define CONTENT_STORE_HOLD_BYTES (8u << 20)
 
 struct content_store;
 
@@ -61,6 +63,12 @@ void content_store_free(struct content_store *st);
 void content_store_set_budget(struct content_store *st, uint64_t bytes);
 /* Bytes in use (the sum of stored_bytes). */
 uint64_t content_store_used(struct content_store *st);
+/* How many bytes of pending chunks content_store_chunk_write may hold in
+ * memory for the flush to write (CONTENT_STORE_HOLD_BYTES by default; 0:
+ * every chunk is written at once). */
+void content_store_set_hold(struct content_store *st, size_t bytes);
+/* Bytes held now (pending chunks and batches being synced). */
+size_t content_store_held(const struct content_store *st);
 
 /*
  * Publish the file at src_fd into the store (see content_publish_fd),
@@ -90,14 +98,16 @@ int content_store_chunk_put(struct content_store *st, const uint8_t hash[32],
 			    uint32_t idx, const uint8_t *ct, size_t len);
 /*
  * As content_store_chunk_put, without waiting for the disk (group commit):
- * the chunk is checked and written into its slot, and served at once by
- * content_store_chunk_get and counted by content_store_have, but marked in
- * the index only by the next content_store_flush() (or chunk_put, or the
- * write that takes the pending count past CONTENT_STORE_PENDING_MAX, which
- * flushes).  A crash before then loses the pending chunks, never the
- * index's consistency: they are fetched again.  leaf: content_leaf_hash
- * of (ct, len) when the caller has it already (it is then not hashed
- * twice), or NULL.
+ * the chunk is checked and kept in memory (while the store holds fewer
+ * than its hold bytes; else written into its slot at once), served at
+ * once by content_store_chunk_get and counted by content_store_have, and
+ * written and marked in the index by the next content_store_flush() (or
+ * chunk_put, or the write that takes the pending count past
+ * CONTENT_STORE_PENDING_MAX, which flushes): with the flush's sync on a
+ * worker, the loop makes no write(2) for it.  A crash before then loses
+ * the pending chunks, never the index's consistency: they are fetched
+ * again.  leaf: content_leaf_hash of (ct, len) when the caller has it
+ * already (it is then not hashed twice), or NULL.
  */
 int content_store_chunk_write(struct content_store *st,
 			      const uint8_t hash[32], uint32_t idx,
@@ -108,11 +118,12 @@ int content_store_chunk_write(struct content_store *st,
  * failed are forgotten: not stored). */
 int content_store_flush(struct content_store *st);
 /*
- * content_store_flush in three steps, so the syncs run on a worker:
- * _begin (loop) takes the pending chunks as a batch (NULL when none);
- * they stay served and counted, and a bad one found meanwhile or a
+ * content_store_flush in three steps, so the writes and syncs run on a
+ * worker: _begin (loop) takes the pending chunks as a batch (NULL when
+ * none); they stay served and counted, and a bad one found meanwhile or a
  * content removed meanwhile is left out of the commit.  _sync (any
- * thread) fdatasyncs the batch's data files and touches nothing else.
+ * thread) writes the batch's held chunks into their slots and fdatasyncs
+ * its data files, and touches nothing else.
  * _end (loop) marks in the index, in one transaction, the chunks of the
  * contents whose sync succeeded and frees the batch: 0, ERR_IO (a sync
  * or the index failed: those chunks are forgotten), or ERR_BAD_STATE
@@ -124,6 +135,14 @@ struct content_store_batch *content_store_flush_begin(
 	struct content_store *st);
 void content_store_flush_sync(struct content_store_batch *b);
 int content_store_flush_end(struct content_store_batch *b);
+/*
+ * Write the chunks of hash that the store holds into the data file now
+ * (pending ones, and those of batches being synced: the same bytes the
+ * sync writes), without a sync: what reads the file (bits cat) then finds
+ * every chunk the store counts.  For a content that just became whole.
+ * 0 or ERR_IO.
+ */
+int content_store_write_out(struct content_store *st, const uint8_t hash[32]);
 /* Chunks written by content_store_chunk_write and not flushed yet. */
 unsigned content_store_pending(const struct content_store *st);
 /*

@@ -1070,6 +1070,11 @@ static int on_piece(struct swarm_peer *p, const struct swarm_msg *m)
 	}
 	content_mark_have(c, idx);
 	if (c->have_count == c->m.chunk_count) {
+		/* whole: every chunk in the file now (bits cat reads it),
+		 * durable and marked when the flush is done */
+		if ((r = content_store_write_out(p->sw->st, c->hash)) != 0)
+			log_warn(LD_APP, "swarm: writing a whole content "
+				 "failed: %s", err_str(r));
 		swarm_store_flush(p->sw);
 		pay_complete(c);
 	} else if (p->sw->wp && content_store_pending(p->sw->st) >=

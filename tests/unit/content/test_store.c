@@ -394,25 +394,54 @@ out:
 /* content_store_chunk_write: served at once, in the index only after a
  * flush; a process that ends without one loses the pending chunks and
  * leaves a consistent store; removing a content forgets its pending ones. */
+/* Store a in dir publishes 200,000 bytes of stream seed (hash h); store
+ * b in dir2 gets its manifest and tree only (*mf, *tree: the caller
+ * frees them).  False when a store did not open. */
+static bool pair_open(struct tctx *t, const char *dir, const char *dir2,
+		      uint32_t seed, struct content_store **a,
+		      struct content_store **b, uint8_t h[32], uint8_t **mf,
+		      size_t *ml, uint8_t **tree, size_t *tl)
+{
+	uint8_t h2[32];
+
+	T_OK(t, content_fs_mkdirs(dir2, 0700));
+	T_OK(t, content_store_open(dir, a));
+	T_OK(t, content_store_open(dir2, b));
+	if (!*a || !*b)
+		return false;
+	T_OK(t, store_publish(t, *a, dir, 200000, seed, true, h));
+	read_meta(*a, h, mf, ml, tree, tl);
+	T_OK(t, content_store_add(*b, *mf, *ml, *tree, *tl, false, h2));
+	T_MEMEQ(t, h2, h, 32);
+	return true;
+}
+
+/* What pair_open made: both stores, dir's tree, the strings. */
+static void pair_close(struct content_store *a, struct content_store *b,
+		       char *dir, char *dir2, uint8_t *mf, uint8_t *tree)
+{
+	free(mf);
+	free(tree);
+	content_store_free(a);
+	content_store_free(b);
+	t_rmtree(dir);
+	free(dir);
+	free(dir2);
+}
+
 static void test_group_commit(struct tctx *t)
 {
 	char *dir = t_tmpdir(t), *dir2 = fsutil_path_join(dir, "peer");
 	struct content_store *a = NULL, *b = NULL;
 	struct content_store_info info;
-	uint8_t h[32], h2[32], buf[16400], *mf = NULL, *tree = NULL, *have;
+	uint8_t h[32], buf[16400], *mf = NULL, *tree = NULL, *have;
 	size_t ml = 0, tl = 0, len, hl;
 	uint64_t bad = 1;
 	int status = 0;
 	pid_t pid;
 
-	T_OK(t, content_fs_mkdirs(dir2, 0700));
-	T_OK(t, content_store_open(dir, &a));
-	T_OK(t, content_store_open(dir2, &b));
-	if (!a || !b)
+	if (!pair_open(t, dir, dir2, 4, &a, &b, h, &mf, &ml, &tree, &tl))
 		goto out;
-	T_OK(t, store_publish(t, a, dir, 200000, 4, true, h));
-	read_meta(a, h, &mf, &ml, &tree, &tl);
-	T_OK(t, content_store_add(b, mf, ml, tree, tl, false, h2));
 	for (uint32_t i = 0; i < 4; i++) {
 		T_OK(t, content_store_chunk_get(a, h, i, buf, sizeof(buf), &len, NULL));
 		buf[3] ^= 1;
@@ -476,20 +505,16 @@ static void test_group_commit(struct tctx *t)
 	T_EQ(t, content_store_pending(b), 0);
 	T_OK(t, content_store_flush(b));
 out:
-	free(mf);
-	free(tree);
-	content_store_free(a);
-	content_store_free(b);
-	t_rmtree(dir);
-	free(dir);
-	free(dir2);
+	pair_close(a, b, dir, dir2, mf, tree);
 }
 
 /* The flush in three steps (the sync on a worker): a batch's chunks are
  * served and counted while it syncs and reach the index only at its end;
  * writes meanwhile go to the next batch; a chunk that goes bad meanwhile
  * and a content removed meanwhile are left out of the commit; a store
- * freed meanwhile leaves the batch to free itself. */
+ * freed meanwhile leaves the batch to free itself.  (A store that holds
+ * no chunk in memory: each goes into the file at once, where it can go
+ * bad.) */
 static void test_flush_batch(struct tctx *t)
 {
 	char *dir = t_tmpdir(t), *dir2 = fsutil_path_join(dir, "peer");
@@ -500,15 +525,10 @@ static void test_flush_batch(struct tctx *t)
 	uint8_t h[32], h2[32], buf[16400], *mf = NULL, *tree = NULL, *have;
 	size_t ml = 0, tl = 0, len, hl;
 
-	T_OK(t, content_fs_mkdirs(dir2, 0700));
-	T_OK(t, content_store_open(dir, &a));
-	T_OK(t, content_store_open(dir2, &b));
-	if (!a || !b)
+	if (!pair_open(t, dir, dir2, 4, &a, &b, h, &mf, &ml, &tree, &tl))
 		goto out;
+	content_store_set_hold(b, 0);
 	T_TRUE(t, content_store_flush_begin(b) == NULL);	/* nothing */
-	T_OK(t, store_publish(t, a, dir, 200000, 4, true, h));
-	read_meta(a, h, &mf, &ml, &tree, &tl);
-	T_OK(t, content_store_add(b, mf, ml, tree, tl, false, h2));
 	for (uint32_t i = 0; i < 4; i++) {
 		T_OK(t, content_store_chunk_get(a, h, i, buf, sizeof(buf), &len, NULL));
 		T_OK(t, content_store_chunk_write(b, h, i, buf, len, NULL));
@@ -568,15 +588,158 @@ static void test_flush_batch(struct tctx *t)
 		T_EQ(t, info.have_count, 0);	/* lost, fetched again */
 	}
 out:
-	free(mf);
-	free(tree);
 	free(cd);
 	free(data);
-	content_store_free(a);
+	pair_close(a, b, dir, dir2, mf, tree);
+}
+
+/* Chunk i of h in the data file of store st equals want (len bytes). */
+static bool in_file(struct content_store *st, const uint8_t h[32], uint32_t i,
+		    const uint8_t *want, size_t len)
+{
+	char *cd = content_store_dir(st, h), *data = fsutil_path_join(cd, "data");
+	uint8_t got[16400];
+	int fd = open(data, O_RDONLY);
+	bool same = fd >= 0 && len <= sizeof(got) &&
+		    pread(fd, got, len, (off_t)i * 16400) == (ssize_t)len &&
+		    memcmp(got, want, len) == 0;
+
+	if (fd >= 0)
+		close(fd);
+	free(data);
+	free(cd);
+	return same;
+}
+
+/*
+ * Chunks held in memory until the flush writes them: content_store_
+ * chunk_write makes no write to the file; the chunk is served (with its
+ * proof) from memory, pending and in a batch being synced; _sync writes
+ * the batch's chunks and syncs them, _end marks them.  Past the hold
+ * bytes a chunk goes into the file at once.  A synced put writes the
+ * content's held chunks first and marks them with it; write_out puts a
+ * content's held chunks into the file at once; a store freed cleanly
+ * marks its pending chunks.
+ */
+static void test_held_chunks(struct tctx *t)
+{
+	char *dir = t_tmpdir(t), *dir2 = fsutil_path_join(dir, "peer");
+	struct content_store *a = NULL, *b = NULL;
+	struct content_store_batch *bt;
+	struct content_store_info info;
+	struct content_proof pf;
+	uint8_t h[32], ch[10][16400], buf[16400], *mf = NULL, *tree = NULL;
+	uint8_t leaf[32], *have;
+	size_t ml = 0, tl = 0, len = 0, cl[10], hl;
+
+	if (!pair_open(t, dir, dir2, 9, &a, &b, h, &mf, &ml, &tree, &tl))
+		goto out;
+	for (uint32_t i = 0; i < 10; i++)
+		T_OK(t, content_store_chunk_get(a, h, i, ch[i], sizeof(ch[i]),
+						&cl[i], NULL));
+	content_leaf_hash(leaf, ch[0], cl[0]);
+	for (uint32_t i = 0; i < 4; i++) {
+		T_OK(t, content_store_chunk_write(b, h, i, ch[i], cl[i], NULL));
+		T_FALSE(t, in_file(b, h, i, ch[i], cl[i]));	/* held */
+	}
+	T_EQ(t, content_store_held(b), cl[0] + cl[1] + cl[2] + cl[3]);
+	T_EQ(t, content_store_pending(b), 4);
+	/* Served from memory, with a proof that verifies. */
+	memset(&pf, 0, sizeof(pf));
+	T_OK(t, content_store_chunk_get(b, h, 0, buf, sizeof(buf), &len, &pf));
+	T_EQ(t, len, cl[0]);
+	T_MEMEQ(t, buf, ch[0], cl[0]);
+	{
+		struct content_dir *d = NULL;
+		struct content_fault f;
+		char *cd = content_store_dir(b, h);
+
+		T_OK(t, content_dir_open(cd, &d, &f));
+		if (d)
+			T_OK(t, content_proof_verify(&pf, leaf,
+						     content_dir_manifest(d)->root));
+		content_dir_free(d);
+		free(cd);
+	}
+	T_ERR(t, content_store_chunk_get(b, h, 1, buf, 100, &len, NULL), ERR_ARG);
+	T_OK(t, content_store_have(b, h, &have, &hl));
+	T_EQ(t, have ? have[0] & 0x1f : 0, 0x0f);
+	free(have);
+	/* In a batch: still served from memory until _sync writes it. */
+	bt = content_store_flush_begin(b);
+	T_TRUE(t, bt != NULL);
+	T_OK(t, content_store_chunk_get(b, h, 3, buf, sizeof(buf), &len, NULL));
+	T_MEMEQ(t, buf, ch[3], cl[3]);
+	T_OK(t, content_store_chunk_write(b, h, 4, ch[4], cl[4], NULL));
+	T_EQ(t, content_store_pending(b), 1);
+	T_FALSE(t, in_file(b, h, 3, ch[3], cl[3]));
+	if (bt) {
+		content_store_flush_sync(bt);
+		for (uint32_t i = 0; i < 4; i++)
+			T_TRUE(t, in_file(b, h, i, ch[i], cl[i]));
+		T_OK(t, content_store_info(b, h, &info));
+		T_EQ(t, info.have_count, 0);		/* not before the end */
+		T_OK(t, content_store_flush_end(bt));
+	}
+	T_OK(t, content_store_info(b, h, &info));
+	T_EQ(t, info.have_count, 4);
+	T_EQ(t, content_store_held(b), cl[4]);		/* chunk 4's */
+	T_OK(t, content_store_chunk_get(b, h, 2, buf, sizeof(buf), &len, NULL));
+	T_MEMEQ(t, buf, ch[2], cl[2]);			/* now from the file */
+	/* Past the hold bytes: into the file at once. */
+	content_store_set_hold(b, cl[4] + 100);
+	T_OK(t, content_store_chunk_write(b, h, 5, ch[5], cl[5], NULL));
+	T_TRUE(t, in_file(b, h, 5, ch[5], cl[5]));
+	T_FALSE(t, in_file(b, h, 4, ch[4], cl[4]));
+	T_EQ(t, content_store_held(b), cl[4]);
+	T_EQ(t, content_store_pending(b), 2);
+	/* A synced put: chunk 4 written first, all three marked. */
+	T_OK(t, content_store_chunk_put(b, h, 6, ch[6], cl[6]));
+	T_TRUE(t, in_file(b, h, 4, ch[4], cl[4]));
+	T_EQ(t, content_store_held(b), 0);
+	T_EQ(t, content_store_pending(b), 0);
+	T_OK(t, content_store_info(b, h, &info));
+	T_EQ(t, info.have_count, 7);
+	/* Written out now (a content that became whole): into the file,
+	 * from a batch being synced too, marked by the flush. */
+	content_store_set_hold(b, CONTENT_STORE_HOLD_BYTES);
+	T_OK(t, content_store_chunk_write(b, h, 7, ch[7], cl[7], NULL));
+	bt = content_store_flush_begin(b);
+	T_OK(t, content_store_chunk_write(b, h, 8, ch[8], cl[8], NULL));
+	T_EQ(t, content_store_held(b), cl[7] + cl[8]);
+	T_OK(t, content_store_write_out(b, h));
+	T_TRUE(t, in_file(b, h, 7, ch[7], cl[7]));
+	T_TRUE(t, in_file(b, h, 8, ch[8], cl[8]));
+	T_EQ(t, content_store_held(b), cl[7]);		/* the batch's, till its end */
+	T_EQ(t, content_store_pending(b), 1);
+	T_OK(t, content_store_info(b, h, &info));
+	T_EQ(t, info.have_count, 7);
+	if (bt) {
+		content_store_flush_sync(bt);
+		T_OK(t, content_store_flush_end(bt));
+	}
+	T_EQ(t, content_store_held(b), 0);
+	/* A clean free writes and marks what it holds. */
+	T_OK(t, content_store_chunk_write(b, h, 9, ch[9], cl[9], NULL));
+	T_EQ(t, content_store_held(b), cl[9]);
 	content_store_free(b);
-	t_rmtree(dir);
-	free(dir);
-	free(dir2);
+	b = NULL;
+	T_OK(t, content_store_open(dir2, &b));
+	if (b) {
+		uint64_t bad = 1;
+
+		T_OK(t, content_store_info(b, h, &info));
+		T_EQ(t, info.have_count, 10);
+		T_OK(t, content_store_check(b, &bad));
+		T_EQ(t, bad, 0);
+		for (uint32_t i = 0; i < 10; i++) {
+			T_OK(t, content_store_chunk_get(b, h, i, buf, sizeof(buf),
+							&len, NULL));
+			T_MEMEQ(t, buf, ch[i], cl[i]);
+		}
+	}
+out:
+	pair_close(a, b, dir, dir2, mf, tree);
 }
 
 /* The child of the kill -9 test: write and write until killed.  Each
@@ -783,5 +946,6 @@ const struct test_case content_store_tests[] = {
 	{ "kill9_during_writes", test_kill9_during_writes, TT_FORK },
 	{ "group_commit", test_group_commit, TT_FORK },
 	{ "flush_batch", test_flush_batch, TT_FORK },
+	{ "held_chunks", test_held_chunks, TT_FORK },
 	{ NULL, NULL, 0 }
 };
