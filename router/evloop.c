@@ -2,7 +2,12 @@
  * The event loop (router/evloop.h): one libevent base with three priority
  * levels.  Ordinary events use the middle one (libevent's default for
  * three queues); the reaper runs at the lowest, so libevent only gets to it
- * once no other callback is active: "after the loop pass".  Posted
+ * once no other callback is active: "after the loop pass".  A loop that
+ * stays busy (a socket ready at every pass) never gets there, and marked
+ * objects would pile up; so EVLOOP_REAP_MAX_MS after a mark a timer at the
+ * ordinary level takes what is marked by then as ripe, and a 0 ms timer
+ * frees that in the next pass (an object marked in the timer's own pass
+ * may still be in use by a callback after it in that pass).  Posted
  * functions arrive through a mutex-protected queue and one event that other
  * threads activate (libevent_pthreads makes event_active() thread-safe and
  * wakes the loop).
@@ -22,6 +27,8 @@
 #define EVLOOP_POST_BATCH 64
 #define EVLOOP_PRIORITIES 3
 #define EVLOOP_PRIO_REAPER 2
+/* A busy loop frees marked objects this long after marking (and a pass). */
+#define EVLOOP_REAP_MAX_MS 20
 
 struct evloop_item {
 	evloop_fn fn;
@@ -41,7 +48,10 @@ struct evloop {
 	struct evloop_queue posted;
 	struct event *post_ev;
 	struct evloop_queue closing;	/* loop thread only */
+	struct evloop_queue ripe;	/* marked in an earlier pass */
 	struct event *reap_ev;
+	struct event *bound_ev;		/* EVLOOP_REAP_MAX_MS after a mark */
+	struct event *ripe_ev;		/* 0 ms: the next pass */
 };
 
 struct evloop_timer {
@@ -108,21 +118,60 @@ static void post_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* Free everything marked so far, including what those frees mark. */
-static void reap_all(struct evloop *el)
+/* Run and drop every item of q, and those the items add to it. */
+static void queue_run(struct evloop_queue *q)
 {
 	evloop_fn fn;
 	void *obj;
 
-	while (queue_pop(&el->closing, &fn, &obj))
+	while (queue_pop(q, &fn, &obj))
 		fn(obj);
 }
 
+/* Free everything marked so far, including what those frees mark. */
+static void reap_all(struct evloop *el)
+{
+	queue_run(&el->ripe);
+	queue_run(&el->closing);
+	event_del(el->bound_ev);
+	event_del(el->ripe_ev);
+}
+
+/* Nothing else to run: every pass's callbacks are done. */
 static void reap_cb(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
 	reap_all(arg);
+}
+
+/* The loop stayed busy since a mark: what is marked now is ripe in the
+ * next pass. */
+static void bound_cb(evutil_socket_t fd, short what, void *arg)
+{
+	static const struct timeval now = { 0, 0 };
+	struct evloop *el = arg;
+
+	(void)fd;
+	(void)what;
+	if (!el->closing.head)
+		return;
+	if (el->ripe.tail)
+		el->ripe.tail->next = el->closing.head;
+	else
+		el->ripe.head = el->closing.head;
+	el->ripe.tail = el->closing.tail;
+	el->closing.head = el->closing.tail = NULL;
+	event_add(el->ripe_ev, &now);
+}
+
+/* The pass after bound_cb: free what was ripe (what was marked since
+ * waits for the reaper or its own bound). */
+static void ripe_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	queue_run(&((struct evloop *)arg)->ripe);
 }
 
 static pthread_once_t threads_once = PTHREAD_ONCE_INIT;
@@ -149,7 +198,9 @@ struct evloop *evloop_new(void)
 	pthread_mutex_init(&el->post_lock, NULL);
 	el->post_ev = event_new(el->base, -1, 0, post_cb, el);
 	el->reap_ev = event_new(el->base, -1, 0, reap_cb, el);
-	if (!el->post_ev || !el->reap_ev ||
+	el->bound_ev = evtimer_new(el->base, bound_cb, el);
+	el->ripe_ev = evtimer_new(el->base, ripe_cb, el);
+	if (!el->post_ev || !el->reap_ev || !el->bound_ev || !el->ripe_ev ||
 	    event_priority_set(el->reap_ev, EVLOOP_PRIO_REAPER) != 0) {
 		log_err(LD_GENERAL, "cannot create loop events");
 		abort();
@@ -170,6 +221,8 @@ void evloop_free(struct evloop *el)
 	reap_all(el);
 	event_free(el->post_ev);
 	event_free(el->reap_ev);
+	event_free(el->bound_ev);
+	event_free(el->ripe_ev);
 	event_base_free(el->base);
 	pthread_mutex_destroy(&el->post_lock);
 	free(el);
@@ -217,8 +270,15 @@ bool evloop_is_in_loop(const struct evloop *el)
 void evloop_mark_close(struct evloop *el, evloop_fn free_fn, void *obj)
 {
 	evloop_assert_in_loop(el);
-	if (!el->closing.head)
+	if (!el->closing.head) {
+		static const struct timeval bound = {
+			0, EVLOOP_REAP_MAX_MS * 1000
+		};
+
 		event_active(el->reap_ev, EV_READ, 0);
+		if (!event_pending(el->bound_ev, EV_TIMEOUT, NULL))
+			event_add(el->bound_ev, &bound);
+	}
 	queue_push(&el->closing, free_fn, obj);
 }
 

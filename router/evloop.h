@@ -59,8 +59,9 @@ bool evloop_is_in_loop(const struct evloop *el);
 
 /*
  * Mark obj closing: free_fn(obj) runs after every other callback active in
- * this loop pass has run.  The caller must stop using obj for new work and
- * must mark it only once.
+ * this loop pass has run: once the loop has nothing else to run, or in a
+ * later pass about 20 ms on when it stays busy.  The caller must stop
+ * using obj for new work and must mark it only once.
  */
 void evloop_mark_close(struct evloop *el, evloop_fn free_fn, void *obj);
 

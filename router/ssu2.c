@@ -433,7 +433,7 @@ static bool flow_open(const struct ssu2 *n, const struct sockaddr_in6 *a)
 		if (addr_eq(&s->peer, a))
 			return true;
 	for (size_t i = 0; i < SSU2_FLOW_MAX; i++)
-		if (n->flows[i].ms && now - n->flows[i].ms < SSU2_NAT_FLOW_MS &&
+		if (n->flows[i].ms && n->flows[i].ms + SSU2_NAT_FLOW_MS > now &&
 		    addr_eq(&n->flows[i].to, a))
 			return true;
 	return false;
@@ -930,10 +930,8 @@ static void sess_free_common(struct sess *s, bool reaped)
 	/* For an outbound attempt that never came up the manager backs the
 	 * peer off; for a session it never knew this is a no-op.  After
 	 * ssu2_free() the manager may be gone already. */
-	if (!n->gone) {
+	if (!n->gone)
 		transport_conn_down(n->tm, n->tid, s->id);
-		flow_note(n, &s->peer);
-	}
 	if (n->rx_last == s)
 		n->rx_last = NULL;
 	evloop_timer_free(s->timer);
@@ -986,6 +984,9 @@ static void sess_kill(struct sess *s)
 	if (s->tag_from_peer && s->state == S_ESTABLISHED)
 		intro_note_change(n);	/* an introducer is gone */
 	s->closed = true;
+	/* Noted now, not when the reaper frees it: a peer test's message 5
+	 * from this peer may come before that. */
+	flow_note(n, &s->peer);
 	for (pp = &n->sessions; *pp; pp = &(*pp)->next)
 		if (*pp == s) {
 			*pp = s->next;

@@ -5,10 +5,12 @@
 #include "router/evloop.h"
 #include "crypto/base/alloc.h"
 #include "crypto/base/err.h"
+#include "crypto/base/time.h"
 
 #include <event2/event.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 struct posted {
 	struct evloop *el;
@@ -308,6 +310,87 @@ static void test_timer_disarm(struct tctx *t)
 	evloop_free(k.el);
 }
 
+/*
+ * A loop that stays busy: a pipe end always readable (its callback reads
+ * nothing) puts a callback in every pass, so the reaper at the lowest
+ * level never runs.  The objects marked (one in the busy callback's own
+ * pass, to see that a callback after the mark in that pass still finds it
+ * alive) are freed within the bound anyway, not when the loop goes idle
+ * (the old reaper freed them only at evloop_free).
+ */
+struct busy {
+	struct evloop *el;
+	struct event *rd, *after;
+	struct evloop_timer *stop;
+	bool alive, alive_after;
+	int passes, frees;
+	uint64_t marked_ms, freed_ms;
+};
+
+static void busy_free(void *arg)
+{
+	struct busy *b = arg;
+
+	b->alive = false;
+	b->frees++;
+	b->freed_ms = time_mono_ms();
+}
+
+static void busy_after(evutil_socket_t fd, short what, void *arg)
+{
+	struct busy *b = arg;
+
+	(void)fd;
+	(void)what;
+	b->alive_after = b->alive;
+}
+
+static void busy_read(evutil_socket_t fd, short what, void *arg)
+{
+	struct busy *b = arg;
+
+	(void)fd;
+	(void)what;
+	if (++b->passes == 10) {
+		b->marked_ms = time_mono_ms();
+		evloop_mark_close(b->el, busy_free, b);
+		event_active(b->after, EV_READ, 0);
+	}
+}
+
+static void busy_stop(void *arg)
+{
+	evloop_break(((struct busy *)arg)->el);
+}
+
+static void test_reaper_busy_loop(struct tctx *t)
+{
+	struct busy b = { .el = evloop_new(), .alive = true };
+	int fds[2];
+
+	T_TRUE(t, pipe(fds) == 0);
+	T_TRUE(t, write(fds[1], "x", 1) == 1);	/* readable for good */
+	b.rd = event_new(evloop_base(b.el), fds[0], EV_READ | EV_PERSIST,
+			 busy_read, &b);
+	b.after = event_new(evloop_base(b.el), -1, 0, busy_after, &b);
+	event_add(b.rd, NULL);
+	b.stop = evloop_timer_new(b.el, busy_stop, &b);
+	evloop_timer_arm(b.stop, 300);
+	tloop_run(t, b.el);
+	T_TRUE(t, b.passes > 100);		/* it did stay busy */
+	T_TRUE(t, b.alive_after);		/* not within the pass */
+	T_EQ(t, b.frees, 1);
+	T_FALSE(t, b.alive);
+	T_TRUE(t, b.freed_ms - b.marked_ms < 200);
+	event_free(b.rd);
+	event_free(b.after);
+	evloop_timer_free(b.stop);
+	evloop_free(b.el);
+	T_EQ(t, b.frees, 1);
+	close(fds[0]);
+	close(fds[1]);
+}
+
 const struct test_case router_evloop_tests[] = {
 	{ "post/from_thread", test_post_from_thread, 0 },
 	{ "post/storm", test_post_storm, 0 },
@@ -315,6 +398,7 @@ const struct test_case router_evloop_tests[] = {
 	{ "post/free_runs_pending", test_free_runs_pending, 0 },
 	{ "reaper/after_pass", test_reaper_after_pass, 0 },
 	{ "reaper/on_free", test_reaper_on_free, 0 },
+	{ "reaper/busy_loop", test_reaper_busy_loop, 0 },
 	{ "timer/rearm", test_timer_rearm, 0 },
 	{ "timer/disarm", test_timer_disarm, 0 },
 	{ NULL, NULL, 0 }
