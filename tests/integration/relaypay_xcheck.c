@@ -53,15 +53,15 @@ static int put(const char *dir, const char *name, const void *p, size_t n,
 	int r;
 
 	if (as_hex) {
-		h = xmalloc(HEX_ENC_LEN(n) + 1);
+		h = xmalloc(HEX_ENC_LEN(n));
 		if (hex_encode(h, HEX_ENC_LEN(n), p, n) < 0) {
 			free(h);
 			free(path);
 			return ERR_INTERNAL;
 		}
-		strcat(h, "\n");
+		h[2 * n] = '\n';	/* for its NUL */
 		p = h;
-		n = strlen(h);
+		n = 2 * n + 1;
 	}
 	r = fsutil_write_atomic(path, p, n, 0600, false);
 	if (r != 0)
