@@ -217,6 +217,17 @@ static void held_release(struct content_store *st, struct store_pending *p)
 	p->nheld = p->held_cap = 0;
 }
 
+/* Write p's held chunks into their slots now and let them go (p not in a
+ * batch).  0 or ERR_IO (then still held). */
+static int held_put(struct content_store *st, struct store_pending *p)
+{
+	int r = held_write(p);
+
+	if (r == 0)
+		held_release(st, p);
+	return r;
+}
+
 static void pending_free(struct content_store *st, struct store_pending *p)
 {
 	held_release(st, p);
@@ -1066,11 +1077,9 @@ static int chunk_store(struct content_store *st, const uint8_t hash[32],
 	}
 	/* The held chunks of the same content go into the file first, so
 	 * that the sync covers them with the rest of its pending writes. */
-	if ((pend = pending_find(st, hash)) != NULL && pend->nheld) {
-		if ((r = held_write(pend)) != 0)
-			goto out;
-		held_release(st, pend);
-	}
+	if ((pend = pending_find(st, hash)) != NULL &&
+	    (r = held_put(st, pend)) != 0)
+		goto out;
 	if ((r = write_slot(st, hash, content_chunk_data_offset(m, idx), ct,
 			    len)) != 0)
 		goto out;
@@ -1110,11 +1119,8 @@ int content_store_write_out(struct content_store *st, const uint8_t hash[32])
 	struct store_pending *p = pending_find(st, hash);
 	int r;
 
-	if (p && p->nheld) {
-		if ((r = held_write(p)) != 0)
-			return r;
-		held_release(st, p);
-	}
+	if (p && (r = held_put(st, p)) != 0)
+		return r;
 	for (struct content_store_batch *b = st->batches; b; b = b->next)
 		for (p = b->pending; p; p = p->next)
 			if (!p->dropped && memcmp(p->hash, hash, 32) == 0 &&

@@ -1819,6 +1819,17 @@ static int on_announce(struct swarm_peer *p, const struct swarm_msg *m)
 	return 0;
 }
 
+/* Tracker t's index in sw->trackers, or sw->ntrackers: not one. */
+static unsigned tracker_index(const struct swarm *sw, const uint8_t t[32])
+{
+	unsigned i;
+
+	for (i = 0; i < sw->ntrackers; i++)
+		if (memcmp(sw->trackers[i], t, 32) == 0)
+			break;
+	return i;
+}
+
 /* Our announce streams to tracker t waiting for their answer. */
 static unsigned announces_open(const struct swarm *sw, const uint8_t t[32])
 {
@@ -1901,10 +1912,7 @@ static void announce_end(struct swarm_peer *p, bool answered)
 	p->ann_ended = true;
 	if (!(c = content_find(sw, p->ann_hash)))
 		return;			/* removed meanwhile */
-	for (i = 0; i < sw->ntrackers; i++)
-		if (memcmp(sw->trackers[i], p->dest_hash, 32) == 0)
-			break;
-	if (i == sw->ntrackers)
+	if ((i = tracker_index(sw, p->dest_hash)) == sw->ntrackers)
 		return;
 	if (answered) {
 		c->announce_fails[i] = 0;
@@ -2461,9 +2469,8 @@ int swarm_peer_hint(struct swarm *sw, const uint8_t hash[32],
 
 int swarm_tracker_add(struct swarm *sw, const uint8_t dest_hash[32])
 {
-	for (unsigned i = 0; i < sw->ntrackers; i++)
-		if (memcmp(sw->trackers[i], dest_hash, 32) == 0)
-			return ERR_EXISTS;
+	if (tracker_index(sw, dest_hash) < sw->ntrackers)
+		return ERR_EXISTS;
 	if (sw->ntrackers == SWARM_TRACKERS_MAX)
 		return ERR_LIMIT;
 	memcpy(sw->trackers[sw->ntrackers++], dest_hash, 32);

@@ -21,6 +21,7 @@
  * the ticket lines and "winners K".
  */
 #include "config.h"
+#include "apps/bitsd_relaypay.h"
 #include "chain/calls.h"
 #include "chain/relaypay.h"
 #include "crypto/base/alloc.h"
@@ -118,7 +119,8 @@ int main(int argc, char **argv)
 		datadir = argv[7];
 		pol.epoch_s = pol.grace_s = strtoull(argv[8], NULL, 10);
 		pol.redeem_cost = u256_from_u64(1);
-		pol.redeem_margin_s = 300;
+		pol.redeem_margin_s = BITSD_RELAYPAY_REDEEM_MARGIN_S;
+		pol.max_paper_ttl_s = BITSD_RELAYPAY_MAX_PAPER_TTL_S;
 		pol.max_tickets = 1u << 20;
 	}
 	dom.chain_id = strtoull(argv[1], NULL, 10);
@@ -188,8 +190,8 @@ int main(int argc, char **argv)
 		if (r == 0)
 			r = put(datadir, "relaypay-view.key", view.b, 32, true);
 		if (r == 0)
-			r = put(datadir, "relaypay.state", st.data, st.len,
-				false);
+			r = put(datadir, BITSD_RELAYPAY_STATE_FILE, st.data,
+				st.len, false);
 		printf("winners %u\n", wins);
 		bbuf_free(&st);
 		relaypay_payee_free(p);

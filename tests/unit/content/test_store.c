@@ -39,6 +39,24 @@ static int store_publish(struct tctx *t, struct content_store *st,
 	return r;
 }
 
+/* p, the proof of a chunk whose leaf hash is leaf, verifies against the
+ * root of h's manifest in st. */
+static void proof_verifies(struct tctx *t, struct content_store *st,
+			   const uint8_t h[32], const struct content_proof *p,
+			   const uint8_t leaf[32])
+{
+	struct content_dir *d = NULL;
+	struct content_fault f;
+	char *cd = content_store_dir(st, h);
+
+	T_OK(t, content_dir_open(cd, &d, &f));
+	if (d)
+		T_OK(t, content_proof_verify(p, leaf,
+					     content_dir_manifest(d)->root));
+	content_dir_free(d);
+	free(cd);
+}
+
 static int count_entries(const char *path)
 {
 	DIR *d = opendir(path);
@@ -83,17 +101,9 @@ static void test_publish_and_serve(struct tctx *t)
 		T_EQ(t, have[2], 0x07);	/* bits 16..18, no stray bits */
 	free(have);
 	for (uint32_t i = 0; i < 19; i++) {
-		struct content_dir *d = NULL;
-		struct content_fault f;
-		char *cd = content_store_dir(st, h);
 		T_OK(t, content_store_chunk_get(st, h, i, buf, sizeof(buf), &len, &p));
 		content_leaf_hash(leaf, buf, len);
-		T_OK(t, content_dir_open(cd, &d, &f));
-		if (d)
-			T_OK(t, content_proof_verify(&p, leaf,
-						     content_dir_manifest(d)->root));
-		content_dir_free(d);
-		free(cd);
+		proof_verifies(t, st, h, &p, leaf);
 	}
 	T_ERR(t, content_store_chunk_get(st, h, 19, buf, sizeof(buf), &len, NULL),
 	      ERR_NOT_FOUND);
@@ -649,18 +659,7 @@ static void test_held_chunks(struct tctx *t)
 	T_OK(t, content_store_chunk_get(b, h, 0, buf, sizeof(buf), &len, &pf));
 	T_EQ(t, len, cl[0]);
 	T_MEMEQ(t, buf, ch[0], cl[0]);
-	{
-		struct content_dir *d = NULL;
-		struct content_fault f;
-		char *cd = content_store_dir(b, h);
-
-		T_OK(t, content_dir_open(cd, &d, &f));
-		if (d)
-			T_OK(t, content_proof_verify(&pf, leaf,
-						     content_dir_manifest(d)->root));
-		content_dir_free(d);
-		free(cd);
-	}
+	proof_verifies(t, b, h, &pf, leaf);
 	T_ERR(t, content_store_chunk_get(b, h, 1, buf, 100, &len, NULL), ERR_ARG);
 	T_OK(t, content_store_have(b, h, &have, &hl));
 	T_EQ(t, have ? have[0] & 0x1f : 0, 0x0f);
