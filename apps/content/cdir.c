@@ -235,23 +235,29 @@ static int tree_mem_read(void *ctx, uint64_t node, uint8_t out[32])
 	return 0;
 }
 
+/* Read the tree into memory once, when it is small enough to keep. */
+static void tree_keep(struct content_dir *d)
+{
+	uint64_t size = content_tree_nodes(d->m.chunk_count) * 32;
+
+	if (d->tree_tried)	/* untrusted like the file: proofs checked */
+		return;
+	d->tree_tried = true;
+	if (size > CDIR_TREE_KEEP_BYTES)
+		return;
+	d->tree = xmalloc((size_t)size);
+	if (content_fs_pread_all(d->tree_fd, d->tree, (size_t)size, 0) != 0) {
+		free(d->tree);
+		d->tree = NULL;
+	}
+}
+
 int content_dir_proof(struct content_dir *d, uint32_t idx,
 		      struct content_proof *p)
 {
-	uint64_t size = content_tree_nodes(d->m.chunk_count) * 32;
 	int r;
 
-	if (!d->tree_tried) {	/* untrusted like the file: proofs checked */
-		d->tree_tried = true;
-		if (size <= CDIR_TREE_KEEP_BYTES) {
-			d->tree = xmalloc((size_t)size);
-			if (content_fs_pread_all(d->tree_fd, d->tree,
-						 (size_t)size, 0) != 0) {
-				free(d->tree);
-				d->tree = NULL;
-			}
-		}
-	}
+	tree_keep(d);
 	if (d->tree)
 		r = content_proof_make(p, idx, d->m.chunk_count,
 				       tree_mem_read, d);
@@ -267,30 +273,94 @@ int content_dir_chunk(struct content_dir *d, uint32_t idx, uint8_t *buf,
 	return content_dir_chunk_proof(d, idx, buf, cap, len, NULL);
 }
 
+/* The read of chunk idx; own: with descriptors of its own (dup), else
+ * borrowing d's for a read on d's thread before d changes. */
+static int read_prepare(struct content_dir *d, uint32_t idx,
+			struct content_chunk_read *rd, bool own)
+{
+	int r;
+
+	memset(rd, 0, sizeof(*rd));
+	rd->data_fd = rd->tree_fd = -1;
+	if (idx >= d->m.chunk_count)
+		return ERR_RANGE;
+	rd->idx = idx;
+	rd->count = d->m.chunk_count;
+	rd->off = content_chunk_data_offset(&d->m, idx);
+	rd->len = content_chunk_plain_len(&d->m, idx) + CONTENT_TAG_BYTES;
+	memcpy(rd->root, d->m.root, 32);
+	rd->own = own;
+	tree_keep(d);
+	if (d->tree) {		/* the proof from memory, here */
+		r = content_proof_make(&rd->proof, idx, rd->count,
+				       tree_mem_read, d);
+		if (r != 0)
+			return r == ERR_TRUNCATED ? ERR_FORMAT : r;
+		rd->proof_made = true;
+	} else {
+		rd->tree_fd = own ? fcntl(d->tree_fd, F_DUPFD_CLOEXEC, 0) :
+			      d->tree_fd;
+	}
+	rd->data_fd = own ? fcntl(d->data_fd, F_DUPFD_CLOEXEC, 0) : d->data_fd;
+	if (rd->data_fd < 0 || (!rd->proof_made && rd->tree_fd < 0)) {
+		content_chunk_read_clear(rd);
+		return ERR_IO;
+	}
+	return 0;
+}
+
+int content_dir_read_prepare(struct content_dir *d, uint32_t idx,
+			     struct content_chunk_read *rd)
+{
+	return read_prepare(d, idx, rd, true);
+}
+
+int content_chunk_read_run(struct content_chunk_read *rd, uint8_t *buf,
+			   size_t cap)
+{
+	uint8_t leaf[32];
+	int r;
+
+	if (rd->len > cap)
+		return ERR_ARG;
+	if (!rd->proof_made) {
+		r = content_proof_make(&rd->proof, rd->idx, rd->count,
+				       content_tree_fd_read, &rd->tree_fd);
+		if (r != 0)
+			return r == ERR_TRUNCATED ? ERR_FORMAT : r;
+		rd->proof_made = true;
+	}
+	r = content_fs_pread_all(rd->data_fd, buf, rd->len, rd->off);
+	if (r != 0)
+		return r == ERR_TRUNCATED ? ERR_FORMAT : r;
+	content_leaf_hash(leaf, buf, rd->len);
+	return content_proof_verify(&rd->proof, leaf, rd->root);
+}
+
+void content_chunk_read_clear(struct content_chunk_read *rd)
+{
+	if (rd->own && rd->data_fd >= 0)
+		close(rd->data_fd);
+	if (rd->own && rd->tree_fd >= 0)
+		close(rd->tree_fd);
+	rd->data_fd = rd->tree_fd = -1;
+}
+
 int content_dir_chunk_proof(struct content_dir *d, uint32_t idx, uint8_t *buf,
 			    size_t cap, size_t *len,
 			    struct content_proof *proof)
 {
-	struct content_proof p;
-	uint8_t leaf[32];
-	size_t n;
+	struct content_chunk_read rd;
 	int r;
 
-	if (idx >= d->m.chunk_count)
-		return ERR_RANGE;
-	n = content_chunk_plain_len(&d->m, idx) + CONTENT_TAG_BYTES;
-	if (n > cap)
-		return ERR_ARG;
-	if ((r = content_fs_pread_all(d->data_fd, buf, n,
-				      content_chunk_data_offset(&d->m, idx))) ||
-	    (r = content_dir_proof(d, idx, &p)))
-		return r == ERR_TRUNCATED ? ERR_FORMAT : r;
-	content_leaf_hash(leaf, buf, n);
-	if ((r = content_proof_verify(&p, leaf, d->m.root)) != 0)
+	if ((r = read_prepare(d, idx, &rd, false)) == 0)
+		r = content_chunk_read_run(&rd, buf, cap);
+	content_chunk_read_clear(&rd);
+	if (r != 0)
 		return r;
-	*len = n;
+	*len = rd.len;
 	if (proof)
-		*proof = p;
+		*proof = rd.proof;
 	return 0;
 }
 

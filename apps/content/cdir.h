@@ -73,6 +73,30 @@ int content_dir_chunk_proof(struct content_dir *d, uint32_t idx, uint8_t *buf,
 			    size_t cap, size_t *len,
 			    struct content_proof *proof);
 /*
+ * A chunk read to run on another thread (a worker): prepared on the
+ * directory's thread with descriptors of its own, so the directory may be
+ * closed meanwhile; the proof comes from the kept tree at once, or from
+ * the tree file in the run.  _run (any thread, once) reads the chunk into
+ * buf (cap ≥ len) and checks it as content_dir_chunk_proof does, leaving
+ * the proof in rd->proof; _clear closes what it holds.  Prepare's errors:
+ * ERR_RANGE, ERR_FORMAT (the tree), ERR_IO (nothing held then).
+ */
+struct content_chunk_read {
+	int data_fd, tree_fd;
+	bool own;			/* the descriptors are ours to close */
+	bool proof_made;
+	uint32_t idx, count;
+	uint64_t off;
+	size_t len;			/* the chunk's sealed length */
+	uint8_t root[32];
+	struct content_proof proof;
+};
+int content_dir_read_prepare(struct content_dir *d, uint32_t idx,
+			     struct content_chunk_read *rd);
+int content_chunk_read_run(struct content_chunk_read *rd, uint8_t *buf,
+			   size_t cap);
+void content_chunk_read_clear(struct content_chunk_read *rd);
+/*
  * Check everything a seeder can without the key: the whole tree against
  * the root, then every chunk (only those set in have, if not NULL)
  * against its leaf, hashing with threads threads.  ERR_AUTH on the first

@@ -1249,51 +1249,136 @@ int content_store_flush(struct content_store *st)
 	return content_store_flush_end(b);
 }
 
-int content_store_chunk_get(struct content_store *st, const uint8_t hash[32],
-			    uint32_t idx, uint8_t *buf, size_t cap, size_t *len,
-			    struct content_proof *proof)
+/* A chunk read whose pread and check run away from the loop. */
+struct content_store_read {
+	uint8_t hash[32];
+	uint32_t idx;
+	struct content_chunk_read cr;
+	bool ready;		/* copied from memory at begin: nothing to run */
+	int r;			/* the run's result */
+	size_t len;
+	uint8_t *buf;		/* cr.len bytes */
+};
+
+int content_store_read_begin(struct content_store *st, const uint8_t hash[32],
+			     uint32_t idx, struct content_store_read **out)
 {
 	struct content_store_info info;
+	struct content_store_read *rd;
 	struct content_dir *d = NULL;
-	const struct held_chunk *h = NULL;
+	const struct held_chunk *h;
 	uint8_t *have = NULL;
 	int r;
 
+	*out = NULL;
 	if ((r = row_get(st, hash, &info, &have)) != 0)
 		return r;
 	if (idx >= info.chunk_count ||
 	    (!bit_get(have, idx) && !pending_has(st, hash, idx))) {
-		r = ERR_NOT_FOUND;
-		goto out;
+		free(have);
+		return ERR_NOT_FOUND;
 	}
+	h = bit_get(have, idx) ? NULL : held_find(st, hash, idx);
+	free(have);
 	if ((r = open_chunks(st, hash, &d)) != 0)
-		goto out;
-	if (!bit_get(have, idx) && (h = held_find(st, hash, idx)) != NULL) {
+		return r;
+	rd = xzalloc(sizeof(*rd));
+	memcpy(rd->hash, hash, 32);
+	rd->idx = idx;
+	rd->cr.data_fd = rd->cr.tree_fd = -1;
+	if (h) {
 		/* checked when it was written; not in the file yet */
-		if (h->len > cap)
-			r = ERR_ARG;
-		else if (!proof || (r = content_dir_proof(d, idx, proof)) == 0) {
-			memcpy(buf, h->data, h->len);
-			*len = h->len;
-		}
+		rd->ready = true;
+		rd->len = h->len;
+		rd->buf = xmemdup(h->data, h->len);
+		rd->r = content_dir_proof(d, idx, &rd->cr.proof);
+	} else if ((rd->r = content_dir_read_prepare(d, idx, &rd->cr)) != 0) {
+		rd->ready = true;	/* the tree went bad, or no fd */
 	} else {
-		r = content_dir_chunk_proof(d, idx, buf, cap, len, proof);
+		rd->len = rd->cr.len;
+		rd->buf = xmalloc(rd->len);
 	}
+	*out = rd;
+	return 0;
+}
+
+void content_store_read_run(struct content_store_read *rd)
+{
+	if (rd->ready)
+		return;
+	rd->r = content_chunk_read_run(&rd->cr, rd->buf, rd->len);
+	content_chunk_read_clear(&rd->cr);
+	rd->ready = true;
+}
+
+int content_store_read_end(struct content_store *st,
+			   struct content_store_read *rd, const uint8_t **ct,
+			   size_t *len, const struct content_proof **proof)
+{
+	struct content_store_info info;
+	uint8_t *have = NULL;
+	int r = rd->r;
+
+	if (BUG(!rd->ready))
+		return ERR_BAD_STATE;
 	if (r == ERR_AUTH || r == ERR_FORMAT) {
 		char hb[80];
 		log_info(LD_APP, "content store: chunk %u of %s failed its "
-			 "check; it will be fetched again", idx,
-			 log_safe_hash(hb, sizeof(hb), hash));
-		pending_unmark(st, hash, idx);
-		have[idx / 8] &= (uint8_t)~(1u << (idx % 8));
-		row_set_have(st, hash, have, info.chunk_count);
-		r = ERR_AUTH;
-		goto out;
+			 "check; it will be fetched again", rd->idx,
+			 log_safe_hash(hb, sizeof(hb), rd->hash));
+		pending_unmark(st, rd->hash, rd->idx);
+		if (row_get(st, rd->hash, &info, &have) == 0 &&
+		    rd->idx < info.chunk_count) {
+			have[rd->idx / 8] &= (uint8_t)~(1u << (rd->idx % 8));
+			row_set_have(st, rd->hash, have, info.chunk_count);
+		}
+		free(have);
+		return ERR_AUTH;
 	}
-	if (r == 0)
-		touch(st, &info);
-out:
-	free(have);
+	if (r != 0)
+		return r;
+	/* removed meanwhile: not served */
+	if ((r = row_get(st, rd->hash, &info, NULL)) != 0)
+		return r;
+	touch(st, &info);
+	*ct = rd->buf;
+	*len = rd->len;
+	if (proof)
+		*proof = &rd->cr.proof;
+	return 0;
+}
+
+void content_store_read_free(struct content_store_read *rd)
+{
+	if (!rd)
+		return;
+	content_chunk_read_clear(&rd->cr);
+	free(rd->buf);
+	free(rd);
+}
+
+int content_store_chunk_get(struct content_store *st, const uint8_t hash[32],
+			    uint32_t idx, uint8_t *buf, size_t cap, size_t *len,
+			    struct content_proof *proof)
+{
+	struct content_store_read *rd;
+	const struct content_proof *p;
+	const uint8_t *ct;
+	int r;
+
+	if ((r = content_store_read_begin(st, hash, idx, &rd)) != 0)
+		return r;
+	if (rd->len > cap) {
+		content_store_read_free(rd);
+		return ERR_ARG;
+	}
+	content_store_read_run(rd);
+	if ((r = content_store_read_end(st, rd, &ct, len, &p)) == 0) {
+		memcpy(buf, ct, *len);
+		if (proof)
+			*proof = *p;
+	}
+	content_store_read_free(rd);
 	return r;
 }
 

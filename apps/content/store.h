@@ -153,6 +153,25 @@ unsigned content_store_pending(const struct content_store *st);
 int content_store_chunk_get(struct content_store *st, const uint8_t hash[32],
 			    uint32_t idx, uint8_t *buf, size_t cap, size_t *len,
 			    struct content_proof *proof);
+/*
+ * content_store_chunk_get in three steps, so the read and its check run
+ * on a worker: _begin (loop) looks the chunk up (errors as chunk_get's
+ * before any read) and prepares its read with descriptors of its own (a
+ * chunk held in memory is copied now: nothing left to run); _run (any
+ * thread) reads and checks it and touches nothing else; _end (loop, with
+ * st still open) gives what chunk_get would: the sealed chunk and its
+ * proof, borrowed from rd, or ERR_AUTH for a chunk gone bad (unmarked
+ * now) or ERR_NOT_FOUND when the content was removed meanwhile.  _free
+ * (any time, with or without _end) frees rd.
+ */
+struct content_store_read;
+int content_store_read_begin(struct content_store *st, const uint8_t hash[32],
+			     uint32_t idx, struct content_store_read **out);
+void content_store_read_run(struct content_store_read *rd);
+int content_store_read_end(struct content_store *st,
+			   struct content_store_read *rd, const uint8_t **ct,
+			   size_t *len, const struct content_proof **proof);
+void content_store_read_free(struct content_store_read *rd);
 /* Attach a card (checked: signed and about this content). */
 int content_store_card_put(struct content_store *st, const uint8_t hash[32],
 			   const struct content_card *card);
