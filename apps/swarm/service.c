@@ -71,6 +71,16 @@ struct web_req {
 	struct aesgcm_ctx *aead;
 	struct web_kept *kept;		/* chunks at or past pos */
 	unsigned nkept, kept_cap;
+	struct web_read *reading;	/* a chunk being read on a worker */
+	struct content_store_read *ready;	/* one read, for ready_idx */
+	uint32_t ready_idx;
+};
+
+/* A chunk the store holds, read for a reply on a worker. */
+struct web_read {
+	struct web_req *w;		/* NULL once the reply is freed */
+	uint32_t idx;
+	struct content_store_read *rd;
 };
 
 struct swarm_service {
@@ -82,7 +92,7 @@ struct swarm_service {
 	struct stream_mgr *mgr;
 	struct content_store *st;
 	struct swarm *sw;
-	struct worker_pool *wp;		/* the store's syncs */
+	struct worker_pool *wp;		/* the store's syncs and reads */
 	bool attached;
 	struct evhttp *http;
 	struct evhttp_bound_socket *sock;
@@ -385,6 +395,9 @@ static void web_req_free(struct web_req *w)
 	while (w->nkept)
 		web_kept_drop(w, 0);
 	free(w->kept);
+	if (w->reading)
+		w->reading->w = NULL;	/* it frees itself when done */
+	content_store_read_free(w->ready);
 	free(w);
 }
 
@@ -516,6 +529,50 @@ static void web_start_reply(struct web_req *w)
 	w->started = true;
 }
 
+static void web_read_run(void *arg)
+{
+	struct web_read *j = arg;
+
+	content_store_read_run(j->rd);
+}
+
+static void web_read_done(void *arg)
+{
+	struct web_read *j = arg;
+	struct web_req *w = j->w;
+
+	if (w) {
+		w->reading = NULL;
+		w->ready = j->rd;
+		w->ready_idx = j->idx;
+	} else {
+		content_store_read_free(j->rd);
+	}
+	free(j);
+	if (w)
+		web_pump(w);
+}
+
+/* Read chunk idx for w on a worker (web_read_done resumes w): 0, or the
+ * lookup's error (ERR_NOT_FOUND: not stored). */
+static int web_read_start(struct web_req *w, uint32_t idx)
+{
+	struct content_store_read *rd;
+	struct web_read *j;
+	int r = content_store_read_begin(w->s->st, w->hash, idx, &rd);
+
+	if (r != 0)
+		return r;
+	j = xzalloc(sizeof(*j));
+	j->w = w;
+	j->idx = idx;
+	j->rd = rd;
+	w->reading = j;
+	worker_submit(w->s->wp, (struct work){ web_read_run, web_read_done,
+					       j });
+	return 0;
+}
+
 /* Queue the chunk at w->pos: 1, 0 when it is not stored (the play
  * position moves there; the chunk callback resumes), -1 when the reply
  * ended (w freed). */
@@ -524,6 +581,7 @@ static int web_pump_one(struct web_req *w)
 	struct swarm_service *s = w->s;
 	struct evbuffer *b;
 	struct evbuffer_iovec v;
+	struct content_store_read *rd = NULL;
 	const uint8_t *ct = s->buf;
 	uint32_t idx;
 	uint64_t start;
@@ -553,10 +611,21 @@ static int web_pump_one(struct web_req *w)
 	for (unsigned i = 0; i < w->nkept; i++)
 		if (w->kept[i].idx == idx)
 			k = (int)i;
+	if (w->ready && w->ready_idx != idx) {
+		content_store_read_free(w->ready);	/* not this one's */
+		w->ready = NULL;
+	}
 	if (k >= 0) {	/* verified when it came in */
 		ct = w->kept[k].ct;
 		len = w->kept[k].len;
 		r = 0;
+	} else if (w->ready) {	/* read and checked on the worker */
+		rd = w->ready;
+		w->ready = NULL;
+		r = content_store_read_end(s->st, rd, &ct, &len, NULL);
+	} else if (s->wp) {
+		if ((r = web_read_start(w, idx)) == 0)
+			return 0;	/* web_read_done resumes it */
 	} else {
 		r = content_store_chunk_get(s->st, w->hash, idx, s->buf,
 					    SWARM_CHUNK_MAX_BYTES, &len, NULL);
@@ -565,6 +634,7 @@ static int web_pump_one(struct web_req *w)
 		/* Not in yet; or gone bad on disk, or evicted, while the
 		 * swarm still counts it had: fetched again (else the reply
 		 * would wait for it for ever). */
+		content_store_read_free(rd);
 		(void)swarm_chunk_lost(s->sw, w->hash, idx);
 		(void)swarm_play(s->sw, w->hash, idx);
 		return 0;			/* the chunk callback resumes */
@@ -589,6 +659,7 @@ static int web_pump_one(struct web_req *w)
 		evbuffer_add(b, s->buf + skip, take);
 		memwipe(s->buf, plen);
 	}
+	content_store_read_free(rd);
 	if (k >= 0)
 		web_kept_drop(w, (unsigned)k);
 	if (r != 0) {
@@ -618,7 +689,7 @@ static void web_pump(struct web_req *w)
 {
 	uint64_t from = w->pos;
 
-	if (w->in_flight || !w->conn)
+	if (w->in_flight || w->reading || !w->conn)
 		return;
 	while (w->pos - from < SERVICE_WEB_AHEAD_BYTES)
 		if (web_pump_one(w) <= 0)
@@ -931,7 +1002,9 @@ int swarm_service_start(struct evloop *el, const struct swarm_service_cfg *cfg,
 	content_store_set_budget(s->st, cfg->storage_bytes);
 	s->sw = swarm_new(&cfg->swarm, client_dest_pub(s->d), s->mgr, s->st,
 			  el);
-	s->wp = worker_pool_new(el, 1);
+	/* Two: a chunk read for a peer need not wait behind a flush's
+	 * fdatasync (one flush at a time takes one thread). */
+	s->wp = worker_pool_new(el, SWARM_SERVICE_WORKERS);
 	swarm_set_workers(s->sw, s->wp);
 	swarm_set_chunk_cb(s->sw, service_chunk, s);
 	swarm_set_lookup(s->sw, s->net.lookup, s->net.ctx);
@@ -1004,6 +1077,11 @@ struct swarm *swarm_service_swarm(struct swarm_service *s)
 struct content_store *swarm_service_store(struct swarm_service *s)
 {
 	return s->st;
+}
+
+struct worker_pool *swarm_service_workers(struct swarm_service *s)
+{
+	return s->wp;
 }
 
 const struct keys_and_cert *swarm_service_dest(const struct swarm_service *s)

@@ -74,6 +74,11 @@ void swarm_service_free(struct swarm_service *s);
 
 struct swarm *swarm_service_swarm(struct swarm_service *s);
 struct content_store *swarm_service_store(struct swarm_service *s);
+/* Its worker pool (SWARM_SERVICE_WORKERS threads): the store's syncs and
+ * the chunk reads of seeding and of the endpoint run there. */
+#define SWARM_SERVICE_WORKERS 2
+struct worker_pool;
+struct worker_pool *swarm_service_workers(struct swarm_service *s);
 const struct keys_and_cert *swarm_service_dest(const struct swarm_service *s);
 /*
  * A Range header value (untrusted) for a file of size bytes: one range,

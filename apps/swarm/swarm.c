@@ -63,6 +63,7 @@ struct swarm_peer {
 	unsigned n_inflight;
 	uint32_t queue[SWARM_PEER_QUEUE_MAX];	/* their requests to us */
 	unsigned q_len;
+	struct serve_job *serving;	/* a chunk being read for it */
 	uint64_t down, up, down_round, up_round;
 	uint64_t last_rx_ms, last_tx_ms;
 	uint64_t last_piece_ms;		/* a piece came, or requests started */
@@ -131,7 +132,6 @@ struct swarm {
 	struct swarm_content *contents;
 	struct swarm_peer *pending;
 	unsigned npending;
-	uint8_t *chunk_buf;		/* SWARM_CHUNK_MAX_BYTES */
 	swarm_chunk_fn chunk_cb;
 	void *chunk_ctx;
 	swarm_lookup_fn lookup;
@@ -156,6 +156,13 @@ struct swarm {
 	struct worker_pool *wp;		/* flushes sync here (or NULL) */
 	struct flush_job *flushing;	/* the flush on a worker */
 	bool flush_again;		/* flush once it is done */
+};
+
+/* A chunk read for a peer on a worker (docs/swarm.md §3). */
+struct serve_job {
+	struct swarm_peer *p;		/* NULL once the peer is freed */
+	uint32_t idx;
+	struct content_store_read *rd;
 };
 
 /* A flush whose syncs run on a worker (docs/swarm.md §3). */
@@ -355,7 +362,8 @@ static void peer_flush(struct swarm_peer *p)
  * connection a seeder holds, one a viewer and item, would hold them). */
 static void peer_trim(struct swarm_peer *p)
 {
-	if (p->n_inflight || p->q_len || p->in_len || p->out.len)
+	if (p->n_inflight || p->q_len || p->serving || p->in_len ||
+	    p->out.len)
 		return;
 	free(p->in);
 	p->in = NULL;
@@ -369,6 +377,8 @@ static void peer_free_cb(void *arg)
 {
 	struct swarm_peer *p = arg;
 
+	if (p->serving)
+		p->serving->p = NULL;	/* its read frees itself when done */
 	bbuf_free(&p->out);
 	free(p->in);
 	free(p->bits);
@@ -821,17 +831,85 @@ static void content_unmark(struct swarm_content *c, uint32_t idx)
 		}
 }
 
-/* Serve the oldest queued request of p; false when there is none. */
-static bool peer_serve_one(struct swarm_peer *p)
+/* Chunk idx could not be read for p: REJECT (and fetched again if it
+ * went bad on disk, the store unmarked it, or was evicted). */
+static void serve_failed(struct swarm_peer *p, uint32_t idx, int r)
+{
+	if (r == ERR_AUTH || r == ERR_NOT_FOUND)
+		content_unmark(p->c, idx);
+	peer_send_range(p, SWARM_REJECT, idx);
+}
+
+/* The read of chunk idx for p is done: send it (queued in p->out). */
+static void serve_finish(struct swarm_peer *p, uint32_t idx,
+			 struct content_store_read *rd)
 {
 	struct swarm *sw = p->sw;
 	struct swarm_content *c = p->c;
 	struct swarm_msg m = { .type = SWARM_PIECE };
-	uint32_t idx;
+	const struct content_proof *proof;
+	const uint8_t *ct;
 	size_t len;
+	int r = content_store_read_end(sw->st, rd, &ct, &len, &proof);
+
+	if (r != 0) {
+		serve_failed(p, idx, r);
+		return;
+	}
+	if (p->we_choke) {	/* choked while it was read (docs §2) */
+		peer_send_range(p, SWARM_REJECT, idx);
+		return;
+	}
+	m.u.piece.index = idx;
+	m.u.piece.proof = *proof;
+	m.u.piece.chunk = ct;
+	m.u.piece.chunk_len = len;
+	peer_send(p, &m);
+	if (sw->has_pay && sw->pay.served)
+		sw->pay.served(sw->pay.ctx, c->hash, p->dest_hash, idx);
+	sw->up_tokens -= (int64_t)len;
+	p->up += len;
+	p->up_round += len;
+	c->bytes_up += len;
+}
+
+static void serve_run(void *arg)
+{
+	struct serve_job *j = arg;
+
+	content_store_read_run(j->rd);
+}
+
+static void serve_done(void *arg)
+{
+	struct serve_job *j = arg;
+	struct swarm_peer *p = j->p;
+
+	if (p)
+		p->serving = NULL;
+	if (p && !p->dead) {
+		serve_finish(p, j->idx, j->rd);
+		peer_flush(p);		/* and the next request */
+	}
+	content_store_read_free(j->rd);
+	free(j);
+}
+
+/*
+ * Serve the oldest queued request of p; false when there is none, or
+ * when its chunk is being read on a worker (one at a time per peer, so
+ * pieces go in the order asked; serve_done sends it and serves on).
+ */
+static bool peer_serve_one(struct swarm_peer *p)
+{
+	struct swarm *sw = p->sw;
+	struct swarm_content *c = p->c;
+	struct content_store_read *rd;
+	struct serve_job *j;
+	uint32_t idx;
 	int r;
 
-	if (!c || p->q_len == 0 || p->we_choke ||
+	if (!c || p->q_len == 0 || p->we_choke || p->serving ||
 	    (sw->cfg.upload_Bps && sw->up_tokens <= 0))
 		return false;
 	if (!pay_may_serve(p)) {
@@ -842,27 +920,23 @@ static bool peer_serve_one(struct swarm_peer *p)
 	p->pay_wait_ms = 0;
 	idx = p->queue[0];
 	memmove(&p->queue[0], &p->queue[1], --p->q_len * sizeof(p->queue[0]));
-	r = content_store_chunk_get(sw->st, c->hash, idx, sw->chunk_buf,
-				    SWARM_CHUNK_MAX_BYTES, &len,
-				    &m.u.piece.proof);
-	if (r != 0) {
-		/* Gone bad on disk (the store unmarked it) or evicted. */
-		if (r == ERR_AUTH || r == ERR_NOT_FOUND)
-			content_unmark(c, idx);
-		peer_send_range(p, SWARM_REJECT, idx);
+	if ((r = content_store_read_begin(sw->st, c->hash, idx, &rd)) != 0) {
+		serve_failed(p, idx, r);
 		return true;
 	}
-	m.u.piece.index = idx;
-	m.u.piece.chunk = sw->chunk_buf;
-	m.u.piece.chunk_len = len;
-	peer_send(p, &m);
-	if (sw->has_pay && sw->pay.served)
-		sw->pay.served(sw->pay.ctx, c->hash, p->dest_hash, idx);
-	sw->up_tokens -= (int64_t)len;
-	p->up += len;
-	p->up_round += len;
-	c->bytes_up += len;
-	return true;
+	if (!sw->wp) {
+		content_store_read_run(rd);
+		serve_finish(p, idx, rd);
+		content_store_read_free(rd);
+		return true;
+	}
+	j = xzalloc(sizeof(*j));
+	j->p = p;
+	j->idx = idx;
+	j->rd = rd;
+	p->serving = j;
+	worker_submit(sw->wp, (struct work){ serve_run, serve_done, j });
+	return false;
 }
 
 static int on_request(struct swarm_peer *p, const struct swarm_msg *m)
@@ -977,7 +1051,8 @@ static bool peer_is_redundant(const struct swarm_content *c,
 			      const struct swarm_peer *p)
 {
 	return content_is_whole(c) && peer_is_seed(c, p) && !p->n_inflight &&
-	       !p->q_len && p->out.len == 0 && c->meta_peer != p;
+	       !p->q_len && !p->serving && p->out.len == 0 &&
+	       c->meta_peer != p;
 }
 
 /* A chunk stored: HAVE to every peer but seeders.  A seeder needs none
@@ -2080,7 +2155,6 @@ struct swarm *swarm_new(const struct swarm_config *cfg,
 	sw->mgr = mgr;
 	sw->st = st;
 	sw->el = el;
-	sw->chunk_buf = xmalloc(SWARM_CHUNK_MAX_BYTES);
 	sw->tick = evloop_timer_new(el, swarm_tick, sw);
 	evloop_timer_arm(sw->tick, SWARM_TICK_MS);
 	if (cfg->upload_Bps) {
@@ -2141,7 +2215,6 @@ void swarm_free(struct swarm *sw)
 	}
 	evloop_timer_free(sw->tick);
 	evloop_timer_free(sw->up_timer);
-	free(sw->chunk_buf);
 	free(sw->tr);
 	free(sw);
 }

@@ -156,6 +156,16 @@ static void hx_free(struct hx *h)
 	free(h);
 }
 
+/* h is a 200 with exactly the n bytes of want. */
+static void expect_whole(struct tctx *t, const struct hx *h,
+			 const uint8_t *want, size_t n)
+{
+	T_EQ(t, h->status, 200);
+	T_EQ(t, h->body_len, n);
+	if (h->body_len == n)
+		T_MEMEQ(t, h->body, want, n);
+}
+
 /* POST /swarm/<hash>?peer=<peer>: start fetching with a seed hint. */
 static void post_peer(struct tnet *tn, uint16_t port, const char *hash,
 		      const char *peer)
@@ -289,10 +299,7 @@ static void test_endpoint(struct tctx *t)
 
 	h = http(&tn, port, "GET /content/%s HTTP/1.1\r\nHost: localhost\r\n"
 		 "X-Bits-Key: %s\r\nConnection: close\r\n\r\n", hx, key);
-	T_EQ(t, h->status, 200);
-	T_EQ(t, h->body_len, SVC_BYTES);
-	if (h->body_len == SVC_BYTES)
-		T_MEMEQ(t, h->body, want, SVC_BYTES);
+	expect_whole(t, h, want, SVC_BYTES);
 	hx_free(h);
 	T_TRUE(t, tn_run(&tn, svc_complete));
 
@@ -436,10 +443,7 @@ static void test_reply_as_it_comes(struct tctx *t)
 	}
 	pthread_join(tg, NULL);
 	T_TRUE(t, spoiled > 0);
-	T_EQ(t, get->status, 200);
-	T_EQ(t, get->body_len, n);
-	if (get->body_len == n)
-		T_MEMEQ(t, get->body, want, n);
+	expect_whole(t, get, want, n);
 	hx_free(get);
 	free(spoil_path);
 	spoil_path = NULL;
@@ -648,11 +652,105 @@ static void test_range(struct tctx *t)
 	}
 }
 
+static struct tnet *gate_tn;
+
+/* Open the gate 300 ms from now, from a thread of its own. */
+static void *gate_open_later(void *arg)
+{
+	(void)arg;
+	usleep(300 * 1000);
+	tn_gate_open(gate_tn);
+	return NULL;
+}
+
+/*
+ * The endpoint reads a stored chunk on the worker, not on the loop: with
+ * the service's workers held, a GET of a whole stored content gets no
+ * answer in 300 ms (read on the loop, all of it came at once), and all of
+ * it, byte-exact, once they run.  A reply that goes while a chunk is
+ * being read for it (the service stopped) leaves the read to free itself
+ * (ASan); started again, the service answers the GET whole.
+ */
+static void test_reads_on_worker(struct tctx *t)
+{
+	struct tnet tn;
+	struct content_published pub;
+	struct swarm_service_cfg cfg;
+	struct swarm_service *svc = NULL;
+	struct content_store *st = NULL;
+	struct hx *h;
+	struct tnode *seed;
+	pthread_t th, opener;
+	char hx[HEX_ENC_LEN(32)], key[HEX_ENC_LEN(32)], sh[HEX_ENC_LEN(32)];
+	char req[512], *src, *svcdir;
+	uint8_t *want = xmalloc(SVC_BYTES), hh[32];
+
+	tn_init(&tn, t);
+	seed = tn_node(&tn, NULL);
+	tn_publish(&tn, seed, SVC_BYTES, 33, 14, &pub);
+	tc_fill(want, SVC_BYTES, 0, 33);
+	hexes(&tn, &pub, seed, hx, key, sh);
+	/* the service's store holds the whole content before it starts */
+	svcdir = fsutil_path_join(tn.dir, "svc");
+	T_OK(t, content_store_open(svcdir, &st));
+	src = content_store_dir(seed->st, tn.hash);
+	if (st)
+		T_OK(t, content_store_import(st, src, true, hh));
+	free(src);
+	free(svcdir);
+	content_store_free(st);
+	if (!(svc = svc_open(&tn, &cfg)))
+		goto out;
+	snprintf(req, sizeof(req), "GET /content/%s?key=%s HTTP/1.1\r\n"
+		 "Host: 127.0.0.1\r\nConnection: close\r\n\r\n", hx, key);
+
+	tn_gate_hold(&tn, swarm_service_workers(svc), SWARM_SERVICE_WORKERS);
+	h = hx_start(&tn, swarm_service_http_port(svc), &th, "%s", req);
+	tn_run_ms(&tn, 300);
+	T_FALSE(t, atomic_load(&h->done));
+	tn_gate_open(&tn);
+	hx_cur = h;
+	T_TRUE(t, tn_run(&tn, hx_done));
+	pthread_join(th, NULL);
+	expect_whole(t, h, want, SVC_BYTES);
+	hx_free(h);
+
+	/* The service stopped while a chunk is read for a reply: the
+	 * reply goes first, and the read, done once the gate opens (from
+	 * a thread: the stop waits for the workers), frees itself. */
+	tn_gate_hold(&tn, swarm_service_workers(svc), SWARM_SERVICE_WORKERS);
+	h = hx_start(&tn, swarm_service_http_port(svc), &th, "%s", req);
+	tn_run_ms(&tn, 200);
+	T_FALSE(t, atomic_load(&h->done));
+	gate_tn = &tn;
+	T_EQ(t, pthread_create(&opener, NULL, gate_open_later, NULL), 0);
+	swarm_service_free(svc);
+	svc = NULL;
+	pthread_join(opener, NULL);
+	pthread_join(th, NULL);
+	T_TRUE(t, h->body_len < SVC_BYTES);	/* cut: no whole reply */
+	hx_free(h);
+	free((char *)cfg.datadir);
+	/* Started again on the same store: answered whole. */
+	if (!(svc = svc_open(&tn, &cfg)))
+		goto out;
+	h = http(&tn, swarm_service_http_port(svc), "%s", req);
+	expect_whole(t, h, want, SVC_BYTES);
+	hx_free(h);
+out:
+	swarm_service_free(svc);
+	free((char *)cfg.datadir);
+	free(want);
+	content_published_clear(&pub);
+	tn_free(&tn);
+}
+
 const struct test_case swarm_service_tests[] = {
 	{ "range", test_range, 0 },
 	{ "endpoint", test_endpoint, TT_FORK },
 	{ "bits_get", test_bits_get, TT_FORK },
 	{ "reply_as_it_comes", test_reply_as_it_comes, TT_FORK },
 	{ "reply_refetch", test_reply_refetch, TT_FORK },
+	{ "reads_on_worker", test_reads_on_worker, TT_FORK },
 	{ NULL, NULL, 0 }
 };

@@ -1570,6 +1570,82 @@ static void test_whole_pair_closes(struct tctx *t)
 	tn_free(&tn);
 }
 
+static unsigned sr_requests;	/* REQUEST frames the seeder received */
+
+static void count_requests_in(void *ctx, const uint8_t dest_hash[32],
+			      bool sent, const uint8_t *frame, size_t len)
+{
+	struct swarm_msg m;
+	size_t used;
+
+	(void)dest_hash;
+	if (!sent && swarm_msg_decode(frame, len, &m, &used) == 0 &&
+	    m.type == SWARM_REQUEST)
+		++*(unsigned *)ctx;
+}
+
+static bool sr_asked(struct tnet *tn)
+{
+	(void)tn;
+	return sr_requests > 0;
+}
+
+static bool sr_seed_alone(struct tnet *tn)
+{
+	struct swarm_content_stats s;
+
+	return swarm_content_stats(tn->n[0].sw, tn->hash, &s) == 0 &&
+	       s.peers == 0;
+}
+
+/*
+ * A seeder reads the chunks it serves on the worker, not on the loop:
+ * with the worker held, a viewer's requests reach the seeder and no piece
+ * comes back in 300 ms (read on the loop, every one came at once).  The
+ * viewer goes while a chunk is being read for it; once the worker runs
+ * again, the read finds its peer gone (freed meanwhile: ASan), and a
+ * second viewer fetches the content whole from the same seeder.
+ */
+static void test_serve_reads_on_worker(struct tctx *t)
+{
+	struct tnet tn;
+	struct content_published pub;
+	struct swarm_content_stats s;
+	struct tnode *seed, *leech, *late;
+
+	tn_init(&tn, t);
+	seed = tn_node(&tn, NULL);
+	tn_publish(&tn, seed, CONTENT_BYTES, 45, 14, &pub);
+	T_OK(t, swarm_content_add(seed->sw, tn.hash, SWARM_PICK_RAREST));
+	sr_requests = 0;
+	swarm_set_trace(seed->sw, count_requests_in, &sr_requests);
+	tn_gate_hold(&tn, tn.wp, 1);
+	leech = tn_node(&tn, NULL);
+	T_OK(t, swarm_content_fetch(leech->sw, tn.hash, SWARM_PICK_RAREST));
+	T_OK(t, swarm_peer_add(leech->sw, tn.hash, client_dest_pub(seed->d)));
+	T_TRUE(t, tn_run(&tn, sr_asked));
+	tn_run_ms(&tn, 300);
+	T_OK(t, swarm_content_stats(seed->sw, tn.hash, &s));
+	T_EQ(t, s.bytes_up, 0);
+	T_OK(t, swarm_content_stats(leech->sw, tn.hash, &s));
+	T_EQ(t, s.have_count, 0);
+	/* The viewer goes with a chunk being read for it. */
+	swarm_free(leech->sw);
+	leech->sw = NULL;
+	T_TRUE(t, tn_run(&tn, sr_seed_alone));
+	tn_run_ms(&tn, 100);		/* the reaper frees the peer */
+	tn_gate_open(&tn);
+	late = tn_node(&tn, NULL);
+	T_OK(t, swarm_content_fetch(late->sw, tn.hash, SWARM_PICK_RAREST));
+	T_OK(t, swarm_peer_add(late->sw, tn.hash, client_dest_pub(seed->d)));
+	T_TRUE(t, tn_run(&tn, all_complete));
+	check_plaintext(&tn, late, &pub.key, CONTENT_BYTES, 45);
+	T_OK(t, swarm_content_stats(seed->sw, tn.hash, &s));
+	T_TRUE(t, s.bytes_up >= CONTENT_BYTES);
+	content_published_clear(&pub);
+	tn_free(&tn);
+}
+
 const struct test_case swarm_engine_tests[] = {
 	{ "one_seeder_three_leechers", test_one_seeder_three_leechers, TT_FORK },
 	{ "lying_seeders_banned", test_lying_seeders_banned, TT_FORK },
@@ -1595,5 +1671,6 @@ const struct test_case swarm_engine_tests[] = {
 	{ "announces_few_at_a_time", test_announces_few_at_a_time, TT_FORK },
 	{ "failed_announce_retried", test_failed_announce_retried, TT_FORK },
 	{ "play_reading_on", test_play_reading_on, TT_FORK },
+	{ "serve_reads_on_worker", test_serve_reads_on_worker, TT_FORK },
 	{ NULL, NULL, 0 }
 };

@@ -1,6 +1,7 @@
 /* Helpers shared by the apps/swarm tests and tools/bench/swarm. */
 #include "config.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,6 +56,7 @@ void tn_init(struct tnet *tn, struct tctx *t)
 	tn->ln = localnet_new(tn->el);
 	tn->cn = localnet_client_net(tn->ln);
 	tn->wp = worker_pool_new(tn->el, 1);
+	tn->gate[0] = tn->gate[1] = -1;
 }
 
 /* A destination with its stream manager and store (no swarm yet). */
@@ -109,7 +111,12 @@ void tn_free(struct tnet *tn)
 		content_store_free(nd->st);
 		client_dest_free(nd->d);
 	}
+	tn_gate_open(tn);		/* else the pool never stops */
 	worker_pool_free(tn->wp);
+	if (tn->gate[0] >= 0) {
+		close(tn->gate[0]);
+		close(tn->gate[1]);
+	}
 	localnet_free(tn->ln);
 	evloop_free(tn->el);
 	t_rmtree(tn->dir);
@@ -140,6 +147,48 @@ bool tn_run(struct tnet *tn, bool (*cond)(struct tnet *tn))
 	evloop_timer_free(tn->poll);
 	tn->poll = NULL;
 	return tn->met;
+}
+
+static bool tn_waited(struct tnet *tn)
+{
+	return time_mono_ms() >= tn->until;
+}
+
+void tn_run_ms(struct tnet *tn, unsigned ms)
+{
+	tn->until = time_mono_ms() + ms;
+	T_TRUE(tn->t, tn_run(tn, tn_waited));
+}
+
+static void gate_run(void *arg)
+{
+	int fd = *(int *)arg;
+	char c;
+
+	while (read(fd, &c, 1) < 0 && errno == EINTR)
+		;
+}
+
+static void gate_done(void *arg)
+{
+	(void)arg;
+}
+
+void tn_gate_hold(struct tnet *tn, struct worker_pool *wp, unsigned n)
+{
+	if (tn->gate[0] < 0)
+		T_EQ(tn->t, pipe(tn->gate), 0);
+	for (unsigned i = 0; i < n; i++)
+		worker_submit(wp, (struct work){ gate_run, gate_done,
+						 &tn->gate[0] });
+	tn->gate_held += n;
+}
+
+void tn_gate_open(struct tnet *tn)
+{
+	for (; tn->gate_held > 0; tn->gate_held--)
+		if (write(tn->gate[1], "x", 1) != 1)
+			break;
 }
 
 bool node_complete(struct tnode *nd, const uint8_t hash[32])

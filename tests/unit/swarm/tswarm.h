@@ -52,8 +52,10 @@ struct tnet {
 	struct evloop_timer *poll;
 	struct worker_pool *wp;		/* every swarm's flushes */
 	bool (*cond)(struct tnet *tn);
-	uint64_t deadline;
+	uint64_t deadline, until;
 	bool met;
+	int gate[2];			/* tn_gate_hold's pipe, or -1 */
+	unsigned gate_held;		/* jobs waiting on it */
 };
 
 /* A loop, a localnet and a temporary directory for t. */
@@ -66,6 +68,13 @@ struct tnode *tn_node(struct tnet *tn, const struct swarm_config *cfg);
 void tn_free(struct tnet *tn);
 /* Run the loop until cond holds (true) or TN_TIMEOUT_MS pass (false). */
 bool tn_run(struct tnet *tn, bool (*cond)(struct tnet *tn));
+/* Run the loop for ms milliseconds. */
+void tn_run_ms(struct tnet *tn, unsigned ms);
+/* Hold n threads of wp (a job each that waits) until tn_gate_open (from
+ * any thread; tn_free opens it too). */
+struct worker_pool;
+void tn_gate_hold(struct tnet *tn, struct worker_pool *wp, unsigned n);
+void tn_gate_open(struct tnet *tn);
 bool node_complete(struct tnode *nd, const uint8_t hash[32]);
 /* Every node with a swarm from index 1 on has the whole content. */
 bool all_complete(struct tnet *tn);
