@@ -141,6 +141,21 @@ G7=$!
 timeout $GET_S "$BITS" get "$HASH" --key "$KEY" --port 29958 \
 	--output "$W/b8.out" 2>"$W/b8.get" &
 G8=$!
+# b4 dies once b7 has 5 % of the chunks, watched from the start (at a
+# fast rate b7 had the whole file before b9's seek below was done).
+(
+	i=0
+	until h=$(have 7); [ "${h:-0}" -ge $((CHUNKS / 20)) ] ||
+		[ $i -gt $((GET_S * 2)) ] || ! kill -0 "$G7" 2>/dev/null; do
+		sleep 0.5; i=$((i + 1))
+	done
+	if kill -0 "$G7" 2>/dev/null; then
+		kill -KILL "$P4"
+		echo "$h of $CHUNKS chunks at b7, $(have 8) at b8, $(have 9) at b9" \
+			>"$W/b4.killed"
+	fi
+) &
+KW=$!
 URL="http://127.0.0.1:29959/content/$HASH?key=$KEY"
 # b9 plays: the first 2 MiB, while most chunks are still missing.
 FIRST=2097152
@@ -172,16 +187,10 @@ fi
 curl -s -m $GET_S -o "$W/b9.out" -w '%{http_code}' "$URL" >"$W/b9.code" &
 G9=$!
 
-# b4 dies once b7 has 5 % of the chunks.
-i=0
-until h=$(have 7); [ "${h:-0}" -ge $((CHUNKS / 20)) ] || [ $i -gt $((GET_S * 2)) ] ||
-	! kill -0 "$G7" 2>/dev/null; do
-	sleep 0.5; i=$((i + 1))
-done
-if kill -0 "$G7" 2>/dev/null; then
-	kill -KILL "$P4"
+wait "$KW"
+if [ -s "$W/b4.killed" ]; then
 	PIDS="$P1 $P2 $P3 $P5 $P6 $P7 $P8 $P9"
-	ok "seeder b4 killed with $h of $CHUNKS chunks at b7, $(have 8) at b8, $(have 9) at b9"
+	ok "seeder b4 killed with $(cat "$W/b4.killed")"
 else
 	bad "b7 ended before a seeder could be killed"
 fi
