@@ -27,7 +27,13 @@
 #define STORE_SCHEMA_VERSION 1
 #define STORE_BUSY_MS 5000
 
-#define STORE_DIRS_OPEN 4	/* contents kept open for their chunks */
+/* Contents kept open for their chunks, and index rows kept, the least
+ * recently used replaced: a seeder serving several contents at once
+ * (each viewer's requests interleaved with the others') reopened a
+ * content and re-read its row and tree for nearly every chunk once
+ * they outnumbered the four (dirs) or one (rows) kept before. */
+#define STORE_DIRS_OPEN 8
+#define STORE_ROWS_KEPT 8
 
 struct content_store {
 	char *root;		/* datadir/content */
@@ -42,19 +48,23 @@ struct content_store {
 	size_t hold_max;		/* content_store_set_hold */
 	size_t held;			/* bytes held in pending and batches */
 	/* Kept so that reading or writing a chunk calls neither SQLite nor
-	 * open(2) (two per chunk in a download, on the loop): the last row
-	 * read (dropped by any other statement), and the contents last
-	 * opened for their chunks (dropped with their content). */
+	 * open(2) (two per chunk in a download, on the loop): the rows
+	 * last read (all dropped by any statement but a SELECT), and the
+	 * contents last opened for their chunks (dropped with their
+	 * content); the least recently used of each goes first. */
 	struct {
 		bool valid;
 		struct content_store_info info;
 		uint8_t *have;
-	} row;
+		uint64_t used;		/* st->tick at its last use */
+	} rows[STORE_ROWS_KEPT];
 	struct {
 		uint8_t hash[32];
 		struct content_dir *d;
+		uint64_t used;
 	} dirs[STORE_DIRS_OPEN];
-	unsigned dirs_next;
+	uint64_t tick;
+	struct content_store_counts counts;
 };
 
 /* A pending chunk kept in memory until the flush writes it. */
@@ -287,8 +297,10 @@ static void dirs_forget(struct content_store *st, const uint8_t *hash)
 
 static void row_cache_drop(struct content_store *st)
 {
-	st->row.valid = false;
-	FREE_AND_NULL(free, st->row.have);
+	for (unsigned i = 0; i < STORE_ROWS_KEPT; i++) {
+		st->rows[i].valid = false;
+		FREE_AND_NULL(free, st->rows[i].have);
+	}
 }
 
 static sqlite3_stmt *prep(struct content_store *st, const char *sql)
@@ -321,22 +333,43 @@ static int exec_hash(struct content_store *st, const char *sql,
 	return r;
 }
 
+/* The row cache's slot to fill: a free one, else the least recently
+ * used. */
+static unsigned row_slot(const struct content_store *st)
+{
+	unsigned k = 0;
+
+	for (unsigned j = 0; j < STORE_ROWS_KEPT; j++) {
+		if (!st->rows[j].valid)
+			return j;
+		if (st->rows[j].used < st->rows[k].used)
+			k = j;
+	}
+	return k;
+}
+
 /* Fetch the row of hash; *have (optional) gets a copy of the bitmap. */
 static int row_get(struct content_store *st, const uint8_t hash[32],
 		   struct content_store_info *info, uint8_t **have)
 {
 	sqlite3_stmt *s;
 	struct content_store_info i = { 0 };
+	unsigned k;
 	int r = 0, rc;
 
-	if (st->row.valid && memcmp(st->row.info.hash, hash, 32) == 0) {
+	for (unsigned j = 0; j < STORE_ROWS_KEPT; j++) {
+		if (!st->rows[j].valid ||
+		    memcmp(st->rows[j].info.hash, hash, 32) != 0)
+			continue;
+		st->rows[j].used = ++st->tick;
 		if (have)
-			*have = xmemdup(st->row.have,
-					have_bytes(st->row.info.chunk_count));
+			*have = xmemdup(st->rows[j].have,
+					have_bytes(st->rows[j].info.chunk_count));
 		if (info)
-			*info = st->row.info;
+			*info = st->rows[j].info;
 		return 0;
 	}
+	st->counts.row_selects++;
 	s = prep(st, "SELECT size, chunk_count, stored_bytes, have, "
 		 "have_count, pinned, last_access, added FROM content "
 		 "WHERE hash = ?1");
@@ -370,11 +403,13 @@ static int row_get(struct content_store *st, const uint8_t hash[32],
 				have_bytes(i.chunk_count));
 	if (info)
 		*info = i;
-	row_cache_drop(st);
-	st->row.have = xmemdup(sqlite3_column_blob(s, 3),
-			       have_bytes(i.chunk_count));
-	st->row.info = i;
-	st->row.valid = true;
+	k = row_slot(st);
+	free(st->rows[k].have);
+	st->rows[k].have = xmemdup(sqlite3_column_blob(s, 3),
+				   have_bytes(i.chunk_count));
+	st->rows[k].info = i;
+	st->rows[k].valid = true;
+	st->rows[k].used = ++st->tick;
 out:
 	sqlite3_finalize(s);
 	return r;
@@ -942,26 +977,33 @@ static int open_stored(struct content_store *st, const uint8_t hash[32],
 }
 
 /* The content's directory opened for its chunks (borrowed: kept open
- * in st->dirs until its content is dropped or STORE_DIRS_OPEN others
- * were opened since). */
+ * in st->dirs until its content is dropped, or another is opened while
+ * it is the least recently used of STORE_DIRS_OPEN). */
 static int open_chunks(struct content_store *st, const uint8_t hash[32],
 		       struct content_dir **d)
 {
-	unsigned i;
+	unsigned i, k = 0;
 	int r;
 
-	for (i = 0; i < STORE_DIRS_OPEN; i++)
+	for (i = 0; i < STORE_DIRS_OPEN; i++) {
 		if (st->dirs[i].d && memcmp(st->dirs[i].hash, hash, 32) == 0) {
+			st->dirs[i].used = ++st->tick;
 			*d = st->dirs[i].d;
 			return 0;
 		}
-	i = st->dirs_next++ % STORE_DIRS_OPEN;
-	content_dir_free(st->dirs[i].d);
-	st->dirs[i].d = NULL;
+		/* a free slot, else the least recently used */
+		if (st->dirs[k].d &&
+		    (!st->dirs[i].d || st->dirs[i].used < st->dirs[k].used))
+			k = i;
+	}
+	st->counts.dir_opens++;
+	content_dir_free(st->dirs[k].d);
+	st->dirs[k].d = NULL;
 	if ((r = open_stored(st, hash, d)) != 0)
 		return r;
-	memcpy(st->dirs[i].hash, hash, 32);
-	st->dirs[i].d = *d;
+	memcpy(st->dirs[k].hash, hash, 32);
+	st->dirs[k].d = *d;
+	st->dirs[k].used = ++st->tick;
 	return 0;
 }
 
@@ -1107,6 +1149,12 @@ int content_store_chunk_write(struct content_store *st,
 			      const uint8_t leaf[32])
 {
 	return chunk_store(st, hash, idx, ct, len, false, leaf);
+}
+
+void content_store_counts(const struct content_store *st,
+			  struct content_store_counts *out)
+{
+	*out = st->counts;
 }
 
 unsigned content_store_pending(const struct content_store *st)

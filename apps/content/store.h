@@ -143,6 +143,14 @@ int content_store_flush_end(struct content_store_batch *b);
  * 0 or ERR_IO.
  */
 int content_store_write_out(struct content_store *st, const uint8_t hash[32]);
+/* What the store's caches missed: index rows selected (SQLite) and
+ * contents opened for their chunks (their manifest read and hashed,
+ * their tree read at the first proof). */
+struct content_store_counts {
+	uint64_t row_selects, dir_opens;
+};
+void content_store_counts(const struct content_store *st,
+			  struct content_store_counts *out);
 /* Chunks written by content_store_chunk_write and not flushed yet. */
 unsigned content_store_pending(const struct content_store *st);
 /*
