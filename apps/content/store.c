@@ -1350,6 +1350,11 @@ int content_store_read_begin(struct content_store *st, const uint8_t hash[32],
 	return 0;
 }
 
+size_t content_store_read_len(const struct content_store_read *rd)
+{
+	return rd->len;
+}
+
 void content_store_read_run(struct content_store_read *rd)
 {
 	if (rd->ready)

@@ -176,6 +176,8 @@ struct content_store_read;
 int content_store_read_begin(struct content_store *st, const uint8_t hash[32],
 			     uint32_t idx, struct content_store_read **out);
 void content_store_read_run(struct content_store_read *rd);
+/* The sealed length of the chunk being read (known at _begin). */
+size_t content_store_read_len(const struct content_store_read *rd);
 int content_store_read_end(struct content_store *st,
 			   struct content_store_read *rd, const uint8_t **ct,
 			   size_t *len, const struct content_proof **proof);

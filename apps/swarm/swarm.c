@@ -852,12 +852,13 @@ static void serve_finish(struct swarm_peer *p, uint32_t idx,
 	size_t len;
 	int r = content_store_read_end(sw->st, rd, &ct, &len, &proof);
 
-	if (r != 0) {
-		serve_failed(p, idx, r);
-		return;
-	}
-	if (p->we_choke) {	/* choked while it was read (docs §2) */
-		peer_send_range(p, SWARM_REJECT, idx);
+	if (r != 0 || p->we_choke) {
+		/* its upload tokens back (taken when the read began) */
+		sw->up_tokens += (int64_t)content_store_read_len(rd);
+		if (r != 0)
+			serve_failed(p, idx, r);
+		else	/* choked while it was read (docs §2) */
+			peer_send_range(p, SWARM_REJECT, idx);
 		return;
 	}
 	m.u.piece.index = idx;
@@ -867,7 +868,6 @@ static void serve_finish(struct swarm_peer *p, uint32_t idx,
 	peer_send(p, &m);
 	if (sw->has_pay && sw->pay.served)
 		sw->pay.served(sw->pay.ctx, c->hash, p->dest_hash, idx);
-	sw->up_tokens -= (int64_t)len;
 	p->up += len;
 	p->up_round += len;
 	c->bytes_up += len;
@@ -924,6 +924,9 @@ static bool peer_serve_one(struct swarm_peer *p)
 		serve_failed(p, idx, r);
 		return true;
 	}
+	/* Taken now, not when it is sent: peers whose reads are under way
+	 * at once would each overdraw the budget by a chunk. */
+	sw->up_tokens -= (int64_t)content_store_read_len(rd);
 	if (!sw->wp) {
 		content_store_read_run(rd);
 		serve_finish(p, idx, rd);

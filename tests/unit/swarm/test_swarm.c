@@ -1050,7 +1050,9 @@ static void test_flush_on_worker(struct tctx *t)
  * (30,001 a 100-ms tick) serves at most what it held when the clock
  * started (two ticks' worth at most), what the ticks within the elapsed
  * time added (ms / 100 + 1 of them: the first may come at once) and one
- * chunk (16 KiB) sent on the last tokens into the negative.  A lower
+ * chunk (16 KiB) sent on the last tokens into the negative, with two
+ * viewers fetching at once (a chunk's tokens are taken when its read on
+ * the worker begins, so the two cannot each overdraw by one).  A lower
  * bound on the time only: load makes it slower, never faster. */
 static void test_upload_budget(struct tctx *t)
 {
@@ -1058,7 +1060,7 @@ static void test_upload_budget(struct tctx *t)
 	struct content_published pub;
 	struct swarm_config cfg;
 	struct swarm_content_stats s;
-	struct tnode *seed, *leech;
+	struct tnode *seed, *leech, *leech2;
 	uint64_t t0, ms, bytes = 900000;
 
 	swarm_config_default(&cfg);
@@ -1068,9 +1070,12 @@ static void test_upload_budget(struct tctx *t)
 	tn_publish(&tn, seed, bytes, 25, 14, &pub);
 	T_OK(t, swarm_content_add(seed->sw, tn.hash, SWARM_PICK_RAREST));
 	leech = tn_node(&tn, NULL);
+	leech2 = tn_node(&tn, NULL);
 	t0 = time_mono_ms();
 	T_OK(t, swarm_content_fetch(leech->sw, tn.hash, SWARM_PICK_RAREST));
 	T_OK(t, swarm_peer_add(leech->sw, tn.hash, client_dest_pub(seed->d)));
+	T_OK(t, swarm_content_fetch(leech2->sw, tn.hash, SWARM_PICK_RAREST));
+	T_OK(t, swarm_peer_add(leech2->sw, tn.hash, client_dest_pub(seed->d)));
 	T_TRUE(t, tn_run(&tn, all_complete));
 	ms = time_mono_ms() - t0;
 	T_OK(t, swarm_content_stats(seed->sw, tn.hash, &s));
@@ -1078,6 +1083,7 @@ static void test_upload_budget(struct tctx *t)
 	T_TRUE(t, s.bytes_up <= 2 * 30001 + (ms / SWARM_UPLOAD_TICK_MS + 1) *
 				 30001 + (1u << 14));
 	check_plaintext(&tn, leech, &pub.key, bytes, 25);
+	check_plaintext(&tn, leech2, &pub.key, bytes, 25);
 	content_published_clear(&pub);
 	tn_free(&tn);
 }
