@@ -95,6 +95,14 @@ int content_dir_read_prepare(struct content_dir *d, uint32_t idx,
 			     struct content_chunk_read *rd);
 int content_chunk_read_run(struct content_chunk_read *rd, uint8_t *buf,
 			   size_t cap);
+/*
+ * The run, here and now, only if it cannot wait for the disk: when the
+ * proof is made and the whole chunk is in the page cache (preadv2's
+ * RWF_NOWAIT), true with *r the run's result; else false, nothing done
+ * (run it on a worker).
+ */
+bool content_chunk_read_try(struct content_chunk_read *rd, uint8_t *buf,
+			    size_t cap, int *r);
 void content_chunk_read_clear(struct content_chunk_read *rd);
 /*
  * Check everything a seeder can without the key: the whole tree against

@@ -65,6 +65,7 @@ struct content_store {
 	} dirs[STORE_DIRS_OPEN];
 	uint64_t tick;
 	struct content_store_counts counts;
+	bool read_try;			/* content_store_set_read_try */
 };
 
 /* A pending chunk kept in memory until the flush writes it. */
@@ -681,6 +682,7 @@ int content_store_open(const char *datadir, struct content_store **out)
 
 	st->lock_fd = -1;
 	st->hold_max = CONTENT_STORE_HOLD_BYTES;
+	st->read_try = true;
 	st->root = fsutil_path_join(datadir, "content");
 	st->objects = fsutil_path_join(st->root, "objects");
 	st->tmp = fsutil_path_join(st->root, "tmp");
@@ -1353,6 +1355,24 @@ int content_store_read_begin(struct content_store *st, const uint8_t hash[32],
 size_t content_store_read_len(const struct content_store_read *rd)
 {
 	return rd->len;
+}
+
+bool content_store_read_try(struct content_store *st,
+			    struct content_store_read *rd)
+{
+	if (rd->ready)
+		return true;
+	if (!st->read_try ||
+	    !content_chunk_read_try(&rd->cr, rd->buf, rd->len, &rd->r))
+		return false;
+	content_chunk_read_clear(&rd->cr);
+	rd->ready = true;
+	return true;
+}
+
+void content_store_set_read_try(struct content_store *st, bool on)
+{
+	st->read_try = on;
 }
 
 void content_store_read_run(struct content_store_read *rd)

@@ -175,6 +175,13 @@ int content_store_chunk_get(struct content_store *st, const uint8_t hash[32],
 struct content_store_read;
 int content_store_read_begin(struct content_store *st, const uint8_t hash[32],
 			     uint32_t idx, struct content_store_read **out);
+/* The read done here and now if it cannot wait for the disk (held, or in
+ * the page cache: content_chunk_read_try): true, then call _end with no
+ * run; false: run it on a worker. */
+bool content_store_read_try(struct content_store *st,
+			    struct content_store_read *rd);
+/* Off: _try never reads (tests of the worker's path).  On by default. */
+void content_store_set_read_try(struct content_store *st, bool on);
 void content_store_read_run(struct content_store_read *rd);
 /* The sealed length of the chunk being read (known at _begin). */
 size_t content_store_read_len(const struct content_store_read *rd);

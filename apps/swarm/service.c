@@ -553,24 +553,19 @@ static void web_read_done(void *arg)
 		web_pump(w);
 }
 
-/* Read chunk idx for w on a worker (web_read_done resumes w): 0, or the
- * lookup's error (ERR_NOT_FOUND: not stored). */
-static int web_read_start(struct web_req *w, uint32_t idx)
+/* Run rd, the read of chunk idx for w, on a worker (web_read_done
+ * resumes w). */
+static void web_read_start(struct web_req *w, uint32_t idx,
+			   struct content_store_read *rd)
 {
-	struct content_store_read *rd;
-	struct web_read *j;
-	int r = content_store_read_begin(w->s->st, w->hash, idx, &rd);
+	struct web_read *j = xzalloc(sizeof(*j));
 
-	if (r != 0)
-		return r;
-	j = xzalloc(sizeof(*j));
 	j->w = w;
 	j->idx = idx;
 	j->rd = rd;
 	w->reading = j;
 	worker_submit(w->s->wp, (struct work){ web_read_run, web_read_done,
 					       j });
-	return 0;
 }
 
 /* Queue the chunk at w->pos: 1, 0 when it is not stored (the play
@@ -624,8 +619,14 @@ static int web_pump_one(struct web_req *w)
 		w->ready = NULL;
 		r = content_store_read_end(s->st, rd, &ct, &len, NULL);
 	} else if (s->wp) {
-		if ((r = web_read_start(w, idx)) == 0)
+		if ((r = content_store_read_begin(s->st, w->hash, idx,
+						  &rd)) == 0 &&
+		    content_store_read_try(s->st, rd))	/* cached: here */
+			r = content_store_read_end(s->st, rd, &ct, &len, NULL);
+		else if (r == 0) {
+			web_read_start(w, idx, rd);
 			return 0;	/* web_read_done resumes it */
+		}
 	} else {
 		r = content_store_chunk_get(s->st, w->hash, idx, s->buf,
 					    SWARM_CHUNK_MAX_BYTES, &len, NULL);

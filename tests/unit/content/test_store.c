@@ -875,6 +875,25 @@ static void test_read_in_steps(struct tctx *t)
 		proof_verifies(t, a, h, pf, leaf);
 	}
 	content_store_read_free(rd);
+	/* Tried here: in the page cache since the publish. */
+	T_OK(t, content_store_read_begin(a, h, 2, &rd));
+	T_TRUE(t, content_store_read_try(a, rd));
+	T_OK(t, content_store_read_end(a, rd, &ct, &len, &pf));
+	T_EQ(t, len, wl);
+	if (len == wl)
+		T_MEMEQ(t, ct, want, wl);
+	content_store_read_free(rd);
+	/* Not when the store's try is off (a chunk not in the page cache:
+	 * posix_fadvise cannot be relied on to evict one). */
+	content_store_set_read_try(a, false);
+	T_OK(t, content_store_read_begin(a, h, 2, &rd));
+	T_FALSE(t, content_store_read_try(a, rd));
+	read_on_thread(t, rd);
+	T_OK(t, content_store_read_end(a, rd, &ct, &len, &pf));
+	if (len == wl)
+		T_MEMEQ(t, ct, want, wl);
+	content_store_read_free(rd);
+	content_store_set_read_try(a, true);
 	/* Errors at _begin: nothing to run. */
 	rd = (struct content_store_read *)1;
 	T_ERR(t, content_store_read_begin(a, h, 13, &rd), ERR_NOT_FOUND);
@@ -886,6 +905,7 @@ static void test_read_in_steps(struct tctx *t)
 	T_OK(t, content_store_chunk_write(b, h, 2, want, wl, NULL));
 	T_OK(t, content_store_read_begin(b, h, 2, &rd));
 	if (rd) {
+		T_TRUE(t, content_store_read_try(b, rd));	/* nothing to read */
 		read_on_thread(t, rd);
 		T_OK(t, content_store_read_end(b, rd, &ct, &len, &pf));
 		T_EQ(t, len, wl);

@@ -664,10 +664,11 @@ static void *gate_open_later(void *arg)
 }
 
 /*
- * The endpoint reads a stored chunk on the worker, not on the loop: with
- * the service's workers held, a GET of a whole stored content gets no
- * answer in 300 ms (read on the loop, all of it came at once), and all of
- * it, byte-exact, once they run.  A reply that goes while a chunk is
+ * The endpoint reads a stored chunk that is in the page cache on the loop
+ * (a GET answered whole with the service's workers held), and one that is
+ * not on a worker: with the store's try off and the workers held, a GET
+ * of a whole stored content gets no answer in 300 ms (read on the loop,
+ * all of it came at once), and all of it, byte-exact, once they run.  A reply that goes while a chunk is
  * being read for it (the service stopped) leaves the read to free itself
  * (ASan); started again, the service answers the GET whole.
  */
@@ -703,6 +704,14 @@ static void test_reads_on_worker(struct tctx *t)
 		goto out;
 	snprintf(req, sizeof(req), "GET /content/%s?key=%s HTTP/1.1\r\n"
 		 "Host: 127.0.0.1\r\nConnection: close\r\n\r\n", hx, key);
+	/* Cached (since the import): answered with the workers held. */
+	tn_gate_hold(&tn, swarm_service_workers(svc), SWARM_SERVICE_WORKERS);
+	h = http(&tn, swarm_service_http_port(svc), "%s", req);
+	expect_whole(t, h, want, SVC_BYTES);
+	hx_free(h);
+	tn_gate_open(&tn);
+	/* Not cached (the store's try off stands for that): on a worker. */
+	content_store_set_read_try(swarm_service_store(svc), false);
 
 	tn_gate_hold(&tn, swarm_service_workers(svc), SWARM_SERVICE_WORKERS);
 	h = hx_start(&tn, swarm_service_http_port(svc), &th, "%s", req);

@@ -20,6 +20,7 @@
 #include "crypto/base/fsutil.h"
 #include "crypto/base/time.h"
 #include "router/evloop.h"
+#include "router/worker.h"
 #include "tests/unit/content/tcontent.h"
 #include "tests/unit/swarm/tswarm.h"
 #include "tests/unit/tharness.h"
@@ -1605,12 +1606,15 @@ static bool sr_seed_alone(struct tnet *tn)
 }
 
 /*
- * A seeder reads the chunks it serves on the worker, not on the loop:
- * with the worker held, a viewer's requests reach the seeder and no piece
- * comes back in 300 ms (read on the loop, every one came at once).  The
- * viewer goes while a chunk is being read for it; once the worker runs
- * again, the read finds its peer gone (freed meanwhile: ASan), and a
- * second viewer fetches the content whole from the same seeder.
+ * A seeder reads on the worker the chunks it serves that are not in the
+ * page cache (the store's try turned off stands for that): with the
+ * worker held, a viewer's requests reach the seeder and no piece comes
+ * back in 300 ms (read on the loop, every one came at once).  The viewer
+ * goes while a chunk is being read for it; once the worker runs again,
+ * the read finds its peer gone (freed meanwhile: ASan), and a second
+ * viewer fetches the content whole from the same seeder.  With the try
+ * on (the chunks cached since the publish), a third viewer fetches it
+ * whole while the worker is held: a cached chunk waits for no worker.
  */
 static void test_serve_reads_on_worker(struct tctx *t)
 {
@@ -1623,6 +1627,7 @@ static void test_serve_reads_on_worker(struct tctx *t)
 	seed = tn_node(&tn, NULL);
 	tn_publish(&tn, seed, CONTENT_BYTES, 45, 14, &pub);
 	T_OK(t, swarm_content_add(seed->sw, tn.hash, SWARM_PICK_RAREST));
+	content_store_set_read_try(seed->st, false);
 	sr_requests = 0;
 	swarm_set_trace(seed->sw, count_requests_in, &sr_requests);
 	tn_gate_hold(&tn, tn.wp, 1);
@@ -1648,7 +1653,75 @@ static void test_serve_reads_on_worker(struct tctx *t)
 	check_plaintext(&tn, late, &pub.key, CONTENT_BYTES, 45);
 	T_OK(t, swarm_content_stats(seed->sw, tn.hash, &s));
 	T_TRUE(t, s.bytes_up >= CONTENT_BYTES);
+	/* Cached chunks with the worker held: read on the loop at once. */
+	swarm_free(late->sw);
+	late->sw = NULL;
+	content_store_set_read_try(seed->st, true);
+	tn_gate_hold(&tn, tn.wp, 1);
+	late = tn_node(&tn, NULL);
+	T_OK(t, swarm_content_fetch(late->sw, tn.hash, SWARM_PICK_RAREST));
+	T_OK(t, swarm_peer_add(late->sw, tn.hash, client_dest_pub(seed->d)));
+	T_TRUE(t, tn_run(&tn, all_complete));
+	tn_gate_open(&tn);
 	content_published_clear(&pub);
+	tn_free(&tn);
+}
+
+/* The viewer's requests to the seeder and the pieces it got, in order. */
+static uint32_t io_asked[256], io_got[256];
+static unsigned io_nasked, io_ngot;
+
+static void trace_order(void *ctx, const uint8_t dest_hash[32], bool sent,
+			const uint8_t *frame, size_t len)
+{
+	struct swarm_msg m;
+	size_t used;
+
+	(void)ctx;
+	(void)dest_hash;
+	if (swarm_msg_decode(frame, len, &m, &used) != 0)
+		return;
+	if (sent && m.type == SWARM_REQUEST)
+		for (uint32_t k = 0; k < m.u.range.count && io_nasked < 256; k++)
+			io_asked[io_nasked++] = m.u.range.index + k;
+	else if (!sent && m.type == SWARM_PIECE && io_ngot < 256)
+		io_got[io_ngot++] = m.u.piece.index;
+}
+
+/*
+ * Pieces come in the order they were asked for, though the seeder reads
+ * up to SWARM_SERVE_READS chunks for the viewer at once on a pool of two
+ * threads, which may finish them in another order.
+ */
+static void test_pieces_in_order_asked(struct tctx *t)
+{
+	struct tnet tn;
+	struct content_published pub;
+	struct tnode *seed, *leech;
+	struct worker_pool *wp2;
+
+	tn_init(&tn, t);
+	wp2 = worker_pool_new(tn.el, 2);
+	seed = tn_node(&tn, NULL);
+	swarm_set_workers(seed->sw, wp2);
+	content_store_set_read_try(seed->st, false);	/* all on the pool */
+	tn_publish(&tn, seed, CONTENT_BYTES, 46, 14, &pub);
+	T_OK(t, swarm_content_add(seed->sw, tn.hash, SWARM_PICK_RAREST));
+	leech = tn_node(&tn, NULL);
+	io_nasked = io_ngot = 0;
+	swarm_set_trace(leech->sw, trace_order, NULL);
+	T_OK(t, swarm_content_fetch(leech->sw, tn.hash, SWARM_PICK_RAREST));
+	T_OK(t, swarm_peer_add(leech->sw, tn.hash, client_dest_pub(seed->d)));
+	T_TRUE(t, tn_run(&tn, all_complete));
+	T_EQ(t, io_nasked, 193);
+	T_EQ(t, io_ngot, 193);
+	if (io_nasked == 193 && io_ngot == 193)
+		T_MEMEQ(t, io_got, io_asked, sizeof(io_asked[0]) * 193);
+	check_plaintext(&tn, leech, &pub.key, CONTENT_BYTES, 46);
+	content_published_clear(&pub);
+	swarm_free(seed->sw);		/* before its pool */
+	seed->sw = NULL;
+	worker_pool_free(wp2);
 	tn_free(&tn);
 }
 
@@ -1678,5 +1751,6 @@ const struct test_case swarm_engine_tests[] = {
 	{ "failed_announce_retried", test_failed_announce_retried, TT_FORK },
 	{ "play_reading_on", test_play_reading_on, TT_FORK },
 	{ "serve_reads_on_worker", test_serve_reads_on_worker, TT_FORK },
+	{ "pieces_in_order_asked", test_pieces_in_order_asked, TT_FORK },
 	{ NULL, NULL, 0 }
 };
