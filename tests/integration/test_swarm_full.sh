@@ -189,11 +189,12 @@ G9=$!
 
 wait "$KW"
 if [ -s "$W/b4.killed" ]; then
-	PIDS="$P1 $P2 $P3 $P5 $P6 $P7 $P8 $P9"
 	ok "seeder b4 killed with $(cat "$W/b4.killed")"
 else
 	bad "b7 ended before a seeder could be killed"
+	kill -KILL "$P4"	# else it outlives the test (not stopped below)
 fi
+PIDS="$P1 $P2 $P3 $P5 $P6 $P7 $P8 $P9"
 
 wait "$G7"; r7=$?
 wait "$G8"; r8=$?
