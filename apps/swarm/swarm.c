@@ -152,6 +152,7 @@ struct swarm {
 	unsigned next_miss;
 	int64_t up_tokens;		/* upload budget left (bytes) */
 	struct evloop_timer *up_timer;	/* refills it (upload_Bps only) */
+	bool up_waited;			/* a peer waited for it */
 	bool has_pay;			/* the payment hook (swarm_set_pay) */
 	struct swarm_pay_hooks pay;
 	struct worker_pool *wp;		/* flushes sync here (or NULL) */
@@ -177,6 +178,27 @@ static void serve_job_free(struct serve_job *j)
 {
 	content_store_read_free(j->rd);
 	free(j);
+}
+
+/* The upload budget's refill each SWARM_UPLOAD_TICK_MS; it holds at
+ * most two. */
+static int64_t up_tick_bytes(const struct swarm *sw)
+{
+	return (int64_t)(sw->cfg.upload_Bps / (1000 / SWARM_UPLOAD_TICK_MS)) + 1;
+}
+
+static void up_add(struct swarm *sw, int64_t n)
+{
+	sw->up_tokens += n;
+	if (sw->up_tokens > 2 * up_tick_bytes(sw))
+		sw->up_tokens = 2 * up_tick_bytes(sw);
+}
+
+/* The tokens taken when rd began come back: its piece is not sent. */
+static void up_return(struct swarm *sw, const struct content_store_read *rd)
+{
+	if (sw->cfg.upload_Bps)
+		up_add(sw, (int64_t)content_store_read_len(rd));
 }
 
 /* A flush whose syncs run on a worker (docs/swarm.md §3). */
@@ -487,6 +509,9 @@ static void peer_drop(struct swarm_peer *p, uint8_t code, const char *why,
 		announce_end(p, false);
 	pay_close(p);
 	p->dead = true;
+	/* reads under way for p are not sent now (serve_done) */
+	for (struct serve_job *j = p->serving; j; j = j->next)
+		up_return(sw, j->rd);
 	if (reset)
 		stream_reset(p->s);
 	stream_release(p->s);
@@ -873,8 +898,7 @@ static void serve_finish(struct swarm_peer *p, uint32_t idx,
 	int r = content_store_read_end(sw->st, rd, &ct, &len, &proof);
 
 	if (r != 0 || p->we_choke) {
-		/* its upload tokens back (taken when the read began) */
-		sw->up_tokens += (int64_t)content_store_read_len(rd);
+		up_return(sw, rd);
 		if (r != 0)
 			serve_failed(p, idx, r);
 		else	/* choked while it was read (docs §2) */
@@ -943,9 +967,12 @@ static bool peer_serve_one(struct swarm_peer *p)
 	int r;
 
 	if (!c || p->q_len == 0 || p->we_choke ||
-	    p->n_serving >= SWARM_SERVE_READS ||
-	    (sw->cfg.upload_Bps && sw->up_tokens <= 0))
+	    p->n_serving >= SWARM_SERVE_READS)
 		return false;
+	if (sw->cfg.upload_Bps && sw->up_tokens <= 0) {
+		sw->up_waited = true;
+		return false;
+	}
 	if (!pay_may_serve(p)) {
 		if (!p->pay_wait_ms)
 			p->pay_wait_ms = time_mono_ms();
@@ -2167,15 +2194,12 @@ static void swarm_tick(void *arg)
 static void swarm_up_tick(void *arg)
 {
 	struct swarm *sw = arg;
-	int64_t add = sw->cfg.upload_Bps / (1000 / SWARM_UPLOAD_TICK_MS) + 1;
-	bool was_out = sw->up_tokens <= 0;
 
-	sw->up_tokens += add;
-	if (sw->up_tokens > 2 * add)
-		sw->up_tokens = 2 * add;
+	up_add(sw, up_tick_bytes(sw));
 	evloop_timer_arm(sw->up_timer, SWARM_UPLOAD_TICK_MS);
-	if (!was_out || sw->up_tokens <= 0)
+	if (!sw->up_waited || sw->up_tokens <= 0)
 		return;
+	sw->up_waited = false;
 	for (struct swarm_content *c = sw->contents; c; c = c->next) {
 		struct swarm_peer *p, *next;
 		for (p = c->peers; p; p = next) {
@@ -2202,8 +2226,7 @@ struct swarm *swarm_new(const struct swarm_config *cfg,
 	sw->tick = evloop_timer_new(el, swarm_tick, sw);
 	evloop_timer_arm(sw->tick, SWARM_TICK_MS);
 	if (cfg->upload_Bps) {
-		sw->up_tokens = cfg->upload_Bps /
-				(1000 / SWARM_UPLOAD_TICK_MS) + 1;
+		sw->up_tokens = up_tick_bytes(sw);
 		sw->up_timer = evloop_timer_new(el, swarm_up_tick, sw);
 		evloop_timer_arm(sw->up_timer, SWARM_UPLOAD_TICK_MS);
 	}

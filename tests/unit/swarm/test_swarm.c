@@ -1606,6 +1606,35 @@ static bool sr_seed_alone(struct tnet *tn)
 }
 
 /*
+ * With seed's worker held and its try off (chunks not in the page cache),
+ * a viewer asks seed for chunks, gets none in 300 ms and goes with a read
+ * under way for it; the worker stays held.
+ */
+static void viewer_gone_mid_read(struct tnet *tn, struct tnode *seed)
+{
+	struct tctx *t = tn->t;
+	struct swarm_content_stats s;
+	struct tnode *leech;
+
+	content_store_set_read_try(seed->st, false);
+	sr_requests = 0;
+	swarm_set_trace(seed->sw, count_requests_in, &sr_requests);
+	tn_gate_hold(tn, tn->wp, 1);
+	leech = tn_node(tn, NULL);
+	T_OK(t, swarm_content_fetch(leech->sw, tn->hash, SWARM_PICK_RAREST));
+	T_OK(t, swarm_peer_add(leech->sw, tn->hash, client_dest_pub(seed->d)));
+	T_TRUE(t, tn_run(tn, sr_asked));
+	tn_run_ms(tn, 300);
+	T_OK(t, swarm_content_stats(seed->sw, tn->hash, &s));
+	T_EQ(t, s.bytes_up, 0);
+	T_OK(t, swarm_content_stats(leech->sw, tn->hash, &s));
+	T_EQ(t, s.have_count, 0);
+	swarm_free(leech->sw);
+	leech->sw = NULL;
+	T_TRUE(t, tn_run(tn, sr_seed_alone));
+}
+
+/*
  * A seeder reads on the worker the chunks it serves that are not in the
  * page cache (the store's try turned off stands for that): with the
  * worker held, a viewer's requests reach the seeder and no piece comes
@@ -1621,29 +1650,13 @@ static void test_serve_reads_on_worker(struct tctx *t)
 	struct tnet tn;
 	struct content_published pub;
 	struct swarm_content_stats s;
-	struct tnode *seed, *leech, *late;
+	struct tnode *seed, *late;
 
 	tn_init(&tn, t);
 	seed = tn_node(&tn, NULL);
 	tn_publish(&tn, seed, CONTENT_BYTES, 45, 14, &pub);
 	T_OK(t, swarm_content_add(seed->sw, tn.hash, SWARM_PICK_RAREST));
-	content_store_set_read_try(seed->st, false);
-	sr_requests = 0;
-	swarm_set_trace(seed->sw, count_requests_in, &sr_requests);
-	tn_gate_hold(&tn, tn.wp, 1);
-	leech = tn_node(&tn, NULL);
-	T_OK(t, swarm_content_fetch(leech->sw, tn.hash, SWARM_PICK_RAREST));
-	T_OK(t, swarm_peer_add(leech->sw, tn.hash, client_dest_pub(seed->d)));
-	T_TRUE(t, tn_run(&tn, sr_asked));
-	tn_run_ms(&tn, 300);
-	T_OK(t, swarm_content_stats(seed->sw, tn.hash, &s));
-	T_EQ(t, s.bytes_up, 0);
-	T_OK(t, swarm_content_stats(leech->sw, tn.hash, &s));
-	T_EQ(t, s.have_count, 0);
-	/* The viewer goes with a chunk being read for it. */
-	swarm_free(leech->sw);
-	leech->sw = NULL;
-	T_TRUE(t, tn_run(&tn, sr_seed_alone));
+	viewer_gone_mid_read(&tn, seed);
 	tn_run_ms(&tn, 100);		/* the reaper frees the peer */
 	tn_gate_open(&tn);
 	late = tn_node(&tn, NULL);
@@ -1663,6 +1676,51 @@ static void test_serve_reads_on_worker(struct tctx *t)
 	T_OK(t, swarm_peer_add(late->sw, tn.hash, client_dest_pub(seed->d)));
 	T_TRUE(t, tn_run(&tn, all_complete));
 	tn_gate_open(&tn);
+	content_published_clear(&pub);
+	tn_free(&tn);
+}
+
+static bool ut_late_has_one(struct tnet *tn)
+{
+	struct swarm_content_stats s;
+
+	return swarm_content_stats(tn->n[2].sw, tn->hash, &s) == 0 &&
+	       s.have_count > 0;
+}
+
+/*
+ * A viewer goes while a chunk is read for it: the upload tokens taken
+ * for that read come back.  At 1,000 B/s a 16 KiB chunk takes 16 s to
+ * earn again; kept, the next viewer would wait that long for its first.
+ */
+static void test_upload_dropped_read_returned(struct tctx *t)
+{
+	struct tnet tn;
+	struct content_published pub;
+	struct swarm_config cfg;
+	struct swarm_content_stats s;
+	struct tnode *seed, *late;
+	uint64_t t0, ms;
+
+	swarm_config_default(&cfg);
+	cfg.upload_Bps = 1000;
+	tn_init(&tn, t);
+	seed = tn_node(&tn, &cfg);
+	tn_publish(&tn, seed, 200000, 46, 14, &pub);
+	T_OK(t, swarm_content_add(seed->sw, tn.hash, SWARM_PICK_RAREST));
+	viewer_gone_mid_read(&tn, seed);
+	tn_gate_open(&tn);
+	tn_run_ms(&tn, 100);		/* the read ends, not sent */
+	content_store_set_read_try(seed->st, true);
+	late = tn_node(&tn, NULL);
+	t0 = time_mono_ms();
+	T_OK(t, swarm_content_fetch(late->sw, tn.hash, SWARM_PICK_RAREST));
+	T_OK(t, swarm_peer_add(late->sw, tn.hash, client_dest_pub(seed->d)));
+	T_TRUE(t, tn_run(&tn, ut_late_has_one));
+	ms = time_mono_ms() - t0;
+	T_TRUE(t, ms < 6000);
+	T_OK(t, swarm_content_stats(seed->sw, tn.hash, &s));
+	T_TRUE(t, s.bytes_up <= 2 * 16384);
 	content_published_clear(&pub);
 	tn_free(&tn);
 }
@@ -1752,5 +1810,7 @@ const struct test_case swarm_engine_tests[] = {
 	{ "play_reading_on", test_play_reading_on, TT_FORK },
 	{ "serve_reads_on_worker", test_serve_reads_on_worker, TT_FORK },
 	{ "pieces_in_order_asked", test_pieces_in_order_asked, TT_FORK },
+	{ "upload_dropped_read_returned", test_upload_dropped_read_returned,
+	  TT_FORK },
 	{ NULL, NULL, 0 }
 };
