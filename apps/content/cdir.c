@@ -316,10 +316,18 @@ int content_dir_read_prepare(struct content_dir *d, uint32_t idx,
 	return read_prepare(d, idx, rd, true);
 }
 
+/* The chunk read into buf is the one the root commits to. */
+static int read_check(const struct content_chunk_read *rd, const uint8_t *buf)
+{
+	uint8_t leaf[32];
+
+	content_leaf_hash(leaf, buf, rd->len);
+	return content_proof_verify(&rd->proof, leaf, rd->root);
+}
+
 int content_chunk_read_run(struct content_chunk_read *rd, uint8_t *buf,
 			   size_t cap)
 {
-	uint8_t leaf[32];
 	int r;
 
 	if (rd->len > cap)
@@ -334,8 +342,7 @@ int content_chunk_read_run(struct content_chunk_read *rd, uint8_t *buf,
 	r = content_fs_pread_all(rd->data_fd, buf, rd->len, rd->off);
 	if (r != 0)
 		return r == ERR_TRUNCATED ? ERR_FORMAT : r;
-	content_leaf_hash(leaf, buf, rd->len);
-	return content_proof_verify(&rd->proof, leaf, rd->root);
+	return read_check(rd, buf);
 }
 
 bool content_chunk_read_try(struct content_chunk_read *rd, uint8_t *buf,
@@ -343,7 +350,6 @@ bool content_chunk_read_try(struct content_chunk_read *rd, uint8_t *buf,
 {
 #ifdef RWF_NOWAIT
 	struct iovec iov = { .iov_base = buf, .iov_len = rd->len };
-	uint8_t leaf[32];
 	ssize_t n;
 
 	if (!rd->proof_made || rd->len > cap)
@@ -353,8 +359,7 @@ bool content_chunk_read_try(struct content_chunk_read *rd, uint8_t *buf,
 	while (n < 0 && errno == EINTR);
 	if (n != (ssize_t)rd->len)	/* not all of it cached, or an error */
 		return false;		/* (the run will say which) */
-	content_leaf_hash(leaf, buf, rd->len);
-	*r = content_proof_verify(&rd->proof, leaf, rd->root);
+	*r = read_check(rd, buf);
 	return true;
 #else
 	(void)rd;

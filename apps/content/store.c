@@ -53,16 +53,15 @@ struct content_store {
 	 * contents last opened for their chunks (dropped with their
 	 * content); the least recently used of each goes first. */
 	struct {
-		bool valid;
 		struct content_store_info info;
 		uint8_t *have;
-		uint64_t used;		/* st->tick at its last use */
 	} rows[STORE_ROWS_KEPT];
 	struct {
 		uint8_t hash[32];
 		struct content_dir *d;
-		uint64_t used;
 	} dirs[STORE_DIRS_OPEN];
+	/* st->tick at each slot's last use; 0: the slot is free */
+	uint64_t row_used[STORE_ROWS_KEPT], dir_used[STORE_DIRS_OPEN];
 	uint64_t tick;
 	struct content_store_counts counts;
 	bool read_try;			/* content_store_set_read_try */
@@ -292,14 +291,16 @@ static void dirs_forget(struct content_store *st, const uint8_t *hash)
 {
 	for (unsigned i = 0; i < STORE_DIRS_OPEN; i++)
 		if (st->dirs[i].d &&
-		    (!hash || memcmp(st->dirs[i].hash, hash, 32) == 0))
+		    (!hash || memcmp(st->dirs[i].hash, hash, 32) == 0)) {
 			FREE_AND_NULL(content_dir_free, st->dirs[i].d);
+			st->dir_used[i] = 0;
+		}
 }
 
 static void row_cache_drop(struct content_store *st)
 {
 	for (unsigned i = 0; i < STORE_ROWS_KEPT; i++) {
-		st->rows[i].valid = false;
+		st->row_used[i] = 0;
 		FREE_AND_NULL(free, st->rows[i].have);
 	}
 }
@@ -334,42 +335,36 @@ static int exec_hash(struct content_store *st, const char *sql,
 	return r;
 }
 
-/* The row cache's slot to fill: a free one, else the least recently
- * used. */
-static unsigned row_slot(const struct content_store *st)
+/* Of n kept slots (their last uses), the one to fill: a free one, else
+ * the least recently used. */
+static unsigned lru_slot(const uint64_t *used, unsigned n)
 {
 	unsigned k = 0;
 
-	for (unsigned j = 0; j < STORE_ROWS_KEPT; j++) {
-		if (!st->rows[j].valid)
+	for (unsigned j = 0; j < n; j++) {
+		if (!used[j])
 			return j;
-		if (st->rows[j].used < st->rows[k].used)
+		if (used[j] < used[k])
 			k = j;
 	}
 	return k;
 }
 
-/* Fetch the row of hash; *have (optional) gets a copy of the bitmap. */
-static int row_get(struct content_store *st, const uint8_t hash[32],
-		   struct content_store_info *info, uint8_t **have)
+/* The kept row of hash (selected if not kept); *have (optional) is its
+ * bitmap, borrowed until the next statement that is not a SELECT or the
+ * next row fetched. */
+static int row_find(struct content_store *st, const uint8_t hash[32],
+		    struct content_store_info *info, const uint8_t **have)
 {
 	sqlite3_stmt *s;
 	struct content_store_info i = { 0 };
 	unsigned k;
 	int r = 0, rc;
 
-	for (unsigned j = 0; j < STORE_ROWS_KEPT; j++) {
-		if (!st->rows[j].valid ||
-		    memcmp(st->rows[j].info.hash, hash, 32) != 0)
-			continue;
-		st->rows[j].used = ++st->tick;
-		if (have)
-			*have = xmemdup(st->rows[j].have,
-					have_bytes(st->rows[j].info.chunk_count));
-		if (info)
-			*info = st->rows[j].info;
-		return 0;
-	}
+	for (k = 0; k < STORE_ROWS_KEPT; k++)
+		if (st->row_used[k] &&
+		    memcmp(st->rows[k].info.hash, hash, 32) == 0)
+			goto kept;
 	st->counts.row_selects++;
 	s = prep(st, "SELECT size, chunk_count, stored_bytes, have, "
 		 "have_count, pinned, last_access, added FROM content "
@@ -399,21 +394,39 @@ static int row_get(struct content_store *st, const uint8_t hash[32],
 		r = ERR_FORMAT;	/* an index row we did not write */
 		goto out;
 	}
-	if (have)
-		*have = xmemdup(sqlite3_column_blob(s, 3),
-				have_bytes(i.chunk_count));
-	if (info)
-		*info = i;
-	k = row_slot(st);
+	k = lru_slot(st->row_used, STORE_ROWS_KEPT);
 	free(st->rows[k].have);
 	st->rows[k].have = xmemdup(sqlite3_column_blob(s, 3),
 				   have_bytes(i.chunk_count));
 	st->rows[k].info = i;
-	st->rows[k].valid = true;
-	st->rows[k].used = ++st->tick;
 out:
 	sqlite3_finalize(s);
-	return r;
+	if (r != 0)
+		return r;
+kept:
+	st->row_used[k] = ++st->tick;
+	if (have)
+		*have = st->rows[k].have;
+	if (info)
+		*info = st->rows[k].info;
+	return 0;
+}
+
+/* Fetch the row of hash; *have (optional) gets a copy of the bitmap. */
+static int row_get(struct content_store *st, const uint8_t hash[32],
+		   struct content_store_info *info, uint8_t **have)
+{
+	struct content_store_info i;
+	const uint8_t *h;
+	int r = row_find(st, hash, &i, &h);
+
+	if (r != 0)
+		return r;
+	if (have)
+		*have = xmemdup(h, have_bytes(i.chunk_count));
+	if (info)
+		*info = i;
+	return 0;
 }
 
 static int row_insert(struct content_store *st, const uint8_t hash[32],
@@ -984,28 +997,25 @@ static int open_stored(struct content_store *st, const uint8_t hash[32],
 static int open_chunks(struct content_store *st, const uint8_t hash[32],
 		       struct content_dir **d)
 {
-	unsigned i, k = 0;
+	unsigned k;
 	int r;
 
-	for (i = 0; i < STORE_DIRS_OPEN; i++) {
+	for (unsigned i = 0; i < STORE_DIRS_OPEN; i++) {
 		if (st->dirs[i].d && memcmp(st->dirs[i].hash, hash, 32) == 0) {
-			st->dirs[i].used = ++st->tick;
+			st->dir_used[i] = ++st->tick;
 			*d = st->dirs[i].d;
 			return 0;
 		}
-		/* a free slot, else the least recently used */
-		if (st->dirs[k].d &&
-		    (!st->dirs[i].d || st->dirs[i].used < st->dirs[k].used))
-			k = i;
 	}
 	st->counts.dir_opens++;
-	content_dir_free(st->dirs[k].d);
-	st->dirs[k].d = NULL;
+	k = lru_slot(st->dir_used, STORE_DIRS_OPEN);
+	FREE_AND_NULL(content_dir_free, st->dirs[k].d);
+	st->dir_used[k] = 0;
 	if ((r = open_stored(st, hash, d)) != 0)
 		return r;
 	memcpy(st->dirs[k].hash, hash, 32);
 	st->dirs[k].d = *d;
-	st->dirs[k].used = ++st->tick;
+	st->dir_used[k] = ++st->tick;
 	return 0;
 }
 
@@ -1087,17 +1097,16 @@ static int chunk_store(struct content_store *st, const uint8_t hash[32],
 	const struct content_manifest *m;
 	struct content_proof p;
 	struct store_pending *pend;
+	const uint8_t *kept;
 	uint8_t *have = NULL, leaf[32];
 	int r;
 
-	if ((r = row_get(st, hash, &info, &have)) != 0)
+	if ((r = row_find(st, hash, &info, &kept)) != 0)
 		return r;
-	if (idx >= info.chunk_count) {
-		r = ERR_RANGE;
-		goto out;
-	}
-	if (bit_get(have, idx) || pending_has(st, hash, idx))
-		goto out;	/* never overwrite a stored chunk */
+	if (idx >= info.chunk_count)
+		return ERR_RANGE;
+	if (bit_get(kept, idx) || pending_has(st, hash, idx))
+		return 0;	/* never overwrite a stored chunk */
 	if ((r = open_chunks(st, hash, &d)) != 0)
 		goto out;
 	m = content_dir_manifest(d);
@@ -1119,6 +1128,9 @@ static int chunk_store(struct content_store *st, const uint8_t hash[32],
 			r = content_store_flush(st);
 		goto out;
 	}
+	/* kept is the row cache's (no statement has run since): a copy to
+	 * set bits in */
+	have = xmemdup(kept, have_bytes(info.chunk_count));
 	/* The held chunks of the same content go into the file first, so
 	 * that the sync covers them with the rest of its pending writes. */
 	if ((pend = pending_find(st, hash)) != NULL &&
@@ -1317,19 +1329,16 @@ int content_store_read_begin(struct content_store *st, const uint8_t hash[32],
 	struct content_store_read *rd;
 	struct content_dir *d = NULL;
 	const struct held_chunk *h;
-	uint8_t *have = NULL;
+	const uint8_t *have;
 	int r;
 
 	*out = NULL;
-	if ((r = row_get(st, hash, &info, &have)) != 0)
+	if ((r = row_find(st, hash, &info, &have)) != 0)
 		return r;
 	if (idx >= info.chunk_count ||
-	    (!bit_get(have, idx) && !pending_has(st, hash, idx))) {
-		free(have);
+	    (!bit_get(have, idx) && !pending_has(st, hash, idx)))
 		return ERR_NOT_FOUND;
-	}
 	h = bit_get(have, idx) ? NULL : held_find(st, hash, idx);
-	free(have);
 	if ((r = open_chunks(st, hash, &d)) != 0)
 		return r;
 	rd = xzalloc(sizeof(*rd));
