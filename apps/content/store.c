@@ -1019,6 +1019,19 @@ static int open_chunks(struct content_store *st, const uint8_t hash[32],
 	return 0;
 }
 
+int content_store_manifest(struct content_store *st, const uint8_t hash[32],
+			   struct content_manifest *out)
+{
+	struct content_dir *d;
+	int r;
+
+	if ((r = row_find(st, hash, NULL, NULL)) != 0 ||
+	    (r = open_chunks(st, hash, &d)) != 0)
+		return r;
+	content_manifest_copy(out, content_dir_manifest(d));
+	return 0;
+}
+
 static int data_open(struct content_store *st, const uint8_t hash[32])
 {
 	char *dir = obj_dir(st, hash), *dp = fsutil_path_join(dir, "data");

@@ -143,6 +143,13 @@ int content_store_flush_end(struct content_store_batch *b);
  * 0 or ERR_IO.
  */
 int content_store_write_out(struct content_store *st, const uint8_t hash[32]);
+/* A copy of the manifest of a stored content (whole or not), from the
+ * content the store keeps open for its chunks (opened, its manifest read
+ * and hashed, if it is not).  The caller clears it.  ERR_NOT_FOUND when
+ * the content is not stored; the open's errors when its files are
+ * damaged. */
+int content_store_manifest(struct content_store *st, const uint8_t hash[32],
+			   struct content_manifest *out);
 /* What the store's caches missed: index rows selected (SQLite) and
  * contents opened for their chunks (their manifest read and hashed,
  * their tree read at the first proof). */

@@ -434,27 +434,13 @@ static void web_chunk_sent(struct evhttp_connection *conn, void *arg)
 static int web_load_manifest(struct web_req *w)
 {
 	struct swarm_service *s = w->s;
-	char *dir;
-	struct content_dir *d = NULL;
-	struct content_fault f;
 	struct content_chunk_key ck;
 	const char *range;
 	int r;
 
 	if (w->have_m)
 		return 1;
-	dir = content_store_dir(s->st, w->hash);
-	r = content_dir_open(dir, &d, &f);
-	free(dir);
-	if (r != 0)
-		return 0;
-	{	/* our own copy: the dir owns its manifest */
-		size_t ml;
-		const uint8_t *mb = content_dir_manifest_bytes(d, &ml);
-		r = content_manifest_decode(mb, ml, &w->m);
-	}
-	content_dir_free(d);
-	if (r != 0)
+	if (content_store_manifest(s->st, w->hash, &w->m) != 0)
 		return 0;
 	w->have_m = true;
 	content_chunk_key_derive(&ck, &w->key, w->m.salt);

@@ -2308,21 +2308,12 @@ void swarm_set_chunk_cb(struct swarm *sw, swarm_chunk_fn fn, void *ctx)
 static int content_load(struct swarm_content *c)
 {
 	struct swarm *sw = c->sw;
-	char *dir = content_store_dir(sw->st, c->hash), *path;
-	uint8_t *buf = NULL, *bits = NULL;
-	size_t len, blen;
+	uint8_t *bits = NULL;
+	size_t blen;
 	struct swarm_peer *p, *next;
 	int r;
 
-	path = fsutil_path_join(dir, "manifest");
-	free(dir);
-	r = fsutil_read_file(path, CONTENT_MANIFEST_MAX_BYTES, &buf, &len);
-	free(path);
-	if (r != 0)
-		return r;
-	r = content_manifest_decode(buf, len, &c->m);
-	free(buf);
-	if (r != 0)
+	if ((r = content_store_manifest(sw->st, c->hash, &c->m)) != 0)
 		return r;
 	if ((r = content_store_have(sw->st, c->hash, &bits, &blen)) != 0 ||
 	    blen != (c->m.chunk_count + 7u) / 8) {

@@ -1038,15 +1038,23 @@ static void test_kept_open(struct tctx *t)
 			else
 				T_MEMEQ(t, buf, first[i], 64);
 		}
-	/* Six contents read in turn, ten rounds more: no SELECT and no
-	 * open (with one row and four directories kept, every read missed
-	 * both). */
+	/* Six contents read in turn, ten rounds more, each read with its
+	 * manifest asked for (the streaming endpoint's request): no SELECT
+	 * and no open (with one row and four directories kept, every read
+	 * missed both). */
 	content_store_counts(st, &c0);
 	for (int round = 0; round < 10; round++)
-		for (unsigned i = 0; i < 6; i++)
+		for (unsigned i = 0; i < 6; i++) {
+			struct content_manifest m;
+			T_OK(t, content_store_manifest(st, h[i], &m));
+			T_OK(t, content_store_info(st, h[i], &info));
+			T_EQ(t, m.size, info.size);
+			T_EQ(t, m.chunk_count, info.chunk_count);
+			content_manifest_clear(&m);
 			T_OK(t, content_store_chunk_get(st, h[i], round % 6,
 							buf, sizeof(buf), &len,
 							NULL));
+		}
 	content_store_counts(st, &c1);
 	T_EQ(t, c1.row_selects, c0.row_selects);
 	T_EQ(t, c1.dir_opens, c0.dir_opens);
@@ -1057,6 +1065,11 @@ static void test_kept_open(struct tctx *t)
 		T_OK(t, content_store_remove(st, h[i]));
 		T_ERR(t, content_store_chunk_get(st, h[i], 3, buf, sizeof(buf),
 						 &len, NULL), ERR_NOT_FOUND);
+		{
+			struct content_manifest m;
+			T_ERR(t, content_store_manifest(st, h[i], &m),
+			      ERR_NOT_FOUND);
+		}
 	}
 	T_EQ(t, count_entries("/proc/self/fd"), fds);
 	T_OK(t, store_publish(t, st, dir, 100000, 40, false, h[0]));
