@@ -1720,7 +1720,58 @@ static void test_upload_dropped_read_returned(struct tctx *t)
 	ms = time_mono_ms() - t0;
 	T_TRUE(t, ms < 6000);
 	T_OK(t, swarm_content_stats(seed->sw, tn.hash, &s));
-	T_TRUE(t, s.bytes_up <= 2 * 16384);
+	T_TRUE(t, s.bytes_up <= 2 * (16384 + CONTENT_TAG_BYTES));
+	content_published_clear(&pub);
+	tn_free(&tn);
+}
+
+static bool ut_three_asked(struct tnet *tn)
+{
+	(void)tn;
+	return sr_requests >= 3;
+}
+
+/*
+ * Reads under way for several viewers cannot overdraw the upload budget:
+ * a chunk's tokens are taken when its read begins.  At 1,000 B/s the
+ * first read (16 KiB) empties the bucket for 16 s, so with three viewers
+ * asking while the worker is held, one chunk is read and sent, no more.
+ * Charged at send, every viewer's four reads would begin while the
+ * bucket still showed its first 101 bytes, and all twelve be sent when
+ * the worker ran.
+ */
+static void test_upload_charged_at_read(struct tctx *t)
+{
+	struct tnet tn;
+	struct content_published pub;
+	struct swarm_config cfg;
+	struct swarm_content_stats s;
+	struct tnode *seed, *v;
+
+	swarm_config_default(&cfg);
+	cfg.upload_Bps = 1000;
+	tn_init(&tn, t);
+	seed = tn_node(&tn, &cfg);
+	tn_publish(&tn, seed, 400000, 47, 14, &pub);
+	T_OK(t, swarm_content_add(seed->sw, tn.hash, SWARM_PICK_RAREST));
+	content_store_set_read_try(seed->st, false);
+	sr_requests = 0;
+	swarm_set_trace(seed->sw, count_requests_in, &sr_requests);
+	tn_gate_hold(&tn, tn.wp, 1);
+	for (int i = 0; i < 3; i++) {
+		v = tn_node(&tn, NULL);
+		T_OK(t, swarm_content_fetch(v->sw, tn.hash, SWARM_PICK_RAREST));
+		T_OK(t, swarm_peer_add(v->sw, tn.hash, client_dest_pub(seed->d)));
+	}
+	T_TRUE(t, tn_run(&tn, ut_three_asked));
+	tn_run_ms(&tn, 300);
+	T_OK(t, swarm_content_stats(seed->sw, tn.hash, &s));
+	T_EQ(t, s.bytes_up, 0);
+	tn_gate_open(&tn);
+	tn_run_ms(&tn, 1000);
+	T_OK(t, swarm_content_stats(seed->sw, tn.hash, &s));
+	T_TRUE(t, s.bytes_up > 0);
+	T_TRUE(t, s.bytes_up <= 16384 + CONTENT_TAG_BYTES);	/* one chunk */
 	content_published_clear(&pub);
 	tn_free(&tn);
 }
@@ -1812,5 +1863,6 @@ const struct test_case swarm_engine_tests[] = {
 	{ "pieces_in_order_asked", test_pieces_in_order_asked, TT_FORK },
 	{ "upload_dropped_read_returned", test_upload_dropped_read_returned,
 	  TT_FORK },
+	{ "upload_charged_at_read", test_upload_charged_at_read, TT_FORK },
 	{ NULL, NULL, 0 }
 };
