@@ -51,6 +51,11 @@ struct transit_tunnel {
 	uint8_t prev_ident[32];		/* who sent the request; 0s: unknown */
 	struct tunnel_layer layer;
 	struct tunnel_gateway *gw;	/* IBGW */
+	/* IBGW with messages packed but not flushed (transit_table_flush
+	 * flushes it): the list's next, and when the last came */
+	struct transit_tunnel *gw_next;
+	bool gw_listed;
+	uint64_t gw_mono;
 	struct tunnel_endpoint *ep;	/* OBEP */
 	uint64_t created_ms, expires_ms;
 	uint64_t bytes_in, bytes_out, msgs_in, msgs_out;
@@ -92,6 +97,8 @@ struct transit_table {
 	/* messages waiting for transit_table_flush(), oldest first */
 	struct transit_queued *q;
 	size_t nq, qcap;
+	/* IBGWs whose packed messages wait for transit_table_flush() */
+	struct transit_tunnel *gw_list;
 	bool flushing;
 	struct transit_stats st;
 };
@@ -901,6 +908,8 @@ static int layer_queue(struct transit_table *t, struct transit_tunnel *x,
 	return 0;
 }
 
+static void gateway_out(struct transit_table *t, struct transit_tunnel *x);
+
 void transit_table_flush(struct transit_table *t)
 {
 	struct transit_queued e[TRANSIT_BATCH_MSGS];
@@ -911,14 +920,22 @@ void transit_table_flush(struct transit_table *t)
 	if (t->flushing)
 		return;
 	t->flushing = true;
-	while (t->nq) {
-		size_t n = t->nq < TRANSIT_BATCH_MSGS ? t->nq
-						      : TRANSIT_BATCH_MSGS;
+	while (t->nq || t->gw_list) {
+		size_t n;
 
+		while (t->gw_list) {
+			struct transit_tunnel *x = t->gw_list;
+			t->gw_list = x->gw_next;
+			x->gw_next = NULL;
+			x->gw_listed = false;
+			gateway_out(t, x);
+		}
+		n = t->nq < TRANSIT_BATCH_MSGS ? t->nq : TRANSIT_BATCH_MSGS;
 		memcpy(e, t->q, n * sizeof(*e));
 		t->nq -= n;
 		memmove(t->q, t->q + n, t->nq * sizeof(*t->q));
-		(void)layer_pass(t, e, n);
+		if (n)
+			(void)layer_pass(t, e, n);
 	}
 	t->flushing = false;
 }
@@ -1047,13 +1064,30 @@ static void obep_deliver(void *ctx, const struct tunnel_endpoint_msg *em)
 	i2np_msg_free(msg);
 }
 
-/* "The IBGW receives TunnelGateway (19) messages and packs them with
- * LOCAL delivery", puts its own layer on, and sends TunnelData on. */
-static void gateway_in(struct transit_table *t, struct transit_tunnel *x,
-		       const uint8_t *inner, size_t len, uint64_t mono)
+/* The IBGW x's packed messages, the last one padded out, get its layer
+ * and go on as TunnelData. */
+static void gateway_out(struct transit_table *t, struct transit_tunnel *x)
 {
 	uint8_t buf[TUNNEL_MSG_BYTES];
 
+	tunnel_gateway_flush(x->gw);
+	while (tunnel_gateway_pop(x->gw, buf))
+		if (relay_ok(t, x->gw_mono))
+			(void)layer_queue(t, x, buf, x->gw_mono);
+	memwipe(buf, sizeof(buf));
+}
+
+/*
+ * "The IBGW receives TunnelGateway (19) messages and packs them with
+ * LOCAL delivery", puts its own layer on, and sends TunnelData on.  With
+ * the flush_soon hook, the messages that come for one tunnel in a loop
+ * pass share its tunnel messages (transit_table_flush pads out the last),
+ * as i2pd packs those of one batch: a 100-byte message does not take a
+ * 1 KB TunnelData of its own at every hop.  Without it, each goes at once.
+ */
+static void gateway_in(struct transit_table *t, struct transit_tunnel *x,
+		       const uint8_t *inner, size_t len, uint64_t mono)
+{
 	x->bytes_in += len;
 	x->msgs_in++;
 	t->st.gateway_msgs++;
@@ -1062,13 +1096,18 @@ static void gateway_in(struct transit_table *t, struct transit_tunnel *x,
 		t->st.dropped_bad++;
 		return;
 	}
-	/* FIXME: no packing of several TunnelGateway messages into one
-	 * TunnelData; every one is flushed. */
-	tunnel_gateway_flush(x->gw);
-	while (tunnel_gateway_pop(x->gw, buf))
-		if (relay_ok(t, mono))
-			(void)layer_queue(t, x, buf, mono);
-	memwipe(buf, sizeof(buf));
+	x->gw_mono = mono;
+	if (!t->h.flush_soon) {
+		gateway_out(t, x);
+		return;
+	}
+	if (x->gw_listed)
+		return;
+	x->gw_listed = true;
+	x->gw_next = t->gw_list;
+	if (!t->gw_list && !t->nq && !t->flushing)
+		t->h.flush_soon(t->h.ctx);
+	t->gw_list = x;
 }
 
 int transit_table_handle_gateway(struct transit_table *t,

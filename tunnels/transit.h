@@ -121,8 +121,10 @@ struct transit_hooks {
 	 * before the event loop waits again (an event made active, run
 	 * after the transport's read callbacks of the same pass).  The
 	 * table flushes by itself whenever the queue is full, and before it
-	 * expires tunnels.  Optional: without it every message is layered
-	 * and sent on at once. */
+	 * expires tunnels.  As IBGW, the TunnelGateway messages of one pass
+	 * are packed together and their last tunnel message padded out at
+	 * the flush.  Optional: without it every message is packed alone,
+	 * layered and sent on at once. */
 	void (*flush_soon)(void *ctx);
 	void *ctx;
 };

@@ -782,6 +782,116 @@ static void test_ibgw(struct tctx *t)
 	rig_free(&g);
 }
 
+/* The messages out of the inbound tunnel's end, their first data byte
+ * each (which message it is) and their sizes. */
+struct packed_got {
+	unsigned n;
+	uint8_t first[16];
+	size_t len[16];
+};
+
+static void on_packed(void *ctx, const struct tunnel_endpoint_msg *m)
+{
+	struct packed_got *pg = ctx;
+
+	if (pg->n < 16 && m->len > 16) {
+		pg->first[pg->n] = m->data[16];
+		pg->len[pg->n] = m->len;
+	}
+	pg->n++;
+}
+
+/* Hand the IBGW (the rig's hop 0) a TunnelGateway carrying a Data
+ * message of len bytes, each byte i. */
+static void ibgw_in(struct tctx *t, struct rig *g, uint8_t i, size_t len)
+{
+	struct bbuf gwp = BBUF_INIT;
+	struct i2np_msg *inner, *m;
+	uint8_t *data = xmalloc(len);
+
+	memset(data, i, len);
+	inner = i2np_msg_new(I2NP_DATA, data, len, 60000);
+	i2np_tunnel_gateway_encode(tunnel_build_hop_id(g->b, 0), inner, &gwp);
+	m = i2np_msg_new(I2NP_TUNNEL_GATEWAY, gwp.data, gwp.len, 8000);
+	T_OK(t, transit_table_handle_gateway(g->t, m, MONO));
+	i2np_msg_free(m);
+	i2np_msg_free(inner);
+	bbuf_free(&gwp);
+	free(data);
+}
+
+/* Every TunnelData the IBGW sent, through hop 1 and the creator's
+ * layers into ep; how many there were. */
+static size_t ibgw_out(struct tctx *t, struct rig *g, struct tunnel_layer *l,
+		       struct tunnel_endpoint *ep)
+{
+	size_t n = g->net.n;
+	uint8_t body[1024];
+
+	for (size_t i = 0; i < n; i++) {
+		memcpy(body, g->net.out[i].m->payload + 4, 1024);
+		T_OK(t, tunnel_layer_encrypt(&l[1], body));
+		T_OK(t, tunnel_layer_peel(l, 2, body));
+		T_OK(t, tunnel_endpoint_recv(ep, body, 1));
+	}
+	net_clear(&g->net);
+	return n;
+}
+
+/*
+ * With the flush_soon hook, the TunnelGateway messages that come for one
+ * tunnel in a loop pass share its tunnel messages: six 100-byte Data
+ * messages leave as one TunnelData at transit_table_flush() (six, one
+ * each, without the hook, as every one was before), and a 3000-byte one
+ * among small ones starts in the room they left.  They come out of the
+ * tunnel whole and in order.
+ */
+static void test_ibgw_packs_a_pass(struct tctx *t)
+{
+	struct rig g;
+	struct tunnel_layer l[2];
+	struct packed_got pg = { 0 };
+	struct tunnel_endpoint *ep = tunnel_endpoint_new(on_packed, &pg, NULL);
+
+	for (int batched = 0; batched < 2; batched++) {
+		rig_init_batched(&g, 2, 0, NULL, batched);
+		T_OK(t, rig_build(t, &g, TUNNEL_BUILD_LONG, true));
+		net_clear(&g.net);
+		creator_layers(&g, l);
+		memset(&pg, 0, sizeof(pg));
+		for (uint8_t i = 0; i < 6; i++)
+			ibgw_in(t, &g, i, 100);
+		if (batched) {
+			T_EQ(t, g.net.n, 0);
+			T_EQ(t, g.net.flush_soon, 1);
+			transit_table_flush(g.t);
+		}
+		T_EQ(t, ibgw_out(t, &g, l, ep), batched ? 1 : 6);
+		T_EQ(t, pg.n, 6);
+		for (uint8_t i = 0; i < 6 && i < pg.n; i++) {
+			T_EQ(t, pg.first[i], i);
+			T_EQ(t, pg.len[i], 16 + 100);
+		}
+		/* two small, a large, a small: 4 TunnelData packed (the
+		 * large one's 3000 bytes need 4 of their own alone) */
+		memset(&pg, 0, sizeof(pg));
+		ibgw_in(t, &g, 10, 100);
+		ibgw_in(t, &g, 11, 100);
+		ibgw_in(t, &g, 12, 3000);
+		ibgw_in(t, &g, 13, 100);
+		transit_table_flush(g.t);
+		T_EQ(t, ibgw_out(t, &g, l, ep), batched ? 4 : 7);
+		T_EQ(t, pg.n, 4);
+		for (uint8_t i = 0; i < 4 && i < pg.n; i++)
+			T_EQ(t, pg.first[i], 10 + i);
+		T_EQ(t, pg.len[2], 16 + 3000);
+		T_EQ(t, transit_table_stats(g.t)->gateway_msgs, 10);
+		wipe_layers(l, 2);
+		rig_free(&g);
+	}
+	tunnel_endpoint_free(ep);
+}
+
 /* Outbound 2-hop, the table as OBEP: ROUTER goes straight to the router,
  * TUNNEL inside TunnelGateway, LOCAL to the local hook; expired dropped. */
 /* What the creator's gateway gw holds, through the 2-hop outbound
@@ -1523,6 +1633,7 @@ const struct test_case tunnels_transit_tests[] = {
 	{ "relay_middle", test_relay_middle, 0 },
 	{ "relay_batched", test_relay_batched, 0 },
 	{ "ibgw", test_ibgw, 0 },
+	{ "ibgw_packs_a_pass", test_ibgw_packs_a_pass, 0 },
 	{ "obep", test_obep, 0 },
 	{ "obep_to_own_ibgw", test_obep_to_own_ibgw, 0 },
 	{ "obep_to_own_zero_hop", test_obep_to_own_zero_hop, 0 },
