@@ -119,7 +119,10 @@ static const struct router_info *no_lookup(void *ctx, const uint8_t peer[32])
 static int send_hook(void *ctx, const uint8_t peer[32], struct i2np_msg *m,
 		     bool via_tunnel)
 {
-	(void)via_tunnel;	/* FIXME: exploratory tunnels once they exist */
+	/* Direct: with tunnels, apps/bitsd_tunnels.c's sender wraps this
+	 * one and sends what wants a tunnel through an exploratory one;
+	 * here only while it has no outbound tunnel. */
+	(void)via_tunnel;
 	return transport_send(((struct bitsd_netdb *)ctx)->tm, peer, m);
 }
 

@@ -56,7 +56,7 @@ static void hook_store_ri(void *ctx, const uint8_t *ri, size_t len, bool flood)
 	struct bitsd_ntcp2 *bn = ctx;
 	int r = ri_table_add(bn->rt, ri, len);
 
-	(void)flood;	/* FIXME: flooding is the floodfill's job */
+	(void)flood;	/* interim table: the netDb, once loaded, floods */
 	if (r != 0 && r != ERR_EXISTS)
 		log_debug(LD_NETDB, "RouterInfo from a transport not kept: %s",
 			  err_str(r));

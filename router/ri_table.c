@@ -401,7 +401,8 @@ static void handle_lookup(struct ri_table *rt, const struct i2np_msg *m)
 		return;
 	}
 	if (l.has_reply_key) {
-		/* FIXME: encrypted replies (garlic) come with the netDb. */
+		/* Interim table (until the netDb takes the hooks over,
+		 * which answers these in garlic): plain replies only. */
 		log_debug(LD_NETDB, "lookup asks for an encrypted reply: dropped");
 		return;
 	}

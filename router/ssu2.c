@@ -2032,8 +2032,8 @@ static bool handle_blocks(struct sess *s, const struct sockaddr_in6 *from,
 			relay_in_session(s, b);
 			break;
 		default:
-			/* DateTime, Options, Padding, relay, Congestion,
-			 * unknown: nothing to do here (FIXME: relay roles). */
+			/* DateTime, Options, Padding, Congestion, unknown:
+			 * nothing to do here (the relay blocks are above). */
 			break;
 		}
 	}

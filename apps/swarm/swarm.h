@@ -26,9 +26,11 @@
  * proof is sent ERROR BAD_PIECE, dropped and banned for the life of the
  * swarm; its requests go to others.
  *
- * Storage: the apps/content blob store, called on the loop thread.
- * FIXME: move the store calls to the router's worker pool (STYLE.md §4);
- * chunk reads and writes are a page or more of file I/O each.
+ * Storage: the apps/content blob store, called on the loop thread; with
+ * a worker pool (swarm_set_workers) what may wait for the disk runs on
+ * it: a chunk read that is not in the page cache, and a flush's writes
+ * and syncs (docs/swarm.md §3).  Opening a content (its manifest, its
+ * tree at the first proof) and the index's unsynced commit stay here.
  *
  * Ownership: the caller owns the swarm, the stream manager and the store,
  * and frees the swarm first.  Thread: the loop thread only.
