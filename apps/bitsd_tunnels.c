@@ -32,7 +32,8 @@ struct bitsd_tunnels {
 	struct daemon *d;
 	struct transport_mgr *tm;
 	struct transit_table *transit;
-	struct event *flush_ev;		/* transit_table_flush, once a pass */
+	struct event *flush_ev;		/* tunnel_mgr_flush and
+					 * transit_table_flush, once a pass */
 	uint64_t swept_passes;		/* layer passes at the last sweep */
 	struct evloop_timer *sweep;
 	/* our own tunnels (with a netDb) */
@@ -74,9 +75,10 @@ static int send_hook(void *ctx, const uint8_t peer[32], struct i2np_msg *m)
 	return transport_send(((struct bitsd_tunnels *)ctx)->tm, peer, m);
 }
 
-/* Tunnel messages are queued: layer them in one pass once the read
- * callbacks active in this loop pass have handed theirs in (the event
- * goes to the end of the active queue). */
+/* Tunnel messages are queued: pack our own outbound tunnels' and layer
+ * the transit ones in one pass once the read callbacks active in this
+ * loop pass have handed theirs in (the event goes to the end of the
+ * active queue). */
 static void flush_soon_hook(void *ctx)
 {
 	event_active(((struct bitsd_tunnels *)ctx)->flush_ev, EV_READ, 0);
@@ -84,9 +86,13 @@ static void flush_soon_hook(void *ctx)
 
 static void flush_cb(evutil_socket_t fd, short what, void *arg)
 {
+	struct bitsd_tunnels *bt = arg;
+
 	(void)fd;
 	(void)what;
-	transit_table_flush(((struct bitsd_tunnels *)arg)->transit);
+	if (bt->own)
+		tunnel_mgr_flush(bt->own);
+	transit_table_flush(bt->transit);
 }
 
 static bool congested_hook(void *ctx)
@@ -479,7 +485,10 @@ static int own_start(struct bitsd_tunnels *bt, const uint8_t self[32])
 {
 	const struct conf *c = daemon_conf(bt->d);
 	struct tunnel_mgr_cfg mc;
-	struct tunnel_mgr_hooks mh = { own_send_hook, own_deliver_hook, bt };
+	struct tunnel_mgr_hooks mh = {
+		.send = own_send_hook, .deliver = own_deliver_hook, .ctx = bt,
+		.flush_soon = flush_soon_hook,
+	};
 	struct profiles_job *j;
 	int r;
 
@@ -550,7 +559,7 @@ static void own_stop(struct bitsd_tunnels *bt)
 	evloop_timer_free(bt->loop_timer);
 	for (size_t i = 0; i < bt->n_loop; i++)
 		i2np_msg_free(bt->loop[i]);
-	tunnel_mgr_free(bt->own);
+	FREE_AND_NULL(tunnel_mgr_free, bt->own);
 	/* At stop the loop is done: write the profiles here. */
 	peer_profiles_snapshot(bt->profiles, &rows, &n);
 	(void)peer_profiles_db_save(bt->profiles_path, rows, n);

@@ -55,6 +55,10 @@ struct own_tunnel {
 	bool has_layers;
 	struct tunnel_endpoint *ep;	/* inbound */
 	struct tunnel_gateway *gw;	/* outbound */
+	/* outbound, with messages packed but not flushed (tunnel_mgr_flush
+	 * sends them): the list's next */
+	bool gw_listed;
+	struct own_tunnel *gw_next;
 	uint64_t started_ms, deadline_ms, expires_ms;	/* monotonic */
 	uint64_t late_until_ms;		/* OWN_LATE: then dead */
 	uint32_t test_id;
@@ -110,6 +114,8 @@ struct tunnel_mgr {
 	size_t n, cap;
 	uint64_t now_ms, mono_ms;	/* of the call being handled */
 	uint64_t serials;		/* the last own_tunnel.serial given */
+	/* outbound tunnels whose packed messages wait for tunnel_mgr_flush */
+	struct own_tunnel *gw_list;
 };
 
 static const char *dir_name(bool inbound)
@@ -203,6 +209,7 @@ static void reap(struct tunnel_mgr *m)
 {
 	size_t k = 0;
 
+	tunnel_mgr_flush(m);		/* the list points at tunnels */
 	for (size_t i = 0; i < m->n; i++) {
 		if (m->t[i]->state == OWN_DEAD)
 			own_free(m->t[i]);
@@ -451,6 +458,7 @@ void tunnel_pool_remove(struct tunnel_pool *p)
 
 	if (p == m->pools[0])
 		return;
+	tunnel_mgr_flush(m);		/* the list points at tunnels */
 	for (size_t i = 0; i < m->n; i++) {
 		if (m->t[i]->pool == p)
 			own_free(m->t[i]);
@@ -580,24 +588,13 @@ static int send_direct(struct tunnel_mgr *m, struct own_tunnel *t,
 	return m->h.send(m->h.ctx, to, gm);
 }
 
-static int send_through(struct tunnel_mgr *m, struct own_tunnel *t,
-			const uint8_t to[32], uint32_t tunnel_id,
-			struct i2np_msg *msg)
+/* The outbound tunnel t's packed messages, the last one padded out,
+ * pre-decrypted with its hops' layers and sent to its first hop. */
+static int gateway_send(struct tunnel_mgr *m, struct own_tunnel *t)
 {
-	struct bbuf b = BBUF_INIT;
 	uint8_t buf[TUNNEL_MSG_BYTES];
-	int r;
+	int r = 0;
 
-	if (t->n == 0)
-		return send_direct(m, t, to, tunnel_id, msg);
-	i2np_msg_encode(msg, &b);
-	i2np_msg_free(msg);
-	r = tunnel_gateway_put(t->gw, tunnel_id ? TUNNEL_DELIVER_TUNNEL
-						: TUNNEL_DELIVER_ROUTER,
-			       tunnel_id, to, b.data, b.len);
-	bbuf_free(&b);
-	if (r != 0)
-		return r;
 	tunnel_gateway_flush(t->gw);
 	while (tunnel_gateway_pop(t->gw, buf)) {
 		uint8_t *p;
@@ -614,9 +611,56 @@ static int send_through(struct tunnel_mgr *m, struct own_tunnel *t,
 					     TUNNEL_MSG_TTL_MS));
 	}
 	memwipe(buf, sizeof(buf));
-	if (r == 0)
-		t->pool->st.msgs_sent++;
 	return r;
+}
+
+void tunnel_mgr_flush(struct tunnel_mgr *m)
+{
+	while (m->gw_list) {
+		struct own_tunnel *t = m->gw_list;
+
+		m->gw_list = t->gw_next;
+		t->gw_next = NULL;
+		t->gw_listed = false;
+		(void)gateway_send(m, t);
+	}
+}
+
+/*
+ * msg (taken) into outbound tunnel t for the router to, or the gateway to
+ * of its tunnel tunnel_id.  With the flush_soon hook the messages of one
+ * loop pass share the tunnel's messages (a 200-byte ACK does not take a
+ * 1 KB TunnelData through every hop alone) and leave at
+ * tunnel_mgr_flush(); without it, at once.
+ */
+static int send_through(struct tunnel_mgr *m, struct own_tunnel *t,
+			const uint8_t to[32], uint32_t tunnel_id,
+			struct i2np_msg *msg)
+{
+	struct bbuf b = BBUF_INIT;
+	int r;
+
+	if (t->n == 0)
+		return send_direct(m, t, to, tunnel_id, msg);
+	i2np_msg_encode(msg, &b);
+	i2np_msg_free(msg);
+	r = tunnel_gateway_put(t->gw, tunnel_id ? TUNNEL_DELIVER_TUNNEL
+						: TUNNEL_DELIVER_ROUTER,
+			       tunnel_id, to, b.data, b.len);
+	bbuf_free(&b);
+	if (r != 0)
+		return r;
+	t->pool->st.msgs_sent++;
+	if (!m->h.flush_soon)
+		return gateway_send(m, t);
+	if (!t->gw_listed) {
+		t->gw_listed = true;
+		t->gw_next = m->gw_list;
+		if (!m->gw_list)
+			m->h.flush_soon(m->h.ctx);
+		m->gw_list = t;
+	}
+	return 0;
 }
 
 int tunnel_pool_send(struct tunnel_pool *p, const uint8_t to[32],

@@ -143,6 +143,12 @@ struct tunnel_mgr_hooks {
 	 * Optional (dropped without it). */
 	void (*deliver)(void *ctx, struct i2np_msg *msg);
 	void *ctx;
+	/* Packing: the messages sent into an outbound tunnel wait so that
+	 * those of one loop pass share its tunnel messages.  Called when the
+	 * first waits; the owner must then call tunnel_mgr_flush() before
+	 * the event loop waits again.  Optional: without it each message is
+	 * packed alone and sent at once. */
+	void (*flush_soon)(void *ctx);
 };
 
 /*
@@ -200,8 +206,11 @@ struct tunnel_pool;	/* opaque; owned by its manager */
  * for a bad pool config. */
 int tunnel_mgr_new(const struct tunnel_mgr_cfg *cfg,
 		   const struct tunnel_mgr_hooks *hooks, struct tunnel_mgr **out);
-/* Free m, its pools and tunnels (wiping their keys).  Accepts NULL. */
+/* Free m, its pools and tunnels (wiping their keys); messages waiting
+ * for tunnel_mgr_flush() are dropped.  Accepts NULL. */
 void tunnel_mgr_free(struct tunnel_mgr *m);
+/* Send what waits in outbound tunnels (see flush_soon). */
+void tunnel_mgr_flush(struct tunnel_mgr *m);
 struct tunnel_pool *tunnel_mgr_exploratory(struct tunnel_mgr *m);
 /* Ask fn (NULL: nobody) for each hop's ticket from now on. */
 void tunnel_mgr_set_ticket_fn(struct tunnel_mgr *m, tunnel_ticket_fn fn,

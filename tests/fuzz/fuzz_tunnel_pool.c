@@ -89,7 +89,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct peer_profiles *pp;
 	struct tunnel_mgr *m;
 	struct tunnel_mgr_cfg mc;
-	struct tunnel_mgr_hooks mh = { drop_send, drop_deliver, NULL };
+	struct tunnel_mgr_hooks mh = { .send = drop_send,
+				       .deliver = drop_deliver };
 	struct i2np_msg *msg;
 
 	if (size < 5 || size - 5 > I2NP_MAX_PAYLOAD_BYTES)

@@ -285,7 +285,7 @@ static void env_init_with(struct tctx *t, struct env *e, bool loop,
 	struct netdb_cfg nc = { .netid = 77, .no_persist = true,
 				.passive = true };
 	struct tunnel_mgr_cfg mc;
-	struct tunnel_mgr_hooks mh = { env_mgr_send, NULL, e };
+	struct tunnel_mgr_hooks mh = { .send = env_mgr_send, .ctx = e };
 	struct tunnelnet_cfg tc = { 0 };
 
 	memset(e, 0, sizeof(*e));

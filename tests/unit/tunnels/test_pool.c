@@ -98,6 +98,7 @@ struct sim {
 	/* A router the creator cannot connect to: its sends fail. */
 	const uint8_t *unreachable;
 	size_t send_failures;
+	unsigned flush_asked;		/* calls of the flush_soon hook */
 };
 
 /* Router version of hop 0 in the next sim_init() (NULL: 0.9.58). */
@@ -106,6 +107,8 @@ static const char *hop0_version;
 static unsigned hops_known;
 /* The tunnel lifetime of the next sim_init() (0: the default). */
 static uint64_t sim_lifetime_ms;
+/* The next sim_init()'s manager packs a pass (the flush_soon hook). */
+static bool sim_packing;
 
 static void enqueue(struct sim *s, const uint8_t from[32],
 		    const uint8_t to[32], struct i2np_msg *m)
@@ -154,6 +157,11 @@ static int mgr_send(void *ctx, const uint8_t peer[32], struct i2np_msg *m)
 	}
 	enqueue(s, s->self, peer, m);
 	return 0;
+}
+
+static void mgr_flush_soon(void *ctx)
+{
+	((struct sim *)ctx)->flush_asked++;
 }
 
 static void mgr_deliver(void *ctx, struct i2np_msg *m)
@@ -257,9 +265,16 @@ out:
 /* Deliver queued messages until the network is quiet. */
 static void pump(struct sim *s)
 {
-	while (s->qh != s->qt) {
-		struct qmsg x = s->q[s->qh % MAXQ];
+	/* (what waits in our outbound tunnels leaves after each message
+	 * handled, as bitsd's loop flushes after each pass) */
+	for (;;) {
+		struct qmsg x;
 
+		if (s->mgr)
+			tunnel_mgr_flush(s->mgr);
+		if (s->qh == s->qt)
+			break;
+		x = s->q[s->qh % MAXQ];
 		s->qh++;
 		if (memcmp(x.to, s->self, 32) == 0 && s->hold_to_self) {
 			if (s->n_held < ARRAY_LEN(s->held))
@@ -332,7 +347,8 @@ static void sim_init(struct tctx *t, struct sim *s,
 {
 	struct netdb_store_cfg sc = { .netid = NETID };
 	struct tunnel_mgr_cfg mc;
-	struct tunnel_mgr_hooks mh = { mgr_send, mgr_deliver, s };
+	struct tunnel_mgr_hooks mh = { mgr_send, mgr_deliver, s,
+				       sim_packing ? mgr_flush_soon : NULL };
 
 	memset(s, 0, sizeof(*s));
 	s->now = time_now_ms();
@@ -553,6 +569,84 @@ static void test_send_and_receive(struct tctx *t)
 		T_MEMEQ(t, s.delivered[0]->payload, body, sizeof(body));
 	}
 	sim_free(&s);
+}
+
+/* TunnelData messages waiting in the queue that the creator sent. */
+static size_t queued_td_from_self(const struct sim *s)
+{
+	size_t n = 0;
+
+	for (size_t i = s->qh; i != s->qt; i++)
+		if (memcmp(s->q[i % MAXQ].from, s->self, 32) == 0 &&
+		    s->q[i % MAXQ].m->type == I2NP_TUNNEL_DATA)
+			n++;
+	return n;
+}
+
+/*
+ * With the flush_soon hook, what is sent into an outbound tunnel in one
+ * loop pass shares its tunnel messages: six 100-byte Data messages to a
+ * router leave as one TunnelData at tunnel_mgr_flush() (six without the
+ * hook, as every one did before), and reach it whole and in order.
+ */
+static void test_send_packs_a_pass(struct tctx *t)
+{
+	struct sim s;
+	struct tunnel_pool_cfg pc;
+	struct tunnel_pool *p;
+	struct tunnel_pool_stats st;
+	uint8_t body[100];
+
+	for (int packing = 0; packing < 2; packing++) {
+		sim_packing = packing;
+		small_pool(&pc, 2, 1);
+		sim_init(t, &s, &pc);
+		p = tunnel_mgr_exploratory(s.mgr);
+		step(&s, 0);
+		stats(&s, &st);
+		T_EQ(t, st.out_ready, 1);
+		s.flush_asked = 0;
+		for (unsigned i = 0; i < 6; i++) {
+			struct i2np_msg *m;
+			memset(body, (int)i, sizeof(body));
+			m = i2np_msg_new(I2NP_DATA, body, sizeof(body), 5000);
+			m->msg_id = 900 + i;
+			T_OK(t, tunnel_pool_send(p, s.sink, 0, m, s.mono));
+		}
+		if (packing) {
+			T_EQ(t, queued_td_from_self(&s), 0);
+			T_EQ(t, s.flush_asked, 1);
+			tunnel_mgr_flush(s.mgr);
+		}
+		T_EQ(t, queued_td_from_self(&s), packing ? 1 : 6);
+		pump(&s);
+		T_EQ(t, s.n_sunk, 6);
+		for (size_t i = 0; i < s.n_sunk && i < 6; i++) {
+			T_EQ(t, s.sunk[i]->msg_id, 900 + i);
+			T_EQ(t, s.sunk[i]->len, sizeof(body));
+			T_EQ(t, s.sunk[i]->payload[0], i);
+		}
+		if (packing) {
+			/* A client pool removed with a message waiting in
+			 * its tunnel: sent first (freed unsent, ASan) */
+			struct tunnel_pool_cfg cc;
+			struct tunnel_pool *client;
+			small_pool(&cc, 2, 1);
+			cc.kind = PEER_SELECT_CLIENT;
+			T_OK(t, tunnel_mgr_add_pool(s.mgr, &cc, &client));
+			step(&s, 1000);
+			T_OK(t, tunnel_pool_send(client, s.sink, 0,
+				i2np_msg_new(I2NP_DATA, body, 10, 5000),
+				s.mono));
+			T_EQ(t, queued_td_from_self(&s), 0);
+			tunnel_pool_remove(client);
+			T_EQ(t, queued_td_from_self(&s), 1);
+			pump(&s);
+			T_EQ(t, s.n_sunk, 7);
+		}
+		sim_free(&s);
+	}
+	sim_packing = false;
 }
 
 static void test_reject(struct tctx *t)
@@ -2679,6 +2773,7 @@ static void test_paid_topup(struct tctx *t)
 
 const struct test_case tunnels_pool_tests[] = {
 	{ "build_and_test", test_build_and_test, TT_FORK },
+	{ "send_packs_a_pass", test_send_packs_a_pass, TT_FORK },
 	{ "send_and_receive", test_send_and_receive, TT_FORK },
 	{ "reject", test_reject, TT_FORK },
 	{ "timeout", test_timeout, TT_FORK },
