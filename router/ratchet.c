@@ -31,6 +31,7 @@
 #include "crypto/elligator2.h"
 #include "crypto/hash.h"
 #include "crypto/rand.h"
+#include "crypto/secmem.h"
 #include "router/ratchet_tagset.h"
 
 #include <inttypes.h>
@@ -121,7 +122,7 @@ struct ratchet_session {
 };
 
 struct ratchet_ctx {
-	struct x25519_sk sk;
+	struct x25519_sk *sk;		/* long-lived: secure memory */
 	struct x25519_pk pk;
 	struct ratchet_params params;
 	struct ratchet_stats stats;
@@ -472,7 +473,9 @@ struct ratchet_ctx *ratchet_ctx_new(const struct x25519_sk *sk)
 {
 	struct ratchet_ctx *c = xzalloc(sizeof(*c));
 
-	c->sk = *sk;
+	c->sk = secmem_alloc(sizeof(*c->sk));
+	*c->sk = *sk;
+	secmem_readonly(c->sk);
 	x25519_pk_from_sk(&c->pk, sk);
 	c->nbuckets = TAG_BUCKETS_MIN;
 	c->buckets = xcalloc(c->nbuckets, sizeof(*c->buckets));
@@ -498,6 +501,7 @@ void ratchet_ctx_free(struct ratchet_ctx *c)
 		free(e);
 	}
 	free(c->buckets);
+	secmem_free(c->sk);
 	xfree_wipe(c, sizeof(*c));
 }
 
@@ -780,7 +784,7 @@ static int ns_send(struct ratchet_ctx *c, struct ratchet_session *s,
 		bbuf_free(&pl);
 		return ERR_TOO_BIG;
 	}
-	r = ns_write(&s->remote, &c->sk, &c->pk, pl.data, pl.len, out,
+	r = ns_write(&s->remote, c->sk, &c->pk, pl.data, pl.len, out,
 		     rec->ck, rec->h, &rec->esk);
 	bbuf_free(&pl);
 	if (r != 0)
@@ -944,7 +948,7 @@ static int ns_read(struct ratchet_ctx *c, const uint8_t *data, size_t len,
 	}
 	ns_init(ck, h, &c->pk);
 	mix_hash(h, epk.b, 32);
-	if ((r = x25519_dh(dh, &c->sk, &epk)) != 0) {
+	if ((r = x25519_dh(dh, c->sk, &epk)) != 0) {
 		r = ERR_NOT_FOUND;
 		goto out;
 	}
@@ -959,7 +963,7 @@ static int ns_read(struct ratchet_ctx *c, const uint8_t *data, size_t len,
 	plen = len - 80 - 16;
 	bbuf_reset(plain);
 	if (bound) {
-		if ((r = x25519_dh(dh, &c->sk, &apk)) != 0) {
+		if ((r = x25519_dh(dh, c->sk, &apk)) != 0) {
 			r = ERR_NOT_FOUND;
 			goto out;
 		}
@@ -1028,7 +1032,7 @@ static int nsr_read(struct ratchet_ctx *c, struct tag_ent *e,
 	if (elligator2_decode(data + 8, &bepk) != 0)
 		return ERR_FORMAT;
 	if ((r = x25519_dh(ee, &rec->esk, &bepk)) != 0 ||
-	    (r = x25519_dh(se, &c->sk, &bepk)) != 0)
+	    (r = x25519_dh(se, c->sk, &bepk)) != 0)
 		goto out;
 	nsr_hash(h, rec->h, data, &bepk);
 	nsr_keys(rec->ck, ee, se, k, ck, k_ab, k_ba);

@@ -105,8 +105,9 @@ struct ratchet_rx_info {
 
 struct ratchet_ctx;
 
-/* A context for the destination with static key sk (copied; wiped on
- * free).  Never NULL.  FIXME: the key should live in crypto/keystore. */
+/* A context for the destination with static key sk (copied into secure
+ * memory, read-only, wiped on free: a destination's key is long-lived).
+ * Never NULL. */
 struct ratchet_ctx *ratchet_ctx_new(const struct x25519_sk *sk);
 void ratchet_ctx_free(struct ratchet_ctx *c);
 void ratchet_ctx_set_params(struct ratchet_ctx *c,
