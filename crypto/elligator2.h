@@ -12,9 +12,11 @@
  *     r = sqrt(-u / (2(u + A))) or, with the tweak bit, sqrt(-(u + A) / (2u));
  *     the root in [0, (p-1)/2]; two padding bits ORed into byte 31.
  *
- * Pure functions, thread-safe.  FIXME: the field arithmetic runs on
- * OpenSSL BIGNUM and is not constant-time; the public key it hides is
- * sent on the wire anyway, but the timing reveals whether it encodes.
+ * Pure functions, thread-safe.  The field arithmetic runs on OpenSSL
+ * BIGNUM and is not constant-time, but only public values go through it:
+ * a public key u and its representative (sent on the wire, and u follows
+ * from it), never a private scalar.  The timing tells whether a candidate
+ * key encodes; those that do not are discarded unused.
  */
 #ifndef CRYPTO_ELLIGATOR2_H
 #define CRYPTO_ELLIGATOR2_H
