@@ -19,9 +19,10 @@ Exit 0 on success; prints what happened.
 import base64, hashlib, os, socket, sys, threading, time
 
 I2P_B64 = bytes.maketrans(b'-~', b'+/')
-# one-hop tunnels (the testnet has 5 routers)
-SHORT_TUNNELS = ('inbound.length=1 outbound.length=1 inbound.quantity=2 '
-                 'outbound.quantity=2')
+# one-hop tunnels (the testnet has 5 routers); SAM_HOPS, by hand, for
+# another length (0: zero-hop)
+SHORT_TUNNELS = ('inbound.length={0} outbound.length={0} inbound.quantity=2 '
+                 'outbound.quantity=2').format(os.environ.get('SAM_HOPS', '1'))
 
 
 def b32_of(dest_b64):

@@ -3,14 +3,14 @@
 SAMBENCH=${top_srcdir:-.}/tools/sam-bench.py
 
 # sam_bench LABEL SAM_A SAM_B [sam-bench options]: one sam-bench run of
-# 20 MiB over one-hop tunnels: B (HOST:PORT) connects to A and sends, A
+# 20 MiB over one-hop tunnels (SAM_HOPS, by hand: another length): B (HOST:PORT) connects to A and sends, A
 # checks the SHA-256 and sends it back; W/LABEL.log, W/LABEL.json.
 # Generous timeouts: sessions, lookups and tunnels under a loaded machine.
 sam_bench() {
 	sb_label=$1 sb_a=$2 sb_b=$3
 	shift 3
 	python3 "$SAMBENCH" bench --sam-a "$sb_a" --sam-b "$sb_b" --size 20M \
-		--hops 1 --session-timeout 600 --connect-tries 100 \
+		--hops "${SAM_HOPS:-1}" --session-timeout 600 --connect-tries 100 \
 		--connect-retry-delay 3 --linger 2 -v --json "$W/$sb_label.json" \
 		"$@" >"$W/$sb_label.log" 2>&1
 }

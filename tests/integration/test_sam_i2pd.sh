@@ -16,6 +16,9 @@
 #  5. bitsd stops cleanly, with no sanitizer report.
 # (sam-client.py's `datagram` step, against r3's own SAM bridge, does not
 # pass yet and is not run here.)
+# SAM_HOPS=N (by hand; default 1): the SAM sessions' tunnel length, on
+# both sides (0: zero-hop tunnels, each router its own gateway and
+# endpoint).
 # Everything stays on 127.0.0.0/8 (127.0.0.210-214, ports 27401-27460).
 . "${top_srcdir:-.}/tests/integration/i2pd-lib.sh"
 . "${top_srcdir:-.}/tests/integration/ntcp2-lib.sh"
@@ -52,7 +55,7 @@ outbound.quantity = 2
 [tunnels]
 same-subnet = true
 [sam]
-hops = 1
+hops = ${SAM_HOPS:-1}
 CONF
 OURS=$(ri_b64hash "$B/router.info")
 c=$(printf %s "$OURS" | cut -c1)
