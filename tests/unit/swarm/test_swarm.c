@@ -1605,10 +1605,21 @@ static bool sr_seed_alone(struct tnet *tn)
 	       s.peers == 0;
 }
 
+/* seed's chunk reads wait: its try off (chunks not in the page cache)
+ * and the worker held; the REQUEST frames it gets counted in
+ * sr_requests. */
+static void seed_reads_held(struct tnet *tn, struct tnode *seed)
+{
+	content_store_set_read_try(seed->st, false);
+	sr_requests = 0;
+	swarm_set_trace(seed->sw, count_requests_in, &sr_requests);
+	tn_gate_hold(tn, tn->wp, 1);
+}
+
 /*
- * With seed's worker held and its try off (chunks not in the page cache),
- * a viewer asks seed for chunks, gets none in 300 ms and goes with a read
- * under way for it; the worker stays held.
+ * With seed's reads held (seed_reads_held), a viewer asks seed for
+ * chunks, gets none in 300 ms and goes with a read under way for it; the
+ * worker stays held.
  */
 static void viewer_gone_mid_read(struct tnet *tn, struct tnode *seed)
 {
@@ -1616,10 +1627,7 @@ static void viewer_gone_mid_read(struct tnet *tn, struct tnode *seed)
 	struct swarm_content_stats s;
 	struct tnode *leech;
 
-	content_store_set_read_try(seed->st, false);
-	sr_requests = 0;
-	swarm_set_trace(seed->sw, count_requests_in, &sr_requests);
-	tn_gate_hold(tn, tn->wp, 1);
+	seed_reads_held(tn, seed);
 	leech = tn_node(tn, NULL);
 	T_OK(t, swarm_content_fetch(leech->sw, tn->hash, SWARM_PICK_RAREST));
 	T_OK(t, swarm_peer_add(leech->sw, tn->hash, client_dest_pub(seed->d)));
@@ -1754,10 +1762,7 @@ static void test_upload_charged_at_read(struct tctx *t)
 	seed = tn_node(&tn, &cfg);
 	tn_publish(&tn, seed, 400000, 47, 14, &pub);
 	T_OK(t, swarm_content_add(seed->sw, tn.hash, SWARM_PICK_RAREST));
-	content_store_set_read_try(seed->st, false);
-	sr_requests = 0;
-	swarm_set_trace(seed->sw, count_requests_in, &sr_requests);
-	tn_gate_hold(&tn, tn.wp, 1);
+	seed_reads_held(&tn, seed);
 	for (int i = 0; i < 3; i++) {
 		v = tn_node(&tn, NULL);
 		T_OK(t, swarm_content_fetch(v->sw, tn.hash, SWARM_PICK_RAREST));
