@@ -707,6 +707,28 @@ static void test_relay_middle(struct tctx *t)
 	rig_free(&g);
 }
 
+/* Every TunnelData the IBGW (the rig's hop 0) sent, to hop 1 on its
+ * tunnel id, through hop 1's and the creator's layers into ep; how many
+ * there were. */
+static size_t ibgw_out(struct tctx *t, struct rig *g, struct tunnel_layer *l,
+		       struct tunnel_endpoint *ep)
+{
+	size_t n = g->net.n;
+	uint8_t body[1024];
+
+	for (size_t i = 0; i < n; i++) {
+		const struct i2np_msg *out = g->net.out[i].m;
+		T_MEMEQ(t, g->net.out[i].peer, g->hops[1].hash, 32);
+		T_EQ(t, be32_get(out->payload), tunnel_build_hop_id(g->b, 1));
+		memcpy(body, out->payload + 4, 1024);
+		T_OK(t, tunnel_layer_encrypt(&l[1], body));
+		T_OK(t, tunnel_layer_peel(l, 2, body));
+		T_OK(t, tunnel_endpoint_recv(ep, body, 1));
+	}
+	net_clear(&g->net);
+	return n;
+}
+
 /* Inbound 2-hop, the table as IBGW: TunnelGateway in, TunnelData out;
  * hop 1 adds its layer; the creator peels both and reads LOCAL. */
 static void test_ibgw(struct tctx *t)
@@ -715,10 +737,9 @@ static void test_ibgw(struct tctx *t)
 	struct tunnel_layer l[2];
 	struct got gt = { .t = t, .want = BBUF_INIT };
 	struct tunnel_endpoint *ep = tunnel_endpoint_new(on_msg, &gt, NULL);
-	struct i2np_msg *inner, *m, *out;
+	struct i2np_msg *inner, *m;
 	struct bbuf gwp = BBUF_INIT;
 	uint8_t body[1024], *big;
-	unsigned tdn = 0;
 
 	rig_init(&g, 2, 0, NULL);
 	T_OK(t, rig_build(t, &g, TUNNEL_BUILD_LONG, true));
@@ -730,19 +751,8 @@ static void test_ibgw(struct tctx *t)
 	i2np_tunnel_gateway_encode(tunnel_build_hop_id(g.b, 0), inner, &gwp);
 	m = i2np_msg_new(I2NP_TUNNEL_GATEWAY, gwp.data, gwp.len, 8000);
 	T_OK(t, transit_table_handle_gateway(g.t, m, MONO));
-	T_TRUE(t, g.net.n >= 4);
-	for (size_t i = 0; i < g.net.n; i++) {
-		out = g.net.out[i].m;
-		T_MEMEQ(t, g.net.out[i].peer, g.hops[1].hash, 32);
-		T_EQ(t, be32_get(out->payload), tunnel_build_hop_id(g.b, 1));
-		memcpy(body, out->payload + 4, 1024);
-		T_OK(t, tunnel_layer_encrypt(&l[1], body));
-		T_OK(t, tunnel_layer_peel(l, 2, body));
-		T_OK(t, tunnel_endpoint_recv(ep, body, 1));
-		tdn++;
-	}
+	T_TRUE(t, ibgw_out(t, &g, l, ep) >= 4);
 	T_EQ(t, gt.n, 1);
-	net_clear(&g.net);
 	/* TunnelData to an IBGW, TunnelGateway to a participant: dropped */
 	memset(body, 1, sizeof(body));
 	i2np_msg_free(m);
@@ -818,24 +828,6 @@ static void ibgw_in(struct tctx *t, struct rig *g, uint8_t i, size_t len)
 	i2np_msg_free(inner);
 	bbuf_free(&gwp);
 	free(data);
-}
-
-/* Every TunnelData the IBGW sent, through hop 1 and the creator's
- * layers into ep; how many there were. */
-static size_t ibgw_out(struct tctx *t, struct rig *g, struct tunnel_layer *l,
-		       struct tunnel_endpoint *ep)
-{
-	size_t n = g->net.n;
-	uint8_t body[1024];
-
-	for (size_t i = 0; i < n; i++) {
-		memcpy(body, g->net.out[i].m->payload + 4, 1024);
-		T_OK(t, tunnel_layer_encrypt(&l[1], body));
-		T_OK(t, tunnel_layer_peel(l, 2, body));
-		T_OK(t, tunnel_endpoint_recv(ep, body, 1));
-	}
-	net_clear(&g->net);
-	return n;
 }
 
 /*
