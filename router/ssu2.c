@@ -2193,6 +2193,8 @@ static void send_created(struct sess *s, const struct ssu2_long_hdr *req)
 	if (s->tag_for_peer) {
 		ssu2_blk_put_relay_tag(&pl, s->tag_for_peer);
 		n->st.relay_tags_given++;
+		log_info(LD_SSU2, "relay: relay tag given in SessionCreated "
+			 "(session %llu)", (unsigned long long)s->id);
 	}
 	ssu2_blk_put_padding(&pl, rand_uniform(HS_PAD_MAX));
 	if (ssu2_hs_write_created(&s->hs, &h, pl.data, pl.len, pkt,
@@ -3766,6 +3768,9 @@ static void relay_bob_tag(struct sess *s)
 	(void)send_data(s, &s->peer, &pl, 0);
 	bbuf_free(&pl);
 	s->n->st.relay_tags_given++;
+	log_info(LD_SSU2, "relay: relay tag given to %02x%02x%02x%02x "
+		 "(session %llu)", s->peer_rh[0], s->peer_rh[1],
+		 s->peer_rh[2], s->peer_rh[3], (unsigned long long)s->id);
 }
 
 /* Bob: Alice asks to be introduced to the holder of a tag. */
@@ -3807,6 +3812,11 @@ static void relay_bob_request(struct sess *a, const struct ssu2_block *b)
 	relay_send_in(c, a->peer_ri, a->peer_ri_len, &blk);
 	bbuf_free(&blk);
 	n->st.relays_forwarded++;
+	log_info(LD_SSU2, "relay: Relay Request from Alice %02x%02x%02x%02x "
+		 "sent on to Charlie %02x%02x%02x%02x (session %llu)",
+		 a->peer_rh[0], a->peer_rh[1], a->peer_rh[2], a->peer_rh[3],
+		 c->peer_rh[0], c->peer_rh[1], c->peer_rh[2], c->peer_rh[3],
+		 (unsigned long long)c->id);
 }
 
 /* Bob: Charlie answered; hand it to Alice unchanged. */
@@ -3829,6 +3839,11 @@ static void relay_bob_response(struct sess *c, const struct ssu2_block *b,
 	relay_send_in(a, rs->code == SSU2_RELAY_ACCEPT ? c->peer_ri : NULL,
 		      c->peer_ri_len, &blk);
 	bbuf_free(&blk);
+	log_info(LD_SSU2, "relay: Relay Response from Charlie "
+		 "%02x%02x%02x%02x (code %u) sent on to Alice %02x%02x%02x%02x",
+		 c->peer_rh[0], c->peer_rh[1], c->peer_rh[2], c->peer_rh[3],
+		 (unsigned)rs->code, a->peer_rh[0], a->peer_rh[1],
+		 a->peer_rh[2], a->peer_rh[3]);
 }
 
 /* Charlie: Bob introduces Alice: answer Bob and punch a hole to her. */

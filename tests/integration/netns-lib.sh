@@ -281,6 +281,21 @@ netns_lan_behind() {
 	netns_exec "$1" sysctl -q -w net.ipv4.ip_forward=1
 }
 
+# netns_lan_nat GW: GW (netns_lan_behind) masquerades what lan sends out
+# and lets in only what answers a flow lan started (no mapping, no
+# forwarding rule)
+netns_lan_nat() {
+	netns_exec "$1" nft -f - <<'NFT'
+table inet nat {
+	chain forward { type filter hook forward priority 0; policy drop;
+		ct state established,related accept;
+		iifname "lan0" oifname "eth0" accept; }
+	chain postrouting { type nat hook postrouting priority 100; policy accept;
+		oifname "eth0" masquerade; }
+}
+NFT
+}
+
 # netns_veth A IFA IPA/LEN B IFB IPB/LEN: a veth pair between namespaces
 netns_veth() {
 	ip link add "$2" netns "$(netns_name "$1")" type veth peer name "$5" \

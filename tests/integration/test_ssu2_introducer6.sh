@@ -17,6 +17,11 @@
 #    Response and Hole Punch (bitsd -> r6's IPv6 address), then r6's
 #    SessionRequest passes the firewall; the session is up over IPv6 and
 #    I2NP flows over it.
+#  - our own Alice (tests/integration/ssu2_alice, router/ssu2 as in
+#    bitsd) on 2001:2::27 only, with no session at all, is given bitsd's
+#    RouterInfo and the i2pd routers' and sends bitsd a message: it must
+#    take the IPv6 address's introducers, dial one over IPv6, be
+#    introduced and reach bitsd through the firewall over IPv6.
 # Not in TESTS (run by hand): about three minutes.  KEEP_WORK=1 keeps
 # the work directory (logs) after a pass.
 . "${top_srcdir:-.}/tests/integration/i2pd-lib.sh"
@@ -39,9 +44,12 @@ umask 077
 BHOST=198.18.0.10
 BHOST6=2001:2::10
 BPORT=24310
+ALICE="${top_builddir:-.}/tests/integration/ssu2_alice"
+[ -x "$ALICE" ] || { bad "no $ALICE (make check builds it)"; result $NAME; exit 1; }
 
 if ! netns_hub || ! netns_node bits $BHOST/24 || ! ns_v6 bits $BHOST6 ||
-   ! netns_node r6 198.18.0.26/24 || ! ns_v6 r6 2001:2::26; then
+   ! netns_node r6 198.18.0.26/24 || ! ns_v6 r6 2001:2::26 ||
+   ! netns_node a7 198.18.0.27/24 || ! ns_v6 a7 2001:2::27; then
 	bad "cannot build the namespace network"; result $NAME; exit 1
 fi
 ssu2v6_routers "$W" 24321 24324 24325 || { result $NAME; exit 1; }
@@ -110,6 +118,7 @@ i2pd_ns_v6 "$W/r6" 2001:2::26
 sed -i '/^\[ssu2\]/,/^\[/s/^published = true/published = false/' "$W/r6/i2pd.conf"
 relay_alice_start "$BHASH" 24399
 relay_alice_checks "$BH" "the IPv6 firewall" " over IPv6"
+relay_our_alice a7 2001:2::27 24327 "the IPv6 firewall" " over IPv6"
 c=$(netns_exec bits nft list table inet ssu2fw | sed -n 's/.*counter packets \([0-9]*\).*/\1/p')
 [ "${c:-0}" -gt 0 ] && ok "the firewall dropped $c new IPv6 flows" ||
 	bad "the firewall dropped nothing"
