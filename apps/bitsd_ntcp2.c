@@ -22,8 +22,18 @@
 #include "crypto/keystore.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* The configuration's defaults are the transport's own. */
+_Static_assert(CONF_DEFAULT_LIM_PENDING_HS == NTCP2_DEFAULT_MAX_PENDING &&
+	       CONF_DEFAULT_LIM_PENDING_HS_IP ==
+	       NTCP2_DEFAULT_MAX_PENDING_PER_IP &&
+	       CONF_DEFAULT_NTCP2_HS_TIMEOUT_S * 1000 ==
+	       NTCP2_DEFAULT_HANDSHAKE_TIMEOUT_MS &&
+	       CONF_DEFAULT_NTCP2_IDLE_S * 1000 ==
+	       NTCP2_DEFAULT_IDLE_TIMEOUT_MS, "NTCP2 defaults differ");
 
 struct bitsd_ntcp2 {
 	struct daemon *d;
@@ -185,6 +195,11 @@ int bitsd_ntcp2_start(struct daemon *d, const struct router_keys *keys,
 				   KEYSTORE_X_NTCP2);
 	memcpy(nc.rh, bn->hash, 32);
 	memcpy(nc.iv, router_keys_ntcp2_iv(keys), NTCP2_IV_BYTES);
+	nc.max_pending = cfg->lim_pending_hs ? cfg->lim_pending_hs : SIZE_MAX;
+	nc.max_pending_per_ip = cfg->lim_pending_hs_ip ?
+				cfg->lim_pending_hs_ip : SIZE_MAX;
+	nc.handshake_timeout_ms = (uint64_t)cfg->ntcp2_hs_timeout_s * 1000;
+	nc.idle_timeout_ms = (uint64_t)cfg->ntcp2_idle_s * 1000;
 	bn->n = ntcp2_new(el, bn->tm, &nc);
 	port = router_self_port(cfg, bn->hash);
 	if ((r = ntcp2_listen(bn->n, cfg->host, port)) != 0) {
@@ -205,6 +220,11 @@ int bitsd_ntcp2_start(struct daemon *d, const struct router_keys *keys,
 	if ((r = sign_self(bn)) != 0)
 		goto fail;
 	log_notice(LD_NTCP2, "NTCP2 listening on port %u", (unsigned)port);
+	log_info(LD_NTCP2, "NTCP2: handshake timeout %llu s, idle timeout "
+		 "%llu s, %zu handshakes under way at most (%zu from one "
+		 "address)", (unsigned long long)nc.handshake_timeout_ms / 1000,
+		 (unsigned long long)nc.idle_timeout_ms / 1000, nc.max_pending,
+		 nc.max_pending_per_ip);
 	bn->announce = evloop_timer_new(el, announce_cb, bn);
 	evloop_timer_arm(bn->announce, BITSD_NTCP2_ANNOUNCE_DELAY_MS);
 	bn->resign = evloop_timer_new(el, resign_cb, bn);

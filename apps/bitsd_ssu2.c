@@ -26,9 +26,19 @@
 #include "crypto/rand.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+
+/* The configuration's defaults are the transport's own. */
+_Static_assert(CONF_DEFAULT_LIM_PENDING_HS == SSU2_DEFAULT_MAX_PENDING &&
+	       CONF_DEFAULT_LIM_PENDING_HS_IP ==
+	       SSU2_DEFAULT_MAX_PENDING_PER_IP &&
+	       CONF_DEFAULT_SSU2_HS_TIMEOUT_S * 1000 ==
+	       SSU2_DEFAULT_HANDSHAKE_TIMEOUT_MS &&
+	       CONF_DEFAULT_SSU2_IDLE_S * 1000 ==
+	       SSU2_DEFAULT_IDLE_TIMEOUT_MS, "SSU2 defaults differ");
 
 struct bitsd_ssu2 {
 	struct daemon *d;
@@ -222,6 +232,11 @@ int bitsd_ssu2_start(struct daemon *d, const struct router_keys *keys,
 	noise_static_from_keystore(&sc.st, ks, KEYSTORE_X_SSU2);
 	memcpy(sc.rh, id.hash, 32);
 	sc.ks = ks;
+	sc.max_pending = cfg->lim_pending_hs ? cfg->lim_pending_hs : SIZE_MAX;
+	sc.max_pending_per_ip = cfg->lim_pending_hs_ip ?
+				cfg->lim_pending_hs_ip : SIZE_MAX;
+	sc.handshake_timeout_ms = (uint64_t)cfg->ssu2_hs_timeout_s * 1000;
+	sc.idle_timeout_ms = (uint64_t)cfg->ssu2_idle_s * 1000;
 	if ((r = ssu2_intro_key_derive(ks, sc.ik)) != 0) {
 		log_err(LD_SSU2, "cannot derive our intro key: %s", err_str(r));
 		free(bs);
@@ -258,6 +273,11 @@ int bitsd_ssu2_start(struct daemon *d, const struct router_keys *keys,
 				  bs);
 	}
 	log_notice(LD_SSU2, "SSU2 listening on UDP port %u", (unsigned)port);
+	log_info(LD_SSU2, "SSU2: handshake timeout %llu s, idle timeout "
+		 "%llu s, %zu handshakes under way at most (%zu from one "
+		 "address)", (unsigned long long)sc.handshake_timeout_ms / 1000,
+		 (unsigned long long)sc.idle_timeout_ms / 1000, sc.max_pending,
+		 sc.max_pending_per_ip);
 	*out = bs;
 	return 0;
 fail:

@@ -214,6 +214,8 @@ static void limits_section(void *ctx, json_t *o)
 	set_count(cf, "sessions", c->lim_sessions);
 	set_count(cf, "handshakes", c->lim_handshakes);
 	set_count(cf, "handshakes_per_ip", c->lim_handshakes_ip);
+	set_count(cf, "pending_handshakes", c->lim_pending_hs);
+	set_count(cf, "pending_handshakes_per_ip", c->lim_pending_hs_ip);
 	set_count(cf, "builds", c->lim_builds);
 	set_count(cf, "builds_per_peer", c->lim_builds_peer);
 	set_count(cf, "transit_per_peer", c->lim_transit_peer);

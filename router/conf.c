@@ -38,6 +38,7 @@ enum opt_type {
 	OPT_LIFETIME,	/* 60..600 */
 	OPT_VARIANCE,	/* int32_t -3..3 (TUNNEL_POOL_MAX_VARIANCE) */
 	OPT_BACKUP,	/* 0..4 (TUNNEL_POOL_MAX_BACKUP) */
+	OPT_TIMEOUT,	/* seconds, 2..3600 */
 	OPT_AMOUNT,	/* token amount: decimal, ≤ 2^96 - 1 (router/ri_pay.h) */
 };
 
@@ -166,6 +167,25 @@ static const struct opt opts[] = {
 	  "inbound handshakes a minute (default 1200)" },
 	{ "limits.handshakes-per-ip", OPT_COUNT, OFF(lim_handshakes_ip), "N",
 	  "inbound handshakes a minute from one IP address (default 60)" },
+	{ "limits.pending-handshakes", OPT_COUNT, OFF(lim_pending_hs), "N",
+	  "inbound handshakes under way at once, NTCP2 and SSU2 each "
+	  "(default 64)" },
+	{ "limits.pending-handshakes-per-ip", OPT_COUNT,
+	  OFF(lim_pending_hs_ip), "N",
+	  "inbound handshakes under way at once from one IP address, "
+	  "NTCP2 and SSU2 each (default 4)" },
+	{ "ntcp2.handshake-timeout", OPT_TIMEOUT, OFF(ntcp2_hs_timeout_s),
+	  "SECONDS", "an NTCP2 handshake not done by then is closed, 2-3600 "
+	  "(default 10)" },
+	{ "ntcp2.idle-timeout", OPT_TIMEOUT, OFF(ntcp2_idle_s), "SECONDS",
+	  "an NTCP2 session this long without an I2NP message is closed, "
+	  "2-3600 (default 300)" },
+	{ "ssu2.handshake-timeout", OPT_TIMEOUT, OFF(ssu2_hs_timeout_s),
+	  "SECONDS", "an SSU2 handshake not done by then is dropped, 2-3600 "
+	  "(default 20)" },
+	{ "ssu2.idle-timeout", OPT_TIMEOUT, OFF(ssu2_idle_s), "SECONDS",
+	  "an SSU2 session this long without a packet is closed, 2-3600 "
+	  "(default 60)" },
 	{ "limits.builds", OPT_COUNT, OFF(lim_builds), "N",
 	  "tunnel build requests a minute (default 6000)" },
 	{ "limits.builds-per-peer", OPT_COUNT, OFF(lim_builds_peer), "N",
@@ -384,10 +404,11 @@ static void uint_range(enum opt_type type, unsigned long *lo,
 		       unsigned long *hi)
 {
 	*lo = type == OPT_QUANTITY ? 1 :
-	      type == OPT_LIFETIME ? 60 : 0;
+	      type == OPT_LIFETIME ? 60 : type == OPT_TIMEOUT ? 2 : 0;
 	*hi = type == OPT_HOPS ? 7 : type == OPT_QUANTITY ? 16 :
 	      type == OPT_PERCENT ? 100 : type == OPT_LIFETIME ? 600 :
-	      type == OPT_VARIANCE ? 3 : type == OPT_BACKUP ? 4 : 10000000;
+	      type == OPT_VARIANCE ? 3 : type == OPT_BACKUP ? 4 :
+	      type == OPT_TIMEOUT ? 3600 : 10000000;
 }
 
 static const struct opt *opt_find(const char *key)
@@ -413,6 +434,12 @@ struct conf *conf_new_default(const char *datadir)
 	cfg->lim_sessions = CONF_DEFAULT_LIM_SESSIONS;
 	cfg->lim_handshakes = CONF_DEFAULT_LIM_HANDSHAKES;
 	cfg->lim_handshakes_ip = CONF_DEFAULT_LIM_HANDSHAKES_IP;
+	cfg->lim_pending_hs = CONF_DEFAULT_LIM_PENDING_HS;
+	cfg->lim_pending_hs_ip = CONF_DEFAULT_LIM_PENDING_HS_IP;
+	cfg->ntcp2_hs_timeout_s = CONF_DEFAULT_NTCP2_HS_TIMEOUT_S;
+	cfg->ntcp2_idle_s = CONF_DEFAULT_NTCP2_IDLE_S;
+	cfg->ssu2_hs_timeout_s = CONF_DEFAULT_SSU2_HS_TIMEOUT_S;
+	cfg->ssu2_idle_s = CONF_DEFAULT_SSU2_IDLE_S;
 	cfg->lim_builds = CONF_DEFAULT_LIM_BUILDS;
 	cfg->lim_builds_peer = CONF_DEFAULT_LIM_BUILDS_PEER;
 	cfg->lim_transit_peer = CONF_DEFAULT_LIM_TRANSIT_PEER;
@@ -631,6 +658,7 @@ int conf_set(struct conf *cfg, const char *key, const char *value,
 	case OPT_COUNT:
 	case OPT_LIFETIME:
 	case OPT_BACKUP:
+	case OPT_TIMEOUT:
 		uint_range(o->type, &lo, &hi);
 		if (!parse_uint(value, lo, hi, &v))
 			return fail(err, errlen, ERR_RANGE,

@@ -50,6 +50,13 @@
 #define CONF_DEFAULT_LIM_STREAMS 512		/* per destination */
 #define CONF_DEFAULT_LIM_SAM_SESSIONS 64	/* = the SAM bridge's */
 #define CONF_DEFAULT_LIM_MEMORY_MIB 64
+#define CONF_DEFAULT_LIM_PENDING_HS 64		/* = each transport's */
+#define CONF_DEFAULT_LIM_PENDING_HS_IP 4	/* = each transport's */
+/* The transports' timeouts, seconds (= NTCP2's and SSU2's defaults). */
+#define CONF_DEFAULT_NTCP2_HS_TIMEOUT_S 10
+#define CONF_DEFAULT_NTCP2_IDLE_S 300
+#define CONF_DEFAULT_SSU2_HS_TIMEOUT_S 20
+#define CONF_DEFAULT_SSU2_IDLE_S 60
 /* Tunnel lengths: SAM destinations' (i2pd's inbound.length) and the
  * exploratory pool's (i2pd's exploratory pool). */
 #define CONF_DEFAULT_SAM_HOPS 3
@@ -136,6 +143,13 @@ struct conf {
 	uint32_t lim_streams;		/* open streams per destination */
 	uint32_t lim_sam_sessions;	/* SAM sessions at once */
 	uint32_t lim_memory_mib;	/* heap budget: sheds transit first */
+	uint32_t lim_pending_hs;	/* inbound handshakes under way, each
+					 * transport */
+	uint32_t lim_pending_hs_ip;	/* ... from one IP address */
+	/* [ntcp2] and [ssu2] timeouts, seconds: a handshake's, and a
+	 * session's without I2NP (NTCP2) or without a packet (SSU2). */
+	uint32_t ntcp2_hs_timeout_s, ntcp2_idle_s;
+	uint32_t ssu2_hs_timeout_s, ssu2_idle_s;
 	/* The swarm service ([swarm] section, apps/bitsd_swarm.h). */
 	bool swarm;
 	char *swarm_dir;		/* store and keys; NULL: datadir */

@@ -32,10 +32,12 @@ seed_netdb() {
 	done
 }
 
-# bitsd_start DATADIR HOST PORT: run bitsd in the background (debug log)
+# bitsd_start DATADIR HOST PORT [FLAG...]: run bitsd in the background
+# (debug log)
 bitsd_start() {
-	"$BITSD" --datadir "$1" --host "$2" --port "$3" --netid 77 \
-		--loglevel debug --logfile "$1/bitsd.log" >"$1/stdout.log" 2>&1 &
+	bsd=$1 bsh=$2 bsp=$3; shift 3
+	"$BITSD" --datadir "$bsd" --host "$bsh" --port "$bsp" --netid 77 \
+		--loglevel debug --logfile "$bsd/bitsd.log" "$@" >"$bsd/stdout.log" 2>&1 &
 	BPID=$!
 }
 

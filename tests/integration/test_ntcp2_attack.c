@@ -7,8 +7,13 @@
  * ROUTER_INFO is the target's router.info (its address and NTCP2 keys).
  * Scenarios: garbage, truncated, replay, netid, skew, oversize_i2np,
  * oversize_ri, aead, shortlen (one connection each, checking that the
- * connection ends as the spec says) and many (COUNT bad connections in a
- * row, not waiting).  Prints one line and exits 0 when the target behaved.
+ * connection ends as the spec says), many (COUNT bad connections in a
+ * row, not waiting), held (COUNT connections held open without a byte:
+ * one more must be closed at once, the COUNT stay open: a target whose
+ * pending-handshake limit per address is COUNT) and silent (one
+ * connection without a byte: prints how long the target took to close
+ * it, its handshake timeout).  Prints one line and exits 0 when the
+ * target behaved.
  */
 #include "config.h"
 #include "tests/unit/router/test_ntcp2_client.h"
@@ -20,6 +25,7 @@
 #include "crypto/init.h"
 #include "crypto/rand.h"
 
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,6 +112,40 @@ static int scenario(const char *name, unsigned count)
 			     "skewed clock: SessionCreated with Bob's time, closed");
 		if (fd >= 0)
 			close(fd);
+	} else if (strcmp(name, "held") == 0) {
+		int held[16], extra;
+		unsigned n = count < 16 ? count : 16, open_still = 0;
+		int64_t ms;
+
+		for (unsigned i = 0; i < n; i++)
+			held[i] = ntc_connect(&tgt);
+		usleep(300 * 1000);	/* the target accepts them */
+		extra = ntc_connect(&tgt);
+		ms = extra >= 0 ? ntc_wait_close(extra, NULL) : -1;
+		for (unsigned i = 0; i < n; i++) {
+			struct pollfd p = { .fd = held[i], .events = POLLIN };
+
+			if (held[i] >= 0 && poll(&p, 1, 0) == 0)
+				open_still++;
+			if (held[i] >= 0)
+				close(held[i]);
+		}
+		if (extra >= 0)
+			close(extra);
+		snprintf((char *)buf, sizeof(buf), "held: %u of %u held open, "
+			 "one more closed after %lld ms", open_still, n,
+			 (long long)ms);
+		rc = verdict(open_still == n && ms >= 0 && ms < 1000,
+			     (const char *)buf);
+	} else if (strcmp(name, "silent") == 0) {
+		int64_t ms = -1;
+
+		if ((fd = ntc_connect(&tgt)) >= 0) {
+			ms = ntc_wait_close(fd, NULL);
+			close(fd);
+		}
+		printf("silent: closed after %lld ms\n", (long long)ms);
+		rc = ms >= 0 ? 0 : 1;
 	} else if (strcmp(name, "many") == 0) {
 		unsigned done = 0;
 

@@ -27,17 +27,25 @@ done
 ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=2"
 export ASAN_OPTIONS
 
-fresh() { # DIR: start a new bitsd there and wait until it listens
-	rm -rf "$1"; mkdir -p "$1"
-	bitsd_start "$1" $HOST $PORT
+fresh() { # DIR [FLAG...]: start a new bitsd there and wait until it listens
+	fd=$1; shift
+	rm -rf "$fd"; mkdir -p "$fd"
+	bitsd_start "$fd" $HOST $PORT "$@"
 	i=0
-	while ! grep -q "NTCP2 listening" "$1/bitsd.log" 2>/dev/null && [ $i -lt 200 ]; do
+	while ! grep -q "NTCP2 listening" "$fd/bitsd.log" 2>/dev/null && [ $i -lt 200 ]; do
 		sleep 0.1; i=$((i + 1))
 	done
 }
 
 sanitizer_clean() {
 	! grep -qE 'AddressSanitizer|LeakSanitizer|runtime error' "$1/stdout.log"
+}
+
+finish() { # WHAT: the bitsd in $D stops cleanly, with clean logs
+	bitsd_stop && ok "$1: bitsd stopped cleanly" || bad "$1: unclean stop"
+	log_clean "$D/bitsd.log" >/dev/null && sanitizer_clean "$D" &&
+		ok "$1: no warning, BUG or sanitizer report" ||
+		bad "$1: warning, BUG or sanitizer report (see $D)"
 }
 
 for sc in garbage truncated replay netid skew oversize_i2np oversize_ri aead shortlen; do
@@ -50,11 +58,30 @@ for sc in garbage truncated replay netid skew oversize_i2np oversize_ri aead sho
 		bad "$sc: $lines info lines (see $D/bitsd.log)"
 	kill -0 "$BPID" 2>/dev/null && ok "$sc: bitsd still running" ||
 		bad "$sc: bitsd died"
-	bitsd_stop && ok "$sc: bitsd stopped cleanly" || bad "$sc: unclean stop"
-	log_clean "$D/bitsd.log" >/dev/null && sanitizer_clean "$D" &&
-		ok "$sc: no warning, BUG or sanitizer report" ||
-		bad "$sc: warning, BUG or sanitizer report (see $D)"
+	finish "$sc"
 done
+
+# The [limits] pending-handshake cap and the NTCP2 handshake timeout
+# reach the transport: two connections from one address held open
+# without a byte, a third closed at once (the default allows four); a
+# silent connection closed after the 2 s asked for (10 s by default).
+# SSU2 is given its settings from the same keys (its log line says).
+D=$W/limits
+fresh "$D" --limits.pending-handshakes-per-ip 2 --ntcp2.handshake-timeout 2 \
+	--limits.pending-handshakes 9 --ntcp2.idle-timeout 40 \
+	--ssu2 --ssu2.handshake-timeout 3 --ssu2.idle-timeout 30
+for tr in "NTCP2: handshake timeout 2 s, idle timeout 40 s, 9 handshakes under way at most (2 from one address)" \
+	"SSU2: handshake timeout 3 s, idle timeout 30 s, 9 handshakes under way at most (2 from one address)"; do
+	grep -q "$tr" "$D/bitsd.log" && ok "bitsd says \"$tr\"" ||
+		bad "bitsd's log lacks \"$tr\" (see $D/bitsd.log)"
+done
+if out=$("$ATTACK" "$D/router.info" 77 held 2); then ok "$out"; else bad "$out"; fi
+out=$("$ATTACK" "$D/router.info" 77 silent) || bad "silent: $out"
+ms=$(printf %s "$out" | sed -n 's/^silent: closed after \([0-9]*\) ms$/\1/p')
+[ -n "$ms" ] && [ "$ms" -ge 1500 ] && [ "$ms" -le 5000 ] &&
+	ok "a silent connection closed after $ms ms (ntcp2.handshake-timeout 2)" ||
+	bad "a silent connection: $out (want 2 s)"
+finish "limits"
 
 # Memory: 200 bad connections to warm up, then 1,000 more.
 D=$W/many
@@ -73,8 +100,5 @@ lines=$(grep -c '\[info\] ntcp2: sess_log()' "$D/bitsd.log")
 [ "$lines" -ge 1 ] && [ "$lines" -le 10 ] &&
 	ok "1,200 bad connections: $lines info lines (rate-limited)" ||
 	bad "1,200 bad connections: $lines info lines"
-bitsd_stop && ok "many: bitsd stopped cleanly" || bad "many: unclean stop"
-log_clean "$D/bitsd.log" >/dev/null && sanitizer_clean "$D" &&
-	ok "many: no warning, BUG or sanitizer report" ||
-	bad "many: warning, BUG or sanitizer report (see $D)"
+finish "many"
 result $NAME

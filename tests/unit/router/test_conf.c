@@ -487,7 +487,9 @@ static void test_ini_limits(struct tctx *t)
 		"netdb-stores = 0\n"
 		"streams = 9\n"
 		"sam-sessions = 3\n"
-		"memory = 128\n";
+		"memory = 128\n"
+		"pending-handshakes = 0\n"
+		"pending-handshakes-per-ip = 2\n";
 	char err[CONF_ERR_BYTES];
 	struct conf *c = conf_new_default("/d");
 
@@ -505,6 +507,9 @@ static void test_ini_limits(struct tctx *t)
 	T_EQ(t, c->lim_streams, CONF_DEFAULT_LIM_STREAMS);
 	T_EQ(t, c->lim_sam_sessions, CONF_DEFAULT_LIM_SAM_SESSIONS);
 	T_EQ(t, c->lim_memory_mib, 64);
+	T_EQ(t, c->lim_pending_hs, CONF_DEFAULT_LIM_PENDING_HS);
+	T_EQ(t, c->lim_pending_hs_ip, CONF_DEFAULT_LIM_PENDING_HS_IP);
+	T_TRUE(t, c->lim_pending_hs && c->lim_pending_hs_ip);
 	T_TRUE(t, c->lim_sessions && c->lim_handshakes &&
 		  c->lim_handshakes_ip && c->lim_builds &&
 		  c->lim_builds_peer && c->lim_transit_peer &&
@@ -525,10 +530,63 @@ static void test_ini_limits(struct tctx *t)
 	T_EQ(t, c->lim_streams, 9);
 	T_EQ(t, c->lim_sam_sessions, 3);
 	T_EQ(t, c->lim_memory_mib, 128);
+	T_EQ(t, c->lim_pending_hs, 0);
+	T_EQ(t, c->lim_pending_hs_ip, 2);
 	conf_free(c);
 	T_ERR(t, parse(&c, "[limits]\nbuilds = -1\n", err, sizeof(err)),
 	      ERR_RANGE);
 	T_TRUE(t, contains(err, "limits.builds"));
+	conf_free(c);
+}
+
+/* [ntcp2] and [ssu2] timeouts: the transports' defaults, each key read
+ * from the file and the command line, 2-3600 seconds. */
+static void test_ini_transport_timeouts(struct tctx *t)
+{
+	static const char text[] =
+		"[ntcp2]\n"
+		"handshake-timeout = 3\n"
+		"idle-timeout = 3600\n"
+		"[ssu2]\n"
+		"handshake-timeout = 2\n"
+		"idle-timeout = 45\n";
+	static const char *const bad[] = {
+		"[ntcp2]\nhandshake-timeout = 1\n",
+		"[ntcp2]\nidle-timeout = 3601\n",
+		"[ssu2]\nhandshake-timeout = 0\n",
+		"[ssu2]\nidle-timeout = ten\n",
+	};
+	static const char *const key[] = {
+		"ntcp2.handshake-timeout", "ntcp2.idle-timeout",
+		"ssu2.handshake-timeout", "ssu2.idle-timeout",
+	};
+	char *argv[] = { "bitsd", "--datadir", "/nonexistent/d",
+			 "--ntcp2.idle-timeout", "7", NULL };
+	char err[CONF_ERR_BYTES];
+	struct conf_args a;
+	struct conf *c = conf_new_default("/d");
+
+	T_EQ(t, c->ntcp2_hs_timeout_s, 10);
+	T_EQ(t, c->ntcp2_idle_s, 300);
+	T_EQ(t, c->ssu2_hs_timeout_s, 20);
+	T_EQ(t, c->ssu2_idle_s, 60);
+	conf_free(c);
+	T_OK(t, parse(&c, text, err, sizeof(err)));
+	T_EQ(t, c->ntcp2_hs_timeout_s, 3);
+	T_EQ(t, c->ntcp2_idle_s, 3600);
+	T_EQ(t, c->ssu2_hs_timeout_s, 2);
+	T_EQ(t, c->ssu2_idle_s, 45);
+	conf_free(c);
+	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+		c = NULL;
+		T_ERR(t, parse(&c, bad[i], err, sizeof(err)), ERR_RANGE);
+		T_TRUE(t, contains(err, key[i]));
+		conf_free(c);
+	}
+	T_OK(t, conf_args_parse(5, argv, &a, err, sizeof(err)));
+	c = NULL;
+	T_OK(t, conf_load(&a, &c, err, sizeof(err)));
+	T_TRUE(t, c && c->ntcp2_idle_s == 7 && c->ntcp2_hs_timeout_s == 10);
 	conf_free(c);
 }
 
@@ -539,6 +597,7 @@ const struct test_case router_conf_tests[] = {
 	{ "ini/bad_lines", test_ini_bad_lines, 0 },
 	{ "ini/tunnels", test_ini_tunnels, 0 },
 	{ "ini/limits", test_ini_limits, 0 },
+	{ "ini/transport_timeouts", test_ini_transport_timeouts, 0 },
 	{ "ini/market", test_ini_market, 0 },
 	{ "ini/proxy", test_ini_proxy, 0 },
 	{ "ini/nul_and_long_line", test_ini_nul_and_long_line, 0 },

@@ -313,6 +313,8 @@ struct relay {
 	bool keep_first;
 	uint8_t first[2048];
 	size_t first_len;
+	unsigned b_pass;	/* >0: only B's first b_pass packets reach A */
+	unsigned from_b_count;
 	unsigned from_a_count;
 	unsigned full_from_a;	/* of A's datagrams, full data packets */
 };
@@ -370,7 +372,9 @@ static void relay_from_b(evutil_socket_t fd, short w, void *arg)
 			     &fl);
 		if (n <= 0)
 			break;
+		r->from_b_count++;
 		if (!r->have_a || rand_uniform(100) < r->loss_pct ||
+		    (r->b_pass && r->from_b_count > r->b_pass) ||
 		    (r->restricted && from.sin_port != r->b_addr.sin_port)) {
 			r->dropped++;
 			continue;
@@ -974,6 +978,111 @@ static void test_dial_unanswered(struct tctx *t)
 	evloop_free(el);
 	free(a);
 	free(b);
+}
+
+/* B's cap on handshakes under way from one address (max_pending_per_ip)
+ * and its handshake timeout: A1 reaches B through a relay that passes
+ * B's first packet (the Retry) and nothing after, so A1's handshake stays
+ * under way at B.  With a cap of one, A2 from the same address is
+ * refused meanwhile and gets no session; once B's 2 s handshake timeout
+ * drops A1's, A3 from that address comes up.  With the default four, A2
+ * comes up at once. */
+static unsigned pend_cap;
+
+static void pend_cfg(struct ssu2_config *c)
+{
+	c->max_pending_per_ip = pend_cap;
+	c->handshake_timeout_ms = 2000;
+}
+
+static bool pending_1(void *arg)
+{
+	struct ssu2_stats st;
+
+	ssu2_stats(((struct node *)arg)->s, &st);
+	return st.pending_in == 1;
+}
+
+static bool pending_0(void *arg)
+{
+	struct ssu2_stats st;
+
+	ssu2_stats(((struct node *)arg)->s, &st);
+	return st.pending_in == 0;
+}
+
+static bool refused_1(void *arg)
+{
+	struct ssu2_stats st;
+
+	ssu2_stats(((struct node *)arg)->s, &st);
+	return st.refused >= 1;
+}
+
+static bool up_1(void *arg)
+{
+	return ((struct node *)arg)->ups >= 1;
+}
+
+static void pending_per_ip(struct tctx *t, unsigned cap)
+{
+	struct evloop *el = evloop_new();
+	struct node *nd[4];
+	struct node *a1, *a2, *a3, *b;
+	struct relay r;
+	struct ssu2_stats sb;
+	uint16_t front;
+	uint64_t t0;
+
+	for (size_t i = 0; i < 4; i++)
+		nd[i] = calloc(1, sizeof(*nd[i]));
+	a1 = nd[0], a2 = nd[1], a3 = nd[2], b = nd[3];
+	pend_cap = cap;
+	node_start(t, a1, el, NULL);
+	node_start(t, a2, el, NULL);
+	node_start(t, a3, el, NULL);
+	node_start(t, b, el, pend_cfg);
+	relay_start(t, &r, el, b, &front);
+	via_relay(t, a1, b, &r, front);
+	r.b_pass = 1;
+	T_OK(t, transport_send(a1->tm, router_info_hash(b->ri),
+			       mk_msg(0, 100)));
+	T_TRUE(t, run_until(el, pending_1, b, 5000));
+	a2->peer = b->ri;
+	a3->peer = b->ri;
+	t0 = time_mono_ms();
+	T_OK(t, transport_send(a2->tm, router_info_hash(b->ri),
+			       mk_msg(1, 100)));
+	if (cap == 1) {
+		T_TRUE(t, run_until(el, refused_1, b, 2000));
+		run_until(el, never, NULL, 300);
+		T_EQ(t, a2->ups, 0);
+		/* B's handshake timeout ends A1's... */
+		T_TRUE(t, run_until(el, pending_0, b, 5000));
+		T_TRUE(t, time_mono_ms() - t0 >= 1500);
+		/* ...and the address may begin one again. */
+		T_OK(t, transport_send(a3->tm, router_info_hash(b->ri),
+				       mk_msg(2, 100)));
+		T_TRUE(t, run_until(el, up_1, a3, 3000));
+	} else {
+		T_TRUE(t, run_until(el, up_1, a2, 3000));
+		T_TRUE(t, time_mono_ms() - t0 < 1500);
+		ssu2_stats(b->s, &sb);
+		T_EQ(t, sb.refused, 0);
+	}
+	T_EQ(t, a1->ups, 0);
+	relay_stop(&r);
+	nodes_free(el, nd, 4);
+}
+
+static void test_pending_per_ip(struct tctx *t)
+{
+	pending_per_ip(t, 1);
+}
+
+static void test_pending_per_ip_default(struct tctx *t)
+{
+	pending_per_ip(t, SSU2_DEFAULT_MAX_PENDING_PER_IP);
 }
 
 /* SSU2 RouterAddress helpers: build, encode, decode, parse. */
@@ -1993,6 +2102,8 @@ const struct test_case router_ssu2_tests[] = {
 	{ "migration", test_migration, TT_FORK },
 	{ "bad_input", test_bad_input, TT_FORK },
 	{ "dial_unanswered", test_dial_unanswered, TT_FORK },
+	{ "pending_per_ip", test_pending_per_ip, TT_FORK },
+	{ "pending_per_ip_default", test_pending_per_ip_default, TT_FORK },
 	{ "shutdown_then_free", test_shutdown_then_free, TT_FORK },
 	{ "retry_reads_as_peer_test", test_retry_reads_as_peer_test, TT_FORK },
 	{ "retry_reads_as_hole_punch", test_retry_reads_as_hole_punch,
