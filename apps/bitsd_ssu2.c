@@ -47,6 +47,8 @@ struct bitsd_ssu2 {
 	struct transport_mgr *tm;
 	struct netdb *db;		/* introducer candidates; NULL: none */
 	struct evloop_timer *resign, *ptest;
+	bool has4, has6;		/* the families we have addresses in */
+	uint64_t pt_due[2];		/* IPv4, IPv6: next test once decided */
 	struct nat *nat;		/* with cfg->nat */
 	struct router_self_reach *rr;	/* NULL until set */
 	void (*changed)(void *ctx);
@@ -80,29 +82,40 @@ static void resign_cb(void *arg)
 	evloop_timer_arm(bs->resign, BITSD_SSU2_RESIGN_MS);
 }
 
-/* Ask a peer with the "B" cap to test our reachability (the result is
- * logged by router/ssu2.c as "peer test: reachable/firewalled"). */
+/* A peer test of family (the result is logged by router/ssu2.c as
+ * "peer test: ..." or "peer test (IPv6): ...") when it is undecided, or
+ * decided and BITSD_SSU2_PT_MS has passed since its last; true while it
+ * is undecided (look again soon: Bob may have had no Charlie yet, or we
+ * no Bob).  Each family keeps its own time, so an IPv4 test that cannot
+ * start does not repeat a decided IPv6 one every few seconds. */
+static bool ptest_family(struct bitsd_ssu2 *bs, int family, uint64_t now)
+{
+	enum ssu2_reach st = ssu2_reachability_family(bs->s, family);
+	uint64_t *due = &bs->pt_due[family == AF_INET6];
+	int r;
+
+	if (st == SSU2_REACH_TESTING)
+		return true;
+	if (st != SSU2_REACH_UNKNOWN && now < *due)
+		return false;
+	if ((r = ssu2_peer_test_family(bs->s, family, NULL)) != 0)
+		log_debug(LD_SSU2, "no peer test%s yet: %s",
+			  family == AF_INET6 ? " (IPv6)" : "", err_str(r));
+	*due = now + BITSD_SSU2_PT_MS;
+	return st == SSU2_REACH_UNKNOWN;
+}
+
 static void ptest_cb(void *arg)
 {
 	struct bitsd_ssu2 *bs = arg;
-	enum ssu2_reach was = ssu2_reachability(bs->s);
-	int r;
+	uint64_t now = time_mono_ms();
+	bool soon = bs->has4 && ptest_family(bs, AF_INET, now);
 
-	/* A test is running: look again soon. */
-	if (was == SSU2_REACH_TESTING) {
-		evloop_timer_arm(bs->ptest, BITSD_SSU2_PT_RETRY_MS);
-		return;
-	}
-	if ((r = ssu2_peer_test(bs->s, NULL)) != 0)
-		log_debug(LD_SSU2, "no peer test yet: %s", err_str(r));
-	/* IPv6 on its own (its result is logged as "peer test (IPv6)"),
-	 * once a peer told us our IPv6 address */
-	if (ssu2_reachability_family(bs->s, AF_INET6) != SSU2_REACH_TESTING)
-		(void)ssu2_peer_test_family(bs->s, AF_INET6, NULL);
-	/* Until a test gave an answer (Bob may have had no Charlie yet),
-	 * try again soon; then now and then. */
-	evloop_timer_arm(bs->ptest, r == 0 && was != SSU2_REACH_UNKNOWN ?
-			 BITSD_SSU2_PT_MS : BITSD_SSU2_PT_RETRY_MS);
+	/* IPv6 (once a peer told us our IPv6 address) */
+	if (bs->has6)
+		soon = ptest_family(bs, AF_INET6, now) || soon;
+	evloop_timer_arm(bs->ptest, soon ? BITSD_SSU2_PT_RETRY_MS :
+			 BITSD_SSU2_PT_MS);
 }
 
 /* The mapping changed: a new mapping makes a new reachability test
@@ -111,8 +124,10 @@ static void nat_cb(void *arg, const struct nat_status *st)
 {
 	struct bitsd_ssu2 *bs = arg;
 
-	if (st->mapped)
+	if (st->mapped) {
+		bs->pt_due[0] = bs->pt_due[1] = 0;
 		evloop_timer_arm(bs->ptest, BITSD_SSU2_PT_FIRST_MS);
+	}
 }
 
 /* SSU2 says what we publish changed: take it into rr and re-sign. */
@@ -226,6 +241,8 @@ int bitsd_ssu2_start(struct daemon *d, const struct router_keys *keys,
 	bs->d = d;
 	bs->keys = keys;
 	bs->tm = tm;
+	bs->has4 = strchr(cfg->host, ':') == NULL;
+	bs->has6 = !bs->has4 || cfg->host6 != NULL;
 	router_keys_identity(keys, &id);
 	ssu2_config_default(&sc);
 	sc.netid = cfg->netid;
