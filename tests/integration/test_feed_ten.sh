@@ -16,12 +16,15 @@
 #  - b10 stops; cards published on b2 and b7 meanwhile reach the others;
 #    b10 started again catches up with both by reconciliation (its
 #    SUMMARY and its peers' rounds: it was offline when they were
-#    pushed), and nothing else is new to it;
+#    pushed), and nothing else is new to it; then a card of b10's
+#    reaches the others and one of b5's reaches b10;
 #  - some of the bitsd routers' tunnels had an i2pd first hop, and every
 #    router stops cleanly, with no sanitizer report.
-# Counts and times are printed; nothing is asserted on speed.  An hour
-# offline is shown with the test clock over localnet (gossip/ten_nodes);
-# here b10 is offline for as long as two cards take to spread.
+# Counts and times are printed; nothing is asserted on speed.  b10 is
+# offline for as long as two cards take to spread, or OFFLINE_S seconds
+# if that is longer: OFFLINE_S=3600 keeps it down for an hour, past the
+# lifetimes of its tunnels, leases and LeaseSet (about 75 minutes in all;
+# an hour of the test clock over localnet is gossip/ten_nodes).
 # bitsd on 127.0.1.91-100, NTCP2 30201-30210, the APIs on
 # 127.0.0.1:30251-30260; i2pd on 127.0.0.225-227, NTCP2 30221-30223,
 # consoles 30321-30323, SAM 30421-30426.
@@ -169,11 +172,14 @@ while [ "$(status 6 gossip.rej_follow)" = "$rf" ] && [ $i -lt 120 ]; do sleep 2;
 # ---- b10 offline while two cards spread, then catches up ----
 BPID=$P10
 bitsd_stop && ok "b10 stopped" || bad "b10 did not stop cleanly"
+T0FF=$(date +%s)
 publish 2 "Night market" && A=$CARD && publish 7 "Salt flats" && B=$CARD || true
 t=$(wait_cards "$A" $WAIT 1 3 4 5 7 8 9) && t2=$(wait_cards "$B" $WAIT 1 2 3 4 5 8 9) &&
 	ok "b2's and b7's cards spread while b10 is down ($t, $t2 s)" ||
 	bad "cards while b10 is down: $t $t2"
 has 10 "$A" 2>/dev/null && bad "b10 answers while stopped"
+while [ $(($(date +%s) - T0FF)) -lt "${OFFLINE_S:-0}" ]; do sleep 10; done
+echo "     b10 was offline $(($(date +%s) - T0FF)) s"
 T1=$(date +%s)
 start 10
 wait_log "$W/b10/bitsd.log" "feed: 0 peers, /api/feed served" 120 || true
@@ -189,6 +195,13 @@ t=$(wait_cards "$A" $WAIT 10) && t2=$(wait_cards "$B" $WAIT 10) &&
 [ "$(status 10 gossip.items_new)" = 2 ] &&
 	ok "b10 took the two cards it lacked and nothing it held (duplicates dropped: $(status 10 gossip.items_dup))" ||
 	bad "b10 after its restart: items_new $(status 10 gossip.items_new), items_dup $(status 10 gossip.items_dup)"
+# Both ways again after the restart: b10's new card reaches the eight
+# others that take it (b6 follows only b1 and b3), b5's reaches b10 (its
+# peers kept it as a peer while it was down).
+publish 10 "Morning tide" && t=$(wait_cards "$CARD" $WAIT 1 2 3 4 5 7 8 9) &&
+	ok "b10's new card reaches the eight others after $t s" || bad "b10's new card: $t"
+publish 5 "Low bridge" && t=$(wait_cards "$CARD" $WAIT 10) &&
+	ok "b5's new card reaches b10 after $t s" || bad "b5's new card and b10: $t"
 
 # "... tunnel ID built: N hops, first HEX": tunnels whose first hop is
 # an i2pd router.
