@@ -848,6 +848,22 @@ static void on_rto(struct stream *s, uint64_t now)
 	rto_arm(s);
 }
 
+void stream_route_renewed(struct stream *s)
+{
+	uint64_t now = now_ms();
+
+	/* Only a packet already sent and waiting on its RTO: the RTO
+	 * fires now, from the RTO the stream had before backing off
+	 * (resent at once, then backed off once from there). */
+	if (stream_finished(s) || !s->inflight || !s->rto_due ||
+	    s->rto_due <= now || !s->tx[s->una % s->ring].used)
+		return;
+	s->rto_ms = s->mgr->cfg.initial_rto_ms;
+	rto_from_rtt(s);
+	s->mgr->stats.route_resends++;
+	on_rto(s, now);
+}
+
 void stream_run_timers(struct stream *s, uint64_t now)
 {
 	if (s->syn_pending && s->initiator && !stream_finished(s)) {

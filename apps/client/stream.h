@@ -139,6 +139,7 @@ struct stream_mgr_stats {
 	uint64_t packets_dropped;	/* bad, unverifiable or unknown */
 	uint64_t conns_in, conns_out, conns_rejected;
 	uint64_t pings_answered;
+	uint64_t route_resends;		/* by stream_mgr_route_renewed() */
 };
 
 /*
@@ -173,6 +174,15 @@ int stream_mgr_receive(struct stream_mgr *mgr, const uint8_t *pkt, size_t len,
 uint64_t stream_mgr_next_deadline(struct stream_mgr *mgr);
 /* Run every timer that is due. */
 void stream_mgr_run_timers(struct stream_mgr *mgr);
+/*
+ * The network found a newer way to the peer with this Destination hash
+ * (a LeaseSet newer than the one its packets went to, after they went
+ * unanswered): each stream to it with a packet waiting on a backed-off
+ * RTO resends it now, from the RTO it had before backing off, rather
+ * than after the backoff (9, 18, 36 s... for a SYN).  Accepts NULL.
+ */
+void stream_mgr_route_renewed(struct stream_mgr *mgr,
+			      const uint8_t peer_hash[32]);
 /* Ping `to` with up to 32 payload bytes; fn runs once, from a later call. */
 int stream_mgr_ping(struct stream_mgr *mgr, const struct keys_and_cert *to,
 		    const void *payload, size_t len, uint32_t timeout_ms,

@@ -154,6 +154,9 @@ void stream_send_syn(struct stream *s);
 void stream_on_packet(struct stream *s, const struct stream_packet *p,
 		      const uint8_t *raw, size_t len);
 void stream_run_timers(struct stream *s, uint64_t now);
+/* The network has a newer way to the peer: what waits on an RTO goes
+ * now (stream_mgr_route_renewed). */
+void stream_route_renewed(struct stream *s);
 uint64_t stream_next_deadline(const struct stream *s);
 void stream_emit(struct stream *s);
 void stream_free_(struct stream *s);

@@ -160,6 +160,18 @@ void stream_mgr_reset_all(struct stream_mgr *mgr)
 	mgr_finish(mgr);
 }
 
+void stream_mgr_route_renewed(struct stream_mgr *mgr,
+			      const uint8_t peer_hash[32])
+{
+	if (!mgr)
+		return;
+	mgr->in_call = true;
+	for (struct stream *s = mgr->streams; s; s = s->next)
+		if (memcmp(s->peer.hash, peer_hash, 32) == 0)
+			stream_route_renewed(s);
+	mgr_finish(mgr);
+}
+
 void stream_mgr_run_timers(struct stream_mgr *mgr)
 {
 	uint64_t now = time_mono_ms();

@@ -904,6 +904,28 @@ static int enqueue(struct tunnelnet *tn, const struct client_dest *from,
 	return 0;
 }
 
+/* A refresh found the LeaseSet of hash newer than the one we had: the
+ * streams that sent to it and heard nothing back resend now
+ * (stream_mgr_route_renewed) rather than after their backed-off RTO. */
+static void route_renewed(struct tunnelnet *tn, const uint8_t hash[32])
+{
+	struct stream_mgr *mgrs[TUNNELNET_RENEWED_MAX];
+	size_t n = 0;
+
+	/* (the managers first: their handlers may detach destinations) */
+	for (struct tn_dest *x = tn->dests; x && n < TUNNELNET_RENEWED_MAX;
+	     x = x->next)
+		for (size_t i = 0; i < x->n_peers; i++)
+			if (x->rx.mgr && x->peers[i].quiet_since &&
+			    memcmp(x->peers[i].hash, hash, 32) == 0) {
+				mgrs[n++] = x->rx.mgr;
+				break;
+			}
+	tn->st.routes_renewed += n;
+	for (size_t i = 0; i < n; i++)
+		stream_mgr_route_renewed(mgrs[i], hash);
+}
+
 /*
  * Send what can go now (its sender ready, the remote's LeaseSet known)
  * and drop what waited too long; a LeaseSet still missing then puts its
@@ -920,18 +942,25 @@ static void queue_run(struct tunnelnet *tn)
 {
 	struct tn_queued **pp = &tn->queue;
 	uint64_t mono = time_mono_ms();
+	uint8_t renewed[TUNNELNET_RENEWED_MAX][32];
+	size_t n_renewed = 0;
 
 	for (size_t i = 0; i < tn->n_lookups;) {
 		const struct tn_lookup *k = &tn->lookups[i];
 		const struct leaseset *ls = remote_ls(tn, k->key);
 
 		if (ls && leaseset_published_ms(ls) > k->had_ms) {
+			/* a refresh (one was known) found a newer one */
+			if (k->had_ms && n_renewed < TUNNELNET_RENEWED_MAX)
+				memcpy(renewed[n_renewed++], k->key, 32);
 			(void)netdb_lookup_cancel(tn->cfg.db, k->key);
 			tn->lookups[i] = tn->lookups[--tn->n_lookups];
 		} else {
 			i++;
 		}
 	}
+	for (size_t i = 0; i < n_renewed; i++)
+		route_renewed(tn, renewed[i]);
 	while (*pp) {
 		struct tn_queued *q = *pp;
 		struct tn_dest *x = find_by_client(tn, q->from);
@@ -981,8 +1010,16 @@ static uint64_t relookup_ms(struct tunnelnet *tn, const uint8_t key[32])
 static void lookup_done(void *ctx, const uint8_t key[32], int result)
 {
 	struct tunnelnet *tn = ctx;
+	const struct leaseset *ls;
+	uint64_t had = 0;
 
+	for (size_t i = 0; i < tn->n_lookups; i++)
+		if (memcmp(tn->lookups[i].key, key, 32) == 0)
+			had = tn->lookups[i].had_ms;
 	lookup_forget(tn, key);
+	if (result == 0 && had && (ls = remote_ls(tn, key)) &&
+	    leaseset_published_ms(ls) > had)
+		route_renewed(tn, key);
 	/* Found, but still no lease to use (a floodfill had the same
 	 * stale LeaseSet): as failed, so it is not asked again at once. */
 	if (result != 0 || (!els_by_key(tn, key) && !remote_ls(tn, key)))

@@ -105,6 +105,9 @@ struct tunnelnet;	/* opaque */
 /* Sending to a remote that sent nothing back for this long, look its
  * LeaseSet up again and bundle ours again (at most this often). */
 #define TUNNELNET_QUIET_MS 8000
+/* Local destinations told at most when a quiet remote's LeaseSet is
+ * renewed (route_renewed). */
+#define TUNNELNET_RENEWED_MAX 16
 /* Quiet this long, the ratchet session to it starts anew (an NS): a
  * remote that restarted with the same keys reads none of the old one. */
 #define TUNNELNET_RENEW_MS 20000
@@ -155,6 +158,8 @@ struct tunnelnet_stats {
 	 * stored again at once). */
 	uint64_t ls_verified, ls_lost;
 	uint64_t refreshes;	/* LeaseSets looked up again: quiet remotes */
+	/* ...that found a newer one: our destinations' streams told */
+	uint64_t routes_renewed;
 	uint64_t els_opened;	/* encrypted LeaseSets decrypted */
 	uint64_t acks_sent;	/* of sent: protocol-layer responses only */
 };

@@ -430,6 +430,48 @@ static void test_rto_blackout_stands(struct tctx *t)
 	tpipe_free(pp);
 }
 
+/* A SYN lost while the way to B was down (A's packets dropped for 20 s)
+ * waits on its backed-off RTO (sent at 0 and 9 s, next at 27 s).  When
+ * the network says it found a newer way to B (stream_mgr_route_renewed,
+ * as tunnelnet does when a quiet remote's LeaseSet is renewed), A sends
+ * it at once and connects a round trip later; for another peer's hash,
+ * nothing moves. */
+static void test_route_renewed(struct tctx *t)
+{
+	struct tpipe_cfg c;
+	struct tpipe *pp;
+	struct pair p;
+	struct stream_mgr_stats st;
+	uint8_t other[32];
+	uint64_t t0;
+
+	for (int kick = 0; kick < 2; kick++) {
+		default_cfg(&c, 0, 10, 0, 9);
+		c.stall_from = 0;
+		c.stall_at_ms = 0;
+		c.stall_ms = 20000;
+		c.stall_drops = true;
+		pp = pair_new(&c, &p);
+		t0 = tpipe_now(pp);
+		pair_connect(t, pp, &p);
+		T_FALSE(t, tpipe_run(pp, a_connected, &p, 21000));
+		memset(other, 0x5a, sizeof(other));
+		stream_mgr_route_renewed(tpipe_mgr(pp, 0), other);
+		if (kick)
+			stream_mgr_route_renewed(tpipe_mgr(pp, 0),
+						 tpipe_dest(pp, 1)->hash);
+		T_EQ(t, tpipe_run(pp, a_connected, &p, 1000), kick == 1);
+		stream_mgr_stats(tpipe_mgr(pp, 0), &st);
+		T_EQ(t, st.route_resends, (uint64_t)kick);
+		/* either way it connects: at 27 s without the word */
+		T_TRUE(t, tpipe_run(pp, a_connected, &p, 30000));
+		T_TRUE(t, p.a.connected);
+		T_TRUE(t, kick ? tpipe_now(pp) - t0 < 22000 :
+			  tpipe_now(pp) - t0 >= 27000);
+		tpipe_free(pp);
+	}
+}
+
 /* A window past the default (512 packets, rings of 1024): it opens all
  * the way on a long clean path, and bytes arrive exact through loss and
  * reordering with that many packets in flight. */
@@ -1188,6 +1230,7 @@ const struct test_case client_stream_tests[] = {
 	{ "rto_stall_undone", test_rto_stall_undone, TT_FORK },
 	{ "rto_stall_reordered_undone", test_rto_stall_reordered_undone,
 	  TT_FORK },
+	{ "route_renewed", test_route_renewed, TT_FORK },
 	{ "rto_blackout_stands", test_rto_blackout_stands, TT_FORK },
 	{ "bad_signature_dropped", test_bad_signature_dropped, TT_FORK },
 	{ "inactivity_disconnect", test_inactivity_disconnect, TT_FORK },

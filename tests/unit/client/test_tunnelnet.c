@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apps/client/net.h"
+#include "apps/client/stream.h"
 #include "apps/client/tunnelnet.h"
 #include "crypto/base/alloc.h"
 #include "crypto/base/err.h"
@@ -1225,7 +1227,77 @@ out:
 	env_free(&e);
 }
 
+static void rr_event(void *ctx, struct stream *s, unsigned events)
+{
+	(void)ctx;
+	(void)s;
+	(void)events;
+}
+
+/* A stream's SYN to a remote that says nothing back: after
+ * TUNNELNET_QUIET_MS of silence its LeaseSet is looked up again, and when
+ * a newer one comes the stream resends at once (route_renewed, the
+ * manager's route_resends) instead of at its backed-off RTO (27 s for a
+ * SYN first sent at 0 and again at 9 s). */
+static void test_route_renewed(struct tctx *t)
+{
+	static const struct client_rx none = { NULL, NULL, NULL };
+	uint64_t mono = time_mono_ms(), start = mono, now = time_now_ms();
+	struct client_stream_sink cs;
+	struct stream_signer sg;
+	struct stream_config sc;
+	struct stream_mgr *mgr;
+	struct stream_mgr_stats ms;
+	struct tunnelnet_stats st;
+	struct client_rx drx;
+	struct stream *s = NULL;
+	struct env e;
+
+	/* r drops streaming packets (no manager): d hears nothing back */
+	env_loop_pair(t, &e, 0, &none, &none, mono);
+	e.net.detach(e.net.ctx, e.d);
+	client_dest_signer(e.d, &sg);
+	stream_config_default(&sc);
+	cs.net = e.net;
+	cs.from = e.d;
+	mgr = stream_mgr_new(&sc, &sg, client_stream_sink(&cs), NULL);
+	drx = (struct client_rx){ mgr, NULL, NULL };
+	T_OK(t, e.net.attach(e.net.ctx, e.d, &drx));
+	tunnelnet_poll(e.tn);
+	env_pump(&e);
+	T_OK(t, stream_connect(mgr, client_dest_pub(e.r), 0, 0, rr_event,
+			       NULL, &s));
+	/* the SYN at once, again at 9 s; the refresh after 8 s of silence */
+	while (mono - start < 10000) {
+		stream_mgr_run_timers(mgr);
+		mono = env_tick(&e, mono);
+	}
+	tunnelnet_stats(e.tn, &st);
+	T_EQ(t, st.refreshes, 1);
+	T_EQ(t, st.routes_renewed, 0);
+	stream_mgr_stats(mgr, &ms);
+	T_EQ(t, ms.packets_resent, 1);
+	T_EQ(t, ms.route_resends, 0);
+	T_EQ(t, netdb_lookups_pending(e.db), 1);
+	/* r's newer LeaseSet ends the refresh: the SYN goes now */
+	add_remote_ls(t, &e, now + 5000, now + 600000);
+	tunnelnet_poll(e.tn);
+	env_pump(&e);
+	tunnelnet_stats(e.tn, &st);
+	T_EQ(t, st.routes_renewed, 1);
+	stream_mgr_stats(mgr, &ms);
+	T_EQ(t, ms.route_resends, 1);
+	T_EQ(t, ms.packets_resent, 2);
+	stream_release(s);
+	e.net.detach(e.net.ctx, e.d);
+	stream_mgr_free(mgr);
+	time_set_mono_override(0);
+	e.net.detach(e.net.ctx, e.r);
+	env_free(&e);
+}
+
 const struct test_case client_tunnelnet_tests[] = {
+	{ "route_renewed", test_route_renewed, TT_FORK },
 	{ "idle_keeps_session", test_idle_keeps_session, TT_FORK },
 	{ "garlic_in_by_tag", test_garlic_in_by_tag, TT_FORK },
 	{ "oneway_ratchet", test_oneway_ratchet, TT_FORK },
