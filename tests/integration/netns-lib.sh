@@ -82,6 +82,23 @@ netns_loss_count() {
 		sed -n 's/.*counter packets \([0-9]*\).*/\1/p' | head -1
 }
 
+# netns_fw_new6 SHORT PORT: the namespace drops every new IPv6 UDP flow
+# to PORT (answers to its own flows still come in), counted
+netns_fw_new6() {
+	netns_exec "$1" nft -f - <<NFT
+table inet ssu2fw {
+	chain in { type filter hook input priority 0; policy accept;
+		meta nfproto ipv6 udp dport $2 ct state new counter drop; }
+}
+NFT
+}
+
+# netns_fw_count SHORT: packets the namespace's ssu2fw table dropped
+netns_fw_count() {
+	netns_exec "$1" nft list table inet ssu2fw 2>/dev/null |
+		sed -n 's/.*counter packets \([0-9]*\).*/\1/p' | head -1
+}
+
 # netns_stop_pid PID: TERM, bounded wait (zombies count as gone), KILL
 netns_stop_pid() {
 	kill -TERM "$1" 2>/dev/null || return 0

@@ -44,8 +44,7 @@ CONF
 	i2pd_ns_start r6 "$W/r6"
 	ra=0
 	while [ ! -s "$W/r6/router.info" ] && [ $ra -lt 120 ]; do sleep 0.25; ra=$((ra + 1)); done
-	H6X=$(python3 -c 'import base64,sys; print(base64.b64decode(sys.argv[1], altchars=b"-~")[:4].hex())' \
-		"$(ri_b64hash "$W/r6/router.info")")
+	H6X=$(b64_hex4 "$(ri_b64hash "$W/r6/router.info")")
 }
 
 # relay_alice_checks BH THROUGH SUFFIX: r6 reached bitsd (whose base64

@@ -43,7 +43,6 @@ BPORT=24510
 # ri_has_intro RIFILE B64HASH: the RouterInfo names that router as an
 # introducer (ih0-ih2; a string's length byte read as any character)
 ri_has_intro() { ri_text "$1" | grep -q "ih[0-2]=.$2;"; }
-hex4() { python3 -c 'import base64,sys; print(base64.b64decode(sys.argv[1], altchars=b"-~")[:4].hex())' "$1"; }
 ALICE="${top_builddir:-.}/tests/integration/ssu2_alice"
 [ -x "$ALICE" ] || { bad "no $ALICE (make check builds it)"; result $NAME; exit 1; }
 
@@ -119,12 +118,7 @@ if [ "$FAMILY" = 6 ]; then
 	i2pd_ns_conf "$W/c" 198.18.0.30 24526 false true false
 	i2pd_ns_v6_only "$W/c"
 	i2pd_ns_v6 "$W/c" 2001:2::30
-	netns_exec c nft -f - <<NFT || bad "cannot install c's firewall"
-table inet ssu2fw {
-	chain in { type filter hook input priority 0; policy accept;
-		meta nfproto ipv6 udp dport 24526 ct state new counter drop; }
-}
-NFT
+	netns_fw_new6 c 24526 || bad "cannot install c's firewall"
 else
 	i2pd_ns_conf "$W/c" 198.18.1.2 24526 false true false
 fi
@@ -135,7 +129,7 @@ i2pd_ns_start $CNS "$W/c"
 i=0
 while [ ! -s "$W/c/router.info" ] && [ $i -lt 120 ]; do sleep 0.25; i=$((i + 1)); done
 CHASH=$(ri_b64hash "$W/c/router.info")
-CX=$(hex4 "$CHASH")
+CX=$(b64_hex4 "$CHASH")
 [ -n "$CX" ] && ok "c runs behind $THROUGH ($CX)" || bad "c wrote no router.info"
 # (i2pd logs no status: its router.info says U once firewalled)
 i=0
@@ -174,7 +168,7 @@ grep -q "SSU2: RelayIntro" "$W/c/i2pd.log" && ok "c logged bitsd's Relay Intro" 
 	bad "c's log shows no Relay Intro (see $W/c/i2pd.log)"
 
 if [ "$FAMILY" = 6 ]; then
-	c=$(netns_exec c nft list table inet ssu2fw | sed -n 's/.*counter packets \([0-9]*\).*/\1/p')
+	c=$(netns_fw_count c)
 	[ "${c:-0}" -gt 0 ] && ok "c's firewall dropped $c new IPv6 flows" ||
 		bad "c's firewall dropped nothing"
 fi

@@ -70,12 +70,7 @@ if ! "$BITSD" --datadir "$B" --init --netid 77 --host $BHOST --host6 $BHOST6 \
 	bad "bitsd --init failed (see $W/init.log)"; result $NAME; exit 1
 fi
 # Firewalled over IPv6: no new flow comes in (answers to ours do).
-netns_exec bits nft -f - <<NFT || bad "cannot install the firewall rule"
-table inet ssu2fw {
-	chain in { type filter hook input priority 0; policy accept;
-		meta nfproto ipv6 udp dport $BPORT ct state new counter drop; }
-}
-NFT
+netns_fw_new6 bits $BPORT || bad "cannot install the firewall rule"
 netdb_put "$B" "$W/r1/router.info"
 # shellcheck disable=SC2086
 netns_bg bits "$B/stdout.log" "$BITSD" --datadir "$B" --netid 77 --host $BHOST \
@@ -119,7 +114,7 @@ sed -i '/^\[ssu2\]/,/^\[/s/^published = true/published = false/' "$W/r6/i2pd.con
 relay_alice_start "$BHASH" 24399
 relay_alice_checks "$BH" "the IPv6 firewall" " over IPv6"
 relay_our_alice a7 2001:2::27 24327 "the IPv6 firewall" " over IPv6"
-c=$(netns_exec bits nft list table inet ssu2fw | sed -n 's/.*counter packets \([0-9]*\).*/\1/p')
+c=$(netns_fw_count bits)
 [ "${c:-0}" -gt 0 ] && ok "the firewall dropped $c new IPv6 flows" ||
 	bad "the firewall dropped nothing"
 netns_stop_pid "$BPID"

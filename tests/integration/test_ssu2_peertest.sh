@@ -83,7 +83,7 @@ wait_log "$B/fw.log" "peer test: firewalled" 180 &&
 	bad "firewalled: no \"firewalled\" result (see $B/fw.log)"
 grep -q "peer test: reachable" "$B/fw.log" &&
 	bad "firewalled: bitsd called itself reachable" || ok "firewalled: never reachable"
-c=$(netns_exec bits nft list table inet ssu2fw | sed -n 's/.*counter packets \([0-9]*\).*/\1/p')
+c=$(netns_fw_count bits)
 [ "${c:-0}" -gt 0 ] && ok "firewalled: the rule dropped $c packets from the Charlies" ||
 	bad "firewalled: the rule dropped nothing"
 netns_stop_pid "$BPID"

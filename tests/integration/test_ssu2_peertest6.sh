@@ -89,7 +89,7 @@ while ri_text "$B/router.info" | grep -q "host=.$BHOST6;" &&
 ri_text "$B/router.info" | grep -q "host=.$BHOST6;" &&
 	bad "firewalled: router.info still publishes $BHOST6" ||
 	ok "firewalled: router.info publishes no IPv6 host"
-c=$(netns_exec bits nft list table inet ssu2fw | sed -n 's/.*counter packets \([0-9]*\).*/\1/p')
+c=$(netns_fw_count bits)
 [ "${c:-0}" -gt 0 ] && ok "firewalled: the rule dropped $c packets from the Charlies" ||
 	bad "firewalled: the rule dropped nothing"
 netns_stop_pid "$BPID"
