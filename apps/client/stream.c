@@ -848,6 +848,12 @@ static void on_rto(struct stream *s, uint64_t now)
 	rto_arm(s);
 }
 
+bool stream_awaiting(const struct stream *s, uint64_t now)
+{
+	return !stream_finished(s) && s->inflight && s->rto_due &&
+	       s->rto_due > now && s->tx[s->una % s->ring].used;
+}
+
 void stream_route_renewed(struct stream *s)
 {
 	uint64_t now = now_ms();
@@ -855,8 +861,7 @@ void stream_route_renewed(struct stream *s)
 	/* Only a packet already sent and waiting on its RTO: the RTO
 	 * fires now, from the RTO the stream had before backing off
 	 * (resent at once, then backed off once from there). */
-	if (stream_finished(s) || !s->inflight || !s->rto_due ||
-	    s->rto_due <= now || !s->tx[s->una % s->ring].used)
+	if (!stream_awaiting(s, now))
 		return;
 	s->rto_ms = s->mgr->cfg.initial_rto_ms;
 	rto_from_rtt(s);

@@ -183,6 +183,11 @@ void stream_mgr_run_timers(struct stream_mgr *mgr);
  */
 void stream_mgr_route_renewed(struct stream_mgr *mgr,
 			      const uint8_t peer_hash[32]);
+/* Whether a stream to the peer with this Destination hash has a packet
+ * sent and waiting on its RTO (what stream_mgr_route_renewed() would
+ * resend).  Accepts NULL (false). */
+bool stream_mgr_awaiting(const struct stream_mgr *mgr,
+			 const uint8_t peer_hash[32]);
 /* Ping `to` with up to 32 payload bytes; fn runs once, from a later call. */
 int stream_mgr_ping(struct stream_mgr *mgr, const struct keys_and_cert *to,
 		    const void *payload, size_t len, uint32_t timeout_ms,

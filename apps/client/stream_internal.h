@@ -157,6 +157,8 @@ void stream_run_timers(struct stream *s, uint64_t now);
 /* The network has a newer way to the peer: what waits on an RTO goes
  * now (stream_mgr_route_renewed). */
 void stream_route_renewed(struct stream *s);
+/* A packet of s was sent and waits on its RTO (due after now). */
+bool stream_awaiting(const struct stream *s, uint64_t now);
 uint64_t stream_next_deadline(const struct stream *s);
 void stream_emit(struct stream *s);
 void stream_free_(struct stream *s);

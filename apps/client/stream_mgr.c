@@ -172,6 +172,21 @@ void stream_mgr_route_renewed(struct stream_mgr *mgr,
 	mgr_finish(mgr);
 }
 
+bool stream_mgr_awaiting(const struct stream_mgr *mgr,
+			const uint8_t peer_hash[32])
+{
+	uint64_t now;
+
+	if (!mgr)
+		return false;
+	now = time_mono_ms();
+	for (const struct stream *s = mgr->streams; s; s = s->next)
+		if (memcmp(s->peer.hash, peer_hash, 32) == 0 &&
+		    stream_awaiting(s, now))
+			return true;
+	return false;
+}
+
 void stream_mgr_run_timers(struct stream_mgr *mgr)
 {
 	uint64_t now = time_mono_ms();

@@ -540,6 +540,21 @@ static bool ls_has_lease(const struct leaseset *ls, uint64_t now_ms)
 
 static int lookup_start(struct tunnelnet *tn, const uint8_t key[32]);
 
+/* Sending without a word back: the leases we send to may be gone (a hop
+ * of the remote's died) and our new ones may not have reached it.  Ask
+ * the floodfills for its LeaseSet again, bundle ours once more, and take
+ * another way there: ours or its lease may be dead. */
+static void peer_refresh(struct tunnelnet *tn, struct tn_peer *peer,
+			 uint64_t mono)
+{
+	peer->refreshed = mono;
+	peer->ls_version = 0;
+	peer->has_lease = false;
+	peer->out_path = 0;
+	tn->st.refreshes++;
+	(void)lookup_start(tn, peer->hash);
+}
+
 /* Garlic from x to the destination hash whose LeaseSet is ls: the client
  * payload data under h in a Data clove, or (h NULL) only what the
  * ratchet owes the remote (ACKs, Next Key, an NSR) beside padding. */
@@ -576,17 +591,7 @@ static int send_garlic(struct tunnelnet *tn, struct tn_dest *x,
 		peer->quiet_since = mono;
 	} else if (h && mono - peer->quiet_since >= TUNNELNET_QUIET_MS &&
 		   mono - peer->refreshed >= TUNNELNET_QUIET_MS) {
-		/* Sending without a word back: the leases we send to may
-		 * be gone (a hop of the remote's died) and our new ones
-		 * may not have reached it.  Ask the floodfills for its
-		 * LeaseSet again, and bundle ours once more. */
-		peer->refreshed = mono;
-		peer->ls_version = 0;
-		/* and take another way there: ours or its lease may be dead */
-		peer->has_lease = false;
-		peer->out_path = 0;
-		tn->st.refreshes++;
-		(void)lookup_start(tn, hash);
+		peer_refresh(tn, peer, mono);
 		if (mono - peer->quiet_since >= TUNNELNET_RENEW_MS &&
 		    ratchet_ctx_renew(x->rc, &pk))
 			log_debug(LD_CLIENT, "no word back for %" PRIu64
@@ -904,6 +909,17 @@ static int enqueue(struct tunnelnet *tn, const struct client_dest *from,
 	return 0;
 }
 
+/* Whether mgr is still a local destination's (a stream's handler may
+ * have detached one while another manager's streams resent). */
+static bool mgr_attached(const struct tunnelnet *tn,
+			 const struct stream_mgr *mgr)
+{
+	for (const struct tn_dest *x = tn->dests; x; x = x->next)
+		if (x->rx.mgr == mgr)
+			return true;
+	return false;
+}
+
 /* A refresh found the LeaseSet of hash newer than the one we had: the
  * streams that sent to it and heard nothing back resend now
  * (stream_mgr_route_renewed) rather than after their backed-off RTO. */
@@ -923,7 +939,8 @@ static void route_renewed(struct tunnelnet *tn, const uint8_t hash[32])
 			}
 	tn->st.routes_renewed += n;
 	for (size_t i = 0; i < n; i++)
-		stream_mgr_route_renewed(mgrs[i], hash);
+		if (mgr_attached(tn, mgrs[i]))
+			stream_mgr_route_renewed(mgrs[i], hash);
 }
 
 /*
@@ -1253,16 +1270,77 @@ bool tunnelnet_garlic_in(struct tunnelnet *tn, struct i2np_msg *m)
 
 /* ---- the table ---- */
 
+/* A stream manager and the remote its waiting streams resend to now. */
+struct tn_resend {
+	struct stream_mgr *mgr;
+	uint8_t hash[32];
+};
+
+/*
+ * A stream of x waits on its RTO for a remote that said nothing since
+ * it sent: look the remote's LeaseSet up between the resends too, not
+ * only when one goes, the wait doubling as the silence grows (at least
+ * TUNNELNET_QUIET_MS, half the silence so far); a newer one found makes
+ * the streams resend at once (route_renewed).  And once the silence
+ * reaches TUNNELNET_RENEW_MS, start the ratchet session anew then, not
+ * at the stream's next backed-off resend, and have the waiting streams
+ * resend now (as an NS; added to rs, at most TUNNELNET_RENEWED_MAX): a
+ * remote that restarted reads nothing of the old session.  A SYN to a
+ * restarted seeder, resent at 9 and 27 s, went under a session it could
+ * read only at 27 s; now at 20 s.
+ */
+static void quiet_refresh(struct tunnelnet *tn, struct tn_dest *x,
+			  uint64_t mono, struct tn_resend *rs, size_t *n_rs)
+{
+	for (size_t i = 0; x->rx.mgr && i < x->n_peers; i++) {
+		struct tn_peer *p = &x->peers[i];
+		uint64_t quiet = mono - p->quiet_since, wait;
+		bool due;
+
+		if (!p->quiet_since || quiet < TUNNELNET_QUIET_MS)
+			continue;
+		wait = quiet / 2 > TUNNELNET_QUIET_MS ? quiet / 2 :
+							 TUNNELNET_QUIET_MS;
+		due = mono - p->refreshed >= wait;
+		if (!due && (quiet < TUNNELNET_RENEW_MS ||
+			     *n_rs >= TUNNELNET_RENEWED_MAX))
+			continue;
+		if (!stream_mgr_awaiting(x->rx.mgr, p->hash))
+			continue;
+		if (due) {
+			tn->st.quiet_refreshes++;
+			peer_refresh(tn, p, mono);
+		}
+		if (quiet >= TUNNELNET_RENEW_MS &&
+		    *n_rs < TUNNELNET_RENEWED_MAX &&
+		    ratchet_ctx_renew(x->rc, &p->pk)) {
+			log_debug(LD_CLIENT, "no word back for %" PRIu64
+				  " ms: a new ratchet session, streams resend",
+				  quiet);
+			tn->st.quiet_renewals++;
+			rs[*n_rs].mgr = x->rx.mgr;
+			memcpy(rs[(*n_rs)++].hash, p->hash, 32);
+		}
+	}
+}
+
 void tunnelnet_poll(struct tunnelnet *tn)
 {
 	uint64_t now = time_now_ms(), mono = time_mono_ms();
+	struct tn_resend rs[TUNNELNET_RENEWED_MAX];
+	size_t n_rs = 0;
 
 	tn->ack_in = UINT64_MAX;
 	for (struct tn_dest *x = tn->dests; x; x = x->next) {
 		refresh_dest(tn, x, now, mono);
+		quiet_refresh(tn, x, mono, rs, &n_rs);
 		verify_dest(tn, x, mono);
 		ratchet_ctx_expire(x->rc, now);
 	}
+	/* (after the walk: the streams' handlers may detach destinations) */
+	for (size_t i = 0; i < n_rs; i++)
+		if (mgr_attached(tn, rs[i].mgr))
+			stream_mgr_route_renewed(rs[i].mgr, rs[i].hash);
 	queue_run(tn);
 	/* after the queue: what waited there carries the acks */
 	for (struct tn_dest *x = tn->dests; x; x = x->next)

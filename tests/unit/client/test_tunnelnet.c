@@ -1234,6 +1234,95 @@ static void rr_event(void *ctx, struct stream *s, unsigned events)
 	(void)events;
 }
 
+/* env_loop_pair() with a stream manager on d, whose SYN to r follows.
+ * With `deaf`, d is attached twice, the stream manager the second time:
+ * r's answers (even its NSRs) go to the leases of d's first pools, gone,
+ * so d hears nothing back. */
+struct rr_env {
+	struct env e;
+	struct client_stream_sink cs;
+	struct stream_signer sg;	/* the manager keeps a pointer */
+	struct stream_mgr *mgr;
+	struct client_rx drx;
+	struct stream *s;
+};
+
+static void rr_init(struct tctx *t, struct rr_env *v,
+		    const struct client_rx *rrx, uint64_t mono, bool deaf)
+{
+	struct stream_config sc;
+
+	if (deaf) {
+		env_loop_pair(t, &v->e, 0, rrx, rrx, mono);
+		v->e.net.detach(v->e.net.ctx, v->e.d);
+	} else {
+		env_init_with(t, &v->e, true, 0);
+		v->e.d = client_dest_new_random();
+		v->e.r = client_dest_new_random();
+		v->e.net = tunnelnet_client_net(v->e.tn);
+		time_set_mono_override(mono);
+	}
+	client_dest_signer(v->e.d, &v->sg);
+	stream_config_default(&sc);
+	v->cs.net = v->e.net;
+	v->cs.from = v->e.d;
+	v->mgr = stream_mgr_new(&sc, &v->sg, client_stream_sink(&v->cs),
+				NULL);
+	v->drx = (struct client_rx){ v->mgr, NULL, NULL };
+	v->s = NULL;
+	T_OK(t, v->e.net.attach(v->e.net.ctx, v->e.d, &v->drx));
+	if (!deaf)
+		T_OK(t, v->e.net.attach(v->e.net.ctx, v->e.r, rrx));
+	tunnelnet_poll(v->e.tn);
+	env_pump(&v->e);
+}
+
+static void rr_connect(struct tctx *t, struct rr_env *v)
+{
+	T_OK(t, stream_connect(v->mgr, client_dest_pub(v->e.r), 0, 0,
+			       rr_event, NULL, &v->s));
+}
+
+/* The stream manager's timers and env_tick() until `until` ms after
+ * start; mono returned. */
+static uint64_t rr_run(struct rr_env *v, uint64_t mono, uint64_t start,
+		       uint64_t until)
+{
+	while (mono - start < until) {
+		stream_mgr_run_timers(v->mgr);
+		mono = env_tick(&v->e, mono);
+	}
+	return mono;
+}
+
+/* r's newer LeaseSet ends the refresh under way: d's SYN goes now
+ * (resent once before). */
+static void rr_newer_ls(struct tctx *t, struct rr_env *v, uint64_t now)
+{
+	struct stream_mgr_stats ms;
+	struct tunnelnet_stats st;
+
+	add_remote_ls(t, &v->e, now + 5000, now + 600000);
+	tunnelnet_poll(v->e.tn);
+	env_pump(&v->e);
+	tunnelnet_stats(v->e.tn, &st);
+	T_EQ(t, st.routes_renewed, 1);
+	stream_mgr_stats(v->mgr, &ms);
+	T_EQ(t, ms.route_resends, 1);
+	T_EQ(t, ms.packets_resent, 2);
+}
+
+static void rr_free(struct rr_env *v)
+{
+	if (v->s)
+		stream_release(v->s);
+	v->e.net.detach(v->e.net.ctx, v->e.d);
+	stream_mgr_free(v->mgr);
+	time_set_mono_override(0);
+	v->e.net.detach(v->e.net.ctx, v->e.r);
+	env_free(&v->e);
+}
+
 /* A stream's SYN to a remote that says nothing back: after
  * TUNNELNET_QUIET_MS of silence its LeaseSet is looked up again, and when
  * a newer one comes the stream resends at once (route_renewed, the
@@ -1243,60 +1332,134 @@ static void test_route_renewed(struct tctx *t)
 {
 	static const struct client_rx none = { NULL, NULL, NULL };
 	uint64_t mono = time_mono_ms(), start = mono, now = time_now_ms();
-	struct client_stream_sink cs;
-	struct stream_signer sg;
-	struct stream_config sc;
-	struct stream_mgr *mgr;
 	struct stream_mgr_stats ms;
 	struct tunnelnet_stats st;
-	struct client_rx drx;
-	struct stream *s = NULL;
-	struct env e;
+	struct rr_env v;
 
 	/* r drops streaming packets (no manager): d hears nothing back */
-	env_loop_pair(t, &e, 0, &none, &none, mono);
-	e.net.detach(e.net.ctx, e.d);
-	client_dest_signer(e.d, &sg);
-	stream_config_default(&sc);
-	cs.net = e.net;
-	cs.from = e.d;
-	mgr = stream_mgr_new(&sc, &sg, client_stream_sink(&cs), NULL);
-	drx = (struct client_rx){ mgr, NULL, NULL };
-	T_OK(t, e.net.attach(e.net.ctx, e.d, &drx));
-	tunnelnet_poll(e.tn);
-	env_pump(&e);
-	T_OK(t, stream_connect(mgr, client_dest_pub(e.r), 0, 0, rr_event,
-			       NULL, &s));
+	rr_init(t, &v, &none, mono, true);
+	rr_connect(t, &v);
 	/* the SYN at once, again at 9 s; the refresh after 8 s of silence */
-	while (mono - start < 10000) {
-		stream_mgr_run_timers(mgr);
-		mono = env_tick(&e, mono);
-	}
-	tunnelnet_stats(e.tn, &st);
+	mono = rr_run(&v, mono, start, 10000);
+	tunnelnet_stats(v.e.tn, &st);
 	T_EQ(t, st.refreshes, 1);
 	T_EQ(t, st.routes_renewed, 0);
-	stream_mgr_stats(mgr, &ms);
+	stream_mgr_stats(v.mgr, &ms);
 	T_EQ(t, ms.packets_resent, 1);
 	T_EQ(t, ms.route_resends, 0);
-	T_EQ(t, netdb_lookups_pending(e.db), 1);
+	T_EQ(t, netdb_lookups_pending(v.e.db), 1);
 	/* r's newer LeaseSet ends the refresh: the SYN goes now */
-	add_remote_ls(t, &e, now + 5000, now + 600000);
-	tunnelnet_poll(e.tn);
-	env_pump(&e);
-	tunnelnet_stats(e.tn, &st);
-	T_EQ(t, st.routes_renewed, 1);
-	stream_mgr_stats(mgr, &ms);
+	rr_newer_ls(t, &v, now);
+	rr_free(&v);
+}
+
+/* The same SYN, its remote silent: the LeaseSet is looked up again
+ * while the SYN waits on its RTO, not only when it is resent
+ * (quiet_refresh: after 8 s of silence, again 8 s later, then at half the
+ * silence), so a newer one found at 16 s is used at once instead of at
+ * the SYN's next resend (27 s).  Nothing waiting on an RTO, no lookup:
+ * the stream gone, the silence goes on without any. */
+static void test_quiet_refresh(struct tctx *t)
+{
+	static const struct client_rx none = { NULL, NULL, NULL };
+	uint64_t mono = time_mono_ms(), start = mono, now = time_now_ms();
+	struct stream_mgr_stats ms;
+	struct tunnelnet_stats st;
+	uint64_t lookups, at[3] = { 0, 0, 0 };
+	struct rr_env v;
+
+	rr_init(t, &v, &none, mono, true);
+	rr_connect(t, &v);
+	while (mono - start < 20000) {
+		mono = rr_run(&v, mono, start, mono - start + 1);
+		tunnelnet_stats(v.e.tn, &st);
+		if (st.quiet_refreshes && st.quiet_refreshes <= 3 &&
+		    !at[st.quiet_refreshes - 1])
+			at[st.quiet_refreshes - 1] = mono - start;
+	}
+	tunnelnet_stats(v.e.tn, &st);
+	/* at 8 s (the resend at 9 s then asks none) and 16 s */
+	T_EQ(t, st.refreshes, 2);
+	T_EQ(t, st.quiet_refreshes, 2);
+	T_TRUE(t, at[0] >= 8000 && at[0] < 9000);
+	T_TRUE(t, at[1] >= 16000 && at[1] < 17000);
+	stream_mgr_stats(v.mgr, &ms);
+	T_EQ(t, ms.packets_resent, 1);	/* only the SYN's at 9 s */
+	T_TRUE(t, netdb_lookups_pending(v.e.db) >= 1);
+	/* the newer LeaseSet: the SYN goes at 20 s, not 27 s */
+	rr_newer_ls(t, &v, now);
+	/* no stream waits: a minute more of silence asks nothing */
+	stream_reset(v.s);
+	stream_mgr_run_timers(v.mgr);
+	tunnelnet_stats(v.e.tn, &st);
+	lookups = st.lookups;
+	mono = rr_run(&v, mono, start, 80000);
+	tunnelnet_stats(v.e.tn, &st);
+	T_EQ(t, st.quiet_refreshes, 2);
+	T_EQ(t, st.lookups, lookups);
+	rr_free(&v);
+}
+
+/* d and r have a ratchet session (r answered a datagram); then d's SYN
+ * goes unanswered (r takes no streams: as if it restarted and lost the
+ * session).  At TUNNELNET_RENEW_MS of silence the session starts anew and
+ * the SYN is resent then, as an NS (quiet_renewals, route_resends), not
+ * at its backed-off RTO (27 s).  r's NSR is a word back: the next
+ * renewal needs as long a silence again, after the next resend. */
+static void test_quiet_renew(struct tctx *t)
+{
+	struct rxlog log = { 0 };
+	struct client_rx rrx = { NULL, rx_datagram, &log };
+	uint64_t mono = time_mono_ms(), start, at = 0, at2 = 0, ns0;
+	struct stream_mgr_stats ms;
+	struct tunnelnet_stats st;
+	const struct ratchet_stats *ds;
+	struct rr_env v;
+
+	rr_init(t, &v, &rrx, mono, false);
+	env_send_dr(t, &v.e, "one");
+	mono = rr_run(&v, mono, mono, 2 * TUNNELNET_ACK_MS);
+	ds = tunnelnet_ratchet_stats(v.e.tn, v.e.d);
+	T_TRUE(t, ds != NULL);
+	if (!ds)
+		goto out;
+	T_EQ(t, ds->nsr_in, 1);
+	ns0 = ds->ns_out;
+	start = mono;
+	rr_connect(t, &v);
+	while (mono - start < 22000) {
+		mono = rr_run(&v, mono, start, mono - start + 1);
+		tunnelnet_stats(v.e.tn, &st);
+		if (!at && st.quiet_renewals)
+			at = mono - start;
+	}
+	tunnelnet_stats(v.e.tn, &st);
+	T_EQ(t, st.quiet_renewals, 1);
+	T_TRUE(t, at >= TUNNELNET_RENEW_MS && at < TUNNELNET_RENEW_MS + 1000);
+	stream_mgr_stats(v.mgr, &ms);
 	T_EQ(t, ms.route_resends, 1);
-	T_EQ(t, ms.packets_resent, 2);
-	stream_release(s);
-	e.net.detach(e.net.ctx, e.d);
-	stream_mgr_free(mgr);
-	time_set_mono_override(0);
-	e.net.detach(e.net.ctx, e.r);
-	env_free(&e);
+	T_EQ(t, ms.packets_resent, 2);	/* at 9 s and 20 s */
+	T_EQ(t, ds->ns_out, ns0 + 1);	/* the resend at 20 s */
+	T_EQ(t, ds->nsr_in, 2);		/* r answered the new session */
+	while (mono - start < 82000) {
+		mono = rr_run(&v, mono, start, mono - start + 1);
+		tunnelnet_stats(v.e.tn, &st);
+		if (!at2 && st.quiet_renewals > 1)
+			at2 = mono - start;
+	}
+	/* r's NSR was a word back: the next renewal waits for a silence
+	 * as long again (the resend at 38 s unanswered: at 58 s) */
+	T_EQ(t, st.quiet_renewals, 2);
+	T_TRUE(t, at2 >= at + TUNNELNET_RENEW_MS + 9000);
+	T_EQ(t, ds->nsr_in, 3);
+	stream_reset(v.s);
+out:
+	rr_free(&v);
 }
 
 const struct test_case client_tunnelnet_tests[] = {
+	{ "quiet_renew", test_quiet_renew, TT_FORK },
+	{ "quiet_refresh", test_quiet_refresh, TT_FORK },
 	{ "route_renewed", test_route_renewed, TT_FORK },
 	{ "idle_keeps_session", test_idle_keeps_session, TT_FORK },
 	{ "garlic_in_by_tag", test_garlic_in_by_tag, TT_FORK },
