@@ -593,10 +593,14 @@ static int send_garlic(struct tunnelnet *tn, struct tn_dest *x,
 		   mono - peer->refreshed >= TUNNELNET_QUIET_MS) {
 		peer_refresh(tn, peer, mono);
 		if (mono - peer->quiet_since >= TUNNELNET_RENEW_MS &&
-		    ratchet_ctx_renew(x->rc, &pk))
-			log_debug(LD_CLIENT, "no word back for %" PRIu64
-				  " ms: a new ratchet session",
+		    ratchet_ctx_renew(x->rc, &pk)) {
+			char hs[72];
+
+			log_debug(LD_CLIENT, "no word back from %s for %"
+				  PRIu64 " ms: a new ratchet session",
+				  log_safe_hash(hs, sizeof(hs), hash),
 				  mono - peer->quiet_since);
+		}
 	}
 	/* Our LeaseSet, while the session is new or after it changed, so
 	 * the remote can answer; ahead of the payload, as i2pd orders them:
@@ -1314,8 +1318,11 @@ static void quiet_refresh(struct tunnelnet *tn, struct tn_dest *x,
 		if (quiet >= TUNNELNET_RENEW_MS &&
 		    *n_rs < TUNNELNET_RENEWED_MAX &&
 		    ratchet_ctx_renew(x->rc, &p->pk)) {
-			log_debug(LD_CLIENT, "no word back for %" PRIu64
-				  " ms: a new ratchet session, streams resend",
+			char hs[72];
+
+			log_debug(LD_CLIENT, "no word back from %s for %"
+				  PRIu64 " ms: a new ratchet session, streams "
+				  "resend", log_safe_hash(hs, sizeof(hs), p->hash),
 				  quiet);
 			tn->st.quiet_renewals++;
 			rs[*n_rs].mgr = x->rx.mgr;
