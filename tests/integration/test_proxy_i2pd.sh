@@ -9,6 +9,9 @@
 #     256 KiB byte-exact: our LeaseSet, our server side, over tunnels
 #     through i2pd hops;
 #  4. i2pd's own HTTP proxy (r2) fetches the bitsd-hosted page;
+#  (with I2PD_RESTART=1, by hand: r1 killed and started again with the
+#  same keys, and our proxy fetches its page again: the ratchet session
+#  renewed after 20 s of silence;)
 #  5. bitsd stops cleanly, with no sanitizer report.
 # Everything stays on 127.0.0.0/8: 127.0.0.81-86, ports 28700-28704,
 # 28721, 28731, 127.0.0.1:28743 and 28746 (our proxies); with
@@ -165,6 +168,33 @@ fetch "our HTTP proxy: the i2pd-hosted page" "http://$THEIRS/" \
 	"$W/t1.out" "$W/theirs/index.html" -x "http://$HTTP"
 fetch "our SOCKS5 proxy: the i2pd-hosted page" "http://$THEIRS/" \
 	"$W/t2.out" "$W/theirs/index.html" --socks5-hostname "$SOCKS"
+
+# ---- 2b. (I2PD_RESTART=1, by hand) the i2pd site's router restarted ----
+# r1 killed and started again with the same keys: bitsd's session with
+# its destination is gone at r1, which drops what comes under it unread;
+# our stream's SYN waits on its RTO until 20 s of silence renew the
+# session (bitsd's debug log: "no word back from ... a new ratchet
+# session, streams resend"), then the page comes.
+if [ -n "${I2PD_RESTART:-}" ]; then
+	kill -KILL "$(cat "$W/r1/pid")" 2>/dev/null
+	i2pd_stop "$W/r1"
+	mark=$(wc -l <"$B/bitsd.log") rmark=$(wc -l <"$W/r1/i2pd.log")
+	i2pd_start "$W/r1"
+	t0=$(date +%s)
+	i=0
+	while ! tail -n +"$((rmark + 1))" "$W/r1/i2pd.log" |
+		grep -q "Publishing LeaseSet confirmed" && [ $i -lt 240 ]; do
+		sleep 0.25; i=$((i + 1))
+	done
+	echo "note r1 published its LeaseSet again (or stopped waiting) $(($(date +%s) - t0)) s after its start"
+	t1=$(date +%s)
+	FETCH_SECS=240 fetch "our HTTP proxy: the i2pd-hosted page after r1's restart" \
+		"http://$THEIRS/" "$W/t3.out" "$W/theirs/index.html" -x "http://$HTTP"
+	echo "note the page came $(($(date +%s) - t1)) s after the first try ($(($(date +%s) - t0)) s after r1's start)"
+	tail -n +"$mark" "$B/bitsd.log" | grep -q "a new ratchet session" &&
+		ok "bitsd renewed its ratchet session with the restarted destination" ||
+		bad "bitsd renewed no ratchet session after r1's restart"
+fi
 
 # ---- 3. the site hosted by bitsd, through tunnels over i2pd hops ----
 fetch "our HTTP proxy: the bitsd-hosted page" "http://$OURS_SITE/" \
