@@ -555,6 +555,22 @@ static void peer_refresh(struct tunnelnet *tn, struct tn_peer *peer,
 	(void)lookup_start(tn, peer->hash);
 }
 
+/* Silent TUNNELNET_RENEW_MS or longer (quiet ms): send to peer on a new
+ * ratchet session from the next message on (ratchet_ctx_renew(): false
+ * when there was no established one to retire). */
+static bool peer_renew(struct tn_dest *x, const struct tn_peer *peer,
+		       uint64_t quiet)
+{
+	char hs[72];
+
+	if (quiet < TUNNELNET_RENEW_MS || !ratchet_ctx_renew(x->rc, &peer->pk))
+		return false;
+	log_debug(LD_CLIENT, "no word back from %s for %" PRIu64 " ms: a new "
+		  "ratchet session", log_safe_hash(hs, sizeof(hs), peer->hash),
+		  quiet);
+	return true;
+}
+
 /* Garlic from x to the destination hash whose LeaseSet is ls: the client
  * payload data under h in a Data clove, or (h NULL) only what the
  * ratchet owes the remote (ACKs, Next Key, an NSR) beside padding. */
@@ -592,15 +608,7 @@ static int send_garlic(struct tunnelnet *tn, struct tn_dest *x,
 	} else if (h && mono - peer->quiet_since >= TUNNELNET_QUIET_MS &&
 		   mono - peer->refreshed >= TUNNELNET_QUIET_MS) {
 		peer_refresh(tn, peer, mono);
-		if (mono - peer->quiet_since >= TUNNELNET_RENEW_MS &&
-		    ratchet_ctx_renew(x->rc, &pk)) {
-			char hs[72];
-
-			log_debug(LD_CLIENT, "no word back from %s for %"
-				  PRIu64 " ms: a new ratchet session",
-				  log_safe_hash(hs, sizeof(hs), hash),
-				  mono - peer->quiet_since);
-		}
+		(void)peer_renew(x, peer, mono - peer->quiet_since);
 	}
 	/* Our LeaseSet, while the session is new or after it changed, so
 	 * the remote can answer; ahead of the payload, as i2pd orders them:
@@ -1315,15 +1323,7 @@ static void quiet_refresh(struct tunnelnet *tn, struct tn_dest *x,
 			tn->st.quiet_refreshes++;
 			peer_refresh(tn, p, mono);
 		}
-		if (quiet >= TUNNELNET_RENEW_MS &&
-		    *n_rs < TUNNELNET_RENEWED_MAX &&
-		    ratchet_ctx_renew(x->rc, &p->pk)) {
-			char hs[72];
-
-			log_debug(LD_CLIENT, "no word back from %s for %"
-				  PRIu64 " ms: a new ratchet session, streams "
-				  "resend", log_safe_hash(hs, sizeof(hs), p->hash),
-				  quiet);
+		if (*n_rs < TUNNELNET_RENEWED_MAX && peer_renew(x, p, quiet)) {
 			tn->st.quiet_renewals++;
 			rs[*n_rs].mgr = x->rx.mgr;
 			memcpy(rs[(*n_rs)++].hash, p->hash, 32);

@@ -158,13 +158,13 @@ struct tunnelnet_stats {
 	 * stored again at once). */
 	uint64_t ls_verified, ls_lost;
 	uint64_t refreshes;	/* LeaseSets looked up again: quiet remotes */
+	/* ...that found a newer one: our destinations' streams told */
+	uint64_t routes_renewed;
 	/* of refreshes: between sends, for a stream waiting on its RTO */
 	uint64_t quiet_refreshes;
 	/* ratchet sessions started anew for such a stream, which resent at
 	 * once (TUNNELNET_RENEW_MS of silence) */
 	uint64_t quiet_renewals;
-	/* ...that found a newer one: our destinations' streams told */
-	uint64_t routes_renewed;
 	uint64_t els_opened;	/* encrypted LeaseSets decrypted */
 	uint64_t acks_sent;	/* of sent: protocol-layer responses only */
 };

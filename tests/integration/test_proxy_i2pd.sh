@@ -174,7 +174,7 @@ fetch "our SOCKS5 proxy: the i2pd-hosted page" "http://$THEIRS/" \
 # its destination is gone at r1, which drops what comes under it unread;
 # our stream's SYN waits on its RTO until 20 s of silence renew the
 # session (bitsd's debug log: "no word back from ... a new ratchet
-# session, streams resend"), then the page comes.
+# session"), the waiting streams resend, and the page comes.
 if [ -n "${I2PD_RESTART:-}" ]; then
 	kill -KILL "$(cat "$W/r1/pid")" 2>/dev/null
 	i2pd_stop "$W/r1"
