@@ -11,6 +11,7 @@
 #include "apps/market/buy.h"
 #include "apps/market/gateway.h"
 #include "apps/market/history.h"
+#include "apps/market/iso.h"
 #include "apps/market/keyagent.h"
 #include "apps/market/library.h"
 #include "apps/market/purchase.h"
@@ -31,6 +32,7 @@
 #include "crypto/base/err.h"
 #include "crypto/base/fsutil.h"
 #include "crypto/base/log.h"
+#include "crypto/base/time.h"
 #include "crypto/secmem.h"
 
 #include <event2/http.h>
@@ -45,6 +47,7 @@
 #define MARKET_DEPLOY_MAX_BYTES (64u * 1024)
 #define MARKET_LOOKUP_RETRY_MS 5000u
 #define MARKET_KEYS_MAX_BYTES (MARKET_KEY_CONTENTS_MAX * 96u)
+#define MARKET_ISO_EXPIRE_MS 60000u
 
 /* A destination of ours with its stream manager, attached to a network. */
 struct mdest {
@@ -67,6 +70,11 @@ struct market_job {
 	size_t nacc;
 	struct market_licence *lic;	/* resale: the licences held */
 	size_t nlic;
+	/* wallet, resale: each address's client (accounts, licences) and
+	 * the isolated destinations taken for them */
+	struct chain_client **icc;
+	struct iso_dest **idest;
+	size_t nidest;
 	int err;
 	const char *why;
 	json_t *out;
@@ -93,8 +101,12 @@ struct bitsd_market {
 	struct chain_client *cc;	/* used by one job at a time */
 	uint8_t (*gw_hashes)[32];
 	bool *gw_added;
+	struct keys_and_cert *gw_kc;	/* those added, as found */
 	unsigned ngw;
 	struct evloop_timer *lookup;
+	/* a destination per address asked about (NULL: our own gateway) */
+	struct market_iso *iso;
+	struct evloop_timer *iso_timer;
 	/* the key agent and the relayer */
 	struct secp_sk *agent_sk;	/* secmem */
 	struct market_agent *agent;
@@ -405,30 +417,162 @@ static int agent_keys_load(struct market_agent *ag, const char *path,
 	return r;
 }
 
+/* ---- query isolation: a destination per address (apps/market/iso.h) ---- */
+
+/* A destination of its own with its chain client over the gateways. */
+struct iso_dest {
+	struct mdest md;
+	struct market_rpc *rpc;
+	struct chain_client *cc;
+};
+
+static void *iso_open(void *ctx, const uint8_t key[MARKET_ISO_KEY_BYTES])
+{
+	struct bitsd_market *m = ctx;
+	struct iso_dest *d = xzalloc(sizeof(*d));
+	struct market_rpc_config rc;
+	struct chain_transport t;
+	int r;
+
+	if ((r = mdest_open(m, &d->md, &m->net, NULL, NULL)) != 0) {
+		log_warn(LD_APP, "market: no destination for a query of its "
+			 "own: %s", err_str(r));
+		mdest_close(&d->md);
+		free(d);
+		return NULL;
+	}
+	market_rpc_config_default(&rc);
+	d->rpc = market_rpc_new(&rc, d->md.mgr, m->el);
+	for (unsigned i = 0; i < m->ngw; i++)
+		if (m->gw_added[i])
+			(void)market_rpc_add_gateway(d->rpc, &m->gw_kc[i]);
+	t = market_rpc_transport(d->rpc);
+	d->cc = chain_client_new(&t, m->dep.chain_id);
+	if (log_enabled(LOG_DEBUG)) {
+		char a[ETH_ADDR_STR_BYTES], h[72];
+		log_debug(LD_APP, "market: calls about %s from destination %s",
+			  eth_addr_format(key, a, sizeof(a)),
+			  log_safe_hash(h, sizeof(h),
+					client_dest_pub(d->md.d)->hash));
+	}
+	return d;
+}
+
+static void iso_close(void *ctx, void *p)
+{
+	struct iso_dest *d = p;
+
+	(void)ctx;
+	chain_client_free(d->cc);
+	market_rpc_free(d->rpc);
+	mdest_close(&d->md);
+	free(d);
+}
+
+static void iso_stop(void *arg, void *p)
+{
+	(void)arg;
+	market_rpc_stop(((struct iso_dest *)p)->rpc);
+}
+
+static void iso_add_gateway(void *arg, void *p)
+{
+	(void)market_rpc_add_gateway(((struct iso_dest *)p)->rpc, arg);
+}
+
+static void iso_tick(void *arg)
+{
+	struct bitsd_market *m = arg;
+	unsigned n = market_iso_expire(m->iso, time_mono_ms());
+
+	if (n)
+		log_debug(LD_APP, "market: %u destination(s) of addresses not "
+			  "asked about for %u s closed", n,
+			  MARKET_ISO_IDLE_MS / 1000);
+	evloop_timer_arm(m->iso_timer, MARKET_ISO_EXPIRE_MS);
+}
+
+static void iso_start(struct bitsd_market *m, const struct conf *cfg)
+{
+	struct market_iso_hooks h = { iso_open, iso_close, m };
+
+	m->iso = market_iso_new(&h, cfg->market_isolation ?
+				cfg->market_isolation : MARKET_ISO_DEFAULT,
+				MARKET_ISO_IDLE_MS);
+	m->iso_timer = evloop_timer_new(m->el, iso_tick, m);
+	evloop_timer_arm(m->iso_timer, MARKET_ISO_EXPIRE_MS);
+}
+
+/*
+ * Job j's client for each of n addresses: a destination of the address's
+ * own, taken until the job ends (without isolation, the shared client).
+ * Past the pool's size, the job's own destinations take the rest in turn
+ * (so at most ceil(n / max) addresses share one); none at all fails.
+ */
+static int job_isolate(struct bitsd_market *m, struct market_job *j,
+		       const uint8_t (*keys)[20], size_t n)
+{
+	uint64_t now = time_mono_ms();
+	size_t shared = 0;
+
+	j->icc = xcalloc(n ? n : 1, sizeof(*j->icc));
+	j->idest = xcalloc(n ? n : 1, sizeof(*j->idest));
+	for (size_t i = 0; i < n; i++) {
+		struct iso_dest *d;
+
+		if (!m->iso) {
+			j->icc[i] = m->cc;
+		} else if ((d = market_iso_take(m->iso, keys[i], now))) {
+			j->idest[j->nidest++] = d;
+			j->icc[i] = d->cc;
+		} else if (j->nidest) {
+			j->icc[i] = j->idest[shared++ % j->nidest]->cc;
+		} else {
+			return ERR_IO;
+		}
+	}
+	if (shared)
+		log_notice(LD_APP, "market: %zu addresses in one view, %zu "
+			   "destinations for them (market.isolation): some "
+			   "share one", n, j->nidest);
+	return 0;
+}
+
+static void job_unisolate(struct bitsd_market *m, struct market_job *j)
+{
+	uint64_t now = time_mono_ms();
+
+	for (size_t i = 0; i < j->nidest; i++)
+		market_iso_put(m->iso, j->idest[i], now);
+	free(j->idest);
+	free(j->icc);
+}
+
 /* ---- the chain client ---- */
 
 /* Add the configured gateways whose Destination is known by now. */
 static void on_lookup(void *arg)
 {
 	struct bitsd_market *m = arg;
-	struct keys_and_cert *kc = xmalloc(sizeof(*kc));
 	bool missing = false;
 
 	for (unsigned i = 0; i < m->ngw; i++) {
 		if (m->gw_added[i])
 			continue;
-		if (m->net.lookup(m->net.ctx, m->gw_hashes[i], kc) == 0 &&
-		    market_rpc_add_gateway(m->rpc, kc) == 0)
+		if (m->net.lookup(m->net.ctx, m->gw_hashes[i],
+				  &m->gw_kc[i]) == 0 &&
+		    market_rpc_add_gateway(m->rpc, &m->gw_kc[i]) == 0) {
 			m->gw_added[i] = true;
-		else
+			market_iso_each(m->iso, iso_add_gateway, &m->gw_kc[i]);
+		} else {
 			missing = true;
+		}
 	}
-	free(kc);
 	if (missing)
 		evloop_timer_arm(m->lookup, MARKET_LOOKUP_RETRY_MS);
 }
 
-static int client_start(struct bitsd_market *m)
+static int client_start(struct bitsd_market *m, const struct conf *cfg)
 {
 	struct market_rpc_config rc;
 	struct chain_transport t;
@@ -439,6 +583,9 @@ static int client_start(struct bitsd_market *m)
 		if ((r = mdest_open(m, &m->cli, &m->net, NULL, NULL)) != 0)
 			return r;
 		m->rpc = market_rpc_new(&rc, m->cli.mgr, m->el);
+		m->gw_kc = xcalloc(m->ngw, sizeof(*m->gw_kc));
+		if (m->have_dep)
+			iso_start(m, cfg);
 		m->lookup = evloop_timer_new(m->el, on_lookup, m);
 		on_lookup(m);
 	} else if (m->gw) {
@@ -519,19 +666,20 @@ static int resale_status(struct market_job *j)
 
 	for (size_t i = 0; i < j->nlic && r == 0; i++) {
 		const struct market_licence *l = &j->lic[i];
+		struct chain_client *cc = j->icc[i];	/* the holder's */
 		struct bbuf ac = BBUF_INIT, oc = BBUF_INIT;
 		struct u256 ask, owed;
 		uint8_t owner[20];
 		json_t *o;
 
-		if ((r = owner_of(m->cc, &m->dep, &l->token_id, owner)) != 0)
+		if ((r = owner_of(cc, &m->dep, &l->token_id, owner)) != 0)
 			break;
 		market_ask_price_call(&ac, &l->token_id);
 		license_owed_call(&oc, l->holder);
-		r = chain_call_u256(m->cc, m->dep.license_registry, ac.data,
+		r = chain_call_u256(cc, m->dep.license_registry, ac.data,
 				    ac.len, &ask);
 		if (r == 0)
-			r = chain_call_u256(m->cc, m->dep.license_registry,
+			r = chain_call_u256(cc, m->dep.license_registry,
 					    oc.data, oc.len, &owed);
 		bbuf_free(&ac);
 		bbuf_free(&oc);
@@ -575,6 +723,7 @@ static void job_run(void *arg)
 
 		q.accounts = (const uint8_t (*)[20])m->accounts;
 		q.naccounts = m->naccounts;
+		q.account_cc = j->icc;
 		j->err = market_wallet_json(m->cc, &m->dep, &q, &j->out);
 	} else {
 		uint64_t n = 0;
@@ -614,6 +763,7 @@ static void job_done(void *arg)
 	}
 	json_decref(j->out);
 	j->m->job = NULL;
+	job_unisolate(j->m, j);
 	free(j->acc);
 	free(j->lic);
 	free(j);
@@ -623,6 +773,7 @@ static void start_job(struct bitsd_market *m, struct evhttp_request *req,
 		      enum market_job_kind kind)
 {
 	struct market_job *j;
+	int r = 0;
 
 	if (!m->cc) {
 		api_reply_error(req, 503, "no chain RPC gateway: set "
@@ -665,6 +816,22 @@ static void start_job(struct bitsd_market *m, struct evhttp_request *req,
 			if (market_library_at(m->lib, i)->has_token)
 				j->lic[j->nlic++] = *market_library_at(m->lib,
 								       i);
+		j->acc = xmalloc((j->nlic ? j->nlic : 1) * 20);
+		for (size_t i = 0; i < j->nlic; i++)
+			memcpy(j->acc[i], j->lic[i].holder, 20);
+		r = job_isolate(m, j, (const uint8_t (*)[20])j->acc, j->nlic);
+	} else if (kind == JOB_WALLET) {
+		r = job_isolate(m, j, (const uint8_t (*)[20])m->accounts,
+				m->naccounts);
+	}
+	if (r != 0) {
+		api_reply_error(req, 503, "no destination of their own for "
+				"the addresses asked about; try again");
+		job_unisolate(m, j);
+		free(j->acc);
+		free(j->lic);
+		free(j);
+		return;
 	}
 	m->job = j;
 	evhttp_connection_set_closecb(evhttp_request_get_connection(req),
@@ -733,6 +900,10 @@ static json_t *status_json(struct bitsd_market *m)
 	json_object_set_new(o, "chain_id", m->have_dep ?
 			    json_integer((json_int_t)m->dep.chain_id) :
 			    json_null());
+	json_object_set_new(o, "isolation", m->iso ? json_pack(
+		"{sI sI}", "open", (json_int_t)market_iso_open_count(m->iso),
+		"opened", (json_int_t)market_iso_opened_total(m->iso)) :
+		json_null());
 	return o;
 }
 
@@ -1149,7 +1320,7 @@ static int services_start(struct bitsd_market *m, const struct conf *cfg)
 			return r;
 		market_gw_serve(m->gw, m->gwd.mgr);
 	}
-	if ((r = client_start(m)) != 0)
+	if ((r = client_start(m, cfg)) != 0)
 		return r;
 	if ((cfg->market_agent || cfg->market_relayer_key) &&
 	    (!m->have_dep || !m->cc)) {
@@ -1221,7 +1392,12 @@ int bitsd_market_start(struct evloop *el, const struct conf *cfg,
 	m->wp = wp;
 	m->net = *net;
 	m->datadir = xstrdup(cfg->datadir);
-	if (cfg->market_gateways)
+	if (cfg->market_isolation > MARKET_ISO_LIMIT) {
+		log_err(LD_APP, "market.isolation: at most %u",
+			MARKET_ISO_LIMIT);
+		r = ERR_RANGE;
+	}
+	if (r == 0 && cfg->market_gateways)
 		r = list_each("market.gateways", cfg->market_gateways,
 			      add_gateway_hash, m);
 	if (r == 0 && cfg->market_accounts)
@@ -1297,6 +1473,7 @@ void bitsd_market_quiesce(struct bitsd_market *m)
 		log_info(LD_APP, "market: stopping: chain calls through "
 			 "gateways end now");
 		market_rpc_stop(m->rpc);
+		market_iso_each(m->iso, iso_stop, NULL);
 	}
 }
 
@@ -1329,6 +1506,8 @@ void bitsd_market_stop(struct bitsd_market *m)
 	if (m->agent_sk)
 		secmem_free(m->agent_sk);
 	evloop_timer_free(m->lookup);
+	evloop_timer_free(m->iso_timer);
+	market_iso_free(m->iso);
 	chain_client_free(m->cc);
 	/* Each service resets its streams before their managers go. */
 	market_rpc_free(m->rpc);
@@ -1341,6 +1520,7 @@ void bitsd_market_stop(struct bitsd_market *m)
 	market_http_free(m->http);
 	free(m->gw_hashes);
 	free(m->gw_added);
+	free(m->gw_kc);
 	free(m->accounts);
 	free(m->datadir);
 	free(m);

@@ -364,6 +364,9 @@ static const struct opt opts[] = {
 	  "the contracts' deploy JSON (chain id and addresses)" },
 	{ "market.accounts", OPT_OPT_PATH, OFF(market_accounts), "LIST",
 	  "0x addresses the wallet view shows, commas between" },
+	{ "market.isolation", OPT_COUNT, OFF(market_isolation), "N",
+	  "ask the gateways about each address from a destination of its "
+	  "own, up to N of them at once (default 0: 8; at most 64)" },
 	{ "market.agent", OPT_BOOL, OFF(market_agent), NULL,
 	  "run the key agent (its key in DATADIR/market-agent.key)" },
 	{ "market.agent.keys", OPT_OPT_PATH, OFF(market_agent_keys), "FILE",

@@ -214,6 +214,7 @@ struct conf {
 	char *market_gateways;		/* b32s or hex, comma-separated */
 	char *market_deploy;		/* the deploy JSON */
 	char *market_accounts;		/* 0x addresses, comma-separated */
+	uint32_t market_isolation;	/* destinations for addresses; 0: 8 */
 	bool market_agent;		/* run the key agent */
 	char *market_agent_keys;	/* its content keys file */
 	char *market_relayer_key;	/* relayer account key file */

@@ -278,6 +278,20 @@ static void forward(struct market_gw *gw, struct market_conn *c, json_t *id,
 	gw->reqs = rq;
 }
 
+/* At debug: which destination asked for which method (never the
+ * parameters, which name addresses). */
+static void log_request(const struct market_conn *c, const char *req,
+			size_t len)
+{
+	json_t *o = json_loadb(req, len, 0, NULL);
+	const char *m = json_string_value(json_object_get(o, "method"));
+	char h[72];
+
+	log_debug(LD_APP, "chain gateway: %s from %s", m ? m : "?",
+		  log_safe_hash(h, sizeof(h), market_conn_peer_hash(c)));
+	json_decref(o);
+}
+
 /* Handle one request frame. */
 static void gw_request(void *ctx, struct market_conn *c, const uint8_t *p,
 		       size_t len)
@@ -299,6 +313,8 @@ static void gw_request(void *ctx, struct market_conn *c, const uint8_t *p,
 		gw->stats.refused_busy++;
 		send_error(c, id, MARKET_GW_ERR_LIMIT, "gateway busy");
 	} else if (r == 0) {
+		if (log_enabled(LOG_DEBUG))
+			log_request(c, req, req_len);
 		forward(gw, c, id, req, req_len);
 	} else {
 		if (r == ERR_UNSUPPORTED)

@@ -46,9 +46,10 @@ static int accounts(struct chain_client *cc, const struct chain_deploy *dep,
 	json_object_set_new(json_object_get(o, "earnings"), "licences", lic);
 	for (size_t i = 0; i < q->naccounts && r == 0; i++) {
 		const uint8_t *a = q->accounts[i];
-		if ((r = chain_get_balance(cc, a, &eth)) ||
-		    (r = view(cc, dep->token, erc20_balance_of, a, &tok)) ||
-		    (r = view(cc, dep->license_registry, license_owed_call, a,
+		struct chain_client *c = q->account_cc ? q->account_cc[i] : cc;
+		if ((r = chain_get_balance(c, a, &eth)) ||
+		    (r = view(c, dep->token, erc20_balance_of, a, &tok)) ||
+		    (r = view(c, dep->license_registry, license_owed_call, a,
 			      &owed)))
 			break;
 		json_array_append_new(acc, json_pack("{s:o, s:o, s:o}",
@@ -73,7 +74,8 @@ static int stealth(struct chain_client *cc, const struct chain_deploy *dep,
 	json_object_set_new(json_object_get(o, "earnings"), "stealth", st);
 	for (size_t i = 0; i < q->nstealth && r == 0; i++) {
 		const uint8_t *a = q->stealth[i];
-		if ((r = view(cc, dep->payment_hub, hub_balances_call, a,
+		if ((r = view(q->stealth_cc ? q->stealth_cc[i] : cc,
+			      dep->payment_hub, hub_balances_call, a,
 			      &bal)) != 0)
 			break;
 		json_array_append_new(st, json_pack("{s:o, s:o}",
@@ -98,7 +100,8 @@ static int pots(struct chain_client *cc, const struct chain_deploy *dep,
 		bbuf_reset(&b);
 		bbuf_reset(&ret);
 		hub_pots_call(&b, s);
-		if ((r = chain_call(cc, NULL, dep->payment_hub, b.data, b.len,
+		if ((r = chain_call(q->pot_cc ? q->pot_cc[i] : cc, NULL,
+				    dep->payment_hub, b.data, b.len,
 				    &ret)) != 0 ||
 		    (r = hub_pot_decode(ret.data, ret.len, &pot)) != 0)
 			break;

@@ -15,9 +15,9 @@
  * (vouchers and tickets redeemed); pots: the PaymentHub pots it funds.
  *
  * The calls block on the chain client (run on a worker, apps/market/rpc.h).
- * FIXME: every address is asked through the same gateways from one
- * destination, so a gateway can link them; spread the queries over
- * gateways and time.
+ * What is asked about an address goes through that address's client
+ * when the query names one (apps/market/iso.h: a destination of its own,
+ * so that a gateway cannot link the wallet's addresses), else through cc.
  */
 #ifndef APPS_MARKET_WALLET_H
 #define APPS_MARKET_WALLET_H
@@ -39,6 +39,9 @@ struct market_wallet_query {
 	size_t nstealth;
 	const uint8_t (*pot_signers)[20];
 	size_t npots;
+	/* Each one's own client (NULL: cc for all of that kind). */
+	struct chain_client *const *account_cc, *const *stealth_cc,
+		*const *pot_cc;
 };
 
 /* *out is a new object (the caller json_decref()s it).  ERR_TOO_BIG past

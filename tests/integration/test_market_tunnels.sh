@@ -7,6 +7,10 @@
 #  - b2's /api/market/block and /api/market/wallet answer what anvil says
 #    (the block number, both accounts' ETH to the wei), reached over
 #    tunnels (b2 finds b1's LeaseSet through the netDb);
+#  - b2 asks about each account from a destination of its own (the
+#    gateway sees each destination's eth_getBalance for one account
+#    only), and the second view from the same two; b3, allowed one
+#    such destination, answers both from it and says so;
 #  - b2's client uses its one gateway (not in conflict), and b1's
 #    gateway counted the calls;
 #  - both stop cleanly, with no sanitizer report.
@@ -53,10 +57,13 @@ GW=$(tr -d '\n' <"$W/b1/market-gateway.b32")
 ok "b1 publishes the node as $GW"
 start 2 --market.gateways "$GW" --market.deploy "$W/deploy.json" \
 	--market.accounts "$A0,$A1"
-start 3
+start 3 --market.gateways "$GW" --market.deploy "$W/deploy.json" \
+	--market.accounts "$A0,$A1" --market.isolation 1
 start 4
-wait_log "$W/b2/bitsd.log" "chain client over market.gateways" 120 ||
-	{ bad "b2: no market client (see $W/b2/bitsd.log)"; result $NAME; exit 1; }
+for n in 2 3; do
+	wait_log "$W/b$n/bitsd.log" "chain client over market.gateways" 120 ||
+		{ bad "b$n: no market client (see $W/b$n/bitsd.log)"; result $NAME; exit 1; }
+done
 
 # market N PATH: router n's answer, "CODE BODY"
 market() {
@@ -93,6 +100,43 @@ a = json.loads(body)["accounts"]
 assert [x["address"].lower() for x in a] == [sys.argv[1].lower(), sys.argv[2].lower()], a
 assert a[0]["eth"] == sys.argv[3] and a[1]["eth"] == sys.argv[4], (a, sys.argv)
 ' "$A0" "$A1" "$e0" "$e1"; then ok "b2's /api/market/wallet: both accounts' ETH to the wei"; else bad "b2's /api/market/wallet: $out (want $e0, $e1)"; fi
+
+# Each account was asked about from a destination of its own: b2 names
+# them (debug), and b1's gateway saw every eth_getBalance come from one
+# of them, one each; a second view asks from the same two.
+out=$(market 2 /wallet)
+out=$(market 2 "")
+if printf '%s' "$out" | python3 -c '
+import sys, json, re
+code, body = sys.stdin.read().split(" ", 1)
+iso = json.loads(body)["isolation"]
+assert iso == {"open": 2, "opened": 2}, iso
+dest = {}
+for l in open(sys.argv[3]):
+    m = re.search(r"market: calls about (0x[0-9a-fA-F]{40}) from destination ([0-9a-f]+)", l)
+    if m:
+        dest[m.group(1).lower()] = m.group(2)
+assert set(dest) == {sys.argv[1].lower(), sys.argv[2].lower()}, dest
+assert len(set(dest.values())) == 2, dest
+asked = [re.search(r"eth_getBalance from ([0-9a-f]+)", l).group(1)
+         for l in open(sys.argv[4]) if "chain gateway: eth_getBalance from" in l]
+assert sorted(asked) == sorted(list(dest.values()) * 2), (asked, dest)
+' "$A0" "$A1" "$W/b2/bitsd.log" "$W/b1/bitsd.log"; then ok "b2 asks about each account from a destination of its own, kept for the second view"; else bad "b2's isolation: $out (see $W/b2/bitsd.log, $W/b1/bitsd.log)"; fi
+# b3 allows one such destination: both accounts answered, from one
+# destination (not its client's), and it says so.
+out=$(market 3 /wallet)
+if printf '%s' "$out" | python3 -c '
+import sys, json
+code, body = sys.stdin.read().split(" ", 1)
+assert code == "200", (code, body)
+a = json.loads(body)["accounts"]
+assert [x["eth"] for x in a] == [sys.argv[1], sys.argv[2]], a
+' "$e0" "$e1" && [ "$(market 3 "" | python3 -c 'import sys, json; print(json.loads(sys.stdin.read().split(" ", 1)[1])["isolation"])')" = "{'open': 1, 'opened': 1}" ] &&
+	grep -q "2 addresses in one view, 1 destinations for them" "$W/b3/bitsd.log"; then
+	ok "b3 (market.isolation = 1) answers both accounts from one destination of their own, and says they share it"
+else
+	bad "b3's wallet with market.isolation = 1: $out (see $W/b3/bitsd.log)"
+fi
 
 out=$(market 2 "")
 if printf '%s' "$out" | python3 -c '

@@ -5,6 +5,7 @@
 extern const struct test_case market_chunkpay_tests[];
 extern const struct test_case market_gateway_tests[];
 extern const struct test_case market_hostpay_tests[];
+extern const struct test_case market_iso_tests[];
 extern const struct test_case market_keyagent_tests[];
 extern const struct test_case market_library_tests[];
 extern const struct test_case market_seedpay_tests[];
@@ -15,6 +16,7 @@ int main(int argc, char **argv)
 		{ "chunkpay", market_chunkpay_tests },
 		{ "gateway", market_gateway_tests },
 		{ "hostpay", market_hostpay_tests },
+		{ "iso", market_iso_tests },
 		{ "keyagent", market_keyagent_tests },
 		{ "library", market_library_tests },
 		{ "seedpay", market_seedpay_tests },
