@@ -769,6 +769,14 @@ void stream_on_packet(struct stream *s, const struct stream_packet *p,
 		s->remote_id = p->recv_id;
 		s->state = STREAM_OPEN;
 		set_event(s, STREAM_EV_CONNECTED | STREAM_EV_WRITABLE);
+		if (log_enabled(LOG_DEBUG)) {
+			char h[72];
+			log_debug(LD_CLIENT, "stream %u: connected to %s after "
+				  "%llu ms, %u SYN sends", s->local_id,
+				  log_safe_hash(h, sizeof(h), s->peer.hash),
+				  (unsigned long long)(now_ms() - s->opened),
+				  s->tx[0].sends);
+		}
 	}
 	if ((p->flags & STREAM_F_SYN) && (p->flags & STREAM_F_MAX_SIZE) &&
 	    p->max_size >= STREAM_MTU_MIN)
@@ -842,6 +850,13 @@ static void on_rto(struct stream *s, uint64_t now)
 	s->cwnd = 1;
 	s->recover = s->next_seq - 1;
 	s->in_recovery = true;
+	if (log_enabled(LOG_DEBUG)) {
+		char h[72];
+		log_debug(LD_CLIENT, "stream %u: no ACK from %s for packet %u "
+			  "(%s) in %u ms: resent", s->local_id,
+			  log_safe_hash(h, sizeof(h), s->peer.hash), t->seq,
+			  t->flags & STREAM_F_SYN ? "SYN" : "data", s->rto_ms);
+	}
 	s->rto_ms = s->rto_ms * 2 > STREAM_MAX_RTO_MS ? STREAM_MAX_RTO_MS :
 							s->rto_ms * 2;
 	tx_send(s, t);
@@ -962,6 +977,13 @@ void stream_send_syn(struct stream *s)
 	 * waits for the peer's SYN, which gives its stream ID. */
 	if (s->initiator)
 		n = fifo_pop(&s->sendq, s->mgr->chunk, stream_mtu(s));
+	if (log_enabled(LOG_DEBUG)) {
+		char h[72];
+		log_debug(LD_CLIENT, "stream %u: SYN to %s (%s, %zu B)",
+			  s->local_id, log_safe_hash(h, sizeof(h),
+						     s->peer.hash),
+			  s->initiator ? "opening" : "answering", n);
+	}
 	tx_new(s, STREAM_F_SYN, n ? s->mgr->chunk : NULL, n);
 	pump(s);		/* what the acceptor wrote already */
 }

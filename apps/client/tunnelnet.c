@@ -645,6 +645,15 @@ static int send_garlic(struct tunnelnet *tn, struct tn_dest *x,
 		garlic_block_padding(&blocks, r % (TUNNELNET_PAD_MAX + 1));
 	}
 	bbuf_be32(&g, 0);
+	if (log_enabled(LOG_DEBUG) && ratchet_ctx_tx_tagset_id(x->rc, &pk) < 0) {
+		char rh[72], gw[72];
+		log_debug(LD_CLIENT, "garlic to %s without a tag set (NS or "
+			  "NSR)%s%s, to lease %s/%u", log_safe_hash(rh,
+			  sizeof(rh), hash), h ? " with data" : "",
+			  bundled ? " and our LeaseSet" : "",
+			  log_safe_hash(gw, sizeof(gw), l.gateway),
+			  l.tunnel_id);
+	}
 	if ((e = ratchet_encrypt(x->rc, &pk, blocks.data, blocks.len, 0, now,
 				 &g)) != 0)
 		goto out;
@@ -998,6 +1007,15 @@ static void queue_run(struct tunnelnet *tn)
 		if (x && ls && dest_ready(x)) {
 			*pp = q->next;
 			tn->n_queued--;
+			if (log_enabled(LOG_DEBUG)) {
+				char h[72];
+				log_debug(LD_CLIENT, "payload to %s sent after "
+					  "%llu ms in the queue",
+					  log_safe_hash(h, sizeof(h),
+							q->to.hash),
+					  (unsigned long long)(mono -
+					  (q->deadline - TUNNELNET_QUEUE_MS)));
+			}
 			(void)send_now(tn, x, ls, &q->to, q->proto,
 				       q->src_port, q->dst_port, q->data,
 				       q->len);
@@ -1254,6 +1272,14 @@ bool tunnelnet_garlic_in(struct tunnelnet *tn, struct i2np_msg *m)
 			return true;
 		}
 		tn->st.garlic_in++;
+		if (info.kind != RATCHET_KIND_ES && log_enabled(LOG_DEBUG)) {
+			char h[72];
+			log_debug(LD_CLIENT, "%s for %s", info.kind ==
+				  RATCHET_KIND_NS ? "a new session (NS)" :
+				  "a new session's reply (NSR)",
+				  log_safe_hash(h, sizeof(h),
+						client_dest_pub(x->d)->hash));
+		}
 		/* A word from a remote we send to: it is not quiet. */
 		for (size_t i = 0; info.bound && i < x->n_peers; i++)
 			if (memcmp(x->peers[i].pk.b, info.remote.b, 32) == 0)
@@ -1478,9 +1504,17 @@ static int net_send(void *ctx, const struct client_dest *from,
 		return ERR_NETWORK;
 	/* Unknown LeaseSet: look it up; no tunnels yet: wait for them.
 	 * Either way the payload waits (behind earlier ones: order). */
-	if (!ls || !dest_ready(x) || tn->queue)
+	if (!ls || !dest_ready(x) || tn->queue) {
+		if ((!ls || !dest_ready(x)) && log_enabled(LOG_DEBUG)) {
+			char h[72];
+			log_debug(LD_CLIENT, "payload to %s queued: %s",
+				  log_safe_hash(h, sizeof(h), to->hash),
+				  !ls ? "its LeaseSet is looked up" :
+				  "our tunnels or LeaseSet are not ready");
+		}
 		return enqueue(tn, from, to, proto, src_port, dst_port, data,
 			       len, !ls);
+	}
 	return send_now(tn, x, ls, to, proto, src_port, dst_port, data,
 			len);
 }
