@@ -367,19 +367,14 @@ static int agent_keys_load(struct market_agent *ag, const char *path,
 {
 	uint8_t *buf = NULL, key[32];
 	size_t len = 0, got;
-	struct stat st;
 	char *text, *line, *save = NULL;
 	unsigned lineno = 0;
 	int r;
 
-	if (stat(path, &st) == 0 && (st.st_mode & 077)) {
-		log_err(LD_APP, "market.agent.keys: %s: readable by others; "
-			"chmod 600 it first", path);
-		return ERR_ARG;
-	}
-	if ((r = fsutil_read_file(path, MARKET_KEYS_MAX_BYTES, &buf,
-				  &len)) != 0) {
-		log_err(LD_APP, "market.agent.keys: %s: %s", path, err_str(r));
+	if ((r = fsutil_read_private_file(path, MARKET_KEYS_MAX_BYTES, &buf,
+					  &len)) != 0) {
+		log_err(LD_APP, "market.agent.keys: %s: %s", path, r == ERR_ARG ?
+			"readable by others; chmod 600 it first" : err_str(r));
 		return r;
 	}
 	text = xmalloc(len + 1);	/* NUL-terminated; no realloc of secrets */

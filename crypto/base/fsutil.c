@@ -11,6 +11,7 @@
 #include "crypto/base/log.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,8 +37,8 @@ static void close_keep_errno(int fd)
 	errno = e;
 }
 
-int fsutil_read_file(const char *path, size_t max_bytes, uint8_t **out,
-		     size_t *outlen)
+static int read_file(const char *path, size_t max_bytes, bool private,
+		     uint8_t **out, size_t *outlen)
 {
 	struct stat st;
 	uint8_t *buf = NULL;
@@ -52,6 +53,10 @@ int fsutil_read_file(const char *path, size_t max_bytes, uint8_t **out,
 	}
 	if (!S_ISREG(st.st_mode)) {
 		r = ERR_FORMAT;
+		goto out;
+	}
+	if (private && (st.st_mode & 077)) {
+		r = ERR_ARG;
 		goto out;
 	}
 	if (st.st_size < 0 || (uint64_t)st.st_size > max_bytes) {
@@ -86,6 +91,18 @@ out:
 		xfree_wipe(buf, len + 1);
 	close_keep_errno(fd);
 	return r;
+}
+
+int fsutil_read_file(const char *path, size_t max_bytes, uint8_t **out,
+		     size_t *outlen)
+{
+	return read_file(path, max_bytes, false, out, outlen);
+}
+
+int fsutil_read_private_file(const char *path, size_t max_bytes,
+			     uint8_t **out, size_t *outlen)
+{
+	return read_file(path, max_bytes, true, out, outlen);
 }
 
 int fsutil_write_all(int fd, const void *data, size_t len)

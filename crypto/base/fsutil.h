@@ -31,6 +31,11 @@ int fsutil_write_all(int fd, const void *data, size_t len);
  */
 int fsutil_read_file(const char *path, size_t max_bytes, uint8_t **out,
 		     size_t *outlen);
+/* The same for a file that holds secrets: ERR_ARG when others than its
+ * owner may read it (its mode has any of 077), checked on the file
+ * opened. */
+int fsutil_read_private_file(const char *path, size_t max_bytes,
+			     uint8_t **out, size_t *outlen);
 
 /*
  * Write len bytes to path so that a crash leaves either the old file or

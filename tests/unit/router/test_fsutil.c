@@ -81,6 +81,36 @@ static void test_read_errors(struct tctx *t)
 	free(dir);
 }
 
+/* A file of secrets is read only while its owner alone may read it. */
+static void test_read_private(struct tctx *t)
+{
+	char *dir = t_tmpdir(t), *path;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+
+	if (!dir)
+		return;
+	path = fsutil_path_join(dir, "k");
+	T_ERR(t, fsutil_read_private_file(path, 10, &buf, &len),
+	      ERR_NOT_FOUND);
+	T_OK(t, fsutil_write_atomic(path, "key", 3, 0600, false));
+	T_OK(t, fsutil_read_private_file(path, 10, &buf, &len));
+	T_EQ(t, len, 3);
+	if (buf)
+		xfree_wipe(buf, len);
+	buf = NULL;
+	T_OK(t, chmod(path, 0640) == 0 ? 0 : ERR_IO);
+	T_ERR(t, fsutil_read_private_file(path, 10, &buf, &len), ERR_ARG);
+	T_OK(t, chmod(path, 0604) == 0 ? 0 : ERR_IO);
+	T_ERR(t, fsutil_read_private_file(path, 10, &buf, &len), ERR_ARG);
+	T_OK(t, fsutil_read_file(path, 10, &buf, &len));	/* no check */
+	if (buf)
+		xfree_wipe(buf, len);
+	free(path);
+	t_rmtree(dir);
+	free(dir);
+}
+
 static void test_dir_private(struct tctx *t)
 {
 	char *dir = t_tmpdir(t), *sub, *file;
@@ -107,6 +137,7 @@ static void test_dir_private(struct tctx *t)
 const struct test_case router_fsutil_tests[] = {
 	{ "write_read", test_write_read, 0 },
 	{ "read_errors", test_read_errors, 0 },
+	{ "read_private", test_read_private, 0 },
 	{ "dir_private", test_dir_private, 0 },
 	{ NULL, NULL, 0 }
 };
