@@ -308,6 +308,51 @@ out:
 }
 
 /* Each URL of list (',' or ' ' apart; NULL: none), fetched as pd. */
+struct site_load {
+	struct proxy_dest *pd;
+	unsigned n;
+};
+
+static int site_add(void *ctx, const struct proxy_site_auth *a)
+{
+	struct site_load *sl = ctx;
+	int e = proxy_dest_add_site_auth(sl->pd, a);
+
+	sl->n += e == 0;
+	return e;
+}
+
+/* proxy.site-keys: single b33 sites' own keys and secrets for pd.  The
+ * file holds secrets: refused when others may read it. */
+static int site_keys_load(struct proxy_dest *pd, const char *path)
+{
+	struct site_load sl = { pd, 0 };
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	const char *why = NULL;
+	unsigned line = 0;
+	int e;
+
+	if ((e = fsutil_read_private_file(path, PROXY_SITE_FILE_MAX_BYTES,
+					  &buf, &len)) != 0) {
+		log_err(LD_APP, "proxy.site-keys: %s: %s", path, e == ERR_ARG ?
+			"readable by others; chmod 600 it first" : err_str(e));
+		return e;
+	}
+	e = proxy_site_auth_parse((const char *)buf, len, site_add, &sl,
+				  &line, &why);
+	xfree_wipe(buf, len);
+	if (e != 0) {
+		log_err(LD_APP, "proxy.site-keys: %s line %u: %s", path, line,
+			why ? why : e == ERR_EXISTS ? "a site given twice" :
+			err_str(e));
+		return e;
+	}
+	log_notice(LD_APP, "proxy: %u b33 site(s) with a key or secret of "
+		   "their own (proxy.site-keys)", sl.n);
+	return 0;
+}
+
 static int subscribe(struct bitsd_proxy *bp, struct proxy_dest *pd,
 		     const char *list)
 {
@@ -384,6 +429,9 @@ int bitsd_proxy_start(struct evloop *el, const struct conf *cfg,
 				pd, (const uint8_t *)cfg->proxy_leaseset_secret,
 				strlen(cfg->proxy_leaseset_secret));
 		memwipe(key, sizeof(key));
+		if (cfg->proxy_site_keys &&
+		    (e = site_keys_load(pd, cfg->proxy_site_keys)) != 0)
+			goto fail;
 		if (
 		    (e = proxy_listen(bp->p, PROXY_HTTP, pd, "127.0.0.1", hp,
 				      NULL, 0, NULL)) != 0 ||

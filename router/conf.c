@@ -95,6 +95,9 @@ static const struct opt opts[] = {
 	{ "proxy.leaseset-secret", OPT_OPT_PATH, OFF(proxy_leaseset_secret),
 	  "TEXT", "the proxies' lookup secret for b33 addresses that need "
 	  "one (Java I2P's i2cp.leaseSetSecret, as text)" },
+	{ "proxy.site-keys", OPT_OPT_PATH, OFF(proxy_site_keys), "FILE",
+	  "single b33 sites' own client keys and lookup secrets, a line "
+	  "each: ADDRESS [key:B64] [secret:TEXT] (mode 0600)" },
 	{ "proxy.outproxy", OPT_OPT_PATH, OFF(proxy_outproxy), "NAME",
 	  "an outproxy (b32 or address-book name) for clearnet HTTP; "
 	  "default: clearnet is refused" },
@@ -473,6 +476,7 @@ void conf_free(struct conf *cfg)
 	free(cfg->proxy_tunnels);
 	free(cfg->proxy_subscriptions);
 	free(cfg->proxy_leaseset_key);
+	free(cfg->proxy_site_keys);
 	if (cfg->proxy_leaseset_secret)
 		xfree_wipe(cfg->proxy_leaseset_secret,
 			   strlen(cfg->proxy_leaseset_secret));

@@ -91,6 +91,7 @@ struct conf {
 	uint32_t proxy_hops;	/* 0-7; CONF_UNSET_HOPS: sam_hops */
 	char *proxy_leaseset_key;	/* b64: per-client b33 key; NULL: none */
 	char *proxy_leaseset_secret;	/* b33 lookup secret; NULL: none */
+	char *proxy_site_keys;		/* per-site keys file; NULL: none */
 	uint16_t proxy_http_port, proxy_socks_port;	/* 0: 4444, 4447 */
 	char *proxy_outproxy;	/* clearnet through it; NULL: refused */
 	char *proxy_hosts;	/* address book; NULL: DATADIR/hosts.txt */

@@ -58,6 +58,9 @@ struct proxy_dest {
 	/* b33 addresses that need a lookup secret: ours (secret) */
 	uint8_t *els_secret;
 	size_t els_secret_len;
+	/* single sites' own key or secret (secret) */
+	struct proxy_site_auth *sites;
+	size_t nsites;
 };
 
 struct plistener {
@@ -592,21 +595,47 @@ static void open_stream(struct pconn *c, const struct keys_and_cert *to)
 					   c->pre.len - c->pre_off);
 }
 
+/* The site a names among pd's own (NULL: none). */
+static const struct proxy_site_auth *site_find(const struct proxy_dest *pd,
+					       const struct b33_addr *a)
+{
+	for (size_t i = 0; i < pd->nsites; i++)
+		if (memcmp(pd->sites[i].addr.pk, a->pk, B33_PUBKEY_BYTES) == 0)
+			return &pd->sites[i];
+	return NULL;
+}
+
+/* The lookup secret for a: the site's own, else pd's (NULL: none). */
+static const uint8_t *site_secret(const struct proxy_dest *pd,
+				  const struct b33_addr *a, size_t *len)
+{
+	const struct proxy_site_auth *s = site_find(pd, a);
+
+	if (s && s->secret_len) {
+		*len = s->secret_len;
+		return s->secret;
+	}
+	*len = pd->els_secret_len;
+	return pd->els_secret;
+}
+
 /* lookup_b33() with the key blinded for the UTC day of now_s. */
 static int lookup_b33_day(struct proxy *p, const struct proxy_dest *pd,
 			  const struct b33_addr *a, uint64_t now_s,
 			  struct keys_and_cert *to)
 {
+	const struct proxy_site_auth *s = site_find(pd, a);
 	struct els2_blinding bl;
 	bool sec = (a->flags & B33_FLAG_SECRET) != 0;
+	size_t slen = 0;
+	const uint8_t *secret = sec ? site_secret(pd, a, &slen) : NULL;
+	const uint8_t *key = s && s->has_key ? s->key :
+			     pd->has_els_key ? pd->els_key : NULL;
 	int e;
 
-	if ((e = els2_blinding_derive(a->pk, a->sig_type, now_s,
-				      sec ? pd->els_secret : NULL,
-				      sec ? pd->els_secret_len : 0, &bl)) == 0)
-		e = p->net.lookup_blinded(p->net.ctx, &bl,
-					  pd->has_els_key ? pd->els_key : NULL,
-					  to);
+	if ((e = els2_blinding_derive(a->pk, a->sig_type, now_s, secret,
+				      slen, &bl)) == 0)
+		e = p->net.lookup_blinded(p->net.ctx, &bl, key, to);
 	memwipe(&bl, sizeof(bl));
 	return e;
 }
@@ -728,14 +757,16 @@ static enum resolved resolve(struct pconn *c, const char *host,
 				  SOCKS5_HOST_UNREACHABLE);
 			return RES_FAILED;
 		}
-		if ((c->b33.flags & B33_FLAG_SECRET) && !c->pd->els_secret) {
+		if ((c->b33.flags & B33_FLAG_SECRET) &&
+		    !site_secret(c->pd, &c->b33, &(size_t){ 0 })) {
 			c->p->st.els_refused++;
 			conn_fail(c, 403, "Forbidden",
 				  "Encrypted LeaseSet: lookup secret needed",
 				  "This b33 address is blinded with a secret, "
 				  "and this proxy has none (proxy.leaseset-"
-				  "secret, or i2cp.leaseSetSecret for a "
-				  "client tunnel).", SOCKS5_NOT_ALLOWED);
+				  "secret or a line of proxy.site-keys, or "
+				  "i2cp.leaseSetSecret for a client "
+				  "tunnel).", SOCKS5_NOT_ALLOWED);
 			return RES_FAILED;
 		}
 		c->blinded = true;
@@ -1584,6 +1615,33 @@ void proxy_dest_set_lookup_secret(struct proxy_dest *pd,
 	}
 }
 
+static void sites_clear(struct proxy_dest *pd)
+{
+	xfree_wipe(pd->sites, pd->nsites * sizeof(*pd->sites));
+	pd->sites = NULL;
+	pd->nsites = 0;
+}
+
+int proxy_dest_add_site_auth(struct proxy_dest *pd,
+			     const struct proxy_site_auth *a)
+{
+	struct proxy_site_auth *n;
+
+	if (site_find(pd, &a->addr))
+		return ERR_EXISTS;
+	if (pd->nsites >= PROXY_SITE_AUTH_MAX)
+		return ERR_LIMIT;
+	/* no realloc: the old block is wiped, not left to the allocator */
+	n = xmalloc((pd->nsites + 1) * sizeof(*n));
+	if (pd->nsites)
+		memcpy(n, pd->sites, pd->nsites * sizeof(*n));
+	n[pd->nsites] = *a;
+	xfree_wipe(pd->sites, pd->nsites * sizeof(*n));
+	pd->sites = n;
+	pd->nsites++;
+	return 0;
+}
+
 const struct keys_and_cert *proxy_dest_pub(const struct proxy_dest *pd)
 {
 	return client_dest_pub(pd->dest);
@@ -1693,6 +1751,7 @@ void proxy_free(struct proxy *p)
 		stream_mgr_free(pd->mgr);
 		client_dest_free(pd->dest);
 		els_secret_clear(pd);
+		sites_clear(pd);
 		xfree_wipe(pd, sizeof(*pd));
 	}
 	free(p->outproxy);

@@ -33,6 +33,7 @@
 #include "apps/client/pump.h"
 #include "apps/client/stream.h"
 #include "apps/proxy/http.h"
+#include "apps/proxy/siteauth.h"
 
 struct evloop;
 struct addrbook;
@@ -107,6 +108,11 @@ void proxy_dest_set_leaseset_key(struct proxy_dest *pd, const uint8_t *key);
  * i2cp.leaseSetSecret); NULL: none, and such addresses get 403. */
 void proxy_dest_set_lookup_secret(struct proxy_dest *pd,
 				  const uint8_t *secret, size_t len);
+/* One b33 site's own key and/or secret (copied), used for it instead of
+ * pd's (apps/proxy/siteauth.h).  ERR_EXISTS for a site given before,
+ * ERR_LIMIT past PROXY_SITE_AUTH_MAX. */
+int proxy_dest_add_site_auth(struct proxy_dest *pd,
+			     const struct proxy_site_auth *a);
 
 /*
  * Listen on host:port (an IPv4 literal; port 0: any) for kind, through

@@ -2,15 +2,18 @@
 # b33 addresses (encrypted LeaseSets) through our proxies, with i2pd 2.45.1:
 #  1. bitsd (the only floodfill, `proxy = true` with zero-hop tunnels by
 #     proxy.hops, its client key proxy.leaseset-key) and one i2pd r1;
-#     r1 hosts three sites with i2cp.leaseSetType = 5: for everybody,
-#     per-client DH (our key is listed) and per-client PSK (ours is not);
+#     r1 hosts four sites with i2cp.leaseSetType = 5: for everybody,
+#     per-client DH (our key is listed) and two per-client PSK ones
+#     (neither is our proxy key; proxy.site-keys gives the first's);
 #     bitsd hosts three web sites with encrypted LeaseSets: for everybody,
 #     per-client DH (r1's HTTP proxy key is not listed) and one blinded
 #     with a lookup secret (i2cp.leaseSetSecret; proxy.leaseset-secret);
 #  2. curl through our HTTP proxy fetches r1's open and DH sites
-#     byte-exact by their b33 addresses; the PSK site gets our 403 page
-#     "no access" (the key does not open it), and a client tunnel from
-#     tunnels.conf with i2cp.leaseSetPrivKey = the PSK fetches it;
+#     byte-exact by their b33 addresses, and the first PSK site with its
+#     own key from proxy.site-keys (a file others may read is refused at
+#     start); the second PSK site gets our 403 page "no access" (no key
+#     of ours opens it), and a client tunnel from tunnels.conf with
+#     i2cp.leaseSetPrivKey = the first PSK fetches that site;
 #  3. our HTTP proxy and SOCKS proxy fetch bitsd's own encrypted sites,
 #     the one with the lookup secret too;
 #  4. r1's HTTP proxy fetches bitsd's open encrypted site (our blinding,
@@ -53,6 +56,7 @@ b64() { python3 -c "import base64,sys; print(base64.b64encode(bytes.fromhex(sys.
 DH_SK=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')
 DH_PK=$("$TOOL" x25519 "$DH_SK")
 PSK=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')
+PSK2=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')
 OTHER_SK=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')
 OTHER_PK=$("$TOOL" x25519 "$OTHER_SK")
 "$BITSD" --datadir "$B" --init --netid 77 --host $HOST --port $PORT \
@@ -83,19 +87,20 @@ server() {
 	server open
 	server dh "i2cp.leaseSetAuthType = 1" "i2cp.leaseSetClient.dh.0 = us:$DH_PK"
 	server psk "i2cp.leaseSetAuthType = 2" "i2cp.leaseSetClient.psk.0 = them:$(b64 "$PSK")"
+	server psk2 "i2cp.leaseSetAuthType = 2" "i2cp.leaseSetClient.psk.0 = them:$(b64 "$PSK2")"
 } >"$d/tunnels.conf"
 (cd "$W/theirs" && exec python3 -m http.server --bind $R 28921) \
 	>"$W/web.log" 2>&1 &
 WEB_PID=$!
 # r1's keys, made here so that both routers know the addresses at start
-for t in open dh psk; do
+for t in open dh psk psk2; do
 	k=$("$TOOL" generate)
 	printf '%s\n' "$k" | sed -n 's/^priv=//p' |
 		python3 -c "import base64,sys; sys.stdout.buffer.write(base64.b64decode(sys.stdin.read().strip(), altchars=b'-~'))" >"$d/$t.dat"
 	eval "B33_$t=$(printf '%s\n' "$k" | sed -n 's/^b33=//p')"
 done
-[ -n "$B33_open" ] && [ -n "$B33_psk" ] && [ -s "$d/psk.dat" ] &&
-	ok "r1's three encrypted sites: $B33_open, ..." ||
+[ -n "$B33_open" ] && [ -n "$B33_psk2" ] && [ -s "$d/psk2.dat" ] &&
+	ok "r1's four encrypted sites: $B33_open, ..." ||
 	{ bad "cannot make r1's keys"; result $NAME; exit 1; }
 
 # ---- bitsd: proxies, two encrypted web sites, a client tunnel ----
@@ -107,6 +112,7 @@ socks-port = ${SOCKS#*:}
 hops = 0
 leaseset-key = $(b64 "$DH_SK")
 leaseset-secret = open sesame
+site-keys = $B/site-keys
 [exploratory]
 inbound.length = 0
 outbound.length = 0
@@ -149,6 +155,17 @@ inbound.length = 0
 outbound.length = 0
 i2cp.leaseSetPrivKey = $(b64 "$PSK")
 CONF
+# r1's first PSK site's own key; refused while others may read the file
+printf '# r1\n%s key:%s\n' "$B33_psk" "$(b64 "$PSK")" >"$B/site-keys"
+chmod 644 "$B/site-keys"
+if ! timeout 60 "$BITSD" --datadir "$B" --host $HOST --port $PORT --netid 77 \
+	--floodfill --logfile "$B/refused.log" >"$B/refused.out" 2>&1 &&
+	grep -q "proxy.site-keys: .*readable by others" "$B/refused.log"; then
+	ok "bitsd refuses a proxy.site-keys file others may read"
+else
+	bad "a world-readable proxy.site-keys was not refused (see $B/refused.log)"
+fi
+chmod 600 "$B/site-keys"
 "$BITSD" --datadir "$B" --host $HOST --port $PORT --netid 77 --floodfill \
 	--loglevel debug --logfile "$B/bitsd.log" --reseed.threshold 1 \
 	>"$B/stdout.log" 2>&1 &
@@ -192,16 +209,20 @@ fetch "HTTP proxy: r1's open encrypted site by b33" "http://$B33_open/" \
 	"$W/t1.out" "$W/theirs/index.html" -x "http://$HTTP"
 fetch "HTTP proxy: r1's per-client DH site with our key" "http://$B33_dh/" \
 	"$W/t2.out" "$W/theirs/index.html" -x "http://$HTTP"
-# the PSK site: found, but our key does not open it (403, once found)
+grep -q "proxy: 1 b33 site(s) with a key or secret of their own" "$B/bitsd.log" &&
+	fetch "HTTP proxy: r1's PSK site with its own key from proxy.site-keys" \
+		"http://$B33_psk/" "$W/t5.out" "$W/theirs/index.html" -x "http://$HTTP" ||
+	bad "bitsd did not load proxy.site-keys (see $B/bitsd.log)"
+# the second PSK site: found, but no key of ours opens it (403, once found)
 end=$(($(date +%s) + 120)) code=""
 while [ "$(date +%s)" -lt $end ]; do
-	code=$(curl -s -m 60 -o "$W/t3.out" -w '%{http_code}' -x "http://$HTTP" "http://$B33_psk/")
+	code=$(curl -s -m 60 -o "$W/t3.out" -w '%{http_code}' -x "http://$HTTP" "http://$B33_psk2/")
 	[ "$code" = 403 ] && break
 	sleep 2
 done
 [ "$code" = 403 ] && grep -q "no access" "$W/t3.out" &&
-	ok "HTTP proxy: r1's PSK site refuses us with the 403 page" ||
-	bad "HTTP proxy: r1's PSK site answered $code"
+	ok "HTTP proxy: r1's other PSK site refuses us with the 403 page" ||
+	bad "HTTP proxy: r1's other PSK site answered $code"
 fetch "client tunnel with i2cp.leaseSetPrivKey: r1's PSK site" \
 	"http://$CLI/" "$W/t4.out" "$W/theirs/index.html"
 

@@ -7,6 +7,7 @@ extern const struct test_case proxy_http_tests[];
 extern const struct test_case proxy_addrbook_tests[];
 extern const struct test_case proxy_net_tests[];
 extern const struct test_case proxy_tunconf_tests[];
+extern const struct test_case proxy_siteauth_tests[];
 
 int main(int argc, char **argv)
 {
@@ -16,6 +17,7 @@ int main(int argc, char **argv)
 		{ "addrbook", proxy_addrbook_tests },
 		{ "net", proxy_net_tests },
 		{ "tunconf", proxy_tunconf_tests },
+		{ "siteauth", proxy_siteauth_tests },
 		{ NULL, NULL }
 	};
 	return tharness_main(argc, argv, groups);

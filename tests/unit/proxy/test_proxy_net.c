@@ -64,6 +64,13 @@ struct tproxy {
 	int64_t bad_day_s;
 	const char *b33_secret;		/* the site's */
 	const char *proxy_secret;	/* the proxy's lookup secret */
+	/* per-client: the site's LeaseSet opens to want_key only; the
+	 * proxy's key; a proxy.site-keys entry for the site (its key and
+	 * secret), or for another site with site_auth_other */
+	const uint8_t *want_key, *proxy_key;
+	bool site_auth, site_auth_other;
+	const uint8_t *site_auth_key;
+	const char *site_auth_secret;
 	struct tinfo in;
 };
 
@@ -75,6 +82,8 @@ static struct {
 	struct keys_and_cert site;
 	bool has_bad;
 	uint8_t bad_key[32];
+	bool per_client;		/* opens to want_key only */
+	uint8_t want_key[32];
 } b33net;
 
 static int b33_lookup_blinded(void *ctx, const struct els2_blinding *bl,
@@ -82,18 +91,44 @@ static int b33_lookup_blinded(void *ctx, const struct els2_blinding *bl,
 			      struct keys_and_cert *out)
 {
 	(void)ctx;
-	(void)auth_key;
 	if (b33net.has_bad && memcmp(bl->store_key, b33net.bad_key, 32) == 0)
 		return ERR_FORMAT;
 	if (memcmp(bl->store_key, b33net.store_key, 32) != 0)
 		return ERR_NOT_FOUND;
+	if (b33net.per_client &&
+	    (!auth_key || memcmp(auth_key, b33net.want_key, 32) != 0))
+		return ERR_AUTH;
 	*out = b33net.site;
 	return 0;
 }
 
-/* site's b33 address into in, and the key its LeaseSet is under. */
+/* The proxy.site-keys entry tp asks for, added to cli. */
+static void b33_site_auth(const struct tproxy *tp, const struct b33_addr *a,
+			  struct proxy_dest *cli)
+{
+	struct proxy_site_auth sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.addr = *a;
+	if (tp->site_auth_other)
+		sa.addr.pk[0] ^= 1;
+	if (tp->site_auth_key) {
+		sa.has_key = true;
+		memcpy(sa.key, tp->site_auth_key, 32);
+	}
+	if (tp->site_auth_secret) {
+		sa.secret_len = strlen(tp->site_auth_secret);
+		memcpy(sa.secret, tp->site_auth_secret, sa.secret_len);
+	}
+	if (proxy_dest_add_site_auth(cli, &sa) != 0 ||
+	    proxy_dest_add_site_auth(cli, &sa) != ERR_EXISTS)
+		_exit(1);
+}
+
+/* site's b33 address into in, and the key its LeaseSet is under; cli
+ * gets tp's proxy.site-keys entry. */
 static void b33_site(const struct tproxy *tp, const struct keys_and_cert *k,
-		     struct tinfo *in)
+		     struct tinfo *in, struct proxy_dest *cli)
 {
 	struct b33_addr a = { .sig_type = 7, .blinded_sig_type = 11 };
 	const char *sec = tp->b33_secret;
@@ -111,6 +146,12 @@ static void b33_site(const struct tproxy *tp, const struct keys_and_cert *k,
 		_exit(1);
 	memcpy(b33net.store_key, bl.store_key, 32);
 	b33net.site = *k;
+	if (tp->want_key) {
+		b33net.per_client = true;
+		memcpy(b33net.want_key, tp->want_key, 32);
+	}
+	if (tp->site_auth)
+		b33_site_auth(tp, &a, cli);
 	if (tp->bad_day) {
 		if (els2_blinding_derive(k->sig_key, 7,
 					 (uint64_t)((int64_t)(tp->wall_ms /
@@ -251,7 +292,9 @@ static void child(struct tproxy *tp, uint16_t echo_port, int wfd)
 		_exit(1);
 	in.web = web_port(w);
 	if (tp->wall_ms)
-		b33_site(tp, proxy_dest_pub(site), &in);
+		b33_site(tp, proxy_dest_pub(site), &in, cli);
+	if (tp->proxy_key)
+		proxy_dest_set_leaseset_key(cli, tp->proxy_key);
 	if (tp->proxy_secret)
 		proxy_dest_set_lookup_secret(cli,
 					     (const uint8_t *)tp->proxy_secret,
@@ -1171,6 +1214,55 @@ static void test_b33_secret(struct tctx *t)
 	bbuf_free(&r);
 }
 
+/* proxy.site-keys: a site's own secret serves it where the proxy has
+ * another or none; a site's own client key opens its per-client
+ * LeaseSet where the proxy's key does not (403 "no access" without the
+ * entry); an entry for another site changes nothing. */
+static void test_b33_site_auth(struct tctx *t)
+{
+	static const uint8_t k1[32] = { 1, 2, 3 }, k2[32] = { 9, 8, 7 };
+	uint64_t noon = MIDNIGHT_MS + 720 * MIN_MS;
+	struct bbuf r = BBUF_INIT;
+	struct tproxy tp;
+
+	tp = (struct tproxy){ .wall_ms = noon, .b33_secret = "open sesame",
+			      .proxy_secret = "not it", .site_auth = true,
+			      .site_auth_secret = "open sesame" };
+	b33_get_tp(t, &tp, &r);
+	T_TRUE(t, starts(&r, "HTTP/1.1 200 OK\r\n"));
+	T_TRUE(t, has(&r, "<h1>hello</h1>"));
+	tp = (struct tproxy){ .wall_ms = noon, .b33_secret = "open sesame",
+			      .site_auth = true,
+			      .site_auth_secret = "open sesame" };
+	b33_get_tp(t, &tp, &r);
+	T_TRUE(t, starts(&r, "HTTP/1.1 200 OK\r\n"));
+	/* the entry for another site: the proxy has no secret (403) */
+	tp = (struct tproxy){ .wall_ms = noon, .b33_secret = "open sesame",
+			      .site_auth = true, .site_auth_other = true,
+			      .site_auth_secret = "open sesame" };
+	b33_get_tp(t, &tp, &r);
+	T_TRUE(t, starts(&r, "HTTP/1.1 403 "));
+	T_TRUE(t, has(&r, "lookup secret"));
+
+	/* per-client: the proxy's key k2 does not open it */
+	tp = (struct tproxy){ .wall_ms = noon, .want_key = k1,
+			      .proxy_key = k2 };
+	b33_get_tp(t, &tp, &r);
+	T_TRUE(t, starts(&r, "HTTP/1.1 403 "));
+	tp = (struct tproxy){ .wall_ms = noon, .want_key = k1,
+			      .proxy_key = k2, .site_auth = true,
+			      .site_auth_key = k1 };
+	b33_get_tp(t, &tp, &r);
+	T_TRUE(t, starts(&r, "HTTP/1.1 200 OK\r\n"));
+	T_TRUE(t, has(&r, "<h1>hello</h1>"));
+	tp = (struct tproxy){ .wall_ms = noon, .want_key = k1,
+			      .site_auth = true, .site_auth_other = true,
+			      .site_auth_key = k1 };
+	b33_get_tp(t, &tp, &r);
+	T_TRUE(t, starts(&r, "HTTP/1.1 403 "));
+	bbuf_free(&r);
+}
+
 /* ---- a server tunnel's stream gone while its site sends ---------------- */
 
 #define GONE_SEND_MAX (64u << 20)	/* what the site tries to send */
@@ -1306,6 +1398,7 @@ const struct test_case proxy_net_tests[] = {
 	{ "serve_stream_gone", test_serve_stream_gone, TT_FORK },
 	{ "b33_midnight", test_b33_midnight, TT_FORK },
 	{ "b33_secret", test_b33_secret, TT_FORK },
+	{ "b33_site_auth", test_b33_site_auth, TT_FORK },
 	{ "keep_alive", test_keep_alive, TT_FORK },
 	{ "web_pure", test_web_pure, 0 },
 	{ "http", test_http, TT_FORK },
