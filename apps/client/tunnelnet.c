@@ -1505,7 +1505,7 @@ static int net_send(void *ctx, const struct client_dest *from,
 	/* Unknown LeaseSet: look it up; no tunnels yet: wait for them.
 	 * Either way the payload waits (behind earlier ones: order). */
 	if (!ls || !dest_ready(x) || tn->queue) {
-		if ((!ls || !dest_ready(x)) && log_enabled(LOG_DEBUG)) {
+		if (log_enabled(LOG_DEBUG) && (!ls || !dest_ready(x))) {
 			char h[72];
 			log_debug(LD_CLIENT, "payload to %s queued: %s",
 				  log_safe_hash(h, sizeof(h), to->hash),
