@@ -1235,9 +1235,13 @@ static void rr_event(void *ctx, struct stream *s, unsigned events)
 }
 
 /* env_loop_pair() with a stream manager on d, whose SYN to r follows.
- * With `deaf`, d is attached twice, the stream manager the second time:
- * r's answers (even its NSRs) go to the leases of d's first pools, gone,
- * so d hears nothing back. */
+ * With `deaf`, d is attached twice, the stream manager the second time,
+ * and r is detached once its LeaseSet is in our netDb: what d sends r
+ * ends at r's gone pools, so d hears nothing back.  (r attached answers
+ * an NS with an NSR whatever its rx: to d's first leases, gone, when
+ * d's SYN bundled the LeaseSet of before the second attach, but to d's
+ * live ones when d's new LeaseSet was out first, as on a loaded
+ * machine.) */
 struct rr_env {
 	struct env e;
 	struct client_stream_sink cs;
@@ -1245,6 +1249,7 @@ struct rr_env {
 	struct stream_mgr *mgr;
 	struct client_rx drx;
 	struct stream *s;
+	bool r_attached;
 };
 
 static void rr_init(struct tctx *t, struct rr_env *v,
@@ -1255,6 +1260,7 @@ static void rr_init(struct tctx *t, struct rr_env *v,
 	if (deaf) {
 		env_loop_pair(t, &v->e, 0, rrx, rrx, mono);
 		v->e.net.detach(v->e.net.ctx, v->e.d);
+		v->e.net.detach(v->e.net.ctx, v->e.r);
 	} else {
 		env_init_with(t, &v->e, true, 0);
 		v->e.d = client_dest_new_random();
@@ -1273,6 +1279,7 @@ static void rr_init(struct tctx *t, struct rr_env *v,
 	T_OK(t, v->e.net.attach(v->e.net.ctx, v->e.d, &v->drx));
 	if (!deaf)
 		T_OK(t, v->e.net.attach(v->e.net.ctx, v->e.r, rrx));
+	v->r_attached = !deaf;
 	tunnelnet_poll(v->e.tn);
 	env_pump(&v->e);
 }
@@ -1319,7 +1326,8 @@ static void rr_free(struct rr_env *v)
 	v->e.net.detach(v->e.net.ctx, v->e.d);
 	stream_mgr_free(v->mgr);
 	time_set_mono_override(0);
-	v->e.net.detach(v->e.net.ctx, v->e.r);
+	if (v->r_attached)
+		v->e.net.detach(v->e.net.ctx, v->e.r);
 	env_free(&v->e);
 }
 
