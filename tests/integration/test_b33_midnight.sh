@@ -2,7 +2,7 @@
 # test_proxy_b33 across midnight UTC, when the blinded keys change
 # (docs/proxy.md): every process of it (bitsd, i2pd, curl, the test's
 # own shell) runs under libfaketime with its wall clock moved so that the
-# test starts at 23:59:00 UTC, the monotonic clock left alone; the test
+# test starts at 23:57:30 UTC, the monotonic clock left alone; the test
 # publishes everything before midnight and fetches after it
 # (B33_MIDNIGHT).  So i2pd's encrypted LeaseSets, which end at midnight
 # before their inner ones do, are stored at our floodfill before it and
@@ -24,7 +24,7 @@ fi
 now=$(date +%s)
 midnight=$(( ((now + 120) / 86400 + 1) * 86400 ))
 export LD_PRELOAD="$FT${LD_PRELOAD:+ $LD_PRELOAD}"
-export FAKETIME="+$((midnight - 60 - now))s" DONT_FAKE_MONOTONIC=1
+export FAKETIME="+$((midnight - 150 - now))s" DONT_FAKE_MONOTONIC=1
 export B33_MIDNIGHT=$midnight
 # ASan's allocator reads the clock to time its releases to the OS, and
 # libfaketime's first clock call allocates: without the timing the two

@@ -47,7 +47,9 @@ wait_log "$I2PD_LOG" "Inbound tunnel .* has been created" 240 &&
 wait_log "$I2PD_LOG" "Outbound tunnel .* has been created" 240 &&
 	ok "i2pd built an outbound tunnel through us (reply via garlic)" ||
 	bad "no outbound tunnel through us"
-grep -q "transit: [1-9][0-9]* tunnels, [1-9]" "$B/node.log" &&
+# (the node reports its transit table every 5 s: i2pd may log a tunnel
+# built before the node's next report)
+wait_log "$B/node.log" "transit: [1-9][0-9]* tunnels, [1-9]" 30 &&
 	ok "our transit table joined them" || bad "no transit tunnel joined"
 # i2pd tests each pair: out through our OBEP, in through our IBGW.
 wait_log "$I2PD_LOG" "Tunnels: Test of [0-9]* successful" 180 &&
