@@ -9,8 +9,11 @@
 #     20 s (SIGUSR2), and 60 s later ended with SIGTERM;
 #  3. is resumed, and the soak itself killed with SIGKILL 40 s after its
 #     network is up (its routers left running);
-#  4. is resumed for 1.5 minutes.
-# Then:
+#  4. is resumed for 1.5 minutes;
+#  5. its records alone (run.json, samples.csv, events.log) are copied to a
+#     new dir, as to a machine that did not keep the network, and resumed
+#     from there for 1.5 minutes.
+# Then, of segments 1-4:
 #  - every router kept its identity: the SHA-256 of each bitsd's router.keys
 #    and swarm.dest and the i2pd's router.keys and ntcp2.keys after each
 #    segment are those after the first;
@@ -30,6 +33,9 @@
 #    segments' and the lines of events.log; no crash; each router's process
 #    judged is its longest-lived one of the whole run; soak.svg marks the
 #    segments and the pause.
+# And of segment 5: events.log says the network began anew; every
+# identity is new; the run's time, counts and samples go on from segment
+# 4's (five segments, the fifth starting where the fourth ended).
 # (The soak's own verdict on so short a run is FAILED: no bitsd lives the
 # 7 minutes its heap is judged over.  That verdict is not what is tested.)
 # Needs root (the soak's network namespace).  SOAK_RESUME_KEEP=1 keeps the
@@ -287,4 +293,62 @@ pass=$((pass + $(grep -c '^ok: ' "$W/checks")))
 fail=$((fail + $(grep -c '^FAIL: ' "$W/checks")))
 grep -q '^ok: 5 routers judged' "$W/checks" || bad "the checks did not all run"
 tail -n 12 "$W/seg4.txt"
+
+# 5. the records alone, in a new dir: the network begins anew
+OLD=$OUT
+OUT=$W/moved
+mkdir "$OUT"
+cp "$OLD/run.json" "$OLD/samples.csv" "$OLD/events.log" "$OUT/"
+"$SOAK" --resume "$OUT" --minutes 1.5 $B >"$W/seg5.txt" 2>&1 &
+PID=$!
+wait "$PID"; PID=""
+grep -q '^RESULT soak:' "$W/seg5.txt" && ok "segment 5 ran from the records alone" ||
+	{ bad "segment 5: no verdict"; tail -20 "$W/seg5.txt"; }
+grep -q "segment 5: .* holds the run's records but not its network: the routers begin anew" \
+	"$OUT/events.log" && ok "segment 5: events.log says the network began anew" ||
+	bad "segment 5: no word of a new network in events.log"
+idents >"$W/idents5"
+n=$(wc -l <"$W/idents5")
+cut -d' ' -f1 "$W/idents1" >"$W/h1"
+same=$(cut -d' ' -f1 "$W/idents5" | grep -cxFf "$W/h1")
+[ "$n" = 10 ] && [ "$same" = 0 ] && ok "segment 5: 10 identity files, all new" ||
+	bad "segment 5: $n identity files, $same of them segment 1's"
+none_left 5
+python3 - "$OUT" >"$W/checks5" 2>&1 <<'EOF5'
+import csv, json, re, sys
+out = sys.argv[1]
+run = json.load(open(out + "/run.json"))
+summ = json.load(open(out + "/summary.json"))
+ev = open(out + "/events.log").read().splitlines()
+def check(cond, what):
+    print(("ok: " if cond else "FAIL: ") + what)
+segs = run["segments"]
+check(segs == summ["segments"] and len(segs) == 5 and segs[4]["start"] == segs[3]["end"]
+      and abs(segs[4]["end"] - segs[4]["start"] - 90) < 1,
+      "five segments, the fifth 1.5 minutes from the fourth's end: %s"
+      % [(s["start"], s["end"]) for s in segs])
+rows = list(csv.reader(open(out + "/samples.csv")))[1:]
+check(len(rows) == run["samples_rows"] and {int(r[6]) for r in rows} == {1, 2, 3, 4, 5}
+      and all(float(b[0]) >= float(a[0]) for a, b in zip(rows, rows[1:])),
+      "samples.csv: %d rows (run.json %d), segments 1-5, the run's time never back"
+      % (len(rows), run["samples_rows"]))
+nk = len([l for l in ev if re.search(r" killed \S+ \(SIGKILL\)$", l)])
+check(summ["kills"] == len(run["kills"]) == sum(s["kills"] for s in segs) == nk,
+      "kills: %d in the summary, %s a segment, %d in events.log"
+      % (summ["kills"], [s["kills"] for s in segs], nk))
+check(segs[4]["streams"][0] > 0 and segs[4]["fetches"][0] > 0,
+      "segment 5: traffic flowed (streams %s, fetches %s)"
+      % (segs[4]["streams"], segs[4]["fetches"]))
+anew = [i for i, l in enumerate(ev) if "but not its network" in l]
+pub = [l for l in ev[anew[-1]:] if " published item " in l] if anew else []
+check(pub and " published item 0 " in pub[0] and len(pub) == len(run["items"]),
+      "the creator's items published again: %d after the new network's line, "
+      "run.json %d" % (len(pub), len(run["items"])))
+check(summ["crashes"] == [], "no crash: %s" % summ["crashes"])
+EOF5
+cat "$W/checks5"
+pass=$((pass + $(grep -c '^ok: ' "$W/checks5")))
+fail=$((fail + $(grep -c '^FAIL: ' "$W/checks5")))
+grep -q '^ok: no crash' "$W/checks5" || bad "segment 5's checks did not all run"
+OUT=$OLD
 result
