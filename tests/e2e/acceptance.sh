@@ -191,6 +191,28 @@ hubw() { num "$("$CAST" call --rpc-url "$RPC" "$HUB" "$2" "$1" | python3 -c 'imp
 SDEP0=$(hubw "$SWARM_POT" 'pots(address)')
 # hs N EXPR: a Python expression over router n's hostpay section (h)
 hs() { curl -s -m 20 "http://127.0.0.1:$((API_BASE + $1))/api/status" | jq_x "$(printf '(lambda h: %s)(j["hostpay"])' "$2")" 2>/dev/null; }
+# hub_sums ADDR...: "hub-balances ETH-balances" summed over the addresses,
+# read in one batch of JSON-RPC calls (two cast calls an address took
+# minutes a pass on a loaded machine, while the host's batches landed)
+hub_sums() {
+	python3 - "$RPC" "$HUB" "$@" <<'PY'
+import sys, json, urllib.request
+rpc, hub, addrs = sys.argv[1], sys.argv[2], sys.argv[3:]
+calls = []
+for a in addrs:
+    data = "0x27e235e3" + a.lower().removeprefix("0x").rjust(64, "0")
+    calls.append({"jsonrpc": "2.0", "id": len(calls), "method": "eth_call",
+                  "params": [{"to": hub, "data": data}, "latest"]})
+    calls.append({"jsonrpc": "2.0", "id": len(calls), "method": "eth_getBalance",
+                  "params": [a, "latest"]})
+sums = [0, 0]
+if calls:
+    req = urllib.request.Request(rpc, json.dumps(calls).encode(), {"Content-Type": "application/json"})
+    for r in json.load(urllib.request.urlopen(req, timeout=60)):
+        sums[r["id"] % 2] += int(r["result"], 16)
+print(*sums)
+PY
+}
 # stealth N: router n's stealth addresses against what it redeemed as
 # seeder and as host, less the protocol fee and the relayer's fee for each
 # batch: "want got seeder host batches eth" (read again while a batch
@@ -200,11 +222,8 @@ stealth() {
 	while :; do
 		sc=$(sp $sn '"%s %s" % (s["seeder"]["redeemed_value"], s["seeder"]["fees_paid"])')
 		shr=$(num "$(hs $sn 'h["host"]["redeemed"]')")
-		sgot=0 seth=0
-		for a in $(sp $sn '" ".join(p["address"] for p in s["seeder"]["payees"])'); do
-			sgot=$((sgot + $(hubw "$a" 'balances(address)')))
-			seth=$((seth + $(num "$("$CAST" balance "$a" --rpc-url "$RPC")")))
-		done
+		set -- $(hub_sums $(sp $sn '" ".join(p["address"] for p in s["seeder"]["payees"])'))
+		sgot=$(num "${1:-}") seth=$(num "${2:-}")
 		set -- $sc
 		stot=$(($(num "$1") + shr))
 		swant=$((stot - stot * HUB_BPS / 10000 - $(num "$2") * REDEEM_FEE))
