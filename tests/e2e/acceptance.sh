@@ -336,12 +336,40 @@ story "7. creator A pays its host"
 # seeder's vouchers.  Read again until the figures agree (an epoch's
 # voucher or a batch may land between two of them).
 HDEP0=100000000
+# hst: "earned redeemed console-host console-host_redeemed" of the host,
+# "paid console-host_paid" of creator A, its hosting pot, then its deals
+# (content:epochs) with an epoch paid; one process reads them all, in a
+# moment ("-" where one did not answer)
 hst() {
-	printf '%s %s %s %s %s %s' "$(hs $HOST '"%s %s" % (h["host"]["earned"], h["host"]["redeemed"])')" \
-		"$(earn $HOST 'm.get("host", "-") + " " + m.get("host_redeemed", "-")')" \
-		"$(hs $CREATOR_A 'h["creator"]["paid"]')" "$(earn $CREATOR_A 'm.get("host_paid", "-")')" \
-		"$(hubw "$HOST_POT" 'pots(address)')" \
-		"$(hs $CREATOR_A '" ".join(sorted("%s:%d" % (d["content"], d["epochs"]) for d in h["creator"]["deals"] if d["epochs"]))')"
+	python3 - "$BP" "$HOST" "$CREATOR_A" "$W" "$RPC" "$HUB" "$HOST_POT" <<'PY'
+import sys, json, urllib.request
+bp, host, ca, w, rpc, hub, pot = sys.argv[1:]
+def get(n, path, token=False):
+    hd = {"Authorization": "Bearer " + open("%s/b%s/api.token" % (w, n)).read().strip()} if token else {}
+    try:
+        return json.load(urllib.request.urlopen(urllib.request.Request(
+            "http://127.0.0.1:%d%s" % (int(bp) + 100 + int(n), path), headers=hd), timeout=20))
+    except Exception:
+        return None
+def field(f):
+    try:
+        return str(f())
+    except Exception:
+        return "-"
+hs_, he, cs, ce = get(host, "/api/status"), get(host, "/api/console/earnings", True), \
+    get(ca, "/api/status"), get(ca, "/api/console/earnings", True)
+def pot_left():
+    req = urllib.request.Request(rpc, json.dumps({"jsonrpc": "2.0", "id": 1, "method": "eth_call",
+        "params": [{"to": hub, "data": "0xac71df7f" + pot.lower().removeprefix("0x").rjust(64, "0")}, "latest"]}).encode(),
+        {"Content-Type": "application/json"})
+    return int(json.load(urllib.request.urlopen(req, timeout=20))["result"][2:66], 16)  # its first word
+out = [field(lambda: hs_["hostpay"]["host"]["earned"]), field(lambda: hs_["hostpay"]["host"]["redeemed"]),
+       field(lambda: he["now"]["money"].get("host", "-")), field(lambda: he["now"]["money"].get("host_redeemed", "-")),
+       field(lambda: cs["hostpay"]["creator"]["paid"]), field(lambda: ce["now"]["money"].get("host_paid", "-")),
+       field(pot_left)]
+out += sorted("%s:%d" % (d["content"], d["epochs"]) for d in (cs or {}).get("hostpay", {}).get("creator", {}).get("deals", []) if d["epochs"])
+print(*out)
+PY
 }
 t=$(date +%s) i=0 good=0
 while [ $i -lt 90 ]; do
