@@ -117,6 +117,11 @@ char *t_tmpdir(struct tctx *t)
 		t_fail(t, __FILE__, __LINE__, "mkdtemp: %s", strerror(errno));
 		return NULL;
 	}
+	if (t->ntmpdirs < T_MAX_TMPDIRS)
+		t->tmpdirs[t->ntmpdirs++] = xstrdup(tmpl);
+	else
+		t_fail(t, __FILE__, __LINE__, "more than %d temporary directories "
+		       "in one case; %s is left behind", T_MAX_TMPDIRS, tmpl);
 	return xstrdup(tmpl);
 }
 
@@ -131,6 +136,20 @@ void t_rmtree(const char *path)
 {
 	if (path)
 		nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* The case is over: its temporary directories go, unless it failed. */
+static void case_done(struct tctx *t)
+{
+	for (int i = 0; i < t->ntmpdirs; i++) {
+		if (t->failures)
+			fprintf(stderr, "  kept %s (the case failed)\n",
+				t->tmpdirs[i]);
+		else
+			t_rmtree(t->tmpdirs[i]);
+		free(t->tmpdirs[i]);
+	}
+	t->ntmpdirs = 0;
 }
 
 static bool selected(const char *name, int argc, char **argv)
@@ -151,6 +170,7 @@ static int run_case(const char *full, const struct test_case *c)
 
 	if (!(c->flags & TT_FORK)) {
 		c->fn(&t);
+		case_done(&t);
 		if (t.checks == 0 && t.failures == 0) {
 			fprintf(stderr, "  FAIL %s: asserted nothing\n", full);
 			return 1;
@@ -163,6 +183,7 @@ static int run_case(const char *full, const struct test_case *c)
 		return 1;
 	if (pid == 0) {
 		c->fn(&t);
+		case_done(&t);
 		if (t.checks == 0 && t.failures == 0)
 			fprintf(stderr, "  FAIL %s: asserted nothing\n", full);
 		fflush(NULL);

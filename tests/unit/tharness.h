@@ -12,10 +12,13 @@
 #include <stdint.h>
 #include <string.h>
 
+#define T_MAX_TMPDIRS 16
 struct tctx {
 	const char *name;
 	int failures;
 	int checks;
+	char *tmpdirs[T_MAX_TMPDIRS];	/* made by t_tmpdir, removed after the case */
+	int ntmpdirs;
 };
 
 typedef void (*test_fn)(struct tctx *t);
@@ -70,7 +73,9 @@ uint8_t *tvec_hex(struct tctx *t, const char *s, size_t *len);
 /* Hex-decode a string field of a JSON object (caller frees). */
 uint8_t *tvec_field(struct tctx *t, struct json_t *obj, const char *key,
 		    size_t *len);
-/* A fresh private temporary directory (caller frees and removes). */
+/* A fresh private temporary directory (caller frees the string).  The
+ * harness removes it after the case, or keeps and names it if the case
+ * failed; a case may remove it sooner with t_rmtree. */
 char *t_tmpdir(struct tctx *t);
 /* Remove a directory tree created by a test. */
 void t_rmtree(const char *path);
