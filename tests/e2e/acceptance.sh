@@ -187,32 +187,14 @@ done
 for n in $SEEDERS; do eval "SV0_$n=\$(spn $n 's[\"seeder\"][\"chunks_served\"]') SR0_$n=\$(spn $n 'int(s[\"seeder\"][\"redeemed_value\"])')"; done
 VP0=$(spn $V 's["viewer"]["chunks_paid_for"]')
 HUB_BPS=$("$CAST" call --rpc-url "$RPC" "$HUB" 'protocolFeeBps()' | python3 -c 'import sys; print(int(sys.stdin.read().split()[0], 0))')
-hubw() { num "$("$CAST" call --rpc-url "$RPC" "$HUB" "$2" "$1" | python3 -c 'import sys; print(int(sys.stdin.read().strip()[2:66], 16))' 2>/dev/null)"; }
+# hubw ADDR SIG: the first word of the hub's SIG(ADDR), 0 if no answer
+HUBPY=$top_srcdir/tests/e2e/hub.py
+hubw() { num "$(python3 "$HUBPY" "$RPC" "$HUB" word "$2" "$1" 2>/dev/null)"; }
 SDEP0=$(hubw "$SWARM_POT" 'pots(address)')
 # hs N EXPR: a Python expression over router n's hostpay section (h)
 hs() { curl -s -m 20 "http://127.0.0.1:$((API_BASE + $1))/api/status" | jq_x "$(printf '(lambda h: %s)(j["hostpay"])' "$2")" 2>/dev/null; }
-# hub_sums ADDR...: "hub-balances ETH-balances" summed over the addresses,
-# read in one batch of JSON-RPC calls (two cast calls an address took
-# minutes a pass on a loaded machine, while the host's batches landed)
-hub_sums() {
-	python3 - "$RPC" "$HUB" "$@" <<'PY'
-import sys, json, urllib.request
-rpc, hub, addrs = sys.argv[1], sys.argv[2], sys.argv[3:]
-calls = []
-for a in addrs:
-    data = "0x27e235e3" + a.lower().removeprefix("0x").rjust(64, "0")
-    calls.append({"jsonrpc": "2.0", "id": len(calls), "method": "eth_call",
-                  "params": [{"to": hub, "data": data}, "latest"]})
-    calls.append({"jsonrpc": "2.0", "id": len(calls), "method": "eth_getBalance",
-                  "params": [a, "latest"]})
-sums = [0, 0]
-if calls:
-    req = urllib.request.Request(rpc, json.dumps(calls).encode(), {"Content-Type": "application/json"})
-    for r in json.load(urllib.request.urlopen(req, timeout=60)):
-        sums[r["id"] % 2] += int(r["result"], 16)
-print(*sums)
-PY
-}
+# hub_sums ADDR...: "hub-balances ETH-balances" summed over the addresses
+hub_sums() { python3 "$HUBPY" "$RPC" "$HUB" sums "$@"; }
 # stealth N: router n's stealth addresses against what it redeemed as
 # seeder and as host, less the protocol fee and the relayer's fee for each
 # batch: "want got seeder host batches eth" (read again while a batch
@@ -315,7 +297,7 @@ print(*s)
 PY
 }
 wto_sum() { s=0; for n in $RELAYS; do s=$((s + $(tok "0x00000000000000000000000000000000000b175$n"))); done; echo $s; }
-dep() { "$CAST" call --rpc-url "$RPC" "$HUB" 'pots(address)' "$POT" | python3 -c 'import sys; print(int(sys.stdin.read().strip()[2:66], 16))'; }
+dep() { hubw "$POT" 'pots(address)'; }
 t=$(date +%s) i=0 good=0
 while [ $i -lt 150 ]; do
 	set -- $(rp); a=$*
@@ -341,8 +323,9 @@ HDEP0=100000000
 # (content:epochs) with an epoch paid; one process reads them all, in a
 # moment ("-" where one did not answer)
 hst() {
-	python3 - "$BP" "$HOST" "$CREATOR_A" "$W" "$RPC" "$HUB" "$HOST_POT" <<'PY'
+	PYTHONPATH="$top_srcdir/tests/e2e" python3 - "$BP" "$HOST" "$CREATOR_A" "$W" "$RPC" "$HUB" "$HOST_POT" <<'PY'
 import sys, json, urllib.request
+from hub import word
 bp, host, ca, w, rpc, hub, pot = sys.argv[1:]
 def get(n, path, token=False):
     hd = {"Authorization": "Bearer " + open("%s/b%s/api.token" % (w, n)).read().strip()} if token else {}
@@ -358,15 +341,10 @@ def field(f):
         return "-"
 hs_, he, cs, ce = get(host, "/api/status"), get(host, "/api/console/earnings", True), \
     get(ca, "/api/status"), get(ca, "/api/console/earnings", True)
-def pot_left():
-    req = urllib.request.Request(rpc, json.dumps({"jsonrpc": "2.0", "id": 1, "method": "eth_call",
-        "params": [{"to": hub, "data": "0xac71df7f" + pot.lower().removeprefix("0x").rjust(64, "0")}, "latest"]}).encode(),
-        {"Content-Type": "application/json"})
-    return int(json.load(urllib.request.urlopen(req, timeout=20))["result"][2:66], 16)  # its first word
 out = [field(lambda: hs_["hostpay"]["host"]["earned"]), field(lambda: hs_["hostpay"]["host"]["redeemed"]),
        field(lambda: he["now"]["money"].get("host", "-")), field(lambda: he["now"]["money"].get("host_redeemed", "-")),
        field(lambda: cs["hostpay"]["creator"]["paid"]), field(lambda: ce["now"]["money"].get("host_paid", "-")),
-       field(pot_left)]
+       field(lambda: word(rpc, hub, "pots(address)", pot))]
 out += sorted("%s:%d" % (d["content"], d["epochs"]) for d in (cs or {}).get("hostpay", {}).get("creator", {}).get("deals", []) if d["epochs"])
 print(*out)
 PY
