@@ -127,8 +127,9 @@ bitsd_mesh_stop() {
 }
 
 # The checks both i2pd tests end with, once every session is up.  Needs
-# B (bitsd's datadir), OUR4 (first 4 Base64 chars of our hash), HEX (the
-# routers' hashes as b64_hex4), IDLE_S, and testnet.env sourced.
+# W (the test's directory), B (bitsd's datadir), OUR4 (first 4 Base64
+# chars of our hash), HEX (the routers' hashes as b64_hex4), IDLE_S, and
+# testnet.env sourced.
 #  - each i2pd's console lists the session;
 #  - each i2pd's RouterInfo reached bitsd over NTCP2 ("kept RouterInfo");
 #  - each i2pd knows ours (6 routers + us);
@@ -152,7 +153,13 @@ ntcp2_common_checks() {
 		elif crossed $n; then
 			ok "r$n replaced or dropped a crossing duplicate (then off its console); bitsd's session with it is up"
 		else
-			bad "r$n's console does not list our session"
+			# what each side holds unread or unsent on the pair's TCP
+			# connections (a Recv-Q at i2pd's port: it never read our
+			# SessionConfirmed), kept beside the logs
+			eval "port=\$R${n}_PORT"
+			ss -tnoi "( sport = :$port or dport = :$port )" >"$W/ss-r$n.txt" 2>&1
+			ss -tn "( sport = :$port or dport = :$port )" 2>&1 | sed 's/^/note ss: /'
+			bad "r$n's console does not list our session (sockets: $W/ss-r$n.txt)"
 		fi
 	done
 	n=0
