@@ -29,6 +29,17 @@ python_direct() {
 	mkdir -p "$1" && ln -sf "$py" "$1/python3" && PATH="$1:$PATH" && export PATH
 }
 
+# foundry_bin CONTRACTS NAME: the platform's own forge, anvil or cast that
+# npm's @foundry-rs/NAME starts through a node script (node_modules/.bin/
+# NAME), else that script: a node start costs about 0.25 s of CPU here,
+# and the tests call cast hundreds of times
+foundry_bin() {
+	for f in "$1"/node_modules/@foundry-rs/"$2"-*/bin/"$2"; do
+		[ -x "$f" ] && { echo "$f"; return; }
+	done
+	echo "$1/node_modules/.bin/$2"
+}
+
 as_root() {
 	if [ "$(id -u)" = 0 ]; then "$@"
 	elif command -v sudo >/dev/null 2>&1; then sudo "$@"

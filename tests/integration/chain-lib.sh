@@ -15,8 +15,9 @@ top_srcdir=$(cd "$top_srcdir" && pwd)
 top_builddir=$(cd "$top_builddir" && pwd)
 CONTRACTS=$top_srcdir/chain/contracts
 TOOLBIN=$CONTRACTS/node_modules/.bin
-CAST=$TOOLBIN/cast
-ANVIL=$TOOLBIN/anvil
+. "$top_srcdir/tools/lib.sh"	# foundry_bin: the binaries, not npm's node wrappers
+CAST=$(foundry_bin "$CONTRACTS" cast)
+ANVIL=$(foundry_bin "$CONTRACTS" anvil)
 BC=$top_builddir/apps/bits-chain
 APID=
 
@@ -25,6 +26,7 @@ need_tools() {
 	if [ ! -x "$CAST" ] || [ ! -x "$ANVIL" ]; then
 		# one installer at a time: make -j runs several tests at once
 		flock /tmp/bits-chain-deps.lock "$top_srcdir/tools/chain-deps" >&2 || true
+		CAST=$(foundry_bin "$CONTRACTS" cast) ANVIL=$(foundry_bin "$CONTRACTS" anvil)
 	fi
 	if [ ! -x "$CAST" ] || [ ! -x "$ANVIL" ]; then
 		bad "anvil/cast missing under $TOOLBIN and tools/chain-deps could not install them"

@@ -15,11 +15,14 @@ mkdir -p deployments
 tmpg=deployments/.genesis-$$.json tmpo=deployments/.out-$$.json
 trap 'rm -f "$tmpg" "$tmpo"' EXIT
 cp "$genesis" "$tmpg"
+# the platform's own forge, not npm's node wrapper around it
+forge=node_modules/.bin/forge
+for f in node_modules/@foundry-rs/forge-*/bin/forge; do [ -x "$f" ] && forge=$f; done
 # One deploy at a time in this tree: forge writes out/, cache/ and
 # broadcast/<chain id>/run-latest.json, which parallel tests on anvils
 # (same chain id) would otherwise share mid-write.
 GENESIS=$tmpg DEPLOY_OUT=$tmpo flock deployments/.deploy.lock \
-	node_modules/.bin/forge script script/Deploy.s.sol:Deploy \
+	"$forge" script script/Deploy.s.sol:Deploy \
 	--rpc-url "$rpc" --broadcast --slow --non-interactive ${DEPLOYER_KEY:+--private-key "$DEPLOYER_KEY"}
 mv "$tmpo" "$out"
 echo "deployed: $out"

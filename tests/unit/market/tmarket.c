@@ -151,9 +151,27 @@ static void show_log(const char *path)
 	free(buf);
 }
 
+/* The platform's own anvil that npm's wrapper (a node script) starts, else
+ * that wrapper (tools/lib.sh's foundry_bin does the same for the shell). */
+static char *anvil_path(void)
+{
+	static const char *const arch[] = { "linux-amd64", "linux-arm64" };
+	char rel[128], *p;
+
+	for (size_t i = 0; i < sizeof(arch) / sizeof(arch[0]); i++) {
+		snprintf(rel, sizeof(rel), "chain/contracts/node_modules/"
+			 "@foundry-rs/anvil-%s/bin/anvil", arch[i]);
+		p = t_srcpath(rel);
+		if (access(p, X_OK) == 0)
+			return p;
+		free(p);
+	}
+	return t_srcpath("chain/contracts/node_modules/.bin/anvil");
+}
+
 bool tm_anvil_start(struct tctx *t, struct tm_anvil *a, bool deploy)
 {
-	char *anvil = t_srcpath("chain/contracts/node_modules/.bin/anvil");
+	char *anvil = anvil_path();
 	char *script = t_srcpath("chain/contracts/script/deploy.sh");
 	char *log, *dlog, *out;
 	uint8_t *buf = NULL;
