@@ -44,10 +44,7 @@ if ! "$TESTNET" $UP >"$W/testnet.log" 2>&1 ||
 	bad "6-router i2pd testnet did not start (see $W/testnet.log)"
 	result $NAME; exit 1
 fi
-# our own idle timeout (5 minutes without I2NP) past the test's end: a
-# router that sends us nothing is closed by it, rightly, 300 s after its
-# session came up, which a loaded check reached before the idle check
-bitsd_start "$B" 127.0.0.130 25350 --ntcp2.idle-timeout 900
+bitsd_start "$B" 127.0.0.130 25350 $NTCP2_I2PD_FLAGS
 if ! "$TESTNET" $UP >>"$W/testnet.log" 2>&1; then
 	bad "testnet restart failed (see $W/testnet.log)"; result $NAME; exit 1
 fi

@@ -28,10 +28,7 @@ fi
 . "$NET/testnet.env"
 mkdir -p "$B"
 seed_netdb "$NET" "$B"
-# our own idle timeout (5 minutes without I2NP) past the test's end: a
-# router that sends us nothing is closed by it, rightly, 300 s after its
-# session came up, which a loaded check reached before the idle check
-bitsd_start "$B" 127.0.0.110 25150 --ntcp2.idle-timeout 900
+bitsd_start "$B" 127.0.0.110 25150 $NTCP2_I2PD_FLAGS
 HEX=""
 for n in 1 2 3 4 5 6; do eval "h=\$R${n}_HASH"; HEX="$HEX $(b64_hex4 "$h")"; done
 
