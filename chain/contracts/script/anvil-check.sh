@@ -6,26 +6,36 @@
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
-bin=$top/node_modules/.bin
+# the platform's own binaries, not npm's node wrappers around them
+fbin() {
+	b=$top/node_modules/.bin/$1
+	for f in node_modules/@foundry-rs/"$1"-*/bin/"$1"; do [ -x "$f" ] && b=$top/$f; done
+	echo "$b"
+}
+anvil=$(fbin anvil) cast=$(fbin cast) forge=$(fbin forge)
 mkdir -p deployments
 log=deployments/anvil.log
-port=$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
-rpc=http://127.0.0.1:$port
-"$bin/anvil" --host 127.0.0.1 --port "$port" --chain-id 31337 >"$log" 2>&1 &
+# Port 0: anvil binds a free port itself and names it in its log. A port
+# found free beforehand can be taken by another listener before anvil
+# binds it, and that one answers for it: a clean check once saw "anvil up",
+# then the deploy refused, this anvil's log still empty.
+"$anvil" --host 127.0.0.1 --port 0 --chain-id 31337 >"$log" 2>&1 &
 apid=$!
 stop_anvil() { kill "$apid" 2>/dev/null; wait "$apid" 2>/dev/null; apid=; }
 trap '[ -z "$apid" ] || stop_anvil' EXIT
 trap 'exit 130' INT TERM
-i=0
-until "$bin/cast" chain-id --rpc-url "$rpc" >/dev/null 2>&1; do
+i=0 port=
+until [ -n "$port" ] && "$cast" chain-id --rpc-url "http://127.0.0.1:$port" >/dev/null 2>&1; do
 	i=$((i + 1))
-	if [ $i -gt 100 ] || ! kill -0 $apid 2>/dev/null; then
-		echo "FAIL: anvil did not start on $rpc; its log:" >&2
+	if [ $i -gt 300 ] || ! kill -0 $apid 2>/dev/null; then
+		echo "FAIL: anvil did not start; its log:" >&2
 		cat "$log" >&2
 		exit 1
 	fi
 	sleep 0.2
+	port=$(sed -n 's/^Listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$log" | head -n 1)
 done
+rpc=http://127.0.0.1:$port
 echo "anvil up on $rpc (pid $apid)"
 
 out=deployments/anvil-check.json
@@ -36,18 +46,18 @@ fail=0
 j() { node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1]))[process.argv[2]])' "$out" "$1"; }
 for k in token feeSplitter licenseRegistry keyRelease paymentHub didRegistry genesis; do
 	a=$(j "$k")
-	code=$("$bin/cast" code "$a" --rpc-url "$rpc")
+	code=$("$cast" code "$a" --rpc-url "$rpc")
 	if [ "${#code}" -le 2 ]; then echo "FAIL: no code for $k at $a"; fail=1; else echo "ok   $k $a"; fi
 done
 g=$(j genesis)
-id=$("$bin/cast" call "$g" 'networkId()(bytes32)' --rpc-url "$rpc")
+id=$("$cast" call "$g" 'networkId()(bytes32)' --rpc-url "$rpc")
 [ "$id" = "$(j networkId)" ] || { echo "FAIL: networkId $id != $(j networkId)"; fail=1; }
-hub=$("$bin/cast" call "$g" 'paymentHub()(address)' --rpc-url "$rpc")
+hub=$("$cast" call "$g" 'paymentHub()(address)' --rpc-url "$rpc")
 [ "$(echo "$hub" | tr A-F a-f)" = "$(j paymentHub | tr A-F a-f)" ] || { echo "FAIL: genesis.paymentHub"; fail=1; }
-[ "$("$bin/cast" chain-id --rpc-url "$rpc")" = "$(j chainId)" ] || { echo "FAIL: chainId"; fail=1; }
+[ "$("$cast" chain-id --rpc-url "$rpc")" = "$(j chainId)" ] || { echo "FAIL: chainId"; fail=1; }
 echo "networkId $id"
 
-DEPLOY_OUT=$out "$bin/forge" script script/GasBench.s.sol:GasBench --rpc-url "$rpc" --broadcast --slow \
+DEPLOY_OUT=$out "$forge" script script/GasBench.s.sol:GasBench --rpc-url "$rpc" --broadcast --slow \
 	--non-interactive >deployments/gasbench.log 2>&1 ||
 	{ echo "FAIL: gas bench" >&2; tail -n 40 deployments/gasbench.log >&2; exit 1; }
 node script/gas-table.js broadcast/GasBench.s.sol/31337/run-latest.json deployments/gasbench-labels.txt || fail=1
