@@ -31,13 +31,15 @@ python_direct() {
 
 # foundry_bin CONTRACTS NAME: the platform's own forge, anvil or cast that
 # npm's @foundry-rs/NAME starts through a node script (node_modules/.bin/
-# NAME), else that script: a node start costs about 0.25 s of CPU here,
-# and the tests call cast hundreds of times
+# NAME). Never that script: it exits 0 whatever the tool's exit status
+# (1.7.1: "cast chain-id" of a port nobody listens on, refused, exit 0),
+# and a node start costs about 0.25 s of CPU here. With no platform
+# binary installed, a path that does not exist (callers test -x).
 foundry_bin() {
 	for f in "$1"/node_modules/@foundry-rs/"$2"-*/bin/"$2"; do
-		[ -x "$f" ] && { echo "$f"; return; }
+		[ -x "$f" ] && break
 	done
-	echo "$1/node_modules/.bin/$2"
+	echo "$f"
 }
 
 as_root() {

@@ -14,7 +14,6 @@ top_builddir=${top_builddir:-.}
 top_srcdir=$(cd "$top_srcdir" && pwd)
 top_builddir=$(cd "$top_builddir" && pwd)
 CONTRACTS=$top_srcdir/chain/contracts
-TOOLBIN=$CONTRACTS/node_modules/.bin
 . "$top_srcdir/tools/lib.sh"	# foundry_bin: the binaries, not npm's node wrappers
 CAST=$(foundry_bin "$CONTRACTS" cast)
 ANVIL=$(foundry_bin "$CONTRACTS" anvil)
@@ -29,7 +28,7 @@ need_tools() {
 		CAST=$(foundry_bin "$CONTRACTS" cast) ANVIL=$(foundry_bin "$CONTRACTS" anvil)
 	fi
 	if [ ! -x "$CAST" ] || [ ! -x "$ANVIL" ]; then
-		bad "anvil/cast missing under $TOOLBIN and tools/chain-deps could not install them"
+		bad "anvil/cast missing ($ANVIL, $CAST) and tools/chain-deps could not install them"
 		result "$1"
 		exit 1
 	fi

@@ -6,19 +6,21 @@
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
-# the platform's own binaries, not npm's node wrappers around them
+# the platform's own binaries, not npm's node wrappers around them: those
+# exit 0 whatever the tool's exit status, so "until cast chain-id" passed
+# before anvil listened and the deploy could find no one there
 fbin() {
-	b=$top/node_modules/.bin/$1
-	for f in node_modules/@foundry-rs/"$1"-*/bin/"$1"; do [ -x "$f" ] && b=$top/$f; done
-	echo "$b"
+	for f in "$top"/node_modules/@foundry-rs/"$1"-*/bin/"$1"; do [ -x "$f" ] && break; done
+	[ -x "$f" ] || { echo "FAIL: no $1 binary under node_modules/@foundry-rs (run tools/chain-deps)" >&2; exit 1; }
+	echo "$f"
 }
-anvil=$(fbin anvil) cast=$(fbin cast) forge=$(fbin forge)
+anvil=$(fbin anvil)
+cast=$(fbin cast)
+forge=$(fbin forge)
 mkdir -p deployments
 log=deployments/anvil.log
-# Port 0: anvil binds a free port itself and names it in its log. A port
-# found free beforehand can be taken by another listener before anvil
-# binds it, and that one answers for it: a clean check once saw "anvil up",
-# then the deploy refused, this anvil's log still empty.
+# Port 0: anvil binds a free port itself and names it in its log (a port
+# found free beforehand could be taken by another listener first).
 "$anvil" --host 127.0.0.1 --port 0 --chain-id 31337 >"$log" 2>&1 &
 apid=$!
 stop_anvil() { kill "$apid" 2>/dev/null; wait "$apid" 2>/dev/null; apid=; }

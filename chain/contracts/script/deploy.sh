@@ -15,9 +15,10 @@ mkdir -p deployments
 tmpg=deployments/.genesis-$$.json tmpo=deployments/.out-$$.json
 trap 'rm -f "$tmpg" "$tmpo"' EXIT
 cp "$genesis" "$tmpg"
-# the platform's own forge, not npm's node wrapper around it
-forge=node_modules/.bin/forge
-for f in node_modules/@foundry-rs/forge-*/bin/forge; do [ -x "$f" ] && forge=$f; done
+# the platform's own forge, not npm's node wrapper around it (which exits
+# 0 whatever forge's exit status)
+for forge in node_modules/@foundry-rs/forge-*/bin/forge; do [ -x "$forge" ] && break; done
+[ -x "$forge" ] || { echo "deploy.sh: no forge binary under node_modules/@foundry-rs (run tools/chain-deps)" >&2; exit 1; }
 # One deploy at a time in this tree: forge writes out/, cache/ and
 # broadcast/<chain id>/run-latest.json, which parallel tests on anvils
 # (same chain id) would otherwise share mid-write.

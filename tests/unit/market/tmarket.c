@@ -151,22 +151,24 @@ static void show_log(const char *path)
 	free(buf);
 }
 
-/* The platform's own anvil that npm's wrapper (a node script) starts, else
- * that wrapper (tools/lib.sh's foundry_bin does the same for the shell). */
+/* The platform's own anvil that npm's wrapper (a node script) starts, not
+ * that wrapper, which exits 0 whatever anvil's exit status (tools/lib.sh's
+ * foundry_bin does the same for the shell); the last one tried when none
+ * is there, for the caller's "missing". */
 static char *anvil_path(void)
 {
 	static const char *const arch[] = { "linux-amd64", "linux-arm64" };
-	char rel[128], *p;
+	char rel[128], *p = NULL;
 
 	for (size_t i = 0; i < sizeof(arch) / sizeof(arch[0]); i++) {
+		free(p);
 		snprintf(rel, sizeof(rel), "chain/contracts/node_modules/"
 			 "@foundry-rs/anvil-%s/bin/anvil", arch[i]);
 		p = t_srcpath(rel);
 		if (access(p, X_OK) == 0)
-			return p;
-		free(p);
+			break;
 	}
-	return t_srcpath("chain/contracts/node_modules/.bin/anvil");
+	return p;
 }
 
 bool tm_anvil_start(struct tctx *t, struct tm_anvil *a, bool deploy)
