@@ -77,11 +77,17 @@ static void squash(const char *s, char *out, size_t outlen)
 	out[k] = '\0';
 }
 
+/* A contract's address: no contract lives at the zero address. */
 static int get_addr_field(const json_t *v, uint8_t out[20])
 {
+	static const uint8_t zero[20];
+	int e;
+
 	if (!json_is_string(v))
 		return ERR_FORMAT;
-	return eth_addr_parse(out, json_string_value(v));
+	if ((e = eth_addr_parse(out, json_string_value(v))) != 0)
+		return e;
+	return memcmp(out, zero, 20) == 0 ? ERR_FORMAT : 0;
 }
 
 static int get_u64_field(const json_t *v, uint64_t *out)

@@ -33,6 +33,7 @@ static void test_deploy(struct tctx *t)
 		"\"did_registry\":\"0x0165878A594ca255338adfa4d48449f69242Eb8F\"}";
 	static const char missing[] = "{\"chainId\":31337,\"token\":\"0x5FbDB2315678afecb367f032d93F642f64180aa3\"}";
 	static const char bad_addr[] = "{\"chainId\":31337,\"paymentHub\":\"0x123\"}";
+	char zero_hub[sizeof(flat)];
 	struct chain_deploy d;
 	const char *why;
 
@@ -47,6 +48,12 @@ static void test_deploy(struct tctx *t)
 	T_ERR(t, chain_deploy_parse(missing, strlen(missing), &d, &why), ERR_FORMAT);
 	T_TRUE(t, why && strstr(why, "lacks") != NULL);
 	T_ERR(t, chain_deploy_parse(bad_addr, strlen(bad_addr), &d, &why), ERR_FORMAT);
+	/* the zero address is no contract's */
+	memcpy(zero_hub, flat, sizeof(flat));
+	memcpy(strstr(zero_hub, "0x5FC8d32690cc91D4c39d9d3abcBD16989F875707") + 2,
+	       "0000000000000000000000000000000000000000", 40);
+	T_ERR(t, chain_deploy_parse(zero_hub, strlen(zero_hub), &d, &why), ERR_FORMAT);
+	T_TRUE(t, why && strstr(why, "bad value") != NULL);
 	T_ERR(t, chain_deploy_parse("[]", 2, &d, &why), ERR_FORMAT);
 	T_ERR(t, chain_deploy_parse("{", 1, &d, &why), ERR_FORMAT);
 }
