@@ -4,6 +4,7 @@
  * and every lookup a caller makes on a received RouterInfo (the pay
  * options of router/ri_pay.h among them).  Properties:
  * the kept bytes are the input, decoding them again gives the same router,
+ * an NTCP2 or SSU2 address read from it is whole,
  * and no RouterInfo over the size limit is accepted.
  */
 #include "config.h"
@@ -26,9 +27,23 @@ static void lookups(const struct router_info *ri)
 
 	for (size_t i = 0; i < router_info_address_count(ri); i++) {
 		const struct router_address *a = router_info_address(ri, i);
+		struct router_address_ssu2 u;
+
 		if (router_address_ntcp2_parse(a, &n) == 0 &&
 		    (n.published && (n.port == 0 || n.family == 0)))
 			abort();
+		/* SSU2's options: a published host has its port and family,
+		 * caps and introducers within bounds, every itag nonzero */
+		if (router_address_ssu2_parse(a, &u) == 0) {
+			if ((u.published && (u.port == 0 || u.family == 0)) ||
+			    u.nintro > ROUTER_ADDRESS_SSU2_MAX_INTRODUCERS ||
+			    strnlen(u.caps, sizeof(u.caps)) == sizeof(u.caps) ||
+			    strnlen(u.host, sizeof(u.host)) == sizeof(u.host))
+				abort();
+			for (size_t k = 0; k < u.nintro; k++)
+				if (u.intro[k].tag == 0)
+					abort();
+		}
 	}
 	if (router_info_address_count(ri) > ROUTER_INFO_MAX_ADDRESSES)
 		abort();
