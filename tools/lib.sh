@@ -42,6 +42,23 @@ foundry_bin() {
 	echo "$f"
 }
 
+# anvil_up ANVIL CAST LOG [CHAIN_ID]: start anvil on 127.0.0.1, port 0
+# (it binds a free port itself and names it in LOG: a port found free
+# first could be taken by another listener before anvil binds it), and
+# wait until it answers there, 60 s at most (a loaded machine takes
+# seconds). Sets APID and RPC; 1 when anvil exited or never answered.
+anvil_up() {
+	"$1" --host 127.0.0.1 --port 0 --chain-id "${4:-31337}" >"$3" 2>&1 &
+	APID=$! RPC= au_i=0
+	until [ -n "$RPC" ] && "$2" chain-id --rpc-url "$RPC" >/dev/null 2>&1; do
+		au_i=$((au_i + 1))
+		[ $au_i -le 600 ] && kill -0 "$APID" 2>/dev/null || return 1
+		sleep 0.1
+		au_port=$(sed -n 's/^Listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$3" | head -n 1)
+		[ -z "$au_port" ] || RPC=http://127.0.0.1:$au_port
+	done
+}
+
 as_root() {
 	if [ "$(id -u)" = 0 ]; then "$@"
 	elif command -v sudo >/dev/null 2>&1; then sudo "$@"

@@ -40,25 +40,10 @@ free_port() {
 
 # start_anvil DIR [CHAIN_ID]: sets RPC and APID; exits loudly on failure.
 start_anvil() {
-	# Port 0: anvil binds a free port and names it in its log (a port
-	# found free first could be taken by another listener before anvil
-	# binds it).  Up when it answers there; a loaded machine may take
-	# many seconds.
-	"$ANVIL" --host 127.0.0.1 --port 0 --chain-id "${2:-31337}" \
-		>"$1/anvil.log" 2>&1 &
-	APID=$!
-	i=0 RPC=
-	until [ -n "$RPC" ] && "$CAST" chain-id --rpc-url "$RPC" >/dev/null 2>&1; do
-		i=$((i + 1))
-		if [ $i -gt 600 ] || ! kill -0 "$APID" 2>/dev/null; then
-			bad "anvil did not start"
-			tail -n 20 "$1/anvil.log"
-			return 1
-		fi
-		sleep 0.1
-		port=$(sed -n 's/^Listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$1/anvil.log" | head -n 1)
-		[ -z "$port" ] || RPC=http://127.0.0.1:$port
-	done
+	anvil_up "$ANVIL" "$CAST" "$1/anvil.log" "${2:-31337}" && return 0	# tools/lib.sh
+	bad "anvil did not start"
+	tail -n 20 "$1/anvil.log"
+	return 1
 }
 
 stop_anvil() {

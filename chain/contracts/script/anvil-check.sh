@@ -6,39 +6,25 @@
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
-# the platform's own binaries, not npm's node wrappers around them: those
-# exit 0 whatever the tool's exit status, so "until cast chain-id" passed
-# before anvil listened and the deploy could find no one there
-fbin() {
-	for f in "$top"/node_modules/@foundry-rs/"$1"-*/bin/"$1"; do [ -x "$f" ] && break; done
-	[ -x "$f" ] || { echo "FAIL: no $1 binary under node_modules/@foundry-rs (run tools/chain-deps)" >&2; exit 1; }
-	echo "$f"
-}
-anvil=$(fbin anvil)
-cast=$(fbin cast)
-forge=$(fbin forge)
+# foundry_bin: the platform's own binaries, not npm's node wrappers around
+# them, which exit 0 whatever the tool's exit status (so a wait on "cast
+# chain-id" passed before anvil listened); anvil_up: anvil on port 0
+. "$top/../../tools/lib.sh"
+for t in anvil cast forge; do
+	[ -x "$(foundry_bin "$top" $t)" ] ||
+		{ echo "FAIL: no $t binary under node_modules/@foundry-rs (run tools/chain-deps)" >&2; exit 1; }
+done
+cast=$(foundry_bin "$top" cast) forge=$(foundry_bin "$top" forge)
 mkdir -p deployments
 log=deployments/anvil.log
-# Port 0: anvil binds a free port itself and names it in its log (a port
-# found free beforehand could be taken by another listener first).
-"$anvil" --host 127.0.0.1 --port 0 --chain-id 31337 >"$log" 2>&1 &
-apid=$!
-stop_anvil() { kill "$apid" 2>/dev/null; wait "$apid" 2>/dev/null; apid=; }
-trap '[ -z "$apid" ] || stop_anvil' EXIT
+APID=
+stop_anvil() { kill "$APID" 2>/dev/null; wait "$APID" 2>/dev/null; APID=; }
+trap '[ -z "$APID" ] || stop_anvil' EXIT
 trap 'exit 130' INT TERM
-i=0 port=
-until [ -n "$port" ] && "$cast" chain-id --rpc-url "http://127.0.0.1:$port" >/dev/null 2>&1; do
-	i=$((i + 1))
-	if [ $i -gt 300 ] || ! kill -0 $apid 2>/dev/null; then
-		echo "FAIL: anvil did not start; its log:" >&2
-		cat "$log" >&2
-		exit 1
-	fi
-	sleep 0.2
-	port=$(sed -n 's/^Listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$log" | head -n 1)
-done
-rpc=http://127.0.0.1:$port
-echo "anvil up on $rpc (pid $apid)"
+anvil_up "$(foundry_bin "$top" anvil)" "$cast" "$log" ||
+	{ echo "FAIL: anvil did not start; its log:" >&2; cat "$log" >&2; exit 1; }
+rpc=$RPC
+echo "anvil up on $rpc (pid $APID)"
 
 out=deployments/anvil-check.json
 script/deploy.sh "$rpc" "$out" genesis/demo.json >deployments/deploy.log 2>&1 ||

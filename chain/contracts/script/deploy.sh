@@ -17,7 +17,8 @@ trap 'rm -f "$tmpg" "$tmpo"' EXIT
 cp "$genesis" "$tmpg"
 # the platform's own forge, not npm's node wrapper around it (which exits
 # 0 whatever forge's exit status)
-for forge in node_modules/@foundry-rs/forge-*/bin/forge; do [ -x "$forge" ] && break; done
+. "$top/../../tools/lib.sh"
+forge=$(foundry_bin "$top" forge)
 [ -x "$forge" ] || { echo "deploy.sh: no forge binary under node_modules/@foundry-rs (run tools/chain-deps)" >&2; exit 1; }
 # One deploy at a time in this tree: forge writes out/, cache/ and
 # broadcast/<chain id>/run-latest.json, which parallel tests on anvils
