@@ -16,5 +16,9 @@ fetch() {
 		ok "$label"
 	else
 		bad "$label: last status $code"
+		# "why:" lines go into tools/check's summary: the proxy's
+		# page and what the test's fetch_why adds (its logs' counts)
+		sed -n 's|.*<h1>\(.*\)</h1>.*|why: the last page said "\1"|p' "$out" | head -n 1
+		! command -v fetch_why >/dev/null 2>&1 || fetch_why "$url"
 	fi
 }

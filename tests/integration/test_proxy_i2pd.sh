@@ -148,6 +148,26 @@ while [ ! -s "$B/ours.dat.b32" ] && [ $i -lt 120 ]; do sleep 0.25; i=$((i + 1));
 OURS_SITE=$(cat "$B/ours.dat.b32")
 
 
+# fetch_why URL (proxy-lib.sh's fetch, when one fails): how far the
+# destination's LeaseSet and our streams to it got, from the logs
+fetch_why() {
+	h=$(python3 -c "import base64, sys
+b = sys.argv[1].split('//')[1].split('.')[0].upper()
+print(base64.b32decode(b + '=' * (-len(b) % 8))[:4].hex())" "$1")
+	l=$B/bitsd.log
+	echo "why: bitsd: $h's LeaseSet kept $(grep -c "kept LeaseSet $h" "$l")" \
+		"times, SYNs to it $(grep -c "SYN to $h" "$l"), connected" \
+		"$(grep -c "connected to $h" "$l"), sessions renewed" \
+		"$(grep -c "no word back from $h" "$l"); pages" \
+		"$(grep -c 'proxy: LeaseSet not found' "$l") not found," \
+		"$(grep -c 'proxy: Destination not reachable' "$l") unreachable"
+	l=$W/r1/i2pd.log
+	echo "why: r1's LeaseSet publishes: $(grep -c 'Publishing LeaseSet confirmed' "$l")" \
+		"confirmed, $(grep -c 'Publish confirmation was not received' "$l")" \
+		"unconfirmed, $(grep -c 'no more floodfills' "$l") with no" \
+		"floodfill left, $(grep -c 'Destination is not ready' "$l") not ready"
+}
+
 # ---- 2. the site hosted by i2pd ----
 i=0
 while [ ! -s "$W/r1/theirs.dat" ] && [ $i -lt 120 ]; do sleep 0.25; i=$((i + 1)); done
