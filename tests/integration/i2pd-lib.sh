@@ -114,6 +114,53 @@ wait_log() {
 	return 1
 }
 
+# i2pd_wait_published DIR SECONDS [FILE PATTERN]: 0 once the i2pd in DIR
+# (logging at debug, one published destination from its tunnels.conf)
+# confirms a LeaseSet store, or PATTERN appears in FILE.  i2pd 2.45.1 tries to publish only when the
+# destination's inbound tunnels change: when the last of them is built
+# before any outbound one, it logs "Destination is not ready" and tries
+# again only when that tunnel is replaced, about 9 minutes later (a
+# tools/check under load: r1 published 9.8 minutes after its start, past
+# test_proxy_i2pd's waits).  Found stuck that way (its last try "not
+# ready" and none for 60 s), the destination is made anew once: its
+# tunnel taken out of tunnels.conf and put back, with a SIGHUP each time
+# (i2pd drops a destination no tunnel uses and makes a new one, with a
+# new tunnel pool, from the same keys); a note says so.  (Restarting the
+# router instead can leave it with no floodfill: its dial and bitsd's
+# cross at its start, and i2pd marks the floodfill unreachable.)
+i2pd_wait_published() {
+	wp_log=$1/i2pd.log wp_end=$(($(date +%s) + $2)) wp_mark=1
+	wp_seen=-1 wp_since=$(date +%s) wp_again=""
+	while [ "$(date +%s)" -lt $wp_end ]; do
+		read -r wp_ok wp_n wp_last <<-EOF
+		$(tail -n +$wp_mark "$wp_log" 2>/dev/null | awk '
+			/Publishing LeaseSet confirmed/ { ok = 1 }
+			/Destination is not ready|Destination: Publish LeaseSet of/ {
+				n++; last = /not ready/ ? "notready" : "try" }
+			END { print ok + 0, n + 0, last "-" }')
+		EOF
+		[ "$wp_ok" = 1 ] && return 0
+		[ -z "${4:-}" ] || ! grep -q -- "$4" "$3" 2>/dev/null || return 0
+		wp_now=$(date +%s)
+		if [ "$wp_n" != "$wp_seen" ]; then
+			wp_seen=$wp_n wp_since=$wp_now
+		elif [ "$wp_last" = notready- ] && [ -z "$wp_again" ] &&
+		     [ $((wp_now - wp_since)) -ge 60 ]; then
+			echo "note $1: i2pd's destination stuck \"not ready\" for 60 s: made anew"
+			mv "$1/tunnels.conf" "$1/tunnels.conf.stuck"
+			: >"$1/tunnels.conf"
+			kill -HUP "$(cat "$1/pid")"
+			sleep 3
+			mv "$1/tunnels.conf.stuck" "$1/tunnels.conf"
+			wp_mark=$(($(wc -l <"$wp_log") + 1))
+			kill -HUP "$(cat "$1/pid")"
+			wp_again=1 wp_seen=-1
+		fi
+		sleep 1
+	done
+	return 1
+}
+
 # python3 -c "$I2PD_PAGE_WAIT" URL PATTERN SECTION WAIT: 0 when the i2pd
 # console page URL has PATTERN (after SECTION when not empty), asking
 # again for up to WAIT seconds (i2pd lists a session a moment after our

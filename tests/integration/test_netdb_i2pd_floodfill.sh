@@ -138,7 +138,7 @@ print(base64.b32encode(h).decode().lower().rstrip('='))
 PY
 )
 DHASH=$(python3 -c "import base64,sys; print(base64.b32decode(sys.argv[1].upper() + '====')[:4].hex())" "$B32")
-if wait_log "$W/r1/i2pd.log" "Publishing LeaseSet confirmed" 180; then
+if i2pd_wait_published "$W/r1" 180; then
 	ok "r1's destination $B32.b32.i2p published its LeaseSet to us (confirmed)"
 else
 	bad "r1 never confirmed a LeaseSet publish"

@@ -180,9 +180,10 @@ print(base64.b32encode(h).decode().lower().rstrip('=') + '.b32.i2p')
 PY
 )
 # (a sync point, not a check: under load i2pd may log the confirmation
-# late; the fetches below are the proof; at info it logs none)
-[ $LOGLEVEL = info ] ||
-	wait_log "$W/r1/i2pd.log" "Publishing LeaseSet confirmed" 240 ||
+# late, or its destination stick at "not ready" until made anew
+# (i2pd_wait_published); the fetches below are the proof; at info it
+# logs none)
+[ $LOGLEVEL = info ] || i2pd_wait_published "$W/r1" 240 ||
 	echo "note r1 logged no LeaseSet publish confirmation"
 fetch "our HTTP proxy: the i2pd-hosted page" "http://$THEIRS/" \
 	"$W/t1.out" "$W/theirs/index.html" -x "http://$HTTP"

@@ -131,11 +131,7 @@ R1HEX=${B32#* }
 B32=${B32% *}
 # r1 confirms the store, or (when our confirmation came after i2pd's 5 s,
 # seen under ASan) we hold its LeaseSet: what the next steps need
-i=0
-while ! grep -q "Publishing LeaseSet confirmed" "$W/r1/i2pd.log" &&
-	! grep -q "kept LeaseSet $R1HEX" "$B/bitsd.log" && [ $i -lt 960 ]; do
-	sleep 0.25; i=$((i + 1))
-done
+i2pd_wait_published "$W/r1" 240 "$B/bitsd.log" "kept LeaseSet $R1HEX"
 if grep -q "Publishing LeaseSet confirmed" "$W/r1/i2pd.log"; then
 	ok "r1's destination $B32.b32.i2p published its LeaseSet to us"
 elif grep -q "kept LeaseSet $R1HEX" "$B/bitsd.log"; then
