@@ -498,3 +498,103 @@ char *content_card_to_json(const struct content_card *c)
 	json_decref(j);
 	return s;
 }
+
+/* ---- the console's publish form ---- */
+
+static const char *jstr(json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
+}
+
+const char *content_card_fields_json(json_t *body, const char *default_title,
+				     struct content_card *cd,
+				     bool *free_content, unsigned *royalty)
+{
+	const char *v;
+	json_t *t, *pv;
+	size_t i, got;
+
+	*free_content = true;
+	*royalty = 0;
+	v = jstr(body, "title");
+	if (!v || !*v)
+		v = default_title ? default_title : "";
+	if (!*v || strlen(v) >= sizeof(cd->title))
+		return "title: 1 to 200 bytes";
+	snprintf(cd->title, sizeof(cd->title), "%s", v);
+	if ((v = jstr(body, "description"))) {
+		if (strlen(v) >= sizeof(cd->description))
+			return "description: at most 4000 bytes";
+		snprintf(cd->description, sizeof(cd->description), "%s", v);
+	}
+	json_array_foreach(json_object_get(body, "tags"), i, t) {
+		v = json_string_value(t);
+		if (!v || !*v || cd->tag_count == CARD_TAGS_MAX ||
+		    strlen(v) >= sizeof(cd->tags[0]))
+			return "tags: at most 16 words of 32 bytes";
+		for (unsigned k = 0; k < cd->tag_count; k++)
+			if (!strcmp(cd->tags[k], v))
+				return "tags: each once";
+		snprintf(cd->tags[cd->tag_count++], sizeof(cd->tags[0]), "%s", v);
+	}
+	v = jstr(body, "price");
+	*free_content = !v || !*v || strspn(v, "0.") == strlen(v);
+	if (!*free_content) {
+		json_int_t d = json_integer_value(json_object_get(body,
+								  "decimals"));
+		const char *cur = jstr(body, "currency");
+
+		if (d < 0 || d > CARD_DECIMALS_MAX || !cur || !*cur ||
+		    strlen(cur) >= sizeof(cd->currency) ||
+		    content_amount_parse(v, (unsigned)d, cd->price) != 0)
+			return "price: a decimal amount, with a currency and "
+			       "its decimals";
+		cd->decimals = (uint8_t)d;
+		snprintf(cd->currency, sizeof(cd->currency), "%s", cur);
+	}
+	t = json_object_get(body, "royalty");
+	if (t && (!json_is_integer(t) || json_integer_value(t) < 0 ||
+		  json_integer_value(t) > 100))
+		return "royalty: a whole percentage, 0 to 100";
+	*royalty = t ? (unsigned)json_integer_value(t) : 0;
+	if ((v = jstr(body, "excerpt")) && *v) {
+		if (strlen(v) > CARD_EXCERPT_MAX_BYTES)
+			return "excerpt: at most 1024 bytes";
+		cd->preview_kind = CONTENT_PREVIEW_TEXT;
+		cd->preview_len = (uint16_t)strlen(v);
+		memcpy(cd->preview, v, cd->preview_len);
+	} else if ((pv = json_object_get(body, "preview")) &&
+		   json_is_object(pv)) {
+		const char *m = jstr(pv, "mime"), *data = jstr(pv, "data");
+
+		if (!m || !data || (strcmp(m, "image/png") &&
+				    strcmp(m, "image/jpeg") &&
+				    strcmp(m, "image/webp") &&
+				    strcmp(m, "image/gif")))
+			return "preview: a PNG, JPEG, WebP or GIF image";
+		if (b64_decode(cd->preview, sizeof(cd->preview), &got, data,
+			       strlen(data)) != 0 || got == 0)
+			return "preview: an image of at most 16 KiB (base64)";
+		cd->preview_kind = CONTENT_PREVIEW_IMAGE;
+		cd->preview_len = (uint16_t)got;
+		snprintf(cd->preview_mime, sizeof(cd->preview_mime), "%s", m);
+	}
+	if ((t = json_object_get(body, "licence")) && !json_is_null(t)) {
+		json_t *ix = json_object_get(t, "index");
+
+		v = jstr(t, "contract");
+		if (!v || strlen(v) != 42 || strncmp(v, "0x", 2) ||
+		    hex_decode(cd->licence_contract, CARD_ADDRESS_BYTES, &got,
+			       v + 2, 40) != 0 || got != CARD_ADDRESS_BYTES ||
+		    !json_is_integer(ix) || json_integer_value(ix) <= 0)
+			return "licence: {contract: 0x and 40 hex digits, "
+			       "index: a positive number}";
+		cd->licence_index = (uint64_t)json_integer_value(ix);
+	}
+	if ((v = jstr(body, "key_agent")) && *v &&
+	    (strlen(v) != 60 || strcmp(v + 52, ".b32.i2p") ||
+	     b32_decode(cd->key_agent, sizeof(cd->key_agent), &got, v, 52) ||
+	     got != sizeof(cd->key_agent)))
+		return "key_agent: the agent's b32 address";
+	return NULL;
+}

@@ -22,6 +22,8 @@
 #include "crypto/base/bytes.h"
 #include "crypto/ed25519.h"
 
+#include <jansson.h>
+
 #define CONTENT_CARD_VERSION 1
 #define CARD_TITLE_MAX_BYTES 200
 #define CARD_DESC_MAX_BYTES 4000
@@ -102,6 +104,21 @@ int content_card_verify(const struct content_card *c);
 int content_card_id(const struct content_card *c, uint8_t out[32]);
 /* A JSON view for the console (new string, caller frees). */
 char *content_card_to_json(const struct content_card *c);
+/*
+ * A creator's fields from the console's publish form, a JSON object the
+ * browser sent (untrusted): title (default_title, if any, when absent
+ * or empty),
+ * description, tags, price with currency and decimals, royalty, excerpt
+ * or preview image, licence and key_agent, into c (whose mime and size
+ * the caller has set).  *free_content: no price, or a zero one;
+ * *royalty: 0-100, a resale's share for the creator (not a card field).
+ * NULL when every field given is well formed, else a message naming the
+ * first that is not.  Hash, seeds, time, version and signature are the
+ * caller's, and so are content_card_normalize and _validate.
+ */
+const char *content_card_fields_json(json_t *body, const char *default_title,
+				     struct content_card *c,
+				     bool *free_content, unsigned *royalty);
 /* True when c describes the content of manifest encoding enc (hash, size
  * and MIME agree). */
 bool content_card_matches(const struct content_card *c,

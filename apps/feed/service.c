@@ -451,9 +451,9 @@ static const char *jstr(json_t *o, const char *k)
 static const char *card_from_fields(struct feed_service *s, json_t *body,
 				    struct content_card *c)
 {
-	const char *v;
-	json_t *tags, *t;
-	size_t i;
+	const char *v, *bad;
+	bool free_content;
+	unsigned royalty;	/* a resale's share: not the feed's business */
 
 	memset(c, 0, sizeof(*c));
 	if (!hex32(jstr(body, "content_hash"), c->content_hash))
@@ -465,35 +465,9 @@ static const char *card_from_fields(struct feed_service *s, json_t *body,
 	c->size = (uint64_t)json_integer_value(json_object_get(body, "size"));
 	snprintf(c->mime, sizeof(c->mime), "%s",
 		 (v = jstr(body, "mime")) ? v : "application/octet-stream");
-	if (!(v = jstr(body, "title")) || strlen(v) >= sizeof(c->title))
-		return "title: text of at most 200 bytes";
-	snprintf(c->title, sizeof(c->title), "%s", v);
-	if ((v = jstr(body, "description"))) {
-		if (strlen(v) >= sizeof(c->description))
-			return "description: at most 4000 bytes";
-		snprintf(c->description, sizeof(c->description), "%s", v);
-	}
-	tags = json_object_get(body, "tags");
-	json_array_foreach(tags, i, t) {
-		v = json_string_value(t);
-		if (!v || c->tag_count == CARD_TAGS_MAX ||
-		    strlen(v) >= sizeof(c->tags[0]))
-			return "tags: at most 16 strings of 32 bytes";
-		snprintf(c->tags[c->tag_count++], sizeof(c->tags[0]), "%s", v);
-	}
-	if ((v = jstr(body, "price"))) {
-		json_int_t d = json_integer_value(json_object_get(body,
-								  "decimals"));
-		const char *cur = jstr(body, "currency");
-
-		if (d < 0 || d > CARD_DECIMALS_MAX || !cur ||
-		    strlen(cur) >= sizeof(c->currency) ||
-		    content_amount_parse(v, (unsigned)d, c->price) != 0)
-			return "price: a decimal amount with currency and "
-			       "decimals";
-		c->decimals = (uint8_t)d;
-		snprintf(c->currency, sizeof(c->currency), "%s", cur);
-	}
+	if ((bad = content_card_fields_json(body, NULL, c, &free_content,
+					    &royalty)))
+		return bad;
 	c->created = time_now_s();
 	c->version = 1;
 	content_card_normalize(c);

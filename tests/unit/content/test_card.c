@@ -260,6 +260,93 @@ static void test_json(struct tctx *t)
 	free(c);
 }
 
+/* fields_json: the form's text into a card, or the field refused. */
+static const char *form(const char *js, struct content_card *c, bool *fr,
+			unsigned *roy)
+{
+	json_t *j = json_loads(js, 0, NULL);
+	const char *bad;
+
+	memset(c, 0, sizeof(*c));
+	*fr = false;
+	*roy = 77;
+	bad = j ? content_card_fields_json(j, "clip.webm", c, fr, roy) :
+		  "not JSON";
+	json_decref(j);
+	return bad;
+}
+
+static void test_fields_json(struct tctx *t)
+{
+	struct content_card *c = xzalloc(sizeof(*c));
+	const char *bad;
+	unsigned roy;
+	bool fr;
+
+	/* the defaults: the upload's name for a title, free, no royalty */
+	T_TRUE(t, form("{}", c, &fr, &roy) == NULL);
+	T_STREQ(t, c->title, "clip.webm");
+	T_TRUE(t, fr);
+	T_EQ(t, roy, 0);
+	T_TRUE(t, form("{\"title\":\"A walk\",\"description\":\"Rain\","
+		       "\"tags\":[\"rain\",\"hills\"],\"excerpt\":\"It began\"}",
+		       c, &fr, &roy) == NULL);
+	T_STREQ(t, c->title, "A walk");
+	T_STREQ(t, c->description, "Rain");
+	T_EQ(t, c->tag_count, 2);
+	T_EQ(t, c->preview_kind, CONTENT_PREVIEW_TEXT);
+	T_EQ(t, c->preview_len, 8);
+	/* paid: 1.5 at 6 decimals is 1,500,000 units; a zero price is free */
+	T_TRUE(t, form("{\"price\":\"1.5\",\"currency\":\"USDC\","
+		       "\"decimals\":6,\"royalty\":10,\"licence\":{\"contract\":"
+		       "\"0x00112233445566778899aabbccddeeff00112233\",\"index\":7}}",
+		       c, &fr, &roy) == NULL);
+	T_FALSE(t, fr);
+	T_EQ(t, roy, 10);
+	T_STREQ(t, c->currency, "USDC");
+	T_EQ(t, c->decimals, 6);
+	T_EQ(t, c->price[29], 0x16);
+	T_EQ(t, c->price[30], 0xe3);
+	T_EQ(t, c->price[31], 0x60);
+	T_EQ(t, c->licence_index, 7);
+	T_EQ(t, c->licence_contract[19], 0x33);
+	T_TRUE(t, form("{\"price\":\"0.00\"}", c, &fr, &roy) == NULL);
+	T_TRUE(t, fr);
+	/* each refusal names its field */
+	bad = form("{\"title\":\"\"}", c, &fr, &roy);
+	T_TRUE(t, bad == NULL);	/* empty: the default title */
+	T_TRUE(t, (bad = form("{\"tags\":[\"a\",\"a\"]}", c, &fr, &roy)) &&
+		  !strncmp(bad, "tags:", 5));
+	T_TRUE(t, (bad = form("{\"tags\":[\"\"]}", c, &fr, &roy)) &&
+		  !strncmp(bad, "tags:", 5));
+	T_TRUE(t, (bad = form("{\"royalty\":101}", c, &fr, &roy)) &&
+		  !strncmp(bad, "royalty:", 8));
+	T_TRUE(t, (bad = form("{\"royalty\":\"5\"}", c, &fr, &roy)) &&
+		  !strncmp(bad, "royalty:", 8));
+	T_TRUE(t, (bad = form("{\"price\":\"1\"}", c, &fr, &roy)) &&
+		  !strncmp(bad, "price:", 6));	/* no currency */
+	T_TRUE(t, (bad = form("{\"price\":\"1\",\"currency\":\"X\","
+			      "\"decimals\":37}", c, &fr, &roy)) &&
+		  !strncmp(bad, "price:", 6));
+	T_TRUE(t, (bad = form("{\"preview\":{\"mime\":\"image/svg+xml\","
+			      "\"data\":\"AAAA\"}}", c, &fr, &roy)) &&
+		  !strncmp(bad, "preview:", 8));
+	T_TRUE(t, (bad = form("{\"licence\":{\"contract\":\"0x12\",\"index\":1}}",
+			      c, &fr, &roy)) && !strncmp(bad, "licence:", 8));
+	T_TRUE(t, (bad = form("{\"key_agent\":\"nope.b32.i2p\"}", c, &fr,
+			      &roy)) && !strncmp(bad, "key_agent:", 10));
+	/* no default: a title is required */
+	{
+		json_t *j = json_loads("{}", 0, NULL);
+
+		memset(c, 0, sizeof(*c));
+		bad = content_card_fields_json(j, NULL, c, &fr, &roy);
+		T_TRUE(t, bad && !strncmp(bad, "title:", 6));
+		json_decref(j);
+	}
+	free(c);
+}
+
 /* creator.key: made 0600 on first use, the same seed read back, a file of
  * another size refused. */
 static void test_creator_seed(struct tctx *t)
@@ -289,5 +376,6 @@ const struct test_case content_card_tests[] = {
 	{ "largest_card", test_largest_card, 0 },
 	{ "wrong_key", test_wrong_key, 0 },
 	{ "json", test_json, 0 },
+	{ "fields_json", test_fields_json, 0 },
 	{ NULL, NULL, 0 }
 };
