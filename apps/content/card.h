@@ -107,10 +107,9 @@ char *content_card_to_json(const struct content_card *c);
 /*
  * A creator's fields from the console's publish form, a JSON object the
  * browser sent (untrusted): title (default_title, if any, when absent
- * or empty),
- * description, tags, price with currency and decimals, royalty, excerpt
- * or preview image, licence and key_agent, into c (whose mime and size
- * the caller has set).  *free_content: no price, or a zero one;
+ * or empty), description, tags, price with currency and decimals,
+ * royalty, excerpt or preview image, licence and key_agent, into c
+ * (whose mime and size the caller has set).  *free_content: no price, or a zero one;
  * *royalty: 0-100, a resale's share for the creator (not a card field).
  * NULL when every field given is well formed, else a message naming the
  * first that is not.  Hash, seeds, time, version and signature are the
