@@ -32,6 +32,7 @@
 #include "crypto/init.h"
 #include "crypto/rand.h"
 #include "crypto/secmem.h"
+#include "router/b33.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -104,11 +105,7 @@ static bool parse_u64(const char *s, uint64_t *out)
 /* A destination hash: "<52 base32>.b32.i2p" or 64 hex digits. */
 static bool parse_dest(const char *s, uint8_t out[32])
 {
-	size_t n = strlen(s), got;
-
-	if (n == 60 && strcmp(s + 52, ".b32.i2p") == 0)
-		return b32_decode(out, 32, &got, s, 52) == 0 && got == 32;
-	return n == 64 && hex_decode(out, 32, &got, s, 64) == 0 && got == 32;
+	return b32_hash_parse(s, strlen(s), out);
 }
 
 static const char *ext_of(const char *path)

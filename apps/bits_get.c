@@ -21,6 +21,7 @@
 #include "crypto/base/err.h"
 #include "crypto/base/fsutil.h"
 #include "crypto/base/time.h"
+#include "router/b33.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -171,15 +172,9 @@ static void show_peers(json_t *st)
 bool bits_hash_arg(const char *s, char hex[HEX_ENC_LEN(32)])
 {
 	uint8_t h[32];
-	size_t n = strlen(s), got;
 
-	if (n == 60 && strcmp(s + 52, ".b32.i2p") == 0) {
-		if (b32_decode(h, 32, &got, s, 52) != 0 || got != 32)
-			return false;
-	} else if (n != 64 || hex_decode(h, 32, &got, s, 64) != 0 ||
-		   got != 32) {
+	if (!b32_hash_parse(s, strlen(s), h))
 		return false;
-	}
 	hex_encode(hex, HEX_ENC_LEN(32), h, 32);
 	return true;
 }

@@ -14,6 +14,7 @@
 #include "apps/market/iso.h"
 #include "apps/market/keyagent.h"
 #include "apps/market/library.h"
+#include "apps/market/order.h"
 #include "apps/market/purchase.h"
 #include "apps/market/register.h"
 #include "apps/market/relayer.h"
@@ -24,6 +25,7 @@
 #include "apps/market/wallet.h"
 #include "chain/calls.h"
 #include "chain/secp.h"
+#include "router/b33.h"
 #include "router/conf.h"
 #include "router/evloop.h"
 #include "router/worker.h"
@@ -230,17 +232,6 @@ static int list_each(const char *key, const char *list,
 	return 0;
 }
 
-/* A destination hash: "<52 base32>.b32.i2p" or 64 hex digits. */
-static bool parse_dest_hash(const char *p, size_t n, uint8_t h[32])
-{
-	size_t got = 0;
-	bool ok = n == 64 ? hex_decode(h, 32, &got, p, 64) == 0 :
-		  n == 60 && !strncmp(p + 52, ".b32.i2p", 8) &&
-		  b32_decode(h, 32, &got, p, 52) == 0;
-
-	return ok && got == 32;
-}
-
 int bitsd_market_hash_list(const char *key, const char *list, size_t max,
 			   uint8_t (**out)[32], size_t *n)
 {
@@ -254,7 +245,7 @@ int bitsd_market_hash_list(const char *key, const char *list, size_t max,
 		if (!(k = strcspn(p, ", \t")))
 			break;
 		*out = xrealloc(*out, (*n + 1) * 32);
-		if (*n == max || !parse_dest_hash(p, k, (*out)[*n])) {
+		if (*n == max || !b32_hash_parse(p, k, (*out)[*n])) {
 			int r = *n == max ? ERR_LIMIT : ERR_FORMAT;
 
 			log_err(LD_APP, "%s: bad entry %.*s: %s", key,
@@ -275,7 +266,7 @@ static int add_gateway_hash(struct bitsd_market *m, const char *p, size_t n)
 {
 	uint8_t h[32];
 
-	if (!parse_dest_hash(p, n, h))
+	if (!b32_hash_parse(p, n, h))
 		return ERR_FORMAT;
 	if (m->ngw == MARKET_RPC_MAX_GATEWAYS)
 		return ERR_LIMIT;
@@ -904,49 +895,6 @@ static json_t *status_json(struct bitsd_market *m)
 
 /* ---- buying and the key library ---- */
 
-/* A string member under either name (NULL: neither). */
-static const char *body_str(json_t *o, const char *a, const char *b)
-{
-	json_t *v = json_object_get(o, a);
-
-	if (!v)
-		v = json_object_get(o, b);
-	return json_string_value(v);
-}
-
-/* The order from a POST /api/market/buy body: the card's own JSON
- * (contentHash, licence.index, keyAgent) or content_hash, index, agent. */
-static const char *order_parse(json_t *o, struct market_buy_order *out)
-{
-	const char *h = body_str(o, "content_hash", "contentHash");
-	const char *a = body_str(o, "agent", "keyAgent");
-	json_t *idx = json_object_get(o, "index");
-	size_t got = 0;
-
-	memset(out, 0, sizeof(*out));
-	if (!h || strlen(h) != 64 ||
-	    hex_decode(out->content_hash, 32, &got, h, 64) != 0 || got != 32)
-		return "content_hash: 64 hex digits needed";
-	if (!a || !parse_dest_hash(a, strlen(a), out->agent))
-		return "agent: the key agent's b32 address (or 64 hex "
-		       "digits) needed";
-	if (!idx && json_is_object(json_object_get(o, "licence")))
-		idx = json_object_get(json_object_get(o, "licence"), "index");
-	if (json_is_integer(idx) && json_integer_value(idx) >= 0) {
-		out->index = (uint64_t)json_integer_value(idx);
-	} else if (json_is_string(idx)) {
-		char *end;
-		const char *sv = json_string_value(idx);
-
-		out->index = strtoull(sv, &end, 10);
-		if (end == sv || *end)
-			return "index: a decimal number";
-	} else if (idx && !json_is_null(idx)) {
-		return "index: a number (0: the registry is asked)";
-	}
-	return NULL;
-}
-
 static void buy_post(struct bitsd_market *m, struct evhttp_request *req)
 {
 	struct market_buy_order o;
@@ -964,7 +912,7 @@ static void buy_post(struct bitsd_market *m, struct evhttp_request *req)
 		api_reply_error(req, 400, "a JSON object is needed");
 		return;
 	}
-	why = order_parse(body, &o);
+	why = market_buy_order_parse(body, &o);
 	json_decref(body);
 	if (why) {
 		api_reply_error(req, 400, why);
@@ -1022,46 +970,6 @@ static void resale_closed(struct evhttp_connection *evcon, void *arg)
 	m->resale_req = NULL;	/* the step goes on; nobody to tell */
 }
 
-/* The order from a POST /api/market/resale body: content_hash, action
- * ("list", "cancel", "payout"), price (list), to (payout, optional). */
-static const char *resale_parse(json_t *o, struct market_resale_order *out)
-{
-	const char *h = body_str(o, "content_hash", "contentHash");
-	const char *a = json_string_value(json_object_get(o, "action"));
-	const char *to = json_string_value(json_object_get(o, "to"));
-	json_t *price = json_object_get(o, "price");
-	size_t got = 0;
-
-	memset(out, 0, sizeof(*out));
-	if (!h || strlen(h) != 64 ||
-	    hex_decode(out->content_hash, 32, &got, h, 64) != 0 || got != 32)
-		return "content_hash: 64 hex digits needed";
-	if (a && !strcmp(a, "list"))
-		out->action = MARKET_RESALE_LIST;
-	else if (a && !strcmp(a, "cancel"))
-		out->action = MARKET_RESALE_CANCEL;
-	else if (a && !strcmp(a, "payout"))
-		out->action = MARKET_RESALE_PAYOUT;
-	else
-		return "action: \"list\", \"cancel\" or \"payout\"";
-	if (out->action == MARKET_RESALE_LIST) {
-		if (json_is_integer(price) && json_integer_value(price) > 0)
-			out->price = u256_from_u64(
-				(uint64_t)json_integer_value(price));
-		else if (!json_is_string(price) ||
-			 u256_parse_str(&out->price,
-					json_string_value(price)) != 0)
-			return "price: token base units (a number or a "
-			       "decimal string)";
-	}
-	if (to) {
-		if (eth_addr_parse(out->to, to) != 0)
-			return "to: 0x and 40 hex digits";
-		out->has_to = true;
-	}
-	return NULL;
-}
-
 static void resale_post(struct bitsd_market *m, struct evhttp_request *req)
 {
 	struct market_resale_order o;
@@ -1078,7 +986,7 @@ static void resale_post(struct bitsd_market *m, struct evhttp_request *req)
 		api_reply_error(req, 400, "a JSON object is needed");
 		return;
 	}
-	why = resale_parse(body, &o);
+	why = market_resale_order_parse(body, &o);
 	json_decref(body);
 	if (why) {
 		api_reply_error(req, 400, why);
@@ -1242,7 +1150,7 @@ static int buyer_start(struct bitsd_market *m, const struct conf *cfg)
 	market_buyer_config_default(&bc);
 	bc.dep = m->dep;
 	if (cfg->market_buy_relayer) {
-		if (!parse_dest_hash(cfg->market_buy_relayer,
+		if (!b32_hash_parse(cfg->market_buy_relayer,
 				     strlen(cfg->market_buy_relayer),
 				     bc.relayer)) {
 			log_err(LD_APP, "market.buy.relayer: not a b32 "

@@ -6,6 +6,7 @@
 #include "apps/bitsd_swarm.h"
 #include "apps/client/dest.h"
 #include "apps/swarm/service.h"
+#include "router/b33.h"
 #include "router/conf.h"
 #include "crypto/base/alloc.h"
 #include "crypto/base/encode.h"
@@ -15,18 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* One tracker: "<52 base32>.b32.i2p" or 64 hex digits. */
-static bool parse_tracker(const char *s, size_t n, uint8_t out[32])
-{
-	size_t got = 0;
-
-	if (n == 64)
-		return hex_decode(out, 32, &got, s, 64) == 0 && got == 32;
-	if (n == 60 && strncmp(s + 52, ".b32.i2p", 8) == 0)
-		return b32_decode(out, 32, &got, s, 52) == 0 && got == 32;
-	return false;
-}
 
 static int parse_trackers(const char *list, struct swarm_service_cfg *c)
 {
@@ -39,7 +28,7 @@ static int parse_trackers(const char *list, struct swarm_service_cfg *c)
 		if (n == 0)
 			break;
 		if (c->ntrackers == SWARM_TRACKERS_MAX ||
-		    !parse_tracker(p, n, c->trackers[c->ntrackers])) {
+		    !b32_hash_parse(p, n, c->trackers[c->ntrackers])) {
 			log_err(LD_APP, "swarm.trackers: not a tracker address "
 				"(b32 or 64 hex digits, at most %d): %.*s",
 				SWARM_TRACKERS_MAX, (int)(n > 80 ? 80 : n), p);

@@ -94,3 +94,14 @@ int b33_parse(const char *s, size_t len, struct b33_addr *out)
 	*out = a;
 	return 0;
 }
+
+bool b32_hash_parse(const char *s, size_t n, uint8_t hash[32])
+{
+	size_t got = 0;
+
+	if (n == 64)
+		return hex_decode(hash, 32, &got, s, 64) == 0 && got == 32;
+	return n == 52 + strlen(B33_SUFFIX) &&
+	       !strncasecmp(s + 52, B33_SUFFIX, strlen(B33_SUFFIX)) &&
+	       b32_decode(hash, 32, &got, s, 52) == 0 && got == 32;
+}

@@ -1,5 +1,6 @@
 /*
- * Base 32 addresses for encrypted LeaseSets ("b33"; b32encrypted spec):
+ * Base 32 addresses: a plain one names a destination by its hash; those
+ * for encrypted LeaseSets ("b33"; b32encrypted spec):
  * flags ‖ unblinded sig type ‖ blinded sig type ‖ public key, the first
  * three bytes XORed with CRC-32 of the rest, in lowercase Base32 with the
  * usual ".b32.i2p" suffix.  56 or more characters, against 52 for a plain
@@ -12,6 +13,7 @@
 #ifndef ROUTER_B33_H
 #define ROUTER_B33_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -45,5 +47,12 @@ int b33_format(const struct b33_addr *a, char *out, size_t outlen);
  * address shows as bad flags or types, or as another key.
  */
 int b33_parse(const char *s, size_t len, struct b33_addr *out);
+
+/*
+ * A 32-byte hash as people write one: a plain b32 address ("<52 base32>"
+ * and ".b32.i2p", the suffix in any case) or 64 hex digits; n characters
+ * of s (untrusted).  False for anything else, b33 addresses included.
+ */
+bool b32_hash_parse(const char *s, size_t n, uint8_t hash[32]);
 
 #endif /* ROUTER_B33_H */

@@ -14,6 +14,7 @@
 #include "crypto/base/time.h"
 #include "crypto/hash.h"
 #include "crypto/secmem.h"
+#include "router/b33.h"
 #include "router/evloop.h"
 
 #include <jansson.h>
@@ -44,12 +45,9 @@ struct feed_service {
 int feed_service_parse_peers(const char *list, struct feed_service_cfg *cfg)
 {
 	const char *p = list;
-	size_t n, got;
+	size_t n;
 
 	for (; *p; p += n) {
-		uint8_t *h = cfg->peers[cfg->npeers];
-		bool ok;
-
 		p += strspn(p, ", \t");
 		if (!(n = strcspn(p, ", \t")))
 			break;
@@ -57,11 +55,7 @@ int feed_service_parse_peers(const char *list, struct feed_service_cfg *cfg)
 			log_err(LD_APP, "feed.peers: more than %d", FEED_PEERS_MAX);
 			return ERR_LIMIT;
 		}
-		got = 0;
-		ok = n == 64 ? hex_decode(h, 32, &got, p, 64) == 0 :
-		     n == 60 && !strncmp(p + 52, ".b32.i2p", 8) &&
-		     b32_decode(h, 32, &got, p, 52) == 0;
-		if (!ok || got != 32) {
+		if (!b32_hash_parse(p, n, cfg->peers[cfg->npeers])) {
 			log_err(LD_APP, "feed.peers: not a b32 address nor 64 "
 				"hex digits: %.*s", (int)(n > 80 ? 80 : n), p);
 			return ERR_FORMAT;

@@ -8,6 +8,7 @@ extern const struct test_case market_hostpay_tests[];
 extern const struct test_case market_iso_tests[];
 extern const struct test_case market_keyagent_tests[];
 extern const struct test_case market_library_tests[];
+extern const struct test_case market_order_tests[];
 extern const struct test_case market_seedpay_tests[];
 
 int main(int argc, char **argv)
@@ -19,6 +20,7 @@ int main(int argc, char **argv)
 		{ "iso", market_iso_tests },
 		{ "keyagent", market_keyagent_tests },
 		{ "library", market_library_tests },
+		{ "order", market_order_tests },
 		{ "seedpay", market_seedpay_tests },
 		{ NULL, NULL }
 	};
