@@ -32,6 +32,7 @@ struct rpc_gw {
 	struct xreq *head, **tail;	/* sent, waiting for replies */
 	struct market_rpc_gw_info info;
 	uint64_t down_until_ms;		/* failed lately: others first */
+	uint64_t check_id;		/* the id of its check request */
 };
 
 /* One request: the caller's or the cross-check's own (fixed gateway). */
@@ -324,6 +325,7 @@ static void check_send(struct market_rpc *mr, unsigned i, const char *method,
 	struct xreq *x;
 
 	mr->check_outstanding++;
+	mr->gws[i].check_id = mr->next_id;
 	if (jsonrpc_request_format(mr->next_id++, method, params, &req,
 				   &len) != 0) {
 		done(&mr->gws[i], ERR_INTERNAL, NULL, 0);
@@ -335,25 +337,17 @@ static void check_send(struct market_rpc *mr, unsigned i, const char *method,
 	dispatch(x);
 }
 
-/* The result of a check reply (new reference) or NULL. */
-static json_t *check_result(const uint8_t *body, size_t len)
+/* The result of g's reply to its check request (new reference), or NULL
+ * for anything else: an error, a malformed reply, or one with another id
+ * (a gateway replaying an old answer). */
+static json_t *check_result(const struct rpc_gw *g, const uint8_t *body,
+			    size_t len)
 {
 	struct jsonrpc_error e;
 	json_t *res = NULL;
-	json_t *o;
-	json_error_t jerr;
-	uint64_t id;
 
-	/* Our ids are unique per request: read it back, then let the
-	 * codec check everything else. */
-	if (!body || len > JSONRPC_MAX_REPLY_BYTES ||
-	    !jsonrpc_depth_ok(body, len))
-		return NULL;
-	o = json_loadb((const char *)body, len, 0, &jerr);
-	id = json_is_integer(json_object_get(o, "id")) ?
-	     (uint64_t)json_integer_value(json_object_get(o, "id")) : 0;
-	json_decref(o);
-	if (jsonrpc_response_parse(body, len, id, &res, &e) != 0)
+	if (!body || jsonrpc_response_parse(body, len, g->check_id, &res,
+					    &e) != 0)
 		return NULL;
 	return res;
 }
@@ -409,7 +403,7 @@ static void on_hash(void *arg, int err, const uint8_t *body, size_t len)
 {
 	struct rpc_gw *g = arg;
 	struct market_rpc *mr = g->mr;
-	json_t *res = err ? NULL : check_result(body, len);
+	json_t *res = err ? NULL : check_result(g, body, len);
 	uint64_t n;
 
 	if (json_is_object(res) &&
@@ -457,7 +451,7 @@ static void on_tip(void *arg, int err, const uint8_t *body, size_t len)
 {
 	struct rpc_gw *g = arg;
 	struct market_rpc *mr = g->mr;
-	json_t *res = err ? NULL : check_result(body, len);
+	json_t *res = err ? NULL : check_result(g, body, len);
 
 	mr->tip_ok[g->idx] = res &&
 			     jsonrpc_get_u64(res, &mr->tips[g->idx]) == 0;

@@ -94,6 +94,7 @@ struct fake_node {
 	char hash[67];			/* the block hash it reports */
 	uint64_t tip;
 	bool silent;			/* holds requests (a hung node) */
+	bool stale_ids;			/* the check's answers under id 7 */
 	market_upstream_done_fn held_done[16];
 	void *held_arg[16];
 	unsigned nheld;
@@ -153,8 +154,10 @@ static int fake_start(void *ctx, const char *req, size_t len,
 	} else {
 		res = json_string("0x1");
 	}
-	rep = json_pack("{s:s, s:O, s:o}", "jsonrpc", "2.0", "id",
-			json_object_get(o, "id"), "result", res);
+	rep = json_pack("{s:s, s:o, s:o}", "jsonrpc", "2.0", "id",
+			fn->stale_ids && m && !strncmp(m, "eth_block", 9) ?
+			json_integer(7) : json_incref(json_object_get(o, "id")),
+			"result", res);
 	fr = xcalloc(1, sizeof(*fr));
 	fr->done = done;
 	fr->arg = arg;
@@ -375,62 +378,102 @@ static struct market_rpc *fake_gateways(struct tm_net *tm,
 
 #define REQ "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"eth_chainId\"}"
 
-static void test_crosscheck(struct tctx *t)
-{
+/* Three gateways in front of fake nodes reporting the block hashes
+ * named by hashes[0..2]. */
+struct xnet {
 	struct tm_net tm;
 	struct fake_node fn[3];
 	struct market_gw *gw[3];
-	struct market_rpc_config rc;
 	struct market_rpc *mr;
+};
+
+static void xnet_init(struct xnet *n, struct tctx *t, const char *hashes)
+{
+	struct market_rpc_config rc;
+
+	tm_init(&n->tm, t);
+	for (unsigned i = 0; i < 3; i++)
+		fake_init(&n->fn[i], n->tm.el, hashes[i]);
+	market_rpc_config_default(&rc);
+	n->mr = fake_gateways(&n->tm, &rc, n->fn, n->gw, 3);
+}
+
+static void xnet_free(struct xnet *n)
+{
+	market_rpc_free(n->mr);
+	for (unsigned i = 0; i < 3; i++)
+		market_gw_free(n->gw[i]);
+	tm_free(&n->tm);
+}
+
+static void test_crosscheck(struct tctx *t)
+{
+	struct xnet n;
 	struct market_rpc_gw_info info;
 	struct xdone x;
 	unsigned before1;
 
-	tm_init(&tm, t);
-	fake_init(&fn[0], tm.el, 'a');
-	fake_init(&fn[1], tm.el, 'a');
-	fake_init(&fn[2], tm.el, 'b');		/* lies about the block */
-	fn[2].tip = 120;			/* and about the tip */
-	market_rpc_config_default(&rc);
-	mr = fake_gateways(&tm, &rc, fn, gw, 3);
+	xnet_init(&n, t, "aab");		/* the third lies about the block */
+	n.fn[2].tip = 120;			/* and about the tip */
 	/* the first request runs the check first */
 	memset(&x, 0, sizeof(x));
-	market_rpc_exchange(mr, REQ, strlen(REQ), 4096, xdone_fn, &x);
-	T_TRUE(t, tm_run(&tm, xdone_cond, &x));
+	market_rpc_exchange(n.mr, REQ, strlen(REQ), 4096, xdone_fn, &x);
+	T_TRUE(t, tm_run(&n.tm, xdone_cond, &x));
 	T_OK(t, x.err);
 	T_TRUE(t, strstr(x.body, "\"id\":5") != NULL);
 	for (unsigned i = 0; i < 3; i++) {
-		T_OK(t, market_rpc_gateway_info(mr, i, &info));
+		T_OK(t, market_rpc_gateway_info(n.mr, i, &info));
 		T_TRUE(t, info.checked);
 		T_EQ(t, info.height, 100 - MARKET_RPC_CHECK_DEPTH);
 		T_EQ(t, info.disagrees, i == 2);
 	}
-	T_FALSE(t, market_rpc_in_conflict(mr));
+	T_FALSE(t, market_rpc_in_conflict(n.mr));
 	/* the liar gets no more requests */
-	before1 = fn[2].calls;
+	before1 = n.fn[2].calls;
 	for (unsigned k = 0; k < 6; k++) {
 		memset(&x, 0, sizeof(x));
-		market_rpc_exchange(mr, REQ, strlen(REQ), 4096, xdone_fn, &x);
-		T_TRUE(t, tm_run(&tm, xdone_cond, &x));
+		market_rpc_exchange(n.mr, REQ, strlen(REQ), 4096, xdone_fn,
+				    &x);
+		T_TRUE(t, tm_run(&n.tm, xdone_cond, &x));
 		T_OK(t, x.err);
 	}
-	T_EQ(t, fn[2].calls, before1);
-	T_TRUE(t, fn[0].calls >= 3 && fn[1].calls >= 3);
+	T_EQ(t, n.fn[2].calls, before1);
+	T_TRUE(t, n.fn[0].calls >= 3 && n.fn[1].calls >= 3);
 	/* one honest gateway now disagrees too: no majority, nothing used */
-	memset(fn[1].hash + 2, 'c', 64);
+	memset(n.fn[1].hash + 2, 'c', 64);
 	memset(&x, 0, sizeof(x));
-	market_rpc_crosscheck(mr, xdone_fn, &x);
-	T_TRUE(t, tm_run(&tm, xdone_cond, &x));
+	market_rpc_crosscheck(n.mr, xdone_fn, &x);
+	T_TRUE(t, tm_run(&n.tm, xdone_cond, &x));
 	T_ERR(t, x.err, ERR_BAD_STATE);
-	T_TRUE(t, market_rpc_in_conflict(mr));
+	T_TRUE(t, market_rpc_in_conflict(n.mr));
 	memset(&x, 0, sizeof(x));
-	market_rpc_exchange(mr, REQ, strlen(REQ), 4096, xdone_fn, &x);
-	T_TRUE(t, tm_run(&tm, xdone_cond, &x));
+	market_rpc_exchange(n.mr, REQ, strlen(REQ), 4096, xdone_fn, &x);
+	T_TRUE(t, tm_run(&n.tm, xdone_cond, &x));
 	T_ERR(t, x.err, ERR_BAD_STATE);
-	market_rpc_free(mr);
-	for (unsigned i = 0; i < 3; i++)
-		market_gw_free(gw[i]);
-	tm_free(&tm);
+	xnet_free(&n);
+}
+
+/* A gateway answering the check under another request's id (an old
+ * answer replayed) has not answered it: it is neither checked nor used,
+ * however right its figures. */
+static void test_crosscheck_ids(struct tctx *t)
+{
+	struct xnet n;
+	struct market_rpc_gw_info info;
+	struct xdone x;
+
+	xnet_init(&n, t, "aaa");
+	n.fn[2].stale_ids = true;
+	memset(&x, 0, sizeof(x));
+	market_rpc_crosscheck(n.mr, xdone_fn, &x);
+	T_TRUE(t, tm_run(&n.tm, xdone_cond, &x));
+	T_OK(t, x.err);
+	for (unsigned i = 0; i < 3; i++) {
+		T_OK(t, market_rpc_gateway_info(n.mr, i, &info));
+		T_EQ(t, info.checked, i != 2);
+	}
+	T_TRUE(t, n.fn[2].calls >= 1);
+	xnet_free(&n);
 }
 
 /* A gateway whose node hangs: the request times out there and the
@@ -630,6 +673,7 @@ const struct test_case market_gateway_tests[] = {
 	{ "request_check", test_request_check, 0 },
 	{ "rate_limit", test_rate_limit, 0 },
 	{ "oversized", test_oversized, 0 },
+	{ "crosscheck_ids", test_crosscheck_ids, 0 },
 	{ "crosscheck", test_crosscheck, 0 },
 	{ "stop", test_stop, 0 },
 	{ "failover", test_failover, 0 },
