@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 
 #define EXIT_FAIL 1
@@ -1102,7 +1103,8 @@ static int cmd_stealth(struct cli *c, int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		char eh[72] = { 0 }, *tag, *addr_s;
 		uint8_t eb[33], want[20], got[20];
-		unsigned long tv;
+		uint64_t tv;
+		size_t tl, hn;
 		struct secp_pk E;
 
 		tag = strchr(argv[i], ':');
@@ -1111,8 +1113,14 @@ static int cmd_stealth(struct cli *c, int argc, char **argv)
 		memcpy(eh, argv[i], (size_t)(tag - argv[i]));
 		if (!arg_hex(eh, eb, 33) || secp_pk_parse(&E, eb, 33) != 0)
 			return fail("scan: %s is not EPH:TAG[:ADDR]", argv[i]);
-		tv = strtoul(tag + 1, NULL, 0);
+		/* the tag as printed (0x and two hex digits) or in decimal */
 		addr_s = strchr(tag + 1, ':');
+		tl = addr_s ? (size_t)(addr_s - tag - 1) : strlen(tag + 1);
+		if (tl == 4 && !strncasecmp(tag + 1, "0x", 2))
+			tv = (hex_decode(eb, 1, &hn, tag + 3, 2) == 0) ? eb[0] :
+			     256;
+		else if (dec_decode(&tv, 255, tag + 1, tl) != 0)
+			tv = 256;
 		if (tv > 255 || (addr_s && eth_addr_parse(want, addr_s + 1) != 0))
 			return fail("scan: bad view tag or address in %s", argv[i]);
 		r = stealth_scan(&c->keys->view, &m.spend, &E, (uint8_t)tv,

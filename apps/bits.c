@@ -89,17 +89,7 @@ static const char *default_datadir(char *buf, size_t n)
 
 static bool parse_u64(const char *s, uint64_t *out)
 {
-	char *end;
-	unsigned long long v;
-
-	if (!s || *s < '0' || *s > '9')
-		return false;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end)
-		return false;
-	*out = v;
-	return true;
+	return s && dec_decode(out, UINT64_MAX, s, strlen(s)) == 0;
 }
 
 /* A destination hash: "<52 base32>.b32.i2p" or 64 hex digits. */

@@ -27,6 +27,7 @@
 #include "apps/bits_buy.h"
 #include "apps/bits_get.h"
 #include "crypto/base/alloc.h"
+#include "crypto/base/encode.h"
 #include "crypto/base/err.h"
 #include "crypto/base/fsutil.h"
 
@@ -110,12 +111,23 @@ static const char *jstr(json_t *o, const char *k)
 	return s ? s : "-";
 }
 
+/* --api-port: 1 to 65535, digits only */
+static bool port_arg(const char *v, long *port)
+{
+	uint64_t n;
+
+	if (dec_decode(&n, 65535, v, strlen(v)) != 0 || !n)
+		return false;
+	*port = (long)n;
+	return true;
+}
+
 int bits_buy_main(int argc, char **argv)
 {
 	const char *hash_s = NULL, *agent_s = NULL, *dir = NULL;
 	char hash[HEX_ENC_LEN(32)], agent[HEX_ENC_LEN(32)], body[256];
 	char path[128], token[BUY_TOKEN_MAX_BYTES + 1];
-	unsigned long long index = 0;
+	uint64_t index = 0;
 	long port = 0;
 	bool quiet = false;
 	json_t *o = NULL;
@@ -124,7 +136,6 @@ int bits_buy_main(int argc, char **argv)
 
 	for (int i = 1; i < argc; i++) {
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-		char *end;
 
 		if (!strcmp(argv[i], "--quiet")) {
 			quiet = true;
@@ -144,12 +155,10 @@ int bits_buy_main(int argc, char **argv)
 		} else if (!strcmp(argv[i - 1], "--datadir")) {
 			dir = v;
 		} else if (!strcmp(argv[i - 1], "--index")) {
-			index = strtoull(v, &end, 10);
-			if (end == v || *end)
+			if (dec_decode(&index, UINT64_MAX, v, strlen(v)) != 0)
 				return buy_usage();
 		} else if (!strcmp(argv[i - 1], "--api-port")) {
-			port = strtol(v, &end, 10);
-			if (end == v || *end || port <= 0 || port > 65535)
+			if (!port_arg(v, &port))
 				return buy_usage();
 		} else {
 			return buy_usage();
@@ -164,8 +173,9 @@ int bits_buy_main(int argc, char **argv)
 		return buy_usage();
 	if (!read_token(dir, token))
 		return 1;
-	snprintf(body, sizeof(body), "{\"content_hash\":\"%s\",\"index\":%llu,"
-		 "\"agent\":\"%s\"}", hash, index, agent);
+	/* the index as a string: JSON integers stop at 2^63 */
+	snprintf(body, sizeof(body), "{\"content_hash\":\"%s\",\"index\":\"%llu\","
+		 "\"agent\":\"%s\"}", hash, (unsigned long long)index, agent);
 	if (api_call((uint16_t)port, token, "POST", "/api/market/buy",
 		     body, &status, &o) != 0) {
 		fprintf(stderr, "bits: no bitsd API at 127.0.0.1:%ld\n", port);
@@ -241,7 +251,6 @@ int bits_resale_main(int argc, char **argv)
 	hash_s = argv[2];
 	for (int i = 3; i < argc; i += 2) {
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-		char *end;
 
 		if (!v)
 			return resale_usage();
@@ -252,8 +261,7 @@ int bits_resale_main(int argc, char **argv)
 		} else if (!strcmp(argv[i], "--to")) {
 			to = v;
 		} else if (!strcmp(argv[i], "--api-port")) {
-			port = strtol(v, &end, 10);
-			if (end == v || *end || port <= 0 || port > 65535)
+			if (!port_arg(v, &port))
 				return resale_usage();
 		} else {
 			return resale_usage();

@@ -59,6 +59,15 @@ static int get_usage(void)
 	return 2;
 }
 
+/* The status of a reply head starting "HTTP/1.x " (at least 12 bytes);
+ * -1 when it is not three digits. */
+static int http_status(const char *head)
+{
+	uint64_t v;
+
+	return dec_decode(&v, 999, head + 9, 3) == 0 ? (int)v : -1;
+}
+
 static int connect_local(uint16_t port)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET };
@@ -95,7 +104,7 @@ int bits_http_do(uint16_t port, const char *req, int *status, int out_fd,
 		r = ERR_FORMAT;
 		goto out;
 	}
-	*status = atoi(buf + 9);
+	*status = http_status(buf);
 	hl = (size_t)(end + 4 - buf);
 	if (out_fd >= 0) {
 		if (fsutil_write_all(out_fd, buf + hl, len - hl) != 0)
@@ -225,7 +234,7 @@ static int reply_header(struct get_reply *g, const struct get_args *a,
 		return -1;
 	}
 	g->have_hdr = true;
-	g->status = atoi(g->buf + 9);
+	g->status = http_status(g->buf);
 	if (g->status != 200) {
 		bar_break(a);
 		fprintf(stderr, "bits: the content was refused (%d%s)\n",
@@ -233,8 +242,10 @@ static int reply_header(struct get_reply *g, const struct get_args *a,
 		return -1;
 	}
 	g->length = UINT64_MAX;
-	if ((cl = header_value(g->buf, "Content-Length:")) != NULL)
-		g->length = strtoull(cl, NULL, 10);
+	if ((cl = header_value(g->buf, "Content-Length:")) != NULL &&
+	    dec_decode(&g->length, UINT64_MAX - 1, cl,
+		       strspn(cl, "0123456789")) != 0)
+		g->length = UINT64_MAX;	/* unknown */
 	g->out = a->output ? open(a->output, O_WRONLY | O_CREAT | O_TRUNC |
 				  O_CLOEXEC, 0644) : STDOUT_FILENO;
 	if (g->out < 0) {
@@ -408,6 +419,8 @@ int bits_get_main(int argc, char **argv)
 
 	for (int i = 1; i < argc; i++) {
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+		uint64_t port;
+
 		if (strcmp(argv[i], "--quiet") == 0) {
 			a.quiet = true;
 			continue;
@@ -425,9 +438,9 @@ int bits_get_main(int argc, char **argv)
 			a.key = v;
 		else if (strcmp(argv[i - 1], "--output") == 0)
 			a.output = v;
-		else if (strcmp(argv[i - 1], "--port") == 0 && atoi(v) > 0 &&
-			 atoi(v) < 65536)
-			a.port = (uint16_t)atoi(v);
+		else if (strcmp(argv[i - 1], "--port") == 0 &&
+			 dec_decode(&port, 65535, v, strlen(v)) == 0 && port)
+			a.port = (uint16_t)port;
 		else if (strcmp(argv[i - 1], "--peer") == 0 &&
 			 a.npeers < GET_PEERS_MAX)
 			a.peers[a.npeers++] = v;

@@ -42,6 +42,7 @@
 #include "crypto/secmem.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <event2/buffer.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -490,17 +491,14 @@ static void publish_data(struct bitsd_console *c, struct evhttp_request *req,
 	size_t len = in ? evbuffer_get_length(in) : 0;
 	struct evkeyvalq q;
 	const char *v;
-	char *end = NULL;
-	unsigned long long off = 0;
+	uint64_t off = 0;
 	struct piece_job *j;
 
 	TAILQ_INIT(&q);
 	if (query)
 		evhttp_parse_query_str(query, &q);
 	v = evhttp_find_header(&q, "offset");
-	if (v && *v >= '0' && *v <= '9')
-		off = strtoull(v, &end, 10);
-	if (!v || !end || *end) {
+	if (!v || dec_decode(&off, UINT64_MAX, v, strlen(v)) != 0) {
 		api_reply_error(req, 400, "offset: a number of bytes");
 		goto out;
 	}
@@ -896,8 +894,8 @@ static void on_publish(void *ctx, struct evhttp_request *req,
 	bool post = evhttp_request_get_command(req) == EVHTTP_REQ_POST;
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	struct upload *u;
-	char *end = NULL;
-	unsigned long id;
+	const char *end;
+	uint64_t id;
 	json_t *o;
 
 	if (!c->d.swarm) {
@@ -912,9 +910,11 @@ static void on_publish(void *ctx, struct evhttp_request *req,
 			api_reply_error(req, 405, "Method Not Allowed");
 		return;
 	}
-	id = rest[0] == '/' && rest[1] >= '1' && rest[1] <= '9' ?
-	     strtoul(rest + 1, &end, 10) : 0;
-	if (!(u = upload_find((unsigned)id)) || !end) {
+	/* "/ID" and what follows it; the id no wider than upload ids */
+	end = rest + 1 + strspn(rest + 1, "0123456789");
+	if (rest[0] != '/' || dec_decode(&id, UINT_MAX, rest + 1,
+					 (size_t)(end - rest - 1)) != 0 ||
+	    !(u = upload_find((unsigned)id))) {
 		api_reply_error(req, 404, "no such upload");
 		return;
 	}

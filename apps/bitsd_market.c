@@ -375,15 +375,17 @@ static int agent_keys_load(struct market_agent *ag, const char *path,
 	for (line = strtok_r(text, "\n", &save); line && r == 0;
 	     line = strtok_r(NULL, "\n", &save)) {
 		char *end;
-		unsigned long long index;
+		uint64_t index;
 
 		lineno++;
 		line += strspn(line, " \t\r");
 		if (!*line || *line == '#')
 			continue;
-		index = strtoull(line, &end, 10);
+		end = line + strspn(line, "0123456789");
 		got = 0;
-		if (end == line || (*end != ' ' && *end != '\t'))
+		if (dec_decode(&index, UINT64_MAX, line,
+			       (size_t)(end - line)) != 0 ||
+		    (*end != ' ' && *end != '\t'))
 			r = ERR_FORMAT;
 		else if (end += strspn(end, " \t"),
 			 strcspn(end, " \t\r") != 64 ||
@@ -930,11 +932,11 @@ static void buy_post(struct bitsd_market *m, struct evhttp_request *req)
 static void buy_get(struct bitsd_market *m, struct evhttp_request *req,
 		    const char *idtext)
 {
-	char *end;
-	unsigned long long id = strtoull(idtext, &end, 10);
+	uint64_t id;
 	json_t *o = NULL;
 
-	if (end != idtext && !*end && m->buyer)
+	if (dec_decode(&id, UINT64_MAX, idtext, strlen(idtext)) == 0 &&
+	    m->buyer)
 		o = market_buyer_job_json(m->buyer, id);
 	if (!o) {
 		api_reply_error(req, 404, "no such purchase");

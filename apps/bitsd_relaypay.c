@@ -26,6 +26,7 @@
 #include "tunnels/tunnel_pool.h"
 #include "crypto/base/alloc.h"
 #include "crypto/base/bytes.h"
+#include "crypto/base/encode.h"
 #include "crypto/base/err.h"
 #include "crypto/base/fsutil.h"
 #include "crypto/base/log.h"
@@ -35,6 +36,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
+#include <limits.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -714,6 +716,23 @@ static char *fresh_path(const struct bitsd_relaypay *rp,
 	snprintf(name, sizeof(name), "%llu-%u.key",
 		 (unsigned long long)f->end_s, f->i);
 	return fsutil_path_join(rp->pots_dir, name);
+}
+
+/* fresh_path()'s name read back: "END-I.key", both in plain decimal. */
+static bool fresh_name_parse(const char *name, struct fresh_pot *f)
+{
+	size_t a = strspn(name, "0123456789"), b;
+	uint64_t i;
+
+	if (name[a] != '-')
+		return false;
+	b = strspn(name + a + 1, "0123456789");
+	if (strcmp(name + a + 1 + b, ".key") != 0 ||
+	    dec_decode(&f->end_s, UINT64_MAX, name, a) != 0 ||
+	    dec_decode(&i, UINT_MAX, name + a + 1, b) != 0)
+		return false;
+	f->i = (unsigned)i;
+	return true;
 }
 
 /*
@@ -2156,21 +2175,16 @@ static int fresh_start(struct bitsd_relaypay *rp, const struct conf *cfg)
 	end = fresh_end(rp);
 	while ((de = readdir(d)) != NULL) {
 		struct fresh_pot f = { 0 };
-		unsigned long long e;
-		unsigned i;
-		int used = 0;
 		char *path;
 		struct secp_sk *sk;
 
 		if (de->d_name[0] == '.')
 			continue;
-		if (sscanf(de->d_name, "%llu-%u.key%n", &e, &i, &used) != 2 ||
-		    de->d_name[used] || !e || i >= rp->fresh_n) {
+		if (!fresh_name_parse(de->d_name, &f) || !f.end_s ||
+		    f.i >= rp->fresh_n) {
 			bad++;
 			continue;
 		}
-		f.end_s = e;
-		f.i = i;
 		path = fresh_path(rp, &f);
 		sk = key_load("a fresh pot key", path, false, &r);
 		free(path);
@@ -2179,13 +2193,14 @@ static int fresh_start(struct bitsd_relaypay *rp, const struct conf *cfg)
 			continue;
 		}
 		(void)secp_sk_address(sk, f.addr);
-		if ((e == end || e == end + rot) && e % rot == 0) {
-			size_t k = fresh_slot(rp, e, i);
+		if ((f.end_s == end || f.end_s == end + rot) &&
+		    f.end_s % rot == 0) {
+			size_t k = fresh_slot(rp, f.end_s, f.i);
 
 			secmem_free(rp->pay_sk[k]);
 			rp->pay_sk[k] = sk;
 			memcpy(rp->pay_addr[k], f.addr, ETH_ADDR_BYTES);
-			rp->slot_end[k] = e;
+			rp->slot_end[k] = f.end_s;
 		} else {
 			secmem_free(sk);
 		}

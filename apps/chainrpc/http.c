@@ -6,6 +6,7 @@
 #include "config.h"
 #include "apps/chainrpc/http.h"
 #include "crypto/base/alloc.h"
+#include "crypto/base/encode.h"
 #include "crypto/base/err.h"
 #include "crypto/base/log.h"
 
@@ -45,8 +46,8 @@ static bool parse_url(const char *url, char *host, uint16_t *port, char *path,
 	const char *p, *colon, *slash;
 	struct in_addr a;
 	char hbuf[INET_ADDRSTRLEN];
-	unsigned long pv;
-	char *end;
+	uint64_t pv;
+	const char *end;
 
 	if (strncmp(url, "http://", 7) != 0)
 		return false;
@@ -63,9 +64,9 @@ static bool parse_url(const char *url, char *host, uint16_t *port, char *path,
 		return false;
 	if ((ntohl(a.s_addr) >> 24) != 127)	/* loopback only for now */
 		return false;
-	pv = strtoul(colon + 1, &end, 10);
-	if (end == colon + 1 || pv == 0 || pv > 65535 ||
-	    (*end != '\0' && *end != '/'))
+	end = colon + 1 + strspn(colon + 1, "0123456789");
+	if (dec_decode(&pv, 65535, colon + 1, (size_t)(end - colon - 1)) ||
+	    pv == 0 || (*end != '\0' && *end != '/'))
 		return false;
 	snprintf(path, pathlen, "%s", *end ? end : "/");
 	memcpy(host, hbuf, strlen(hbuf) + 1);

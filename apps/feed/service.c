@@ -248,13 +248,9 @@ static void url_decode(char *s)
 
 static bool parse_uint(const char *v, unsigned max, unsigned *out)
 {
-	char *end;
-	unsigned long x;
+	uint64_t x;
 
-	if (!v[0] || v[0] == '-')
-		return false;
-	x = strtoul(v, &end, 10);
-	if (*end || x > max)
+	if (dec_decode(&x, max, v, strlen(v)) != 0)
 		return false;
 	*out = (unsigned)x;
 	return true;

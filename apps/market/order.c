@@ -8,9 +8,7 @@
 #include "crypto/base/encode.h"
 #include "router/b33.h"
 
-#include <errno.h>
 #include <jansson.h>
-#include <stdlib.h>
 #include <string.h>
 
 /* A string member under either name (NULL: neither). */
@@ -32,22 +30,6 @@ static bool content_hash(json_t *o, uint8_t out[32])
 	       got == 32;
 }
 
-/* Decimal digits only (strtoull alone takes blanks, a sign and more). */
-static bool decimal_u64(const char *s, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	if (!*s || strspn(s, "0123456789") != strlen(s))
-		return false;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end)
-		return false;
-	*out = v;
-	return true;
-}
-
 const char *market_buy_order_parse(json_t *o, struct market_buy_order *out)
 {
 	const char *a = member_str(o, "agent", "keyAgent");
@@ -67,7 +49,9 @@ const char *market_buy_order_parse(json_t *o, struct market_buy_order *out)
 	else if (json_is_integer(idx) && json_integer_value(idx) >= 0)
 		out->index = (uint64_t)json_integer_value(idx);
 	else if (json_is_string(idx))
-		why = decimal_u64(json_string_value(idx), &out->index) ? NULL :
+		why = dec_decode(&out->index, UINT64_MAX,
+				 json_string_value(idx),
+				 json_string_length(idx)) == 0 ? NULL :
 		      "index: a decimal number";
 	else
 		why = "index: a number (0: the registry is asked)";

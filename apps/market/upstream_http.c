@@ -16,6 +16,7 @@
 
 #include "apps/market/upstream_http.h"
 #include "crypto/base/alloc.h"
+#include "crypto/base/encode.h"
 #include "crypto/base/err.h"
 #include "router/evloop.h"
 
@@ -49,8 +50,7 @@ static int url_split(struct market_http *h, const char *url)
 {
 	const char *p = url + 7, *colon, *end;
 	struct in_addr a;
-	unsigned long port;
-	char *e;
+	uint64_t port;
 
 	if (strncmp(url, "http://", 7) != 0 || !(colon = strchr(p, ':')) ||
 	    (size_t)(colon - p) >= sizeof(h->host))
@@ -60,10 +60,10 @@ static int url_split(struct market_http *h, const char *url)
 	if (inet_pton(AF_INET, h->host, &a) != 1 ||
 	    (ntohl(a.s_addr) >> 24) != 127)
 		return ERR_ARG;
-	port = strtoul(colon + 1, &e, 10);
-	end = e;
-	if (end == colon + 1 || port == 0 || port > 65535 ||
-	    (*end && *end != '/') || strlen(end) >= sizeof(h->path))
+	end = colon + 1 + strspn(colon + 1, "0123456789");
+	if (dec_decode(&port, 65535, colon + 1, (size_t)(end - colon - 1)) ||
+	    port == 0 || (*end && *end != '/') ||
+	    strlen(end) >= sizeof(h->path))
 		return ERR_ARG;
 	h->port = (uint16_t)port;
 	snprintf(h->path, sizeof(h->path), "%s", *end ? end : "/");

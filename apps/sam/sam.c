@@ -581,15 +581,11 @@ static void dgram_send_body(struct sam_conn *c, const uint8_t *body)
 
 static bool parse_uint(const char *s, unsigned long max, unsigned long *out)
 {
-	char *end;
-	unsigned long v;
+	uint64_t v;
 
-	if (!s || !*s || *s < '0' || *s > '9')
+	if (!s || dec_decode(&v, max, s, strlen(s)) != 0)
 		return false;
-	v = strtoul(s, &end, 10);
-	if (*end || v > max)
-		return false;
-	*out = v;
+	*out = (unsigned long)v;
 	return true;
 }
 
@@ -970,7 +966,7 @@ static void cmd_session_add(struct sam_conn *c, const struct sam_cmd *cmd)
 	struct sam_session *pr = c->owned, *ss;
 	const char *style = sam_cmd_get(cmd, "STYLE");
 	const char *id = sam_cmd_get(cmd, "ID");
-	unsigned long lp;
+	unsigned long lp = 0;
 	enum sam_style st;
 
 	if (!pr || pr->style != SAM_PRIMARY)

@@ -183,3 +183,24 @@ int b32_decode(uint8_t *out, size_t outmax, size_t *outlen, const char *s,
 	*outlen = n;
 	return 0;
 }
+
+int dec_decode(uint64_t *out, uint64_t max, const char *s, size_t len)
+{
+	uint64_t v = 0;
+
+	if (!len)
+		return ERR_FORMAT;
+	for (size_t i = 0; i < len; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return ERR_FORMAT;
+	for (size_t i = 0; i < len; i++) {
+		unsigned d = (unsigned)(s[i] - '0');
+
+		/* v * 10 + d <= max  <=>  v <= (max - d) / 10 */
+		if (d > max || v > (max - d) / 10)
+			return ERR_RANGE;
+		v = v * 10 + d;
+	}
+	*out = v;
+	return 0;
+}

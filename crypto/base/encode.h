@@ -27,4 +27,10 @@ int hex_decode(uint8_t *out, size_t outmax, size_t *outlen, const char *s, size_
 int b64_decode(uint8_t *out, size_t outmax, size_t *outlen, const char *s, size_t len);
 int b32_decode(uint8_t *out, size_t outmax, size_t *outlen, const char *s, size_t len);
 
+/* Decode len characters of s as a decimal number no greater than max:
+ * digits only, at least one (no sign, blank or prefix, which strtoul
+ * takes).  ERR_FORMAT for anything else, ERR_RANGE above max (overflow
+ * included).  *out is written only on success. */
+int dec_decode(uint64_t *out, uint64_t max, const char *s, size_t len);
+
 #endif /* CRYPTO_BASE_ENCODE_H */

@@ -1,4 +1,5 @@
-/* libFuzzer target: hex, I2P Base64 and Base32 decoders, with round trips. */
+/* libFuzzer target: hex, I2P Base64 and Base32 decoders, with round trips,
+ * and the strict decimal one against strtoull. */
 #include "config.h"
 #include "crypto/base/encode.h"
 
@@ -27,6 +28,30 @@ static void one(dec_fn dec, enc_fn enc, const char *s, size_t n, bool nocase)
 		abort();
 }
 
+/* An accepted number is the digits strtoull reads, and within max; a
+ * refused string of digits only is above max. */
+static void dec(const char *s, size_t n)
+{
+	char buf[32];
+	uint64_t v, max = n ? (uint64_t)(unsigned char)s[0] * 1000003u : 0;
+	int r;
+
+	if (n >= sizeof(buf))
+		return;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	r = dec_decode(&v, max, s, n);
+	if (r == 0 && (v > max || v != strtoull(buf, NULL, 10) ||
+		       strspn(buf, "0123456789") != n || !n))
+		abort();
+	if (r != 0 && n && strspn(buf, "0123456789") == n && n < 20 &&
+	    strtoull(buf, NULL, 10) <= max)
+		abort();
+	if (dec_decode(&v, UINT64_MAX, s, n) == 0 &&
+	    v != strtoull(buf, NULL, 10))
+		abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *s = (const char *)data;
@@ -36,5 +61,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	one(b64_decode, b64_encode, s, size, false);
 	one(b32_decode, b32_encode, s, size, false);
 	one(hex_decode, hex_encode, s, size, true);
+	dec(s, size);
 	return 0;
 }

@@ -224,6 +224,36 @@ static void test_hex(struct tctx *t)
 	T_ERR(t, hex_encode(enc, 12, "foobar", 6), ERR_TOO_BIG);
 }
 
+static void test_dec(struct tctx *t)
+{
+	uint64_t v = 77;
+
+	T_OK(t, dec_decode(&v, UINT64_MAX, "0", 1));
+	T_EQ(t, v, 0);
+	T_OK(t, dec_decode(&v, UINT64_MAX, "18446744073709551615", 20));
+	T_TRUE(t, v == UINT64_MAX);
+	T_OK(t, dec_decode(&v, 65535, "0065535", 7));
+	T_EQ(t, v, 65535);
+	/* only len characters are read */
+	T_OK(t, dec_decode(&v, 255, "12:34", 2));
+	T_EQ(t, v, 12);
+	v = 77;
+	T_ERR(t, dec_decode(&v, UINT64_MAX, "18446744073709551616", 20),
+	      ERR_RANGE);
+	T_ERR(t, dec_decode(&v, UINT64_MAX, "99999999999999999999", 20),
+	      ERR_RANGE);
+	T_ERR(t, dec_decode(&v, 65535, "65536", 5), ERR_RANGE);
+	T_ERR(t, dec_decode(&v, 0, "1", 1), ERR_RANGE);
+	/* what strtoul would take */
+	T_ERR(t, dec_decode(&v, UINT64_MAX, "-1", 2), ERR_FORMAT);
+	T_ERR(t, dec_decode(&v, UINT64_MAX, "+1", 2), ERR_FORMAT);
+	T_ERR(t, dec_decode(&v, UINT64_MAX, " 1", 2), ERR_FORMAT);
+	T_ERR(t, dec_decode(&v, UINT64_MAX, "1 ", 2), ERR_FORMAT);
+	T_ERR(t, dec_decode(&v, UINT64_MAX, "0x1", 3), ERR_FORMAT);
+	T_ERR(t, dec_decode(&v, UINT64_MAX, "", 0), ERR_FORMAT);
+	T_EQ(t, v, 77);
+}
+
 const struct test_case encode_tests[] = {
 	{ "b64/i2pd_vectors", test_b64_i2pd_vectors, 0 },
 	{ "b64/i2p_alphabet", test_b64_i2p_alphabet, 0 },
@@ -233,5 +263,6 @@ const struct test_case encode_tests[] = {
 	{ "b32/rejects", test_b32_rejects, 0 },
 	{ "b32/hash_length", test_b32_hash_length, 0 },
 	{ "hex/rfc4648", test_hex, 0 },
+	{ "dec/strict", test_dec, 0 },
 	{ NULL, NULL, 0 }
 };

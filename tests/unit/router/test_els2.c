@@ -206,6 +206,36 @@ static void test_model_b33(struct tctx *t)
 	json_decref(root);
 }
 
+/* A plain b32 address or 64 hex digits; nothing else. */
+static void test_b32_hash(struct tctx *t)
+{
+	static const char b32[] =
+		"aaaqeayeaudaocajbifqydiob4ibceqtcqkrmfyydenbwha5dypq.b32.i2p";
+	static const char hex[] =
+		"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+	uint8_t want[32], h[32];
+	char s[80];
+
+	for (unsigned i = 0; i < 32; i++)
+		want[i] = (uint8_t)i;
+	T_TRUE(t, b32_hash_parse(b32, strlen(b32), h));
+	T_MEMEQ(t, h, want, 32);
+	T_TRUE(t, b32_hash_parse(hex, 64, h));
+	T_MEMEQ(t, h, want, 32);
+	snprintf(s, sizeof(s), "%.52s.B32.I2P", b32);
+	T_TRUE(t, b32_hash_parse(s, strlen(s), h));
+	T_FALSE(t, b32_hash_parse(b32, 52, h));		/* no suffix */
+	T_FALSE(t, b32_hash_parse(b32, strlen(b32) - 1, h));
+	T_FALSE(t, b32_hash_parse(hex, 63, h));
+	snprintf(s, sizeof(s), "%.52s.b32.i2q", b32);
+	T_FALSE(t, b32_hash_parse(s, strlen(s), h));
+	snprintf(s, sizeof(s), "%.51s1.b32.i2p", b32);	/* not base32 */
+	T_FALSE(t, b32_hash_parse(s, strlen(s), h));
+	/* a b33 address is longer than a plain one */
+	snprintf(s, sizeof(s), "%.52saaaa.b32.i2p", b32);
+	T_FALSE(t, b32_hash_parse(s, strlen(s), h));
+}
+
 static void test_b33_edges(struct tctx *t)
 {
 	struct b33_addr a = { .flags = 0, .sig_type = 7, .blinded_sig_type = 11 },
@@ -556,6 +586,7 @@ const struct test_case router_els2_tests[] = {
 	{ "model_els2", test_model_els2, 0 },
 	{ "model_b33", test_model_b33, 0 },
 	{ "b33_edges", test_b33_edges, 0 },
+	{ "b32_hash", test_b32_hash, 0 },
 	{ "roundtrip", test_roundtrip, 0 },
 	{ "secret", test_secret, 0 },
 	{ "inner_checks", test_inner_checks, 0 },
