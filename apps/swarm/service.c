@@ -492,10 +492,9 @@ static void web_start_reply(struct web_req *w)
 	const char *mime = w->m.mime[0] ? w->m.mime : "application/octet-stream";
 	char v[96];
 
-	if (w->safe_types) {
+	if (w->safe_types)
 		mime = safe_type(mime);
-		evhttp_add_header(h, "Content-Security-Policy", "sandbox");
-	}
+	evhttp_add_header(h, "Content-Security-Policy", "sandbox");
 	evhttp_add_header(h, "Content-Type", mime);
 	evhttp_add_header(h, "Accept-Ranges", "bytes");
 	evhttp_add_header(h, "Cache-Control", "no-store");
@@ -911,15 +910,60 @@ static void route(struct swarm_service *s, struct evhttp_request *req,
 	reply_text(req, 404, "Not Found");
 }
 
+/* "http://" and a loopback host (any port) at the start of v: what a
+ * page of this endpoint or a local player names. */
+static bool url_is_loopback(const char *v)
+{
+	char host[64];
+	size_t n;
+
+	if (strncasecmp(v, "http://", 7) != 0)
+		return false;
+	n = strcspn(v + 7, "/?#");
+	if (n >= sizeof(host))
+		return false;
+	memcpy(host, v + 7, n);
+	host[n] = '\0';
+	return host_is_loopback(host);
+}
+
+/*
+ * A request some web page made the browser send: any Sec-Fetch-Site but
+ * "none" (a page's fetch, media or form, whatever its site), an Origin
+ * or a Referer that is not a loopback URL (older browsers; "null" from a
+ * sandboxed page).  Such a page must not make this router fetch content
+ * from peers it names (a peer that sees the fetch would tie the page's
+ * visitor to this router's swarm destination), nor learn what it holds.
+ * A player, `bits get` and a URL typed into the browser send none of
+ * these; the console serves content from its own origin through
+ * swarm_service_http().  Content served here is sandboxed (CSP), so an
+ * HTML file among it cannot script requests to its own origin either.
+ */
+static bool from_a_page(struct evkeyvalq *in)
+{
+	const char *sfs = evhttp_find_header(in, "Sec-Fetch-Site");
+	const char *origin = evhttp_find_header(in, "Origin");
+	const char *referer = evhttp_find_header(in, "Referer");
+
+	return (sfs && strcasecmp(sfs, "none") != 0) ||
+	       (origin && !url_is_loopback(origin)) ||
+	       (referer && !url_is_loopback(referer));
+}
+
 static void handle(struct evhttp_request *req, void *arg)
 {
 	struct swarm_service *s = arg;
-	const char *host = evhttp_find_header(
-		evhttp_request_get_input_headers(req), "Host");
+	struct evkeyvalq *in = evhttp_request_get_input_headers(req);
+	const char *host = evhttp_find_header(in, "Host");
 	const struct evhttp_uri *u = evhttp_request_get_evhttp_uri(req);
 
 	if (!host_is_loopback(host)) {
 		reply_text(req, 403, "Forbidden");
+		return;
+	}
+	if (from_a_page(in)) {
+		reply_text(req, 403, "Forbidden: not for other web pages "
+			   "(the console plays content from its own origin)");
 		return;
 	}
 	route(s, req, u ? evhttp_uri_get_path(u) : NULL,

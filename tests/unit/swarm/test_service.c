@@ -248,8 +248,11 @@ static void hexes(struct tnet *tn, const struct content_published *pub,
  * destination hash, the seeder holding only the second half: a Range
  * request from 75 % is answered 206 with exactly those bytes (playback
  * from there does not wait for the start); once a full seeder is hinted
- * the whole file follows byte-exact; a wrong key gets 403, a foreign Host
- * 403; the stats say complete and name the peers; a restart keeps the
+ * the whole file follows byte-exact (sandboxed by its CSP); a wrong key
+ * gets 403, a foreign Host 403, and so does whatever a web page made the
+ * browser send (Sec-Fetch-Site other than none, a foreign or null
+ * Origin, a foreign Referer) while a typed URL passes; the stats say
+ * complete and name the peers; a restart keeps the
  * destination and seeds what the store holds.
  */
 static void test_endpoint(struct tctx *t)
@@ -300,7 +303,43 @@ static void test_endpoint(struct tctx *t)
 	h = http(&tn, port, "GET /content/%s HTTP/1.1\r\nHost: localhost\r\n"
 		 "X-Bits-Key: %s\r\nConnection: close\r\n\r\n", hx, key);
 	expect_whole(t, h, want, SVC_BYTES);
+	T_TRUE(t, h->head && strstr(h->head, "Content-Security-Policy: "
+				    "sandbox"));
 	hx_free(h);
+	/* what a page elsewhere makes the browser send is refused, before
+	 * anything is fetched; a URL typed into the browser is not */
+	{
+		static const char *const page[] = {
+			"Sec-Fetch-Site: cross-site",
+			"Sec-Fetch-Site: same-site",
+			"Sec-Fetch-Site: same-origin",
+			"Origin: https://evil.example",
+			"Origin: null",
+			"Referer: http://evil.example/page.html",
+			"Referer: http://127.0.0.1.evil.example/",
+		};
+		for (size_t i = 0; i < sizeof(page) / sizeof(*page); i++) {
+			h = http(&tn, port, "GET /content/%s?key=%s HTTP/1.1"
+				 "\r\nHost: 127.0.0.1:%u\r\n%s\r\n"
+				 "Connection: close\r\n\r\n", hx, key,
+				 (unsigned)port, page[i]);
+			T_EQ(t, h->status, 403);
+			hx_free(h);
+			h = http(&tn, port, "POST /swarm/%s?peer=%s HTTP/1.1"
+				 "\r\nHost: 127.0.0.1\r\n%s\r\n"
+				 "Content-Length: 0\r\nConnection: close"
+				 "\r\n\r\n", hx, hh, page[i]);
+			T_EQ(t, h->status, 403);
+			hx_free(h);
+		}
+		h = http(&tn, port, "GET /content/%s?key=%s HTTP/1.1\r\n"
+			 "Host: 127.0.0.1:%u\r\nSec-Fetch-Site: none\r\n"
+			 "Referer: http://localhost:%u/\r\n"
+			 "Connection: close\r\n\r\n", hx, key,
+			 (unsigned)port, (unsigned)port);
+		expect_whole(t, h, want, SVC_BYTES);
+		hx_free(h);
+	}
 	T_TRUE(t, tn_run(&tn, svc_complete));
 
 	key[0] = key[0] == '0' ? '1' : '0';
