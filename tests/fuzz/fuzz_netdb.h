@@ -1,15 +1,18 @@
 /*
  * Shared set-up for the netDb message fuzz targets (fuzz_db_store,
- * fuzz_db_lookup, fuzz_search_reply): one in-memory floodfill netDb on an
- * event loop that never runs, a sender that drops what it is given, and
- * one known floodfill peer the input appears to come from.  Header-only:
- * each target is its own binary.
+ * fuzz_db_lookup, fuzz_search_reply, fuzz_router_garlic): one in-memory
+ * floodfill netDb on an event loop that never runs, a sender that drops
+ * what it is given, one known floodfill peer the input appears to come
+ * from, and the router's keys and garlic opener (Garlic to the router).
+ * Header-only: each target is its own binary.
  */
 #ifndef TESTS_FUZZ_FUZZ_NETDB_H
 #define TESTS_FUZZ_FUZZ_NETDB_H
 
 #include "netdb/netdb.h"
 #include "router/evloop.h"
+#include "router/garlic_router.h"
+#include "crypto/keystore.h"
 #include "crypto/base/fsutil.h"
 #include "router/i2np.h"
 #include "router/worker.h"
@@ -24,6 +27,8 @@ struct fuzz_netdb {
 	struct evloop *el;
 	struct worker_pool *wp;
 	struct netdb *db;
+	struct keystore *ks;		/* the router's keys */
+	struct garlic_router *garlic;
 	uint8_t peer[32];
 };
 
@@ -66,6 +71,9 @@ static struct fuzz_netdb *fuzz_netdb_get(void)
 	}
 	f.el = evloop_new();
 	f.wp = worker_pool_new(f.el, 1);
+	f.ks = keystore_new_random();
+	f.garlic = garlic_router_new(f.ks);
+	cfg.garlic = f.garlic;
 	memset(cfg.self, 0x5a, 32);
 	f.db = netdb_new(f.el, f.wp, &cfg);
 	netdb_set_sender(f.db, (struct netdb_sender){ fuzz_netdb_drop, NULL });
@@ -78,7 +86,7 @@ static struct fuzz_netdb *fuzz_netdb_get(void)
 }
 
 /* Hand data to the netDb as an I2NP message of type from the peer. */
-static void fuzz_netdb_feed(uint8_t type, const uint8_t *data, size_t size)
+static inline void fuzz_netdb_feed(uint8_t type, const uint8_t *data, size_t size)
 {
 	struct fuzz_netdb *f = fuzz_netdb_get();
 
