@@ -12,6 +12,7 @@
  */
 #include "config.h"
 #include "router/ssu2.h"
+#include "router/ssu2_internal.h"
 #include "router/evloop.h"
 #include "router/gzip.h"
 #include "router/i2np.h"
@@ -3021,6 +3022,22 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 	}
 	/* counted once a burst: the manager's rate reads the clock */
 	transport_count_bytes(n->tm, in_bytes, 0);
+	batch_end(n);
+	clock_cached = 0;
+	wall_cached = 0;
+}
+
+void ssu2_input(struct ssu2 *n, const uint8_t *pkt, size_t len,
+		const struct sockaddr_in6 *from)
+{
+	struct rx_item it = { .p = pkt, .len = len, .from = *from };
+	unsigned since_ack = 0;
+
+	clock_read();
+	batch_begin(n);
+	n->st.pkts_in++;
+	rx_chunk(n, &it, 1, &since_ack);
+	flush_now(n);
 	batch_end(n);
 	clock_cached = 0;
 	wall_cached = 0;
