@@ -46,6 +46,7 @@ struct feed_node {
 	struct keys_and_cert *peers;	/* FEED_PEERS_MAX */
 	unsigned peer_count;
 	struct feed_rl peer_rl, creator_rl, favoured_rl;
+	struct feed_rl reply_rl, reply_all_rl;	/* the latter: one key */
 	uint8_t (*refused)[FEED_ID_BYTES];	/* FEED_REFUSED_MAX, a ring */
 	unsigned refused_count, refused_next;
 	/* Items from peers waiting for their checks (FEED_BATCH_MAX). */
@@ -145,6 +146,19 @@ static void feed_send(struct feed_node *n, const struct keys_and_cert *to,
 		n->stats.tx_fail++;
 	bbuf_free(&msg);
 	bbuf_free(&dg);
+}
+
+/* May we give to another answer (see peer_replies_per_s)? */
+static bool feed_reply_ok(struct feed_node *n, const struct keys_and_cert *to)
+{
+	static const uint8_t all[32];
+	uint64_t now = time_mono_ms();
+
+	if (feed_rl_take(&n->reply_rl, to->hash, now) &&
+	    feed_rl_take(&n->reply_all_rl, all, now))
+		return true;
+	n->stats.replies_limited++;
+	return false;
 }
 
 static void feed_send_item(struct feed_node *n,
@@ -404,6 +418,8 @@ static void feed_on_summary(struct feed_node *n,
 	struct feed_bucket_sum mine;
 	unsigned i;
 
+	if (!feed_reply_ok(n, from))	/* up to 64 bucket digests */
+		return;
 	for (i = 0; i < m->u.summary.n; i++) {
 		const struct feed_bucket_sum *b = &m->u.summary.b[i];
 
@@ -431,12 +447,20 @@ static void feed_on_ids_req(struct feed_node *n,
 	unsigned i, skip, got;
 
 	for (i = 0; i < m->u.ids_req.n; i++) {
-		for (skip = 0; skip < FEED_IDS_REPLY_MAX; skip += got) {
+		bool again = false;
+
+		for (unsigned k = 0; k < i && !again; k++)
+			again = m->u.ids_req.bucket[k] ==
+				m->u.ids_req.bucket[i];
+		for (skip = 0; !again && skip < FEED_IDS_REPLY_MAX;
+		     skip += got) {
 			if (feed_store_bucket_ids(n->cfg.store,
 						  m->u.ids_req.bucket[i], skip,
 						  ids, FEED_IDS_MAX, &got) < 0 ||
 			    got == 0)
 				break;
+			if (!feed_reply_ok(n, from))
+				goto out;
 			out.u.ids.bucket = m->u.ids_req.bucket[i];
 			out.u.ids.n = (uint16_t)got;
 			out.u.ids.ids = ids;
@@ -445,6 +469,7 @@ static void feed_on_ids_req(struct feed_node *n,
 				break;
 		}
 	}
+out:
 	free(ids);
 }
 
@@ -486,12 +511,19 @@ static void feed_on_want(struct feed_node *n, const struct keys_and_cert *from,
 
 	bbuf_init(&item);
 	for (i = 0; i < m->u.ids.n; i++) {
+		const uint8_t *id = m->u.ids.ids + (size_t)i * FEED_ID_BYTES;
+		bool again = false;
+
+		for (unsigned k = 0; k < i && !again; k++)
+			again = !memcmp(m->u.ids.ids + (size_t)k *
+					FEED_ID_BYTES, id, FEED_ID_BYTES);
 		bbuf_reset(&item);
-		if (feed_store_get_item(n->cfg.store,
-					m->u.ids.ids + (size_t)i * FEED_ID_BYTES,
-					&kind, &item, &pow) == 0)
-			feed_send_item(n, from, kind, item.data, item.len,
-				       pow);
+		if (again || feed_store_get_item(n->cfg.store, id, &kind,
+						 &item, &pow) != 0)
+			continue;
+		if (!feed_reply_ok(n, from))
+			break;
+		feed_send_item(n, from, kind, item.data, item.len, pow);
 	}
 	bbuf_free(&item);
 }
@@ -553,6 +585,10 @@ int feed_node_new(const struct feed_node_cfg *cfg, struct feed_node **out)
 		n->cfg.peer_items_per_s = 50;
 	if (!n->cfg.peer_burst)
 		n->cfg.peer_burst = 500;
+	if (!n->cfg.peer_replies_per_s)
+		n->cfg.peer_replies_per_s = 64;
+	if (!n->cfg.peer_reply_burst)
+		n->cfg.peer_reply_burst = 1024;
 	if (!n->cfg.creator_items_per_hour)
 		n->cfg.creator_items_per_hour = 60;
 	if (!n->cfg.creator_burst)
@@ -568,6 +604,10 @@ int feed_node_new(const struct feed_node_cfg *cfg, struct feed_node **out)
 					   (uint8_t)(n->cfg.pow_bits - 4) : 0;
 	feed_rl_init(&n->peer_rl, n->cfg.peer_burst,
 		     (uint64_t)n->cfg.peer_items_per_s * 3600);
+	feed_rl_init(&n->reply_rl, n->cfg.peer_reply_burst,
+		     (uint64_t)n->cfg.peer_replies_per_s * 3600);
+	feed_rl_init(&n->reply_all_rl, 4ull * n->cfg.peer_reply_burst,
+		     4ull * n->cfg.peer_replies_per_s * 3600);
 	feed_rl_init(&n->creator_rl, n->cfg.creator_burst,
 		     n->cfg.creator_items_per_hour);
 	feed_rl_init(&n->favoured_rl, (uint64_t)n->cfg.creator_burst *

@@ -57,6 +57,15 @@ struct feed_node_cfg {
 	/* Items accepted per peer: a bucket of peer_burst refilled at
 	 * peer_items_per_s; 0 takes the defaults (50/s, burst 500). */
 	uint32_t peer_items_per_s, peer_burst;
+	/* Answers given one sender (each IDS for its IDS_REQ, each item for
+	 * its WANT, each SUMMARY's bucket digests): a bucket of
+	 * peer_reply_burst refilled at peer_replies_per_s; 0 takes the
+	 * defaults (64/s, burst 1024).  All senders together get four
+	 * times that (destinations are cheap to make).  Any destination
+	 * may ask, and one small request names up to 16 buckets of 4096
+	 * ids: without a cap it could have us send megabytes for each
+	 * datagram. */
+	uint32_t peer_replies_per_s, peer_reply_burst;
 	/* Items (cards and records) accepted per creator or author: burst
 	 * creator_burst refilled at creator_items_per_hour; 0: 60/h, 60. */
 	uint32_t creator_items_per_hour, creator_burst;
@@ -100,6 +109,7 @@ struct feed_node_stats {
 	uint64_t rej_delete;		/* deletion not by the card's creator */
 	uint64_t rej_follow;		/* not kept by the follow policy */
 	uint64_t rej_peer_rate, rej_creator_rate;
+	uint64_t replies_limited;	/* answers not given: over the cap */
 	uint64_t favoured;		/* items taken as a favoured creator's */
 };
 

@@ -739,6 +739,83 @@ static void flood(struct env *e, uint8_t who, bool distinct, unsigned n,
 	bbuf_free(&b);
 }
 
+/* The rogue destination sends node the message m. */
+static void rogue_msg(struct env *e, unsigned node, const struct feed_msg *m)
+{
+	struct bbuf msg = BBUF_INIT, dg = BBUF_INIT;
+
+	T_OK(e->t, feed_msg_encode(m, &msg));
+	T_OK(e->t, client_dest_datagram_encode(e->rogue, msg.data, msg.len,
+					       &dg));
+	T_OK(e->t, w_send(e, e->rogue, client_dest_pub(e->d[node]),
+			  DATAGRAM_PROTO_REPLIABLE, FEED_PORT, FEED_PORT,
+			  dg.data, dg.len));
+	run_quiet(e);
+	bbuf_free(&msg);
+	bbuf_free(&dg);
+}
+
+/*
+ * Answers to one sender are capped, and a request naming a bucket or an
+ * id again gets no second answer for it: an IDS_REQ of one bucket 16
+ * times is answered once, a WANT of one id 200 times with one item;
+ * past the sender's bucket (6 here) nothing more, counted as limited,
+ * until it refills.
+ */
+static void test_reply_cap(struct tctx *t)
+{
+	struct env *e = calloc(1, sizeof(*e));
+	struct feed_node_cfg rl = { .peer_reply_burst = 6,
+				    .peer_replies_per_s = 1 };
+	const struct feed_node_stats *s0;
+	struct feed_bucket_sum b;
+	struct feed_msg m = { .type = FEED_MSG_IDS_REQ };
+	uint8_t *ids = calloc(200, 32);
+	uint64_t before;
+	unsigned nb = 0;
+
+	time_set_mono_override(7000000);
+	env_init_n(t, e, 1, &rl, false);
+	s0 = feed_node_get_stats(e->fn[0]);
+	flood(e, 30, true, 5, TF_T0);	/* five creators' cards */
+	T_EQ(t, s0->items_new, 5);
+	T_OK(t, feed_store_summary(e->st[0], &b, 1, &nb));
+	T_EQ(t, nb, 1);
+	m.u.ids_req.n = FEED_IDS_REQ_MAX;
+	for (unsigned i = 0; i < FEED_IDS_REQ_MAX; i++)
+		m.u.ids_req.bucket[i] = b.bucket;
+	before = e->rogue_rx;
+	rogue_msg(e, 0, &m);
+	T_EQ(t, e->rogue_rx - before, 1);
+	/* one id 200 times: one item */
+	T_OK(t, feed_store_bucket_ids(e->st[0], b.bucket, 0, ids, 1,
+				      &(unsigned){ 0 }));
+	for (unsigned i = 1; i < 200; i++)
+		memcpy(ids + 32 * i, ids, 32);
+	m.type = FEED_MSG_WANT;
+	m.u.ids.n = 200;
+	m.u.ids.ids = ids;
+	before = e->rogue_rx;
+	rogue_msg(e, 0, &m);
+	T_EQ(t, e->rogue_rx - before, 1);
+	/* four answers are left of six; then none */
+	before = e->rogue_rx;
+	for (unsigned i = 0; i < 6; i++)
+		rogue_msg(e, 0, &m);
+	T_EQ(t, e->rogue_rx - before, 4);
+	T_EQ(t, s0->replies_limited, 2);
+	/* two seconds later, two more */
+	time_set_mono_override(7002000);
+	before = e->rogue_rx;
+	for (unsigned i = 0; i < 3; i++)
+		rogue_msg(e, 0, &m);
+	T_EQ(t, e->rogue_rx - before, 2);
+	time_set_mono_override(0);
+	free(ids);
+	env_free(e);
+	free(e);
+}
+
 static void test_rate_limits(struct tctx *t)
 {
 	struct env *e = calloc(1, sizeof(*e));
@@ -900,6 +977,7 @@ const struct test_case feed_gossip_tests[] = {
 	{ "forged", test_forged, 0 },
 	{ "follows", test_follows, 0 },
 	{ "rate_limits", test_rate_limits, 0 },
+	{ "reply_cap", test_reply_cap, 0 },
 	{ "pow_block_delete", test_pow_block_delete, 0 },
 	{ "retention", test_retention, 0 },
 	{ NULL, NULL, 0 }
