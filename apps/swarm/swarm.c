@@ -20,6 +20,7 @@
 #include "apps/content/fsio.h"
 #include "apps/swarm/msg.h"
 #include "apps/swarm/swarm.h"
+#include "apps/swarm/swarm_internal.h"
 #include "crypto/base/alloc.h"
 #include "crypto/base/err.h"
 #include "crypto/base/fsutil.h"
@@ -1377,12 +1378,15 @@ static int on_handshake(struct swarm_peer *p, const struct swarm_msg *m)
 		peer_drop(p, SWARM_ERR_VERSION, "version 1 only", false);
 		return 0;
 	}
+	/* A peer we connected to for another content: dropped before its
+	 * handshake counts, so the payment hook hears no close for a peer
+	 * it never heard open. */
+	if (p->outgoing && memcmp(m->u.hs.content_hash, p->c->hash, 32) != 0)
+		return ERR_PROTOCOL;
 	p->has_meta = (m->u.hs.flags & SWARM_HS_HAVE_META) != 0;
 	p->hs_got = true;
 	p->hs_ms = time_mono_ms();
 	if (p->outgoing) {
-		if (memcmp(m->u.hs.content_hash, p->c->hash, 32) != 0)
-			return ERR_PROTOCOL;
 		peer_send_pex(p);
 		pay_open(p);
 		meta_request_next(p->c);
@@ -1666,7 +1670,9 @@ static void swarm_accept(void *ctx, struct stream *s)
 	struct swarm_peer *p;
 
 	stream_get_info(s, &si);
-	if (si.dst_port != SWARM_PORT || sw->npending >= SWARM_PENDING_MAX) {
+	/* The port it was opened to: ours, src_port on our side of the
+	 * stream (dst_port is the port it came from). */
+	if (si.src_port != SWARM_PORT || sw->npending >= SWARM_PENDING_MAX) {
 		/* Refused: a RESET instead of our SYN, and the stream is
 		 * ours to give back (nobody else holds it). */
 		stream_reset(s);
@@ -2207,6 +2213,18 @@ static void swarm_up_tick(void *arg)
 			peer_flush(p);
 		}
 	}
+}
+
+/* The timers' callbacks on demand (swarm_internal.h). */
+void swarm_tick_run(struct swarm *sw)
+{
+	swarm_tick(sw);
+}
+
+void swarm_upload_tick_run(struct swarm *sw)
+{
+	if (sw->up_timer)
+		swarm_up_tick(sw);
 }
 
 /* ---- public ---- */

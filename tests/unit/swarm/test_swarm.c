@@ -1839,6 +1839,192 @@ static void test_pieces_in_order_asked(struct tctx *t)
 	tn_free(&tn);
 }
 
+/* ---- a peer that answers for another content ---- */
+
+struct wrong_peer {
+	struct stream *s;
+	uint8_t in[256];
+	size_t in_len;
+	bool answered, ended;
+};
+
+static void wrong_event(void *ctx, struct stream *s, unsigned ev)
+{
+	struct wrong_peer *w = ctx;
+	struct swarm_msg m, hs = { .type = SWARM_HANDSHAKE };
+	struct bbuf b = BBUF_INIT;
+	size_t used;
+
+	if (ev & STREAM_EV_READABLE)
+		w->in_len += stream_read(s, w->in + w->in_len,
+					 sizeof(w->in) - w->in_len);
+	if (!w->answered &&
+	    swarm_msg_decode(w->in, w->in_len, &m, &used) == 0 &&
+	    m.type == SWARM_HANDSHAKE) {
+		hs.u.hs = m.u.hs;
+		hs.u.hs.content_hash[0] ^= 1;	/* not what it asked for */
+		if (swarm_msg_encode(&hs, &b) == 0)
+			(void)stream_write(s, b.data, b.len);
+		bbuf_free(&b);
+		w->answered = true;
+	}
+	if (ev & (STREAM_EV_EOF | STREAM_EV_RESET | STREAM_EV_CLOSED |
+		  STREAM_EV_FAILED)) {
+		w->ended = true;
+		stream_release(s);
+		w->s = NULL;
+	}
+}
+
+static void wrong_accept(void *ctx, struct stream *s)
+{
+	struct wrong_peer *w = ctx;
+
+	w->s = s;
+	stream_set_handler(s, wrong_event, w);
+}
+
+static struct wrong_peer *wrong_g;
+
+static bool wrong_ended(struct tnet *tn)
+{
+	(void)tn;
+	return wrong_g->ended;
+}
+
+struct pay_count {
+	unsigned open, close;
+};
+
+static void pc_open(void *ctx, const uint8_t hash[32], const uint8_t peer[32],
+		    struct bbuf *out)
+{
+	(void)hash;
+	(void)peer;
+	(void)out;
+	((struct pay_count *)ctx)->open++;
+}
+
+static void pc_close(void *ctx, const uint8_t hash[32],
+		     const uint8_t peer[32])
+{
+	(void)hash;
+	(void)peer;
+	((struct pay_count *)ctx)->close++;
+}
+
+/* A peer we connected to that answers with a handshake for another
+ * content is dropped, and the payment hook hears neither an open nor a
+ * close for it: it heard a close with no open before (fuzz_swarm_peer). */
+static void test_wrong_content_no_pay_close(struct tctx *t)
+{
+	struct tnet tn;
+	struct tnode *viewer, *peer;
+	struct wrong_peer *w = xcalloc(1, sizeof(*w));
+	struct pay_count pc = { 0, 0 };
+	struct swarm_pay_hooks h = { .open = pc_open, .close = pc_close,
+				     .ctx = &pc };
+	struct swarm_content_stats s;
+
+	tn_init(&tn, t);
+	viewer = tn_node(&tn, NULL);
+	swarm_set_pay(viewer->sw, &h);
+	peer = tn_dest(&tn);
+	stream_mgr_set_acceptor(peer->mgr, wrong_accept, w);
+	wrong_g = w;
+	memset(tn.hash, 0x42, 32);
+	T_OK(t, swarm_content_fetch(viewer->sw, tn.hash, SWARM_PICK_RAREST));
+	T_OK(t, swarm_peer_add(viewer->sw, tn.hash, client_dest_pub(peer->d)));
+	T_TRUE(t, tn_run(&tn, wrong_ended));
+	T_TRUE(t, w->answered);
+	T_OK(t, swarm_content_stats(viewer->sw, tn.hash, &s));
+	T_EQ(t, s.peers, 0);
+	T_EQ(t, pc.open, 0);
+	T_EQ(t, pc.close, 0);
+	tn_free(&tn);
+	free(w);
+}
+
+/* ---- the port a stream is opened to ---- */
+
+struct port_probe {
+	uint8_t in[512];
+	size_t in_len;
+	bool answered, ended;
+};
+
+static void probe_event(void *ctx, struct stream *s, unsigned ev)
+{
+	struct port_probe *pr = ctx;
+	struct swarm_msg m;
+	size_t used;
+
+	if (ev & STREAM_EV_READABLE) {
+		pr->in_len += stream_read(s, pr->in + pr->in_len,
+					  sizeof(pr->in) - pr->in_len);
+		if (swarm_msg_decode(pr->in, pr->in_len, &m, &used) == 0 &&
+		    m.type == SWARM_HANDSHAKE)
+			pr->answered = true;
+	}
+	if (ev & (STREAM_EV_EOF | STREAM_EV_RESET | STREAM_EV_CLOSED |
+		  STREAM_EV_FAILED)) {
+		pr->ended = true;
+		stream_release(s);
+	}
+}
+
+static struct port_probe *probes_g;
+
+static bool probes_done(struct tnet *tn)
+{
+	(void)tn;
+	return (probes_g[0].answered || probes_g[0].ended) &&
+	       (probes_g[1].answered || probes_g[1].ended);
+}
+
+/* The swarm takes the streams opened to SWARM_PORT, whatever port they
+ * come from, and refuses the others: it checked the port they came from
+ * (stream_info's dst_port), so it took a stream to another port from
+ * 6881 and refused one to 6881 from another (fuzz_swarm_peer). */
+static void test_swarm_port(struct tctx *t)
+{
+	struct tnet tn;
+	struct content_published pub;
+	struct tnode *seed, *cl;
+	struct port_probe *pr = xcalloc(2, sizeof(*pr));
+	struct swarm_msg hs = { .type = SWARM_HANDSHAKE };
+	struct bbuf b = BBUF_INIT;
+	struct stream *s;
+	/* (from, to): to another port, and from another port */
+	static const uint16_t ports[2][2] = {
+		{ SWARM_PORT, SWARM_PORT + 1 }, { 1234, SWARM_PORT }
+	};
+
+	tn_init(&tn, t);
+	seed = tn_node(&tn, NULL);
+	tn_publish(&tn, seed, 100000, 5, 14, &pub);
+	T_OK(t, swarm_content_add(seed->sw, tn.hash, SWARM_PICK_RAREST));
+	cl = tn_dest(&tn);
+	hs.u.hs.version = SWARM_PROTO_VERSION;
+	memcpy(hs.u.hs.content_hash, tn.hash, 32);
+	T_OK(t, swarm_msg_encode(&hs, &b));
+	for (int i = 0; i < 2; i++) {
+		T_OK(t, stream_connect(cl->mgr, client_dest_pub(seed->d),
+				       ports[i][0], ports[i][1], probe_event,
+				       &pr[i], &s));
+		T_EQ(t, stream_write(s, b.data, b.len), b.len);
+	}
+	probes_g = pr;
+	T_TRUE(t, tn_run(&tn, probes_done));
+	T_TRUE(t, pr[0].ended);
+	T_FALSE(t, pr[0].answered);
+	T_TRUE(t, pr[1].answered);
+	bbuf_free(&b);
+	content_published_clear(&pub);
+	tn_free(&tn);
+	free(pr);
+}
+
 const struct test_case swarm_engine_tests[] = {
 	{ "one_seeder_three_leechers", test_one_seeder_three_leechers, TT_FORK },
 	{ "lying_seeders_banned", test_lying_seeders_banned, TT_FORK },
@@ -1869,5 +2055,8 @@ const struct test_case swarm_engine_tests[] = {
 	{ "upload_dropped_read_returned", test_upload_dropped_read_returned,
 	  TT_FORK },
 	{ "upload_charged_at_read", test_upload_charged_at_read, TT_FORK },
+	{ "wrong_content_no_pay_close", test_wrong_content_no_pay_close,
+	  TT_FORK },
+	{ "swarm_port", test_swarm_port, TT_FORK },
 	{ NULL, NULL, 0 }
 };
