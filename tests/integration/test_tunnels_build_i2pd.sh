@@ -96,12 +96,27 @@ wait_stored_via_tunnel "$B/bitsd.log" 90 &&
 	ok "an i2pd floodfill confirmed our RouterInfo stored through a tunnel" ||
 	bad "no publish through a tunnel was confirmed"
 # Tunnels live 90 s here (replacements start 60 s before the end): the
-# pool stays full across their expiry.
+# pool stays full across their expiry.  Under load i2pd routers answer
+# builds late or not at all (35-70 s late in one CI run, five inbound
+# builds in a row timed out): then the pool may be short when the fourth
+# expiry comes, and what is checked is that it is full again within two
+# minutes, and that builds did time out (a pool short for any other
+# reason fails).
+timeouts0=$(own builds_timeout)
 if wait_own expired 4 240; then
 	ok "$(own expired) tunnels expired, $(own builds_ok) built in all"
-	[ "$(own inbound)" -ge 2 ] && [ "$(own outbound)" -ge 2 ] &&
-		ok "the pool stayed full across expiries" ||
-		bad "after expiries: $(own inbound) inbound, $(own outbound) outbound"
+	pool_full() { [ "$(own inbound)" -ge 2 ] && [ "$(own outbound)" -ge 2 ]; }
+	if pool_full; then
+		ok "the pool stayed full across expiries"
+	else
+		short="$(own inbound) inbound, $(own outbound) outbound"
+		timeouts=$(( $(own builds_timeout) - timeouts0 ))
+		n=0
+		while ! pool_full && [ $n -lt 120 ]; do sleep 1; n=$((n + 1)); done
+		pool_full && [ "$timeouts" -gt 0 ] &&
+			ok "the pool was short at an expiry ($short; $timeouts builds through i2pd timed out) and full again $n s later" ||
+			bad "after expiries: $short, then $(own inbound) inbound, $(own outbound) outbound $n s later ($timeouts builds timed out)"
+	fi
 	[ "$(own builds_ok)" -ge 8 ] && ok "replacements were built" ||
 		bad "only $(own builds_ok) tunnels built"
 else
