@@ -252,6 +252,11 @@ int bitsd_ssu2_start(struct daemon *d, const struct router_keys *keys,
 	sc.max_pending = cfg->lim_pending_hs ? cfg->lim_pending_hs : SIZE_MAX;
 	sc.max_pending_per_ip = cfg->lim_pending_hs_ip ?
 				cfg->lim_pending_hs_ip : SIZE_MAX;
+	/* 0 lifts both; one session an eighth of all, 64 KiB at least */
+	sc.reasm_max_bytes = (size_t)cfg->lim_reasm_mib << 20;
+	sc.reasm_sess_max_bytes = sc.reasm_max_bytes / 8 > (64u << 10) ?
+				  sc.reasm_max_bytes / 8 :
+				  sc.reasm_max_bytes ? 64u << 10 : 0;
 	sc.handshake_timeout_ms = (uint64_t)cfg->ssu2_hs_timeout_s * 1000;
 	sc.idle_timeout_ms = (uint64_t)cfg->ssu2_idle_s * 1000;
 	if ((r = ssu2_intro_key_derive(ks, sc.ik)) != 0) {
@@ -311,13 +316,16 @@ void bitsd_ssu2_stop(struct bitsd_ssu2 *bs)
 	ssu2_stats(bs->s, &st);
 	log_info(LD_SSU2, "SSU2: %llu sessions in, %llu out, %llu handshakes "
 		 "failed, %llu packets in, %llu out, %llu fragments resent, "
-		 "%llu messages cut to fill packets",
+		 "%llu messages cut to fill packets, %llu partial messages "
+		 "dropped at the reassembly limits and %llu expired",
 		 (unsigned long long)st.established_in,
 		 (unsigned long long)st.established_out,
 		 (unsigned long long)st.hs_failed,
 		 (unsigned long long)st.pkts_in, (unsigned long long)st.pkts_out,
 		 (unsigned long long)st.resent_frags,
-		 (unsigned long long)st.msgs_cut);
+		 (unsigned long long)st.msgs_cut,
+		 (unsigned long long)st.reasm_dropped,
+		 (unsigned long long)st.reasm_expired);
 	ssu2_set_intro_hook(bs->s, NULL, NULL);
 	ssu2_set_want_intro_hook(bs->s, NULL, NULL);
 	/* Remove the mapping (UPnP: a job the worker pool finishes). */

@@ -226,6 +226,7 @@ static void limits_section(void *ctx, json_t *o)
 	set_count(cf, "streams", c->lim_streams);
 	set_count(cf, "sam_sessions", c->lim_sam_sessions);
 	set_count(cf, "memory_mib", c->lim_memory_mib);
+	set_count(cf, "reassembly_mib", c->lim_reasm_mib);
 	json_object_set_new(o, "config", cf);
 	transport_mgr_stats(st->tm, &ts);
 	set_count(o, "handshakes_refused", ts.handshakes_refused);

@@ -216,6 +216,9 @@ static const struct opt opts[] = {
 	  "open streams per local destination (default 512)" },
 	{ "limits.sam-sessions", OPT_COUNT, OFF(lim_sam_sessions), "N",
 	  "SAM sessions at once (default 64)" },
+	{ "limits.reassembly", OPT_COUNT, OFF(lim_reasm_mib), "MIB",
+	  "SSU2 fragments of partial messages held, all sessions, in MiB; "
+	  "one session holds an eighth at most (default 8)" },
 	{ "limits.memory", OPT_COUNT, OFF(lim_memory_mib), "MIB",
 	  "heap budget in MiB: transit work is shed before our own "
 	  "(default 64)" },
@@ -456,6 +459,7 @@ struct conf *conf_new_default(const char *datadir)
 	cfg->lim_streams = CONF_DEFAULT_LIM_STREAMS;
 	cfg->lim_sam_sessions = CONF_DEFAULT_LIM_SAM_SESSIONS;
 	cfg->lim_memory_mib = CONF_DEFAULT_LIM_MEMORY_MIB;
+	cfg->lim_reasm_mib = CONF_DEFAULT_LIM_REASM_MIB;
 	cfg->sam_hops = CONF_DEFAULT_SAM_HOPS;
 	cfg->proxy_hops = CONF_UNSET_HOPS;
 	cfg->expl_in_length = cfg->expl_out_length = CONF_DEFAULT_EXPL_LENGTH;

@@ -50,6 +50,7 @@
 #define CONF_DEFAULT_LIM_STREAMS 512		/* per destination */
 #define CONF_DEFAULT_LIM_SAM_SESSIONS 64	/* = the SAM bridge's */
 #define CONF_DEFAULT_LIM_MEMORY_MIB 64
+#define CONF_DEFAULT_LIM_REASM_MIB 8		/* SSU2_DEFAULT_REASM_MAX_BYTES */
 #define CONF_DEFAULT_LIM_PENDING_HS 64		/* = each transport's */
 #define CONF_DEFAULT_LIM_PENDING_HS_IP 4	/* = each transport's */
 /* The transports' timeouts, seconds (= NTCP2's and SSU2's defaults). */
@@ -144,6 +145,7 @@ struct conf {
 	uint32_t lim_streams;		/* open streams per destination */
 	uint32_t lim_sam_sessions;	/* SAM sessions at once */
 	uint32_t lim_memory_mib;	/* heap budget: sheds transit first */
+	uint32_t lim_reasm_mib;		/* SSU2 partial messages, all sessions */
 	uint32_t lim_pending_hs;	/* inbound handshakes under way, each
 					 * transport */
 	uint32_t lim_pending_hs_ip;	/* ... from one IP address */

@@ -57,8 +57,14 @@
 #define ACK_RESERVE_BYTES (SSU2_BLOCK_HEADER_BYTES + SSU2_ACK_MIN_BYTES + 16)
 /* Fragments one packet can carry (each at least 3 + 5 + 1 bytes). */
 #define PKT_MAX_FRAGS 32
-/* Sent packets remembered (a power of two above SSU2_CWND_MAX). */
+/* Sent packets remembered: a ring of a power of two slots, allocated
+ * when the session first has data to send, doubled when the next
+ * packet's slot still holds one in flight (up to SENT_SLOTS, above
+ * SSU2_CWND_MAX) and freed after a keepalive interval with nothing in
+ * flight.  A record is 304 bytes; a fixed ring of SENT_SLOTS made every
+ * session, handshakes and idle ones included, 276 KB. */
 #define SENT_SLOTS 512
+#define SENT_SLOTS_MIN 16
 /* Messages taken from the manager and not yet acked, per session. */
 #define OUT_MAX_MSGS 512
 #define OUT_MAX_BYTES (512 * 1024)
@@ -112,17 +118,14 @@ struct outmsg {
 	bool dead;		/* given up: free when refs drop to 0 */
 };
 
-struct fref {
-	struct outmsg *om;
-	uint8_t frag;
-};
-
 struct sentpkt {
 	bool used;
+	uint8_t n;
 	uint32_t pn;
 	uint64_t sent_ms;
-	uint8_t n;
-	struct fref f[PKT_MAX_FRAGS];
+	/* fragment i: fragment frag[i] of om[i] */
+	struct outmsg *om[PKT_MAX_FRAGS];
+	uint8_t frag[PKT_MAX_FRAGS];
 };
 
 struct sess {
@@ -168,7 +171,8 @@ struct sess {
 	 * (NULL: look from out_head): sess_flush() starts after it */
 	struct outmsg *out_sent;
 	size_t out_msgs, out_bytes;
-	struct sentpkt sent[SENT_SLOTS];
+	struct sentpkt *sent;		/* ring of sent_cap (NULL: 0) */
+	uint32_t sent_cap;
 	size_t inflight;
 	uint32_t oldest_pn;		/* no packet below it is in flight */
 	uint32_t largest_acked;
@@ -269,6 +273,8 @@ struct ssu2 {
 	size_t ri_len;
 	struct sess *sessions;
 	size_t nsess, pending_in;
+	size_t sent_bytes;		/* all sessions' sent rings */
+	size_t reasm_bytes;		/* all sessions' partial messages */
 	/* Killed sessions the loop's reaper has yet to free: they still point
 	 * here, so ssu2_free() leaves n to the last of them (gone: set). */
 	size_t dying;
@@ -358,6 +364,9 @@ void ssu2_config_default(struct ssu2_config *cfg)
 	cfg->mtu = SSU2_DEFAULT_MTU;
 	cfg->max_pending = SSU2_DEFAULT_MAX_PENDING;
 	cfg->max_pending_per_ip = SSU2_DEFAULT_MAX_PENDING_PER_IP;
+	cfg->reasm_max_bytes = SSU2_DEFAULT_REASM_MAX_BYTES;
+	cfg->reasm_sess_max_bytes = SSU2_DEFAULT_REASM_SESS_MAX_BYTES;
+	cfg->reasm_timeout_ms = SSU2_REASM_TIMEOUT_MS;
 	cfg->handshake_timeout_ms = SSU2_DEFAULT_HANDSHAKE_TIMEOUT_MS;
 	cfg->keepalive_ms = SSU2_DEFAULT_KEEPALIVE_MS;
 	cfg->idle_timeout_ms = SSU2_DEFAULT_IDLE_TIMEOUT_MS;
@@ -879,7 +888,6 @@ static struct sess *sess_new(struct ssu2 *n, bool inbound)
 	s->inbound = inbound;
 	s->timer = evloop_timer_new(n->el, timer_cb, s);
 	s->started_ms = s->last_recv_ms = s->last_send_ms = now_ms();
-	s->reasm = ssu2_reasm_new();
 	ssu2_rxwin_init(&s->rx);
 	s->cwnd = SSU2_CWND_MIN;
 	s->ssthresh = SSU2_CWND_MAX;
@@ -924,6 +932,110 @@ static struct outmsg *outmsg_take(struct ssu2 *n)
 	return om;
 }
 
+/* ---- partial messages ---- */
+
+/* Free s's reassembly (allocated with its first fragment). */
+static void reasm_drop(struct sess *s)
+{
+	if (!s->reasm)
+		return;
+	s->n->reasm_bytes -= ssu2_reasm_bytes(s->reasm);
+	ssu2_reasm_free(s->reasm);
+	s->reasm = NULL;
+}
+
+/* s's reassembly held `before` bytes: account for what it holds now. */
+static void reasm_account(struct sess *s, size_t before)
+{
+	s->n->reasm_bytes -= before;
+	s->n->reasm_bytes += ssu2_reasm_bytes(s->reasm);
+}
+
+static void reasm_shed(struct sess *s)
+{
+	size_t before = ssu2_reasm_bytes(s->reasm);
+
+	if (ssu2_reasm_drop_oldest(s->reasm))
+		s->n->st.reasm_dropped++;
+	reasm_account(s, before);
+}
+
+/* Within the limits after s took a fragment: s's own first, then all
+ * sessions', the one holding most giving up its oldest each time (a
+ * peer that sends parts and never the rest pays for it, not the others:
+ * a session in the middle of a message holds a few KB). */
+static void reasm_limit(struct sess *s)
+{
+	struct ssu2 *n = s->n;
+
+	while (n->cfg.reasm_sess_max_bytes &&
+	       ssu2_reasm_bytes(s->reasm) > n->cfg.reasm_sess_max_bytes)
+		reasm_shed(s);
+	while (n->cfg.reasm_max_bytes &&
+	       n->reasm_bytes > n->cfg.reasm_max_bytes) {
+		struct sess *most = NULL;
+		size_t b = 0;
+
+		for (struct sess *t = n->sessions; t; t = t->next)
+			if (t->reasm && ssu2_reasm_bytes(t->reasm) > b) {
+				b = ssu2_reasm_bytes(t->reasm);
+				most = t;
+			}
+		if (!most)
+			break;		/* the rest: sessions being reaped */
+		reasm_shed(most);
+	}
+}
+
+/* Partial messages reasm_timeout_ms old go; a session quiet for a
+ * keepalive interval with none held frees its reassembly. */
+static void reasm_expire(struct sess *s, uint64_t now, bool quiet)
+{
+	size_t before;
+
+	if (!s->reasm)
+		return;
+	before = ssu2_reasm_bytes(s->reasm);
+	s->n->st.reasm_expired += ssu2_reasm_expire(s->reasm, now,
+						    s->n->cfg.reasm_timeout_ms);
+	reasm_account(s, before);
+	if (quiet && !ssu2_reasm_count(s->reasm))
+		reasm_drop(s);
+}
+
+/* ---- the ring of sent packets ---- */
+
+/* Free s's ring (callers: nothing in flight, or the session is going:
+ * its records hold no references then, or none that matter). */
+static void sent_drop(struct sess *s)
+{
+	if (!s->sent)
+		return;
+	s->n->sent_bytes -= (size_t)s->sent_cap * sizeof(*s->sent);
+	free(s->sent);
+	s->sent = NULL;
+	s->sent_cap = 0;
+}
+
+/* Give s a ring of want slots (a power of two, more than it has).  The
+ * records in flight move to their slots in the larger ring: two that
+ * share a slot there would have shared one in the smaller too. */
+static void sent_resize(struct sess *s, uint32_t want)
+{
+	uint32_t mask;
+	struct sentpkt *ring;
+
+	ring = xcalloc(want, sizeof(*ring));
+	mask = want - 1;
+	for (uint32_t i = 0; i < s->sent_cap; i++)
+		if (s->sent[i].used)
+			ring[s->sent[i].pn & mask] = s->sent[i];
+	sent_drop(s);
+	s->sent = ring;
+	s->sent_cap = want;
+	s->n->sent_bytes += (size_t)want * sizeof(*ring);
+}
+
 static void sess_free_common(struct sess *s, bool reaped)
 {
 	struct ssu2 *n = s->n;
@@ -945,7 +1057,8 @@ static void sess_free_common(struct sess *s, bool reaped)
 	free(s->hs_pkts);
 	for (unsigned i = 0; i < SSU2_CONFIRMED_MAX_FRAGS; i++)
 		free(s->cf_buf[i]);
-	ssu2_reasm_free(s->reasm);
+	reasm_drop(s);
+	sent_drop(s);
 	free(s->peer_ri);
 	free(s->last_ri);
 	while (s->out_head) {
@@ -1064,13 +1177,13 @@ static void mark_dirty(struct sess *s)
 static void sent_release(struct sess *s, struct sentpkt *p, bool acked)
 {
 	for (unsigned i = 0; i < p->n; i++) {
-		struct outmsg *om = p->f[i].om;
-		uint64_t bit = (uint64_t)1 << p->f[i].frag;
+		struct outmsg *om = p->om[i];
+		uint64_t bit = (uint64_t)1 << p->frag[i];
 
 		if (acked)
 			om->acked |= bit;
 		else if (!(om->acked & bit) && !om->dead) {
-			if (om->sends[p->f[i].frag] >= SSU2_MAX_RESENDS &&
+			if (om->sends[p->frag[i]] >= SSU2_MAX_RESENDS &&
 			    now_ms() - om->first_ms >= SSU2_MSG_GIVEUP_MS) {
 				om->dead = true;
 				s->n->st.msgs_dropped++;
@@ -1261,14 +1374,24 @@ static void sess_flush(struct sess *s)
 	if (s->state != S_ESTABLISHED || !s->keyed)
 		return;
 	out_pull(s);
-	while (s->inflight < s->cwnd) {
-		struct sentpkt *slot = &s->sent[s->send_pn % SENT_SLOTS];
+	if (s->out_head && !s->sent_cap)
+		sent_resize(s, SENT_SLOTS_MIN);
+	while (s->sent_cap && s->inflight < s->cwnd) {
+		struct sentpkt *slot = &s->sent[s->send_pn & (s->sent_cap - 1)];
 		struct outmsg *om;
 
-		/* the next packet's record, last used SENT_SLOTS packets ago
+		/* the slot still holds a packet in flight: a larger ring, up
+		 * to SENT_SLOTS; past that the packet is counted lost */
+		if (slot->used && s->sent_cap < SENT_SLOTS) {
+			sent_resize(s, 2 * s->sent_cap);
+			slot = &s->sent[s->send_pn & (s->sent_cap - 1)];
+		}
+
+		/* the next packet's record, last used sent_cap packets ago
 		 * (out of the caches at bulk rates: its first read here was
 		 * half of this function's own time) */
-		__builtin_prefetch(&s->sent[(s->send_pn + 1) % SENT_SLOTS], 1);
+		__builtin_prefetch(&s->sent[(s->send_pn + 1) &
+					    (s->sent_cap - 1)], 1);
 
 		/* skip the run of messages sent in full */
 		for (om = s->out_sent ? s->out_sent->next : s->out_head;
@@ -1309,8 +1432,8 @@ static void sess_flush(struct sess *s)
 				if (!om->first_ms)
 					om->first_ms = now;
 				om->refs++;
-				slot->f[slot->n].om = om;
-				slot->f[slot->n].frag = (uint8_t)f;
+				slot->om[slot->n] = om;
+				slot->frag[slot->n] = (uint8_t)f;
 				slot->n++;
 			}
 		}
@@ -1350,8 +1473,11 @@ full:
 /* The packet at pn, if it is still in flight. */
 static struct sentpkt *sent_at(struct sess *s, uint32_t pn)
 {
-	struct sentpkt *p = &s->sent[pn % SENT_SLOTS];
+	struct sentpkt *p;
 
+	if (!s->sent_cap)
+		return NULL;
+	p = &s->sent[pn & (s->sent_cap - 1)];
 	return p->used && p->pn == pn ? p : NULL;
 }
 
@@ -1375,9 +1501,9 @@ static void on_acked_pn(void *arg, uint32_t pn)
 {
 	struct ack_ctx *c = arg;
 	struct sess *s = c->s;
-	struct sentpkt *p = &s->sent[pn % SENT_SLOTS];
+	struct sentpkt *p = sent_at(s, pn);
 
-	if (!p->used || p->pn != pn)
+	if (!p)
 		return;
 	if (!c->newest_sampled) {
 		/* RFC 6298 from the newest packet this ACK covers. */
@@ -1499,8 +1625,9 @@ static void on_rto(struct sess *s, uint64_t now)
 static uint64_t oldest_inflight_ms(struct sess *s)
 {
 	advance_oldest(s);
-	return s->inflight && sent_at(s, s->oldest_pn) ?
-	       s->sent[s->oldest_pn % SENT_SLOTS].sent_ms : 0;
+	struct sentpkt *p = s->inflight ? sent_at(s, s->oldest_pn) : NULL;
+
+	return p ? p->sent_ms : 0;
 }
 
 /* ---- termination ---- */
@@ -1597,6 +1724,12 @@ static void sess_rearm(struct sess *s)
 		t = s->last_recv_ms + n->cfg.idle_timeout_ms;
 		if (t < due)
 			due = t;
+		if (s->reasm && ssu2_reasm_count(s->reasm)) {
+			t = ssu2_reasm_oldest_ms(s->reasm) +
+			    n->cfg.reasm_timeout_ms + 1;
+			if (t < due)
+				due = t;
+		}
 		break;
 	case S_CLOSING:
 		return;		/* armed once by sess_terminate */
@@ -1745,8 +1878,14 @@ static void timer_run(struct sess *s)
 	}
 	if (s->inflight && now >= oldest_inflight_ms(s) + rto_now(s))
 		on_rto(s, now);
+	reasm_expire(s, now, now >= s->last_recv_ms + n->cfg.keepalive_ms);
 	if (now >= s->last_send_ms + n->cfg.keepalive_ms) {
 		struct bbuf pl = BBUF_INIT;
+
+		/* quiet for a keepalive interval: the ring goes until data
+		 * does again */
+		if (!s->inflight)
+			sent_drop(s);
 
 		put_ack(s, &pl, ACK_RESERVE_BYTES);
 		ssu2_blk_put_datetime(&pl, now_s());
@@ -1870,6 +2009,7 @@ static void handle_i2np(struct sess *s, const struct ssu2_block *b)
 {
 	struct ssu2_i2np_part part;
 	struct i2np_msg *m = NULL;
+	size_t before;
 	int r;
 
 	if (b->type == SSU2_BLK_I2NP) {
@@ -1880,11 +2020,20 @@ static void handle_i2np(struct sess *s, const struct ssu2_block *b)
 		deliver(s, m);
 		return;
 	}
-	if ((r = ssu2_i2np_part_decode(b, &part)) != 0 ||
-	    (r = ssu2_reasm_add(s->reasm, &part, now_ms(), &m)) != 0) {
+	if ((r = ssu2_i2np_part_decode(b, &part)) != 0) {
 		sess_log(s, "bad I2NP fragment", r);
 		return;
 	}
+	if (!s->reasm)
+		s->reasm = ssu2_reasm_new();
+	before = ssu2_reasm_bytes(s->reasm);
+	r = ssu2_reasm_add(s->reasm, &part, now_ms(), &m);
+	reasm_account(s, before);
+	if (r != 0) {
+		sess_log(s, "bad I2NP fragment", r);
+		return;
+	}
+	reasm_limit(s);
 	if (m)
 		deliver(s, m);
 }
@@ -2064,23 +2213,13 @@ static void prefetch_dedup(struct ssu2 *n, const struct ssu2_payload *pl)
  * type byte read as Data). */
 /* A data packet of s's, opened: its header (unprotected) and its
  * payload's plen bytes at plain. */
-static void on_data_plain(struct sess *s, const uint8_t *hdr,
-			  const uint8_t *plain, size_t plen,
-			  const struct sockaddr_in6 *from)
+/* The payload of a data packet new to s's receive window. */
+static void data_payload(struct sess *s, const uint8_t *plain, size_t plen,
+			 const struct sockaddr_in6 *from, bool ack_now)
 {
 	static struct ssu2_payload pl;
-	struct ssu2_short_hdr sh;
 	int r;
 
-	ssu2_short_hdr_decode(hdr, &sh);
-	s->n->rx_last = s;
-	if ((r = ssu2_rxwin_add(&s->rx, sh.pkt_num)) != 0) {
-		/* A duplicate: the ACK for it was lost, so ACK again. */
-		s->n->st.dup_packets++;
-		s->ack_owed++;
-		mark_dirty(s);
-		return;
-	}
 	s->last_recv_ms = now_ms();
 	if (!s->inbound)
 		s->confirmed_acked = true;
@@ -2095,11 +2234,30 @@ static void on_data_plain(struct sess *s, const uint8_t *hdr,
 		s->ack_owed++;
 		if (!s->ack_due_ms)
 			s->ack_due_ms = now_ms() + SSU2_ACK_DELAY_MS;
-		if (sh.flags[0] & 1)
+		if (ack_now)
 			s->ack_owed = 2;	/* "immediate ack requested" */
 	}
 	if (!s->closed)
 		mark_dirty(s);
+}
+
+static void on_data_plain(struct sess *s, const uint8_t *hdr,
+			  const uint8_t *plain, size_t plen,
+			  const struct sockaddr_in6 *from)
+{
+	struct ssu2_short_hdr sh;
+	int r;
+
+	ssu2_short_hdr_decode(hdr, &sh);
+	s->n->rx_last = s;
+	if ((r = ssu2_rxwin_add(&s->rx, sh.pkt_num)) != 0) {
+		/* A duplicate: the ACK for it was lost, so ACK again. */
+		s->n->st.dup_packets++;
+		s->ack_owed++;
+		mark_dirty(s);
+		return;
+	}
+	data_payload(s, plain, plen, from, sh.flags[0] & 1);
 }
 
 /* A data packet of s's (hdr: its header, unprotected): false if it does
@@ -3041,6 +3199,27 @@ void ssu2_input(struct ssu2 *n, const uint8_t *pkt, size_t len,
 	batch_end(n);
 	clock_cached = 0;
 	wall_cached = 0;
+}
+
+int ssu2_input_payload(struct ssu2 *n, const uint8_t peer[32],
+		       const uint8_t *plain, size_t plen)
+{
+	struct sess *s;
+
+	for (s = n->sessions; s; s = s->next)
+		if (s->state == S_ESTABLISHED && !s->closed &&
+		    memcmp(s->peer_rh, peer, 32) == 0)
+			break;
+	if (!s)
+		return ERR_NOT_FOUND;
+	clock_read();
+	batch_begin(n);
+	data_payload(s, plain, plen, &s->peer, false);
+	flush_now(n);
+	batch_end(n);
+	clock_cached = 0;
+	wall_cached = 0;
+	return 0;
 }
 
 /* ---- peer test ("Peer Test Process") ---- */
@@ -4735,6 +4914,8 @@ void ssu2_stats(const struct ssu2 *n, struct ssu2_stats *out)
 	*out = n->st;
 	out->sessions = n->nsess;
 	out->pending_in = n->pending_in;
+	out->sent_ring_bytes = n->sent_bytes;
+	out->reasm_bytes = n->reasm_bytes;
 }
 
 bool ssu2_external_address(const struct ssu2 *n, uint8_t ip[16],

@@ -49,6 +49,12 @@ struct ssu2_config {
 	uint16_t mtu;			/* 1280..1500 */
 	size_t max_pending;		/* inbound handshakes at once */
 	size_t max_pending_per_ip;
+	/* Fragments of partial messages held, in all sessions and in one
+	 * (0: no limit); past either the oldest partial message of the
+	 * session holding most goes.  A partial message goes as well when
+	 * it is reasm_timeout_ms old. */
+	size_t reasm_max_bytes, reasm_sess_max_bytes;
+	uint64_t reasm_timeout_ms;
 	uint64_t handshake_timeout_ms;	/* first packet to established */
 	uint64_t keepalive_ms;		/* send something after this long quiet */
 	uint64_t idle_timeout_ms;	/* close after this long without input */
@@ -73,6 +79,11 @@ struct ssu2_config {
 #define SSU2_MIN_MTU 1280
 #define SSU2_DEFAULT_MAX_PENDING 64
 #define SSU2_DEFAULT_MAX_PENDING_PER_IP 4
+/* A session's window (at most SSU2_CWND_MAX packets) holds under 400 KB
+ * of fragments; a peer that sends parts and never the rest held up to
+ * SSU2_REASM_MAX_MSGS whole I2NP messages, 4 MiB a session. */
+#define SSU2_DEFAULT_REASM_MAX_BYTES (8u << 20)
+#define SSU2_DEFAULT_REASM_SESS_MAX_BYTES (1u << 20)
 /* "Recommended total timeout for the handshake is 20 seconds." */
 #define SSU2_DEFAULT_HANDSHAKE_TIMEOUT_MS 20000
 #define SSU2_DEFAULT_KEEPALIVE_MS 15000
@@ -195,6 +206,10 @@ struct ssu2_stats {
 	uint64_t relays_done, relays_refused, hole_punches;
 	size_t sessions;		/* all sessions, any state */
 	size_t pending_in;		/* inbound handshakes now */
+	size_t sent_ring_bytes;		/* held for packets in flight now */
+	size_t reasm_bytes;		/* fragments of partial messages now */
+	uint64_t reasm_dropped;		/* partial messages dropped: limits */
+	uint64_t reasm_expired;		/* ...: reasm_timeout_ms old */
 	uint8_t last_term_reason;	/* last Termination received */
 };
 

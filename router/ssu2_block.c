@@ -629,6 +629,7 @@ struct ssu2_reasm {
 	uint32_t ids[SSU2_REASM_MAX_MSGS];
 	uint64_t used;			/* bit i: p[i] in use */
 	size_t count;
+	size_t bytes;			/* fragment bytes held */
 };
 
 struct ssu2_reasm *ssu2_reasm_new(void)
@@ -644,11 +645,25 @@ static void partial_drop(struct ssu2_reasm *r, struct partial *p)
 			xfree_wipe(p->data[i], p->len[i]);
 			p->data[i] = NULL;
 		}
+	r->bytes -= p->total;
 	p->used = false;
 	p->total = 0;
 	p->have_first = false;
 	r->used &= ~((uint64_t)1 << (p - r->p));
 	r->count--;
+}
+
+static struct partial *partial_oldest(struct ssu2_reasm *r)
+{
+	struct partial *oldest = NULL;
+
+	for (uint64_t m = r->used; m; m &= m - 1) {
+		struct partial *p = &r->p[__builtin_ctzll(m)];
+
+		if (!oldest || p->created_ms < oldest->created_ms)
+			oldest = p;
+	}
+	return oldest;
 }
 
 void ssu2_reasm_free(struct ssu2_reasm *r)
@@ -663,7 +678,7 @@ void ssu2_reasm_free(struct ssu2_reasm *r)
 static struct partial *partial_get(struct ssu2_reasm *r, uint32_t msg_id,
 				   uint64_t now_ms)
 {
-	struct partial *free_slot, *oldest = NULL;
+	struct partial *free_slot, *oldest;
 
 	for (uint64_t m = r->used; m; m &= m - 1) {
 		int i = __builtin_ctzll(m);
@@ -675,9 +690,7 @@ static struct partial *partial_get(struct ssu2_reasm *r, uint32_t msg_id,
 		free_slot = &r->p[__builtin_ctzll(~r->used)];
 	} else {
 		/* Full: the oldest partial message makes room. */
-		for (size_t i = 0; i < SSU2_REASM_MAX_MSGS; i++)
-			if (!oldest || r->p[i].created_ms < oldest->created_ms)
-				oldest = &r->p[i];
+		oldest = partial_oldest(r);
 		partial_drop(r, oldest);
 		free_slot = oldest;
 	}
@@ -764,20 +777,22 @@ int ssu2_reasm_add(struct ssu2_reasm *r, const struct ssu2_i2np_part *part,
 	p->data[f] = xmemdup(part->data, part->len);
 	p->len[f] = (uint16_t)part->len;
 	p->total += part->len;
+	r->bytes += part->len;
 	return 0;
 bad:
 	partial_drop(r, p);
 	return ERR_FORMAT;
 }
 
-size_t ssu2_reasm_expire(struct ssu2_reasm *r, uint64_t now_ms)
+size_t ssu2_reasm_expire(struct ssu2_reasm *r, uint64_t now_ms,
+			 uint64_t timeout_ms)
 {
 	size_t n = 0;
 
 	for (uint64_t m = r->used; m; m &= m - 1) {
 		struct partial *p = &r->p[__builtin_ctzll(m)];
 
-		if (now_ms - p->created_ms > SSU2_REASM_TIMEOUT_MS) {
+		if (now_ms - p->created_ms > timeout_ms) {
 			partial_drop(r, p);
 			n++;
 		}
@@ -788,4 +803,25 @@ size_t ssu2_reasm_expire(struct ssu2_reasm *r, uint64_t now_ms)
 size_t ssu2_reasm_count(const struct ssu2_reasm *r)
 {
 	return r->count;
+}
+
+size_t ssu2_reasm_bytes(const struct ssu2_reasm *r)
+{
+	return r->bytes;
+}
+
+uint64_t ssu2_reasm_oldest_ms(const struct ssu2_reasm *r)
+{
+	struct partial *p = partial_oldest((struct ssu2_reasm *)r);
+
+	return p ? p->created_ms : UINT64_MAX;
+}
+
+bool ssu2_reasm_drop_oldest(struct ssu2_reasm *r)
+{
+	struct partial *p = partial_oldest(r);
+
+	if (p)
+		partial_drop(r, p);
+	return p != NULL;
 }

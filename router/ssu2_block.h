@@ -313,9 +313,16 @@ void ssu2_reasm_free(struct ssu2_reasm *r);
  */
 int ssu2_reasm_add(struct ssu2_reasm *r, const struct ssu2_i2np_part *part,
 		   uint64_t now_ms, struct i2np_msg **done);
-/* Drop partial messages older than SSU2_REASM_TIMEOUT_MS; returns how
- * many. */
-size_t ssu2_reasm_expire(struct ssu2_reasm *r, uint64_t now_ms);
+/* Drop partial messages older than timeout_ms (SSU2_REASM_TIMEOUT_MS
+ * unless configured); returns how many. */
+size_t ssu2_reasm_expire(struct ssu2_reasm *r, uint64_t now_ms,
+			 uint64_t timeout_ms);
 size_t ssu2_reasm_count(const struct ssu2_reasm *r);
+/* Fragment bytes held (the partial messages' bodies so far). */
+size_t ssu2_reasm_bytes(const struct ssu2_reasm *r);
+/* When the oldest partial message held began (UINT64_MAX: none). */
+uint64_t ssu2_reasm_oldest_ms(const struct ssu2_reasm *r);
+/* Drop the oldest partial message; false if none was held. */
+bool ssu2_reasm_drop_oldest(struct ssu2_reasm *r);
 
 #endif /* ROUTER_SSU2_BLOCK_H */

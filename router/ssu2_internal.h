@@ -19,4 +19,13 @@ struct ssu2;
 void ssu2_input(struct ssu2 *n, const uint8_t *pkt, size_t len,
 		const struct sockaddr_in6 *from);
 
+/*
+ * Handle plain (a data packet's payload: blocks, untrusted) as if it had
+ * come from the router peer on our established session with it, from
+ * its address.  The receive window does not count it (the peer's own
+ * packets still arrive in order).  ERR_NOT_FOUND: no such session.
+ */
+int ssu2_input_payload(struct ssu2 *n, const uint8_t peer[32],
+		       const uint8_t *plain, size_t plen);
+
 #endif /* ROUTER_SSU2_INTERNAL_H */

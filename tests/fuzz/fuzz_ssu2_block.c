@@ -120,7 +120,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (size_t i = 0; i < pl.n; i++)
 			one_block(&pl.b[i], r);
 	}
-	ssu2_reasm_expire(r, 1 + SSU2_REASM_TIMEOUT_MS + 1);
+	ssu2_reasm_expire(r, 1 + SSU2_REASM_TIMEOUT_MS + 1,
+			  SSU2_REASM_TIMEOUT_MS);
 	if (ssu2_reasm_count(r) != 0)
 		abort();
 	ssu2_reasm_free(r);

@@ -2,6 +2,7 @@
 #include "config.h"
 #include "tests/unit/tharness.h"
 #include "router/conf.h"
+#include "router/ssu2.h"
 #include "crypto/base/alloc.h"
 #include "crypto/base/err.h"
 #include "crypto/base/log.h"
@@ -488,6 +489,7 @@ static void test_ini_limits(struct tctx *t)
 		"streams = 9\n"
 		"sam-sessions = 3\n"
 		"memory = 128\n"
+		"reassembly = 2\n"
 		"pending-handshakes = 0\n"
 		"pending-handshakes-per-ip = 2\n";
 	char err[CONF_ERR_BYTES];
@@ -507,6 +509,8 @@ static void test_ini_limits(struct tctx *t)
 	T_EQ(t, c->lim_streams, CONF_DEFAULT_LIM_STREAMS);
 	T_EQ(t, c->lim_sam_sessions, CONF_DEFAULT_LIM_SAM_SESSIONS);
 	T_EQ(t, c->lim_memory_mib, 64);
+	T_EQ(t, c->lim_reasm_mib, 8);
+	T_EQ(t, (size_t)c->lim_reasm_mib << 20, SSU2_DEFAULT_REASM_MAX_BYTES);
 	T_EQ(t, c->lim_pending_hs, CONF_DEFAULT_LIM_PENDING_HS);
 	T_EQ(t, c->lim_pending_hs_ip, CONF_DEFAULT_LIM_PENDING_HS_IP);
 	T_TRUE(t, c->lim_pending_hs && c->lim_pending_hs_ip);
@@ -530,6 +534,7 @@ static void test_ini_limits(struct tctx *t)
 	T_EQ(t, c->lim_streams, 9);
 	T_EQ(t, c->lim_sam_sessions, 3);
 	T_EQ(t, c->lim_memory_mib, 128);
+	T_EQ(t, c->lim_reasm_mib, 2);
 	T_EQ(t, c->lim_pending_hs, 0);
 	T_EQ(t, c->lim_pending_hs_ip, 2);
 	conf_free(c);

@@ -17,6 +17,7 @@
 #include "router/router_keys.h"
 #include "router/ssu2.h"
 #include "router/ssu2_block.h"
+#include "router/ssu2_internal.h"
 #include "router/transport.h"
 #include "crypto/base/alloc.h"
 #include "crypto/base/err.h"
@@ -532,6 +533,156 @@ static void test_packing(struct tctx *t)
 		T_EQ(t, b->seen[i], 1);
 	relay_stop(&r);
 	nodes_free(el, (struct node *[]){ a, b }, 2);
+}
+
+static struct ssu2_stats stats_of(struct node *nd)
+{
+	struct ssu2_stats st;
+
+	ssu2_stats(nd->s, &st);
+	return st;
+}
+
+static size_t ring_bytes(struct node *nd)
+{
+	return stats_of(nd).sent_ring_bytes;
+}
+
+static bool ring_freed(void *arg)
+{
+	return ring_bytes(arg) == 0;
+}
+
+static void quick_keepalive(struct ssu2_config *c)
+{
+	c->keepalive_ms = 300;
+}
+
+/* What a session keeps for its packets in flight: nothing until it has
+ * data to send (a handshake, or a session that only ACKs, holds no
+ * ring); 16 records at first (304 bytes each), more as the window needs
+ * them, never above 512; all of it freed after a keepalive interval with
+ * nothing in flight, and sending again starts a new ring. */
+static void test_sent_ring(struct tctx *t)
+{
+	struct evloop *el = evloop_new();
+	struct node *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
+	struct want w;
+	size_t bulk;
+
+	node_start(t, a, el, quick_keepalive);
+	node_start(t, b, el, NULL);
+	a->peer = b->ri;
+	b->peer = a->ri;
+	T_EQ(t, ring_bytes(a), 0);
+	send_many(t, a, b, 0, 1, size_100);
+	w = (struct want){ b, 1 };
+	T_TRUE(t, run_until(el, got_n, &w, 20000));
+	T_EQ(t, ring_bytes(b), 0);		/* ACKs only */
+	T_TRUE(t, ring_bytes(a) >= 16 * 300 && ring_bytes(a) <= 16 * 320);
+	send_many(t, a, b, 1, 400, size_1k);
+	w = (struct want){ b, 401 };
+	T_TRUE(t, run_until(el, got_n, &w, 20000));
+	bulk = ring_bytes(a);
+	T_TRUE(t, bulk > 16 * 320);		/* grown with the window */
+	T_TRUE(t, bulk <= 512 * 320);
+	T_EQ(t, ring_bytes(b), 0);
+	T_TRUE(t, run_until(el, ring_freed, a, 5000));
+	send_many(t, a, b, 401, 20, size_1k);
+	w = (struct want){ b, 421 };
+	T_TRUE(t, run_until(el, got_n, &w, 20000));
+	T_TRUE(t, ring_bytes(a) > 0);
+	T_EQ(t, b->bad, 0);
+	for (uint32_t i = 0; i < 421; i++)
+		T_EQ(t, b->seen[i], 1);
+	nodes_free(el, (struct node *[]){ a, b }, 2);
+}
+
+static void reasm_small(struct ssu2_config *c)
+{
+	c->reasm_sess_max_bytes = 256 << 10;
+	c->reasm_max_bytes = 384 << 10;
+	c->reasm_timeout_ms = 1500;
+}
+
+static bool reasm_empty(void *arg)
+{
+	return stats_of(arg).reasm_bytes == 0;
+}
+
+/* As from peer, 64 messages' Follow-on Fragments 1-5 of 1,200 bytes
+ * each, and never the first or the last: 384,000 bytes nobody will
+ * finish. */
+static void send_parts(struct tctx *t, struct node *to, struct node *peer,
+		       uint32_t id0)
+{
+	struct i2np_msg *m = mk_msg(0, 8000);
+
+	for (uint32_t id = 0; id < 64; id++) {
+		m->msg_id = id0 + id;
+		for (unsigned f = 1; f <= 5; f++) {
+			struct bbuf pl = BBUF_INIT;
+
+			ssu2_blk_put_follow_frag(&pl, m, f, false, f * 1200,
+						 1200);
+			T_OK(t, ssu2_input_payload(to->s,
+						   router_info_hash(peer->ri),
+						   pl.data, pl.len));
+			bbuf_free(&pl);
+		}
+	}
+	i2np_msg_free(m);
+}
+
+/* Partial messages held for a peer that sends parts and never the rest:
+ * at most reasm_sess_max_bytes for one session (its oldest go first) and
+ * reasm_max_bytes in all (the session holding most gives way), and none
+ * once reasm_timeout_ms old.  Whole messages still cross meanwhile. */
+static void test_reasm_limits(struct tctx *t)
+{
+	struct evloop *el = evloop_new();
+	struct node *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b)),
+		    *c = calloc(1, sizeof(*c));
+	struct ssu2_stats st;
+	struct want w;
+
+	node_start(t, a, el, NULL);
+	node_start(t, b, el, reasm_small);
+	node_start(t, c, el, NULL);
+	a->peer = b->ri;
+	c->peer = b->ri;
+	send_many(t, a, b, 0, 1, size_100);
+	send_many(t, c, b, 1, 1, size_100);
+	w = (struct want){ b, 2 };
+	T_TRUE(t, run_until(el, got_n, &w, 20000));
+	T_EQ(t, stats_of(b).reasm_bytes, 0);	/* no fragment yet */
+	send_parts(t, b, a, 0xf0000000u);
+	st = stats_of(b);
+	T_TRUE(t, st.reasm_bytes <= 256 << 10);
+	T_TRUE(t, st.reasm_bytes >= (256 << 10) - 6000);
+	T_TRUE(t, st.reasm_dropped >= 20);	/* 384,000 less 262,144 */
+	send_parts(t, b, c, 0xf1000000u);
+	st = stats_of(b);
+	T_TRUE(t, st.reasm_bytes <= 384 << 10);
+	T_TRUE(t, st.reasm_bytes >= (384 << 10) - 6000);
+	/* Whole messages, cut into fragments, still arrive. */
+	send_many(t, a, b, 2, 20, size_mixed);
+	w = (struct want){ b, 22 };
+	T_TRUE(t, run_until(el, got_n, &w, 20000));
+	T_TRUE(t, stats_of(b).reasm_bytes <= 384 << 10);
+	/* and the parts nobody finished expire */
+	T_TRUE(t, run_until(el, reasm_empty, b, 6000));
+	/* each of the 128 partial messages dropped or expired (and a few
+	 * more: a fragment sent again after its message was whole begins
+	 * one that expires) */
+	st = stats_of(b);
+	T_TRUE(t, st.reasm_expired >= 40);
+	T_TRUE(t, st.reasm_expired + st.reasm_dropped >= 128);
+	T_TRUE(t, st.reasm_expired + st.reasm_dropped <= 128 + 20);
+	T_EQ(t, b->bad, 0);
+	for (uint32_t i = 0; i < 22; i++)
+		T_EQ(t, b->seen[i], 1);
+	nodes_free(el, (struct node *[]){ a, b, c }, 3);
 }
 
 static void test_both_ways(struct tctx *t)
@@ -1270,11 +1421,6 @@ static bool reach_unknown(void *arg)
 static void quick_idle(struct ssu2_config *c)
 {
 	c->idle_timeout_ms = 1500;
-}
-
-static void quick_keepalive(struct ssu2_config *c)
-{
-	c->keepalive_ms = 300;
 }
 
 /* A peer test whose Charlie has, or lately had, a session with Alice
@@ -2095,6 +2241,8 @@ const struct test_case router_ssu2_tests[] = {
 	{ "intro_family", test_intro_family, TT_FORK },
 	{ "both_ways", test_both_ways, TT_FORK },
 	{ "packing", test_packing, TT_FORK },
+	{ "sent_ring", test_sent_ring, TT_FORK },
+	{ "reasm_limits", test_reasm_limits, TT_FORK },
 	{ "ipv6", test_ipv6, TT_FORK },
 	{ "one_per_router", test_one_per_router, TT_FORK },
 	{ "loss_5", test_loss_5, TT_FORK },

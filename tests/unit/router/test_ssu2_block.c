@@ -397,7 +397,8 @@ static void test_reasm(struct tctx *t)
 		/* The duplicate of the last one starts a new partial that
 		 * never completes, unless it was the first fragment. */
 		T_EQ(t, got, 1);
-		ssu2_reasm_expire(r, 1000 + SSU2_REASM_TIMEOUT_MS + 1);
+		ssu2_reasm_expire(r, 1000 + SSU2_REASM_TIMEOUT_MS + 1,
+				  SSU2_REASM_TIMEOUT_MS);
 		T_EQ(t, ssu2_reasm_count(r), 0);
 	}
 	i2np_msg_free(m);
@@ -441,6 +442,36 @@ static void test_reasm(struct tctx *t)
 		T_TRUE(t, done == NULL);
 	}
 	T_EQ(t, ssu2_reasm_count(r), SSU2_REASM_MAX_MSGS);
+	/* What is held: 10 bytes a partial message, the oldest first to go
+	 * (ids 110.. remain, begun at 10..), none past the last. */
+	T_EQ(t, ssu2_reasm_bytes(r), SSU2_REASM_MAX_MSGS * 10);
+	T_EQ(t, ssu2_reasm_oldest_ms(r), 10);
+	T_TRUE(t, ssu2_reasm_drop_oldest(r));
+	T_EQ(t, ssu2_reasm_oldest_ms(r), 11);
+	T_EQ(t, ssu2_reasm_bytes(r), (SSU2_REASM_MAX_MSGS - 1) * 10);
+	T_EQ(t, ssu2_reasm_expire(r, 30 + 5000, 5000), 19);	/* 11..29 */
+	T_EQ(t, ssu2_reasm_bytes(r), (SSU2_REASM_MAX_MSGS - 20) * 10);
+	{
+		/* a completed message leaves its parts' bytes with it */
+		struct ssu2_i2np_part q = { .msg_id = 7000, .data = body,
+					    .len = 100, .frag = 0 };
+
+		T_OK(t, ssu2_reasm_add(r, &q, 100, &done));
+		T_EQ(t, ssu2_reasm_bytes(r),
+		     (SSU2_REASM_MAX_MSGS - 20) * 10 + 100);
+		q.frag = 1;
+		q.last = true;
+		T_OK(t, ssu2_reasm_add(r, &q, 100, &done));
+		T_TRUE(t, done != NULL);
+		i2np_msg_free(done);
+		T_EQ(t, ssu2_reasm_bytes(r), (SSU2_REASM_MAX_MSGS - 20) * 10);
+	}
+	while (ssu2_reasm_drop_oldest(r))
+		;
+	T_EQ(t, ssu2_reasm_bytes(r), 0);
+	T_EQ(t, ssu2_reasm_count(r), 0);
+	T_EQ(t, ssu2_reasm_oldest_ms(r), UINT64_MAX);
+	T_TRUE(t, !ssu2_reasm_drop_oldest(r));
 	i2np_msg_free(m);
 	ssu2_reasm_free(r);
 	rand_set_deterministic(0);
