@@ -430,7 +430,7 @@ static void pending_add(struct stream_mgr *mgr, uint32_t recv_id,
 	pd->dst_port = dst_port;
 }
 
-static int new_incoming(struct stream_mgr *mgr, const struct stream_packet *p,
+static int new_incoming(struct stream_mgr *mgr, struct stream_packet *p,
 			const uint8_t *raw, size_t len, uint16_t src_port,
 			uint16_t dst_port)
 {
@@ -439,6 +439,7 @@ static int new_incoming(struct stream_mgr *mgr, const struct stream_packet *p,
 	if (!(p->flags & STREAM_F_FROM) || !(p->flags & STREAM_F_SIG) ||
 	    stream_packet_verify(p, raw, len, &p->from, time_now_s()) != 0)
 		return ERR_BAD_SIG;
+	p->sig_checked = true;
 	/* Since 0.9.58 an initiator puts our hash in 8 NACKs. */
 	if (p->nack_count == 8 && mgr->signer && mgr->signer->dest) {
 		for (int i = 0; i < 8; i++)

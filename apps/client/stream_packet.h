@@ -84,6 +84,10 @@ struct stream_packet {
 	size_t sig_off;
 	const uint8_t *payload;		/* borrowed */
 	size_t payload_len;
+	/* Set by whoever checked the signature with the FROM in the packet
+	 * (stream_packet_verify() passed), so it is not checked twice;
+	 * decode clears it. */
+	bool sig_checked;
 };
 
 /*
