@@ -9,6 +9,7 @@
 #include "crypto/base/alloc.h"
 #include "crypto/base/err.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 struct tunnel_gateway {
@@ -147,6 +148,11 @@ int tunnel_gateway_put(struct tunnel_gateway *g, enum tunnel_delivery type,
 	return put_fragmented(g, &di, msg, len);
 }
 
+size_t tunnel_gateway_queue_bytes(const struct tunnel_gateway *g)
+{
+	return g->q_cap * TUNNEL_MSG_BYTES;
+}
+
 size_t tunnel_gateway_pending(const struct tunnel_gateway *g)
 {
 	return g->q_len - g->q_head;
@@ -161,7 +167,12 @@ bool tunnel_gateway_pop(struct tunnel_gateway *g, uint8_t *out)
 	src = g->q + g->q_head++ * TUNNEL_MSG_BYTES;
 	memcpy(out, src, TUNNEL_MSG_BYTES);
 	memwipe(src, TUNNEL_MSG_BYTES);
-	if (g->q_head == g->q_len)
-		g->q_head = g->q_len = 0;
+	if (g->q_head == g->q_len) {
+		/* empty: the queue goes (a burst grew it to 64 KB for one
+		 * large message, and a gateway is emptied every loop pass) */
+		free(g->q);
+		g->q = NULL;
+		g->q_head = g->q_len = g->q_cap = 0;
+	}
 	return true;
 }

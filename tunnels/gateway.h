@@ -48,10 +48,12 @@ int tunnel_gateway_put(struct tunnel_gateway *g, enum tunnel_delivery type,
 		       const uint8_t *msg, size_t len);
 /* Finish the partly filled tunnel message, if any. */
 void tunnel_gateway_flush(struct tunnel_gateway *g);
+/* Bytes allocated for finished tunnel messages (0 when none wait). */
+size_t tunnel_gateway_queue_bytes(const struct tunnel_gateway *g);
 /* Finished tunnel messages waiting. */
 size_t tunnel_gateway_pending(const struct tunnel_gateway *g);
 /* Take the oldest finished message into out (TUNNEL_MSG_BYTES); false
- * when none is waiting. */
+ * when none is waiting.  Taking the last frees the queue. */
 bool tunnel_gateway_pop(struct tunnel_gateway *g, uint8_t *out);
 
 #endif /* TUNNELS_GATEWAY_H */

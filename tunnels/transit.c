@@ -1127,6 +1127,12 @@ int transit_table_handle_gateway(struct transit_table *t,
 		t->st.dropped_unknown++;
 		return ERR_NOT_FOUND;
 	}
+	/* Shedding: dropped here, before it is packed and queued (it would
+	 * be dropped when the queue goes out, and meanwhile held). */
+	if (t->shedding) {
+		t->st.dropped_shed++;
+		return ERR_LIMIT;
+	}
 	/* The inner message must be one whole I2NP message. */
 	if ((rc = i2np_msg_peek(g.data, g.len, &inner)) != 0) {
 		t->st.dropped_bad++;

@@ -438,6 +438,10 @@ static void test_gateway_packing(struct tctx *t)
 		T_OK(t, tunnel_gateway_put(g, TUNNEL_DELIVER_TUNNEL, 7, m, big,
 					   TUNNEL_MAX_I2NP_BYTES));
 		tunnel_gateway_flush(g);
+		/* 63 tunnel messages queued; the queue is freed when the
+		 * last goes (a gateway holds nothing between bursts) */
+		T_TRUE(t, tunnel_gateway_queue_bytes(g) >=
+			  63 * TUNNEL_MSG_BYTES);
 		frags = n = 0;
 		while (tunnel_gateway_pop(g, msg)) {
 			check_sizes(t, msg, &frags);
@@ -445,6 +449,7 @@ static void test_gateway_packing(struct tctx *t)
 		}
 		T_TRUE(t, frags + 1 <= TUNNEL_MAX_FRAGMENTS);
 		T_EQ(t, n, frags + 1);
+		T_EQ(t, tunnel_gateway_queue_bytes(g), 0);
 		free(big);
 	}
 	T_ERR(t, tunnel_gateway_put(g, TUNNEL_DELIVER_LOCAL, 0, NULL, m, 15),

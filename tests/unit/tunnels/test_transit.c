@@ -782,6 +782,14 @@ static void test_ibgw(struct tctx *t)
 	T_TRUE(t, g.net.n >= 4);
 	T_EQ(t, transit_table_stats(g.t)->gateway_msgs, 2);
 	net_clear(&g.net);
+	/* while shedding transit traffic: dropped before it is queued */
+	transit_table_set_shedding(g.t, true, true);
+	T_ERR(t, transit_table_handle_gateway(g.t, m, MONO), ERR_LIMIT);
+	T_EQ(t, transit_table_stats(g.t)->gateway_msgs, 2);
+	T_EQ(t, transit_table_stats(g.t)->dropped_shed, 1);
+	transit_table_flush(g.t);
+	T_EQ(t, g.net.n, 0);
+	transit_table_set_shedding(g.t, false, false);
 	i2np_msg_free(m);
 	i2np_msg_free(inner);
 	free(big);
