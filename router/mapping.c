@@ -188,6 +188,8 @@ static int mapping_body_decode(const uint8_t *p, size_t len,
 		if ((k.len && memchr(k.p, 0, k.len)) ||
 		    (v.len && memchr(v.p, 0, v.len)))
 			return ERR_FORMAT;
+		if (m->n == MAPPING_DECODE_MAX_ENTRIES)
+			return ERR_TOO_BIG;
 		mapping_append(m, k.p, k.len, v.p, v.len);
 	}
 	return 0;

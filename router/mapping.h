@@ -29,6 +29,11 @@
 #define MAPPING_MAX_BYTES 65535
 /* Each key and value is a String: at most 255 bytes. */
 #define MAPPING_STRING_MAX_BYTES 255
+/* Entries a received Mapping may have.  The spec sets none; routers'
+ * and addresses' carry under 20, a LeaseSet's a few.  Each costs about
+ * 100 bytes of heap against 6 on the wire at the least, so a 3 KB
+ * RouterInfo of one-byte keys took 54 KB, and the netDb keeps 50,000. */
+#define MAPPING_DECODE_MAX_ENTRIES 64
 
 struct mapping_entry {
 	char *key;		/* NUL-terminated after key_len bytes */
@@ -67,7 +72,8 @@ const char *mapping_get(const struct mapping *m, const char *key);
  * initialised; on success its old content is freed and replaced, on error
  * it is untouched.  Errors: ERR_TRUNCATED (r ends early), ERR_TOO_BIG (size
  * over max_bytes), ERR_FORMAT (an entry overruns the size, a missing '=' or
- * ';', a NUL inside a string), ERR_DUPLICATE (a key appears twice).
+ * ';', a NUL inside a string), ERR_DUPLICATE (a key appears twice),
+ * ERR_TOO_BIG also past MAPPING_DECODE_MAX_ENTRIES entries.
  */
 int mapping_decode(struct breader *r, size_t max_bytes, struct mapping *out);
 

@@ -182,7 +182,12 @@ static int router_info_decode_fields(struct breader *r, struct router_info *ri)
 	br_skip(r, peers * ROUTER_INFO_PEER_HASH_BYTES);
 	if (r->failed)
 		return ERR_TRUNCATED;
-	return mapping_decode(r, ROUTER_INFO_MAX_BYTES, &ri->options);
+	if ((ret = mapping_decode(r, ROUTER_INFO_MAX_BYTES, &ri->options)) != 0)
+		return ret;
+	n = ri->options.n;
+	for (size_t i = 0; i < ri->n_addrs; i++)
+		n += ri->addrs[i].options.n;
+	return n > ROUTER_INFO_MAX_ENTRIES ? ERR_TOO_BIG : 0;
 }
 
 int router_info_decode(const uint8_t *buf, size_t len,

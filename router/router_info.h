@@ -35,6 +35,10 @@
 #define ROUTER_INFO_MAX_BYTES 3071
 /* Our policy: real routers publish at most a handful (NTCP2/SSU2 × v4/v6). */
 #define ROUTER_INFO_MAX_ADDRESSES 16
+/* Our policy: options entries of its addresses and its own together (a
+ * router with NTCP2 and SSU2 over both families and three introducers
+ * publishes about 60). */
+#define ROUTER_INFO_MAX_ENTRIES 128
 /* A RouterInfo published more than 2 minutes in the future is refused
  * (i2pd NetDb; PROTOCOLS.md 2.2). */
 #define ROUTER_INFO_MAX_FUTURE_MS (2 * 60 * 1000)
@@ -80,8 +84,8 @@ int router_info_sign(struct router_info *ri, const struct keystore *ks);
  * Decode len bytes (untrusted) into a new RouterInfo (*out, caller owns).
  * The whole buffer must be one RouterInfo.  Does not verify the signature:
  * call router_info_verify().  A rejection is logged at info, rate-limited.
- * Errors: ERR_TOO_BIG (over ROUTER_INFO_MAX_BYTES or too many addresses),
- * ERR_TRUNCATED, ERR_FORMAT (bad field or trailing bytes), ERR_DUPLICATE
+ * Errors: ERR_TOO_BIG (over ROUTER_INFO_MAX_BYTES, too many addresses or
+ * options entries), ERR_TRUNCATED, ERR_FORMAT (bad field or trailing bytes), ERR_DUPLICATE
  * (duplicate option key), ERR_UNSUPPORTED (unknown certificate/key type).
  */
 int router_info_decode(const uint8_t *buf, size_t len,

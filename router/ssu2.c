@@ -22,6 +22,7 @@
 #include "router/ssu2_peertest.h"
 #include "router/ssu2_relay.h"
 #include "router/keys_and_cert.h"
+#include "router/ratelim.h"
 #include "router/transport.h"
 #include "crypto/base/alloc.h"
 #include "crypto/base/err.h"
@@ -65,6 +66,9 @@
  * session, handshakes and idle ones included, 276 KB. */
 #define SENT_SLOTS 512
 #define SENT_SLOTS_MIN 16
+/* Other routers' RouterInfos a session may hand the netDb. */
+#define SSU2_THIRD_RI_PER_MIN 10
+#define SSU2_THIRD_RI_BURST 10
 /* Messages taken from the manager and not yet acked, per session. */
 #define OUT_MAX_MSGS 512
 #define OUT_MAX_BYTES (512 * 1024)
@@ -192,6 +196,7 @@ struct sess {
 	 * RouterInfo block brought (Bob sends Alice's or Charlie's first) */
 	uint8_t *peer_ri, *last_ri;
 	size_t peer_ri_len, last_ri_len;
+	struct tbucket ri_bucket;	/* others' RouterInfos to the netDb */
 	/* relay: the tag we gave the peer (as Bob), the tag it gave us (as
 	 * Charlie), and Alice's pending introduction */
 	uint32_t tag_for_peer, tag_from_peer;
@@ -1966,6 +1971,7 @@ static void handle_ri_block(struct sess *s, const struct ssu2_block *b)
 	struct ssu2_ri_block rb;
 	struct router_info *ri = NULL;
 	size_t len;
+	bool own;
 	int r;
 
 	if ((r = ssu2_ri_block_decode(b, &rb)) != 0 ||
@@ -1976,11 +1982,21 @@ static void handle_ri_block(struct sess *s, const struct ssu2_block *b)
 		router_info_free(ri);
 		return;
 	}
+	own = memcmp(router_info_hash(ri), s->peer_rh, 32) == 0;
 	router_info_free(ri);
 	free(s->last_ri);
 	s->last_ri = xmemdup(buf, len);
 	s->last_ri_len = len;
-	transport_conn_ri(s->n->tm, buf, len, rb.flags & SSU2_RI_FLAG_FLOOD);
+	/* Another router's (a peer test's Charlie, a relay's): kept for the
+	 * test, and into the netDb at a few a minute (each new router is
+	 * one more entry there); flooded only when it is the peer's own. */
+	if (!own && !tbucket_take(&s->ri_bucket, SSU2_THIRD_RI_PER_MIN,
+				  SSU2_THIRD_RI_BURST, now_ms())) {
+		s->n->st.ri_limited++;
+		return;
+	}
+	transport_conn_ri(s->n->tm, buf, len,
+			  own && (rb.flags & SSU2_RI_FLAG_FLOOD));
 }
 
 static void deliver(struct sess *s, struct i2np_msg *m)

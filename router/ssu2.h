@@ -210,6 +210,7 @@ struct ssu2_stats {
 	size_t reasm_bytes;		/* fragments of partial messages now */
 	uint64_t reasm_dropped;		/* partial messages dropped: limits */
 	uint64_t reasm_expired;		/* ...: reasm_timeout_ms old */
+	uint64_t ri_limited;		/* others' RouterInfos not stored */
 	uint8_t last_term_reason;	/* last Termination received */
 };
 

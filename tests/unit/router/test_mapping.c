@@ -201,6 +201,26 @@ static void test_limits(struct tctx *t)
 	T_ERR(t, mapping_encode(&m, &b), ERR_TOO_BIG);
 	T_EQ(t, b.len, 0);
 	mapping_clear(&m);
+	/* Received: MAPPING_DECODE_MAX_ENTRIES entries and no more. */
+	for (int i = 0; i <= MAPPING_DECODE_MAX_ENTRIES; i++) {
+		struct mapping d = MAPPING_INIT;
+
+		snprintf(k, sizeof(k), "k%03d", i);
+		T_OK(t, mapping_set(&m, k, "v"));
+		bbuf_reset(&b);
+		T_OK(t, mapping_encode(&m, &b));
+		if (i + 1 <= MAPPING_DECODE_MAX_ENTRIES) {
+			T_OK(t, decode_all(b.data, b.len, MAPPING_MAX_BYTES,
+					   &d));
+			T_EQ(t, d.n, i + 1);
+		} else {
+			T_ERR(t, decode_all(b.data, b.len, MAPPING_MAX_BYTES,
+					    &d), ERR_TOO_BIG);
+			T_EQ(t, d.n, 0);
+		}
+		mapping_clear(&d);
+	}
+	mapping_clear(&m);
 	bbuf_free(&b);
 }
 

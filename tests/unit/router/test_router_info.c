@@ -3,6 +3,7 @@
 #include "config.h"
 #include "tests/unit/tharness.h"
 #include "router/router_info.h"
+#include "router/mapping.h"
 #include "crypto/base/alloc.h"
 #include "crypto/base/err.h"
 #include "crypto/hash.h"
@@ -239,6 +240,54 @@ static void test_address_limit(struct tctx *t)
 			T_EQ(t, router_info_address_count(d), 16);
 	}
 	router_info_free(d);
+	router_info_free(ri);
+	keystore_free(ks);
+}
+
+/* Options entries: at most MAPPING_DECODE_MAX_ENTRIES in one Mapping,
+ * ROUTER_INFO_MAX_ENTRIES in the RouterInfo's and its addresses'
+ * together (a signed RouterInfo past either is refused on decode). */
+static void test_entry_limits(struct tctx *t)
+{
+	struct keystore *ks = keystore_new_random();
+	struct router_info *ri = make_ri(t, ks), *d = NULL;
+	struct router_address a = ROUTER_ADDRESS_INIT;
+	const uint8_t *bytes;
+	size_t len = 0;
+	char k[16];
+
+	for (int i = 0; router_info_options(ri)->n < MAPPING_DECODE_MAX_ENTRIES;
+	     i++) {
+		snprintf(k, sizeof(k), "x%d", i);
+		T_OK(t, router_info_set_option(ri, k, "1"));
+	}
+	T_OK(t, router_info_sign(ri, ks));
+	T_TRUE(t, (bytes = router_info_bytes(ri, &len)) != NULL);
+	T_OK(t, router_info_decode(bytes, len, &d));
+	router_info_free(d);
+	d = NULL;
+	T_OK(t, router_info_set_option(ri, "y", "1"));	/* 65 */
+	T_OK(t, router_info_sign(ri, ks));
+	T_TRUE(t, (bytes = router_info_bytes(ri, &len)) != NULL);
+	T_ERR(t, router_info_decode(bytes, len, &d), ERR_TOO_BIG);
+	T_TRUE(t, d == NULL);
+	router_info_free(ri);
+	/* under 64 here and 64 in an address: more than 128 in all */
+	ri = make_ri(t, ks);
+	for (int i = 0; i < 60; i++) {
+		snprintf(k, sizeof(k), "x%d", i);
+		T_OK(t, router_info_set_option(ri, k, "1"));
+	}
+	for (int i = 0; i < MAPPING_DECODE_MAX_ENTRIES; i++) {
+		snprintf(k, sizeof(k), "a%d", i);
+		T_OK(t, mapping_set(&a.options, k, "1"));
+	}
+	snprintf(a.style, sizeof(a.style), "X");
+	T_OK(t, router_info_add_address(ri, &a));
+	T_OK(t, router_info_sign(ri, ks));
+	T_TRUE(t, (bytes = router_info_bytes(ri, &len)) != NULL);
+	T_ERR(t, router_info_decode(bytes, len, &d), ERR_TOO_BIG);
+	T_TRUE(t, d == NULL);
 	router_info_free(ri);
 	keystore_free(ks);
 }
@@ -570,6 +619,7 @@ const struct test_case router_ri_tests[] = {
 	{ "every_bit_flip_fails", test_every_bit_flip_fails, 0 },
 	{ "size_limits", test_size_limits, 0 },
 	{ "address_limit", test_address_limit, 0 },
+	{ "entry_limits", test_entry_limits, 0 },
 	{ "checks", test_checks, 0 },
 	{ "change_drops_signature", test_change_drops_signature, 0 },
 	{ "unsupported_sig_type", test_unsupported_sig_type, 0 },

@@ -685,6 +685,54 @@ static void test_reasm_limits(struct tctx *t)
 	nodes_free(el, (struct node *[]){ a, b, c }, 3);
 }
 
+/* As from peer to nd: a RouterInfo block with whose RouterInfo. */
+static void ri_block_from(struct tctx *t, struct node *nd, struct node *peer,
+			  struct node *whose)
+{
+	struct bbuf pl = BBUF_INIT;
+	const uint8_t *ri;
+	size_t len;
+
+	ri = router_info_bytes(whose->ri, &len);
+	ssu2_blk_put_ri(&pl, 0, ri, len);
+	T_OK(t, ssu2_input_payload(nd->s, router_info_hash(peer->ri), pl.data,
+				   pl.len));
+	bbuf_free(&pl);
+}
+
+/* RouterInfo blocks in the data phase: the peer's own always reaches
+ * the netDb; other routers' (a peer test's Charlie) at most
+ * SSU2_THIRD_RI_BURST at once, the rest counted and left out. */
+static void test_ri_blocks(struct tctx *t)
+{
+	struct evloop *el = evloop_new();
+	struct node *nd[14];
+	struct node *a, *b;
+	struct want w;
+	uint64_t stored0;
+
+	for (int i = 0; i < 14; i++) {
+		nd[i] = calloc(1, sizeof(*nd[i]));
+		node_start(t, nd[i], el, NULL);
+	}
+	a = nd[0];
+	b = nd[1];
+	a->peer = b->ri;
+	send_many(t, a, b, 0, 1, size_100);
+	w = (struct want){ b, 1 };
+	T_TRUE(t, run_until(el, got_n, &w, 20000));
+	stored0 = b->ri_stored;
+	for (int i = 2; i < 14; i++)
+		ri_block_from(t, b, a, nd[i]);
+	T_EQ(t, b->ri_stored - stored0, 10);
+	T_EQ(t, stats_of(b).ri_limited, 2);
+	for (int i = 0; i < 3; i++)		/* a's own: always */
+		ri_block_from(t, b, a, a);
+	T_EQ(t, b->ri_stored - stored0, 13);
+	T_EQ(t, stats_of(b).ri_limited, 2);
+	nodes_free(el, nd, 14);
+}
+
 static void test_both_ways(struct tctx *t)
 {
 	struct evloop *el = evloop_new();
@@ -2243,6 +2291,7 @@ const struct test_case router_ssu2_tests[] = {
 	{ "packing", test_packing, TT_FORK },
 	{ "sent_ring", test_sent_ring, TT_FORK },
 	{ "reasm_limits", test_reasm_limits, TT_FORK },
+	{ "ri_blocks", test_ri_blocks, TT_FORK },
 	{ "ipv6", test_ipv6, TT_FORK },
 	{ "one_per_router", test_one_per_router, TT_FORK },
 	{ "loss_5", test_loss_5, TT_FORK },
