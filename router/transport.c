@@ -333,20 +333,46 @@ static void peer_maybe_free(struct transport_mgr *tm, struct peer *p)
 	free(p);
 }
 
-/* Free idle peers whose back-off ran out (bounded work, every
- * SWEEP_EVERY sends). */
+/* Drop the expired messages at the head of p's queue.  A session that
+ * stops taking messages (a peer that never reads, or never ACKs) pulls
+ * none, and only a pull dropped them: its queue held what came for it
+ * as long as the session lasted. */
+static void queue_expire(struct transport_mgr *tm, struct peer *p,
+			 uint64_t now)
+{
+	while (p->qlen > 0 && i2np_msg_is_expired(p->q[p->qhead], now)) {
+		i2np_msg_free(queue_pop(tm, p));
+		tm->st.msgs_dropped++;
+		tm->st.msgs_expired++;
+	}
+}
+
+static void queues_expire(struct transport_mgr *tm)
+{
+	uint64_t now = time_now_ms();
+
+	for (size_t i = 0; i < tm->peers.nb; i++)
+		for (struct peer *p = tm->peers.b[i]; p; p = p->next)
+			queue_expire(tm, p, now);
+}
+
+/* Drop expired messages and free idle peers whose back-off ran out
+ * (bounded work, every SWEEP_EVERY sends). */
 static void peers_sweep(struct transport_mgr *tm)
 {
 	static const size_t per_call = 8;
+	uint64_t now;
 
 	if (tm->sends++ % SWEEP_EVERY != 0)
 		return;
+	now = time_now_ms();
 	for (size_t i = 0; i < per_call; i++) {
 		struct peer *p, *next;
 
 		tm->sweep_cursor = (tm->sweep_cursor + 1) & (tm->peers.nb - 1);
 		for (p = tm->peers.b[tm->sweep_cursor]; p; p = next) {
 			next = p->next;
+			queue_expire(tm, p, now);
 			peer_maybe_free(tm, p);
 		}
 	}
@@ -529,6 +555,13 @@ int transport_send(struct transport_mgr *tm,
 	}
 	peers_sweep(tm);
 	p = peer_find(tm, peer);
+	/* A queue its session stopped taking from keeps only what has not
+	 * expired (its head is looked at: one comparison when it is fresh);
+	 * with all queues full together, every queue is. */
+	if (p)
+		queue_expire(tm, p, time_now_ms());
+	if (tm->queued_bytes + m->len > tm->lim.total_queue_bytes)
+		queues_expire(tm);
 	if (p && !p->up.set && !p->attempt.set &&
 	    p->backoff_until > time_mono_ms()) {
 		r = ERR_BAD_STATE;
@@ -870,6 +903,7 @@ struct i2np_msg *transport_conn_pull(struct transport_mgr *tm, unsigned tid,
 		if (i2np_msg_is_expired(head, now)) {
 			i2np_msg_free(queue_pop(tm, p));
 			tm->st.msgs_dropped++;
+			tm->st.msgs_expired++;
 			continue;
 		}
 		if (head->len > max_len)

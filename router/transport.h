@@ -134,6 +134,7 @@ struct transport_stats {
 	uint64_t bytes_in, bytes_out;
 	uint64_t msgs_in, msgs_out;
 	uint64_t msgs_dropped;		/* queue full, expired, failed peer */
+	uint64_t msgs_expired;		/* of those: expired while queued */
 	uint64_t msgs_local;		/* sent to ourselves, handed to recv */
 	uint64_t sessions_in, sessions_out;	/* established, cumulative */
 	uint64_t connect_failures;

@@ -7,6 +7,7 @@
 #include "config.h"
 #include "tests/unit/tharness.h"
 #include "router/evloop.h"
+#include "router/i2np.h"
 #include "router/router_info.h"
 #include "router/router_keys.h"
 #include "router/transport.h"
@@ -15,6 +16,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* A transport that records what the manager asks of it. */
 struct fake {
@@ -331,6 +333,56 @@ static void test_expired_dropped_on_pull(struct tctx *t)
 	env_free(&e);
 }
 
+/* A session that takes nothing (a peer that never reads): what waits
+ * for it goes when it expires, not when the session ends.  A send to
+ * the peer drops its queue's expired head; a send past the total cap
+ * looks at every queue. */
+static void test_expired_dropped_unpulled(struct tctx *t)
+{
+	struct env e;
+	struct transport_limits lim;
+	struct transport_stats st;
+	struct i2np_msg *m;
+	uint8_t p2[32];
+
+	transport_limits_default(&lim);
+	lim.total_queue_bytes = 1000;
+	env_init(&e, &lim);
+	T_OK(t, transport_send(e.tm, e.peer, msg(10)));	/* the dial */
+	T_OK(t, transport_conn_up(e.tm, e.f.tid, 1, e.peer, false));
+	i2np_msg_free(transport_conn_pull(e.tm, e.f.tid, 1, 1000));
+	for (int i = 0; i < 4; i++) {
+		m = msg(200);
+		m->expiration_ms = time_now_ms() - I2NP_EXPIRY_PAST_MS - 1;
+		T_OK(t, transport_send(e.tm, e.peer, m));
+	}
+	T_EQ(t, transport_queued(e.tm, e.peer), 1);	/* each drops the last */
+	m = msg(200);
+	m->expiration_ms = time_now_ms() - I2NP_EXPIRY_PAST_MS - 1;
+	T_OK(t, transport_send(e.tm, e.peer, m));
+	T_OK(t, transport_send(e.tm, e.peer, msg(100)));
+	T_EQ(t, transport_queued(e.tm, e.peer), 1);
+	transport_mgr_stats(e.tm, &st);
+	T_EQ(t, st.msgs_expired, 5);
+	T_EQ(t, st.queued_bytes, 100);
+	/* another peer's expired messages make room under the total */
+	memset(p2, 0x21, 32);
+	for (int i = 0; i < 4; i++) {
+		m = msg(200);
+		/* past expiry (and the skew allowed) in 50 ms */
+		m->expiration_ms = time_now_ms() - I2NP_EXPIRY_PAST_MS + 50;
+		T_OK(t, transport_send(e.tm, p2, m));
+	}
+	T_ERR(t, transport_send(e.tm, e.peer, msg(300)), ERR_LIMIT);
+	usleep(100 * 1000);
+	T_OK(t, transport_send(e.tm, e.peer, msg(300)));
+	T_EQ(t, transport_queued(e.tm, p2), 0);
+	transport_mgr_stats(e.tm, &st);
+	T_EQ(t, st.msgs_expired, 9);
+	T_EQ(t, st.queued_bytes, 400);
+	env_free(&e);
+}
+
 static void test_session_limit(struct tctx *t)
 {
 	struct env e;
@@ -425,6 +477,7 @@ const struct test_case router_ntcp2_transport_tests[] = {
 	{ "failed_dial_drops_queue", test_failed_dial_drops_queue, 0 },
 	{ "queue_caps", test_queue_caps, 0 },
 	{ "expired_dropped_on_pull", test_expired_dropped_on_pull, 0 },
+	{ "expired_dropped_unpulled", test_expired_dropped_unpulled, 0 },
 	{ "session_limit", test_session_limit, 0 },
 	{ "duplicate_rule", test_duplicate_rule, 0 },
 	{ NULL, NULL, 0 }
