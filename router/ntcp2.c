@@ -121,6 +121,7 @@ struct sess {
 	size_t rx_need;			/* frame length being waited for */
 	uint64_t partial_since_ms;	/* a partial frame is buffered since */
 	uint64_t last_send_ms, last_i2np_ms;
+	uint64_t wrote_ms;		/* output last taken, or began waiting */
 	uint64_t trim_at_ms;		/* next look at the buffers' size */
 	uint64_t timer_at_ms;		/* when the data phase's timer fires */
 	bool grew;			/* a buffer grew since the last look */
@@ -168,6 +169,7 @@ void ntcp2_config_default(struct ntcp2_config *cfg)
 	cfg->max_pending_per_ip = NTCP2_DEFAULT_MAX_PENDING_PER_IP;
 	cfg->handshake_timeout_ms = NTCP2_DEFAULT_HANDSHAKE_TIMEOUT_MS;
 	cfg->keepalive_ms = NTCP2_DEFAULT_KEEPALIVE_MS;
+	cfg->write_stall_ms = NTCP2_DEFAULT_WRITE_STALL_MS;
 	cfg->idle_timeout_ms = NTCP2_DEFAULT_IDLE_TIMEOUT_MS;
 	cfg->trim_ms = NTCP2_DEFAULT_TRIM_MS;
 	cfg->frame_timeout_ms = NTCP2_DEFAULT_FRAME_TIMEOUT_MS;
@@ -449,6 +451,8 @@ static uint8_t *out_extend(struct sess *s, size_t n)
 {
 	uint8_t *p;
 
+	if (out_len(s) == 0)
+		s->wrote_ms = now_ms();	/* waiting from now */
 	if (s->ocap - s->olen < n && s->opos > 0) {
 		memmove(s->obuf, s->obuf + s->opos, out_len(s));
 		s->olen -= s->opos;
@@ -1299,6 +1303,9 @@ static void sess_fill(struct sess *s)
 
 	if (s->rx_need && s->partial_since_ms + s->n->cfg.frame_timeout_ms < next)
 		next = s->partial_since_ms + s->n->cfg.frame_timeout_ms;
+	if (s->n->cfg.write_stall_ms && out_len(s) &&
+	    s->wrote_ms + s->n->cfg.write_stall_ms < next)
+		next = s->wrote_ms + s->n->cfg.write_stall_ms;
 	if (s->n->cfg.trim_ms && s->trim_at_ms < next &&
 	    (s->ocap > SESS_RBUF_INIT_BYTES || s->rcap > SESS_RBUF_INIT_BYTES))
 		next = s->trim_at_ms;
@@ -1420,6 +1427,7 @@ static void sess_on_write(evutil_socket_t fd, short what, void *arg)
 			SESS_IO_CHUNK_BYTES;
 		w = send(fd, s->obuf + s->opos, n, MSG_NOSIGNAL);
 		if (w > 0) {
+			s->wrote_ms = now_ms();
 			s->opos += (size_t)w;
 			if (s->opos == s->olen)
 				s->opos = s->olen = 0;
@@ -1495,6 +1503,15 @@ static void sess_timer_cb(void *arg)
 
 	switch (s->state) {
 	case S_ESTABLISHED:
+		/* It sends (so its idle timer never fires) and reads nothing:
+		 * what waits for it would wait for the session's life. */
+		if (s->n->cfg.write_stall_ms && out_len(s) &&
+		    s->wrote_ms + s->n->cfg.write_stall_ms <= now) {
+			sess_log(s, "the peer stopped reading", ERR_TIMEOUT);
+			s->n->st.write_stalls++;
+			sess_kill(s, true);
+			return;
+		}
 		if (s->rx_need && s->partial_since_ms +
 				  s->n->cfg.frame_timeout_ms <= now) {
 			sess_log(s, "intra-frame read timeout", ERR_TIMEOUT);

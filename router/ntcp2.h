@@ -43,6 +43,9 @@ struct ntcp2_config {
 	uint64_t handshake_timeout_ms;	/* accept/connect to established */
 	uint64_t keepalive_ms;		/* send something after this long quiet */
 	uint64_t idle_timeout_ms;	/* close after this long without I2NP */
+	/* close when output has waited this long and none of it was taken
+	 * (a peer that sends and never reads; 0: never) */
+	uint64_t write_stall_ms;
 	uint64_t frame_timeout_ms;	/* a partial frame may wait this long */
 	uint64_t close_timeout_ms;	/* flushing a termination */
 	/* A session's buffers grown past their first size (a burst) go
@@ -64,6 +67,7 @@ struct ntcp2_config {
 /* i2pd closes a session after 120 s without traffic: stay well inside. */
 #define NTCP2_DEFAULT_KEEPALIVE_MS 45000
 #define NTCP2_DEFAULT_IDLE_TIMEOUT_MS (5 * 60 * 1000)
+#define NTCP2_DEFAULT_WRITE_STALL_MS 60000
 #define NTCP2_DEFAULT_FRAME_TIMEOUT_MS 30000
 #define NTCP2_DEFAULT_CLOSE_TIMEOUT_MS 3000
 #define NTCP2_DEFAULT_TRIM_MS 10000
@@ -96,6 +100,7 @@ struct ntcp2_stats {
 	size_t sessions;		/* all sessions, any state */
 	size_t pending_in;		/* inbound handshakes now */
 	size_t buffer_bytes;		/* the sessions' input and output buffers */
+	uint64_t write_stalls;		/* closed: the peer stopped reading */
 	uint8_t last_term_reason;	/* last Termination received */
 };
 

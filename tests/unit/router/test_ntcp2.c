@@ -16,6 +16,7 @@
 #include "router/router_info.h"
 #include "router/router_keys.h"
 #include "router/transport.h"
+#include "crypto/base/alloc.h"
 #include "crypto/base/err.h"
 #include "crypto/base/log.h"
 #include "crypto/base/time.h"
@@ -863,6 +864,95 @@ static bool thirty_seen(void *arg)
 	return s.refused + s.hs_failed >= 30 && s.pending_in == 0;
 }
 
+/* A peer that sends and never reads: once the output waiting for it has
+ * gone untaken for write_stall_ms, the session is closed (its messages
+ * would wait for the session's life, and it may keep the session alive
+ * with its own I2NP). */
+static volatile bool g_stall_stop;
+
+static void cl_no_read(struct client *c)
+{
+	struct ntcp2_keys k;
+	const uint8_t *ri;
+	size_t len;
+	int fd, small = 4096;
+
+	ri = router_info_bytes(c->a->ri, &len);
+	fd = ntc_handshake(&c->target, &c->a->cfg.st, ri, len, &k);
+	memwipe(&k, sizeof(k));
+	if (fd < 0) {
+		cfail(c, "no handshake");
+		return;
+	}
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+	while (!g_stall_stop)
+		usleep(10 * 1000);
+	close(fd);
+}
+
+static void *no_read_main(void *arg)
+{
+	struct client *c = arg;
+
+	c->fn(c);
+	c->done = true;
+	return NULL;
+}
+
+static void stall_fast(struct ntcp2_config *cfg)
+{
+	cfg->write_stall_ms = 1000;
+}
+
+static bool b_stalled(void *arg)
+{
+	struct attack *at = arg;
+	struct ntcp2_stats s;
+
+	ntcp2_stats(at->b.n, &s);
+	return s.write_stalls > 0 && s.sessions == 0;
+}
+
+static bool b_has_session(void *arg)
+{
+	struct attack *at = arg;
+	struct ntcp2_stats s;
+
+	ntcp2_stats(at->b.n, &s);
+	return s.established_in > 0;
+}
+
+static void test_write_stall(struct tctx *t)
+{
+	struct attack at;
+	pthread_t th;
+	bool stalled = false;
+	uint32_t seq = 0;
+
+	g_stall_stop = false;
+	if (!attack_start2(t, &at, stall_fast))
+		goto out;
+	at.c.fn = cl_no_read;
+	T_TRUE(t, pthread_create(&th, NULL, no_read_main, &at.c) == 0);
+	T_TRUE(t, tnode_run_until(at.el, b_has_session, &at, 15000));
+	/* far more than the socket buffers take: the queue and the output
+	 * fill, and nothing is taken */
+	for (int round = 0; round < 200 && !stalled; round++) {
+		for (int i = 0; i < 16; i++)
+			(void)transport_send(at.b.tm, at.a.hash,
+					     tnode_msg(seq++, 60000));
+		stalled = tnode_run_until(at.el, b_stalled, &at, 50);
+	}
+	T_TRUE(t, stalled);
+	g_stall_stop = true;
+	pthread_join(th, NULL);
+	T_EQ(t, at.c.result, 0);
+out:
+	attack_stop(&at);
+	T_EQ(t, at.st.write_stalls, 1);
+	T_EQ(t, g_warn_lines, 0);
+}
+
 static void test_handshake_rate(struct tctx *t)
 {
 	struct attack at;
@@ -904,6 +994,7 @@ const struct test_case router_ntcp2_tests[] = {
 	{ "bad_frame_length", test_bad_frame_length, TT_FORK },
 	{ "bad_many_no_growth", test_bad_many_no_growth, TT_FORK },
 	{ "handshake_rate", test_handshake_rate, TT_FORK },
+	{ "write_stall", test_write_stall, TT_FORK },
 	{ "ban_after_failures", test_ban_after_failures, TT_FORK },
 	{ NULL, NULL, 0 }
 };
