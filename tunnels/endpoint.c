@@ -302,6 +302,17 @@ void tunnel_endpoint_expire(struct tunnel_endpoint *e, uint64_t now_ms)
 	}
 }
 
+bool tunnel_endpoint_drop_oldest(struct tunnel_endpoint *e)
+{
+	struct partial *p = oldest(e);
+
+	if (!p)
+		return false;
+	partial_clear(e, p);
+	e->st.dropped_partial++;
+	return true;
+}
+
 size_t tunnel_endpoint_pending(const struct tunnel_endpoint *e)
 {
 	return e->n_pending;

@@ -74,6 +74,9 @@ int tunnel_endpoint_recv(struct tunnel_endpoint *e, const uint8_t *msg,
 			 uint64_t now_ms);
 /* Drop partial messages older than the timeout. */
 void tunnel_endpoint_expire(struct tunnel_endpoint *e, uint64_t now_ms);
+/* Drop the oldest partial message (counted in dropped_partial); false
+ * when none is held. */
+bool tunnel_endpoint_drop_oldest(struct tunnel_endpoint *e);
 /* Partial messages held, and the fragment bytes they hold. */
 size_t tunnel_endpoint_pending(const struct tunnel_endpoint *e);
 size_t tunnel_endpoint_pending_bytes(const struct tunnel_endpoint *e);

@@ -189,6 +189,8 @@ static void tunnel_free(struct transit_tunnel *x)
 {
 	tunnel_layer_wipe(&x->layer);
 	tunnel_gateway_free(x->gw);
+	if (x->ep)
+		x->t->st.obep_bytes -= tunnel_endpoint_pending_bytes(x->ep);
 	tunnel_endpoint_free(x->ep);
 	xfree_wipe(x, sizeof(*x));
 }
@@ -455,7 +457,11 @@ void transit_table_expire(struct transit_table *t, uint64_t mono_ms)
 			remove_at(t, i);
 			t->st.expired++;
 		} else if (x->ep) {
+			size_t before = tunnel_endpoint_pending_bytes(x->ep);
+
 			tunnel_endpoint_expire(x->ep, mono_ms);
+			t->st.obep_bytes -= before -
+					    tunnel_endpoint_pending_bytes(x->ep);
 		}
 	}
 	/* Many tombstones: rebuild in place. */
@@ -588,8 +594,13 @@ static void join(struct transit_table *t, const struct tunnel_build_open *o,
 		x->role = TRANSIT_IBGW;
 		x->gw = tunnel_gateway_new();
 	} else if (o->req.flags & TUNNEL_BUILD_FLAG_OBEP) {
+		struct tunnel_endpoint_limits el = {
+			.max_bytes = t->lim.obep_bytes ? t->lim.obep_bytes
+						       : TRANSIT_OBEP_BYTES,
+		};
+
 		x->role = TRANSIT_OBEP;
-		x->ep = tunnel_endpoint_new(obep_deliver, x, NULL);
+		x->ep = tunnel_endpoint_new(obep_deliver, x, &el);
 	} else {
 		x->role = TRANSIT_PARTICIPANT;
 	}
@@ -837,11 +848,43 @@ int transit_table_handle_build(struct transit_table *t,
 
 /* ---- data ---- */
 
+/* Over obep_total_bytes: the OBEP holding most gives up its oldest
+ * partial message, until under (a tunnel sending parts and never the
+ * rest pays for it, not one in the middle of a message). */
+static void obep_limit(struct transit_table *t)
+{
+	size_t cap = t->lim.obep_total_bytes ? t->lim.obep_total_bytes
+					     : TRANSIT_OBEP_TOTAL_BYTES;
+
+	while (t->st.obep_bytes > cap) {
+		struct transit_tunnel *most = NULL;
+		size_t b = 0, before;
+
+		for (size_t i = 0; i < t->cap; i++) {
+			struct transit_tunnel *x = t->slots[i];
+
+			if (x && x != TOMBSTONE && x->ep &&
+			    tunnel_endpoint_pending_bytes(x->ep) > b) {
+				b = tunnel_endpoint_pending_bytes(x->ep);
+				most = x;
+			}
+		}
+		if (!most)
+			break;
+		before = b;
+		(void)tunnel_endpoint_drop_oldest(most->ep);
+		t->st.obep_bytes -= before -
+				    tunnel_endpoint_pending_bytes(most->ep);
+		t->st.obep_shed++;
+	}
+}
+
 /* A layered message on: to the next hop, or (OBEP: our layer was the
  * last, what is left is plaintext) into reassembly.  Takes e->p. */
 static int layer_deliver(struct transit_table *t, struct transit_queued *e)
 {
 	struct transit_tunnel *x = e->x;
+	size_t before;
 	int r;
 
 	if (x->role != TRANSIT_OBEP) {
@@ -849,8 +892,12 @@ static int layer_deliver(struct transit_table *t, struct transit_queued *e)
 		return 0;
 	}
 	t->mono_now = e->mono;
+	before = tunnel_endpoint_pending_bytes(x->ep);
 	if ((r = tunnel_endpoint_recv(x->ep, e->p + 4, e->mono)) != 0)
 		t->st.dropped_bad++;
+	t->st.obep_bytes -= before;
+	t->st.obep_bytes += tunnel_endpoint_pending_bytes(x->ep);
+	obep_limit(t);
 	xfree_wipe(e->p, TD_PAYLOAD_BYTES);
 	return r;
 }

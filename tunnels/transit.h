@@ -87,7 +87,16 @@ struct transit_limits {
 	 * over them a message is dropped before any decryption.  0: no
 	 * limit (the defaults). */
 	unsigned msgs_per_tunnel_s, msgs_per_peer_s;
+	/* Fragments of partial messages an OBEP may hold, and all OBEPs
+	 * together; past the second the OBEP holding most drops its oldest.
+	 * 0: the defaults (TRANSIT_OBEP_*). */
+	size_t obep_bytes, obep_total_bytes;
 };
+/* A message of the largest size (62 KB) and another beside it; and what
+ * 128 such OBEPs hold.  The endpoint's own default, 512 KiB, for 2,500
+ * transit tunnels came to 1.25 GB. */
+#define TRANSIT_OBEP_BYTES (128u << 10)
+#define TRANSIT_OBEP_TOTAL_BYTES (16u << 20)
 void transit_limits_default(struct transit_limits *lim);
 
 struct transit_hooks {
@@ -139,6 +148,9 @@ struct transit_stats {
 	uint64_t data_relayed;		/* TunnelData out */
 	uint64_t gateway_msgs;		/* TunnelGateway in at an IBGW */
 	uint64_t obep_delivered;	/* messages out of an OBEP */
+	uint64_t obep_shed;		/* OBEP partial messages dropped:
+					 * obep_total_bytes */
+	size_t obep_bytes;		/* OBEPs' fragments held now */
 	uint64_t dropped_unknown;	/* no such tunnel, or wrong role */
 	uint64_t dropped_replay;
 	uint64_t dropped_bandwidth;

@@ -912,6 +912,84 @@ static void to_obep(struct tctx *t, struct rig *g, struct tunnel_layer *l,
 	}
 }
 
+/* Into the OBEP with receive id `id` (layers l): the tunnel messages of
+ * a msg_len-byte message, all but the last fragment (so it stays
+ * partial). */
+static void obep_partial(struct tctx *t, struct rig *g, struct tunnel_layer *l,
+			 uint32_t id, size_t msg_len)
+{
+	struct tunnel_gateway *gw = tunnel_gateway_new();
+	uint8_t body[1024], peer[32], *p = xmalloc(msg_len);
+	struct i2np_msg *m;
+	struct bbuf enc = BBUF_INIT;
+	size_t n;
+
+	rand_bytes(p, msg_len);
+	memset(peer, 0x31, 32);
+	m = i2np_msg_new(I2NP_DATA, p, msg_len, 60000);
+	i2np_msg_encode(m, &enc);
+	i2np_msg_free(m);
+	T_OK(t, tunnel_gateway_put(gw, TUNNEL_DELIVER_ROUTER, 0, peer, enc.data,
+				   enc.len));
+	tunnel_gateway_flush(gw);
+	n = tunnel_gateway_pending(gw);
+	for (size_t i = 0; i + 1 < n && tunnel_gateway_pop(gw, body); i++) {
+		T_OK(t, tunnel_layer_peel(l, 2, body));
+		T_OK(t, tunnel_layer_encrypt(&l[0], body));
+		m = td_msg(id, body);
+		T_OK(t, transit_table_handle_data(g->t, m, NULL, MONO));
+		i2np_msg_free(m);
+	}
+	bbuf_free(&enc);
+	free(p);
+	tunnel_gateway_free(gw);
+}
+
+/* What OBEPs hold for messages never finished: at most obep_bytes each
+ * (the endpoint drops the oldest), obep_total_bytes in all (the one
+ * holding most gives way), none once expired. */
+static void test_obep_limits(struct tctx *t)
+{
+	struct transit_limits lim;
+	struct rig g;
+	struct tunnel_layer l1[2], l2[2];
+	uint32_t id1, id2;
+	const struct transit_stats *st;
+
+	transit_limits_default(&lim);
+	lim.obep_bytes = 12000;
+	lim.obep_total_bytes = 16000;
+	rig_init(&g, 2, 1, &lim);
+	st = transit_table_stats(g.t);
+	T_OK(t, rig_build(t, &g, TUNNEL_BUILD_SHORT, false));
+	creator_layers(&g, l1);
+	id1 = tunnel_build_hop_id(g.b, 1);
+	T_OK(t, rig_build(t, &g, TUNNEL_BUILD_SHORT, false));
+	creator_layers(&g, l2);
+	id2 = tunnel_build_hop_id(g.b, 1);
+	/* 5 KB held: under both */
+	obep_partial(t, &g, l1, id1, 5000);
+	T_TRUE(t, st->obep_bytes >= 3000 && st->obep_bytes <= 5000);
+	/* two more in the first: past its 12,000, its oldest goes */
+	obep_partial(t, &g, l1, id1, 5000);
+	obep_partial(t, &g, l1, id1, 5000);
+	T_TRUE(t, st->obep_bytes <= 12000);
+	T_EQ(t, st->obep_shed, 0);
+	/* the second OBEP's 9 KB take the total past 16,000: the first,
+	 * holding most, gives way */
+	obep_partial(t, &g, l2, id2, 9000);
+	T_TRUE(t, st->obep_bytes <= 16000);
+	T_TRUE(t, st->obep_shed >= 1);
+	T_TRUE(t, st->obep_bytes >= 7000);	/* the second's kept */
+	/* expired: nothing held */
+	transit_table_expire(g.t, MONO + TUNNEL_ENDPOINT_TIMEOUT_MS + 1);
+	T_EQ(t, st->obep_bytes, 0);
+	T_EQ(t, g.net.n, 0);			/* nothing was whole */
+	wipe_layers(l1, 2);
+	wipe_layers(l2, 2);
+	rig_free(&g);
+}
+
 static void test_obep(struct tctx *t)
 {
 	struct rig g;
@@ -1633,6 +1711,7 @@ const struct test_case tunnels_transit_tests[] = {
 	{ "relay_middle", test_relay_middle, 0 },
 	{ "relay_batched", test_relay_batched, 0 },
 	{ "ibgw", test_ibgw, 0 },
+	{ "obep_limits", test_obep_limits, 0 },
 	{ "ibgw_packs_a_pass", test_ibgw_packs_a_pass, 0 },
 	{ "obep", test_obep, 0 },
 	{ "obep_to_own_ibgw", test_obep_to_own_ibgw, 0 },
