@@ -130,6 +130,7 @@ struct ratchet_ctx {
 	size_t nbuckets;
 	size_t ntags;
 	struct ratchet_session *sessions;
+	size_t nsessions;
 	uint64_t replay[RATCHET_REPLAY_MAX];
 	size_t replay_n, replay_pos;
 	/* wiped tag entries kept for reuse: one is spent and one made per
@@ -345,6 +346,7 @@ static struct ratchet_session *session_new(struct ratchet_ctx *c,
 	s->in_my_id = s->in_peer_id = -1;
 	s->next = c->sessions;
 	c->sessions = s;
+	c->nsessions++;
 	return s;
 }
 
@@ -361,6 +363,7 @@ static void session_free(struct ratchet_ctx *c, struct ratchet_session *s)
 	rx_free(c, s->rx_cur);
 	rx_free(c, s->rx_prev);
 	xfree_wipe(s, sizeof(*s));
+	c->nsessions--;
 }
 
 static void session_unlink_free(struct ratchet_ctx *c,
@@ -481,6 +484,7 @@ struct ratchet_ctx *ratchet_ctx_new(const struct x25519_sk *sk)
 	c->buckets = xcalloc(c->nbuckets, sizeof(*c->buckets));
 	c->params.ratchet_after = RATCHET_RATCHET_AFTER;
 	c->params.lookahead = RATCHET_LOOKAHEAD;
+	c->params.max_sessions = RATCHET_MAX_SESSIONS;
 	return c;
 }
 
@@ -514,6 +518,8 @@ void ratchet_ctx_set_params(struct ratchet_ctx *c,
 	if (c->params.ratchet_after == 0 ||
 	    c->params.ratchet_after > RATCHET_TAGSET_MAX_N - 1024)
 		c->params.ratchet_after = RATCHET_RATCHET_AFTER;
+	if (c->params.max_sessions == 0)
+		c->params.max_sessions = RATCHET_MAX_SESSIONS;
 }
 
 const struct ratchet_stats *ratchet_ctx_stats(const struct ratchet_ctx *c)
@@ -884,6 +890,22 @@ static int bob_session(struct ratchet_ctx *c, const struct x25519_pk *apk,
 	uint8_t ee[32], se[32], ck2[32], k_ab[32];
 	int r;
 
+	if (c->nsessions >= c->params.max_sessions) {
+		/* room: the oldest session answering an NS that Alice has
+		 * not used (an ES on it would have established it) */
+		struct ratchet_session *old = NULL;
+
+		for (s = c->sessions; s; s = s->next)
+			if (!s->ours && s->state == S_NSR_SENT &&
+			    (!old || s->created_ms <= old->created_ms))
+				old = s;
+		if (!old) {
+			c->stats.sessions_refused++;
+			return ERR_LIMIT;
+		}
+		session_unlink_free(c, old);
+		c->stats.sessions_evicted++;
+	}
 	s = session_new(c, apk, S_NSR_SENT, now_ms);
 	elligator2_keygen(&besk, &s->nsr_epk, s->nsr_repr);
 	if ((r = x25519_dh(ee, &besk, aepk)) != 0 ||

@@ -74,10 +74,15 @@
 #define RATCHET_REPLAY_MAX 8192
 /* Tags held by one ctx in all. */
 #define RATCHET_MAX_TAGS 65536
+/* Sessions a destination keeps.  Each NS with a fresh static key (free
+ * to make) was a new session of 2-4 KB, kept 3 minutes unanswered: at
+ * the rate NS can be opened, gigabytes, and every tag taken. */
+#define RATCHET_MAX_SESSIONS 1024
 
 struct ratchet_params {
 	uint32_t ratchet_after;		/* RATCHET_RATCHET_AFTER */
 	uint32_t lookahead;		/* RATCHET_LOOKAHEAD */
+	size_t max_sessions;		/* RATCHET_MAX_SESSIONS (0: that) */
 };
 
 /* Counters (ecies spec "Defense": bad input is dropped and counted). */
@@ -92,6 +97,9 @@ struct ratchet_stats {
 	uint64_t bad_nextkey;	/* Next Key out of sequence or low order */
 	uint64_t ratchets_out, ratchets_in;
 	uint64_t acks_in;
+	/* a new NS past max_sessions: the oldest session Alice never used
+	 * made room, or (none) the NS was refused */
+	uint64_t sessions_evicted, sessions_refused;
 };
 
 /* What came in, beside the payload. */

@@ -690,6 +690,47 @@ static void test_many_sessions(struct tctx *t)
 	pair_free(&p[0]);
 }
 
+/* A destination keeps at most max_sessions: an NS past it takes the
+ * place of the oldest session whose Alice never used it; with none such
+ * (all established) it is refused.  The newest Alice still gets through. */
+static void test_session_cap(struct tctx *t)
+{
+	enum { N = 7 };
+	const struct ratchet_params prm = { .max_sessions = 4 };
+	struct pair p[N];
+	struct ratchet_rx_info in;
+	const struct ratchet_stats *st;
+
+	pair_init(&p[0]);
+	ratchet_ctx_set_params(p[0].b, &prm);
+	st = ratchet_ctx_stats(p[0].b);
+	for (int k = 1; k < N; k++) {
+		x25519_keygen(&p[k].ask, &p[k].apk);
+		p[k].bsk = p[0].bsk;
+		p[k].bpk = p[0].bpk;
+		p[k].a = ratchet_ctx_new(&p[k].ask);
+		p[k].b = p[0].b;		/* the same Bob */
+	}
+	/* six NS, none used after: the first two make room for the last */
+	for (int k = 0; k < 6; k++)
+		T_OK(t, send1(p[k].a, &p[k].bpk, p[k].b, 0, 0, &in, t));
+	T_EQ(t, ratchet_ctx_session_count(p[0].b), 4);
+	T_EQ(t, st->sessions_evicted, 2);
+	/* the four kept establish */
+	for (int k = 2; k < 6; k++) {
+		T_OK(t, send1(p[k].b, &p[k].apk, p[k].a, 0, 0, &in, t));
+		T_OK(t, send1(p[k].a, &p[k].bpk, p[k].b, 1, 0, &in, t));
+		T_EQ(t, in.kind, RATCHET_KIND_ES);
+	}
+	/* all four in use: a seventh NS is refused */
+	T_ERR(t, send1(p[6].a, &p[6].bpk, p[6].b, 0, 0, &in, t), ERR_LIMIT);
+	T_EQ(t, st->sessions_refused, 1);
+	T_EQ(t, ratchet_ctx_session_count(p[0].b), 4);
+	for (int k = 1; k < N; k++)
+		ratchet_ctx_free(p[k].a);
+	pair_free(&p[0]);
+}
+
 /* Within the window, any order; a replayed ES finds no tag. */
 static void test_out_of_order(struct tctx *t)
 {
@@ -1195,6 +1236,7 @@ const struct test_case router_ratchet_tests[] = {
 	{ "peer_renew", test_peer_renew, 0 },
 	{ "soak_default", test_soak_default, 0 },
 	{ "many_sessions", test_many_sessions, 0 },
+	{ "session_cap", test_session_cap, 0 },
 	{ "out_of_order", test_out_of_order, 0 },
 	{ "max_behind", test_max_behind, 0 },
 	{ "loss_burst", test_loss_burst, 0 },
