@@ -655,6 +655,18 @@ static void test_soak_default(struct tctx *t)
 /* One Bob and 24 Alices: his tag table grows past its first size several
  * times (tags are moved to their new buckets) and every session's
  * messages still find their tags. */
+/* p[1..n-1]: Alices of their own, all to p[0]'s Bob. */
+static void alices_of_one_bob(struct pair *p, int n)
+{
+	for (int k = 1; k < n; k++) {
+		x25519_keygen(&p[k].ask, &p[k].apk);
+		p[k].bsk = p[0].bsk;
+		p[k].bpk = p[0].bpk;
+		p[k].a = ratchet_ctx_new(&p[k].ask);
+		p[k].b = p[0].b;
+	}
+}
+
 static void test_many_sessions(struct tctx *t)
 {
 	enum { N = 24 };
@@ -666,13 +678,7 @@ static void test_many_sessions(struct tctx *t)
 
 	pair_init(&p[0]);
 	ratchet_ctx_set_params(p[0].b, &prm);
-	for (int k = 1; k < N; k++) {
-		x25519_keygen(&p[k].ask, &p[k].apk);
-		p[k].bsk = p[0].bsk;
-		p[k].bpk = p[0].bpk;
-		p[k].a = ratchet_ctx_new(&p[k].ask);
-		p[k].b = p[0].b;		/* the same Bob */
-	}
+	alices_of_one_bob(p, N);
 	for (int k = 0; k < N; k++)
 		establish(t, &p[k]);
 	T_TRUE(t, ratchet_ctx_tag_count(p[0].b) > 4 * 256);
@@ -704,13 +710,7 @@ static void test_session_cap(struct tctx *t)
 	pair_init(&p[0]);
 	ratchet_ctx_set_params(p[0].b, &prm);
 	st = ratchet_ctx_stats(p[0].b);
-	for (int k = 1; k < N; k++) {
-		x25519_keygen(&p[k].ask, &p[k].apk);
-		p[k].bsk = p[0].bsk;
-		p[k].bpk = p[0].bpk;
-		p[k].a = ratchet_ctx_new(&p[k].ask);
-		p[k].b = p[0].b;		/* the same Bob */
-	}
+	alices_of_one_bob(p, N);
 	/* six NS, none used after: the first two make room for the last */
 	for (int k = 0; k < 6; k++)
 		T_OK(t, send1(p[k].a, &p[k].bpk, p[k].b, 0, 0, &in, t));
