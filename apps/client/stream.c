@@ -119,6 +119,13 @@ static size_t recv_limit(const struct stream_mgr *mgr)
 	return (size_t)mgr->cfg.mtu * (mgr->cfg.max_window + 2);
 }
 
+static size_t ooo_limit(const struct stream_mgr *mgr)
+{
+	if (mgr->cfg.ooo_total_bytes)
+		return mgr->cfg.ooo_total_bytes;
+	return STREAM_OOO_STREAMS * recv_limit(mgr);
+}
+
 static void set_event(struct stream *s, unsigned ev)
 {
 	s->events |= ev;
@@ -586,6 +593,7 @@ static void deliver(struct stream *s)
 		if (r->len)
 			fifo_push(&s->recvq, r->data, r->len);
 		s->rx_bytes -= r->len;
+		s->mgr->rx_held -= r->len;
 		if (r->close)
 			s->fin_received = true;
 		xfree_wipe(r->data, r->len);
@@ -630,11 +638,20 @@ static void receive_data(struct stream *s, const struct stream_packet *p)
 		schedule_ack(s, true);
 		return;
 	}
+	/* Out of order past what all streams may hold: dropped too (it
+	 * comes again; the packet at rcv_next is always taken). */
+	if (p->seq != s->rcv_next &&
+	    s->mgr->rx_held + p->payload_len > ooo_limit(s->mgr)) {
+		s->mgr->stats.ooo_dropped++;
+		schedule_ack(s, true);
+		return;
+	}
 	r->have = true;
 	r->close = (p->flags & STREAM_F_CLOSE) != 0;
 	r->len = p->payload_len;
 	r->data = r->len ? xmemdup(p->payload, r->len) : NULL;
 	s->rx_bytes += r->len;
+	s->mgr->rx_held += r->len;
 	if (seq_lt(s->rcv_highest, p->seq) || !s->rcv_any) {
 		s->rcv_highest = p->seq;
 		s->rcv_any = true;
@@ -991,6 +1008,7 @@ void stream_send_syn(struct stream *s)
 
 void stream_free_(struct stream *s)
 {
+	s->mgr->rx_held -= s->rx_bytes;
 	for (unsigned i = 0; i < s->ring; i++)
 		xfree_wipe(s->tx[i].data, s->tx[i].len);
 	for (unsigned i = 0; i < s->ring; i++)

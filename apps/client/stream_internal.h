@@ -138,6 +138,7 @@ struct stream_mgr {
 	void *accept_ctx;
 	struct stream *streams;
 	size_t nstreams;
+	size_t rx_held;			/* all streams' out-of-order bytes */
 	struct stream_rate rates[STREAM_RATE_PEERS];
 	struct stream_rate total;
 	struct stream_pending pending[STREAM_PENDING_MAX];

@@ -80,6 +80,7 @@ void stream_mgr_stats(const struct stream_mgr *mgr,
 		      struct stream_mgr_stats *out)
 {
 	*out = mgr->stats;
+	out->ooo_bytes = mgr->rx_held;
 }
 
 size_t stream_mgr_count(const struct stream_mgr *mgr)

@@ -314,6 +314,62 @@ static void test_full_buffer_hole(struct tctx *t)
 	T_TRUE(t, resent > 0);
 }
 
+static size_t g_ooo_most;
+
+static void ooo_sample(void *ctx, int from, uint8_t *pkt, size_t len)
+{
+	struct tpipe **pp = ctx;
+	struct stream_mgr_stats st;
+	static size_t most;
+
+	(void)from;
+	(void)pkt;
+	(void)len;
+	if (!*pp)
+		return;
+	stream_mgr_stats(tpipe_mgr(*pp, 1), &st);
+	if (st.ooo_bytes > most)
+		most = st.ooo_bytes;
+	g_ooo_most = most;
+}
+
+/* Out-of-order data past ooo_total_bytes (all of a destination's
+ * streams) is dropped and comes again; the transfer completes and what
+ * is held never passes the limit. */
+static void test_ooo_total(struct tctx *t)
+{
+	struct tpipe_cfg c;
+	struct tpipe *pp = NULL;
+	struct stream_mgr_stats st;
+	struct pair p;
+
+	default_cfg(&c, 5, 20, 5, 22);
+	c.stream[1].ooo_total_bytes = 4 * STREAM_MTU_DEFAULT;
+	c.tap = ooo_sample;
+	c.tap_ctx = &pp;
+	g_ooo_most = 0;
+	pp = pair_new(&c, &p);
+	p.a.total = MIB;
+	p.a.tx_seed = p.b.rx_seed = 0x11;
+	p.a.close_after_send = p.b.close_after_send = true;
+	pair_connect(t, pp, &p);
+	T_TRUE(t, tpipe_run(pp, both_closed, &p, 4 * VIRTUAL_HOUR_MS));
+	T_EQ(t, p.b.rcvd, MIB);
+	T_FALSE(t, p.b.mismatch);
+	stream_mgr_stats(tpipe_mgr(pp, 1), &st);
+	T_TRUE(t, st.ooo_dropped > 0);
+	T_TRUE(t, g_ooo_most > 0);
+	T_TRUE(t, g_ooo_most <= 4 * STREAM_MTU_DEFAULT);
+	if (p.a.s)
+		stream_release(p.a.s);
+	if (p.b.s)
+		stream_release(p.b.s);
+	T_TRUE(t, tpipe_run(pp, mgrs_empty, pp, VIRTUAL_HOUR_MS));
+	stream_mgr_stats(tpipe_mgr(pp, 1), &st);
+	T_EQ(t, st.ooo_bytes, 0);
+	tpipe_free(pp);
+}
+
 /* The window opens in slow start on a clean pipe. */
 static void test_window_grows(struct tctx *t)
 {
@@ -1217,6 +1273,7 @@ const struct test_case client_stream_tests[] = {
 	{ "reorder_no_spurious_resend", test_reorder_no_spurious_resend,
 	  TT_FORK },
 	{ "full_buffer_hole", test_full_buffer_hole, TT_FORK },
+	{ "ooo_total", test_ooo_total, 0 },
 	{ "half_close", test_half_close, TT_FORK },
 	{ "reset", test_reset, TT_FORK },
 	{ "limit_max_streams", test_limit_max_streams, TT_FORK },
