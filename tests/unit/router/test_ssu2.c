@@ -1033,9 +1033,22 @@ static void quiet_bans(struct ssu2_config *c)
 	c->ban_failures = 1000;
 }
 
+struct count_over {
+	struct node *nd;
+	uint64_t n;
+};
+
+static bool dropped_more(void *arg)
+{
+	struct count_over *c = arg;
+
+	return stats_of(c->nd).dropped > c->n;
+}
+
 /* Garbage, a replayed SessionRequest (token spent), floods. */
 static void test_bad_input(struct tctx *t)
 {
+	struct count_over dropped_over;
 	struct evloop *el = evloop_new();
 	struct node *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
 	struct relay r;
@@ -1058,9 +1071,12 @@ static void test_bad_input(struct tctx *t)
 	/* A replayed SessionRequest while its session lives is dropped
 	 * (its connection id is taken). */
 	ssu2_stats(b->s, &sb);
+	dropped_over.nd = b;
+	dropped_over.n = sb.dropped;
 	(void)sendto(r.fd_b, r.first, r.first_len, 0,
 		     (struct sockaddr *)&r.b_addr, sizeof(r.b_addr));
-	run_until(el, never, NULL, 50);
+	/* until it is read (50 ms was not always enough under ASan) */
+	T_TRUE(t, run_until(el, dropped_more, &dropped_over, 5000));
 	ssu2_stats(b->s, &sb2);
 	T_EQ(t, sb2.sessions, 1);
 	T_EQ(t, sb2.dropped, sb.dropped + 1);
