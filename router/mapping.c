@@ -22,22 +22,27 @@ void mapping_clear(struct mapping *m)
 {
 	if (!m)
 		return;
-	for (size_t i = 0; i < m->n; i++) {
-		free(m->e[i].key);
-		free(m->e[i].value);
-	}
+	for (size_t i = 0; i < m->n; i++)
+		free(m->e[i].key);	/* the value is in the same block */
 	free(m->e);
 	mapping_init(m);
 }
 
-static char *dup_n(const void *p, size_t n)
+/* key and value in one block ("key\0value\0"): a RouterInfo's entries
+ * are a few bytes each, and a block a string cost twice the heap. */
+static struct mapping_entry entry_make(const void *k, size_t klen,
+				       const void *v, size_t vlen)
 {
-	char *s = xmalloc(n + 1);
+	char *b = xmalloc(klen + vlen + 2);
 
-	if (n)
-		memcpy(s, p, n);
-	s[n] = '\0';
-	return s;
+	if (klen)
+		memcpy(b, k, klen);
+	b[klen] = '\0';
+	if (vlen)
+		memcpy(b + klen + 1, v, vlen);
+	b[klen + 1 + vlen] = '\0';
+	return (struct mapping_entry){ .key = b, .value = b + klen + 1,
+				       .key_len = klen, .value_len = vlen };
 }
 
 /* Append an entry without checking for duplicates. */
@@ -48,10 +53,7 @@ static void mapping_append(struct mapping *m, const void *k, size_t klen,
 		m->cap = m->cap ? 2 * m->cap : 8;
 		m->e = xrealloc(m->e, m->cap * sizeof(*m->e));
 	}
-	m->e[m->n++] = (struct mapping_entry){
-		.key = dup_n(k, klen), .value = dup_n(v, vlen),
-		.key_len = klen, .value_len = vlen,
-	};
+	m->e[m->n++] = entry_make(k, klen, v, vlen);
 }
 
 void mapping_copy(struct mapping *dst, const struct mapping *src)
@@ -83,9 +85,10 @@ int mapping_set(struct mapping *m, const char *key, const char *value)
 	if (klen > MAPPING_STRING_MAX_BYTES || vlen > MAPPING_STRING_MAX_BYTES)
 		return ERR_TOO_BIG;
 	if ((e = mapping_find(m, key, klen)) != NULL) {
-		free(e->value);
-		e->value = dup_n(value, vlen);
-		e->value_len = vlen;
+		struct mapping_entry n = entry_make(key, klen, value, vlen);
+
+		free(e->key);
+		*e = n;
 		return 0;
 	}
 	mapping_append(m, key, klen, value, vlen);
@@ -99,7 +102,6 @@ int mapping_remove(struct mapping *m, const char *key)
 	if (!e)
 		return ERR_NOT_FOUND;
 	free(e->key);
-	free(e->value);
 	memmove(e, e + 1, (size_t)(m->e + m->n - (e + 1)) * sizeof(*e));
 	m->n--;
 	return 0;

@@ -37,7 +37,8 @@
 
 struct mapping_entry {
 	char *key;		/* NUL-terminated after key_len bytes */
-	char *value;		/* NUL-terminated, value_len bytes */
+	char *value;		/* NUL-terminated, value_len bytes; in the
+				 * key's block (freed with it) */
 	size_t key_len;
 	size_t value_len;
 };
