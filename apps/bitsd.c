@@ -253,6 +253,8 @@ static int client_net_get(struct bitsd *b, struct daemon *d,
 		tc.pool.in_length = tc.pool.out_length = cfg->sam_hops;
 		tc.pool.in_quantity = tc.pool.out_quantity = 2;
 		tc.pool.kind = PEER_SELECT_CLIENT;
+		tc.ratchet.max_sessions = cfg->lim_garlic_sessions ?
+					  cfg->lim_garlic_sessions : SIZE_MAX;
 		if ((r = tunnelnet_new(&tc, &b->tunnelnet)) != 0)
 			return r;
 		bitsd_tunnels_set_garlic(b->tunnels, sam_garlic, b->tunnelnet);

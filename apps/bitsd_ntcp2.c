@@ -200,6 +200,7 @@ int bitsd_ntcp2_start(struct daemon *d, const struct router_keys *keys,
 				cfg->lim_pending_hs_ip : SIZE_MAX;
 	nc.handshake_timeout_ms = (uint64_t)cfg->ntcp2_hs_timeout_s * 1000;
 	nc.idle_timeout_ms = (uint64_t)cfg->ntcp2_idle_s * 1000;
+	nc.write_stall_ms = (uint64_t)cfg->ntcp2_write_stall_s * 1000;
 	bn->n = ntcp2_new(el, bn->tm, &nc);
 	port = router_self_port(cfg, bn->hash);
 	if ((r = ntcp2_listen(bn->n, cfg->host, port)) != 0) {

@@ -589,6 +589,9 @@ int bitsd_tunnels_start(struct daemon *d, const struct router_keys *keys,
 		.max_per_peer = c->lim_transit_peer,
 		.msgs_per_tunnel_s = c->lim_tunnel_msgs,
 		.msgs_per_peer_s = c->lim_tunnel_msgs_peer,
+		/* 0 lifts it (the table's 0 is its default) */
+		.obep_total_bytes = c->lim_obep_mib ?
+				    (size_t)c->lim_obep_mib << 20 : SIZE_MAX,
 	};
 	struct keys_and_cert id;
 	int r;

@@ -180,6 +180,9 @@ static const struct opt opts[] = {
 	{ "ntcp2.handshake-timeout", OPT_TIMEOUT, OFF(ntcp2_hs_timeout_s),
 	  "SECONDS", "an NTCP2 handshake not done by then is closed, 2-3600 "
 	  "(default 10)" },
+	{ "ntcp2.write-stall", OPT_TIMEOUT, OFF(ntcp2_write_stall_s),
+	  "SECONDS", "an NTCP2 session whose output waited this long with "
+	  "none of it read by the peer is closed, 2-3600 (default 60)" },
 	{ "ntcp2.idle-timeout", OPT_TIMEOUT, OFF(ntcp2_idle_s), "SECONDS",
 	  "an NTCP2 session this long without an I2NP message is closed, "
 	  "2-3600 (default 300)" },
@@ -219,6 +222,12 @@ static const struct opt opts[] = {
 	{ "limits.reassembly", OPT_COUNT, OFF(lim_reasm_mib), "MIB",
 	  "SSU2 fragments of partial messages held, all sessions, in MiB; "
 	  "one session holds an eighth at most (default 8)" },
+	{ "limits.obep-reassembly", OPT_COUNT, OFF(lim_obep_mib), "MIB",
+	  "fragments of partial messages held by all our transit outbound "
+	  "endpoints, in MiB (default 16)" },
+	{ "limits.garlic-sessions", OPT_COUNT, OFF(lim_garlic_sessions), "N",
+	  "ECIES-ratchet sessions each local destination keeps (default "
+	  "1024)" },
 	{ "limits.memory", OPT_COUNT, OFF(lim_memory_mib), "MIB",
 	  "heap budget in MiB: transit work is shed before our own "
 	  "(default 64)" },
@@ -460,6 +469,9 @@ struct conf *conf_new_default(const char *datadir)
 	cfg->lim_sam_sessions = CONF_DEFAULT_LIM_SAM_SESSIONS;
 	cfg->lim_memory_mib = CONF_DEFAULT_LIM_MEMORY_MIB;
 	cfg->lim_reasm_mib = CONF_DEFAULT_LIM_REASM_MIB;
+	cfg->lim_obep_mib = CONF_DEFAULT_LIM_OBEP_MIB;
+	cfg->lim_garlic_sessions = CONF_DEFAULT_LIM_GARLIC_SESSIONS;
+	cfg->ntcp2_write_stall_s = CONF_DEFAULT_NTCP2_WRITE_STALL_S;
 	cfg->sam_hops = CONF_DEFAULT_SAM_HOPS;
 	cfg->proxy_hops = CONF_UNSET_HOPS;
 	cfg->expl_in_length = cfg->expl_out_length = CONF_DEFAULT_EXPL_LENGTH;

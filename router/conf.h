@@ -51,6 +51,9 @@
 #define CONF_DEFAULT_LIM_SAM_SESSIONS 64	/* = the SAM bridge's */
 #define CONF_DEFAULT_LIM_MEMORY_MIB 64
 #define CONF_DEFAULT_LIM_REASM_MIB 8		/* SSU2_DEFAULT_REASM_MAX_BYTES */
+#define CONF_DEFAULT_LIM_OBEP_MIB 16		/* TRANSIT_OBEP_TOTAL_BYTES */
+#define CONF_DEFAULT_LIM_GARLIC_SESSIONS 1024	/* RATCHET_MAX_SESSIONS */
+#define CONF_DEFAULT_NTCP2_WRITE_STALL_S 60	/* NTCP2_DEFAULT_WRITE_STALL_MS */
 #define CONF_DEFAULT_LIM_PENDING_HS 64		/* = each transport's */
 #define CONF_DEFAULT_LIM_PENDING_HS_IP 4	/* = each transport's */
 /* The transports' timeouts, seconds (= NTCP2's and SSU2's defaults). */
@@ -146,12 +149,15 @@ struct conf {
 	uint32_t lim_sam_sessions;	/* SAM sessions at once */
 	uint32_t lim_memory_mib;	/* heap budget: sheds transit first */
 	uint32_t lim_reasm_mib;		/* SSU2 partial messages, all sessions */
+	uint32_t lim_obep_mib;		/* transit OBEPs' partial messages */
+	uint32_t lim_garlic_sessions;	/* ratchet sessions a destination */
 	uint32_t lim_pending_hs;	/* inbound handshakes under way, each
 					 * transport */
 	uint32_t lim_pending_hs_ip;	/* ... from one IP address */
 	/* [ntcp2] and [ssu2] timeouts, seconds: a handshake's, and a
 	 * session's without I2NP (NTCP2) or without a packet (SSU2). */
 	uint32_t ntcp2_hs_timeout_s, ntcp2_idle_s;
+	uint32_t ntcp2_write_stall_s;
 	uint32_t ssu2_hs_timeout_s, ssu2_idle_s;
 	/* The swarm service ([swarm] section, apps/bitsd_swarm.h). */
 	bool swarm;

@@ -1444,7 +1444,8 @@ static int net_attach(void *ctx, const struct client_dest *d,
 		x25519_keygen(&sk, &pk);
 	x->rc = ratchet_ctx_new(&sk);
 	memwipe(&sk, sizeof(sk));
-	if (tn->cfg.ratchet.ratchet_after || tn->cfg.ratchet.lookahead) {
+	if (tn->cfg.ratchet.ratchet_after || tn->cfg.ratchet.lookahead ||
+	    tn->cfg.ratchet.max_sessions) {
 		struct ratchet_params rp = tn->cfg.ratchet;
 
 		if (!rp.lookahead)

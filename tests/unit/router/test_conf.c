@@ -2,6 +2,8 @@
 #include "config.h"
 #include "tests/unit/tharness.h"
 #include "router/conf.h"
+#include "router/ntcp2.h"
+#include "router/ratchet.h"
 #include "router/ssu2.h"
 #include "crypto/base/alloc.h"
 #include "crypto/base/err.h"
@@ -490,6 +492,8 @@ static void test_ini_limits(struct tctx *t)
 		"sam-sessions = 3\n"
 		"memory = 128\n"
 		"reassembly = 2\n"
+		"obep-reassembly = 4\n"
+		"garlic-sessions = 0\n"
 		"pending-handshakes = 0\n"
 		"pending-handshakes-per-ip = 2\n";
 	char err[CONF_ERR_BYTES];
@@ -510,6 +514,8 @@ static void test_ini_limits(struct tctx *t)
 	T_EQ(t, c->lim_sam_sessions, CONF_DEFAULT_LIM_SAM_SESSIONS);
 	T_EQ(t, c->lim_memory_mib, 64);
 	T_EQ(t, c->lim_reasm_mib, 8);
+	T_EQ(t, c->lim_obep_mib, 16);	/* TRANSIT_OBEP_TOTAL_BYTES */
+	T_EQ(t, c->lim_garlic_sessions, RATCHET_MAX_SESSIONS);
 	T_EQ(t, (size_t)c->lim_reasm_mib << 20, SSU2_DEFAULT_REASM_MAX_BYTES);
 	T_EQ(t, c->lim_pending_hs, CONF_DEFAULT_LIM_PENDING_HS);
 	T_EQ(t, c->lim_pending_hs_ip, CONF_DEFAULT_LIM_PENDING_HS_IP);
@@ -535,6 +541,8 @@ static void test_ini_limits(struct tctx *t)
 	T_EQ(t, c->lim_sam_sessions, 3);
 	T_EQ(t, c->lim_memory_mib, 128);
 	T_EQ(t, c->lim_reasm_mib, 2);
+	T_EQ(t, c->lim_obep_mib, 4);
+	T_EQ(t, c->lim_garlic_sessions, 0);
 	T_EQ(t, c->lim_pending_hs, 0);
 	T_EQ(t, c->lim_pending_hs_ip, 2);
 	conf_free(c);
@@ -552,6 +560,7 @@ static void test_ini_transport_timeouts(struct tctx *t)
 		"[ntcp2]\n"
 		"handshake-timeout = 3\n"
 		"idle-timeout = 3600\n"
+		"write-stall = 20\n"
 		"[ssu2]\n"
 		"handshake-timeout = 2\n"
 		"idle-timeout = 45\n";
@@ -560,10 +569,12 @@ static void test_ini_transport_timeouts(struct tctx *t)
 		"[ntcp2]\nidle-timeout = 3601\n",
 		"[ssu2]\nhandshake-timeout = 0\n",
 		"[ssu2]\nidle-timeout = ten\n",
+		"[ntcp2]\nwrite-stall = 1\n",
 	};
 	static const char *const key[] = {
 		"ntcp2.handshake-timeout", "ntcp2.idle-timeout",
 		"ssu2.handshake-timeout", "ssu2.idle-timeout",
+		"ntcp2.write-stall",
 	};
 	char *argv[] = { "bitsd", "--datadir", "/nonexistent/d",
 			 "--ntcp2.idle-timeout", "7", NULL };
@@ -575,8 +586,10 @@ static void test_ini_transport_timeouts(struct tctx *t)
 	T_EQ(t, c->ntcp2_idle_s, 300);
 	T_EQ(t, c->ssu2_hs_timeout_s, 20);
 	T_EQ(t, c->ssu2_idle_s, 60);
+	T_EQ(t, c->ntcp2_write_stall_s * 1000ULL, NTCP2_DEFAULT_WRITE_STALL_MS);
 	conf_free(c);
 	T_OK(t, parse(&c, text, err, sizeof(err)));
+	T_EQ(t, c->ntcp2_write_stall_s, 20);
 	T_EQ(t, c->ntcp2_hs_timeout_s, 3);
 	T_EQ(t, c->ntcp2_idle_s, 3600);
 	T_EQ(t, c->ssu2_hs_timeout_s, 2);
