@@ -858,7 +858,7 @@ static void obep_limit(struct transit_table *t)
 
 	while (t->st.obep_bytes > cap) {
 		struct transit_tunnel *most = NULL;
-		size_t b = 0, before;
+		size_t b = 0;
 
 		for (size_t i = 0; i < t->cap; i++) {
 			struct transit_tunnel *x = t->slots[i];
@@ -871,10 +871,8 @@ static void obep_limit(struct transit_table *t)
 		}
 		if (!most)
 			break;
-		before = b;
 		(void)tunnel_endpoint_drop_oldest(most->ep);
-		t->st.obep_bytes -= before -
-				    tunnel_endpoint_pending_bytes(most->ep);
+		t->st.obep_bytes -= b - tunnel_endpoint_pending_bytes(most->ep);
 		t->st.obep_shed++;
 	}
 }
