@@ -619,6 +619,7 @@ struct partial {
 	uint16_t len[SSU2_MAX_FRAGS];
 	size_t total;
 	uint64_t created_ms;
+	uint64_t seq;		/* order begun (many begin in one ms) */
 };
 
 /* The message ids of the slots in use beside a bit mask of them, so a
@@ -630,6 +631,9 @@ struct ssu2_reasm {
 	uint64_t used;			/* bit i: p[i] in use */
 	size_t count;
 	size_t bytes;			/* fragment bytes held */
+	uint64_t seq;				/* partial messages begun */
+	uint32_t done[SSU2_REASM_DONE_IDS];	/* ring of completed ids */
+	unsigned done_n;			/* completed so far */
 };
 
 struct ssu2_reasm *ssu2_reasm_new(void)
@@ -660,7 +664,7 @@ static struct partial *partial_oldest(struct ssu2_reasm *r)
 	for (uint64_t m = r->used; m; m &= m - 1) {
 		struct partial *p = &r->p[__builtin_ctzll(m)];
 
-		if (!oldest || p->created_ms < oldest->created_ms)
+		if (!oldest || p->seq < oldest->seq)
 			oldest = p;
 	}
 	return oldest;
@@ -701,6 +705,7 @@ static struct partial *partial_get(struct ssu2_reasm *r, uint32_t msg_id,
 	free_slot->last = -1;
 	free_slot->highest = -1;
 	free_slot->created_ms = now_ms;
+	free_slot->seq = r->seq++;
 	r->count++;
 	return free_slot;
 }
@@ -727,7 +732,19 @@ static struct i2np_msg *partial_finish(struct ssu2_reasm *r,
 	m->msg_id = p->msg_id;
 	m->expiration_ms = (uint64_t)p->exp_s * 1000;
 	partial_drop(r, p);
+	r->done[r->done_n++ % SSU2_REASM_DONE_IDS] = m->msg_id;
 	return m;
+}
+
+static bool recently_done(const struct ssu2_reasm *r, uint32_t msg_id)
+{
+	unsigned n = r->done_n < SSU2_REASM_DONE_IDS ? r->done_n
+						     : SSU2_REASM_DONE_IDS;
+
+	for (unsigned i = 0; i < n; i++)
+		if (r->done[i] == msg_id)
+			return true;
+	return false;
 }
 
 int ssu2_reasm_add(struct ssu2_reasm *r, const struct ssu2_i2np_part *part,
@@ -740,6 +757,8 @@ int ssu2_reasm_add(struct ssu2_reasm *r, const struct ssu2_i2np_part *part,
 	if (f >= SSU2_MAX_FRAGS || part->len == 0 ||
 	    part->len > SSU2_MAX_PAYLOAD_BYTES)
 		return ERR_FORMAT;
+	if (recently_done(r, part->msg_id))
+		return 0;		/* sent again after it was whole */
 	p = partial_get(r, part->msg_id, now_ms);
 	if (p->data[f])
 		return 0;		/* a retransmitted fragment */

@@ -110,6 +110,8 @@ enum ssu2_term_reason {
 /* Partial messages one session reassembles at once, and how long one
  * may wait for its missing fragments. */
 #define SSU2_REASM_MAX_MSGS 64
+/* Completed message ids remembered per session. */
+#define SSU2_REASM_DONE_IDS 64
 #define SSU2_REASM_TIMEOUT_MS 10000
 /* Path challenge data we answer (we send 8 bytes; i2pd sends 8). */
 #define SSU2_PATH_DATA_MAX_BYTES 64
@@ -305,7 +307,9 @@ void ssu2_reasm_free(struct ssu2_reasm *r);
  * Add a First or Follow-on fragment (part from ssu2_i2np_part_decode;
  * data copied).  When it completes a message, *done gets it (caller
  * owns; expiration from the first fragment) and 0 is returned; otherwise
- * *done is NULL.  A fragment already held is ignored.  Errors (the
+ * *done is NULL.  A fragment already held is ignored, and so is one of
+ * the last SSU2_REASM_DONE_IDS messages completed (sent again after its
+ * ACK was lost, it would begin a message nobody finishes).  Errors (the
  * partial message is dropped): ERR_TOO_BIG (over I2NP_MAX_PAYLOAD_BYTES),
  * ERR_FORMAT (two different last fragments, a fragment after the last).
  * With SSU2_REASM_MAX_MSGS partial messages held already, the oldest is

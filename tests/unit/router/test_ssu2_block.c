@@ -364,6 +364,7 @@ static void test_reasm(struct tctx *t)
 	for (int round = 0; round < 20; round++) {
 		unsigned order[64], got = 0;
 
+		m->msg_id = 5000 + (uint32_t)round;
 		n = make_parts(m, 700, &b, pl);
 		T_EQ(t, n, 29);
 		T_EQ(t, pl->n, n);
@@ -394,12 +395,41 @@ static void test_reasm(struct tctx *t)
 				}
 			}
 		}
-		/* The duplicate of the last one starts a new partial that
-		 * never completes, unless it was the first fragment. */
+		/* The duplicate of the last one, and any fragment of the
+		 * message sent again, begins nothing: it was whole. */
 		T_EQ(t, got, 1);
-		ssu2_reasm_expire(r, 1000 + SSU2_REASM_TIMEOUT_MS + 1,
-				  SSU2_REASM_TIMEOUT_MS);
 		T_EQ(t, ssu2_reasm_count(r), 0);
+		T_OK(t, ssu2_i2np_part_decode(&pl->b[n / 2], &p));
+		T_OK(t, ssu2_reasm_add(r, &p, 1000, &done));
+		T_TRUE(t, done == NULL);
+		T_EQ(t, ssu2_reasm_count(r), 0);
+		T_EQ(t, ssu2_reasm_bytes(r), 0);
+	}
+	/* Completed ids are remembered for the last SSU2_REASM_DONE_IDS
+	 * messages: past that, round 0's id is a new message again. */
+	n = make_parts(m, 700, &b, pl);		/* round 19's id */
+	for (uint32_t id = 0; id < SSU2_REASM_DONE_IDS - 19; id++) {
+		struct ssu2_i2np_part q = { .msg_id = 6000 + id, .data = body,
+					    .len = 10, .frag = 0 };
+
+		T_OK(t, ssu2_reasm_add(r, &q, 1000, &done));
+		q.frag = 1;
+		q.last = true;
+		T_OK(t, ssu2_reasm_add(r, &q, 1000, &done));
+		T_TRUE(t, done != NULL);
+		i2np_msg_free(done);
+	}
+	{
+		struct ssu2_i2np_part q;
+
+		T_OK(t, ssu2_i2np_part_decode(&pl->b[1], &q));
+		T_OK(t, ssu2_reasm_add(r, &q, 1000, &done));
+		T_EQ(t, ssu2_reasm_count(r), 0);	/* 20th of 65: known */
+		q.msg_id = 5000;			/* round 0: forgotten */
+		T_OK(t, ssu2_reasm_add(r, &q, 1000, &done));
+		T_EQ(t, ssu2_reasm_count(r), 1);
+		T_EQ(t, ssu2_reasm_expire(r, 1000 + SSU2_REASM_TIMEOUT_MS + 1,
+					  SSU2_REASM_TIMEOUT_MS), 1);
 	}
 	i2np_msg_free(m);
 	/* Over the I2NP maximum: dropped. */
@@ -468,6 +498,33 @@ static void test_reasm(struct tctx *t)
 	}
 	while (ssu2_reasm_drop_oldest(r))
 		;
+	/* Begun in the same millisecond, the first begun is the oldest,
+	 * whichever slot it took: 8001 (slot 1) before 8002, which takes
+	 * slot 0 once 8000 is whole. */
+	{
+		struct ssu2_i2np_part q = { .msg_id = 8000, .data = body,
+					    .len = 10 };
+
+		T_OK(t, ssu2_reasm_add(r, &q, 500, &done));
+		q.msg_id = 8001;
+		q.len = 11;
+		T_OK(t, ssu2_reasm_add(r, &q, 500, &done));
+		q.msg_id = 8000;
+		q.frag = 1;
+		q.last = true;
+		T_OK(t, ssu2_reasm_add(r, &q, 500, &done));
+		T_TRUE(t, done != NULL);
+		i2np_msg_free(done);
+		q.msg_id = 8002;
+		q.len = 12;
+		q.last = false;
+		T_OK(t, ssu2_reasm_add(r, &q, 500, &done));
+	}
+	T_EQ(t, ssu2_reasm_bytes(r), 11 + 12);
+	T_TRUE(t, ssu2_reasm_drop_oldest(r));
+	T_EQ(t, ssu2_reasm_bytes(r), 12);
+	T_TRUE(t, ssu2_reasm_drop_oldest(r));
+	T_EQ(t, ssu2_reasm_count(r), 0);
 	T_EQ(t, ssu2_reasm_bytes(r), 0);
 	T_EQ(t, ssu2_reasm_count(r), 0);
 	T_EQ(t, ssu2_reasm_oldest_ms(r), UINT64_MAX);
