@@ -1113,6 +1113,14 @@ static void netdb_section(void *ctx, json_t *o)
 			    json_integer((json_int_t)netdb_store_ff_count(st)));
 	json_object_set_new(o, "leasesets",
 			    json_integer((json_int_t)netdb_store_ls_count(st)));
+	/* what they take, against [limits] netdb-routers/-leasesets, and
+	 * the ones refused for want of room */
+	json_object_set_new(o, "routers_bytes",
+			    json_integer((json_int_t)netdb_store_ri_bytes(st)));
+	json_object_set_new(o, "leasesets_bytes",
+			    json_integer((json_int_t)netdb_store_ls_bytes(st)));
+	json_object_set_new(o, "refused_full",
+			    json_integer((json_int_t)ns.rejected_full));
 	/* Floodfill profiles (netdb/ffprof.h): left out now, bans so far,
 	 * junk answers, our stores verified or lost at another floodfill. */
 	json_object_set_new(o, "floodfills_bad",

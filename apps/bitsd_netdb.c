@@ -261,6 +261,10 @@ int bitsd_netdb_start(struct daemon *d, const struct router_keys *keys,
 		nc.lookup_burst = UINT_MAX / 1000;
 	if (!cfg->lim_netdb_stores)
 		nc.store_burst = UINT_MAX / 1000;
+	nc.max_ri_bytes = cfg->lim_netdb_ri_mib ?
+			  (size_t)cfg->lim_netdb_ri_mib << 20 : SIZE_MAX;
+	nc.max_ls_bytes = cfg->lim_netdb_ls_mib ?
+			  (size_t)cfg->lim_netdb_ls_mib << 20 : SIZE_MAX;
 	/* tools/attacknet's hostile floodfills. */
 	if (cfg->floodfill && cfg->netdb_hostile >= 1 && cfg->netdb_hostile <= 3)
 		nc.hostile = cfg->netdb_hostile == 1 ? NETDB_HOSTILE_DROP :

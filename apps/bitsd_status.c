@@ -229,6 +229,8 @@ static void limits_section(void *ctx, json_t *o)
 	set_count(cf, "reassembly_mib", c->lim_reasm_mib);
 	set_count(cf, "obep_reassembly_mib", c->lim_obep_mib);
 	set_count(cf, "garlic_sessions", c->lim_garlic_sessions);
+	set_count(cf, "netdb_routers_mib", c->lim_netdb_ri_mib);
+	set_count(cf, "netdb_leasesets_mib", c->lim_netdb_ls_mib);
 	json_object_set_new(o, "config", cf);
 	transport_mgr_stats(st->tm, &ts);
 	set_count(o, "handshakes_refused", ts.handshakes_refused);

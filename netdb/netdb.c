@@ -51,10 +51,17 @@ static void loaded_done(struct netdb *db)
 }
 
 /* A loaded row the store refused: gone from the database too, unless a
- * newer copy already arrived (its write is queued after this). */
+ * newer copy already arrived (its write is queued after this) or there
+ * was no room for it. */
 static void load_refused(struct netdb *db, unsigned kind,
 			 const uint8_t key[32], int r)
 {
+	if (r == ERR_LIMIT) {
+		/* the store is full ([limits] netdb-routers): the row is
+		 * good, and stays in the database */
+		db->st.rejected_full++;
+		return;
+	}
 	db->st.loaded_bad++;
 	if (r != ERR_EXISTS && db->writer)
 		netdb_writer_del(db->writer, kind, key);
@@ -130,7 +137,9 @@ struct netdb *netdb_new(struct evloop *el, struct worker_pool *wp,
 {
 	struct netdb *db = xzalloc(sizeof(*db));
 	struct netdb_store_cfg scfg = { .netid = cfg->netid,
-					.floodfill = cfg->floodfill };
+					.floodfill = cfg->floodfill,
+					.max_ri_bytes = cfg->max_ri_bytes,
+					.max_ls_bytes = cfg->max_ls_bytes };
 	struct netdb_store_hooks hooks = { store_put, store_del, db };
 
 	db->el = el;
@@ -233,6 +242,9 @@ static void refused(struct netdb *db, const char *what, const uint8_t *key,
 	case ERR_EXISTS:
 		db->st.rejected_old++;
 		return;			/* normal: we had it already */
+	case ERR_LIMIT:
+		db->st.rejected_full++;
+		break;
 	case ERR_FORMAT:
 	case ERR_TRUNCATED:
 	case ERR_TOO_BIG:

@@ -139,6 +139,9 @@ struct netdb_cfg {
 	/* Opens Garlic messages to us and holds the one-time tags of our
 	 * encrypted lookups (borrowed; may be NULL: no garlic). */
 	struct garlic_router *garlic;
+	/* The heap RouterInfos and LeaseSets may take (0: NETDB_MAX_RI_BYTES,
+	 * NETDB_MAX_LS_BYTES; netdb/store.h). */
+	size_t max_ri_bytes, max_ls_bytes;
 	/* Per-peer limits (0: the NETDB_*_RATE defaults). */
 	unsigned lookup_rate_per_min, lookup_burst;
 	unsigned store_rate_per_min, store_burst;
@@ -160,6 +163,7 @@ struct netdb_stats {
 	uint64_t ri_stored, ls_stored;		/* accepted (new or newer) */
 	uint64_t rejected_bad_sig, rejected_netid, rejected_expired;
 	uint64_t rejected_format, rejected_old, rejected_other;
+	uint64_t rejected_full;		/* the store's count or bytes */
 	size_t loaded_ri, loaded_ls, loaded_bad;
 	uint64_t reseeded;			/* RouterInfos added by reseeds */
 	/* Floodfill side. */

@@ -27,6 +27,8 @@ struct netdb_store {
 	size_t n_all, cap_all, n_ff, cap_ff;
 	struct netdb_ls_entry **ls;
 	size_t n_ls, cap_ls;
+	size_t ri_bytes, ls_bytes;	/* entries' heap_bytes, gzips */
+	uint8_t *gz_spare;		/* a gzip the budget left uncached */
 };
 
 struct netdb_store *netdb_store_new(const struct netdb_store_cfg *cfg)
@@ -38,6 +40,10 @@ struct netdb_store *netdb_store_new(const struct netdb_store_cfg *cfg)
 		s->cfg.max_routers = NETDB_MAX_ROUTERS;
 	if (!s->cfg.max_leasesets)
 		s->cfg.max_leasesets = NETDB_MAX_LEASESETS;
+	if (!s->cfg.max_ri_bytes)
+		s->cfg.max_ri_bytes = NETDB_MAX_RI_BYTES;
+	if (!s->cfg.max_ls_bytes)
+		s->cfg.max_ls_bytes = NETDB_MAX_LS_BYTES;
 	s->ri_map = keymap_new();
 	s->ls_map = keymap_new();
 	return s;
@@ -73,6 +79,7 @@ void netdb_store_free(struct netdb_store *s)
 	free(s->all);
 	free(s->ff);
 	free(s->ls);
+	free(s->gz_spare);
 	free(s);
 }
 
@@ -160,6 +167,19 @@ unsigned netdb_ri_classify(const struct router_info *ri)
 	return flags;
 }
 
+/* What an entry holding ri takes (its gzip aside). */
+static size_t ri_entry_heap(const struct router_info *ri)
+{
+	return alloc_cost(sizeof(struct netdb_ri_entry)) +
+	       router_info_heap_bytes(ri);
+}
+
+/* What e counts against max_ri_bytes. */
+static size_t ri_entry_bytes(const struct netdb_ri_entry *e)
+{
+	return e->heap + (e->gz ? alloc_cost(e->gz_len) : 0);
+}
+
 /* The checks every RouterInfo passes before the signature. */
 static int ri_precheck(const struct netdb_store *s,
 		       const struct router_info *ri, uint64_t now_ms)
@@ -181,6 +201,9 @@ static int ri_precheck(const struct netdb_store *s,
 		return ERR_EXISTS;
 	if (!old && s->n_all >= s->cfg.max_routers)
 		return ERR_LIMIT;
+	if (s->ri_bytes - (old ? ri_entry_bytes(old) : 0) +
+	    ri_entry_heap(ri) > s->cfg.max_ri_bytes)
+		return ERR_LIMIT;
 	return 0;
 }
 
@@ -194,6 +217,7 @@ static void ri_insert(struct netdb_store *s, struct router_info *ri,
 	size_t len;
 
 	if (e) {
+		s->ri_bytes -= ri_entry_bytes(e);
 		router_info_free(e->ri);
 		FREE_AND_NULL(free, e->gz);
 		e->gz_len = 0;
@@ -211,6 +235,8 @@ static void ri_insert(struct netdb_store *s, struct router_info *ri,
 			*res = NETDB_ADD_NEW;
 	}
 	e->ri = ri;
+	e->heap = ri_entry_heap(ri);
+	s->ri_bytes += e->heap;
 	e->published_ms = router_info_published(ri);
 	e->flags = netdb_ri_classify(ri);
 	if (e->flags & NETDB_RI_FLOODFILL)
@@ -279,7 +305,16 @@ const uint8_t *netdb_store_ri_gzip(struct netdb_store *s,
 			bbuf_free(&b);
 			return NULL;
 		}
-		e->gz = bbuf_steal(&b, &e->gz_len);
+		FREE_AND_NULL(free, s->gz_spare);
+		if (s->ri_bytes + alloc_cost(b.len) > s->cfg.max_ri_bytes) {
+			s->gz_spare = bbuf_steal(&b, len);
+			return s->gz_spare;
+		}
+		/* exactly its size: what the budget counts is what it takes */
+		e->gz = xmemdup(b.data, b.len);
+		e->gz_len = b.len;
+		bbuf_free(&b);
+		s->ri_bytes += alloc_cost(e->gz_len);
 	}
 	*len = e->gz_len;
 	return e->gz;
@@ -294,6 +329,7 @@ int netdb_store_remove_ri(struct netdb_store *s, const uint8_t hash[32])
 	if (e->flags & NETDB_RI_FLOODFILL)
 		ff_remove(s, e);
 	all_remove(s, e);
+	s->ri_bytes -= ri_entry_bytes(e);
 	if (s->hooks.del)
 		s->hooks.del(s->hooks.ctx, NETDB_KIND_RI, e->hash);
 	ri_entry_free(e);
@@ -301,6 +337,12 @@ int netdb_store_remove_ri(struct netdb_store *s, const uint8_t hash[32])
 }
 
 /* ---- LeaseSets ---- */
+
+static size_t ls_entry_heap(const struct leaseset *ls)
+{
+	return alloc_cost(sizeof(struct netdb_ls_entry)) +
+	       leaseset_heap_bytes(ls);
+}
 
 int netdb_store_add_ls(struct netdb_store *s, enum leaseset_type type,
 		       const uint8_t *buf, size_t len, const uint8_t *key,
@@ -324,6 +366,9 @@ int netdb_store_add_ls(struct netdb_store *s, enum leaseset_type type,
 		r = ERR_EXISTS;
 	else if (!e && s->n_ls >= s->cfg.max_leasesets)
 		r = ERR_LIMIT;
+	else if (s->ls_bytes - (e ? e->heap : 0) + ls_entry_heap(ls) >
+		 s->cfg.max_ls_bytes)
+		r = ERR_LIMIT;
 	else if (!(flags & NETDB_ADD_VERIFIED))
 		r = leaseset_verify(ls);
 	if (r != 0) {
@@ -331,6 +376,7 @@ int netdb_store_add_ls(struct netdb_store *s, enum leaseset_type type,
 		return r;
 	}
 	if (e) {
+		s->ls_bytes -= e->heap;
 		leaseset_free(e->ls);
 		if (res)
 			*res = NETDB_ADD_UPDATED;
@@ -344,6 +390,8 @@ int netdb_store_add_ls(struct netdb_store *s, enum leaseset_type type,
 			*res = NETDB_ADD_NEW;
 	}
 	e->ls = ls;
+	e->heap = ls_entry_heap(ls);
+	s->ls_bytes += e->heap;
 	bytes = leaseset_bytes(ls, &n);
 	if (!(flags & NETDB_ADD_FROM_DB) && s->hooks.put)
 		s->hooks.put(s->hooks.ctx, type, e->key, bytes, n,
@@ -364,6 +412,7 @@ int netdb_store_remove_ls(struct netdb_store *s, const uint8_t key[32])
 	if (!e)
 		return ERR_NOT_FOUND;
 	ls_arr_remove(s, e);
+	s->ls_bytes -= e->heap;
 	if (s->hooks.del)
 		s->hooks.del(s->hooks.ctx, leaseset_type(e->ls), e->key);
 	ls_entry_free(e);
@@ -385,6 +434,16 @@ size_t netdb_store_ff_count(const struct netdb_store *s)
 size_t netdb_store_ls_count(const struct netdb_store *s)
 {
 	return s->n_ls;
+}
+
+size_t netdb_store_ri_bytes(const struct netdb_store *s)
+{
+	return s->ri_bytes;
+}
+
+size_t netdb_store_ls_bytes(const struct netdb_store *s)
+{
+	return s->ls_bytes;
 }
 
 const struct netdb_ri_entry *netdb_store_ri_at(const struct netdb_store *s,

@@ -52,9 +52,16 @@
 /* "RouterInfos containing SSU introducers expire in about an hour";
  * "Floodfills use a short expiration time (1 hour)". */
 #define NETDB_EXPIRE_SHORT_MS (60ULL * 60 * 1000)
-/* Memory bounds (a flood of valid entries cannot exhaust us). */
+/* Memory bounds (a flood of valid entries cannot exhaust us): a count,
+ * and the heap the entries take (router_info_heap_bytes(),
+ * leaseset_heap_bytes(), the entry and its cached gzip), whichever comes
+ * first.  The largest RouterInfo a peer can make (ROUTER_INFO_MAX_BYTES,
+ * 128 entries) decodes to about 16 KB, one of i2pd's to 3.5-4.6 KB, a
+ * LeaseSet to about 3.6 KB (mostly its fixed part). */
 #define NETDB_MAX_ROUTERS 50000
 #define NETDB_MAX_LEASESETS 20000
+#define NETDB_MAX_RI_BYTES ((size_t)48 << 20)
+#define NETDB_MAX_LS_BYTES ((size_t)16 << 20)
 /* i2pd: a floodfill must be at least 0.9.38 (PROTOCOLS.md 2.7). */
 #define NETDB_FLOODFILL_MIN_VERSION ROUTER_VERSION(0, 9, 38)
 
@@ -71,12 +78,14 @@ struct netdb_ri_entry {
 	size_t idx_all, idx_ff;		/* positions in the store's arrays */
 	uint8_t *gz;			/* cached gzip of the RI, or NULL */
 	size_t gz_len;
+	size_t heap;			/* what it takes, gz aside */
 };
 
 struct netdb_ls_entry {
 	uint8_t key[NETDB_HASH_BYTES];
 	struct leaseset *ls;
 	size_t idx;
+	size_t heap;			/* what it takes */
 };
 
 enum netdb_add_result {
@@ -105,6 +114,8 @@ struct netdb_store_cfg {
 	bool floodfill;			/* our mode: short RI expiry */
 	size_t max_routers;		/* 0: NETDB_MAX_ROUTERS */
 	size_t max_leasesets;		/* 0: NETDB_MAX_LEASESETS */
+	size_t max_ri_bytes;		/* 0: NETDB_MAX_RI_BYTES */
+	size_t max_ls_bytes;		/* 0: NETDB_MAX_LS_BYTES */
 };
 
 struct netdb_store;
@@ -123,7 +134,8 @@ void netdb_store_set_floodfill(struct netdb_store *s, bool floodfill);
  * says whether it was new.  Errors: router_info_decode()'s, ERR_FORMAT
  * (key mismatch), ERR_ARG (our own hash), ERR_NETWORK, ERR_EXPIRED (too
  * old or from the future), ERR_EXISTS (not newer than ours), ERR_BAD_SIG /
- * ERR_UNSUPPORTED, ERR_LIMIT (store full).
+ * ERR_UNSUPPORTED, ERR_LIMIT (store full: max_routers, or max_ri_bytes
+ * with this one; an update bigger than its entry can be refused too).
  */
 int netdb_store_add_ri(struct netdb_store *s, const uint8_t *buf, size_t len,
 		       const uint8_t *key, uint64_t now_ms, unsigned flags,
@@ -139,7 +151,7 @@ int netdb_store_add_ri_verified(struct netdb_store *s, struct router_info *ri,
 /*
  * Validate and store a LeaseSet of type from untrusted bytes.  Errors:
  * leaseset_decode()'s, ERR_FORMAT (key mismatch), ERR_EXPIRED, ERR_EXISTS,
- * leaseset_verify()'s, ERR_LIMIT.
+ * leaseset_verify()'s, ERR_LIMIT (max_leasesets, max_ls_bytes).
  */
 int netdb_store_add_ls(struct netdb_store *s, enum leaseset_type type,
 		       const uint8_t *buf, size_t len, const uint8_t *key,
@@ -150,7 +162,9 @@ const struct netdb_ri_entry *netdb_store_find_ri(const struct netdb_store *s,
 						 const uint8_t hash[32]);
 const struct netdb_ls_entry *netdb_store_find_ls(const struct netdb_store *s,
 						 const uint8_t key[32]);
-/* The gzip of an entry's RouterInfo (made once, cached; borrowed). */
+/* The gzip of an entry's RouterInfo (borrowed): made once and cached
+ * while max_ri_bytes has room; otherwise made each time and kept only
+ * until the next call. */
 const uint8_t *netdb_store_ri_gzip(struct netdb_store *s,
 				   const uint8_t hash[32], size_t *len);
 /* Remove an entry (reported to the hooks).  ERR_NOT_FOUND. */
@@ -160,6 +174,11 @@ int netdb_store_remove_ls(struct netdb_store *s, const uint8_t key[32]);
 size_t netdb_store_ri_count(const struct netdb_store *s);
 size_t netdb_store_ff_count(const struct netdb_store *s);
 size_t netdb_store_ls_count(const struct netdb_store *s);
+/* The heap the RouterInfo entries (cached gzips included) and the
+ * LeaseSet entries take, as counted against max_ri_bytes and
+ * max_ls_bytes. */
+size_t netdb_store_ri_bytes(const struct netdb_store *s);
+size_t netdb_store_ls_bytes(const struct netdb_store *s);
 /* RouterInfo i (0 <= i < count) and floodfill i, in no order; for
  * iteration and random picks.  NULL when out of range. */
 const struct netdb_ri_entry *netdb_store_ri_at(const struct netdb_store *s,

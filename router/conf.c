@@ -228,6 +228,11 @@ static const struct opt opts[] = {
 	{ "limits.garlic-sessions", OPT_COUNT, OFF(lim_garlic_sessions), "N",
 	  "ECIES-ratchet sessions each local destination keeps (default "
 	  "1024)" },
+	{ "limits.netdb-routers", OPT_COUNT, OFF(lim_netdb_ri_mib), "MIB",
+	  "heap the netDb's RouterInfos may take, in MiB; one past it is "
+	  "refused (default 48: some 10,000 as i2pd writes them)" },
+	{ "limits.netdb-leasesets", OPT_COUNT, OFF(lim_netdb_ls_mib), "MIB",
+	  "heap the netDb's LeaseSets may take, in MiB (default 16)" },
 	{ "limits.memory", OPT_COUNT, OFF(lim_memory_mib), "MIB",
 	  "heap budget in MiB: transit work is shed before our own "
 	  "(default 64)" },
@@ -471,6 +476,8 @@ struct conf *conf_new_default(const char *datadir)
 	cfg->lim_reasm_mib = CONF_DEFAULT_LIM_REASM_MIB;
 	cfg->lim_obep_mib = CONF_DEFAULT_LIM_OBEP_MIB;
 	cfg->lim_garlic_sessions = CONF_DEFAULT_LIM_GARLIC_SESSIONS;
+	cfg->lim_netdb_ri_mib = CONF_DEFAULT_LIM_NETDB_RI_MIB;
+	cfg->lim_netdb_ls_mib = CONF_DEFAULT_LIM_NETDB_LS_MIB;
 	cfg->ntcp2_write_stall_s = CONF_DEFAULT_NTCP2_WRITE_STALL_S;
 	cfg->sam_hops = CONF_DEFAULT_SAM_HOPS;
 	cfg->proxy_hops = CONF_UNSET_HOPS;

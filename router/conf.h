@@ -53,6 +53,8 @@
 #define CONF_DEFAULT_LIM_REASM_MIB 8		/* SSU2_DEFAULT_REASM_MAX_BYTES */
 #define CONF_DEFAULT_LIM_OBEP_MIB 16		/* TRANSIT_OBEP_TOTAL_BYTES */
 #define CONF_DEFAULT_LIM_GARLIC_SESSIONS 1024	/* RATCHET_MAX_SESSIONS */
+#define CONF_DEFAULT_LIM_NETDB_RI_MIB 48	/* NETDB_MAX_RI_BYTES */
+#define CONF_DEFAULT_LIM_NETDB_LS_MIB 16	/* NETDB_MAX_LS_BYTES */
 #define CONF_DEFAULT_NTCP2_WRITE_STALL_S 60	/* NTCP2_DEFAULT_WRITE_STALL_MS */
 #define CONF_DEFAULT_LIM_PENDING_HS 64		/* = each transport's */
 #define CONF_DEFAULT_LIM_PENDING_HS_IP 4	/* = each transport's */
@@ -151,6 +153,8 @@ struct conf {
 	uint32_t lim_reasm_mib;		/* SSU2 partial messages, all sessions */
 	uint32_t lim_obep_mib;		/* transit OBEPs' partial messages */
 	uint32_t lim_garlic_sessions;	/* ratchet sessions a destination */
+	uint32_t lim_netdb_ri_mib;	/* heap of the netDb's RouterInfos */
+	uint32_t lim_netdb_ls_mib;	/* ... and of its LeaseSets */
 	uint32_t lim_pending_hs;	/* inbound handshakes under way, each
 					 * transport */
 	uint32_t lim_pending_hs_ip;	/* ... from one IP address */

@@ -77,6 +77,13 @@ void leaseset_free(struct leaseset *ls)
 	free(ls);
 }
 
+size_t leaseset_heap_bytes(const struct leaseset *ls)
+{
+	return alloc_cost(sizeof(*ls)) +
+	       (ls->buf ? alloc_cost(ls->len + 1) : 0) +
+	       mapping_heap_bytes(&ls->options);
+}
+
 int leaseset_sign_ed25519(void *ctx, uint8_t *sig, size_t sig_len,
 			  const uint8_t *msg, size_t len)
 {

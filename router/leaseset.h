@@ -131,6 +131,8 @@ int leaseset_decode(enum leaseset_type type, const uint8_t *buf, size_t len,
 		    struct leaseset **out);
 /* Release ls.  Accepts NULL. */
 void leaseset_free(struct leaseset *ls);
+/* The heap ls and all it owns take (alloc_cost of each block). */
+size_t leaseset_heap_bytes(const struct leaseset *ls);
 
 /*
  * Check every signature: the offline signature (if any) by the

@@ -56,6 +56,15 @@ static void mapping_append(struct mapping *m, const void *k, size_t klen,
 	m->e[m->n++] = entry_make(k, klen, v, vlen);
 }
 
+size_t mapping_heap_bytes(const struct mapping *m)
+{
+	size_t n = m->cap ? alloc_cost(m->cap * sizeof(*m->e)) : 0;
+
+	for (size_t i = 0; i < m->n; i++)
+		n += alloc_cost(m->e[i].key_len + m->e[i].value_len + 2);
+	return n;
+}
+
 void mapping_copy(struct mapping *dst, const struct mapping *src)
 {
 	struct mapping m = MAPPING_INIT;

@@ -80,6 +80,8 @@ int mapping_decode(struct breader *r, size_t max_bytes, struct mapping *out);
 
 /* Bytes mapping_encode() would append (size field included). */
 size_t mapping_encoded_len(const struct mapping *m);
+/* The heap m's entries take (alloc_cost of each block). */
+size_t mapping_heap_bytes(const struct mapping *m);
 /*
  * Append the canonical encoding (sorted by key).  ERR_TOO_BIG when it would
  * exceed MAPPING_MAX_BYTES (nothing is written).

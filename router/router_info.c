@@ -64,6 +64,20 @@ void router_info_free(struct router_info *ri)
 	free(ri);
 }
 
+size_t router_info_heap_bytes(const struct router_info *ri)
+{
+	size_t n = alloc_cost(sizeof(*ri)) + mapping_heap_bytes(&ri->options);
+
+	if (ri->addrs)
+		n += alloc_cost((ri->n_addrs ? ri->n_addrs : 1) *
+				sizeof(*ri->addrs));
+	for (size_t i = 0; i < ri->n_addrs; i++)
+		n += mapping_heap_bytes(&ri->addrs[i].options);
+	if (ri->raw)
+		n += alloc_cost(ri->raw_len);
+	return n;
+}
+
 void router_info_set_published(struct router_info *ri, uint64_t ms)
 {
 	router_info_unsign(ri);

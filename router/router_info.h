@@ -57,6 +57,8 @@ struct router_info;
 struct router_info *router_info_new(const struct keys_and_cert *id);
 /* Release ri and all it owns.  Accepts NULL. */
 void router_info_free(struct router_info *ri);
+/* The heap ri and all it owns take (alloc_cost of each block). */
+size_t router_info_heap_bytes(const struct router_info *ri);
 
 void router_info_set_published(struct router_info *ri, uint64_t ms);
 /*

@@ -82,7 +82,9 @@ static void loaded(void *arg)
 static int run(const char *dir)
 {
 	struct stress s = { 0 };
-	struct netdb_cfg cfg = { .datadir = dir, .netid = NETID };
+	/* no heap limit: however many a run stores, all are checked */
+	struct netdb_cfg cfg = { .datadir = dir, .netid = NETID,
+				 .max_ri_bytes = SIZE_MAX };
 	struct worker_pool *wp;
 
 	if (fsutil_dir_ensure_private(dir) != 0) {
@@ -110,7 +112,9 @@ static int check(const char *dir)
 {
 	char *path = fsutil_path_join(dir, NETDB_PERSIST_FILE_NAME);
 	struct netdb_db *ndb = NULL;
-	struct netdb_cfg cfg = { .datadir = dir, .netid = NETID };
+	/* no heap limit: however many a run stores, all are checked */
+	struct netdb_cfg cfg = { .datadir = dir, .netid = NETID,
+				 .max_ri_bytes = SIZE_MAX };
 	struct netdb_stats st;
 	struct evloop *el;
 	struct worker_pool *wp;

@@ -27,7 +27,8 @@ PY
 
 "$BITSD" --datadir "$W/d" --netid 77 --host 127.0.0.91 --port 26391 \
 	--api-port 26390 --loglevel info --transit.max-tunnels 123 \
-	--transit.share 40 --bandwidth 500 >"$W/log" 2>&1 &
+	--transit.share 40 --bandwidth 500 --limits.netdb-routers 7 \
+	>"$W/log" 2>&1 &
 PID=$!
 i=0
 until out=$(get /api/status 2>/dev/null) && [ -n "$out" ]; do
@@ -51,6 +52,15 @@ l = j["tunnels"]["transit_limits"]
 assert l == {"max_tunnels": 123, "share_pct": 40, "bandwidth_Bps": 500000,
              "share_Bps": 200000}, l
 '; then ok "/api/status shows the transit limits of the options"; else bad "transit limits: $out"; fi
+if printf '%s' "$out" | python3 -c '
+import sys, json
+j = json.loads(sys.stdin.read().split(" ", 1)[1])
+c = j["limits"]["config"]; n = j["netdb"]
+assert c["netdb_routers_mib"] == 7 and c["netdb_leasesets_mib"] == 16, c
+for k in ("routers_bytes", "leasesets_bytes", "refused_full"):
+    assert isinstance(n[k], int) and n[k] >= 0, (k, n)
+assert (n["routers"] == 0) == (n["routers_bytes"] == 0), n
+'; then ok "/api/status shows the netDb's heap and its limits"; else bad "netdb heap/limits: $out"; fi
 printf '%s' "$out" | grep -q "\"hash\":\"$id\"" && ok "the hash is router.info's identity hash" || bad "hash differs from router.info ($id)"
 out=$(get /api/status evil.example:26390)
 case "$out" in 403*) ok "a non-loopback Host is refused" ;; *) bad "foreign Host: $out" ;; esac

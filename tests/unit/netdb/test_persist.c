@@ -123,10 +123,11 @@ static void stop_loop(void *arg)
 	evloop_break(arg);
 }
 
-static void env_open(struct tctx *t, struct env *e, const char *dir,
-		     const uint8_t self[32])
+static void env_open_max(struct tctx *t, struct env *e, const char *dir,
+			 const uint8_t self[32], size_t max_ri_bytes)
 {
-	struct netdb_cfg cfg = { .datadir = dir, .netid = NETID };
+	struct netdb_cfg cfg = { .datadir = dir, .netid = NETID,
+				 .max_ri_bytes = max_ri_bytes };
 
 	memcpy(cfg.self, self, 32);
 	e->el = evloop_new();
@@ -134,6 +135,12 @@ static void env_open(struct tctx *t, struct env *e, const char *dir,
 	e->db = netdb_new(e->el, e->wp, &cfg);
 	netdb_on_loaded(e->db, stop_loop, e->el);
 	tloop_run(t, e->el);
+}
+
+static void env_open(struct tctx *t, struct env *e, const char *dir,
+		     const uint8_t self[32])
+{
+	env_open_max(t, e, dir, self, 0);
 }
 
 static void env_close(struct env *e)
@@ -245,10 +252,74 @@ out:
 	free(dir);
 }
 
+/* A database at path holding n fresh RouterInfos. */
+static bool db_write_ris(struct tctx *t, const char *path, int n)
+{
+	struct netdb_db *db = NULL;
+	struct bbuf b = BBUF_INIT;
+
+	T_OK(t, netdb_db_open(path, &db));
+	for (int i = 0; db && i < n; i++) {
+		struct netdb_db_op op = { 0 };
+
+		bbuf_reset(&b);
+		T_OK(t, synth_ri(&b, op.key, NETID, "XR",
+				 time_now_ms() - 1000));
+		op.data = b.data;
+		op.len = b.len;
+		T_OK(t, netdb_db_apply(db, &op, 1));
+	}
+	bbuf_free(&b);
+	if (!db)
+		return false;
+	netdb_db_close(db);
+	return true;
+}
+
+/* Rows the store has no room for ([limits] netdb-routers) are good: they
+ * are left out of memory and kept in the database. */
+static void test_load_full_keeps_rows(struct tctx *t)
+{
+	enum { N = 10 };
+	char *dir = t_tmpdir(t), *path = db_path(dir);
+	struct netdb_stats st;
+	struct netdb_db *db = NULL;
+	size_t nr = 0, nl = 0;
+	uint8_t self[32];
+	struct env e;
+
+	rand_bytes(self, sizeof(self));
+	if (db_write_ris(t, path, N)) {
+		env_open_max(t, &e, dir, self, 1);	/* room for none */
+		netdb_stats(e.db, &st);
+		T_TRUE(t, st.loaded);
+		T_EQ(t, st.loaded_ri, 0);
+		T_EQ(t, st.rejected_full, N);
+		T_EQ(t, st.loaded_bad, 0);
+		T_EQ(t, netdb_store_ri_count(netdb_get_store(e.db)), 0);
+		env_close(&e);
+	}
+	T_OK(t, netdb_db_open(path, &db));
+	if (db) {
+		T_OK(t, netdb_db_counts(db, &nr, &nl));
+		T_EQ(t, nr, N);
+		netdb_db_close(db);
+	}
+	env_open(t, &e, dir, self);
+	netdb_stats(e.db, &st);
+	T_EQ(t, st.loaded_ri, N);
+	T_EQ(t, st.rejected_full, 0);
+	env_close(&e);
+	t_rmtree(dir);
+	free(path);
+	free(dir);
+}
+
 const struct test_case netdb_persist_tests[] = {
 	{ "db_apply_load", test_db_apply_load, 0 },
 	{ "db_not_a_database", test_db_not_a_database, 0 },
 	{ "netdb_survives_restart", test_netdb_survives_restart, 0 },
 	{ "load_drops_corrupt_rows", test_load_drops_corrupt_rows, 0 },
+	{ "load_full_keeps_rows", test_load_full_keeps_rows, 0 },
 	{ NULL, NULL, 0 }
 };

@@ -12,6 +12,7 @@
 #include "crypto/base/alloc.h"
 #include "crypto/base/err.h"
 #include "crypto/rand.h"
+#include "router/gzip.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -174,6 +175,145 @@ static void test_ri_self_and_limit(struct tctx *t)
 	(void)h;
 	netdb_store_free(s);
 	bbuf_free(&b);
+}
+
+/* A store given new synthetic RouterInfos until one is refused. */
+static size_t fill_ri(struct tctx *t, struct netdb_store *s, size_t most,
+		      uint8_t first[32])
+{
+	size_t n = 0;
+
+	for (; n < most; n++) {
+		struct bbuf b = BBUF_INIT;
+		uint8_t hash[32];
+		int r;
+
+		T_OK(t, synth_ri(&b, hash, NETID, "XR", NOW_MS));
+		r = netdb_store_add_ri(s, b.data, b.len, NULL, NOW_MS, 0,
+				       NULL);
+		bbuf_free(&b);
+		if (r == ERR_LIMIT)
+			break;
+		T_OK(t, r);
+		if (n == 0)
+			memcpy(first, hash, 32);
+	}
+	return n;
+}
+
+/* The heap the RouterInfos take is bounded as well as their number:
+ * 128 entries of long keys decode to about 16 KB, so 50,000 of them were
+ * 785 MB.  A RouterInfo past max_ri_bytes is refused; removing one makes
+ * room; a gzip is cached only while there is room for it. */
+static void test_ri_bytes_limit(struct tctx *t)
+{
+	struct netdb_store_cfg cfg = { .netid = NETID };
+	struct netdb_store *s;
+	uint8_t first[32];
+	size_t one, n, gl = 0, gl2 = 0, before;
+	const uint8_t *gz;
+	uint8_t raw[4096];
+	const uint8_t *rb;
+	size_t rl, raw_len = 0;
+
+	rand_bytes(cfg.self, 32);
+	s = netdb_store_new(&cfg);
+	T_EQ(t, netdb_store_ri_bytes(s), 0);
+	T_EQ(t, fill_ri(t, s, 1, first), 1);
+	one = netdb_store_ri_bytes(s);
+	/* what a synthetic RouterInfo (one NTCP2 address) takes */
+	T_TRUE(t, one > 1000 && one < 4000);
+	T_OK(t, netdb_store_remove_ri(s, first));
+	T_EQ(t, netdb_store_ri_bytes(s), 0);
+	netdb_store_free(s);
+
+	cfg.max_ri_bytes = 5 * one + 16;
+	s = netdb_store_new(&cfg);
+	n = fill_ri(t, s, 100, first);
+	T_EQ(t, n, 5);				/* the count allows 50,000 */
+	T_EQ(t, netdb_store_ri_count(s), 5);
+	T_TRUE(t, netdb_store_ri_bytes(s) <= cfg.max_ri_bytes);
+	T_OK(t, netdb_store_remove_ri(s, first));
+	T_EQ(t, fill_ri(t, s, 100, first), 1);
+	T_EQ(t, netdb_store_ri_count(s), 5);
+	/* The 16 bytes left are no room for a gzip: it is made and handed
+	 * out, not kept. */
+	before = netdb_store_ri_bytes(s);
+	gz = netdb_store_ri_gzip(s, first, &gl);
+	T_TRUE(t, gz && gl > 0 && gz[0] == 0x1f);
+	T_TRUE(t, before + alloc_cost(gl) > cfg.max_ri_bytes);
+	T_EQ(t, netdb_store_ri_bytes(s), before);
+	rb = router_info_bytes(netdb_store_find_ri(s, first)->ri, &rl);
+	T_OK(t, gzip_decompress(gz, gl, raw, sizeof(raw), &raw_len));
+	T_EQ(t, raw_len, rl);
+	T_MEMEQ(t, raw, rb, rl);
+	netdb_store_free(s);
+
+	/* With room, it is kept and counted until the entry goes. */
+	cfg.max_ri_bytes = 0;
+	s = netdb_store_new(&cfg);
+	T_EQ(t, fill_ri(t, s, 1, first), 1);
+	gz = netdb_store_ri_gzip(s, first, &gl);
+	T_TRUE(t, gz != NULL);
+	T_EQ(t, netdb_store_ri_bytes(s), one + alloc_cost(gl));
+	T_TRUE(t, netdb_store_ri_gzip(s, first, &gl2) == gz);
+	T_EQ(t, gl2, gl);
+	T_EQ(t, netdb_store_ri_bytes(s), one + alloc_cost(gl));
+	T_OK(t, netdb_store_remove_ri(s, first));
+	T_EQ(t, netdb_store_ri_bytes(s), 0);
+	netdb_store_free(s);
+}
+
+/* LeaseSets the same: max_ls_bytes refuses one past it. */
+static void test_ls_bytes_limit(struct tctx *t)
+{
+	struct netdb_store_cfg cfg = { .netid = NETID };
+	struct netdb_store *s;
+	uint32_t now_s = (uint32_t)(NOW_MS / 1000);
+	uint8_t key[32], first[32];
+	size_t one = 0;
+
+	rand_bytes(cfg.self, 32);
+	s = netdb_store_new(&cfg);
+	for (int i = 0; i < 2; i++) {
+		struct bbuf b = BBUF_INIT;
+
+		T_OK(t, synth_ls2(&b, key, now_s, 2));
+		T_OK(t, netdb_store_add_ls(s, LEASESET_LS2, b.data, b.len,
+					   key, NOW_MS, 0, NULL));
+		bbuf_free(&b);
+		if (i == 0) {
+			memcpy(first, key, 32);
+			one = netdb_store_ls_bytes(s);
+		}
+	}
+	/* the decoded LeaseSet's fixed part is most of it */
+	T_TRUE(t, one > 400 && one < 16000);
+	T_EQ(t, netdb_store_ls_bytes(s), 2 * one);
+	netdb_store_free(s);
+
+	cfg.max_ls_bytes = 2 * one + one / 2;
+	s = netdb_store_new(&cfg);
+	for (int i = 0; i < 3; i++) {
+		struct bbuf b = BBUF_INIT;
+
+		T_OK(t, synth_ls2(&b, key, now_s, 2));
+		if (i == 0)
+			memcpy(first, key, 32);
+		if (i < 2)
+			T_OK(t, netdb_store_add_ls(s, LEASESET_LS2, b.data,
+						   b.len, key, NOW_MS, 0,
+						   NULL));
+		else
+			T_ERR(t, netdb_store_add_ls(s, LEASESET_LS2, b.data,
+						    b.len, key, NOW_MS, 0,
+						    NULL), ERR_LIMIT);
+		bbuf_free(&b);
+	}
+	T_EQ(t, netdb_store_ls_count(s), 2);
+	T_OK(t, netdb_store_remove_ls(s, first));
+	T_EQ(t, netdb_store_ls_bytes(s), one);
+	netdb_store_free(s);
 }
 
 static const uint8_t *cmp_t;
@@ -358,6 +498,8 @@ const struct test_case netdb_store_tests[] = {
 	{ "ri_accept_and_newer", test_ri_accept_and_newer, 0 },
 	{ "ri_refusals", test_ri_refusals, 0 },
 	{ "ri_self_and_limit", test_ri_self_and_limit, 0 },
+	{ "ri_bytes_limit", test_ri_bytes_limit, 0 },
+	{ "ls_bytes_limit", test_ls_bytes_limit, 0 },
 	{ "closest", test_closest, 0 },
 	{ "expiry_policy", test_expiry_policy, 0 },
 	{ "expiry_scales_with_size", test_expiry_scales_with_size, 0 },

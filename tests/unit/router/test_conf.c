@@ -494,6 +494,8 @@ static void test_ini_limits(struct tctx *t)
 		"reassembly = 2\n"
 		"obep-reassembly = 4\n"
 		"garlic-sessions = 0\n"
+		"netdb-routers = 12\n"
+		"netdb-leasesets = 0\n"
 		"pending-handshakes = 0\n"
 		"pending-handshakes-per-ip = 2\n";
 	char err[CONF_ERR_BYTES];
@@ -516,6 +518,8 @@ static void test_ini_limits(struct tctx *t)
 	T_EQ(t, c->lim_reasm_mib, 8);
 	T_EQ(t, c->lim_obep_mib, 16);	/* TRANSIT_OBEP_TOTAL_BYTES */
 	T_EQ(t, c->lim_garlic_sessions, RATCHET_MAX_SESSIONS);
+	T_EQ(t, c->lim_netdb_ri_mib, 48);	/* NETDB_MAX_RI_BYTES */
+	T_EQ(t, c->lim_netdb_ls_mib, 16);	/* NETDB_MAX_LS_BYTES */
 	T_EQ(t, (size_t)c->lim_reasm_mib << 20, SSU2_DEFAULT_REASM_MAX_BYTES);
 	T_EQ(t, c->lim_pending_hs, CONF_DEFAULT_LIM_PENDING_HS);
 	T_EQ(t, c->lim_pending_hs_ip, CONF_DEFAULT_LIM_PENDING_HS_IP);
@@ -543,6 +547,8 @@ static void test_ini_limits(struct tctx *t)
 	T_EQ(t, c->lim_reasm_mib, 2);
 	T_EQ(t, c->lim_obep_mib, 4);
 	T_EQ(t, c->lim_garlic_sessions, 0);
+	T_EQ(t, c->lim_netdb_ri_mib, 12);
+	T_EQ(t, c->lim_netdb_ls_mib, 0);
 	T_EQ(t, c->lim_pending_hs, 0);
 	T_EQ(t, c->lim_pending_hs_ip, 2);
 	conf_free(c);
