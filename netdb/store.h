@@ -56,7 +56,7 @@
  * and the heap the entries take (router_info_heap_bytes(),
  * leaseset_heap_bytes(), the entry and its cached gzip), whichever comes
  * first.  The largest RouterInfo a peer can make (ROUTER_INFO_MAX_BYTES,
- * 128 entries) decodes to about 16 KB, one of i2pd's to 3.5-4.6 KB, a
+ * 128 entries) decodes to about 16 KB, one of i2pd's to 3.2-4.1 KB, a
  * LeaseSet to about 3.6 KB (mostly its fixed part). */
 #define NETDB_MAX_ROUTERS 50000
 #define NETDB_MAX_LEASESETS 20000

@@ -230,7 +230,7 @@ static const struct opt opts[] = {
 	  "1024)" },
 	{ "limits.netdb-routers", OPT_COUNT, OFF(lim_netdb_ri_mib), "MIB",
 	  "heap the netDb's RouterInfos may take, in MiB; one past it is "
-	  "refused (default 48: some 10,000 as i2pd writes them)" },
+	  "refused (default 48: some 12,000 as i2pd writes them)" },
 	{ "limits.netdb-leasesets", OPT_COUNT, OFF(lim_netdb_ls_mib), "MIB",
 	  "heap the netDb's LeaseSets may take, in MiB (default 16)" },
 	{ "limits.memory", OPT_COUNT, OFF(lim_memory_mib), "MIB",

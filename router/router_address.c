@@ -5,12 +5,14 @@
  */
 #include "config.h"
 #include "router/router_address.h"
+#include "crypto/base/alloc.h"
 #include "crypto/base/encode.h"
 #include "crypto/base/err.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -23,15 +25,43 @@ void router_address_clear(struct router_address *a)
 {
 	if (!a)
 		return;
+	if (a->style_owned)
+		free((char *)a->style);
 	mapping_clear(&a->options);
 	router_address_init(a);
+}
+
+void router_address_set_style(struct router_address *a, const char *s,
+			      size_t len)
+{
+	static const char *const known[] = {
+		ROUTER_ADDRESS_STYLE_NTCP2, ROUTER_ADDRESS_STYLE_SSU2,
+		"NTCP", "SSU", ""
+	};
+	const char *style = NULL;
+	char *b;
+
+	for (size_t i = 0; i < ARRAY_LEN(known) && !style; i++)
+		if (strlen(known[i]) == len && memcmp(known[i], s, len) == 0)
+			style = known[i];
+	if (a->style_owned)
+		free((char *)a->style);
+	a->style_owned = !style;
+	if (style) {
+		a->style = style;
+		return;
+	}
+	b = xmalloc(len + 1);
+	memcpy(b, s, len);
+	b[len] = '\0';
+	a->style = b;
 }
 
 void router_address_copy(struct router_address *dst,
 			 const struct router_address *src)
 {
 	dst->cost = src->cost;
-	memcpy(dst->style, src->style, sizeof(dst->style));
+	router_address_set_style(dst, src->style, strlen(src->style));
 	mapping_copy(&dst->options, &src->options);
 }
 
@@ -59,8 +89,7 @@ int router_address_decode(struct breader *r, size_t max_options_bytes,
 	mapping_clear(&out->options);
 	out->options = opts;
 	out->cost = cost;
-	memcpy(out->style, style.p, style.len);
-	out->style[style.len] = '\0';
+	router_address_set_style(out, (const char *)style.p, style.len);
 	return 0;
 }
 
@@ -195,8 +224,7 @@ int router_address_ntcp2_build(struct router_address *out, uint8_t cost,
 		     host_family(host) == 0 || port == 0 || !iv))
 		return ERR_ARG;
 	a.cost = cost;
-	memcpy(a.style, ROUTER_ADDRESS_STYLE_NTCP2,
-	       sizeof(ROUTER_ADDRESS_STYLE_NTCP2));
+	a.style = ROUTER_ADDRESS_STYLE_NTCP2;
 	(void)b64_encode(s64, sizeof(s64), s->b, sizeof(s->b));
 	(void)mapping_set(&a.options, "s", s64);
 	(void)mapping_set(&a.options, "v", "2");
@@ -332,8 +360,7 @@ int router_address_ssu2_build(struct router_address *out, uint8_t cost,
 	    n > ROUTER_ADDRESS_SSU2_MAX_INTRODUCERS)
 		return ERR_ARG;
 	a.cost = cost;
-	memcpy(a.style, ROUTER_ADDRESS_STYLE_SSU2,
-	       sizeof(ROUTER_ADDRESS_STYLE_SSU2));
+	a.style = ROUTER_ADDRESS_STYLE_SSU2;
 	(void)b64_encode(s64, sizeof(s64), s->b, sizeof(s->b));
 	(void)b64_encode(i64, sizeof(i64), ik, ROUTER_ADDRESS_SSU2_IK_BYTES);
 	(void)mapping_set(&a.options, "s", s64);

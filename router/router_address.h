@@ -32,15 +32,23 @@
 
 struct router_address {
 	uint8_t cost;		/* 0 free ... 255 expensive */
-	char style[I2P_STRING_MAX_BYTES + 1];	/* NUL-terminated */
+	bool style_owned;	/* style is a block of ours */
+	/* NUL-terminated, at most I2P_STRING_MAX_BYTES: a static string for
+	 * the styles routers publish, a block for any other (a netDb of
+	 * 50,000 RouterInfos kept a 256-byte array in each address). */
+	const char *style;
 	struct mapping options;
 };
 
-#define ROUTER_ADDRESS_INIT { 0, "", MAPPING_INIT }
+#define ROUTER_ADDRESS_INIT { 0, false, "", MAPPING_INIT }
 
 void router_address_init(struct router_address *a);
-/* Free the options; a is empty and reusable.  Accepts NULL. */
+/* Free the style and options; a is empty and reusable.  Accepts NULL. */
 void router_address_clear(struct router_address *a);
+/* Set the style to len bytes of s (no NUL among them, len at most
+ * I2P_STRING_MAX_BYTES: the caller checks). */
+void router_address_set_style(struct router_address *a, const char *s,
+			      size_t len);
 /* Replace dst's content with a deep copy of src. */
 void router_address_copy(struct router_address *dst,
 			 const struct router_address *src);

@@ -71,8 +71,11 @@ size_t router_info_heap_bytes(const struct router_info *ri)
 	if (ri->addrs)
 		n += alloc_cost((ri->n_addrs ? ri->n_addrs : 1) *
 				sizeof(*ri->addrs));
-	for (size_t i = 0; i < ri->n_addrs; i++)
+	for (size_t i = 0; i < ri->n_addrs; i++) {
 		n += mapping_heap_bytes(&ri->addrs[i].options);
+		if (ri->addrs[i].style_owned)
+			n += alloc_cost(strlen(ri->addrs[i].style) + 1);
+	}
 	if (ri->raw)
 		n += alloc_cost(ri->raw_len);
 	return n;

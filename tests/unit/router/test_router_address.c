@@ -134,7 +134,7 @@ static void test_ntcp2_parse_rejects(struct tctx *t)
 	}
 	T_OK(t, mapping_remove(&a.options, "s"));
 	T_ERR(t, router_address_ntcp2_parse(&a, &n), ERR_FORMAT);
-	memcpy(a.style, "SSU2", 5);
+	router_address_set_style(&a, "SSU2", 4);
 	T_FALSE(t, router_address_is_ntcp2(&a));
 	T_ERR(t, router_address_ntcp2_parse(&a, &n), ERR_ARG);
 	router_address_clear(&a);
@@ -144,7 +144,7 @@ static void test_legacy_ntcp_style(struct tctx *t)
 {
 	struct router_address a = ROUTER_ADDRESS_INIT;
 
-	memcpy(a.style, "NTCP", 5);
+	router_address_set_style(&a, "NTCP", 4);
 	T_FALSE(t, router_address_is_ntcp2(&a));
 	T_OK(t, mapping_set(&a.options, "v", "1,2"));
 	T_TRUE(t, router_address_is_ntcp2(&a));
@@ -174,12 +174,46 @@ static void test_decode_rejects(struct tctx *t)
 	router_address_clear(&a);
 }
 
+/* The styles routers publish are static strings; any other, up to 255
+ * bytes, is a block of the address's own, copied with it and freed with
+ * it or when another style replaces it. */
+static void test_style_storage(struct tctx *t)
+{
+	uint8_t buf[9 + 1 + 255 + 2] = { 7 };
+	struct router_address a = ROUTER_ADDRESS_INIT, c = ROUTER_ADDRESS_INIT;
+	static const uint8_t ssu2[] = { 5, 0, 0, 0, 0, 0, 0, 0, 0,
+					4, 'S', 'S', 'U', '2', 0, 0 };
+
+	buf[9] = 255;
+	memset(buf + 10, 'z', 255);
+	T_OK(t, addr_decode_all(buf, sizeof(buf), &a));
+	T_TRUE(t, a.style_owned);
+	T_EQ(t, strlen(a.style), 255);
+	router_address_copy(&c, &a);
+	T_TRUE(t, c.style_owned && c.style != a.style);
+	T_STREQ(t, c.style, a.style);
+	T_OK(t, addr_decode_all(ssu2, sizeof(ssu2), &a));	/* frees it */
+	T_FALSE(t, a.style_owned);
+	T_STREQ(t, a.style, "SSU2");
+	router_address_copy(&c, &a);
+	T_FALSE(t, c.style_owned);
+	T_STREQ(t, c.style, "SSU2");
+	router_address_set_style(&c, "NTCP", 3);	/* a prefix: "NTC" */
+	T_TRUE(t, c.style_owned);
+	T_STREQ(t, c.style, "NTC");
+	router_address_clear(&a);
+	router_address_clear(&c);
+	T_FALSE(t, c.style_owned);
+	T_STREQ(t, c.style, "");
+}
+
 const struct test_case router_address_tests[] = {
 	{ "ntcp2_published", test_ntcp2_published, 0 },
 	{ "ntcp2_unpublished_v6", test_ntcp2_unpublished_v6, 0 },
 	{ "ntcp2_build_args", test_ntcp2_build_args, 0 },
 	{ "ntcp2_parse_rejects", test_ntcp2_parse_rejects, 0 },
 	{ "legacy_ntcp_style", test_legacy_ntcp_style, 0 },
+	{ "style_storage", test_style_storage, 0 },
 	{ "decode_rejects", test_decode_rejects, 0 },
 	{ NULL, NULL, 0 }
 };

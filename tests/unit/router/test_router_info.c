@@ -282,7 +282,7 @@ static void test_entry_limits(struct tctx *t)
 		snprintf(k, sizeof(k), "a%d", i);
 		T_OK(t, mapping_set(&a.options, k, "1"));
 	}
-	snprintf(a.style, sizeof(a.style), "X");
+	router_address_set_style(&a, "X", 1);
 	T_OK(t, router_info_add_address(ri, &a));
 	T_OK(t, router_info_sign(ri, ks));
 	T_TRUE(t, (bytes = router_info_bytes(ri, &len)) != NULL);

@@ -1362,7 +1362,7 @@ static void test_address(struct tctx *t)
 	T_ERR(t, router_address_ssu2_parse(&a, &p), ERR_FORMAT);
 	T_ERR(t, router_address_ssu2_build(&a, 5, &s, ik, "host.example", 1,
 					   NULL, NULL, 0), ERR_ARG);
-	memcpy(a.style, "NTCP2", 6);
+	router_address_set_style(&a, "NTCP2", 5);
 	T_ERR(t, router_address_ssu2_parse(&a, &p), ERR_ARG);
 	router_address_clear(&a);
 	router_address_clear(&d);
