@@ -62,12 +62,6 @@ struct pending {
 	uint64_t since_s;
 };
 
-struct pot_entry {
-	uint8_t signer[ETH_ADDR_BYTES];
-	struct hub_pot pot;
-	uint64_t read_s;
-};
-
 enum job_kind { JOB_POTS, JOB_REDEEM, JOB_WITHDRAW, JOB_FUND };
 
 /* What the payer knows of one of its pots (with tunnels.pay.fund-key). */
@@ -184,8 +178,7 @@ struct bitsd_relaypay {
 	uint8_t withdraw_to[ETH_ADDR_BYTES];
 	struct pending *pend;
 	size_t npend;
-	struct pot_entry *pots;
-	size_t npots;
+	struct relaypay_potcache *pots;	/* pot states read */
 	uint64_t pot_retry_at;		/* monotonic ms */
 	uint64_t pot_failed;		/* pot reads that failed */
 	struct paid_tunnel *paid;
@@ -1063,15 +1056,6 @@ static struct job *withdraw_job(struct bitsd_relaypay *rp)
 static void settle_pending(struct bitsd_relaypay *rp);
 static void job_submit(struct bitsd_relaypay *rp, struct job *j);
 
-static struct pot_entry *pot_find(struct bitsd_relaypay *rp,
-				  const uint8_t signer[ETH_ADDR_BYTES])
-{
-	for (size_t i = 0; i < rp->npots; i++)
-		if (memcmp(rp->pots[i].signer, signer, ETH_ADDR_BYTES) == 0)
-			return &rp->pots[i];
-	return NULL;
-}
-
 /* The winners of j's batch that were not redeemed go back to the retry
  * list, up to BITSD_RELAYPAY_REDEEM_TRIES tries (then they are given
  * up: the chain refuses them, or they expire). */
@@ -1281,8 +1265,6 @@ static void job_done(void *arg)
 		fund_done(rp, j);
 	} else if (j->kind == JOB_POTS) {
 		for (size_t i = 0; i < j->n; i++) {
-			struct pot_entry *e = pot_find(rp, j->signers[i]);
-
 			if (!j->read[i]) {
 				/* the chain unreachable (the gateway not
 				 * found yet): the tickets wait, up to
@@ -1292,15 +1274,8 @@ static void job_done(void *arg)
 				rp->pot_failed++;
 				continue;
 			}
-			if (!e) {
-				rp->pots = xrealloc(rp->pots, (rp->npots + 1) *
-					    sizeof(*rp->pots));
-				e = &rp->pots[rp->npots++];
-				memcpy(e->signer, j->signers[i],
-				       ETH_ADDR_BYTES);
-			}
-			e->pot = j->pots[i];
-			e->read_s = time_now_s();
+			relaypay_potcache_put(rp->pots, j->signers[i],
+					      &j->pots[i], time_now_s());
 		}
 		settle_pending(rp);
 	} else if (j->redeemed || j->already) {
@@ -1427,14 +1402,13 @@ static void paid_balance(const struct bitsd_relaypay *rp,
 
 /* Step 2 with the pot's state. */
 static void accept_one(struct bitsd_relaypay *rp, const struct pending *p,
-		       const struct pot_entry *e)
+		       const struct hub_pot *pot)
 {
 	enum relaypay_reason why;
 	struct u256 ev;
 	bool won = false;
 
-	why = relaypay_payee_accept(rp->payee, &p->c, &e->pot, time_now_s(),
-				    &won);
+	why = relaypay_payee_accept(rp->payee, &p->c, pot, time_now_s(), &won);
 	if (why != RELAYPAY_OK) {
 		refuse(rp, why);
 		return;
@@ -1451,13 +1425,16 @@ static void accept_one(struct bitsd_relaypay *rp, const struct pending *p,
  * or withdrawals hold the chain client (minutes), one read less than
  * BITSD_RELAYPAY_POT_STALE_S ago: a pot that began unlocking since still
  * pays for unlockDelay > maxPaperTTL, longer than the ticket lives. */
-static bool pot_fresh(const struct bitsd_relaypay *rp,
-		      const struct pot_entry *e)
+static const struct hub_pot *pot_fresh(const struct bitsd_relaypay *rp,
+				       const uint8_t signer[ETH_ADDR_BYTES])
 {
 	uint64_t ttl = rp->job && rp->job->kind != JOB_POTS ?
 		       BITSD_RELAYPAY_POT_STALE_S : BITSD_RELAYPAY_POT_TTL_S;
+	uint64_t read_s = 0;
+	const struct hub_pot *pot = relaypay_potcache_get(rp->pots, signer,
+							  &read_s);
 
-	return e && e->read_s + ttl > time_now_s();
+	return pot && read_s + ttl > time_now_s() ? pot : NULL;
 }
 
 /* Accept what has a fresh pot; read the others' pots (one job). */
@@ -1469,10 +1446,10 @@ static void settle_pending(struct bitsd_relaypay *rp)
 
 	for (size_t i = 0; i < rp->npend; i++) {
 		struct pending *p = &rp->pend[i];
-		struct pot_entry *e = pot_find(rp, p->c.signer);
+		const struct hub_pot *pot = pot_fresh(rp, p->c.signer);
 
-		if (pot_fresh(rp, e)) {
-			accept_one(rp, p, e);
+		if (pot) {
+			accept_one(rp, p, pot);
 			continue;
 		}
 		if (p->since_s + BITSD_RELAYPAY_PENDING_S < time_now_s()) {
@@ -1780,6 +1757,9 @@ static void tick_cb(void *arg)
 	uint64_t now = time_now_s();
 
 	if (rp->payee) {
+		/* a state read so long ago is never used again */
+		relaypay_potcache_prune(rp->pots, now,
+					BITSD_RELAYPAY_POT_STALE_S);
 		count_bytes(rp);
 		if (relaypay_payee_tick(rp->payee, now)) {
 			log_info(LD_APP, "relaypay: new epoch: republishing "
@@ -1898,6 +1878,8 @@ static void status_section(void *ctx, json_t *o)
 		json_object_set_new(r, "paid_ahead", u256_json(&ahead));
 		json_object_set_new(r, "pot_reads_failed",
 				    json_integer((json_int_t)rp->pot_failed));
+		json_object_set_new(r, "pots_cached", json_integer(
+			(json_int_t)relaypay_potcache_count(rp->pots)));
 		json_object_set_new(r, "epoch_ends_in_s", json_integer(
 			(json_int_t)(end > time_now_s() ? end - time_now_s()
 							: 0)));
@@ -2300,6 +2282,7 @@ int bitsd_relaypay_start(const struct conf *cfg,
 
 	rp->deps = *deps;
 	rp->datadir = xstrdup(cfg->datadir);
+	rp->pots = relaypay_potcache_new(BITSD_RELAYPAY_POTS_MAX);
 	if (deps->chain) {
 		rp->chain = *deps->chain;
 		rp->has_chain = true;
@@ -2392,7 +2375,7 @@ void bitsd_relaypay_stop(struct bitsd_relaypay *rp)
 		memwipe(rp->pend, BITSD_RELAYPAY_PENDING_MAX *
 				  sizeof(*rp->pend));
 	free(rp->pend);
-	free(rp->pots);
+	relaypay_potcache_free(rp->pots);
 	free(rp->paid);
 	if (rp->view)
 		secmem_free(rp->view);

@@ -82,6 +82,9 @@ static inline size_t bitsd_relaypay_fresh_slot(uint64_t turn, unsigned pool,
  * the chain client, after the second). */
 #define BITSD_RELAYPAY_POT_TTL_S 60
 #define BITSD_RELAYPAY_POT_STALE_S 600
+/* Pot states kept (a ticket may name any signer; each read adds one):
+ * past BITSD_RELAYPAY_POT_STALE_S, or this many, they go. */
+#define BITSD_RELAYPAY_POTS_MAX 4096
 /* Epochs, tickets, paid tunnels and saving are looked at this often. */
 #define BITSD_RELAYPAY_TICK_MS 2000
 /* The payee's state is written at most this often when it changed (and

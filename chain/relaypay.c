@@ -947,3 +947,98 @@ int relaypay_retry_line_parse(const char *s, size_t len,
 	*rounds = r;
 	return 0;
 }
+
+/* ---- the pot states read ---- */
+
+struct potcache_entry {
+	uint8_t signer[ETH_ADDR_BYTES];
+	struct hub_pot pot;
+	uint64_t read_s;
+};
+
+struct relaypay_potcache {
+	struct potcache_entry *e;
+	size_t n, cap, max;
+};
+
+struct relaypay_potcache *relaypay_potcache_new(size_t max)
+{
+	struct relaypay_potcache *c = xzalloc(sizeof(*c));
+
+	c->max = max ? max : 1;
+	return c;
+}
+
+void relaypay_potcache_free(struct relaypay_potcache *c)
+{
+	if (!c)
+		return;
+	free(c->e);
+	free(c);
+}
+
+static struct potcache_entry *potcache_find(const struct relaypay_potcache *c,
+					    const uint8_t signer[ETH_ADDR_BYTES])
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (memcmp(c->e[i].signer, signer, ETH_ADDR_BYTES) == 0)
+			return &c->e[i];
+	return NULL;
+}
+
+const struct hub_pot *relaypay_potcache_get(const struct relaypay_potcache *c,
+					    const uint8_t signer[ETH_ADDR_BYTES],
+					    uint64_t *read_s)
+{
+	const struct potcache_entry *e = potcache_find(c, signer);
+
+	if (e && read_s)
+		*read_s = e->read_s;
+	return e ? &e->pot : NULL;
+}
+
+void relaypay_potcache_put(struct relaypay_potcache *c,
+			   const uint8_t signer[ETH_ADDR_BYTES],
+			   const struct hub_pot *pot, uint64_t now_s)
+{
+	struct potcache_entry *e = potcache_find(c, signer);
+
+	if (!e && c->n == c->max) {
+		e = &c->e[0];
+		for (size_t i = 1; i < c->n; i++)
+			if (c->e[i].read_s < e->read_s)
+				e = &c->e[i];
+	} else if (!e) {
+		if (c->n == c->cap) {
+			c->cap = c->cap ? 2 * c->cap : 16;
+			if (c->cap > c->max)
+				c->cap = c->max;
+			c->e = xrealloc(c->e, c->cap * sizeof(*c->e));
+		}
+		e = &c->e[c->n++];
+	}
+	memcpy(e->signer, signer, ETH_ADDR_BYTES);
+	e->pot = *pot;
+	e->read_s = now_s;
+}
+
+size_t relaypay_potcache_prune(struct relaypay_potcache *c, uint64_t now_s,
+			       uint64_t max_age_s)
+{
+	size_t keep = 0, n = c->n;
+
+	for (size_t i = 0; i < n; i++)
+		if (c->e[i].read_s + max_age_s > now_s)
+			c->e[keep++] = c->e[i];
+	c->n = keep;
+	if (!keep) {
+		FREE_AND_NULL(free, c->e);
+		c->cap = 0;
+	}
+	return n - keep;
+}
+
+size_t relaypay_potcache_count(const struct relaypay_potcache *c)
+{
+	return c->n;
+}

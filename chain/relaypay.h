@@ -239,6 +239,30 @@ enum relaypay_reason relaypay_payee_accept(struct relaypay_payee *p,
 					   const struct hub_pot *pot,
 					   uint64_t now_s, bool *won);
 
+/*
+ * The pot states a payee has read (pots(signer)), for as long as they are
+ * worth keeping: a ticket names any signer it likes, each read adds one,
+ * so the cache forgets a state max_age_s after its read
+ * (relaypay_potcache_prune()) and holds max states at most (the one read
+ * longest ago makes room).  Pointers it returns last until the next put or
+ * prune.
+ */
+struct relaypay_potcache;
+/* Never NULL. */
+struct relaypay_potcache *relaypay_potcache_new(size_t max);
+void relaypay_potcache_free(struct relaypay_potcache *c);
+/* signer's state and when it was read (*read_s; may be NULL), or NULL. */
+const struct hub_pot *relaypay_potcache_get(const struct relaypay_potcache *c,
+					    const uint8_t signer[ETH_ADDR_BYTES],
+					    uint64_t *read_s);
+void relaypay_potcache_put(struct relaypay_potcache *c,
+			   const uint8_t signer[ETH_ADDR_BYTES],
+			   const struct hub_pot *pot, uint64_t now_s);
+/* Forget the states read max_age_s or longer before now_s; how many. */
+size_t relaypay_potcache_prune(struct relaypay_potcache *c, uint64_t now_s,
+			       uint64_t max_age_s);
+size_t relaypay_potcache_count(const struct relaypay_potcache *c);
+
 /* Face values of the kept winners of signer's pot (the exposure). */
 struct u256 relaypay_payee_exposure(const struct relaypay_payee *p,
 				    const uint8_t signer[ETH_ADDR_BYTES]);

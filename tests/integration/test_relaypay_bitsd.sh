@@ -227,6 +227,15 @@ until { [ "$(rp accepted)" -ge "$MIN_TICKETS" ] && [ "$(paid)" -ge 2 ] &&
 ACC=$(rp accepted)
 [ "$ACC" -ge "$MIN_TICKETS" ] && ok "relays accepted $ACC tickets" ||
 	bad "relays accepted $ACC tickets, want $MIN_TICKETS (see $W)"
+# a paid relay keeps the pot states it read: b4's pots, three signers at most
+PC=""
+for port in 29861 29862 29863; do
+	[ "$(api_num $port relaypay.relay.accepted)" -gt 0 ] || continue
+	PC="$PC $(api_num $port relaypay.relay.pots_cached)"
+done
+python3 -c 'import sys; v = [int(x) for x in sys.argv[1:]]; sys.exit(0 if v and all(1 <= x <= 3 for x in v) else 1)' $PC &&
+	ok "each paid relay keeps 1-3 pot states ($PC )" ||
+	bad "pot states kept by the paid relays: ($PC )"
 BPID=$P4
 bitsd_stop && ok "b4 (payer) stopped cleanly" || bad "b4 did not stop cleanly"
 if [ -n "$SIZE" ]; then

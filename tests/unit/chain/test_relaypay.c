@@ -723,6 +723,67 @@ static void test_retry_line(struct tctx *t)
 	bbuf_free(&b);
 }
 
+/* The pot states read: found by signer, replaced by a newer read, gone
+ * max_age_s after their read, and never more than max (the one read
+ * longest ago makes room). */
+static void test_potcache(struct tctx *t)
+{
+	struct relaypay_potcache *c = relaypay_potcache_new(3);
+	struct hub_pot pot = { .unlock_at = 0 };
+	const struct hub_pot *got;
+	uint8_t s[5][ETH_ADDR_BYTES];
+	uint64_t read_s = 0;
+
+	for (int i = 0; i < 5; i++)
+		memset(s[i], 0x10 + i, ETH_ADDR_BYTES);
+	T_TRUE(t, relaypay_potcache_get(c, s[0], &read_s) == NULL);
+	for (int i = 0; i < 3; i++) {
+		pot.unlock_at = 100 + (uint64_t)i;
+		relaypay_potcache_put(c, s[i], &pot, 1000 + (uint64_t)i);
+	}
+	T_EQ(t, relaypay_potcache_count(c), 3);
+	got = relaypay_potcache_get(c, s[1], &read_s);
+	T_TRUE(t, got && got->unlock_at == 101);
+	T_EQ(t, read_s, 1001);
+	/* read again: replaced, not added */
+	pot.unlock_at = 7;
+	relaypay_potcache_put(c, s[0], &pot, 1010);
+	T_EQ(t, relaypay_potcache_count(c), 3);
+	got = relaypay_potcache_get(c, s[0], &read_s);
+	T_TRUE(t, got && got->unlock_at == 7);
+	T_EQ(t, read_s, 1010);
+	/* full: s[1] (read at 1001) makes room for s[3] */
+	relaypay_potcache_put(c, s[3], &pot, 1011);
+	T_EQ(t, relaypay_potcache_count(c), 3);
+	T_TRUE(t, relaypay_potcache_get(c, s[1], NULL) == NULL);
+	T_TRUE(t, relaypay_potcache_get(c, s[0], NULL) != NULL);
+	T_TRUE(t, relaypay_potcache_get(c, s[2], NULL) != NULL);
+	T_TRUE(t, relaypay_potcache_get(c, s[3], NULL) != NULL);
+	/* max_age 10 at 1012: s[2] (1002) goes; 1010 and 1011 stay */
+	T_EQ(t, relaypay_potcache_prune(c, 1012, 10), 1);
+	T_TRUE(t, relaypay_potcache_get(c, s[2], NULL) == NULL);
+	T_EQ(t, relaypay_potcache_count(c), 2);
+	T_EQ(t, relaypay_potcache_prune(c, 1020, 10), 1);	/* 1010 */
+	T_EQ(t, relaypay_potcache_prune(c, 1021, 10), 1);	/* 1011 */
+	T_EQ(t, relaypay_potcache_count(c), 0);
+	T_EQ(t, relaypay_potcache_prune(c, 5000, 10), 0);
+	relaypay_potcache_put(c, s[4], &pot, 5000);
+	T_TRUE(t, relaypay_potcache_get(c, s[4], NULL) != NULL);
+	relaypay_potcache_free(c);
+	/* many signers, one at a time: never more than max held */
+	c = relaypay_potcache_new(100);
+	for (uint32_t i = 0; i < 1000; i++) {
+		uint8_t a[ETH_ADDR_BYTES] = { 0 };
+
+		memcpy(a, &i, sizeof(i));
+		relaypay_potcache_put(c, a, &pot, i);
+		T_TRUE(t, relaypay_potcache_count(c) <= 100);
+	}
+	T_EQ(t, relaypay_potcache_count(c), 100);
+	T_EQ(t, relaypay_potcache_prune(c, 1000, 50), 51);	/* 900..950 */
+	relaypay_potcache_free(c);
+}
+
 const struct test_case relaypay_tests[] = {
 	{ "win_top", test_win_top, 0 },
 	{ "make_vector", test_make_vector, 0 },
@@ -736,5 +797,6 @@ const struct test_case relaypay_tests[] = {
 	{ "save_load", test_save_load, 0 },
 	{ "save_batches", test_save_batches, 0 },
 	{ "retry_line", test_retry_line, 0 },
+	{ "potcache", test_potcache, 0 },
 	{ NULL, NULL, 0 }
 };
