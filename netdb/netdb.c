@@ -119,6 +119,7 @@ static void writer_loaded(void *ctx, struct netdb_loaded *l)
 		log_warn(LD_NETDB, "the netDb database could not be read (%s); "
 			 "running from memory, starting empty", err_str(l->err));
 	db->st.loaded_bad = l->n_bad;
+	db->st.rejected_full += l->n_full;
 	db->loading = l;
 	db->load_pos = db->load_pos_ls = 0;
 	load_step(db);
@@ -161,8 +162,15 @@ struct netdb *netdb_new(struct evloop *el, struct worker_pool *wp,
 		char *exp = cfg->export_dir ?
 			    fsutil_path_join(db->datadir, cfg->export_dir) :
 			    NULL;
-		db->writer = netdb_writer_new(el, wp, path, exp, cfg->netid,
-					      writer_loaded, db);
+		struct netdb_writer_cfg wcfg = {
+			.path = path, .export_dir = exp, .netid = cfg->netid,
+			/* the store's room: no more is decoded at load */
+			.max_ri_bytes = cfg->max_ri_bytes ? cfg->max_ri_bytes :
+					NETDB_MAX_RI_BYTES,
+			.max_ls_bytes = cfg->max_ls_bytes ? cfg->max_ls_bytes :
+					NETDB_MAX_LS_BYTES };
+		db->writer = netdb_writer_new(el, wp, &wcfg, writer_loaded,
+					      db);
 		free(exp);
 		free(path);
 	} else {

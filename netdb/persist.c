@@ -310,7 +310,36 @@ struct load_ctx {
 	struct netdb_loaded *l;
 	size_t cap_ris, cap_lss;
 	uint8_t netid;
+	size_t ri_bytes, ls_bytes;	/* the heap of what is loaded */
+	size_t max_ri_bytes, max_ls_bytes;	/* SIZE_MAX: no limit */
 };
+
+/* Whether what takes cost more fits under max (adding it to *sum). */
+static bool load_room(size_t *sum, size_t cost, size_t max)
+{
+	if (cost > max || *sum > max - cost)
+		return false;
+	*sum += cost;
+	return true;
+}
+
+/* Take ri into the result; false: no room (ri freed). */
+static bool load_add_ri(struct load_ctx *c, struct router_info *ri)
+{
+	struct netdb_loaded *l = c->l;
+
+	if (!load_room(&c->ri_bytes, router_info_heap_bytes(ri),
+		       c->max_ri_bytes)) {
+		router_info_free(ri);
+		return false;
+	}
+	if (l->n_ris == c->cap_ris) {
+		c->cap_ris = c->cap_ris ? c->cap_ris * 2 : 256;
+		l->ris = xrealloc(l->ris, c->cap_ris * sizeof(*l->ris));
+	}
+	l->ris[l->n_ris++] = ri;
+	return true;
+}
 
 /* Decode and verify one row; false drops it from the database. */
 static bool load_row(void *arg, unsigned kind, const uint8_t key[32],
@@ -320,6 +349,7 @@ static bool load_row(void *arg, unsigned kind, const uint8_t key[32],
 	struct netdb_loaded *l = c->l;
 	struct router_info *ri = NULL;
 	struct leaseset *ls = NULL;
+	bool room;
 
 	if (kind == NETDB_KIND_RI) {
 		if (router_info_decode(data, len, &ri) != 0 ||
@@ -330,11 +360,8 @@ static bool load_row(void *arg, unsigned kind, const uint8_t key[32],
 			l->n_bad++;
 			return false;
 		}
-		if (l->n_ris == c->cap_ris) {
-			c->cap_ris = c->cap_ris ? c->cap_ris * 2 : 256;
-			l->ris = xrealloc(l->ris, c->cap_ris * sizeof(*l->ris));
-		}
-		l->ris[l->n_ris++] = ri;
+		if (!load_add_ri(c, ri))
+			l->n_full++;	/* good: it stays in the database */
 		return true;
 	}
 	if (leaseset_decode((enum leaseset_type)kind, data, len, &ls) != 0 ||
@@ -343,7 +370,14 @@ static bool load_row(void *arg, unsigned kind, const uint8_t key[32],
 		l->n_bad++;
 		return false;
 	}
+	/* the bytes are kept, and the store decodes them again */
+	room = load_room(&c->ls_bytes, leaseset_heap_bytes(ls) +
+			 alloc_cost(len), c->max_ls_bytes);
 	leaseset_free(ls);
+	if (!room) {
+		l->n_full++;
+		return true;
+	}
 	if (l->n_lss == c->cap_lss) {
 		c->cap_lss = c->cap_lss ? c->cap_lss * 2 : 64;
 		l->lss = xrealloc(l->lss, c->cap_lss * sizeof(*l->lss));
@@ -364,6 +398,7 @@ struct netdb_writer {
 	char *path;
 	char *export_dir;		/* i2pd-layout mirror, or NULL */
 	uint8_t netid;
+	size_t max_ri_bytes, max_ls_bytes;	/* for the load; SIZE_MAX: none */
 	struct netdb_db *db;		/* used by one job at a time */
 	void (*loaded)(void *ctx, struct netdb_loaded *l);
 	void *ctx;
@@ -458,11 +493,7 @@ static void import_dir(struct load_ctx *c, const char *dir)
 				     router_info_hash(res.ris[i]), 32) == 0;
 		if (dup)
 			continue;
-		if (l->n_ris == c->cap_ris) {
-			c->cap_ris = c->cap_ris ? c->cap_ris * 2 : 256;
-			l->ris = xrealloc(l->ris, c->cap_ris * sizeof(*l->ris));
-		}
-		l->ris[l->n_ris++] = res.ris[i];
+		(void)load_add_ri(c, res.ris[i]);	/* a file: no row */
 		res.ris[i] = NULL;
 	}
 	reseed_result_clear(&res);
@@ -473,7 +504,9 @@ static void job_run(void *arg)
 	struct wjob *j = arg;
 
 	if (j->load) {
-		struct load_ctx c = { .netid = j->w->netid };
+		struct load_ctx c = { .netid = j->w->netid,
+				      .max_ri_bytes = j->w->max_ri_bytes,
+				      .max_ls_bytes = j->w->max_ls_bytes };
 		c.l = j->loaded = xzalloc(sizeof(*j->loaded));
 		if ((j->err = netdb_db_open(j->w->path, &j->db)) == 0)
 			j->err = netdb_db_load(j->db, load_row, &c);
@@ -562,8 +595,7 @@ static void writer_timer(void *arg)
 }
 
 struct netdb_writer *netdb_writer_new(struct evloop *el, struct worker_pool *wp,
-				      const char *path, const char *export_dir,
-				      uint8_t netid,
+				      const struct netdb_writer_cfg *cfg,
 				      void (*loaded)(void *ctx,
 						     struct netdb_loaded *l),
 				      void *ctx)
@@ -573,9 +605,11 @@ struct netdb_writer *netdb_writer_new(struct evloop *el, struct worker_pool *wp,
 
 	w->el = el;
 	w->wp = wp;
-	w->path = xstrdup(path);
-	w->export_dir = export_dir ? xstrdup(export_dir) : NULL;
-	w->netid = netid;
+	w->path = xstrdup(cfg->path);
+	w->export_dir = cfg->export_dir ? xstrdup(cfg->export_dir) : NULL;
+	w->netid = cfg->netid;
+	w->max_ri_bytes = cfg->max_ri_bytes ? cfg->max_ri_bytes : SIZE_MAX;
+	w->max_ls_bytes = cfg->max_ls_bytes ? cfg->max_ls_bytes : SIZE_MAX;
 	w->loaded = loaded;
 	w->ctx = ctx;
 	w->timer = evloop_timer_new(el, writer_timer, w);

@@ -97,6 +97,8 @@ struct netdb_loaded {
 	} *lss;
 	size_t n_lss;
 	size_t n_bad;			/* rows dropped as invalid */
+	size_t n_full;			/* good rows past the room: left in
+					 * the database, not loaded */
 	int err;			/* 0, or why the database is unusable */
 };
 /* Release l and what it still holds.  Accepts NULL. */
@@ -110,16 +112,25 @@ struct netdb_writer_stats {
 
 struct netdb_writer;
 
+struct netdb_writer_cfg {
+	const char *path;		/* the database (copied) */
+	const char *export_dir;		/* i2pd-layout mirror (copied), or
+					 * NULL */
+	uint8_t netid;			/* only rows of this network load */
+	/* The heap the loaded RouterInfos (router_info_heap_bytes()) and
+	 * LeaseSets (leaseset_heap_bytes()) may take: past it, good rows
+	 * stay in the database unloaded (n_full).  0: no limit. */
+	size_t max_ri_bytes, max_ls_bytes;
+};
+
 /*
- * A writer for the database at path (copied), mirroring RouterInfos into
- * export_dir (copied; NULL: no mirror), which it opens and loads on wp at
- * once; loaded(ctx, l) runs on the loop thread with the result
- * (takes l), before any queued change is written.  netid: only rows of
- * this network are loaded.  Never returns NULL.  Loop thread.
+ * A writer for cfg's database, mirroring RouterInfos into its export_dir,
+ * which it opens and loads on wp at once; loaded(ctx, l) runs on the loop
+ * thread with the result (takes l), before any queued change is written.
+ * Never returns NULL.  Loop thread.
  */
 struct netdb_writer *netdb_writer_new(struct evloop *el, struct worker_pool *wp,
-				      const char *path, const char *export_dir,
-				      uint8_t netid,
+				      const struct netdb_writer_cfg *cfg,
 				      void (*loaded)(void *ctx,
 						     struct netdb_loaded *l),
 				      void *ctx);

@@ -9,6 +9,8 @@
 #include "tests/unit/router/tloop.h"
 #include "netdb/netdb.h"
 #include "netdb/persist.h"
+#include "router/leaseset.h"
+#include "router/router_info.h"
 #include "router/evloop.h"
 #include "crypto/base/fsutil.h"
 #include "router/worker.h"
@@ -315,11 +317,103 @@ static void test_load_full_keeps_rows(struct tctx *t)
 	free(dir);
 }
 
+struct got_loaded {
+	struct evloop *el;
+	struct netdb_loaded *l;
+};
+
+static void on_loaded(void *ctx, struct netdb_loaded *l)
+{
+	struct got_loaded *g = ctx;
+
+	g->l = l;
+	evloop_break(g->el);
+}
+
+/* Write n LeaseSet2 rows at path; the heap one takes at load in *one. */
+static bool db_write_lss(struct tctx *t, const char *path, int n,
+			 size_t *one)
+{
+	struct netdb_db *db = NULL;
+	struct bbuf b = BBUF_INIT;
+	struct leaseset *ls = NULL;
+
+	T_OK(t, netdb_db_open(path, &db));
+	for (int i = 0; db && i < n; i++) {
+		struct netdb_db_op op = { .kind = LEASESET_LS2 };
+
+		bbuf_reset(&b);
+		T_OK(t, synth_ls2(&b, op.key,
+				  (uint32_t)(time_now_ms() / 1000), 3));
+		op.data = b.data;
+		op.len = b.len;
+		T_OK(t, netdb_db_apply(db, &op, 1));
+	}
+	T_OK(t, leaseset_decode(LEASESET_LS2, b.data, b.len, &ls));
+	*one = ls ? leaseset_heap_bytes(ls) + alloc_cost(b.len) : 1000;
+	leaseset_free(ls);
+	bbuf_free(&b);
+	if (!db)
+		return false;
+	netdb_db_close(db);
+	return true;
+}
+
+/* The load decodes no more than the store has room for: past it, good
+ * rows are counted and left in the database, not held in memory until
+ * the store refuses them. */
+static void test_load_decodes_within_room(struct tctx *t)
+{
+	enum { N = 10 };
+	char *dir = t_tmpdir(t), *path = db_path(dir);
+	struct netdb_writer_cfg cfg = { .path = path, .netid = NETID };
+	struct got_loaded g = { 0 };
+	struct netdb_writer *w;
+	struct worker_pool *wp;
+	struct router_info *ri = NULL;
+	struct bbuf b = BBUF_INIT;
+	uint8_t h[32];
+	size_t one, one_ls = 0, sum = 0;
+
+	T_OK(t, synth_ri(&b, h, NETID, "XR", time_now_ms() - 1000));
+	T_OK(t, router_info_decode(b.data, b.len, &ri));
+	one = ri ? router_info_heap_bytes(ri) : 1000;
+	router_info_free(ri);
+	bbuf_free(&b);
+	cfg.max_ri_bytes = 3 * one + one / 2;	/* about three */
+	if (db_write_ris(t, path, N) && db_write_lss(t, path, N, &one_ls)) {
+		cfg.max_ls_bytes = 2 * one_ls + one_ls / 2;	/* two */
+		g.el = evloop_new();
+		wp = worker_pool_new(g.el, 2);
+		w = netdb_writer_new(g.el, wp, &cfg, on_loaded, &g);
+		tloop_run(t, g.el);
+		T_TRUE(t, g.l != NULL);
+		if (g.l) {
+			T_OK(t, g.l->err);
+			for (size_t i = 0; i < g.l->n_ris; i++)
+				sum += router_info_heap_bytes(g.l->ris[i]);
+			T_TRUE(t, sum <= cfg.max_ri_bytes);
+			T_TRUE(t, g.l->n_ris >= 2 && g.l->n_ris <= 4);
+			T_EQ(t, g.l->n_lss, 2);
+			T_EQ(t, g.l->n_ris + g.l->n_lss + g.l->n_full, 2 * N);
+			T_EQ(t, g.l->n_bad, 0);
+		}
+		netdb_loaded_free(g.l);
+		netdb_writer_free(w);
+		worker_pool_free(wp);
+		evloop_free(g.el);
+	}
+	t_rmtree(dir);
+	free(path);
+	free(dir);
+}
+
 const struct test_case netdb_persist_tests[] = {
 	{ "db_apply_load", test_db_apply_load, 0 },
 	{ "db_not_a_database", test_db_not_a_database, 0 },
 	{ "netdb_survives_restart", test_netdb_survives_restart, 0 },
 	{ "load_drops_corrupt_rows", test_load_drops_corrupt_rows, 0 },
 	{ "load_full_keeps_rows", test_load_full_keeps_rows, 0 },
+	{ "load_decodes_within_room", test_load_decodes_within_room, 0 },
 	{ NULL, NULL, 0 }
 };
