@@ -241,11 +241,48 @@ static void tx_send(struct stream *s, struct stream_tx *t)
 	send_packet(s, t->seq, t->flags, t->data, t->len);
 }
 
+/*
+ * Make the rings at least want slots (a power of two, at most ring_max),
+ * moving each packet to its slot in the new ones: those in flight by
+ * their seq, those out of order by their offset from rcv_next (all lie
+ * within a ring of it).
+ */
+static void ring_grow(struct stream *s, uint32_t want)
+{
+	unsigned n = s->ring;
+	struct stream_tx *tx;
+	struct stream_rx *rx;
+
+	while (n < want && n < s->ring_max)
+		n *= 2;
+	if (n == s->ring)
+		return;
+	tx = xzalloc(n * sizeof(*tx));
+	rx = xzalloc(n * sizeof(*rx));
+	for (unsigned i = 0; i < s->ring; i++) {
+		uint32_t q = s->rcv_next + ((i - s->rcv_next) & (s->ring - 1));
+
+		if (s->tx[i].used)
+			tx[s->tx[i].seq % n] = s->tx[i];
+		if (s->rx[i].have)
+			rx[q % n] = s->rx[i];
+	}
+	free(s->tx);
+	free(s->rx);
+	s->tx = tx;
+	s->rx = rx;
+	s->ring = n;
+}
+
 /* Put a new packet (seq next_seq) in flight. */
 static void tx_new(struct stream *s, uint16_t flags, const uint8_t *data,
 		   size_t len)
 {
-	struct stream_tx *t = &s->tx[s->next_seq % s->ring];
+	struct stream_tx *t;
+
+	if (s->next_seq - s->una >= s->ring)
+		ring_grow(s, s->next_seq - s->una + 1);
+	t = &s->tx[s->next_seq % s->ring];
 
 	if (BUG(t->used))
 		return;
@@ -611,7 +648,8 @@ static void deliver(struct stream *s)
 /* A packet with a sequence number (data, SYN or CLOSE). */
 static void receive_data(struct stream *s, const struct stream_packet *p)
 {
-	struct stream_rx *r;
+	struct stream_rx *r = NULL;
+	uint32_t off = p->seq - s->rcv_next;
 	bool in_order;
 
 	if (seq_lt(p->seq, s->rcv_next)) {	/* a duplicate: re-ack now */
@@ -619,11 +657,11 @@ static void receive_data(struct stream *s, const struct stream_packet *p)
 		schedule_ack(s, true);
 		return;
 	}
-	if (!seq_lt(p->seq - s->rcv_next, s->ring) ||
-	    (s->fin_received))
+	if (off >= s->ring_max || s->fin_received)
 		return;
-	r = &s->rx[p->seq % s->ring];
-	if (r->have) {
+	if (off < s->ring)		/* else the rings grow below */
+		r = &s->rx[p->seq % s->ring];
+	if (r && r->have) {
 		s->dups++;
 		schedule_ack(s, true);
 		return;
@@ -645,6 +683,10 @@ static void receive_data(struct stream *s, const struct stream_packet *p)
 		s->mgr->stats.ooo_dropped++;
 		schedule_ack(s, true);
 		return;
+	}
+	if (!r) {
+		ring_grow(s, off + 1);
+		r = &s->rx[p->seq % s->ring];
 	}
 	r->have = true;
 	r->close = (p->flags & STREAM_F_CLOSE) != 0;
@@ -972,9 +1014,10 @@ struct stream *stream_alloc(struct stream_mgr *mgr,
 	s->ack_req_sent = UINT32_MAX;
 	s->cwnd = mgr->cfg.initial_window;
 	s->ssthresh = mgr->cfg.max_window;
-	s->ring = STREAM_RING_MIN;
-	while (s->ring < 2 * mgr->cfg.max_window)
-		s->ring *= 2;
+	s->ring_max = STREAM_RING_MIN;
+	while (s->ring_max < 2 * mgr->cfg.max_window)
+		s->ring_max *= 2;
+	s->ring = STREAM_RING_START;
 	s->tx = xzalloc(s->ring * sizeof(*s->tx));
 	s->rx = xzalloc(s->ring * sizeof(*s->rx));
 	s->rto_ms = mgr->cfg.initial_rto_ms;
@@ -1156,6 +1199,7 @@ void stream_get_info(const struct stream *s, struct stream_info *out)
 	out->rtos = s->rtos;
 	out->rtos_undone = s->rtos_undone;
 	out->buffer_bytes = s->sendq.cap + s->recvq.cap;
+	out->ring_slots = s->ring;
 }
 
 const struct keys_and_cert *stream_peer(const struct stream *s)

@@ -257,6 +257,8 @@ struct stream_info {
 	uint64_t packets_sent, packets_resent;
 	uint64_t rtos, rtos_undone;	/* timeouts; found spurious */
 	size_t buffer_bytes;		/* its send and receive buffers hold */
+	unsigned ring_slots;		/* in its in-flight and out-of-order
+					 * rings (they grow as needed) */
 };
 void stream_get_info(const struct stream *s, struct stream_info *out);
 /* The remote destination (borrowed; lives as long as s). */

@@ -9,8 +9,12 @@
 #include "apps/client/stream.h"
 
 /* Slots of a stream's in-flight and out-of-order rings: a power of two,
- * at least twice its max_window (STREAM_RING_MIN..2 * STREAM_MAX_WINDOW). */
+ * at least twice its max_window (STREAM_RING_MIN..2 * STREAM_MAX_WINDOW)
+ * at most; they begin at STREAM_RING_START and double as packets in
+ * flight or out of order need (a stream that is opened and left took
+ * 20-40 KB from its SYN). */
 #define STREAM_RING_MIN 256
+#define STREAM_RING_START 16
 #define STREAM_RATE_PEERS 256	/* peers tracked for the per-peer limits */
 #define STREAM_PINGS_MAX 16
 /* Streams that moved this much log their figures when freed (info). */
@@ -88,6 +92,7 @@ struct stream {
 	uint32_t rcv_next, rcv_highest;
 	struct stream_rx *rx;		/* ring slots */
 	unsigned ring;			/* slots in tx[] and rx[] */
+	unsigned ring_max;		/* what they may grow to */
 	size_t rx_bytes;		/* bytes in rx[] */
 	struct sfifo recvq;
 	bool choking, unchoke_pending;

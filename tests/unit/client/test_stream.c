@@ -557,6 +557,51 @@ static void test_window_512(struct tctx *t)
 	T_TRUE(t, resent > 0);
 }
 
+/* A stream opened and left idle holds small rings (each took 20-40 KB
+ * from its SYN); they grow with the packets in flight and out of order,
+ * to twice the window at most, and the bytes still arrive exact. */
+static void test_rings_on_demand(struct tctx *t)
+{
+	struct tpipe_cfg c;
+	struct tpipe *pp;
+	struct pair p;
+	struct stream_info ia, ib;
+
+	default_cfg(&c, 0, 20, 0, 31);
+	pp = pair_new(&c, &p);
+	pair_connect(t, pp, &p);
+	T_FALSE(t, tpipe_run(pp, never, NULL, 2000));
+	T_TRUE(t, p.a.connected && p.b.s != NULL);
+	if (p.a.s && p.b.s) {
+		stream_get_info(p.a.s, &ia);
+		stream_get_info(p.b.s, &ib);
+		T_EQ(t, ia.state, STREAM_OPEN);
+		T_TRUE(t, ia.ring_slots <= 16);
+		T_TRUE(t, ib.ring_slots <= 16);
+	}
+	tpipe_free(pp);
+
+	default_cfg(&c, 5, 20, 15, 32);
+	pp = pair_new(&c, &p);
+	p.a.total = 4 * MIB;
+	p.a.tx_seed = p.b.rx_seed = 0x33;
+	p.a.close_after_send = p.b.close_after_send = true;
+	pair_connect(t, pp, &p);
+	T_TRUE(t, tpipe_run(pp, both_closed, &p, 4 * VIRTUAL_HOUR_MS));
+	T_EQ(t, p.b.rcvd, 4 * MIB);
+	T_FALSE(t, p.b.mismatch);
+	if (p.a.s && p.b.s) {
+		stream_get_info(p.a.s, &ia);
+		stream_get_info(p.b.s, &ib);
+		T_TRUE(t, ia.packets_resent > 0);
+		T_TRUE(t, ia.ring_slots > 16);	/* packets in flight */
+		T_TRUE(t, ib.ring_slots > 16);	/* out of order */
+		T_TRUE(t, ia.ring_slots <= 2 * STREAM_DEFAULT_WINDOW &&
+			  ib.ring_slots <= 2 * STREAM_DEFAULT_WINDOW);
+	}
+	tpipe_free(pp);
+}
+
 /* One side closes first: the other sees EOF, may still send, then closes. */
 static void test_half_close(struct tctx *t)
 {
@@ -1270,6 +1315,7 @@ const struct test_case client_stream_tests[] = {
 	{ "window_grows", test_window_grows, TT_FORK },
 	{ "acks_sparse", test_acks_sparse, TT_FORK },
 	{ "window_512", test_window_512, TT_FORK },
+	{ "rings_on_demand", test_rings_on_demand, TT_FORK },
 	{ "reorder_no_spurious_resend", test_reorder_no_spurious_resend,
 	  TT_FORK },
 	{ "full_buffer_hole", test_full_buffer_hole, TT_FORK },
