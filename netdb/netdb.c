@@ -162,13 +162,13 @@ struct netdb *netdb_new(struct evloop *el, struct worker_pool *wp,
 		char *exp = cfg->export_dir ?
 			    fsutil_path_join(db->datadir, cfg->export_dir) :
 			    NULL;
+		const struct netdb_store_cfg *sc =
+			netdb_store_config(db->store);
 		struct netdb_writer_cfg wcfg = {
 			.path = path, .export_dir = exp, .netid = cfg->netid,
 			/* the store's room: no more is decoded at load */
-			.max_ri_bytes = cfg->max_ri_bytes ? cfg->max_ri_bytes :
-					NETDB_MAX_RI_BYTES,
-			.max_ls_bytes = cfg->max_ls_bytes ? cfg->max_ls_bytes :
-					NETDB_MAX_LS_BYTES };
+			.max_ri_bytes = sc->max_ri_bytes,
+			.max_ls_bytes = sc->max_ls_bytes };
 		db->writer = netdb_writer_new(el, wp, &wcfg, writer_loaded,
 					      db);
 		free(exp);

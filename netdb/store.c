@@ -49,6 +49,11 @@ struct netdb_store *netdb_store_new(const struct netdb_store_cfg *cfg)
 	return s;
 }
 
+const struct netdb_store_cfg *netdb_store_config(const struct netdb_store *s)
+{
+	return &s->cfg;
+}
+
 static void ri_entry_free(struct netdb_ri_entry *e)
 {
 	if (!e)

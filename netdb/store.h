@@ -122,6 +122,8 @@ struct netdb_store;
 
 /* New empty store (cfg copied).  Never returns NULL. */
 struct netdb_store *netdb_store_new(const struct netdb_store_cfg *cfg);
+/* Its configuration, the defaults filled in for each 0. */
+const struct netdb_store_cfg *netdb_store_config(const struct netdb_store *s);
 /* Release s and every entry.  Accepts NULL. */
 void netdb_store_free(struct netdb_store *s);
 void netdb_store_set_hooks(struct netdb_store *s,
