@@ -118,6 +118,10 @@ static void writer_loaded(void *ctx, struct netdb_loaded *l)
 	if (l->err)
 		log_warn(LD_NETDB, "the netDb database could not be read (%s); "
 			 "running from memory, starting empty", err_str(l->err));
+	if (l->n_files_bad)
+		log_notice(LD_NETDB, "%zu RouterInfo files of the mirror "
+			   "directory refused (bad, or of another network)",
+			   l->n_files_bad);
 	db->st.loaded_bad = l->n_bad;
 	db->st.rejected_full += l->n_full;
 	db->loading = l;

@@ -10,6 +10,7 @@
  */
 #include "config.h"
 #include "netdb/persist.h"
+#include "netdb/keymap.h"
 #include "netdb/reseed.h"
 #include "netdb/store.h"
 #include "router/evloop.h"
@@ -312,6 +313,8 @@ struct load_ctx {
 	uint8_t netid;
 	size_t ri_bytes, ls_bytes;	/* the heap of what is loaded */
 	size_t max_ri_bytes, max_ls_bytes;	/* SIZE_MAX: no limit */
+	struct keymap *rows;		/* NULL, or the good RouterInfo rows'
+					 * hashes, loaded or not */
 };
 
 /* Whether what takes cost more fits under max (adding it to *sum). */
@@ -360,6 +363,8 @@ static bool load_row(void *arg, unsigned kind, const uint8_t key[32],
 			l->n_bad++;
 			return false;
 		}
+		if (c->rows)
+			(void)keymap_put(c->rows, key, c);
 		if (!load_add_ri(c, ri))
 			l->n_full++;	/* good: it stays in the database */
 		return true;
@@ -478,25 +483,47 @@ static void export_op(const char *dir, const struct netdb_db_op *op)
 	free(p);
 }
 
-/* Import the mirror directory's RouterInfos not in the database. */
+struct import_ctx {
+	struct load_ctx *c;
+	struct keymap *have;		/* the rows' and files' hashes */
+	bool full;			/* no room left: the rest unread */
+};
+
+static bool import_want(void *arg, const uint8_t hash[32])
+{
+	struct import_ctx *ic = arg;
+
+	if (keymap_get(ic->have, hash))
+		return false;
+	if (ic->full)
+		ic->c->l->n_full++;	/* a file: not read, not lost */
+	return !ic->full;
+}
+
+static bool import_take(void *arg, struct router_info *ri)
+{
+	struct import_ctx *ic = arg;
+
+	/* the key is copied before load_add_ri() can free ri */
+	(void)keymap_put(ic->have, router_info_hash(ri), ic);
+	if (!load_add_ri(ic->c, ri)) {
+		ic->c->l->n_full++;
+		ic->full = true;
+	}
+	return true;
+}
+
+/* Import the mirror directory's RouterInfos not in the database, within
+ * the room the database's rows left: files of routers with a row are not
+ * read, nor any once the room is used up. */
 static void import_dir(struct load_ctx *c, const char *dir)
 {
-	struct reseed_result res = { 0 };
-	struct netdb_loaded *l = c->l;
+	/* rows left out: the room is used up */
+	struct import_ctx ic = { .c = c, .have = c->rows,
+				 .full = c->l->n_full > 0 };
 
-	if (reseed_dir_read(dir, c->netid, &res) != 0)
-		return;
-	for (size_t i = 0; i < res.n; i++) {
-		bool dup = false;
-		for (size_t k = 0; k < l->n_ris && !dup; k++)
-			dup = memcmp(router_info_hash(l->ris[k]),
-				     router_info_hash(res.ris[i]), 32) == 0;
-		if (dup)
-			continue;
-		(void)load_add_ri(c, res.ris[i]);	/* a file: no row */
-		res.ris[i] = NULL;
-	}
-	reseed_result_clear(&res);
+	(void)reseed_dir_foreach(dir, c->netid, import_want, import_take,
+				 &ic, &c->l->n_files_bad);
 }
 
 static void job_run(void *arg)
@@ -508,10 +535,13 @@ static void job_run(void *arg)
 				      .max_ri_bytes = j->w->max_ri_bytes,
 				      .max_ls_bytes = j->w->max_ls_bytes };
 		c.l = j->loaded = xzalloc(sizeof(*j->loaded));
+		if (j->w->export_dir)
+			c.rows = keymap_new();
 		if ((j->err = netdb_db_open(j->w->path, &j->db)) == 0)
 			j->err = netdb_db_load(j->db, load_row, &c);
 		if (j->w->export_dir)
 			import_dir(&c, j->w->export_dir);
+		keymap_free(c.rows);
 		j->loaded->err = j->err;
 		return;
 	}

@@ -99,6 +99,8 @@ struct netdb_loaded {
 	size_t n_bad;			/* rows dropped as invalid */
 	size_t n_full;			/* good rows past the room: left in
 					 * the database, not loaded */
+	size_t n_files_bad;		/* export_dir files refused (left
+					 * as they are) */
 	int err;			/* 0, or why the database is unusable */
 };
 /* Release l and what it still holds.  Accepts NULL. */

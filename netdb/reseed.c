@@ -64,9 +64,10 @@ static bool name_hash(const char *name, uint8_t hash[32])
 			  RI_B64_CHARS) == 0 && got == 32;
 }
 
-/* Decode and check one RouterInfo; keep it in out or count it bad. */
-static void take_ri(struct reseed_result *out, const uint8_t hash[32],
-		    const uint8_t *data, size_t len, uint8_t netid)
+/* Decode and check one RouterInfo named hash; NULL: refused. */
+static struct router_info *check_ri(const uint8_t hash[32],
+				    const uint8_t *data, size_t len,
+				    uint8_t netid)
 {
 	struct router_info *ri = NULL;
 
@@ -76,11 +77,27 @@ static void take_ri(struct reseed_result *out, const uint8_t hash[32],
 	    router_info_check_netid(ri, netid) != 0 ||
 	    router_info_verify(ri) != 0) {
 		router_info_free(ri);
-		out->bad++;
-		return;
+		return NULL;
 	}
+	return ri;
+}
+
+static void result_push(struct reseed_result *out, struct router_info *ri)
+{
 	out->ris = xrealloc(out->ris, (out->n + 1) * sizeof(*out->ris));
 	out->ris[out->n++] = ri;
+}
+
+/* Keep one RouterInfo in out, or count it bad. */
+static void take_ri(struct reseed_result *out, const uint8_t hash[32],
+		    const uint8_t *data, size_t len, uint8_t netid)
+{
+	struct router_info *ri = check_ri(hash, data, len, netid);
+
+	if (ri)
+		result_push(out, ri);
+	else
+		out->bad++;
 }
 
 /* ---- signers ---- */
@@ -184,8 +201,16 @@ int reseed_su3_parse(const uint8_t *buf, size_t len,
 
 /* ---- directories ---- */
 
-static int dir_scan(const char *dir, uint8_t netid, struct reseed_result *out,
-		    int depth)
+struct dir_scan {
+	uint8_t netid;
+	bool (*want)(void *ctx, const uint8_t hash[32]);
+	bool (*take)(void *ctx, struct router_info *ri);
+	void *ctx;
+	size_t bad;
+	bool stop;			/* take() ended the pass */
+};
+
+static int dir_scan(struct dir_scan *s, const char *dir, int depth)
 {
 	DIR *d;
 	struct dirent *de;
@@ -193,20 +218,25 @@ static int dir_scan(const char *dir, uint8_t netid, struct reseed_result *out,
 
 	if ((d = opendir(dir)) == NULL)
 		return ERR_NOT_FOUND;
-	while ((de = readdir(d)) != NULL) {
+	while (!s->stop && (de = readdir(d)) != NULL) {
 		char *p = fsutil_path_join(dir, de->d_name);
+		struct router_info *ri;
 		uint8_t *buf = NULL;
 		size_t len = 0;
 
 		/* i2pd's layout: netDb/r<c>/routerInfo-*.dat */
 		if (depth == 0 && de->d_name[0] == 'r' && strlen(de->d_name) == 2)
-			(void)dir_scan(p, netid, out, 1);
-		else if (name_hash(de->d_name, hash)) {
+			(void)dir_scan(s, p, 1);
+		else if (name_hash(de->d_name, hash) &&
+			 (!s->want || s->want(s->ctx, hash))) {
+			ri = NULL;
 			if (fsutil_read_file(p, ROUTER_INFO_MAX_BYTES, &buf,
 					     &len) == 0)
-				take_ri(out, hash, buf, len, netid);
-			else
-				out->bad++;
+				ri = check_ri(hash, buf, len, s->netid);
+			if (!ri)
+				s->bad++;
+			else if (!s->take(s->ctx, ri))
+				s->stop = true;
 			free(buf);
 		}
 		free(p);
@@ -215,9 +245,48 @@ static int dir_scan(const char *dir, uint8_t netid, struct reseed_result *out,
 	return 0;
 }
 
+int reseed_dir_foreach(const char *dir, uint8_t netid,
+		       bool (*want)(void *ctx, const uint8_t hash[32]),
+		       bool (*take)(void *ctx, struct router_info *ri),
+		       void *ctx, size_t *bad)
+{
+	struct dir_scan s = { .netid = netid, .want = want, .take = take,
+			      .ctx = ctx };
+	int r = dir_scan(&s, dir, 0);
+
+	if (bad)
+		*bad = s.bad;
+	return r;
+}
+
+struct dir_read {
+	struct reseed_result *out;
+	size_t heap;			/* what out's RouterInfos take */
+};
+
+static bool dir_read_take(void *ctx, struct router_info *ri)
+{
+	struct dir_read *d = ctx;
+	size_t cost = router_info_heap_bytes(ri);
+
+	if (cost > RESEED_MAX_DIR_BYTES - d->heap) {
+		router_info_free(ri);
+		d->out->full = true;
+		return false;
+	}
+	d->heap += cost;
+	result_push(d->out, ri);
+	return true;
+}
+
 int reseed_dir_read(const char *dir, uint8_t netid, struct reseed_result *out)
 {
-	return dir_scan(dir, netid, out, 0);
+	struct dir_read d = { .out = out };
+	size_t bad = 0;
+	int r = reseed_dir_foreach(dir, netid, NULL, dir_read_take, &d, &bad);
+
+	out->bad += bad;
+	return r;
 }
 
 /* ---- the loop side ---- */
@@ -358,8 +427,9 @@ static void job_done(void *arg)
 			 step_name(j->step), err_str(j->err));
 	else
 		log_notice(LD_NETDB, "reseed from the %s: %zu RouterInfos "
-			   "added, %zu refused", step_name(j->step), added,
-			   j->res.bad);
+			   "added, %zu refused%s", step_name(j->step), added,
+			   j->res.bad, j->res.full ?
+			   "; the rest of the directory unread (full)" : "");
 	rs->last_err = j->err ? j->err : added ? 0 : ERR_NOT_FOUND;
 	reseed_result_clear(&j->res);
 	free(j->bytes);

@@ -19,6 +19,8 @@
 #ifndef NETDB_RESEED_H
 #define NETDB_RESEED_H
 
+#include "netdb/store.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -35,6 +37,9 @@ struct su3_signer;
 #define RESEED_FILE_NAME "i2pseeds.su3"
 #define RESEED_HTTP_TIMEOUT_S 60
 #define RESEED_MAX_URL_BYTES 1024
+/* The heap a directory's RouterInfos may take (the netDb's default for
+ * all of them: a directory of more is not read past it). */
+#define RESEED_MAX_DIR_BYTES NETDB_MAX_RI_BYTES
 
 /* Where to reseed from; any may be NULL.  Strings borrowed for the call
  * to netdb_reseed_start(). */
@@ -51,6 +56,8 @@ struct reseed_result {
 	struct router_info **ris;
 	size_t n;
 	size_t bad;			/* entries refused */
+	bool full;			/* a directory held more than
+					 * RESEED_MAX_DIR_BYTES: the rest unread */
 };
 void reseed_result_clear(struct reseed_result *r);
 
@@ -74,9 +81,21 @@ int reseed_signers_load(const char *path, struct su3_signer **out, size_t max,
 int reseed_su3_parse(const uint8_t *buf, size_t len,
 		     struct su3_signer *const *signers, size_t n_signers,
 		     uint8_t netid, struct reseed_result *out);
-/* Collect the routerInfo-*.dat files of dir (and of its r?/ subdirs).
- * ERR_NOT_FOUND / ERR_IO for the directory itself.  Worker. */
+/* Collect the routerInfo-*.dat files of dir (and of its r?/ subdirs),
+ * as many as RESEED_MAX_DIR_BYTES holds (out->full: more were there).
+ * ERR_NOT_FOUND for the directory itself.  Worker. */
 int reseed_dir_read(const char *dir, uint8_t netid, struct reseed_result *out);
+/*
+ * One pass over the same files: want(ctx, hash), if not NULL, is asked
+ * with each file name's hash first (false: the file is not read); each
+ * RouterInfo that passes the checks goes to take(ctx, ri), which owns it
+ * and returns false to end the pass.  *bad (if not NULL): the files read
+ * and refused.  ERR_NOT_FOUND for the directory itself.  Worker.
+ */
+int reseed_dir_foreach(const char *dir, uint8_t netid,
+		       bool (*want)(void *ctx, const uint8_t hash[32]),
+		       bool (*take)(void *ctx, struct router_info *ri),
+		       void *ctx, size_t *bad);
 
 /*
  * Reseed db from cfg's sources, in order (file, directory, URL) until one

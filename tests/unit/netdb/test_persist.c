@@ -21,6 +21,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define NETID 77
 
@@ -330,6 +331,24 @@ static void on_loaded(void *ctx, struct netdb_loaded *l)
 	evloop_break(g->el);
 }
 
+/* What a writer for cfg loads (the caller frees it). */
+static struct netdb_loaded *load_with(struct tctx *t,
+				      const struct netdb_writer_cfg *cfg)
+{
+	struct got_loaded g = { .el = evloop_new() };
+	struct worker_pool *wp = worker_pool_new(g.el, 2);
+	struct netdb_writer *w = netdb_writer_new(g.el, wp, cfg, on_loaded, &g);
+
+	tloop_run(t, g.el);
+	T_TRUE(t, g.l != NULL);
+	if (g.l)
+		T_OK(t, g.l->err);
+	netdb_writer_free(w);
+	worker_pool_free(wp);
+	evloop_free(g.el);
+	return g.l;
+}
+
 /* Write n LeaseSet2 rows at path; the heap one takes at load in *one. */
 static bool db_write_lss(struct tctx *t, const char *path, int n,
 			 size_t *one)
@@ -367,9 +386,7 @@ static void test_load_decodes_within_room(struct tctx *t)
 	enum { N = 10 };
 	char *dir = t_tmpdir(t), *path = db_path(dir);
 	struct netdb_writer_cfg cfg = { .path = path, .netid = NETID };
-	struct got_loaded g = { 0 };
-	struct netdb_writer *w;
-	struct worker_pool *wp;
+	struct netdb_loaded *l;
 	struct router_info *ri = NULL;
 	struct bbuf b = BBUF_INIT;
 	uint8_t h[32];
@@ -383,27 +400,104 @@ static void test_load_decodes_within_room(struct tctx *t)
 	cfg.max_ri_bytes = 3 * one + one / 2;	/* about three */
 	if (db_write_ris(t, path, N) && db_write_lss(t, path, N, &one_ls)) {
 		cfg.max_ls_bytes = 2 * one_ls + one_ls / 2;	/* two */
-		g.el = evloop_new();
-		wp = worker_pool_new(g.el, 2);
-		w = netdb_writer_new(g.el, wp, &cfg, on_loaded, &g);
-		tloop_run(t, g.el);
-		T_TRUE(t, g.l != NULL);
-		if (g.l) {
-			T_OK(t, g.l->err);
-			for (size_t i = 0; i < g.l->n_ris; i++)
-				sum += router_info_heap_bytes(g.l->ris[i]);
+		l = load_with(t, &cfg);
+		if (l) {
+			for (size_t i = 0; i < l->n_ris; i++)
+				sum += router_info_heap_bytes(l->ris[i]);
 			T_TRUE(t, sum <= cfg.max_ri_bytes);
-			T_TRUE(t, g.l->n_ris >= 2 && g.l->n_ris <= 4);
-			T_EQ(t, g.l->n_lss, 2);
-			T_EQ(t, g.l->n_ris + g.l->n_lss + g.l->n_full, 2 * N);
-			T_EQ(t, g.l->n_bad, 0);
+			T_TRUE(t, l->n_ris >= 2 && l->n_ris <= 4);
+			T_EQ(t, l->n_lss, 2);
+			T_EQ(t, l->n_ris + l->n_lss + l->n_full, 2 * N);
+			T_EQ(t, l->n_bad, 0);
 		}
-		netdb_loaded_free(g.l);
-		netdb_writer_free(w);
-		worker_pool_free(wp);
-		evloop_free(g.el);
+		netdb_loaded_free(l);
 	}
 	t_rmtree(dir);
+	free(path);
+	free(dir);
+}
+
+static void write_ri_file(struct tctx *t, const char *dir,
+			  const uint8_t hash[32], const void *data, size_t len)
+{
+	char name[ROUTER_INFO_FILE_NAME_BYTES], *p;
+
+	router_info_file_name(hash, name, sizeof(name));
+	p = fsutil_path_join(dir, name);
+	T_OK(t, fsutil_write_atomic(p, data, len, 0644, false));
+	free(p);
+}
+
+/* The export mirror is imported at load without reading the files of
+ * routers with a row (junk under such a name is not refused: never
+ * read), and only as far as the room goes; what is past it is counted,
+ * not read, and a row's file not counted twice. */
+static void test_load_imports_mirror(struct tctx *t)
+{
+	enum { N = 4, M = 6 };
+	char *dir = t_tmpdir(t), *path = db_path(dir);
+	char *mirror = fsutil_path_join(dir, "mirror");
+	struct netdb_writer_cfg cfg = { .path = path, .export_dir = mirror,
+					.netid = NETID };
+	struct netdb_db *db = NULL;
+	struct router_info *ri = NULL;
+	struct bbuf b = BBUF_INIT;
+	uint8_t h[32], junk[32];
+	size_t one = 1000;
+
+	T_EQ(t, mkdir(mirror, 0700), 0);
+	T_OK(t, netdb_db_open(path, &db));
+	for (int i = 0; db && i < N + M; i++) {
+		struct netdb_db_op op = { 0 };
+
+		bbuf_reset(&b);
+		T_OK(t, synth_ri(&b, h, NETID, "XR", time_now_ms() - 1000));
+		if (i < N) {		/* a row, and junk under its name */
+			memcpy(op.key, h, 32);
+			op.data = b.data;
+			op.len = b.len;
+			T_OK(t, netdb_db_apply(db, &op, 1));
+			write_ri_file(t, mirror, h, "junk", 4);
+		} else {		/* only in the mirror */
+			write_ri_file(t, mirror, h, b.data, b.len);
+		}
+	}
+	netdb_db_close(db);
+	rand_bytes(junk, sizeof(junk));	/* junk of no loaded router */
+	write_ri_file(t, mirror, junk, "junk", 4);
+	T_OK(t, router_info_decode(b.data, b.len, &ri));
+	if (ri)
+		one = router_info_heap_bytes(ri);
+	router_info_free(ri);
+	for (int pass = 0; pass < 3; pass++) {
+		struct netdb_loaded *l;
+
+		/* all of them; room for the rows and two files more; room
+		 * for two rows (the others' files are theirs: not counted
+		 * again) */
+		cfg.max_ri_bytes = pass == 0 ? 0 : pass == 1 ?
+				   (N + 2) * one + one / 2 : 2 * one + one / 2;
+		if ((l = load_with(t, &cfg)) != NULL) {
+			T_EQ(t, l->n_bad, 0);
+			if (pass == 0) {
+				T_EQ(t, l->n_ris, N + M);
+				T_EQ(t, l->n_full, 0);
+				T_EQ(t, l->n_files_bad, 1);
+			} else if (pass == 1) {
+				T_EQ(t, l->n_ris, N + 2);
+				T_EQ(t, l->n_ris + l->n_full +
+					l->n_files_bad, N + M + 1);
+			} else {
+				T_EQ(t, l->n_ris, 2);
+				T_EQ(t, l->n_full, N - 2 + M + 1);
+				T_EQ(t, l->n_files_bad, 0);
+			}
+		}
+		netdb_loaded_free(l);
+	}
+	bbuf_free(&b);
+	t_rmtree(dir);
+	free(mirror);
 	free(path);
 	free(dir);
 }
@@ -415,5 +509,6 @@ const struct test_case netdb_persist_tests[] = {
 	{ "load_drops_corrupt_rows", test_load_drops_corrupt_rows, 0 },
 	{ "load_full_keeps_rows", test_load_full_keeps_rows, 0 },
 	{ "load_decodes_within_room", test_load_decodes_within_room, 0 },
+	{ "load_imports_mirror", test_load_imports_mirror, 0 },
 	{ NULL, NULL, 0 }
 };

@@ -81,6 +81,23 @@ static void write_file(struct tctx *t, const char *dir, const char *name,
 	free(p);
 }
 
+/* n RouterInfo files, the first n_top in dir, the rest in sub (made);
+ * b ends holding the last one's bytes. */
+static void write_ris(struct tctx *t, const char *dir, const char *sub,
+		      int n, int n_top, struct bbuf *b)
+{
+	uint8_t hash[32];
+	char name[ROUTER_INFO_FILE_NAME_BYTES];
+
+	T_EQ(t, mkdir(sub, 0700), 0);
+	for (int i = 0; i < n; i++) {
+		bbuf_reset(b);
+		T_OK(t, synth_ri(b, hash, NETID, "XR", time_now_ms() - 1000));
+		router_info_file_name(hash, name, sizeof(name));
+		write_file(t, i < n_top ? dir : sub, name, b->data, b->len);
+	}
+}
+
 static void test_dir_read(struct tctx *t)
 {
 	char *dir = t_tmpdir(t), *sub = fsutil_path_join(dir, "rA");
@@ -89,13 +106,7 @@ static void test_dir_read(struct tctx *t)
 	uint8_t hash[32];
 	char name[ROUTER_INFO_FILE_NAME_BYTES];
 
-	T_EQ(t, mkdir(sub, 0700), 0);
-	for (int i = 0; i < 5; i++) {
-		bbuf_reset(&b);
-		T_OK(t, synth_ri(&b, hash, NETID, "XR", time_now_ms() - 1000));
-		router_info_file_name(hash, name, sizeof(name));
-		write_file(t, i < 3 ? dir : sub, name, b.data, b.len);
-	}
+	write_ris(t, dir, sub, 5, 3, &b);
 	/* A RouterInfo under another router's name (refused), and files
 	 * that are not RouterInfos at all (ignored). */
 	rand_bytes(hash, sizeof(hash));
@@ -109,6 +120,64 @@ static void test_dir_read(struct tctx *t)
 	reseed_result_clear(&res);
 	T_ERR(t, reseed_dir_read("/nonexistent/bits", NETID, &res),
 	      ERR_NOT_FOUND);
+	bbuf_free(&b);
+	t_rmtree(dir);
+	free(sub);
+	free(dir);
+}
+
+struct foreach_ctx {
+	uint8_t skip[32];		/* the hash want() refuses */
+	size_t asked, taken, stop_at;
+};
+
+static bool fe_want(void *arg, const uint8_t hash[32])
+{
+	struct foreach_ctx *f = arg;
+
+	f->asked++;
+	return memcmp(hash, f->skip, 32) != 0;
+}
+
+static bool fe_take(void *arg, struct router_info *ri)
+{
+	struct foreach_ctx *f = arg;
+
+	router_info_free(ri);
+	return ++f->taken < f->stop_at;
+}
+
+/* want() is asked before a file is read (a junk file it refuses is not
+ * counted bad), and take() ends the pass. */
+static void test_dir_foreach(struct tctx *t)
+{
+	char *dir = t_tmpdir(t), *sub = fsutil_path_join(dir, "rB");
+	struct foreach_ctx f = { .stop_at = 100 };
+	struct bbuf b = BBUF_INIT;
+	char name[ROUTER_INFO_FILE_NAME_BYTES];
+	size_t bad = 99;
+
+	write_ris(t, dir, sub, 6, 4, &b);
+	rand_bytes(f.skip, sizeof(f.skip));
+	router_info_file_name(f.skip, name, sizeof(name));
+	write_file(t, sub, name, "junk", 4);
+	T_OK(t, reseed_dir_foreach(dir, NETID, fe_want, fe_take, &f, &bad));
+	T_EQ(t, f.asked, 7);
+	T_EQ(t, f.taken, 6);
+	T_EQ(t, bad, 0);
+	/* without want() the junk file is read and refused */
+	memset(&f, 0, sizeof(f));
+	f.stop_at = 100;
+	T_OK(t, reseed_dir_foreach(dir, NETID, NULL, fe_take, &f, &bad));
+	T_EQ(t, f.taken, 6);
+	T_EQ(t, bad, 1);
+	/* take() returning false ends the pass, subdirectories too */
+	memset(&f, 0, sizeof(f));
+	f.stop_at = 2;
+	T_OK(t, reseed_dir_foreach(dir, NETID, fe_want, fe_take, &f, NULL));
+	T_EQ(t, f.taken, 2);
+	T_ERR(t, reseed_dir_foreach("/nonexistent/bits", NETID, NULL, fe_take,
+				    &f, NULL), ERR_NOT_FOUND);
 	bbuf_free(&b);
 	t_rmtree(dir);
 	free(sub);
@@ -217,6 +286,7 @@ static void test_free_while_busy(struct tctx *t)
 const struct test_case netdb_reseed_tests[] = {
 	{ "su3_parse", test_su3_parse, 0 },
 	{ "dir_read", test_dir_read, 0 },
+	{ "dir_foreach", test_dir_foreach, 0 },
 	{ "netdb_reseed_file", test_netdb_reseed_file, TT_FORK },
 	{ "free_while_busy", test_free_while_busy, 0 },
 	{ NULL, NULL, 0 }
