@@ -315,6 +315,7 @@ struct load_ctx {
 	size_t max_ri_bytes, max_ls_bytes;	/* SIZE_MAX: no limit */
 	struct keymap *rows;		/* NULL, or the good RouterInfo rows'
 					 * hashes, loaded or not */
+	bool ri_full;			/* a RouterInfo found no room */
 };
 
 /* Whether what takes cost more fits under max (adding it to *sum). */
@@ -334,6 +335,7 @@ static bool load_add_ri(struct load_ctx *c, struct router_info *ri)
 	if (!load_room(&c->ri_bytes, router_info_heap_bytes(ri),
 		       c->max_ri_bytes)) {
 		router_info_free(ri);
+		c->ri_full = true;
 		return false;
 	}
 	if (l->n_ris == c->cap_ris) {
@@ -483,33 +485,25 @@ static void export_op(const char *dir, const struct netdb_db_op *op)
 	free(p);
 }
 
-struct import_ctx {
-	struct load_ctx *c;
-	struct keymap *have;		/* the rows' and files' hashes */
-	bool full;			/* no room left: the rest unread */
-};
-
 static bool import_want(void *arg, const uint8_t hash[32])
 {
-	struct import_ctx *ic = arg;
+	struct load_ctx *c = arg;
 
-	if (keymap_get(ic->have, hash))
+	if (keymap_get(c->rows, hash))
 		return false;
-	if (ic->full)
-		ic->c->l->n_full++;	/* a file: not read, not lost */
-	return !ic->full;
+	if (c->ri_full)
+		c->l->n_full++;	/* a file: not read, not lost */
+	return !c->ri_full;
 }
 
 static bool import_take(void *arg, struct router_info *ri)
 {
-	struct import_ctx *ic = arg;
+	struct load_ctx *c = arg;
 
 	/* the key is copied before load_add_ri() can free ri */
-	(void)keymap_put(ic->have, router_info_hash(ri), ic);
-	if (!load_add_ri(ic->c, ri)) {
-		ic->c->l->n_full++;
-		ic->full = true;
-	}
+	(void)keymap_put(c->rows, router_info_hash(ri), c);
+	if (!load_add_ri(c, ri))
+		c->l->n_full++;
 	return true;
 }
 
@@ -518,12 +512,8 @@ static bool import_take(void *arg, struct router_info *ri)
  * read, nor any once the room is used up. */
 static void import_dir(struct load_ctx *c, const char *dir)
 {
-	/* rows left out: the room is used up */
-	struct import_ctx ic = { .c = c, .have = c->rows,
-				 .full = c->l->n_full > 0 };
-
-	(void)reseed_dir_foreach(dir, c->netid, import_want, import_take,
-				 &ic, &c->l->n_files_bad);
+	(void)reseed_dir_foreach(dir, c->netid, import_want, import_take, c,
+				 &c->l->n_files_bad);
 }
 
 static void job_run(void *arg)

@@ -430,8 +430,9 @@ static void write_ri_file(struct tctx *t, const char *dir,
 
 /* The export mirror is imported at load without reading the files of
  * routers with a row (junk under such a name is not refused: never
- * read), and only as far as the room goes; what is past it is counted,
- * not read, and a row's file not counted twice. */
+ * read), and only as far as the RouterInfos' room goes (a LeaseSet
+ * with no room does not stop it); what is past it is counted, not read,
+ * and a row's file not counted twice. */
 static void test_load_imports_mirror(struct tctx *t)
 {
 	enum { N = 4, M = 6 };
@@ -443,7 +444,7 @@ static void test_load_imports_mirror(struct tctx *t)
 	struct router_info *ri = NULL;
 	struct bbuf b = BBUF_INIT;
 	uint8_t h[32], junk[32];
-	size_t one = 1000;
+	size_t one = 1000, one_ls = 0;
 
 	T_EQ(t, mkdir(mirror, 0700), 0);
 	T_OK(t, netdb_db_open(path, &db));
@@ -463,6 +464,9 @@ static void test_load_imports_mirror(struct tctx *t)
 		}
 	}
 	netdb_db_close(db);
+	/* a LeaseSet row with no room: the RouterInfos' room is another */
+	(void)db_write_lss(t, path, 1, &one_ls);
+	cfg.max_ls_bytes = 1;
 	rand_bytes(junk, sizeof(junk));	/* junk of no loaded router */
 	write_ri_file(t, mirror, junk, "junk", 4);
 	T_OK(t, router_info_decode(b.data, b.len, &ri));
@@ -481,15 +485,15 @@ static void test_load_imports_mirror(struct tctx *t)
 			T_EQ(t, l->n_bad, 0);
 			if (pass == 0) {
 				T_EQ(t, l->n_ris, N + M);
-				T_EQ(t, l->n_full, 0);
+				T_EQ(t, l->n_full, 1);
 				T_EQ(t, l->n_files_bad, 1);
 			} else if (pass == 1) {
 				T_EQ(t, l->n_ris, N + 2);
 				T_EQ(t, l->n_ris + l->n_full +
-					l->n_files_bad, N + M + 1);
+					l->n_files_bad, N + M + 1 + 1);
 			} else {
 				T_EQ(t, l->n_ris, 2);
-				T_EQ(t, l->n_full, N - 2 + M + 1);
+				T_EQ(t, l->n_full, N - 2 + M + 1 + 1);
 				T_EQ(t, l->n_files_bad, 0);
 			}
 		}
